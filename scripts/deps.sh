@@ -1,0 +1,22 @@
+#!/bin/sh
+# Install the Debian packages Keepword builds and tests with, if any is missing.
+# Idempotent: does nothing (and needs no network) when all are installed.
+set -eu
+PKGS="cmake ninja-build gcc clang pkg-config tzdata libjansson-dev libical-dev libcmocka-dev"
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "deps: need root (or sudo) to install:$missing" >&2; exit 1; }
+    SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

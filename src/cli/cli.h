@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cli.h - shared pieces of the keepword command line.
+ *
+ * Exit codes: 0 success, 1 the input was wrong (one line on stderr says
+ * why), 2 the command line itself was wrong (usage on stderr).
+ */
+#ifndef KW_CLI_H
+#define KW_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kw_err.h"
+
+enum { KW_EXIT_OK = 0, KW_EXIT_INPUT = 1, KW_EXIT_USAGE = 2 };
+
+#define KW_CLI_MAX_FILE (64u << 20) /* bytes read from one input file */
+
+/* Read all of path ("-" is stdin), at most max bytes, NUL-terminated.
+ * Caller frees *data. KW_IO / KW_TOO_BIG with a message naming the file. */
+enum kw_code kw_cli_read_file(const char *path, size_t max, char **data, size_t *len,
+                              struct kw_err *err);
+/* Write data to path atomically (temp file + rename), or to stdout for "-". */
+enum kw_code kw_cli_write_file(const char *path, const char *data, size_t len, struct kw_err *err);
+/* Print "keepword: <what>: <msg>" (what may be NULL) and return KW_EXIT_INPUT. */
+int kw_cli_fail(const char *what, const struct kw_err *err);
+/* Print "keepword: <msg>\n<usage>" and return KW_EXIT_USAGE. */
+int kw_cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True when argv has -h or --help. */
+bool kw_cli_wants_help(int argc, char **argv);
+
+int kw_cmd_calendar(int argc, char **argv);
+
+#endif

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+/* keepword: one binary, subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef KW_VERSION
+#define KW_VERSION "0.1.0"
+#endif
+
+static const char usage[] =
+    "usage: keepword COMMAND [ARGS]\n"
+    "\n"
+    "Keepword enforces published service commitments: response and resolution\n"
+    "targets measured in working time. Commands:\n"
+    "  calendar   working-time calendars: check, deadline, elapsed, spans, eval,\n"
+    "             import-ics\n"
+    "  help       this text, or `keepword help COMMAND`\n"
+    "  version    print the version\n"
+    "\n"
+    "Run `keepword COMMAND --help` for one command. The HTTP server (`keepword\n"
+    "serve`) is not built yet; it arrives with the HTTP API.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return KW_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        if (argc > 2 && strcmp(cmd, "help") == 0 && strcmp(argv[2], "calendar") == 0) {
+            char help[] = "--help";
+            char *args[] = {argv[2], help, NULL};
+            return kw_cmd_calendar(2, args);
+        }
+        if (argc > 2 && strcmp(cmd, "help") == 0 && strcmp(argv[2], "help") != 0 &&
+            strcmp(argv[2], "version") != 0)
+            return kw_cli_usage(usage, "unknown command \"%s\"", argv[2]);
+        fputs(usage, stdout);
+        return KW_EXIT_OK;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("keepword %s\n", KW_VERSION);
+        return KW_EXIT_OK;
+    }
+    if (strcmp(cmd, "calendar") == 0)
+        return kw_cmd_calendar(argc - 1, argv + 1);
+    return kw_cli_usage(usage, "unknown command \"%s\"", cmd);
+}

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kw_buf.h - a growable byte buffer with a maximum.
+ *
+ * Appends never overflow: past `max` bytes (or when memory runs out) the
+ * buffer stops growing and remembers the failure in `failed`; callers check
+ * once at the end. The text is always NUL-terminated when p is not NULL.
+ */
+#ifndef KW_BUF_H
+#define KW_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct kw_buf {
+    char *p;
+    size_t len, cap, max; /* max 0 means 1 GiB */
+    bool failed;
+};
+
+/* Release the memory; the buffer may be reused after (empty). */
+void kw_buf_release(struct kw_buf *b);
+void kw_buf_add(struct kw_buf *b, const void *data, size_t len);
+void kw_buf_adds(struct kw_buf *b, const char *s);
+void kw_buf_printf(struct kw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append s as a JSON string literal with its quotes; invalid UTF-8 becomes U+FFFD. */
+void kw_buf_json_string(struct kw_buf *b, const char *s, size_t len);
+/* Length of the valid UTF-8 prefix of s, or len when all of it is valid
+ * (no overlongs, surrogates or code points past U+10FFFF). */
+size_t kw_utf8_valid_prefix(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Drives the keepword binary as a user would: exit codes, stdout, stderr.
+# usage: tests/cli/run.sh PATH/TO/keepword   (run from the repository root)
+set -u
+KW=${1:?usage: run.sh PATH/TO/keepword}
+DATA=tests/cli/data
+EX=examples
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+pass=0
+fail=0
+
+# expect NAME WANT_EXIT WANT_STDOUT_SUBSTR WANT_STDERR_SUBSTR -- CMD...
+expect() {
+    local name=$1 want_rc=$2 want_out=$3 want_err=$4
+    shift 5
+    "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+    local rc=$?
+    local ok=1
+    [ "$rc" -eq "$want_rc" ] || ok=0
+    [ -z "$want_out" ] || grep -qF -- "$want_out" "$TMP/out" || ok=0
+    [ -z "$want_err" ] || grep -qF -- "$want_err" "$TMP/err" || ok=0
+    if [ "$ok" -eq 1 ]; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $name (exit $rc, want $want_rc)"
+        echo "  stdout: $(head -c 400 "$TMP/out")"
+        echo "  stderr: $(head -c 400 "$TMP/err")"
+    fi
+}
+
+# expect_stdin NAME WANT_EXIT WANT_STDOUT_SUBSTR INPUT_FILE -- CMD...
+expect_stdin() {
+    local name=$1 want_rc=$2 want_out=$3 input=$4
+    shift 5
+    "$@" <"$input" >"$TMP/out" 2>"$TMP/err"
+    local rc=$?
+    if [ "$rc" -eq "$want_rc" ] && grep -qF -- "$want_out" "$TMP/out"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $name (exit $rc, want $want_rc)"
+        echo "  stdout: $(head -c 400 "$TMP/out")"
+        echo "  stderr: $(head -c 400 "$TMP/err")"
+    fi
+}
+
+# --- help and usage ---
+expect "help lists commands" 0 "calendar" "" -- "$KW" help
+expect "--help" 0 "usage: keepword COMMAND" "" -- "$KW" --help
+expect "help calendar" 0 "import-ics" "" -- "$KW" help calendar
+expect "calendar --help" 0 "deadline CAL.json START DUR" "" -- "$KW" calendar --help
+for c in check deadline elapsed spans eval import-ics; do
+    expect "calendar $c --help" 0 "usage: keepword calendar $c" "" -- "$KW" calendar $c --help
+done
+expect "version" 0 "keepword 0." "" -- "$KW" version
+expect "no command" 2 "" "usage:" -- "$KW"
+expect "unknown command" 2 "" "unknown command \"frobnicate\"" -- "$KW" frobnicate
+expect "unknown calendar command" 2 "" "unknown calendar command \"chek\"" -- "$KW" calendar chek
+expect "check without file" 2 "" "calendar check takes one FILE.json" -- "$KW" calendar check
+
+# --- check ---
+expect "check a good calendar" 0 "working time per week: 37h30m" "" -- "$KW" calendar check $EX/cn-office.json
+expect "check counts dates" 0 "holidays: 12, extra workdays: 3" "" -- "$KW" calendar check $EX/cn-office.json
+expect "check names the horizon" 0 "working time from 2000-01-03 to 2099-12-31" "" -- "$KW" calendar check $EX/cn-office.json
+expect "check a missing file" 1 "" "keepword: nope.json: No such file or directory" -- "$KW" calendar check nope.json
+printf '{"tz":"UTC","week":{"mon":[["09:00","12:00"],["13:00","25:00"]]}}' >"$TMP/bad.json"
+expect "check names the bad field" 1 "" "week.mon[1]: \"25:00\" is not a time of day" -- "$KW" calendar check "$TMP/bad.json"
+printf '{"tz":"Europe/Atlantis","week":{"mon":[["09:00","12:00"]]}}' >"$TMP/badtz.json"
+expect "check an unknown zone" 1 "" "unknown time zone \"Europe/Atlantis\"" -- "$KW" calendar check "$TMP/badtz.json"
+printf '{"tz":"UTC","week":{}}' >"$TMP/empty.json"
+expect "a calendar without working time" 1 "" "has no working time" -- "$KW" calendar check "$TMP/empty.json"
+printf '{"tz":"UTC","week":' >"$TMP/trunc.json"
+expect "truncated JSON" 1 "" "not valid JSON" -- "$KW" calendar check "$TMP/trunc.json"
+[ "$(wc -l <"$TMP/err")" -eq 1 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: error is not one line"; }
+expect_stdin "check reads stdin" 0 "is valid" $EX/cn-office.json -- "$KW" calendar check -
+
+# --- deadline / elapsed / spans ---
+expect "deadline into the make-up Saturday" 0 "2026-02-14T04:00:00Z (2026-02-14T12:00:00+08:00 Asia/Shanghai)" "" \
+    -- "$KW" calendar deadline $EX/cn-office.json 2026-02-13T17:00:00+08:00 4h
+expect "deadline over the festival" 0 "2026-02-24T10:00:00+08:00" "" \
+    -- "$KW" calendar deadline $EX/cn-office.json 2026-02-14T17:00:00+08:00 7200
+expect "deadline of zero on a holiday" 0 "2026-02-24T09:00:00+08:00" "" \
+    -- "$KW" calendar deadline $EX/cn-office.json 2026-02-18T10:00:00+08:00 0
+expect "deadline with a start without offset" 1 "" "START: \"2026-02-18 10:00\" has no UTC offset" \
+    -- "$KW" calendar deadline $EX/cn-office.json "2026-02-18 10:00" 1h
+expect "deadline with a bad duration" 1 "" "DURATION: \"4 hours\" is not a duration" \
+    -- "$KW" calendar deadline $EX/cn-office.json 2026-02-18T10:00:00Z "4 hours"
+expect "deadline past the horizon" 1 "" "past the calendar's horizon" \
+    -- "$KW" calendar deadline $EX/cn-office.json 2099-12-20T10:00:00Z 30d
+expect "deadline from now" 0 "Asia/Shanghai" "" -- "$KW" calendar deadline $EX/cn-office.json now 1h
+expect "elapsed over the festival" 0 "189000 (2d4h30m)" "" \
+    -- "$KW" calendar elapsed $EX/cn-office.json 2026-02-13T00:00:00+08:00 2026-03-01T00:00:00+08:00
+expect "elapsed backwards is zero" 0 "0 (0s)" "" \
+    -- "$KW" calendar elapsed $EX/cn-office.json 2026-03-01T00:00:00+08:00 2026-02-13T00:00:00+08:00
+expect "spans" 0 "2026-02-14T13:30:00+08:00 2026-02-14T18:00:00+08:00 4h30m" "" \
+    -- "$KW" calendar spans $EX/cn-office.json 2026-02-13T00:00:00+08:00 2026-02-25T00:00:00+08:00
+
+# --- eval ---
+CAL=$(tr -d '\n' <$EX/cn-office.json)
+{
+    echo "{\"id\":\"q1\",\"calendar\":$CAL,\"op\":\"deadline\",\"start\":\"2026-02-13T17:00:00+08:00\",\"seconds\":14400}"
+    echo "this is not json"
+    echo "{\"id\":\"q2\",\"calendar\":$CAL,\"op\":\"elapsed\",\"start\":\"2026-02-13T00:00:00+08:00\",\"end\":\"2026-03-01T00:00:00+08:00\"}"
+} >"$TMP/q.jsonl"
+expect_stdin "eval answers in order" 0 '{"id":"q1","result":"2026-02-14T04:00:00Z"}' "$TMP/q.jsonl" -- "$KW" calendar eval
+expect_stdin "eval goes on after a bad line" 0 '{"id":"q2","result":189000}' "$TMP/q.jsonl" -- "$KW" calendar eval -
+expect "eval reads a file" 0 '{"id":null,"error":"not a valid JSON line' "" -- "$KW" calendar eval "$TMP/q.jsonl"
+[ "$(wc -l <"$TMP/out")" -eq 3 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: eval line count"; }
+expect "eval of a missing file" 1 "" "nope.jsonl" -- "$KW" calendar eval nope.jsonl
+
+# --- import-ics ---
+expect "import holidays (休)" 0 "" "12 holidays added from 2 events (0 already there, 4 events skipped)" \
+    -- "$KW" calendar import-ics $DATA/cn-2026.ics --as holidays --match 休 --into $DATA/plain-office.json -o "$TMP/h.json"
+grep -q '"2026-02-23"' "$TMP/h.json" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: -o file lacks the holidays"; }
+expect "deadline with a bad start" 1 "" "START: \"13/02/2026\" is not an ISO 8601 instant" \
+    -- "$KW" calendar deadline $EX/cn-office.json 13/02/2026 1h
+expect "import make-up days (班)" 0 "" "3 extra workdays added from 3 events" \
+    -- "$KW" calendar import-ics $DATA/cn-2026.ics --as workdays --match 班 --into "$TMP/h.json" -o "$TMP/h.json"
+expect "the imported calendar gives the same deadline" 0 "2026-02-24T10:00:00+08:00" "" \
+    -- "$KW" calendar deadline "$TMP/h.json" 2026-02-14T17:00:00+08:00 2h
+expect "imported make-up days have Monday's hours" 0 "2026-02-14T13:30:00+08:00 2026-02-14T18:00:00+08:00" "" \
+    -- "$KW" calendar spans "$TMP/h.json" 2026-02-14T00:00:00+08:00 2026-02-15T00:00:00+08:00
+expect "importing again adds nothing" 0 "" "0 holidays added from 2 events (12 already there" \
+    -- "$KW" calendar import-ics $DATA/cn-2026.ics --as holidays --match 休 --into "$TMP/h.json"
+expect "a holiday that is a make-up day is refused" 1 "" "2026-01-04 from the feed is an extra workday in the calendar already" \
+    -- "$KW" calendar import-ics $DATA/cn-2026.ics --as holidays --into "$TMP/h.json" -o "$TMP/h.json"
+expect "a refused import leaves the file alone" 0 "extra workdays: 3" "" -- "$KW" calendar check "$TMP/h.json"
+expect "workdays with --hours" 0 '"2026-02-14": [' "" \
+    -- "$KW" calendar import-ics $DATA/cn-2026.ics --as workdays --match 班 --hours 10:00-12:00,14:00-16:00 --into $DATA/plain-office.json
+expect "bad --hours" 1 "" "--hours: " \
+    -- "$KW" calendar import-ics $DATA/cn-2026.ics --as workdays --hours 10-12 --into $DATA/plain-office.json
+expect "yearly RRULE expands to 2099" 0 '"2099-01-01"' "100 holidays added" \
+    -- "$KW" calendar import-ics $DATA/yearly.ics --as holidays --into $DATA/plain-office.json
+expect "--as is required" 2 "" "needs FEED.ics, --as and --into" \
+    -- "$KW" calendar import-ics $DATA/cn-2026.ics --into $DATA/plain-office.json
+expect "--as takes two words" 2 "" "--as takes holidays or workdays" \
+    -- "$KW" calendar import-ics $DATA/cn-2026.ics --as vacation --into $DATA/plain-office.json
+printf 'not a calendar' >"$TMP/bad.ics"
+expect "not an ics file" 1 "" "not an iCalendar file" \
+    -- "$KW" calendar import-ics "$TMP/bad.ics" --as holidays --into $DATA/plain-office.json
+expect "no matching events" 1 "" "no all-day events whose summary contains \"Weihnachten\"" \
+    -- "$KW" calendar import-ics $DATA/cn-2026.ics --as holidays --match Weihnachten --into $DATA/plain-office.json
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
