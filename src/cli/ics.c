@@ -109,7 +109,7 @@ static int cmp_i64(const void *a, const void *b)
 
 static bool in_holidays(const struct kw_cal_spec *s, int64_t d)
 {
-    return bsearch(&d, s->holidays, s->n_holidays, sizeof(*s->holidays), cmp_i64) != NULL;
+    return s->n_holidays && bsearch(&d, s->holidays, s->n_holidays, sizeof(*s->holidays), cmp_i64) != NULL;
 }
 
 static bool in_extra(const struct kw_cal_spec *s, int64_t d)

@@ -150,7 +150,8 @@ enum kw_code kw_cal_spec_check(struct kw_cal_spec *spec, struct kw_err *err)
                               "under holidays instead)",
                               path);
     }
-    qsort(spec->extra, spec->n_extra, sizeof(spec->extra[0]), cmp_extra);
+    if (spec->n_extra > 1)
+        qsort(spec->extra, spec->n_extra, sizeof(spec->extra[0]), cmp_extra);
     for (size_t i = 1; i < spec->n_extra; i++) {
         if (spec->extra[i].day == spec->extra[i - 1].day) {
             char date[11];
