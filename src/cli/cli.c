@@ -115,3 +115,17 @@ bool kw_cli_wants_help(int argc, char **argv)
     }
     return false;
 }
+
+int kw_cli_dispatch(int argc, char **argv, const char *usage, const char *what,
+                    const struct kw_cli_cmd *cmds, size_t n)
+{
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? KW_EXIT_USAGE : KW_EXIT_OK;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0)
+            return cmds[i].run(argc - 1, argv + 1);
+    return kw_cli_usage(usage, "unknown %s command \"%s\"", what, argv[1]);
+}

@@ -30,6 +30,18 @@ int kw_cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(
 /* True when argv has -h or --help. */
 bool kw_cli_wants_help(int argc, char **argv);
 
+/* A subcommand table and its dispatcher: argv[1] names the command, which
+ * gets argc-1, argv+1. No command or help prints usage; an unknown one is a
+ * usage error naming it ("unknown `what` command"). */
+struct kw_cli_cmd {
+    const char *name;
+    int (*run)(int argc, char **argv);
+};
+int kw_cli_dispatch(int argc, char **argv, const char *usage, const char *what,
+                    const struct kw_cli_cmd *cmds, size_t n);
+
 int kw_cmd_calendar(int argc, char **argv);
+int kw_cmd_policy(int argc, char **argv);
+int kw_cmd_sla(int argc, char **argv);
 
 #endif

@@ -149,18 +149,6 @@ static void print_instant(const struct kw_cal *cal, int64_t t, const char *suffi
     printf("%s (%s %s)%s", utc, local, kw_cal_tz(cal), suffix);
 }
 
-/* Hours and minutes, never days: "37h30m", "7h", "45m". */
-static void format_hours(int64_t secs, char *buf, size_t cap)
-{
-    long long h = secs / 3600, m = secs / 60 % 60;
-    if (h && m)
-        snprintf(buf, cap, "%lldh%02lldm", h, m);
-    else if (m)
-        snprintf(buf, cap, "%lldm", m);
-    else
-        snprintf(buf, cap, "%lldh", h);
-}
-
 static int cmd_check(int argc, char **argv)
 {
     if (kw_cli_wants_help(argc, argv))
@@ -174,14 +162,14 @@ static int cmd_check(int argc, char **argv)
     static const char *const names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
     char dur[32], a[11], b[11];
     int64_t first, last, from, until;
-    format_hours(kw_cal_spec_week_seconds(&l.spec), dur, sizeof(dur));
+    kw_duration_format(kw_cal_spec_week_seconds(&l.spec), dur);
     printf("calendar \"%s\" (%s) is valid\n", l.spec.name, l.spec.tz);
     printf("  working time per week: %s (", dur);
     for (int d = 0; d < 7; d++) {
         int64_t s = 0;
         for (uint32_t i = 0; i < l.spec.week[d].n; i++)
             s += l.spec.week[d].shift[i].end - l.spec.week[d].shift[i].start;
-        format_hours(s, dur, sizeof(dur));
+        kw_duration_format(s, dur);
         printf("%s%s %s", d ? ", " : "", names[d], s ? dur : "-");
     }
     printf(")\n  holidays: %zu, extra workdays: %zu\n", l.spec.n_holidays, l.spec.n_extra);
@@ -435,20 +423,10 @@ out:
 
 int kw_cmd_calendar(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*run)(int, char **);
-    } cmds[] = {
+    static const struct kw_cli_cmd cmds[] = {
         {"check", cmd_check}, {"deadline", cmd_deadline}, {"elapsed", cmd_elapsed},
         {"spans", cmd_spans}, {"eval", cmd_eval},         {"import-ics", cmd_import_ics},
     };
-    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
-        strcmp(argv[1], "-h") == 0) {
-        fputs(usage_calendar, argc < 2 ? stderr : stdout);
-        return argc < 2 ? KW_EXIT_USAGE : KW_EXIT_OK;
-    }
-    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-        if (strcmp(argv[1], cmds[i].name) == 0)
-            return cmds[i].run(argc - 1, argv + 1);
-    return kw_cli_usage(usage_calendar, "unknown calendar command \"%s\"", argv[1]);
+    return kw_cli_dispatch(argc, argv, usage_calendar, "calendar", cmds,
+                           sizeof(cmds) / sizeof(cmds[0]));
 }

@@ -16,6 +16,8 @@ static const char usage[] =
     "targets measured in working time. Commands:\n"
     "  calendar   working-time calendars: check, deadline, elapsed, spans, eval,\n"
     "             import-ics\n"
+    "  policy     commitments: check, explain, letter\n"
+    "  sla        SLA clocks: replay a ticket's events\n"
     "  help       this text, or `keepword help COMMAND`\n"
     "  version    print the version\n"
     "\n"
@@ -30,10 +32,14 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        if (argc > 2 && strcmp(cmd, "help") == 0 && strcmp(argv[2], "calendar") == 0) {
-            char help[] = "--help";
-            char *args[] = {argv[2], help, NULL};
-            return kw_cmd_calendar(2, args);
+        static const struct kw_cli_cmd cmds[] = {
+            {"calendar", kw_cmd_calendar}, {"policy", kw_cmd_policy}, {"sla", kw_cmd_sla}};
+        for (size_t i = 0; argc > 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+            if (strcmp(argv[2], cmds[i].name) == 0) {
+                char help[] = "--help";
+                char *args[] = {argv[2], help, NULL};
+                return cmds[i].run(2, args);
+            }
         }
         if (argc > 2 && strcmp(cmd, "help") == 0 && strcmp(argv[2], "help") != 0 &&
             strcmp(argv[2], "version") != 0)
@@ -47,5 +53,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "calendar") == 0)
         return kw_cmd_calendar(argc - 1, argv + 1);
+    if (strcmp(cmd, "policy") == 0)
+        return kw_cmd_policy(argc - 1, argv + 1);
+    if (strcmp(cmd, "sla") == 0)
+        return kw_cmd_sla(argc - 1, argv + 1);
     return kw_cli_usage(usage, "unknown command \"%s\"", cmd);
 }

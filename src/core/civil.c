@@ -280,16 +280,18 @@ bad:
 
 void kw_duration_format(int64_t secs, char *buf)
 {
+    /* Hours are the largest unit shown: "24h" of a business calendar is
+     * three working days, and "1d" would read as one. */
     static const struct {
         char unit;
         int64_t mult;
-    } units[] = {{'d', KW_DAY}, {'h', 3600}, {'m', 60}, {'s', 1}};
+    } units[] = {{'h', 3600}, {'m', 60}, {'s', 1}};
     size_t n = 0;
     if (secs <= 0) {
         snprintf(buf, 32, "%s", secs == 0 ? "0s" : "-");
         return;
     }
-    for (size_t u = 0; u < 4 && secs > 0; u++) {
+    for (size_t u = 0; u < 3 && secs > 0; u++) {
         if (secs >= units[u].mult) {
             int k = snprintf(buf + n, 32 - n, "%" PRId64 "%c", secs / units[u].mult, units[u].unit);
             n += k < 0 ? 0 : (size_t)k;

@@ -51,7 +51,8 @@ size_t kw_instant_format_local(int64_t t, int32_t offset, char *buf);
  * descending order ("2d", "4h", "1h30m", "90m", "45s"); d is 24 hours.
  * Negative or overflowing values are KW_INVALID. */
 enum kw_code kw_duration_parse(const char *s, size_t len, int64_t *secs, struct kw_err *err);
-/* Write a duration in the shortest unit form ("1h30m", "0s") into buf (>= 32 bytes). */
+/* Write a duration with hours as the largest unit ("26h3m4s", "1h30m", "0s")
+ * into buf (>= 32 bytes); it parses back to the same seconds. */
 void kw_duration_format(int64_t secs, char *buf);
 
 #endif

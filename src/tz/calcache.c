@@ -2,6 +2,7 @@
 #include "calcache.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,4 +227,23 @@ const struct kw_cal *kw_cal_cache_json(struct kw_cal_cache *c, json_t *obj, stru
         cal = miss(c, obj, text, strlen(text), err);
     free(text);
     return cal;
+}
+
+enum kw_code kw_policy_compile(struct kw_tzdb *db, const struct kw_policy *p, struct kw_cal **cals,
+                               struct kw_err *err)
+{
+    size_t n = kw_policy_calendar_count(p);
+    for (size_t i = 0; i < n; i++) {
+        cals[i] = kw_cal_compile(db, kw_policy_calendar_spec(p, i), err);
+        if (!cals[i]) {
+            char ptr[96], path[96];
+            snprintf(ptr, sizeof(ptr), "/calendars/%.40s", kw_policy_calendar_name(p, i));
+            snprintf(path, sizeof(path), "calendars.%.40s", kw_policy_calendar_name(p, i));
+            kw_err_locate(err, ptr, path);
+            while (i > 0)
+                kw_cal_free(cals[--i]);
+            return err ? err->code : KW_INVALID;
+        }
+    }
+    return KW_OK;
 }

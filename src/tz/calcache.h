@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "calendar.h"
+#include "policy.h"
 #include "kw_err.h"
 #include "tz.h"
 
@@ -38,6 +39,12 @@ const struct kw_cal *kw_cal_cache_json(struct kw_cal_cache *cache, json_t *obj, 
  * UTC) with zones from db. Caller frees with kw_cal_free(). */
 struct kw_cal *kw_cal_compile(struct kw_tzdb *db, const struct kw_cal_spec *spec,
                               struct kw_err *err);
+
+/* Compile every calendar of policy p into cals (room for
+ * kw_policy_calendar_count(p) entries; caller frees each with kw_cal_free).
+ * On failure nothing is left allocated; err points at /calendars/NAME/... */
+enum kw_code kw_policy_compile(struct kw_tzdb *db, const struct kw_policy *p, struct kw_cal **cals,
+                               struct kw_err *err);
 
 /* Compilations done so far (cache misses), for tests and benchmarks. */
 size_t kw_cal_cache_compiles(const struct kw_cal_cache *cache);

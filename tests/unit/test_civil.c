@@ -124,7 +124,10 @@ static void test_durations(void **state)
     }
     char buf[32];
     kw_duration_format(93784, buf);
-    assert_string_equal(buf, "1d2h3m4s");
+    assert_string_equal(buf, "26h3m4s");
+    int64_t back;
+    assert_int_equal(kw_duration_parse(buf, strlen(buf), &back, NULL), KW_OK);
+    assert_int_equal(back, 93784);
     kw_duration_format(0, buf);
     assert_string_equal(buf, "0s");
     kw_duration_format(7 * H + 30 * M, buf);

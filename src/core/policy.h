@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+/*
+ * policy.h - the commitment (服务响应时限承诺书) as a machine-readable policy.
+ *
+ * A policy names its calendars, levels, metrics (clocks: when each starts,
+ * what stops it, which ticket states pause it, at which percentages it
+ * warns) and an ordered list of target rules. For each metric the first rule
+ * whose conditions all hold and that names the metric sets the target and
+ * calendar; a metric no rule names does not apply to that ticket. The JSON
+ * form is in docs/policy.md. Pure: the caller compiles the calendars
+ * (kw_policy_calendar_spec) and passes them to the clock functions by index.
+ */
+#ifndef KW_POLICY_H
+#define KW_POLICY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "calendar.h"
+#include "kw_err.h"
+
+#define KW_POLICY_MAX_METRICS 16
+#define KW_POLICY_MAX_WARN 8
+#define KW_POLICY_MAX_RULES 1024
+#define KW_POLICY_MAX_CALENDARS 32
+#define KW_POLICY_ID_MAX 48 /* bytes of an id, with the NUL */
+
+/* Ticket attributes that rules test. */
+enum kw_attr {
+    KW_ATTR_LEVEL,
+    KW_ATTR_TIER,
+    KW_ATTR_CATEGORY,
+    KW_ATTR_REGION,
+    KW_ATTR_CHANNEL,
+    KW_ATTR_ORGANISATION,
+    KW_ATTR_COUNT
+};
+
+/* What a level (or other attribute) change does to clocks that have not
+ * stopped, and what reopening does to a clock a revoked milestone stopped. */
+enum kw_on_change { KW_CHANGE_RECOMPUTE, KW_CHANGE_KEEP };
+enum kw_on_reopen { KW_REOPEN_RESUME, KW_REOPEN_RESTART };
+
+struct kw_policy; /* opaque, immutable once parsed */
+
+/* The attributes of a ticket; NULL (or "") for unknown. Borrowed strings. */
+struct kw_ticket_attrs {
+    const char *v[KW_ATTR_COUNT];
+};
+
+/* The target a ticket gets for one metric. */
+struct kw_target {
+    bool applies;
+    int rule;       /* index of the rule that set it, or -1 */
+    int64_t target; /* working seconds */
+    int calendar;   /* index into the policy's calendars */
+};
+
+/* Decode and validate a policy. Errors are located ("/targets/2/when/level/0",
+ * "targets[2].when.level[0]: unknown level \"L9\""). Free with kw_policy_free(). */
+struct kw_policy *kw_policy_from_json(json_t *doc, struct kw_err *err);
+struct kw_policy *kw_policy_parse(const char *text, size_t len, struct kw_err *err);
+void kw_policy_free(struct kw_policy *p);
+
+const char *kw_policy_name(const struct kw_policy *p);
+const char *kw_policy_version(const struct kw_policy *p);
+int64_t kw_policy_effective_from(const struct kw_policy *p);
+enum kw_on_change kw_policy_on_level_change(const struct kw_policy *p);
+enum kw_on_reopen kw_policy_on_reopen(const struct kw_policy *p);
+/* The document as given (borrowed; for the letter and for storage). */
+json_t *kw_policy_doc(const struct kw_policy *p);
+
+/* Calendars: count, name and spec of calendar i (borrowed). */
+size_t kw_policy_calendar_count(const struct kw_policy *p);
+const char *kw_policy_calendar_name(const struct kw_policy *p, size_t i);
+const struct kw_cal_spec *kw_policy_calendar_spec(const struct kw_policy *p, size_t i);
+
+/* Levels, metrics and rules by index. */
+size_t kw_policy_level_count(const struct kw_policy *p);
+const char *kw_policy_level_id(const struct kw_policy *p, size_t i);
+/* Label in lang ("zh", "en"), falling back to the other language, then the id. */
+const char *kw_policy_level_label(const struct kw_policy *p, size_t i, const char *lang);
+size_t kw_policy_metric_count(const struct kw_policy *p);
+const char *kw_policy_metric_id(const struct kw_policy *p, size_t m);
+const char *kw_policy_metric_label(const struct kw_policy *p, size_t m, const char *lang);
+/* The event that starts metric m ("created" or a milestone) and its stops. */
+const char *kw_policy_metric_start(const struct kw_policy *p, size_t m);
+size_t kw_policy_metric_stops(const struct kw_policy *p, size_t m, const char *const **stops);
+size_t kw_policy_metric_pauses(const struct kw_policy *p, size_t m, const char *const **states);
+/* Warning percentages of metric m, ascending (1-99; 100 is the breach). */
+size_t kw_policy_metric_warn(const struct kw_policy *p, size_t m, const uint8_t **pct);
+size_t kw_policy_rule_count(const struct kw_policy *p);
+/* The rule's "id" if it has one, else NULL. */
+const char *kw_policy_rule_id(const struct kw_policy *p, size_t r);
+/* The description of the policy in lang, or NULL. */
+const char *kw_policy_description(const struct kw_policy *p, const char *lang);
+/* Label of value `id` of attribute a in lang (the id when it has none). */
+const char *kw_policy_attr_label(const struct kw_policy *p, enum kw_attr a, const char *id,
+                                 const char *lang);
+/* Declared values of attribute a (0 when the policy declares none). */
+size_t kw_policy_attr_count(const struct kw_policy *p, enum kw_attr a);
+const char *kw_policy_attr_id(const struct kw_policy *p, enum kw_attr a, size_t i);
+/* Values rule r tests for attribute a (n = 0: any value). */
+size_t kw_policy_rule_values(const struct kw_policy *p, size_t r, enum kw_attr a,
+                             const char *const **values);
+/* Whether rule r names metric m, and then its target and calendar. */
+bool kw_policy_rule_target(const struct kw_policy *p, size_t r, size_t m, int64_t *target,
+                           int *calendar);
+
+/* Index of metric `id`, level `id`, or -1. */
+int kw_policy_metric_index(const struct kw_policy *p, const char *id);
+int kw_policy_level_index(const struct kw_policy *p, const char *id);
+/* Whether `name` is a milestone (built-in or declared) / a ticket state. */
+bool kw_policy_is_milestone(const struct kw_policy *p, const char *name);
+bool kw_policy_is_state(const struct kw_policy *p, const char *name);
+/* Whether reopening a ticket revokes milestone `name` (resolved, closed, ...). */
+bool kw_policy_reopen_revokes(const struct kw_policy *p, const char *name);
+/* Whether value is allowed for attribute a (any value when the policy
+ * declares no list of tiers, regions, ...). */
+bool kw_policy_attr_known(const struct kw_policy *p, enum kw_attr a, const char *value);
+
+/* Resolve metric m for a ticket: the first rule whose conditions hold and
+ * that names m. No allocation. */
+struct kw_target kw_policy_resolve(const struct kw_policy *p, size_t m,
+                                   const struct kw_ticket_attrs *t);
+/* Why rule r does not set metric m for t: writes a one-line reason into buf
+ * ("level L3 is not one of L1, L2") and returns false; true when it does. */
+bool kw_policy_rule_explain(const struct kw_policy *p, size_t r, size_t m,
+                            const struct kw_ticket_attrs *t, char *buf, size_t cap);
+
+/* Of n policy versions, the one in force at instant t (latest effective_from
+ * <= t); -1 when none is. */
+int kw_policy_pick(const struct kw_policy *const *versions, size_t n, int64_t t);
+
+/* Attribute names as in JSON ("level", "tier", ...). */
+const char *kw_attr_name(enum kw_attr a);
+
+#endif

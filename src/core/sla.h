@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sla.h - SLA clocks as a pure function of (policy, calendars, events, as-of).
+ *
+ * A ticket's events, in time order, drive one clock per metric of the policy:
+ * the metric's start event starts it, a state listed in pause_when pauses it,
+ * one of its stop milestones stops it, a reopen takes back revoked milestones
+ * (resume: the stopped gap is left out; restart: from the reopen). Elapsed
+ * time is working time on the clock's calendar, pauses excluded. Attribute
+ * changes re-resolve clocks that have not stopped (recompute) or leave them
+ * (keep). Same inputs, same clocks. No allocation except the scratch list of
+ * gaps kept in struct kw_sla, which is reused from call to call.
+ */
+#ifndef KW_SLA_H
+#define KW_SLA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "calendar.h"
+#include "kw_err.h"
+#include "policy.h"
+
+#define KW_SLA_MAX_EVENTS 100000 /* events of one ticket */
+
+enum kw_event_type {
+    KW_EV_CREATED,   /* attrs: the ticket's attributes (level required) */
+    KW_EV_LEVEL,     /* attrs.v[KW_ATTR_LEVEL]: the new level */
+    KW_EV_CATEGORY,  /* attrs.v[KW_ATTR_CATEGORY]: the new category */
+    KW_EV_ATTRS,     /* attrs: the attributes that change (others NULL) */
+    KW_EV_STATE,     /* name: the new state */
+    KW_EV_MILESTONE, /* name: the milestone reached */
+    KW_EV_REOPENED,  /* name: the state after reopening, or NULL for handling */
+    KW_EV_COUNT
+};
+
+/* One event; strings are borrowed. */
+struct kw_event {
+    int64_t at;
+    enum kw_event_type type;
+    struct kw_ticket_attrs attrs;
+    const char *name;
+};
+
+enum kw_clock_status {
+    KW_CLOCK_PENDING, /* applies, not started yet */
+    KW_CLOCK_RUNNING,
+    KW_CLOCK_PAUSED,
+    KW_CLOCK_MET,
+    KW_CLOCK_BREACHED, /* reached its target and has not stopped */
+    KW_CLOCK_MET_LATE, /* stopped after its target */
+    KW_CLOCK_STATUS_COUNT
+};
+
+#define KW_NO_TIME INT64_MIN /* an instant that does not exist (JSON null) */
+
+/* A warning threshold: `at` is when elapsed reached pct % of the target
+ * (reached), or when it will if the clock keeps running (projected), or
+ * KW_NO_TIME (paused or stopped before it). */
+struct kw_threshold {
+    uint8_t pct;
+    bool reached;
+    int64_t at;
+};
+
+struct kw_clock {
+    int metric, rule, calendar;
+    enum kw_clock_status status;
+    int64_t target, elapsed, paused; /* seconds; paused: working seconds spent paused */
+    int64_t started_at, deadline, met_at, breached_at; /* or KW_NO_TIME */
+    const char *stopped_by; /* the milestone (owned by the policy), or NULL */
+    double sri;             /* elapsed / target * 100; negative when target is 0 */
+    size_t n_warn;
+    struct kw_threshold warn[KW_POLICY_MAX_WARN];
+    int64_t next_due; /* the next warning or the breach, or KW_NO_TIME */
+    uint8_t next_pct; /* 100 for the breach */
+};
+
+struct kw_sla_gap {
+    int64_t from, to;
+    bool pause;
+};
+
+/* The clocks of one ticket, plus scratch reused between calls. Zero it (or
+ * kw_sla_init) before the first call; kw_sla_release() when done. */
+struct kw_sla {
+    size_t n; /* clocks that apply, in the policy's metric order */
+    struct kw_clock clock[KW_POLICY_MAX_METRICS];
+    struct kw_sla_gap *gaps;
+    size_t cap;
+};
+
+void kw_sla_init(struct kw_sla *s);
+void kw_sla_release(struct kw_sla *s);
+
+/* Compute the clocks of a ticket's events as of instant as_of (events after
+ * it are ignored). cals[i] is the compiled calendar i of the policy. Events
+ * out of order, before created, of unknown names or levels are KW_INVALID
+ * naming the event ("events[3]: ..."); as_of before created and calendar
+ * horizons are KW_RANGE. */
+enum kw_code kw_sla_eval(const struct kw_policy *p, const struct kw_cal *const *cals,
+                         const struct kw_event *ev, size_t n, int64_t as_of, struct kw_sla *out,
+                         struct kw_err *err);
+
+const char *kw_clock_status_name(enum kw_clock_status s);
+const char *kw_event_type_name(enum kw_event_type t);
+
+#endif

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+/* The commitment document: every validation error is located; rules resolve
+ * first-match per metric; explanations; versions by effective date. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "testutil.h"
+
+#define CAL "{\"tz\":\"UTC\",\"week\":{\"mon\":[[\"09:00\",\"18:00\"]]}}"
+#define HEAD                                                                                       \
+    "\"name\":\"t\",\"version\":\"1\",\"effective_from\":\"2026-01-01T00:00:00Z\","                \
+    "\"calendars\":{\"office\":" CAL ",\"24x7\":" CAL "},"                                         \
+    "\"levels\":[\"L1\",\"L2\",\"L3\"],\"tiers\":[\"standard\",\"vip\"],"
+#define METRICS                                                                                    \
+    "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"first_response\"],"       \
+    "\"warn_at\":[50,75]},{\"id\":\"resolution\",\"start\":\"created\",\"stop\":[\"resolved\"],"   \
+    "\"pause_when\":[\"waiting_customer\"]}],"
+#define RULES                                                                                      \
+    "\"targets\":[{\"when\":{\"level\":\"L1\"},\"calendar\":\"24x7\",\"response\":\"15m\"}]"
+
+static void test_bad_policies(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *json, *field, *msg;
+    } cases[] = {
+        {"not JSON", "{", "", "not valid JSON"},
+        {"unknown field", "{" HEAD METRICS RULES ",\"colour\":1}", "/colour", "unknown field"},
+        {"no name", "{\"version\":\"1\"}", "/name", "name: missing"},
+        {"bad effective date",
+         "{\"name\":\"t\",\"version\":\"1\",\"effective_from\":\"2026-01-01\"}", "/effective_from",
+         "effective_from: \"2026-01-01\" is not an ISO 8601 instant"},
+        {"unknown calendar in a rule",
+         "{" HEAD METRICS "\"targets\":[{\"calendar\":\"weekend\",\"response\":\"1h\"}]}",
+         "/targets/0/calendar", "targets[0].calendar: unknown calendar \"weekend\""},
+        {"unknown calendar in a metric target",
+         "{" HEAD METRICS
+         "\"targets\":[{\"response\":{\"target\":\"1h\",\"calendar\":\"nights\"}}]}",
+         "/targets/0/response/calendar", "unknown calendar \"nights\""},
+        {"unknown metric in a rule",
+         "{" HEAD METRICS "\"targets\":[{\"calendar\":\"office\",\"respnse\":\"1h\"}]}",
+         "/targets/0/respnse", "targets[0].respnse: unknown metric \"respnse\""},
+        {"unknown level in a rule",
+         "{" HEAD METRICS "\"targets\":[{\"when\":{\"level\":[\"L1\",\"L9\"]},\"calendar\":"
+                          "\"office\",\"response\":\"1h\"}]}",
+         "/targets/0/when/level/1", "targets[0].when.level[1]: unknown level \"L9\""},
+        {"unknown tier in a rule",
+         "{" HEAD METRICS "\"targets\":[{\"when\":{\"tier\":\"gold\"},\"calendar\":\"office\","
+                          "\"response\":\"1h\"}]}",
+         "/targets/0/when/tier/0", "unknown tier \"gold\""},
+        {"unknown condition",
+         "{" HEAD METRICS "\"targets\":[{\"when\":{\"priority\":\"P1\"},\"calendar\":\"office\","
+                          "\"response\":\"1h\"}]}",
+         "/targets/0/when/priority", "unknown condition"},
+        {"negative duration",
+         "{" HEAD METRICS "\"targets\":[{\"calendar\":\"office\",\"response\":\"-15m\"}]}",
+         "/targets/0/response", "negative duration"},
+        {"negative seconds",
+         "{" HEAD METRICS "\"targets\":[{\"calendar\":\"office\",\"response\":-900}]}",
+         "/targets/0/response", "negative duration -900"},
+        {"unparseable duration",
+         "{" HEAD METRICS "\"targets\":[{\"calendar\":\"office\",\"response\":\"15 minutes\"}]}",
+         "/targets/0/response", "targets[0].response: \"15 minutes\" is not a duration"},
+        {"no calendar when there are several",
+         "{" HEAD METRICS "\"targets\":[{\"response\":\"15m\"}]}", "/targets/0/response",
+         "no calendar for this target"},
+        {"a rule without targets",
+         "{" HEAD METRICS "\"targets\":[{\"when\":{\"level\":\"L1\"},\"calendar\":\"office\"}]}",
+         "/targets/0", "the rule sets no target"},
+        {"a metric that can never stop",
+         "{" HEAD "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":[]}]," RULES
+         "}",
+         "/metrics/0/stop", "can never stop"},
+        {"a metric without stop",
+         "{" HEAD "\"metrics\":[{\"id\":\"response\",\"start\":\"created\"}]," RULES "}",
+         "/metrics/0/stop", "missing: the milestones that stop this clock"},
+        {"a metric stopped by its own start",
+         "{" HEAD
+         "\"metrics\":[{\"id\":\"response\",\"start\":\"closed\",\"stop\":[\"closed\"]}]," RULES
+         "}",
+         "/metrics/0/stop/0", "can never stop: it starts and stops at \"closed\""},
+        {"a stop that is no milestone",
+         "{" HEAD
+         "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"lunch\"]}]," RULES
+         "}",
+         "/metrics/0/stop/0", "unknown milestone \"lunch\""},
+        {"a pause that is no state",
+         "{" HEAD "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":"
+         "[\"first_response\"],\"pause_when\":[\"sleeping\"]}]," RULES "}",
+         "/metrics/0/pause_when/0", "unknown ticket state \"sleeping\""},
+        {"duplicate metric ids",
+         "{" HEAD "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":"
+         "[\"first_response\"]},{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"resolved\"]}"
+         "]," RULES "}",
+         "/metrics/1/id", "duplicate metric id \"response\""},
+        {"duplicate level ids",
+         "{\"name\":\"t\",\"version\":\"1\",\"effective_from\":\"2026-01-01T00:00:00Z\","
+         "\"calendars\":{\"office\":" CAL "},\"levels\":[\"L1\",\"L1\"]}",
+         "/levels/1", "duplicate id \"L1\""},
+        {"percentage above 100",
+         "{" HEAD "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":"
+         "[\"first_response\"],\"warn_at\":[50,150]}]," RULES "}",
+         "/metrics/0/warn_at/1", "from 1 to 100"},
+        {"percentage zero",
+         "{" HEAD "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":"
+         "[\"first_response\"],\"warn_at\":[0]}]," RULES "}",
+         "/metrics/0/warn_at/0", "from 1 to 100"},
+        {"percentage twice",
+         "{" HEAD "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":"
+         "[\"first_response\"],\"warn_at\":[50,50]}]," RULES "}",
+         "/metrics/0/warn_at/1", "50% is listed twice"},
+        {"a bad calendar inside",
+         "{\"name\":\"t\",\"version\":\"1\",\"effective_from\":\"2026-01-01T00:00:00Z\","
+         "\"calendars\":{\"office\":{\"tz\":\"UTC\",\"week\":{\"mon\":[[\"09:00\",\"25:00\"]]}}}}",
+         "/calendars/office/week/mon/0/1", "calendars.office: week.mon[0]: \"25:00\""},
+        {"bad on_level_change", "{" HEAD METRICS RULES ",\"on_level_change\":\"ignore\"}",
+         "/on_level_change", "expected \"recompute\" or \"keep\""},
+        {"bad on_reopen", "{" HEAD METRICS RULES ",\"on_reopen\":\"forget\"}", "/on_reopen",
+         "expected \"resume\" or \"restart\""},
+        {"redeclared built-in milestone", "{" HEAD METRICS RULES ",\"milestones\":[\"resolved\"]}",
+         "/milestones/0", "built in"},
+        {"no levels",
+         "{\"name\":\"t\",\"version\":\"1\",\"effective_from\":\"2026-01-01T00:00:00Z\","
+         "\"calendars\":{\"office\":" CAL "}}",
+         "/levels", "levels: missing"},
+        {"no targets", "{" HEAD METRICS "\"targets\":[]}", "/targets", "targets: missing"},
+    };
+    for (size_t i = 0; i < N_ELEMS(cases); i++) {
+        struct kw_err err = {0};
+        struct kw_policy *p = kw_policy_parse(cases[i].json, strlen(cases[i].json), &err);
+        if (p) {
+            kw_policy_free(p);
+            fail_msg("%s: accepted", cases[i].name);
+        }
+        if (strcmp(err.field, cases[i].field) != 0)
+            fail_msg("%s: field \"%s\", want \"%s\" (%s)", cases[i].name, err.field, cases[i].field,
+                     err.msg);
+        if (!strstr(err.msg, cases[i].msg))
+            fail_msg("%s: message \"%s\" lacks \"%s\"", cases[i].name, err.msg, cases[i].msg);
+    }
+}
+
+static struct kw_policy *acme(void)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/examples/policies/acme.json", KW_SOURCE_DIR);
+    json_t *doc = json_load_file(path, 0, NULL);
+    struct kw_err err = {0};
+    struct kw_policy *p = kw_policy_from_json(doc, &err);
+    json_decref(doc);
+    if (!p)
+        fail_msg("acme.json: %s", err.msg);
+    return p;
+}
+
+static void test_resolution(void **state)
+{
+    (void)state;
+    struct kw_policy *p = acme();
+    static const struct {
+        const char *level, *tier, *metric;
+        int rule;
+        int64_t target;
+        const char *calendar;
+    } cases[] = {
+        {"L1", NULL, "response", 0, 15 * M, "24x7"},
+        {"L1", "strategic", "resolution", 0, 1 * H, "24x7"},
+        {"L3", "strategic", "response", 2, 30 * M, "office"},
+        {"L3", "vip", "resolution", 3, 12 * H, "office"},
+        {"L3", "standard", "resolution", 4, 24 * H, "office"},
+        {"L3", NULL, "resolution", 4, 24 * H, "office"},
+        {"L4", NULL, "response", 5, 5 * M, "office"},
+        {"L2", NULL, "callback", 6, 24 * H, "24x7"},
+    };
+    for (size_t i = 0; i < N_ELEMS(cases); i++) {
+        struct kw_ticket_attrs a = {{0}};
+        a.v[KW_ATTR_LEVEL] = cases[i].level;
+        a.v[KW_ATTR_TIER] = cases[i].tier;
+        int m = kw_policy_metric_index(p, cases[i].metric);
+        struct kw_target t = kw_policy_resolve(p, (size_t)m, &a);
+        if (!t.applies || t.rule != cases[i].rule || t.target != cases[i].target ||
+            strcmp(kw_policy_calendar_name(p, (size_t)t.calendar), cases[i].calendar) != 0)
+            fail_msg("%s/%s/%s: rule %d target %lld", cases[i].level,
+                     cases[i].tier ? cases[i].tier : "-", cases[i].metric, t.rule,
+                     (long long)t.target);
+    }
+    /* explanations */
+    struct kw_ticket_attrs a = {{0}};
+    a.v[KW_ATTR_LEVEL] = "L3";
+    a.v[KW_ATTR_TIER] = "vip";
+    char why[256];
+    int resp = kw_policy_metric_index(p, "response"), cb = kw_policy_metric_index(p, "callback");
+    assert_false(kw_policy_rule_explain(p, 0, (size_t)resp, &a, why, sizeof(why)));
+    assert_string_equal(why, "level L3 is not L1");
+    assert_false(kw_policy_rule_explain(p, 2, (size_t)resp, &a, why, sizeof(why)));
+    assert_string_equal(why, "tier vip is not strategic");
+    assert_true(kw_policy_rule_explain(p, 3, (size_t)resp, &a, why, sizeof(why)));
+    assert_false(kw_policy_rule_explain(p, 0, (size_t)cb, &a, why, sizeof(why)));
+    assert_string_equal(why, "names no target for callback");
+    a.v[KW_ATTR_TIER] = NULL;
+    assert_false(kw_policy_rule_explain(p, 2, (size_t)resp, &a, why, sizeof(why)));
+    assert_string_equal(why, "needs tier strategic; the ticket has none");
+    assert_string_equal(kw_policy_level_label(p, 0, "en"), "L1 severe");
+    assert_string_equal(kw_policy_level_label(p, 0, "zh"), "一级事件（严重）");
+    assert_true(kw_policy_reopen_revokes(p, "resolved"));
+    assert_false(kw_policy_reopen_revokes(p, "first_response"));
+    kw_policy_free(p);
+}
+
+static void test_versions(void **state)
+{
+    (void)state;
+#define VERSION(v, eff)                                                                            \
+    "{\"name\":\"t\",\"version\":\"" v "\",\"effective_from\":\"" eff "\","                        \
+    "\"calendars\":{\"c\":" CAL "},\"levels\":[\"L1\"]," METRICS                                   \
+    "\"targets\":[{\"response\":\"1h\"}]}"
+    const char *a = VERSION("2026.1", "2026-01-01T00:00:00+08:00");
+    const char *b = VERSION("2027.1", "2027-01-01T00:00:00+08:00");
+    struct kw_err err = {0};
+    struct kw_policy *pa = kw_policy_parse(a, strlen(a), &err);
+    struct kw_policy *pb = kw_policy_parse(b, strlen(b), &err);
+    const struct kw_policy *v[2] = {pb, pa};
+    assert_non_null(v[0]);
+    assert_non_null(v[1]);
+    assert_int_equal(kw_policy_pick(v, 2, T("2026-06-01T00:00:00Z")), 1);
+    assert_int_equal(kw_policy_pick(v, 2, T("2026-12-31T16:00:00Z")), 0); /* upgrade day */
+    assert_int_equal(kw_policy_pick(v, 2, T("2026-12-31T15:59:59Z")), 1);
+    assert_int_equal(kw_policy_pick(v, 2, T("2025-06-01T00:00:00Z")), -1);
+    kw_policy_free(pa);
+    kw_policy_free(pb);
+}
+
+/* Every example policy is valid (they are what a new user copies). */
+static void test_examples_are_valid(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"acme.json",           "levels.json",
+                                        "tiers.json",          "milestones.json",
+                                        "regions-3-6-12.json", "business-hours.json"};
+    for (size_t i = 0; i < N_ELEMS(files); i++) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/examples/policies/%s", KW_SOURCE_DIR, files[i]);
+        json_error_t jerr;
+        json_t *doc = json_load_file(path, 0, &jerr);
+        if (!doc)
+            fail_msg("%s: %s", files[i], jerr.text);
+        struct kw_err err = {0};
+        struct kw_policy *p = kw_policy_from_json(doc, &err);
+        json_decref(doc);
+        if (!p)
+            fail_msg("%s: %s", files[i], err.msg);
+        kw_policy_free(p);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_policies),
+        cmocka_unit_test(test_resolution),
+        cmocka_unit_test(test_versions),
+        cmocka_unit_test(test_examples_are_valid),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
