@@ -40,6 +40,7 @@ test-asan: deps $(ASAN_BUILD)/build.ninja
 bench: deps $(BENCH_BUILD)/build.ninja
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	$(BENCH_BUILD)/bench_calendar
+	$(BENCH_BUILD)/bench_sla
 	bench/eval_throughput.sh $(BENCH_BUILD)/keepword
 
 # The HTTP server arrives with the HTTP API issue; until then this builds the
