@@ -10,13 +10,9 @@ trap 'rm -rf "$TMP"' EXIT
 pass=0
 fail=0
 
-# expect NAME WANT_EXIT WANT_STDOUT_SUBSTR WANT_STDERR_SUBSTR -- CMD...
-expect() {
-    local name=$1 want_rc=$2 want_out=$3 want_err=$4
-    shift 5
-    "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-    local rc=$?
-    local ok=1
+# judge NAME RC WANT_EXIT WANT_STDOUT_SUBSTR WANT_STDERR_SUBSTR: count and report.
+judge() {
+    local name=$1 rc=$2 want_rc=$3 want_out=$4 want_err=$5 ok=1
     [ "$rc" -eq "$want_rc" ] || ok=0
     [ -z "$want_out" ] || grep -qF -- "$want_out" "$TMP/out" || ok=0
     [ -z "$want_err" ] || grep -qF -- "$want_err" "$TMP/err" || ok=0
@@ -30,20 +26,20 @@ expect() {
     fi
 }
 
+# expect NAME WANT_EXIT WANT_STDOUT_SUBSTR WANT_STDERR_SUBSTR -- CMD...
+expect() {
+    local name=$1 want_rc=$2 want_out=$3 want_err=$4
+    shift 5
+    "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+    judge "$name" $? "$want_rc" "$want_out" "$want_err"
+}
+
 # expect_stdin NAME WANT_EXIT WANT_STDOUT_SUBSTR INPUT_FILE -- CMD...
 expect_stdin() {
     local name=$1 want_rc=$2 want_out=$3 input=$4
     shift 5
     "$@" <"$input" >"$TMP/out" 2>"$TMP/err"
-    local rc=$?
-    if [ "$rc" -eq "$want_rc" ] && grep -qF -- "$want_out" "$TMP/out"; then
-        pass=$((pass + 1))
-    else
-        fail=$((fail + 1))
-        echo "FAIL: $name (exit $rc, want $want_rc)"
-        echo "  stdout: $(head -c 400 "$TMP/out")"
-        echo "  stderr: $(head -c 400 "$TMP/err")"
-    fi
+    judge "$name" $? "$want_rc" "$want_out" ""
 }
 
 # --- help and usage ---

@@ -281,6 +281,17 @@ static void test_holidays_and_makeup_days(void **state)
     /* 1 h on the Saturday, nothing over the festival; due Tue 24 Feb 12:00. */
     expect(c, "over the festival", KW_CLOCK_RUNNING, 4 * H, 1 * H);
     assert_int_equal(c->deadline, T("2026-02-24T12:00:00+08:00"));
+    /* Paused from the make-up Saturday 17:00 across the festival to Tue 24 Feb
+     * 10:00: only Sat 17-18 and Tue 9-10 are paused working time. */
+    must_replay(&f,
+                CREATED("2026-02-14T16:00:00+08:00", "\"level\":\"P3\",\"tier\":\"strategic\"")
+                    STATE("2026-02-14T17:00:00+08:00", "waiting_customer")
+                        STATE("2026-02-24T10:00:00+08:00", "handling"),
+                NULL);
+    c = clock_of(&f, "resolution");
+    expect(c, "paused over the festival", KW_CLOCK_RUNNING, 4 * H, 1 * H);
+    assert_int_equal(c->paused, 2 * H);
+    assert_int_equal(c->deadline, T("2026-02-24T14:30:00+08:00"));
     unload(&f);
 }
 
