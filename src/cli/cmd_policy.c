@@ -101,11 +101,6 @@ static int load(const char *path, struct loaded *l)
     return KW_EXIT_OK;
 }
 
-static void print_duration(int64_t secs, char *buf)
-{
-    kw_duration_format(secs, buf);
-}
-
 /* Values of attribute a named by any rule, plus NULL for "any other". */
 static size_t mentioned(const struct kw_policy *p, enum kw_attr a, const char **out, size_t cap)
 {
@@ -192,7 +187,7 @@ static int cmd_check(int argc, char **argv)
                     struct kw_target tg = kw_policy_resolve(p, m, &a);
                     char cell[64] = "-";
                     if (tg.applies) {
-                        print_duration(tg.target, dur);
+                        kw_duration_format(tg.target, dur);
                         snprintf(cell, sizeof(cell), "%s %s", dur,
                                  kw_policy_calendar_name(p, (size_t)tg.calendar));
                     }
@@ -267,7 +262,7 @@ static int cmd_explain(int argc, char **argv)
         char dur[32], why[256];
         if (tg.applies) {
             const char *id = kw_policy_rule_id(l.p, (size_t)tg.rule);
-            print_duration(tg.target, dur);
+            kw_duration_format(tg.target, dur);
             printf("%s: %s on %s, from rule %d%s%s%s\n", kw_policy_metric_id(l.p, m), dur,
                    kw_policy_calendar_name(l.p, (size_t)tg.calendar), tg.rule, id ? " (" : "",
                    id ? id : "", id ? ")" : "");
