@@ -212,6 +212,7 @@ static int load_range(int argc, char **argv, const char *usage, struct loaded *l
                       int64_t *t2)
 {
     struct kw_err err = {0};
+    memset(l, 0, sizeof(*l));
     if (argc != 4)
         return kw_cli_usage(usage, "calendar %s takes CAL.json T1 T2", argv[0]);
     if (!parse_when(argv[2], t1, &err))

@@ -465,39 +465,93 @@ void kw_eval_line(struct kw_cal_cache *cache, const char *line, size_t len, bool
     answer_slow(cache, line, len, out, st);
 }
 
+/* Answer one line of the stream (newline stripped), or skip it when blank. */
+static void stream_line(struct kw_cal_cache *cache, const char *p, size_t len, struct kw_buf *out,
+                        struct kw_eval_stats *st)
+{
+    while (len && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+        len--;
+    size_t i = 0;
+    while (i < len && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    if (i < len)
+        kw_eval_line(cache, p, len, true, out, st);
+}
+
+static void stream_too_long(struct kw_buf *out, struct kw_eval_stats *st)
+{
+    struct query q = {0};
+    struct kw_err err;
+    st->lines++;
+    kw_err_set(&err, KW_TOO_BIG, "", "query line is longer than %u bytes", KW_EVAL_MAX_LINE);
+    put_error(out, &q, &err, st);
+}
+
+/* Lines are found with memchr in large blocks read with fread and answered in
+ * place; a line cut by a block boundary is moved to the front. At most
+ * KW_EVAL_MAX_LINE bytes of one line are held: a longer one is skipped to its
+ * newline and answered with an error. */
 int kw_eval_stream(struct kw_cal_cache *cache, FILE *in, FILE *out, struct kw_eval_stats *st)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    size_t cap = 1u << 20, have = 0;
+    char *blk = malloc(cap);
     struct kw_buf buf = {0};
+    bool skipping = false, eof = false;
     int rc = 0;
 
-    while ((n = getline(&line, &cap, in)) >= 0) {
-        size_t len = (size_t)n;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            len--;
-        size_t i = 0;
-        while (i < len && (line[i] == ' ' || line[i] == '\t'))
-            i++;
-        if (i == len)
-            continue;
-        kw_eval_line(cache, line, len, true, &buf, st);
-        if (buf.len >= 1u << 16) {
-            if (fwrite(buf.p, 1, buf.len, out) != buf.len) {
-                rc = -1;
-                break;
+    if (!blk)
+        return -1;
+    while (!eof && rc == 0) {
+        if (have == cap) {
+            /* one line fills the block: grow up to the limit, then skip it */
+            if (cap > KW_EVAL_MAX_LINE) {
+                skipping = true;
+                have = 0;
+            } else {
+                char *p = realloc(blk, cap * 2);
+                if (!p) {
+                    rc = -1;
+                    break;
+                }
+                blk = p;
+                cap *= 2;
             }
+        }
+        size_t got = fread(blk + have, 1, cap - have, in);
+        if (got == 0) {
+            eof = true;
+            if (ferror(in))
+                rc = -1;
+        }
+        size_t end = have + got, start = 0;
+        for (;;) {
+            char *nl = memchr(blk + start, '\n', end - start);
+            if (!nl)
+                break;
+            size_t len = (size_t)(nl - (blk + start));
+            if (skipping) {
+                stream_too_long(&buf, st);
+                skipping = false;
+            } else {
+                stream_line(cache, blk + start, len, &buf, st);
+            }
+            start += len + 1;
+        }
+        if (eof && start < end && !skipping)
+            stream_line(cache, blk + start, end - start, &buf, st); /* no final newline */
+        else if (eof && skipping)
+            stream_too_long(&buf, st);
+        memmove(blk, blk + start, end - start);
+        have = skipping ? 0 : end - start;
+        if (buf.len >= 1u << 16 || eof) {
+            if (buf.len && fwrite(buf.p, 1, buf.len, out) != buf.len)
+                rc = -1;
             buf.len = 0;
         }
     }
-    if (ferror(in))
-        rc = -1;
-    if (rc == 0 && buf.len && fwrite(buf.p, 1, buf.len, out) != buf.len)
-        rc = -1;
     if (rc == 0 && fflush(out) != 0)
         rc = -1;
-    free(line);
+    free(blk);
     kw_buf_release(&buf);
     return rc;
 }

@@ -109,7 +109,8 @@ static int cmp_i64(const void *a, const void *b)
 
 static bool in_holidays(const struct kw_cal_spec *s, int64_t d)
 {
-    return s->n_holidays && bsearch(&d, s->holidays, s->n_holidays, sizeof(*s->holidays), cmp_i64) != NULL;
+    return s->n_holidays &&
+           bsearch(&d, s->holidays, s->n_holidays, sizeof(*s->holidays), cmp_i64) != NULL;
 }
 
 static bool in_extra(const struct kw_cal_spec *s, int64_t d)
@@ -151,7 +152,7 @@ enum kw_code kw_ics_merge(struct kw_cal_spec *spec, const char *text, size_t len
     }
     if (rc != KW_OK)
         goto out;
-    if (st->events == 0) {
+    if (st->events == 0 || v.n == 0) {
         rc = kw_err_set(err, KW_INVALID, NULL, "the feed has no all-day events%s%s%s",
                         match ? " whose summary contains \"" : "", match ? match : "",
                         match ? "\"" : "");

@@ -234,6 +234,36 @@ static void test_stream(void **state)
     free(out_text);
 }
 
+/* A line past the limit is answered with an error and the stream goes on;
+ * a last line without a newline is answered too. */
+static void test_stream_limits(void **state)
+{
+    struct fixture *f = *state;
+    size_t big = KW_EVAL_MAX_LINE + 100;
+    const char *tail = "{\"id\":\"after\",\"calendar\":" CAL
+                       ",\"op\":\"is_working\",\"start\":\"2026-03-02T02:00:00Z\"}";
+    size_t n = big + 1 + strlen(tail);
+    char *text = malloc(n);
+    memset(text, 'x', big);
+    text[0] = '{';
+    text[big] = '\n';
+    memcpy(text + big + 1, tail, strlen(tail)); /* no final newline */
+    FILE *in = fmemopen(text, n, "r");
+    char *out_text = NULL;
+    size_t out_len = 0;
+    FILE *out = open_memstream(&out_text, &out_len);
+    struct kw_eval_stats st = {0};
+    assert_int_equal(kw_eval_stream(f->cache, in, out, &st), 0);
+    fclose(in);
+    fclose(out);
+    assert_int_equal(st.lines, 2);
+    assert_int_equal(st.errors, 1);
+    assert_non_null(strstr(out_text, "{\"id\":null,\"error\":\"query line is"));
+    assert_non_null(strstr(out_text, "\n{\"id\":\"after\",\"result\":true}\n"));
+    free(out_text);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_fast_path_is_taken),
         cmocka_unit_test(test_identical_calendars_compile_once),
         cmocka_unit_test(test_stream),
+        cmocka_unit_test(test_stream_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
