@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: MIT
+/* SQLite backend of store.h: WAL, foreign keys, numbered migrations,
+ * statements prepared once per connection, one transaction per write. */
+#include "store.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Migrations are append-only: migration i brings the schema to version i+1. */
+static const char *const migrations[] = {
+    /* 1: the core tables; events are append-only (triggers refuse changes). */
+    "CREATE TABLE orgs("
+    " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, tier TEXT, region TEXT,"
+    " calendar TEXT, contract_value_cents INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL);"
+    "CREATE TABLE teams(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE users("
+    " id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+    " role TEXT NOT NULL CHECK (role IN ('admin','manager','agent','customer')),"
+    " org_id INTEGER REFERENCES orgs(id), team_id INTEGER REFERENCES teams(id),"
+    " skills TEXT NOT NULL DEFAULT '[]', password_hash TEXT, created_at INTEGER NOT NULL);"
+    "CREATE TABLE calendars(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " spec TEXT NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE TABLE commitments(id INTEGER PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL,"
+    " effective_from INTEGER NOT NULL, doc TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    " UNIQUE (name, version));"
+    "CREATE TABLE tickets("
+    " id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES orgs(id),"
+    " commitment_id INTEGER REFERENCES commitments(id), title TEXT NOT NULL,"
+    " state TEXT NOT NULL, level TEXT NOT NULL, tier TEXT, category TEXT, region TEXT,"
+    " channel TEXT, assignee_id INTEGER REFERENCES users(id), team_id INTEGER REFERENCES teams(id),"
+    " created_by INTEGER, idempotency_key TEXT, created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL, last_seq INTEGER NOT NULL, head_hash BLOB NOT NULL,"
+    " next_due INTEGER, UNIQUE (created_by, idempotency_key));"
+    "CREATE INDEX tickets_by_org ON tickets(org_id, id);"
+    "CREATE INDEX tickets_by_due ON tickets(next_due) WHERE next_due IS NOT NULL;"
+    "CREATE TABLE events("
+    " ticket_id INTEGER NOT NULL REFERENCES tickets(id), seq INTEGER NOT NULL,"
+    " at INTEGER NOT NULL, type TEXT NOT NULL, actor_id INTEGER NOT NULL DEFAULT 0,"
+    " body TEXT NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (ticket_id, seq)) WITHOUT ROWID;"
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+    " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+    " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+    "CREATE TABLE clocks(ticket_id INTEGER NOT NULL REFERENCES tickets(id), metric TEXT NOT NULL,"
+    " status TEXT NOT NULL, deadline INTEGER, next_due INTEGER, body TEXT NOT NULL,"
+    " PRIMARY KEY (ticket_id, metric)) WITHOUT ROWID;",
+};
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+enum stmt {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_ORG_INSERT,
+    S_ORG_EXISTS,
+    S_TICKET_BY_KEY,
+    S_TICKET_INSERT,
+    S_TICKET_HEAD,
+    S_TICKET_ADVANCE,
+    S_EVENT_INSERT,
+    S_EVENTS,
+    S_TICKET_STATE,
+    S_COUNT
+};
+
+static const char *const sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_ORG_INSERT] = "INSERT INTO orgs(name, tier, region, calendar, contract_value_cents,"
+                     " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_ORG_EXISTS] = "SELECT 1 FROM orgs WHERE id = ?1",
+    [S_TICKET_BY_KEY] = "SELECT id FROM tickets WHERE created_by = ?1 AND idempotency_key = ?2",
+    [S_TICKET_INSERT] =
+        "INSERT INTO tickets(org_id, title, state, level, tier, category, region, channel,"
+        " created_by, idempotency_key, created_at, updated_at, last_seq, head_hash)"
+        " VALUES (?1, ?2, 'registered', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 0, zeroblob(32))",
+    [S_TICKET_HEAD] = "SELECT last_seq, head_hash FROM tickets WHERE id = ?1",
+    [S_TICKET_ADVANCE] = "UPDATE tickets SET last_seq = ?2, head_hash = ?3, updated_at = ?4,"
+                         " state = coalesce(?5, state) WHERE id = ?1",
+    [S_EVENT_INSERT] = "INSERT INTO events(ticket_id, seq, at, type, actor_id, body, hash)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_EVENTS] = "SELECT seq, at, type, actor_id, body, hash FROM events WHERE ticket_id = ?1"
+                 " ORDER BY seq",
+    [S_TICKET_STATE] = "SELECT state FROM tickets WHERE id = ?1",
+};
+
+struct kw_store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[S_COUNT];
+    char path[256];
+};
+
+static enum kw_code fail(struct kw_store *st, struct kw_err *err, const char *what)
+{
+    return kw_err_set(err, KW_STORE, "", "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+}
+
+static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
+{
+    sqlite3_stmt *x = st->stmt[s];
+    sqlite3_reset(x);
+    sqlite3_clear_bindings(x);
+    return x;
+}
+
+static bool exec1(struct kw_store *st, enum stmt s)
+{
+    sqlite3_stmt *x = prep(st, s);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE;
+}
+
+static void bind_text(sqlite3_stmt *x, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(x, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(x, i);
+}
+
+int kw_store_schema_latest(void)
+{
+    return N_MIGRATIONS;
+}
+
+int kw_store_schema_version(struct kw_store *st)
+{
+    sqlite3_stmt *x;
+    int v = 0;
+    if (sqlite3_prepare_v2(st->db, "SELECT max(version) FROM schema_migrations", -1, &x, NULL) ==
+        SQLITE_OK) {
+        if (sqlite3_step(x) == SQLITE_ROW)
+            v = sqlite3_column_int(x, 0);
+        sqlite3_finalize(x);
+    }
+    return v;
+}
+
+static enum kw_code migrate(struct kw_store *st, struct kw_err *err)
+{
+    if (sqlite3_exec(st->db,
+                     "CREATE TABLE IF NOT EXISTS schema_migrations("
+                     "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return fail(st, err, "create schema_migrations");
+    int have = kw_store_schema_version(st);
+    if (have > N_MIGRATIONS)
+        return kw_err_set(err, KW_STORE, "",
+                          "%s: schema version %d is newer than this build knows (%d); "
+                          "use a newer keepword",
+                          st->path, have, N_MIGRATIONS);
+    for (int v = have; v < N_MIGRATIONS; v++) {
+        char ins[128];
+        snprintf(ins, sizeof(ins),
+                 "INSERT INTO schema_migrations VALUES (%d, CAST(strftime('%%s','now') AS "
+                 "INTEGER))",
+                 v + 1);
+        if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(st->db, ins, NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+            enum kw_code rc = fail(st, err, "migration");
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+    }
+    return KW_OK;
+}
+
+struct kw_store *kw_store_open(const char *path, struct kw_err *err)
+{
+    struct kw_store *st = calloc(1, sizeof(*st));
+    if (!st) {
+        kw_err_set(err, KW_NOMEM, "", "no memory for the store");
+        return NULL;
+    }
+    snprintf(st->path, sizeof(st->path), "%s", path);
+    if (sodium_init() < 0) {
+        kw_err_set(err, KW_STORE, "", "libsodium failed to initialise");
+        goto fail;
+    }
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        fail(st, err, "open");
+        goto fail;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    /* WAL: readers never block the writer; synchronous=FULL: a committed
+     * write survives power loss, since writes are acknowledged after commit. */
+    if (sqlite3_exec(st->db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        fail(st, err, "configure");
+        goto fail;
+    }
+    if (migrate(st, err) != KW_OK)
+        goto fail;
+    for (int s = 0; s < S_COUNT; s++) {
+        if (sqlite3_prepare_v3(st->db, sql[s], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[s], NULL) !=
+            SQLITE_OK) {
+            fail(st, err, sql[s]);
+            goto fail;
+        }
+    }
+    return st;
+fail:
+    kw_store_close(st);
+    return NULL;
+}
+
+void kw_store_close(struct kw_store *st)
+{
+    if (!st)
+        return;
+    for (int s = 0; s < S_COUNT; s++)
+        sqlite3_finalize(st->stmt[s]);
+    sqlite3_close(st->db);
+    free(st);
+}
+
+static enum kw_code text_ok(const char *s, const char *field, struct kw_err *err)
+{
+    if (s && strlen(s) > KW_STORE_TEXT_MAX)
+        return kw_err_set(err, KW_TOO_BIG, field, "%s: longer than %d bytes", field + 1,
+                          KW_STORE_TEXT_MAX);
+    return KW_OK;
+}
+
+enum kw_code kw_store_org_insert(struct kw_store *st, const struct kw_org *org, int64_t now,
+                                 int64_t *id, struct kw_err *err)
+{
+    if (!org->name || !*org->name)
+        return kw_err_set(err, KW_INVALID, "/name", "name: missing");
+    if (text_ok(org->name, "/name", err) != KW_OK)
+        return err->code;
+    sqlite3_stmt *x = prep(st, S_ORG_INSERT);
+    bind_text(x, 1, org->name);
+    bind_text(x, 2, org->tier);
+    bind_text(x, 3, org->region);
+    bind_text(x, 4, org->calendar);
+    sqlite3_bind_int64(x, 5, org->contract_value_cents);
+    sqlite3_bind_int64(x, 6, now);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc == SQLITE_CONSTRAINT)
+        return kw_err_set(err, KW_CONFLICT, "/name", "an organisation named \"%.60s\" exists",
+                          org->name);
+    if (rc != SQLITE_DONE)
+        return fail(st, err, "insert organisation");
+    *id = sqlite3_last_insert_rowid(st->db);
+    return KW_OK;
+}
+
+void kw_event_hash(const unsigned char prev[KW_HASH_BYTES], int64_t ticket, int64_t seq, int64_t at,
+                   const char *type, int64_t actor, const char *body,
+                   unsigned char out[KW_HASH_BYTES])
+{
+    crypto_generichash_state h;
+    unsigned char num[8];
+    const int64_t nums[3] = {ticket, seq, at};
+    crypto_generichash_init(&h, NULL, 0, KW_HASH_BYTES);
+    crypto_generichash_update(&h, prev, KW_HASH_BYTES);
+    for (int i = 0; i < 4; i++) {
+        uint64_t v = (uint64_t)(i < 3 ? nums[i] : actor);
+        for (int b = 0; b < 8; b++)
+            num[b] = (unsigned char)(v >> (56 - 8 * b));
+        if (i == 3)
+            crypto_generichash_update(&h, (const unsigned char *)type, strlen(type) + 1);
+        crypto_generichash_update(&h, num, sizeof(num));
+    }
+    crypto_generichash_update(&h, (const unsigned char *)body, strlen(body));
+    crypto_generichash_final(&h, out, KW_HASH_BYTES);
+}
+
+/* Canonical JSON of an object given as text: sorted keys, compact. */
+static char *canonical(const char *body, struct kw_err *err)
+{
+    json_error_t jerr;
+    json_t *j = json_loads(body ? body : "{}", JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        kw_err_set(err, KW_INVALID, "", "an event body must be a JSON object");
+        return NULL;
+    }
+    char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    if (!s)
+        kw_err_set(err, KW_NOMEM, "", "no memory for the event");
+    return s;
+}
+
+/* Append inside an open transaction. */
+static enum kw_code append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
+                           int64_t actor, int64_t at, const char *state, int64_t *seq,
+                           struct kw_err *err)
+{
+    unsigned char prev[KW_HASH_BYTES], hash[KW_HASH_BYTES];
+    sqlite3_stmt *x = prep(st, S_TICKET_HEAD);
+    sqlite3_bind_int64(x, 1, ticket);
+    int rc = sqlite3_step(x);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(x);
+        return rc == SQLITE_DONE
+                   ? kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket)
+                   : fail(st, err, "read ticket");
+    }
+    int64_t n = sqlite3_column_int64(x, 0) + 1;
+    if (sqlite3_column_bytes(x, 1) != KW_HASH_BYTES) {
+        sqlite3_reset(x);
+        return kw_err_set(err, KW_STORE, "", "ticket %lld has a damaged chain head",
+                          (long long)ticket);
+    }
+    memcpy(prev, sqlite3_column_blob(x, 1), KW_HASH_BYTES);
+    sqlite3_reset(x);
+    char *canon = canonical(body, err);
+    if (!canon)
+        return err ? err->code : KW_INVALID;
+    kw_event_hash(prev, ticket, n, at, type, actor, canon, hash);
+    x = prep(st, S_EVENT_INSERT);
+    sqlite3_bind_int64(x, 1, ticket);
+    sqlite3_bind_int64(x, 2, n);
+    sqlite3_bind_int64(x, 3, at);
+    bind_text(x, 4, type);
+    sqlite3_bind_int64(x, 5, actor);
+    bind_text(x, 6, canon);
+    sqlite3_bind_blob(x, 7, hash, KW_HASH_BYTES, SQLITE_STATIC);
+    rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    free(canon);
+    if (rc != SQLITE_DONE)
+        return fail(st, err, "insert event");
+    x = prep(st, S_TICKET_ADVANCE);
+    sqlite3_bind_int64(x, 1, ticket);
+    sqlite3_bind_int64(x, 2, n);
+    sqlite3_bind_blob(x, 3, hash, KW_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(x, 4, at);
+    bind_text(x, 5, state);
+    rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return fail(st, err, "advance ticket");
+    if (seq)
+        *seq = n;
+    return KW_OK;
+}
+
+static enum kw_code finish(struct kw_store *st, enum kw_code rc, struct kw_err *err)
+{
+    if (rc == KW_OK && !exec1(st, S_COMMIT))
+        rc = fail(st, err, "commit");
+    if (rc != KW_OK)
+        exec1(st, S_ROLLBACK);
+    return rc;
+}
+
+enum kw_code kw_store_event_append(struct kw_store *st, int64_t ticket, const char *type,
+                                   const char *body, int64_t actor, int64_t at, const char *state,
+                                   int64_t *seq, struct kw_err *err)
+{
+    if (!exec1(st, S_BEGIN))
+        return fail(st, err, "begin");
+    return finish(st, append(st, ticket, type, body, actor, at, state, seq, err), err);
+}
+
+enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_new *t, int64_t *id,
+                                    bool *existed, struct kw_err *err)
+{
+    enum kw_code rc = KW_OK;
+    *existed = false;
+    if (!t->title || !*t->title)
+        return kw_err_set(err, KW_INVALID, "/title", "title: missing");
+    if (!t->level || !*t->level)
+        return kw_err_set(err, KW_INVALID, "/level", "level: missing");
+    if (text_ok(t->title, "/title", err) != KW_OK ||
+        text_ok(t->idempotency_key, "/idempotency_key", err) != KW_OK)
+        return err->code;
+    if (!exec1(st, S_BEGIN))
+        return fail(st, err, "begin");
+    sqlite3_stmt *x;
+    if (t->idempotency_key) {
+        x = prep(st, S_TICKET_BY_KEY);
+        sqlite3_bind_int64(x, 1, t->created_by);
+        bind_text(x, 2, t->idempotency_key);
+        if (sqlite3_step(x) == SQLITE_ROW) {
+            *id = sqlite3_column_int64(x, 0);
+            *existed = true;
+            sqlite3_reset(x);
+            return finish(st, KW_OK, err);
+        }
+        sqlite3_reset(x);
+    }
+    x = prep(st, S_ORG_EXISTS);
+    sqlite3_bind_int64(x, 1, t->org_id);
+    int found = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (found != SQLITE_ROW) {
+        rc = found == SQLITE_DONE ? kw_err_set(err, KW_NOT_FOUND, "/org_id",
+                                               "org_id: no organisation %lld", (long long)t->org_id)
+                                  : fail(st, err, "read organisation");
+        return finish(st, rc, err);
+    }
+    x = prep(st, S_TICKET_INSERT);
+    sqlite3_bind_int64(x, 1, t->org_id);
+    bind_text(x, 2, t->title);
+    bind_text(x, 3, t->level);
+    bind_text(x, 4, t->tier);
+    bind_text(x, 5, t->category);
+    bind_text(x, 6, t->region);
+    bind_text(x, 7, t->channel);
+    sqlite3_bind_int64(x, 8, t->created_by);
+    bind_text(x, 9, t->idempotency_key);
+    sqlite3_bind_int64(x, 10, t->at);
+    int step = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (step != SQLITE_DONE)
+        return finish(st, fail(st, err, "insert ticket"), err);
+    *id = sqlite3_last_insert_rowid(st->db);
+    /* The created event carries what the clocks need (see sla_json.h). */
+    json_t *body = json_pack("{s:s, s:s}", "title", t->title, "level", t->level);
+    const char *const keys[] = {"tier", "category", "region", "channel"};
+    const char *const vals[] = {t->tier, t->category, t->region, t->channel};
+    for (int i = 0; body && i < 4; i++)
+        if (vals[i])
+            json_object_set_new(body, keys[i], json_string(vals[i]));
+    json_object_set_new(body, "org_id", json_integer(t->org_id));
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text)
+        return finish(st, kw_err_set(err, KW_NOMEM, "", "no memory for the event"), err);
+    rc = append(st, *id, "created", text, t->created_by, t->at, NULL, NULL, err);
+    free(text);
+    return finish(st, rc, err);
+}
+
+enum kw_code kw_store_events(struct kw_store *st, int64_t ticket,
+                             bool (*fn)(const struct kw_stored_event *ev, void *ctx), void *ctx,
+                             struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_EVENTS);
+    sqlite3_bind_int64(x, 1, ticket);
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+        struct kw_stored_event ev = {
+            .ticket = ticket,
+            .seq = sqlite3_column_int64(x, 0),
+            .at = sqlite3_column_int64(x, 1),
+            .type = (const char *)sqlite3_column_text(x, 2),
+            .actor = sqlite3_column_int64(x, 3),
+            .body = (const char *)sqlite3_column_text(x, 4),
+        };
+        if (sqlite3_column_bytes(x, 5) == KW_HASH_BYTES)
+            memcpy(ev.hash, sqlite3_column_blob(x, 5), KW_HASH_BYTES);
+        if (!fn(&ev, ctx))
+            break;
+    }
+    sqlite3_reset(x);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(st, err, "read events");
+    return KW_OK;
+}
+
+struct verify {
+    unsigned char prev[KW_HASH_BYTES];
+    int64_t expect_seq, bad_seq;
+    const char *why;
+};
+
+static bool verify_one(const struct kw_stored_event *ev, void *ctx)
+{
+    struct verify *v = ctx;
+    unsigned char h[KW_HASH_BYTES];
+    if (ev->seq != v->expect_seq) {
+        v->bad_seq = v->expect_seq;
+        v->why = "is missing";
+        return false;
+    }
+    kw_event_hash(v->prev, ev->ticket, ev->seq, ev->at, ev->type ? ev->type : "", ev->actor,
+                  ev->body ? ev->body : "", h);
+    if (sodium_memcmp(h, ev->hash, KW_HASH_BYTES) != 0) {
+        v->bad_seq = ev->seq;
+        v->why = "does not match its hash (changed after it was written)";
+        return false;
+    }
+    memcpy(v->prev, h, KW_HASH_BYTES);
+    v->expect_seq++;
+    return true;
+}
+
+enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char *head,
+                             struct kw_err *err)
+{
+    struct verify v = {.expect_seq = 1};
+    sqlite3_stmt *x = prep(st, S_TICKET_HEAD);
+    sqlite3_bind_int64(x, 1, ticket);
+    if (sqlite3_step(x) != SQLITE_ROW) {
+        sqlite3_reset(x);
+        return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
+    }
+    int64_t last = sqlite3_column_int64(x, 0);
+    unsigned char stored[KW_HASH_BYTES] = {0};
+    if (sqlite3_column_bytes(x, 1) == KW_HASH_BYTES)
+        memcpy(stored, sqlite3_column_blob(x, 1), KW_HASH_BYTES);
+    sqlite3_reset(x);
+    enum kw_code rc = kw_store_events(st, ticket, verify_one, &v, err);
+    if (rc != KW_OK)
+        return rc;
+    if (!v.why && v.expect_seq - 1 != last) {
+        v.bad_seq = v.expect_seq;
+        v.why = "is missing";
+    }
+    if (!v.why && sodium_memcmp(v.prev, stored, KW_HASH_BYTES) != 0) {
+        v.bad_seq = last;
+        v.why = "is not the ticket's recorded chain head";
+    }
+    if (v.why)
+        return kw_err_set(err, KW_CONFLICT, "", "ticket %lld: event %lld %s", (long long)ticket,
+                          (long long)v.bad_seq, v.why);
+    if (head)
+        memcpy(head, v.prev, KW_HASH_BYTES);
+    return KW_OK;
+}
+
+enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *buf, size_t cap,
+                                   struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_TICKET_STATE);
+    sqlite3_bind_int64(x, 1, ticket);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_ROW)
+        snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(x, 0));
+    sqlite3_reset(x);
+    if (rc == SQLITE_DONE)
+        return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
+    return rc == SQLITE_ROW ? KW_OK : fail(st, err, "read ticket");
+}

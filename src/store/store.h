@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+/*
+ * store.h - Keepword's storage contract (ARCHITECTURE.md decision 5).
+ *
+ * One interface for every backend: SQLite now (sqlite.c: WAL, foreign keys,
+ * numbered migrations applied at open, prepared statements only), PostgreSQL
+ * later behind the same calls. Tickets are event-sourced: every change is an
+ * event appended with hash = BLAKE2b-256(prev_hash || canonical event), so a
+ * ticket's log is a chain anyone can verify. A call returns only after its
+ * transaction committed. A store handle is used by one thread at a time.
+ */
+#ifndef KW_STORE_H
+#define KW_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kw_err.h"
+
+#define KW_HASH_BYTES 32
+#define KW_STORE_TEXT_MAX 4096 /* bytes of a title, name or key */
+
+struct kw_store; /* opaque */
+
+/* Open (creating if needed) the database at path and bring its schema up to
+ * date. NULL with err (KW_STORE naming the file and SQLite's message). */
+struct kw_store *kw_store_open(const char *path, struct kw_err *err);
+/* Accepts NULL. */
+void kw_store_close(struct kw_store *st);
+/* The schema version in force, and the newest this build knows. */
+int kw_store_schema_version(struct kw_store *st);
+int kw_store_schema_latest(void);
+
+struct kw_org {
+    int64_t id;
+    const char *name, *tier, *region, *calendar; /* borrowed in, owned by the row out */
+    int64_t contract_value_cents;
+};
+
+/* Insert an organisation; KW_CONFLICT when the name is taken. */
+enum kw_code kw_store_org_insert(struct kw_store *st, const struct kw_org *org, int64_t now,
+                                 int64_t *id, struct kw_err *err);
+
+/* A new ticket; strings borrowed. idempotency_key may be NULL; with a key,
+ * a second create by the same creator returns the first ticket (*existed). */
+struct kw_ticket_new {
+    int64_t org_id, created_by;
+    const char *title, *level, *tier, *category, *region, *channel, *idempotency_key;
+    int64_t at;
+};
+
+/* Create the ticket and its `created` event in one transaction. KW_NOT_FOUND
+ * for an unknown organisation. */
+enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_new *t, int64_t *id,
+                                    bool *existed, struct kw_err *err);
+
+/* Append one event to a ticket's chain. body is a JSON object (text); it is
+ * stored in canonical form (sorted keys, compact). state, when not NULL,
+ * becomes the ticket's state in the same transaction. *seq gets the event's
+ * number (1 is `created`). KW_NOT_FOUND for an unknown ticket. */
+enum kw_code kw_store_event_append(struct kw_store *st, int64_t ticket, const char *type,
+                                   const char *body, int64_t actor, int64_t at, const char *state,
+                                   int64_t *seq, struct kw_err *err);
+
+/* One stored event, as given to a reader (valid during the callback only). */
+struct kw_stored_event {
+    int64_t ticket, seq, at, actor;
+    const char *type, *body;
+    unsigned char hash[KW_HASH_BYTES];
+};
+
+/* Call fn for each event of a ticket in order; stops when fn returns false. */
+enum kw_code kw_store_events(struct kw_store *st, int64_t ticket,
+                             bool (*fn)(const struct kw_stored_event *ev, void *ctx), void *ctx,
+                             struct kw_err *err);
+
+/* Recompute the ticket's chain from its events and compare with what is
+ * stored. KW_CONFLICT naming the first event that does not match. *head
+ * (may be NULL) gets the chain head. */
+enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char *head,
+                             struct kw_err *err);
+
+/* The ticket's current state into buf (cap bytes). KW_NOT_FOUND. */
+enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *buf, size_t cap,
+                                   struct kw_err *err);
+
+/* The hash of an event after prev: BLAKE2b-256 over prev, the ticket id, seq,
+ * instant (64-bit big-endian each), type, a NUL, actor (big-endian), body. */
+void kw_event_hash(const unsigned char prev[KW_HASH_BYTES], int64_t ticket, int64_t seq, int64_t at,
+                   const char *type, int64_t actor, const char *body,
+                   unsigned char out[KW_HASH_BYTES]);
+
+#endif
