@@ -43,5 +43,7 @@ int kw_cli_dispatch(int argc, char **argv, const char *usage, const char *what,
 int kw_cmd_calendar(int argc, char **argv);
 int kw_cmd_policy(int argc, char **argv);
 int kw_cmd_sla(int argc, char **argv);
+int kw_cmd_migrate(int argc, char **argv);
+int kw_cmd_init(int argc, char **argv);
 
 #endif

@@ -18,6 +18,8 @@ static const char usage[] =
     "             import-ics\n"
     "  policy     commitments: check, explain, letter\n"
     "  sla        SLA clocks: replay a ticket's events\n"
+    "  init       create the database and its first admin account\n"
+    "  migrate    create or upgrade the database schema\n"
     "  help       this text, or `keepword help COMMAND`\n"
     "  version    print the version\n"
     "\n"
@@ -32,8 +34,11 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        static const struct kw_cli_cmd cmds[] = {
-            {"calendar", kw_cmd_calendar}, {"policy", kw_cmd_policy}, {"sla", kw_cmd_sla}};
+        static const struct kw_cli_cmd cmds[] = {{"calendar", kw_cmd_calendar},
+                                                 {"policy", kw_cmd_policy},
+                                                 {"sla", kw_cmd_sla},
+                                                 {"init", kw_cmd_init},
+                                                 {"migrate", kw_cmd_migrate}};
         for (size_t i = 0; argc > 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
             if (strcmp(argv[2], cmds[i].name) == 0) {
                 char help[] = "--help";
@@ -57,5 +62,9 @@ int main(int argc, char **argv)
         return kw_cmd_policy(argc - 1, argv + 1);
     if (strcmp(cmd, "sla") == 0)
         return kw_cmd_sla(argc - 1, argv + 1);
+    if (strcmp(cmd, "migrate") == 0)
+        return kw_cmd_migrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "init") == 0)
+        return kw_cmd_init(argc - 1, argv + 1);
     return kw_cli_usage(usage, "unknown command \"%s\"", cmd);
 }

@@ -49,6 +49,10 @@ static const char *const migrations[] = {
     "CREATE TABLE clocks(ticket_id INTEGER NOT NULL REFERENCES tickets(id), metric TEXT NOT NULL,"
     " status TEXT NOT NULL, deadline INTEGER, next_due INTEGER, body TEXT NOT NULL,"
     " PRIMARY KEY (ticket_id, metric)) WITHOUT ROWID;",
+    /* 2: session and API tokens, stored as hashes only */
+    "CREATE TABLE tokens(id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),"
+    " hash BLOB NOT NULL UNIQUE, kind TEXT NOT NULL CHECK (kind IN ('session','api')),"
+    " label TEXT, created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -65,6 +69,12 @@ enum stmt {
     S_EVENT_INSERT,
     S_EVENTS,
     S_TICKET_STATE,
+    S_USER_INSERT,
+    S_USER_COUNT,
+    S_USER_BY_EMAIL,
+    S_TOKEN_INSERT,
+    S_TOKEN_USER,
+    S_TOKEN_REVOKE,
     S_COUNT
 };
 
@@ -88,12 +98,22 @@ static const char *const sql[S_COUNT] = {
     [S_EVENTS] = "SELECT seq, at, type, actor_id, body, hash FROM events WHERE ticket_id = ?1"
                  " ORDER BY seq",
     [S_TICKET_STATE] = "SELECT state FROM tickets WHERE id = ?1",
+    [S_USER_INSERT] = "INSERT INTO users(email, name, role, org_id, team_id, password_hash,"
+                      " created_at) VALUES (?1, ?2, ?3, nullif(?4, 0), nullif(?5, 0), ?6, ?7)",
+    [S_USER_COUNT] = "SELECT count(*) FROM users WHERE role = ?1",
+    [S_USER_BY_EMAIL] = "SELECT id, password_hash FROM users WHERE email = ?1",
+    [S_TOKEN_INSERT] = "INSERT INTO tokens(user_id, hash, kind, created_at, expires_at)"
+                       " VALUES (?1, ?2, 'session', ?3, ?4)",
+    [S_TOKEN_USER] = "SELECT user_id FROM tokens WHERE hash = ?1 AND revoked_at IS NULL"
+                     " AND (expires_at IS NULL OR expires_at > ?2)",
+    [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
 };
 
 struct kw_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[S_COUNT];
     char path[256];
+    char dummy_hash[crypto_pwhash_STRBYTES]; /* checked for unknown e-mails; made on first use */
 };
 
 static enum kw_code fail(struct kw_store *st, struct kw_err *err, const char *what)
@@ -539,4 +559,147 @@ enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *bu
     if (rc == SQLITE_DONE)
         return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
     return rc == SQLITE_ROW ? KW_OK : fail(st, err, "read ticket");
+}
+
+/* ---- users and tokens ---- */
+
+static const char *const roles[] = {"admin", "manager", "agent", "customer"};
+
+enum kw_code kw_store_user_insert(struct kw_store *st, const struct kw_user *u,
+                                  const char *password, int64_t now, int64_t *id,
+                                  struct kw_err *err)
+{
+    char hash[crypto_pwhash_STRBYTES];
+    bool role_ok = false;
+    for (size_t i = 0; u->role && i < sizeof(roles) / sizeof(roles[0]); i++)
+        role_ok = role_ok || strcmp(u->role, roles[i]) == 0;
+    if (!role_ok)
+        return kw_err_set(err, KW_INVALID, "/role",
+                          "role: expected admin, manager, agent or customer");
+    if (!u->email || !strchr(u->email, '@') || strlen(u->email) > 254)
+        return kw_err_set(err, KW_INVALID, "/email", "email: expected an e-mail address");
+    if (!u->name || !*u->name || text_ok(u->name, "/name", err) != KW_OK)
+        return u->name && *u->name ? err->code
+                                   : kw_err_set(err, KW_INVALID, "/name", "name: missing");
+    if (password) {
+        size_t n = strlen(password);
+        if (n < 8 || n > 1024)
+            return kw_err_set(err, KW_INVALID, "/password", "password: expected 8 to 1024 bytes");
+        /* argon2id with libsodium's interactive limits */
+        if (crypto_pwhash_str(hash, password, n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+            return kw_err_set(err, KW_NOMEM, "", "no memory to hash the password");
+    }
+    sqlite3_stmt *x = prep(st, S_USER_INSERT);
+    bind_text(x, 1, u->email);
+    bind_text(x, 2, u->name);
+    bind_text(x, 3, u->role);
+    sqlite3_bind_int64(x, 4, u->org_id);
+    sqlite3_bind_int64(x, 5, u->team_id);
+    bind_text(x, 6, password ? hash : NULL);
+    sqlite3_bind_int64(x, 7, now);
+    int rc = sqlite3_step(x);
+    int ext = sqlite3_extended_errcode(st->db);
+    sqlite3_reset(x);
+    if (rc == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_UNIQUE)
+        return kw_err_set(err, KW_CONFLICT, "/email", "email: %.80s is taken", u->email);
+    if (rc == SQLITE_CONSTRAINT)
+        return kw_err_set(err, KW_NOT_FOUND, "/org_id", "no such organisation or team");
+    if (rc != SQLITE_DONE)
+        return fail(st, err, "insert user");
+    *id = sqlite3_last_insert_rowid(st->db);
+    return KW_OK;
+}
+
+enum kw_code kw_store_user_count(struct kw_store *st, const char *role, int64_t *n,
+                                 struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_USER_COUNT);
+    bind_text(x, 1, role);
+    int rc = sqlite3_step(x);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW ? KW_OK : fail(st, err, "count users");
+}
+
+static void token_hash(const char *token, unsigned char out[KW_HASH_BYTES])
+{
+    crypto_generichash(out, KW_HASH_BYTES, (const unsigned char *)token, strlen(token), NULL, 0);
+}
+
+enum kw_code kw_store_login(struct kw_store *st, const char *email, const char *password,
+                            int64_t now, int64_t ttl, char *token, int64_t *user_id,
+                            struct kw_err *err)
+{
+    /* A hash to check against when the e-mail is unknown, so that both
+     * failures cost the same argon2id verification. */
+    char *dummy = st->dummy_hash, stored[crypto_pwhash_STRBYTES] = "";
+    int64_t uid = 0;
+    if (!dummy[0] &&
+        crypto_pwhash_str(dummy, "not a password", 14, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return kw_err_set(err, KW_NOMEM, "", "no memory to check the password");
+    sqlite3_stmt *x = prep(st, S_USER_BY_EMAIL);
+    bind_text(x, 1, email);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_ROW && sqlite3_column_type(x, 1) == SQLITE_TEXT) {
+        uid = sqlite3_column_int64(x, 0);
+        snprintf(stored, sizeof(stored), "%s", (const char *)sqlite3_column_text(x, 1));
+    }
+    sqlite3_reset(x);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(st, err, "read user");
+    size_t n = password ? strlen(password) : 0;
+    bool ok = crypto_pwhash_str_verify(uid ? stored : dummy, password ? password : "", n) == 0;
+    if (!ok || !uid)
+        return kw_err_set(err, KW_UNAUTHENTICATED, "", "wrong e-mail or password");
+    unsigned char raw[32], h[KW_HASH_BYTES];
+    randombytes_buf(raw, sizeof(raw));
+    memcpy(token, "kw_", 3);
+    sodium_bin2base64(token + 3, KW_TOKEN_BUF - 3, raw, sizeof(raw),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    token_hash(token, h);
+    x = prep(st, S_TOKEN_INSERT);
+    sqlite3_bind_int64(x, 1, uid);
+    sqlite3_bind_blob(x, 2, h, KW_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(x, 3, now);
+    sqlite3_bind_int64(x, 4, now + ttl);
+    rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return fail(st, err, "store token");
+    *user_id = uid;
+    return KW_OK;
+}
+
+enum kw_code kw_store_token_user(struct kw_store *st, const char *token, int64_t now,
+                                 int64_t *user_id, struct kw_err *err)
+{
+    unsigned char h[KW_HASH_BYTES];
+    if (!token || strlen(token) >= KW_TOKEN_BUF)
+        return kw_err_set(err, KW_UNAUTHENTICATED, "", "not a valid token");
+    token_hash(token, h);
+    sqlite3_stmt *x = prep(st, S_TOKEN_USER);
+    sqlite3_bind_blob(x, 1, h, KW_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(x, 2, now);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_ROW)
+        *user_id = sqlite3_column_int64(x, 0);
+    sqlite3_reset(x);
+    if (rc == SQLITE_DONE)
+        return kw_err_set(err, KW_UNAUTHENTICATED, "", "the token is unknown, expired or revoked");
+    return rc == SQLITE_ROW ? KW_OK : fail(st, err, "read token");
+}
+
+enum kw_code kw_store_token_revoke(struct kw_store *st, const char *token, int64_t now,
+                                   struct kw_err *err)
+{
+    unsigned char h[KW_HASH_BYTES];
+    token_hash(token ? token : "", h);
+    sqlite3_stmt *x = prep(st, S_TOKEN_REVOKE);
+    sqlite3_bind_blob(x, 1, h, KW_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(x, 2, now);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE ? KW_OK : fail(st, err, "revoke token");
 }

@@ -85,6 +85,39 @@ enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char 
 enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *buf, size_t cap,
                                    struct kw_err *err);
 
+/* ---- users and tokens ---- */
+
+#define KW_TOKEN_BUF 64 /* a token as text, with the NUL */
+
+struct kw_user {
+    int64_t id, org_id, team_id;     /* 0: none */
+    const char *email, *name, *role; /* role: admin, manager, agent, customer */
+};
+
+/* Insert a user; password (may be NULL: cannot log in) is stored as an
+ * argon2id hash. KW_CONFLICT for a taken e-mail, KW_INVALID for a bad role or
+ * a password shorter than 8 bytes. */
+enum kw_code kw_store_user_insert(struct kw_store *st, const struct kw_user *u,
+                                  const char *password, int64_t now, int64_t *id,
+                                  struct kw_err *err);
+/* How many users have role (for `keepword init`). */
+enum kw_code kw_store_user_count(struct kw_store *st, const char *role, int64_t *n,
+                                 struct kw_err *err);
+
+/* Check e-mail and password and issue a session token valid for ttl seconds
+ * into token (KW_TOKEN_BUF bytes). KW_UNAUTHENTICATED, the same for an unknown
+ * e-mail and a wrong password, taking the same time. Only the token's hash is
+ * stored. */
+enum kw_code kw_store_login(struct kw_store *st, const char *email, const char *password,
+                            int64_t now, int64_t ttl, char *token, int64_t *user_id,
+                            struct kw_err *err);
+/* The user a token belongs to, if it is neither expired nor revoked. */
+enum kw_code kw_store_token_user(struct kw_store *st, const char *token, int64_t now,
+                                 int64_t *user_id, struct kw_err *err);
+/* Revoke a token (logout). Unknown tokens are fine. */
+enum kw_code kw_store_token_revoke(struct kw_store *st, const char *token, int64_t now,
+                                   struct kw_err *err);
+
 /* The hash of an event after prev: BLAKE2b-256 over prev, the ticket id, seq,
  * instant (64-bit big-endian each), type, a NUL, actor (big-endian), body. */
 void kw_event_hash(const unsigned char prev[KW_HASH_BYTES], int64_t ticket, int64_t seq, int64_t at,

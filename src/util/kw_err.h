@@ -21,7 +21,8 @@
     X(RANGE, 422, "out of range")                                                                  \
     X(NOMEM, 503, "out of memory")                                                                 \
     X(STORE, 500, "storage failure")                                                               \
-    X(IO, 500, "input/output failure")
+    X(IO, 500, "input/output failure")                                                             \
+    X(UNAUTHENTICATED, 401, "unauthenticated")
 
 enum kw_code {
 #define X(name, status, title) KW_##name,

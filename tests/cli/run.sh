@@ -193,5 +193,22 @@ expect "replay a bad --at" 1 "" "--at: " -- "$KW" sla replay --policy $P/acme.js
 : >"$TMP/empty.jsonl"
 expect "replay nothing" 1 "" "no events" -- "$KW" sla replay --policy $P/acme.json "$TMP/empty.jsonl"
 
+# --- database: migrate and init ---
+expect "migrate --help" 0 "usage: keepword migrate --db PATH" "" -- "$KW" migrate --help
+expect "init --help" 0 "KEEPWORD_ADMIN_PASSWORD" "" -- "$KW" init --help
+expect "help init" 0 "usage: keepword init" "" -- "$KW" help init
+expect "migrate needs --db" 2 "" "--db PATH is required" -- "$KW" migrate
+expect "migrate creates the schema" 0 "schema version 2" "" -- "$KW" migrate --db "$TMP/kw.db"
+expect "migrate again changes nothing" 0 "schema version 2" "" -- "$KW" migrate --db "$TMP/kw.db"
+expect "init prints a made-up password once" 0 "password (shown once): " "" -- "$KW" init --db "$TMP/kw.db"
+expect "init refuses a second admin" 1 "" "already has an admin account" -- "$KW" init --db "$TMP/kw.db"
+expect "init takes the password from the environment" 0 "admin ops@example.com created" "" \
+    -- env KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw2.db" --email ops@example.com
+grep -q "password (shown once)" "$TMP/out" && { fail=$((fail + 1)); echo "FAIL: a given password was printed"; } || pass=$((pass + 1))
+expect "init with a short password" 1 "" "KEEPWORD_ADMIN_PASSWORD: password: expected 8 to 1024 bytes" \
+    -- env KEEPWORD_ADMIN_PASSWORD=short "$KW" init --db "$TMP/kw3.db"
+printf 'this is not a database file, just some text that goes on for a while.' >"$TMP/bad.db"
+expect "migrate a file that is no database" 1 "" "bad.db: " -- "$KW" migrate --db "$TMP/bad.db"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

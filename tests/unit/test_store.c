@@ -172,6 +172,67 @@ static void test_tampering_is_detected(void **state)
     assert_non_null(strstr(err.msg, "event 2 does not match its hash"));
 }
 
+static void test_users_and_tokens(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    int64_t admin, who = 0;
+    struct kw_user u = {.email = "boss@example.com", .name = "Boss", .role = "admin"};
+    assert_int_equal(kw_store_user_insert(f->st, &u, "correct horse", 1, &admin, &err), KW_OK);
+    assert_int_equal(kw_store_user_insert(f->st, &u, "correct horse", 1, &who, &err), KW_CONFLICT);
+    assert_string_equal(err.field, "/email");
+    struct kw_user bad = {.email = "x@example.com", .name = "X", .role = "root"};
+    assert_int_equal(kw_store_user_insert(f->st, &bad, NULL, 1, &who, &err), KW_INVALID);
+    assert_string_equal(err.field, "/role");
+    bad.role = "agent";
+    assert_int_equal(kw_store_user_insert(f->st, &bad, "short", 1, &who, &err), KW_INVALID);
+    assert_string_equal(err.field, "/password");
+    bad.org_id = 999;
+    assert_int_equal(kw_store_user_insert(f->st, &bad, NULL, 1, &who, &err), KW_NOT_FOUND);
+    int64_t n;
+    assert_int_equal(kw_store_user_count(f->st, "admin", &n, &err), KW_OK);
+    assert_int_equal(n, 1);
+    /* the stored password is an argon2id hash, never the password */
+    sqlite3 *db;
+    sqlite3_stmt *x;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_prepare_v2(db, "SELECT password_hash FROM users", -1, &x, NULL);
+    assert_int_equal(sqlite3_step(x), SQLITE_ROW);
+    assert_non_null(strstr((const char *)sqlite3_column_text(x, 0), "$argon2id$"));
+    sqlite3_finalize(x);
+
+    char token[KW_TOKEN_BUF];
+    assert_int_equal(
+        kw_store_login(f->st, "boss@example.com", "wrong horse", 10, 3600, token, &who, &err),
+        KW_UNAUTHENTICATED);
+    assert_string_equal(err.msg, "wrong e-mail or password");
+    assert_int_equal(
+        kw_store_login(f->st, "nobody@example.com", "correct horse", 10, 3600, token, &who, &err),
+        KW_UNAUTHENTICATED);
+    assert_string_equal(err.msg, "wrong e-mail or password");
+    assert_int_equal(
+        kw_store_login(f->st, "boss@example.com", "correct horse", 10, 3600, token, &who, &err),
+        KW_OK);
+    assert_int_equal(who, admin);
+    assert_int_equal(strncmp(token, "kw_", 3), 0);
+    assert_int_equal(strlen(token), 46);
+    /* only the token's hash is stored */
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM tokens WHERE hash = ?1", -1, &x, NULL);
+    sqlite3_bind_text(x, 1, token, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(x), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(x, 0), 0);
+    sqlite3_finalize(x);
+    sqlite3_close(db);
+    who = 0;
+    assert_int_equal(kw_store_token_user(f->st, token, 100, &who, &err), KW_OK);
+    assert_int_equal(who, admin);
+    assert_int_equal(kw_store_token_user(f->st, token, 3610, &who, &err), KW_UNAUTHENTICATED);
+    assert_int_equal(kw_store_token_user(f->st, "kw_forged", 100, &who, &err), KW_UNAUTHENTICATED);
+    assert_int_equal(kw_store_token_revoke(f->st, token, 200, &err), KW_OK);
+    assert_int_equal(kw_store_token_user(f->st, token, 201, &who, &err), KW_UNAUTHENTICATED);
+    assert_int_equal(kw_code_status(KW_UNAUTHENTICATED), 401);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -179,6 +240,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ticket_and_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotent_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampering_is_detected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_users_and_tokens, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
