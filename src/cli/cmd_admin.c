@@ -24,8 +24,10 @@ static const char usage_init[] =
     "KEEPWORD_ADMIN_PASSWORD (8 bytes at least), or made up and printed once.\n"
     "Refuses a database that already has an admin.\n";
 
-/* --db PATH and, for init, --email ADDRESS. */
-static int options(int argc, char **argv, const char *usage, const char **db, const char **email)
+/* Parse --db PATH (and, for init, --email ADDRESS), then open the store,
+ * which creates and migrates it. Prints the error itself. */
+static int open_db(int argc, char **argv, const char *usage, const char **db, const char **email,
+                   struct kw_store **st)
 {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
@@ -37,7 +39,9 @@ static int options(int argc, char **argv, const char *usage, const char **db, co
     }
     if (!*db)
         return kw_cli_usage(usage, "--db PATH is required");
-    return KW_EXIT_OK;
+    struct kw_err err = {0};
+    *st = kw_store_open(*db, &err);
+    return *st ? KW_EXIT_OK : kw_cli_fail(NULL, &err);
 }
 
 int kw_cmd_migrate(int argc, char **argv)
@@ -45,13 +49,10 @@ int kw_cmd_migrate(int argc, char **argv)
     if (kw_cli_wants_help(argc, argv))
         return fputs(usage_migrate, stdout), KW_EXIT_OK;
     const char *db = NULL;
-    int rc = options(argc, argv, usage_migrate, &db, NULL);
+    struct kw_store *st = NULL;
+    int rc = open_db(argc, argv, usage_migrate, &db, NULL, &st);
     if (rc != KW_EXIT_OK)
         return rc;
-    struct kw_err err = {0};
-    struct kw_store *st = kw_store_open(db, &err);
-    if (!st)
-        return kw_cli_fail(NULL, &err);
     printf("%s: schema version %d\n", db, kw_store_schema_version(st));
     kw_store_close(st);
     return KW_EXIT_OK;
@@ -62,13 +63,11 @@ int kw_cmd_init(int argc, char **argv)
     if (kw_cli_wants_help(argc, argv))
         return fputs(usage_init, stdout), KW_EXIT_OK;
     const char *db = NULL, *email = "admin@localhost";
-    int rc = options(argc, argv, usage_init, &db, &email);
+    struct kw_store *st = NULL;
+    int rc = open_db(argc, argv, usage_init, &db, &email, &st);
     if (rc != KW_EXIT_OK)
         return rc;
     struct kw_err err = {0};
-    struct kw_store *st = kw_store_open(db, &err);
-    if (!st)
-        return kw_cli_fail(NULL, &err);
     int64_t admins = 0, id = 0;
     const char *given = getenv("KEEPWORD_ADMIN_PASSWORD");
     char made[32];

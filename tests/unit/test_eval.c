@@ -208,6 +208,18 @@ static void test_identical_calendars_compile_once(void **state)
     kw_cal_cache_free(cache);
 }
 
+/* Run the stream over text; the caller frees *out_text. */
+static void run_stream(struct fixture *f, char *text, size_t len, char **out_text,
+                       struct kw_eval_stats *st)
+{
+    FILE *in = fmemopen(text, len, "r");
+    size_t out_len = 0;
+    FILE *out = open_memstream(out_text, &out_len);
+    assert_int_equal(kw_eval_stream(f->cache, in, out, st), 0);
+    fclose(in);
+    fclose(out);
+}
+
 static void test_stream(void **state)
 {
     struct fixture *f = *state;
@@ -216,14 +228,9 @@ static void test_stream(void **state)
              "%s\n\n   \ngarbage\r\n%s\n{\"id\":\"last\",\"calendar\":" CAL
              ",\"op\":\"is_working\",\"start\":\"2026-03-02T02:00:00Z\"}",
              cases[0].line, cases[3].line);
-    FILE *in = fmemopen(in_text, strlen(in_text), "r");
     char *out_text = NULL;
-    size_t out_len = 0;
-    FILE *out = open_memstream(&out_text, &out_len);
     struct kw_eval_stats st = {0};
-    assert_int_equal(kw_eval_stream(f->cache, in, out, &st), 0);
-    fclose(in);
-    fclose(out);
+    run_stream(f, in_text, strlen(in_text), &out_text, &st);
     assert_int_equal(st.lines, 4); /* blank lines are skipped */
     assert_int_equal(st.errors, 1);
     char want[1024];
@@ -248,14 +255,9 @@ static void test_stream_limits(void **state)
     text[0] = '{';
     text[big] = '\n';
     memcpy(text + big + 1, tail, strlen(tail)); /* no final newline */
-    FILE *in = fmemopen(text, n, "r");
     char *out_text = NULL;
-    size_t out_len = 0;
-    FILE *out = open_memstream(&out_text, &out_len);
     struct kw_eval_stats st = {0};
-    assert_int_equal(kw_eval_stream(f->cache, in, out, &st), 0);
-    fclose(in);
-    fclose(out);
+    run_stream(f, text, n, &out_text, &st);
     assert_int_equal(st.lines, 2);
     assert_int_equal(st.errors, 1);
     assert_non_null(strstr(out_text, "{\"id\":null,\"error\":\"query line is"));
