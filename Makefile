@@ -43,12 +43,21 @@ bench: deps $(BENCH_BUILD)/build.ninja
 	$(BENCH_BUILD)/bench_sla
 	bench/eval_throughput.sh $(BENCH_BUILD)/keepword
 
-# The HTTP server arrives with the HTTP API issue; until then this builds the
-# binary and says so plainly.
+# Builds, creates var/keepword.db with an admin if it does not exist, serves
+# on http://127.0.0.1:8080. The API so far covers health, login and logout;
+# tickets and the demo data come next (README, Status).
+DB ?= var/keepword.db
+LISTEN ?= 127.0.0.1:8080
+DEMO_PASSWORD ?= keepword-demo
 serve: build
-	@echo "keepword: the HTTP server is not built yet (it arrives with the HTTP API);"
-	@echo "          the calendar commands work now: $(BUILD)/keepword calendar --help"
-	@exit 2
+	@mkdir -p $(dir $(DB))
+	@if [ ! -f $(DB) ]; then \
+	    KEEPWORD_ADMIN_PASSWORD="$${KEEPWORD_ADMIN_PASSWORD:-$(DEMO_PASSWORD)}" \
+	        $(BUILD)/keepword init --db $(DB) && \
+	    echo "log in as admin@localhost with password $${KEEPWORD_ADMIN_PASSWORD:-$(DEMO_PASSWORD)}"; \
+	fi
+	@echo "serving http://$(LISTEN)  (try: curl http://$(LISTEN)/healthz)"
+	$(BUILD)/keepword serve --db $(DB) --listen $(LISTEN)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

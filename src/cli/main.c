@@ -20,11 +20,11 @@ static const char usage[] =
     "  sla        SLA clocks: replay a ticket's events\n"
     "  init       create the database and its first admin account\n"
     "  migrate    create or upgrade the database schema\n"
+    "  serve      the HTTP API (so far: health, login, logout, me)\n"
     "  help       this text, or `keepword help COMMAND`\n"
     "  version    print the version\n"
     "\n"
-    "Run `keepword COMMAND --help` for one command. The HTTP server (`keepword\n"
-    "serve`) is not built yet; it arrives with the HTTP API.\n";
+    "Run `keepword COMMAND --help` for one command.\n";
 
 int main(int argc, char **argv)
 {
@@ -66,5 +66,7 @@ int main(int argc, char **argv)
         return kw_cmd_migrate(argc - 1, argv + 1);
     if (strcmp(cmd, "init") == 0)
         return kw_cmd_init(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return kw_cmd_serve(argc - 1, argv + 1);
     return kw_cli_usage(usage, "unknown command \"%s\"", cmd);
 }

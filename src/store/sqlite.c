@@ -75,6 +75,7 @@ enum stmt {
     S_TOKEN_INSERT,
     S_TOKEN_USER,
     S_TOKEN_REVOKE,
+    S_USER_GET,
     S_COUNT
 };
 
@@ -106,6 +107,8 @@ static const char *const sql[S_COUNT] = {
                        " VALUES (?1, ?2, 'session', ?3, ?4)",
     [S_TOKEN_USER] = "SELECT user_id FROM tokens WHERE hash = ?1 AND revoked_at IS NULL"
                      " AND (expires_at IS NULL OR expires_at > ?2)",
+    [S_USER_GET] = "SELECT id, coalesce(org_id, 0), coalesce(team_id, 0), email, name, role"
+                   " FROM users WHERE id = ?1",
     [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
 };
 
@@ -608,6 +611,29 @@ enum kw_code kw_store_user_insert(struct kw_store *st, const struct kw_user *u,
     if (rc != SQLITE_DONE)
         return fail(st, err, "insert user");
     *id = sqlite3_last_insert_rowid(st->db);
+    return KW_OK;
+}
+
+enum kw_code kw_store_user_get(struct kw_store *st, int64_t id, struct kw_user_row *out,
+                               struct kw_err *err)
+{
+    /* The statement stays on its row until the next call resets it, which
+     * keeps the strings valid as the contract says. */
+    sqlite3_stmt *x = prep(st, S_USER_GET);
+    sqlite3_bind_int64(x, 1, id);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_DONE)
+        return kw_err_set(err, KW_NOT_FOUND, "", "no user %lld", (long long)id);
+    if (rc != SQLITE_ROW)
+        return fail(st, err, "read user");
+    *out = (struct kw_user_row){
+        .id = sqlite3_column_int64(x, 0),
+        .org_id = sqlite3_column_int64(x, 1),
+        .team_id = sqlite3_column_int64(x, 2),
+        .email = (const char *)sqlite3_column_text(x, 3),
+        .name = (const char *)sqlite3_column_text(x, 4),
+        .role = (const char *)sqlite3_column_text(x, 5),
+    };
     return KW_OK;
 }
 

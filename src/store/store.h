@@ -100,6 +100,14 @@ struct kw_user {
 enum kw_code kw_store_user_insert(struct kw_store *st, const struct kw_user *u,
                                   const char *password, int64_t now, int64_t *id,
                                   struct kw_err *err);
+/* A user as read back (strings valid until the next call on st). */
+struct kw_user_row {
+    int64_t id, org_id, team_id;
+    const char *email, *name, *role;
+};
+/* Read user id. KW_NOT_FOUND. */
+enum kw_code kw_store_user_get(struct kw_store *st, int64_t id, struct kw_user_row *out,
+                               struct kw_err *err);
 /* How many users have role (for `keepword init`). */
 enum kw_code kw_store_user_count(struct kw_store *st, const char *role, int64_t *n,
                                  struct kw_err *err);

@@ -22,7 +22,8 @@
     X(NOMEM, 503, "out of memory")                                                                 \
     X(STORE, 500, "storage failure")                                                               \
     X(IO, 500, "input/output failure")                                                             \
-    X(UNAUTHENTICATED, 401, "unauthenticated")
+    X(UNAUTHENTICATED, 401, "unauthenticated")                                                     \
+    X(METHOD, 405, "method not allowed")
 
 enum kw_code {
 #define X(name, status, title) KW_##name,

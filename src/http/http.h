@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+/*
+ * http.h - the HTTP API server (libmicrohttpd + jansson), under /api/v1.
+ *
+ * Bodies are read up to a limit (413 past it); every error is
+ * application/problem+json (RFC 9457) with the code's status and title, a
+ * one-line detail and, for bad input, a JSON pointer to the field. One line
+ * of logfmt per request goes to the log stream. Requests are handled on the
+ * server's own thread; the store is used from that thread only.
+ */
+#ifndef KW_HTTP_H
+#define KW_HTTP_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kw_err.h"
+#include "store.h"
+
+#define KW_HTTP_MAX_BODY (1u << 20) /* bytes of a request body */
+
+struct kw_http; /* opaque */
+
+/* "Now" is injected: the server reads time only through this. */
+struct kw_clock {
+    int64_t (*now)(void *ctx); /* UTC seconds */
+    void *ctx;
+};
+
+/* Listen on host:port (an IPv4 address) and serve st (borrowed; must outlive
+ * the server). log may be NULL. NULL with err when the address is bad or
+ * taken. */
+struct kw_http *kw_http_start(const char *listen, struct kw_store *st, struct kw_clock clock,
+                              FILE *log, struct kw_err *err);
+/* Stop accepting, finish what is in flight, free. Accepts NULL. */
+void kw_http_stop(struct kw_http *h);
+/* The port actually bound (useful with port 0). */
+unsigned kw_http_port(const struct kw_http *h);
+
+#endif
