@@ -13,9 +13,10 @@ static const char usage_serve[] =
     "usage: keepword serve --db PATH [--listen 127.0.0.1:8080]\n"
     "\n"
     "Serve the HTTP API on the database at PATH (created and migrated if\n"
-    "needed; create the first admin with `keepword init`). Routes so far:\n"
-    "GET /healthz, POST /api/v1/auth/login, POST /api/v1/auth/logout,\n"
-    "GET /api/v1/me (docs/api.md). Logs one logfmt line per request on stderr.\n"
+    "needed; create the first admin with `keepword init`). Routes so far\n"
+    "(docs/api.md): /healthz, /api/v1/auth/login|logout, /api/v1/me,\n"
+    "/api/v1/orgs, /api/v1/users, /api/v1/tickets[/{id}[/events]].\n"
+    "Logs one logfmt line per request on stderr.\n"
     "SIGTERM or SIGINT finishes the requests in flight and exits.\n";
 
 static int64_t wall_now(void *ctx)

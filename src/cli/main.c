@@ -20,7 +20,7 @@ static const char usage[] =
     "  sla        SLA clocks: replay a ticket's events\n"
     "  init       create the database and its first admin account\n"
     "  migrate    create or upgrade the database schema\n"
-    "  serve      the HTTP API (so far: health, login, logout, me)\n"
+    "  serve      the HTTP API (so far: auth, orgs, users, tickets, events)\n"
     "  help       this text, or `keepword help COMMAND`\n"
     "  version    print the version\n"
     "\n"

@@ -344,6 +344,11 @@ static enum kw_code parse_vocab(struct kw_policy *p, enum kw_attr a, json_t *v, 
     return KW_OK;
 }
 
+bool kw_builtin_milestone(const char *name)
+{
+    return in_list(builtin_milestones, SIZE(builtin_milestones), name);
+}
+
 static bool is_milestone(const struct kw_policy *p, const char *name)
 {
     return in_list(builtin_milestones, SIZE(builtin_milestones), name) ||

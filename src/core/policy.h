@@ -134,6 +134,9 @@ bool kw_policy_rule_explain(const struct kw_policy *p, size_t r, size_t m,
  * <= t); -1 when none is. */
 int kw_policy_pick(const struct kw_policy *const *versions, size_t n, int64_t t);
 
+/* Whether name is one of the milestones every policy knows. */
+bool kw_builtin_milestone(const char *name);
+
 /* Attribute names as in JSON ("level", "tier", ...). */
 const char *kw_attr_name(enum kw_attr a);
 

@@ -10,7 +10,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "civil.h"
 #include "kw_buf.h"
+#include "policy.h"
+#include "workflow.h"
 
 #define SESSION_TTL (12 * 3600)
 
@@ -136,6 +139,427 @@ static bool who(struct kw_http *h, struct MHD_Connection *c, int64_t *uid, struc
     return true;
 }
 
+/* ---- tickets ---- */
+
+/* The caller, read once per request (the store's strings do not last). */
+struct caller {
+    int64_t id, org_id;
+    bool customer; /* everyone else works for the provider */
+};
+
+static bool caller_of(struct kw_http *h, struct MHD_Connection *c, struct caller *who_out,
+                      struct reply *fail)
+{
+    int64_t uid;
+    struct kw_user_row u;
+    struct kw_err err = {0};
+    if (!who(h, c, &uid, fail))
+        return false;
+    if (kw_store_user_get(h->st, uid, &u, &err) != KW_OK) {
+        *fail = problem(&err);
+        return false;
+    }
+    *who_out = (struct caller){u.id, u.org_id, strcmp(u.role, "customer") == 0};
+    return true;
+}
+
+static void hex(const unsigned char *b, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static json_t *instant_json(int64_t t)
+{
+    char buf[KW_INSTANT_BUF];
+    kw_instant_format_utc(t, buf);
+    return json_string(buf);
+}
+
+static json_t *nullable(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* Read a ticket the caller may see: a customer sees only their own
+ * organisation's, and another's looks exactly like one that does not exist. */
+static bool visible_ticket(struct kw_http *h, const struct caller *who_, int64_t id,
+                           struct kw_ticket_row *t, struct reply *fail)
+{
+    struct kw_err err = {0};
+    if (kw_store_ticket_get(h->st, id, t, &err) != KW_OK ||
+        (who_->customer && t->org_id != who_->org_id)) {
+        *fail = problem_of(KW_NOT_FOUND, "", "no such ticket");
+        return false;
+    }
+    return true;
+}
+
+static json_t *ticket_json(const struct kw_ticket_row *t)
+{
+    char head[2 * KW_HASH_BYTES + 1];
+    hex(t->head, KW_HASH_BYTES, head);
+    return json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:s}", "id",
+                     (json_int_t)t->id, "org_id", (json_int_t)t->org_id, "title", t->title, "state",
+                     t->state, "level", t->level, "tier", nullable(t->tier), "category",
+                     nullable(t->category), "region", nullable(t->region), "channel",
+                     nullable(t->channel), "created_at", instant_json(t->created_at), "updated_at",
+                     instant_json(t->updated_at), "events", (json_int_t)t->last_seq, "chain_head",
+                     head);
+}
+
+/* An optional string field of at most max bytes; false with a problem. */
+static bool opt_string(json_t *j, const char *key, size_t max, const char **out, struct reply *fail)
+{
+    json_t *v = json_object_get(j, key);
+    char ptr[64];
+    snprintf(ptr, sizeof(ptr), "/%s", key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return true;
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max) {
+        struct kw_err err;
+        kw_err_set(&err, KW_INVALID, ptr, "%s: expected a string of 1 to %zu bytes", key, max);
+        *fail = problem(&err);
+        return false;
+    }
+    *out = json_string_value(v);
+    return true;
+}
+
+static struct reply ticket_create(struct kw_http *h, struct MHD_Connection *c, const struct req *r)
+{
+    struct reply fail;
+    struct caller me;
+    if (!caller_of(h, c, &me, &fail))
+        return fail;
+    json_t *j = body_object(r, &fail);
+    if (!j)
+        return fail;
+    struct kw_ticket_new t = {.created_by = me.id, .at = h->clock.now(h->clock.ctx)};
+    json_t *org = json_object_get(j, "org_id");
+    struct reply out;
+    if (!opt_string(j, "title", 500, &t.title, &out) ||
+        !opt_string(j, "level", 47, &t.level, &out) || !opt_string(j, "tier", 47, &t.tier, &out) ||
+        !opt_string(j, "category", 47, &t.category, &out) ||
+        !opt_string(j, "region", 47, &t.region, &out) ||
+        !opt_string(j, "channel", 47, &t.channel, &out))
+        goto out;
+    t.idempotency_key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
+    if (org && !json_is_integer(org)) {
+        out = problem_of(KW_INVALID, "/org_id", "org_id: expected an organisation id");
+        goto out;
+    }
+    if (me.customer) {
+        /* customers open tickets for their own organisation only */
+        if (org && json_integer_value(org) != me.org_id) {
+            out = problem_of(KW_FORBIDDEN, "/org_id",
+                             "org_id: customers open tickets for their own organisation");
+            goto out;
+        }
+        t.org_id = me.org_id;
+    } else if (!org) {
+        out = problem_of(KW_INVALID, "/org_id", "org_id: missing (the customer organisation)");
+        goto out;
+    } else {
+        t.org_id = json_integer_value(org);
+    }
+    int64_t id;
+    bool existed;
+    struct kw_err err = {0};
+    struct kw_ticket_row row;
+    if (kw_store_ticket_create(h->st, &t, &id, &existed, &err) != KW_OK ||
+        kw_store_ticket_get(h->st, id, &row, &err) != KW_OK) {
+        out = problem(&err);
+        goto out;
+    }
+    out = ok(existed ? 200 : 201, ticket_json(&row));
+out:
+    json_decref(j);
+    return out;
+}
+
+struct collect {
+    json_t *list;
+    bool customer;
+};
+
+static bool collect_event(const struct kw_stored_event *ev, void *ctx)
+{
+    struct collect *co = ctx;
+    json_t *body = json_loads(ev->body, 0, NULL);
+    /* internal notes are for the provider's eyes only */
+    if (co->customer && json_is_true(json_object_get(body, "internal"))) {
+        json_decref(body);
+        return true;
+    }
+    char h[2 * KW_HASH_BYTES + 1];
+    hex(ev->hash, KW_HASH_BYTES, h);
+    json_array_append_new(co->list, json_pack("{s:I, s:o, s:s, s:I, s:o, s:s}", "seq",
+                                              (json_int_t)ev->seq, "at", instant_json(ev->at),
+                                              "type", ev->type, "actor", (json_int_t)ev->actor,
+                                              "body", body ? body : json_object(), "hash", h));
+    return true;
+}
+
+/* Append one event; on success the ticket moved on. */
+static bool append(struct kw_http *h, int64_t id, const char *type, json_t *body, int64_t actor,
+                   int64_t at, const char *state, struct reply *fail)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    struct kw_err err = {0};
+    enum kw_code rc =
+        text ? kw_store_event_append(h->st, id, type, text, actor, at, state, NULL, &err)
+             : kw_err_set(&err, KW_NOMEM, "", "no memory");
+    free(text);
+    if (rc != KW_OK)
+        *fail = problem(&err);
+    return rc == KW_OK;
+}
+
+static struct reply event_post(struct kw_http *h, const struct caller *me,
+                               const struct kw_ticket_row *t_in, const struct req *r)
+{
+    struct reply out;
+    json_t *j = body_object(r, &out);
+    if (!j)
+        return out;
+    int64_t id = t_in->id, now = h->clock.now(h->clock.ctx);
+    enum kw_state from;
+    kw_state_parse(t_in->state, strlen(t_in->state), &from);
+    const char *type = NULL;
+    if (!opt_string(j, "type", 32, &type, &out))
+        goto done;
+    if (!type) {
+        out = problem_of(KW_INVALID, "/type", "type: missing (comment, transition, milestone)");
+        goto done;
+    }
+    if (strcmp(type, "comment") == 0) {
+        const char *text = NULL;
+        if (!opt_string(j, "text", 65536, &text, &out))
+            goto done;
+        if (!text) {
+            out = problem_of(KW_INVALID, "/text", "text: missing");
+            goto done;
+        }
+        json_t *internal = json_object_get(j, "internal");
+        if (internal && !json_is_boolean(internal)) {
+            out = problem_of(KW_INVALID, "/internal", "internal: expected true or false");
+            goto done;
+        }
+        if (me->customer && json_is_true(internal)) {
+            out = problem_of(KW_FORBIDDEN, "/internal", "customers cannot write internal notes");
+            goto done;
+        }
+        json_t *b = json_pack("{s:s, s:b}", "text", text, "internal", json_is_true(internal));
+        bool ok_ = append(h, id, "comment", b, me->id, now, NULL, &out);
+        json_decref(b);
+        if (!ok_)
+            goto done;
+    } else if (strcmp(type, "transition") == 0) {
+        const char *to_name = NULL;
+        enum kw_state to;
+        struct kw_transition tr;
+        struct kw_err err = {0};
+        if (!opt_string(j, "to", 32, &to_name, &out))
+            goto done;
+        if (!to_name || !kw_state_parse(to_name, strlen(to_name), &to)) {
+            out = problem_of(KW_INVALID, "/to",
+                             "to: expected analysing, handling, feedback, archived or "
+                             "waiting_customer");
+            goto done;
+        }
+        /* customers sign off or reject a proposed resolution, nothing else */
+        if (me->customer &&
+            !(from == KW_ST_FEEDBACK && (to == KW_ST_ARCHIVED || to == KW_ST_HANDLING))) {
+            out = problem_of(KW_FORBIDDEN, "/to",
+                             "customers can only confirm (archived) or reject (handling) a "
+                             "proposed resolution");
+            goto done;
+        }
+        if (kw_workflow_move(from, to, &tr, &err) != KW_OK) {
+            out = problem(&err);
+            goto done;
+        }
+        json_t *b =
+            json_pack("{s:s, s:s}", "state", kw_state_name(to), "from", kw_state_name(from));
+        bool ok_ = append(h, id, tr.reopens ? "reopened" : "state", b, me->id, now,
+                          kw_state_name(to), &out);
+        json_decref(b);
+        for (size_t i = 0; ok_ && i < tr.n; i++) {
+            json_t *m = json_pack("{s:s}", "milestone", tr.milestones[i]);
+            ok_ = append(h, id, "milestone", m, me->id, now, NULL, &out);
+            json_decref(m);
+        }
+        if (!ok_)
+            goto done;
+    } else if (strcmp(type, "milestone") == 0) {
+        const char *name = NULL;
+        if (!opt_string(j, "milestone", 47, &name, &out))
+            goto done;
+        if (me->customer) {
+            out = problem_of(KW_FORBIDDEN, "/type", "milestones are recorded by the provider");
+            goto done;
+        }
+        if (!name || !kw_builtin_milestone(name)) {
+            out = problem_of(KW_INVALID, "/milestone",
+                             "milestone: expected first_response, acknowledged, accepted, "
+                             "plan_confirmed, on_site, restored, resolved, customer_confirmed, "
+                             "closed or callback_done");
+            goto done;
+        }
+        json_t *b = json_pack("{s:s}", "milestone", name);
+        bool ok_ = append(h, id, "milestone", b, me->id, now, NULL, &out);
+        json_decref(b);
+        if (!ok_)
+            goto done;
+    } else {
+        out = problem_of(KW_INVALID, "/type", "type: expected comment, transition or milestone");
+        goto done;
+    }
+    struct kw_ticket_row t;
+    struct kw_err err = {0};
+    out = kw_store_ticket_get(h->st, id, &t, &err) == KW_OK ? ok(201, ticket_json(&t))
+                                                            : problem(&err);
+done:
+    json_decref(j);
+    return out;
+}
+
+/* ---- organisations and users (the provider's staff manage them) ---- */
+
+static bool role_is(struct kw_http *h, int64_t uid, const char *const *roles, size_t n)
+{
+    struct kw_user_row u;
+    if (kw_store_user_get(h->st, uid, &u, NULL) != KW_OK)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(u.role, roles[i]) == 0)
+            return true;
+    return false;
+}
+
+static struct reply org_create(struct kw_http *h, struct MHD_Connection *c, const struct req *r)
+{
+    static const char *const allowed[] = {"admin", "manager"};
+    struct reply out;
+    int64_t uid;
+    if (!who(h, c, &uid, &out))
+        return out;
+    if (!role_is(h, uid, allowed, 2))
+        return problem_of(KW_FORBIDDEN, "", "only admins and managers manage organisations");
+    json_t *j = body_object(r, &out);
+    if (!j)
+        return out;
+    struct kw_org org = {0};
+    json_t *value = json_object_get(j, "contract_value_cents");
+    if (!opt_string(j, "name", 200, &org.name, &out) ||
+        !opt_string(j, "tier", 47, &org.tier, &out) ||
+        !opt_string(j, "region", 47, &org.region, &out) ||
+        !opt_string(j, "calendar", 47, &org.calendar, &out))
+        goto done;
+    if (value && (!json_is_integer(value) || json_integer_value(value) < 0)) {
+        out = problem_of(KW_INVALID, "/contract_value_cents",
+                         "contract_value_cents: expected a whole number >= 0");
+        goto done;
+    }
+    org.contract_value_cents = value ? json_integer_value(value) : 0;
+    int64_t id;
+    struct kw_err err = {0};
+    if (kw_store_org_insert(h->st, &org, h->clock.now(h->clock.ctx), &id, &err) != KW_OK)
+        out = problem(&err);
+    else
+        out = ok(201, json_pack("{s:I, s:s, s:o, s:o}", "id", (json_int_t)id, "name", org.name,
+                                "tier", nullable(org.tier), "region", nullable(org.region)));
+done:
+    json_decref(j);
+    return out;
+}
+
+static struct reply user_create(struct kw_http *h, struct MHD_Connection *c, const struct req *r)
+{
+    static const char *const allowed[] = {"admin"};
+    struct reply out;
+    int64_t uid;
+    if (!who(h, c, &uid, &out))
+        return out;
+    if (!role_is(h, uid, allowed, 1))
+        return problem_of(KW_FORBIDDEN, "", "only admins manage users");
+    json_t *j = body_object(r, &out);
+    if (!j)
+        return out;
+    struct kw_user u = {0};
+    const char *password = NULL;
+    json_t *org = json_object_get(j, "org_id");
+    if (!opt_string(j, "email", 254, &u.email, &out) ||
+        !opt_string(j, "name", 200, &u.name, &out) || !opt_string(j, "role", 16, &u.role, &out) ||
+        !opt_string(j, "password", 1024, &password, &out))
+        goto done;
+    if (org && !json_is_integer(org)) {
+        out = problem_of(KW_INVALID, "/org_id", "org_id: expected an organisation id");
+        goto done;
+    }
+    u.org_id = org ? json_integer_value(org) : 0;
+    if (u.role && strcmp(u.role, "customer") == 0 && !u.org_id) {
+        out = problem_of(KW_INVALID, "/org_id", "org_id: a customer belongs to an organisation");
+        goto done;
+    }
+    int64_t id;
+    struct kw_err err = {0};
+    if (kw_store_user_insert(h->st, &u, password, h->clock.now(h->clock.ctx), &id, &err) != KW_OK)
+        out = problem(&err);
+    else
+        out = ok(201,
+                 json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)id, "email", u.email, "role",
+                           u.role, "org_id", u.org_id ? json_integer(u.org_id) : json_null()));
+done:
+    json_decref(j);
+    return out;
+}
+
+/* /api/v1/tickets/{id}[/events] */
+static struct reply ticket_routes(struct kw_http *h, struct MHD_Connection *c, const char *method,
+                                  const char *rest, const struct req *r)
+{
+    struct reply fail;
+    struct caller me;
+    char *end = NULL;
+    if (*rest < '0' || *rest > '9' || strlen(rest) > 40)
+        return problem_of(KW_NOT_FOUND, "", "no such ticket");
+    long long id = strtoll(rest, &end, 10);
+    bool events = strcmp(end, "/events") == 0;
+    if ((*end && !events) || end - rest > 18)
+        return problem_of(KW_NOT_FOUND, "", "no such resource");
+    if (!caller_of(h, c, &me, &fail))
+        return fail;
+    struct kw_ticket_row t;
+    if (!visible_ticket(h, &me, id, &t, &fail))
+        return fail;
+    if (!events && strcmp(method, "GET") == 0)
+        return ok(200, ticket_json(&t));
+    if (events && strcmp(method, "GET") == 0) {
+        struct collect co = {json_array(), me.customer};
+        struct kw_err err = {0};
+        if (kw_store_events(h->st, id, collect_event, &co, &err) != KW_OK) {
+            json_decref(co.list);
+            return problem(&err);
+        }
+        return ok(200, json_pack("{s:I, s:o}", "ticket", (json_int_t)id, "events", co.list));
+    }
+    if (events && strcmp(method, "POST") == 0) {
+        struct kw_ticket_row copy = t;
+        char state[32];
+        snprintf(state, sizeof(state), "%s", t.state); /* the row's strings do not last */
+        copy.state = state;
+        return event_post(h, &me, &copy, r);
+    }
+    return problem_of(KW_METHOD, "", "this method is not allowed here");
+}
+
 static struct reply route(struct kw_http *h, struct MHD_Connection *c, const char *method,
                           const char *url, const struct req *r)
 {
@@ -172,8 +596,17 @@ static struct reply route(struct kw_http *h, struct MHD_Connection *c, const cha
                                  u.email, "name", u.name, "role", u.role, "org_id",
                                  u.org_id ? json_integer(u.org_id) : json_null()));
     }
-    static const char *const known[] = {"/healthz", "/api/v1/auth/login", "/api/v1/auth/logout",
-                                        "/api/v1/me"};
+    if (strcmp(url, "/api/v1/tickets") == 0 && post)
+        return ticket_create(h, c, r);
+    if (strcmp(url, "/api/v1/orgs") == 0 && post)
+        return org_create(h, c, r);
+    if (strcmp(url, "/api/v1/users") == 0 && post)
+        return user_create(h, c, r);
+    if (strncmp(url, "/api/v1/tickets/", 16) == 0)
+        return ticket_routes(h, c, method, url + 16, r);
+    static const char *const known[] = {"/healthz",     "/api/v1/auth/login", "/api/v1/auth/logout",
+                                        "/api/v1/me",   "/api/v1/tickets",    "/api/v1/orgs",
+                                        "/api/v1/users"};
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
         if (strcmp(url, known[i]) == 0)
             return problem_of(KW_METHOD, "", "this method is not allowed here");

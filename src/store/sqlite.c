@@ -76,6 +76,7 @@ enum stmt {
     S_TOKEN_USER,
     S_TOKEN_REVOKE,
     S_USER_GET,
+    S_TICKET_GET,
     S_COUNT
 };
 
@@ -109,6 +110,9 @@ static const char *const sql[S_COUNT] = {
                      " AND (expires_at IS NULL OR expires_at > ?2)",
     [S_USER_GET] = "SELECT id, coalesce(org_id, 0), coalesce(team_id, 0), email, name, role"
                    " FROM users WHERE id = ?1",
+    [S_TICKET_GET] = "SELECT id, org_id, coalesce(created_by, 0), created_at, updated_at,"
+                     " last_seq, title, state, level, tier, category, region, channel, head_hash"
+                     " FROM tickets WHERE id = ?1",
     [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
 };
 
@@ -547,6 +551,37 @@ enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char 
                           (long long)v.bad_seq, v.why);
     if (head)
         memcpy(head, v.prev, KW_HASH_BYTES);
+    return KW_OK;
+}
+
+enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_ticket_row *out,
+                                 struct kw_err *err)
+{
+    /* The row stays current until the next call resets the statement. */
+    sqlite3_stmt *x = prep(st, S_TICKET_GET);
+    sqlite3_bind_int64(x, 1, id);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_DONE)
+        return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)id);
+    if (rc != SQLITE_ROW)
+        return fail(st, err, "read ticket");
+    *out = (struct kw_ticket_row){
+        .id = sqlite3_column_int64(x, 0),
+        .org_id = sqlite3_column_int64(x, 1),
+        .created_by = sqlite3_column_int64(x, 2),
+        .created_at = sqlite3_column_int64(x, 3),
+        .updated_at = sqlite3_column_int64(x, 4),
+        .last_seq = sqlite3_column_int64(x, 5),
+        .title = (const char *)sqlite3_column_text(x, 6),
+        .state = (const char *)sqlite3_column_text(x, 7),
+        .level = (const char *)sqlite3_column_text(x, 8),
+        .tier = (const char *)sqlite3_column_text(x, 9),
+        .category = (const char *)sqlite3_column_text(x, 10),
+        .region = (const char *)sqlite3_column_text(x, 11),
+        .channel = (const char *)sqlite3_column_text(x, 12),
+    };
+    if (sqlite3_column_bytes(x, 13) == KW_HASH_BYTES)
+        memcpy(out->head, sqlite3_column_blob(x, 13), KW_HASH_BYTES);
     return KW_OK;
 }
 

@@ -81,6 +81,16 @@ enum kw_code kw_store_events(struct kw_store *st, int64_t ticket,
 enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char *head,
                              struct kw_err *err);
 
+/* A ticket as read back (strings valid until the next call on st). */
+struct kw_ticket_row {
+    int64_t id, org_id, created_by, created_at, updated_at, last_seq;
+    const char *title, *state, *level, *tier, *category, *region, *channel; /* may be NULL */
+    unsigned char head[KW_HASH_BYTES];
+};
+/* Read ticket id. KW_NOT_FOUND. */
+enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_ticket_row *out,
+                                 struct kw_err *err);
+
 /* The ticket's current state into buf (cap bytes). KW_NOT_FOUND. */
 enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *buf, size_t cap,
                                    struct kw_err *err);

@@ -78,6 +78,106 @@ req POST /api/v1/auth/logout "" "$TOKEN"
 is "logout" 204
 req GET /api/v1/me "" "$TOKEN"
 is "token dead after logout" 401
+
+# --- organisations, users, tickets through the closed loop ---
+ADMIN=$(curl -s -X POST "$B/api/v1/auth/login" -d '{"email":"admin@localhost","password":"correct-horse"}' | jq -r .token)
+req POST /api/v1/orgs '{"name":"Acme","tier":"vip","region":"domestic","contract_value_cents":10000000}' "$ADMIN"
+is "create an organisation" 201 '.name == "Acme" and .tier == "vip"'
+ACME=$(jq -r .id "$TMP/body")
+req POST /api/v1/orgs '{"name":"Globex"}' "$ADMIN"
+is "create another" 201
+GLOBEX=$(jq -r .id "$TMP/body")
+req POST /api/v1/orgs '{"name":"Acme"}' "$ADMIN"
+is "organisation names are unique" 409 '.pointer == "/name"'
+req POST /api/v1/orgs '{"name":"X","contract_value_cents":-1}' "$ADMIN"
+is "negative contract value" 400 '.pointer == "/contract_value_cents"'
+mkuser() { # EMAIL ROLE [ORG]
+    local org=${3:+,\"org_id\":$3}
+    req POST /api/v1/users "{\"email\":\"$1\",\"name\":\"$1\",\"role\":\"$2\",\"password\":\"password-$2\"$org}" "$ADMIN"
+}
+mkuser alice@acme.example customer "$ACME"
+is "create a customer" 201 ".org_id == $ACME"
+mkuser bob@globex.example customer "$GLOBEX"
+is "create another customer" 201
+mkuser ann@provider.example agent
+is "create an agent" 201 '.role == "agent"'
+mkuser eve@acme.example customer
+is "a customer needs an organisation" 400 '.pointer == "/org_id"'
+mkuser mallory@x.example root
+is "unknown role" 400 '.pointer == "/role"'
+login() { curl -s -X POST "$B/api/v1/auth/login" -d "{\"email\":\"$1\",\"password\":\"$2\"}" | jq -r .token; }
+ALICE=$(login alice@acme.example password-customer)
+BOB=$(login bob@globex.example password-customer)
+ANN=$(login ann@provider.example password-agent)
+req POST /api/v1/users '{"email":"x@y.example","name":"x","role":"admin","password":"password-x"}' "$ANN"
+is "only admins manage users" 403
+req POST /api/v1/orgs '{"name":"Initech"}' "$ALICE"
+is "customers cannot create organisations" 403
+
+CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$B/api/v1/tickets" -H "Authorization: Bearer $ALICE" \
+    -H 'Idempotency-Key: k-1' -d '{"title":"VPN down","level":"L1","category":"technical"}')
+is "a customer opens a ticket" 201 ".org_id == $ACME and .state == \"registered\" and .events == 1 and (.chain_head | length) == 64"
+T1=$(jq -r .id "$TMP/body")
+CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$B/api/v1/tickets" -H "Authorization: Bearer $ALICE" \
+    -H 'Idempotency-Key: k-1' -d '{"title":"VPN down","level":"L1","category":"technical"}')
+is "a retried create returns the same ticket" 200 ".id == $T1"
+req POST /api/v1/tickets "{\"title\":\"x\",\"level\":\"L1\",\"org_id\":$GLOBEX}" "$ALICE"
+is "customers open tickets only for their organisation" 403 '.pointer == "/org_id"'
+req POST /api/v1/tickets '{"level":"L1"}' "$ALICE"
+is "a ticket needs a title" 400 '.pointer == "/title"'
+req POST /api/v1/tickets '{"title":"x","level":"L1"}' "$ANN"
+is "an agent names the organisation" 400 '.pointer == "/org_id"'
+req POST /api/v1/tickets '{"title":"x","level":"L1","org_id":999}' "$ANN"
+is "an unknown organisation" 404 '.pointer == "/org_id"'
+req GET "/api/v1/tickets/$T1" "" "$BOB"
+is "another organisation's ticket does not exist" 404 '.detail == "no such ticket"'
+req GET "/api/v1/tickets/$T1/events" "" "$BOB"
+is "nor do its events" 404
+req POST "/api/v1/tickets/$T1/events" '{"type":"comment","text":"hi"}' "$BOB"
+is "nor can it be written to" 404
+req GET /api/v1/tickets/99999 "" "$ANN"
+is "an unknown ticket" 404
+req GET /api/v1/tickets/abc "" "$ANN"
+is "a bad id" 404
+
+ev() { req POST "/api/v1/tickets/$T1/events" "$1" "$2"; }
+ev '{"type":"transition","to":"analysing"}' "$ANN"
+is "registered -> analysing" 201 '.state == "analysing"'
+ev '{"type":"milestone","milestone":"first_response"}' "$ANN"
+is "first response" 201
+ev '{"type":"milestone","milestone":"lunch"}' "$ANN"
+is "unknown milestone" 400 '.pointer == "/milestone"'
+ev '{"type":"comment","text":"root cause: expired cert","internal":true}' "$ANN"
+is "internal note" 201
+ev '{"type":"comment","text":"sneaky","internal":true}' "$ALICE"
+is "customers write no internal notes" 403
+ev '{"type":"transition","to":"archived"}' "$ANN"
+is "refused transition" 409 '.detail == "cannot go from analysing to archived (allowed: handling, feedback, waiting_customer)"'
+ev '{"type":"transition","to":"handling"}' "$ALICE"
+is "customers do not move work along" 403
+ev '{"type":"transition","to":"sleeping"}' "$ANN"
+is "unknown state" 400 '.pointer == "/to"'
+ev '{"type":"transition","to":"handling"}' "$ANN"
+is "analysing -> handling" 201 '.state == "handling"'
+ev '{"type":"transition","to":"feedback"}' "$ANN"
+is "handling -> feedback (resolution proposed)" 201 '.state == "feedback"'
+ev '{"type":"transition","to":"handling"}' "$ALICE"
+is "the customer rejects the resolution" 201 '.state == "handling"'
+ev '{"type":"transition","to":"feedback"}' "$ANN"
+is "proposed again" 201
+ev '{"type":"comment","text":"works now, thanks"}' "$ALICE"
+is "customer comment" 201
+ev '{"type":"transition","to":"archived"}' "$ALICE"
+is "the customer signs off (双签)" 201 '.state == "archived"'
+ev '{"type":"frobnicate"}' "$ANN"
+is "unknown event type" 400 '.pointer == "/type"'
+req GET "/api/v1/tickets/$T1/events" "" "$ANN"
+is "the agent sees every event" 200 '[.events[].type] == ["created","state","milestone","comment","state","state","milestone","reopened","state","milestone","comment","state","milestone","milestone"]'
+is "milestones implied by the loop" 200 '[.events[] | select(.type=="milestone") | .body.milestone] == ["first_response","resolved","resolved","customer_confirmed","closed"]'
+req GET "/api/v1/tickets/$T1/events" "" "$ALICE"
+is "the customer does not see internal notes" 200 '([.events[] | select(.type=="comment")] | length) == 1'
+req GET "/api/v1/tickets/$T1" "" "$ALICE"
+is "the ticket" 200 ".state == \"archived\" and .events == 14"
 grep -q 'event=http.request method=GET path="/healthz" status=200' "$TMP/log"
 check "one log line per request" $?
 
