@@ -19,10 +19,10 @@
 #include "tz.h"
 
 #define H 3600
-#define COMPILE_RUNS 201     /* kw_cal_new over 10 years, median taken */
-#define HORIZON_RUNS 21      /* kw_cal_compile over 2000-2100, median taken */
-#define QUERIES (1u << 20)   /* pre-generated random queries per calendar */
-#define PASSES 5             /* timed passes over them; the median pass counts */
+#define COMPILE_RUNS 201   /* kw_cal_new over 10 years, median taken */
+#define HORIZON_RUNS 21    /* kw_cal_compile over 2000-2100, median taken */
+#define QUERIES (1u << 20) /* pre-generated random queries per calendar */
+#define PASSES 5           /* timed passes over them; the median pass counts */
 #define COMPILE_TARGET_MS 10.0
 #define OPS_TARGET 5e6 /* deadline computations per second per core */
 
@@ -72,18 +72,24 @@ static int64_t utc_day(int y, unsigned m, unsigned d)
     return kw_days_from_civil(y, m, d);
 }
 
+/* Counts print whole; measurements with three decimals. */
+static int decimals(double value)
+{
+    return value == (double)(long long)value ? 0 : 3;
+}
+
 /* A figure with no target. */
 static void figure(const char *name, double value, const char *unit)
 {
-    printf("%-44s %12.3f %-8s (no target)\n", name, value, unit);
+    printf("%-44s %12.*f %-8s (no target)\n", name, decimals(value), value, unit);
 }
 
 /* A figure against a target; at_most: lower is better. */
 static void against(const char *name, double value, const char *unit, double target, bool at_most)
 {
     bool met = at_most ? value <= target : value >= target;
-    printf("%-44s %12.3f %-8s (target %s %g %s, ratio %.3f, %s)\n", name, value, unit,
-           at_most ? "<=" : ">=", target, unit, value / target, met ? "met" : "NOT MET");
+    printf("%-44s %12.*f %-8s (target %s %g %s, ratio %.3f, %s)\n", name, decimals(value), value,
+           unit, at_most ? "<=" : ">=", target, unit, value / target, met ? "met" : "NOT MET");
 }
 
 /*
@@ -332,7 +338,7 @@ int main(void)
            __VERSION__, QUERIES, PASSES);
     bench_compile(db);
     bench_ops(db, "(a) Mon-Fri 09:00-18:00 with holidays", "Asia/Shanghai", &a, 0x1f, true);
-    bench_ops(db, "(b) Mon-Sat 08-12, 13-17, 18-21 with holidays", "America/New_York", &b, 0x3f,
+    bench_ops(db, "(b) Mon-Fri 08-12, 13-17, 18-21 with holidays", "America/New_York", &b, 0x1f,
               true);
     bench_ops(db, "(c) 24x7", "Asia/Shanghai", &c, 0x7f, false);
     kw_tzdb_free(db);

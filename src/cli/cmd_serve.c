@@ -51,7 +51,7 @@ int kw_cmd_serve(int argc, char **argv)
     struct kw_store *st = kw_store_open(db, &err);
     if (!st)
         return kw_cli_fail(NULL, &err);
-    struct kw_http *h = kw_http_start(listen, st, (struct kw_clock){wall_now, NULL}, stderr, &err);
+    struct kw_http *h = kw_http_start(listen, st, (struct kw_now){wall_now, NULL}, stderr, &err);
     if (!h) {
         kw_store_close(st);
         return kw_cli_fail(NULL, &err);

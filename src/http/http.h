@@ -22,7 +22,7 @@
 struct kw_http; /* opaque */
 
 /* "Now" is injected: the server reads time only through this. */
-struct kw_clock {
+struct kw_now {
     int64_t (*now)(void *ctx); /* UTC seconds */
     void *ctx;
 };
@@ -30,7 +30,7 @@ struct kw_clock {
 /* Listen on host:port (an IPv4 address) and serve st (borrowed; must outlive
  * the server). log may be NULL. NULL with err when the address is bad or
  * taken. */
-struct kw_http *kw_http_start(const char *listen, struct kw_store *st, struct kw_clock clock,
+struct kw_http *kw_http_start(const char *listen, struct kw_store *st, struct kw_now clock,
                               FILE *log, struct kw_err *err);
 /* Stop accepting, finish what is in flight, free. Accepts NULL. */
 void kw_http_stop(struct kw_http *h);

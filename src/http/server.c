@@ -10,20 +10,45 @@
 #include <string.h>
 #include <time.h>
 
+#include "calcache.h"
 #include "civil.h"
 #include "kw_buf.h"
 #include "policy.h"
+#include "sla.h"
+#include "sla_json.h"
+#include "tz.h"
 #include "workflow.h"
 
 #define SESSION_TTL (12 * 3600)
 
+/* A commitment version compiled for clock computations. */
+struct compiled {
+    int64_t id; /* 0: empty slot */
+    struct kw_policy *p;
+    struct kw_cal *cals[KW_POLICY_MAX_CALENDARS];
+};
+
+#define POLICY_CACHE 8
+
 struct kw_http {
     struct MHD_Daemon *d;
     struct kw_store *st;
-    struct kw_clock clock;
+    struct kw_now clock;
     FILE *log;
     unsigned port;
+    struct kw_tzdb *tz;
+    struct compiled pol[POLICY_CACHE]; /* versions in use, replaced round-robin */
+    size_t next_pol;
+    struct kw_sla sla; /* scratch reused by every clock computation */
 };
+
+static void compiled_release(struct compiled *c)
+{
+    for (size_t i = 0; c->p && i < kw_policy_calendar_count(c->p); i++)
+        kw_cal_free(c->cals[i]);
+    kw_policy_free(c->p);
+    memset(c, 0, sizeof(*c));
+}
 
 /* One request in flight: its body, and when it started. */
 struct req {
@@ -203,6 +228,14 @@ static json_t *ticket_json(const struct kw_ticket_row *t)
 {
     char head[2 * KW_HASH_BYTES + 1];
     hex(t->head, KW_HASH_BYTES, head);
+    return json_pack("{s:I, s:I, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:s}", "id",
+                     (json_int_t)t->id, "org_id", (json_int_t)t->org_id, "commitment_id",
+                     t->commitment_id ? json_integer(t->commitment_id) : json_null(), "title",
+                     t->title, "state", t->state, "level", t->level, "tier", nullable(t->tier),
+                     "category", nullable(t->category), "region", nullable(t->region), "channel",
+                     nullable(t->channel), "created_at", instant_json(t->created_at), "updated_at",
+                     instant_json(t->updated_at), "events", (json_int_t)t->last_seq, "chain_head",
+                     head);
     return json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:s}", "id",
                      (json_int_t)t->id, "org_id", (json_int_t)t->org_id, "title", t->title, "state",
                      t->state, "level", t->level, "tier", nullable(t->tier), "category",
@@ -521,6 +554,152 @@ done:
     return out;
 }
 
+/* ---- commitments and clocks ---- */
+
+static struct reply commitment_create(struct kw_http *h, struct MHD_Connection *c,
+                                      const struct req *r)
+{
+    static const char *const allowed[] = {"admin", "manager"};
+    struct reply out;
+    int64_t uid;
+    if (!who(h, c, &uid, &out))
+        return out;
+    if (!role_is(h, uid, allowed, 2))
+        return problem_of(KW_FORBIDDEN, "", "only admins and managers change commitments");
+    json_t *j = body_object(r, &out);
+    if (!j)
+        return out;
+    struct kw_err err = {0};
+    struct compiled cp = {0};
+    cp.p = kw_policy_from_json(j, &err);
+    if (!cp.p || kw_policy_compile(h->tz, cp.p, cp.cals, &err) != KW_OK) {
+        out = problem(&err);
+        kw_policy_free(cp.p);
+        json_decref(j);
+        return out;
+    }
+    char *doc = json_dumps(j, JSON_COMPACT);
+    int64_t id;
+    if (!doc || kw_store_commitment_insert(h->st, kw_policy_name(cp.p), kw_policy_version(cp.p),
+                                           kw_policy_effective_from(cp.p), doc,
+                                           h->clock.now(h->clock.ctx), &id, &err) != KW_OK) {
+        out = doc ? problem(&err) : problem_of(KW_NOMEM, "", "no memory");
+    } else {
+        out = ok(201, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)id, "name",
+                                kw_policy_name(cp.p), "version", kw_policy_version(cp.p),
+                                "effective_from", instant_json(kw_policy_effective_from(cp.p))));
+    }
+    free(doc);
+    compiled_release(&cp);
+    json_decref(j);
+    return out;
+}
+
+/* The compiled commitment version id, from the cache or the store. */
+static const struct compiled *policy_for(struct kw_http *h, int64_t id, struct kw_err *err)
+{
+    for (size_t i = 0; i < POLICY_CACHE; i++)
+        if (h->pol[i].id == id)
+            return &h->pol[i];
+    char *doc = NULL;
+    if (kw_store_commitment_doc(h->st, id, &doc, err) != KW_OK)
+        return NULL;
+    struct compiled *c = &h->pol[h->next_pol];
+    h->next_pol = (h->next_pol + 1) % POLICY_CACHE;
+    compiled_release(c);
+    c->p = kw_policy_parse(doc, strlen(doc), err);
+    free(doc);
+    if (!c->p || kw_policy_compile(h->tz, c->p, c->cals, err) != KW_OK) {
+        kw_policy_free(c->p);
+        c->p = NULL;
+        return NULL;
+    }
+    c->id = id;
+    return c;
+}
+
+/* The stored events as clock events; the bodies stay alive in docs. */
+struct to_clock {
+    struct kw_event *ev;
+    json_t **docs;
+    size_t n, cap;
+    bool nomem;
+};
+
+static bool to_clock_event(const struct kw_stored_event *se, void *ctx)
+{
+    struct to_clock *tc = ctx;
+    struct kw_event e = {.at = se->at};
+    json_t *b = json_loads(se->body, 0, NULL);
+    if (strcmp(se->type, "created") == 0) {
+        static const enum kw_attr attrs[] = {KW_ATTR_LEVEL, KW_ATTR_TIER, KW_ATTR_CATEGORY,
+                                             KW_ATTR_REGION, KW_ATTR_CHANNEL};
+        e.type = KW_EV_CREATED;
+        for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+            e.attrs.v[attrs[i]] = json_string_value(json_object_get(b, kw_attr_name(attrs[i])));
+    } else if (strcmp(se->type, "state") == 0) {
+        e.type = KW_EV_STATE;
+        e.name = json_string_value(json_object_get(b, "state"));
+    } else if (strcmp(se->type, "milestone") == 0) {
+        e.type = KW_EV_MILESTONE;
+        e.name = json_string_value(json_object_get(b, "milestone"));
+    } else if (strcmp(se->type, "reopened") == 0) {
+        e.type = KW_EV_REOPENED;
+        e.name = json_string_value(json_object_get(b, "state"));
+    } else {
+        json_decref(b); /* comments and the like do not move clocks */
+        return true;
+    }
+    if (tc->n == tc->cap) {
+        size_t cap = tc->cap ? tc->cap * 2 : 32;
+        struct kw_event *ev = realloc(tc->ev, cap * sizeof(*ev));
+        json_t **docs = ev ? realloc(tc->docs, cap * sizeof(*docs)) : NULL;
+        if (ev)
+            tc->ev = ev;
+        if (!ev || !docs) {
+            json_decref(b);
+            tc->nomem = true;
+            return false;
+        }
+        tc->docs = docs;
+        tc->cap = cap;
+    }
+    tc->ev[tc->n] = e;
+    tc->docs[tc->n++] = b;
+    return true;
+}
+
+static struct reply ticket_sla(struct kw_http *h, int64_t id, int64_t commitment)
+{
+    struct kw_err err = {0};
+    int64_t now = h->clock.now(h->clock.ctx);
+    if (!commitment)
+        return ok(200, json_pack("{s:I, s:n, s:o, s:[]}", "ticket", (json_int_t)id, "commitment",
+                                 "as_of", instant_json(now), "clocks"));
+    const struct compiled *c = policy_for(h, commitment, &err);
+    if (!c)
+        return problem(&err);
+    struct to_clock tc = {0};
+    struct reply out;
+    if (kw_store_events(h->st, id, to_clock_event, &tc, &err) != KW_OK)
+        out = problem(&err);
+    else if (tc.nomem)
+        out = problem_of(KW_NOMEM, "", "no memory for the ticket's events");
+    else if (kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, tc.ev, tc.n, now, &h->sla,
+                         &err) != KW_OK)
+        out = problem(&err);
+    else
+        out = ok(200, json_pack("{s:I, s:{s:I, s:s, s:s}, s:o, s:o}", "ticket", (json_int_t)id,
+                                "commitment", "id", (json_int_t)commitment, "name",
+                                kw_policy_name(c->p), "version", kw_policy_version(c->p), "as_of",
+                                instant_json(now), "clocks", kw_sla_to_json(c->p, &h->sla)));
+    for (size_t i = 0; i < tc.n; i++)
+        json_decref(tc.docs[i]);
+    free(tc.ev);
+    free(tc.docs);
+    return out;
+}
+
 /* /api/v1/tickets/{id}[/events] */
 static struct reply ticket_routes(struct kw_http *h, struct MHD_Connection *c, const char *method,
                                   const char *rest, const struct req *r)
@@ -531,15 +710,17 @@ static struct reply ticket_routes(struct kw_http *h, struct MHD_Connection *c, c
     if (*rest < '0' || *rest > '9' || strlen(rest) > 40)
         return problem_of(KW_NOT_FOUND, "", "no such ticket");
     long long id = strtoll(rest, &end, 10);
-    bool events = strcmp(end, "/events") == 0;
-    if ((*end && !events) || end - rest > 18)
+    bool events = strcmp(end, "/events") == 0, clocks = strcmp(end, "/sla") == 0;
+    if ((*end && !events && !clocks) || end - rest > 18)
         return problem_of(KW_NOT_FOUND, "", "no such resource");
     if (!caller_of(h, c, &me, &fail))
         return fail;
     struct kw_ticket_row t;
     if (!visible_ticket(h, &me, id, &t, &fail))
         return fail;
-    if (!events && strcmp(method, "GET") == 0)
+    if (clocks && strcmp(method, "GET") == 0)
+        return ticket_sla(h, id, t.commitment_id);
+    if (!events && !clocks && strcmp(method, "GET") == 0)
         return ok(200, ticket_json(&t));
     if (events && strcmp(method, "GET") == 0) {
         struct collect co = {json_array(), me.customer};
@@ -600,6 +781,8 @@ static struct reply route(struct kw_http *h, struct MHD_Connection *c, const cha
         return ticket_create(h, c, r);
     if (strcmp(url, "/api/v1/orgs") == 0 && post)
         return org_create(h, c, r);
+    if (strcmp(url, "/api/v1/commitments") == 0 && post)
+        return commitment_create(h, c, r);
     if (strcmp(url, "/api/v1/users") == 0 && post)
         return user_create(h, c, r);
     if (strncmp(url, "/api/v1/tickets/", 16) == 0)
@@ -692,7 +875,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
-struct kw_http *kw_http_start(const char *listen, struct kw_store *st, struct kw_clock clock,
+struct kw_http *kw_http_start(const char *listen, struct kw_store *st, struct kw_now clock,
                               FILE *log, struct kw_err *err)
 {
     char host[64];
@@ -716,12 +899,20 @@ struct kw_http *kw_http_start(const char *listen, struct kw_store *st, struct kw
     h->st = st;
     h->clock = clock;
     h->log = log;
+    h->tz = kw_tzdb_new();
+    kw_sla_init(&h->sla);
+    if (!h->tz) {
+        free(h);
+        kw_err_set(err, KW_NOMEM, "", "no memory for the server");
+        return NULL;
+    }
     h->d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, h,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(64 * 1024), MHD_OPTION_END);
     if (!h->d) {
+        kw_tzdb_free(h->tz);
         free(h);
         kw_err_set(err, KW_IO, "", "cannot listen on %s (address in use, or not this host's)",
                    listen);
@@ -741,6 +932,10 @@ void kw_http_stop(struct kw_http *h)
     if (!h)
         return;
     MHD_stop_daemon(h->d);
+    for (size_t i = 0; i < POLICY_CACHE; i++)
+        compiled_release(&h->pol[i]);
+    kw_sla_release(&h->sla);
+    kw_tzdb_free(h->tz);
     free(h);
 }
 

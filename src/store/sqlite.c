@@ -77,6 +77,8 @@ enum stmt {
     S_TOKEN_REVOKE,
     S_USER_GET,
     S_TICKET_GET,
+    S_COMMITMENT_INSERT,
+    S_COMMITMENT_DOC,
     S_COUNT
 };
 
@@ -90,8 +92,10 @@ static const char *const sql[S_COUNT] = {
     [S_TICKET_BY_KEY] = "SELECT id FROM tickets WHERE created_by = ?1 AND idempotency_key = ?2",
     [S_TICKET_INSERT] =
         "INSERT INTO tickets(org_id, title, state, level, tier, category, region, channel,"
-        " created_by, idempotency_key, created_at, updated_at, last_seq, head_hash)"
-        " VALUES (?1, ?2, 'registered', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 0, zeroblob(32))",
+        " created_by, idempotency_key, created_at, updated_at, last_seq, head_hash, commitment_id)"
+        " VALUES (?1, ?2, 'registered', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 0, zeroblob(32),"
+        " (SELECT id FROM commitments WHERE effective_from <= ?10"
+        "  ORDER BY effective_from DESC, id DESC LIMIT 1))",
     [S_TICKET_HEAD] = "SELECT last_seq, head_hash FROM tickets WHERE id = ?1",
     [S_TICKET_ADVANCE] = "UPDATE tickets SET last_seq = ?2, head_hash = ?3, updated_at = ?4,"
                          " state = coalesce(?5, state) WHERE id = ?1",
@@ -111,8 +115,11 @@ static const char *const sql[S_COUNT] = {
     [S_USER_GET] = "SELECT id, coalesce(org_id, 0), coalesce(team_id, 0), email, name, role"
                    " FROM users WHERE id = ?1",
     [S_TICKET_GET] = "SELECT id, org_id, coalesce(created_by, 0), created_at, updated_at,"
-                     " last_seq, title, state, level, tier, category, region, channel, head_hash"
-                     " FROM tickets WHERE id = ?1",
+                     " last_seq, title, state, level, tier, category, region, channel, head_hash,"
+                     " coalesce(commitment_id, 0) FROM tickets WHERE id = ?1",
+    [S_COMMITMENT_INSERT] = "INSERT INTO commitments(name, version, effective_from, doc,"
+                            " created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_COMMITMENT_DOC] = "SELECT doc FROM commitments WHERE id = ?1",
     [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
 };
 
@@ -582,6 +589,7 @@ enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_tick
     };
     if (sqlite3_column_bytes(x, 13) == KW_HASH_BYTES)
         memcpy(out->head, sqlite3_column_blob(x, 13), KW_HASH_BYTES);
+    out->commitment_id = sqlite3_column_int64(x, 14);
     return KW_OK;
 }
 
@@ -763,4 +771,46 @@ enum kw_code kw_store_token_revoke(struct kw_store *st, const char *token, int64
     int rc = sqlite3_step(x);
     sqlite3_reset(x);
     return rc == SQLITE_DONE ? KW_OK : fail(st, err, "revoke token");
+}
+
+/* ---- commitments ---- */
+
+enum kw_code kw_store_commitment_insert(struct kw_store *st, const char *name,
+                                        const char *version, int64_t effective_from,
+                                        const char *doc, int64_t now, int64_t *id,
+                                        struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_COMMITMENT_INSERT);
+    bind_text(x, 1, name);
+    bind_text(x, 2, version);
+    sqlite3_bind_int64(x, 3, effective_from);
+    bind_text(x, 4, doc);
+    sqlite3_bind_int64(x, 5, now);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc == SQLITE_CONSTRAINT)
+        return kw_err_set(err, KW_CONFLICT, "/version",
+                          "version %.40s of \"%.60s\" exists; give the new one its own version",
+                          version, name);
+    if (rc != SQLITE_DONE)
+        return fail(st, err, "insert commitment");
+    *id = sqlite3_last_insert_rowid(st->db);
+    return KW_OK;
+}
+
+enum kw_code kw_store_commitment_doc(struct kw_store *st, int64_t id, char **doc,
+                                     struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_COMMITMENT_DOC);
+    sqlite3_bind_int64(x, 1, id);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_ROW) {
+        *doc = strdup((const char *)sqlite3_column_text(x, 0));
+        sqlite3_reset(x);
+        return *doc ? KW_OK : kw_err_set(err, KW_NOMEM, "", "no memory");
+    }
+    sqlite3_reset(x);
+    if (rc == SQLITE_DONE)
+        return kw_err_set(err, KW_NOT_FOUND, "", "no commitment %lld", (long long)id);
+    return fail(st, err, "read commitment");
 }

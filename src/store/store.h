@@ -50,8 +50,9 @@ struct kw_ticket_new {
     int64_t at;
 };
 
-/* Create the ticket and its `created` event in one transaction. KW_NOT_FOUND
- * for an unknown organisation. */
+/* Create the ticket and its `created` event in one transaction; the ticket
+ * follows the commitment version in force at t->at for the rest of its life.
+ * KW_NOT_FOUND for an unknown organisation. */
 enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_new *t, int64_t *id,
                                     bool *existed, struct kw_err *err);
 
@@ -81,9 +82,22 @@ enum kw_code kw_store_events(struct kw_store *st, int64_t ticket,
 enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char *head,
                              struct kw_err *err);
 
+/* ---- commitments (policy versions) ---- */
+
+/* Store a validated policy document (text) as name/version effective from
+ * the given instant. KW_CONFLICT when that name and version exist. */
+enum kw_code kw_store_commitment_insert(struct kw_store *st, const char *name,
+                                        const char *version, int64_t effective_from,
+                                        const char *doc, int64_t now, int64_t *id,
+                                        struct kw_err *err);
+/* The document of commitment id; caller frees *doc. KW_NOT_FOUND. */
+enum kw_code kw_store_commitment_doc(struct kw_store *st, int64_t id, char **doc,
+                                     struct kw_err *err);
+
 /* A ticket as read back (strings valid until the next call on st). */
 struct kw_ticket_row {
     int64_t id, org_id, created_by, created_at, updated_at, last_seq;
+    int64_t commitment_id; /* the version in force when it was created, or 0 */
     const char *title, *state, *level, *tier, *category, *region, *channel; /* may be NULL */
     unsigned char head[KW_HASH_BYTES];
 };

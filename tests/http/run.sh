@@ -178,6 +178,31 @@ req GET "/api/v1/tickets/$T1/events" "" "$ALICE"
 is "the customer does not see internal notes" 200 '([.events[] | select(.type=="comment")] | length) == 1'
 req GET "/api/v1/tickets/$T1" "" "$ALICE"
 is "the ticket" 200 ".state == \"archived\" and .events == 14"
+
+# --- commitments and the clocks they put on tickets ---
+req GET "/api/v1/tickets/$T1/sla" "" "$ANN"
+is "a ticket opened before any commitment has no clocks" 200 '.commitment == null and .clocks == []'
+POLICY=$(cat examples/policies/acme.json)
+req POST /api/v1/commitments "$POLICY" "$ANN"
+is "agents cannot change commitments" 403
+req POST /api/v1/commitments '{"name":"x","version":"1","effective_from":"2026-01-01T00:00:00Z","calendars":{"c":{"tz":"UTC","week":{"mon":[["09:00","25:00"]]}}}}' "$ADMIN"
+is "an invalid commitment names the field" 400 '.pointer == "/calendars/c/week/mon/0/1"'
+req POST /api/v1/commitments "$POLICY" "$ADMIN"
+is "upload a commitment" 201 '.version == "2026.1" and .effective_from == "2025-12-31T16:00:00Z"'
+C1=$(jq -r .id "$TMP/body")
+req POST /api/v1/commitments "$POLICY" "$ADMIN"
+is "the same version twice" 409 '.pointer == "/version"'
+req POST /api/v1/tickets '{"title":"core switch down","level":"L1","tier":"vip"}' "$ALICE"
+is "a ticket follows the version in force" 201 ".commitment_id == $C1"
+T2=$(jq -r .id "$TMP/body")
+req GET "/api/v1/tickets/$T2/sla" "" "$ALICE"
+is "its clocks run" 200 '([.clocks[] | select(.metric=="response")][0] | .status == "running" and .target == 900 and .calendar == "24x7") and ([.clocks[] | select(.metric=="callback")][0].status == "pending")'
+req POST "/api/v1/tickets/$T2/events" '{"type":"milestone","milestone":"first_response"}' "$ANN"
+is "first response recorded" 201
+req GET "/api/v1/tickets/$T2/sla" "" "$ANN"
+is "the response clock is met" 200 '[.clocks[] | select(.metric=="response")][0] | .status == "met" and .stopped_by == "first_response"'
+req GET "/api/v1/tickets/$T2/sla" "" "$BOB"
+is "nor another organisation's clocks" 404
 grep -q 'event=http.request method=GET path="/healthz" status=200' "$TMP/log"
 check "one log line per request" $?
 
