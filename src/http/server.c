@@ -30,6 +30,20 @@ struct compiled {
 
 #define POLICY_CACHE 8
 
+/* Failed logins are counted per e-mail and per client address in a small
+ * table; past the limit within the window, logins are refused (429) until
+ * the window has passed, even with the right password. */
+#define LOGIN_SLOTS 1024
+#define LOGIN_WINDOW (15 * 60)
+#define LOGIN_MAX_PER_ACCOUNT 5
+#define LOGIN_MAX_PER_ADDRESS 20
+
+struct login_slot {
+    uint64_t key; /* hash of "e:" email or "a:" address; 0 = free */
+    int64_t since;
+    unsigned failures;
+};
+
 struct kw_http {
     struct MHD_Daemon *d;
     struct kw_store *st;
@@ -40,6 +54,7 @@ struct kw_http {
     struct compiled pol[POLICY_CACHE]; /* versions in use, replaced round-robin */
     size_t next_pol;
     struct kw_sla sla; /* scratch reused by every clock computation */
+    struct login_slot logins[LOGIN_SLOTS];
 };
 
 static void compiled_release(struct compiled *c)
@@ -118,7 +133,45 @@ static json_t *body_object(const struct req *r, struct reply *fail)
     return j;
 }
 
-static struct reply login(struct kw_http *h, const struct req *r)
+static uint64_t key_of(const char *kind, const char *s)
+{
+    uint64_t k = 1469598103934665603ull;
+    for (const char *p = kind; *p; p++)
+        k = (k ^ (unsigned char)*p) * 1099511628211ull;
+    for (const char *p = s; *p; p++)
+        k = (k ^ (unsigned char)*p) * 1099511628211ull;
+    return k ? k : 1;
+}
+
+/* The slot of key (a fresh one, or the stalest of its neighbourhood when
+ * they are all in use), never the slot `keep`. */
+static struct login_slot *login_slot(struct kw_http *h, uint64_t key, int64_t now,
+                                     const struct login_slot *keep)
+{
+    struct login_slot *stalest = NULL;
+    for (size_t i = 0; i < 8; i++) {
+        struct login_slot *s = &h->logins[(key + i) % LOGIN_SLOTS];
+        if (s->key == key && now - s->since < LOGIN_WINDOW)
+            return s;
+        if (s != keep && (!stalest || s->key == 0 || now - s->since >= LOGIN_WINDOW ||
+                          s->since < stalest->since))
+            stalest = s;
+    }
+    *stalest = (struct login_slot){key, now, 0};
+    return stalest;
+}
+
+static void client_address(struct MHD_Connection *c, char *buf, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    buf[0] = '\0';
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr,
+                  buf, (socklen_t)cap);
+}
+
+static struct reply login(struct kw_http *h, struct MHD_Connection *c, const struct req *r)
 {
     struct reply fail;
     json_t *j = body_object(r, &fail);
@@ -131,14 +184,26 @@ static struct reply login(struct kw_http *h, const struct req *r)
     } else if (!json_is_string(password)) {
         out = problem_of(KW_INVALID, "/password", "password: expected a string");
     } else {
-        char token[KW_TOKEN_BUF];
+        char token[KW_TOKEN_BUF], addr[64];
         int64_t uid;
         struct kw_err err = {0};
         int64_t now = h->clock.now(h->clock.ctx);
-        if (kw_store_login(h->st, json_string_value(email), json_string_value(password), now,
-                           SESSION_TTL, token, &uid, &err) != KW_OK)
+        client_address(c, addr, sizeof(addr));
+        struct login_slot *acct = login_slot(h, key_of("e:", json_string_value(email)), now, NULL);
+        struct login_slot *from = login_slot(h, key_of("a:", addr), now, acct);
+        if (acct->failures >= LOGIN_MAX_PER_ACCOUNT || from->failures >= LOGIN_MAX_PER_ADDRESS) {
+            struct login_slot *s = acct->failures >= LOGIN_MAX_PER_ACCOUNT ? acct : from;
+            kw_err_set(&err, KW_TOO_MANY, "", "too many failed logins; try again in %lld s",
+                       (long long)(s->since + LOGIN_WINDOW - now));
             out = problem(&err);
-        else
+        } else if (kw_store_login(h->st, json_string_value(email), json_string_value(password), now,
+                                  SESSION_TTL, token, &uid, &err) != KW_OK) {
+            if (err.code == KW_UNAUTHENTICATED) {
+                acct->failures++;
+                from->failures++;
+            }
+            out = problem(&err);
+        } else
             out = ok(200,
                      json_pack("{s:s, s:s, s:I, s:I}", "token", token, "token_type", "Bearer",
                                "expires_in", (json_int_t)SESSION_TTL, "user_id", (json_int_t)uid));
@@ -757,7 +822,7 @@ static struct reply route(struct kw_http *h, struct MHD_Connection *c, const cha
         return ok(
             200, json_pack("{s:s, s:i}", "status", "ok", "schema", kw_store_schema_version(h->st)));
     if (strcmp(url, "/api/v1/auth/login") == 0 && post)
-        return login(h, r);
+        return login(h, c, r);
     if (strcmp(url, "/api/v1/auth/logout") == 0 && post) {
         if (!who(h, c, &uid, &fail))
             return fail;

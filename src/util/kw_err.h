@@ -23,7 +23,8 @@
     X(STORE, 500, "storage failure")                                                               \
     X(IO, 500, "input/output failure")                                                             \
     X(UNAUTHENTICATED, 401, "unauthenticated")                                                     \
-    X(METHOD, 405, "method not allowed")
+    X(METHOD, 405, "method not allowed")                                                           \
+    X(TOO_MANY, 429, "too many requests")
 
 enum kw_code {
 #define X(name, status, title) KW_##name,

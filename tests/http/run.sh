@@ -203,6 +203,17 @@ req GET "/api/v1/tickets/$T2/sla" "" "$ANN"
 is "the response clock is met" 200 '[.clocks[] | select(.metric=="response")][0] | .status == "met" and .stopped_by == "first_response"'
 req GET "/api/v1/tickets/$T2/sla" "" "$BOB"
 is "nor another organisation's clocks" 404
+
+# --- failed logins are rate-limited per account ---
+mkuser carol@acme.example customer "$ACME"
+for i in 1 2 3 4 5; do
+    req POST /api/v1/auth/login '{"email":"carol@acme.example","password":"guess-'$i'"}'
+done
+is "fifth wrong password" 401
+req POST /api/v1/auth/login '{"email":"carol@acme.example","password":"password-customer"}'
+is "then even the right one waits" 429 '.detail | startswith("too many failed logins; try again in")'
+req POST /api/v1/auth/login '{"email":"ann@provider.example","password":"password-agent"}'
+is "other accounts are not affected" 200
 grep -q 'event=http.request method=GET path="/healthz" status=200' "$TMP/log"
 check "one log line per request" $?
 
