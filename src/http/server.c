@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -765,6 +766,83 @@ static struct reply ticket_sla(struct kw_http *h, int64_t id, int64_t commitment
     return out;
 }
 
+/* GET /api/v1/tickets?state=&level=&org_id=&limit=&after= */
+struct page {
+    json_t *list;
+    size_t limit;
+    int64_t last;
+    bool more;
+};
+
+static bool page_add(const struct kw_ticket_row *t, void *ctx)
+{
+    struct page *pg = ctx;
+    if (json_array_size(pg->list) == pg->limit) {
+        pg->more = true; /* one row past the page: there is a next page */
+        return false;
+    }
+    json_array_append_new(pg->list, ticket_json(t));
+    pg->last = t->id;
+    return true;
+}
+
+/* A query parameter that is a whole number in [lo, hi]; absent is fine. */
+static bool query_int(struct MHD_Connection *c, const char *name, long long lo, long long hi,
+                      long long *out, struct reply *fail)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    char *end = NULL;
+    if (!v)
+        return true;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || n < lo || n > hi) {
+        struct kw_err err;
+        kw_err_set(&err, KW_INVALID, "", "%s: expected a whole number from %lld to %lld", name, lo,
+                   hi);
+        *fail = problem(&err);
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+static struct reply ticket_list(struct kw_http *h, struct MHD_Connection *c)
+{
+    struct reply fail;
+    struct caller me;
+    if (!caller_of(h, c, &me, &fail))
+        return fail;
+    long long org = 0, limit = 50, after = 0;
+    if (!query_int(c, "org_id", 1, INT64_MAX, &org, &fail) ||
+        !query_int(c, "limit", 1, 500, &limit, &fail) ||
+        !query_int(c, "after", 0, INT64_MAX, &after, &fail))
+        return fail;
+    struct kw_ticket_filter f = {.org_id = org, .after = after, .limit = (size_t)limit + 1};
+    f.state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
+    f.level = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "level");
+    enum kw_state st;
+    if (f.state && !kw_state_parse(f.state, strlen(f.state), &st))
+        return problem_of(KW_INVALID, "",
+                          "state: expected registered, analysing, handling, feedback, archived "
+                          "or waiting_customer");
+    if (f.level && (strlen(f.level) == 0 || strlen(f.level) > 47))
+        return problem_of(KW_INVALID, "", "level: expected a level id");
+    if (me.customer) {
+        /* a customer lists their own organisation's tickets, nothing else */
+        if (org && org != me.org_id)
+            return problem_of(KW_FORBIDDEN, "", "org_id: customers list their own tickets");
+        f.org_id = me.org_id;
+    }
+    struct page pg = {json_array(), (size_t)limit, 0, false};
+    struct kw_err err = {0};
+    if (kw_store_tickets(h->st, &f, page_add, &pg, &err) != KW_OK) {
+        json_decref(pg.list);
+        return problem(&err);
+    }
+    return ok(200, json_pack("{s:o, s:o}", "tickets", pg.list, "next",
+                             pg.more ? json_integer(pg.last) : json_null()));
+}
+
 /* /api/v1/tickets/{id}[/events] */
 static struct reply ticket_routes(struct kw_http *h, struct MHD_Connection *c, const char *method,
                                   const char *rest, const struct req *r)
@@ -844,6 +922,8 @@ static struct reply route(struct kw_http *h, struct MHD_Connection *c, const cha
     }
     if (strcmp(url, "/api/v1/tickets") == 0 && post)
         return ticket_create(h, c, r);
+    if (strcmp(url, "/api/v1/tickets") == 0 && get)
+        return ticket_list(h, c);
     if (strcmp(url, "/api/v1/orgs") == 0 && post)
         return org_create(h, c, r);
     if (strcmp(url, "/api/v1/commitments") == 0 && post)

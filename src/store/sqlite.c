@@ -79,6 +79,7 @@ enum stmt {
     S_TICKET_GET,
     S_COMMITMENT_INSERT,
     S_COMMITMENT_DOC,
+    S_TICKETS,
     S_COUNT
 };
 
@@ -120,6 +121,11 @@ static const char *const sql[S_COUNT] = {
     [S_COMMITMENT_INSERT] = "INSERT INTO commitments(name, version, effective_from, doc,"
                             " created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_COMMITMENT_DOC] = "SELECT doc FROM commitments WHERE id = ?1",
+    [S_TICKETS] = "SELECT id, org_id, coalesce(created_by, 0), created_at, updated_at, last_seq,"
+                  " title, state, level, tier, category, region, channel, head_hash,"
+                  " coalesce(commitment_id, 0) FROM tickets"
+                  " WHERE id > ?1 AND (?2 = 0 OR org_id = ?2) AND (?3 IS NULL OR state = ?3)"
+                  " AND (?4 IS NULL OR level = ?4) ORDER BY id LIMIT ?5",
     [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
 };
 
@@ -561,6 +567,8 @@ enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char 
     return KW_OK;
 }
 
+static void read_ticket(sqlite3_stmt *x, struct kw_ticket_row *out);
+
 enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_ticket_row *out,
                                  struct kw_err *err)
 {
@@ -572,6 +580,13 @@ enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_tick
         return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)id);
     if (rc != SQLITE_ROW)
         return fail(st, err, "read ticket");
+    read_ticket(x, out);
+    return KW_OK;
+}
+
+/* The columns id .. commitment_id of S_TICKET_GET / S_TICKETS into a row. */
+static void read_ticket(sqlite3_stmt *x, struct kw_ticket_row *out)
+{
     *out = (struct kw_ticket_row){
         .id = sqlite3_column_int64(x, 0),
         .org_id = sqlite3_column_int64(x, 1),
@@ -590,6 +605,28 @@ enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_tick
     if (sqlite3_column_bytes(x, 13) == KW_HASH_BYTES)
         memcpy(out->head, sqlite3_column_blob(x, 13), KW_HASH_BYTES);
     out->commitment_id = sqlite3_column_int64(x, 14);
+}
+
+enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter *f,
+                              bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,
+                              struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_TICKETS);
+    sqlite3_bind_int64(x, 1, f->after);
+    sqlite3_bind_int64(x, 2, f->org_id);
+    bind_text(x, 3, f->state);
+    bind_text(x, 4, f->level);
+    sqlite3_bind_int64(x, 5, (sqlite3_int64)(f->limit ? f->limit : 50));
+    int rc;
+    struct kw_ticket_row t;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+        read_ticket(x, &t);
+        if (!fn(&t, ctx))
+            break;
+    }
+    sqlite3_reset(x);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(st, err, "list tickets");
     return KW_OK;
 }
 
@@ -775,10 +812,9 @@ enum kw_code kw_store_token_revoke(struct kw_store *st, const char *token, int64
 
 /* ---- commitments ---- */
 
-enum kw_code kw_store_commitment_insert(struct kw_store *st, const char *name,
-                                        const char *version, int64_t effective_from,
-                                        const char *doc, int64_t now, int64_t *id,
-                                        struct kw_err *err)
+enum kw_code kw_store_commitment_insert(struct kw_store *st, const char *name, const char *version,
+                                        int64_t effective_from, const char *doc, int64_t now,
+                                        int64_t *id, struct kw_err *err)
 {
     sqlite3_stmt *x = prep(st, S_COMMITMENT_INSERT);
     bind_text(x, 1, name);

@@ -86,10 +86,9 @@ enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char 
 
 /* Store a validated policy document (text) as name/version effective from
  * the given instant. KW_CONFLICT when that name and version exist. */
-enum kw_code kw_store_commitment_insert(struct kw_store *st, const char *name,
-                                        const char *version, int64_t effective_from,
-                                        const char *doc, int64_t now, int64_t *id,
-                                        struct kw_err *err);
+enum kw_code kw_store_commitment_insert(struct kw_store *st, const char *name, const char *version,
+                                        int64_t effective_from, const char *doc, int64_t now,
+                                        int64_t *id, struct kw_err *err);
 /* The document of commitment id; caller frees *doc. KW_NOT_FOUND. */
 enum kw_code kw_store_commitment_doc(struct kw_store *st, int64_t id, char **doc,
                                      struct kw_err *err);
@@ -104,6 +103,19 @@ struct kw_ticket_row {
 /* Read ticket id. KW_NOT_FOUND. */
 enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_ticket_row *out,
                                  struct kw_err *err);
+
+/* Which tickets to list: NULL / 0 fields match anything. Tickets come in id
+ * order after `after` (a cursor: the last id of the previous page). */
+struct kw_ticket_filter {
+    int64_t org_id, after;
+    const char *state, *level;
+    size_t limit; /* 1-500 */
+};
+/* Call fn for each ticket that matches (the row is valid during the call);
+ * stops early when fn returns false. */
+enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter *f,
+                              bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,
+                              struct kw_err *err);
 
 /* The ticket's current state into buf (cap bytes). KW_NOT_FOUND. */
 enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *buf, size_t cap,

@@ -214,6 +214,32 @@ req POST /api/v1/auth/login '{"email":"carol@acme.example","password":"password-
 is "then even the right one waits" 429 '.detail | startswith("too many failed logins; try again in")'
 req POST /api/v1/auth/login '{"email":"ann@provider.example","password":"password-agent"}'
 is "other accounts are not affected" 200
+
+# --- listing tickets ---
+for i in 1 2 3; do
+    req POST /api/v1/tickets "{\"title\":\"globex $i\",\"level\":\"L3\",\"org_id\":$GLOBEX}" "$ANN"
+done
+req GET "/api/v1/tickets" "" "$ANN"
+is "staff list every ticket" 200 '(.tickets | length) == 5 and .next == null'
+req GET "/api/v1/tickets?limit=2" "" "$ANN"
+is "a page of two" 200 '(.tickets | length) == 2 and .next != null'
+NEXT=$(jq -r .next "$TMP/body")
+req GET "/api/v1/tickets?limit=2&after=$NEXT" "" "$ANN"
+is "the next page" 200 "(.tickets | length) == 2 and (.tickets[0].id > $NEXT)"
+req GET "/api/v1/tickets?state=archived" "" "$ANN"
+is "filter by state" 200 "(.tickets | length) == 1 and .tickets[0].id == $T1"
+req GET "/api/v1/tickets?level=L3&org_id=$GLOBEX" "" "$ANN"
+is "filter by level and organisation" 200 '(.tickets | length) == 3'
+req GET "/api/v1/tickets" "" "$ALICE"
+is "a customer lists only their own" 200 "(.tickets | length) == 2 and ([.tickets[].org_id] | unique) == [$ACME]"
+req GET "/api/v1/tickets?org_id=$GLOBEX" "" "$ALICE"
+is "and may not ask for another's" 403
+req GET "/api/v1/tickets?state=closed" "" "$ANN"
+is "an unknown state" 400 '.detail | startswith("state: expected")'
+req GET "/api/v1/tickets?limit=0" "" "$ANN"
+is "a bad limit" 400 '.detail == "limit: expected a whole number from 1 to 500"'
+req GET "/api/v1/tickets?after=x" "" "$ANN"
+is "a bad cursor" 400
 grep -q 'event=http.request method=GET path="/healthz" status=200' "$TMP/log"
 check "one log line per request" $?
 
