@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "calcache.h"
 #include "calendar.h"
 #include "civil.h"
@@ -26,21 +27,11 @@
 #define COMPILE_TARGET_MS 10.0
 #define OPS_TARGET 5e6 /* deadline computations per second per core */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* splitmix64: fixed seed, so every run times the same queries. */
+/* fixed seed: every run times the same inputs */
 static uint64_t rng_state = 0x4B57u;
 static uint64_t next_rand(void)
 {
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return splitmix64(&rng_state);
 }
 
 /* Uniform in [lo, hi). */

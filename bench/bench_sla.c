@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "calcache.h"
 #include "civil.h"
 #include "policy.h"
@@ -14,20 +15,11 @@
 
 #define EVENTS 20
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
+/* fixed seed: every run times the same inputs */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 static uint64_t next_rand(void)
 {
-    uint64_t z = (rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return splitmix64(&rng_state);
 }
 
 static const char policy_json[] =

@@ -542,16 +542,28 @@ static bool role_is(struct kw_http *h, int64_t uid, const char *const *roles, si
     return false;
 }
 
+/* The body of a request only some roles may make: NULL with *fail set when
+ * the caller is not logged in (401), has another role (403, `why`), or sent
+ * no JSON object (400). */
+static json_t *gated_body(struct kw_http *h, struct MHD_Connection *c, const struct req *r,
+                          const char *const *roles, size_t n, const char *why, struct reply *fail)
+{
+    int64_t uid;
+    if (!who(h, c, &uid, fail))
+        return NULL;
+    if (!role_is(h, uid, roles, n)) {
+        *fail = problem_of(KW_FORBIDDEN, "", why);
+        return NULL;
+    }
+    return body_object(r, fail);
+}
+
 static struct reply org_create(struct kw_http *h, struct MHD_Connection *c, const struct req *r)
 {
     static const char *const allowed[] = {"admin", "manager"};
     struct reply out;
-    int64_t uid;
-    if (!who(h, c, &uid, &out))
-        return out;
-    if (!role_is(h, uid, allowed, 2))
-        return problem_of(KW_FORBIDDEN, "", "only admins and managers manage organisations");
-    json_t *j = body_object(r, &out);
+    json_t *j =
+        gated_body(h, c, r, allowed, 2, "only admins and managers manage organisations", &out);
     if (!j)
         return out;
     struct kw_org org = {0};
@@ -583,12 +595,7 @@ static struct reply user_create(struct kw_http *h, struct MHD_Connection *c, con
 {
     static const char *const allowed[] = {"admin"};
     struct reply out;
-    int64_t uid;
-    if (!who(h, c, &uid, &out))
-        return out;
-    if (!role_is(h, uid, allowed, 1))
-        return problem_of(KW_FORBIDDEN, "", "only admins manage users");
-    json_t *j = body_object(r, &out);
+    json_t *j = gated_body(h, c, r, allowed, 1, "only admins manage users", &out);
     if (!j)
         return out;
     struct kw_user u = {0};
@@ -627,12 +634,8 @@ static struct reply commitment_create(struct kw_http *h, struct MHD_Connection *
 {
     static const char *const allowed[] = {"admin", "manager"};
     struct reply out;
-    int64_t uid;
-    if (!who(h, c, &uid, &out))
-        return out;
-    if (!role_is(h, uid, allowed, 2))
-        return problem_of(KW_FORBIDDEN, "", "only admins and managers change commitments");
-    json_t *j = body_object(r, &out);
+    json_t *j =
+        gated_body(h, c, r, allowed, 2, "only admins and managers change commitments", &out);
     if (!j)
         return out;
     struct kw_err err = {0};
