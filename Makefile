@@ -43,9 +43,8 @@ bench: deps $(BENCH_BUILD)/build.ninja
 	$(BENCH_BUILD)/bench_sla
 	bench/eval_throughput.sh $(BENCH_BUILD)/keepword
 
-# Builds, creates var/keepword.db with an admin if it does not exist, serves
-# on http://127.0.0.1:8080. The API so far covers health, login and logout;
-# tickets and the demo data come next (README, Status).
+# Builds, creates var/keepword.db with an admin and the demo data if it does
+# not exist, serves on http://127.0.0.1:8080 (README).
 DB ?= var/keepword.db
 LISTEN ?= 127.0.0.1:8080
 DEMO_PASSWORD ?= keepword-demo
@@ -55,9 +54,10 @@ serve: build
 	    KEEPWORD_ADMIN_PASSWORD="$${KEEPWORD_ADMIN_PASSWORD:-$(DEMO_PASSWORD)}" \
 	        $(BUILD)/keepword init --db $(DB) && \
 	    echo "log in as admin@localhost with password $${KEEPWORD_ADMIN_PASSWORD:-$(DEMO_PASSWORD)}"; \
+	    echo "demo logins: manager@keepword.demo, li.na@keepword.demo, it@huaxin.demo (password keepword-demo)"; \
 	fi
 	@echo "serving http://$(LISTEN)  (try: curl http://$(LISTEN)/healthz)"
-	$(BUILD)/keepword serve --db $(DB) --listen $(LISTEN)
+	$(BUILD)/keepword serve --db $(DB) --listen $(LISTEN) --demo
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -240,6 +240,31 @@ req GET "/api/v1/tickets?limit=0" "" "$ANN"
 is "a bad limit" 400 '.detail == "limit: expected a whole number from 1 to 500"'
 req GET "/api/v1/tickets?after=x" "" "$ANN"
 is "a bad cursor" 400
+
+# --- serve --demo: the demo goes into an empty database once ---
+"$KW" serve --db "$TMP/demo.db" --listen 127.0.0.1:0 --demo 2>"$TMP/demo.log" &
+DPID=$!
+DPORT=
+for _ in $(seq 1 50); do
+    DPORT=$(sed -n 's/.*serving http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/demo.log")
+    [ -n "$DPORT" ] && break
+    sleep 0.1
+done
+MGR=$(curl -s -X POST "http://127.0.0.1:$DPORT/api/v1/auth/login" -d '{"email":"manager@keepword.demo","password":"keepword-demo"}' | jq -r .token)
+N=$(curl -s "http://127.0.0.1:$DPORT/api/v1/tickets" -H "Authorization: Bearer $MGR" | jq '.tickets | length')
+check "the demo has its tickets" "$([ "$N" = 12 ]; echo $?)" "($N)"
+STATUSES=$(for i in $(seq 1 12); do curl -s "http://127.0.0.1:$DPORT/api/v1/tickets/$i/sla" -H "Authorization: Bearer $MGR" | jq -r '.clocks[].status'; done | sort -u | tr '\n' ' ')
+check "demo clocks are met, running, paused, breached, met late and pending" \
+    "$([ "$STATUSES" = "breached met met_late paused pending running " ]; echo $?)" "($STATUSES)"
+kill -TERM "$DPID"
+wait "$DPID"
+"$KW" serve --db "$TMP/demo.db" --listen 127.0.0.1:0 --demo 2>"$TMP/demo2.log" &
+DPID=$!
+sleep 1
+kill -TERM "$DPID"
+wait "$DPID"
+grep -q "demo loaded" "$TMP/demo2.log"
+check "the demo is not loaded twice" "$([ $? -ne 0 ]; echo $?)"
 grep -q 'event=http.request method=GET path="/healthz" status=200' "$TMP/log"
 check "one log line per request" $?
 
