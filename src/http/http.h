@@ -27,6 +27,10 @@ struct kw_now {
     void *ctx;
 };
 
+/* The OpenAPI document served at /api/v1/openapi.json (NUL-terminated JSON);
+ * the binary links it in from docs/openapi.json. */
+extern const unsigned char kw_openapi[];
+
 /* Listen on host:port (an IPv4 address) and serve st (borrowed; must outlive
  * the server). log may be NULL. NULL with err when the address is bad or
  * taken. */

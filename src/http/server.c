@@ -902,6 +902,10 @@ static struct reply route(struct kw_http *h, struct MHD_Connection *c, const cha
     if (strcmp(url, "/healthz") == 0 && get)
         return ok(
             200, json_pack("{s:s, s:i}", "status", "ok", "schema", kw_store_schema_version(h->st)));
+    if (strcmp(url, "/api/v1/openapi.json") == 0 && get) {
+        json_t *doc = json_loads((const char *)kw_openapi, 0, NULL);
+        return doc ? ok(200, doc) : problem_of(KW_STORE, "", "the API description is damaged");
+    }
     if (strcmp(url, "/api/v1/auth/login") == 0 && post)
         return login(h, c, r);
     if (strcmp(url, "/api/v1/auth/logout") == 0 && post) {

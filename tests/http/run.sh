@@ -265,6 +265,15 @@ kill -TERM "$DPID"
 wait "$DPID"
 grep -q "demo loaded" "$TMP/demo2.log"
 check "the demo is not loaded twice" "$([ $? -ne 0 ]; echo $?)"
+
+# --- the API describes itself, and every route it serves is described ---
+req GET /api/v1/openapi.json
+is "openapi.json" 200 '.openapi == "3.1.0" and (.paths | length) >= 11'
+for path in /healthz /api/v1/auth/login /api/v1/auth/logout /api/v1/me /api/v1/orgs /api/v1/users \
+    /api/v1/commitments /api/v1/tickets '/api/v1/tickets/{id}' '/api/v1/tickets/{id}/events' '/api/v1/tickets/{id}/sla'; do
+    jq -e --arg p "$path" '.paths | has($p)' "$TMP/body" >/dev/null
+    check "openapi describes $path" $?
+done
 grep -q 'event=http.request method=GET path="/healthz" status=200' "$TMP/log"
 check "one log line per request" $?
 
