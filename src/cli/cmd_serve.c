@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "civil.h"
 #include "cli.h"
 #include "demo.h"
 #include "http.h"
@@ -13,12 +14,19 @@
 
 static const char usage_serve[] =
     "usage: keepword serve --db PATH [--listen 127.0.0.1:8080] [--demo]\n"
+    "                      [--fake-clock FILE]\n"
     "\n"
     "Serve the HTTP API on the database at PATH (created and migrated if\n"
-    "needed; create the first admin with `keepword init`). Routes so far\n"
-    "(docs/api.md): /healthz, /api/v1/auth/login|logout, /api/v1/me,\n"
-    "/api/v1/orgs, /api/v1/users, /api/v1/tickets[/{id}[/events]].\n"
-    "Logs one logfmt line per request on stderr. --demo first loads a demo\n"
+    "needed; create the first admin with `keepword init`). Routes (docs/api.md,\n"
+    "and GET /api/v1/openapi.json): /healthz, /api/v1/auth/login|logout,\n"
+    "/api/v1/me, /api/v1/tokens, /api/v1/tickets[/{id}[/events|/sla|/nodes|\n"
+    "/verify]], /api/v1/orgs, /api/v1/users, /api/v1/teams, /api/v1/calendars,\n"
+    "/api/v1/commitments. Each connection is served on its own thread; writes\n"
+    "are committed in batches by one writer and answered after the commit.\n"
+    "--fake-clock FILE (for tests) reads \"now\" from FILE, an instant like\n"
+    "2026-03-02T09:00:00+08:00, on every use instead of the system clock.\n"
+    "Logs one logfmt line per request and per ticket state change on stderr. --demo first loads a "
+    "demo\n"
     "into a database without it: the L1-L4 commitment, three customer\n"
     "organisations, agents and tickets in every state (logins *@keepword.demo,\n"
     "it@huaxin.demo, ops@dongfang.demo, it@pacific.demo; password keepword-demo).\n"
@@ -30,11 +38,30 @@ static int64_t wall_now(void *ctx)
     return (int64_t)time(NULL);
 }
 
+/* The instant written in the file ctx names; the system clock when it
+ * cannot be read. */
+static int64_t file_now(void *ctx)
+{
+    char buf[64];
+    int64_t t;
+    FILE *f = fopen(ctx, "r");
+    size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+    if (f)
+        fclose(f);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        n--;
+    buf[n] = '\0';
+    if (n == 0 || kw_instant_parse(buf, n, &t, NULL) != KW_OK)
+        return wall_now(NULL);
+    return t;
+}
+
 int kw_cmd_serve(int argc, char **argv)
 {
     if (kw_cli_wants_help(argc, argv))
         return fputs(usage_serve, stdout), KW_EXIT_OK;
     const char *db = NULL, *listen = "127.0.0.1:8080";
+    char *fake = NULL;
     bool demo = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--demo") == 0)
@@ -43,6 +70,8 @@ int kw_cmd_serve(int argc, char **argv)
             db = argv[++i];
         else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
             listen = argv[++i];
+        else if (strcmp(argv[i], "--fake-clock") == 0 && i + 1 < argc)
+            fake = argv[++i];
         else
             return kw_cli_usage(usage_serve, "unexpected argument \"%s\"", argv[i]);
     }
@@ -59,27 +88,33 @@ int kw_cmd_serve(int argc, char **argv)
     struct kw_store *st = kw_store_open(db, &err);
     if (!st)
         return kw_cli_fail(NULL, &err);
+    struct kw_now clock = {wall_now, NULL};
+    if (fake)
+        clock = (struct kw_now){file_now, fake};
     bool loaded = false;
-    if (demo && kw_demo_load(st, wall_now(NULL), &loaded, &err) != KW_OK) {
+    if (demo && kw_demo_load(st, clock.now(clock.ctx), &loaded, &err) != KW_OK) {
         kw_store_close(st);
         return kw_cli_fail("--demo", &err);
     }
     if (loaded)
         fprintf(stderr, "keepword: demo loaded (logins: manager@keepword.demo, "
                         "li.na@keepword.demo, it@huaxin.demo, ...; password keepword-demo)\n");
-    struct kw_http *h = kw_http_start(listen, st, (struct kw_now){wall_now, NULL}, stderr, &err);
-    if (!h) {
-        kw_store_close(st);
+    int schema = kw_store_schema_version(st);
+    kw_store_close(st); /* the server opens its own handles */
+    struct kw_http *h = kw_http_start(listen, db, clock, stderr, &err);
+    if (!h)
         return kw_cli_fail(NULL, &err);
-    }
     char host[64];
     snprintf(host, sizeof(host), "%.*s", (int)(strrchr(listen, ':') - listen), listen);
     fprintf(stderr, "keepword: serving http://%s:%u on %s (schema %d)\n", host, kw_http_port(h), db,
-            kw_store_schema_version(st));
+            schema);
     int sig = 0;
     sigwait(&stop, &sig);
     fprintf(stderr, "keepword: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    uint64_t batches = 0, writes = 0;
+    kw_http_writer_stats(h, &batches, &writes);
     kw_http_stop(h);
-    kw_store_close(st);
+    fprintf(stderr, "keepword: stopped (%llu writes in %llu commits)\n", (unsigned long long)writes,
+            (unsigned long long)batches);
     return KW_EXIT_OK;
 }

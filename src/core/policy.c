@@ -56,8 +56,34 @@ struct rule {
     int cal[KW_POLICY_MAX_METRICS];
 };
 
+/* A service node the customer sees: reached when `at` happens (created, a
+ * milestone or a state). label: a string or {"zh", "en"}; NULL: the id. */
+struct node {
+    const char *id, *at;
+    json_t *label;
+};
+
+/* The nodes of a commitment that lists none: the closed loop as the
+ * customer follows it. */
+static const struct {
+    const char *id, *at, *zh, *en;
+} default_nodes[] = {
+    {"registered", "created", "登记", "Registered"},
+    {"responded", "first_response", "响应", "First response"},
+    {"analysing", "analysing", "分析", "Analysis"},
+    {"handling", "handling", "处理", "Handling"},
+    {"resolved", "resolved", "反馈", "Resolution proposed"},
+    {"confirmed", "customer_confirmed", "确认", "Confirmed"},
+    {"archived", "closed", "归档", "Archived"},
+};
+
+#define DEFAULT_REOPEN_WINDOW (7 * 86400)
+
 struct kw_policy {
     json_t *doc; /* holds every borrowed string */
+    int64_t reopen_window;
+    size_t n_nodes;
+    struct node nodes[KW_POLICY_MAX_NODES];
     const char *name, *version;
     int64_t effective_from;
     enum kw_on_change on_change;
@@ -564,15 +590,86 @@ static enum kw_code parse_rule(struct kw_policy *p, size_t i, json_t *r, struct 
     return KW_OK;
 }
 
+/* ---- service nodes ---- */
+
+static enum kw_code parse_nodes(struct kw_policy *p, json_t *v, struct kw_err *err)
+{
+    static const char *const keys[] = {"id", "label", "at", NULL};
+    if (!v)
+        return KW_OK;
+    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > KW_POLICY_MAX_NODES)
+        return fail(err, "/service_nodes",
+                    "expected a list of 1 to %d nodes, like [{\"id\": \"registered\", "
+                    "\"label\": {\"zh\": \"登记\", \"en\": \"Registered\"}, \"at\": "
+                    "\"created\"}]",
+                    KW_POLICY_MAX_NODES);
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        json_t *e = json_array_get(v, i);
+        char ptr[PTR_MAX], fp[PTR_MAX];
+        subi(ptr, "/service_nodes", i);
+        if (!json_is_object(e))
+            return fail(err, ptr, "expected an object with id, label and at");
+        if (only_keys(e, ptr, keys, err) != KW_OK)
+            return err->code;
+        json_t *id = json_object_get(e, "id"), *at = json_object_get(e, "at");
+        snprintf(fp, sizeof(fp), "%s/id", ptr);
+        if (!json_is_string(id) || !id_ok(json_string_value(id)))
+            return fail(err, fp, "missing: an id (letters, digits, _ - .)");
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(p->nodes[k].id, json_string_value(id)) == 0)
+                return fail(err, fp, "\"%s\" is listed twice", p->nodes[k].id);
+        snprintf(fp, sizeof(fp), "%s/at", ptr);
+        const char *a = json_string_value(at);
+        if (!a || (strcmp(a, "created") != 0 && !is_milestone(p, a) && !is_state(p, a)))
+            return fail(err, fp, "expected created, a milestone or a state");
+        snprintf(fp, sizeof(fp), "%s/label", ptr);
+        if (label_ok(json_object_get(e, "label"), fp, err) != KW_OK)
+            return err->code;
+        p->nodes[i] = (struct node){json_string_value(id), a, json_object_get(e, "label")};
+    }
+    p->n_nodes = json_array_size(v);
+    return KW_OK;
+}
+
+size_t kw_policy_node_count(const struct kw_policy *p)
+{
+    return p->n_nodes ? p->n_nodes : SIZE(default_nodes);
+}
+
+const char *kw_policy_node_id(const struct kw_policy *p, size_t i)
+{
+    return p->n_nodes ? p->nodes[i].id : default_nodes[i].id;
+}
+
+const char *kw_policy_node_at(const struct kw_policy *p, size_t i)
+{
+    return p->n_nodes ? p->nodes[i].at : default_nodes[i].at;
+}
+
+const char *kw_policy_node_label(const struct kw_policy *p, size_t i, const char *lang)
+{
+    if (p->n_nodes)
+        return label_in(p->nodes[i].label, lang, p->nodes[i].id);
+    return lang && strncmp(lang, "zh", 2) == 0 ? default_nodes[i].zh : default_nodes[i].en;
+}
+
+int64_t kw_policy_reopen_window(const struct kw_policy *p)
+{
+    return p->reopen_window;
+}
+
 /* ---- the document ---- */
 
 struct kw_policy *kw_policy_from_json(json_t *doc, struct kw_err *err)
 {
-    static const char *const keys[] = {
-        "name",      "version",       "effective_from",  "description", "letter",
-        "calendars", "levels",        "tiers",           "categories",  "regions",
-        "channels",  "organisations", "milestones",      "states",      "reopen_revokes",
-        "metrics",   "targets",       "on_level_change", "on_reopen",   NULL};
+    static const char *const keys[] = {"name",        "version",       "effective_from",
+                                       "description", "letter",        "calendars",
+                                       "levels",      "tiers",         "categories",
+                                       "regions",     "channels",      "organisations",
+                                       "milestones",  "states",        "reopen_revokes",
+                                       "metrics",     "targets",       "on_level_change",
+                                       "on_reopen",   "reopen_window", "service_nodes",
+                                       NULL};
     struct kw_policy *p = calloc(1, sizeof(*p));
     json_t *v;
     if (!p) {
@@ -638,6 +735,10 @@ struct kw_policy *kw_policy_from_json(json_t *doc, struct kw_err *err)
             goto fail;
         }
     }
+    p->reopen_window = DEFAULT_REOPEN_WINDOW;
+    if ((v = json_object_get(doc, "reopen_window")) &&
+        duration(v, "/reopen_window", &p->reopen_window, err) != KW_OK)
+        goto fail;
     if (parse_calendars(p, json_object_get(doc, "calendars"), err) != KW_OK)
         goto fail;
     for (int a = 0; a < KW_ATTR_COUNT; a++) {
@@ -710,6 +811,8 @@ struct kw_policy *kw_policy_from_json(json_t *doc, struct kw_err *err)
     for (size_t i = 0; i < json_array_size(v); i++, p->n_rules++)
         if (parse_rule(p, i, json_array_get(v, i), err) != KW_OK)
             goto fail;
+    if (parse_nodes(p, json_object_get(doc, "service_nodes"), err) != KW_OK)
+        goto fail;
     return p;
 fail:
     if (err && err->code == KW_OK)

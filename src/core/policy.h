@@ -25,7 +25,8 @@
 #define KW_POLICY_MAX_WARN 8
 #define KW_POLICY_MAX_RULES 1024
 #define KW_POLICY_MAX_CALENDARS 32
-#define KW_POLICY_ID_MAX 48 /* bytes of an id, with the NUL */
+#define KW_POLICY_MAX_NODES 12 /* service nodes a customer follows */
+#define KW_POLICY_ID_MAX 48    /* bytes of an id, with the NUL */
 
 /* Ticket attributes that rules test. */
 enum kw_attr {
@@ -115,6 +116,18 @@ int kw_policy_level_index(const struct kw_policy *p, const char *id);
 /* Whether `name` is a milestone (built-in or declared) / a ticket state. */
 bool kw_policy_is_milestone(const struct kw_policy *p, const char *name);
 bool kw_policy_is_state(const struct kw_policy *p, const char *name);
+/* How long after feedback or archiving a ticket may be reopened (seconds;
+ * "reopen_window", default 7 days). */
+int64_t kw_policy_reopen_window(const struct kw_policy *p);
+
+/* The service nodes the customer follows ("service_nodes", at most 12; a
+ * built-in list of seven when the commitment has none): id, label in lang,
+ * and what reaches the node: "created", a milestone or a state. */
+size_t kw_policy_node_count(const struct kw_policy *p);
+const char *kw_policy_node_id(const struct kw_policy *p, size_t i);
+const char *kw_policy_node_label(const struct kw_policy *p, size_t i, const char *lang);
+const char *kw_policy_node_at(const struct kw_policy *p, size_t i);
+
 /* Whether reopening a ticket revokes milestone `name` (resolved, closed, ...). */
 bool kw_policy_reopen_revokes(const struct kw_policy *p, const char *name);
 /* Whether value is allowed for attribute a (any value when the policy

@@ -399,3 +399,44 @@ enum kw_code kw_sla_eval(const struct kw_policy *p, const struct kw_cal *const *
     }
     return KW_OK;
 }
+
+/* ---- service nodes ---- */
+
+static void reach(const struct kw_policy *p, const char *what, int64_t at,
+                  int64_t reached[KW_POLICY_MAX_NODES])
+{
+    for (size_t i = 0; what && i < kw_policy_node_count(p); i++)
+        if (reached[i] == KW_NO_TIME && strcmp(kw_policy_node_at(p, i), what) == 0)
+            reached[i] = at;
+}
+
+void kw_nodes_reached(const struct kw_policy *p, const struct kw_event *ev, size_t n,
+                      int64_t reached[KW_POLICY_MAX_NODES])
+{
+    size_t count = kw_policy_node_count(p);
+    for (size_t i = 0; i < count; i++)
+        reached[i] = KW_NO_TIME;
+    for (size_t e = 0; e < n; e++) {
+        switch (ev[e].type) {
+        case KW_EV_CREATED:
+            reach(p, "created", ev[e].at, reached);
+            reach(p, "registered", ev[e].at, reached);
+            break;
+        case KW_EV_STATE:
+        case KW_EV_MILESTONE:
+            reach(p, ev[e].name, ev[e].at, reached);
+            break;
+        case KW_EV_REOPENED:
+            for (size_t i = 0; i < count; i++) {
+                const char *at = kw_policy_node_at(p, i);
+                if (kw_policy_reopen_revokes(p, at) || strcmp(at, "feedback") == 0 ||
+                    strcmp(at, "archived") == 0)
+                    reached[i] = KW_NO_TIME;
+            }
+            reach(p, ev[e].name ? ev[e].name : "handling", ev[e].at, reached);
+            break;
+        default:
+            break;
+        }
+    }
+}

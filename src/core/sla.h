@@ -103,6 +103,13 @@ enum kw_code kw_sla_eval(const struct kw_policy *p, const struct kw_cal *const *
                          const struct kw_event *ev, size_t n, int64_t as_of, struct kw_sla *out,
                          struct kw_err *err);
 
+/* When each service node of the policy was reached by the events (earliest
+ * time), or KW_NO_TIME: reached[i] for node i of kw_policy_node_*. A reopening
+ * takes back the nodes of milestones it revokes and of the states feedback
+ * and archived. */
+void kw_nodes_reached(const struct kw_policy *p, const struct kw_event *ev, size_t n,
+                      int64_t reached[KW_POLICY_MAX_NODES]);
+
 const char *kw_clock_status_name(enum kw_clock_status s);
 const char *kw_event_type_name(enum kw_event_type t);
 

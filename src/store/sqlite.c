@@ -53,6 +53,17 @@ static const char *const migrations[] = {
     "CREATE TABLE tokens(id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),"
     " hash BLOB NOT NULL UNIQUE, kind TEXT NOT NULL CHECK (kind IN ('session','api')),"
     " label TEXT, created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER);",
+    /* 3: assignment, the clock projection on the ticket (next_due: the
+     * earliest breach deadline of a running clock; breached_at: the first
+     * breach already recorded), teams with a lead, tokens per user. */
+    "ALTER TABLE tickets ADD COLUMN breached_at INTEGER;"
+    "ALTER TABLE teams ADD COLUMN lead_id INTEGER REFERENCES users(id);"
+    "ALTER TABLE teams ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;"
+    "DROP INDEX tickets_by_due;"
+    "CREATE INDEX tickets_by_due ON tickets(coalesce(next_due, 9223372036854775807), id);"
+    "CREATE INDEX tickets_by_assignee ON tickets(assignee_id, id) WHERE assignee_id IS NOT NULL;"
+    "CREATE INDEX tickets_breached ON tickets(id) WHERE breached_at IS NOT NULL;"
+    "CREATE INDEX tokens_by_user ON tokens(user_id, id);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -72,7 +83,6 @@ enum stmt {
     S_USER_INSERT,
     S_USER_COUNT,
     S_USER_BY_EMAIL,
-    S_TOKEN_INSERT,
     S_TOKEN_USER,
     S_TOKEN_REVOKE,
     S_USER_GET,
@@ -80,8 +90,44 @@ enum stmt {
     S_COMMITMENT_INSERT,
     S_COMMITMENT_DOC,
     S_TICKETS,
+    S_TICKETS_DUE,
+    S_SAVEPOINT,
+    S_RELEASE,
+    S_ROLLBACK_TO,
+    S_TICKET_SET,
+    S_CLOCK_PUT,
+    S_CLOCK_CLEAR,
+    S_TICKET_DUE,
+    S_ORGS,
+    S_ORG_GET,
+    S_USERS,
+    S_TEAM_INSERT,
+    S_TEAMS,
+    S_TEAM_GET,
+    S_CALENDAR_PUT,
+    S_CALENDARS,
+    S_CALENDAR_GET,
+    S_COMMITMENTS,
+    S_API_TOKEN_INSERT,
+    S_TOKENS,
+    S_TOKEN_REVOKE_ID,
+    S_COMMITMENT_AT,
     S_COUNT
 };
+
+/* The columns read_ticket() reads, in its order. */
+#define TICKET_COLS                                                                                \
+    "id, org_id, coalesce(created_by, 0), created_at, updated_at, last_seq, title, state, level,"  \
+    " tier, category, region, channel, head_hash, coalesce(commitment_id, 0),"                     \
+    " coalesce(assignee_id, 0), coalesce(team_id, 0), next_due, breached_at"
+/* The filters of struct kw_ticket_filter; ?7: 0 any, 1 breached, 2 not
+ * breached as of ?8 (a running clock past its deadline counts). */
+#define DUE_KEY "coalesce(next_due, 9223372036854775807)"
+#define TICKET_FILTER                                                                              \
+    "(?2 = 0 OR org_id = ?2) AND (?3 IS NULL OR state = ?3) AND (?4 IS NULL OR level = ?4)"        \
+    " AND (?6 = 0 OR assignee_id = ?6) AND (?11 = 0 OR team_id = ?11)"                             \
+    " AND (?7 = 0 OR (?7 = 1) = (breached_at IS NOT NULL OR " DUE_KEY " <= ?8))"                   \
+    " AND (?9 IS NULL OR next_due < ?9)"
 
 static const char *const sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -109,23 +155,55 @@ static const char *const sql[S_COUNT] = {
                       " created_at) VALUES (?1, ?2, ?3, nullif(?4, 0), nullif(?5, 0), ?6, ?7)",
     [S_USER_COUNT] = "SELECT count(*) FROM users WHERE role = ?1",
     [S_USER_BY_EMAIL] = "SELECT id, password_hash FROM users WHERE email = ?1",
-    [S_TOKEN_INSERT] = "INSERT INTO tokens(user_id, hash, kind, created_at, expires_at)"
-                       " VALUES (?1, ?2, 'session', ?3, ?4)",
     [S_TOKEN_USER] = "SELECT user_id FROM tokens WHERE hash = ?1 AND revoked_at IS NULL"
                      " AND (expires_at IS NULL OR expires_at > ?2)",
     [S_USER_GET] = "SELECT id, coalesce(org_id, 0), coalesce(team_id, 0), email, name, role"
                    " FROM users WHERE id = ?1",
-    [S_TICKET_GET] = "SELECT id, org_id, coalesce(created_by, 0), created_at, updated_at,"
-                     " last_seq, title, state, level, tier, category, region, channel, head_hash,"
-                     " coalesce(commitment_id, 0) FROM tickets WHERE id = ?1",
+    [S_TICKET_GET] = "SELECT " TICKET_COLS " FROM tickets WHERE id = ?1",
     [S_COMMITMENT_INSERT] = "INSERT INTO commitments(name, version, effective_from, doc,"
                             " created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_COMMITMENT_DOC] = "SELECT doc FROM commitments WHERE id = ?1",
-    [S_TICKETS] = "SELECT id, org_id, coalesce(created_by, 0), created_at, updated_at, last_seq,"
-                  " title, state, level, tier, category, region, channel, head_hash,"
-                  " coalesce(commitment_id, 0) FROM tickets"
-                  " WHERE id > ?1 AND (?2 = 0 OR org_id = ?2) AND (?3 IS NULL OR state = ?3)"
-                  " AND (?4 IS NULL OR level = ?4) ORDER BY id LIMIT ?5",
+    [S_TICKETS] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER
+                  " AND id > ?1 ORDER BY id LIMIT ?5",
+    [S_TICKETS_DUE] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER " AND (" DUE_KEY
+                      ", id) > (?10, ?1) ORDER BY " DUE_KEY ", id LIMIT ?5",
+    [S_SAVEPOINT] = "SAVEPOINT kw",
+    [S_RELEASE] = "RELEASE kw",
+    [S_ROLLBACK_TO] = "ROLLBACK TO kw",
+    [S_TICKET_SET] = "UPDATE tickets SET level = coalesce(?2, level),"
+                     " category = coalesce(?3, category),"
+                     " assignee_id = CASE WHEN ?4 < 0 THEN NULL WHEN ?4 > 0 THEN ?4"
+                     " ELSE assignee_id END,"
+                     " team_id = CASE WHEN ?5 < 0 THEN NULL WHEN ?5 > 0 THEN ?5 ELSE team_id END"
+                     " WHERE id = ?1",
+    [S_CLOCK_PUT] = "INSERT OR REPLACE INTO clocks(ticket_id, metric, status, deadline, next_due,"
+                    " body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_CLOCK_CLEAR] = "DELETE FROM clocks WHERE ticket_id = ?1",
+    [S_TICKET_DUE] = "UPDATE tickets SET next_due = ?2, breached_at = ?3 WHERE id = ?1",
+    [S_ORGS] = "SELECT id, name, tier, region, calendar, contract_value_cents FROM orgs"
+               " WHERE id > ?1 AND (?2 = 0 OR id = ?2) ORDER BY id LIMIT ?3",
+    [S_ORG_GET] = "SELECT id, name, tier, region, calendar, contract_value_cents FROM orgs"
+                  " WHERE id = ?1",
+    [S_USERS] = "SELECT id, coalesce(org_id, 0), coalesce(team_id, 0), email, name, role"
+                " FROM users WHERE id > ?1 AND (?2 = 0 OR org_id = ?2) ORDER BY id LIMIT ?3",
+    [S_TEAM_INSERT] = "INSERT INTO teams(name, lead_id, created_at) VALUES (?1, nullif(?2, 0), ?3)",
+    [S_TEAMS] = "SELECT id, name, coalesce(lead_id, 0) FROM teams ORDER BY id",
+    [S_TEAM_GET] = "SELECT id, name, coalesce(lead_id, 0) FROM teams WHERE id = ?1",
+    [S_CALENDAR_PUT] = "INSERT INTO calendars(name, spec, created_at) VALUES (?1, ?2, ?3)"
+                       " ON CONFLICT(name) DO UPDATE SET spec = excluded.spec",
+    [S_CALENDARS] = "SELECT id, name, spec FROM calendars ORDER BY name",
+    [S_CALENDAR_GET] = "SELECT id, name, spec FROM calendars WHERE name = ?1",
+    [S_COMMITMENTS] = "SELECT id, name, version, effective_from, created_at FROM commitments"
+                      " ORDER BY effective_from, id",
+    [S_API_TOKEN_INSERT] = "INSERT INTO tokens(user_id, hash, kind, label, created_at, expires_at)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_TOKENS] = "SELECT id, kind, label, created_at, expires_at FROM tokens WHERE user_id = ?1"
+                 " AND kind = 'api' AND revoked_at IS NULL"
+                 " AND (expires_at IS NULL OR expires_at > ?2) ORDER BY id",
+    [S_COMMITMENT_AT] = "SELECT id FROM commitments WHERE effective_from <= ?1"
+                        " ORDER BY effective_from DESC, id DESC LIMIT 1",
+    [S_TOKEN_REVOKE_ID] = "UPDATE tokens SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2"
+                          " AND revoked_at IS NULL",
     [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
 };
 
@@ -253,6 +331,12 @@ struct kw_store *kw_store_open(const char *path, struct kw_err *err)
 fail:
     kw_store_close(st);
     return NULL;
+}
+
+void kw_store_idle(struct kw_store *st)
+{
+    for (int s = 0; s < S_COUNT; s++)
+        sqlite3_reset(st->stmt[s]);
 }
 
 void kw_store_close(struct kw_store *st)
@@ -391,8 +475,26 @@ static enum kw_code append(struct kw_store *st, int64_t ticket, const char *type
     return KW_OK;
 }
 
-static enum kw_code finish(struct kw_store *st, enum kw_code rc, struct kw_err *err)
+/* Open a transaction, or a savepoint when one is already open (a caller's
+ * transaction, such as a group-commit batch); *outer says which. */
+static enum kw_code tx_begin(struct kw_store *st, bool *outer, struct kw_err *err)
 {
+    *outer = sqlite3_get_autocommit(st->db) != 0;
+    if (!exec1(st, *outer ? S_BEGIN : S_SAVEPOINT))
+        return fail(st, err, "begin");
+    return KW_OK;
+}
+
+/* Commit or roll back what tx_begin opened, by rc. */
+static enum kw_code finish(struct kw_store *st, bool outer, enum kw_code rc, struct kw_err *err)
+{
+    if (!outer) {
+        if (rc != KW_OK)
+            exec1(st, S_ROLLBACK_TO);
+        if (!exec1(st, S_RELEASE) && rc == KW_OK)
+            rc = fail(st, err, "release savepoint");
+        return rc;
+    }
     if (rc == KW_OK && !exec1(st, S_COMMIT))
         rc = fail(st, err, "commit");
     if (rc != KW_OK)
@@ -400,13 +502,46 @@ static enum kw_code finish(struct kw_store *st, enum kw_code rc, struct kw_err *
     return rc;
 }
 
+enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
+{
+    return exec1(st, S_BEGIN) ? KW_OK : fail(st, err, "begin");
+}
+
+enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
+{
+    if (exec1(st, S_COMMIT))
+        return KW_OK;
+    enum kw_code rc = fail(st, err, "commit");
+    exec1(st, S_ROLLBACK);
+    return rc;
+}
+
+void kw_store_rollback(struct kw_store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        exec1(st, S_ROLLBACK);
+}
+
+enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err)
+{
+    return exec1(st, S_SAVEPOINT) ? KW_OK : fail(st, err, "savepoint");
+}
+
+enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err)
+{
+    if (!keep)
+        exec1(st, S_ROLLBACK_TO);
+    return exec1(st, S_RELEASE) ? KW_OK : fail(st, err, "release savepoint");
+}
+
 enum kw_code kw_store_event_append(struct kw_store *st, int64_t ticket, const char *type,
                                    const char *body, int64_t actor, int64_t at, const char *state,
                                    int64_t *seq, struct kw_err *err)
 {
-    if (!exec1(st, S_BEGIN))
-        return fail(st, err, "begin");
-    return finish(st, append(st, ticket, type, body, actor, at, state, seq, err), err);
+    bool outer;
+    if (tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
+    return finish(st, outer, append(st, ticket, type, body, actor, at, state, seq, err), err);
 }
 
 enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_new *t, int64_t *id,
@@ -421,8 +556,9 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     if (text_ok(t->title, "/title", err) != KW_OK ||
         text_ok(t->idempotency_key, "/idempotency_key", err) != KW_OK)
         return err->code;
-    if (!exec1(st, S_BEGIN))
-        return fail(st, err, "begin");
+    bool outer;
+    if (tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
     sqlite3_stmt *x;
     if (t->idempotency_key) {
         x = prep(st, S_TICKET_BY_KEY);
@@ -432,7 +568,7 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
             *id = sqlite3_column_int64(x, 0);
             *existed = true;
             sqlite3_reset(x);
-            return finish(st, KW_OK, err);
+            return finish(st, outer, KW_OK, err);
         }
         sqlite3_reset(x);
     }
@@ -444,7 +580,7 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
         rc = found == SQLITE_DONE ? kw_err_set(err, KW_NOT_FOUND, "/org_id",
                                                "org_id: no organisation %lld", (long long)t->org_id)
                                   : fail(st, err, "read organisation");
-        return finish(st, rc, err);
+        return finish(st, outer, rc, err);
     }
     x = prep(st, S_TICKET_INSERT);
     sqlite3_bind_int64(x, 1, t->org_id);
@@ -460,7 +596,7 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     int step = sqlite3_step(x);
     sqlite3_reset(x);
     if (step != SQLITE_DONE)
-        return finish(st, fail(st, err, "insert ticket"), err);
+        return finish(st, outer, fail(st, err, "insert ticket"), err);
     *id = sqlite3_last_insert_rowid(st->db);
     /* The created event carries what the clocks need (see sla_json.h). */
     json_t *body = json_pack("{s:s, s:s}", "title", t->title, "level", t->level);
@@ -473,10 +609,10 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (!text)
-        return finish(st, kw_err_set(err, KW_NOMEM, "", "no memory for the event"), err);
+        return finish(st, outer, kw_err_set(err, KW_NOMEM, "", "no memory for the event"), err);
     rc = append(st, *id, "created", text, t->created_by, t->at, NULL, NULL, err);
     free(text);
-    return finish(st, rc, err);
+    return finish(st, outer, rc, err);
 }
 
 enum kw_code kw_store_events(struct kw_store *st, int64_t ticket,
@@ -569,6 +705,19 @@ enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char 
 
 static void read_ticket(sqlite3_stmt *x, struct kw_ticket_row *out);
 
+static int64_t column_instant(sqlite3_stmt *x, int i)
+{
+    return sqlite3_column_type(x, i) == SQLITE_NULL ? KW_STORE_NO_TIME : sqlite3_column_int64(x, i);
+}
+
+static void bind_instant(sqlite3_stmt *x, int i, int64_t t)
+{
+    if (t == KW_STORE_NO_TIME)
+        sqlite3_bind_null(x, i);
+    else
+        sqlite3_bind_int64(x, i, t);
+}
+
 enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_ticket_row *out,
                                  struct kw_err *err)
 {
@@ -605,18 +754,28 @@ static void read_ticket(sqlite3_stmt *x, struct kw_ticket_row *out)
     if (sqlite3_column_bytes(x, 13) == KW_HASH_BYTES)
         memcpy(out->head, sqlite3_column_blob(x, 13), KW_HASH_BYTES);
     out->commitment_id = sqlite3_column_int64(x, 14);
+    out->assignee_id = sqlite3_column_int64(x, 15);
+    out->team_id = sqlite3_column_int64(x, 16);
+    out->next_due = column_instant(x, 17);
+    out->breached_at = column_instant(x, 18);
 }
 
 enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter *f,
                               bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,
                               struct kw_err *err)
 {
-    sqlite3_stmt *x = prep(st, S_TICKETS);
+    sqlite3_stmt *x = prep(st, f->by_due ? S_TICKETS_DUE : S_TICKETS);
     sqlite3_bind_int64(x, 1, f->after);
     sqlite3_bind_int64(x, 2, f->org_id);
     bind_text(x, 3, f->state);
     bind_text(x, 4, f->level);
     sqlite3_bind_int64(x, 5, (sqlite3_int64)(f->limit ? f->limit : 50));
+    sqlite3_bind_int64(x, 6, f->assignee_id);
+    sqlite3_bind_int(x, 7, f->breached);
+    sqlite3_bind_int64(x, 8, f->now);
+    bind_instant(x, 9, f->due_before);
+    sqlite3_bind_int64(x, 10, f->after_due == KW_STORE_NO_TIME ? INT64_MAX : f->after_due);
+    sqlite3_bind_int64(x, 11, f->team_id);
     int rc;
     struct kw_ticket_row t;
     while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
@@ -628,6 +787,57 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return fail(st, err, "list tickets");
     return KW_OK;
+}
+
+enum kw_code kw_store_ticket_set(struct kw_store *st, int64_t id, const struct kw_ticket_patch *p,
+                                 struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_TICKET_SET);
+    sqlite3_bind_int64(x, 1, id);
+    bind_text(x, 2, p->level);
+    bind_text(x, 3, p->category);
+    sqlite3_bind_int64(x, 4, p->assignee_id);
+    sqlite3_bind_int64(x, 5, p->team_id);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc == SQLITE_CONSTRAINT)
+        return kw_err_set(err, KW_NOT_FOUND, p->team_id > 0 ? "/team_id" : "/assignee_id",
+                          "no such user or team");
+    if (rc != SQLITE_DONE)
+        return fail(st, err, "update ticket");
+    return sqlite3_changes(st->db)
+               ? KW_OK
+               : kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)id);
+}
+
+enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket,
+                                 const struct kw_clock_row *rows, size_t n, int64_t next_due,
+                                 int64_t breached_at, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_CLOCK_CLEAR);
+    sqlite3_bind_int64(x, 1, ticket);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
+        x = prep(st, S_CLOCK_PUT);
+        sqlite3_bind_int64(x, 1, ticket);
+        bind_text(x, 2, rows[i].metric);
+        bind_text(x, 3, rows[i].status);
+        bind_instant(x, 4, rows[i].deadline);
+        bind_instant(x, 5, rows[i].next_due);
+        bind_text(x, 6, rows[i].body ? rows[i].body : "{}");
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+    }
+    if (rc == SQLITE_DONE) {
+        x = prep(st, S_TICKET_DUE);
+        sqlite3_bind_int64(x, 1, ticket);
+        bind_instant(x, 2, next_due);
+        bind_instant(x, 3, breached_at);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+    }
+    return rc == SQLITE_DONE ? KW_OK : fail(st, err, "store clocks");
 }
 
 enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *buf, size_t cap,
@@ -647,12 +857,10 @@ enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *bu
 /* ---- users and tokens ---- */
 
 static const char *const roles[] = {"admin", "manager", "agent", "customer"};
+_Static_assert(KW_PASSWORD_HASH_BUF == crypto_pwhash_STRBYTES, "password hash buffer");
 
-enum kw_code kw_store_user_insert(struct kw_store *st, const struct kw_user *u,
-                                  const char *password, int64_t now, int64_t *id,
-                                  struct kw_err *err)
+static enum kw_code user_check(const struct kw_user *u, struct kw_err *err)
 {
-    char hash[crypto_pwhash_STRBYTES];
     bool role_ok = false;
     for (size_t i = 0; u->role && i < sizeof(roles) / sizeof(roles[0]); i++)
         role_ok = role_ok || strcmp(u->role, roles[i]) == 0;
@@ -664,22 +872,37 @@ enum kw_code kw_store_user_insert(struct kw_store *st, const struct kw_user *u,
     if (!u->name || !*u->name || text_ok(u->name, "/name", err) != KW_OK)
         return u->name && *u->name ? err->code
                                    : kw_err_set(err, KW_INVALID, "/name", "name: missing");
-    if (password) {
-        size_t n = strlen(password);
-        if (n < 8 || n > 1024)
-            return kw_err_set(err, KW_INVALID, "/password", "password: expected 8 to 1024 bytes");
-        /* argon2id with libsodium's interactive limits */
-        if (crypto_pwhash_str(hash, password, n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                              crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-            return kw_err_set(err, KW_NOMEM, "", "no memory to hash the password");
-    }
+    return KW_OK;
+}
+
+enum kw_code kw_password_hash(const char *password, char out[KW_PASSWORD_HASH_BUF],
+                              struct kw_err *err)
+{
+    size_t n = strlen(password);
+    if (n < 8 || n > 1024)
+        return kw_err_set(err, KW_INVALID, "/password", "password: expected 8 to 1024 bytes");
+    if (sodium_init() < 0)
+        return kw_err_set(err, KW_STORE, "", "libsodium failed to initialise");
+    /* argon2id with libsodium's interactive limits */
+    if (crypto_pwhash_str(out, password, n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return kw_err_set(err, KW_NOMEM, "", "no memory to hash the password");
+    return KW_OK;
+}
+
+enum kw_code kw_store_user_insert_hashed(struct kw_store *st, const struct kw_user *u,
+                                         const char *hash, int64_t now, int64_t *id,
+                                         struct kw_err *err)
+{
+    if (user_check(u, err) != KW_OK)
+        return err->code;
     sqlite3_stmt *x = prep(st, S_USER_INSERT);
     bind_text(x, 1, u->email);
     bind_text(x, 2, u->name);
     bind_text(x, 3, u->role);
     sqlite3_bind_int64(x, 4, u->org_id);
     sqlite3_bind_int64(x, 5, u->team_id);
-    bind_text(x, 6, password ? hash : NULL);
+    bind_text(x, 6, hash);
     sqlite3_bind_int64(x, 7, now);
     int rc = sqlite3_step(x);
     int ext = sqlite3_extended_errcode(st->db);
@@ -692,6 +915,16 @@ enum kw_code kw_store_user_insert(struct kw_store *st, const struct kw_user *u,
         return fail(st, err, "insert user");
     *id = sqlite3_last_insert_rowid(st->db);
     return KW_OK;
+}
+
+enum kw_code kw_store_user_insert(struct kw_store *st, const struct kw_user *u,
+                                  const char *password, int64_t now, int64_t *id,
+                                  struct kw_err *err)
+{
+    char hash[KW_PASSWORD_HASH_BUF];
+    if (user_check(u, err) != KW_OK || (password && kw_password_hash(password, hash, err) != KW_OK))
+        return err->code;
+    return kw_store_user_insert_hashed(st, u, password ? hash : NULL, now, id, err);
 }
 
 enum kw_code kw_store_user_get(struct kw_store *st, int64_t id, struct kw_user_row *out,
@@ -733,9 +966,8 @@ static void token_hash(const char *token, unsigned char out[KW_HASH_BYTES])
     crypto_generichash(out, KW_HASH_BYTES, (const unsigned char *)token, strlen(token), NULL, 0);
 }
 
-enum kw_code kw_store_login(struct kw_store *st, const char *email, const char *password,
-                            int64_t now, int64_t ttl, char *token, int64_t *user_id,
-                            struct kw_err *err)
+enum kw_code kw_store_password_check(struct kw_store *st, const char *email, const char *password,
+                                     int64_t *user_id, struct kw_err *err)
 {
     /* A hash to check against when the e-mail is unknown, so that both
      * failures cost the same argon2id verification. */
@@ -759,23 +991,82 @@ enum kw_code kw_store_login(struct kw_store *st, const char *email, const char *
     bool ok = crypto_pwhash_str_verify(uid ? stored : dummy, password ? password : "", n) == 0;
     if (!ok || !uid)
         return kw_err_set(err, KW_UNAUTHENTICATED, "", "wrong e-mail or password");
+    *user_id = uid;
+    return KW_OK;
+}
+
+enum kw_code kw_store_token_issue(struct kw_store *st, int64_t user_id, const char *kind,
+                                  const char *label, int64_t now, int64_t expires_at, char *token,
+                                  int64_t *token_id, struct kw_err *err)
+{
     unsigned char raw[32], h[KW_HASH_BYTES];
     randombytes_buf(raw, sizeof(raw));
     memcpy(token, "kw_", 3);
     sodium_bin2base64(token + 3, KW_TOKEN_BUF - 3, raw, sizeof(raw),
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     token_hash(token, h);
-    x = prep(st, S_TOKEN_INSERT);
-    sqlite3_bind_int64(x, 1, uid);
+    sqlite3_stmt *x = prep(st, S_API_TOKEN_INSERT);
+    sqlite3_bind_int64(x, 1, user_id);
     sqlite3_bind_blob(x, 2, h, KW_HASH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(x, 3, now);
-    sqlite3_bind_int64(x, 4, now + ttl);
-    rc = sqlite3_step(x);
+    bind_text(x, 3, kind);
+    bind_text(x, 4, label);
+    sqlite3_bind_int64(x, 5, now);
+    bind_instant(x, 6, expires_at);
+    int rc = sqlite3_step(x);
     sqlite3_reset(x);
     if (rc != SQLITE_DONE)
         return fail(st, err, "store token");
-    *user_id = uid;
+    if (token_id)
+        *token_id = sqlite3_last_insert_rowid(st->db);
     return KW_OK;
+}
+
+enum kw_code kw_store_login(struct kw_store *st, const char *email, const char *password,
+                            int64_t now, int64_t ttl, char *token, int64_t *user_id,
+                            struct kw_err *err)
+{
+    if (kw_store_password_check(st, email, password, user_id, err) != KW_OK)
+        return err->code;
+    return kw_store_token_issue(st, *user_id, "session", NULL, now, now + ttl, token, NULL, err);
+}
+
+enum kw_code kw_store_tokens(struct kw_store *st, int64_t user_id, int64_t now,
+                             bool (*fn)(const struct kw_token_row *t, void *ctx), void *ctx,
+                             struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_TOKENS);
+    sqlite3_bind_int64(x, 1, user_id);
+    sqlite3_bind_int64(x, 2, now);
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+        struct kw_token_row t = {
+            .id = sqlite3_column_int64(x, 0),
+            .kind = (const char *)sqlite3_column_text(x, 1),
+            .label = (const char *)sqlite3_column_text(x, 2),
+            .created_at = sqlite3_column_int64(x, 3),
+            .expires_at = column_instant(x, 4),
+        };
+        if (!fn(&t, ctx))
+            break;
+    }
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : fail(st, err, "list tokens");
+}
+
+enum kw_code kw_store_token_revoke_id(struct kw_store *st, int64_t user_id, int64_t token_id,
+                                      int64_t now, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_TOKEN_REVOKE_ID);
+    sqlite3_bind_int64(x, 1, token_id);
+    sqlite3_bind_int64(x, 2, user_id);
+    sqlite3_bind_int64(x, 3, now);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return fail(st, err, "revoke token");
+    return sqlite3_changes(st->db)
+               ? KW_OK
+               : kw_err_set(err, KW_NOT_FOUND, "", "no token %lld", (long long)token_id);
 }
 
 enum kw_code kw_store_token_user(struct kw_store *st, const char *token, int64_t now,
@@ -849,4 +1140,196 @@ enum kw_code kw_store_commitment_doc(struct kw_store *st, int64_t id, char **doc
     if (rc == SQLITE_DONE)
         return kw_err_set(err, KW_NOT_FOUND, "", "no commitment %lld", (long long)id);
     return fail(st, err, "read commitment");
+}
+
+enum kw_code kw_store_commitments(struct kw_store *st,
+                                  bool (*fn)(const struct kw_commitment_row *c, void *ctx),
+                                  void *ctx, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_COMMITMENTS);
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+        struct kw_commitment_row c = {
+            .id = sqlite3_column_int64(x, 0),
+            .name = (const char *)sqlite3_column_text(x, 1),
+            .version = (const char *)sqlite3_column_text(x, 2),
+            .effective_from = sqlite3_column_int64(x, 3),
+            .created_at = sqlite3_column_int64(x, 4),
+        };
+        if (!fn(&c, ctx))
+            break;
+    }
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : fail(st, err, "list commitments");
+}
+
+/* ---- organisations, users, teams, calendars: lists ---- */
+
+static void read_org(sqlite3_stmt *x, struct kw_org *o)
+{
+    *o = (struct kw_org){
+        .id = sqlite3_column_int64(x, 0),
+        .name = (const char *)sqlite3_column_text(x, 1),
+        .tier = (const char *)sqlite3_column_text(x, 2),
+        .region = (const char *)sqlite3_column_text(x, 3),
+        .calendar = (const char *)sqlite3_column_text(x, 4),
+        .contract_value_cents = sqlite3_column_int64(x, 5),
+    };
+}
+
+enum kw_code kw_store_orgs(struct kw_store *st, int64_t only, int64_t after, size_t limit,
+                           bool (*fn)(const struct kw_org *o, void *ctx), void *ctx,
+                           struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_ORGS);
+    sqlite3_bind_int64(x, 1, after);
+    sqlite3_bind_int64(x, 2, only);
+    sqlite3_bind_int64(x, 3, (sqlite3_int64)limit);
+    int rc;
+    struct kw_org o;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+        read_org(x, &o);
+        if (!fn(&o, ctx))
+            break;
+    }
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : fail(st, err, "list organisations");
+}
+
+enum kw_code kw_store_org_get(struct kw_store *st, int64_t id, struct kw_org *out,
+                              struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_ORG_GET);
+    sqlite3_bind_int64(x, 1, id);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_ROW) {
+        read_org(x, out); /* strings live until the next call resets x */
+        return KW_OK;
+    }
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE
+               ? kw_err_set(err, KW_NOT_FOUND, "", "no organisation %lld", (long long)id)
+               : fail(st, err, "read organisation");
+}
+
+enum kw_code kw_store_users(struct kw_store *st, int64_t org_id, int64_t after, size_t limit,
+                            bool (*fn)(const struct kw_user_row *u, void *ctx), void *ctx,
+                            struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_USERS);
+    sqlite3_bind_int64(x, 1, after);
+    sqlite3_bind_int64(x, 2, org_id);
+    sqlite3_bind_int64(x, 3, (sqlite3_int64)limit);
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+        struct kw_user_row u = {
+            .id = sqlite3_column_int64(x, 0),
+            .org_id = sqlite3_column_int64(x, 1),
+            .team_id = sqlite3_column_int64(x, 2),
+            .email = (const char *)sqlite3_column_text(x, 3),
+            .name = (const char *)sqlite3_column_text(x, 4),
+            .role = (const char *)sqlite3_column_text(x, 5),
+        };
+        if (!fn(&u, ctx))
+            break;
+    }
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : fail(st, err, "list users");
+}
+
+enum kw_code kw_store_team_insert(struct kw_store *st, const char *name, int64_t lead_id,
+                                  int64_t now, int64_t *id, struct kw_err *err)
+{
+    if (!name || !*name)
+        return kw_err_set(err, KW_INVALID, "/name", "name: missing");
+    if (text_ok(name, "/name", err) != KW_OK)
+        return err->code;
+    sqlite3_stmt *x = prep(st, S_TEAM_INSERT);
+    bind_text(x, 1, name);
+    sqlite3_bind_int64(x, 2, lead_id);
+    sqlite3_bind_int64(x, 3, now);
+    int rc = sqlite3_step(x);
+    int ext = sqlite3_extended_errcode(st->db);
+    sqlite3_reset(x);
+    if (rc == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_UNIQUE)
+        return kw_err_set(err, KW_CONFLICT, "/name", "a team named \"%.60s\" exists", name);
+    if (rc == SQLITE_CONSTRAINT)
+        return kw_err_set(err, KW_NOT_FOUND, "/lead_id", "lead_id: no user %lld",
+                          (long long)lead_id);
+    if (rc != SQLITE_DONE)
+        return fail(st, err, "insert team");
+    *id = sqlite3_last_insert_rowid(st->db);
+    return KW_OK;
+}
+
+static enum kw_code each_named(struct kw_store *st, sqlite3_stmt *x,
+                               bool (*fn)(const struct kw_named_row *r, void *ctx), void *ctx,
+                               const char *what, struct kw_err *err)
+{
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+        struct kw_named_row r = {
+            .id = sqlite3_column_int64(x, 0),
+            .name = (const char *)sqlite3_column_text(x, 1),
+        };
+        if (sqlite3_column_type(x, 2) == SQLITE_TEXT)
+            r.text = (const char *)sqlite3_column_text(x, 2);
+        else
+            r.ref = sqlite3_column_int64(x, 2);
+        if (!fn(&r, ctx))
+            break;
+    }
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : fail(st, err, what);
+}
+
+enum kw_code kw_store_teams(struct kw_store *st, int64_t only,
+                            bool (*fn)(const struct kw_named_row *r, void *ctx), void *ctx,
+                            struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, only ? S_TEAM_GET : S_TEAMS);
+    if (only)
+        sqlite3_bind_int64(x, 1, only);
+    return each_named(st, x, fn, ctx, "list teams", err);
+}
+
+enum kw_code kw_store_calendar_put(struct kw_store *st, const char *name, const char *spec,
+                                   int64_t now, int64_t *id, struct kw_err *err)
+{
+    if (!name || !*name)
+        return kw_err_set(err, KW_INVALID, "/name", "name: missing");
+    sqlite3_stmt *x = prep(st, S_CALENDAR_PUT);
+    bind_text(x, 1, name);
+    bind_text(x, 2, spec);
+    sqlite3_bind_int64(x, 3, now);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return fail(st, err, "store calendar");
+    x = prep(st, S_CALENDAR_GET);
+    bind_text(x, 1, name);
+    rc = sqlite3_step(x);
+    *id = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW ? KW_OK : fail(st, err, "read calendar");
+}
+
+enum kw_code kw_store_calendars(struct kw_store *st, const char *only,
+                                bool (*fn)(const struct kw_named_row *r, void *ctx), void *ctx,
+                                struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, only ? S_CALENDAR_GET : S_CALENDARS);
+    if (only)
+        bind_text(x, 1, only);
+    return each_named(st, x, fn, ctx, "list calendars", err);
+}
+
+enum kw_code kw_store_commitment_at(struct kw_store *st, int64_t t, int64_t *id, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_COMMITMENT_AT);
+    sqlite3_bind_int64(x, 1, t);
+    int rc = sqlite3_step(x);
+    *id = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : fail(st, err, "read commitments");
 }

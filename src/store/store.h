@@ -6,8 +6,12 @@
  * numbered migrations applied at open, prepared statements only), PostgreSQL
  * later behind the same calls. Tickets are event-sourced: every change is an
  * event appended with hash = BLAKE2b-256(prev_hash || canonical event), so a
- * ticket's log is a chain anyone can verify. A call returns only after its
- * transaction committed. A store handle is used by one thread at a time.
+ * ticket's log is a chain anyone can verify. A write call returns after its
+ * transaction committed; called inside a transaction the caller opened
+ * (kw_store_begin, as the group-commit writer does), it becomes a savepoint
+ * of that transaction and commits with it. A store handle is used by one
+ * thread at a time; open one per thread (WAL lets readers run beside the
+ * writer).
  */
 #ifndef KW_STORE_H
 #define KW_STORE_H
@@ -19,7 +23,8 @@
 #include "kw_err.h"
 
 #define KW_HASH_BYTES 32
-#define KW_STORE_TEXT_MAX 4096 /* bytes of a title, name or key */
+#define KW_STORE_NO_TIME INT64_MIN /* an instant that is not there (SQL NULL) */
+#define KW_STORE_TEXT_MAX 4096     /* bytes of a title, name or key */
 
 struct kw_store; /* opaque */
 
@@ -28,6 +33,10 @@ struct kw_store; /* opaque */
 struct kw_store *kw_store_open(const char *path, struct kw_err *err);
 /* Accepts NULL. */
 void kw_store_close(struct kw_store *st);
+/* Let go of rows still held from reads (the strings they lent die), which
+ * ends the handle's read snapshot: call between requests, or a reader keeps
+ * seeing the database as it was. */
+void kw_store_idle(struct kw_store *st);
 /* The schema version in force, and the newest this build knows. */
 int kw_store_schema_version(struct kw_store *st);
 int kw_store_schema_latest(void);
@@ -37,6 +46,15 @@ struct kw_org {
     const char *name, *tier, *region, *calendar; /* borrowed in, owned by the row out */
     int64_t contract_value_cents;
 };
+
+/* Transactions for callers that batch writes (group commit): begin; for each
+ * unit of work a savepoint, released with keep = false to undo just that
+ * unit; commit makes the whole batch durable at once. */
+enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err);
+enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err); /* rolls back on failure */
+void kw_store_rollback(struct kw_store *st);
+enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err);
+enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err);
 
 /* Insert an organisation; KW_CONFLICT when the name is taken. */
 enum kw_code kw_store_org_insert(struct kw_store *st, const struct kw_org *org, int64_t now,
@@ -93,10 +111,54 @@ enum kw_code kw_store_commitment_insert(struct kw_store *st, const char *name, c
 enum kw_code kw_store_commitment_doc(struct kw_store *st, int64_t id, char **doc,
                                      struct kw_err *err);
 
+/* Call fn for organisations in id order after `after` (only: that one,
+ * 0: all), at most limit. */
+enum kw_code kw_store_orgs(struct kw_store *st, int64_t only, int64_t after, size_t limit,
+                           bool (*fn)(const struct kw_org *o, void *ctx), void *ctx,
+                           struct kw_err *err);
+/* Read organisation id (strings valid until the next call). KW_NOT_FOUND. */
+enum kw_code kw_store_org_get(struct kw_store *st, int64_t id, struct kw_org *out,
+                              struct kw_err *err);
+
+/* A row with an id, a name and either a text (calendars: the spec) or a
+ * reference (teams: the lead's user id, 0 for none). */
+struct kw_named_row {
+    int64_t id, ref;
+    const char *name, *text;
+};
+/* Teams (only: that one, 0: all); KW_CONFLICT for a taken name. */
+enum kw_code kw_store_team_insert(struct kw_store *st, const char *name, int64_t lead_id,
+                                  int64_t now, int64_t *id, struct kw_err *err);
+enum kw_code kw_store_teams(struct kw_store *st, int64_t only,
+                            bool (*fn)(const struct kw_named_row *r, void *ctx), void *ctx,
+                            struct kw_err *err);
+/* Calendars by name; put replaces the spec of an existing name. */
+enum kw_code kw_store_calendar_put(struct kw_store *st, const char *name, const char *spec,
+                                   int64_t now, int64_t *id, struct kw_err *err);
+enum kw_code kw_store_calendars(struct kw_store *st, const char *only,
+                                bool (*fn)(const struct kw_named_row *r, void *ctx), void *ctx,
+                                struct kw_err *err);
+
+/* The commitment version in force at t (the latest effective_from <= t),
+ * as a new ticket would follow it; 0 when there is none. */
+enum kw_code kw_store_commitment_at(struct kw_store *st, int64_t t, int64_t *id,
+                                    struct kw_err *err);
+/* Commitment versions in order of effect (strings valid during the call). */
+struct kw_commitment_row {
+    int64_t id, effective_from, created_at;
+    const char *name, *version;
+};
+enum kw_code kw_store_commitments(struct kw_store *st,
+                                  bool (*fn)(const struct kw_commitment_row *c, void *ctx),
+                                  void *ctx, struct kw_err *err);
+
 /* A ticket as read back (strings valid until the next call on st). */
 struct kw_ticket_row {
     int64_t id, org_id, created_by, created_at, updated_at, last_seq;
-    int64_t commitment_id; /* the version in force when it was created, or 0 */
+    int64_t commitment_id;        /* the version in force when it was created, or 0 */
+    int64_t assignee_id, team_id; /* 0: none */
+    int64_t next_due;             /* earliest breach deadline of a running clock, or NO_TIME */
+    int64_t breached_at;          /* the first breach recorded, or NO_TIME */
     const char *title, *state, *level, *tier, *category, *region, *channel; /* may be NULL */
     unsigned char head[KW_HASH_BYTES];
 };
@@ -105,10 +167,16 @@ enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_tick
                                  struct kw_err *err);
 
 /* Which tickets to list: NULL / 0 fields match anything. Tickets come in id
- * order after `after` (a cursor: the last id of the previous page). */
+ * order after `after` (a cursor: the last id of the previous page), or with
+ * by_due in order of next_due (tickets without a running clock last), then
+ * id, after (after_due, after). breached: 1 only breached, 2 only not, as of
+ * now (a running clock past its deadline counts). due_before: next_due
+ * earlier than it (KW_STORE_NO_TIME: any). */
 struct kw_ticket_filter {
-    int64_t org_id, after;
+    int64_t org_id, after, assignee_id, team_id, now, due_before, after_due;
     const char *state, *level;
+    int breached;
+    bool by_due;
     size_t limit; /* 1-500 */
 };
 /* Call fn for each ticket that matches (the row is valid during the call);
@@ -116,6 +184,25 @@ struct kw_ticket_filter {
 enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter *f,
                               bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,
                               struct kw_err *err);
+
+/* Change the ticket row's level and category (NULL: keep), assignee and
+ * team (0: keep, -1: clear). The events saying so are the caller's. */
+struct kw_ticket_patch {
+    const char *level, *category;
+    int64_t assignee_id, team_id;
+};
+enum kw_code kw_store_ticket_set(struct kw_store *st, int64_t id, const struct kw_ticket_patch *p,
+                                 struct kw_err *err);
+
+/* The projection of a ticket's SLA clocks: one row per clock (body: the
+ * clock as JSON), and the ticket's next breach deadline and first breach. */
+struct kw_clock_row {
+    const char *metric, *status, *body;
+    int64_t deadline, next_due; /* or KW_STORE_NO_TIME */
+};
+enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket,
+                                 const struct kw_clock_row *rows, size_t n, int64_t next_due,
+                                 int64_t breached_at, struct kw_err *err);
 
 /* The ticket's current state into buf (cap bytes). KW_NOT_FOUND. */
 enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *buf, size_t cap,
@@ -136,6 +223,14 @@ struct kw_user {
 enum kw_code kw_store_user_insert(struct kw_store *st, const struct kw_user *u,
                                   const char *password, int64_t now, int64_t *id,
                                   struct kw_err *err);
+/* The same with the password already hashed (hash may be NULL), so that the
+ * slow argon2id hashing happens outside a write transaction. */
+#define KW_PASSWORD_HASH_BUF 128 /* crypto_pwhash_STRBYTES */
+enum kw_code kw_password_hash(const char *password, char out[KW_PASSWORD_HASH_BUF],
+                              struct kw_err *err);
+enum kw_code kw_store_user_insert_hashed(struct kw_store *st, const struct kw_user *u,
+                                         const char *hash, int64_t now, int64_t *id,
+                                         struct kw_err *err);
 /* A user as read back (strings valid until the next call on st). */
 struct kw_user_row {
     int64_t id, org_id, team_id;
@@ -144,6 +239,10 @@ struct kw_user_row {
 /* Read user id. KW_NOT_FOUND. */
 enum kw_code kw_store_user_get(struct kw_store *st, int64_t id, struct kw_user_row *out,
                                struct kw_err *err);
+/* Users in id order after `after` (org_id: of that organisation, 0: all). */
+enum kw_code kw_store_users(struct kw_store *st, int64_t org_id, int64_t after, size_t limit,
+                            bool (*fn)(const struct kw_user_row *u, void *ctx), void *ctx,
+                            struct kw_err *err);
 /* How many users have role (for `keepword init`). */
 enum kw_code kw_store_user_count(struct kw_store *st, const char *role, int64_t *n,
                                  struct kw_err *err);
@@ -155,6 +254,25 @@ enum kw_code kw_store_user_count(struct kw_store *st, const char *role, int64_t 
 enum kw_code kw_store_login(struct kw_store *st, const char *email, const char *password,
                             int64_t now, int64_t ttl, char *token, int64_t *user_id,
                             struct kw_err *err);
+/* The two halves of a login: check a password (argon2id; the same cost and
+ * answer for an unknown e-mail), then issue a token of kind "session" or
+ * "api" (label may be NULL; expires_at may be KW_STORE_NO_TIME: never). */
+enum kw_code kw_store_password_check(struct kw_store *st, const char *email, const char *password,
+                                     int64_t *user_id, struct kw_err *err);
+enum kw_code kw_store_token_issue(struct kw_store *st, int64_t user_id, const char *kind,
+                                  const char *label, int64_t now, int64_t expires_at, char *token,
+                                  int64_t *token_id, struct kw_err *err);
+/* A user's live API tokens (never the token itself, which is not kept). */
+struct kw_token_row {
+    int64_t id, created_at, expires_at;
+    const char *kind, *label;
+};
+enum kw_code kw_store_tokens(struct kw_store *st, int64_t user_id, int64_t now,
+                             bool (*fn)(const struct kw_token_row *t, void *ctx), void *ctx,
+                             struct kw_err *err);
+/* Revoke the user's token token_id; KW_NOT_FOUND when it is not theirs. */
+enum kw_code kw_store_token_revoke_id(struct kw_store *st, int64_t user_id, int64_t token_id,
+                                      int64_t now, struct kw_err *err);
 /* The user a token belongs to, if it is neither expired nor revoked. */
 enum kw_code kw_store_token_user(struct kw_store *st, const char *token, int64_t now,
                                  int64_t *user_id, struct kw_err *err);

@@ -44,7 +44,7 @@ is() { # NAME WANT_CODE [JQ-FILTER that must be true]
 }
 
 req GET /healthz
-is "healthz" 200 '.status == "ok" and .schema == 2'
+is "healthz" 200 '.status == "ok" and .schema == 3'
 req POST /api/v1/auth/login '{"email":"admin@localhost","password":"correct-horse"}'
 is "login" 200 '.token_type == "Bearer" and (.token | startswith("kw_")) and .expires_in > 0'
 TOKEN=$(jq -r .token "$TMP/body")

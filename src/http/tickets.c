@@ -1,0 +1,893 @@
+// SPDX-License-Identifier: MIT
+/* /api/v1/tickets: create, list, read, change, events, clocks, service
+ * nodes and chain verification. Every write is a unit on the writer that
+ * appends its events and refreshes the ticket's clock projection in the
+ * same transaction. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "civil.h"
+#include "internal.h"
+#include "sla_json.h"
+#include "workflow.h"
+
+/* ---- events as the clocks see them ---- */
+
+/* The stored events as clock events; the bodies stay alive in docs. */
+struct to_clock {
+    struct kw_event *ev;
+    json_t **docs;
+    size_t n, cap;
+    int64_t last_move; /* when the state last changed (for the reopen window) */
+    bool nomem;
+};
+
+static bool to_clock_event(const struct kw_stored_event *se, void *ctx)
+{
+    static const struct {
+        const char *type, *key;
+        enum kw_event_type ev;
+    } simple[] = {
+        {"state", "state", KW_EV_STATE},
+        {"milestone", "milestone", KW_EV_MILESTONE},
+        {"reopened", "state", KW_EV_REOPENED},
+    };
+    struct to_clock *tc = ctx;
+    struct kw_event e = {.at = se->at, .type = KW_EV_COUNT};
+    json_t *b = json_loads(se->body, 0, NULL);
+    if (strcmp(se->type, "created") == 0) {
+        static const enum kw_attr attrs[] = {KW_ATTR_LEVEL, KW_ATTR_TIER, KW_ATTR_CATEGORY,
+                                             KW_ATTR_REGION, KW_ATTR_CHANNEL};
+        e.type = KW_EV_CREATED;
+        for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+            e.attrs.v[attrs[i]] = json_string_value(json_object_get(b, kw_attr_name(attrs[i])));
+    } else if (strcmp(se->type, "level") == 0) {
+        e.type = KW_EV_LEVEL;
+        e.attrs.v[KW_ATTR_LEVEL] = json_string_value(json_object_get(b, "level"));
+    } else if (strcmp(se->type, "category") == 0) {
+        e.type = KW_EV_CATEGORY;
+        e.attrs.v[KW_ATTR_CATEGORY] = json_string_value(json_object_get(b, "category"));
+    }
+    for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
+        if (strcmp(se->type, simple[i].type) == 0) {
+            e.type = simple[i].ev;
+            e.name = json_string_value(json_object_get(b, simple[i].key));
+        }
+    if (e.type == KW_EV_STATE || e.type == KW_EV_REOPENED || e.type == KW_EV_CREATED)
+        tc->last_move = se->at;
+    if (e.type == KW_EV_COUNT) {
+        json_decref(b); /* comments and assignments do not move clocks */
+        return true;
+    }
+    if (tc->n == tc->cap) {
+        size_t cap = tc->cap ? tc->cap * 2 : 32;
+        struct kw_event *ev = realloc(tc->ev, cap * sizeof(*ev));
+        json_t **docs = ev ? realloc(tc->docs, cap * sizeof(*docs)) : NULL;
+        if (ev)
+            tc->ev = ev;
+        if (!ev || !docs) {
+            json_decref(b);
+            tc->nomem = true;
+            return false;
+        }
+        tc->docs = docs;
+        tc->cap = cap;
+    }
+    tc->ev[tc->n] = e;
+    tc->docs[tc->n++] = b;
+    return true;
+}
+
+static void to_clock_release(struct to_clock *tc)
+{
+    for (size_t i = 0; i < tc->n; i++)
+        json_decref(tc->docs[i]);
+    free(tc->ev);
+    free(tc->docs);
+}
+
+static enum kw_code load_events(struct kw_store *st, int64_t id, struct to_clock *tc,
+                                struct kw_err *err)
+{
+    if (kw_store_events(st, id, to_clock_event, tc, err) != KW_OK)
+        return err->code;
+    return tc->nomem ? kw_err_set(err, KW_NOMEM, "", "no memory for the ticket's events") : KW_OK;
+}
+
+/* Recompute the ticket's clocks as of now and store the projection: per
+ * clock its status, deadline and next due instant; on the ticket the
+ * earliest breach deadline of a running clock and the first breach. */
+static enum kw_code project(struct kw_http *h, struct kw_store *st, int64_t id, int64_t now,
+                            struct kw_err *err)
+{
+    struct kw_ticket_row t;
+    if (kw_store_ticket_get(st, id, &t, err) != KW_OK)
+        return err->code;
+    int64_t commitment = t.commitment_id;
+    if (!commitment)
+        return kw_store_clocks_put(st, id, NULL, 0, KW_STORE_NO_TIME, KW_STORE_NO_TIME, err);
+    const struct compiled *c = policy_for(h, st, commitment, err);
+    if (!c)
+        return err->code;
+    struct to_clock tc = {0};
+    struct kw_sla *s = &h->wsla;
+    enum kw_code rc = load_events(st, id, &tc, err);
+    if (rc == KW_OK)
+        rc = kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, tc.ev, tc.n, now, s, err);
+    if (rc != KW_OK) {
+        to_clock_release(&tc);
+        return rc;
+    }
+    struct kw_clock_row rows[KW_POLICY_MAX_METRICS];
+    char *bodies[KW_POLICY_MAX_METRICS] = {0};
+    json_t *all = kw_sla_to_json(c->p, s);
+    int64_t due = KW_STORE_NO_TIME, breached = KW_STORE_NO_TIME;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct kw_clock *k = &s->clock[i];
+        bodies[i] = json_dumps(json_array_get(all, i), JSON_COMPACT | JSON_SORT_KEYS);
+        rows[i] = (struct kw_clock_row){
+            .metric = kw_policy_metric_id(c->p, (size_t)k->metric),
+            .status = kw_clock_status_name(k->status),
+            .body = bodies[i],
+            .deadline = k->deadline == KW_NO_TIME ? KW_STORE_NO_TIME : k->deadline,
+            .next_due = k->next_due == KW_NO_TIME ? KW_STORE_NO_TIME : k->next_due,
+        };
+        if (k->status == KW_CLOCK_RUNNING && k->deadline != KW_NO_TIME &&
+            (due == KW_STORE_NO_TIME || k->deadline < due))
+            due = k->deadline;
+        if (k->breached_at != KW_NO_TIME &&
+            (k->status == KW_CLOCK_BREACHED || k->status == KW_CLOCK_MET_LATE) &&
+            (breached == KW_STORE_NO_TIME || k->breached_at < breached))
+            breached = k->breached_at;
+    }
+    rc = kw_store_clocks_put(st, id, rows, s->n, due, breached, err);
+    for (size_t i = 0; i < s->n; i++)
+        free(bodies[i]);
+    json_decref(all);
+    to_clock_release(&tc);
+    return rc;
+}
+
+/* ---- reading ---- */
+
+static json_t *ticket_json(const struct kw_ticket_row *t, int64_t now)
+{
+    char head[2 * KW_HASH_BYTES + 1];
+    hex(t->head, KW_HASH_BYTES, head);
+    bool breached = t->breached_at != KW_STORE_NO_TIME ||
+                    (t->next_due != KW_STORE_NO_TIME && t->next_due <= now);
+    json_t *j = json_pack(
+        "{s:I, s:I, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)t->id, "org_id",
+        (json_int_t)t->org_id, "commitment_id", id_or_null(t->commitment_id), "title", t->title,
+        "state", t->state, "level", t->level, "tier", nullable(t->tier), "category",
+        nullable(t->category), "region", nullable(t->region), "channel", nullable(t->channel));
+    json_object_set_new(j, "assignee_id", id_or_null(t->assignee_id));
+    json_object_set_new(j, "team_id", id_or_null(t->team_id));
+    json_object_set_new(j, "due_at", instant_json(t->next_due));
+    json_object_set_new(j, "breached", json_boolean(breached));
+    json_object_set_new(j, "breached_at", instant_json(t->breached_at));
+    json_object_set_new(j, "created_at", instant_json(t->created_at));
+    json_object_set_new(j, "updated_at", instant_json(t->updated_at));
+    json_object_set_new(j, "created_by", id_or_null(t->created_by));
+    json_object_set_new(j, "events", json_integer(t->last_seq));
+    json_object_set_new(j, "chain_head", json_string(head));
+    return j;
+}
+
+/* Read a ticket the caller may see: a customer sees only their own
+ * organisation's, and another's looks exactly like one that does not exist. */
+static bool visible_ticket(struct call *x, int64_t id, struct kw_ticket_row *t, struct reply *fail)
+{
+    struct kw_err err = {0};
+    enum kw_code rc = kw_store_ticket_get(x->wk->st, id, t, &err);
+    if (rc == KW_OK && (!x->me.customer || t->org_id == x->me.org_id))
+        return true;
+    *fail = rc == KW_OK || rc == KW_NOT_FOUND ? problem_of(KW_NOT_FOUND, "", "no such ticket")
+                                              : problem(&err);
+    return false;
+}
+
+static struct reply ticket_reply(struct call *x, unsigned status, int64_t id)
+{
+    struct kw_ticket_row t;
+    struct kw_err err = {0};
+    if (kw_store_ticket_get(x->wk->st, id, &t, &err) != KW_OK)
+        return problem(&err);
+    return ok(status, ticket_json(&t, x->now));
+}
+
+/* ---- create ---- */
+
+struct create_unit {
+    struct kw_http *h;
+    struct kw_ticket_new t;
+    int64_t id;
+    bool existed;
+};
+
+static enum kw_code create_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct create_unit *u = ctx;
+    if (kw_store_ticket_create(st, &u->t, &u->id, &u->existed, err) != KW_OK)
+        return err->code;
+    return u->existed ? KW_OK : project(u->h, st, u->id, u->t.at, err);
+}
+
+/* A level or category the ticket's commitment knows (any id without one). */
+static bool attr_ok(struct call *x, int64_t commitment, enum kw_attr a, const char *v,
+                    struct reply *fail)
+{
+    struct kw_err err = {0};
+    char ptr[32];
+    snprintf(ptr, sizeof(ptr), "/%s", kw_attr_name(a));
+    if (!v || !commitment)
+        return true;
+    const struct compiled *c = policy_for(x->h, x->wk->st, commitment, &err);
+    if (!c) {
+        *fail = problem(&err);
+        return false;
+    }
+    if (kw_policy_attr_known(c->p, a, v))
+        return true;
+    *fail = problemf(KW_INVALID, ptr, "%s: \"%.40s\" is not in the commitment (%s %s)",
+                     kw_attr_name(a), v, kw_policy_name(c->p), kw_policy_version(c->p));
+    return false;
+}
+
+static struct reply ticket_create(struct call *x)
+{
+    static const char *const keys[] = {"org_id",   "title",  "level",   "tier",
+                                       "category", "region", "channel", NULL};
+    struct reply out;
+    if (!authenticate(x, &out))
+        return out;
+    json_t *j = body_object(x, &out);
+    if (!j)
+        return out;
+    struct create_unit u = {.h = x->h, .t = {.created_by = x->me.id, .at = x->now}};
+    struct kw_ticket_new *t = &u.t;
+    int64_t org = 0;
+    if (!only_members(j, keys, &out) || !opt_string(j, "title", 500, &t->title, &out) ||
+        !opt_string(j, "level", 47, &t->level, &out) ||
+        !opt_string(j, "tier", 47, &t->tier, &out) ||
+        !opt_string(j, "category", 47, &t->category, &out) ||
+        !opt_string(j, "region", 47, &t->region, &out) ||
+        !opt_string(j, "channel", 47, &t->channel, &out) || !opt_id(j, "org_id", false, &org, &out))
+        goto out;
+    t->idempotency_key = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "Idempotency-Key");
+    if (t->idempotency_key && (!*t->idempotency_key || strlen(t->idempotency_key) > 200)) {
+        out = problem_of(KW_INVALID, "", "Idempotency-Key: expected 1 to 200 bytes");
+        goto out;
+    }
+    if (x->me.customer) {
+        /* customers open tickets for their own organisation only */
+        if (org && org != x->me.org_id) {
+            out = problem_of(KW_FORBIDDEN, "/org_id",
+                             "org_id: customers open tickets for their own organisation");
+            goto out;
+        }
+        org = x->me.org_id;
+    } else if (!org) {
+        out = problem_of(KW_INVALID, "/org_id", "org_id: missing (the customer organisation)");
+        goto out;
+    }
+    t->org_id = org;
+    int64_t commitment = 0;
+    struct kw_err err = {0};
+    if (kw_store_commitment_at(x->wk->st, x->now, &commitment, &err) != KW_OK) {
+        out = problem(&err);
+        goto out;
+    }
+    if (!attr_ok(x, commitment, KW_ATTR_LEVEL, t->level, &out) ||
+        !attr_ok(x, commitment, KW_ATTR_CATEGORY, t->category, &out) ||
+        !attr_ok(x, commitment, KW_ATTR_TIER, t->tier, &out) ||
+        !attr_ok(x, commitment, KW_ATTR_REGION, t->region, &out) ||
+        !attr_ok(x, commitment, KW_ATTR_CHANNEL, t->channel, &out))
+        goto out;
+    if (write_unit(x, create_unit, &u, &out)) {
+        out = ticket_reply(x, u.existed ? 200 : 201, u.id);
+        if (!u.existed)
+            log_event(x->h, "mod=tickets event=ticket.created ticket=%lld org=%lld actor=%lld",
+                      (long long)u.id, (long long)org, (long long)x->me.id);
+    }
+out:
+    json_decref(j);
+    return out;
+}
+
+/* ---- list ---- */
+
+struct page {
+    json_t *list;
+    size_t limit;
+    int64_t now, last, last_due;
+    bool more;
+};
+
+static bool page_add(const struct kw_ticket_row *t, void *ctx)
+{
+    struct page *pg = ctx;
+    if (json_array_size(pg->list) == pg->limit) {
+        pg->more = true; /* one row past the page: there is a next page */
+        return false;
+    }
+    json_array_append_new(pg->list, ticket_json(t, pg->now));
+    pg->last = t->id;
+    pg->last_due = t->next_due;
+    return true;
+}
+
+/* An instant query parameter; absent keeps *out. */
+static bool query_instant(const struct call *x, const char *name, int64_t *out, struct reply *fail)
+{
+    const char *v = query(x, name);
+    struct kw_err err = {0};
+    if (!v)
+        return true;
+    if (kw_instant_parse(v, strlen(v), out, &err) != KW_OK) {
+        *fail = problemf(KW_INVALID, "", "%s: %s", name, err.msg);
+        return false;
+    }
+    return true;
+}
+
+/* The cursor of a list sorted by due: "DUE:ID", DUE in seconds or "-". */
+static bool due_cursor(const char *v, int64_t *due, int64_t *id)
+{
+    const char *colon = strchr(v, ':');
+    char *end = NULL;
+    if (!colon)
+        return false;
+    if (colon - v == 1 && v[0] == '-')
+        *due = KW_STORE_NO_TIME;
+    else {
+        long long d = strtoll(v, &end, 10);
+        if (end != colon || end == v)
+            return false;
+        *due = d;
+    }
+    long long n = strtoll(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || n < 0)
+        return false;
+    *id = n;
+    return true;
+}
+
+static struct reply ticket_list(struct call *x)
+{
+    struct reply fail;
+    if (!authenticate(x, &fail))
+        return fail;
+    long long org = 0, limit = 50, after = 0, assignee = 0, team = 0;
+    struct kw_ticket_filter f = {
+        .now = x->now, .due_before = KW_STORE_NO_TIME, .after_due = KW_STORE_NO_TIME};
+    const char *sort = query(x, "sort"), *breached = query(x, "breached"),
+               *cursor = query(x, "after");
+    f.by_due = sort && strcmp(sort, "due") == 0;
+    if (sort && !f.by_due && strcmp(sort, "id") != 0)
+        return problem_of(KW_INVALID, "", "sort: expected id or due (time to breach)");
+    if (!query_int(x, "org_id", 1, INT64_MAX, &org, &fail) ||
+        !query_int(x, "limit", 1, 500, &limit, &fail) ||
+        !query_int(x, "assignee_id", 1, INT64_MAX, &assignee, &fail) ||
+        !query_int(x, "team_id", 1, INT64_MAX, &team, &fail) ||
+        !query_instant(x, "due_before", &f.due_before, &fail))
+        return fail;
+    if (f.by_due && cursor) {
+        if (!due_cursor(cursor, &f.after_due, &f.after))
+            return problem_of(KW_INVALID, "", "after: expected the `next` of the previous page");
+        if (f.after_due == KW_STORE_NO_TIME)
+            f.after_due = INT64_MAX;
+    } else if (!f.by_due && !query_int(x, "after", 0, INT64_MAX, &after, &fail))
+        return fail;
+    if (f.by_due && !cursor)
+        f.after_due = INT64_MIN, f.after = -1;
+    if (!f.by_due)
+        f.after = after;
+    if (breached && strcmp(breached, "true") != 0 && strcmp(breached, "false") != 0)
+        return problem_of(KW_INVALID, "", "breached: expected true or false");
+    f.breached = !breached ? 0 : strcmp(breached, "true") == 0 ? 1 : 2;
+    f.org_id = org;
+    f.assignee_id = assignee;
+    f.team_id = team;
+    f.limit = (size_t)limit + 1;
+    f.state = query(x, "state");
+    f.level = query(x, "level");
+    enum kw_state st;
+    if (f.state && !kw_state_parse(f.state, strlen(f.state), &st))
+        return problem_of(KW_INVALID, "",
+                          "state: expected registered, analysing, handling, feedback, archived "
+                          "or waiting_customer");
+    if (f.level && (strlen(f.level) == 0 || strlen(f.level) > 47))
+        return problem_of(KW_INVALID, "", "level: expected a level id");
+    if (x->me.customer) {
+        /* a customer lists their own organisation's tickets, nothing else */
+        if (org && org != x->me.org_id)
+            return problem_of(KW_FORBIDDEN, "", "org_id: customers list their own tickets");
+        f.org_id = x->me.org_id;
+    }
+    struct page pg = {json_array(), (size_t)limit, x->now, 0, KW_STORE_NO_TIME, false};
+    struct kw_err err = {0};
+    if (kw_store_tickets(x->wk->st, &f, page_add, &pg, &err) != KW_OK) {
+        json_decref(pg.list);
+        return problem(&err);
+    }
+    json_t *next = json_null();
+    if (pg.more && !f.by_due)
+        next = json_integer(pg.last);
+    else if (pg.more) {
+        char buf[48];
+        if (pg.last_due == KW_STORE_NO_TIME)
+            snprintf(buf, sizeof(buf), "-:%lld", (long long)pg.last);
+        else
+            snprintf(buf, sizeof(buf), "%lld:%lld", (long long)pg.last_due, (long long)pg.last);
+        next = json_string(buf);
+    }
+    return ok(200, json_pack("{s:o, s:o, s:o}", "tickets", pg.list, "next", next, "as_of",
+                             instant_json(x->now)));
+}
+
+/* ---- events ---- */
+
+struct collect {
+    json_t *list;
+    bool customer;
+};
+
+static bool collect_event(const struct kw_stored_event *ev, void *ctx)
+{
+    struct collect *co = ctx;
+    json_t *body = json_loads(ev->body, 0, NULL);
+    /* internal notes are for the provider's eyes only */
+    if (co->customer && json_is_true(json_object_get(body, "internal"))) {
+        json_decref(body);
+        return true;
+    }
+    char h[2 * KW_HASH_BYTES + 1];
+    hex(ev->hash, KW_HASH_BYTES, h);
+    json_array_append_new(co->list, json_pack("{s:I, s:o, s:s, s:I, s:o, s:s}", "seq",
+                                              (json_int_t)ev->seq, "at", instant_json(ev->at),
+                                              "type", ev->type, "actor", (json_int_t)ev->actor,
+                                              "body", body ? body : json_object(), "hash", h));
+    return true;
+}
+
+enum ev_kind { EV_COMMENT, EV_TRANSITION, EV_MILESTONE, EV_REOPEN };
+
+struct event_unit {
+    struct kw_http *h;
+    int64_t ticket, actor, now;
+    bool customer, internal;
+    enum ev_kind kind;
+    enum kw_state to;
+    const char *text, *milestone, *reason;
+    enum kw_state from; /* out */
+    bool moved;         /* out */
+};
+
+static enum kw_code append_json(struct kw_store *st, const struct event_unit *u, const char *type,
+                                json_t *body, const char *state, struct kw_err *err)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    enum kw_code rc =
+        text ? kw_store_event_append(st, u->ticket, type, text, u->actor, u->now, state, NULL, err)
+             : kw_err_set(err, KW_NOMEM, "", "no memory for the event");
+    free(text);
+    return rc;
+}
+
+/* Reopen from feedback or archived within the commitment's window. */
+static enum kw_code reopen(struct kw_store *st, struct event_unit *u, struct kw_err *err)
+{
+    struct kw_ticket_row t;
+    if (kw_store_ticket_get(st, u->ticket, &t, err) != KW_OK)
+        return err->code;
+    int64_t window = 7 * 86400, commitment = t.commitment_id;
+    if (commitment) {
+        const struct compiled *c = policy_for(u->h, st, commitment, err);
+        if (!c)
+            return err->code;
+        window = kw_policy_reopen_window(c->p);
+    }
+    struct to_clock tc = {0};
+    enum kw_code rc = load_events(st, u->ticket, &tc, err);
+    to_clock_release(&tc);
+    if (rc != KW_OK || kw_workflow_reopen(u->from, tc.last_move, u->now, window, err) != KW_OK)
+        return err->code;
+    json_t *b = json_pack("{s:s, s:s}", "state", "handling", "from", kw_state_name(u->from));
+    if (u->reason)
+        json_object_set_new(b, "reason", json_string(u->reason));
+    u->to = KW_ST_HANDLING;
+    u->moved = true;
+    return append_json(st, u, "reopened", b, "handling", err);
+}
+
+static enum kw_code transition(struct kw_store *st, struct event_unit *u, struct kw_err *err)
+{
+    struct kw_transition tr;
+    /* customers sign off or reject a proposed resolution, nothing else */
+    if (u->customer &&
+        !(u->from == KW_ST_FEEDBACK && (u->to == KW_ST_ARCHIVED || u->to == KW_ST_HANDLING)))
+        return kw_err_set(err, KW_FORBIDDEN, "/to",
+                          "customers can only confirm (archived) or reject (handling) a "
+                          "proposed resolution, or reopen");
+    if (kw_workflow_move(u->from, u->to, &tr, err) != KW_OK)
+        return err->code;
+    json_t *b =
+        json_pack("{s:s, s:s}", "state", kw_state_name(u->to), "from", kw_state_name(u->from));
+    if (u->reason)
+        json_object_set_new(b, "reason", json_string(u->reason));
+    enum kw_code rc =
+        append_json(st, u, tr.reopens ? "reopened" : "state", b, kw_state_name(u->to), err);
+    for (size_t i = 0; rc == KW_OK && i < tr.n; i++)
+        rc = append_json(st, u, "milestone", json_pack("{s:s}", "milestone", tr.milestones[i]),
+                         NULL, err);
+    u->moved = rc == KW_OK;
+    return rc;
+}
+
+static enum kw_code event_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct event_unit *u = ctx;
+    char state[32];
+    /* the state is read here, in the writer's transaction, so that two
+     * moves racing from the same state cannot both pass */
+    if (kw_store_ticket_state(st, u->ticket, state, sizeof(state), err) != KW_OK)
+        return err->code;
+    kw_state_parse(state, strlen(state), &u->from);
+    enum kw_code rc;
+    switch (u->kind) {
+    case EV_COMMENT:
+        rc = append_json(st, u, "comment",
+                         json_pack("{s:s, s:b}", "text", u->text, "internal", u->internal), NULL,
+                         err);
+        break;
+    case EV_MILESTONE:
+        rc = append_json(st, u, "milestone", json_pack("{s:s}", "milestone", u->milestone), NULL,
+                         err);
+        break;
+    case EV_REOPEN:
+        rc = reopen(st, u, err);
+        break;
+    default:
+        rc = transition(st, u, err);
+        break;
+    }
+    return rc == KW_OK ? project(u->h, st, u->ticket, u->now, err) : rc;
+}
+
+static bool parse_event(struct call *x, json_t *j, struct event_unit *u, struct reply *out)
+{
+    const char *type = NULL;
+    if (!opt_string(j, "type", 32, &type, out) || !opt_string(j, "reason", 2000, &u->reason, out))
+        return false;
+    if (!type) {
+        *out = problem_of(KW_INVALID, "/type",
+                          "type: missing (comment, transition, milestone or reopen)");
+        return false;
+    }
+    if (strcmp(type, "comment") == 0) {
+        u->kind = EV_COMMENT;
+        json_t *internal = json_object_get(j, "internal");
+        if (!opt_string(j, "text", 65536, &u->text, out))
+            return false;
+        if (!u->text) {
+            *out = problem_of(KW_INVALID, "/text", "text: missing");
+            return false;
+        }
+        if (internal && !json_is_boolean(internal)) {
+            *out = problem_of(KW_INVALID, "/internal", "internal: expected true or false");
+            return false;
+        }
+        u->internal = json_is_true(internal);
+        if (x->me.customer && u->internal) {
+            *out = problem_of(KW_FORBIDDEN, "/internal", "customers cannot write internal notes");
+            return false;
+        }
+        return true;
+    }
+    if (strcmp(type, "transition") == 0) {
+        const char *to = NULL;
+        u->kind = EV_TRANSITION;
+        if (!opt_string(j, "to", 32, &to, out))
+            return false;
+        if (!to || !kw_state_parse(to, strlen(to), &u->to)) {
+            *out = problem_of(KW_INVALID, "/to",
+                              "to: expected analysing, handling, feedback, archived or "
+                              "waiting_customer");
+            return false;
+        }
+        return true;
+    }
+    if (strcmp(type, "milestone") == 0) {
+        u->kind = EV_MILESTONE;
+        if (!opt_string(j, "milestone", 47, &u->milestone, out))
+            return false;
+        if (x->me.customer) {
+            *out = problem_of(KW_FORBIDDEN, "/type", "milestones are recorded by the provider");
+            return false;
+        }
+        if (!u->milestone || !kw_builtin_milestone(u->milestone)) {
+            *out = problem_of(KW_INVALID, "/milestone",
+                              "milestone: expected first_response, acknowledged, accepted, "
+                              "plan_confirmed, on_site, restored, resolved, customer_confirmed, "
+                              "closed or callback_done");
+            return false;
+        }
+        return true;
+    }
+    if (strcmp(type, "reopen") == 0) {
+        u->kind = EV_REOPEN;
+        return true;
+    }
+    *out =
+        problem_of(KW_INVALID, "/type", "type: expected comment, transition, milestone or reopen");
+    return false;
+}
+
+static struct reply event_post(struct call *x, int64_t id)
+{
+    struct reply out;
+    json_t *j = body_object(x, &out);
+    if (!j)
+        return out;
+    struct event_unit u = {
+        .h = x->h, .ticket = id, .actor = x->me.id, .now = x->now, .customer = x->me.customer};
+    if (parse_event(x, j, &u, &out) && write_unit(x, event_unit, &u, &out)) {
+        if (u.moved)
+            log_event(x->h, "mod=tickets event=ticket.state ticket=%lld from=%s to=%s actor=%lld",
+                      (long long)id, kw_state_name(u.from), kw_state_name(u.to),
+                      (long long)x->me.id);
+        out = ticket_reply(x, 201, id);
+    }
+    json_decref(j);
+    return out;
+}
+
+/* ---- PATCH: level, category, assignee, team ---- */
+
+struct patch_unit {
+    struct kw_http *h;
+    int64_t ticket, actor, now;
+    struct kw_ticket_patch p;
+    const char *reason;
+};
+
+static bool count(const struct kw_named_row *r, void *ctx)
+{
+    (void)r;
+    ++*(int *)ctx;
+    return true;
+}
+
+/* An assignee must be the provider's staff; a team must exist. */
+static enum kw_code check_assignment(struct kw_store *st, const struct kw_ticket_patch *p,
+                                     struct kw_err *err)
+{
+    struct kw_user_row u;
+    if (p->assignee_id > 0) {
+        if (kw_store_user_get(st, p->assignee_id, &u, err) != KW_OK)
+            return kw_err_set(err, KW_NOT_FOUND, "/assignee_id", "assignee_id: no user %lld",
+                              (long long)p->assignee_id);
+        if (strcmp(u.role, "customer") == 0)
+            return kw_err_set(err, KW_INVALID, "/assignee_id",
+                              "assignee_id: tickets are assigned to staff, not customers");
+    }
+    if (p->team_id > 0) {
+        int found = 0;
+        if (kw_store_teams(st, p->team_id, count, &found, err) != KW_OK)
+            return err->code;
+        if (!found)
+            return kw_err_set(err, KW_NOT_FOUND, "/team_id", "team_id: no team %lld",
+                              (long long)p->team_id);
+    }
+    return KW_OK;
+}
+
+static enum kw_code patch_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct patch_unit *u = ctx;
+    struct kw_ticket_row t;
+    char level[48], category[48];
+    if (kw_store_ticket_get(st, u->ticket, &t, err) != KW_OK)
+        return err->code;
+    snprintf(level, sizeof(level), "%s", t.level);
+    snprintf(category, sizeof(category), "%s", t.category ? t.category : "");
+    int64_t assignee = t.assignee_id, team = t.team_id;
+    struct event_unit ev = {.ticket = u->ticket, .actor = u->actor, .now = u->now};
+    if (check_assignment(st, &u->p, err) != KW_OK ||
+        kw_store_ticket_set(st, u->ticket, &u->p, err) != KW_OK)
+        return err->code;
+    enum kw_code rc = KW_OK;
+    if (u->p.level && strcmp(u->p.level, level) != 0) {
+        json_t *b = json_pack("{s:s, s:s}", "level", u->p.level, "from", level);
+        if (u->reason)
+            json_object_set_new(b, "reason", json_string(u->reason));
+        rc = append_json(st, &ev, "level", b, NULL, err);
+    }
+    if (rc == KW_OK && u->p.category && strcmp(u->p.category, category) != 0)
+        rc = append_json(st, &ev, "category",
+                         json_pack("{s:s, s:o}", "category", u->p.category, "from",
+                                   category[0] ? json_string(category) : json_null()),
+                         NULL, err);
+    int64_t new_assignee = u->p.assignee_id < 0 ? 0
+                           : u->p.assignee_id   ? u->p.assignee_id
+                                                : assignee;
+    int64_t new_team = u->p.team_id < 0 ? 0 : u->p.team_id ? u->p.team_id : team;
+    if (rc == KW_OK && (new_assignee != assignee || new_team != team))
+        rc = append_json(st, &ev, "assigned",
+                         json_pack("{s:o, s:o}", "assignee_id", id_or_null(new_assignee), "team_id",
+                                   id_or_null(new_team)),
+                         NULL, err);
+    return rc == KW_OK ? project(u->h, st, u->ticket, u->now, err) : rc;
+}
+
+static struct reply ticket_patch(struct call *x, const struct kw_ticket_row *t)
+{
+    static const char *const keys[] = {"level",   "category", "assignee_id",
+                                       "team_id", "reason",   NULL};
+    struct reply out;
+    if (x->me.customer)
+        return problem_of(KW_FORBIDDEN, "", "customers cannot change a ticket's level or owner");
+    int64_t id = t->id, commitment = t->commitment_id;
+    json_t *j = body_object(x, &out);
+    if (!j)
+        return out;
+    struct patch_unit u = {.h = x->h, .ticket = id, .actor = x->me.id, .now = x->now};
+    if (only_members(j, keys, &out) && opt_string(j, "level", 47, &u.p.level, &out) &&
+        opt_string(j, "category", 47, &u.p.category, &out) &&
+        opt_string(j, "reason", 2000, &u.reason, &out) &&
+        opt_id(j, "assignee_id", true, &u.p.assignee_id, &out) &&
+        opt_id(j, "team_id", true, &u.p.team_id, &out) &&
+        attr_ok(x, commitment, KW_ATTR_LEVEL, u.p.level, &out) &&
+        attr_ok(x, commitment, KW_ATTR_CATEGORY, u.p.category, &out) &&
+        write_unit(x, patch_unit, &u, &out))
+        out = ticket_reply(x, 200, id);
+    json_decref(j);
+    return out;
+}
+
+/* ---- clocks and service nodes ---- */
+
+static const char *lang_of(const struct call *x)
+{
+    const char *q = query(x, "lang");
+    if (q)
+        return strncmp(q, "zh", 2) == 0 ? "zh" : "en";
+    const char *a = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "Accept-Language");
+    return a && strncmp(a, "zh", 2) == 0 ? "zh" : "en";
+}
+
+/* The ticket's events as clock events and its compiled commitment. */
+static bool clock_inputs(struct call *x, int64_t id, int64_t commitment, struct to_clock *tc,
+                         const struct compiled **c, struct reply *fail)
+{
+    struct kw_err err = {0};
+    *c = policy_for(x->h, x->wk->st, commitment, &err);
+    if (!*c || load_events(x->wk->st, id, tc, &err) != KW_OK) {
+        *fail = problem(&err);
+        return false;
+    }
+    return true;
+}
+
+static struct reply ticket_sla(struct call *x, int64_t id, int64_t commitment)
+{
+    if (!commitment)
+        return ok(200, json_pack("{s:I, s:n, s:o, s:[]}", "ticket", (json_int_t)id, "commitment",
+                                 "as_of", instant_json(x->now), "clocks"));
+    struct to_clock tc = {0};
+    const struct compiled *c;
+    struct reply out;
+    struct kw_err err = {0};
+    if (!clock_inputs(x, id, commitment, &tc, &c, &out))
+        ;
+    else if (kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, tc.ev, tc.n, x->now,
+                         &x->wk->sla, &err) != KW_OK)
+        out = problem(&err);
+    else
+        out = ok(200, json_pack("{s:I, s:{s:I, s:s, s:s}, s:o, s:o}", "ticket", (json_int_t)id,
+                                "commitment", "id", (json_int_t)commitment, "name",
+                                kw_policy_name(c->p), "version", kw_policy_version(c->p), "as_of",
+                                instant_json(x->now), "clocks", kw_sla_to_json(c->p, &x->wk->sla)));
+    to_clock_release(&tc);
+    return out;
+}
+
+static struct reply ticket_nodes(struct call *x, int64_t id, int64_t commitment)
+{
+    if (!commitment)
+        return ok(200, json_pack("{s:I, s:[], s:n}", "ticket", (json_int_t)id, "nodes", "next"));
+    struct to_clock tc = {0};
+    const struct compiled *c;
+    struct reply out;
+    if (clock_inputs(x, id, commitment, &tc, &c, &out)) {
+        int64_t reached[KW_POLICY_MAX_NODES];
+        const char *lang = lang_of(x), *next = NULL;
+        kw_nodes_reached(c->p, tc.ev, tc.n, reached);
+        json_t *list = json_array();
+        for (size_t i = 0; i < kw_policy_node_count(c->p); i++) {
+            bool done = reached[i] != KW_NO_TIME;
+            if (!done && !next)
+                next = kw_policy_node_id(c->p, i);
+            json_array_append_new(
+                list, json_pack("{s:s, s:s, s:b, s:o}", "id", kw_policy_node_id(c->p, i), "label",
+                                kw_policy_node_label(c->p, i, lang), "reached", done, "reached_at",
+                                instant_json(done ? reached[i] : KW_STORE_NO_TIME)));
+        }
+        out = ok(200, json_pack("{s:I, s:s, s:o, s:o}", "ticket", (json_int_t)id, "lang", lang,
+                                "nodes", list, "next", nullable(next)));
+    }
+    to_clock_release(&tc);
+    return out;
+}
+
+static struct reply ticket_verify(struct call *x, int64_t id)
+{
+    unsigned char head[KW_HASH_BYTES];
+    char hx[2 * KW_HASH_BYTES + 1];
+    struct kw_err err = {0};
+    enum kw_code rc = kw_store_verify(x->wk->st, id, head, &err);
+    if (rc == KW_CONFLICT)
+        return ok(200, json_pack("{s:I, s:b, s:s}", "ticket", (json_int_t)id, "valid", 0, "detail",
+                                 err.msg));
+    if (rc != KW_OK)
+        return problem(&err);
+    hex(head, KW_HASH_BYTES, hx);
+    return ok(200,
+              json_pack("{s:I, s:b, s:s}", "ticket", (json_int_t)id, "valid", 1, "chain_head", hx));
+}
+
+/* ---- routing under /api/v1/tickets ---- */
+
+struct reply tickets_route(struct call *x, const char *rest)
+{
+    struct reply fail;
+    if (!*rest) {
+        if (is_method(x, "POST"))
+            return ticket_create(x);
+        if (is_method(x, "GET"))
+            return ticket_list(x);
+        return problem_of(KW_METHOD, "", "this method is not allowed here");
+    }
+    rest++; /* the '/' */
+    char *end = NULL;
+    if (*rest < '0' || *rest > '9' || strlen(rest) > 40)
+        return problem_of(KW_NOT_FOUND, "", "no such ticket");
+    long long id = strtoll(rest, &end, 10);
+    static const char *const subs[] = {"", "/events", "/sla", "/nodes", "/verify"};
+    size_t sub = 0;
+    while (sub < 5 && strcmp(end, subs[sub]) != 0)
+        sub++;
+    if (sub == 5 || end - rest > 18)
+        return problem_of(KW_NOT_FOUND, "", "no such resource");
+    if (!authenticate(x, &fail))
+        return fail;
+    struct kw_ticket_row t;
+    if (!visible_ticket(x, id, &t, &fail))
+        return fail;
+    int64_t commitment = t.commitment_id;
+    bool get = is_method(x, "GET");
+    if (sub == 0 && get)
+        return ok(200, ticket_json(&t, x->now));
+    if (sub == 0 && is_method(x, "PATCH"))
+        return ticket_patch(x, &t);
+    if (sub == 1 && get) {
+        struct collect co = {json_array(), x->me.customer};
+        struct kw_err err = {0};
+        if (kw_store_events(x->wk->st, id, collect_event, &co, &err) != KW_OK) {
+            json_decref(co.list);
+            return problem(&err);
+        }
+        return ok(200, json_pack("{s:I, s:o}", "ticket", (json_int_t)id, "events", co.list));
+    }
+    if (sub == 1 && is_method(x, "POST"))
+        return event_post(x, id);
+    if (sub == 2 && get)
+        return ticket_sla(x, id, commitment);
+    if (sub == 3 && get)
+        return ticket_nodes(x, id, commitment);
+    if (sub == 4 && get)
+        return ticket_verify(x, id);
+    return problem_of(KW_METHOD, "", "this method is not allowed here");
+}

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+/*
+ * writer.h - group commit: one thread owns the database's write connection
+ * and runs every write as a unit of work inside a shared transaction.
+ *
+ * Callers (HTTP handlers on many threads) hand a unit to kw_writer_run and
+ * wait. The writer takes every unit queued so far, opens one transaction,
+ * runs each unit in its own savepoint (a unit that fails is undone alone),
+ * commits once, and only then wakes the callers. So a write is acknowledged
+ * after the commit that made it durable, and one fsync serves a whole batch
+ * (ARCHITECTURE.md decision 8). Units run one at a time, in arrival order, on
+ * the writer's connection: a unit reads what the units before it wrote.
+ */
+#ifndef KW_WRITER_H
+#define KW_WRITER_H
+
+#include <stdint.h>
+
+#include "kw_err.h"
+#include "store.h"
+
+struct kw_writer;
+
+/* A unit of work: runs on the writer's thread with its store handle, inside
+ * a transaction; returns KW_OK or fails with err (then it is rolled back). */
+typedef enum kw_code (*kw_write_fn)(struct kw_store *st, void *ctx, struct kw_err *err);
+
+/* Open the store at path for writing and start the thread. NULL with err. */
+struct kw_writer *kw_writer_start(const char *path, struct kw_err *err);
+/* Finish what is queued, then stop the thread and close. Accepts NULL. */
+void kw_writer_stop(struct kw_writer *w);
+
+/* Run fn(ctx) in the next batch and wait until that batch committed. KW_OK,
+ * or the unit's own error, or KW_STORE when the commit failed (then nothing
+ * of the unit is stored). */
+enum kw_code kw_writer_run(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err);
+
+struct kw_writer_stats {
+    uint64_t batches, units, largest;
+};
+void kw_writer_stats(struct kw_writer *w, struct kw_writer_stats *out);
+
+#endif
