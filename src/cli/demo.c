@@ -117,22 +117,39 @@ static const struct {
     {"Pacific Freight", "standard", "international", 30000000},
 };
 
+/* The provider's two desks, one per region of the organisations. */
+static const char *const teams[] = {"Domestic desk 国内服务台", "International desk 国际服务台"};
+
 static const struct {
     const char *email, *name, *role;
-    int org; /* -1: the provider's staff */
+    int org;  /* -1: the provider's staff */
+    int team; /* -1: none */
 } people[] = {
-    {"manager@keepword.demo", "Wang Fang (service manager)", "manager", -1},
-    {"li.na@keepword.demo", "Li Na (agent, domestic)", "agent", -1},
-    {"tom@keepword.demo", "Tom Becker (agent, international)", "agent", -1},
-    {"it@huaxin.demo", "Huaxin Bank IT desk", "customer", 0},
-    {"ops@dongfang.demo", "Dongfang Retail operations", "customer", 1},
-    {"it@pacific.demo", "Pacific Freight IT", "customer", 2},
+    {"manager@keepword.demo", "Wang Fang (service manager)", "manager", -1, -1},
+    {"li.na@keepword.demo", "Li Na (agent, domestic)", "agent", -1, 0},
+    {"tom@keepword.demo", "Tom Becker (agent, international)", "agent", -1, 1},
+    {"it@huaxin.demo", "Huaxin Bank IT desk", "customer", 0, -1},
+    {"ops@dongfang.demo", "Dongfang Retail operations", "customer", 1, -1},
+    {"it@pacific.demo", "Pacific Freight IT", "customer", 2, -1},
 };
+
+/* Assign a ticket that is being worked on to its region's desk and agent. */
+static enum kw_code assign(struct kw_store *st, int64_t ticket, int64_t agent, int64_t team,
+                           int64_t at, struct kw_err *err)
+{
+    char body[96];
+    struct kw_ticket_patch p = {.assignee_id = agent, .team_id = team};
+    snprintf(body, sizeof(body), "{\"assignee_id\":%lld,\"team_id\":%lld}", (long long)agent,
+             (long long)team);
+    if (kw_store_ticket_set(st, ticket, &p, err) != KW_OK)
+        return err->code;
+    return kw_store_event_append(st, ticket, "assigned", body, agent, at, NULL, NULL, err);
+}
 
 enum kw_code kw_demo_load(struct kw_store *st, int64_t now, bool *loaded, struct kw_err *err)
 {
     enum kw_code rc;
-    int64_t ids[3], agent = 0, id;
+    int64_t ids[3], agent, id;
     *loaded = false;
     /* The first organisation doubles as the marker: when it exists the demo
      * (or real data under that name) is there, and nothing is added. */
@@ -161,18 +178,22 @@ enum kw_code kw_demo_load(struct kw_store *st, int64_t now, bool *loaded, struct
         if ((rc = kw_store_org_insert(st, &o, now, &ids[i], err)) != KW_OK)
             return rc;
     }
-    int64_t customer[3] = {0};
+    int64_t customer[3] = {0}, team[2] = {0}, agents[2] = {0};
+    for (size_t i = 0; i < 2; i++)
+        if ((rc = kw_store_team_insert(st, teams[i], 0, now, &team[i], err)) != KW_OK)
+            return rc;
     for (size_t i = 0; i < sizeof(people) / sizeof(people[0]); i++) {
         struct kw_user u = {.email = people[i].email,
                             .name = people[i].name,
                             .role = people[i].role,
-                            .org_id = people[i].org >= 0 ? ids[people[i].org] : 0};
+                            .org_id = people[i].org >= 0 ? ids[people[i].org] : 0,
+                            .team_id = people[i].team >= 0 ? team[people[i].team] : 0};
         if ((rc = kw_store_user_insert(st, &u, DEMO_PASSWORD, now, &id, err)) != KW_OK)
             return rc;
         if (people[i].org >= 0)
             customer[people[i].org] = id;
-        else if (!agent && strcmp(people[i].role, "agent") == 0)
-            agent = id;
+        else if (people[i].team >= 0)
+            agents[people[i].team] = id;
     }
     for (size_t i = 0; i < sizeof(stories) / sizeof(stories[0]); i++) {
         const struct story *s = &stories[i];
@@ -188,6 +209,11 @@ enum kw_code kw_demo_load(struct kw_store *st, int64_t now, bool *loaded, struct
                                   .channel = "web",
                                   .at = t0};
         if ((rc = kw_store_ticket_create(st, &t, &tid, &existed, err)) != KW_OK)
+            return rc;
+        int desk = strcmp(orgs[s->org].region, "international") == 0;
+        agent = agents[desk];
+        if (s->steps[0].type &&
+            (rc = assign(st, tid, agent, team[desk], t0 + s->steps[0].after / 2, err)) != KW_OK)
             return rc;
         for (size_t k = 0; k < 6 && s->steps[k].type; k++) {
             const struct step *e = &s->steps[k];

@@ -145,6 +145,9 @@ const struct compiled *policy_for(struct kw_http *h, struct kw_store *st, int64_
 
 /* ---- handlers ---- */
 struct reply tickets_route(struct call *x, const char *rest); /* tickets.c, after /tickets */
+/* Project the clocks of every ticket whose projection is stale (at start). */
+enum kw_code tickets_catch_up(struct kw_http *h, struct kw_store *st, int64_t now, size_t *done,
+                              struct kw_err *err);
 struct reply admin_route(struct call *x, const char *path, bool *matched); /* admin.c */
 
 #endif

@@ -758,6 +758,16 @@ struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now 
         kw_err_set(err, KW_NOMEM, "", "no memory for the server");
     if (!h->w)
         goto fail;
+    struct worker *wk = worker_take(h, err);
+    size_t projected = 0;
+    enum kw_code rc = wk ? tickets_catch_up(h, wk->st, clock.now(clock.ctx), &projected, err)
+                         : KW_NOMEM;
+    if (wk)
+        worker_give(h, wk);
+    if (rc != KW_OK)
+        goto fail;
+    if (projected)
+        log_event(h, "mod=tickets event=tickets.projected count=%zu", projected);
     h->d = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
             MHD_USE_ERROR_LOG,

@@ -148,6 +148,41 @@ static enum kw_code project(struct kw_http *h, struct kw_store *st, int64_t id, 
     return rc;
 }
 
+struct catch_up {
+    struct kw_http *h;
+    const int64_t *ids;
+    size_t n;
+    int64_t now;
+};
+
+static enum kw_code catch_up_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct catch_up *u = ctx;
+    for (size_t i = 0; i < u->n; i++)
+        if (project(u->h, st, u->ids[i], u->now, err) != KW_OK)
+            return err->code;
+    return KW_OK;
+}
+
+enum kw_code tickets_catch_up(struct kw_http *h, struct kw_store *st, int64_t now, size_t *done,
+                              struct kw_err *err)
+{
+    int64_t ids[256], after = 0;
+    size_t n;
+    *done = 0;
+    do {
+        if (kw_store_stale(st, after, 256, ids, &n, err) != KW_OK)
+            return err->code;
+        kw_store_idle(st);
+        struct catch_up u = {h, ids, n, now};
+        if (n && kw_writer_run(h->w, catch_up_unit, &u, err) != KW_OK)
+            return err->code;
+        *done += n;
+        after = n ? ids[n - 1] : after;
+    } while (n);
+    return KW_OK;
+}
+
 /* ---- reading ---- */
 
 static json_t *ticket_json(const struct kw_ticket_row *t, int64_t now)
@@ -379,8 +414,10 @@ static struct reply ticket_list(struct call *x)
             f.after_due = INT64_MAX;
     } else if (!f.by_due && !query_int(x, "after", 0, INT64_MAX, &after, &fail))
         return fail;
-    if (f.by_due && !cursor)
-        f.after_due = INT64_MIN, f.after = -1;
+    if (f.by_due && !cursor) {
+        f.after_due = INT64_MIN; /* from the start */
+        f.after = -1;
+    }
     if (!f.by_due)
         f.after = after;
     if (breached && strcmp(breached, "true") != 0 && strcmp(breached, "false") != 0)

@@ -57,6 +57,8 @@ static const char *const migrations[] = {
      * earliest breach deadline of a running clock; breached_at: the first
      * breach already recorded), teams with a lead, tokens per user. */
     "ALTER TABLE tickets ADD COLUMN breached_at INTEGER;"
+    "ALTER TABLE tickets ADD COLUMN projected_seq INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX tickets_stale ON tickets(id) WHERE projected_seq <> last_seq;"
     "ALTER TABLE teams ADD COLUMN lead_id INTEGER REFERENCES users(id);"
     "ALTER TABLE teams ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;"
     "DROP INDEX tickets_by_due;"
@@ -112,6 +114,7 @@ enum stmt {
     S_TOKENS,
     S_TOKEN_REVOKE_ID,
     S_COMMITMENT_AT,
+    S_STALE,
     S_COUNT
 };
 
@@ -179,7 +182,10 @@ static const char *const sql[S_COUNT] = {
     [S_CLOCK_PUT] = "INSERT OR REPLACE INTO clocks(ticket_id, metric, status, deadline, next_due,"
                     " body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_CLOCK_CLEAR] = "DELETE FROM clocks WHERE ticket_id = ?1",
-    [S_TICKET_DUE] = "UPDATE tickets SET next_due = ?2, breached_at = ?3 WHERE id = ?1",
+    [S_TICKET_DUE] = "UPDATE tickets SET next_due = ?2, breached_at = ?3,"
+                     " projected_seq = last_seq WHERE id = ?1",
+    [S_STALE] = "SELECT id FROM tickets WHERE projected_seq <> last_seq AND id > ?1"
+                " ORDER BY id LIMIT ?2",
     [S_ORGS] = "SELECT id, name, tier, region, calendar, contract_value_cents FROM orgs"
                " WHERE id > ?1 AND (?2 = 0 OR id = ?2) ORDER BY id LIMIT ?3",
     [S_ORG_GET] = "SELECT id, name, tier, region, calendar, contract_value_cents FROM orgs"
@@ -774,7 +780,7 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
     sqlite3_bind_int(x, 7, f->breached);
     sqlite3_bind_int64(x, 8, f->now);
     bind_instant(x, 9, f->due_before);
-    sqlite3_bind_int64(x, 10, f->after_due == KW_STORE_NO_TIME ? INT64_MAX : f->after_due);
+    sqlite3_bind_int64(x, 10, f->after_due);
     sqlite3_bind_int64(x, 11, f->team_id);
     int rc;
     struct kw_ticket_row t;
@@ -1332,4 +1338,18 @@ enum kw_code kw_store_commitment_at(struct kw_store *st, int64_t t, int64_t *id,
     *id = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
     sqlite3_reset(x);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : fail(st, err, "read commitments");
+}
+
+enum kw_code kw_store_stale(struct kw_store *st, int64_t after, size_t max, int64_t *ids,
+                            size_t *n, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_STALE);
+    sqlite3_bind_int64(x, 1, after);
+    sqlite3_bind_int64(x, 2, (sqlite3_int64)max);
+    int rc;
+    *n = 0;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW)
+        ids[(*n)++] = sqlite3_column_int64(x, 0);
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE ? KW_OK : fail(st, err, "find stale tickets");
 }

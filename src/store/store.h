@@ -169,7 +169,8 @@ enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_tick
 /* Which tickets to list: NULL / 0 fields match anything. Tickets come in id
  * order after `after` (a cursor: the last id of the previous page), or with
  * by_due in order of next_due (tickets without a running clock last), then
- * id, after (after_due, after). breached: 1 only breached, 2 only not, as of
+ * id, after (after_due, after): after_due is the cursor row's next_due,
+ * INT64_MAX for one without; (INT64_MIN, -1) starts at the beginning. breached: 1 only breached, 2 only not, as of
  * now (a running clock past its deadline counts). due_before: next_due
  * earlier than it (KW_STORE_NO_TIME: any). */
 struct kw_ticket_filter {
@@ -203,6 +204,12 @@ struct kw_clock_row {
 enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket,
                                  const struct kw_clock_row *rows, size_t n, int64_t next_due,
                                  int64_t breached_at, struct kw_err *err);
+
+/* Up to max ids after `after` of tickets whose clock projection is older
+ * than their last event (written by an older build, or by a tool that
+ * appended without projecting); *n gets how many. */
+enum kw_code kw_store_stale(struct kw_store *st, int64_t after, size_t max, int64_t *ids,
+                            size_t *n, struct kw_err *err);
 
 /* The ticket's current state into buf (cap bytes). KW_NOT_FOUND. */
 enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *buf, size_t cap,
