@@ -760,8 +760,8 @@ struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now 
         goto fail;
     struct worker *wk = worker_take(h, err);
     size_t projected = 0;
-    enum kw_code rc = wk ? tickets_catch_up(h, wk->st, clock.now(clock.ctx), &projected, err)
-                         : KW_NOMEM;
+    enum kw_code rc =
+        wk ? tickets_catch_up(h, wk->st, clock.now(clock.ctx), &projected, err) : KW_NOMEM;
     if (wk)
         worker_give(h, wk);
     if (rc != KW_OK)

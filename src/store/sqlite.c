@@ -146,7 +146,7 @@ static const char *const sql[S_COUNT] = {
         " VALUES (?1, ?2, 'registered', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 0, zeroblob(32),"
         " (SELECT id FROM commitments WHERE effective_from <= ?10"
         "  ORDER BY effective_from DESC, id DESC LIMIT 1))",
-    [S_TICKET_HEAD] = "SELECT last_seq, head_hash FROM tickets WHERE id = ?1",
+    [S_TICKET_HEAD] = "SELECT last_seq, head_hash, updated_at FROM tickets WHERE id = ?1",
     [S_TICKET_ADVANCE] = "UPDATE tickets SET last_seq = ?2, head_hash = ?3, updated_at = ?4,"
                          " state = coalesce(?5, state) WHERE id = ?1",
     [S_EVENT_INSERT] = "INSERT INTO events(ticket_id, seq, at, type, actor_id, body, hash)"
@@ -448,6 +448,9 @@ static enum kw_code append(struct kw_store *st, int64_t ticket, const char *type
                           (long long)ticket);
     }
     memcpy(prev, sqlite3_column_blob(x, 1), KW_HASH_BYTES);
+    /* a ticket's events are in time order even if the clock steps back */
+    if (at < sqlite3_column_int64(x, 2))
+        at = sqlite3_column_int64(x, 2);
     sqlite3_reset(x);
     char *canon = canonical(body, err);
     if (!canon)
@@ -1340,8 +1343,8 @@ enum kw_code kw_store_commitment_at(struct kw_store *st, int64_t t, int64_t *id,
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : fail(st, err, "read commitments");
 }
 
-enum kw_code kw_store_stale(struct kw_store *st, int64_t after, size_t max, int64_t *ids,
-                            size_t *n, struct kw_err *err)
+enum kw_code kw_store_stale(struct kw_store *st, int64_t after, size_t max, int64_t *ids, size_t *n,
+                            struct kw_err *err)
 {
     sqlite3_stmt *x = prep(st, S_STALE);
     sqlite3_bind_int64(x, 1, after);

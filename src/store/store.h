@@ -74,7 +74,9 @@ struct kw_ticket_new {
 enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_new *t, int64_t *id,
                                     bool *existed, struct kw_err *err);
 
-/* Append one event to a ticket's chain. body is a JSON object (text); it is
+/* Append one event to a ticket's chain; an instant before the ticket's last
+ * event is taken as that event's (a ticket's events stay in time order when
+ * the clock steps back). body is a JSON object (text); it is
  * stored in canonical form (sorted keys, compact). state, when not NULL,
  * becomes the ticket's state in the same transaction. *seq gets the event's
  * number (1 is `created`). KW_NOT_FOUND for an unknown ticket. */
