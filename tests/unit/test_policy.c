@@ -18,6 +18,8 @@
 #define RULES                                                                                      \
     "\"targets\":[{\"when\":{\"level\":\"L1\"},\"calendar\":\"24x7\",\"response\":\"15m\"}]"
 
+#define NODE "{\"id\":\"n\",\"at\":\"created\"}"
+
 static void test_bad_policies(void **state)
 {
     (void)state;
@@ -25,6 +27,17 @@ static void test_bad_policies(void **state)
         const char *name, *json, *field, *msg;
     } cases[] = {
         {"not JSON", "{", "", "not valid JSON"},
+        {"bad reopen window", "{" HEAD METRICS RULES ",\"reopen_window\":\"soon\"}",
+         "/reopen_window", "duration"},
+        {"too many service nodes",
+         "{" HEAD METRICS RULES ",\"service_nodes\":[" NODE "," NODE "," NODE "," NODE "," NODE
+         "," NODE "," NODE "," NODE "," NODE "," NODE "," NODE "," NODE "," NODE "]}",
+         "/service_nodes", "1 to 12 nodes"},
+        {"a node reached by nothing known",
+         "{" HEAD METRICS RULES ",\"service_nodes\":[{\"id\":\"x\",\"at\":\"teleported\"}]}",
+         "/service_nodes/0/at", "a milestone or a state"},
+        {"a node listed twice", "{" HEAD METRICS RULES ",\"service_nodes\":[" NODE "," NODE "]}",
+         "/service_nodes/1/id", "listed twice"},
         {"unknown field", "{" HEAD METRICS RULES ",\"colour\":1}", "/colour", "unknown field"},
         {"no name", "{\"version\":\"1\"}", "/name", "name: missing"},
         {"bad effective date",
@@ -42,15 +55,15 @@ static void test_bad_policies(void **state)
          "/targets/0/respnse", "targets[0].respnse: unknown metric \"respnse\""},
         {"unknown level in a rule",
          "{" HEAD METRICS "\"targets\":[{\"when\":{\"level\":[\"L1\",\"L9\"]},\"calendar\":"
-                          "\"office\",\"response\":\"1h\"}]}",
+         "\"office\",\"response\":\"1h\"}]}",
          "/targets/0/when/level/1", "targets[0].when.level[1]: unknown level \"L9\""},
         {"unknown tier in a rule",
          "{" HEAD METRICS "\"targets\":[{\"when\":{\"tier\":\"gold\"},\"calendar\":\"office\","
-                          "\"response\":\"1h\"}]}",
+         "\"response\":\"1h\"}]}",
          "/targets/0/when/tier/0", "unknown tier \"gold\""},
         {"unknown condition",
          "{" HEAD METRICS "\"targets\":[{\"when\":{\"priority\":\"P1\"},\"calendar\":\"office\","
-                          "\"response\":\"1h\"}]}",
+         "\"response\":\"1h\"}]}",
          "/targets/0/when/priority", "unknown condition"},
         {"negative duration",
          "{" HEAD METRICS "\"targets\":[{\"calendar\":\"office\",\"response\":\"-15m\"}]}",

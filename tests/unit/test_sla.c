@@ -457,6 +457,51 @@ static void test_reopen(void **state)
     unload(&f);
 }
 
+/* Service nodes: the built-in seven, a commitment's own, and reopening. */
+static void test_service_nodes(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct kw_event ev[8];
+    int64_t reached[KW_POLICY_MAX_NODES];
+    load(&f, "levels.json", NULL);
+    assert_int_equal(kw_policy_node_count(f.p), 7);
+    assert_string_equal(kw_policy_node_label(f.p, 0, "zh"), "登记");
+    assert_string_equal(kw_policy_node_label(f.p, 6, "en"), "Archived");
+    assert_int_equal(kw_policy_reopen_window(f.p), 7 * 86400);
+    unload(&f);
+
+    load(&f, "levels.json",
+         "{\"reopen_window\":\"3d\",\"service_nodes\":["
+         "{\"id\":\"in\",\"label\":{\"zh\":\"受理\",\"en\":\"Received\"},\"at\":\"created\"},"
+         "{\"id\":\"work\",\"at\":\"handling\"},"
+         "{\"id\":\"fixed\",\"at\":\"resolved\"},"
+         "{\"id\":\"closed\",\"at\":\"archived\"}]}");
+    assert_int_equal(kw_policy_reopen_window(f.p), 3 * 86400);
+    assert_int_equal(kw_policy_node_count(f.p), 4);
+    assert_string_equal(kw_policy_node_label(f.p, 0, "zh"), "受理");
+    assert_string_equal(kw_policy_node_label(f.p, 1, "en"), "work"); /* no label: the id */
+    const int64_t t0 = T("2026-03-02T09:00:00+08:00");
+    ev[0] = (struct kw_event){.at = t0, .type = KW_EV_CREATED};
+    ev[1] = (struct kw_event){.at = t0 + 60, .type = KW_EV_STATE, .name = "handling"};
+    ev[2] = (struct kw_event){.at = t0 + 120, .type = KW_EV_MILESTONE, .name = "resolved"};
+    ev[3] = (struct kw_event){.at = t0 + 180, .type = KW_EV_STATE, .name = "archived"};
+    ev[4] = (struct kw_event){.at = t0 + 240, .type = KW_EV_STATE, .name = "handling"};
+    kw_nodes_reached(f.p, ev, 4, reached);
+    assert_int_equal(reached[0], t0);
+    assert_int_equal(reached[1], t0 + 60);
+    assert_int_equal(reached[2], t0 + 120);
+    assert_int_equal(reached[3], t0 + 180);
+    /* reopening takes back the resolution and the archive; handling keeps
+     * its first time */
+    ev[4] = (struct kw_event){.at = t0 + 240, .type = KW_EV_REOPENED};
+    kw_nodes_reached(f.p, ev, 5, reached);
+    assert_int_equal(reached[1], t0 + 60);
+    assert_int_equal(reached[2], KW_NO_TIME);
+    assert_int_equal(reached[3], KW_NO_TIME);
+    unload(&f);
+}
+
 /* Berlin DST through the calendar: 24x7 across the spring change. */
 static void test_dst(void **state)
 {
@@ -564,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_level_change),
         cmocka_unit_test(test_reopen),
         cmocka_unit_test(test_dst),
+        cmocka_unit_test(test_service_nodes),
         cmocka_unit_test(test_bad_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

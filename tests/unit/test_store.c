@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include "store.h"
 #include "testutil.h"
+#include "writer.h"
 
 struct fx {
     char dir[64], path[128];
@@ -127,6 +130,92 @@ static void test_ticket_and_chain(void **state)
     assert_string_equal(err.field, "/title");
 }
 
+/* ---- group commit ---- */
+
+struct append_job {
+    int64_t ticket;
+    int n;
+    bool fail; /* append, then fail: the unit must leave nothing behind */
+};
+
+static enum kw_code append_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct append_job *j = ctx;
+    char body[64];
+    snprintf(body, sizeof(body), "{\"text\":\"n%d\"}", j->n);
+    if (kw_store_event_append(st, j->ticket, "comment", body, 1, T("2026-03-02T02:00:00Z"), NULL,
+                              NULL, err) != KW_OK)
+        return err->code;
+    return j->fail ? kw_err_set(err, KW_CONFLICT, "", "unit %d fails on purpose", j->n) : KW_OK;
+}
+
+struct client {
+    struct kw_writer *w;
+    int64_t ticket;
+    int first, ok, failed;
+};
+
+static void *client_run(void *arg)
+{
+    struct client *c = arg;
+    for (int i = 0; i < 50; i++) {
+        struct append_job j = {c->ticket, c->first + i, (c->first + i) % 10 == 3};
+        struct kw_err err = {0};
+        if (kw_writer_run(c->w, append_unit, &j, &err) == KW_OK)
+            c->ok++;
+        else if (err.code == KW_CONFLICT)
+            c->failed++;
+    }
+    return NULL;
+}
+
+static void test_writer_batches(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    int64_t id = new_ticket(f, NULL, NULL);
+    struct kw_writer *w = kw_writer_start(f->path, &err);
+    assert_non_null(w);
+    struct client c[8];
+    pthread_t th[8];
+    for (int i = 0; i < 8; i++) {
+        c[i] = (struct client){w, id, i * 1000, 0, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, client_run, &c[i]), 0);
+    }
+    int ok = 0, failed = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        ok += c[i].ok;
+        failed += c[i].failed;
+    }
+    struct kw_writer_stats stats;
+    kw_writer_stats(w, &stats);
+    kw_writer_stop(w);
+    /* every unit answered; the failing ones (n % 10 == 3) left nothing */
+    assert_int_equal(ok, 8 * 45);
+    assert_int_equal(failed, 8 * 5);
+    assert_int_equal(stats.units, 400);
+    assert_true(stats.batches <= stats.units);
+    struct kw_ticket_row row;
+    assert_int_equal(kw_store_ticket_get(f->st, id, &row, &err), KW_OK);
+    assert_int_equal(row.last_seq, 1 + 8 * 45);
+    assert_int_equal(kw_store_verify(f->st, id, NULL, &err), KW_OK);
+}
+
+static void test_events_stay_in_time_order(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    int64_t id = new_ticket(f, NULL, NULL);
+    /* the clock stepped back: the event takes the last event's instant */
+    assert_int_equal(kw_store_event_append(f->st, id, "comment", "{}", 3, T("2026-03-02T00:00:00Z"),
+                                           NULL, NULL, &err),
+                     KW_OK);
+    struct kw_ticket_row row;
+    assert_int_equal(kw_store_ticket_get(f->st, id, &row, &err), KW_OK);
+    assert_int_equal(row.updated_at, T("2026-03-02T01:00:00Z"));
+}
+
 static void test_idempotent_create(void **state)
 {
     struct fx *f = *state;
@@ -239,6 +328,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ticket_and_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotent_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_stay_in_time_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampering_is_detected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_users_and_tokens, setup, teardown),
     };
