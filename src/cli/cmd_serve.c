@@ -11,6 +11,7 @@
 #include "demo.h"
 #include "http.h"
 #include "store.h"
+#include "writer.h"
 
 static const char usage_serve[] =
     "usage: keepword serve --db PATH [--listen 127.0.0.1:8080] [--demo]\n"
@@ -111,10 +112,13 @@ int kw_cmd_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&stop, &sig);
     fprintf(stderr, "keepword: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    uint64_t batches = 0, writes = 0;
-    kw_http_writer_stats(h, &batches, &writes);
+    struct kw_writer_stats ws;
+    kw_http_writer_stats(h, &ws);
     kw_http_stop(h);
-    fprintf(stderr, "keepword: stopped (%llu writes in %llu commits)\n", (unsigned long long)writes,
-            (unsigned long long)batches);
+    fprintf(stderr,
+            "keepword: stopped (%llu writes in %llu commits, largest %llu; writer busy %.3f s "
+            "running writes, %.3f s committing)\n",
+            (unsigned long long)ws.units, (unsigned long long)ws.batches,
+            (unsigned long long)ws.largest, (double)ws.work_ns / 1e9, (double)ws.commit_ns / 1e9);
     return KW_EXIT_OK;
 }

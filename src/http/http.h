@@ -43,7 +43,8 @@ struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now 
 void kw_http_stop(struct kw_http *h);
 /* The port actually bound (useful with port 0). */
 unsigned kw_http_port(const struct kw_http *h);
-/* Commits and writes so far (writes / commits = the mean batch). */
-void kw_http_writer_stats(struct kw_http *h, uint64_t *batches, uint64_t *units);
+/* The group-commit writer's figures so far (store/writer.h). */
+struct kw_writer_stats;
+void kw_http_writer_stats(struct kw_http *h, struct kw_writer_stats *out);
 
 #endif

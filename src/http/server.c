@@ -212,29 +212,33 @@ bool write_unit(struct call *x, kw_write_fn fn, void *ctx, struct reply *fail)
 
 /* ---- log ---- */
 
-static void log_prefix(FILE *f)
-{
-    struct timespec wall;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &wall);
-    gmtime_r(&wall.tv_sec, &tm);
-    fprintf(f, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=info ", tm.tm_year + 1900,
-            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, wall.tv_nsec / 1000000);
-}
-
 void log_event(struct kw_http *h, const char *fmt, ...)
 {
     if (!h->log)
         return;
+    /* the line is built first and written with one call, so that lines
+     * from many threads never mix and each costs one write */
+    char line[1024];
+    struct timespec wall;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    gmtime_r(&wall.tv_sec, &tm);
+    int n = snprintf(line, sizeof(line), "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=info ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     wall.tv_nsec / 1000000);
     va_list ap;
     va_start(ap, fmt);
+    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    size_t len =
+        (size_t)n + (m < 0                                      ? 0
+                     : (size_t)m < sizeof(line) - (size_t)n - 1 ? (size_t)m
+                                                                : sizeof(line) - (size_t)n - 2);
+    line[len++] = '\n';
     pthread_mutex_lock(&h->log_mu);
-    log_prefix(h->log);
-    vfprintf(h->log, fmt, ap);
-    fputc('\n', h->log);
+    fwrite(line, 1, len, h->log);
     fflush(h->log);
     pthread_mutex_unlock(&h->log_mu);
-    va_end(ap);
 }
 
 static void log_request(struct kw_http *h, const char *method, const char *url, unsigned status,
@@ -366,7 +370,6 @@ bool authenticate(struct call *x, struct reply *fail)
 {
     static const char *const roles[] = {"admin", "manager", "agent", "customer"};
     struct kw_err err = {0};
-    int64_t uid;
     struct kw_user_row u;
     const char *t = bearer(x->c);
     if (!t) {
@@ -374,8 +377,7 @@ bool authenticate(struct call *x, struct reply *fail)
             problem_of(KW_UNAUTHENTICATED, "", "log in first: send Authorization: Bearer TOKEN");
         return false;
     }
-    if (kw_store_token_user(x->wk->st, t, x->now, &uid, &err) != KW_OK ||
-        kw_store_user_get(x->wk->st, uid, &u, &err) != KW_OK) {
+    if (kw_store_token_caller(x->wk->st, t, x->now, &u, &err) != KW_OK) {
         *fail = problem(&err);
         return false;
     }
@@ -818,10 +820,7 @@ unsigned kw_http_port(const struct kw_http *h)
     return h->port;
 }
 
-void kw_http_writer_stats(struct kw_http *h, uint64_t *batches, uint64_t *units)
+void kw_http_writer_stats(struct kw_http *h, struct kw_writer_stats *out)
 {
-    struct kw_writer_stats s;
-    kw_writer_stats(h->w, &s);
-    *batches = s.batches;
-    *units = s.units;
+    kw_writer_stats(h->w, out);
 }

@@ -96,41 +96,48 @@ static enum kw_code load_events(struct kw_store *st, int64_t id, struct to_clock
 
 /* Recompute the ticket's clocks as of now and store the projection: per
  * clock its status, deadline and next due instant; on the ticket the
- * earliest breach deadline of a running clock and the first breach. */
+ * earliest breach deadline of a running clock and the first breach. created:
+ * the ticket was just created with these attributes (its only event), which
+ * spares reading the events back. */
 static enum kw_code project(struct kw_http *h, struct kw_store *st, int64_t id, int64_t now,
-                            struct kw_err *err)
+                            const struct kw_ticket_new *created, struct kw_err *err)
 {
     struct kw_ticket_row t;
     if (kw_store_ticket_get(st, id, &t, err) != KW_OK)
         return err->code;
     int64_t commitment = t.commitment_id;
+    bool fresh = created != NULL;
     if (!commitment)
-        return kw_store_clocks_put(st, id, NULL, 0, KW_STORE_NO_TIME, KW_STORE_NO_TIME, err);
+        return kw_store_clocks_put(st, id, fresh, NULL, 0, KW_STORE_NO_TIME, KW_STORE_NO_TIME, err);
     const struct compiled *c = policy_for(h, st, commitment, err);
     if (!c)
         return err->code;
     struct to_clock tc = {0};
     struct kw_sla *s = &h->wsla;
-    enum kw_code rc = load_events(st, id, &tc, err);
-    if (rc == KW_OK)
+    struct kw_event first = {.at = created ? created->at : 0, .type = KW_EV_CREATED};
+    enum kw_code rc = KW_OK;
+    if (created) {
+        first.attrs.v[KW_ATTR_LEVEL] = created->level;
+        first.attrs.v[KW_ATTR_TIER] = created->tier;
+        first.attrs.v[KW_ATTR_CATEGORY] = created->category;
+        first.attrs.v[KW_ATTR_REGION] = created->region;
+        first.attrs.v[KW_ATTR_CHANNEL] = created->channel;
+        rc = kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, &first, 1, now, s, err);
+    } else if ((rc = load_events(st, id, &tc, err)) == KW_OK)
         rc = kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, tc.ev, tc.n, now, s, err);
-    if (rc != KW_OK) {
-        to_clock_release(&tc);
+    to_clock_release(&tc);
+    if (rc != KW_OK)
         return rc;
-    }
     struct kw_clock_row rows[KW_POLICY_MAX_METRICS];
-    char *bodies[KW_POLICY_MAX_METRICS] = {0};
-    json_t *all = kw_sla_to_json(c->p, s);
     int64_t due = KW_STORE_NO_TIME, breached = KW_STORE_NO_TIME;
     for (size_t i = 0; i < s->n; i++) {
         const struct kw_clock *k = &s->clock[i];
-        bodies[i] = json_dumps(json_array_get(all, i), JSON_COMPACT | JSON_SORT_KEYS);
         rows[i] = (struct kw_clock_row){
             .metric = kw_policy_metric_id(c->p, (size_t)k->metric),
             .status = kw_clock_status_name(k->status),
-            .body = bodies[i],
             .deadline = k->deadline == KW_NO_TIME ? KW_STORE_NO_TIME : k->deadline,
             .next_due = k->next_due == KW_NO_TIME ? KW_STORE_NO_TIME : k->next_due,
+            .next_pct = k->next_pct,
         };
         if (k->status == KW_CLOCK_RUNNING && k->deadline != KW_NO_TIME &&
             (due == KW_STORE_NO_TIME || k->deadline < due))
@@ -140,12 +147,7 @@ static enum kw_code project(struct kw_http *h, struct kw_store *st, int64_t id, 
             (breached == KW_STORE_NO_TIME || k->breached_at < breached))
             breached = k->breached_at;
     }
-    rc = kw_store_clocks_put(st, id, rows, s->n, due, breached, err);
-    for (size_t i = 0; i < s->n; i++)
-        free(bodies[i]);
-    json_decref(all);
-    to_clock_release(&tc);
-    return rc;
+    return kw_store_clocks_put(st, id, fresh, rows, s->n, due, breached, err);
 }
 
 struct catch_up {
@@ -159,7 +161,7 @@ static enum kw_code catch_up_unit(struct kw_store *st, void *ctx, struct kw_err 
 {
     struct catch_up *u = ctx;
     for (size_t i = 0; i < u->n; i++)
-        if (project(u->h, st, u->ids[i], u->now, err) != KW_OK)
+        if (project(u->h, st, u->ids[i], u->now, NULL, err) != KW_OK)
             return err->code;
     return KW_OK;
 }
@@ -245,7 +247,7 @@ static enum kw_code create_unit(struct kw_store *st, void *ctx, struct kw_err *e
     struct create_unit *u = ctx;
     if (kw_store_ticket_create(st, &u->t, &u->id, &u->existed, err) != KW_OK)
         return err->code;
-    return u->existed ? KW_OK : project(u->h, st, u->id, u->t.at, err);
+    return u->existed ? KW_OK : project(u->h, st, u->id, u->t.at, &u->t, err);
 }
 
 /* A level or category the ticket's commitment knows (any id without one). */
@@ -590,7 +592,7 @@ static enum kw_code event_unit(struct kw_store *st, void *ctx, struct kw_err *er
         rc = transition(st, u, err);
         break;
     }
-    return rc == KW_OK ? project(u->h, st, u->ticket, u->now, err) : rc;
+    return rc == KW_OK ? project(u->h, st, u->ticket, u->now, NULL, err) : rc;
 }
 
 static bool parse_event(struct call *x, json_t *j, struct event_unit *u, struct reply *out)
@@ -756,7 +758,7 @@ static enum kw_code patch_unit(struct kw_store *st, void *ctx, struct kw_err *er
                          json_pack("{s:o, s:o}", "assignee_id", id_or_null(new_assignee), "team_id",
                                    id_or_null(new_team)),
                          NULL, err);
-    return rc == KW_OK ? project(u->h, st, u->ticket, u->now, err) : rc;
+    return rc == KW_OK ? project(u->h, st, u->ticket, u->now, NULL, err) : rc;
 }
 
 static struct reply ticket_patch(struct call *x, const struct kw_ticket_row *t)

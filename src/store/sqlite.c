@@ -4,6 +4,7 @@
 #include "store.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -58,7 +59,10 @@ static const char *const migrations[] = {
      * breach already recorded), teams with a lead, tokens per user. */
     "ALTER TABLE tickets ADD COLUMN breached_at INTEGER;"
     "ALTER TABLE tickets ADD COLUMN projected_seq INTEGER NOT NULL DEFAULT 0;"
-    "CREATE INDEX tickets_stale ON tickets(id) WHERE projected_seq <> last_seq;"
+    "DROP TABLE clocks;"
+    "CREATE TABLE clocks(ticket_id INTEGER NOT NULL REFERENCES tickets(id), metric TEXT NOT NULL,"
+    " status TEXT NOT NULL, deadline INTEGER, next_due INTEGER, next_pct INTEGER,"
+    " PRIMARY KEY (ticket_id, metric)) WITHOUT ROWID;"
     "ALTER TABLE teams ADD COLUMN lead_id INTEGER REFERENCES users(id);"
     "ALTER TABLE teams ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;"
     "DROP INDEX tickets_by_due;"
@@ -115,6 +119,7 @@ enum stmt {
     S_TOKEN_REVOKE_ID,
     S_COMMITMENT_AT,
     S_STALE,
+    S_TOKEN_CALLER,
     S_COUNT
 };
 
@@ -180,10 +185,14 @@ static const char *const sql[S_COUNT] = {
                      " team_id = CASE WHEN ?5 < 0 THEN NULL WHEN ?5 > 0 THEN ?5 ELSE team_id END"
                      " WHERE id = ?1",
     [S_CLOCK_PUT] = "INSERT OR REPLACE INTO clocks(ticket_id, metric, status, deadline, next_due,"
-                    " body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    " next_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_CLOCK_CLEAR] = "DELETE FROM clocks WHERE ticket_id = ?1",
     [S_TICKET_DUE] = "UPDATE tickets SET next_due = ?2, breached_at = ?3,"
                      " projected_seq = last_seq WHERE id = ?1",
+    [S_TOKEN_CALLER] = "SELECT u.id, coalesce(u.org_id, 0), coalesce(u.team_id, 0), u.email,"
+                       " u.name, u.role FROM tokens t JOIN users u ON u.id = t.user_id"
+                       " WHERE t.hash = ?1 AND t.revoked_at IS NULL"
+                       " AND (t.expires_at IS NULL OR t.expires_at > ?2)",
     [S_STALE] = "SELECT id FROM tickets WHERE projected_seq <> last_seq AND id > ?1"
                 " ORDER BY id LIMIT ?2",
     [S_ORGS] = "SELECT id, name, tier, region, calendar, contract_value_cents FROM orgs"
@@ -298,8 +307,21 @@ static enum kw_code migrate(struct kw_store *st, struct kw_err *err)
     return KW_OK;
 }
 
+/* Each handle is used by one thread at a time (store.h), so SQLite's own
+ * locking is only cost: multi-thread mode, and no global memory statistics
+ * (whose mutex every allocation would take). Once per process. */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+}
+
 struct kw_store *kw_store_open(const char *path, struct kw_err *err)
 {
+    pthread_once(&sqlite_once, sqlite_setup);
     struct kw_store *st = calloc(1, sizeof(*st));
     if (!st) {
         kw_err_set(err, KW_NOMEM, "", "no memory for the store");
@@ -319,7 +341,8 @@ struct kw_store *kw_store_open(const char *path, struct kw_err *err)
     /* WAL: readers never block the writer; synchronous=FULL: a committed
      * write survives power loss, since writes are acknowledged after commit. */
     if (sqlite3_exec(st->db,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                     " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;",
                      NULL, NULL, NULL) != SQLITE_OK) {
         fail(st, err, "configure");
         goto fail;
@@ -819,14 +842,18 @@ enum kw_code kw_store_ticket_set(struct kw_store *st, int64_t id, const struct k
                : kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)id);
 }
 
-enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket,
+enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
                                  const struct kw_clock_row *rows, size_t n, int64_t next_due,
                                  int64_t breached_at, struct kw_err *err)
 {
-    sqlite3_stmt *x = prep(st, S_CLOCK_CLEAR);
-    sqlite3_bind_int64(x, 1, ticket);
-    int rc = sqlite3_step(x);
-    sqlite3_reset(x);
+    sqlite3_stmt *x;
+    int rc = SQLITE_DONE;
+    if (!fresh) {
+        x = prep(st, S_CLOCK_CLEAR);
+        sqlite3_bind_int64(x, 1, ticket);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+    }
     for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
         x = prep(st, S_CLOCK_PUT);
         sqlite3_bind_int64(x, 1, ticket);
@@ -834,7 +861,10 @@ enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket,
         bind_text(x, 3, rows[i].status);
         bind_instant(x, 4, rows[i].deadline);
         bind_instant(x, 5, rows[i].next_due);
-        bind_text(x, 6, rows[i].body ? rows[i].body : "{}");
+        if (rows[i].next_due == KW_STORE_NO_TIME)
+            sqlite3_bind_null(x, 6);
+        else
+            sqlite3_bind_int(x, 6, rows[i].next_pct);
         rc = sqlite3_step(x);
         sqlite3_reset(x);
     }
@@ -1355,4 +1385,47 @@ enum kw_code kw_store_stale(struct kw_store *st, int64_t after, size_t max, int6
         ids[(*n)++] = sqlite3_column_int64(x, 0);
     sqlite3_reset(x);
     return rc == SQLITE_DONE ? KW_OK : fail(st, err, "find stale tickets");
+}
+
+enum kw_code kw_store_token_caller(struct kw_store *st, const char *token, int64_t now,
+                                   struct kw_user_row *out, struct kw_err *err)
+{
+    unsigned char h[KW_HASH_BYTES];
+    if (!token || strlen(token) >= KW_TOKEN_BUF)
+        return kw_err_set(err, KW_UNAUTHENTICATED, "", "not a valid token");
+    token_hash(token, h);
+    sqlite3_stmt *x = prep(st, S_TOKEN_CALLER);
+    sqlite3_bind_blob(x, 1, h, KW_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(x, 2, now);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_ROW) {
+        /* the row stays current until the next call resets the statement */
+        *out = (struct kw_user_row){
+            .id = sqlite3_column_int64(x, 0),
+            .org_id = sqlite3_column_int64(x, 1),
+            .team_id = sqlite3_column_int64(x, 2),
+            .email = (const char *)sqlite3_column_text(x, 3),
+            .name = (const char *)sqlite3_column_text(x, 4),
+            .role = (const char *)sqlite3_column_text(x, 5),
+        };
+        return KW_OK;
+    }
+    sqlite3_reset(x);
+    if (rc == SQLITE_DONE)
+        return kw_err_set(err, KW_UNAUTHENTICATED, "", "the token is unknown, expired or revoked");
+    return fail(st, err, "read token");
+}
+
+void kw_store_autocheckpoint(struct kw_store *st, bool on)
+{
+    sqlite3_wal_autocheckpoint(st->db, on ? 1000 : 0);
+}
+
+enum kw_code kw_store_checkpoint(struct kw_store *st, int *wal_pages, struct kw_err *err)
+{
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (wal_pages)
+        *wal_pages = log;
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? KW_OK : fail(st, err, "checkpoint");
 }

@@ -37,6 +37,12 @@ void kw_store_close(struct kw_store *st);
  * ends the handle's read snapshot: call between requests, or a reader keeps
  * seeing the database as it was. */
 void kw_store_idle(struct kw_store *st);
+/* Checkpoints copy the write-ahead log into the database. By default a
+ * commit that grows the log past 1000 pages does it on the spot; a writer
+ * that wants short commits turns that off and checkpoints from another
+ * handle (PASSIVE: never waits for readers or the writer). */
+void kw_store_autocheckpoint(struct kw_store *st, bool on);
+enum kw_code kw_store_checkpoint(struct kw_store *st, int *wal_pages, struct kw_err *err);
 /* The schema version in force, and the newest this build knows. */
 int kw_store_schema_version(struct kw_store *st);
 int kw_store_schema_latest(void);
@@ -172,9 +178,9 @@ enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_tick
  * order after `after` (a cursor: the last id of the previous page), or with
  * by_due in order of next_due (tickets without a running clock last), then
  * id, after (after_due, after): after_due is the cursor row's next_due,
- * INT64_MAX for one without; (INT64_MIN, -1) starts at the beginning. breached: 1 only breached, 2 only not, as of
- * now (a running clock past its deadline counts). due_before: next_due
- * earlier than it (KW_STORE_NO_TIME: any). */
+ * INT64_MAX for one without; (INT64_MIN, -1) starts at the beginning. breached: 1 only breached, 2
+ * only not, as of now (a running clock past its deadline counts). due_before: next_due earlier than
+ * it (KW_STORE_NO_TIME: any). */
 struct kw_ticket_filter {
     int64_t org_id, after, assignee_id, team_id, now, due_before, after_due;
     const char *state, *level;
@@ -197,21 +203,24 @@ struct kw_ticket_patch {
 enum kw_code kw_store_ticket_set(struct kw_store *st, int64_t id, const struct kw_ticket_patch *p,
                                  struct kw_err *err);
 
-/* The projection of a ticket's SLA clocks: one row per clock (body: the
- * clock as JSON), and the ticket's next breach deadline and first breach. */
+/* The projection of a ticket's SLA clocks: one row per clock (its status,
+ * deadline, and next due instant with the percentage due then, 100 for the
+ * breach), and on the ticket its next breach deadline and first breach.
+ * fresh: the ticket has no rows yet (just created). */
 struct kw_clock_row {
-    const char *metric, *status, *body;
+    const char *metric, *status;
     int64_t deadline, next_due; /* or KW_STORE_NO_TIME */
+    int next_pct;
 };
-enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket,
+enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
                                  const struct kw_clock_row *rows, size_t n, int64_t next_due,
                                  int64_t breached_at, struct kw_err *err);
 
 /* Up to max ids after `after` of tickets whose clock projection is older
  * than their last event (written by an older build, or by a tool that
  * appended without projecting); *n gets how many. */
-enum kw_code kw_store_stale(struct kw_store *st, int64_t after, size_t max, int64_t *ids,
-                            size_t *n, struct kw_err *err);
+enum kw_code kw_store_stale(struct kw_store *st, int64_t after, size_t max, int64_t *ids, size_t *n,
+                            struct kw_err *err);
 
 /* The ticket's current state into buf (cap bytes). KW_NOT_FOUND. */
 enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *buf, size_t cap,
@@ -285,6 +294,10 @@ enum kw_code kw_store_token_revoke_id(struct kw_store *st, int64_t user_id, int6
 /* The user a token belongs to, if it is neither expired nor revoked. */
 enum kw_code kw_store_token_user(struct kw_store *st, const char *token, int64_t now,
                                  int64_t *user_id, struct kw_err *err);
+/* The user a live token belongs to, in one look-up (strings valid until
+ * the next call on st). KW_UNAUTHENTICATED otherwise. */
+enum kw_code kw_store_token_caller(struct kw_store *st, const char *token, int64_t now,
+                                   struct kw_user_row *out, struct kw_err *err);
 /* Revoke a token (logout). Unknown tokens are fine. */
 enum kw_code kw_store_token_revoke(struct kw_store *st, const char *token, int64_t now,
                                    struct kw_err *err);

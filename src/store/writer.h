@@ -37,6 +37,7 @@ enum kw_code kw_writer_run(struct kw_writer *w, kw_write_fn fn, void *ctx, struc
 
 struct kw_writer_stats {
     uint64_t batches, units, largest;
+    uint64_t work_ns, commit_ns; /* time running units, and committing (fsync) */
 };
 void kw_writer_stats(struct kw_writer *w, struct kw_writer_stats *out);
 
