@@ -46,5 +46,6 @@ int kw_cmd_sla(int argc, char **argv);
 int kw_cmd_migrate(int argc, char **argv);
 int kw_cmd_init(int argc, char **argv);
 int kw_cmd_serve(int argc, char **argv);
+int kw_cmd_verify(int argc, char **argv);
 
 #endif

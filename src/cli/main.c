@@ -20,11 +20,19 @@ static const char usage[] =
     "  sla        SLA clocks: replay a ticket's events\n"
     "  init       create the database and its first admin account\n"
     "  migrate    create or upgrade the database schema\n"
-    "  serve      the HTTP API (so far: auth, orgs, users, tickets, events)\n"
+    "  verify     check the hash chains of stored tickets\n"
+    "  serve      the HTTP API: tickets, clocks, commitments, calendars, users\n"
     "  help       this text, or `keepword help COMMAND`\n"
     "  version    print the version\n"
     "\n"
     "Run `keepword COMMAND --help` for one command.\n";
+
+static const struct kw_cli_cmd cmds[] = {
+    {"calendar", kw_cmd_calendar}, {"policy", kw_cmd_policy}, {"sla", kw_cmd_sla},
+    {"init", kw_cmd_init},         {"migrate", kw_cmd_migrate}, {"verify", kw_cmd_verify},
+    {"serve", kw_cmd_serve},
+};
+#define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
 int main(int argc, char **argv)
 {
@@ -34,12 +42,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        static const struct kw_cli_cmd cmds[] = {{"calendar", kw_cmd_calendar},
-                                                 {"policy", kw_cmd_policy},
-                                                 {"sla", kw_cmd_sla},
-                                                 {"init", kw_cmd_init},
-                                                 {"migrate", kw_cmd_migrate}};
-        for (size_t i = 0; argc > 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        for (size_t i = 0; argc > 2 && i < N_CMDS; i++) {
             if (strcmp(argv[2], cmds[i].name) == 0) {
                 char help[] = "--help";
                 char *args[] = {argv[2], help, NULL};
@@ -56,17 +59,8 @@ int main(int argc, char **argv)
         printf("keepword %s\n", KW_VERSION);
         return KW_EXIT_OK;
     }
-    if (strcmp(cmd, "calendar") == 0)
-        return kw_cmd_calendar(argc - 1, argv + 1);
-    if (strcmp(cmd, "policy") == 0)
-        return kw_cmd_policy(argc - 1, argv + 1);
-    if (strcmp(cmd, "sla") == 0)
-        return kw_cmd_sla(argc - 1, argv + 1);
-    if (strcmp(cmd, "migrate") == 0)
-        return kw_cmd_migrate(argc - 1, argv + 1);
-    if (strcmp(cmd, "init") == 0)
-        return kw_cmd_init(argc - 1, argv + 1);
-    if (strcmp(cmd, "serve") == 0)
-        return kw_cmd_serve(argc - 1, argv + 1);
+    for (size_t i = 0; i < N_CMDS; i++)
+        if (strcmp(cmd, cmds[i].name) == 0)
+            return cmds[i].run(argc - 1, argv + 1);
     return kw_cli_usage(usage, "unknown command \"%s\"", cmd);
 }
