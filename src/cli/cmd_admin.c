@@ -195,8 +195,8 @@ int kw_cmd_verify(int argc, char **argv)
     }
     kw_store_close(v.st);
     if (v.broken) {
-        fprintf(stderr, "keepword: %lld of %lld tickets failed verification\n",
-                (long long)v.broken, (long long)(v.broken + v.tickets));
+        fprintf(stderr, "keepword: %lld of %lld tickets failed verification\n", (long long)v.broken,
+                (long long)(v.broken + v.tickets));
         return KW_EXIT_INPUT;
     }
     fprintf(v.list ? stderr : stdout, "%s: %lld tickets, %lld events: every chain is intact\n", db,

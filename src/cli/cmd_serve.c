@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* keepword serve: the HTTP API on a database, until SIGTERM or SIGINT. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -78,6 +79,9 @@ int kw_cmd_serve(int argc, char **argv)
     }
     if (!db)
         return kw_cli_usage(usage_serve, "--db PATH is required");
+    /* one connection, one thread: without a cap glibc gives each its own
+     * malloc arena, and memory freed in one is not reused by another */
+    mallopt(M_ARENA_MAX, 4);
     /* Block the stop signals before the server thread starts, so that it
      * inherits the mask and only sigwait below sees them. */
     sigset_t stop;

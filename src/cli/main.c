@@ -28,7 +28,7 @@ static const char usage[] =
     "Run `keepword COMMAND --help` for one command.\n";
 
 static const struct kw_cli_cmd cmds[] = {
-    {"calendar", kw_cmd_calendar}, {"policy", kw_cmd_policy}, {"sla", kw_cmd_sla},
+    {"calendar", kw_cmd_calendar}, {"policy", kw_cmd_policy},   {"sla", kw_cmd_sla},
     {"init", kw_cmd_init},         {"migrate", kw_cmd_migrate}, {"verify", kw_cmd_verify},
     {"serve", kw_cmd_serve},
 };

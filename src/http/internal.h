@@ -60,6 +60,7 @@ struct kw_http {
     pthread_mutex_t log_mu;
     pthread_mutex_t pool_mu;
     struct worker *idle;
+    size_t n_idle; /* kept up to IDLE_WORKERS; more are closed when given back */
     pthread_mutex_t pol_mu; /* the tz database and the compiled commitments */
     struct kw_tzdb *tz;
     struct compiled **pol;

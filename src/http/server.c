@@ -265,8 +265,10 @@ static struct worker *worker_take(struct kw_http *h, struct kw_err *err)
 {
     pthread_mutex_lock(&h->pool_mu);
     struct worker *wk = h->idle;
-    if (wk)
+    if (wk) {
         h->idle = wk->next;
+        h->n_idle--;
+    }
     pthread_mutex_unlock(&h->pool_mu);
     if (wk)
         return wk;
@@ -284,20 +286,30 @@ static struct worker *worker_take(struct kw_http *h, struct kw_err *err)
     return wk;
 }
 
-static void worker_give(struct kw_http *h, struct worker *wk)
-{
-    kw_store_idle(wk->st);
-    pthread_mutex_lock(&h->pool_mu);
-    wk->next = h->idle;
-    h->idle = wk;
-    pthread_mutex_unlock(&h->pool_mu);
-}
-
 static void worker_free(struct worker *wk)
 {
     kw_store_close(wk->st);
     kw_sla_release(&wk->sla);
     free(wk);
+}
+
+/* Keep a few handles open for the next requests; close the rest, so that a
+ * burst of connections does not leave its memory behind. */
+#define IDLE_WORKERS 64
+
+static void worker_give(struct kw_http *h, struct worker *wk)
+{
+    kw_store_idle(wk->st);
+    pthread_mutex_lock(&h->pool_mu);
+    bool keep = h->n_idle < IDLE_WORKERS;
+    if (keep) {
+        wk->next = h->idle;
+        h->idle = wk;
+        h->n_idle++;
+    }
+    pthread_mutex_unlock(&h->pool_mu);
+    if (!keep)
+        worker_free(wk);
 }
 
 /* ---- compiled commitments ---- */

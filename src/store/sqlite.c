@@ -342,7 +342,7 @@ struct kw_store *kw_store_open(const char *path, struct kw_err *err)
      * write survives power loss, since writes are acknowledged after commit. */
     if (sqlite3_exec(st->db,
                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                     " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;",
+                     " PRAGMA temp_store=MEMORY;",
                      NULL, NULL, NULL) != SQLITE_OK) {
         fail(st, err, "configure");
         goto fail;
