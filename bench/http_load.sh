@@ -69,17 +69,19 @@ if [ "$fill" -gt "$have" ]; then
     "$load" --port "$port" --token "$token" --mode create --clients 64 \
         --requests "$((fill - have))" --org "$org" >"$tmp/fill.json" || cat "$tmp/fill.json" >&2
     t1=$(date +%s)
+    have=$((have + $(jq -r .ok "$tmp/fill.json")))
     printf 'http: filled to %d tickets in %d s   (%s creates/s at 64 clients)\n' "$fill" \
         "$((t1 - t0))" "$(jq -r .rps "$tmp/fill.json")"
 fi
 sleep 1
 full=$(rss_kib)
+cp "$tmp/kw.db" "$tmp/kw.db-wal" "${HTTP_BENCH_KEEP:-/dev/null}" 2>/dev/null || true
 printf 'http: RSS with %d tickets          %8.1f MiB\n' "$fill" "$(awk -v k="$full" 'BEGIN { print k / 1024 }')"
 kill -TERM "$pid"
 wait "$pid" || true
 pid=
 bytes=$(($(stat -c %s "$tmp/kw.db") + $(stat -c %s "$tmp/kw.db-wal" 2>/dev/null || echo 0)))
 n=$("$kw" verify --db "$tmp/kw.db" | sed -n 's/.*: \([0-9]*\) tickets.*/\1/p')
-printf 'http: database %.1f MiB for %d tickets: %d bytes per ticket\n' \
-    "$(awk -v b="$bytes" 'BEGIN { print b / 1048576 }')" "$n" "$((bytes / n))"
+printf 'http: database %.1f MiB for %d tickets: %d bytes per ticket (%d creates acknowledged)\n' \
+    "$(awk -v b="$bytes" 'BEGIN { print b / 1048576 }')" "$n" "$((bytes / n))" "$have"
 grep -a 'stopped (' "$tmp/log" | sed 's/^keepword: /http: writer /'

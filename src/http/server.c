@@ -105,12 +105,40 @@ const char *query(const struct call *x, const char *name)
     return MHD_lookup_connection_value(x->c, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* How deeply the JSON text nests arrays and objects (strings skipped). */
+static int json_depth(const char *p, size_t n)
+{
+    int depth = 0, max = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = p[i];
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_string = false;
+        } else if (ch == '"')
+            in_string = true;
+        else if (ch == '[' || ch == '{')
+            max = ++depth > max ? depth : max;
+        else if (ch == ']' || ch == '}')
+            depth--;
+    }
+    return max;
+}
+
+#define MAX_JSON_DEPTH 32
+
 /* Decode a JSON object body; a located problem otherwise. */
 json_t *body_object(const struct call *x, struct reply *fail)
 {
     json_error_t jerr;
     if (x->r->body.len == 0) {
         *fail = problem_of(KW_INVALID, "", "a JSON object body is required");
+        return NULL;
+    }
+    if (json_depth(x->r->body.p, x->r->body.len) > MAX_JSON_DEPTH) {
+        *fail = problemf(KW_INVALID, "", "the body nests deeper than %d levels", MAX_JSON_DEPTH);
         return NULL;
     }
     json_t *j = json_loadb(x->r->body.p, x->r->body.len, JSON_REJECT_DUPLICATES, &jerr);

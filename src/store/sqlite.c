@@ -1427,5 +1427,14 @@ enum kw_code kw_store_checkpoint(struct kw_store *st, int *wal_pages, struct kw_
     int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
     if (wal_pages)
         *wal_pages = log;
+    /* Readers that never stop keep the log from starting over, so a log
+     * that has grown past 16 MiB and is all copied is truncated: TRUNCATE
+     * waits for the writer to finish its batch and blocks the next one
+     * until the log is empty (readers are not blocked). */
+    if (rc == SQLITE_OK && log > 4096 && done == log) {
+        rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+        if (wal_pages)
+            *wal_pages = log;
+    }
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? KW_OK : fail(st, err, "checkpoint");
 }

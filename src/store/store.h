@@ -40,7 +40,9 @@ void kw_store_idle(struct kw_store *st);
 /* Checkpoints copy the write-ahead log into the database. By default a
  * commit that grows the log past 1000 pages does it on the spot; a writer
  * that wants short commits turns that off and checkpoints from another
- * handle (PASSIVE: never waits for readers or the writer). */
+ * handle: PASSIVE (never waits), then, once the log passes 16 MiB and is all
+ * copied, TRUNCATE, which waits for the writer's transaction to end and
+ * empties the log (readers that never pause would otherwise keep it growing). */
 void kw_store_autocheckpoint(struct kw_store *st, bool on);
 enum kw_code kw_store_checkpoint(struct kw_store *st, int *wal_pages, struct kw_err *err);
 /* The schema version in force, and the newest this build knows. */

@@ -72,6 +72,7 @@ static void run_batch(struct kw_writer *w, struct unit *batch, uint64_t *work, u
                 u->rc = kw_err_set(u->err, err.code, "", "%s", err.msg);
     }
     *commit = ns_since(&t0);
+    kw_store_idle(w->st); /* hold no read snapshot between batches */
 }
 
 static void *loop(void *arg)

@@ -63,6 +63,13 @@ req POST /api/v1/auth/login '[1,2]'
 is "not an object" 400 '.detail == "the body must be a JSON object"'
 req POST /api/v1/auth/login '{"email":"a","email":"b"}'
 is "duplicate keys" 400 '.detail | contains("duplicate")'
+req POST /api/v1/auth/login "$(printf '{"email":"%s"}' "$(printf '[%.0s' $(seq 40))")"
+is "deep nesting inside a string is fine" 400 '.pointer == "/password"'
+req POST /api/v1/auth/login "{\"email\":$(printf '[%.0s' $(seq 40))$(printf ']%.0s' $(seq 40))}"
+is "deep nesting is refused" 400 '.detail | contains("deeper than 32")'
+printf '{"email":"\xff\xfe@x","password":"p"}' >"$TMP/latin"
+CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$B/api/v1/auth/login" --data-binary @"$TMP/latin")
+is "invalid UTF-8 is refused" 400 '.detail | startswith("not valid JSON")'
 head -c 1100000 /dev/zero | tr '\0' 'a' >"$TMP/big"
 CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$B/api/v1/auth/login" --data-binary @"$TMP/big")
 is "body over 1 MiB" 413 '.status == 413'
@@ -125,6 +132,13 @@ req POST /api/v1/tickets "{\"title\":\"x\",\"level\":\"L1\",\"org_id\":$GLOBEX}"
 is "customers open tickets only for their organisation" 403 '.pointer == "/org_id"'
 req POST /api/v1/tickets '{"level":"L1"}' "$ALICE"
 is "a ticket needs a title" 400 '.pointer == "/title"'
+req POST /api/v1/tickets "{\"title\":\"$(head -c 501 /dev/zero | tr '\0' 'x')\",\"level\":\"L1\"}" "$ALICE"
+is "a title over 500 bytes" 400 '.pointer == "/title" and (.detail | contains("1 to 500"))'
+req POST /api/v1/tickets '{"title":"x","level":"L1","colour":"red"}' "$ALICE"
+is "an unknown field" 400 '.pointer == "/colour"'
+CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$B/api/v1/tickets" -H "Authorization: Bearer $ALICE" \
+    -H "Idempotency-Key: $(head -c 201 /dev/zero | tr '\0' 'k')" -d '{"title":"x","level":"L1"}')
+is "an idempotency key over 200 bytes" 400 '.detail | startswith("Idempotency-Key")'
 req POST /api/v1/tickets '{"title":"x","level":"L1"}' "$ANN"
 is "an agent names the organisation" 400 '.pointer == "/org_id"'
 req POST /api/v1/tickets '{"title":"x","level":"L1","org_id":999}' "$ANN"
