@@ -146,10 +146,43 @@ static enum kw_code assign(struct kw_store *st, int64_t ticket, int64_t agent, i
     return kw_store_event_append(st, ticket, "assigned", body, agent, at, NULL, NULL, err);
 }
 
+/* Open one story's ticket at t0 and play its steps. */
+static enum kw_code tell(struct kw_store *st, const struct story *s, int64_t t0,
+                         const int64_t *org_ids, const int64_t *customer, const int64_t *agents,
+                         const int64_t *team, struct kw_err *err)
+{
+    int64_t tid;
+    bool existed;
+    enum kw_code rc;
+    struct kw_ticket_new t = {.org_id = org_ids[s->org],
+                              .created_by = customer[s->org],
+                              .title = s->title,
+                              .level = s->level,
+                              .tier = orgs[s->org].tier,
+                              .category = s->category,
+                              .region = orgs[s->org].region,
+                              .channel = "web",
+                              .at = t0};
+    if ((rc = kw_store_ticket_create(st, &t, &tid, &existed, err)) != KW_OK)
+        return rc;
+    int desk = strcmp(orgs[s->org].region, "international") == 0;
+    int64_t agent = agents[desk];
+    if (s->steps[0].type &&
+        (rc = assign(st, tid, agent, team[desk], t0 + s->steps[0].after / 2, err)) != KW_OK)
+        return rc;
+    for (size_t k = 0; k < 6 && s->steps[k].type; k++) {
+        const struct step *e = &s->steps[k];
+        if ((rc = kw_store_event_append(st, tid, e->type, e->body, agent, t0 + e->after, e->state,
+                                        NULL, err)) != KW_OK)
+            return rc;
+    }
+    return KW_OK;
+}
+
 enum kw_code kw_demo_load(struct kw_store *st, int64_t now, bool *loaded, struct kw_err *err)
 {
     enum kw_code rc;
-    int64_t ids[3], agent, id;
+    int64_t ids[3], id;
     *loaded = false;
     /* The first organisation doubles as the marker: when it exists the demo
      * (or real data under that name) is there, and nothing is added. */
@@ -195,30 +228,13 @@ enum kw_code kw_demo_load(struct kw_store *st, int64_t now, bool *loaded, struct
         else if (people[i].team >= 0)
             agents[people[i].team] = id;
     }
-    for (size_t i = 0; i < sizeof(stories) / sizeof(stories[0]); i++) {
-        const struct story *s = &stories[i];
-        int64_t t0 = now - s->age, tid;
-        bool existed;
-        struct kw_ticket_new t = {.org_id = ids[s->org],
-                                  .created_by = customer[s->org],
-                                  .title = s->title,
-                                  .level = s->level,
-                                  .tier = orgs[s->org].tier,
-                                  .category = s->category,
-                                  .region = orgs[s->org].region,
-                                  .channel = "web",
-                                  .at = t0};
-        if ((rc = kw_store_ticket_create(st, &t, &tid, &existed, err)) != KW_OK)
-            return rc;
-        int desk = strcmp(orgs[s->org].region, "international") == 0;
-        agent = agents[desk];
-        if (s->steps[0].type &&
-            (rc = assign(st, tid, agent, team[desk], t0 + s->steps[0].after / 2, err)) != KW_OK)
-            return rc;
-        for (size_t k = 0; k < 6 && s->steps[k].type; k++) {
-            const struct step *e = &s->steps[k];
-            if ((rc = kw_store_event_append(st, tid, e->type, e->body, agent, t0 + e->after,
-                                            e->state, NULL, err)) != KW_OK)
+    /* Each story happens now, and happened before: two and nine days
+     * earlier, which leaves clocks met, running, paused and breached. */
+    static const int64_t earlier[] = {0, 2 * DAY, 9 * DAY};
+    for (size_t k = 0; k < sizeof(earlier) / sizeof(earlier[0]); k++) {
+        for (size_t i = 0; i < sizeof(stories) / sizeof(stories[0]); i++) {
+            if ((rc = tell(st, &stories[i], now - stories[i].age - earlier[k], ids, customer,
+                           agents, team, err)) != KW_OK)
                 return rc;
         }
     }
