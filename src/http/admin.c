@@ -143,9 +143,41 @@ static struct reply orgs_route(struct call *x, const char *rest)
 
 static json_t *user_json(const struct kw_user_row *u)
 {
-    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)u->id, "email", u->email,
-                     "name", u->name, "role", u->role, "org_id", id_or_null(u->org_id), "team_id",
-                     id_or_null(u->team_id));
+    json_t *skills = json_loads(u->skills ? u->skills : "[]", 0, NULL);
+    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)u->id, "email",
+                     u->email, "name", u->name, "role", u->role, "org_id", id_or_null(u->org_id),
+                     "team_id", id_or_null(u->team_id), "skills", skills ? skills : json_array());
+}
+
+/* "skills": up to 32 distinct strings of 1 to 47 bytes, as canonical text
+ * into *out (caller frees); absent leaves *out NULL. */
+static bool skills_of(json_t *j, char **out, struct reply *fail)
+{
+    json_t *v = json_object_get(j, "skills"), *e;
+    size_t i;
+    *out = NULL;
+    if (!v)
+        return true;
+    if (!json_is_array(v) || json_array_size(v) > 32) {
+        *fail = problem_of(KW_INVALID, "/skills", "skills: expected a list of at most 32 skills");
+        return false;
+    }
+    json_array_foreach(v, i, e)
+    {
+        bool twice = false;
+        for (size_t k = 0; k < i && json_is_string(e); k++)
+            twice = twice || json_equal(e, json_array_get(v, k));
+        if (!json_is_string(e) || json_string_length(e) == 0 || json_string_length(e) > 47 ||
+            twice) {
+            char ptr[32];
+            snprintf(ptr, sizeof(ptr), "/skills/%zu", i);
+            *fail = problemf(KW_INVALID, ptr,
+                             "skills[%zu]: expected a skill of 1 to 47 bytes, listed once", i);
+            return false;
+        }
+    }
+    *out = json_dumps(v, JSON_COMPACT);
+    return *out != NULL;
 }
 
 static bool user_add(const struct kw_user_row *u, void *ctx)
@@ -174,8 +206,8 @@ static enum kw_code user_unit(struct kw_store *st, void *ctx, struct kw_err *err
 
 static struct reply user_create(struct call *x)
 {
-    static const char *const keys[] = {"email",  "name",    "role", "password",
-                                       "org_id", "team_id", NULL};
+    static const char *const keys[] = {"email",  "name",    "role",   "password",
+                                       "org_id", "team_id", "skills", NULL};
     struct reply out;
     if (!authorise(x, ROLE(R_ADMIN), "only admins manage users", &out))
         return out;
@@ -183,13 +215,15 @@ static struct reply user_create(struct call *x)
     if (!j)
         return out;
     struct user_unit u = {.now = x->now};
+    char *skills = NULL;
     if (!only_members(j, keys, &out) || !opt_string(j, "email", 254, &u.u.email, &out) ||
         !opt_string(j, "name", 200, &u.u.name, &out) ||
         !opt_string(j, "role", 16, &u.u.role, &out) ||
         !opt_string(j, "password", 1024, &u.password, &out) ||
         !opt_id(j, "org_id", false, &u.u.org_id, &out) ||
-        !opt_id(j, "team_id", false, &u.u.team_id, &out))
+        !opt_id(j, "team_id", false, &u.u.team_id, &out) || !skills_of(j, &skills, &out))
         goto done;
+    u.u.skills = skills;
     if (u.u.role && strcmp(u.u.role, "customer") == 0 && !u.u.org_id) {
         out = problem_of(KW_INVALID, "/org_id", "org_id: a customer belongs to an organisation");
         goto done;
@@ -201,10 +235,12 @@ static struct reply user_create(struct call *x)
         goto done;
     }
     if (write_unit(x, user_unit, &u, &out)) {
-        struct kw_user_row row = {u.id, u.u.org_id, u.u.team_id, u.u.email, u.u.name, u.u.role};
+        struct kw_user_row row = {u.id,     u.u.org_id, u.u.team_id, u.u.email,
+                                  u.u.name, u.u.role,   skills};
         out = ok(201, user_json(&row));
     }
 done:
+    free(skills);
     json_decref(j);
     return out;
 }

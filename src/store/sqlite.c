@@ -123,6 +123,9 @@ enum stmt {
     S_COUNT
 };
 
+/* The columns read_user() reads, in its order (users as u). */
+#define USER_COLS                                                                                  \
+    "u.id, coalesce(u.org_id, 0), coalesce(u.team_id, 0), u.email, u.name, u.role, u.skills"
 /* The columns read_ticket() reads, in its order. */
 #define TICKET_COLS                                                                                \
     "id, org_id, coalesce(created_by, 0), created_at, updated_at, last_seq, title, state, level,"  \
@@ -160,13 +163,13 @@ static const char *const sql[S_COUNT] = {
                  " ORDER BY seq",
     [S_TICKET_STATE] = "SELECT state FROM tickets WHERE id = ?1",
     [S_USER_INSERT] = "INSERT INTO users(email, name, role, org_id, team_id, password_hash,"
-                      " created_at) VALUES (?1, ?2, ?3, nullif(?4, 0), nullif(?5, 0), ?6, ?7)",
+                      " created_at, skills) VALUES (?1, ?2, ?3, nullif(?4, 0), nullif(?5, 0), ?6,"
+                      " ?7, coalesce(?8, '[]'))",
     [S_USER_COUNT] = "SELECT count(*) FROM users WHERE role = ?1",
     [S_USER_BY_EMAIL] = "SELECT id, password_hash FROM users WHERE email = ?1",
     [S_TOKEN_USER] = "SELECT user_id FROM tokens WHERE hash = ?1 AND revoked_at IS NULL"
                      " AND (expires_at IS NULL OR expires_at > ?2)",
-    [S_USER_GET] = "SELECT id, coalesce(org_id, 0), coalesce(team_id, 0), email, name, role"
-                   " FROM users WHERE id = ?1",
+    [S_USER_GET] = "SELECT " USER_COLS " FROM users u WHERE id = ?1",
     [S_TICKET_GET] = "SELECT " TICKET_COLS " FROM tickets WHERE id = ?1",
     [S_COMMITMENT_INSERT] = "INSERT INTO commitments(name, version, effective_from, doc,"
                             " created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -189,8 +192,7 @@ static const char *const sql[S_COUNT] = {
     [S_CLOCK_CLEAR] = "DELETE FROM clocks WHERE ticket_id = ?1",
     [S_TICKET_DUE] = "UPDATE tickets SET next_due = ?2, breached_at = ?3,"
                      " projected_seq = last_seq WHERE id = ?1",
-    [S_TOKEN_CALLER] = "SELECT u.id, coalesce(u.org_id, 0), coalesce(u.team_id, 0), u.email,"
-                       " u.name, u.role FROM tokens t JOIN users u ON u.id = t.user_id"
+    [S_TOKEN_CALLER] = "SELECT " USER_COLS " FROM tokens t JOIN users u ON u.id = t.user_id"
                        " WHERE t.hash = ?1 AND t.revoked_at IS NULL"
                        " AND (t.expires_at IS NULL OR t.expires_at > ?2)",
     [S_STALE] = "SELECT id FROM tickets WHERE projected_seq <> last_seq AND id > ?1"
@@ -199,8 +201,8 @@ static const char *const sql[S_COUNT] = {
                " WHERE id > ?1 AND (?2 = 0 OR id = ?2) ORDER BY id LIMIT ?3",
     [S_ORG_GET] = "SELECT id, name, tier, region, calendar, contract_value_cents FROM orgs"
                   " WHERE id = ?1",
-    [S_USERS] = "SELECT id, coalesce(org_id, 0), coalesce(team_id, 0), email, name, role"
-                " FROM users WHERE id > ?1 AND (?2 = 0 OR org_id = ?2) ORDER BY id LIMIT ?3",
+    [S_USERS] = "SELECT " USER_COLS " FROM users u WHERE id > ?1 AND (?2 = 0 OR org_id = ?2)"
+                " ORDER BY id LIMIT ?3",
     [S_TEAM_INSERT] = "INSERT INTO teams(name, lead_id, created_at) VALUES (?1, nullif(?2, 0), ?3)",
     [S_TEAMS] = "SELECT id, name, coalesce(lead_id, 0) FROM teams ORDER BY id",
     [S_TEAM_GET] = "SELECT id, name, coalesce(lead_id, 0) FROM teams WHERE id = ?1",
@@ -896,6 +898,20 @@ enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *bu
 /* ---- users and tokens ---- */
 
 static const char *const roles[] = {"admin", "manager", "agent", "customer"};
+
+/* The columns USER_COLS of the row x is on. */
+static struct kw_user_row read_user(sqlite3_stmt *x)
+{
+    return (struct kw_user_row){
+        .id = sqlite3_column_int64(x, 0),
+        .org_id = sqlite3_column_int64(x, 1),
+        .team_id = sqlite3_column_int64(x, 2),
+        .email = (const char *)sqlite3_column_text(x, 3),
+        .name = (const char *)sqlite3_column_text(x, 4),
+        .role = (const char *)sqlite3_column_text(x, 5),
+        .skills = (const char *)sqlite3_column_text(x, 6),
+    };
+}
 _Static_assert(KW_PASSWORD_HASH_BUF == crypto_pwhash_STRBYTES, "password hash buffer");
 
 static enum kw_code user_check(const struct kw_user *u, struct kw_err *err)
@@ -943,6 +959,7 @@ enum kw_code kw_store_user_insert_hashed(struct kw_store *st, const struct kw_us
     sqlite3_bind_int64(x, 5, u->team_id);
     bind_text(x, 6, hash);
     sqlite3_bind_int64(x, 7, now);
+    bind_text(x, 8, u->skills);
     int rc = sqlite3_step(x);
     int ext = sqlite3_extended_errcode(st->db);
     sqlite3_reset(x);
@@ -978,14 +995,7 @@ enum kw_code kw_store_user_get(struct kw_store *st, int64_t id, struct kw_user_r
         return kw_err_set(err, KW_NOT_FOUND, "", "no user %lld", (long long)id);
     if (rc != SQLITE_ROW)
         return fail(st, err, "read user");
-    *out = (struct kw_user_row){
-        .id = sqlite3_column_int64(x, 0),
-        .org_id = sqlite3_column_int64(x, 1),
-        .team_id = sqlite3_column_int64(x, 2),
-        .email = (const char *)sqlite3_column_text(x, 3),
-        .name = (const char *)sqlite3_column_text(x, 4),
-        .role = (const char *)sqlite3_column_text(x, 5),
-    };
+    *out = read_user(x);
     return KW_OK;
 }
 
@@ -1261,14 +1271,7 @@ enum kw_code kw_store_users(struct kw_store *st, int64_t org_id, int64_t after, 
     sqlite3_bind_int64(x, 3, (sqlite3_int64)limit);
     int rc;
     while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
-        struct kw_user_row u = {
-            .id = sqlite3_column_int64(x, 0),
-            .org_id = sqlite3_column_int64(x, 1),
-            .team_id = sqlite3_column_int64(x, 2),
-            .email = (const char *)sqlite3_column_text(x, 3),
-            .name = (const char *)sqlite3_column_text(x, 4),
-            .role = (const char *)sqlite3_column_text(x, 5),
-        };
+        struct kw_user_row u = read_user(x);
         if (!fn(&u, ctx))
             break;
     }
@@ -1400,14 +1403,7 @@ enum kw_code kw_store_token_caller(struct kw_store *st, const char *token, int64
     int rc = sqlite3_step(x);
     if (rc == SQLITE_ROW) {
         /* the row stays current until the next call resets the statement */
-        *out = (struct kw_user_row){
-            .id = sqlite3_column_int64(x, 0),
-            .org_id = sqlite3_column_int64(x, 1),
-            .team_id = sqlite3_column_int64(x, 2),
-            .email = (const char *)sqlite3_column_text(x, 3),
-            .name = (const char *)sqlite3_column_text(x, 4),
-            .role = (const char *)sqlite3_column_text(x, 5),
-        };
+        *out = read_user(x);
         return KW_OK;
     }
     sqlite3_reset(x);

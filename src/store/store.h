@@ -235,6 +235,7 @@ enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *bu
 struct kw_user {
     int64_t id, org_id, team_id;     /* 0: none */
     const char *email, *name, *role; /* role: admin, manager, agent, customer */
+    const char *skills;              /* a JSON array of strings, or NULL: none */
 };
 
 /* Insert a user; password (may be NULL: cannot log in) is stored as an
@@ -254,7 +255,7 @@ enum kw_code kw_store_user_insert_hashed(struct kw_store *st, const struct kw_us
 /* A user as read back (strings valid until the next call on st). */
 struct kw_user_row {
     int64_t id, org_id, team_id;
-    const char *email, *name, *role;
+    const char *email, *name, *role, *skills; /* skills: a JSON array */
 };
 /* Read user id. KW_NOT_FOUND. */
 enum kw_code kw_store_user_get(struct kw_store *st, int64_t id, struct kw_user_row *out,

@@ -71,6 +71,10 @@ mkuser() { # EMAIL ROLE [ORG] -> id
     req POST /api/v1/users "{\"email\":\"$1\",\"name\":\"$1\",\"role\":\"$2\",\"password\":\"password-$2\"$org}" "$ADMIN"
     jq -r .id "$TMP/body"
 }
+req POST /api/v1/users '{"email":"sam@provider.example","name":"Sam","role":"agent","skills":["network","zh","network"]}' "$ADMIN"
+is "a skill listed twice" 400 '.pointer == "/skills/2"'
+req POST /api/v1/users '{"email":"sam@provider.example","name":"Sam","role":"agent","skills":["network","数据库"]}' "$ADMIN"
+is "an agent with skills" 201 '.skills == ["network","数据库"]'
 mkuser mia@provider.example manager >/dev/null
 ANN_ID=$(mkuser ann@provider.example agent)
 ALICE_ID=$(mkuser alice@acme.example customer "$ACME")
