@@ -35,6 +35,20 @@ struct kw_writer {
     struct kw_writer_stats stats;
 };
 
+/* The CLOCK_REALTIME instant ns nanoseconds (< 1 s) from now, for
+ * pthread_cond_timedwait. */
+static struct timespec in_ns(long ns)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_nsec += ns;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
 static uint64_t ns_since(const struct timespec *t0)
 {
     struct timespec t1;
@@ -85,13 +99,7 @@ static void *loop(void *arg)
         if (!w->head)
             break;
         if (w->queued < w->last_batch && !w->stop) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += COMMIT_DELAY_NS;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            struct timespec until = in_ns(COMMIT_DELAY_NS);
             while (w->queued < w->last_batch && !w->stop &&
                    pthread_cond_timedwait(&w->work, &w->mu, &until) == 0)
                 ;
@@ -136,13 +144,7 @@ static void *checkpoint_loop(void *arg)
     struct kw_writer *w = arg;
     pthread_mutex_lock(&w->mu);
     while (!w->stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 100000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = in_ns(100000000L);
         pthread_cond_timedwait(&w->tick, &w->mu, &until);
         if (w->stop)
             break;

@@ -10,39 +10,13 @@
 set -u
 KW=${1:?usage: concurrency.sh PATH/TO/keepword PATH/TO/kwload}
 LOAD=${2:?usage: concurrency.sh PATH/TO/keepword PATH/TO/kwload}
-TMP=$(mktemp -d)
-PID=
-LPID=
-cleanup() {
-    [ -n "$LPID" ] && kill "$LPID" 2>/dev/null
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-pass=0
-fail=0
-check() { # NAME CONDITION-EXIT-STATUS [DETAIL]
-    if [ "$2" -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1 ${3:-}"; fi
-}
-start() {
-    : >"$TMP/log"
-    "$KW" serve --db "$TMP/kw.db" --listen 127.0.0.1:0 2>"$TMP/log" &
-    PID=$!
-    PORT=
-    for _ in $(seq 1 100); do
-        PORT=$(sed -n 's/.*serving http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/log")
-        [ -n "$PORT" ] && break
-        sleep 0.1
-    done
-    [ -n "$PORT" ] || { echo "FAIL: server did not start"; cat "$TMP/log"; exit 1; }
-    B=http://127.0.0.1:$PORT
-}
+. "$(dirname "$0")/lib.sh"
 api() { # METHOD PATH [BODY] [TOKEN]: prints the body
     curl -s -X "$1" "$B$2" ${3:+--data-binary "$3"} ${4:+-H "Authorization: Bearer $4"}
 }
 
 KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
-start
+serve_start
 ADMIN=$(api POST /api/v1/auth/login '{"email":"admin@localhost","password":"correct-horse"}' | jq -r .token)
 ORG=$(api POST /api/v1/orgs '{"name":"Acme"}' "$ADMIN" | jq -r .id)
 api POST /api/v1/users '{"email":"ann@x.example","name":"Ann","role":"agent","password":"password-ann"}' "$ADMIN" >/dev/null
@@ -87,16 +61,16 @@ check "32 clients: nothing else was created" "$([ "$total" = 641 ]; echo $?)" "(
 "$LOAD" --port "$PORT" --token "$ANN" --mode mixed --clients 32 --duration 30 --events 3 \
     --org "$ORG" --ids "$TMP/ids2" >"$TMP/load2.json" 2>&1 &
 LPID=$!
+EXTRA_PIDS+=("$LPID")
 sleep 2
 kill -9 "$PID"
 wait "$PID" 2>/dev/null
 PID=
 wait "$LPID"
-LPID=
 acked=$(wc -l <"$TMP/ids2")
 check "kill -9: the load was under way" "$([ "$acked" -gt 50 ]; echo $?)" "($acked tickets acknowledged)"
 echo "kill -9 after $acked acknowledged tickets"
-start
+serve_start
 "$KW" verify --db "$TMP/kw.db" --list >"$TMP/list2" 2>"$TMP/verify2"
 check "kill -9: after a restart every chain verifies" $? "($(cat "$TMP/verify2"))"
 missing=$(awk 'NR == FNR { events[$1] = $2; next } { if (!($1 in events) || events[$1] < 1 + $2) print $1 }' \
@@ -107,9 +81,5 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$B/api/v1/tickets/$(tail -1 "$TMP
     -H "Authorization: Bearer $ANN")
 check "kill -9: sessions survive the restart" "$([ "$code" = 200 ]; echo $?)" "($code)"
 
-kill -TERM "$PID"
-wait "$PID"
-check "clean stop" $? "(exit status)"
-PID=
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+serve_stop
+finish

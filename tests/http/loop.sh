@@ -8,47 +8,12 @@
 # usage: tests/http/loop.sh PATH/TO/keepword
 set -u
 KW=${1:?usage: loop.sh PATH/TO/keepword}
-TMP=$(mktemp -d)
-PID=
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-pass=0
-fail=0
-check() { # NAME CONDITION-EXIT-STATUS [DETAIL]
-    if [ "$2" -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1 ${3:-}"; fi
-}
+. "$(dirname "$0")/lib.sh"
 at() { echo "$1" >"$TMP/now"; } # move the server's clock
 
 at 2026-04-30T17:00:00+08:00
 KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
-"$KW" serve --db "$TMP/kw.db" --listen 127.0.0.1:0 --fake-clock "$TMP/now" 2>"$TMP/log" &
-PID=$!
-PORT=
-for _ in $(seq 1 50); do
-    PORT=$(sed -n 's/.*serving http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/log")
-    [ -n "$PORT" ] && break
-    sleep 0.1
-done
-[ -n "$PORT" ] || { echo "FAIL: server did not start"; cat "$TMP/log"; exit 1; }
-B=http://127.0.0.1:$PORT
-
-# req METHOD PATH [BODY] [TOKEN] [CONTENT-TYPE]: sets CODE, CTYPE (body in $TMP/body)
-req() {
-    local args=(-s -o "$TMP/body" -w '%{http_code} %{content_type}' -X "$1" "$B$2")
-    [ -n "${3:-}" ] && args+=(--data-binary "$3" -H "Content-Type: ${5:-application/json}")
-    [ -n "${4:-}" ] && args+=(-H "Authorization: Bearer $4")
-    read -r CODE CTYPE < <(curl "${args[@]}")
-}
-is() { # NAME WANT_CODE [JQ-FILTER that must be true]
-    local ok=0
-    [ "$CODE" = "$2" ] || ok=1
-    if [ -n "${3:-}" ] && [ $ok -eq 0 ]; then jq -e "$3" "$TMP/body" >/dev/null 2>&1 || ok=1; fi
-    check "$1" $ok "(got $CODE $CTYPE: $(head -c 400 "$TMP/body"))"
-}
-login() { curl -s -X POST "$B/api/v1/auth/login" -d "{\"email\":\"$1\",\"password\":\"$2\"}" | jq -r .token; }
+serve_start --fake-clock "$TMP/now"
 # Sessions last 12 hours of the server's clock: log in again after a jump.
 relogin() {
     ADMIN=$(login admin@localhost correct-horse)
@@ -322,9 +287,5 @@ is "a customer lists only their tickets" 200 '.tickets == []'
 req GET "/api/v1/tickets/$T/events" "" "$ALICE"
 is "internal notes stay internal" 200 '[.events[].body | select(.internal == true)] == []'
 
-kill -TERM "$PID"
-wait "$PID"
-check "clean stop" $? "(exit status)"
-PID=
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+serve_stop
+finish

@@ -4,44 +4,10 @@
 # usage: tests/http/run.sh PATH/TO/keepword
 set -u
 KW=${1:?usage: run.sh PATH/TO/keepword}
-TMP=$(mktemp -d)
-PID=
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-pass=0
-fail=0
-check() { # NAME CONDITION-EXIT-STATUS [DETAIL]
-    if [ "$2" -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1 ${3:-}"; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
-"$KW" serve --db "$TMP/kw.db" --listen 127.0.0.1:0 2>"$TMP/log" &
-PID=$!
-PORT=
-for _ in $(seq 1 50); do
-    PORT=$(sed -n 's/.*serving http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/log")
-    [ -n "$PORT" ] && break
-    sleep 0.1
-done
-[ -n "$PORT" ] || { echo "FAIL: server did not start"; cat "$TMP/log"; exit 1; }
-B=http://127.0.0.1:$PORT
-
-# req METHOD PATH [BODY] [TOKEN]: sets CODE, CTYPE, BODY (file $TMP/body)
-req() {
-    local args=(-s -o "$TMP/body" -w '%{http_code} %{content_type}' -X "$1" "$B$2")
-    [ -n "${3:-}" ] && args+=(--data-binary "$3" -H 'Content-Type: application/json')
-    [ -n "${4:-}" ] && args+=(-H "Authorization: Bearer $4")
-    read -r CODE CTYPE < <(curl "${args[@]}")
-}
-is() { # NAME WANT_CODE [JQ-FILTER that must be true]
-    local ok=0
-    [ "$CODE" = "$2" ] || ok=1
-    if [ -n "${3:-}" ] && [ $ok -eq 0 ]; then jq -e "$3" "$TMP/body" >/dev/null 2>&1 || ok=1; fi
-    check "$1" $ok "(got $CODE $CTYPE: $(head -c 300 "$TMP/body"))"
-}
+serve_start
 
 req GET /healthz
 is "healthz" 200 '.status == "ok" and .schema == 3'
@@ -112,7 +78,6 @@ mkuser eve@acme.example customer
 is "a customer needs an organisation" 400 '.pointer == "/org_id"'
 mkuser mallory@x.example root
 is "unknown role" 400 '.pointer == "/role"'
-login() { curl -s -X POST "$B/api/v1/auth/login" -d "{\"email\":\"$1\",\"password\":\"$2\"}" | jq -r .token; }
 ALICE=$(login alice@acme.example password-customer)
 BOB=$(login bob@globex.example password-customer)
 ANN=$(login ann@provider.example password-agent)
@@ -295,12 +260,7 @@ done
 grep -q 'event=http.request method=GET path="/healthz" status=200' "$TMP/log"
 check "one log line per request" $?
 
-kill -TERM "$PID"
-wait "$PID"
-check "SIGTERM exits cleanly" $?
-PID=
+serve_stop
 grep -q "SIGTERM received, stopping" "$TMP/log"
 check "says it stops" $?
-
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -1,0 +1,62 @@
+# shellcheck shell=bash
+# What the HTTP test scripts share; source it after setting KW (the
+# keepword binary). Gives: TMP (removed at exit), check, serve_start
+# (sets PID, PORT, B), serve_stop, req/is (one request and its checks),
+# login, finish.
+TMP=$(mktemp -d)
+PID=
+EXTRA_PIDS=()
+cleanup() {
+    for p in "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    [ -n "$PID" ] && kill "$PID" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+pass=0
+fail=0
+check() { # NAME CONDITION-EXIT-STATUS [DETAIL]
+    if [ "$2" -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1 ${3:-}"; fi
+}
+
+# serve_start [SERVE-ARGS...]: keepword serve on $TMP/kw.db, any free port
+serve_start() {
+    : >"$TMP/log"
+    "$KW" serve --db "$TMP/kw.db" --listen 127.0.0.1:0 "$@" 2>>"$TMP/log" &
+    PID=$!
+    PORT=
+    for _ in $(seq 1 100); do
+        PORT=$(sed -n 's/.*serving http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/log")
+        [ -n "$PORT" ] && break
+        sleep 0.1
+    done
+    [ -n "$PORT" ] || { echo "FAIL: server did not start"; cat "$TMP/log"; exit 1; }
+    B=http://127.0.0.1:$PORT
+}
+
+# serve_stop: SIGTERM, and check that it exits cleanly
+serve_stop() {
+    kill -TERM "$PID"
+    wait "$PID"
+    check "SIGTERM exits cleanly" $?
+    PID=
+}
+
+# req METHOD PATH [BODY] [TOKEN] [CONTENT-TYPE]: sets CODE, CTYPE (body in $TMP/body)
+req() {
+    local args=(-s -o "$TMP/body" -w '%{http_code} %{content_type}' -X "$1" "$B$2")
+    [ -n "${3:-}" ] && args+=(--data-binary "$3" -H "Content-Type: ${5:-application/json}")
+    [ -n "${4:-}" ] && args+=(-H "Authorization: Bearer $4")
+    read -r CODE CTYPE < <(curl "${args[@]}")
+}
+is() { # NAME WANT_CODE [JQ-FILTER that must be true]
+    local ok=0
+    [ "$CODE" = "$2" ] || ok=1
+    if [ -n "${3:-}" ] && [ $ok -eq 0 ]; then jq -e "$3" "$TMP/body" >/dev/null 2>&1 || ok=1; fi
+    check "$1" $ok "(got $CODE $CTYPE: $(head -c 400 "$TMP/body"))"
+}
+login() { curl -s -X POST "$B/api/v1/auth/login" -d "{\"email\":\"$1\",\"password\":\"$2\"}" | jq -r .token; }
+
+finish() {
+    echo "$pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+}
