@@ -18,18 +18,24 @@ check() { # NAME CONDITION-EXIT-STATUS [DETAIL]
     if [ "$2" -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1 ${3:-}"; fi
 }
 
+# port_of LOG: the port a starting server says it serves on (waits up to 10 s)
+port_of() {
+    local port=
+    for _ in $(seq 1 100); do
+        port=$(sed -n 's/.*serving http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$1")
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    [ -n "$port" ] || { echo "FAIL: server did not start" >&2; cat "$1" >&2; exit 1; }
+    echo "$port"
+}
+
 # serve_start [SERVE-ARGS...]: keepword serve on $TMP/kw.db, any free port
 serve_start() {
     : >"$TMP/log"
     "$KW" serve --db "$TMP/kw.db" --listen 127.0.0.1:0 "$@" 2>>"$TMP/log" &
     PID=$!
-    PORT=
-    for _ in $(seq 1 100); do
-        PORT=$(sed -n 's/.*serving http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/log")
-        [ -n "$PORT" ] && break
-        sleep 0.1
-    done
-    [ -n "$PORT" ] || { echo "FAIL: server did not start"; cat "$TMP/log"; exit 1; }
+    PORT=$(port_of "$TMP/log") || exit 1
     B=http://127.0.0.1:$PORT
 }
 

@@ -223,12 +223,8 @@ is "a bad cursor" 400
 # --- serve --demo: the demo goes into an empty database once ---
 "$KW" serve --db "$TMP/demo.db" --listen 127.0.0.1:0 --demo 2>"$TMP/demo.log" &
 DPID=$!
-DPORT=
-for _ in $(seq 1 50); do
-    DPORT=$(sed -n 's/.*serving http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/demo.log")
-    [ -n "$DPORT" ] && break
-    sleep 0.1
-done
+EXTRA_PIDS+=("$DPID")
+DPORT=$(port_of "$TMP/demo.log")
 MGR=$(curl -s -X POST "http://127.0.0.1:$DPORT/api/v1/auth/login" -d '{"email":"manager@keepword.demo","password":"keepword-demo"}' | jq -r .token)
 N=$(curl -s "http://127.0.0.1:$DPORT/api/v1/tickets?limit=100" -H "Authorization: Bearer $MGR" | jq '.tickets | length')
 check "the demo has its tickets" "$([ "$N" = 36 ]; echo $?)" "($N)"
