@@ -36,8 +36,8 @@ static bool to_clock_event(const struct kw_stored_event *se, void *ctx)
     struct kw_event e = {.at = se->at, .type = KW_EV_COUNT};
     json_t *b = json_loads(se->body, 0, NULL);
     if (strcmp(se->type, "created") == 0) {
-        static const enum kw_attr attrs[] = {KW_ATTR_LEVEL, KW_ATTR_TIER, KW_ATTR_CATEGORY,
-                                             KW_ATTR_REGION, KW_ATTR_CHANNEL};
+        static const enum kw_attr attrs[] = {KW_ATTR_LEVEL,  KW_ATTR_TIER,    KW_ATTR_CATEGORY,
+                                             KW_ATTR_REGION, KW_ATTR_CHANNEL, KW_ATTR_ORGANISATION};
         e.type = KW_EV_CREATED;
         for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
             e.attrs.v[attrs[i]] = json_string_value(json_object_get(b, kw_attr_name(attrs[i])));
@@ -122,6 +122,7 @@ static enum kw_code project(struct kw_http *h, struct kw_store *st, int64_t id, 
         first.attrs.v[KW_ATTR_CATEGORY] = created->category;
         first.attrs.v[KW_ATTR_REGION] = created->region;
         first.attrs.v[KW_ATTR_CHANNEL] = created->channel;
+        first.attrs.v[KW_ATTR_ORGANISATION] = created->organisation;
         rc = kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, &first, 1, now, s, err);
     } else if ((rc = load_events(st, id, &tc, err)) == KW_OK)
         rc = kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, tc.ev, tc.n, now, s, err);
@@ -271,6 +272,38 @@ static bool attr_ok(struct call *x, int64_t commitment, enum kw_attr a, const ch
     return false;
 }
 
+/* The contract decides a ticket's tier and region: they come from the
+ * organisation. Staff may set others (a special case); a customer may not
+ * claim a better tier. Copies into the buffers given. */
+static bool org_terms(struct call *x, int64_t org, struct kw_ticket_new *t, char *tier,
+                      char *region, char *name, struct reply *fail)
+{
+    struct kw_org o;
+    struct kw_err err = {0};
+    if (kw_store_org_get(x->wk->st, org, &o, &err) != KW_OK) {
+        *fail = err.code == KW_NOT_FOUND ? problemf(KW_NOT_FOUND, "/org_id",
+                                                    "org_id: no organisation %lld", (long long)org)
+                                         : problem(&err);
+        return false;
+    }
+    snprintf(tier, 48, "%s", o.tier ? o.tier : "");
+    snprintf(region, 48, "%s", o.region ? o.region : "");
+    snprintf(name, 201, "%s", o.name);
+    kw_store_idle(x->wk->st);
+    if (x->me.customer && ((t->tier && strcmp(t->tier, tier) != 0) ||
+                           (t->region && strcmp(t->region, region) != 0))) {
+        *fail =
+            problem_of(KW_FORBIDDEN, t->tier && strcmp(t->tier, tier) != 0 ? "/tier" : "/region",
+                       "tier and region come from your organisation's contract");
+        return false;
+    }
+    if (!t->tier && tier[0])
+        t->tier = tier;
+    if (!t->region && region[0])
+        t->region = region;
+    return true;
+}
+
 static struct reply ticket_create(struct call *x)
 {
     static const char *const keys[] = {"org_id",   "title",  "level",   "tier",
@@ -311,16 +344,24 @@ static struct reply ticket_create(struct call *x)
     t->org_id = org;
     int64_t commitment = 0;
     struct kw_err err = {0};
+    char tier[48], region[48], name[201];
     if (kw_store_commitment_at(x->wk->st, x->now, &commitment, &err) != KW_OK) {
         out = problem(&err);
         goto out;
     }
+    if (!org_terms(x, org, t, tier, region, name, &out))
+        goto out;
     if (!attr_ok(x, commitment, KW_ATTR_LEVEL, t->level, &out) ||
         !attr_ok(x, commitment, KW_ATTR_CATEGORY, t->category, &out) ||
         !attr_ok(x, commitment, KW_ATTR_TIER, t->tier, &out) ||
         !attr_ok(x, commitment, KW_ATTR_REGION, t->region, &out) ||
         !attr_ok(x, commitment, KW_ATTR_CHANNEL, t->channel, &out))
         goto out;
+    /* rules may name organisations; a commitment that lists them knows only those */
+    struct reply ignored;
+    t->organisation = attr_ok(x, commitment, KW_ATTR_ORGANISATION, name, &ignored) ? name : NULL;
+    if (!t->organisation)
+        json_decref(ignored.json);
     if (write_unit(x, create_unit, &u, &out)) {
         out = ticket_reply(x, u.existed ? 200 : 201, u.id);
         if (!u.existed)

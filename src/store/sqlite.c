@@ -634,9 +634,9 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     *id = sqlite3_last_insert_rowid(st->db);
     /* The created event carries what the clocks need (see sla_json.h). */
     json_t *body = json_pack("{s:s, s:s}", "title", t->title, "level", t->level);
-    const char *const keys[] = {"tier", "category", "region", "channel"};
-    const char *const vals[] = {t->tier, t->category, t->region, t->channel};
-    for (int i = 0; body && i < 4; i++)
+    const char *const keys[] = {"tier", "category", "region", "channel", "organisation"};
+    const char *const vals[] = {t->tier, t->category, t->region, t->channel, t->organisation};
+    for (int i = 0; body && i < 5; i++)
         if (vals[i])
             json_object_set_new(body, keys[i], json_string(vals[i]));
     json_object_set_new(body, "org_id", json_integer(t->org_id));

@@ -73,6 +73,7 @@ enum kw_code kw_store_org_insert(struct kw_store *st, const struct kw_org *org, 
 struct kw_ticket_new {
     int64_t org_id, created_by;
     const char *title, *level, *tier, *category, *region, *channel, *idempotency_key;
+    const char *organisation; /* for rules on the organisation (the created event only) */
     int64_t at;
 };
 

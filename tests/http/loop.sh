@@ -68,13 +68,16 @@ COMMIT=$(jq -r .id "$TMP/body")
 
 # --- one ticket around the loop ---
 req POST /api/v1/tickets '{"title":"Invoices do not print","level":"L2","category":"technical"}' "$ALICE"
-is "Thursday 17:00: the customer reports" 201 \
-    ".commitment_id == $COMMIT and .due_at == \"2026-05-04T02:00:00Z\" and .breached == false"
+is "Thursday 17:00: the customer reports; tier and region come from the contract" 201 \
+    ".commitment_id == $COMMIT and .due_at == \"2026-05-04T02:00:00Z\" and .breached == false
+     and .tier == \"vip\" and .region == \"domestic\""
 T=$(jq -r .id "$TMP/body")
 req GET "/api/v1/tickets/$T/sla" "" "$ALICE"
 is "response due Monday 10:00, resolution Monday 16:00 (holiday and weekend skipped)" 200 \
     '(.clocks[] | select(.metric == "response") | .deadline == "2026-05-04T02:00:00Z" and .status == "running")
      and (.clocks[] | select(.metric == "resolution") | .deadline == "2026-05-04T08:00:00Z")'
+req POST /api/v1/tickets '{"title":"x","level":"L2","tier":"strategic"}' "$ALICE"
+is "a customer cannot claim a better tier" 403 '.pointer == "/tier"'
 req POST /api/v1/tickets '{"title":"x","level":"L9"}' "$ALICE"
 is "a level the commitment does not know" 400 '.pointer == "/level"'
 req POST /api/v1/tickets '{"title":"x","level":"L2","category":"hardware"}' "$ALICE"
