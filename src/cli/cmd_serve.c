@@ -40,22 +40,31 @@ static int64_t wall_now(void *ctx)
     return (int64_t)time(NULL);
 }
 
-/* The instant written in the file ctx names; the system clock when it
- * cannot be read. */
+/* A clock read from a file (tests move it by rewriting the file). */
+struct file_clock {
+    const char *path;
+    _Atomic int64_t last; /* the last instant read, for a file caught mid-write */
+};
+
+/* The instant written in the file; the last one read when the file cannot
+ * be read or parsed right now, the system clock before any was read. */
 static int64_t file_now(void *ctx)
 {
+    struct file_clock *fc = ctx;
     char buf[64];
     int64_t t;
-    FILE *f = fopen(ctx, "r");
+    FILE *f = fopen(fc->path, "r");
     size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
     if (f)
         fclose(f);
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
         n--;
     buf[n] = '\0';
-    if (n == 0 || kw_instant_parse(buf, n, &t, NULL) != KW_OK)
-        return wall_now(NULL);
-    return t;
+    if (n > 0 && kw_instant_parse(buf, n, &t, NULL) == KW_OK) {
+        fc->last = t;
+        return t;
+    }
+    return fc->last ? fc->last : wall_now(NULL);
 }
 
 int kw_cmd_serve(int argc, char **argv)
@@ -63,7 +72,7 @@ int kw_cmd_serve(int argc, char **argv)
     if (kw_cli_wants_help(argc, argv))
         return fputs(usage_serve, stdout), KW_EXIT_OK;
     const char *db = NULL, *listen = "127.0.0.1:8080";
-    char *fake = NULL;
+    const char *fake = NULL;
     bool demo = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--demo") == 0)
@@ -94,8 +103,9 @@ int kw_cmd_serve(int argc, char **argv)
     if (!st)
         return kw_cli_fail(NULL, &err);
     struct kw_now clock = {wall_now, NULL};
+    struct file_clock fc = {fake, 0};
     if (fake)
-        clock = (struct kw_now){file_now, fake};
+        clock = (struct kw_now){file_now, &fc};
     bool loaded = false;
     if (demo && kw_demo_load(st, clock.now(clock.ctx), &loaded, &err) != KW_OK) {
         kw_store_close(st);

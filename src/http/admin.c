@@ -344,9 +344,8 @@ static bool calendar_add(const struct kw_named_row *r, void *ctx)
 static enum kw_code calendar_compiles(struct kw_http *h, const struct kw_cal_spec *spec,
                                       struct kw_cal **out, struct kw_err *err)
 {
-    pthread_mutex_lock(&h->pol_mu); /* the tz database is not thread-safe */
-    struct kw_cal *cal = kw_cal_compile(h->tz, spec, err);
-    pthread_mutex_unlock(&h->pol_mu);
+    struct kw_cal *cal = kw_cal_compile(kw_clocks_tz_lock(h->clocks), spec, err);
+    kw_clocks_tz_unlock(h->clocks);
     if (!cal)
         return err->code;
     if (out)
@@ -436,10 +435,10 @@ static struct reply calendar_ics(struct call *x, const char *name)
     }
     memcpy(text, x->r->body.p, x->r->body.len);
     text[x->r->body.len] = '\0';
-    pthread_mutex_lock(&x->h->pol_mu); /* libical's zones are not thread-safe */
+    kw_clocks_tz_lock(x->h->clocks); /* libical is not thread-safe */
     enum kw_code rc = kw_ics_merge(&spec, text, x->r->body.len, strcmp(as, "holidays") == 0,
                                    &spec.week[0], match, &stats, &err);
-    pthread_mutex_unlock(&x->h->pol_mu);
+    kw_clocks_tz_unlock(x->h->clocks);
     free(text);
     if (rc != KW_OK)
         out = problem(&err);
@@ -584,9 +583,8 @@ static struct reply commitment_create(struct call *x)
     struct kw_policy *p = kw_policy_from_json(j, &err);
     enum kw_code rc = KW_OK;
     if (p) {
-        pthread_mutex_lock(&x->h->pol_mu);
-        rc = kw_policy_compile(x->h->tz, p, cals, &err);
-        pthread_mutex_unlock(&x->h->pol_mu);
+        rc = kw_policy_compile(kw_clocks_tz_lock(x->h->clocks), p, cals, &err);
+        kw_clocks_tz_unlock(x->h->clocks);
         for (size_t i = 0; rc == KW_OK && i < kw_policy_calendar_count(p); i++)
             kw_cal_free(cals[i]);
     }
@@ -620,7 +618,7 @@ static struct reply commitment_letter(struct call *x, int64_t id)
         return problem_of(KW_INVALID, "", "lang: expected zh or en");
     if (format && strcmp(format, "md") != 0 && strcmp(format, "html") != 0)
         return problem_of(KW_INVALID, "", "format: expected md or html");
-    const struct compiled *c = policy_for(x->h, x->wk->st, id, &err);
+    const struct kw_compiled *c = policy_for(x->h, x->wk->st, id, &err);
     if (!c)
         return problem(&err);
     bool html = format && strcmp(format, "html") == 0;

@@ -16,18 +16,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "engine.h" /* struct kw_now */
 #include "kw_err.h"
 #include "store.h"
 
 #define KW_HTTP_MAX_BODY (1u << 20) /* bytes of a request body */
 
 struct kw_http; /* opaque */
-
-/* "Now" is injected: the server reads time only through this. */
-struct kw_now {
-    int64_t (*now)(void *ctx); /* UTC seconds */
-    void *ctx;
-};
 
 /* The OpenAPI document served at /api/v1/openapi.json (NUL-terminated JSON);
  * the binary links it in from docs/openapi.json. */

@@ -6,8 +6,9 @@
  * takes a worker (a read-only use of its own store handle plus clock
  * scratch) from a pool for its duration, and hands every write to the
  * group-commit writer (store/writer.h), whose units run on the writer thread
- * with the writer's handle and scratch. Compiled commitments are shared,
- * built once under pol_mu and never freed while the server runs.
+ * with the writer's handle and scratch. Compiled commitments are shared
+ * (engine/clocks.h). After a write that changed a ticket's clocks, the
+ * handler tells the engine when the ticket's next threshold falls due.
  */
 #ifndef KW_HTTP_INTERNAL_H
 #define KW_HTTP_INTERNAL_H
@@ -20,6 +21,8 @@
 #include <time.h>
 
 #include "calendar.h"
+#include "clocks.h"
+#include "engine.h"
 #include "http.h"
 #include "kw_buf.h"
 #include "policy.h"
@@ -27,13 +30,6 @@
 #include "store.h"
 #include "tz.h"
 #include "writer.h"
-
-/* A commitment version compiled for clock computations. */
-struct compiled {
-    int64_t id;
-    struct kw_policy *p;
-    struct kw_cal *cals[KW_POLICY_MAX_CALENDARS];
-};
 
 /* What one request thread uses: a store handle and clock scratch. */
 struct worker {
@@ -60,12 +56,10 @@ struct kw_http {
     pthread_mutex_t log_mu;
     pthread_mutex_t pool_mu;
     struct worker *idle;
-    size_t n_idle; /* kept up to IDLE_WORKERS; more are closed when given back */
-    pthread_mutex_t pol_mu; /* the tz database and the compiled commitments */
-    struct kw_tzdb *tz;
-    struct compiled **pol;
-    size_t n_pol, cap_pol;
-    struct kw_sla wsla; /* scratch of the writer's units (one thread) */
+    size_t n_idle;            /* kept up to IDLE_WORKERS; more are closed when given back */
+    struct kw_clocks *clocks; /* compiled commitments, the tz database */
+    struct kw_engine *engine; /* timers: what falls due, and the outbox */
+    struct kw_sla wsla;       /* scratch of the writer's units (one thread) */
     pthread_mutex_t login_mu;
     struct login_slot logins[LOGIN_SLOTS];
 };
@@ -141,8 +135,8 @@ json_t *id_or_null(int64_t id);
 void hex(const unsigned char *b, size_t n, char *out);
 
 /* The compiled commitment id (built on first use with st). */
-const struct compiled *policy_for(struct kw_http *h, struct kw_store *st, int64_t id,
-                                  struct kw_err *err);
+const struct kw_compiled *policy_for(struct kw_http *h, struct kw_store *st, int64_t id,
+                                     struct kw_err *err);
 
 /* ---- handlers ---- */
 struct reply tickets_route(struct call *x, const char *rest); /* tickets.c, after /tickets */

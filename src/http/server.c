@@ -342,58 +342,10 @@ static void worker_give(struct kw_http *h, struct worker *wk)
 
 /* ---- compiled commitments ---- */
 
-static void compiled_free(struct compiled *c)
+const struct kw_compiled *policy_for(struct kw_http *h, struct kw_store *st, int64_t id,
+                                     struct kw_err *err)
 {
-    for (size_t i = 0; c->p && i < kw_policy_calendar_count(c->p); i++)
-        kw_cal_free(c->cals[i]);
-    kw_policy_free(c->p);
-    free(c);
-}
-
-const struct compiled *policy_for(struct kw_http *h, struct kw_store *st, int64_t id,
-                                  struct kw_err *err)
-{
-    const struct compiled *found = NULL;
-    pthread_mutex_lock(&h->pol_mu);
-    for (size_t i = 0; i < h->n_pol && !found; i++)
-        if (h->pol[i]->id == id)
-            found = h->pol[i];
-    if (found) {
-        pthread_mutex_unlock(&h->pol_mu);
-        return found;
-    }
-    /* Versions are few and immutable: compile once, keep until shutdown. */
-    char *doc = NULL;
-    struct compiled *c = calloc(1, sizeof(*c));
-    if (!c)
-        kw_err_set(err, KW_NOMEM, "", "no memory for the commitment");
-    else if (kw_store_commitment_doc(st, id, &doc, err) == KW_OK) {
-        c->p = kw_policy_parse(doc, strlen(doc), err);
-        if (c->p && kw_policy_compile(h->tz, c->p, c->cals, err) == KW_OK) {
-            if (h->n_pol == h->cap_pol) {
-                size_t cap = h->cap_pol * 2 + 8;
-                struct compiled **grown = realloc(h->pol, cap * sizeof(*grown));
-                if (grown) {
-                    h->pol = grown;
-                    h->cap_pol = cap;
-                }
-            }
-            if (h->n_pol < h->cap_pol) {
-                c->id = id;
-                h->pol[h->n_pol++] = c;
-                found = c;
-            } else
-                kw_err_set(err, KW_NOMEM, "", "no memory for the commitment");
-        } else if (c->p) {
-            kw_policy_free(c->p); /* kw_policy_compile frees what it made when it fails */
-            c->p = NULL;
-        }
-    }
-    free(doc);
-    if (!found && c)
-        compiled_free(c);
-    pthread_mutex_unlock(&h->pol_mu);
-    return found;
+    return kw_clocks_commitment(h->clocks, st, id, err);
 }
 
 /* ---- authentication ---- */
@@ -791,13 +743,10 @@ struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now 
     h->log = log;
     pthread_mutex_init(&h->log_mu, NULL);
     pthread_mutex_init(&h->pool_mu, NULL);
-    pthread_mutex_init(&h->pol_mu, NULL);
     pthread_mutex_init(&h->login_mu, NULL);
     kw_sla_init(&h->wsla);
-    h->tz = kw_tzdb_new();
-    h->w = h->tz ? kw_writer_start(db, err) : NULL;
-    if (!h->tz)
-        kw_err_set(err, KW_NOMEM, "", "no memory for the server");
+    h->clocks = kw_clocks_new(err);
+    h->w = h->clocks ? kw_writer_start(db, err) : NULL;
     if (!h->w)
         goto fail;
     struct worker *wk = worker_take(h, err);
@@ -810,6 +759,9 @@ struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now 
         goto fail;
     if (projected)
         log_event(h, "mod=tickets event=tickets.projected count=%zu", projected);
+    h->engine = kw_engine_start(db, h->w, h->clocks, clock, h->log, err);
+    if (!h->engine)
+        goto fail;
     h->d = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
             MHD_USE_ERROR_LOG,
@@ -837,20 +789,17 @@ void kw_http_stop(struct kw_http *h)
         return;
     if (h->d)
         MHD_stop_daemon(h->d); /* waits for the connection threads */
+    kw_engine_stop(h->engine);
     kw_writer_stop(h->w);
     while (h->idle) {
         struct worker *wk = h->idle;
         h->idle = wk->next;
         worker_free(wk);
     }
-    for (size_t i = 0; i < h->n_pol; i++)
-        compiled_free(h->pol[i]);
-    free(h->pol);
+    kw_clocks_free(h->clocks);
     kw_sla_release(&h->wsla);
-    kw_tzdb_free(h->tz);
     pthread_mutex_destroy(&h->log_mu);
     pthread_mutex_destroy(&h->pool_mu);
-    pthread_mutex_destroy(&h->pol_mu);
     pthread_mutex_destroy(&h->login_mu);
     free(h);
 }

@@ -11,144 +11,15 @@
 #include "sla_json.h"
 #include "workflow.h"
 
-/* ---- events as the clocks see them ---- */
-
-/* The stored events as clock events; the bodies stay alive in docs. */
-struct to_clock {
-    struct kw_event *ev;
-    json_t **docs;
-    size_t n, cap;
-    int64_t last_move; /* when the state last changed (for the reopen window) */
-    bool nomem;
-};
-
-static bool to_clock_event(const struct kw_stored_event *se, void *ctx)
-{
-    static const struct {
-        const char *type, *key;
-        enum kw_event_type ev;
-    } simple[] = {
-        {"state", "state", KW_EV_STATE},
-        {"milestone", "milestone", KW_EV_MILESTONE},
-        {"reopened", "state", KW_EV_REOPENED},
-    };
-    struct to_clock *tc = ctx;
-    struct kw_event e = {.at = se->at, .type = KW_EV_COUNT};
-    json_t *b = json_loads(se->body, 0, NULL);
-    if (strcmp(se->type, "created") == 0) {
-        static const enum kw_attr attrs[] = {KW_ATTR_LEVEL,  KW_ATTR_TIER,    KW_ATTR_CATEGORY,
-                                             KW_ATTR_REGION, KW_ATTR_CHANNEL, KW_ATTR_ORGANISATION};
-        e.type = KW_EV_CREATED;
-        for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
-            e.attrs.v[attrs[i]] = json_string_value(json_object_get(b, kw_attr_name(attrs[i])));
-    } else if (strcmp(se->type, "level") == 0) {
-        e.type = KW_EV_LEVEL;
-        e.attrs.v[KW_ATTR_LEVEL] = json_string_value(json_object_get(b, "level"));
-    } else if (strcmp(se->type, "category") == 0) {
-        e.type = KW_EV_CATEGORY;
-        e.attrs.v[KW_ATTR_CATEGORY] = json_string_value(json_object_get(b, "category"));
-    }
-    for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
-        if (strcmp(se->type, simple[i].type) == 0) {
-            e.type = simple[i].ev;
-            e.name = json_string_value(json_object_get(b, simple[i].key));
-        }
-    if (e.type == KW_EV_STATE || e.type == KW_EV_REOPENED || e.type == KW_EV_CREATED)
-        tc->last_move = se->at;
-    if (e.type == KW_EV_COUNT) {
-        json_decref(b); /* comments and assignments do not move clocks */
-        return true;
-    }
-    if (tc->n == tc->cap) {
-        size_t cap = tc->cap ? tc->cap * 2 : 32;
-        struct kw_event *ev = realloc(tc->ev, cap * sizeof(*ev));
-        json_t **docs = ev ? realloc(tc->docs, cap * sizeof(*docs)) : NULL;
-        if (ev)
-            tc->ev = ev;
-        if (!ev || !docs) {
-            json_decref(b);
-            tc->nomem = true;
-            return false;
-        }
-        tc->docs = docs;
-        tc->cap = cap;
-    }
-    tc->ev[tc->n] = e;
-    tc->docs[tc->n++] = b;
-    return true;
-}
-
-static void to_clock_release(struct to_clock *tc)
-{
-    for (size_t i = 0; i < tc->n; i++)
-        json_decref(tc->docs[i]);
-    free(tc->ev);
-    free(tc->docs);
-}
-
-static enum kw_code load_events(struct kw_store *st, int64_t id, struct to_clock *tc,
-                                struct kw_err *err)
-{
-    if (kw_store_events(st, id, to_clock_event, tc, err) != KW_OK)
-        return err->code;
-    return tc->nomem ? kw_err_set(err, KW_NOMEM, "", "no memory for the ticket's events") : KW_OK;
-}
-
-/* Recompute the ticket's clocks as of now and store the projection: per
- * clock its status, deadline and next due instant; on the ticket the
- * earliest breach deadline of a running clock and the first breach. created:
- * the ticket was just created with these attributes (its only event), which
- * spares reading the events back. */
+/* Project a ticket's clocks (in a writer unit) and note when its next
+ * threshold falls due, for the engine once the unit has committed. */
 static enum kw_code project(struct kw_http *h, struct kw_store *st, int64_t id, int64_t now,
-                            const struct kw_ticket_new *created, struct kw_err *err)
+                            const struct kw_ticket_new *created, int64_t *fire_at,
+                            struct kw_err *err)
 {
-    struct kw_ticket_row t;
-    if (kw_store_ticket_get(st, id, &t, err) != KW_OK)
+    if (kw_clocks_project(h->clocks, st, &h->wsla, id, now, created, err) != KW_OK)
         return err->code;
-    int64_t commitment = t.commitment_id;
-    bool fresh = created != NULL;
-    if (!commitment)
-        return kw_store_clocks_put(st, id, fresh, NULL, 0, KW_STORE_NO_TIME, KW_STORE_NO_TIME, err);
-    const struct compiled *c = policy_for(h, st, commitment, err);
-    if (!c)
-        return err->code;
-    struct to_clock tc = {0};
-    struct kw_sla *s = &h->wsla;
-    struct kw_event first = {.at = created ? created->at : 0, .type = KW_EV_CREATED};
-    enum kw_code rc = KW_OK;
-    if (created) {
-        first.attrs.v[KW_ATTR_LEVEL] = created->level;
-        first.attrs.v[KW_ATTR_TIER] = created->tier;
-        first.attrs.v[KW_ATTR_CATEGORY] = created->category;
-        first.attrs.v[KW_ATTR_REGION] = created->region;
-        first.attrs.v[KW_ATTR_CHANNEL] = created->channel;
-        first.attrs.v[KW_ATTR_ORGANISATION] = created->organisation;
-        rc = kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, &first, 1, now, s, err);
-    } else if ((rc = load_events(st, id, &tc, err)) == KW_OK)
-        rc = kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, tc.ev, tc.n, now, s, err);
-    to_clock_release(&tc);
-    if (rc != KW_OK)
-        return rc;
-    struct kw_clock_row rows[KW_POLICY_MAX_METRICS];
-    int64_t due = KW_STORE_NO_TIME, breached = KW_STORE_NO_TIME;
-    for (size_t i = 0; i < s->n; i++) {
-        const struct kw_clock *k = &s->clock[i];
-        rows[i] = (struct kw_clock_row){
-            .metric = kw_policy_metric_id(c->p, (size_t)k->metric),
-            .status = kw_clock_status_name(k->status),
-            .deadline = k->deadline == KW_NO_TIME ? KW_STORE_NO_TIME : k->deadline,
-            .next_due = k->next_due == KW_NO_TIME ? KW_STORE_NO_TIME : k->next_due,
-            .next_pct = k->next_pct,
-        };
-        if (k->status == KW_CLOCK_RUNNING && k->deadline != KW_NO_TIME &&
-            (due == KW_STORE_NO_TIME || k->deadline < due))
-            due = k->deadline;
-        if (k->breached_at != KW_NO_TIME &&
-            (k->status == KW_CLOCK_BREACHED || k->status == KW_CLOCK_MET_LATE) &&
-            (breached == KW_STORE_NO_TIME || k->breached_at < breached))
-            breached = k->breached_at;
-    }
-    return kw_store_clocks_put(st, id, fresh, rows, s->n, due, breached, err);
+    return kw_store_fire_at(st, id, fire_at, err);
 }
 
 struct catch_up {
@@ -162,7 +33,7 @@ static enum kw_code catch_up_unit(struct kw_store *st, void *ctx, struct kw_err 
 {
     struct catch_up *u = ctx;
     for (size_t i = 0; i < u->n; i++)
-        if (project(u->h, st, u->ids[i], u->now, NULL, err) != KW_OK)
+        if (kw_clocks_project(u->h->clocks, st, &u->h->wsla, u->ids[i], u->now, NULL, err) != KW_OK)
             return err->code;
     return KW_OK;
 }
@@ -239,7 +110,7 @@ static struct reply ticket_reply(struct call *x, unsigned status, int64_t id)
 struct create_unit {
     struct kw_http *h;
     struct kw_ticket_new t;
-    int64_t id;
+    int64_t id, fire_at;
     bool existed;
 };
 
@@ -248,7 +119,7 @@ static enum kw_code create_unit(struct kw_store *st, void *ctx, struct kw_err *e
     struct create_unit *u = ctx;
     if (kw_store_ticket_create(st, &u->t, &u->id, &u->existed, err) != KW_OK)
         return err->code;
-    return u->existed ? KW_OK : project(u->h, st, u->id, u->t.at, &u->t, err);
+    return u->existed ? KW_OK : project(u->h, st, u->id, u->t.at, &u->t, &u->fire_at, err);
 }
 
 /* A level or category the ticket's commitment knows (any id without one). */
@@ -260,7 +131,7 @@ static bool attr_ok(struct call *x, int64_t commitment, enum kw_attr a, const ch
     snprintf(ptr, sizeof(ptr), "/%s", kw_attr_name(a));
     if (!v || !commitment)
         return true;
-    const struct compiled *c = policy_for(x->h, x->wk->st, commitment, &err);
+    const struct kw_compiled *c = policy_for(x->h, x->wk->st, commitment, &err);
     if (!c) {
         *fail = problem(&err);
         return false;
@@ -314,7 +185,8 @@ static struct reply ticket_create(struct call *x)
     json_t *j = body_object(x, &out);
     if (!j)
         return out;
-    struct create_unit u = {.h = x->h, .t = {.created_by = x->me.id, .at = x->now}};
+    struct create_unit u = {
+        .h = x->h, .t = {.created_by = x->me.id, .at = x->now}, .fire_at = KW_STORE_NO_TIME};
     struct kw_ticket_new *t = &u.t;
     int64_t org = 0;
     if (!only_members(j, keys, &out) || !opt_string(j, "title", 500, &t->title, &out) ||
@@ -363,6 +235,8 @@ static struct reply ticket_create(struct call *x)
     if (!t->organisation)
         json_decref(ignored.json);
     if (write_unit(x, create_unit, &u, &out)) {
+        if (!u.existed)
+            kw_engine_schedule(x->h->engine, u.id, u.fire_at);
         out = ticket_reply(x, u.existed ? 200 : 201, u.id);
         if (!u.existed)
             log_event(x->h, "mod=tickets event=ticket.created ticket=%lld org=%lld actor=%lld",
@@ -542,6 +416,7 @@ struct event_unit {
     const char *text, *milestone, *reason;
     enum kw_state from; /* out */
     bool moved;         /* out */
+    int64_t fire_at;    /* out */
 };
 
 static enum kw_code append_json(struct kw_store *st, const struct event_unit *u, const char *type,
@@ -564,15 +439,16 @@ static enum kw_code reopen(struct kw_store *st, struct event_unit *u, struct kw_
         return err->code;
     int64_t window = 7 * 86400, commitment = t.commitment_id;
     if (commitment) {
-        const struct compiled *c = policy_for(u->h, st, commitment, err);
+        const struct kw_compiled *c = policy_for(u->h, st, commitment, err);
         if (!c)
             return err->code;
         window = kw_policy_reopen_window(c->p);
     }
-    struct to_clock tc = {0};
-    enum kw_code rc = load_events(st, u->ticket, &tc, err);
-    to_clock_release(&tc);
-    if (rc != KW_OK || kw_workflow_reopen(u->from, tc.last_move, u->now, window, err) != KW_OK)
+    struct kw_ticket_events te = {0};
+    enum kw_code rc = kw_ticket_events_load(st, u->ticket, &te, err);
+    int64_t since = te.last_move;
+    kw_ticket_events_release(&te);
+    if (rc != KW_OK || kw_workflow_reopen(u->from, since, u->now, window, err) != KW_OK)
         return err->code;
     json_t *b = json_pack("{s:s, s:s}", "state", "handling", "from", kw_state_name(u->from));
     if (u->reason)
@@ -633,7 +509,7 @@ static enum kw_code event_unit(struct kw_store *st, void *ctx, struct kw_err *er
         rc = transition(st, u, err);
         break;
     }
-    return rc == KW_OK ? project(u->h, st, u->ticket, u->now, NULL, err) : rc;
+    return rc == KW_OK ? project(u->h, st, u->ticket, u->now, NULL, &u->fire_at, err) : rc;
 }
 
 static bool parse_event(struct call *x, json_t *j, struct event_unit *u, struct reply *out)
@@ -714,6 +590,7 @@ static struct reply event_post(struct call *x, int64_t id)
     struct event_unit u = {
         .h = x->h, .ticket = id, .actor = x->me.id, .now = x->now, .customer = x->me.customer};
     if (parse_event(x, j, &u, &out) && write_unit(x, event_unit, &u, &out)) {
+        kw_engine_schedule(x->h->engine, id, u.fire_at);
         if (u.moved)
             log_event(x->h, "mod=tickets event=ticket.state ticket=%lld from=%s to=%s actor=%lld",
                       (long long)id, kw_state_name(u.from), kw_state_name(u.to),
@@ -728,7 +605,7 @@ static struct reply event_post(struct call *x, int64_t id)
 
 struct patch_unit {
     struct kw_http *h;
-    int64_t ticket, actor, now;
+    int64_t ticket, actor, now, fire_at;
     struct kw_ticket_patch p;
     const char *reason;
 };
@@ -799,7 +676,7 @@ static enum kw_code patch_unit(struct kw_store *st, void *ctx, struct kw_err *er
                          json_pack("{s:o, s:o}", "assignee_id", id_or_null(new_assignee), "team_id",
                                    id_or_null(new_team)),
                          NULL, err);
-    return rc == KW_OK ? project(u->h, st, u->ticket, u->now, NULL, err) : rc;
+    return rc == KW_OK ? project(u->h, st, u->ticket, u->now, NULL, &u->fire_at, err) : rc;
 }
 
 static struct reply ticket_patch(struct call *x, const struct kw_ticket_row *t)
@@ -821,8 +698,10 @@ static struct reply ticket_patch(struct call *x, const struct kw_ticket_row *t)
         opt_id(j, "team_id", true, &u.p.team_id, &out) &&
         attr_ok(x, commitment, KW_ATTR_LEVEL, u.p.level, &out) &&
         attr_ok(x, commitment, KW_ATTR_CATEGORY, u.p.category, &out) &&
-        write_unit(x, patch_unit, &u, &out))
+        write_unit(x, patch_unit, &u, &out)) {
+        kw_engine_schedule(x->h->engine, id, u.fire_at);
         out = ticket_reply(x, 200, id);
+    }
     json_decref(j);
     return out;
 }
@@ -839,12 +718,13 @@ static const char *lang_of(const struct call *x)
 }
 
 /* The ticket's events as clock events and its compiled commitment. */
-static bool clock_inputs(struct call *x, int64_t id, int64_t commitment, struct to_clock *tc,
-                         const struct compiled **c, struct reply *fail)
+static bool clock_inputs(struct call *x, int64_t id, int64_t commitment,
+                         struct kw_ticket_events *tc, const struct kw_compiled **c,
+                         struct reply *fail)
 {
     struct kw_err err = {0};
     *c = policy_for(x->h, x->wk->st, commitment, &err);
-    if (!*c || load_events(x->wk->st, id, tc, &err) != KW_OK) {
+    if (!*c || kw_ticket_events_load(x->wk->st, id, tc, &err) != KW_OK) {
         *fail = problem(&err);
         return false;
     }
@@ -856,8 +736,8 @@ static struct reply ticket_sla(struct call *x, int64_t id, int64_t commitment)
     if (!commitment)
         return ok(200, json_pack("{s:I, s:n, s:o, s:[]}", "ticket", (json_int_t)id, "commitment",
                                  "as_of", instant_json(x->now), "clocks"));
-    struct to_clock tc = {0};
-    const struct compiled *c;
+    struct kw_ticket_events tc = {0};
+    const struct kw_compiled *c;
     struct reply out;
     struct kw_err err = {0};
     if (!clock_inputs(x, id, commitment, &tc, &c, &out))
@@ -870,7 +750,7 @@ static struct reply ticket_sla(struct call *x, int64_t id, int64_t commitment)
                                 "commitment", "id", (json_int_t)commitment, "name",
                                 kw_policy_name(c->p), "version", kw_policy_version(c->p), "as_of",
                                 instant_json(x->now), "clocks", kw_sla_to_json(c->p, &x->wk->sla)));
-    to_clock_release(&tc);
+    kw_ticket_events_release(&tc);
     return out;
 }
 
@@ -878,8 +758,8 @@ static struct reply ticket_nodes(struct call *x, int64_t id, int64_t commitment)
 {
     if (!commitment)
         return ok(200, json_pack("{s:I, s:[], s:n}", "ticket", (json_int_t)id, "nodes", "next"));
-    struct to_clock tc = {0};
-    const struct compiled *c;
+    struct kw_ticket_events tc = {0};
+    const struct kw_compiled *c;
     struct reply out;
     if (clock_inputs(x, id, commitment, &tc, &c, &out)) {
         int64_t reached[KW_POLICY_MAX_NODES];
@@ -898,7 +778,7 @@ static struct reply ticket_nodes(struct call *x, int64_t id, int64_t commitment)
         out = ok(200, json_pack("{s:I, s:s, s:o, s:o}", "ticket", (json_int_t)id, "lang", lang,
                                 "nodes", list, "next", nullable(next)));
     }
-    to_clock_release(&tc);
+    kw_ticket_events_release(&tc);
     return out;
 }
 

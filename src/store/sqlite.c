@@ -70,6 +70,23 @@ static const char *const migrations[] = {
     "CREATE INDEX tickets_by_assignee ON tickets(assignee_id, id) WHERE assignee_id IS NOT NULL;"
     "CREATE INDEX tickets_breached ON tickets(id) WHERE breached_at IS NOT NULL;"
     "CREATE INDEX tokens_by_user ON tokens(user_id, id);",
+    /* 4: the live engine: when a ticket's next threshold falls due, where
+     * notifications go, and the outbox they wait in (written in the same
+     * transaction as the event that causes them). */
+    "ALTER TABLE tickets ADD COLUMN fire_at INTEGER;"
+    "CREATE INDEX tickets_fire ON tickets(fire_at) WHERE fire_at IS NOT NULL;"
+    "CREATE TABLE endpoints(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+    " kind TEXT NOT NULL CHECK (kind IN ('webhook','email','dingtalk','feishu','wecom')),"
+    " url TEXT NOT NULL, secret TEXT, events TEXT NOT NULL DEFAULT '[]',"
+    " org_id INTEGER REFERENCES orgs(id), team_id INTEGER REFERENCES teams(id),"
+    " active INTEGER NOT NULL DEFAULT 1, created_at INTEGER NOT NULL);"
+    "CREATE TABLE outbox(id INTEGER PRIMARY KEY,"
+    " endpoint_id INTEGER NOT NULL REFERENCES endpoints(id), kind TEXT NOT NULL,"
+    " ticket_id INTEGER, payload TEXT NOT NULL, idem_key TEXT NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','delivered','dead')),"
+    " attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, last_error TEXT,"
+    " created_at INTEGER NOT NULL, delivered_at INTEGER, UNIQUE (endpoint_id, idem_key));"
+    "CREATE INDEX outbox_due ON outbox(next_at, id) WHERE state = 'pending';",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -120,6 +137,17 @@ enum stmt {
     S_COMMITMENT_AT,
     S_STALE,
     S_TOKEN_CALLER,
+    S_FIRE_ALL,
+    S_FIRE_ONE,
+    S_OUTBOX_ADD,
+    S_OUTBOX_DUE,
+    S_OUTBOX_NEXT,
+    S_OUTBOX_DONE,
+    S_OUTBOX_LIST,
+    S_OUTBOX_RETRY,
+    S_ENDPOINT_ADD,
+    S_ENDPOINTS,
+    S_ENDPOINT_TEST,
     S_COUNT
 };
 
@@ -190,8 +218,38 @@ static const char *const sql[S_COUNT] = {
     [S_CLOCK_PUT] = "INSERT OR REPLACE INTO clocks(ticket_id, metric, status, deadline, next_due,"
                     " next_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_CLOCK_CLEAR] = "DELETE FROM clocks WHERE ticket_id = ?1",
-    [S_TICKET_DUE] = "UPDATE tickets SET next_due = ?2, breached_at = ?3,"
+    [S_TICKET_DUE] = "UPDATE tickets SET next_due = ?2, breached_at = ?3, fire_at = ?4,"
                      " projected_seq = last_seq WHERE id = ?1",
+    [S_FIRE_ALL] = "SELECT id, fire_at FROM tickets WHERE fire_at IS NOT NULL",
+    [S_FIRE_ONE] = "SELECT fire_at FROM tickets WHERE id = ?1",
+    [S_OUTBOX_ADD] =
+        "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at, created_at)"
+        " SELECT id, ?1, ?2, ?5, ?6, ?7, ?7 FROM endpoints WHERE active"
+        " AND (org_id IS NULL OR org_id = ?3) AND (team_id IS NULL OR team_id = nullif(?4, 0))"
+        " AND (events = '[]' OR EXISTS (SELECT 1 FROM json_each(endpoints.events)"
+        " WHERE value = ?1)) ON CONFLICT DO NOTHING",
+    [S_OUTBOX_DUE] = "SELECT o.id, o.kind, o.payload, o.idem_key, o.attempts, e.id, e.kind,"
+                     " e.url, e.secret FROM outbox o JOIN endpoints e ON e.id = o.endpoint_id"
+                     " WHERE o.state = 'pending' AND o.next_at <= ?1 ORDER BY o.next_at, o.id"
+                     " LIMIT ?2",
+    [S_OUTBOX_NEXT] = "SELECT min(next_at) FROM outbox WHERE state = 'pending'",
+    [S_OUTBOX_DONE] = "UPDATE outbox SET state = ?2, attempts = attempts + 1, last_error = ?3,"
+                      " next_at = ?4, delivered_at = CASE WHEN ?2 = 'delivered' THEN ?5 END"
+                      " WHERE id = ?1 AND state = 'pending'",
+    [S_OUTBOX_LIST] = "SELECT o.id, o.endpoint_id, o.kind, o.ticket_id, o.idem_key, o.state,"
+                      " o.attempts, o.next_at, o.last_error, o.created_at, o.delivered_at,"
+                      " o.payload FROM outbox o WHERE o.id > ?1 AND (?2 IS NULL OR o.state = ?2)"
+                      " AND (?3 = 0 OR o.ticket_id = ?3) ORDER BY o.id LIMIT ?4",
+    [S_OUTBOX_RETRY] = "UPDATE outbox SET state = 'pending', attempts = 0, next_at = ?2,"
+                       " last_error = NULL WHERE id = ?1 AND state = 'dead'",
+    [S_ENDPOINT_ADD] = "INSERT INTO endpoints(name, kind, url, secret, events, org_id, team_id,"
+                       " created_at) VALUES (?1, ?2, ?3, ?4, coalesce(?5, '[]'), nullif(?6, 0),"
+                       " nullif(?7, 0), ?8)",
+    [S_ENDPOINTS] = "SELECT id, name, kind, url, events, coalesce(org_id, 0),"
+                    " coalesce(team_id, 0), active, secret IS NOT NULL FROM endpoints ORDER BY id",
+    [S_ENDPOINT_TEST] =
+        "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at, created_at)"
+        " SELECT id, 'test', NULL, ?2, ?3, ?4, ?4 FROM endpoints WHERE id = ?1",
     [S_TOKEN_CALLER] = "SELECT " USER_COLS " FROM tokens t JOIN users u ON u.id = t.user_id"
                        " WHERE t.hash = ?1 AND t.revoked_at IS NULL"
                        " AND (t.expires_at IS NULL OR t.expires_at > ?2)",
@@ -846,7 +904,7 @@ enum kw_code kw_store_ticket_set(struct kw_store *st, int64_t id, const struct k
 
 enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
                                  const struct kw_clock_row *rows, size_t n, int64_t next_due,
-                                 int64_t breached_at, struct kw_err *err)
+                                 int64_t breached_at, int64_t fire_at, struct kw_err *err)
 {
     sqlite3_stmt *x;
     int rc = SQLITE_DONE;
@@ -875,6 +933,7 @@ enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh
         sqlite3_bind_int64(x, 1, ticket);
         bind_instant(x, 2, next_due);
         bind_instant(x, 3, breached_at);
+        bind_instant(x, 4, fire_at);
         rc = sqlite3_step(x);
         sqlite3_reset(x);
     }
@@ -1433,4 +1492,209 @@ enum kw_code kw_store_checkpoint(struct kw_store *st, int *wal_pages, struct kw_
             *wal_pages = log;
     }
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? KW_OK : fail(st, err, "checkpoint");
+}
+
+/* ---- the engine: due tickets, endpoints and the outbox ---- */
+
+enum kw_code kw_store_fire_all(struct kw_store *st,
+                               bool (*fn)(int64_t ticket, int64_t fire_at, void *ctx), void *ctx,
+                               struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_FIRE_ALL);
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW)
+        if (!fn(sqlite3_column_int64(x, 0), sqlite3_column_int64(x, 1), ctx))
+            break;
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : fail(st, err, "read due tickets");
+}
+
+enum kw_code kw_store_fire_at(struct kw_store *st, int64_t ticket, int64_t *fire_at,
+                              struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_FIRE_ONE);
+    sqlite3_bind_int64(x, 1, ticket);
+    int rc = sqlite3_step(x);
+    *fire_at = rc == SQLITE_ROW ? column_instant(x, 0) : KW_STORE_NO_TIME;
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : fail(st, err, "read ticket");
+}
+
+enum kw_code kw_store_outbox_add(struct kw_store *st, const char *kind, int64_t ticket,
+                                 int64_t org_id, int64_t team_id, const char *payload,
+                                 const char *key, int64_t now, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_OUTBOX_ADD);
+    bind_text(x, 1, kind);
+    sqlite3_bind_int64(x, 2, ticket);
+    sqlite3_bind_int64(x, 3, org_id);
+    sqlite3_bind_int64(x, 4, team_id);
+    bind_text(x, 5, payload);
+    bind_text(x, 6, key);
+    sqlite3_bind_int64(x, 7, now);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE ? KW_OK : fail(st, err, "queue notifications");
+}
+
+enum kw_code kw_store_outbox_due(struct kw_store *st, int64_t now, size_t limit,
+                                 bool (*fn)(const struct kw_delivery *d, void *ctx), void *ctx,
+                                 struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_OUTBOX_DUE);
+    sqlite3_bind_int64(x, 1, now);
+    sqlite3_bind_int64(x, 2, (sqlite3_int64)limit);
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+        struct kw_delivery d = {
+            .id = sqlite3_column_int64(x, 0),
+            .kind = (const char *)sqlite3_column_text(x, 1),
+            .payload = (const char *)sqlite3_column_text(x, 2),
+            .key = (const char *)sqlite3_column_text(x, 3),
+            .attempts = sqlite3_column_int(x, 4),
+            .endpoint_id = sqlite3_column_int64(x, 5),
+            .channel = (const char *)sqlite3_column_text(x, 6),
+            .url = (const char *)sqlite3_column_text(x, 7),
+            .secret = (const char *)sqlite3_column_text(x, 8),
+        };
+        if (!fn(&d, ctx))
+            break;
+    }
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : fail(st, err, "read the outbox");
+}
+
+enum kw_code kw_store_outbox_next(struct kw_store *st, int64_t *next_at, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_OUTBOX_NEXT);
+    int rc = sqlite3_step(x);
+    *next_at = rc == SQLITE_ROW ? column_instant(x, 0) : KW_STORE_NO_TIME;
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW ? KW_OK : fail(st, err, "read the outbox");
+}
+
+enum kw_code kw_store_outbox_done(struct kw_store *st, int64_t id, const char *state,
+                                  const char *error, int64_t next_at, int64_t now,
+                                  struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_OUTBOX_DONE);
+    sqlite3_bind_int64(x, 1, id);
+    bind_text(x, 2, state);
+    bind_text(x, 3, error);
+    sqlite3_bind_int64(x, 4, next_at);
+    sqlite3_bind_int64(x, 5, now);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE ? KW_OK : fail(st, err, "record a delivery");
+}
+
+enum kw_code kw_store_outbox_list(struct kw_store *st, const char *state, int64_t ticket,
+                                  int64_t after, size_t limit,
+                                  bool (*fn)(const struct kw_outbox_row *r, void *ctx), void *ctx,
+                                  struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_OUTBOX_LIST);
+    sqlite3_bind_int64(x, 1, after);
+    bind_text(x, 2, state);
+    sqlite3_bind_int64(x, 3, ticket);
+    sqlite3_bind_int64(x, 4, (sqlite3_int64)limit);
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+        struct kw_outbox_row r = {
+            .id = sqlite3_column_int64(x, 0),
+            .endpoint_id = sqlite3_column_int64(x, 1),
+            .kind = (const char *)sqlite3_column_text(x, 2),
+            .ticket_id = sqlite3_column_int64(x, 3),
+            .key = (const char *)sqlite3_column_text(x, 4),
+            .state = (const char *)sqlite3_column_text(x, 5),
+            .attempts = sqlite3_column_int(x, 6),
+            .next_at = sqlite3_column_int64(x, 7),
+            .last_error = (const char *)sqlite3_column_text(x, 8),
+            .created_at = sqlite3_column_int64(x, 9),
+            .delivered_at = column_instant(x, 10),
+            .payload = (const char *)sqlite3_column_text(x, 11),
+        };
+        if (!fn(&r, ctx))
+            break;
+    }
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : fail(st, err, "list the outbox");
+}
+
+enum kw_code kw_store_outbox_retry(struct kw_store *st, int64_t id, int64_t now, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_OUTBOX_RETRY);
+    sqlite3_bind_int64(x, 1, id);
+    sqlite3_bind_int64(x, 2, now);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return fail(st, err, "retry a notification");
+    return sqlite3_changes(st->db)
+               ? KW_OK
+               : kw_err_set(err, KW_NOT_FOUND, "", "no dead notification %lld", (long long)id);
+}
+
+enum kw_code kw_store_endpoint_add(struct kw_store *st, const struct kw_endpoint *e, int64_t now,
+                                   int64_t *id, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_ENDPOINT_ADD);
+    bind_text(x, 1, e->name);
+    bind_text(x, 2, e->kind);
+    bind_text(x, 3, e->url);
+    bind_text(x, 4, e->secret);
+    bind_text(x, 5, e->events);
+    sqlite3_bind_int64(x, 6, e->org_id);
+    sqlite3_bind_int64(x, 7, e->team_id);
+    sqlite3_bind_int64(x, 8, now);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc == SQLITE_CONSTRAINT)
+        return kw_err_set(err, KW_NOT_FOUND, "", "no such organisation or team");
+    if (rc != SQLITE_DONE)
+        return fail(st, err, "insert endpoint");
+    *id = sqlite3_last_insert_rowid(st->db);
+    return KW_OK;
+}
+
+enum kw_code kw_store_endpoints(struct kw_store *st,
+                                bool (*fn)(const struct kw_endpoint *e, void *ctx), void *ctx,
+                                struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_ENDPOINTS);
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+        struct kw_endpoint e = {
+            .id = sqlite3_column_int64(x, 0),
+            .name = (const char *)sqlite3_column_text(x, 1),
+            .kind = (const char *)sqlite3_column_text(x, 2),
+            .url = (const char *)sqlite3_column_text(x, 3),
+            .events = (const char *)sqlite3_column_text(x, 4),
+            .org_id = sqlite3_column_int64(x, 5),
+            .team_id = sqlite3_column_int64(x, 6),
+            .active = sqlite3_column_int(x, 7) != 0,
+            .has_secret = sqlite3_column_int(x, 8) != 0,
+        };
+        if (!fn(&e, ctx))
+            break;
+    }
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : fail(st, err, "list endpoints");
+}
+
+enum kw_code kw_store_endpoint_test(struct kw_store *st, int64_t id, const char *payload,
+                                    const char *key, int64_t now, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_ENDPOINT_TEST);
+    sqlite3_bind_int64(x, 1, id);
+    bind_text(x, 2, payload);
+    bind_text(x, 3, key);
+    sqlite3_bind_int64(x, 4, now);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return fail(st, err, "queue a test notification");
+    return sqlite3_changes(st->db)
+               ? KW_OK
+               : kw_err_set(err, KW_NOT_FOUND, "", "no endpoint %lld", (long long)id);
 }

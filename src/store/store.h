@@ -208,7 +208,8 @@ enum kw_code kw_store_ticket_set(struct kw_store *st, int64_t id, const struct k
 
 /* The projection of a ticket's SLA clocks: one row per clock (its status,
  * deadline, and next due instant with the percentage due then, 100 for the
- * breach), and on the ticket its next breach deadline and first breach.
+ * breach), and on the ticket its next breach deadline, first breach and
+ * fire_at: when its next threshold falls due (the engine's schedule).
  * fresh: the ticket has no rows yet (just created). */
 struct kw_clock_row {
     const char *metric, *status;
@@ -217,7 +218,7 @@ struct kw_clock_row {
 };
 enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
                                  const struct kw_clock_row *rows, size_t n, int64_t next_due,
-                                 int64_t breached_at, struct kw_err *err);
+                                 int64_t breached_at, int64_t fire_at, struct kw_err *err);
 
 /* Up to max ids after `after` of tickets whose clock projection is older
  * than their last event (written by an older build, or by a tool that
@@ -304,6 +305,71 @@ enum kw_code kw_store_token_caller(struct kw_store *st, const char *token, int64
                                    struct kw_user_row *out, struct kw_err *err);
 /* Revoke a token (logout). Unknown tokens are fine. */
 enum kw_code kw_store_token_revoke(struct kw_store *st, const char *token, int64_t now,
+                                   struct kw_err *err);
+
+/* ---- the live engine ---- */
+
+/* Every ticket with something due, and when (for the engine at start). */
+enum kw_code kw_store_fire_all(struct kw_store *st,
+                               bool (*fn)(int64_t ticket, int64_t fire_at, void *ctx), void *ctx,
+                               struct kw_err *err);
+/* When ticket's next threshold falls due (KW_STORE_NO_TIME: nothing). */
+enum kw_code kw_store_fire_at(struct kw_store *st, int64_t ticket, int64_t *fire_at,
+                              struct kw_err *err);
+
+/* Where notifications go. kind: webhook, email, dingtalk, feishu, wecom;
+ * events: a JSON array of event kinds ("[]": all); org_id, team_id: only
+ * that organisation's / team's tickets (0: any). */
+struct kw_endpoint {
+    int64_t id, org_id, team_id;
+    const char *name, *kind, *url, *secret, *events;
+    bool active, has_secret;
+};
+enum kw_code kw_store_endpoint_add(struct kw_store *st, const struct kw_endpoint *e, int64_t now,
+                                   int64_t *id, struct kw_err *err);
+/* Endpoints as read back (the secret is never read back: has_secret). */
+enum kw_code kw_store_endpoints(struct kw_store *st,
+                                bool (*fn)(const struct kw_endpoint *e, void *ctx), void *ctx,
+                                struct kw_err *err);
+/* Queue a "test" notification for endpoint id. KW_NOT_FOUND. */
+enum kw_code kw_store_endpoint_test(struct kw_store *st, int64_t id, const char *payload,
+                                    const char *key, int64_t now, struct kw_err *err);
+
+/* Queue a notification of kind about ticket for every active endpoint that
+ * subscribes to it, due now; key identifies the notification (a second add
+ * with the same key and endpoint is ignored). Use inside the transaction
+ * that writes the event causing it. */
+enum kw_code kw_store_outbox_add(struct kw_store *st, const char *kind, int64_t ticket,
+                                 int64_t org_id, int64_t team_id, const char *payload,
+                                 const char *key, int64_t now, struct kw_err *err);
+/* Pending notifications due by now, oldest first, with their endpoint. */
+struct kw_delivery {
+    int64_t id, endpoint_id;
+    int attempts;
+    const char *kind, *payload, *key, *channel, *url, *secret;
+};
+enum kw_code kw_store_outbox_due(struct kw_store *st, int64_t now, size_t limit,
+                                 bool (*fn)(const struct kw_delivery *d, void *ctx), void *ctx,
+                                 struct kw_err *err);
+/* The earliest next attempt of a pending notification (or NO_TIME). */
+enum kw_code kw_store_outbox_next(struct kw_store *st, int64_t *next_at, struct kw_err *err);
+/* Record an attempt: state "delivered", "pending" (retry at next_at) or
+ * "dead"; error may be NULL. Ignored unless the row is pending. */
+enum kw_code kw_store_outbox_done(struct kw_store *st, int64_t id, const char *state,
+                                  const char *error, int64_t next_at, int64_t now,
+                                  struct kw_err *err);
+/* The outbox for the API: state (NULL: any), ticket (0: any), id order. */
+struct kw_outbox_row {
+    int64_t id, endpoint_id, ticket_id, next_at, created_at, delivered_at;
+    int attempts;
+    const char *kind, *key, *state, *last_error, *payload;
+};
+enum kw_code kw_store_outbox_list(struct kw_store *st, const char *state, int64_t ticket,
+                                  int64_t after, size_t limit,
+                                  bool (*fn)(const struct kw_outbox_row *r, void *ctx), void *ctx,
+                                  struct kw_err *err);
+/* Send a dead notification again from now. KW_NOT_FOUND. */
+enum kw_code kw_store_outbox_retry(struct kw_store *st, int64_t id, int64_t now,
                                    struct kw_err *err);
 
 /* The hash of an event after prev: BLAKE2b-256 over prev, the ticket id, seq,

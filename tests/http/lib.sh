@@ -9,7 +9,7 @@ EXTRA_PIDS=()
 cleanup() {
     for p in "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null; done
     [ -n "$PID" ] && kill "$PID" 2>/dev/null
-    rm -rf "$TMP"
+    [ -n "${KEEP_TMP:-}" ] && echo "kept $TMP" || rm -rf "$TMP"
 }
 trap cleanup EXIT
 pass=0

@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: MIT
+/* SLA clocks of stored tickets; see clocks.h. */
+#include "clocks.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calcache.h"
+#include "civil.h"
+#include "tz.h"
+
+struct kw_clocks {
+    pthread_mutex_t mu; /* tz and the cache */
+    struct kw_tzdb *tz;
+    struct kw_compiled **pol;
+    size_t n, cap;
+};
+
+struct kw_clocks *kw_clocks_new(struct kw_err *err)
+{
+    struct kw_clocks *c = calloc(1, sizeof(*c));
+    if (c)
+        c->tz = kw_tzdb_new();
+    if (!c || !c->tz) {
+        free(c);
+        kw_err_set(err, KW_NOMEM, "", "no memory for the clocks");
+        return NULL;
+    }
+    pthread_mutex_init(&c->mu, NULL);
+    return c;
+}
+
+static void compiled_free(struct kw_compiled *k)
+{
+    for (size_t i = 0; k->p && i < kw_policy_calendar_count(k->p); i++)
+        kw_cal_free(k->cals[i]);
+    kw_policy_free(k->p);
+    free(k);
+}
+
+void kw_clocks_free(struct kw_clocks *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        compiled_free(c->pol[i]);
+    free(c->pol);
+    kw_tzdb_free(c->tz);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+struct kw_tzdb *kw_clocks_tz_lock(struct kw_clocks *c)
+{
+    pthread_mutex_lock(&c->mu);
+    return c->tz;
+}
+
+void kw_clocks_tz_unlock(struct kw_clocks *c)
+{
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Compile version id and add it to the cache. Under c->mu. */
+static const struct kw_compiled *compile(struct kw_clocks *c, struct kw_store *st, int64_t id,
+                                         struct kw_err *err)
+{
+    char *doc = NULL;
+    struct kw_compiled *k = calloc(1, sizeof(*k));
+    if (!k || (c->n == c->cap && c->cap > 4096)) {
+        free(k);
+        kw_err_set(err, KW_NOMEM, "", "no memory for the commitment");
+        return NULL;
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap * 2 + 8;
+        struct kw_compiled **grown = realloc(c->pol, cap * sizeof(*grown));
+        if (!grown) {
+            free(k);
+            kw_err_set(err, KW_NOMEM, "", "no memory for the commitment");
+            return NULL;
+        }
+        c->pol = grown;
+        c->cap = cap;
+    }
+    if (kw_store_commitment_doc(st, id, &doc, err) != KW_OK) {
+        free(k);
+        return NULL;
+    }
+    k->p = kw_policy_parse(doc, strlen(doc), err);
+    free(doc);
+    /* kw_policy_compile frees what it made when it fails */
+    if (!k->p || kw_policy_compile(c->tz, k->p, k->cals, err) != KW_OK) {
+        kw_policy_free(k->p);
+        free(k);
+        return NULL;
+    }
+    k->id = id;
+    c->pol[c->n++] = k;
+    return k;
+}
+
+const struct kw_compiled *kw_clocks_commitment(struct kw_clocks *c, struct kw_store *st, int64_t id,
+                                               struct kw_err *err)
+{
+    const struct kw_compiled *found = NULL;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < c->n && !found; i++)
+        if (c->pol[i]->id == id)
+            found = c->pol[i];
+    if (!found)
+        found = compile(c, st, id, err);
+    pthread_mutex_unlock(&c->mu);
+    return found;
+}
+
+/* ---- a ticket's events as the clocks see them ---- */
+
+static bool add_event(struct kw_ticket_events *te, const struct kw_event *e, json_t *doc)
+{
+    if (te->n == te->cap) {
+        size_t cap = te->cap ? te->cap * 2 : 32;
+        struct kw_event *ev = realloc(te->ev, cap * sizeof(*ev));
+        json_t **docs = ev ? realloc(te->docs, cap * sizeof(*docs)) : NULL;
+        if (ev)
+            te->ev = ev;
+        if (!ev || !docs)
+            return false;
+        te->docs = docs;
+        te->cap = cap;
+    }
+    te->ev[te->n] = *e;
+    te->docs[te->n++] = doc;
+    return true;
+}
+
+static bool load_one(const struct kw_stored_event *se, void *ctx)
+{
+    static const struct {
+        const char *type, *key;
+        enum kw_event_type ev;
+    } named[] = {
+        {"state", "state", KW_EV_STATE},
+        {"milestone", "milestone", KW_EV_MILESTONE},
+        {"reopened", "state", KW_EV_REOPENED},
+    };
+    static const enum kw_attr attrs[] = {KW_ATTR_LEVEL,  KW_ATTR_TIER,    KW_ATTR_CATEGORY,
+                                         KW_ATTR_REGION, KW_ATTR_CHANNEL, KW_ATTR_ORGANISATION};
+    struct kw_ticket_events *te = ctx;
+    struct kw_event e = {.at = se->at, .type = KW_EV_COUNT};
+    json_t *b = json_loads(se->body, 0, NULL);
+    if (strcmp(se->type, "created") == 0) {
+        e.type = KW_EV_CREATED;
+        for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+            e.attrs.v[attrs[i]] = json_string_value(json_object_get(b, kw_attr_name(attrs[i])));
+    } else if (strcmp(se->type, "level") == 0 || strcmp(se->type, "category") == 0) {
+        enum kw_attr a = se->type[0] == 'l' ? KW_ATTR_LEVEL : KW_ATTR_CATEGORY;
+        e.type = a == KW_ATTR_LEVEL ? KW_EV_LEVEL : KW_EV_CATEGORY;
+        e.attrs.v[a] = json_string_value(json_object_get(b, kw_attr_name(a)));
+    } else if (strcmp(se->type, "sla_warning") == 0 || strcmp(se->type, "sla_breach") == 0) {
+        if (te->n_fired == KW_FIRED_MAX) { /* keep the latest: the oldest goes */
+            json_decref(te->fired[0].doc);
+            memmove(te->fired, te->fired + 1, (KW_FIRED_MAX - 1) * sizeof(te->fired[0]));
+            te->n_fired--;
+        }
+        te->fired[te->n_fired].doc = b;
+        te->fired[te->n_fired].metric = json_string_value(json_object_get(b, "metric"));
+        te->fired[te->n_fired].pct =
+            se->type[4] == 'b' ? 100 : (int)json_integer_value(json_object_get(b, "percent"));
+        te->fired[te->n_fired++].at = se->at;
+        return true;
+    }
+    for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+        if (strcmp(se->type, named[i].type) == 0) {
+            e.type = named[i].ev;
+            e.name = json_string_value(json_object_get(b, named[i].key));
+        }
+    if (e.type == KW_EV_STATE || e.type == KW_EV_REOPENED || e.type == KW_EV_CREATED)
+        te->last_move = se->at;
+    if (e.type == KW_EV_COUNT) { /* comments, assignments: not for the clocks */
+        json_decref(b);
+        return true;
+    }
+    if (!add_event(te, &e, b)) {
+        json_decref(b);
+        te->nomem = true;
+        return false;
+    }
+    return true;
+}
+
+enum kw_code kw_ticket_events_load(struct kw_store *st, int64_t ticket,
+                                   struct kw_ticket_events *out, struct kw_err *err)
+{
+    if (kw_store_events(st, ticket, load_one, out, err) != KW_OK)
+        return err->code;
+    return out->nomem ? kw_err_set(err, KW_NOMEM, "", "no memory for the ticket's events") : KW_OK;
+}
+
+void kw_ticket_events_release(struct kw_ticket_events *te)
+{
+    for (size_t i = 0; i < te->n; i++)
+        json_decref(te->docs[i]);
+    for (size_t i = 0; i < te->n_fired; i++)
+        json_decref(te->fired[i].doc);
+    free(te->ev);
+    free(te->docs);
+    memset(te, 0, sizeof(*te));
+}
+
+const char *kw_warning_colour(int pct)
+{
+    return pct < 75 ? "blue" : pct < 90 ? "yellow" : "red";
+}
+
+/* ---- what falls due ---- */
+
+/* The highest threshold fired for clock k since it (re)started. */
+static int fired_pct(const struct kw_ticket_events *te, const char *metric,
+                     const struct kw_clock *k)
+{
+    int pct = 0;
+    for (size_t i = 0; i < te->n_fired; i++)
+        if (te->fired[i].metric && strcmp(te->fired[i].metric, metric) == 0 &&
+            (k->started_at == KW_NO_TIME || te->fired[i].at >= k->started_at) &&
+            te->fired[i].pct > pct)
+            pct = te->fired[i].pct;
+    return pct;
+}
+
+/* The next threshold of k above `fired` and when it falls due (KW_NO_TIME:
+ * nothing will). Running clocks warn and breach; a clock already past its
+ * target warns for what it passed, then breaches; one that stopped late
+ * only breaches. */
+static int64_t next_due(const struct kw_clock *k, int fired, int *pct)
+{
+    *pct = 0;
+    bool running = k->status == KW_CLOCK_RUNNING || k->status == KW_CLOCK_BREACHED;
+    if (!running && k->status != KW_CLOCK_MET_LATE)
+        return KW_NO_TIME;
+    int best = 101;
+    int64_t at = KW_NO_TIME;
+    for (size_t i = 0; running && i < k->n_warn; i++)
+        if (k->warn[i].pct > fired && k->warn[i].pct < best && k->warn[i].at != KW_NO_TIME) {
+            best = k->warn[i].pct;
+            at = k->warn[i].at;
+        }
+    if (at != KW_NO_TIME) {
+        *pct = best;
+        return at;
+    }
+    if (fired >= 100)
+        return KW_NO_TIME;
+    *pct = 100;
+    if (k->status == KW_CLOCK_RUNNING)
+        return k->deadline;
+    return k->breached_at;
+}
+
+/* Evaluate ticket's clocks as of now into scratch. */
+static enum kw_code evaluate(struct kw_clocks *c, struct kw_store *st, struct kw_sla *s,
+                             int64_t ticket, int64_t commitment, int64_t now,
+                             const struct kw_ticket_new *created, struct kw_ticket_events *te,
+                             const struct kw_compiled **out, struct kw_err *err)
+{
+    const struct kw_compiled *k = kw_clocks_commitment(c, st, commitment, err);
+    if (!k)
+        return err->code;
+    *out = k;
+    if (created) {
+        struct kw_event first = {.at = created->at, .type = KW_EV_CREATED};
+        first.attrs.v[KW_ATTR_LEVEL] = created->level;
+        first.attrs.v[KW_ATTR_TIER] = created->tier;
+        first.attrs.v[KW_ATTR_CATEGORY] = created->category;
+        first.attrs.v[KW_ATTR_REGION] = created->region;
+        first.attrs.v[KW_ATTR_CHANNEL] = created->channel;
+        first.attrs.v[KW_ATTR_ORGANISATION] = created->organisation;
+        return kw_sla_eval(k->p, (const struct kw_cal *const *)k->cals, &first, 1, now, s, err);
+    }
+    if (kw_ticket_events_load(st, ticket, te, err) != KW_OK)
+        return err->code;
+    return kw_sla_eval(k->p, (const struct kw_cal *const *)k->cals, te->ev, te->n, now, s, err);
+}
+
+static enum kw_code store_projection(struct kw_store *st, int64_t ticket, bool fresh,
+                                     const struct kw_compiled *k, const struct kw_sla *s,
+                                     const struct kw_ticket_events *te, struct kw_err *err)
+{
+    struct kw_clock_row rows[KW_POLICY_MAX_METRICS];
+    int64_t due = KW_STORE_NO_TIME, breached = KW_STORE_NO_TIME, fire = KW_STORE_NO_TIME;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct kw_clock *ck = &s->clock[i];
+        const char *metric = kw_policy_metric_id(k->p, (size_t)ck->metric);
+        int pct;
+        int64_t at = next_due(ck, fired_pct(te, metric, ck), &pct);
+        rows[i] = (struct kw_clock_row){
+            .metric = metric,
+            .status = kw_clock_status_name(ck->status),
+            .deadline = ck->deadline == KW_NO_TIME ? KW_STORE_NO_TIME : ck->deadline,
+            .next_due = at == KW_NO_TIME ? KW_STORE_NO_TIME : at,
+            .next_pct = pct,
+        };
+        if (at != KW_NO_TIME && (fire == KW_STORE_NO_TIME || at < fire))
+            fire = at;
+        if (ck->status == KW_CLOCK_RUNNING && ck->deadline != KW_NO_TIME &&
+            (due == KW_STORE_NO_TIME || ck->deadline < due))
+            due = ck->deadline;
+        if (ck->breached_at != KW_NO_TIME &&
+            (ck->status == KW_CLOCK_BREACHED || ck->status == KW_CLOCK_MET_LATE) &&
+            (breached == KW_STORE_NO_TIME || ck->breached_at < breached))
+            breached = ck->breached_at;
+    }
+    return kw_store_clocks_put(st, ticket, fresh, rows, s->n, due, breached, fire, err);
+}
+
+enum kw_code kw_clocks_project(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
+                               int64_t ticket, int64_t now, const struct kw_ticket_new *created,
+                               struct kw_err *err)
+{
+    struct kw_ticket_row t;
+    if (kw_store_ticket_get(st, ticket, &t, err) != KW_OK)
+        return err->code;
+    bool fresh = created != NULL;
+    if (!t.commitment_id)
+        return kw_store_clocks_put(st, ticket, fresh, NULL, 0, KW_STORE_NO_TIME, KW_STORE_NO_TIME,
+                                   KW_STORE_NO_TIME, err);
+    struct kw_ticket_events te = {0};
+    const struct kw_compiled *k = NULL;
+    enum kw_code rc = evaluate(c, st, scratch, ticket, t.commitment_id, now, created, &te, &k, err);
+    if (rc == KW_OK)
+        rc = store_projection(st, ticket, fresh, k, scratch, &te, err);
+    kw_ticket_events_release(&te);
+    return rc;
+}
+
+/* ---- firing ---- */
+
+struct due {
+    int64_t at;
+    size_t clock;
+    int pct;
+};
+
+static int by_time(const void *a, const void *b)
+{
+    const struct due *x = a, *y = b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return x->pct - y->pct;
+}
+
+/* The event for one threshold, and the notification it causes. */
+static enum kw_code fire_one(struct kw_store *st, const struct kw_ticket_row *t,
+                             const struct kw_compiled *k, const struct kw_clock *ck,
+                             const struct due *d, int64_t now, struct kw_err *err)
+{
+    const char *metric = kw_policy_metric_id(k->p, (size_t)ck->metric);
+    char when[KW_INSTANT_BUF], deadline[KW_INSTANT_BUF];
+    kw_instant_format_utc(d->at, when);
+    if (ck->deadline != KW_NO_TIME)
+        kw_instant_format_utc(ck->deadline, deadline);
+    else
+        kw_instant_format_utc(ck->breached_at != KW_NO_TIME ? ck->breached_at : d->at, deadline);
+    bool breach = d->pct >= 100;
+    json_t *body = breach
+                       ? json_pack("{s:s, s:s, s:I, s:s}", "metric", metric, "deadline", deadline,
+                                   "target", (json_int_t)ck->target, "breached_at", when)
+                       : json_pack("{s:s, s:i, s:s, s:s, s:s, s:I}", "metric", metric, "percent",
+                                   d->pct, "colour", kw_warning_colour(d->pct), "reached_at", when,
+                                   "deadline", deadline, "target", (json_int_t)ck->target);
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    const char *type = breach ? "sla_breach" : "sla_warning";
+    enum kw_code rc = text ? kw_store_event_append(st, t->id, type, text, 0, now, NULL, NULL, err)
+                           : kw_err_set(err, KW_NOMEM, "", "no memory for the event");
+    if (rc == KW_OK) {
+        json_t *note =
+            json_pack("{s:s, s:{s:I, s:s, s:I, s:s, s:s, s:o, s:o}, s:O, s:s}", "kind", type,
+                      "ticket", "id", (json_int_t)t->id, "title", t->title, "org_id",
+                      (json_int_t)t->org_id, "level", t->level, "state", t->state, "assignee_id",
+                      t->assignee_id ? json_integer(t->assignee_id) : json_null(), "team_id",
+                      t->team_id ? json_integer(t->team_id) : json_null(), "event", body,
+                      "commitment", kw_policy_name(k->p));
+        char *payload = note ? json_dumps(note, JSON_COMPACT) : NULL;
+        char key[96];
+        /* one notification per ticket, metric, threshold and clock start */
+        snprintf(key, sizeof(key), "t%lld-%s-%d-%lld", (long long)t->id, metric, d->pct,
+                 (long long)ck->started_at);
+        rc = payload ? kw_store_outbox_add(st, type, t->id, t->org_id, t->team_id, payload, key,
+                                           now, err)
+                     : kw_err_set(err, KW_NOMEM, "", "no memory for the notification");
+        free(payload);
+        json_decref(note);
+    }
+    free(text);
+    json_decref(body);
+    return rc;
+}
+
+enum kw_code kw_clocks_fire(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
+                            int64_t ticket, int64_t now, int *fired, struct kw_err *err)
+{
+    struct kw_ticket_row t;
+    *fired = 0;
+    if (kw_store_ticket_get(st, ticket, &t, err) != KW_OK)
+        return err->code;
+    if (!t.commitment_id)
+        return KW_OK;
+    /* the row's strings die with the next read: keep what the
+     * notification needs */
+    char title[512], level[48], state[32];
+    snprintf(title, sizeof(title), "%s", t.title);
+    snprintf(level, sizeof(level), "%s", t.level);
+    snprintf(state, sizeof(state), "%s", t.state);
+    t.title = title;
+    t.level = level;
+    t.state = state;
+    struct kw_ticket_events te = {0};
+    const struct kw_compiled *k = NULL;
+    enum kw_code rc = evaluate(c, st, scratch, ticket, t.commitment_id, now, NULL, &te, &k, err);
+    struct due due[KW_POLICY_MAX_METRICS * (KW_POLICY_MAX_WARN + 1)];
+    size_t n = 0;
+    for (size_t i = 0; rc == KW_OK && i < scratch->n; i++) {
+        const struct kw_clock *ck = &scratch->clock[i];
+        int done = fired_pct(&te, kw_policy_metric_id(k->p, (size_t)ck->metric), ck), pct;
+        int64_t at;
+        /* every threshold passed by now, in order */
+        while ((at = next_due(ck, done, &pct)) != KW_NO_TIME && at <= now) {
+            due[n++] = (struct due){at, i, pct};
+            done = pct;
+        }
+    }
+    qsort(due, n, sizeof(due[0]), by_time);
+    for (size_t i = 0; rc == KW_OK && i < n; i++)
+        rc = fire_one(st, &t, k, &scratch->clock[due[i].clock], &due[i], now, err);
+    kw_ticket_events_release(&te);
+    *fired = (int)n;
+    if (rc != KW_OK)
+        return rc;
+    return kw_clocks_project(c, st, scratch, ticket, now, NULL, err);
+}

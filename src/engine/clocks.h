@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+/*
+ * clocks.h - SLA clocks of stored tickets: compiled commitments, the clock
+ * projection kept on every ticket, and firing what falls due.
+ *
+ * A commitment version is compiled once (its calendars over the horizon)
+ * and kept until the process ends; versions are few and immutable. The
+ * projection and the firing run inside a writer unit (store/writer.h), with
+ * the writer's store handle and a scratch kw_sla of its own.
+ *
+ * What falls due: for each running clock the next warning threshold not yet
+ * fired, then the breach. Thresholds fired are read from the ticket's own
+ * `sla_warning` / `sla_breach` events since the clock (re)started, so a
+ * threshold fires once however often the ticket is projected, and what was
+ * due while the server was down fires at the next start, in order.
+ */
+#ifndef KW_CLOCKS_H
+#define KW_CLOCKS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "calendar.h"
+#include "kw_err.h"
+#include "policy.h"
+#include "sla.h"
+#include "store.h"
+
+/* A commitment version compiled for clock computations. */
+struct kw_compiled {
+    int64_t id;
+    struct kw_policy *p;
+    struct kw_cal *cals[KW_POLICY_MAX_CALENDARS];
+};
+
+struct kw_clocks; /* opaque; safe to share between threads */
+
+struct kw_clocks *kw_clocks_new(struct kw_err *err);
+void kw_clocks_free(struct kw_clocks *c); /* accepts NULL */
+
+/* Commitment version id, compiled on first use (read with st). */
+const struct kw_compiled *kw_clocks_commitment(struct kw_clocks *c, struct kw_store *st, int64_t id,
+                                               struct kw_err *err);
+/* The time-zone database behind calendars is not thread-safe: hold this
+ * lock around kw_cal_compile, kw_policy_compile and libical parsing. */
+struct kw_tzdb *kw_clocks_tz_lock(struct kw_clocks *c);
+void kw_clocks_tz_unlock(struct kw_clocks *c);
+
+/* A ticket's events as the clocks see them. Bodies stay alive in docs. */
+#define KW_FIRED_MAX 64
+struct kw_ticket_events {
+    struct kw_event *ev;
+    json_t **docs;
+    size_t n, cap;
+    int64_t last_move; /* when the state last changed (for the reopen window) */
+    size_t n_fired;    /* sla_warning / sla_breach events, the last KW_FIRED_MAX */
+    struct {
+        json_t *doc;
+        const char *metric; /* owned by doc */
+        int pct;
+        int64_t at;
+    } fired[KW_FIRED_MAX];
+    bool nomem;
+};
+enum kw_code kw_ticket_events_load(struct kw_store *st, int64_t ticket,
+                                   struct kw_ticket_events *out, struct kw_err *err);
+void kw_ticket_events_release(struct kw_ticket_events *te);
+
+/* The colour of a warning at pct: blue below 75, yellow below 90, red. */
+const char *kw_warning_colour(int pct);
+
+/* Recompute ticket's clocks as of now and store the projection (clocks
+ * rows, the ticket's next breach deadline, first breach and the instant the
+ * next threshold falls due). created: the ticket was just created with
+ * these attributes, its only event (spares reading it back). Writer only. */
+enum kw_code kw_clocks_project(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
+                               int64_t ticket, int64_t now, const struct kw_ticket_new *created,
+                               struct kw_err *err);
+
+/* Fire what is due on ticket at now: one `sla_warning` event per warning
+ * threshold reached and not yet fired (percent, colour, metric, when it was
+ * reached) and one `sla_breach` for a deadline passed, each with the
+ * notifications it causes in the outbox; then project again. *fired gets
+ * how many events were appended. Writer only. */
+enum kw_code kw_clocks_fire(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
+                            int64_t ticket, int64_t now, int *fired, struct kw_err *err);
+
+#endif

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+/*
+ * deliver.h - send one notification to one endpoint (libcurl).
+ *
+ * Webhook: POST the payload as JSON with
+ *   X-Keepword-Event: KIND
+ *   X-Keepword-Delivery: KEY            (the same on every retry: dedupe on it)
+ *   X-Keepword-Signature: sha256=HEX    (HMAC-SHA256 of the body with the
+ *                                        endpoint's secret, when it has one)
+ * Redirects are not followed; a 2xx answer within the timeout is success.
+ * Only http and https URLs are used.
+ */
+#ifndef KW_DELIVER_H
+#define KW_DELIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "store.h"
+
+#define KW_DELIVER_TIMEOUT_MS 5000
+
+/* Send d; false with a one-line reason in why (cap bytes). */
+bool kw_deliver(const struct kw_delivery *d, char *why, size_t cap);
+
+/* "sha256=" and the hex HMAC-SHA256 of body under secret into out (72 bytes). */
+void kw_webhook_signature(const char *secret, const char *body, size_t len, char out[72]);
+
+#endif

@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: MIT
+/* The live engine: timers and delivery; see engine.h. */
+#include "engine.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "deliver.h"
+
+/* ---- a min-heap of (due, ticket), indexed by ticket ---- */
+
+struct entry {
+    int64_t due, ticket;
+};
+
+/* Open addressing from ticket to heap position + 1 (0: empty). */
+struct slot {
+    int64_t ticket;
+    size_t pos;
+};
+
+struct heap {
+    struct entry *e;
+    size_t n, cap;
+    struct slot *map;
+    size_t map_cap; /* a power of two, at least twice n */
+};
+
+static size_t slot_of(const struct heap *h, int64_t ticket)
+{
+    uint64_t k = (uint64_t)ticket * 0x9E3779B97F4A7C15ull;
+    size_t i = (size_t)(k >> 20) & (h->map_cap - 1);
+    while (h->map[i].pos && h->map[i].ticket != ticket)
+        i = (i + 1) & (h->map_cap - 1);
+    return i;
+}
+
+static bool map_grow(struct heap *h)
+{
+    size_t cap = h->map_cap ? h->map_cap * 2 : 1024;
+    struct slot *old = h->map;
+    size_t old_cap = h->map_cap;
+    h->map = calloc(cap, sizeof(*h->map));
+    if (!h->map) {
+        h->map = old;
+        return false;
+    }
+    h->map_cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].pos)
+            h->map[slot_of(h, old[i].ticket)] = old[i];
+    free(old);
+    return true;
+}
+
+/* Remove the slot at i, shifting back the run after it (no tombstones). */
+static void map_delete(struct heap *h, size_t i)
+{
+    size_t mask = h->map_cap - 1;
+    h->map[i].pos = 0;
+    for (size_t j = (i + 1) & mask; h->map[j].pos; j = (j + 1) & mask) {
+        uint64_t k = (uint64_t)h->map[j].ticket * 0x9E3779B97F4A7C15ull;
+        size_t home = (size_t)(k >> 20) & mask;
+        /* move j back to i when its home is not within (i, j] */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            h->map[i] = h->map[j];
+            h->map[j].pos = 0;
+            i = j;
+        }
+    }
+}
+
+static void place(struct heap *h, size_t i, struct entry e)
+{
+    h->e[i] = e;
+    h->map[slot_of(h, e.ticket)].pos = i + 1;
+}
+
+static void sift_up(struct heap *h, size_t i)
+{
+    struct entry e = h->e[i];
+    while (i > 0 && h->e[(i - 1) / 2].due > e.due) {
+        place(h, i, h->e[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    place(h, i, e);
+}
+
+static void sift_down(struct heap *h, size_t i)
+{
+    struct entry e = h->e[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && h->e[c + 1].due < h->e[c].due)
+            c++;
+        if (h->e[c].due >= e.due)
+            break;
+        place(h, i, h->e[c]);
+        i = c;
+    }
+    place(h, i, e);
+}
+
+static void heap_remove(struct heap *h, int64_t ticket)
+{
+    if (!h->map_cap)
+        return;
+    size_t s = slot_of(h, ticket);
+    if (!h->map[s].pos)
+        return;
+    size_t i = h->map[s].pos - 1;
+    map_delete(h, s);
+    struct entry last = h->e[--h->n];
+    if (i == h->n)
+        return;
+    h->e[i] = last;
+    h->map[slot_of(h, last.ticket)].pos = i + 1;
+    sift_up(h, i);
+    sift_down(h, h->map[slot_of(h, last.ticket)].pos - 1);
+}
+
+/* Set ticket's due instant (KW_STORE_NO_TIME removes it). */
+static bool heap_set(struct heap *h, int64_t ticket, int64_t due)
+{
+    if (due == KW_STORE_NO_TIME) {
+        heap_remove(h, ticket);
+        return true;
+    }
+    if ((h->n + 1) * 2 > h->map_cap && !map_grow(h))
+        return false;
+    size_t s = slot_of(h, ticket);
+    if (h->map[s].pos) {
+        size_t i = h->map[s].pos - 1;
+        h->e[i].due = due;
+        sift_up(h, i);
+        sift_down(h, h->map[slot_of(h, ticket)].pos - 1);
+        return true;
+    }
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 1024;
+        struct entry *e = realloc(h->e, cap * sizeof(*e));
+        if (!e)
+            return false;
+        h->e = e;
+        h->cap = cap;
+    }
+    h->map[s] = (struct slot){ticket, h->n + 1};
+    h->e[h->n] = (struct entry){due, ticket};
+    sift_up(h, h->n++);
+    return true;
+}
+
+/* ---- the engine ---- */
+
+struct kw_engine {
+    char db[512];
+    struct kw_writer *w;
+    struct kw_clocks *clocks;
+    struct kw_now clock;
+    FILE *log;
+    struct kw_store *rd; /* the delivery thread's read handle */
+    struct kw_sla sla;   /* scratch of the firing units (writer thread) */
+    pthread_mutex_t mu;
+    pthread_cond_t timer_cv, deliver_cv;
+    pthread_t timer, deliverer;
+    bool stop, kicked, started_timer, started_deliverer;
+    struct heap heap;
+    struct kw_engine_stats stats;
+};
+
+static void logf_(struct kw_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void logf_(struct kw_engine *e, const char *fmt, ...)
+{
+    if (!e->log)
+        return;
+    char line[512];
+    struct timespec wall;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    gmtime_r(&wall.tv_sec, &tm);
+    int n = snprintf(line, sizeof(line), "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=info ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     wall.tv_nsec / 1000000);
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    size_t len =
+        (size_t)n + (m < 0                                      ? 0
+                     : (size_t)m < sizeof(line) - (size_t)n - 1 ? (size_t)m
+                                                                : sizeof(line) - (size_t)n - 2);
+    line[len++] = '\n';
+    fwrite(line, 1, len, e->log);
+    fflush(e->log);
+}
+
+static struct timespec realtime_in(int64_t ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += (time_t)(ms / 1000);
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+struct fire_unit {
+    struct kw_engine *e;
+    int64_t ticket, now, next;
+    int events;
+};
+
+static enum kw_code fire_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct fire_unit *u = ctx;
+    if (kw_clocks_fire(u->e->clocks, st, &u->e->sla, u->ticket, u->now, &u->events, err) != KW_OK)
+        return err->code;
+    return kw_store_fire_at(st, u->ticket, &u->next, err);
+}
+
+/* Fire ticket (taken off the heap, which is unlocked meanwhile). */
+static void fire(struct kw_engine *e, int64_t ticket, int64_t due, int64_t now)
+{
+    struct kw_err err = {0};
+    struct fire_unit u = {e, ticket, now, KW_STORE_NO_TIME, 0};
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    double late = (double)(wall.tv_sec - due) * 1e3 + (double)wall.tv_nsec / 1e6;
+    if (kw_writer_run(e->w, fire_unit, &u, &err) != KW_OK) {
+        logf_(e, "mod=engine event=fire.failed ticket=%lld error=\"%s\"", (long long)ticket,
+              err.msg);
+        u.next = now + 5; /* try again shortly */
+    } else if (u.events) {
+        logf_(e, "mod=engine event=fired ticket=%lld events=%d", (long long)ticket, u.events);
+    }
+    pthread_mutex_lock(&e->mu);
+    heap_set(&e->heap, ticket, u.next);
+    e->stats.fired++;
+    e->stats.events += (uint64_t)u.events;
+    e->stats.late_ms[e->stats.n_late++ % 4096] = late;
+    if (u.events)
+        e->kicked = true;
+    pthread_cond_signal(&e->deliver_cv);
+    pthread_mutex_unlock(&e->mu);
+}
+
+static void *timer_loop(void *arg)
+{
+    struct kw_engine *e = arg;
+    pthread_mutex_lock(&e->mu);
+    while (!e->stop) {
+        int64_t now = e->clock.now(e->clock.ctx);
+        if (e->heap.n && e->heap.e[0].due <= now) {
+            struct entry top = e->heap.e[0];
+            heap_remove(&e->heap, top.ticket);
+            pthread_mutex_unlock(&e->mu);
+            fire(e, top.ticket, top.due, now);
+            pthread_mutex_lock(&e->mu);
+            continue;
+        }
+        /* sleep until the top is due by the real clock, and look at the
+         * injected clock at least every 250 ms */
+        int64_t wait_ms = 250;
+        if (e->heap.n) {
+            struct timespec wall;
+            clock_gettime(CLOCK_REALTIME, &wall);
+            int64_t to_due = (e->heap.e[0].due - wall.tv_sec) * 1000 - wall.tv_nsec / 1000000;
+            if (to_due < wait_ms)
+                wait_ms = to_due > 0 ? to_due : 1;
+        }
+        struct timespec until = realtime_in(wait_ms);
+        pthread_cond_timedwait(&e->timer_cv, &e->mu, &until);
+    }
+    pthread_mutex_unlock(&e->mu);
+    return NULL;
+}
+
+/* ---- delivery ---- */
+
+#define BATCH 16
+
+/* A due notification copied out of the store's row. */
+struct due_item {
+    struct kw_delivery d;
+    char *payload, *key, *url, *secret, *kind, *channel;
+};
+
+struct due_list {
+    size_t n;
+    struct due_item item[BATCH];
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static bool collect(const struct kw_delivery *d, void *ctx)
+{
+    struct due_list *l = ctx;
+    if (l->n == BATCH)
+        return false;
+    struct due_item *it = &l->item[l->n++];
+    it->payload = dup_or_null(d->payload);
+    it->key = dup_or_null(d->key);
+    it->url = dup_or_null(d->url);
+    it->secret = dup_or_null(d->secret);
+    it->kind = dup_or_null(d->kind);
+    it->channel = dup_or_null(d->channel);
+    it->d = *d;
+    it->d.payload = it->payload ? it->payload : "";
+    it->d.key = it->key ? it->key : "";
+    it->d.url = it->url ? it->url : "";
+    it->d.secret = it->secret;
+    it->d.kind = it->kind ? it->kind : "";
+    it->d.channel = it->channel ? it->channel : "";
+    return true;
+}
+
+struct result_unit {
+    int64_t id, next_at, now;
+    const char *state, *why;
+};
+
+static enum kw_code result_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct result_unit *u = ctx;
+    return kw_store_outbox_done(st, u->id, u->state, u->why, u->next_at, u->now, err);
+}
+
+/* Send one due notification and record the attempt. */
+static void deliver_one(struct kw_engine *e, const struct kw_delivery *d)
+{
+    char why[256] = "";
+    bool ok = kw_deliver(d, why, sizeof(why));
+    int64_t now = e->clock.now(e->clock.ctx);
+    int tries = d->attempts + 1;
+    int64_t backoff = KW_DELIVERY_BACKOFF;
+    for (int i = 1; i < tries && backoff < KW_DELIVERY_BACKOFF_MAX; i++)
+        backoff *= 2;
+    if (backoff > KW_DELIVERY_BACKOFF_MAX)
+        backoff = KW_DELIVERY_BACKOFF_MAX;
+    struct result_unit u = {d->id, now + backoff, now, "pending", ok ? NULL : why};
+    if (ok)
+        u.state = "delivered";
+    else if (tries >= KW_DELIVERY_TRIES)
+        u.state = "dead";
+    struct kw_err err = {0};
+    if (kw_writer_run(e->w, result_unit, &u, &err) != KW_OK)
+        logf_(e, "mod=engine event=delivery.unrecorded id=%lld error=\"%s\"", (long long)d->id,
+              err.msg);
+    logf_(e, "mod=engine event=delivery id=%lld endpoint=%lld kind=%s attempt=%d state=%s%s%s%s",
+          (long long)d->id, (long long)d->endpoint_id, d->kind, tries, u.state,
+          ok ? "" : " error=\"", ok ? "" : why, ok ? "" : "\"");
+    pthread_mutex_lock(&e->mu);
+    if (ok)
+        e->stats.delivered++;
+    else
+        e->stats.failed++;
+    pthread_mutex_unlock(&e->mu);
+}
+
+static void *deliver_loop(void *arg)
+{
+    struct kw_engine *e = arg;
+    pthread_mutex_lock(&e->mu);
+    while (!e->stop) {
+        e->kicked = false;
+        pthread_mutex_unlock(&e->mu);
+        struct due_list l = {0};
+        struct kw_err err = {0};
+        int64_t now = e->clock.now(e->clock.ctx);
+        if (kw_store_outbox_due(e->rd, now, BATCH, collect, &l, &err) != KW_OK)
+            logf_(e, "mod=engine event=outbox.unreadable error=\"%s\"", err.msg);
+        kw_store_idle(e->rd);
+        for (size_t i = 0; i < l.n; i++) {
+            deliver_one(e, &l.item[i].d);
+            free(l.item[i].payload);
+            free(l.item[i].key);
+            free(l.item[i].url);
+            free(l.item[i].secret);
+            free(l.item[i].kind);
+            free(l.item[i].channel);
+        }
+        pthread_mutex_lock(&e->mu);
+        if (l.n == BATCH || e->kicked || e->stop)
+            continue; /* more may be due */
+        /* retries fall due by the injected clock: look again every 250 ms */
+        struct timespec until = realtime_in(250);
+        pthread_cond_timedwait(&e->deliver_cv, &e->mu, &until);
+    }
+    pthread_mutex_unlock(&e->mu);
+    return NULL;
+}
+
+/* ---- start, stop ---- */
+
+static bool load_entry(int64_t ticket, int64_t fire_at, void *ctx)
+{
+    return heap_set(ctx, ticket, fire_at);
+}
+
+struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw_clocks *clocks,
+                                  struct kw_now clock, FILE *log, struct kw_err *err)
+{
+    struct kw_engine *e = calloc(1, sizeof(*e));
+    if (!e || strlen(db) >= sizeof(e->db)) {
+        free(e);
+        kw_err_set(err, KW_NOMEM, "", "no memory for the engine");
+        return NULL;
+    }
+    snprintf(e->db, sizeof(e->db), "%s", db);
+    e->w = w;
+    e->clocks = clocks;
+    e->clock = clock;
+    e->log = log;
+    kw_sla_init(&e->sla);
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->timer_cv, NULL);
+    pthread_cond_init(&e->deliver_cv, NULL);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    e->rd = kw_store_open(db, err);
+    if (!e->rd) {
+        kw_engine_stop(e);
+        return NULL;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (kw_store_fire_all(e->rd, load_entry, &e->heap, err) != KW_OK) {
+        kw_engine_stop(e);
+        return NULL;
+    }
+    kw_store_idle(e->rd);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    e->stats.rebuild_seconds =
+        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    logf_(e, "mod=engine event=engine.started timers=%zu rebuild_ms=%.1f", e->heap.n,
+          e->stats.rebuild_seconds * 1e3);
+    e->started_timer = pthread_create(&e->timer, NULL, timer_loop, e) == 0;
+    e->started_deliverer = pthread_create(&e->deliverer, NULL, deliver_loop, e) == 0;
+    if (!e->started_timer || !e->started_deliverer) {
+        kw_err_set(err, KW_NOMEM, "", "cannot start the engine's threads");
+        kw_engine_stop(e);
+        return NULL;
+    }
+    return e;
+}
+
+void kw_engine_stop(struct kw_engine *e)
+{
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->mu);
+    e->stop = true;
+    pthread_cond_signal(&e->timer_cv);
+    pthread_cond_signal(&e->deliver_cv);
+    pthread_mutex_unlock(&e->mu);
+    if (e->started_timer)
+        pthread_join(e->timer, NULL);
+    if (e->started_deliverer)
+        pthread_join(e->deliverer, NULL);
+    kw_store_close(e->rd);
+    kw_sla_release(&e->sla);
+    free(e->heap.e);
+    free(e->heap.map);
+    pthread_cond_destroy(&e->timer_cv);
+    pthread_cond_destroy(&e->deliver_cv);
+    pthread_mutex_destroy(&e->mu);
+    curl_global_cleanup();
+    free(e);
+}
+
+void kw_engine_schedule(struct kw_engine *e, int64_t ticket, int64_t fire_at)
+{
+    pthread_mutex_lock(&e->mu);
+    bool was_top = e->heap.n && e->heap.e[0].ticket == ticket;
+    heap_set(&e->heap, ticket, fire_at);
+    if (was_top || (e->heap.n && e->heap.e[0].ticket == ticket))
+        pthread_cond_signal(&e->timer_cv);
+    pthread_mutex_unlock(&e->mu);
+}
+
+void kw_engine_kick(struct kw_engine *e)
+{
+    pthread_mutex_lock(&e->mu);
+    e->kicked = true;
+    pthread_cond_signal(&e->deliver_cv);
+    pthread_mutex_unlock(&e->mu);
+}
+
+void kw_engine_stats(struct kw_engine *e, struct kw_engine_stats *out)
+{
+    pthread_mutex_lock(&e->mu);
+    *out = e->stats;
+    out->entries = e->heap.n;
+    out->bytes = e->heap.cap * sizeof(struct entry) + e->heap.map_cap * sizeof(struct slot);
+    pthread_mutex_unlock(&e->mu);
+}

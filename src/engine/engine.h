@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+/*
+ * engine.h - the live part: what falls due fires on time, exactly once,
+ * and the notifications it causes are delivered.
+ *
+ * Timers: one entry per ticket with something due (its next warning
+ * threshold or breach, engine/clocks.h), in a min-heap indexed by ticket,
+ * rebuilt from the store at start. A thread sleeps until the earliest entry
+ * is due (checking the injected clock at least every 250 ms, so that a fake
+ * clock moved by a test is noticed), then fires it through the writer: the
+ * `sla_warning` / `sla_breach` events and their outbox rows commit in one
+ * transaction, and the ticket's next entry is scheduled. What fell due while
+ * the server was down fires at start, in order of due time.
+ *
+ * Delivery: another thread sends due outbox rows (webhooks signed with
+ * HMAC-SHA256, engine/deliver.h), records each attempt through the writer,
+ * retries with exponential backoff and gives up after KW_DELIVERY_TRIES
+ * attempts (state "dead", visible in the API, retried on demand).
+ */
+#ifndef KW_ENGINE_H
+#define KW_ENGINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "clocks.h"
+#include "kw_err.h"
+#include "writer.h"
+
+/* "Now" is injected: the engine and the server read time only through this.
+ * now() must be safe to call from any thread. */
+struct kw_now {
+    int64_t (*now)(void *ctx); /* UTC seconds */
+    void *ctx;
+};
+
+#define KW_DELIVERY_TRIES 6    /* attempts before a notification is dead */
+#define KW_DELIVERY_BACKOFF 10 /* seconds before the first retry; doubles */
+#define KW_DELIVERY_BACKOFF_MAX 3600
+
+struct kw_engine;
+
+/* Load the schedule from the database at db and start both threads. log
+ * (may be NULL) gets a logfmt line per firing and per delivery. */
+struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw_clocks *clocks,
+                                  struct kw_now clock, FILE *log, struct kw_err *err);
+/* Stop both threads (what is in flight finishes). Accepts NULL. */
+void kw_engine_stop(struct kw_engine *e);
+
+/* After a committed write: ticket's next threshold falls due at fire_at
+ * (KW_STORE_NO_TIME: nothing is due). */
+void kw_engine_schedule(struct kw_engine *e, int64_t ticket, int64_t fire_at);
+/* New outbox rows were committed: look for due deliveries now. */
+void kw_engine_kick(struct kw_engine *e);
+
+struct kw_engine_stats {
+    size_t entries, bytes;      /* timer entries and the memory they take */
+    double rebuild_seconds;     /* loading the schedule at start */
+    uint64_t fired, events;     /* tickets fired, events appended */
+    uint64_t delivered, failed; /* delivery attempts that succeeded / failed */
+    /* lateness of firings (ms after the due second began, real clock), last 4096 */
+    size_t n_late;
+    double late_ms[4096];
+};
+void kw_engine_stats(struct kw_engine *e, struct kw_engine_stats *out);
+
+#endif
