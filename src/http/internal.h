@@ -144,5 +144,6 @@ struct reply tickets_route(struct call *x, const char *rest); /* tickets.c, afte
 enum kw_code tickets_catch_up(struct kw_http *h, struct kw_store *st, int64_t now, size_t *done,
                               struct kw_err *err);
 struct reply admin_route(struct call *x, const char *path, bool *matched); /* admin.c */
+struct reply notify_route(struct call *x, const char *path, bool *matched); /* notify.c */
 
 #endif

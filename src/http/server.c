@@ -631,6 +631,8 @@ static struct reply route(struct call *x, const char *url)
         return tickets_route(x, url + 15);
     bool matched = false;
     out = admin_route(x, url, &matched);
+    if (!matched)
+        out = notify_route(x, url, &matched);
     if (matched)
         return out;
     return problem_of(KW_NOT_FOUND, "", "no such resource");

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT
+/* /api/v1/endpoints and /api/v1/outbox: where notifications go, and what
+ * became of them (the provider's managers only). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "civil.h"
+#include "internal.h"
+
+static const char *const kinds[] = {"sla_warning", "sla_breach", "test"};
+
+static json_t *endpoint_json(const struct kw_endpoint *e)
+{
+    json_t *events = json_loads(e->events ? e->events : "[]", 0, NULL);
+    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:b}", "id", (json_int_t)e->id,
+                     "name", e->name, "kind", e->kind, "url", e->url, "events",
+                     events ? events : json_array(), "org_id", id_or_null(e->org_id), "team_id",
+                     id_or_null(e->team_id), "active", e->active, "signed", e->has_secret);
+}
+
+static bool endpoint_add(const struct kw_endpoint *e, void *ctx)
+{
+    json_array_append_new(ctx, endpoint_json(e));
+    return true;
+}
+
+/* "events": a list of the kinds above (empty or absent: all), as text. */
+static bool events_of(json_t *j, char **out, struct reply *fail)
+{
+    json_t *v = json_object_get(j, "events"), *k;
+    size_t i;
+    *out = NULL;
+    if (!v)
+        return true;
+    if (!json_is_array(v)) {
+        *fail = problem_of(KW_INVALID, "/events", "events: expected a list of event kinds");
+        return false;
+    }
+    json_array_foreach(v, i, k)
+    {
+        bool known = false;
+        for (size_t n = 0; json_is_string(k) && n < sizeof(kinds) / sizeof(kinds[0]); n++)
+            known = known || strcmp(json_string_value(k), kinds[n]) == 0;
+        if (!known) {
+            char ptr[32];
+            snprintf(ptr, sizeof(ptr), "/events/%zu", i);
+            *fail = problemf(KW_INVALID, ptr,
+                             "events[%zu]: expected sla_warning, sla_breach or test", i);
+            return false;
+        }
+    }
+    *out = json_dumps(v, JSON_COMPACT);
+    return *out != NULL;
+}
+
+struct endpoint_unit {
+    struct kw_endpoint e;
+    int64_t now, id;
+};
+
+static enum kw_code endpoint_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct endpoint_unit *u = ctx;
+    return kw_store_endpoint_add(st, &u->e, u->now, &u->id, err);
+}
+
+static struct reply endpoint_create(struct call *x)
+{
+    static const char *const keys[] = {"name",   "kind",   "url",     "secret",
+                                       "events", "org_id", "team_id", NULL};
+    struct reply out;
+    json_t *j = body_object(x, &out);
+    if (!j)
+        return out;
+    struct endpoint_unit u = {.now = x->now};
+    char *events = NULL;
+    if (!only_members(j, keys, &out) || !opt_string(j, "name", 200, &u.e.name, &out) ||
+        !opt_string(j, "kind", 16, &u.e.kind, &out) ||
+        !opt_string(j, "url", 2000, &u.e.url, &out) ||
+        !opt_string(j, "secret", 200, &u.e.secret, &out) || !events_of(j, &events, &out) ||
+        !opt_id(j, "org_id", false, &u.e.org_id, &out) ||
+        !opt_id(j, "team_id", false, &u.e.team_id, &out))
+        goto done;
+    u.e.events = events;
+    if (!u.e.kind)
+        u.e.kind = "webhook";
+    if (!u.e.name) {
+        out = problem_of(KW_INVALID, "/name", "name: missing");
+    } else if (strcmp(u.e.kind, "webhook") != 0) {
+        out = problem_of(KW_INVALID, "/kind", "kind: only webhook endpoints are delivered so far");
+    } else if (!u.e.url ||
+               (strncmp(u.e.url, "http://", 7) != 0 && strncmp(u.e.url, "https://", 8) != 0)) {
+        out = problem_of(KW_INVALID, "/url", "url: expected an http:// or https:// URL");
+    } else if (write_unit(x, endpoint_unit, &u, &out)) {
+        u.e.id = u.id;
+        u.e.active = true;
+        u.e.has_secret = u.e.secret != NULL;
+        out = ok(201, endpoint_json(&u.e));
+    }
+done:
+    free(events);
+    json_decref(j);
+    return out;
+}
+
+struct test_unit {
+    int64_t id, now;
+    char *payload;
+    char key[64];
+};
+
+static enum kw_code test_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct test_unit *u = ctx;
+    return kw_store_endpoint_test(st, u->id, u->payload, u->key, u->now, err);
+}
+
+/* POST /endpoints/{id}/test: a "test" notification through the outbox. */
+static struct reply endpoint_test(struct call *x, int64_t id)
+{
+    struct reply out;
+    char at[KW_INSTANT_BUF];
+    kw_instant_format_utc(x->now, at);
+    struct test_unit u = {id, x->now, NULL, ""};
+    snprintf(u.key, sizeof(u.key), "test-%lld-%lld", (long long)id, (long long)x->now);
+    json_t *p = json_pack("{s:s, s:s, s:I}", "kind", "test", "at", at, "by", (json_int_t)x->me.id);
+    u.payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
+    json_decref(p);
+    if (!u.payload)
+        return problem_of(KW_NOMEM, "", "no memory");
+    if (write_unit(x, test_unit, &u, &out)) {
+        kw_engine_kick(x->h->engine);
+        out = ok(202, json_pack("{s:I, s:s}", "endpoint", (json_int_t)id, "key", u.key));
+    }
+    free(u.payload);
+    return out;
+}
+
+static struct reply endpoints_route(struct call *x, const char *rest)
+{
+    struct reply out;
+    struct kw_err err = {0};
+    if (!authorise(x, MANAGERS, "only admins and managers manage notifications", &out))
+        return out;
+    if (!*rest && is_method(x, "GET")) {
+        json_t *list = json_array();
+        if (kw_store_endpoints(x->wk->st, endpoint_add, list, &err) != KW_OK) {
+            json_decref(list);
+            return problem(&err);
+        }
+        return ok(200, json_pack("{s:o}", "endpoints", list));
+    }
+    if (!*rest && is_method(x, "POST"))
+        return endpoint_create(x);
+    char *end = NULL;
+    long long id = *rest == '/' ? strtoll(rest + 1, &end, 10) : 0;
+    if (id > 0 && end && strcmp(end, "/test") == 0)
+        return is_method(x, "POST") ? endpoint_test(x, id)
+                                    : problem_of(KW_METHOD, "", "this method is not allowed here");
+    return *rest ? problem_of(KW_NOT_FOUND, "", "no such resource")
+                 : problem_of(KW_METHOD, "", "this method is not allowed here");
+}
+
+/* ---- the outbox ---- */
+
+struct outbox_page {
+    json_t *items;
+    size_t limit;
+    int64_t last;
+    bool more;
+};
+
+static bool outbox_add(const struct kw_outbox_row *r, void *ctx)
+{
+    struct outbox_page *pg = ctx;
+    if (json_array_size(pg->items) == pg->limit)
+        return !(pg->more = true);
+    json_t *payload = json_loads(r->payload ? r->payload : "null", JSON_DECODE_ANY, NULL);
+    json_array_append_new(
+        pg->items,
+        json_pack("{s:I, s:I, s:s, s:o, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "id",
+                  (json_int_t)r->id, "endpoint_id", (json_int_t)r->endpoint_id, "kind", r->kind,
+                  "ticket_id", id_or_null(r->ticket_id), "key", r->key, "state", r->state,
+                  "attempts", r->attempts, "next_at",
+                  strcmp(r->state, "pending") == 0 ? instant_json(r->next_at) : json_null(),
+                  "last_error", nullable(r->last_error), "created_at", instant_json(r->created_at),
+                  "delivered_at", instant_json(r->delivered_at), "payload",
+                  payload ? payload : json_null()));
+    pg->last = r->id;
+    return true;
+}
+
+struct retry_unit {
+    int64_t id, now;
+};
+
+static enum kw_code retry_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct retry_unit *u = ctx;
+    return kw_store_outbox_retry(st, u->id, u->now, err);
+}
+
+static struct reply outbox_route(struct call *x, const char *rest)
+{
+    struct reply out;
+    struct kw_err err = {0};
+    if (!authorise(x, MANAGERS, "only admins and managers read the outbox", &out))
+        return out;
+    if (!*rest && is_method(x, "GET")) {
+        const char *state = query(x, "state");
+        long long ticket = 0, after = 0, limit = 100;
+        if (state && strcmp(state, "pending") != 0 && strcmp(state, "delivered") != 0 &&
+            strcmp(state, "dead") != 0)
+            return problem_of(KW_INVALID, "", "state: expected pending, delivered or dead");
+        if (!query_int(x, "ticket_id", 1, INT64_MAX, &ticket, &out) ||
+            !query_int(x, "after", 0, INT64_MAX, &after, &out) ||
+            !query_int(x, "limit", 1, 500, &limit, &out))
+            return out;
+        struct outbox_page pg = {json_array(), (size_t)limit, 0, false};
+        if (kw_store_outbox_list(x->wk->st, state, ticket, after, (size_t)limit + 1, outbox_add,
+                                 &pg, &err) != KW_OK) {
+            json_decref(pg.items);
+            return problem(&err);
+        }
+        return ok(200, json_pack("{s:o, s:o}", "notifications", pg.items, "next",
+                                 pg.more ? json_integer(pg.last) : json_null()));
+    }
+    char *end = NULL;
+    long long id = *rest == '/' ? strtoll(rest + 1, &end, 10) : 0;
+    if (id > 0 && end && strcmp(end, "/retry") == 0) {
+        if (!is_method(x, "POST"))
+            return problem_of(KW_METHOD, "", "this method is not allowed here");
+        struct retry_unit u = {id, x->now};
+        if (!write_unit(x, retry_unit, &u, &out))
+            return out;
+        kw_engine_kick(x->h->engine);
+        return ok(202, json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", "pending"));
+    }
+    return *rest ? problem_of(KW_NOT_FOUND, "", "no such resource")
+                 : problem_of(KW_METHOD, "", "this method is not allowed here");
+}
+
+struct reply notify_route(struct call *x, const char *path, bool *matched)
+{
+    *matched = true;
+    if (strncmp(path, "/api/v1/endpoints", 17) == 0 && (path[17] == '\0' || path[17] == '/'))
+        return endpoints_route(x, path + 17);
+    if (strncmp(path, "/api/v1/outbox", 14) == 0 && (path[14] == '\0' || path[14] == '/'))
+        return outbox_route(x, path + 14);
+    *matched = false;
+    return (struct reply){0};
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# The live engine on a fake clock, through the real server and a local
+# webhook receiver: warnings and the breach fire at their instants across a
+# holiday and a weekend, a pause holds them and a resume reschedules them;
+# every notification arrives once, signed; a failing receiver gets retries
+# with backoff, then a dead letter that can be retried; kill -9 with timers
+# due and notifications pending, restart, and each arrives once.
+# usage: tests/http/engine.sh PATH/TO/keepword PATH/TO/whsink
+set -u
+KW=${1:?usage: engine.sh PATH/TO/keepword PATH/TO/whsink}
+SINK=${2:?usage: engine.sh PATH/TO/keepword PATH/TO/whsink}
+. "$(dirname "$0")/lib.sh"
+at() { echo "$1" >"$TMP/now.new" && mv "$TMP/now.new" "$TMP/now"; }
+got() { [ -f "$TMP/hooks" ] && wc -l <"$TMP/hooks" || echo 0; }
+# wait_hooks N: until the receiver has N requests (5 s at most)
+wait_hooks() {
+    for _ in $(seq 1 50); do
+        [ "$(got)" -ge "$1" ] && return
+        sleep 0.1
+    done
+}
+# hook N JQ: the Nth request (1-based) satisfies the filter
+hook() { sed -n "${1}p" "$TMP/hooks" | jq -e "$2" >/dev/null 2>&1; }
+
+at 2026-04-30T17:00:00+08:00
+KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
+serve_start --fake-clock "$TMP/now"
+"$SINK" --out "$TMP/hooks" --secret s3cret --fail-if "$TMP/fail" >"$TMP/sink.port" &
+EXTRA_PIDS+=("$!")
+for _ in $(seq 1 50); do grep -q listening "$TMP/sink.port" && break; sleep 0.1; done
+HOOK=http://127.0.0.1:$(awk '{print $2}' "$TMP/sink.port")/hooks
+# the clock jumps days: a personal API token does not expire like a session
+req POST /api/v1/tokens '{"label":"engine test"}' "$(login admin@localhost correct-horse)"
+ADMIN=$(jq -r .token "$TMP/body")
+req POST /api/v1/orgs '{"name":"Acme","tier":"vip"}' "$ADMIN"
+ORG=$(jq -r .id "$TMP/body")
+OFFICE='{"tz":"Asia/Shanghai","week":{"mon":[["09:00","18:00"]],"tue":[["09:00","18:00"]],"wed":[["09:00","18:00"]],"thu":[["09:00","18:00"]],"fri":[["09:00","18:00"]],"sat":[],"sun":[]},"holidays":["2026-05-01"]}'
+req POST /api/v1/commitments '{"name":"Engine","version":"1","effective_from":"2026-01-01T00:00:00+08:00",
+ "calendars":{"office":'"$OFFICE"'},"levels":["L2"],
+ "metrics":[{"id":"response","start":"created","stop":["first_response"],"warn_at":[50,80]},
+            {"id":"resolution","start":"created","stop":["resolved"],"pause_when":["waiting_customer"],"warn_at":[75]}],
+ "targets":[{"calendar":"office","response":"2h","resolution":"8h"}]}' "$ADMIN"
+is "a commitment" 201
+
+req POST /api/v1/endpoints "{\"name\":\"ops hook\",\"url\":\"$HOOK\",\"secret\":\"s3cret\",\"events\":[\"sla_warning\",\"sla_breach\"]}" "$ADMIN"
+is "a webhook endpoint" 201 '.kind == "webhook" and .signed == true and .events == ["sla_warning","sla_breach"]'
+req POST /api/v1/endpoints '{"name":"x","url":"ftp://example.org/"}' "$ADMIN"
+is "only http(s) URLs" 400 '.pointer == "/url"'
+req POST /api/v1/endpoints "{\"name\":\"x\",\"url\":\"$HOOK\",\"events\":[\"ticket_eaten\"]}" "$ADMIN"
+is "unknown event kinds" 400 '.pointer == "/events/0"'
+req GET /api/v1/endpoints "" "$ADMIN"
+is "endpoints are listed without their secret" 200 '(.endpoints | length) == 1 and (.endpoints[0] | has("secret") | not)'
+
+# --- a ticket at Thursday 17:00, office hours 09-18, Friday 1 May off ---
+req POST /api/v1/tickets "{\"title\":\"Printer on fire\",\"level\":\"L2\",\"org_id\":$ORG}" "$ADMIN"
+T=$(jq -r .id "$TMP/body")
+at 2026-04-30T17:59:59+08:00
+sleep 0.6
+check "17:59:59: nothing is due yet" "$([ "$(got)" = 0 ]; echo $?)" "($(got) requests)"
+at 2026-04-30T18:00:00+08:00
+wait_hooks 1
+check "18:00: half the response time is used: one warning" "$([ "$(got)" = 1 ]; echo $?)" "($(got))"
+hook 1 '.event == "sla_warning" and .signature_ok and .status == 200 and (.body | fromjson |
+    .event.metric == "response" and .event.percent == 50 and .event.colour == "blue"
+    and .event.reached_at == "2026-04-30T10:00:00Z" and .ticket.id == '"$T"')'
+check "the warning is signed and says what, when and how much" $? "($(sed -n 1p "$TMP/hooks"))"
+at 2026-05-01T12:00:00+08:00
+sleep 0.6
+check "the holiday counts nothing" "$([ "$(got)" = 1 ]; echo $?)" "($(got))"
+at 2026-05-03T12:00:00+08:00
+sleep 0.6
+check "nor the weekend" "$([ "$(got)" = 1 ]; echo $?)" "($(got))"
+at 2026-05-04T09:36:00+08:00
+wait_hooks 2
+hook 2 '.event == "sla_warning" and (.body | fromjson | .event.percent == 80 and .event.colour == "yellow")'
+check "Monday 09:36: 80 % of the response time" $? "($(sed -n 2p "$TMP/hooks"))"
+at 2026-05-04T10:00:00+08:00
+wait_hooks 3
+hook 3 '.event == "sla_breach" and (.body | fromjson | .event.metric == "response" and .event.deadline == "2026-05-04T02:00:00Z")'
+check "Monday 10:00: the response target is breached" $? "($(sed -n 3p "$TMP/hooks"))"
+
+# --- a pause holds the resolution clock; resuming reschedules it ---
+at 2026-05-04T10:30:00+08:00
+req POST "/api/v1/tickets/$T/events" '{"type":"transition","to":"waiting_customer"}' "$ADMIN"
+is "10:30 waiting for the customer" 201
+at 2026-05-04T16:00:00+08:00
+sleep 0.6
+check "paused: no resolution warning at 16:00" "$([ "$(got)" = 3 ]; echo $?)" "($(got))"
+req POST "/api/v1/tickets/$T/events" '{"type":"transition","to":"handling"}' "$ADMIN"
+is "16:00 handling again" 201
+at 2026-05-05T10:29:59+08:00
+sleep 0.6
+check "75 % of 8 h falls at Tuesday 10:30, not before" "$([ "$(got)" = 3 ]; echo $?)" "($(got))"
+at 2026-05-05T10:30:00+08:00
+wait_hooks 4
+hook 4 '.event == "sla_warning" and (.body | fromjson | .event.metric == "resolution" and .event.percent == 75)'
+check "Tuesday 10:30: the resolution warning, rescheduled by the pause" $? "($(sed -n 4p "$TMP/hooks"))"
+req GET "/api/v1/tickets/$T/events" "" "$ADMIN"
+is "each firing is an event on the ticket" 200 \
+    '[.events[] | select(.type | startswith("sla_")) | .type] == ["sla_warning","sla_warning","sla_breach","sla_warning"]'
+dups=$(jq -r .delivery "$TMP/hooks" | sort | uniq -d | wc -l)
+check "every notification arrived once" "$([ "$dups" = 0 ]; echo $?)" "($dups repeated)"
+
+# --- a receiver that fails: retries with backoff, then a dead letter ---
+touch "$TMP/fail"
+req GET /api/v1/endpoints "" "$ADMIN"
+EP=$(jq -r '.endpoints[0].id' "$TMP/body")
+req POST "/api/v1/endpoints/$EP/test" "" "$ADMIN"
+is "send a test notification" 202
+KEY=$(jq -r .key "$TMP/body")
+wait_hooks 5
+req GET "/api/v1/outbox?state=pending" "" "$ADMIN"
+is "after a failure it waits 10 s" 200 \
+    '.notifications[0].attempts == 1 and .notifications[0].next_at == "2026-05-05T02:30:10Z"
+     and .notifications[0].last_error == "the endpoint answered 500"'
+n=5
+for step in 10 30 70 150 310; do # 10, 20, 40, 80, 160 s apart
+    at "$(date -u -d "2026-05-05T02:30:00Z + $step seconds" +%Y-%m-%dT%H:%M:%SZ)"
+    n=$((n + 1))
+    wait_hooks "$n"
+done
+check "six attempts with the same delivery key" \
+    "$([ "$(grep -c "\"delivery\":\"$KEY\"" "$TMP/hooks")" = 6 ]; echo $?)" "($(got) requests)"
+req GET "/api/v1/outbox?state=dead" "" "$ADMIN"
+is "then it is dead, and says why" 200 '.notifications[0].attempts == 6 and .notifications[0].kind == "test"'
+DEAD=$(jq -r '.notifications[0].id' "$TMP/body")
+rm "$TMP/fail"
+req POST "/api/v1/outbox/$DEAD/retry" "" "$ADMIN"
+is "a dead letter can be sent again" 202
+wait_hooks 12
+hook 12 '.status == 200 and .event == "test"'
+check "and arrives" $? "($(sed -n 12p "$TMP/hooks"))"
+req POST "/api/v1/outbox/$DEAD/retry" "" "$ADMIN"
+is "only dead letters are retried" 404
+
+# --- kill -9 with timers due and notifications pending ---
+for i in 1 2 3; do
+    req POST /api/v1/tickets "{\"title\":\"t$i\",\"level\":\"L2\",\"org_id\":$ORG}" "$ADMIN"
+done
+touch "$TMP/fail"
+at 2026-05-05T11:40:00+08:00 # half of the three responses (due 11:35:10): they fail
+wait_hooks 15
+kill -9 "$PID"
+wait "$PID" 2>/dev/null
+PID=
+before=$(got)
+rm "$TMP/fail"
+# while down: their 80 % (12:11:10) and breach (12:35:10) fall due, and the
+# first ticket's resolution breach (12:30)
+at 2026-05-05T12:40:00+08:00
+serve_start --fake-clock "$TMP/now"
+sla_ok() { jq -r 'select(.status == 200 and (.event | startswith("sla_"))) | .delivery' "$TMP/hooks" | sort; }
+for _ in $(seq 1 50); do
+    [ "$(sla_ok | sort -u | wc -l)" -ge 14 ] && break
+    sleep 0.1
+done
+check "after the restart: the failed warnings, 80 % and breach of three tickets and one more breach arrived" \
+    "$([ "$(sla_ok | sort -u | wc -l)" = 14 ]; echo $?)" "($(sla_ok | sort -u | wc -l) keys, $before requests before the kill)"
+check "and none twice" "$([ -z "$(sla_ok | uniq -d)" ]; echo $?)" "($(sla_ok | uniq -d))"
+req GET "/api/v1/tickets/$((T + 1))/events" "" "$ADMIN"
+is "in order of their due time" 200 \
+    '[.events[] | select(.type | startswith("sla_")) | [.type, .body.percent // 100]] == [["sla_warning",50],["sla_warning",80],["sla_breach",100]]'
+
+serve_stop
+finish
