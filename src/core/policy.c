@@ -605,7 +605,7 @@ static enum kw_code parse_nodes(struct kw_policy *p, json_t *v, struct kw_err *e
                     KW_POLICY_MAX_NODES);
     for (size_t i = 0; i < json_array_size(v); i++) {
         json_t *e = json_array_get(v, i);
-        char ptr[PTR_MAX], fp[PTR_MAX];
+        char ptr[PTR_MAX], fp[PTR_MAX + 16];
         subi(ptr, "/service_nodes", i);
         if (!json_is_object(e))
             return fail(err, ptr, "expected an object with id, label and at");
