@@ -513,7 +513,7 @@ static struct reply calendars_route(struct call *x, const char *rest)
         json_decref(j);
         return out;
     }
-    if (*rest != '/' || strlen(rest) > 120)
+    if (*rest != '/' || strlen(rest) > KW_CAL_NAME_MAX + 16)
         return *rest ? problem_of(KW_NOT_FOUND, "", "no such resource") : not_allowed();
     char name[KW_CAL_NAME_MAX];
     const char *slash = strchr(rest + 1, '/');

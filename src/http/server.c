@@ -468,6 +468,11 @@ static struct reply login(struct call *x)
     json_t *j = body_object(x, &out);
     if (!j)
         return out;
+    static const char *const keys[] = {"email", "password", NULL};
+    if (!only_members(j, keys, &out)) {
+        json_decref(j);
+        return out;
+    }
     json_t *email = json_object_get(j, "email"), *password = json_object_get(j, "password");
     char addr[64];
     struct kw_err err = {0};
@@ -594,9 +599,11 @@ static struct reply me(struct call *x)
         return fail;
     if (kw_store_user_get(x->wk->st, x->me.id, &u, &err) != KW_OK)
         return problem(&err);
-    return ok(200, json_pack("{s:I, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)u.id, "email",
-                             u.email, "name", u.name, "role", u.role, "org_id",
-                             id_or_null(u.org_id), "team_id", id_or_null(u.team_id)));
+    json_t *skills = json_loads(u.skills ? u.skills : "[]", 0, NULL);
+    return ok(200, json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)u.id,
+                             "email", u.email, "name", u.name, "role", u.role, "org_id",
+                             id_or_null(u.org_id), "team_id", id_or_null(u.team_id), "skills",
+                             skills ? skills : json_array()));
 }
 
 static struct reply route(struct call *x, const char *url)
@@ -604,10 +611,13 @@ static struct reply route(struct call *x, const char *url)
     struct reply out;
     if (x->r->too_big)
         return problemf(KW_TOO_BIG, "", "the body is larger than %u bytes", KW_HTTP_MAX_BODY);
-    if (strcmp(url, "/healthz") == 0 && is_method(x, "GET"))
+    if ((strcmp(url, "/healthz") == 0 || strcmp(url, "/api/v1/openapi.json") == 0) &&
+        !is_method(x, "GET"))
+        return problem_of(KW_METHOD, "", "this method is not allowed here");
+    if (strcmp(url, "/healthz") == 0)
         return ok(200, json_pack("{s:s, s:i}", "status", "ok", "schema",
                                  kw_store_schema_version(x->wk->st)));
-    if (strcmp(url, "/api/v1/openapi.json") == 0 && is_method(x, "GET")) {
+    if (strcmp(url, "/api/v1/openapi.json") == 0) {
         json_t *doc = json_loads((const char *)kw_openapi, 0, NULL);
         return doc ? ok(200, doc) : problem_of(KW_STORE, "", "the API description is damaged");
     }

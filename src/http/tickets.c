@@ -509,13 +509,20 @@ static enum kw_code event_unit(struct kw_store *st, void *ctx, struct kw_err *er
         rc = transition(st, u, err);
         break;
     }
+    /* a refused move is about the request's "to" (a reopen has none) */
+    if (rc == KW_CONFLICT && strcmp(err->field, "/state") == 0)
+        snprintf(err->field, sizeof(err->field), "%s", u->kind == EV_REOPEN ? "" : "/to");
     return rc == KW_OK ? project(u->h, st, u->ticket, u->now, NULL, &u->fire_at, err) : rc;
 }
 
-static bool parse_event(struct call *x, json_t *j, struct event_unit *u, struct reply *out)
+static bool parse_event(struct call *x, json_t *j, int64_t commitment, struct event_unit *u,
+                        struct reply *out)
 {
+    static const char *const keys[] = {"type", "text", "internal", "to", "milestone", "reason",
+                                       NULL};
     const char *type = NULL;
-    if (!opt_string(j, "type", 32, &type, out) || !opt_string(j, "reason", 2000, &u->reason, out))
+    if (!only_members(j, keys, out) || !opt_string(j, "type", 32, &type, out) ||
+        !opt_string(j, "reason", 2000, &u->reason, out))
         return false;
     if (!type) {
         *out = problem_of(KW_INVALID, "/type",
@@ -547,7 +554,7 @@ static bool parse_event(struct call *x, json_t *j, struct event_unit *u, struct 
         u->kind = EV_TRANSITION;
         if (!opt_string(j, "to", 32, &to, out))
             return false;
-        if (!to || !kw_state_parse(to, strlen(to), &u->to)) {
+        if (!to || !kw_state_parse(to, strlen(to), &u->to) || u->to == KW_ST_REGISTERED) {
             *out = problem_of(KW_INVALID, "/to",
                               "to: expected analysing, handling, feedback, archived or "
                               "waiting_customer");
@@ -563,11 +570,19 @@ static bool parse_event(struct call *x, json_t *j, struct event_unit *u, struct 
             *out = problem_of(KW_FORBIDDEN, "/type", "milestones are recorded by the provider");
             return false;
         }
-        if (!u->milestone || !kw_builtin_milestone(u->milestone)) {
+        /* the built-in milestones, and those the ticket's commitment adds */
+        const struct kw_compiled *c = NULL;
+        struct kw_err err = {0};
+        if (commitment && !(c = policy_for(x->h, x->wk->st, commitment, &err))) {
+            *out = problem(&err);
+            return false;
+        }
+        if (!u->milestone || !(c ? kw_policy_is_milestone(c->p, u->milestone)
+                                 : kw_builtin_milestone(u->milestone))) {
             *out = problem_of(KW_INVALID, "/milestone",
                               "milestone: expected first_response, acknowledged, accepted, "
                               "plan_confirmed, on_site, restored, resolved, customer_confirmed, "
-                              "closed or callback_done");
+                              "closed, callback_done or one the commitment declares");
             return false;
         }
         return true;
@@ -581,7 +596,7 @@ static bool parse_event(struct call *x, json_t *j, struct event_unit *u, struct 
     return false;
 }
 
-static struct reply event_post(struct call *x, int64_t id)
+static struct reply event_post(struct call *x, int64_t id, int64_t commitment)
 {
     struct reply out;
     json_t *j = body_object(x, &out);
@@ -589,7 +604,7 @@ static struct reply event_post(struct call *x, int64_t id)
         return out;
     struct event_unit u = {
         .h = x->h, .ticket = id, .actor = x->me.id, .now = x->now, .customer = x->me.customer};
-    if (parse_event(x, j, &u, &out) && write_unit(x, event_unit, &u, &out)) {
+    if (parse_event(x, j, commitment, &u, &out) && write_unit(x, event_unit, &u, &out)) {
         kw_engine_schedule(x->h->engine, id, u.fire_at);
         if (u.moved)
             log_event(x->h, "mod=tickets event=ticket.state ticket=%lld from=%s to=%s actor=%lld",
@@ -708,11 +723,12 @@ static struct reply ticket_patch(struct call *x, const struct kw_ticket_row *t)
 
 /* ---- clocks and service nodes ---- */
 
+/* zh or en: ?lang= (NULL when it is neither), else Accept-Language. */
 static const char *lang_of(const struct call *x)
 {
     const char *q = query(x, "lang");
     if (q)
-        return strncmp(q, "zh", 2) == 0 ? "zh" : "en";
+        return strcmp(q, "zh") == 0 ? "zh" : strcmp(q, "en") == 0 ? "en" : NULL;
     const char *a = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "Accept-Language");
     return a && strncmp(a, "zh", 2) == 0 ? "zh" : "en";
 }
@@ -764,6 +780,10 @@ static struct reply ticket_nodes(struct call *x, int64_t id, int64_t commitment)
     if (clock_inputs(x, id, commitment, &tc, &c, &out)) {
         int64_t reached[KW_POLICY_MAX_NODES];
         const char *lang = lang_of(x), *next = NULL;
+        if (!lang) {
+            kw_ticket_events_release(&tc);
+            return problem_of(KW_INVALID, "", "lang: expected zh or en");
+        }
         kw_nodes_reached(c->p, tc.ev, tc.n, reached);
         json_t *list = json_array();
         for (size_t i = 0; i < kw_policy_node_count(c->p); i++) {
@@ -842,7 +862,7 @@ struct reply tickets_route(struct call *x, const char *rest)
         return ok(200, json_pack("{s:I, s:o}", "ticket", (json_int_t)id, "events", co.list));
     }
     if (sub == 1 && is_method(x, "POST"))
-        return event_post(x, id);
+        return event_post(x, id, commitment);
     if (sub == 2 && get)
         return ticket_sla(x, id, commitment);
     if (sub == 3 && get)

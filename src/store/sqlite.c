@@ -278,7 +278,7 @@ static const char *const sql[S_COUNT] = {
     [S_COMMITMENT_AT] = "SELECT id FROM commitments WHERE effective_from <= ?1"
                         " ORDER BY effective_from DESC, id DESC LIMIT 1",
     [S_TOKEN_REVOKE_ID] = "UPDATE tokens SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2"
-                          " AND revoked_at IS NULL",
+                          " AND kind = 'api' AND revoked_at IS NULL",
     [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
 };
 

@@ -120,6 +120,14 @@ req POST "/api/v1/tickets/$T/events" '{"type":"transition","to":"handling"}' "$A
 is "14:00 resumed: 6 working hours left, due Tuesday 11:00" 201 '.due_at == "2026-05-05T03:00:00Z"'
 req GET "/api/v1/tickets?assignee_id=$ANN_ID&sort=due" "" "$ANN"
 is "Ann's queue, by time to breach" 200 "[.tickets[].id] == [$T]"
+req GET "/api/v1/tickets/$T/nodes?lang=fr" "" "$ALICE"
+is "nodes in an unknown language" 400
+req POST "/api/v1/tickets/$T/events" '{"type":"transition","to":"registered"}' "$ANN"
+is "nothing goes back to registered" 400 '.pointer == "/to"'
+req POST "/api/v1/tickets/$T/events" '{"type":"transition","to":"archived"}' "$ANN"
+is "a move the loop does not allow" 409 '.pointer == "/to" and (.detail | startswith("cannot go from handling to archived"))'
+req POST "/api/v1/tickets/$T/events" '{"type":"comment","text":"x","colour":"red"}' "$ANN"
+is "events refuse unknown fields" 400 '.pointer == "/colour"'
 req GET "/api/v1/tickets/$T/nodes?lang=en" "" "$ALICE"
 is "the customer sees two nodes reached, Solved next" 200 \
     '[.nodes[] | .reached] == [true, true, false, false] and .next == "done" and .nodes[1].label == "Working"'

@@ -25,6 +25,10 @@ req POST /api/v1/auth/login '{"email":"admin@localhost",'
 is "bad JSON" 400 '.detail | startswith("not valid JSON")'
 req POST /api/v1/auth/login '{"email":42,"password":"x"}'
 is "wrong type names the field" 400 '.pointer == "/email"'
+req POST /api/v1/auth/login '{"email":"a@b","password":"x","remember":true}'
+is "login refuses unknown fields" 400 '.pointer == "/remember"'
+req POST /healthz
+is "a wrong method on /healthz" 405
 req POST /api/v1/auth/login '[1,2]'
 is "not an object" 400 '.detail == "the body must be a JSON object"'
 req POST /api/v1/auth/login '{"email":"a","email":"b"}'
@@ -248,8 +252,14 @@ check "the demo is not loaded twice" "$([ $? -ne 0 ]; echo $?)"
 # --- the API describes itself, and every route it serves is described ---
 req GET /api/v1/openapi.json
 is "openapi.json" 200 '.openapi == "3.1.0" and (.paths | length) >= 11'
-for path in /healthz /api/v1/auth/login /api/v1/auth/logout /api/v1/me /api/v1/orgs /api/v1/users \
-    /api/v1/commitments /api/v1/tickets '/api/v1/tickets/{id}' '/api/v1/tickets/{id}/events' '/api/v1/tickets/{id}/sla'; do
+for path in /healthz /api/v1/auth/login /api/v1/auth/logout /api/v1/me /api/v1/tokens \
+    '/api/v1/tokens/{id}' /api/v1/orgs '/api/v1/orgs/{id}' /api/v1/users /api/v1/teams \
+    /api/v1/calendars '/api/v1/calendars/{name}' '/api/v1/calendars/{name}/ics' \
+    '/api/v1/calendars/{name}/deadline' /api/v1/commitments '/api/v1/commitments/{id}' \
+    '/api/v1/commitments/{id}/letter' /api/v1/tickets '/api/v1/tickets/{id}' \
+    '/api/v1/tickets/{id}/events' '/api/v1/tickets/{id}/sla' '/api/v1/tickets/{id}/nodes' \
+    '/api/v1/tickets/{id}/verify' /api/v1/endpoints '/api/v1/endpoints/{id}/test' \
+    /api/v1/outbox '/api/v1/outbox/{id}/retry'; do
     jq -e --arg p "$path" '.paths | has($p)' "$TMP/body" >/dev/null
     check "openapi describes $path" $?
 done
