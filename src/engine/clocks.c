@@ -431,11 +431,24 @@ enum kw_code kw_clocks_fire(struct kw_clocks *c, struct kw_store *st, struct kw_
         }
     }
     qsort(due, n, sizeof(due[0]), by_time);
-    for (size_t i = 0; rc == KW_OK && i < n; i++)
-        rc = fire_one(st, &t, k, &scratch->clock[due[i].clock], &due[i], now, err);
+    for (size_t i = 0; rc == KW_OK && i < n; i++) {
+        const struct kw_clock *ck = &scratch->clock[due[i].clock];
+        rc = fire_one(st, &t, k, ck, &due[i], now, err);
+        /* what was fired, as the events just written say, for the
+         * projection below: the clocks themselves did not change */
+        if (te.n_fired == KW_FIRED_MAX) {
+            json_decref(te.fired[0].doc);
+            memmove(te.fired, te.fired + 1, (KW_FIRED_MAX - 1) * sizeof(te.fired[0]));
+            te.n_fired--;
+        }
+        te.fired[te.n_fired].doc = NULL;
+        te.fired[te.n_fired].metric = kw_policy_metric_id(k->p, (size_t)ck->metric);
+        te.fired[te.n_fired].pct = due[i].pct;
+        te.fired[te.n_fired++].at = now;
+    }
+    if (rc == KW_OK)
+        rc = store_projection(st, ticket, false, k, scratch, &te, err);
     kw_ticket_events_release(&te);
     *fired = (int)n;
-    if (rc != KW_OK)
-        return rc;
-    return kw_clocks_project(c, st, scratch, ticket, now, NULL, err);
+    return rc;
 }

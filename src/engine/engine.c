@@ -215,41 +215,77 @@ static struct timespec realtime_in(int64_t ms)
     return t;
 }
 
+#define FIRE_BATCH 256 /* tickets fired in one transaction */
+
 struct fire_unit {
     struct kw_engine *e;
-    int64_t ticket, now, next;
-    int events;
+    int64_t now;
+    size_t n;
+    struct {
+        int64_t ticket, due, next;
+        int events;
+        bool failed;
+        char why[sizeof(((struct kw_err *)0)->msg)];
+    } t[FIRE_BATCH];
 };
 
+/* Fire each ticket in its own savepoint: one that fails is retried later
+ * without holding up the others. */
 static enum kw_code fire_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct fire_unit *u = ctx;
-    if (kw_clocks_fire(u->e->clocks, st, &u->e->sla, u->ticket, u->now, &u->events, err) != KW_OK)
-        return err->code;
-    return kw_store_fire_at(st, u->ticket, &u->next, err);
+    for (size_t i = 0; i < u->n; i++) {
+        struct kw_err e2 = {0};
+        if (kw_store_savepoint(st, err) != KW_OK)
+            return err->code;
+        enum kw_code rc = kw_clocks_fire(u->e->clocks, st, &u->e->sla, u->t[i].ticket, u->now,
+                                         &u->t[i].events, &e2);
+        if (rc == KW_OK)
+            rc = kw_store_fire_at(st, u->t[i].ticket, &u->t[i].next, &e2);
+        if (kw_store_release(st, rc == KW_OK, err) != KW_OK)
+            return err->code;
+        if (rc != KW_OK) {
+            u->t[i].failed = true;
+            u->t[i].events = 0;
+            u->t[i].next = u->now + 5; /* try again shortly */
+            snprintf(u->t[i].why, sizeof(u->t[i].why), "%s", e2.msg);
+        }
+    }
+    return KW_OK;
 }
 
-/* Fire ticket (taken off the heap, which is unlocked meanwhile). */
-static void fire(struct kw_engine *e, int64_t ticket, int64_t due, int64_t now)
+/* Fire the tickets taken off the heap (which is unlocked meanwhile). */
+static void fire(struct kw_engine *e, struct fire_unit *u)
 {
     struct kw_err err = {0};
-    struct fire_unit u = {e, ticket, now, KW_STORE_NO_TIME, 0};
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
-    double late = (double)(wall.tv_sec - due) * 1e3 + (double)wall.tv_nsec / 1e6;
-    if (kw_writer_run(e->w, fire_unit, &u, &err) != KW_OK) {
-        logf_(e, "mod=engine event=fire.failed ticket=%lld error=\"%s\"", (long long)ticket,
-              err.msg);
-        u.next = now + 5; /* try again shortly */
-    } else if (u.events) {
-        logf_(e, "mod=engine event=fired ticket=%lld events=%d", (long long)ticket, u.events);
+    if (kw_writer_run(e->w, fire_unit, u, &err) != KW_OK) {
+        logf_(e, "mod=engine event=fire.failed tickets=%zu error=\"%s\"", u->n, err.msg);
+        for (size_t i = 0; i < u->n; i++) {
+            u->t[i].events = 0;
+            u->t[i].next = u->now + 5;
+        }
+    }
+    int events = 0;
+    for (size_t i = 0; i < u->n; i++) {
+        if (u->t[i].failed)
+            logf_(e, "mod=engine event=fire.failed ticket=%lld error=\"%s\"",
+                  (long long)u->t[i].ticket, u->t[i].why);
+        else if (u->t[i].events)
+            logf_(e, "mod=engine event=fired ticket=%lld events=%d", (long long)u->t[i].ticket,
+                  u->t[i].events);
+        events += u->t[i].events;
     }
     pthread_mutex_lock(&e->mu);
-    heap_set(&e->heap, ticket, u.next);
-    e->stats.fired++;
-    e->stats.events += (uint64_t)u.events;
-    e->stats.late_ms[e->stats.n_late++ % 4096] = late;
-    if (u.events)
+    for (size_t i = 0; i < u->n; i++) {
+        heap_set(&e->heap, u->t[i].ticket, u->t[i].next);
+        e->stats.late_ms[e->stats.n_late++ % 65536] =
+            (double)(wall.tv_sec - u->t[i].due) * 1e3 + (double)wall.tv_nsec / 1e6;
+    }
+    e->stats.fired += u->n;
+    e->stats.events += (uint64_t)events;
+    if (events)
         e->kicked = true;
     pthread_cond_signal(&e->deliver_cv);
     pthread_mutex_unlock(&e->mu);
@@ -258,14 +294,26 @@ static void fire(struct kw_engine *e, int64_t ticket, int64_t due, int64_t now)
 static void *timer_loop(void *arg)
 {
     struct kw_engine *e = arg;
+    struct fire_unit *u = malloc(sizeof(*u));
     pthread_mutex_lock(&e->mu);
-    while (!e->stop) {
+    while (!e->stop && u) {
         int64_t now = e->clock.now(e->clock.ctx);
         if (e->heap.n && e->heap.e[0].due <= now) {
-            struct entry top = e->heap.e[0];
-            heap_remove(&e->heap, top.ticket);
+            /* everything due now, in order of due time, one transaction */
+            u->e = e;
+            u->now = now;
+            u->n = 0;
+            while (u->n < FIRE_BATCH && e->heap.n && e->heap.e[0].due <= now) {
+                struct entry top = e->heap.e[0];
+                heap_remove(&e->heap, top.ticket);
+                u->t[u->n].ticket = top.ticket;
+                u->t[u->n].due = top.due;
+                u->t[u->n].next = KW_STORE_NO_TIME;
+                u->t[u->n].events = 0;
+                u->t[u->n++].failed = false;
+            }
             pthread_mutex_unlock(&e->mu);
-            fire(e, top.ticket, top.due, now);
+            fire(e, u);
             pthread_mutex_lock(&e->mu);
             continue;
         }
@@ -283,6 +331,7 @@ static void *timer_loop(void *arg)
         pthread_cond_timedwait(&e->timer_cv, &e->mu, &until);
     }
     pthread_mutex_unlock(&e->mu);
+    free(u);
     return NULL;
 }
 

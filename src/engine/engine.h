@@ -58,9 +58,9 @@ struct kw_engine_stats {
     double rebuild_seconds;     /* loading the schedule at start */
     uint64_t fired, events;     /* tickets fired, events appended */
     uint64_t delivered, failed; /* delivery attempts that succeeded / failed */
-    /* lateness of firings (ms after the due second began, real clock), last 4096 */
+    /* lateness of firings (ms after the due second began, real clock), the last 65536 */
     size_t n_late;
-    double late_ms[4096];
+    double late_ms[65536];
 };
 void kw_engine_stats(struct kw_engine *e, struct kw_engine_stats *out);
 
