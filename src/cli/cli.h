@@ -47,5 +47,6 @@ int kw_cmd_migrate(int argc, char **argv);
 int kw_cmd_init(int argc, char **argv);
 int kw_cmd_serve(int argc, char **argv);
 int kw_cmd_verify(int argc, char **argv);
+int kw_cmd_oncall(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const char usage[] =
     "  init       create the database and its first admin account\n"
     "  migrate    create or upgrade the database schema\n"
     "  verify     check the hash chains of stored tickets\n"
+    "  oncall     who is on call for a team, and the shifts ahead\n"
     "  serve      the HTTP API: tickets, clocks, commitments, calendars, users\n"
     "  help       this text, or `keepword help COMMAND`\n"
     "  version    print the version\n"
@@ -30,7 +31,7 @@ static const char usage[] =
 static const struct kw_cli_cmd cmds[] = {
     {"calendar", kw_cmd_calendar}, {"policy", kw_cmd_policy},   {"sla", kw_cmd_sla},
     {"init", kw_cmd_init},         {"migrate", kw_cmd_migrate}, {"verify", kw_cmd_verify},
-    {"serve", kw_cmd_serve},
+    {"serve", kw_cmd_serve},       {"oncall", kw_cmd_oncall},
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 

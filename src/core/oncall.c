@@ -61,9 +61,8 @@ static enum kw_code parse_layer(json_t *l, size_t index, struct kw_oncall_layer 
         return bad(err, base, "expected a layer object");
     json_t *v = json_object_get(l, "name"), *people = json_object_get(l, "people"), *p;
     snprintf(out->name, sizeof(out->name), "%s",
-             json_is_string(v) && json_string_length(v) < sizeof(out->name)
-                 ? json_string_value(v)
-                 : "");
+             json_is_string(v) && json_string_length(v) < sizeof(out->name) ? json_string_value(v)
+                                                                            : "");
     if (!out->name[0])
         snprintf(out->name, sizeof(out->name), "layer %zu", index + 1);
     v = json_object_get(l, "rotation");
@@ -150,21 +149,22 @@ enum kw_code kw_oncall_from_json(json_t *doc, struct kw_oncall *out, struct kw_e
             return bad(err, ptr, "expected a user id");
         o->user = json_integer_value(user);
         snprintf(ptr, sizeof(ptr), "/overrides/%zu/from", i);
-        if (!json_is_string(from) || kw_instant_parse(json_string_value(from),
-                                                      json_string_length(from), &o->from,
-                                                      NULL) != KW_OK)
+        if (!json_is_string(from) ||
+            kw_instant_parse(json_string_value(from), json_string_length(from), &o->from, NULL) !=
+                KW_OK)
             return bad(err, ptr, "expected an instant like \"2026-03-02T18:00:00+08:00\"");
         snprintf(ptr, sizeof(ptr), "/overrides/%zu/to", i);
-        if (!json_is_string(to) || kw_instant_parse(json_string_value(to), json_string_length(to),
-                                                    &o->to, NULL) != KW_OK || o->to <= o->from)
+        if (!json_is_string(to) ||
+            kw_instant_parse(json_string_value(to), json_string_length(to), &o->to, NULL) !=
+                KW_OK ||
+            o->to <= o->from)
             return bad(err, ptr, "expected an instant after from");
     }
     out->n_overrides = v ? json_array_size(v) : 0;
     return KW_OK;
 }
 
-/* The zone's offset at t (seconds east of UTC). */
-static int32_t offset_at(const struct kw_tzinfo *tz, int64_t t)
+int32_t kw_oncall_offset(const struct kw_tzinfo *tz, int64_t t)
 {
     size_t lo = 0, hi = tz->n;
     while (lo < hi) { /* the first change after t */
@@ -209,7 +209,7 @@ int64_t kw_oncall_who(const struct kw_oncall *s, const struct kw_tzinfo *tz, int
             return s->override[i].user;
         }
     }
-    int64_t local = t + offset_at(tz, t);
+    int64_t local = t + kw_oncall_offset(tz, t);
     int64_t day = local >= 0 ? local / KW_DAY : -((-local + KW_DAY - 1) / KW_DAY);
     int32_t tod = (int32_t)(local - day * KW_DAY);
     for (size_t i = s->n_layers; i-- > 0;) { /* later layers sit on top */

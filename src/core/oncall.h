@@ -42,7 +42,7 @@
 #define KW_ONCALL_MAX_OVERRIDES 256
 
 struct kw_oncall_window {
-    uint8_t days; /* bit 0 = Monday ... bit 6 = Sunday */
+    uint8_t days;     /* bit 0 = Monday ... bit 6 = Sunday */
     int32_t from, to; /* local seconds since midnight; to <= from: into the next day */
 };
 
@@ -75,6 +75,9 @@ enum kw_code kw_oncall_from_json(json_t *doc, struct kw_oncall *out, struct kw_e
  * (a layer's name, "override", or NULL). */
 int64_t kw_oncall_who(const struct kw_oncall *s, const struct kw_tzinfo *tz, int64_t t,
                       const char **source);
+
+/* The zone's offset at t (seconds east of UTC). */
+int32_t kw_oncall_offset(const struct kw_tzinfo *tz, int64_t t);
 
 /* The shifts over [from, to): consecutive stretches with the same person
  * (nobody included), at most cap; *n gets how many. Boundaries are exact

@@ -87,6 +87,10 @@ static const char *const migrations[] = {
     " attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, last_error TEXT,"
     " created_at INTEGER NOT NULL, delivered_at INTEGER, UNIQUE (endpoint_id, idem_key));"
     "CREATE INDEX outbox_due ON outbox(next_at, id) WHERE state = 'pending';",
+    /* 5: on-call rotas, one per team and level */
+    "CREATE TABLE oncall(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+    " team_id INTEGER NOT NULL REFERENCES teams(id), level INTEGER NOT NULL DEFAULT 1,"
+    " spec TEXT NOT NULL, created_at INTEGER NOT NULL, UNIQUE (team_id, level));",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -148,6 +152,8 @@ enum stmt {
     S_ENDPOINT_ADD,
     S_ENDPOINTS,
     S_ENDPOINT_TEST,
+    S_ONCALL_PUT,
+    S_ONCALLS,
     S_COUNT
 };
 
@@ -247,6 +253,11 @@ static const char *const sql[S_COUNT] = {
                        " nullif(?7, 0), ?8)",
     [S_ENDPOINTS] = "SELECT id, name, kind, url, events, coalesce(org_id, 0),"
                     " coalesce(team_id, 0), active, secret IS NOT NULL FROM endpoints ORDER BY id",
+    [S_ONCALL_PUT] = "INSERT INTO oncall(name, team_id, level, spec, created_at)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(team_id, level)"
+                     " DO UPDATE SET name = excluded.name, spec = excluded.spec RETURNING id",
+    [S_ONCALLS] = "SELECT id, name, team_id, level, spec FROM oncall WHERE (?1 = 0 OR team_id = ?1)"
+                  " AND (?2 = 0 OR level = ?2) AND (?3 = 0 OR id = ?3) ORDER BY team_id, level",
     [S_ENDPOINT_TEST] =
         "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at, created_at)"
         " SELECT id, 'test', NULL, ?2, ?3, ?4, ?4 FROM endpoints WHERE id = ?1",
@@ -1697,4 +1708,50 @@ enum kw_code kw_store_endpoint_test(struct kw_store *st, int64_t id, const char 
     return sqlite3_changes(st->db)
                ? KW_OK
                : kw_err_set(err, KW_NOT_FOUND, "", "no endpoint %lld", (long long)id);
+}
+
+/* ---- on-call rotas ---- */
+
+enum kw_code kw_store_oncall_put(struct kw_store *st, const char *name, int64_t team_id,
+                                 int level, const char *spec, int64_t now, int64_t *id,
+                                 struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_ONCALL_PUT);
+    bind_text(x, 1, name);
+    sqlite3_bind_int64(x, 2, team_id);
+    sqlite3_bind_int(x, 3, level);
+    bind_text(x, 4, spec);
+    sqlite3_bind_int64(x, 5, now);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(x, 0);
+    sqlite3_reset(x);
+    if (rc == SQLITE_CONSTRAINT)
+        return kw_err_set(err, KW_NOT_FOUND, "/team_id", "team_id: no team %lld",
+                          (long long)team_id);
+    return rc == SQLITE_ROW ? KW_OK : fail(st, err, "store the rota");
+}
+
+enum kw_code kw_store_oncalls(struct kw_store *st, int64_t team_id, int level, int64_t id,
+                              bool (*fn)(const struct kw_oncall_row *r, void *ctx), void *ctx,
+                              struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_ONCALLS);
+    sqlite3_bind_int64(x, 1, team_id);
+    sqlite3_bind_int(x, 2, level);
+    sqlite3_bind_int64(x, 3, id);
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+        struct kw_oncall_row r = {
+            .id = sqlite3_column_int64(x, 0),
+            .name = (const char *)sqlite3_column_text(x, 1),
+            .team_id = sqlite3_column_int64(x, 2),
+            .level = sqlite3_column_int(x, 3),
+            .spec = (const char *)sqlite3_column_text(x, 4),
+        };
+        if (!fn(&r, ctx))
+            break;
+    }
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : fail(st, err, "read rotas");
 }

@@ -372,6 +372,22 @@ enum kw_code kw_store_outbox_list(struct kw_store *st, const char *state, int64_
 enum kw_code kw_store_outbox_retry(struct kw_store *st, int64_t id, int64_t now,
                                    struct kw_err *err);
 
+/* ---- on-call rotas (core/oncall.h), one per team and level ---- */
+
+/* Store (or replace) the rota of team_id at level; spec is its JSON. */
+enum kw_code kw_store_oncall_put(struct kw_store *st, const char *name, int64_t team_id,
+                                 int level, const char *spec, int64_t now, int64_t *id,
+                                 struct kw_err *err);
+struct kw_oncall_row {
+    int64_t id, team_id;
+    int level;
+    const char *name, *spec;
+};
+/* Rotas of team_id (0: all) at level (0: all), or the one with id (0: any). */
+enum kw_code kw_store_oncalls(struct kw_store *st, int64_t team_id, int level, int64_t id,
+                              bool (*fn)(const struct kw_oncall_row *r, void *ctx), void *ctx,
+                              struct kw_err *err);
+
 /* The hash of an event after prev: BLAKE2b-256 over prev, the ticket id, seq,
  * instant (64-bit big-endian each), type, a NUL, actor (big-endian), body. */
 void kw_event_hash(const unsigned char prev[KW_HASH_BYTES], int64_t ticket, int64_t seq, int64_t at,

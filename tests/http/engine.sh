@@ -161,5 +161,46 @@ req GET "/api/v1/tickets/$((T + 1))/events" "" "$ADMIN"
 is "in order of their due time" 200 \
     '[.events[] | select(.type | startswith("sla_")) | [.type, .body.percent // 100]] == [["sla_warning",50],["sla_warning",80],["sla_breach",100]]'
 
+# --- on-call rotas (值班) ---
+req POST /api/v1/teams '{"name":"Night desk"}' "$ADMIN"
+TEAM=$(jq -r .id "$TMP/body")
+ids=()
+for who in ann bob cai; do
+    req POST /api/v1/users "{\"email\":\"$who@p.example\",\"name\":\"$who\",\"role\":\"agent\",\"team_id\":$TEAM}" "$ADMIN"
+    ids+=("$(jq -r .id "$TMP/body")")
+done
+ROTA='{"name":"Night desk L1","tz":"Asia/Shanghai","layers":[
+  {"name":"weekly","rotation":"weekly","start":"2026-05-04","handoff":"09:00","people":['"${ids[0]}"','"${ids[1]}"']},
+  {"name":"nights","rotation":"daily","start":"2026-05-04","handoff":"18:00","people":['"${ids[2]}"'],
+   "restrictions":[{"days":["mon","tue","wed","thu","fri"],"from":"18:00","to":"09:00"}]}],
+ "overrides":[{"user":'"${ids[1]}"',"from":"2026-05-06T18:00:00+08:00","to":"2026-05-07T09:00:00+08:00"}]}'
+req POST /api/v1/oncall "{\"team_id\":$TEAM,\"schedule\":$ROTA}" "$ADMIN"
+is "a rota for the team's first line" 201 ".team_id == $TEAM and .level == 1"
+RID=$(jq -r .id "$TMP/body")
+req POST /api/v1/oncall "{\"team_id\":$TEAM,\"schedule\":{\"name\":\"x\",\"tz\":\"Asia/Shanghai\",\"layers\":[{\"rotation\":\"hourly\"}]}}" "$ADMIN"
+is "a bad schedule names the field" 400 '.pointer == "/schedule/layers/0/rotation"'
+req POST /api/v1/oncall "{\"team_id\":$TEAM,\"schedule\":{\"name\":\"x\",\"tz\":\"Mars/Olympus\",\"layers\":[{\"rotation\":\"daily\",\"start\":\"2026-01-01\",\"handoff\":\"09:00\",\"people\":[1]}]}}" "$ADMIN"
+is "an unknown zone" 400 '.pointer == "/schedule/tz"'
+req GET "/api/v1/oncall/who?team_id=$TEAM&at=2026-05-05T10:00:00%2B08:00" "" "$ADMIN"
+is "Tuesday 10:00: the weekly layer's first person" 200 ".user_id == ${ids[0]} and .source == \"weekly\" and .user.name == \"ann\""
+req GET "/api/v1/oncall/who?team_id=$TEAM&at=2026-05-05T20:00:00%2B08:00" "" "$ADMIN"
+is "Tuesday 20:00: the night layer" 200 ".user_id == ${ids[2]} and .source == \"nights\""
+req GET "/api/v1/oncall/who?team_id=$TEAM&at=2026-05-06T20:00:00%2B08:00" "" "$ADMIN"
+is "Wednesday night: the override" 200 ".user_id == ${ids[1]} and .source == \"override\""
+req GET "/api/v1/oncall/who?team_id=$TEAM&at=2026-05-11T10:00:00%2B08:00" "" "$ADMIN"
+is "the next week: the second person" 200 ".user_id == ${ids[1]}"
+req GET "/api/v1/oncall/who?team_id=$TEAM&level=2" "" "$ADMIN"
+is "no second-line rota" 404
+req GET "/api/v1/oncall/$RID/shifts?from=2026-05-05T00:00:00%2B08:00&days=14" "" "$ADMIN"
+is "the 14 days ahead as shifts" 200 \
+    '.shifts[0].source == "nights" and .shifts[1].source == "weekly" and .shifts[1].from == "2026-05-05T01:00:00Z"
+     and (.shifts | length) > 20 and .shifts[-1].to == "2026-05-18T16:00:00Z"'
+out=$("$KW" oncall who "Night desk" --db "$TMP/kw.db" --at 2026-05-06T20:00:00+08:00)
+check "keepword oncall who TEAM --at" "$([ "$out" = "${ids[1]} bob <bob@p.example> (override)" ]; echo $?)" "($out)"
+"$KW" oncall who "No such desk" --db "$TMP/kw.db" 2>/dev/null
+check "an unknown team is exit 1" "$([ $? = 1 ]; echo $?)"
+n=$("$KW" oncall shifts "$TEAM" --db "$TMP/kw.db" --from 2026-05-05T00:00:00+08:00 --days 2 | wc -l)
+check "keepword oncall shifts" "$([ "$n" = 5 ]; echo $?)" "($n lines)"
+
 serve_stop
 finish
