@@ -311,6 +311,10 @@ static enum kw_code store_projection(struct kw_store *st, int64_t ticket, bool f
             (breached == KW_STORE_NO_TIME || ck->breached_at < breached))
             breached = ck->breached_at;
     }
+    for (size_t i = 0; !fresh && i < s->n; i++) /* a late clock that stopped: size fixed */
+        if (s->clock[i].status == KW_CLOCK_MET_LATE && s->clock[i].met_at != KW_NO_TIME &&
+            kw_store_overrun_stop(st, ticket, rows[i].metric, s->clock[i].met_at, err) != KW_OK)
+            return err->code;
     return kw_store_clocks_put(st, ticket, fresh, rows, s->n, due, breached, fire, err);
 }
 
@@ -434,6 +438,10 @@ enum kw_code kw_clocks_fire(struct kw_clocks *c, struct kw_store *st, struct kw_
     for (size_t i = 0; rc == KW_OK && i < n; i++) {
         const struct kw_clock *ck = &scratch->clock[due[i].clock];
         rc = fire_one(st, &t, k, ck, &due[i], now, err);
+        if (rc == KW_OK && due[i].pct >= 100) /* a breach opens an overrun record */
+            rc = kw_store_overrun_add(
+                st, t.id, t.org_id, t.commitment_id, kw_policy_metric_id(k->p, (size_t)ck->metric),
+                ck->breached_at != KW_NO_TIME ? ck->breached_at : ck->deadline, now, err);
         /* what was fired, as the events just written say, for the
          * projection below: the clocks themselves did not change */
         if (te.n_fired == KW_FIRED_MAX) {

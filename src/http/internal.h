@@ -146,5 +146,6 @@ enum kw_code tickets_catch_up(struct kw_http *h, struct kw_store *st, int64_t no
 struct reply admin_route(struct call *x, const char *path, bool *matched); /* admin.c */
 struct reply notify_route(struct call *x, const char *path, bool *matched); /* notify.c */
 struct reply oncall_route(struct call *x, const char *path, bool *matched); /* oncall.c */
+struct reply overruns_route(struct call *x, const char *path, bool *matched); /* overruns.c */
 
 #endif

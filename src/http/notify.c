@@ -7,7 +7,7 @@
 #include "civil.h"
 #include "internal.h"
 
-static const char *const kinds[] = {"sla_warning", "sla_breach", "test"};
+static const char *const kinds[] = {"sla_warning", "sla_breach", "overrun_notice", "test"};
 
 static json_t *endpoint_json(const struct kw_endpoint *e)
 {
@@ -45,7 +45,7 @@ static bool events_of(json_t *j, char **out, struct reply *fail)
             char ptr[32];
             snprintf(ptr, sizeof(ptr), "/events/%zu", i);
             *fail = problemf(KW_INVALID, ptr,
-                             "events[%zu]: expected sla_warning, sla_breach or test", i);
+                             "events[%zu]: expected sla_warning, sla_breach, overrun_notice or test", i);
             return false;
         }
     }

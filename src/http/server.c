@@ -645,6 +645,8 @@ static struct reply route(struct call *x, const char *url)
         out = notify_route(x, url, &matched);
     if (!matched)
         out = oncall_route(x, url, &matched);
+    if (!matched)
+        out = overruns_route(x, url, &matched);
     if (matched)
         return out;
     return problem_of(KW_NOT_FOUND, "", "no such resource");

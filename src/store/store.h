@@ -388,6 +388,44 @@ enum kw_code kw_store_oncalls(struct kw_store *st, int64_t team_id, int level, i
                               bool (*fn)(const struct kw_oncall_row *r, void *ctx), void *ctx,
                               struct kw_err *err);
 
+/* ---- overruns (超时处理): a breached clock run and what was done ---- */
+
+/* Record that ticket's metric passed its deadline (once per deadline). */
+enum kw_code kw_store_overrun_add(struct kw_store *st, int64_t ticket, int64_t org_id,
+                                  int64_t commitment_id, const char *metric, int64_t deadline,
+                                  int64_t now, struct kw_err *err);
+/* The late clock stopped at stopped_at (the overrun is then fixed in size). */
+enum kw_code kw_store_overrun_stop(struct kw_store *st, int64_t ticket, const char *metric,
+                                   int64_t stopped_at, struct kw_err *err);
+struct kw_overrun_row {
+    int64_t id, ticket_id, org_id, commitment_id, owner_id;
+    int64_t deadline, stopped_at, recorded_at, explained_at, due, done_at; /* or NO_TIME */
+    const char *metric, *reason, *note, *rca, *action;
+};
+/* state: "open" (no reason yet), "explained" (a reason, follow-up not
+ * done), "done", or NULL; 0 / NULL fields match anything. */
+struct kw_overrun_filter {
+    int64_t id, org_id, ticket_id, after;
+    const char *metric, *state;
+    size_t limit;
+};
+enum kw_code kw_store_overruns(struct kw_store *st, const struct kw_overrun_filter *f,
+                               bool (*fn)(const struct kw_overrun_row *r, void *ctx), void *ctx,
+                               struct kw_err *err);
+/* The reason category and the note the customer is told. KW_NOT_FOUND. */
+enum kw_code kw_store_overrun_explain(struct kw_store *st, int64_t id, const char *reason,
+                                      const char *note, int64_t by, int64_t now,
+                                      struct kw_err *err);
+/* The follow-up: NULL / 0 / NO_TIME fields are kept; done closes it. */
+struct kw_overrun_followup {
+    const char *rca, *action;
+    int64_t owner_id, due;
+    bool done;
+};
+enum kw_code kw_store_overrun_follow(struct kw_store *st, int64_t id,
+                                     const struct kw_overrun_followup *f, int64_t now,
+                                     struct kw_err *err);
+
 /* The hash of an event after prev: BLAKE2b-256 over prev, the ticket id, seq,
  * instant (64-bit big-endian each), type, a NUL, actor (big-endian), body. */
 void kw_event_hash(const unsigned char prev[KW_HASH_BYTES], int64_t ticket, int64_t seq, int64_t at,

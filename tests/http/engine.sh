@@ -79,6 +79,35 @@ wait_hooks 3
 hook 3 '.event == "sla_breach" and (.body | fromjson | .event.metric == "response" and .event.deadline == "2026-05-04T02:00:00Z")'
 check "Monday 10:00: the response target is breached" $? "($(sed -n 3p "$TMP/hooks"))"
 
+# --- the breach opened an overrun record (超时处理) ---
+req GET "/api/v1/overruns?ticket_id=$T" "" "$ADMIN"
+is "the breach is an open overrun" 200 \
+    '(.overruns | length) == 1 and .overruns[0].state == "open" and .overruns[0].metric == "response"
+     and .overruns[0].deadline == "2026-05-04T02:00:00Z" and .overruns[0].stopped_at == null'
+OV=$(jq -r '.overruns[0].id' "$TMP/body")
+at 2026-05-04T10:20:00+08:00
+req POST "/api/v1/tickets/$T/events" '{"type":"milestone","milestone":"first_response"}' "$ADMIN"
+req GET "/api/v1/overruns/$OV" "" "$ADMIN"
+is "answered at 10:20: 20 minutes late, and that is final" 200 \
+    '.stopped_at == "2026-05-04T02:20:00Z" and .late_by_seconds == 1200'
+req PATCH "/api/v1/overruns/$OV" '{"reason":"weather","note":"x"}' "$ADMIN"
+is "an unknown reason" 400 '.pointer == "/reason"'
+req PATCH "/api/v1/overruns/$OV" '{"reason":"third_party","note":"The carrier line to the site was cut."}' "$ADMIN"
+is "the reason recorded" 200 '.state == "explained" and .reason == "third_party"'
+req GET "/api/v1/tickets/$T/events" "" "$ADMIN"
+is "the customer is told on the ticket, in Chinese and English" 200 \
+    '[.events[] | select(.type == "overrun_explained")][0].body.notice
+     | (.zh | contains("第三方原因")) and (.en | contains("a third party")) and (.en | contains("carrier"))'
+req PATCH "/api/v1/overruns/$OV" '{"followup":{"rca":"single carrier","action":"second line","owner_id":1,"due":"2026-06-01T00:00:00Z"}}' "$ADMIN"
+is "a follow-up with an owner and a due date" 200 \
+    '.followup.rca == "single carrier" and .followup.owner_id == 1 and .followup.due == "2026-06-01T00:00:00Z" and .state == "explained"'
+req PATCH "/api/v1/overruns/$OV" '{"followup":{"due":"soon"}}' "$ADMIN"
+is "a bad due date" 400 '.pointer == "/followup/due"'
+req PATCH "/api/v1/overruns/$OV" '{"followup":{"done":true}}' "$ADMIN"
+is "tracked to done" 200 '.state == "done" and .followup.done_at != null and .followup.action == "second line"'
+req GET "/api/v1/overruns?state=open" "" "$ADMIN"
+is "filters by state" 200 '[.overruns[].id] | index('"$OV"') == null'
+
 # --- a pause holds the resolution clock; resuming reschedules it ---
 at 2026-05-04T10:30:00+08:00
 req POST "/api/v1/tickets/$T/events" '{"type":"transition","to":"waiting_customer"}' "$ADMIN"

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+/* /api/v1/overruns: breached commitments (超时处理). The engine opens one
+ * per breached clock run; staff record why (a reason category and a note,
+ * which the customer is told in Chinese and English on the ticket and
+ * through the notification endpoints) and follow it up (root cause,
+ * improvement action, owner, due date) until done. Customers read their own
+ * organisation's, without the follow-up. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "civil.h"
+#include "internal.h"
+
+static const struct {
+    const char *id, *zh, *en;
+} reasons[] = {
+    {"technology", "技术原因", "a technical cause"},
+    {"staffing", "人员原因", "staffing"},
+    {"process", "流程原因", "our process"},
+    {"customer", "客户方原因", "a cause on the customer's side"},
+    {"third_party", "第三方原因", "a third party"},
+};
+#define N_REASONS (sizeof(reasons) / sizeof(reasons[0]))
+
+static const char *state_of(const struct kw_overrun_row *r)
+{
+    return r->done_at != KW_STORE_NO_TIME ? "done" : r->reason ? "explained" : "open";
+}
+
+struct listing {
+    json_t *items;
+    size_t limit;
+    int64_t last, now;
+    bool more, customer;
+};
+
+static bool overrun_add(const struct kw_overrun_row *r, void *ctx)
+{
+    struct listing *l = ctx;
+    if (json_array_size(l->items) == l->limit)
+        return !(l->more = true);
+    int64_t end = r->stopped_at != KW_STORE_NO_TIME ? r->stopped_at : l->now;
+    json_t *j = json_pack(
+        "{s:I, s:I, s:I, s:o, s:s, s:o, s:o, s:I, s:o, s:s, s:o, s:o, s:o}", "id",
+        (json_int_t)r->id, "ticket_id", (json_int_t)r->ticket_id, "org_id", (json_int_t)r->org_id,
+        "commitment_id", id_or_null(r->commitment_id), "metric", r->metric, "deadline",
+        instant_json(r->deadline), "stopped_at", instant_json(r->stopped_at), "late_by_seconds",
+        (json_int_t)(end > r->deadline ? end - r->deadline : 0), "recorded_at",
+        instant_json(r->recorded_at), "state", state_of(r), "reason", nullable(r->reason), "note",
+        nullable(r->note), "explained_at", instant_json(r->explained_at));
+    if (!l->customer)
+        json_object_set_new(j, "followup",
+                            json_pack("{s:o, s:o, s:o, s:o, s:o}", "rca", nullable(r->rca),
+                                      "action", nullable(r->action), "owner_id",
+                                      id_or_null(r->owner_id), "due", instant_json(r->due),
+                                      "done_at", instant_json(r->done_at)));
+    json_array_append_new(l->items, j);
+    l->last = r->id;
+    return true;
+}
+
+static struct reply overrun_list(struct call *x, int64_t id)
+{
+    struct reply out;
+    long long org = 0, ticket = 0, after = 0, limit = 100;
+    const char *state = query(x, "state");
+    if (!query_int(x, "org_id", 1, INT64_MAX, &org, &out) ||
+        !query_int(x, "ticket_id", 1, INT64_MAX, &ticket, &out) ||
+        !query_int(x, "after", 0, INT64_MAX, &after, &out) ||
+        !query_int(x, "limit", 1, 500, &limit, &out))
+        return out;
+    if (state && strcmp(state, "open") != 0 && strcmp(state, "explained") != 0 &&
+        strcmp(state, "done") != 0)
+        return problem_of(KW_INVALID, "", "state: expected open, explained or done");
+    if (x->me.customer) {
+        if (org && org != x->me.org_id)
+            return problem_of(KW_FORBIDDEN, "", "org_id: customers see their own overruns");
+        org = x->me.org_id;
+    }
+    struct kw_overrun_filter f = {.id = id,
+                                  .org_id = org,
+                                  .ticket_id = ticket,
+                                  .after = after,
+                                  .metric = query(x, "metric"),
+                                  .state = state,
+                                  .limit = (size_t)limit + 1};
+    struct listing l = {json_array(), (size_t)limit, 0, x->now, false, x->me.customer};
+    struct kw_err err = {0};
+    if (kw_store_overruns(x->wk->st, &f, overrun_add, &l, &err) != KW_OK) {
+        json_decref(l.items);
+        return problem(&err);
+    }
+    if (id) {
+        out = json_array_size(l.items) ? ok(200, json_incref(json_array_get(l.items, 0)))
+                                       : problem_of(KW_NOT_FOUND, "", "no such overrun");
+        json_decref(l.items);
+        return out;
+    }
+    return ok(200, json_pack("{s:o, s:o}", "overruns", l.items, "next",
+                             l.more ? json_integer(l.last) : json_null()));
+}
+
+/* ---- explaining and following up ---- */
+
+struct explain_unit {
+    int64_t id, actor, now;
+    const char *reason, *note;
+    bool has_followup;
+    struct kw_overrun_followup f;
+};
+
+/* The notice the customer reads, in both languages. */
+static json_t *notice(const struct kw_overrun_row *r, size_t reason, const char *note)
+{
+    char zh[1024], en[1024], due[KW_INSTANT_BUF];
+    kw_instant_format_utc(r->deadline, due);
+    snprintf(zh, sizeof(zh), "很抱歉：工单 #%lld 的 %s 未能在承诺时限（%s）内完成，原因：%s。%s",
+             (long long)r->ticket_id, r->metric, due, reasons[reason].zh, note ? note : "");
+    snprintf(en, sizeof(en),
+             "We are sorry: ticket #%lld missed its %s commitment (due %s) because of %s. %s",
+             (long long)r->ticket_id, r->metric, due, reasons[reason].en, note ? note : "");
+    return json_pack("{s:s, s:s}", "zh", zh, "en", en);
+}
+
+/* The row, with its metric copied: the row's strings die with the call. */
+struct first {
+    struct kw_overrun_row r;
+    char metric[64];
+};
+
+static bool first_row(const struct kw_overrun_row *r, void *ctx)
+{
+    struct first *f = ctx;
+    f->r = *r;
+    snprintf(f->metric, sizeof(f->metric), "%s", r->metric);
+    f->r.metric = f->metric;
+    f->r.reason = f->r.note = f->r.rca = f->r.action = NULL;
+    return false;
+}
+
+static enum kw_code explain_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct explain_unit *u = ctx;
+    struct first one = {.r = {.id = 0}};
+    struct kw_overrun_filter f = {.id = u->id, .limit = 1};
+    if (kw_store_overruns(st, &f, first_row, &one, err) != KW_OK)
+        return err->code;
+    if (!one.r.id)
+        return kw_err_set(err, KW_NOT_FOUND, "", "no overrun %lld", (long long)u->id);
+    const struct kw_overrun_row r = one.r;
+    const char *metric = one.metric;
+    int64_t ticket = r.ticket_id, org = r.org_id;
+    if (u->has_followup && kw_store_overrun_follow(st, u->id, &u->f, u->now, err) != KW_OK)
+        return err->code;
+    if (!u->reason)
+        return KW_OK;
+    size_t k = 0;
+    while (strcmp(reasons[k].id, u->reason) != 0)
+        k++;
+    if (kw_store_overrun_explain(st, u->id, u->reason, u->note, u->actor, u->now, err) != KW_OK)
+        return err->code;
+    json_t *body =
+        json_pack("{s:I, s:s, s:s, s:o, s:o}", "overrun", (json_int_t)u->id, "metric", metric,
+                  "reason", u->reason, "note", nullable(u->note), "notice", notice(&r, k, u->note));
+    char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    enum kw_code rc = text ? kw_store_event_append(st, ticket, "overrun_explained", text, u->actor,
+                                                   u->now, NULL, NULL, err)
+                           : kw_err_set(err, KW_NOMEM, "", "no memory");
+    if (rc == KW_OK) {
+        json_t *note = json_pack("{s:s, s:{s:I}, s:O}", "kind", "overrun_notice", "ticket", "id",
+                                 (json_int_t)ticket, "event", body);
+        char *payload = note ? json_dumps(note, JSON_COMPACT) : NULL;
+        char key[64];
+        snprintf(key, sizeof(key), "overrun-%lld-%lld", (long long)u->id, (long long)u->now);
+        rc = payload ? kw_store_outbox_add(st, "overrun_notice", ticket, org, 0, payload, key,
+                                           u->now, err)
+                     : kw_err_set(err, KW_NOMEM, "", "no memory");
+        free(payload);
+        json_decref(note);
+    }
+    free(text);
+    json_decref(body);
+    return rc;
+}
+
+static struct reply overrun_patch(struct call *x, int64_t id)
+{
+    static const char *const keys[] = {"reason", "note", "followup", NULL};
+    static const char *const fkeys[] = {"rca", "action", "owner_id", "due", "done", NULL};
+    struct reply out;
+    if (x->me.customer)
+        return problem_of(KW_FORBIDDEN, "", "the provider explains its overruns");
+    json_t *j = body_object(x, &out);
+    if (!j)
+        return out;
+    struct explain_unit u = {
+        .id = id, .actor = x->me.id, .now = x->now, .f = {.due = KW_STORE_NO_TIME}};
+    json_t *fu = json_object_get(j, "followup");
+    struct kw_err err = {0};
+    bool known = false;
+    if (!only_members(j, keys, &out) || !opt_string(j, "reason", 32, &u.reason, &out) ||
+        !opt_string(j, "note", 4000, &u.note, &out))
+        goto done;
+    for (size_t k = 0; u.reason && k < N_REASONS; k++)
+        known = known || strcmp(u.reason, reasons[k].id) == 0;
+    if (u.reason && !known) {
+        out = problem_of(KW_INVALID, "/reason",
+                         "reason: expected technology, staffing, process, customer or "
+                         "third_party");
+        goto done;
+    }
+    if (u.note && !u.reason) {
+        out = problem_of(KW_INVALID, "/reason", "reason: give the category with the note");
+        goto done;
+    }
+    if (fu) {
+        const char *due = NULL;
+        json_t *dn = json_object_get(fu, "done");
+        if (!json_is_object(fu)) {
+            out = problem_of(KW_INVALID, "/followup", "followup: expected an object");
+            goto done;
+        }
+        if (!only_members(fu, fkeys, &out) || !opt_string(fu, "rca", 4000, &u.f.rca, &out) ||
+            !opt_string(fu, "action", 4000, &u.f.action, &out) ||
+            !opt_id(fu, "owner_id", false, &u.f.owner_id, &out) ||
+            !opt_string(fu, "due", 40, &due, &out)) {
+            /* the pointers name followup's members */
+            if (out.json && json_object_get(out.json, "pointer")) {
+                char ptr[96];
+                snprintf(ptr, sizeof(ptr), "/followup%s",
+                         json_string_value(json_object_get(out.json, "pointer")));
+                json_object_set_new(out.json, "pointer", json_string(ptr));
+            }
+            goto done;
+        }
+        if (due && kw_instant_parse(due, strlen(due), &u.f.due, &err) != KW_OK) {
+            out = problemf(KW_INVALID, "/followup/due", "followup.due: %s", err.msg);
+            goto done;
+        }
+        if (dn && !json_is_boolean(dn)) {
+            out = problem_of(KW_INVALID, "/followup/done", "followup.done: expected true or false");
+            goto done;
+        }
+        u.f.done = json_is_true(dn);
+        u.has_followup = true;
+    }
+    if (!u.reason && !u.has_followup) {
+        out = problem_of(KW_INVALID, "", "nothing to change: give a reason or a followup");
+        goto done;
+    }
+    if (write_unit(x, explain_unit, &u, &out)) {
+        if (u.reason)
+            kw_engine_kick(x->h->engine);
+        out = overrun_list(x, id);
+    }
+done:
+    json_decref(j);
+    return out;
+}
+
+struct reply overruns_route(struct call *x, const char *path, bool *matched)
+{
+    struct reply out;
+    *matched = strncmp(path, "/api/v1/overruns", 16) == 0 && (path[16] == '\0' || path[16] == '/');
+    if (!*matched)
+        return (struct reply){0};
+    const char *rest = path + 16;
+    if (!authenticate(x, &out))
+        return out;
+    if (!*rest)
+        return is_method(x, "GET") ? overrun_list(x, 0)
+                                   : problem_of(KW_METHOD, "", "this method is not allowed here");
+    char *end = NULL;
+    long long id =
+        rest[0] == '/' && rest[1] >= '1' && rest[1] <= '9' ? strtoll(rest + 1, &end, 10) : 0;
+    if (!id || *end)
+        return problem_of(KW_NOT_FOUND, "", "no such overrun");
+    if (is_method(x, "GET"))
+        return overrun_list(x, id);
+    if (is_method(x, "PATCH"))
+        return overrun_patch(x, id);
+    return problem_of(KW_METHOD, "", "this method is not allowed here");
+}
