@@ -2,7 +2,7 @@
 # Install the Debian packages Keepword builds and tests with, if any is missing.
 # Idempotent: does nothing (and needs no network) when all are installed.
 set -eu
-PKGS="cmake ninja-build gcc clang pkg-config tzdata libjansson-dev libical-dev libcmocka-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libcurl4-openssl-dev curl jq"
+PKGS="cmake ninja-build gcc clang pkg-config tzdata libjansson-dev libical-dev libcmocka-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libcurl4-openssl-dev curl jq openssl"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

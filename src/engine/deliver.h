@@ -20,6 +20,19 @@
 
 #define KW_DELIVER_TIMEOUT_MS 5000
 
+/* DingTalk, Feishu / Lark and WeCom group robots get a text message built
+ * from the notification (kw_notification_text), in their documented JSON
+ * format: DingTalk {"msgtype":"text","text":{"content"}} with, when the
+ * endpoint has a secret, &timestamp=MS&sign=base64(HMAC-SHA256(secret,
+ * "MS\nsecret")) on the URL; Feishu {"msg_type":"text","content":{"text"}}
+ * with "timestamp" (s) and "sign" = base64(HMAC-SHA256(key "S\nsecret",
+ * empty message)) in the body; WeCom {"msgtype":"text","text":{"content"}}
+ * (its key is in the URL). They answer 200 with {"errcode":0} or
+ * {"code":0}; anything else is a failed attempt. */
+
+/* The robots' line of text for a notification, Chinese and English. */
+void kw_notification_text(const char *kind, const char *payload, char *out, size_t cap);
+
 /* Send d; false with a one-line reason in why (cap bytes). */
 bool kw_deliver(const struct kw_delivery *d, char *why, size_t cap);
 

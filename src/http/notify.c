@@ -44,8 +44,9 @@ static bool events_of(json_t *j, char **out, struct reply *fail)
         if (!known) {
             char ptr[32];
             snprintf(ptr, sizeof(ptr), "/events/%zu", i);
-            *fail = problemf(KW_INVALID, ptr,
-                             "events[%zu]: expected sla_warning, sla_breach, overrun_notice or test", i);
+            *fail = problemf(
+                KW_INVALID, ptr,
+                "events[%zu]: expected sla_warning, sla_breach, overrun_notice or test", i);
             return false;
         }
     }
@@ -86,8 +87,11 @@ static struct reply endpoint_create(struct call *x)
         u.e.kind = "webhook";
     if (!u.e.name) {
         out = problem_of(KW_INVALID, "/name", "name: missing");
-    } else if (strcmp(u.e.kind, "webhook") != 0) {
-        out = problem_of(KW_INVALID, "/kind", "kind: only webhook endpoints are delivered so far");
+    } else if (strcmp(u.e.kind, "webhook") != 0 && strcmp(u.e.kind, "dingtalk") != 0 &&
+               strcmp(u.e.kind, "feishu") != 0 && strcmp(u.e.kind, "wecom") != 0) {
+        out = problem_of(KW_INVALID, "/kind",
+                         "kind: expected webhook, dingtalk, feishu or wecom (e-mail is not "
+                         "delivered yet)");
     } else if (!u.e.url ||
                (strncmp(u.e.url, "http://", 7) != 0 && strncmp(u.e.url, "https://", 8) != 0)) {
         out = problem_of(KW_INVALID, "/url", "url: expected an http:// or https:// URL");

@@ -190,6 +190,50 @@ req GET "/api/v1/tickets/$((T + 1))/events" "" "$ADMIN"
 is "in order of their due time" 200 \
     '[.events[] | select(.type | startswith("sla_")) | [.type, .body.percent // 100]] == [["sla_warning",50],["sla_warning",80],["sla_breach",100]]'
 
+# --- chat robots: DingTalk, Feishu / Lark, WeCom ---
+SINKB=${HOOK%/hooks}
+req POST /api/v1/endpoints "{\"name\":\"ding\",\"kind\":\"dingtalk\",\"url\":\"$SINKB/robot/send?access_token=T0K\",\"secret\":\"SECding\",\"events\":[\"test\"]}" "$ADMIN"
+is "a DingTalk robot" 201 '.kind == "dingtalk"'
+DING=$(jq -r .id "$TMP/body")
+req POST /api/v1/endpoints "{\"name\":\"lark\",\"kind\":\"feishu\",\"url\":\"$SINKB/open-apis/bot/v2/hook/abc\",\"secret\":\"SEClark\",\"events\":[\"test\"]}" "$ADMIN"
+LARK=$(jq -r .id "$TMP/body")
+req POST /api/v1/endpoints "{\"name\":\"wecom\",\"kind\":\"wecom\",\"url\":\"$SINKB/cgi-bin/webhook/send?key=K3Y\",\"events\":[\"test\"]}" "$ADMIN"
+WECOM=$(jq -r .id "$TMP/body")
+req POST /api/v1/endpoints "{\"name\":\"mail\",\"kind\":\"pigeon\",\"url\":\"$SINKB/x\"}" "$ADMIN"
+is "an unknown channel" 400 '.pointer == "/kind"'
+for ep in "$DING" "$LARK" "$WECOM"; do
+    req POST "/api/v1/endpoints/$ep/test" "" "$ADMIN"
+done
+for _ in $(seq 1 50); do
+    [ "$(grep -c '"event":"test","delivery":"test-' "$TMP/hooks")" -ge 4 ] && break
+    sleep 0.1
+done
+ding=$(grep '"path":"/robot/send' "$TMP/hooks" | tail -1)
+[ -n "$ding" ] || ding=null
+check "each robot got exactly one message" \
+    "$([ "$(grep -c '"path":"/robot/send' "$TMP/hooks")" = 1 ] && [ "$(grep -c '"path":"/open-apis' "$TMP/hooks")" = 1 ] && [ "$(grep -c '"path":"/cgi-bin' "$TMP/hooks")" = 1 ]; echo $?)"
+echo "$ding" | jq -e '(.path | test("^/robot/send\\?access_token=T0K&timestamp=[0-9]{13}&sign=[A-Za-z0-9%]+$"))
+    and (.body | fromjson | .msgtype == "text" and (.text.content | contains("test notification")))' >/dev/null
+check "DingTalk: a text message, signed with timestamp and sign on the URL" $? "($ding)"
+ts=$(echo "$ding" | jq -r '.path | capture("timestamp=(?<t>[0-9]+)").t')
+sign=$(echo "$ding" | jq -r '.path | capture("sign=(?<s>[^&]+)").s' | sed 's/%2B/+/g; s/%2F/\//g; s/%3D/=/g')
+want=$(printf '%s\n%s' "$ts" SECding | openssl dgst -sha256 -hmac SECding -binary | base64)
+check "DingTalk: the signature is HMAC-SHA256 of timestamp\\nsecret" "$([ "$sign" = "$want" ]; echo $?)" "($sign vs $want)"
+lark=$(grep '"path":"/open-apis/bot/v2/hook/abc"' "$TMP/hooks" | tail -1 | jq -r .body)
+[ -n "$lark" ] || lark=null
+echo "$lark" | jq -e '.msg_type == "text" and (.content.text | contains("测试")) and (.timestamp | test("^[0-9]{10}$"))' >/dev/null
+check "Feishu: msg_type text with timestamp and sign in the body" $? "($lark)"
+lts=$(echo "$lark" | jq -r .timestamp)
+want=$(printf '' | openssl dgst -sha256 -hmac "$(printf '%s\nSEClark' "$lts")" -binary | base64)
+check "Feishu: sign is HMAC-SHA256 keyed with timestamp\\nsecret over nothing" \
+    "$([ "$(echo "$lark" | jq -r .sign)" = "$want" ]; echo $?)" "($(echo "$lark" | jq -r .sign) vs $want)"
+wecom=$(grep '"path":"/cgi-bin/webhook/send?key=K3Y"' "$TMP/hooks" | tail -1 | jq -r .body)
+[ -n "$wecom" ] || wecom=null
+echo "$wecom" | jq -e '.msgtype == "text" and (.text.content | length) > 0' >/dev/null
+check "WeCom: a text message to the robot key" $? "($wecom)"
+req GET "/api/v1/outbox?state=delivered" "" "$ADMIN"
+is "the robots' answers count as delivered" 200 '[.notifications[] | select(.kind == "test")] | length >= 4'
+
 # --- on-call rotas (值班) ---
 req POST /api/v1/teams '{"name":"Night desk"}' "$ADMIN"
 TEAM=$(jq -r .id "$TMP/body")

@@ -5,7 +5,7 @@
  *   whsink --out FILE [--secret S] [--fail-if FILE]
  *
  * Prints "listening PORT" on stdout, then for every request appends one JSON
- * line to FILE: {"event", "delivery", "signature_ok", "status", "body"}
+ * line to FILE: {"path", "event", "delivery", "signature_ok", "status", "body"}
  * (signature_ok: the X-Keepword-Signature is the HMAC-SHA256 of the body
  * under S; false without --secret or without the header). Answers 200, or
  * 500 while the file named by --fail-if exists. One request a connection.
@@ -83,6 +83,8 @@ static void serve_one(int fd, const char *out, const char *secret, const char *f
         if (have == MAX_REQUEST)
             goto done;
     }
+    char path[1024] = "";
+    sscanf(buf, "%*s %1023s", path);
     header(buf, "X-Keepword-Event", event, sizeof(event));
     header(buf, "X-Keepword-Delivery", delivery, sizeof(delivery));
     header(buf, "X-Keepword-Signature", sig, sizeof(sig));
@@ -95,7 +97,9 @@ static void serve_one(int fd, const char *out, const char *secret, const char *f
     int status = fail_if && access(fail_if, F_OK) == 0 ? 500 : 200;
     FILE *f = fopen(out, "a");
     if (f) {
-        fputs("{\"event\":", f);
+        fputs("{\"path\":", f);
+        json_string(f, path, strlen(path));
+        fputs(",\"event\":", f);
         json_string(f, event, strlen(event));
         fputs(",\"delivery\":", f);
         json_string(f, delivery, strlen(delivery));
@@ -105,10 +109,14 @@ static void serve_one(int fd, const char *out, const char *secret, const char *f
         fputs("}\n", f);
         fclose(f);
     }
-    char reply[128];
-    int n = snprintf(reply, sizeof(reply),
-                     "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status,
-                     status == 200 ? "OK" : "Internal Server Error");
+    /* chat robots want {"errcode":0} (DingTalk, WeCom) or {"code":0} (Feishu) */
+    const char *answer = status == 200 ? "{\"errcode\":0,\"code\":0}" : "";
+    char reply[256];
+    int n =
+        snprintf(reply, sizeof(reply),
+                 "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: "
+                 "%zu\r\nConnection: close\r\n\r\n%s",
+                 status, status == 200 ? "OK" : "Internal Server Error", strlen(answer), answer);
     if (send(fd, reply, (size_t)n, MSG_NOSIGNAL) != n)
         perror("whsink: send");
 done:
