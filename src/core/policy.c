@@ -81,6 +81,8 @@ static const struct {
 
 struct kw_policy {
     json_t *doc; /* holds every borrowed string */
+    size_t n_chains;
+    struct kw_escalation chain[KW_POLICY_MAX_CHAINS];
     int64_t reopen_window;
     size_t n_nodes;
     struct node nodes[KW_POLICY_MAX_NODES];
@@ -590,6 +592,144 @@ static enum kw_code parse_rule(struct kw_policy *p, size_t i, json_t *r, struct 
     return KW_OK;
 }
 
+/* ---- escalation chains ---- */
+
+/* A target: assignee, team_lead, account_manager, oncall:N or team:ID. */
+static bool target_ok(const char *t, int *oncall, int64_t *team)
+{
+    char *end = NULL;
+    *oncall = 0;
+    *team = 0;
+    if (strcmp(t, "assignee") == 0 || strcmp(t, "team_lead") == 0 ||
+        strcmp(t, "account_manager") == 0)
+        return true;
+    if (strncmp(t, "oncall:", 7) == 0) {
+        long n = strtol(t + 7, &end, 10);
+        *oncall = (int)n;
+        return end != t + 7 && !*end && n >= 1 && n <= 9;
+    }
+    if (strncmp(t, "team:", 5) == 0) {
+        long long n = strtoll(t + 5, &end, 10);
+        *team = n;
+        return end != t + 5 && !*end && n >= 1;
+    }
+    return false;
+}
+
+static enum kw_code parse_step(json_t *v, const char *base, struct kw_escalation_step *st,
+                               struct kw_err *err)
+{
+    static const char *const keys[] = {"after", "notify", "reassign", "raise_level", NULL};
+    char ptr[PTR_MAX + 16];
+    if (!json_is_object(v))
+        return fail(err, base, "expected {\"after\", and notify, reassign or raise_level}");
+    if (only_keys(v, base, keys, err) != KW_OK)
+        return err->code;
+    snprintf(ptr, sizeof(ptr), "%s/after", base);
+    json_t *after = json_object_get(v, "after");
+    st->after = 0;
+    if (after && duration(after, ptr, &st->after, err) != KW_OK)
+        return err->code;
+    json_t *notify = json_object_get(v, "notify"), *reassign = json_object_get(v, "reassign"),
+           *raise = json_object_get(v, "raise_level");
+    if ((notify != NULL) + (reassign != NULL) + (raise != NULL) != 1)
+        return fail(err, base, "a step does one thing: notify, reassign or raise_level");
+    if (raise) {
+        if (!json_is_true(raise))
+            return fail(err, base, "raise_level: expected true");
+        st->action = KW_ESC_RAISE;
+        st->target = NULL;
+        return KW_OK;
+    }
+    json_t *t = notify ? notify : reassign;
+    snprintf(ptr, sizeof(ptr), "%s/%s", base, notify ? "notify" : "reassign");
+    st->action = notify ? KW_ESC_NOTIFY : KW_ESC_REASSIGN;
+    if (!json_is_string(t) || !target_ok(json_string_value(t), &st->oncall, &st->team) ||
+        (reassign && !st->oncall && !st->team))
+        return fail(err, ptr,
+                    notify ? "expected assignee, team_lead, account_manager or oncall:N"
+                           : "expected oncall:N or team:ID");
+    st->target = json_string_value(t);
+    return KW_OK;
+}
+
+static enum kw_code parse_escalations(struct kw_policy *p, json_t *v, struct kw_err *err)
+{
+    static const char *const keys[] = {"id", "when", "steps", NULL};
+    if (!v)
+        return KW_OK;
+    if (!json_is_array(v) || json_array_size(v) > KW_POLICY_MAX_CHAINS)
+        return fail(err, "/escalations", "expected a list of at most %d chains",
+                    KW_POLICY_MAX_CHAINS);
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        json_t *c = json_array_get(v, i), *when, *steps, *x;
+        struct kw_escalation *e = &p->chain[i];
+        char ptr[PTR_MAX], sub[PTR_MAX + 32];
+        subi(ptr, "/escalations", i);
+        if (!json_is_object(c))
+            return fail(err, ptr, "expected {\"id\", \"when\", \"steps\"}");
+        if (only_keys(c, ptr, keys, err) != KW_OK)
+            return err->code;
+        x = json_object_get(c, "id");
+        snprintf(sub, sizeof(sub), "%s/id", ptr);
+        if (!json_is_string(x) || !id_ok(json_string_value(x)))
+            return fail(err, sub, "missing: an id (letters, digits, _ - .)");
+        e->id = json_string_value(x);
+        when = json_object_get(c, "when");
+        snprintf(sub, sizeof(sub), "%s/when", ptr);
+        json_t *metric = json_object_get(when, "metric"), *pct = json_object_get(when, "percent"),
+               *unack = json_object_get(when, "unacknowledged");
+        if (json_is_object(when) && unack && !metric && !pct) {
+            e->metric = -1;
+            if (duration(unack, sub, &e->unacknowledged, err) != KW_OK)
+                return err->code;
+        } else if (json_is_object(when) && json_is_string(metric) && !unack) {
+            e->metric = kw_policy_metric_index(p, json_string_value(metric));
+            if (e->metric < 0)
+                return fail(err, sub, "unknown metric \"%.40s\"", json_string_value(metric));
+            e->percent = pct ? (int)json_integer_value(pct) : 100;
+            if (pct && (!json_is_integer(pct) || e->percent < 1 || e->percent > 100))
+                return fail(err, sub, "percent: expected 1 to 100 (100: the breach)");
+            bool listed = e->percent == 100;
+            for (size_t k = 0; k < p->metric[e->metric].n_warn; k++)
+                listed = listed || p->metric[e->metric].warn[k] == e->percent;
+            if (!listed)
+                return fail(err, sub, "percent %d is not a warn_at of %s", e->percent,
+                            p->metric[e->metric].id);
+        } else {
+            return fail(err, sub,
+                        "expected {\"metric\": ID, \"percent\": N} or "
+                        "{\"unacknowledged\": DURATION}");
+        }
+        steps = json_object_get(c, "steps");
+        snprintf(sub, sizeof(sub), "%s/steps", ptr);
+        if (!json_is_array(steps) || json_array_size(steps) == 0 ||
+            json_array_size(steps) > KW_POLICY_MAX_STEPS)
+            return fail(err, sub, "expected a list of 1 to %d steps", KW_POLICY_MAX_STEPS);
+        for (size_t k = 0; k < json_array_size(steps); k++) {
+            char sp[PTR_MAX + 96];
+            snprintf(sp, sizeof(sp), "%s/%zu", sub, k);
+            if (parse_step(json_array_get(steps, k), sp, &e->step[k], err) != KW_OK)
+                return err->code;
+            if (k > 0 && e->step[k].after < e->step[k - 1].after)
+                return fail(err, sp, "steps run in order: after must not go down");
+        }
+        e->n_steps = json_array_size(steps);
+    }
+    p->n_chains = json_array_size(v);
+    return KW_OK;
+}
+
+size_t kw_policy_chain_count(const struct kw_policy *p)
+{
+    return p->n_chains;
+}
+
+const struct kw_escalation *kw_policy_chain(const struct kw_policy *p, size_t i)
+{
+    return &p->chain[i];
+}
+
 /* ---- service nodes ---- */
 
 static enum kw_code parse_nodes(struct kw_policy *p, json_t *v, struct kw_err *err)
@@ -662,13 +802,28 @@ int64_t kw_policy_reopen_window(const struct kw_policy *p)
 
 struct kw_policy *kw_policy_from_json(json_t *doc, struct kw_err *err)
 {
-    static const char *const keys[] = {"name",        "version",       "effective_from",
-                                       "description", "letter",        "calendars",
-                                       "levels",      "tiers",         "categories",
-                                       "regions",     "channels",      "organisations",
-                                       "milestones",  "states",        "reopen_revokes",
-                                       "metrics",     "targets",       "on_level_change",
-                                       "on_reopen",   "reopen_window", "service_nodes",
+    static const char *const keys[] = {"name",
+                                       "version",
+                                       "effective_from",
+                                       "description",
+                                       "letter",
+                                       "calendars",
+                                       "levels",
+                                       "tiers",
+                                       "categories",
+                                       "regions",
+                                       "channels",
+                                       "organisations",
+                                       "milestones",
+                                       "states",
+                                       "reopen_revokes",
+                                       "metrics",
+                                       "targets",
+                                       "on_level_change",
+                                       "on_reopen",
+                                       "reopen_window",
+                                       "service_nodes",
+                                       "escalations",
                                        NULL};
     struct kw_policy *p = calloc(1, sizeof(*p));
     json_t *v;
@@ -812,6 +967,8 @@ struct kw_policy *kw_policy_from_json(json_t *doc, struct kw_err *err)
         if (parse_rule(p, i, json_array_get(v, i), err) != KW_OK)
             goto fail;
     if (parse_nodes(p, json_object_get(doc, "service_nodes"), err) != KW_OK)
+        goto fail;
+    if (parse_escalations(p, json_object_get(doc, "escalations"), err) != KW_OK)
         goto fail;
     return p;
 fail:

@@ -128,6 +128,34 @@ const char *kw_policy_node_id(const struct kw_policy *p, size_t i);
 const char *kw_policy_node_label(const struct kw_policy *p, size_t i, const char *lang);
 const char *kw_policy_node_at(const struct kw_policy *p, size_t i);
 
+/* Escalation chains ("escalations"): when a clock of `metric` reaches
+ * `percent` (100: the breach) or, with metric -1, when the ticket has not
+ * been acknowledged `unacknowledged` seconds after it was created, run the
+ * steps in order, each `after` seconds after that: notify someone
+ * (assignee, team_lead, account_manager, oncall:N), reassign the ticket
+ * (oncall:N, team:ID) or raise its level. A chain stops once the ticket is
+ * acknowledged or its metric's clock has stopped. */
+#define KW_POLICY_MAX_CHAINS 16
+#define KW_POLICY_MAX_STEPS 8
+enum kw_esc_action { KW_ESC_NOTIFY, KW_ESC_REASSIGN, KW_ESC_RAISE };
+struct kw_escalation_step {
+    int64_t after;
+    enum kw_esc_action action;
+    const char *target; /* as written (NULL to raise the level) */
+    int oncall;         /* N of oncall:N, or 0 */
+    int64_t team;       /* ID of team:ID, or 0 */
+};
+struct kw_escalation {
+    const char *id;
+    int metric; /* index, or -1: the unacknowledged trigger */
+    int percent;
+    int64_t unacknowledged;
+    size_t n_steps;
+    struct kw_escalation_step step[KW_POLICY_MAX_STEPS];
+};
+size_t kw_policy_chain_count(const struct kw_policy *p);
+const struct kw_escalation *kw_policy_chain(const struct kw_policy *p, size_t i);
+
 /* Whether reopening a ticket revokes milestone `name` (resolved, closed, ...). */
 bool kw_policy_reopen_revokes(const struct kw_policy *p, const char *name);
 /* Whether value is allowed for attribute a (any value when the policy

@@ -8,6 +8,7 @@
 
 #include "calcache.h"
 #include "civil.h"
+#include "rota.h"
 #include "tz.h"
 
 struct kw_clocks {
@@ -135,6 +136,19 @@ static bool add_event(struct kw_ticket_events *te, const struct kw_event *e, jso
     return true;
 }
 
+/* Note an escalation step taken; doc (may be NULL) owns chain. */
+static void step_done(struct kw_ticket_events *te, json_t *doc, const char *chain, int step)
+{
+    if (te->n_steps == 64) {
+        json_decref(te->steps[0].doc);
+        memmove(te->steps, te->steps + 1, 63 * sizeof(te->steps[0]));
+        te->n_steps--;
+    }
+    te->steps[te->n_steps].doc = doc;
+    te->steps[te->n_steps].chain = chain;
+    te->steps[te->n_steps++].step = step;
+}
+
 static bool load_one(const struct kw_stored_event *se, void *ctx)
 {
     static const struct {
@@ -178,6 +192,16 @@ static bool load_one(const struct kw_stored_event *se, void *ctx)
         }
     if (e.type == KW_EV_STATE || e.type == KW_EV_REOPENED || e.type == KW_EV_CREATED)
         te->last_move = se->at;
+    if (e.type == KW_EV_CREATED)
+        te->created_at = se->at;
+    if (e.type == KW_EV_MILESTONE && e.name && strcmp(e.name, "acknowledged") == 0 &&
+        te->acknowledged_at == KW_NO_TIME)
+        te->acknowledged_at = se->at;
+    if (strcmp(se->type, "escalated") == 0) {
+        step_done(te, b, json_string_value(json_object_get(b, "chain")),
+                  (int)json_integer_value(json_object_get(b, "step")));
+        return true;
+    }
     if (e.type == KW_EV_COUNT) { /* comments, assignments: not for the clocks */
         json_decref(b);
         return true;
@@ -193,6 +217,7 @@ static bool load_one(const struct kw_stored_event *se, void *ctx)
 enum kw_code kw_ticket_events_load(struct kw_store *st, int64_t ticket,
                                    struct kw_ticket_events *out, struct kw_err *err)
 {
+    out->created_at = out->acknowledged_at = KW_NO_TIME;
     if (kw_store_events(st, ticket, load_one, out, err) != KW_OK)
         return err->code;
     return out->nomem ? kw_err_set(err, KW_NOMEM, "", "no memory for the ticket's events") : KW_OK;
@@ -204,6 +229,8 @@ void kw_ticket_events_release(struct kw_ticket_events *te)
         json_decref(te->docs[i]);
     for (size_t i = 0; i < te->n_fired; i++)
         json_decref(te->fired[i].doc);
+    for (size_t i = 0; i < te->n_steps; i++)
+        json_decref(te->steps[i].doc);
     free(te->ev);
     free(te->docs);
     memset(te, 0, sizeof(*te));
@@ -258,6 +285,60 @@ static int64_t next_due(const struct kw_clock *k, int fired, int *pct)
     return k->breached_at;
 }
 
+/* ---- escalation chains ---- */
+
+/* When chain e started on the ticket, or KW_NO_TIME. */
+static int64_t chain_start(const struct kw_compiled *k, const struct kw_escalation *e,
+                           const struct kw_ticket_events *te)
+{
+    if (e->metric < 0) {
+        if (te->created_at == KW_NO_TIME)
+            return KW_NO_TIME;
+        int64_t at = te->created_at + e->unacknowledged;
+        return te->acknowledged_at != KW_NO_TIME && te->acknowledged_at <= at ? KW_NO_TIME : at;
+    }
+    const char *metric = kw_policy_metric_id(k->p, (size_t)e->metric);
+    for (size_t i = te->n_fired; i-- > 0;)
+        if (te->fired[i].pct == e->percent && te->fired[i].metric &&
+            strcmp(te->fired[i].metric, metric) == 0)
+            return te->fired[i].at;
+    return KW_NO_TIME;
+}
+
+/* A chain stops once the ticket is acknowledged or its metric's clock
+ * stopped. */
+static bool chain_stopped(const struct kw_escalation *e, const struct kw_ticket_events *te,
+                          const struct kw_sla *s)
+{
+    if (te->acknowledged_at != KW_NO_TIME)
+        return true;
+    for (size_t i = 0; e->metric >= 0 && i < s->n; i++)
+        if (s->clock[i].metric == e->metric &&
+            (s->clock[i].status == KW_CLOCK_MET || s->clock[i].status == KW_CLOCK_MET_LATE))
+            return true;
+    return false;
+}
+
+/* The next step of chain e not taken yet (-1: none) and when it is due. */
+static int next_step(const struct kw_compiled *k, const struct kw_escalation *e,
+                     const struct kw_ticket_events *te, const struct kw_sla *s, int64_t *due)
+{
+    int64_t start = chain_start(k, e, te);
+    if (start == KW_NO_TIME || chain_stopped(e, te, s))
+        return -1;
+    for (size_t i = 0; i < e->n_steps; i++) {
+        bool taken = false;
+        for (size_t d = 0; d < te->n_steps && !taken; d++)
+            taken = te->steps[d].chain && strcmp(te->steps[d].chain, e->id) == 0 &&
+                    te->steps[d].step == (int)i;
+        if (!taken) {
+            *due = start + e->step[i].after;
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
 /* Evaluate ticket's clocks as of now into scratch. */
 static enum kw_code evaluate(struct kw_clocks *c, struct kw_store *st, struct kw_sla *s,
                              int64_t ticket, int64_t commitment, int64_t now,
@@ -268,7 +349,9 @@ static enum kw_code evaluate(struct kw_clocks *c, struct kw_store *st, struct kw
     if (!k)
         return err->code;
     *out = k;
+    te->acknowledged_at = KW_NO_TIME;
     if (created) {
+        te->created_at = created->at;
         struct kw_event first = {.at = created->at, .type = KW_EV_CREATED};
         first.attrs.v[KW_ATTR_LEVEL] = created->level;
         first.attrs.v[KW_ATTR_TIER] = created->tier;
@@ -310,6 +393,12 @@ static enum kw_code store_projection(struct kw_store *st, int64_t ticket, bool f
             (ck->status == KW_CLOCK_BREACHED || ck->status == KW_CLOCK_MET_LATE) &&
             (breached == KW_STORE_NO_TIME || ck->breached_at < breached))
             breached = ck->breached_at;
+    }
+    for (size_t i = 0; i < kw_policy_chain_count(k->p); i++) {
+        int64_t at;
+        if (next_step(k, kw_policy_chain(k->p, i), te, s, &at) >= 0 &&
+            (fire == KW_STORE_NO_TIME || at < fire))
+            fire = at;
     }
     for (size_t i = 0; !fresh && i < s->n; i++) /* a late clock that stopped: size fixed */
         if (s->clock[i].status == KW_CLOCK_MET_LATE && s->clock[i].met_at != KW_NO_TIME &&
@@ -401,6 +490,118 @@ static enum kw_code fire_one(struct kw_store *st, const struct kw_ticket_row *t,
     return rc;
 }
 
+static bool lead_of(const struct kw_named_row *r, void *ctx)
+{
+    *(int64_t *)ctx = r->ref;
+    return false;
+}
+
+/* The person a step names: the assignee, the team lead, the one on call
+ * for the ticket's team at level N now; 0 when there is nobody. */
+static int64_t resolve(struct kw_clocks *c, struct kw_store *st, const struct kw_ticket_row *t,
+                       const struct kw_escalation_step *s, int64_t now)
+{
+    int64_t user = 0;
+    struct kw_err err = {0};
+    if (!s->target)
+        return 0;
+    if (strcmp(s->target, "assignee") == 0)
+        user = t->assignee_id;
+    else if (strcmp(s->target, "team_lead") == 0 && t->team_id)
+        kw_store_teams(st, t->team_id, lead_of, &user, &err);
+    else if (s->oncall && t->team_id) {
+        struct kw_rota *r = malloc(sizeof(*r));
+        if (r && kw_rota_load(st, c->tz, t->team_id, s->oncall, 0, r, &err) == KW_OK)
+            user = kw_oncall_who(&r->s, &r->tz, now, NULL);
+        free(r);
+    }
+    return user; /* account_manager: not kept yet, nobody */
+}
+
+/* Append an event by the engine (actor 0); takes body's reference. */
+static enum kw_code append_event(struct kw_store *st, int64_t ticket, const char *type,
+                                 json_t *body, int64_t now, struct kw_err *err)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(body);
+    enum kw_code rc = text ? kw_store_event_append(st, ticket, type, text, 0, now, NULL, NULL, err)
+                           : kw_err_set(err, KW_NOMEM, "", "no memory for the event");
+    free(text);
+    return rc;
+}
+
+/* Take step i of chain e (due at `due`): record it, act, and notify. */
+static enum kw_code take_step(struct kw_clocks *c, struct kw_store *st, struct kw_ticket_row *t,
+                              char *level_buf, const struct kw_compiled *k,
+                              const struct kw_escalation *e, int i, int64_t due, int64_t now,
+                              bool *changed, struct kw_err *err)
+{
+    static const char *const actions[] = {"notify", "reassign", "raise_level"};
+    const struct kw_escalation_step *s = &e->step[i];
+    int64_t user = resolve(c, st, t, s, now);
+    char when[KW_INSTANT_BUF];
+    kw_instant_format_utc(due, when);
+    json_t *body =
+        json_pack("{s:s, s:i, s:s, s:o, s:o, s:s}", "chain", e->id, "step", i, "action",
+                  actions[s->action], "target", s->target ? json_string(s->target) : json_null(),
+                  "user_id", user ? json_integer(user) : json_null(), "due_at", when);
+    enum kw_code rc = KW_OK;
+    if (s->action == KW_ESC_REASSIGN && (user || s->team)) {
+        struct kw_ticket_patch p = {.assignee_id = user ? user : 0, .team_id = s->team};
+        int64_t assignee = user ? user : t->assignee_id, team = s->team ? s->team : t->team_id;
+        rc = kw_store_ticket_set(st, t->id, &p, err);
+        if (rc == KW_OK)
+            rc = append_event(st, t->id, "assigned",
+                              json_pack("{s:o, s:o}", "assignee_id",
+                                        assignee ? json_integer(assignee) : json_null(), "team_id",
+                                        team ? json_integer(team) : json_null()),
+                              now, err);
+        t->assignee_id = assignee;
+        t->team_id = team;
+    } else if (s->action == KW_ESC_RAISE) {
+        int idx = kw_policy_level_index(k->p, t->level);
+        if (idx > 0) { /* levels are listed most severe first */
+            const char *to = kw_policy_level_id(k->p, (size_t)idx - 1);
+            struct kw_ticket_patch p = {.level = to};
+            char reason[96];
+            snprintf(reason, sizeof(reason), "escalation %s", e->id);
+            rc = kw_store_ticket_set(st, t->id, &p, err);
+            if (rc == KW_OK)
+                rc = append_event(
+                    st, t->id, "level",
+                    json_pack("{s:s, s:s, s:s}", "level", to, "from", t->level, "reason", reason),
+                    now, err);
+            json_object_set_new(body, "level", json_string(to));
+            snprintf(level_buf, 48, "%s", to);
+            t->level = level_buf;
+            *changed = true;
+        }
+    }
+    if (rc == KW_OK)
+        rc = append_event(st, t->id, "escalated", json_incref(body), now, err);
+    if (rc == KW_OK) { /* tell the person (and the subscribed endpoints) */
+        struct kw_user_row u;
+        json_t *to = user && kw_store_user_get(st, user, &u, NULL) == KW_OK
+                         ? json_pack("{s:I, s:s, s:s}", "id", (json_int_t)u.id, "name", u.name,
+                                     "email", u.email)
+                         : json_null();
+        json_t *note = json_pack("{s:s, s:{s:I, s:s, s:I, s:s}, s:O, s:o}", "kind", "escalation",
+                                 "ticket", "id", (json_int_t)t->id, "title", t->title, "org_id",
+                                 (json_int_t)t->org_id, "level", t->level, "event", body, "to", to);
+        char *payload = note ? json_dumps(note, JSON_COMPACT) : NULL;
+        char key[160];
+        snprintf(key, sizeof(key), "t%lld-%s-step%d-%lld", (long long)t->id, e->id, i,
+                 (long long)due);
+        rc = payload ? kw_store_outbox_add(st, "escalation", t->id, t->org_id, t->team_id, payload,
+                                           key, now, err)
+                     : kw_err_set(err, KW_NOMEM, "", "no memory for the notification");
+        free(payload);
+        json_decref(note);
+    }
+    json_decref(body);
+    return rc;
+}
+
 enum kw_code kw_clocks_fire(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
                             int64_t ticket, int64_t now, int *fired, struct kw_err *err)
 {
@@ -454,9 +655,33 @@ enum kw_code kw_clocks_fire(struct kw_clocks *c, struct kw_store *st, struct kw_
         te.fired[te.n_fired].pct = due[i].pct;
         te.fired[te.n_fired++].at = now;
     }
-    if (rc == KW_OK)
+    /* escalation steps that fell due, in order across chains */
+    bool changed = false;
+    char level_buf[48];
+    while (rc == KW_OK) {
+        const struct kw_escalation *best = NULL;
+        int step = -1;
+        int64_t at, best_at = 0;
+        for (size_t i = 0; i < kw_policy_chain_count(k->p); i++) {
+            const struct kw_escalation *e = kw_policy_chain(k->p, i);
+            int sn = next_step(k, e, &te, scratch, &at);
+            if (sn >= 0 && at <= now && (!best || at < best_at)) {
+                best = e;
+                step = sn;
+                best_at = at;
+            }
+        }
+        if (!best)
+            break;
+        rc = take_step(c, st, &t, level_buf, k, best, step, best_at, now, &changed, err);
+        step_done(&te, NULL, best->id, step);
+        n++;
+    }
+    if (rc == KW_OK && !changed)
         rc = store_projection(st, ticket, false, k, scratch, &te, err);
     kw_ticket_events_release(&te);
     *fired = (int)n;
+    if (rc == KW_OK && changed) /* the level moved: the clocks follow it */
+        rc = kw_clocks_project(c, st, scratch, ticket, now, NULL, err);
     return rc;
 }

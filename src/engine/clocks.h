@@ -53,8 +53,15 @@ struct kw_ticket_events {
     struct kw_event *ev;
     json_t **docs;
     size_t n, cap;
-    int64_t last_move; /* when the state last changed (for the reopen window) */
-    size_t n_fired;    /* sla_warning / sla_breach events, the last KW_FIRED_MAX */
+    int64_t last_move;                   /* when the state last changed (for the reopen window) */
+    int64_t created_at, acknowledged_at; /* KW_NO_TIME when not (yet) */
+    size_t n_steps; /* escalation steps taken ("escalated" events), the last 64 */
+    struct {
+        json_t *doc;
+        const char *chain; /* owned by doc, or by the policy */
+        int step;
+    } steps[64];
+    size_t n_fired; /* sla_warning / sla_breach events, the last KW_FIRED_MAX */
     struct {
         json_t *doc;
         const char *metric; /* owned by doc */

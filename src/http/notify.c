@@ -7,7 +7,8 @@
 #include "civil.h"
 #include "internal.h"
 
-static const char *const kinds[] = {"sla_warning", "sla_breach", "overrun_notice", "test"};
+static const char *const kinds[] = {"sla_warning", "sla_breach", "escalation", "overrun_notice",
+                                    "test"};
 
 static json_t *endpoint_json(const struct kw_endpoint *e)
 {
@@ -46,7 +47,8 @@ static bool events_of(json_t *j, char **out, struct reply *fail)
             snprintf(ptr, sizeof(ptr), "/events/%zu", i);
             *fail = problemf(
                 KW_INVALID, ptr,
-                "events[%zu]: expected sla_warning, sla_breach, overrun_notice or test", i);
+                "events[%zu]: expected sla_warning, sla_breach, escalation, overrun_notice or test",
+                i);
             return false;
         }
     }

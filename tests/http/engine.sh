@@ -275,5 +275,44 @@ check "an unknown team is exit 1" "$([ $? = 1 ]; echo $?)"
 n=$("$KW" oncall shifts "$TEAM" --db "$TMP/kw.db" --from 2026-05-05T00:00:00+08:00 --days 2 | wc -l)
 check "keepword oncall shifts" "$([ "$n" = 5 ]; echo $?)" "($n lines)"
 
+# --- escalation chains: not acknowledged in 15 minutes ---
+req POST /api/v1/commitments '{"name":"Engine","version":"2","effective_from":"2026-05-05T12:00:00+08:00",
+ "calendars":{"office":'"$OFFICE"'},"levels":["L1","L2"],
+ "metrics":[{"id":"response","start":"created","stop":["first_response"],"warn_at":[50,80]}],
+ "targets":[{"calendar":"office","response":"2h"}],
+ "escalations":[{"id":"unack","when":{"unacknowledged":"15m"},"steps":[
+   {"after":"0m","notify":"oncall:1"},{"after":"10m","reassign":"oncall:1"},{"after":"20m","raise_level":true}]}]}' "$ADMIN"
+is "a commitment with an escalation chain" 201 '.version == "2"'
+req POST /api/v1/commitments '{"name":"Engine","version":"bad","effective_from":"2026-05-05T12:00:00+08:00",
+ "calendars":{"office":'"$OFFICE"'},"levels":["L1"],
+ "metrics":[{"id":"response","start":"created","stop":["first_response"]}],
+ "targets":[{"calendar":"office","response":"2h"}],
+ "escalations":[{"id":"x","when":{"metric":"response","percent":100},"steps":[{"after":"5m","reassign":"assignee"}]}]}' "$ADMIN"
+is "a chain step names its field" 400 '.pointer == "/escalations/0/steps/0/reassign"'
+req POST /api/v1/tickets "{\"title\":\"nobody looks\",\"level\":\"L2\",\"org_id\":$ORG}" "$ADMIN"
+E1=$(jq -r .id "$TMP/body")
+req PATCH "/api/v1/tickets/$E1" "{\"team_id\":$TEAM}" "$ADMIN"
+req POST /api/v1/tickets "{\"title\":\"seen at once\",\"level\":\"L2\",\"org_id\":$ORG}" "$ADMIN"
+E2=$(jq -r .id "$TMP/body")
+req PATCH "/api/v1/tickets/$E2" "{\"team_id\":$TEAM}" "$ADMIN"
+at 2026-05-05T12:50:00+08:00
+req POST "/api/v1/tickets/$E2/events" '{"type":"milestone","milestone":"acknowledged"}' "$ADMIN"
+at 2026-05-05T12:55:00+08:00
+eventually "/api/v1/tickets/$E1/events" "$ADMIN" 'any(.events[]; .type == "escalated")'
+is "12:55: not acknowledged in 15 minutes, the first line on call is told" 200 \
+    '[.events[] | select(.type == "escalated") | [.body.step, .body.action, .body.user_id]] == [[0, "notify", '"${ids[0]}"']]'
+at 2026-05-05T13:05:00+08:00
+eventually "/api/v1/tickets/$E1" "$ADMIN" '.assignee_id == '"${ids[0]}"
+is "13:05: the ticket is reassigned to them" 200 ".assignee_id == ${ids[0]} and .level == \"L2\""
+at 2026-05-05T13:15:00+08:00
+eventually "/api/v1/tickets/$E1" "$ADMIN" '.level == "L1"'
+is "13:15: its level is raised" 200 '.level == "L1"'
+req GET "/api/v1/tickets/$E1/events" "" "$ADMIN"
+is "each step once, in order" 200 \
+    '[.events[] | select(.type == "escalated") | .body.step] == [0, 1, 2]
+     and any(.events[]; .type == "level" and .body.reason == "escalation unack")'
+req GET "/api/v1/tickets/$E2/events" "" "$ADMIN"
+is "an acknowledged ticket is not escalated" 200 '[.events[] | select(.type == "escalated")] == []'
+
 serve_stop
 finish

@@ -60,6 +60,15 @@ is() { # NAME WANT_CODE [JQ-FILTER that must be true]
     if [ -n "${3:-}" ] && [ $ok -eq 0 ]; then jq -e "$3" "$TMP/body" >/dev/null 2>&1 || ok=1; fi
     check "$1" $ok "(got $CODE $CTYPE: $(head -c 400 "$TMP/body"))"
 }
+# eventually PATH TOKEN JQ: GET until the filter holds (the engine runs on
+# its own thread), for up to 3 s; leaves the last answer for `is`
+eventually() {
+    for _ in $(seq 1 30); do
+        req GET "$1" "" "$2"
+        jq -e "$3" "$TMP/body" >/dev/null 2>&1 && return
+        sleep 0.1
+    done
+}
 login() { curl -s -X POST "$B/api/v1/auth/login" -d "{\"email\":\"$1\",\"password\":\"$2\"}" | jq -r .token; }
 
 finish() {

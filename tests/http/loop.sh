@@ -16,15 +16,6 @@ at() { # move the server's clock (write, then rename: never half a file)
 at 2026-04-30T17:00:00+08:00
 KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
 serve_start --fake-clock "$TMP/now"
-# eventually PATH TOKEN JQ: GET until the filter holds (the engine runs on
-# its own thread), for up to 3 s; leaves the last answer for `is`
-eventually() {
-    for _ in $(seq 1 30); do
-        req GET "$1" "" "$2"
-        jq -e "$3" "$TMP/body" >/dev/null 2>&1 && return
-        sleep 0.1
-    done
-}
 # Sessions last 12 hours of the server's clock: log in again after a jump.
 relogin() {
     ADMIN=$(login admin@localhost correct-horse)
