@@ -27,6 +27,27 @@ static void test_bad_policies(void **state)
         const char *name, *json, *field, *msg;
     } cases[] = {
         {"not JSON", "{", "", "not valid JSON"},
+        {"an escalation on an unknown metric",
+         "{" HEAD METRICS RULES ",\"escalations\":[{\"id\":\"e\",\"when\":{\"metric\":\"x\"},"
+         "\"steps\":[{\"notify\":\"assignee\"}]}]}",
+         "/escalations/0/when", "unknown metric"},
+        {"an escalation on a threshold the metric does not have",
+         "{" HEAD METRICS RULES ",\"escalations\":[{\"id\":\"e\",\"when\":{\"metric\":"
+         "\"response\",\"percent\":60},\"steps\":[{\"notify\":\"assignee\"}]}]}",
+         "/escalations/0/when", "not a warn_at"},
+        {"a step that does two things",
+         "{" HEAD METRICS RULES ",\"escalations\":[{\"id\":\"e\",\"when\":{\"unacknowledged\":"
+         "\"15m\"},\"steps\":[{\"notify\":\"assignee\",\"raise_level\":true}]}]}",
+         "/escalations/0/steps/0", "one thing"},
+        {"steps out of order",
+         "{" HEAD METRICS RULES ",\"escalations\":[{\"id\":\"e\",\"when\":{\"unacknowledged\":"
+         "\"15m\"},\"steps\":[{\"after\":\"30m\",\"notify\":\"assignee\"},{\"after\":"
+         "\"10m\",\"notify\":\"oncall:2\"}]}]}",
+         "/escalations/0/steps/1", "in order"},
+        {"an unknown notify target",
+         "{" HEAD METRICS RULES ",\"escalations\":[{\"id\":\"e\",\"when\":{\"unacknowledged\":"
+         "\"15m\"},\"steps\":[{\"notify\":\"oncall:0\"}]}]}",
+         "/escalations/0/steps/0/notify", "expected assignee"},
         {"bad reopen window", "{" HEAD METRICS RULES ",\"reopen_window\":\"soon\"}",
          "/reopen_window", "duration"},
         {"too many service nodes",
