@@ -620,7 +620,7 @@ static enum kw_code parse_step(json_t *v, const char *base, struct kw_escalation
                                struct kw_err *err)
 {
     static const char *const keys[] = {"after", "notify", "reassign", "raise_level", NULL};
-    char ptr[PTR_MAX + 16];
+    char ptr[PTR_MAX + 128];
     if (!json_is_object(v))
         return fail(err, base, "expected {\"after\", and notify, reassign or raise_level}");
     if (only_keys(v, base, keys, err) != KW_OK)
