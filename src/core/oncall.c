@@ -25,7 +25,7 @@ static enum kw_code parse_tod(json_t *v, const char *ptr, int32_t *out, struct k
 static enum kw_code parse_window(json_t *w, const char *base, struct kw_oncall_window *out,
                                  struct kw_err *err)
 {
-    char ptr[96];
+    char ptr[192];
     json_t *days = json_object_get(w, "days"), *d;
     size_t i;
     if (!json_is_object(w))
