@@ -156,8 +156,133 @@ static bool robot_ok(const struct answer *a, char *why, size_t cap)
     return ok;
 }
 
+/* ---- e-mail ---- */
+
+/* The message being uploaded to the SMTP server. */
+struct upload {
+    const char *p;
+    size_t left;
+};
+
+static size_t feed(char *buf, size_t size, size_t n, void *ctx)
+{
+    struct upload *u = ctx;
+    size_t take = size * n < u->left ? size * n : u->left;
+    memcpy(buf, u->p, take);
+    u->p += take;
+    u->left -= take;
+    return take;
+}
+
+/* The value of `key` in the URL's query into out ("" when absent). */
+static void query_value(const char *url, const char *key, char *out, size_t cap)
+{
+    const char *q = strchr(url, '?');
+    size_t n = strlen(key);
+    out[0] = '\0';
+    for (const char *p = q; p && *p; p = strchr(p + 1, '&')) {
+        if (strncmp(p + 1, key, n) == 0 && p[1 + n] == '=') {
+            const char *v = p + 2 + n, *end = strchr(v, '&');
+            size_t len = end ? (size_t)(end - v) : strlen(v);
+            snprintf(out, cap, "%.*s", (int)(len < cap ? len : cap - 1), v);
+            return;
+        }
+    }
+}
+
+/* Send d as an e-mail: the URL is smtp[s]://HOST[:PORT]/?from=A&to=B[,C]
+ * [&starttls=1]; the secret, when set, is "user:password". An escalation
+ * also goes to the person it names. */
+static bool deliver_mail(const struct kw_delivery *d, char *why, size_t cap)
+{
+    char server[512], from[256], to[1024], tls[8], text[2048], subject[128];
+    snprintf(server, sizeof(server), "%.*s", (int)strcspn(d->url, "?"), d->url);
+    size_t sl = strlen(server);
+    if (sl > 8 && server[sl - 1] == '/')
+        server[sl - 1] = '\0';
+    query_value(d->url, "from", from, sizeof(from));
+    query_value(d->url, "to", to, sizeof(to));
+    query_value(d->url, "starttls", tls, sizeof(tls));
+    json_t *p = json_loads(d->payload, 0, NULL);
+    const char *person = json_string_value(json_object_get(json_object_get(p, "to"), "email"));
+    if (person) {
+        size_t n = strlen(to);
+        snprintf(to + n, sizeof(to) - n, "%s%s", n ? "," : "", person);
+    }
+    if (!from[0] || !to[0]) {
+        json_decref(p);
+        snprintf(why, cap, "the endpoint names no %s", from[0] ? "recipient" : "sender (from=)");
+        return false;
+    }
+    kw_notification_text(d->kind, d->payload, text, sizeof(text));
+    /* the subject as an RFC 2047 encoded word: it may be Chinese */
+    snprintf(subject, sizeof(subject), "Keepword %s #%lld", d->kind,
+             (long long)json_integer_value(json_object_get(json_object_get(p, "ticket"), "id")));
+    char subj64[256];
+    sodium_bin2base64(subj64, sizeof(subj64), (const unsigned char *)subject, strlen(subject),
+                      sodium_base64_VARIANT_ORIGINAL);
+    char *details = p ? json_dumps(p, JSON_INDENT(2)) : NULL;
+    json_decref(p);
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    size_t cap_msg = strlen(text) + (details ? strlen(details) : 0) + 2048;
+    char *msg = malloc(cap_msg);
+    if (!msg) {
+        free(details);
+        snprintf(why, cap, "no memory for the message");
+        return false;
+    }
+    snprintf(msg, cap_msg,
+             "Date: %s\r\nFrom: <%s>\r\nTo: %s\r\nSubject: =?UTF-8?B?%s?=\r\n"
+             "Message-ID: <%s@keepword>\r\nX-Keepword-Event: %s\r\nX-Keepword-Delivery: %s\r\n"
+             "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+             "Content-Transfer-Encoding: 8bit\r\n\r\n%s\r\n\r\n%s\r\n",
+             date, from, to, subj64, d->key, d->kind, d->key, text, details ? details : "");
+    free(details);
+    CURL *c = curl_easy_init();
+    struct curl_slist *rcpt = NULL;
+    char addr[300], *save = NULL;
+    for (char *a = strtok_r(to, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+        snprintf(addr, sizeof(addr), "<%s>", a);
+        rcpt = curl_slist_append(rcpt, addr);
+    }
+    char mail_from[300];
+    snprintf(mail_from, sizeof(mail_from), "<%s>", from);
+    struct upload up = {msg, strlen(msg)};
+    CURLcode rc = CURLE_OUT_OF_MEMORY;
+    if (c) {
+        curl_easy_setopt(c, CURLOPT_URL, server);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+        curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from);
+        curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, feed);
+        curl_easy_setopt(c, CURLOPT_READDATA, &up);
+        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)KW_DELIVER_TIMEOUT_MS);
+        if (strcmp(tls, "1") == 0)
+            curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+        if (d->secret && strchr(d->secret, ':'))
+            curl_easy_setopt(c, CURLOPT_USERPWD, d->secret);
+        rc = curl_easy_perform(c);
+    }
+    curl_slist_free_all(rcpt);
+    curl_easy_cleanup(c);
+    free(msg);
+    if (rc != CURLE_OK) {
+        snprintf(why, cap, "%s", curl_easy_strerror(rc));
+        return false;
+    }
+    return true;
+}
+
 bool kw_deliver(const struct kw_delivery *d, char *why, size_t cap)
 {
+    if (strcmp(d->channel, "email") == 0)
+        return deliver_mail(d, why, cap);
     bool webhook = strcmp(d->channel, "webhook") == 0;
     if (!webhook && strcmp(d->channel, "dingtalk") != 0 && strcmp(d->channel, "feishu") != 0 &&
         strcmp(d->channel, "wecom") != 0) {

@@ -90,12 +90,20 @@ static struct reply endpoint_create(struct call *x)
     if (!u.e.name) {
         out = problem_of(KW_INVALID, "/name", "name: missing");
     } else if (strcmp(u.e.kind, "webhook") != 0 && strcmp(u.e.kind, "dingtalk") != 0 &&
-               strcmp(u.e.kind, "feishu") != 0 && strcmp(u.e.kind, "wecom") != 0) {
+               strcmp(u.e.kind, "feishu") != 0 && strcmp(u.e.kind, "wecom") != 0 &&
+               strcmp(u.e.kind, "email") != 0) {
         out = problem_of(KW_INVALID, "/kind",
-                         "kind: expected webhook, dingtalk, feishu or wecom (e-mail is not "
-                         "delivered yet)");
-    } else if (!u.e.url ||
-               (strncmp(u.e.url, "http://", 7) != 0 && strncmp(u.e.url, "https://", 8) != 0)) {
+                         "kind: expected webhook, dingtalk, feishu, wecom or email");
+    } else if (strcmp(u.e.kind, "email") == 0 &&
+               (!u.e.url ||
+                (strncmp(u.e.url, "smtp://", 7) != 0 && strncmp(u.e.url, "smtps://", 8) != 0) ||
+                !strstr(u.e.url, "from="))) {
+        out = problem_of(KW_INVALID, "/url",
+                         "url: expected smtp[s]://HOST[:PORT]/?from=ADDRESS[&to=ADDRESS,...]"
+                         "[&starttls=1]");
+    } else if (strcmp(u.e.kind, "email") != 0 &&
+               (!u.e.url ||
+                (strncmp(u.e.url, "http://", 7) != 0 && strncmp(u.e.url, "https://", 8) != 0))) {
         out = problem_of(KW_INVALID, "/url", "url: expected an http:// or https:// URL");
     } else if (write_unit(x, endpoint_unit, &u, &out)) {
         u.e.id = u.id;

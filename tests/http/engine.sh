@@ -5,10 +5,11 @@
 # every notification arrives once, signed; a failing receiver gets retries
 # with backoff, then a dead letter that can be retried; kill -9 with timers
 # due and notifications pending, restart, and each arrives once.
-# usage: tests/http/engine.sh PATH/TO/keepword PATH/TO/whsink
+# usage: tests/http/engine.sh PATH/TO/keepword PATH/TO/whsink PATH/TO/smtpsink
 set -u
-KW=${1:?usage: engine.sh PATH/TO/keepword PATH/TO/whsink}
-SINK=${2:?usage: engine.sh PATH/TO/keepword PATH/TO/whsink}
+KW=${1:?usage: engine.sh PATH/TO/keepword PATH/TO/whsink PATH/TO/smtpsink}
+SINK=${2:?usage: engine.sh PATH/TO/keepword PATH/TO/whsink PATH/TO/smtpsink}
+SMTP=${3:?usage: engine.sh PATH/TO/keepword PATH/TO/whsink PATH/TO/smtpsink}
 . "$(dirname "$0")/lib.sh"
 at() { echo "$1" >"$TMP/now.new" && mv "$TMP/now.new" "$TMP/now"; }
 got() { [ -f "$TMP/hooks" ] && wc -l <"$TMP/hooks" || echo 0; }
@@ -275,6 +276,23 @@ check "an unknown team is exit 1" "$([ $? = 1 ]; echo $?)"
 n=$("$KW" oncall shifts "$TEAM" --db "$TMP/kw.db" --from 2026-05-05T00:00:00+08:00 --days 2 | wc -l)
 check "keepword oncall shifts" "$([ "$n" = 5 ]; echo $?)" "($n lines)"
 
+# --- e-mail over SMTP ---
+"$SMTP" --out "$TMP/mail" >"$TMP/smtp.port" &
+EXTRA_PIDS+=("$!")
+for _ in $(seq 1 50); do grep -q listening "$TMP/smtp.port" && break; sleep 0.1; done
+SMTPURL="smtp://127.0.0.1:$(awk '{print $2}' "$TMP/smtp.port")/?from=keepword@desk.example&to=ops@desk.example"
+req POST /api/v1/endpoints "{\"name\":\"mail\",\"kind\":\"email\",\"url\":\"$SMTPURL\",\"events\":[\"escalation\",\"test\"]}" "$ADMIN"
+is "an e-mail endpoint" 201 '.kind == "email"'
+MAIL=$(jq -r .id "$TMP/body")
+req POST /api/v1/endpoints '{"name":"m","kind":"email","url":"smtp://127.0.0.1:25/"}' "$ADMIN"
+is "an e-mail endpoint needs a sender" 400 '.pointer == "/url"'
+req POST "/api/v1/endpoints/$MAIL/test" "" "$ADMIN"
+for _ in $(seq 1 50); do [ -s "$TMP/mail" ] && break; sleep 0.1; done
+jq -e 'select(.to == "<ops@desk.example>") | .from == "<keepword@desk.example>"
+    and (.data | contains("Subject: =?UTF-8?B?")) and (.data | contains("测试")) and (.data | contains("X-Keepword-Delivery: test-"))' \
+    "$TMP/mail" >/dev/null
+check "a test e-mail arrives over SMTP, UTF-8 with an encoded subject" $? "($(head -c 400 "$TMP/mail"))"
+
 # --- escalation chains: not acknowledged in 15 minutes ---
 req POST /api/v1/commitments '{"name":"Engine","version":"2","effective_from":"2026-05-05T12:00:00+08:00",
  "calendars":{"office":'"$OFFICE"'},"levels":["L1","L2"],
@@ -301,6 +319,9 @@ at 2026-05-05T12:55:00+08:00
 eventually "/api/v1/tickets/$E1/events" "$ADMIN" 'any(.events[]; .type == "escalated")'
 is "12:55: not acknowledged in 15 minutes, the first line on call is told" 200 \
     '[.events[] | select(.type == "escalated") | [.body.step, .body.action, .body.user_id]] == [[0, "notify", '"${ids[0]}"']]'
+for _ in $(seq 1 50); do grep -q 'ann@p.example' "$TMP/mail" && break; sleep 0.1; done
+grep 'ann@p.example' "$TMP/mail" | head -1 | jq -e '.to == "<ops@desk.example>,<ann@p.example>" and (.data | contains("escalation"))' >/dev/null
+check "and gets an e-mail (with the desk's list)" $? "($(grep -c . "$TMP/mail") mails)"
 at 2026-05-05T13:05:00+08:00
 eventually "/api/v1/tickets/$E1" "$ADMIN" '.assignee_id == '"${ids[0]}"
 is "13:05: the ticket is reassigned to them" 200 ".assignee_id == ${ids[0]} and .level == \"L2\""
