@@ -515,7 +515,12 @@ static int64_t resolve(struct kw_clocks *c, struct kw_store *st, const struct kw
             user = kw_oncall_who(&r->s, &r->tz, now, NULL);
         free(r);
     }
-    return user; /* account_manager: not kept yet, nobody */
+    if (strcmp(s->target, "account_manager") == 0) {
+        struct kw_org o;
+        if (kw_store_org_get(st, t->org_id, &o, &err) == KW_OK)
+            user = o.account_manager_id;
+    }
+    return user;
 }
 
 /* Append an event by the engine (actor 0); takes body's reference. */

@@ -32,10 +32,11 @@ static int64_t path_id(const char *rest, const char **tail)
 
 static json_t *org_json(const struct kw_org *o)
 {
-    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:I}", "id", (json_int_t)o->id, "name", o->name,
-                     "tier", nullable(o->tier), "region", nullable(o->region), "calendar",
+    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:I, s:o}", "id", (json_int_t)o->id, "name",
+                     o->name, "tier", nullable(o->tier), "region", nullable(o->region), "calendar",
                      nullable(o->calendar), "contract_value_cents",
-                     (json_int_t)o->contract_value_cents);
+                     (json_int_t)o->contract_value_cents, "account_manager_id",
+                     id_or_null(o->account_manager_id));
 }
 
 struct list {
@@ -74,8 +75,8 @@ static enum kw_code org_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 
 static struct reply org_create(struct call *x)
 {
-    static const char *const keys[] = {"name", "tier", "region", "calendar", "contract_value_cents",
-                                       NULL};
+    static const char *const keys[] = {
+        "name", "tier", "region", "calendar", "contract_value_cents", "account_manager_id", NULL};
     struct reply out;
     if (!authorise(x, MANAGERS, "only admins and managers manage organisations", &out))
         return out;
@@ -87,7 +88,8 @@ static struct reply org_create(struct call *x)
     if (!only_members(j, keys, &out) || !opt_string(j, "name", 200, &u.org.name, &out) ||
         !opt_string(j, "tier", 47, &u.org.tier, &out) ||
         !opt_string(j, "region", 47, &u.org.region, &out) ||
-        !opt_string(j, "calendar", 47, &u.org.calendar, &out))
+        !opt_string(j, "calendar", 47, &u.org.calendar, &out) ||
+        !opt_id(j, "account_manager_id", false, &u.org.account_manager_id, &out))
         goto done;
     if (value && (!json_is_integer(value) || json_integer_value(value) < 0)) {
         out = problem_of(KW_INVALID, "/contract_value_cents",

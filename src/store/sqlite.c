@@ -101,6 +101,8 @@ static const char *const migrations[] = {
     " rca TEXT, action TEXT, owner_id INTEGER REFERENCES users(id), due INTEGER,"
     " done_at INTEGER, UNIQUE (ticket_id, metric, deadline));"
     "CREATE INDEX overruns_by_org ON overruns(org_id, id);",
+    /* 7: each customer organisation's account manager (escalations notify them) */
+    "ALTER TABLE orgs ADD COLUMN account_manager_id INTEGER REFERENCES users(id);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -194,7 +196,8 @@ static const char *const sql[S_COUNT] = {
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_ORG_INSERT] = "INSERT INTO orgs(name, tier, region, calendar, contract_value_cents,"
-                     " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                     " created_at, account_manager_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+                     " nullif(?7, 0))",
     [S_ORG_EXISTS] = "SELECT 1 FROM orgs WHERE id = ?1",
     [S_TICKET_BY_KEY] = "SELECT id FROM tickets WHERE created_by = ?1 AND idempotency_key = ?2",
     [S_TICKET_INSERT] =
@@ -300,10 +303,11 @@ static const char *const sql[S_COUNT] = {
                        " AND (t.expires_at IS NULL OR t.expires_at > ?2)",
     [S_STALE] = "SELECT id FROM tickets WHERE projected_seq <> last_seq AND id > ?1"
                 " ORDER BY id LIMIT ?2",
-    [S_ORGS] = "SELECT id, name, tier, region, calendar, contract_value_cents FROM orgs"
+    [S_ORGS] = "SELECT id, name, tier, region, calendar, contract_value_cents,"
+               " coalesce(account_manager_id, 0) FROM orgs"
                " WHERE id > ?1 AND (?2 = 0 OR id = ?2) ORDER BY id LIMIT ?3",
-    [S_ORG_GET] = "SELECT id, name, tier, region, calendar, contract_value_cents FROM orgs"
-                  " WHERE id = ?1",
+    [S_ORG_GET] = "SELECT id, name, tier, region, calendar, contract_value_cents,"
+                  " coalesce(account_manager_id, 0) FROM orgs WHERE id = ?1",
     [S_USERS] = "SELECT " USER_COLS " FROM users u WHERE id > ?1 AND (?2 = 0 OR org_id = ?2)"
                 " ORDER BY id LIMIT ?3",
     [S_TEAM_INSERT] = "INSERT INTO teams(name, lead_id, created_at) VALUES (?1, nullif(?2, 0), ?3)",
@@ -505,8 +509,13 @@ enum kw_code kw_store_org_insert(struct kw_store *st, const struct kw_org *org, 
     bind_text(x, 4, org->calendar);
     sqlite3_bind_int64(x, 5, org->contract_value_cents);
     sqlite3_bind_int64(x, 6, now);
+    sqlite3_bind_int64(x, 7, org->account_manager_id);
     int rc = sqlite3_step(x);
+    int ext = sqlite3_extended_errcode(st->db);
     sqlite3_reset(x);
+    if (rc == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return kw_err_set(err, KW_NOT_FOUND, "/account_manager_id",
+                          "account_manager_id: no user %lld", (long long)org->account_manager_id);
     if (rc == SQLITE_CONSTRAINT)
         return kw_err_set(err, KW_CONFLICT, "/name", "an organisation named \"%.60s\" exists",
                           org->name);
@@ -1327,6 +1336,7 @@ static void read_org(sqlite3_stmt *x, struct kw_org *o)
         .region = (const char *)sqlite3_column_text(x, 3),
         .calendar = (const char *)sqlite3_column_text(x, 4),
         .contract_value_cents = sqlite3_column_int64(x, 5),
+        .account_manager_id = sqlite3_column_int64(x, 6),
     };
 }
 

@@ -53,6 +53,7 @@ struct kw_org {
     int64_t id;
     const char *name, *tier, *region, *calendar; /* borrowed in, owned by the row out */
     int64_t contract_value_cents;
+    int64_t account_manager_id; /* the provider's person for this customer, or 0 */
 };
 
 /* Transactions for callers that batch writes (group commit): begin; for each

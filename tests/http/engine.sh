@@ -299,7 +299,8 @@ req POST /api/v1/commitments '{"name":"Engine","version":"2","effective_from":"2
  "metrics":[{"id":"response","start":"created","stop":["first_response"],"warn_at":[50,80]}],
  "targets":[{"calendar":"office","response":"2h"}],
  "escalations":[{"id":"unack","when":{"unacknowledged":"15m"},"steps":[
-   {"after":"0m","notify":"oncall:1"},{"after":"10m","reassign":"oncall:1"},{"after":"20m","raise_level":true}]}]}' "$ADMIN"
+   {"after":"0m","notify":"oncall:1"},{"after":"10m","reassign":"oncall:1"},{"after":"20m","raise_level":true},
+   {"after":"30m","notify":"account_manager"}]}]}' "$ADMIN"
 is "a commitment with an escalation chain" 201 '.version == "2"'
 req POST /api/v1/commitments '{"name":"Engine","version":"bad","effective_from":"2026-05-05T12:00:00+08:00",
  "calendars":{"office":'"$OFFICE"'},"levels":["L1"],
@@ -307,7 +308,12 @@ req POST /api/v1/commitments '{"name":"Engine","version":"bad","effective_from":
  "targets":[{"calendar":"office","response":"2h"}],
  "escalations":[{"id":"x","when":{"metric":"response","percent":100},"steps":[{"after":"5m","reassign":"assignee"}]}]}' "$ADMIN"
 is "a chain step names its field" 400 '.pointer == "/escalations/0/steps/0/reassign"'
-req POST /api/v1/tickets "{\"title\":\"nobody looks\",\"level\":\"L2\",\"org_id\":$ORG}" "$ADMIN"
+req POST /api/v1/orgs "{\"name\":\"Globex\",\"tier\":\"vip\",\"account_manager_id\":${ids[1]}}" "$ADMIN"
+is "an organisation with its account manager" 201 ".account_manager_id == ${ids[1]}"
+GLOBEX=$(jq -r .id "$TMP/body")
+req POST /api/v1/orgs '{"name":"Initech","account_manager_id":99999}' "$ADMIN"
+is "an account manager who does not exist" 404 '.pointer == "/account_manager_id"'
+req POST /api/v1/tickets "{\"title\":\"nobody looks\",\"level\":\"L2\",\"org_id\":$GLOBEX}" "$ADMIN"
 E1=$(jq -r .id "$TMP/body")
 req PATCH "/api/v1/tickets/$E1" "{\"team_id\":$TEAM}" "$ADMIN"
 req POST /api/v1/tickets "{\"title\":\"seen at once\",\"level\":\"L2\",\"org_id\":$ORG}" "$ADMIN"
@@ -328,9 +334,13 @@ is "13:05: the ticket is reassigned to them" 200 ".assignee_id == ${ids[0]} and 
 at 2026-05-05T13:15:00+08:00
 eventually "/api/v1/tickets/$E1" "$ADMIN" '.level == "L1"'
 is "13:15: its level is raised" 200 '.level == "L1"'
+at 2026-05-05T13:25:00+08:00
+eventually "/api/v1/tickets/$E1/events" "$ADMIN" '[.events[] | select(.type == "escalated")] | length == 4'
+is "13:25: the customer's account manager is told" 200 \
+    '[.events[] | select(.type == "escalated")][3].body | .action == "notify" and .user_id == '"${ids[1]}"
 req GET "/api/v1/tickets/$E1/events" "" "$ADMIN"
 is "each step once, in order" 200 \
-    '[.events[] | select(.type == "escalated") | .body.step] == [0, 1, 2]
+    '[.events[] | select(.type == "escalated") | .body.step] == [0, 1, 2, 3]
      and any(.events[]; .type == "level" and .body.reason == "escalation unack")'
 req GET "/api/v1/tickets/$E2/events" "" "$ADMIN"
 is "an acknowledged ticket is not escalated" 200 '[.events[] | select(.type == "escalated")] == []'
