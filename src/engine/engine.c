@@ -175,13 +175,13 @@ struct kw_engine {
     struct kw_engine_stats stats;
 };
 
-static void logf_(struct kw_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void logf_(struct kw_engine *e, const char *fmt, ...)
+void kw_logv(FILE *log, const char *fmt, va_list ap)
 {
-    if (!e->log)
+    if (!log)
         return;
-    char line[512];
+    /* the line is built first and written with one call, so that lines
+     * from many threads never mix and each costs one write */
+    char line[1024];
     struct timespec wall;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &wall);
@@ -189,17 +189,22 @@ static void logf_(struct kw_engine *e, const char *fmt, ...)
     int n = snprintf(line, sizeof(line), "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=info ",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                      wall.tv_nsec / 1000000);
+    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+    size_t room = sizeof(line) - (size_t)n - 2;
+    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m <= room ? (size_t)m : room);
+    line[len++] = '\n';
+    fwrite(line, 1, len, log); /* stdio locks the stream for the call */
+    fflush(log);
+}
+
+static void logf_(struct kw_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void logf_(struct kw_engine *e, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+    kw_logv(e->log, fmt, ap);
     va_end(ap);
-    size_t len =
-        (size_t)n + (m < 0                                      ? 0
-                     : (size_t)m < sizeof(line) - (size_t)n - 1 ? (size_t)m
-                                                                : sizeof(line) - (size_t)n - 2);
-    line[len++] = '\n';
-    fwrite(line, 1, len, e->log);
-    fflush(e->log);
 }
 
 static struct timespec realtime_in(int64_t ms)

@@ -20,6 +20,7 @@
 #ifndef KW_ENGINE_H
 #define KW_ENGINE_H
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -63,5 +64,9 @@ struct kw_engine_stats {
     double late_ms[65536];
 };
 void kw_engine_stats(struct kw_engine *e, struct kw_engine_stats *out);
+
+/* One logfmt line ("ts=... level=info " and the message) to log, written
+ * with a single call (NULL: nothing). */
+void kw_logv(FILE *log, const char *fmt, va_list ap);
 
 #endif

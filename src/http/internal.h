@@ -53,7 +53,6 @@ struct kw_http {
     struct kw_now clock;
     unsigned port;
     FILE *log;
-    pthread_mutex_t log_mu;
     pthread_mutex_t pool_mu;
     struct worker *idle;
     size_t n_idle;            /* kept up to IDLE_WORKERS; more are closed when given back */

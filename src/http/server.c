@@ -242,31 +242,10 @@ bool write_unit(struct call *x, kw_write_fn fn, void *ctx, struct reply *fail)
 
 void log_event(struct kw_http *h, const char *fmt, ...)
 {
-    if (!h->log)
-        return;
-    /* the line is built first and written with one call, so that lines
-     * from many threads never mix and each costs one write */
-    char line[1024];
-    struct timespec wall;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &wall);
-    gmtime_r(&wall.tv_sec, &tm);
-    int n = snprintf(line, sizeof(line), "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=info ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     wall.tv_nsec / 1000000);
     va_list ap;
     va_start(ap, fmt);
-    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+    kw_logv(h->log, fmt, ap);
     va_end(ap);
-    size_t len =
-        (size_t)n + (m < 0                                      ? 0
-                     : (size_t)m < sizeof(line) - (size_t)n - 1 ? (size_t)m
-                                                                : sizeof(line) - (size_t)n - 2);
-    line[len++] = '\n';
-    pthread_mutex_lock(&h->log_mu);
-    fwrite(line, 1, len, h->log);
-    fflush(h->log);
-    pthread_mutex_unlock(&h->log_mu);
 }
 
 static void log_request(struct kw_http *h, const char *method, const char *url, unsigned status,
@@ -600,8 +579,8 @@ static struct reply me(struct call *x)
     if (kw_store_user_get(x->wk->st, x->me.id, &u, &err) != KW_OK)
         return problem(&err);
     json_t *skills = json_loads(u.skills ? u.skills : "[]", 0, NULL);
-    return ok(200, json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)u.id,
-                             "email", u.email, "name", u.name, "role", u.role, "org_id",
+    return ok(200, json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)u.id, "email",
+                             u.email, "name", u.name, "role", u.role, "org_id",
                              id_or_null(u.org_id), "team_id", id_or_null(u.team_id), "skills",
                              skills ? skills : json_array()));
 }
@@ -757,7 +736,6 @@ struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now 
     snprintf(h->db, sizeof(h->db), "%s", db);
     h->clock = clock;
     h->log = log;
-    pthread_mutex_init(&h->log_mu, NULL);
     pthread_mutex_init(&h->pool_mu, NULL);
     pthread_mutex_init(&h->login_mu, NULL);
     kw_sla_init(&h->wsla);
@@ -814,7 +792,6 @@ void kw_http_stop(struct kw_http *h)
     }
     kw_clocks_free(h->clocks);
     kw_sla_release(&h->wsla);
-    pthread_mutex_destroy(&h->log_mu);
     pthread_mutex_destroy(&h->pool_mu);
     pthread_mutex_destroy(&h->login_mu);
     free(h);

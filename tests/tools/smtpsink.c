@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "loopback.h"
+
 #define MAX_DATA (1 << 20)
 
 struct session {
@@ -138,18 +140,9 @@ int main(int argc, char **argv)
         fputs("usage: smtpsink --out FILE\n", stderr);
         return 2;
     }
-    int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t alen = sizeof(a);
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(s, 16) != 0 ||
-        getsockname(s, (struct sockaddr *)&a, &alen) != 0) {
-        perror("smtpsink");
+    int s = listen_loopback("smtpsink");
+    if (s < 0)
         return 1;
-    }
-    printf("listening %u\n", ntohs(a.sin_port));
-    fflush(stdout);
     for (;;) {
         int fd = accept(s, NULL, NULL);
         if (fd >= 0)

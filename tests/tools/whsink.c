@@ -22,6 +22,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "loopback.h"
+
 #include "deliver.h"
 
 #define MAX_REQUEST (1 << 20)
@@ -139,18 +141,9 @@ int main(int argc, char **argv)
         fputs("usage: whsink --out FILE [--secret S] [--fail-if FILE]\n", stderr);
         return 2;
     }
-    int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t alen = sizeof(a);
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(s, 64) != 0 ||
-        getsockname(s, (struct sockaddr *)&a, &alen) != 0) {
-        perror("whsink");
+    int s = listen_loopback("whsink");
+    if (s < 0)
         return 1;
-    }
-    printf("listening %u\n", ntohs(a.sin_port));
-    fflush(stdout);
     for (;;) {
         int fd = accept(s, NULL, NULL);
         if (fd >= 0)

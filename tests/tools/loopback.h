@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+/* The test receivers' listening socket: 127.0.0.1, any free port, printed
+ * as "listening PORT" on stdout. */
+#ifndef KW_TEST_LOOPBACK_H
+#define KW_TEST_LOOPBACK_H
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+static inline int listen_loopback(const char *who)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t alen = sizeof(a);
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(s, 64) != 0 ||
+        getsockname(s, (struct sockaddr *)&a, &alen) != 0) {
+        perror(who);
+        return -1;
+    }
+    printf("listening %u\n", ntohs(a.sin_port));
+    fflush(stdout);
+    return s;
+}
+
+#endif
