@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The test receivers' listening socket: 127.0.0.1, any free port, printed
- * as "listening PORT" on stdout. */
+/* What the test receivers share: their listening socket (127.0.0.1, any
+ * free port, printed as "listening PORT" on stdout) and JSON strings. */
 #ifndef KW_TEST_LOOPBACK_H
 #define KW_TEST_LOOPBACK_H
 
@@ -24,6 +24,22 @@ static inline int listen_loopback(const char *who)
     printf("listening %u\n", ntohs(a.sin_port));
     fflush(stdout);
     return s;
+}
+
+/* s (n bytes) as a JSON string. */
+static inline void json_string(FILE *f, const char *p, size_t n)
+{
+    fputc('"', f);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
 }
 
 #endif
