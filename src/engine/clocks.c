@@ -63,6 +63,11 @@ void kw_clocks_tz_unlock(struct kw_clocks *c)
     pthread_mutex_unlock(&c->mu);
 }
 
+struct kw_tzdb *kw_clocks_tzdb(struct kw_clocks *c)
+{
+    return c->tz;
+}
+
 /* Compile version id and add it to the cache. Under c->mu. */
 static const struct kw_compiled *compile(struct kw_clocks *c, struct kw_store *st, int64_t id,
                                          struct kw_err *err)

@@ -46,6 +46,8 @@ const struct kw_compiled *kw_clocks_commitment(struct kw_clocks *c, struct kw_st
  * lock around kw_cal_compile, kw_policy_compile and libical parsing. */
 struct kw_tzdb *kw_clocks_tz_lock(struct kw_clocks *c);
 void kw_clocks_tz_unlock(struct kw_clocks *c);
+/* The database itself, for kw_tzdb_get (which is thread-safe) only. */
+struct kw_tzdb *kw_clocks_tzdb(struct kw_clocks *c);
 
 /* A ticket's events as the clocks see them. Bodies stay alive in docs. */
 #define KW_FIRED_MAX 64

@@ -205,7 +205,9 @@ static bool deliver_mail(const struct kw_delivery *d, char *why, size_t cap)
     query_value(d->url, "starttls", tls, sizeof(tls));
     json_t *p = json_loads(d->payload, 0, NULL);
     const char *person = json_string_value(json_object_get(json_object_get(p, "to"), "email"));
-    if (person) {
+    if (d->user_email) /* a person's own subscription: to them alone */
+        snprintf(to, sizeof(to), "%s", d->user_email);
+    else if (person) {
         size_t n = strlen(to);
         snprintf(to + n, sizeof(to) - n, "%s%s", n ? "," : "", person);
     }

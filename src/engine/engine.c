@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "deliver.h"
+#include "rota.h"
 
 /* ---- a min-heap of (due, ticket), indexed by ticket ---- */
 
@@ -347,7 +348,7 @@ static void *timer_loop(void *arg)
 /* A due notification copied out of the store's row. */
 struct due_item {
     struct kw_delivery d;
-    char *payload, *key, *url, *secret, *kind, *channel;
+    char *payload, *key, *url, *secret, *kind, *channel, *email, *quiet_tz;
 };
 
 struct due_list {
@@ -372,7 +373,11 @@ static bool collect(const struct kw_delivery *d, void *ctx)
     it->secret = dup_or_null(d->secret);
     it->kind = dup_or_null(d->kind);
     it->channel = dup_or_null(d->channel);
+    it->email = dup_or_null(d->user_email);
+    it->quiet_tz = dup_or_null(d->quiet_tz);
     it->d = *d;
+    it->d.user_email = it->email;
+    it->d.quiet_tz = it->quiet_tz;
     it->d.payload = it->payload ? it->payload : "";
     it->d.key = it->key ? it->key : "";
     it->d.url = it->url ? it->url : "";
@@ -393,9 +398,77 @@ static enum kw_code result_unit(struct kw_store *st, void *ctx, struct kw_err *e
     return kw_store_outbox_done(st, u->id, u->state, u->why, u->next_at, u->now, err);
 }
 
+struct postpone_unit {
+    int64_t id, until;
+};
+
+static enum kw_code postpone_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct postpone_unit *u = ctx;
+    return kw_store_outbox_postpone(st, u->id, u->until, err);
+}
+
+struct rota_ids {
+    size_t n;
+    int64_t id[16];
+};
+
+static bool rota_id(const struct kw_oncall_row *r, void *ctx)
+{
+    struct rota_ids *ids = ctx;
+    if (ids->n < 16)
+        ids->id[ids->n++] = r->id;
+    return true;
+}
+
+/* Whether user is on call now in one of their team's rotas. */
+static bool on_call(struct kw_engine *e, int64_t user, int64_t team, int64_t now)
+{
+    struct rota_ids ids = {0};
+    struct kw_err err = {0};
+    bool on = false;
+    if (!team || kw_store_oncalls(e->rd, team, 0, 0, rota_id, &ids, &err) != KW_OK)
+        return false;
+    struct kw_rota *r = malloc(sizeof(*r));
+    for (size_t i = 0; r && i < ids.n && !on; i++)
+        on = kw_rota_load(e->rd, kw_clocks_tzdb(e->clocks), 0, 0, ids.id[i], r, &err) == KW_OK &&
+             kw_oncall_who(&r->s, &r->tz, now, NULL) == user;
+    free(r);
+    kw_store_idle(e->rd);
+    return on;
+}
+
+/* When a person's quiet hours end, if now is inside them and they are not
+ * on call; KW_STORE_NO_TIME otherwise. */
+static int64_t quiet_until(struct kw_engine *e, const struct kw_delivery *d, int64_t now)
+{
+    struct kw_tzinfo tz;
+    if (!d->user_id || !d->quiet_tz || d->quiet_from == d->quiet_to ||
+        kw_tzdb_get(kw_clocks_tzdb(e->clocks), d->quiet_tz, &tz, NULL) != KW_OK)
+        return KW_STORE_NO_TIME;
+    int64_t local = now + kw_oncall_offset(&tz, now);
+    int32_t tod = (int32_t)(((local % 86400) + 86400) % 86400);
+    bool quiet = d->quiet_from < d->quiet_to ? tod >= d->quiet_from && tod < d->quiet_to
+                                             : tod >= d->quiet_from || tod < d->quiet_to;
+    if (!quiet || on_call(e, d->user_id, d->user_team, now))
+        return KW_STORE_NO_TIME;
+    return now + ((d->quiet_to - tod) % 86400 + 86400) % 86400;
+}
+
 /* Send one due notification and record the attempt. */
 static void deliver_one(struct kw_engine *e, const struct kw_delivery *d)
 {
+    int64_t until = quiet_until(e, d, e->clock.now(e->clock.ctx));
+    if (until != KW_STORE_NO_TIME) {
+        struct postpone_unit pu = {d->id, until};
+        struct kw_err perr = {0};
+        if (kw_writer_run(e->w, postpone_unit, &pu, &perr) != KW_OK)
+            logf_(e, "mod=engine event=delivery.unrecorded id=%lld error=\"%s\"", (long long)d->id,
+                  perr.msg);
+        logf_(e, "mod=engine event=delivery.quiet id=%lld user=%lld until=%lld", (long long)d->id,
+              (long long)d->user_id, (long long)until);
+        return;
+    }
     char why[256] = "";
     bool ok = kw_deliver(d, why, sizeof(why));
     int64_t now = e->clock.now(e->clock.ctx);
@@ -446,6 +519,8 @@ static void *deliver_loop(void *arg)
             free(l.item[i].secret);
             free(l.item[i].kind);
             free(l.item[i].channel);
+            free(l.item[i].email);
+            free(l.item[i].quiet_tz);
         }
         pthread_mutex_lock(&e->mu);
         if (l.n == BATCH || e->kicked || e->stop)

@@ -67,6 +67,6 @@ void kw_engine_stats(struct kw_engine *e, struct kw_engine_stats *out);
 
 /* One logfmt line ("ts=... level=info " and the message) to log, written
  * with a single call (NULL: nothing). */
-void kw_logv(FILE *log, const char *fmt, va_list ap);
+void kw_logv(FILE *log, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 #endif

@@ -254,9 +254,152 @@ static struct reply outbox_route(struct call *x, const char *rest)
                  : problem_of(KW_METHOD, "", "this method is not allowed here");
 }
 
+/* ---- people's subscriptions ---- */
+
+static json_t *subscription_json(const struct kw_subscription *s)
+{
+    json_t *events = json_loads(s->events ? s->events : "[]", 0, NULL);
+    json_t *quiet = json_null();
+    if (s->quiet_tz) {
+        char from[16], to[16];
+        kw_tod_format(s->quiet_from, from);
+        kw_tod_format(s->quiet_to, to);
+        quiet = json_pack("{s:s, s:s, s:s}", "tz", s->quiet_tz, "from", from, "to", to);
+    }
+    return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "id", (json_int_t)s->id, "user_id",
+                     (json_int_t)s->user_id, "endpoint_id", (json_int_t)s->endpoint_id, "events",
+                     events ? events : json_array(), "org_id", id_or_null(s->org_id), "team_id",
+                     id_or_null(s->team_id), "quiet_hours", quiet);
+}
+
+static bool subscription_add(const struct kw_subscription *s, void *ctx)
+{
+    json_array_append_new(ctx, subscription_json(s));
+    return true;
+}
+
+struct sub_unit {
+    struct kw_subscription s;
+    int64_t now, id;
+};
+
+static enum kw_code sub_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct sub_unit *u = ctx;
+    return kw_store_subscription_put(st, &u->s, u->now, &u->id, err);
+}
+
+struct sub_delete {
+    int64_t id, user;
+};
+
+static enum kw_code sub_delete_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct sub_delete *d = ctx;
+    return kw_store_subscription_delete(st, d->id, d->user, err);
+}
+
+/* "quiet_hours": {"tz", "from", "to"} into s; absent leaves none. */
+static bool quiet_of(struct call *x, json_t *j, struct kw_subscription *s, struct reply *fail)
+{
+    json_t *q = json_object_get(j, "quiet_hours");
+    struct kw_tzinfo tz;
+    struct kw_err err = {0};
+    if (!q || json_is_null(q))
+        return true;
+    const char *zone = json_string_value(json_object_get(q, "tz"));
+    const char *from = json_string_value(json_object_get(q, "from"));
+    const char *to = json_string_value(json_object_get(q, "to"));
+    if (!json_is_object(q) || !zone ||
+        kw_tzdb_get(kw_clocks_tzdb(x->h->clocks), zone, &tz, &err) != KW_OK) {
+        *fail = problem_of(KW_INVALID, "/quiet_hours/tz",
+                           "quiet_hours.tz: expected a time zone like \"Asia/Shanghai\"");
+        return false;
+    }
+    if (!from || kw_tod_parse(from, strlen(from), &s->quiet_from, NULL) != KW_OK ||
+        s->quiet_from >= 86400) {
+        *fail = problem_of(KW_INVALID, "/quiet_hours/from",
+                           "quiet_hours.from: expected a time of day like \"22:00\"");
+        return false;
+    }
+    if (!to || kw_tod_parse(to, strlen(to), &s->quiet_to, NULL) != KW_OK || s->quiet_to >= 86400) {
+        *fail = problem_of(KW_INVALID, "/quiet_hours/to",
+                           "quiet_hours.to: expected a time of day like \"08:00\"");
+        return false;
+    }
+    s->quiet_tz = zone;
+    return true;
+}
+
+static struct reply subscriptions_route(struct call *x, const char *rest)
+{
+    static const char *const keys[] = {"endpoint_id", "events",  "org_id", "team_id",
+                                       "quiet_hours", "user_id", NULL};
+    struct reply out;
+    struct kw_err err = {0};
+    if (!authorise(x, STAFF, "subscriptions are for the provider's people", &out))
+        return out;
+    bool manager = x->me.role == R_ADMIN || x->me.role == R_MANAGER;
+    if (!*rest && is_method(x, "GET")) {
+        long long user = x->me.id;
+        if (manager && !query_int(x, "user_id", 0, INT64_MAX, &user, &out))
+            return out;
+        json_t *list = json_array();
+        if (kw_store_subscriptions(x->wk->st, user, subscription_add, list, &err) != KW_OK) {
+            json_decref(list);
+            return problem(&err);
+        }
+        return ok(200, json_pack("{s:o}", "subscriptions", list));
+    }
+    if (!*rest && is_method(x, "POST")) {
+        json_t *j = body_object(x, &out);
+        if (!j)
+            return out;
+        struct sub_unit u = {.s = {.user_id = x->me.id}, .now = x->now};
+        char *events = NULL;
+        int64_t user = 0;
+        if (only_members(j, keys, &out) &&
+            opt_id(j, "endpoint_id", false, &u.s.endpoint_id, &out) &&
+            events_of(j, &events, &out) && opt_id(j, "org_id", false, &u.s.org_id, &out) &&
+            opt_id(j, "team_id", false, &u.s.team_id, &out) &&
+            opt_id(j, "user_id", false, &user, &out) && quiet_of(x, j, &u.s, &out)) {
+            u.s.events = events;
+            if (user && user != x->me.id && !manager)
+                out = problem_of(KW_FORBIDDEN, "/user_id",
+                                 "user_id: managers subscribe others; you subscribe yourself");
+            else if (!u.s.endpoint_id)
+                out = problem_of(KW_INVALID, "/endpoint_id",
+                                 "endpoint_id: missing (the channel, e.g. the e-mail endpoint)");
+            else {
+                if (user)
+                    u.s.user_id = user;
+                if (write_unit(x, sub_unit, &u, &out)) {
+                    u.s.id = u.id;
+                    out = ok(201, subscription_json(&u.s));
+                }
+            }
+        }
+        free(events);
+        json_decref(j);
+        return out;
+    }
+    char *end = NULL;
+    long long id = *rest == '/' ? strtoll(rest + 1, &end, 10) : 0;
+    if (id > 0 && end && !*end && is_method(x, "DELETE")) {
+        /* one's own; managers anyone's */
+        struct sub_delete d = {id, manager ? 0 : x->me.id};
+        return write_unit(x, sub_delete_unit, &d, &out) ? ok(204, NULL) : out;
+    }
+    return *rest && !(id > 0 && end && !*end)
+               ? problem_of(KW_NOT_FOUND, "", "no such resource")
+               : problem_of(KW_METHOD, "", "this method is not allowed here");
+}
+
 struct reply notify_route(struct call *x, const char *path, bool *matched)
 {
     *matched = true;
+    if (strncmp(path, "/api/v1/subscriptions", 21) == 0 && (path[21] == '\0' || path[21] == '/'))
+        return subscriptions_route(x, path + 21);
     if (strncmp(path, "/api/v1/endpoints", 17) == 0 && (path[17] == '\0' || path[17] == '/'))
         return endpoints_route(x, path + 17);
     if (strncmp(path, "/api/v1/outbox", 14) == 0 && (path[14] == '\0' || path[14] == '/'))

@@ -103,6 +103,14 @@ static const char *const migrations[] = {
     "CREATE INDEX overruns_by_org ON overruns(org_id, id);",
     /* 7: each customer organisation's account manager (escalations notify them) */
     "ALTER TABLE orgs ADD COLUMN account_manager_id INTEGER REFERENCES users(id);",
+    /* 8: people's own subscriptions, with quiet hours; notifications for a person */
+    "CREATE TABLE subscriptions(id INTEGER PRIMARY KEY,"
+    " user_id INTEGER NOT NULL REFERENCES users(id),"
+    " endpoint_id INTEGER NOT NULL REFERENCES endpoints(id), events TEXT NOT NULL DEFAULT '[]',"
+    " org_id INTEGER REFERENCES orgs(id), team_id INTEGER REFERENCES teams(id),"
+    " quiet_tz TEXT, quiet_from INTEGER, quiet_to INTEGER, created_at INTEGER NOT NULL,"
+    " UNIQUE (user_id, endpoint_id));"
+    "ALTER TABLE outbox ADD COLUMN user_id INTEGER REFERENCES users(id);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -171,6 +179,11 @@ enum stmt {
     S_OVERRUNS,
     S_OVERRUN_EXPLAIN,
     S_OVERRUN_FOLLOW,
+    S_OUTBOX_SUBS,
+    S_OUTBOX_POSTPONE,
+    S_SUB_ADD,
+    S_SUBS,
+    S_SUB_DELETE,
     S_COUNT
 };
 
@@ -253,9 +266,33 @@ static const char *const sql[S_COUNT] = {
         " AND (events = '[]' OR EXISTS (SELECT 1 FROM json_each(endpoints.events)"
         " WHERE value = ?1)) ON CONFLICT DO NOTHING",
     [S_OUTBOX_DUE] = "SELECT o.id, o.kind, o.payload, o.idem_key, o.attempts, e.id, e.kind,"
-                     " e.url, e.secret FROM outbox o JOIN endpoints e ON e.id = o.endpoint_id"
+                     " e.url, e.secret, coalesce(o.user_id, 0), u.email, coalesce(u.team_id, 0),"
+                     " s.quiet_tz, s.quiet_from, s.quiet_to"
+                     " FROM outbox o JOIN endpoints e ON e.id = o.endpoint_id"
+                     " LEFT JOIN users u ON u.id = o.user_id"
+                     " LEFT JOIN subscriptions s ON s.user_id = o.user_id"
+                     " AND s.endpoint_id = o.endpoint_id"
                      " WHERE o.state = 'pending' AND o.next_at <= ?1 ORDER BY o.next_at, o.id"
                      " LIMIT ?2",
+    [S_OUTBOX_SUBS] =
+        "INSERT INTO outbox(endpoint_id, user_id, kind, ticket_id, payload, idem_key, next_at,"
+        " created_at) SELECT s.endpoint_id, s.user_id, ?1, ?2, ?5, ?6 || '/u' || s.user_id, ?7, ?7"
+        " FROM subscriptions s JOIN endpoints e ON e.id = s.endpoint_id AND e.active"
+        " WHERE (s.org_id IS NULL OR s.org_id = ?3) AND (s.team_id IS NULL OR s.team_id ="
+        " nullif(?4, 0)) AND (s.events = '[]' OR EXISTS (SELECT 1 FROM json_each(s.events)"
+        " WHERE value = ?1)) ON CONFLICT DO NOTHING",
+    [S_OUTBOX_POSTPONE] = "UPDATE outbox SET next_at = ?2 WHERE id = ?1 AND state = 'pending'",
+    [S_SUB_ADD] = "INSERT INTO subscriptions(user_id, endpoint_id, events, org_id, team_id,"
+                  " quiet_tz, quiet_from, quiet_to, created_at) VALUES (?1, ?2, coalesce(?3,"
+                  " '[]'), nullif(?4, 0), nullif(?5, 0), ?6, ?7, ?8, ?9)"
+                  " ON CONFLICT(user_id, endpoint_id) DO UPDATE SET events = excluded.events,"
+                  " org_id = excluded.org_id, team_id = excluded.team_id,"
+                  " quiet_tz = excluded.quiet_tz, quiet_from = excluded.quiet_from,"
+                  " quiet_to = excluded.quiet_to RETURNING id",
+    [S_SUBS] = "SELECT id, user_id, endpoint_id, events, coalesce(org_id, 0),"
+               " coalesce(team_id, 0), quiet_tz, coalesce(quiet_from, 0), coalesce(quiet_to, 0)"
+               " FROM subscriptions WHERE (?1 = 0 OR user_id = ?1) ORDER BY id",
+    [S_SUB_DELETE] = "DELETE FROM subscriptions WHERE id = ?1 AND (?2 = 0 OR user_id = ?2)",
     [S_OUTBOX_NEXT] = "SELECT min(next_at) FROM outbox WHERE state = 'pending'",
     [S_OUTBOX_DONE] = "UPDATE outbox SET state = ?2, attempts = attempts + 1, last_error = ?3,"
                       " next_at = ?4, delivered_at = CASE WHEN ?2 = 'delivered' THEN ?5 END"
@@ -1589,6 +1626,18 @@ enum kw_code kw_store_outbox_add(struct kw_store *st, const char *kind, int64_t 
     sqlite3_bind_int64(x, 7, now);
     int rc = sqlite3_step(x);
     sqlite3_reset(x);
+    if (rc == SQLITE_DONE) { /* and one for each person subscribed */
+        x = prep(st, S_OUTBOX_SUBS);
+        bind_text(x, 1, kind);
+        sqlite3_bind_int64(x, 2, ticket);
+        sqlite3_bind_int64(x, 3, org_id);
+        sqlite3_bind_int64(x, 4, team_id);
+        bind_text(x, 5, payload);
+        bind_text(x, 6, key);
+        sqlite3_bind_int64(x, 7, now);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+    }
     return rc == SQLITE_DONE ? KW_OK : fail(st, err, "queue notifications");
 }
 
@@ -1611,6 +1660,12 @@ enum kw_code kw_store_outbox_due(struct kw_store *st, int64_t now, size_t limit,
             .channel = (const char *)sqlite3_column_text(x, 6),
             .url = (const char *)sqlite3_column_text(x, 7),
             .secret = (const char *)sqlite3_column_text(x, 8),
+            .user_id = sqlite3_column_int64(x, 9),
+            .user_email = (const char *)sqlite3_column_text(x, 10),
+            .user_team = sqlite3_column_int64(x, 11),
+            .quiet_tz = (const char *)sqlite3_column_text(x, 12),
+            .quiet_from = sqlite3_column_int(x, 13),
+            .quiet_to = sqlite3_column_int(x, 14),
         };
         if (!fn(&d, ctx))
             break;
@@ -1909,4 +1964,83 @@ enum kw_code kw_store_overrun_follow(struct kw_store *st, int64_t id,
     return sqlite3_changes(st->db)
                ? KW_OK
                : kw_err_set(err, KW_NOT_FOUND, "", "no overrun %lld", (long long)id);
+}
+
+/* ---- subscriptions ---- */
+
+enum kw_code kw_store_outbox_postpone(struct kw_store *st, int64_t id, int64_t next_at,
+                                      struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_OUTBOX_POSTPONE);
+    sqlite3_bind_int64(x, 1, id);
+    sqlite3_bind_int64(x, 2, next_at);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE ? KW_OK : fail(st, err, "postpone a notification");
+}
+
+enum kw_code kw_store_subscription_put(struct kw_store *st, const struct kw_subscription *s,
+                                       int64_t now, int64_t *id, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_SUB_ADD);
+    sqlite3_bind_int64(x, 1, s->user_id);
+    sqlite3_bind_int64(x, 2, s->endpoint_id);
+    bind_text(x, 3, s->events);
+    sqlite3_bind_int64(x, 4, s->org_id);
+    sqlite3_bind_int64(x, 5, s->team_id);
+    bind_text(x, 6, s->quiet_tz);
+    if (s->quiet_tz) {
+        sqlite3_bind_int(x, 7, s->quiet_from);
+        sqlite3_bind_int(x, 8, s->quiet_to);
+    }
+    sqlite3_bind_int64(x, 9, now);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(x, 0);
+    sqlite3_reset(x);
+    if (rc == SQLITE_CONSTRAINT)
+        return kw_err_set(err, KW_NOT_FOUND, "/endpoint_id",
+                          "no such endpoint, organisation or team");
+    return rc == SQLITE_ROW ? KW_OK : fail(st, err, "store a subscription");
+}
+
+enum kw_code kw_store_subscriptions(struct kw_store *st, int64_t user_id,
+                                    bool (*fn)(const struct kw_subscription *s, void *ctx),
+                                    void *ctx, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_SUBS);
+    sqlite3_bind_int64(x, 1, user_id);
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+        struct kw_subscription s = {
+            .id = sqlite3_column_int64(x, 0),
+            .user_id = sqlite3_column_int64(x, 1),
+            .endpoint_id = sqlite3_column_int64(x, 2),
+            .events = (const char *)sqlite3_column_text(x, 3),
+            .org_id = sqlite3_column_int64(x, 4),
+            .team_id = sqlite3_column_int64(x, 5),
+            .quiet_tz = (const char *)sqlite3_column_text(x, 6),
+            .quiet_from = sqlite3_column_int(x, 7),
+            .quiet_to = sqlite3_column_int(x, 8),
+        };
+        if (!fn(&s, ctx))
+            break;
+    }
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : fail(st, err, "list subscriptions");
+}
+
+enum kw_code kw_store_subscription_delete(struct kw_store *st, int64_t id, int64_t user_id,
+                                          struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_SUB_DELETE);
+    sqlite3_bind_int64(x, 1, id);
+    sqlite3_bind_int64(x, 2, user_id);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return fail(st, err, "delete a subscription");
+    return sqlite3_changes(st->db)
+               ? KW_OK
+               : kw_err_set(err, KW_NOT_FOUND, "", "no subscription %lld", (long long)id);
 }

@@ -348,6 +348,11 @@ struct kw_delivery {
     int64_t id, endpoint_id;
     int attempts;
     const char *kind, *payload, *key, *channel, *url, *secret;
+    /* for a person's subscription: who (0: none), their address and team,
+     * and their quiet hours (quiet_tz NULL: none) */
+    int64_t user_id, user_team;
+    const char *user_email, *quiet_tz;
+    int32_t quiet_from, quiet_to;
 };
 enum kw_code kw_store_outbox_due(struct kw_store *st, int64_t now, size_t limit,
                                  bool (*fn)(const struct kw_delivery *d, void *ctx), void *ctx,
@@ -376,9 +381,8 @@ enum kw_code kw_store_outbox_retry(struct kw_store *st, int64_t id, int64_t now,
 /* ---- on-call rotas (core/oncall.h), one per team and level ---- */
 
 /* Store (or replace) the rota of team_id at level; spec is its JSON. */
-enum kw_code kw_store_oncall_put(struct kw_store *st, const char *name, int64_t team_id,
-                                 int level, const char *spec, int64_t now, int64_t *id,
-                                 struct kw_err *err);
+enum kw_code kw_store_oncall_put(struct kw_store *st, const char *name, int64_t team_id, int level,
+                                 const char *spec, int64_t now, int64_t *id, struct kw_err *err);
 struct kw_oncall_row {
     int64_t id, team_id;
     int level;
@@ -426,6 +430,31 @@ struct kw_overrun_followup {
 enum kw_code kw_store_overrun_follow(struct kw_store *st, int64_t id,
                                      const struct kw_overrun_followup *f, int64_t now,
                                      struct kw_err *err);
+
+/* ---- people's subscriptions ---- */
+
+/* A person's own subscription: notifications of the kinds in events ("[]":
+ * all), of org_id's / team_id's tickets (0: any), through endpoint_id (its
+ * channel; e-mail goes to the person's address), held back during quiet
+ * hours (local seconds since midnight in quiet_tz; to <= from runs past
+ * midnight) unless the person is on call. One per person and endpoint. */
+struct kw_subscription {
+    int64_t id, user_id, endpoint_id, org_id, team_id;
+    const char *events, *quiet_tz;
+    int32_t quiet_from, quiet_to;
+};
+enum kw_code kw_store_subscription_put(struct kw_store *st, const struct kw_subscription *s,
+                                       int64_t now, int64_t *id, struct kw_err *err);
+/* user_id 0: everyone's. */
+enum kw_code kw_store_subscriptions(struct kw_store *st, int64_t user_id,
+                                    bool (*fn)(const struct kw_subscription *s, void *ctx),
+                                    void *ctx, struct kw_err *err);
+/* Delete subscription id (of user_id, or anyone's with 0). KW_NOT_FOUND. */
+enum kw_code kw_store_subscription_delete(struct kw_store *st, int64_t id, int64_t user_id,
+                                          struct kw_err *err);
+/* Hold a pending notification back until next_at (quiet hours). */
+enum kw_code kw_store_outbox_postpone(struct kw_store *st, int64_t id, int64_t next_at,
+                                      struct kw_err *err);
 
 /* The hash of an event after prev: BLAKE2b-256 over prev, the ticket id, seq,
  * instant (64-bit big-endian each), type, a NUL, actor (big-endian), body. */

@@ -345,5 +345,34 @@ is "each step once, in order" 200 \
 req GET "/api/v1/tickets/$E2/events" "" "$ADMIN"
 is "an acknowledged ticket is not escalated" 200 '[.events[] | select(.type == "escalated")] == []'
 
+# --- people's subscriptions, with quiet hours that on-call overrides ---
+for who in 1 2; do
+    req POST /api/v1/subscriptions "{\"user_id\":${ids[$who]},\"endpoint_id\":$MAIL,\"events\":[\"escalation\"],\"quiet_hours\":{\"tz\":\"Asia/Shanghai\",\"from\":\"22:00\",\"to\":\"08:00\"}}" "$ADMIN"
+done
+is "a subscription with quiet hours" 201 '.quiet_hours == {"tz":"Asia/Shanghai","from":"22:00","to":"08:00"} and .events == ["escalation"]'
+req POST /api/v1/subscriptions "{\"endpoint_id\":$MAIL,\"quiet_hours\":{\"tz\":\"Asia/Shanghai\",\"from\":\"late\",\"to\":\"08:00\"}}" "$ADMIN"
+is "bad quiet hours" 400 '.pointer == "/quiet_hours/from"'
+req GET "/api/v1/subscriptions?user_id=${ids[1]}" "" "$ADMIN"
+is "a manager lists someone's subscriptions" 200 '(.subscriptions | length) == 1'
+at 2026-05-05T22:30:00+08:00
+req POST /api/v1/tickets "{\"title\":\"night call\",\"level\":\"L2\",\"org_id\":$ORG}" "$ADMIN"
+E3=$(jq -r .id "$TMP/body")
+req PATCH "/api/v1/tickets/$E3" "{\"team_id\":$TEAM}" "$ADMIN"
+mails_to() { jq -r .to "$TMP/mail" | grep -cx "<$1>"; }
+at 2026-05-05T22:45:00+08:00
+for _ in $(seq 1 50); do [ "$(mails_to cai@p.example)" -ge 1 ] && break; sleep 0.1; done
+sleep 0.5
+check "22:45: the one on call hears at once, quiet hours or not" "$([ "$(mails_to cai@p.example)" = 1 ]; echo $?)" "($(mails_to cai@p.example))"
+check "someone in quiet hours and not on call does not" "$([ "$(mails_to bob@p.example)" = 0 ]; echo $?)" "($(mails_to bob@p.example))"
+at 2026-05-05T23:20:00+08:00
+sleep 1
+req GET "/api/v1/outbox?state=pending" "" "$ADMIN"
+is "their notifications wait for 08:00" 200 '[.notifications[] | select(.kind == "escalation") | .next_at] | length >= 4 and all(. == "2026-05-06T00:00:00Z")'
+at 2026-05-06T08:00:00+08:00
+for _ in $(seq 1 50); do [ "$(mails_to bob@p.example)" -ge 4 ] && break; sleep 0.1; done
+check "08:00: the night's four escalation steps arrive" "$([ "$(mails_to bob@p.example)" = 4 ]; echo $?)" "($(mails_to bob@p.example))"
+req DELETE "/api/v1/subscriptions/99999" "" "$ADMIN"
+is "an unknown subscription" 404
+
 serve_stop
 finish
