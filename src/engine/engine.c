@@ -11,152 +11,8 @@
 #include <time.h>
 
 #include "deliver.h"
+#include "timers.h"
 #include "rota.h"
-
-/* ---- a min-heap of (due, ticket), indexed by ticket ---- */
-
-struct entry {
-    int64_t due, ticket;
-};
-
-/* Open addressing from ticket to heap position + 1 (0: empty). */
-struct slot {
-    int64_t ticket;
-    size_t pos;
-};
-
-struct heap {
-    struct entry *e;
-    size_t n, cap;
-    struct slot *map;
-    size_t map_cap; /* a power of two, at least twice n */
-};
-
-static size_t slot_of(const struct heap *h, int64_t ticket)
-{
-    uint64_t k = (uint64_t)ticket * 0x9E3779B97F4A7C15ull;
-    size_t i = (size_t)(k >> 20) & (h->map_cap - 1);
-    while (h->map[i].pos && h->map[i].ticket != ticket)
-        i = (i + 1) & (h->map_cap - 1);
-    return i;
-}
-
-static bool map_grow(struct heap *h)
-{
-    size_t cap = h->map_cap ? h->map_cap * 2 : 1024;
-    struct slot *old = h->map;
-    size_t old_cap = h->map_cap;
-    h->map = calloc(cap, sizeof(*h->map));
-    if (!h->map) {
-        h->map = old;
-        return false;
-    }
-    h->map_cap = cap;
-    for (size_t i = 0; i < old_cap; i++)
-        if (old[i].pos)
-            h->map[slot_of(h, old[i].ticket)] = old[i];
-    free(old);
-    return true;
-}
-
-/* Remove the slot at i, shifting back the run after it (no tombstones). */
-static void map_delete(struct heap *h, size_t i)
-{
-    size_t mask = h->map_cap - 1;
-    h->map[i].pos = 0;
-    for (size_t j = (i + 1) & mask; h->map[j].pos; j = (j + 1) & mask) {
-        uint64_t k = (uint64_t)h->map[j].ticket * 0x9E3779B97F4A7C15ull;
-        size_t home = (size_t)(k >> 20) & mask;
-        /* move j back to i when its home is not within (i, j] */
-        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-            h->map[i] = h->map[j];
-            h->map[j].pos = 0;
-            i = j;
-        }
-    }
-}
-
-static void place(struct heap *h, size_t i, struct entry e)
-{
-    h->e[i] = e;
-    h->map[slot_of(h, e.ticket)].pos = i + 1;
-}
-
-static void sift_up(struct heap *h, size_t i)
-{
-    struct entry e = h->e[i];
-    while (i > 0 && h->e[(i - 1) / 2].due > e.due) {
-        place(h, i, h->e[(i - 1) / 2]);
-        i = (i - 1) / 2;
-    }
-    place(h, i, e);
-}
-
-static void sift_down(struct heap *h, size_t i)
-{
-    struct entry e = h->e[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->n)
-            break;
-        if (c + 1 < h->n && h->e[c + 1].due < h->e[c].due)
-            c++;
-        if (h->e[c].due >= e.due)
-            break;
-        place(h, i, h->e[c]);
-        i = c;
-    }
-    place(h, i, e);
-}
-
-static void heap_remove(struct heap *h, int64_t ticket)
-{
-    if (!h->map_cap)
-        return;
-    size_t s = slot_of(h, ticket);
-    if (!h->map[s].pos)
-        return;
-    size_t i = h->map[s].pos - 1;
-    map_delete(h, s);
-    struct entry last = h->e[--h->n];
-    if (i == h->n)
-        return;
-    h->e[i] = last;
-    h->map[slot_of(h, last.ticket)].pos = i + 1;
-    sift_up(h, i);
-    sift_down(h, h->map[slot_of(h, last.ticket)].pos - 1);
-}
-
-/* Set ticket's due instant (KW_STORE_NO_TIME removes it). */
-static bool heap_set(struct heap *h, int64_t ticket, int64_t due)
-{
-    if (due == KW_STORE_NO_TIME) {
-        heap_remove(h, ticket);
-        return true;
-    }
-    if ((h->n + 1) * 2 > h->map_cap && !map_grow(h))
-        return false;
-    size_t s = slot_of(h, ticket);
-    if (h->map[s].pos) {
-        size_t i = h->map[s].pos - 1;
-        h->e[i].due = due;
-        sift_up(h, i);
-        sift_down(h, h->map[slot_of(h, ticket)].pos - 1);
-        return true;
-    }
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 1024;
-        struct entry *e = realloc(h->e, cap * sizeof(*e));
-        if (!e)
-            return false;
-        h->e = e;
-        h->cap = cap;
-    }
-    h->map[s] = (struct slot){ticket, h->n + 1};
-    h->e[h->n] = (struct entry){due, ticket};
-    sift_up(h, h->n++);
-    return true;
-}
 
 /* ---- the engine ---- */
 
@@ -172,7 +28,7 @@ struct kw_engine {
     pthread_cond_t timer_cv, deliver_cv;
     pthread_t timer, deliverer;
     bool stop, kicked, started_timer, started_deliverer;
-    struct heap heap;
+    struct kw_timers heap;
     struct kw_engine_stats stats;
 };
 
@@ -285,7 +141,7 @@ static void fire(struct kw_engine *e, struct fire_unit *u)
     }
     pthread_mutex_lock(&e->mu);
     for (size_t i = 0; i < u->n; i++) {
-        heap_set(&e->heap, u->t[i].ticket, u->t[i].next);
+        kw_timers_set(&e->heap, u->t[i].ticket, u->t[i].next);
         e->stats.late_ms[e->stats.n_late++ % 65536] =
             (double)(wall.tv_sec - u->t[i].due) * 1e3 + (double)wall.tv_nsec / 1e6;
     }
@@ -310,8 +166,8 @@ static void *timer_loop(void *arg)
             u->now = now;
             u->n = 0;
             while (u->n < FIRE_BATCH && e->heap.n && e->heap.e[0].due <= now) {
-                struct entry top = e->heap.e[0];
-                heap_remove(&e->heap, top.ticket);
+                struct kw_timer top = e->heap.e[0];
+                kw_timers_remove(&e->heap, top.ticket);
                 u->t[u->n].ticket = top.ticket;
                 u->t[u->n].due = top.due;
                 u->t[u->n].next = KW_STORE_NO_TIME;
@@ -537,7 +393,7 @@ static void *deliver_loop(void *arg)
 
 static bool load_entry(int64_t ticket, int64_t fire_at, void *ctx)
 {
-    return heap_set(ctx, ticket, fire_at);
+    return kw_timers_set(ctx, ticket, fire_at);
 }
 
 struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw_clocks *clocks,
@@ -601,8 +457,7 @@ void kw_engine_stop(struct kw_engine *e)
         pthread_join(e->deliverer, NULL);
     kw_store_close(e->rd);
     kw_sla_release(&e->sla);
-    free(e->heap.e);
-    free(e->heap.map);
+    kw_timers_release(&e->heap);
     pthread_cond_destroy(&e->timer_cv);
     pthread_cond_destroy(&e->deliver_cv);
     pthread_mutex_destroy(&e->mu);
@@ -614,7 +469,7 @@ void kw_engine_schedule(struct kw_engine *e, int64_t ticket, int64_t fire_at)
 {
     pthread_mutex_lock(&e->mu);
     bool was_top = e->heap.n && e->heap.e[0].ticket == ticket;
-    heap_set(&e->heap, ticket, fire_at);
+    kw_timers_set(&e->heap, ticket, fire_at);
     if (was_top || (e->heap.n && e->heap.e[0].ticket == ticket))
         pthread_cond_signal(&e->timer_cv);
     pthread_mutex_unlock(&e->mu);
@@ -633,6 +488,7 @@ void kw_engine_stats(struct kw_engine *e, struct kw_engine_stats *out)
     pthread_mutex_lock(&e->mu);
     *out = e->stats;
     out->entries = e->heap.n;
-    out->bytes = e->heap.cap * sizeof(struct entry) + e->heap.map_cap * sizeof(struct slot);
+    out->bytes =
+        e->heap.cap * sizeof(struct kw_timer) + e->heap.map_cap * sizeof(struct kw_timer_slot);
     pthread_mutex_unlock(&e->mu);
 }
