@@ -253,3 +253,18 @@ void kw_oncall_shifts(const struct kw_oncall *s, const struct kw_tzinfo *tz, int
         out[*n - 1].to = t;
     }
 }
+
+bool kw_quiet_at(const struct kw_tzinfo *tz, int32_t from, int32_t to, int64_t t, int64_t *ends)
+{
+    int64_t local = t + kw_oncall_offset(tz, t);
+    int32_t tod = (int32_t)(((local % KW_DAY) + KW_DAY) % KW_DAY);
+    bool in = from < to ? tod >= from && tod < to : from != to && (tod >= from || tod < to);
+    *ends = t;
+    if (in) {
+        int64_t wait = ((int64_t)to - tod + KW_DAY) % KW_DAY;
+        /* local time is read at the end too: a DST change in between moves it */
+        int64_t end = t + wait;
+        *ends = end + (kw_oncall_offset(tz, t) - kw_oncall_offset(tz, end));
+    }
+    return in;
+}

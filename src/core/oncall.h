@@ -76,6 +76,11 @@ enum kw_code kw_oncall_from_json(json_t *doc, struct kw_oncall *out, struct kw_e
 int64_t kw_oncall_who(const struct kw_oncall *s, const struct kw_tzinfo *tz, int64_t t,
                       const char **source);
 
+/* Whether t falls in the daily window [from, to) of local time in tz (to <=
+ * from: it runs past midnight; from == to: never), and when it ends: *ends
+ * gets the next instant the local time is `to` (t itself when outside). */
+bool kw_quiet_at(const struct kw_tzinfo *tz, int32_t from, int32_t to, int64_t t, int64_t *ends);
+
 /* The zone's offset at t (seconds east of UTC). */
 int32_t kw_oncall_offset(const struct kw_tzinfo *tz, int64_t t);
 

@@ -299,16 +299,14 @@ static bool on_call(struct kw_engine *e, int64_t user, int64_t team, int64_t now
 static int64_t quiet_until(struct kw_engine *e, const struct kw_delivery *d, int64_t now)
 {
     struct kw_tzinfo tz;
-    if (!d->user_id || !d->quiet_tz || d->quiet_from == d->quiet_to ||
+    if (!d->user_id || !d->quiet_tz ||
         kw_tzdb_get(kw_clocks_tzdb(e->clocks), d->quiet_tz, &tz, NULL) != KW_OK)
         return KW_STORE_NO_TIME;
-    int64_t local = now + kw_oncall_offset(&tz, now);
-    int32_t tod = (int32_t)(((local % 86400) + 86400) % 86400);
-    bool quiet = d->quiet_from < d->quiet_to ? tod >= d->quiet_from && tod < d->quiet_to
-                                             : tod >= d->quiet_from || tod < d->quiet_to;
-    if (!quiet || on_call(e, d->user_id, d->user_team, now))
+    int64_t ends;
+    if (!kw_quiet_at(&tz, d->quiet_from, d->quiet_to, now, &ends) ||
+        on_call(e, d->user_id, d->user_team, now))
         return KW_STORE_NO_TIME;
-    return now + ((d->quiet_to - tod) % 86400 + 86400) % 86400;
+    return ends;
 }
 
 /* Send one due notification and record the attempt. */

@@ -108,6 +108,29 @@ static void test_shifts(void **state)
     assert_int_equal(sh[4].to, T("2026-01-08T00:00:00+08:00"));
 }
 
+static void test_quiet_hours(void **state)
+{
+    (void)state;
+    int64_t ends;
+    const int32_t h22 = 22 * 3600, h8 = 8 * 3600;
+    /* a night window: in at 23:00 and at 07:59, out at 08:00 and at 21:59 */
+    assert_true(kw_quiet_at(&shanghai, h22, h8, T("2026-05-05T23:00:00+08:00"), &ends));
+    assert_int_equal(ends, T("2026-05-06T08:00:00+08:00"));
+    assert_true(kw_quiet_at(&shanghai, h22, h8, T("2026-05-06T07:59:00+08:00"), &ends));
+    assert_int_equal(ends, T("2026-05-06T08:00:00+08:00"));
+    assert_false(kw_quiet_at(&shanghai, h22, h8, T("2026-05-06T08:00:00+08:00"), &ends));
+    assert_int_equal(ends, T("2026-05-06T08:00:00+08:00"));
+    assert_false(kw_quiet_at(&shanghai, h22, h8, T("2026-05-06T21:59:59+08:00"), &ends));
+    /* a day window, and an empty one */
+    assert_true(
+        kw_quiet_at(&shanghai, 12 * 3600, 14 * 3600, T("2026-05-06T13:00:00+08:00"), &ends));
+    assert_int_equal(ends, T("2026-05-06T14:00:00+08:00"));
+    assert_false(kw_quiet_at(&shanghai, h8, h8, T("2026-05-06T08:00:00+08:00"), &ends));
+    /* across the spring change in Berlin: the night ends at 08:00 local, CEST */
+    assert_true(kw_quiet_at(&berlin, h22, h8, T("2026-03-28T23:00:00+01:00"), &ends));
+    assert_int_equal(ends, T("2026-03-29T08:00:00+02:00"));
+}
+
 static void test_bad_schedules(void **state)
 {
     (void)state;
@@ -157,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_layers_and_handoffs),
         cmocka_unit_test(test_dst),
         cmocka_unit_test(test_shifts),
+        cmocka_unit_test(test_quiet_hours),
         cmocka_unit_test(test_bad_schedules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
