@@ -105,6 +105,38 @@ static struct reply ticket_reply(struct call *x, unsigned status, int64_t id)
     return ok(status, ticket_json(&t, x->now));
 }
 
+/* A ticket row copied out of the store, so that it outlives the read: the
+ * writer hands a new ticket back this way, and the request answers without
+ * reading it again (a read after a commit costs a fresh snapshot). */
+struct ticket_copy {
+    struct kw_ticket_row r;
+    char title[KW_STORE_TEXT_MAX + 1], state[32], level[48], tier[48], category[48], region[48],
+        channel[48];
+};
+
+static const char *keep_str(char *buf, size_t cap, const char *s)
+{
+    if (!s)
+        return NULL;
+    snprintf(buf, cap, "%s", s);
+    return buf;
+}
+
+static enum kw_code ticket_copy_get(struct kw_store *st, int64_t id, struct ticket_copy *c,
+                                    struct kw_err *err)
+{
+    if (kw_store_ticket_get(st, id, &c->r, err) != KW_OK)
+        return err->code;
+    c->r.title = keep_str(c->title, sizeof(c->title), c->r.title);
+    c->r.state = keep_str(c->state, sizeof(c->state), c->r.state);
+    c->r.level = keep_str(c->level, sizeof(c->level), c->r.level);
+    c->r.tier = keep_str(c->tier, sizeof(c->tier), c->r.tier);
+    c->r.category = keep_str(c->category, sizeof(c->category), c->r.category);
+    c->r.region = keep_str(c->region, sizeof(c->region), c->r.region);
+    c->r.channel = keep_str(c->channel, sizeof(c->channel), c->r.channel);
+    return KW_OK;
+}
+
 /* ---- create ---- */
 
 struct create_unit {
@@ -112,6 +144,7 @@ struct create_unit {
     struct kw_ticket_new t;
     int64_t id, fire_at;
     bool existed;
+    struct ticket_copy row; /* out */
 };
 
 static enum kw_code create_unit(struct kw_store *st, void *ctx, struct kw_err *err)
@@ -119,7 +152,9 @@ static enum kw_code create_unit(struct kw_store *st, void *ctx, struct kw_err *e
     struct create_unit *u = ctx;
     if (kw_store_ticket_create(st, &u->t, &u->id, &u->existed, err) != KW_OK)
         return err->code;
-    return u->existed ? KW_OK : project(u->h, st, u->id, u->t.at, &u->t, &u->fire_at, err);
+    if (!u->existed && project(u->h, st, u->id, u->t.at, &u->t, &u->fire_at, err) != KW_OK)
+        return err->code;
+    return ticket_copy_get(st, u->id, &u->row, err);
 }
 
 /* A level or category the ticket's commitment knows (any id without one). */
@@ -237,7 +272,7 @@ static struct reply ticket_create(struct call *x)
     if (write_unit(x, create_unit, &u, &out)) {
         if (!u.existed)
             kw_engine_schedule(x->h->engine, u.id, u.fire_at);
-        out = ticket_reply(x, u.existed ? 200 : 201, u.id);
+        out = ok(u.existed ? 200 : 201, ticket_json(&u.row.r, x->now));
         if (!u.existed)
             log_event(x->h, "mod=tickets event=ticket.created ticket=%lld org=%lld actor=%lld",
                       (long long)u.id, (long long)org, (long long)x->me.id);
@@ -518,8 +553,8 @@ static enum kw_code event_unit(struct kw_store *st, void *ctx, struct kw_err *er
 static bool parse_event(struct call *x, json_t *j, int64_t commitment, struct event_unit *u,
                         struct reply *out)
 {
-    static const char *const keys[] = {"type", "text", "internal", "to", "milestone", "reason",
-                                       NULL};
+    static const char *const keys[] = {"type",      "text",   "internal", "to",
+                                       "milestone", "reason", NULL};
     const char *type = NULL;
     if (!only_members(j, keys, out) || !opt_string(j, "type", 32, &type, out) ||
         !opt_string(j, "reason", 2000, &u->reason, out))
