@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+/* engine/clocks on a real store, with "now" passed in: thresholds fire once
+ * and in order, a stopped clock fires nothing, escalation chains run their
+ * steps in order and stop on acknowledgement, and what is due is projected.
+ * (Pauses, holidays and weekends: tests/http/engine.sh.) */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "clocks.h"
+#include "store.h"
+#include "testutil.h"
+
+#define OFFICE                                                                                     \
+    "{\"tz\":\"Asia/Shanghai\",\"week\":{\"mon\":[[\"09:00\",\"18:00\"]],\"tue\":[[\"09:00\","     \
+    "\"18:00\"]],\"wed\":[[\"09:00\",\"18:00\"]],\"thu\":[[\"09:00\",\"18:00\"]],\"fri\":[["       \
+    "\"09:00\",\"18:00\"]],\"sat\":[],\"sun\":[]}}"
+static const char policy[] =
+    "{\"name\":\"t\",\"version\":\"1\",\"effective_from\":\"2026-01-01T00:00:00+08:00\","
+    "\"calendars\":{\"office\":" OFFICE "},\"levels\":[\"L1\",\"L2\"],"
+    "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"first_response\"],"
+    "\"warn_at\":[50,80]}],\"targets\":[{\"calendar\":\"office\",\"response\":\"2h\"}],"
+    "\"escalations\":[{\"id\":\"late\",\"when\":{\"metric\":\"response\",\"percent\":100},"
+    "\"steps\":[{\"notify\":\"assignee\"},{\"after\":\"30m\",\"raise_level\":true}]}]}";
+
+struct fx {
+    char dir[64], path[128];
+    struct kw_store *st;
+    struct kw_clocks *c;
+    struct kw_sla sla;
+    int64_t org, agent;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    struct kw_err err = {0};
+    snprintf(f->dir, sizeof(f->dir), "/tmp/kw-clocks-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof(f->path), "%s/kw.db", f->dir);
+    f->st = kw_store_open(f->path, &err);
+    f->c = kw_clocks_new(&err);
+    kw_sla_init(&f->sla);
+    struct kw_org org = {.name = "Acme"};
+    struct kw_user agent = {.email = "a@x", .name = "a", .role = "agent"};
+    int64_t cid;
+    assert_int_equal(kw_store_org_insert(f->st, &org, 0, &f->org, &err), KW_OK);
+    assert_int_equal(kw_store_user_insert(f->st, &agent, NULL, 0, &f->agent, &err), KW_OK);
+    assert_int_equal(kw_store_commitment_insert(f->st, "t", "1", T("2026-01-01T00:00:00+08:00"),
+                                                policy, 0, &cid, &err),
+                     KW_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    char cmd[160];
+    kw_sla_release(&f->sla);
+    kw_clocks_free(f->c);
+    kw_store_close(f->st);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    free(f);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int64_t open_ticket(struct fx *f, const char *at)
+{
+    struct kw_ticket_new t = {
+        .org_id = f->org, .created_by = f->agent, .title = "x", .level = "L2", .at = T(at)};
+    int64_t id;
+    bool existed;
+    struct kw_err err = {0};
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &id, &existed, &err), KW_OK);
+    struct kw_ticket_patch p = {.assignee_id = f->agent};
+    assert_int_equal(kw_store_ticket_set(f->st, id, &p, &err), KW_OK);
+    assert_int_equal(kw_clocks_project(f->c, f->st, &f->sla, id, T(at), &t, &err), KW_OK);
+    return id;
+}
+
+static int fire(struct fx *f, int64_t id, const char *now)
+{
+    int n = -1;
+    struct kw_err err = {0};
+    if (kw_clocks_fire(f->c, f->st, &f->sla, id, T(now), &n, &err) != KW_OK)
+        fail_msg("fire: %s", err.msg);
+    return n;
+}
+
+static int64_t fire_at(struct fx *f, int64_t id)
+{
+    int64_t at;
+    struct kw_err err = {0};
+    assert_int_equal(kw_store_fire_at(f->st, id, &at, &err), KW_OK);
+    return at;
+}
+
+/* The engine's events of a ticket as "type:detail" joined by spaces. */
+struct trail {
+    char text[1024];
+};
+
+static bool add_event(const struct kw_stored_event *ev, void *ctx)
+{
+    struct trail *t = ctx;
+    json_t *b = json_loads(ev->body, 0, NULL);
+    char item[96] = "";
+    if (strcmp(ev->type, "sla_warning") == 0)
+        snprintf(item, sizeof(item), "warn%lld ",
+                 (long long)json_integer_value(json_object_get(b, "percent")));
+    else if (strcmp(ev->type, "sla_breach") == 0)
+        snprintf(item, sizeof(item), "breach ");
+    else if (strcmp(ev->type, "escalated") == 0)
+        snprintf(item, sizeof(item), "step%lld ",
+                 (long long)json_integer_value(json_object_get(b, "step")));
+    else if (strcmp(ev->type, "level") == 0)
+        snprintf(item, sizeof(item), "level:%s ", json_string_value(json_object_get(b, "level")));
+    strncat(t->text, item, sizeof(t->text) - strlen(t->text) - 1);
+    json_decref(b);
+    return true;
+}
+
+static const char *trail(struct fx *f, int64_t id, struct trail *t)
+{
+    struct kw_err err = {0};
+    t->text[0] = '\0';
+    assert_int_equal(kw_store_events(f->st, id, add_event, t, &err), KW_OK);
+    return t->text;
+}
+
+static void test_thresholds_then_chain(void **state)
+{
+    struct fx *f = *state;
+    struct trail t;
+    /* Monday 09:00, 2 working hours: 50 % at 10:00, 80 % at 10:36, breach at 11:00 */
+    int64_t id = open_ticket(f, "2026-03-02T09:00:00+08:00");
+    assert_int_equal(fire_at(f, id), T("2026-03-02T10:00:00+08:00"));
+    assert_int_equal(fire(f, id, "2026-03-02T09:59:59+08:00"), 0);
+    assert_int_equal(fire(f, id, "2026-03-02T10:00:00+08:00"), 1);
+    assert_int_equal(fire(f, id, "2026-03-02T10:00:00+08:00"), 0); /* once */
+    assert_int_equal(fire_at(f, id), T("2026-03-02T10:36:00+08:00"));
+    /* late by a long way: 80 % and the breach at once, in order, and the
+     * chain's first step with them */
+    assert_int_equal(fire(f, id, "2026-03-02T11:10:00+08:00"), 3);
+    assert_string_equal(trail(f, id, &t), "warn50 warn80 breach step0 ");
+    /* the chain counts from when its threshold fired (11:10), not 11:00 */
+    assert_int_equal(fire_at(f, id), T("2026-03-02T11:40:00+08:00"));
+    assert_int_equal(fire(f, id, "2026-03-02T11:39:59+08:00"), 0);
+    assert_int_equal(fire(f, id, "2026-03-02T11:40:00+08:00"), 1);
+    assert_string_equal(trail(f, id, &t), "warn50 warn80 breach step0 level:L1 step1 ");
+    assert_int_equal(fire(f, id, "2026-03-02T12:00:00+08:00"), 0);
+}
+
+static void test_acknowledgement_stops_the_chain(void **state)
+{
+    struct fx *f = *state;
+    struct trail t;
+    struct kw_err err = {0};
+    int64_t id = open_ticket(f, "2026-03-02T09:00:00+08:00");
+    assert_int_equal(fire(f, id, "2026-03-02T11:00:00+08:00"), 4); /* 50, 80, breach, step 0 */
+    assert_int_equal(kw_store_event_append(f->st, id, "milestone",
+                                           "{\"milestone\":\"acknowledged\"}", f->agent,
+                                           T("2026-03-02T11:10:00+08:00"), NULL, NULL, &err),
+                     KW_OK);
+    assert_int_equal(
+        kw_clocks_project(f->c, f->st, &f->sla, id, T("2026-03-02T11:10:00+08:00"), NULL, &err),
+        KW_OK);
+    assert_int_equal(fire_at(f, id), KW_STORE_NO_TIME);
+    assert_int_equal(fire(f, id, "2026-03-02T12:00:00+08:00"), 0);
+    assert_string_equal(trail(f, id, &t), "warn50 warn80 breach step0 ");
+}
+
+static void test_a_stopped_clock_fires_nothing(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    struct trail t;
+    int64_t id = open_ticket(f, "2026-03-02T09:00:00+08:00");
+    /* answered at 09:30: nothing is due, then or later */
+    assert_int_equal(kw_store_event_append(f->st, id, "milestone",
+                                           "{\"milestone\":\"first_response\"}", f->agent,
+                                           T("2026-03-02T09:30:00+08:00"), NULL, NULL, &err),
+                     KW_OK);
+    assert_int_equal(
+        kw_clocks_project(f->c, f->st, &f->sla, id, T("2026-03-02T09:30:00+08:00"), NULL, &err),
+        KW_OK);
+    assert_int_equal(fire_at(f, id), KW_STORE_NO_TIME);
+    assert_int_equal(fire(f, id, "2026-03-03T09:00:00+08:00"), 0);
+    assert_string_equal(trail(f, id, &t), "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_thresholds_then_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acknowledgement_stops_the_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_stopped_clock_fires_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
