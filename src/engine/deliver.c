@@ -32,56 +32,161 @@ static void hmac_b64(const char *key, const char *msg, char *out, size_t cap)
     sodium_bin2base64(out, cap, mac, sizeof(mac), sodium_base64_VARIANT_ORIGINAL);
 }
 
-/* ---- the chat robots' message ---- */
+/* ---- what a notification says, in Chinese or English ---- */
 
 static const char *or_empty(const char *s)
 {
     return s ? s : "";
 }
 
-/* One line a person reads in a group chat, in Chinese and English. */
-void kw_notification_text(const char *kind, const char *payload, char *out, size_t cap)
+static const char *str_at(json_t *o, const char *key)
 {
-    json_t *p = json_loads(payload, 0, NULL);
+    return or_empty(json_string_value(json_object_get(o, key)));
+}
+
+/* A metric's name for people: the two every commitment has, translated. */
+static const char *metric_name(const char *m, bool zh)
+{
+    if (strcmp(m, "response") == 0)
+        return zh ? "响应" : "response";
+    if (strcmp(m, "resolution") == 0)
+        return zh ? "解决" : "resolution";
+    return m;
+}
+
+static const char *colour_name(const char *c, bool zh)
+{
+    if (strcmp(c, "red") == 0)
+        return zh ? "红色" : "Red";
+    if (strcmp(c, "yellow") == 0)
+        return zh ? "黄色" : "Yellow";
+    return zh ? "蓝色" : "Blue";
+}
+
+static const char *action_name(const char *a, bool zh)
+{
+    if (strcmp(a, "reassign") == 0)
+        return zh ? "转派" : "reassigned";
+    if (strcmp(a, "raise_level") == 0)
+        return zh ? "提升级别" : "level raised";
+    return zh ? "通知" : "notified";
+}
+
+/* The one-line headline of a notification in one language. */
+static void headline(const char *kind, json_t *p, bool zh, char *out, size_t cap)
+{
     json_t *t = json_object_get(p, "ticket"), *e = json_object_get(p, "event");
     long long id = (long long)json_integer_value(json_object_get(t, "id"));
-    const char *title = json_string_value(json_object_get(t, "title"));
-    const char *metric = json_string_value(json_object_get(e, "metric"));
-    const char *deadline = json_string_value(json_object_get(e, "deadline"));
+    const char *title = str_at(t, "title"), *metric = metric_name(str_at(e, "metric"), zh);
+    const char *deadline = str_at(e, "deadline");
+    long long pct = (long long)json_integer_value(json_object_get(e, "percent"));
     if (strcmp(kind, "sla_warning") == 0) {
-        const char *colour = json_string_value(json_object_get(e, "colour"));
-        const char *zh = colour && strcmp(colour, "red") == 0      ? "红色"
-                         : colour && strcmp(colour, "yellow") == 0 ? "黄色"
-                                                                   : "蓝色";
-        snprintf(out, cap,
-                 "【SLA %s预警 / %s warning】工单 #%lld「%s」%s 已用 %lld%% / %lld%% of the %s "
-                 "time used; 截止 due %s",
-                 zh, colour ? colour : "", id, title ? title : "", metric ? metric : "",
-                 (long long)json_integer_value(json_object_get(e, "percent")),
-                 (long long)json_integer_value(json_object_get(e, "percent")), metric ? metric : "",
-                 deadline ? deadline : "");
+        const char *colour = colour_name(str_at(e, "colour"), zh);
+        if (zh)
+            snprintf(out, cap, "【SLA %s预警】工单 #%lld「%s」%s时限已用 %lld%%，截止 %s", colour,
+                     id, title, metric, pct, deadline);
+        else
+            snprintf(out, cap,
+                     "[SLA %s warning] Ticket #%lld \"%s\": %lld%% of the %s time used, due %s",
+                     colour, id, title, pct, metric, deadline);
     } else if (strcmp(kind, "sla_breach") == 0) {
-        snprintf(out, cap,
-                 "【SLA 超时 / breach】工单 #%lld「%s」%s 已超过承诺时限 / missed its %s "
-                 "commitment, due %s",
-                 id, title ? title : "", metric ? metric : "", metric ? metric : "",
-                 deadline ? deadline : "");
+        if (zh)
+            snprintf(out, cap, "【SLA 超时】工单 #%lld「%s」%s已超过承诺时限（截止 %s）", id, title,
+                     metric, deadline);
+        else
+            snprintf(out, cap, "[SLA breach] Ticket #%lld \"%s\" missed its %s commitment (due %s)",
+                     id, title, metric, deadline);
+    } else if (strcmp(kind, "escalation") == 0) {
+        const char *who = str_at(json_object_get(p, "to"), "name");
+        const char *action = action_name(str_at(e, "action"), zh);
+        const char *level = str_at(e, "level");
+        int step = (int)json_integer_value(json_object_get(e, "step")) + 1;
+        if (zh)
+            snprintf(out, cap, "【升级】工单 #%lld「%s」升级链 %s 第 %d 步：%s%s%s%s%s", id, title,
+                     str_at(e, "chain"), step, action, *who ? " " : "", who, *level ? " → " : "",
+                     level);
+        else
+            snprintf(out, cap, "[Escalation] Ticket #%lld \"%s\": chain %s, step %d: %s%s%s%s%s",
+                     id, title, str_at(e, "chain"), step, action, *who ? " " : "", who,
+                     *level ? " to " : "", level);
     } else if (strcmp(kind, "overrun_notice") == 0) {
-        json_t *n = json_object_get(e, "notice");
-        snprintf(out, cap, "%s / %s", or_empty(json_string_value(json_object_get(n, "zh"))),
-                 or_empty(json_string_value(json_object_get(n, "en"))));
+        snprintf(out, cap, "%s", str_at(json_object_get(e, "notice"), zh ? "zh" : "en"));
+    } else if (strcmp(kind, "test") == 0) {
+        if (zh)
+            snprintf(out, cap, "Keepword 测试消息（%s）", str_at(p, "at"));
+        else
+            snprintf(out, cap, "Keepword test notification (%s)", str_at(p, "at"));
     } else {
-        snprintf(out, cap, "Keepword 测试消息 / test notification (%s)",
-                 or_empty(json_string_value(json_object_get(p, "at"))));
+        snprintf(out, cap, "Keepword %s #%lld", kind, id);
+    }
+}
+
+void kw_notification_text(const char *kind, const char *payload, const char *lang, char *out,
+                          size_t cap)
+{
+    json_t *p = json_loads(payload, 0, NULL);
+    if (lang && (strcmp(lang, "zh") == 0 || strcmp(lang, "en") == 0))
+        headline(kind, p, lang[0] == 'z', out, cap);
+    else {
+        char zh[1024], en[1024];
+        headline(kind, p, true, zh, sizeof(zh));
+        headline(kind, p, false, en, sizeof(en));
+        snprintf(out, cap, "%s\n%s", zh, en);
     }
     json_decref(p);
+}
+
+/* The e-mail in one language: the headline, then the facts a person acts on. */
+static void mail_part(const char *kind, json_t *p, bool zh, char *out, size_t cap)
+{
+    json_t *t = json_object_get(p, "ticket"), *e = json_object_get(p, "event");
+    char line[1024];
+    headline(kind, p, zh, line, sizeof(line));
+    size_t n = (size_t)snprintf(out, cap, "%s\r\n\r\n", line);
+    const char *labels[][2] = {{"工单", "Ticket"}, {"级别", "Level"},  {"指标", "Metric"},
+                               {"截止", "Due"},    {"原因", "Reason"}, {"发生于", "At"}};
+    char ticket[600];
+    snprintf(ticket, sizeof(ticket), "#%lld %s",
+             (long long)json_integer_value(json_object_get(t, "id")), str_at(t, "title"));
+    const char *values[6] = {ticket,
+                             str_at(t, "level"),
+                             metric_name(str_at(e, "metric"), zh),
+                             str_at(e, "deadline"),
+                             str_at(e, "reason"),
+                             str_at(e, "due_at")};
+    for (size_t i = 0; i < 6 && n < cap; i++)
+        if (*values[i])
+            n += (size_t)snprintf(out + n, cap - n, "%s%s%s\r\n", labels[i][zh ? 0 : 1],
+                                  zh ? "：" : ": ", values[i]);
+    if (n < cap)
+        snprintf(out + n, cap - n, "\r\n%s\r\n",
+                 zh ? "—— Keepword 服务台（此邮件由系统自动发送）"
+                    : "-- Keepword service desk (sent automatically)");
+}
+
+/* Subject and body of the e-mail for d in lang ("zh", "en", NULL: both). */
+static void mail_text(const char *kind, json_t *p, const char *lang, char *subject, size_t scap,
+                      char *body, size_t bcap)
+{
+    bool both = !lang, zh = lang && lang[0] == 'z';
+    char zh_part[3072], en_part[3072], line[1024];
+    headline(kind, p, both || zh, line, sizeof(line));
+    snprintf(subject, scap, "%s", line);
+    if (!both) {
+        mail_part(kind, p, zh, body, bcap);
+        return;
+    }
+    mail_part(kind, p, true, zh_part, sizeof(zh_part));
+    mail_part(kind, p, false, en_part, sizeof(en_part));
+    snprintf(body, bcap, "%s\r\n----------------------------------------\r\n\r\n%s", zh_part,
+             en_part);
 }
 
 /* The robot's message body and the URL with its signature, per channel. */
 static char *robot_body(const struct kw_delivery *d, char *url, size_t cap)
 {
     char text[2048];
-    kw_notification_text(d->kind, d->payload, text, sizeof(text));
+    kw_notification_text(d->kind, d->payload, d->lang, text, sizeof(text));
     json_t *b = NULL;
     long long now_s = (long long)time(NULL);
     if (strcmp(d->channel, "dingtalk") == 0) {
@@ -190,12 +295,26 @@ static void query_value(const char *url, const char *key, char *out, size_t cap)
     }
 }
 
+/* Shorten s to at most max bytes, at a character boundary. */
+static void utf8_cut(char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return;
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    s[n] = '\0';
+}
+
 /* Send d as an e-mail: the URL is smtp[s]://HOST[:PORT]/?from=A&to=B[,C]
- * [&starttls=1]; the secret, when set, is "user:password". An escalation
+ * [&starttls=1][&lang=zh|en]; the secret, when set, is "user:password". A
+ * person's subscription may ask for one language; otherwise the endpoint's
+ * lang=, otherwise both, Chinese first. An escalation
  * also goes to the person it names. */
 static bool deliver_mail(const struct kw_delivery *d, char *why, size_t cap)
 {
-    char server[512], from[256], to[1024], tls[8], text[2048], subject[128];
+    char server[512], from[256], to[1024], tls[8], lang[8], text[8192], subject[1024];
     snprintf(server, sizeof(server), "%.*s", (int)strcspn(d->url, "?"), d->url);
     size_t sl = strlen(server);
     if (sl > 8 && server[sl - 1] == '/')
@@ -216,10 +335,14 @@ static bool deliver_mail(const struct kw_delivery *d, char *why, size_t cap)
         snprintf(why, cap, "the endpoint names no %s", from[0] ? "recipient" : "sender (from=)");
         return false;
     }
-    kw_notification_text(d->kind, d->payload, text, sizeof(text));
+    /* the person's language, else the endpoint's (lang= in its URL), else both */
+    query_value(d->url, "lang", lang, sizeof(lang));
+    const char *in = d->lang                                              ? d->lang
+                     : strcmp(lang, "zh") == 0 || strcmp(lang, "en") == 0 ? lang
+                                                                          : NULL;
+    mail_text(d->kind, p, in, subject, sizeof(subject), text, sizeof(text));
+    utf8_cut(subject, 150);
     /* the subject as an RFC 2047 encoded word: it may be Chinese */
-    snprintf(subject, sizeof(subject), "Keepword %s #%lld", d->kind,
-             (long long)json_integer_value(json_object_get(json_object_get(p, "ticket"), "id")));
     char subj64[256];
     sodium_bin2base64(subj64, sizeof(subj64), (const unsigned char *)subject, strlen(subject),
                       sodium_base64_VARIANT_ORIGINAL);
@@ -241,7 +364,7 @@ static bool deliver_mail(const struct kw_delivery *d, char *why, size_t cap)
              "Date: %s\r\nFrom: <%s>\r\nTo: %s\r\nSubject: =?UTF-8?B?%s?=\r\n"
              "Message-ID: <%s@keepword>\r\nX-Keepword-Event: %s\r\nX-Keepword-Delivery: %s\r\n"
              "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-             "Content-Transfer-Encoding: 8bit\r\n\r\n%s\r\n\r\n%s\r\n",
+             "Content-Transfer-Encoding: 8bit\r\n\r\n%s\r\n\r\n详情 / Details (JSON):\r\n%s\r\n",
              date, from, to, subj64, d->key, d->kind, d->key, text, details ? details : "");
     free(details);
     CURL *c = curl_easy_init();

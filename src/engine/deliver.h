@@ -30,8 +30,10 @@
  * (its key is in the URL). They answer 200 with {"errcode":0} or
  * {"code":0}; anything else is a failed attempt. */
 
-/* The robots' line of text for a notification, Chinese and English. */
-void kw_notification_text(const char *kind, const char *payload, char *out, size_t cap);
+/* The robots' text for a notification: its headline in lang ("zh" or "en"),
+ * or NULL: the Chinese line, a newline and the English one. */
+void kw_notification_text(const char *kind, const char *payload, const char *lang, char *out,
+                          size_t cap);
 
 /* Send d; false with a one-line reason in why (cap bytes). */
 bool kw_deliver(const struct kw_delivery *d, char *why, size_t cap);

@@ -234,6 +234,7 @@ static bool collect(const struct kw_delivery *d, void *ctx)
     it->d = *d;
     it->d.user_email = it->email;
     it->d.quiet_tz = it->quiet_tz;
+    it->d.lang = !d->lang ? NULL : strcmp(d->lang, "zh") == 0 ? "zh" : "en"; /* outlives the row */
     it->d.payload = it->payload ? it->payload : "";
     it->d.key = it->key ? it->key : "";
     it->d.url = it->url ? it->url : "";

@@ -67,6 +67,16 @@ static enum kw_code endpoint_unit(struct kw_store *st, void *ctx, struct kw_err 
     return kw_store_endpoint_add(st, &u->e, u->now, &u->id, err);
 }
 
+/* An e-mail endpoint's lang=, when given, is zh or en. */
+static bool mail_lang_ok(const char *url)
+{
+    const char *q = strchr(url, '?'), *l = q ? strstr(q, "lang=") : NULL;
+    if (!l || (l[-1] != '?' && l[-1] != '&'))
+        return true;
+    l += 5;
+    return (strncmp(l, "zh", 2) == 0 || strncmp(l, "en", 2) == 0) && (l[2] == '\0' || l[2] == '&');
+}
+
 static struct reply endpoint_create(struct call *x)
 {
     static const char *const keys[] = {"name",   "kind",   "url",     "secret",
@@ -97,10 +107,10 @@ static struct reply endpoint_create(struct call *x)
     } else if (strcmp(u.e.kind, "email") == 0 &&
                (!u.e.url ||
                 (strncmp(u.e.url, "smtp://", 7) != 0 && strncmp(u.e.url, "smtps://", 8) != 0) ||
-                !strstr(u.e.url, "from="))) {
+                !strstr(u.e.url, "from=") || !mail_lang_ok(u.e.url))) {
         out = problem_of(KW_INVALID, "/url",
                          "url: expected smtp[s]://HOST[:PORT]/?from=ADDRESS[&to=ADDRESS,...]"
-                         "[&starttls=1]");
+                         "[&starttls=1][&lang=zh|en]");
     } else if (strcmp(u.e.kind, "email") != 0 &&
                (!u.e.url ||
                 (strncmp(u.e.url, "http://", 7) != 0 && strncmp(u.e.url, "https://", 8) != 0))) {
@@ -266,10 +276,11 @@ static json_t *subscription_json(const struct kw_subscription *s)
         kw_tod_format(s->quiet_to, to);
         quiet = json_pack("{s:s, s:s, s:s}", "tz", s->quiet_tz, "from", from, "to", to);
     }
-    return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "id", (json_int_t)s->id, "user_id",
+    return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)s->id, "user_id",
                      (json_int_t)s->user_id, "endpoint_id", (json_int_t)s->endpoint_id, "events",
                      events ? events : json_array(), "org_id", id_or_null(s->org_id), "team_id",
-                     id_or_null(s->team_id), "quiet_hours", quiet);
+                     id_or_null(s->team_id), "quiet_hours", quiet, "lang",
+                     s->lang ? json_string(s->lang) : json_null());
 }
 
 static bool subscription_add(const struct kw_subscription *s, void *ctx)
@@ -331,10 +342,26 @@ static bool quiet_of(struct call *x, json_t *j, struct kw_subscription *s, struc
     return true;
 }
 
+/* "lang": "zh" or "en" (null or absent: both languages). */
+static bool lang_of(json_t *j, const char **lang, struct reply *fail)
+{
+    json_t *v = json_object_get(j, "lang");
+    const char *s = json_string_value(v);
+    *lang = NULL;
+    if (!v || json_is_null(v))
+        return true;
+    if (s && (strcmp(s, "zh") == 0 || strcmp(s, "en") == 0)) {
+        *lang = strcmp(s, "zh") == 0 ? "zh" : "en";
+        return true;
+    }
+    *fail = problem_of(KW_INVALID, "/lang", "lang: expected \"zh\" or \"en\" (null: both)");
+    return false;
+}
+
 static struct reply subscriptions_route(struct call *x, const char *rest)
 {
     static const char *const keys[] = {"endpoint_id", "events",  "org_id", "team_id",
-                                       "quiet_hours", "user_id", NULL};
+                                       "quiet_hours", "user_id", "lang",   NULL};
     struct reply out;
     struct kw_err err = {0};
     if (!authorise(x, STAFF, "subscriptions are for the provider's people", &out))
@@ -362,7 +389,8 @@ static struct reply subscriptions_route(struct call *x, const char *rest)
             opt_id(j, "endpoint_id", false, &u.s.endpoint_id, &out) &&
             events_of(j, &events, &out) && opt_id(j, "org_id", false, &u.s.org_id, &out) &&
             opt_id(j, "team_id", false, &u.s.team_id, &out) &&
-            opt_id(j, "user_id", false, &user, &out) && quiet_of(x, j, &u.s, &out)) {
+            opt_id(j, "user_id", false, &user, &out) && quiet_of(x, j, &u.s, &out) &&
+            lang_of(j, &u.s.lang, &out)) {
             u.s.events = events;
             if (user && user != x->me.id && !manager)
                 out = problem_of(KW_FORBIDDEN, "/user_id",

@@ -111,6 +111,8 @@ static const char *const migrations[] = {
     " quiet_tz TEXT, quiet_from INTEGER, quiet_to INTEGER, created_at INTEGER NOT NULL,"
     " UNIQUE (user_id, endpoint_id));"
     "ALTER TABLE outbox ADD COLUMN user_id INTEGER REFERENCES users(id);",
+    /* 9: the language a person's notifications are written in (NULL: both) */
+    "ALTER TABLE subscriptions ADD COLUMN lang TEXT CHECK (lang IN ('zh','en'));",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -267,7 +269,7 @@ static const char *const sql[S_COUNT] = {
         " WHERE value = ?1)) ON CONFLICT DO NOTHING",
     [S_OUTBOX_DUE] = "SELECT o.id, o.kind, o.payload, o.idem_key, o.attempts, e.id, e.kind,"
                      " e.url, e.secret, coalesce(o.user_id, 0), u.email, coalesce(u.team_id, 0),"
-                     " s.quiet_tz, s.quiet_from, s.quiet_to"
+                     " s.quiet_tz, s.quiet_from, s.quiet_to, s.lang"
                      " FROM outbox o JOIN endpoints e ON e.id = o.endpoint_id"
                      " LEFT JOIN users u ON u.id = o.user_id"
                      " LEFT JOIN subscriptions s ON s.user_id = o.user_id"
@@ -283,15 +285,15 @@ static const char *const sql[S_COUNT] = {
         " WHERE value = ?1)) ON CONFLICT DO NOTHING",
     [S_OUTBOX_POSTPONE] = "UPDATE outbox SET next_at = ?2 WHERE id = ?1 AND state = 'pending'",
     [S_SUB_ADD] = "INSERT INTO subscriptions(user_id, endpoint_id, events, org_id, team_id,"
-                  " quiet_tz, quiet_from, quiet_to, created_at) VALUES (?1, ?2, coalesce(?3,"
-                  " '[]'), nullif(?4, 0), nullif(?5, 0), ?6, ?7, ?8, ?9)"
+                  " quiet_tz, quiet_from, quiet_to, created_at, lang) VALUES (?1, ?2,"
+                  " coalesce(?3, '[]'), nullif(?4, 0), nullif(?5, 0), ?6, ?7, ?8, ?9, ?10)"
                   " ON CONFLICT(user_id, endpoint_id) DO UPDATE SET events = excluded.events,"
                   " org_id = excluded.org_id, team_id = excluded.team_id,"
                   " quiet_tz = excluded.quiet_tz, quiet_from = excluded.quiet_from,"
-                  " quiet_to = excluded.quiet_to RETURNING id",
+                  " quiet_to = excluded.quiet_to, lang = excluded.lang RETURNING id",
     [S_SUBS] = "SELECT id, user_id, endpoint_id, events, coalesce(org_id, 0),"
-               " coalesce(team_id, 0), quiet_tz, coalesce(quiet_from, 0), coalesce(quiet_to, 0)"
-               " FROM subscriptions WHERE (?1 = 0 OR user_id = ?1) ORDER BY id",
+               " coalesce(team_id, 0), quiet_tz, coalesce(quiet_from, 0), coalesce(quiet_to, 0),"
+               " lang FROM subscriptions WHERE (?1 = 0 OR user_id = ?1) ORDER BY id",
     [S_SUB_DELETE] = "DELETE FROM subscriptions WHERE id = ?1 AND (?2 = 0 OR user_id = ?2)",
     [S_OUTBOX_NEXT] = "SELECT min(next_at) FROM outbox WHERE state = 'pending'",
     [S_OUTBOX_DONE] = "UPDATE outbox SET state = ?2, attempts = attempts + 1, last_error = ?3,"
@@ -1666,6 +1668,7 @@ enum kw_code kw_store_outbox_due(struct kw_store *st, int64_t now, size_t limit,
             .quiet_tz = (const char *)sqlite3_column_text(x, 12),
             .quiet_from = sqlite3_column_int(x, 13),
             .quiet_to = sqlite3_column_int(x, 14),
+            .lang = (const char *)sqlite3_column_text(x, 15),
         };
         if (!fn(&d, ctx))
             break;
@@ -1994,6 +1997,7 @@ enum kw_code kw_store_subscription_put(struct kw_store *st, const struct kw_subs
         sqlite3_bind_int(x, 8, s->quiet_to);
     }
     sqlite3_bind_int64(x, 9, now);
+    bind_text(x, 10, s->lang);
     int rc = sqlite3_step(x);
     if (rc == SQLITE_ROW)
         *id = sqlite3_column_int64(x, 0);
@@ -2022,6 +2026,7 @@ enum kw_code kw_store_subscriptions(struct kw_store *st, int64_t user_id,
             .quiet_tz = (const char *)sqlite3_column_text(x, 6),
             .quiet_from = sqlite3_column_int(x, 7),
             .quiet_to = sqlite3_column_int(x, 8),
+            .lang = (const char *)sqlite3_column_text(x, 9),
         };
         if (!fn(&s, ctx))
             break;

@@ -353,6 +353,7 @@ struct kw_delivery {
     int64_t user_id, user_team;
     const char *user_email, *quiet_tz;
     int32_t quiet_from, quiet_to;
+    const char *lang; /* the person's language, "zh" or "en" (NULL: both) */
 };
 enum kw_code kw_store_outbox_due(struct kw_store *st, int64_t now, size_t limit,
                                  bool (*fn)(const struct kw_delivery *d, void *ctx), void *ctx,
@@ -442,6 +443,7 @@ struct kw_subscription {
     int64_t id, user_id, endpoint_id, org_id, team_id;
     const char *events, *quiet_tz;
     int32_t quiet_from, quiet_to;
+    const char *lang; /* "zh", "en" or NULL: both */
 };
 enum kw_code kw_store_subscription_put(struct kw_store *st, const struct kw_subscription *s,
                                        int64_t now, int64_t *id, struct kw_err *err);

@@ -289,9 +289,19 @@ is "an e-mail endpoint needs a sender" 400 '.pointer == "/url"'
 req POST "/api/v1/endpoints/$MAIL/test" "" "$ADMIN"
 for _ in $(seq 1 50); do [ -s "$TMP/mail" ] && break; sleep 0.1; done
 jq -e 'select(.to == "<ops@desk.example>") | .from == "<keepword@desk.example>"
-    and (.data | contains("Subject: =?UTF-8?B?")) and (.data | contains("测试")) and (.data | contains("X-Keepword-Delivery: test-"))' \
+    and (.data | contains("Subject: =?UTF-8?B?")) and (.data | contains("X-Keepword-Delivery: test-"))
+    and (.data | contains("Keepword 测试消息")) and (.data | contains("Keepword test notification"))' \
     "$TMP/mail" >/dev/null
-check "a test e-mail arrives over SMTP, UTF-8 with an encoded subject" $? "($(head -c 400 "$TMP/mail"))"
+check "a test e-mail arrives over SMTP, UTF-8 with an encoded subject, in Chinese then English" $? "($(head -c 400 "$TMP/mail"))"
+req POST /api/v1/endpoints "{\"name\":\"m\",\"kind\":\"email\",\"url\":\"$SMTPURL&lang=fr\"}" "$ADMIN"
+is "an e-mail endpoint's language is zh or en" 400 '.pointer == "/url" and (.detail | contains("lang=zh|en"))'
+req POST /api/v1/endpoints "{\"name\":\"mail-en\",\"kind\":\"email\",\"url\":\"${SMTPURL/ops@/intl@}&lang=en\",\"events\":[\"test\"]}" "$ADMIN"
+MAILEN=$(jq -r .id "$TMP/body")
+req POST "/api/v1/endpoints/$MAILEN/test" "" "$ADMIN"
+for _ in $(seq 1 50); do grep -q 'intl@' "$TMP/mail" && break; sleep 0.1; done
+grep 'intl@' "$TMP/mail" | jq -e '(.data | contains("Keepword test notification")) and (.data | contains("测试") | not)
+    and (.data | contains("Keepword service desk"))' >/dev/null
+check "an endpoint with lang=en mails in English only" $? "($(grep 'intl@' "$TMP/mail" | head -c 600))"
 
 # --- escalation chains: not acknowledged in 15 minutes ---
 req POST /api/v1/commitments '{"name":"Engine","version":"2","effective_from":"2026-05-05T12:00:00+08:00",
@@ -326,7 +336,9 @@ eventually "/api/v1/tickets/$E1/events" "$ADMIN" 'any(.events[]; .type == "escal
 is "12:55: not acknowledged in 15 minutes, the first line on call is told" 200 \
     '[.events[] | select(.type == "escalated") | [.body.step, .body.action, .body.user_id]] == [[0, "notify", '"${ids[0]}"']]'
 for _ in $(seq 1 50); do grep -q 'ann@p.example' "$TMP/mail" && break; sleep 0.1; done
-grep 'ann@p.example' "$TMP/mail" | head -1 | jq -e '.to == "<ops@desk.example>,<ann@p.example>" and (.data | contains("escalation"))' >/dev/null
+grep 'ann@p.example' "$TMP/mail" | head -1 | jq -e '.to == "<ops@desk.example>,<ann@p.example>"
+    and (.data | contains("【升级】工单 #'"$E1"'「nobody looks」升级链 unack 第 1 步：通知 ann"))
+    and (.data | contains("[Escalation] Ticket #'"$E1"' \"nobody looks\": chain unack, step 1: notified ann"))' >/dev/null
 check "and gets an e-mail (with the desk's list)" $? "($(grep -c . "$TMP/mail") mails)"
 at 2026-05-05T13:05:00+08:00
 eventually "/api/v1/tickets/$E1" "$ADMIN" '.assignee_id == '"${ids[0]}"
@@ -346,10 +358,13 @@ req GET "/api/v1/tickets/$E2/events" "" "$ADMIN"
 is "an acknowledged ticket is not escalated" 200 '[.events[] | select(.type == "escalated")] == []'
 
 # --- people's subscriptions, with quiet hours that on-call overrides ---
+langs=("" en zh)
 for who in 1 2; do
-    req POST /api/v1/subscriptions "{\"user_id\":${ids[$who]},\"endpoint_id\":$MAIL,\"events\":[\"escalation\"],\"quiet_hours\":{\"tz\":\"Asia/Shanghai\",\"from\":\"22:00\",\"to\":\"08:00\"}}" "$ADMIN"
+    req POST /api/v1/subscriptions "{\"user_id\":${ids[$who]},\"endpoint_id\":$MAIL,\"events\":[\"escalation\"],\"lang\":\"${langs[$who]}\",\"quiet_hours\":{\"tz\":\"Asia/Shanghai\",\"from\":\"22:00\",\"to\":\"08:00\"}}" "$ADMIN"
 done
-is "a subscription with quiet hours" 201 '.quiet_hours == {"tz":"Asia/Shanghai","from":"22:00","to":"08:00"} and .events == ["escalation"]'
+is "a subscription with quiet hours and a language" 201 '.quiet_hours == {"tz":"Asia/Shanghai","from":"22:00","to":"08:00"} and .events == ["escalation"] and .lang == "zh"'
+req POST /api/v1/subscriptions "{\"endpoint_id\":$MAIL,\"lang\":\"fr\"}" "$ADMIN"
+is "a subscription's language is zh or en" 400 '.pointer == "/lang"'
 req POST /api/v1/subscriptions "{\"endpoint_id\":$MAIL,\"quiet_hours\":{\"tz\":\"Asia/Shanghai\",\"from\":\"late\",\"to\":\"08:00\"}}" "$ADMIN"
 is "bad quiet hours" 400 '.pointer == "/quiet_hours/from"'
 req GET "/api/v1/subscriptions?user_id=${ids[1]}" "" "$ADMIN"
@@ -364,6 +379,9 @@ for _ in $(seq 1 50); do [ "$(mails_to cai@p.example)" -ge 1 ] && break; sleep 0
 sleep 0.5
 check "22:45: the one on call hears at once, quiet hours or not" "$([ "$(mails_to cai@p.example)" = 1 ]; echo $?)" "($(mails_to cai@p.example))"
 check "someone in quiet hours and not on call does not" "$([ "$(mails_to bob@p.example)" = 0 ]; echo $?)" "($(mails_to bob@p.example))"
+jq -e 'select(.to == "<cai@p.example>") | (.data | contains("【升级】工单")) and (.data | contains("级别：")) and (.data | contains("[Escalation]") | not)' \
+    "$TMP/mail" >/dev/null
+check "cai asked for Chinese and gets Chinese only" $? "($(grep 'cai@' "$TMP/mail" | head -c 600))"
 at 2026-05-05T23:20:00+08:00
 sleep 1
 req GET "/api/v1/outbox?state=pending" "" "$ADMIN"
@@ -371,6 +389,8 @@ is "their notifications wait for 08:00" 200 '[.notifications[] | select(.kind ==
 at 2026-05-06T08:00:00+08:00
 for _ in $(seq 1 50); do [ "$(mails_to bob@p.example)" -ge 4 ] && break; sleep 0.1; done
 check "08:00: the night's four escalation steps arrive" "$([ "$(mails_to bob@p.example)" = 4 ]; echo $?)" "($(mails_to bob@p.example))"
+[ "$(jq -s '[.[] | select(.to == "<bob@p.example>") | select((.data | contains("[Escalation] Ticket")) and (.data | contains("升级") | not))] | length' "$TMP/mail")" = 4 ]
+check "bob asked for English and gets English only" $? "($(grep 'bob@' "$TMP/mail" | head -c 600))"
 req DELETE "/api/v1/subscriptions/99999" "" "$ADMIN"
 is "an unknown subscription" 404
 
