@@ -42,6 +42,7 @@ bench: deps $(BENCH_BUILD)/build.ninja
 	$(BENCH_BUILD)/bench_calendar
 	$(BENCH_BUILD)/bench_sla
 	$(BENCH_BUILD)/bench_engine
+	BENCH_CHAINS=1 $(BENCH_BUILD)/bench_engine
 	bench/eval_throughput.sh $(BENCH_BUILD)/keepword
 	bench/http_load.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/kwload
 

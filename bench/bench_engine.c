@@ -35,6 +35,19 @@ static const char policy_json[] =
     "\"targets\":[{\"calendar\":\"24x7\",\"response\":\"2h\",\"resolution\":\"8h\","
     "\"report\":\"24h\"}]}";
 
+/* With BENCH_CHAINS=1 each ticket also runs a chain from its response
+ * clock's 50 %: on-call level 1 told at once, the team lead after 10 s,
+ * the ticket reassigned to on-call after 20 s (a rota look-up, a ticket
+ * change and two events), each with a webhook notification. */
+static const char chain_json[] =
+    ",\"escalations\":[{\"id\":\"warn\",\"when\":{\"metric\":\"response\",\"percent\":50},"
+    "\"steps\":[{\"after\":0,\"notify\":\"oncall:1\"},{\"after\":10,\"notify\":\"team_lead\"},"
+    "{\"after\":20,\"reassign\":\"oncall:1\"}]}]}";
+
+static const char rota_json[] =
+    "{\"name\":\"bench L1\",\"tz\":\"Asia/Shanghai\",\"layers\":[{\"name\":\"days\","
+    "\"rotation\":\"daily\",\"start\":\"2026-01-01\",\"handoff\":\"09:00\",\"people\":[%lld,%lld]}]}";
+
 static int64_t wall(void *ctx)
 {
     (void)ctx;
@@ -44,7 +57,7 @@ static int64_t wall(void *ctx)
 struct fill {
     struct kw_clocks *clocks;
     struct kw_sla sla;
-    long n, org;
+    long n, org, team;
     int64_t now, base;
 };
 
@@ -64,7 +77,9 @@ static int fill(struct kw_store *st, struct fill *f)
                                       .title = "bench",
                                       .level = "L1",
                                       .at = f->base - 3600 + i % 1000};
+            struct kw_ticket_patch team = {.team_id = f->team};
             if (kw_store_ticket_create(st, &t, &id, &existed, &err) != KW_OK ||
+                (f->team && kw_store_ticket_set(st, id, &team, &err) != KW_OK) ||
                 kw_clocks_project(f->clocks, st, &f->sla, id, f->now, &t, &err) != KW_OK)
                 goto fail;
         }
@@ -142,11 +157,37 @@ static long rss_kib(void)
     return kib;
 }
 
+/* A team with a lead and a two-person rota, and a webhook endpoint that
+ * refuses connections (port 9 on loopback), so that every step writes its
+ * notification and the delivery thread works too. */
+static enum kw_code chain_setup(struct kw_store *st, int64_t *team, struct kw_err *err)
+{
+    int64_t people[2], rota, ep;
+    static const char *const names[] = {"ann", "bob"};
+    for (int i = 0; i < 2; i++) {
+        char email[32];
+        snprintf(email, sizeof(email), "%s@bench.example", names[i]);
+        struct kw_user u = {.email = email, .name = names[i], .role = "agent"};
+        if (kw_store_user_insert_hashed(st, &u, NULL, 0, &people[i], err) != KW_OK)
+            return err->code;
+    }
+    char spec[512];
+    snprintf(spec, sizeof(spec), rota_json, (long long)people[0], (long long)people[1]);
+    struct kw_endpoint e = {.name = "refused", .kind = "webhook", .url = "http://127.0.0.1:9/",
+                            .events = "[]"};
+    if (kw_store_team_insert(st, "bench", people[0], 0, team, err) != KW_OK ||
+        kw_store_oncall_put(st, "bench L1", *team, 1, spec, 0, &rota, err) != KW_OK ||
+        kw_store_endpoint_add(st, &e, 0, &ep, err) != KW_OK)
+        return err->code;
+    return KW_OK;
+}
+
 int main(void)
 {
     const char *env = getenv("BENCH_TICKETS");
     long n = env ? atol(env) : 1000000;
     int seconds = getenv("BENCH_SECONDS") ? atoi(getenv("BENCH_SECONDS")) : 30;
+    bool chains = getenv("BENCH_CHAINS") && strcmp(getenv("BENCH_CHAINS"), "1") == 0;
     char dir[] = "/tmp/kw-bench-engine-XXXXXX", path[64], cmd[96];
     if (!mkdtemp(dir))
         return 1;
@@ -155,23 +196,27 @@ int main(void)
     struct kw_store *st = kw_store_open(path, &err);
     struct kw_clocks *clocks = kw_clocks_new(&err);
     struct kw_org org = {.name = "bench"};
-    int64_t org_id = 0, cid = 0;
+    int64_t org_id = 0, cid = 0, team = 0;
+    char policy[2048];
+    snprintf(policy, sizeof(policy), "%.*s%s", (int)strlen(policy_json) - (chains ? 1 : 0),
+             policy_json, chains ? chain_json : "");
     if (!st || !clocks || kw_store_org_insert(st, &org, 0, &org_id, &err) != KW_OK ||
-        kw_store_commitment_insert(st, "bench", "1", 946684800, policy_json, 0, &cid, &err) !=
-            KW_OK) {
+        kw_store_commitment_insert(st, "bench", "1", 946684800, policy, 0, &cid, &err) != KW_OK ||
+        (chains && chain_setup(st, &team, &err) != KW_OK)) {
         fprintf(stderr, "bench_engine: %s\n", err.msg);
         return 1;
     }
     /* the first tickets fall due after the fill (about 20,000 a second)
      * and the start, so that lateness is measured on time, not on backlog */
-    struct fill f = {.clocks = clocks, .n = n, .org = org_id, .now = (int64_t)time(NULL)};
+    struct fill f = {
+        .clocks = clocks, .n = n, .org = org_id, .team = team, .now = (int64_t)time(NULL)};
     f.base = f.now + n / 15000 + 15;
     kw_sla_init(&f.sla);
     double t0 = now_s();
     if (fill(st, &f) != 0)
         return 1;
-    printf("engine: %ld tickets of 3 running clocks created and projected in %.1f s\n", n,
-           now_s() - t0);
+    printf("engine: %ld tickets of 3 running clocks%s created and projected in %.1f s\n", n,
+           chains ? " and an escalation chain of 3 steps" : "", now_s() - t0);
     kw_sla_release(&f.sla);
     kw_store_close(st);
 
