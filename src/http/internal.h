@@ -99,6 +99,10 @@ struct call {
     struct caller me; /* after authenticate() */
 };
 
+/* A ticket as the API shows it, with its projected clocks (tickets.c). */
+json_t *ticket_with_clocks(struct kw_http *h, struct kw_store *st, const struct kw_ticket_row *t,
+                           int64_t now);
+
 /* ---- replies (server.c) ---- */
 struct reply problem(const struct kw_err *err);
 struct reply problem_of(enum kw_code code, const char *field, const char *msg);

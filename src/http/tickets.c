@@ -83,6 +83,53 @@ static json_t *ticket_json(const struct kw_ticket_row *t, int64_t now)
     return j;
 }
 
+struct clock_ctx {
+    json_t *list;
+    const struct kw_policy *p;
+};
+
+/* The highest warning of metric below pct (0: none), from the commitment. */
+static int warned_below(const struct kw_policy *p, const char *metric, int pct)
+{
+    int m = p ? kw_policy_metric_index(p, metric) : -1, warned = 0;
+    const uint8_t *w;
+    size_t n = m >= 0 ? kw_policy_metric_warn(p, (size_t)m, &w) : 0;
+    for (size_t i = 0; i < n; i++)
+        if (w[i] < pct)
+            warned = w[i];
+    return warned;
+}
+
+static bool clock_add(const struct kw_clock_row *c, void *ctx)
+{
+    struct clock_ctx *cc = ctx;
+    int warned = c->next_pct ? warned_below(cc->p, c->metric, c->next_pct) : 0;
+    bool breached = strcmp(c->status, "breached") == 0 || strcmp(c->status, "met_late") == 0;
+    json_array_append_new(cc->list,
+                          json_pack("{s:s, s:s, s:o, s:o, s:o, s:i, s:s}", "metric", c->metric,
+                                    "status", c->status, "deadline", instant_json(c->deadline),
+                                    "next_due", instant_json(c->next_due), "next_pct",
+                                    c->next_pct ? json_integer(c->next_pct) : json_null(),
+                                    "warned_pct", warned, "colour",
+                                    breached ? "breached"
+                                    : warned ? kw_warning_colour(warned)
+                                             : "none"));
+    return true;
+}
+
+json_t *ticket_with_clocks(struct kw_http *h, struct kw_store *st, const struct kw_ticket_row *t,
+                           int64_t now)
+{
+    json_t *j = ticket_json(t, now);
+    struct kw_err err = {0};
+    const struct kw_compiled *c =
+        t->commitment_id ? policy_for(h, st, t->commitment_id, &err) : NULL;
+    struct clock_ctx cc = {json_array(), c ? c->p : NULL};
+    kw_store_ticket_clocks(st, t->id, clock_add, &cc, &err);
+    json_object_set_new(j, "clocks", cc.list);
+    return j;
+}
+
 /* Read a ticket the caller may see: a customer sees only their own
  * organisation's, and another's looks exactly like one that does not exist. */
 static bool visible_ticket(struct call *x, int64_t id, struct kw_ticket_row *t, struct reply *fail)
@@ -102,7 +149,7 @@ static struct reply ticket_reply(struct call *x, unsigned status, int64_t id)
     struct kw_err err = {0};
     if (kw_store_ticket_get(x->wk->st, id, &t, &err) != KW_OK)
         return problem(&err);
-    return ok(status, ticket_json(&t, x->now));
+    return ok(status, ticket_with_clocks(x->h, x->wk->st, &t, x->now));
 }
 
 /* A ticket row copied out of the store, so that it outlives the read: the
@@ -289,6 +336,7 @@ struct page {
     size_t limit;
     int64_t now, last, last_due;
     bool more;
+    struct call *clocks; /* include=clocks: read them with this call's handle */
 };
 
 static bool page_add(const struct kw_ticket_row *t, void *ctx)
@@ -298,7 +346,9 @@ static bool page_add(const struct kw_ticket_row *t, void *ctx)
         pg->more = true; /* one row past the page: there is a next page */
         return false;
     }
-    json_array_append_new(pg->list, ticket_json(t, pg->now));
+    json_array_append_new(
+        pg->list, pg->clocks ? ticket_with_clocks(pg->clocks->h, pg->clocks->wk->st, t, pg->now)
+                             : ticket_json(t, pg->now));
     pg->last = t->id;
     pg->last_due = t->next_due;
     return true;
@@ -382,10 +432,10 @@ static struct reply ticket_list(struct call *x)
     f.state = query(x, "state");
     f.level = query(x, "level");
     enum kw_state st;
-    if (f.state && !kw_state_parse(f.state, strlen(f.state), &st))
+    if (f.state && strcmp(f.state, "open") != 0 && !kw_state_parse(f.state, strlen(f.state), &st))
         return problem_of(KW_INVALID, "",
-                          "state: expected registered, analysing, handling, feedback, archived "
-                          "or waiting_customer");
+                          "state: expected registered, analysing, handling, feedback, archived, "
+                          "waiting_customer or open (any but archived)");
     if (f.level && (strlen(f.level) == 0 || strlen(f.level) > 47))
         return problem_of(KW_INVALID, "", "level: expected a level id");
     if (x->me.customer) {
@@ -394,7 +444,11 @@ static struct reply ticket_list(struct call *x)
             return problem_of(KW_FORBIDDEN, "", "org_id: customers list their own tickets");
         f.org_id = x->me.org_id;
     }
-    struct page pg = {json_array(), (size_t)limit, x->now, 0, KW_STORE_NO_TIME, false};
+    const char *include = query(x, "include");
+    if (include && strcmp(include, "clocks") != 0)
+        return problem_of(KW_INVALID, "", "include: expected clocks");
+    struct page pg = {json_array(), (size_t)limit,     x->now, 0, KW_STORE_NO_TIME,
+                      false,        include ? x : NULL};
     struct kw_err err = {0};
     if (kw_store_tickets(x->wk->st, &f, page_add, &pg, &err) != KW_OK) {
         json_decref(pg.list);
@@ -440,7 +494,7 @@ static bool collect_event(const struct kw_stored_event *ev, void *ctx)
     return true;
 }
 
-enum ev_kind { EV_COMMENT, EV_TRANSITION, EV_MILESTONE, EV_REOPEN };
+enum ev_kind { EV_COMMENT, EV_TRANSITION, EV_MILESTONE, EV_REOPEN, EV_RATING };
 
 struct event_unit {
     struct kw_http *h;
@@ -449,9 +503,10 @@ struct event_unit {
     enum ev_kind kind;
     enum kw_state to;
     const char *text, *milestone, *reason;
-    enum kw_state from; /* out */
-    bool moved;         /* out */
-    int64_t fire_at;    /* out */
+    int satisfaction, nps; /* a rating: 1-5, 0-10 or -1: not given */
+    enum kw_state from;    /* out */
+    bool moved;            /* out */
+    int64_t fire_at;       /* out */
 };
 
 static enum kw_code append_json(struct kw_store *st, const struct event_unit *u, const char *type,
@@ -540,6 +595,20 @@ static enum kw_code event_unit(struct kw_store *st, void *ctx, struct kw_err *er
     case EV_REOPEN:
         rc = reopen(st, u, err);
         break;
+    case EV_RATING:
+        if (u->from != KW_ST_FEEDBACK && u->from != KW_ST_ARCHIVED) {
+            rc = kw_err_set(err, KW_CONFLICT, "/type",
+                            "the service is rated once a resolution is proposed (state feedback "
+                            "or archived); this ticket is %s",
+                            kw_state_name(u->from));
+            break;
+        }
+        rc = append_json(st, u, "rating",
+                         json_pack("{s:i, s:o, s:o}", "satisfaction", u->satisfaction, "nps",
+                                   u->nps < 0 ? json_null() : json_integer(u->nps), "comment",
+                                   u->text ? json_string(u->text) : json_null()),
+                         NULL, err);
+        break;
     default:
         rc = transition(st, u, err);
         break;
@@ -553,15 +622,15 @@ static enum kw_code event_unit(struct kw_store *st, void *ctx, struct kw_err *er
 static bool parse_event(struct call *x, json_t *j, int64_t commitment, struct event_unit *u,
                         struct reply *out)
 {
-    static const char *const keys[] = {"type",      "text",   "internal", "to",
-                                       "milestone", "reason", NULL};
+    static const char *const keys[] = {"type",   "text",         "internal", "to", "milestone",
+                                       "reason", "satisfaction", "nps",      NULL};
     const char *type = NULL;
     if (!only_members(j, keys, out) || !opt_string(j, "type", 32, &type, out) ||
         !opt_string(j, "reason", 2000, &u->reason, out))
         return false;
     if (!type) {
         *out = problem_of(KW_INVALID, "/type",
-                          "type: missing (comment, transition, milestone or reopen)");
+                          "type: missing (comment, transition, milestone, reopen or rating)");
         return false;
     }
     if (strcmp(type, "comment") == 0) {
@@ -626,8 +695,27 @@ static bool parse_event(struct call *x, json_t *j, int64_t commitment, struct ev
         u->kind = EV_REOPEN;
         return true;
     }
-    *out =
-        problem_of(KW_INVALID, "/type", "type: expected comment, transition, milestone or reopen");
+    if (strcmp(type, "rating") == 0) {
+        json_t *sat = json_object_get(j, "satisfaction"), *nps = json_object_get(j, "nps");
+        u->kind = EV_RATING;
+        if (!opt_string(j, "text", 2000, &u->text, out))
+            return false;
+        if (!json_is_integer(sat) || json_integer_value(sat) < 1 || json_integer_value(sat) > 5) {
+            *out = problem_of(KW_INVALID, "/satisfaction", "satisfaction: expected 1 to 5");
+            return false;
+        }
+        if (nps && !json_is_null(nps) &&
+            (!json_is_integer(nps) || json_integer_value(nps) < 0 ||
+             json_integer_value(nps) > 10)) {
+            *out = problem_of(KW_INVALID, "/nps", "nps: expected 0 to 10 (or null)");
+            return false;
+        }
+        u->satisfaction = (int)json_integer_value(sat);
+        u->nps = nps && !json_is_null(nps) ? (int)json_integer_value(nps) : -1;
+        return true;
+    }
+    *out = problem_of(KW_INVALID, "/type",
+                      "type: expected comment, transition, milestone, reopen or rating");
     return false;
 }
 

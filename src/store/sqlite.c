@@ -183,6 +183,7 @@ enum stmt {
     S_OVERRUN_FOLLOW,
     S_OUTBOX_SUBS,
     S_OUTBOX_POSTPONE,
+    S_CLOCKS_OF,
     S_SUB_ADD,
     S_SUBS,
     S_SUB_DELETE,
@@ -201,7 +202,8 @@ enum stmt {
  * breached as of ?8 (a running clock past its deadline counts). */
 #define DUE_KEY "coalesce(next_due, 9223372036854775807)"
 #define TICKET_FILTER                                                                              \
-    "(?2 = 0 OR org_id = ?2) AND (?3 IS NULL OR state = ?3) AND (?4 IS NULL OR level = ?4)"        \
+    "(?2 = 0 OR org_id = ?2) AND (?3 IS NULL OR state = ?3 OR (?3 = 'open' AND state <> "          \
+    "'archived')) AND (?4 IS NULL OR level = ?4)"                                                  \
     " AND (?6 = 0 OR assignee_id = ?6) AND (?11 = 0 OR team_id = ?11)"                             \
     " AND (?7 = 0 OR (?7 = 1) = (breached_at IS NOT NULL OR " DUE_KEY " <= ?8))"                   \
     " AND (?9 IS NULL OR next_due < ?9)"
@@ -284,6 +286,9 @@ static const char *const sql[S_COUNT] = {
         " nullif(?4, 0)) AND (s.events = '[]' OR EXISTS (SELECT 1 FROM json_each(s.events)"
         " WHERE value = ?1)) ON CONFLICT DO NOTHING",
     [S_OUTBOX_POSTPONE] = "UPDATE outbox SET next_at = ?2 WHERE id = ?1 AND state = 'pending'",
+    [S_CLOCKS_OF] =
+        "SELECT metric, status, deadline, next_due, coalesce(next_pct, 0) FROM clocks"
+        " WHERE ticket_id = ?1 ORDER BY coalesce(deadline, 9223372036854775807), metric",
     [S_SUB_ADD] = "INSERT INTO subscriptions(user_id, endpoint_id, events, org_id, team_id,"
                   " quiet_tz, quiet_from, quiet_to, created_at, lang) VALUES (?1, ?2,"
                   " coalesce(?3, '[]'), nullif(?4, 0), nullif(?5, 0), ?6, ?7, ?8, ?9, ?10)"
@@ -375,6 +380,9 @@ struct kw_store {
     sqlite3_stmt *stmt[S_COUNT];
     char path[256];
     char dummy_hash[crypto_pwhash_STRBYTES]; /* checked for unknown e-mails; made on first use */
+    int64_t *changed; /* KW_STORE_CHANGES tickets given events since the last take, on first use */
+    size_t n_changed;
+    bool changes_lost; /* more than fit */
 };
 
 static enum kw_code fail(struct kw_store *st, struct kw_err *err, const char *what)
@@ -523,6 +531,7 @@ void kw_store_close(struct kw_store *st)
     for (int s = 0; s < S_COUNT; s++)
         sqlite3_finalize(st->stmt[s]);
     sqlite3_close(st->db);
+    free(st->changed);
     free(st);
 }
 
@@ -603,10 +612,35 @@ static char *canonical(const char *body, struct kw_err *err)
 }
 
 /* Append inside an open transaction. */
+/* Note that ticket changed (for kw_store_changes_take). */
+static void note_change(struct kw_store *st, int64_t ticket)
+{
+    if (st->n_changed && st->changed[st->n_changed - 1] == ticket)
+        return;
+    if (!st->changed)
+        st->changed = malloc(KW_STORE_CHANGES * sizeof(*st->changed));
+    if (!st->changed || st->n_changed == KW_STORE_CHANGES)
+        st->changes_lost = true;
+    else
+        st->changed[st->n_changed++] = ticket;
+}
+
+size_t kw_store_changes_take(struct kw_store *st, int64_t *ids, size_t max, bool *lost)
+{
+    size_t n = st->n_changed < max ? st->n_changed : max;
+    if (n)
+        memcpy(ids, st->changed, n * sizeof(*ids));
+    *lost = st->changes_lost || n < st->n_changed;
+    st->n_changed = 0;
+    st->changes_lost = false;
+    return n;
+}
+
 static enum kw_code append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
                            int64_t actor, int64_t at, const char *state, int64_t *seq,
                            struct kw_err *err)
 {
+    note_change(st, ticket);
     unsigned char prev[KW_HASH_BYTES], hash[KW_HASH_BYTES];
     sqlite3_stmt *x = prep(st, S_TICKET_HEAD);
     sqlite3_bind_int64(x, 1, ticket);
@@ -2048,4 +2082,28 @@ enum kw_code kw_store_subscription_delete(struct kw_store *st, int64_t id, int64
     return sqlite3_changes(st->db)
                ? KW_OK
                : kw_err_set(err, KW_NOT_FOUND, "", "no subscription %lld", (long long)id);
+}
+
+enum kw_code kw_store_ticket_clocks(struct kw_store *st, int64_t ticket,
+                                    bool (*fn)(const struct kw_clock_row *c, void *ctx), void *ctx,
+                                    struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_CLOCKS_OF);
+    sqlite3_bind_int64(x, 1, ticket);
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+        struct kw_clock_row c = {
+            .metric = (const char *)sqlite3_column_text(x, 0),
+            .status = (const char *)sqlite3_column_text(x, 1),
+            .deadline = sqlite3_column_type(x, 2) == SQLITE_NULL ? KW_STORE_NO_TIME
+                                                                 : sqlite3_column_int64(x, 2),
+            .next_due = sqlite3_column_type(x, 3) == SQLITE_NULL ? KW_STORE_NO_TIME
+                                                                 : sqlite3_column_int64(x, 3),
+            .next_pct = sqlite3_column_int(x, 4),
+        };
+        if (!fn(&c, ctx))
+            break;
+    }
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : fail(st, err, "read the clocks");
 }

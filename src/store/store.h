@@ -37,6 +37,12 @@ void kw_store_close(struct kw_store *st);
  * ends the handle's read snapshot: call between requests, or a reader keeps
  * seeing the database as it was. */
 void kw_store_idle(struct kw_store *st);
+
+/* Tickets given an event on this handle since the last take, in order (a
+ * ticket repeated back to back once), up to max into ids; *lost: some did not
+ * fit (more than KW_STORE_CHANGES, or max). Includes units rolled back. */
+#define KW_STORE_CHANGES 4096
+size_t kw_store_changes_take(struct kw_store *st, int64_t *ids, size_t max, bool *lost);
 /* Checkpoints copy the write-ahead log into the database. By default a
  * commit that grows the log past 1000 pages does it on the spot; a writer
  * that wants short commits turns that off and checkpoints from another
@@ -187,7 +193,7 @@ enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_tick
  * it (KW_STORE_NO_TIME: any). */
 struct kw_ticket_filter {
     int64_t org_id, after, assignee_id, team_id, now, due_before, after_due;
-    const char *state, *level;
+    const char *state, *level; /* state "open": any but archived */
     int breached;
     bool by_due;
     size_t limit; /* 1-500 */
@@ -220,6 +226,11 @@ struct kw_clock_row {
 enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
                                  const struct kw_clock_row *rows, size_t n, int64_t next_due,
                                  int64_t breached_at, int64_t fire_at, struct kw_err *err);
+
+/* The ticket's projected clocks, earliest deadline first. */
+enum kw_code kw_store_ticket_clocks(struct kw_store *st, int64_t ticket,
+                                    bool (*fn)(const struct kw_clock_row *c, void *ctx), void *ctx,
+                                    struct kw_err *err);
 
 /* Up to max ids after `after` of tickets whose clock projection is older
  * than their last event (written by an older build, or by a tool that

@@ -33,7 +33,16 @@ struct kw_writer {
     uint64_t queued, last_batch;
     bool stop;
     struct kw_writer_stats stats;
+    kw_commit_fn listener;
+    void *listener_ctx;
+    int64_t changed[KW_STORE_CHANGES];
 };
+
+void kw_writer_listen(struct kw_writer *w, kw_commit_fn fn, void *ctx)
+{
+    w->listener = fn;
+    w->listener_ctx = ctx;
+}
 
 /* The CLOCK_REALTIME instant ns nanoseconds (< 1 s) from now, for
  * pthread_cond_timedwait. */
@@ -87,6 +96,10 @@ static void run_batch(struct kw_writer *w, struct unit *batch, uint64_t *work, u
     }
     *commit = ns_since(&t0);
     kw_store_idle(w->st); /* hold no read snapshot between batches */
+    bool lost;
+    size_t n = kw_store_changes_take(w->st, w->changed, KW_STORE_CHANGES, &lost);
+    if (w->listener && (n || lost))
+        w->listener(w->changed, n, lost, w->listener_ctx);
 }
 
 static void *loop(void *arg)

@@ -35,6 +35,12 @@ void kw_writer_stop(struct kw_writer *w);
  * of the unit is stored). */
 enum kw_code kw_writer_run(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err);
 
+/* Call fn after each commit with the tickets it changed (lost: some were not
+ * recorded; readers should reload). Runs on the writer's thread: keep it
+ * short. Set it before the first unit runs. */
+typedef void (*kw_commit_fn)(const int64_t *tickets, size_t n, bool lost, void *ctx);
+void kw_writer_listen(struct kw_writer *w, kw_commit_fn fn, void *ctx);
+
 struct kw_writer_stats {
     uint64_t batches, units, largest;
     uint64_t work_ns, commit_ns; /* time running units, and committing (fsync) */
