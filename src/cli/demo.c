@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy.h"
@@ -203,6 +204,21 @@ enum kw_code kw_demo_load(struct kw_store *st, int64_t now, bool *loaded, struct
     kw_policy_free(p);
     if (rc != KW_OK)
         return rc;
+    /* its calendars also as named calendars, to edit and preview */
+    json_t *root = json_loads(doc, 0, NULL), *cals = json_object_get(root, "calendars"), *spec;
+    const char *name;
+    json_object_foreach(cals, name, spec)
+    {
+        char *text = json_dumps(spec, JSON_COMPACT);
+        int64_t cal;
+        rc = text ? kw_store_calendar_put(st, name, text, now, &cal, err) : KW_NOMEM;
+        free(text);
+        if (rc != KW_OK)
+            break;
+    }
+    json_decref(root);
+    if (rc != KW_OK)
+        return rc;
     for (size_t i = 1; i < sizeof(orgs) / sizeof(orgs[0]); i++) {
         struct kw_org o = {.name = orgs[i].name,
                            .tier = orgs[i].tier,
@@ -211,7 +227,7 @@ enum kw_code kw_demo_load(struct kw_store *st, int64_t now, bool *loaded, struct
         if ((rc = kw_store_org_insert(st, &o, now, &ids[i], err)) != KW_OK)
             return rc;
     }
-    int64_t customer[3] = {0}, team[2] = {0}, agents[2] = {0};
+    int64_t customer[3] = {0}, team[2] = {0}, agents[2] = {0}, manager = 0;
     for (size_t i = 0; i < 2; i++)
         if ((rc = kw_store_team_insert(st, teams[i], 0, now, &team[i], err)) != KW_OK)
             return rc;
@@ -223,10 +239,30 @@ enum kw_code kw_demo_load(struct kw_store *st, int64_t now, bool *loaded, struct
                             .team_id = people[i].team >= 0 ? team[people[i].team] : 0};
         if ((rc = kw_store_user_insert(st, &u, DEMO_PASSWORD, now, &id, err)) != KW_OK)
             return rc;
+        if (strcmp(people[i].role, "manager") == 0)
+            manager = id;
         if (people[i].org >= 0)
             customer[people[i].org] = id;
         else if (people[i].team >= 0)
             agents[people[i].team] = id;
+    }
+    /* a rota for each desk: the two agents take turns by day at 09:00,
+     * the manager covers weekend nights */
+    for (size_t i = 0; i < 2; i++) {
+        char rspec[512];
+        int64_t rota;
+        snprintf(rspec, sizeof(rspec),
+                 "{\"name\":\"%s L1\",\"tz\":\"%s\",\"layers\":[{\"name\":\"days\","
+                 "\"rotation\":\"daily\",\"start\":\"2026-01-05\",\"handoff\":\"09:00\","
+                 "\"people\":[%lld,%lld]},{\"name\":\"weekend nights\",\"rotation\":\"weekly\","
+                 "\"start\":\"2026-01-05\",\"handoff\":\"09:00\",\"people\":[%lld],"
+                 "\"restrictions\":[{\"days\":[\"sat\",\"sun\"],\"from\":\"20:00\","
+                 "\"to\":\"08:00\"}]}]}",
+                 i ? "International desk" : "Domestic desk", i ? "Europe/Berlin" : "Asia/Shanghai",
+                 (long long)agents[i], (long long)agents[1 - i], (long long)manager);
+        if ((rc = kw_store_oncall_put(st, i ? "International desk L1" : "Domestic desk L1", team[i],
+                                      1, rspec, now, &rota, err)) != KW_OK)
+            return rc;
     }
     /* Each story happens now, and happened before: two and nine days
      * earlier, which leaves clocks met, running, paused and breached. */

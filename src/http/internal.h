@@ -46,6 +46,23 @@ struct login_slot {
     unsigned failures;
 };
 
+/* Tickets changed by recent commits (web.c), for the live streams. */
+#define FEED_RING 8192
+struct feed {
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* on CLOCK_MONOTONIC */
+    uint64_t seq;      /* how many changes so far; ring[i % FEED_RING] */
+    uint64_t reset_at; /* changes before this were lost: streams behind it reset */
+    bool stop;
+    int64_t ring[FEED_RING];
+};
+void feed_init(struct feed *f);
+void feed_destroy(struct feed *f);
+/* A kw_commit_fn (writer.h) with ctx the feed. */
+void feed_publish(const int64_t *tickets, size_t n, bool lost, void *ctx);
+/* End the streams (at shutdown). */
+void feed_stop(struct feed *f);
+
 struct kw_http {
     struct MHD_Daemon *d;
     char db[512];
@@ -61,6 +78,7 @@ struct kw_http {
     struct kw_sla wsla;       /* scratch of the writer's units (one thread) */
     pthread_mutex_t login_mu;
     struct login_slot logins[LOGIN_SLOTS];
+    struct feed feed;
 };
 
 enum role { R_ADMIN, R_MANAGER, R_AGENT, R_CUSTOMER };
@@ -72,6 +90,7 @@ struct caller {
     int64_t id, org_id, team_id;
     enum role role;
     bool customer;
+    bool cookie; /* signed in by the browser's session cookie (then CSRF-checked) */
 };
 
 /* One request in flight: its body, and when it started. */
@@ -97,6 +116,7 @@ struct call {
     struct worker *wk;
     int64_t now;
     struct caller me; /* after authenticate() */
+    char *set_cookie; /* a Set-Cookie header for the reply (owned), or NULL */
 };
 
 /* A ticket as the API shows it, with its projected clocks (tickets.c). */
@@ -110,6 +130,17 @@ struct reply problemf(enum kw_code code, const char *field, const char *fmt, ...
     __attribute__((format(printf, 3, 4)));
 struct reply ok(unsigned status, json_t *j);
 struct reply ok_text(const char *ctype, char *text);
+
+/* Queue rep (consumed) with set_cookie (may be NULL). */
+enum MHD_Result send_reply(struct MHD_Connection *c, struct reply *rep, const char *set_cookie);
+struct worker *worker_take(struct kw_http *h, struct kw_err *err);
+void worker_give(struct kw_http *h, struct worker *wk);
+
+/* ---- the browser's side (web.c) ---- */
+/* The page or asset at url into out; false when url is none of them. */
+bool web_asset(const char *url, struct reply *out);
+/* GET /api/v1/stream: the live feed as Server-Sent Events. */
+enum MHD_Result web_stream(struct call *x);
 
 /* ---- request helpers (server.c) ---- */
 bool is_method(const struct call *x, const char *m);
@@ -146,9 +177,9 @@ struct reply tickets_route(struct call *x, const char *rest); /* tickets.c, afte
 /* Project the clocks of every ticket whose projection is stale (at start). */
 enum kw_code tickets_catch_up(struct kw_http *h, struct kw_store *st, int64_t now, size_t *done,
                               struct kw_err *err);
-struct reply admin_route(struct call *x, const char *path, bool *matched); /* admin.c */
-struct reply notify_route(struct call *x, const char *path, bool *matched); /* notify.c */
-struct reply oncall_route(struct call *x, const char *path, bool *matched); /* oncall.c */
+struct reply admin_route(struct call *x, const char *path, bool *matched);    /* admin.c */
+struct reply notify_route(struct call *x, const char *path, bool *matched);   /* notify.c */
+struct reply oncall_route(struct call *x, const char *path, bool *matched);   /* oncall.c */
 struct reply overruns_route(struct call *x, const char *path, bool *matched); /* overruns.c */
 
 #endif

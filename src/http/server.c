@@ -2,6 +2,7 @@
 /* The HTTP server: daemon, worker pool, shared helpers, auth and routing. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "internal.h"
 
 #define SESSION_TTL (12 * 3600)
+#define SESSION_COOKIE "kw_session"
 
 /* Failed logins are counted per e-mail and per client address in a small
  * table; past the limit within the window, logins are refused (429) until
@@ -268,7 +270,7 @@ static void log_request(struct kw_http *h, const char *method, const char *url, 
 
 /* ---- workers ---- */
 
-static struct worker *worker_take(struct kw_http *h, struct kw_err *err)
+struct worker *worker_take(struct kw_http *h, struct kw_err *err)
 {
     pthread_mutex_lock(&h->pool_mu);
     struct worker *wk = h->idle;
@@ -304,7 +306,7 @@ static void worker_free(struct worker *wk)
  * burst of connections does not leave its memory behind. */
 #define IDLE_WORKERS 64
 
-static void worker_give(struct kw_http *h, struct worker *wk)
+void worker_give(struct kw_http *h, struct worker *wk)
 {
     kw_store_idle(wk->st);
     pthread_mutex_lock(&h->pool_mu);
@@ -329,12 +331,33 @@ const struct kw_compiled *policy_for(struct kw_http *h, struct kw_store *st, int
 
 /* ---- authentication ---- */
 
-static const char *bearer(struct MHD_Connection *c)
+/* The session: a bearer token, or else the browser's cookie (*cookie). */
+static const char *bearer_or_cookie(struct MHD_Connection *c, bool *cookie)
 {
     const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (!a || strncmp(a, "Bearer ", 7) != 0)
+    *cookie = false;
+    if (a && strncmp(a, "Bearer ", 7) == 0)
+        return a + 7;
+    if (a)
         return NULL;
-    return a + 7;
+    a = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SESSION_COOKIE);
+    *cookie = a && *a;
+    return *cookie ? a : NULL;
+}
+
+/* The CSRF token of a cookie session: a hash of the session token, which
+ * the page gets from login and /me and sends back as X-CSRF-Token on every
+ * request that changes something. Another site can make the browser send
+ * the cookie but can read neither. */
+static void csrf_of(const char *token, char out[33])
+{
+    unsigned char h[16];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof(h));
+    crypto_generichash_update(&st, (const unsigned char *)"keepword-csrf:", 14);
+    crypto_generichash_update(&st, (const unsigned char *)token, strlen(token));
+    crypto_generichash_final(&st, h, sizeof(h));
+    sodium_bin2hex(out, 33, h, sizeof(h));
 }
 
 bool authenticate(struct call *x, struct reply *fail)
@@ -342,17 +365,29 @@ bool authenticate(struct call *x, struct reply *fail)
     static const char *const roles[] = {"admin", "manager", "agent", "customer"};
     struct kw_err err = {0};
     struct kw_user_row u;
-    const char *t = bearer(x->c);
+    bool cookie;
+    const char *t = bearer_or_cookie(x->c, &cookie);
     if (!t) {
         *fail =
             problem_of(KW_UNAUTHENTICATED, "", "log in first: send Authorization: Bearer TOKEN");
         return false;
     }
+    if (cookie && !is_method(x, "GET") && !is_method(x, "HEAD")) {
+        const char *sent = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "X-CSRF-Token");
+        char want[33];
+        csrf_of(t, want);
+        if (!sent || strlen(sent) != 32 || sodium_memcmp(sent, want, 32) != 0) {
+            *fail = problem_of(KW_FORBIDDEN, "",
+                               "missing or wrong X-CSRF-Token: a request signed in by the session "
+                               "cookie must carry the token login and /me give");
+            return false;
+        }
+    }
     if (kw_store_token_caller(x->wk->st, t, x->now, &u, &err) != KW_OK) {
         *fail = problem(&err);
         return false;
     }
-    x->me = (struct caller){.id = u.id, .org_id = u.org_id, .team_id = u.team_id};
+    x->me = (struct caller){.id = u.id, .org_id = u.org_id, .team_id = u.team_id, .cookie = cookie};
     for (size_t i = 0; i < 4; i++)
         if (strcmp(u.role, roles[i]) == 0)
             x->me.role = (enum role)i;
@@ -447,17 +482,21 @@ static struct reply login(struct call *x)
     json_t *j = body_object(x, &out);
     if (!j)
         return out;
-    static const char *const keys[] = {"email", "password", NULL};
+    static const char *const keys[] = {"email", "password", "cookie", NULL};
     if (!only_members(j, keys, &out)) {
         json_decref(j);
         return out;
     }
     json_t *email = json_object_get(j, "email"), *password = json_object_get(j, "password");
+    json_t *cookie = json_object_get(j, "cookie");
     char addr[64];
     struct kw_err err = {0};
     struct issue u = {.now = x->now, .expires_at = x->now + SESSION_TTL, .kind = "session"};
     client_address(x->c, addr, sizeof(addr));
-    if (!json_is_string(email)) {
+    if (cookie && !json_is_boolean(cookie)) {
+        out = problem_of(KW_INVALID, "/cookie",
+                         "cookie: expected true (a browser session) or false (a bearer token)");
+    } else if (!json_is_string(email)) {
         out = problem_of(KW_INVALID, "/email", "email: expected a string");
     } else if (!json_is_string(password)) {
         out = problem_of(KW_INVALID, "/password", "password: expected a string");
@@ -471,10 +510,25 @@ static struct reply login(struct call *x)
             if (err.code == KW_UNAUTHENTICATED)
                 login_gate(x->h, json_string_value(email), addr, x->now, true);
             out = problem(&err);
-        } else if (write_unit(x, issue_unit, &u, &out))
+        } else if (!write_unit(x, issue_unit, &u, &out)) {
+            /* out says why */
+        } else if (json_is_true(cookie)) {
+            /* a browser session: the token only in an HttpOnly cookie */
+            char csrf[33];
+            csrf_of(u.token, csrf);
+            x->set_cookie = malloc(KW_TOKEN_BUF + 96);
+            if (x->set_cookie)
+                snprintf(x->set_cookie, KW_TOKEN_BUF + 96,
+                         SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d",
+                         u.token, SESSION_TTL);
+            out = ok(200, json_pack("{s:s, s:s, s:I, s:I}", "token_type", "cookie", "csrf_token",
+                                    csrf, "expires_in", (json_int_t)SESSION_TTL, "user_id",
+                                    (json_int_t)u.uid));
+        } else {
             out = ok(200, json_pack("{s:s, s:s, s:I, s:I}", "token", u.token, "token_type",
                                     "Bearer", "expires_in", (json_int_t)SESSION_TTL, "user_id",
                                     (json_int_t)u.uid));
+        }
     }
     json_decref(j);
     return out;
@@ -579,10 +633,18 @@ static struct reply me(struct call *x)
     if (kw_store_user_get(x->wk->st, x->me.id, &u, &err) != KW_OK)
         return problem(&err);
     json_t *skills = json_loads(u.skills ? u.skills : "[]", 0, NULL);
-    return ok(200, json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)u.id, "email",
-                             u.email, "name", u.name, "role", u.role, "org_id",
-                             id_or_null(u.org_id), "team_id", id_or_null(u.team_id), "skills",
-                             skills ? skills : json_array()));
+    json_t *j =
+        json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)u.id, "email", u.email,
+                  "name", u.name, "role", u.role, "org_id", id_or_null(u.org_id), "team_id",
+                  id_or_null(u.team_id), "skills", skills ? skills : json_array());
+    bool cookie;
+    const char *t = bearer_or_cookie(x->c, &cookie);
+    if (j && cookie) { /* the page, reloaded, finds its CSRF token here */
+        char csrf[33];
+        csrf_of(t, csrf);
+        json_object_set_new(j, "csrf_token", json_string(csrf));
+    }
+    return ok(200, j);
 }
 
 static struct reply route(struct call *x, const char *url)
@@ -608,8 +670,14 @@ static struct reply route(struct call *x, const char *url)
             return problem_of(KW_METHOD, "", "this method is not allowed here");
         if (!authenticate(x, &out))
             return out;
-        struct revoke u = {bearer(x->c), x->now};
-        return write_unit(x, revoke_unit, &u, &out) ? ok(204, NULL) : out;
+        bool cookie;
+        struct revoke u = {bearer_or_cookie(x->c, &cookie), x->now};
+        if (!write_unit(x, revoke_unit, &u, &out))
+            return out;
+        if (cookie)
+            x->set_cookie =
+                strdup(SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+        return ok(204, NULL);
     }
     if (strcmp(url, "/api/v1/me") == 0)
         return is_method(x, "GET") ? me(x)
@@ -631,7 +699,7 @@ static struct reply route(struct call *x, const char *url)
     return problem_of(KW_NOT_FOUND, "", "no such resource");
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *c, struct reply *rep)
+enum MHD_Result send_reply(struct MHD_Connection *c, struct reply *rep, const char *set_cookie)
 {
     char *text = rep->text ? rep->text : rep->json ? json_dumps(rep->json, JSON_COMPACT) : NULL;
     json_decref(rep->json);
@@ -648,6 +716,17 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct reply *rep)
                                                : "application/json");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    if (rep->ctype && strncmp(rep->ctype, "text/html", 9) == 0) {
+        /* the pages run only their own scripts and styles, and nobody frames them */
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                                "default-src 'self'; script-src 'self'; style-src 'self'; "
+                                "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+                                "base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+        MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    }
+    if (set_cookie)
+        MHD_add_response_header(resp, "Set-Cookie", set_cookie);
     enum MHD_Result ret = MHD_queue_response(c, rep->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -679,11 +758,24 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     struct kw_err err = {0};
     struct call x = {.h = h, .c = c, .r = r, .method = method, .now = h->clock.now(h->clock.ctx)};
     x.wk = worker_take(h, &err);
-    struct reply rep = x.wk ? route(&x, url) : problem(&err);
+    enum MHD_Result ret;
+    struct reply rep;
+    if (x.wk && strcmp(url, "/api/v1/stream") == 0) {
+        ret = web_stream(&x); /* its reads happen later, on workers of their own */
+        worker_give(h, x.wk);
+        log_request(h, method, url, 200, &r->t0);
+        return ret;
+    }
+    if (x.wk && strncmp(url, "/api/", 5) != 0 && strcmp(url, "/healthz") != 0 &&
+        (is_method(&x, "GET") || is_method(&x, "HEAD")) && web_asset(url, &rep)) {
+        /* a page */
+    } else
+        rep = x.wk ? route(&x, url) : problem(&err);
     if (x.wk)
         worker_give(h, x.wk);
     unsigned status = rep.status;
-    enum MHD_Result ret = send_reply(c, &rep);
+    ret = send_reply(c, &rep, x.set_cookie);
+    free(x.set_cookie);
     log_request(h, method, url, status, &r->t0);
     return ret;
 }
@@ -740,9 +832,11 @@ struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now 
     pthread_mutex_init(&h->login_mu, NULL);
     kw_sla_init(&h->wsla);
     h->clocks = kw_clocks_new(err);
+    feed_init(&h->feed);
     h->w = h->clocks ? kw_writer_start(db, err) : NULL;
     if (!h->w)
         goto fail;
+    kw_writer_listen(h->w, feed_publish, &h->feed);
     struct worker *wk = worker_take(h, err);
     size_t projected = 0;
     enum kw_code rc =
@@ -781,6 +875,7 @@ void kw_http_stop(struct kw_http *h)
 {
     if (!h)
         return;
+    feed_stop(&h->feed); /* the live streams end */
     if (h->d)
         MHD_stop_daemon(h->d); /* waits for the connection threads */
     kw_engine_stop(h->engine);
@@ -794,6 +889,7 @@ void kw_http_stop(struct kw_http *h)
     kw_sla_release(&h->wsla);
     pthread_mutex_destroy(&h->pool_mu);
     pthread_mutex_destroy(&h->login_mu);
+    feed_destroy(&h->feed);
     free(h);
 }
 

@@ -319,7 +319,7 @@ static struct reply ticket_create(struct call *x)
     if (write_unit(x, create_unit, &u, &out)) {
         if (!u.existed)
             kw_engine_schedule(x->h->engine, u.id, u.fire_at);
-        out = ok(u.existed ? 200 : 201, ticket_json(&u.row.r, x->now));
+        out = ok(u.existed ? 200 : 201, ticket_with_clocks(x->h, x->wk->st, &u.row.r, x->now));
         if (!u.existed)
             log_event(x->h, "mod=tickets event=ticket.created ticket=%lld org=%lld actor=%lld",
                       (long long)u.id, (long long)org, (long long)x->me.id);
@@ -972,7 +972,7 @@ struct reply tickets_route(struct call *x, const char *rest)
     int64_t commitment = t.commitment_id;
     bool get = is_method(x, "GET");
     if (sub == 0 && get)
-        return ok(200, ticket_json(&t, x->now));
+        return ok(200, ticket_with_clocks(x->h, x->wk->st, &t, x->now));
     if (sub == 0 && is_method(x, "PATCH"))
         return ticket_patch(x, &t);
     if (sub == 1 && get) {

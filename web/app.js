@@ -1,0 +1,999 @@
+// SPDX-License-Identifier: MIT
+// Keepword's web UI: one page, hash routes, no framework. Everything shown
+// from data is put in the page as text (h() below never parses HTML), so a
+// title like <img src=x onerror=alert(1)> stays a title. The session is an
+// HttpOnly cookie; every request that changes something carries the CSRF
+// token that login and /api/v1/me give (X-CSRF-Token).
+'use strict';
+
+// ---- strings, zh-CN and en ----
+
+const STRINGS = {
+  en: {
+    skip: 'Skip to content', brand: 'Keepword', board: 'Board', portal: 'My requests',
+    new_request: 'New request', admin: 'Administration', commitments: 'Commitments',
+    calendars: 'Calendars', orgs: 'Organisations', people: 'Users and teams', oncall: 'On-call',
+    endpoints: 'Notifications', logout: 'Log out', login: 'Log in', email: 'E-mail',
+    password: 'Password', login_title: 'Sign in to Keepword', login_failed: 'Login failed',
+    language: '中文', language_label: 'Switch to Chinese', loading: 'Loading…',
+    live: 'live', offline: 'reconnecting', tickets_n: '{n} open tickets',
+    filter_team: 'Team', filter_level: 'Level', filter_org: 'Organisation',
+    filter_assignee: 'Assignee', filter_breached: 'Breached', any: 'Any', yes: 'Yes', no: 'No',
+    unassigned: 'Unassigned', col_id: '#', col_title: 'Title', col_org: 'Organisation',
+    col_level: 'Level', col_state: 'State', col_assignee: 'Assignee', col_clocks: 'SLA clocks',
+    col_created: 'Created', col_updated: 'Updated', col_next: 'Next step',
+    due_in: 'in {d}', overdue: 'late {d}', paused: 'paused', met: 'met', met_late: 'met late',
+    pending: 'not started', breached: 'breached', none_open: 'No open tickets match.',
+    state_registered: 'Registered', state_analysing: 'Analysing', state_handling: 'Handling',
+    state_waiting_customer: 'Waiting for customer', state_feedback: 'Resolution proposed',
+    state_archived: 'Archived', state_open: 'Open', metric_response: 'Response',
+    metric_resolution: 'Resolution', metric_callback: 'Call-back', metric_report: 'Report',
+    total: 'Total', ticket: 'Ticket', conversation: 'Conversation and timeline',
+    clocks: 'SLA clocks', target: 'Target', elapsed: 'Elapsed', remaining: 'Remaining',
+    sri: 'SRI', deadline: 'Deadline', your_time: 'your time', calendar_time: 'calendar {c}',
+    status: 'Status', reply: 'Reply', internal_note: 'Internal note', send: 'Send',
+    transition: 'Move to', move: 'Move', reason: 'Reason', milestone: 'Milestone',
+    record: 'Record', assign: 'Assign', assignee: 'Assignee', team: 'Team', save: 'Save',
+    level: 'Level', change_level: 'Change level', chain: 'Record integrity',
+    chain_ok: 'hash chain intact ({n} events)', chain_bad: 'hash chain broken: {d}',
+    details: 'Details', org: 'Organisation', category: 'Category', tier: 'Tier',
+    region: 'Region', created: 'Created', commitment: 'Commitment', follows: '{name} v{version}',
+    overruns: 'Overruns (超时处理)', overrun_reason: 'Reason category', note: 'Note',
+    explain: 'Tell the customer', followup: 'Follow-up', rca: 'Root cause', action: 'Action',
+    owner: 'Owner', due: 'Due', done: 'Done', late_by: 'late by {d}',
+    reason_technology: 'Technology', reason_staffing: 'Staffing', reason_process: 'Process',
+    reason_customer: 'Customer', reason_third_party: 'Third party', progress: 'Progress',
+    confirm: 'Confirm the resolution', reject: 'Not resolved — reopen',
+    reject_reason: 'What is still wrong?', rate: 'Rate the service',
+    satisfaction: 'Satisfaction (1–5)', nps: 'How likely are you to recommend us? (0–10)',
+    comment: 'Comment', rated: 'Thank you for your rating.', submit: 'Submit',
+    title: 'Title', description: 'Description', urgency: 'Urgency', submitted: 'Request #{id} submitted',
+    my_requests: 'My requests', no_requests: 'You have no requests yet.',
+    overrun_notices: 'Overrun notices', saved: 'Saved', sent: 'Sent',
+    ev_created: 'created the ticket', ev_comment: 'wrote', ev_state: 'moved it to {s}',
+    ev_milestone: 'recorded {m}', ev_assigned: 'assigned it', ev_level: 'changed the level to {l}',
+    ev_sla_warning: 'SLA warning: {m} {p}% used', ev_sla_breach: 'SLA breach: {m}',
+    ev_escalated: 'escalation {c}, step {n}: {a}', ev_reopened: 'reopened it',
+    ev_rating: 'rated the service {s}/5', ev_overrun_explained: 'explained an overrun',
+    ev_other: '{t}', system: 'Keepword', someone: 'user {id}',
+    versions: 'Versions', in_force: 'in force', effective: 'Effective from', letter: 'Letter',
+    upload: 'Publish a new version', document: 'Policy document (JSON)',
+    version: 'Version', publish: 'Publish', tickets_following: 'Open tickets following it',
+    calendar: 'Calendar', weekly_hours: 'Weekly hours', holidays: 'Holidays (one date per line)',
+    makeup: 'Make-up workdays (date and hours per line, e.g. 2026-02-14 09:00-18:00)',
+    tz: 'Time zone', import_ics: 'Import .ics', import_as: 'as', preview: 'Preview',
+    preview_line: 'A deadline of {d} working hours from now', deadline_is: 'Deadline: {t}',
+    new_calendar: 'New calendar', name: 'Name', hours_hint: 'e.g. 09:00-12:00, 13:30-18:00',
+    day_mon: 'Mon', day_tue: 'Tue', day_wed: 'Wed', day_thu: 'Thu', day_fri: 'Fri',
+    day_sat: 'Sat', day_sun: 'Sun', create: 'Create', contract_value: 'Contract value',
+    account_manager: 'Account manager', role: 'Role', role_admin: 'Administrator',
+    role_manager: 'Manager', role_agent: 'Agent', role_customer: 'Customer', users: 'Users',
+    teams: 'Teams', lead: 'Lead', rota: 'Rota', shifts: 'Next 14 days', who_now: 'On call now',
+    from: 'From', to: 'To', source: 'Layer', set_rota: 'Set a rota (JSON)', kind: 'Kind',
+    url: 'URL', secret: 'Secret', events: 'Events', send_test: 'Send test', outbox: 'Outbox',
+    state: 'State', attempts: 'Attempts', active: 'Active', key: 'Key', none: '—',
+    not_found: 'Not found', forbidden: 'Not allowed for your role', retry: 'Retry',
+    day_n: '{n} d', hour_n: '{n} h', min_n: '{n} min', sec_n: '{n} s',
+  },
+  zh: {
+    skip: '跳到正文', brand: 'Keepword 守诺', board: '看板', portal: '我的请求',
+    new_request: '提交请求', admin: '管理', commitments: '承诺书', calendars: '工作日历',
+    orgs: '客户组织', people: '用户与团队', oncall: '值班', endpoints: '通知',
+    logout: '退出', login: '登录', email: '邮箱', password: '密码', login_title: '登录 Keepword',
+    login_failed: '登录失败', language: 'English', language_label: '切换到英文',
+    loading: '加载中…', live: '实时', offline: '重新连接中', tickets_n: '{n} 个未关闭工单',
+    filter_team: '团队', filter_level: '级别', filter_org: '客户组织', filter_assignee: '处理人',
+    filter_breached: '已超时', any: '全部', yes: '是', no: '否', unassigned: '未分配',
+    col_id: '编号', col_title: '标题', col_org: '客户组织', col_level: '级别', col_state: '状态',
+    col_assignee: '处理人', col_clocks: 'SLA 计时', col_created: '创建时间',
+    col_updated: '更新时间', col_next: '下一节点', due_in: '剩余 {d}', overdue: '超时 {d}',
+    paused: '已暂停', met: '已达成', met_late: '逾期达成', pending: '未开始', breached: '已超时',
+    none_open: '没有符合条件的未关闭工单。', state_registered: '已登记', state_analysing: '分析中',
+    state_handling: '处理中', state_waiting_customer: '等待客户', state_feedback: '已反馈待确认',
+    state_archived: '已归档', state_open: '未关闭', metric_response: '响应',
+    metric_resolution: '解决', metric_callback: '回访', metric_report: '报告', total: '合计',
+    ticket: '工单', conversation: '沟通与时间线', clocks: 'SLA 计时', target: '目标',
+    elapsed: '已用', remaining: '剩余', sri: '服务响应指数', deadline: '截止时间',
+    your_time: '您的时区', calendar_time: '日历 {c}', status: '状态', reply: '回复',
+    internal_note: '内部备注', send: '发送', transition: '流转到', move: '流转', reason: '原因',
+    milestone: '里程碑', record: '记录', assign: '分派', assignee: '处理人', team: '团队',
+    save: '保存', level: '级别', change_level: '调整级别', chain: '记录完整性',
+    chain_ok: '哈希链完整（{n} 条事件）', chain_bad: '哈希链损坏：{d}', details: '详情',
+    org: '客户组织', category: '类别', tier: '客户等级', region: '区域', created: '创建时间',
+    commitment: '承诺书', follows: '{name} 第 {version} 版', overruns: '超时处理',
+    overrun_reason: '原因类别', note: '说明', explain: '告知客户', followup: '后续改进',
+    rca: '根因分析', action: '改进措施', owner: '负责人', due: '期限', done: '已完成',
+    late_by: '超时 {d}', reason_technology: '技术', reason_staffing: '人员',
+    reason_process: '流程', reason_customer: '客户原因', reason_third_party: '第三方',
+    progress: '服务进度', confirm: '确认已解决', reject: '未解决，重新处理',
+    reject_reason: '还有什么问题？', rate: '服务评价', satisfaction: '满意度（1–5）',
+    nps: '您向他人推荐我们的可能性（0–10）', comment: '意见', rated: '感谢您的评价。',
+    submit: '提交', title: '标题', description: '问题描述', urgency: '紧急程度',
+    submitted: '请求 #{id} 已提交', my_requests: '我的请求', no_requests: '您还没有提交过请求。',
+    overrun_notices: '超时说明', saved: '已保存', sent: '已发送', ev_created: '创建了工单',
+    ev_comment: '写道', ev_state: '将工单流转到 {s}', ev_milestone: '记录了 {m}',
+    ev_assigned: '分派了工单', ev_level: '将级别调整为 {l}', ev_sla_warning: 'SLA 预警：{m} 已用 {p}%',
+    ev_sla_breach: 'SLA 超时：{m}', ev_escalated: '升级链 {c} 第 {n} 步：{a}',
+    ev_reopened: '重新打开了工单', ev_rating: '评价服务 {s}/5', ev_overrun_explained: '说明了超时原因',
+    ev_other: '{t}', system: 'Keepword 系统', someone: '用户 {id}', versions: '版本',
+    in_force: '现行', effective: '生效时间', letter: '承诺书正文', upload: '发布新版本',
+    document: '承诺书定义（JSON）', version: '版本', publish: '发布',
+    tickets_following: '按此版本执行的未关闭工单', calendar: '日历', weekly_hours: '每周工作时间',
+    holidays: '节假日（每行一个日期）', makeup: '调休上班日（每行：日期 时段，如 2026-02-14 09:00-18:00）',
+    tz: '时区', import_ics: '导入 .ics', import_as: '作为', preview: '预览',
+    preview_line: '从现在起 {d} 个工作小时的截止时间', deadline_is: '截止时间：{t}',
+    new_calendar: '新建日历', name: '名称', hours_hint: '如 09:00-12:00, 13:30-18:00',
+    day_mon: '周一', day_tue: '周二', day_wed: '周三', day_thu: '周四', day_fri: '周五',
+    day_sat: '周六', day_sun: '周日', create: '创建', contract_value: '合同金额',
+    account_manager: '客户经理', role: '角色', role_admin: '管理员', role_manager: '服务经理',
+    role_agent: '工程师', role_customer: '客户', users: '用户', teams: '团队', lead: '负责人',
+    rota: '排班', shifts: '未来 14 天', who_now: '当前值班', from: '开始', to: '结束',
+    source: '排班层', set_rota: '设置排班（JSON）', kind: '类型', url: '地址', secret: '密钥',
+    events: '事件', send_test: '发送测试', outbox: '发送队列', state: '状态', attempts: '尝试次数',
+    active: '启用', key: '幂等键', none: '—', not_found: '未找到', forbidden: '您的角色无权访问',
+    retry: '重试', day_n: '{n}天', hour_n: '{n}小时', min_n: '{n}分', sec_n: '{n}秒',
+  },
+};
+
+let lang = localStorage.getItem('kw.lang') ||
+  ((navigator.language || 'en').toLowerCase().startsWith('zh') ? 'zh' : 'en');
+
+function t(key, vars) {
+  let s = (STRINGS[lang] && STRINGS[lang][key]) || STRINGS.en[key] || key;
+  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+  return s;
+}
+
+const locale = () => (lang === 'zh' ? 'zh-CN' : 'en-GB');
+
+// ---- DOM: h() builds elements; strings become text nodes, never HTML ----
+
+function h(tag, attrs, ...kids) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k === 'value') el.value = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  add(el, kids);
+  return el;
+}
+
+function add(el, ...kids) {
+  for (const k of kids.flat(Infinity)) {
+    if (k === null || k === undefined || k === false) continue;
+    el.append(k instanceof Node ? k : document.createTextNode(String(k)));
+  }
+  return el;
+}
+
+function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+function toast(msg) {
+  const d = h('div', {}, msg);
+  document.getElementById('toast').append(d);
+  setTimeout(() => d.remove(), 4000);
+}
+
+function problemBox(e) {
+  const p = e && e.problem;
+  return h('div', { class: 'problem', role: 'alert' },
+    p ? `${p.title}: ${p.detail}${p.pointer ? ` (${p.pointer})` : ''}` : String(e && e.message || e));
+}
+
+// ---- formatting ----
+
+function fmtTime(iso, zone) {
+  if (!iso) return t('none');
+  const opts = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit',
+    minute: '2-digit', hour12: false };
+  if (zone) opts.timeZone = zone;
+  try { return new Intl.DateTimeFormat(locale(), opts).format(new Date(iso)); }
+  catch (e) { return iso; }
+}
+
+function fmtNum(n) { return new Intl.NumberFormat(locale()).format(n); }
+
+// A duration in seconds as "2 h 05 min" / "2小时05分"; fixed-width enough to tick without jumping.
+function fmtDur(sec) {
+  sec = Math.max(0, Math.floor(sec));
+  const d = Math.floor(sec / 86400), hh = Math.floor(sec % 86400 / 3600),
+    mm = Math.floor(sec % 3600 / 60), ss = sec % 60, p2 = (x) => String(x).padStart(2, '0');
+  if (d) return `${t('day_n', { n: d })} ${t('hour_n', { n: p2(hh) })}`;
+  if (hh) return `${t('hour_n', { n: hh })} ${t('min_n', { n: p2(mm) })}`;
+  return `${t('min_n', { n: mm })} ${t('sec_n', { n: p2(ss) })}`;
+}
+
+function stateLabel(s) { return t('state_' + s); }
+
+// ---- the API ----
+
+const session = { me: null, csrf: null, cache: new Map() };
+
+async function api(method, path, body, opts) {
+  const headers = { Accept: 'application/json' };
+  if (method !== 'GET') headers['X-CSRF-Token'] = session.csrf || '';
+  let payload;
+  if (opts && opts.raw !== undefined) { payload = opts.raw; headers['Content-Type'] = 'text/calendar'; }
+  else if (body !== undefined) { payload = JSON.stringify(body); headers['Content-Type'] = 'application/json'; }
+  const r = await fetch('/api/v1' + path, { method, headers, body: payload,
+    credentials: 'same-origin', cache: 'no-store' });
+  if (r.status === 401 && path !== '/auth/login') {
+    session.me = null;
+    location.hash = '#/login';
+    throw Object.assign(new Error('unauthenticated'), { status: 401 });
+  }
+  const text = await r.text();
+  const ctype = r.headers.get('Content-Type') || '';
+  const data = ctype.includes('json') && text ? JSON.parse(text) : text;
+  if (!r.ok) throw Object.assign(new Error(data.detail || r.statusText), { status: r.status, problem: data });
+  return data;
+}
+
+// Lists with cursors, every page (up to max items).
+async function apiAll(path, key, max) {
+  let out = [], after = null;
+  do {
+    const sep = path.includes('?') ? '&' : '?';
+    const page = await api('GET', path + (after !== null ? `${sep}after=${encodeURIComponent(after)}` : ''));
+    out = out.concat(page[key]);
+    after = page.next;
+  } while (after !== null && after !== undefined && out.length < (max || 100000));
+  return out;
+}
+
+// Looked up once per login (cleared on logout: nothing outlives a session).
+async function cached(key, fn) {
+  if (!session.cache.has(key)) session.cache.set(key, fn().catch((e) => { session.cache.delete(key); throw e; }));
+  return session.cache.get(key);
+}
+const staff = () => session.me && session.me.role !== 'customer';
+const manager = () => session.me && (session.me.role === 'admin' || session.me.role === 'manager');
+const users = () => cached('users', () => apiAll('/users?limit=500', 'users'));
+const orgs = () => cached('orgs', () => apiAll('/orgs?limit=500', 'orgs'));
+const teams = () => staff() ? cached('teams', () => api('GET', '/teams').then((r) => r.teams)) : Promise.resolve([]);
+const commitmentDoc = (id) => cached('c' + id, () => api('GET', `/commitments/${id}`));
+async function inForce() {
+  const list = await cached('commitments', () => api('GET', '/commitments'));
+  return list.in_force ? { id: list.in_force, doc: await commitmentDoc(list.in_force) } : null;
+}
+function label(obj) { return obj && obj.label ? (obj.label[lang] || obj.label.en || obj.id) : (obj && obj.id) || ''; }
+function nameOf(list, id) { const x = list.find((u) => u.id === id); return x ? x.name : (id ? `#${id}` : t('none')); }
+function metricLabel(m, doc) {
+  const found = doc && (doc.metrics || []).find((x) => x.id === m);
+  if (found && found.label) return label(found);
+  return STRINGS[lang]['metric_' + m] || m;
+}
+
+// ---- live clocks ----
+
+// The colour a clock shows now: what the server said, moved on by the
+// thresholds passed since (the engine's event follows within a second).
+function clockNow(c, now) {
+  if (c.status === 'breached' || c.status === 'met_late') return 'breached';
+  if (c.status !== 'running') return c.status;
+  if (c._dl === undefined) { c._dl = c.deadline ? Date.parse(c.deadline) : null; c._nd = c.next_due ? Date.parse(c.next_due) : null; }
+  const dl = c._dl;
+  if (dl !== null && now >= dl) return 'breached';
+  if (c._nd !== null && c.next_pct && c.next_pct < 100 && now >= c._nd)
+    return c.next_pct < 75 ? 'blue' : c.next_pct < 90 ? 'yellow' : 'red';
+  return c.colour;
+}
+
+function clockText(c, now) {
+  if (c.status === 'paused') return t('paused');
+  if (c.status === 'met') return t('met');
+  if (c.status === 'pending') return t('pending');
+  if (c.status === 'met_late') return t('met_late');
+  if (!c.deadline) return t('none');
+  const left = ((c._dl !== undefined && c._dl !== null ? c._dl : Date.parse(c.deadline)) - now) / 1000;
+  return left >= 0 ? t('due_in', { d: fmtDur(left) }) : t('overdue', { d: fmtDur(-left) });
+}
+
+function clockChip(c, doc, bare) {
+  const span = h('span', { class: 'countdown' });
+  const chip = h('span', { class: 'clock', 'data-metric': c.metric }, bare ? null : metricLabel(c.metric, doc), span);
+  chip._clock = c;
+  chip._span = span;
+  paintClock(chip, Date.now());
+  return chip;
+}
+
+function paintClock(chip, now) {
+  const c = chip._clock, colour = clockNow(c, now), text = clockText(c, now);
+  const cls = 'clock ' + colour;
+  if (chip.className !== cls) chip.className = cls;
+  if (chip._span.textContent !== text) chip._span.textContent = text;
+  chip.title = c.deadline ? `${t('deadline')}: ${fmtTime(c.deadline)}` : '';
+}
+
+// One ticker for the page: repaints the chips on screen once a second.
+let ticker = null;
+function startTicker(root) {
+  stopTicker();
+  ticker = setInterval(() => {
+    const now = Date.now();
+    for (const chip of root.querySelectorAll('.clock')) if (chip._clock) paintClock(chip, now);
+  }, 1000);
+}
+function stopTicker() { if (ticker) clearInterval(ticker); ticker = null; }
+
+// ---- the live feed (Server-Sent Events) ----
+
+let feed = null;
+function listen(onTicket, onReset, onState) {
+  if (feed) feed.close();
+  feed = new EventSource('/api/v1/stream');
+  feed.addEventListener('hello', () => onState && onState(true));
+  feed.addEventListener('ticket', (e) => onTicket(JSON.parse(e.data)));
+  feed.addEventListener('reset', () => onReset && onReset());
+  feed.onerror = () => onState && onState(false);
+}
+function unlisten() { if (feed) feed.close(); feed = null; }
+
+// ---- chrome: header and navigation ----
+
+function renderTop(route) {
+  const top = clear(document.getElementById('top'));
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  document.title = t('brand');
+  document.querySelector('.skip').textContent = t('skip');
+  const links = [];
+  const me = session.me;
+  if (me && staff()) links.push(['#/board', 'board']);
+  if (me && !staff()) links.push(['#/portal', 'portal'], ['#/portal/new', 'new_request']);
+  if (me && manager())
+    links.push(['#/admin/commitments', 'commitments'], ['#/admin/calendars', 'calendars'],
+      ['#/admin/orgs', 'orgs'], ['#/admin/people', 'people'], ['#/admin/oncall', 'oncall'],
+      ['#/admin/endpoints', 'endpoints']);
+  add(top, [
+    h('a', { class: 'brand', href: me ? (staff() ? '#/board' : '#/portal') : '#/login' }, t('brand')),
+    h('nav', { 'aria-label': t('brand') }, links.map(([href, key]) =>
+      h('a', { href, 'aria-current': route === href ? 'page' : null }, t(key)))),
+    me ? h('span', { class: 'who' }, `${me.name} · ${t('role_' + me.role)}`) : null,
+    h('button', { type: 'button', id: 'lang', 'aria-label': t('language_label'), onclick: () => {
+      lang = lang === 'zh' ? 'en' : 'zh';
+      localStorage.setItem('kw.lang', lang);
+      router();
+    } }, t('language')),
+    me ? h('button', { type: 'button', id: 'logout', onclick: logout }, t('logout')) : null,
+  ]);
+}
+
+async function logout() {
+  try { await api('POST', '/auth/logout'); } catch (e) { /* gone already */ }
+  // a fresh page: no list, lookup or stream survives into the next login
+  location.hash = '#/login';
+  location.reload();
+}
+
+// ---- pages ----
+
+async function pageLogin(main) {
+  const err = h('div');
+  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true });
+  const pw = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
+  add(main, h('div', { class: 'card login' }, h('h1', {}, t('login_title')), h('form', { onsubmit: async (e) => {
+    e.preventDefault();
+    clear(err);
+    try {
+      const r = await api('POST', '/auth/login', { email: email.value, password: pw.value, cookie: true });
+      session.csrf = r.csrf_token;
+      session.me = await api('GET', '/me');
+      session.cache.clear();
+      location.hash = staff() ? '#/board' : '#/portal';
+    } catch (x) { add(err, problemBox(x)); }
+  } }, h('label', {}, t('email'), email), h('label', {}, t('password'), pw), err,
+  h('button', { type: 'submit' }, t('login')))));
+  email.focus();
+}
+
+// The board: every open ticket by time left, live.
+async function pageBoard(main) {
+  const [os, us, ts, cf] = await Promise.all([orgs(), users(), teams(), inForce()]);
+  const doc = cf && cf.doc;
+  const levels = doc ? doc.levels.map((l) => l.id) : [];
+  const tickets = new Map();
+  const f = { team: '', level: '', org: '', assignee: '', breached: '' };
+  const sel = (key, opts) => h('select', { name: key, onchange: (e) => { f[key] = e.target.value; paint(); } },
+    h('option', { value: '' }, t('any')), opts.map(([v, l]) => h('option', { value: v }, l)));
+  const status = h('span', { class: 'small muted', id: 'live' }, h('span', { class: 'dot' }), ' ', t('offline'));
+  const counters = h('div', { class: 'counters', id: 'counters' });
+  const tbody = h('tbody');
+  const table = h('table', { id: 'board' }, h('thead', {}, h('tr', {},
+    ['col_id', 'col_title', 'col_org', 'col_level', 'col_state', 'col_assignee', 'col_clocks'].map((k) =>
+      h('th', { scope: 'col' }, t(k))))), tbody);
+  add(main, h('h1', {}, t('board'), ' ', status),
+    h('div', { class: 'row filters' },
+      h('label', {}, t('filter_team'), sel('team', ts.map((x) => [x.id, x.name]))),
+      h('label', {}, t('filter_level'), sel('level', levels.map((x) => [x, x]))),
+      h('label', {}, t('filter_org'), sel('org', os.map((x) => [x.id, x.name]))),
+      h('label', {}, t('filter_assignee'), sel('assignee', [['none', t('unassigned')]].concat(
+        us.filter((u) => u.role !== 'customer').map((u) => [u.id, u.name])))),
+      h('label', {}, t('filter_breached'), sel('breached', [['true', t('yes')], ['false', t('no')]]))),
+    counters, h('div', { class: 'board' }, table));
+
+  const due = (x) => (x.due_at ? Date.parse(x.due_at) : Infinity);
+  const match = (x) => (!f.team || String(x.team_id) === f.team) && (!f.level || x.level === f.level) &&
+    (!f.org || String(x.org_id) === f.org) &&
+    (!f.assignee || (f.assignee === 'none' ? !x.assignee_id : String(x.assignee_id) === f.assignee)) &&
+    (!f.breached || String(x.breached || (x.due_at && due(x) <= Date.now())) === f.breached);
+  const rows = new Map(); // id -> <tr>, rebuilt only when the ticket changes
+  function row(x) {
+    const tr = h('tr', { 'data-id': x.id, class: x.breached ? 'breached' : null },
+      h('td', { class: 'num' }, h('a', { href: `#/t/${x.id}` }, x.id)),
+      h('td', { class: 'title' }, h('a', { href: `#/t/${x.id}` }, x.title)),
+      h('td', {}, nameOf(os, x.org_id)),
+      h('td', {}, h('span', { class: 'badge ' + x.level }, x.level)),
+      h('td', {}, stateLabel(x.state)),
+      h('td', {}, x.assignee_id ? nameOf(us, x.assignee_id) : h('span', { class: 'muted' }, t('unassigned'))),
+      h('td', {}, h('span', { class: 'clocks' }, x.clocks.filter((c) => c.status !== 'pending').map((c) => clockChip(c, doc)))));
+    return tr;
+  }
+  function paint() {
+    const list = [...tickets.values()].filter(match).sort((a, b) => due(a) - due(b) || a.id - b.id);
+    const frag = document.createDocumentFragment();
+    for (const x of list) {
+      let tr = rows.get(x.id);
+      if (!tr || tr._v !== x) { tr = row(x); tr._v = x; rows.set(x.id, tr); }
+      frag.append(tr);
+    }
+    clear(tbody).append(frag);
+    if (!list.length) tbody.append(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, t('none_open'))));
+    const by = (k) => list.reduce((m, x) => m.set(x[k], (m.get(x[k]) || 0) + 1), new Map());
+    const lv = by('level'), stt = by('state');
+    clear(counters).append(
+      h('div', { class: 'counter', 'data-counter': 'total' }, h('b', {}, fmtNum(list.length)), h('span', {}, t('total'))),
+      ...[...lv.keys()].sort().map((k) => h('div', { class: 'counter', 'data-counter': k }, h('b', {}, fmtNum(lv.get(k))), h('span', {}, k))),
+      ...['registered', 'analysing', 'handling', 'waiting_customer', 'feedback'].filter((k) => stt.has(k)).map((k) =>
+        h('div', { class: 'counter', 'data-counter': k }, h('b', {}, fmtNum(stt.get(k))), h('span', {}, stateLabel(k)))));
+  }
+  let pending = null; // SSE bursts repaint once per frame
+  const schedule = () => { if (!pending) pending = requestAnimationFrame(() => { pending = null; paint(); }); };
+  async function load() {
+    const list = await apiAll('/tickets?state=open&sort=due&include=clocks&limit=500', 'tickets', 20000);
+    tickets.clear();
+    for (const x of list) tickets.set(x.id, x);
+    paint();
+  }
+  await load();
+  window.kwBoardReady = performance.now();
+  listen((x) => {
+    if (x.state === 'archived') tickets.delete(x.id); else tickets.set(x.id, x);
+    schedule();
+  }, load, (up) => {
+    status.classList.toggle('live', up);
+    status.lastChild.textContent = up ? t('live') : t('offline');
+  });
+  startTicker(tbody);
+}
+
+const MILESTONES = ['first_response', 'acknowledged', 'accepted', 'plan_confirmed', 'on_site',
+  'restored', 'resolved', 'callback_done'];
+const MOVES = { registered: ['analysing', 'handling', 'waiting_customer', 'feedback'],
+  analysing: ['handling', 'waiting_customer', 'feedback'], handling: ['analysing', 'waiting_customer', 'feedback'],
+  waiting_customer: ['analysing', 'handling', 'feedback'], feedback: [], archived: [] };
+
+function eventLine(ev, us, doc) {
+  const b = ev.body || {};
+  const who = ev.actor === 0 ? t('system') : nameOf(us, ev.actor) || t('someone', { id: ev.actor });
+  let what;
+  switch (ev.type) {
+    case 'created': what = t('ev_created'); break;
+    case 'comment': what = t('ev_comment'); break;
+    case 'state': what = t('ev_state', { s: stateLabel(b.state) }); break;
+    case 'milestone': what = t('ev_milestone', { m: b.milestone }); break;
+    case 'assigned': what = t('ev_assigned'); break;
+    case 'level': what = t('ev_level', { l: b.level }); break;
+    case 'sla_warning': what = t('ev_sla_warning', { m: metricLabel(b.metric, doc), p: b.percent }); break;
+    case 'sla_breach': what = t('ev_sla_breach', { m: metricLabel(b.metric, doc) }); break;
+    case 'escalated': what = t('ev_escalated', { c: b.chain, n: (b.step || 0) + 1, a: b.action }); break;
+    case 'reopened': what = t('ev_reopened'); break;
+    case 'rating': what = t('ev_rating', { s: b.satisfaction }); break;
+    case 'overrun_explained': what = t('ev_overrun_explained'); break;
+    default: what = t('ev_other', { t: ev.type });
+  }
+  const cls = ev.type === 'comment' ? (b.internal ? 'internal' : 'comment')
+    : ev.type.startsWith('sla_') ? 'warn' : '';
+  const text = ev.type === 'comment' ? b.text
+    : ev.type === 'overrun_explained' && b.notice ? (b.notice[lang] || b.notice.en)
+    : b.reason || (ev.type === 'rating' ? b.comment : null);
+  return h('li', { class: cls, 'data-type': ev.type },
+    h('div', { class: 'meta' }, `${fmtTime(ev.at)} · ${who} · `, what, b.internal ? ` · ${t('internal_note')}` : ''),
+    text ? h('div', { class: 'text' }, text) : null);
+}
+
+function form(onsubmit, ...kids) {
+  const err = h('div');
+  const f = h('form', { onsubmit: async (e) => {
+    e.preventDefault();
+    clear(err);
+    const btn = f.querySelector('button[type=submit]');
+    if (btn) btn.disabled = true;
+    try { await onsubmit(f); } catch (x) { add(err, problemBox(x)); }
+    finally { if (btn) btn.disabled = false; }
+  } }, ...kids, err);
+  return f;
+}
+
+// The ticket: conversation, clocks, actions; staff and customers see their parts.
+async function pageTicket(main, id) {
+  const [ticket, evs, sla, us, ts, chain] = await Promise.all([
+    api('GET', `/tickets/${id}`), api('GET', `/tickets/${id}/events`), api('GET', `/tickets/${id}/sla`),
+    users(), teams(), api('GET', `/tickets/${id}/verify`)]);
+  const doc = ticket.commitment_id ? await commitmentDoc(ticket.commitment_id) : null;
+  const nodes = await api('GET', `/tickets/${id}/nodes?lang=${lang}`);
+  const overruns = (await api('GET', `/overruns?ticket_id=${id}`)).overruns;
+  const os = await orgs();
+  const reload = () => router();
+  const calTz = (cal) => doc && doc.calendars && doc.calendars[cal] ? doc.calendars[cal].tz : null;
+  const viewerTz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+  const nodeList = h('ol', { class: 'nodes', 'aria-label': t('progress') }, nodes.nodes.map((n) =>
+    h('li', { class: n.reached ? 'reached' : n.id === nodes.next ? 'next' : '' }, n.label,
+      h('div', { class: 'small muted' }, n.reached_at ? fmtTime(n.reached_at) : ''))));
+  const clockRows = sla.clocks.map((c) => {
+    const live = ticket.clocks.find((x) => x.metric === c.metric) || c;
+    const tz = calTz(c.calendar);
+    return h('tr', { 'data-metric': c.metric },
+      h('td', {}, metricLabel(c.metric, doc)),
+      h('td', {}, clockChip(live, doc, true)),
+      h('td', { class: 'num' }, fmtDur(c.target)),
+      h('td', { class: 'num' }, fmtDur(c.elapsed)),
+      h('td', { class: 'num' }, c.remaining < 0 ? '−' + fmtDur(-c.remaining) : fmtDur(c.remaining)),
+      h('td', { class: 'num' }, fmtNum(Math.round(c.sri * 10) / 10)),
+      h('td', {}, c.deadline ? [h('div', {}, fmtTime(c.deadline), ' ', h('span', { class: 'muted small' }, `(${t('your_time')}, ${viewerTz})`)),
+        tz ? h('div', {}, fmtTime(c.deadline, tz), ' ', h('span', { class: 'muted small' }, `(${t('calendar_time', { c: c.calendar })}, ${tz})`)) : null]
+        : t('none')));
+  });
+  const clocksTable = h('table', { id: 'clocks' }, h('thead', {}, h('tr', {},
+    ['clocks', 'status', 'target', 'elapsed', 'remaining', 'sri', 'deadline'].map((k) => h('th', { scope: 'col' }, t(k))))),
+  h('tbody', {}, clockRows));
+
+  const timeline = h('ol', { class: 'timeline', id: 'timeline' }, evs.events.map((e) => eventLine(e, us, doc)));
+  const details = h('dl', { class: 'kv' },
+    h('dt', {}, t('state')), h('dd', { id: 'state' }, stateLabel(ticket.state)),
+    h('dt', {}, t('level')), h('dd', {}, h('span', { class: 'badge ' + ticket.level }, ticket.level)),
+    h('dt', {}, t('org')), h('dd', {}, nameOf(os, ticket.org_id)),
+    h('dt', {}, t('category')), h('dd', {}, ticket.category || t('none')),
+    h('dt', {}, t('tier')), h('dd', {}, ticket.tier || t('none')),
+    h('dt', {}, t('assignee')), h('dd', {}, ticket.assignee_id ? nameOf(us, ticket.assignee_id) : t('unassigned')),
+    h('dt', {}, t('created')), h('dd', {}, fmtTime(ticket.created_at)),
+    h('dt', {}, t('commitment')), h('dd', {}, sla.commitment ? t('follows', sla.commitment) : t('none')),
+    h('dt', {}, t('chain')), h('dd', { id: 'chain' }, chain.valid
+      ? h('span', { class: 'chain-ok' }, t('chain_ok', { n: ticket.events }))
+      : h('span', { class: 'chain-bad' }, t('chain_bad', { d: chain.detail }))));
+
+  const side = [h('div', { class: 'card' }, h('h2', {}, t('details')), details)];
+  const actions = [];
+  const text = h('textarea', { name: 'text', required: true, 'aria-label': t('reply') });
+  const internal = h('input', { type: 'checkbox', name: 'internal' });
+  actions.push(h('div', { class: 'card' }, h('h2', {}, t('reply')), form(async () => {
+    await api('POST', `/tickets/${id}/events`, { type: 'comment', text: text.value, internal: staff() && internal.checked });
+    reload();
+  }, text, h('div', { class: 'row' }, staff() ? h('label', { class: 'inline' }, internal, ' ', t('internal_note')) : null,
+    h('button', { type: 'submit', id: 'send-reply' }, t('send'))))));
+
+  if (staff()) {
+    const to = h('select', { name: 'to', 'aria-label': t('transition') }, (MOVES[ticket.state] || []).map((s) => h('option', { value: s }, stateLabel(s))));
+    const why = h('input', { name: 'reason', 'aria-label': t('reason'), placeholder: t('reason') });
+    const ms = h('select', { name: 'milestone', 'aria-label': t('milestone') }, MILESTONES.map((m) => h('option', { value: m }, m)));
+    const who = h('select', { name: 'assignee', 'aria-label': t('assignee') }, h('option', { value: '' }, t('unassigned')),
+      us.filter((u) => u.role !== 'customer').map((u) => h('option', { value: u.id, selected: u.id === ticket.assignee_id }, u.name)));
+    const team = h('select', { name: 'team', 'aria-label': t('team') }, h('option', { value: '' }, t('none')),
+      ts.map((x) => h('option', { value: x.id, selected: x.id === ticket.team_id }, x.name)));
+    const lvl = h('select', { name: 'level', 'aria-label': t('level') }, (doc ? doc.levels : []).map((l) =>
+      h('option', { value: l.id, selected: l.id === ticket.level }, `${l.id} ${label(l)}`)));
+    const lvlWhy = h('input', { name: 'level_reason', required: true, 'aria-label': t('reason'), placeholder: t('reason') });
+    actions.push(h('div', { class: 'card', id: 'actions' },
+      MOVES[ticket.state] && MOVES[ticket.state].length ? form(async () => {
+        await api('POST', `/tickets/${id}/events`, { type: 'transition', to: to.value, reason: why.value || undefined });
+        reload();
+      }, h('div', { class: 'row' }, h('label', {}, t('transition'), to), h('label', {}, t('reason'), why),
+        h('button', { type: 'submit', id: 'move' }, t('move')))) : null,
+      form(async () => {
+        await api('POST', `/tickets/${id}/events`, { type: 'milestone', milestone: ms.value });
+        reload();
+      }, h('div', { class: 'row' }, h('label', {}, t('milestone'), ms), h('button', { type: 'submit', id: 'record-milestone' }, t('record')))),
+      form(async () => {
+        await api('PATCH', `/tickets/${id}`, { assignee_id: who.value ? Number(who.value) : null, team_id: team.value ? Number(team.value) : null });
+        reload();
+      }, h('div', { class: 'row' }, h('label', {}, t('assignee'), who), h('label', {}, t('team'), team), h('button', { type: 'submit', id: 'assign' }, t('assign')))),
+      form(async () => {
+        await api('PATCH', `/tickets/${id}`, { level: lvl.value, reason: lvlWhy.value });
+        reload();
+      }, h('div', { class: 'row' }, h('label', {}, t('level'), lvl), h('label', {}, t('reason'), lvlWhy), h('button', { type: 'submit', id: 'change-level' }, t('change_level'))))));
+  } else if (ticket.state === 'feedback') {
+    const why = h('input', { name: 'reason', 'aria-label': t('reject_reason'), placeholder: t('reject_reason') });
+    actions.push(h('div', { class: 'card', id: 'signoff' }, h('div', { class: 'row' },
+      h('button', { type: 'button', id: 'confirm', onclick: async () => {
+        await api('POST', `/tickets/${id}/events`, { type: 'transition', to: 'archived' }); reload();
+      } }, t('confirm')), why,
+      h('button', { type: 'button', class: 'secondary', id: 'reject', onclick: async () => {
+        await api('POST', `/tickets/${id}/events`, { type: 'transition', to: 'handling', reason: why.value || undefined }); reload();
+      } }, t('reject')))));
+  }
+  if (ticket.state === 'feedback' || ticket.state === 'archived') {
+    const rated = evs.events.some((e) => e.type === 'rating' && e.actor === session.me.id);
+    const sat = h('select', { name: 'satisfaction', 'aria-label': t('satisfaction') }, [5, 4, 3, 2, 1].map((n) => h('option', { value: n }, '★'.repeat(n) + ` ${n}`)));
+    const nps = h('input', { type: 'number', name: 'nps', min: 0, max: 10, value: 9, 'aria-label': t('nps') });
+    const cm = h('input', { name: 'comment', 'aria-label': t('comment') });
+    if (!staff())
+      actions.push(h('div', { class: 'card', id: 'rating' }, h('h2', {}, t('rate')), rated ? h('p', {}, t('rated')) : form(async () => {
+        await api('POST', `/tickets/${id}/events`, { type: 'rating', satisfaction: Number(sat.value), nps: nps.value === '' ? null : Number(nps.value), text: cm.value || undefined });
+        toast(t('rated')); reload();
+      }, h('div', { class: 'row' }, h('label', {}, t('satisfaction'), sat), h('label', {}, t('nps'), nps), h('label', {}, t('comment'), cm),
+        h('button', { type: 'submit', id: 'rate' }, t('submit'))))));
+  }
+  if (overruns.length) {
+    side.push(h('div', { class: 'card', id: 'overruns' }, h('h2', {}, staff() ? t('overruns') : t('overrun_notices')),
+      overruns.map((o) => overrunCard(o, us, doc, reload))));
+  }
+  add(main, h('h1', {}, `#${ticket.id} `, ticket.title),
+    h('div', { class: 'card' }, h('h2', {}, t('progress')), nodeList),
+    h('div', { class: 'grid2' },
+      h('div', {}, h('div', { class: 'card' }, h('h2', {}, t('clocks')), h('div', { class: 'board' }, clocksTable)),
+        actions, h('div', { class: 'card' }, h('h2', {}, t('conversation')), timeline)),
+      h('div', {}, side)));
+  startTicker(main);
+  listen((x) => { if (x.id === ticket.id && x.events !== ticket.events) reload(); });
+}
+
+function overrunCard(o, us, doc, reload) {
+  const box = h('div', { class: 'card', 'data-overrun': o.id },
+    h('div', {}, metricLabel(o.metric, doc), ' · ', t('late_by', { d: fmtDur(o.late_by_seconds) }), ' · ', o.state),
+    o.reason ? h('p', {}, t('reason_' + o.reason), o.note ? ` — ${o.note}` : '') : null);
+  if (!staff()) return box;
+  const reasons = ['technology', 'staffing', 'process', 'customer', 'third_party'];
+  const rs = h('select', { name: 'reason', 'aria-label': t('overrun_reason') }, reasons.map((r) => h('option', { value: r, selected: r === o.reason }, t('reason_' + r))));
+  const note = h('input', { name: 'note', 'aria-label': t('note'), value: o.note || '' });
+  const fu = o.followup || {};
+  const rca = h('input', { name: 'rca', 'aria-label': t('rca'), value: fu.rca || '' });
+  const act = h('input', { name: 'action', 'aria-label': t('action'), value: fu.action || '' });
+  const owner = h('select', { name: 'owner', 'aria-label': t('owner') }, h('option', { value: '' }, t('none')),
+    us.filter((u) => u.role !== 'customer').map((u) => h('option', { value: u.id, selected: u.id === fu.owner_id }, u.name)));
+  const dueIn = h('input', { type: 'date', name: 'due', 'aria-label': t('due'), value: fu.due ? fu.due.slice(0, 10) : '' });
+  const done = h('input', { type: 'checkbox', name: 'done', checked: !!fu.done_at });
+  add(box, form(async () => {
+    await api('PATCH', `/overruns/${o.id}`, { reason: rs.value, note: note.value });
+    reload();
+  }, h('div', { class: 'row' }, h('label', {}, t('overrun_reason'), rs), h('label', {}, t('note'), note), h('button', { type: 'submit' }, t('explain')))),
+  form(async () => {
+    const followup = { rca: rca.value || undefined, action: act.value || undefined, owner_id: owner.value ? Number(owner.value) : undefined,
+      due: dueIn.value ? `${dueIn.value}T00:00:00Z` : undefined, done: done.checked };
+    await api('PATCH', `/overruns/${o.id}`, { followup });
+    reload();
+  }, h('div', { class: 'row' }, h('label', {}, t('rca'), rca), h('label', {}, t('action'), act), h('label', {}, t('owner'), owner),
+    h('label', {}, t('due'), dueIn), h('label', { class: 'inline' }, done, ' ', t('done')), h('button', { type: 'submit' }, t('save')))));
+  return box;
+}
+
+// The customer's portal: their requests, live.
+async function pagePortal(main) {
+  const list = await apiAll('/tickets?sort=id&limit=500', 'tickets', 2000);
+  list.reverse();
+  const cf = await inForce();
+  const doc = cf && cf.doc;
+  const tbody = h('tbody', {}, list.map((x) => h('tr', { 'data-id': x.id },
+    h('td', { class: 'num' }, h('a', { href: `#/t/${x.id}` }, x.id)),
+    h('td', { class: 'title' }, h('a', { href: `#/t/${x.id}` }, x.title)),
+    h('td', {}, stateLabel(x.state)),
+    h('td', {}, h('span', { class: 'clocks' }, x.clocks.filter((c) => c.status !== 'pending').map((c) => clockChip(c, doc)))),
+    h('td', {}, fmtTime(x.created_at)))));
+  add(main, h('h1', {}, t('my_requests')), h('p', {}, h('a', { href: '#/portal/new' }, t('new_request'))),
+    list.length ? h('table', { id: 'requests' }, h('thead', {}, h('tr', {}, ['col_id', 'col_title', 'col_state', 'col_clocks', 'col_created'].map((k) => h('th', { scope: 'col' }, t(k))))), tbody)
+      : h('p', { class: 'muted' }, t('no_requests')));
+  startTicker(main);
+  listen(() => router());
+}
+
+async function pageNewRequest(main) {
+  const cf = await inForce();
+  const doc = cf ? cf.doc : { levels: [], categories: [] };
+  const title = h('input', { name: 'title', required: true, maxlength: 500 });
+  const desc = h('textarea', { name: 'description' });
+  const cat = h('select', { name: 'category' }, (doc.categories || []).map((c) => h('option', { value: c.id }, label(c))));
+  const lvl = h('select', { name: 'level' }, doc.levels.map((l, i) => h('option', { value: l.id, selected: i === doc.levels.length - 2 }, label(l))));
+  add(main, h('h1', {}, t('new_request')), h('div', { class: 'card' }, form(async () => {
+    const body = { title: title.value, level: lvl.value };
+    if (cat.value) body.category = cat.value;
+    const x = await api('POST', '/tickets', body);
+    if (desc.value.trim()) await api('POST', `/tickets/${x.id}/events`, { type: 'comment', text: desc.value });
+    toast(t('submitted', { id: x.id }));
+    location.hash = `#/t/${x.id}`;
+  }, h('label', {}, t('title'), title), h('label', {}, t('description'), desc),
+  h('div', { class: 'row' }, h('label', {}, t('category'), cat), h('label', {}, t('urgency'), lvl)),
+  h('p', {}, h('button', { type: 'submit', id: 'submit-request' }, t('submit'))))));
+  title.focus();
+}
+
+// ---- administration ----
+
+async function pageCommitments(main) {
+  const list = await api('GET', '/commitments');
+  const letter = h('div', { class: 'letter card', id: 'letter' });
+  const show = async (id) => {
+    const html = await api('GET', `/commitments/${id}/letter?lang=${lang}&format=html`);
+    clear(letter).append(safeHtml(html));
+  };
+  const open = await apiAll('/tickets?state=open&limit=500', 'tickets', 20000);
+  const counts = open.reduce((m, x) => m.set(x.commitment_id, (m.get(x.commitment_id) || 0) + 1), new Map());
+  const docText = h('textarea', { class: 'code', name: 'document', 'aria-label': t('document') });
+  const version = h('input', { name: 'version', required: true, 'aria-label': t('version') });
+  const eff = h('input', { type: 'datetime-local', name: 'effective_from', required: true, 'aria-label': t('effective') });
+  if (list.in_force) {
+    const d = await commitmentDoc(list.in_force);
+    docText.value = JSON.stringify(d, null, 2);
+  }
+  add(main, h('h1', {}, t('commitments')),
+    h('table', { id: 'versions' }, h('thead', {}, h('tr', {}, [t('name'), t('version'), t('effective'), t('tickets_following'), ''].map((x) => h('th', {}, x)))),
+      h('tbody', {}, list.commitments.map((c) => h('tr', { 'data-id': c.id },
+        h('td', {}, c.name, c.id === list.in_force ? [' ', h('span', { class: 'badge' }, t('in_force'))] : ''),
+        h('td', {}, c.version), h('td', {}, fmtTime(c.effective_from)), h('td', { class: 'num' }, fmtNum(counts.get(c.id) || 0)),
+        h('td', {}, h('button', { type: 'button', class: 'secondary', onclick: () => show(c.id) }, t('letter'))))))),
+    h('h2', {}, t('letter')), letter,
+    h('h2', {}, t('upload')), h('div', { class: 'card' }, form(async () => {
+      const d = JSON.parse(docText.value);
+      d.version = version.value;
+      d.effective_from = new Date(eff.value).toISOString();
+      const r = await api('POST', '/commitments', d);
+      session.cache.delete('commitments');
+      toast(`${r.name} v${r.version}`);
+      router();
+    }, h('div', { class: 'row' }, h('label', {}, t('version'), version), h('label', {}, t('effective'), eff)),
+    h('label', {}, t('document'), docText), h('p', {}, h('button', { type: 'submit', id: 'publish' }, t('publish'))))));
+  if (list.in_force) await show(list.in_force);
+}
+
+// The server's HTML letter, rebuilt from a short list of elements with text
+// only: no attribute, script or style of the document comes across.
+function safeHtml(html) {
+  const KEEP = new Set(['H1', 'H2', 'H3', 'H4', 'P', 'UL', 'OL', 'LI', 'TABLE', 'THEAD', 'TBODY', 'TR',
+    'TH', 'TD', 'STRONG', 'EM', 'B', 'I', 'BR', 'HR', 'SECTION', 'DIV', 'SPAN']);
+  const src = new DOMParser().parseFromString(html, 'text/html').body;
+  const copy = (from, to) => {
+    for (const n of from.childNodes) {
+      if (n.nodeType === Node.TEXT_NODE) to.append(document.createTextNode(n.textContent));
+      else if (n.nodeType === Node.ELEMENT_NODE && KEEP.has(n.tagName)) copy(n, to.appendChild(document.createElement(n.tagName)));
+      else if (n.nodeType === Node.ELEMENT_NODE && n.tagName !== 'SCRIPT' && n.tagName !== 'STYLE') copy(n, to);
+    }
+    return to;
+  };
+  return copy(src, document.createDocumentFragment());
+}
+
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const spansText = (spans) => (spans || []).map((s) => `${s[0]}-${s[1]}`).join(', ');
+const parseSpans = (s) => s.split(',').map((x) => x.trim()).filter(Boolean).map((x) => x.split('-').map((y) => y.trim()));
+
+async function pageCalendars(main) {
+  const list = (await api('GET', '/calendars')).calendars;
+  const cf = await inForce();
+  const fromCommitment = cf && cf.doc.calendars ? Object.entries(cf.doc.calendars) : [];
+  const pick = h('select', { name: 'calendar', 'aria-label': t('calendar') },
+    list.map((c) => h('option', { value: c.name }, c.name)),
+    h('option', { value: '' }, t('new_calendar')));
+  const editor = h('div', { id: 'calendar-editor' });
+  async function edit(name) {
+    clear(editor);
+    let spec = { tz: 'Asia/Shanghai', week: {}, holidays: [], extra_workdays: {} };
+    if (name) spec = (await api('GET', `/calendars/${encodeURIComponent(name)}`)).spec;
+    else if (fromCommitment.length) spec = JSON.parse(JSON.stringify(fromCommitment[0][1]));
+    const nm = h('input', { name: 'name', required: true, value: name || '', 'aria-label': t('name') });
+    const tz = h('input', { name: 'tz', value: spec.tz || '', 'aria-label': t('tz') });
+    const days = DAYS.map((d) => h('input', { name: d, value: spansText((spec.week || {})[d]), placeholder: t('hours_hint'), 'aria-label': t('day_' + d) }));
+    const hol = h('textarea', { name: 'holidays', 'aria-label': t('holidays') });
+    hol.value = (spec.holidays || []).join('\n');
+    const mk = h('textarea', { name: 'makeup', 'aria-label': t('makeup') });
+    mk.value = Object.entries(spec.extra_workdays || {}).map(([d, s]) => `${d} ${spansText(s)}`).join('\n');
+    const hours = h('input', { type: 'number', name: 'hours', min: 1, max: 1000, value: 4, 'aria-label': t('preview') });
+    const out = h('output', { id: 'deadline-preview' });
+    const ics = h('input', { type: 'file', accept: '.ics,text/calendar', name: 'ics', 'aria-label': t('import_ics') });
+    const as = h('select', { name: 'as', 'aria-label': t('import_as') }, h('option', { value: 'holidays' }, t('holidays')), h('option', { value: 'workdays' }, t('makeup')));
+    add(editor, h('div', { class: 'card' }, form(async () => {
+      const s = { name: nm.value, tz: tz.value, week: {}, holidays: hol.value.split(/\s+/).filter(Boolean), extra_workdays: {} };
+      DAYS.forEach((d, i) => { s.week[d] = parseSpans(days[i].value); });
+      for (const line of mk.value.split('\n').map((x) => x.trim()).filter(Boolean)) {
+        const [d, ...rest] = line.split(/\s+/);
+        s.extra_workdays[d] = parseSpans(rest.join(' '));
+      }
+      await api('POST', '/calendars', s);
+      toast(t('saved'));
+      router();
+    }, h('div', { class: 'row' }, h('label', {}, t('name'), nm), h('label', {}, t('tz'), tz)),
+    h('h2', {}, t('weekly_hours')), h('div', { class: 'row' }, DAYS.map((d, i) => h('label', {}, t('day_' + d), days[i]))),
+    h('div', { class: 'grid2' }, h('label', {}, t('holidays'), hol), h('label', {}, t('makeup'), mk)),
+    h('p', {}, h('button', { type: 'submit', id: 'save-calendar' }, t('save'))))),
+    name ? h('div', { class: 'card' }, h('h2', {}, t('preview')), form(async () => {
+      const r = await api('GET', `/calendars/${encodeURIComponent(name)}/deadline?duration=${Number(hours.value)}h`);
+      out.textContent = t('deadline_is', { t: `${fmtTime(r.deadline)} (${fmtTime(r.deadline, r.tz)} ${r.tz})` });
+    }, h('div', { class: 'row' }, h('label', {}, t('preview_line', { d: '' }), hours), h('button', { type: 'submit', id: 'preview' }, t('preview'))), h('p', {}, out))) : null,
+    name ? h('div', { class: 'card' }, h('h2', {}, t('import_ics')), form(async () => {
+      if (!ics.files.length) return;
+      const r = await api('POST', `/calendars/${encodeURIComponent(name)}/ics?as=${as.value}`, undefined, { raw: await ics.files[0].text() });
+      toast(`${t('saved')}: ${JSON.stringify(r.imported)}`);
+      edit(name);
+    }, h('div', { class: 'row' }, ics, h('label', {}, t('import_as'), as), h('button', { type: 'submit' }, t('import_ics'))))) : null);
+  }
+  pick.addEventListener('change', () => edit(pick.value));
+  add(main, h('h1', {}, t('calendars')), h('div', { class: 'row' }, h('label', {}, t('calendar'), pick)), editor);
+  await edit(list.length ? list[0].name : '');
+}
+
+async function pageOrgs(main) {
+  const [os, us] = await Promise.all([apiAll('/orgs?limit=500', 'orgs'), users()]);
+  const cf = await inForce();
+  const tiers = cf && cf.doc.tiers ? cf.doc.tiers : [];
+  const name = h('input', { name: 'name', required: true, 'aria-label': t('name') });
+  const tier = h('select', { name: 'tier', 'aria-label': t('tier') }, h('option', { value: '' }, t('none')), tiers.map((x) => h('option', { value: x.id }, label(x))));
+  const region = h('input', { name: 'region', 'aria-label': t('region') });
+  const value = h('input', { type: 'number', name: 'value', min: 0, 'aria-label': t('contract_value') });
+  const am = h('select', { name: 'account_manager', 'aria-label': t('account_manager') }, h('option', { value: '' }, t('none')),
+    us.filter((u) => u.role !== 'customer').map((u) => h('option', { value: u.id }, u.name)));
+  add(main, h('h1', {}, t('orgs')),
+    h('table', { id: 'orgs' }, h('thead', {}, h('tr', {}, [t('name'), t('tier'), t('region'), t('contract_value'), t('account_manager')].map((x) => h('th', {}, x)))),
+      h('tbody', {}, os.map((o) => h('tr', {}, h('td', {}, o.name), h('td', {}, o.tier ? label(tiers.find((x) => x.id === o.tier) || { id: o.tier }) : t('none')),
+        h('td', {}, o.region || t('none')), h('td', { class: 'num' }, o.contract_value_cents != null ? fmtNum(o.contract_value_cents / 100) : t('none')),
+        h('td', {}, o.account_manager_id ? nameOf(us, o.account_manager_id) : t('none')))))),
+    h('h2', {}, t('create')), h('div', { class: 'card' }, form(async () => {
+      const b = { name: name.value };
+      if (tier.value) b.tier = tier.value;
+      if (region.value) b.region = region.value;
+      if (value.value) b.contract_value_cents = Math.round(Number(value.value) * 100);
+      if (am.value) b.account_manager_id = Number(am.value);
+      await api('POST', '/orgs', b);
+      session.cache.delete('orgs');
+      router();
+    }, h('div', { class: 'row' }, h('label', {}, t('name'), name), h('label', {}, t('tier'), tier), h('label', {}, t('region'), region),
+      h('label', {}, t('contract_value'), value), h('label', {}, t('account_manager'), am), h('button', { type: 'submit' }, t('create'))))));
+}
+
+async function pagePeople(main) {
+  const [us, ts, os] = await Promise.all([apiAll('/users?limit=500', 'users'), teams(), orgs()]);
+  const email = h('input', { type: 'email', name: 'email', required: true, 'aria-label': t('email') });
+  const nm = h('input', { name: 'name', required: true, 'aria-label': t('name') });
+  const role = h('select', { name: 'role', 'aria-label': t('role') }, ['agent', 'manager', 'customer', 'admin'].map((r) => h('option', { value: r }, t('role_' + r))));
+  const org = h('select', { name: 'org', 'aria-label': t('org') }, h('option', { value: '' }, t('none')), os.map((o) => h('option', { value: o.id }, o.name)));
+  const team = h('select', { name: 'team', 'aria-label': t('team') }, h('option', { value: '' }, t('none')), ts.map((x) => h('option', { value: x.id }, x.name)));
+  const pw = h('input', { type: 'password', name: 'password', minlength: 8, autocomplete: 'new-password', 'aria-label': t('password') });
+  const tname = h('input', { name: 'team_name', required: true, 'aria-label': t('name') });
+  const lead = h('select', { name: 'lead', 'aria-label': t('lead') }, h('option', { value: '' }, t('none')), us.filter((u) => u.role !== 'customer').map((u) => h('option', { value: u.id }, u.name)));
+  add(main, h('h1', {}, t('people')), h('h2', {}, t('users')),
+    h('table', { id: 'users' }, h('thead', {}, h('tr', {}, [t('name'), t('email'), t('role'), t('org'), t('team')].map((x) => h('th', {}, x)))),
+      h('tbody', {}, us.map((u) => h('tr', {}, h('td', {}, u.name), h('td', {}, u.email), h('td', {}, t('role_' + u.role)),
+        h('td', {}, u.org_id ? nameOf(os, u.org_id) : t('none')), h('td', {}, u.team_id ? nameOf(ts, u.team_id) : t('none')))))),
+    session.me.role === 'admin' ? h('div', { class: 'card' }, form(async () => {
+      const b = { email: email.value, name: nm.value, role: role.value };
+      if (org.value) b.org_id = Number(org.value);
+      if (team.value) b.team_id = Number(team.value);
+      if (pw.value) b.password = pw.value;
+      await api('POST', '/users', b);
+      session.cache.delete('users');
+      router();
+    }, h('div', { class: 'row' }, h('label', {}, t('email'), email), h('label', {}, t('name'), nm), h('label', {}, t('role'), role),
+      h('label', {}, t('org'), org), h('label', {}, t('team'), team), h('label', {}, t('password'), pw), h('button', { type: 'submit' }, t('create'))))) : null,
+    h('h2', {}, t('teams')),
+    h('table', { id: 'teams' }, h('thead', {}, h('tr', {}, [t('name'), t('lead')].map((x) => h('th', {}, x)))),
+      h('tbody', {}, ts.map((x) => h('tr', {}, h('td', {}, x.name), h('td', {}, x.lead_id ? nameOf(us, x.lead_id) : t('none')))))),
+    h('div', { class: 'card' }, form(async () => {
+      const b = { name: tname.value };
+      if (lead.value) b.lead_id = Number(lead.value);
+      await api('POST', '/teams', b);
+      session.cache.delete('teams');
+      router();
+    }, h('div', { class: 'row' }, h('label', {}, t('name'), tname), h('label', {}, t('lead'), lead), h('button', { type: 'submit' }, t('create'))))));
+}
+
+async function pageOncall(main) {
+  const [rotas, us, ts] = await Promise.all([api('GET', '/oncall').then((r) => r.rotas), users(), teams()]);
+  add(main, h('h1', {}, t('oncall')));
+  for (const r of rotas) {
+    const [who, shifts] = await Promise.all([api('GET', `/oncall/${r.id}/who`).catch(() => null),
+      api('GET', `/oncall/${r.id}/shifts?days=14`)]);
+    add(main, h('div', { class: 'card', 'data-rota': r.id }, h('h2', {}, `${r.name} · ${nameOf(ts, r.team_id)} · L${r.level}`),
+      h('p', {}, t('who_now'), ': ', who && who.user_id ? h('b', {}, nameOf(us, who.user_id)) : t('none')),
+      h('table', { class: 'shifts' }, h('thead', {}, h('tr', {}, [t('from'), t('to'), t('oncall'), t('source')].map((x) => h('th', {}, x)))),
+        h('tbody', {}, shifts.shifts.map((s) => h('tr', {}, h('td', {}, fmtTime(s.from)), h('td', {}, fmtTime(s.to)),
+          h('td', {}, nameOf(us, s.user_id)), h('td', {}, s.source)))))));
+  }
+  const team = h('select', { name: 'team', 'aria-label': t('team') }, ts.map((x) => h('option', { value: x.id }, x.name)));
+  const level = h('input', { type: 'number', name: 'level', min: 1, max: 9, value: 1, 'aria-label': t('level') });
+  const spec = h('textarea', { class: 'code', name: 'schedule', 'aria-label': t('set_rota') });
+  const staffIds = us.filter((u) => u.role === 'agent').map((u) => u.id).slice(0, 3);
+  spec.value = JSON.stringify({ name: 'L1', tz: 'Asia/Shanghai', layers: [{ name: 'weekly', rotation: 'weekly',
+    start: new Date().toISOString().slice(0, 10), handoff: '09:00', people: staffIds }] }, null, 2);
+  add(main, h('h2', {}, t('set_rota')), h('div', { class: 'card' }, form(async () => {
+    await api('POST', '/oncall', { team_id: Number(team.value), level: Number(level.value), schedule: JSON.parse(spec.value) });
+    router();
+  }, h('div', { class: 'row' }, h('label', {}, t('team'), team), h('label', {}, t('level'), level)), spec,
+  h('p', {}, h('button', { type: 'submit' }, t('save'))))));
+}
+
+async function pageEndpoints(main) {
+  const [eps, box] = await Promise.all([api('GET', '/endpoints').then((r) => r.endpoints), api('GET', '/outbox?limit=50')]);
+  const nm = h('input', { name: 'name', required: true, 'aria-label': t('name') });
+  const kind = h('select', { name: 'kind', 'aria-label': t('kind') }, ['webhook', 'email', 'dingtalk', 'feishu', 'wecom'].map((k) => h('option', { value: k }, k)));
+  const url = h('input', { name: 'url', required: true, size: 50, 'aria-label': t('url') });
+  const secret = h('input', { name: 'secret', 'aria-label': t('secret') });
+  add(main, h('h1', {}, t('endpoints')),
+    h('table', { id: 'endpoints' }, h('thead', {}, h('tr', {}, [t('name'), t('kind'), t('url'), t('events'), t('active'), ''].map((x) => h('th', {}, x)))),
+      h('tbody', {}, eps.map((e) => h('tr', { 'data-id': e.id }, h('td', {}, e.name), h('td', {}, e.kind), h('td', { class: 'small' }, e.url),
+        h('td', { class: 'small' }, (e.events || []).join(', ') || t('any')), h('td', {}, e.active ? t('yes') : t('no')),
+        h('td', {}, h('button', { type: 'button', class: 'secondary', onclick: async () => {
+          await api('POST', `/endpoints/${e.id}/test`); toast(t('sent'));
+        } }, t('send_test'))))))),
+    h('div', { class: 'card' }, form(async () => {
+      const b = { name: nm.value, kind: kind.value, url: url.value };
+      if (secret.value) b.secret = secret.value;
+      await api('POST', '/endpoints', b);
+      router();
+    }, h('div', { class: 'row' }, h('label', {}, t('name'), nm), h('label', {}, t('kind'), kind), h('label', {}, t('url'), url),
+      h('label', {}, t('secret'), secret), h('button', { type: 'submit' }, t('create'))))),
+    h('h2', {}, t('outbox')),
+    h('table', { id: 'outbox' }, h('thead', {}, h('tr', {}, [t('events'), t('ticket'), t('state'), t('attempts'), t('key'), ''].map((x) => h('th', {}, x)))),
+      h('tbody', {}, box.notifications.map((n) => h('tr', {}, h('td', {}, n.kind), h('td', {}, n.ticket_id ? h('a', { href: `#/t/${n.ticket_id}` }, n.ticket_id) : t('none')),
+        h('td', {}, n.state), h('td', { class: 'num' }, n.attempts), h('td', { class: 'small' }, n.key),
+        h('td', {}, n.state === 'dead' ? h('button', { type: 'button', class: 'secondary', onclick: async () => {
+          await api('POST', `/outbox/${n.id}/retry`); router();
+        } }, t('retry')) : null)))))); 
+}
+
+// ---- routing ----
+
+const ROUTES = [
+  [/^#\/login$/, pageLogin, null],
+  [/^#\/board$/, pageBoard, 'staff'],
+  [/^#\/t\/(\d+)$/, pageTicket, 'any'],
+  [/^#\/portal$/, pagePortal, 'any'],
+  [/^#\/portal\/new$/, pageNewRequest, 'any'],
+  [/^#\/admin\/commitments$/, pageCommitments, 'manager'],
+  [/^#\/admin\/calendars$/, pageCalendars, 'manager'],
+  [/^#\/admin\/orgs$/, pageOrgs, 'manager'],
+  [/^#\/admin\/people$/, pagePeople, 'manager'],
+  [/^#\/admin\/oncall$/, pageOncall, 'manager'],
+  [/^#\/admin\/endpoints$/, pageEndpoints, 'manager'],
+];
+
+let generation = 0;
+async function router() {
+  const gen = ++generation;
+  stopTicker();
+  unlisten();
+  let hash = location.hash || '';
+  if (!session.me && hash !== '#/login') {
+    try {
+      session.me = await api('GET', '/me');
+      session.csrf = session.me.csrf_token;
+    } catch (e) { location.hash = '#/login'; return; }
+  }
+  if (session.me && (hash === '' || hash === '#/' || hash === '#/login')) {
+    location.hash = staff() ? '#/board' : '#/portal';
+    return;
+  }
+  const main = clear(document.getElementById('main'));
+  renderTop(hash);
+  const r = ROUTES.find(([re]) => re.test(hash));
+  if (!r) { add(main, h('p', {}, t('not_found'))); return; }
+  if ((r[2] === 'staff' && !staff()) || (r[2] === 'manager' && !manager())) {
+    add(main, h('p', { class: 'problem' }, t('forbidden')));
+    return;
+  }
+  add(main, h('p', { class: 'muted' }, t('loading')));
+  const page = h('div');
+  try {
+    await r[1](page, ...hash.match(r[0]).slice(1));
+    if (gen !== generation) return; // the user moved on meanwhile
+    clear(main).append(page);
+  } catch (e) {
+    if (gen !== generation || e.status === 401) return;
+    clear(main).append(e.status === 404 ? h('p', {}, t('not_found')) : problemBox(e));
+  }
+}
+
+window.addEventListener('hashchange', router);
+window.addEventListener('DOMContentLoaded', router);
