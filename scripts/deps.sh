@@ -2,7 +2,10 @@
 # Install the Debian packages Keepword builds and tests with, if any is missing.
 # Idempotent: does nothing (and needs no network) when all are installed.
 set -eu
-PKGS="cmake ninja-build gcc clang pkg-config tzdata libjansson-dev libical-dev libcmocka-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libcurl4-openssl-dev curl jq openssl"
+PKGS="cmake ninja-build gcc clang pkg-config tzdata libjansson-dev libical-dev libcmocka-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libcurl4-openssl-dev curl jq openssl chromium fonts-noto-cjk"
+# the browser tests' driver (playwright-core) runs on Node.js; any Node 18+ will do
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

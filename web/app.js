@@ -28,7 +28,7 @@ const STRINGS = {
     state_waiting_customer: 'Waiting for customer', state_feedback: 'Resolution proposed',
     state_archived: 'Archived', state_open: 'Open', metric_response: 'Response',
     metric_resolution: 'Resolution', metric_callback: 'Call-back', metric_report: 'Report',
-    total: 'Total', ticket: 'Ticket', conversation: 'Conversation and timeline',
+    total: 'Total', shown_of: 'Showing the first {n} of {m}; scroll for more', ticket: 'Ticket', conversation: 'Conversation and timeline',
     clocks: 'SLA clocks', target: 'Target', elapsed: 'Elapsed', remaining: 'Remaining',
     sri: 'SRI', deadline: 'Deadline', your_time: 'your time', calendar_time: 'calendar {c}',
     status: 'Status', reply: 'Reply', internal_note: 'Internal note', send: 'Send',
@@ -73,6 +73,13 @@ const STRINGS = {
     url: 'URL', secret: 'Secret', events: 'Events', send_test: 'Send test', outbox: 'Outbox',
     state: 'State', attempts: 'Attempts', active: 'Active', key: 'Key', none: '—',
     not_found: 'Not found', forbidden: 'Not allowed for your role', retry: 'Retry',
+    metric: 'Metric', ms_first_response: 'First response', ms_acknowledged: 'Acknowledged',
+    ms_accepted: 'Accepted', ms_plan_confirmed: 'Plan confirmed', ms_on_site: 'On site',
+    ms_restored: 'Service restored', ms_resolved: 'Resolved', ms_customer_confirmed: 'Customer confirmed',
+    ms_closed: 'Closed', ms_callback_done: 'Call-back done', act_notify: 'notified',
+    act_reassign: 'reassigned', act_raise_level: 'level raised', st_pending: 'pending',
+    st_delivered: 'delivered', st_dead: 'dead letter', st_open: 'open', st_explained: 'explained',
+    st_done: 'done',
     day_n: '{n} d', hour_n: '{n} h', min_n: '{n} min', sec_n: '{n} s',
   },
   zh: {
@@ -91,7 +98,7 @@ const STRINGS = {
     none_open: '没有符合条件的未关闭工单。', state_registered: '已登记', state_analysing: '分析中',
     state_handling: '处理中', state_waiting_customer: '等待客户', state_feedback: '已反馈待确认',
     state_archived: '已归档', state_open: '未关闭', metric_response: '响应',
-    metric_resolution: '解决', metric_callback: '回访', metric_report: '报告', total: '合计',
+    metric_resolution: '解决', metric_callback: '回访', metric_report: '报告', total: '合计', shown_of: '显示前 {n} 个，共 {m} 个；向下滚动查看更多',
     ticket: '工单', conversation: '沟通与时间线', clocks: 'SLA 计时', target: '目标',
     elapsed: '已用', remaining: '剩余', sri: '服务响应指数', deadline: '截止时间',
     your_time: '您的时区', calendar_time: '日历 {c}', status: '状态', reply: '回复',
@@ -131,6 +138,11 @@ const STRINGS = {
     source: '排班层', set_rota: '设置排班（JSON）', kind: '类型', url: '地址', secret: '密钥',
     events: '事件', send_test: '发送测试', outbox: '发送队列', state: '状态', attempts: '尝试次数',
     active: '启用', key: '幂等键', none: '—', not_found: '未找到', forbidden: '您的角色无权访问',
+    metric: '指标', ms_first_response: '首次响应', ms_acknowledged: '已确认受理', ms_accepted: '已受理',
+    ms_plan_confirmed: '方案已确认', ms_on_site: '已到场', ms_restored: '服务已恢复', ms_resolved: '已解决',
+    ms_customer_confirmed: '客户已确认', ms_closed: '已关闭', ms_callback_done: '已回访',
+    act_notify: '通知', act_reassign: '转派', act_raise_level: '提升级别', st_pending: '待发送',
+    st_delivered: '已送达', st_dead: '发送失败', st_open: '待处理', st_explained: '已说明', st_done: '已完成',
     retry: '重试', day_n: '{n}天', hour_n: '{n}小时', min_n: '{n}分', sec_n: '{n}秒',
   },
 };
@@ -188,16 +200,23 @@ function problemBox(e) {
 
 // ---- formatting ----
 
+const formats = new Map(); // Intl formatters are slow to make: one per locale and zone
 function fmtTime(iso, zone) {
   if (!iso) return t('none');
-  const opts = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit',
-    minute: '2-digit', hour12: false };
-  if (zone) opts.timeZone = zone;
-  try { return new Intl.DateTimeFormat(locale(), opts).format(new Date(iso)); }
-  catch (e) { return iso; }
+  const key = `${locale()}|${zone || ''}`;
+  if (!formats.has(key)) {
+    const opts = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit',
+      minute: '2-digit', hour12: false };
+    if (zone) opts.timeZone = zone;
+    try { formats.set(key, new Intl.DateTimeFormat(locale(), opts)); } catch (e) { return iso; }
+  }
+  return formats.get(key).format(new Date(iso));
 }
 
-function fmtNum(n) { return new Intl.NumberFormat(locale()).format(n); }
+function fmtNum(n) {
+  if (!formats.has(locale())) formats.set(locale(), new Intl.NumberFormat(locale()));
+  return formats.get(locale()).format(n);
+}
 
 // A duration in seconds as "2 h 05 min" / "2小时05分"; fixed-width enough to tick without jumping.
 function fmtDur(sec) {
@@ -210,6 +229,13 @@ function fmtDur(sec) {
 }
 
 function stateLabel(s) { return t('state_' + s); }
+function msLabel(m) { return STRINGS.en['ms_' + m] ? t('ms_' + m) : m; }
+function stLabel(s) { return STRINGS.en['st_' + s] ? t('st_' + s) : s; }
+// A value of the commitment's vocabulary (levels, categories, tiers) by its label.
+function vocab(doc, list, id) {
+  const x = doc && (doc[list] || []).find((v) => v.id === id);
+  return x ? label(x) : (id || t('none'));
+}
 
 // ---- the API ----
 
@@ -300,6 +326,7 @@ function clockChip(c, doc, bare) {
   const chip = h('span', { class: 'clock', 'data-metric': c.metric }, bare ? null : metricLabel(c.metric, doc), span);
   chip._clock = c;
   chip._span = span;
+  if (c.deadline) chip.title = `${t('deadline')}: ${fmtTime(c.deadline)}`;
   paintClock(chip, Date.now());
   return chip;
 }
@@ -308,8 +335,7 @@ function paintClock(chip, now) {
   const c = chip._clock, colour = clockNow(c, now), text = clockText(c, now);
   const cls = 'clock ' + colour;
   if (chip.className !== cls) chip.className = cls;
-  if (chip._span.textContent !== text) chip._span.textContent = text;
-  chip.title = c.deadline ? `${t('deadline')}: ${fmtTime(c.deadline)}` : '';
+  if (chip._span.firstChild ? chip._span.firstChild.data !== text : true) chip._span.textContent = text;
 }
 
 // One ticker for the page: repaints the chips on screen once a second.
@@ -317,8 +343,9 @@ let ticker = null;
 function startTicker(root) {
   stopTicker();
   ticker = setInterval(() => {
-    const now = Date.now();
+    const t0 = performance.now(), now = Date.now();
     for (const chip of root.querySelectorAll('.clock')) if (chip._clock) paintClock(chip, now);
+    window.kwTickMs = performance.now() - t0; // read by bench/ui_board.js
   }, 1000);
 }
 function stopTicker() { if (ticker) clearInterval(ticker); ticker = null; }
@@ -432,11 +459,19 @@ async function pageBoard(main) {
       h('td', {}, h('span', { class: 'badge ' + x.level }, x.level)),
       h('td', {}, stateLabel(x.state)),
       h('td', {}, x.assignee_id ? nameOf(us, x.assignee_id) : h('span', { class: 'muted' }, t('unassigned'))),
-      h('td', {}, h('span', { class: 'clocks' }, x.clocks.filter((c) => c.status !== 'pending').map((c) => clockChip(c, doc)))));
+      h('td', {}, h('span', { class: 'clocks' }, (x.clocks || []).filter((c) => c.status !== 'pending').map((c) => clockChip(c, doc)))));
     return tr;
   }
+  // Rows are made for the top of the queue only, more as the user scrolls
+  // down (the sentinel): a board of thousands stays quick to draw and tick.
+  let shown = 200;
+  const more = h('tr', { class: 'more' }, h('td', { colspan: 7, class: 'muted small' }));
+  new IntersectionObserver((es) => {
+    if (es.some((e) => e.isIntersecting) && shown < tickets.size) { shown += 200; schedule(); }
+  }).observe(more);
   function paint() {
-    const list = [...tickets.values()].filter(match).sort((a, b) => due(a) - due(b) || a.id - b.id);
+    const all = [...tickets.values()].filter(match).sort((a, b) => due(a) - due(b) || a.id - b.id);
+    const list = all.slice(0, shown);
     const frag = document.createDocumentFragment();
     for (const x of list) {
       let tr = rows.get(x.id);
@@ -445,10 +480,14 @@ async function pageBoard(main) {
     }
     clear(tbody).append(frag);
     if (!list.length) tbody.append(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, t('none_open'))));
-    const by = (k) => list.reduce((m, x) => m.set(x[k], (m.get(x[k]) || 0) + 1), new Map());
+    if (all.length > list.length) {
+      more.firstChild.textContent = t('shown_of', { n: fmtNum(list.length), m: fmtNum(all.length) });
+      tbody.append(more);
+    }
+    const by = (k) => all.reduce((m, x) => m.set(x[k], (m.get(x[k]) || 0) + 1), new Map());
     const lv = by('level'), stt = by('state');
     clear(counters).append(
-      h('div', { class: 'counter', 'data-counter': 'total' }, h('b', {}, fmtNum(list.length)), h('span', {}, t('total'))),
+      h('div', { class: 'counter', 'data-counter': 'total' }, h('b', {}, fmtNum(all.length)), h('span', {}, t('total'))),
       ...[...lv.keys()].sort().map((k) => h('div', { class: 'counter', 'data-counter': k }, h('b', {}, fmtNum(lv.get(k))), h('span', {}, k))),
       ...['registered', 'analysing', 'handling', 'waiting_customer', 'feedback'].filter((k) => stt.has(k)).map((k) =>
         h('div', { class: 'counter', 'data-counter': k }, h('b', {}, fmtNum(stt.get(k))), h('span', {}, stateLabel(k)))));
@@ -487,12 +526,12 @@ function eventLine(ev, us, doc) {
     case 'created': what = t('ev_created'); break;
     case 'comment': what = t('ev_comment'); break;
     case 'state': what = t('ev_state', { s: stateLabel(b.state) }); break;
-    case 'milestone': what = t('ev_milestone', { m: b.milestone }); break;
+    case 'milestone': what = t('ev_milestone', { m: msLabel(b.milestone) }); break;
     case 'assigned': what = t('ev_assigned'); break;
     case 'level': what = t('ev_level', { l: b.level }); break;
     case 'sla_warning': what = t('ev_sla_warning', { m: metricLabel(b.metric, doc), p: b.percent }); break;
     case 'sla_breach': what = t('ev_sla_breach', { m: metricLabel(b.metric, doc) }); break;
-    case 'escalated': what = t('ev_escalated', { c: b.chain, n: (b.step || 0) + 1, a: b.action }); break;
+    case 'escalated': what = t('ev_escalated', { c: b.chain, n: (b.step || 0) + 1, a: t('act_' + b.action) }); break;
     case 'reopened': what = t('ev_reopened'); break;
     case 'rating': what = t('ev_rating', { s: b.satisfaction }); break;
     case 'overrun_explained': what = t('ev_overrun_explained'); break;
@@ -552,7 +591,7 @@ async function pageTicket(main, id) {
         : t('none')));
   });
   const clocksTable = h('table', { id: 'clocks' }, h('thead', {}, h('tr', {},
-    ['clocks', 'status', 'target', 'elapsed', 'remaining', 'sri', 'deadline'].map((k) => h('th', { scope: 'col' }, t(k))))),
+    ['metric', 'status', 'target', 'elapsed', 'remaining', 'sri', 'deadline'].map((k) => h('th', { scope: 'col' }, t(k))))),
   h('tbody', {}, clockRows));
 
   const timeline = h('ol', { class: 'timeline', id: 'timeline' }, evs.events.map((e) => eventLine(e, us, doc)));
@@ -560,8 +599,8 @@ async function pageTicket(main, id) {
     h('dt', {}, t('state')), h('dd', { id: 'state' }, stateLabel(ticket.state)),
     h('dt', {}, t('level')), h('dd', {}, h('span', { class: 'badge ' + ticket.level }, ticket.level)),
     h('dt', {}, t('org')), h('dd', {}, nameOf(os, ticket.org_id)),
-    h('dt', {}, t('category')), h('dd', {}, ticket.category || t('none')),
-    h('dt', {}, t('tier')), h('dd', {}, ticket.tier || t('none')),
+    h('dt', {}, t('category')), h('dd', {}, vocab(doc, 'categories', ticket.category)),
+    h('dt', {}, t('tier')), h('dd', {}, vocab(doc, 'tiers', ticket.tier)),
     h('dt', {}, t('assignee')), h('dd', {}, ticket.assignee_id ? nameOf(us, ticket.assignee_id) : t('unassigned')),
     h('dt', {}, t('created')), h('dd', {}, fmtTime(ticket.created_at)),
     h('dt', {}, t('commitment')), h('dd', {}, sla.commitment ? t('follows', sla.commitment) : t('none')),
@@ -582,7 +621,7 @@ async function pageTicket(main, id) {
   if (staff()) {
     const to = h('select', { name: 'to', 'aria-label': t('transition') }, (MOVES[ticket.state] || []).map((s) => h('option', { value: s }, stateLabel(s))));
     const why = h('input', { name: 'reason', 'aria-label': t('reason'), placeholder: t('reason') });
-    const ms = h('select', { name: 'milestone', 'aria-label': t('milestone') }, MILESTONES.map((m) => h('option', { value: m }, m)));
+    const ms = h('select', { name: 'milestone', 'aria-label': t('milestone') }, MILESTONES.map((m) => h('option', { value: m }, msLabel(m))));
     const who = h('select', { name: 'assignee', 'aria-label': t('assignee') }, h('option', { value: '' }, t('unassigned')),
       us.filter((u) => u.role !== 'customer').map((u) => h('option', { value: u.id, selected: u.id === ticket.assignee_id }, u.name)));
     const team = h('select', { name: 'team', 'aria-label': t('team') }, h('option', { value: '' }, t('none')),
@@ -646,7 +685,7 @@ async function pageTicket(main, id) {
 
 function overrunCard(o, us, doc, reload) {
   const box = h('div', { class: 'card', 'data-overrun': o.id },
-    h('div', {}, metricLabel(o.metric, doc), ' · ', t('late_by', { d: fmtDur(o.late_by_seconds) }), ' · ', o.state),
+    h('div', {}, metricLabel(o.metric, doc), ' · ', t('late_by', { d: fmtDur(o.late_by_seconds) }), ' · ', stLabel(o.state)),
     o.reason ? h('p', {}, t('reason_' + o.reason), o.note ? ` — ${o.note}` : '') : null);
   if (!staff()) return box;
   const reasons = ['technology', 'staffing', 'process', 'customer', 'third_party'];
@@ -675,7 +714,7 @@ function overrunCard(o, us, doc, reload) {
 
 // The customer's portal: their requests, live.
 async function pagePortal(main) {
-  const list = await apiAll('/tickets?sort=id&limit=500', 'tickets', 2000);
+  const list = await apiAll('/tickets?sort=id&include=clocks&limit=500', 'tickets', 2000);
   list.reverse();
   const cf = await inForce();
   const doc = cf && cf.doc;
@@ -683,7 +722,7 @@ async function pagePortal(main) {
     h('td', { class: 'num' }, h('a', { href: `#/t/${x.id}` }, x.id)),
     h('td', { class: 'title' }, h('a', { href: `#/t/${x.id}` }, x.title)),
     h('td', {}, stateLabel(x.state)),
-    h('td', {}, h('span', { class: 'clocks' }, x.clocks.filter((c) => c.status !== 'pending').map((c) => clockChip(c, doc)))),
+    h('td', {}, h('span', { class: 'clocks' }, (x.clocks || []).filter((c) => c.status !== 'pending').map((c) => clockChip(c, doc)))),
     h('td', {}, fmtTime(x.created_at)))));
   add(main, h('h1', {}, t('my_requests')), h('p', {}, h('a', { href: '#/portal/new' }, t('new_request'))),
     list.length ? h('table', { id: 'requests' }, h('thead', {}, h('tr', {}, ['col_id', 'col_title', 'col_state', 'col_clocks', 'col_created'].map((k) => h('th', { scope: 'col' }, t(k))))), tbody)
@@ -937,7 +976,7 @@ async function pageEndpoints(main) {
     h('h2', {}, t('outbox')),
     h('table', { id: 'outbox' }, h('thead', {}, h('tr', {}, [t('events'), t('ticket'), t('state'), t('attempts'), t('key'), ''].map((x) => h('th', {}, x)))),
       h('tbody', {}, box.notifications.map((n) => h('tr', {}, h('td', {}, n.kind), h('td', {}, n.ticket_id ? h('a', { href: `#/t/${n.ticket_id}` }, n.ticket_id) : t('none')),
-        h('td', {}, n.state), h('td', { class: 'num' }, n.attempts), h('td', { class: 'small' }, n.key),
+        h('td', {}, stLabel(n.state)), h('td', { class: 'num' }, n.attempts), h('td', { class: 'small' }, n.key),
         h('td', {}, n.state === 'dead' ? h('button', { type: 'button', class: 'secondary', onclick: async () => {
           await api('POST', `/outbox/${n.id}/retry`); router();
         } }, t('retry')) : null)))))); 

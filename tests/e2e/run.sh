@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Browser tests of the web UI: the real server with the demo data on a free
+# loopback port, driven in headless Debian chromium by playwright-core
+# (tests/e2e/ui.test.js). Installs playwright-core from the lock file when it
+# is missing. Screenshots of each main page go to tests/e2e/screenshots/.
+# usage: tests/e2e/run.sh PATH/TO/keepword
+set -u
+KW=${1:?usage: run.sh PATH/TO/keepword}
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../http/lib.sh
+. "$HERE/../http/lib.sh"
+
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$CHROMIUM" ] || { echo "FAIL: $CHROMIUM is missing (make deps installs Debian's chromium)"; exit 1; }
+command -v node >/dev/null || { echo "FAIL: node is missing (make deps installs nodejs)"; exit 1; }
+if [ ! -d "$HERE/node_modules/playwright-core" ]; then
+    (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) || { echo "FAIL: npm ci"; exit 1; }
+fi
+
+serve_start --demo
+mkdir -p "$HERE/screenshots"
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/ui.test.js"
+rc=$?
+check "the browser tests pass" $rc
+serve_stop
+grep -q "ERROR\|runtime error" "$TMP/log" && { echo "FAIL: the server logged errors"; grep "ERROR\|runtime error" "$TMP/log" | head; fail=$((fail + 1)); }
+finish
