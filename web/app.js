@@ -514,7 +514,7 @@ async function pageBoard(main) {
 
 const MILESTONES = ['first_response', 'acknowledged', 'accepted', 'plan_confirmed', 'on_site',
   'restored', 'resolved', 'callback_done'];
-const MOVES = { registered: ['analysing', 'handling', 'waiting_customer', 'feedback'],
+const MOVES = { registered: ['analysing', 'handling', 'waiting_customer'],
   analysing: ['handling', 'waiting_customer', 'feedback'], handling: ['analysing', 'waiting_customer', 'feedback'],
   waiting_customer: ['analysing', 'handling', 'feedback'], feedback: [], archived: [] };
 
