@@ -77,7 +77,9 @@ static struct timespec realtime_in(int64_t ms)
     return t;
 }
 
-#define FIRE_BATCH 256 /* tickets fired in one transaction */
+/* Tickets fired in one writer unit: small units commit in turn, so the first
+ * of a thousand due in the same second are durable sooner (docs/architecture.md). */
+#define FIRE_BATCH 64
 
 struct fire_unit {
     struct kw_engine *e;
@@ -121,8 +123,9 @@ static void fire(struct kw_engine *e, struct fire_unit *u)
 {
     struct kw_err err = {0};
     struct timespec wall;
-    clock_gettime(CLOCK_REALTIME, &wall);
-    if (kw_writer_run(e->w, fire_unit, u, &err) != KW_OK) {
+    enum kw_code rc = kw_writer_run(e->w, fire_unit, u, &err);
+    clock_gettime(CLOCK_REALTIME, &wall); /* lateness: due to committed */
+    if (rc != KW_OK) {
         logf_(e, "mod=engine event=fire.failed tickets=%zu error=\"%s\"", u->n, err.msg);
         for (size_t i = 0; i < u->n; i++) {
             u->t[i].events = 0;
@@ -244,25 +247,33 @@ static bool collect(const struct kw_delivery *d, void *ctx)
     return true;
 }
 
-struct result_unit {
+/* What became of one attempt: delivered, failed (retry at next_at, or
+ * dead), or held back by quiet hours until next_at. */
+struct outcome {
     int64_t id, next_at, now;
-    const char *state, *why;
+    const char *state; /* NULL: postponed */
+    char why[256];
 };
 
-static enum kw_code result_unit(struct kw_store *st, void *ctx, struct kw_err *err)
-{
-    struct result_unit *u = ctx;
-    return kw_store_outbox_done(st, u->id, u->state, u->why, u->next_at, u->now, err);
-}
-
-struct postpone_unit {
-    int64_t id, until;
+struct results {
+    struct outcome o[BATCH];
+    size_t n;
 };
 
-static enum kw_code postpone_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+/* A batch's attempts recorded in one unit (one commit for all of them). */
+static enum kw_code results_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
-    struct postpone_unit *u = ctx;
-    return kw_store_outbox_postpone(st, u->id, u->until, err);
+    struct results *r = ctx;
+    for (size_t i = 0; i < r->n; i++) {
+        const struct outcome *o = &r->o[i];
+        enum kw_code rc = o->state
+                              ? kw_store_outbox_done(st, o->id, o->state, o->why[0] ? o->why : NULL,
+                                                     o->next_at, o->now, err)
+                              : kw_store_outbox_postpone(st, o->id, o->next_at, err);
+        if (rc != KW_OK)
+            return rc;
+    }
+    return KW_OK;
 }
 
 struct rota_ids {
@@ -310,22 +321,17 @@ static int64_t quiet_until(struct kw_engine *e, const struct kw_delivery *d, int
     return ends;
 }
 
-/* Send one due notification and record the attempt. */
-static void deliver_one(struct kw_engine *e, const struct kw_delivery *d)
+/* Send one due notification (or hold it back) and say what became of it. */
+static void deliver_one(struct kw_engine *e, const struct kw_delivery *d, struct outcome *o)
 {
     int64_t until = quiet_until(e, d, e->clock.now(e->clock.ctx));
+    *o = (struct outcome){.id = d->id, .next_at = until};
     if (until != KW_STORE_NO_TIME) {
-        struct postpone_unit pu = {d->id, until};
-        struct kw_err perr = {0};
-        if (kw_writer_run(e->w, postpone_unit, &pu, &perr) != KW_OK)
-            logf_(e, "mod=engine event=delivery.unrecorded id=%lld error=\"%s\"", (long long)d->id,
-                  perr.msg);
         logf_(e, "mod=engine event=delivery.quiet id=%lld user=%lld until=%lld", (long long)d->id,
               (long long)d->user_id, (long long)until);
         return;
     }
-    char why[256] = "";
-    bool ok = kw_deliver(d, why, sizeof(why));
+    bool ok = kw_deliver(d, o->why, sizeof(o->why));
     int64_t now = e->clock.now(e->clock.ctx);
     int tries = d->attempts + 1;
     int64_t backoff = KW_DELIVERY_BACKOFF;
@@ -333,18 +339,14 @@ static void deliver_one(struct kw_engine *e, const struct kw_delivery *d)
         backoff *= 2;
     if (backoff > KW_DELIVERY_BACKOFF_MAX)
         backoff = KW_DELIVERY_BACKOFF_MAX;
-    struct result_unit u = {d->id, now + backoff, now, "pending", ok ? NULL : why};
+    o->next_at = now + backoff;
+    o->now = now;
+    o->state = ok ? "delivered" : tries >= KW_DELIVERY_TRIES ? "dead" : "pending";
     if (ok)
-        u.state = "delivered";
-    else if (tries >= KW_DELIVERY_TRIES)
-        u.state = "dead";
-    struct kw_err err = {0};
-    if (kw_writer_run(e->w, result_unit, &u, &err) != KW_OK)
-        logf_(e, "mod=engine event=delivery.unrecorded id=%lld error=\"%s\"", (long long)d->id,
-              err.msg);
+        o->why[0] = '\0';
     logf_(e, "mod=engine event=delivery id=%lld endpoint=%lld kind=%s attempt=%d state=%s%s%s%s",
-          (long long)d->id, (long long)d->endpoint_id, d->kind, tries, u.state,
-          ok ? "" : " error=\"", ok ? "" : why, ok ? "" : "\"");
+          (long long)d->id, (long long)d->endpoint_id, d->kind, tries, o->state,
+          ok ? "" : " error=\"", ok ? "" : o->why, ok ? "" : "\"");
     pthread_mutex_lock(&e->mu);
     if (ok)
         e->stats.delivered++;
@@ -366,8 +368,10 @@ static void *deliver_loop(void *arg)
         if (kw_store_outbox_due(e->rd, now, BATCH, collect, &l, &err) != KW_OK)
             logf_(e, "mod=engine event=outbox.unreadable error=\"%s\"", err.msg);
         kw_store_idle(e->rd);
+        struct results *res = malloc(sizeof(*res));
         for (size_t i = 0; i < l.n; i++) {
-            deliver_one(e, &l.item[i].d);
+            struct outcome scratch;
+            deliver_one(e, &l.item[i].d, res ? &res->o[i] : &scratch);
             free(l.item[i].payload);
             free(l.item[i].key);
             free(l.item[i].url);
@@ -377,6 +381,13 @@ static void *deliver_loop(void *arg)
             free(l.item[i].email);
             free(l.item[i].quiet_tz);
         }
+        if (res && l.n) { /* an attempt not recorded is made again: at least once */
+            res->n = l.n;
+            if (kw_writer_run(e->w, results_unit, res, &err) != KW_OK)
+                logf_(e, "mod=engine event=delivery.unrecorded count=%zu error=\"%s\"", l.n,
+                      err.msg);
+        }
+        free(res);
         pthread_mutex_lock(&e->mu);
         if (l.n == BATCH || e->kicked || e->stop)
             continue; /* more may be due */

@@ -59,7 +59,8 @@ struct kw_engine_stats {
     double rebuild_seconds;     /* loading the schedule at start */
     uint64_t fired, events;     /* tickets fired, events appended */
     uint64_t delivered, failed; /* delivery attempts that succeeded / failed */
-    /* lateness of firings (ms after the due second began, real clock), the last 65536 */
+    /* lateness of firings (ms from the due second to the commit of the
+     * unit that fired them, real clock), the last 65536 */
     size_t n_late;
     double late_ms[65536];
 };
