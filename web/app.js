@@ -28,6 +28,7 @@ const STRINGS = {
     state_waiting_customer: 'Waiting for customer', state_feedback: 'Resolution proposed',
     state_archived: 'Archived', state_open: 'Open', metric_response: 'Response',
     metric_resolution: 'Resolution', metric_callback: 'Call-back', metric_report: 'Report',
+    reopen: 'Reopen', changed_meanwhile: 'This ticket changed meanwhile; it is shown again after you send.',
     total: 'Total', shown_of: 'Showing the first {n} of {m}; scroll for more', ticket: 'Ticket', conversation: 'Conversation and timeline',
     clocks: 'SLA clocks', target: 'Target', elapsed: 'Elapsed', remaining: 'Remaining',
     sri: 'SRI', deadline: 'Deadline', your_time: 'your time', calendar_time: 'calendar {c}',
@@ -98,7 +99,7 @@ const STRINGS = {
     none_open: '没有符合条件的未关闭工单。', state_registered: '已登记', state_analysing: '分析中',
     state_handling: '处理中', state_waiting_customer: '等待客户', state_feedback: '已反馈待确认',
     state_archived: '已归档', state_open: '未关闭', metric_response: '响应',
-    metric_resolution: '解决', metric_callback: '回访', metric_report: '报告', total: '合计', shown_of: '显示前 {n} 个，共 {m} 个；向下滚动查看更多',
+    metric_resolution: '解决', metric_callback: '回访', metric_report: '报告', reopen: '重新打开', changed_meanwhile: '工单刚刚有更新；发送后将重新显示。', total: '合计', shown_of: '显示前 {n} 个，共 {m} 个；向下滚动查看更多',
     ticket: '工单', conversation: '沟通与时间线', clocks: 'SLA 计时', target: '目标',
     elapsed: '已用', remaining: '剩余', sri: '服务响应指数', deadline: '截止时间',
     your_time: '您的时区', calendar_time: '日历 {c}', status: '状态', reply: '回复',
@@ -657,6 +658,13 @@ async function pageTicket(main, id) {
         await api('POST', `/tickets/${id}/events`, { type: 'transition', to: 'handling', reason: why.value || undefined }); reload();
       } }, t('reject')))));
   }
+  if (ticket.state === 'archived') {
+    const why = h('input', { name: 'reopen_reason', 'aria-label': t('reason'), placeholder: t('reason') });
+    actions.push(h('div', { class: 'card', id: 'reopen' }, form(async () => {
+      await api('POST', `/tickets/${id}/events`, { type: 'reopen', reason: why.value || undefined });
+      reload();
+    }, h('div', { class: 'row' }, h('label', {}, t('reason'), why), h('button', { type: 'submit', class: 'secondary', id: 'reopen-button' }, t('reopen'))))));
+  }
   if (ticket.state === 'feedback' || ticket.state === 'archived') {
     const rated = evs.events.some((e) => e.type === 'rating' && e.actor === session.me.id);
     const sat = h('select', { name: 'satisfaction', 'aria-label': t('satisfaction') }, [5, 4, 3, 2, 1].map((n) => h('option', { value: n }, '★'.repeat(n) + ` ${n}`)));
@@ -680,7 +688,14 @@ async function pageTicket(main, id) {
         actions, h('div', { class: 'card' }, h('h2', {}, t('conversation')), timeline)),
       h('div', {}, side)));
   startTicker(main);
-  listen((x) => { if (x.id === ticket.id && x.events !== ticket.events) reload(); });
+  // live: redraw when the ticket changes, unless that would throw away what is being typed
+  listen((x) => {
+    if (x.id !== ticket.id || x.events === ticket.events) return;
+    if ([...main.querySelectorAll('textarea, input[type=text], input:not([type])')].some((el) => el.value.trim() && el.value !== el.defaultValue)) {
+      toast(t('changed_meanwhile'));
+      ticket.events = x.events;
+    } else reload();
+  });
 }
 
 function overrunCard(o, us, doc, reload) {

@@ -151,6 +151,7 @@ async function englishLeft(page) {
       await customer.fill('input[name=comment]', 'Quick and clear.');
       await customer.click('#rate');
       await customer.waitForSelector('#rating >> text=Thank you for your rating.');
+      await customer.waitForSelector('#reopen-button'); // within the reopen window
       const nodes = await customer.locator('ol.nodes li.reached').count();
       assert.equal(nodes, await customer.locator('ol.nodes li').count());
       await shot(customer, 'portal-rated');
