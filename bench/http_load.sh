@@ -16,6 +16,8 @@ kw=${1:?usage: http_load.sh PATH/TO/keepword PATH/TO/kwload}
 load=${2:?usage: http_load.sh PATH/TO/keepword PATH/TO/kwload}
 fill=${HTTP_BENCH_TICKETS:-1000000}
 secs=${HTTP_BENCH_SECONDS:-5}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
 pid=
 cleanup() {
@@ -25,15 +27,7 @@ cleanup() {
 trap cleanup EXIT
 
 KEEPWORD_ADMIN_PASSWORD=bench-password "$kw" init --db "$tmp/kw.db" >/dev/null
-"$kw" serve --db "$tmp/kw.db" --listen 127.0.0.1:0 2>"$tmp/log" &
-pid=$!
-port=
-for _ in $(seq 1 100); do
-    port=$(sed -n 's/.*serving http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/log")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { echo "the server did not start" >&2; cat "$tmp/log" >&2; exit 1; }
+bench_serve "$kw" "$tmp/kw.db" "$tmp/log"
 b=http://127.0.0.1:$port
 token=$(curl -s -X POST "$b/api/v1/auth/login" -d '{"email":"admin@localhost","password":"bench-password"}' | jq -r .token)
 org=$(curl -s -X POST "$b/api/v1/orgs" -H "Authorization: Bearer $token" -d '{"name":"Bench"}' | jq -r .id)

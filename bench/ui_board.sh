@@ -7,6 +7,8 @@ set -eu
 kw=${1:?usage: ui_board.sh PATH/TO/keepword PATH/TO/kwload}
 load=${2:?usage: ui_board.sh PATH/TO/keepword PATH/TO/kwload}
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
 pid=
 cleanup() {
@@ -17,15 +19,7 @@ trap cleanup EXIT
 if [ ! -d "$here/../tests/e2e/node_modules/playwright-core" ]; then
     (cd "$here/../tests/e2e" && npm ci --no-audit --no-fund --loglevel=error)
 fi
-"$kw" serve --db "$tmp/kw.db" --listen 127.0.0.1:0 --demo 2>"$tmp/log" &
-pid=$!
-port=
-for _ in $(seq 1 100); do
-    port=$(sed -n 's/.*serving http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/log")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { echo "the server did not start" >&2; cat "$tmp/log" >&2; exit 1; }
+bench_serve "$kw" "$tmp/kw.db" "$tmp/log" --demo
 token=$(curl -s -X POST "http://127.0.0.1:$port/api/v1/auth/login" \
     -d '{"email":"manager@keepword.demo","password":"keepword-demo"}' | jq -r .token)
 "$load" --port "$port" --token "$token" --mode create --clients 8 --requests 5000 --org 1 >/dev/null

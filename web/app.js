@@ -521,7 +521,8 @@ const MOVES = { registered: ['analysing', 'handling', 'waiting_customer'],
 
 function eventLine(ev, us, doc) {
   const b = ev.body || {};
-  const who = ev.actor === 0 ? t('system') : nameOf(us, ev.actor) || t('someone', { id: ev.actor });
+  const known = us.find((u) => u.id === ev.actor);
+  const who = ev.actor === 0 ? t('system') : known ? known.name : t('someone', { id: ev.actor });
   let what;
   switch (ev.type) {
     case 'created': what = t('ev_created'); break;

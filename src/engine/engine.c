@@ -368,10 +368,9 @@ static void *deliver_loop(void *arg)
         if (kw_store_outbox_due(e->rd, now, BATCH, collect, &l, &err) != KW_OK)
             logf_(e, "mod=engine event=outbox.unreadable error=\"%s\"", err.msg);
         kw_store_idle(e->rd);
-        struct results *res = malloc(sizeof(*res));
+        struct results res = {.n = l.n};
         for (size_t i = 0; i < l.n; i++) {
-            struct outcome scratch;
-            deliver_one(e, &l.item[i].d, res ? &res->o[i] : &scratch);
+            deliver_one(e, &l.item[i].d, &res.o[i]);
             free(l.item[i].payload);
             free(l.item[i].key);
             free(l.item[i].url);
@@ -381,13 +380,9 @@ static void *deliver_loop(void *arg)
             free(l.item[i].email);
             free(l.item[i].quiet_tz);
         }
-        if (res && l.n) { /* an attempt not recorded is made again: at least once */
-            res->n = l.n;
-            if (kw_writer_run(e->w, results_unit, res, &err) != KW_OK)
-                logf_(e, "mod=engine event=delivery.unrecorded count=%zu error=\"%s\"", l.n,
-                      err.msg);
-        }
-        free(res);
+        /* an attempt not recorded is made again: at least once */
+        if (l.n && kw_writer_run(e->w, results_unit, &res, &err) != KW_OK)
+            logf_(e, "mod=engine event=delivery.unrecorded count=%zu error=\"%s\"", l.n, err.msg);
         pthread_mutex_lock(&e->mu);
         if (l.n == BATCH || e->kicked || e->stop)
             continue; /* more may be due */

@@ -1,0 +1,18 @@
+# shellcheck shell=bash
+# What the benchmark scripts share; source it.
+
+# bench_serve KEEPWORD DB LOG [SERVE-ARGS...]: `keepword serve` on a free
+# loopback port, its stderr in LOG; sets pid and port (waits up to 10 s).
+bench_serve() {
+    local kw=$1 db=$2 log=$3
+    shift 3
+    "$kw" serve --db "$db" --listen 127.0.0.1:0 "$@" 2>"$log" &
+    pid=$!
+    port=
+    for _ in $(seq 1 100); do
+        port=$(sed -n 's/.*serving http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log")
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    [ -n "$port" ] || { echo "the server did not start" >&2; cat "$log" >&2; exit 1; }
+}
