@@ -6,7 +6,10 @@
 set -u
 KW=${1:?usage: web.sh PATH/TO/keepword}
 . "$(dirname "$0")/lib.sh"
-serve_start --demo
+# A fixed weekday afternoon in Shanghai, so that the demo's clocks (which
+# run on office hours) are the same whenever the suite runs.
+echo 2026-03-04T07:00:00Z >"$TMP/now"
+serve_start --demo --fake-clock "$TMP/now"
 
 # --- the pages ---
 curl -s -D "$TMP/h" -o "$TMP/page" "$B/"
