@@ -12,9 +12,9 @@
 #include "internal.h"
 #include "letter.h"
 
-static struct reply not_allowed(void)
+static struct kwh_reply not_allowed(void)
 {
-    return problem_of(KW_METHOD, "", "this method is not allowed here");
+    return kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
 }
 
 /* The id after a collection's path ("/123" and nothing else), or 0. */
@@ -33,10 +33,10 @@ static int64_t path_id(const char *rest, const char **tail)
 static json_t *org_json(const struct kw_org *o)
 {
     return json_pack("{s:I, s:s, s:o, s:o, s:o, s:I, s:o}", "id", (json_int_t)o->id, "name",
-                     o->name, "tier", nullable(o->tier), "region", nullable(o->region), "calendar",
-                     nullable(o->calendar), "contract_value_cents",
+                     o->name, "tier", kwh_nullable(o->tier), "region", kwh_nullable(o->region),
+                     "calendar", kwh_nullable(o->calendar), "contract_value_cents",
                      (json_int_t)o->contract_value_cents, "account_manager_id",
-                     id_or_null(o->account_manager_id));
+                     kwh_id_or_null(o->account_manager_id));
 }
 
 struct list {
@@ -73,72 +73,72 @@ static enum kw_code org_unit(struct kw_store *st, void *ctx, struct kw_err *err)
     return kw_store_org_insert(st, &u->org, u->now, &u->id, err);
 }
 
-static struct reply org_create(struct call *x)
+static struct kwh_reply org_create(struct kwh_call *x)
 {
     static const char *const keys[] = {
         "name", "tier", "region", "calendar", "contract_value_cents", "account_manager_id", NULL};
-    struct reply out;
-    if (!authorise(x, MANAGERS, "only admins and managers manage organisations", &out))
+    struct kwh_reply out;
+    if (!kwh_authorise(x, MANAGERS, "only admins and managers manage organisations", &out))
         return out;
-    json_t *j = body_object(x, &out);
+    json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
     struct org_unit u = {.now = x->now};
     json_t *value = json_object_get(j, "contract_value_cents");
-    if (!only_members(j, keys, &out) || !opt_string(j, "name", 200, &u.org.name, &out) ||
-        !opt_string(j, "tier", 47, &u.org.tier, &out) ||
-        !opt_string(j, "region", 47, &u.org.region, &out) ||
-        !opt_string(j, "calendar", 47, &u.org.calendar, &out) ||
-        !opt_id(j, "account_manager_id", false, &u.org.account_manager_id, &out))
+    if (!kwh_only_members(j, keys, &out) || !kwh_opt_string(j, "name", 200, &u.org.name, &out) ||
+        !kwh_opt_string(j, "tier", 47, &u.org.tier, &out) ||
+        !kwh_opt_string(j, "region", 47, &u.org.region, &out) ||
+        !kwh_opt_string(j, "calendar", 47, &u.org.calendar, &out) ||
+        !kwh_opt_id(j, "account_manager_id", false, &u.org.account_manager_id, &out))
         goto done;
     if (value && (!json_is_integer(value) || json_integer_value(value) < 0)) {
-        out = problem_of(KW_INVALID, "/contract_value_cents",
-                         "contract_value_cents: expected a whole number >= 0");
+        out = kwh_problem_of(KW_INVALID, "/contract_value_cents",
+                             "contract_value_cents: expected a whole number >= 0");
         goto done;
     }
     u.org.contract_value_cents = value ? json_integer_value(value) : 0;
-    if (write_unit(x, org_unit, &u, &out)) {
+    if (kwh_write_unit(x, org_unit, &u, &out)) {
         u.org.id = u.id;
-        out = ok(201, org_json(&u.org));
+        out = kwh_ok(201, org_json(&u.org));
     }
 done:
     json_decref(j);
     return out;
 }
 
-static struct reply orgs_route(struct call *x, const char *rest)
+static struct kwh_reply orgs_route(struct kwh_call *x, const char *rest)
 {
-    struct reply out;
+    struct kwh_reply out;
     struct kw_err err = {0};
-    if (!*rest && is_method(x, "POST"))
+    if (!*rest && kwh_is_method(x, "POST"))
         return org_create(x);
     const char *tail = "";
     int64_t id = *rest ? path_id(rest, &tail) : 0;
     if (*rest && (!id || *tail))
-        return problem_of(KW_NOT_FOUND, "", "no such organisation");
-    if (!is_method(x, "GET"))
+        return kwh_problem_of(KW_NOT_FOUND, "", "no such organisation");
+    if (!kwh_is_method(x, "GET"))
         return not_allowed();
-    if (!authenticate(x, &out))
+    if (!kwh_authenticate(x, &out))
         return out;
     if (id) {
         struct kw_org o;
         /* a customer sees their own organisation; another looks absent */
         if ((x->me.customer && id != x->me.org_id) ||
             kw_store_org_get(x->wk->st, id, &o, &err) != KW_OK)
-            return problem_of(KW_NOT_FOUND, "", "no such organisation");
-        return ok(200, org_json(&o));
+            return kwh_problem_of(KW_NOT_FOUND, "", "no such organisation");
+        return kwh_ok(200, org_json(&o));
     }
     long long after = 0, limit = 100;
-    if (!query_int(x, "after", 0, INT64_MAX, &after, &out) ||
-        !query_int(x, "limit", 1, 500, &limit, &out))
+    if (!kwh_query_int(x, "after", 0, INT64_MAX, &after, &out) ||
+        !kwh_query_int(x, "limit", 1, 500, &limit, &out))
         return out;
     struct list l = {json_array(), (size_t)limit, 0, false};
     if (kw_store_orgs(x->wk->st, x->me.customer ? x->me.org_id : 0, after, (size_t)limit + 1,
                       org_add, &l, &err) != KW_OK) {
         json_decref(l.items);
-        return problem(&err);
+        return kwh_problem(&err);
     }
-    return ok(200, page_of(&l, "orgs"));
+    return kwh_ok(200, page_of(&l, "orgs"));
 }
 
 /* ---- users ---- */
@@ -147,13 +147,14 @@ static json_t *user_json(const struct kw_user_row *u)
 {
     json_t *skills = json_loads(u->skills ? u->skills : "[]", 0, NULL);
     return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)u->id, "email",
-                     u->email, "name", u->name, "role", u->role, "org_id", id_or_null(u->org_id),
-                     "team_id", id_or_null(u->team_id), "skills", skills ? skills : json_array());
+                     u->email, "name", u->name, "role", u->role, "org_id",
+                     kwh_id_or_null(u->org_id), "team_id", kwh_id_or_null(u->team_id), "skills",
+                     skills ? skills : json_array());
 }
 
 /* "skills": up to 32 distinct strings of 1 to 47 bytes, as canonical text
  * into *out (caller frees); absent leaves *out NULL. */
-static bool skills_of(json_t *j, char **out, struct reply *fail)
+static bool skills_of(json_t *j, char **out, struct kwh_reply *fail)
 {
     json_t *v = json_object_get(j, "skills"), *e;
     size_t i;
@@ -161,7 +162,8 @@ static bool skills_of(json_t *j, char **out, struct reply *fail)
     if (!v)
         return true;
     if (!json_is_array(v) || json_array_size(v) > 32) {
-        *fail = problem_of(KW_INVALID, "/skills", "skills: expected a list of at most 32 skills");
+        *fail =
+            kwh_problem_of(KW_INVALID, "/skills", "skills: expected a list of at most 32 skills");
         return false;
     }
     json_array_foreach(v, i, e)
@@ -173,8 +175,8 @@ static bool skills_of(json_t *j, char **out, struct reply *fail)
             twice) {
             char ptr[32];
             snprintf(ptr, sizeof(ptr), "/skills/%zu", i);
-            *fail = problemf(KW_INVALID, ptr,
-                             "skills[%zu]: expected a skill of 1 to 47 bytes, listed once", i);
+            *fail = kwh_problemf(KW_INVALID, ptr,
+                                 "skills[%zu]: expected a skill of 1 to 47 bytes, listed once", i);
             return false;
         }
     }
@@ -206,40 +208,41 @@ static enum kw_code user_unit(struct kw_store *st, void *ctx, struct kw_err *err
                                        err);
 }
 
-static struct reply user_create(struct call *x)
+static struct kwh_reply user_create(struct kwh_call *x)
 {
     static const char *const keys[] = {"email",  "name",    "role",   "password",
                                        "org_id", "team_id", "skills", NULL};
-    struct reply out;
-    if (!authorise(x, ROLE(R_ADMIN), "only admins manage users", &out))
+    struct kwh_reply out;
+    if (!kwh_authorise(x, ROLE(R_ADMIN), "only admins manage users", &out))
         return out;
-    json_t *j = body_object(x, &out);
+    json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
     struct user_unit u = {.now = x->now};
     char *skills = NULL;
-    if (!only_members(j, keys, &out) || !opt_string(j, "email", 254, &u.u.email, &out) ||
-        !opt_string(j, "name", 200, &u.u.name, &out) ||
-        !opt_string(j, "role", 16, &u.u.role, &out) ||
-        !opt_string(j, "password", 1024, &u.password, &out) ||
-        !opt_id(j, "org_id", false, &u.u.org_id, &out) ||
-        !opt_id(j, "team_id", false, &u.u.team_id, &out) || !skills_of(j, &skills, &out))
+    if (!kwh_only_members(j, keys, &out) || !kwh_opt_string(j, "email", 254, &u.u.email, &out) ||
+        !kwh_opt_string(j, "name", 200, &u.u.name, &out) ||
+        !kwh_opt_string(j, "role", 16, &u.u.role, &out) ||
+        !kwh_opt_string(j, "password", 1024, &u.password, &out) ||
+        !kwh_opt_id(j, "org_id", false, &u.u.org_id, &out) ||
+        !kwh_opt_id(j, "team_id", false, &u.u.team_id, &out) || !skills_of(j, &skills, &out))
         goto done;
     u.u.skills = skills;
     if (u.u.role && strcmp(u.u.role, "customer") == 0 && !u.u.org_id) {
-        out = problem_of(KW_INVALID, "/org_id", "org_id: a customer belongs to an organisation");
+        out =
+            kwh_problem_of(KW_INVALID, "/org_id", "org_id: a customer belongs to an organisation");
         goto done;
     }
     /* argon2id takes a while and much memory: hash before the writer */
     struct kw_err err = {0};
     if (u.password && kw_password_hash(u.password, u.hash, &err) != KW_OK) {
-        out = problem(&err);
+        out = kwh_problem(&err);
         goto done;
     }
-    if (write_unit(x, user_unit, &u, &out)) {
+    if (kwh_write_unit(x, user_unit, &u, &out)) {
         struct kw_user_row row = {u.id,     u.u.org_id, u.u.team_id, u.u.email,
                                   u.u.name, u.u.role,   skills};
-        out = ok(201, user_json(&row));
+        out = kwh_ok(201, user_json(&row));
     }
 done:
     free(skills);
@@ -247,35 +250,35 @@ done:
     return out;
 }
 
-static struct reply users_route(struct call *x, const char *rest)
+static struct kwh_reply users_route(struct kwh_call *x, const char *rest)
 {
-    struct reply out;
+    struct kwh_reply out;
     struct kw_err err = {0};
     if (*rest)
-        return problem_of(KW_NOT_FOUND, "", "no such resource");
-    if (is_method(x, "POST"))
+        return kwh_problem_of(KW_NOT_FOUND, "", "no such resource");
+    if (kwh_is_method(x, "POST"))
         return user_create(x);
-    if (!is_method(x, "GET"))
+    if (!kwh_is_method(x, "GET"))
         return not_allowed();
-    if (!authenticate(x, &out))
+    if (!kwh_authenticate(x, &out))
         return out;
     long long org = 0, after = 0, limit = 100;
-    if (!query_int(x, "org_id", 1, INT64_MAX, &org, &out) ||
-        !query_int(x, "after", 0, INT64_MAX, &after, &out) ||
-        !query_int(x, "limit", 1, 500, &limit, &out))
+    if (!kwh_query_int(x, "org_id", 1, INT64_MAX, &org, &out) ||
+        !kwh_query_int(x, "after", 0, INT64_MAX, &after, &out) ||
+        !kwh_query_int(x, "limit", 1, 500, &limit, &out))
         return out;
     if (x->me.customer) {
         /* customers see the people of their own organisation only */
         if (org && org != x->me.org_id)
-            return problem_of(KW_FORBIDDEN, "", "org_id: customers list their own people");
+            return kwh_problem_of(KW_FORBIDDEN, "", "org_id: customers list their own people");
         org = x->me.org_id;
     }
     struct list l = {json_array(), (size_t)limit, 0, false};
     if (kw_store_users(x->wk->st, org, after, (size_t)limit + 1, user_add, &l, &err) != KW_OK) {
         json_decref(l.items);
-        return problem(&err);
+        return kwh_problem(&err);
     }
-    return ok(200, page_of(&l, "users"));
+    return kwh_ok(200, page_of(&l, "users"));
 }
 
 /* ---- teams ---- */
@@ -283,7 +286,7 @@ static struct reply users_route(struct call *x, const char *rest)
 static bool team_add(const struct kw_named_row *r, void *ctx)
 {
     json_array_append_new(ctx, json_pack("{s:I, s:s, s:o}", "id", (json_int_t)r->id, "name",
-                                         r->name, "lead_id", id_or_null(r->ref)));
+                                         r->name, "lead_id", kwh_id_or_null(r->ref)));
     return true;
 }
 
@@ -298,35 +301,35 @@ static enum kw_code team_unit(struct kw_store *st, void *ctx, struct kw_err *err
     return kw_store_team_insert(st, u->name, u->lead, u->now, &u->id, err);
 }
 
-static struct reply teams_route(struct call *x, const char *rest)
+static struct kwh_reply teams_route(struct kwh_call *x, const char *rest)
 {
     static const char *const keys[] = {"name", "lead_id", NULL};
-    struct reply out;
+    struct kwh_reply out;
     struct kw_err err = {0};
     if (*rest)
-        return problem_of(KW_NOT_FOUND, "", "no such resource");
-    if (is_method(x, "GET")) {
-        if (!authorise(x, STAFF, "teams are the provider's", &out))
+        return kwh_problem_of(KW_NOT_FOUND, "", "no such resource");
+    if (kwh_is_method(x, "GET")) {
+        if (!kwh_authorise(x, STAFF, "teams are the provider's", &out))
             return out;
         json_t *list = json_array();
         if (kw_store_teams(x->wk->st, 0, team_add, list, &err) != KW_OK) {
             json_decref(list);
-            return problem(&err);
+            return kwh_problem(&err);
         }
-        return ok(200, json_pack("{s:o}", "teams", list));
+        return kwh_ok(200, json_pack("{s:o}", "teams", list));
     }
-    if (!is_method(x, "POST"))
+    if (!kwh_is_method(x, "POST"))
         return not_allowed();
-    if (!authorise(x, MANAGERS, "only admins and managers manage teams", &out))
+    if (!kwh_authorise(x, MANAGERS, "only admins and managers manage teams", &out))
         return out;
-    json_t *j = body_object(x, &out);
+    json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
     struct team_unit u = {.now = x->now};
-    if (only_members(j, keys, &out) && opt_string(j, "name", 200, &u.name, &out) &&
-        opt_id(j, "lead_id", false, &u.lead, &out) && write_unit(x, team_unit, &u, &out))
-        out = ok(201, json_pack("{s:I, s:s, s:o}", "id", (json_int_t)u.id, "name", u.name,
-                                "lead_id", id_or_null(u.lead)));
+    if (kwh_only_members(j, keys, &out) && kwh_opt_string(j, "name", 200, &u.name, &out) &&
+        kwh_opt_id(j, "lead_id", false, &u.lead, &out) && kwh_write_unit(x, team_unit, &u, &out))
+        out = kwh_ok(201, json_pack("{s:I, s:s, s:o}", "id", (json_int_t)u.id, "name", u.name,
+                                    "lead_id", kwh_id_or_null(u.lead)));
     json_decref(j);
     return out;
 }
@@ -370,25 +373,26 @@ static enum kw_code calendar_unit(struct kw_store *st, void *ctx, struct kw_err 
 }
 
 /* Store spec under its name; 201 with it. */
-static struct reply calendar_store(struct call *x, const struct kw_cal_spec *spec, json_t *extra)
+static struct kwh_reply calendar_store(struct kwh_call *x, const struct kw_cal_spec *spec,
+                                       json_t *extra)
 {
-    struct reply out;
+    struct kwh_reply out;
     struct kw_err err = {0};
     if (calendar_compiles(x->h, spec, NULL, &err) != KW_OK) {
         json_decref(extra);
-        return problem(&err);
+        return kwh_problem(&err);
     }
     json_t *canon = kw_cal_spec_to_json(spec);
     struct calendar_unit u = {spec->name, canon ? json_dumps(canon, JSON_COMPACT) : NULL, x->now,
                               0};
     if (!u.spec)
-        out = problem_of(KW_NOMEM, "", "no memory for the calendar");
-    else if (write_unit(x, calendar_unit, &u, &out)) {
+        out = kwh_problem_of(KW_NOMEM, "", "no memory for the calendar");
+    else if (kwh_write_unit(x, calendar_unit, &u, &out)) {
         json_t *j =
             json_pack("{s:I, s:s, s:O}", "id", (json_int_t)u.id, "name", spec->name, "spec", canon);
         if (extra)
             json_object_update(j, extra);
-        out = ok(201, j);
+        out = kwh_ok(201, j);
     }
     free(u.spec);
     json_decref(canon);
@@ -397,19 +401,19 @@ static struct reply calendar_store(struct call *x, const struct kw_cal_spec *spe
 }
 
 /* The stored spec of calendar name; false with 404. */
-static bool calendar_load(struct call *x, const char *name, struct kw_cal_spec *spec,
-                          struct reply *fail)
+static bool calendar_load(struct kwh_call *x, const char *name, struct kw_cal_spec *spec,
+                          struct kwh_reply *fail)
 {
     json_t *list = json_array();
     struct kw_err err = {0};
     bool found = false;
     if (kw_store_calendars(x->wk->st, name, calendar_add, list, &err) != KW_OK)
-        *fail = problem(&err);
+        *fail = kwh_problem(&err);
     else if (json_array_size(list) == 0)
-        *fail = problemf(KW_NOT_FOUND, "", "no calendar \"%.60s\"", name);
+        *fail = kwh_problemf(KW_NOT_FOUND, "", "no calendar \"%.60s\"", name);
     else if (kw_cal_spec_from_json(json_object_get(json_array_get(list, 0), "spec"), spec, &err) !=
              KW_OK)
-        *fail = problem(&err);
+        *fail = kwh_problem(&err);
     else
         found = true;
     json_decref(list);
@@ -417,23 +421,23 @@ static bool calendar_load(struct call *x, const char *name, struct kw_cal_spec *
 }
 
 /* POST /calendars/{name}/ics: merge an iCalendar feed's all-day events. */
-static struct reply calendar_ics(struct call *x, const char *name)
+static struct kwh_reply calendar_ics(struct kwh_call *x, const char *name)
 {
-    struct reply out;
+    struct kwh_reply out;
     struct kw_cal_spec spec = {0};
     struct kw_ics_stats stats = {0};
     struct kw_err err = {0};
-    const char *as = query(x, "as"), *match = query(x, "match");
+    const char *as = kwh_query(x, "as"), *match = kwh_query(x, "match");
     if (!as || (strcmp(as, "holidays") != 0 && strcmp(as, "workdays") != 0))
-        return problem_of(KW_INVALID, "", "as: expected holidays or workdays");
+        return kwh_problem_of(KW_INVALID, "", "as: expected holidays or workdays");
     if (x->r->body.len == 0)
-        return problem_of(KW_INVALID, "", "the body must be an iCalendar (.ics) feed");
+        return kwh_problem_of(KW_INVALID, "", "the body must be an iCalendar (.ics) feed");
     if (!calendar_load(x, name, &spec, &out))
         return out;
     char *text = malloc(x->r->body.len + 1);
     if (!text) {
         kw_cal_spec_release(&spec);
-        return problem_of(KW_NOMEM, "", "no memory for the feed");
+        return kwh_problem_of(KW_NOMEM, "", "no memory for the feed");
     }
     memcpy(text, x->r->body.p, x->r->body.len);
     text[x->r->body.len] = '\0';
@@ -443,7 +447,7 @@ static struct reply calendar_ics(struct call *x, const char *name)
     kw_clocks_tz_unlock(x->h->clocks);
     free(text);
     if (rc != KW_OK)
-        out = problem(&err);
+        out = kwh_problem(&err);
     else
         out = calendar_store(x, &spec,
                              json_pack("{s:{s:I, s:I, s:I, s:I}}", "imported", "events",
@@ -455,60 +459,60 @@ static struct reply calendar_ics(struct call *x, const char *name)
 }
 
 /* GET /calendars/{name}/deadline?from=&duration=: a preview. */
-static struct reply calendar_deadline(struct call *x, const char *name)
+static struct kwh_reply calendar_deadline(struct kwh_call *x, const char *name)
 {
-    struct reply out;
+    struct kwh_reply out;
     struct kw_cal_spec spec = {0};
     struct kw_err err = {0};
-    const char *from = query(x, "from"), *dur = query(x, "duration");
+    const char *from = kwh_query(x, "from"), *dur = kwh_query(x, "duration");
     int64_t start = x->now, work = 0, due = 0, elapsed = 0;
     if (from && kw_instant_parse(from, strlen(from), &start, &err) != KW_OK)
-        return problemf(KW_INVALID, "", "from: %s", err.msg);
+        return kwh_problemf(KW_INVALID, "", "from: %s", err.msg);
     if (!dur || kw_duration_parse(dur, strlen(dur), &work, &err) != KW_OK)
-        return problemf(KW_INVALID, "", "duration: %s",
-                        dur ? err.msg : "missing (like 4h, 30m, 2d)");
+        return kwh_problemf(KW_INVALID, "", "duration: %s",
+                            dur ? err.msg : "missing (like 4h, 30m, 2d)");
     if (!calendar_load(x, name, &spec, &out))
         return out;
     struct kw_cal *cal = NULL;
     if (calendar_compiles(x->h, &spec, &cal, &err) != KW_OK ||
         kw_cal_deadline(cal, start, work, &due, &err) != KW_OK ||
         kw_cal_elapsed(cal, start, due, &elapsed, &err) != KW_OK)
-        out = problem(&err);
+        out = kwh_problem(&err);
     else
-        out = ok(200, json_pack("{s:s, s:o, s:I, s:o, s:s}", "calendar", name, "from",
-                                instant_json(start), "duration", (json_int_t)work, "deadline",
-                                instant_json(due), "tz", spec.tz));
+        out = kwh_ok(200, json_pack("{s:s, s:o, s:I, s:o, s:s}", "calendar", name, "from",
+                                    kwh_instant_json(start), "duration", (json_int_t)work,
+                                    "deadline", kwh_instant_json(due), "tz", spec.tz));
     kw_cal_free(cal);
     kw_cal_spec_release(&spec);
     return out;
 }
 
-static struct reply calendars_route(struct call *x, const char *rest)
+static struct kwh_reply calendars_route(struct kwh_call *x, const char *rest)
 {
-    struct reply out;
+    struct kwh_reply out;
     struct kw_err err = {0};
-    if (!authenticate(x, &out))
+    if (!kwh_authenticate(x, &out))
         return out;
-    bool get = is_method(x, "GET");
+    bool get = kwh_is_method(x, "GET");
     if (!*rest && get) {
         json_t *list = json_array();
         if (kw_store_calendars(x->wk->st, NULL, calendar_add, list, &err) != KW_OK) {
             json_decref(list);
-            return problem(&err);
+            return kwh_problem(&err);
         }
-        return ok(200, json_pack("{s:o}", "calendars", list));
+        return kwh_ok(200, json_pack("{s:o}", "calendars", list));
     }
-    if (!*rest && is_method(x, "POST")) {
-        if (!authorise(x, MANAGERS, "only admins and managers manage calendars", &out))
+    if (!*rest && kwh_is_method(x, "POST")) {
+        if (!kwh_authorise(x, MANAGERS, "only admins and managers manage calendars", &out))
             return out;
-        json_t *j = body_object(x, &out);
+        json_t *j = kwh_body_object(x, &out);
         if (!j)
             return out;
         struct kw_cal_spec spec = {0};
         if (kw_cal_spec_from_json(j, &spec, &err) != KW_OK)
-            out = problem(&err);
+            out = kwh_problem(&err);
         else if (!spec.name[0])
-            out = problem_of(KW_INVALID, "/name", "name: missing");
+            out = kwh_problem_of(KW_INVALID, "/name", "name: missing");
         else
             out = calendar_store(x, &spec, NULL);
         kw_cal_spec_release(&spec);
@@ -516,12 +520,12 @@ static struct reply calendars_route(struct call *x, const char *rest)
         return out;
     }
     if (*rest != '/' || strlen(rest) > KW_CAL_NAME_MAX + 16)
-        return *rest ? problem_of(KW_NOT_FOUND, "", "no such resource") : not_allowed();
+        return *rest ? kwh_problem_of(KW_NOT_FOUND, "", "no such resource") : not_allowed();
     char name[KW_CAL_NAME_MAX];
     const char *slash = strchr(rest + 1, '/');
     size_t n = slash ? (size_t)(slash - rest - 1) : strlen(rest + 1);
     if (n == 0 || n >= sizeof(name))
-        return problem_of(KW_NOT_FOUND, "", "no such calendar");
+        return kwh_problem_of(KW_NOT_FOUND, "", "no such calendar");
     memcpy(name, rest + 1, n);
     name[n] = '\0';
     const char *sub = slash ? slash : "";
@@ -529,23 +533,23 @@ static struct reply calendars_route(struct call *x, const char *rest)
         json_t *list = json_array();
         if (kw_store_calendars(x->wk->st, name, calendar_add, list, &err) != KW_OK) {
             json_decref(list);
-            return problem(&err);
+            return kwh_problem(&err);
         }
-        out = json_array_size(list) ? ok(200, json_incref(json_array_get(list, 0)))
-                                    : problemf(KW_NOT_FOUND, "", "no calendar \"%.60s\"", name);
+        out = json_array_size(list) ? kwh_ok(200, json_incref(json_array_get(list, 0)))
+                                    : kwh_problemf(KW_NOT_FOUND, "", "no calendar \"%.60s\"", name);
         json_decref(list);
         return out;
     }
     if (strcmp(sub, "/deadline") == 0 && get)
         return calendar_deadline(x, name);
-    if (strcmp(sub, "/ics") == 0 && is_method(x, "POST")) {
-        if (!authorise(x, MANAGERS, "only admins and managers manage calendars", &out))
+    if (strcmp(sub, "/ics") == 0 && kwh_is_method(x, "POST")) {
+        if (!kwh_authorise(x, MANAGERS, "only admins and managers manage calendars", &out))
             return out;
         return calendar_ics(x, name);
     }
     return strcmp(sub, "/deadline") == 0 || strcmp(sub, "/ics") == 0 || !*sub
                ? not_allowed()
-               : problem_of(KW_NOT_FOUND, "", "no such resource");
+               : kwh_problem_of(KW_NOT_FOUND, "", "no such resource");
 }
 
 /* ---- commitments ---- */
@@ -554,8 +558,8 @@ static bool commitment_add(const struct kw_commitment_row *c, void *ctx)
 {
     json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:o, s:o}", "id", (json_int_t)c->id,
                                          "name", c->name, "version", c->version, "effective_from",
-                                         instant_json(c->effective_from), "created_at",
-                                         instant_json(c->created_at)));
+                                         kwh_instant_json(c->effective_from), "created_at",
+                                         kwh_instant_json(c->created_at)));
     return true;
 }
 
@@ -572,12 +576,12 @@ static enum kw_code commitment_unit(struct kw_store *st, void *ctx, struct kw_er
                                       err);
 }
 
-static struct reply commitment_create(struct call *x)
+static struct kwh_reply commitment_create(struct kwh_call *x)
 {
-    struct reply out;
-    if (!authorise(x, MANAGERS, "only admins and managers change commitments", &out))
+    struct kwh_reply out;
+    if (!kwh_authorise(x, MANAGERS, "only admins and managers change commitments", &out))
         return out;
-    json_t *j = body_object(x, &out);
+    json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
     struct kw_err err = {0};
@@ -591,7 +595,7 @@ static struct reply commitment_create(struct call *x)
             kw_cal_free(cals[i]);
     }
     if (!p || rc != KW_OK) {
-        out = problem(&err);
+        out = kwh_problem(&err);
     } else {
         struct commitment_unit u = {kw_policy_name(p),
                                     kw_policy_version(p),
@@ -600,10 +604,11 @@ static struct reply commitment_create(struct call *x)
                                     x->now,
                                     0};
         if (!u.doc)
-            out = problem_of(KW_NOMEM, "", "no memory");
-        else if (write_unit(x, commitment_unit, &u, &out))
-            out = ok(201, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)u.id, "name", u.name,
-                                    "version", u.version, "effective_from", instant_json(u.from)));
+            out = kwh_problem_of(KW_NOMEM, "", "no memory");
+        else if (kwh_write_unit(x, commitment_unit, &u, &out))
+            out = kwh_ok(201, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)u.id, "name",
+                                        u.name, "version", u.version, "effective_from",
+                                        kwh_instant_json(u.from)));
         free(u.doc);
     }
     kw_policy_free(p);
@@ -612,67 +617,67 @@ static struct reply commitment_create(struct call *x)
 }
 
 /* GET /commitments/{id}/letter?lang=zh|en&format=md|html */
-static struct reply commitment_letter(struct call *x, int64_t id)
+static struct kwh_reply commitment_letter(struct kwh_call *x, int64_t id)
 {
     struct kw_err err = {0};
-    const char *lang = query(x, "lang"), *format = query(x, "format");
+    const char *lang = kwh_query(x, "lang"), *format = kwh_query(x, "format");
     if (lang && strcmp(lang, "zh") != 0 && strcmp(lang, "en") != 0)
-        return problem_of(KW_INVALID, "", "lang: expected zh or en");
+        return kwh_problem_of(KW_INVALID, "", "lang: expected zh or en");
     if (format && strcmp(format, "md") != 0 && strcmp(format, "html") != 0)
-        return problem_of(KW_INVALID, "", "format: expected md or html");
-    const struct kw_compiled *c = policy_for(x->h, x->wk->st, id, &err);
+        return kwh_problem_of(KW_INVALID, "", "format: expected md or html");
+    const struct kw_compiled *c = kwh_policy_for(x->h, x->wk->st, id, &err);
     if (!c)
-        return problem(&err);
+        return kwh_problem(&err);
     bool html = format && strcmp(format, "html") == 0;
     struct kw_buf b = {0};
     kw_letter_render(c->p, lang ? lang : "zh", html, &b);
     char *text = b.failed ? NULL : strndup(b.p ? b.p : "", b.len);
     kw_buf_release(&b);
-    return ok_text(html ? "text/html; charset=utf-8" : "text/markdown; charset=utf-8", text);
+    return kwh_ok_text(html ? "text/html; charset=utf-8" : "text/markdown; charset=utf-8", text);
 }
 
-static struct reply commitments_route(struct call *x, const char *rest)
+static struct kwh_reply commitments_route(struct kwh_call *x, const char *rest)
 {
-    struct reply out;
+    struct kwh_reply out;
     struct kw_err err = {0};
-    if (!*rest && is_method(x, "POST"))
+    if (!*rest && kwh_is_method(x, "POST"))
         return commitment_create(x);
-    if (!authenticate(x, &out))
+    if (!kwh_authenticate(x, &out))
         return out;
     if (!*rest) {
-        if (!is_method(x, "GET"))
+        if (!kwh_is_method(x, "GET"))
             return not_allowed();
         json_t *list = json_array();
         if (kw_store_commitments(x->wk->st, commitment_add, list, &err) != KW_OK) {
             json_decref(list);
-            return problem(&err);
+            return kwh_problem(&err);
         }
         int64_t current = 0;
         kw_store_commitment_at(x->wk->st, x->now, &current, &err);
-        return ok(200,
-                  json_pack("{s:o, s:o}", "commitments", list, "in_force", id_or_null(current)));
+        return kwh_ok(
+            200, json_pack("{s:o, s:o}", "commitments", list, "in_force", kwh_id_or_null(current)));
     }
     const char *tail = "";
     int64_t id = path_id(rest, &tail);
     if (!id || (*tail && strcmp(tail, "/letter") != 0))
-        return problem_of(KW_NOT_FOUND, "", "no such commitment");
-    if (!is_method(x, "GET"))
+        return kwh_problem_of(KW_NOT_FOUND, "", "no such commitment");
+    if (!kwh_is_method(x, "GET"))
         return not_allowed();
     if (*tail)
         return commitment_letter(x, id);
     char *doc = NULL;
     if (kw_store_commitment_doc(x->wk->st, id, &doc, &err) != KW_OK)
-        return problem(&err);
+        return kwh_problem(&err);
     json_t *j = json_loads(doc, 0, NULL);
     free(doc);
-    return j ? ok(200, j) : problem_of(KW_STORE, "", "the stored commitment is damaged");
+    return j ? kwh_ok(200, j) : kwh_problem_of(KW_STORE, "", "the stored commitment is damaged");
 }
 
-struct reply admin_route(struct call *x, const char *path, bool *matched)
+struct kwh_reply kwh_admin_route(struct kwh_call *x, const char *path, bool *matched)
 {
     static const struct {
         const char *prefix;
-        struct reply (*fn)(struct call *x, const char *rest);
+        struct kwh_reply (*fn)(struct kwh_call *x, const char *rest);
     } routes[] = {
         {"/api/v1/orgs", orgs_route},
         {"/api/v1/users", users_route},
@@ -688,5 +693,5 @@ struct reply admin_route(struct call *x, const char *path, bool *matched)
         }
     }
     *matched = false;
-    return (struct reply){0};
+    return (struct kwh_reply){0};
 }

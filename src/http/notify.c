@@ -15,8 +15,8 @@ static json_t *endpoint_json(const struct kw_endpoint *e)
     json_t *events = json_loads(e->events ? e->events : "[]", 0, NULL);
     return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:b}", "id", (json_int_t)e->id,
                      "name", e->name, "kind", e->kind, "url", e->url, "events",
-                     events ? events : json_array(), "org_id", id_or_null(e->org_id), "team_id",
-                     id_or_null(e->team_id), "active", e->active, "signed", e->has_secret);
+                     events ? events : json_array(), "org_id", kwh_id_or_null(e->org_id), "team_id",
+                     kwh_id_or_null(e->team_id), "active", e->active, "signed", e->has_secret);
 }
 
 static bool endpoint_add(const struct kw_endpoint *e, void *ctx)
@@ -26,7 +26,7 @@ static bool endpoint_add(const struct kw_endpoint *e, void *ctx)
 }
 
 /* "events": a list of the kinds above (empty or absent: all), as text. */
-static bool events_of(json_t *j, char **out, struct reply *fail)
+static bool events_of(json_t *j, char **out, struct kwh_reply *fail)
 {
     json_t *v = json_object_get(j, "events"), *k;
     size_t i;
@@ -34,7 +34,7 @@ static bool events_of(json_t *j, char **out, struct reply *fail)
     if (!v)
         return true;
     if (!json_is_array(v)) {
-        *fail = problem_of(KW_INVALID, "/events", "events: expected a list of event kinds");
+        *fail = kwh_problem_of(KW_INVALID, "/events", "events: expected a list of event kinds");
         return false;
     }
     json_array_foreach(v, i, k)
@@ -45,7 +45,7 @@ static bool events_of(json_t *j, char **out, struct reply *fail)
         if (!known) {
             char ptr[32];
             snprintf(ptr, sizeof(ptr), "/events/%zu", i);
-            *fail = problemf(
+            *fail = kwh_problemf(
                 KW_INVALID, ptr,
                 "events[%zu]: expected sla_warning, sla_breach, escalation, overrun_notice or test",
                 i);
@@ -77,49 +77,49 @@ static bool mail_lang_ok(const char *url)
     return (strncmp(l, "zh", 2) == 0 || strncmp(l, "en", 2) == 0) && (l[2] == '\0' || l[2] == '&');
 }
 
-static struct reply endpoint_create(struct call *x)
+static struct kwh_reply endpoint_create(struct kwh_call *x)
 {
     static const char *const keys[] = {"name",   "kind",   "url",     "secret",
                                        "events", "org_id", "team_id", NULL};
-    struct reply out;
-    json_t *j = body_object(x, &out);
+    struct kwh_reply out;
+    json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
     struct endpoint_unit u = {.now = x->now};
     char *events = NULL;
-    if (!only_members(j, keys, &out) || !opt_string(j, "name", 200, &u.e.name, &out) ||
-        !opt_string(j, "kind", 16, &u.e.kind, &out) ||
-        !opt_string(j, "url", 2000, &u.e.url, &out) ||
-        !opt_string(j, "secret", 200, &u.e.secret, &out) || !events_of(j, &events, &out) ||
-        !opt_id(j, "org_id", false, &u.e.org_id, &out) ||
-        !opt_id(j, "team_id", false, &u.e.team_id, &out))
+    if (!kwh_only_members(j, keys, &out) || !kwh_opt_string(j, "name", 200, &u.e.name, &out) ||
+        !kwh_opt_string(j, "kind", 16, &u.e.kind, &out) ||
+        !kwh_opt_string(j, "url", 2000, &u.e.url, &out) ||
+        !kwh_opt_string(j, "secret", 200, &u.e.secret, &out) || !events_of(j, &events, &out) ||
+        !kwh_opt_id(j, "org_id", false, &u.e.org_id, &out) ||
+        !kwh_opt_id(j, "team_id", false, &u.e.team_id, &out))
         goto done;
     u.e.events = events;
     if (!u.e.kind)
         u.e.kind = "webhook";
     if (!u.e.name) {
-        out = problem_of(KW_INVALID, "/name", "name: missing");
+        out = kwh_problem_of(KW_INVALID, "/name", "name: missing");
     } else if (strcmp(u.e.kind, "webhook") != 0 && strcmp(u.e.kind, "dingtalk") != 0 &&
                strcmp(u.e.kind, "feishu") != 0 && strcmp(u.e.kind, "wecom") != 0 &&
                strcmp(u.e.kind, "email") != 0) {
-        out = problem_of(KW_INVALID, "/kind",
-                         "kind: expected webhook, dingtalk, feishu, wecom or email");
+        out = kwh_problem_of(KW_INVALID, "/kind",
+                             "kind: expected webhook, dingtalk, feishu, wecom or email");
     } else if (strcmp(u.e.kind, "email") == 0 &&
                (!u.e.url ||
                 (strncmp(u.e.url, "smtp://", 7) != 0 && strncmp(u.e.url, "smtps://", 8) != 0) ||
                 !strstr(u.e.url, "from=") || !mail_lang_ok(u.e.url))) {
-        out = problem_of(KW_INVALID, "/url",
-                         "url: expected smtp[s]://HOST[:PORT]/?from=ADDRESS[&to=ADDRESS,...]"
-                         "[&starttls=1][&lang=zh|en]");
+        out = kwh_problem_of(KW_INVALID, "/url",
+                             "url: expected smtp[s]://HOST[:PORT]/?from=ADDRESS[&to=ADDRESS,...]"
+                             "[&starttls=1][&lang=zh|en]");
     } else if (strcmp(u.e.kind, "email") != 0 &&
                (!u.e.url ||
                 (strncmp(u.e.url, "http://", 7) != 0 && strncmp(u.e.url, "https://", 8) != 0))) {
-        out = problem_of(KW_INVALID, "/url", "url: expected an http:// or https:// URL");
-    } else if (write_unit(x, endpoint_unit, &u, &out)) {
+        out = kwh_problem_of(KW_INVALID, "/url", "url: expected an http:// or https:// URL");
+    } else if (kwh_write_unit(x, endpoint_unit, &u, &out)) {
         u.e.id = u.id;
         u.e.active = true;
         u.e.has_secret = u.e.secret != NULL;
-        out = ok(201, endpoint_json(&u.e));
+        out = kwh_ok(201, endpoint_json(&u.e));
     }
 done:
     free(events);
@@ -140,9 +140,9 @@ static enum kw_code test_unit(struct kw_store *st, void *ctx, struct kw_err *err
 }
 
 /* POST /endpoints/{id}/test: a "test" notification through the outbox. */
-static struct reply endpoint_test(struct call *x, int64_t id)
+static struct kwh_reply endpoint_test(struct kwh_call *x, int64_t id)
 {
-    struct reply out;
+    struct kwh_reply out;
     char at[KW_INSTANT_BUF];
     kw_instant_format_utc(x->now, at);
     struct test_unit u = {id, x->now, NULL, ""};
@@ -151,38 +151,39 @@ static struct reply endpoint_test(struct call *x, int64_t id)
     u.payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
     json_decref(p);
     if (!u.payload)
-        return problem_of(KW_NOMEM, "", "no memory");
-    if (write_unit(x, test_unit, &u, &out)) {
+        return kwh_problem_of(KW_NOMEM, "", "no memory");
+    if (kwh_write_unit(x, test_unit, &u, &out)) {
         kw_engine_kick(x->h->engine);
-        out = ok(202, json_pack("{s:I, s:s}", "endpoint", (json_int_t)id, "key", u.key));
+        out = kwh_ok(202, json_pack("{s:I, s:s}", "endpoint", (json_int_t)id, "key", u.key));
     }
     free(u.payload);
     return out;
 }
 
-static struct reply endpoints_route(struct call *x, const char *rest)
+static struct kwh_reply endpoints_route(struct kwh_call *x, const char *rest)
 {
-    struct reply out;
+    struct kwh_reply out;
     struct kw_err err = {0};
-    if (!authorise(x, MANAGERS, "only admins and managers manage notifications", &out))
+    if (!kwh_authorise(x, MANAGERS, "only admins and managers manage notifications", &out))
         return out;
-    if (!*rest && is_method(x, "GET")) {
+    if (!*rest && kwh_is_method(x, "GET")) {
         json_t *list = json_array();
         if (kw_store_endpoints(x->wk->st, endpoint_add, list, &err) != KW_OK) {
             json_decref(list);
-            return problem(&err);
+            return kwh_problem(&err);
         }
-        return ok(200, json_pack("{s:o}", "endpoints", list));
+        return kwh_ok(200, json_pack("{s:o}", "endpoints", list));
     }
-    if (!*rest && is_method(x, "POST"))
+    if (!*rest && kwh_is_method(x, "POST"))
         return endpoint_create(x);
     char *end = NULL;
     long long id = *rest == '/' ? strtoll(rest + 1, &end, 10) : 0;
     if (id > 0 && end && strcmp(end, "/test") == 0)
-        return is_method(x, "POST") ? endpoint_test(x, id)
-                                    : problem_of(KW_METHOD, "", "this method is not allowed here");
-    return *rest ? problem_of(KW_NOT_FOUND, "", "no such resource")
-                 : problem_of(KW_METHOD, "", "this method is not allowed here");
+        return kwh_is_method(x, "POST")
+                   ? endpoint_test(x, id)
+                   : kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
+    return *rest ? kwh_problem_of(KW_NOT_FOUND, "", "no such resource")
+                 : kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
 }
 
 /* ---- the outbox ---- */
@@ -204,12 +205,12 @@ static bool outbox_add(const struct kw_outbox_row *r, void *ctx)
         pg->items,
         json_pack("{s:I, s:I, s:s, s:o, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "id",
                   (json_int_t)r->id, "endpoint_id", (json_int_t)r->endpoint_id, "kind", r->kind,
-                  "ticket_id", id_or_null(r->ticket_id), "key", r->key, "state", r->state,
+                  "ticket_id", kwh_id_or_null(r->ticket_id), "key", r->key, "state", r->state,
                   "attempts", r->attempts, "next_at",
-                  strcmp(r->state, "pending") == 0 ? instant_json(r->next_at) : json_null(),
-                  "last_error", nullable(r->last_error), "created_at", instant_json(r->created_at),
-                  "delivered_at", instant_json(r->delivered_at), "payload",
-                  payload ? payload : json_null()));
+                  strcmp(r->state, "pending") == 0 ? kwh_instant_json(r->next_at) : json_null(),
+                  "last_error", kwh_nullable(r->last_error), "created_at",
+                  kwh_instant_json(r->created_at), "delivered_at",
+                  kwh_instant_json(r->delivered_at), "payload", payload ? payload : json_null()));
     pg->last = r->id;
     return true;
 }
@@ -224,44 +225,44 @@ static enum kw_code retry_unit(struct kw_store *st, void *ctx, struct kw_err *er
     return kw_store_outbox_retry(st, u->id, u->now, err);
 }
 
-static struct reply outbox_route(struct call *x, const char *rest)
+static struct kwh_reply outbox_route(struct kwh_call *x, const char *rest)
 {
-    struct reply out;
+    struct kwh_reply out;
     struct kw_err err = {0};
-    if (!authorise(x, MANAGERS, "only admins and managers read the outbox", &out))
+    if (!kwh_authorise(x, MANAGERS, "only admins and managers read the outbox", &out))
         return out;
-    if (!*rest && is_method(x, "GET")) {
-        const char *state = query(x, "state");
+    if (!*rest && kwh_is_method(x, "GET")) {
+        const char *state = kwh_query(x, "state");
         long long ticket = 0, after = 0, limit = 100;
         if (state && strcmp(state, "pending") != 0 && strcmp(state, "delivered") != 0 &&
             strcmp(state, "dead") != 0)
-            return problem_of(KW_INVALID, "", "state: expected pending, delivered or dead");
-        if (!query_int(x, "ticket_id", 1, INT64_MAX, &ticket, &out) ||
-            !query_int(x, "after", 0, INT64_MAX, &after, &out) ||
-            !query_int(x, "limit", 1, 500, &limit, &out))
+            return kwh_problem_of(KW_INVALID, "", "state: expected pending, delivered or dead");
+        if (!kwh_query_int(x, "ticket_id", 1, INT64_MAX, &ticket, &out) ||
+            !kwh_query_int(x, "after", 0, INT64_MAX, &after, &out) ||
+            !kwh_query_int(x, "limit", 1, 500, &limit, &out))
             return out;
         struct outbox_page pg = {json_array(), (size_t)limit, 0, false};
         if (kw_store_outbox_list(x->wk->st, state, ticket, after, (size_t)limit + 1, outbox_add,
                                  &pg, &err) != KW_OK) {
             json_decref(pg.items);
-            return problem(&err);
+            return kwh_problem(&err);
         }
-        return ok(200, json_pack("{s:o, s:o}", "notifications", pg.items, "next",
-                                 pg.more ? json_integer(pg.last) : json_null()));
+        return kwh_ok(200, json_pack("{s:o, s:o}", "notifications", pg.items, "next",
+                                     pg.more ? json_integer(pg.last) : json_null()));
     }
     char *end = NULL;
     long long id = *rest == '/' ? strtoll(rest + 1, &end, 10) : 0;
     if (id > 0 && end && strcmp(end, "/retry") == 0) {
-        if (!is_method(x, "POST"))
-            return problem_of(KW_METHOD, "", "this method is not allowed here");
+        if (!kwh_is_method(x, "POST"))
+            return kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
         struct retry_unit u = {id, x->now};
-        if (!write_unit(x, retry_unit, &u, &out))
+        if (!kwh_write_unit(x, retry_unit, &u, &out))
             return out;
         kw_engine_kick(x->h->engine);
-        return ok(202, json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", "pending"));
+        return kwh_ok(202, json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", "pending"));
     }
-    return *rest ? problem_of(KW_NOT_FOUND, "", "no such resource")
-                 : problem_of(KW_METHOD, "", "this method is not allowed here");
+    return *rest ? kwh_problem_of(KW_NOT_FOUND, "", "no such resource")
+                 : kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
 }
 
 /* ---- people's subscriptions ---- */
@@ -278,8 +279,8 @@ static json_t *subscription_json(const struct kw_subscription *s)
     }
     return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)s->id, "user_id",
                      (json_int_t)s->user_id, "endpoint_id", (json_int_t)s->endpoint_id, "events",
-                     events ? events : json_array(), "org_id", id_or_null(s->org_id), "team_id",
-                     id_or_null(s->team_id), "quiet_hours", quiet, "lang",
+                     events ? events : json_array(), "org_id", kwh_id_or_null(s->org_id), "team_id",
+                     kwh_id_or_null(s->team_id), "quiet_hours", quiet, "lang",
                      s->lang ? json_string(s->lang) : json_null());
 }
 
@@ -311,7 +312,8 @@ static enum kw_code sub_delete_unit(struct kw_store *st, void *ctx, struct kw_er
 }
 
 /* "quiet_hours": {"tz", "from", "to"} into s; absent leaves none. */
-static bool quiet_of(struct call *x, json_t *j, struct kw_subscription *s, struct reply *fail)
+static bool quiet_of(struct kwh_call *x, json_t *j, struct kw_subscription *s,
+                     struct kwh_reply *fail)
 {
     json_t *q = json_object_get(j, "quiet_hours");
     struct kw_tzinfo tz;
@@ -323,19 +325,19 @@ static bool quiet_of(struct call *x, json_t *j, struct kw_subscription *s, struc
     const char *to = json_string_value(json_object_get(q, "to"));
     if (!json_is_object(q) || !zone ||
         kw_tzdb_get(kw_clocks_tzdb(x->h->clocks), zone, &tz, &err) != KW_OK) {
-        *fail = problem_of(KW_INVALID, "/quiet_hours/tz",
-                           "quiet_hours.tz: expected a time zone like \"Asia/Shanghai\"");
+        *fail = kwh_problem_of(KW_INVALID, "/quiet_hours/tz",
+                               "quiet_hours.tz: expected a time zone like \"Asia/Shanghai\"");
         return false;
     }
     if (!from || kw_tod_parse(from, strlen(from), &s->quiet_from, NULL) != KW_OK ||
         s->quiet_from >= 86400) {
-        *fail = problem_of(KW_INVALID, "/quiet_hours/from",
-                           "quiet_hours.from: expected a time of day like \"22:00\"");
+        *fail = kwh_problem_of(KW_INVALID, "/quiet_hours/from",
+                               "quiet_hours.from: expected a time of day like \"22:00\"");
         return false;
     }
     if (!to || kw_tod_parse(to, strlen(to), &s->quiet_to, NULL) != KW_OK || s->quiet_to >= 86400) {
-        *fail = problem_of(KW_INVALID, "/quiet_hours/to",
-                           "quiet_hours.to: expected a time of day like \"08:00\"");
+        *fail = kwh_problem_of(KW_INVALID, "/quiet_hours/to",
+                               "quiet_hours.to: expected a time of day like \"08:00\"");
         return false;
     }
     s->quiet_tz = zone;
@@ -343,7 +345,7 @@ static bool quiet_of(struct call *x, json_t *j, struct kw_subscription *s, struc
 }
 
 /* "lang": "zh" or "en" (null or absent: both languages). */
-static bool lang_of(json_t *j, const char **lang, struct reply *fail)
+static bool lang_of(json_t *j, const char **lang, struct kwh_reply *fail)
 {
     json_t *v = json_object_get(j, "lang");
     const char *s = json_string_value(v);
@@ -354,56 +356,57 @@ static bool lang_of(json_t *j, const char **lang, struct reply *fail)
         *lang = strcmp(s, "zh") == 0 ? "zh" : "en";
         return true;
     }
-    *fail = problem_of(KW_INVALID, "/lang", "lang: expected \"zh\" or \"en\" (null: both)");
+    *fail = kwh_problem_of(KW_INVALID, "/lang", "lang: expected \"zh\" or \"en\" (null: both)");
     return false;
 }
 
-static struct reply subscriptions_route(struct call *x, const char *rest)
+static struct kwh_reply subscriptions_route(struct kwh_call *x, const char *rest)
 {
     static const char *const keys[] = {"endpoint_id", "events",  "org_id", "team_id",
                                        "quiet_hours", "user_id", "lang",   NULL};
-    struct reply out;
+    struct kwh_reply out;
     struct kw_err err = {0};
-    if (!authorise(x, STAFF, "subscriptions are for the provider's people", &out))
+    if (!kwh_authorise(x, STAFF, "subscriptions are for the provider's people", &out))
         return out;
     bool manager = x->me.role == R_ADMIN || x->me.role == R_MANAGER;
-    if (!*rest && is_method(x, "GET")) {
+    if (!*rest && kwh_is_method(x, "GET")) {
         long long user = x->me.id;
-        if (manager && !query_int(x, "user_id", 0, INT64_MAX, &user, &out))
+        if (manager && !kwh_query_int(x, "user_id", 0, INT64_MAX, &user, &out))
             return out;
         json_t *list = json_array();
         if (kw_store_subscriptions(x->wk->st, user, subscription_add, list, &err) != KW_OK) {
             json_decref(list);
-            return problem(&err);
+            return kwh_problem(&err);
         }
-        return ok(200, json_pack("{s:o}", "subscriptions", list));
+        return kwh_ok(200, json_pack("{s:o}", "subscriptions", list));
     }
-    if (!*rest && is_method(x, "POST")) {
-        json_t *j = body_object(x, &out);
+    if (!*rest && kwh_is_method(x, "POST")) {
+        json_t *j = kwh_body_object(x, &out);
         if (!j)
             return out;
         struct sub_unit u = {.s = {.user_id = x->me.id}, .now = x->now};
         char *events = NULL;
         int64_t user = 0;
-        if (only_members(j, keys, &out) &&
-            opt_id(j, "endpoint_id", false, &u.s.endpoint_id, &out) &&
-            events_of(j, &events, &out) && opt_id(j, "org_id", false, &u.s.org_id, &out) &&
-            opt_id(j, "team_id", false, &u.s.team_id, &out) &&
-            opt_id(j, "user_id", false, &user, &out) && quiet_of(x, j, &u.s, &out) &&
+        if (kwh_only_members(j, keys, &out) &&
+            kwh_opt_id(j, "endpoint_id", false, &u.s.endpoint_id, &out) &&
+            events_of(j, &events, &out) && kwh_opt_id(j, "org_id", false, &u.s.org_id, &out) &&
+            kwh_opt_id(j, "team_id", false, &u.s.team_id, &out) &&
+            kwh_opt_id(j, "user_id", false, &user, &out) && quiet_of(x, j, &u.s, &out) &&
             lang_of(j, &u.s.lang, &out)) {
             u.s.events = events;
             if (user && user != x->me.id && !manager)
-                out = problem_of(KW_FORBIDDEN, "/user_id",
-                                 "user_id: managers subscribe others; you subscribe yourself");
+                out = kwh_problem_of(KW_FORBIDDEN, "/user_id",
+                                     "user_id: managers subscribe others; you subscribe yourself");
             else if (!u.s.endpoint_id)
-                out = problem_of(KW_INVALID, "/endpoint_id",
-                                 "endpoint_id: missing (the channel, e.g. the e-mail endpoint)");
+                out =
+                    kwh_problem_of(KW_INVALID, "/endpoint_id",
+                                   "endpoint_id: missing (the channel, e.g. the e-mail endpoint)");
             else {
                 if (user)
                     u.s.user_id = user;
-                if (write_unit(x, sub_unit, &u, &out)) {
+                if (kwh_write_unit(x, sub_unit, &u, &out)) {
                     u.s.id = u.id;
-                    out = ok(201, subscription_json(&u.s));
+                    out = kwh_ok(201, subscription_json(&u.s));
                 }
             }
         }
@@ -413,17 +416,17 @@ static struct reply subscriptions_route(struct call *x, const char *rest)
     }
     char *end = NULL;
     long long id = *rest == '/' ? strtoll(rest + 1, &end, 10) : 0;
-    if (id > 0 && end && !*end && is_method(x, "DELETE")) {
+    if (id > 0 && end && !*end && kwh_is_method(x, "DELETE")) {
         /* one's own; managers anyone's */
         struct sub_delete d = {id, manager ? 0 : x->me.id};
-        return write_unit(x, sub_delete_unit, &d, &out) ? ok(204, NULL) : out;
+        return kwh_write_unit(x, sub_delete_unit, &d, &out) ? kwh_ok(204, NULL) : out;
     }
     return *rest && !(id > 0 && end && !*end)
-               ? problem_of(KW_NOT_FOUND, "", "no such resource")
-               : problem_of(KW_METHOD, "", "this method is not allowed here");
+               ? kwh_problem_of(KW_NOT_FOUND, "", "no such resource")
+               : kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
 }
 
-struct reply notify_route(struct call *x, const char *path, bool *matched)
+struct kwh_reply kwh_notify_route(struct kwh_call *x, const char *path, bool *matched)
 {
     *matched = true;
     if (strncmp(path, "/api/v1/subscriptions", 21) == 0 && (path[21] == '\0' || path[21] == '/'))
@@ -433,5 +436,5 @@ struct reply notify_route(struct call *x, const char *path, bool *matched)
     if (strncmp(path, "/api/v1/outbox", 14) == 0 && (path[14] == '\0' || path[14] == '/'))
         return outbox_route(x, path + 14);
     *matched = false;
-    return (struct reply){0};
+    return (struct kwh_reply){0};
 }

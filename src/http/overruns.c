@@ -43,61 +43,61 @@ static bool overrun_add(const struct kw_overrun_row *r, void *ctx)
     json_t *j = json_pack(
         "{s:I, s:I, s:I, s:o, s:s, s:o, s:o, s:I, s:o, s:s, s:o, s:o, s:o}", "id",
         (json_int_t)r->id, "ticket_id", (json_int_t)r->ticket_id, "org_id", (json_int_t)r->org_id,
-        "commitment_id", id_or_null(r->commitment_id), "metric", r->metric, "deadline",
-        instant_json(r->deadline), "stopped_at", instant_json(r->stopped_at), "late_by_seconds",
-        (json_int_t)(end > r->deadline ? end - r->deadline : 0), "recorded_at",
-        instant_json(r->recorded_at), "state", state_of(r), "reason", nullable(r->reason), "note",
-        nullable(r->note), "explained_at", instant_json(r->explained_at));
+        "commitment_id", kwh_id_or_null(r->commitment_id), "metric", r->metric, "deadline",
+        kwh_instant_json(r->deadline), "stopped_at", kwh_instant_json(r->stopped_at),
+        "late_by_seconds", (json_int_t)(end > r->deadline ? end - r->deadline : 0), "recorded_at",
+        kwh_instant_json(r->recorded_at), "state", state_of(r), "reason", kwh_nullable(r->reason),
+        "note", kwh_nullable(r->note), "explained_at", kwh_instant_json(r->explained_at));
     if (!l->customer)
         json_object_set_new(j, "followup",
-                            json_pack("{s:o, s:o, s:o, s:o, s:o}", "rca", nullable(r->rca),
-                                      "action", nullable(r->action), "owner_id",
-                                      id_or_null(r->owner_id), "due", instant_json(r->due),
-                                      "done_at", instant_json(r->done_at)));
+                            json_pack("{s:o, s:o, s:o, s:o, s:o}", "rca", kwh_nullable(r->rca),
+                                      "action", kwh_nullable(r->action), "owner_id",
+                                      kwh_id_or_null(r->owner_id), "due", kwh_instant_json(r->due),
+                                      "done_at", kwh_instant_json(r->done_at)));
     json_array_append_new(l->items, j);
     l->last = r->id;
     return true;
 }
 
-static struct reply overrun_list(struct call *x, int64_t id)
+static struct kwh_reply overrun_list(struct kwh_call *x, int64_t id)
 {
-    struct reply out;
+    struct kwh_reply out;
     long long org = 0, ticket = 0, after = 0, limit = 100;
-    const char *state = query(x, "state");
-    if (!query_int(x, "org_id", 1, INT64_MAX, &org, &out) ||
-        !query_int(x, "ticket_id", 1, INT64_MAX, &ticket, &out) ||
-        !query_int(x, "after", 0, INT64_MAX, &after, &out) ||
-        !query_int(x, "limit", 1, 500, &limit, &out))
+    const char *state = kwh_query(x, "state");
+    if (!kwh_query_int(x, "org_id", 1, INT64_MAX, &org, &out) ||
+        !kwh_query_int(x, "ticket_id", 1, INT64_MAX, &ticket, &out) ||
+        !kwh_query_int(x, "after", 0, INT64_MAX, &after, &out) ||
+        !kwh_query_int(x, "limit", 1, 500, &limit, &out))
         return out;
     if (state && strcmp(state, "open") != 0 && strcmp(state, "explained") != 0 &&
         strcmp(state, "done") != 0)
-        return problem_of(KW_INVALID, "", "state: expected open, explained or done");
+        return kwh_problem_of(KW_INVALID, "", "state: expected open, explained or done");
     if (x->me.customer) {
         if (org && org != x->me.org_id)
-            return problem_of(KW_FORBIDDEN, "", "org_id: customers see their own overruns");
+            return kwh_problem_of(KW_FORBIDDEN, "", "org_id: customers see their own overruns");
         org = x->me.org_id;
     }
     struct kw_overrun_filter f = {.id = id,
                                   .org_id = org,
                                   .ticket_id = ticket,
                                   .after = after,
-                                  .metric = query(x, "metric"),
+                                  .metric = kwh_query(x, "metric"),
                                   .state = state,
                                   .limit = (size_t)limit + 1};
     struct listing l = {json_array(), (size_t)limit, 0, x->now, false, x->me.customer};
     struct kw_err err = {0};
     if (kw_store_overruns(x->wk->st, &f, overrun_add, &l, &err) != KW_OK) {
         json_decref(l.items);
-        return problem(&err);
+        return kwh_problem(&err);
     }
     if (id) {
-        out = json_array_size(l.items) ? ok(200, json_incref(json_array_get(l.items, 0)))
-                                       : problem_of(KW_NOT_FOUND, "", "no such overrun");
+        out = json_array_size(l.items) ? kwh_ok(200, json_incref(json_array_get(l.items, 0)))
+                                       : kwh_problem_of(KW_NOT_FOUND, "", "no such overrun");
         json_decref(l.items);
         return out;
     }
-    return ok(200, json_pack("{s:o, s:o}", "overruns", l.items, "next",
-                             l.more ? json_integer(l.last) : json_null()));
+    return kwh_ok(200, json_pack("{s:o, s:o}", "overruns", l.items, "next",
+                                 l.more ? json_integer(l.last) : json_null()));
 }
 
 /* ---- explaining and following up ---- */
@@ -159,9 +159,9 @@ static enum kw_code explain_unit(struct kw_store *st, void *ctx, struct kw_err *
         k++;
     if (kw_store_overrun_explain(st, u->id, u->reason, u->note, u->actor, u->now, err) != KW_OK)
         return err->code;
-    json_t *body =
-        json_pack("{s:I, s:s, s:s, s:o, s:o}", "overrun", (json_int_t)u->id, "metric", metric,
-                  "reason", u->reason, "note", nullable(u->note), "notice", notice(&r, k, u->note));
+    json_t *body = json_pack("{s:I, s:s, s:s, s:o, s:o}", "overrun", (json_int_t)u->id, "metric",
+                             metric, "reason", u->reason, "note", kwh_nullable(u->note), "notice",
+                             notice(&r, k, u->note));
     char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
     enum kw_code rc = text ? kw_store_event_append(st, ticket, "overrun_explained", text, u->actor,
                                                    u->now, NULL, NULL, err)
@@ -183,14 +183,14 @@ static enum kw_code explain_unit(struct kw_store *st, void *ctx, struct kw_err *
     return rc;
 }
 
-static struct reply overrun_patch(struct call *x, int64_t id)
+static struct kwh_reply overrun_patch(struct kwh_call *x, int64_t id)
 {
     static const char *const keys[] = {"reason", "note", "followup", NULL};
     static const char *const fkeys[] = {"rca", "action", "owner_id", "due", "done", NULL};
-    struct reply out;
+    struct kwh_reply out;
     if (x->me.customer)
-        return problem_of(KW_FORBIDDEN, "", "the provider explains its overruns");
-    json_t *j = body_object(x, &out);
+        return kwh_problem_of(KW_FORBIDDEN, "", "the provider explains its overruns");
+    json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
     struct explain_unit u = {
@@ -198,32 +198,33 @@ static struct reply overrun_patch(struct call *x, int64_t id)
     json_t *fu = json_object_get(j, "followup");
     struct kw_err err = {0};
     bool known = false;
-    if (!only_members(j, keys, &out) || !opt_string(j, "reason", 32, &u.reason, &out) ||
-        !opt_string(j, "note", 4000, &u.note, &out))
+    if (!kwh_only_members(j, keys, &out) || !kwh_opt_string(j, "reason", 32, &u.reason, &out) ||
+        !kwh_opt_string(j, "note", 4000, &u.note, &out))
         goto done;
     for (size_t k = 0; u.reason && k < N_REASONS; k++)
         known = known || strcmp(u.reason, reasons[k].id) == 0;
     if (u.reason && !known) {
-        out = problem_of(KW_INVALID, "/reason",
-                         "reason: expected technology, staffing, process, customer or "
-                         "third_party");
+        out = kwh_problem_of(KW_INVALID, "/reason",
+                             "reason: expected technology, staffing, process, customer or "
+                             "third_party");
         goto done;
     }
     if (u.note && !u.reason) {
-        out = problem_of(KW_INVALID, "/reason", "reason: give the category with the note");
+        out = kwh_problem_of(KW_INVALID, "/reason", "reason: give the category with the note");
         goto done;
     }
     if (fu) {
         const char *due = NULL;
         json_t *dn = json_object_get(fu, "done");
         if (!json_is_object(fu)) {
-            out = problem_of(KW_INVALID, "/followup", "followup: expected an object");
+            out = kwh_problem_of(KW_INVALID, "/followup", "followup: expected an object");
             goto done;
         }
-        if (!only_members(fu, fkeys, &out) || !opt_string(fu, "rca", 4000, &u.f.rca, &out) ||
-            !opt_string(fu, "action", 4000, &u.f.action, &out) ||
-            !opt_id(fu, "owner_id", false, &u.f.owner_id, &out) ||
-            !opt_string(fu, "due", 40, &due, &out)) {
+        if (!kwh_only_members(fu, fkeys, &out) ||
+            !kwh_opt_string(fu, "rca", 4000, &u.f.rca, &out) ||
+            !kwh_opt_string(fu, "action", 4000, &u.f.action, &out) ||
+            !kwh_opt_id(fu, "owner_id", false, &u.f.owner_id, &out) ||
+            !kwh_opt_string(fu, "due", 40, &due, &out)) {
             /* the pointers name followup's members */
             if (out.json && json_object_get(out.json, "pointer")) {
                 char ptr[96];
@@ -234,21 +235,22 @@ static struct reply overrun_patch(struct call *x, int64_t id)
             goto done;
         }
         if (due && kw_instant_parse(due, strlen(due), &u.f.due, &err) != KW_OK) {
-            out = problemf(KW_INVALID, "/followup/due", "followup.due: %s", err.msg);
+            out = kwh_problemf(KW_INVALID, "/followup/due", "followup.due: %s", err.msg);
             goto done;
         }
         if (dn && !json_is_boolean(dn)) {
-            out = problem_of(KW_INVALID, "/followup/done", "followup.done: expected true or false");
+            out = kwh_problem_of(KW_INVALID, "/followup/done",
+                                 "followup.done: expected true or false");
             goto done;
         }
         u.f.done = json_is_true(dn);
         u.has_followup = true;
     }
     if (!u.reason && !u.has_followup) {
-        out = problem_of(KW_INVALID, "", "nothing to change: give a reason or a followup");
+        out = kwh_problem_of(KW_INVALID, "", "nothing to change: give a reason or a followup");
         goto done;
     }
-    if (write_unit(x, explain_unit, &u, &out)) {
+    if (kwh_write_unit(x, explain_unit, &u, &out)) {
         if (u.reason)
             kw_engine_kick(x->h->engine);
         out = overrun_list(x, id);
@@ -258,26 +260,27 @@ done:
     return out;
 }
 
-struct reply overruns_route(struct call *x, const char *path, bool *matched)
+struct kwh_reply kwh_overruns_route(struct kwh_call *x, const char *path, bool *matched)
 {
-    struct reply out;
+    struct kwh_reply out;
     *matched = strncmp(path, "/api/v1/overruns", 16) == 0 && (path[16] == '\0' || path[16] == '/');
     if (!*matched)
-        return (struct reply){0};
+        return (struct kwh_reply){0};
     const char *rest = path + 16;
-    if (!authenticate(x, &out))
+    if (!kwh_authenticate(x, &out))
         return out;
     if (!*rest)
-        return is_method(x, "GET") ? overrun_list(x, 0)
-                                   : problem_of(KW_METHOD, "", "this method is not allowed here");
+        return kwh_is_method(x, "GET")
+                   ? overrun_list(x, 0)
+                   : kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
     char *end = NULL;
     long long id =
         rest[0] == '/' && rest[1] >= '1' && rest[1] <= '9' ? strtoll(rest + 1, &end, 10) : 0;
     if (!id || *end)
-        return problem_of(KW_NOT_FOUND, "", "no such overrun");
-    if (is_method(x, "GET"))
+        return kwh_problem_of(KW_NOT_FOUND, "", "no such overrun");
+    if (kwh_is_method(x, "GET"))
         return overrun_list(x, id);
-    if (is_method(x, "PATCH"))
+    if (kwh_is_method(x, "PATCH"))
         return overrun_patch(x, id);
-    return problem_of(KW_METHOD, "", "this method is not allowed here");
+    return kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
 }

@@ -23,25 +23,25 @@
 
 /* ---- replies ---- */
 
-struct reply problem(const struct kw_err *err)
+struct kwh_reply kwh_problem(const struct kw_err *err)
 {
     json_t *j =
         json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title", kw_code_title(err->code),
                   "status", kw_code_status(err->code), "detail", err->msg);
     if (j && err->field[0])
         json_object_set_new(j, "pointer", json_string(err->field));
-    return (struct reply){
+    return (struct kwh_reply){
         .status = (unsigned)kw_code_status(err->code), .json = j, .problem = true};
 }
 
-struct reply problem_of(enum kw_code code, const char *field, const char *msg)
+struct kwh_reply kwh_problem_of(enum kw_code code, const char *field, const char *msg)
 {
     struct kw_err err;
     kw_err_set(&err, code, field, "%s", msg);
-    return problem(&err);
+    return kwh_problem(&err);
 }
 
-struct reply problemf(enum kw_code code, const char *field, const char *fmt, ...)
+struct kwh_reply kwh_problemf(enum kw_code code, const char *field, const char *fmt, ...)
 {
     struct kw_err err = {.code = code};
     va_list ap;
@@ -49,24 +49,24 @@ struct reply problemf(enum kw_code code, const char *field, const char *fmt, ...
     vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
     va_end(ap);
     snprintf(err.field, sizeof(err.field), "%s", field ? field : "");
-    return problem(&err);
+    return kwh_problem(&err);
 }
 
-struct reply ok(unsigned status, json_t *j)
+struct kwh_reply kwh_ok(unsigned status, json_t *j)
 {
-    return (struct reply){.status = status, .json = j};
+    return (struct kwh_reply){.status = status, .json = j};
 }
 
-struct reply ok_text(const char *ctype, char *text)
+struct kwh_reply kwh_ok_text(const char *ctype, char *text)
 {
     if (!text)
-        return problem_of(KW_NOMEM, "", "no memory for the reply");
-    return (struct reply){.status = 200, .text = text, .ctype = ctype};
+        return kwh_problem_of(KW_NOMEM, "", "no memory for the reply");
+    return (struct kwh_reply){.status = 200, .text = text, .ctype = ctype};
 }
 
 /* ---- small helpers ---- */
 
-void hex(const unsigned char *b, size_t n, char *out)
+void kwh_hex(const unsigned char *b, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
@@ -76,7 +76,7 @@ void hex(const unsigned char *b, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-json_t *instant_json(int64_t t)
+json_t *kwh_instant_json(int64_t t)
 {
     if (t == KW_STORE_NO_TIME)
         return json_null();
@@ -85,24 +85,24 @@ json_t *instant_json(int64_t t)
     return json_string(buf);
 }
 
-json_t *nullable(const char *s)
+json_t *kwh_nullable(const char *s)
 {
     return s ? json_string(s) : json_null();
 }
 
-json_t *id_or_null(int64_t id)
+json_t *kwh_id_or_null(int64_t id)
 {
     return id > 0 ? json_integer(id) : json_null();
 }
 
-bool is_method(const struct call *x, const char *m)
+bool kwh_is_method(const struct kwh_call *x, const char *m)
 {
     if (strcmp(m, "GET") == 0 && strcmp(x->method, "HEAD") == 0)
         return true;
     return strcmp(x->method, m) == 0;
 }
 
-const char *query(const struct call *x, const char *name)
+const char *kwh_query(const struct kwh_call *x, const char *name)
 {
     return MHD_lookup_connection_value(x->c, MHD_GET_ARGUMENT_KIND, name);
 }
@@ -132,49 +132,51 @@ static int json_depth(const char *p, size_t n)
 #define MAX_JSON_DEPTH 32
 
 /* Decode a JSON object body; a located problem otherwise. */
-json_t *body_object(const struct call *x, struct reply *fail)
+json_t *kwh_body_object(const struct kwh_call *x, struct kwh_reply *fail)
 {
     json_error_t jerr;
     if (x->r->body.len == 0) {
-        *fail = problem_of(KW_INVALID, "", "a JSON object body is required");
+        *fail = kwh_problem_of(KW_INVALID, "", "a JSON object body is required");
         return NULL;
     }
     if (json_depth(x->r->body.p, x->r->body.len) > MAX_JSON_DEPTH) {
-        *fail = problemf(KW_INVALID, "", "the body nests deeper than %d levels", MAX_JSON_DEPTH);
+        *fail =
+            kwh_problemf(KW_INVALID, "", "the body nests deeper than %d levels", MAX_JSON_DEPTH);
         return NULL;
     }
     json_t *j = json_loadb(x->r->body.p, x->r->body.len, JSON_REJECT_DUPLICATES, &jerr);
     if (!j) {
-        *fail = problemf(KW_INVALID, "", "not valid JSON at line %d column %d: %s", jerr.line,
-                         jerr.column, jerr.text);
+        *fail = kwh_problemf(KW_INVALID, "", "not valid JSON at line %d column %d: %s", jerr.line,
+                             jerr.column, jerr.text);
         return NULL;
     }
     if (!json_is_object(j)) {
         json_decref(j);
-        *fail = problem_of(KW_INVALID, "", "the body must be a JSON object");
+        *fail = kwh_problem_of(KW_INVALID, "", "the body must be a JSON object");
         return NULL;
     }
     return j;
 }
 
-bool query_int(const struct call *x, const char *name, long long lo, long long hi, long long *out,
-               struct reply *fail)
+bool kwh_query_int(const struct kwh_call *x, const char *name, long long lo, long long hi,
+                   long long *out, struct kwh_reply *fail)
 {
-    const char *v = query(x, name);
+    const char *v = kwh_query(x, name);
     char *end = NULL;
     if (!v)
         return true;
     long long n = strtoll(v, &end, 10);
     if (!*v || *end || n < lo || n > hi) {
-        *fail =
-            problemf(KW_INVALID, "", "%s: expected a whole number from %lld to %lld", name, lo, hi);
+        *fail = kwh_problemf(KW_INVALID, "", "%s: expected a whole number from %lld to %lld", name,
+                             lo, hi);
         return false;
     }
     *out = n;
     return true;
 }
 
-bool opt_string(json_t *j, const char *key, size_t max, const char **out, struct reply *fail)
+bool kwh_opt_string(json_t *j, const char *key, size_t max, const char **out,
+                    struct kwh_reply *fail)
 {
     json_t *v = json_object_get(j, key);
     char ptr[64];
@@ -183,14 +185,14 @@ bool opt_string(json_t *j, const char *key, size_t max, const char **out, struct
     if (!v || json_is_null(v))
         return true;
     if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max) {
-        *fail = problemf(KW_INVALID, ptr, "%s: expected a string of 1 to %zu bytes", key, max);
+        *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected a string of 1 to %zu bytes", key, max);
         return false;
     }
     *out = json_string_value(v);
     return true;
 }
 
-bool opt_id(json_t *j, const char *key, bool can_clear, int64_t *out, struct reply *fail)
+bool kwh_opt_id(json_t *j, const char *key, bool can_clear, int64_t *out, struct kwh_reply *fail)
 {
     json_t *v = json_object_get(j, key);
     char ptr[64];
@@ -202,14 +204,15 @@ bool opt_id(json_t *j, const char *key, bool can_clear, int64_t *out, struct rep
         return true;
     }
     if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-        *fail = problemf(KW_INVALID, ptr, "%s: expected an id%s", key, can_clear ? " or null" : "");
+        *fail =
+            kwh_problemf(KW_INVALID, ptr, "%s: expected an id%s", key, can_clear ? " or null" : "");
         return false;
     }
     *out = json_integer_value(v);
     return true;
 }
 
-bool only_members(json_t *j, const char *const *keys, struct reply *fail)
+bool kwh_only_members(json_t *j, const char *const *keys, struct kwh_reply *fail)
 {
     const char *k;
     json_t *v;
@@ -221,14 +224,14 @@ bool only_members(json_t *j, const char *const *keys, struct reply *fail)
         if (!known) {
             char ptr[80];
             snprintf(ptr, sizeof(ptr), "/%.60s", k);
-            *fail = problemf(KW_INVALID, ptr, "%.60s: not a field of this request", k);
+            *fail = kwh_problemf(KW_INVALID, ptr, "%.60s: not a field of this request", k);
             return false;
         }
     }
     return true;
 }
 
-bool write_unit(struct call *x, kw_write_fn fn, void *ctx, struct reply *fail)
+bool kwh_write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_reply *fail)
 {
     struct kw_err err = {0};
     /* read after the commit from a fresh snapshot, and hold no old one
@@ -236,13 +239,13 @@ bool write_unit(struct call *x, kw_write_fn fn, void *ctx, struct reply *fail)
     kw_store_idle(x->wk->st);
     if (kw_writer_run(x->h->w, fn, ctx, &err) == KW_OK)
         return true;
-    *fail = problem(&err);
+    *fail = kwh_problem(&err);
     return false;
 }
 
 /* ---- log ---- */
 
-void log_event(struct kw_http *h, const char *fmt, ...)
+void kwh_log_event(struct kw_http *h, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -264,16 +267,16 @@ static void log_request(struct kw_http *h, const char *method, const char *url, 
     for (const char *p = url; *p && n < 256; p++)
         path[n++] = *p == '"' || *p == '\\' || (unsigned char)*p < 0x20 ? '_' : *p;
     path[n] = '\0';
-    log_event(h, "mod=http event=http.request method=%s path=\"%s\" status=%u ms=%.2f", method,
-              path, status, ms);
+    kwh_log_event(h, "mod=http event=http.request method=%s path=\"%s\" status=%u ms=%.2f", method,
+                  path, status, ms);
 }
 
 /* ---- workers ---- */
 
-struct worker *worker_take(struct kw_http *h, struct kw_err *err)
+struct kwh_worker *kwh_worker_take(struct kw_http *h, struct kw_err *err)
 {
     pthread_mutex_lock(&h->pool_mu);
-    struct worker *wk = h->idle;
+    struct kwh_worker *wk = h->idle;
     if (wk) {
         h->idle = wk->next;
         h->n_idle--;
@@ -295,7 +298,7 @@ struct worker *worker_take(struct kw_http *h, struct kw_err *err)
     return wk;
 }
 
-static void worker_free(struct worker *wk)
+static void worker_free(struct kwh_worker *wk)
 {
     kw_store_close(wk->st);
     kw_sla_release(&wk->sla);
@@ -306,7 +309,7 @@ static void worker_free(struct worker *wk)
  * burst of connections does not leave its memory behind. */
 #define IDLE_WORKERS 64
 
-void worker_give(struct kw_http *h, struct worker *wk)
+void kwh_worker_give(struct kw_http *h, struct kwh_worker *wk)
 {
     kw_store_idle(wk->st);
     pthread_mutex_lock(&h->pool_mu);
@@ -323,8 +326,8 @@ void worker_give(struct kw_http *h, struct worker *wk)
 
 /* ---- compiled commitments ---- */
 
-const struct kw_compiled *policy_for(struct kw_http *h, struct kw_store *st, int64_t id,
-                                     struct kw_err *err)
+const struct kw_compiled *kwh_policy_for(struct kw_http *h, struct kw_store *st, int64_t id,
+                                         struct kw_err *err)
 {
     return kw_clocks_commitment(h->clocks, st, id, err);
 }
@@ -360,7 +363,7 @@ static void csrf_of(const char *token, char out[33])
     sodium_bin2hex(out, 33, h, sizeof(h));
 }
 
-bool authenticate(struct call *x, struct reply *fail)
+bool kwh_authenticate(struct kwh_call *x, struct kwh_reply *fail)
 {
     static const char *const roles[] = {"admin", "manager", "agent", "customer"};
     struct kw_err err = {0};
@@ -368,40 +371,42 @@ bool authenticate(struct call *x, struct reply *fail)
     bool cookie;
     const char *t = bearer_or_cookie(x->c, &cookie);
     if (!t) {
-        *fail =
-            problem_of(KW_UNAUTHENTICATED, "", "log in first: send Authorization: Bearer TOKEN");
+        *fail = kwh_problem_of(KW_UNAUTHENTICATED, "",
+                               "log in first: send Authorization: Bearer TOKEN");
         return false;
     }
-    if (cookie && !is_method(x, "GET") && !is_method(x, "HEAD")) {
+    if (cookie && !kwh_is_method(x, "GET") && !kwh_is_method(x, "HEAD")) {
         const char *sent = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "X-CSRF-Token");
         char want[33];
         csrf_of(t, want);
         if (!sent || strlen(sent) != 32 || sodium_memcmp(sent, want, 32) != 0) {
-            *fail = problem_of(KW_FORBIDDEN, "",
+            *fail =
+                kwh_problem_of(KW_FORBIDDEN, "",
                                "missing or wrong X-CSRF-Token: a request signed in by the session "
                                "cookie must carry the token login and /me give");
             return false;
         }
     }
     if (kw_store_token_caller(x->wk->st, t, x->now, &u, &err) != KW_OK) {
-        *fail = problem(&err);
+        *fail = kwh_problem(&err);
         return false;
     }
-    x->me = (struct caller){.id = u.id, .org_id = u.org_id, .team_id = u.team_id, .cookie = cookie};
+    x->me =
+        (struct kwh_caller){.id = u.id, .org_id = u.org_id, .team_id = u.team_id, .cookie = cookie};
     for (size_t i = 0; i < 4; i++)
         if (strcmp(u.role, roles[i]) == 0)
-            x->me.role = (enum role)i;
+            x->me.role = (enum kwh_role)i;
     x->me.customer = x->me.role == R_CUSTOMER;
     return true;
 }
 
-bool authorise(struct call *x, unsigned mask, const char *why, struct reply *fail)
+bool kwh_authorise(struct kwh_call *x, unsigned mask, const char *why, struct kwh_reply *fail)
 {
-    if (!authenticate(x, fail))
+    if (!kwh_authenticate(x, fail))
         return false;
     if (mask & ROLE(x->me.role))
         return true;
-    *fail = problem_of(KW_FORBIDDEN, "", why);
+    *fail = kwh_problem_of(KW_FORBIDDEN, "", why);
     return false;
 }
 
@@ -417,19 +422,19 @@ static uint64_t key_of(const char *kind, const char *s)
 
 /* The slot of key (a fresh one, or the stalest of its neighbourhood when
  * they are all in use), never the slot `keep`. Under login_mu. */
-static struct login_slot *login_slot(struct kw_http *h, uint64_t key, int64_t now,
-                                     const struct login_slot *keep)
+static struct kwh_login_slot *login_slot(struct kw_http *h, uint64_t key, int64_t now,
+                                         const struct kwh_login_slot *keep)
 {
-    struct login_slot *stalest = NULL;
+    struct kwh_login_slot *stalest = NULL;
     for (size_t i = 0; i < 8; i++) {
-        struct login_slot *s = &h->logins[(key + i) % LOGIN_SLOTS];
+        struct kwh_login_slot *s = &h->logins[(key + i) % LOGIN_SLOTS];
         if (s->key == key && now - s->since < LOGIN_WINDOW)
             return s;
         if (s != keep && (!stalest || s->key == 0 || now - s->since >= LOGIN_WINDOW ||
                           s->since < stalest->since))
             stalest = s;
     }
-    *stalest = (struct login_slot){key, now, 0};
+    *stalest = (struct kwh_login_slot){key, now, 0};
     return stalest;
 }
 
@@ -449,14 +454,14 @@ static int64_t login_gate(struct kw_http *h, const char *email, const char *addr
                           bool failed)
 {
     pthread_mutex_lock(&h->login_mu);
-    struct login_slot *acct = login_slot(h, key_of("e:", email), now, NULL);
-    struct login_slot *from = login_slot(h, key_of("a:", addr), now, acct);
+    struct kwh_login_slot *acct = login_slot(h, key_of("e:", email), now, NULL);
+    struct kwh_login_slot *from = login_slot(h, key_of("a:", addr), now, acct);
     int64_t wait = 0;
     if (failed) {
         acct->failures++;
         from->failures++;
     } else if (acct->failures >= LOGIN_MAX_PER_ACCOUNT || from->failures >= LOGIN_MAX_PER_ADDRESS) {
-        struct login_slot *s = acct->failures >= LOGIN_MAX_PER_ACCOUNT ? acct : from;
+        struct kwh_login_slot *s = acct->failures >= LOGIN_MAX_PER_ACCOUNT ? acct : from;
         wait = s->since + LOGIN_WINDOW - now;
     }
     pthread_mutex_unlock(&h->login_mu);
@@ -476,14 +481,14 @@ static enum kw_code issue_unit(struct kw_store *st, void *ctx, struct kw_err *er
                                 &u->id, err);
 }
 
-static struct reply login(struct call *x)
+static struct kwh_reply login(struct kwh_call *x)
 {
-    struct reply out;
-    json_t *j = body_object(x, &out);
+    struct kwh_reply out;
+    json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
     static const char *const keys[] = {"email", "password", "cookie", NULL};
-    if (!only_members(j, keys, &out)) {
+    if (!kwh_only_members(j, keys, &out)) {
         json_decref(j);
         return out;
     }
@@ -494,23 +499,23 @@ static struct reply login(struct call *x)
     struct issue u = {.now = x->now, .expires_at = x->now + SESSION_TTL, .kind = "session"};
     client_address(x->c, addr, sizeof(addr));
     if (cookie && !json_is_boolean(cookie)) {
-        out = problem_of(KW_INVALID, "/cookie",
-                         "cookie: expected true (a browser session) or false (a bearer token)");
+        out = kwh_problem_of(KW_INVALID, "/cookie",
+                             "cookie: expected true (a browser session) or false (a bearer token)");
     } else if (!json_is_string(email)) {
-        out = problem_of(KW_INVALID, "/email", "email: expected a string");
+        out = kwh_problem_of(KW_INVALID, "/email", "email: expected a string");
     } else if (!json_is_string(password)) {
-        out = problem_of(KW_INVALID, "/password", "password: expected a string");
+        out = kwh_problem_of(KW_INVALID, "/password", "password: expected a string");
     } else {
         int64_t wait = login_gate(x->h, json_string_value(email), addr, x->now, false);
         if (wait > 0)
-            out = problemf(KW_TOO_MANY, "", "too many failed logins; try again in %lld s",
-                           (long long)wait);
+            out = kwh_problemf(KW_TOO_MANY, "", "too many failed logins; try again in %lld s",
+                               (long long)wait);
         else if (kw_store_password_check(x->wk->st, json_string_value(email),
                                          json_string_value(password), &u.uid, &err) != KW_OK) {
             if (err.code == KW_UNAUTHENTICATED)
                 login_gate(x->h, json_string_value(email), addr, x->now, true);
-            out = problem(&err);
-        } else if (!write_unit(x, issue_unit, &u, &out)) {
+            out = kwh_problem(&err);
+        } else if (!kwh_write_unit(x, issue_unit, &u, &out)) {
             /* out says why */
         } else if (json_is_true(cookie)) {
             /* a browser session: the token only in an HttpOnly cookie */
@@ -521,13 +526,13 @@ static struct reply login(struct call *x)
                 snprintf(x->set_cookie, KW_TOKEN_BUF + 96,
                          SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d",
                          u.token, SESSION_TTL);
-            out = ok(200, json_pack("{s:s, s:s, s:I, s:I}", "token_type", "cookie", "csrf_token",
-                                    csrf, "expires_in", (json_int_t)SESSION_TTL, "user_id",
-                                    (json_int_t)u.uid));
+            out = kwh_ok(200, json_pack("{s:s, s:s, s:I, s:I}", "token_type", "cookie",
+                                        "csrf_token", csrf, "expires_in", (json_int_t)SESSION_TTL,
+                                        "user_id", (json_int_t)u.uid));
         } else {
-            out = ok(200, json_pack("{s:s, s:s, s:I, s:I}", "token", u.token, "token_type",
-                                    "Bearer", "expires_in", (json_int_t)SESSION_TTL, "user_id",
-                                    (json_int_t)u.uid));
+            out = kwh_ok(200, json_pack("{s:s, s:s, s:I, s:I}", "token", u.token, "token_type",
+                                        "Bearer", "expires_in", (json_int_t)SESSION_TTL, "user_id",
+                                        (json_int_t)u.uid));
         }
     }
     json_decref(j);
@@ -549,10 +554,10 @@ static enum kw_code revoke_unit(struct kw_store *st, void *ctx, struct kw_err *e
 
 static bool token_add(const struct kw_token_row *t, void *ctx)
 {
-    json_array_append_new(ctx,
-                          json_pack("{s:I, s:o, s:o, s:o}", "id", (json_int_t)t->id, "label",
-                                    nullable(t->label), "created_at", instant_json(t->created_at),
-                                    "expires_at", instant_json(t->expires_at)));
+    json_array_append_new(ctx, json_pack("{s:I, s:o, s:o, s:o}", "id", (json_int_t)t->id, "label",
+                                         kwh_nullable(t->label), "created_at",
+                                         kwh_instant_json(t->created_at), "expires_at",
+                                         kwh_instant_json(t->expires_at)));
     return true;
 }
 
@@ -566,77 +571,77 @@ static enum kw_code token_revoke_unit(struct kw_store *st, void *ctx, struct kw_
     return kw_store_token_revoke_id(st, u->uid, u->id, u->now, err);
 }
 
-static struct reply tokens_route(struct call *x, const char *rest)
+static struct kwh_reply tokens_route(struct kwh_call *x, const char *rest)
 {
-    struct reply out;
+    struct kwh_reply out;
     struct kw_err err = {0};
-    if (!authenticate(x, &out))
+    if (!kwh_authenticate(x, &out))
         return out;
-    if (!*rest && is_method(x, "GET")) {
+    if (!*rest && kwh_is_method(x, "GET")) {
         json_t *list = json_array();
         if (kw_store_tokens(x->wk->st, x->me.id, x->now, token_add, list, &err) != KW_OK) {
             json_decref(list);
-            return problem(&err);
+            return kwh_problem(&err);
         }
-        return ok(200, json_pack("{s:o}", "tokens", list));
+        return kwh_ok(200, json_pack("{s:o}", "tokens", list));
     }
-    if (!*rest && is_method(x, "POST")) {
+    if (!*rest && kwh_is_method(x, "POST")) {
         static const char *const keys[] = {"label", "expires_in_days", NULL};
-        json_t *j = body_object(x, &out);
+        json_t *j = kwh_body_object(x, &out);
         if (!j)
             return out;
         struct issue u = {.uid = x->me.id, .now = x->now, .kind = "api"};
         json_t *days = json_object_get(j, "expires_in_days");
         u.expires_at = KW_STORE_NO_TIME;
-        if (!only_members(j, keys, &out) || !opt_string(j, "label", 200, &u.label, &out)) {
+        if (!kwh_only_members(j, keys, &out) || !kwh_opt_string(j, "label", 200, &u.label, &out)) {
         } else if (!u.label) {
-            out = problem_of(KW_INVALID, "/label", "label: missing (what the token is for)");
+            out = kwh_problem_of(KW_INVALID, "/label", "label: missing (what the token is for)");
         } else if (days && (!json_is_integer(days) || json_integer_value(days) < 1 ||
                             json_integer_value(days) > 3650)) {
-            out = problem_of(KW_INVALID, "/expires_in_days",
-                             "expires_in_days: expected a whole number from 1 to 3650");
+            out = kwh_problem_of(KW_INVALID, "/expires_in_days",
+                                 "expires_in_days: expected a whole number from 1 to 3650");
         } else {
             if (days)
                 u.expires_at = x->now + json_integer_value(days) * 86400;
-            if (write_unit(x, issue_unit, &u, &out))
-                out = ok(201,
-                         json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)u.id, "token", u.token,
-                                   "label", u.label, "expires_at", instant_json(u.expires_at)));
+            if (kwh_write_unit(x, issue_unit, &u, &out))
+                out = kwh_ok(201, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)u.id, "token",
+                                            u.token, "label", u.label, "expires_at",
+                                            kwh_instant_json(u.expires_at)));
         }
         json_decref(j);
         return out;
     }
-    if (*rest == '/' && is_method(x, "DELETE")) {
+    if (*rest == '/' && kwh_is_method(x, "DELETE")) {
         char *end = NULL;
         long long id = strtoll(rest + 1, &end, 10);
         if (rest[1] < '0' || rest[1] > '9' || *end || id <= 0)
-            return problem_of(KW_NOT_FOUND, "", "no such token");
+            return kwh_problem_of(KW_NOT_FOUND, "", "no such token");
         struct token_revoke u = {x->me.id, id, x->now};
-        if (!write_unit(x, token_revoke_unit, &u, &out))
+        if (!kwh_write_unit(x, token_revoke_unit, &u, &out))
             return out;
-        return ok(204, NULL);
+        return kwh_ok(204, NULL);
     }
-    return problem_of(*rest && *rest != '/' ? KW_NOT_FOUND : KW_METHOD, "",
-                      *rest && *rest != '/' ? "no such resource"
-                                            : "this method is not allowed here");
+    return kwh_problem_of(*rest && *rest != '/' ? KW_NOT_FOUND : KW_METHOD, "",
+                          *rest && *rest != '/' ? "no such resource"
+                                                : "this method is not allowed here");
 }
 
 /* ---- routing ---- */
 
-static struct reply me(struct call *x)
+static struct kwh_reply me(struct kwh_call *x)
 {
-    struct reply fail;
+    struct kwh_reply fail;
     struct kw_user_row u;
     struct kw_err err = {0};
-    if (!authenticate(x, &fail))
+    if (!kwh_authenticate(x, &fail))
         return fail;
     if (kw_store_user_get(x->wk->st, x->me.id, &u, &err) != KW_OK)
-        return problem(&err);
+        return kwh_problem(&err);
     json_t *skills = json_loads(u.skills ? u.skills : "[]", 0, NULL);
     json_t *j =
         json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)u.id, "email", u.email,
-                  "name", u.name, "role", u.role, "org_id", id_or_null(u.org_id), "team_id",
-                  id_or_null(u.team_id), "skills", skills ? skills : json_array());
+                  "name", u.name, "role", u.role, "org_id", kwh_id_or_null(u.org_id), "team_id",
+                  kwh_id_or_null(u.team_id), "skills", skills ? skills : json_array());
     bool cookie;
     const char *t = bearer_or_cookie(x->c, &cookie);
     if (j && cookie) { /* the page, reloaded, finds its CSRF token here */
@@ -644,62 +649,66 @@ static struct reply me(struct call *x)
         csrf_of(t, csrf);
         json_object_set_new(j, "csrf_token", json_string(csrf));
     }
-    return ok(200, j);
+    return kwh_ok(200, j);
 }
 
-static struct reply route(struct call *x, const char *url)
+static struct kwh_reply route(struct kwh_call *x, const char *url)
 {
-    struct reply out;
+    struct kwh_reply out;
     if (x->r->too_big)
-        return problemf(KW_TOO_BIG, "", "the body is larger than %u bytes", KW_HTTP_MAX_BODY);
+        return kwh_problemf(KW_TOO_BIG, "", "the body is larger than %u bytes", KW_HTTP_MAX_BODY);
     if ((strcmp(url, "/healthz") == 0 || strcmp(url, "/api/v1/openapi.json") == 0) &&
-        !is_method(x, "GET"))
-        return problem_of(KW_METHOD, "", "this method is not allowed here");
+        !kwh_is_method(x, "GET"))
+        return kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
     if (strcmp(url, "/healthz") == 0)
-        return ok(200, json_pack("{s:s, s:i}", "status", "ok", "schema",
-                                 kw_store_schema_version(x->wk->st)));
+        return kwh_ok(200, json_pack("{s:s, s:i}", "status", "ok", "schema",
+                                     kw_store_schema_version(x->wk->st)));
     if (strcmp(url, "/api/v1/openapi.json") == 0) {
         json_t *doc = json_loads((const char *)kw_openapi, 0, NULL);
-        return doc ? ok(200, doc) : problem_of(KW_STORE, "", "the API description is damaged");
+        return doc ? kwh_ok(200, doc)
+                   : kwh_problem_of(KW_STORE, "", "the API description is damaged");
     }
     if (strcmp(url, "/api/v1/auth/login") == 0)
-        return is_method(x, "POST") ? login(x)
-                                    : problem_of(KW_METHOD, "", "this method is not allowed here");
+        return kwh_is_method(x, "POST")
+                   ? login(x)
+                   : kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
     if (strcmp(url, "/api/v1/auth/logout") == 0) {
-        if (!is_method(x, "POST"))
-            return problem_of(KW_METHOD, "", "this method is not allowed here");
-        if (!authenticate(x, &out))
+        if (!kwh_is_method(x, "POST"))
+            return kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
+        if (!kwh_authenticate(x, &out))
             return out;
         bool cookie;
         struct revoke u = {bearer_or_cookie(x->c, &cookie), x->now};
-        if (!write_unit(x, revoke_unit, &u, &out))
+        if (!kwh_write_unit(x, revoke_unit, &u, &out))
             return out;
         if (cookie)
             x->set_cookie =
                 strdup(SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
-        return ok(204, NULL);
+        return kwh_ok(204, NULL);
     }
     if (strcmp(url, "/api/v1/me") == 0)
-        return is_method(x, "GET") ? me(x)
-                                   : problem_of(KW_METHOD, "", "this method is not allowed here");
+        return kwh_is_method(x, "GET")
+                   ? me(x)
+                   : kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
     if (strncmp(url, "/api/v1/tokens", 14) == 0 && (url[14] == '\0' || url[14] == '/'))
         return tokens_route(x, url + 14);
     if (strncmp(url, "/api/v1/tickets", 15) == 0 && (url[15] == '\0' || url[15] == '/'))
-        return tickets_route(x, url + 15);
+        return kwh_tickets_route(x, url + 15);
     bool matched = false;
-    out = admin_route(x, url, &matched);
+    out = kwh_admin_route(x, url, &matched);
     if (!matched)
-        out = notify_route(x, url, &matched);
+        out = kwh_notify_route(x, url, &matched);
     if (!matched)
-        out = oncall_route(x, url, &matched);
+        out = kwh_oncall_route(x, url, &matched);
     if (!matched)
-        out = overruns_route(x, url, &matched);
+        out = kwh_overruns_route(x, url, &matched);
     if (matched)
         return out;
-    return problem_of(KW_NOT_FOUND, "", "no such resource");
+    return kwh_problem_of(KW_NOT_FOUND, "", "no such resource");
 }
 
-enum MHD_Result send_reply(struct MHD_Connection *c, struct reply *rep, const char *set_cookie)
+enum MHD_Result kwh_send_reply(struct MHD_Connection *c, struct kwh_reply *rep,
+                               const char *set_cookie)
 {
     char *text = rep->text ? rep->text : rep->json ? json_dumps(rep->json, JSON_COMPACT) : NULL;
     json_decref(rep->json);
@@ -738,7 +747,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 {
     (void)version;
     struct kw_http *h = cls;
-    struct req *r = *con_cls;
+    struct kwh_req *r = *con_cls;
     if (!r) {
         r = calloc(1, sizeof(*r));
         if (!r)
@@ -756,25 +765,26 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     struct kw_err err = {0};
-    struct call x = {.h = h, .c = c, .r = r, .method = method, .now = h->clock.now(h->clock.ctx)};
-    x.wk = worker_take(h, &err);
+    struct kwh_call x = {
+        .h = h, .c = c, .r = r, .method = method, .now = h->clock.now(h->clock.ctx)};
+    x.wk = kwh_worker_take(h, &err);
     enum MHD_Result ret;
-    struct reply rep;
+    struct kwh_reply rep;
     if (x.wk && strcmp(url, "/api/v1/stream") == 0) {
-        ret = web_stream(&x); /* its reads happen later, on workers of their own */
-        worker_give(h, x.wk);
+        ret = kwh_web_stream(&x); /* its reads happen later, on workers of their own */
+        kwh_worker_give(h, x.wk);
         log_request(h, method, url, 200, &r->t0);
         return ret;
     }
     if (x.wk && strncmp(url, "/api/", 5) != 0 && strcmp(url, "/healthz") != 0 &&
-        (is_method(&x, "GET") || is_method(&x, "HEAD")) && web_asset(url, &rep)) {
+        (kwh_is_method(&x, "GET") || kwh_is_method(&x, "HEAD")) && kwh_web_asset(url, &rep)) {
         /* a page */
     } else
-        rep = x.wk ? route(&x, url) : problem(&err);
+        rep = x.wk ? route(&x, url) : kwh_problem(&err);
     if (x.wk)
-        worker_give(h, x.wk);
+        kwh_worker_give(h, x.wk);
     unsigned status = rep.status;
-    ret = send_reply(c, &rep, x.set_cookie);
+    ret = kwh_send_reply(c, &rep, x.set_cookie);
     free(x.set_cookie);
     log_request(h, method, url, status, &r->t0);
     return ret;
@@ -786,7 +796,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)cls;
     (void)c;
     (void)code;
-    struct req *r = *con_cls;
+    struct kwh_req *r = *con_cls;
     if (r) {
         kw_buf_release(&r->body);
         free(r);
@@ -832,21 +842,21 @@ struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now 
     pthread_mutex_init(&h->login_mu, NULL);
     kw_sla_init(&h->wsla);
     h->clocks = kw_clocks_new(err);
-    feed_init(&h->feed);
+    kwh_feed_init(&h->feed);
     h->w = h->clocks ? kw_writer_start(db, err) : NULL;
     if (!h->w)
         goto fail;
-    kw_writer_listen(h->w, feed_publish, &h->feed);
-    struct worker *wk = worker_take(h, err);
+    kw_writer_listen(h->w, kwh_feed_publish, &h->feed);
+    struct kwh_worker *wk = kwh_worker_take(h, err);
     size_t projected = 0;
     enum kw_code rc =
-        wk ? tickets_catch_up(h, wk->st, clock.now(clock.ctx), &projected, err) : KW_NOMEM;
+        wk ? kwh_tickets_catch_up(h, wk->st, clock.now(clock.ctx), &projected, err) : KW_NOMEM;
     if (wk)
-        worker_give(h, wk);
+        kwh_worker_give(h, wk);
     if (rc != KW_OK)
         goto fail;
     if (projected)
-        log_event(h, "mod=tickets event=tickets.projected count=%zu", projected);
+        kwh_log_event(h, "mod=tickets event=tickets.projected count=%zu", projected);
     h->engine = kw_engine_start(db, h->w, h->clocks, clock, h->log, err);
     if (!h->engine)
         goto fail;
@@ -875,13 +885,13 @@ void kw_http_stop(struct kw_http *h)
 {
     if (!h)
         return;
-    feed_stop(&h->feed); /* the live streams end */
+    kwh_feed_stop(&h->feed); /* the live streams end */
     if (h->d)
         MHD_stop_daemon(h->d); /* waits for the connection threads */
     kw_engine_stop(h->engine);
     kw_writer_stop(h->w);
     while (h->idle) {
-        struct worker *wk = h->idle;
+        struct kwh_worker *wk = h->idle;
         h->idle = wk->next;
         worker_free(wk);
     }
@@ -889,7 +899,7 @@ void kw_http_stop(struct kw_http *h)
     kw_sla_release(&h->wsla);
     pthread_mutex_destroy(&h->pool_mu);
     pthread_mutex_destroy(&h->login_mu);
-    feed_destroy(&h->feed);
+    kwh_feed_destroy(&h->feed);
     free(h);
 }
 

@@ -38,8 +38,8 @@ static enum kw_code catch_up_unit(struct kw_store *st, void *ctx, struct kw_err 
     return KW_OK;
 }
 
-enum kw_code tickets_catch_up(struct kw_http *h, struct kw_store *st, int64_t now, size_t *done,
-                              struct kw_err *err)
+enum kw_code kwh_tickets_catch_up(struct kw_http *h, struct kw_store *st, int64_t now, size_t *done,
+                                  struct kw_err *err)
 {
     int64_t ids[256], after = 0;
     size_t n;
@@ -62,22 +62,23 @@ enum kw_code tickets_catch_up(struct kw_http *h, struct kw_store *st, int64_t no
 static json_t *ticket_json(const struct kw_ticket_row *t, int64_t now)
 {
     char head[2 * KW_HASH_BYTES + 1];
-    hex(t->head, KW_HASH_BYTES, head);
+    kwh_hex(t->head, KW_HASH_BYTES, head);
     bool breached = t->breached_at != KW_STORE_NO_TIME ||
                     (t->next_due != KW_STORE_NO_TIME && t->next_due <= now);
-    json_t *j = json_pack(
-        "{s:I, s:I, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)t->id, "org_id",
-        (json_int_t)t->org_id, "commitment_id", id_or_null(t->commitment_id), "title", t->title,
-        "state", t->state, "level", t->level, "tier", nullable(t->tier), "category",
-        nullable(t->category), "region", nullable(t->region), "channel", nullable(t->channel));
-    json_object_set_new(j, "assignee_id", id_or_null(t->assignee_id));
-    json_object_set_new(j, "team_id", id_or_null(t->team_id));
-    json_object_set_new(j, "due_at", instant_json(t->next_due));
+    json_t *j =
+        json_pack("{s:I, s:I, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)t->id,
+                  "org_id", (json_int_t)t->org_id, "commitment_id",
+                  kwh_id_or_null(t->commitment_id), "title", t->title, "state", t->state, "level",
+                  t->level, "tier", kwh_nullable(t->tier), "category", kwh_nullable(t->category),
+                  "region", kwh_nullable(t->region), "channel", kwh_nullable(t->channel));
+    json_object_set_new(j, "assignee_id", kwh_id_or_null(t->assignee_id));
+    json_object_set_new(j, "team_id", kwh_id_or_null(t->team_id));
+    json_object_set_new(j, "due_at", kwh_instant_json(t->next_due));
     json_object_set_new(j, "breached", json_boolean(breached));
-    json_object_set_new(j, "breached_at", instant_json(t->breached_at));
-    json_object_set_new(j, "created_at", instant_json(t->created_at));
-    json_object_set_new(j, "updated_at", instant_json(t->updated_at));
-    json_object_set_new(j, "created_by", id_or_null(t->created_by));
+    json_object_set_new(j, "breached_at", kwh_instant_json(t->breached_at));
+    json_object_set_new(j, "created_at", kwh_instant_json(t->created_at));
+    json_object_set_new(j, "updated_at", kwh_instant_json(t->updated_at));
+    json_object_set_new(j, "created_by", kwh_id_or_null(t->created_by));
     json_object_set_new(j, "events", json_integer(t->last_seq));
     json_object_set_new(j, "chain_head", json_string(head));
     return j;
@@ -107,8 +108,8 @@ static bool clock_add(const struct kw_clock_row *c, void *ctx)
     bool breached = strcmp(c->status, "breached") == 0 || strcmp(c->status, "met_late") == 0;
     json_array_append_new(cc->list,
                           json_pack("{s:s, s:s, s:o, s:o, s:o, s:i, s:s}", "metric", c->metric,
-                                    "status", c->status, "deadline", instant_json(c->deadline),
-                                    "next_due", instant_json(c->next_due), "next_pct",
+                                    "status", c->status, "deadline", kwh_instant_json(c->deadline),
+                                    "next_due", kwh_instant_json(c->next_due), "next_pct",
                                     c->next_pct ? json_integer(c->next_pct) : json_null(),
                                     "warned_pct", warned, "colour",
                                     breached ? "breached"
@@ -117,13 +118,13 @@ static bool clock_add(const struct kw_clock_row *c, void *ctx)
     return true;
 }
 
-json_t *ticket_with_clocks(struct kw_http *h, struct kw_store *st, const struct kw_ticket_row *t,
-                           int64_t now)
+json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st,
+                               const struct kw_ticket_row *t, int64_t now)
 {
     json_t *j = ticket_json(t, now);
     struct kw_err err = {0};
     const struct kw_compiled *c =
-        t->commitment_id ? policy_for(h, st, t->commitment_id, &err) : NULL;
+        t->commitment_id ? kwh_policy_for(h, st, t->commitment_id, &err) : NULL;
     struct clock_ctx cc = {json_array(), c ? c->p : NULL};
     kw_store_ticket_clocks(st, t->id, clock_add, &cc, &err);
     json_object_set_new(j, "clocks", cc.list);
@@ -132,24 +133,25 @@ json_t *ticket_with_clocks(struct kw_http *h, struct kw_store *st, const struct 
 
 /* Read a ticket the caller may see: a customer sees only their own
  * organisation's, and another's looks exactly like one that does not exist. */
-static bool visible_ticket(struct call *x, int64_t id, struct kw_ticket_row *t, struct reply *fail)
+static bool visible_ticket(struct kwh_call *x, int64_t id, struct kw_ticket_row *t,
+                           struct kwh_reply *fail)
 {
     struct kw_err err = {0};
     enum kw_code rc = kw_store_ticket_get(x->wk->st, id, t, &err);
     if (rc == KW_OK && (!x->me.customer || t->org_id == x->me.org_id))
         return true;
-    *fail = rc == KW_OK || rc == KW_NOT_FOUND ? problem_of(KW_NOT_FOUND, "", "no such ticket")
-                                              : problem(&err);
+    *fail = rc == KW_OK || rc == KW_NOT_FOUND ? kwh_problem_of(KW_NOT_FOUND, "", "no such ticket")
+                                              : kwh_problem(&err);
     return false;
 }
 
-static struct reply ticket_reply(struct call *x, unsigned status, int64_t id)
+static struct kwh_reply ticket_reply(struct kwh_call *x, unsigned status, int64_t id)
 {
     struct kw_ticket_row t;
     struct kw_err err = {0};
     if (kw_store_ticket_get(x->wk->st, id, &t, &err) != KW_OK)
-        return problem(&err);
-    return ok(status, ticket_with_clocks(x->h, x->wk->st, &t, x->now));
+        return kwh_problem(&err);
+    return kwh_ok(status, kwh_ticket_with_clocks(x->h, x->wk->st, &t, x->now));
 }
 
 /* A ticket row copied out of the store, so that it outlives the read: the
@@ -205,38 +207,39 @@ static enum kw_code create_unit(struct kw_store *st, void *ctx, struct kw_err *e
 }
 
 /* A level or category the ticket's commitment knows (any id without one). */
-static bool attr_ok(struct call *x, int64_t commitment, enum kw_attr a, const char *v,
-                    struct reply *fail)
+static bool attr_ok(struct kwh_call *x, int64_t commitment, enum kw_attr a, const char *v,
+                    struct kwh_reply *fail)
 {
     struct kw_err err = {0};
     char ptr[32];
     snprintf(ptr, sizeof(ptr), "/%s", kw_attr_name(a));
     if (!v || !commitment)
         return true;
-    const struct kw_compiled *c = policy_for(x->h, x->wk->st, commitment, &err);
+    const struct kw_compiled *c = kwh_policy_for(x->h, x->wk->st, commitment, &err);
     if (!c) {
-        *fail = problem(&err);
+        *fail = kwh_problem(&err);
         return false;
     }
     if (kw_policy_attr_known(c->p, a, v))
         return true;
-    *fail = problemf(KW_INVALID, ptr, "%s: \"%.40s\" is not in the commitment (%s %s)",
-                     kw_attr_name(a), v, kw_policy_name(c->p), kw_policy_version(c->p));
+    *fail = kwh_problemf(KW_INVALID, ptr, "%s: \"%.40s\" is not in the commitment (%s %s)",
+                         kw_attr_name(a), v, kw_policy_name(c->p), kw_policy_version(c->p));
     return false;
 }
 
 /* The contract decides a ticket's tier and region: they come from the
  * organisation. Staff may set others (a special case); a customer may not
  * claim a better tier. Copies into the buffers given. */
-static bool org_terms(struct call *x, int64_t org, struct kw_ticket_new *t, char *tier,
-                      char *region, char *name, struct reply *fail)
+static bool org_terms(struct kwh_call *x, int64_t org, struct kw_ticket_new *t, char *tier,
+                      char *region, char *name, struct kwh_reply *fail)
 {
     struct kw_org o;
     struct kw_err err = {0};
     if (kw_store_org_get(x->wk->st, org, &o, &err) != KW_OK) {
-        *fail = err.code == KW_NOT_FOUND ? problemf(KW_NOT_FOUND, "/org_id",
-                                                    "org_id: no organisation %lld", (long long)org)
-                                         : problem(&err);
+        *fail = err.code == KW_NOT_FOUND
+                    ? kwh_problemf(KW_NOT_FOUND, "/org_id", "org_id: no organisation %lld",
+                                   (long long)org)
+                    : kwh_problem(&err);
         return false;
     }
     snprintf(tier, 48, "%s", o.tier ? o.tier : "");
@@ -245,9 +248,9 @@ static bool org_terms(struct call *x, int64_t org, struct kw_ticket_new *t, char
     kw_store_idle(x->wk->st);
     if (x->me.customer && ((t->tier && strcmp(t->tier, tier) != 0) ||
                            (t->region && strcmp(t->region, region) != 0))) {
-        *fail =
-            problem_of(KW_FORBIDDEN, t->tier && strcmp(t->tier, tier) != 0 ? "/tier" : "/region",
-                       "tier and region come from your organisation's contract");
+        *fail = kwh_problem_of(KW_FORBIDDEN,
+                               t->tier && strcmp(t->tier, tier) != 0 ? "/tier" : "/region",
+                               "tier and region come from your organisation's contract");
         return false;
     }
     if (!t->tier && tier[0])
@@ -257,42 +260,43 @@ static bool org_terms(struct call *x, int64_t org, struct kw_ticket_new *t, char
     return true;
 }
 
-static struct reply ticket_create(struct call *x)
+static struct kwh_reply ticket_create(struct kwh_call *x)
 {
     static const char *const keys[] = {"org_id",   "title",  "level",   "tier",
                                        "category", "region", "channel", NULL};
-    struct reply out;
-    if (!authenticate(x, &out))
+    struct kwh_reply out;
+    if (!kwh_authenticate(x, &out))
         return out;
-    json_t *j = body_object(x, &out);
+    json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
     struct create_unit u = {
         .h = x->h, .t = {.created_by = x->me.id, .at = x->now}, .fire_at = KW_STORE_NO_TIME};
     struct kw_ticket_new *t = &u.t;
     int64_t org = 0;
-    if (!only_members(j, keys, &out) || !opt_string(j, "title", 500, &t->title, &out) ||
-        !opt_string(j, "level", 47, &t->level, &out) ||
-        !opt_string(j, "tier", 47, &t->tier, &out) ||
-        !opt_string(j, "category", 47, &t->category, &out) ||
-        !opt_string(j, "region", 47, &t->region, &out) ||
-        !opt_string(j, "channel", 47, &t->channel, &out) || !opt_id(j, "org_id", false, &org, &out))
+    if (!kwh_only_members(j, keys, &out) || !kwh_opt_string(j, "title", 500, &t->title, &out) ||
+        !kwh_opt_string(j, "level", 47, &t->level, &out) ||
+        !kwh_opt_string(j, "tier", 47, &t->tier, &out) ||
+        !kwh_opt_string(j, "category", 47, &t->category, &out) ||
+        !kwh_opt_string(j, "region", 47, &t->region, &out) ||
+        !kwh_opt_string(j, "channel", 47, &t->channel, &out) ||
+        !kwh_opt_id(j, "org_id", false, &org, &out))
         goto out;
     t->idempotency_key = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "Idempotency-Key");
     if (t->idempotency_key && (!*t->idempotency_key || strlen(t->idempotency_key) > 200)) {
-        out = problem_of(KW_INVALID, "", "Idempotency-Key: expected 1 to 200 bytes");
+        out = kwh_problem_of(KW_INVALID, "", "Idempotency-Key: expected 1 to 200 bytes");
         goto out;
     }
     if (x->me.customer) {
         /* customers open tickets for their own organisation only */
         if (org && org != x->me.org_id) {
-            out = problem_of(KW_FORBIDDEN, "/org_id",
-                             "org_id: customers open tickets for their own organisation");
+            out = kwh_problem_of(KW_FORBIDDEN, "/org_id",
+                                 "org_id: customers open tickets for their own organisation");
             goto out;
         }
         org = x->me.org_id;
     } else if (!org) {
-        out = problem_of(KW_INVALID, "/org_id", "org_id: missing (the customer organisation)");
+        out = kwh_problem_of(KW_INVALID, "/org_id", "org_id: missing (the customer organisation)");
         goto out;
     }
     t->org_id = org;
@@ -300,7 +304,7 @@ static struct reply ticket_create(struct call *x)
     struct kw_err err = {0};
     char tier[48], region[48], name[201];
     if (kw_store_commitment_at(x->wk->st, x->now, &commitment, &err) != KW_OK) {
-        out = problem(&err);
+        out = kwh_problem(&err);
         goto out;
     }
     if (!org_terms(x, org, t, tier, region, name, &out))
@@ -312,17 +316,18 @@ static struct reply ticket_create(struct call *x)
         !attr_ok(x, commitment, KW_ATTR_CHANNEL, t->channel, &out))
         goto out;
     /* rules may name organisations; a commitment that lists them knows only those */
-    struct reply ignored;
+    struct kwh_reply ignored;
     t->organisation = attr_ok(x, commitment, KW_ATTR_ORGANISATION, name, &ignored) ? name : NULL;
     if (!t->organisation)
         json_decref(ignored.json);
-    if (write_unit(x, create_unit, &u, &out)) {
+    if (kwh_write_unit(x, create_unit, &u, &out)) {
         if (!u.existed)
             kw_engine_schedule(x->h->engine, u.id, u.fire_at);
-        out = ok(u.existed ? 200 : 201, ticket_with_clocks(x->h, x->wk->st, &u.row.r, x->now));
+        out = kwh_ok(u.existed ? 200 : 201,
+                     kwh_ticket_with_clocks(x->h, x->wk->st, &u.row.r, x->now));
         if (!u.existed)
-            log_event(x->h, "mod=tickets event=ticket.created ticket=%lld org=%lld actor=%lld",
-                      (long long)u.id, (long long)org, (long long)x->me.id);
+            kwh_log_event(x->h, "mod=tickets event=ticket.created ticket=%lld org=%lld actor=%lld",
+                          (long long)u.id, (long long)org, (long long)x->me.id);
     }
 out:
     json_decref(j);
@@ -336,7 +341,7 @@ struct page {
     size_t limit;
     int64_t now, last, last_due;
     bool more;
-    struct call *clocks; /* include=clocks: read them with this call's handle */
+    struct kwh_call *clocks; /* include=clocks: read them with this call's handle */
 };
 
 static bool page_add(const struct kw_ticket_row *t, void *ctx)
@@ -347,7 +352,7 @@ static bool page_add(const struct kw_ticket_row *t, void *ctx)
         return false;
     }
     json_array_append_new(
-        pg->list, pg->clocks ? ticket_with_clocks(pg->clocks->h, pg->clocks->wk->st, t, pg->now)
+        pg->list, pg->clocks ? kwh_ticket_with_clocks(pg->clocks->h, pg->clocks->wk->st, t, pg->now)
                              : ticket_json(t, pg->now));
     pg->last = t->id;
     pg->last_due = t->next_due;
@@ -355,14 +360,15 @@ static bool page_add(const struct kw_ticket_row *t, void *ctx)
 }
 
 /* An instant query parameter; absent keeps *out. */
-static bool query_instant(const struct call *x, const char *name, int64_t *out, struct reply *fail)
+static bool query_instant(const struct kwh_call *x, const char *name, int64_t *out,
+                          struct kwh_reply *fail)
 {
-    const char *v = query(x, name);
+    const char *v = kwh_query(x, name);
     struct kw_err err = {0};
     if (!v)
         return true;
     if (kw_instant_parse(v, strlen(v), out, &err) != KW_OK) {
-        *fail = problemf(KW_INVALID, "", "%s: %s", name, err.msg);
+        *fail = kwh_problemf(KW_INVALID, "", "%s: %s", name, err.msg);
         return false;
     }
     return true;
@@ -390,31 +396,32 @@ static bool due_cursor(const char *v, int64_t *due, int64_t *id)
     return true;
 }
 
-static struct reply ticket_list(struct call *x)
+static struct kwh_reply ticket_list(struct kwh_call *x)
 {
-    struct reply fail;
-    if (!authenticate(x, &fail))
+    struct kwh_reply fail;
+    if (!kwh_authenticate(x, &fail))
         return fail;
     long long org = 0, limit = 50, after = 0, assignee = 0, team = 0;
     struct kw_ticket_filter f = {
         .now = x->now, .due_before = KW_STORE_NO_TIME, .after_due = KW_STORE_NO_TIME};
-    const char *sort = query(x, "sort"), *breached = query(x, "breached"),
-               *cursor = query(x, "after");
+    const char *sort = kwh_query(x, "sort"), *breached = kwh_query(x, "breached"),
+               *cursor = kwh_query(x, "after");
     f.by_due = sort && strcmp(sort, "due") == 0;
     if (sort && !f.by_due && strcmp(sort, "id") != 0)
-        return problem_of(KW_INVALID, "", "sort: expected id or due (time to breach)");
-    if (!query_int(x, "org_id", 1, INT64_MAX, &org, &fail) ||
-        !query_int(x, "limit", 1, 500, &limit, &fail) ||
-        !query_int(x, "assignee_id", 1, INT64_MAX, &assignee, &fail) ||
-        !query_int(x, "team_id", 1, INT64_MAX, &team, &fail) ||
+        return kwh_problem_of(KW_INVALID, "", "sort: expected id or due (time to breach)");
+    if (!kwh_query_int(x, "org_id", 1, INT64_MAX, &org, &fail) ||
+        !kwh_query_int(x, "limit", 1, 500, &limit, &fail) ||
+        !kwh_query_int(x, "assignee_id", 1, INT64_MAX, &assignee, &fail) ||
+        !kwh_query_int(x, "team_id", 1, INT64_MAX, &team, &fail) ||
         !query_instant(x, "due_before", &f.due_before, &fail))
         return fail;
     if (f.by_due && cursor) {
         if (!due_cursor(cursor, &f.after_due, &f.after))
-            return problem_of(KW_INVALID, "", "after: expected the `next` of the previous page");
+            return kwh_problem_of(KW_INVALID, "",
+                                  "after: expected the `next` of the previous page");
         if (f.after_due == KW_STORE_NO_TIME)
             f.after_due = INT64_MAX;
-    } else if (!f.by_due && !query_int(x, "after", 0, INT64_MAX, &after, &fail))
+    } else if (!f.by_due && !kwh_query_int(x, "after", 0, INT64_MAX, &after, &fail))
         return fail;
     if (f.by_due && !cursor) {
         f.after_due = INT64_MIN; /* from the start */
@@ -423,36 +430,37 @@ static struct reply ticket_list(struct call *x)
     if (!f.by_due)
         f.after = after;
     if (breached && strcmp(breached, "true") != 0 && strcmp(breached, "false") != 0)
-        return problem_of(KW_INVALID, "", "breached: expected true or false");
+        return kwh_problem_of(KW_INVALID, "", "breached: expected true or false");
     f.breached = !breached ? 0 : strcmp(breached, "true") == 0 ? 1 : 2;
     f.org_id = org;
     f.assignee_id = assignee;
     f.team_id = team;
     f.limit = (size_t)limit + 1;
-    f.state = query(x, "state");
-    f.level = query(x, "level");
+    f.state = kwh_query(x, "state");
+    f.level = kwh_query(x, "level");
     enum kw_state st;
     if (f.state && strcmp(f.state, "open") != 0 && !kw_state_parse(f.state, strlen(f.state), &st))
-        return problem_of(KW_INVALID, "",
-                          "state: expected registered, analysing, handling, feedback, archived, "
-                          "waiting_customer or open (any but archived)");
+        return kwh_problem_of(
+            KW_INVALID, "",
+            "state: expected registered, analysing, handling, feedback, archived, "
+            "waiting_customer or open (any but archived)");
     if (f.level && (strlen(f.level) == 0 || strlen(f.level) > 47))
-        return problem_of(KW_INVALID, "", "level: expected a level id");
+        return kwh_problem_of(KW_INVALID, "", "level: expected a level id");
     if (x->me.customer) {
         /* a customer lists their own organisation's tickets, nothing else */
         if (org && org != x->me.org_id)
-            return problem_of(KW_FORBIDDEN, "", "org_id: customers list their own tickets");
+            return kwh_problem_of(KW_FORBIDDEN, "", "org_id: customers list their own tickets");
         f.org_id = x->me.org_id;
     }
-    const char *include = query(x, "include");
+    const char *include = kwh_query(x, "include");
     if (include && strcmp(include, "clocks") != 0)
-        return problem_of(KW_INVALID, "", "include: expected clocks");
+        return kwh_problem_of(KW_INVALID, "", "include: expected clocks");
     struct page pg = {json_array(), (size_t)limit,     x->now, 0, KW_STORE_NO_TIME,
                       false,        include ? x : NULL};
     struct kw_err err = {0};
     if (kw_store_tickets(x->wk->st, &f, page_add, &pg, &err) != KW_OK) {
         json_decref(pg.list);
-        return problem(&err);
+        return kwh_problem(&err);
     }
     json_t *next = json_null();
     if (pg.more && !f.by_due)
@@ -465,8 +473,8 @@ static struct reply ticket_list(struct call *x)
             snprintf(buf, sizeof(buf), "%lld:%lld", (long long)pg.last_due, (long long)pg.last);
         next = json_string(buf);
     }
-    return ok(200, json_pack("{s:o, s:o, s:o}", "tickets", pg.list, "next", next, "as_of",
-                             instant_json(x->now)));
+    return kwh_ok(200, json_pack("{s:o, s:o, s:o}", "tickets", pg.list, "next", next, "as_of",
+                                 kwh_instant_json(x->now)));
 }
 
 /* ---- events ---- */
@@ -486,9 +494,9 @@ static bool collect_event(const struct kw_stored_event *ev, void *ctx)
         return true;
     }
     char h[2 * KW_HASH_BYTES + 1];
-    hex(ev->hash, KW_HASH_BYTES, h);
+    kwh_hex(ev->hash, KW_HASH_BYTES, h);
     json_array_append_new(co->list, json_pack("{s:I, s:o, s:s, s:I, s:o, s:s}", "seq",
-                                              (json_int_t)ev->seq, "at", instant_json(ev->at),
+                                              (json_int_t)ev->seq, "at", kwh_instant_json(ev->at),
                                               "type", ev->type, "actor", (json_int_t)ev->actor,
                                               "body", body ? body : json_object(), "hash", h));
     return true;
@@ -529,7 +537,7 @@ static enum kw_code reopen(struct kw_store *st, struct event_unit *u, struct kw_
         return err->code;
     int64_t window = 7 * 86400, commitment = t.commitment_id;
     if (commitment) {
-        const struct kw_compiled *c = policy_for(u->h, st, commitment, err);
+        const struct kw_compiled *c = kwh_policy_for(u->h, st, commitment, err);
         if (!c)
             return err->code;
         window = kw_policy_reopen_window(c->p);
@@ -619,36 +627,37 @@ static enum kw_code event_unit(struct kw_store *st, void *ctx, struct kw_err *er
     return rc == KW_OK ? project(u->h, st, u->ticket, u->now, NULL, &u->fire_at, err) : rc;
 }
 
-static bool parse_event(struct call *x, json_t *j, int64_t commitment, struct event_unit *u,
-                        struct reply *out)
+static bool parse_event(struct kwh_call *x, json_t *j, int64_t commitment, struct event_unit *u,
+                        struct kwh_reply *out)
 {
     static const char *const keys[] = {"type",   "text",         "internal", "to", "milestone",
                                        "reason", "satisfaction", "nps",      NULL};
     const char *type = NULL;
-    if (!only_members(j, keys, out) || !opt_string(j, "type", 32, &type, out) ||
-        !opt_string(j, "reason", 2000, &u->reason, out))
+    if (!kwh_only_members(j, keys, out) || !kwh_opt_string(j, "type", 32, &type, out) ||
+        !kwh_opt_string(j, "reason", 2000, &u->reason, out))
         return false;
     if (!type) {
-        *out = problem_of(KW_INVALID, "/type",
-                          "type: missing (comment, transition, milestone, reopen or rating)");
+        *out = kwh_problem_of(KW_INVALID, "/type",
+                              "type: missing (comment, transition, milestone, reopen or rating)");
         return false;
     }
     if (strcmp(type, "comment") == 0) {
         u->kind = EV_COMMENT;
         json_t *internal = json_object_get(j, "internal");
-        if (!opt_string(j, "text", 65536, &u->text, out))
+        if (!kwh_opt_string(j, "text", 65536, &u->text, out))
             return false;
         if (!u->text) {
-            *out = problem_of(KW_INVALID, "/text", "text: missing");
+            *out = kwh_problem_of(KW_INVALID, "/text", "text: missing");
             return false;
         }
         if (internal && !json_is_boolean(internal)) {
-            *out = problem_of(KW_INVALID, "/internal", "internal: expected true or false");
+            *out = kwh_problem_of(KW_INVALID, "/internal", "internal: expected true or false");
             return false;
         }
         u->internal = json_is_true(internal);
         if (x->me.customer && u->internal) {
-            *out = problem_of(KW_FORBIDDEN, "/internal", "customers cannot write internal notes");
+            *out =
+                kwh_problem_of(KW_FORBIDDEN, "/internal", "customers cannot write internal notes");
             return false;
         }
         return true;
@@ -656,37 +665,38 @@ static bool parse_event(struct call *x, json_t *j, int64_t commitment, struct ev
     if (strcmp(type, "transition") == 0) {
         const char *to = NULL;
         u->kind = EV_TRANSITION;
-        if (!opt_string(j, "to", 32, &to, out))
+        if (!kwh_opt_string(j, "to", 32, &to, out))
             return false;
         if (!to || !kw_state_parse(to, strlen(to), &u->to) || u->to == KW_ST_REGISTERED) {
-            *out = problem_of(KW_INVALID, "/to",
-                              "to: expected analysing, handling, feedback, archived or "
-                              "waiting_customer");
+            *out = kwh_problem_of(KW_INVALID, "/to",
+                                  "to: expected analysing, handling, feedback, archived or "
+                                  "waiting_customer");
             return false;
         }
         return true;
     }
     if (strcmp(type, "milestone") == 0) {
         u->kind = EV_MILESTONE;
-        if (!opt_string(j, "milestone", 47, &u->milestone, out))
+        if (!kwh_opt_string(j, "milestone", 47, &u->milestone, out))
             return false;
         if (x->me.customer) {
-            *out = problem_of(KW_FORBIDDEN, "/type", "milestones are recorded by the provider");
+            *out = kwh_problem_of(KW_FORBIDDEN, "/type", "milestones are recorded by the provider");
             return false;
         }
         /* the built-in milestones, and those the ticket's commitment adds */
         const struct kw_compiled *c = NULL;
         struct kw_err err = {0};
-        if (commitment && !(c = policy_for(x->h, x->wk->st, commitment, &err))) {
-            *out = problem(&err);
+        if (commitment && !(c = kwh_policy_for(x->h, x->wk->st, commitment, &err))) {
+            *out = kwh_problem(&err);
             return false;
         }
         if (!u->milestone || !(c ? kw_policy_is_milestone(c->p, u->milestone)
                                  : kw_builtin_milestone(u->milestone))) {
-            *out = problem_of(KW_INVALID, "/milestone",
-                              "milestone: expected first_response, acknowledged, accepted, "
-                              "plan_confirmed, on_site, restored, resolved, customer_confirmed, "
-                              "closed, callback_done or one the commitment declares");
+            *out =
+                kwh_problem_of(KW_INVALID, "/milestone",
+                               "milestone: expected first_response, acknowledged, accepted, "
+                               "plan_confirmed, on_site, restored, resolved, customer_confirmed, "
+                               "closed, callback_done or one the commitment declares");
             return false;
         }
         return true;
@@ -698,41 +708,41 @@ static bool parse_event(struct call *x, json_t *j, int64_t commitment, struct ev
     if (strcmp(type, "rating") == 0) {
         json_t *sat = json_object_get(j, "satisfaction"), *nps = json_object_get(j, "nps");
         u->kind = EV_RATING;
-        if (!opt_string(j, "text", 2000, &u->text, out))
+        if (!kwh_opt_string(j, "text", 2000, &u->text, out))
             return false;
         if (!json_is_integer(sat) || json_integer_value(sat) < 1 || json_integer_value(sat) > 5) {
-            *out = problem_of(KW_INVALID, "/satisfaction", "satisfaction: expected 1 to 5");
+            *out = kwh_problem_of(KW_INVALID, "/satisfaction", "satisfaction: expected 1 to 5");
             return false;
         }
         if (nps && !json_is_null(nps) &&
             (!json_is_integer(nps) || json_integer_value(nps) < 0 ||
              json_integer_value(nps) > 10)) {
-            *out = problem_of(KW_INVALID, "/nps", "nps: expected 0 to 10 (or null)");
+            *out = kwh_problem_of(KW_INVALID, "/nps", "nps: expected 0 to 10 (or null)");
             return false;
         }
         u->satisfaction = (int)json_integer_value(sat);
         u->nps = nps && !json_is_null(nps) ? (int)json_integer_value(nps) : -1;
         return true;
     }
-    *out = problem_of(KW_INVALID, "/type",
-                      "type: expected comment, transition, milestone, reopen or rating");
+    *out = kwh_problem_of(KW_INVALID, "/type",
+                          "type: expected comment, transition, milestone, reopen or rating");
     return false;
 }
 
-static struct reply event_post(struct call *x, int64_t id, int64_t commitment)
+static struct kwh_reply event_post(struct kwh_call *x, int64_t id, int64_t commitment)
 {
-    struct reply out;
-    json_t *j = body_object(x, &out);
+    struct kwh_reply out;
+    json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
     struct event_unit u = {
         .h = x->h, .ticket = id, .actor = x->me.id, .now = x->now, .customer = x->me.customer};
-    if (parse_event(x, j, commitment, &u, &out) && write_unit(x, event_unit, &u, &out)) {
+    if (parse_event(x, j, commitment, &u, &out) && kwh_write_unit(x, event_unit, &u, &out)) {
         kw_engine_schedule(x->h->engine, id, u.fire_at);
         if (u.moved)
-            log_event(x->h, "mod=tickets event=ticket.state ticket=%lld from=%s to=%s actor=%lld",
-                      (long long)id, kw_state_name(u.from), kw_state_name(u.to),
-                      (long long)x->me.id);
+            kwh_log_event(
+                x->h, "mod=tickets event=ticket.state ticket=%lld from=%s to=%s actor=%lld",
+                (long long)id, kw_state_name(u.from), kw_state_name(u.to), (long long)x->me.id);
         out = ticket_reply(x, 201, id);
     }
     json_decref(j);
@@ -811,32 +821,33 @@ static enum kw_code patch_unit(struct kw_store *st, void *ctx, struct kw_err *er
     int64_t new_team = u->p.team_id < 0 ? 0 : u->p.team_id ? u->p.team_id : team;
     if (rc == KW_OK && (new_assignee != assignee || new_team != team))
         rc = append_json(st, &ev, "assigned",
-                         json_pack("{s:o, s:o}", "assignee_id", id_or_null(new_assignee), "team_id",
-                                   id_or_null(new_team)),
+                         json_pack("{s:o, s:o}", "assignee_id", kwh_id_or_null(new_assignee),
+                                   "team_id", kwh_id_or_null(new_team)),
                          NULL, err);
     return rc == KW_OK ? project(u->h, st, u->ticket, u->now, NULL, &u->fire_at, err) : rc;
 }
 
-static struct reply ticket_patch(struct call *x, const struct kw_ticket_row *t)
+static struct kwh_reply ticket_patch(struct kwh_call *x, const struct kw_ticket_row *t)
 {
     static const char *const keys[] = {"level",   "category", "assignee_id",
                                        "team_id", "reason",   NULL};
-    struct reply out;
+    struct kwh_reply out;
     if (x->me.customer)
-        return problem_of(KW_FORBIDDEN, "", "customers cannot change a ticket's level or owner");
+        return kwh_problem_of(KW_FORBIDDEN, "",
+                              "customers cannot change a ticket's level or owner");
     int64_t id = t->id, commitment = t->commitment_id;
-    json_t *j = body_object(x, &out);
+    json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
     struct patch_unit u = {.h = x->h, .ticket = id, .actor = x->me.id, .now = x->now};
-    if (only_members(j, keys, &out) && opt_string(j, "level", 47, &u.p.level, &out) &&
-        opt_string(j, "category", 47, &u.p.category, &out) &&
-        opt_string(j, "reason", 2000, &u.reason, &out) &&
-        opt_id(j, "assignee_id", true, &u.p.assignee_id, &out) &&
-        opt_id(j, "team_id", true, &u.p.team_id, &out) &&
+    if (kwh_only_members(j, keys, &out) && kwh_opt_string(j, "level", 47, &u.p.level, &out) &&
+        kwh_opt_string(j, "category", 47, &u.p.category, &out) &&
+        kwh_opt_string(j, "reason", 2000, &u.reason, &out) &&
+        kwh_opt_id(j, "assignee_id", true, &u.p.assignee_id, &out) &&
+        kwh_opt_id(j, "team_id", true, &u.p.team_id, &out) &&
         attr_ok(x, commitment, KW_ATTR_LEVEL, u.p.level, &out) &&
         attr_ok(x, commitment, KW_ATTR_CATEGORY, u.p.category, &out) &&
-        write_unit(x, patch_unit, &u, &out)) {
+        kwh_write_unit(x, patch_unit, &u, &out)) {
         kw_engine_schedule(x->h->engine, id, u.fire_at);
         out = ticket_reply(x, 200, id);
     }
@@ -847,9 +858,9 @@ static struct reply ticket_patch(struct call *x, const struct kw_ticket_row *t)
 /* ---- clocks and service nodes ---- */
 
 /* zh or en: ?lang= (NULL when it is neither), else Accept-Language. */
-static const char *lang_of(const struct call *x)
+static const char *lang_of(const struct kwh_call *x)
 {
-    const char *q = query(x, "lang");
+    const char *q = kwh_query(x, "lang");
     if (q)
         return strcmp(q, "zh") == 0 ? "zh" : strcmp(q, "en") == 0 ? "en" : NULL;
     const char *a = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "Accept-Language");
@@ -857,55 +868,57 @@ static const char *lang_of(const struct call *x)
 }
 
 /* The ticket's events as clock events and its compiled commitment. */
-static bool clock_inputs(struct call *x, int64_t id, int64_t commitment,
+static bool clock_inputs(struct kwh_call *x, int64_t id, int64_t commitment,
                          struct kw_ticket_events *tc, const struct kw_compiled **c,
-                         struct reply *fail)
+                         struct kwh_reply *fail)
 {
     struct kw_err err = {0};
-    *c = policy_for(x->h, x->wk->st, commitment, &err);
+    *c = kwh_policy_for(x->h, x->wk->st, commitment, &err);
     if (!*c || kw_ticket_events_load(x->wk->st, id, tc, &err) != KW_OK) {
-        *fail = problem(&err);
+        *fail = kwh_problem(&err);
         return false;
     }
     return true;
 }
 
-static struct reply ticket_sla(struct call *x, int64_t id, int64_t commitment)
+static struct kwh_reply ticket_sla(struct kwh_call *x, int64_t id, int64_t commitment)
 {
     if (!commitment)
-        return ok(200, json_pack("{s:I, s:n, s:o, s:[]}", "ticket", (json_int_t)id, "commitment",
-                                 "as_of", instant_json(x->now), "clocks"));
+        return kwh_ok(200, json_pack("{s:I, s:n, s:o, s:[]}", "ticket", (json_int_t)id,
+                                     "commitment", "as_of", kwh_instant_json(x->now), "clocks"));
     struct kw_ticket_events tc = {0};
     const struct kw_compiled *c;
-    struct reply out;
+    struct kwh_reply out;
     struct kw_err err = {0};
     if (!clock_inputs(x, id, commitment, &tc, &c, &out))
         ;
     else if (kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, tc.ev, tc.n, x->now,
                          &x->wk->sla, &err) != KW_OK)
-        out = problem(&err);
+        out = kwh_problem(&err);
     else
-        out = ok(200, json_pack("{s:I, s:{s:I, s:s, s:s}, s:o, s:o}", "ticket", (json_int_t)id,
-                                "commitment", "id", (json_int_t)commitment, "name",
-                                kw_policy_name(c->p), "version", kw_policy_version(c->p), "as_of",
-                                instant_json(x->now), "clocks", kw_sla_to_json(c->p, &x->wk->sla)));
+        out = kwh_ok(200, json_pack("{s:I, s:{s:I, s:s, s:s}, s:o, s:o}", "ticket", (json_int_t)id,
+                                    "commitment", "id", (json_int_t)commitment, "name",
+                                    kw_policy_name(c->p), "version", kw_policy_version(c->p),
+                                    "as_of", kwh_instant_json(x->now), "clocks",
+                                    kw_sla_to_json(c->p, &x->wk->sla)));
     kw_ticket_events_release(&tc);
     return out;
 }
 
-static struct reply ticket_nodes(struct call *x, int64_t id, int64_t commitment)
+static struct kwh_reply ticket_nodes(struct kwh_call *x, int64_t id, int64_t commitment)
 {
     if (!commitment)
-        return ok(200, json_pack("{s:I, s:[], s:n}", "ticket", (json_int_t)id, "nodes", "next"));
+        return kwh_ok(200,
+                      json_pack("{s:I, s:[], s:n}", "ticket", (json_int_t)id, "nodes", "next"));
     struct kw_ticket_events tc = {0};
     const struct kw_compiled *c;
-    struct reply out;
+    struct kwh_reply out;
     if (clock_inputs(x, id, commitment, &tc, &c, &out)) {
         int64_t reached[KW_POLICY_MAX_NODES];
         const char *lang = lang_of(x), *next = NULL;
         if (!lang) {
             kw_ticket_events_release(&tc);
-            return problem_of(KW_INVALID, "", "lang: expected zh or en");
+            return kwh_problem_of(KW_INVALID, "", "lang: expected zh or en");
         }
         kw_nodes_reached(c->p, tc.ev, tc.n, reached);
         json_t *list = json_array();
@@ -916,75 +929,75 @@ static struct reply ticket_nodes(struct call *x, int64_t id, int64_t commitment)
             json_array_append_new(
                 list, json_pack("{s:s, s:s, s:b, s:o}", "id", kw_policy_node_id(c->p, i), "label",
                                 kw_policy_node_label(c->p, i, lang), "reached", done, "reached_at",
-                                instant_json(done ? reached[i] : KW_STORE_NO_TIME)));
+                                kwh_instant_json(done ? reached[i] : KW_STORE_NO_TIME)));
         }
-        out = ok(200, json_pack("{s:I, s:s, s:o, s:o}", "ticket", (json_int_t)id, "lang", lang,
-                                "nodes", list, "next", nullable(next)));
+        out = kwh_ok(200, json_pack("{s:I, s:s, s:o, s:o}", "ticket", (json_int_t)id, "lang", lang,
+                                    "nodes", list, "next", kwh_nullable(next)));
     }
     kw_ticket_events_release(&tc);
     return out;
 }
 
-static struct reply ticket_verify(struct call *x, int64_t id)
+static struct kwh_reply ticket_verify(struct kwh_call *x, int64_t id)
 {
     unsigned char head[KW_HASH_BYTES];
     char hx[2 * KW_HASH_BYTES + 1];
     struct kw_err err = {0};
     enum kw_code rc = kw_store_verify(x->wk->st, id, head, &err);
     if (rc == KW_CONFLICT)
-        return ok(200, json_pack("{s:I, s:b, s:s}", "ticket", (json_int_t)id, "valid", 0, "detail",
-                                 err.msg));
+        return kwh_ok(200, json_pack("{s:I, s:b, s:s}", "ticket", (json_int_t)id, "valid", 0,
+                                     "detail", err.msg));
     if (rc != KW_OK)
-        return problem(&err);
-    hex(head, KW_HASH_BYTES, hx);
-    return ok(200,
-              json_pack("{s:I, s:b, s:s}", "ticket", (json_int_t)id, "valid", 1, "chain_head", hx));
+        return kwh_problem(&err);
+    kwh_hex(head, KW_HASH_BYTES, hx);
+    return kwh_ok(
+        200, json_pack("{s:I, s:b, s:s}", "ticket", (json_int_t)id, "valid", 1, "chain_head", hx));
 }
 
 /* ---- routing under /api/v1/tickets ---- */
 
-struct reply tickets_route(struct call *x, const char *rest)
+struct kwh_reply kwh_tickets_route(struct kwh_call *x, const char *rest)
 {
-    struct reply fail;
+    struct kwh_reply fail;
     if (!*rest) {
-        if (is_method(x, "POST"))
+        if (kwh_is_method(x, "POST"))
             return ticket_create(x);
-        if (is_method(x, "GET"))
+        if (kwh_is_method(x, "GET"))
             return ticket_list(x);
-        return problem_of(KW_METHOD, "", "this method is not allowed here");
+        return kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
     }
     rest++; /* the '/' */
     char *end = NULL;
     if (*rest < '0' || *rest > '9' || strlen(rest) > 40)
-        return problem_of(KW_NOT_FOUND, "", "no such ticket");
+        return kwh_problem_of(KW_NOT_FOUND, "", "no such ticket");
     long long id = strtoll(rest, &end, 10);
     static const char *const subs[] = {"", "/events", "/sla", "/nodes", "/verify"};
     size_t sub = 0;
     while (sub < 5 && strcmp(end, subs[sub]) != 0)
         sub++;
     if (sub == 5 || end - rest > 18)
-        return problem_of(KW_NOT_FOUND, "", "no such resource");
-    if (!authenticate(x, &fail))
+        return kwh_problem_of(KW_NOT_FOUND, "", "no such resource");
+    if (!kwh_authenticate(x, &fail))
         return fail;
     struct kw_ticket_row t;
     if (!visible_ticket(x, id, &t, &fail))
         return fail;
     int64_t commitment = t.commitment_id;
-    bool get = is_method(x, "GET");
+    bool get = kwh_is_method(x, "GET");
     if (sub == 0 && get)
-        return ok(200, ticket_with_clocks(x->h, x->wk->st, &t, x->now));
-    if (sub == 0 && is_method(x, "PATCH"))
+        return kwh_ok(200, kwh_ticket_with_clocks(x->h, x->wk->st, &t, x->now));
+    if (sub == 0 && kwh_is_method(x, "PATCH"))
         return ticket_patch(x, &t);
     if (sub == 1 && get) {
         struct collect co = {json_array(), x->me.customer};
         struct kw_err err = {0};
         if (kw_store_events(x->wk->st, id, collect_event, &co, &err) != KW_OK) {
             json_decref(co.list);
-            return problem(&err);
+            return kwh_problem(&err);
         }
-        return ok(200, json_pack("{s:I, s:o}", "ticket", (json_int_t)id, "events", co.list));
+        return kwh_ok(200, json_pack("{s:I, s:o}", "ticket", (json_int_t)id, "events", co.list));
     }
-    if (sub == 1 && is_method(x, "POST"))
+    if (sub == 1 && kwh_is_method(x, "POST"))
         return event_post(x, id, commitment);
     if (sub == 2 && get)
         return ticket_sla(x, id, commitment);
@@ -992,5 +1005,5 @@ struct reply tickets_route(struct call *x, const char *rest)
         return ticket_nodes(x, id, commitment);
     if (sub == 4 && get)
         return ticket_verify(x, id);
-    return problem_of(KW_METHOD, "", "this method is not allowed here");
+    return kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
 }

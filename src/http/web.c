@@ -22,7 +22,7 @@ extern const unsigned char kw_web_index[], kw_web_app_js[], kw_web_app_css[];
 
 #define KEEPALIVE_S 15
 
-void feed_init(struct feed *f)
+void kwh_feed_init(struct kwh_feed *f)
 {
     pthread_mutex_init(&f->mu, NULL);
     pthread_condattr_t a;
@@ -32,15 +32,15 @@ void feed_init(struct feed *f)
     pthread_condattr_destroy(&a);
 }
 
-void feed_destroy(struct feed *f)
+void kwh_feed_destroy(struct kwh_feed *f)
 {
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->cv);
 }
 
-void feed_publish(const int64_t *tickets, size_t n, bool lost, void *ctx)
+void kwh_feed_publish(const int64_t *tickets, size_t n, bool lost, void *ctx)
 {
-    struct feed *f = ctx;
+    struct kwh_feed *f = ctx;
     pthread_mutex_lock(&f->mu);
     for (size_t i = 0; i < n; i++)
         f->ring[f->seq++ % FEED_RING] = tickets[i];
@@ -50,7 +50,7 @@ void feed_publish(const int64_t *tickets, size_t n, bool lost, void *ctx)
     pthread_mutex_unlock(&f->mu);
 }
 
-void feed_stop(struct feed *f)
+void kwh_feed_stop(struct kwh_feed *f)
 {
     pthread_mutex_lock(&f->mu);
     f->stop = true;
@@ -62,7 +62,7 @@ void feed_stop(struct feed *f)
 
 struct stream {
     struct kw_http *h;
-    struct caller me;
+    struct kwh_caller me;
     uint64_t at; /* the feed's sequence number this stream has sent up to */
     char *out;   /* what is still to be sent */
     size_t len, off;
@@ -89,7 +89,7 @@ static char *changes_text(struct stream *s, const int64_t *ids, size_t n)
     struct kw_err err = {0};
     struct kw_buf b = {.max = 64u << 20};
     struct kw_http *h = s->h;
-    struct worker *wk = worker_take(h, &err);
+    struct kwh_worker *wk = kwh_worker_take(h, &err);
     if (!wk)
         return NULL;
     int64_t now = h->clock.now(h->clock.ctx);
@@ -101,7 +101,7 @@ static char *changes_text(struct stream *s, const int64_t *ids, size_t n)
         if (again || kw_store_ticket_get(wk->st, ids[i], &t, &err) != KW_OK ||
             (s->me.customer && t.org_id != s->me.org_id))
             continue;
-        json_t *j = ticket_with_clocks(h, wk->st, &t, now);
+        json_t *j = kwh_ticket_with_clocks(h, wk->st, &t, now);
         char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
         json_decref(j);
         if (text) {
@@ -111,7 +111,7 @@ static char *changes_text(struct stream *s, const int64_t *ids, size_t n)
         }
         free(text);
     }
-    worker_give(h, wk);
+    kwh_worker_give(h, wk);
     if (b.failed || !b.p) { /* too much to send (or nothing visible): */
         kw_buf_release(&b);
         return strdup(b.failed ? "event: reset\ndata: {}\n\n" : ": nothing for you\n\n");
@@ -123,7 +123,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
     struct stream *s = cls;
-    struct feed *f = &s->h->feed;
+    struct kwh_feed *f = &s->h->feed;
     while (s->off == s->len) {
         int64_t ids[256];
         size_t n = 0;
@@ -163,13 +163,13 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t)take;
 }
 
-enum MHD_Result web_stream(struct call *x)
+enum MHD_Result kwh_web_stream(struct kwh_call *x)
 {
-    struct reply fail;
-    if (!is_method(x, "GET"))
-        fail = problem_of(KW_METHOD, "", "this method is not allowed here");
-    if (!is_method(x, "GET") || !authenticate(x, &fail))
-        return send_reply(x->c, &fail, NULL);
+    struct kwh_reply fail;
+    if (!kwh_is_method(x, "GET"))
+        fail = kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
+    if (!kwh_is_method(x, "GET") || !kwh_authenticate(x, &fail))
+        return kwh_send_reply(x->c, &fail, NULL);
     struct stream *s = calloc(1, sizeof(*s));
     if (!s)
         return MHD_NO;
@@ -195,7 +195,7 @@ enum MHD_Result web_stream(struct call *x)
 
 /* ---- the pages ---- */
 
-bool web_asset(const char *url, struct reply *out)
+bool kwh_web_asset(const char *url, struct kwh_reply *out)
 {
     static const struct {
         const char *path, *ctype;
@@ -207,7 +207,7 @@ bool web_asset(const char *url, struct reply *out)
     };
     for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++)
         if (strcmp(url, assets[i].path) == 0) {
-            *out = ok_text(assets[i].ctype, strdup((const char *)assets[i].body));
+            *out = kwh_ok_text(assets[i].ctype, strdup((const char *)assets[i].body));
             return true;
         }
     return false;
