@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "clocks.h"
+#include "fire.h"
 #include "kw_err.h"
 #include "writer.h"
 

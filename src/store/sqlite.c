@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* SQLite backend of store.h: WAL, foreign keys, numbered migrations,
  * statements prepared once per connection, one transaction per write. */
+#include "chain.h"
 #include "store.h"
 
 #include <jansson.h>
@@ -573,44 +574,6 @@ enum kw_code kw_store_org_insert(struct kw_store *st, const struct kw_org *org, 
     return KW_OK;
 }
 
-void kw_event_hash(const unsigned char prev[KW_HASH_BYTES], int64_t ticket, int64_t seq, int64_t at,
-                   const char *type, int64_t actor, const char *body,
-                   unsigned char out[KW_HASH_BYTES])
-{
-    crypto_generichash_state h;
-    unsigned char num[8];
-    const int64_t nums[3] = {ticket, seq, at};
-    crypto_generichash_init(&h, NULL, 0, KW_HASH_BYTES);
-    crypto_generichash_update(&h, prev, KW_HASH_BYTES);
-    for (int i = 0; i < 4; i++) {
-        uint64_t v = (uint64_t)(i < 3 ? nums[i] : actor);
-        for (int b = 0; b < 8; b++)
-            num[b] = (unsigned char)(v >> (56 - 8 * b));
-        if (i == 3)
-            crypto_generichash_update(&h, (const unsigned char *)type, strlen(type) + 1);
-        crypto_generichash_update(&h, num, sizeof(num));
-    }
-    crypto_generichash_update(&h, (const unsigned char *)body, strlen(body));
-    crypto_generichash_final(&h, out, KW_HASH_BYTES);
-}
-
-/* Canonical JSON of an object given as text: sorted keys, compact. */
-static char *canonical(const char *body, struct kw_err *err)
-{
-    json_error_t jerr;
-    json_t *j = json_loads(body ? body : "{}", JSON_REJECT_DUPLICATES, &jerr);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        kw_err_set(err, KW_INVALID, "", "an event body must be a JSON object");
-        return NULL;
-    }
-    char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(j);
-    if (!s)
-        kw_err_set(err, KW_NOMEM, "", "no memory for the event");
-    return s;
-}
-
 /* Append inside an open transaction. */
 /* Note that ticket changed (for kw_store_changes_take). */
 static void note_change(struct kw_store *st, int64_t ticket)
@@ -662,7 +625,7 @@ static enum kw_code append(struct kw_store *st, int64_t ticket, const char *type
     if (at < sqlite3_column_int64(x, 2))
         at = sqlite3_column_int64(x, 2);
     sqlite3_reset(x);
-    char *canon = canonical(body, err);
+    char *canon = kw_chain_canonical(body, err);
     if (!canon)
         return err ? err->code : KW_INVALID;
     kw_event_hash(prev, ticket, n, at, type, actor, canon, hash);

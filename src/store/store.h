@@ -20,9 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kw_crypto.h" /* KW_HASH_BYTES */
 #include "kw_err.h"
 
-#define KW_HASH_BYTES 32
 #define KW_STORE_NO_TIME INT64_MIN /* an instant that is not there (SQL NULL) */
 #define KW_STORE_TEXT_MAX 4096     /* bytes of a title, name or key */
 
@@ -468,11 +468,5 @@ enum kw_code kw_store_subscription_delete(struct kw_store *st, int64_t id, int64
 /* Hold a pending notification back until next_at (quiet hours). */
 enum kw_code kw_store_outbox_postpone(struct kw_store *st, int64_t id, int64_t next_at,
                                       struct kw_err *err);
-
-/* The hash of an event after prev: BLAKE2b-256 over prev, the ticket id, seq,
- * instant (64-bit big-endian each), type, a NUL, actor (big-endian), body. */
-void kw_event_hash(const unsigned char prev[KW_HASH_BYTES], int64_t ticket, int64_t seq, int64_t at,
-                   const char *type, int64_t actor, const char *body,
-                   unsigned char out[KW_HASH_BYTES]);
 
 #endif

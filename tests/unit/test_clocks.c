@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "clocks.h"
+#include "fire.h"
 #include "store.h"
 #include "testutil.h"
 

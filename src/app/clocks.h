@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * clocks.h - SLA clocks of stored tickets: compiled commitments, the clock
- * projection kept on every ticket, and firing what falls due.
+ * clocks.h - SLA clocks of stored tickets: compiled commitments and the clock
+ * projection kept on every ticket (the engine fires what falls due, engine/fire.h).
  *
  * A commitment version is compiled once (its calendars over the horizon)
  * and kept until the process ends; versions are few and immutable. The
@@ -87,12 +87,34 @@ enum kw_code kw_clocks_project(struct kw_clocks *c, struct kw_store *st, struct 
                                int64_t ticket, int64_t now, const struct kw_ticket_new *created,
                                struct kw_err *err);
 
-/* Fire what is due on ticket at now: one `sla_warning` event per warning
- * threshold reached and not yet fired (percent, colour, metric, when it was
- * reached) and one `sla_breach` for a deadline passed, each with the
- * notifications it causes in the outbox; then project again. *fired gets
- * how many events were appended. Writer only. */
-enum kw_code kw_clocks_fire(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
-                            int64_t ticket, int64_t now, int *fired, struct kw_err *err);
+/* ---- for the engine's firing (engine/fire.c) ---- */
+
+/* Note an escalation step taken / a threshold fired in te; doc (may be
+ * NULL) owns the strings and is released with te. */
+void kw_ticket_events_step_done(struct kw_ticket_events *te, json_t *doc, const char *chain,
+                                int step);
+void kw_ticket_events_fired(struct kw_ticket_events *te, json_t *doc, const char *metric, int pct,
+                            int64_t at);
+/* The highest threshold fired for clock k (of metric) since it (re)started. */
+int kw_clock_fired_pct(const struct kw_ticket_events *te, const char *metric,
+                       const struct kw_clock *k);
+/* The next threshold of k above `fired` (*pct, 100 for the breach) and when
+ * it falls due; KW_NO_TIME when nothing will. */
+int64_t kw_clock_next_threshold(const struct kw_clock *k, int fired, int *pct);
+/* The next step of chain e not taken yet (-1: none) and when it is due. */
+int kw_chain_next_step(const struct kw_compiled *k, const struct kw_escalation *e,
+                       const struct kw_ticket_events *te, const struct kw_sla *s, int64_t *due);
+/* Evaluate ticket's clocks (commitment version `commitment`) as of now into
+ * s, loading its events into te (or from created alone); *out gets the
+ * compiled commitment. */
+enum kw_code kw_clocks_evaluate(struct kw_clocks *c, struct kw_store *st, struct kw_sla *s,
+                                int64_t ticket, int64_t commitment, int64_t now,
+                                const struct kw_ticket_new *created, struct kw_ticket_events *te,
+                                const struct kw_compiled **out, struct kw_err *err);
+/* Store the projection of the evaluated clocks s (and the next escalation
+ * step) on the ticket. */
+enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, bool fresh,
+                                        const struct kw_compiled *k, const struct kw_sla *s,
+                                        const struct kw_ticket_events *te, struct kw_err *err);
 
 #endif

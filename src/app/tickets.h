@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tickets.h - every change to a ticket, once (see app.h for the shape).
+ *
+ * Each action runs inside a unit on the writer (store/writer.h): it reads
+ * what it validates (the ticket's state, its commitment) in the writer's
+ * transaction, so two racing moves cannot both pass; appends the events;
+ * refreshes the clock projection; and sets u->fire_at. Who may do what:
+ *
+ *   action       customer (own organisation only)          staff   system
+ *   create       yes, for their organisation, its terms    yes     -
+ *   comment      public comments only                      yes     -
+ *   move         feedback -> archived (confirm) or
+ *                feedback -> handling (reject)             yes     -
+ *   milestone    no                                        yes     -
+ *   reopen       yes (feedback/archived, within window)    yes     -
+ *   rate         yes, once a resolution is proposed        yes     -
+ *   change       no (level, category, assignee, team)      yes     yes
+ *   overrun      no (reason, note, follow-up)              yes     -
+ *
+ * Another organisation's ticket is KW_NOT_FOUND ("no such ticket"), the
+ * same as one that does not exist. Errors carry the pointer of the input
+ * member at fault: "/to", "/milestone", "/internal", "/level"…
+ */
+#ifndef KW_APP_TICKETS_H
+#define KW_APP_TICKETS_H
+
+#include "app.h"
+#include "workflow.h"
+
+/* A new ticket. Strings borrowed. org_id: staff must give it; a customer's
+ * is their own (0 or the same). tier and region come from the
+ * organisation's contract when not given; a customer may not give others.
+ * Every attribute must be one the commitment in force knows. */
+struct kw_ticket_in {
+    int64_t org_id;
+    const char *title, *level, *tier, *category, *region, *channel;
+    const char *idempotency_key; /* may be NULL; a repeat returns the first ticket */
+};
+enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
+                              const struct kw_ticket_in *in, int64_t *id, bool *existed,
+                              struct kw_err *err);
+
+/* A comment; internal: a note for the provider only (staff). */
+enum kw_code kw_ticket_comment(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
+                               const char *text, bool internal, struct kw_err *err);
+
+/* What a move did: the state before and after. */
+struct kw_move {
+    enum kw_state from, to;
+};
+/* Move to state `to` (the implied milestones follow: resolved on feedback;
+ * customer_confirmed and closed on archiving from feedback; feedback ->
+ * handling is a rejection and reopens). reason may be NULL. */
+enum kw_code kw_ticket_move(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
+                            enum kw_state to, const char *reason, struct kw_move *out,
+                            struct kw_err *err);
+/* Reopen from feedback or archived within the commitment's window. */
+enum kw_code kw_ticket_reopen(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
+                              const char *reason, struct kw_move *out, struct kw_err *err);
+/* Record a milestone: a built-in one or one the ticket's commitment adds. */
+enum kw_code kw_ticket_milestone(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
+                                 const char *milestone, struct kw_err *err);
+/* Rate the service: satisfaction 1-5, nps 0-10 or -1 (not given), comment
+ * may be NULL; once the ticket is in feedback or archived. */
+enum kw_code kw_ticket_rate(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
+                            int satisfaction, int nps, const char *comment, struct kw_err *err);
+
+/* Change level and category (NULL: keep), assignee and team (0: keep,
+ * -1: clear). The assignee must be staff, the team must exist; a level or
+ * category must be one the ticket's commitment knows. Each real change is
+ * one event (level, category, assigned) with reason (may be NULL). */
+struct kw_ticket_change {
+    const char *level, *category, *reason;
+    int64_t assignee_id, team_id;
+};
+enum kw_code kw_ticket_change(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
+                              const struct kw_ticket_change *c, struct kw_err *err);
+
+/* ---- overruns (超时处理) ---- */
+
+/* The reason categories of an overrun, with their names in both languages. */
+#define KW_OVERRUN_REASONS 5
+struct kw_overrun_reason {
+    const char *id, *zh, *en;
+};
+extern const struct kw_overrun_reason kw_overrun_reasons[KW_OVERRUN_REASONS];
+
+/* Explain overrun id (reason: one of kw_overrun_reasons, note told to the
+ * customer; both may be NULL) and/or record its follow-up (when f is not
+ * NULL). Explaining appends an overrun_explained event on the ticket with
+ * the notice in both languages and queues an overrun_notice. */
+enum kw_code kw_overrun_explain(struct kw_unit *u, const struct kw_actor *who, int64_t id,
+                                const char *reason, const char *note,
+                                const struct kw_overrun_followup *f, struct kw_err *err);
+
+/* Project the clocks of every ticket whose projection is older than its
+ * last event (at start: written by an older build or an importer), in units
+ * of up to 256 on the writer. *done gets how many. */
+struct kw_writer;
+enum kw_code kw_app_catch_up(struct kw_writer *w, struct kw_clocks *clocks, struct kw_sla *sla,
+                             struct kw_store *reader, int64_t now, size_t *done,
+                             struct kw_err *err);
+
+#endif

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+/*
+ * chain.h - the exact bytes of a ticket's tamper-evident log.
+ *
+ * Each event is stored with its body in canonical JSON (an object, keys
+ * sorted by byte, compact, UTF-8 as jansson writes it) and
+ *
+ *   hash = BLAKE2b-256(prev ‖ ticket ‖ seq ‖ at ‖ type NUL ‖ actor ‖ body)
+ *
+ * with ticket, seq, at and actor as 64-bit big-endian integers and prev the
+ * previous event's hash (32 zero bytes before the first). Every store
+ * backend, receipts and verifiers use these two functions, so they agree on
+ * every byte. Pure: no I/O, no clock, no globals.
+ */
+#ifndef KW_CHAIN_H
+#define KW_CHAIN_H
+
+#include <stdint.h>
+
+#include "kw_crypto.h"
+#include "kw_err.h"
+
+/* The canonical form of body (a JSON object as text; NULL is "{}"), as a
+ * new string the caller frees. NULL with KW_INVALID when body is not one
+ * JSON object (or repeats a key), KW_NOMEM. */
+char *kw_chain_canonical(const char *body, struct kw_err *err);
+
+/* The hash of an event after prev (see above); body is its canonical text. */
+void kw_event_hash(const unsigned char prev[KW_HASH_BYTES], int64_t ticket, int64_t seq, int64_t at,
+                   const char *type, int64_t actor, const char *body,
+                   unsigned char out[KW_HASH_BYTES]);
+
+#endif

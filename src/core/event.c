@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: MIT
+#include "event.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "civil.h"
+
+static const struct {
+    const char *type;
+    enum kw_event_type clock;
+} kinds[KW_EVENT_KIND_COUNT] = {
+#define X(name, type, clock) [KW_EVENT_##name] = {type, clock},
+    KW_EVENT_MAP(X)
+#undef X
+};
+
+const char *kw_event_kind_name(enum kw_event_kind k)
+{
+    return (unsigned)k < KW_EVENT_KIND_COUNT ? kinds[k].type : "?";
+}
+
+bool kw_event_kind_parse(const char *type, enum kw_event_kind *out)
+{
+    for (int k = 0; type && k < KW_EVENT_KIND_COUNT; k++)
+        if (strcmp(kinds[k].type, type) == 0) {
+            *out = (enum kw_event_kind)k;
+            return true;
+        }
+    return false;
+}
+
+/* ---- decoding ---- */
+
+/* A member of the wrong type: KW_INVALID located at it. */
+static bool wrong(struct kw_err *err, const char *key, const char *expected)
+{
+    char ptr[48];
+    snprintf(ptr, sizeof(ptr), "/%.40s", key);
+    kw_err_set(err, KW_INVALID, ptr, "%s: expected %s", key, expected);
+    return false;
+}
+
+/* A string member (absent or null: NULL). */
+static bool get_str(json_t *o, const char *key, const char **out, struct kw_err *err)
+{
+    json_t *v = json_object_get(o, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return true;
+    if (!json_is_string(v))
+        return wrong(err, key, "a string");
+    *out = json_string_value(v);
+    return true;
+}
+
+/* An integer member (absent or null: dflt). */
+static bool get_int(json_t *o, const char *key, int64_t dflt, int64_t *out, struct kw_err *err)
+{
+    json_t *v = json_object_get(o, key);
+    *out = dflt;
+    if (!v || json_is_null(v))
+        return true;
+    if (!json_is_integer(v))
+        return wrong(err, key, "a whole number");
+    *out = (int64_t)json_integer_value(v);
+    return true;
+}
+
+static bool get_small(json_t *o, const char *key, int dflt, int *out, struct kw_err *err)
+{
+    int64_t v;
+    if (!get_int(o, key, dflt, &v, err))
+        return false;
+    if (v < -1000000 || v > 1000000)
+        return wrong(err, key, "a number from -1000000 to 1000000");
+    *out = (int)v;
+    return true;
+}
+
+/* An instant member written as ISO 8601 text (absent or null: KW_NO_TIME). */
+static bool get_instant(json_t *o, const char *key, int64_t *out, struct kw_err *err)
+{
+    const char *s;
+    *out = KW_NO_TIME;
+    if (!get_str(o, key, &s, err))
+        return false;
+    if (s && kw_instant_parse(s, strlen(s), out, err) != KW_OK) {
+        kw_err_locate(err, NULL, key);
+        return false;
+    }
+    return true;
+}
+
+static bool decode_created(json_t *b, struct kw_event_rec *r, struct kw_err *err)
+{
+    for (int a = 0; a < KW_ATTR_COUNT; a++)
+        if (!get_str(b, kw_attr_name((enum kw_attr)a), &r->attrs.v[a], err))
+            return false;
+    return get_str(b, "title", &r->title, err) && get_int(b, "org_id", 0, &r->org_id, err);
+}
+
+static bool decode_body(json_t *b, struct kw_event_rec *r, struct kw_err *err)
+{
+    json_t *v;
+    switch (r->kind) {
+    case KW_EVENT_CREATED:
+        return decode_created(b, r, err);
+    case KW_EVENT_COMMENT:
+        v = json_object_get(b, "internal");
+        r->internal = json_is_true(v);
+        return get_str(b, "text", &r->text, err);
+    case KW_EVENT_STATE:
+    case KW_EVENT_REOPENED:
+        return get_str(b, "state", &r->state, err) && get_str(b, "from", &r->from, err) &&
+               get_str(b, "reason", &r->reason, err);
+    case KW_EVENT_MILESTONE:
+        return get_str(b, "milestone", &r->milestone, err);
+    case KW_EVENT_LEVEL:
+    case KW_EVENT_CATEGORY: {
+        enum kw_attr a = r->kind == KW_EVENT_LEVEL ? KW_ATTR_LEVEL : KW_ATTR_CATEGORY;
+        return get_str(b, kw_attr_name(a), &r->attrs.v[a], err) &&
+               get_str(b, "from", &r->from, err) && get_str(b, "reason", &r->reason, err);
+    }
+    case KW_EVENT_ASSIGNED:
+        return get_int(b, "assignee_id", 0, &r->assignee_id, err) &&
+               get_int(b, "team_id", 0, &r->team_id, err);
+    case KW_EVENT_RATING:
+        return get_small(b, "satisfaction", 0, &r->satisfaction, err) &&
+               get_small(b, "nps", -1, &r->nps, err) && get_str(b, "comment", &r->text, err);
+    case KW_EVENT_SLA_WARNING:
+    case KW_EVENT_SLA_BREACH:
+        if (!get_str(b, "metric", &r->metric, err) || !get_str(b, "colour", &r->colour, err) ||
+            !get_small(b, "percent", r->kind == KW_EVENT_SLA_BREACH ? 100 : 0, &r->percent, err) ||
+            !get_int(b, "target", 0, &r->target, err))
+            return false;
+        return get_instant(b, "reached_at", &r->reached_at, err) &&
+               get_instant(b, "deadline", &r->deadline, err) &&
+               get_instant(b, "breached_at", &r->breached_at, err);
+    case KW_EVENT_ESCALATED:
+        return get_str(b, "chain", &r->chain, err) && get_small(b, "step", 0, &r->step, err) &&
+               get_str(b, "action", &r->action, err) && get_str(b, "target", &r->who, err) &&
+               get_int(b, "user_id", 0, &r->user_id, err) &&
+               get_instant(b, "due_at", &r->due_at, err) &&
+               get_str(b, "level", &r->attrs.v[KW_ATTR_LEVEL], err);
+    case KW_EVENT_OVERRUN_EXPLAINED:
+        v = json_object_get(b, "notice");
+        if (v && !json_is_object(v) && !json_is_null(v))
+            return kw_err_set(err, KW_INVALID, "/notice", "notice: expected an object"), false;
+        return get_int(b, "overrun", 0, &r->overrun, err) &&
+               get_str(b, "metric", &r->metric, err) && get_str(b, "reason", &r->reason, err) &&
+               get_str(b, "note", &r->note, err) && get_str(v, "zh", &r->notice_zh, err) &&
+               get_str(v, "en", &r->notice_en, err);
+    default:
+        return kw_err_set(err, KW_INVALID, "/type", "unknown event kind"), false;
+    }
+}
+
+enum kw_code kw_event_decode(const char *type, const char *body, struct kw_event_rec *out,
+                             json_t **hold, struct kw_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->nps = -1;
+    out->reached_at = out->deadline = out->breached_at = out->due_at = KW_NO_TIME;
+    *hold = NULL;
+    if (!kw_event_kind_parse(type, &out->kind))
+        return kw_err_set(err, KW_INVALID, "/type", "type: \"%.40s\" is not an event type",
+                          type ? type : "");
+    json_t *b = json_loads(body ? body : "{}", 0, NULL);
+    if (!json_is_object(b)) {
+        json_decref(b);
+        return kw_err_set(err, KW_INVALID, "", "a %s event's body must be a JSON object", type);
+    }
+    struct kw_err local = {0};
+    if (!decode_body(b, out, err ? err : &local)) {
+        json_decref(b);
+        return err ? err->code : local.code;
+    }
+    *hold = b;
+    return KW_OK;
+}
+
+/* ---- encoding ---- */
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *id_or_null(int64_t id)
+{
+    return id > 0 ? json_integer(id) : json_null();
+}
+
+static json_t *instant_json(int64_t t)
+{
+    char buf[KW_INSTANT_BUF];
+    if (t == KW_NO_TIME)
+        return json_null();
+    kw_instant_format_utc(t, buf);
+    return json_string(buf);
+}
+
+/* Set key to s when s is given. */
+static void set_opt(json_t *o, const char *key, const char *s)
+{
+    if (s)
+        json_object_set_new(o, key, json_string(s));
+}
+
+static json_t *encode_created(const struct kw_event_rec *r)
+{
+    json_t *b = json_object();
+    json_object_set_new(b, "title", json_string(r->title));
+    for (int a = 0; a < KW_ATTR_COUNT; a++)
+        set_opt(b, kw_attr_name((enum kw_attr)a), r->attrs.v[a]);
+    json_object_set_new(b, "org_id", json_integer(r->org_id));
+    return b;
+}
+
+static json_t *encode_sla(const struct kw_event_rec *r)
+{
+    json_t *b = json_pack("{s:s, s:o, s:I}", "metric", r->metric, "deadline",
+                          instant_json(r->deadline), "target", (json_int_t)r->target);
+    if (r->kind == KW_EVENT_SLA_BREACH) {
+        json_object_set_new(b, "breached_at", instant_json(r->breached_at));
+        return b;
+    }
+    json_object_set_new(b, "percent", json_integer(r->percent));
+    json_object_set_new(b, "colour", str_or_null(r->colour));
+    json_object_set_new(b, "reached_at", instant_json(r->reached_at));
+    return b;
+}
+
+static json_t *encode_escalated(const struct kw_event_rec *r)
+{
+    json_t *b = json_pack("{s:s, s:i, s:s, s:o, s:o, s:o}", "chain", r->chain, "step", r->step,
+                          "action", r->action, "target", str_or_null(r->who), "user_id",
+                          id_or_null(r->user_id), "due_at", instant_json(r->due_at));
+    set_opt(b, "level", r->attrs.v[KW_ATTR_LEVEL]);
+    return b;
+}
+
+/* The members a kind cannot go without: its name, or NULL when all are there. */
+static const char *missing(const struct kw_event_rec *r)
+{
+    switch (r->kind) {
+    case KW_EVENT_CREATED:
+        return !r->title ? "title" : !r->attrs.v[KW_ATTR_LEVEL] ? "level" : NULL;
+    case KW_EVENT_COMMENT:
+        return r->text ? NULL : "text";
+    case KW_EVENT_STATE:
+    case KW_EVENT_REOPENED:
+        return r->state ? NULL : "state";
+    case KW_EVENT_MILESTONE:
+        return r->milestone ? NULL : "milestone";
+    case KW_EVENT_LEVEL:
+        return r->attrs.v[KW_ATTR_LEVEL] ? NULL : "level";
+    case KW_EVENT_CATEGORY:
+        return r->attrs.v[KW_ATTR_CATEGORY] ? NULL : "category";
+    case KW_EVENT_SLA_WARNING:
+    case KW_EVENT_SLA_BREACH:
+    case KW_EVENT_OVERRUN_EXPLAINED:
+        return r->metric ? NULL : "metric";
+    case KW_EVENT_ESCALATED:
+        return !r->chain ? "chain" : !r->action ? "action" : NULL;
+    default:
+        return NULL;
+    }
+}
+
+static json_t *encode_body(const struct kw_event_rec *r)
+{
+    json_t *b;
+    switch (r->kind) {
+    case KW_EVENT_CREATED:
+        return encode_created(r);
+    case KW_EVENT_COMMENT:
+        return json_pack("{s:s, s:b}", "text", r->text, "internal", r->internal);
+    case KW_EVENT_STATE:
+    case KW_EVENT_REOPENED:
+        b = json_pack("{s:s}", "state", r->state);
+        set_opt(b, "from", r->from);
+        set_opt(b, "reason", r->reason);
+        return b;
+    case KW_EVENT_MILESTONE:
+        return json_pack("{s:s}", "milestone", r->milestone);
+    case KW_EVENT_LEVEL:
+    case KW_EVENT_CATEGORY: {
+        const char *key = r->kind == KW_EVENT_LEVEL ? "level" : "category";
+        b = json_pack("{s:s, s:o}", key,
+                      r->attrs.v[r->kind == KW_EVENT_LEVEL ? KW_ATTR_LEVEL : KW_ATTR_CATEGORY],
+                      "from", str_or_null(r->from));
+        set_opt(b, "reason", r->reason);
+        return b;
+    }
+    case KW_EVENT_ASSIGNED:
+        return json_pack("{s:o, s:o}", "assignee_id", id_or_null(r->assignee_id), "team_id",
+                         id_or_null(r->team_id));
+    case KW_EVENT_RATING:
+        return json_pack("{s:i, s:o, s:o}", "satisfaction", r->satisfaction, "nps",
+                         r->nps < 0 ? json_null() : json_integer(r->nps), "comment",
+                         str_or_null(r->text));
+    case KW_EVENT_SLA_WARNING:
+    case KW_EVENT_SLA_BREACH:
+        return encode_sla(r);
+    case KW_EVENT_ESCALATED:
+        return encode_escalated(r);
+    case KW_EVENT_OVERRUN_EXPLAINED:
+        return json_pack("{s:I, s:s, s:o, s:o, s:{s:o, s:o}}", "overrun", (json_int_t)r->overrun,
+                         "metric", r->metric, "reason", str_or_null(r->reason), "note",
+                         str_or_null(r->note), "notice", "zh", str_or_null(r->notice_zh), "en",
+                         str_or_null(r->notice_en));
+    default:
+        return NULL;
+    }
+}
+
+json_t *kw_event_encode(const struct kw_event_rec *r, struct kw_err *err)
+{
+    if ((unsigned)r->kind >= KW_EVENT_KIND_COUNT) {
+        kw_err_set(err, KW_INVALID, "/type", "unknown event kind");
+        return NULL;
+    }
+    const char *m = missing(r);
+    if (m) {
+        kw_err_set(err, KW_INVALID, "", "a %s event needs %s", kinds[r->kind].type, m);
+        return NULL;
+    }
+    json_t *b = encode_body(r);
+    if (!b)
+        kw_err_set(err, KW_NOMEM, "", "no memory for the event");
+    return b;
+}
+
+bool kw_event_clock(const struct kw_event_rec *r, int64_t at, struct kw_event *out)
+{
+    if ((unsigned)r->kind >= KW_EVENT_KIND_COUNT || kinds[r->kind].clock == KW_EV_COUNT)
+        return false;
+    memset(out, 0, sizeof(*out));
+    out->at = at;
+    out->type = kinds[r->kind].clock;
+    switch (r->kind) {
+    case KW_EVENT_CREATED:
+        out->attrs = r->attrs;
+        break;
+    case KW_EVENT_LEVEL:
+        out->attrs.v[KW_ATTR_LEVEL] = r->attrs.v[KW_ATTR_LEVEL];
+        break;
+    case KW_EVENT_CATEGORY:
+        out->attrs.v[KW_ATTR_CATEGORY] = r->attrs.v[KW_ATTR_CATEGORY];
+        break;
+    case KW_EVENT_MILESTONE:
+        out->name = r->milestone;
+        break;
+    default: /* state, reopened */
+        out->name = r->state;
+        break;
+    }
+    return true;
+}

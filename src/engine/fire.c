@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: MIT
+/* Firing what falls due; see fire.h. */
+#include "fire.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "civil.h"
+#include "event.h"
+#include "rota.h"
+#include "tickets.h"
+
+struct due {
+    int64_t at;
+    size_t clock;
+    int pct;
+};
+
+static int by_time(const void *a, const void *b)
+{
+    const struct due *x = a, *y = b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return x->pct - y->pct;
+}
+
+/* The event for one threshold, and the notification it causes. */
+static enum kw_code fire_one(struct kw_store *st, const struct kw_ticket_row *t,
+                             const struct kw_compiled *k, const struct kw_clock *ck,
+                             const struct due *d, int64_t now, struct kw_err *err)
+{
+    const char *metric = kw_policy_metric_id(k->p, (size_t)ck->metric);
+    bool breach = d->pct >= 100;
+    struct kw_event_rec r = {.kind = breach ? KW_EVENT_SLA_BREACH : KW_EVENT_SLA_WARNING,
+                             .metric = metric,
+                             .target = ck->target,
+                             .deadline = ck->deadline != KW_NO_TIME      ? ck->deadline
+                                         : ck->breached_at != KW_NO_TIME ? ck->breached_at
+                                                                         : d->at};
+    if (breach)
+        r.breached_at = d->at;
+    else {
+        r.percent = d->pct;
+        r.colour = kw_warning_colour(d->pct);
+        r.reached_at = d->at;
+    }
+    json_t *body = kw_event_encode(&r, err);
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    const char *type = kw_event_kind_name(r.kind);
+    enum kw_code rc = text ? kw_store_event_append(st, t->id, type, text, 0, now, NULL, NULL, err)
+                           : kw_err_set(err, KW_NOMEM, "", "no memory for the event");
+    if (rc == KW_OK) {
+        json_t *note =
+            json_pack("{s:s, s:{s:I, s:s, s:I, s:s, s:s, s:o, s:o}, s:O, s:s}", "kind", type,
+                      "ticket", "id", (json_int_t)t->id, "title", t->title, "org_id",
+                      (json_int_t)t->org_id, "level", t->level, "state", t->state, "assignee_id",
+                      t->assignee_id ? json_integer(t->assignee_id) : json_null(), "team_id",
+                      t->team_id ? json_integer(t->team_id) : json_null(), "event", body,
+                      "commitment", kw_policy_name(k->p));
+        char *payload = note ? json_dumps(note, JSON_COMPACT) : NULL;
+        char key[96];
+        /* one notification per ticket, metric, threshold and clock start */
+        snprintf(key, sizeof(key), "t%lld-%s-%d-%lld", (long long)t->id, metric, d->pct,
+                 (long long)ck->started_at);
+        rc = payload ? kw_store_outbox_add(st, type, t->id, t->org_id, t->team_id, payload, key,
+                                           now, err)
+                     : kw_err_set(err, KW_NOMEM, "", "no memory for the notification");
+        free(payload);
+        json_decref(note);
+    }
+    free(text);
+    json_decref(body);
+    return rc;
+}
+
+static bool lead_of(const struct kw_named_row *r, void *ctx)
+{
+    *(int64_t *)ctx = r->ref;
+    return false;
+}
+
+/* The person a step names: the assignee, the team lead, the one on call
+ * for the ticket's team at level N now; 0 when there is nobody. */
+static int64_t resolve(struct kw_clocks *c, struct kw_store *st, const struct kw_ticket_row *t,
+                       const struct kw_escalation_step *s, int64_t now)
+{
+    int64_t user = 0;
+    struct kw_err err = {0};
+    if (!s->target)
+        return 0;
+    if (strcmp(s->target, "assignee") == 0)
+        user = t->assignee_id;
+    else if (strcmp(s->target, "team_lead") == 0 && t->team_id)
+        kw_store_teams(st, t->team_id, lead_of, &user, &err);
+    else if (s->oncall && t->team_id) {
+        struct kw_rota *r = malloc(sizeof(*r));
+        if (r && kw_rota_load(st, kw_clocks_tzdb(c), t->team_id, s->oncall, 0, r, &err) == KW_OK)
+            user = kw_oncall_who(&r->s, &r->tz, now, NULL);
+        free(r);
+    }
+    if (strcmp(s->target, "account_manager") == 0) {
+        struct kw_org o;
+        if (kw_store_org_get(st, t->org_id, &o, &err) == KW_OK)
+            user = o.account_manager_id;
+    }
+    return user;
+}
+
+/* Append an event by the engine (actor 0). */
+static enum kw_code append_rec(struct kw_store *st, int64_t ticket, const struct kw_event_rec *r,
+                               int64_t now, struct kw_err *err)
+{
+    json_t *body = kw_event_encode(r, err);
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(body);
+    enum kw_code rc = text ? kw_store_event_append(st, ticket, kw_event_kind_name(r->kind), text, 0,
+                                                   now, NULL, NULL, err)
+                      : body ? kw_err_set(err, KW_NOMEM, "", "no memory for the event")
+                             : err->code;
+    free(text);
+    return rc;
+}
+
+/* What step s changes on the ticket, as the system's kw_ticket_change
+ * (with a scratch of its own: the caller's still holds the clocks being
+ * fired). A change the ticket refuses (a team that is gone, a person who
+ * is no longer staff) is left out; the step is still taken. */
+static enum kw_code step_change(struct kw_clocks *c, struct kw_store *st, struct kw_ticket_row *t,
+                                char *level_buf, const struct kw_compiled *k,
+                                const struct kw_escalation *e, int64_t user, int64_t now,
+                                struct kw_event_rec *step, bool *changed, struct kw_err *err)
+{
+    const struct kw_escalation_step *s = &e->step[step->step];
+    struct kw_ticket_change ch = {0};
+    char reason[96];
+    if (s->action == KW_ESC_REASSIGN && (user || s->team)) {
+        ch.assignee_id = user;
+        ch.team_id = s->team;
+    } else if (s->action == KW_ESC_RAISE) {
+        int idx = kw_policy_level_index(k->p, t->level);
+        if (idx <= 0) /* levels are listed most severe first */
+            return KW_OK;
+        ch.level = kw_policy_level_id(k->p, (size_t)idx - 1);
+        snprintf(reason, sizeof(reason), "escalation %s", e->id);
+        ch.reason = reason;
+    } else
+        return KW_OK;
+    struct kw_sla sla;
+    kw_sla_init(&sla);
+    struct kw_unit u = {.st = st, .clocks = c, .sla = &sla, .now = now};
+    const struct kw_actor system = KW_ACTOR_SYSTEM;
+    enum kw_code rc = kw_ticket_change(&u, &system, t->id, &ch, err);
+    kw_sla_release(&sla);
+    if (rc == KW_INVALID || rc == KW_NOT_FOUND)
+        return KW_OK;
+    if (rc == KW_OK && ch.assignee_id)
+        t->assignee_id = ch.assignee_id;
+    if (rc == KW_OK && ch.team_id)
+        t->team_id = ch.team_id;
+    if (rc == KW_OK && ch.level) {
+        step->attrs.v[KW_ATTR_LEVEL] = ch.level;
+        snprintf(level_buf, 48, "%s", ch.level);
+        t->level = level_buf;
+        *changed = true;
+    }
+    return rc;
+}
+
+/* Take step i of chain e (due at `due`): act, record it, and notify. */
+static enum kw_code take_step(struct kw_clocks *c, struct kw_store *st, struct kw_ticket_row *t,
+                              char *level_buf, const struct kw_compiled *k,
+                              const struct kw_escalation *e, int i, int64_t due, int64_t now,
+                              bool *changed, struct kw_err *err)
+{
+    static const char *const actions[] = {"notify", "reassign", "raise_level"};
+    const struct kw_escalation_step *s = &e->step[i];
+    int64_t user = resolve(c, st, t, s, now);
+    struct kw_event_rec r = {.kind = KW_EVENT_ESCALATED,
+                             .chain = e->id,
+                             .step = i,
+                             .action = actions[s->action],
+                             .who = s->target,
+                             .user_id = user,
+                             .due_at = due};
+    enum kw_code rc = step_change(c, st, t, level_buf, k, e, user, now, &r, changed, err);
+    if (rc == KW_OK)
+        rc = append_rec(st, t->id, &r, now, err);
+    if (rc != KW_OK)
+        return rc;
+    /* tell the person (and the subscribed endpoints) */
+    struct kw_user_row ur;
+    json_t *to = user && kw_store_user_get(st, user, &ur, NULL) == KW_OK
+                     ? json_pack("{s:I, s:s, s:s}", "id", (json_int_t)ur.id, "name", ur.name,
+                                 "email", ur.email)
+                     : json_null();
+    json_t *note =
+        json_pack("{s:s, s:{s:I, s:s, s:I, s:s}, s:o, s:o}", "kind", "escalation", "ticket", "id",
+                  (json_int_t)t->id, "title", t->title, "org_id", (json_int_t)t->org_id, "level",
+                  t->level, "event", kw_event_encode(&r, NULL), "to", to);
+    char *payload = note ? json_dumps(note, JSON_COMPACT) : NULL;
+    char key[160];
+    snprintf(key, sizeof(key), "t%lld-%s-step%d-%lld", (long long)t->id, e->id, i, (long long)due);
+    rc = payload ? kw_store_outbox_add(st, "escalation", t->id, t->org_id, t->team_id, payload, key,
+                                       now, err)
+                 : kw_err_set(err, KW_NOMEM, "", "no memory for the notification");
+    free(payload);
+    json_decref(note);
+    return rc;
+}
+
+enum kw_code kw_clocks_fire(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
+                            int64_t ticket, int64_t now, int *fired, struct kw_err *err)
+{
+    struct kw_ticket_row t;
+    *fired = 0;
+    if (kw_store_ticket_get(st, ticket, &t, err) != KW_OK)
+        return err->code;
+    if (!t.commitment_id)
+        return KW_OK;
+    /* the row's strings die with the next read: keep what the
+     * notification needs */
+    char title[512], level[48], state[32];
+    snprintf(title, sizeof(title), "%s", t.title);
+    snprintf(level, sizeof(level), "%s", t.level);
+    snprintf(state, sizeof(state), "%s", t.state);
+    t.title = title;
+    t.level = level;
+    t.state = state;
+    struct kw_ticket_events te = {0};
+    const struct kw_compiled *k = NULL;
+    enum kw_code rc =
+        kw_clocks_evaluate(c, st, scratch, ticket, t.commitment_id, now, NULL, &te, &k, err);
+    struct due due[KW_POLICY_MAX_METRICS * (KW_POLICY_MAX_WARN + 1)];
+    size_t n = 0;
+    for (size_t i = 0; rc == KW_OK && i < scratch->n; i++) {
+        const struct kw_clock *ck = &scratch->clock[i];
+        int done = kw_clock_fired_pct(&te, kw_policy_metric_id(k->p, (size_t)ck->metric), ck), pct;
+        int64_t at;
+        /* every threshold passed by now, in order */
+        while ((at = kw_clock_next_threshold(ck, done, &pct)) != KW_NO_TIME && at <= now) {
+            due[n++] = (struct due){at, i, pct};
+            done = pct;
+        }
+    }
+    qsort(due, n, sizeof(due[0]), by_time);
+    for (size_t i = 0; rc == KW_OK && i < n; i++) {
+        const struct kw_clock *ck = &scratch->clock[due[i].clock];
+        rc = fire_one(st, &t, k, ck, &due[i], now, err);
+        if (rc == KW_OK && due[i].pct >= 100) /* a breach opens an overrun record */
+            rc = kw_store_overrun_add(
+                st, t.id, t.org_id, t.commitment_id, kw_policy_metric_id(k->p, (size_t)ck->metric),
+                ck->breached_at != KW_NO_TIME ? ck->breached_at : ck->deadline, now, err);
+        /* what was fired, as the events just written say, for the
+         * projection below: the clocks themselves did not change */
+        kw_ticket_events_fired(&te, NULL, kw_policy_metric_id(k->p, (size_t)ck->metric), due[i].pct,
+                               now);
+    }
+    /* escalation steps that fell due, in order across chains */
+    bool changed = false;
+    char level_buf[48];
+    while (rc == KW_OK) {
+        const struct kw_escalation *best = NULL;
+        int step = -1;
+        int64_t at, best_at = 0;
+        for (size_t i = 0; i < kw_policy_chain_count(k->p); i++) {
+            const struct kw_escalation *e = kw_policy_chain(k->p, i);
+            int sn = kw_chain_next_step(k, e, &te, scratch, &at);
+            if (sn >= 0 && at <= now && (!best || at < best_at)) {
+                best = e;
+                step = sn;
+                best_at = at;
+            }
+        }
+        if (!best)
+            break;
+        rc = take_step(c, st, &t, level_buf, k, best, step, best_at, now, &changed, err);
+        kw_ticket_events_step_done(&te, NULL, best->id, step);
+        n++;
+    }
+    if (rc == KW_OK && !changed)
+        rc = kw_clocks_store_projection(st, ticket, false, k, scratch, &te, err);
+    kw_ticket_events_release(&te);
+    *fired = (int)n;
+    if (rc == KW_OK && changed) /* the level moved: the clocks follow it */
+        rc = kw_clocks_project(c, st, scratch, ticket, now, NULL, err);
+    return rc;
+}
