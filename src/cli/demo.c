@@ -11,14 +11,16 @@
 #include <string.h>
 
 #include "policy.h"
+#include "tickets.h"
 
 extern const unsigned char kw_demo_policy[]; /* generated from acme.json */
 
 #define DEMO_PASSWORD "keepword-demo"
 
 struct step {
-    int64_t after; /* seconds after the ticket was opened */
-    const char *type, *body, *state;
+    int64_t after;    /* seconds after the ticket was opened */
+    const char *type; /* "milestone" or "state" */
+    const char *name; /* the milestone, or the state moved to */
 };
 
 /* A ticket's story; steps end at the first NULL type. */
@@ -32,8 +34,8 @@ struct story {
 #define MIN 60
 #define HOUR 3600
 #define DAY 86400
-#define ST(s) "{\"state\":\"" s "\"}"
-#define MS(m) "{\"milestone\":\"" m "\"}"
+#define ST(s) s
+#define MS(m) m
 
 static const struct story stories[] = {
     {0, "Core banking batch job failed", "L1", "technical", 10 * MIN, {{0}}},
@@ -42,61 +44,53 @@ static const struct story stories[] = {
      "L1",
      "technical",
      40 * MIN,
-     {{3 * MIN, "milestone", MS("first_response"), NULL},
-      {5 * MIN, "state", ST("analysing"), "analysing"}}},
+     {{3 * MIN, "milestone", MS("first_response")}, {5 * MIN, "state", ST("analysing")}}},
     {1,
      "POS terminals offline in 3 stores",
      "L2",
      "technical",
      2 * HOUR,
-     {{25 * MIN, "milestone", MS("first_response"), NULL},
-      {30 * MIN, "state", ST("handling"), "handling"},
-      {50 * MIN, "state", ST("waiting_customer"), "waiting_customer"}}},
+     {{25 * MIN, "milestone", MS("first_response")},
+      {30 * MIN, "state", ST("handling")},
+      {50 * MIN, "state", ST("waiting_customer")}}},
     {1,
      "Invoice template question",
      "L4",
      "consultation",
      3 * HOUR,
-     {{2 * MIN, "milestone", MS("first_response"), NULL},
-      {10 * MIN, "state", ST("analysing"), "analysing"},
-      {20 * MIN, "state", ST("feedback"), "feedback"},
-      {20 * MIN, "milestone", MS("resolved"), NULL}}},
+     {{2 * MIN, "milestone", MS("first_response")},
+      {10 * MIN, "state", ST("analysing")},
+      {20 * MIN, "state", ST("feedback")}}},
     {2,
      "Contract renewal: add two sites",
      "L3",
      "contract",
      2 * DAY,
-     {{30 * MIN, "milestone", MS("first_response"), NULL},
-      {1 * HOUR, "state", ST("analysing"), "analysing"}}},
+     {{30 * MIN, "milestone", MS("first_response")}, {1 * HOUR, "state", ST("analysing")}}},
     {2,
      "Tracking API slow",
      "L2",
      "technical",
      1 * DAY,
-     {{45 * MIN, "milestone", MS("first_response"), NULL},
-      {1 * HOUR, "state", ST("handling"), "handling"}}},
+     {{45 * MIN, "milestone", MS("first_response")}, {1 * HOUR, "state", ST("handling")}}},
     {0,
      "Card authorisation timeouts",
      "L1",
      "emergency",
      3 * DAY,
-     {{5 * MIN, "milestone", MS("first_response"), NULL},
-      {10 * MIN, "state", ST("handling"), "handling"},
-      {50 * MIN, "state", ST("feedback"), "feedback"},
-      {50 * MIN, "milestone", MS("resolved"), NULL},
-      {2 * HOUR, "state", ST("archived"), "archived"},
-      {2 * HOUR, "milestone", MS("closed"), NULL}}},
+     {{5 * MIN, "milestone", MS("first_response")},
+      {10 * MIN, "state", ST("handling")},
+      {50 * MIN, "state", ST("feedback")},
+      {2 * HOUR, "state", ST("archived")}}},
     {1,
      "Loyalty points not credited",
      "L3",
      "technical",
      5 * DAY,
-     {{20 * MIN, "milestone", MS("first_response"), NULL},
-      {1 * HOUR, "state", ST("handling"), "handling"},
-      {1 * DAY, "state", ST("feedback"), "feedback"},
-      {1 * DAY, "milestone", MS("resolved"), NULL},
-      {2 * DAY, "state", ST("archived"), "archived"},
-      {2 * DAY, "milestone", MS("closed"), NULL}}},
+     {{20 * MIN, "milestone", MS("first_response")},
+      {1 * HOUR, "state", ST("handling")},
+      {1 * DAY, "state", ST("feedback")},
+      {2 * DAY, "state", ST("archived")}}},
     {2, "How do I export shipment reports?", "L4", "consultation", 20 * MIN, {{0}}},
     {0, "Security alert: unusual admin logins", "L1", "emergency", 5 * MIN, {{0}}},
     {2, "Customs declaration system unreachable", "L2", "technical", 90 * MIN, {{0}}},
@@ -105,8 +99,7 @@ static const struct story stories[] = {
      "L1",
      "technical",
      6 * HOUR,
-     {{25 * MIN, "milestone", MS("first_response"), NULL},
-      {1 * HOUR, "state", ST("handling"), "handling"}}},
+     {{25 * MIN, "milestone", MS("first_response")}, {1 * HOUR, "state", ST("handling")}}},
 };
 
 static const struct {
@@ -134,50 +127,57 @@ static const struct {
     {"it@pacific.demo", "Pacific Freight IT", "customer", 2, -1},
 };
 
-/* Assign a ticket that is being worked on to its region's desk and agent. */
-static enum kw_code assign(struct kw_store *st, int64_t ticket, int64_t agent, int64_t team,
-                           int64_t at, struct kw_err *err)
+/* Who acts in the demo, by the application layer's rules like anyone. */
+struct cast {
+    struct kw_unit u;
+    const int64_t *org_ids, *customer, *agents, *team;
+};
+
+/* One step of a story by the agent at `at`. */
+static enum kw_code act(struct cast *c, const struct kw_actor *agent, int64_t tid,
+                        const struct step *e, int64_t at, struct kw_err *err)
 {
-    char body[96];
-    struct kw_ticket_patch p = {.assignee_id = agent, .team_id = team};
-    snprintf(body, sizeof(body), "{\"assignee_id\":%lld,\"team_id\":%lld}", (long long)agent,
-             (long long)team);
-    if (kw_store_ticket_set(st, ticket, &p, err) != KW_OK)
-        return err->code;
-    return kw_store_event_append(st, ticket, "assigned", body, agent, at, NULL, NULL, err);
+    c->u.now = at;
+    if (strcmp(e->type, "milestone") == 0)
+        return kw_ticket_milestone(&c->u, agent, tid, e->name, err);
+    struct kw_move m;
+    enum kw_state to;
+    if (!kw_state_parse(e->name, strlen(e->name), &to))
+        return kw_err_set(err, KW_INVALID, "", "demo: no state %s", e->name);
+    return kw_ticket_move(&c->u, agent, tid, to, NULL, &m, err);
 }
 
-/* Open one story's ticket at t0 and play its steps. */
-static enum kw_code tell(struct kw_store *st, const struct story *s, int64_t t0,
-                         const int64_t *org_ids, const int64_t *customer, const int64_t *agents,
-                         const int64_t *team, struct kw_err *err)
+/* Open one story's ticket at t0 (by the customer), assign it to its
+ * region's desk and agent once work starts, and play its steps. */
+static enum kw_code tell(struct cast *c, const struct story *s, int64_t t0, int64_t now,
+                         struct kw_err *err)
 {
     int64_t tid;
     bool existed;
-    enum kw_code rc;
-    struct kw_ticket_new t = {.org_id = org_ids[s->org],
-                              .created_by = customer[s->org],
-                              .title = s->title,
-                              .level = s->level,
-                              .tier = orgs[s->org].tier,
-                              .category = s->category,
-                              .region = orgs[s->org].region,
-                              .channel = "web",
-                              .at = t0};
-    if ((rc = kw_store_ticket_create(st, &t, &tid, &existed, err)) != KW_OK)
-        return rc;
     int desk = strcmp(orgs[s->org].region, "international") == 0;
-    int64_t agent = agents[desk];
-    if (s->steps[0].type &&
-        (rc = assign(st, tid, agent, team[desk], t0 + s->steps[0].after / 2, err)) != KW_OK)
-        return rc;
-    for (size_t k = 0; k < 6 && s->steps[k].type; k++) {
-        const struct step *e = &s->steps[k];
-        if ((rc = kw_store_event_append(st, tid, e->type, e->body, agent, t0 + e->after, e->state,
-                                        NULL, err)) != KW_OK)
-            return rc;
+    struct kw_actor customer = {
+        .id = c->customer[s->org], .org_id = c->org_ids[s->org], .role = KW_ROLE_CUSTOMER};
+    struct kw_actor agent = {
+        .id = c->agents[desk], .team_id = c->team[desk], .role = KW_ROLE_AGENT};
+    struct kw_ticket_in t = {.org_id = c->org_ids[s->org],
+                             .title = s->title,
+                             .level = s->level,
+                             .tier = orgs[s->org].tier,
+                             .category = s->category,
+                             .region = orgs[s->org].region,
+                             .channel = "web"};
+    c->u.now = t0;
+    enum kw_code rc = kw_ticket_create(&c->u, &customer, &t, &tid, &existed, err);
+    if (rc == KW_OK && s->steps[0].type) {
+        struct kw_ticket_change a = {.assignee_id = agent.id, .team_id = agent.team_id};
+        c->u.now = t0 + s->steps[0].after / 2;
+        rc = kw_ticket_change(&c->u, &agent, tid, &a, err);
     }
-    return KW_OK;
+    for (size_t k = 0; rc == KW_OK && k < 6 && s->steps[k].type; k++)
+        rc = act(c, &agent, tid, &s->steps[k], t0 + s->steps[k].after, err);
+    /* the clocks as of now, as a server starting on this database shows them */
+    return rc == KW_OK ? kw_clocks_project(c->u.clocks, c->u.st, c->u.sla, tid, now, NULL, err)
+                       : rc;
 }
 
 enum kw_code kw_demo_load(struct kw_store *st, int64_t now, bool *loaded, struct kw_err *err)
@@ -267,13 +267,21 @@ enum kw_code kw_demo_load(struct kw_store *st, int64_t now, bool *loaded, struct
     /* Each story happens now, and happened before: two and nine days
      * earlier, which leaves clocks met, running, paused and breached. */
     static const int64_t earlier[] = {0, 2 * DAY, 9 * DAY};
-    for (size_t k = 0; k < sizeof(earlier) / sizeof(earlier[0]); k++) {
-        for (size_t i = 0; i < sizeof(stories) / sizeof(stories[0]); i++) {
-            if ((rc = tell(st, &stories[i], now - stories[i].age - earlier[k], ids, customer,
-                           agents, team, err)) != KW_OK)
-                return rc;
-        }
-    }
+    struct kw_sla sla;
+    kw_sla_init(&sla);
+    struct cast c = {.u = {.st = st, .clocks = kw_clocks_new(err), .sla = &sla},
+                     .org_ids = ids,
+                     .customer = customer,
+                     .agents = agents,
+                     .team = team};
+    rc = c.u.clocks ? KW_OK : KW_NOMEM;
+    for (size_t k = 0; rc == KW_OK && k < sizeof(earlier) / sizeof(earlier[0]); k++)
+        for (size_t i = 0; rc == KW_OK && i < sizeof(stories) / sizeof(stories[0]); i++)
+            rc = tell(&c, &stories[i], now - stories[i].age - earlier[k], now, err);
+    kw_clocks_free(c.u.clocks);
+    kw_sla_release(&sla);
+    if (rc != KW_OK)
+        return rc;
     *loaded = true;
     return KW_OK;
 }

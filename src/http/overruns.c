@@ -10,17 +10,7 @@
 
 #include "civil.h"
 #include "internal.h"
-
-static const struct {
-    const char *id, *zh, *en;
-} reasons[] = {
-    {"technology", "技术原因", "a technical cause"},
-    {"staffing", "人员原因", "staffing"},
-    {"process", "流程原因", "our process"},
-    {"customer", "客户方原因", "a cause on the customer's side"},
-    {"third_party", "第三方原因", "a third party"},
-};
-#define N_REASONS (sizeof(reasons) / sizeof(reasons[0]))
+#include "tickets.h"
 
 static const char *state_of(const struct kw_overrun_row *r)
 {
@@ -103,84 +93,19 @@ static struct kwh_reply overrun_list(struct kwh_call *x, int64_t id)
 /* ---- explaining and following up ---- */
 
 struct explain_unit {
-    int64_t id, actor, now;
+    struct kw_actor who;
+    int64_t id, now;
     const char *reason, *note;
     bool has_followup;
     struct kw_overrun_followup f;
 };
 
-/* The notice the customer reads, in both languages. */
-static json_t *notice(const struct kw_overrun_row *r, size_t reason, const char *note)
-{
-    char zh[1024], en[1024], due[KW_INSTANT_BUF];
-    kw_instant_format_utc(r->deadline, due);
-    snprintf(zh, sizeof(zh), "很抱歉：工单 #%lld 的 %s 未能在承诺时限（%s）内完成，原因：%s。%s",
-             (long long)r->ticket_id, r->metric, due, reasons[reason].zh, note ? note : "");
-    snprintf(en, sizeof(en),
-             "We are sorry: ticket #%lld missed its %s commitment (due %s) because of %s. %s",
-             (long long)r->ticket_id, r->metric, due, reasons[reason].en, note ? note : "");
-    return json_pack("{s:s, s:s}", "zh", zh, "en", en);
-}
-
-/* The row, with its metric copied: the row's strings die with the call. */
-struct first {
-    struct kw_overrun_row r;
-    char metric[64];
-};
-
-static bool first_row(const struct kw_overrun_row *r, void *ctx)
-{
-    struct first *f = ctx;
-    f->r = *r;
-    snprintf(f->metric, sizeof(f->metric), "%s", r->metric);
-    f->r.metric = f->metric;
-    f->r.reason = f->r.note = f->r.rca = f->r.action = NULL;
-    return false;
-}
-
 static enum kw_code explain_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
-    struct explain_unit *u = ctx;
-    struct first one = {.r = {.id = 0}};
-    struct kw_overrun_filter f = {.id = u->id, .limit = 1};
-    if (kw_store_overruns(st, &f, first_row, &one, err) != KW_OK)
-        return err->code;
-    if (!one.r.id)
-        return kw_err_set(err, KW_NOT_FOUND, "", "no overrun %lld", (long long)u->id);
-    const struct kw_overrun_row r = one.r;
-    const char *metric = one.metric;
-    int64_t ticket = r.ticket_id, org = r.org_id;
-    if (u->has_followup && kw_store_overrun_follow(st, u->id, &u->f, u->now, err) != KW_OK)
-        return err->code;
-    if (!u->reason)
-        return KW_OK;
-    size_t k = 0;
-    while (strcmp(reasons[k].id, u->reason) != 0)
-        k++;
-    if (kw_store_overrun_explain(st, u->id, u->reason, u->note, u->actor, u->now, err) != KW_OK)
-        return err->code;
-    json_t *body = json_pack("{s:I, s:s, s:s, s:o, s:o}", "overrun", (json_int_t)u->id, "metric",
-                             metric, "reason", u->reason, "note", kwh_nullable(u->note), "notice",
-                             notice(&r, k, u->note));
-    char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-    enum kw_code rc = text ? kw_store_event_append(st, ticket, "overrun_explained", text, u->actor,
-                                                   u->now, NULL, NULL, err)
-                           : kw_err_set(err, KW_NOMEM, "", "no memory");
-    if (rc == KW_OK) {
-        json_t *note = json_pack("{s:s, s:{s:I}, s:O}", "kind", "overrun_notice", "ticket", "id",
-                                 (json_int_t)ticket, "event", body);
-        char *payload = note ? json_dumps(note, JSON_COMPACT) : NULL;
-        char key[64];
-        snprintf(key, sizeof(key), "overrun-%lld-%lld", (long long)u->id, (long long)u->now);
-        rc = payload ? kw_store_outbox_add(st, "overrun_notice", ticket, org, 0, payload, key,
-                                           u->now, err)
-                     : kw_err_set(err, KW_NOMEM, "", "no memory");
-        free(payload);
-        json_decref(note);
-    }
-    free(text);
-    json_decref(body);
-    return rc;
+    struct explain_unit *e = ctx;
+    struct kw_unit u = {.st = st, .now = e->now};
+    return kw_overrun_explain(&u, &e->who, e->id, e->reason, e->note,
+                              e->has_followup ? &e->f : NULL, err);
 }
 
 static struct kwh_reply overrun_patch(struct kwh_call *x, int64_t id)
@@ -193,26 +118,17 @@ static struct kwh_reply overrun_patch(struct kwh_call *x, int64_t id)
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct explain_unit u = {
-        .id = id, .actor = x->me.id, .now = x->now, .f = {.due = KW_STORE_NO_TIME}};
+    struct explain_unit u = {.who = {.id = x->me.id,
+                                     .org_id = x->me.org_id,
+                                     .role = x->me.customer ? KW_ROLE_CUSTOMER : KW_ROLE_AGENT},
+                             .id = id,
+                             .now = x->now,
+                             .f = {.due = KW_STORE_NO_TIME}};
     json_t *fu = json_object_get(j, "followup");
     struct kw_err err = {0};
-    bool known = false;
     if (!kwh_only_members(j, keys, &out) || !kwh_opt_string(j, "reason", 32, &u.reason, &out) ||
         !kwh_opt_string(j, "note", 4000, &u.note, &out))
         goto done;
-    for (size_t k = 0; u.reason && k < N_REASONS; k++)
-        known = known || strcmp(u.reason, reasons[k].id) == 0;
-    if (u.reason && !known) {
-        out = kwh_problem_of(KW_INVALID, "/reason",
-                             "reason: expected technology, staffing, process, customer or "
-                             "third_party");
-        goto done;
-    }
-    if (u.note && !u.reason) {
-        out = kwh_problem_of(KW_INVALID, "/reason", "reason: give the category with the note");
-        goto done;
-    }
     if (fu) {
         const char *due = NULL;
         json_t *dn = json_object_get(fu, "done");
@@ -245,10 +161,6 @@ static struct kwh_reply overrun_patch(struct kwh_call *x, int64_t id)
         }
         u.f.done = json_is_true(dn);
         u.has_followup = true;
-    }
-    if (!u.reason && !u.has_followup) {
-        out = kwh_problem_of(KW_INVALID, "", "nothing to change: give a reason or a followup");
-        goto done;
     }
     if (kwh_write_unit(x, explain_unit, &u, &out)) {
         if (u.reason)

@@ -9,52 +9,35 @@
 #include "civil.h"
 #include "internal.h"
 #include "sla_json.h"
+#include "tickets.h"
 #include "workflow.h"
 
-/* Project a ticket's clocks (in a writer unit) and note when its next
- * threshold falls due, for the engine once the unit has committed. */
-static enum kw_code project(struct kw_http *h, struct kw_store *st, int64_t id, int64_t now,
-                            const struct kw_ticket_new *created, int64_t *fire_at,
-                            struct kw_err *err)
+/* The caller as the application layer's actor. */
+static struct kw_actor actor_of(const struct kwh_call *x)
 {
-    if (kw_clocks_project(h->clocks, st, &h->wsla, id, now, created, err) != KW_OK)
-        return err->code;
-    return kw_store_fire_at(st, id, fire_at, err);
+    static const enum kw_role roles[] = {
+        [R_ADMIN] = KW_ROLE_ADMIN,
+        [R_MANAGER] = KW_ROLE_MANAGER,
+        [R_AGENT] = KW_ROLE_AGENT,
+        [R_CUSTOMER] = KW_ROLE_CUSTOMER,
+    };
+    return (struct kw_actor){.id = x->me.id,
+                             .org_id = x->me.org_id,
+                             .team_id = x->me.team_id,
+                             .role = roles[x->me.role]};
 }
 
-struct catch_up {
-    struct kw_http *h;
-    const int64_t *ids;
-    size_t n;
-    int64_t now;
-};
-
-static enum kw_code catch_up_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+/* A unit for an application action on the writer's handle. */
+static struct kw_unit unit_of(struct kw_http *h, struct kw_store *st, int64_t now)
 {
-    struct catch_up *u = ctx;
-    for (size_t i = 0; i < u->n; i++)
-        if (kw_clocks_project(u->h->clocks, st, &u->h->wsla, u->ids[i], u->now, NULL, err) != KW_OK)
-            return err->code;
-    return KW_OK;
+    return (struct kw_unit){
+        .st = st, .clocks = h->clocks, .sla = &h->wsla, .now = now, .fire_at = KW_STORE_NO_TIME};
 }
 
 enum kw_code kwh_tickets_catch_up(struct kw_http *h, struct kw_store *st, int64_t now, size_t *done,
                                   struct kw_err *err)
 {
-    int64_t ids[256], after = 0;
-    size_t n;
-    *done = 0;
-    do {
-        if (kw_store_stale(st, after, 256, ids, &n, err) != KW_OK)
-            return err->code;
-        kw_store_idle(st);
-        struct catch_up u = {h, ids, n, now};
-        if (n && kw_writer_run(h->w, catch_up_unit, &u, err) != KW_OK)
-            return err->code;
-        *done += n;
-        after = n ? ids[n - 1] : after;
-    } while (n);
-    return KW_OK;
+    return kw_app_catch_up(h->w, h->clocks, &h->wsla, st, now, done, err);
 }
 
 /* ---- reading ---- */
@@ -190,74 +173,20 @@ static enum kw_code ticket_copy_get(struct kw_store *st, int64_t id, struct tick
 
 struct create_unit {
     struct kw_http *h;
-    struct kw_ticket_new t;
-    int64_t id, fire_at;
+    struct kw_actor who;
+    struct kw_ticket_in in;
+    int64_t id, now, fire_at;
     bool existed;
     struct ticket_copy row; /* out */
 };
 
 static enum kw_code create_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
-    struct create_unit *u = ctx;
-    if (kw_store_ticket_create(st, &u->t, &u->id, &u->existed, err) != KW_OK)
-        return err->code;
-    if (!u->existed && project(u->h, st, u->id, u->t.at, &u->t, &u->fire_at, err) != KW_OK)
-        return err->code;
-    return ticket_copy_get(st, u->id, &u->row, err);
-}
-
-/* A level or category the ticket's commitment knows (any id without one). */
-static bool attr_ok(struct kwh_call *x, int64_t commitment, enum kw_attr a, const char *v,
-                    struct kwh_reply *fail)
-{
-    struct kw_err err = {0};
-    char ptr[32];
-    snprintf(ptr, sizeof(ptr), "/%s", kw_attr_name(a));
-    if (!v || !commitment)
-        return true;
-    const struct kw_compiled *c = kwh_policy_for(x->h, x->wk->st, commitment, &err);
-    if (!c) {
-        *fail = kwh_problem(&err);
-        return false;
-    }
-    if (kw_policy_attr_known(c->p, a, v))
-        return true;
-    *fail = kwh_problemf(KW_INVALID, ptr, "%s: \"%.40s\" is not in the commitment (%s %s)",
-                         kw_attr_name(a), v, kw_policy_name(c->p), kw_policy_version(c->p));
-    return false;
-}
-
-/* The contract decides a ticket's tier and region: they come from the
- * organisation. Staff may set others (a special case); a customer may not
- * claim a better tier. Copies into the buffers given. */
-static bool org_terms(struct kwh_call *x, int64_t org, struct kw_ticket_new *t, char *tier,
-                      char *region, char *name, struct kwh_reply *fail)
-{
-    struct kw_org o;
-    struct kw_err err = {0};
-    if (kw_store_org_get(x->wk->st, org, &o, &err) != KW_OK) {
-        *fail = err.code == KW_NOT_FOUND
-                    ? kwh_problemf(KW_NOT_FOUND, "/org_id", "org_id: no organisation %lld",
-                                   (long long)org)
-                    : kwh_problem(&err);
-        return false;
-    }
-    snprintf(tier, 48, "%s", o.tier ? o.tier : "");
-    snprintf(region, 48, "%s", o.region ? o.region : "");
-    snprintf(name, 201, "%s", o.name);
-    kw_store_idle(x->wk->st);
-    if (x->me.customer && ((t->tier && strcmp(t->tier, tier) != 0) ||
-                           (t->region && strcmp(t->region, region) != 0))) {
-        *fail = kwh_problem_of(KW_FORBIDDEN,
-                               t->tier && strcmp(t->tier, tier) != 0 ? "/tier" : "/region",
-                               "tier and region come from your organisation's contract");
-        return false;
-    }
-    if (!t->tier && tier[0])
-        t->tier = tier;
-    if (!t->region && region[0])
-        t->region = region;
-    return true;
+    struct create_unit *c = ctx;
+    struct kw_unit u = unit_of(c->h, st, c->now);
+    enum kw_code rc = kw_ticket_create(&u, &c->who, &c->in, &c->id, &c->existed, err);
+    c->fire_at = u.fire_at;
+    return rc == KW_OK ? ticket_copy_get(st, c->id, &c->row, err) : rc;
 }
 
 static struct kwh_reply ticket_create(struct kwh_call *x)
@@ -270,64 +199,30 @@ static struct kwh_reply ticket_create(struct kwh_call *x)
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct create_unit u = {
-        .h = x->h, .t = {.created_by = x->me.id, .at = x->now}, .fire_at = KW_STORE_NO_TIME};
-    struct kw_ticket_new *t = &u.t;
-    int64_t org = 0;
+    struct create_unit c = {
+        .h = x->h, .who = actor_of(x), .now = x->now, .fire_at = KW_STORE_NO_TIME};
+    struct kw_ticket_in *t = &c.in;
     if (!kwh_only_members(j, keys, &out) || !kwh_opt_string(j, "title", 500, &t->title, &out) ||
         !kwh_opt_string(j, "level", 47, &t->level, &out) ||
         !kwh_opt_string(j, "tier", 47, &t->tier, &out) ||
         !kwh_opt_string(j, "category", 47, &t->category, &out) ||
         !kwh_opt_string(j, "region", 47, &t->region, &out) ||
         !kwh_opt_string(j, "channel", 47, &t->channel, &out) ||
-        !kwh_opt_id(j, "org_id", false, &org, &out))
+        !kwh_opt_id(j, "org_id", false, &t->org_id, &out))
         goto out;
     t->idempotency_key = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "Idempotency-Key");
     if (t->idempotency_key && (!*t->idempotency_key || strlen(t->idempotency_key) > 200)) {
         out = kwh_problem_of(KW_INVALID, "", "Idempotency-Key: expected 1 to 200 bytes");
         goto out;
     }
-    if (x->me.customer) {
-        /* customers open tickets for their own organisation only */
-        if (org && org != x->me.org_id) {
-            out = kwh_problem_of(KW_FORBIDDEN, "/org_id",
-                                 "org_id: customers open tickets for their own organisation");
-            goto out;
-        }
-        org = x->me.org_id;
-    } else if (!org) {
-        out = kwh_problem_of(KW_INVALID, "/org_id", "org_id: missing (the customer organisation)");
-        goto out;
-    }
-    t->org_id = org;
-    int64_t commitment = 0;
-    struct kw_err err = {0};
-    char tier[48], region[48], name[201];
-    if (kw_store_commitment_at(x->wk->st, x->now, &commitment, &err) != KW_OK) {
-        out = kwh_problem(&err);
-        goto out;
-    }
-    if (!org_terms(x, org, t, tier, region, name, &out))
-        goto out;
-    if (!attr_ok(x, commitment, KW_ATTR_LEVEL, t->level, &out) ||
-        !attr_ok(x, commitment, KW_ATTR_CATEGORY, t->category, &out) ||
-        !attr_ok(x, commitment, KW_ATTR_TIER, t->tier, &out) ||
-        !attr_ok(x, commitment, KW_ATTR_REGION, t->region, &out) ||
-        !attr_ok(x, commitment, KW_ATTR_CHANNEL, t->channel, &out))
-        goto out;
-    /* rules may name organisations; a commitment that lists them knows only those */
-    struct kwh_reply ignored;
-    t->organisation = attr_ok(x, commitment, KW_ATTR_ORGANISATION, name, &ignored) ? name : NULL;
-    if (!t->organisation)
-        json_decref(ignored.json);
-    if (kwh_write_unit(x, create_unit, &u, &out)) {
-        if (!u.existed)
-            kw_engine_schedule(x->h->engine, u.id, u.fire_at);
-        out = kwh_ok(u.existed ? 200 : 201,
-                     kwh_ticket_with_clocks(x->h, x->wk->st, &u.row.r, x->now));
-        if (!u.existed)
+    if (kwh_write_unit(x, create_unit, &c, &out)) {
+        if (!c.existed)
+            kw_engine_schedule(x->h->engine, c.id, c.fire_at);
+        out = kwh_ok(c.existed ? 200 : 201,
+                     kwh_ticket_with_clocks(x->h, x->wk->st, &c.row.r, x->now));
+        if (!c.existed)
             kwh_log_event(x->h, "mod=tickets event=ticket.created ticket=%lld org=%lld actor=%lld",
-                          (long long)u.id, (long long)org, (long long)x->me.id);
+                          (long long)c.id, (long long)c.row.r.org_id, (long long)x->me.id);
     }
 out:
     json_decref(j);
@@ -504,131 +399,58 @@ static bool collect_event(const struct kw_stored_event *ev, void *ctx)
 
 enum ev_kind { EV_COMMENT, EV_TRANSITION, EV_MILESTONE, EV_REOPEN, EV_RATING };
 
+/* One POST /tickets/{id}/events, decoded: an application action to run. */
 struct event_unit {
     struct kw_http *h;
-    int64_t ticket, actor, now;
-    bool customer, internal;
+    struct kw_actor who;
+    int64_t ticket, now;
     enum ev_kind kind;
+    bool internal;
     enum kw_state to;
     const char *text, *milestone, *reason;
     int satisfaction, nps; /* a rating: 1-5, 0-10 or -1: not given */
-    enum kw_state from;    /* out */
+    struct kw_move move;   /* out */
     bool moved;            /* out */
     int64_t fire_at;       /* out */
 };
 
-static enum kw_code append_json(struct kw_store *st, const struct event_unit *u, const char *type,
-                                json_t *body, const char *state, struct kw_err *err)
-{
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    enum kw_code rc =
-        text ? kw_store_event_append(st, u->ticket, type, text, u->actor, u->now, state, NULL, err)
-             : kw_err_set(err, KW_NOMEM, "", "no memory for the event");
-    free(text);
-    return rc;
-}
-
-/* Reopen from feedback or archived within the commitment's window. */
-static enum kw_code reopen(struct kw_store *st, struct event_unit *u, struct kw_err *err)
-{
-    struct kw_ticket_row t;
-    if (kw_store_ticket_get(st, u->ticket, &t, err) != KW_OK)
-        return err->code;
-    int64_t window = 7 * 86400, commitment = t.commitment_id;
-    if (commitment) {
-        const struct kw_compiled *c = kwh_policy_for(u->h, st, commitment, err);
-        if (!c)
-            return err->code;
-        window = kw_policy_reopen_window(c->p);
-    }
-    struct kw_ticket_events te = {0};
-    enum kw_code rc = kw_ticket_events_load(st, u->ticket, &te, err);
-    int64_t since = te.last_move;
-    kw_ticket_events_release(&te);
-    if (rc != KW_OK || kw_workflow_reopen(u->from, since, u->now, window, err) != KW_OK)
-        return err->code;
-    json_t *b = json_pack("{s:s, s:s}", "state", "handling", "from", kw_state_name(u->from));
-    if (u->reason)
-        json_object_set_new(b, "reason", json_string(u->reason));
-    u->to = KW_ST_HANDLING;
-    u->moved = true;
-    return append_json(st, u, "reopened", b, "handling", err);
-}
-
-static enum kw_code transition(struct kw_store *st, struct event_unit *u, struct kw_err *err)
-{
-    struct kw_transition tr;
-    /* customers sign off or reject a proposed resolution, nothing else */
-    if (u->customer &&
-        !(u->from == KW_ST_FEEDBACK && (u->to == KW_ST_ARCHIVED || u->to == KW_ST_HANDLING)))
-        return kw_err_set(err, KW_FORBIDDEN, "/to",
-                          "customers can only confirm (archived) or reject (handling) a "
-                          "proposed resolution, or reopen");
-    if (kw_workflow_move(u->from, u->to, &tr, err) != KW_OK)
-        return err->code;
-    json_t *b =
-        json_pack("{s:s, s:s}", "state", kw_state_name(u->to), "from", kw_state_name(u->from));
-    if (u->reason)
-        json_object_set_new(b, "reason", json_string(u->reason));
-    enum kw_code rc =
-        append_json(st, u, tr.reopens ? "reopened" : "state", b, kw_state_name(u->to), err);
-    for (size_t i = 0; rc == KW_OK && i < tr.n; i++)
-        rc = append_json(st, u, "milestone", json_pack("{s:s}", "milestone", tr.milestones[i]),
-                         NULL, err);
-    u->moved = rc == KW_OK;
-    return rc;
-}
-
 static enum kw_code event_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
-    struct event_unit *u = ctx;
-    char state[32];
-    /* the state is read here, in the writer's transaction, so that two
-     * moves racing from the same state cannot both pass */
-    if (kw_store_ticket_state(st, u->ticket, state, sizeof(state), err) != KW_OK)
-        return err->code;
-    kw_state_parse(state, strlen(state), &u->from);
+    struct event_unit *e = ctx;
+    struct kw_unit u = unit_of(e->h, st, e->now);
     enum kw_code rc;
-    switch (u->kind) {
+    switch (e->kind) {
     case EV_COMMENT:
-        rc = append_json(st, u, "comment",
-                         json_pack("{s:s, s:b}", "text", u->text, "internal", u->internal), NULL,
-                         err);
+        rc = kw_ticket_comment(&u, &e->who, e->ticket, e->text, e->internal, err);
         break;
     case EV_MILESTONE:
-        rc = append_json(st, u, "milestone", json_pack("{s:s}", "milestone", u->milestone), NULL,
-                         err);
+        rc = kw_ticket_milestone(&u, &e->who, e->ticket, e->milestone, err);
         break;
     case EV_REOPEN:
-        rc = reopen(st, u, err);
+        rc = kw_ticket_reopen(&u, &e->who, e->ticket, e->reason, &e->move, err);
+        e->moved = rc == KW_OK;
         break;
     case EV_RATING:
-        if (u->from != KW_ST_FEEDBACK && u->from != KW_ST_ARCHIVED) {
-            rc = kw_err_set(err, KW_CONFLICT, "/type",
-                            "the service is rated once a resolution is proposed (state feedback "
-                            "or archived); this ticket is %s",
-                            kw_state_name(u->from));
-            break;
-        }
-        rc = append_json(st, u, "rating",
-                         json_pack("{s:i, s:o, s:o}", "satisfaction", u->satisfaction, "nps",
-                                   u->nps < 0 ? json_null() : json_integer(u->nps), "comment",
-                                   u->text ? json_string(u->text) : json_null()),
-                         NULL, err);
+        rc = kw_ticket_rate(&u, &e->who, e->ticket, e->satisfaction, e->nps, e->text, err);
         break;
     default:
-        rc = transition(st, u, err);
+        rc = kw_ticket_move(&u, &e->who, e->ticket, e->to, e->reason, &e->move, err);
+        e->moved = rc == KW_OK;
         break;
     }
-    /* a refused move is about the request's "to" (a reopen has none) */
-    if (rc == KW_CONFLICT && strcmp(err->field, "/state") == 0)
-        snprintf(err->field, sizeof(err->field), "%s", u->kind == EV_REOPEN ? "" : "/to");
-    return rc == KW_OK ? project(u->h, st, u->ticket, u->now, NULL, &u->fire_at, err) : rc;
+    e->fire_at = u.fire_at;
+    return rc;
 }
 
-static bool parse_event(struct kwh_call *x, json_t *j, int64_t commitment, struct event_unit *u,
-                        struct kwh_reply *out)
+/* A whole number member as an int (out of range: `bad`, which the action
+ * refuses with its own message). */
+static int small_int(json_t *v, int bad)
+{
+    json_int_t n = json_integer_value(v);
+    return n < -1000 || n > 1000 ? bad : (int)n;
+}
+
+static bool parse_event(json_t *j, struct event_unit *u, struct kwh_reply *out)
 {
     static const char *const keys[] = {"type",   "text",         "internal", "to", "milestone",
                                        "reason", "satisfaction", "nps",      NULL};
@@ -642,24 +464,15 @@ static bool parse_event(struct kwh_call *x, json_t *j, int64_t commitment, struc
         return false;
     }
     if (strcmp(type, "comment") == 0) {
-        u->kind = EV_COMMENT;
         json_t *internal = json_object_get(j, "internal");
+        u->kind = EV_COMMENT;
         if (!kwh_opt_string(j, "text", 65536, &u->text, out))
             return false;
-        if (!u->text) {
-            *out = kwh_problem_of(KW_INVALID, "/text", "text: missing");
-            return false;
-        }
         if (internal && !json_is_boolean(internal)) {
             *out = kwh_problem_of(KW_INVALID, "/internal", "internal: expected true or false");
             return false;
         }
         u->internal = json_is_true(internal);
-        if (x->me.customer && u->internal) {
-            *out =
-                kwh_problem_of(KW_FORBIDDEN, "/internal", "customers cannot write internal notes");
-            return false;
-        }
         return true;
     }
     if (strcmp(type, "transition") == 0) {
@@ -677,29 +490,7 @@ static bool parse_event(struct kwh_call *x, json_t *j, int64_t commitment, struc
     }
     if (strcmp(type, "milestone") == 0) {
         u->kind = EV_MILESTONE;
-        if (!kwh_opt_string(j, "milestone", 47, &u->milestone, out))
-            return false;
-        if (x->me.customer) {
-            *out = kwh_problem_of(KW_FORBIDDEN, "/type", "milestones are recorded by the provider");
-            return false;
-        }
-        /* the built-in milestones, and those the ticket's commitment adds */
-        const struct kw_compiled *c = NULL;
-        struct kw_err err = {0};
-        if (commitment && !(c = kwh_policy_for(x->h, x->wk->st, commitment, &err))) {
-            *out = kwh_problem(&err);
-            return false;
-        }
-        if (!u->milestone || !(c ? kw_policy_is_milestone(c->p, u->milestone)
-                                 : kw_builtin_milestone(u->milestone))) {
-            *out =
-                kwh_problem_of(KW_INVALID, "/milestone",
-                               "milestone: expected first_response, acknowledged, accepted, "
-                               "plan_confirmed, on_site, restored, resolved, customer_confirmed, "
-                               "closed, callback_done or one the commitment declares");
-            return false;
-        }
-        return true;
+        return kwh_opt_string(j, "milestone", 47, &u->milestone, out);
     }
     if (strcmp(type, "reopen") == 0) {
         u->kind = EV_REOPEN;
@@ -710,18 +501,16 @@ static bool parse_event(struct kwh_call *x, json_t *j, int64_t commitment, struc
         u->kind = EV_RATING;
         if (!kwh_opt_string(j, "text", 2000, &u->text, out))
             return false;
-        if (!json_is_integer(sat) || json_integer_value(sat) < 1 || json_integer_value(sat) > 5) {
+        if (!json_is_integer(sat)) {
             *out = kwh_problem_of(KW_INVALID, "/satisfaction", "satisfaction: expected 1 to 5");
             return false;
         }
-        if (nps && !json_is_null(nps) &&
-            (!json_is_integer(nps) || json_integer_value(nps) < 0 ||
-             json_integer_value(nps) > 10)) {
+        if (nps && !json_is_null(nps) && !json_is_integer(nps)) {
             *out = kwh_problem_of(KW_INVALID, "/nps", "nps: expected 0 to 10 (or null)");
             return false;
         }
-        u->satisfaction = (int)json_integer_value(sat);
-        u->nps = nps && !json_is_null(nps) ? (int)json_integer_value(nps) : -1;
+        u->satisfaction = small_int(sat, 0);
+        u->nps = nps && !json_is_null(nps) ? small_int(nps, 11) : -1;
         return true;
     }
     *out = kwh_problem_of(KW_INVALID, "/type",
@@ -729,20 +518,20 @@ static bool parse_event(struct kwh_call *x, json_t *j, int64_t commitment, struc
     return false;
 }
 
-static struct kwh_reply event_post(struct kwh_call *x, int64_t id, int64_t commitment)
+static struct kwh_reply event_post(struct kwh_call *x, int64_t id)
 {
     struct kwh_reply out;
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct event_unit u = {
-        .h = x->h, .ticket = id, .actor = x->me.id, .now = x->now, .customer = x->me.customer};
-    if (parse_event(x, j, commitment, &u, &out) && kwh_write_unit(x, event_unit, &u, &out)) {
+    struct event_unit u = {.h = x->h, .who = actor_of(x), .ticket = id, .now = x->now};
+    if (parse_event(j, &u, &out) && kwh_write_unit(x, event_unit, &u, &out)) {
         kw_engine_schedule(x->h->engine, id, u.fire_at);
         if (u.moved)
-            kwh_log_event(
-                x->h, "mod=tickets event=ticket.state ticket=%lld from=%s to=%s actor=%lld",
-                (long long)id, kw_state_name(u.from), kw_state_name(u.to), (long long)x->me.id);
+            kwh_log_event(x->h,
+                          "mod=tickets event=ticket.state ticket=%lld from=%s to=%s actor=%lld",
+                          (long long)id, kw_state_name(u.move.from), kw_state_name(u.move.to),
+                          (long long)x->me.id);
         out = ticket_reply(x, 201, id);
     }
     json_decref(j);
@@ -753,78 +542,18 @@ static struct kwh_reply event_post(struct kwh_call *x, int64_t id, int64_t commi
 
 struct patch_unit {
     struct kw_http *h;
-    int64_t ticket, actor, now, fire_at;
-    struct kw_ticket_patch p;
-    const char *reason;
+    struct kw_actor who;
+    int64_t ticket, now, fire_at;
+    struct kw_ticket_change c;
 };
-
-static bool count(const struct kw_named_row *r, void *ctx)
-{
-    (void)r;
-    ++*(int *)ctx;
-    return true;
-}
-
-/* An assignee must be the provider's staff; a team must exist. */
-static enum kw_code check_assignment(struct kw_store *st, const struct kw_ticket_patch *p,
-                                     struct kw_err *err)
-{
-    struct kw_user_row u;
-    if (p->assignee_id > 0) {
-        if (kw_store_user_get(st, p->assignee_id, &u, err) != KW_OK)
-            return kw_err_set(err, KW_NOT_FOUND, "/assignee_id", "assignee_id: no user %lld",
-                              (long long)p->assignee_id);
-        if (strcmp(u.role, "customer") == 0)
-            return kw_err_set(err, KW_INVALID, "/assignee_id",
-                              "assignee_id: tickets are assigned to staff, not customers");
-    }
-    if (p->team_id > 0) {
-        int found = 0;
-        if (kw_store_teams(st, p->team_id, count, &found, err) != KW_OK)
-            return err->code;
-        if (!found)
-            return kw_err_set(err, KW_NOT_FOUND, "/team_id", "team_id: no team %lld",
-                              (long long)p->team_id);
-    }
-    return KW_OK;
-}
 
 static enum kw_code patch_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
-    struct patch_unit *u = ctx;
-    struct kw_ticket_row t;
-    char level[48], category[48];
-    if (kw_store_ticket_get(st, u->ticket, &t, err) != KW_OK)
-        return err->code;
-    snprintf(level, sizeof(level), "%s", t.level);
-    snprintf(category, sizeof(category), "%s", t.category ? t.category : "");
-    int64_t assignee = t.assignee_id, team = t.team_id;
-    struct event_unit ev = {.ticket = u->ticket, .actor = u->actor, .now = u->now};
-    if (check_assignment(st, &u->p, err) != KW_OK ||
-        kw_store_ticket_set(st, u->ticket, &u->p, err) != KW_OK)
-        return err->code;
-    enum kw_code rc = KW_OK;
-    if (u->p.level && strcmp(u->p.level, level) != 0) {
-        json_t *b = json_pack("{s:s, s:s}", "level", u->p.level, "from", level);
-        if (u->reason)
-            json_object_set_new(b, "reason", json_string(u->reason));
-        rc = append_json(st, &ev, "level", b, NULL, err);
-    }
-    if (rc == KW_OK && u->p.category && strcmp(u->p.category, category) != 0)
-        rc = append_json(st, &ev, "category",
-                         json_pack("{s:s, s:o}", "category", u->p.category, "from",
-                                   category[0] ? json_string(category) : json_null()),
-                         NULL, err);
-    int64_t new_assignee = u->p.assignee_id < 0 ? 0
-                           : u->p.assignee_id   ? u->p.assignee_id
-                                                : assignee;
-    int64_t new_team = u->p.team_id < 0 ? 0 : u->p.team_id ? u->p.team_id : team;
-    if (rc == KW_OK && (new_assignee != assignee || new_team != team))
-        rc = append_json(st, &ev, "assigned",
-                         json_pack("{s:o, s:o}", "assignee_id", kwh_id_or_null(new_assignee),
-                                   "team_id", kwh_id_or_null(new_team)),
-                         NULL, err);
-    return rc == KW_OK ? project(u->h, st, u->ticket, u->now, NULL, &u->fire_at, err) : rc;
+    struct patch_unit *p = ctx;
+    struct kw_unit u = unit_of(p->h, st, p->now);
+    enum kw_code rc = kw_ticket_change(&u, &p->who, p->ticket, &p->c, err);
+    p->fire_at = u.fire_at;
+    return rc;
 }
 
 static struct kwh_reply ticket_patch(struct kwh_call *x, const struct kw_ticket_row *t)
@@ -835,21 +564,18 @@ static struct kwh_reply ticket_patch(struct kwh_call *x, const struct kw_ticket_
     if (x->me.customer)
         return kwh_problem_of(KW_FORBIDDEN, "",
                               "customers cannot change a ticket's level or owner");
-    int64_t id = t->id, commitment = t->commitment_id;
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct patch_unit u = {.h = x->h, .ticket = id, .actor = x->me.id, .now = x->now};
-    if (kwh_only_members(j, keys, &out) && kwh_opt_string(j, "level", 47, &u.p.level, &out) &&
-        kwh_opt_string(j, "category", 47, &u.p.category, &out) &&
-        kwh_opt_string(j, "reason", 2000, &u.reason, &out) &&
-        kwh_opt_id(j, "assignee_id", true, &u.p.assignee_id, &out) &&
-        kwh_opt_id(j, "team_id", true, &u.p.team_id, &out) &&
-        attr_ok(x, commitment, KW_ATTR_LEVEL, u.p.level, &out) &&
-        attr_ok(x, commitment, KW_ATTR_CATEGORY, u.p.category, &out) &&
+    struct patch_unit u = {.h = x->h, .who = actor_of(x), .ticket = t->id, .now = x->now};
+    if (kwh_only_members(j, keys, &out) && kwh_opt_string(j, "level", 47, &u.c.level, &out) &&
+        kwh_opt_string(j, "category", 47, &u.c.category, &out) &&
+        kwh_opt_string(j, "reason", 2000, &u.c.reason, &out) &&
+        kwh_opt_id(j, "assignee_id", true, &u.c.assignee_id, &out) &&
+        kwh_opt_id(j, "team_id", true, &u.c.team_id, &out) &&
         kwh_write_unit(x, patch_unit, &u, &out)) {
-        kw_engine_schedule(x->h->engine, id, u.fire_at);
-        out = ticket_reply(x, 200, id);
+        kw_engine_schedule(x->h->engine, t->id, u.fire_at);
+        out = ticket_reply(x, 200, t->id);
     }
     json_decref(j);
     return out;
@@ -998,7 +724,7 @@ struct kwh_reply kwh_tickets_route(struct kwh_call *x, const char *rest)
         return kwh_ok(200, json_pack("{s:I, s:o}", "ticket", (json_int_t)id, "events", co.list));
     }
     if (sub == 1 && kwh_is_method(x, "POST"))
-        return event_post(x, id, commitment);
+        return event_post(x, id);
     if (sub == 2 && get)
         return ticket_sla(x, id, commitment);
     if (sub == 3 && get)
