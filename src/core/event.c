@@ -86,7 +86,9 @@ static bool get_instant(json_t *o, const char *key, int64_t *out, struct kw_err 
     if (!get_str(o, key, &s, err))
         return false;
     if (s && kw_instant_parse(s, strlen(s), out, err) != KW_OK) {
-        kw_err_locate(err, NULL, key);
+        char ptr[48];
+        snprintf(ptr, sizeof(ptr), "/%.40s", key);
+        kw_err_locate(err, ptr, key);
         return false;
     }
     return true;
