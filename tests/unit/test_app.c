@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: MIT
+/* The application layer on a real store: who may do what to which
+ * organisation's ticket (one table, every action by every kind of actor),
+ * the events each action writes, and the rules the channels rely on
+ * (implied milestones, rating only after a proposed resolution, changes as
+ * events only when something changed, the reopen window). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "tickets.h"
+#include "testutil.h"
+
+static const char policy[] =
+    "{\"name\":\"t\",\"version\":\"1\",\"effective_from\":\"2026-01-01T00:00:00+08:00\","
+    "\"calendars\":{\"all\":{\"tz\":\"UTC\",\"week\":{\"mon\":[[\"00:00\",\"24:00\"]],"
+    "\"tue\":[[\"00:00\",\"24:00\"]],\"wed\":[[\"00:00\",\"24:00\"]],\"thu\":[[\"00:00\","
+    "\"24:00\"]],\"fri\":[[\"00:00\",\"24:00\"]],\"sat\":[[\"00:00\",\"24:00\"]],\"sun\":[["
+    "\"00:00\",\"24:00\"]]}}},\"levels\":[\"L1\",\"L2\"],"
+    "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"first_response\"]}],"
+    "\"targets\":[{\"calendar\":\"all\",\"response\":\"2h\"}]}";
+
+struct fx {
+    char dir[64], path[128];
+    struct kw_store *st;
+    struct kw_sla sla;
+    struct kw_unit u;
+    int64_t org, other, team;
+    struct kw_actor agent, customer, stranger, system;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    struct kw_err err = {0};
+    snprintf(f->dir, sizeof(f->dir), "/tmp/kw-app-XXXXXX");
+    if (!f || !mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof(f->path), "%s/kw.db", f->dir);
+    f->st = kw_store_open(f->path, &err);
+    kw_sla_init(&f->sla);
+    f->u = (struct kw_unit){.st = f->st,
+                            .clocks = kw_clocks_new(&err),
+                            .sla = &f->sla,
+                            .now = T("2026-03-02T01:00:00Z")};
+    struct kw_org org = {.name = "Acme", .tier = "vip"}, other = {.name = "Other"};
+    int64_t cid, agent, customer, stranger;
+    struct kw_user a = {.email = "a@x", .name = "a", .role = "agent"};
+    assert_int_equal(kw_store_org_insert(f->st, &org, 0, &f->org, &err), KW_OK);
+    assert_int_equal(kw_store_org_insert(f->st, &other, 0, &f->other, &err), KW_OK);
+    struct kw_user c = {.email = "c@x", .name = "c", .role = "customer", .org_id = f->org};
+    struct kw_user s = {.email = "s@x", .name = "s", .role = "customer", .org_id = f->other};
+    assert_int_equal(kw_store_user_insert(f->st, &a, NULL, 0, &agent, &err), KW_OK);
+    assert_int_equal(kw_store_user_insert(f->st, &c, NULL, 0, &customer, &err), KW_OK);
+    assert_int_equal(kw_store_user_insert(f->st, &s, NULL, 0, &stranger, &err), KW_OK);
+    assert_int_equal(kw_store_team_insert(f->st, "desk", 0, 0, &f->team, &err), KW_OK);
+    assert_int_equal(kw_store_commitment_insert(f->st, "t", "1", T("2026-01-01T00:00:00+08:00"),
+                                                policy, 0, &cid, &err),
+                     KW_OK);
+    f->agent = (struct kw_actor){.id = agent, .role = KW_ROLE_AGENT};
+    f->customer = (struct kw_actor){.id = customer, .org_id = f->org, .role = KW_ROLE_CUSTOMER};
+    f->stranger = (struct kw_actor){.id = stranger, .org_id = f->other, .role = KW_ROLE_CUSTOMER};
+    f->system = KW_ACTOR_SYSTEM;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    char cmd[160];
+    kw_sla_release(&f->sla);
+    kw_clocks_free(f->u.clocks);
+    kw_store_close(f->st);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    free(f);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int64_t open_ticket(struct fx *f)
+{
+    struct kw_ticket_in in = {.org_id = f->org, .title = "Down", .level = "L2"};
+    int64_t id;
+    bool existed;
+    struct kw_err err = {0};
+    if (kw_ticket_create(&f->u, &f->agent, &in, &id, &existed, &err) != KW_OK)
+        fail_msg("create: %s", err.msg);
+    return id;
+}
+
+/* The event types of a ticket, space-separated. */
+static bool type_add(const struct kw_stored_event *ev, void *ctx)
+{
+    char *buf = ctx;
+    size_t n = strlen(buf);
+    snprintf(buf + n, 512 - n, "%s%s", n ? " " : "", ev->type);
+    return true;
+}
+
+static const char *types(struct fx *f, int64_t id)
+{
+    static char buf[512];
+    buf[0] = '\0';
+    assert_int_equal(kw_store_events(f->st, id, type_add, buf, NULL), KW_OK);
+    return buf;
+}
+
+static struct kw_move mv;
+
+enum act { A_COMMENT, A_NOTE, A_MOVE, A_MILESTONE, A_RATE, A_CHANGE, A_REOPEN };
+
+static enum kw_code run(struct fx *f, enum act a, const struct kw_actor *who, int64_t id,
+                        struct kw_err *err)
+{
+    struct kw_ticket_change ch = {.level = "L1"};
+    switch (a) {
+    case A_COMMENT:
+        return kw_ticket_comment(&f->u, who, id, "hello", false, err);
+    case A_NOTE:
+        return kw_ticket_comment(&f->u, who, id, "psst", true, err);
+    case A_MOVE:
+        return kw_ticket_move(&f->u, who, id, KW_ST_HANDLING, NULL, &mv, err);
+    case A_MILESTONE:
+        return kw_ticket_milestone(&f->u, who, id, "first_response", err);
+    case A_RATE:
+        return kw_ticket_rate(&f->u, who, id, 5, 9, NULL, err);
+    case A_CHANGE:
+        return kw_ticket_change(&f->u, who, id, &ch, err);
+    default:
+        return kw_ticket_reopen(&f->u, who, id, NULL, &mv, err);
+    }
+}
+
+static void test_who_may(void **state)
+{
+    struct fx *f = *state;
+    /* on a new (registered) ticket of Acme: the code each actor gets */
+    static const struct {
+        const char *name;
+        enum act a;
+        enum kw_code agent, customer, stranger, system;
+        const char *customer_field;
+    } rows[] = {
+        {"comment", A_COMMENT, KW_OK, KW_OK, KW_NOT_FOUND, KW_OK, ""},
+        {"internal note", A_NOTE, KW_OK, KW_FORBIDDEN, KW_NOT_FOUND, KW_OK, "/internal"},
+        {"move", A_MOVE, KW_OK, KW_FORBIDDEN, KW_NOT_FOUND, KW_OK, "/to"},
+        {"milestone", A_MILESTONE, KW_OK, KW_FORBIDDEN, KW_NOT_FOUND, KW_OK, "/type"},
+        {"rate before a resolution", A_RATE, KW_CONFLICT, KW_CONFLICT, KW_NOT_FOUND, KW_CONFLICT,
+         "/type"},
+        {"change the level", A_CHANGE, KW_OK, KW_FORBIDDEN, KW_FORBIDDEN, KW_OK, ""},
+        {"reopen an open ticket", A_REOPEN, KW_CONFLICT, KW_CONFLICT, KW_NOT_FOUND, KW_CONFLICT,
+         ""},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        const struct kw_actor *who[] = {&f->agent, &f->customer, &f->stranger, &f->system};
+        const enum kw_code want[] = {rows[i].agent, rows[i].customer, rows[i].stranger,
+                                     rows[i].system};
+        for (size_t k = 0; k < 4; k++) {
+            int64_t id = open_ticket(f);
+            struct kw_err err = {0};
+            enum kw_code rc = run(f, rows[i].a, who[k], id, &err);
+            if (rc != want[k])
+                fail_msg("%s by actor %zu: %s (%s)", rows[i].name, k, kw_code_name(rc), err.msg);
+            if (k == 1 && rc != KW_OK)
+                assert_string_equal(err.field, rows[i].customer_field);
+            if (k == 2 && rc == KW_NOT_FOUND) /* another organisation's: as if it were not there */
+                assert_string_equal(err.msg, "no such ticket");
+            if (rc != KW_OK) /* a refusal writes nothing */
+                assert_string_equal(types(f, id), "created");
+        }
+    }
+}
+
+static void test_create(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    int64_t id;
+    bool existed;
+    /* a customer's ticket is their organisation's, on its terms */
+    struct kw_ticket_in in = {.title = "Printer", .level = "L2"};
+    assert_int_equal(kw_ticket_create(&f->u, &f->customer, &in, &id, &existed, &err), KW_OK);
+    struct kw_ticket_row t;
+    assert_int_equal(kw_store_ticket_get(f->st, id, &t, &err), KW_OK);
+    assert_int_equal(t.org_id, f->org);
+    assert_string_equal(t.tier, "vip");
+    kw_store_idle(f->st);
+    in.org_id = f->other;
+    assert_int_equal(kw_ticket_create(&f->u, &f->customer, &in, &id, &existed, &err), KW_FORBIDDEN);
+    assert_string_equal(err.field, "/org_id");
+    in = (struct kw_ticket_in){.title = "Printer", .level = "L2", .tier = "strategic"};
+    assert_int_equal(kw_ticket_create(&f->u, &f->customer, &in, &id, &existed, &err), KW_FORBIDDEN);
+    assert_string_equal(err.field, "/tier");
+    /* staff name the organisation; attributes must be the commitment's */
+    in = (struct kw_ticket_in){.title = "Printer", .level = "L2"};
+    assert_int_equal(kw_ticket_create(&f->u, &f->agent, &in, &id, &existed, &err), KW_INVALID);
+    assert_string_equal(err.msg, "org_id: missing (the customer organisation)");
+    in.org_id = f->org;
+    in.level = "L9";
+    assert_int_equal(kw_ticket_create(&f->u, &f->agent, &in, &id, &existed, &err), KW_INVALID);
+    assert_string_equal(err.field, "/level");
+    assert_string_equal(err.msg, "level: \"L9\" is not in the commitment (t 1)");
+    in.level = NULL;
+    assert_int_equal(kw_ticket_create(&f->u, &f->agent, &in, &id, &existed, &err), KW_INVALID);
+    assert_string_equal(err.msg, "level: missing");
+    in.org_id = 999;
+    in.level = "L2";
+    assert_int_equal(kw_ticket_create(&f->u, &f->agent, &in, &id, &existed, &err), KW_NOT_FOUND);
+    assert_string_equal(err.field, "/org_id");
+    assert_int_equal(kw_ticket_create(&f->u, &f->system, &in, &id, &existed, &err), KW_FORBIDDEN);
+    /* the same idempotency key gives the first ticket back */
+    in = (struct kw_ticket_in){
+        .org_id = f->org, .title = "Once", .level = "L2", .idempotency_key = "k1"};
+    int64_t first;
+    assert_int_equal(kw_ticket_create(&f->u, &f->agent, &in, &first, &existed, &err), KW_OK);
+    assert_false(existed);
+    /* the projection is there at once, with the breach instant to fire */
+    assert_int_equal(f->u.fire_at, T("2026-03-02T03:00:00Z"));
+    assert_int_equal(kw_ticket_create(&f->u, &f->agent, &in, &id, &existed, &err), KW_OK);
+    assert_true(existed);
+    assert_int_equal(id, first);
+    assert_int_equal(f->u.fire_at, KW_STORE_NO_TIME); /* nothing new to schedule */
+}
+
+static void test_loop(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    int64_t id = open_ticket(f);
+    assert_int_equal(kw_ticket_move(&f->u, &f->agent, id, KW_ST_FEEDBACK, NULL, &mv, &err),
+                     KW_CONFLICT); /* registered -> feedback is not a move */
+    assert_string_equal(err.field, "/to");
+    assert_int_equal(kw_ticket_move(&f->u, &f->agent, id, KW_ST_HANDLING, NULL, &mv, &err), KW_OK);
+    assert_int_equal(kw_ticket_move(&f->u, &f->agent, id, KW_ST_FEEDBACK, "fixed", &mv, &err),
+                     KW_OK);
+    assert_int_equal(mv.from, KW_ST_HANDLING);
+    /* the customer rates and confirms: the implied milestones follow */
+    assert_int_equal(kw_ticket_rate(&f->u, &f->customer, id, 6, -1, NULL, &err), KW_INVALID);
+    assert_string_equal(err.field, "/satisfaction");
+    assert_int_equal(kw_ticket_rate(&f->u, &f->customer, id, 5, 11, NULL, &err), KW_INVALID);
+    assert_string_equal(err.field, "/nps");
+    assert_int_equal(kw_ticket_rate(&f->u, &f->customer, id, 5, 10, "great", &err), KW_OK);
+    assert_int_equal(kw_ticket_move(&f->u, &f->customer, id, KW_ST_ARCHIVED, NULL, &mv, &err),
+                     KW_OK);
+    assert_string_equal(types(f, id), "created state state milestone rating state milestone "
+                                      "milestone");
+    /* reopened within the window; after it, refused */
+    f->u.now += 3600;
+    assert_int_equal(kw_ticket_reopen(&f->u, &f->customer, id, "again", &mv, &err), KW_OK);
+    assert_int_equal(mv.to, KW_ST_HANDLING);
+    assert_int_equal(kw_ticket_move(&f->u, &f->agent, id, KW_ST_FEEDBACK, NULL, &mv, &err), KW_OK);
+    f->u.now += 30 * 86400;
+    assert_int_equal(kw_ticket_reopen(&f->u, &f->customer, id, NULL, &mv, &err), KW_CONFLICT);
+    assert_string_equal(err.field, "");
+    f->u.now = T("2026-03-02T01:00:00Z");
+}
+
+static void test_change(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    int64_t id = open_ticket(f);
+    struct kw_ticket_change ch = {.assignee_id = f->customer.id};
+    assert_int_equal(kw_ticket_change(&f->u, &f->agent, id, &ch, &err), KW_INVALID);
+    assert_string_equal(err.field, "/assignee_id");
+    ch = (struct kw_ticket_change){.team_id = 4242};
+    assert_int_equal(kw_ticket_change(&f->u, &f->agent, id, &ch, &err), KW_NOT_FOUND);
+    assert_string_equal(err.field, "/team_id");
+    ch = (struct kw_ticket_change){.category = "nope"};
+    assert_int_equal(kw_ticket_change(&f->u, &f->agent, id, &ch, &err), KW_OK); /* no vocabulary */
+    /* one event per real change, none when nothing changes */
+    ch = (struct kw_ticket_change){
+        .level = "L1", .assignee_id = f->agent.id, .team_id = f->team, .reason = "VIP"};
+    assert_int_equal(kw_ticket_change(&f->u, &f->agent, id, &ch, &err), KW_OK);
+    assert_int_equal(kw_ticket_change(&f->u, &f->agent, id, &ch, &err), KW_OK);
+    assert_string_equal(types(f, id), "created category level assigned");
+    ch = (struct kw_ticket_change){.assignee_id = -1};
+    assert_int_equal(kw_ticket_change(&f->u, &f->system, id, &ch, &err), KW_OK);
+    struct kw_ticket_row t;
+    assert_int_equal(kw_store_ticket_get(f->st, id, &t, &err), KW_OK);
+    assert_int_equal(t.assignee_id, 0);
+    assert_int_equal(t.team_id, f->team);
+    assert_string_equal(t.level, "L1");
+    kw_store_idle(f->st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_who_may, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
