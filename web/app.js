@@ -23,10 +23,7 @@ const STRINGS = {
     col_level: 'Level', col_state: 'State', col_assignee: 'Assignee', col_clocks: 'SLA clocks',
     col_created: 'Created', col_updated: 'Updated', col_next: 'Next step',
     due_in: 'in {d}', overdue: 'late {d}', paused: 'paused', met: 'met', met_late: 'met late',
-    pending: 'not started', breached: 'breached', none_open: 'No open tickets match.',
-    state_registered: 'Registered', state_analysing: 'Analysing', state_handling: 'Handling',
-    state_waiting_customer: 'Waiting for customer', state_feedback: 'Resolution proposed',
-    state_archived: 'Archived', state_open: 'Open', metric_response: 'Response',
+    pending: 'not started', breached: 'breached', none_open: 'No open tickets match.', state_open: 'Open', metric_response: 'Response',
     metric_resolution: 'Resolution', metric_callback: 'Call-back', metric_report: 'Report',
     reopen: 'Reopen', changed_meanwhile: 'This ticket changed meanwhile; it is shown again after you send.',
     total: 'Total', shown_of: 'Showing the first {n} of {m}; scroll for more', ticket: 'Ticket', conversation: 'Conversation and timeline',
@@ -74,10 +71,7 @@ const STRINGS = {
     url: 'URL', secret: 'Secret', events: 'Events', send_test: 'Send test', outbox: 'Outbox',
     state: 'State', attempts: 'Attempts', active: 'Active', key: 'Key', none: '—',
     not_found: 'Not found', forbidden: 'Not allowed for your role', retry: 'Retry',
-    metric: 'Metric', ms_first_response: 'First response', ms_acknowledged: 'Acknowledged',
-    ms_accepted: 'Accepted', ms_plan_confirmed: 'Plan confirmed', ms_on_site: 'On site',
-    ms_restored: 'Service restored', ms_resolved: 'Resolved', ms_customer_confirmed: 'Customer confirmed',
-    ms_closed: 'Closed', ms_callback_done: 'Call-back done', act_notify: 'notified',
+    metric: 'Metric', act_notify: 'notified',
     act_reassign: 'reassigned', act_raise_level: 'level raised', st_pending: 'pending',
     st_delivered: 'delivered', st_dead: 'dead letter', st_open: 'open', st_explained: 'explained',
     st_done: 'done',
@@ -96,9 +90,7 @@ const STRINGS = {
     col_assignee: '处理人', col_clocks: 'SLA 计时', col_created: '创建时间',
     col_updated: '更新时间', col_next: '下一节点', due_in: '剩余 {d}', overdue: '超时 {d}',
     paused: '已暂停', met: '已达成', met_late: '逾期达成', pending: '未开始', breached: '已超时',
-    none_open: '没有符合条件的未关闭工单。', state_registered: '已登记', state_analysing: '分析中',
-    state_handling: '处理中', state_waiting_customer: '等待客户', state_feedback: '已反馈待确认',
-    state_archived: '已归档', state_open: '未关闭', metric_response: '响应',
+    none_open: '没有符合条件的未关闭工单。', state_open: '未关闭', metric_response: '响应',
     metric_resolution: '解决', metric_callback: '回访', metric_report: '报告', reopen: '重新打开', changed_meanwhile: '工单刚刚有更新；发送后将重新显示。', total: '合计', shown_of: '显示前 {n} 个，共 {m} 个；向下滚动查看更多',
     ticket: '工单', conversation: '沟通与时间线', clocks: 'SLA 计时', target: '目标',
     elapsed: '已用', remaining: '剩余', sri: '服务响应指数', deadline: '截止时间',
@@ -139,9 +131,7 @@ const STRINGS = {
     source: '排班层', set_rota: '设置排班（JSON）', kind: '类型', url: '地址', secret: '密钥',
     events: '事件', send_test: '发送测试', outbox: '发送队列', state: '状态', attempts: '尝试次数',
     active: '启用', key: '幂等键', none: '—', not_found: '未找到', forbidden: '您的角色无权访问',
-    metric: '指标', ms_first_response: '首次响应', ms_acknowledged: '已确认受理', ms_accepted: '已受理',
-    ms_plan_confirmed: '方案已确认', ms_on_site: '已到场', ms_restored: '服务已恢复', ms_resolved: '已解决',
-    ms_customer_confirmed: '客户已确认', ms_closed: '已关闭', ms_callback_done: '已回访',
+    metric: '指标',
     act_notify: '通知', act_reassign: '转派', act_raise_level: '提升级别', st_pending: '待发送',
     st_delivered: '已送达', st_dead: '发送失败', st_open: '待处理', st_explained: '已说明', st_done: '已完成',
     retry: '重试', day_n: '{n}天', hour_n: '{n}小时', min_n: '{n}分', sec_n: '{n}秒',
@@ -229,8 +219,10 @@ function fmtDur(sec) {
   return `${t('min_n', { n: mm })} ${t('sec_n', { n: p2(ss) })}`;
 }
 
-function stateLabel(s) { return t('state_' + s); }
-function msLabel(m) { return STRINGS.en['ms_' + m] ? t('ms_' + m) : m; }
+// States and milestones are named by the server's catalogue (GET /api/v1/catalogue).
+let catalogue = { states: [], milestones: [] };
+function stateLabel(s) { return label(catalogue.states.find((x) => x.id === s)) || s; }
+function msLabel(m) { return label(catalogue.milestones.find((x) => x.id === m)) || m; }
 function stLabel(s) { return STRINGS.en['st_' + s] ? t('st_' + s) : s; }
 // A value of the commitment's vocabulary (levels, categories, tiers) by its label.
 function vocab(doc, list, id) {
@@ -513,11 +505,11 @@ async function pageBoard(main) {
   startTicker(tbody);
 }
 
-const MILESTONES = ['first_response', 'acknowledged', 'accepted', 'plan_confirmed', 'on_site',
-  'restored', 'resolved', 'callback_done'];
-const MOVES = { registered: ['analysing', 'handling', 'waiting_customer'],
-  analysing: ['handling', 'waiting_customer', 'feedback'], handling: ['analysing', 'waiting_customer', 'feedback'],
-  waiting_customer: ['analysing', 'handling', 'feedback'], feedback: [], archived: [] };
+// The milestones staff record by hand: the catalogue's, and those the commitment adds.
+function manualMilestones(doc) {
+  const own = ((doc && doc.milestones) || []).map((m) => (typeof m === 'string' ? m : m.id));
+  return catalogue.milestones.filter((m) => m.manual).map((m) => m.id).concat(own);
+}
 
 function eventLine(ev, us, doc) {
   const b = ev.body || {};
@@ -621,9 +613,9 @@ async function pageTicket(main, id) {
     h('button', { type: 'submit', id: 'send-reply' }, t('send'))))));
 
   if (staff()) {
-    const to = h('select', { name: 'to', 'aria-label': t('transition') }, (MOVES[ticket.state] || []).map((s) => h('option', { value: s }, stateLabel(s))));
+    const to = h('select', { name: 'to', 'aria-label': t('transition') }, (ticket.allowed_moves || []).map((s) => h('option', { value: s }, stateLabel(s))));
     const why = h('input', { name: 'reason', 'aria-label': t('reason'), placeholder: t('reason') });
-    const ms = h('select', { name: 'milestone', 'aria-label': t('milestone') }, MILESTONES.map((m) => h('option', { value: m }, msLabel(m))));
+    const ms = h('select', { name: 'milestone', 'aria-label': t('milestone') }, manualMilestones(doc).map((m) => h('option', { value: m }, msLabel(m))));
     const who = h('select', { name: 'assignee', 'aria-label': t('assignee') }, h('option', { value: '' }, t('unassigned')),
       us.filter((u) => u.role !== 'customer').map((u) => h('option', { value: u.id, selected: u.id === ticket.assignee_id }, u.name)));
     const team = h('select', { name: 'team', 'aria-label': t('team') }, h('option', { value: '' }, t('none')),
@@ -632,7 +624,7 @@ async function pageTicket(main, id) {
       h('option', { value: l.id, selected: l.id === ticket.level }, `${l.id} ${label(l)}`)));
     const lvlWhy = h('input', { name: 'level_reason', required: true, 'aria-label': t('reason'), placeholder: t('reason') });
     actions.push(h('div', { class: 'card', id: 'actions' },
-      MOVES[ticket.state] && MOVES[ticket.state].length ? form(async () => {
+      (ticket.allowed_moves || []).length ? form(async () => {
         await api('POST', `/tickets/${id}/events`, { type: 'transition', to: to.value, reason: why.value || undefined });
         reload();
       }, h('div', { class: 'row' }, h('label', {}, t('transition'), to), h('label', {}, t('reason'), why),
@@ -1020,6 +1012,9 @@ async function router() {
   stopTicker();
   unlisten();
   let hash = location.hash || '';
+  if (!catalogue.states.length) {
+    try { catalogue = await api('GET', '/catalogue'); } catch (e) { /* labels fall back to ids */ }
+  }
   if (!session.me && hash !== '#/login') {
     try {
       session.me = await api('GET', '/me');

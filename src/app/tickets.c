@@ -236,6 +236,14 @@ static enum kw_code about_to(enum kw_code rc, const char *field, struct kw_err *
     return rc;
 }
 
+unsigned kw_app_moves(const struct kw_actor *who, enum kw_state from)
+{
+    unsigned moves = kw_workflow_moves(from);
+    if (kw_actor_customer(who)) /* customers sign off or reject a proposed resolution */
+        moves &= from == KW_ST_FEEDBACK ? (1u << KW_ST_ARCHIVED) | (1u << KW_ST_HANDLING) : 0;
+    return moves;
+}
+
 enum kw_code kw_ticket_move(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
                             enum kw_state to, const char *reason, struct kw_move *out,
                             struct kw_err *err)
@@ -251,9 +259,7 @@ enum kw_code kw_ticket_move(struct kw_unit *u, const struct kw_actor *who, int64
         return kw_err_set(err, KW_INVALID, "/to",
                           "to: expected analysing, handling, feedback, archived or "
                           "waiting_customer");
-    /* customers sign off or reject a proposed resolution, nothing else */
-    if (kw_actor_customer(who) &&
-        !(f.state == KW_ST_FEEDBACK && (to == KW_ST_ARCHIVED || to == KW_ST_HANDLING)))
+    if (kw_actor_customer(who) && !(kw_app_moves(who, f.state) & (1u << to)))
         return kw_err_set(err, KW_FORBIDDEN, "/to",
                           "customers can only confirm (archived) or reject (handling) a "
                           "proposed resolution, or reopen");

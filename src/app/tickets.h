@@ -49,6 +49,12 @@ enum kw_code kw_ticket_comment(struct kw_unit *u, const struct kw_actor *who, in
 struct kw_move {
     enum kw_state from, to;
 };
+/* The states who may move a ticket in state `from` to, as a bit set (bit s
+ * for state s): the workflow's moves for staff; for a customer only the
+ * confirmation (archived) and rejection (handling) of a proposed
+ * resolution. The same rule kw_ticket_move enforces. */
+unsigned kw_app_moves(const struct kw_actor *who, enum kw_state from);
+
 /* Move to state `to` (the implied milestones follow: resolved on feedback;
  * customer_confirmed and closed on archiving from feedback; feedback ->
  * handling is a rejection and reopens). reason may be NULL. */

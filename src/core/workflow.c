@@ -26,6 +26,11 @@ const char *kw_state_name(enum kw_state s)
     return (unsigned)s < KW_ST_COUNT ? names[s] : "?";
 }
 
+unsigned kw_workflow_moves(enum kw_state from)
+{
+    return (unsigned)from < KW_ST_COUNT ? allowed[from] : 0;
+}
+
 bool kw_state_parse(const char *s, size_t len, enum kw_state *out)
 {
     for (int i = 0; i < KW_ST_COUNT; i++) {

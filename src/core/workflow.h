@@ -38,6 +38,8 @@ struct kw_transition {
 };
 
 const char *kw_state_name(enum kw_state s);
+/* The states `from` may move to, as a bit set (bit s for state s). */
+unsigned kw_workflow_moves(enum kw_state from);
 /* The state named s (len bytes); false for an unknown name. */
 bool kw_state_parse(const char *s, size_t len, enum kw_state *out);
 

@@ -175,6 +175,7 @@ const struct kw_compiled *kwh_policy_for(struct kw_http *h, struct kw_store *st,
                                          struct kw_err *err);
 
 /* ---- handlers ---- */
+struct kwh_reply kwh_catalogue(struct kwh_call *x); /* catalogue.c */
 struct kwh_reply kwh_tickets_route(struct kwh_call *x,
                                    const char *rest); /* tickets.c, after /tickets */
 /* Project the clocks of every ticket whose projection is stale (at start). */

@@ -668,6 +668,10 @@ static struct kwh_reply route(struct kwh_call *x, const char *url)
         return doc ? kwh_ok(200, doc)
                    : kwh_problem_of(KW_STORE, "", "the API description is damaged");
     }
+    if (strcmp(url, "/api/v1/catalogue") == 0)
+        return kwh_is_method(x, "GET")
+                   ? kwh_catalogue(x)
+                   : kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
     if (strcmp(url, "/api/v1/auth/login") == 0)
         return kwh_is_method(x, "POST")
                    ? login(x)

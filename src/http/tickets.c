@@ -128,13 +128,29 @@ static bool visible_ticket(struct kwh_call *x, int64_t id, struct kw_ticket_row 
     return false;
 }
 
+/* One ticket for the caller: with its clocks and the moves the caller may
+ * make (allowed_moves, the application layer's rule). */
+static json_t *ticket_for(struct kwh_call *x, const struct kw_ticket_row *t)
+{
+    json_t *j = kwh_ticket_with_clocks(x->h, x->wk->st, t, x->now), *moves = json_array();
+    enum kw_state st;
+    struct kw_actor who = actor_of(x);
+    unsigned m =
+        t->state && kw_state_parse(t->state, strlen(t->state), &st) ? kw_app_moves(&who, st) : 0;
+    for (int s = 0; s < KW_ST_COUNT; s++)
+        if (m & (1u << s))
+            json_array_append_new(moves, json_string(kw_state_name((enum kw_state)s)));
+    json_object_set_new(j, "allowed_moves", moves);
+    return j;
+}
+
 static struct kwh_reply ticket_reply(struct kwh_call *x, unsigned status, int64_t id)
 {
     struct kw_ticket_row t;
     struct kw_err err = {0};
     if (kw_store_ticket_get(x->wk->st, id, &t, &err) != KW_OK)
         return kwh_problem(&err);
-    return kwh_ok(status, kwh_ticket_with_clocks(x->h, x->wk->st, &t, x->now));
+    return kwh_ok(status, ticket_for(x, &t));
 }
 
 /* A ticket row copied out of the store, so that it outlives the read: the
@@ -218,8 +234,7 @@ static struct kwh_reply ticket_create(struct kwh_call *x)
     if (kwh_write_unit(x, create_unit, &c, &out)) {
         if (!c.existed)
             kw_engine_schedule(x->h->engine, c.id, c.fire_at);
-        out = kwh_ok(c.existed ? 200 : 201,
-                     kwh_ticket_with_clocks(x->h, x->wk->st, &c.row.r, x->now));
+        out = kwh_ok(c.existed ? 200 : 201, ticket_for(x, &c.row.r));
         if (!c.existed)
             kwh_log_event(x->h, "mod=tickets event=ticket.created ticket=%lld org=%lld actor=%lld",
                           (long long)c.id, (long long)c.row.r.org_id, (long long)x->me.id);
@@ -711,7 +726,7 @@ struct kwh_reply kwh_tickets_route(struct kwh_call *x, const char *rest)
     int64_t commitment = t.commitment_id;
     bool get = kwh_is_method(x, "GET");
     if (sub == 0 && get)
-        return kwh_ok(200, kwh_ticket_with_clocks(x->h, x->wk->st, &t, x->now));
+        return kwh_ok(200, ticket_for(x, &t));
     if (sub == 0 && kwh_is_method(x, "PATCH"))
         return ticket_patch(x, &t);
     if (sub == 1 && get) {

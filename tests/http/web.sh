@@ -69,6 +69,18 @@ req GET "/api/v1/tickets?include=everything" "" "$MGR"
 is "include takes clocks only" 400 '.detail | contains("include")'
 req GET "/api/v1/tickets?state=closed" "" "$MGR"
 is "a bad state names the choices" 400 '.detail | contains("open (any but archived)")'
+# --- the catalogue: names and moves come from the server, not from copies in the page ---
+req GET /api/v1/catalogue
+is "the catalogue needs no token and names every state in both languages" 200 \
+    '(.states | map(.id)) == ["registered","analysing","handling","feedback","archived","waiting_customer"] and all(.states[]; .label.zh != "" and .label.en != "")'
+is "the catalogue has the workflow's moves" 200 \
+    '(.states[] | select(.id == "feedback") | .moves) == ["handling","archived"] and (.states[] | select(.id == "archived") | .moves) == []'
+is "the catalogue's milestones say which are recorded by hand" 200 \
+    '(.milestones | map(select(.manual | not) | .id)) == ["customer_confirmed","closed"] and (.events | map(.type) | index("sla_breach")) != null'
+req GET "/api/v1/tickets/$TICKET" "" "$MGR"
+is "a ticket tells the manager the moves they may make" 200 '.allowed_moves == ["analysing","handling","waiting_customer"]'
+CODE=$(ck "$B/api/v1/tickets/$TICKET")
+is "and the customer none while it is not in feedback" 200 '.allowed_moves == []'
 req GET "/api/v1/tickets/9" "" "$MGR"
 is "a breached clock shows as breached" 200 'any(.clocks[]; .colour == "breached")'
 req GET "/api/v1/tickets?state=open&include=clocks&limit=500" "" "$MGR"

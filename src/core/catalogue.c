@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+#include "catalogue.h"
+
+static const struct kw_label states[KW_ST_COUNT] = {
+    [KW_ST_REGISTERED] = {"已登记", "Registered"},
+    [KW_ST_ANALYSING] = {"分析中", "Analysing"},
+    [KW_ST_HANDLING] = {"处理中", "Handling"},
+    [KW_ST_FEEDBACK] = {"已反馈待确认", "Resolution proposed"},
+    [KW_ST_ARCHIVED] = {"已归档", "Archived"},
+    [KW_ST_WAITING_CUSTOMER] = {"等待客户", "Waiting for customer"},
+};
+
+static const struct kw_milestone_info milestones[] = {
+    {"first_response", {"首次响应", "First response"}, true},
+    {"acknowledged", {"已确认受理", "Acknowledged"}, true},
+    {"accepted", {"已受理", "Accepted"}, true},
+    {"plan_confirmed", {"方案已确认", "Plan confirmed"}, true},
+    {"on_site", {"已到场", "On site"}, true},
+    {"restored", {"服务已恢复", "Service restored"}, true},
+    {"resolved", {"已解决", "Resolved"}, true},
+    {"customer_confirmed", {"客户已确认", "Customer confirmed"}, false},
+    {"closed", {"已关闭", "Closed"}, false},
+    {"callback_done", {"已回访", "Call-back done"}, true},
+};
+
+static const struct kw_label events[KW_EVENT_KIND_COUNT] = {
+    [KW_EVENT_CREATED] = {"创建了工单", "created the ticket"},
+    [KW_EVENT_COMMENT] = {"写道", "wrote"},
+    [KW_EVENT_STATE] = {"流转了工单", "moved it"},
+    [KW_EVENT_MILESTONE] = {"记录了里程碑", "recorded a milestone"},
+    [KW_EVENT_REOPENED] = {"重新打开了工单", "reopened it"},
+    [KW_EVENT_LEVEL] = {"调整了级别", "changed the level"},
+    [KW_EVENT_CATEGORY] = {"调整了类别", "changed the category"},
+    [KW_EVENT_ASSIGNED] = {"分派了工单", "assigned it"},
+    [KW_EVENT_RATING] = {"评价了服务", "rated the service"},
+    [KW_EVENT_SLA_WARNING] = {"SLA 预警", "SLA warning"},
+    [KW_EVENT_SLA_BREACH] = {"SLA 超时", "SLA breach"},
+    [KW_EVENT_ESCALATED] = {"升级", "escalation"},
+    [KW_EVENT_OVERRUN_EXPLAINED] = {"说明了超时原因", "explained an overrun"},
+};
+
+struct kw_label kw_state_label(enum kw_state s)
+{
+    return (unsigned)s < KW_ST_COUNT ? states[s] : (struct kw_label){"?", "?"};
+}
+
+bool kw_state_open(enum kw_state s)
+{
+    return s != KW_ST_ARCHIVED;
+}
+
+size_t kw_milestone_count(void)
+{
+    return sizeof(milestones) / sizeof(milestones[0]);
+}
+
+const struct kw_milestone_info *kw_milestone_info(size_t i)
+{
+    return i < kw_milestone_count() ? &milestones[i] : NULL;
+}
+
+struct kw_label kw_event_label(enum kw_event_kind k)
+{
+    return (unsigned)k < KW_EVENT_KIND_COUNT ? events[k] : (struct kw_label){"?", "?"};
+}
