@@ -219,6 +219,7 @@ static bool load_one(const struct kw_stored_event *se, void *ctx)
 enum kw_code kw_ticket_events_load(struct kw_store *st, int64_t ticket,
                                    struct kw_ticket_events *out, struct kw_err *err)
 {
+    KW_ERR_ENSURE(err);
     out->created_at = out->acknowledged_at = KW_NO_TIME;
     if (kw_store_events(st, ticket, load_one, out, err) != KW_OK)
         return err->code;
@@ -347,6 +348,7 @@ enum kw_code kw_clocks_evaluate(struct kw_clocks *c, struct kw_store *st, struct
                                 const struct kw_ticket_new *created, struct kw_ticket_events *te,
                                 const struct kw_compiled **out, struct kw_err *err)
 {
+    KW_ERR_ENSURE(err);
     const struct kw_compiled *k = kw_clocks_commitment(c, st, commitment, err);
     if (!k)
         return err->code;
@@ -372,6 +374,7 @@ enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, boo
                                         const struct kw_compiled *k, const struct kw_sla *s,
                                         const struct kw_ticket_events *te, struct kw_err *err)
 {
+    KW_ERR_ENSURE(err);
     struct kw_clock_row rows[KW_POLICY_MAX_METRICS];
     int64_t due = KW_STORE_NO_TIME, breached = KW_STORE_NO_TIME, fire = KW_STORE_NO_TIME;
     for (size_t i = 0; i < s->n; i++) {
@@ -413,6 +416,7 @@ enum kw_code kw_clocks_project(struct kw_clocks *c, struct kw_store *st, struct 
                                int64_t ticket, int64_t now, const struct kw_ticket_new *created,
                                struct kw_err *err)
 {
+    KW_ERR_ENSURE(err);
     struct kw_ticket_row t;
     if (kw_store_ticket_get(st, ticket, &t, err) != KW_OK)
         return err->code;

@@ -175,6 +175,7 @@ enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
                               const struct kw_ticket_in *in, int64_t *id, bool *existed,
                               struct kw_err *err)
 {
+    KW_ERR_ENSURE(err);
     struct kw_ticket_new t = {
         .org_id = in->org_id,
         .created_by = who->id,
@@ -213,6 +214,7 @@ enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
 enum kw_code kw_ticket_comment(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
                                const char *text, bool internal, struct kw_err *err)
 {
+    KW_ERR_ENSURE(err);
     struct facts f;
     enum kw_code rc = read_ticket(u, who, ticket, &f, err);
     if (rc != KW_OK)
@@ -248,6 +250,7 @@ enum kw_code kw_ticket_move(struct kw_unit *u, const struct kw_actor *who, int64
                             enum kw_state to, const char *reason, struct kw_move *out,
                             struct kw_err *err)
 {
+    KW_ERR_ENSURE(err);
     struct facts f;
     struct kw_transition tr;
     enum kw_code rc = read_ticket(u, who, ticket, &f, err);
@@ -280,6 +283,7 @@ enum kw_code kw_ticket_move(struct kw_unit *u, const struct kw_actor *who, int64
 enum kw_code kw_ticket_reopen(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
                               const char *reason, struct kw_move *out, struct kw_err *err)
 {
+    KW_ERR_ENSURE(err);
     struct facts f;
     enum kw_code rc = read_ticket(u, who, ticket, &f, err);
     if (rc != KW_OK)
@@ -313,6 +317,7 @@ enum kw_code kw_ticket_reopen(struct kw_unit *u, const struct kw_actor *who, int
 enum kw_code kw_ticket_milestone(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
                                  const char *milestone, struct kw_err *err)
 {
+    KW_ERR_ENSURE(err);
     struct facts f;
     enum kw_code rc = read_ticket(u, who, ticket, &f, err);
     if (rc == KW_OK)
@@ -338,6 +343,7 @@ enum kw_code kw_ticket_milestone(struct kw_unit *u, const struct kw_actor *who, 
 enum kw_code kw_ticket_rate(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
                             int satisfaction, int nps, const char *comment, struct kw_err *err)
 {
+    KW_ERR_ENSURE(err);
     struct facts f;
     enum kw_code rc = read_ticket(u, who, ticket, &f, err);
     if (rc != KW_OK)
@@ -422,6 +428,7 @@ static enum kw_code change_events(struct kw_unit *u, const struct kw_actor *who,
 enum kw_code kw_ticket_change(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
                               const struct kw_ticket_change *c, struct kw_err *err)
 {
+    KW_ERR_ENSURE(err);
     struct facts f;
     enum kw_code rc = staff_only(who, "", "customers cannot change a ticket's level or owner", err);
     if (rc == KW_OK)
@@ -515,6 +522,7 @@ enum kw_code kw_overrun_explain(struct kw_unit *u, const struct kw_actor *who, i
                                 const char *reason, const char *note,
                                 const struct kw_overrun_followup *f, struct kw_err *err)
 {
+    KW_ERR_ENSURE(err);
     const struct kw_overrun_reason *why = NULL;
     enum kw_code rc = staff_only(who, "", "the provider explains its overruns", err);
     if (rc != KW_OK)
@@ -569,6 +577,7 @@ static enum kw_code catch_up_unit(struct kw_store *st, void *ctx, struct kw_err 
 enum kw_code kw_app_catch_up(struct kw_writer *w, struct kw_clocks *clocks, struct kw_sla *sla,
                              struct kw_store *reader, int64_t now, size_t *done, struct kw_err *err)
 {
+    KW_ERR_ENSURE(err);
     int64_t ids[256], after = 0;
     size_t n;
     *done = 0;

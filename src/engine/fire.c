@@ -212,6 +212,7 @@ static enum kw_code take_step(struct kw_clocks *c, struct kw_store *st, struct k
 enum kw_code kw_clocks_fire(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
                             int64_t ticket, int64_t now, int *fired, struct kw_err *err)
 {
+    KW_ERR_ENSURE(err);
     struct kw_ticket_row t;
     *fired = 0;
     if (kw_store_ticket_get(st, ticket, &t, err) != KW_OK)

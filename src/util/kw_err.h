@@ -45,6 +45,13 @@ struct kw_err {
 enum kw_code kw_err_set(struct kw_err *err, enum kw_code code, const char *field, const char *fmt,
                         ...) __attribute__((format(printf, 4, 5)));
 
+/* For a function that reads err->code after a callee failed: make err a
+ * record on the stack when the caller passed NULL. Use once, first thing. */
+#define KW_ERR_ENSURE(err)                                                                         \
+    struct kw_err err##_ensured = {0};                                                             \
+    if (!(err))                                                                                    \
+    (err) = &err##_ensured
+
 /* Prefix err->field with `ptr` and err->msg with "`path`: " (both may be NULL),
  * for callers that locate an error found by a callee. Returns err->code. */
 enum kw_code kw_err_locate(struct kw_err *err, const char *ptr, const char *path);
