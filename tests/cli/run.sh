@@ -174,6 +174,18 @@ expect "letter with a bad language" 2 "" "--lang takes zh or en" -- "$KW" policy
 printf '%s' "$(sed 's/"name": "Acme 服务响应时限承诺书"/"name": "<script>alert(1)<\/script>"/' $P/acme.json)" >"$TMP/xss.json"
 expect "letter escapes HTML" 0 "&lt;script&gt;alert(1)&lt;/script&gt;" "" -- "$KW" policy letter "$TMP/xss.json" --format html
 grep -q "<script>" "$TMP/out" && { fail=$((fail + 1)); echo "FAIL: unescaped script in the letter"; } || pass=$((pass + 1))
+# The whole letter, byte for byte (regenerate after an intended change:
+# keepword policy letter examples/policies/acme.json --lang zh >tests/cli/data/acme.letter.zh.md).
+for g in zh.md en.html; do
+    "$KW" policy letter $P/acme.json --lang ${g%%.*} --format ${g#*.} >"$TMP/letter" 2>&1
+    if cmp -s "$TMP/letter" $DATA/acme.letter.$g; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: letter of acme.json ($g) differs from $DATA/acme.letter.$g"
+        diff $DATA/acme.letter.$g "$TMP/letter" | head -20
+    fi
+done
 
 # --- sla replay ---
 T=$EX/tickets
