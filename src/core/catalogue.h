@@ -13,12 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "event.h"
+#include "event.h" /* and through it policy.h: struct kw_label */
 #include "workflow.h"
-
-struct kw_label {
-    const char *zh, *en;
-};
 
 struct kw_label kw_state_label(enum kw_state s);
 /* Whether tickets in state s count as open (all but archived). */
