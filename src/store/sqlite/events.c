@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+/* The event log: append (hash-chained), list, verify. The canonical JSON
+ * and the chain hash are pure functions kept apart (kw_event_hash,
+ * canonical) so that they can move to core/chain.c unchanged. */
+#include "sqlite_int.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum stmt { S_TICKET_HEAD, S_TICKET_ADVANCE, S_EVENT_INSERT, S_EVENTS, S_COUNT };
+
+static const char *const sql[S_COUNT] = {
+    [S_TICKET_HEAD] = "SELECT last_seq, head_hash, updated_at FROM tickets WHERE id = ?1",
+    [S_TICKET_ADVANCE] = "UPDATE tickets SET last_seq = ?2, head_hash = ?3, updated_at = ?4,"
+                         " state = coalesce(?5, state) WHERE id = ?1",
+    [S_EVENT_INSERT] = "INSERT INTO events(ticket_id, seq, at, type, actor_id, body, hash)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_EVENTS] =
+        "SELECT seq, at, type, actor_id, body, hash, ticket_id FROM events WHERE ticket_id = ?1"
+        " ORDER BY seq",
+};
+
+const struct kws_catalogue kws_events_sql = {sql, S_COUNT};
+
+static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
+{
+    return kws_prep(st, KWS_EVENTS, (int)s);
+}
+
+void kw_event_hash(const unsigned char prev[KW_HASH_BYTES], int64_t ticket, int64_t seq, int64_t at,
+                   const char *type, int64_t actor, const char *body,
+                   unsigned char out[KW_HASH_BYTES])
+{
+    crypto_generichash_state h;
+    unsigned char num[8];
+    const int64_t nums[3] = {ticket, seq, at};
+    crypto_generichash_init(&h, NULL, 0, KW_HASH_BYTES);
+    crypto_generichash_update(&h, prev, KW_HASH_BYTES);
+    for (int i = 0; i < 4; i++) {
+        uint64_t v = (uint64_t)(i < 3 ? nums[i] : actor);
+        for (int b = 0; b < 8; b++)
+            num[b] = (unsigned char)(v >> (56 - 8 * b));
+        if (i == 3)
+            crypto_generichash_update(&h, (const unsigned char *)type, strlen(type) + 1);
+        crypto_generichash_update(&h, num, sizeof(num));
+    }
+    crypto_generichash_update(&h, (const unsigned char *)body, strlen(body));
+    crypto_generichash_final(&h, out, KW_HASH_BYTES);
+}
+
+/* Canonical JSON of an object given as text: sorted keys, compact. */
+static char *canonical(const char *body, struct kw_err *err)
+{
+    json_error_t jerr;
+    json_t *j = json_loads(body ? body : "{}", JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        kw_err_set(err, KW_INVALID, "", "an event body must be a JSON object");
+        return NULL;
+    }
+    char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    if (!s)
+        kw_err_set(err, KW_NOMEM, "", "no memory for the event");
+    return s;
+}
+
+/* Append inside an open transaction. */
+/* Note that ticket changed (for kw_store_changes_take). */
+static void note_change(struct kw_store *st, int64_t ticket)
+{
+    if (st->n_changed && st->changed[st->n_changed - 1] == ticket)
+        return;
+    if (!st->changed)
+        st->changed = malloc(KW_STORE_CHANGES * sizeof(*st->changed));
+    if (!st->changed || st->n_changed == KW_STORE_CHANGES)
+        st->changes_lost = true;
+    else
+        st->changed[st->n_changed++] = ticket;
+}
+
+size_t kw_store_changes_take(struct kw_store *st, int64_t *ids, size_t max, bool *lost)
+{
+    size_t n = st->n_changed < max ? st->n_changed : max;
+    if (n)
+        memcpy(ids, st->changed, n * sizeof(*ids));
+    *lost = st->changes_lost || n < st->n_changed;
+    st->n_changed = 0;
+    st->changes_lost = false;
+    return n;
+}
+
+enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
+                        int64_t actor, int64_t at, const char *state, int64_t *seq,
+                        struct kw_err *err)
+{
+    note_change(st, ticket);
+    unsigned char prev[KW_HASH_BYTES], hash[KW_HASH_BYTES];
+    sqlite3_stmt *x = prep(st, S_TICKET_HEAD);
+    sqlite3_bind_int64(x, 1, ticket);
+    int rc = sqlite3_step(x);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(x);
+        return rc == SQLITE_DONE
+                   ? kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket)
+                   : kws_fail(st, err, "read ticket");
+    }
+    int64_t n = sqlite3_column_int64(x, 0) + 1;
+    if (sqlite3_column_bytes(x, 1) != KW_HASH_BYTES) {
+        sqlite3_reset(x);
+        return kw_err_set(err, KW_STORE, "", "ticket %lld has a damaged chain head",
+                          (long long)ticket);
+    }
+    memcpy(prev, sqlite3_column_blob(x, 1), KW_HASH_BYTES);
+    /* a ticket's events are in time order even if the clock steps back */
+    if (at < sqlite3_column_int64(x, 2))
+        at = sqlite3_column_int64(x, 2);
+    sqlite3_reset(x);
+    char *canon = canonical(body, err);
+    if (!canon)
+        return err ? err->code : KW_INVALID;
+    kw_event_hash(prev, ticket, n, at, type, actor, canon, hash);
+    x = prep(st, S_EVENT_INSERT);
+    sqlite3_bind_int64(x, 1, ticket);
+    sqlite3_bind_int64(x, 2, n);
+    sqlite3_bind_int64(x, 3, at);
+    bind_text(x, 4, type);
+    sqlite3_bind_int64(x, 5, actor);
+    bind_text(x, 6, canon);
+    sqlite3_bind_blob(x, 7, hash, KW_HASH_BYTES, SQLITE_STATIC);
+    rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    free(canon);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "insert event");
+    x = prep(st, S_TICKET_ADVANCE);
+    sqlite3_bind_int64(x, 1, ticket);
+    sqlite3_bind_int64(x, 2, n);
+    sqlite3_bind_blob(x, 3, hash, KW_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(x, 4, at);
+    bind_text(x, 5, state);
+    rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "advance ticket");
+    if (seq)
+        *seq = n;
+    return KW_OK;
+}
+
+enum kw_code kw_store_event_append(struct kw_store *st, int64_t ticket, const char *type,
+                                   const char *body, int64_t actor, int64_t at, const char *state,
+                                   int64_t *seq, struct kw_err *err)
+{
+    bool outer;
+    if (kws_tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
+    return kws_tx_finish(st, outer, kws_append(st, ticket, type, body, actor, at, state, seq, err),
+                         err);
+}
+
+/* The row of S_EVENTS (ticket_id is the statement's ?1). */
+static void read_event(sqlite3_stmt *x, struct kw_stored_event *out)
+{
+    *out = (struct kw_stored_event){
+        .ticket = sqlite3_column_int64(x, 6),
+        .seq = sqlite3_column_int64(x, 0),
+        .at = sqlite3_column_int64(x, 1),
+        .type = (const char *)sqlite3_column_text(x, 2),
+        .actor = sqlite3_column_int64(x, 3),
+        .body = (const char *)sqlite3_column_text(x, 4),
+    };
+    if (sqlite3_column_bytes(x, 5) == KW_HASH_BYTES)
+        memcpy(out->hash, sqlite3_column_blob(x, 5), KW_HASH_BYTES);
+}
+KWS_ROW_MAPPER(read_event, struct kw_stored_event)
+
+enum kw_code kw_store_events(struct kw_store *st, int64_t ticket,
+                             bool (*fn)(const struct kw_stored_event *ev, void *ctx), void *ctx,
+                             struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_EVENTS);
+    sqlite3_bind_int64(x, 1, ticket);
+    return EACH_ROW(st, x, read_event, fn, ctx, "read events", err);
+}
+
+struct verify {
+    unsigned char prev[KW_HASH_BYTES];
+    int64_t expect_seq, bad_seq;
+    const char *why;
+};
+
+static bool verify_one(const struct kw_stored_event *ev, void *ctx)
+{
+    struct verify *v = ctx;
+    unsigned char h[KW_HASH_BYTES];
+    if (ev->seq != v->expect_seq) {
+        v->bad_seq = v->expect_seq;
+        v->why = "is missing";
+        return false;
+    }
+    kw_event_hash(v->prev, ev->ticket, ev->seq, ev->at, ev->type ? ev->type : "", ev->actor,
+                  ev->body ? ev->body : "", h);
+    if (sodium_memcmp(h, ev->hash, KW_HASH_BYTES) != 0) {
+        v->bad_seq = ev->seq;
+        v->why = "does not match its hash (changed after it was written)";
+        return false;
+    }
+    memcpy(v->prev, h, KW_HASH_BYTES);
+    v->expect_seq++;
+    return true;
+}
+
+enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char *head,
+                             struct kw_err *err)
+{
+    struct verify v = {.expect_seq = 1};
+    sqlite3_stmt *x = prep(st, S_TICKET_HEAD);
+    sqlite3_bind_int64(x, 1, ticket);
+    if (sqlite3_step(x) != SQLITE_ROW) {
+        sqlite3_reset(x);
+        return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
+    }
+    int64_t last = sqlite3_column_int64(x, 0);
+    unsigned char stored[KW_HASH_BYTES] = {0};
+    if (sqlite3_column_bytes(x, 1) == KW_HASH_BYTES)
+        memcpy(stored, sqlite3_column_blob(x, 1), KW_HASH_BYTES);
+    sqlite3_reset(x);
+    enum kw_code rc = kw_store_events(st, ticket, verify_one, &v, err);
+    if (rc != KW_OK)
+        return rc;
+    if (!v.why && v.expect_seq - 1 != last) {
+        v.bad_seq = v.expect_seq;
+        v.why = "is missing";
+    }
+    if (!v.why && sodium_memcmp(v.prev, stored, KW_HASH_BYTES) != 0) {
+        v.bad_seq = last;
+        v.why = "is not the ticket's recorded chain head";
+    }
+    if (v.why)
+        return kw_err_set(err, KW_CONFLICT, "", "ticket %lld: event %lld %s", (long long)ticket,
+                          (long long)v.bad_seq, v.why);
+    if (head)
+        memcpy(head, v.prev, KW_HASH_BYTES);
+    return KW_OK;
+}
