@@ -302,7 +302,7 @@ static bool on_call(struct kw_engine *e, int64_t user, int64_t team, int64_t now
         on = kw_rota_load(e->rd, kw_clocks_tzdb(e->clocks), 0, 0, ids.id[i], r, &err) == KW_OK &&
              kw_oncall_who(&r->s, &r->tz, now, NULL) == user;
     free(r);
-    kw_store_idle(e->rd);
+    kw_store_end_read(e->rd);
     return on;
 }
 
@@ -367,7 +367,7 @@ static void *deliver_loop(void *arg)
         int64_t now = e->clock.now(e->clock.ctx);
         if (kw_store_outbox_due(e->rd, now, BATCH, collect, &l, &err) != KW_OK)
             logf_(e, "mod=engine event=outbox.unreadable error=\"%s\"", err.msg);
-        kw_store_idle(e->rd);
+        kw_store_end_read(e->rd);
         struct results res = {.n = l.n};
         for (size_t i = 0; i < l.n; i++) {
             deliver_one(e, &l.item[i].d, &res.o[i]);
@@ -431,7 +431,7 @@ struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw
         kw_engine_stop(e);
         return NULL;
     }
-    kw_store_idle(e->rd);
+    kw_store_end_read(e->rd);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     e->stats.rebuild_seconds =
         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -47,7 +47,7 @@ enum kw_code kwh_tickets_catch_up(struct kw_http *h, struct kw_store *st, int64_
     do {
         if (kw_store_stale(st, after, 256, ids, &n, err) != KW_OK)
             return err->code;
-        kw_store_idle(st);
+        kw_store_end_read(st);
         struct catch_up u = {h, ids, n, now};
         if (n && kw_writer_run(h->w, catch_up_unit, &u, err) != KW_OK)
             return err->code;
@@ -245,7 +245,7 @@ static bool org_terms(struct kwh_call *x, int64_t org, struct kw_ticket_new *t, 
     snprintf(tier, 48, "%s", o.tier ? o.tier : "");
     snprintf(region, 48, "%s", o.region ? o.region : "");
     snprintf(name, 201, "%s", o.name);
-    kw_store_idle(x->wk->st);
+    kw_store_end_read(x->wk->st);
     if (x->me.customer && ((t->tier && strcmp(t->tier, tier) != 0) ||
                            (t->region && strcmp(t->region, region) != 0))) {
         *fail = kwh_problem_of(KW_FORBIDDEN,

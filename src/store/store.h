@@ -33,10 +33,10 @@ struct kw_store; /* opaque */
 struct kw_store *kw_store_open(const char *path, struct kw_err *err);
 /* Accepts NULL. */
 void kw_store_close(struct kw_store *st);
-/* Let go of rows still held from reads (the strings they lent die), which
- * ends the handle's read snapshot: call between requests, or a reader keeps
- * seeing the database as it was. */
-void kw_store_idle(struct kw_store *st);
+/* Let go of what reads lent; the strings of rows read before die. Call
+ * between requests and before waiting: a handle that holds on to a read
+ * may keep seeing the database as it was. */
+void kw_store_end_read(struct kw_store *st);
 
 /* Tickets given an event on this handle since the last take, in order (a
  * ticket repeated back to back once), up to max into ids; *lost: some did not
@@ -134,7 +134,8 @@ enum kw_code kw_store_commitment_doc(struct kw_store *st, int64_t id, char **doc
 enum kw_code kw_store_orgs(struct kw_store *st, int64_t only, int64_t after, size_t limit,
                            bool (*fn)(const struct kw_org *o, void *ctx), void *ctx,
                            struct kw_err *err);
-/* Read organisation id (strings valid until the next call). KW_NOT_FOUND. */
+/* Read organisation id (strings valid until the next call on st or
+ * kw_store_end_read). KW_NOT_FOUND. */
 enum kw_code kw_store_org_get(struct kw_store *st, int64_t id, struct kw_org *out,
                               struct kw_err *err);
 
@@ -170,7 +171,8 @@ enum kw_code kw_store_commitments(struct kw_store *st,
                                   bool (*fn)(const struct kw_commitment_row *c, void *ctx),
                                   void *ctx, struct kw_err *err);
 
-/* A ticket as read back (strings valid until the next call on st). */
+/* A ticket as read back (strings valid until the next call on st or
+ * kw_store_end_read). */
 struct kw_ticket_row {
     int64_t id, org_id, created_by, created_at, updated_at, last_seq;
     int64_t commitment_id;        /* the version in force when it was created, or 0 */
@@ -266,7 +268,8 @@ enum kw_code kw_password_hash(const char *password, char out[KW_PASSWORD_HASH_BU
 enum kw_code kw_store_user_insert_hashed(struct kw_store *st, const struct kw_user *u,
                                          const char *hash, int64_t now, int64_t *id,
                                          struct kw_err *err);
-/* A user as read back (strings valid until the next call on st). */
+/* A user as read back (strings valid until the next call on st or
+ * kw_store_end_read). */
 struct kw_user_row {
     int64_t id, org_id, team_id;
     const char *email, *name, *role, *skills; /* skills: a JSON array */
@@ -312,7 +315,7 @@ enum kw_code kw_store_token_revoke_id(struct kw_store *st, int64_t user_id, int6
 enum kw_code kw_store_token_user(struct kw_store *st, const char *token, int64_t now,
                                  int64_t *user_id, struct kw_err *err);
 /* The user a live token belongs to, in one look-up (strings valid until
- * the next call on st). KW_UNAUTHENTICATED otherwise. */
+ * the next call on st or kw_store_end_read). KW_UNAUTHENTICATED otherwise. */
 enum kw_code kw_store_token_caller(struct kw_store *st, const char *token, int64_t now,
                                    struct kw_user_row *out, struct kw_err *err);
 /* Revoke a token (logout). Unknown tokens are fine. */

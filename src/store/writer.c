@@ -95,7 +95,7 @@ static void run_batch(struct kw_writer *w, struct unit *batch, uint64_t *work, u
                 u->rc = kw_err_set(u->err, err.code, "", "%s", err.msg);
     }
     *commit = ns_since(&t0);
-    kw_store_idle(w->st); /* hold no read snapshot between batches */
+    kw_store_end_read(w->st); /* hold no read snapshot between batches */
     bool lost;
     size_t n = kw_store_changes_take(w->st, w->changed, KW_STORE_CHANGES, &lost);
     if (w->listener && (n || lost))

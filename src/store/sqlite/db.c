@@ -118,7 +118,7 @@ fail:
     return NULL;
 }
 
-void kw_store_idle(struct kw_store *st)
+void kw_store_end_read(struct kw_store *st)
 {
     for (int p = 0; p < KWS_PARTS; p++)
         for (int s = 0; s < catalogues[p]->n; s++)
