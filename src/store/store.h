@@ -2,16 +2,19 @@
 /*
  * store.h - Keepword's storage contract (ARCHITECTURE.md decision 5).
  *
- * One interface for every backend: SQLite now (sqlite.c: WAL, foreign keys,
- * numbered migrations applied at open, prepared statements only), PostgreSQL
- * later behind the same calls. Tickets are event-sourced: every change is an
- * event appended with hash = BLAKE2b-256(prev_hash || canonical event), so a
- * ticket's log is a chain anyone can verify. A write call returns after its
- * transaction committed; called inside a transaction the caller opened
- * (kw_store_begin, as the group-commit writer does), it becomes a savepoint
- * of that transaction and commits with it. A store handle is used by one
- * thread at a time; open one per thread (WAL lets readers run beside the
- * writer).
+ * One interface for every backend: SQLite now (src/store/sqlite/: WAL,
+ * foreign keys, numbered migrations applied at open, prepared statements
+ * only), PostgreSQL later behind the same calls. Tickets are event-sourced:
+ * every change is an event appended with hash = BLAKE2b-256(prev_hash ||
+ * canonical event), so a ticket's log is a chain anyone can verify. A write
+ * call returns after its transaction committed; called inside a transaction
+ * the caller opened (kw_store_begin, as the group-commit writer does), it
+ * becomes a savepoint of that transaction and commits with it. A store
+ * handle is used by one thread at a time; open one per thread. Several
+ * processes may share one database: what one commits, the others see
+ * (kw_store_changes_since).
+ * Rows read lend their strings until the next call on the handle or
+ * kw_store_end_read, whichever comes first, unless a call says otherwise.
  */
 #ifndef KW_STORE_H
 #define KW_STORE_H
@@ -29,8 +32,12 @@
 struct kw_store; /* opaque */
 
 /* Open (creating if needed) the database at path and bring its schema up to
- * date. NULL with err (KW_STORE naming the file and SQLite's message). */
+ * date. NULL with err (KW_STORE naming the database and the backend's message). */
 struct kw_store *kw_store_open(const char *path, struct kw_err *err);
+/* The same for the one handle a group-commit writer (writer.h) commits
+ * through: its commits never stop for the backend's upkeep, which someone
+ * must then do by calling kw_store_maintain on another handle. */
+struct kw_store *kw_store_open_writer(const char *path, struct kw_err *err);
 /* Accepts NULL. */
 void kw_store_close(struct kw_store *st);
 /* Let go of what reads lent; the strings of rows read before die. Call
@@ -38,19 +45,38 @@ void kw_store_close(struct kw_store *st);
  * may keep seeing the database as it was. */
 void kw_store_end_read(struct kw_store *st);
 
-/* Tickets given an event on this handle since the last take, in order (a
- * ticket repeated back to back once), up to max into ids; *lost: some did not
- * fit (more than KW_STORE_CHANGES, or max). Includes units rolled back. */
-#define KW_STORE_CHANGES 4096
-size_t kw_store_changes_take(struct kw_store *st, int64_t *ids, size_t max, bool *lost);
-/* Checkpoints copy the write-ahead log into the database. By default a
- * commit that grows the log past 1000 pages does it on the spot; a writer
- * that wants short commits turns that off and checkpoints from another
- * handle: PASSIVE (never waits), then, once the log passes 16 MiB and is all
- * copied, TRUNCATE, which waits for the writer's transaction to end and
- * empties the log (readers that never pause would otherwise keep it growing). */
-void kw_store_autocheckpoint(struct kw_store *st, bool on);
-enum kw_code kw_store_checkpoint(struct kw_store *st, int *wal_pages, struct kw_err *err);
+/* Upkeep the backend needs now and then (on SQLite: copy the write-ahead
+ * log into the database, truncating the log once it passes 16 MiB and is
+ * all copied; prune the change log), on a handle of its own, every 100 ms
+ * or so while a writer runs. Never waits for long; a no-op where the
+ * backend needs none. out (may be NULL) says what it found and did. */
+struct kw_store_upkeep {
+    int64_t log_pages;      /* write-ahead log pages after the upkeep (SQLite), or 0 */
+    int64_t changes_pruned; /* change-log rows deleted */
+};
+enum kw_code kw_store_maintain(struct kw_store *st, struct kw_store_upkeep *out,
+                               struct kw_err *err);
+
+/* ---- the change log: which tickets changed, for live feeds ---- */
+
+/* Every unit of work that gives a ticket events (kw_store_event_append,
+ * kw_store_ticket_create) adds one change per ticket, numbered by seq in
+ * commit order, in the same transaction: a reader in any process sees a
+ * change once it is committed. at: the instant of the (last) event. */
+struct kw_change {
+    int64_t seq, ticket, at;
+};
+/* The last KW_STORE_CHANGES_KEPT changes are kept (kw_store_maintain
+ * prunes older ones). */
+#define KW_STORE_CHANGES_KEPT 100000
+/* Up to max changes with seq > after, in order, into out; *n gets how many.
+ * KW_RANGE when changes after `after` were pruned already (the caller missed
+ * some: it should reload and start again from kw_store_changes_head). */
+enum kw_code kw_store_changes_since(struct kw_store *st, int64_t after, struct kw_change *out,
+                                    size_t max, size_t *n, struct kw_err *err);
+/* The latest seq (0 when there is none). */
+enum kw_code kw_store_changes_head(struct kw_store *st, int64_t *seq, struct kw_err *err);
+
 /* The schema version in force, and the newest this build knows. */
 int kw_store_schema_version(struct kw_store *st);
 int kw_store_schema_latest(void);

@@ -120,6 +120,7 @@ fail:
 
 void kw_store_end_read(struct kw_store *st)
 {
+    /* a statement left on a row holds the read snapshot and lends its text */
     for (int p = 0; p < KWS_PARTS; p++)
         for (int s = 0; s < catalogues[p]->n; s++)
             sqlite3_reset(st->stmt[p][s]);
@@ -135,7 +136,6 @@ void kw_store_close(struct kw_store *st)
         free(st->stmt[p]);
     }
     sqlite3_close(st->db);
-    free(st->changed);
     free(st);
 }
 
@@ -158,12 +158,15 @@ enum kw_code kws_tx_begin(struct kw_store *st, bool *outer, struct kw_err *err)
 enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, struct kw_err *err)
 {
     if (!outer) {
-        if (rc != KW_OK)
+        if (rc != KW_OK) {
             exec1(st, S_ROLLBACK_TO);
+            st->changed_ticket = 0; /* its change row is gone too */
+        }
         if (!exec1(st, S_RELEASE) && rc == KW_OK)
             rc = kws_fail(st, err, "release savepoint");
         return rc;
     }
+    st->changed_ticket = 0;
     if (rc == KW_OK && !exec1(st, S_COMMIT))
         rc = kws_fail(st, err, "commit");
     if (rc != KW_OK)
@@ -171,13 +174,17 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
     return rc;
 }
 
+/* The calls below are the boundaries of a caller's units of work: each
+ * forgets which ticket's change the unit noted (events.c, note_change). */
 enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
 {
+    st->changed_ticket = 0;
     return exec1(st, S_BEGIN) ? KW_OK : kws_fail(st, err, "begin");
 }
 
 enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
 {
+    st->changed_ticket = 0;
     if (exec1(st, S_COMMIT))
         return KW_OK;
     enum kw_code rc = kws_fail(st, err, "commit");
@@ -187,41 +194,53 @@ enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
 
 void kw_store_rollback(struct kw_store *st)
 {
+    st->changed_ticket = 0;
     if (!sqlite3_get_autocommit(st->db))
         exec1(st, S_ROLLBACK);
 }
 
 enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err)
 {
+    st->changed_ticket = 0;
     return exec1(st, S_SAVEPOINT) ? KW_OK : kws_fail(st, err, "savepoint");
 }
 
 enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err)
 {
+    st->changed_ticket = 0;
     if (!keep)
         exec1(st, S_ROLLBACK_TO);
     return exec1(st, S_RELEASE) ? KW_OK : kws_fail(st, err, "release savepoint");
 }
 
-void kw_store_autocheckpoint(struct kw_store *st, bool on)
+struct kw_store *kw_store_open_writer(const char *path, struct kw_err *err)
 {
-    sqlite3_wal_autocheckpoint(st->db, on ? 1000 : 0);
+    struct kw_store *st = kw_store_open(path, err);
+    /* By default a commit that grows the write-ahead log past 1000 pages
+     * copies it into the database on the spot; the writer's commits leave
+     * that to kw_store_maintain on another handle, so they stay short. */
+    if (st)
+        sqlite3_wal_autocheckpoint(st->db, 0);
+    return st;
 }
 
-enum kw_code kw_store_checkpoint(struct kw_store *st, int *wal_pages, struct kw_err *err)
+enum kw_code kw_store_maintain(struct kw_store *st, struct kw_store_upkeep *out, struct kw_err *err)
 {
+    struct kw_store_upkeep up = {0};
+    enum kw_code code = kws_changes_prune(st, &up.changes_pruned, err);
+    /* PASSIVE: copy what no reader still needs, never waiting. */
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-    if (wal_pages)
-        *wal_pages = log;
     /* Readers that never stop keep the log from starting over, so a log
      * that has grown past 16 MiB and is all copied is truncated: TRUNCATE
      * waits for the writer to finish its batch and blocks the next one
      * until the log is empty (readers are not blocked). */
-    if (rc == SQLITE_OK && log > 4096 && done == log) {
+    if (rc == SQLITE_OK && log > 4096 && done == log)
         rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
-        if (wal_pages)
-            *wal_pages = log;
-    }
+    up.log_pages = log;
+    if (out)
+        *out = up;
+    if (code != KW_OK)
+        return code;
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? KW_OK : kws_fail(st, err, "checkpoint");
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* The event log: append (hash-chained), list, verify. The canonical JSON
- * and the chain hash are pure functions kept apart (kw_event_hash,
- * canonical) so that they can move to core/chain.c unchanged. */
+/* The event log: append (hash-chained), list, verify; and the change log
+ * (one row per ticket and unit of work, in commit order) that live feeds in
+ * any process read. The canonical JSON and the chain hash are pure
+ * functions kept apart (kw_event_hash, canonical) so that they can move to
+ * core/chain.c unchanged. */
 #include "sqlite_int.h"
 
 #include <jansson.h>
@@ -9,7 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum stmt { S_TICKET_HEAD, S_TICKET_ADVANCE, S_EVENT_INSERT, S_EVENTS, S_COUNT };
+enum stmt {
+    S_TICKET_HEAD,
+    S_TICKET_ADVANCE,
+    S_EVENT_INSERT,
+    S_EVENTS,
+    S_CHANGE_ADD,
+    S_CHANGES_SINCE,
+    S_CHANGES_FIRST,
+    S_CHANGES_HEAD,
+    S_CHANGES_SPAN,
+    S_CHANGES_PRUNE,
+    S_COUNT
+};
 
 static const char *const sql[S_COUNT] = {
     [S_TICKET_HEAD] = "SELECT last_seq, head_hash, updated_at FROM tickets WHERE id = ?1",
@@ -20,6 +34,12 @@ static const char *const sql[S_COUNT] = {
     [S_EVENTS] =
         "SELECT seq, at, type, actor_id, body, hash, ticket_id FROM events WHERE ticket_id = ?1"
         " ORDER BY seq",
+    [S_CHANGE_ADD] = "INSERT INTO changes(ticket, at) VALUES (?1, ?2)",
+    [S_CHANGES_SINCE] = "SELECT seq, ticket, at FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    [S_CHANGES_FIRST] = "SELECT min(seq) FROM changes",
+    [S_CHANGES_HEAD] = "SELECT coalesce(max(seq), 0) FROM changes",
+    [S_CHANGES_SPAN] = "SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM changes",
+    [S_CHANGES_PRUNE] = "DELETE FROM changes WHERE seq <= (SELECT max(seq) FROM changes) - ?1",
 };
 
 const struct kws_catalogue kws_events_sql = {sql, S_COUNT};
@@ -67,36 +87,29 @@ static char *canonical(const char *body, struct kw_err *err)
     return s;
 }
 
-/* Append inside an open transaction. */
-/* Note that ticket changed (for kw_store_changes_take). */
-static void note_change(struct kw_store *st, int64_t ticket)
+/* Record in the change log that ticket changed, once per ticket and unit of
+ * work: st->changed_ticket remembers the ticket noted in the open unit (the
+ * unit boundaries in db.c forget it, so a unit rolled back never leaves
+ * a change unwritten). */
+static enum kw_code note_change(struct kw_store *st, int64_t ticket, int64_t at, struct kw_err *err)
 {
-    if (st->n_changed && st->changed[st->n_changed - 1] == ticket)
-        return;
-    if (!st->changed)
-        st->changed = malloc(KW_STORE_CHANGES * sizeof(*st->changed));
-    if (!st->changed || st->n_changed == KW_STORE_CHANGES)
-        st->changes_lost = true;
-    else
-        st->changed[st->n_changed++] = ticket;
-}
-
-size_t kw_store_changes_take(struct kw_store *st, int64_t *ids, size_t max, bool *lost)
-{
-    size_t n = st->n_changed < max ? st->n_changed : max;
-    if (n)
-        memcpy(ids, st->changed, n * sizeof(*ids));
-    *lost = st->changes_lost || n < st->n_changed;
-    st->n_changed = 0;
-    st->changes_lost = false;
-    return n;
+    if (st->changed_ticket == ticket)
+        return KW_OK;
+    sqlite3_stmt *x = prep(st, S_CHANGE_ADD);
+    sqlite3_bind_int64(x, 1, ticket);
+    sqlite3_bind_int64(x, 2, at);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "record a change");
+    st->changed_ticket = ticket;
+    return KW_OK;
 }
 
 enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
                         int64_t actor, int64_t at, const char *state, int64_t *seq,
                         struct kw_err *err)
 {
-    note_change(st, ticket);
     unsigned char prev[KW_HASH_BYTES], hash[KW_HASH_BYTES];
     sqlite3_stmt *x = prep(st, S_TICKET_HEAD);
     sqlite3_bind_int64(x, 1, ticket);
@@ -145,6 +158,8 @@ enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, c
     sqlite3_reset(x);
     if (rc != SQLITE_DONE)
         return kws_fail(st, err, "advance ticket");
+    if (note_change(st, ticket, at, err) != KW_OK)
+        return err->code;
     if (seq)
         *seq = n;
     return KW_OK;
@@ -245,4 +260,77 @@ enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char 
     if (head)
         memcpy(head, v.prev, KW_HASH_BYTES);
     return KW_OK;
+}
+
+/* ---- the change log ---- */
+
+static void read_change(sqlite3_stmt *x, struct kw_change *out)
+{
+    *out = (struct kw_change){
+        .seq = sqlite3_column_int64(x, 0),
+        .ticket = sqlite3_column_int64(x, 1),
+        .at = sqlite3_column_int64(x, 2),
+    };
+}
+
+enum kw_code kw_store_changes_since(struct kw_store *st, int64_t after, struct kw_change *out,
+                                    size_t max, size_t *n, struct kw_err *err)
+{
+    *n = 0;
+    sqlite3_stmt *x = prep(st, S_CHANGES_SINCE);
+    sqlite3_bind_int64(x, 1, after);
+    sqlite3_bind_int64(x, 2, (sqlite3_int64)max);
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW)
+        read_change(x, &out[(*n)++]);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "read changes");
+    if (!*n || out[0].seq == after + 1)
+        return KW_OK; /* nothing in between can be missing */
+    /* seq may have gaps (rolled back rows, another backend's sequences):
+     * changes were missed only if the oldest kept is past after + 1 */
+    x = prep(st, S_CHANGES_FIRST);
+    rc = sqlite3_step(x);
+    int64_t first = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
+    sqlite3_reset(x);
+    if (rc != SQLITE_ROW)
+        return kws_fail(st, err, "read changes");
+    if (first > after + 1) {
+        *n = 0;
+        return kw_err_set(err, KW_RANGE, "",
+                          "changes after %lld were pruned (the oldest kept is %lld)",
+                          (long long)after, (long long)first);
+    }
+    return KW_OK;
+}
+
+enum kw_code kw_store_changes_head(struct kw_store *st, int64_t *seq, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_CHANGES_HEAD);
+    int rc = sqlite3_step(x);
+    *seq = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "read changes");
+}
+
+enum kw_code kws_changes_prune(struct kw_store *st, int64_t *pruned, struct kw_err *err)
+{
+    /* Looking is a read; a tenth over the limit, one short write deletes
+     * the oldest, so that the writer's commits rarely wait for it. */
+    *pruned = 0;
+    sqlite3_stmt *x = prep(st, S_CHANGES_SPAN);
+    int rc = sqlite3_step(x);
+    int64_t span = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
+    sqlite3_reset(x);
+    if (rc != SQLITE_ROW)
+        return kws_fail(st, err, "read changes");
+    if (span <= KW_STORE_CHANGES_KEPT + KW_STORE_CHANGES_KEPT / 10)
+        return KW_OK;
+    x = prep(st, S_CHANGES_PRUNE);
+    sqlite3_bind_int64(x, 1, KW_STORE_CHANGES_KEPT);
+    rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    *pruned = rc == SQLITE_DONE ? sqlite3_changes(st->db) : 0;
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "prune changes");
 }

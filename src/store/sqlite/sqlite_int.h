@@ -40,9 +40,7 @@ struct kw_store {
     sqlite3_stmt **stmt[KWS_PARTS]; /* each catalogue, prepared at open */
     char path[256];
     char dummy_hash[KW_PASSWORD_HASH_BUF]; /* checked for unknown e-mails; made on first use */
-    int64_t *changed; /* KW_STORE_CHANGES tickets given events since the last take, on first use */
-    size_t n_changed;
-    bool changes_lost; /* more than fit */
+    int64_t changed_ticket; /* noted in the change log by the open unit of work, or 0 */
 };
 
 /* KW_STORE naming the file, what failed and SQLite's message; returns it. */
@@ -70,6 +68,9 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
 enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
                         int64_t actor, int64_t at, const char *state, int64_t *seq,
                         struct kw_err *err);
+
+/* Prune the change log to its last KW_STORE_CHANGES_KEPT rows (events.c). */
+enum kw_code kws_changes_prune(struct kw_store *st, int64_t *pruned, struct kw_err *err);
 
 static inline void bind_text(sqlite3_stmt *x, int i, const char *s)
 {
