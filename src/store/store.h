@@ -12,7 +12,7 @@
  * becomes a savepoint of that transaction and commits with it. A store
  * handle is used by one thread at a time; open one per thread. Several
  * processes may share one database: what one commits, the others see
- * (kw_store_changes_since).
+ * (kw_store_changes_since), and due work is claimed (kw_store_due_claim).
  * Rows read lend their strings until the next call on the handle or
  * kw_store_end_read, whichever comes first, unless a call says otherwise.
  */
@@ -350,13 +350,27 @@ enum kw_code kw_store_token_revoke(struct kw_store *st, const char *token, int64
 
 /* ---- the live engine ---- */
 
-/* Every ticket with something due, and when (for the engine at start). */
+/* Every ticket with something due, and when: the hints an engine builds
+ * its timers from at start (the store stays the authority: what fires is
+ * what kw_store_due_claim hands out). */
 enum kw_code kw_store_fire_all(struct kw_store *st,
                                bool (*fn)(int64_t ticket, int64_t fire_at, void *ctx), void *ctx,
                                struct kw_err *err);
 /* When ticket's next threshold falls due (KW_STORE_NO_TIME: nothing). */
 enum kw_code kw_store_fire_at(struct kw_store *st, int64_t ticket, int64_t *fire_at,
                               struct kw_err *err);
+/* Claim due work for node (a name for this process): up to limit tickets
+ * whose next threshold fell due by now and that no other node holds, oldest
+ * due first, are marked as node's until now + lease_s; their ids go into
+ * tickets, *n gets how many. Call inside the transaction that then fires
+ * them: a claim ends when that transaction gives the ticket its new
+ * schedule (kw_store_clocks_put), or when the lease runs out (the node died
+ * first). A node may claim again what it holds. On SQLite one UPDATE ...
+ * RETURNING in the caller's transaction (one writer at a time anyway); on
+ * PostgreSQL it would select the due rows FOR UPDATE SKIP LOCKED, so nodes
+ * never wait for, or fire, each other's tickets. */
+enum kw_code kw_store_due_claim(struct kw_store *st, int64_t now, int64_t lease_s, const char *node,
+                                size_t limit, int64_t *tickets, size_t *n, struct kw_err *err);
 
 /* Where notifications go. kind: webhook, email, dingtalk, feishu, wecom;
  * events: a JSON array of event kinds ("[]": all); org_id, team_id: only

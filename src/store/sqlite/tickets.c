@@ -39,6 +39,7 @@ enum stmt {
     S_STALE,
     S_FIRE_ALL,
     S_FIRE_ONE,
+    S_DUE_CLAIM,
     S_COUNT
 };
 
@@ -66,14 +67,22 @@ static const char *const sql[S_COUNT] = {
     [S_CLOCK_PUT] = "INSERT OR REPLACE INTO clocks(ticket_id, metric, status, deadline, next_due,"
                     " next_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_CLOCK_CLEAR] = "DELETE FROM clocks WHERE ticket_id = ?1",
+    /* a new schedule ends a claim on the old one (kw_store_due_claim) */
     [S_TICKET_DUE] = "UPDATE tickets SET next_due = ?2, breached_at = ?3, fire_at = ?4,"
-                     " projected_seq = last_seq WHERE id = ?1",
+                     " projected_seq = last_seq, claimed_by = NULL, claimed_until = NULL"
+                     " WHERE id = ?1",
     [S_CLOCKS_OF] =
         "SELECT metric, status, deadline, next_due, coalesce(next_pct, 0) FROM clocks"
         " WHERE ticket_id = ?1 ORDER BY coalesce(deadline, 9223372036854775807), metric",
     [S_STALE] = "SELECT id FROM tickets WHERE projected_seq <> last_seq AND id > ?1"
                 " ORDER BY id LIMIT ?2",
     [S_FIRE_ALL] = "SELECT id, fire_at FROM tickets WHERE fire_at IS NOT NULL",
+    /* the oldest due first, through the partial index tickets_fire
+     * (fire_at <= ?1 implies fire_at IS NOT NULL) */
+    [S_DUE_CLAIM] = "UPDATE tickets SET claimed_by = ?2, claimed_until = ?3 WHERE id IN"
+                    " (SELECT id FROM tickets WHERE fire_at <= ?1 AND (claimed_until IS NULL"
+                    " OR claimed_until <= ?1 OR claimed_by = ?2) ORDER BY fire_at, id LIMIT ?4)"
+                    " RETURNING id",
     [S_FIRE_ONE] = "SELECT fire_at FROM tickets WHERE id = ?1",
 };
 
@@ -367,4 +376,18 @@ enum kw_code kw_store_fire_at(struct kw_store *st, int64_t ticket, int64_t *fire
     *fire_at = rc == SQLITE_ROW ? column_instant(x, 0) : KW_STORE_NO_TIME;
     sqlite3_reset(x);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "read ticket");
+}
+
+enum kw_code kw_store_due_claim(struct kw_store *st, int64_t now, int64_t lease_s, const char *node,
+                                size_t limit, int64_t *tickets, size_t *n, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_DUE_CLAIM);
+    sqlite3_bind_int64(x, 1, now);
+    bind_text(x, 2, node);
+    sqlite3_bind_int64(x, 3, now + lease_s);
+    sqlite3_bind_int64(x, 4, (sqlite3_int64)limit);
+    struct ids out = {.ids = tickets, .n = n};
+    *n = 0;
+    /* every row must be stepped through for the UPDATE to finish */
+    return kws_each_row(st, x, add_id, &out, "claim due tickets", err);
 }
