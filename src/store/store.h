@@ -47,12 +47,11 @@ void kw_store_end_read(struct kw_store *st);
 
 /* Upkeep the backend needs now and then (on SQLite: copy the write-ahead
  * log into the database, truncating the log once it passes 16 MiB and is
- * all copied; prune the change log), on a handle of its own, every 100 ms
- * or so while a writer runs. Never waits for long; a no-op where the
- * backend needs none. out (may be NULL) says what it found and did. */
+ * all copied), on a handle of its own, every 100 ms or so while a writer
+ * runs. Never waits for long; a no-op where the backend needs none. out
+ * (may be NULL) says what it found. */
 struct kw_store_upkeep {
-    int64_t log_pages;      /* write-ahead log pages after the upkeep (SQLite), or 0 */
-    int64_t changes_pruned; /* change-log rows deleted */
+    int64_t log_pages; /* write-ahead log pages after the upkeep (SQLite), or 0 */
 };
 enum kw_code kw_store_maintain(struct kw_store *st, struct kw_store_upkeep *out,
                                struct kw_err *err);
@@ -66,8 +65,8 @@ enum kw_code kw_store_maintain(struct kw_store *st, struct kw_store_upkeep *out,
 struct kw_change {
     int64_t seq, ticket, at;
 };
-/* The last KW_STORE_CHANGES_KEPT changes are kept (kw_store_maintain
- * prunes older ones). */
+/* The last KW_STORE_CHANGES_KEPT changes are kept at least; the writes that
+ * add changes delete older ones now and then. */
 #define KW_STORE_CHANGES_KEPT 100000
 /* Up to max changes with seq > after, in order, into out; *n gets how many.
  * KW_RANGE when changes after `after` were pruned already (the caller missed

@@ -227,7 +227,6 @@ struct kw_store *kw_store_open_writer(const char *path, struct kw_err *err)
 enum kw_code kw_store_maintain(struct kw_store *st, struct kw_store_upkeep *out, struct kw_err *err)
 {
     struct kw_store_upkeep up = {0};
-    enum kw_code code = kws_changes_prune(st, &up.changes_pruned, err);
     /* PASSIVE: copy what no reader still needs, never waiting. */
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
@@ -240,7 +239,5 @@ enum kw_code kw_store_maintain(struct kw_store *st, struct kw_store_upkeep *out,
     up.log_pages = log;
     if (out)
         *out = up;
-    if (code != KW_OK)
-        return code;
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? KW_OK : kws_fail(st, err, "checkpoint");
 }

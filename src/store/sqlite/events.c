@@ -20,7 +20,6 @@ enum stmt {
     S_CHANGES_SINCE,
     S_CHANGES_FIRST,
     S_CHANGES_HEAD,
-    S_CHANGES_SPAN,
     S_CHANGES_PRUNE,
     S_COUNT
 };
@@ -38,8 +37,7 @@ static const char *const sql[S_COUNT] = {
     [S_CHANGES_SINCE] = "SELECT seq, ticket, at FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     [S_CHANGES_FIRST] = "SELECT min(seq) FROM changes",
     [S_CHANGES_HEAD] = "SELECT coalesce(max(seq), 0) FROM changes",
-    [S_CHANGES_SPAN] = "SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM changes",
-    [S_CHANGES_PRUNE] = "DELETE FROM changes WHERE seq <= (SELECT max(seq) FROM changes) - ?1",
+    [S_CHANGES_PRUNE] = "DELETE FROM changes WHERE seq <= ?1",
 };
 
 const struct kws_catalogue kws_events_sql = {sql, S_COUNT};
@@ -87,6 +85,12 @@ static char *canonical(const char *body, struct kw_err *err)
     return s;
 }
 
+/* Every this many changes, the writer deletes the changes older than the
+ * newest KW_STORE_CHANGES_KEPT in the same transaction: about one row
+ * deleted per row added, and never a write from another handle, which would
+ * make the writer wait for the lock (docs/architecture.md). */
+#define PRUNE_EVERY 1024
+
 /* Record in the change log that ticket changed, once per ticket and unit of
  * work: st->changed_ticket remembers the ticket noted in the open unit (the
  * unit boundaries in db.c forget it, so a unit rolled back never leaves
@@ -103,7 +107,14 @@ static enum kw_code note_change(struct kw_store *st, int64_t ticket, int64_t at,
     if (rc != SQLITE_DONE)
         return kws_fail(st, err, "record a change");
     st->changed_ticket = ticket;
-    return KW_OK;
+    int64_t seq = sqlite3_last_insert_rowid(st->db);
+    if (seq % PRUNE_EVERY)
+        return KW_OK;
+    x = prep(st, S_CHANGES_PRUNE);
+    sqlite3_bind_int64(x, 1, seq - KW_STORE_CHANGES_KEPT);
+    rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "prune changes");
 }
 
 enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
@@ -312,25 +323,4 @@ enum kw_code kw_store_changes_head(struct kw_store *st, int64_t *seq, struct kw_
     *seq = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
     sqlite3_reset(x);
     return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "read changes");
-}
-
-enum kw_code kws_changes_prune(struct kw_store *st, int64_t *pruned, struct kw_err *err)
-{
-    /* Looking is a read; a tenth over the limit, one short write deletes
-     * the oldest, so that the writer's commits rarely wait for it. */
-    *pruned = 0;
-    sqlite3_stmt *x = prep(st, S_CHANGES_SPAN);
-    int rc = sqlite3_step(x);
-    int64_t span = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
-    sqlite3_reset(x);
-    if (rc != SQLITE_ROW)
-        return kws_fail(st, err, "read changes");
-    if (span <= KW_STORE_CHANGES_KEPT + KW_STORE_CHANGES_KEPT / 10)
-        return KW_OK;
-    x = prep(st, S_CHANGES_PRUNE);
-    sqlite3_bind_int64(x, 1, KW_STORE_CHANGES_KEPT);
-    rc = sqlite3_step(x);
-    sqlite3_reset(x);
-    *pruned = rc == SQLITE_DONE ? sqlite3_changes(st->db) : 0;
-    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "prune changes");
 }

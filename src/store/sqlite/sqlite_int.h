@@ -69,9 +69,6 @@ enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, c
                         int64_t actor, int64_t at, const char *state, int64_t *seq,
                         struct kw_err *err);
 
-/* Prune the change log to its last KW_STORE_CHANGES_KEPT rows (events.c). */
-enum kw_code kws_changes_prune(struct kw_store *st, int64_t *pruned, struct kw_err *err);
-
 static inline void bind_text(sqlite3_stmt *x, int i, const char *s)
 {
     if (s)
