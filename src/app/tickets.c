@@ -583,7 +583,7 @@ enum kw_code kw_app_catch_up(struct kw_writer *w, struct kw_clocks *clocks, stru
     *done = 0;
     do {
         enum kw_code rc = kw_store_stale(reader, after, 256, ids, &n, err);
-        kw_store_idle(reader);
+        kw_store_end_read(reader);
         struct catch_up c = {.u = {.clocks = clocks, .sla = sla, .now = now}, .ids = ids, .n = n};
         if (rc == KW_OK && n)
             rc = kw_writer_run(w, catch_up_unit, &c, err);

@@ -187,7 +187,7 @@ int kw_cmd_verify(int argc, char **argv)
             kw_store_close(v.st);
             return kw_cli_fail(NULL, &err);
         }
-        kw_store_idle(v.st);
+        kw_store_end_read(v.st);
         for (int64_t k = 1; k <= page[0]; k++)
             verify_one(&v, page[k]);
         more = page[0] == 500;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "deliver.h"
 #include "timers.h"
@@ -28,8 +29,9 @@ struct kw_engine {
     pthread_cond_t timer_cv, deliver_cv;
     pthread_t timer, deliverer;
     bool stop, kicked, started_timer, started_deliverer;
-    struct kw_timers heap;
+    struct kw_timers heap; /* hints: when each ticket's next threshold falls due */
     struct kw_engine_stats stats;
+    char node[128]; /* this process, for claims on due work: host:pid */
 };
 
 void kw_logv(FILE *log, const char *fmt, va_list ap)
@@ -80,30 +82,67 @@ static struct timespec realtime_in(int64_t ms)
 /* Tickets fired in one writer unit: small units commit in turn, so the first
  * of a thousand due in the same second are durable sooner (docs/architecture.md). */
 #define FIRE_BATCH 64
+/* How long a claim on due work holds (kw_store_due_claim): a node that
+ * claimed and died is taken over after this. */
+#define CLAIM_LEASE_S 30
 
+/* The heap is only a hint of when to wake: what fires is what the store
+ * hands out as due (kw_store_due_claim), so several processes on one
+ * database never fire the same threshold twice. */
 struct fire_unit {
     struct kw_engine *e;
     int64_t now;
-    size_t n;
-    struct {
+    size_t n_hint; /* tickets the heap said were due */
+    int64_t hint[FIRE_BATCH];
+    bool full; /* the claim took a whole batch: more is due */
+    size_t n;  /* the claimed tickets first, then hinted ones not claimed */
+    struct fire_entry {
         int64_t ticket, due, next;
         int events;
-        bool failed;
+        bool claimed, failed;
         char why[sizeof(((struct kw_err *)0)->msg)];
-    } t[FIRE_BATCH];
+    } t[2 * FIRE_BATCH];
 };
 
-/* Fire each ticket in its own savepoint: one that fails is retried later
- * without holding up the others. */
+static bool claimed(const struct fire_unit *u, size_t n, int64_t ticket)
+{
+    for (size_t i = 0; i < n; i++)
+        if (u->t[i].ticket == ticket)
+            return true;
+    return false;
+}
+
+/* Claim what is due and fire each ticket in its own savepoint: one that
+ * fails is retried later without holding up the others. */
 static enum kw_code fire_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct fire_unit *u = ctx;
+    int64_t ids[FIRE_BATCH];
+    size_t n = 0;
+    u->n = 0;
+    if (kw_store_due_claim(st, u->now, CLAIM_LEASE_S, u->e->node, FIRE_BATCH, ids, &n, err) !=
+        KW_OK)
+        return err->code;
+    u->full = n == FIRE_BATCH;
+    for (size_t i = 0; i < n; i++)
+        u->t[u->n++] = (struct fire_entry){
+            .ticket = ids[i], .due = u->now, .next = KW_STORE_NO_TIME, .claimed = true};
+    for (size_t i = 0; i < u->n_hint; i++)
+        if (!claimed(u, n, u->hint[i]))
+            u->t[u->n++] = (struct fire_entry){.ticket = u->hint[i], .next = KW_STORE_NO_TIME};
     for (size_t i = 0; i < u->n; i++) {
         struct kw_err e2 = {0};
+        if (!u->t[i].claimed) { /* not due after all, or another node's: its schedule */
+            if (kw_store_fire_at(st, u->t[i].ticket, &u->t[i].next, err) != KW_OK)
+                return err->code;
+            continue;
+        }
         if (kw_store_savepoint(st, err) != KW_OK)
             return err->code;
-        enum kw_code rc = kw_clocks_fire(u->e->clocks, st, &u->e->sla, u->t[i].ticket, u->now,
-                                         &u->t[i].events, &e2);
+        enum kw_code rc = kw_store_fire_at(st, u->t[i].ticket, &u->t[i].due, &e2);
+        if (rc == KW_OK)
+            rc = kw_clocks_fire(u->e->clocks, st, &u->e->sla, u->t[i].ticket, u->now,
+                                &u->t[i].events, &e2);
         if (rc == KW_OK)
             rc = kw_store_fire_at(st, u->t[i].ticket, &u->t[i].next, &e2);
         if (kw_store_release(st, rc == KW_OK, err) != KW_OK)
@@ -118,7 +157,8 @@ static enum kw_code fire_unit(struct kw_store *st, void *ctx, struct kw_err *err
     return KW_OK;
 }
 
-/* Fire the tickets taken off the heap (which is unlocked meanwhile). */
+/* Fire what is due (the hints taken off the heap, which is unlocked
+ * meanwhile), and put the tickets' next instants back as hints. */
 static void fire(struct kw_engine *e, struct fire_unit *u)
 {
     struct kw_err err = {0};
@@ -126,13 +166,13 @@ static void fire(struct kw_engine *e, struct fire_unit *u)
     enum kw_code rc = kw_writer_run(e->w, fire_unit, u, &err);
     clock_gettime(CLOCK_REALTIME, &wall); /* lateness: due to committed */
     if (rc != KW_OK) {
-        logf_(e, "mod=engine event=fire.failed tickets=%zu error=\"%s\"", u->n, err.msg);
-        for (size_t i = 0; i < u->n; i++) {
-            u->t[i].events = 0;
-            u->t[i].next = u->now + 5;
-        }
+        logf_(e, "mod=engine event=fire.failed tickets=%zu error=\"%s\"", u->n_hint, err.msg);
+        u->n = 0; /* nothing of the unit is stored: the hints again, shortly */
+        for (size_t i = 0; i < u->n_hint; i++)
+            u->t[u->n++] = (struct fire_entry){.ticket = u->hint[i], .next = u->now + 5};
     }
     int events = 0;
+    size_t fired = 0;
     for (size_t i = 0; i < u->n; i++) {
         if (u->t[i].failed)
             logf_(e, "mod=engine event=fire.failed ticket=%lld error=\"%s\"",
@@ -141,14 +181,22 @@ static void fire(struct kw_engine *e, struct fire_unit *u)
             logf_(e, "mod=engine event=fired ticket=%lld events=%d", (long long)u->t[i].ticket,
                   u->t[i].events);
         events += u->t[i].events;
+        /* a hint still due but not claimed while the claim had room is
+         * another node's: look again in a second */
+        if (!u->t[i].claimed && !u->full && u->t[i].next != KW_STORE_NO_TIME &&
+            u->t[i].next <= u->now)
+            u->t[i].next = u->now + 1;
     }
     pthread_mutex_lock(&e->mu);
     for (size_t i = 0; i < u->n; i++) {
         kw_timers_set(&e->heap, u->t[i].ticket, u->t[i].next);
+        if (!u->t[i].claimed)
+            continue;
+        fired++;
         e->stats.late_ms[e->stats.n_late++ % 65536] =
             (double)(wall.tv_sec - u->t[i].due) * 1e3 + (double)wall.tv_nsec / 1e6;
     }
-    e->stats.fired += u->n;
+    e->stats.fired += fired;
     e->stats.events += (uint64_t)events;
     if (events)
         e->kicked = true;
@@ -167,15 +215,11 @@ static void *timer_loop(void *arg)
             /* everything due now, in order of due time, one transaction */
             u->e = e;
             u->now = now;
-            u->n = 0;
-            while (u->n < FIRE_BATCH && e->heap.n && e->heap.e[0].due <= now) {
-                struct kw_timer top = e->heap.e[0];
-                kw_timers_remove(&e->heap, top.ticket);
-                u->t[u->n].ticket = top.ticket;
-                u->t[u->n].due = top.due;
-                u->t[u->n].next = KW_STORE_NO_TIME;
-                u->t[u->n].events = 0;
-                u->t[u->n++].failed = false;
+            u->n_hint = 0;
+            while (u->n_hint < FIRE_BATCH && e->heap.n && e->heap.e[0].due <= now) {
+                int64_t ticket = e->heap.e[0].ticket;
+                kw_timers_remove(&e->heap, ticket);
+                u->hint[u->n_hint++] = ticket;
             }
             pthread_mutex_unlock(&e->mu);
             fire(e, u);
@@ -302,7 +346,7 @@ static bool on_call(struct kw_engine *e, int64_t user, int64_t team, int64_t now
         on = kw_rota_load(e->rd, kw_clocks_tzdb(e->clocks), 0, 0, ids.id[i], r, &err) == KW_OK &&
              kw_oncall_who(&r->s, &r->tz, now, NULL) == user;
     free(r);
-    kw_store_idle(e->rd);
+    kw_store_end_read(e->rd);
     return on;
 }
 
@@ -367,7 +411,7 @@ static void *deliver_loop(void *arg)
         int64_t now = e->clock.now(e->clock.ctx);
         if (kw_store_outbox_due(e->rd, now, BATCH, collect, &l, &err) != KW_OK)
             logf_(e, "mod=engine event=outbox.unreadable error=\"%s\"", err.msg);
-        kw_store_idle(e->rd);
+        kw_store_end_read(e->rd);
         struct results res = {.n = l.n};
         for (size_t i = 0; i < l.n; i++) {
             deliver_one(e, &l.item[i].d, &res.o[i]);
@@ -411,6 +455,9 @@ struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw
         return NULL;
     }
     snprintf(e->db, sizeof(e->db), "%s", db);
+    char host[64] = "localhost";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(e->node, sizeof(e->node), "%s:%ld", host, (long)getpid());
     e->w = w;
     e->clocks = clocks;
     e->clock = clock;
@@ -431,7 +478,7 @@ struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw
         kw_engine_stop(e);
         return NULL;
     }
-    kw_store_idle(e->rd);
+    kw_store_end_read(e->rd);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     e->stats.rebuild_seconds =
         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

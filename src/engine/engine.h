@@ -5,9 +5,11 @@
  *
  * Timers: one entry per ticket with something due (its next warning
  * threshold or breach, engine/clocks.h), in a min-heap indexed by ticket,
- * rebuilt from the store at start. A thread sleeps until the earliest entry
- * is due (checking the injected clock at least every 250 ms, so that a fake
- * clock moved by a test is noticed), then fires it through the writer: the
+ * rebuilt from the store at start. The heap is only a hint of when to wake:
+ * a thread sleeps until the earliest entry is due (checking the injected
+ * clock at least every 250 ms, so that a fake clock moved by a test is
+ * noticed), then, through the writer, claims what the store says is due
+ * (kw_store_due_claim, so two processes never fire the same) and fires it: the
  * `sla_warning` / `sla_breach` events and their outbox rows commit in one
  * transaction, and the ticket's next entry is scheduled. What fell due while
  * the server was down fires at start, in order of due time.

@@ -46,20 +46,21 @@ struct kwh_login_slot {
     unsigned failures;
 };
 
-/* Tickets changed by recent commits (web.c), for the live streams. */
-#define FEED_RING 8192
+/* What wakes the live streams (web.c): each reads the store's change log
+ * from its own cursor when the writer committed, or every second (commits
+ * by other processes). */
 struct kwh_feed {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* on CLOCK_MONOTONIC */
-    uint64_t seq;      /* how many changes so far; ring[i % FEED_RING] */
-    uint64_t reset_at; /* changes before this were lost: streams behind it reset */
+    uint64_t commits;  /* bumped after each commit: a wake-up, nothing more */
     bool stop;
-    int64_t ring[FEED_RING];
+    size_t batch_max; /* bytes of events one read may send; more: `event: reset` */
 };
+/* Reads KEEPWORD_STREAM_BATCH_MAX (bytes; for tests) once, here. */
 void kwh_feed_init(struct kwh_feed *f);
 void kwh_feed_destroy(struct kwh_feed *f);
 /* A kw_commit_fn (writer.h) with ctx the feed. */
-void kwh_feed_publish(const int64_t *tickets, size_t n, bool lost, void *ctx);
+void kwh_feed_publish(void *ctx);
 /* End the streams (at shutdown). */
 void kwh_feed_stop(struct kwh_feed *f);
 

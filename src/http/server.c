@@ -236,7 +236,7 @@ bool kwh_write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_re
     struct kw_err err = {0};
     /* read after the commit from a fresh snapshot, and hold no old one
      * while waiting (rows read before this are gone) */
-    kw_store_idle(x->wk->st);
+    kw_store_end_read(x->wk->st);
     if (kw_writer_run(x->h->w, fn, ctx, &err) == KW_OK)
         return true;
     *fail = kwh_problem(&err);
@@ -311,7 +311,7 @@ static void worker_free(struct kwh_worker *wk)
 
 void kwh_worker_give(struct kw_http *h, struct kwh_worker *wk)
 {
-    kw_store_idle(wk->st);
+    kw_store_end_read(wk->st);
     pthread_mutex_lock(&h->pool_mu);
     bool keep = h->n_idle < IDLE_WORKERS;
     if (keep) {

@@ -2,16 +2,19 @@
 /*
  * store.h - Keepword's storage contract (ARCHITECTURE.md decision 5).
  *
- * One interface for every backend: SQLite now (sqlite.c: WAL, foreign keys,
- * numbered migrations applied at open, prepared statements only), PostgreSQL
- * later behind the same calls. Tickets are event-sourced: every change is an
- * event appended with hash = BLAKE2b-256(prev_hash || canonical event), so a
- * ticket's log is a chain anyone can verify. A write call returns after its
- * transaction committed; called inside a transaction the caller opened
- * (kw_store_begin, as the group-commit writer does), it becomes a savepoint
- * of that transaction and commits with it. A store handle is used by one
- * thread at a time; open one per thread (WAL lets readers run beside the
- * writer).
+ * One interface for every backend: SQLite now (src/store/sqlite/: WAL,
+ * foreign keys, numbered migrations applied at open, prepared statements
+ * only), PostgreSQL later behind the same calls. Tickets are event-sourced:
+ * every change is an event appended with hash = BLAKE2b-256(prev_hash ||
+ * canonical event), so a ticket's log is a chain anyone can verify. A write
+ * call returns after its transaction committed; called inside a transaction
+ * the caller opened (kw_store_begin, as the group-commit writer does), it
+ * becomes a savepoint of that transaction and commits with it. A store
+ * handle is used by one thread at a time; open one per thread. Several
+ * processes may share one database: what one commits, the others see
+ * (kw_store_changes_since), and due work is claimed (kw_store_due_claim).
+ * Rows read lend their strings until the next call on the handle or
+ * kw_store_end_read, whichever comes first, unless a call says otherwise.
  */
 #ifndef KW_STORE_H
 #define KW_STORE_H
@@ -29,28 +32,50 @@
 struct kw_store; /* opaque */
 
 /* Open (creating if needed) the database at path and bring its schema up to
- * date. NULL with err (KW_STORE naming the file and SQLite's message). */
+ * date. NULL with err (KW_STORE naming the database and the backend's message). */
 struct kw_store *kw_store_open(const char *path, struct kw_err *err);
+/* The same for the one handle a group-commit writer (writer.h) commits
+ * through: its commits never stop for the backend's upkeep, which someone
+ * must then do by calling kw_store_maintain on another handle. */
+struct kw_store *kw_store_open_writer(const char *path, struct kw_err *err);
 /* Accepts NULL. */
 void kw_store_close(struct kw_store *st);
-/* Let go of rows still held from reads (the strings they lent die), which
- * ends the handle's read snapshot: call between requests, or a reader keeps
- * seeing the database as it was. */
-void kw_store_idle(struct kw_store *st);
+/* Let go of what reads lent; the strings of rows read before die. Call
+ * between requests and before waiting: a handle that holds on to a read
+ * may keep seeing the database as it was. */
+void kw_store_end_read(struct kw_store *st);
 
-/* Tickets given an event on this handle since the last take, in order (a
- * ticket repeated back to back once), up to max into ids; *lost: some did not
- * fit (more than KW_STORE_CHANGES, or max). Includes units rolled back. */
-#define KW_STORE_CHANGES 4096
-size_t kw_store_changes_take(struct kw_store *st, int64_t *ids, size_t max, bool *lost);
-/* Checkpoints copy the write-ahead log into the database. By default a
- * commit that grows the log past 1000 pages does it on the spot; a writer
- * that wants short commits turns that off and checkpoints from another
- * handle: PASSIVE (never waits), then, once the log passes 16 MiB and is all
- * copied, TRUNCATE, which waits for the writer's transaction to end and
- * empties the log (readers that never pause would otherwise keep it growing). */
-void kw_store_autocheckpoint(struct kw_store *st, bool on);
-enum kw_code kw_store_checkpoint(struct kw_store *st, int *wal_pages, struct kw_err *err);
+/* Upkeep the backend needs now and then (on SQLite: copy the write-ahead
+ * log into the database, truncating the log once it passes 16 MiB and is
+ * all copied), on a handle of its own, every 100 ms or so while a writer
+ * runs. Never waits for long; a no-op where the backend needs none. out
+ * (may be NULL) says what it found. */
+struct kw_store_upkeep {
+    int64_t log_pages; /* write-ahead log pages after the upkeep (SQLite), or 0 */
+};
+enum kw_code kw_store_maintain(struct kw_store *st, struct kw_store_upkeep *out,
+                               struct kw_err *err);
+
+/* ---- the change log: which tickets changed, for live feeds ---- */
+
+/* Every unit of work that gives a ticket events (kw_store_event_append,
+ * kw_store_ticket_create) adds one change per ticket, numbered by seq in
+ * commit order, in the same transaction: a reader in any process sees a
+ * change once it is committed. at: the instant of the (last) event. */
+struct kw_change {
+    int64_t seq, ticket, at;
+};
+/* The last KW_STORE_CHANGES_KEPT changes are kept at least; the writes that
+ * add changes delete older ones now and then. */
+#define KW_STORE_CHANGES_KEPT 100000
+/* Up to max changes with seq > after, in order, into out; *n gets how many.
+ * KW_RANGE when changes after `after` were pruned already (the caller missed
+ * some: it should reload and start again from kw_store_changes_head). */
+enum kw_code kw_store_changes_since(struct kw_store *st, int64_t after, struct kw_change *out,
+                                    size_t max, size_t *n, struct kw_err *err);
+/* The latest seq (0 when there is none). */
+enum kw_code kw_store_changes_head(struct kw_store *st, int64_t *seq, struct kw_err *err);
+
 /* The schema version in force, and the newest this build knows. */
 int kw_store_schema_version(struct kw_store *st);
 int kw_store_schema_latest(void);
@@ -134,7 +159,8 @@ enum kw_code kw_store_commitment_doc(struct kw_store *st, int64_t id, char **doc
 enum kw_code kw_store_orgs(struct kw_store *st, int64_t only, int64_t after, size_t limit,
                            bool (*fn)(const struct kw_org *o, void *ctx), void *ctx,
                            struct kw_err *err);
-/* Read organisation id (strings valid until the next call). KW_NOT_FOUND. */
+/* Read organisation id (strings valid until the next call on st or
+ * kw_store_end_read). KW_NOT_FOUND. */
 enum kw_code kw_store_org_get(struct kw_store *st, int64_t id, struct kw_org *out,
                               struct kw_err *err);
 
@@ -170,7 +196,8 @@ enum kw_code kw_store_commitments(struct kw_store *st,
                                   bool (*fn)(const struct kw_commitment_row *c, void *ctx),
                                   void *ctx, struct kw_err *err);
 
-/* A ticket as read back (strings valid until the next call on st). */
+/* A ticket as read back (strings valid until the next call on st or
+ * kw_store_end_read). */
 struct kw_ticket_row {
     int64_t id, org_id, created_by, created_at, updated_at, last_seq;
     int64_t commitment_id;        /* the version in force when it was created, or 0 */
@@ -266,7 +293,8 @@ enum kw_code kw_password_hash(const char *password, char out[KW_PASSWORD_HASH_BU
 enum kw_code kw_store_user_insert_hashed(struct kw_store *st, const struct kw_user *u,
                                          const char *hash, int64_t now, int64_t *id,
                                          struct kw_err *err);
-/* A user as read back (strings valid until the next call on st). */
+/* A user as read back (strings valid until the next call on st or
+ * kw_store_end_read). */
 struct kw_user_row {
     int64_t id, org_id, team_id;
     const char *email, *name, *role, *skills; /* skills: a JSON array */
@@ -312,7 +340,7 @@ enum kw_code kw_store_token_revoke_id(struct kw_store *st, int64_t user_id, int6
 enum kw_code kw_store_token_user(struct kw_store *st, const char *token, int64_t now,
                                  int64_t *user_id, struct kw_err *err);
 /* The user a live token belongs to, in one look-up (strings valid until
- * the next call on st). KW_UNAUTHENTICATED otherwise. */
+ * the next call on st or kw_store_end_read). KW_UNAUTHENTICATED otherwise. */
 enum kw_code kw_store_token_caller(struct kw_store *st, const char *token, int64_t now,
                                    struct kw_user_row *out, struct kw_err *err);
 /* Revoke a token (logout). Unknown tokens are fine. */
@@ -321,13 +349,27 @@ enum kw_code kw_store_token_revoke(struct kw_store *st, const char *token, int64
 
 /* ---- the live engine ---- */
 
-/* Every ticket with something due, and when (for the engine at start). */
+/* Every ticket with something due, and when: the hints an engine builds
+ * its timers from at start (the store stays the authority: what fires is
+ * what kw_store_due_claim hands out). */
 enum kw_code kw_store_fire_all(struct kw_store *st,
                                bool (*fn)(int64_t ticket, int64_t fire_at, void *ctx), void *ctx,
                                struct kw_err *err);
 /* When ticket's next threshold falls due (KW_STORE_NO_TIME: nothing). */
 enum kw_code kw_store_fire_at(struct kw_store *st, int64_t ticket, int64_t *fire_at,
                               struct kw_err *err);
+/* Claim due work for node (a name for this process): up to limit tickets
+ * whose next threshold fell due by now and that no other node holds, oldest
+ * due first, are marked as node's until now + lease_s; their ids go into
+ * tickets, *n gets how many. Call inside the transaction that then fires
+ * them: a claim ends when that transaction gives the ticket its new
+ * schedule (kw_store_clocks_put), or when the lease runs out (the node died
+ * first). A node may claim again what it holds. On SQLite one UPDATE ...
+ * RETURNING in the caller's transaction (one writer at a time anyway); on
+ * PostgreSQL it would select the due rows FOR UPDATE SKIP LOCKED, so nodes
+ * never wait for, or fire, each other's tickets. */
+enum kw_code kw_store_due_claim(struct kw_store *st, int64_t now, int64_t lease_s, const char *node,
+                                size_t limit, int64_t *tickets, size_t *n, struct kw_err *err);
 
 /* Where notifications go. kind: webhook, email, dingtalk, feishu, wecom;
  * events: a JSON array of event kinds ("[]": all); org_id, team_id: only

@@ -25,17 +25,16 @@ struct unit {
 };
 
 struct kw_writer {
-    struct kw_store *st, *cp; /* the writer's handle; the checkpointer's */
-    pthread_t thread, checkpointer;
+    struct kw_store *st, *up; /* the writer's handle; the upkeep thread's */
+    pthread_t thread, upkeeper;
     pthread_mutex_t mu;
-    pthread_cond_t work, tick; /* units queued; the checkpointer's stop */
+    pthread_cond_t work, tick; /* units queued; the upkeep thread's stop */
     struct unit *head, *tail;
     uint64_t queued, last_batch;
     bool stop;
     struct kw_writer_stats stats;
     kw_commit_fn listener;
     void *listener_ctx;
-    int64_t changed[KW_STORE_CHANGES];
 };
 
 void kw_writer_listen(struct kw_writer *w, kw_commit_fn fn, void *ctx)
@@ -95,11 +94,12 @@ static void run_batch(struct kw_writer *w, struct unit *batch, uint64_t *work, u
                 u->rc = kw_err_set(u->err, err.code, "", "%s", err.msg);
     }
     *commit = ns_since(&t0);
-    kw_store_idle(w->st); /* hold no read snapshot between batches */
-    bool lost;
-    size_t n = kw_store_changes_take(w->st, w->changed, KW_STORE_CHANGES, &lost);
-    if (w->listener && (n || lost))
-        w->listener(w->changed, n, lost, w->listener_ctx);
+    kw_store_end_read(w->st); /* hold no read snapshot between batches */
+    bool any = false;
+    for (struct unit *u = batch; u && !any; u = u->next)
+        any = u->rc == KW_OK;
+    if (w->listener && any)
+        w->listener(w->listener_ctx);
 }
 
 static void *loop(void *arg)
@@ -150,9 +150,9 @@ static void *loop(void *arg)
     return NULL;
 }
 
-/* Checkpoint every 100 ms on a handle of its own, so that commits never
- * stop to copy the log into the database. */
-static void *checkpoint_loop(void *arg)
+/* The store's upkeep every 100 ms on a handle of its own (on SQLite,
+ * checkpoints), so that commits never stop for it. */
+static void *upkeep_loop(void *arg)
 {
     struct kw_writer *w = arg;
     pthread_mutex_lock(&w->mu);
@@ -162,11 +162,11 @@ static void *checkpoint_loop(void *arg)
         if (w->stop)
             break;
         pthread_mutex_unlock(&w->mu);
-        kw_store_checkpoint(w->cp, NULL, NULL);
+        kw_store_maintain(w->up, NULL, NULL);
         pthread_mutex_lock(&w->mu);
     }
     pthread_mutex_unlock(&w->mu);
-    kw_store_checkpoint(w->cp, NULL, NULL);
+    kw_store_maintain(w->up, NULL, NULL);
     return NULL;
 }
 
@@ -177,20 +177,19 @@ struct kw_writer *kw_writer_start(const char *path, struct kw_err *err)
         kw_err_set(err, KW_NOMEM, "", "no memory for the writer");
         return NULL;
     }
-    w->st = kw_store_open(path, err);
-    w->cp = w->st ? kw_store_open(path, err) : NULL;
-    if (!w->cp) {
+    w->st = kw_store_open_writer(path, err);
+    w->up = w->st ? kw_store_open(path, err) : NULL;
+    if (!w->up) {
         kw_store_close(w->st);
         free(w);
         return NULL;
     }
-    kw_store_autocheckpoint(w->st, false);
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->work, NULL);
     pthread_cond_init(&w->tick, NULL);
     if (pthread_create(&w->thread, NULL, loop, w) != 0) {
         kw_store_close(w->st);
-        kw_store_close(w->cp);
+        kw_store_close(w->up);
         pthread_cond_destroy(&w->work);
         pthread_cond_destroy(&w->tick);
         pthread_mutex_destroy(&w->mu);
@@ -198,10 +197,17 @@ struct kw_writer *kw_writer_start(const char *path, struct kw_err *err)
         kw_err_set(err, KW_NOMEM, "", "cannot start the writer thread");
         return NULL;
     }
-    if (pthread_create(&w->checkpointer, NULL, checkpoint_loop, w) != 0) {
-        kw_store_autocheckpoint(w->st, true); /* the writer checkpoints itself then */
-        kw_store_close(w->cp);
-        w->cp = NULL;
+    if (pthread_create(&w->upkeeper, NULL, upkeep_loop, w) != 0) {
+        /* no upkeep thread: the writer then commits through the ordinary
+         * handle, whose commits do the upkeep themselves. No unit can be
+         * queued before this returns, so the writer thread is not using
+         * w->st yet; the mutex publishes the swap to it. */
+        pthread_mutex_lock(&w->mu);
+        struct kw_store *st = w->st;
+        w->st = w->up;
+        w->up = NULL;
+        pthread_mutex_unlock(&w->mu);
+        kw_store_close(st);
     }
     return w;
 }
@@ -216,9 +222,9 @@ void kw_writer_stop(struct kw_writer *w)
     pthread_cond_signal(&w->tick);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
-    if (w->cp) {
-        pthread_join(w->checkpointer, NULL);
-        kw_store_close(w->cp);
+    if (w->up) {
+        pthread_join(w->upkeeper, NULL);
+        kw_store_close(w->up);
     }
     kw_store_close(w->st);
     pthread_cond_destroy(&w->work);

@@ -25,7 +25,9 @@ struct kw_writer;
  * a transaction; returns KW_OK or fails with err (then it is rolled back). */
 typedef enum kw_code (*kw_write_fn)(struct kw_store *st, void *ctx, struct kw_err *err);
 
-/* Open the store at path for writing and start the thread. NULL with err. */
+/* Open the store at path for writing (kw_store_open_writer) and start the
+ * thread, and another that calls kw_store_maintain every 100 ms on a handle
+ * of its own. NULL with err. */
 struct kw_writer *kw_writer_start(const char *path, struct kw_err *err);
 /* Finish what is queued, then stop the thread and close. Accepts NULL. */
 void kw_writer_stop(struct kw_writer *w);
@@ -35,10 +37,11 @@ void kw_writer_stop(struct kw_writer *w);
  * of the unit is stored). */
 enum kw_code kw_writer_run(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err);
 
-/* Call fn after each commit with the tickets it changed (lost: some were not
- * recorded; readers should reload). Runs on the writer's thread: keep it
- * short. Set it before the first unit runs. */
-typedef void (*kw_commit_fn)(const int64_t *tickets, size_t n, bool lost, void *ctx);
+/* Call fn after each commit that stored a unit: a wake-up only (what changed
+ * is in the store's change log, kw_store_changes_since, which also holds
+ * other processes' commits). Runs on the writer's thread: keep it short.
+ * Set it before the first unit runs. */
+typedef void (*kw_commit_fn)(void *ctx);
 void kw_writer_listen(struct kw_writer *w, kw_commit_fn fn, void *ctx);
 
 struct kw_writer_stats {

@@ -131,4 +131,18 @@ CODE=$(curl -s -b "$TMP/jar" -o "$TMP/body" -w '%{http_code}' "$B/api/v1/me")
 is "and the session is gone" 401
 
 serve_stop
+
+# --- a batch too big for the stream's buffer becomes a reset ---
+# KEEPWORD_STREAM_BATCH_MAX (bytes, for tests) makes one ticket too big
+export KEEPWORD_STREAM_BATCH_MAX=64
+serve_start --fake-clock "$TMP/now"
+unset KEEPWORD_STREAM_BATCH_MAX
+curl -s -N --max-time 3 -H "Authorization: Bearer $MGR" "$B/api/v1/stream" >"$TMP/sse-small" &
+SSE=$!
+sleep 0.7
+req POST "/api/v1/tickets/9/events" '{"type":"comment","text":"more than the batch holds"}' "$MGR"
+wait $SSE
+grep -q '^event: reset' "$TMP/sse-small" && ! grep -q '^event: ticket' "$TMP/sse-small"
+check "a batch that overflows the stream's buffer is sent as event: reset" $? "($(head -c 300 "$TMP/sse-small"))"
+serve_stop
 finish

@@ -185,7 +185,7 @@ static void test_create(void **state)
     assert_int_equal(kw_store_ticket_get(f->st, id, &t, &err), KW_OK);
     assert_int_equal(t.org_id, f->org);
     assert_string_equal(t.tier, "vip");
-    kw_store_idle(f->st);
+    kw_store_end_read(f->st);
     in.org_id = f->other;
     assert_int_equal(kw_ticket_create(&f->u, &f->customer, &in, &id, &existed, &err), KW_FORBIDDEN);
     assert_string_equal(err.field, "/org_id");
@@ -282,7 +282,7 @@ static void test_change(void **state)
     assert_int_equal(t.assignee_id, 0);
     assert_int_equal(t.team_id, f->team);
     assert_string_equal(t.level, "L1");
-    kw_store_idle(f->st);
+    kw_store_end_read(f->st);
 }
 
 int main(void)

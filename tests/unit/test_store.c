@@ -322,6 +322,109 @@ static void test_users_and_tokens(void **state)
     assert_int_equal(kw_code_status(KW_UNAUTHENTICATED), 401);
 }
 
+/* The change log: one change per ticket and unit, in commit order; a unit
+ * rolled back leaves none. */
+static void test_change_log(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    int64_t head = -1;
+    assert_int_equal(kw_store_changes_head(f->st, &head, &err), KW_OK);
+    assert_int_equal(head, 0);
+    int64_t a = new_ticket(f, "a", NULL), b = new_ticket(f, "b", NULL);
+    int64_t at = T("2026-03-02T02:00:00Z");
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    assert_int_equal(kw_store_savepoint(f->st, &err), KW_OK);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(kw_store_event_append(f->st, a, "comment", "{}", 7, at, NULL, NULL, &err),
+                         KW_OK);
+    assert_int_equal(kw_store_event_append(f->st, b, "comment", "{}", 7, at, NULL, NULL, &err),
+                     KW_OK);
+    assert_int_equal(kw_store_release(f->st, true, &err), KW_OK);
+    assert_int_equal(kw_store_savepoint(f->st, &err), KW_OK); /* a unit undone */
+    assert_int_equal(kw_store_event_append(f->st, b, "comment", "{}", 7, at, NULL, NULL, &err),
+                     KW_OK);
+    assert_int_equal(kw_store_release(f->st, false, &err), KW_OK);
+    assert_int_equal(kw_store_commit(f->st, &err), KW_OK);
+    struct kw_change ch[8];
+    size_t n = 0;
+    assert_int_equal(kw_store_changes_since(f->st, 0, ch, 8, &n, &err), KW_OK);
+    static const struct {
+        const char *name;
+        int64_t seq;
+        bool is_a;
+    } want[] = {
+        {"the create of a", 1, true},
+        {"the create of b", 2, false},
+        {"a's two events in one unit: one change", 3, true},
+        {"b in the same unit", 4, false},
+    };
+    assert_int_equal(n, 4); /* the unit rolled back left nothing */
+    for (size_t i = 0; i < n; i++) {
+        if (ch[i].seq != want[i].seq || ch[i].ticket != (want[i].is_a ? a : b))
+            fail_msg("%s: got seq %lld ticket %lld", want[i].name, (long long)ch[i].seq,
+                     (long long)ch[i].ticket);
+    }
+    assert_int_equal(ch[3].at, at);
+    assert_int_equal(kw_store_changes_since(f->st, 2, ch, 1, &n, &err), KW_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(ch[0].seq, 3);
+    assert_int_equal(kw_store_changes_head(f->st, &head, &err), KW_OK);
+    assert_int_equal(head, 4);
+    assert_int_equal(kw_store_changes_since(f->st, 4, ch, 8, &n, &err), KW_OK);
+    assert_int_equal(n, 0);
+}
+
+/* Claims on due work: due tickets once per node until the lease runs out
+ * or a new schedule ends the claim; the oldest due first. */
+static void test_due_claim(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    int64_t a = new_ticket(f, "a", NULL), b = new_ticket(f, "b", NULL);
+    assert_int_equal(
+        kw_store_clocks_put(f->st, a, true, NULL, 0, KW_STORE_NO_TIME, KW_STORE_NO_TIME, 110, &err),
+        KW_OK);
+    assert_int_equal(
+        kw_store_clocks_put(f->st, b, true, NULL, 0, KW_STORE_NO_TIME, KW_STORE_NO_TIME, 100, &err),
+        KW_OK);
+    static const struct {
+        const char *name;
+        int64_t now;
+        const char *node;
+        size_t limit, want;
+        int64_t first; /* 1: a, 2: b, 0: none */
+    } cases[] = {
+        {"nothing due yet", 50, "n1", 10, 0, 0},
+        {"the oldest due first, within the limit", 110, "n1", 1, 1, 2},
+        {"then the rest", 110, "n1", 10, 2, 2},
+        {"a node may claim again what it holds", 111, "n1", 10, 2, 2},
+        {"another node waits for the lease", 130, "n2", 10, 0, 0},
+        {"and takes over when it runs out", 141, "n2", 10, 2, 2},
+        {"the first node then waits in turn", 150, "n1", 10, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t ids[10];
+        size_t n = 99;
+        if (kw_store_due_claim(f->st, cases[i].now, 30, cases[i].node, cases[i].limit, ids, &n,
+                               &err) != KW_OK)
+            fail_msg("%s: %s", cases[i].name, err.msg);
+        if (n != cases[i].want)
+            fail_msg("%s: %zu claimed, want %zu", cases[i].name, n, cases[i].want);
+        if (cases[i].want == 1 && ids[0] != (cases[i].first == 1 ? a : b))
+            fail_msg("%s: claimed %lld", cases[i].name, (long long)ids[0]);
+    }
+    /* a new schedule ends the claim: n1 may take a at once */
+    assert_int_equal(kw_store_clocks_put(f->st, a, false, NULL, 0, KW_STORE_NO_TIME,
+                                         KW_STORE_NO_TIME, 120, &err),
+                     KW_OK);
+    int64_t ids[10];
+    size_t n = 0;
+    assert_int_equal(kw_store_due_claim(f->st, 150, 30, "n1", 10, ids, &n, &err), KW_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(ids[0], a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +435,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_stay_in_time_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampering_is_detected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_users_and_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_due_claim, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: MIT
+/* Users, passwords (argon2id) and tokens (sessions and API tokens, kept
+ * as hashes only). */
+#include "sqlite_int.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The columns read_user() reads, in its order (users as u). */
+#define USER_COLS                                                                                  \
+    "u.id, coalesce(u.org_id, 0), coalesce(u.team_id, 0), u.email, u.name, u.role, u.skills"
+
+enum stmt {
+    S_USER_INSERT,
+    S_USER_COUNT,
+    S_USER_BY_EMAIL,
+    S_USER_GET,
+    S_USERS,
+    S_TOKEN_USER,
+    S_TOKEN_REVOKE,
+    S_API_TOKEN_INSERT,
+    S_TOKENS,
+    S_TOKEN_REVOKE_ID,
+    S_TOKEN_CALLER,
+    S_COUNT
+};
+
+static const char *const sql[S_COUNT] = {
+    [S_USER_INSERT] = "INSERT INTO users(email, name, role, org_id, team_id, password_hash,"
+                      " created_at, skills) VALUES (?1, ?2, ?3, nullif(?4, 0), nullif(?5, 0), ?6,"
+                      " ?7, coalesce(?8, '[]'))",
+    [S_USER_COUNT] = "SELECT count(*) FROM users WHERE role = ?1",
+    [S_USER_BY_EMAIL] = "SELECT id, password_hash FROM users WHERE email = ?1",
+    [S_USER_GET] = "SELECT " USER_COLS " FROM users u WHERE id = ?1",
+    [S_USERS] = "SELECT " USER_COLS " FROM users u WHERE id > ?1 AND (?2 = 0 OR org_id = ?2)"
+                " ORDER BY id LIMIT ?3",
+    [S_TOKEN_USER] = "SELECT user_id FROM tokens WHERE hash = ?1 AND revoked_at IS NULL"
+                     " AND (expires_at IS NULL OR expires_at > ?2)",
+    [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
+    [S_API_TOKEN_INSERT] = "INSERT INTO tokens(user_id, hash, kind, label, created_at, expires_at)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_TOKENS] = "SELECT id, kind, label, created_at, expires_at FROM tokens WHERE user_id = ?1"
+                 " AND kind = 'api' AND revoked_at IS NULL"
+                 " AND (expires_at IS NULL OR expires_at > ?2) ORDER BY id",
+    [S_TOKEN_REVOKE_ID] = "UPDATE tokens SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2"
+                          " AND kind = 'api' AND revoked_at IS NULL",
+    [S_TOKEN_CALLER] = "SELECT " USER_COLS " FROM tokens t JOIN users u ON u.id = t.user_id"
+                       " WHERE t.hash = ?1 AND t.revoked_at IS NULL"
+                       " AND (t.expires_at IS NULL OR t.expires_at > ?2)",
+};
+
+const struct kws_catalogue kws_auth_sql = {sql, S_COUNT};
+
+static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
+{
+    return kws_prep(st, KWS_AUTH, (int)s);
+}
+
+static const char *const roles[] = {"admin", "manager", "agent", "customer"};
+
+/* The columns USER_COLS of the row x is on. */
+static void read_user(sqlite3_stmt *x, struct kw_user_row *out)
+{
+    *out = (struct kw_user_row){
+        .id = sqlite3_column_int64(x, 0),
+        .org_id = sqlite3_column_int64(x, 1),
+        .team_id = sqlite3_column_int64(x, 2),
+        .email = (const char *)sqlite3_column_text(x, 3),
+        .name = (const char *)sqlite3_column_text(x, 4),
+        .role = (const char *)sqlite3_column_text(x, 5),
+        .skills = (const char *)sqlite3_column_text(x, 6),
+    };
+}
+KWS_ROW_MAPPER(read_user, struct kw_user_row)
+
+_Static_assert(KW_PASSWORD_HASH_BUF == crypto_pwhash_STRBYTES, "password hash buffer");
+
+static enum kw_code user_check(const struct kw_user *u, struct kw_err *err)
+{
+    bool role_ok = false;
+    for (size_t i = 0; u->role && i < sizeof(roles) / sizeof(roles[0]); i++)
+        role_ok = role_ok || strcmp(u->role, roles[i]) == 0;
+    if (!role_ok)
+        return kw_err_set(err, KW_INVALID, "/role",
+                          "role: expected admin, manager, agent or customer");
+    if (!u->email || !strchr(u->email, '@') || strlen(u->email) > 254)
+        return kw_err_set(err, KW_INVALID, "/email", "email: expected an e-mail address");
+    if (!u->name || !*u->name || kws_text_ok(u->name, "/name", err) != KW_OK)
+        return u->name && *u->name ? err->code
+                                   : kw_err_set(err, KW_INVALID, "/name", "name: missing");
+    return KW_OK;
+}
+
+enum kw_code kw_password_hash(const char *password, char out[KW_PASSWORD_HASH_BUF],
+                              struct kw_err *err)
+{
+    size_t n = strlen(password);
+    if (n < 8 || n > 1024)
+        return kw_err_set(err, KW_INVALID, "/password", "password: expected 8 to 1024 bytes");
+    if (sodium_init() < 0)
+        return kw_err_set(err, KW_STORE, "", "libsodium failed to initialise");
+    /* argon2id with libsodium's interactive limits */
+    if (crypto_pwhash_str(out, password, n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return kw_err_set(err, KW_NOMEM, "", "no memory to hash the password");
+    return KW_OK;
+}
+
+static void read_token(sqlite3_stmt *x, struct kw_token_row *out)
+{
+    *out = (struct kw_token_row){
+        .id = sqlite3_column_int64(x, 0),
+        .kind = (const char *)sqlite3_column_text(x, 1),
+        .label = (const char *)sqlite3_column_text(x, 2),
+        .created_at = sqlite3_column_int64(x, 3),
+        .expires_at = column_instant(x, 4),
+    };
+}
+KWS_ROW_MAPPER(read_token, struct kw_token_row)
+
+enum kw_code kw_store_user_insert_hashed(struct kw_store *st, const struct kw_user *u,
+                                         const char *hash, int64_t now, int64_t *id,
+                                         struct kw_err *err)
+{
+    if (user_check(u, err) != KW_OK)
+        return err->code;
+    sqlite3_stmt *x = prep(st, S_USER_INSERT);
+    bind_text(x, 1, u->email);
+    bind_text(x, 2, u->name);
+    bind_text(x, 3, u->role);
+    sqlite3_bind_int64(x, 4, u->org_id);
+    sqlite3_bind_int64(x, 5, u->team_id);
+    bind_text(x, 6, hash);
+    sqlite3_bind_int64(x, 7, now);
+    bind_text(x, 8, u->skills);
+    int rc = sqlite3_step(x);
+    int ext = sqlite3_extended_errcode(st->db);
+    sqlite3_reset(x);
+    if (rc == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_UNIQUE)
+        return kw_err_set(err, KW_CONFLICT, "/email", "email: %.80s is taken", u->email);
+    if (rc == SQLITE_CONSTRAINT)
+        return kw_err_set(err, KW_NOT_FOUND, "/org_id", "no such organisation or team");
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "insert user");
+    *id = sqlite3_last_insert_rowid(st->db);
+    return KW_OK;
+}
+
+enum kw_code kw_store_user_insert(struct kw_store *st, const struct kw_user *u,
+                                  const char *password, int64_t now, int64_t *id,
+                                  struct kw_err *err)
+{
+    char hash[KW_PASSWORD_HASH_BUF];
+    if (user_check(u, err) != KW_OK || (password && kw_password_hash(password, hash, err) != KW_OK))
+        return err->code;
+    return kw_store_user_insert_hashed(st, u, password ? hash : NULL, now, id, err);
+}
+
+enum kw_code kw_store_user_get(struct kw_store *st, int64_t id, struct kw_user_row *out,
+                               struct kw_err *err)
+{
+    /* The statement stays on its row until the next call resets it, which
+     * keeps the strings valid as the contract says. */
+    sqlite3_stmt *x = prep(st, S_USER_GET);
+    sqlite3_bind_int64(x, 1, id);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_DONE)
+        return kw_err_set(err, KW_NOT_FOUND, "", "no user %lld", (long long)id);
+    if (rc != SQLITE_ROW)
+        return kws_fail(st, err, "read user");
+    read_user(x, out);
+    return KW_OK;
+}
+
+enum kw_code kw_store_users(struct kw_store *st, int64_t org_id, int64_t after, size_t limit,
+                            bool (*fn)(const struct kw_user_row *u, void *ctx), void *ctx,
+                            struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_USERS);
+    sqlite3_bind_int64(x, 1, after);
+    sqlite3_bind_int64(x, 2, org_id);
+    sqlite3_bind_int64(x, 3, (sqlite3_int64)limit);
+    return EACH_ROW(st, x, read_user, fn, ctx, "list users", err);
+}
+
+enum kw_code kw_store_user_count(struct kw_store *st, const char *role, int64_t *n,
+                                 struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_USER_COUNT);
+    bind_text(x, 1, role);
+    int rc = sqlite3_step(x);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "count users");
+}
+
+static void token_hash(const char *token, unsigned char out[KW_HASH_BYTES])
+{
+    crypto_generichash(out, KW_HASH_BYTES, (const unsigned char *)token, strlen(token), NULL, 0);
+}
+
+enum kw_code kw_store_password_check(struct kw_store *st, const char *email, const char *password,
+                                     int64_t *user_id, struct kw_err *err)
+{
+    /* A hash to check against when the e-mail is unknown, so that both
+     * failures cost the same argon2id verification. */
+    char *dummy = st->dummy_hash, stored[crypto_pwhash_STRBYTES] = "";
+    int64_t uid = 0;
+    if (!dummy[0] &&
+        crypto_pwhash_str(dummy, "not a password", 14, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return kw_err_set(err, KW_NOMEM, "", "no memory to check the password");
+    sqlite3_stmt *x = prep(st, S_USER_BY_EMAIL);
+    bind_text(x, 1, email);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_ROW && sqlite3_column_type(x, 1) == SQLITE_TEXT) {
+        uid = sqlite3_column_int64(x, 0);
+        snprintf(stored, sizeof(stored), "%s", (const char *)sqlite3_column_text(x, 1));
+    }
+    sqlite3_reset(x);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return kws_fail(st, err, "read user");
+    size_t n = password ? strlen(password) : 0;
+    bool ok = crypto_pwhash_str_verify(uid ? stored : dummy, password ? password : "", n) == 0;
+    if (!ok || !uid)
+        return kw_err_set(err, KW_UNAUTHENTICATED, "", "wrong e-mail or password");
+    *user_id = uid;
+    return KW_OK;
+}
+
+enum kw_code kw_store_token_issue(struct kw_store *st, int64_t user_id, const char *kind,
+                                  const char *label, int64_t now, int64_t expires_at, char *token,
+                                  int64_t *token_id, struct kw_err *err)
+{
+    unsigned char raw[32], h[KW_HASH_BYTES];
+    randombytes_buf(raw, sizeof(raw));
+    memcpy(token, "kw_", 3);
+    sodium_bin2base64(token + 3, KW_TOKEN_BUF - 3, raw, sizeof(raw),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    token_hash(token, h);
+    sqlite3_stmt *x = prep(st, S_API_TOKEN_INSERT);
+    sqlite3_bind_int64(x, 1, user_id);
+    sqlite3_bind_blob(x, 2, h, KW_HASH_BYTES, SQLITE_STATIC);
+    bind_text(x, 3, kind);
+    bind_text(x, 4, label);
+    sqlite3_bind_int64(x, 5, now);
+    bind_instant(x, 6, expires_at);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "store token");
+    if (token_id)
+        *token_id = sqlite3_last_insert_rowid(st->db);
+    return KW_OK;
+}
+
+enum kw_code kw_store_login(struct kw_store *st, const char *email, const char *password,
+                            int64_t now, int64_t ttl, char *token, int64_t *user_id,
+                            struct kw_err *err)
+{
+    if (kw_store_password_check(st, email, password, user_id, err) != KW_OK)
+        return err->code;
+    return kw_store_token_issue(st, *user_id, "session", NULL, now, now + ttl, token, NULL, err);
+}
+
+enum kw_code kw_store_tokens(struct kw_store *st, int64_t user_id, int64_t now,
+                             bool (*fn)(const struct kw_token_row *t, void *ctx), void *ctx,
+                             struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_TOKENS);
+    sqlite3_bind_int64(x, 1, user_id);
+    sqlite3_bind_int64(x, 2, now);
+    return EACH_ROW(st, x, read_token, fn, ctx, "list tokens", err);
+}
+
+enum kw_code kw_store_token_revoke_id(struct kw_store *st, int64_t user_id, int64_t token_id,
+                                      int64_t now, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_TOKEN_REVOKE_ID);
+    sqlite3_bind_int64(x, 1, token_id);
+    sqlite3_bind_int64(x, 2, user_id);
+    sqlite3_bind_int64(x, 3, now);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "revoke token");
+    return sqlite3_changes(st->db)
+               ? KW_OK
+               : kw_err_set(err, KW_NOT_FOUND, "", "no token %lld", (long long)token_id);
+}
+
+enum kw_code kw_store_token_user(struct kw_store *st, const char *token, int64_t now,
+                                 int64_t *user_id, struct kw_err *err)
+{
+    unsigned char h[KW_HASH_BYTES];
+    if (!token || strlen(token) >= KW_TOKEN_BUF)
+        return kw_err_set(err, KW_UNAUTHENTICATED, "", "not a valid token");
+    token_hash(token, h);
+    sqlite3_stmt *x = prep(st, S_TOKEN_USER);
+    sqlite3_bind_blob(x, 1, h, KW_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(x, 2, now);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_ROW)
+        *user_id = sqlite3_column_int64(x, 0);
+    sqlite3_reset(x);
+    if (rc == SQLITE_DONE)
+        return kw_err_set(err, KW_UNAUTHENTICATED, "", "the token is unknown, expired or revoked");
+    return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "read token");
+}
+
+enum kw_code kw_store_token_caller(struct kw_store *st, const char *token, int64_t now,
+                                   struct kw_user_row *out, struct kw_err *err)
+{
+    unsigned char h[KW_HASH_BYTES];
+    if (!token || strlen(token) >= KW_TOKEN_BUF)
+        return kw_err_set(err, KW_UNAUTHENTICATED, "", "not a valid token");
+    token_hash(token, h);
+    sqlite3_stmt *x = prep(st, S_TOKEN_CALLER);
+    sqlite3_bind_blob(x, 1, h, KW_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(x, 2, now);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_ROW) {
+        /* the row stays current until the next call resets the statement */
+        read_user(x, out);
+        return KW_OK;
+    }
+    sqlite3_reset(x);
+    if (rc == SQLITE_DONE)
+        return kw_err_set(err, KW_UNAUTHENTICATED, "", "the token is unknown, expired or revoked");
+    return kws_fail(st, err, "read token");
+}
+
+enum kw_code kw_store_token_revoke(struct kw_store *st, const char *token, int64_t now,
+                                   struct kw_err *err)
+{
+    unsigned char h[KW_HASH_BYTES];
+    token_hash(token ? token : "", h);
+    sqlite3_stmt *x = prep(st, S_TOKEN_REVOKE);
+    sqlite3_bind_blob(x, 1, h, KW_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(x, 2, now);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "revoke token");
+}

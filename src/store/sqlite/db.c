@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+/* The connection: open (configure, migrate, prepare every catalogue), close,
+ * transactions and savepoints, and the helpers the aggregate files share. */
+#include "sqlite_int.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum stmt { S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO, S_COUNT };
+
+static const char *const sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",  [S_COMMIT] = "COMMIT",      [S_ROLLBACK] = "ROLLBACK",
+    [S_SAVEPOINT] = "SAVEPOINT kw", [S_RELEASE] = "RELEASE kw", [S_ROLLBACK_TO] = "ROLLBACK TO kw",
+};
+
+const struct kws_catalogue kws_db_sql = {sql, S_COUNT};
+
+static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
+{
+    return kws_prep(st, KWS_DB, (int)s);
+}
+
+enum kw_code kws_fail(struct kw_store *st, struct kw_err *err, const char *what)
+{
+    return kw_err_set(err, KW_STORE, "", "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+}
+
+/* Run a statement without rows; whether it succeeded. */
+static bool exec1(struct kw_store *st, enum stmt s)
+{
+    sqlite3_stmt *x = prep(st, s);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE;
+}
+
+static const struct kws_catalogue *const catalogues[KWS_PARTS] = {
+    [KWS_DB] = &kws_db_sql,         [KWS_TICKETS] = &kws_tickets_sql,
+    [KWS_EVENTS] = &kws_events_sql, [KWS_AUTH] = &kws_auth_sql,
+    [KWS_ORG] = &kws_org_sql,       [KWS_OUTBOX] = &kws_outbox_sql,
+    [KWS_ONCALL] = &kws_oncall_sql, [KWS_OVERRUNS] = &kws_overruns_sql,
+};
+
+enum kw_code kws_each_row(struct kw_store *st, sqlite3_stmt *x,
+                          bool (*on_row)(sqlite3_stmt *x, void *arg), void *arg, const char *what,
+                          struct kw_err *err)
+{
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW)
+        if (!on_row(x, arg))
+            break;
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, what);
+}
+
+/* Each handle is used by one thread at a time (store.h), so SQLite's own
+ * locking is only cost: multi-thread mode, and no global memory statistics
+ * (whose mutex every allocation would take). Once per process. */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+}
+
+struct kw_store *kw_store_open(const char *path, struct kw_err *err)
+{
+    pthread_once(&sqlite_once, sqlite_setup);
+    struct kw_store *st = calloc(1, sizeof(*st));
+    if (!st) {
+        kw_err_set(err, KW_NOMEM, "", "no memory for the store");
+        return NULL;
+    }
+    snprintf(st->path, sizeof(st->path), "%s", path);
+    if (sodium_init() < 0) {
+        kw_err_set(err, KW_STORE, "", "libsodium failed to initialise");
+        goto fail;
+    }
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        kws_fail(st, err, "open");
+        goto fail;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    /* WAL: readers never block the writer; synchronous=FULL: a committed
+     * write survives power loss, since writes are acknowledged after commit. */
+    if (sqlite3_exec(st->db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                     " PRAGMA temp_store=MEMORY;",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        kws_fail(st, err, "configure");
+        goto fail;
+    }
+    if (kws_migrate(st, err) != KW_OK)
+        goto fail;
+    for (int p = 0; p < KWS_PARTS; p++) {
+        const struct kws_catalogue *c = catalogues[p];
+        st->stmt[p] = calloc((size_t)c->n, sizeof(*st->stmt[p]));
+        if (!st->stmt[p]) {
+            kw_err_set(err, KW_NOMEM, "", "no memory for the store");
+            goto fail;
+        }
+        for (int s = 0; s < c->n; s++)
+            if (sqlite3_prepare_v3(st->db, c->sql[s], -1, SQLITE_PREPARE_PERSISTENT,
+                                   &st->stmt[p][s], NULL) != SQLITE_OK) {
+                kws_fail(st, err, c->sql[s]);
+                goto fail;
+            }
+    }
+    return st;
+fail:
+    kw_store_close(st);
+    return NULL;
+}
+
+void kw_store_end_read(struct kw_store *st)
+{
+    /* a statement left on a row holds the read snapshot and lends its text */
+    for (int p = 0; p < KWS_PARTS; p++)
+        for (int s = 0; s < catalogues[p]->n; s++)
+            sqlite3_reset(st->stmt[p][s]);
+}
+
+void kw_store_close(struct kw_store *st)
+{
+    if (!st)
+        return;
+    for (int p = 0; p < KWS_PARTS; p++) {
+        for (int s = 0; st->stmt[p] && s < catalogues[p]->n; s++)
+            sqlite3_finalize(st->stmt[p][s]);
+        free(st->stmt[p]);
+    }
+    sqlite3_close(st->db);
+    free(st);
+}
+
+enum kw_code kws_text_ok(const char *s, const char *field, struct kw_err *err)
+{
+    if (s && strlen(s) > KW_STORE_TEXT_MAX)
+        return kw_err_set(err, KW_TOO_BIG, field, "%s: longer than %d bytes", field + 1,
+                          KW_STORE_TEXT_MAX);
+    return KW_OK;
+}
+
+enum kw_code kws_tx_begin(struct kw_store *st, bool *outer, struct kw_err *err)
+{
+    *outer = sqlite3_get_autocommit(st->db) != 0;
+    if (!exec1(st, *outer ? S_BEGIN : S_SAVEPOINT))
+        return kws_fail(st, err, "begin");
+    return KW_OK;
+}
+
+enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, struct kw_err *err)
+{
+    if (!outer) {
+        if (rc != KW_OK) {
+            exec1(st, S_ROLLBACK_TO);
+            st->changed_ticket = 0; /* its change row is gone too */
+        }
+        if (!exec1(st, S_RELEASE) && rc == KW_OK)
+            rc = kws_fail(st, err, "release savepoint");
+        return rc;
+    }
+    st->changed_ticket = 0;
+    if (rc == KW_OK && !exec1(st, S_COMMIT))
+        rc = kws_fail(st, err, "commit");
+    if (rc != KW_OK)
+        exec1(st, S_ROLLBACK);
+    return rc;
+}
+
+/* The calls below are the boundaries of a caller's units of work: each
+ * forgets which ticket's change the unit noted (events.c, note_change). */
+enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
+{
+    st->changed_ticket = 0;
+    return exec1(st, S_BEGIN) ? KW_OK : kws_fail(st, err, "begin");
+}
+
+enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
+{
+    st->changed_ticket = 0;
+    if (exec1(st, S_COMMIT))
+        return KW_OK;
+    enum kw_code rc = kws_fail(st, err, "commit");
+    exec1(st, S_ROLLBACK);
+    return rc;
+}
+
+void kw_store_rollback(struct kw_store *st)
+{
+    st->changed_ticket = 0;
+    if (!sqlite3_get_autocommit(st->db))
+        exec1(st, S_ROLLBACK);
+}
+
+enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err)
+{
+    st->changed_ticket = 0;
+    return exec1(st, S_SAVEPOINT) ? KW_OK : kws_fail(st, err, "savepoint");
+}
+
+enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err)
+{
+    st->changed_ticket = 0;
+    if (!keep)
+        exec1(st, S_ROLLBACK_TO);
+    return exec1(st, S_RELEASE) ? KW_OK : kws_fail(st, err, "release savepoint");
+}
+
+struct kw_store *kw_store_open_writer(const char *path, struct kw_err *err)
+{
+    struct kw_store *st = kw_store_open(path, err);
+    /* By default a commit that grows the write-ahead log past 1000 pages
+     * copies it into the database on the spot; the writer's commits leave
+     * that to kw_store_maintain on another handle, so they stay short. */
+    if (st)
+        sqlite3_wal_autocheckpoint(st->db, 0);
+    return st;
+}
+
+enum kw_code kw_store_maintain(struct kw_store *st, struct kw_store_upkeep *out, struct kw_err *err)
+{
+    struct kw_store_upkeep up = {0};
+    /* PASSIVE: copy what no reader still needs, never waiting. */
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    /* Readers that never stop keep the log from starting over, so a log
+     * that has grown past 16 MiB and is all copied is truncated: TRUNCATE
+     * waits for the writer to finish its batch and blocks the next one
+     * until the log is empty (readers are not blocked). */
+    if (rc == SQLITE_OK && log > 4096 && done == log)
+        rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    up.log_pages = log;
+    if (out)
+        *out = up;
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? KW_OK : kws_fail(st, err, "checkpoint");
+}

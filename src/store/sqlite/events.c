@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+/* The event log: append (hash-chained), list, verify; and the change log
+ * (one row per ticket and unit of work, in commit order) that live feeds in
+ * any process read. The canonical JSON and the chain hash are core's
+ * (core/chain.h), so that every backend stores and hashes the same bytes. */
+#include "sqlite_int.h"
+
+#include "chain.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum stmt {
+    S_TICKET_HEAD,
+    S_TICKET_ADVANCE,
+    S_EVENT_INSERT,
+    S_EVENTS,
+    S_CHANGE_ADD,
+    S_CHANGES_SINCE,
+    S_CHANGES_FIRST,
+    S_CHANGES_HEAD,
+    S_CHANGES_PRUNE,
+    S_COUNT
+};
+
+static const char *const sql[S_COUNT] = {
+    [S_TICKET_HEAD] = "SELECT last_seq, head_hash, updated_at FROM tickets WHERE id = ?1",
+    [S_TICKET_ADVANCE] = "UPDATE tickets SET last_seq = ?2, head_hash = ?3, updated_at = ?4,"
+                         " state = coalesce(?5, state) WHERE id = ?1",
+    [S_EVENT_INSERT] = "INSERT INTO events(ticket_id, seq, at, type, actor_id, body, hash)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_EVENTS] =
+        "SELECT seq, at, type, actor_id, body, hash, ticket_id FROM events WHERE ticket_id = ?1"
+        " ORDER BY seq",
+    [S_CHANGE_ADD] = "INSERT INTO changes(ticket, at) VALUES (?1, ?2)",
+    [S_CHANGES_SINCE] = "SELECT seq, ticket, at FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    [S_CHANGES_FIRST] = "SELECT min(seq) FROM changes",
+    [S_CHANGES_HEAD] = "SELECT coalesce(max(seq), 0) FROM changes",
+    [S_CHANGES_PRUNE] = "DELETE FROM changes WHERE seq <= ?1",
+};
+
+const struct kws_catalogue kws_events_sql = {sql, S_COUNT};
+
+static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
+{
+    return kws_prep(st, KWS_EVENTS, (int)s);
+}
+
+/* Every this many changes, the writer deletes the changes older than the
+ * newest KW_STORE_CHANGES_KEPT in the same transaction: about one row
+ * deleted per row added, and never a write from another handle, which would
+ * make the writer wait for the lock (docs/architecture.md). */
+#define PRUNE_EVERY 1024
+
+/* Record in the change log that ticket changed, once per ticket and unit of
+ * work: st->changed_ticket remembers the ticket noted in the open unit (the
+ * unit boundaries in db.c forget it, so a unit rolled back never leaves
+ * a change unwritten). */
+static enum kw_code note_change(struct kw_store *st, int64_t ticket, int64_t at, struct kw_err *err)
+{
+    if (st->changed_ticket == ticket)
+        return KW_OK;
+    sqlite3_stmt *x = prep(st, S_CHANGE_ADD);
+    sqlite3_bind_int64(x, 1, ticket);
+    sqlite3_bind_int64(x, 2, at);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "record a change");
+    st->changed_ticket = ticket;
+    int64_t seq = sqlite3_last_insert_rowid(st->db);
+    if (seq % PRUNE_EVERY)
+        return KW_OK;
+    x = prep(st, S_CHANGES_PRUNE);
+    sqlite3_bind_int64(x, 1, seq - KW_STORE_CHANGES_KEPT);
+    rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "prune changes");
+}
+
+enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
+                        int64_t actor, int64_t at, const char *state, int64_t *seq,
+                        struct kw_err *err)
+{
+    unsigned char prev[KW_HASH_BYTES], hash[KW_HASH_BYTES];
+    sqlite3_stmt *x = prep(st, S_TICKET_HEAD);
+    sqlite3_bind_int64(x, 1, ticket);
+    int rc = sqlite3_step(x);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(x);
+        return rc == SQLITE_DONE
+                   ? kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket)
+                   : kws_fail(st, err, "read ticket");
+    }
+    int64_t n = sqlite3_column_int64(x, 0) + 1;
+    if (sqlite3_column_bytes(x, 1) != KW_HASH_BYTES) {
+        sqlite3_reset(x);
+        return kw_err_set(err, KW_STORE, "", "ticket %lld has a damaged chain head",
+                          (long long)ticket);
+    }
+    memcpy(prev, sqlite3_column_blob(x, 1), KW_HASH_BYTES);
+    /* a ticket's events are in time order even if the clock steps back */
+    if (at < sqlite3_column_int64(x, 2))
+        at = sqlite3_column_int64(x, 2);
+    sqlite3_reset(x);
+    char *canon = kw_chain_canonical(body, err);
+    if (!canon)
+        return err ? err->code : KW_INVALID;
+    kw_event_hash(prev, ticket, n, at, type, actor, canon, hash);
+    x = prep(st, S_EVENT_INSERT);
+    sqlite3_bind_int64(x, 1, ticket);
+    sqlite3_bind_int64(x, 2, n);
+    sqlite3_bind_int64(x, 3, at);
+    bind_text(x, 4, type);
+    sqlite3_bind_int64(x, 5, actor);
+    bind_text(x, 6, canon);
+    sqlite3_bind_blob(x, 7, hash, KW_HASH_BYTES, SQLITE_STATIC);
+    rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    free(canon);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "insert event");
+    x = prep(st, S_TICKET_ADVANCE);
+    sqlite3_bind_int64(x, 1, ticket);
+    sqlite3_bind_int64(x, 2, n);
+    sqlite3_bind_blob(x, 3, hash, KW_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(x, 4, at);
+    bind_text(x, 5, state);
+    rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "advance ticket");
+    if (note_change(st, ticket, at, err) != KW_OK)
+        return err->code;
+    if (seq)
+        *seq = n;
+    return KW_OK;
+}
+
+enum kw_code kw_store_event_append(struct kw_store *st, int64_t ticket, const char *type,
+                                   const char *body, int64_t actor, int64_t at, const char *state,
+                                   int64_t *seq, struct kw_err *err)
+{
+    bool outer;
+    if (kws_tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
+    return kws_tx_finish(st, outer, kws_append(st, ticket, type, body, actor, at, state, seq, err),
+                         err);
+}
+
+/* The row of S_EVENTS (ticket_id is the statement's ?1). */
+static void read_event(sqlite3_stmt *x, struct kw_stored_event *out)
+{
+    *out = (struct kw_stored_event){
+        .ticket = sqlite3_column_int64(x, 6),
+        .seq = sqlite3_column_int64(x, 0),
+        .at = sqlite3_column_int64(x, 1),
+        .type = (const char *)sqlite3_column_text(x, 2),
+        .actor = sqlite3_column_int64(x, 3),
+        .body = (const char *)sqlite3_column_text(x, 4),
+    };
+    if (sqlite3_column_bytes(x, 5) == KW_HASH_BYTES)
+        memcpy(out->hash, sqlite3_column_blob(x, 5), KW_HASH_BYTES);
+}
+KWS_ROW_MAPPER(read_event, struct kw_stored_event)
+
+enum kw_code kw_store_events(struct kw_store *st, int64_t ticket,
+                             bool (*fn)(const struct kw_stored_event *ev, void *ctx), void *ctx,
+                             struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_EVENTS);
+    sqlite3_bind_int64(x, 1, ticket);
+    return EACH_ROW(st, x, read_event, fn, ctx, "read events", err);
+}
+
+struct verify {
+    unsigned char prev[KW_HASH_BYTES];
+    int64_t expect_seq, bad_seq;
+    const char *why;
+};
+
+static bool verify_one(const struct kw_stored_event *ev, void *ctx)
+{
+    struct verify *v = ctx;
+    unsigned char h[KW_HASH_BYTES];
+    if (ev->seq != v->expect_seq) {
+        v->bad_seq = v->expect_seq;
+        v->why = "is missing";
+        return false;
+    }
+    kw_event_hash(v->prev, ev->ticket, ev->seq, ev->at, ev->type ? ev->type : "", ev->actor,
+                  ev->body ? ev->body : "", h);
+    if (sodium_memcmp(h, ev->hash, KW_HASH_BYTES) != 0) {
+        v->bad_seq = ev->seq;
+        v->why = "does not match its hash (changed after it was written)";
+        return false;
+    }
+    memcpy(v->prev, h, KW_HASH_BYTES);
+    v->expect_seq++;
+    return true;
+}
+
+enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char *head,
+                             struct kw_err *err)
+{
+    struct verify v = {.expect_seq = 1};
+    sqlite3_stmt *x = prep(st, S_TICKET_HEAD);
+    sqlite3_bind_int64(x, 1, ticket);
+    if (sqlite3_step(x) != SQLITE_ROW) {
+        sqlite3_reset(x);
+        return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
+    }
+    int64_t last = sqlite3_column_int64(x, 0);
+    unsigned char stored[KW_HASH_BYTES] = {0};
+    if (sqlite3_column_bytes(x, 1) == KW_HASH_BYTES)
+        memcpy(stored, sqlite3_column_blob(x, 1), KW_HASH_BYTES);
+    sqlite3_reset(x);
+    enum kw_code rc = kw_store_events(st, ticket, verify_one, &v, err);
+    if (rc != KW_OK)
+        return rc;
+    if (!v.why && v.expect_seq - 1 != last) {
+        v.bad_seq = v.expect_seq;
+        v.why = "is missing";
+    }
+    if (!v.why && sodium_memcmp(v.prev, stored, KW_HASH_BYTES) != 0) {
+        v.bad_seq = last;
+        v.why = "is not the ticket's recorded chain head";
+    }
+    if (v.why)
+        return kw_err_set(err, KW_CONFLICT, "", "ticket %lld: event %lld %s", (long long)ticket,
+                          (long long)v.bad_seq, v.why);
+    if (head)
+        memcpy(head, v.prev, KW_HASH_BYTES);
+    return KW_OK;
+}
+
+/* ---- the change log ---- */
+
+static void read_change(sqlite3_stmt *x, struct kw_change *out)
+{
+    *out = (struct kw_change){
+        .seq = sqlite3_column_int64(x, 0),
+        .ticket = sqlite3_column_int64(x, 1),
+        .at = sqlite3_column_int64(x, 2),
+    };
+}
+
+enum kw_code kw_store_changes_since(struct kw_store *st, int64_t after, struct kw_change *out,
+                                    size_t max, size_t *n, struct kw_err *err)
+{
+    *n = 0;
+    sqlite3_stmt *x = prep(st, S_CHANGES_SINCE);
+    sqlite3_bind_int64(x, 1, after);
+    sqlite3_bind_int64(x, 2, (sqlite3_int64)max);
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW)
+        read_change(x, &out[(*n)++]);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "read changes");
+    if (!*n || out[0].seq == after + 1)
+        return KW_OK; /* nothing in between can be missing */
+    /* seq may have gaps (rolled back rows, another backend's sequences):
+     * changes were missed only if the oldest kept is past after + 1 */
+    x = prep(st, S_CHANGES_FIRST);
+    rc = sqlite3_step(x);
+    int64_t first = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
+    sqlite3_reset(x);
+    if (rc != SQLITE_ROW)
+        return kws_fail(st, err, "read changes");
+    if (first > after + 1) {
+        *n = 0;
+        return kw_err_set(err, KW_RANGE, "",
+                          "changes after %lld were pruned (the oldest kept is %lld)",
+                          (long long)after, (long long)first);
+    }
+    return KW_OK;
+}
+
+enum kw_code kw_store_changes_head(struct kw_store *st, int64_t *seq, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_CHANGES_HEAD);
+    int rc = sqlite3_step(x);
+    *seq = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "read changes");
+}

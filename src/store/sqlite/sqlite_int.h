@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sqlite_int.h - what the files of the SQLite backend (src/store/sqlite/)
+ * share: the layout of struct kw_store, the statement catalogues (one per
+ * file, each an `enum stmt` with `[S_X] = "..."` text, all prepared once per
+ * connection at open), and the helpers for errors, binding and reading rows.
+ * Nothing outside this folder includes it; store.h is the contract.
+ */
+#ifndef KW_SQLITE_INT_H
+#define KW_SQLITE_INT_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* The files with a statement catalogue, in the order they are prepared. */
+enum kws_part {
+    KWS_DB,
+    KWS_TICKETS,
+    KWS_EVENTS,
+    KWS_AUTH,
+    KWS_ORG,
+    KWS_OUTBOX,
+    KWS_ONCALL,
+    KWS_OVERRUNS,
+    KWS_PARTS
+};
+
+struct kws_catalogue {
+    const char *const *sql; /* [S_X] = "..." of the file */
+    int n;                  /* its S_COUNT */
+};
+extern const struct kws_catalogue kws_db_sql, kws_tickets_sql, kws_events_sql, kws_auth_sql,
+    kws_org_sql, kws_outbox_sql, kws_oncall_sql, kws_overruns_sql;
+
+struct kw_store {
+    sqlite3 *db;
+    sqlite3_stmt **stmt[KWS_PARTS]; /* each catalogue, prepared at open */
+    char path[256];
+    char dummy_hash[KW_PASSWORD_HASH_BUF]; /* checked for unknown e-mails; made on first use */
+    int64_t changed_ticket; /* noted in the change log by the open unit of work, or 0 */
+};
+
+/* KW_STORE naming the file, what failed and SQLite's message; returns it. */
+enum kw_code kws_fail(struct kw_store *st, struct kw_err *err, const char *what);
+/* Statement s of a file's catalogue, reset and with no bindings. */
+static inline sqlite3_stmt *kws_prep(struct kw_store *st, enum kws_part part, int s)
+{
+    sqlite3_stmt *x = st->stmt[part][s];
+    sqlite3_reset(x);
+    sqlite3_clear_bindings(x);
+    return x;
+}
+/* Bring the schema up to date (schema.c). */
+enum kw_code kws_migrate(struct kw_store *st, struct kw_err *err);
+/* KW_TOO_BIG when s is longer than KW_STORE_TEXT_MAX (field: a JSON pointer). */
+enum kw_code kws_text_ok(const char *s, const char *field, struct kw_err *err);
+
+/* Open a transaction, or a savepoint when one is already open (a caller's
+ * transaction, such as a group-commit batch); *outer says which. */
+enum kw_code kws_tx_begin(struct kw_store *st, bool *outer, struct kw_err *err);
+/* Commit or roll back what kws_tx_begin opened, by rc; returns the outcome. */
+enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, struct kw_err *err);
+
+/* Append one event inside an open transaction (events.c). */
+enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
+                        int64_t actor, int64_t at, const char *state, int64_t *seq,
+                        struct kw_err *err);
+
+static inline void bind_text(sqlite3_stmt *x, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(x, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(x, i);
+}
+
+/* Instants: SQL NULL is KW_STORE_NO_TIME. */
+static inline void bind_instant(sqlite3_stmt *x, int i, int64_t t)
+{
+    if (t == KW_STORE_NO_TIME)
+        sqlite3_bind_null(x, i);
+    else
+        sqlite3_bind_int64(x, i, t);
+}
+
+static inline int64_t column_instant(sqlite3_stmt *x, int i)
+{
+    return sqlite3_column_type(x, i) == SQLITE_NULL ? KW_STORE_NO_TIME : sqlite3_column_int64(x, i);
+}
+
+static inline const char *column_text(sqlite3_stmt *x, int i)
+{
+    return (const char *)sqlite3_column_text(x, i);
+}
+
+/* Step x through its rows, calling on_row(x, arg) on each until it returns
+ * false; then reset x. KW_STORE (saying what was being done) on an error. */
+enum kw_code kws_each_row(struct kw_store *st, sqlite3_stmt *x,
+                          bool (*on_row)(sqlite3_stmt *x, void *arg), void *arg, const char *what,
+                          struct kw_err *err);
+
+/* KWS_ROW_MAPPER(map, type): for a `static void map(sqlite3_stmt *x, type
+ * *out)` reading the current row, define map_row, which reads the row into a
+ * local and hands it to a caller's typed callback (struct map_cb), so that
+ * each list is one line:
+ *     return EACH_ROW(st, x, map, fn, ctx, "list things", err);
+ * The row lives during the callback only. */
+#define KWS_ROW_MAPPER(map, type)                                                                  \
+    struct map##_cb {                                                                              \
+        bool (*fn)(const type *row, void *ctx);                                                    \
+        void *ctx;                                                                                 \
+    };                                                                                             \
+    static bool map##_row(sqlite3_stmt *x, void *arg)                                              \
+    {                                                                                              \
+        const struct map##_cb *cb = arg;                                                           \
+        type row;                                                                                  \
+        map(x, &row);                                                                              \
+        return cb->fn(&row, cb->ctx);                                                              \
+    }
+#define EACH_ROW(st, x, map, fn, ctx, what, err)                                                   \
+    kws_each_row((st), (x), map##_row, &(struct map##_cb){(fn), (ctx)}, (what), (err))
+
+#endif

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: MIT
+/* Tickets and their clock projection: create (with the created event),
+ * read, list, patch, the projected clocks and the engine's schedule. */
+#include "sqlite_int.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The columns read_ticket() reads, in its order. */
+#define TICKET_COLS                                                                                \
+    "id, org_id, coalesce(created_by, 0), created_at, updated_at, last_seq, title, state, level,"  \
+    " tier, category, region, channel, head_hash, coalesce(commitment_id, 0),"                     \
+    " coalesce(assignee_id, 0), coalesce(team_id, 0), next_due, breached_at"
+/* The filters of struct kw_ticket_filter; ?7: 0 any, 1 breached, 2 not
+ * breached as of ?8 (a running clock past its deadline counts). */
+#define DUE_KEY "coalesce(next_due, 9223372036854775807)"
+#define TICKET_FILTER                                                                              \
+    "(?2 = 0 OR org_id = ?2) AND (?3 IS NULL OR state = ?3 OR (?3 = 'open' AND state <> "          \
+    "'archived')) AND (?4 IS NULL OR level = ?4)"                                                  \
+    " AND (?6 = 0 OR assignee_id = ?6) AND (?11 = 0 OR team_id = ?11)"                             \
+    " AND (?7 = 0 OR (?7 = 1) = (breached_at IS NOT NULL OR " DUE_KEY " <= ?8))"                   \
+    " AND (?9 IS NULL OR next_due < ?9)"
+
+enum stmt {
+    S_ORG_EXISTS,
+    S_TICKET_BY_KEY,
+    S_TICKET_INSERT,
+    S_TICKET_STATE,
+    S_TICKET_GET,
+    S_TICKETS,
+    S_TICKETS_DUE,
+    S_TICKET_SET,
+    S_CLOCK_PUT,
+    S_CLOCK_CLEAR,
+    S_TICKET_DUE,
+    S_CLOCKS_OF,
+    S_STALE,
+    S_FIRE_ALL,
+    S_FIRE_ONE,
+    S_DUE_CLAIM,
+    S_COUNT
+};
+
+static const char *const sql[S_COUNT] = {
+    [S_ORG_EXISTS] = "SELECT 1 FROM orgs WHERE id = ?1",
+    [S_TICKET_BY_KEY] = "SELECT id FROM tickets WHERE created_by = ?1 AND idempotency_key = ?2",
+    [S_TICKET_INSERT] =
+        "INSERT INTO tickets(org_id, title, state, level, tier, category, region, channel,"
+        " created_by, idempotency_key, created_at, updated_at, last_seq, head_hash, commitment_id)"
+        " VALUES (?1, ?2, 'registered', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 0, zeroblob(32),"
+        " (SELECT id FROM commitments WHERE effective_from <= ?10"
+        "  ORDER BY effective_from DESC, id DESC LIMIT 1))",
+    [S_TICKET_STATE] = "SELECT state FROM tickets WHERE id = ?1",
+    [S_TICKET_GET] = "SELECT " TICKET_COLS " FROM tickets WHERE id = ?1",
+    [S_TICKETS] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER
+                  " AND id > ?1 ORDER BY id LIMIT ?5",
+    [S_TICKETS_DUE] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER " AND (" DUE_KEY
+                      ", id) > (?10, ?1) ORDER BY " DUE_KEY ", id LIMIT ?5",
+    [S_TICKET_SET] = "UPDATE tickets SET level = coalesce(?2, level),"
+                     " category = coalesce(?3, category),"
+                     " assignee_id = CASE WHEN ?4 < 0 THEN NULL WHEN ?4 > 0 THEN ?4"
+                     " ELSE assignee_id END,"
+                     " team_id = CASE WHEN ?5 < 0 THEN NULL WHEN ?5 > 0 THEN ?5 ELSE team_id END"
+                     " WHERE id = ?1",
+    [S_CLOCK_PUT] = "INSERT OR REPLACE INTO clocks(ticket_id, metric, status, deadline, next_due,"
+                    " next_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_CLOCK_CLEAR] = "DELETE FROM clocks WHERE ticket_id = ?1",
+    /* a new schedule ends a claim on the old one (kw_store_due_claim) */
+    [S_TICKET_DUE] = "UPDATE tickets SET next_due = ?2, breached_at = ?3, fire_at = ?4,"
+                     " projected_seq = last_seq, claimed_by = NULL, claimed_until = NULL"
+                     " WHERE id = ?1",
+    [S_CLOCKS_OF] =
+        "SELECT metric, status, deadline, next_due, coalesce(next_pct, 0) FROM clocks"
+        " WHERE ticket_id = ?1 ORDER BY coalesce(deadline, 9223372036854775807), metric",
+    [S_STALE] = "SELECT id FROM tickets WHERE projected_seq <> last_seq AND id > ?1"
+                " ORDER BY id LIMIT ?2",
+    [S_FIRE_ALL] = "SELECT id, fire_at FROM tickets WHERE fire_at IS NOT NULL",
+    /* the oldest due first, through the partial index tickets_fire
+     * (fire_at <= ?1 implies fire_at IS NOT NULL) */
+    [S_DUE_CLAIM] = "UPDATE tickets SET claimed_by = ?2, claimed_until = ?3 WHERE id IN"
+                    " (SELECT id FROM tickets WHERE fire_at <= ?1 AND (claimed_until IS NULL"
+                    " OR claimed_until <= ?1 OR claimed_by = ?2) ORDER BY fire_at, id LIMIT ?4)"
+                    " RETURNING id",
+    [S_FIRE_ONE] = "SELECT fire_at FROM tickets WHERE id = ?1",
+};
+
+const struct kws_catalogue kws_tickets_sql = {sql, S_COUNT};
+
+static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
+{
+    return kws_prep(st, KWS_TICKETS, (int)s);
+}
+
+static void read_clock(sqlite3_stmt *x, struct kw_clock_row *out)
+{
+    *out = (struct kw_clock_row){
+        .metric = (const char *)sqlite3_column_text(x, 0),
+        .status = (const char *)sqlite3_column_text(x, 1),
+        .deadline = sqlite3_column_type(x, 2) == SQLITE_NULL ? KW_STORE_NO_TIME
+                                                             : sqlite3_column_int64(x, 2),
+        .next_due = sqlite3_column_type(x, 3) == SQLITE_NULL ? KW_STORE_NO_TIME
+                                                             : sqlite3_column_int64(x, 3),
+        .next_pct = sqlite3_column_int(x, 4),
+    };
+}
+KWS_ROW_MAPPER(read_clock, struct kw_clock_row)
+
+enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_new *t, int64_t *id,
+                                    bool *existed, struct kw_err *err)
+{
+    enum kw_code rc = KW_OK;
+    *existed = false;
+    if (!t->title || !*t->title)
+        return kw_err_set(err, KW_INVALID, "/title", "title: missing");
+    if (!t->level || !*t->level)
+        return kw_err_set(err, KW_INVALID, "/level", "level: missing");
+    if (kws_text_ok(t->title, "/title", err) != KW_OK ||
+        kws_text_ok(t->idempotency_key, "/idempotency_key", err) != KW_OK)
+        return err->code;
+    bool outer;
+    if (kws_tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
+    sqlite3_stmt *x;
+    if (t->idempotency_key) {
+        x = prep(st, S_TICKET_BY_KEY);
+        sqlite3_bind_int64(x, 1, t->created_by);
+        bind_text(x, 2, t->idempotency_key);
+        if (sqlite3_step(x) == SQLITE_ROW) {
+            *id = sqlite3_column_int64(x, 0);
+            *existed = true;
+            sqlite3_reset(x);
+            return kws_tx_finish(st, outer, KW_OK, err);
+        }
+        sqlite3_reset(x);
+    }
+    x = prep(st, S_ORG_EXISTS);
+    sqlite3_bind_int64(x, 1, t->org_id);
+    int found = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (found != SQLITE_ROW) {
+        rc = found == SQLITE_DONE ? kw_err_set(err, KW_NOT_FOUND, "/org_id",
+                                               "org_id: no organisation %lld", (long long)t->org_id)
+                                  : kws_fail(st, err, "read organisation");
+        return kws_tx_finish(st, outer, rc, err);
+    }
+    x = prep(st, S_TICKET_INSERT);
+    sqlite3_bind_int64(x, 1, t->org_id);
+    bind_text(x, 2, t->title);
+    bind_text(x, 3, t->level);
+    bind_text(x, 4, t->tier);
+    bind_text(x, 5, t->category);
+    bind_text(x, 6, t->region);
+    bind_text(x, 7, t->channel);
+    sqlite3_bind_int64(x, 8, t->created_by);
+    bind_text(x, 9, t->idempotency_key);
+    sqlite3_bind_int64(x, 10, t->at);
+    int step = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (step != SQLITE_DONE)
+        return kws_tx_finish(st, outer, kws_fail(st, err, "insert ticket"), err);
+    *id = sqlite3_last_insert_rowid(st->db);
+    /* The created event carries what the clocks need (see sla_json.h). */
+    json_t *body = json_pack("{s:s, s:s}", "title", t->title, "level", t->level);
+    const char *const keys[] = {"tier", "category", "region", "channel", "organisation"};
+    const char *const vals[] = {t->tier, t->category, t->region, t->channel, t->organisation};
+    for (int i = 0; body && i < 5; i++)
+        if (vals[i])
+            json_object_set_new(body, keys[i], json_string(vals[i]));
+    json_object_set_new(body, "org_id", json_integer(t->org_id));
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text)
+        return kws_tx_finish(st, outer, kw_err_set(err, KW_NOMEM, "", "no memory for the event"),
+                             err);
+    rc = kws_append(st, *id, "created", text, t->created_by, t->at, NULL, NULL, err);
+    free(text);
+    return kws_tx_finish(st, outer, rc, err);
+}
+
+/* The columns id .. commitment_id of S_TICKET_GET / S_TICKETS into a row. */
+static void read_ticket(sqlite3_stmt *x, struct kw_ticket_row *out)
+{
+    *out = (struct kw_ticket_row){
+        .id = sqlite3_column_int64(x, 0),
+        .org_id = sqlite3_column_int64(x, 1),
+        .created_by = sqlite3_column_int64(x, 2),
+        .created_at = sqlite3_column_int64(x, 3),
+        .updated_at = sqlite3_column_int64(x, 4),
+        .last_seq = sqlite3_column_int64(x, 5),
+        .title = (const char *)sqlite3_column_text(x, 6),
+        .state = (const char *)sqlite3_column_text(x, 7),
+        .level = (const char *)sqlite3_column_text(x, 8),
+        .tier = (const char *)sqlite3_column_text(x, 9),
+        .category = (const char *)sqlite3_column_text(x, 10),
+        .region = (const char *)sqlite3_column_text(x, 11),
+        .channel = (const char *)sqlite3_column_text(x, 12),
+    };
+    if (sqlite3_column_bytes(x, 13) == KW_HASH_BYTES)
+        memcpy(out->head, sqlite3_column_blob(x, 13), KW_HASH_BYTES);
+    out->commitment_id = sqlite3_column_int64(x, 14);
+    out->assignee_id = sqlite3_column_int64(x, 15);
+    out->team_id = sqlite3_column_int64(x, 16);
+    out->next_due = column_instant(x, 17);
+    out->breached_at = column_instant(x, 18);
+}
+KWS_ROW_MAPPER(read_ticket, struct kw_ticket_row)
+
+enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_ticket_row *out,
+                                 struct kw_err *err)
+{
+    /* The row stays current until the next call resets the statement. */
+    sqlite3_stmt *x = prep(st, S_TICKET_GET);
+    sqlite3_bind_int64(x, 1, id);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_DONE)
+        return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)id);
+    if (rc != SQLITE_ROW)
+        return kws_fail(st, err, "read ticket");
+    read_ticket(x, out);
+    return KW_OK;
+}
+
+enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter *f,
+                              bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,
+                              struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, f->by_due ? S_TICKETS_DUE : S_TICKETS);
+    sqlite3_bind_int64(x, 1, f->after);
+    sqlite3_bind_int64(x, 2, f->org_id);
+    bind_text(x, 3, f->state);
+    bind_text(x, 4, f->level);
+    sqlite3_bind_int64(x, 5, (sqlite3_int64)(f->limit ? f->limit : 50));
+    sqlite3_bind_int64(x, 6, f->assignee_id);
+    sqlite3_bind_int(x, 7, f->breached);
+    sqlite3_bind_int64(x, 8, f->now);
+    bind_instant(x, 9, f->due_before);
+    sqlite3_bind_int64(x, 10, f->after_due);
+    sqlite3_bind_int64(x, 11, f->team_id);
+    return EACH_ROW(st, x, read_ticket, fn, ctx, "list tickets", err);
+}
+
+enum kw_code kw_store_ticket_set(struct kw_store *st, int64_t id, const struct kw_ticket_patch *p,
+                                 struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_TICKET_SET);
+    sqlite3_bind_int64(x, 1, id);
+    bind_text(x, 2, p->level);
+    bind_text(x, 3, p->category);
+    sqlite3_bind_int64(x, 4, p->assignee_id);
+    sqlite3_bind_int64(x, 5, p->team_id);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc == SQLITE_CONSTRAINT)
+        return kw_err_set(err, KW_NOT_FOUND, p->team_id > 0 ? "/team_id" : "/assignee_id",
+                          "no such user or team");
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "update ticket");
+    return sqlite3_changes(st->db)
+               ? KW_OK
+               : kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)id);
+}
+
+enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
+                                 const struct kw_clock_row *rows, size_t n, int64_t next_due,
+                                 int64_t breached_at, int64_t fire_at, struct kw_err *err)
+{
+    sqlite3_stmt *x;
+    int rc = SQLITE_DONE;
+    if (!fresh) {
+        x = prep(st, S_CLOCK_CLEAR);
+        sqlite3_bind_int64(x, 1, ticket);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+    }
+    for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
+        x = prep(st, S_CLOCK_PUT);
+        sqlite3_bind_int64(x, 1, ticket);
+        bind_text(x, 2, rows[i].metric);
+        bind_text(x, 3, rows[i].status);
+        bind_instant(x, 4, rows[i].deadline);
+        bind_instant(x, 5, rows[i].next_due);
+        if (rows[i].next_due == KW_STORE_NO_TIME)
+            sqlite3_bind_null(x, 6);
+        else
+            sqlite3_bind_int(x, 6, rows[i].next_pct);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+    }
+    if (rc == SQLITE_DONE) {
+        x = prep(st, S_TICKET_DUE);
+        sqlite3_bind_int64(x, 1, ticket);
+        bind_instant(x, 2, next_due);
+        bind_instant(x, 3, breached_at);
+        bind_instant(x, 4, fire_at);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+    }
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "store clocks");
+}
+
+enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *buf, size_t cap,
+                                   struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_TICKET_STATE);
+    sqlite3_bind_int64(x, 1, ticket);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_ROW)
+        snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(x, 0));
+    sqlite3_reset(x);
+    if (rc == SQLITE_DONE)
+        return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
+    return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "read ticket");
+}
+
+enum kw_code kw_store_ticket_clocks(struct kw_store *st, int64_t ticket,
+                                    bool (*fn)(const struct kw_clock_row *c, void *ctx), void *ctx,
+                                    struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_CLOCKS_OF);
+    sqlite3_bind_int64(x, 1, ticket);
+    return EACH_ROW(st, x, read_clock, fn, ctx, "read the clocks", err);
+}
+
+/* Ids (column 0) into an array, as many as the statement's LIMIT. */
+struct ids {
+    int64_t *ids;
+    size_t *n;
+};
+
+static bool add_id(sqlite3_stmt *x, void *arg)
+{
+    struct ids *out = arg;
+    out->ids[(*out->n)++] = sqlite3_column_int64(x, 0);
+    return true;
+}
+
+enum kw_code kw_store_stale(struct kw_store *st, int64_t after, size_t max, int64_t *ids, size_t *n,
+                            struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_STALE);
+    sqlite3_bind_int64(x, 1, after);
+    sqlite3_bind_int64(x, 2, (sqlite3_int64)max);
+    struct ids out = {.ids = ids, .n = n};
+    *n = 0;
+    return kws_each_row(st, x, add_id, &out, "find stale tickets", err);
+}
+
+struct fire_cb {
+    bool (*fn)(int64_t ticket, int64_t fire_at, void *ctx);
+    void *ctx;
+};
+
+static bool fire_row(sqlite3_stmt *x, void *arg)
+{
+    const struct fire_cb *cb = arg;
+    return cb->fn(sqlite3_column_int64(x, 0), sqlite3_column_int64(x, 1), cb->ctx);
+}
+
+enum kw_code kw_store_fire_all(struct kw_store *st,
+                               bool (*fn)(int64_t ticket, int64_t fire_at, void *ctx), void *ctx,
+                               struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_FIRE_ALL);
+    struct fire_cb cb = {fn, ctx};
+    return kws_each_row(st, x, fire_row, &cb, "read due tickets", err);
+}
+
+enum kw_code kw_store_fire_at(struct kw_store *st, int64_t ticket, int64_t *fire_at,
+                              struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_FIRE_ONE);
+    sqlite3_bind_int64(x, 1, ticket);
+    int rc = sqlite3_step(x);
+    *fire_at = rc == SQLITE_ROW ? column_instant(x, 0) : KW_STORE_NO_TIME;
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "read ticket");
+}
+
+enum kw_code kw_store_due_claim(struct kw_store *st, int64_t now, int64_t lease_s, const char *node,
+                                size_t limit, int64_t *tickets, size_t *n, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_DUE_CLAIM);
+    sqlite3_bind_int64(x, 1, now);
+    bind_text(x, 2, node);
+    sqlite3_bind_int64(x, 3, now + lease_s);
+    sqlite3_bind_int64(x, 4, (sqlite3_int64)limit);
+    struct ids out = {.ids = tickets, .n = n};
+    *n = 0;
+    /* every row must be stepped through for the UPDATE to finish */
+    return kws_each_row(st, x, add_id, &out, "claim due tickets", err);
+}
