@@ -1865,17 +1865,17 @@ static size_t outbox_count(struct kw_store *st)
 }
 
 struct delivery_copy {
-    int64_t n, id[8], endpoint_id[8], user_id[8], user_team[8];
-    int attempts[8];
-    int32_t quiet_from[8], quiet_to[8];
-    char kind[8][16], payload[8][64], key[8][64], channel[8][16], url[8][64], secret[8][32],
-        user_email[8][64], quiet_tz[8][32], lang[8][8];
+    int64_t n, id[16], endpoint_id[16], user_id[16], user_team[16];
+    int attempts[16];
+    int32_t quiet_from[16], quiet_to[16];
+    char kind[16][16], payload[16][64], key[16][64], channel[16][16], url[16][64], secret[16][32],
+        user_email[16][64], quiet_tz[16][32], lang[16][16];
 };
 
 static bool copy_delivery(const struct kw_delivery *d, void *ctx)
 {
     struct delivery_copy *x = ctx;
-    if (x->n < 8) {
+    if (x->n < 16) {
         int64_t i = x->n;
         x->id[i] = d->id;
         x->endpoint_id[i] = d->endpoint_id;
@@ -2249,8 +2249,8 @@ static struct delivery_copy people_due(struct ctx *c, const char *payload)
 {
     struct delivery_copy all = {0}, mine = {0};
     struct kw_err err = {0};
-    MUST(kw_store_outbox_due(c->st, c->t0, 8, copy_delivery, &all, &err));
-    assert_true(all.n < 8);
+    MUST(kw_store_outbox_due(c->st, c->t0, 16, copy_delivery, &all, &err));
+    assert_true(all.n < 16);
     for (int64_t i = 0; i < all.n; i++) {
         if (all.user_id[i] == 0 || strcmp(all.payload[i], payload) != 0)
             continue;
@@ -2357,6 +2357,21 @@ static void test_subscriptions(void **state)
     MUST(kw_store_outbox_add(c->st, "warn", g, globex, 0, "w-globex", "k3", c->t0, &err));
     d = people_due(c, "w-globex");
     assert_int_equal(d.n, 3);
+    /* a team's ticket: Wang's subscription to the team's tickets too */
+    struct kw_subscription s4 = {.user_id = wang, .endpoint_id = hook, .team_id = team};
+    int64_t id4 = 0;
+    MUST(kw_store_subscription_put(c->st, &s4, c->t0, &id4, &err));
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, 0, "w-no-team", "k4", c->t0, &err));
+    d = people_due(c, "w-no-team");
+    assert_int_equal(d.n, 2); /* Li and Wang by e-mail, not Wang's team hook */
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, team, "w-team", "k5", c->t0, &err));
+    d = people_due(c, "w-team");
+    assert_int_equal(d.n, 3);
+    int hooked = 0;
+    for (int64_t i = 0; i < d.n; i++)
+        hooked += d.user_id[i] == wang && d.endpoint_id[i] == hook;
+    assert_int_equal(hooked, 1);
+    MUST(kw_store_subscription_delete(c->st, id4, wang, &err));
     /* deleting: one's own, or anyone's with 0 */
     expect_code("another person's subscription is not found",
                 kw_store_subscription_delete(c->st, id2, li, &err), KW_NOT_FOUND, &err, NULL);
@@ -2618,6 +2633,82 @@ static void test_overruns(void **state)
         s = (struct seen){.stop = rows[i].stop};
         MUST(kw_store_overruns(c->st, &rows[i].f, on_overrun, &s, &err));
         expect_pick(rows[i].name, &s, o, rows[i].want);
+    }
+}
+
+/* ---- errors name the input that was wrong ---- */
+
+/* BUG: kw_err.h says err.field is "a JSON pointer to the offending input",
+ * and most calls keep to it (/name, /org_id, /lead_id, /owner_id, /team_id of
+ * a rota). These do not: user_insert names /org_id for an unknown team;
+ * endpoint_add names nothing for an unknown organisation or team;
+ * subscription_put names /endpoint_id for an unknown user, organisation or
+ * team; ticket_set names /team_id for an unknown assignee whenever a team is
+ * given too. Skipped until the store is rewritten. */
+static void test_error_fields(void **state)
+{
+    skip();
+    struct ctx *c = *state;
+    int64_t team = new_team(c, "ops"), user = new_user(c, "u@example.com", "agent", 0, 0);
+    int64_t ep = new_endpoint(c, "webhook", NULL, 0, 0), t = new_ticket(c, NULL, NULL);
+    const int64_t none = 999999;
+    enum { USER, ENDPOINT, SUBSCRIPTION, TICKET_SET };
+    const struct {
+        const char *name;
+        int call;
+        int64_t user, org, team, endpoint, assignee;
+        const char *field;
+    } rows[] = {
+        {"user: unknown organisation", USER, 0, none, 0, 0, 0, "/org_id"},
+        {"user: unknown team", USER, 0, 0, none, 0, 0, "/team_id"},
+        {"endpoint: unknown organisation", ENDPOINT, 0, none, 0, 0, 0, "/org_id"},
+        {"endpoint: unknown team", ENDPOINT, 0, 0, none, 0, 0, "/team_id"},
+        {"subscription: unknown endpoint", SUBSCRIPTION, user, 0, 0, none, 0, "/endpoint_id"},
+        {"subscription: unknown user", SUBSCRIPTION, none, 0, 0, ep, 0, "/user_id"},
+        {"subscription: unknown organisation", SUBSCRIPTION, user, none, 0, ep, 0, "/org_id"},
+        {"subscription: unknown team", SUBSCRIPTION, user, 0, none, ep, 0, "/team_id"},
+        {"ticket_set: unknown assignee", TICKET_SET, 0, 0, 0, 0, none, "/assignee_id"},
+        {"ticket_set: unknown team", TICKET_SET, 0, 0, none, 0, 0, "/team_id"},
+        {"ticket_set: unknown assignee, known team", TICKET_SET, 0, 0, team, 0, none,
+         "/assignee_id"},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        struct kw_err err = {0};
+        int64_t id = 0;
+        enum kw_code rc = KW_OK;
+        char email[32];
+        snprintf(email, sizeof(email), "x%zu@example.com", i);
+        struct kw_user u = {.email = email,
+                            .name = "X",
+                            .role = "agent",
+                            .org_id = rows[i].org,
+                            .team_id = rows[i].team};
+        struct kw_endpoint e = {.name = "e",
+                                .kind = "webhook",
+                                .url = "https://e.example",
+                                .org_id = rows[i].org,
+                                .team_id = rows[i].team,
+                                .active = true};
+        struct kw_subscription sub = {.user_id = rows[i].user,
+                                      .endpoint_id = rows[i].endpoint,
+                                      .org_id = rows[i].org,
+                                      .team_id = rows[i].team};
+        struct kw_ticket_patch p = {.assignee_id = rows[i].assignee, .team_id = rows[i].team};
+        switch (rows[i].call) {
+        case USER:
+            rc = kw_store_user_insert(c->st, &u, NULL, c->t0, &id, &err);
+            break;
+        case ENDPOINT:
+            rc = kw_store_endpoint_add(c->st, &e, c->t0, &id, &err);
+            break;
+        case SUBSCRIPTION:
+            rc = kw_store_subscription_put(c->st, &sub, c->t0, &id, &err);
+            break;
+        default:
+            rc = kw_store_ticket_set(c->st, t, &p, &err);
+            break;
+        }
+        expect_code(rows[i].name, rc, KW_NOT_FOUND, &err, rows[i].field);
     }
 }
 
@@ -3151,6 +3242,7 @@ int main(int argc, char **argv)
         TEST(test_subscriptions),
         TEST(test_oncall),
         TEST(test_overruns),
+        TEST(test_error_fields),
         TEST(test_write_after_read),
         TEST(test_concurrent_handles),
         TEST(test_writer_batches),
