@@ -2745,7 +2745,7 @@ static void test_write_after_read(void **state)
 
 struct racer {
     struct kw_store *st;
-    int64_t ticket, t0;
+    int64_t org, ticket, t0;
     int64_t created[10];
     bool existed[10];
     enum kw_code rc;
@@ -2759,7 +2759,7 @@ static void *race_run(void *arg)
     for (int i = 0; i < 10 && r->rc == KW_OK; i++) {
         char key[16];
         snprintf(key, sizeof(key), "dup-%d", i);
-        struct kw_ticket_new t = {.org_id = 1,
+        struct kw_ticket_new t = {.org_id = r->org,
                                   .created_by = 7,
                                   .title = "race",
                                   .level = "L1",
@@ -2778,10 +2778,9 @@ static void test_concurrent_handles(void **state)
 {
     struct ctx *c = *state;
     struct kw_err err = {0};
-    assert_int_equal(c->org, 1); /* race_run creates for organisation 1 */
     int64_t t = new_ticket(c, NULL, NULL);
-    struct racer r[2] = {{.st = fixture_peer(c->fx), .ticket = t, .t0 = c->t0},
-                         {.st = fixture_peer(c->fx), .ticket = t, .t0 = c->t0}};
+    struct racer r[2] = {{.st = fixture_peer(c->fx), .org = c->org, .ticket = t, .t0 = c->t0},
+                         {.st = fixture_peer(c->fx), .org = c->org, .ticket = t, .t0 = c->t0}};
     pthread_t th[2];
     for (int i = 0; i < 2; i++)
         assert_int_equal(pthread_create(&th[i], NULL, race_run, &r[i]), 0);
