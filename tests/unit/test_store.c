@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* The store contract on SQLite: migrations, tickets, the hash chain,
- * idempotent creates, append-only events, tamper detection. */
+/* What the contract suite (tests/store/contract.c) does not say on SQLite:
+ * migrations from an old schema, the change log's pruning and units, claims
+ * of due work under a lease. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,47 +90,6 @@ static void test_migrations(void **state)
     assert_non_null(strstr(err.msg, "not-a-db"));
 }
 
-static void test_ticket_and_chain(void **state)
-{
-    struct fx *f = *state;
-    struct kw_err err = {0};
-    int64_t id = new_ticket(f, NULL, NULL), seq = 0;
-    char st[32];
-    assert_int_equal(kw_store_ticket_state(f->st, id, st, sizeof(st), &err), KW_OK);
-    assert_string_equal(st, "registered");
-    assert_int_equal(kw_store_event_append(f->st, id, "milestone",
-                                           "{\"milestone\":\"first_response\"}", 3,
-                                           T("2026-03-02T01:05:00Z"), NULL, &seq, &err),
-                     KW_OK);
-    assert_int_equal(seq, 2);
-    assert_int_equal(kw_store_event_append(f->st, id, "state", "{\"state\":\"analysing\"}", 3,
-                                           T("2026-03-02T01:06:00Z"), "analysing", &seq, &err),
-                     KW_OK);
-    assert_int_equal(seq, 3);
-    assert_int_equal(kw_store_ticket_state(f->st, id, st, sizeof(st), &err), KW_OK);
-    assert_string_equal(st, "analysing");
-    unsigned char head[KW_HASH_BYTES];
-    assert_int_equal(kw_store_verify(f->st, id, head, &err), KW_OK);
-    /* Bodies are stored canonically: sorted keys, compact. */
-    assert_int_equal(kw_store_event_append(f->st, id, "comment", "{ \"z\": 1, \"a\": \"x\" }", 3,
-                                           T("2026-03-02T01:07:00Z"), NULL, &seq, &err),
-                     KW_OK);
-    assert_int_equal(kw_store_verify(f->st, id, head, &err), KW_OK);
-    /* Errors */
-    assert_int_equal(kw_store_event_append(f->st, 999, "comment", "{}", 3, 0, NULL, &seq, &err),
-                     KW_NOT_FOUND);
-    assert_int_equal(kw_store_event_append(f->st, id, "comment", "[1]", 3, 0, NULL, &seq, &err),
-                     KW_INVALID);
-    struct kw_ticket_new t = {.org_id = 4242, .title = "x", .level = "L1"};
-    bool existed;
-    assert_int_equal(kw_store_ticket_create(f->st, &t, &id, &existed, &err), KW_NOT_FOUND);
-    assert_string_equal(err.field, "/org_id");
-    t.org_id = f->org;
-    t.title = "";
-    assert_int_equal(kw_store_ticket_create(f->st, &t, &id, &existed, &err), KW_INVALID);
-    assert_string_equal(err.field, "/title");
-}
-
 /* ---- group commit ---- */
 
 struct append_job {
@@ -138,189 +98,11 @@ struct append_job {
     bool fail; /* append, then fail: the unit must leave nothing behind */
 };
 
-static enum kw_code append_unit(struct kw_store *st, void *ctx, struct kw_err *err)
-{
-    struct append_job *j = ctx;
-    char body[64];
-    snprintf(body, sizeof(body), "{\"text\":\"n%d\"}", j->n);
-    if (kw_store_event_append(st, j->ticket, "comment", body, 1, T("2026-03-02T02:00:00Z"), NULL,
-                              NULL, err) != KW_OK)
-        return err->code;
-    return j->fail ? kw_err_set(err, KW_CONFLICT, "", "unit %d fails on purpose", j->n) : KW_OK;
-}
-
 struct client {
     struct kw_writer *w;
     int64_t ticket;
     int first, ok, failed;
 };
-
-static void *client_run(void *arg)
-{
-    struct client *c = arg;
-    for (int i = 0; i < 50; i++) {
-        struct append_job j = {c->ticket, c->first + i, (c->first + i) % 10 == 3};
-        struct kw_err err = {0};
-        if (kw_writer_run(c->w, append_unit, &j, &err) == KW_OK)
-            c->ok++;
-        else if (err.code == KW_CONFLICT)
-            c->failed++;
-    }
-    return NULL;
-}
-
-static void test_writer_batches(void **state)
-{
-    struct fx *f = *state;
-    struct kw_err err = {0};
-    int64_t id = new_ticket(f, NULL, NULL);
-    struct kw_writer *w = kw_writer_start(f->path, &err);
-    assert_non_null(w);
-    struct client c[8];
-    pthread_t th[8];
-    for (int i = 0; i < 8; i++) {
-        c[i] = (struct client){w, id, i * 1000, 0, 0};
-        assert_int_equal(pthread_create(&th[i], NULL, client_run, &c[i]), 0);
-    }
-    int ok = 0, failed = 0;
-    for (int i = 0; i < 8; i++) {
-        pthread_join(th[i], NULL);
-        ok += c[i].ok;
-        failed += c[i].failed;
-    }
-    struct kw_writer_stats stats;
-    kw_writer_stats(w, &stats);
-    kw_writer_stop(w);
-    /* every unit answered; the failing ones (n % 10 == 3) left nothing */
-    assert_int_equal(ok, 8 * 45);
-    assert_int_equal(failed, 8 * 5);
-    assert_int_equal(stats.units, 400);
-    assert_true(stats.batches <= stats.units);
-    struct kw_ticket_row row;
-    assert_int_equal(kw_store_ticket_get(f->st, id, &row, &err), KW_OK);
-    assert_int_equal(row.last_seq, 1 + 8 * 45);
-    assert_int_equal(kw_store_verify(f->st, id, NULL, &err), KW_OK);
-}
-
-static void test_events_stay_in_time_order(void **state)
-{
-    struct fx *f = *state;
-    struct kw_err err = {0};
-    int64_t id = new_ticket(f, NULL, NULL);
-    /* the clock stepped back: the event takes the last event's instant */
-    assert_int_equal(kw_store_event_append(f->st, id, "comment", "{}", 3, T("2026-03-02T00:00:00Z"),
-                                           NULL, NULL, &err),
-                     KW_OK);
-    struct kw_ticket_row row;
-    assert_int_equal(kw_store_ticket_get(f->st, id, &row, &err), KW_OK);
-    assert_int_equal(row.updated_at, T("2026-03-02T01:00:00Z"));
-}
-
-static void test_idempotent_create(void **state)
-{
-    struct fx *f = *state;
-    bool existed = true;
-    int64_t a = new_ticket(f, "retry-1", &existed);
-    assert_false(existed);
-    int64_t b = new_ticket(f, "retry-1", &existed);
-    assert_true(existed);
-    assert_int_equal(a, b);
-    int64_t c = new_ticket(f, "retry-2", &existed);
-    assert_false(existed);
-    assert_int_not_equal(a, c);
-}
-
-static void test_tampering_is_detected(void **state)
-{
-    struct fx *f = *state;
-    struct kw_err err = {0};
-    int64_t id = new_ticket(f, NULL, NULL), seq;
-    kw_store_event_append(f->st, id, "comment", "{\"text\":\"all good\"}", 3,
-                          T("2026-03-02T02:00:00Z"), NULL, &seq, &err);
-    kw_store_event_append(f->st, id, "milestone", "{\"milestone\":\"resolved\"}", 3,
-                          T("2026-03-02T03:00:00Z"), NULL, &seq, &err);
-    assert_int_equal(kw_store_verify(f->st, id, NULL, &err), KW_OK);
-    /* The database refuses changes to events... */
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    char *msg = NULL;
-    char sql[256];
-    snprintf(sql, sizeof(sql),
-             "UPDATE events SET body = '{\"text\":\"never mind\"}' WHERE ticket_id = %lld AND "
-             "seq = 2",
-             (long long)id);
-    assert_int_not_equal(sqlite3_exec(db, sql, NULL, NULL, &msg), SQLITE_OK);
-    assert_non_null(strstr(msg, "append-only"));
-    sqlite3_free(msg);
-    /* ...and someone who drops the guard is still found out. */
-    assert_int_equal(sqlite3_exec(db, "DROP TRIGGER events_no_update", NULL, NULL, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-    assert_int_equal(kw_store_verify(f->st, id, NULL, &err), KW_CONFLICT);
-    assert_non_null(strstr(err.msg, "event 2 does not match its hash"));
-}
-
-static void test_users_and_tokens(void **state)
-{
-    struct fx *f = *state;
-    struct kw_err err = {0};
-    int64_t admin, who = 0;
-    struct kw_user u = {.email = "boss@example.com", .name = "Boss", .role = "admin"};
-    assert_int_equal(kw_store_user_insert(f->st, &u, "correct horse", 1, &admin, &err), KW_OK);
-    assert_int_equal(kw_store_user_insert(f->st, &u, "correct horse", 1, &who, &err), KW_CONFLICT);
-    assert_string_equal(err.field, "/email");
-    struct kw_user bad = {.email = "x@example.com", .name = "X", .role = "root"};
-    assert_int_equal(kw_store_user_insert(f->st, &bad, NULL, 1, &who, &err), KW_INVALID);
-    assert_string_equal(err.field, "/role");
-    bad.role = "agent";
-    assert_int_equal(kw_store_user_insert(f->st, &bad, "short", 1, &who, &err), KW_INVALID);
-    assert_string_equal(err.field, "/password");
-    bad.org_id = 999;
-    assert_int_equal(kw_store_user_insert(f->st, &bad, NULL, 1, &who, &err), KW_NOT_FOUND);
-    int64_t n;
-    assert_int_equal(kw_store_user_count(f->st, "admin", &n, &err), KW_OK);
-    assert_int_equal(n, 1);
-    /* the stored password is an argon2id hash, never the password */
-    sqlite3 *db;
-    sqlite3_stmt *x;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    sqlite3_prepare_v2(db, "SELECT password_hash FROM users", -1, &x, NULL);
-    assert_int_equal(sqlite3_step(x), SQLITE_ROW);
-    assert_non_null(strstr((const char *)sqlite3_column_text(x, 0), "$argon2id$"));
-    sqlite3_finalize(x);
-
-    char token[KW_TOKEN_BUF];
-    assert_int_equal(
-        kw_store_login(f->st, "boss@example.com", "wrong horse", 10, 3600, token, &who, &err),
-        KW_UNAUTHENTICATED);
-    assert_string_equal(err.msg, "wrong e-mail or password");
-    assert_int_equal(
-        kw_store_login(f->st, "nobody@example.com", "correct horse", 10, 3600, token, &who, &err),
-        KW_UNAUTHENTICATED);
-    assert_string_equal(err.msg, "wrong e-mail or password");
-    assert_int_equal(
-        kw_store_login(f->st, "boss@example.com", "correct horse", 10, 3600, token, &who, &err),
-        KW_OK);
-    assert_int_equal(who, admin);
-    assert_int_equal(strncmp(token, "kw_", 3), 0);
-    assert_int_equal(strlen(token), 46);
-    /* only the token's hash is stored */
-    sqlite3_prepare_v2(db, "SELECT count(*) FROM tokens WHERE hash = ?1", -1, &x, NULL);
-    sqlite3_bind_text(x, 1, token, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(x), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(x, 0), 0);
-    sqlite3_finalize(x);
-    sqlite3_close(db);
-    who = 0;
-    assert_int_equal(kw_store_token_user(f->st, token, 100, &who, &err), KW_OK);
-    assert_int_equal(who, admin);
-    assert_int_equal(kw_store_token_user(f->st, token, 3610, &who, &err), KW_UNAUTHENTICATED);
-    assert_int_equal(kw_store_token_user(f->st, "kw_forged", 100, &who, &err), KW_UNAUTHENTICATED);
-    assert_int_equal(kw_store_token_revoke(f->st, token, 200, &err), KW_OK);
-    assert_int_equal(kw_store_token_user(f->st, token, 201, &who, &err), KW_UNAUTHENTICATED);
-    assert_int_equal(kw_code_status(KW_UNAUTHENTICATED), 401);
-}
 
 /* The change log: one change per ticket and unit, in commit order; a unit
  * rolled back leaves none. */
@@ -429,12 +211,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ticket_and_chain, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idempotent_create, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_writer_batches, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_events_stay_in_time_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tampering_is_detected, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_users_and_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_due_claim, setup, teardown),
     };

@@ -1,0 +1,3171 @@
+// SPDX-License-Identifier: MIT
+/*
+ * contract.c - the store contract (store.h, and writer.h on top of it) as a
+ * specification every backend must pass unchanged. It reaches the backend
+ * only through store.h and fixture.h: each test gets a fresh, empty database
+ * holding one organisation ("Acme"). Rows of the tables are sentences of the
+ * contract; ids are never assumed, only compared. A test that found a bug in
+ * today's backend says so in a BUG comment and is skipped.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "fixture.h"
+#include "chain.h"
+#include "store.h"
+#include "testutil.h"
+#include "writer.h"
+
+/* ---- the fixture every test starts from ---- */
+
+struct ctx {
+    struct fixture *fx;
+    struct kw_store *st;
+    int64_t org; /* "Acme" */
+    int64_t t0;  /* 2026-03-02T01:00:00Z, the tests' "now" */
+};
+
+static int setup(void **state)
+{
+    struct ctx *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -1;
+    c->fx = fixture_open();
+    c->st = fixture_store(c->fx);
+    c->t0 = T("2026-03-02T01:00:00Z");
+    struct kw_err err = {0};
+    struct kw_org org = {.name = "Acme", .tier = "vip", .region = "domestic"};
+    if (kw_store_org_insert(c->st, &org, 1, &c->org, &err) != KW_OK)
+        fail_msg("insert Acme: %s", err.msg);
+    *state = c;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct ctx *c = *state;
+    fixture_close(c->fx);
+    free(c);
+    return 0;
+}
+
+/* ---- checking results ---- */
+
+/* Fail unless rc is KW_OK, showing the error. */
+#define MUST(call) must_ok((call), &err, #call, __LINE__)
+static void must_ok(enum kw_code rc, const struct kw_err *err, const char *what, int line)
+{
+    if (rc != KW_OK)
+        fail_msg("line %d: %s: %s: %s", line, what, kw_code_name(rc), err->msg);
+}
+
+/* Fail unless rc is want (and, for an error with field not NULL, err names
+ * that field). */
+static void expect_code(const char *name, enum kw_code rc, enum kw_code want,
+                        const struct kw_err *err, const char *field)
+{
+    if (rc != want)
+        fail_msg("%s: got %s (%s), want %s", name, kw_code_name(rc), err->msg, kw_code_name(want));
+    if (want != KW_OK && err->code != want)
+        fail_msg("%s: err.code is %s, want %s", name, kw_code_name(err->code), kw_code_name(want));
+    if (want != KW_OK && field && strcmp(err->field, field) != 0)
+        fail_msg("%s: err.field is \"%s\", want \"%s\"", name, err->field, field);
+}
+
+#define MAX_SEEN 64
+
+/* Ids a listing gave, in order; stop: answer false after that many (0: never). */
+struct seen {
+    size_t n, stop;
+    int64_t id[MAX_SEEN];
+};
+
+static bool seen_add(struct seen *s, int64_t id)
+{
+    if (s->n < MAX_SEEN)
+        s->id[s->n] = id;
+    s->n++;
+    return s->stop == 0 || s->n < s->stop;
+}
+
+/* Fail unless s holds exactly want[0..n), in that order. */
+static void expect_ids(const char *name, const struct seen *s, const int64_t *want, size_t n)
+{
+    char got[256] = "", exp[256] = "";
+    for (size_t i = 0; i < s->n && i < MAX_SEEN; i++)
+        snprintf(got + strlen(got), sizeof(got) - strlen(got), " %lld", (long long)s->id[i]);
+    for (size_t i = 0; i < n; i++)
+        snprintf(exp + strlen(exp), sizeof(exp) - strlen(exp), " %lld", (long long)want[i]);
+    if (s->n != n)
+        fail_msg("%s: got [%s ], want [%s ]", name, got, exp);
+    for (size_t i = 0; i < n; i++)
+        if (s->id[i] != want[i])
+            fail_msg("%s: got [%s ], want [%s ]", name, got, exp);
+}
+
+/* expect_ids with the wanted ids picked from ids[] by the digits of pick
+ * ("021": ids[0], ids[2], ids[1]). */
+static void expect_pick(const char *name, const struct seen *s, const int64_t *ids,
+                        const char *pick)
+{
+    int64_t want[16];
+    size_t n = 0;
+    for (const char *p = pick; *p && n < 16; p++)
+        want[n++] = ids[*p - '0'];
+    expect_ids(name, s, want, n);
+}
+
+/* Whether s holds id. */
+static bool seen_has(const struct seen *s, int64_t id)
+{
+    for (size_t i = 0; i < s->n && i < MAX_SEEN; i++)
+        if (s->id[i] == id)
+            return true;
+    return false;
+}
+
+static bool on_org(const struct kw_org *o, void *ctx)
+{
+    return seen_add(ctx, o->id);
+}
+static bool on_named(const struct kw_named_row *r, void *ctx)
+{
+    return seen_add(ctx, r->id);
+}
+static bool on_commitment(const struct kw_commitment_row *r, void *ctx)
+{
+    return seen_add(ctx, r->id);
+}
+static bool on_ticket(const struct kw_ticket_row *t, void *ctx)
+{
+    return seen_add(ctx, t->id);
+}
+static bool on_user(const struct kw_user_row *u, void *ctx)
+{
+    return seen_add(ctx, u->id);
+}
+static bool on_token(const struct kw_token_row *t, void *ctx)
+{
+    return seen_add(ctx, t->id);
+}
+static bool on_fire(int64_t ticket, int64_t fire_at, void *ctx)
+{
+    (void)fire_at;
+    return seen_add(ctx, ticket);
+}
+static bool on_endpoint(const struct kw_endpoint *e, void *ctx)
+{
+    return seen_add(ctx, e->id);
+}
+static bool on_delivery(const struct kw_delivery *d, void *ctx)
+{
+    return seen_add(ctx, d->id);
+}
+static bool on_outbox(const struct kw_outbox_row *r, void *ctx)
+{
+    return seen_add(ctx, r->id);
+}
+static bool on_outbox_endpoint(const struct kw_outbox_row *r, void *ctx)
+{
+    return seen_add(ctx, r->endpoint_id);
+}
+static bool on_oncall(const struct kw_oncall_row *r, void *ctx)
+{
+    return seen_add(ctx, r->id);
+}
+static bool on_overrun(const struct kw_overrun_row *r, void *ctx)
+{
+    return seen_add(ctx, r->id);
+}
+static bool on_sub(const struct kw_subscription *s, void *ctx)
+{
+    return seen_add(ctx, s->id);
+}
+static bool on_event(const struct kw_stored_event *ev, void *ctx)
+{
+    return seen_add(ctx, ev->seq);
+}
+
+/* Strings of rows copied out of a callback; NULL reads back as NUL_TEXT. */
+#define NUL_TEXT "<null>"
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : NUL_TEXT);
+}
+
+/* ---- making things ---- */
+
+static int64_t ticket_with(struct ctx *c, int64_t org, const char *level, const char *key,
+                           int64_t created_by, bool *existed)
+{
+    struct kw_ticket_new t = {.org_id = org,
+                              .created_by = created_by,
+                              .title = "printer on fire",
+                              .level = level,
+                              .tier = "vip",
+                              .idempotency_key = key,
+                              .at = c->t0};
+    int64_t id = 0;
+    bool e = false;
+    struct kw_err err = {0};
+    if (kw_store_ticket_create(c->st, &t, &id, existed ? existed : &e, &err) != KW_OK)
+        fail_msg("create: %s", err.msg);
+    return id;
+}
+
+static int64_t new_ticket(struct ctx *c, const char *key, bool *existed)
+{
+    return ticket_with(c, c->org, "L1", key, 7, existed);
+}
+
+static int64_t new_org(struct ctx *c, const char *name)
+{
+    struct kw_org o = {.name = name};
+    int64_t id = 0;
+    struct kw_err err = {0};
+    MUST(kw_store_org_insert(c->st, &o, c->t0, &id, &err));
+    return id;
+}
+
+static int64_t new_team(struct ctx *c, const char *name)
+{
+    int64_t id = 0;
+    struct kw_err err = {0};
+    MUST(kw_store_team_insert(c->st, name, 0, c->t0, &id, &err));
+    return id;
+}
+
+static int64_t new_user(struct ctx *c, const char *email, const char *role, int64_t org,
+                        int64_t team)
+{
+    struct kw_user u = {
+        .email = email, .name = email, .role = role, .org_id = org, .team_id = team};
+    int64_t id = 0;
+    struct kw_err err = {0};
+    MUST(kw_store_user_insert(c->st, &u, NULL, c->t0, &id, &err));
+    return id;
+}
+
+static void append(struct kw_store *st, int64_t ticket, const char *state, int64_t at)
+{
+    struct kw_err err = {0};
+    MUST(kw_store_event_append(st, ticket, "comment", "{}", 3, at, state, NULL, &err));
+}
+
+/* Whether an organisation of that name is visible through st. */
+static bool org_named(struct kw_store *st, const char *name)
+{
+    struct kw_err err = {0};
+    for (int64_t after = 0;;) {
+        struct kw_org o;
+        struct seen s = {.stop = 1};
+        MUST(kw_store_orgs(st, 0, after, 1, on_org, &s, &err));
+        if (s.n == 0)
+            return false;
+        MUST(kw_store_org_get(st, s.id[0], &o, &err));
+        if (strcmp(o.name, name) == 0)
+            return true;
+        after = s.id[0];
+    }
+}
+
+static char long_text[KW_STORE_TEXT_MAX + 2];
+
+static const char *too_long(void)
+{
+    memset(long_text, 'x', sizeof(long_text) - 1);
+    long_text[sizeof(long_text) - 1] = '\0';
+    return long_text;
+}
+
+/* ---- opening, schema ---- */
+
+static void test_open_and_schema(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    assert_true(kw_store_schema_latest() >= 1);
+    assert_int_equal(kw_store_schema_version(c->st), kw_store_schema_latest());
+    /* Reopening applies nothing twice and keeps the data. */
+    c->st = fixture_reopen(c->fx);
+    assert_int_equal(kw_store_schema_version(c->st), kw_store_schema_latest());
+    struct kw_org dup = {.name = "Acme"};
+    int64_t id = 0;
+    expect_code("Acme is still there", kw_store_org_insert(c->st, &dup, 2, &id, &err), KW_CONFLICT,
+                &err, "/name");
+    /* kw_store_open on the location itself opens the same database. */
+    struct kw_store *again = kw_store_open(fixture_location(c->fx), &err);
+    if (!again)
+        fail_msg("open: %s", err.msg);
+    struct kw_org o;
+    MUST(kw_store_org_get(again, c->org, &o, &err));
+    assert_string_equal(o.name, "Acme");
+    assert_int_equal(kw_store_schema_version(again), kw_store_schema_latest());
+    kw_store_close(again);
+    kw_store_close(NULL);
+    /* Something that is not a database is refused, naming it. */
+    const char *bad = fixture_not_a_store(c->fx);
+    err = (struct kw_err){0};
+    assert_null(kw_store_open(bad, &err));
+    assert_int_equal(err.code, KW_STORE);
+    if (!strstr(err.msg, bad))
+        fail_msg("the error does not name %s: %s", bad, err.msg);
+}
+
+/* ---- organisations ---- */
+
+static void test_org_insert(void **state)
+{
+    struct ctx *c = *state;
+    int64_t manager = new_user(c, "am@example.com", "manager", 0, 0);
+    const struct {
+        const char *name;
+        struct kw_org org;
+        enum kw_code want;
+        const char *field;
+    } rows[] = {
+        {"a new name is stored",
+         {.name = "Globex",
+          .tier = "standard",
+          .region = "overseas",
+          .calendar = "cn-workdays",
+          .contract_value_cents = 1234500},
+         KW_OK,
+         NULL},
+        {"a taken name is a conflict", {.name = "Acme"}, KW_CONFLICT, "/name"},
+        {"an empty name is invalid", {.name = ""}, KW_INVALID, "/name"},
+        {"a missing name is invalid", {.name = NULL}, KW_INVALID, "/name"},
+        {"a name over KW_STORE_TEXT_MAX is too big", {.name = too_long()}, KW_TOO_BIG, "/name"},
+        {"an unknown account manager is not found",
+         {.name = "Initech", .account_manager_id = 999999},
+         KW_NOT_FOUND,
+         "/account_manager_id"},
+        {"a known account manager is kept",
+         {.name = "Umbrella", .account_manager_id = manager},
+         KW_OK,
+         NULL},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        struct kw_err err = {0};
+        int64_t id = -1;
+        enum kw_code rc = kw_store_org_insert(c->st, &rows[i].org, c->t0, &id, &err);
+        expect_code(rows[i].name, rc, rows[i].want, &err, rows[i].field);
+        if (rc != KW_OK)
+            continue;
+        struct kw_org got;
+        MUST(kw_store_org_get(c->st, id, &got, &err));
+        const struct kw_org *w = &rows[i].org;
+        if (got.id != id || strcmp(got.name, w->name) != 0 ||
+            got.contract_value_cents != w->contract_value_cents ||
+            got.account_manager_id != w->account_manager_id)
+            fail_msg("%s: read back id %lld name %s cents %lld manager %lld", rows[i].name,
+                     (long long)got.id, got.name, (long long)got.contract_value_cents,
+                     (long long)got.account_manager_id);
+        if (w->tier) {
+            assert_string_equal(got.tier, w->tier);
+            assert_string_equal(got.region, w->region);
+            assert_string_equal(got.calendar, w->calendar);
+        }
+    }
+    struct kw_err err = {0};
+    struct kw_org o;
+    expect_code("org_get of an unknown id", kw_store_org_get(c->st, 999999, &o, &err), KW_NOT_FOUND,
+                &err, NULL);
+}
+
+static void test_orgs_listing(void **state)
+{
+    struct ctx *c = *state;
+    int64_t ids[4] = {c->org, new_org(c, "Globex"), new_org(c, "Initech"), new_org(c, "Umbrella")};
+    const struct {
+        const char *name;
+        int64_t only, after;
+        size_t limit, stop;
+        const char *want;
+    } rows[] = {
+        {"all, in id order", 0, 0, 10, 0, "0123"},
+        {"only one", ids[2], 0, 10, 0, "2"},
+        {"only an unknown id: none", 999999, 0, 10, 0, ""},
+        {"after a cursor", 0, ids[1], 10, 0, "23"},
+        {"at most limit", 0, 0, 2, 0, "01"},
+        {"a page after a cursor", 0, ids[0], 2, 0, "12"},
+        {"after the last: none", 0, ids[3], 10, 0, ""},
+        {"stops when fn says so", 0, 0, 10, 3, "012"},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        struct kw_err err = {0};
+        struct seen s = {.stop = rows[i].stop};
+        MUST(kw_store_orgs(c->st, rows[i].only, rows[i].after, rows[i].limit, on_org, &s, &err));
+        expect_pick(rows[i].name, &s, ids, rows[i].want);
+    }
+}
+
+/* ---- tickets and their events ---- */
+
+struct event_copy {
+    int64_t n, seq[8], at[8], actor[8], ticket[8];
+    char type[8][32], body[8][256];
+    unsigned char hash[8][KW_HASH_BYTES];
+};
+
+static bool copy_event(const struct kw_stored_event *ev, void *ctx)
+{
+    struct event_copy *e = ctx;
+    if (e->n < 8) {
+        e->seq[e->n] = ev->seq;
+        e->at[e->n] = ev->at;
+        e->actor[e->n] = ev->actor;
+        e->ticket[e->n] = ev->ticket;
+        copy_text(e->type[e->n], sizeof(e->type[0]), ev->type);
+        copy_text(e->body[e->n], sizeof(e->body[0]), ev->body);
+        memcpy(e->hash[e->n], ev->hash, KW_HASH_BYTES);
+    }
+    e->n++;
+    return true;
+}
+
+static void test_ticket_create(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    struct kw_ticket_new t = {.org_id = c->org,
+                              .created_by = 7,
+                              .title = "printer on fire",
+                              .level = "L2",
+                              .tier = "vip",
+                              .category = "hardware",
+                              .region = "domestic",
+                              .channel = "phone",
+                              .organisation = "Acme",
+                              .at = c->t0};
+    int64_t id = 0;
+    bool existed = true;
+    MUST(kw_store_ticket_create(c->st, &t, &id, &existed, &err));
+    assert_false(existed);
+    struct kw_ticket_row r;
+    MUST(kw_store_ticket_get(c->st, id, &r, &err));
+    assert_int_equal(r.id, id);
+    assert_int_equal(r.org_id, c->org);
+    assert_int_equal(r.created_by, 7);
+    assert_int_equal(r.created_at, c->t0);
+    assert_int_equal(r.updated_at, c->t0);
+    assert_int_equal(r.last_seq, 1);
+    assert_int_equal(r.commitment_id, 0); /* none in force */
+    assert_int_equal(r.assignee_id, 0);
+    assert_int_equal(r.team_id, 0);
+    assert_true(r.next_due == KW_STORE_NO_TIME);
+    assert_true(r.breached_at == KW_STORE_NO_TIME);
+    assert_string_equal(r.title, "printer on fire");
+    assert_string_equal(r.state, "registered");
+    assert_string_equal(r.level, "L2");
+    assert_string_equal(r.tier, "vip");
+    assert_string_equal(r.category, "hardware");
+    assert_string_equal(r.region, "domestic");
+    assert_string_equal(r.channel, "phone");
+    /* the created event, by the creator at t->at, carries what the clocks need */
+    struct event_copy e = {0};
+    MUST(kw_store_events(c->st, id, copy_event, &e, &err));
+    assert_int_equal(e.n, 1);
+    assert_int_equal(e.seq[0], 1);
+    assert_int_equal(e.ticket[0], id);
+    assert_int_equal(e.at[0], c->t0);
+    assert_int_equal(e.actor[0], 7);
+    assert_string_equal(e.type[0], "created");
+    static const char *const has[] = {
+        "\"title\":\"printer on fire\"", "\"level\":\"L2\"",        "\"tier\":\"vip\"",
+        "\"category\":\"hardware\"",     "\"region\":\"domestic\"", "\"channel\":\"phone\"",
+        "\"organisation\":\"Acme\"",
+    };
+    for (size_t i = 0; i < N_ELEMS(has); i++)
+        if (!strstr(e.body[0], has[i]))
+            fail_msg("created body %s lacks %s", e.body[0], has[i]);
+    char org_id[64];
+    snprintf(org_id, sizeof(org_id), "\"org_id\":%lld", (long long)c->org);
+    if (!strstr(e.body[0], org_id))
+        fail_msg("created body %s lacks %s", e.body[0], org_id);
+    /* the hash of the created event is the ticket's chain head */
+    assert_memory_equal(e.hash[0], r.head, KW_HASH_BYTES);
+    expect_code("ticket_get of an unknown id", kw_store_ticket_get(c->st, 999999, &r, &err),
+                KW_NOT_FOUND, &err, NULL);
+}
+
+static void test_ticket_create_refusals(void **state)
+{
+    struct ctx *c = *state;
+    const struct {
+        const char *name;
+        int64_t org;
+        const char *title, *level, *key;
+        enum kw_code want;
+        const char *field;
+    } rows[] = {
+        {"an unknown organisation is not found", 4242, "x", "L1", NULL, KW_NOT_FOUND, "/org_id"},
+        {"an empty title is invalid", c->org, "", "L1", NULL, KW_INVALID, "/title"},
+        {"a missing title is invalid", c->org, NULL, "L1", NULL, KW_INVALID, "/title"},
+        {"a missing level is invalid", c->org, "x", NULL, NULL, KW_INVALID, "/level"},
+        {"a title over KW_STORE_TEXT_MAX is too big", c->org, too_long(), "L1", NULL, KW_TOO_BIG,
+         "/title"},
+        {"a key over KW_STORE_TEXT_MAX is too big", c->org, "x", "L1", too_long(), KW_TOO_BIG,
+         "/idempotency_key"},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        struct kw_ticket_new t = {.org_id = rows[i].org,
+                                  .title = rows[i].title,
+                                  .level = rows[i].level,
+                                  .idempotency_key = rows[i].key,
+                                  .at = c->t0};
+        struct kw_err err = {0};
+        int64_t id = 0;
+        bool existed = true;
+        expect_code(rows[i].name, kw_store_ticket_create(c->st, &t, &id, &existed, &err),
+                    rows[i].want, &err, rows[i].field);
+    }
+    /* none of them left a ticket behind */
+    struct kw_err err = {0};
+    struct seen s = {0};
+    struct kw_ticket_filter f = {.due_before = KW_STORE_NO_TIME, .limit = 500};
+    MUST(kw_store_tickets(c->st, &f, on_ticket, &s, &err));
+    assert_int_equal(s.n, 0);
+}
+
+static void test_idempotent_create(void **state)
+{
+    struct ctx *c = *state;
+    bool existed = true;
+    int64_t a = new_ticket(c, "retry-1", &existed);
+    assert_false(existed);
+    int64_t b = new_ticket(c, "retry-1", &existed);
+    assert_true(existed);
+    assert_int_equal(a, b);
+    int64_t k = new_ticket(c, "retry-2", &existed);
+    assert_false(existed);
+    assert_int_not_equal(a, k);
+    /* the key is the creator's: another creator's same key is a new ticket */
+    int64_t d = ticket_with(c, c->org, "L1", "retry-1", 8, &existed);
+    assert_false(existed);
+    assert_int_not_equal(a, d);
+    /* without a key every create is new */
+    int64_t e1 = new_ticket(c, NULL, &existed);
+    assert_false(existed);
+    int64_t e2 = new_ticket(c, NULL, &existed);
+    assert_false(existed);
+    assert_int_not_equal(e1, e2);
+    /* the repeat wrote nothing: the first ticket still has only its created event */
+    struct kw_err err = {0};
+    struct kw_ticket_row r;
+    MUST(kw_store_ticket_get(c->st, a, &r, &err));
+    assert_int_equal(r.last_seq, 1);
+}
+
+static void test_event_append(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t id = new_ticket(c, NULL, NULL), seq = 0;
+    char st[32];
+    MUST(kw_store_ticket_state(c->st, id, st, sizeof(st), &err));
+    assert_string_equal(st, "registered");
+    MUST(kw_store_event_append(c->st, id, "milestone", "{\"milestone\":\"first_response\"}", 3,
+                               c->t0 + 5 * M, NULL, &seq, &err));
+    assert_int_equal(seq, 2);
+    /* no state: the state stays */
+    MUST(kw_store_ticket_state(c->st, id, st, sizeof(st), &err));
+    assert_string_equal(st, "registered");
+    MUST(kw_store_event_append(c->st, id, "state", "{\"state\":\"analysing\"}", 3, c->t0 + 6 * M,
+                               "analysing", &seq, &err));
+    assert_int_equal(seq, 3);
+    MUST(kw_store_ticket_state(c->st, id, st, sizeof(st), &err));
+    assert_string_equal(st, "analysing");
+    /* seq may be NULL */
+    MUST(kw_store_event_append(c->st, id, "comment", "{}", 3, c->t0 + 7 * M, NULL, NULL, &err));
+    /* bodies are stored canonically: sorted keys, compact */
+    MUST(kw_store_event_append(c->st, id, "comment", "{ \"z\": 1, \"a\": \"x\" }", 3, c->t0 + 8 * M,
+                               NULL, &seq, &err));
+    assert_int_equal(seq, 5);
+    struct event_copy e = {0};
+    MUST(kw_store_events(c->st, id, copy_event, &e, &err));
+    assert_int_equal(e.n, 5);
+    assert_string_equal(e.body[4], "{\"a\":\"x\",\"z\":1}");
+    assert_string_equal(e.type[1], "milestone");
+    assert_int_equal(e.at[1], c->t0 + 5 * M);
+    assert_int_equal(e.actor[1], 3);
+    struct kw_ticket_row r;
+    MUST(kw_store_ticket_get(c->st, id, &r, &err));
+    assert_int_equal(r.last_seq, 5);
+    assert_int_equal(r.updated_at, c->t0 + 8 * M);
+    unsigned char head[KW_HASH_BYTES];
+    MUST(kw_store_verify(c->st, id, head, &err));
+    assert_memory_equal(head, r.head, KW_HASH_BYTES);
+    MUST(kw_store_verify(c->st, id, NULL, &err)); /* head may be NULL */
+    /* errors, which leave the ticket as it was */
+    const struct {
+        const char *name;
+        int64_t ticket;
+        const char *body;
+        enum kw_code want;
+    } rows[] = {
+        {"an unknown ticket is not found", 999999, "{}", KW_NOT_FOUND},
+        {"a body that is an array is invalid", id, "[1]", KW_INVALID},
+        {"a body that is not JSON is invalid", id, "{\"a\":", KW_INVALID},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        err = (struct kw_err){0};
+        seq = -1;
+        expect_code(rows[i].name,
+                    kw_store_event_append(c->st, rows[i].ticket, "comment", rows[i].body, 3,
+                                          c->t0 + 9 * M, "closed", &seq, &err),
+                    rows[i].want, &err, NULL);
+    }
+    MUST(kw_store_ticket_get(c->st, id, &r, &err));
+    assert_int_equal(r.last_seq, 5);
+    assert_string_equal(r.state, "analysing");
+    MUST(kw_store_verify(c->st, id, NULL, &err));
+    expect_code("ticket_state of an unknown ticket",
+                kw_store_ticket_state(c->st, 999999, st, sizeof(st), &err), KW_NOT_FOUND, &err,
+                NULL);
+}
+
+static void test_events_in_order(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t a = new_ticket(c, NULL, NULL), b = new_ticket(c, NULL, NULL);
+    for (int i = 0; i < 4; i++) {
+        append(c->st, a, NULL, c->t0 + i * M);
+        append(c->st, b, NULL, c->t0 + i * M);
+    }
+    struct seen s = {0};
+    MUST(kw_store_events(c->st, a, on_event, &s, &err));
+    const int64_t all[] = {1, 2, 3, 4, 5};
+    expect_ids("a ticket's own events, in order", &s, all, 5);
+    s = (struct seen){.stop = 2};
+    MUST(kw_store_events(c->st, b, on_event, &s, &err));
+    expect_ids("stops when fn says so", &s, all, 2);
+}
+
+static void test_events_stay_in_time_order(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t id = new_ticket(c, NULL, NULL);
+    /* the clock stepped back: the event takes the last event's instant */
+    MUST(kw_store_event_append(c->st, id, "comment", "{}", 3, c->t0 - H, NULL, NULL, &err));
+    struct kw_ticket_row row;
+    MUST(kw_store_ticket_get(c->st, id, &row, &err));
+    assert_int_equal(row.updated_at, c->t0);
+    append(c->st, id, NULL, c->t0 + H);
+    append(c->st, id, NULL, c->t0 + 30 * M); /* back again */
+    struct event_copy e = {0};
+    MUST(kw_store_events(c->st, id, copy_event, &e, &err));
+    assert_int_equal(e.n, 4);
+    const int64_t want[] = {c->t0, c->t0, c->t0 + H, c->t0 + H};
+    for (int i = 0; i < 4; i++)
+        if (e.at[i] != want[i])
+            fail_msg("event %d at %lld, want %lld", i + 1, (long long)e.at[i], (long long)want[i]);
+    MUST(kw_store_verify(c->st, id, NULL, &err));
+}
+
+/* kw_event_hash as store.h spells it out, from libsodium's BLAKE2b. */
+static void hash_by_the_book(const unsigned char prev[KW_HASH_BYTES], int64_t ticket, int64_t seq,
+                             int64_t at, const char *type, int64_t actor, const char *body,
+                             unsigned char out[KW_HASH_BYTES])
+{
+    unsigned char buf[1024];
+    size_t n = 0;
+    memcpy(buf, prev, KW_HASH_BYTES);
+    n += KW_HASH_BYTES;
+    const int64_t nums[] = {ticket, seq, at};
+    for (int i = 0; i < 3; i++)
+        for (int b = 0; b < 8; b++)
+            buf[n++] = (unsigned char)((uint64_t)nums[i] >> (56 - 8 * b));
+    memcpy(buf + n, type, strlen(type) + 1); /* with its NUL */
+    n += strlen(type) + 1;
+    for (int b = 0; b < 8; b++)
+        buf[n++] = (unsigned char)((uint64_t)actor >> (56 - 8 * b));
+    memcpy(buf + n, body, strlen(body));
+    n += strlen(body);
+    crypto_generichash(out, KW_HASH_BYTES, buf, n, NULL, 0);
+}
+
+static void test_event_hash_chain(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    /* the hash function itself, against its description */
+    unsigned char prev[KW_HASH_BYTES], got[KW_HASH_BYTES], want[KW_HASH_BYTES];
+    for (int i = 0; i < KW_HASH_BYTES; i++)
+        prev[i] = (unsigned char)(i * 7);
+    const struct {
+        const char *name;
+        int64_t ticket, seq, at, actor;
+        const char *type, *body;
+    } rows[] = {
+        {"small numbers", 1, 1, 0, 0, "created", "{}"},
+        {"a real instant and actor", 42, 7, 1772413200, 3, "comment", "{\"text\":\"hi\"}"},
+        {"negative instant", 9, 2, -86400, 12, "state", "{\"state\":\"closed\"}"},
+        {"empty type and body", 5, 3, 1, 1, "", ""},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        kw_event_hash(prev, rows[i].ticket, rows[i].seq, rows[i].at, rows[i].type, rows[i].actor,
+                      rows[i].body, got);
+        hash_by_the_book(prev, rows[i].ticket, rows[i].seq, rows[i].at, rows[i].type, rows[i].actor,
+                         rows[i].body, want);
+        if (memcmp(got, want, KW_HASH_BYTES) != 0)
+            fail_msg("%s: kw_event_hash differs from its description", rows[i].name);
+    }
+    /* a stored chain can be checked by anyone: from 32 zero bytes, each
+     * event's hash over the previous one, the last one the ticket's head */
+    int64_t id = new_ticket(c, NULL, NULL);
+    MUST(kw_store_event_append(c->st, id, "comment", "{\"b\":2,\"a\":1}", 3, c->t0 + M, NULL, NULL,
+                               &err));
+    MUST(kw_store_event_append(c->st, id, "state", "{\"state\":\"closed\"}", 4, c->t0 + 2 * M,
+                               "closed", NULL, &err));
+    struct event_copy e = {0};
+    MUST(kw_store_events(c->st, id, copy_event, &e, &err));
+    assert_int_equal(e.n, 3);
+    memset(prev, 0, sizeof(prev));
+    for (int i = 0; i < 3; i++) {
+        kw_event_hash(prev, id, e.seq[i], e.at[i], e.type[i], e.actor[i], e.body[i], got);
+        if (memcmp(got, e.hash[i], KW_HASH_BYTES) != 0)
+            fail_msg("event %lld: stored hash is not the chain's", (long long)e.seq[i]);
+        memcpy(prev, got, KW_HASH_BYTES);
+    }
+    struct kw_ticket_row r;
+    MUST(kw_store_ticket_get(c->st, id, &r, &err));
+    assert_memory_equal(r.head, prev, KW_HASH_BYTES);
+    unsigned char head[KW_HASH_BYTES];
+    MUST(kw_store_verify(c->st, id, head, &err));
+    assert_memory_equal(head, prev, KW_HASH_BYTES);
+}
+
+static void test_tampering_is_detected(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    const struct {
+        const char *name;
+        int64_t seq[2];   /* the events changed behind the store's back (0: none) */
+        const char *want; /* in the message */
+    } rows[] = {
+        {"a changed comment is named", {2, 0}, "event 2 does not match its hash"},
+        {"a later change alone is named", {3, 0}, "event 3 does not match its hash"},
+        {"a changed created event is named", {1, 0}, "event 1 does not match its hash"},
+        {"of two changes, the first is named", {4, 2}, "event 2 does not match its hash"},
+    };
+    int64_t untouched = new_ticket(c, NULL, NULL);
+    append(c->st, untouched, NULL, c->t0 + H);
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        int64_t id = new_ticket(c, NULL, NULL);
+        MUST(kw_store_event_append(c->st, id, "comment", "{\"text\":\"all good\"}", 3, c->t0 + H,
+                                   NULL, NULL, &err));
+        MUST(kw_store_event_append(c->st, id, "milestone", "{\"milestone\":\"resolved\"}", 3,
+                                   c->t0 + 2 * H, NULL, NULL, &err));
+        append(c->st, id, NULL, c->t0 + 3 * H);
+        MUST(kw_store_verify(c->st, id, NULL, &err));
+        /* the storage refuses changes to events... */
+        for (int k = 0; k < 2 && rows[i].seq[k]; k++) {
+            bool guarded = false;
+            fixture_tamper_event(c->fx, id, rows[i].seq[k], "{\"text\":\"never mind\"}", &guarded);
+            if (!guarded)
+                fail_msg("%s: the backend let an event be changed in place", rows[i].name);
+        }
+        /* ...and someone who gets around that is still found out */
+        err = (struct kw_err){0};
+        expect_code(rows[i].name, kw_store_verify(c->st, id, NULL, &err), KW_CONFLICT, &err, NULL);
+        if (!strstr(err.msg, rows[i].want))
+            fail_msg("%s: message \"%s\" lacks \"%s\"", rows[i].name, err.msg, rows[i].want);
+    }
+    MUST(kw_store_verify(c->st, untouched, NULL, &err));
+}
+
+/* ---- commitments ---- */
+
+static void test_commitments(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t later = 0, first = 0, again = 0, id = 0;
+    const int64_t d1 = c->t0 - 30 * 24 * H, d2 = c->t0 + 24 * H;
+    /* inserted out of order of effect */
+    MUST(kw_store_commitment_insert(c->st, "acme-sla", "2", d2, "{\"v\":2}", 10, &later, &err));
+    MUST(kw_store_commitment_insert(c->st, "acme-sla", "1", d1, "{\"v\":1}", 11, &first, &err));
+    expect_code("a taken name and version is a conflict",
+                kw_store_commitment_insert(c->st, "acme-sla", "1", d1, "{}", 12, &id, &err),
+                KW_CONFLICT, &err, NULL);
+    MUST(kw_store_commitment_insert(c->st, "other", "1", d1 + H, "{\"v\":3}", 13, &again, &err));
+    char *doc = NULL;
+    MUST(kw_store_commitment_doc(c->st, later, &doc, &err));
+    assert_string_equal(doc, "{\"v\":2}");
+    free(doc);
+    doc = NULL;
+    expect_code("commitment_doc of an unknown id",
+                kw_store_commitment_doc(c->st, 999999, &doc, &err), KW_NOT_FOUND, &err, NULL);
+    /* in order of effect */
+    struct seen s = {0};
+    MUST(kw_store_commitments(c->st, on_commitment, &s, &err));
+    const int64_t by_effect[] = {first, again, later};
+    expect_ids("commitments in order of effect", &s, by_effect, 3);
+    const struct {
+        const char *name;
+        int64_t t, want;
+    } at[] = {
+        {"before any: none", d1 - 1, 0},
+        {"at effective_from: in force", d1, first},
+        {"between: the latest that took effect", c->t0, again},
+        {"after the later one took effect", d2, later},
+        {"long after", d2 + 365 * 24 * H, later},
+    };
+    for (size_t i = 0; i < N_ELEMS(at); i++) {
+        int64_t got = -1;
+        MUST(kw_store_commitment_at(c->st, at[i].t, &got, &err));
+        if (got != at[i].want)
+            fail_msg("%s: got %lld, want %lld", at[i].name, (long long)got, (long long)at[i].want);
+    }
+    /* a ticket follows the version in force at its creation */
+    struct kw_ticket_row r;
+    MUST(kw_store_ticket_get(c->st, new_ticket(c, NULL, NULL), &r, &err));
+    assert_int_equal(r.commitment_id, again);
+}
+
+/* ---- teams and calendars ---- */
+
+struct named_copy {
+    int64_t n, id[8], ref[8];
+    char name[8][32], text[8][64];
+};
+
+static bool copy_named(const struct kw_named_row *r, void *ctx)
+{
+    struct named_copy *x = ctx;
+    if (x->n < 8) {
+        x->id[x->n] = r->id;
+        x->ref[x->n] = r->ref;
+        copy_text(x->name[x->n], sizeof(x->name[0]), r->name);
+        copy_text(x->text[x->n], sizeof(x->text[0]), r->text);
+    }
+    x->n++;
+    return true;
+}
+
+static void test_teams(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t lead = new_user(c, "lead@example.com", "manager", 0, 0);
+    int64_t ops = 0, desk = 0, id = 0;
+    MUST(kw_store_team_insert(c->st, "ops", lead, c->t0, &ops, &err));
+    MUST(kw_store_team_insert(c->st, "desk", 0, c->t0, &desk, &err));
+    const struct {
+        const char *name, *team;
+        int64_t lead;
+        enum kw_code want;
+        const char *field;
+    } rows[] = {
+        {"a taken name is a conflict", "ops", 0, KW_CONFLICT, "/name"},
+        {"an empty name is invalid", "", 0, KW_INVALID, "/name"},
+        {"an unknown lead is not found", "night", 999999, KW_NOT_FOUND, "/lead_id"},
+        {"a name over KW_STORE_TEXT_MAX is too big", too_long(), 0, KW_TOO_BIG, "/name"},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        err = (struct kw_err){0};
+        expect_code(rows[i].name,
+                    kw_store_team_insert(c->st, rows[i].team, rows[i].lead, c->t0, &id, &err),
+                    rows[i].want, &err, rows[i].field);
+    }
+    struct named_copy x = {0};
+    MUST(kw_store_teams(c->st, 0, copy_named, &x, &err));
+    assert_int_equal(x.n, 2);
+    assert_int_equal(x.id[0], ops); /* id order */
+    assert_string_equal(x.name[0], "ops");
+    assert_int_equal(x.ref[0], lead);
+    assert_int_equal(x.id[1], desk);
+    assert_int_equal(x.ref[1], 0); /* no lead */
+    x = (struct named_copy){0};
+    MUST(kw_store_teams(c->st, desk, copy_named, &x, &err));
+    assert_int_equal(x.n, 1);
+    assert_string_equal(x.name[0], "desk");
+    struct seen s = {0};
+    MUST(kw_store_teams(c->st, 999999, on_named, &s, &err));
+    assert_int_equal(s.n, 0);
+    s = (struct seen){.stop = 1};
+    MUST(kw_store_teams(c->st, 0, on_named, &s, &err));
+    assert_int_equal(s.n, 1);
+}
+
+static void test_calendars(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t zulu = 0, alpha = 0, again = 0;
+    MUST(kw_store_calendar_put(c->st, "zulu", "{\"tz\":\"UTC\"}", c->t0, &zulu, &err));
+    MUST(kw_store_calendar_put(c->st, "alpha", "{\"tz\":\"Asia/Shanghai\"}", c->t0, &alpha, &err));
+    assert_int_not_equal(zulu, alpha);
+    /* put on an existing name replaces its spec and keeps its id */
+    MUST(
+        kw_store_calendar_put(c->st, "zulu", "{\"tz\":\"Europe/Paris\"}", c->t0 + 1, &again, &err));
+    assert_int_equal(again, zulu);
+    struct named_copy x = {0};
+    MUST(kw_store_calendars(c->st, NULL, copy_named, &x, &err));
+    assert_int_equal(x.n, 2);
+    assert_string_equal(x.name[0], "alpha"); /* by name */
+    assert_string_equal(x.text[0], "{\"tz\":\"Asia/Shanghai\"}");
+    assert_string_equal(x.name[1], "zulu");
+    assert_string_equal(x.text[1], "{\"tz\":\"Europe/Paris\"}");
+    assert_int_equal(x.id[1], zulu);
+    x = (struct named_copy){0};
+    MUST(kw_store_calendars(c->st, "zulu", copy_named, &x, &err));
+    assert_int_equal(x.n, 1);
+    assert_int_equal(x.id[0], zulu);
+    x = (struct named_copy){0};
+    MUST(kw_store_calendars(c->st, "nowhere", copy_named, &x, &err));
+    assert_int_equal(x.n, 0);
+    int64_t id = 0;
+    expect_code("an empty name is invalid", kw_store_calendar_put(c->st, "", "{}", 1, &id, &err),
+                KW_INVALID, &err, "/name");
+}
+
+/* ---- listing and changing tickets ---- */
+
+/* Project one running clock due at next_due (or none) onto a ticket. */
+static void project(struct ctx *c, int64_t ticket, int64_t next_due, int64_t breached_at,
+                    int64_t fire_at)
+{
+    struct kw_err err = {0};
+    struct kw_clock_row row = {.metric = "resolution",
+                               .status = "running",
+                               .deadline = next_due,
+                               .next_due = next_due,
+                               .next_pct = 100};
+    MUST(kw_store_clocks_put(c->st, ticket, false, &row, next_due == KW_STORE_NO_TIME ? 0 : 1,
+                             next_due, breached_at, fire_at, &err));
+}
+
+/* Five tickets: 0 Acme L1 assigned, due in 1 h; 1 Acme L2 of a team, due an
+ * hour ago; 2 Globex L1, breach recorded, no running clock; 3 Acme L1
+ * archived; 4 Acme L1 analysing, due in 2 h. */
+struct board {
+    int64_t t[5], globex, agent, team;
+};
+
+static void make_board(struct ctx *c, struct board *b)
+{
+    struct kw_err err = {0};
+    b->globex = new_org(c, "Globex");
+    b->team = new_team(c, "ops");
+    b->agent = new_user(c, "agent@example.com", "agent", 0, b->team);
+    b->t[0] = ticket_with(c, c->org, "L1", NULL, 7, NULL);
+    b->t[1] = ticket_with(c, c->org, "L2", NULL, 7, NULL);
+    b->t[2] = ticket_with(c, b->globex, "L1", NULL, 7, NULL);
+    b->t[3] = ticket_with(c, c->org, "L1", NULL, 7, NULL);
+    b->t[4] = ticket_with(c, c->org, "L1", NULL, 7, NULL);
+    struct kw_ticket_patch assign = {.assignee_id = b->agent}, team = {.team_id = b->team};
+    MUST(kw_store_ticket_set(c->st, b->t[0], &assign, &err));
+    MUST(kw_store_ticket_set(c->st, b->t[1], &team, &err));
+    append(c->st, b->t[3], "archived", c->t0 + M);
+    append(c->st, b->t[4], "analysing", c->t0 + M);
+    project(c, b->t[0], c->t0 + H, KW_STORE_NO_TIME, c->t0 + 30 * M);
+    project(c, b->t[1], c->t0 - H, KW_STORE_NO_TIME, c->t0 - H);
+    project(c, b->t[2], KW_STORE_NO_TIME, c->t0 - 2 * H, KW_STORE_NO_TIME);
+    project(c, b->t[3], KW_STORE_NO_TIME, KW_STORE_NO_TIME, KW_STORE_NO_TIME);
+    project(c, b->t[4], c->t0 + 2 * H, KW_STORE_NO_TIME, c->t0 + 2 * H);
+}
+
+static void test_tickets_filter(void **state)
+{
+    struct ctx *c = *state;
+    struct board b;
+    make_board(c, &b);
+    const int64_t t0 = c->t0;
+    const struct {
+        const char *name;
+        struct kw_ticket_filter f;
+        size_t stop;
+        const char *want; /* indexes into b.t, in order */
+    } rows[] = {
+        {"no filter: all, in id order", {.limit = 50}, 0, "01234"},
+        {"organisation", {.org_id = b.globex, .limit = 50}, 0, "2"},
+        {"state", {.state = "analysing", .limit = 50}, 0, "4"},
+        {"state archived", {.state = "archived", .limit = 50}, 0, "3"},
+        {"state open: any but archived", {.state = "open", .limit = 50}, 0, "0124"},
+        {"level", {.level = "L2", .limit = 50}, 0, "1"},
+        {"assignee", {.assignee_id = b.agent, .limit = 50}, 0, "0"},
+        {"team", {.team_id = b.team, .limit = 50}, 0, "1"},
+        {"breached: recorded, or a running clock past its deadline",
+         {.breached = 1, .now = t0, .limit = 50},
+         0,
+         "12"},
+        {"not breached as of now", {.breached = 2, .now = t0, .limit = 50}, 0, "034"},
+        {"breached as of later", {.breached = 1, .now = t0 + 61 * M, .limit = 50}, 0, "012"},
+        {"due before", {.due_before = t0 + 90 * M, .limit = 50}, 0, "01"},
+        {"due before is strict", {.due_before = t0 + H, .limit = 50}, 0, "1"},
+        {"at most limit", {.limit = 2}, 0, "01"},
+        {"filters combine", {.org_id = 0, .level = "L1", .state = "open", .limit = 50}, 0, "024"},
+        {"stops when fn says so", {.limit = 50}, 2, "01"},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        struct kw_ticket_filter f = rows[i].f;
+        if (f.due_before == 0)
+            f.due_before = KW_STORE_NO_TIME; /* any */
+        struct kw_err err = {0};
+        struct seen s = {.stop = rows[i].stop};
+        MUST(kw_store_tickets(c->st, &f, on_ticket, &s, &err));
+        expect_pick(rows[i].name, &s, b.t, rows[i].want);
+    }
+    /* a page after a cursor: the last id of the previous page */
+    struct kw_err err = {0};
+    struct kw_ticket_filter f = {.after = b.t[1], .due_before = KW_STORE_NO_TIME, .limit = 2};
+    struct seen s = {0};
+    MUST(kw_store_tickets(c->st, &f, on_ticket, &s, &err));
+    expect_pick("a page after a cursor", &s, b.t, "23");
+}
+
+struct due_page {
+    struct seen s;
+    int64_t last_id, last_due;
+};
+
+static bool on_due(const struct kw_ticket_row *t, void *ctx)
+{
+    struct due_page *p = ctx;
+    p->last_id = t->id;
+    p->last_due = t->next_due == KW_STORE_NO_TIME ? INT64_MAX : t->next_due;
+    return seen_add(&p->s, t->id);
+}
+
+static void test_tickets_by_due(void **state)
+{
+    struct ctx *c = *state;
+    struct board b;
+    make_board(c, &b);
+    struct kw_err err = {0};
+    /* by next_due, those without a running clock last, then by id */
+    struct due_page p = {0};
+    struct kw_ticket_filter f = {.by_due = true,
+                                 .after_due = INT64_MIN,
+                                 .after = -1,
+                                 .due_before = KW_STORE_NO_TIME,
+                                 .limit = 50};
+    MUST(kw_store_tickets(c->st, &f, on_due, &p, &err));
+    expect_pick("all by due", &p.s, b.t, "10423");
+    /* the same in pages of two, each starting after the last row of the one before */
+    struct seen all = {0};
+    f.limit = 2;
+    for (int page = 0; page < 5; page++) {
+        p = (struct due_page){0};
+        MUST(kw_store_tickets(c->st, &f, on_due, &p, &err));
+        for (size_t i = 0; i < p.s.n; i++)
+            seen_add(&all, p.s.id[i]);
+        if (p.s.n < 2)
+            break;
+        f.after_due = p.last_due;
+        f.after = p.last_id;
+    }
+    expect_pick("by due, page by page", &all, b.t, "10423");
+    /* filters apply in this order too */
+    p = (struct due_page){0};
+    f = (struct kw_ticket_filter){.by_due = true,
+                                  .after_due = INT64_MIN,
+                                  .after = -1,
+                                  .org_id = c->org,
+                                  .state = "open",
+                                  .due_before = KW_STORE_NO_TIME,
+                                  .limit = 50};
+    MUST(kw_store_tickets(c->st, &f, on_due, &p, &err));
+    expect_pick("Acme's open tickets by due", &p.s, b.t, "104");
+}
+
+static void test_ticket_set(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t team = new_team(c, "ops"), team2 = new_team(c, "desk");
+    int64_t agent = new_user(c, "a@example.com", "agent", 0, 0);
+    int64_t agent2 = new_user(c, "b@example.com", "agent", 0, 0);
+    int64_t id = new_ticket(c, NULL, NULL);
+    const struct {
+        const char *name;
+        struct kw_ticket_patch p;
+        const char *level, *category; /* after; NULL: none */
+        int64_t assignee, team;
+    } rows[] = {
+        {"level and category set", {.level = "L3", .category = "network"}, "L3", "network", 0, 0},
+        {"NULL keeps level and category", {0}, "L3", "network", 0, 0},
+        {"assignee and team set",
+         {.assignee_id = agent, .team_id = team},
+         "L3",
+         "network",
+         agent,
+         team},
+        {"0 keeps assignee and team", {.level = "L2"}, "L2", "network", agent, team},
+        {"assignee changed, team kept", {.assignee_id = agent2}, "L2", "network", agent2, team},
+        {"team changed, assignee kept", {.team_id = team2}, "L2", "network", agent2, team2},
+        {"-1 clears the assignee", {.assignee_id = -1}, "L2", "network", 0, team2},
+        {"-1 clears the team", {.team_id = -1, .category = "printing"}, "L2", "printing", 0, 0},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        MUST(kw_store_ticket_set(c->st, id, &rows[i].p, &err));
+        struct kw_ticket_row r;
+        MUST(kw_store_ticket_get(c->st, id, &r, &err));
+        if (strcmp(r.level, rows[i].level) != 0 || !r.category ||
+            strcmp(r.category, rows[i].category) != 0 || r.assignee_id != rows[i].assignee ||
+            r.team_id != rows[i].team)
+            fail_msg("%s: level %s category %s assignee %lld team %lld", rows[i].name, r.level,
+                     r.category ? r.category : NUL_TEXT, (long long)r.assignee_id,
+                     (long long)r.team_id);
+        /* the events saying so are the caller's: none is written */
+        assert_int_equal(r.last_seq, 1);
+    }
+    const struct {
+        const char *name;
+        int64_t ticket;
+        struct kw_ticket_patch p;
+        const char *field;
+    } bad[] = {
+        {"an unknown ticket is not found", 999999, {.level = "L1"}, NULL},
+        {"an unknown assignee is not found", id, {.assignee_id = 999999}, "/assignee_id"},
+        {"an unknown team is not found", id, {.team_id = 999999}, "/team_id"},
+    };
+    for (size_t i = 0; i < N_ELEMS(bad); i++) {
+        err = (struct kw_err){0};
+        expect_code(bad[i].name, kw_store_ticket_set(c->st, bad[i].ticket, &bad[i].p, &err),
+                    KW_NOT_FOUND, &err, bad[i].field);
+    }
+}
+
+/* ---- the clock projection and the engine's schedule ---- */
+
+struct clock_copy {
+    int64_t n, deadline[8], next_due[8];
+    int pct[8];
+    char metric[8][32], status[8][16];
+};
+
+static bool copy_clock(const struct kw_clock_row *r, void *ctx)
+{
+    struct clock_copy *x = ctx;
+    if (x->n < 8) {
+        copy_text(x->metric[x->n], sizeof(x->metric[0]), r->metric);
+        copy_text(x->status[x->n], sizeof(x->status[0]), r->status);
+        x->deadline[x->n] = r->deadline;
+        x->next_due[x->n] = r->next_due;
+        x->pct[x->n] = r->next_pct;
+    }
+    x->n++;
+    return true;
+}
+
+static void test_clocks_projection(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t id = new_ticket(c, NULL, NULL);
+    const int64_t t0 = c->t0;
+    const struct kw_clock_row rows[] = {
+        {.metric = "resolution",
+         .status = "running",
+         .deadline = t0 + 8 * H,
+         .next_due = t0 + 6 * H,
+         .next_pct = 75},
+        {.metric = "on_hold",
+         .status = "paused",
+         .deadline = KW_STORE_NO_TIME,
+         .next_due = KW_STORE_NO_TIME},
+        {.metric = "first_response",
+         .status = "running",
+         .deadline = t0 + H,
+         .next_due = t0 + 30 * M,
+         .next_pct = 50},
+    };
+    MUST(
+        kw_store_clocks_put(c->st, id, true, rows, 3, t0 + H, KW_STORE_NO_TIME, t0 + 30 * M, &err));
+    struct clock_copy x = {0};
+    MUST(kw_store_ticket_clocks(c->st, id, copy_clock, &x, &err));
+    assert_int_equal(x.n, 3);
+    /* earliest deadline first; one without a deadline last */
+    assert_string_equal(x.metric[0], "first_response");
+    assert_string_equal(x.status[0], "running");
+    assert_int_equal(x.deadline[0], t0 + H);
+    assert_int_equal(x.next_due[0], t0 + 30 * M);
+    assert_int_equal(x.pct[0], 50);
+    assert_string_equal(x.metric[1], "resolution");
+    assert_int_equal(x.pct[1], 75);
+    assert_string_equal(x.metric[2], "on_hold");
+    assert_string_equal(x.status[2], "paused");
+    assert_true(x.deadline[2] == KW_STORE_NO_TIME);
+    assert_true(x.next_due[2] == KW_STORE_NO_TIME);
+    struct kw_ticket_row r;
+    MUST(kw_store_ticket_get(c->st, id, &r, &err));
+    assert_int_equal(r.next_due, t0 + H);
+    assert_true(r.breached_at == KW_STORE_NO_TIME);
+    int64_t fire = 0;
+    MUST(kw_store_fire_at(c->st, id, &fire, &err));
+    assert_int_equal(fire, t0 + 30 * M);
+    /* a later put replaces the rows, and the ticket's projection */
+    const struct kw_clock_row one = {.metric = "resolution",
+                                     .status = "breached",
+                                     .deadline = t0 + 8 * H,
+                                     .next_due = KW_STORE_NO_TIME};
+    MUST(kw_store_clocks_put(c->st, id, false, &one, 1, KW_STORE_NO_TIME, t0 + 8 * H,
+                             KW_STORE_NO_TIME, &err));
+    x = (struct clock_copy){0};
+    MUST(kw_store_ticket_clocks(c->st, id, copy_clock, &x, &err));
+    assert_int_equal(x.n, 1);
+    assert_string_equal(x.status[0], "breached");
+    MUST(kw_store_ticket_get(c->st, id, &r, &err));
+    assert_true(r.next_due == KW_STORE_NO_TIME);
+    assert_int_equal(r.breached_at, t0 + 8 * H);
+    MUST(kw_store_fire_at(c->st, id, &fire, &err));
+    assert_true(fire == KW_STORE_NO_TIME);
+    /* another ticket's clocks are its own */
+    int64_t other = new_ticket(c, NULL, NULL);
+    x = (struct clock_copy){0};
+    MUST(kw_store_ticket_clocks(c->st, other, copy_clock, &x, &err));
+    assert_int_equal(x.n, 0);
+}
+
+static void test_schedule(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t a = new_ticket(c, NULL, NULL), b = new_ticket(c, NULL, NULL);
+    int64_t none = new_ticket(c, NULL, NULL);
+    project(c, a, c->t0 + H, KW_STORE_NO_TIME, c->t0 + 45 * M);
+    project(c, b, c->t0 + 2 * H, KW_STORE_NO_TIME, c->t0 + 90 * M);
+    struct seen s = {0};
+    MUST(kw_store_fire_all(c->st, on_fire, &s, &err));
+    assert_int_equal(s.n, 2);
+    assert_true(seen_has(&s, a) && seen_has(&s, b));
+    int64_t fire = 0;
+    MUST(kw_store_fire_at(c->st, none, &fire, &err));
+    assert_true(fire == KW_STORE_NO_TIME); /* nothing due */
+    MUST(kw_store_fire_at(c->st, b, &fire, &err));
+    assert_int_equal(fire, c->t0 + 90 * M);
+    s = (struct seen){.stop = 1};
+    MUST(kw_store_fire_all(c->st, on_fire, &s, &err));
+    assert_int_equal(s.n, 1);
+    /* nothing due any more: off the schedule */
+    project(c, a, KW_STORE_NO_TIME, KW_STORE_NO_TIME, KW_STORE_NO_TIME);
+    s = (struct seen){0};
+    MUST(kw_store_fire_all(c->st, on_fire, &s, &err));
+    const int64_t only_b[] = {b};
+    expect_ids("after a's schedule cleared", &s, only_b, 1);
+}
+
+static void test_stale(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t ids[3] = {new_ticket(c, NULL, NULL), new_ticket(c, NULL, NULL),
+                      new_ticket(c, NULL, NULL)};
+    int64_t got[8];
+    size_t n = 99;
+    /* just created: no projection yet */
+    MUST(kw_store_stale(c->st, 0, 8, got, &n, &err));
+    struct seen s = {0};
+    for (size_t i = 0; i < n; i++)
+        seen_add(&s, got[i]);
+    expect_pick("new tickets are stale", &s, ids, "012");
+    for (int i = 0; i < 3; i++)
+        project(c, ids[i], KW_STORE_NO_TIME, KW_STORE_NO_TIME, KW_STORE_NO_TIME);
+    MUST(kw_store_stale(c->st, 0, 8, got, &n, &err));
+    assert_int_equal(n, 0);
+    /* an event appended without projecting makes it stale again */
+    append(c->st, ids[2], NULL, c->t0 + M);
+    append(c->st, ids[0], NULL, c->t0 + M);
+    MUST(kw_store_stale(c->st, 0, 8, got, &n, &err));
+    s = (struct seen){0};
+    for (size_t i = 0; i < n; i++)
+        seen_add(&s, got[i]);
+    expect_pick("appended without projecting", &s, ids, "02");
+    MUST(kw_store_stale(c->st, 0, 1, got, &n, &err));
+    assert_int_equal(n, 1);
+    assert_int_equal(got[0], ids[0]);
+    MUST(kw_store_stale(c->st, ids[0], 8, got, &n, &err));
+    assert_int_equal(n, 1);
+    assert_int_equal(got[0], ids[2]);
+}
+
+/* ---- users ---- */
+
+static void test_user_insert(void **state)
+{
+    struct ctx *c = *state;
+    int64_t team = new_team(c, "ops");
+    const struct {
+        const char *name;
+        struct kw_user u;
+        const char *password;
+        enum kw_code want;
+        const char *field;
+    } rows[] = {
+        {"an admin with a password",
+         {.email = "boss@example.com", .name = "Boss", .role = "admin"},
+         "correct horse",
+         KW_OK,
+         NULL},
+        {"a customer of an organisation, no password",
+         {.email = "it@acme.example", .name = "IT", .role = "customer", .org_id = c->org},
+         NULL,
+         KW_OK,
+         NULL},
+        {"an agent of a team with skills",
+         {.email = "li@example.com",
+          .name = "Li",
+          .role = "agent",
+          .team_id = team,
+          .skills = "[\"network\",\"zh\"]"},
+         NULL,
+         KW_OK,
+         NULL},
+        {"a taken e-mail is a conflict",
+         {.email = "boss@example.com", .name = "Boss 2", .role = "admin"},
+         NULL,
+         KW_CONFLICT,
+         "/email"},
+        {"a bad role is invalid",
+         {.email = "x@example.com", .name = "X", .role = "root"},
+         NULL,
+         KW_INVALID,
+         "/role"},
+        {"a password shorter than 8 bytes is invalid",
+         {.email = "x@example.com", .name = "X", .role = "agent"},
+         "short",
+         KW_INVALID,
+         "/password"},
+        {"an unknown organisation is not found",
+         {.email = "x@example.com", .name = "X", .role = "agent", .org_id = 999999},
+         NULL,
+         KW_NOT_FOUND,
+         NULL},
+        {"an unknown team is not found",
+         {.email = "x@example.com", .name = "X", .role = "agent", .team_id = 999999},
+         NULL,
+         KW_NOT_FOUND,
+         NULL},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        struct kw_err err = {0};
+        int64_t id = 0;
+        enum kw_code rc =
+            kw_store_user_insert(c->st, &rows[i].u, rows[i].password, c->t0, &id, &err);
+        expect_code(rows[i].name, rc, rows[i].want, &err, rows[i].field);
+        if (rc != KW_OK)
+            continue;
+        struct kw_user_row r;
+        MUST(kw_store_user_get(c->st, id, &r, &err));
+        const struct kw_user *w = &rows[i].u;
+        assert_int_equal(r.id, id);
+        assert_int_equal(r.org_id, w->org_id);
+        assert_int_equal(r.team_id, w->team_id);
+        assert_string_equal(r.email, w->email);
+        assert_string_equal(r.name, w->name);
+        assert_string_equal(r.role, w->role);
+        assert_string_equal(r.skills, w->skills ? w->skills : "[]"); /* none: an empty array */
+    }
+    struct kw_err err = {0};
+    struct kw_user_row r;
+    expect_code("user_get of an unknown id", kw_store_user_get(c->st, 999999, &r, &err),
+                KW_NOT_FOUND, &err, NULL);
+    int64_t n = -1;
+    MUST(kw_store_user_count(c->st, "admin", &n, &err));
+    assert_int_equal(n, 1);
+    MUST(kw_store_user_count(c->st, "manager", &n, &err));
+    assert_int_equal(n, 0);
+    MUST(kw_store_user_count(c->st, "customer", &n, &err));
+    assert_int_equal(n, 1);
+}
+
+static void test_users_listing(void **state)
+{
+    struct ctx *c = *state;
+    int64_t globex = new_org(c, "Globex");
+    int64_t ids[4] = {new_user(c, "a@acme.example", "customer", c->org, 0),
+                      new_user(c, "b@globex.example", "customer", globex, 0),
+                      new_user(c, "c@acme.example", "customer", c->org, 0),
+                      new_user(c, "d@example.com", "agent", 0, 0)};
+    const struct {
+        const char *name;
+        int64_t org, after;
+        size_t limit, stop;
+        const char *want;
+    } rows[] = {
+        {"everyone, in id order", 0, 0, 10, 0, "0123"},
+        {"of one organisation", c->org, 0, 10, 0, "02"},
+        {"after a cursor", 0, ids[1], 10, 0, "23"},
+        {"of one organisation after a cursor", c->org, ids[0], 10, 0, "2"},
+        {"at most limit", 0, 0, 3, 0, "012"},
+        {"stops when fn says so", 0, 0, 10, 1, "0"},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        struct kw_err err = {0};
+        struct seen s = {.stop = rows[i].stop};
+        MUST(kw_store_users(c->st, rows[i].org, rows[i].after, rows[i].limit, on_user, &s, &err));
+        expect_pick(rows[i].name, &s, ids, rows[i].want);
+    }
+}
+
+static void test_password_hash(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    char hash[KW_PASSWORD_HASH_BUF];
+    MUST(kw_password_hash("correct horse", hash, &err));
+    assert_int_equal(strncmp(hash, "$argon2id$", 10), 0);
+    char other[KW_PASSWORD_HASH_BUF];
+    expect_code("a password shorter than 8 bytes is invalid",
+                kw_password_hash("1234567", other, &err), KW_INVALID, &err, "/password");
+    MUST(kw_password_hash("12345678", other, &err)); /* 8 bytes is enough */
+    /* a user stored with a hash made beforehand logs in with the password */
+    struct kw_user u = {.email = "pre@example.com", .name = "Pre", .role = "agent"};
+    int64_t id = 0, who = 0;
+    MUST(kw_store_user_insert_hashed(c->st, &u, hash, c->t0, &id, &err));
+    MUST(kw_store_password_check(c->st, "pre@example.com", "correct horse", &who, &err));
+    assert_int_equal(who, id);
+    expect_code("a wrong password",
+                kw_store_password_check(c->st, "pre@example.com", "wrong horse", &who, &err),
+                KW_UNAUTHENTICATED, &err, NULL);
+    assert_string_equal(err.msg, "wrong e-mail or password");
+    expect_code("an unknown e-mail",
+                kw_store_password_check(c->st, "nobody@example.com", "correct horse", &who, &err),
+                KW_UNAUTHENTICATED, &err, NULL);
+    assert_string_equal(err.msg, "wrong e-mail or password");
+    /* NULL hash: cannot log in */
+    struct kw_user v = {.email = "nopass@example.com", .name = "No", .role = "agent"};
+    MUST(kw_store_user_insert_hashed(c->st, &v, NULL, c->t0, &id, &err));
+    expect_code("a user without a password",
+                kw_store_password_check(c->st, "nopass@example.com", "", &who, &err),
+                KW_UNAUTHENTICATED, &err, NULL);
+    expect_code("a taken e-mail is a conflict",
+                kw_store_user_insert_hashed(c->st, &u, hash, c->t0, &id, &err), KW_CONFLICT, &err,
+                "/email");
+    struct kw_user bad = {.email = "r@example.com", .name = "R", .role = "root"};
+    expect_code("a bad role is invalid",
+                kw_store_user_insert_hashed(c->st, &bad, hash, c->t0, &id, &err), KW_INVALID, &err,
+                "/role");
+}
+
+/* ---- logins and tokens ---- */
+
+static void test_login_and_sessions(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t admin = 0, who = 0;
+    struct kw_user u = {.email = "boss@example.com", .name = "Boss", .role = "admin"};
+    MUST(kw_store_user_insert(c->st, &u, "correct horse", 1, &admin, &err));
+    struct kw_user nopass = {.email = "np@example.com", .name = "NP", .role = "agent"};
+    int64_t np = 0;
+    MUST(kw_store_user_insert(c->st, &nopass, NULL, 1, &np, &err));
+    /* the password is kept only as an argon2id hash */
+    assert_false(fixture_at_rest(c->fx, "correct horse"));
+    assert_true(fixture_at_rest(c->fx, "$argon2id$"));
+    char token[KW_TOKEN_BUF];
+    const struct {
+        const char *name, *email, *password;
+    } refused[] = {
+        {"a wrong password", "boss@example.com", "wrong horse"},
+        {"an unknown e-mail", "nobody@example.com", "correct horse"},
+        {"a user who has no password", "np@example.com", "correct horse"},
+    };
+    for (size_t i = 0; i < N_ELEMS(refused); i++) {
+        err = (struct kw_err){0};
+        expect_code(refused[i].name,
+                    kw_store_login(c->st, refused[i].email, refused[i].password, 10, 3600, token,
+                                   &who, &err),
+                    KW_UNAUTHENTICATED, &err, NULL);
+        /* the same answer, so e-mails cannot be probed (password_check: test_password_hash) */
+        assert_string_equal(err.msg, "wrong e-mail or password");
+    }
+    MUST(kw_store_login(c->st, "boss@example.com", "correct horse", 10, 3600, token, &who, &err));
+    assert_int_equal(who, admin);
+    assert_int_equal(strncmp(token, "kw_", 3), 0);
+    assert_int_equal(strlen(token), 46);
+    /* only the token's hash is stored */
+    assert_false(fixture_at_rest(c->fx, token));
+    assert_false(fixture_at_rest(c->fx, token + 3));
+    const struct {
+        const char *name, *token;
+        int64_t now;
+        enum kw_code want;
+    } rows[] = {
+        {"live", token, 100, KW_OK},
+        {"the last second of its life", token, 3609, KW_OK},
+        {"expired at login + ttl", token, 3610, KW_UNAUTHENTICATED},
+        {"forged", "kw_forged", 100, KW_UNAUTHENTICATED},
+        {"empty", "", 100, KW_UNAUTHENTICATED},
+        {"longer than a token can be",
+         "kw_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 100,
+         KW_UNAUTHENTICATED},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        err = (struct kw_err){0};
+        who = 0;
+        expect_code(rows[i].name,
+                    kw_store_token_user(c->st, rows[i].token, rows[i].now, &who, &err),
+                    rows[i].want, &err, NULL);
+        if (rows[i].want == KW_OK)
+            assert_int_equal(who, admin);
+        struct kw_user_row r = {0};
+        err = (struct kw_err){0};
+        expect_code(rows[i].name,
+                    kw_store_token_caller(c->st, rows[i].token, rows[i].now, &r, &err),
+                    rows[i].want, &err, NULL);
+        if (rows[i].want == KW_OK) {
+            assert_int_equal(r.id, admin);
+            assert_string_equal(r.email, "boss@example.com");
+            assert_string_equal(r.role, "admin");
+        }
+    }
+    /* logout */
+    MUST(kw_store_token_revoke(c->st, token, 200, &err));
+    expect_code("revoked", kw_store_token_user(c->st, token, 201, &who, &err), KW_UNAUTHENTICATED,
+                &err, NULL);
+    struct kw_user_row r;
+    expect_code("revoked caller", kw_store_token_caller(c->st, token, 201, &r, &err),
+                KW_UNAUTHENTICATED, &err, NULL);
+    MUST(kw_store_token_revoke(c->st, token, 202, &err)); /* again: fine */
+    MUST(kw_store_token_revoke(c->st, "kw_never_issued", 202, &err));
+    /* sessions are not API tokens */
+    struct seen s = {0};
+    MUST(kw_store_tokens(c->st, admin, 100, on_token, &s, &err));
+    assert_int_equal(s.n, 0);
+    assert_int_equal(kw_code_status(KW_UNAUTHENTICATED), 401);
+}
+
+struct token_copy {
+    int64_t n, id[8], created_at[8], expires_at[8];
+    char kind[8][16], label[8][32];
+};
+
+static bool copy_token(const struct kw_token_row *t, void *ctx)
+{
+    struct token_copy *x = ctx;
+    if (x->n < 8) {
+        x->id[x->n] = t->id;
+        x->created_at[x->n] = t->created_at;
+        x->expires_at[x->n] = t->expires_at;
+        copy_text(x->kind[x->n], sizeof(x->kind[0]), t->kind);
+        copy_text(x->label[x->n], sizeof(x->label[0]), t->label);
+    }
+    x->n++;
+    return true;
+}
+
+static void test_api_tokens(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t me = new_user(c, "me@example.com", "agent", 0, 0);
+    int64_t you = new_user(c, "you@example.com", "agent", 0, 0);
+    char forever[KW_TOKEN_BUF], brief[KW_TOKEN_BUF], gone[KW_TOKEN_BUF], session[KW_TOKEN_BUF],
+        yours[KW_TOKEN_BUF];
+    int64_t id_forever = 0, id_brief = 0, id_gone = 0, id_session = 0, id_yours = 0;
+    const int64_t t0 = c->t0;
+    MUST(kw_store_token_issue(c->st, me, "api", "ci", t0, KW_STORE_NO_TIME, forever, &id_forever,
+                              &err));
+    MUST(kw_store_token_issue(c->st, me, "api", NULL, t0 + 1, t0 + 100, brief, &id_brief, &err));
+    MUST(kw_store_token_issue(c->st, me, "api", "old", t0 + 2, KW_STORE_NO_TIME, gone, &id_gone,
+                              &err));
+    MUST(kw_store_token_issue(c->st, me, "session", NULL, t0 + 3, t0 + 3600, session, &id_session,
+                              &err));
+    MUST(kw_store_token_issue(c->st, you, "api", "yours", t0, KW_STORE_NO_TIME, yours, &id_yours,
+                              &err));
+    assert_string_not_equal(forever, brief);
+    assert_false(fixture_at_rest(c->fx, forever));
+    /* token_id may be NULL */
+    char spare[KW_TOKEN_BUF];
+    MUST(kw_store_token_issue(c->st, you, "session", NULL, t0, t0 + 10, spare, NULL, &err));
+    /* only the user's own token can be revoked by id */
+    expect_code("another user's token is not found",
+                kw_store_token_revoke_id(c->st, you, id_gone, t0 + 5, &err), KW_NOT_FOUND, &err,
+                NULL);
+    expect_code("an unknown token is not found",
+                kw_store_token_revoke_id(c->st, me, 999999, t0 + 5, &err), KW_NOT_FOUND, &err,
+                NULL);
+    int64_t who = 0;
+    MUST(kw_store_token_user(c->st, gone, t0 + 5, &who, &err)); /* still live */
+    MUST(kw_store_token_revoke_id(c->st, me, id_gone, t0 + 5, &err));
+    who = 0;
+    expect_code("revoked by id", kw_store_token_user(c->st, gone, t0 + 6, &who, &err),
+                KW_UNAUTHENTICATED, &err, NULL);
+    /* the user's live API tokens, in id order: never sessions, expired or revoked */
+    struct token_copy x = {0};
+    MUST(kw_store_tokens(c->st, me, t0 + 50, copy_token, &x, &err));
+    assert_int_equal(x.n, 2);
+    assert_int_equal(x.id[0], id_forever);
+    assert_string_equal(x.kind[0], "api");
+    assert_string_equal(x.label[0], "ci");
+    assert_int_equal(x.created_at[0], t0);
+    assert_true(x.expires_at[0] == KW_STORE_NO_TIME);
+    assert_int_equal(x.id[1], id_brief);
+    assert_string_equal(x.label[1], NUL_TEXT);
+    assert_int_equal(x.expires_at[1], t0 + 100);
+    x = (struct token_copy){0};
+    MUST(kw_store_tokens(c->st, me, t0 + 100, copy_token, &x, &err));
+    assert_int_equal(x.n, 1);
+    assert_int_equal(x.id[0], id_forever);
+    struct seen s = {.stop = 1};
+    MUST(kw_store_tokens(c->st, you, t0, on_token, &s, &err));
+    const int64_t only_yours[] = {id_yours};
+    expect_ids("another user's tokens", &s, only_yours, 1);
+    /* a token that never expires is live long after */
+    MUST(kw_store_token_user(c->st, forever, t0 + (int64_t)100 * 365 * 24 * H, &who, &err));
+    assert_int_equal(who, me);
+    MUST(kw_store_token_user(c->st, session, t0 + 3599, &who, &err));
+    assert_int_equal(who, me);
+    expect_code("an expired API token", kw_store_token_user(c->st, brief, t0 + 100, &who, &err),
+                KW_UNAUTHENTICATED, &err, NULL);
+}
+
+/* ---- transactions ---- */
+
+static void test_transactions(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    struct kw_store *peer = fixture_peer(c->fx);
+    /* rollback undoes everything since begin */
+    MUST(kw_store_begin(c->st, &err));
+    new_org(c, "Gone");
+    assert_true(org_named(c->st, "Gone")); /* the transaction reads its own writes */
+    kw_store_rollback(c->st);
+    assert_false(org_named(c->st, "Gone"));
+    kw_store_rollback(c->st); /* outside a transaction: nothing to do */
+    /* savepoints: a unit released with keep = false is undone alone */
+    MUST(kw_store_begin(c->st, &err));
+    MUST(kw_store_savepoint(c->st, &err));
+    new_org(c, "Kept");
+    MUST(kw_store_release(c->st, true, &err));
+    MUST(kw_store_savepoint(c->st, &err));
+    new_org(c, "Undone");
+    MUST(kw_store_release(c->st, false, &err));
+    MUST(kw_store_savepoint(c->st, &err));
+    new_org(c, "Kept too");
+    MUST(kw_store_release(c->st, true, &err));
+    /* nothing is visible to another handle before the commit */
+    assert_false(org_named(peer, "Kept"));
+    kw_store_end_read(peer);
+    MUST(kw_store_commit(c->st, &err));
+    assert_true(org_named(peer, "Kept"));
+    assert_true(org_named(peer, "Kept too"));
+    assert_false(org_named(peer, "Undone"));
+    kw_store_end_read(peer);
+    /* a write call inside the caller's transaction is a savepoint of it: its
+     * failure undoes only itself */
+    MUST(kw_store_begin(c->st, &err));
+    int64_t t = new_ticket(c, NULL, NULL);
+    expect_code("a failing append",
+                kw_store_event_append(c->st, t, "comment", "[]", 3, c->t0, "closed", NULL, &err),
+                KW_INVALID, &err, NULL);
+    append(c->st, t, NULL, c->t0 + M);
+    MUST(kw_store_commit(c->st, &err));
+    struct kw_ticket_row r;
+    MUST(kw_store_ticket_get(peer, t, &r, &err));
+    assert_int_equal(r.last_seq, 2);
+    assert_string_equal(r.state, "registered");
+    kw_store_end_read(peer);
+    MUST(kw_store_verify(c->st, t, NULL, &err));
+    kw_store_close(peer);
+}
+
+/* ---- endpoints and the outbox ---- */
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* expect_pick where the order is not part of the contract. */
+static void expect_set(const char *name, struct seen *s, const int64_t *ids, const char *pick)
+{
+    int64_t want[16];
+    size_t n = 0;
+    for (const char *p = pick; *p && n < 16; p++)
+        want[n++] = ids[*p - '0'];
+    qsort(want, n, sizeof(want[0]), cmp_id);
+    qsort(s->id, s->n < MAX_SEEN ? s->n : MAX_SEEN, sizeof(s->id[0]), cmp_id);
+    expect_ids(name, s, want, n);
+}
+
+struct endpoint_copy {
+    int64_t n, id[8], org[8], team[8];
+    bool active[8], has_secret[8], secret_read[8];
+    char name[8][32], kind[8][16], url[8][64], events[8][64];
+};
+
+static bool copy_endpoint(const struct kw_endpoint *e, void *ctx)
+{
+    struct endpoint_copy *x = ctx;
+    if (x->n < 8) {
+        x->id[x->n] = e->id;
+        x->org[x->n] = e->org_id;
+        x->team[x->n] = e->team_id;
+        x->active[x->n] = e->active;
+        x->has_secret[x->n] = e->has_secret;
+        x->secret_read[x->n] = e->secret != NULL;
+        copy_text(x->name[x->n], sizeof(x->name[0]), e->name);
+        copy_text(x->kind[x->n], sizeof(x->kind[0]), e->kind);
+        copy_text(x->url[x->n], sizeof(x->url[0]), e->url);
+        copy_text(x->events[x->n], sizeof(x->events[0]), e->events);
+    }
+    x->n++;
+    return true;
+}
+
+struct outbox_copy {
+    int64_t id, endpoint_id, ticket_id, next_at, created_at, delivered_at;
+    int attempts;
+    char kind[32], key[96], state[16], last_error[64], payload[128];
+    bool found;
+};
+
+static bool copy_outbox(const struct kw_outbox_row *r, void *ctx)
+{
+    struct outbox_copy *x = ctx;
+    if (r->id != x->id && !(x->id == 0 && x->key[0] && r->key && strcmp(r->key, x->key) == 0))
+        return true;
+    x->id = r->id;
+    x->endpoint_id = r->endpoint_id;
+    x->ticket_id = r->ticket_id;
+    x->next_at = r->next_at;
+    x->created_at = r->created_at;
+    x->delivered_at = r->delivered_at;
+    x->attempts = r->attempts;
+    copy_text(x->kind, sizeof(x->kind), r->kind);
+    copy_text(x->key, sizeof(x->key), r->key);
+    copy_text(x->state, sizeof(x->state), r->state);
+    copy_text(x->last_error, sizeof(x->last_error), r->last_error);
+    copy_text(x->payload, sizeof(x->payload), r->payload);
+    x->found = true;
+    return false;
+}
+
+/* The outbox row with id (or, with id 0, with key). */
+static struct outbox_copy outbox_row(struct kw_store *st, int64_t id, const char *key)
+{
+    struct outbox_copy x = {.id = id};
+    copy_text(x.key, sizeof(x.key), key ? key : "");
+    struct kw_err err = {0};
+    MUST(kw_store_outbox_list(st, NULL, 0, 0, 500, copy_outbox, &x, &err));
+    if (!x.found)
+        fail_msg("no outbox row %lld (key %s)", (long long)id, key ? key : "");
+    return x;
+}
+
+static size_t outbox_count(struct kw_store *st)
+{
+    struct kw_err err = {0};
+    struct seen s = {0};
+    MUST(kw_store_outbox_list(st, NULL, 0, 0, 500, on_outbox, &s, &err));
+    return s.n;
+}
+
+struct delivery_copy {
+    int64_t n, id[16], endpoint_id[16], user_id[16], user_team[16];
+    int attempts[16];
+    int32_t quiet_from[16], quiet_to[16];
+    char kind[16][16], payload[16][64], key[16][64], channel[16][16], url[16][64], secret[16][32],
+        user_email[16][64], quiet_tz[16][32], lang[16][16];
+};
+
+static bool copy_delivery(const struct kw_delivery *d, void *ctx)
+{
+    struct delivery_copy *x = ctx;
+    if (x->n < 16) {
+        int64_t i = x->n;
+        x->id[i] = d->id;
+        x->endpoint_id[i] = d->endpoint_id;
+        x->user_id[i] = d->user_id;
+        x->user_team[i] = d->user_team;
+        x->attempts[i] = d->attempts;
+        x->quiet_from[i] = d->quiet_from;
+        x->quiet_to[i] = d->quiet_to;
+        copy_text(x->kind[i], sizeof(x->kind[0]), d->kind);
+        copy_text(x->payload[i], sizeof(x->payload[0]), d->payload);
+        copy_text(x->key[i], sizeof(x->key[0]), d->key);
+        copy_text(x->channel[i], sizeof(x->channel[0]), d->channel);
+        copy_text(x->url[i], sizeof(x->url[0]), d->url);
+        copy_text(x->secret[i], sizeof(x->secret[0]), d->secret);
+        copy_text(x->user_email[i], sizeof(x->user_email[0]), d->user_email);
+        copy_text(x->quiet_tz[i], sizeof(x->quiet_tz[0]), d->quiet_tz);
+        copy_text(x->lang[i], sizeof(x->lang[0]), d->lang);
+    }
+    x->n++;
+    return true;
+}
+
+static int64_t new_endpoint(struct ctx *c, const char *kind, const char *events, int64_t org,
+                            int64_t team)
+{
+    struct kw_endpoint e = {.name = kind,
+                            .kind = kind,
+                            .url = "https://hooks.example/x",
+                            .events = events,
+                            .org_id = org,
+                            .team_id = team,
+                            .active = true};
+    int64_t id = 0;
+    struct kw_err err = {0};
+    MUST(kw_store_endpoint_add(c->st, &e, c->t0, &id, &err));
+    return id;
+}
+
+static void test_endpoints(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t team = new_team(c, "ops");
+    struct kw_endpoint hook = {.name = "ops hook",
+                               .kind = "webhook",
+                               .url = "https://hooks.example/ops",
+                               .secret = "s3cret",
+                               .active = true};
+    struct kw_endpoint mail = {.name = "mail",
+                               .kind = "email",
+                               .url = "smtp://mail.example",
+                               .events = "[\"breach\"]",
+                               .org_id = c->org,
+                               .team_id = team,
+                               .active = true};
+    int64_t h = 0, m = 0, id = 0;
+    MUST(kw_store_endpoint_add(c->st, &hook, c->t0, &h, &err));
+    MUST(kw_store_endpoint_add(c->st, &mail, c->t0, &m, &err));
+    struct kw_endpoint bad = mail;
+    bad.org_id = 999999;
+    expect_code("an unknown organisation is not found",
+                kw_store_endpoint_add(c->st, &bad, c->t0, &id, &err), KW_NOT_FOUND, &err, NULL);
+    bad = mail;
+    bad.team_id = 999999;
+    expect_code("an unknown team is not found",
+                kw_store_endpoint_add(c->st, &bad, c->t0, &id, &err), KW_NOT_FOUND, &err, NULL);
+    struct endpoint_copy x = {0};
+    MUST(kw_store_endpoints(c->st, copy_endpoint, &x, &err));
+    assert_int_equal(x.n, 2);
+    assert_int_equal(x.id[0], h);
+    assert_string_equal(x.name[0], "ops hook");
+    assert_string_equal(x.kind[0], "webhook");
+    assert_string_equal(x.url[0], "https://hooks.example/ops");
+    assert_string_equal(x.events[0], "[]"); /* NULL: all */
+    assert_int_equal(x.org[0], 0);
+    assert_int_equal(x.team[0], 0);
+    assert_true(x.active[0]);
+    assert_true(x.has_secret[0]);
+    assert_false(x.secret_read[0]); /* never read back */
+    assert_int_equal(x.id[1], m);
+    assert_string_equal(x.events[1], "[\"breach\"]");
+    assert_int_equal(x.org[1], c->org);
+    assert_int_equal(x.team[1], team);
+    assert_false(x.has_secret[1]);
+    struct seen s = {.stop = 1};
+    MUST(kw_store_endpoints(c->st, on_endpoint, &s, &err));
+    assert_int_equal(s.n, 1);
+    /* a test notification, due now */
+    MUST(kw_store_endpoint_test(c->st, h, "{\"hello\":1}", "test-1", c->t0, &err));
+    struct outbox_copy o = outbox_row(c->st, 0, "test-1");
+    assert_int_equal(o.endpoint_id, h);
+    assert_string_equal(o.kind, "test");
+    assert_int_equal(o.ticket_id, 0);
+    assert_string_equal(o.payload, "{\"hello\":1}");
+    assert_string_equal(o.state, "pending");
+    assert_int_equal(o.attempts, 0);
+    assert_int_equal(o.next_at, c->t0);
+    assert_int_equal(o.created_at, c->t0);
+    assert_true(o.delivered_at == KW_STORE_NO_TIME);
+    struct delivery_copy d = {0};
+    MUST(kw_store_outbox_due(c->st, c->t0, 10, copy_delivery, &d, &err));
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.id[0], o.id);
+    assert_string_equal(d.secret[0], "s3cret"); /* the sender needs it to sign */
+    expect_code("a test for an unknown endpoint",
+                kw_store_endpoint_test(c->st, 999999, "{}", "test-2", c->t0, &err), KW_NOT_FOUND,
+                &err, NULL);
+}
+
+static void test_outbox_fanout(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t globex = new_org(c, "Globex"), team = new_team(c, "ops");
+    int64_t eps[4] = {
+        new_endpoint(c, "webhook", NULL, 0, 0), new_endpoint(c, "dingtalk", "[\"breach\"]", 0, 0),
+        new_endpoint(c, "feishu", NULL, globex, 0), new_endpoint(c, "wecom", NULL, 0, team)};
+    const struct {
+        const char *name, *kind, *key;
+        bool globex, team;
+        const char *want; /* endpoints, by index into eps */
+    } rows[] = {
+        {"a warning for Acme: endpoints of any organisation", "warn", "k0", false, false, "0"},
+        {"a breach: endpoints that list it too", "breach", "k1", false, false, "01"},
+        {"Globex's ticket: Globex's endpoint too", "warn", "k2", true, false, "02"},
+        {"a team's ticket: the team's endpoint too", "warn", "k3", false, true, "03"},
+        {"a breach of Globex's team's ticket: all", "breach", "k4", true, true, "0123"},
+    };
+    int64_t tickets[N_ELEMS(rows)];
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        tickets[i] = new_ticket(c, NULL, NULL);
+        MUST(kw_store_outbox_add(c->st, rows[i].kind, tickets[i], rows[i].globex ? globex : c->org,
+                                 rows[i].team ? team : 0, "{\"n\":1}", rows[i].key, c->t0, &err));
+        struct seen s = {0};
+        MUST(kw_store_outbox_list(c->st, NULL, tickets[i], 0, 50, on_outbox_endpoint, &s, &err));
+        expect_set(rows[i].name, &s, eps, rows[i].want);
+    }
+    /* a second add with the same key and endpoint is ignored */
+    size_t before = outbox_count(c->st);
+    MUST(kw_store_outbox_add(c->st, "breach", tickets[4], globex, team, "{\"n\":2}", "k4", c->t0,
+                             &err));
+    assert_int_equal(outbox_count(c->st), before);
+    MUST(kw_store_outbox_add(c->st, "warn", tickets[4], globex, team, "{\"n\":2}", "k4", c->t0,
+                             &err));
+    assert_int_equal(outbox_count(c->st), before);
+    /* a new key is a new notification */
+    MUST(kw_store_outbox_add(c->st, "breach", tickets[4], globex, team, "{\"n\":3}", "k5", c->t0,
+                             &err));
+    assert_int_equal(outbox_count(c->st), before + 4);
+    struct outbox_copy o = outbox_row(c->st, 0, "k1");
+    assert_string_equal(o.kind, "breach");
+    assert_int_equal(o.ticket_id, tickets[1]);
+    assert_string_equal(o.payload, "{\"n\":1}");
+    assert_string_equal(o.state, "pending");
+    assert_int_equal(o.next_at, c->t0); /* due now */
+}
+
+static void test_outbox_delivery(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    const int64_t t0 = c->t0;
+    struct kw_endpoint hook = {.name = "hook",
+                               .kind = "webhook",
+                               .url = "https://hooks.example/d",
+                               .secret = "s3cret",
+                               .active = true};
+    int64_t ep = 0;
+    MUST(kw_store_endpoint_add(c->st, &hook, t0, &ep, &err));
+    int64_t t = new_ticket(c, NULL, NULL), u = new_ticket(c, NULL, NULL);
+    int64_t next = 0;
+    MUST(kw_store_outbox_next(c->st, &next, &err));
+    assert_true(next == KW_STORE_NO_TIME); /* nothing pending */
+    /* a is queued first but falls due after b */
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, 0, "{\"p\":\"a\"}", "k-a", t0 + 5, &err));
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, 0, "{\"p\":\"b\"}", "k-b", t0, &err));
+    MUST(kw_store_outbox_add(c->st, "warn", u, c->org, 0, "{\"p\":\"c\"}", "k-c", t0 + 100, &err));
+    int64_t ids[3] = {outbox_row(c->st, 0, "k-a").id, outbox_row(c->st, 0, "k-b").id,
+                      outbox_row(c->st, 0, "k-c").id};
+    const int64_t a = ids[0], b = ids[1], k = ids[2];
+    MUST(kw_store_outbox_next(c->st, &next, &err));
+    assert_int_equal(next, t0);
+    const struct {
+        const char *name;
+        int64_t now;
+        size_t limit, stop;
+        const char *want;
+    } due[] = {
+        {"due by now, oldest first", t0 + 10, 10, 0, "10"},
+        {"at most limit", t0 + 10, 1, 0, "1"},
+        {"nothing due yet", t0 - 1, 10, 0, ""},
+        {"due exactly at next_at", t0 + 5, 10, 0, "10"},
+        {"everything", t0 + 100, 10, 0, "102"},
+        {"stops when fn says so", t0 + 100, 10, 2, "10"},
+    };
+    for (size_t i = 0; i < N_ELEMS(due); i++) {
+        struct seen s = {.stop = due[i].stop};
+        MUST(kw_store_outbox_due(c->st, due[i].now, due[i].limit, on_delivery, &s, &err));
+        expect_pick(due[i].name, &s, ids, due[i].want);
+    }
+    struct delivery_copy d = {0};
+    MUST(kw_store_outbox_due(c->st, t0, 10, copy_delivery, &d, &err));
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.id[0], b);
+    assert_int_equal(d.endpoint_id[0], ep);
+    assert_int_equal(d.attempts[0], 0);
+    assert_string_equal(d.kind[0], "warn");
+    assert_string_equal(d.payload[0], "{\"p\":\"b\"}");
+    assert_string_equal(d.key[0], "k-b");
+    assert_string_equal(d.channel[0], "webhook");
+    assert_string_equal(d.url[0], "https://hooks.example/d");
+    assert_string_equal(d.secret[0], "s3cret");
+    assert_int_equal(d.user_id[0], 0); /* not a person's subscription */
+    assert_string_equal(d.quiet_tz[0], NUL_TEXT);
+    /* delivered: done, counted, no longer due */
+    MUST(kw_store_outbox_done(c->st, b, "delivered", NULL, 0, t0 + 11, &err));
+    struct outbox_copy o = outbox_row(c->st, b, NULL);
+    assert_string_equal(o.state, "delivered");
+    assert_int_equal(o.attempts, 1);
+    assert_int_equal(o.delivered_at, t0 + 11);
+    /* failed for now: retried at next_at */
+    MUST(kw_store_outbox_done(c->st, a, "pending", "503 busy", t0 + 60, t0 + 11, &err));
+    o = outbox_row(c->st, a, NULL);
+    assert_string_equal(o.state, "pending");
+    assert_int_equal(o.attempts, 1);
+    assert_string_equal(o.last_error, "503 busy");
+    assert_int_equal(o.next_at, t0 + 60);
+    assert_true(o.delivered_at == KW_STORE_NO_TIME);
+    struct seen s = {0};
+    MUST(kw_store_outbox_due(c->st, t0 + 59, 10, on_delivery, &s, &err));
+    assert_int_equal(s.n, 0);
+    MUST(kw_store_outbox_next(c->st, &next, &err));
+    assert_int_equal(next, t0 + 60);
+    s = (struct seen){0};
+    MUST(kw_store_outbox_due(c->st, t0 + 60, 10, on_delivery, &s, &err));
+    const int64_t only_a[] = {a};
+    expect_ids("due again at next_at", &s, only_a, 1);
+    d = (struct delivery_copy){0};
+    MUST(kw_store_outbox_due(c->st, t0 + 60, 10, copy_delivery, &d, &err));
+    assert_int_equal(d.attempts[0], 1);
+    /* dead: given up */
+    MUST(kw_store_outbox_done(c->st, a, "dead", "gave up", t0 + 61, t0 + 61, &err));
+    o = outbox_row(c->st, a, NULL);
+    assert_string_equal(o.state, "dead");
+    assert_int_equal(o.attempts, 2);
+    assert_string_equal(o.last_error, "gave up");
+    /* ignored unless the row is pending */
+    MUST(kw_store_outbox_done(c->st, b, "dead", "late", t0 + 70, t0 + 70, &err));
+    o = outbox_row(c->st, b, NULL);
+    assert_string_equal(o.state, "delivered");
+    assert_int_equal(o.attempts, 1);
+    assert_string_equal(o.last_error, NUL_TEXT);
+    assert_int_equal(o.delivered_at, t0 + 11);
+    MUST(kw_store_outbox_next(c->st, &next, &err));
+    assert_int_equal(next, t0 + 100);
+    MUST(kw_store_outbox_done(c->st, k, "dead", "no route", t0 + 101, t0 + 101, &err));
+    MUST(kw_store_outbox_next(c->st, &next, &err));
+    assert_true(next == KW_STORE_NO_TIME);
+    /* the list for the API */
+    const struct {
+        const char *name, *state;
+        int64_t ticket, after;
+        size_t limit, stop;
+        const char *want;
+    } list[] = {
+        {"all, in id order", NULL, 0, 0, 50, 0, "012"},
+        {"dead", "dead", 0, 0, 50, 0, "02"},
+        {"delivered", "delivered", 0, 0, 50, 0, "1"},
+        {"pending: none", "pending", 0, 0, 50, 0, ""},
+        {"of one ticket", NULL, u, 0, 50, 0, "2"},
+        {"dead of one ticket", "dead", t, 0, 50, 0, "0"},
+        {"after a cursor", NULL, 0, a, 50, 0, "12"},
+        {"at most limit", NULL, 0, 0, 1, 0, "0"},
+        {"stops when fn says so", NULL, 0, 0, 50, 2, "01"},
+    };
+    for (size_t i = 0; i < N_ELEMS(list); i++) {
+        s = (struct seen){.stop = list[i].stop};
+        MUST(kw_store_outbox_list(c->st, list[i].state, list[i].ticket, list[i].after,
+                                  list[i].limit, on_outbox, &s, &err));
+        expect_pick(list[i].name, &s, ids, list[i].want);
+    }
+}
+
+static void test_outbox_retry_and_postpone(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    const int64_t t0 = c->t0;
+    new_endpoint(c, "webhook", NULL, 0, 0);
+    int64_t t = new_ticket(c, NULL, NULL);
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, 0, "{}", "dead-one", t0, &err));
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, 0, "{}", "done-one", t0, &err));
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, 0, "{}", "quiet-one", t0, &err));
+    int64_t dead = outbox_row(c->st, 0, "dead-one").id, done = outbox_row(c->st, 0, "done-one").id;
+    int64_t quiet = outbox_row(c->st, 0, "quiet-one").id;
+    MUST(kw_store_outbox_done(c->st, dead, "pending", "e1", t0 + 1, t0, &err));
+    MUST(kw_store_outbox_done(c->st, dead, "dead", "e2", t0 + 2, t0 + 1, &err));
+    MUST(kw_store_outbox_done(c->st, done, "delivered", NULL, 0, t0, &err));
+    /* a dead notification is sent again from now, its count reset */
+    MUST(kw_store_outbox_retry(c->st, dead, t0 + 200, &err));
+    struct outbox_copy o = outbox_row(c->st, dead, NULL);
+    assert_string_equal(o.state, "pending");
+    assert_int_equal(o.attempts, 0);
+    assert_int_equal(o.next_at, t0 + 200);
+    assert_string_equal(o.last_error, NUL_TEXT);
+    const struct {
+        const char *name;
+        int64_t id;
+    } refused[] = {
+        {"a pending notification is not dead", dead},
+        {"a delivered notification is not dead", done},
+        {"an unknown notification", 999999},
+    };
+    for (size_t i = 0; i < N_ELEMS(refused); i++) {
+        err = (struct kw_err){0};
+        expect_code(refused[i].name, kw_store_outbox_retry(c->st, refused[i].id, t0 + 300, &err),
+                    KW_NOT_FOUND, &err, NULL);
+    }
+    /* postpone: a pending notification waits until next_at */
+    MUST(kw_store_outbox_postpone(c->st, quiet, t0 + 500, &err));
+    assert_int_equal(outbox_row(c->st, quiet, NULL).next_at, t0 + 500);
+    struct seen s = {0};
+    MUST(kw_store_outbox_due(c->st, t0 + 499, 10, on_delivery, &s, &err));
+    const int64_t only_dead[] = {dead};
+    expect_ids("postponed is not due before next_at", &s, only_dead, 1);
+    s = (struct seen){0};
+    MUST(kw_store_outbox_due(c->st, t0 + 500, 10, on_delivery, &s, &err));
+    const int64_t both[] = {dead, quiet};
+    expect_ids("due at next_at", &s, both, 2);
+    int64_t next = 0;
+    MUST(kw_store_outbox_next(c->st, &next, &err));
+    assert_int_equal(next, t0 + 200);
+    /* only pending notifications are held back */
+    int64_t before = outbox_row(c->st, done, NULL).next_at;
+    MUST(kw_store_outbox_postpone(c->st, done, t0 + 900, &err));
+    o = outbox_row(c->st, done, NULL);
+    assert_int_equal(o.next_at, before);
+    assert_string_equal(o.state, "delivered");
+}
+
+/* ---- people's subscriptions ---- */
+
+struct sub_copy {
+    int64_t n, id[8], user[8], endpoint[8], org[8], team[8];
+    int32_t from[8], to[8];
+    char events[8][64], tz[8][32], lang[8][8];
+};
+
+static bool copy_sub(const struct kw_subscription *s, void *ctx)
+{
+    struct sub_copy *x = ctx;
+    if (x->n < 8) {
+        int64_t i = x->n;
+        x->id[i] = s->id;
+        x->user[i] = s->user_id;
+        x->endpoint[i] = s->endpoint_id;
+        x->org[i] = s->org_id;
+        x->team[i] = s->team_id;
+        x->from[i] = s->quiet_from;
+        x->to[i] = s->quiet_to;
+        copy_text(x->events[i], sizeof(x->events[0]), s->events);
+        copy_text(x->tz[i], sizeof(x->tz[0]), s->quiet_tz);
+        copy_text(x->lang[i], sizeof(x->lang[0]), s->lang);
+    }
+    x->n++;
+    return true;
+}
+
+/* The deliveries due by now for people (user_id != 0) with this payload. */
+static struct delivery_copy people_due(struct ctx *c, const char *payload)
+{
+    struct delivery_copy all = {0}, mine = {0};
+    struct kw_err err = {0};
+    MUST(kw_store_outbox_due(c->st, c->t0, 16, copy_delivery, &all, &err));
+    assert_true(all.n < 16);
+    for (int64_t i = 0; i < all.n; i++) {
+        if (all.user_id[i] == 0 || strcmp(all.payload[i], payload) != 0)
+            continue;
+        int64_t j = mine.n++;
+        mine.id[j] = all.id[i];
+        mine.endpoint_id[j] = all.endpoint_id[i];
+        mine.user_id[j] = all.user_id[i];
+        mine.user_team[j] = all.user_team[i];
+        mine.quiet_from[j] = all.quiet_from[i];
+        mine.quiet_to[j] = all.quiet_to[i];
+        memcpy(mine.channel[j], all.channel[i], sizeof(mine.channel[0]));
+        memcpy(mine.user_email[j], all.user_email[i], sizeof(mine.user_email[0]));
+        memcpy(mine.quiet_tz[j], all.quiet_tz[i], sizeof(mine.quiet_tz[0]));
+        memcpy(mine.lang[j], all.lang[i], sizeof(mine.lang[0]));
+    }
+    return mine;
+}
+
+static void test_subscriptions(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t globex = new_org(c, "Globex"), team = new_team(c, "ops");
+    int64_t li = new_user(c, "li@example.com", "agent", 0, team);
+    int64_t wang = new_user(c, "wang@example.com", "agent", 0, 0);
+    int64_t mail = new_endpoint(c, "email", "[\"nothing\"]", 0, 0);
+    int64_t hook = new_endpoint(c, "webhook", "[\"nothing\"]", 0, 0);
+    struct kw_subscription s1 = {.user_id = li,
+                                 .endpoint_id = mail,
+                                 .events = "[\"breach\"]",
+                                 .org_id = c->org,
+                                 .quiet_tz = "Asia/Shanghai",
+                                 .quiet_from = 22 * H,
+                                 .quiet_to = 7 * H,
+                                 .lang = "zh"};
+    int64_t id1 = 0, again = 0, id2 = 0, id3 = 0, id = 0;
+    MUST(kw_store_subscription_put(c->st, &s1, c->t0, &id1, &err));
+    /* one per person and endpoint: a second put replaces it */
+    s1.events = "[\"warn\"]";
+    s1.org_id = 0;
+    MUST(kw_store_subscription_put(c->st, &s1, c->t0 + 1, &again, &err));
+    assert_int_equal(again, id1);
+    struct kw_subscription s2 = {.user_id = wang, .endpoint_id = mail, .events = "[]"};
+    MUST(kw_store_subscription_put(c->st, &s2, c->t0, &id2, &err));
+    struct kw_subscription s3 = {.user_id = li, .endpoint_id = hook, .org_id = globex};
+    MUST(kw_store_subscription_put(c->st, &s3, c->t0, &id3, &err));
+    assert_int_not_equal(id2, id1);
+    assert_int_not_equal(id3, id1);
+    struct kw_subscription bad = {.user_id = li, .endpoint_id = 999999};
+    expect_code("an unknown endpoint is not found",
+                kw_store_subscription_put(c->st, &bad, c->t0, &id, &err), KW_NOT_FOUND, &err, NULL);
+    struct sub_copy x = {0};
+    MUST(kw_store_subscriptions(c->st, li, copy_sub, &x, &err));
+    assert_int_equal(x.n, 2);
+    assert_int_equal(x.id[0], id1);
+    assert_int_equal(x.user[0], li);
+    assert_int_equal(x.endpoint[0], mail);
+    assert_string_equal(x.events[0], "[\"warn\"]");
+    assert_int_equal(x.org[0], 0);
+    assert_int_equal(x.team[0], 0);
+    assert_string_equal(x.tz[0], "Asia/Shanghai");
+    assert_int_equal(x.from[0], 22 * H);
+    assert_int_equal(x.to[0], 7 * H);
+    assert_string_equal(x.lang[0], "zh");
+    assert_int_equal(x.id[1], id3);
+    assert_int_equal(x.org[1], globex);
+    assert_string_equal(x.events[1], "[]"); /* NULL: all */
+    assert_string_equal(x.tz[1], NUL_TEXT);
+    assert_string_equal(x.lang[1], NUL_TEXT);
+    struct seen s = {0};
+    MUST(kw_store_subscriptions(c->st, 0, on_sub, &s, &err));
+    const int64_t everyone[] = {id1, id2, id3};
+    expect_ids("everyone's", &s, everyone, 3);
+    /* notifications for people: of the kinds and organisations they chose */
+    int64_t t = new_ticket(c, NULL, NULL);
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, 0, "w-acme", "k1", c->t0, &err));
+    struct delivery_copy d = people_due(c, "w-acme");
+    assert_int_equal(d.n, 2);
+    int li_row = d.user_id[0] == li ? 0 : 1, wang_row = 1 - li_row;
+    assert_int_equal(d.user_id[li_row], li);
+    assert_int_equal(d.endpoint_id[li_row], mail);
+    assert_string_equal(d.channel[li_row], "email");
+    assert_string_equal(d.user_email[li_row], "li@example.com");
+    assert_int_equal(d.user_team[li_row], team);
+    assert_string_equal(d.quiet_tz[li_row], "Asia/Shanghai");
+    assert_int_equal(d.quiet_from[li_row], 22 * H);
+    assert_int_equal(d.quiet_to[li_row], 7 * H);
+    assert_string_equal(d.lang[li_row], "zh");
+    assert_int_equal(d.user_id[wang_row], wang);
+    assert_string_equal(d.user_email[wang_row], "wang@example.com");
+    assert_string_equal(d.quiet_tz[wang_row], NUL_TEXT);
+    assert_string_equal(d.lang[wang_row], NUL_TEXT);
+    /* the same key again: nothing new */
+    size_t before = outbox_count(c->st);
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, 0, "w-acme", "k1", c->t0, &err));
+    assert_int_equal(outbox_count(c->st), before);
+    /* a breach: Li chose warnings only */
+    MUST(kw_store_outbox_add(c->st, "breach", t, c->org, 0, "b-acme", "k2", c->t0, &err));
+    d = people_due(c, "b-acme");
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.user_id[0], wang);
+    /* Globex's ticket: Li's Globex subscription too */
+    int64_t g = ticket_with(c, globex, "L1", NULL, 7, NULL);
+    MUST(kw_store_outbox_add(c->st, "warn", g, globex, 0, "w-globex", "k3", c->t0, &err));
+    d = people_due(c, "w-globex");
+    assert_int_equal(d.n, 3);
+    /* a team's ticket: Wang's subscription to the team's tickets too */
+    struct kw_subscription s4 = {.user_id = wang, .endpoint_id = hook, .team_id = team};
+    int64_t id4 = 0;
+    MUST(kw_store_subscription_put(c->st, &s4, c->t0, &id4, &err));
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, 0, "w-no-team", "k4", c->t0, &err));
+    d = people_due(c, "w-no-team");
+    assert_int_equal(d.n, 2); /* Li and Wang by e-mail, not Wang's team hook */
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, team, "w-team", "k5", c->t0, &err));
+    d = people_due(c, "w-team");
+    assert_int_equal(d.n, 3);
+    int hooked = 0;
+    for (int64_t i = 0; i < d.n; i++)
+        hooked += d.user_id[i] == wang && d.endpoint_id[i] == hook;
+    assert_int_equal(hooked, 1);
+    MUST(kw_store_subscription_delete(c->st, id4, wang, &err));
+    /* deleting: one's own, or anyone's with 0 */
+    expect_code("another person's subscription is not found",
+                kw_store_subscription_delete(c->st, id2, li, &err), KW_NOT_FOUND, &err, NULL);
+    MUST(kw_store_subscription_delete(c->st, id2, wang, &err));
+    expect_code("a deleted subscription is not found",
+                kw_store_subscription_delete(c->st, id2, 0, &err), KW_NOT_FOUND, &err, NULL);
+    MUST(kw_store_subscription_delete(c->st, id3, 0, &err));
+    s = (struct seen){0};
+    MUST(kw_store_subscriptions(c->st, 0, on_sub, &s, &err));
+    const int64_t left[] = {id1};
+    expect_ids("after deleting", &s, left, 1);
+    s = (struct seen){0};
+    MUST(kw_store_subscriptions(c->st, wang, on_sub, &s, &err));
+    assert_int_equal(s.n, 0);
+}
+
+/* ---- on-call rotas ---- */
+
+struct oncall_copy {
+    int64_t n, id[8], team[8];
+    int level[8];
+    char name[8][32], spec[8][64];
+};
+
+static bool copy_oncall(const struct kw_oncall_row *r, void *ctx)
+{
+    struct oncall_copy *x = ctx;
+    if (x->n < 8) {
+        x->id[x->n] = r->id;
+        x->team[x->n] = r->team_id;
+        x->level[x->n] = r->level;
+        copy_text(x->name[x->n], sizeof(x->name[0]), r->name);
+        copy_text(x->spec[x->n], sizeof(x->spec[0]), r->spec);
+    }
+    x->n++;
+    return true;
+}
+
+static void test_oncall(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t ops = new_team(c, "ops"), desk = new_team(c, "desk");
+    int64_t r[3] = {0}, again = 0, id = 0;
+    MUST(kw_store_oncall_put(c->st, "ops first line", ops, 1, "{\"v\":1}", c->t0, &r[0], &err));
+    MUST(kw_store_oncall_put(c->st, "ops second line", ops, 2, "{\"v\":2}", c->t0, &r[1], &err));
+    MUST(kw_store_oncall_put(c->st, "desk", desk, 1, "{\"v\":3}", c->t0, &r[2], &err));
+    assert_int_not_equal(r[0], r[1]);
+    /* one per team and level: put replaces */
+    MUST(kw_store_oncall_put(c->st, "ops first line, v2", ops, 1, "{\"v\":4}", c->t0 + 1, &again,
+                             &err));
+    assert_int_equal(again, r[0]);
+    expect_code("an unknown team is not found",
+                kw_store_oncall_put(c->st, "x", 999999, 1, "{}", c->t0, &id, &err), KW_NOT_FOUND,
+                &err, "/team_id");
+    struct oncall_copy x = {0};
+    MUST(kw_store_oncalls(c->st, 0, 0, r[0], copy_oncall, &x, &err));
+    assert_int_equal(x.n, 1);
+    assert_int_equal(x.id[0], r[0]);
+    assert_int_equal(x.team[0], ops);
+    assert_int_equal(x.level[0], 1);
+    assert_string_equal(x.name[0], "ops first line, v2");
+    assert_string_equal(x.spec[0], "{\"v\":4}");
+    const struct {
+        const char *name;
+        int64_t team;
+        int level;
+        int64_t id;
+        const char *want;
+    } rows[] = {
+        {"all", 0, 0, 0, "012"},
+        {"of a team", ops, 0, 0, "01"},
+        {"at a level", 0, 1, 0, "02"},
+        {"of a team at a level", ops, 2, 0, "1"},
+        {"by id", 0, 0, r[2], "2"},
+        {"none at that level", desk, 2, 0, ""},
+        {"an unknown id", 0, 0, 999999, ""},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        struct seen s = {0};
+        MUST(kw_store_oncalls(c->st, rows[i].team, rows[i].level, rows[i].id, on_oncall, &s, &err));
+        expect_set(rows[i].name, &s, r, rows[i].want);
+    }
+    struct seen s = {.stop = 1};
+    MUST(kw_store_oncalls(c->st, 0, 0, 0, on_oncall, &s, &err));
+    assert_int_equal(s.n, 1);
+}
+
+/* ---- overruns ---- */
+
+struct overrun_copy {
+    struct kw_overrun_row r;
+    char metric[32], reason[16], note[64], rca[64], action[64];
+    bool found;
+};
+
+static bool copy_overrun(const struct kw_overrun_row *r, void *ctx)
+{
+    struct overrun_copy *x = ctx;
+    x->r = *r;
+    copy_text(x->metric, sizeof(x->metric), r->metric);
+    copy_text(x->reason, sizeof(x->reason), r->reason);
+    copy_text(x->note, sizeof(x->note), r->note);
+    copy_text(x->rca, sizeof(x->rca), r->rca);
+    copy_text(x->action, sizeof(x->action), r->action);
+    x->found = true;
+    return false;
+}
+
+static struct overrun_copy overrun_get(struct ctx *c, int64_t id)
+{
+    struct overrun_copy x = {0};
+    struct kw_overrun_filter f = {.id = id, .limit = 1};
+    struct kw_err err = {0};
+    MUST(kw_store_overruns(c->st, &f, copy_overrun, &x, &err));
+    if (!x.found)
+        fail_msg("no overrun %lld", (long long)id);
+    return x;
+}
+
+static void test_overruns(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    const int64_t t0 = c->t0, d1 = t0 + H, d2 = t0 + 5 * H;
+    int64_t owner = new_user(c, "owner@example.com", "manager", 0, 0);
+    int64_t commitment = 0;
+    MUST(kw_store_commitment_insert(c->st, "sla", "1", 0, "{}", 1, &commitment, &err));
+    int64_t t1 = new_ticket(c, NULL, NULL), t2 = new_ticket(c, NULL, NULL);
+    /* once per deadline */
+    MUST(kw_store_overrun_add(c->st, t1, c->org, commitment, "resolution", d1, d1 + 1, &err));
+    MUST(kw_store_overrun_add(c->st, t1, c->org, commitment, "resolution", d1, d1 + 2, &err));
+    MUST(kw_store_overrun_add(c->st, t1, c->org, commitment, "resolution", d2, d2 + 1, &err));
+    MUST(kw_store_overrun_add(c->st, t2, c->org, 0, "first_response", d1, d1 + 3, &err));
+    struct seen s = {0};
+    struct kw_overrun_filter all = {.limit = 50};
+    MUST(kw_store_overruns(c->st, &all, on_overrun, &s, &err));
+    assert_int_equal(s.n, 3);
+    int64_t o[3] = {s.id[0], s.id[1], s.id[2]};
+    struct overrun_copy x = overrun_get(c, o[0]);
+    assert_int_equal(x.r.ticket_id, t1);
+    assert_int_equal(x.r.org_id, c->org);
+    assert_int_equal(x.r.commitment_id, commitment);
+    assert_string_equal(x.metric, "resolution");
+    assert_int_equal(x.r.deadline, d1);
+    assert_int_equal(x.r.recorded_at, d1 + 1); /* the first record stands */
+    assert_true(x.r.stopped_at == KW_STORE_NO_TIME);
+    assert_true(x.r.explained_at == KW_STORE_NO_TIME);
+    assert_true(x.r.due == KW_STORE_NO_TIME);
+    assert_true(x.r.done_at == KW_STORE_NO_TIME);
+    assert_int_equal(x.r.owner_id, 0);
+    assert_string_equal(x.reason, NUL_TEXT);
+    x = overrun_get(c, o[2]);
+    assert_int_equal(x.r.ticket_id, t2);
+    assert_int_equal(x.r.commitment_id, 0);
+    /* stopping fixes the size, once */
+    MUST(kw_store_overrun_stop(c->st, t1, "resolution", d2 + H, &err));
+    MUST(kw_store_overrun_stop(c->st, t1, "resolution", d2 + 2 * H, &err));
+    assert_int_equal(overrun_get(c, o[1]).r.stopped_at, d2 + H);
+    assert_true(overrun_get(c, o[2]).r.stopped_at == KW_STORE_NO_TIME); /* another ticket */
+    /* explained: a reason and the note for the customer */
+    MUST(kw_store_overrun_explain(c->st, o[0], "staffing", "night shift short", owner, t0 + 6 * H,
+                                  &err));
+    MUST(kw_store_overrun_explain(c->st, o[1], "third_party", "carrier outage", owner, t0 + 6 * H,
+                                  &err));
+    x = overrun_get(c, o[0]);
+    assert_string_equal(x.reason, "staffing");
+    assert_string_equal(x.note, "night shift short");
+    assert_int_equal(x.r.explained_at, t0 + 6 * H);
+    expect_code("explaining an unknown overrun",
+                kw_store_overrun_explain(c->st, 999999, "process", "x", owner, t0, &err),
+                KW_NOT_FOUND, &err, NULL);
+    /* the follow-up: NULL / 0 / NO_TIME keep, done closes */
+    const struct {
+        const char *name;
+        struct kw_overrun_followup f;
+        int64_t now;
+        const char *rca, *action;
+        int64_t owner, due, done_at;
+    } follow[] = {
+        {"set",
+         {.rca = "r1", .action = "a1", .owner_id = owner, .due = t0 + 48 * H},
+         t0 + 7 * H,
+         "r1",
+         "a1",
+         owner,
+         t0 + 48 * H,
+         KW_STORE_NO_TIME},
+        {"NULL, 0 and NO_TIME keep",
+         {.due = KW_STORE_NO_TIME},
+         t0 + 8 * H,
+         "r1",
+         "a1",
+         owner,
+         t0 + 48 * H,
+         KW_STORE_NO_TIME},
+        {"one field changes",
+         {.action = "a2", .due = KW_STORE_NO_TIME},
+         t0 + 9 * H,
+         "r1",
+         "a2",
+         owner,
+         t0 + 48 * H,
+         KW_STORE_NO_TIME},
+        {"done closes it",
+         {.due = KW_STORE_NO_TIME, .done = true},
+         t0 + 10 * H,
+         "r1",
+         "a2",
+         owner,
+         t0 + 48 * H,
+         t0 + 10 * H},
+        {"done again keeps when",
+         {.due = KW_STORE_NO_TIME, .done = true},
+         t0 + 11 * H,
+         "r1",
+         "a2",
+         owner,
+         t0 + 48 * H,
+         t0 + 10 * H},
+    };
+    for (size_t i = 0; i < N_ELEMS(follow); i++) {
+        MUST(kw_store_overrun_follow(c->st, o[0], &follow[i].f, follow[i].now, &err));
+        x = overrun_get(c, o[0]);
+        if (strcmp(x.rca, follow[i].rca) != 0 || strcmp(x.action, follow[i].action) != 0 ||
+            x.r.owner_id != follow[i].owner || x.r.due != follow[i].due ||
+            x.r.done_at != follow[i].done_at)
+            fail_msg("%s: rca %s action %s owner %lld due %lld done_at %lld", follow[i].name, x.rca,
+                     x.action, (long long)x.r.owner_id, (long long)x.r.due, (long long)x.r.done_at);
+    }
+    struct kw_overrun_followup f = {.rca = "x", .due = KW_STORE_NO_TIME};
+    expect_code("following up an unknown overrun",
+                kw_store_overrun_follow(c->st, 999999, &f, t0, &err), KW_NOT_FOUND, &err, NULL);
+    f.owner_id = 999999;
+    expect_code("an unknown owner", kw_store_overrun_follow(c->st, o[1], &f, t0, &err),
+                KW_NOT_FOUND, &err, "/owner_id");
+    /* o[0] done, o[1] explained, o[2] open */
+    const struct {
+        const char *name;
+        struct kw_overrun_filter f;
+        size_t stop;
+        const char *want;
+    } rows[] = {
+        {"all, in id order", {.limit = 50}, 0, "012"},
+        {"open: no reason yet", {.state = "open", .limit = 50}, 0, "2"},
+        {"explained: follow-up not done", {.state = "explained", .limit = 50}, 0, "1"},
+        {"done", {.state = "done", .limit = 50}, 0, "0"},
+        {"metric", {.metric = "first_response", .limit = 50}, 0, "2"},
+        {"ticket", {.ticket_id = t1, .limit = 50}, 0, "01"},
+        {"organisation", {.org_id = c->org, .limit = 50}, 0, "012"},
+        {"another organisation", {.org_id = 999999, .limit = 50}, 0, ""},
+        {"id", {.id = o[1], .limit = 50}, 0, "1"},
+        {"after a cursor", {.after = o[0], .limit = 50}, 0, "12"},
+        {"at most limit", {.limit = 2}, 0, "01"},
+        {"filters combine", {.ticket_id = t1, .state = "done", .limit = 50}, 0, "0"},
+        {"stops when fn says so", {.limit = 50}, 1, "0"},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        s = (struct seen){.stop = rows[i].stop};
+        MUST(kw_store_overruns(c->st, &rows[i].f, on_overrun, &s, &err));
+        expect_pick(rows[i].name, &s, o, rows[i].want);
+    }
+}
+
+/* ---- errors name the input that was wrong ---- */
+
+/* BUG: kw_err.h says err.field is "a JSON pointer to the offending input",
+ * and most calls keep to it (/name, /org_id, /lead_id, /owner_id, /team_id of
+ * a rota). These do not: user_insert names /org_id for an unknown team;
+ * endpoint_add names nothing for an unknown organisation or team;
+ * subscription_put names /endpoint_id for an unknown user, organisation or
+ * team; ticket_set names /team_id for an unknown assignee whenever a team is
+ * given too. Skipped until the store is rewritten. */
+static void test_error_fields(void **state)
+{
+    skip();
+    struct ctx *c = *state;
+    int64_t team = new_team(c, "ops"), user = new_user(c, "u@example.com", "agent", 0, 0);
+    int64_t ep = new_endpoint(c, "webhook", NULL, 0, 0), t = new_ticket(c, NULL, NULL);
+    const int64_t none = 999999;
+    enum { USER, ENDPOINT, SUBSCRIPTION, TICKET_SET };
+    const struct {
+        const char *name;
+        int call;
+        int64_t user, org, team, endpoint, assignee;
+        const char *field;
+    } rows[] = {
+        {"user: unknown organisation", USER, 0, none, 0, 0, 0, "/org_id"},
+        {"user: unknown team", USER, 0, 0, none, 0, 0, "/team_id"},
+        {"endpoint: unknown organisation", ENDPOINT, 0, none, 0, 0, 0, "/org_id"},
+        {"endpoint: unknown team", ENDPOINT, 0, 0, none, 0, 0, "/team_id"},
+        {"subscription: unknown endpoint", SUBSCRIPTION, user, 0, 0, none, 0, "/endpoint_id"},
+        {"subscription: unknown user", SUBSCRIPTION, none, 0, 0, ep, 0, "/user_id"},
+        {"subscription: unknown organisation", SUBSCRIPTION, user, none, 0, ep, 0, "/org_id"},
+        {"subscription: unknown team", SUBSCRIPTION, user, 0, none, ep, 0, "/team_id"},
+        {"ticket_set: unknown assignee", TICKET_SET, 0, 0, 0, 0, none, "/assignee_id"},
+        {"ticket_set: unknown team", TICKET_SET, 0, 0, none, 0, 0, "/team_id"},
+        {"ticket_set: unknown assignee, known team", TICKET_SET, 0, 0, team, 0, none,
+         "/assignee_id"},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        struct kw_err err = {0};
+        int64_t id = 0;
+        enum kw_code rc = KW_OK;
+        char email[32];
+        snprintf(email, sizeof(email), "x%zu@example.com", i);
+        struct kw_user u = {.email = email,
+                            .name = "X",
+                            .role = "agent",
+                            .org_id = rows[i].org,
+                            .team_id = rows[i].team};
+        struct kw_endpoint e = {.name = "e",
+                                .kind = "webhook",
+                                .url = "https://e.example",
+                                .org_id = rows[i].org,
+                                .team_id = rows[i].team,
+                                .active = true};
+        struct kw_subscription sub = {.user_id = rows[i].user,
+                                      .endpoint_id = rows[i].endpoint,
+                                      .org_id = rows[i].org,
+                                      .team_id = rows[i].team};
+        struct kw_ticket_patch p = {.assignee_id = rows[i].assignee, .team_id = rows[i].team};
+        switch (rows[i].call) {
+        case USER:
+            rc = kw_store_user_insert(c->st, &u, NULL, c->t0, &id, &err);
+            break;
+        case ENDPOINT:
+            rc = kw_store_endpoint_add(c->st, &e, c->t0, &id, &err);
+            break;
+        case SUBSCRIPTION:
+            rc = kw_store_subscription_put(c->st, &sub, c->t0, &id, &err);
+            break;
+        default:
+            rc = kw_store_ticket_set(c->st, t, &p, &err);
+            break;
+        }
+        expect_code(rows[i].name, rc, KW_NOT_FOUND, &err, rows[i].field);
+    }
+}
+
+/* ---- several handles on one database (threads, processes, nodes) ---- */
+
+/* BUG: on SQLite a handle whose last read left its snapshot open (any read
+ * call; store.h asks for kw_store_end_read only "between requests") cannot write
+ * once another handle has committed: event_append fails with KW_STORE
+ * "begin: database is locked" (SQLITE_BUSY_SNAPSHOT from BEGIN IMMEDIATE on a
+ * stale read transaction). Nothing in store.h says a read must be ended
+ * before a write; a request that reads, then writes, fails whenever another
+ * node or thread wrote in between. Skipped until the store is rewritten. */
+static void test_write_after_read(void **state)
+{
+    skip();
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    struct kw_store *peer = fixture_peer(c->fx);
+    int64_t t = new_ticket(c, NULL, NULL);
+    /* the peer reads, another handle commits, then the peer writes */
+    struct kw_ticket_row r;
+    MUST(kw_store_ticket_get(peer, t, &r, &err));
+    assert_int_equal(r.last_seq, 1);
+    append(c->st, t, NULL, c->t0 + M);
+    int64_t seq = 0;
+    MUST(kw_store_event_append(peer, t, "comment", "{}", 3, c->t0 + 2 * M, NULL, &seq, &err));
+    assert_int_equal(seq, 3); /* after the other handle's event, on the same chain */
+    MUST(kw_store_verify(c->st, t, NULL, &err));
+    kw_store_close(peer);
+}
+
+struct racer {
+    struct kw_store *st;
+    int64_t org, ticket, t0;
+    int64_t created[10];
+    bool existed[10];
+    enum kw_code rc;
+    char msg[192];
+};
+
+static void *race_run(void *arg)
+{
+    struct racer *r = arg;
+    struct kw_err err = {0};
+    for (int i = 0; i < 10 && r->rc == KW_OK; i++) {
+        char key[16];
+        snprintf(key, sizeof(key), "dup-%d", i);
+        struct kw_ticket_new t = {.org_id = r->org,
+                                  .created_by = 7,
+                                  .title = "race",
+                                  .level = "L1",
+                                  .idempotency_key = key,
+                                  .at = r->t0};
+        r->rc = kw_store_ticket_create(r->st, &t, &r->created[i], &r->existed[i], &err);
+        for (int k = 0; k < 5 && r->rc == KW_OK; k++)
+            r->rc = kw_store_event_append(r->st, r->ticket, "comment", "{}", 3, r->t0, NULL, NULL,
+                                          &err);
+    }
+    snprintf(r->msg, sizeof(r->msg), "%s", err.msg);
+    return NULL;
+}
+
+static void test_concurrent_handles(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t t = new_ticket(c, NULL, NULL);
+    struct racer r[2] = {{.st = fixture_peer(c->fx), .org = c->org, .ticket = t, .t0 = c->t0},
+                         {.st = fixture_peer(c->fx), .org = c->org, .ticket = t, .t0 = c->t0}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, race_run, &r[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        if (r[i].rc != KW_OK)
+            fail_msg("handle %d: %s: %s", i, kw_code_name(r[i].rc), r[i].msg);
+        kw_store_close(r[i].st);
+    }
+    /* one chain with every event of both */
+    struct kw_ticket_row row;
+    MUST(kw_store_ticket_get(c->st, t, &row, &err));
+    assert_int_equal(row.last_seq, 1 + 2 * 10 * 5);
+    MUST(kw_store_verify(c->st, t, NULL, &err));
+    /* a key used by both at once made one ticket: one of them was told it existed */
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(r[0].created[i], r[1].created[i]);
+        assert_true(r[0].existed[i] != r[1].existed[i]);
+    }
+}
+
+/* ---- group commit (writer.h) on this backend ---- */
+
+struct append_job {
+    int64_t ticket;
+    int n;
+    bool fail; /* append, then fail: the unit must leave nothing behind */
+};
+
+static enum kw_code append_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct append_job *j = ctx;
+    char body[64];
+    snprintf(body, sizeof(body), "{\"text\":\"n%d\"}", j->n);
+    if (kw_store_event_append(st, j->ticket, "comment", body, 1, T("2026-03-02T02:00:00Z"), NULL,
+                              NULL, err) != KW_OK)
+        return err->code;
+    return j->fail ? kw_err_set(err, KW_CONFLICT, "", "unit %d fails on purpose", j->n) : KW_OK;
+}
+
+struct client {
+    struct kw_writer *w;
+    int64_t ticket;
+    int first, ok, failed, other;
+};
+
+static void *client_run(void *arg)
+{
+    struct client *c = arg;
+    for (int i = 0; i < 50; i++) {
+        struct append_job j = {c->ticket, c->first + i, (c->first + i) % 10 == 3};
+        struct kw_err err = {0};
+        enum kw_code rc = kw_writer_run(c->w, append_unit, &j, &err);
+        if (rc == KW_OK)
+            c->ok++;
+        else if (rc == KW_CONFLICT && err.code == KW_CONFLICT && strstr(err.msg, "on purpose"))
+            c->failed++;
+        else
+            c->other++;
+    }
+    return NULL;
+}
+
+static bool body_is_failing(const struct kw_stored_event *ev, void *ctx)
+{
+    int n = -1;
+    if (sscanf(ev->body, "{\"text\":\"n%d\"}", &n) == 1 && n % 10 == 3)
+        (*(int *)ctx)++;
+    return true;
+}
+
+static void test_writer_batches(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t id = new_ticket(c, NULL, NULL);
+    struct kw_writer *w = kw_writer_start(fixture_location(c->fx), &err);
+    if (!w)
+        fail_msg("writer: %s", err.msg);
+    struct client cl[8];
+    pthread_t th[8];
+    for (int i = 0; i < 8; i++) {
+        cl[i] = (struct client){.w = w, .ticket = id, .first = i * 1000};
+        assert_int_equal(pthread_create(&th[i], NULL, client_run, &cl[i]), 0);
+    }
+    int ok = 0, failed = 0, other = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        ok += cl[i].ok;
+        failed += cl[i].failed;
+        other += cl[i].other;
+    }
+    struct kw_writer_stats stats;
+    kw_writer_stats(w, &stats);
+    kw_writer_stop(w);
+    /* every unit answered with its own result; the failing ones (n % 10 == 3) left nothing */
+    assert_int_equal(ok, 8 * 45);
+    assert_int_equal(failed, 8 * 5);
+    assert_int_equal(other, 0);
+    assert_int_equal(stats.units, 400);
+    assert_true(stats.batches >= 1 && stats.batches <= stats.units);
+    assert_true(stats.largest >= 1 && stats.largest <= 400);
+    struct kw_ticket_row row;
+    MUST(kw_store_ticket_get(c->st, id, &row, &err));
+    assert_int_equal(row.last_seq, 1 + 8 * 45);
+    int leaked = 0;
+    MUST(kw_store_events(c->st, id, body_is_failing, &leaked, &err));
+    assert_int_equal(leaked, 0);
+    MUST(kw_store_verify(c->st, id, NULL, &err));
+}
+
+/* A unit that inserts an organisation, then fails when told to. */
+struct org_job {
+    char name[32];
+    bool fail;
+};
+
+static enum kw_code org_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct org_job *j = ctx;
+    struct kw_org o = {.name = j->name};
+    int64_t id;
+    if (kw_store_org_insert(st, &o, 1, &id, err) != KW_OK)
+        return err->code;
+    return j->fail ? kw_err_set(err, KW_INVALID, "/x", "%s fails on purpose", j->name) : KW_OK;
+}
+
+struct org_client {
+    struct kw_writer *w;
+    int who, wrong;
+};
+
+static void *org_client_run(void *arg)
+{
+    struct org_client *c = arg;
+    for (int i = 0; i < 20; i++) {
+        struct org_job j = {.fail = i % 4 == 1};
+        snprintf(j.name, sizeof(j.name), "%s-%d-%d", j.fail ? "fail" : "ok", c->who, i);
+        struct kw_err err = {0};
+        enum kw_code rc = kw_writer_run(c->w, org_unit, &j, &err);
+        if (rc != (j.fail ? KW_INVALID : KW_OK) || (j.fail && strcmp(err.field, "/x") != 0))
+            c->wrong++;
+    }
+    return NULL;
+}
+
+struct heard {
+    pthread_mutex_t mu;
+    int commits;
+};
+
+/* The writer's wake-up after each commit (what changed is in the change log). */
+static void on_commit(void *ctx)
+{
+    struct heard *h = ctx;
+    pthread_mutex_lock(&h->mu);
+    h->commits++;
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void test_writer_failing_unit_alone(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    struct kw_writer *w = kw_writer_start(fixture_location(c->fx), &err);
+    if (!w)
+        fail_msg("writer: %s", err.msg);
+    struct heard h = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    kw_writer_listen(w, on_commit, &h);
+    struct org_client cl[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        cl[i] = (struct org_client){.w = w, .who = i};
+        assert_int_equal(pthread_create(&th[i], NULL, org_client_run, &cl[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(cl[i].wrong, 0);
+    }
+    /* a unit that changes a ticket is heard of after its commit, and the
+     * change log has it */
+    int64_t t = new_ticket(c, NULL, NULL), head = 0;
+    MUST(kw_store_changes_head(c->st, &head, &err));
+    kw_store_end_read(c->st);
+    pthread_mutex_lock(&h.mu);
+    int before = h.commits;
+    pthread_mutex_unlock(&h.mu);
+    struct append_job j = {.ticket = t, .n = 1};
+    MUST(kw_writer_run(w, append_unit, &j, &err));
+    pthread_mutex_lock(&h.mu);
+    assert_true(h.commits > before);
+    pthread_mutex_unlock(&h.mu);
+    struct kw_change ch[8];
+    size_t nch = 0;
+    MUST(kw_store_changes_since(c->st, head, ch, 8, &nch, &err));
+    assert_int_equal(nch, 1);
+    assert_int_equal(ch[0].ticket, t);
+    kw_store_end_read(c->st);
+    /* a unit's error comes back as the unit made it */
+    struct org_job dup = {.name = "Acme"};
+    expect_code("a unit's own conflict", kw_writer_run(w, org_unit, &dup, &err), KW_CONFLICT, &err,
+                "/name");
+    kw_writer_stop(w);
+    kw_writer_stop(NULL);
+    pthread_mutex_destroy(&h.mu);
+    /* every good unit committed, no failing one left a trace */
+    struct seen s = {0};
+    MUST(kw_store_orgs(c->st, 0, 0, 500, on_org, &s, &err));
+    assert_int_equal(s.n, 1 + 4 * 15);
+    char name[32];
+    for (int who = 0; who < 4; who++)
+        for (int i = 0; i < 20; i++) {
+            bool fail = i % 4 == 1;
+            snprintf(name, sizeof(name), "%s-%d-%d", fail ? "fail" : "ok", who, i);
+            if (org_named(c->st, name) == fail)
+                fail_msg("%s is %s", name, fail ? "stored" : "missing");
+        }
+}
+
+/* ---- the backend-neutral additions (branch store): reads, change feed,
+ * claims on due work, upkeep ---- */
+
+static void test_end_read(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    struct kw_store *peer = fixture_peer(c->fx);
+    int64_t t = new_ticket(c, NULL, NULL);
+    struct kw_ticket_row r;
+    MUST(kw_store_ticket_get(peer, t, &r, &err));
+    assert_int_equal(r.last_seq, 1);
+    struct kw_user_row u;
+    (void)kw_store_user_get(peer, 999999, &u, &err);
+    append(c->st, t, NULL, c->t0 + M);
+    append(c->st, t, NULL, c->t0 + 2 * M);
+    /* after end_read a new read sees commits made through another handle */
+    kw_store_end_read(peer);
+    MUST(kw_store_ticket_get(peer, t, &r, &err));
+    assert_int_equal(r.last_seq, 3);
+    kw_store_end_read(peer);
+    kw_store_close(peer);
+}
+
+/* Changes after `after` read through st, into out (at most 16). */
+static size_t changes(struct kw_store *st, int64_t after, size_t max, struct kw_change *out)
+{
+    struct kw_err err = {0};
+    size_t n = 99;
+    MUST(kw_store_changes_since(st, after, out, max, &n, &err));
+    assert_true(n <= max);
+    for (size_t i = 1; i < n; i++)
+        if (out[i].seq <= out[i - 1].seq)
+            fail_msg("changes out of order: %lld after %lld", (long long)out[i].seq,
+                     (long long)out[i - 1].seq);
+    return n;
+}
+
+static void test_changes_since(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    struct kw_store *other = fixture_peer(c->fx); /* another process */
+    int64_t head = -1;
+    MUST(kw_store_changes_head(other, &head, &err));
+    assert_int_equal(head, 0); /* none yet: an organisation is not a ticket change */
+    struct kw_change ch[16];
+    assert_int_equal(changes(other, 0, 16, ch), 0);
+    int64_t a = new_ticket(c, NULL, NULL);
+    append(c->st, a, NULL, c->t0 + M);
+    int64_t b = new_ticket(c, NULL, NULL);
+    kw_store_end_read(other);
+    size_t n = changes(other, 0, 16, ch);
+    assert_int_equal(n, 3);
+    assert_int_equal(ch[0].ticket, a); /* created */
+    assert_int_equal(ch[1].ticket, a); /* appended */
+    assert_int_equal(ch[2].ticket, b);
+    assert_true(ch[0].seq > 0);
+    MUST(kw_store_changes_head(other, &head, &err));
+    assert_int_equal(head, ch[2].seq);
+    /* a cursor: only what came after it; max bounds the answer */
+    int64_t cursor = ch[0].seq;
+    n = changes(other, cursor, 16, ch);
+    assert_int_equal(n, 2);
+    assert_int_equal(ch[0].ticket, a);
+    assert_int_equal(ch[1].ticket, b);
+    n = changes(other, 0, 1, ch);
+    assert_int_equal(n, 1);
+    assert_int_equal(ch[0].ticket, a);
+    assert_int_equal(changes(other, head, 16, ch), 0);
+    /* a unit of several appends: one change per ticket it changed */
+    MUST(kw_store_begin(c->st, &err));
+    MUST(kw_store_savepoint(c->st, &err));
+    append(c->st, b, NULL, c->t0 + 2 * M);
+    append(c->st, b, NULL, c->t0 + 3 * M);
+    append(c->st, a, NULL, c->t0 + 3 * M);
+    MUST(kw_store_release(c->st, true, &err));
+    /* a unit undone leaves no change */
+    MUST(kw_store_savepoint(c->st, &err));
+    int64_t gone = new_ticket(c, NULL, NULL);
+    MUST(kw_store_release(c->st, false, &err));
+    MUST(kw_store_commit(c->st, &err));
+    kw_store_end_read(other);
+    n = changes(other, head, 16, ch);
+    assert_int_equal(n, 2);
+    assert_true((ch[0].ticket == a && ch[1].ticket == b) ||
+                (ch[0].ticket == b && ch[1].ticket == a));
+    for (size_t i = 0; i < n; i++)
+        assert_int_not_equal(ch[i].ticket, gone);
+    /* a transaction rolled back leaves none either */
+    MUST(kw_store_changes_head(other, &head, &err));
+    MUST(kw_store_begin(c->st, &err));
+    append(c->st, a, NULL, c->t0 + 4 * M);
+    kw_store_rollback(c->st);
+    kw_store_end_read(other);
+    assert_int_equal(changes(other, head, 16, ch), 0);
+    /* the writing handle reads the same feed */
+    int64_t mine = -1;
+    MUST(kw_store_changes_head(c->st, &mine, &err));
+    assert_int_equal(mine, head);
+    kw_store_close(other);
+}
+
+struct claimer {
+    struct kw_store *st;
+    int64_t now;
+    const char *node;
+    int64_t got[32];
+    size_t n;
+    enum kw_code rc;
+};
+
+static void *claim_run(void *arg)
+{
+    struct claimer *k = arg;
+    struct kw_err err = {0};
+    k->rc = kw_store_due_claim(k->st, k->now, 60, k->node, 32, k->got, &k->n, &err);
+    return NULL;
+}
+
+static void test_due_claim(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    const int64_t t0 = c->t0;
+    struct kw_store *node_b = fixture_peer(c->fx);
+    int64_t due1 = new_ticket(c, NULL, NULL), later = new_ticket(c, NULL, NULL);
+    int64_t due2 = new_ticket(c, NULL, NULL), never = new_ticket(c, NULL, NULL);
+    project(c, due1, t0 + H, KW_STORE_NO_TIME, t0 - 10);
+    project(c, later, t0 + H, KW_STORE_NO_TIME, t0 + 100);
+    project(c, due2, t0 + H, KW_STORE_NO_TIME, t0); /* fire_at == now is due */
+    project(c, never, KW_STORE_NO_TIME, KW_STORE_NO_TIME, KW_STORE_NO_TIME);
+    int64_t got[8];
+    size_t n = 99;
+    /* node a claims what is due */
+    MUST(kw_store_due_claim(c->st, t0, 60, "a", 8, got, &n, &err));
+    struct seen s = {0};
+    for (size_t i = 0; i < n; i++)
+        seen_add(&s, got[i]);
+    int64_t ids[2] = {due1, due2};
+    expect_set("node a gets what is due", &s, ids, "01");
+    /* node b, at the same time, gets none of them */
+    kw_store_end_read(node_b);
+    MUST(kw_store_due_claim(node_b, t0 + 1, 60, "b", 8, got, &n, &err));
+    assert_int_equal(n, 0);
+    /* node a may claim again what it holds (a unit that failed is retried);
+     * that renews its lease, to t0 + 62 */
+    MUST(kw_store_due_claim(c->st, t0 + 2, 60, "a", 8, got, &n, &err));
+    assert_int_equal(n, 2);
+    MUST(kw_store_due_claim(node_b, t0 + 61, 60, "b", 8, got, &n, &err));
+    assert_int_equal(n, 0);
+    /* once the lease ran out, another node can claim them */
+    MUST(kw_store_due_claim(node_b, t0 + 63, 60, "b", 1, got, &n, &err));
+    assert_int_equal(n, 1); /* at most limit */
+    assert_true(got[0] == due1 || got[0] == due2);
+    int64_t first = got[0];
+    /* the next call gets the other one too (and the one it holds again) */
+    MUST(kw_store_due_claim(node_b, t0 + 63, 60, "b", 8, got, &n, &err));
+    assert_int_equal(n, 2);
+    assert_true((got[0] == first) != (got[1] == first));
+    /* `later` falls due at t0 + 100 and is free */
+    MUST(kw_store_due_claim(c->st, t0 + 100, 60, "a", 8, got, &n, &err));
+    assert_int_equal(n, 1);
+    assert_int_equal(got[0], later);
+    /* two nodes at the same instant split the work: no ticket twice */
+    int64_t many[20];
+    for (int i = 0; i < 20; i++) {
+        many[i] = new_ticket(c, NULL, NULL);
+        project(c, many[i], t0 + H, KW_STORE_NO_TIME, t0 + 500);
+    }
+    kw_store_end_read(c->st);
+    kw_store_end_read(node_b);
+    struct claimer ka = {.st = c->st, .now = t0 + 1000, .node = "a"};
+    struct claimer kb = {.st = node_b, .now = t0 + 1000, .node = "b"};
+    pthread_t ta, tb;
+    assert_int_equal(pthread_create(&ta, NULL, claim_run, &ka), 0);
+    assert_int_equal(pthread_create(&tb, NULL, claim_run, &kb), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    assert_int_equal(ka.rc, KW_OK);
+    assert_int_equal(kb.rc, KW_OK);
+    /* all of them, each once (the three above are due again too: their leases ran out) */
+    s = (struct seen){0};
+    for (size_t i = 0; i < ka.n; i++)
+        seen_add(&s, ka.got[i]);
+    for (size_t i = 0; i < kb.n; i++) {
+        if (seen_has(&s, kb.got[i]))
+            fail_msg("ticket %lld claimed by both nodes", (long long)kb.got[i]);
+        seen_add(&s, kb.got[i]);
+    }
+    assert_int_equal(s.n, 23);
+    for (int i = 0; i < 20; i++)
+        assert_true(seen_has(&s, many[i]));
+    assert_false(seen_has(&s, never));
+    kw_store_close(node_b);
+}
+
+static void test_maintain(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t t = new_ticket(c, NULL, NULL);
+    for (int i = 0; i < 50; i++)
+        append(c->st, t, NULL, c->t0 + i);
+    struct kw_store_upkeep up;
+    memset(&up, 0, sizeof(up));
+    MUST(kw_store_maintain(c->st, &up, &err));
+    MUST(kw_store_maintain(c->st, &up, &err));
+    MUST(kw_store_verify(c->st, t, NULL, &err));
+}
+
+#define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+/* An argument runs only the tests whose names match it ("test_outbox*"). */
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    const struct CMUnitTest tests[] = {
+        TEST(test_open_and_schema),
+        TEST(test_org_insert),
+        TEST(test_orgs_listing),
+        TEST(test_ticket_create),
+        TEST(test_ticket_create_refusals),
+        TEST(test_idempotent_create),
+        TEST(test_event_append),
+        TEST(test_events_in_order),
+        TEST(test_events_stay_in_time_order),
+        TEST(test_event_hash_chain),
+        TEST(test_tampering_is_detected),
+        TEST(test_commitments),
+        TEST(test_teams),
+        TEST(test_calendars),
+        TEST(test_tickets_filter),
+        TEST(test_tickets_by_due),
+        TEST(test_ticket_set),
+        TEST(test_clocks_projection),
+        TEST(test_schedule),
+        TEST(test_stale),
+        TEST(test_user_insert),
+        TEST(test_users_listing),
+        TEST(test_password_hash),
+        TEST(test_login_and_sessions),
+        TEST(test_api_tokens),
+        TEST(test_transactions),
+        TEST(test_endpoints),
+        TEST(test_outbox_fanout),
+        TEST(test_outbox_delivery),
+        TEST(test_outbox_retry_and_postpone),
+        TEST(test_subscriptions),
+        TEST(test_oncall),
+        TEST(test_overruns),
+        TEST(test_error_fields),
+        TEST(test_write_after_read),
+        TEST(test_concurrent_handles),
+        TEST(test_writer_batches),
+        TEST(test_writer_failing_unit_alone),
+        TEST(test_end_read),
+        TEST(test_changes_since),
+        TEST(test_due_claim),
+        TEST(test_maintain),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
