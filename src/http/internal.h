@@ -123,7 +123,7 @@ struct kwh_call {
 json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st,
                                const struct kw_ticket_row *t, int64_t now);
 
-/* ---- replies (server.c) ---- */
+/* ---- replies (request.c) ---- */
 struct kwh_reply kwh_problem(const struct kw_err *err);
 struct kwh_reply kwh_problem_of(enum kw_code code, const char *field, const char *msg);
 struct kwh_reply kwh_problemf(enum kw_code code, const char *field, const char *fmt, ...)
@@ -131,7 +131,7 @@ struct kwh_reply kwh_problemf(enum kw_code code, const char *field, const char *
 struct kwh_reply kwh_ok(unsigned status, json_t *j);
 struct kwh_reply kwh_ok_text(const char *ctype, char *text);
 
-/* Queue rep (consumed) with set_cookie (may be NULL). */
+/* Queue rep (consumed) with set_cookie (may be NULL) (daemon.c). */
 enum MHD_Result kwh_send_reply(struct MHD_Connection *c, struct kwh_reply *rep,
                                const char *set_cookie);
 struct kwh_worker *kwh_worker_take(struct kw_http *h, struct kw_err *err);
@@ -143,7 +143,7 @@ bool kwh_web_asset(const char *url, struct kwh_reply *out);
 /* GET /api/v1/stream: the live feed as Server-Sent Events. */
 enum MHD_Result kwh_web_stream(struct kwh_call *x);
 
-/* ---- request helpers (server.c) ---- */
+/* ---- request helpers (request.c) ---- */
 bool kwh_is_method(const struct kwh_call *x, const char *m);
 json_t *kwh_body_object(const struct kwh_call *x, struct kwh_reply *fail);
 /* Log in the caller from the bearer token into x->me; 401 otherwise. */
@@ -173,6 +173,16 @@ void kwh_hex(const unsigned char *b, size_t n, char *out);
 /* The compiled commitment id (built on first use with st). */
 const struct kw_compiled *kwh_policy_for(struct kw_http *h, struct kw_store *st, int64_t id,
                                          struct kw_err *err);
+
+/* ---- who is calling (auth.c) ---- */
+struct kwh_reply kwh_login(struct kwh_call *x);                          /* POST /auth/login */
+struct kwh_reply kwh_logout(struct kwh_call *x);                         /* POST /auth/logout */
+struct kwh_reply kwh_me(struct kwh_call *x);                             /* GET /me */
+struct kwh_reply kwh_tokens_route(struct kwh_call *x, const char *rest); /* after /tokens */
+
+/* ---- routing (routes.c) ---- */
+/* The reply to the request for url. */
+struct kwh_reply kwh_route(struct kwh_call *x, const char *url);
 
 /* ---- handlers ---- */
 struct kwh_reply kwh_tickets_route(struct kwh_call *x,
