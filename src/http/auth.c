@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,8 @@ bool kwh_authenticate(struct kwh_call *x, struct kwh_reply *fail)
     struct kw_err err = {0};
     struct kw_user_row u;
     bool cookie;
+    if (x->authed) /* the router did, before the handler */
+        return true;
     const char *t = bearer_or_cookie(x->c, &cookie);
     if (!t) {
         *fail = kwh_problem_of(KW_UNAUTHENTICATED, "",
@@ -87,6 +90,7 @@ bool kwh_authenticate(struct kwh_call *x, struct kwh_reply *fail)
         if (strcmp(u.role, roles[i]) == 0)
             x->me.role = (enum kwh_role)i;
     x->me.customer = x->me.role == R_CUSTOMER;
+    x->authed = true;
     return true;
 }
 
@@ -261,68 +265,72 @@ static enum kw_code token_revoke_unit(struct kw_store *st, void *ctx, struct kw_
     return kw_store_token_revoke_id(st, u->uid, u->id, u->now, err);
 }
 
-struct kwh_reply kwh_tokens_route(struct kwh_call *x, const char *rest)
+struct kwh_reply kwh_tokens_list(struct kwh_call *x)
+{
+    struct kw_err err = {0};
+    json_t *list = json_array();
+    if (kw_store_tokens(x->wk->st, x->me.id, x->now, token_add, list, &err) != KW_OK) {
+        json_decref(list);
+        return kwh_problem(&err);
+    }
+    return kwh_ok(200, json_pack("{s:o}", "tokens", list));
+}
+
+/* A token as asked for. */
+struct token_in {
+    const char *label;
+    int64_t days;
+};
+
+static const struct kwh_field token_fields[] = {
+    {.name = "label",
+     .type = KWH_STR,
+     .required = true,
+     .max = 200,
+     .offset = offsetof(struct token_in, label),
+     .missing = "missing (what the token is for)"},
+    {.name = "expires_in_days",
+     .type = KWH_INT,
+     .lo = 1,
+     .hi = 3650,
+     .offset = offsetof(struct token_in, days)},
+};
+
+struct kwh_reply kwh_tokens_create(struct kwh_call *x)
 {
     struct kwh_reply out;
-    struct kw_err err = {0};
-    if (!kwh_authenticate(x, &out))
+    json_t *j = kwh_body_object(x, &out);
+    if (!j)
         return out;
-    if (!*rest && kwh_is_method(x, "GET")) {
-        json_t *list = json_array();
-        if (kw_store_tokens(x->wk->st, x->me.id, x->now, token_add, list, &err) != KW_OK) {
-            json_decref(list);
-            return kwh_problem(&err);
-        }
-        return kwh_ok(200, json_pack("{s:o}", "tokens", list));
+    struct token_in in = {0};
+    if (kwh_decode(j, token_fields, KWH_NFIELDS(token_fields), &in, &out)) {
+        struct issue u = {.uid = x->me.id,
+                          .now = x->now,
+                          .kind = "api",
+                          .label = in.label,
+                          .expires_at = in.days ? x->now + in.days * 86400 : KW_STORE_NO_TIME};
+        if (kwh_write_unit(x, issue_unit, &u, &out))
+            out = kwh_ok(201,
+                         json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)u.id, "token", u.token,
+                                   "label", u.label, "expires_at", kwh_instant_json(u.expires_at)));
     }
-    if (!*rest && kwh_is_method(x, "POST")) {
-        static const char *const keys[] = {"label", "expires_in_days", NULL};
-        json_t *j = kwh_body_object(x, &out);
-        if (!j)
-            return out;
-        struct issue u = {.uid = x->me.id, .now = x->now, .kind = "api"};
-        json_t *days = json_object_get(j, "expires_in_days");
-        u.expires_at = KW_STORE_NO_TIME;
-        if (!kwh_only_members(j, keys, &out) || !kwh_opt_string(j, "label", 200, &u.label, &out)) {
-        } else if (!u.label) {
-            out = kwh_problem_of(KW_INVALID, "/label", "label: missing (what the token is for)");
-        } else if (days && (!json_is_integer(days) || json_integer_value(days) < 1 ||
-                            json_integer_value(days) > 3650)) {
-            out = kwh_problem_of(KW_INVALID, "/expires_in_days",
-                                 "expires_in_days: expected a whole number from 1 to 3650");
-        } else {
-            if (days)
-                u.expires_at = x->now + json_integer_value(days) * 86400;
-            if (kwh_write_unit(x, issue_unit, &u, &out))
-                out = kwh_ok(201, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)u.id, "token",
-                                            u.token, "label", u.label, "expires_at",
-                                            kwh_instant_json(u.expires_at)));
-        }
-        json_decref(j);
+    json_decref(j);
+    return out;
+}
+
+struct kwh_reply kwh_token_delete(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    struct token_revoke u = {x->me.id, x->arg.id, x->now};
+    if (!kwh_write_unit(x, token_revoke_unit, &u, &out))
         return out;
-    }
-    if (*rest == '/' && kwh_is_method(x, "DELETE")) {
-        char *end = NULL;
-        long long id = strtoll(rest + 1, &end, 10);
-        if (rest[1] < '0' || rest[1] > '9' || *end || id <= 0)
-            return kwh_problem_of(KW_NOT_FOUND, "", "no such token");
-        struct token_revoke u = {x->me.id, id, x->now};
-        if (!kwh_write_unit(x, token_revoke_unit, &u, &out))
-            return out;
-        return kwh_ok(204, NULL);
-    }
-    return kwh_problem_of(*rest && *rest != '/' ? KW_NOT_FOUND : KW_METHOD, "",
-                          *rest && *rest != '/' ? "no such resource"
-                                                : "this method is not allowed here");
+    return kwh_ok(204, NULL);
 }
 
 struct kwh_reply kwh_me(struct kwh_call *x)
 {
-    struct kwh_reply fail;
     struct kw_user_row u;
     struct kw_err err = {0};
-    if (!kwh_authenticate(x, &fail))
-        return fail;
     if (kw_store_user_get(x->wk->st, x->me.id, &u, &err) != KW_OK)
         return kwh_problem(&err);
     json_t *skills = json_loads(u.skills ? u.skills : "[]", 0, NULL);
@@ -343,8 +351,6 @@ struct kwh_reply kwh_me(struct kwh_call *x)
 struct kwh_reply kwh_logout(struct kwh_call *x)
 {
     struct kwh_reply out;
-    if (!kwh_authenticate(x, &out))
-        return out;
     bool cookie;
     struct revoke u = {bearer_or_cookie(x->c, &cookie), x->now};
     if (!kwh_write_unit(x, revoke_unit, &u, &out))

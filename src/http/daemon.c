@@ -131,6 +131,8 @@ enum MHD_Result kwh_send_reply(struct MHD_Connection *c, struct kwh_reply *rep,
     }
     if (set_cookie)
         MHD_add_response_header(resp, "Set-Cookie", set_cookie);
+    if (rep->allow[0])
+        MHD_add_response_header(resp, "Allow", rep->allow);
     enum MHD_Result ret = MHD_queue_response(c, rep->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -165,17 +167,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     x.wk = kwh_worker_take(h, &err);
     enum MHD_Result ret;
     struct kwh_reply rep;
-    if (x.wk && strcmp(url, "/api/v1/stream") == 0) {
-        ret = kwh_web_stream(&x); /* its reads happen later, on workers of their own */
+    kwh_streamer stream = NULL;
+    bool page = x.wk && strncmp(url, "/api/", 5) != 0 && strcmp(url, "/healthz") != 0 &&
+                kwh_is_method(&x, "GET") && kwh_web_asset(url, &rep);
+    if (!x.wk)
+        rep = kwh_problem(&err);
+    else if (!page && (stream = kwh_dispatch(&x, url, &rep)) != NULL) {
+        ret = stream(&x); /* its reads happen later, on workers of their own */
         kwh_worker_give(h, x.wk);
         log_request(h, method, url, 200, &r->t0);
         return ret;
     }
-    if (x.wk && strncmp(url, "/api/", 5) != 0 && strcmp(url, "/healthz") != 0 &&
-        (kwh_is_method(&x, "GET") || kwh_is_method(&x, "HEAD")) && kwh_web_asset(url, &rep)) {
-        /* a page */
-    } else
-        rep = x.wk ? kwh_route(&x, url) : kwh_problem(&err);
     if (x.wk)
         kwh_worker_give(h, x.wk);
     unsigned status = rep.status;

@@ -102,10 +102,17 @@ struct kwh_req {
 
 struct kwh_reply {
     unsigned status;
+    char allow[48];    /* with a 405: the Allow header (the path's methods) */
     json_t *json;      /* owned; or NULL with text */
     char *text;        /* owned, a non-JSON body (letter, .ics) */
     const char *ctype; /* of text */
     bool problem;      /* application/problem+json */
+};
+
+/* A path's parameters, parsed once by the router (routes.c). */
+struct kwh_args {
+    int64_t id;                 /* {id} */
+    char name[KW_CAL_NAME_MAX]; /* {name}, a calendar's */
 };
 
 struct kwh_call {
@@ -115,6 +122,8 @@ struct kwh_call {
     const char *method;
     struct kwh_worker *wk;
     int64_t now;
+    struct kwh_args arg;
+    bool authed;          /* x->me is the caller */
     struct kwh_caller me; /* after kwh_authenticate() */
     char *set_cookie;     /* a Set-Cookie header for the reply (owned), or NULL */
 };
@@ -140,7 +149,7 @@ void kwh_worker_give(struct kw_http *h, struct kwh_worker *wk);
 /* ---- the browser's side (web.c) ---- */
 /* The page or asset at url into out; false when url is none of them. */
 bool kwh_web_asset(const char *url, struct kwh_reply *out);
-/* GET /api/v1/stream: the live feed as Server-Sent Events. */
+/* GET /api/v1/stream: the live feed as Server-Sent Events (caller checked). */
 enum MHD_Result kwh_web_stream(struct kwh_call *x);
 
 /* ---- request helpers (request.c) ---- */
@@ -159,6 +168,31 @@ bool kwh_opt_string(json_t *j, const char *key, size_t max, const char **out,
                     struct kwh_reply *fail);
 /* An optional id member (> 0), or null when nullable (then *out = -1). */
 bool kwh_opt_id(json_t *j, const char *key, bool nullable, int64_t *out, struct kwh_reply *fail);
+/* A member of a JSON body, for kwh_decode. */
+enum kwh_ftype {
+    KWH_STR,  /* const char * (borrowed from the body): 1 to max bytes; null is absent */
+    KWH_ID,   /* int64_t: an id, > 0 */
+    KWH_INT,  /* int64_t: a whole number from lo to hi */
+    KWH_BOOL, /* bool */
+    KWH_ANY,  /* json_t * (borrowed): any value, the handler checks it */
+};
+struct kwh_field {
+    const char *name;
+    enum kwh_ftype type;
+    bool required;       /* absent (or null): 400 "NAME: missing" */
+    size_t max;          /* KWH_STR: bytes */
+    long long lo, hi;    /* KWH_INT: inclusive */
+    size_t offset;       /* where in out: offsetof(struct x, member) */
+    const char *expect;  /* the wording after "NAME: " of a wrong value, or NULL: the usual */
+    const char *missing; /* the wording after "NAME: " when required and absent, or NULL */
+};
+/* Decode the members of obj that f[0..n) names into out, leaving absent ones
+ * as they were: 400 with a JSON pointer naming the first member that is not
+ * in the table, then the first of the wrong type or range (in the table's
+ * order), then the first required one missing. */
+bool kwh_decode(json_t *obj, const struct kwh_field *f, size_t n, void *out,
+                struct kwh_reply *fail);
+#define KWH_NFIELDS(f) (sizeof(f) / sizeof((f)[0]))
 /* Refuse members not in keys (NULL-terminated): 400 naming the first. */
 bool kwh_only_members(json_t *j, const char *const *keys, struct kwh_reply *fail);
 /* Run fn on the writer; false with the problem when it failed. */
@@ -174,28 +208,85 @@ void kwh_hex(const unsigned char *b, size_t n, char *out);
 const struct kw_compiled *kwh_policy_for(struct kw_http *h, struct kw_store *st, int64_t id,
                                          struct kw_err *err);
 
-/* ---- who is calling (auth.c) ---- */
-struct kwh_reply kwh_login(struct kwh_call *x);                          /* POST /auth/login */
-struct kwh_reply kwh_logout(struct kwh_call *x);                         /* POST /auth/logout */
-struct kwh_reply kwh_me(struct kwh_call *x);                             /* GET /me */
-struct kwh_reply kwh_tokens_route(struct kwh_call *x, const char *rest); /* after /tokens */
-
 /* ---- routing (routes.c) ---- */
-/* The reply to the request for url. */
-struct kwh_reply kwh_route(struct kwh_call *x, const char *url);
+typedef struct kwh_reply (*kwh_handler)(struct kwh_call *x);
+typedef enum MHD_Result (*kwh_streamer)(struct kwh_call *x);
 
-/* ---- handlers ---- */
-struct kwh_reply kwh_tickets_route(struct kwh_call *x,
-                                   const char *rest); /* tickets.c, after /tickets */
+#define KWH_PUBLIC 0u                         /* no login needed */
+#define KWH_ANYONE (STAFF | ROLE(R_CUSTOMER)) /* any caller who logged in */
+
+/* One row of the route table. roles: KWH_PUBLIC, or the roles let in (401
+ * without a login, 403 with why for the others); the handler then finds
+ * the caller in x->me and the path's parameters in x->arg. */
+struct kwh_route {
+    const char *method, *path; /* "GET", "/api/v1/tickets/{id}/events" */
+    kwh_handler fn;            /* or NULL with stream */
+    kwh_streamer stream;       /* a reply it queues itself (Server-Sent Events) */
+    unsigned roles;
+    const char *why;
+};
+
+/* Route the request for url: the reply into *rep (413, 404, 405, 401, 403
+ * or the handler's), or, for a stream route the caller may use, its
+ * streamer (then *rep is unset and the caller runs it). */
+kwh_streamer kwh_dispatch(struct kwh_call *x, const char *url, struct kwh_reply *rep);
+
+/* ---- handlers, by file (the paths are in routes.c) ---- */
+/* auth.c */
+struct kwh_reply kwh_login(struct kwh_call *x);
+struct kwh_reply kwh_logout(struct kwh_call *x);
+struct kwh_reply kwh_me(struct kwh_call *x);
+struct kwh_reply kwh_tokens_list(struct kwh_call *x);
+struct kwh_reply kwh_tokens_create(struct kwh_call *x);
+struct kwh_reply kwh_token_delete(struct kwh_call *x);
+/* tickets.c */
+struct kwh_reply kwh_tickets_list(struct kwh_call *x);
+struct kwh_reply kwh_tickets_create(struct kwh_call *x);
+struct kwh_reply kwh_ticket_get(struct kwh_call *x);
+struct kwh_reply kwh_ticket_patch(struct kwh_call *x);
+struct kwh_reply kwh_ticket_events(struct kwh_call *x);
+struct kwh_reply kwh_ticket_event_post(struct kwh_call *x);
+struct kwh_reply kwh_ticket_sla(struct kwh_call *x);
+struct kwh_reply kwh_ticket_nodes(struct kwh_call *x);
+struct kwh_reply kwh_ticket_verify(struct kwh_call *x);
 /* Project the clocks of every ticket whose projection is stale (at start). */
 enum kw_code kwh_tickets_catch_up(struct kw_http *h, struct kw_store *st, int64_t now, size_t *done,
                                   struct kw_err *err);
-struct kwh_reply kwh_admin_route(struct kwh_call *x, const char *path, bool *matched); /* admin.c */
-struct kwh_reply kwh_notify_route(struct kwh_call *x, const char *path,
-                                  bool *matched); /* notify.c */
-struct kwh_reply kwh_oncall_route(struct kwh_call *x, const char *path,
-                                  bool *matched); /* oncall.c */
-struct kwh_reply kwh_overruns_route(struct kwh_call *x, const char *path,
-                                    bool *matched); /* overruns.c */
+/* admin.c */
+struct kwh_reply kwh_orgs_list(struct kwh_call *x);
+struct kwh_reply kwh_orgs_create(struct kwh_call *x);
+struct kwh_reply kwh_org_get(struct kwh_call *x);
+struct kwh_reply kwh_users_list(struct kwh_call *x);
+struct kwh_reply kwh_users_create(struct kwh_call *x);
+struct kwh_reply kwh_teams_list(struct kwh_call *x);
+struct kwh_reply kwh_teams_create(struct kwh_call *x);
+struct kwh_reply kwh_calendars_list(struct kwh_call *x);
+struct kwh_reply kwh_calendars_create(struct kwh_call *x);
+struct kwh_reply kwh_calendar_get(struct kwh_call *x);
+struct kwh_reply kwh_calendar_deadline(struct kwh_call *x);
+struct kwh_reply kwh_calendar_ics(struct kwh_call *x);
+struct kwh_reply kwh_commitments_list(struct kwh_call *x);
+struct kwh_reply kwh_commitments_create(struct kwh_call *x);
+struct kwh_reply kwh_commitment_get(struct kwh_call *x);
+struct kwh_reply kwh_commitment_letter(struct kwh_call *x);
+/* notify.c */
+struct kwh_reply kwh_endpoints_list(struct kwh_call *x);
+struct kwh_reply kwh_endpoints_create(struct kwh_call *x);
+struct kwh_reply kwh_endpoint_test(struct kwh_call *x);
+struct kwh_reply kwh_outbox_list(struct kwh_call *x);
+struct kwh_reply kwh_outbox_retry(struct kwh_call *x);
+struct kwh_reply kwh_subscriptions_list(struct kwh_call *x);
+struct kwh_reply kwh_subscriptions_create(struct kwh_call *x);
+struct kwh_reply kwh_subscription_delete(struct kwh_call *x);
+/* oncall.c */
+struct kwh_reply kwh_rotas_list(struct kwh_call *x);
+struct kwh_reply kwh_rotas_put(struct kwh_call *x);
+struct kwh_reply kwh_oncall_who(struct kwh_call *x);
+struct kwh_reply kwh_rota_who(struct kwh_call *x);
+struct kwh_reply kwh_rota_shifts(struct kwh_call *x);
+/* overruns.c */
+struct kwh_reply kwh_overruns_list(struct kwh_call *x);
+struct kwh_reply kwh_overrun_get(struct kwh_call *x);
+struct kwh_reply kwh_overrun_patch(struct kwh_call *x);
 
 #endif

@@ -6,6 +6,7 @@
  * group-commit writer.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -218,6 +219,94 @@ bool kwh_only_members(json_t *j, const char *const *keys, struct kwh_reply *fail
             *fail = kwh_problemf(KW_INVALID, ptr, "%.60s: not a field of this request", k);
             return false;
         }
+    }
+    return true;
+}
+
+static bool field_known(const struct kwh_field *f, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(f[i].name, key) == 0)
+            return true;
+    return false;
+}
+
+/* Whether v is what f asks for; stores it at out + f->offset. */
+static bool field_take(const struct kwh_field *f, json_t *v, char *out)
+{
+    void *at = out + f->offset;
+    switch (f->type) {
+    case KWH_STR:
+        if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > f->max)
+            return false;
+        *(const char **)at = json_string_value(v);
+        return true;
+    case KWH_ID:
+        if (!json_is_integer(v) || json_integer_value(v) <= 0)
+            return false;
+        *(int64_t *)at = json_integer_value(v);
+        return true;
+    case KWH_INT:
+        if (!json_is_integer(v) || json_integer_value(v) < f->lo || json_integer_value(v) > f->hi)
+            return false;
+        *(int64_t *)at = json_integer_value(v);
+        return true;
+    case KWH_BOOL:
+        if (!json_is_boolean(v))
+            return false;
+        *(bool *)at = json_is_true(v);
+        return true;
+    case KWH_ANY:
+        *(json_t **)at = v;
+        return true;
+    }
+    return false;
+}
+
+bool kwh_decode(json_t *obj, const struct kwh_field *f, size_t n, void *out, struct kwh_reply *fail)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v)
+    {
+        if (!field_known(f, n, k)) {
+            char ptr[80];
+            snprintf(ptr, sizeof(ptr), "/%.60s", k);
+            *fail = kwh_problemf(KW_INVALID, ptr, "%.60s: not a field of this request", k);
+            return false;
+        }
+    }
+    /* the types first, in the table's order; then what is missing */
+    for (size_t i = 0; i < n; i++) {
+        v = json_object_get(obj, f[i].name);
+        if (!v || (json_is_null(v) && f[i].type == KWH_STR))
+            continue;
+        if (field_take(&f[i], v, out))
+            continue;
+        char ptr[72];
+        snprintf(ptr, sizeof(ptr), "/%s", f[i].name);
+        if (f[i].expect)
+            *fail = kwh_problemf(KW_INVALID, ptr, "%s: %s", f[i].name, f[i].expect);
+        else if (f[i].type == KWH_STR)
+            *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected a string of 1 to %zu bytes",
+                                 f[i].name, f[i].max);
+        else if (f[i].type == KWH_INT)
+            *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected a whole number from %lld to %lld",
+                                 f[i].name, f[i].lo, f[i].hi);
+        else
+            *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected %s", f[i].name,
+                                 f[i].type == KWH_ID ? "an id" : "true or false");
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        v = json_object_get(obj, f[i].name);
+        if (!f[i].required || (v && !json_is_null(v)))
+            continue;
+        char ptr[72];
+        snprintf(ptr, sizeof(ptr), "/%s", f[i].name);
+        *fail = kwh_problemf(KW_INVALID, ptr, "%s: %s", f[i].name,
+                             f[i].missing ? f[i].missing : "missing");
+        return false;
     }
     return true;
 }

@@ -112,7 +112,7 @@ static char *changes_text(struct stream *s, const int64_t *ids, size_t n)
         free(text);
     }
     kwh_worker_give(h, wk);
-    if (b.failed || !b.p) { /* too much to send (or nothing visible): */
+    if (b.failed || !b.p) {         /* too much to send (or nothing visible): */
         bool overflowed = b.failed; /* kw_buf_release clears it */
         kw_buf_release(&b);
         return strdup(overflowed ? "event: reset\ndata: {}\n\n" : ": nothing for you\n\n");
@@ -166,11 +166,6 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 enum MHD_Result kwh_web_stream(struct kwh_call *x)
 {
-    struct kwh_reply fail;
-    if (!kwh_is_method(x, "GET"))
-        fail = kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
-    if (!kwh_is_method(x, "GET") || !kwh_authenticate(x, &fail))
-        return kwh_send_reply(x->c, &fail, NULL);
     struct stream *s = calloc(1, sizeof(*s));
     if (!s)
         return MHD_NO;
