@@ -15,36 +15,9 @@
 
 /* ---- organisations ---- */
 
-static json_t *org_json(const struct kw_org *o)
-{
-    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:I, s:o}", "id", (json_int_t)o->id, "name",
-                     o->name, "tier", kwh_nullable(o->tier), "region", kwh_nullable(o->region),
-                     "calendar", kwh_nullable(o->calendar), "contract_value_cents",
-                     (json_int_t)o->contract_value_cents, "account_manager_id",
-                     kwh_id_or_null(o->account_manager_id));
-}
-
-struct list {
-    json_t *items;
-    size_t limit;
-    int64_t last;
-    bool more;
-};
-
 static bool org_add(const struct kw_org *o, void *ctx)
 {
-    struct list *l = ctx;
-    if (json_array_size(l->items) == l->limit)
-        return !(l->more = true);
-    json_array_append_new(l->items, org_json(o));
-    l->last = o->id;
-    return true;
-}
-
-static json_t *page_of(struct list *l, const char *key)
-{
-    return json_pack("{s:o, s:o}", key, l->items, "next",
-                     l->more ? json_integer(l->last) : json_null());
+    return kwh_page_room(ctx) && kwh_page_push(ctx, o->id, kwh_org_json(o));
 }
 
 struct org_unit {
@@ -87,7 +60,7 @@ struct kwh_reply kwh_orgs_create(struct kwh_call *x)
     if (kwh_decode(j, org_fields, KWH_NFIELDS(org_fields), &u, &out) &&
         kwh_write_unit(x, org_unit, &u, &out)) {
         u.org.id = u.id;
-        out = kwh_ok(201, org_json(&u.org));
+        out = kwh_ok(201, kwh_org_json(&u.org));
     }
     json_decref(j);
     return out;
@@ -101,36 +74,26 @@ struct kwh_reply kwh_org_get(struct kwh_call *x)
     if ((x->me.customer && x->arg.id != x->me.org_id) ||
         kw_store_org_get(x->wk->st, x->arg.id, &o, &err) != KW_OK)
         return kwh_problem_of(KW_NOT_FOUND, "", "no such organisation");
-    return kwh_ok(200, org_json(&o));
+    return kwh_ok(200, kwh_org_json(&o));
 }
 
 struct kwh_reply kwh_orgs_list(struct kwh_call *x)
 {
     struct kwh_reply out;
     struct kw_err err = {0};
-    long long after = 0, limit = 100;
-    if (!kwh_query_int(x, "after", 0, INT64_MAX, &after, &out) ||
-        !kwh_query_int(x, "limit", 1, 500, &limit, &out))
+    struct kwh_page pg;
+    long long after;
+    if (!kwh_page_query(x, &pg, &after, &out))
         return out;
-    struct list l = {json_array(), (size_t)limit, 0, false};
-    if (kw_store_orgs(x->wk->st, x->me.customer ? x->me.org_id : 0, after, (size_t)limit + 1,
-                      org_add, &l, &err) != KW_OK) {
-        json_decref(l.items);
+    if (kw_store_orgs(x->wk->st, x->me.customer ? x->me.org_id : 0, after, pg.limit + 1, org_add,
+                      &pg, &err) != KW_OK) {
+        kwh_page_release(&pg);
         return kwh_problem(&err);
     }
-    return kwh_ok(200, page_of(&l, "orgs"));
+    return kwh_ok(200, kwh_page_json(&pg, "orgs"));
 }
 
 /* ---- users ---- */
-
-static json_t *user_json(const struct kw_user_row *u)
-{
-    json_t *skills = json_loads(u->skills ? u->skills : "[]", 0, NULL);
-    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)u->id, "email",
-                     u->email, "name", u->name, "role", u->role, "org_id",
-                     kwh_id_or_null(u->org_id), "team_id", kwh_id_or_null(u->team_id), "skills",
-                     skills ? skills : json_array());
-}
 
 /* "skills": up to 32 distinct strings of 1 to 47 bytes, as canonical text
  * into *out (caller frees); absent leaves *out NULL. */
@@ -166,12 +129,7 @@ static bool skills_of(json_t *v, char **out, struct kwh_reply *fail)
 
 static bool user_add(const struct kw_user_row *u, void *ctx)
 {
-    struct list *l = ctx;
-    if (json_array_size(l->items) == l->limit)
-        return !(l->more = true);
-    json_array_append_new(l->items, user_json(u));
-    l->last = u->id;
-    return true;
+    return kwh_page_room(ctx) && kwh_page_push(ctx, u->id, kwh_user_json(u));
 }
 
 struct user_unit {
@@ -228,7 +186,7 @@ struct kwh_reply kwh_users_create(struct kwh_call *x)
     if (kwh_write_unit(x, user_unit, &u, &out)) {
         struct kw_user_row row = {u.id,     u.u.org_id, u.u.team_id, u.u.email,
                                   u.u.name, u.u.role,   skills};
-        out = kwh_ok(201, user_json(&row));
+        out = kwh_ok(201, kwh_user_json(&row));
     }
 done:
     free(skills);
@@ -240,32 +198,31 @@ struct kwh_reply kwh_users_list(struct kwh_call *x)
 {
     struct kwh_reply out;
     struct kw_err err = {0};
-    long long org = 0, after = 0, limit = 100;
+    struct kwh_page pg;
+    long long org = 0, after;
     if (!kwh_query_int(x, "org_id", 1, INT64_MAX, &org, &out) ||
-        !kwh_query_int(x, "after", 0, INT64_MAX, &after, &out) ||
-        !kwh_query_int(x, "limit", 1, 500, &limit, &out))
+        !kwh_page_query(x, &pg, &after, &out))
         return out;
     if (x->me.customer) {
         /* customers see the people of their own organisation only */
-        if (org && org != x->me.org_id)
+        if (org && org != x->me.org_id) {
+            kwh_page_release(&pg);
             return kwh_problem_of(KW_FORBIDDEN, "", "org_id: customers list their own people");
+        }
         org = x->me.org_id;
     }
-    struct list l = {json_array(), (size_t)limit, 0, false};
-    if (kw_store_users(x->wk->st, org, after, (size_t)limit + 1, user_add, &l, &err) != KW_OK) {
-        json_decref(l.items);
+    if (kw_store_users(x->wk->st, org, after, pg.limit + 1, user_add, &pg, &err) != KW_OK) {
+        kwh_page_release(&pg);
         return kwh_problem(&err);
     }
-    return kwh_ok(200, page_of(&l, "users"));
+    return kwh_ok(200, kwh_page_json(&pg, "users"));
 }
 
 /* ---- teams ---- */
 
 static bool team_add(const struct kw_named_row *r, void *ctx)
 {
-    json_array_append_new(ctx, json_pack("{s:I, s:s, s:o}", "id", (json_int_t)r->id, "name",
-                                         r->name, "lead_id", kwh_id_or_null(r->ref)));
-    return true;
+    return kwh_page_push(ctx, r->id, kwh_team_json(r->id, r->name, r->ref));
 }
 
 struct team_unit {
@@ -282,12 +239,13 @@ static enum kw_code team_unit(struct kw_store *st, void *ctx, struct kw_err *err
 struct kwh_reply kwh_teams_list(struct kwh_call *x)
 {
     struct kw_err err = {0};
-    json_t *list = json_array();
-    if (kw_store_teams(x->wk->st, 0, team_add, list, &err) != KW_OK) {
-        json_decref(list);
+    struct kwh_page pg;
+    kwh_page_init(&pg, KWH_ALL);
+    if (kw_store_teams(x->wk->st, 0, team_add, &pg, &err) != KW_OK) {
+        kwh_page_release(&pg);
         return kwh_problem(&err);
     }
-    return kwh_ok(200, json_pack("{s:o}", "teams", list));
+    return kwh_ok(200, kwh_page_json(&pg, "teams"));
 }
 
 static const struct kwh_field team_fields[] = {
@@ -304,8 +262,7 @@ struct kwh_reply kwh_teams_create(struct kwh_call *x)
     struct team_unit u = {.now = x->now};
     if (kwh_decode(j, team_fields, KWH_NFIELDS(team_fields), &u, &out) &&
         kwh_write_unit(x, team_unit, &u, &out))
-        out = kwh_ok(201, json_pack("{s:I, s:s, s:o}", "id", (json_int_t)u.id, "name", u.name,
-                                    "lead_id", kwh_id_or_null(u.lead)));
+        out = kwh_ok(201, kwh_team_json(u.id, u.name, u.lead));
     json_decref(j);
     return out;
 }
@@ -515,11 +472,11 @@ struct kwh_reply kwh_calendar_get(struct kwh_call *x)
 
 static bool commitment_add(const struct kw_commitment_row *c, void *ctx)
 {
-    json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:o, s:o}", "id", (json_int_t)c->id,
-                                         "name", c->name, "version", c->version, "effective_from",
-                                         kwh_instant_json(c->effective_from), "created_at",
-                                         kwh_instant_json(c->created_at)));
-    return true;
+    return kwh_page_push(ctx, c->id,
+                         json_pack("{s:I, s:s, s:s, s:o, s:o}", "id", (json_int_t)c->id, "name",
+                                   c->name, "version", c->version, "effective_from",
+                                   kwh_instant_json(c->effective_from), "created_at",
+                                   kwh_instant_json(c->created_at)));
 }
 
 struct commitment_unit {
@@ -597,15 +554,17 @@ struct kwh_reply kwh_commitment_letter(struct kwh_call *x)
 struct kwh_reply kwh_commitments_list(struct kwh_call *x)
 {
     struct kw_err err = {0};
-    json_t *list = json_array();
-    if (kw_store_commitments(x->wk->st, commitment_add, list, &err) != KW_OK) {
-        json_decref(list);
+    struct kwh_page pg;
+    kwh_page_init(&pg, KWH_ALL);
+    if (kw_store_commitments(x->wk->st, commitment_add, &pg, &err) != KW_OK) {
+        kwh_page_release(&pg);
         return kwh_problem(&err);
     }
     int64_t current = 0;
     kw_store_commitment_at(x->wk->st, x->now, &current, &err);
-    return kwh_ok(
-        200, json_pack("{s:o, s:o}", "commitments", list, "in_force", kwh_id_or_null(current)));
+    json_t *j = kwh_page_json(&pg, "commitments");
+    json_object_set_new(j, "in_force", kwh_id_or_null(current));
+    return kwh_ok(200, j);
 }
 
 struct kwh_reply kwh_commitment_get(struct kwh_call *x)

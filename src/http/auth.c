@@ -248,11 +248,11 @@ static enum kw_code revoke_unit(struct kw_store *st, void *ctx, struct kw_err *e
 
 static bool token_add(const struct kw_token_row *t, void *ctx)
 {
-    json_array_append_new(ctx, json_pack("{s:I, s:o, s:o, s:o}", "id", (json_int_t)t->id, "label",
-                                         kwh_nullable(t->label), "created_at",
-                                         kwh_instant_json(t->created_at), "expires_at",
-                                         kwh_instant_json(t->expires_at)));
-    return true;
+    return kwh_page_push(ctx, t->id,
+                         json_pack("{s:I, s:o, s:o, s:o}", "id", (json_int_t)t->id, "label",
+                                   kwh_nullable(t->label), "created_at",
+                                   kwh_instant_json(t->created_at), "expires_at",
+                                   kwh_instant_json(t->expires_at)));
 }
 
 struct token_revoke {
@@ -268,12 +268,13 @@ static enum kw_code token_revoke_unit(struct kw_store *st, void *ctx, struct kw_
 struct kwh_reply kwh_tokens_list(struct kwh_call *x)
 {
     struct kw_err err = {0};
-    json_t *list = json_array();
-    if (kw_store_tokens(x->wk->st, x->me.id, x->now, token_add, list, &err) != KW_OK) {
-        json_decref(list);
+    struct kwh_page pg;
+    kwh_page_init(&pg, KWH_ALL);
+    if (kw_store_tokens(x->wk->st, x->me.id, x->now, token_add, &pg, &err) != KW_OK) {
+        kwh_page_release(&pg);
         return kwh_problem(&err);
     }
-    return kwh_ok(200, json_pack("{s:o}", "tokens", list));
+    return kwh_ok(200, kwh_page_json(&pg, "tokens"));
 }
 
 /* A token as asked for. */
@@ -333,11 +334,7 @@ struct kwh_reply kwh_me(struct kwh_call *x)
     struct kw_err err = {0};
     if (kw_store_user_get(x->wk->st, x->me.id, &u, &err) != KW_OK)
         return kwh_problem(&err);
-    json_t *skills = json_loads(u.skills ? u.skills : "[]", 0, NULL);
-    json_t *j =
-        json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)u.id, "email", u.email,
-                  "name", u.name, "role", u.role, "org_id", kwh_id_or_null(u.org_id), "team_id",
-                  kwh_id_or_null(u.team_id), "skills", skills ? skills : json_array());
+    json_t *j = kwh_user_json(&u);
     bool cookie;
     const char *t = bearer_or_cookie(x->c, &cookie);
     if (j && cookie) { /* the page, reloaded, finds its CSRF token here */

@@ -199,10 +199,41 @@ bool kwh_only_members(json_t *j, const char *const *keys, struct kwh_reply *fail
 bool kwh_write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_reply *fail);
 void kwh_log_event(struct kw_http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- values, resources and pages as JSON (json.c) ---- */
 json_t *kwh_instant_json(int64_t t); /* null for KW_STORE_NO_TIME */
 json_t *kwh_nullable(const char *s);
 json_t *kwh_id_or_null(int64_t id);
-void kwh_hex(const unsigned char *b, size_t n, char *out);
+void kwh_hex(const unsigned char *b, size_t n, char *out); /* out: 2n + 1 bytes */
+json_t *kwh_org_json(const struct kw_org *o);
+json_t *kwh_user_json(const struct kw_user_row *u);
+json_t *kwh_team_json(int64_t id, const char *name, int64_t lead);
+json_t *kwh_endpoint_json(const struct kw_endpoint *e);
+json_t *kwh_subscription_json(const struct kw_subscription *s);
+
+/* Rows collected for a reply: at most limit of them, and whether one more
+ * exists (then "next" is the last id, to ask again with after=next). A row
+ * callback reads `return kwh_page_room(pg) && kwh_page_push(pg, id, json);`
+ * and the store is asked for limit + 1 rows. */
+#define KWH_ALL SIZE_MAX /* no paging: every row, and no "next" */
+struct kwh_page {
+    json_t *items; /* owned */
+    size_t limit;
+    int64_t last; /* the id of the last row in items */
+    bool more;
+};
+void kwh_page_init(struct kwh_page *pg, size_t limit);
+/* Query after (0..INT64_MAX, default 0) and limit (1..500, default 100);
+ * a page of limit. 400 otherwise (then pg is not initialised). */
+bool kwh_page_query(const struct kwh_call *x, struct kwh_page *pg, long long *after,
+                    struct kwh_reply *fail);
+/* Whether another row fits; false (and more) when the page is full. */
+bool kwh_page_room(struct kwh_page *pg);
+/* Append row (taken) as the row with id; true. */
+bool kwh_page_push(struct kwh_page *pg, int64_t id, json_t *row);
+/* {key: [rows], "next": id or null} ({key: [rows]} for KWH_ALL); takes the rows. */
+json_t *kwh_page_json(struct kwh_page *pg, const char *key);
+/* Drop the rows (on a failed read). */
+void kwh_page_release(struct kwh_page *pg);
 
 /* The compiled commitment id (built on first use with st). */
 const struct kw_compiled *kwh_policy_for(struct kw_http *h, struct kw_store *st, int64_t id,

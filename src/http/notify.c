@@ -11,19 +11,9 @@
 static const char *const kinds[] = {"sla_warning", "sla_breach", "escalation", "overrun_notice",
                                     "test"};
 
-static json_t *endpoint_json(const struct kw_endpoint *e)
-{
-    json_t *events = json_loads(e->events ? e->events : "[]", 0, NULL);
-    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:b}", "id", (json_int_t)e->id,
-                     "name", e->name, "kind", e->kind, "url", e->url, "events",
-                     events ? events : json_array(), "org_id", kwh_id_or_null(e->org_id), "team_id",
-                     kwh_id_or_null(e->team_id), "active", e->active, "signed", e->has_secret);
-}
-
 static bool endpoint_add(const struct kw_endpoint *e, void *ctx)
 {
-    json_array_append_new(ctx, endpoint_json(e));
-    return true;
+    return kwh_page_push(ctx, e->id, kwh_endpoint_json(e));
 }
 
 /* "events": a list of the kinds above (empty or absent: all), as text. */
@@ -130,7 +120,7 @@ struct kwh_reply kwh_endpoints_create(struct kwh_call *x)
         u.e.id = u.id;
         u.e.active = true;
         u.e.has_secret = u.e.secret != NULL;
-        out = kwh_ok(201, endpoint_json(&u.e));
+        out = kwh_ok(201, kwh_endpoint_json(&u.e));
     }
 done:
     free(events);
@@ -175,31 +165,24 @@ struct kwh_reply kwh_endpoint_test(struct kwh_call *x)
 struct kwh_reply kwh_endpoints_list(struct kwh_call *x)
 {
     struct kw_err err = {0};
-    json_t *list = json_array();
-    if (kw_store_endpoints(x->wk->st, endpoint_add, list, &err) != KW_OK) {
-        json_decref(list);
+    struct kwh_page pg;
+    kwh_page_init(&pg, KWH_ALL);
+    if (kw_store_endpoints(x->wk->st, endpoint_add, &pg, &err) != KW_OK) {
+        kwh_page_release(&pg);
         return kwh_problem(&err);
     }
-    return kwh_ok(200, json_pack("{s:o}", "endpoints", list));
+    return kwh_ok(200, kwh_page_json(&pg, "endpoints"));
 }
 
 /* ---- the outbox ---- */
 
-struct outbox_page {
-    json_t *items;
-    size_t limit;
-    int64_t last;
-    bool more;
-};
-
 static bool outbox_add(const struct kw_outbox_row *r, void *ctx)
 {
-    struct outbox_page *pg = ctx;
-    if (json_array_size(pg->items) == pg->limit)
-        return !(pg->more = true);
+    if (!kwh_page_room(ctx))
+        return false;
     json_t *payload = json_loads(r->payload ? r->payload : "null", JSON_DECODE_ANY, NULL);
-    json_array_append_new(
-        pg->items,
+    return kwh_page_push(
+        ctx, r->id,
         json_pack("{s:I, s:I, s:s, s:o, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "id",
                   (json_int_t)r->id, "endpoint_id", (json_int_t)r->endpoint_id, "kind", r->kind,
                   "ticket_id", kwh_id_or_null(r->ticket_id), "key", r->key, "state", r->state,
@@ -208,8 +191,6 @@ static bool outbox_add(const struct kw_outbox_row *r, void *ctx)
                   "last_error", kwh_nullable(r->last_error), "created_at",
                   kwh_instant_json(r->created_at), "delivered_at",
                   kwh_instant_json(r->delivered_at), "payload", payload ? payload : json_null()));
-    pg->last = r->id;
-    return true;
 }
 
 struct retry_unit {
@@ -227,22 +208,20 @@ struct kwh_reply kwh_outbox_list(struct kwh_call *x)
     struct kwh_reply out;
     struct kw_err err = {0};
     const char *state = kwh_query(x, "state");
-    long long ticket = 0, after = 0, limit = 100;
+    struct kwh_page pg;
+    long long ticket = 0, after;
     if (state && strcmp(state, "pending") != 0 && strcmp(state, "delivered") != 0 &&
         strcmp(state, "dead") != 0)
         return kwh_problem_of(KW_INVALID, "", "state: expected pending, delivered or dead");
     if (!kwh_query_int(x, "ticket_id", 1, INT64_MAX, &ticket, &out) ||
-        !kwh_query_int(x, "after", 0, INT64_MAX, &after, &out) ||
-        !kwh_query_int(x, "limit", 1, 500, &limit, &out))
+        !kwh_page_query(x, &pg, &after, &out))
         return out;
-    struct outbox_page pg = {json_array(), (size_t)limit, 0, false};
-    if (kw_store_outbox_list(x->wk->st, state, ticket, after, (size_t)limit + 1, outbox_add, &pg,
+    if (kw_store_outbox_list(x->wk->st, state, ticket, after, pg.limit + 1, outbox_add, &pg,
                              &err) != KW_OK) {
-        json_decref(pg.items);
+        kwh_page_release(&pg);
         return kwh_problem(&err);
     }
-    return kwh_ok(200, json_pack("{s:o, s:o}", "notifications", pg.items, "next",
-                                 pg.more ? json_integer(pg.last) : json_null()));
+    return kwh_ok(200, kwh_page_json(&pg, "notifications"));
 }
 
 /* POST /outbox/{id}/retry: a dead letter back to pending. */
@@ -258,27 +237,9 @@ struct kwh_reply kwh_outbox_retry(struct kwh_call *x)
 
 /* ---- people's subscriptions ---- */
 
-static json_t *subscription_json(const struct kw_subscription *s)
-{
-    json_t *events = json_loads(s->events ? s->events : "[]", 0, NULL);
-    json_t *quiet = json_null();
-    if (s->quiet_tz) {
-        char from[16], to[16];
-        kw_tod_format(s->quiet_from, from);
-        kw_tod_format(s->quiet_to, to);
-        quiet = json_pack("{s:s, s:s, s:s}", "tz", s->quiet_tz, "from", from, "to", to);
-    }
-    return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)s->id, "user_id",
-                     (json_int_t)s->user_id, "endpoint_id", (json_int_t)s->endpoint_id, "events",
-                     events ? events : json_array(), "org_id", kwh_id_or_null(s->org_id), "team_id",
-                     kwh_id_or_null(s->team_id), "quiet_hours", quiet, "lang",
-                     s->lang ? json_string(s->lang) : json_null());
-}
-
 static bool subscription_add(const struct kw_subscription *s, void *ctx)
 {
-    json_array_append_new(ctx, subscription_json(s));
-    return true;
+    return kwh_page_push(ctx, s->id, kwh_subscription_json(s));
 }
 
 struct sub_unit {
@@ -363,12 +324,13 @@ struct kwh_reply kwh_subscriptions_list(struct kwh_call *x)
     long long user = x->me.id;
     if (manager(x) && !kwh_query_int(x, "user_id", 0, INT64_MAX, &user, &out))
         return out;
-    json_t *list = json_array();
-    if (kw_store_subscriptions(x->wk->st, user, subscription_add, list, &err) != KW_OK) {
-        json_decref(list);
+    struct kwh_page pg;
+    kwh_page_init(&pg, KWH_ALL);
+    if (kw_store_subscriptions(x->wk->st, user, subscription_add, &pg, &err) != KW_OK) {
+        kwh_page_release(&pg);
         return kwh_problem(&err);
     }
-    return kwh_ok(200, json_pack("{s:o}", "subscriptions", list));
+    return kwh_ok(200, kwh_page_json(&pg, "subscriptions"));
 }
 
 static const struct kwh_field sub_fields[] = {
@@ -406,7 +368,7 @@ struct kwh_reply kwh_subscriptions_create(struct kwh_call *x)
             u.s.user_id = u.user;
         if (kwh_write_unit(x, sub_unit, &u, &out)) {
             u.s.id = u.id;
-            out = kwh_ok(201, subscription_json(&u.s));
+            out = kwh_ok(201, kwh_subscription_json(&u.s));
         }
     }
     free(events);

@@ -12,10 +12,10 @@
 static bool rota_add(const struct kw_oncall_row *r, void *ctx)
 {
     json_t *spec = json_loads(r->spec, 0, NULL);
-    json_array_append_new(ctx, json_pack("{s:I, s:s, s:I, s:i, s:o}", "id", (json_int_t)r->id,
-                                         "name", r->name, "team_id", (json_int_t)r->team_id,
-                                         "level", r->level, "schedule", spec ? spec : json_null()));
-    return true;
+    return kwh_page_push(ctx, r->id,
+                         json_pack("{s:I, s:s, s:I, s:i, s:o}", "id", (json_int_t)r->id, "name",
+                                   r->name, "team_id", (json_int_t)r->team_id, "level", r->level,
+                                   "schedule", spec ? spec : json_null()));
 }
 
 struct rota_unit {
@@ -175,12 +175,13 @@ struct kwh_reply kwh_rotas_list(struct kwh_call *x)
     struct kw_err err = {0};
     if (!kwh_query_int(x, "team_id", 1, INT64_MAX, &team, &out))
         return out;
-    json_t *list = json_array();
-    if (kw_store_oncalls(x->wk->st, team, 0, 0, rota_add, list, &err) != KW_OK) {
-        json_decref(list);
+    struct kwh_page pg;
+    kwh_page_init(&pg, KWH_ALL);
+    if (kw_store_oncalls(x->wk->st, team, 0, 0, rota_add, &pg, &err) != KW_OK) {
+        kwh_page_release(&pg);
         return kwh_problem(&err);
     }
-    return kwh_ok(200, json_pack("{s:o}", "rotas", list));
+    return kwh_ok(200, kwh_page_json(&pg, "rotas"));
 }
 
 /* Answer with fn over the rota x->arg.id (0: by team_id and level). */

@@ -56,37 +56,6 @@ struct kwh_reply kwh_ok_text(const char *ctype, char *text)
     return (struct kwh_reply){.status = 200, .text = text, .ctype = ctype};
 }
 
-/* ---- small helpers ---- */
-
-void kwh_hex(const unsigned char *b, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-json_t *kwh_instant_json(int64_t t)
-{
-    if (t == KW_STORE_NO_TIME)
-        return json_null();
-    char buf[KW_INSTANT_BUF];
-    kw_instant_format_utc(t, buf);
-    return json_string(buf);
-}
-
-json_t *kwh_nullable(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-json_t *kwh_id_or_null(int64_t id)
-{
-    return id > 0 ? json_integer(id) : json_null();
-}
-
 bool kwh_is_method(const struct kwh_call *x, const char *m)
 {
     if (strcmp(m, "GET") == 0 && strcmp(x->method, "HEAD") == 0)
