@@ -333,71 +333,64 @@ static struct kwh_reply calendar_store(struct kwh_call *x, const struct kw_cal_s
     return out;
 }
 
-/* The stored spec of calendar name; false with 404. */
-static bool calendar_load(struct kwh_call *x, const char *name, struct kw_cal_spec *spec,
-                          struct kwh_reply *fail)
+/* The stored spec of calendar name into spec (release it even on failure);
+ * KW_NOT_FOUND. */
+static enum kw_code calendar_load(struct kwh_call *x, const char *name, struct kw_cal_spec *spec,
+                                  struct kw_err *err)
 {
     json_t *list = json_array();
-    struct kw_err err = {0};
-    bool found = false;
-    if (kw_store_calendars(x->wk->st, name, calendar_add, list, &err) != KW_OK)
-        *fail = kwh_problem(&err);
-    else if (json_array_size(list) == 0)
-        *fail = kwh_problemf(KW_NOT_FOUND, "", "no calendar \"%.60s\"", name);
-    else if (kw_cal_spec_from_json(json_object_get(json_array_get(list, 0), "spec"), spec, &err) !=
-             KW_OK)
-        *fail = kwh_problem(&err);
-    else
-        found = true;
+    enum kw_code rc = kw_store_calendars(x->wk->st, name, calendar_add, list, err);
+    if (rc == KW_OK && json_array_size(list) == 0)
+        rc = kw_err_set(err, KW_NOT_FOUND, "", "no calendar \"%.60s\"", name);
+    if (rc == KW_OK)
+        rc = kw_cal_spec_from_json(json_object_get(json_array_get(list, 0), "spec"), spec, err);
     json_decref(list);
-    return found;
+    return rc;
 }
 
 /* POST /calendars/{name}/ics: merge an iCalendar feed's all-day events. */
 struct kwh_reply kwh_calendar_ics(struct kwh_call *x)
 {
-    const char *name = x->arg.name;
-    struct kwh_reply out;
+    struct kwh_reply out = {0};
     struct kw_cal_spec spec = {0};
     struct kw_ics_stats stats = {0};
     struct kw_err err = {0};
+    char *text = NULL;
+    enum kw_code rc = KW_OK;
     const char *as = kwh_query(x, "as"), *match = kwh_query(x, "match");
     if (!as || (strcmp(as, "holidays") != 0 && strcmp(as, "workdays") != 0))
-        return kwh_problem_of(KW_INVALID, "", "as: expected holidays or workdays");
-    if (x->r->body.len == 0)
-        return kwh_problem_of(KW_INVALID, "", "the body must be an iCalendar (.ics) feed");
-    if (!calendar_load(x, name, &spec, &out))
-        return out;
-    char *text = malloc(x->r->body.len + 1);
-    if (!text) {
-        kw_cal_spec_release(&spec);
-        return kwh_problem_of(KW_NOMEM, "", "no memory for the feed");
-    }
+        rc = kw_err_set(&err, KW_INVALID, "", "as: expected holidays or workdays");
+    else if (x->r->body.len == 0)
+        rc = kw_err_set(&err, KW_INVALID, "", "the body must be an iCalendar (.ics) feed");
+    else
+        rc = calendar_load(x, x->arg.name, &spec, &err);
+    if (rc == KW_OK && !(text = malloc(x->r->body.len + 1)))
+        rc = kw_err_set(&err, KW_NOMEM, "", "no memory for the feed");
+    if (rc != KW_OK)
+        goto out;
     memcpy(text, x->r->body.p, x->r->body.len);
     text[x->r->body.len] = '\0';
     kw_clocks_tz_lock(x->h->clocks); /* libical is not thread-safe */
-    enum kw_code rc = kw_ics_merge(&spec, text, x->r->body.len, strcmp(as, "holidays") == 0,
-                                   &spec.week[0], match, &stats, &err);
+    rc = kw_ics_merge(&spec, text, x->r->body.len, strcmp(as, "holidays") == 0, &spec.week[0],
+                      match, &stats, &err);
     kw_clocks_tz_unlock(x->h->clocks);
-    free(text);
-    if (rc != KW_OK)
-        out = kwh_problem(&err);
-    else
+    if (rc == KW_OK)
         out = calendar_store(x, &spec,
                              json_pack("{s:{s:I, s:I, s:I, s:I}}", "imported", "events",
                                        (json_int_t)stats.events, "added", (json_int_t)stats.added,
                                        "present", (json_int_t)stats.present, "skipped",
                                        (json_int_t)stats.skipped));
+out:
+    free(text);
     kw_cal_spec_release(&spec);
-    return out;
+    return rc != KW_OK ? kwh_problem(&err) : out;
 }
 
 /* GET /calendars/{name}/deadline?from=&duration=: a preview. */
 struct kwh_reply kwh_calendar_deadline(struct kwh_call *x)
 {
-    const char *name = x->arg.name;
-    struct kwh_reply out;
     struct kw_cal_spec spec = {0};
+    struct kw_cal *cal = NULL;
     struct kw_err err = {0};
     const char *from = kwh_query(x, "from"), *dur = kwh_query(x, "duration");
     int64_t start = x->now, work = 0, due = 0, elapsed = 0;
@@ -406,15 +399,17 @@ struct kwh_reply kwh_calendar_deadline(struct kwh_call *x)
     if (!dur || kw_duration_parse(dur, strlen(dur), &work, &err) != KW_OK)
         return kwh_problemf(KW_INVALID, "", "duration: %s",
                             dur ? err.msg : "missing (like 4h, 30m, 2d)");
-    if (!calendar_load(x, name, &spec, &out))
-        return out;
-    struct kw_cal *cal = NULL;
-    if (calendar_compiles(x->h, &spec, &cal, &err) != KW_OK ||
-        kw_cal_deadline(cal, start, work, &due, &err) != KW_OK ||
-        kw_cal_elapsed(cal, start, due, &elapsed, &err) != KW_OK)
-        out = kwh_problem(&err);
-    else
-        out = kwh_ok(200, json_pack("{s:s, s:o, s:I, s:o, s:s}", "calendar", name, "from",
+    enum kw_code rc = calendar_load(x, x->arg.name, &spec, &err);
+    if (rc == KW_OK)
+        rc = calendar_compiles(x->h, &spec, &cal, &err);
+    if (rc == KW_OK)
+        rc = kw_cal_deadline(cal, start, work, &due, &err);
+    if (rc == KW_OK)
+        rc = kw_cal_elapsed(cal, start, due, &elapsed, &err);
+    struct kwh_reply out =
+        rc != KW_OK
+            ? kwh_problem(&err)
+            : kwh_ok(200, json_pack("{s:s, s:o, s:I, s:o, s:s}", "calendar", x->arg.name, "from",
                                     kwh_instant_json(start), "duration", (json_int_t)work,
                                     "deadline", kwh_instant_json(due), "tz", spec.tz));
     kw_cal_free(cal);

@@ -140,11 +140,25 @@ struct kwh_reply kwh_problemf(enum kw_code code, const char *field, const char *
 struct kwh_reply kwh_ok(unsigned status, json_t *j);
 struct kwh_reply kwh_ok_text(const char *ctype, char *text);
 
-/* Queue rep (consumed) with set_cookie (may be NULL) (daemon.c). */
+/* ---- the daemon (daemon.c) ---- */
+/* Queue rep (consumed) with set_cookie (may be NULL). */
 enum MHD_Result kwh_send_reply(struct MHD_Connection *c, struct kwh_reply *rep,
                                const char *set_cookie);
 struct kwh_worker *kwh_worker_take(struct kw_http *h, struct kw_err *err);
 void kwh_worker_give(struct kw_http *h, struct kwh_worker *wk);
+/* One logfmt line on the server's log (if any). */
+void kwh_log_event(struct kw_http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The compiled commitment id (built on first use with st). */
+const struct kw_compiled *kwh_policy_for(struct kw_http *h, struct kw_store *st, int64_t id,
+                                         struct kw_err *err);
+
+/* ---- who is calling (auth.c) ---- */
+/* Log in the caller from the bearer token or session cookie (CSRF-checked
+ * for writes) into x->me; 401 (403 for the CSRF token) otherwise. Once a
+ * call is authenticated, again is a no-op. */
+bool kwh_authenticate(struct kwh_call *x, struct kwh_reply *fail);
+/* authenticate, then require one of the roles in mask (403 with why). */
+bool kwh_authorise(struct kwh_call *x, unsigned mask, const char *why, struct kwh_reply *fail);
 
 /* ---- the browser's side (web.c) ---- */
 /* The page or asset at url into out; false when url is none of them. */
@@ -152,13 +166,9 @@ bool kwh_web_asset(const char *url, struct kwh_reply *out);
 /* GET /api/v1/stream: the live feed as Server-Sent Events (caller checked). */
 enum MHD_Result kwh_web_stream(struct kwh_call *x);
 
-/* ---- request helpers (request.c) ---- */
+/* ---- reading the request (request.c) ---- */
 bool kwh_is_method(const struct kwh_call *x, const char *m);
 json_t *kwh_body_object(const struct kwh_call *x, struct kwh_reply *fail);
-/* Log in the caller from the bearer token into x->me; 401 otherwise. */
-bool kwh_authenticate(struct kwh_call *x, struct kwh_reply *fail);
-/* authenticate, then require one of the roles in mask (403 with why). */
-bool kwh_authorise(struct kwh_call *x, unsigned mask, const char *why, struct kwh_reply *fail);
 /* A query parameter: whole number in [lo, hi] or absent (keeps *out). */
 bool kwh_query_int(const struct kwh_call *x, const char *name, long long lo, long long hi,
                    long long *out, struct kwh_reply *fail);
@@ -193,11 +203,11 @@ struct kwh_field {
 bool kwh_decode(json_t *obj, const struct kwh_field *f, size_t n, void *out,
                 struct kwh_reply *fail);
 #define KWH_NFIELDS(f) (sizeof(f) / sizeof((f)[0]))
-/* Refuse members not in keys (NULL-terminated): 400 naming the first. */
+/* Refuse members not in keys (NULL-terminated): 400 naming the first (the
+ * ticket and overrun bodies; the others use kwh_decode). */
 bool kwh_only_members(json_t *j, const char *const *keys, struct kwh_reply *fail);
 /* Run fn on the writer; false with the problem when it failed. */
 bool kwh_write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_reply *fail);
-void kwh_log_event(struct kw_http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- values, resources and pages as JSON (json.c) ---- */
 json_t *kwh_instant_json(int64_t t); /* null for KW_STORE_NO_TIME */
@@ -234,10 +244,6 @@ bool kwh_page_push(struct kwh_page *pg, int64_t id, json_t *row);
 json_t *kwh_page_json(struct kwh_page *pg, const char *key);
 /* Drop the rows (on a failed read). */
 void kwh_page_release(struct kwh_page *pg);
-
-/* The compiled commitment id (built on first use with st). */
-const struct kw_compiled *kwh_policy_for(struct kw_http *h, struct kw_store *st, int64_t id,
-                                         struct kw_err *err);
 
 /* ---- routing (routes.c) ---- */
 typedef struct kwh_reply (*kwh_handler)(struct kwh_call *x);
