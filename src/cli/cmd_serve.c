@@ -14,6 +14,7 @@
 #include "store.h"
 #include "writer.h"
 
+/* The help is this, the server's routes (from its table), then the rest. */
 static const char usage_serve[] =
     "usage: keepword serve --db PATH [--listen 127.0.0.1:8080] [--demo]\n"
     "                      [--fake-clock FILE]\n"
@@ -21,17 +22,14 @@ static const char usage_serve[] =
     "Serve the web UI (at /) and the HTTP API on the database at PATH (created\n"
     "and migrated if needed; create the first admin with `keepword init`).\n"
     "The UI's pages are built in; browsers sign in with a session cookie and a\n"
-    "CSRF token. Routes (docs/api.md,\n"
-    "and GET /api/v1/openapi.json): /healthz, /api/v1/auth/login|logout,\n"
-    "/api/v1/me, /api/v1/tokens, /api/v1/tickets[/{id}[/events|/sla|/nodes|\n"
-    "/verify]], /api/v1/orgs, /api/v1/users, /api/v1/teams, /api/v1/calendars,\n"
-    "/api/v1/commitments, /api/v1/endpoints, /api/v1/outbox, /api/v1/subscriptions,\n"
-    "/api/v1/oncall, /api/v1/overruns, /api/v1/stream (changed tickets as\n"
-    "Server-Sent Events). Each connection is served on its own\n"
-    "thread; writes are committed in batches by one writer and answered after\n"
-    "the commit. The engine fires SLA warnings, breaches and escalation steps at\n"
-    "their instants (what fell due while the server was down fires at start)\n"
-    "and delivers notifications (webhook, DingTalk, Feishu, WeCom, e-mail).\n"
+    "CSRF token. Routes (docs/api.md, and GET /api/v1/openapi.json;\n"
+    "/api/v1/stream sends changed tickets as Server-Sent Events):\n";
+static const char usage_serve_rest[] =
+    "Each connection is served on its own thread; writes are committed in\n"
+    "batches by one writer and answered after the commit. The engine fires SLA\n"
+    "warnings, breaches and escalation steps at their instants (what fell due\n"
+    "while the server was down fires at start) and delivers notifications\n"
+    "(webhook, DingTalk, Feishu, WeCom, e-mail).\n"
     "--fake-clock FILE (for tests) reads \"now\" from FILE, an instant like\n"
     "2026-03-02T09:00:00+08:00, on every use instead of the system clock.\n"
     "Logs one logfmt line per request, per ticket state change, per firing and\n"
@@ -39,9 +37,41 @@ static const char usage_serve[] =
     "--demo first loads a demo into a database without it: the L1-L4\n"
     "commitment, three customer organisations, two desks of agents and 36\n"
     "tickets in every state, its calendars and a rota per desk (logins\n"
-    "*@keepword.demo, it@huaxin.demo,\n"
-    "ops@dongfang.demo, it@pacific.demo; password keepword-demo).\n"
+    "*@keepword.demo, it@huaxin.demo, ops@dongfang.demo, it@pacific.demo;\n"
+    "password keepword-demo).\n"
     "SIGTERM or SIGINT finishes the requests in flight and exits.\n";
+
+/* The routes, one path a line with its methods: "  GET|POST  /api/v1/orgs". */
+static void print_routes(FILE *f)
+{
+    const char *method, *path, *next_method, *next_path;
+    char methods[64] = "";
+    for (size_t i = 0; kw_http_route(i, &method, &path); i++) {
+        snprintf(methods + strlen(methods), sizeof(methods) - strlen(methods), "%s%s",
+                 *methods ? "|" : "", method);
+        if (kw_http_route(i + 1, &next_method, &next_path) && strcmp(next_path, path) == 0)
+            continue;
+        fprintf(f, "  %-12s %s\n", methods, path);
+        methods[0] = '\0';
+    }
+}
+
+static void serve_help(FILE *f)
+{
+    fputs(usage_serve, f);
+    print_routes(f);
+    fputs(usage_serve_rest, f);
+}
+
+int kw_cmd_routes(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    const char *method, *path;
+    for (size_t i = 0; kw_http_route(i, &method, &path); i++)
+        printf("%s %s\n", method, path);
+    return KW_EXIT_OK;
+}
 
 static int64_t wall_now(void *ctx)
 {
@@ -79,7 +109,7 @@ static int64_t file_now(void *ctx)
 int kw_cmd_serve(int argc, char **argv)
 {
     if (kw_cli_wants_help(argc, argv))
-        return fputs(usage_serve, stdout), KW_EXIT_OK;
+        return serve_help(stdout), KW_EXIT_OK;
     const char *db = NULL, *listen = "127.0.0.1:8080";
     const char *fake = NULL;
     bool demo = false;
@@ -92,11 +122,17 @@ int kw_cmd_serve(int argc, char **argv)
             listen = argv[++i];
         else if (strcmp(argv[i], "--fake-clock") == 0 && i + 1 < argc)
             fake = argv[++i];
-        else
-            return kw_cli_usage(usage_serve, "unexpected argument \"%s\"", argv[i]);
+        else {
+            kw_cli_usage("", "unexpected argument \"%s\"", argv[i]);
+            serve_help(stderr);
+            return KW_EXIT_USAGE;
+        }
     }
-    if (!db)
-        return kw_cli_usage(usage_serve, "--db PATH is required");
+    if (!db) {
+        kw_cli_usage("", "--db PATH is required");
+        serve_help(stderr);
+        return KW_EXIT_USAGE;
+    }
     /* one connection, one thread: without a cap glibc gives each its own
      * malloc arena, and memory freed in one is not reused by another */
     mallopt(M_ARENA_MAX, 4);

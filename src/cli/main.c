@@ -29,9 +29,11 @@ static const char usage[] =
     "Run `keepword COMMAND --help` for one command.\n";
 
 static const struct kw_cli_cmd cmds[] = {
-    {"calendar", kw_cmd_calendar}, {"policy", kw_cmd_policy},   {"sla", kw_cmd_sla},
-    {"init", kw_cmd_init},         {"migrate", kw_cmd_migrate}, {"verify", kw_cmd_verify},
+    {"calendar", kw_cmd_calendar}, {"policy", kw_cmd_policy},
+    {"sla", kw_cmd_sla},           {"init", kw_cmd_init},
+    {"migrate", kw_cmd_migrate},   {"verify", kw_cmd_verify},
     {"serve", kw_cmd_serve},       {"oncall", kw_cmd_oncall},
+    {"routes", kw_cmd_routes}, /* hidden: for tests/http/run.sh */
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 

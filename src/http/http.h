@@ -13,6 +13,8 @@
 #ifndef KW_HTTP_H
 #define KW_HTTP_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -38,6 +40,10 @@ struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now 
 void kw_http_stop(struct kw_http *h);
 /* The port actually bound (useful with port 0). */
 unsigned kw_http_port(const struct kw_http *h);
+/* Route i of the server's table (in docs/openapi.json's order): its method
+ * and path pattern ("/api/v1/tickets/{id}/events"), static strings; false
+ * past the last. For `serve --help` and the check against the OpenAPI file. */
+bool kw_http_route(size_t i, const char **method, const char **path);
 /* The group-commit writer's figures so far (store/writer.h). */
 struct kw_writer_stats;
 void kw_http_writer_stats(struct kw_http *h, struct kw_writer_stats *out);

@@ -103,10 +103,17 @@ struct kwh_req {
 
 struct kwh_reply {
     unsigned status;
+    char allow[48];    /* with a 405: the Allow header (the path's methods) */
     json_t *json;      /* owned; or NULL with text */
     char *text;        /* owned, a non-JSON body (letter, .ics) */
     const char *ctype; /* of text */
     bool problem;      /* application/problem+json */
+};
+
+/* A path's parameters, parsed once by the router (routes.c). */
+struct kwh_args {
+    int64_t id;                 /* {id} */
+    char name[KW_CAL_NAME_MAX]; /* {name}, a calendar's */
 };
 
 struct kwh_call {
@@ -116,6 +123,8 @@ struct kwh_call {
     const char *method;
     struct kwh_worker *wk;
     int64_t now;
+    struct kwh_args arg;
+    bool authed;          /* x->me is the caller */
     struct kwh_caller me; /* after kwh_authenticate() */
     char *set_cookie;     /* a Set-Cookie header for the reply (owned), or NULL */
 };
@@ -124,7 +133,7 @@ struct kwh_call {
 json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st,
                                const struct kw_ticket_row *t, int64_t now);
 
-/* ---- replies (server.c) ---- */
+/* ---- replies (request.c) ---- */
 struct kwh_reply kwh_problem(const struct kw_err *err);
 struct kwh_reply kwh_problem_of(enum kw_code code, const char *field, const char *msg);
 struct kwh_reply kwh_problemf(enum kw_code code, const char *field, const char *fmt, ...)
@@ -132,25 +141,35 @@ struct kwh_reply kwh_problemf(enum kw_code code, const char *field, const char *
 struct kwh_reply kwh_ok(unsigned status, json_t *j);
 struct kwh_reply kwh_ok_text(const char *ctype, char *text);
 
+/* ---- the daemon (daemon.c) ---- */
 /* Queue rep (consumed) with set_cookie (may be NULL). */
 enum MHD_Result kwh_send_reply(struct MHD_Connection *c, struct kwh_reply *rep,
                                const char *set_cookie);
 struct kwh_worker *kwh_worker_take(struct kw_http *h, struct kw_err *err);
 void kwh_worker_give(struct kw_http *h, struct kwh_worker *wk);
+/* One logfmt line on the server's log (if any). */
+void kwh_log_event(struct kw_http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The compiled commitment id (built on first use with st). */
+const struct kw_compiled *kwh_policy_for(struct kw_http *h, struct kw_store *st, int64_t id,
+                                         struct kw_err *err);
+
+/* ---- who is calling (auth.c) ---- */
+/* Log in the caller from the bearer token or session cookie (CSRF-checked
+ * for writes) into x->me; 401 (403 for the CSRF token) otherwise. Once a
+ * call is authenticated, again is a no-op. */
+bool kwh_authenticate(struct kwh_call *x, struct kwh_reply *fail);
+/* authenticate, then require one of the roles in mask (403 with why). */
+bool kwh_authorise(struct kwh_call *x, unsigned mask, const char *why, struct kwh_reply *fail);
 
 /* ---- the browser's side (web.c) ---- */
 /* The page or asset at url into out; false when url is none of them. */
 bool kwh_web_asset(const char *url, struct kwh_reply *out);
-/* GET /api/v1/stream: the live feed as Server-Sent Events. */
+/* GET /api/v1/stream: the live feed as Server-Sent Events (caller checked). */
 enum MHD_Result kwh_web_stream(struct kwh_call *x);
 
-/* ---- request helpers (server.c) ---- */
+/* ---- reading the request (request.c) ---- */
 bool kwh_is_method(const struct kwh_call *x, const char *m);
 json_t *kwh_body_object(const struct kwh_call *x, struct kwh_reply *fail);
-/* Log in the caller from the bearer token into x->me; 401 otherwise. */
-bool kwh_authenticate(struct kwh_call *x, struct kwh_reply *fail);
-/* authenticate, then require one of the roles in mask (403 with why). */
-bool kwh_authorise(struct kwh_call *x, unsigned mask, const char *why, struct kwh_reply *fail);
 /* A query parameter: whole number in [lo, hi] or absent (keeps *out). */
 bool kwh_query_int(const struct kwh_call *x, const char *name, long long lo, long long hi,
                    long long *out, struct kwh_reply *fail);
@@ -160,34 +179,154 @@ bool kwh_opt_string(json_t *j, const char *key, size_t max, const char **out,
                     struct kwh_reply *fail);
 /* An optional id member (> 0), or null when nullable (then *out = -1). */
 bool kwh_opt_id(json_t *j, const char *key, bool nullable, int64_t *out, struct kwh_reply *fail);
-/* Refuse members not in keys (NULL-terminated): 400 naming the first. */
+/* A member of a JSON body, for kwh_decode. */
+enum kwh_ftype {
+    KWH_STR,  /* const char * (borrowed from the body): 1 to max bytes; null is absent */
+    KWH_ID,   /* int64_t: an id, > 0 */
+    KWH_INT,  /* int64_t: a whole number from lo to hi */
+    KWH_BOOL, /* bool */
+    KWH_ANY,  /* json_t * (borrowed): any value, the handler checks it */
+};
+struct kwh_field {
+    const char *name;
+    enum kwh_ftype type;
+    bool required;       /* absent (or null): 400 "NAME: missing" */
+    size_t max;          /* KWH_STR: bytes */
+    long long lo, hi;    /* KWH_INT: inclusive */
+    size_t offset;       /* where in out: offsetof(struct x, member) */
+    const char *expect;  /* the wording after "NAME: " of a wrong value, or NULL: the usual */
+    const char *missing; /* the wording after "NAME: " when required and absent, or NULL */
+};
+/* Decode the members of obj that f[0..n) names into out, leaving absent ones
+ * as they were: 400 with a JSON pointer naming the first member that is not
+ * in the table, then the first of the wrong type or range (in the table's
+ * order), then the first required one missing. */
+bool kwh_decode(json_t *obj, const struct kwh_field *f, size_t n, void *out,
+                struct kwh_reply *fail);
+#define KWH_NFIELDS(f) (sizeof(f) / sizeof((f)[0]))
+/* Refuse members not in keys (NULL-terminated): 400 naming the first (the
+ * ticket and overrun bodies; the others use kwh_decode). */
 bool kwh_only_members(json_t *j, const char *const *keys, struct kwh_reply *fail);
 /* Run fn on the writer; false with the problem when it failed. */
 bool kwh_write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_reply *fail);
-void kwh_log_event(struct kw_http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- values, resources and pages as JSON (json.c) ---- */
 json_t *kwh_instant_json(int64_t t); /* null for KW_STORE_NO_TIME */
 json_t *kwh_nullable(const char *s);
 json_t *kwh_id_or_null(int64_t id);
-void kwh_hex(const unsigned char *b, size_t n, char *out);
+void kwh_hex(const unsigned char *b, size_t n, char *out); /* out: 2n + 1 bytes */
+json_t *kwh_org_json(const struct kw_org *o);
+json_t *kwh_user_json(const struct kw_user_row *u);
+json_t *kwh_team_json(int64_t id, const char *name, int64_t lead);
+json_t *kwh_endpoint_json(const struct kw_endpoint *e);
+json_t *kwh_subscription_json(const struct kw_subscription *s);
 
-/* The compiled commitment id (built on first use with st). */
-const struct kw_compiled *kwh_policy_for(struct kw_http *h, struct kw_store *st, int64_t id,
-                                         struct kw_err *err);
+/* Rows collected for a reply: at most limit of them, and whether one more
+ * exists (then "next" is the last id, to ask again with after=next). A row
+ * callback reads `return kwh_page_room(pg) && kwh_page_push(pg, id, json);`
+ * and the store is asked for limit + 1 rows. */
+#define KWH_ALL SIZE_MAX /* no paging: every row, and no "next" */
+struct kwh_page {
+    json_t *items; /* owned */
+    size_t limit;
+    int64_t last; /* the id of the last row in items */
+    bool more;
+};
+void kwh_page_init(struct kwh_page *pg, size_t limit);
+/* Query after (0..INT64_MAX, default 0) and limit (1..500, default 100);
+ * a page of limit. 400 otherwise (then pg is not initialised). */
+bool kwh_page_query(const struct kwh_call *x, struct kwh_page *pg, long long *after,
+                    struct kwh_reply *fail);
+/* Whether another row fits; false (and more) when the page is full. */
+bool kwh_page_room(struct kwh_page *pg);
+/* Append row (taken) as the row with id; true. */
+bool kwh_page_push(struct kwh_page *pg, int64_t id, json_t *row);
+/* {key: [rows], "next": id or null} ({key: [rows]} for KWH_ALL); takes the rows. */
+json_t *kwh_page_json(struct kwh_page *pg, const char *key);
+/* Drop the rows (on a failed read). */
+void kwh_page_release(struct kwh_page *pg);
 
-/* ---- handlers ---- */
-struct kwh_reply kwh_catalogue(struct kwh_call *x); /* catalogue.c */
-struct kwh_reply kwh_tickets_route(struct kwh_call *x,
-                                   const char *rest); /* tickets.c, after /tickets */
+/* ---- routing (routes.c) ---- */
+typedef struct kwh_reply (*kwh_handler)(struct kwh_call *x);
+typedef enum MHD_Result (*kwh_streamer)(struct kwh_call *x);
+
+#define KWH_PUBLIC 0u                         /* no login needed */
+#define KWH_ANYONE (STAFF | ROLE(R_CUSTOMER)) /* any caller who logged in */
+
+/* One row of the route table. roles: KWH_PUBLIC, or the roles let in (401
+ * without a login, 403 with why for the others); the handler then finds
+ * the caller in x->me and the path's parameters in x->arg. */
+struct kwh_route {
+    const char *method, *path; /* "GET", "/api/v1/tickets/{id}/events" */
+    kwh_handler fn;            /* or NULL with stream */
+    kwh_streamer stream;       /* a reply it queues itself (Server-Sent Events) */
+    unsigned roles;
+    const char *why;
+};
+
+/* Route the request for url: the reply into *rep (413, 404, 405, 401, 403
+ * or the handler's), or, for a stream route the caller may use, its
+ * streamer (then *rep is unset and the caller runs it). */
+kwh_streamer kwh_dispatch(struct kwh_call *x, const char *url, struct kwh_reply *rep);
+
+/* ---- handlers, by file (the paths are in routes.c) ---- */
+/* catalogue.c */
+struct kwh_reply kwh_catalogue(struct kwh_call *x);
+/* auth.c */
+struct kwh_reply kwh_login(struct kwh_call *x);
+struct kwh_reply kwh_logout(struct kwh_call *x);
+struct kwh_reply kwh_me(struct kwh_call *x);
+struct kwh_reply kwh_tokens_list(struct kwh_call *x);
+struct kwh_reply kwh_tokens_create(struct kwh_call *x);
+struct kwh_reply kwh_token_delete(struct kwh_call *x);
+/* tickets.c */
+struct kwh_reply kwh_tickets_list(struct kwh_call *x);
+struct kwh_reply kwh_tickets_create(struct kwh_call *x);
+struct kwh_reply kwh_ticket_get(struct kwh_call *x);
+struct kwh_reply kwh_ticket_patch(struct kwh_call *x);
+struct kwh_reply kwh_ticket_events(struct kwh_call *x);
+struct kwh_reply kwh_ticket_event_post(struct kwh_call *x);
+struct kwh_reply kwh_ticket_sla(struct kwh_call *x);
+struct kwh_reply kwh_ticket_nodes(struct kwh_call *x);
+struct kwh_reply kwh_ticket_verify(struct kwh_call *x);
 /* Project the clocks of every ticket whose projection is stale (at start). */
 enum kw_code kwh_tickets_catch_up(struct kw_http *h, struct kw_store *st, int64_t now, size_t *done,
                                   struct kw_err *err);
-struct kwh_reply kwh_admin_route(struct kwh_call *x, const char *path, bool *matched); /* admin.c */
-struct kwh_reply kwh_notify_route(struct kwh_call *x, const char *path,
-                                  bool *matched); /* notify.c */
-struct kwh_reply kwh_oncall_route(struct kwh_call *x, const char *path,
-                                  bool *matched); /* oncall.c */
-struct kwh_reply kwh_overruns_route(struct kwh_call *x, const char *path,
-                                    bool *matched); /* overruns.c */
+/* admin.c */
+struct kwh_reply kwh_orgs_list(struct kwh_call *x);
+struct kwh_reply kwh_orgs_create(struct kwh_call *x);
+struct kwh_reply kwh_org_get(struct kwh_call *x);
+struct kwh_reply kwh_users_list(struct kwh_call *x);
+struct kwh_reply kwh_users_create(struct kwh_call *x);
+struct kwh_reply kwh_teams_list(struct kwh_call *x);
+struct kwh_reply kwh_teams_create(struct kwh_call *x);
+struct kwh_reply kwh_calendars_list(struct kwh_call *x);
+struct kwh_reply kwh_calendars_create(struct kwh_call *x);
+struct kwh_reply kwh_calendar_get(struct kwh_call *x);
+struct kwh_reply kwh_calendar_deadline(struct kwh_call *x);
+struct kwh_reply kwh_calendar_ics(struct kwh_call *x);
+struct kwh_reply kwh_commitments_list(struct kwh_call *x);
+struct kwh_reply kwh_commitments_create(struct kwh_call *x);
+struct kwh_reply kwh_commitment_get(struct kwh_call *x);
+struct kwh_reply kwh_commitment_letter(struct kwh_call *x);
+/* notify.c */
+struct kwh_reply kwh_endpoints_list(struct kwh_call *x);
+struct kwh_reply kwh_endpoints_create(struct kwh_call *x);
+struct kwh_reply kwh_endpoint_test(struct kwh_call *x);
+struct kwh_reply kwh_outbox_list(struct kwh_call *x);
+struct kwh_reply kwh_outbox_retry(struct kwh_call *x);
+struct kwh_reply kwh_subscriptions_list(struct kwh_call *x);
+struct kwh_reply kwh_subscriptions_create(struct kwh_call *x);
+struct kwh_reply kwh_subscription_delete(struct kwh_call *x);
+/* oncall.c */
+struct kwh_reply kwh_rotas_list(struct kwh_call *x);
+struct kwh_reply kwh_rotas_put(struct kwh_call *x);
+struct kwh_reply kwh_oncall_who(struct kwh_call *x);
+struct kwh_reply kwh_rota_who(struct kwh_call *x);
+struct kwh_reply kwh_rota_shifts(struct kwh_call *x);
+/* overruns.c */
+struct kwh_reply kwh_overruns_list(struct kwh_call *x);
+struct kwh_reply kwh_overrun_get(struct kwh_call *x);
+struct kwh_reply kwh_overrun_patch(struct kwh_call *x);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* /api/v1/endpoints and /api/v1/outbox: where notifications go, and what
  * became of them (the provider's managers only). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,25 +11,15 @@
 static const char *const kinds[] = {"sla_warning", "sla_breach", "escalation", "overrun_notice",
                                     "test"};
 
-static json_t *endpoint_json(const struct kw_endpoint *e)
-{
-    json_t *events = json_loads(e->events ? e->events : "[]", 0, NULL);
-    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:b}", "id", (json_int_t)e->id,
-                     "name", e->name, "kind", e->kind, "url", e->url, "events",
-                     events ? events : json_array(), "org_id", kwh_id_or_null(e->org_id), "team_id",
-                     kwh_id_or_null(e->team_id), "active", e->active, "signed", e->has_secret);
-}
-
 static bool endpoint_add(const struct kw_endpoint *e, void *ctx)
 {
-    json_array_append_new(ctx, endpoint_json(e));
-    return true;
+    return kwh_page_push(ctx, e->id, kwh_endpoint_json(e));
 }
 
 /* "events": a list of the kinds above (empty or absent: all), as text. */
-static bool events_of(json_t *j, char **out, struct kwh_reply *fail)
+static bool events_of(json_t *v, char **out, struct kwh_reply *fail)
 {
-    json_t *v = json_object_get(j, "events"), *k;
+    json_t *k;
     size_t i;
     *out = NULL;
     if (!v)
@@ -58,6 +49,7 @@ static bool events_of(json_t *j, char **out, struct kwh_reply *fail)
 
 struct endpoint_unit {
     struct kw_endpoint e;
+    json_t *events; /* as sent */
     int64_t now, id;
 };
 
@@ -77,31 +69,40 @@ static bool mail_lang_ok(const char *url)
     return (strncmp(l, "zh", 2) == 0 || strncmp(l, "en", 2) == 0) && (l[2] == '\0' || l[2] == '&');
 }
 
-static struct kwh_reply endpoint_create(struct kwh_call *x)
+static const struct kwh_field endpoint_fields[] = {
+    {.name = "name",
+     .type = KWH_STR,
+     .required = true,
+     .max = 200,
+     .offset = offsetof(struct endpoint_unit, e.name)},
+    {.name = "kind", .type = KWH_STR, .max = 16, .offset = offsetof(struct endpoint_unit, e.kind)},
+    {.name = "url", .type = KWH_STR, .max = 2000, .offset = offsetof(struct endpoint_unit, e.url)},
+    {.name = "secret",
+     .type = KWH_STR,
+     .max = 200,
+     .offset = offsetof(struct endpoint_unit, e.secret)},
+    {.name = "events", .type = KWH_ANY, .offset = offsetof(struct endpoint_unit, events)},
+    {.name = "org_id", .type = KWH_ID, .offset = offsetof(struct endpoint_unit, e.org_id)},
+    {.name = "team_id", .type = KWH_ID, .offset = offsetof(struct endpoint_unit, e.team_id)},
+};
+
+struct kwh_reply kwh_endpoints_create(struct kwh_call *x)
 {
-    static const char *const keys[] = {"name",   "kind",   "url",     "secret",
-                                       "events", "org_id", "team_id", NULL};
     struct kwh_reply out;
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
     struct endpoint_unit u = {.now = x->now};
     char *events = NULL;
-    if (!kwh_only_members(j, keys, &out) || !kwh_opt_string(j, "name", 200, &u.e.name, &out) ||
-        !kwh_opt_string(j, "kind", 16, &u.e.kind, &out) ||
-        !kwh_opt_string(j, "url", 2000, &u.e.url, &out) ||
-        !kwh_opt_string(j, "secret", 200, &u.e.secret, &out) || !events_of(j, &events, &out) ||
-        !kwh_opt_id(j, "org_id", false, &u.e.org_id, &out) ||
-        !kwh_opt_id(j, "team_id", false, &u.e.team_id, &out))
+    if (!kwh_decode(j, endpoint_fields, KWH_NFIELDS(endpoint_fields), &u, &out) ||
+        !events_of(u.events, &events, &out))
         goto done;
     u.e.events = events;
     if (!u.e.kind)
         u.e.kind = "webhook";
-    if (!u.e.name) {
-        out = kwh_problem_of(KW_INVALID, "/name", "name: missing");
-    } else if (strcmp(u.e.kind, "webhook") != 0 && strcmp(u.e.kind, "dingtalk") != 0 &&
-               strcmp(u.e.kind, "feishu") != 0 && strcmp(u.e.kind, "wecom") != 0 &&
-               strcmp(u.e.kind, "email") != 0) {
+    if (strcmp(u.e.kind, "webhook") != 0 && strcmp(u.e.kind, "dingtalk") != 0 &&
+        strcmp(u.e.kind, "feishu") != 0 && strcmp(u.e.kind, "wecom") != 0 &&
+        strcmp(u.e.kind, "email") != 0) {
         out = kwh_problem_of(KW_INVALID, "/kind",
                              "kind: expected webhook, dingtalk, feishu, wecom or email");
     } else if (strcmp(u.e.kind, "email") == 0 &&
@@ -119,7 +120,7 @@ static struct kwh_reply endpoint_create(struct kwh_call *x)
         u.e.id = u.id;
         u.e.active = true;
         u.e.has_secret = u.e.secret != NULL;
-        out = kwh_ok(201, endpoint_json(&u.e));
+        out = kwh_ok(201, kwh_endpoint_json(&u.e));
     }
 done:
     free(events);
@@ -140,8 +141,9 @@ static enum kw_code test_unit(struct kw_store *st, void *ctx, struct kw_err *err
 }
 
 /* POST /endpoints/{id}/test: a "test" notification through the outbox. */
-static struct kwh_reply endpoint_test(struct kwh_call *x, int64_t id)
+struct kwh_reply kwh_endpoint_test(struct kwh_call *x)
 {
+    int64_t id = x->arg.id;
     struct kwh_reply out;
     char at[KW_INSTANT_BUF];
     kw_instant_format_utc(x->now, at);
@@ -160,49 +162,27 @@ static struct kwh_reply endpoint_test(struct kwh_call *x, int64_t id)
     return out;
 }
 
-static struct kwh_reply endpoints_route(struct kwh_call *x, const char *rest)
+struct kwh_reply kwh_endpoints_list(struct kwh_call *x)
 {
-    struct kwh_reply out;
     struct kw_err err = {0};
-    if (!kwh_authorise(x, MANAGERS, "only admins and managers manage notifications", &out))
-        return out;
-    if (!*rest && kwh_is_method(x, "GET")) {
-        json_t *list = json_array();
-        if (kw_store_endpoints(x->wk->st, endpoint_add, list, &err) != KW_OK) {
-            json_decref(list);
-            return kwh_problem(&err);
-        }
-        return kwh_ok(200, json_pack("{s:o}", "endpoints", list));
+    struct kwh_page pg;
+    kwh_page_init(&pg, KWH_ALL);
+    if (kw_store_endpoints(x->wk->st, endpoint_add, &pg, &err) != KW_OK) {
+        kwh_page_release(&pg);
+        return kwh_problem(&err);
     }
-    if (!*rest && kwh_is_method(x, "POST"))
-        return endpoint_create(x);
-    char *end = NULL;
-    long long id = *rest == '/' ? strtoll(rest + 1, &end, 10) : 0;
-    if (id > 0 && end && strcmp(end, "/test") == 0)
-        return kwh_is_method(x, "POST")
-                   ? endpoint_test(x, id)
-                   : kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
-    return *rest ? kwh_problem_of(KW_NOT_FOUND, "", "no such resource")
-                 : kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
+    return kwh_ok(200, kwh_page_json(&pg, "endpoints"));
 }
 
 /* ---- the outbox ---- */
 
-struct outbox_page {
-    json_t *items;
-    size_t limit;
-    int64_t last;
-    bool more;
-};
-
 static bool outbox_add(const struct kw_outbox_row *r, void *ctx)
 {
-    struct outbox_page *pg = ctx;
-    if (json_array_size(pg->items) == pg->limit)
-        return !(pg->more = true);
+    if (!kwh_page_room(ctx))
+        return false;
     json_t *payload = json_loads(r->payload ? r->payload : "null", JSON_DECODE_ANY, NULL);
-    json_array_append_new(
-        pg->items,
+    return kwh_page_push(
+        ctx, r->id,
         json_pack("{s:I, s:I, s:s, s:o, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "id",
                   (json_int_t)r->id, "endpoint_id", (json_int_t)r->endpoint_id, "kind", r->kind,
                   "ticket_id", kwh_id_or_null(r->ticket_id), "key", r->key, "state", r->state,
@@ -211,8 +191,6 @@ static bool outbox_add(const struct kw_outbox_row *r, void *ctx)
                   "last_error", kwh_nullable(r->last_error), "created_at",
                   kwh_instant_json(r->created_at), "delivered_at",
                   kwh_instant_json(r->delivered_at), "payload", payload ? payload : json_null()));
-    pg->last = r->id;
-    return true;
 }
 
 struct retry_unit {
@@ -225,73 +203,49 @@ static enum kw_code retry_unit(struct kw_store *st, void *ctx, struct kw_err *er
     return kw_store_outbox_retry(st, u->id, u->now, err);
 }
 
-static struct kwh_reply outbox_route(struct kwh_call *x, const char *rest)
+struct kwh_reply kwh_outbox_list(struct kwh_call *x)
 {
     struct kwh_reply out;
     struct kw_err err = {0};
-    if (!kwh_authorise(x, MANAGERS, "only admins and managers read the outbox", &out))
+    const char *state = kwh_query(x, "state");
+    struct kwh_page pg;
+    long long ticket = 0, after;
+    if (state && strcmp(state, "pending") != 0 && strcmp(state, "delivered") != 0 &&
+        strcmp(state, "dead") != 0)
+        return kwh_problem_of(KW_INVALID, "", "state: expected pending, delivered or dead");
+    if (!kwh_query_int(x, "ticket_id", 1, INT64_MAX, &ticket, &out) ||
+        !kwh_page_query(x, &pg, &after, &out))
         return out;
-    if (!*rest && kwh_is_method(x, "GET")) {
-        const char *state = kwh_query(x, "state");
-        long long ticket = 0, after = 0, limit = 100;
-        if (state && strcmp(state, "pending") != 0 && strcmp(state, "delivered") != 0 &&
-            strcmp(state, "dead") != 0)
-            return kwh_problem_of(KW_INVALID, "", "state: expected pending, delivered or dead");
-        if (!kwh_query_int(x, "ticket_id", 1, INT64_MAX, &ticket, &out) ||
-            !kwh_query_int(x, "after", 0, INT64_MAX, &after, &out) ||
-            !kwh_query_int(x, "limit", 1, 500, &limit, &out))
-            return out;
-        struct outbox_page pg = {json_array(), (size_t)limit, 0, false};
-        if (kw_store_outbox_list(x->wk->st, state, ticket, after, (size_t)limit + 1, outbox_add,
-                                 &pg, &err) != KW_OK) {
-            json_decref(pg.items);
-            return kwh_problem(&err);
-        }
-        return kwh_ok(200, json_pack("{s:o, s:o}", "notifications", pg.items, "next",
-                                     pg.more ? json_integer(pg.last) : json_null()));
+    if (kw_store_outbox_list(x->wk->st, state, ticket, after, pg.limit + 1, outbox_add, &pg,
+                             &err) != KW_OK) {
+        kwh_page_release(&pg);
+        return kwh_problem(&err);
     }
-    char *end = NULL;
-    long long id = *rest == '/' ? strtoll(rest + 1, &end, 10) : 0;
-    if (id > 0 && end && strcmp(end, "/retry") == 0) {
-        if (!kwh_is_method(x, "POST"))
-            return kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
-        struct retry_unit u = {id, x->now};
-        if (!kwh_write_unit(x, retry_unit, &u, &out))
-            return out;
-        kw_engine_kick(x->h->engine);
-        return kwh_ok(202, json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", "pending"));
-    }
-    return *rest ? kwh_problem_of(KW_NOT_FOUND, "", "no such resource")
-                 : kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
+    return kwh_ok(200, kwh_page_json(&pg, "notifications"));
+}
+
+/* POST /outbox/{id}/retry: a dead letter back to pending. */
+struct kwh_reply kwh_outbox_retry(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    struct retry_unit u = {x->arg.id, x->now};
+    if (!kwh_write_unit(x, retry_unit, &u, &out))
+        return out;
+    kw_engine_kick(x->h->engine);
+    return kwh_ok(202, json_pack("{s:I, s:s}", "id", (json_int_t)x->arg.id, "state", "pending"));
 }
 
 /* ---- people's subscriptions ---- */
 
-static json_t *subscription_json(const struct kw_subscription *s)
-{
-    json_t *events = json_loads(s->events ? s->events : "[]", 0, NULL);
-    json_t *quiet = json_null();
-    if (s->quiet_tz) {
-        char from[16], to[16];
-        kw_tod_format(s->quiet_from, from);
-        kw_tod_format(s->quiet_to, to);
-        quiet = json_pack("{s:s, s:s, s:s}", "tz", s->quiet_tz, "from", from, "to", to);
-    }
-    return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)s->id, "user_id",
-                     (json_int_t)s->user_id, "endpoint_id", (json_int_t)s->endpoint_id, "events",
-                     events ? events : json_array(), "org_id", kwh_id_or_null(s->org_id), "team_id",
-                     kwh_id_or_null(s->team_id), "quiet_hours", quiet, "lang",
-                     s->lang ? json_string(s->lang) : json_null());
-}
-
 static bool subscription_add(const struct kw_subscription *s, void *ctx)
 {
-    json_array_append_new(ctx, subscription_json(s));
-    return true;
+    return kwh_page_push(ctx, s->id, kwh_subscription_json(s));
 }
 
 struct sub_unit {
     struct kw_subscription s;
+    int64_t user;                  /* as sent, or 0 */
+    json_t *events, *quiet, *lang; /* as sent */
     int64_t now, id;
 };
 
@@ -312,10 +266,9 @@ static enum kw_code sub_delete_unit(struct kw_store *st, void *ctx, struct kw_er
 }
 
 /* "quiet_hours": {"tz", "from", "to"} into s; absent leaves none. */
-static bool quiet_of(struct kwh_call *x, json_t *j, struct kw_subscription *s,
+static bool quiet_of(struct kwh_call *x, json_t *q, struct kw_subscription *s,
                      struct kwh_reply *fail)
 {
-    json_t *q = json_object_get(j, "quiet_hours");
     struct kw_tzinfo tz;
     struct kw_err err = {0};
     if (!q || json_is_null(q))
@@ -345,9 +298,8 @@ static bool quiet_of(struct kwh_call *x, json_t *j, struct kw_subscription *s,
 }
 
 /* "lang": "zh" or "en" (null or absent: both languages). */
-static bool lang_of(json_t *j, const char **lang, struct kwh_reply *fail)
+static bool lang_of(json_t *v, const char **lang, struct kwh_reply *fail)
 {
-    json_t *v = json_object_get(j, "lang");
     const char *s = json_string_value(v);
     *lang = NULL;
     if (!v || json_is_null(v))
@@ -360,81 +312,74 @@ static bool lang_of(json_t *j, const char **lang, struct kwh_reply *fail)
     return false;
 }
 
-static struct kwh_reply subscriptions_route(struct kwh_call *x, const char *rest)
+static bool manager(const struct kwh_call *x)
 {
-    static const char *const keys[] = {"endpoint_id", "events",  "org_id", "team_id",
-                                       "quiet_hours", "user_id", "lang",   NULL};
-    struct kwh_reply out;
-    struct kw_err err = {0};
-    if (!kwh_authorise(x, STAFF, "subscriptions are for the provider's people", &out))
-        return out;
-    bool manager = x->me.role == R_ADMIN || x->me.role == R_MANAGER;
-    if (!*rest && kwh_is_method(x, "GET")) {
-        long long user = x->me.id;
-        if (manager && !kwh_query_int(x, "user_id", 0, INT64_MAX, &user, &out))
-            return out;
-        json_t *list = json_array();
-        if (kw_store_subscriptions(x->wk->st, user, subscription_add, list, &err) != KW_OK) {
-            json_decref(list);
-            return kwh_problem(&err);
-        }
-        return kwh_ok(200, json_pack("{s:o}", "subscriptions", list));
-    }
-    if (!*rest && kwh_is_method(x, "POST")) {
-        json_t *j = kwh_body_object(x, &out);
-        if (!j)
-            return out;
-        struct sub_unit u = {.s = {.user_id = x->me.id}, .now = x->now};
-        char *events = NULL;
-        int64_t user = 0;
-        if (kwh_only_members(j, keys, &out) &&
-            kwh_opt_id(j, "endpoint_id", false, &u.s.endpoint_id, &out) &&
-            events_of(j, &events, &out) && kwh_opt_id(j, "org_id", false, &u.s.org_id, &out) &&
-            kwh_opt_id(j, "team_id", false, &u.s.team_id, &out) &&
-            kwh_opt_id(j, "user_id", false, &user, &out) && quiet_of(x, j, &u.s, &out) &&
-            lang_of(j, &u.s.lang, &out)) {
-            u.s.events = events;
-            if (user && user != x->me.id && !manager)
-                out = kwh_problem_of(KW_FORBIDDEN, "/user_id",
-                                     "user_id: managers subscribe others; you subscribe yourself");
-            else if (!u.s.endpoint_id)
-                out =
-                    kwh_problem_of(KW_INVALID, "/endpoint_id",
-                                   "endpoint_id: missing (the channel, e.g. the e-mail endpoint)");
-            else {
-                if (user)
-                    u.s.user_id = user;
-                if (kwh_write_unit(x, sub_unit, &u, &out)) {
-                    u.s.id = u.id;
-                    out = kwh_ok(201, subscription_json(&u.s));
-                }
-            }
-        }
-        free(events);
-        json_decref(j);
-        return out;
-    }
-    char *end = NULL;
-    long long id = *rest == '/' ? strtoll(rest + 1, &end, 10) : 0;
-    if (id > 0 && end && !*end && kwh_is_method(x, "DELETE")) {
-        /* one's own; managers anyone's */
-        struct sub_delete d = {id, manager ? 0 : x->me.id};
-        return kwh_write_unit(x, sub_delete_unit, &d, &out) ? kwh_ok(204, NULL) : out;
-    }
-    return *rest && !(id > 0 && end && !*end)
-               ? kwh_problem_of(KW_NOT_FOUND, "", "no such resource")
-               : kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
+    return x->me.role == R_ADMIN || x->me.role == R_MANAGER;
 }
 
-struct kwh_reply kwh_notify_route(struct kwh_call *x, const char *path, bool *matched)
+struct kwh_reply kwh_subscriptions_list(struct kwh_call *x)
 {
-    *matched = true;
-    if (strncmp(path, "/api/v1/subscriptions", 21) == 0 && (path[21] == '\0' || path[21] == '/'))
-        return subscriptions_route(x, path + 21);
-    if (strncmp(path, "/api/v1/endpoints", 17) == 0 && (path[17] == '\0' || path[17] == '/'))
-        return endpoints_route(x, path + 17);
-    if (strncmp(path, "/api/v1/outbox", 14) == 0 && (path[14] == '\0' || path[14] == '/'))
-        return outbox_route(x, path + 14);
-    *matched = false;
-    return (struct kwh_reply){0};
+    struct kwh_reply out;
+    struct kw_err err = {0};
+    long long user = x->me.id;
+    if (manager(x) && !kwh_query_int(x, "user_id", 0, INT64_MAX, &user, &out))
+        return out;
+    struct kwh_page pg;
+    kwh_page_init(&pg, KWH_ALL);
+    if (kw_store_subscriptions(x->wk->st, user, subscription_add, &pg, &err) != KW_OK) {
+        kwh_page_release(&pg);
+        return kwh_problem(&err);
+    }
+    return kwh_ok(200, kwh_page_json(&pg, "subscriptions"));
+}
+
+static const struct kwh_field sub_fields[] = {
+    {.name = "endpoint_id", .type = KWH_ID, .offset = offsetof(struct sub_unit, s.endpoint_id)},
+    {.name = "events", .type = KWH_ANY, .offset = offsetof(struct sub_unit, events)},
+    {.name = "org_id", .type = KWH_ID, .offset = offsetof(struct sub_unit, s.org_id)},
+    {.name = "team_id", .type = KWH_ID, .offset = offsetof(struct sub_unit, s.team_id)},
+    {.name = "user_id", .type = KWH_ID, .offset = offsetof(struct sub_unit, user)},
+    {.name = "quiet_hours", .type = KWH_ANY, .offset = offsetof(struct sub_unit, quiet)},
+    {.name = "lang", .type = KWH_ANY, .offset = offsetof(struct sub_unit, lang)},
+};
+
+struct kwh_reply kwh_subscriptions_create(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    json_t *j = kwh_body_object(x, &out);
+    if (!j)
+        return out;
+    struct sub_unit u = {.s = {.user_id = x->me.id}, .now = x->now};
+    char *events = NULL;
+    if (!kwh_decode(j, sub_fields, KWH_NFIELDS(sub_fields), &u, &out) ||
+        !events_of(u.events, &events, &out) || !quiet_of(x, u.quiet, &u.s, &out) ||
+        !lang_of(u.lang, &u.s.lang, &out)) {
+        /* out says why */
+    } else if (u.user && u.user != x->me.id && !manager(x)) {
+        /* before "missing" below, as ever: whose subscription it is comes first */
+        out = kwh_problem_of(KW_FORBIDDEN, "/user_id",
+                             "user_id: managers subscribe others; you subscribe yourself");
+    } else if (!u.s.endpoint_id) {
+        out = kwh_problem_of(KW_INVALID, "/endpoint_id",
+                             "endpoint_id: missing (the channel, e.g. the e-mail endpoint)");
+    } else {
+        u.s.events = events;
+        if (u.user)
+            u.s.user_id = u.user;
+        if (kwh_write_unit(x, sub_unit, &u, &out)) {
+            u.s.id = u.id;
+            out = kwh_ok(201, kwh_subscription_json(&u.s));
+        }
+    }
+    free(events);
+    json_decref(j);
+    return out;
+}
+
+/* DELETE /subscriptions/{id}: one's own; managers anyone's. */
+struct kwh_reply kwh_subscription_delete(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    struct sub_delete d = {x->arg.id, manager(x) ? 0 : x->me.id};
+    return kwh_write_unit(x, sub_delete_unit, &d, &out) ? kwh_ok(204, NULL) : out;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* /api/v1/oncall: on-call rotas (值班) per team and level; who is on call,
  * and the shifts ahead. Staff read them; managers set them. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,10 +12,10 @@
 static bool rota_add(const struct kw_oncall_row *r, void *ctx)
 {
     json_t *spec = json_loads(r->spec, 0, NULL);
-    json_array_append_new(ctx, json_pack("{s:I, s:s, s:I, s:i, s:o}", "id", (json_int_t)r->id,
-                                         "name", r->name, "team_id", (json_int_t)r->team_id,
-                                         "level", r->level, "schedule", spec ? spec : json_null()));
-    return true;
+    return kwh_page_push(ctx, r->id,
+                         json_pack("{s:I, s:s, s:I, s:i, s:o}", "id", (json_int_t)r->id, "name",
+                                   r->name, "team_id", (json_int_t)r->team_id, "level", r->level,
+                                   "schedule", spec ? spec : json_null()));
 }
 
 struct rota_unit {
@@ -30,31 +31,41 @@ static enum kw_code rota_unit(struct kw_store *st, void *ctx, struct kw_err *err
     return kw_store_oncall_put(st, u->name, u->team, u->level, u->spec, u->now, &u->id, err);
 }
 
-static struct kwh_reply rota_put(struct kwh_call *x)
+/* A rota as sent. */
+struct rota_in {
+    int64_t team, level;
+    json_t *schedule;
+};
+
+static const struct kwh_field rota_fields[] = {
+    {.name = "team_id",
+     .type = KWH_ID,
+     .required = true,
+     .offset = offsetof(struct rota_in, team),
+     .missing = "missing (the team on call)"},
+    {.name = "level",
+     .type = KWH_INT,
+     .lo = 1,
+     .hi = 9,
+     .offset = offsetof(struct rota_in, level),
+     .expect = "expected 1 (first line) to 9"},
+    {.name = "schedule", .type = KWH_ANY, .offset = offsetof(struct rota_in, schedule)},
+};
+
+struct kwh_reply kwh_rotas_put(struct kwh_call *x)
 {
-    static const char *const keys[] = {"team_id", "level", "schedule", NULL};
     struct kwh_reply out;
-    if (!kwh_authorise(x, MANAGERS, "only admins and managers set rotas", &out))
-        return out;
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct rota_unit u = {.now = x->now, .level = 1};
-    json_t *level = json_object_get(j, "level"), *spec = json_object_get(j, "schedule");
+    struct rota_in in = {.level = 1};
     struct kw_oncall *s = malloc(sizeof(*s));
     struct kw_err err = {0};
     if (!s) {
         out = kwh_problem_of(KW_NOMEM, "", "no memory");
-    } else if (!kwh_only_members(j, keys, &out) ||
-               !kwh_opt_id(j, "team_id", false, &u.team, &out)) {
-    } else if (!u.team) {
-        out = kwh_problem_of(KW_INVALID, "/team_id", "team_id: missing (the team on call)");
-    } else if (level && (!json_is_integer(level) || json_integer_value(level) < 1 ||
-                         json_integer_value(level) > 9)) {
-        out = kwh_problem_of(KW_INVALID, "/level", "level: expected 1 (first line) to 9");
-    } else {
-        u.level = level ? (int)json_integer_value(level) : 1;
-        enum kw_code rc = kw_rota_check(kw_clocks_tz_lock(x->h->clocks), spec, s, &err);
+    } else if (kwh_decode(j, rota_fields, KWH_NFIELDS(rota_fields), &in, &out)) {
+        struct rota_unit u = {.team = in.team, .level = (int)in.level, .now = x->now};
+        enum kw_code rc = kw_rota_check(kw_clocks_tz_lock(x->h->clocks), in.schedule, s, &err);
         kw_clocks_tz_unlock(x->h->clocks);
         if (rc != KW_OK) {
             char ptr[sizeof(err.field) + 16];
@@ -62,11 +73,13 @@ static struct kwh_reply rota_put(struct kwh_call *x)
             out = kwh_problemf(err.code, ptr, "schedule: %s", err.msg);
         } else {
             u.name = s->name;
-            u.spec = json_dumps(spec, JSON_COMPACT);
-            if (u.spec && kwh_write_unit(x, rota_unit, &u, &out))
+            u.spec = json_dumps(in.schedule, JSON_COMPACT);
+            if (!u.spec)
+                out = kwh_problem_of(KW_NOMEM, "", "no memory");
+            else if (kwh_write_unit(x, rota_unit, &u, &out))
                 out = kwh_ok(201, json_pack("{s:I, s:s, s:I, s:i, s:O}", "id", (json_int_t)u.id,
                                             "name", u.name, "team_id", (json_int_t)u.team, "level",
-                                            u.level, "schedule", spec));
+                                            u.level, "schedule", in.schedule));
             free(u.spec);
         }
     }
@@ -155,47 +168,47 @@ static struct kwh_reply shifts(struct kwh_call *x, struct kw_rota *r)
                                  "to", kwh_instant_json(from + days * KW_DAY), "shifts", list));
 }
 
-struct kwh_reply kwh_oncall_route(struct kwh_call *x, const char *path, bool *matched)
+struct kwh_reply kwh_rotas_list(struct kwh_call *x)
 {
     struct kwh_reply out;
-    *matched = strncmp(path, "/api/v1/oncall", 14) == 0 && (path[14] == '\0' || path[14] == '/');
-    if (!*matched)
-        return (struct kwh_reply){0};
-    const char *rest = path + 14;
-    if (!*rest && kwh_is_method(x, "POST"))
-        return rota_put(x);
-    if (!kwh_authorise(x, STAFF, "rotas are the provider's", &out))
+    long long team = 0;
+    struct kw_err err = {0};
+    if (!kwh_query_int(x, "team_id", 1, INT64_MAX, &team, &out))
         return out;
-    if (!kwh_is_method(x, "GET"))
-        return kwh_problem_of(*rest && strcmp(rest, "/who") != 0 && !strstr(rest, "/shifts")
-                                  ? KW_NOT_FOUND
-                                  : KW_METHOD,
-                              "", "this method is not allowed here");
-    if (!*rest) {
-        long long team = 0;
-        struct kw_err err = {0};
-        if (!kwh_query_int(x, "team_id", 1, INT64_MAX, &team, &out))
-            return out;
-        json_t *list = json_array();
-        if (kw_store_oncalls(x->wk->st, team, 0, 0, rota_add, list, &err) != KW_OK) {
-            json_decref(list);
-            return kwh_problem(&err);
-        }
-        return kwh_ok(200, json_pack("{s:o}", "rotas", list));
+    struct kwh_page pg;
+    kwh_page_init(&pg, KWH_ALL);
+    if (kw_store_oncalls(x->wk->st, team, 0, 0, rota_add, &pg, &err) != KW_OK) {
+        kwh_page_release(&pg);
+        return kwh_problem(&err);
     }
+    return kwh_ok(200, kwh_page_json(&pg, "rotas"));
+}
+
+/* Answer with fn over the rota x->arg.id (0: by team_id and level). */
+static struct kwh_reply with_rota(struct kwh_call *x,
+                                  struct kwh_reply (*fn)(struct kwh_call *x, struct kw_rota *r))
+{
+    struct kwh_reply out;
     struct kw_rota *r = malloc(sizeof(*r));
     if (!r)
         return kwh_problem_of(KW_NOMEM, "", "no memory");
-    char *end = NULL;
-    long long id = rest[0] == '/' ? strtoll(rest + 1, &end, 10) : 0;
-    if (strcmp(rest, "/who") == 0)
-        out = rota_of(x, 0, r, &out) ? who(x, r) : out;
-    else if (id > 0 && end && strcmp(end, "/shifts") == 0)
-        out = rota_of(x, id, r, &out) ? shifts(x, r) : out;
-    else if (id > 0 && end && strcmp(end, "/who") == 0)
-        out = rota_of(x, id, r, &out) ? who(x, r) : out;
-    else
-        out = kwh_problem_of(KW_NOT_FOUND, "", "no such resource");
+    if (rota_of(x, x->arg.id, r, &out))
+        out = fn(x, r);
     free(r);
     return out;
+}
+
+struct kwh_reply kwh_oncall_who(struct kwh_call *x)
+{
+    return with_rota(x, who);
+}
+
+struct kwh_reply kwh_rota_who(struct kwh_call *x)
+{
+    return with_rota(x, who);
+}
+
+struct kwh_reply kwh_rota_shifts(struct kwh_call *x)
+{
+    return with_rota(x, shifts);
 }

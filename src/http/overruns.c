@@ -172,27 +172,19 @@ done:
     return out;
 }
 
-struct kwh_reply kwh_overruns_route(struct kwh_call *x, const char *path, bool *matched)
+/* ---- routing under /api/v1/overruns (the table is in routes.c) ---- */
+
+struct kwh_reply kwh_overruns_list(struct kwh_call *x)
 {
-    struct kwh_reply out;
-    *matched = strncmp(path, "/api/v1/overruns", 16) == 0 && (path[16] == '\0' || path[16] == '/');
-    if (!*matched)
-        return (struct kwh_reply){0};
-    const char *rest = path + 16;
-    if (!kwh_authenticate(x, &out))
-        return out;
-    if (!*rest)
-        return kwh_is_method(x, "GET")
-                   ? overrun_list(x, 0)
-                   : kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
-    char *end = NULL;
-    long long id =
-        rest[0] == '/' && rest[1] >= '1' && rest[1] <= '9' ? strtoll(rest + 1, &end, 10) : 0;
-    if (!id || *end)
-        return kwh_problem_of(KW_NOT_FOUND, "", "no such overrun");
-    if (kwh_is_method(x, "GET"))
-        return overrun_list(x, id);
-    if (kwh_is_method(x, "PATCH"))
-        return overrun_patch(x, id);
-    return kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
+    return overrun_list(x, 0);
+}
+
+struct kwh_reply kwh_overrun_get(struct kwh_call *x)
+{
+    return overrun_list(x, x->arg.id);
+}
+
+struct kwh_reply kwh_overrun_patch(struct kwh_call *x)
+{
+    return overrun_patch(x, x->arg.id);
 }

@@ -695,56 +695,79 @@ static struct kwh_reply ticket_verify(struct kwh_call *x, int64_t id)
         200, json_pack("{s:I, s:b, s:s}", "ticket", (json_int_t)id, "valid", 1, "chain_head", hx));
 }
 
-/* ---- routing under /api/v1/tickets ---- */
+/* ---- routing under /api/v1/tickets (the table is in routes.c) ---- */
 
-struct kwh_reply kwh_tickets_route(struct kwh_call *x, const char *rest)
+struct kwh_reply kwh_tickets_list(struct kwh_call *x)
+{
+    return ticket_list(x);
+}
+
+struct kwh_reply kwh_tickets_create(struct kwh_call *x)
+{
+    return ticket_create(x);
+}
+
+/* Ticket x->arg.id, when the caller may see it (404 otherwise). */
+static bool ticket_of(struct kwh_call *x, struct kw_ticket_row *t, struct kwh_reply *fail)
+{
+    return kwh_authenticate(x, fail) && visible_ticket(x, x->arg.id, t, fail);
+}
+
+struct kwh_reply kwh_ticket_get(struct kwh_call *x)
 {
     struct kwh_reply fail;
-    if (!*rest) {
-        if (kwh_is_method(x, "POST"))
-            return ticket_create(x);
-        if (kwh_is_method(x, "GET"))
-            return ticket_list(x);
-        return kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
-    }
-    rest++; /* the '/' */
-    char *end = NULL;
-    if (*rest < '0' || *rest > '9' || strlen(rest) > 40)
-        return kwh_problem_of(KW_NOT_FOUND, "", "no such ticket");
-    long long id = strtoll(rest, &end, 10);
-    static const char *const subs[] = {"", "/events", "/sla", "/nodes", "/verify"};
-    size_t sub = 0;
-    while (sub < 5 && strcmp(end, subs[sub]) != 0)
-        sub++;
-    if (sub == 5 || end - rest > 18)
-        return kwh_problem_of(KW_NOT_FOUND, "", "no such resource");
-    if (!kwh_authenticate(x, &fail))
-        return fail;
     struct kw_ticket_row t;
-    if (!visible_ticket(x, id, &t, &fail))
+    if (!ticket_of(x, &t, &fail))
         return fail;
-    int64_t commitment = t.commitment_id;
-    bool get = kwh_is_method(x, "GET");
-    if (sub == 0 && get)
-        return kwh_ok(200, ticket_for(x, &t));
-    if (sub == 0 && kwh_is_method(x, "PATCH"))
-        return ticket_patch(x, &t);
-    if (sub == 1 && get) {
-        struct collect co = {json_array(), x->me.customer};
-        struct kw_err err = {0};
-        if (kw_store_events(x->wk->st, id, collect_event, &co, &err) != KW_OK) {
-            json_decref(co.list);
-            return kwh_problem(&err);
-        }
-        return kwh_ok(200, json_pack("{s:I, s:o}", "ticket", (json_int_t)id, "events", co.list));
+    return kwh_ok(200, ticket_for(x, &t));
+}
+
+struct kwh_reply kwh_ticket_patch(struct kwh_call *x)
+{
+    struct kwh_reply fail;
+    struct kw_ticket_row t;
+    return ticket_of(x, &t, &fail) ? ticket_patch(x, &t) : fail;
+}
+
+struct kwh_reply kwh_ticket_events(struct kwh_call *x)
+{
+    struct kwh_reply fail;
+    struct kw_ticket_row t;
+    if (!ticket_of(x, &t, &fail))
+        return fail;
+    struct collect co = {json_array(), x->me.customer};
+    struct kw_err err = {0};
+    if (kw_store_events(x->wk->st, x->arg.id, collect_event, &co, &err) != KW_OK) {
+        json_decref(co.list);
+        return kwh_problem(&err);
     }
-    if (sub == 1 && kwh_is_method(x, "POST"))
-        return event_post(x, id);
-    if (sub == 2 && get)
-        return ticket_sla(x, id, commitment);
-    if (sub == 3 && get)
-        return ticket_nodes(x, id, commitment);
-    if (sub == 4 && get)
-        return ticket_verify(x, id);
-    return kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
+    return kwh_ok(200, json_pack("{s:I, s:o}", "ticket", (json_int_t)x->arg.id, "events", co.list));
+}
+
+struct kwh_reply kwh_ticket_event_post(struct kwh_call *x)
+{
+    struct kwh_reply fail;
+    struct kw_ticket_row t;
+    return ticket_of(x, &t, &fail) ? event_post(x, x->arg.id) : fail;
+}
+
+struct kwh_reply kwh_ticket_sla(struct kwh_call *x)
+{
+    struct kwh_reply fail;
+    struct kw_ticket_row t;
+    return ticket_of(x, &t, &fail) ? ticket_sla(x, x->arg.id, t.commitment_id) : fail;
+}
+
+struct kwh_reply kwh_ticket_nodes(struct kwh_call *x)
+{
+    struct kwh_reply fail;
+    struct kw_ticket_row t;
+    return ticket_of(x, &t, &fail) ? ticket_nodes(x, x->arg.id, t.commitment_id) : fail;
+}
+
+struct kwh_reply kwh_ticket_verify(struct kwh_call *x)
+{
+    struct kwh_reply fail;
+    struct kw_ticket_row t;
+    return ticket_of(x, &t, &fail) ? ticket_verify(x, x->arg.id) : fail;
 }

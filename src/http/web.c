@@ -190,11 +190,6 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 enum MHD_Result kwh_web_stream(struct kwh_call *x)
 {
-    struct kwh_reply fail;
-    if (!kwh_is_method(x, "GET"))
-        fail = kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
-    if (!kwh_is_method(x, "GET") || !kwh_authenticate(x, &fail))
-        return kwh_send_reply(x->c, &fail, NULL);
     struct stream *s = calloc(1, sizeof(*s));
     if (!s)
         return MHD_NO;
@@ -206,7 +201,7 @@ enum MHD_Result kwh_web_stream(struct kwh_call *x)
     struct kw_err err = {0}; /* from here on: what changes after this */
     if (kw_store_changes_head(x->wk->st, &s->at, &err) != KW_OK) {
         free(s);
-        fail = kwh_problem(&err);
+        struct kwh_reply fail = kwh_problem(&err);
         return kwh_send_reply(x->c, &fail, NULL);
     }
     stream_set(s, strdup("retry: 2000\nevent: hello\ndata: {}\n\n"));

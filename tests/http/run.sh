@@ -51,6 +51,37 @@ req GET /api/v1/nothing-here
 is "unknown route" 404 '.status == 404'
 req DELETE /api/v1/me "" "$TOKEN"
 is "wrong method" 405
+allow() { curl -s -o /dev/null -D - -X "$1" "$B$2" | tr -d '\r' | sed -n 's/^Allow: //p'; }
+[ "$(allow DELETE /api/v1/me)" = "GET, HEAD" ]
+check "a 405 names the path's methods in Allow" $? "($(allow DELETE /api/v1/me))"
+[ "$(allow PUT /api/v1/tickets/1)" = "GET, HEAD, PATCH" ]
+check "Allow gathers a pattern's methods" $? "($(allow PUT /api/v1/tickets/1))"
+[ "$(allow PUT /api/v1/tickets/1/events)" = "GET, HEAD, POST" ]
+check "Allow for a sub-path" $? "($(allow PUT /api/v1/tickets/1/events))"
+[ -z "$(allow GET /api/v1/me)" ]
+check "no Allow without a 405" $?
+for bad in 0 01 +1 -1 %201 1x 9223372036854775808 99999999999999999999; do
+    req GET "/api/v1/orgs/$bad" "" "$TOKEN"
+    is "id \"$bad\" is not an id" 404 '.detail == "no such organisation"'
+done
+req GET /api/v1/orgs/9223372036854775807 "" "$TOKEN"
+is "the largest id parses (and is absent)" 404
+req GET /api/v1/orgs/1/extra "" "$TOKEN"
+is "an unknown sub-path" 404 '.detail == "no such resource"'
+req POST /api/v1/orgs/1 '{}' "$TOKEN"
+is "a wrong method on an item" 405
+
+# every route is in docs/openapi.json, and every path there is a route
+DOC=$(dirname "$0")/../../docs/openapi.json
+"$KW" routes | sort >"$TMP/routes"
+jq -r '.paths | to_entries[] | .key as $p | .value | keys[]
+       | select(. != "parameters") | ascii_upcase + " " + $p' "$DOC" | sort >"$TMP/documented"
+diff "$TMP/routes" "$TMP/documented" >"$TMP/routes.diff"
+check "the route table and openapi.json list the same routes" $? "($(cat "$TMP/routes.diff"))"
+"$KW" serve --help >"$TMP/help"
+while read -r method path; do grep -q "^  [A-Z|]*$method[A-Z|]* *$path\$" "$TMP/help" || echo "$method $path"; done <"$TMP/routes" >"$TMP/unlisted"
+[ ! -s "$TMP/unlisted" ]
+check "serve --help lists every route" $? "($(cat "$TMP/unlisted"))"
 req POST /api/v1/auth/logout "" "$TOKEN"
 is "logout" 204
 req GET /api/v1/me "" "$TOKEN"

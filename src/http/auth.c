@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: MIT
+/*
+ * auth.c - who is calling: bearer tokens and the browser's session cookie
+ * (with its CSRF token), login with throttling of failed attempts, logout,
+ * /me and the integration tokens under /tokens.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define SESSION_TTL (12 * 3600)
+#define SESSION_COOKIE "kw_session"
+
+/* Failed logins are counted per e-mail and per client address in a small
+ * table; past the limit within the window, logins are refused (429) until
+ * the window has passed, even with the right password. */
+#define LOGIN_WINDOW (15 * 60)
+#define LOGIN_MAX_PER_ACCOUNT 5
+#define LOGIN_MAX_PER_ADDRESS 20
+
+/* ---- authentication ---- */
+
+/* The session: a bearer token, or else the browser's cookie (*cookie). */
+static const char *bearer_or_cookie(struct MHD_Connection *c, bool *cookie)
+{
+    const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    *cookie = false;
+    if (a && strncmp(a, "Bearer ", 7) == 0)
+        return a + 7;
+    if (a)
+        return NULL;
+    a = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SESSION_COOKIE);
+    *cookie = a && *a;
+    return *cookie ? a : NULL;
+}
+
+/* The CSRF token of a cookie session: a hash of the session token, which
+ * the page gets from login and /me and sends back as X-CSRF-Token on every
+ * request that changes something. Another site can make the browser send
+ * the cookie but can read neither. */
+static void csrf_of(const char *token, char out[33])
+{
+    unsigned char h[16];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof(h));
+    crypto_generichash_update(&st, (const unsigned char *)"keepword-csrf:", 14);
+    crypto_generichash_update(&st, (const unsigned char *)token, strlen(token));
+    crypto_generichash_final(&st, h, sizeof(h));
+    sodium_bin2hex(out, 33, h, sizeof(h));
+}
+
+bool kwh_authenticate(struct kwh_call *x, struct kwh_reply *fail)
+{
+    static const char *const roles[] = {"admin", "manager", "agent", "customer"};
+    struct kw_err err = {0};
+    struct kw_user_row u;
+    bool cookie;
+    if (x->authed) /* the router did, before the handler */
+        return true;
+    const char *t = bearer_or_cookie(x->c, &cookie);
+    if (!t) {
+        *fail = kwh_problem_of(KW_UNAUTHENTICATED, "",
+                               "log in first: send Authorization: Bearer TOKEN");
+        return false;
+    }
+    if (cookie && !kwh_is_method(x, "GET") && !kwh_is_method(x, "HEAD")) {
+        const char *sent = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "X-CSRF-Token");
+        char want[33];
+        csrf_of(t, want);
+        if (!sent || strlen(sent) != 32 || sodium_memcmp(sent, want, 32) != 0) {
+            *fail =
+                kwh_problem_of(KW_FORBIDDEN, "",
+                               "missing or wrong X-CSRF-Token: a request signed in by the session "
+                               "cookie must carry the token login and /me give");
+            return false;
+        }
+    }
+    if (kw_store_token_caller(x->wk->st, t, x->now, &u, &err) != KW_OK) {
+        *fail = kwh_problem(&err);
+        return false;
+    }
+    x->me =
+        (struct kwh_caller){.id = u.id, .org_id = u.org_id, .team_id = u.team_id, .cookie = cookie};
+    for (size_t i = 0; i < 4; i++)
+        if (strcmp(u.role, roles[i]) == 0)
+            x->me.role = (enum kwh_role)i;
+    x->me.customer = x->me.role == R_CUSTOMER;
+    x->authed = true;
+    return true;
+}
+
+bool kwh_authorise(struct kwh_call *x, unsigned mask, const char *why, struct kwh_reply *fail)
+{
+    if (!kwh_authenticate(x, fail))
+        return false;
+    if (mask & ROLE(x->me.role))
+        return true;
+    *fail = kwh_problem_of(KW_FORBIDDEN, "", why);
+    return false;
+}
+
+static uint64_t key_of(const char *kind, const char *s)
+{
+    uint64_t k = 1469598103934665603ull;
+    for (const char *p = kind; *p; p++)
+        k = (k ^ (unsigned char)*p) * 1099511628211ull;
+    for (const char *p = s; *p; p++)
+        k = (k ^ (unsigned char)*p) * 1099511628211ull;
+    return k ? k : 1;
+}
+
+/* The slot of key (a fresh one, or the stalest of its neighbourhood when
+ * they are all in use), never the slot `keep`. Under login_mu. */
+static struct kwh_login_slot *login_slot(struct kw_http *h, uint64_t key, int64_t now,
+                                         const struct kwh_login_slot *keep)
+{
+    struct kwh_login_slot *stalest = NULL;
+    for (size_t i = 0; i < 8; i++) {
+        struct kwh_login_slot *s = &h->logins[(key + i) % LOGIN_SLOTS];
+        if (s->key == key && now - s->since < LOGIN_WINDOW)
+            return s;
+        if (s != keep && (!stalest || s->key == 0 || now - s->since >= LOGIN_WINDOW ||
+                          s->since < stalest->since))
+            stalest = s;
+    }
+    *stalest = (struct kwh_login_slot){key, now, 0};
+    return stalest;
+}
+
+static void client_address(struct MHD_Connection *c, char *buf, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    buf[0] = '\0';
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr,
+                  buf, (socklen_t)cap);
+}
+
+/* Whether this e-mail or address is locked out; counts a failure when
+ * failed. Returns the seconds left of a lockout, or 0. */
+static int64_t login_gate(struct kw_http *h, const char *email, const char *addr, int64_t now,
+                          bool failed)
+{
+    pthread_mutex_lock(&h->login_mu);
+    struct kwh_login_slot *acct = login_slot(h, key_of("e:", email), now, NULL);
+    struct kwh_login_slot *from = login_slot(h, key_of("a:", addr), now, acct);
+    int64_t wait = 0;
+    if (failed) {
+        acct->failures++;
+        from->failures++;
+    } else if (acct->failures >= LOGIN_MAX_PER_ACCOUNT || from->failures >= LOGIN_MAX_PER_ADDRESS) {
+        struct kwh_login_slot *s = acct->failures >= LOGIN_MAX_PER_ACCOUNT ? acct : from;
+        wait = s->since + LOGIN_WINDOW - now;
+    }
+    pthread_mutex_unlock(&h->login_mu);
+    return wait;
+}
+
+struct issue {
+    int64_t uid, now, expires_at, id;
+    const char *kind, *label;
+    char token[KW_TOKEN_BUF];
+};
+
+static enum kw_code issue_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct issue *u = ctx;
+    return kw_store_token_issue(st, u->uid, u->kind, u->label, u->now, u->expires_at, u->token,
+                                &u->id, err);
+}
+
+struct kwh_reply kwh_login(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    json_t *j = kwh_body_object(x, &out);
+    if (!j)
+        return out;
+    static const char *const keys[] = {"email", "password", "cookie", NULL};
+    if (!kwh_only_members(j, keys, &out)) {
+        json_decref(j);
+        return out;
+    }
+    json_t *email = json_object_get(j, "email"), *password = json_object_get(j, "password");
+    json_t *cookie = json_object_get(j, "cookie");
+    char addr[64];
+    struct kw_err err = {0};
+    struct issue u = {.now = x->now, .expires_at = x->now + SESSION_TTL, .kind = "session"};
+    client_address(x->c, addr, sizeof(addr));
+    if (cookie && !json_is_boolean(cookie)) {
+        out = kwh_problem_of(KW_INVALID, "/cookie",
+                             "cookie: expected true (a browser session) or false (a bearer token)");
+    } else if (!json_is_string(email)) {
+        out = kwh_problem_of(KW_INVALID, "/email", "email: expected a string");
+    } else if (!json_is_string(password)) {
+        out = kwh_problem_of(KW_INVALID, "/password", "password: expected a string");
+    } else {
+        int64_t wait = login_gate(x->h, json_string_value(email), addr, x->now, false);
+        if (wait > 0)
+            out = kwh_problemf(KW_TOO_MANY, "", "too many failed logins; try again in %lld s",
+                               (long long)wait);
+        else if (kw_store_password_check(x->wk->st, json_string_value(email),
+                                         json_string_value(password), &u.uid, &err) != KW_OK) {
+            if (err.code == KW_UNAUTHENTICATED)
+                login_gate(x->h, json_string_value(email), addr, x->now, true);
+            out = kwh_problem(&err);
+        } else if (!kwh_write_unit(x, issue_unit, &u, &out)) {
+            /* out says why */
+        } else if (json_is_true(cookie)) {
+            /* a browser session: the token only in an HttpOnly cookie */
+            char csrf[33];
+            csrf_of(u.token, csrf);
+            x->set_cookie = malloc(KW_TOKEN_BUF + 96);
+            if (x->set_cookie)
+                snprintf(x->set_cookie, KW_TOKEN_BUF + 96,
+                         SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d",
+                         u.token, SESSION_TTL);
+            out = kwh_ok(200, json_pack("{s:s, s:s, s:I, s:I}", "token_type", "cookie",
+                                        "csrf_token", csrf, "expires_in", (json_int_t)SESSION_TTL,
+                                        "user_id", (json_int_t)u.uid));
+        } else {
+            out = kwh_ok(200, json_pack("{s:s, s:s, s:I, s:I}", "token", u.token, "token_type",
+                                        "Bearer", "expires_in", (json_int_t)SESSION_TTL, "user_id",
+                                        (json_int_t)u.uid));
+        }
+    }
+    json_decref(j);
+    return out;
+}
+
+struct revoke {
+    const char *token;
+    int64_t now;
+};
+
+static enum kw_code revoke_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct revoke *u = ctx;
+    return kw_store_token_revoke(st, u->token, u->now, err);
+}
+
+/* ---- API tokens for integrations: /api/v1/tokens[/{id}] ---- */
+
+static bool token_add(const struct kw_token_row *t, void *ctx)
+{
+    return kwh_page_push(ctx, t->id,
+                         json_pack("{s:I, s:o, s:o, s:o}", "id", (json_int_t)t->id, "label",
+                                   kwh_nullable(t->label), "created_at",
+                                   kwh_instant_json(t->created_at), "expires_at",
+                                   kwh_instant_json(t->expires_at)));
+}
+
+struct token_revoke {
+    int64_t uid, id, now;
+};
+
+static enum kw_code token_revoke_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct token_revoke *u = ctx;
+    return kw_store_token_revoke_id(st, u->uid, u->id, u->now, err);
+}
+
+struct kwh_reply kwh_tokens_list(struct kwh_call *x)
+{
+    struct kw_err err = {0};
+    struct kwh_page pg;
+    kwh_page_init(&pg, KWH_ALL);
+    if (kw_store_tokens(x->wk->st, x->me.id, x->now, token_add, &pg, &err) != KW_OK) {
+        kwh_page_release(&pg);
+        return kwh_problem(&err);
+    }
+    return kwh_ok(200, kwh_page_json(&pg, "tokens"));
+}
+
+/* A token as asked for. */
+struct token_in {
+    const char *label;
+    int64_t days;
+};
+
+static const struct kwh_field token_fields[] = {
+    {.name = "label",
+     .type = KWH_STR,
+     .required = true,
+     .max = 200,
+     .offset = offsetof(struct token_in, label),
+     .missing = "missing (what the token is for)"},
+    {.name = "expires_in_days",
+     .type = KWH_INT,
+     .lo = 1,
+     .hi = 3650,
+     .offset = offsetof(struct token_in, days)},
+};
+
+struct kwh_reply kwh_tokens_create(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    json_t *j = kwh_body_object(x, &out);
+    if (!j)
+        return out;
+    struct token_in in = {0};
+    if (kwh_decode(j, token_fields, KWH_NFIELDS(token_fields), &in, &out)) {
+        struct issue u = {.uid = x->me.id,
+                          .now = x->now,
+                          .kind = "api",
+                          .label = in.label,
+                          .expires_at = in.days ? x->now + in.days * 86400 : KW_STORE_NO_TIME};
+        if (kwh_write_unit(x, issue_unit, &u, &out))
+            out = kwh_ok(201,
+                         json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)u.id, "token", u.token,
+                                   "label", u.label, "expires_at", kwh_instant_json(u.expires_at)));
+    }
+    json_decref(j);
+    return out;
+}
+
+struct kwh_reply kwh_token_delete(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    struct token_revoke u = {x->me.id, x->arg.id, x->now};
+    if (!kwh_write_unit(x, token_revoke_unit, &u, &out))
+        return out;
+    return kwh_ok(204, NULL);
+}
+
+struct kwh_reply kwh_me(struct kwh_call *x)
+{
+    struct kw_user_row u;
+    struct kw_err err = {0};
+    if (kw_store_user_get(x->wk->st, x->me.id, &u, &err) != KW_OK)
+        return kwh_problem(&err);
+    json_t *j = kwh_user_json(&u);
+    bool cookie;
+    const char *t = bearer_or_cookie(x->c, &cookie);
+    if (j && cookie) { /* the page, reloaded, finds its CSRF token here */
+        char csrf[33];
+        csrf_of(t, csrf);
+        json_object_set_new(j, "csrf_token", json_string(csrf));
+    }
+    return kwh_ok(200, j);
+}
+
+struct kwh_reply kwh_logout(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    bool cookie;
+    struct revoke u = {bearer_or_cookie(x->c, &cookie), x->now};
+    if (!kwh_write_unit(x, revoke_unit, &u, &out))
+        return out;
+    if (cookie)
+        x->set_cookie = strdup(SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    return kwh_ok(204, NULL);
+}

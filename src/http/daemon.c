@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: MIT
+/*
+ * daemon.c - the libmicrohttpd glue: one thread per connection, bodies read
+ * up to KW_HTTP_MAX_BODY, the worker pool (a store handle and clock scratch
+ * per request in flight), the reply on the wire and one logfmt line per
+ * request; kw_http_start/stop compose the writer, the engine and the feed.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- log ---- */
+
+void kwh_log_event(struct kw_http *h, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    kw_logv(h->log, fmt, ap);
+    va_end(ap);
+}
+
+static void log_request(struct kw_http *h, const char *method, const char *url, unsigned status,
+                        const struct timespec *t0)
+{
+    if (!h->log)
+        return;
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+    /* logfmt; the path is quoted so spaces or quotes in it cannot forge fields */
+    char path[260];
+    size_t n = 0;
+    for (const char *p = url; *p && n < 256; p++)
+        path[n++] = *p == '"' || *p == '\\' || (unsigned char)*p < 0x20 ? '_' : *p;
+    path[n] = '\0';
+    kwh_log_event(h, "mod=http event=http.request method=%s path=\"%s\" status=%u ms=%.2f", method,
+                  path, status, ms);
+}
+
+/* ---- workers ---- */
+
+struct kwh_worker *kwh_worker_take(struct kw_http *h, struct kw_err *err)
+{
+    pthread_mutex_lock(&h->pool_mu);
+    struct kwh_worker *wk = h->idle;
+    if (wk) {
+        h->idle = wk->next;
+        h->n_idle--;
+    }
+    pthread_mutex_unlock(&h->pool_mu);
+    if (wk)
+        return wk;
+    wk = calloc(1, sizeof(*wk));
+    if (!wk) {
+        kw_err_set(err, KW_NOMEM, "", "no memory for the request");
+        return NULL;
+    }
+    wk->st = kw_store_open(h->db, err);
+    if (!wk->st) {
+        free(wk);
+        return NULL;
+    }
+    kw_sla_init(&wk->sla);
+    return wk;
+}
+
+static void worker_free(struct kwh_worker *wk)
+{
+    kw_store_close(wk->st);
+    kw_sla_release(&wk->sla);
+    free(wk);
+}
+
+/* Keep a few handles open for the next requests; close the rest, so that a
+ * burst of connections does not leave its memory behind. */
+#define IDLE_WORKERS 64
+
+void kwh_worker_give(struct kw_http *h, struct kwh_worker *wk)
+{
+    kw_store_end_read(wk->st);
+    pthread_mutex_lock(&h->pool_mu);
+    bool keep = h->n_idle < IDLE_WORKERS;
+    if (keep) {
+        wk->next = h->idle;
+        h->idle = wk;
+        h->n_idle++;
+    }
+    pthread_mutex_unlock(&h->pool_mu);
+    if (!keep)
+        worker_free(wk);
+}
+
+/* ---- compiled commitments ---- */
+
+const struct kw_compiled *kwh_policy_for(struct kw_http *h, struct kw_store *st, int64_t id,
+                                         struct kw_err *err)
+{
+    return kw_clocks_commitment(h->clocks, st, id, err);
+}
+
+enum MHD_Result kwh_send_reply(struct MHD_Connection *c, struct kwh_reply *rep,
+                               const char *set_cookie)
+{
+    char *text = rep->text ? rep->text : rep->json ? json_dumps(rep->json, JSON_COMPACT) : NULL;
+    json_decref(rep->json);
+    char empty[1] = "";
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        text ? strlen(text) : 0, text ? text : empty, MHD_RESPMEM_MUST_COPY);
+    free(text);
+    if (!resp)
+        return MHD_NO;
+    if (rep->status != 204)
+        MHD_add_response_header(resp, "Content-Type",
+                                rep->ctype     ? rep->ctype
+                                : rep->problem ? "application/problem+json"
+                                               : "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    if (rep->ctype && strncmp(rep->ctype, "text/html", 9) == 0) {
+        /* the pages run only their own scripts and styles, and nobody frames them */
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                                "default-src 'self'; script-src 'self'; style-src 'self'; "
+                                "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+                                "base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+        MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    }
+    if (set_cookie)
+        MHD_add_response_header(resp, "Set-Cookie", set_cookie);
+    if (rep->allow[0])
+        MHD_add_response_header(resp, "Allow", rep->allow);
+    enum MHD_Result ret = MHD_queue_response(c, rep->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    struct kw_http *h = cls;
+    struct kwh_req *r = *con_cls;
+    if (!r) {
+        r = calloc(1, sizeof(*r));
+        if (!r)
+            return MHD_NO;
+        r->body.max = KW_HTTP_MAX_BODY;
+        clock_gettime(CLOCK_MONOTONIC, &r->t0);
+        *con_cls = r;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!r->too_big)
+            kw_buf_add(&r->body, upload, *upload_size);
+        r->too_big = r->too_big || r->body.failed;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    struct kw_err err = {0};
+    struct kwh_call x = {
+        .h = h, .c = c, .r = r, .method = method, .now = h->clock.now(h->clock.ctx)};
+    x.wk = kwh_worker_take(h, &err);
+    enum MHD_Result ret;
+    struct kwh_reply rep;
+    kwh_streamer stream = NULL;
+    bool page = x.wk && strncmp(url, "/api/", 5) != 0 && strcmp(url, "/healthz") != 0 &&
+                kwh_is_method(&x, "GET") && kwh_web_asset(url, &rep);
+    if (!x.wk)
+        rep = kwh_problem(&err);
+    else if (!page && (stream = kwh_dispatch(&x, url, &rep)) != NULL) {
+        ret = stream(&x); /* its reads happen later, on workers of their own */
+        kwh_worker_give(h, x.wk);
+        log_request(h, method, url, 200, &r->t0);
+        return ret;
+    }
+    if (x.wk)
+        kwh_worker_give(h, x.wk);
+    unsigned status = rep.status;
+    ret = kwh_send_reply(c, &rep, x.set_cookie);
+    free(x.set_cookie);
+    log_request(h, method, url, status, &r->t0);
+    return ret;
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode code)
+{
+    (void)cls;
+    (void)c;
+    (void)code;
+    struct kwh_req *r = *con_cls;
+    if (r) {
+        kw_buf_release(&r->body);
+        free(r);
+    }
+    *con_cls = NULL;
+}
+
+static bool parse_listen(const char *listen, struct sockaddr_in *addr)
+{
+    char host[64];
+    const char *colon = strrchr(listen, ':');
+    char *end = NULL;
+    long port = colon ? strtol(colon + 1, &end, 10) : -1;
+    *addr = (struct sockaddr_in){.sin_family = AF_INET};
+    if (!colon || (size_t)(colon - listen) >= sizeof(host) || !end || *end || port < 0 ||
+        port > 65535)
+        return false;
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    addr->sin_port = htons((uint16_t)port);
+    return inet_pton(AF_INET, host, &addr->sin_addr) == 1;
+}
+
+struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now clock, FILE *log,
+                              struct kw_err *err)
+{
+    struct sockaddr_in addr;
+    if (!parse_listen(listen, &addr)) {
+        kw_err_set(err, KW_INVALID, "",
+                   "--listen: \"%.60s\" is not IPV4:PORT (like 127.0.0.1:8080)", listen);
+        return NULL;
+    }
+    struct kw_http *h = calloc(1, sizeof(*h));
+    if (!h || strlen(db) >= sizeof(h->db)) {
+        free(h);
+        kw_err_set(err, KW_NOMEM, "", "no memory for the server, or the path is too long");
+        return NULL;
+    }
+    snprintf(h->db, sizeof(h->db), "%s", db);
+    h->clock = clock;
+    h->log = log;
+    pthread_mutex_init(&h->pool_mu, NULL);
+    pthread_mutex_init(&h->login_mu, NULL);
+    kw_sla_init(&h->wsla);
+    h->clocks = kw_clocks_new(err);
+    kwh_feed_init(&h->feed);
+    h->w = h->clocks ? kw_writer_start(db, err) : NULL;
+    if (!h->w)
+        goto fail;
+    kw_writer_listen(h->w, kwh_feed_publish, &h->feed);
+    struct kwh_worker *wk = kwh_worker_take(h, err);
+    size_t projected = 0;
+    enum kw_code rc =
+        wk ? kwh_tickets_catch_up(h, wk->st, clock.now(clock.ctx), &projected, err) : KW_NOMEM;
+    if (wk)
+        kwh_worker_give(h, wk);
+    if (rc != KW_OK)
+        goto fail;
+    if (projected)
+        kwh_log_event(h, "mod=tickets event=tickets.projected count=%zu", projected);
+    h->engine = kw_engine_start(db, h->w, h->clocks, clock, h->log, err);
+    if (!h->engine)
+        goto fail;
+    h->d = MHD_start_daemon(
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+            MHD_USE_ERROR_LOG,
+        0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_THREAD_STACK_SIZE,
+        (size_t)(256 * 1024), MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512, MHD_OPTION_END);
+    if (!h->d) {
+        kw_err_set(err, KW_IO, "", "cannot listen on %s (address in use, or not this host's)",
+                   listen);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = info ? info->port : ntohs(addr.sin_port);
+    return h;
+fail:
+    kw_http_stop(h);
+    return NULL;
+}
+
+void kw_http_stop(struct kw_http *h)
+{
+    if (!h)
+        return;
+    kwh_feed_stop(&h->feed); /* the live streams end */
+    if (h->d)
+        MHD_stop_daemon(h->d); /* waits for the connection threads */
+    kw_engine_stop(h->engine);
+    kw_writer_stop(h->w);
+    while (h->idle) {
+        struct kwh_worker *wk = h->idle;
+        h->idle = wk->next;
+        worker_free(wk);
+    }
+    kw_clocks_free(h->clocks);
+    kw_sla_release(&h->wsla);
+    pthread_mutex_destroy(&h->pool_mu);
+    pthread_mutex_destroy(&h->login_mu);
+    kwh_feed_destroy(&h->feed);
+    free(h);
+}
+
+unsigned kw_http_port(const struct kw_http *h)
+{
+    return h->port;
+}
+
+void kw_http_writer_stats(struct kw_http *h, struct kw_writer_stats *out)
+{
+    kw_writer_stats(h->w, out);
+}

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: MIT
+/*
+ * request.c - what handlers use to read a request and write a reply:
+ * problem replies (RFC 9457), query parameters, the JSON body (nesting
+ * capped before jansson parses it) and its members, and writes through the
+ * group-commit writer.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "civil.h"
+#include "internal.h"
+
+/* ---- replies ---- */
+
+struct kwh_reply kwh_problem(const struct kw_err *err)
+{
+    json_t *j =
+        json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title", kw_code_title(err->code),
+                  "status", kw_code_status(err->code), "detail", err->msg);
+    if (j && err->field[0])
+        json_object_set_new(j, "pointer", json_string(err->field));
+    return (struct kwh_reply){
+        .status = (unsigned)kw_code_status(err->code), .json = j, .problem = true};
+}
+
+struct kwh_reply kwh_problem_of(enum kw_code code, const char *field, const char *msg)
+{
+    struct kw_err err;
+    kw_err_set(&err, code, field, "%s", msg);
+    return kwh_problem(&err);
+}
+
+struct kwh_reply kwh_problemf(enum kw_code code, const char *field, const char *fmt, ...)
+{
+    struct kw_err err = {.code = code};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
+    va_end(ap);
+    snprintf(err.field, sizeof(err.field), "%s", field ? field : "");
+    return kwh_problem(&err);
+}
+
+struct kwh_reply kwh_ok(unsigned status, json_t *j)
+{
+    return (struct kwh_reply){.status = status, .json = j};
+}
+
+struct kwh_reply kwh_ok_text(const char *ctype, char *text)
+{
+    if (!text)
+        return kwh_problem_of(KW_NOMEM, "", "no memory for the reply");
+    return (struct kwh_reply){.status = 200, .text = text, .ctype = ctype};
+}
+
+bool kwh_is_method(const struct kwh_call *x, const char *m)
+{
+    if (strcmp(m, "GET") == 0 && strcmp(x->method, "HEAD") == 0)
+        return true;
+    return strcmp(x->method, m) == 0;
+}
+
+const char *kwh_query(const struct kwh_call *x, const char *name)
+{
+    return MHD_lookup_connection_value(x->c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* How deeply the JSON text nests arrays and objects (strings skipped). */
+static int json_depth(const char *p, size_t n)
+{
+    int depth = 0, max = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = p[i];
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_string = false;
+        } else if (ch == '"')
+            in_string = true;
+        else if (ch == '[' || ch == '{')
+            max = ++depth > max ? depth : max;
+        else if (ch == ']' || ch == '}')
+            depth--;
+    }
+    return max;
+}
+
+#define MAX_JSON_DEPTH 32
+
+/* Decode a JSON object body; a located problem otherwise. */
+json_t *kwh_body_object(const struct kwh_call *x, struct kwh_reply *fail)
+{
+    json_error_t jerr;
+    if (x->r->body.len == 0) {
+        *fail = kwh_problem_of(KW_INVALID, "", "a JSON object body is required");
+        return NULL;
+    }
+    if (json_depth(x->r->body.p, x->r->body.len) > MAX_JSON_DEPTH) {
+        *fail =
+            kwh_problemf(KW_INVALID, "", "the body nests deeper than %d levels", MAX_JSON_DEPTH);
+        return NULL;
+    }
+    json_t *j = json_loadb(x->r->body.p, x->r->body.len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j) {
+        *fail = kwh_problemf(KW_INVALID, "", "not valid JSON at line %d column %d: %s", jerr.line,
+                             jerr.column, jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        *fail = kwh_problem_of(KW_INVALID, "", "the body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+bool kwh_query_int(const struct kwh_call *x, const char *name, long long lo, long long hi,
+                   long long *out, struct kwh_reply *fail)
+{
+    const char *v = kwh_query(x, name);
+    char *end = NULL;
+    if (!v)
+        return true;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || n < lo || n > hi) {
+        *fail = kwh_problemf(KW_INVALID, "", "%s: expected a whole number from %lld to %lld", name,
+                             lo, hi);
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+bool kwh_opt_string(json_t *j, const char *key, size_t max, const char **out,
+                    struct kwh_reply *fail)
+{
+    json_t *v = json_object_get(j, key);
+    char ptr[64];
+    snprintf(ptr, sizeof(ptr), "/%s", key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return true;
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max) {
+        *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected a string of 1 to %zu bytes", key, max);
+        return false;
+    }
+    *out = json_string_value(v);
+    return true;
+}
+
+bool kwh_opt_id(json_t *j, const char *key, bool can_clear, int64_t *out, struct kwh_reply *fail)
+{
+    json_t *v = json_object_get(j, key);
+    char ptr[64];
+    snprintf(ptr, sizeof(ptr), "/%s", key);
+    if (!v)
+        return true;
+    if (json_is_null(v) && can_clear) {
+        *out = -1;
+        return true;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+        *fail =
+            kwh_problemf(KW_INVALID, ptr, "%s: expected an id%s", key, can_clear ? " or null" : "");
+        return false;
+    }
+    *out = json_integer_value(v);
+    return true;
+}
+
+bool kwh_only_members(json_t *j, const char *const *keys, struct kwh_reply *fail)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(j, k, v)
+    {
+        bool known = false;
+        for (size_t i = 0; keys[i] && !known; i++)
+            known = strcmp(k, keys[i]) == 0;
+        if (!known) {
+            char ptr[80];
+            snprintf(ptr, sizeof(ptr), "/%.60s", k);
+            *fail = kwh_problemf(KW_INVALID, ptr, "%.60s: not a field of this request", k);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool field_known(const struct kwh_field *f, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(f[i].name, key) == 0)
+            return true;
+    return false;
+}
+
+/* Whether v is what f asks for; stores it at out + f->offset. */
+static bool field_take(const struct kwh_field *f, json_t *v, char *out)
+{
+    void *at = out + f->offset;
+    switch (f->type) {
+    case KWH_STR:
+        if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > f->max)
+            return false;
+        *(const char **)at = json_string_value(v);
+        return true;
+    case KWH_ID:
+        if (!json_is_integer(v) || json_integer_value(v) <= 0)
+            return false;
+        *(int64_t *)at = json_integer_value(v);
+        return true;
+    case KWH_INT:
+        if (!json_is_integer(v) || json_integer_value(v) < f->lo || json_integer_value(v) > f->hi)
+            return false;
+        *(int64_t *)at = json_integer_value(v);
+        return true;
+    case KWH_BOOL:
+        if (!json_is_boolean(v))
+            return false;
+        *(bool *)at = json_is_true(v);
+        return true;
+    case KWH_ANY:
+        *(json_t **)at = v;
+        return true;
+    }
+    return false;
+}
+
+bool kwh_decode(json_t *obj, const struct kwh_field *f, size_t n, void *out, struct kwh_reply *fail)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v)
+    {
+        if (!field_known(f, n, k)) {
+            char ptr[80];
+            snprintf(ptr, sizeof(ptr), "/%.60s", k);
+            *fail = kwh_problemf(KW_INVALID, ptr, "%.60s: not a field of this request", k);
+            return false;
+        }
+    }
+    /* the types first, in the table's order; then what is missing */
+    for (size_t i = 0; i < n; i++) {
+        v = json_object_get(obj, f[i].name);
+        if (!v || (json_is_null(v) && f[i].type == KWH_STR))
+            continue;
+        if (field_take(&f[i], v, out))
+            continue;
+        char ptr[72];
+        snprintf(ptr, sizeof(ptr), "/%s", f[i].name);
+        if (f[i].expect)
+            *fail = kwh_problemf(KW_INVALID, ptr, "%s: %s", f[i].name, f[i].expect);
+        else if (f[i].type == KWH_STR)
+            *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected a string of 1 to %zu bytes",
+                                 f[i].name, f[i].max);
+        else if (f[i].type == KWH_INT)
+            *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected a whole number from %lld to %lld",
+                                 f[i].name, f[i].lo, f[i].hi);
+        else
+            *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected %s", f[i].name,
+                                 f[i].type == KWH_ID ? "an id" : "true or false");
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        v = json_object_get(obj, f[i].name);
+        if (!f[i].required || (v && !json_is_null(v)))
+            continue;
+        char ptr[72];
+        snprintf(ptr, sizeof(ptr), "/%s", f[i].name);
+        *fail = kwh_problemf(KW_INVALID, ptr, "%s: %s", f[i].name,
+                             f[i].missing ? f[i].missing : "missing");
+        return false;
+    }
+    return true;
+}
+
+bool kwh_write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_reply *fail)
+{
+    struct kw_err err = {0};
+    /* read after the commit from a fresh snapshot, and hold no old one
+     * while waiting (rows read before this are gone) */
+    kw_store_end_read(x->wk->st);
+    if (kw_writer_run(x->h->w, fn, ctx, &err) == KW_OK)
+        return true;
+    *fail = kwh_problem(&err);
+    return false;
+}

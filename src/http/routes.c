@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT
+/*
+ * routes.c - the one table of what the server answers: method, path
+ * pattern, handler and who may call it. Dispatch, the 405 with its Allow
+ * header, `keepword serve --help` and the check against docs/openapi.json
+ * all read it. A pattern's segments are literals or parameters: {id} is
+ * 1..INT64_MAX in plain decimal (no sign, space or leading zero), {name} one
+ * segment of 1 to KW_CAL_NAME_MAX - 1 bytes; anything else is 404.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static struct kwh_reply healthz(struct kwh_call *x)
+{
+    return kwh_ok(
+        200, json_pack("{s:s, s:i}", "status", "ok", "schema", kw_store_schema_version(x->wk->st)));
+}
+
+static struct kwh_reply openapi(struct kwh_call *x)
+{
+    (void)x;
+    json_t *doc = json_loads((const char *)kw_openapi, 0, NULL);
+    return doc ? kwh_ok(200, doc) : kwh_problem_of(KW_STORE, "", "the API description is damaged");
+}
+
+#define ANYONE KWH_ANYONE
+#define PUBLIC KWH_PUBLIC
+#define ORGS_WHY "only admins and managers manage organisations"
+#define CALS_WHY "only admins and managers manage calendars"
+#define NOTIFY_WHY "only admins and managers manage notifications"
+#define OUTBOX_WHY "only admins and managers read the outbox"
+#define ROTA_WHY "rotas are the provider's"
+#define SUBS_WHY "subscriptions are for the provider's people"
+
+/* In the order of docs/openapi.json; a path's methods next to each other. */
+static const struct kwh_route routes[] = {
+    {"GET", "/healthz", healthz, NULL, PUBLIC, NULL},
+    {"GET", "/api/v1/openapi.json", openapi, NULL, PUBLIC, NULL},
+    {"POST", "/api/v1/auth/login", kwh_login, NULL, PUBLIC, NULL},
+    {"POST", "/api/v1/auth/logout", kwh_logout, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/catalogue", kwh_catalogue, NULL, PUBLIC, NULL},
+    {"GET", "/api/v1/me", kwh_me, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/tokens", kwh_tokens_list, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/tokens", kwh_tokens_create, NULL, ANYONE, NULL},
+    {"DELETE", "/api/v1/tokens/{id}", kwh_token_delete, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/tickets", kwh_tickets_list, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/tickets", kwh_tickets_create, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/tickets/{id}", kwh_ticket_get, NULL, ANYONE, NULL},
+    {"PATCH", "/api/v1/tickets/{id}", kwh_ticket_patch, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/tickets/{id}/events", kwh_ticket_events, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/tickets/{id}/events", kwh_ticket_event_post, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/tickets/{id}/sla", kwh_ticket_sla, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/tickets/{id}/nodes", kwh_ticket_nodes, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/tickets/{id}/verify", kwh_ticket_verify, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/orgs", kwh_orgs_list, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/orgs", kwh_orgs_create, NULL, MANAGERS, ORGS_WHY},
+    {"GET", "/api/v1/orgs/{id}", kwh_org_get, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/users", kwh_users_list, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/users", kwh_users_create, NULL, ROLE(R_ADMIN), "only admins manage users"},
+    {"GET", "/api/v1/teams", kwh_teams_list, NULL, STAFF, "teams are the provider's"},
+    {"POST", "/api/v1/teams", kwh_teams_create, NULL, MANAGERS,
+     "only admins and managers manage teams"},
+    {"GET", "/api/v1/calendars", kwh_calendars_list, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/calendars", kwh_calendars_create, NULL, MANAGERS, CALS_WHY},
+    {"GET", "/api/v1/calendars/{name}", kwh_calendar_get, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/calendars/{name}/deadline", kwh_calendar_deadline, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/calendars/{name}/ics", kwh_calendar_ics, NULL, MANAGERS, CALS_WHY},
+    {"GET", "/api/v1/commitments", kwh_commitments_list, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/commitments", kwh_commitments_create, NULL, MANAGERS,
+     "only admins and managers change commitments"},
+    {"GET", "/api/v1/commitments/{id}", kwh_commitment_get, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/commitments/{id}/letter", kwh_commitment_letter, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/endpoints", kwh_endpoints_list, NULL, MANAGERS, NOTIFY_WHY},
+    {"POST", "/api/v1/endpoints", kwh_endpoints_create, NULL, MANAGERS, NOTIFY_WHY},
+    {"POST", "/api/v1/endpoints/{id}/test", kwh_endpoint_test, NULL, MANAGERS, NOTIFY_WHY},
+    {"GET", "/api/v1/outbox", kwh_outbox_list, NULL, MANAGERS, OUTBOX_WHY},
+    {"POST", "/api/v1/outbox/{id}/retry", kwh_outbox_retry, NULL, MANAGERS, OUTBOX_WHY},
+    {"GET", "/api/v1/oncall", kwh_rotas_list, NULL, STAFF, ROTA_WHY},
+    {"POST", "/api/v1/oncall", kwh_rotas_put, NULL, MANAGERS, "only admins and managers set rotas"},
+    {"GET", "/api/v1/oncall/who", kwh_oncall_who, NULL, STAFF, ROTA_WHY},
+    {"GET", "/api/v1/oncall/{id}/who", kwh_rota_who, NULL, STAFF, ROTA_WHY},
+    {"GET", "/api/v1/oncall/{id}/shifts", kwh_rota_shifts, NULL, STAFF, ROTA_WHY},
+    {"GET", "/api/v1/overruns", kwh_overruns_list, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/overruns/{id}", kwh_overrun_get, NULL, ANYONE, NULL},
+    {"PATCH", "/api/v1/overruns/{id}", kwh_overrun_patch, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/subscriptions", kwh_subscriptions_list, NULL, STAFF, SUBS_WHY},
+    {"POST", "/api/v1/subscriptions", kwh_subscriptions_create, NULL, STAFF, SUBS_WHY},
+    {"DELETE", "/api/v1/subscriptions/{id}", kwh_subscription_delete, NULL, STAFF, SUBS_WHY},
+    {"GET", "/api/v1/stream", NULL, kwh_web_stream, ANYONE, NULL},
+};
+#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* What a 404 for a bad parameter after a collection calls the thing. */
+static const struct {
+    const char *collection, *noun;
+} nouns[] = {
+    {"tokens", "token"},           {"tickets", "ticket"},
+    {"orgs", "organisation"},      {"calendars", "calendar"},
+    {"commitments", "commitment"}, {"endpoints", "endpoint"},
+    {"outbox", "notification"},    {"oncall", "rota"},
+    {"overruns", "overrun"},       {"subscriptions", "subscription"},
+};
+
+/* {id}: plain decimal 1..INT64_MAX, at most 19 digits, so no overflow. */
+static bool id_of(const char *s, size_t n, int64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0 || n > 19 || s[0] < '1' || s[0] > '9')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (v > INT64_MAX)
+        return false;
+    *out = (int64_t)v;
+    return true;
+}
+
+enum fit { NO, AT_PARAM, YES };
+
+/* Whether path fits pattern segment by segment, parameters into a.
+ * AT_PARAM: the literals before a parameter fit and the parameter did not;
+ * *collection is then the literal segment before it. */
+static enum fit fits(const char *pattern, const char *path, struct kwh_args *a,
+                     const char **collection, size_t *collection_len)
+{
+    const char *p = pattern, *u = path, *prev = "";
+    size_t prev_len = 0;
+    while (*p && *u) {
+        if (*p != '/' || *u != '/')
+            return NO;
+        p++, u++;
+        size_t pn = strcspn(p, "/"), un = strcspn(u, "/");
+        if (*p == '{') {
+            bool ok =
+                strncmp(p, "{id}", pn) == 0 ? id_of(u, un, &a->id) : un > 0 && un < sizeof(a->name);
+            if (!ok) {
+                *collection = prev;
+                *collection_len = prev_len;
+                return AT_PARAM;
+            }
+            if (strncmp(p, "{name}", pn) == 0) {
+                memcpy(a->name, u, un);
+                a->name[un] = '\0';
+            }
+        } else if (pn != un || strncmp(p, u, pn) != 0) {
+            return NO;
+        }
+        prev = u, prev_len = un;
+        p += pn, u += un;
+    }
+    return *p || *u ? NO : YES;
+}
+
+/* HEAD is GET without the body (the daemon leaves it out). */
+static bool method_fits(const char *route, const char *method)
+{
+    return strcmp(route, method) == 0 || (strcmp(route, "GET") == 0 && strcmp(method, "HEAD") == 0);
+}
+
+static void allow_add(char *allow, size_t cap, const char *method)
+{
+    size_t n = strlen(method);
+    for (const char *s = allow; (s = strstr(s, method)); s += n)
+        if ((s == allow || s[-1] == ' ') && (s[n] == ',' || s[n] == '\0'))
+            return;
+    snprintf(allow + strlen(allow), cap - strlen(allow), "%s%s", *allow ? ", " : "", method);
+}
+
+/* The route for method and path, its parameters in a; NULL with the 404
+ * or the 405 (which names the path's methods in Allow) in *fail. */
+static const struct kwh_route *route_of(const char *method, const char *path, struct kwh_args *a,
+                                        struct kwh_reply *fail)
+{
+    char allow[sizeof(fail->allow)] = "";
+    const char *collection = NULL;
+    size_t collection_len = 0;
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        struct kwh_args got = {0};
+        enum fit f = fits(routes[i].path, path, &got, &collection, &collection_len);
+        if (f != YES)
+            continue;
+        if (method_fits(routes[i].method, method)) {
+            *a = got;
+            return &routes[i];
+        }
+        allow_add(allow, sizeof(allow), routes[i].method);
+        if (strcmp(routes[i].method, "GET") == 0)
+            allow_add(allow, sizeof(allow), "HEAD");
+    }
+    if (*allow) {
+        *fail = kwh_problem_of(KW_METHOD, "", "this method is not allowed here");
+        snprintf(fail->allow, sizeof(fail->allow), "%s", allow);
+        return NULL;
+    }
+    for (size_t i = 0; collection && i < sizeof(nouns) / sizeof(nouns[0]); i++)
+        if (strlen(nouns[i].collection) == collection_len &&
+            strncmp(collection, nouns[i].collection, collection_len) == 0) {
+            *fail = kwh_problemf(KW_NOT_FOUND, "", "no such %s", nouns[i].noun);
+            return NULL;
+        }
+    *fail = kwh_problem_of(KW_NOT_FOUND, "", "no such resource");
+    return NULL;
+}
+
+/* 401 before 403: a route for some roles first needs a login. */
+static bool admit(const struct kwh_route *r, struct kwh_call *x, struct kwh_reply *fail)
+{
+    if (r->roles == KWH_PUBLIC)
+        return true;
+    if (r->roles == KWH_ANYONE)
+        return kwh_authenticate(x, fail);
+    return kwh_authorise(x, r->roles, r->why, fail);
+}
+
+kwh_streamer kwh_dispatch(struct kwh_call *x, const char *url, struct kwh_reply *rep)
+{
+    const struct kwh_route *r = route_of(x->method, url, &x->arg, rep);
+    if (r && r->stream)
+        return admit(r, x, rep) ? r->stream : NULL;
+    if (x->r->too_big) {
+        if (!r)
+            json_decref(rep->json);
+        *rep = kwh_problemf(KW_TOO_BIG, "", "the body is larger than %u bytes", KW_HTTP_MAX_BODY);
+    } else if (r && admit(r, x, rep)) {
+        *rep = r->fn(x);
+    }
+    return NULL;
+}
+
+bool kw_http_route(size_t i, const char **method, const char **path)
+{
+    if (i >= N_ROUTES)
+        return false;
+    *method = routes[i].method;
+    *path = routes[i].path;
+    return true;
+}
