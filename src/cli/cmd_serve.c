@@ -10,9 +10,11 @@
 #include "civil.h"
 #include "cli.h"
 #include "demo.h"
+#include "engine.h"
 #include "http.h"
-#include "store.h"
+#include "tickets.h"
 #include "writer.h"
+#include "store.h"
 
 /* The help is this, the server's routes (from its table), then the rest. */
 static const char usage_serve[] =
@@ -106,6 +108,64 @@ static int64_t file_now(void *ctx)
     return fc->last ? fc->last : wall_now(NULL);
 }
 
+/* ---- the composition root ---- */
+
+/* Everything `keepword serve` runs, wired here and nowhere below: the
+ * writer (store), the compiled commitments (app), the engine and the HTTP
+ * server, which each get what they use and own none of the others. */
+struct serving {
+    struct kw_clocks *clocks;
+    struct kw_writer *w;
+    struct kw_engine *engine;
+    struct kw_http *http;
+    struct kw_sla sla; /* scratch of the start-up projection's units */
+};
+
+static void serving_stop(struct serving *s)
+{
+    kw_http_stop(s->http); /* no more requests */
+    kw_engine_stop(s->engine);
+    kw_writer_stop(s->w); /* what is queued commits */
+    kw_clocks_free(s->clocks);
+    kw_sla_release(&s->sla);
+}
+
+/* Project the clocks of every ticket whose projection is older than its
+ * last event (a database written by an older build or an importer). */
+static enum kw_code catch_up(struct serving *s, const char *db, int64_t now, struct kw_err *err)
+{
+    struct kw_store *reader = kw_store_open(db, err);
+    if (!reader)
+        return err->code;
+    size_t projected = 0;
+    enum kw_code rc = kw_app_catch_up(s->w, s->clocks, &s->sla, reader, now, &projected, err);
+    kw_store_close(reader);
+    if (rc == KW_OK && projected)
+        fprintf(stderr, "level=info mod=tickets event=tickets.projected count=%zu\n", projected);
+    return rc;
+}
+
+static enum kw_code serving_start(struct serving *s, const char *listen, const char *db,
+                                  struct kw_now clock, struct kw_err *err)
+{
+    kw_sla_init(&s->sla);
+    s->clocks = kw_clocks_new(err);
+    s->w = s->clocks ? kw_writer_start(db, err) : NULL;
+    if (!s->w || catch_up(s, db, clock.now(clock.ctx), err) != KW_OK)
+        return err->code;
+    s->engine = kw_engine_start(db, s->w, s->clocks, clock, stderr, err);
+    if (!s->engine)
+        return err->code;
+    struct kw_http_deps deps = {.db = db,
+                                .w = s->w,
+                                .clocks = s->clocks,
+                                .engine = s->engine,
+                                .clock = clock,
+                                .log = stderr};
+    s->http = kw_http_start(listen, &deps, err);
+    return s->http ? KW_OK : err->code;
+}
+
 int kw_cmd_serve(int argc, char **argv)
 {
     if (kw_cli_wants_help(argc, argv))
@@ -161,19 +221,21 @@ int kw_cmd_serve(int argc, char **argv)
                         "li.na@keepword.demo, it@huaxin.demo, ...; password keepword-demo)\n");
     int schema = kw_store_schema_version(st);
     kw_store_close(st); /* the server opens its own handles */
-    struct kw_http *h = kw_http_start(listen, db, clock, stderr, &err);
-    if (!h)
+    struct serving sv = {0};
+    if (serving_start(&sv, listen, db, clock, &err) != KW_OK) {
+        serving_stop(&sv);
         return kw_cli_fail(NULL, &err);
+    }
     char host[64];
     snprintf(host, sizeof(host), "%.*s", (int)(strrchr(listen, ':') - listen), listen);
-    fprintf(stderr, "keepword: serving http://%s:%u on %s (schema %d)\n", host, kw_http_port(h), db,
-            schema);
+    fprintf(stderr, "keepword: serving http://%s:%u on %s (schema %d)\n", host,
+            kw_http_port(sv.http), db, schema);
     int sig = 0;
     sigwait(&stop, &sig);
     fprintf(stderr, "keepword: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     struct kw_writer_stats ws;
-    kw_http_writer_stats(h, &ws);
-    kw_http_stop(h);
+    kw_writer_stats(sv.w, &ws);
+    serving_stop(&sv);
     fprintf(stderr,
             "keepword: stopped (%llu writes in %llu commits, largest %llu; writer busy %.3f s "
             "running writes, %.3f s committing)\n",

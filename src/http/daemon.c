@@ -3,7 +3,8 @@
  * daemon.c - the libmicrohttpd glue: one thread per connection, bodies read
  * up to KW_HTTP_MAX_BODY, the worker pool (a store handle and clock scratch
  * per request in flight), the reply on the wire and one logfmt line per
- * request; kw_http_start/stop compose the writer, the engine and the feed.
+ * request; kw_http_start/stop set up the daemon and the feed around the writer,
+ * commitments and engine the composition root (keepword serve) gives.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -217,8 +218,7 @@ static bool parse_listen(const char *listen, struct sockaddr_in *addr)
     return inet_pton(AF_INET, host, &addr->sin_addr) == 1;
 }
 
-struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now clock, FILE *log,
-                              struct kw_err *err)
+struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, struct kw_err *err)
 {
     struct sockaddr_in addr;
     if (!parse_listen(listen, &addr)) {
@@ -227,36 +227,22 @@ struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now 
         return NULL;
     }
     struct kw_http *h = calloc(1, sizeof(*h));
-    if (!h || strlen(db) >= sizeof(h->db)) {
+    if (!h || strlen(d->db) >= sizeof(h->db)) {
         free(h);
         kw_err_set(err, KW_NOMEM, "", "no memory for the server, or the path is too long");
         return NULL;
     }
-    snprintf(h->db, sizeof(h->db), "%s", db);
-    h->clock = clock;
-    h->log = log;
+    snprintf(h->db, sizeof(h->db), "%s", d->db);
+    h->clock = d->clock;
+    h->log = d->log;
+    h->w = d->w;
+    h->clocks = d->clocks;
+    h->engine = d->engine;
     pthread_mutex_init(&h->pool_mu, NULL);
     pthread_mutex_init(&h->login_mu, NULL);
     kw_sla_init(&h->wsla);
-    h->clocks = kw_clocks_new(err);
     kwh_feed_init(&h->feed);
-    h->w = h->clocks ? kw_writer_start(db, err) : NULL;
-    if (!h->w)
-        goto fail;
     kw_writer_listen(h->w, kwh_feed_publish, &h->feed);
-    struct kwh_worker *wk = kwh_worker_take(h, err);
-    size_t projected = 0;
-    enum kw_code rc =
-        wk ? kwh_tickets_catch_up(h, wk->st, clock.now(clock.ctx), &projected, err) : KW_NOMEM;
-    if (wk)
-        kwh_worker_give(h, wk);
-    if (rc != KW_OK)
-        goto fail;
-    if (projected)
-        kwh_log_event(h, "mod=tickets event=tickets.projected count=%zu", projected);
-    h->engine = kw_engine_start(db, h->w, h->clocks, clock, h->log, err);
-    if (!h->engine)
-        goto fail;
     h->d = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
             MHD_USE_ERROR_LOG,
@@ -285,14 +271,13 @@ void kw_http_stop(struct kw_http *h)
     kwh_feed_stop(&h->feed); /* the live streams end */
     if (h->d)
         MHD_stop_daemon(h->d); /* waits for the connection threads */
-    kw_engine_stop(h->engine);
-    kw_writer_stop(h->w);
+    if (h->w)
+        kw_writer_listen(h->w, NULL, NULL);
     while (h->idle) {
         struct kwh_worker *wk = h->idle;
         h->idle = wk->next;
         worker_free(wk);
     }
-    kw_clocks_free(h->clocks);
     kw_sla_release(&h->wsla);
     pthread_mutex_destroy(&h->pool_mu);
     pthread_mutex_destroy(&h->login_mu);
@@ -303,9 +288,4 @@ void kw_http_stop(struct kw_http *h)
 unsigned kw_http_port(const struct kw_http *h)
 {
     return h->port;
-}
-
-void kw_http_writer_stats(struct kw_http *h, struct kw_writer_stats *out)
-{
-    kw_writer_stats(h->w, out);
 }

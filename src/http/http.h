@@ -30,13 +30,24 @@ struct kw_http; /* opaque */
  * the binary links it in from docs/openapi.json. */
 extern const unsigned char kw_openapi[];
 
-/* Listen on host:port (an IPv4 address) and serve the database at db
- * (opened here: one writer, readers as needed). clock.now must be safe to
- * call from any thread. log may be NULL. NULL with err when the address is
- * bad or taken, or the database cannot be opened. */
-struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now clock, FILE *log,
-                              struct kw_err *err);
-/* Stop accepting, finish what is in flight, free. Accepts NULL. */
+/* What the server is given by its composition root (keepword serve): it
+ * owns none of them, and they must outlive it. */
+struct kw_clocks;
+struct kw_http_deps {
+    const char *db;           /* readers open their own handles on it */
+    struct kw_writer *w;      /* every write goes through it */
+    struct kw_clocks *clocks; /* compiled commitments (app/clocks.h) */
+    struct kw_engine *engine; /* told when a ticket's next threshold falls due */
+    struct kw_now clock;      /* now must be safe to call from any thread */
+    FILE *log;                /* may be NULL */
+};
+
+/* Listen on host:port (an IPv4 address) and serve d->db with d's writer,
+ * commitments and engine; the live feed wakes on the writer's commits.
+ * NULL with err when the address is bad or taken. */
+struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, struct kw_err *err);
+/* Stop accepting, finish what is in flight, free what the server made (not
+ * its deps). Accepts NULL. */
 void kw_http_stop(struct kw_http *h);
 /* The port actually bound (useful with port 0). */
 unsigned kw_http_port(const struct kw_http *h);
@@ -44,8 +55,5 @@ unsigned kw_http_port(const struct kw_http *h);
  * and path pattern ("/api/v1/tickets/{id}/events"), static strings; false
  * past the last. For `serve --help` and the check against the OpenAPI file. */
 bool kw_http_route(size_t i, const char **method, const char **path);
-/* The group-commit writer's figures so far (store/writer.h). */
-struct kw_writer_stats;
-void kw_http_writer_stats(struct kw_http *h, struct kw_writer_stats *out);
 
 #endif

@@ -289,9 +289,6 @@ struct kwh_reply kwh_ticket_event_post(struct kwh_call *x);
 struct kwh_reply kwh_ticket_sla(struct kwh_call *x);
 struct kwh_reply kwh_ticket_nodes(struct kwh_call *x);
 struct kwh_reply kwh_ticket_verify(struct kwh_call *x);
-/* Project the clocks of every ticket whose projection is stale (at start). */
-enum kw_code kwh_tickets_catch_up(struct kw_http *h, struct kw_store *st, int64_t now, size_t *done,
-                                  struct kw_err *err);
 /* admin.c */
 struct kwh_reply kwh_orgs_list(struct kwh_call *x);
 struct kwh_reply kwh_orgs_create(struct kwh_call *x);

@@ -34,12 +34,6 @@ static struct kw_unit unit_of(struct kw_http *h, struct kw_store *st, int64_t no
         .st = st, .clocks = h->clocks, .sla = &h->wsla, .now = now, .fire_at = KW_STORE_NO_TIME};
 }
 
-enum kw_code kwh_tickets_catch_up(struct kw_http *h, struct kw_store *st, int64_t now, size_t *done,
-                                  struct kw_err *err)
-{
-    return kw_app_catch_up(h->w, h->clocks, &h->wsla, st, now, done, err);
-}
-
 /* ---- reading ---- */
 
 static json_t *ticket_json(const struct kw_ticket_row *t, int64_t now)
