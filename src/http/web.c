@@ -112,7 +112,8 @@ static char *changes_text(struct stream *s, const int64_t *ids, size_t n)
         free(text);
     }
     kwh_worker_give(h, wk);
-    if (b.failed || !b.p) { /* too much to send (or nothing visible): */
+    /* too much to send (or nothing visible): */
+    if (b.failed || !b.p) {
         bool overflowed = b.failed; /* kw_buf_release clears it */
         kw_buf_release(&b);
         return strdup(overflowed ? "event: reset\ndata: {}\n\n" : ": nothing for you\n\n");
