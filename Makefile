@@ -7,7 +7,7 @@ BENCH_BUILD ?= build-bench
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all build deps test test-fast test-asan bench serve clean format
+.PHONY: all build deps lint test test-fast test-asan bench serve clean format
 
 all: build
 
@@ -26,8 +26,9 @@ $(BENCH_BUILD)/build.ninja: CMakeLists.txt
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-# Every suite twice: gcc (optimised) and clang with ASan + UBSan.
-test: test-fast test-asan
+# Lint first, then every suite twice: gcc (optimised) and clang with
+# ASan + UBSan.
+test: lint test-fast test-asan
 
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -36,6 +37,12 @@ test-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+# Formatting (clang-format 14, as in Debian 12) and shellcheck (.shellcheckrc);
+# make test runs it first.
+lint: deps
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+	shellcheck $$(git ls-files 'tests/*.sh' 'bench/*.sh' 'scripts/*.sh') .ci/run
 
 bench: deps $(BENCH_BUILD)/build.ninja
 	cmake --build $(BENCH_BUILD) -j $(JOBS)

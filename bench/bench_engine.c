@@ -46,7 +46,8 @@ static const char chain_json[] =
 
 static const char rota_json[] =
     "{\"name\":\"bench L1\",\"tz\":\"Asia/Shanghai\",\"layers\":[{\"name\":\"days\","
-    "\"rotation\":\"daily\",\"start\":\"2026-01-01\",\"handoff\":\"09:00\",\"people\":[%lld,%lld]}]}";
+    "\"rotation\":\"daily\",\"start\":\"2026-01-01\",\"handoff\":\"09:00\",\"people\":[%lld,%lld]}]"
+    "}";
 
 static int64_t wall(void *ctx)
 {
@@ -173,8 +174,8 @@ static enum kw_code chain_setup(struct kw_store *st, int64_t *team, struct kw_er
     }
     char spec[512];
     snprintf(spec, sizeof(spec), rota_json, (long long)people[0], (long long)people[1]);
-    struct kw_endpoint e = {.name = "refused", .kind = "webhook", .url = "http://127.0.0.1:9/",
-                            .events = "[]"};
+    struct kw_endpoint e = {
+        .name = "refused", .kind = "webhook", .url = "http://127.0.0.1:9/", .events = "[]"};
     if (kw_store_team_insert(st, "bench", people[0], 0, team, err) != KW_OK ||
         kw_store_oncall_put(st, "bench L1", *team, 1, spec, 0, &rota, err) != KW_OK ||
         kw_store_endpoint_add(st, &e, 0, &ep, err) != KW_OK)

@@ -9,7 +9,7 @@ EXTRA_PIDS=()
 cleanup() {
     for p in "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null; done
     [ -n "$PID" ] && kill "$PID" 2>/dev/null
-    [ -n "${KEEP_TMP:-}" ] && echo "kept $TMP" || rm -rf "$TMP"
+    if [ -n "${KEEP_TMP:-}" ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
 pass=0
