@@ -11,11 +11,13 @@
 #include "cli.h"
 #include "demo.h"
 #include "http.h"
+#include "kw_log.h"
 #include "store.h"
 #include "writer.h"
 
 static const char usage_serve[] =
     "usage: keepword serve --db PATH [--listen 127.0.0.1:8080] [--demo]\n"
+    "                      [--log-level debug|info|warn|error]\n"
     "                      [--fake-clock FILE]\n"
     "\n"
     "Serve the web UI (at /) and the HTTP API on the database at PATH (created\n"
@@ -35,7 +37,8 @@ static const char usage_serve[] =
     "--fake-clock FILE (for tests) reads \"now\" from FILE, an instant like\n"
     "2026-03-02T09:00:00+08:00, on every use instead of the system clock.\n"
     "Logs one logfmt line per request, per ticket state change, per firing and\n"
-    "per delivery attempt on stderr.\n"
+    "per delivery attempt on stderr (failures at level=error); --log-level\n"
+    "drops the lines below a level (default info).\n"
     "--demo first loads a demo into a database without it: the L1-L4\n"
     "commitment, three customer organisations, two desks of agents and 36\n"
     "tickets in every state, its calendars and a rota per desk (logins\n"
@@ -83,6 +86,7 @@ int kw_cmd_serve(int argc, char **argv)
     const char *db = NULL, *listen = "127.0.0.1:8080";
     const char *fake = NULL;
     bool demo = false;
+    struct kw_log log = {stderr, KW_LOG_INFO};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--demo") == 0)
             demo = true;
@@ -92,7 +96,11 @@ int kw_cmd_serve(int argc, char **argv)
             listen = argv[++i];
         else if (strcmp(argv[i], "--fake-clock") == 0 && i + 1 < argc)
             fake = argv[++i];
-        else
+        else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
+            if (!kw_log_level_parse(argv[++i], &log.min))
+                return kw_cli_usage(
+                    usage_serve, "--log-level: \"%s\" is not debug, info, warn or error", argv[i]);
+        } else
             return kw_cli_usage(usage_serve, "unexpected argument \"%s\"", argv[i]);
     }
     if (!db)
@@ -125,7 +133,7 @@ int kw_cmd_serve(int argc, char **argv)
                         "li.na@keepword.demo, it@huaxin.demo, ...; password keepword-demo)\n");
     int schema = kw_store_schema_version(st);
     kw_store_close(st); /* the server opens its own handles */
-    struct kw_http *h = kw_http_start(listen, db, clock, stderr, &err);
+    struct kw_http *h = kw_http_start(listen, db, clock, &log, &err);
     if (!h)
         return kw_cli_fail(NULL, &err);
     char host[64];

@@ -20,12 +20,11 @@
 #ifndef KW_ENGINE_H
 #define KW_ENGINE_H
 
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "clocks.h"
 #include "kw_err.h"
+#include "kw_log.h"
 #include "writer.h"
 
 /* "Now" is injected: the engine and the server read time only through this.
@@ -42,9 +41,11 @@ struct kw_now {
 struct kw_engine;
 
 /* Load the schedule from the database at db and start both threads. log
- * (may be NULL) gets a logfmt line per firing and per delivery. */
+ * (copied; may be NULL) gets a logfmt line per firing and per delivery,
+ * failures at level=error. */
 struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw_clocks *clocks,
-                                  struct kw_now clock, FILE *log, struct kw_err *err);
+                                  struct kw_now clock, const struct kw_log *log,
+                                  struct kw_err *err);
 /* Stop both threads (what is in flight finishes). Accepts NULL. */
 void kw_engine_stop(struct kw_engine *e);
 
@@ -65,9 +66,5 @@ struct kw_engine_stats {
     double late_ms[65536];
 };
 void kw_engine_stats(struct kw_engine *e, struct kw_engine_stats *out);
-
-/* One logfmt line ("ts=... level=info " and the message) to log, written
- * with a single call (NULL: nothing). */
-void kw_logv(FILE *log, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "engine.h" /* struct kw_now */
 #include "kw_err.h"
+#include "kw_log.h"
 #include "store.h"
 
 #define KW_HTTP_MAX_BODY (1u << 20) /* bytes of a request body */
@@ -30,10 +31,10 @@ extern const unsigned char kw_openapi[];
 
 /* Listen on host:port (an IPv4 address) and serve the database at db
  * (opened here: one writer, readers as needed). clock.now must be safe to
- * call from any thread. log may be NULL. NULL with err when the address is
+ * call from any thread. log (copied) may be NULL. NULL with err when the address is
  * bad or taken, or the database cannot be opened. */
-struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now clock, FILE *log,
-                              struct kw_err *err);
+struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now clock,
+                              const struct kw_log *log, struct kw_err *err);
 /* Stop accepting, finish what is in flight, free. Accepts NULL. */
 void kw_http_stop(struct kw_http *h);
 /* The port actually bound (useful with port 0). */

@@ -249,14 +249,14 @@ void kwh_log_event(struct kw_http *h, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    kw_logv(h->log, fmt, ap);
+    kw_logv(&h->log, KW_LOG_INFO, fmt, ap);
     va_end(ap);
 }
 
 static void log_request(struct kw_http *h, const char *method, const char *url, unsigned status,
                         const struct timespec *t0)
 {
-    if (!h->log)
+    if (!kw_log_on(&h->log, KW_LOG_INFO))
         return;
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -820,8 +820,8 @@ static bool parse_listen(const char *listen, struct sockaddr_in *addr)
     return inet_pton(AF_INET, host, &addr->sin_addr) == 1;
 }
 
-struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now clock, FILE *log,
-                              struct kw_err *err)
+struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now clock,
+                              const struct kw_log *log, struct kw_err *err)
 {
     struct sockaddr_in addr;
     if (!parse_listen(listen, &addr)) {
@@ -837,7 +837,8 @@ struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now 
     }
     snprintf(h->db, sizeof(h->db), "%s", db);
     h->clock = clock;
-    h->log = log;
+    if (log)
+        h->log = *log;
     pthread_mutex_init(&h->pool_mu, NULL);
     pthread_mutex_init(&h->login_mu, NULL);
     kw_sla_init(&h->wsla);
@@ -857,7 +858,7 @@ struct kw_http *kw_http_start(const char *listen, const char *db, struct kw_now 
         goto fail;
     if (projected)
         kwh_log_event(h, "mod=tickets event=tickets.projected count=%zu", projected);
-    h->engine = kw_engine_start(db, h->w, h->clocks, clock, h->log, err);
+    h->engine = kw_engine_start(db, h->w, h->clocks, clock, &h->log, err);
     if (!h->engine)
         goto fail;
     h->d = MHD_start_daemon(
