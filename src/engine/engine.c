@@ -30,6 +30,7 @@ struct kw_engine {
     bool stop, kicked, started_timer, started_deliverer;
     struct kw_timers heap;
     struct kw_engine_stats stats;
+    double late_ms[KW_ENGINE_LATE_WINDOW]; /* a ring: the last stats.late.count */
 };
 
 static struct timespec realtime_in(int64_t ms)
@@ -114,7 +115,7 @@ static void fire(struct kw_engine *e, struct fire_unit *u)
     pthread_mutex_lock(&e->mu);
     for (size_t i = 0; i < u->n; i++) {
         kw_timers_set(&e->heap, u->t[i].ticket, u->t[i].next);
-        e->stats.late_ms[e->stats.n_late++ % 65536] =
+        e->late_ms[e->stats.late.count++ % KW_ENGINE_LATE_WINDOW] =
             (double)(wall.tv_sec - u->t[i].due) * 1e3 + (double)wall.tv_nsec / 1e6;
     }
     e->stats.fired += u->n;
@@ -467,12 +468,35 @@ void kw_engine_kick(struct kw_engine *e)
     pthread_mutex_unlock(&e->mu);
 }
 
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 void kw_engine_stats(struct kw_engine *e, struct kw_engine_stats *out)
 {
+    /* copy the window under the lock, sort it outside */
+    double *late = malloc(sizeof(e->late_ms));
     pthread_mutex_lock(&e->mu);
     *out = e->stats;
     out->entries = e->heap.n;
     out->bytes =
         e->heap.cap * sizeof(struct kw_timer) + e->heap.map_cap * sizeof(struct kw_timer_slot);
+    size_t m =
+        out->late.count < KW_ENGINE_LATE_WINDOW ? (size_t)out->late.count : KW_ENGINE_LATE_WINDOW;
+    if (late)
+        memcpy(late, e->late_ms, m * sizeof(*late));
     pthread_mutex_unlock(&e->mu);
+    if (!late || !m) {
+        free(late);
+        return;
+    }
+    qsort(late, m, sizeof(*late), by_value);
+    out->late.window = m;
+    out->late.p50_ms = late[(m - 1) / 2];
+    out->late.p90_ms = late[(size_t)((double)(m - 1) * 0.90)];
+    out->late.p99_ms = late[(size_t)((double)(m - 1) * 0.99)];
+    out->late.max_ms = late[m - 1];
+    free(late);
 }

@@ -60,11 +60,18 @@ struct kw_engine_stats {
     double rebuild_seconds;     /* loading the schedule at start */
     uint64_t fired, events;     /* tickets fired, events appended */
     uint64_t delivered, failed; /* delivery attempts that succeeded / failed */
-    /* lateness of firings (ms from the due second to the commit of the
-     * unit that fired them, real clock), the last 65536 */
-    size_t n_late;
-    double late_ms[65536];
+    /* lateness of firings: ms from the due second to the commit of the unit
+     * that fired them (real clock). count is every firing since start; the
+     * percentiles and max are over the last KW_ENGINE_LATE_WINDOW of them
+     * (all 0 when there are none, or no memory to sort them). */
+    struct {
+        uint64_t count;
+        size_t window;
+        double p50_ms, p90_ms, p99_ms, max_ms;
+    } late;
 };
+#define KW_ENGINE_LATE_WINDOW 65536
+/* Fill *out. Safe from any thread; sorts a copy of the window. */
 void kw_engine_stats(struct kw_engine *e, struct kw_engine_stats *out);
 
 #endif
