@@ -2,7 +2,7 @@
 # What the HTTP test scripts share; source it after setting KW (the
 # keepword binary). Gives: TMP (removed at exit), check, serve_start
 # (sets PID, PORT, B), serve_stop, req/is (one request and its checks),
-# login, finish.
+# login, finish (which also fails on a sanitizer report in a server log).
 TMP=$(mktemp -d)
 PID=
 EXTRA_PIDS=()
@@ -71,7 +71,22 @@ eventually() {
 }
 login() { curl -s -X POST "$B/api/v1/auth/login" -d "{\"email\":\"$1\",\"password\":\"$2\"}" | jq -r .token; }
 
+# A sanitizer report in a server's log (its stderr) fails the suite: the
+# TSan build (make test-tsan) prints data races there, ASan/UBSan their errors.
+sanitizer_check() {
+    local f
+    for f in "$TMP"/log "$TMP"/*.log; do
+        [ -f "$f" ] || continue
+        if grep -q "WARNING: ThreadSanitizer\|ERROR: AddressSanitizer\|runtime error" "$f"; then
+            fail=$((fail + 1))
+            echo "FAIL: a sanitizer report in ${f##*/}:"
+            grep -A40 "WARNING: ThreadSanitizer\|ERROR: AddressSanitizer\|runtime error" "$f" | head -80
+        fi
+    done
+}
+
 finish() {
+    sanitizer_check
     echo "$pass passed, $fail failed"
     [ "$fail" -eq 0 ]
 }
