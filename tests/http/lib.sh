@@ -31,7 +31,9 @@ port_of() {
 }
 
 # serve_start [SERVE-ARGS...]: keepword serve on $TMP/kw.db, any free port
+# (the log starts empty: the last server's is checked for sanitizer reports)
 serve_start() {
+    sanitizer_check "$TMP/log"
     : >"$TMP/log"
     "$KW" serve --db "$TMP/kw.db" --listen 127.0.0.1:0 "$@" 2>>"$TMP/log" &
     PID=$!
@@ -71,11 +73,12 @@ eventually() {
 }
 login() { curl -s -X POST "$B/api/v1/auth/login" -d "{\"email\":\"$1\",\"password\":\"$2\"}" | jq -r .token; }
 
-# A sanitizer report in a server's log (its stderr) fails the suite: the
-# TSan build (make test-tsan) prints data races there, ASan/UBSan their errors.
+# sanitizer_check LOG...: a sanitizer report in a server's log (its stderr)
+# fails the suite: the TSan build (make test-tsan) prints data races there,
+# ASan/UBSan their errors.
 sanitizer_check() {
     local f
-    for f in "$TMP"/log "$TMP"/*.log; do
+    for f in "$@"; do
         [ -f "$f" ] || continue
         if grep -q "WARNING: ThreadSanitizer\|ERROR: AddressSanitizer\|runtime error" "$f"; then
             fail=$((fail + 1))
@@ -86,7 +89,7 @@ sanitizer_check() {
 }
 
 finish() {
-    sanitizer_check
+    sanitizer_check "$TMP"/log "$TMP"/*.log
     echo "$pass passed, $fail failed"
     [ "$fail" -eq 0 ]
 }
