@@ -7,6 +7,7 @@ bench_serve() {
     local kw=$1 db=$2 log=$3
     shift 3
     "$kw" serve --db "$db" --listen 127.0.0.1:0 "$@" 2>"$log" &
+    # shellcheck disable=SC2034 # pid and port are the results, read by the caller
     pid=$!
     port=
     for _ in $(seq 1 100); do

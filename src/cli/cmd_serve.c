@@ -12,13 +12,15 @@
 #include "demo.h"
 #include "engine.h"
 #include "http.h"
+#include "kw_log.h"
+#include "store.h"
 #include "tickets.h"
 #include "writer.h"
-#include "store.h"
 
 /* The help is this, the server's routes (from its table), then the rest. */
 static const char usage_serve[] =
     "usage: keepword serve --db PATH [--listen 127.0.0.1:8080] [--demo]\n"
+    "                      [--log-level debug|info|warn|error]\n"
     "                      [--fake-clock FILE]\n"
     "\n"
     "Serve the web UI (at /) and the HTTP API on the database at PATH (created\n"
@@ -35,7 +37,8 @@ static const char usage_serve_rest[] =
     "--fake-clock FILE (for tests) reads \"now\" from FILE, an instant like\n"
     "2026-03-02T09:00:00+08:00, on every use instead of the system clock.\n"
     "Logs one logfmt line per request, per ticket state change, per firing and\n"
-    "per delivery attempt on stderr.\n"
+    "per delivery attempt on stderr (failures at level=error); --log-level\n"
+    "drops the lines below a level (default info).\n"
     "--demo first loads a demo into a database without it: the L1-L4\n"
     "commitment, three customer organisations, two desks of agents and 36\n"
     "tickets in every state, its calendars and a rota per desk (logins\n"
@@ -132,7 +135,8 @@ static void serving_stop(struct serving *s)
 
 /* Project the clocks of every ticket whose projection is older than its
  * last event (a database written by an older build or an importer). */
-static enum kw_code catch_up(struct serving *s, const char *db, int64_t now, struct kw_err *err)
+static enum kw_code catch_up(struct serving *s, const char *db, int64_t now,
+                             const struct kw_log *log, struct kw_err *err)
 {
     struct kw_store *reader = kw_store_open(db, err);
     if (!reader)
@@ -141,27 +145,23 @@ static enum kw_code catch_up(struct serving *s, const char *db, int64_t now, str
     enum kw_code rc = kw_app_catch_up(s->w, s->clocks, &s->sla, reader, now, &projected, err);
     kw_store_close(reader);
     if (rc == KW_OK && projected)
-        fprintf(stderr, "level=info mod=tickets event=tickets.projected count=%zu\n", projected);
+        KW_LOG(log, KW_LOG_INFO, "mod=tickets event=tickets.projected count=%zu", projected);
     return rc;
 }
 
 static enum kw_code serving_start(struct serving *s, const char *listen, const char *db,
-                                  struct kw_now clock, struct kw_err *err)
+                                  struct kw_now clock, const struct kw_log *log, struct kw_err *err)
 {
     kw_sla_init(&s->sla);
     s->clocks = kw_clocks_new(err);
     s->w = s->clocks ? kw_writer_start(db, err) : NULL;
-    if (!s->w || catch_up(s, db, clock.now(clock.ctx), err) != KW_OK)
+    if (!s->w || catch_up(s, db, clock.now(clock.ctx), log, err) != KW_OK)
         return err->code;
-    s->engine = kw_engine_start(db, s->w, s->clocks, clock, stderr, err);
+    s->engine = kw_engine_start(db, s->w, s->clocks, clock, log, err);
     if (!s->engine)
         return err->code;
-    struct kw_http_deps deps = {.db = db,
-                                .w = s->w,
-                                .clocks = s->clocks,
-                                .engine = s->engine,
-                                .clock = clock,
-                                .log = stderr};
+    struct kw_http_deps deps = {
+        .db = db, .w = s->w, .clocks = s->clocks, .engine = s->engine, .clock = clock, .log = log};
     s->http = kw_http_start(listen, &deps, err);
     return s->http ? KW_OK : err->code;
 }
@@ -173,6 +173,7 @@ int kw_cmd_serve(int argc, char **argv)
     const char *db = NULL, *listen = "127.0.0.1:8080";
     const char *fake = NULL;
     bool demo = false;
+    struct kw_log log = {stderr, KW_LOG_INFO};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--demo") == 0)
             demo = true;
@@ -182,7 +183,13 @@ int kw_cmd_serve(int argc, char **argv)
             listen = argv[++i];
         else if (strcmp(argv[i], "--fake-clock") == 0 && i + 1 < argc)
             fake = argv[++i];
-        else {
+        else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
+            if (!kw_log_level_parse(argv[++i], &log.min)) {
+                kw_cli_usage("", "--log-level: \"%s\" is not debug, info, warn or error", argv[i]);
+                serve_help(stderr);
+                return KW_EXIT_USAGE;
+            }
+        } else {
             kw_cli_usage("", "unexpected argument \"%s\"", argv[i]);
             serve_help(stderr);
             return KW_EXIT_USAGE;
@@ -222,7 +229,7 @@ int kw_cmd_serve(int argc, char **argv)
     int schema = kw_store_schema_version(st);
     kw_store_close(st); /* the server opens its own handles */
     struct serving sv = {0};
-    if (serving_start(&sv, listen, db, clock, &err) != KW_OK) {
+    if (serving_start(&sv, listen, db, clock, &log, &err) != KW_OK) {
         serving_stop(&sv);
         return kw_cli_fail(NULL, &err);
     }

@@ -4,7 +4,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
-#include <stdarg.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +22,7 @@ struct kw_engine {
     struct kw_writer *w;
     struct kw_clocks *clocks;
     struct kw_now clock;
-    FILE *log;
+    struct kw_log log;
     struct kw_store *rd; /* the delivery thread's read handle */
     struct kw_sla sla;   /* scratch of the firing units (writer thread) */
     pthread_mutex_t mu;
@@ -31,40 +31,9 @@ struct kw_engine {
     bool stop, kicked, started_timer, started_deliverer;
     struct kw_timers heap; /* hints: when each ticket's next threshold falls due */
     struct kw_engine_stats stats;
-    char node[128]; /* this process, for claims on due work: host:pid */
+    char node[128];                        /* this process, for claims on due work: host:pid */
+    double late_ms[KW_ENGINE_LATE_WINDOW]; /* a ring: the last stats.late.count */
 };
-
-void kw_logv(FILE *log, const char *fmt, va_list ap)
-{
-    if (!log)
-        return;
-    /* the line is built first and written with one call, so that lines
-     * from many threads never mix and each costs one write */
-    char line[1024];
-    struct timespec wall;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &wall);
-    gmtime_r(&wall.tv_sec, &tm);
-    int n = snprintf(line, sizeof(line), "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=info ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     wall.tv_nsec / 1000000);
-    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-    size_t room = sizeof(line) - (size_t)n - 2;
-    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m <= room ? (size_t)m : room);
-    line[len++] = '\n';
-    fwrite(line, 1, len, log); /* stdio locks the stream for the call */
-    fflush(log);
-}
-
-static void logf_(struct kw_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void logf_(struct kw_engine *e, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    kw_logv(e->log, fmt, ap);
-    va_end(ap);
-}
 
 static struct timespec realtime_in(int64_t ms)
 {
@@ -166,7 +135,8 @@ static void fire(struct kw_engine *e, struct fire_unit *u)
     enum kw_code rc = kw_writer_run(e->w, fire_unit, u, &err);
     clock_gettime(CLOCK_REALTIME, &wall); /* lateness: due to committed */
     if (rc != KW_OK) {
-        logf_(e, "mod=engine event=fire.failed tickets=%zu error=\"%s\"", u->n_hint, err.msg);
+        KW_LOG(&e->log, KW_LOG_ERROR, "mod=engine event=fire.failed tickets=%zu error=%s",
+               u->n_hint, KW_LOG_Q(err.msg));
         u->n = 0; /* nothing of the unit is stored: the hints again, shortly */
         for (size_t i = 0; i < u->n_hint; i++)
             u->t[u->n++] = (struct fire_entry){.ticket = u->hint[i], .next = u->now + 5};
@@ -175,11 +145,11 @@ static void fire(struct kw_engine *e, struct fire_unit *u)
     size_t fired = 0;
     for (size_t i = 0; i < u->n; i++) {
         if (u->t[i].failed)
-            logf_(e, "mod=engine event=fire.failed ticket=%lld error=\"%s\"",
-                  (long long)u->t[i].ticket, u->t[i].why);
+            KW_LOG(&e->log, KW_LOG_ERROR, "mod=engine event=fire.failed ticket=%lld error=%s",
+                   (long long)u->t[i].ticket, KW_LOG_Q(u->t[i].why));
         else if (u->t[i].events)
-            logf_(e, "mod=engine event=fired ticket=%lld events=%d", (long long)u->t[i].ticket,
-                  u->t[i].events);
+            KW_LOG(&e->log, KW_LOG_INFO, "mod=engine event=fired ticket=%lld events=%d",
+                   (long long)u->t[i].ticket, u->t[i].events);
         events += u->t[i].events;
         /* a hint still due but not claimed while the claim had room is
          * another node's: look again in a second */
@@ -193,7 +163,7 @@ static void fire(struct kw_engine *e, struct fire_unit *u)
         if (!u->t[i].claimed)
             continue;
         fired++;
-        e->stats.late_ms[e->stats.n_late++ % 65536] =
+        e->late_ms[e->stats.late.count++ % KW_ENGINE_LATE_WINDOW] =
             (double)(wall.tv_sec - u->t[i].due) * 1e3 + (double)wall.tv_nsec / 1e6;
     }
     e->stats.fired += fired;
@@ -371,8 +341,8 @@ static void deliver_one(struct kw_engine *e, const struct kw_delivery *d, struct
     int64_t until = quiet_until(e, d, e->clock.now(e->clock.ctx));
     *o = (struct outcome){.id = d->id, .next_at = until};
     if (until != KW_STORE_NO_TIME) {
-        logf_(e, "mod=engine event=delivery.quiet id=%lld user=%lld until=%lld", (long long)d->id,
-              (long long)d->user_id, (long long)until);
+        KW_LOG(&e->log, KW_LOG_INFO, "mod=engine event=delivery.quiet id=%lld user=%lld until=%lld",
+               (long long)d->id, (long long)d->user_id, (long long)until);
         return;
     }
     bool ok = kw_deliver(d, o->why, sizeof(o->why));
@@ -388,9 +358,16 @@ static void deliver_one(struct kw_engine *e, const struct kw_delivery *d, struct
     o->state = ok ? "delivered" : tries >= KW_DELIVERY_TRIES ? "dead" : "pending";
     if (ok)
         o->why[0] = '\0';
-    logf_(e, "mod=engine event=delivery id=%lld endpoint=%lld kind=%s attempt=%d state=%s%s%s%s",
-          (long long)d->id, (long long)d->endpoint_id, d->kind, tries, o->state,
-          ok ? "" : " error=\"", ok ? "" : o->why, ok ? "" : "\"");
+    if (ok)
+        KW_LOG(&e->log, KW_LOG_INFO,
+               "mod=engine event=delivery id=%lld endpoint=%lld kind=%s attempt=%d state=%s",
+               (long long)d->id, (long long)d->endpoint_id, d->kind, tries, o->state);
+    else
+        KW_LOG(&e->log, KW_LOG_ERROR,
+               "mod=engine event=delivery id=%lld endpoint=%lld kind=%s attempt=%d state=%s "
+               "error=%s",
+               (long long)d->id, (long long)d->endpoint_id, d->kind, tries, o->state,
+               KW_LOG_Q(o->why));
     pthread_mutex_lock(&e->mu);
     if (ok)
         e->stats.delivered++;
@@ -410,7 +387,8 @@ static void *deliver_loop(void *arg)
         struct kw_err err = {0};
         int64_t now = e->clock.now(e->clock.ctx);
         if (kw_store_outbox_due(e->rd, now, BATCH, collect, &l, &err) != KW_OK)
-            logf_(e, "mod=engine event=outbox.unreadable error=\"%s\"", err.msg);
+            KW_LOG(&e->log, KW_LOG_ERROR, "mod=engine event=outbox.unreadable error=%s",
+                   KW_LOG_Q(err.msg));
         kw_store_end_read(e->rd);
         struct results res = {.n = l.n};
         for (size_t i = 0; i < l.n; i++) {
@@ -426,7 +404,8 @@ static void *deliver_loop(void *arg)
         }
         /* an attempt not recorded is made again: at least once */
         if (l.n && kw_writer_run(e->w, results_unit, &res, &err) != KW_OK)
-            logf_(e, "mod=engine event=delivery.unrecorded count=%zu error=\"%s\"", l.n, err.msg);
+            KW_LOG(&e->log, KW_LOG_ERROR, "mod=engine event=delivery.unrecorded count=%zu error=%s",
+                   l.n, KW_LOG_Q(err.msg));
         pthread_mutex_lock(&e->mu);
         if (l.n == BATCH || e->kicked || e->stop)
             continue; /* more may be due */
@@ -446,7 +425,7 @@ static bool load_entry(int64_t ticket, int64_t fire_at, void *ctx)
 }
 
 struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw_clocks *clocks,
-                                  struct kw_now clock, FILE *log, struct kw_err *err)
+                                  struct kw_now clock, const struct kw_log *log, struct kw_err *err)
 {
     struct kw_engine *e = calloc(1, sizeof(*e));
     if (!e || strlen(db) >= sizeof(e->db)) {
@@ -461,7 +440,8 @@ struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw
     e->w = w;
     e->clocks = clocks;
     e->clock = clock;
-    e->log = log;
+    if (log)
+        e->log = *log;
     kw_sla_init(&e->sla);
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->timer_cv, NULL);
@@ -482,8 +462,8 @@ struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw
     clock_gettime(CLOCK_MONOTONIC, &t1);
     e->stats.rebuild_seconds =
         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    logf_(e, "mod=engine event=engine.started timers=%zu rebuild_ms=%.1f", e->heap.n,
-          e->stats.rebuild_seconds * 1e3);
+    KW_LOG(&e->log, KW_LOG_INFO, "mod=engine event=engine.started timers=%zu rebuild_ms=%.1f",
+           e->heap.n, e->stats.rebuild_seconds * 1e3);
     e->started_timer = pthread_create(&e->timer, NULL, timer_loop, e) == 0;
     e->started_deliverer = pthread_create(&e->deliverer, NULL, deliver_loop, e) == 0;
     if (!e->started_timer || !e->started_deliverer) {
@@ -535,12 +515,35 @@ void kw_engine_kick(struct kw_engine *e)
     pthread_mutex_unlock(&e->mu);
 }
 
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 void kw_engine_stats(struct kw_engine *e, struct kw_engine_stats *out)
 {
+    /* copy the window under the lock, sort it outside */
+    double *late = malloc(sizeof(e->late_ms));
     pthread_mutex_lock(&e->mu);
     *out = e->stats;
     out->entries = e->heap.n;
     out->bytes =
         e->heap.cap * sizeof(struct kw_timer) + e->heap.map_cap * sizeof(struct kw_timer_slot);
+    size_t m =
+        out->late.count < KW_ENGINE_LATE_WINDOW ? (size_t)out->late.count : KW_ENGINE_LATE_WINDOW;
+    if (late)
+        memcpy(late, e->late_ms, m * sizeof(*late));
     pthread_mutex_unlock(&e->mu);
+    if (!late || !m) {
+        free(late);
+        return;
+    }
+    qsort(late, m, sizeof(*late), by_value);
+    out->late.window = m;
+    out->late.p50_ms = late[(m - 1) / 2];
+    out->late.p90_ms = late[(size_t)((double)(m - 1) * 0.90)];
+    out->late.p99_ms = late[(size_t)((double)(m - 1) * 0.99)];
+    out->late.max_ms = late[m - 1];
+    free(late);
 }

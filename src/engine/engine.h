@@ -22,12 +22,11 @@
 #ifndef KW_ENGINE_H
 #define KW_ENGINE_H
 
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "fire.h"
 #include "kw_err.h"
+#include "kw_log.h"
 #include "writer.h"
 
 /* "Now" is injected: the engine and the server read time only through this.
@@ -44,9 +43,11 @@ struct kw_now {
 struct kw_engine;
 
 /* Load the schedule from the database at db and start both threads. log
- * (may be NULL) gets a logfmt line per firing and per delivery. */
+ * (copied; may be NULL) gets a logfmt line per firing and per delivery,
+ * failures at level=error. */
 struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw_clocks *clocks,
-                                  struct kw_now clock, FILE *log, struct kw_err *err);
+                                  struct kw_now clock, const struct kw_log *log,
+                                  struct kw_err *err);
 /* Stop both threads (what is in flight finishes). Accepts NULL. */
 void kw_engine_stop(struct kw_engine *e);
 
@@ -61,15 +62,18 @@ struct kw_engine_stats {
     double rebuild_seconds;     /* loading the schedule at start */
     uint64_t fired, events;     /* tickets fired, events appended */
     uint64_t delivered, failed; /* delivery attempts that succeeded / failed */
-    /* lateness of firings (ms from the due second to the commit of the
-     * unit that fired them, real clock), the last 65536 */
-    size_t n_late;
-    double late_ms[65536];
+    /* lateness of firings: ms from the due second to the commit of the unit
+     * that fired them (real clock). count is every firing since start; the
+     * percentiles and max are over the last KW_ENGINE_LATE_WINDOW of them
+     * (all 0 when there are none, or no memory to sort them). */
+    struct {
+        uint64_t count;
+        size_t window;
+        double p50_ms, p90_ms, p99_ms, max_ms;
+    } late;
 };
+#define KW_ENGINE_LATE_WINDOW 65536
+/* Fill *out. Safe from any thread; sorts a copy of the window. */
 void kw_engine_stats(struct kw_engine *e, struct kw_engine_stats *out);
-
-/* One logfmt line ("ts=... level=info " and the message) to log, written
- * with a single call (NULL: nothing). */
-void kw_logv(FILE *log, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 #endif

@@ -48,6 +48,12 @@ static void map_delete(struct kw_timers *h, size_t i)
     }
 }
 
+/* The heap's order: due, then seq (first in, first out among equals). */
+static bool before(const struct kw_timer *a, const struct kw_timer *b)
+{
+    return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
 static void place(struct kw_timers *h, size_t i, struct kw_timer e)
 {
     h->e[i] = e;
@@ -57,7 +63,7 @@ static void place(struct kw_timers *h, size_t i, struct kw_timer e)
 static void sift_up(struct kw_timers *h, size_t i)
 {
     struct kw_timer e = h->e[i];
-    while (i > 0 && h->e[(i - 1) / 2].due > e.due) {
+    while (i > 0 && before(&e, &h->e[(i - 1) / 2])) {
         place(h, i, h->e[(i - 1) / 2]);
         i = (i - 1) / 2;
     }
@@ -71,9 +77,9 @@ static void sift_down(struct kw_timers *h, size_t i)
         size_t c = 2 * i + 1;
         if (c >= h->n)
             break;
-        if (c + 1 < h->n && h->e[c + 1].due < h->e[c].due)
+        if (c + 1 < h->n && before(&h->e[c + 1], &h->e[c]))
             c++;
-        if (h->e[c].due >= e.due)
+        if (!before(&h->e[c], &e))
             break;
         place(h, i, h->e[c]);
         i = c;
@@ -112,6 +118,7 @@ bool kw_timers_set(struct kw_timers *h, int64_t ticket, int64_t due)
     if (h->map[s].pos) {
         size_t i = h->map[s].pos - 1;
         h->e[i].due = due;
+        h->e[i].seq = h->seq++;
         sift_up(h, i);
         sift_down(h, h->map[slot_of(h, ticket)].pos - 1);
         return true;
@@ -125,7 +132,7 @@ bool kw_timers_set(struct kw_timers *h, int64_t ticket, int64_t due)
         h->cap = cap;
     }
     h->map[s] = (struct kw_timer_slot){ticket, h->n + 1};
-    h->e[h->n] = (struct kw_timer){due, ticket};
+    h->e[h->n] = (struct kw_timer){due, ticket, h->seq++};
     sift_up(h, h->n++);
     return true;
 }

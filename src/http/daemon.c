@@ -20,14 +20,14 @@ void kwh_log_event(struct kw_http *h, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    kw_logv(h->log, fmt, ap);
+    kw_logv(&h->log, KW_LOG_INFO, fmt, ap);
     va_end(ap);
 }
 
 static void log_request(struct kw_http *h, const char *method, const char *url, unsigned status,
                         const struct timespec *t0)
 {
-    if (!h->log)
+    if (!kw_log_on(&h->log, KW_LOG_INFO))
         return;
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -234,7 +234,8 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
     }
     snprintf(h->db, sizeof(h->db), "%s", d->db);
     h->clock = d->clock;
-    h->log = d->log;
+    if (d->log)
+        h->log = *d->log;
     h->w = d->w;
     h->clocks = d->clocks;
     h->engine = d->engine;

@@ -20,6 +20,7 @@
 
 #include "engine.h" /* struct kw_now */
 #include "kw_err.h"
+#include "kw_log.h"
 #include "store.h"
 
 #define KW_HTTP_MAX_BODY (1u << 20) /* bytes of a request body */
@@ -39,7 +40,7 @@ struct kw_http_deps {
     struct kw_clocks *clocks; /* compiled commitments (app/clocks.h) */
     struct kw_engine *engine; /* told when a ticket's next threshold falls due */
     struct kw_now clock;      /* now must be safe to call from any thread */
-    FILE *log;                /* may be NULL */
+    const struct kw_log *log; /* copied; may be NULL: no log */
 };
 
 /* Listen on host:port (an IPv4 address) and serve d->db with d's writer,

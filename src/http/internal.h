@@ -70,7 +70,7 @@ struct kw_http {
     struct kw_writer *w;
     struct kw_now clock;
     unsigned port;
-    FILE *log;
+    struct kw_log log; /* copied at start; log.out NULL: none */
     pthread_mutex_t pool_mu;
     struct kwh_worker *idle;
     size_t n_idle;            /* kept up to IDLE_WORKERS; more are closed when given back */

@@ -39,8 +39,10 @@ struct kw_writer {
 
 void kw_writer_listen(struct kw_writer *w, kw_commit_fn fn, void *ctx)
 {
+    pthread_mutex_lock(&w->mu);
     w->listener = fn;
     w->listener_ctx = ctx;
+    pthread_mutex_unlock(&w->mu);
 }
 
 /* The CLOCK_REALTIME instant ns nanoseconds (< 1 s) from now, for
@@ -66,7 +68,8 @@ static uint64_t ns_since(const struct timespec *t0)
 
 /* Run one batch (a list of units) in one transaction; *work and *commit get
  * the nanoseconds spent running units and committing. */
-static void run_batch(struct kw_writer *w, struct unit *batch, uint64_t *work, uint64_t *commit)
+static void run_batch(struct kw_writer *w, struct unit *batch, kw_commit_fn listener,
+                      void *listener_ctx, uint64_t *work, uint64_t *commit)
 {
     struct kw_err err = {0};
     struct timespec t0;
@@ -98,8 +101,8 @@ static void run_batch(struct kw_writer *w, struct unit *batch, uint64_t *work, u
     bool any = false;
     for (struct unit *u = batch; u && !any; u = u->next)
         any = u->rc == KW_OK;
-    if (w->listener && any)
-        w->listener(w->listener_ctx);
+    if (listener && any)
+        listener(listener_ctx);
 }
 
 static void *loop(void *arg)
@@ -130,9 +133,11 @@ static void *loop(void *arg)
         last->next = NULL;
         w->queued -= n;
         w->last_batch = n;
+        kw_commit_fn listener = w->listener; /* set at any time, under mu */
+        void *listener_ctx = w->listener_ctx;
         pthread_mutex_unlock(&w->mu);
         uint64_t work, commit;
-        run_batch(w, batch, &work, &commit);
+        run_batch(w, batch, listener, listener_ctx, &work, &commit);
         pthread_mutex_lock(&w->mu);
         w->stats.work_ns += work;
         w->stats.commit_ns += commit;

@@ -40,7 +40,8 @@ enum kw_code kw_writer_run(struct kw_writer *w, kw_write_fn fn, void *ctx, struc
 /* Call fn after each commit that stored a unit: a wake-up only (what changed
  * is in the store's change log, kw_store_changes_since, which also holds
  * other processes' commits). Runs on the writer's thread: keep it short.
- * Set it before the first unit runs. */
+ * May be set (or cleared with NULL) at any time; a batch already running
+ * calls the one it started with. */
 typedef void (*kw_commit_fn)(void *ctx);
 void kw_writer_listen(struct kw_writer *w, kw_commit_fn fn, void *ctx);
 

@@ -69,7 +69,7 @@ printf '{"tz":"UTC","week":{}}' >"$TMP/empty.json"
 expect "a calendar without working time" 1 "" "has no working time" -- "$KW" calendar check "$TMP/empty.json"
 printf '{"tz":"UTC","week":' >"$TMP/trunc.json"
 expect "truncated JSON" 1 "" "not valid JSON" -- "$KW" calendar check "$TMP/trunc.json"
-[ "$(wc -l <"$TMP/err")" -eq 1 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: error is not one line"; }
+if [ "$(wc -l <"$TMP/err")" -eq 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: error is not one line"; fi
 expect_stdin "check reads stdin" 0 "is valid" $EX/cn-office.json -- "$KW" calendar check -
 
 # --- deadline / elapsed / spans ---
@@ -103,13 +103,13 @@ CAL=$(tr -d '\n' <$EX/cn-office.json)
 expect_stdin "eval answers in order" 0 '{"id":"q1","result":"2026-02-14T04:00:00Z"}' "$TMP/q.jsonl" -- "$KW" calendar eval
 expect_stdin "eval goes on after a bad line" 0 '{"id":"q2","result":189000}' "$TMP/q.jsonl" -- "$KW" calendar eval -
 expect "eval reads a file" 0 '{"id":null,"error":"not a valid JSON line' "" -- "$KW" calendar eval "$TMP/q.jsonl"
-[ "$(wc -l <"$TMP/out")" -eq 3 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: eval line count"; }
+if [ "$(wc -l <"$TMP/out")" -eq 3 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: eval line count"; fi
 expect "eval of a missing file" 1 "" "nope.jsonl" -- "$KW" calendar eval nope.jsonl
 
 # --- import-ics ---
 expect "import holidays (休)" 0 "" "12 holidays added from 2 events (0 already there, 4 events skipped)" \
     -- "$KW" calendar import-ics $DATA/cn-2026.ics --as holidays --match 休 --into $DATA/plain-office.json -o "$TMP/h.json"
-grep -q '"2026-02-23"' "$TMP/h.json" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: -o file lacks the holidays"; }
+if grep -q '"2026-02-23"' "$TMP/h.json"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: -o file lacks the holidays"; fi
 expect "deadline with a bad start" 1 "" "START: \"13/02/2026\" is not an ISO 8601 instant" \
     -- "$KW" calendar deadline $EX/cn-office.json 13/02/2026 1h
 expect "import make-up days (班)" 0 "" "3 extra workdays added from 3 events" \
@@ -194,7 +194,7 @@ expect "replay: the call-back clock runs after closing" 0 '"kind": "breach"' "" 
 expect "replay a pause, reopen and level change" 0 '"paused": 234000' "" -- "$KW" sla replay --policy $P/acme.json $T/l3-vip-pause-reopen.jsonl
 expect "replay --at" 0 '"status": "running"' "" -- "$KW" sla replay --policy $P/acme.json --at 2026-03-02T09:05:00+08:00 $T/l1-met.jsonl
 expect "replay several tickets: one line each" 0 '{"ticket":"T-2","policy"' "" -- "$KW" sla replay --policy $P/acme.json $T/two-tickets.jsonl
-[ "$(wc -l <"$TMP/out")" -eq 2 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: two tickets, two lines"; }
+if [ "$(wc -l <"$TMP/out")" -eq 2 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: two tickets, two lines"; fi
 expect_stdin "replay from stdin" 0 '"metric": "resolution"' $T/l1-met.jsonl -- "$KW" sla replay --policy $P/acme.json -
 printf '{"at":"2026-03-02T09:00:00+08:00","type":"created","level":"L1"}\n{"at":"2026-03-02T08:00:00+08:00","type":"milestone","milestone":"first_response"}\n' >"$TMP/ooo.jsonl"
 expect "replay out-of-order events" 1 "" "out of order" -- "$KW" sla replay --policy $P/acme.json "$TMP/ooo.jsonl"

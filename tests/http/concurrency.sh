@@ -62,7 +62,12 @@ check "32 clients: nothing else was created" "$([ "$total" = 641 ]; echo $?)" "(
     --org "$ORG" --ids "$TMP/ids2" >"$TMP/load2.json" 2>&1 &
 LPID=$!
 EXTRA_PIDS+=("$LPID")
+# kill once the load is under way: 2 s, or longer for a slow (TSan) build
 sleep 2
+for _ in $(seq 1 200); do
+    [ -f "$TMP/ids2" ] && [ "$(wc -l <"$TMP/ids2")" -gt 60 ] && break
+    sleep 0.1
+done
 kill -9 "$PID"
 wait "$PID" 2>/dev/null
 PID=

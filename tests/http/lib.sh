@@ -2,14 +2,14 @@
 # What the HTTP test scripts share; source it after setting KW (the
 # keepword binary). Gives: TMP (removed at exit), check, serve_start
 # (sets PID, PORT, B), serve_stop, req/is (one request and its checks),
-# login, finish.
+# login, finish (which also fails on a sanitizer report in a server log).
 TMP=$(mktemp -d)
 PID=
 EXTRA_PIDS=()
 cleanup() {
     for p in "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null; done
     [ -n "$PID" ] && kill "$PID" 2>/dev/null
-    [ -n "${KEEP_TMP:-}" ] && echo "kept $TMP" || rm -rf "$TMP"
+    if [ -n "${KEEP_TMP:-}" ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
 pass=0
@@ -31,7 +31,9 @@ port_of() {
 }
 
 # serve_start [SERVE-ARGS...]: keepword serve on $TMP/kw.db, any free port
+# (the log starts empty: the last server's is checked for sanitizer reports)
 serve_start() {
+    sanitizer_check "$TMP/log"
     : >"$TMP/log"
     "$KW" serve --db "$TMP/kw.db" --listen 127.0.0.1:0 "$@" 2>>"$TMP/log" &
     PID=$!
@@ -71,7 +73,23 @@ eventually() {
 }
 login() { curl -s -X POST "$B/api/v1/auth/login" -d "{\"email\":\"$1\",\"password\":\"$2\"}" | jq -r .token; }
 
+# sanitizer_check LOG...: a sanitizer report in a server's log (its stderr)
+# fails the suite: the TSan build (make test-tsan) prints data races there,
+# ASan/UBSan their errors.
+sanitizer_check() {
+    local f
+    for f in "$@"; do
+        [ -f "$f" ] || continue
+        if grep -q "WARNING: ThreadSanitizer\|ERROR: AddressSanitizer\|runtime error" "$f"; then
+            fail=$((fail + 1))
+            echo "FAIL: a sanitizer report in ${f##*/}:"
+            grep -A40 "WARNING: ThreadSanitizer\|ERROR: AddressSanitizer\|runtime error" "$f" | head -80
+        fi
+    done
+}
+
 finish() {
+    sanitizer_check "$TMP"/log "$TMP"/*.log
     echo "$pass passed, $fail failed"
     [ "$fail" -eq 0 ]
 }

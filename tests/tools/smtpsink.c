@@ -60,7 +60,6 @@ static int get_line(struct session *s, char *out, size_t cap)
     }
 }
 
-
 static void session(int fd, const char *out)
 {
     struct session s = {.fd = fd};

@@ -48,7 +48,6 @@ static void header(const char *head, const char *name, char *out, size_t cap)
     }
 }
 
-
 static void serve_one(int fd, const char *out, const char *secret, const char *fail_if)
 {
     char *buf = malloc(MAX_REQUEST + 1);

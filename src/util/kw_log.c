@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+/* logfmt lines with levels; see kw_log.h. */
+#include "kw_log.h"
+
+#include <string.h>
+#include <time.h>
+
+static const char *const names[] = {"debug", "info", "warn", "error"};
+_Static_assert(sizeof(names) / sizeof(names[0]) == KW_LOG_ERROR + 1, "a name per level");
+
+const char *kw_log_level_name(enum kw_log_level level)
+{
+    return (unsigned)level <= KW_LOG_ERROR ? names[level] : "error";
+}
+
+bool kw_log_level_parse(const char *s, enum kw_log_level *out)
+{
+    for (unsigned i = 0; i <= KW_LOG_ERROR; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum kw_log_level)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool kw_log_on(const struct kw_log *log, enum kw_log_level level)
+{
+    return log && log->out && level >= log->min;
+}
+
+void kw_logv(const struct kw_log *log, enum kw_log_level level, const char *fmt, va_list ap)
+{
+    if (!kw_log_on(log, level))
+        return;
+    /* the line is built first and written with one call, so that lines
+     * from many threads never mix and each costs one write */
+    char line[1024];
+    struct timespec wall;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    gmtime_r(&wall.tv_sec, &tm);
+    int n = snprintf(line, sizeof(line), "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     wall.tv_nsec / 1000000, kw_log_level_name(level));
+    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+    size_t room = sizeof(line) - (size_t)n - 2;
+    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m <= room ? (size_t)m : room);
+    /* a newline in the caller's own format would split the line */
+    for (size_t i = (size_t)n; i < len; i++)
+        if (line[i] == '\n' || line[i] == '\r')
+            line[i] = ' ';
+    line[len++] = '\n';
+    fwrite(line, 1, len, log->out); /* stdio locks the stream for the call */
+    fflush(log->out);
+}
+
+void kw_log(const struct kw_log *log, enum kw_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    kw_logv(log, level, fmt, ap);
+    va_end(ap);
+}
+
+const char *kw_log_quote(char *buf, size_t size, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    buf[n++] = '"';
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        char esc[7] = {'\\', 0};
+        size_t k = 2;
+        switch (*p) {
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            if (*p < 0x20 || *p == 0x7f) {
+                memcpy(esc + 1, "u00", 3);
+                esc[4] = hex[*p >> 4];
+                esc[5] = hex[*p & 15];
+                k = 6;
+            } else {
+                esc[0] = (char)*p;
+                k = 1;
+            }
+        }
+        /* keep room for `..."` and the NUL */
+        if (n + k + 5 > size) {
+            /* not in the middle of a UTF-8 sequence */
+            while (n > 1 && ((unsigned char)buf[n - 1] & 0xC0) == 0x80)
+                n--;
+            if (n > 1 && (unsigned char)buf[n - 1] >= 0xC0)
+                n--;
+            memcpy(buf + n, "...", 3);
+            n += 3;
+            break;
+        }
+        memcpy(buf + n, esc, k);
+        n += k;
+    }
+    buf[n++] = '"';
+    buf[n] = '\0';
+    return buf;
+}
