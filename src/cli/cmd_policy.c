@@ -134,7 +134,7 @@ static int cmd_check(int argc, char **argv)
     char dur[32];
     printf("policy \"%s\" version %s, effective from %s: valid\n", kw_policy_name(p),
            kw_policy_version(p),
-           json_string_value(json_object_get(kw_policy_doc(p), "effective_from")));
+           kw_policy_effective_from_text(p));
     printf("on a level change: %s running clocks; on reopening: %s stopped clocks\n",
            kw_policy_on_level_change(p) == KW_CHANGE_RECOMPUTE ? "recompute" : "keep",
            kw_policy_on_reopen(p) == KW_REOPEN_RESUME ? "resume" : "restart");

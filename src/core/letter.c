@@ -218,15 +218,6 @@ static void calendar_words(const struct out *o, const struct kw_policy *p, int c
                  kw_policy_calendar_name(p, (size_t)cal));
 }
 
-static const char *letter_text(const struct kw_policy *p, const char *lang, const char *key)
-{
-    json_t *l = json_object_get(kw_policy_doc(p), "letter");
-    json_t *v = json_object_get(json_object_get(l, lang), key);
-    if (!json_is_string(v))
-        v = json_object_get(json_object_get(l, strcmp(lang, "zh") == 0 ? "en" : "zh"), key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static void conditions(const struct out *o, const struct kw_policy *p, size_t r, char *buf,
                        size_t cap)
 {
@@ -265,8 +256,7 @@ void kw_letter_render(const struct kw_policy *p, const char *lang, bool html, st
     }
     heading(&o, 1, kw_policy_name(p));
     /* The effective date as the policy wrote it, with its offset. */
-    json_t *eff = json_object_get(kw_policy_doc(p), "effective_from");
-    snprintf(when, sizeof(when), "%s", json_string_value(eff));
+    snprintf(when, sizeof(when), "%s", kw_policy_effective_from_text(p));
     para_begin(&o);
     kw_buf_printf(b, "%s: ", w(&o, "version"));
     text(&o, kw_policy_version(p));
@@ -278,7 +268,8 @@ void kw_letter_render(const struct kw_policy *p, const char *lang, bool html, st
         text(&o, desc);
         para_end(&o);
     }
-    const char *prov = letter_text(p, l, "provider"), *scope = letter_text(p, l, "scope");
+    const char *prov = kw_policy_letter_text(p, KW_LETTER_PROVIDER, l),
+               *scope = kw_policy_letter_text(p, KW_LETTER_SCOPE, l);
     if (prov) {
         para_begin(&o);
         kw_buf_printf(b, "%s: ", w(&o, "provider"));
@@ -432,7 +423,7 @@ void kw_letter_render(const struct kw_policy *p, const char *lang, bool html, st
     kw_buf_adds(b, " ");
     text(&o, w(&o, kw_policy_on_reopen(p) == KW_REOPEN_RESUME ? "resume" : "restart"));
     para_end(&o);
-    const char *contact = letter_text(p, l, "contact");
+    const char *contact = kw_policy_letter_text(p, KW_LETTER_CONTACT, l);
     if (contact) {
         heading(&o, 2, w(&o, "contact"));
         para_begin(&o);

@@ -7,18 +7,20 @@
  * warns) and an ordered list of target rules. For each metric the first rule
  * whose conditions all hold and that names the metric sets the target and
  * calendar; a metric no rule names does not apply to that ticket. The JSON
- * form is in docs/policy.md. Pure: the caller compiles the calendars
- * (kw_policy_calendar_spec) and passes them to the clock functions by index.
+ * form is in docs/policy.md; policy_json.h decodes it. Pure: the caller
+ * compiles the calendars (kw_policy_calendar_spec) and passes them to the
+ * clock functions by index. A policy owns every string it hands out: they
+ * live as long as the policy, whatever became of the document it came from.
  */
 #ifndef KW_POLICY_H
 #define KW_POLICY_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "calendar.h"
+#include "escalation.h"
 #include "kw_err.h"
 
 #define KW_POLICY_MAX_METRICS 16
@@ -59,10 +61,21 @@ struct kw_target {
     int calendar;   /* index into the policy's calendars */
 };
 
-/* Decode and validate a policy. Errors are located ("/targets/2/when/level/0",
- * "targets[2].when.level[0]: unknown level \"L9\""). Free with kw_policy_free(). */
-struct kw_policy *kw_policy_from_json(json_t *doc, struct kw_err *err);
+/* A text in both languages; either may be NULL. A label written as one
+ * string has the same text in both. Owned by the policy. */
+struct kw_label {
+    const char *zh, *en;
+};
+/* The text in lang ("zh": zh, else en; "en": en, else zh; any other lang or
+ * NULL: zh), or fallback when there is none. */
+const char *kw_label_pick(const struct kw_label *l, const char *lang, const char *fallback);
+
+/* Decode and validate a policy from JSON text of len bytes (duplicate keys
+ * rejected; policy_json.c). Errors are located ("/targets/2/when/level/0",
+ * "targets[2].when.level[0]: unknown level \"L9\""). Free with
+ * kw_policy_free(). kw_policy_from_json (policy_json.h) takes a parsed document. */
 struct kw_policy *kw_policy_parse(const char *text, size_t len, struct kw_err *err);
+/* Accepts NULL. */
 void kw_policy_free(struct kw_policy *p);
 
 const char *kw_policy_name(const struct kw_policy *p);
@@ -70,8 +83,17 @@ const char *kw_policy_version(const struct kw_policy *p);
 int64_t kw_policy_effective_from(const struct kw_policy *p);
 enum kw_on_change kw_policy_on_level_change(const struct kw_policy *p);
 enum kw_on_reopen kw_policy_on_reopen(const struct kw_policy *p);
-/* The document as given (borrowed; for the letter and for storage). */
-json_t *kw_policy_doc(const struct kw_policy *p);
+/* effective_from as the policy wrote it, with its offset
+ * ("2026-01-01T00:00:00+08:00"). */
+const char *kw_policy_effective_from_text(const struct kw_policy *p);
+
+/* Texts of the optional "letter" object: {"zh": {"provider": ..., "scope":
+ * ..., "contact": ...}, "en": {...}}. Other members are ignored. */
+enum kw_letter_text { KW_LETTER_PROVIDER, KW_LETTER_SCOPE, KW_LETTER_CONTACT, KW_LETTER_COUNT };
+/* Text t in lang ("zh" or "en"), falling back to the other language; NULL
+ * when neither has it. */
+const char *kw_policy_letter_text(const struct kw_policy *p, enum kw_letter_text t,
+                                  const char *lang);
 
 /* Calendars: count, name and spec of calendar i (borrowed). */
 size_t kw_policy_calendar_count(const struct kw_policy *p);
@@ -128,33 +150,7 @@ const char *kw_policy_node_id(const struct kw_policy *p, size_t i);
 const char *kw_policy_node_label(const struct kw_policy *p, size_t i, const char *lang);
 const char *kw_policy_node_at(const struct kw_policy *p, size_t i);
 
-/* Escalation chains ("escalations"): when a clock of `metric` reaches
- * `percent` (100: the breach) or, with metric -1, when the ticket has not
- * been acknowledged `unacknowledged` seconds after it was created, run the
- * steps in order, each `after` seconds after that: notify someone
- * (assignee, team_lead, account_manager, oncall:N), reassign the ticket
- * (oncall:N, team:ID) or raise its level. A chain stops once the ticket is
- * acknowledged or its metric's clock has stopped. */
-#define KW_POLICY_MAX_CHAINS 16
-#define KW_POLICY_MAX_STEPS 8
-enum kw_esc_action { KW_ESC_NOTIFY, KW_ESC_REASSIGN, KW_ESC_RAISE };
-struct kw_escalation_step {
-    int64_t after;
-    enum kw_esc_action action;
-    const char *target; /* as written (NULL to raise the level) */
-    int oncall;         /* N of oncall:N, or 0 */
-    int64_t team;       /* ID of team:ID, or 0 */
-};
-struct kw_escalation {
-    const char *id;
-    int metric; /* index, or -1: the unacknowledged trigger */
-    int percent;
-    int64_t unacknowledged;
-    size_t n_steps;
-    struct kw_escalation_step step[KW_POLICY_MAX_STEPS];
-};
-size_t kw_policy_chain_count(const struct kw_policy *p);
-const struct kw_escalation *kw_policy_chain(const struct kw_policy *p, size_t i);
+/* Escalation chains: escalation.h. */
 
 /* Whether reopening a ticket revokes milestone `name` (resolved, closed, ...). */
 bool kw_policy_reopen_revokes(const struct kw_policy *p, const char *name);

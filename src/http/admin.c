@@ -11,6 +11,7 @@
 #include "ics.h"
 #include "internal.h"
 #include "letter.h"
+#include "policy_json.h"
 
 static struct kwh_reply not_allowed(void)
 {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "policy_json.h"
 #include "sla_json.h"
 #include "testutil.h"
 
