@@ -133,8 +133,7 @@ static int cmd_check(int argc, char **argv)
     const struct kw_policy *p = l.p;
     char dur[32];
     printf("policy \"%s\" version %s, effective from %s: valid\n", kw_policy_name(p),
-           kw_policy_version(p),
-           kw_policy_effective_from_text(p));
+           kw_policy_version(p), kw_policy_effective_from_text(p));
     printf("on a level change: %s running clocks; on reopening: %s stopped clocks\n",
            kw_policy_on_level_change(p) == KW_CHANGE_RECOMPUTE ? "recompute" : "keep",
            kw_policy_on_reopen(p) == KW_REOPEN_RESUME ? "resume" : "restart");
