@@ -6,6 +6,8 @@
 
 #include "civil.h"
 
+#define SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Words of the letter in both languages: {key, zh, en}. */
 static const char *const words[][3] = {
     {"version", "版本", "Version"},
@@ -80,11 +82,12 @@ static const char *const day_names[7][2] = {{"周一", "Mon"}, {"周二", "Tue"}
 struct out {
     struct kw_buf *b;
     bool html, zh;
+    const char *lang; /* "zh" or "en": which label of the policy to print */
 };
 
 static const char *w(const struct out *o, const char *key)
 {
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+    for (size_t i = 0; i < SIZE(words); i++)
         if (strcmp(words[i][0], key) == 0)
             return words[i][o->zh ? 1 : 2];
     return key;
@@ -92,7 +95,7 @@ static const char *w(const struct out *o, const char *key)
 
 static const char *nm(const struct out *o, const char *name)
 {
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    for (size_t i = 0; i < SIZE(names); i++)
         if (strcmp(names[i][0], name) == 0)
             return names[i][o->zh ? 1 : 2];
     return name;
@@ -179,23 +182,40 @@ static void table_end(const struct out *o)
     kw_buf_adds(o->b, o->html ? "</table>\n" : "\n");
 }
 
+/* Append item to the list being built in b, after sep unless it comes first. */
+static void join(struct kw_buf *b, bool first, const char *sep, const char *item)
+{
+    if (!first)
+        kw_buf_adds(b, sep);
+    kw_buf_adds(b, item);
+}
+
+/* A table row of n cells built in their own buffers, which it releases. A
+ * cell that could not be built fails the letter. */
+static void row_of(const struct out *o, struct kw_buf *cells, size_t n, bool head)
+{
+    const char *c[1 + KW_POLICY_MAX_METRICS];
+    for (size_t i = 0; i < n; i++) {
+        c[i] = cells[i].p ? cells[i].p : "";
+        o->b->failed = o->b->failed || cells[i].failed;
+    }
+    row(o, c, n, head);
+    for (size_t i = 0; i < n; i++)
+        kw_buf_release(&cells[i]);
+}
+
 /* "4 小时" / "4 h", "30 分钟" / "30 min", "1 小时 30 分钟" / "1 h 30 min". */
-static void duration_words(const struct out *o, int64_t secs, char *buf, size_t cap)
+static void duration_words(const struct out *o, int64_t secs, struct kw_buf *b)
 {
     /* Working time reads as hours, never days: "2d" of a business calendar
      * is 48 working hours, not two calendar days. */
     long long h = secs / 3600, m = secs / 60 % 60, s = secs % 60;
-    size_t n = 0;
-    if (h) {
-        int k = snprintf(buf + n, cap - n, "%lld%s", h, o->zh ? " 小时" : " h");
-        n += k > 0 ? (size_t)k : 0;
-    }
-    if (m && n < cap) {
-        int k = snprintf(buf + n, cap - n, "%s%lld%s", n ? " " : "", m, o->zh ? " 分钟" : " min");
-        n += k > 0 ? (size_t)k : 0;
-    }
-    if ((s || n == 0) && n < cap)
-        snprintf(buf + n, cap - n, "%s%lld%s", n ? " " : "", s, o->zh ? " 秒" : " s");
+    if (h)
+        kw_buf_printf(b, "%lld%s", h, o->zh ? " 小时" : " h");
+    if (m)
+        kw_buf_printf(b, "%s%lld%s", h ? " " : "", m, o->zh ? " 分钟" : " min");
+    if (s || (!h && !m))
+        kw_buf_printf(b, "%s%lld%s", h || m ? " " : "", s, o->zh ? " 秒" : " s");
 }
 
 static bool round_the_clock(const struct kw_cal_spec *s)
@@ -207,232 +227,277 @@ static bool round_the_clock(const struct kw_cal_spec *s)
     return s->n_holidays == 0;
 }
 
-static void calendar_words(const struct out *o, const struct kw_policy *p, int cal, char *buf,
-                           size_t cap)
+static void calendar_words(const struct out *o, const struct kw_policy *p, int cal,
+                           struct kw_buf *b)
 {
     const struct kw_cal_spec *s = kw_policy_calendar_spec(p, (size_t)cal);
     if (round_the_clock(s))
-        snprintf(buf, cap, "%s", w(o, "calendar24"));
+        kw_buf_adds(b, w(o, "calendar24"));
     else
-        snprintf(buf, cap, "%s (%s)", w(o, "calendarwork"),
-                 kw_policy_calendar_name(p, (size_t)cal));
+        kw_buf_printf(b, "%s (%s)", w(o, "calendarwork"), kw_policy_calendar_name(p, (size_t)cal));
 }
 
-static void conditions(const struct out *o, const struct kw_policy *p, size_t r, char *buf,
-                       size_t cap)
+/* A paragraph of policy text, when the policy has it. */
+static void para_text(const struct out *o, const char *prefix_key, const char *s)
 {
-    size_t n = 0;
-    buf[0] = '\0';
+    if (!s)
+        return;
+    para_begin(o);
+    if (prefix_key)
+        kw_buf_printf(o->b, "%s: ", w(o, prefix_key));
+    text(o, s);
+    para_end(o);
+}
+
+/* ---- sections, in the order the letter prints them ---- */
+
+static void page_begin(const struct out *o, const struct kw_policy *p)
+{
+    if (!o->html)
+        return;
+    kw_buf_printf(o->b,
+                  "<!doctype html>\n<html lang=\"%s\">\n<head><meta charset=\"utf-8\">"
+                  "<title>",
+                  o->zh ? "zh-CN" : "en");
+    text(o, kw_policy_name(p));
+    kw_buf_adds(o->b, "</title>\n<style>body{font-family:sans-serif;max-width:60em;margin:2em "
+                      "auto;line-height:1.5}table{border-collapse:collapse;margin:1em 0}"
+                      "td,th{border:1px solid #999;padding:.3em .6em;text-align:left}"
+                      "</style></head>\n<body>\n");
+}
+
+/* Title, version and effective date, description, provider. */
+static void title(const struct out *o, const struct kw_policy *p)
+{
+    char when[KW_INSTANT_BUF];
+    heading(o, 1, kw_policy_name(p));
+    /* The effective date as the policy wrote it, with its offset. */
+    snprintf(when, sizeof(when), "%s", kw_policy_effective_from_text(p));
+    para_begin(o);
+    kw_buf_printf(o->b, "%s: ", w(o, "version"));
+    text(o, kw_policy_version(p));
+    kw_buf_printf(o->b, " · %s: %s", w(o, "effective"), when);
+    para_end(o);
+    para_text(o, NULL, kw_policy_description(p, o->lang));
+    para_text(o, "provider", kw_policy_letter_text(p, KW_LETTER_PROVIDER, o->lang));
+}
+
+static void scope(const struct out *o, const struct kw_policy *p)
+{
+    const char *s = kw_policy_letter_text(p, KW_LETTER_SCOPE, o->lang);
+    if (!s)
+        return;
+    heading(o, 2, w(o, "scope"));
+    para_text(o, NULL, s);
+}
+
+static void levels(const struct out *o, const struct kw_policy *p)
+{
+    heading(o, 2, w(o, "levels"));
+    table_begin(o);
+    const char *head[] = {w(o, "level"), w(o, "name")};
+    row(o, head, 2, true);
+    for (size_t i = 0; i < kw_policy_level_count(p); i++) {
+        const char *c[] = {kw_policy_level_id(p, i), kw_policy_level_label(p, i, o->lang)};
+        row(o, c, 2, false);
+    }
+    table_end(o);
+}
+
+/* What rule r applies to: "L1 or L2; VIP", or "every ticket". */
+static void conditions(const struct out *o, const struct kw_policy *p, size_t r, struct kw_buf *b)
+{
     for (int a = 0; a < KW_ATTR_COUNT; a++) {
         const char *const *v;
         size_t k = kw_policy_rule_values(p, r, (enum kw_attr)a, &v);
-        for (size_t i = 0; i < k && n < cap; i++) {
-            int m = snprintf(buf + n, cap - n, "%s%s", i ? w(o, "or") : (n ? "; " : ""),
-                             kw_policy_attr_label(p, (enum kw_attr)a, v[i], o->zh ? "zh" : "en"));
-            n += m > 0 ? (size_t)m : 0;
-        }
+        for (size_t i = 0; i < k; i++)
+            join(b, i == 0 && b->len == 0, i ? w(o, "or") : "; ",
+                 kw_policy_attr_label(p, (enum kw_attr)a, v[i], o->lang));
     }
-    if (n == 0)
-        snprintf(buf, cap, "%s", w(o, "all"));
+    if (b->len == 0)
+        kw_buf_adds(b, w(o, "all"));
+}
+
+/* One rule: its conditions, then per metric "1 小时, 7×24 小时" or "-". */
+static void rule_row(const struct out *o, const struct kw_policy *p, size_t r)
+{
+    struct kw_buf c[1 + KW_POLICY_MAX_METRICS] = {0};
+    size_t n = kw_policy_metric_count(p);
+    conditions(o, p, r, &c[0]);
+    for (size_t m = 0; m < n; m++) {
+        int64_t t;
+        int cal;
+        if (!kw_policy_rule_target(p, r, m, &t, &cal)) {
+            kw_buf_adds(&c[1 + m], "-");
+            continue;
+        }
+        duration_words(o, t, &c[1 + m]);
+        kw_buf_adds(&c[1 + m], ", ");
+        calendar_words(o, p, cal, &c[1 + m]);
+    }
+    row_of(o, c, 1 + n, false);
+}
+
+static void commitments(const struct out *o, const struct kw_policy *p)
+{
+    const char *head[1 + KW_POLICY_MAX_METRICS];
+    size_t n = kw_policy_metric_count(p);
+    heading(o, 2, w(o, "commitments"));
+    table_begin(o);
+    head[0] = w(o, "applies");
+    for (size_t m = 0; m < n; m++)
+        head[1 + m] = kw_policy_metric_label(p, m, o->lang);
+    row(o, head, 1 + n, true);
+    for (size_t r = 0; r < kw_policy_rule_count(p); r++)
+        rule_row(o, p, r);
+    table_end(o);
+}
+
+/* Milestones or states, "首次响应或受理确认"; "none" when there are none. */
+static void name_list(const struct out *o, const char *const *v, size_t n, struct kw_buf *b)
+{
+    for (size_t i = 0; i < n; i++)
+        join(b, i == 0, w(o, "or"), nm(o, v[i]));
+}
+
+/* How metric m counts: name, start, stops, pauses, warnings. */
+static void metric_row(const struct out *o, const struct kw_policy *p, size_t m)
+{
+    struct kw_buf c[5] = {0};
+    const char *const *stops, *const *pauses;
+    const uint8_t *pct;
+    size_t ns = kw_policy_metric_stops(p, m, &stops), np = kw_policy_metric_pauses(p, m, &pauses),
+           nw = kw_policy_metric_warn(p, m, &pct);
+    const char *start = kw_policy_metric_start(p, m);
+    kw_buf_adds(&c[0], kw_policy_metric_label(p, m, o->lang));
+    kw_buf_adds(&c[1], strcmp(start, "created") == 0 ? w(o, "created") : nm(o, start));
+    name_list(o, stops, ns, &c[2]);
+    name_list(o, pauses, np, &c[3]);
+    if (!np)
+        kw_buf_adds(&c[3], w(o, "none"));
+    for (size_t i = 0; i < nw; i++) {
+        char pc[8];
+        snprintf(pc, sizeof(pc), "%u%%", pct[i]);
+        join(&c[4], i == 0, ", ", pc);
+    }
+    if (!nw)
+        kw_buf_adds(&c[4], w(o, "none"));
+    row_of(o, c, 5, false);
+}
+
+static void counting(const struct out *o, const struct kw_policy *p)
+{
+    heading(o, 2, w(o, "counting"));
+    table_begin(o);
+    const char *head[] = {w(o, "name"), w(o, "starts"), w(o, "stops"), w(o, "pauses"),
+                          w(o, "warns")};
+    row(o, head, 5, true);
+    for (size_t m = 0; m < kw_policy_metric_count(p); m++)
+        metric_row(o, p, m);
+    table_end(o);
+}
+
+/* Monday to Sunday, each day's shifts "09:00-12:00, 13:30-18:00" or "off". */
+static void week_table(const struct out *o, const struct kw_cal_spec *s)
+{
+    table_begin(o);
+    const char *head[] = {w(o, "weekdays"), w(o, "hours")};
+    row(o, head, 2, true);
+    for (int d = 0; d < 7; d++) {
+        struct kw_buf c[2] = {0};
+        kw_buf_adds(&c[0], day_names[d][o->zh ? 0 : 1]);
+        for (uint32_t k = 0; k < s->week[d].n; k++) {
+            char a[9], z[9], shift[20];
+            int32_t end = s->week[d].shift[k].end;
+            kw_tod_format(s->week[d].shift[k].start, a);
+            kw_tod_format(end > KW_DAY ? end - KW_DAY : end, z);
+            snprintf(shift, sizeof(shift), "%s-%s", a, z);
+            join(&c[1], k == 0, ", ", shift);
+        }
+        if (s->week[d].n == 0)
+            kw_buf_adds(&c[1], w(o, "off"));
+        row_of(o, c, 2, false);
+    }
+    table_end(o);
+}
+
+/* Holidays and make-up working days, as "Label: 2026-02-16, 2026-02-17". */
+static void calendar_dates(const struct out *o, const struct kw_cal_spec *s)
+{
+    char d[11];
+    if (s->n_holidays) {
+        para_begin(o);
+        kw_buf_printf(o->b, "%s: ", w(o, "holidays"));
+        for (size_t k = 0; k < s->n_holidays; k++) {
+            kw_date_format(s->holidays[k], d);
+            join(o->b, k == 0, ", ", d);
+        }
+        para_end(o);
+    }
+    if (s->n_extra) {
+        para_begin(o);
+        kw_buf_printf(o->b, "%s: ", w(o, "extra"));
+        for (size_t k = 0; k < s->n_extra; k++) {
+            kw_date_format(s->extra[k].day, d);
+            join(o->b, k == 0, ", ", d);
+        }
+        para_end(o);
+    }
+}
+
+static void hours(const struct out *o, const struct kw_policy *p)
+{
+    heading(o, 2, w(o, "hours"));
+    for (size_t i = 0; i < kw_policy_calendar_count(p); i++) {
+        const struct kw_cal_spec *s = kw_policy_calendar_spec(p, i);
+        char head[160];
+        if (snprintf(head, sizeof(head), "%s · %s %s", kw_policy_calendar_name(p, i), w(o, "zone"),
+                     s->tz) < 0)
+            head[0] = '\0';
+        heading(o, 3, head);
+        if (round_the_clock(s)) {
+            para_text(o, NULL, w(o, "calendar24"));
+            continue;
+        }
+        week_table(o, s);
+        calendar_dates(o, s);
+    }
+}
+
+static void changes(const struct out *o, const struct kw_policy *p)
+{
+    heading(o, 2, w(o, "changes"));
+    para_begin(o);
+    text(o, w(o, kw_policy_on_level_change(p) == KW_CHANGE_RECOMPUTE ? "recompute" : "keep"));
+    kw_buf_adds(o->b, " ");
+    text(o, w(o, kw_policy_on_reopen(p) == KW_REOPEN_RESUME ? "resume" : "restart"));
+    para_end(o);
+}
+
+static void contact(const struct out *o, const struct kw_policy *p)
+{
+    const char *s = kw_policy_letter_text(p, KW_LETTER_CONTACT, o->lang);
+    if (!s)
+        return;
+    heading(o, 2, w(o, "contact"));
+    para_text(o, NULL, s);
+}
+
+static void page_end(const struct out *o, const struct kw_policy *p)
+{
+    (void)p;
+    para_text(o, NULL, w(o, "foot"));
+    if (o->html)
+        kw_buf_adds(o->b, "</body>\n</html>\n");
 }
 
 void kw_letter_render(const struct kw_policy *p, const char *lang, bool html, struct kw_buf *b)
 {
-    struct out o = {b, html, strcmp(lang, "zh") == 0};
-    const char *l = o.zh ? "zh" : "en";
-    char when[KW_INSTANT_BUF], cell[6][256];
-    size_t nm_ = kw_policy_metric_count(p);
-
-    if (html) {
-        kw_buf_printf(b,
-                      "<!doctype html>\n<html lang=\"%s\">\n<head><meta charset=\"utf-8\">"
-                      "<title>",
-                      o.zh ? "zh-CN" : "en");
-        text(&o, kw_policy_name(p));
-        kw_buf_adds(b, "</title>\n<style>body{font-family:sans-serif;max-width:60em;margin:2em "
-                       "auto;line-height:1.5}table{border-collapse:collapse;margin:1em 0}"
-                       "td,th{border:1px solid #999;padding:.3em .6em;text-align:left}"
-                       "</style></head>\n<body>\n");
-    }
-    heading(&o, 1, kw_policy_name(p));
-    /* The effective date as the policy wrote it, with its offset. */
-    snprintf(when, sizeof(when), "%s", kw_policy_effective_from_text(p));
-    para_begin(&o);
-    kw_buf_printf(b, "%s: ", w(&o, "version"));
-    text(&o, kw_policy_version(p));
-    kw_buf_printf(b, " · %s: %s", w(&o, "effective"), when);
-    para_end(&o);
-    const char *desc = kw_policy_description(p, l);
-    if (desc) {
-        para_begin(&o);
-        text(&o, desc);
-        para_end(&o);
-    }
-    const char *prov = kw_policy_letter_text(p, KW_LETTER_PROVIDER, l),
-               *scope = kw_policy_letter_text(p, KW_LETTER_SCOPE, l);
-    if (prov) {
-        para_begin(&o);
-        kw_buf_printf(b, "%s: ", w(&o, "provider"));
-        text(&o, prov);
-        para_end(&o);
-    }
-    if (scope) {
-        heading(&o, 2, w(&o, "scope"));
-        para_begin(&o);
-        text(&o, scope);
-        para_end(&o);
-    }
-
-    heading(&o, 2, w(&o, "levels"));
-    table_begin(&o);
-    const char *head3[] = {w(&o, "level"), w(&o, "name")};
-    row(&o, head3, 2, true);
-    for (size_t i = 0; i < kw_policy_level_count(p); i++) {
-        const char *c[] = {kw_policy_level_id(p, i), kw_policy_level_label(p, i, l)};
-        row(&o, c, 2, false);
-    }
-    table_end(&o);
-
-    heading(&o, 2, w(&o, "commitments"));
-    table_begin(&o);
-    const char *head[1 + KW_POLICY_MAX_METRICS];
-    head[0] = w(&o, "applies");
-    for (size_t m = 0; m < nm_; m++)
-        head[1 + m] = kw_policy_metric_label(p, m, l);
-    row(&o, head, 1 + nm_, true);
-    for (size_t r = 0; r < kw_policy_rule_count(p); r++) {
-        char conds[256], buf[KW_POLICY_MAX_METRICS][160];
-        const char *c[1 + KW_POLICY_MAX_METRICS];
-        conditions(&o, p, r, conds, sizeof(conds));
-        c[0] = conds;
-        for (size_t m = 0; m < nm_; m++) {
-            int64_t t;
-            int cal;
-            if (kw_policy_rule_target(p, r, m, &t, &cal)) {
-                char d[64], cw[96];
-                duration_words(&o, t, d, sizeof(d));
-                calendar_words(&o, p, cal, cw, sizeof(cw));
-                if (snprintf(buf[m], sizeof(buf[m]), "%s, %s", d, cw) < 0)
-                    buf[m][0] = '\0';
-            } else {
-                snprintf(buf[m], sizeof(buf[m]), "-");
-            }
-            c[1 + m] = buf[m];
-        }
-        row(&o, c, 1 + nm_, false);
-    }
-    table_end(&o);
-
-    heading(&o, 2, w(&o, "counting"));
-    table_begin(&o);
-    const char *head4[] = {w(&o, "name"), w(&o, "starts"), w(&o, "stops"), w(&o, "pauses"),
-                           w(&o, "warns")};
-    row(&o, head4, 5, true);
-    for (size_t m = 0; m < nm_; m++) {
-        const char *const *stops, *const *pauses;
-        const uint8_t *pct;
-        size_t ns = kw_policy_metric_stops(p, m, &stops),
-               np = kw_policy_metric_pauses(p, m, &pauses), nw = kw_policy_metric_warn(p, m, &pct),
-               n = 0;
-        const char *start = kw_policy_metric_start(p, m);
-        snprintf(cell[0], sizeof(cell[0]), "%s",
-                 strcmp(start, "created") == 0 ? w(&o, "created") : nm(&o, start));
-        cell[1][0] = cell[2][0] = cell[3][0] = '\0';
-        for (size_t i = 0; i < ns; i++) {
-            int k = snprintf(cell[1] + n, sizeof(cell[1]) - n, "%s%s", i ? w(&o, "or") : "",
-                             nm(&o, stops[i]));
-            n += k > 0 && (size_t)k < sizeof(cell[1]) - n ? (size_t)k : 0;
-        }
-        n = 0;
-        for (size_t i = 0; i < np; i++) {
-            int k = snprintf(cell[2] + n, sizeof(cell[2]) - n, "%s%s", i ? w(&o, "or") : "",
-                             nm(&o, pauses[i]));
-            n += k > 0 && (size_t)k < sizeof(cell[2]) - n ? (size_t)k : 0;
-        }
-        if (!np)
-            snprintf(cell[2], sizeof(cell[2]), "%s", w(&o, "none"));
-        n = 0;
-        for (size_t i = 0; i < nw; i++) {
-            int k = snprintf(cell[3] + n, sizeof(cell[3]) - n, "%s%u%%", i ? ", " : "", pct[i]);
-            n += k > 0 && (size_t)k < sizeof(cell[3]) - n ? (size_t)k : 0;
-        }
-        if (!nw)
-            snprintf(cell[3], sizeof(cell[3]), "%s", w(&o, "none"));
-        const char *c[] = {kw_policy_metric_label(p, m, l), cell[0], cell[1], cell[2], cell[3]};
-        row(&o, c, 5, false);
-    }
-    table_end(&o);
-
-    heading(&o, 2, w(&o, "hours"));
-    for (size_t i = 0; i < kw_policy_calendar_count(p); i++) {
-        const struct kw_cal_spec *s = kw_policy_calendar_spec(p, i);
-        char title[160];
-        if (snprintf(title, sizeof(title), "%s · %s %s", kw_policy_calendar_name(p, i),
-                     w(&o, "zone"), s->tz) < 0)
-            title[0] = '\0';
-        heading(&o, 3, title);
-        if (round_the_clock(s)) {
-            para_begin(&o);
-            text(&o, w(&o, "calendar24"));
-            para_end(&o);
-            continue;
-        }
-        table_begin(&o);
-        const char *hd[] = {w(&o, "weekdays"), w(&o, "hours")};
-        row(&o, hd, 2, true);
-        for (int d = 0; d < 7; d++) {
-            char hours[256] = "";
-            size_t n = 0;
-            for (uint32_t k = 0; k < s->week[d].n; k++) {
-                char a[9], z[9];
-                int32_t end = s->week[d].shift[k].end;
-                kw_tod_format(s->week[d].shift[k].start, a);
-                kw_tod_format(end > KW_DAY ? end - KW_DAY : end, z);
-                int m = snprintf(hours + n, sizeof(hours) - n, "%s%s-%s", k ? ", " : "", a, z);
-                n += m > 0 && (size_t)m < sizeof(hours) - n ? (size_t)m : 0;
-            }
-            const char *c[] = {day_names[d][o.zh ? 0 : 1], n ? hours : w(&o, "off")};
-            row(&o, c, 2, false);
-        }
-        table_end(&o);
-        if (s->n_holidays) {
-            para_begin(&o);
-            kw_buf_printf(b, "%s: ", w(&o, "holidays"));
-            for (size_t k = 0; k < s->n_holidays; k++) {
-                char d[11];
-                kw_date_format(s->holidays[k], d);
-                kw_buf_printf(b, "%s%s", k ? ", " : "", d);
-            }
-            para_end(&o);
-        }
-        if (s->n_extra) {
-            para_begin(&o);
-            kw_buf_printf(b, "%s: ", w(&o, "extra"));
-            for (size_t k = 0; k < s->n_extra; k++) {
-                char d[11];
-                kw_date_format(s->extra[k].day, d);
-                kw_buf_printf(b, "%s%s", k ? ", " : "", d);
-            }
-            para_end(&o);
-        }
-    }
-
-    heading(&o, 2, w(&o, "changes"));
-    para_begin(&o);
-    text(&o, w(&o, kw_policy_on_level_change(p) == KW_CHANGE_RECOMPUTE ? "recompute" : "keep"));
-    kw_buf_adds(b, " ");
-    text(&o, w(&o, kw_policy_on_reopen(p) == KW_REOPEN_RESUME ? "resume" : "restart"));
-    para_end(&o);
-    const char *contact = kw_policy_letter_text(p, KW_LETTER_CONTACT, l);
-    if (contact) {
-        heading(&o, 2, w(&o, "contact"));
-        para_begin(&o);
-        text(&o, contact);
-        para_end(&o);
-    }
-    para_begin(&o);
-    text(&o, w(&o, "foot"));
-    para_end(&o);
-    if (html)
-        kw_buf_adds(b, "</body>\n</html>\n");
+    static void (*const sections[])(const struct out *, const struct kw_policy *) = {
+        page_begin, title, scope, levels, commitments, counting, hours, changes, contact, page_end,
+    };
+    struct out o = {b, html, strcmp(lang, "zh") == 0, NULL};
+    o.lang = o.zh ? "zh" : "en";
+    for (size_t i = 0; i < SIZE(sections); i++)
+        sections[i](&o, p);
 }

@@ -878,34 +878,18 @@ static enum kw_code parse_escalations(struct kw_policy *p, json_t *v, struct kw_
 
 /* ---- the document ---- */
 
+/* The members of a policy, in the order docs/policy.md lists them. */
+static const char *const doc_keys[] = {
+    "name",       "version",       "effective_from", "description", "letter",   "calendars",
+    "levels",     "tiers",         "categories",     "regions",     "channels", "organisations",
+    "milestones", "states",        "reopen_revokes", "metrics",     "targets",  "on_level_change",
+    "on_reopen",  "reopen_window", "service_nodes",  "escalations", NULL};
+
 static enum kw_code parse_doc(struct kw_policy *p, json_t *doc, struct kw_err *err)
 {
-    static const char *const keys[] = {"name",
-                                       "version",
-                                       "effective_from",
-                                       "description",
-                                       "letter",
-                                       "calendars",
-                                       "levels",
-                                       "tiers",
-                                       "categories",
-                                       "regions",
-                                       "channels",
-                                       "organisations",
-                                       "milestones",
-                                       "states",
-                                       "reopen_revokes",
-                                       "metrics",
-                                       "targets",
-                                       "on_level_change",
-                                       "on_reopen",
-                                       "reopen_window",
-                                       "service_nodes",
-                                       "escalations",
-                                       NULL};
     if (!json_is_object(doc))
         return fail(err, "", "a policy must be a JSON object");
-    if (only_keys(doc, "", keys, err) != KW_OK || name_version(p, doc, err) != KW_OK ||
+    if (only_keys(doc, "", doc_keys, err) != KW_OK || name_version(p, doc, err) != KW_OK ||
         label(p, json_object_get(doc, "description"), "/description", &p->description, err) !=
             KW_OK ||
         letter_texts(p, json_object_get(doc, "letter"), err) != KW_OK ||

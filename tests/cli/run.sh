@@ -187,6 +187,11 @@ for g in zh.md en.html; do
     fi
 done
 
+tiers=$(for i in 1 2 3 4 5 6 7 8; do printf '{"id":"t%d","label":"a tier with a rather long label number %d"},' $i $i; done)
+printf '{"name":"x","version":"1","effective_from":"2026-01-01T00:00:00Z","calendars":{"c":{"tz":"UTC","week":{"mon":[["09:00","18:00"]]}}},"levels":["L1"],"tiers":[%s],"metrics":[{"id":"response","start":"created","stop":["first_response"]}],"targets":[{"when":{"tier":["t1","t2","t3","t4","t5","t6","t7","t8"]},"response":"1h"}]}' "${tiers%,}" >"$TMP/longp.json"
+expect "letter prints a long list of conditions whole" 0 "or a tier with a rather long label number 8 | 1 h, working hours (c) |" "" \
+    -- "$KW" policy letter "$TMP/longp.json" --lang en
+
 # --- sla replay ---
 T=$EX/tickets
 expect "replay one ticket" 0 '"stopped_by": "first_response"' "" -- "$KW" sla replay --policy $P/acme.json $T/l1-met.jsonl

@@ -188,6 +188,91 @@ static struct kw_policy *acme(void)
     return p;
 }
 
+/* What the model hands out: texts with their language fallbacks, the
+ * effective date as written, rule ids, escalation targets. The policy owns
+ * them: the text it came from is gone by the time they are read. */
+static void test_texts(void **state)
+{
+    (void)state;
+    char *text = strdup(
+        "{\"name\":\"t\",\"version\":\"1\",\"effective_from\":\"2026-01-01T08:00:00+08:00\","
+        "\"description\":\"one text\",\"letter\":{\"en\":{\"provider\":\"P\",\"scope\":5},"
+        "\"zh\":{\"contact\":\"联系\"},\"fr\":{}},\"calendars\":{\"c\":" CAL "},"
+        "\"levels\":[{\"id\":\"L1\",\"label\":{\"en\":\"only en\"}},{\"id\":\"L2\",\"label\":"
+        "\"both\"},\"L3\"],\"metrics\":[{\"id\":\"response\",\"start\":\"created\","
+        "\"stop\":[\"first_response\"],\"warn_at\":[50]}],\"targets\":[{\"id\":\"r0\","
+        "\"when\":{\"level\":\"L1\"},\"response\":\"1h\"},{\"id\":7,\"response\":\"2h\"}],"
+        "\"escalations\":[{\"id\":\"e\",\"when\":{\"metric\":\"response\",\"percent\":50},"
+        "\"steps\":[{\"notify\":\"oncall:3\"},{\"after\":\"5m\",\"reassign\":\"team:42\"}]}]}");
+    struct kw_err err = {0};
+    struct kw_policy *p = kw_policy_parse(text, strlen(text), &err);
+    memset(text, 'x', strlen(text));
+    free(text);
+    if (!p)
+        fail_msg("%s", err.msg);
+    const struct kw_escalation *e = kw_policy_chain(p, 0);
+    static const char *const none = "(none)";
+#define OR_NONE(s) ((s) ? (s) : none)
+    const struct {
+        const char *name, *got, *want;
+    } cases[] = {
+        {"effective_from as written", kw_policy_effective_from_text(p),
+         "2026-01-01T08:00:00+08:00"},
+        {"one description for both languages", kw_policy_description(p, "zh"), "one text"},
+        {"letter text in its language", kw_policy_letter_text(p, KW_LETTER_PROVIDER, "en"), "P"},
+        {"letter text from the other language", kw_policy_letter_text(p, KW_LETTER_PROVIDER, "zh"),
+         "P"},
+        {"a letter text that is no string is none",
+         OR_NONE(kw_policy_letter_text(p, KW_LETTER_SCOPE, "en")), none},
+        {"contact only in Chinese", kw_policy_letter_text(p, KW_LETTER_CONTACT, "en"), "联系"},
+        {"label only in English, asked in Chinese", kw_policy_level_label(p, 0, "zh"), "only en"},
+        {"label for both languages", kw_policy_level_label(p, 1, "en"), "both"},
+        {"no label: the id", kw_policy_level_label(p, 2, "zh"), "L3"},
+        {"rule id", kw_policy_rule_id(p, 0), "r0"},
+        {"a rule id that is no string is none", OR_NONE(kw_policy_rule_id(p, 1)), none},
+        {"chain id", e->id, "e"},
+        {"step target as written", e->step[1].target, "team:42"},
+    };
+#undef OR_NONE
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (strcmp(cases[i].got, cases[i].want) != 0)
+            fail_msg("%s: got \"%s\", want \"%s\"", cases[i].name, cases[i].got, cases[i].want);
+    assert_int_equal(e->step[0].oncall, 3);
+    assert_int_equal(e->step[1].team, 42);
+    assert_int_equal(e->step[1].after, 300);
+    kw_policy_free(p);
+}
+
+/* Escalation targets: who a step may notify or hand the ticket to. */
+static void test_escalation_targets(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *target;
+        bool ok;
+        int oncall;
+        int64_t team;
+    } cases[] = {
+        {"the assignee", "assignee", true, 0, 0},
+        {"the account manager", "account_manager", true, 0, 0},
+        {"an on-call rota", "oncall:9", true, 9, 0},
+        {"on-call rotas count from 1", "oncall:0", false, 0, 0},
+        {"at most 9 rotas", "oncall:10", false, 10, 0},
+        {"a team", "team:12", true, 0, 12},
+        {"a team id is a number", "team:x", false, 0, 0},
+        {"nothing after the number", "team:1x", false, 0, 1},
+        {"no one else", "boss", false, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int oncall = -1;
+        int64_t team = -1;
+        bool ok = kw_escalation_target_parse(cases[i].target, &oncall, &team);
+        if (ok != cases[i].ok || oncall != cases[i].oncall || team != cases[i].team)
+            fail_msg("%s: got %d, oncall %d, team %lld", cases[i].name, ok, oncall,
+                     (long long)team);
+    }
+}
+
 static void test_resolution(void **state)
 {
     (void)state;
@@ -291,10 +376,9 @@ static void test_examples_are_valid(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_policies),
-        cmocka_unit_test(test_resolution),
-        cmocka_unit_test(test_versions),
-        cmocka_unit_test(test_examples_are_valid),
+        cmocka_unit_test(test_bad_policies),       cmocka_unit_test(test_texts),
+        cmocka_unit_test(test_escalation_targets), cmocka_unit_test(test_resolution),
+        cmocka_unit_test(test_versions),           cmocka_unit_test(test_examples_are_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
