@@ -163,7 +163,7 @@ static enum kw_code chain_setup(struct kw_store *st, int64_t *team, struct kw_er
         char email[32];
         snprintf(email, sizeof(email), "%s@bench.example", names[i]);
         struct kw_user u = {.email = email, .name = names[i], .role = "agent"};
-        if (kw_store_user_insert_hashed(st, &u, NULL, 0, &people[i], err) != KW_OK)
+        if (kw_store_user_insert(st, &u, NULL, 0, &people[i], err) != KW_OK)
             return err->code;
     }
     char spec[512];

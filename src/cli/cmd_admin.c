@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth.h"
 #include "cli.h"
 #include "store.h"
 
@@ -94,7 +95,7 @@ int kw_cmd_init(int argc, char **argv)
                               sodium_base64_VARIANT_URLSAFE_NO_PADDING);
         }
         struct kw_user u = {.email = email, .name = "Administrator", .role = "admin"};
-        if (kw_store_user_insert(st, &u, given ? given : made, (int64_t)time(NULL), &id, &err) !=
+        if (kw_auth_user_create(st, &u, given ? given : made, (int64_t)time(NULL), &id, &err) !=
             KW_OK) {
             rc = kw_cli_fail(given ? "KEEPWORD_ADMIN_PASSWORD" : NULL, &err);
         } else {

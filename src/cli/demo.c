@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "policy.h"
 #include "tickets.h"
 
@@ -237,7 +238,7 @@ enum kw_code kw_demo_load(struct kw_store *st, int64_t now, bool *loaded, struct
                             .role = people[i].role,
                             .org_id = people[i].org >= 0 ? ids[people[i].org] : 0,
                             .team_id = people[i].team >= 0 ? team[people[i].team] : 0};
-        if ((rc = kw_store_user_insert(st, &u, DEMO_PASSWORD, now, &id, err)) != KW_OK)
+        if ((rc = kw_auth_user_create(st, &u, DEMO_PASSWORD, now, &id, err)) != KW_OK)
             return rc;
         if (strcmp(people[i].role, "manager") == 0)
             manager = id;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "kw_crypto.h"
 
 #ifndef KW_VERSION
 #define KW_VERSION "0.1.0"
@@ -44,6 +45,9 @@ int main(int argc, char **argv)
         return KW_EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    struct kw_err err = {0};
+    if (kw_crypto_init(&err) != KW_OK)
+        return kw_cli_fail(NULL, &err);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         for (size_t i = 0; argc > 2 && i < N_CMDS; i++) {
             if (strcmp(argv[2], cmds[i].name) == 0) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "calcache.h"
 #include "calendar_json.h"
 #include "civil.h"
@@ -144,8 +145,7 @@ struct user_unit {
 static enum kw_code user_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct user_unit *u = ctx;
-    return kw_store_user_insert_hashed(st, &u->u, u->password ? u->hash : NULL, u->now, &u->id,
-                                       err);
+    return kw_store_user_insert(st, &u->u, u->password ? u->hash : NULL, u->now, &u->id, err);
 }
 
 static const struct kwh_field user_fields[] = {
@@ -178,9 +178,10 @@ struct kwh_reply kwh_users_create(struct kwh_call *x)
             kwh_problem_of(KW_INVALID, "/org_id", "org_id: a customer belongs to an organisation");
         goto done;
     }
-    /* argon2id takes a while and much memory: hash before the writer */
+    /* the role and password rules, and argon2id, which takes a while and
+     * much memory: before the writer */
     struct kw_err err = {0};
-    if (u.password && kw_password_hash(u.password, u.hash, &err) != KW_OK) {
+    if (kw_auth_user_hash(&u.u, u.password, u.hash, &err) != KW_OK) {
         out = kwh_problem(&err);
         goto done;
     }

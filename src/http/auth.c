@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "internal.h"
 
 #define SESSION_TTL (12 * 3600)
@@ -80,7 +81,7 @@ bool kwh_authenticate(struct kwh_call *x, struct kwh_reply *fail)
             return false;
         }
     }
-    if (kw_store_token_caller(x->wk->st, t, x->now, &u, &err) != KW_OK) {
+    if (kw_auth_token_caller(x->wk->st, t, x->now, &u, &err) != KW_OK) {
         *fail = kwh_problem(&err);
         return false;
     }
@@ -171,8 +172,8 @@ struct issue {
 static enum kw_code issue_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct issue *u = ctx;
-    return kw_store_token_issue(st, u->uid, u->kind, u->label, u->now, u->expires_at, u->token,
-                                &u->id, err);
+    return kw_auth_token_issue(st, u->uid, u->kind, u->label, u->now, u->expires_at, u->token,
+                               &u->id, err);
 }
 
 struct kwh_reply kwh_login(struct kwh_call *x)
@@ -204,8 +205,8 @@ struct kwh_reply kwh_login(struct kwh_call *x)
         if (wait > 0)
             out = kwh_problemf(KW_TOO_MANY, "", "too many failed logins; try again in %lld s",
                                (long long)wait);
-        else if (kw_store_password_check(x->wk->st, json_string_value(email),
-                                         json_string_value(password), &u.uid, &err) != KW_OK) {
+        else if (kw_auth_password_check(x->wk->st, json_string_value(email),
+                                        json_string_value(password), &u.uid, &err) != KW_OK) {
             if (err.code == KW_UNAUTHENTICATED)
                 login_gate(x->h, json_string_value(email), addr, x->now, true);
             out = kwh_problem(&err);
@@ -241,7 +242,7 @@ struct revoke {
 static enum kw_code revoke_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct revoke *u = ctx;
-    return kw_store_token_revoke(st, u->token, u->now, err);
+    return kw_auth_token_revoke(st, u->token, u->now, err);
 }
 
 /* ---- API tokens for integrations: /api/v1/tokens[/{id}] ---- */

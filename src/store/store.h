@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kw_crypto.h" /* KW_HASH_BYTES */
+#include "kw_crypto.h" /* KW_HASH_BYTES, KW_PASSWORD_HASH_BUF */
 #include "kw_err.h"
 
 #define KW_STORE_NO_TIME INT64_MIN /* an instant that is not there (SQL NULL) */
@@ -269,9 +269,12 @@ enum kw_code kw_store_stale(struct kw_store *st, int64_t after, size_t max, int6
 enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *buf, size_t cap,
                                    struct kw_err *err);
 
-/* ---- users and tokens ---- */
-
-#define KW_TOKEN_BUF 64 /* a token as text, with the NUL */
+/* ---- users and tokens ----
+ *
+ * The store keeps what app/auth.h computes: a user's password as an
+ * argon2id string (util/kw_crypto.h), a token as its KW_HASH_BYTES digest.
+ * No backend hashes, mints or verifies anything; the rules (password
+ * length, roles, equal time for unknown e-mails) are app/auth.h's. */
 
 struct kw_user {
     int64_t id, org_id, team_id;     /* 0: none */
@@ -279,20 +282,17 @@ struct kw_user {
     const char *skills;              /* a JSON array of strings, or NULL: none */
 };
 
-/* Insert a user; password (may be NULL: cannot log in) is stored as an
- * argon2id hash. KW_CONFLICT for a taken e-mail, KW_INVALID for a bad role or
- * a password shorter than 8 bytes. */
+/* Insert a user with password_hash (an argon2id string from
+ * kw_password_hash, kept as given; NULL: the user cannot log in).
+ * KW_CONFLICT for a taken e-mail, KW_INVALID for a bad e-mail, name or role,
+ * KW_NOT_FOUND for an unknown organisation or team. */
 enum kw_code kw_store_user_insert(struct kw_store *st, const struct kw_user *u,
-                                  const char *password, int64_t now, int64_t *id,
+                                  const char *password_hash, int64_t now, int64_t *id,
                                   struct kw_err *err);
-/* The same with the password already hashed (hash may be NULL), so that the
- * slow argon2id hashing happens outside a write transaction. */
-#define KW_PASSWORD_HASH_BUF 128 /* crypto_pwhash_STRBYTES */
-enum kw_code kw_password_hash(const char *password, char out[KW_PASSWORD_HASH_BUF],
-                              struct kw_err *err);
-enum kw_code kw_store_user_insert_hashed(struct kw_store *st, const struct kw_user *u,
-                                         const char *hash, int64_t now, int64_t *id,
-                                         struct kw_err *err);
+/* The id and stored password hash of the user with e-mail email; hash is ""
+ * for a user without a password. KW_NOT_FOUND for an unknown e-mail. */
+enum kw_code kw_store_user_password(struct kw_store *st, const char *email, int64_t *user_id,
+                                    char hash[KW_PASSWORD_HASH_BUF], struct kw_err *err);
 /* A user as read back (strings valid until the next call on st or
  * kw_store_end_read). */
 struct kw_user_row {
@@ -310,21 +310,13 @@ enum kw_code kw_store_users(struct kw_store *st, int64_t org_id, int64_t after, 
 enum kw_code kw_store_user_count(struct kw_store *st, const char *role, int64_t *n,
                                  struct kw_err *err);
 
-/* Check e-mail and password and issue a session token valid for ttl seconds
- * into token (KW_TOKEN_BUF bytes). KW_UNAUTHENTICATED, the same for an unknown
- * e-mail and a wrong password, taking the same time. Only the token's hash is
- * stored. */
-enum kw_code kw_store_login(struct kw_store *st, const char *email, const char *password,
-                            int64_t now, int64_t ttl, char *token, int64_t *user_id,
-                            struct kw_err *err);
-/* The two halves of a login: check a password (argon2id; the same cost and
- * answer for an unknown e-mail), then issue a token of kind "session" or
- * "api" (label may be NULL; expires_at may be KW_STORE_NO_TIME: never). */
-enum kw_code kw_store_password_check(struct kw_store *st, const char *email, const char *password,
-                                     int64_t *user_id, struct kw_err *err);
-enum kw_code kw_store_token_issue(struct kw_store *st, int64_t user_id, const char *kind,
-                                  const char *label, int64_t now, int64_t expires_at, char *token,
-                                  int64_t *token_id, struct kw_err *err);
+/* Keep a token of kind "session" or "api" for user_id by its digest
+ * (kw_token_digest; the token itself is never stored). label may be NULL;
+ * expires_at may be KW_STORE_NO_TIME: never. token_id may be NULL. */
+enum kw_code kw_store_token_insert(struct kw_store *st, int64_t user_id,
+                                   const unsigned char digest[KW_HASH_BYTES], const char *kind,
+                                   const char *label, int64_t now, int64_t expires_at,
+                                   int64_t *token_id, struct kw_err *err);
 /* A user's live API tokens (never the token itself, which is not kept). */
 struct kw_token_row {
     int64_t id, created_at, expires_at;
@@ -336,16 +328,17 @@ enum kw_code kw_store_tokens(struct kw_store *st, int64_t user_id, int64_t now,
 /* Revoke the user's token token_id; KW_NOT_FOUND when it is not theirs. */
 enum kw_code kw_store_token_revoke_id(struct kw_store *st, int64_t user_id, int64_t token_id,
                                       int64_t now, struct kw_err *err);
-/* The user a token belongs to, if it is neither expired nor revoked. */
-enum kw_code kw_store_token_user(struct kw_store *st, const char *token, int64_t now,
-                                 int64_t *user_id, struct kw_err *err);
-/* The user a live token belongs to, in one look-up (strings valid until
- * the next call on st or kw_store_end_read). KW_UNAUTHENTICATED otherwise. */
-enum kw_code kw_store_token_caller(struct kw_store *st, const char *token, int64_t now,
-                                   struct kw_user_row *out, struct kw_err *err);
-/* Revoke a token (logout). Unknown tokens are fine. */
-enum kw_code kw_store_token_revoke(struct kw_store *st, const char *token, int64_t now,
-                                   struct kw_err *err);
+/* The user the token with this digest belongs to, if it is neither expired
+ * nor revoked at now; KW_UNAUTHENTICATED otherwise. */
+enum kw_code kw_store_token_user(struct kw_store *st, const unsigned char digest[KW_HASH_BYTES],
+                                 int64_t now, int64_t *user_id, struct kw_err *err);
+/* The same, reading the user in one look-up (strings valid until the next
+ * call on st or kw_store_end_read). KW_UNAUTHENTICATED otherwise. */
+enum kw_code kw_store_token_caller(struct kw_store *st, const unsigned char digest[KW_HASH_BYTES],
+                                   int64_t now, struct kw_user_row *out, struct kw_err *err);
+/* Revoke the token with this digest (logout). Unknown digests are fine. */
+enum kw_code kw_store_token_revoke(struct kw_store *st, const unsigned char digest[KW_HASH_BYTES],
+                                   int64_t now, struct kw_err *err);
 
 /* ---- the live engine ---- */
 

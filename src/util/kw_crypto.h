@@ -1,18 +1,34 @@
 // SPDX-License-Identifier: MIT
 /*
- * kw_crypto.h - the hash behind Keepword's tamper-evident records, so that
- * core (the chain) and every store backend hash the same bytes the same way.
+ * kw_crypto.h - Keepword's cryptography, in one place, so that core (the
+ * chain), the application layer and every store backend agree on the bytes.
  *
- * BLAKE2b with a 32-byte output (libsodium's crypto_generichash). A state
- * lives on the caller's stack; no allocation, safe from any thread.
+ * The record hash: BLAKE2b with a 32-byte output (libsodium's
+ * crypto_generichash). Passwords: argon2id strings (libsodium's
+ * crypto_pwhash_str, interactive limits). Tokens: "kw_" and 32 random bytes
+ * in unpadded URL-safe base64; only their digest (the record hash of the
+ * token's text) is ever stored. Nothing here allocates on the caller's
+ * behalf or keeps state; safe from any thread.
  */
 #ifndef KW_CRYPTO_H
 #define KW_CRYPTO_H
 
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "kw_err.h"
+
 #define KW_HASH_BYTES 32
+#define KW_PASSWORD_HASH_BUF 128 /* an argon2id string with its NUL (crypto_pwhash_STRBYTES) */
+#define KW_TOKEN_BUF 64          /* a token as text, with the NUL */
+#define KW_TOKEN_LEN 46          /* "kw_" and 43 characters of base64 */
+
+/* Pick libsodium's fastest implementations; call once at start (the
+ * binary's main does). Everything here also works without it, and the
+ * calls that need it (hashing a password, minting a token) make it
+ * themselves. KW_STORE when libsodium cannot start. */
+enum kw_code kw_crypto_init(struct kw_err *err);
 
 /* Opaque room for libsodium's state (checked against it in kw_crypto.c). */
 struct kw_hash {
@@ -22,5 +38,22 @@ struct kw_hash {
 void kw_hash_init(struct kw_hash *h);
 void kw_hash_update(struct kw_hash *h, const void *p, size_t n);
 void kw_hash_final(struct kw_hash *h, unsigned char out[KW_HASH_BYTES]);
+
+/* Hash password (any length; the rules on length are the caller's) into an
+ * argon2id string. Slow (tens of milliseconds, 64 MiB): call it outside
+ * any transaction. KW_NOMEM, or KW_STORE when libsodium cannot start. */
+enum kw_code kw_password_hash(const char *password, char out[KW_PASSWORD_HASH_BUF],
+                              struct kw_err *err);
+/* Whether password (NULL: "") matches the argon2id string hash. hash NULL
+ * or "" (no password) is false after checking against a fixed dummy hash of
+ * the same cost, so that "no such user" takes as long as "wrong password". */
+bool kw_password_verify(const char *hash, const char *password);
+
+/* A new random token into out (KW_TOKEN_LEN characters and a NUL). KW_STORE
+ * when libsodium cannot start. */
+enum kw_code kw_token_mint(char out[KW_TOKEN_BUF], struct kw_err *err);
+/* The digest a token is stored and looked up by: the record hash (BLAKE2b,
+ * 32 bytes, no key) of the token's text. */
+void kw_token_digest(const char *token, unsigned char out[KW_HASH_BYTES]);
 
 #endif

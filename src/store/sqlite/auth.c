@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* Users, passwords (argon2id) and tokens (sessions and API tokens, kept
- * as hashes only). */
+/* Users (with the argon2id string app/auth.c made, if any) and tokens
+ * (sessions and API tokens, kept as the digests app/auth.c computed). */
 #include "sqlite_int.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,8 +56,6 @@ static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
     return kws_prep(st, KWS_AUTH, (int)s);
 }
 
-static const char *const roles[] = {"admin", "manager", "agent", "customer"};
-
 /* The columns USER_COLS of the row x is on. */
 static void read_user(sqlite3_stmt *x, struct kw_user_row *out)
 {
@@ -74,36 +71,15 @@ static void read_user(sqlite3_stmt *x, struct kw_user_row *out)
 }
 KWS_ROW_MAPPER(read_user, struct kw_user_row)
 
-_Static_assert(KW_PASSWORD_HASH_BUF == crypto_pwhash_STRBYTES, "password hash buffer");
-
+/* What the store itself insists on; the role and the password are
+ * app/auth.c's rules (the schema still refuses another role). */
 static enum kw_code user_check(const struct kw_user *u, struct kw_err *err)
 {
-    bool role_ok = false;
-    for (size_t i = 0; u->role && i < sizeof(roles) / sizeof(roles[0]); i++)
-        role_ok = role_ok || strcmp(u->role, roles[i]) == 0;
-    if (!role_ok)
-        return kw_err_set(err, KW_INVALID, "/role",
-                          "role: expected admin, manager, agent or customer");
     if (!u->email || !strchr(u->email, '@') || strlen(u->email) > 254)
         return kw_err_set(err, KW_INVALID, "/email", "email: expected an e-mail address");
     if (!u->name || !*u->name || kws_text_ok(u->name, "/name", err) != KW_OK)
         return u->name && *u->name ? err->code
                                    : kw_err_set(err, KW_INVALID, "/name", "name: missing");
-    return KW_OK;
-}
-
-enum kw_code kw_password_hash(const char *password, char out[KW_PASSWORD_HASH_BUF],
-                              struct kw_err *err)
-{
-    size_t n = strlen(password);
-    if (n < 8 || n > 1024)
-        return kw_err_set(err, KW_INVALID, "/password", "password: expected 8 to 1024 bytes");
-    if (sodium_init() < 0)
-        return kw_err_set(err, KW_STORE, "", "libsodium failed to initialise");
-    /* argon2id with libsodium's interactive limits */
-    if (crypto_pwhash_str(out, password, n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-        return kw_err_set(err, KW_NOMEM, "", "no memory to hash the password");
     return KW_OK;
 }
 
@@ -119,9 +95,9 @@ static void read_token(sqlite3_stmt *x, struct kw_token_row *out)
 }
 KWS_ROW_MAPPER(read_token, struct kw_token_row)
 
-enum kw_code kw_store_user_insert_hashed(struct kw_store *st, const struct kw_user *u,
-                                         const char *hash, int64_t now, int64_t *id,
-                                         struct kw_err *err)
+enum kw_code kw_store_user_insert(struct kw_store *st, const struct kw_user *u,
+                                  const char *password_hash, int64_t now, int64_t *id,
+                                  struct kw_err *err)
 {
     if (user_check(u, err) != KW_OK)
         return err->code;
@@ -131,7 +107,7 @@ enum kw_code kw_store_user_insert_hashed(struct kw_store *st, const struct kw_us
     bind_text(x, 3, u->role);
     sqlite3_bind_int64(x, 4, u->org_id);
     sqlite3_bind_int64(x, 5, u->team_id);
-    bind_text(x, 6, hash);
+    bind_text(x, 6, password_hash);
     sqlite3_bind_int64(x, 7, now);
     bind_text(x, 8, u->skills);
     int rc = sqlite3_step(x);
@@ -139,6 +115,9 @@ enum kw_code kw_store_user_insert_hashed(struct kw_store *st, const struct kw_us
     sqlite3_reset(x);
     if (rc == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_UNIQUE)
         return kw_err_set(err, KW_CONFLICT, "/email", "email: %.80s is taken", u->email);
+    if (rc == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_CHECK)
+        return kw_err_set(err, KW_INVALID, "/role",
+                          "role: expected admin, manager, agent or customer");
     if (rc == SQLITE_CONSTRAINT)
         return kw_err_set(err, KW_NOT_FOUND, "/org_id", "no such organisation or team");
     if (rc != SQLITE_DONE)
@@ -147,14 +126,22 @@ enum kw_code kw_store_user_insert_hashed(struct kw_store *st, const struct kw_us
     return KW_OK;
 }
 
-enum kw_code kw_store_user_insert(struct kw_store *st, const struct kw_user *u,
-                                  const char *password, int64_t now, int64_t *id,
-                                  struct kw_err *err)
+enum kw_code kw_store_user_password(struct kw_store *st, const char *email, int64_t *user_id,
+                                    char hash[KW_PASSWORD_HASH_BUF], struct kw_err *err)
 {
-    char hash[KW_PASSWORD_HASH_BUF];
-    if (user_check(u, err) != KW_OK || (password && kw_password_hash(password, hash, err) != KW_OK))
-        return err->code;
-    return kw_store_user_insert_hashed(st, u, password ? hash : NULL, now, id, err);
+    sqlite3_stmt *x = prep(st, S_USER_BY_EMAIL);
+    bind_text(x, 1, email);
+    int rc = sqlite3_step(x);
+    hash[0] = '\0';
+    if (rc == SQLITE_ROW) {
+        *user_id = sqlite3_column_int64(x, 0);
+        if (sqlite3_column_type(x, 1) == SQLITE_TEXT)
+            snprintf(hash, KW_PASSWORD_HASH_BUF, "%s", (const char *)sqlite3_column_text(x, 1));
+    }
+    sqlite3_reset(x);
+    if (rc == SQLITE_DONE)
+        return kw_err_set(err, KW_NOT_FOUND, "/email", "no user with that e-mail");
+    return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "read user");
 }
 
 enum kw_code kw_store_user_get(struct kw_store *st, int64_t id, struct kw_user_row *out,
@@ -195,53 +182,14 @@ enum kw_code kw_store_user_count(struct kw_store *st, const char *role, int64_t 
     return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "count users");
 }
 
-static void token_hash(const char *token, unsigned char out[KW_HASH_BYTES])
+enum kw_code kw_store_token_insert(struct kw_store *st, int64_t user_id,
+                                   const unsigned char digest[KW_HASH_BYTES], const char *kind,
+                                   const char *label, int64_t now, int64_t expires_at,
+                                   int64_t *token_id, struct kw_err *err)
 {
-    crypto_generichash(out, KW_HASH_BYTES, (const unsigned char *)token, strlen(token), NULL, 0);
-}
-
-enum kw_code kw_store_password_check(struct kw_store *st, const char *email, const char *password,
-                                     int64_t *user_id, struct kw_err *err)
-{
-    /* A hash to check against when the e-mail is unknown, so that both
-     * failures cost the same argon2id verification. */
-    char *dummy = st->dummy_hash, stored[crypto_pwhash_STRBYTES] = "";
-    int64_t uid = 0;
-    if (!dummy[0] &&
-        crypto_pwhash_str(dummy, "not a password", 14, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-        return kw_err_set(err, KW_NOMEM, "", "no memory to check the password");
-    sqlite3_stmt *x = prep(st, S_USER_BY_EMAIL);
-    bind_text(x, 1, email);
-    int rc = sqlite3_step(x);
-    if (rc == SQLITE_ROW && sqlite3_column_type(x, 1) == SQLITE_TEXT) {
-        uid = sqlite3_column_int64(x, 0);
-        snprintf(stored, sizeof(stored), "%s", (const char *)sqlite3_column_text(x, 1));
-    }
-    sqlite3_reset(x);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return kws_fail(st, err, "read user");
-    size_t n = password ? strlen(password) : 0;
-    bool ok = crypto_pwhash_str_verify(uid ? stored : dummy, password ? password : "", n) == 0;
-    if (!ok || !uid)
-        return kw_err_set(err, KW_UNAUTHENTICATED, "", "wrong e-mail or password");
-    *user_id = uid;
-    return KW_OK;
-}
-
-enum kw_code kw_store_token_issue(struct kw_store *st, int64_t user_id, const char *kind,
-                                  const char *label, int64_t now, int64_t expires_at, char *token,
-                                  int64_t *token_id, struct kw_err *err)
-{
-    unsigned char raw[32], h[KW_HASH_BYTES];
-    randombytes_buf(raw, sizeof(raw));
-    memcpy(token, "kw_", 3);
-    sodium_bin2base64(token + 3, KW_TOKEN_BUF - 3, raw, sizeof(raw),
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    token_hash(token, h);
     sqlite3_stmt *x = prep(st, S_API_TOKEN_INSERT);
     sqlite3_bind_int64(x, 1, user_id);
-    sqlite3_bind_blob(x, 2, h, KW_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(x, 2, digest, KW_HASH_BYTES, SQLITE_STATIC);
     bind_text(x, 3, kind);
     bind_text(x, 4, label);
     sqlite3_bind_int64(x, 5, now);
@@ -253,15 +201,6 @@ enum kw_code kw_store_token_issue(struct kw_store *st, int64_t user_id, const ch
     if (token_id)
         *token_id = sqlite3_last_insert_rowid(st->db);
     return KW_OK;
-}
-
-enum kw_code kw_store_login(struct kw_store *st, const char *email, const char *password,
-                            int64_t now, int64_t ttl, char *token, int64_t *user_id,
-                            struct kw_err *err)
-{
-    if (kw_store_password_check(st, email, password, user_id, err) != KW_OK)
-        return err->code;
-    return kw_store_token_issue(st, *user_id, "session", NULL, now, now + ttl, token, NULL, err);
 }
 
 enum kw_code kw_store_tokens(struct kw_store *st, int64_t user_id, int64_t now,
@@ -290,15 +229,11 @@ enum kw_code kw_store_token_revoke_id(struct kw_store *st, int64_t user_id, int6
                : kw_err_set(err, KW_NOT_FOUND, "", "no token %lld", (long long)token_id);
 }
 
-enum kw_code kw_store_token_user(struct kw_store *st, const char *token, int64_t now,
-                                 int64_t *user_id, struct kw_err *err)
+enum kw_code kw_store_token_user(struct kw_store *st, const unsigned char digest[KW_HASH_BYTES],
+                                 int64_t now, int64_t *user_id, struct kw_err *err)
 {
-    unsigned char h[KW_HASH_BYTES];
-    if (!token || strlen(token) >= KW_TOKEN_BUF)
-        return kw_err_set(err, KW_UNAUTHENTICATED, "", "not a valid token");
-    token_hash(token, h);
     sqlite3_stmt *x = prep(st, S_TOKEN_USER);
-    sqlite3_bind_blob(x, 1, h, KW_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(x, 1, digest, KW_HASH_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(x, 2, now);
     int rc = sqlite3_step(x);
     if (rc == SQLITE_ROW)
@@ -309,15 +244,11 @@ enum kw_code kw_store_token_user(struct kw_store *st, const char *token, int64_t
     return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "read token");
 }
 
-enum kw_code kw_store_token_caller(struct kw_store *st, const char *token, int64_t now,
-                                   struct kw_user_row *out, struct kw_err *err)
+enum kw_code kw_store_token_caller(struct kw_store *st, const unsigned char digest[KW_HASH_BYTES],
+                                   int64_t now, struct kw_user_row *out, struct kw_err *err)
 {
-    unsigned char h[KW_HASH_BYTES];
-    if (!token || strlen(token) >= KW_TOKEN_BUF)
-        return kw_err_set(err, KW_UNAUTHENTICATED, "", "not a valid token");
-    token_hash(token, h);
     sqlite3_stmt *x = prep(st, S_TOKEN_CALLER);
-    sqlite3_bind_blob(x, 1, h, KW_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(x, 1, digest, KW_HASH_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(x, 2, now);
     int rc = sqlite3_step(x);
     if (rc == SQLITE_ROW) {
@@ -331,13 +262,11 @@ enum kw_code kw_store_token_caller(struct kw_store *st, const char *token, int64
     return kws_fail(st, err, "read token");
 }
 
-enum kw_code kw_store_token_revoke(struct kw_store *st, const char *token, int64_t now,
-                                   struct kw_err *err)
+enum kw_code kw_store_token_revoke(struct kw_store *st, const unsigned char digest[KW_HASH_BYTES],
+                                   int64_t now, struct kw_err *err)
 {
-    unsigned char h[KW_HASH_BYTES];
-    token_hash(token ? token : "", h);
     sqlite3_stmt *x = prep(st, S_TOKEN_REVOKE);
-    sqlite3_bind_blob(x, 1, h, KW_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(x, 1, digest, KW_HASH_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(x, 2, now);
     int rc = sqlite3_step(x);
     sqlite3_reset(x);

@@ -4,7 +4,6 @@
 #include "sqlite_int.h"
 
 #include <pthread.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,10 +76,6 @@ struct kw_store *kw_store_open(const char *path, struct kw_err *err)
         return NULL;
     }
     snprintf(st->path, sizeof(st->path), "%s", path);
-    if (sodium_init() < 0) {
-        kw_err_set(err, KW_STORE, "", "libsodium failed to initialise");
-        goto fail;
-    }
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
         kws_fail(st, err, "open");

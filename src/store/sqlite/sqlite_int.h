@@ -39,7 +39,6 @@ struct kw_store {
     sqlite3 *db;
     sqlite3_stmt **stmt[KWS_PARTS]; /* each catalogue, prepared at open */
     char path[256];
-    char dummy_hash[KW_PASSWORD_HASH_BUF]; /* checked for unknown e-mails; made on first use */
     int64_t changed_ticket; /* noted in the change log by the open unit of work, or 0 */
 };
 
