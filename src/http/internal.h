@@ -174,11 +174,6 @@ json_t *kwh_body_object(const struct kwh_call *x, struct kwh_reply *fail);
 bool kwh_query_int(const struct kwh_call *x, const char *name, long long lo, long long hi,
                    long long *out, struct kwh_reply *fail);
 const char *kwh_query(const struct kwh_call *x, const char *name);
-/* An optional string member of at most max bytes (NULL when absent). */
-bool kwh_opt_string(json_t *j, const char *key, size_t max, const char **out,
-                    struct kwh_reply *fail);
-/* An optional id member (> 0), or null when nullable (then *out = -1). */
-bool kwh_opt_id(json_t *j, const char *key, bool nullable, int64_t *out, struct kwh_reply *fail);
 /* A member of a JSON body, for kwh_decode. */
 enum kwh_ftype {
     KWH_STR,  /* const char * (borrowed from the body): 1 to max bytes; null is absent */
@@ -211,9 +206,6 @@ struct kwh_field {
 bool kwh_decode(json_t *obj, const struct kwh_field *f, size_t n, void *out,
                 struct kwh_reply *fail);
 #define KWH_NFIELDS(f) (sizeof(f) / sizeof((f)[0]))
-/* Refuse members not in keys (NULL-terminated): 400 naming the first (the
- * ticket and overrun bodies; the others use kwh_decode). */
-bool kwh_only_members(json_t *j, const char *const *keys, struct kwh_reply *fail);
 /* Run fn on the writer; false with the problem when it failed. */
 bool kwh_write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_reply *fail);
 

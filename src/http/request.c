@@ -136,62 +136,6 @@ bool kwh_query_int(const struct kwh_call *x, const char *name, long long lo, lon
     return true;
 }
 
-bool kwh_opt_string(json_t *j, const char *key, size_t max, const char **out,
-                    struct kwh_reply *fail)
-{
-    json_t *v = json_object_get(j, key);
-    char ptr[64];
-    snprintf(ptr, sizeof(ptr), "/%s", key);
-    *out = NULL;
-    if (!v || json_is_null(v))
-        return true;
-    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max) {
-        *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected a string of 1 to %zu bytes", key, max);
-        return false;
-    }
-    *out = json_string_value(v);
-    return true;
-}
-
-bool kwh_opt_id(json_t *j, const char *key, bool can_clear, int64_t *out, struct kwh_reply *fail)
-{
-    json_t *v = json_object_get(j, key);
-    char ptr[64];
-    snprintf(ptr, sizeof(ptr), "/%s", key);
-    if (!v)
-        return true;
-    if (json_is_null(v) && can_clear) {
-        *out = -1;
-        return true;
-    }
-    if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-        *fail =
-            kwh_problemf(KW_INVALID, ptr, "%s: expected an id%s", key, can_clear ? " or null" : "");
-        return false;
-    }
-    *out = json_integer_value(v);
-    return true;
-}
-
-bool kwh_only_members(json_t *j, const char *const *keys, struct kwh_reply *fail)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach(j, k, v)
-    {
-        bool known = false;
-        for (size_t i = 0; keys[i] && !known; i++)
-            known = strcmp(k, keys[i]) == 0;
-        if (!known) {
-            char ptr[80];
-            snprintf(ptr, sizeof(ptr), "/%.60s", k);
-            *fail = kwh_problemf(KW_INVALID, ptr, "%.60s: not a field of this request", k);
-            return false;
-        }
-    }
-    return true;
-}
-
 static bool field_known(const struct kwh_field *f, size_t n, const char *key)
 {
     for (size_t i = 0; i < n; i++)
