@@ -620,17 +620,14 @@ static const char *lang_of(const struct kwh_call *x)
 }
 
 /* The ticket's events as clock events and its compiled commitment. */
-static bool clock_inputs(struct kwh_call *x, int64_t id, int64_t commitment,
-                         struct kw_ticket_events *tc, const struct kw_compiled **c,
-                         struct kwh_reply *fail)
+static enum kw_code clock_inputs(struct kwh_call *x, int64_t id, int64_t commitment,
+                                 struct kw_ticket_events *tc, const struct kw_compiled **c,
+                                 struct kw_err *err)
 {
-    struct kw_err err = {0};
-    *c = kwh_policy_for(x->h, x->wk->st, commitment, &err);
-    if (!*c || kw_ticket_events_load(x->wk->st, id, tc, &err) != KW_OK) {
-        *fail = kwh_problem(&err);
-        return false;
-    }
-    return true;
+    *c = kwh_policy_for(x->h, x->wk->st, commitment, err);
+    if (!*c)
+        return err->code;
+    return kw_ticket_events_load(x->wk->st, id, tc, err);
 }
 
 static struct kwh_reply ticket_sla(struct kwh_call *x, int64_t id, int64_t commitment)
@@ -639,22 +636,21 @@ static struct kwh_reply ticket_sla(struct kwh_call *x, int64_t id, int64_t commi
         return kwh_ok(200, json_pack("{s:I, s:n, s:o, s:[]}", "ticket", (json_int_t)id,
                                      "commitment", "as_of", kwh_instant_json(x->now), "clocks"));
     struct kw_ticket_events tc = {0};
-    const struct kw_compiled *c;
-    struct kwh_reply out;
+    const struct kw_compiled *c = NULL;
+    struct kwh_reply out = {0};
     struct kw_err err = {0};
-    if (!clock_inputs(x, id, commitment, &tc, &c, &out))
-        ;
-    else if (kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, tc.ev, tc.n, x->now,
-                         &x->wk->sla, &err) != KW_OK)
-        out = kwh_problem(&err);
-    else
+    enum kw_code rc = clock_inputs(x, id, commitment, &tc, &c, &err);
+    if (rc == KW_OK)
+        rc = kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, tc.ev, tc.n, x->now,
+                         &x->wk->sla, &err);
+    if (rc == KW_OK)
         out = kwh_ok(200, json_pack("{s:I, s:{s:I, s:s, s:s}, s:o, s:o}", "ticket", (json_int_t)id,
                                     "commitment", "id", (json_int_t)commitment, "name",
                                     kw_policy_name(c->p), "version", kw_policy_version(c->p),
                                     "as_of", kwh_instant_json(x->now), "clocks",
                                     kw_sla_to_json(c->p, &x->wk->sla)));
     kw_ticket_events_release(&tc);
-    return out;
+    return rc != KW_OK ? kwh_problem(&err) : out;
 }
 
 static struct kwh_reply ticket_nodes(struct kwh_call *x, int64_t id, int64_t commitment)
@@ -663,15 +659,14 @@ static struct kwh_reply ticket_nodes(struct kwh_call *x, int64_t id, int64_t com
         return kwh_ok(200,
                       json_pack("{s:I, s:[], s:n}", "ticket", (json_int_t)id, "nodes", "next"));
     struct kw_ticket_events tc = {0};
-    const struct kw_compiled *c;
-    struct kwh_reply out;
-    if (clock_inputs(x, id, commitment, &tc, &c, &out)) {
+    const struct kw_compiled *c = NULL;
+    struct kwh_reply out = {0};
+    struct kw_err err = {0};
+    const char *lang = lang_of(x), *next = NULL;
+    enum kw_code rc = lang ? clock_inputs(x, id, commitment, &tc, &c, &err)
+                           : kw_err_set(&err, KW_INVALID, "", "lang: expected zh or en");
+    if (rc == KW_OK) {
         int64_t reached[KW_POLICY_MAX_NODES];
-        const char *lang = lang_of(x), *next = NULL;
-        if (!lang) {
-            kw_ticket_events_release(&tc);
-            return kwh_problem_of(KW_INVALID, "", "lang: expected zh or en");
-        }
         kw_nodes_reached(c->p, tc.ev, tc.n, reached);
         json_t *list = json_array();
         for (size_t i = 0; i < kw_policy_node_count(c->p); i++) {
@@ -687,7 +682,7 @@ static struct kwh_reply ticket_nodes(struct kwh_call *x, int64_t id, int64_t com
                                     "nodes", list, "next", kwh_nullable(next)));
     }
     kw_ticket_events_release(&tc);
-    return out;
+    return rc != KW_OK ? kwh_problem(&err) : out;
 }
 
 static struct kwh_reply ticket_verify(struct kwh_call *x, int64_t id)
