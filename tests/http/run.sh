@@ -90,7 +90,7 @@ jq -r '.paths | to_entries[] | .key as $p | .value | keys[]
 diff "$TMP/routes" "$TMP/documented" >"$TMP/routes.diff"
 check "the route table and openapi.json list the same routes" $? "($(cat "$TMP/routes.diff"))"
 "$KW" serve --help >"$TMP/help"
-while read -r method path; do grep -q "^  [A-Z|]*$method[A-Z|]* *$path\$" "$TMP/help" || echo "$method $path"; done <"$TMP/routes" >"$TMP/unlisted"
+while read -r method path; do grep -q "^  [A-Z|]*${method}[A-Z|]* *$path\$" "$TMP/help" || echo "$method $path"; done <"$TMP/routes" >"$TMP/unlisted"
 [ ! -s "$TMP/unlisted" ]
 check "serve --help lists every route" $? "($(cat "$TMP/unlisted"))"
 req POST /api/v1/auth/logout "" "$TOKEN"
