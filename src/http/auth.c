@@ -176,43 +176,52 @@ static enum kw_code issue_unit(struct kw_store *st, void *ctx, struct kw_err *er
                                &u->id, err);
 }
 
+/* A login as posted. */
+struct login_in {
+    const char *email, *password;
+    bool cookie;
+};
+
+static const struct kwh_field login_fields[] = {
+    {.name = "email",
+     .type = KWH_STR,
+     .required = true,
+     .max = 254,
+     .offset = offsetof(struct login_in, email)},
+    {.name = "password",
+     .type = KWH_STR,
+     .required = true,
+     .max = 1024,
+     .offset = offsetof(struct login_in, password)},
+    {.name = "cookie",
+     .type = KWH_BOOL,
+     .offset = offsetof(struct login_in, cookie),
+     .expect = "expected true (a browser session) or false (a bearer token)"},
+};
+
 struct kwh_reply kwh_login(struct kwh_call *x)
 {
     struct kwh_reply out;
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    static const char *const keys[] = {"email", "password", "cookie", NULL};
-    if (!kwh_only_members(j, keys, &out)) {
-        json_decref(j);
-        return out;
-    }
-    json_t *email = json_object_get(j, "email"), *password = json_object_get(j, "password");
-    json_t *cookie = json_object_get(j, "cookie");
+    struct login_in in = {0};
     char addr[64];
     struct kw_err err = {0};
     struct issue u = {.now = x->now, .expires_at = x->now + SESSION_TTL, .kind = "session"};
     client_address(x->c, addr, sizeof(addr));
-    if (cookie && !json_is_boolean(cookie)) {
-        out = kwh_problem_of(KW_INVALID, "/cookie",
-                             "cookie: expected true (a browser session) or false (a bearer token)");
-    } else if (!json_is_string(email)) {
-        out = kwh_problem_of(KW_INVALID, "/email", "email: expected a string");
-    } else if (!json_is_string(password)) {
-        out = kwh_problem_of(KW_INVALID, "/password", "password: expected a string");
-    } else {
-        int64_t wait = login_gate(x->h, json_string_value(email), addr, x->now, false);
+    if (kwh_decode(j, login_fields, KWH_NFIELDS(login_fields), &in, &out)) {
+        int64_t wait = login_gate(x->h, in.email, addr, x->now, false);
         if (wait > 0)
             out = kwh_problemf(KW_TOO_MANY, "", "too many failed logins; try again in %lld s",
                                (long long)wait);
-        else if (kw_auth_password_check(x->wk->st, json_string_value(email),
-                                        json_string_value(password), &u.uid, &err) != KW_OK) {
+        else if (kw_auth_password_check(x->wk->st, in.email, in.password, &u.uid, &err) != KW_OK) {
             if (err.code == KW_UNAUTHENTICATED)
-                login_gate(x->h, json_string_value(email), addr, x->now, true);
+                login_gate(x->h, in.email, addr, x->now, true);
             out = kwh_problem(&err);
         } else if (!kwh_write_unit(x, issue_unit, &u, &out)) {
             /* out says why */
-        } else if (json_is_true(cookie)) {
+        } else if (in.cookie) {
             /* a browser session: the token only in an HttpOnly cookie */
             char csrf[33];
             csrf_of(u.token, csrf);

@@ -174,39 +174,38 @@ json_t *kwh_body_object(const struct kwh_call *x, struct kwh_reply *fail);
 bool kwh_query_int(const struct kwh_call *x, const char *name, long long lo, long long hi,
                    long long *out, struct kwh_reply *fail);
 const char *kwh_query(const struct kwh_call *x, const char *name);
-/* An optional string member of at most max bytes (NULL when absent). */
-bool kwh_opt_string(json_t *j, const char *key, size_t max, const char **out,
-                    struct kwh_reply *fail);
-/* An optional id member (> 0), or null when nullable (then *out = -1). */
-bool kwh_opt_id(json_t *j, const char *key, bool nullable, int64_t *out, struct kwh_reply *fail);
 /* A member of a JSON body, for kwh_decode. */
 enum kwh_ftype {
     KWH_STR,  /* const char * (borrowed from the body): 1 to max bytes; null is absent */
-    KWH_ID,   /* int64_t: an id, > 0 */
-    KWH_INT,  /* int64_t: a whole number from lo to hi */
+    KWH_ID,   /* int64_t: an id, > 0 (nullable: null stores -1) */
+    KWH_INT,  /* int64_t: a whole number from lo to hi (nullable: null stores -1) */
     KWH_BOOL, /* bool */
     KWH_ANY,  /* json_t * (borrowed): any value, the handler checks it */
+    KWH_TIME, /* int64_t: an ISO 8601 instant (a string of 1 to 40 bytes); null is absent */
+    KWH_OBJ,  /* bool (present): an object whose members sub[0..nsub) decodes into out */
 };
 struct kwh_field {
     const char *name;
     enum kwh_ftype type;
     bool required;       /* absent (or null): 400 "NAME: missing" */
+    bool nullable;       /* KWH_ID, KWH_INT: null is a value (-1), "clear it" */
     size_t max;          /* KWH_STR: bytes */
     long long lo, hi;    /* KWH_INT: inclusive */
     size_t offset;       /* where in out: offsetof(struct x, member) */
     const char *expect;  /* the wording after "NAME: " of a wrong value, or NULL: the usual */
     const char *missing; /* the wording after "NAME: " when required and absent, or NULL */
+    const struct kwh_field *sub; /* KWH_OBJ: its members (offsets into the same out) */
+    size_t nsub;
 };
 /* Decode the members of obj that f[0..n) names into out, leaving absent ones
  * as they were: 400 with a JSON pointer naming the first member that is not
  * in the table, then the first of the wrong type or range (in the table's
- * order), then the first required one missing. */
+ * order; a KWH_OBJ member is decoded the same way where it stands, its
+ * members named "/outer/inner" and "outer.inner"), then the first required
+ * one missing. */
 bool kwh_decode(json_t *obj, const struct kwh_field *f, size_t n, void *out,
                 struct kwh_reply *fail);
 #define KWH_NFIELDS(f) (sizeof(f) / sizeof((f)[0]))
-/* Refuse members not in keys (NULL-terminated): 400 naming the first (the
- * ticket and overrun bodies; the others use kwh_decode). */
-bool kwh_only_members(json_t *j, const char *const *keys, struct kwh_reply *fail);
 /* Run fn on the writer; false with the problem when it failed. */
 bool kwh_write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_reply *fail);
 

@@ -5,6 +5,7 @@
  * through the notification endpoints) and follow it up (root cause,
  * improvement action, owner, due date) until done. Customers read their own
  * organisation's, without the follow-up. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,10 +109,27 @@ static enum kw_code explain_unit(struct kw_store *st, void *ctx, struct kw_err *
                               e->has_followup ? &e->f : NULL, err);
 }
 
+#define EXPLAIN(m) offsetof(struct explain_unit, m)
+static const struct kwh_field followup_fields[] = {
+    {.name = "rca", .type = KWH_STR, .max = 4000, .offset = EXPLAIN(f.rca)},
+    {.name = "action", .type = KWH_STR, .max = 4000, .offset = EXPLAIN(f.action)},
+    {.name = "owner_id", .type = KWH_ID, .offset = EXPLAIN(f.owner_id)},
+    {.name = "due", .type = KWH_TIME, .offset = EXPLAIN(f.due)},
+    {.name = "done", .type = KWH_BOOL, .offset = EXPLAIN(f.done)},
+};
+static const struct kwh_field explain_fields[] = {
+    {.name = "reason", .type = KWH_STR, .max = 32, .offset = EXPLAIN(reason)},
+    {.name = "note", .type = KWH_STR, .max = 4000, .offset = EXPLAIN(note)},
+    {.name = "followup",
+     .type = KWH_OBJ,
+     .offset = EXPLAIN(has_followup),
+     .sub = followup_fields,
+     .nsub = KWH_NFIELDS(followup_fields)},
+};
+#undef EXPLAIN
+
 static struct kwh_reply overrun_patch(struct kwh_call *x, int64_t id)
 {
-    static const char *const keys[] = {"reason", "note", "followup", NULL};
-    static const char *const fkeys[] = {"rca", "action", "owner_id", "due", "done", NULL};
     struct kwh_reply out;
     if (x->me.customer)
         return kwh_problem_of(KW_FORBIDDEN, "", "the provider explains its overruns");
@@ -124,50 +142,12 @@ static struct kwh_reply overrun_patch(struct kwh_call *x, int64_t id)
                              .id = id,
                              .now = x->now,
                              .f = {.due = KW_STORE_NO_TIME}};
-    json_t *fu = json_object_get(j, "followup");
-    struct kw_err err = {0};
-    if (!kwh_only_members(j, keys, &out) || !kwh_opt_string(j, "reason", 32, &u.reason, &out) ||
-        !kwh_opt_string(j, "note", 4000, &u.note, &out))
-        goto done;
-    if (fu) {
-        const char *due = NULL;
-        json_t *dn = json_object_get(fu, "done");
-        if (!json_is_object(fu)) {
-            out = kwh_problem_of(KW_INVALID, "/followup", "followup: expected an object");
-            goto done;
-        }
-        if (!kwh_only_members(fu, fkeys, &out) ||
-            !kwh_opt_string(fu, "rca", 4000, &u.f.rca, &out) ||
-            !kwh_opt_string(fu, "action", 4000, &u.f.action, &out) ||
-            !kwh_opt_id(fu, "owner_id", false, &u.f.owner_id, &out) ||
-            !kwh_opt_string(fu, "due", 40, &due, &out)) {
-            /* the pointers name followup's members */
-            if (out.json && json_object_get(out.json, "pointer")) {
-                char ptr[96];
-                snprintf(ptr, sizeof(ptr), "/followup%s",
-                         json_string_value(json_object_get(out.json, "pointer")));
-                json_object_set_new(out.json, "pointer", json_string(ptr));
-            }
-            goto done;
-        }
-        if (due && kw_instant_parse(due, strlen(due), &u.f.due, &err) != KW_OK) {
-            out = kwh_problemf(KW_INVALID, "/followup/due", "followup.due: %s", err.msg);
-            goto done;
-        }
-        if (dn && !json_is_boolean(dn)) {
-            out = kwh_problem_of(KW_INVALID, "/followup/done",
-                                 "followup.done: expected true or false");
-            goto done;
-        }
-        u.f.done = json_is_true(dn);
-        u.has_followup = true;
-    }
-    if (kwh_write_unit(x, explain_unit, &u, &out)) {
+    if (kwh_decode(j, explain_fields, KWH_NFIELDS(explain_fields), &u, &out) &&
+        kwh_write_unit(x, explain_unit, &u, &out)) {
         if (u.reason)
             kw_engine_kick(x->h->engine);
         out = overrun_list(x, id);
     }
-done:
     json_decref(j);
     return out;
 }

@@ -136,62 +136,6 @@ bool kwh_query_int(const struct kwh_call *x, const char *name, long long lo, lon
     return true;
 }
 
-bool kwh_opt_string(json_t *j, const char *key, size_t max, const char **out,
-                    struct kwh_reply *fail)
-{
-    json_t *v = json_object_get(j, key);
-    char ptr[64];
-    snprintf(ptr, sizeof(ptr), "/%s", key);
-    *out = NULL;
-    if (!v || json_is_null(v))
-        return true;
-    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max) {
-        *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected a string of 1 to %zu bytes", key, max);
-        return false;
-    }
-    *out = json_string_value(v);
-    return true;
-}
-
-bool kwh_opt_id(json_t *j, const char *key, bool can_clear, int64_t *out, struct kwh_reply *fail)
-{
-    json_t *v = json_object_get(j, key);
-    char ptr[64];
-    snprintf(ptr, sizeof(ptr), "/%s", key);
-    if (!v)
-        return true;
-    if (json_is_null(v) && can_clear) {
-        *out = -1;
-        return true;
-    }
-    if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-        *fail =
-            kwh_problemf(KW_INVALID, ptr, "%s: expected an id%s", key, can_clear ? " or null" : "");
-        return false;
-    }
-    *out = json_integer_value(v);
-    return true;
-}
-
-bool kwh_only_members(json_t *j, const char *const *keys, struct kwh_reply *fail)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach(j, k, v)
-    {
-        bool known = false;
-        for (size_t i = 0; keys[i] && !known; i++)
-            known = strcmp(k, keys[i]) == 0;
-        if (!known) {
-            char ptr[80];
-            snprintf(ptr, sizeof(ptr), "/%.60s", k);
-            *fail = kwh_problemf(KW_INVALID, ptr, "%.60s: not a field of this request", k);
-            return false;
-        }
-    }
-    return true;
-}
-
 static bool field_known(const struct kwh_field *f, size_t n, const char *key)
 {
     for (size_t i = 0; i < n; i++)
@@ -200,84 +144,147 @@ static bool field_known(const struct kwh_field *f, size_t n, const char *key)
     return false;
 }
 
-/* Whether v is what f asks for; stores it at out + f->offset. */
-static bool field_take(const struct kwh_field *f, json_t *v, char *out)
+/* Where a member is, as a JSON pointer ("/followup/due") and as the name
+ * its messages start with ("followup.due"); objects nest one level deep
+ * (the outer name is cut at 18 bytes). */
+struct place {
+    char ptr[80], name[80];
+};
+
+static struct place place_in(const struct place *outer, const char *key)
 {
-    void *at = out + f->offset;
+    struct place p;
+    snprintf(p.ptr, sizeof(p.ptr), "%.18s/%.60s", outer->ptr, key);
+    snprintf(p.name, sizeof(p.name), "%.18s%s%.60s", outer->name, outer->name[0] ? "." : "", key);
+    return p;
+}
+
+static bool decode_at(json_t *obj, const struct kwh_field *f, size_t n, char *out,
+                      const struct place *at, struct kwh_reply *fail);
+
+/* Whether v is what f asks for; stores it at out + f->offset (a KWH_OBJ
+ * decodes its members, which may fill *fail: then *done). */
+static bool field_take(const struct kwh_field *f, json_t *v, char *out, const struct place *at,
+                       bool *done, struct kwh_reply *fail)
+{
+    void *to = out + f->offset;
+    if (json_is_null(v) && f->nullable && (f->type == KWH_ID || f->type == KWH_INT)) {
+        *(int64_t *)to = -1;
+        return true;
+    }
     switch (f->type) {
     case KWH_STR:
         if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > f->max)
             return false;
-        *(const char **)at = json_string_value(v);
+        *(const char **)to = json_string_value(v);
         return true;
     case KWH_ID:
         if (!json_is_integer(v) || json_integer_value(v) <= 0)
             return false;
-        *(int64_t *)at = json_integer_value(v);
+        *(int64_t *)to = json_integer_value(v);
         return true;
     case KWH_INT:
         if (!json_is_integer(v) || json_integer_value(v) < f->lo || json_integer_value(v) > f->hi)
             return false;
-        *(int64_t *)at = json_integer_value(v);
+        *(int64_t *)to = json_integer_value(v);
         return true;
     case KWH_BOOL:
         if (!json_is_boolean(v))
             return false;
-        *(bool *)at = json_is_true(v);
+        *(bool *)to = json_is_true(v);
         return true;
     case KWH_ANY:
-        *(json_t **)at = v;
+        *(json_t **)to = v;
+        return true;
+    case KWH_TIME: {
+        struct kw_err err = {0};
+        if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 40)
+            return false;
+        if (kw_instant_parse(json_string_value(v), json_string_length(v), to, &err) != KW_OK) {
+            *fail = kwh_problemf(KW_INVALID, at->ptr, "%s: %s", at->name, err.msg);
+            *done = true;
+        }
+        return true;
+    }
+    case KWH_OBJ:
+        if (!json_is_object(v))
+            return false;
+        *(bool *)to = true;
+        *done = !decode_at(v, f->sub, f->nsub, out, at, fail);
         return true;
     }
     return false;
 }
 
-bool kwh_decode(json_t *obj, const struct kwh_field *f, size_t n, void *out, struct kwh_reply *fail)
+/* The refusal of a wrong value of f, at `at`. */
+static struct kwh_reply wrong(const struct kwh_field *f, const struct place *at)
+{
+    const char *orn = f->nullable ? " or null" : "";
+    if (f->expect)
+        return kwh_problemf(KW_INVALID, at->ptr, "%s: %s", at->name, f->expect);
+    switch (f->type) {
+    case KWH_STR:
+        return kwh_problemf(KW_INVALID, at->ptr, "%s: expected a string of 1 to %zu bytes",
+                            at->name, f->max);
+    case KWH_INT:
+        return kwh_problemf(KW_INVALID, at->ptr, "%s: expected a whole number from %lld to %lld%s",
+                            at->name, f->lo, f->hi, orn);
+    case KWH_ID:
+        return kwh_problemf(KW_INVALID, at->ptr, "%s: expected an id%s", at->name, orn);
+    case KWH_BOOL:
+        return kwh_problemf(KW_INVALID, at->ptr, "%s: expected true or false", at->name);
+    case KWH_TIME:
+        return kwh_problemf(KW_INVALID, at->ptr,
+                            "%s: expected an ISO 8601 instant (like 2026-06-01T09:00:00Z)",
+                            at->name);
+    default:
+        return kwh_problemf(KW_INVALID, at->ptr, "%s: expected an object", at->name);
+    }
+}
+
+static bool decode_at(json_t *obj, const struct kwh_field *f, size_t n, char *out,
+                      const struct place *at, struct kwh_reply *fail)
 {
     const char *k;
     json_t *v;
     json_object_foreach(obj, k, v)
     {
         if (!field_known(f, n, k)) {
-            char ptr[80];
-            snprintf(ptr, sizeof(ptr), "/%.60s", k);
-            *fail = kwh_problemf(KW_INVALID, ptr, "%.60s: not a field of this request", k);
+            struct place p = place_in(at, k);
+            *fail = kwh_problemf(KW_INVALID, p.ptr, "%s: not a field of this request", p.name);
             return false;
         }
     }
     /* the types first, in the table's order; then what is missing */
     for (size_t i = 0; i < n; i++) {
         v = json_object_get(obj, f[i].name);
-        if (!v || (json_is_null(v) && f[i].type == KWH_STR))
+        if (!v || (json_is_null(v) && (f[i].type == KWH_STR || f[i].type == KWH_TIME)))
             continue;
-        if (field_take(&f[i], v, out))
-            continue;
-        char ptr[72];
-        snprintf(ptr, sizeof(ptr), "/%s", f[i].name);
-        if (f[i].expect)
-            *fail = kwh_problemf(KW_INVALID, ptr, "%s: %s", f[i].name, f[i].expect);
-        else if (f[i].type == KWH_STR)
-            *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected a string of 1 to %zu bytes",
-                                 f[i].name, f[i].max);
-        else if (f[i].type == KWH_INT)
-            *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected a whole number from %lld to %lld",
-                                 f[i].name, f[i].lo, f[i].hi);
-        else
-            *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected %s", f[i].name,
-                                 f[i].type == KWH_ID ? "an id" : "true or false");
-        return false;
+        struct place p = place_in(at, f[i].name);
+        bool done = false;
+        if (!field_take(&f[i], v, out, &p, &done, fail)) {
+            *fail = wrong(&f[i], &p);
+            return false;
+        }
+        if (done)
+            return false;
     }
     for (size_t i = 0; i < n; i++) {
         v = json_object_get(obj, f[i].name);
         if (!f[i].required || (v && !json_is_null(v)))
             continue;
-        char ptr[72];
-        snprintf(ptr, sizeof(ptr), "/%s", f[i].name);
-        *fail = kwh_problemf(KW_INVALID, ptr, "%s: %s", f[i].name,
+        struct place p = place_in(at, f[i].name);
+        *fail = kwh_problemf(KW_INVALID, p.ptr, "%s: %s", p.name,
                              f[i].missing ? f[i].missing : "missing");
         return false;
     }
     return true;
+}
+
+bool kwh_decode(json_t *obj, const struct kwh_field *f, size_t n, void *out, struct kwh_reply *fail)
+{
+    static const struct place top = {"", ""};
+    return decode_at(obj, f, n, out, &top, fail);
 }
 
 bool kwh_write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_reply *fail)

@@ -3,6 +3,7 @@
  * nodes and chain verification. Every write is a unit on the writer that
  * appends its events and refreshes the ticket's clock projection in the
  * same transaction. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,10 +200,20 @@ static enum kw_code create_unit(struct kw_store *st, void *ctx, struct kw_err *e
     return rc == KW_OK ? ticket_copy_get(st, c->id, &c->row, err) : rc;
 }
 
+#define CREATE(m) offsetof(struct create_unit, in.m)
+static const struct kwh_field create_fields[] = {
+    {.name = "title", .type = KWH_STR, .max = 500, .offset = CREATE(title)},
+    {.name = "level", .type = KWH_STR, .max = 47, .offset = CREATE(level)},
+    {.name = "tier", .type = KWH_STR, .max = 47, .offset = CREATE(tier)},
+    {.name = "category", .type = KWH_STR, .max = 47, .offset = CREATE(category)},
+    {.name = "region", .type = KWH_STR, .max = 47, .offset = CREATE(region)},
+    {.name = "channel", .type = KWH_STR, .max = 47, .offset = CREATE(channel)},
+    {.name = "org_id", .type = KWH_ID, .offset = CREATE(org_id)},
+};
+#undef CREATE
+
 static struct kwh_reply ticket_create(struct kwh_call *x)
 {
-    static const char *const keys[] = {"org_id",   "title",  "level",   "tier",
-                                       "category", "region", "channel", NULL};
     struct kwh_reply out;
     if (!kwh_authenticate(x, &out))
         return out;
@@ -212,13 +223,7 @@ static struct kwh_reply ticket_create(struct kwh_call *x)
     struct create_unit c = {
         .h = x->h, .who = actor_of(x), .now = x->now, .fire_at = KW_STORE_NO_TIME};
     struct kw_ticket_in *t = &c.in;
-    if (!kwh_only_members(j, keys, &out) || !kwh_opt_string(j, "title", 500, &t->title, &out) ||
-        !kwh_opt_string(j, "level", 47, &t->level, &out) ||
-        !kwh_opt_string(j, "tier", 47, &t->tier, &out) ||
-        !kwh_opt_string(j, "category", 47, &t->category, &out) ||
-        !kwh_opt_string(j, "region", 47, &t->region, &out) ||
-        !kwh_opt_string(j, "channel", 47, &t->channel, &out) ||
-        !kwh_opt_id(j, "org_id", false, &t->org_id, &out))
+    if (!kwh_decode(j, create_fields, KWH_NFIELDS(create_fields), &c, &out))
         goto out;
     t->idempotency_key = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "Idempotency-Key");
     if (t->idempotency_key && (!*t->idempotency_key || strlen(t->idempotency_key) > 200)) {
@@ -451,80 +456,88 @@ static enum kw_code event_unit(struct kw_store *st, void *ctx, struct kw_err *er
     return rc;
 }
 
-/* A whole number member as an int (out of range: `bad`, which the action
- * refuses with its own message). */
-static int small_int(json_t *v, int bad)
-{
-    json_int_t n = json_integer_value(v);
-    return n < -1000 || n > 1000 ? bad : (int)n;
-}
+/* An event as posted: one table for every type (a member another type
+ * uses is checked and then ignored); what each type needs is checked after. */
+struct event_in {
+    const char *type, *reason, *text, *to, *milestone;
+    bool internal;
+    int64_t satisfaction, nps;
+};
+
+#define EVENT(m) offsetof(struct event_in, m)
+static const struct kwh_field event_fields[] = {
+    {.name = "type",
+     .type = KWH_STR,
+     .required = true,
+     .max = 32,
+     .offset = EVENT(type),
+     .missing = "missing (comment, transition, milestone, reopen or rating)"},
+    {.name = "reason", .type = KWH_STR, .max = 2000, .offset = EVENT(reason)},
+    {.name = "text", .type = KWH_STR, .max = 65536, .offset = EVENT(text)},
+    {.name = "internal", .type = KWH_BOOL, .offset = EVENT(internal)},
+    {.name = "to", .type = KWH_STR, .max = 32, .offset = EVENT(to)},
+    {.name = "milestone", .type = KWH_STR, .max = 47, .offset = EVENT(milestone)},
+    /* the ranges are kw_ticket_rate's; these bounds keep the values ints */
+    {.name = "satisfaction",
+     .type = KWH_INT,
+     .lo = -1000,
+     .hi = 1000,
+     .offset = EVENT(satisfaction),
+     .expect = "expected 1 to 5"},
+    {.name = "nps",
+     .type = KWH_INT,
+     .nullable = true,
+     .lo = -1000,
+     .hi = 1000,
+     .offset = EVENT(nps),
+     .expect = "expected 0 to 10 (or null)"},
+};
+#undef EVENT
+
+#define RATING_TEXT_MAX 2000
 
 static bool parse_event(json_t *j, struct event_unit *u, struct kwh_reply *out)
 {
-    static const char *const keys[] = {"type",   "text",         "internal", "to", "milestone",
-                                       "reason", "satisfaction", "nps",      NULL};
-    const char *type = NULL;
-    if (!kwh_only_members(j, keys, out) || !kwh_opt_string(j, "type", 32, &type, out) ||
-        !kwh_opt_string(j, "reason", 2000, &u->reason, out))
+    struct event_in in = {.satisfaction = 0, .nps = -1};
+    if (!kwh_decode(j, event_fields, KWH_NFIELDS(event_fields), &in, out))
         return false;
-    if (!type) {
-        *out = kwh_problem_of(KW_INVALID, "/type",
-                              "type: missing (comment, transition, milestone, reopen or rating)");
-        return false;
-    }
-    if (strcmp(type, "comment") == 0) {
-        json_t *internal = json_object_get(j, "internal");
+    u->reason = in.reason;
+    u->text = in.text;
+    u->internal = in.internal;
+    u->milestone = in.milestone;
+    u->satisfaction = (int)in.satisfaction;
+    u->nps = (int)in.nps;
+    if (strcmp(in.type, "comment") == 0)
         u->kind = EV_COMMENT;
-        if (!kwh_opt_string(j, "text", 65536, &u->text, out))
-            return false;
-        if (internal && !json_is_boolean(internal)) {
-            *out = kwh_problem_of(KW_INVALID, "/internal", "internal: expected true or false");
+    else if (strcmp(in.type, "milestone") == 0)
+        u->kind = EV_MILESTONE;
+    else if (strcmp(in.type, "reopen") == 0)
+        u->kind = EV_REOPEN;
+    else if (strcmp(in.type, "rating") == 0) {
+        u->kind = EV_RATING;
+        if (!json_object_get(j, "satisfaction")) {
+            *out = kwh_problem_of(KW_INVALID, "/satisfaction", "satisfaction: expected 1 to 5");
             return false;
         }
-        u->internal = json_is_true(internal);
-        return true;
-    }
-    if (strcmp(type, "transition") == 0) {
-        const char *to = NULL;
-        u->kind = EV_TRANSITION;
-        if (!kwh_opt_string(j, "to", 32, &to, out))
+        if (in.text && strlen(in.text) > RATING_TEXT_MAX) {
+            *out = kwh_problemf(KW_INVALID, "/text", "text: expected a string of 1 to %d bytes",
+                                RATING_TEXT_MAX);
             return false;
-        if (!to || !kw_state_parse(to, strlen(to), &u->to) || u->to == KW_ST_REGISTERED) {
+        }
+    } else if (strcmp(in.type, "transition") == 0) {
+        u->kind = EV_TRANSITION;
+        if (!in.to || !kw_state_parse(in.to, strlen(in.to), &u->to) || u->to == KW_ST_REGISTERED) {
             *out = kwh_problem_of(KW_INVALID, "/to",
                                   "to: expected analysing, handling, feedback, archived or "
                                   "waiting_customer");
             return false;
         }
-        return true;
+    } else {
+        *out = kwh_problem_of(KW_INVALID, "/type",
+                              "type: expected comment, transition, milestone, reopen or rating");
+        return false;
     }
-    if (strcmp(type, "milestone") == 0) {
-        u->kind = EV_MILESTONE;
-        return kwh_opt_string(j, "milestone", 47, &u->milestone, out);
-    }
-    if (strcmp(type, "reopen") == 0) {
-        u->kind = EV_REOPEN;
-        return true;
-    }
-    if (strcmp(type, "rating") == 0) {
-        json_t *sat = json_object_get(j, "satisfaction"), *nps = json_object_get(j, "nps");
-        u->kind = EV_RATING;
-        if (!kwh_opt_string(j, "text", 2000, &u->text, out))
-            return false;
-        if (!json_is_integer(sat)) {
-            *out = kwh_problem_of(KW_INVALID, "/satisfaction", "satisfaction: expected 1 to 5");
-            return false;
-        }
-        if (nps && !json_is_null(nps) && !json_is_integer(nps)) {
-            *out = kwh_problem_of(KW_INVALID, "/nps", "nps: expected 0 to 10 (or null)");
-            return false;
-        }
-        u->satisfaction = small_int(sat, 0);
-        u->nps = nps && !json_is_null(nps) ? small_int(nps, 11) : -1;
-        return true;
-    }
-    *out = kwh_problem_of(KW_INVALID, "/type",
-                          "type: expected comment, transition, milestone, reopen or rating");
-    return false;
+    return true;
 }
 
 static struct kwh_reply event_post(struct kwh_call *x, int64_t id)
@@ -565,10 +578,18 @@ static enum kw_code patch_unit(struct kw_store *st, void *ctx, struct kw_err *er
     return rc;
 }
 
+#define PATCH(m) offsetof(struct patch_unit, c.m)
+static const struct kwh_field patch_fields[] = {
+    {.name = "level", .type = KWH_STR, .max = 47, .offset = PATCH(level)},
+    {.name = "category", .type = KWH_STR, .max = 47, .offset = PATCH(category)},
+    {.name = "reason", .type = KWH_STR, .max = 2000, .offset = PATCH(reason)},
+    {.name = "assignee_id", .type = KWH_ID, .nullable = true, .offset = PATCH(assignee_id)},
+    {.name = "team_id", .type = KWH_ID, .nullable = true, .offset = PATCH(team_id)},
+};
+#undef PATCH
+
 static struct kwh_reply ticket_patch(struct kwh_call *x, const struct kw_ticket_row *t)
 {
-    static const char *const keys[] = {"level",   "category", "assignee_id",
-                                       "team_id", "reason",   NULL};
     struct kwh_reply out;
     if (x->me.customer)
         return kwh_problem_of(KW_FORBIDDEN, "",
@@ -577,11 +598,7 @@ static struct kwh_reply ticket_patch(struct kwh_call *x, const struct kw_ticket_
     if (!j)
         return out;
     struct patch_unit u = {.h = x->h, .who = actor_of(x), .ticket = t->id, .now = x->now};
-    if (kwh_only_members(j, keys, &out) && kwh_opt_string(j, "level", 47, &u.c.level, &out) &&
-        kwh_opt_string(j, "category", 47, &u.c.category, &out) &&
-        kwh_opt_string(j, "reason", 2000, &u.c.reason, &out) &&
-        kwh_opt_id(j, "assignee_id", true, &u.c.assignee_id, &out) &&
-        kwh_opt_id(j, "team_id", true, &u.c.team_id, &out) &&
+    if (kwh_decode(j, patch_fields, KWH_NFIELDS(patch_fields), &u, &out) &&
         kwh_write_unit(x, patch_unit, &u, &out)) {
         kw_engine_schedule(x->h->engine, t->id, u.fire_at);
         out = ticket_reply(x, 200, t->id);
@@ -603,17 +620,14 @@ static const char *lang_of(const struct kwh_call *x)
 }
 
 /* The ticket's events as clock events and its compiled commitment. */
-static bool clock_inputs(struct kwh_call *x, int64_t id, int64_t commitment,
-                         struct kw_ticket_events *tc, const struct kw_compiled **c,
-                         struct kwh_reply *fail)
+static enum kw_code clock_inputs(struct kwh_call *x, int64_t id, int64_t commitment,
+                                 struct kw_ticket_events *tc, const struct kw_compiled **c,
+                                 struct kw_err *err)
 {
-    struct kw_err err = {0};
-    *c = kwh_policy_for(x->h, x->wk->st, commitment, &err);
-    if (!*c || kw_ticket_events_load(x->wk->st, id, tc, &err) != KW_OK) {
-        *fail = kwh_problem(&err);
-        return false;
-    }
-    return true;
+    *c = kwh_policy_for(x->h, x->wk->st, commitment, err);
+    if (!*c)
+        return err->code;
+    return kw_ticket_events_load(x->wk->st, id, tc, err);
 }
 
 static struct kwh_reply ticket_sla(struct kwh_call *x, int64_t id, int64_t commitment)
@@ -622,22 +636,21 @@ static struct kwh_reply ticket_sla(struct kwh_call *x, int64_t id, int64_t commi
         return kwh_ok(200, json_pack("{s:I, s:n, s:o, s:[]}", "ticket", (json_int_t)id,
                                      "commitment", "as_of", kwh_instant_json(x->now), "clocks"));
     struct kw_ticket_events tc = {0};
-    const struct kw_compiled *c;
-    struct kwh_reply out;
+    const struct kw_compiled *c = NULL;
+    struct kwh_reply out = {0};
     struct kw_err err = {0};
-    if (!clock_inputs(x, id, commitment, &tc, &c, &out))
-        ;
-    else if (kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, tc.ev, tc.n, x->now,
-                         &x->wk->sla, &err) != KW_OK)
-        out = kwh_problem(&err);
-    else
+    enum kw_code rc = clock_inputs(x, id, commitment, &tc, &c, &err);
+    if (rc == KW_OK)
+        rc = kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, tc.ev, tc.n, x->now,
+                         &x->wk->sla, &err);
+    if (rc == KW_OK)
         out = kwh_ok(200, json_pack("{s:I, s:{s:I, s:s, s:s}, s:o, s:o}", "ticket", (json_int_t)id,
                                     "commitment", "id", (json_int_t)commitment, "name",
                                     kw_policy_name(c->p), "version", kw_policy_version(c->p),
                                     "as_of", kwh_instant_json(x->now), "clocks",
                                     kw_sla_to_json(c->p, &x->wk->sla)));
     kw_ticket_events_release(&tc);
-    return out;
+    return rc != KW_OK ? kwh_problem(&err) : out;
 }
 
 static struct kwh_reply ticket_nodes(struct kwh_call *x, int64_t id, int64_t commitment)
@@ -646,15 +659,14 @@ static struct kwh_reply ticket_nodes(struct kwh_call *x, int64_t id, int64_t com
         return kwh_ok(200,
                       json_pack("{s:I, s:[], s:n}", "ticket", (json_int_t)id, "nodes", "next"));
     struct kw_ticket_events tc = {0};
-    const struct kw_compiled *c;
-    struct kwh_reply out;
-    if (clock_inputs(x, id, commitment, &tc, &c, &out)) {
+    const struct kw_compiled *c = NULL;
+    struct kwh_reply out = {0};
+    struct kw_err err = {0};
+    const char *lang = lang_of(x), *next = NULL;
+    enum kw_code rc = lang ? clock_inputs(x, id, commitment, &tc, &c, &err)
+                           : kw_err_set(&err, KW_INVALID, "", "lang: expected zh or en");
+    if (rc == KW_OK) {
         int64_t reached[KW_POLICY_MAX_NODES];
-        const char *lang = lang_of(x), *next = NULL;
-        if (!lang) {
-            kw_ticket_events_release(&tc);
-            return kwh_problem_of(KW_INVALID, "", "lang: expected zh or en");
-        }
         kw_nodes_reached(c->p, tc.ev, tc.n, reached);
         json_t *list = json_array();
         for (size_t i = 0; i < kw_policy_node_count(c->p); i++) {
@@ -670,7 +682,7 @@ static struct kwh_reply ticket_nodes(struct kwh_call *x, int64_t id, int64_t com
                                     "nodes", list, "next", kwh_nullable(next)));
     }
     kw_ticket_events_release(&tc);
-    return out;
+    return rc != KW_OK ? kwh_problem(&err) : out;
 }
 
 static struct kwh_reply ticket_verify(struct kwh_call *x, int64_t id)

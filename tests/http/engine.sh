@@ -104,6 +104,29 @@ is "a follow-up with an owner and a due date" 200 \
     '.followup.rca == "single carrier" and .followup.owner_id == 1 and .followup.due == "2026-06-01T00:00:00Z" and .state == "explained"'
 req PATCH "/api/v1/overruns/$OV" '{"followup":{"due":"soon"}}' "$ADMIN"
 is "a bad due date" 400 '.pointer == "/followup/due"'
+# the body as kwh_decode reads it: members located inside followup too
+xs() { head -c "$1" /dev/zero | tr '\0' x; }
+ovp() { req PATCH "/api/v1/overruns/$OV" "$1" "$ADMIN"; }
+ovp '{"colour":"red"}'
+is "an unknown member" 400 '.pointer == "/colour" and .detail == "colour: not a field of this request"'
+ovp '{"followup":{"colour":"red"}}'
+is "an unknown member of followup" 400 '.pointer == "/followup/colour" and .detail == "followup.colour: not a field of this request"'
+ovp '{"followup":["rca"]}'
+is "followup is an object" 400 '.pointer == "/followup" and .detail == "followup: expected an object"'
+ovp '{"followup":{"rca":5}}'
+is "rca is a string" 400 '.pointer == "/followup/rca" and .detail == "followup.rca: expected a string of 1 to 4000 bytes"'
+ovp "{\"followup\":{\"action\":\"$(xs 4001)\"}}"
+is "an action over 4000 bytes" 400 '.pointer == "/followup/action"'
+ovp '{"followup":{"owner_id":0}}'
+is "owner_id is an id" 400 '.pointer == "/followup/owner_id" and .detail == "followup.owner_id: expected an id"'
+ovp '{"followup":{"due":20260601}}'
+is "due is a string" 400 '.pointer == "/followup/due"'
+ovp '{"followup":{"done":"yes"}}'
+is "done is true or false" 400 '.pointer == "/followup/done" and .detail == "followup.done: expected true or false"'
+ovp "{\"note\":\"$(xs 4001)\"}"
+is "a note over 4000 bytes" 400 '.pointer == "/note" and (.detail | contains("1 to 4000"))'
+ovp '{"reason":["third_party"]}'
+is "reason is a string" 400 '.pointer == "/reason" and .detail == "reason: expected a string of 1 to 32 bytes"'
 req PATCH "/api/v1/overruns/$OV" '{"followup":{"done":true}}' "$ADMIN"
 is "tracked to done" 200 '.state == "done" and .followup.done_at != null and .followup.action == "second line"'
 req GET "/api/v1/overruns?state=open" "" "$ADMIN"

@@ -27,6 +27,17 @@ req POST /api/v1/auth/login '{"email":42,"password":"x"}'
 is "wrong type names the field" 400 '.pointer == "/email"'
 req POST /api/v1/auth/login '{"email":"a@b","password":"x","remember":true}'
 is "login refuses unknown fields" 400 '.pointer == "/remember"'
+xs() { head -c "$1" /dev/zero | tr '\0' x; }
+req POST /api/v1/auth/login '{"email":"admin@localhost"}'
+is "login needs a password" 400 '.pointer == "/password" and .detail == "password: missing"'
+req POST /api/v1/auth/login '{"email":"","password":"x"}'
+is "an empty e-mail" 400 '.pointer == "/email" and .detail == "email: expected a string of 1 to 254 bytes"'
+req POST /api/v1/auth/login "{\"email\":\"$(xs 255)\",\"password\":\"x\"}"
+is "an e-mail over 254 bytes" 400 '.pointer == "/email"'
+req POST /api/v1/auth/login "{\"email\":\"admin@localhost\",\"password\":\"$(xs 1025)\"}"
+is "a password over 1024 bytes" 400 '.pointer == "/password" and (.detail | contains("1 to 1024"))'
+req POST /api/v1/auth/login '{"email":"admin@localhost","password":"correct-horse","cookie":null}'
+is "cookie is true or false, not null" 400 '.pointer == "/cookie"'
 req POST /healthz
 is "a wrong method on /healthz" 405
 req POST /api/v1/auth/login '[1,2]'
@@ -143,6 +154,29 @@ req POST /api/v1/tickets '{"title":"x","level":"L1"}' "$ANN"
 is "an agent names the organisation" 400 '.pointer == "/org_id"'
 req POST /api/v1/tickets '{"title":"x","level":"L1","org_id":999}' "$ANN"
 is "an unknown organisation" 404 '.pointer == "/org_id"'
+req POST /api/v1/tickets '{"title":5,"level":"L1"}' "$ALICE"
+is "a title is a string" 400 '.pointer == "/title" and .detail == "title: expected a string of 1 to 500 bytes"'
+req POST /api/v1/tickets '{"title":"x","level":"L1","org_id":"1"}' "$ANN"
+is "org_id is an id" 400 '.pointer == "/org_id" and .detail == "org_id: expected an id"'
+req POST /api/v1/tickets "{\"title\":\"x\",\"level\":\"$(xs 48)\"}" "$ALICE"
+is "a level over 47 bytes" 400 '.pointer == "/level" and (.detail | contains("1 to 47"))'
+req POST /api/v1/tickets "{\"title\":\"x\",\"level\":\"L1\",\"channel\":\"$(xs 48)\"}" "$ALICE"
+is "a channel over 47 bytes" 400 '.pointer == "/channel"'
+req POST /api/v1/tickets '{"title":"x","level":"L1","tier":""}' "$ALICE"
+is "an empty tier" 400 '.pointer == "/tier"'
+tp() { req PATCH "/api/v1/tickets/$T1" "$1" "$ANN"; }
+tp '{"colour":"red"}'
+is "PATCH refuses an unknown member" 400 '.pointer == "/colour" and .detail == "colour: not a field of this request"'
+tp '{"assignee_id":"7"}'
+is "assignee_id is an id or null" 400 '.pointer == "/assignee_id" and .detail == "assignee_id: expected an id or null"'
+tp '{"team_id":0}'
+is "team_id is an id or null" 400 '.pointer == "/team_id" and .detail == "team_id: expected an id or null"'
+tp "{\"level\":\"$(xs 48)\"}"
+is "a PATCH level over 47 bytes" 400 '.pointer == "/level"'
+tp '{"category":""}'
+is "an empty category" 400 '.pointer == "/category"'
+tp "{\"level\":\"L1\",\"reason\":\"$(xs 2001)\"}"
+is "a PATCH reason over 2000 bytes" 400 '.pointer == "/reason" and (.detail | contains("1 to 2000"))'
 req GET "/api/v1/tickets/$T1" "" "$BOB"
 is "another organisation's ticket does not exist" 404 '.detail == "no such ticket"'
 req GET "/api/v1/tickets/$T1/events" "" "$BOB"
@@ -185,6 +219,32 @@ ev '{"type":"transition","to":"archived"}' "$ALICE"
 is "the customer signs off (双签)" 201 '.state == "archived"'
 ev '{"type":"frobnicate"}' "$ANN"
 is "unknown event type" 400 '.pointer == "/type"'
+ev '{"type":"comment","text":"x","colour":"red"}' "$ANN"
+is "an event refuses an unknown member" 400 '.pointer == "/colour"'
+ev '{"text":"x"}' "$ANN"
+is "an event needs a type" 400 '.pointer == "/type" and (.detail | startswith("type: missing"))'
+ev '{"type":["comment"]}' "$ANN"
+is "type is a string" 400 '.pointer == "/type"'
+ev '{"type":"comment","text":"x","internal":"yes"}' "$ANN"
+is "internal is true or false" 400 '.pointer == "/internal" and .detail == "internal: expected true or false"'
+ev '{"type":"comment","text":""}' "$ANN"
+is "an empty comment" 400 '.pointer == "/text"'
+ev "{\"type\":\"comment\",\"text\":\"$(xs 65537)\"}" "$ANN"
+is "a comment over 65536 bytes" 400 '.pointer == "/text" and (.detail | contains("1 to 65536"))'
+ev "{\"type\":\"rating\",\"satisfaction\":4,\"text\":\"$(xs 2001)\"}" "$ALICE"
+is "a rating's text over 2000 bytes" 400 '.pointer == "/text" and .detail == "text: expected a string of 1 to 2000 bytes"'
+ev '{"type":"rating"}' "$ALICE"
+is "a rating needs satisfaction" 400 '.pointer == "/satisfaction" and .detail == "satisfaction: expected 1 to 5"'
+ev '{"type":"rating","satisfaction":"5"}' "$ALICE"
+is "satisfaction is a number" 400 '.pointer == "/satisfaction" and .detail == "satisfaction: expected 1 to 5"'
+ev '{"type":"rating","satisfaction":4,"nps":"9"}' "$ALICE"
+is "nps is a number or null" 400 '.pointer == "/nps" and .detail == "nps: expected 0 to 10 (or null)"'
+ev '{"type":"transition","to":5}' "$ANN"
+is "to is a string" 400 '.pointer == "/to"'
+ev "{\"type\":\"milestone\",\"milestone\":\"$(xs 48)\"}" "$ANN"
+is "a milestone over 47 bytes" 400 '.pointer == "/milestone" and (.detail | contains("1 to 47"))'
+ev "{\"type\":\"reopen\",\"reason\":\"$(xs 2001)\"}" "$ALICE"
+is "a reopen reason over 2000 bytes" 400 '.pointer == "/reason" and (.detail | contains("1 to 2000"))'
 req GET "/api/v1/tickets/$T1/events" "" "$ANN"
 is "the agent sees every event" 200 '[.events[].type] == ["created","state","milestone","comment","state","state","milestone","reopened","state","milestone","comment","state","milestone","milestone"]'
 is "milestones implied by the loop" 200 '[.events[] | select(.type=="milestone") | .body.milestone] == ["first_response","resolved","resolved","customer_confirmed","closed"]'
