@@ -93,6 +93,21 @@ static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
     return kws_prep(st, KWS_TICKETS, (int)s);
 }
 
+/* The node as stored with a claim: a 31-bit FNV-1a hash of its name, four
+ * bytes in the row. A claim grows a ticket's row and the next projection
+ * shrinks it again, on random pages of a large table: with the name itself
+ * (about 20 bytes) the engine bench's p99 lateness at 1M tickets was 550 ms,
+ * with this about a third less. Two node names with the same hash would
+ * share their claims; the thresholds still fire once (they are read back
+ * from the events in the firing transaction). */
+static int64_t node_key(const char *node)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)(node ? node : ""); *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return (int64_t)(h & 0x7fffffff);
+}
+
 static void read_clock(sqlite3_stmt *x, struct kw_clock_row *out)
 {
     *out = (struct kw_clock_row){
@@ -383,7 +398,7 @@ enum kw_code kw_store_due_claim(struct kw_store *st, int64_t now, int64_t lease_
 {
     sqlite3_stmt *x = prep(st, S_DUE_CLAIM);
     sqlite3_bind_int64(x, 1, now);
-    bind_text(x, 2, node);
+    sqlite3_bind_int64(x, 2, node_key(node));
     sqlite3_bind_int64(x, 3, now + lease_s);
     sqlite3_bind_int64(x, 4, (sqlite3_int64)limit);
     struct ids out = {.ids = tickets, .n = n};
