@@ -40,19 +40,26 @@ bool kw_app_visible(const struct kw_actor *who, int64_t org)
 
 /* Append r as an event of the ticket by who at u->now; state (may be NULL)
  * becomes the ticket's state. */
+enum kw_code kw_app_append(struct kw_store *st, int64_t ticket, const struct kw_event_rec *r,
+                           int64_t actor, int64_t at, const char *state, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    json_t *body = kw_event_encode(r, err);
+    if (!body)
+        return err->code;
+    char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(body);
+    enum kw_code rc = text ? kw_store_event_append(st, ticket, kw_event_kind_name(r->kind), text,
+                                                   actor, at, state, NULL, err)
+                           : kw_err_set(err, KW_NOMEM, "", "no memory for the event");
+    free(text);
+    return rc;
+}
+
 static enum kw_code append(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
                            const struct kw_event_rec *r, const char *state, struct kw_err *err)
 {
-    enum kw_code rc;
-    json_t *body = kw_event_encode(r, err);
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(body);
-    if (!text)
-        return body ? kw_err_set(err, KW_NOMEM, "", "no memory for the event") : err->code;
-    rc = kw_store_event_append(u->st, ticket, kw_event_kind_name(r->kind), text, who->id, u->now,
-                               state, NULL, err);
-    free(text);
-    return rc;
+    return kw_app_append(u->st, ticket, r, who->id, u->now, state, err);
 }
 
 /* Refresh the ticket's clock projection and note when its next threshold

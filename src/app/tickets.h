@@ -28,6 +28,13 @@
 #include "app.h"
 #include "workflow.h"
 
+/* Append r (encoded by core/event) as an event of ticket by actor at `at`;
+ * state (may be NULL) becomes the ticket's state. The one way the
+ * application layer and the engine write a typed event. */
+struct kw_event_rec;
+enum kw_code kw_app_append(struct kw_store *st, int64_t ticket, const struct kw_event_rec *r,
+                           int64_t actor, int64_t at, const char *state, struct kw_err *err);
+
 /* A new ticket. Strings borrowed. org_id: staff must give it; a customer's
  * is their own (0 or the same). tier and region come from the
  * organisation's contract when not given; a customer may not give others.

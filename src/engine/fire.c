@@ -107,21 +107,6 @@ static int64_t resolve(struct kw_clocks *c, struct kw_store *st, const struct kw
     return user;
 }
 
-/* Append an event by the engine (actor 0). */
-static enum kw_code append_rec(struct kw_store *st, int64_t ticket, const struct kw_event_rec *r,
-                               int64_t now, struct kw_err *err)
-{
-    json_t *body = kw_event_encode(r, err);
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(body);
-    enum kw_code rc = text ? kw_store_event_append(st, ticket, kw_event_kind_name(r->kind), text, 0,
-                                                   now, NULL, NULL, err)
-                      : body ? kw_err_set(err, KW_NOMEM, "", "no memory for the event")
-                             : err->code;
-    free(text);
-    return rc;
-}
-
 /* What step s changes on the ticket, as the system's kw_ticket_change
  * (with a scratch of its own: the caller's still holds the clocks being
  * fired). A change the ticket refuses (a team that is gone, a person who
@@ -185,7 +170,7 @@ static enum kw_code take_step(struct kw_clocks *c, struct kw_store *st, struct k
                              .due_at = due};
     enum kw_code rc = step_change(c, st, t, level_buf, k, e, user, now, &r, changed, err);
     if (rc == KW_OK)
-        rc = append_rec(st, t->id, &r, now, err);
+        rc = kw_app_append(st, t->id, &r, 0, now, NULL, err);
     if (rc != KW_OK)
         return rc;
     /* tell the person (and the subscribed endpoints) */

@@ -366,3 +366,18 @@ struct kwh_reply kwh_logout(struct kwh_call *x)
         x->set_cookie = strdup(SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     return kwh_ok(204, NULL);
 }
+
+/* The caller as the application layer's actor. */
+struct kw_actor kwh_actor(const struct kwh_call *x)
+{
+    static const enum kw_role roles[] = {
+        [R_ADMIN] = KW_ROLE_ADMIN,
+        [R_MANAGER] = KW_ROLE_MANAGER,
+        [R_AGENT] = KW_ROLE_AGENT,
+        [R_CUSTOMER] = KW_ROLE_CUSTOMER,
+    };
+    return (struct kw_actor){.id = x->me.id,
+                             .org_id = x->me.org_id,
+                             .team_id = x->me.team_id,
+                             .role = roles[x->me.role]};
+}

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "app.h"
 #include "calendar.h"
 #include "clocks.h"
 #include "engine.h"
@@ -244,6 +245,9 @@ bool kwh_page_push(struct kwh_page *pg, int64_t id, json_t *row);
 json_t *kwh_page_json(struct kwh_page *pg, const char *key);
 /* Drop the rows (on a failed read). */
 void kwh_page_release(struct kwh_page *pg);
+
+/* The caller (after login) as the application layer's actor (auth.c). */
+struct kw_actor kwh_actor(const struct kwh_call *x);
 
 /* ---- routing (routes.c) ---- */
 typedef struct kwh_reply (*kwh_handler)(struct kwh_call *x);

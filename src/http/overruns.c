@@ -136,12 +136,8 @@ static struct kwh_reply overrun_patch(struct kwh_call *x, int64_t id)
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct explain_unit u = {.who = {.id = x->me.id,
-                                     .org_id = x->me.org_id,
-                                     .role = x->me.customer ? KW_ROLE_CUSTOMER : KW_ROLE_AGENT},
-                             .id = id,
-                             .now = x->now,
-                             .f = {.due = KW_STORE_NO_TIME}};
+    struct explain_unit u = {
+        .who = kwh_actor(x), .id = id, .now = x->now, .f = {.due = KW_STORE_NO_TIME}};
     if (kwh_decode(j, explain_fields, KWH_NFIELDS(explain_fields), &u, &out) &&
         kwh_write_unit(x, explain_unit, &u, &out)) {
         if (u.reason)

@@ -13,21 +13,6 @@
 #include "tickets.h"
 #include "workflow.h"
 
-/* The caller as the application layer's actor. */
-static struct kw_actor actor_of(const struct kwh_call *x)
-{
-    static const enum kw_role roles[] = {
-        [R_ADMIN] = KW_ROLE_ADMIN,
-        [R_MANAGER] = KW_ROLE_MANAGER,
-        [R_AGENT] = KW_ROLE_AGENT,
-        [R_CUSTOMER] = KW_ROLE_CUSTOMER,
-    };
-    return (struct kw_actor){.id = x->me.id,
-                             .org_id = x->me.org_id,
-                             .team_id = x->me.team_id,
-                             .role = roles[x->me.role]};
-}
-
 /* A unit for an application action on the writer's handle. */
 static struct kw_unit unit_of(struct kw_http *h, struct kw_store *st, int64_t now)
 {
@@ -129,7 +114,7 @@ static json_t *ticket_for(struct kwh_call *x, const struct kw_ticket_row *t)
 {
     json_t *j = kwh_ticket_with_clocks(x->h, x->wk->st, t, x->now), *moves = json_array();
     enum kw_state st;
-    struct kw_actor who = actor_of(x);
+    struct kw_actor who = kwh_actor(x);
     unsigned m =
         t->state && kw_state_parse(t->state, strlen(t->state), &st) ? kw_app_moves(&who, st) : 0;
     for (int s = 0; s < KW_ST_COUNT; s++)
@@ -221,7 +206,7 @@ static struct kwh_reply ticket_create(struct kwh_call *x)
     if (!j)
         return out;
     struct create_unit c = {
-        .h = x->h, .who = actor_of(x), .now = x->now, .fire_at = KW_STORE_NO_TIME};
+        .h = x->h, .who = kwh_actor(x), .now = x->now, .fire_at = KW_STORE_NO_TIME};
     struct kw_ticket_in *t = &c.in;
     if (!kwh_decode(j, create_fields, KWH_NFIELDS(create_fields), &c, &out))
         goto out;
@@ -546,7 +531,7 @@ static struct kwh_reply event_post(struct kwh_call *x, int64_t id)
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct event_unit u = {.h = x->h, .who = actor_of(x), .ticket = id, .now = x->now};
+    struct event_unit u = {.h = x->h, .who = kwh_actor(x), .ticket = id, .now = x->now};
     if (parse_event(j, &u, &out) && kwh_write_unit(x, event_unit, &u, &out)) {
         kw_engine_schedule(x->h->engine, id, u.fire_at);
         if (u.moved)
@@ -597,7 +582,7 @@ static struct kwh_reply ticket_patch(struct kwh_call *x, const struct kw_ticket_
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct patch_unit u = {.h = x->h, .who = actor_of(x), .ticket = t->id, .now = x->now};
+    struct patch_unit u = {.h = x->h, .who = kwh_actor(x), .ticket = t->id, .now = x->now};
     if (kwh_decode(j, patch_fields, KWH_NFIELDS(patch_fields), &u, &out) &&
         kwh_write_unit(x, patch_unit, &u, &out)) {
         kw_engine_schedule(x->h->engine, t->id, u.fire_at);
