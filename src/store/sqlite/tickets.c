@@ -40,6 +40,7 @@ enum stmt {
     S_FIRE_ALL,
     S_FIRE_ONE,
     S_DUE_CLAIM,
+    S_CLAIM_END,
     S_COUNT
 };
 
@@ -67,10 +68,10 @@ static const char *const sql[S_COUNT] = {
     [S_CLOCK_PUT] = "INSERT OR REPLACE INTO clocks(ticket_id, metric, status, deadline, next_due,"
                     " next_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_CLOCK_CLEAR] = "DELETE FROM clocks WHERE ticket_id = ?1",
-    /* a new schedule ends a claim on the old one (kw_store_due_claim) */
     [S_TICKET_DUE] = "UPDATE tickets SET next_due = ?2, breached_at = ?3, fire_at = ?4,"
-                     " projected_seq = last_seq, claimed_by = NULL, claimed_until = NULL"
-                     " WHERE id = ?1",
+                     " projected_seq = last_seq WHERE id = ?1",
+    /* a new schedule ends a claim on the old one (kw_store_due_claim) */
+    [S_CLAIM_END] = "DELETE FROM claims WHERE ticket = ?1",
     [S_CLOCKS_OF] =
         "SELECT metric, status, deadline, next_due, coalesce(next_pct, 0) FROM clocks"
         " WHERE ticket_id = ?1 ORDER BY coalesce(deadline, 9223372036854775807), metric",
@@ -79,10 +80,10 @@ static const char *const sql[S_COUNT] = {
     [S_FIRE_ALL] = "SELECT id, fire_at FROM tickets WHERE fire_at IS NOT NULL",
     /* the oldest due first, through the partial index tickets_fire
      * (fire_at <= ?1 implies fire_at IS NOT NULL) */
-    [S_DUE_CLAIM] = "UPDATE tickets SET claimed_by = ?2, claimed_until = ?3 WHERE id IN"
-                    " (SELECT id FROM tickets WHERE fire_at <= ?1 AND (claimed_until IS NULL"
-                    " OR claimed_until <= ?1 OR claimed_by = ?2) ORDER BY fire_at, id LIMIT ?4)"
-                    " RETURNING id",
+    [S_DUE_CLAIM] = "INSERT OR REPLACE INTO claims(ticket, node, until)"
+                    " SELECT id, ?2, ?3 FROM tickets t WHERE fire_at <= ?1 AND NOT EXISTS"
+                    " (SELECT 1 FROM claims c WHERE c.ticket = t.id AND c.until > ?1"
+                    " AND c.node <> ?2) ORDER BY fire_at, id LIMIT ?4 RETURNING ticket",
     [S_FIRE_ONE] = "SELECT fire_at FROM tickets WHERE id = ?1",
 };
 
@@ -93,13 +94,10 @@ static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
     return kws_prep(st, KWS_TICKETS, (int)s);
 }
 
-/* The node as stored with a claim: a 31-bit FNV-1a hash of its name, four
- * bytes in the row. A claim grows a ticket's row and the next projection
- * shrinks it again, on random pages of a large table: with the name itself
- * (about 20 bytes) the engine bench's p99 lateness at 1M tickets was 550 ms,
- * with this about a third less. Two node names with the same hash would
- * share their claims; the thresholds still fire once (they are read back
- * from the events in the firing transaction). */
+/* The node as stored with a claim: a 31-bit FNV-1a hash of its name. Two
+ * node names with the same hash would share their claims; the thresholds
+ * still fire once (they are read back from the events in the firing
+ * transaction). */
 static int64_t node_key(const char *node)
 {
     uint32_t h = 2166136261u;
@@ -309,6 +307,12 @@ enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh
         bind_instant(x, 2, next_due);
         bind_instant(x, 3, breached_at);
         bind_instant(x, 4, fire_at);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+    }
+    if (rc == SQLITE_DONE) {
+        x = prep(st, S_CLAIM_END);
+        sqlite3_bind_int64(x, 1, ticket);
         rc = sqlite3_step(x);
         sqlite3_reset(x);
     }
