@@ -21,7 +21,8 @@
 static const char usage_serve[] =
     "usage: keepword serve --db PATH [--listen 127.0.0.1:8080] [--demo]\n"
     "                      [--log-level debug|info|warn|error]\n"
-    "                      [--trusted-proxy ADDR[/BITS][,...]] [--fake-clock FILE]\n"
+    "                      [--trusted-proxy ADDR[/BITS][,...]]\n"
+    "                      [--metrics loopback|token|off] [--fake-clock FILE]\n"
     "\n"
     "Serve the web UI (at /) and the HTTP API on the database at PATH (created\n"
     "and migrated if needed; create the first admin with `keepword init`).\n"
@@ -40,6 +41,8 @@ static const char usage_serve_rest[] =
     "a second). --trusted-proxy names the reverse proxies (addresses or networks,\n"
     "comma-separated, repeatable) whose X-Forwarded-For gives the client's\n"
     "address; without it the connection's address is the client's.\n"
+    "GET /metrics serves Prometheus metrics to loopback clients (--metrics\n"
+    "loopback, the default), to an admin's token (token), or to nobody (off).\n"
     "--fake-clock FILE (for tests) reads \"now\" from FILE, an instant like\n"
     "2026-03-02T09:00:00+08:00, on every use instead of the system clock.\n"
     "Logs one logfmt line per request, per ticket state change, per firing and\n"
@@ -156,7 +159,7 @@ static enum kw_code catch_up(struct serving *s, const char *db, int64_t now,
 }
 
 static enum kw_code serving_start(struct serving *s, const char *listen, const char *db,
-                                  const char *proxies, struct kw_now clock,
+                                  const char *proxies, const char *metrics, struct kw_now clock,
                                   const struct kw_log *log, struct kw_err *err)
 {
     kw_sla_init(&s->sla);
@@ -173,7 +176,8 @@ static enum kw_code serving_start(struct serving *s, const char *listen, const c
                                 .engine = s->engine,
                                 .clock = clock,
                                 .log = log,
-                                .trusted_proxies = proxies};
+                                .trusted_proxies = proxies,
+                                .metrics = metrics};
     s->http = kw_http_start(listen, &deps, err);
     return s->http ? KW_OK : err->code;
 }
@@ -185,6 +189,7 @@ int kw_cmd_serve(int argc, char **argv)
     const char *db = NULL, *listen = "127.0.0.1:8080";
     const char *fake = NULL;
     char proxies[1024] = "";
+    const char *metrics = NULL;
     bool demo = false;
     struct kw_log log = {stderr, KW_LOG_INFO};
     for (int i = 1; i < argc; i++) {
@@ -196,6 +201,8 @@ int kw_cmd_serve(int argc, char **argv)
             listen = argv[++i];
         else if (strcmp(argv[i], "--fake-clock") == 0 && i + 1 < argc)
             fake = argv[++i];
+        else if (strcmp(argv[i], "--metrics") == 0 && i + 1 < argc)
+            metrics = argv[++i];
         else if (strcmp(argv[i], "--trusted-proxy") == 0 && i + 1 < argc) {
             size_t used = strlen(proxies);
             if (used + strlen(argv[i + 1]) + 2 > sizeof(proxies)) {
@@ -250,7 +257,7 @@ int kw_cmd_serve(int argc, char **argv)
     int schema = kw_store_schema_version(st);
     kw_store_close(st); /* the server opens its own handles */
     struct serving sv = {0};
-    if (serving_start(&sv, listen, db, proxies, clock, &log, &err) != KW_OK) {
+    if (serving_start(&sv, listen, db, proxies, metrics, clock, &log, &err) != KW_OK) {
         serving_stop(&sv);
         return kw_cli_fail(NULL, &err);
     }

@@ -24,14 +24,17 @@ void kwh_log_event(struct kw_http *h, const char *fmt, ...)
     va_end(ap);
 }
 
+/* An answered request: counted for /metrics, and logged. */
 static void log_request(struct kw_http *h, const char *method, const char *url, unsigned status,
-                        const struct timespec *t0)
+                        const struct kwh_req *r)
 {
-    if (!kw_log_on(&h->log, KW_LOG_INFO))
-        return;
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    double ms = (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+    double ms =
+        (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
+    kwh_metrics_observe(&h->metrics, r->route, status, ms / 1e3);
+    if (!kw_log_on(&h->log, KW_LOG_INFO))
+        return;
     /* logfmt; the path is quoted so spaces or quotes in it cannot forge fields */
     char path[260];
     size_t n = 0;
@@ -151,6 +154,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (!r)
             return MHD_NO;
         r->body.max = KW_HTTP_MAX_BODY;
+        r->route = KWH_ROUTE_NONE;
         clock_gettime(CLOCK_MONOTONIC, &r->t0);
         *con_cls = r;
         return MHD_YES;
@@ -163,28 +167,37 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     struct kw_err err = {0};
-    struct kwh_call x = {
-        .h = h, .c = c, .r = r, .method = method, .now = h->clock.now(h->clock.ctx)};
+    struct kwh_call x = {.h = h,
+                         .c = c,
+                         .r = r,
+                         .method = method,
+                         .now = h->clock.now(h->clock.ctx),
+                         .route = KWH_ROUTE_NONE};
     x.wk = kwh_worker_take(h, &err);
     enum MHD_Result ret;
     struct kwh_reply rep;
     kwh_streamer stream = NULL;
     bool page = x.wk && strncmp(url, "/api/", 5) != 0 && strcmp(url, "/healthz") != 0 &&
                 kwh_is_method(&x, "GET") && kwh_web_asset(url, &rep);
+    if (page)
+        r->route = KWH_ROUTE_PAGE;
     if (!x.wk)
         rep = kwh_problem(&err);
     else if (!page && (stream = kwh_dispatch(&x, url, &rep)) != NULL) {
+        r->route = x.route;
         ret = stream(&x); /* its reads happen later, on workers of their own */
         kwh_worker_give(h, x.wk);
-        log_request(h, method, url, 200, &r->t0);
+        log_request(h, method, url, 200, r);
         return ret;
     }
     if (x.wk)
         kwh_worker_give(h, x.wk);
+    if (!page)
+        r->route = x.route;
     unsigned status = rep.status;
     ret = kwh_send_reply(c, &rep, x.set_cookie);
     free(x.set_cookie);
-    log_request(h, method, url, status, &r->t0);
+    log_request(h, method, url, status, r);
     return ret;
 }
 
@@ -238,6 +251,22 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
         free(h);
         return NULL;
     }
+    enum kwh_metrics_access access = KWH_METRICS_LOOPBACK;
+    if (d->metrics && strcmp(d->metrics, "token") == 0)
+        access = KWH_METRICS_TOKEN;
+    else if (d->metrics && strcmp(d->metrics, "off") == 0)
+        access = KWH_METRICS_OFF;
+    else if (d->metrics && strcmp(d->metrics, "loopback") != 0) {
+        kw_err_set(err, KW_INVALID, "", "--metrics: \"%.40s\" is not loopback, token or off",
+                   d->metrics);
+        free(h);
+        return NULL;
+    }
+    if (!kwh_metrics_init(&h->metrics, access)) {
+        kw_err_set(err, KW_NOMEM, "", "no memory for the server's metrics");
+        free(h);
+        return NULL;
+    }
     h->clock = d->clock;
     if (d->log)
         h->log = *d->log;
@@ -288,6 +317,7 @@ void kw_http_stop(struct kw_http *h)
     pthread_mutex_destroy(&h->pool_mu);
     pthread_mutex_destroy(&h->login_mu);
     kwh_feed_destroy(&h->feed);
+    kwh_metrics_free(&h->metrics);
     free(h);
 }
 

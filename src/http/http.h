@@ -44,6 +44,9 @@ struct kw_http_deps {
     /* reverse proxies whose X-Forwarded-For is believed, "ADDR[/BITS], ..."
      * (docs/operations.md); NULL or "": none */
     const char *trusted_proxies;
+    /* who may read GET /metrics: "loopback" (NULL: the default), "token"
+     * (an admin's token) or "off" */
+    const char *metrics;
 };
 
 /* Listen on host:port (an IPv4 address) and serve d->db with d's writer,

@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -80,9 +81,37 @@ struct kwh_proxies {
 enum kw_code kwh_proxies_parse(const char *list, struct kwh_proxies *out, struct kw_err *err);
 bool kwh_proxies_trust(const struct kwh_proxies *px, const char *addr);
 
+/* Request metrics for GET /metrics (metrics.c): per route, counts by
+ * status and a latency histogram; updated with atomics, no lock. */
+#define KWH_STATUS_N 18 /* the statuses of metrics.c's table, and "other" */
+#define KWH_LAT_N 12    /* latency buckets, the last one +Inf */
+struct kwh_route_metrics {
+    _Atomic uint64_t status[KWH_STATUS_N];
+    _Atomic uint64_t lat[KWH_LAT_N];
+    _Atomic uint64_t sum_us;
+};
+enum kwh_metrics_access { KWH_METRICS_LOOPBACK, KWH_METRICS_TOKEN, KWH_METRICS_OFF };
+struct kwh_metrics {
+    enum kwh_metrics_access access;
+    size_t n;                     /* the routes, then "page" and "unmatched" */
+    struct kwh_route_metrics *by; /* n of them */
+    _Atomic int64_t streams;      /* open /api/v1/stream connections */
+};
+/* Set up / free h->metrics (n routes + 2). */
+bool kwh_metrics_init(struct kwh_metrics *m, enum kwh_metrics_access access);
+void kwh_metrics_free(struct kwh_metrics *m);
+/* Count one answered request: route index (KWH_ROUTE_PAGE, KWH_ROUTE_NONE
+ * or a route of the table), its status and how long it took. */
+#define KWH_ROUTE_NONE (-1)
+#define KWH_ROUTE_PAGE (-2)
+void kwh_metrics_observe(struct kwh_metrics *m, int route, unsigned status, double seconds);
+/* The number of routes in the table (routes.c). */
+size_t kwh_route_count(void);
+
 struct kw_http {
     struct MHD_Daemon *d;
     struct kwh_proxies proxies;
+    struct kwh_metrics metrics;
     char db[512];
     struct kw_writer *w;
     struct kw_now clock;
@@ -116,6 +145,7 @@ struct kwh_req {
     struct kw_buf body;
     bool too_big;
     struct timespec t0;
+    int route; /* the route table's index, or KWH_ROUTE_NONE / KWH_ROUTE_PAGE */
 };
 
 struct kwh_reply {
@@ -144,6 +174,7 @@ struct kwh_call {
     bool authed;          /* x->me is the caller */
     struct kwh_caller me; /* after kwh_authenticate() */
     char *set_cookie;     /* a Set-Cookie header for the reply (owned), or NULL */
+    int route;            /* the route matched (kwh_dispatch), or KWH_ROUTE_NONE */
 };
 
 /* A ticket as the API shows it, with its projected clocks (tickets.c). */
@@ -293,6 +324,7 @@ kwh_streamer kwh_dispatch(struct kwh_call *x, const char *url, struct kwh_reply 
 struct kwh_reply kwh_catalogue(struct kwh_call *x);
 /* auth.c */
 struct kwh_reply kwh_login(struct kwh_call *x);
+struct kwh_reply kwh_metrics_get(struct kwh_call *x);
 /* The client's address as text: the peer, or what a trusted proxy says in
  * X-Forwarded-For (client.c). */
 void kwh_client_address(const struct kw_http *h, struct MHD_Connection *c, char *buf, size_t cap);

@@ -36,6 +36,7 @@ static struct kwh_reply openapi(struct kwh_call *x)
 /* In the order of docs/openapi.json; a path's methods next to each other. */
 static const struct kwh_route routes[] = {
     {"GET", "/healthz", healthz, NULL, PUBLIC, NULL},
+    {"GET", "/metrics", kwh_metrics_get, NULL, PUBLIC, NULL}, /* it checks who asks */
     {"GET", "/api/v1/openapi.json", openapi, NULL, PUBLIC, NULL},
     {"POST", "/api/v1/auth/login", kwh_login, NULL, PUBLIC, NULL},
     {"POST", "/api/v1/auth/logout", kwh_logout, NULL, ANYONE, NULL},
@@ -219,6 +220,8 @@ static bool admit(const struct kwh_route *r, struct kwh_call *x, struct kwh_repl
 kwh_streamer kwh_dispatch(struct kwh_call *x, const char *url, struct kwh_reply *rep)
 {
     const struct kwh_route *r = route_of(x->method, url, &x->arg, rep);
+    if (r)
+        x->route = (int)(r - routes);
     if (r && r->stream)
         return admit(r, x, rep) ? r->stream : NULL;
     if (x->r->too_big) {
@@ -229,6 +232,11 @@ kwh_streamer kwh_dispatch(struct kwh_call *x, const char *url, struct kwh_reply 
         *rep = r->fn(x);
     }
     return NULL;
+}
+
+size_t kwh_route_count(void)
+{
+    return N_ROUTES;
 }
 
 bool kw_http_route(size_t i, const char **method, const char **path)

@@ -15,6 +15,7 @@
  * and the connection timeout from closing it.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,7 @@ struct stream {
 static void stream_free(void *cls)
 {
     struct stream *s = cls;
+    atomic_fetch_sub(&s->h->metrics.streams, 1);
     free(s->out);
     free(s);
 }
@@ -195,12 +197,13 @@ enum MHD_Result kwh_web_stream(struct kwh_call *x)
         return MHD_NO;
     s->h = x->h;
     s->me = x->me;
+    atomic_fetch_add(&x->h->metrics.streams, 1);
     pthread_mutex_lock(&x->h->feed.mu);
     s->commits = x->h->feed.commits;
     pthread_mutex_unlock(&x->h->feed.mu);
     struct kw_err err = {0}; /* from here on: what changes after this */
     if (kw_store_changes_head(x->wk->st, &s->at, &err) != KW_OK) {
-        free(s);
+        stream_free(s);
         struct kwh_reply fail = kwh_problem(&err);
         return kwh_send_reply(x->c, &fail, NULL);
     }

@@ -50,6 +50,13 @@ void kw_store_end_read(struct kw_store *st);
  * all copied), on a handle of its own, every 100 ms or so while a writer
  * runs. Never waits for long; a no-op where the backend needs none. out
  * (may be NULL) says what it found. */
+/* Rows by state, for metrics: fn("tickets", state, n) for each ticket
+ * state in use, then fn("outbox", state, n) for each outbox state. Reads
+ * every ticket: meant for a scrape every few seconds, not per request. */
+enum kw_code kw_store_census(struct kw_store *st,
+                             void (*fn)(const char *table, const char *state, int64_t n, void *ctx),
+                             void *ctx, struct kw_err *err);
+
 /* Write a copy of the whole database as it is at one instant to the file
  * `to`, which must not exist (KW_CONFLICT); writers go on meanwhile and
  * nothing they commit after that instant is in the copy. */

@@ -47,6 +47,15 @@ void kw_writer_listen(struct kw_writer *w, kw_commit_fn fn, void *ctx)
 
 /* The CLOCK_REALTIME instant ns nanoseconds (< 1 s) from now, for
  * pthread_cond_timedwait. */
+/* The bucket of v: the first whose bound is at least v, or the last. */
+static size_t bucket_of(const double *le, size_t n, double v)
+{
+    size_t i = 0;
+    while (i < n - 1 && v > le[i])
+        i++;
+    return i;
+}
+
 static struct timespec in_ns(long ns)
 {
     struct timespec t;
@@ -145,6 +154,9 @@ static void *loop(void *arg)
         w->stats.units += n;
         if (n > w->stats.largest)
             w->stats.largest = n;
+        w->stats.batch_hist[bucket_of(kw_writer_batch_le, KW_WRITER_BATCH_BUCKETS, (double)n)]++;
+        w->stats.commit_hist[bucket_of(kw_writer_commit_le_ms, KW_WRITER_COMMIT_BUCKETS,
+                                       (double)commit / 1e6)]++;
         for (struct unit *u = batch, *next; u; u = next) {
             next = u->next; /* u lives on its caller's stack: read next first */
             u->done = true;
@@ -262,6 +274,11 @@ enum kw_code kw_writer_run(struct kw_writer *w, kw_write_fn fn, void *ctx, struc
     pthread_cond_destroy(&u.cv);
     return u.rc;
 }
+
+const double kw_writer_batch_le[KW_WRITER_BATCH_BUCKETS - 1] = {1,  2,   4,   8,   16,  32,
+                                                                64, 128, 256, 512, 1024};
+const double kw_writer_commit_le_ms[KW_WRITER_COMMIT_BUCKETS - 1] = {0.5, 1,   2,   5,   10,  25,
+                                                                     50,  100, 250, 500, 1000};
 
 void kw_writer_stats(struct kw_writer *w, struct kw_writer_stats *out)
 {

@@ -45,9 +45,17 @@ enum kw_code kw_writer_run(struct kw_writer *w, kw_write_fn fn, void *ctx, struc
 typedef void (*kw_commit_fn)(void *ctx);
 void kw_writer_listen(struct kw_writer *w, kw_commit_fn fn, void *ctx);
 
+/* Histograms of batch sizes (units per commit, at most the bound) and of
+ * commit times (ms, at most the bound); the last bucket is the rest. */
+#define KW_WRITER_BATCH_BUCKETS 12
+#define KW_WRITER_COMMIT_BUCKETS 12
+extern const double kw_writer_batch_le[KW_WRITER_BATCH_BUCKETS - 1];
+extern const double kw_writer_commit_le_ms[KW_WRITER_COMMIT_BUCKETS - 1];
 struct kw_writer_stats {
     uint64_t batches, units, largest;
-    uint64_t work_ns, commit_ns; /* time running units, and committing (fsync) */
+    uint64_t work_ns, commit_ns;                    /* time running units, and committing (fsync) */
+    uint64_t batch_hist[KW_WRITER_BATCH_BUCKETS];   /* batches by size */
+    uint64_t commit_hist[KW_WRITER_COMMIT_BUCKETS]; /* batches by commit time */
 };
 void kw_writer_stats(struct kw_writer *w, struct kw_writer_stats *out);
 

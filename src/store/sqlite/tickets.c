@@ -41,6 +41,7 @@ enum stmt {
     S_FIRE_ONE,
     S_DUE_CLAIM,
     S_CLAIM_END,
+    S_CENSUS,
     S_COUNT
 };
 
@@ -72,6 +73,8 @@ static const char *const sql[S_COUNT] = {
                      " projected_seq = last_seq WHERE id = ?1",
     /* a new schedule ends a claim on the old one (kw_store_due_claim) */
     [S_CLAIM_END] = "DELETE FROM claims WHERE ticket = ?1",
+    [S_CENSUS] = "SELECT 'tickets', state, count(*) FROM tickets GROUP BY state UNION ALL"
+                 " SELECT 'outbox', state, count(*) FROM outbox GROUP BY state",
     [S_CLOCKS_OF] =
         "SELECT metric, status, deadline, next_due, coalesce(next_pct, 0) FROM clocks"
         " WHERE ticket_id = ?1 ORDER BY coalesce(deadline, 9223372036854775807), metric",
@@ -409,4 +412,17 @@ enum kw_code kw_store_due_claim(struct kw_store *st, int64_t now, int64_t lease_
     *n = 0;
     /* every row must be stepped through for the UPDATE to finish */
     return kws_each_row(st, x, add_id, &out, "claim due tickets", err);
+}
+
+enum kw_code kw_store_census(struct kw_store *st,
+                             void (*fn)(const char *table, const char *state, int64_t n, void *ctx),
+                             void *ctx, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_CENSUS);
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW)
+        fn((const char *)sqlite3_column_text(x, 0), (const char *)sqlite3_column_text(x, 1),
+           sqlite3_column_int64(x, 2), ctx);
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "count tickets and outbox rows");
 }
