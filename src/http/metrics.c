@@ -7,7 +7,6 @@
  * Who may read it: loopback clients only (the default), holders of an
  * admin's token, or nobody (`serve --metrics`, docs/operations.md).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,21 +66,11 @@ static void route_labels(const struct kwh_metrics *m, size_t i, char *buf, size_
         snprintf(buf, cap, "method=\"\",route=\"%s\"", i == m->n - 2 ? "page" : "unmatched");
 }
 
-static void put(struct kw_buf *b, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        kw_buf_add(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-}
-
 static void put_requests(struct kw_buf *b, const struct kwh_metrics *m)
 {
     char labels[200];
-    put(b, "# HELP keepword_http_requests_total HTTP requests answered, by route and status.\n"
+    kw_buf_printf(
+        b, "# HELP keepword_http_requests_total HTTP requests answered, by route and status.\n"
            "# TYPE keepword_http_requests_total counter\n");
     for (size_t i = 0; i < m->n; i++) {
         route_labels(m, i, labels, sizeof(labels));
@@ -90,14 +79,15 @@ static void put_requests(struct kw_buf *b, const struct kwh_metrics *m)
             if (!v)
                 continue;
             if (s < KWH_STATUS_N - 1)
-                put(b, "keepword_http_requests_total{%s,status=\"%u\"} %llu\n", labels, statuses[s],
-                    (unsigned long long)v);
+                kw_buf_printf(b, "keepword_http_requests_total{%s,status=\"%u\"} %llu\n", labels,
+                              statuses[s], (unsigned long long)v);
             else
-                put(b, "keepword_http_requests_total{%s,status=\"other\"} %llu\n", labels,
-                    (unsigned long long)v);
+                kw_buf_printf(b, "keepword_http_requests_total{%s,status=\"other\"} %llu\n", labels,
+                              (unsigned long long)v);
         }
     }
-    put(b, "# HELP keepword_http_request_duration_seconds Time from the request's first byte "
+    kw_buf_printf(
+        b, "# HELP keepword_http_request_duration_seconds Time from the request's first byte "
            "to its answer, by route.\n"
            "# TYPE keepword_http_request_duration_seconds histogram\n");
     for (size_t i = 0; i < m->n; i++) {
@@ -113,39 +103,43 @@ static void put_requests(struct kw_buf *b, const struct kwh_metrics *m)
         for (size_t k = 0; k < KWH_LAT_N; k++) {
             cum += lat[k];
             if (k < KWH_LAT_N - 1)
-                put(b, "keepword_http_request_duration_seconds_bucket{%s,le=\"%g\"} %llu\n", labels,
-                    lat_le[k], (unsigned long long)cum);
+                kw_buf_printf(b,
+                              "keepword_http_request_duration_seconds_bucket{%s,le=\"%g\"} %llu\n",
+                              labels, lat_le[k], (unsigned long long)cum);
             else
-                put(b, "keepword_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
+                kw_buf_printf(
+                    b, "keepword_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
                     labels, (unsigned long long)cum);
         }
-        put(b, "keepword_http_request_duration_seconds_sum{%s} %.6f\n", labels,
-            (double)atomic_load_explicit(&m->by[i].sum_us, memory_order_relaxed) / 1e6);
-        put(b, "keepword_http_request_duration_seconds_count{%s} %llu\n", labels,
-            (unsigned long long)cum);
+        kw_buf_printf(b, "keepword_http_request_duration_seconds_sum{%s} %.6f\n", labels,
+                      (double)atomic_load_explicit(&m->by[i].sum_us, memory_order_relaxed) / 1e6);
+        kw_buf_printf(b, "keepword_http_request_duration_seconds_count{%s} %llu\n", labels,
+                      (unsigned long long)cum);
     }
 }
 
 static void put_hist(struct kw_buf *b, const char *name, const char *help, const double *le,
                      double scale, const uint64_t *hist, size_t n, double sum)
 {
-    put(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    kw_buf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
     uint64_t cum = 0;
     for (size_t k = 0; k < n; k++) {
         cum += hist[k];
         if (k < n - 1)
-            put(b, "%s_bucket{le=\"%g\"} %llu\n", name, le[k] * scale, (unsigned long long)cum);
+            kw_buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, le[k] * scale,
+                          (unsigned long long)cum);
         else
-            put(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
+            kw_buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
     }
-    put(b, "%s_sum %.6f\n%s_count %llu\n", name, sum, name, (unsigned long long)cum);
+    kw_buf_printf(b, "%s_sum %.6f\n%s_count %llu\n", name, sum, name, (unsigned long long)cum);
 }
 
 static void put_writer(struct kw_buf *b, struct kw_writer *w)
 {
     struct kw_writer_stats ws;
     kw_writer_stats(w, &ws);
-    put(b,
+    kw_buf_printf(
+        b,
         "# HELP keepword_writer_units_total Units of work (writes) committed by the writer.\n"
         "# TYPE keepword_writer_units_total counter\nkeepword_writer_units_total %llu\n"
         "# HELP keepword_writer_largest_batch The most units one commit has held.\n"
@@ -165,7 +159,8 @@ static void put_engine(struct kw_buf *b, struct kw_engine *e)
 {
     struct kw_engine_stats es;
     kw_engine_stats(e, &es);
-    put(b,
+    kw_buf_printf(
+        b,
         "# HELP keepword_engine_timers Tickets with a threshold to fire (timer entries).\n"
         "# TYPE keepword_engine_timers gauge\nkeepword_engine_timers %zu\n"
         "# HELP keepword_engine_fired_total Tickets fired (warnings, breaches, steps).\n"
@@ -173,7 +168,8 @@ static void put_engine(struct kw_buf *b, struct kw_engine *e)
         "# HELP keepword_engine_events_total Events the engine appended.\n"
         "# TYPE keepword_engine_events_total counter\nkeepword_engine_events_total %llu\n",
         es.entries, (unsigned long long)es.fired, (unsigned long long)es.events);
-    put(b,
+    kw_buf_printf(
+        b,
         "# HELP keepword_engine_lateness_seconds From a threshold's due second to the commit "
         "that fired it, over the last %zu firings.\n"
         "# TYPE keepword_engine_lateness_seconds summary\n"
@@ -184,12 +180,12 @@ static void put_engine(struct kw_buf *b, struct kw_engine *e)
         "keepword_engine_lateness_seconds_count %llu\n",
         es.late.window, es.late.p50_ms / 1e3, es.late.p90_ms / 1e3, es.late.p99_ms / 1e3,
         es.late.max_ms / 1e3, (unsigned long long)es.late.count);
-    put(b,
-        "# HELP keepword_deliveries_total Notification delivery attempts, by outcome.\n"
-        "# TYPE keepword_deliveries_total counter\n"
-        "keepword_deliveries_total{outcome=\"ok\"} %llu\n"
-        "keepword_deliveries_total{outcome=\"failed\"} %llu\n",
-        (unsigned long long)es.delivered, (unsigned long long)es.failed);
+    kw_buf_printf(b,
+                  "# HELP keepword_deliveries_total Notification delivery attempts, by outcome.\n"
+                  "# TYPE keepword_deliveries_total counter\n"
+                  "keepword_deliveries_total{outcome=\"ok\"} %llu\n"
+                  "keepword_deliveries_total{outcome=\"failed\"} %llu\n",
+                  (unsigned long long)es.delivered, (unsigned long long)es.failed);
 }
 
 struct census {
@@ -204,11 +200,11 @@ static void census_row(const char *table, const char *state, int64_t n, void *ct
     if (!c->table || strcmp(c->table, table) != 0) {
         c->table = tickets ? "tickets" : "outbox";
         if (tickets)
-            put(c->b, "# HELP keepword_tickets Tickets by state.\n"
-                      "# TYPE keepword_tickets gauge\n");
+            kw_buf_printf(c->b, "# HELP keepword_tickets Tickets by state.\n"
+                                "# TYPE keepword_tickets gauge\n");
         else
-            put(c->b, "# HELP keepword_outbox Notifications by state (pending is the "
-                      "outbox's depth).\n# TYPE keepword_outbox gauge\n");
+            kw_buf_printf(c->b, "# HELP keepword_outbox Notifications by state (pending is the "
+                                "outbox's depth).\n# TYPE keepword_outbox gauge\n");
     }
     /* states are the workflow's and the outbox's own words: no quoting needed,
      * but nothing else may pass into the label */
@@ -217,8 +213,8 @@ static void census_row(const char *table, const char *state, int64_t n, void *ct
     for (const char *p = state ? state : ""; *p && k < sizeof(safe) - 1; p++)
         safe[k++] = (*p >= 'a' && *p <= 'z') || *p == '_' ? *p : '_';
     safe[k] = '\0';
-    put(c->b, "keepword_%s{state=\"%s\"} %lld\n", tickets ? "tickets" : "outbox", safe,
-        (long long)n);
+    kw_buf_printf(c->b, "keepword_%s{state=\"%s\"} %lld\n", tickets ? "tickets" : "outbox", safe,
+                  (long long)n);
 }
 
 static bool loopback(const char *addr)
@@ -249,10 +245,10 @@ struct kwh_reply kwh_metrics_get(struct kwh_call *x)
     }
     struct kw_buf b = {.max = 4u << 20};
     put_requests(&b, m);
-    put(&b,
-        "# HELP keepword_streams Open live streams (/api/v1/stream).\n"
-        "# TYPE keepword_streams gauge\nkeepword_streams %lld\n",
-        (long long)atomic_load(&m->streams));
+    kw_buf_printf(&b,
+                  "# HELP keepword_streams Open live streams (/api/v1/stream).\n"
+                  "# TYPE keepword_streams gauge\nkeepword_streams %lld\n",
+                  (long long)atomic_load(&m->streams));
     put_writer(&b, x->h->w);
     if (x->h->engine)
         put_engine(&b, x->h->engine);
