@@ -22,7 +22,8 @@ static const char usage_serve[] =
     "usage: keepword serve --db PATH [--listen 127.0.0.1:8080] [--demo]\n"
     "                      [--log-level debug|info|warn|error]\n"
     "                      [--trusted-proxy ADDR[/BITS][,...]]\n"
-    "                      [--metrics loopback|token|off] [--fake-clock FILE]\n"
+    "                      [--metrics loopback|token|off] [--secure-cookies]\n"
+    "                      [--fake-clock FILE]\n"
     "\n"
     "Serve the web UI (at /) and the HTTP API on the database at PATH (created\n"
     "and migrated if needed; create the first admin with `keepword init`).\n"
@@ -41,6 +42,8 @@ static const char usage_serve_rest[] =
     "a second). --trusted-proxy names the reverse proxies (addresses or networks,\n"
     "comma-separated, repeatable) whose X-Forwarded-For gives the client's\n"
     "address; without it the connection's address is the client's.\n"
+    "Session cookies are marked Secure when such a proxy says\n"
+    "X-Forwarded-Proto: https, or always with --secure-cookies.\n"
     "GET /metrics serves Prometheus metrics to loopback clients (--metrics\n"
     "loopback, the default), to an admin's token (token), or to nobody (off).\n"
     "--fake-clock FILE (for tests) reads \"now\" from FILE, an instant like\n"
@@ -159,8 +162,8 @@ static enum kw_code catch_up(struct serving *s, const char *db, int64_t now,
 }
 
 static enum kw_code serving_start(struct serving *s, const char *listen, const char *db,
-                                  const char *proxies, const char *metrics, struct kw_now clock,
-                                  const struct kw_log *log, struct kw_err *err)
+                                  const char *proxies, const char *metrics, bool secure,
+                                  struct kw_now clock, const struct kw_log *log, struct kw_err *err)
 {
     kw_sla_init(&s->sla);
     s->clocks = kw_clocks_new(err);
@@ -177,7 +180,8 @@ static enum kw_code serving_start(struct serving *s, const char *listen, const c
                                 .clock = clock,
                                 .log = log,
                                 .trusted_proxies = proxies,
-                                .metrics = metrics};
+                                .metrics = metrics,
+                                .secure_cookies = secure};
     s->http = kw_http_start(listen, &deps, err);
     return s->http ? KW_OK : err->code;
 }
@@ -190,6 +194,7 @@ int kw_cmd_serve(int argc, char **argv)
     const char *fake = NULL;
     char proxies[1024] = "";
     const char *metrics = NULL;
+    bool secure = false;
     bool demo = false;
     struct kw_log log = {stderr, KW_LOG_INFO};
     for (int i = 1; i < argc; i++) {
@@ -201,6 +206,8 @@ int kw_cmd_serve(int argc, char **argv)
             listen = argv[++i];
         else if (strcmp(argv[i], "--fake-clock") == 0 && i + 1 < argc)
             fake = argv[++i];
+        else if (strcmp(argv[i], "--secure-cookies") == 0)
+            secure = true;
         else if (strcmp(argv[i], "--metrics") == 0 && i + 1 < argc)
             metrics = argv[++i];
         else if (strcmp(argv[i], "--trusted-proxy") == 0 && i + 1 < argc) {
@@ -257,7 +264,7 @@ int kw_cmd_serve(int argc, char **argv)
     int schema = kw_store_schema_version(st);
     kw_store_close(st); /* the server opens its own handles */
     struct serving sv = {0};
-    if (serving_start(&sv, listen, db, proxies, metrics, clock, &log, &err) != KW_OK) {
+    if (serving_start(&sv, listen, db, proxies, metrics, secure, clock, &log, &err) != KW_OK) {
         serving_stop(&sv);
         return kw_cli_fail(NULL, &err);
     }

@@ -275,11 +275,11 @@ static struct kwh_reply login_as(struct kwh_call *x, const struct login_in *in)
     /* a browser session: the token only in an HttpOnly cookie */
     char csrf[33];
     csrf_of(u.token, csrf);
-    x->set_cookie = malloc(KW_TOKEN_BUF + 96);
+    x->set_cookie = malloc(KW_TOKEN_BUF + 104);
     if (x->set_cookie)
-        snprintf(x->set_cookie, KW_TOKEN_BUF + 96,
-                 SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d", u.token,
-                 SESSION_TTL);
+        snprintf(x->set_cookie, KW_TOKEN_BUF + 104,
+                 SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", u.token,
+                 SESSION_TTL, kwh_over_tls(x) ? "; Secure" : "");
     return kwh_ok(200,
                   json_pack("{s:s, s:s, s:I, s:I}", "token_type", "cookie", "csrf_token", csrf,
                             "expires_in", (json_int_t)SESSION_TTL, "user_id", (json_int_t)u.uid));
@@ -418,7 +418,10 @@ struct kwh_reply kwh_logout(struct kwh_call *x)
     if (!kwh_write_unit(x, revoke_unit, &u, &out))
         return out;
     if (cookie)
-        x->set_cookie = strdup(SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+        x->set_cookie =
+            strdup(kwh_over_tls(x)
+                       ? SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Secure"
+                       : SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     return kwh_ok(204, NULL);
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "internal.h"
 
@@ -135,4 +136,16 @@ void kwh_client_address(const struct kw_http *h, struct MHD_Connection *c, char 
             return;
         end = start > 0 ? start - 1 : 0;
     }
+}
+
+bool kwh_over_tls(const struct kwh_call *x)
+{
+    if (x->h->secure_cookies)
+        return true;
+    char peer[INET6_ADDRSTRLEN + 1];
+    peer_of(x->c, peer, sizeof(peer));
+    if (!x->h->proxies.n || !kwh_proxies_trust(&x->h->proxies, peer))
+        return false;
+    const char *proto = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "X-Forwarded-Proto");
+    return proto && strcasecmp(proto, "https") == 0;
 }

@@ -267,6 +267,7 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
         free(h);
         return NULL;
     }
+    h->secure_cookies = d->secure_cookies;
     h->clock = d->clock;
     if (d->log)
         h->log = *d->log;

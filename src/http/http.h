@@ -47,6 +47,9 @@ struct kw_http_deps {
     /* who may read GET /metrics: "loopback" (NULL: the default), "token"
      * (an admin's token) or "off" */
     const char *metrics;
+    /* mark session cookies Secure always (the site is served over TLS); they
+     * are also when a trusted proxy says X-Forwarded-Proto: https */
+    bool secure_cookies;
 };
 
 /* Listen on host:port (an IPv4 address) and serve d->db with d's writer,

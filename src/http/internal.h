@@ -111,6 +111,7 @@ size_t kwh_route_count(void);
 struct kw_http {
     struct MHD_Daemon *d;
     struct kwh_proxies proxies;
+    bool secure_cookies; /* serve --secure-cookies: always mark them Secure */
     struct kwh_metrics metrics;
     char db[512];
     struct kw_writer *w;
@@ -328,6 +329,10 @@ struct kwh_reply kwh_metrics_get(struct kwh_call *x);
 /* The client's address as text: the peer, or what a trusted proxy says in
  * X-Forwarded-For (client.c). */
 void kwh_client_address(const struct kw_http *h, struct MHD_Connection *c, char *buf, size_t cap);
+/* Whether the browser reached us over TLS: serve --secure-cookies, or a
+ * trusted proxy's X-Forwarded-Proto: https (client.c). Session cookies are
+ * then marked Secure. */
+bool kwh_over_tls(const struct kwh_call *x);
 /* Whether a Content-Type value names JSON (request.c). */
 bool kwh_media_is_json(const char *ct);
 struct kwh_reply kwh_logout(struct kwh_call *x);

@@ -63,6 +63,16 @@ CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$B/api/v1/auth/login" \
     -H "Sec-Fetch-Site: same-origin" --data-binary "$cookie")
 is "a cookie login from our own page works" 200 '.token_type == "cookie"'
 
+# --- Secure cookies behind a TLS proxy ---
+curl -s -D "$TMP/h" -o /dev/null -X POST "$B/api/v1/auth/login" -H "Content-Type: application/json" \
+    -H "X-Forwarded-Proto: https" --data-binary "$cookie"
+grep -qi '^set-cookie: kw_session=.*; Secure' "$TMP/h"
+check "a trusted proxy's X-Forwarded-Proto: https makes the cookie Secure" $? "$(grep -i set-cookie "$TMP/h")"
+curl -s -D "$TMP/h" -o /dev/null -X POST "$B/api/v1/auth/login" -H "Content-Type: application/json" \
+    --data-binary "$cookie"
+grep -i '^set-cookie: kw_session=' "$TMP/h" | grep -qvi 'Secure'
+check "plain HTTP gets no Secure flag (the browser would drop the cookie)" $?
+
 # --- throttling per e-mail and address ---
 req POST /api/v1/users '{"email":"carol@acme.example","name":"Carol","role":"agent","password":"password-carol"}' "$ADMIN"
 is "a user to guess at" 201
@@ -91,7 +101,11 @@ is "a login starts the count afresh: five more are answered" 401
 serve_stop
 
 # --- without a trusted proxy, X-Forwarded-For is anyone's to write ---
-serve_start --fake-clock "$TMP/now"
+serve_start --fake-clock "$TMP/now" --secure-cookies
+curl -s -D "$TMP/h" -o /dev/null -X POST "$B/api/v1/auth/login" -H "Content-Type: application/json" \
+    -H "X-Forwarded-Proto: http" --data-binary "$cookie"
+grep -qi '^set-cookie: kw_session=.*; Secure' "$TMP/h"
+check "--secure-cookies marks them Secure always" $? "$(grep -i set-cookie "$TMP/h")"
 for i in 1 2 3 4 5; do try carol@acme.example "guess-$i" "192.0.2.$i"; done
 try carol@acme.example password-carol 192.0.2.99
 is "a forged X-Forwarded-For does not escape the throttle" 429
