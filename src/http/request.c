@@ -5,6 +5,7 @@
  * capped before jansson parses it) and its members, and writes through the
  * group-commit writer.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -156,8 +157,12 @@ bool kwh_query_int(const struct kwh_call *x, const char *name, long long lo, lon
     char *end = NULL;
     if (!v)
         return true;
+    errno = 0;
     long long n = strtoll(v, &end, 10);
-    if (!*v || *end || n < lo || n > hi) {
+    /* an optional minus, then digits only: no plus, space or overflow (which
+     * strtoll would clamp to the largest number) */
+    bool digits = (*v >= '0' && *v <= '9') || (*v == '-' && v[1] >= '0' && v[1] <= '9');
+    if (!digits || *end || errno == ERANGE || n < lo || n > hi) {
         *fail = kwh_problemf(KW_INVALID, "", "%s: expected a whole number from %lld to %lld", name,
                              lo, hi);
         return false;

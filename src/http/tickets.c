@@ -3,6 +3,7 @@
  * nodes and chain verification. Every write is a unit on the writer that
  * appends its events and refreshes the ticket's clock projection in the
  * same transaction. */
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,13 +279,15 @@ static bool due_cursor(const char *v, int64_t *due, int64_t *id)
     if (colon - v == 1 && v[0] == '-')
         *due = KW_STORE_NO_TIME;
     else {
+        errno = 0;
         long long d = strtoll(v, &end, 10);
-        if (end != colon || end == v)
+        if (end != colon || end == v || errno == ERANGE)
             return false;
         *due = d;
     }
+    errno = 0;
     long long n = strtoll(colon + 1, &end, 10);
-    if (*end || end == colon + 1 || n < 0)
+    if (*end || end == colon + 1 || n < 0 || errno == ERANGE || colon[1] < '0' || colon[1] > '9')
         return false;
     *id = n;
     return true;

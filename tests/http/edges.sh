@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The small edges an adversarial check found: numbers in query parameters
+# that overflow or carry signs and spaces, cursors that overflow.
+# usage: tests/http/edges.sh PATH/TO/keepword
+set -u
+KW=${1:?usage: edges.sh PATH/TO/keepword}
+. "$(dirname "$0")/lib.sh"
+
+KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
+serve_start
+ADMIN=$(login admin@localhost correct-horse)
+
+for q in after=99999999999999999999 after=-99999999999999999999 after=+5 "after=%205" \
+    after=5x after= limit=0 limit=1e3 "after=0x10"; do
+    req GET "/api/v1/tickets?$q" "" "$ADMIN"
+    is "?$q is refused" 400 '.detail | contains("expected a whole number")'
+done
+req GET "/api/v1/tickets?after=9223372036854775807" "" "$ADMIN"
+is "the largest id is a number" 200 '.tickets == []'
+for c in "99999999999999999999:1" "1:99999999999999999999" "1:+2" "1:-2" "x:1" ":1" "1:"; do
+    req GET "/api/v1/tickets?sort=due&after=$c" "" "$ADMIN"
+    is "a due cursor $c is refused" 400
+done
+req GET "/api/v1/tickets?sort=due&after=-:5" "" "$ADMIN"
+is "a due cursor past the tickets without a due time" 200
+serve_stop
+finish
