@@ -23,5 +23,21 @@ for c in "99999999999999999999:1" "1:99999999999999999999" "1:+2" "1:-2" "x:1" "
 done
 req GET "/api/v1/tickets?sort=due&after=-:5" "" "$ADMIN"
 is "a due cursor past the tickets without a due time" 200
+
+# an encoded NUL does not cut a path or a value short
+req POST /api/v1/orgs '{"name":"Acme"}' "$ADMIN"
+ORG=$(jq -r .id "$TMP/body")
+req POST /api/v1/tickets "{\"org_id\":$ORG,\"title\":\"one\",\"level\":\"L2\"}" "$ADMIN"
+is "(a ticket)" 201
+req GET /api/v1/tickets/1 "" "$ADMIN"
+is "ticket 1 is there" 200
+req GET /api/v1/tickets/1%00/events "" "$ADMIN"
+is "/tickets/1%00/events is no ticket" 404
+req GET /api/v1/tickets/1%00 "" "$ADMIN"
+is "/tickets/1%00 neither" 404
+req GET "/api/v1/tickets?state=registered%00x" "" "$ADMIN"
+is "a value with an encoded NUL is not cut to its first part" 400
+req GET "/api/v1/tickets/%31" "" "$ADMIN"
+is "other percent-encoding still decodes" 200 '.id == 1'
 serve_stop
 finish
