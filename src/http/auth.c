@@ -60,6 +60,12 @@ static void csrf_of(const char *token, char out[33])
     sodium_bin2hex(out, 33, h, sizeof(h));
 }
 
+const char *kwh_session_token(struct MHD_Connection *c)
+{
+    bool cookie;
+    return bearer_or_cookie(c, &cookie);
+}
+
 bool kwh_authenticate(struct kwh_call *x, struct kwh_reply *fail)
 {
     static const char *const roles[] = {"admin", "manager", "agent", "customer"};

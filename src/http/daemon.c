@@ -291,6 +291,11 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
     pthread_mutex_init(&h->login_mu, NULL);
     kw_sla_init(&h->wsla);
     kwh_feed_init(&h->feed);
+    if (!kwh_feed_start(h)) {
+        kw_err_set(err, KW_NOMEM, "", "cannot start the live feed");
+        kw_http_stop(h);
+        return NULL;
+    }
     kw_writer_listen(h->w, kwh_feed_publish, &h->feed);
     h->d = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
@@ -322,6 +327,7 @@ void kw_http_stop(struct kw_http *h)
         MHD_stop_daemon(h->d); /* waits for the connection threads */
     if (h->w)
         kw_writer_listen(h->w, NULL, NULL);
+    kwh_feed_destroy(&h->feed); /* joins the feeder, which gives its worker back */
     while (h->idle) {
         struct kwh_worker *wk = h->idle;
         h->idle = wk->next;
@@ -330,7 +336,6 @@ void kw_http_stop(struct kw_http *h)
     kw_sla_release(&h->wsla);
     pthread_mutex_destroy(&h->pool_mu);
     pthread_mutex_destroy(&h->login_mu);
-    kwh_feed_destroy(&h->feed);
     kwh_metrics_free(&h->metrics);
     free(h);
 }

@@ -48,22 +48,33 @@ struct kwh_login_slot {
     unsigned failures;
 };
 
-/* What wakes the live streams (web.c): each reads the store's change log
- * from its own cursor when the writer committed, or every second (commits
- * by other processes). */
+/* The live feed (web.c): a feeder thread reads the store's change log when
+ * the writer committed, or every second (commits by other processes), and
+ * keeps the changed tickets encoded in a ring the streams copy from. */
+struct kwh_feed_item;
 struct kwh_feed {
     pthread_mutex_t mu;
-    pthread_cond_t cv; /* on CLOCK_MONOTONIC */
-    uint64_t commits;  /* bumped after each commit: a wake-up, nothing more */
+    pthread_cond_t cv;   /* on CLOCK_MONOTONIC: the writer committed */
+    pthread_cond_t grew; /* on CLOCK_MONOTONIC: the ring grew */
+    uint64_t commits;    /* bumped after each commit: a wake-up, nothing more */
+    uint64_t grown;      /* bumped when the ring grew */
     bool stop;
-    size_t batch_max; /* bytes of events one read may send; more: `event: reset` */
+    size_t batch_max; /* bytes one stream may send at once; more: `event: reset` */
+    struct kwh_feed_item *ring;
+    int64_t first, next; /* the items held: [first, next), numbered from 0 */
+    int64_t at;          /* the feeder's cursor in the change log */
+    pthread_t thread;
+    bool running;
 };
 /* Reads KEEPWORD_STREAM_BATCH_MAX (bytes; for tests) once, here. */
 void kwh_feed_init(struct kwh_feed *f);
+/* Start the feeder thread (after the worker pool is ready). */
+bool kwh_feed_start(struct kw_http *h);
+/* Joins the feeder: call kwh_feed_stop first. */
 void kwh_feed_destroy(struct kwh_feed *f);
 /* A kw_commit_fn (writer.h) with ctx the feed. */
 void kwh_feed_publish(void *ctx);
-/* End the streams (at shutdown). */
+/* End the streams and the feeder (at shutdown). */
 void kwh_feed_stop(struct kwh_feed *f);
 
 /* Trusted reverse proxies (client.c): addresses or networks. */
@@ -333,6 +344,9 @@ void kwh_client_address(const struct kw_http *h, struct MHD_Connection *c, char 
  * trusted proxy's X-Forwarded-Proto: https (client.c). Session cookies are
  * then marked Secure. */
 bool kwh_over_tls(const struct kwh_call *x);
+/* The session token the request came with: a bearer token, or else the
+ * browser's session cookie; NULL when none (auth.c). */
+const char *kwh_session_token(struct MHD_Connection *c);
 /* Whether a Content-Type value names JSON (request.c). */
 bool kwh_media_is_json(const char *ct);
 struct kwh_reply kwh_logout(struct kwh_call *x);

@@ -4,21 +4,29 @@
  * the live feed of changed tickets as Server-Sent Events.
  *
  * The feed: the store keeps a change log (store.h, kw_store_changes_since)
- * written with the events, so it holds every process's commits. Each stream
- * (GET /api/v1/stream) keeps its cursor in it and reads on from there when
- * the writer says it committed (a wake-up only) or at the latest every
- * second, sending each ticket changed since as an `event: ticket` with the
- * ticket as GET /tickets/{id} shows it (clocks included), only those the
- * caller may see (customers: their organisation's). A stream whose cursor
- * fell behind what the log keeps, or whose batch did not fit its buffer,
- * gets `event: reset` (reload the list). A comment every 15 s keeps proxies
- * and the connection timeout from closing it.
+ * written with the events, so it holds every process's commits. One feeder
+ * thread reads it when the writer says it committed (a wake-up only) or at
+ * the latest every second, and encodes each changed ticket once as GET
+ * /tickets/{id} shows it (clocks included), as staff see it and as its
+ * organisation's customers see it, into a ring of the last RING changes.
+ * Each stream (GET /api/v1/stream) keeps its place in the ring and copies
+ * from it what its caller may see (customers: their organisation's tickets,
+ * and nothing at all for other organisations' changes) as `event: ticket`.
+ * A stream that fell behind the ring (its client reads too slowly), whose
+ * copy did not fit its buffer, or whose feeder fell behind what the log
+ * keeps, gets `event: reset` (reload the list); no stream ever holds up the
+ * writer or the feeder. Before it sends anything a stream checks its
+ * session again, and ends when the session has ended (logout, expiry, the
+ * user removed or changed). A comment every 15 s keeps proxies and the
+ * connection timeout from closing it.
  */
 #include <errno.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "internal.h"
 
 extern const unsigned char kw_web_index[], kw_web_app_js[], kw_web_app_css[];
@@ -26,7 +34,17 @@ extern const unsigned char kw_web_index[], kw_web_app_js[], kw_web_app_css[];
 #define KEEPALIVE_S 15
 #define POLL_MS 1000          /* other processes' commits are seen within this */
 #define BATCH_CHANGES 256     /* changes read per pass */
-#define BATCH_MAX (64u << 20) /* bytes of events per pass; more: `event: reset` */
+#define BATCH_MAX (64u << 20) /* bytes of events a stream sends at once; more: `event: reset` */
+#define RING 4096             /* changes kept encoded for the streams */
+#define RESET_TEXT "event: reset\ndata: {}\n\n"
+
+struct kwh_feed_item {
+    int64_t ticket; /* 0: a reset for everyone (the feeder fell behind the log) */
+    int64_t org;
+    char *text[2]; /* the `event: ticket` as staff / as the organisation's customers see it */
+};
+
+static void *feeder(void *arg);
 
 void kwh_feed_init(struct kwh_feed *f)
 {
@@ -35,18 +53,42 @@ void kwh_feed_init(struct kwh_feed *f)
     pthread_condattr_init(&a);
     pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
     pthread_cond_init(&f->cv, &a);
+    pthread_cond_init(&f->grew, &a);
     pthread_condattr_destroy(&a);
     /* for tests: a batch limit small enough to overflow (tests/http/web.sh) */
     const char *max = getenv("KEEPWORD_STREAM_BATCH_MAX");
     char *end = NULL;
     unsigned long long v = max ? strtoull(max, &end, 10) : 0;
     f->batch_max = max && end != max && !*end && v > 0 && v < BATCH_MAX ? (size_t)v : BATCH_MAX;
+    f->ring = calloc(RING, sizeof(*f->ring));
+}
+
+bool kwh_feed_start(struct kw_http *h)
+{
+    if (!h->feed.ring)
+        return false;
+    h->feed.running = pthread_create(&h->feed.thread, NULL, feeder, h) == 0;
+    return h->feed.running;
+}
+
+static void item_clear(struct kwh_feed_item *it)
+{
+    if (it->text[1] != it->text[0])
+        free(it->text[1]);
+    free(it->text[0]);
+    *it = (struct kwh_feed_item){0};
 }
 
 void kwh_feed_destroy(struct kwh_feed *f)
 {
+    if (f->running)
+        pthread_join(f->thread, NULL);
+    for (size_t i = 0; f->ring && i < RING; i++)
+        item_clear(&f->ring[i]);
+    free(f->ring);
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->cv);
+    pthread_cond_destroy(&f->grew);
 }
 
 void kwh_feed_publish(void *ctx)
@@ -63,7 +105,130 @@ void kwh_feed_stop(struct kwh_feed *f)
     pthread_mutex_lock(&f->mu);
     f->stop = true;
     pthread_cond_broadcast(&f->cv);
+    pthread_cond_broadcast(&f->grew);
     pthread_mutex_unlock(&f->mu);
+}
+
+/* Wait on cv until *seen differs from *now, the feed stops, or POLL_MS. */
+static bool feed_wait(struct kwh_feed *f, pthread_cond_t *cv, const uint64_t *now, uint64_t *seen)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += POLL_MS % 1000 * 1000000L;
+    until.tv_sec += POLL_MS / 1000 + until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&f->mu);
+    int rc = 0;
+    while (!f->stop && *now == *seen && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(cv, &f->mu, &until);
+    bool stop = f->stop;
+    *seen = *now;
+    pthread_mutex_unlock(&f->mu);
+    return !stop;
+}
+
+/* ---- the feeder: each change encoded once ---- */
+
+static char *event_text(json_t *j)
+{
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!body)
+        return NULL;
+    size_t n = strlen(body);
+    char *text = malloc(n + 24);
+    if (text)
+        snprintf(text, n + 24, "event: ticket\ndata: %s\n\n", body);
+    free(body);
+    return text;
+}
+
+/* Append one item to the ring (under mu), dropping the oldest when full. */
+static void ring_add(struct kwh_feed *f, struct kwh_feed_item *it)
+{
+    struct kwh_feed_item *slot = &f->ring[f->next % RING];
+    if (f->next - f->first == RING) {
+        item_clear(slot);
+        f->first++;
+    }
+    *slot = *it;
+    f->next++;
+}
+
+/* Read the log after the feeder's cursor and encode what changed. */
+static void feed_pass(struct kw_http *h, struct kwh_worker *wk)
+{
+    struct kwh_feed *f = &h->feed;
+    struct kw_err err = {0};
+    struct kw_change ch[BATCH_CHANGES];
+    for (size_t n = BATCH_CHANGES; n == BATCH_CHANGES;) {
+        n = 0;
+        if (atomic_load(&h->metrics.streams) == 0) {
+            /* nobody listens: skip what changed, encode nothing */
+            kw_store_changes_head(wk->st, &f->at, &err);
+            break;
+        }
+        enum kw_code rc = kw_store_changes_since(wk->st, f->at, ch, BATCH_CHANGES, &n, &err);
+        if (rc == KW_RANGE) { /* fell behind what the log keeps: everyone reloads */
+            kw_store_changes_head(wk->st, &f->at, &err);
+            struct kwh_feed_item reset = {0};
+            pthread_mutex_lock(&f->mu);
+            ring_add(f, &reset);
+            f->grown++;
+            pthread_cond_broadcast(&f->grew);
+            pthread_mutex_unlock(&f->mu);
+            break;
+        }
+        if (rc != KW_OK || !n)
+            break;
+        f->at = ch[n - 1].seq;
+        int64_t now = h->clock.now(h->clock.ctx);
+        struct kwh_feed_item items[BATCH_CHANGES];
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            bool again = false;
+            for (size_t m = i + 1; m < n && !again; m++)
+                again = ch[m].ticket == ch[i].ticket; /* its last change will do */
+            struct kw_ticket_row t;
+            if (again || kw_store_ticket_get(wk->st, ch[i].ticket, &t, &err) != KW_OK)
+                continue;
+            struct kwh_feed_item it = {.ticket = t.id, .org = t.org_id};
+            it.text[0] = event_text(kwh_ticket_with_clocks(h, wk->st, &t, now));
+            it.text[1] = it.text[0];
+            if (it.text[0])
+                items[k++] = it;
+        }
+        kw_store_end_read(wk->st);
+        pthread_mutex_lock(&f->mu);
+        for (size_t i = 0; i < k; i++)
+            ring_add(f, &items[i]);
+        f->grown++;
+        pthread_cond_broadcast(&f->grew);
+        pthread_mutex_unlock(&f->mu);
+    }
+    kw_store_end_read(wk->st);
+}
+
+static void *feeder(void *arg)
+{
+    struct kw_http *h = arg;
+    struct kwh_feed *f = &h->feed;
+    struct kw_err err = {0};
+    uint64_t seen = 0;
+    struct kwh_worker *wk = NULL;
+    while (!wk && !f->stop) { /* the store may be busy at start */
+        wk = kwh_worker_take(h, &err);
+        if (!wk)
+            feed_wait(f, &f->cv, &f->commits, &seen);
+    }
+    if (!wk)
+        return NULL;
+    kw_store_changes_head(wk->st, &f->at, &err);
+    kw_store_end_read(wk->st);
+    while (feed_wait(f, &f->cv, &f->commits, &seen))
+        feed_pass(h, wk);
+    kwh_worker_give(h, wk);
+    return NULL;
 }
 
 /* ---- one stream ---- */
@@ -71,84 +236,68 @@ void kwh_feed_stop(struct kwh_feed *f)
 struct stream {
     struct kw_http *h;
     struct kwh_caller me;
-    int64_t at;            /* the change log's seq this stream has sent up to */
-    uint64_t commits;      /* the feed's wake-ups seen */
-    struct timespec quiet; /* when it last sent something (CLOCK_MONOTONIC) */
-    char *out;             /* what is still to be sent */
-    size_t len, off;
+    char token[KW_TOKEN_BUF]; /* the session, checked again before each send */
+    int64_t next;             /* the ring's next item for this stream */
+    uint64_t grown;           /* the feed's growth seen */
+    struct timespec quiet;    /* when it last sent something (CLOCK_MONOTONIC) */
+    struct kw_buf out;        /* what is still to be sent */
+    size_t off;
 };
 
 static void stream_free(void *cls)
 {
     struct stream *s = cls;
     atomic_fetch_sub(&s->h->metrics.streams, 1);
-    free(s->out);
+    kw_buf_release(&s->out);
+    sodium_memzero(s->token, sizeof(s->token));
     free(s);
 }
 
-static void stream_set(struct stream *s, char *text)
+/* Copy what the stream may see from the ring into its buffer (which is
+ * empty), or a reset when it fell behind or the copy did not fit. */
+static void stream_fill(struct stream *s)
 {
-    free(s->out);
-    s->out = text;
-    s->len = text ? strlen(text) : 0;
-    s->off = 0;
-    clock_gettime(CLOCK_MONOTONIC, &s->quiet);
+    struct kwh_feed *f = &s->h->feed;
+    bool reset = false;
+    s->out = (struct kw_buf){.max = f->batch_max};
+    pthread_mutex_lock(&f->mu);
+    if (s->next < f->first) {
+        reset = true;
+        s->next = f->next;
+    }
+    for (; s->next < f->next && !reset; s->next++) {
+        const struct kwh_feed_item *it = &f->ring[s->next % RING];
+        if (!it->ticket)
+            reset = true;
+        else if (!s->me.customer)
+            kw_buf_adds(&s->out, it->text[0]);
+        else if (it->org == s->me.org_id)
+            kw_buf_adds(&s->out, it->text[1]);
+        reset = reset || s->out.failed;
+    }
+    if (reset)
+        s->next = f->next;
+    pthread_mutex_unlock(&f->mu);
+    if (reset) {
+        kw_buf_release(&s->out);
+        kw_buf_adds(&s->out, RESET_TEXT);
+    }
 }
 
-#define RESET_TEXT "event: reset\ndata: {}\n\n"
-
-/* The events for the changes after the stream's cursor that the caller may
- * see, as one text, moving the cursor past them; NULL when there are none
- * (or the log cannot be read now: the next pass tries again). */
-static char *changes_text(struct stream *s)
+/* Whether the stream's session still holds, as the same user and role. */
+static bool session_holds(struct stream *s)
 {
     struct kw_err err = {0};
-    struct kw_http *h = s->h;
-    struct kwh_worker *wk = kwh_worker_take(h, &err);
+    struct kwh_worker *wk = kwh_worker_take(s->h, &err);
     if (!wk)
-        return NULL;
-    struct kw_change ch[BATCH_CHANGES];
-    size_t n = 0;
-    enum kw_code rc = kw_store_changes_since(wk->st, s->at, ch, BATCH_CHANGES, &n, &err);
-    if (rc == KW_RANGE) { /* fell behind what the log keeps: start again from its head */
-        int64_t head = s->at;
-        if (kw_store_changes_head(wk->st, &head, &err) == KW_OK)
-            s->at = head;
-        kwh_worker_give(h, wk);
-        return strdup(RESET_TEXT);
-    }
-    if (rc != KW_OK || !n) {
-        kwh_worker_give(h, wk);
-        return NULL;
-    }
-    s->at = ch[n - 1].seq;
-    struct kw_buf b = {.max = h->feed.batch_max};
-    int64_t now = h->clock.now(h->clock.ctx);
-    for (size_t i = 0; i < n && !b.failed; i++) {
-        bool again = false;
-        for (size_t k = 0; k < i && !again; k++)
-            again = ch[k].ticket == ch[i].ticket;
-        struct kw_ticket_row t;
-        if (again || kw_store_ticket_get(wk->st, ch[i].ticket, &t, &err) != KW_OK ||
-            (s->me.customer && t.org_id != s->me.org_id))
-            continue;
-        json_t *j = kwh_ticket_with_clocks(h, wk->st, &t, now);
-        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        json_decref(j);
-        if (text) {
-            kw_buf_adds(&b, "event: ticket\ndata: ");
-            kw_buf_adds(&b, text);
-            kw_buf_adds(&b, "\n\n");
-        }
-        free(text);
-    }
-    kwh_worker_give(h, wk);
-    if (b.failed || !b.p) {         /* too much to send (or nothing visible): */
-        bool overflowed = b.failed; /* kw_buf_release clears it */
-        kw_buf_release(&b);
-        return strdup(overflowed ? RESET_TEXT : ": nothing for you\n\n");
-    }
-    return b.p;
+        return true; /* cannot tell now: the next send asks again */
+    struct kw_user_row u;
+    int64_t now = s->h->clock.now(s->h->clock.ctx);
+    bool ok = kw_auth_token_caller(wk->st, s->token, now, &u, &err) == KW_OK && u.id == s->me.id &&
+              u.org_id == s->me.org_id && (strcmp(u.role, "customer") == 0) == s->me.customer;
+    kw_store_end_read(wk->st);
+    kwh_worker_give(s->h, wk);
+    return ok;
 }
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -156,36 +305,26 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     (void)pos;
     struct stream *s = cls;
     struct kwh_feed *f = &s->h->feed;
-    while (s->off == s->len) {
-        /* wait for a commit, or a second at most (other processes) */
-        pthread_mutex_lock(&f->mu);
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += POLL_MS % 1000 * 1000000L;
-        until.tv_sec += POLL_MS / 1000 + until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
-        int rc = 0;
-        while (!f->stop && f->commits == s->commits && rc != ETIMEDOUT)
-            rc = pthread_cond_timedwait(&f->cv, &f->mu, &until);
-        bool stop = f->stop;
-        s->commits = f->commits;
-        pthread_mutex_unlock(&f->mu);
-        if (stop)
+    while (s->off == s->out.len) {
+        kw_buf_release(&s->out);
+        s->off = 0;
+        if (!feed_wait(f, &f->grew, &f->grown, &s->grown))
             return MHD_CONTENT_READER_END_OF_STREAM;
-        char *text = changes_text(s);
+        stream_fill(s);
         struct timespec t;
         clock_gettime(CLOCK_MONOTONIC, &t);
-        if (text)
-            stream_set(s, text);
-        else if (t.tv_sec - s->quiet.tv_sec >= KEEPALIVE_S)
-            stream_set(s, strdup(": keep-alive\n\n"));
-        else
-            continue;
-        if (!s->out)
+        if (!s->out.len && t.tv_sec - s->quiet.tv_sec >= KEEPALIVE_S)
+            kw_buf_adds(&s->out, ": keep-alive\n\n");
+        if (s->out.failed)
             return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (!s->out.len)
+            continue;
+        if (!session_holds(s))
+            return MHD_CONTENT_READER_END_OF_STREAM; /* logged out, expired, removed */
+        s->quiet = t;
     }
-    size_t take = s->len - s->off < max ? s->len - s->off : max;
-    memcpy(buf, s->out + s->off, take);
+    size_t take = s->out.len - s->off < max ? s->out.len - s->off : max;
+    memcpy(buf, s->out.p + s->off, take);
     s->off += take;
     return (ssize_t)take;
 }
@@ -198,16 +337,14 @@ enum MHD_Result kwh_web_stream(struct kwh_call *x)
     s->h = x->h;
     s->me = x->me;
     atomic_fetch_add(&x->h->metrics.streams, 1);
-    pthread_mutex_lock(&x->h->feed.mu);
-    s->commits = x->h->feed.commits;
+    const char *token = kwh_session_token(x->c);
+    snprintf(s->token, sizeof(s->token), "%s", token ? token : "");
+    pthread_mutex_lock(&x->h->feed.mu); /* from here on: what changes after this */
+    s->next = x->h->feed.next;
+    s->grown = x->h->feed.grown;
     pthread_mutex_unlock(&x->h->feed.mu);
-    struct kw_err err = {0}; /* from here on: what changes after this */
-    if (kw_store_changes_head(x->wk->st, &s->at, &err) != KW_OK) {
-        stream_free(s);
-        struct kwh_reply fail = kwh_problem(&err);
-        return kwh_send_reply(x->c, &fail, NULL);
-    }
-    stream_set(s, strdup("retry: 2000\nevent: hello\ndata: {}\n\n"));
+    clock_gettime(CLOCK_MONOTONIC, &s->quiet);
+    kw_buf_adds(&s->out, "retry: 2000\nevent: hello\ndata: {}\n\n");
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, s, stream_free);
     if (!r) {
