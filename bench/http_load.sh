@@ -57,6 +57,28 @@ printf 'http: GET /tickets/{id}, 16 clients    %s   (target >= 30000/s: ratio %s
     "$(jq -r '"\(.rps) reads/s   p50 \(.p50_ms) ms  p99 \(.p99_ms) ms"' <<<"$r")" \
     "$(ratio "$(jq -r .rps <<<"$r")" 30000)"
 
+# writes while live streams are open: each change is encoded once and
+# copied to every stream (target: >= 80 % of the rate without streams)
+base_rps=
+for streams in 0 100 300; do
+    spids=()
+    for _ in $(seq 1 "$streams"); do
+        curl -s -N -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/stream" &
+        spids+=($!)
+    done
+    sleep 1
+    r=$("$load" --port "$port" --token "$token" --mode create --clients 16 --duration "$secs" --org "$org")
+    count=$((count + $(jq -r .ok <<<"$r")))
+    rps=$(jq -r .rps <<<"$r")
+    [ -z "$base_rps" ] && base_rps=$rps
+    if [ "$streams" -gt 0 ]; then
+        kill "${spids[@]}" 2>/dev/null
+        wait "${spids[@]}" 2>/dev/null || true
+    fi
+    printf 'http: creates, 16 clients, %3d streams %s creates/s   p99 %s ms   (target >= 80 %% of none: ratio %s)\n' \
+        "$streams" "$rps" "$(jq -r .p99_ms <<<"$r")" "$(ratio "$rps" "$(awk -v b="$base_rps" 'BEGIN { print b * 0.8 }')")"
+done
+
 have=$count # ids are 1..count in this fresh database
 if [ "$fill" -gt "$have" ]; then
     t0=$(date +%s)

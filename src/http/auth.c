@@ -396,6 +396,7 @@ struct kwh_reply kwh_token_delete(struct kwh_call *x)
     struct token_revoke u = {x->me.id, x->arg.id, x->now};
     if (!kwh_write_unit(x, token_revoke_unit, &u, &out))
         return out;
+    kwh_sessions_changed(x->h);
     return kwh_ok(204, NULL);
 }
 
@@ -423,6 +424,7 @@ struct kwh_reply kwh_logout(struct kwh_call *x)
     struct revoke u = {bearer_or_cookie(x->c, &cookie), x->now};
     if (!kwh_write_unit(x, revoke_unit, &u, &out))
         return out;
+    kwh_sessions_changed(x->h);
     if (cookie)
         x->set_cookie =
             strdup(kwh_over_tls(x)

@@ -65,6 +65,7 @@ struct kwh_feed {
     int64_t at;          /* the feeder's cursor in the change log */
     pthread_t thread;
     bool running;
+    _Atomic uint64_t sessions; /* bumped when a session ended here (kwh_sessions_changed) */
 };
 /* Reads KEEPWORD_STREAM_BATCH_MAX (bytes; for tests) once, here. */
 void kwh_feed_init(struct kwh_feed *f);
@@ -74,6 +75,9 @@ bool kwh_feed_start(struct kw_http *h);
 void kwh_feed_destroy(struct kwh_feed *f);
 /* A kw_commit_fn (writer.h) with ctx the feed. */
 void kwh_feed_publish(void *ctx);
+/* A session ended or a user changed (logout, a token revoked, a user
+ * changed): open streams check theirs before their next send. */
+void kwh_sessions_changed(struct kw_http *h);
 /* End the streams and the feeder (at shutdown). */
 void kwh_feed_stop(struct kwh_feed *f);
 

@@ -18,7 +18,8 @@
  * writer or the feeder. Before it sends anything a stream checks its
  * session again, and ends when the session has ended (logout, expiry, the
  * user removed or changed). A comment every 15 s keeps proxies and the
- * connection timeout from closing it.
+ * connection timeout from closing it. A stream sends at most every 100 ms
+ * (what changed meanwhile in one send).
  */
 #include <errno.h>
 #include <sodium.h>
@@ -36,6 +37,7 @@ extern const unsigned char kw_web_index[], kw_web_app_js[], kw_web_app_css[];
 #define BATCH_CHANGES 256     /* changes read per pass */
 #define BATCH_MAX (64u << 20) /* bytes of events a stream sends at once; more: `event: reset` */
 #define RING 4096             /* changes kept encoded for the streams */
+#define GAP_MS 100            /* a stream sends at most this often */
 #define RESET_TEXT "event: reset\ndata: {}\n\n"
 
 struct kwh_feed_item {
@@ -98,6 +100,11 @@ void kwh_feed_publish(void *ctx)
     f->commits++;
     pthread_cond_broadcast(&f->cv);
     pthread_mutex_unlock(&f->mu);
+}
+
+void kwh_sessions_changed(struct kw_http *h)
+{
+    atomic_fetch_add(&h->feed.sessions, 1);
 }
 
 void kwh_feed_stop(struct kwh_feed *f)
@@ -240,6 +247,9 @@ struct stream {
     int64_t next;             /* the ring's next item for this stream */
     uint64_t grown;           /* the feed's growth seen */
     struct timespec quiet;    /* when it last sent something (CLOCK_MONOTONIC) */
+    struct timespec checked;  /* when its session was last checked */
+    struct timespec filled;   /* when it last copied from the ring */
+    uint64_t sessions;        /* the feed's session changes seen then */
     struct kw_buf out;        /* what is still to be sent */
     size_t off;
 };
@@ -284,9 +294,17 @@ static void stream_fill(struct stream *s)
     }
 }
 
-/* Whether the stream's session still holds, as the same user and role. */
-static bool session_holds(struct stream *s)
+/* Whether the stream's session still holds, as the same user and role:
+ * asked of the store when a session ended in this process since the last
+ * check (logout, a revoked token), or a second after it (other processes,
+ * expiry), so a thousand streams do not each read the store per change. */
+static bool session_holds(struct stream *s, const struct timespec *now_mono)
 {
+    uint64_t gen = atomic_load(&s->h->feed.sessions);
+    if (gen == s->sessions && now_mono->tv_sec - s->checked.tv_sec < 1)
+        return true;
+    s->sessions = gen;
+    s->checked = *now_mono;
     struct kw_err err = {0};
     struct kwh_worker *wk = kwh_worker_take(s->h, &err);
     if (!wk)
@@ -300,6 +318,23 @@ static bool session_holds(struct stream *s)
     return ok;
 }
 
+/* A stream sends at most every GAP_MS: what changed meanwhile goes in one
+ * send, so a busy desk wakes each stream's thread a few times a second, not
+ * at every commit. */
+static void coalesce(struct stream *s)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int64_t since_ms =
+        (int64_t)(t.tv_sec - s->filled.tv_sec) * 1000 + (t.tv_nsec - s->filled.tv_nsec) / 1000000L;
+    if (since_ms >= 0 && since_ms < GAP_MS) {
+        struct timespec nap = {0, (long)(GAP_MS - since_ms) * 1000000L};
+        nanosleep(&nap, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    }
+    s->filled = t;
+}
+
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
@@ -310,6 +345,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         s->off = 0;
         if (!feed_wait(f, &f->grew, &f->grown, &s->grown))
             return MHD_CONTENT_READER_END_OF_STREAM;
+        coalesce(s);
         stream_fill(s);
         struct timespec t;
         clock_gettime(CLOCK_MONOTONIC, &t);
@@ -319,7 +355,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
             return MHD_CONTENT_READER_END_WITH_ERROR;
         if (!s->out.len)
             continue;
-        if (!session_holds(s))
+        if (!session_holds(s, &t))
             return MHD_CONTENT_READER_END_OF_STREAM; /* logged out, expired, removed */
         s->quiet = t;
     }
@@ -344,6 +380,8 @@ enum MHD_Result kwh_web_stream(struct kwh_call *x)
     s->grown = x->h->feed.grown;
     pthread_mutex_unlock(&x->h->feed.mu);
     clock_gettime(CLOCK_MONOTONIC, &s->quiet);
+    s->checked = s->quiet;
+    s->sessions = atomic_load(&x->h->feed.sessions);
     kw_buf_adds(&s->out, "retry: 2000\nevent: hello\ndata: {}\n\n");
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, s, stream_free);
