@@ -340,6 +340,11 @@ size_t kw_policy_reply_implies(const struct kw_policy *p, const char *const **ou
     return p->implied.n;
 }
 
+bool kw_policy_metric_staff_only(const struct kw_policy *p, size_t m)
+{
+    return m < p->n_metrics && p->metric[m].staff_only;
+}
+
 bool kw_policy_customer_reply_resumes(const struct kw_policy *p)
 {
     return !p || !p->reply_stays;

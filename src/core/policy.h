@@ -163,6 +163,10 @@ size_t kw_policy_reply_implies(const struct kw_policy *p, const char *const **ou
  * the state it was in before waiting ("customer_reply_resumes", default
  * true; p may be NULL). */
 bool kw_policy_customer_reply_resumes(const struct kw_policy *p);
+/* Whether metric m's clock is for staff only ("staff_only"; default: true
+ * for a clock that starts at closed, the call-back): a customer sees
+ * neither the clock nor its events. */
+bool kw_policy_metric_staff_only(const struct kw_policy *p, size_t m);
 /* Whether value is allowed for attribute a (any value when the policy
  * declares no list of tiers, regions, ...). */
 bool kw_policy_attr_known(const struct kw_policy *p, enum kw_attr a, const char *value);

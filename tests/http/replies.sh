@@ -93,6 +93,12 @@ is "the resolution clock runs again, the wait left out" 200 \
 ev "$T1" '{"type":"comment","text":"and one more thing"}' "$CY"
 req GET "/api/v1/tickets/$T1" "" "$ADMIN"
 is "a reply while not waiting moves nothing" 200 '.state == "analysing"'
+ev "$T1" '{"type":"transition","to":"feedback"}' "$ANN"
+at 2026-03-02T11:30:00+08:00
+ev "$T1" '{"type":"transition","to":"archived"}' "$CY"
+is "the customer confirms: closed, the call-back clock starts" 201
+req GET "/api/v1/tickets/$T1/sla" "" "$ADMIN"
+is "staff see the call-back clock" 200 '[.clocks[].metric] == ["response","resolution","callback"]'
 
 # --- a commitment that says otherwise (version 2, from Tuesday) ---
 commitment 2 2026-03-03T00:00:00+08:00 ',"public_reply_implies":["acknowledged"],"customer_reply_resumes":false'
@@ -116,5 +122,37 @@ req POST /api/v1/tickets "{\"title\":\"Mail slow\",\"level\":\"L2\",\"org_id\":$
 T3=$(jq -r .id "$TMP/body")
 ev "$T3" '{"type":"comment","text":"Checking."}' "$ANN"
 check "[] switches it off" "$([ "$(types "$T3")" = '["created","comment"]' ]; echo $?)" "($(types "$T3"))"
+
+# --- what fell due while the server was down ---
+# T3 (Tuesday 12:00): response 50 % at 13:00, 80 % at 13:36, breach 14:00;
+# resolution 75 % at 18:00, the end of the day
+at 2026-03-03T12:30:00+08:00
+serve_stop
+at 2026-03-04T10:00:00+08:00
+serve_start --fake-clock "$TMP/now"
+eventually "/api/v1/tickets/$T3/events" "$ADMIN" '[.events[] | select(.type | startswith("sla_"))] | length == 4'
+is "at the restart, each fires with the instant it fell due" 200 \
+    '[.events[] | select(.type | startswith("sla_")) | [.type, .body.metric, .body.percent // 100, .body.due_at, .at]]
+     == [["sla_warning","response",50,"2026-03-03T05:00:00Z","2026-03-04T02:00:00Z"],
+         ["sla_warning","response",80,"2026-03-03T05:36:00Z","2026-03-04T02:00:00Z"],
+         ["sla_breach","response",100,"2026-03-03T06:00:00Z","2026-03-04T02:00:00Z"],
+         ["sla_warning","resolution",75,"2026-03-03T10:00:00Z","2026-03-04T02:00:00Z"]]'
+req GET "/api/v1/overruns?ticket_id=$T3" "" "$ADMIN"
+is "the overrun says when the deadline was, not when the server came back" 200 \
+    '.overruns[0].deadline == "2026-03-03T06:00:00Z"'
+req GET "/api/v1/tickets/$T3/events" "" "$CY"
+is "the customer sees the breach, not the staff-side warnings" 200 \
+    '[.events[] | select(.type | startswith("sla_")) | .type] == ["sla_breach"]'
+req GET "/api/v1/tickets/$T1/events" "" "$ADMIN"
+is "the call-back breached (24 h after closing)" 200 \
+    '[.events[] | select(.type == "sla_breach") | .body.metric] == ["callback"]'
+req GET "/api/v1/tickets/$T1/events" "" "$CY"
+is "the customer sees nothing of the call-back clock" 200 '[.events[] | select(.type | startswith("sla_"))] == []'
+req GET "/api/v1/tickets/$T1/sla" "" "$CY"
+is "nor among the clocks" 200 '[.clocks[].metric] == ["response","resolution"]'
+req GET "/api/v1/tickets/$T1" "" "$CY"
+is "nor on the ticket" 200 '[.clocks[].metric] | index("callback") == null and length == 2'
+req GET "/api/v1/tickets?include=clocks" "" "$CY"
+is "nor in the list" 200 '[.tickets[].clocks[].metric] | index("callback") == null'
 
 finish
