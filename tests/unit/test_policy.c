@@ -60,6 +60,10 @@ static void test_bad_policies(void **state)
         {"public_reply_implies is a list",
          "{" HEAD METRICS RULES ",\"public_reply_implies\":\"first_response\"}",
          "/public_reply_implies", "expected a list of strings"},
+        {"staff_only is true or false",
+         "{" HEAD "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":"
+         "[\"first_response\"],\"staff_only\":1}]," RULES "}",
+         "/metrics/0/staff_only", "expected true or false"},
         {"customer_reply_resumes is true or false",
          "{" HEAD METRICS RULES ",\"customer_reply_resumes\":\"yes\"}", "/customer_reply_resumes",
          "expected true or false"},
@@ -423,6 +427,33 @@ static void test_replies(void **state)
     assert_true(kw_policy_customer_reply_resumes(NULL));
 }
 
+/* Staff-only clocks: the call-back by default, any by choice. */
+static void test_staff_only(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "{" HEAD "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":"
+        "[\"first_response\"]},{\"id\":\"callback\",\"start\":\"closed\",\"stop\":"
+        "[\"callback_done\"]},{\"id\":\"internal\",\"start\":\"created\",\"stop\":"
+        "[\"resolved\"],\"staff_only\":true},{\"id\":\"shown\",\"start\":\"closed\",\"stop\":"
+        "[\"callback_done\"],\"staff_only\":false}]," RULES "}";
+    struct kw_err err = {0};
+    struct kw_policy *p = kw_policy_parse(doc, strlen(doc), &err);
+    if (!p)
+        fail_msg("%s", err.msg);
+    static const struct {
+        const char *metric;
+        bool staff_only;
+    } rows[] = {{"response", false}, {"callback", true}, {"internal", true}, {"shown", false}};
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        int m = kw_policy_metric_index(p, rows[i].metric);
+        assert_true(m >= 0);
+        if (kw_policy_metric_staff_only(p, (size_t)m) != rows[i].staff_only)
+            fail_msg("%s: staff_only %d", rows[i].metric, !rows[i].staff_only);
+    }
+    kw_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_versions),
         cmocka_unit_test(test_examples_are_valid),
         cmocka_unit_test(test_replies),
+        cmocka_unit_test(test_staff_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
