@@ -53,6 +53,7 @@ const STRINGS = {
     ev_sla_warning: 'SLA warning: {m} {p}% used', ev_sla_breach: 'SLA breach: {m}',
     ev_escalated: 'escalation {c}, step {n}: {a}', ev_reopened: 'reopened it',
     ev_rating: 'rated the service {s}/5', ev_overrun_explained: 'explained an overrun',
+    ev_fired_late: 'recorded late: {t}', reason_customer_reply: 'The customer replied.',
     ev_other: '{t}', system: 'Keepword', someone: 'user {id}',
     versions: 'Versions', in_force: 'in force', effective: 'Effective from', letter: 'Letter',
     upload: 'Publish a new version', document: 'Policy document (JSON)',
@@ -115,6 +116,7 @@ const STRINGS = {
     ev_assigned: '分派了工单', ev_level: '将级别调整为 {l}', ev_sla_warning: 'SLA 预警：{m} 已用 {p}%',
     ev_sla_breach: 'SLA 超时：{m}', ev_escalated: '升级链 {c} 第 {n} 步：{a}',
     ev_reopened: '重新打开了工单', ev_rating: '评价服务 {s}/5', ev_overrun_explained: '说明了超时原因',
+    ev_fired_late: '延后记录：{t}', reason_customer_reply: '客户已答复。',
     ev_other: '{t}', system: 'Keepword 系统', someone: '用户 {id}', versions: '版本',
     in_force: '现行', effective: '生效时间', letter: '承诺书正文', upload: '发布新版本',
     document: '承诺书定义（JSON）', version: '版本', publish: '发布',
@@ -535,9 +537,16 @@ function eventLine(ev, us, doc) {
     : ev.type.startsWith('sla_') ? 'warn' : '';
   const text = ev.type === 'comment' ? b.text
     : ev.type === 'overrun_explained' && b.notice ? (b.notice[lang] || b.notice.en)
+    : b.reason === 'customer_reply' ? t('reason_customer_reply')
     : b.reason || (ev.type === 'rating' ? b.comment : null);
+  // the engine's events: the instant each fell due, and when it was
+  // recorded if that was later than the usual second (the server was down)
+  const due = ev.type.startsWith('sla_') || ev.type === 'escalated'
+    ? (b.due_at || b.reached_at || b.breached_at || null) : null;
+  const late = due && Date.parse(ev.at) - Date.parse(due) > 5000;
   return h('li', { class: cls, 'data-type': ev.type },
-    h('div', { class: 'meta' }, `${fmtTime(ev.at)} · ${who} · `, what, b.internal ? ` · ${t('internal_note')}` : ''),
+    h('div', { class: 'meta' }, `${fmtTime(due || ev.at)} · ${who} · `, what, b.internal ? ` · ${t('internal_note')}` : '',
+      late ? h('span', { class: 'fired-late' }, ` · ${t('ev_fired_late', { t: fmtTime(ev.at) })}`) : ''),
     text ? h('div', { class: 'text' }, text) : null);
 }
 

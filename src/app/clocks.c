@@ -389,8 +389,10 @@ enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, boo
             .next_due = at == KW_NO_TIME ? KW_STORE_NO_TIME : at,
             .next_pct = pct,
         };
-        if (at != KW_NO_TIME && (fire == KW_STORE_NO_TIME || at < fire))
-            fire = at;
+        /* fired once its second is over: a stop or pause stamped in the
+         * crossing's own second comes first and means not reached (sla.h) */
+        if (at != KW_NO_TIME && (fire == KW_STORE_NO_TIME || at + 1 < fire))
+            fire = at + 1;
         if (ck->status == KW_CLOCK_RUNNING && ck->deadline != KW_NO_TIME &&
             (due == KW_STORE_NO_TIME || ck->deadline < due))
             due = ck->deadline;

@@ -12,7 +12,9 @@
  * fired, then the breach. Thresholds fired are read from the ticket's own
  * `sla_warning` / `sla_breach` events since the clock (re)started, so a
  * threshold fires once however often the ticket is projected, and what was
- * due while the server was down fires at the next start, in order.
+ * due while the server was down fires at the next start, in order. A
+ * threshold crossed at T is fired at T + 1 (fire_at), when its second is
+ * over, so a stop stamped in that second is seen first (sla.h's rule).
  */
 #ifndef KW_CLOCKS_H
 #define KW_CLOCKS_H

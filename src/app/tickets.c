@@ -218,6 +218,79 @@ enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
 
 /* ---- the log: comments, moves, milestones, ratings ---- */
 
+/* Whether milestone m stands on the ticket: recorded and not taken back
+ * by a reopening since (p NULL: nothing is taken back). */
+static bool holds(const struct kw_policy *p, const struct kw_ticket_events *te, const char *m)
+{
+    bool held = false;
+    for (size_t i = 0; i < te->n; i++) {
+        const struct kw_event *e = &te->ev[i];
+        if (e->type == KW_EV_MILESTONE && strcmp(e->name, m) == 0)
+            held = true;
+        else if (e->type == KW_EV_REOPENED && p && kw_policy_reopen_revokes(p, m))
+            held = false;
+    }
+    return held;
+}
+
+/* The state the ticket was in before it last began waiting for the
+ * customer, if the workflow lets it go back there; else handling. */
+static enum kw_state before_waiting(const struct kw_ticket_events *te)
+{
+    enum kw_state s = KW_ST_HANDLING;
+    for (size_t i = te->n; i-- > 0;) {
+        const struct kw_event *e = &te->ev[i];
+        if ((e->type != KW_EV_STATE && e->type != KW_EV_REOPENED) || !e->name ||
+            strcmp(e->name, kw_state_name(KW_ST_WAITING_CUSTOMER)) != 0)
+            continue;
+        const char *from = json_string_value(json_object_get(te->docs[i], "from"));
+        enum kw_state prev;
+        if (from && kw_state_parse(from, strlen(from), &prev) &&
+            (kw_workflow_moves(KW_ST_WAITING_CUSTOMER) & (1u << prev)))
+            s = prev;
+        break;
+    }
+    return s;
+}
+
+/* What a public reply means (the commitment's public_reply_implies and
+ * customer_reply_resumes): staff's records the milestones it implies that
+ * do not stand yet; a customer's to a ticket waiting for them moves it
+ * back to the state it was in before waiting, so the clocks run again. */
+static enum kw_code reply_means(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
+                                const struct facts *f, struct kw_err *err)
+{
+    bool customer = kw_actor_customer(who);
+    if (customer && f->state != KW_ST_WAITING_CUSTOMER)
+        return KW_OK;
+    const struct kw_compiled *c = NULL;
+    if (f->commitment_id && !(c = kw_clocks_commitment(u->clocks, u->st, f->commitment_id, err)))
+        return err->code;
+    const struct kw_policy *p = c ? c->p : NULL;
+    const char *const *implied;
+    size_t n = customer ? 0 : kw_policy_reply_implies(p, &implied);
+    if (customer ? !kw_policy_customer_reply_resumes(p) : n == 0)
+        return KW_OK;
+    struct kw_ticket_events te = {0};
+    enum kw_code rc = kw_ticket_events_load(u->st, ticket, &te, err);
+    for (size_t i = 0; rc == KW_OK && i < n; i++) {
+        if (holds(p, &te, implied[i]))
+            continue;
+        struct kw_event_rec m = {.kind = KW_EVENT_MILESTONE, .milestone = implied[i]};
+        rc = append(u, who, ticket, &m, NULL, err);
+    }
+    if (rc == KW_OK && customer) {
+        enum kw_state to = before_waiting(&te);
+        struct kw_event_rec r = {.kind = KW_EVENT_STATE,
+                                 .state = kw_state_name(to),
+                                 .from = kw_state_name(KW_ST_WAITING_CUSTOMER),
+                                 .reason = "customer_reply"};
+        rc = append(u, who, ticket, &r, kw_state_name(to), err);
+    }
+    kw_ticket_events_release(&te);
+    return rc;
+}
+
 enum kw_code kw_ticket_comment(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
                                const char *text, bool internal, struct kw_err *err)
 {
@@ -233,6 +306,8 @@ enum kw_code kw_ticket_comment(struct kw_unit *u, const struct kw_actor *who, in
         return rc;
     struct kw_event_rec r = {.kind = KW_EVENT_COMMENT, .text = text, .internal = internal};
     if ((rc = append(u, who, ticket, &r, NULL, err)) != KW_OK)
+        return rc;
+    if (!internal && (rc = reply_means(u, who, ticket, &f, err)) != KW_OK)
         return rc;
     return project(u, ticket, NULL, err);
 }

@@ -138,7 +138,8 @@ static bool decode_body(json_t *b, struct kw_event_rec *r, struct kw_err *err)
             return false;
         return get_instant(b, "reached_at", &r->reached_at, err) &&
                get_instant(b, "deadline", &r->deadline, err) &&
-               get_instant(b, "breached_at", &r->breached_at, err);
+               get_instant(b, "breached_at", &r->breached_at, err) &&
+               get_instant(b, "due_at", &r->due_at, err);
     case KW_EVENT_ESCALATED:
         return get_str(b, "chain", &r->chain, err) && get_small(b, "step", 0, &r->step, err) &&
                get_str(b, "action", &r->action, err) && get_str(b, "target", &r->who, err) &&
@@ -224,6 +225,10 @@ static json_t *encode_sla(const struct kw_event_rec *r)
 {
     json_t *b = json_pack("{s:s, s:o, s:I}", "metric", r->metric, "deadline",
                           instant_json(r->deadline), "target", (json_int_t)r->target);
+    /* when it fell due; the event's own `at` is when it was fired, later
+     * when the server was down at due_at */
+    json_object_set_new(
+        b, "due_at", instant_json(r->kind == KW_EVENT_SLA_BREACH ? r->breached_at : r->reached_at));
     if (r->kind == KW_EVENT_SLA_BREACH) {
         json_object_set_new(b, "breached_at", instant_json(r->breached_at));
         return b;

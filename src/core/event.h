@@ -73,8 +73,10 @@ struct kw_event_rec {
     const char *milestone;        /* milestone */
     int64_t assignee_id, team_id; /* assigned: 0 for none */
     int satisfaction, nps;        /* rating: 1-5, and 0-10 or -1 for none */
-    /* sla_warning, sla_breach: the clock's metric, threshold and instants;
-     * overrun_explained: metric too */
+    /* sla_warning, sla_breach: the clock's metric, threshold and instants
+     * (the body's due_at, when it fell due, is reached_at / breached_at;
+     * the event's own time is when the engine fired it); overrun_explained:
+     * metric too */
     const char *metric, *colour;
     int percent;
     int64_t target; /* seconds of working time */

@@ -43,6 +43,16 @@ static const char *const words[][3] = {
      "between stop and reopening does not count)."},
     {"restart", "工单重开后，已结束的计时从重开时刻重新开始。",
      "When a ticket is reopened, stopped clocks start again from the reopening."},
+    {"replies", "答复", "Replies"},
+    {"implies", "服务方的首次公开答复即视为：", "Our first public reply counts as: "},
+    {"implies_none", "服务方的公开答复本身不记录任何节点。",
+     "A public reply by our staff records no milestone by itself."},
+    {"reply_resumes", "工单等待客户期间，客户答复后工单回到等待前的状态，等待期间暂停的计时继续。",
+     "When you reply to a ticket that is waiting for you, it goes back to the state it was in "
+     "before waiting, and the clocks paused meanwhile run again."},
+    {"reply_stays", "工单等待客户期间，客户答复后工单仍处于等待，由服务方继续流转。",
+     "When you reply to a ticket that is waiting for you, it stays waiting until our staff move "
+     "it on."},
     {"contact", "联系方式", "Contact"},
     {"created", "工单登记", "the ticket is registered"},
     {"none", "无", "none"},
@@ -474,6 +484,26 @@ static void changes(const struct out *o, const struct kw_policy *p)
     para_end(o);
 }
 
+/* What a public staff reply implies, and what a customer's reply does to
+ * a ticket waiting for them. */
+static void replies(const struct out *o, const struct kw_policy *p)
+{
+    const char *const *m;
+    size_t n = kw_policy_reply_implies(p, &m);
+    heading(o, 2, w(o, "replies"));
+    para_begin(o);
+    text(o, w(o, n ? "implies" : "implies_none"));
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            text(o, o->zh ? "、" : ", ");
+        text(o, nm(o, m[i]));
+    }
+    if (n)
+        text(o, o->zh ? "。" : ".");
+    para_end(o);
+    para_text(o, NULL, w(o, kw_policy_customer_reply_resumes(p) ? "reply_resumes" : "reply_stays"));
+}
+
 static void contact(const struct out *o, const struct kw_policy *p)
 {
     const char *s = kw_policy_letter_text(p, KW_LETTER_CONTACT, o->lang);
@@ -494,7 +524,8 @@ static void page_end(const struct out *o, const struct kw_policy *p)
 void kw_letter_render(const struct kw_policy *p, const char *lang, bool html, struct kw_buf *b)
 {
     static void (*const sections[])(const struct out *, const struct kw_policy *) = {
-        page_begin, title, scope, levels, commitments, counting, hours, changes, contact, page_end,
+        page_begin, title,   scope,   levels,  commitments, counting,
+        hours,      changes, replies, contact, page_end,
     };
     struct out o = {b, html, strcmp(lang, "zh") == 0, NULL};
     o.lang = o.zh ? "zh" : "en";

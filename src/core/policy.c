@@ -116,6 +116,7 @@ void kw_policy_free(struct kw_policy *p)
     free(p->milestones.v);
     free(p->states.v);
     free(p->revoked.v);
+    free(p->implied.v);
     for (size_t m = 0; m < KW_POLICY_MAX_METRICS; m++) {
         free(p->metric[m].stop.v);
         free(p->metric[m].pause.v);
@@ -326,6 +327,27 @@ bool kw_policy_reopen_revokes(const struct kw_policy *p, const char *name)
     if (p->has_revoked)
         return kw_names_has(&p->revoked, name);
     return kw_list_has(default_revoked, KW_SIZE(default_revoked), name);
+}
+
+size_t kw_policy_reply_implies(const struct kw_policy *p, const char *const **out)
+{
+    static const char *const fallback[] = {"first_response"};
+    if (!p || !p->has_implied) {
+        *out = fallback;
+        return 1;
+    }
+    *out = p->implied.v;
+    return p->implied.n;
+}
+
+bool kw_policy_metric_staff_only(const struct kw_policy *p, size_t m)
+{
+    return m < p->n_metrics && p->metric[m].staff_only;
+}
+
+bool kw_policy_customer_reply_resumes(const struct kw_policy *p)
+{
+    return !p || !p->reply_stays;
 }
 
 bool kw_policy_attr_known(const struct kw_policy *p, enum kw_attr a, const char *value)

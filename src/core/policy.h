@@ -154,6 +154,19 @@ const char *kw_policy_node_at(const struct kw_policy *p, size_t i);
 
 /* Whether reopening a ticket revokes milestone `name` (resolved, closed, ...). */
 bool kw_policy_reopen_revokes(const struct kw_policy *p, const char *name);
+/* What a public reply by staff implies ("public_reply_implies"): the
+ * milestones the first such reply records, once each; default
+ * first_response, none when the commitment lists none. p may be NULL (a
+ * ticket without a commitment: the default). Strings owned by the policy. */
+size_t kw_policy_reply_implies(const struct kw_policy *p, const char *const **out);
+/* Whether a customer's reply to a ticket waiting for them moves it back to
+ * the state it was in before waiting ("customer_reply_resumes", default
+ * true; p may be NULL). */
+bool kw_policy_customer_reply_resumes(const struct kw_policy *p);
+/* Whether metric m's clock is for staff only ("staff_only"; default: true
+ * for a clock that starts at closed, the call-back): a customer sees
+ * neither the clock nor its events. */
+bool kw_policy_metric_staff_only(const struct kw_policy *p, size_t m);
 /* Whether value is allowed for attribute a (any value when the policy
  * declares no list of tiers, regions, ...). */
 bool kw_policy_attr_known(const struct kw_policy *p, enum kw_attr a, const char *value);

@@ -32,6 +32,7 @@ struct kw_metric_def {
     struct kw_names stop, pause;
     size_t n_warn;
     uint8_t warn[KW_POLICY_MAX_WARN]; /* ascending */
+    bool staff_only;                  /* hidden from customers */
 };
 
 struct kw_rule {
@@ -72,6 +73,9 @@ struct kw_policy {
     struct kw_vocab_item *vocab[KW_ATTR_COUNT];
     struct kw_names milestones, states, revoked; /* declared extras; revoked replaces the default */
     bool has_revoked;
+    struct kw_names implied; /* public_reply_implies, when has_implied */
+    bool has_implied;
+    bool reply_stays; /* customer_reply_resumes: false */
     size_t n_metrics;
     struct kw_metric_def metric[KW_POLICY_MAX_METRICS];
     size_t n_rules, rules_cap;

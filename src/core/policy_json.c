@@ -431,6 +431,36 @@ static enum kw_code parse_names(struct kw_policy *p, json_t *doc, struct kw_err 
     return KW_OK;
 }
 
+/* What replies mean: the milestones a public staff reply implies, and
+ * whether a customer's reply ends waiting for the customer. */
+static enum kw_code parse_replies(struct kw_policy *p, json_t *doc, struct kw_err *err)
+{
+    char ptr[PTR_MAX];
+    json_t *v = json_object_get(doc, "customer_reply_resumes");
+    if (v && !json_is_boolean(v))
+        return fail(err, "/customer_reply_resumes", "expected true or false");
+    p->reply_stays = v && json_is_false(v);
+    if (!(v = json_object_get(doc, "public_reply_implies")))
+        return KW_OK;
+    if (json_is_array(v) && json_array_size(v) > 8)
+        return fail(err, "/public_reply_implies", "expected a list of at most 8 milestones");
+    if (string_list(p, v, "/public_reply_implies", &p->implied, false, err) != KW_OK)
+        return KW_INVALID;
+    p->has_implied = true;
+    for (size_t i = 0; i < p->implied.n; i++) {
+        subi(ptr, "/public_reply_implies", i);
+        if (!kw_policy_is_milestone(p, p->implied.v[i]))
+            return fail(err, ptr,
+                        "unknown milestone \"%.40s\" (expected a built-in milestone such as "
+                        "first_response or acknowledged, or one listed in milestones)",
+                        p->implied.v[i]);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(p->implied.v[j], p->implied.v[i]) == 0)
+                return fail(err, ptr, "\"%.40s\" is listed twice", p->implied.v[i]);
+    }
+    return KW_OK;
+}
+
 /* ---- metrics ---- */
 
 static enum kw_code metric_id(struct kw_policy *p, size_t i, json_t *m, const char *ptr,
@@ -535,8 +565,8 @@ static enum kw_code metric_warn(struct kw_metric_def *x, json_t *warn, const cha
 
 static enum kw_code parse_metric(struct kw_policy *p, size_t i, json_t *m, struct kw_err *err)
 {
-    static const char *const keys[] = {"id",         "label",   "start", "stop",
-                                       "pause_when", "warn_at", NULL};
+    static const char *const keys[] = {"id",         "label",   "start",      "stop",
+                                       "pause_when", "warn_at", "staff_only", NULL};
     char ptr[PTR_MAX], fp[PTR_MAX];
     struct kw_metric_def *x = &p->metric[i];
     subi(ptr, "/metrics", i);
@@ -551,6 +581,13 @@ static enum kw_code parse_metric(struct kw_policy *p, size_t i, json_t *m, struc
     subs(fp, ptr, "pause_when");
     if (metric_pauses(p, x, json_object_get(m, "pause_when"), fp, err) != KW_OK)
         return KW_INVALID;
+    /* the call-back (a clock that starts at closing) is the provider's
+     * own follow-up: staff-only unless the commitment says otherwise */
+    json_t *so = json_object_get(m, "staff_only");
+    subs(fp, ptr, "staff_only");
+    if (so && !json_is_boolean(so))
+        return fail(err, fp, "expected true or false");
+    x->staff_only = so ? json_is_true(so) : strcmp(x->start, "closed") == 0;
     subs(fp, ptr, "warn_at");
     return metric_warn(x, json_object_get(m, "warn_at"), fp, err);
 }
@@ -879,11 +916,31 @@ static enum kw_code parse_escalations(struct kw_policy *p, json_t *v, struct kw_
 /* ---- the document ---- */
 
 /* The members of a policy, in the order docs/policy.md lists them. */
-static const char *const doc_keys[] = {
-    "name",       "version",       "effective_from", "description", "letter",   "calendars",
-    "levels",     "tiers",         "categories",     "regions",     "channels", "organisations",
-    "milestones", "states",        "reopen_revokes", "metrics",     "targets",  "on_level_change",
-    "on_reopen",  "reopen_window", "service_nodes",  "escalations", NULL};
+static const char *const doc_keys[] = {"name",
+                                       "version",
+                                       "effective_from",
+                                       "description",
+                                       "letter",
+                                       "calendars",
+                                       "levels",
+                                       "tiers",
+                                       "categories",
+                                       "regions",
+                                       "channels",
+                                       "organisations",
+                                       "milestones",
+                                       "states",
+                                       "reopen_revokes",
+                                       "metrics",
+                                       "targets",
+                                       "on_level_change",
+                                       "on_reopen",
+                                       "reopen_window",
+                                       "service_nodes",
+                                       "escalations",
+                                       "public_reply_implies",
+                                       "customer_reply_resumes",
+                                       NULL};
 
 static enum kw_code parse_doc(struct kw_policy *p, json_t *doc, struct kw_err *err)
 {
@@ -896,6 +953,7 @@ static enum kw_code parse_doc(struct kw_policy *p, json_t *doc, struct kw_err *e
         behaviour(p, doc, err) != KW_OK ||
         parse_calendars(p, json_object_get(doc, "calendars"), err) != KW_OK ||
         parse_vocabs(p, doc, err) != KW_OK || parse_names(p, doc, err) != KW_OK ||
+        parse_replies(p, doc, err) != KW_OK ||
         parse_metrics(p, json_object_get(doc, "metrics"), err) != KW_OK ||
         parse_rules(p, json_object_get(doc, "targets"), err) != KW_OK ||
         parse_nodes(p, json_object_get(doc, "service_nodes"), err) != KW_OK ||

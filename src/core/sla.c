@@ -247,15 +247,18 @@ static void step(struct fold *f, const struct kw_event *e)
         }
         if (f->phase == STOPPED && kw_policy_reopen_revokes(f->p, f->stopped_by)) {
             if (kw_policy_on_reopen(f->p) == KW_REOPEN_RESTART) {
+                /* a new run: the target and calendar in force now, also
+                 * under keep (which fixes them per run) */
                 f->state = state;
                 start(f, e->at);
-            } else {
-                add_gap(f, f->stop_at, e->at, false);
-                f->stopped_by = NULL;
-                f->phase = RUNNING;
-                f->state = NULL;
-                set_state(f, e->at, state);
+                resolve(f);
+                break;
             }
+            add_gap(f, f->stop_at, e->at, false);
+            f->stopped_by = NULL;
+            f->phase = RUNNING;
+            f->state = NULL;
+            set_state(f, e->at, state);
             if (recompute)
                 resolve(f);
             break;
@@ -297,7 +300,13 @@ static enum kw_code finish(struct fold *f, const struct kw_cal *cal, int64_t t, 
         return kw_err_set(err, KW_NOMEM, "", "no memory for the clock's pauses");
 
     /* Walk the running stretches between gaps; note where elapsed crosses
-     * each warning and the target (the breach, at index nwarn). */
+     * each warning and the target (the breach, at index nwarn). A threshold
+     * is reached only if the clock runs at its crossing instant: a stretch
+     * [a, z) that a pause or a stop ends at z runs before z, not at z, so
+     * its crossings count when < z; the last stretch of a running clock
+     * runs up to as-of t inclusive. A crossing the clock sat on while
+     * paused or stopped (elapsed already at the need) is reached when it
+     * runs again, at the start of the next stretch (docs/policy.md). */
     int64_t need[KW_POLICY_MAX_WARN + 1], cross[KW_POLICY_MAX_WARN + 1];
     size_t nneed = nwarn + 1, found = 0;
     for (size_t k = 0; k < nwarn; k++)
@@ -307,6 +316,7 @@ static enum kw_code finish(struct fold *f, const struct kw_cal *cal, int64_t t, 
     enum kw_code rc;
     for (size_t g = 0; g <= f->ngaps; g++) {
         int64_t a = cursor, z = g < f->ngaps ? f->out->gaps[g].from : end, w = 0;
+        bool upto = g == f->ngaps && f->phase == RUNNING; /* runs at z itself */
         if (g < f->ngaps) {
             cursor = f->out->gaps[g].to;
             if (f->out->gaps[g].pause) {
@@ -320,13 +330,13 @@ static enum kw_code finish(struct fold *f, const struct kw_cal *cal, int64_t t, 
         if ((rc = kw_cal_elapsed(cal, a, z, &w, err)) != KW_OK)
             return rc;
         while (found < nneed && need[found] <= acc + w) {
-            if (need[found] <= acc) {
-                cross[found] = a;
-            } else if ((rc = kw_cal_deadline(cal, a, need[found] - acc, &cross[found], err)) !=
-                       KW_OK) {
+            int64_t x = a;
+            if (need[found] > acc &&
+                (rc = kw_cal_deadline(cal, a, need[found] - acc, &x, err)) != KW_OK)
                 return rc;
-            }
-            found++;
+            if (x > z || (x == z && !upto))
+                break;
+            cross[found++] = x;
         }
         acc += w;
     }
@@ -346,7 +356,9 @@ static enum kw_code finish(struct fold *f, const struct kw_cal *cal, int64_t t, 
         c->sri = (double)acc * 100.0 / (double)c->target;
     if (f->phase == STOPPED) {
         c->met_at = f->stop_at;
-        c->status = acc <= c->target ? KW_CLOCK_MET : KW_CLOCK_MET_LATE;
+        /* late when the deadline was reached by the rule above, even if
+         * no working time passed between it and the stop */
+        c->status = breached ? KW_CLOCK_MET_LATE : KW_CLOCK_MET;
         if (c->status == KW_CLOCK_MET_LATE)
             c->breached_at = cross[nwarn];
         return KW_OK;

@@ -5,7 +5,8 @@
  * A ticket's events, in time order, drive one clock per metric of the policy:
  * the metric's start event starts it, a state listed in pause_when pauses it,
  * one of its stop milestones stops it, a reopen takes back revoked milestones
- * (resume: the stopped gap is left out; restart: from the reopen). Elapsed
+ * (resume: the stopped gap is left out; restart: a new run from the reopen,
+ * with the target in force then). Elapsed
  * time is working time on the clock's calendar, pauses excluded. Attribute
  * changes re-resolve clocks that have not stopped (recompute) or leave them
  * (keep). Same inputs, same clocks. No allocation except the scratch list of
@@ -48,8 +49,8 @@ enum kw_clock_status {
     KW_CLOCK_RUNNING,
     KW_CLOCK_PAUSED,
     KW_CLOCK_MET,
-    KW_CLOCK_BREACHED, /* reached its target and has not stopped */
-    KW_CLOCK_MET_LATE, /* stopped after its target */
+    KW_CLOCK_BREACHED, /* reached its deadline and has not stopped */
+    KW_CLOCK_MET_LATE, /* stopped after it reached its deadline */
     KW_CLOCK_STATUS_COUNT
 };
 
@@ -57,7 +58,10 @@ enum kw_clock_status {
 
 /* A warning threshold: `at` is when elapsed reached pct % of the target
  * (reached), or when it will if the clock keeps running (projected), or
- * KW_NO_TIME (paused or stopped before it). */
+ * KW_NO_TIME (paused or stopped before it). A threshold, like the deadline,
+ * is reached only if the clock runs at that instant: a stop or pause at
+ * exactly the crossing does not reach it (then it is reached when the clock
+ * runs again, at that instant). */
 struct kw_threshold {
     uint8_t pct;
     bool reached;

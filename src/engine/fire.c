@@ -223,8 +223,9 @@ enum kw_code kw_clocks_fire(struct kw_clocks *c, struct kw_store *st, struct kw_
         const struct kw_clock *ck = &scratch->clock[i];
         int done = kw_clock_fired_pct(&te, kw_policy_metric_id(k->p, (size_t)ck->metric), ck), pct;
         int64_t at;
-        /* every threshold passed by now, in order */
-        while ((at = kw_clock_next_threshold(ck, done, &pct)) != KW_NO_TIME && at <= now) {
+        /* every threshold whose second is over by now, in order: one
+         * reached at now could still be undone by a stop stamped now */
+        while ((at = kw_clock_next_threshold(ck, done, &pct)) != KW_NO_TIME && at < now) {
             due[n++] = (struct due){at, i, pct};
             done = pct;
         }

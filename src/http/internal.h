@@ -193,8 +193,9 @@ struct kwh_call {
     int route;            /* the route matched (kwh_dispatch), or KWH_ROUTE_NONE */
 };
 
-/* A ticket as the API shows it, with its projected clocks (tickets.c). */
-json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st,
+/* A ticket as the API shows it, with its projected clocks (tickets.c); a
+ * customer sees no staff-only clock (the call-back). */
+json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st, bool customer,
                                const struct kw_ticket_row *t, int64_t now);
 
 /* ---- replies (request.c) ---- */

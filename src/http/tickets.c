@@ -51,7 +51,16 @@ static json_t *ticket_json(const struct kw_ticket_row *t, int64_t now)
 struct clock_ctx {
     json_t *list;
     const struct kw_policy *p;
+    bool customer;
 };
+
+/* Whether a customer may see metric's clock and events (not a staff-only
+ * one, like the call-back; p NULL: no commitment, nothing to hide). */
+static bool customer_sees(const struct kw_policy *p, const char *metric)
+{
+    int m = p && metric ? kw_policy_metric_index(p, metric) : -1;
+    return m < 0 || !kw_policy_metric_staff_only(p, (size_t)m);
+}
 
 /* The highest warning of metric below pct (0: none), from the commitment. */
 static int warned_below(const struct kw_policy *p, const char *metric, int pct)
@@ -68,6 +77,8 @@ static int warned_below(const struct kw_policy *p, const char *metric, int pct)
 static bool clock_add(const struct kw_clock_row *c, void *ctx)
 {
     struct clock_ctx *cc = ctx;
+    if (cc->customer && !customer_sees(cc->p, c->metric))
+        return true;
     int warned = c->next_pct ? warned_below(cc->p, c->metric, c->next_pct) : 0;
     bool breached = strcmp(c->status, "breached") == 0 || strcmp(c->status, "met_late") == 0;
     json_array_append_new(cc->list,
@@ -82,14 +93,14 @@ static bool clock_add(const struct kw_clock_row *c, void *ctx)
     return true;
 }
 
-json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st,
+json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st, bool customer,
                                const struct kw_ticket_row *t, int64_t now)
 {
     json_t *j = ticket_json(t, now);
     struct kw_err err = {0};
     const struct kw_compiled *c =
         t->commitment_id ? kwh_policy_for(h, st, t->commitment_id, &err) : NULL;
-    struct clock_ctx cc = {json_array(), c ? c->p : NULL};
+    struct clock_ctx cc = {json_array(), c ? c->p : NULL, customer};
     kw_store_ticket_clocks(st, t->id, clock_add, &cc, &err);
     json_object_set_new(j, "clocks", cc.list);
     return j;
@@ -113,7 +124,8 @@ static bool visible_ticket(struct kwh_call *x, int64_t id, struct kw_ticket_row 
  * make (allowed_moves, the application layer's rule). */
 static json_t *ticket_for(struct kwh_call *x, const struct kw_ticket_row *t)
 {
-    json_t *j = kwh_ticket_with_clocks(x->h, x->wk->st, t, x->now), *moves = json_array();
+    json_t *j = kwh_ticket_with_clocks(x->h, x->wk->st, x->me.customer, t, x->now),
+           *moves = json_array();
     enum kw_state st;
     struct kw_actor who = kwh_actor(x);
     unsigned m =
@@ -246,9 +258,10 @@ static bool page_add(const struct kw_ticket_row *t, void *ctx)
         pg->more = true; /* one row past the page: there is a next page */
         return false;
     }
-    json_array_append_new(
-        pg->list, pg->clocks ? kwh_ticket_with_clocks(pg->clocks->h, pg->clocks->wk->st, t, pg->now)
-                             : ticket_json(t, pg->now));
+    json_array_append_new(pg->list,
+                          pg->clocks ? kwh_ticket_with_clocks(pg->clocks->h, pg->clocks->wk->st,
+                                                              pg->clocks->me.customer, t, pg->now)
+                                     : ticket_json(t, pg->now));
     pg->last = t->id;
     pg->last_due = t->next_due;
     return true;
@@ -379,14 +392,25 @@ static struct kwh_reply ticket_list(struct kwh_call *x)
 struct collect {
     json_t *list;
     bool customer;
+    const struct kw_policy *p; /* the ticket's commitment, or NULL */
 };
+
+/* What a customer does not see: internal notes, the staff-side warnings
+ * and escalation steps, and a staff-only clock's breach. */
+static bool staff_side(const struct collect *co, const char *type, json_t *body)
+{
+    if (json_is_true(json_object_get(body, "internal")) || strcmp(type, "sla_warning") == 0 ||
+        strcmp(type, "escalated") == 0)
+        return true;
+    return strcmp(type, "sla_breach") == 0 &&
+           !customer_sees(co->p, json_string_value(json_object_get(body, "metric")));
+}
 
 static bool collect_event(const struct kw_stored_event *ev, void *ctx)
 {
     struct collect *co = ctx;
     json_t *body = json_loads(ev->body, 0, NULL);
-    /* internal notes are for the provider's eyes only */
-    if (co->customer && json_is_true(json_object_get(body, "internal"))) {
+    if (co->customer && staff_side(co, ev->type, body)) {
         json_decref(body);
         return true;
     }
@@ -631,12 +655,17 @@ static struct kwh_reply ticket_sla(struct kwh_call *x, int64_t id, int64_t commi
     if (rc == KW_OK)
         rc = kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, tc.ev, tc.n, x->now,
                          &x->wk->sla, &err);
-    if (rc == KW_OK)
+    if (rc == KW_OK) {
+        json_t *clocks = kw_sla_to_json(c->p, &x->wk->sla);
+        for (size_t i = json_array_size(clocks); x->me.customer && i-- > 0;)
+            if (!customer_sees(
+                    c->p, json_string_value(json_object_get(json_array_get(clocks, i), "metric"))))
+                json_array_remove(clocks, i);
         out = kwh_ok(200, json_pack("{s:I, s:{s:I, s:s, s:s}, s:o, s:o}", "ticket", (json_int_t)id,
                                     "commitment", "id", (json_int_t)commitment, "name",
                                     kw_policy_name(c->p), "version", kw_policy_version(c->p),
-                                    "as_of", kwh_instant_json(x->now), "clocks",
-                                    kw_sla_to_json(c->p, &x->wk->sla)));
+                                    "as_of", kwh_instant_json(x->now), "clocks", clocks));
+    }
     kw_ticket_events_release(&tc);
     return rc != KW_OK ? kwh_problem(&err) : out;
 }
@@ -729,8 +758,13 @@ struct kwh_reply kwh_ticket_events(struct kwh_call *x)
     struct kw_ticket_row t;
     if (!ticket_of(x, &t, &fail))
         return fail;
-    struct collect co = {json_array(), x->me.customer};
     struct kw_err err = {0};
+    const struct kw_compiled *c = x->me.customer && t.commitment_id
+                                      ? kwh_policy_for(x->h, x->wk->st, t.commitment_id, &err)
+                                      : NULL;
+    if (x->me.customer && t.commitment_id && !c) /* what to hide is unknown: show nothing */
+        return kwh_problem(&err);
+    struct collect co = {json_array(), x->me.customer, c ? c->p : NULL};
     if (kw_store_events(x->wk->st, x->arg.id, collect_event, &co, &err) != KW_OK) {
         json_decref(co.list);
         return kwh_problem(&err);

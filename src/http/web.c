@@ -200,10 +200,12 @@ static void feed_pass(struct kw_http *h, struct kwh_worker *wk)
             if (again || kw_store_ticket_get(wk->st, ch[i].ticket, &t, &err) != KW_OK)
                 continue;
             struct kwh_feed_item it = {.ticket = t.id, .org = t.org_id};
-            it.text[0] = event_text(kwh_ticket_with_clocks(h, wk->st, &t, now));
-            it.text[1] = it.text[0];
-            if (it.text[0])
+            it.text[0] = event_text(kwh_ticket_with_clocks(h, wk->st, false, &t, now));
+            it.text[1] = event_text(kwh_ticket_with_clocks(h, wk->st, true, &t, now));
+            if (it.text[0] && it.text[1])
                 items[k++] = it;
+            else
+                item_clear(&it);
         }
         kw_store_end_read(wk->st);
         pthread_mutex_lock(&f->mu);

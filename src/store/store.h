@@ -258,7 +258,8 @@ enum kw_code kw_store_ticket_set(struct kw_store *st, int64_t id, const struct k
 /* The projection of a ticket's SLA clocks: one row per clock (its status,
  * deadline, and next due instant with the percentage due then, 100 for the
  * breach), and on the ticket its next breach deadline, first breach and
- * fire_at: when its next threshold falls due (the engine's schedule).
+ * fire_at: when the engine should fire its next threshold (the engine's
+ * schedule: one second after the threshold's instant, see app/clocks.h).
  * fresh: the ticket has no rows yet (just created). */
 struct kw_clock_row {
     const char *metric, *status;

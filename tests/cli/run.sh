@@ -169,6 +169,8 @@ expect "letter in Chinese" 0 "| 三级事件（非紧急）; VIP 客户 | 1 小�
     -- "$KW" policy letter $P/acme.json --lang zh
 expect "letter in English" 0 "## Our commitments" "" -- "$KW" policy letter $P/acme.json --lang en
 expect "letter lists holidays" 0 "2026-02-16" "" -- "$KW" policy letter $P/acme.json --lang en
+expect "letter says what a reply means" 0 "Our first public reply counts as: first response." "" \
+    -- "$KW" policy letter $P/acme.json --lang en
 expect "letter as HTML" 0 "<th>Applies to</th>" "" -- "$KW" policy letter $P/acme.json --lang en --format html
 expect "letter with a bad language" 2 "" "--lang takes zh or en" -- "$KW" policy letter $P/acme.json --lang fr
 printf '%s' "$(sed 's/"name": "Acme 服务响应时限承诺书"/"name": "<script>alert(1)<\/script>"/' $P/acme.json)" >"$TMP/xss.json"

@@ -126,9 +126,9 @@ async function englishLeft(page) {
       await agent.fill('textarea[name=text]', 'We are looking into the gateway.');
       await agent.click('#send-reply');
       await agent.waitForSelector('#timeline li.comment >> text=We are looking into the gateway.');
-      await agent.selectOption('select[name=milestone]', 'first_response');
-      await agent.click('#record-milestone');
-      await agent.waitForSelector('#clocks tr[data-metric=response] .clock.met, #clocks tr[data-metric=response] .clock.none');
+      // the first public reply is the response: no milestone to pick by hand
+      await agent.waitForSelector('#timeline li[data-type=milestone]');
+      await agent.waitForSelector('#clocks tr[data-metric=response] .clock.met');
       for (const to of ['analysing', 'handling', 'feedback']) {
         await agent.selectOption('select[name=to]', to);
         await agent.click('#move');
@@ -166,6 +166,35 @@ async function englishLeft(page) {
       await shot(customer, 'portal');
       await customer.goto(BASE + '/#/board');
       await customer.waitForSelector('main .problem');
+    });
+
+    await step('an engine event recorded after it fell due shows both instants; customers see no warnings', async () => {
+      // the demo's thresholds in the past fired when the server started
+      const late = await agent.evaluate(async () => {
+        const list = (await (await fetch('/api/v1/tickets?limit=500')).json()).tickets;
+        for (const x of list) {
+          const evs = (await (await fetch(`/api/v1/tickets/${x.id}/events`)).json()).events;
+          const e = evs.find((v) => v.type === 'sla_warning' && Date.parse(v.at) - Date.parse(v.body.due_at) > 5000);
+          if (e) return { id: x.id, due: e.body.due_at };
+        }
+        return null;
+      });
+      assert.ok(late, 'a demo ticket with a warning recorded late');
+      await agent.goto(BASE + `/#/t/${late.id}`);
+      const li = agent.locator('#timeline li[data-type=sla_warning]').filter({ has: agent.locator('.fired-late') }).first();
+      await li.waitFor();
+      assert.match(await li.textContent(), /recorded late: /);
+      const shown = await customer.evaluate(async () => {
+        const list = (await (await fetch('/api/v1/tickets?limit=500')).json()).tickets;
+        const types = [];
+        for (const x of list) {
+          const evs = (await (await fetch(`/api/v1/tickets/${x.id}/events`)).json()).events;
+          types.push(...evs.map((v) => v.type));
+        }
+        return types;
+      });
+      assert.ok(shown.length > 0);
+      assert.ok(!shown.includes('sla_warning') && !shown.includes('escalated'), 'no staff-side events for customers');
     });
 
     await step('a request signed in by the cookie but without the CSRF token is refused', async () => {

@@ -59,11 +59,14 @@ at 2026-04-30T17:59:59+08:00
 sleep 0.6
 check "17:59:59: nothing is due yet" "$([ "$(got)" = 0 ]; echo $?)" "($(got) requests)"
 at 2026-04-30T18:00:00+08:00
+sleep 0.6
+check "18:00:00: the warning's second is not over: a stop now would still count" "$([ "$(got)" = 0 ]; echo $?)" "($(got) requests)"
+at 2026-04-30T18:00:01+08:00
 wait_hooks 1
 check "18:00: half the response time is used: one warning" "$([ "$(got)" = 1 ]; echo $?)" "($(got))"
 hook 1 '.event == "sla_warning" and .signature_ok and .status == 200 and (.body | fromjson |
     .event.metric == "response" and .event.percent == 50 and .event.colour == "blue"
-    and .event.reached_at == "2026-04-30T10:00:00Z" and .ticket.id == '"$T"')'
+    and .event.reached_at == "2026-04-30T10:00:00Z" and .event.due_at == "2026-04-30T10:00:00Z" and .ticket.id == '"$T"')'
 check "the warning is signed and says what, when and how much" $? "($(sed -n 1p "$TMP/hooks"))"
 at 2026-05-01T12:00:00+08:00
 sleep 0.6
@@ -71,11 +74,11 @@ check "the holiday counts nothing" "$([ "$(got)" = 1 ]; echo $?)" "($(got))"
 at 2026-05-03T12:00:00+08:00
 sleep 0.6
 check "nor the weekend" "$([ "$(got)" = 1 ]; echo $?)" "($(got))"
-at 2026-05-04T09:36:00+08:00
+at 2026-05-04T09:36:01+08:00
 wait_hooks 2
 hook 2 '.event == "sla_warning" and (.body | fromjson | .event.percent == 80 and .event.colour == "yellow")'
 check "Monday 09:36: 80 % of the response time" $? "($(sed -n 2p "$TMP/hooks"))"
-at 2026-05-04T10:00:00+08:00
+at 2026-05-04T10:00:01+08:00
 wait_hooks 3
 hook 3 '.event == "sla_breach" and (.body | fromjson | .event.metric == "response" and .event.deadline == "2026-05-04T02:00:00Z")'
 check "Monday 10:00: the response target is breached" $? "($(sed -n 3p "$TMP/hooks"))"
@@ -144,7 +147,7 @@ is "16:00 handling again" 201
 at 2026-05-05T10:29:59+08:00
 sleep 0.6
 check "75 % of 8 h falls at Tuesday 10:30, not before" "$([ "$(got)" = 3 ]; echo $?)" "($(got))"
-at 2026-05-05T10:30:00+08:00
+at 2026-05-05T10:30:01+08:00
 wait_hooks 4
 hook 4 '.event == "sla_warning" and (.body | fromjson | .event.metric == "resolution" and .event.percent == 75)'
 check "Tuesday 10:30: the resolution warning, rescheduled by the pause" $? "($(sed -n 4p "$TMP/hooks"))"
@@ -164,11 +167,11 @@ KEY=$(jq -r .key "$TMP/body")
 wait_hooks 5
 req GET "/api/v1/outbox?state=pending" "" "$ADMIN"
 is "after a failure it waits 10 s" 200 \
-    '.notifications[0].attempts == 1 and .notifications[0].next_at == "2026-05-05T02:30:10Z"
+    '.notifications[0].attempts == 1 and .notifications[0].next_at == "2026-05-05T02:30:11Z"
      and .notifications[0].last_error == "the endpoint answered 500"'
 n=5
 for step in 10 30 70 150 310; do # 10, 20, 40, 80, 160 s apart
-    at "$(date -u -d "2026-05-05T02:30:00Z + $step seconds" +%Y-%m-%dT%H:%M:%SZ)"
+    at "$(date -u -d "2026-05-05T02:30:01Z + $step seconds" +%Y-%m-%dT%H:%M:%SZ)"
     n=$((n + 1))
     wait_hooks "$n"
 done

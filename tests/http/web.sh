@@ -102,7 +102,7 @@ req POST "/api/v1/tickets/9/events" '{"type":"comment","text":"Pacific Freight o
 wait $SSE $SSE2
 grep -q '^event: hello' "$TMP/sse" && grep -q '^retry: 2000' "$TMP/sse"
 check "the stream says hello" $?
-grep '^data: ' "$TMP/sse" | sed 's/^data: //' | jq -se "map(select(.id == $TICKET))[0] | .events == 2 and (.clocks | length) >= 2" >/dev/null
+grep '^data: ' "$TMP/sse" | sed 's/^data: //' | jq -se "map(select(.id == $TICKET))[0] | .events == 3 and (.clocks | length) >= 2" >/dev/null # created, the reply and the first_response it implies
 check "a changed ticket comes down the stream, clocks included" $? "($(head -c 300 "$TMP/sse"))"
 grep '^data: ' "$TMP/sse-customer" | sed 's/^data: //' | jq -se "any(.[]; .id == $TICKET) and all(.[] | select(has(\"org_id\")); .org_id == 1)" >/dev/null
 check "a customer's stream carries their own organisation's tickets only" $? "($(head -c 300 "$TMP/sse-customer"))"

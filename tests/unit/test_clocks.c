@@ -137,11 +137,13 @@ static void test_thresholds_then_chain(void **state)
     struct trail t;
     /* Monday 09:00, 2 working hours: 50 % at 10:00, 80 % at 10:36, breach at 11:00 */
     int64_t id = open_ticket(f, "2026-03-02T09:00:00+08:00");
-    assert_int_equal(fire_at(f, id), T("2026-03-02T10:00:00+08:00"));
+    /* a threshold fires once its second is over */
+    assert_int_equal(fire_at(f, id), T("2026-03-02T10:00:01+08:00"));
     assert_int_equal(fire(f, id, "2026-03-02T09:59:59+08:00"), 0);
-    assert_int_equal(fire(f, id, "2026-03-02T10:00:00+08:00"), 1);
-    assert_int_equal(fire(f, id, "2026-03-02T10:00:00+08:00"), 0); /* once */
-    assert_int_equal(fire_at(f, id), T("2026-03-02T10:36:00+08:00"));
+    assert_int_equal(fire(f, id, "2026-03-02T10:00:00+08:00"), 0);
+    assert_int_equal(fire(f, id, "2026-03-02T10:00:01+08:00"), 1);
+    assert_int_equal(fire(f, id, "2026-03-02T10:00:01+08:00"), 0); /* once */
+    assert_int_equal(fire_at(f, id), T("2026-03-02T10:36:01+08:00"));
     /* late by a long way: 80 % and the breach at once, in order, and the
      * chain's first step with them */
     assert_int_equal(fire(f, id, "2026-03-02T11:10:00+08:00"), 3);
@@ -160,7 +162,7 @@ static void test_acknowledgement_stops_the_chain(void **state)
     struct trail t;
     struct kw_err err = {0};
     int64_t id = open_ticket(f, "2026-03-02T09:00:00+08:00");
-    assert_int_equal(fire(f, id, "2026-03-02T11:00:00+08:00"), 4); /* 50, 80, breach, step 0 */
+    assert_int_equal(fire(f, id, "2026-03-02T11:00:01+08:00"), 4); /* 50, 80, breach, step 0 */
     assert_int_equal(kw_store_event_append(f->st, id, "milestone",
                                            "{\"milestone\":\"acknowledged\"}", f->agent,
                                            T("2026-03-02T11:10:00+08:00"), NULL, NULL, &err),
@@ -192,12 +194,109 @@ static void test_a_stopped_clock_fires_nothing(void **state)
     assert_string_equal(trail(f, id, &t), "");
 }
 
+/* What a ticket's events say about one threshold kind ("sla_breach"):
+ * how many, and the instant the last one says it fell due and was fired. */
+struct fired {
+    const char *type;
+    int n;
+    int64_t due, at;
+};
+
+static bool find_fired(const struct kw_stored_event *ev, void *ctx)
+{
+    struct fired *w = ctx;
+    if (strcmp(ev->type, w->type) != 0)
+        return true;
+    json_t *b = json_loads(ev->body, 0, NULL);
+    w->n++;
+    w->due = T(json_string_value(json_object_get(b, "due_at")));
+    w->at = ev->at;
+    json_decref(b);
+    return true;
+}
+
+static struct fired fired_of(struct fx *f, int64_t id, const char *type)
+{
+    struct fired w = {type, 0, KW_NO_TIME, KW_NO_TIME};
+    struct kw_err err = {0};
+    assert_int_equal(kw_store_events(f->st, id, find_fired, &w, &err), KW_OK);
+    return w;
+}
+
+static void answer(struct fx *f, int64_t id, const char *at)
+{
+    struct kw_err err = {0};
+    assert_int_equal(kw_store_event_append(f->st, id, "milestone",
+                                           "{\"milestone\":\"first_response\"}", f->agent, T(at),
+                                           NULL, NULL, &err),
+                     KW_OK);
+    assert_int_equal(kw_clocks_project(f->c, f->st, &f->sla, id, T(at), NULL, &err), KW_OK);
+}
+
+static const struct kw_clock *clock_now(struct fx *f, int64_t id, const char *at)
+{
+    struct kw_err err = {0};
+    struct kw_ticket_row t;
+    struct kw_ticket_events te = {0};
+    const struct kw_compiled *k;
+    assert_int_equal(kw_store_ticket_get(f->st, id, &t, &err), KW_OK);
+    assert_int_equal(
+        kw_clocks_evaluate(f->c, f->st, &f->sla, id, t.commitment_id, T(at), NULL, &te, &k, &err),
+        KW_OK);
+    kw_ticket_events_release(&te);
+    return &f->sla.clock[0];
+}
+
+/* The engine's breach and the clock agree, also when the deadline ends a
+ * shift (Monday 16:00 + 2 working hours = 18:00) and the answer comes
+ * after it with no working time between. */
+static void test_breach_and_clock_agree(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    struct kw_ticket_row t;
+    /* answered in the deadline's own second: met, and nothing fires */
+    int64_t a = open_ticket(f, "2026-03-02T16:00:00+08:00");
+    assert_int_equal(fire(f, a, "2026-03-02T17:36:01+08:00"), 2); /* 50 %, 80 % */
+    assert_int_equal(fire(f, a, "2026-03-02T18:00:00+08:00"), 0);
+    answer(f, a, "2026-03-02T18:00:00+08:00");
+    assert_int_equal(fire_at(f, a), KW_STORE_NO_TIME);
+    assert_int_equal(fire(f, a, "2026-03-02T18:00:01+08:00"), 0);
+    assert_int_equal(fired_of(f, a, "sla_breach").n, 0);
+    assert_int_equal(clock_now(f, a, "2026-03-02T18:30:00+08:00")->status, KW_CLOCK_MET);
+    /* fired at 18:00:01, answered 18:20: met_late at 18:00, as the event says */
+    int64_t b = open_ticket(f, "2026-03-02T16:00:00+08:00");
+    assert_int_equal(fire(f, b, "2026-03-02T18:00:01+08:00"), 4); /* 50, 80, breach, step 0 */
+    answer(f, b, "2026-03-02T18:20:00+08:00");
+    struct fired w = fired_of(f, b, "sla_breach");
+    const struct kw_clock *c = clock_now(f, b, "2026-03-02T18:30:00+08:00");
+    assert_int_equal(c->status, KW_CLOCK_MET_LATE);
+    assert_int_equal(w.n, 1);
+    assert_int_equal(c->breached_at, T("2026-03-02T18:00:00+08:00"));
+    assert_int_equal(w.due, c->breached_at);
+    assert_int_equal(kw_store_ticket_get(f->st, b, &t, &err), KW_OK);
+    assert_int_equal(t.breached_at, c->breached_at);
+    /* the server was down from 17:00 to Tuesday 09:30, answered meanwhile:
+     * the breach fires at the restart, due 18:00, fired 09:30 */
+    int64_t d = open_ticket(f, "2026-03-02T16:00:00+08:00");
+    answer(f, d, "2026-03-02T18:20:00+08:00");
+    assert_int_equal(fire_at(f, d), T("2026-03-02T18:00:01+08:00"));
+    /* (a chain follows running clocks only: no step for one that stopped) */
+    assert_int_equal(fire(f, d, "2026-03-03T09:30:00+08:00"), 1);
+    w = fired_of(f, d, "sla_breach");
+    assert_int_equal(w.n, 1);
+    assert_int_equal(w.due, T("2026-03-02T18:00:00+08:00"));
+    assert_int_equal(w.at, T("2026-03-03T09:30:00+08:00"));
+    assert_int_equal(clock_now(f, d, "2026-03-03T09:30:00+08:00")->breached_at, w.due);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_thresholds_then_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acknowledgement_stops_the_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_stopped_clock_fires_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_breach_and_clock_agree, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

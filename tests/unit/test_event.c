@@ -69,7 +69,8 @@ static void test_bodies(void **state)
                                          .target = 3600,
                                          .reached_at = T("2026-03-02T01:45:00Z"),
                                          .deadline = T("2026-03-02T02:00:00Z")},
-                  "{\"colour\":\"yellow\",\"deadline\":\"2026-03-02T02:00:00Z\",\"metric\":"
+                  "{\"colour\":\"yellow\",\"deadline\":\"2026-03-02T02:00:00Z\","
+                  "\"due_at\":\"2026-03-02T01:45:00Z\",\"metric\":"
                   "\"response\",\"percent\":75,\"reached_at\":\"2026-03-02T01:45:00Z\",\"target\":"
                   "3600}");
     check_encoded(&(struct kw_event_rec){.kind = KW_EVENT_SLA_BREACH,
@@ -78,7 +79,7 @@ static void test_bodies(void **state)
                                          .breached_at = T("2026-03-02T02:00:00Z"),
                                          .deadline = T("2026-03-02T02:00:00Z")},
                   "{\"breached_at\":\"2026-03-02T02:00:00Z\",\"deadline\":\"2026-03-02T02:00:00Z\","
-                  "\"metric\":\"response\",\"target\":3600}");
+                  "\"due_at\":\"2026-03-02T02:00:00Z\",\"metric\":\"response\",\"target\":3600}");
     check_encoded(&(struct kw_event_rec){.kind = KW_EVENT_ESCALATED,
                                          .chain = "l1-breach",
                                          .step = 1,

@@ -51,6 +51,22 @@ static void test_bad_policies(void **state)
          "/escalations/0/steps/0/notify", "expected assignee"},
         {"bad reopen window", "{" HEAD METRICS RULES ",\"reopen_window\":\"soon\"}",
          "/reopen_window", "duration"},
+        {"a reply implying an unknown milestone",
+         "{" HEAD METRICS RULES ",\"public_reply_implies\":[\"first_response\",\"hello\"]}",
+         "/public_reply_implies/1", "unknown milestone \"hello\""},
+        {"a reply implying one milestone twice",
+         "{" HEAD METRICS RULES ",\"public_reply_implies\":[\"acknowledged\",\"acknowledged\"]}",
+         "/public_reply_implies/1", "listed twice"},
+        {"public_reply_implies is a list",
+         "{" HEAD METRICS RULES ",\"public_reply_implies\":\"first_response\"}",
+         "/public_reply_implies", "expected a list of strings"},
+        {"staff_only is true or false",
+         "{" HEAD "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":"
+         "[\"first_response\"],\"staff_only\":1}]," RULES "}",
+         "/metrics/0/staff_only", "expected true or false"},
+        {"customer_reply_resumes is true or false",
+         "{" HEAD METRICS RULES ",\"customer_reply_resumes\":\"yes\"}", "/customer_reply_resumes",
+         "expected true or false"},
         {"too many service nodes",
          "{" HEAD METRICS RULES ",\"service_nodes\":[" NODE "," NODE "," NODE "," NODE "," NODE
          "," NODE "," NODE "," NODE "," NODE "," NODE "," NODE "," NODE "," NODE "]}",
@@ -373,12 +389,82 @@ static void test_examples_are_valid(void **state)
     }
 }
 
+/* What replies mean: the defaults, a declared milestone, switched off. */
+static void test_replies(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *extra, *implies; /* implies: joined by spaces */
+        bool resumes;
+    } rows[] = {
+        {"defaults", "", "first_response", true},
+        {"switched off", ",\"public_reply_implies\":[],\"customer_reply_resumes\":false", "",
+         false},
+        {"a declared milestone",
+         ",\"milestones\":[\"replied\"],\"public_reply_implies\":[\"acknowledged\",\"replied\"]",
+         "acknowledged replied", true},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        char doc[2048];
+        snprintf(doc, sizeof(doc), "{" HEAD METRICS RULES "%s}", rows[i].extra);
+        struct kw_err err = {0};
+        struct kw_policy *p = kw_policy_parse(doc, strlen(doc), &err);
+        if (!p)
+            fail_msg("%s: %s", rows[i].name, err.msg);
+        const char *const *m;
+        size_t n = kw_policy_reply_implies(p, &m);
+        char got[128] = "";
+        for (size_t k = 0; k < n; k++)
+            snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", k ? " " : "", m[k]);
+        if (strcmp(got, rows[i].implies) != 0)
+            fail_msg("%s: implies \"%s\", want \"%s\"", rows[i].name, got, rows[i].implies);
+        assert_int_equal(kw_policy_customer_reply_resumes(p), rows[i].resumes);
+        kw_policy_free(p);
+    }
+    const char *const *m;
+    assert_int_equal(kw_policy_reply_implies(NULL, &m), 1); /* no commitment: the default */
+    assert_string_equal(m[0], "first_response");
+    assert_true(kw_policy_customer_reply_resumes(NULL));
+}
+
+/* Staff-only clocks: the call-back by default, any by choice. */
+static void test_staff_only(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "{" HEAD "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":"
+        "[\"first_response\"]},{\"id\":\"callback\",\"start\":\"closed\",\"stop\":"
+        "[\"callback_done\"]},{\"id\":\"internal\",\"start\":\"created\",\"stop\":"
+        "[\"resolved\"],\"staff_only\":true},{\"id\":\"shown\",\"start\":\"closed\",\"stop\":"
+        "[\"callback_done\"],\"staff_only\":false}]," RULES "}";
+    struct kw_err err = {0};
+    struct kw_policy *p = kw_policy_parse(doc, strlen(doc), &err);
+    if (!p)
+        fail_msg("%s", err.msg);
+    static const struct {
+        const char *metric;
+        bool staff_only;
+    } rows[] = {{"response", false}, {"callback", true}, {"internal", true}, {"shown", false}};
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        int m = kw_policy_metric_index(p, rows[i].metric);
+        assert_true(m >= 0);
+        if (kw_policy_metric_staff_only(p, (size_t)m) != rows[i].staff_only)
+            fail_msg("%s: staff_only %d", rows[i].metric, !rows[i].staff_only);
+    }
+    kw_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_policies),       cmocka_unit_test(test_texts),
-        cmocka_unit_test(test_escalation_targets), cmocka_unit_test(test_resolution),
-        cmocka_unit_test(test_versions),           cmocka_unit_test(test_examples_are_valid),
+        cmocka_unit_test(test_bad_policies),
+        cmocka_unit_test(test_texts),
+        cmocka_unit_test(test_escalation_targets),
+        cmocka_unit_test(test_resolution),
+        cmocka_unit_test(test_versions),
+        cmocka_unit_test(test_examples_are_valid),
+        cmocka_unit_test(test_replies),
+        cmocka_unit_test(test_staff_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

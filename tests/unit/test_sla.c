@@ -596,6 +596,120 @@ static void test_bad_events(void **state)
     unload(&f);
 }
 
+/* Instants decide: a threshold (a warning, the deadline) is reached only if
+ * the clock runs at its crossing instant. Office 09:00-12:00 and
+ * 13:30-18:00 Asia/Shanghai, response and resolution 1 h, warnings at
+ * 50/75/90 % (response) and 75/90 % (resolution, paused while waiting). */
+static void test_instants(void **state)
+{
+    (void)state;
+    struct fx f;
+    load(&f, "business-hours.json",
+         "{\"targets\":[{\"calendar\":\"office\",\"response\":\"1h\",\"resolution\":\"1h\"}]}");
+#define MON(hm) "2026-03-02T" hm "+08:00"
+    static const struct {
+        const char *name, *events, *as_of, *metric;
+        enum kw_clock_status status;
+        int64_t elapsed;
+        const char *breached_at; /* NULL: none */
+        int warned;              /* response warnings reached; -1: not checked */
+    } rows[] = {
+        {"due 18:00, answered 18:20: late although no working time passed",
+         CREATED(MON("17:00:00"), "\"level\":\"routine\"") MS(MON("18:20:00"), "first_response"),
+         NULL, "response", KW_CLOCK_MET_LATE, 1 * H, "2026-03-02T10:00:00Z", 3},
+        {"answered at the deadline second: met",
+         CREATED(MON("17:00:00"), "\"level\":\"routine\"") MS(MON("18:00:00"), "first_response"),
+         NULL, "response", KW_CLOCK_MET, 1 * H, NULL, 3},
+        {"answered a second before: met",
+         CREATED(MON("17:00:00"), "\"level\":\"routine\"") MS(MON("17:59:59"), "first_response"),
+         NULL, "response", KW_CLOCK_MET, 1 * H - 1, NULL, 3},
+        {"still running at the deadline second: breached",
+         CREATED(MON("17:00:00"), "\"level\":\"routine\""), MON("18:00:00"), "response",
+         KW_CLOCK_BREACHED, 1 * H, "2026-03-02T10:00:00Z", 3},
+        {"a second before the deadline: running", CREATED(MON("17:00:00"), "\"level\":\"routine\""),
+         MON("17:59:59"), "response", KW_CLOCK_RUNNING, 1 * H - 1, NULL, 3},
+        {"due 12:00 before lunch, answered 12:40",
+         CREATED(MON("11:00:00"), "\"level\":\"routine\"") MS(MON("12:40:00"), "first_response"),
+         NULL, "response", KW_CLOCK_MET_LATE, 1 * H, "2026-03-02T04:00:00Z", 3},
+        {"due Friday 18:00, answered Saturday",
+         CREATED("2026-03-06T17:00:00+08:00", "\"level\":\"routine\"")
+             MS("2026-03-07T10:00:00+08:00", "first_response"),
+         NULL, "response", KW_CLOCK_MET_LATE, 1 * H, "2026-03-06T10:00:00Z", 3},
+        {"a stop at the 50 % instant does not reach it",
+         CREATED(MON("17:00:00"), "\"level\":\"routine\"") MS(MON("17:30:00"), "first_response"),
+         NULL, "response", KW_CLOCK_MET, 30 * M, NULL, 0},
+        {"a second later it does",
+         CREATED(MON("17:00:00"), "\"level\":\"routine\"") MS(MON("17:30:01"), "first_response"),
+         NULL, "response", KW_CLOCK_MET, 30 * M + 1, NULL, 1},
+        {"paused at the deadline second: not reached while paused",
+         CREATED(MON("17:00:00"), "\"level\":\"routine\"")
+             STATE(MON("18:00:00"), "waiting_customer"),
+         MON("20:00:00"), "resolution", KW_CLOCK_PAUSED, 1 * H, NULL, -1},
+        {"paused at the deadline, resumed at 20:00: reached at the resume",
+         CREATED(MON("17:00:00"), "\"level\":\"routine\"")
+             STATE(MON("18:00:00"), "waiting_customer") STATE(MON("20:00:00"), "handling"),
+         "2026-03-03T10:00:00+08:00", "resolution", KW_CLOCK_BREACHED, 2 * H,
+         "2026-03-02T12:00:00Z", -1},
+        {"paused at 18:20, after the deadline: reached at 18:00",
+         CREATED(MON("17:00:00"), "\"level\":\"routine\"")
+             STATE(MON("18:20:00"), "waiting_customer"),
+         MON("20:00:00"), "resolution", KW_CLOCK_BREACHED, 1 * H, "2026-03-02T10:00:00Z", -1},
+        {"paused at the deadline, resolved while paused: met",
+         CREATED(MON("17:00:00"), "\"level\":\"routine\"")
+             STATE(MON("18:00:00"), "waiting_customer") MS(MON("20:00:00"), "resolved"),
+         NULL, "resolution", KW_CLOCK_MET, 1 * H, NULL, -1},
+    };
+#undef MON
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        must_replay(&f, rows[i].events, rows[i].as_of);
+        const struct kw_clock *c = clock_of(&f, rows[i].metric);
+        expect(c, rows[i].name, rows[i].status, 1 * H, rows[i].elapsed);
+        int64_t want = rows[i].breached_at ? T(rows[i].breached_at) : KW_NO_TIME;
+        if (c->breached_at != want)
+            fail_msg("%s: breached_at %lld, want %lld", rows[i].name, (long long)c->breached_at,
+                     (long long)want);
+        int warned = 0;
+        for (size_t k = 0; k < c->n_warn; k++)
+            warned += c->warn[k].reached;
+        if (rows[i].warned >= 0 && warned != rows[i].warned)
+            fail_msg("%s: %d warnings reached, want %d", rows[i].name, warned, rows[i].warned);
+    }
+    /* the example of the docs: SRI 100 although late */
+    must_replay(&f,
+                CREATED("2026-03-02T17:00:00+08:00", "\"level\":\"routine\"")
+                    MS("2026-03-02T18:20:00+08:00", "first_response"),
+                NULL);
+    assert_true(clock_of(&f, "response")->sri == 100.0);
+    /* the deadline that ends a working interval is that end, not the next morning */
+    must_replay(&f, CREATED("2026-03-02T17:00:00+08:00", "\"level\":\"routine\""), NULL);
+    assert_int_equal(clock_of(&f, "response")->deadline, T("2026-03-02T18:00:00+08:00"));
+    must_replay(&f, CREATED("2026-03-02T11:00:00+08:00", "\"level\":\"routine\""), NULL);
+    assert_int_equal(clock_of(&f, "response")->deadline, T("2026-03-02T12:00:00+08:00"));
+    unload(&f);
+}
+
+/* keep + restart: a reopening starts a new run, with the target of the
+ * level in force then; resume goes on with the run's own target. */
+static void test_keep_restart(void **state)
+{
+    (void)state;
+    const char *ev = CREATED("2026-03-02T09:00:00+08:00", "\"level\":\"L3\"")
+        MS("2026-03-02T09:30:00+08:00", "resolved") LEVEL("2026-03-02T10:00:00+08:00", "L1")
+            REOPEN("2026-03-02T11:00:00+08:00");
+    struct fx f;
+    load(&f, "levels.json", "{\"on_level_change\":\"keep\",\"on_reopen\":\"restart\"}");
+    must_replay(&f, ev, "2026-03-02T11:30:00+08:00");
+    const struct kw_clock *c = clock_of(&f, "resolution");
+    expect(c, "restart under keep", KW_CLOCK_RUNNING, 1 * H, 30 * M);
+    assert_int_equal(c->started_at, T("2026-03-02T11:00:00+08:00"));
+    assert_int_equal(c->deadline, T("2026-03-02T12:00:00+08:00"));
+    unload(&f);
+    load(&f, "levels.json", "{\"on_level_change\":\"keep\",\"on_reopen\":\"resume\"}");
+    must_replay(&f, ev, "2026-03-02T11:30:00+08:00");
+    expect(clock_of(&f, "resolution"), "resume under keep", KW_CLOCK_RUNNING, 24 * H, 60 * M);
+    unload(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +726,8 @@ int main(void)
         cmocka_unit_test(test_dst),
         cmocka_unit_test(test_service_nodes),
         cmocka_unit_test(test_bad_events),
+        cmocka_unit_test(test_instants),
+        cmocka_unit_test(test_keep_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
