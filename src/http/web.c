@@ -201,7 +201,9 @@ static void feed_pass(struct kw_http *h, struct kwh_worker *wk)
                 continue;
             struct kwh_feed_item it = {.ticket = t.id, .org = t.org_id};
             it.text[0] = event_text(kwh_ticket_with_clocks(h, wk->st, false, &t, now));
-            it.text[1] = event_text(kwh_ticket_with_clocks(h, wk->st, true, &t, now));
+            /* the row's strings lasted until the store was read again: read it again */
+            if (kw_store_ticket_get(wk->st, it.ticket, &t, &err) == KW_OK)
+                it.text[1] = event_text(kwh_ticket_with_clocks(h, wk->st, true, &t, now));
             if (it.text[0] && it.text[1])
                 items[k++] = it;
             else
