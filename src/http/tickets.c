@@ -628,12 +628,17 @@ static struct kwh_reply ticket_sla(struct kwh_call *x, int64_t id, int64_t commi
     if (rc == KW_OK)
         rc = kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, tc.ev, tc.n, x->now,
                          &x->wk->sla, &err);
-    if (rc == KW_OK)
+    if (rc == KW_OK) {
+        /* which versions of a stored calendar each clock was measured on */
+        json_t *clocks = kw_sla_to_json(c->p, &x->wk->sla);
+        for (size_t i = 0; i < x->wk->sla.n; i++)
+            json_object_set_new(json_array_get(clocks, i), "calendar_versions",
+                                kw_clock_calendar_versions(c, &x->wk->sla.clock[i]));
         out = kwh_ok(200, json_pack("{s:I, s:{s:I, s:s, s:s}, s:o, s:o}", "ticket", (json_int_t)id,
                                     "commitment", "id", (json_int_t)commitment, "name",
                                     kw_policy_name(c->p), "version", kw_policy_version(c->p),
-                                    "as_of", kwh_instant_json(x->now), "clocks",
-                                    kw_sla_to_json(c->p, &x->wk->sla)));
+                                    "as_of", kwh_instant_json(x->now), "clocks", clocks));
+    }
     kw_ticket_events_release(&tc);
     return rc != KW_OK ? kwh_problem(&err) : out;
 }
