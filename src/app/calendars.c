@@ -32,7 +32,7 @@ enum kw_code kw_app_calendar_save(struct kw_unit *u, const char *name, const cha
     enum kw_code rc = kw_store_calendar_save(u->st, name, spec, u->now, out, err);
     if (rc != KW_OK || !out->added)
         return rc;
-    if ((rc = kw_clocks_calendar_saved(u->clocks, u->st, name, err)) != KW_OK)
+    if ((rc = kw_clocks_calendar_saved(u->clocks, u->st, name, out->version, err)) != KW_OK)
         return rc;
     struct ids *x = calloc(1, sizeof(*x));
     if (!x)

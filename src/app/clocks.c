@@ -20,6 +20,11 @@ struct kw_clocks {
     size_t n, cap;
     struct kw_compiled **retired; /* replaced after a calendar edit; other threads may hold them */
     size_t n_retired, cap_retired;
+    struct {
+        char name[KW_CAL_NAME_MAX];
+        int64_t version;
+    } saved[64]; /* the latest version of stored calendars saved here, the most recent 64 */
+    size_t n_saved;
 };
 
 struct kw_clocks *kw_clocks_new(struct kw_err *err)
@@ -231,6 +236,42 @@ static struct kw_compiled *compile_one(struct kw_clocks *c, struct kw_store *st,
     return k;
 }
 
+/* Room for `more` retired commitments. Under c->mu. */
+static bool retired_room(struct kw_clocks *c, size_t more)
+{
+    if (c->n_retired + more <= c->cap_retired)
+        return true;
+    size_t cap = (c->n_retired + more) * 2;
+    struct kw_compiled **grown = realloc(c->retired, cap * sizeof(*grown));
+    if (!grown)
+        return false;
+    c->retired = grown;
+    c->cap_retired = cap;
+    return true;
+}
+
+/* The slot of calendar name in c->saved, or -1. Under c->mu. */
+static int saved_slot(const struct kw_clocks *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_saved; i++)
+        if (strcmp(c->saved[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Whether k was compiled without a version of a stored calendar saved
+ * here. Under c->mu. */
+static bool behind(const struct kw_clocks *c, const struct kw_compiled *k)
+{
+    for (size_t i = 0; i < kw_policy_calendar_count(k->p); i++) {
+        const struct kw_cal_history *h = &k->hist[i];
+        int slot = h->name ? saved_slot(c, h->name) : -1;
+        if (slot >= 0 && h->n && h->version[h->n - 1] < c->saved[slot].version)
+            return true;
+    }
+    return false;
+}
+
 /* Compile version id and add it to the cache. Under c->mu. */
 static const struct kw_compiled *compile(struct kw_clocks *c, struct kw_store *st, int64_t id,
                                          struct kw_err *err)
@@ -250,8 +291,18 @@ static const struct kw_compiled *compile(struct kw_clocks *c, struct kw_store *s
         c->cap = cap;
     }
     struct kw_compiled *k = compile_one(c, st, id, err);
-    if (k)
-        c->pol[c->n++] = k;
+    if (!k)
+        return NULL;
+    if (behind(c, k)) { /* st does not see a version saved here yet: use it, do not keep it */
+        if (!retired_room(c, 1)) {
+            compiled_free(k);
+            kw_err_set(err, KW_NOMEM, "", "no memory for the commitment");
+            return NULL;
+        }
+        c->retired[c->n_retired++] = k;
+        return k;
+    }
+    c->pol[c->n++] = k;
     return k;
 }
 
@@ -263,26 +314,24 @@ static bool names(const struct kw_compiled *k, const char *name)
     return false;
 }
 
-/* Room for `more` retired commitments. Under c->mu. */
-static bool retired_room(struct kw_clocks *c, size_t more)
-{
-    if (c->n_retired + more <= c->cap_retired)
-        return true;
-    size_t cap = (c->n_retired + more) * 2;
-    struct kw_compiled **grown = realloc(c->retired, cap * sizeof(*grown));
-    if (!grown)
-        return false;
-    c->retired = grown;
-    c->cap_retired = cap;
-    return true;
-}
-
 enum kw_code kw_clocks_calendar_saved(struct kw_clocks *c, struct kw_store *st, const char *name,
-                                      struct kw_err *err)
+                                      int64_t version, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
     enum kw_code rc = KW_OK;
     pthread_mutex_lock(&c->mu);
+    /* remember the version first: what compile_one makes below sees it */
+    int slot = saved_slot(c, name);
+    if (slot < 0 && c->n_saved == sizeof(c->saved) / sizeof(c->saved[0])) {
+        memmove(c->saved, c->saved + 1, sizeof(c->saved) - sizeof(c->saved[0]));
+        c->n_saved--;
+    }
+    if (slot < 0) {
+        slot = (int)c->n_saved++;
+        snprintf(c->saved[slot].name, sizeof(c->saved[slot].name), "%s", name);
+    }
+    int64_t was = c->saved[slot].version;
+    c->saved[slot].version = version;
     size_t n = c->n;
     /* compile every replacement first, so that a failure changes nothing */
     struct kw_compiled **fresh = calloc(n ? n : 1, sizeof(*fresh));
@@ -309,6 +358,8 @@ enum kw_code kw_clocks_calendar_saved(struct kw_clocks *c, struct kw_store *st, 
     for (size_t i = 0; fresh && i < n; i++)
         compiled_free(fresh[i]);
     free(fresh);
+    if (rc != KW_OK)
+        c->saved[slot].version = was;
     pthread_mutex_unlock(&c->mu);
     return rc;
 }

@@ -55,15 +55,18 @@ void kw_clocks_free(struct kw_clocks *c); /* accepts NULL */
 /* Commitment version id, compiled on first use (read with st). */
 const struct kw_compiled *kw_clocks_commitment(struct kw_clocks *c, struct kw_store *st, int64_t id,
                                                struct kw_err *err);
-/* Stored calendar `name` got a new version (call inside the unit that
+/* Stored calendar `name` got version `version` (call inside the unit that
  * saved it, with the writer's st): every cached commitment that names it is
  * compiled again from st and replaces the old, which stays allocated for
- * threads still using it until kw_clocks_free. On failure (the new version
+ * threads still using it until kw_clocks_free; and a commitment compiled
+ * from a handle that does not see that version yet (a reader that started
+ * before the commit) is used but not cached. On failure (the new version
  * breaks a commitment) nothing changes and the caller should undo the save.
- * After a failed commit, call with st NULL: the cached ones naming it are
- * dropped and compiled again on next use. */
+ * When the unit or its commit failed after all, call with st NULL and
+ * version 0: the cached ones naming it are dropped, to be compiled again
+ * from what was committed. */
 enum kw_code kw_clocks_calendar_saved(struct kw_clocks *c, struct kw_store *st, const char *name,
-                                      struct kw_err *err);
+                                      int64_t version, struct kw_err *err);
 /* Compile policy p's calendars into cals and hist as a server does: embedded
  * ones from their spec, stored ones from their versions in st (the latest
  * bound into p for the letter). KW_INVALID at /calendars/NAME for an

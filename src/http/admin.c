@@ -341,7 +341,7 @@ static struct kwh_reply calendar_store(struct kwh_call *x, const struct kw_cal_s
         out = kwh_problem_of(KW_NOMEM, "", "no memory for the calendar");
     } else if (!kwh_write_unit(x, calendar_unit, &u, &out)) {
         /* the cache may hold what the undone unit compiled: compile again */
-        kw_clocks_calendar_saved(x->h->clocks, NULL, spec->name, NULL);
+        kw_clocks_calendar_saved(x->h->clocks, NULL, spec->name, 0, NULL);
     } else if (u.marked &&
                kw_app_catch_up_each(x->h->w, x->h->clocks, &x->h->wsla, x->wk->st, x->now,
                                     reschedule, x->h->engine, &projected, &err) != KW_OK) {
