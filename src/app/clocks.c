@@ -97,36 +97,59 @@ struct kw_tzdb *kw_clocks_tzdb(struct kw_clocks *c)
 
 struct versions {
     struct kw_clocks *c;
-    struct kw_cal *part[KW_CAL_MAX_PARTS];
+    struct kw_cal *acc; /* the versions so far, spliced */
     int64_t *version, *since;
-    size_t n;
+    size_t n, cap;
     struct kw_cal_spec latest;
     struct kw_err *err;
     enum kw_code rc;
 };
 
+/* One version more: compiled and spliced onto the ones before at its
+ * saved_at, one at a time, so that at most three compiled calendars are
+ * held however many versions there are. */
 static bool version_row(const struct kw_calendar_version *v, void *ctx)
 {
     struct versions *x = ctx;
     struct kw_cal_spec spec = {0};
-    json_t *j = json_loads(v->spec, 0, NULL);
-    if (x->n == KW_CAL_MAX_PARTS) {
-        json_decref(j);
-        x->rc = kw_err_set(x->err, KW_TOO_BIG, "", "more than %d versions", KW_CAL_MAX_PARTS);
-        return false;
+    struct kw_cal *part = NULL;
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 8;
+        int64_t *version = realloc(x->version, cap * sizeof(*version));
+        if (version)
+            x->version = version;
+        int64_t *since = version ? realloc(x->since, cap * sizeof(*since)) : NULL;
+        if (!since) {
+            x->rc = kw_err_set(x->err, KW_NOMEM, "", "no memory for the calendar's versions");
+            return false;
+        }
+        x->since = since;
+        x->cap = cap;
     }
+    json_t *j = json_loads(v->spec, 0, NULL);
     if (!j) {
         x->rc = kw_err_set(x->err, KW_STORE, "", "version %lld is damaged", (long long)v->version);
         return false;
     }
     x->rc = kw_cal_spec_from_json(j, &spec, x->err);
     json_decref(j);
-    if (x->rc == KW_OK && !(x->part[x->n] = kw_cal_compile(x->c->tz, &spec, x->err)))
+    if (x->rc == KW_OK && !(part = kw_cal_compile(x->c->tz, &spec, x->err)))
         x->rc = x->err->code;
+    if (x->rc == KW_OK && x->acc) {
+        const struct kw_cal *two[] = {x->acc, part};
+        int64_t since[] = {0, v->saved_at};
+        struct kw_cal *joined = kw_cal_splice(two, since, 2, x->err);
+        kw_cal_free(part);
+        part = joined;
+        if (!joined)
+            x->rc = x->err->code;
+    }
     if (x->rc != KW_OK) {
         kw_cal_spec_release(&spec);
         return false;
     }
+    kw_cal_free(x->acc);
+    x->acc = part;
     x->version[x->n] = v->version;
     x->since[x->n++] = v->saved_at;
     kw_cal_spec_release(&x->latest);
@@ -142,31 +165,22 @@ static enum kw_code compile_stored(struct kw_clocks *c, struct kw_store *st, str
 {
     const char *name = kw_policy_calendar_ref(p, i);
     struct versions x = {.c = c, .err = err};
-    x.version = malloc(KW_CAL_MAX_PARTS * sizeof(*x.version));
-    x.since = malloc(KW_CAL_MAX_PARTS * sizeof(*x.since));
-    enum kw_code rc = !x.version || !x.since
-                          ? kw_err_set(err, KW_NOMEM, "", "no memory for calendar %s", name)
-                          : kw_store_calendar_versions(st, name, version_row, &x, err);
+    enum kw_code rc = kw_store_calendar_versions(st, name, version_row, &x, err);
     if (rc == KW_OK)
         rc = x.rc;
     if (rc == KW_OK && x.n == 0)
         rc = kw_err_set(err, KW_INVALID, "", "no stored calendar \"%.60s\" (see /api/v1/calendars)",
                         name);
-    if (rc == KW_OK &&
-        !(*cal = kw_cal_splice((const struct kw_cal *const *)x.part, x.since, x.n, err)))
-        rc = err->code;
     if (rc == KW_OK)
         rc = kw_policy_calendar_bind(p, i, &x.latest, err);
-    for (size_t v = 0; v < x.n; v++)
-        kw_cal_free(x.part[v]);
     kw_cal_spec_release(&x.latest);
     if (rc != KW_OK) {
-        kw_cal_free(*cal);
-        *cal = NULL;
+        kw_cal_free(x.acc);
         free(x.version);
         free(x.since);
         return rc;
     }
+    *cal = x.acc;
     *hist = (struct kw_cal_history){.name = name, .n = x.n, .version = x.version, .since = x.since};
     return KW_OK;
 }
