@@ -63,6 +63,12 @@ const STRINGS = {
     tz: 'Time zone', import_ics: 'Import .ics', import_as: 'as', preview: 'Preview',
     preview_line: 'A deadline of {d} working hours from now', deadline_is: 'Deadline: {t}',
     new_calendar: 'New calendar', name: 'Name', hours_hint: 'e.g. 09:00-12:00, 13:30-18:00',
+    cal_version: 'Version {v}', impact_title: 'This edit reaches',
+    impact_line: '{name} {version}: {n} open tickets',
+    impact_rule: 'From the moment you save, the deadlines and warnings of these {n} tickets are recomputed on the new calendar. Working time already counted and clocks that have stopped stay as they are.',
+    confirm_save: 'Save and apply', cancel: 'Cancel',
+    saved_version: 'Saved as version {v}; {n} open tickets recomputed.',
+    unchanged: 'Nothing to save: this is version {v} as it stands.',
     day_mon: 'Mon', day_tue: 'Tue', day_wed: 'Wed', day_thu: 'Thu', day_fri: 'Fri',
     day_sat: 'Sat', day_sun: 'Sun', create: 'Create', contract_value: 'Contract value',
     account_manager: 'Account manager', role: 'Role', role_admin: 'Administrator',
@@ -125,6 +131,12 @@ const STRINGS = {
     tz: '时区', import_ics: '导入 .ics', import_as: '作为', preview: '预览',
     preview_line: '从现在起 {d} 个工作小时的截止时间', deadline_is: '截止时间：{t}',
     new_calendar: '新建日历', name: '名称', hours_hint: '如 09:00-12:00, 13:30-18:00',
+    cal_version: '第 {v} 版', impact_title: '此修改将影响',
+    impact_line: '{name} {version}：{n} 张未关闭工单',
+    impact_rule: '自保存时起，这 {n} 张工单的截止时间和预警按新日历重新计算；已计入的工作时间和已停止的计时保持不变。',
+    confirm_save: '保存并生效', cancel: '取消',
+    saved_version: '已保存为第 {v} 版，已重新计算 {n} 张未关闭工单。',
+    unchanged: '无需保存：与当前第 {v} 版相同。',
     day_mon: '周一', day_tue: '周二', day_wed: '周三', day_thu: '周四', day_fri: '周五',
     day_sat: '周六', day_sun: '周日', create: '创建', contract_value: '合同金额',
     account_manager: '客户经理', role: '角色', role_admin: '管理员', role_manager: '服务经理',
@@ -573,7 +585,13 @@ async function pageTicket(main, id) {
   const overruns = (await api('GET', `/overruns?ticket_id=${id}`)).overruns;
   const os = await orgs();
   const reload = () => router();
-  const calTz = (cal) => doc && doc.calendars && doc.calendars[cal] ? doc.calendars[cal].tz : null;
+  const stored = doc && doc.calendars && Object.values(doc.calendars).some((c) => typeof c === 'string')
+    ? (await api('GET', '/calendars')).calendars : [];
+  const calTz = (cal) => {
+    const c = doc && doc.calendars ? doc.calendars[cal] : null;
+    if (typeof c === 'string') { const s = stored.find((x) => x.name === c); return s ? s.spec.tz : null; }
+    return c ? c.tz : null;
+  };
   const viewerTz = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
   const nodeList = h('ol', { class: 'nodes', 'aria-label': t('progress') }, nodes.nodes.map((n) =>
@@ -827,20 +845,24 @@ const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const spansText = (spans) => (spans || []).map((s) => `${s[0]}-${s[1]}`).join(', ');
 const parseSpans = (s) => s.split(',').map((x) => x.trim()).filter(Boolean).map((x) => x.split('-').map((y) => y.trim()));
 
+// The calendar last shown: saving re-renders the page on the same one.
+let calendarShown = null;
+
 async function pageCalendars(main) {
   const list = (await api('GET', '/calendars')).calendars;
-  const cf = await inForce();
-  const fromCommitment = cf && cf.doc.calendars ? Object.entries(cf.doc.calendars) : [];
   const pick = h('select', { name: 'calendar', 'aria-label': t('calendar') },
     list.map((c) => h('option', { value: c.name }, c.name)),
     h('option', { value: '' }, t('new_calendar')));
   const editor = h('div', { id: 'calendar-editor' });
   async function edit(name) {
     clear(editor);
-    let spec = { tz: 'Asia/Shanghai', week: {}, holidays: [], extra_workdays: {} };
-    if (name) spec = (await api('GET', `/calendars/${encodeURIComponent(name)}`)).spec;
-    else if (fromCommitment.length) spec = JSON.parse(JSON.stringify(fromCommitment[0][1]));
-    const nm = h('input', { name: 'name', required: true, value: name || '', 'aria-label': t('name') });
+    calendarShown = name;
+    pick.value = name;
+    // a new calendar starts empty, in the viewer's zone
+    let cal = { version: 0, spec: { tz: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC', week: {}, holidays: [], extra_workdays: {} } };
+    if (name) cal = await api('GET', `/calendars/${encodeURIComponent(name)}`);
+    const spec = cal.spec;
+    const nm = h('input', { name: 'name', required: true, value: name || '', readonly: name ? true : null, 'aria-label': t('name') });
     const tz = h('input', { name: 'tz', value: spec.tz || '', 'aria-label': t('tz') });
     const days = DAYS.map((d) => h('input', { name: d, value: spansText((spec.week || {})[d]), placeholder: t('hours_hint'), 'aria-label': t('day_' + d) }));
     const hol = h('textarea', { name: 'holidays', 'aria-label': t('holidays') });
@@ -851,20 +873,51 @@ async function pageCalendars(main) {
     const out = h('output', { id: 'deadline-preview' });
     const ics = h('input', { type: 'file', accept: '.ics,text/calendar', name: 'ics', 'aria-label': t('import_ics') });
     const as = h('select', { name: 'as', 'aria-label': t('import_as') }, h('option', { value: 'holidays' }, t('holidays')), h('option', { value: 'workdays' }, t('makeup')));
-    add(editor, h('div', { class: 'card' }, form(async () => {
-      const s = { name: nm.value, tz: tz.value, week: {}, holidays: hol.value.split(/\s+/).filter(Boolean), extra_workdays: {} };
+    const impact = h('div', { id: 'calendar-impact', 'aria-live': 'polite' });
+    const specOf = () => {
+      const s = { name: nm.value.trim(), tz: tz.value.trim(), week: {}, holidays: hol.value.split(/\s+/).filter(Boolean), extra_workdays: {} };
       DAYS.forEach((d, i) => { s.week[d] = parseSpans(days[i].value); });
       for (const line of mk.value.split('\n').map((x) => x.trim()).filter(Boolean)) {
         const [d, ...rest] = line.split(/\s+/);
         s.extra_workdays[d] = parseSpans(rest.join(' '));
       }
-      await api('POST', '/calendars', s);
-      toast(t('saved'));
+      return s;
+    };
+    const save = async (s) => {
+      const r = await api('POST', '/calendars', s);
+      toast(r.changed ? t('saved_version', { v: r.version, n: r.reprojected }) : t('unchanged', { v: r.version }));
+      calendarShown = r.name;
       router();
-    }, h('div', { class: 'row' }, h('label', {}, t('name'), nm), h('label', {}, t('tz'), tz)),
-    h('h2', {}, t('weekly_hours')), h('div', { class: 'row' }, DAYS.map((d, i) => h('label', {}, t('day_' + d), days[i]))),
-    h('div', { class: 'grid2' }, h('label', {}, t('holidays'), hol), h('label', {}, t('makeup'), mk)),
-    h('p', {}, h('button', { type: 'submit', id: 'save-calendar' }, t('save'))))),
+    };
+    // Saving first asks the server what the edit reaches (a dry run) and
+    // says so; it saves only once that is confirmed.
+    const check = async () => {
+      clear(impact);
+      const s = specOf();
+      if (!s.name) return save(s); // the server names what is missing
+      const r = await api('POST', `/calendars/${encodeURIComponent(s.name)}/impact`, s);
+      if (!r.changed) { toast(t('unchanged', { v: r.version })); return; }
+      if (!r.commitments.length) return save(s);
+      const yes = h('button', { type: 'button', id: 'confirm-calendar' }, t('confirm_save'));
+      const no = h('button', { type: 'button', class: 'secondary' }, t('cancel'));
+      yes.addEventListener('click', async () => {
+        yes.disabled = true;
+        try { await save(s); } catch (x) { clear(impact); add(impact, problemBox(x)); }
+      });
+      no.addEventListener('click', () => clear(impact));
+      add(impact, h('div', { class: 'card confirm', role: 'alertdialog', 'aria-label': t('impact_title') },
+        h('h2', {}, t('impact_title')),
+        h('ul', {}, r.commitments.map((c) => h('li', {}, t('impact_line', { name: c.name, version: c.version, n: c.open_tickets })))),
+        h('p', {}, t('impact_rule', { n: r.open_tickets })),
+        h('p', { class: 'row' }, yes, no)));
+      yes.focus();
+    };
+    add(editor, h('div', { class: 'card' }, form(check,
+      name ? h('p', { class: 'muted small', id: 'calendar-version' }, t('cal_version', { v: cal.version })) : null,
+      h('div', { class: 'row' }, h('label', {}, t('name'), nm), h('label', {}, t('tz'), tz)),
+      h('h2', {}, t('weekly_hours')), h('div', { class: 'row days' }, DAYS.map((d, i) => h('label', {}, t('day_' + d), days[i]))),
+      h('div', { class: 'grid2' }, h('label', {}, t('holidays'), hol), h('label', {}, t('makeup'), mk)),
+      h('p', {}, h('button', { type: 'submit', id: 'save-calendar' }, t('save'))), impact)),
     name ? h('div', { class: 'card' }, h('h2', {}, t('preview')), form(async () => {
       const r = await api('GET', `/calendars/${encodeURIComponent(name)}/deadline?duration=${Number(hours.value)}h`);
       out.textContent = t('deadline_is', { t: `${fmtTime(r.deadline)} (${fmtTime(r.deadline, r.tz)} ${r.tz})` });
@@ -878,7 +931,8 @@ async function pageCalendars(main) {
   }
   pick.addEventListener('change', () => edit(pick.value));
   add(main, h('h1', {}, t('calendars')), h('div', { class: 'row' }, h('label', {}, t('calendar'), pick)), editor);
-  await edit(list.length ? list[0].name : '');
+  const keep = calendarShown !== null && (calendarShown === '' || list.some((c) => c.name === calendarShown));
+  await edit(keep ? calendarShown : list.length ? list[0].name : '');
 }
 
 async function pageOrgs(main) {

@@ -3,10 +3,12 @@
 #include "clocks.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "calcache.h"
+#include "calendar_json.h"
 #include "civil.h"
 #include "event.h"
 #include "tz.h"
@@ -16,6 +18,13 @@ struct kw_clocks {
     struct kw_tzdb *tz;
     struct kw_compiled **pol;
     size_t n, cap;
+    struct kw_compiled **retired; /* replaced after a calendar edit; other threads may hold them */
+    size_t n_retired, cap_retired;
+    struct {
+        char name[KW_CAL_NAME_MAX];
+        int64_t version;
+    } saved[64]; /* the latest version of stored calendars saved here, the most recent 64 */
+    size_t n_saved;
 };
 
 struct kw_clocks *kw_clocks_new(struct kw_err *err)
@@ -32,10 +41,23 @@ struct kw_clocks *kw_clocks_new(struct kw_err *err)
     return c;
 }
 
+void kw_compiled_calendars_free(const struct kw_policy *p, struct kw_cal **cals,
+                                struct kw_cal_history *hist)
+{
+    for (size_t i = 0; p && i < kw_policy_calendar_count(p); i++) {
+        kw_cal_free(cals[i]);
+        cals[i] = NULL;
+        free(hist[i].version);
+        free(hist[i].since);
+        hist[i] = (struct kw_cal_history){0};
+    }
+}
+
 static void compiled_free(struct kw_compiled *k)
 {
-    for (size_t i = 0; k->p && i < kw_policy_calendar_count(k->p); i++)
-        kw_cal_free(k->cals[i]);
+    if (!k)
+        return;
+    kw_compiled_calendars_free(k->p, k->cals, k->hist);
     kw_policy_free(k->p);
     free(k);
 }
@@ -46,7 +68,10 @@ void kw_clocks_free(struct kw_clocks *c)
         return;
     for (size_t i = 0; i < c->n; i++)
         compiled_free(c->pol[i]);
+    for (size_t i = 0; i < c->n_retired; i++)
+        compiled_free(c->retired[i]);
     free(c->pol);
+    free(c->retired);
     kw_tzdb_free(c->tz);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -68,27 +93,146 @@ struct kw_tzdb *kw_clocks_tzdb(struct kw_clocks *c)
     return c->tz;
 }
 
-/* Compile version id and add it to the cache. Under c->mu. */
-static const struct kw_compiled *compile(struct kw_clocks *c, struct kw_store *st, int64_t id,
-                                         struct kw_err *err)
+/* ---- stored calendars and their versions ---- */
+
+struct versions {
+    struct kw_clocks *c;
+    struct kw_cal *acc; /* the versions so far, spliced */
+    int64_t *version, *since;
+    size_t n, cap;
+    struct kw_cal_spec latest;
+    struct kw_err *err;
+    enum kw_code rc;
+};
+
+/* One version more: compiled and spliced onto the ones before at its
+ * saved_at, one at a time, so that at most three compiled calendars are
+ * held however many versions there are. */
+static bool version_row(const struct kw_calendar_version *v, void *ctx)
+{
+    struct versions *x = ctx;
+    struct kw_cal_spec spec = {0};
+    struct kw_cal *part = NULL;
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 8;
+        int64_t *version = realloc(x->version, cap * sizeof(*version));
+        if (version)
+            x->version = version;
+        int64_t *since = version ? realloc(x->since, cap * sizeof(*since)) : NULL;
+        if (!since) {
+            x->rc = kw_err_set(x->err, KW_NOMEM, "", "no memory for the calendar's versions");
+            return false;
+        }
+        x->since = since;
+        x->cap = cap;
+    }
+    json_t *j = json_loads(v->spec, 0, NULL);
+    if (!j) {
+        x->rc = kw_err_set(x->err, KW_STORE, "", "version %lld is damaged", (long long)v->version);
+        return false;
+    }
+    x->rc = kw_cal_spec_from_json(j, &spec, x->err);
+    json_decref(j);
+    if (x->rc == KW_OK && !(part = kw_cal_compile(x->c->tz, &spec, x->err)))
+        x->rc = x->err->code;
+    if (x->rc == KW_OK && x->acc) {
+        const struct kw_cal *two[] = {x->acc, part};
+        int64_t since[] = {0, v->saved_at};
+        struct kw_cal *joined = kw_cal_splice(two, since, 2, x->err);
+        kw_cal_free(part);
+        part = joined;
+        if (!joined)
+            x->rc = x->err->code;
+    }
+    if (x->rc != KW_OK) {
+        kw_cal_spec_release(&spec);
+        return false;
+    }
+    kw_cal_free(x->acc);
+    x->acc = part;
+    x->version[x->n] = v->version;
+    x->since[x->n++] = v->saved_at;
+    kw_cal_spec_release(&x->latest);
+    x->latest = spec;
+    return true;
+}
+
+/* Calendar i of p names a stored calendar: compile it from its versions.
+ * Under c->mu. */
+static enum kw_code compile_stored(struct kw_clocks *c, struct kw_store *st, struct kw_policy *p,
+                                   size_t i, struct kw_cal **cal, struct kw_cal_history *hist,
+                                   struct kw_err *err)
+{
+    const char *name = kw_policy_calendar_ref(p, i);
+    struct versions x = {.c = c, .err = err};
+    enum kw_code rc = kw_store_calendar_versions(st, name, version_row, &x, err);
+    if (rc == KW_OK)
+        rc = x.rc;
+    if (rc == KW_OK && x.n == 0)
+        rc = kw_err_set(err, KW_INVALID, "", "no stored calendar \"%.60s\" (see /api/v1/calendars)",
+                        name);
+    if (rc == KW_OK)
+        rc = kw_policy_calendar_bind(p, i, &x.latest, err);
+    kw_cal_spec_release(&x.latest);
+    if (rc != KW_OK) {
+        kw_cal_free(x.acc);
+        free(x.version);
+        free(x.since);
+        return rc;
+    }
+    *cal = x.acc;
+    *hist = (struct kw_cal_history){.name = name, .n = x.n, .version = x.version, .since = x.since};
+    return KW_OK;
+}
+
+/* Under c->mu (the tz database). */
+static enum kw_code compile_calendars(struct kw_clocks *c, struct kw_store *st, struct kw_policy *p,
+                                      struct kw_cal **cals, struct kw_cal_history *hist,
+                                      struct kw_err *err)
+{
+    size_t n = kw_policy_calendar_count(p);
+    for (size_t i = 0; i < n; i++) {
+        cals[i] = NULL;
+        hist[i] = (struct kw_cal_history){0};
+    }
+    for (size_t i = 0; i < n; i++) {
+        enum kw_code rc = KW_OK;
+        if (kw_policy_calendar_ref(p, i))
+            rc = compile_stored(c, st, p, i, &cals[i], &hist[i], err);
+        else if (!(cals[i] = kw_cal_compile(c->tz, kw_policy_calendar_spec(p, i), err)))
+            rc = err->code;
+        if (rc != KW_OK) {
+            char ptr[96], path[96];
+            snprintf(ptr, sizeof(ptr), "/calendars/%.40s", kw_policy_calendar_name(p, i));
+            snprintf(path, sizeof(path), "calendars.%.40s", kw_policy_calendar_name(p, i));
+            kw_err_locate(err, ptr, path);
+            kw_compiled_calendars_free(p, cals, hist);
+            return rc;
+        }
+    }
+    return KW_OK;
+}
+
+enum kw_code kw_clocks_compile_calendars(struct kw_clocks *c, struct kw_store *st,
+                                         struct kw_policy *p, struct kw_cal **cals,
+                                         struct kw_cal_history *hist, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    pthread_mutex_lock(&c->mu);
+    enum kw_code rc = compile_calendars(c, st, p, cals, hist, err);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+/* Commitment id, compiled (not cached). Under c->mu. */
+static struct kw_compiled *compile_one(struct kw_clocks *c, struct kw_store *st, int64_t id,
+                                       struct kw_err *err)
 {
     char *doc = NULL;
     struct kw_compiled *k = calloc(1, sizeof(*k));
-    if (!k || (c->n == c->cap && c->cap > 4096)) {
-        free(k);
+    if (!k) {
         kw_err_set(err, KW_NOMEM, "", "no memory for the commitment");
         return NULL;
-    }
-    if (c->n == c->cap) {
-        size_t cap = c->cap * 2 + 8;
-        struct kw_compiled **grown = realloc(c->pol, cap * sizeof(*grown));
-        if (!grown) {
-            free(k);
-            kw_err_set(err, KW_NOMEM, "", "no memory for the commitment");
-            return NULL;
-        }
-        c->pol = grown;
-        c->cap = cap;
     }
     if (kw_store_commitment_doc(st, id, &doc, err) != KW_OK) {
         free(k);
@@ -96,15 +240,250 @@ static const struct kw_compiled *compile(struct kw_clocks *c, struct kw_store *s
     }
     k->p = kw_policy_parse(doc, strlen(doc), err);
     free(doc);
-    /* kw_policy_compile frees what it made when it fails */
-    if (!k->p || kw_policy_compile(c->tz, k->p, k->cals, err) != KW_OK) {
+    /* compile_calendars frees what it made when it fails */
+    if (!k->p || compile_calendars(c, st, k->p, k->cals, k->hist, err) != KW_OK) {
         kw_policy_free(k->p);
         free(k);
         return NULL;
     }
     k->id = id;
+    return k;
+}
+
+/* Room for `more` retired commitments. Under c->mu. */
+static bool retired_room(struct kw_clocks *c, size_t more)
+{
+    if (c->n_retired + more <= c->cap_retired)
+        return true;
+    size_t cap = (c->n_retired + more) * 2;
+    struct kw_compiled **grown = realloc(c->retired, cap * sizeof(*grown));
+    if (!grown)
+        return false;
+    c->retired = grown;
+    c->cap_retired = cap;
+    return true;
+}
+
+/* The slot of calendar name in c->saved, or -1. Under c->mu. */
+static int saved_slot(const struct kw_clocks *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_saved; i++)
+        if (strcmp(c->saved[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Whether k was compiled without a version of a stored calendar saved
+ * here. Under c->mu. */
+static bool behind(const struct kw_clocks *c, const struct kw_compiled *k)
+{
+    for (size_t i = 0; i < kw_policy_calendar_count(k->p); i++) {
+        const struct kw_cal_history *h = &k->hist[i];
+        int slot = h->name ? saved_slot(c, h->name) : -1;
+        if (slot >= 0 && h->n && h->version[h->n - 1] < c->saved[slot].version)
+            return true;
+    }
+    return false;
+}
+
+/* Compile version id and add it to the cache. Under c->mu. */
+static const struct kw_compiled *compile(struct kw_clocks *c, struct kw_store *st, int64_t id,
+                                         struct kw_err *err)
+{
+    if (c->n == c->cap && c->cap > 4096) {
+        kw_err_set(err, KW_NOMEM, "", "no memory for the commitment");
+        return NULL;
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap * 2 + 8;
+        struct kw_compiled **grown = realloc(c->pol, cap * sizeof(*grown));
+        if (!grown) {
+            kw_err_set(err, KW_NOMEM, "", "no memory for the commitment");
+            return NULL;
+        }
+        c->pol = grown;
+        c->cap = cap;
+    }
+    struct kw_compiled *k = compile_one(c, st, id, err);
+    if (!k)
+        return NULL;
+    if (behind(c, k)) { /* st does not see a version saved here yet: use it, do not keep it */
+        if (!retired_room(c, 1)) {
+            compiled_free(k);
+            kw_err_set(err, KW_NOMEM, "", "no memory for the commitment");
+            return NULL;
+        }
+        c->retired[c->n_retired++] = k;
+        return k;
+    }
     c->pol[c->n++] = k;
     return k;
+}
+
+static bool names(const struct kw_compiled *k, const char *name)
+{
+    for (size_t i = 0; i < kw_policy_calendar_count(k->p); i++)
+        if (k->hist[i].name && strcmp(k->hist[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+enum kw_code kw_clocks_calendar_saved(struct kw_clocks *c, struct kw_store *st, const char *name,
+                                      int64_t version, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    enum kw_code rc = KW_OK;
+    pthread_mutex_lock(&c->mu);
+    /* remember the version first: what compile_one makes below sees it */
+    int slot = saved_slot(c, name);
+    if (slot < 0 && c->n_saved == sizeof(c->saved) / sizeof(c->saved[0])) {
+        memmove(c->saved, c->saved + 1, sizeof(c->saved) - sizeof(c->saved[0]));
+        c->n_saved--;
+    }
+    if (slot < 0) {
+        slot = (int)c->n_saved++;
+        snprintf(c->saved[slot].name, sizeof(c->saved[slot].name), "%s", name);
+    }
+    int64_t was = c->saved[slot].version;
+    c->saved[slot].version = version;
+    size_t n = c->n;
+    /* compile every replacement first, so that a failure changes nothing */
+    struct kw_compiled **fresh = calloc(n ? n : 1, sizeof(*fresh));
+    if (!fresh || !retired_room(c, n))
+        rc = kw_err_set(err, KW_NOMEM, "", "no memory for the commitments");
+    for (size_t i = 0; rc == KW_OK && st && i < n; i++)
+        if (names(c->pol[i], name) && !(fresh[i] = compile_one(c, st, c->pol[i]->id, err)))
+            rc = err->code;
+    if (rc == KW_OK) {
+        size_t kept = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!names(c->pol[i], name)) {
+                c->pol[kept++] = c->pol[i];
+                continue;
+            }
+            /* a thread may still be using the old one: keep it until the end */
+            c->retired[c->n_retired++] = c->pol[i];
+            if (fresh[i])
+                c->pol[kept++] = fresh[i];
+            fresh[i] = NULL;
+        }
+        c->n = kept;
+    }
+    for (size_t i = 0; fresh && i < n; i++)
+        compiled_free(fresh[i]);
+    free(fresh);
+    if (rc != KW_OK)
+        c->saved[slot].version = was;
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+/* ---- which commitments name a stored calendar ---- */
+
+struct naming {
+    struct kw_store *st;
+    const char *name;
+    bool (*fn)(const struct kw_commitment_row *c, void *ctx);
+    void *ctx;
+    int64_t ids[1024];
+    size_t n;
+};
+
+static bool naming_row(const struct kw_commitment_row *c, void *ctx)
+{
+    struct naming *x = ctx;
+    if (x->n < sizeof(x->ids) / sizeof(x->ids[0]))
+        x->ids[x->n++] = c->id;
+    return true;
+}
+
+/* Whether document doc names stored calendar name. */
+static bool doc_names(const char *doc, const char *name)
+{
+    json_t *j = json_loads(doc, 0, NULL), *val;
+    const char *key;
+    bool found = false;
+    json_object_foreach(json_object_get(j, "calendars"), key, val)
+    {
+        if (json_is_string(val) && strcmp(json_string_value(val), name) == 0)
+            found = true;
+    }
+    json_decref(j);
+    return found;
+}
+
+struct first_row {
+    int64_t id;
+    bool (*fn)(const struct kw_commitment_row *c, void *ctx);
+    void *ctx;
+    bool go_on;
+};
+
+static bool call_for(const struct kw_commitment_row *c, void *ctx)
+{
+    struct first_row *x = ctx;
+    if (c->id == x->id)
+        x->go_on = x->fn(c, x->ctx);
+    return true;
+}
+
+enum kw_code kw_clocks_naming(struct kw_store *st, const char *name,
+                              bool (*fn)(const struct kw_commitment_row *c, void *ctx), void *ctx,
+                              struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct naming *x = calloc(1, sizeof(*x));
+    if (!x)
+        return kw_err_set(err, KW_NOMEM, "", "no memory");
+    /* ids first: a row's strings die with the next call on st */
+    enum kw_code rc = kw_store_commitments(st, naming_row, x, err);
+    size_t n = 0;
+    for (size_t i = 0; rc == KW_OK && i < x->n; i++) {
+        char *doc = NULL;
+        if ((rc = kw_store_commitment_doc(st, x->ids[i], &doc, err)) != KW_OK)
+            break;
+        if (doc_names(doc, name))
+            x->ids[n++] = x->ids[i];
+        free(doc);
+    }
+    for (size_t i = 0; rc == KW_OK && i < n; i++) {
+        struct first_row f = {x->ids[i], fn, ctx, true};
+        rc = kw_store_commitments(st, call_for, &f, err);
+        if (!f.go_on)
+            break;
+    }
+    free(x);
+    return rc;
+}
+
+json_t *kw_clock_calendar_versions(const struct kw_compiled *k, const struct kw_clock *ck)
+{
+    const struct kw_cal_history *h = &k->hist[ck->calendar];
+    if (!h->name)
+        return json_null();
+    json_t *list = json_array();
+    if (ck->started_at == KW_NO_TIME)
+        return list;
+    bool stopped = ck->status == KW_CLOCK_MET || ck->status == KW_CLOCK_MET_LATE;
+    for (size_t i = 0; i < h->n; i++) {
+        int64_t from = i == 0 ? KW_NO_TIME : h->since[i];
+        int64_t until = i + 1 < h->n ? h->since[i + 1] : KW_NO_TIME;
+        if (until != KW_NO_TIME && until <= ck->started_at)
+            continue; /* replaced before the run began */
+        if (stopped && ck->met_at != KW_NO_TIME && from != KW_NO_TIME && from >= ck->met_at)
+            continue; /* saved after the clock stopped */
+        char f[KW_INSTANT_BUF], u[KW_INSTANT_BUF];
+        if (from != KW_NO_TIME)
+            kw_instant_format_utc(from, f);
+        if (until != KW_NO_TIME)
+            kw_instant_format_utc(until, u);
+        json_array_append_new(list,
+                              json_pack("{s:s, s:I, s:o, s:o}", "calendar", h->name, "version",
+                                        (json_int_t)h->version[i], "from",
+                                        from == KW_NO_TIME ? json_null() : json_string(f), "until",
+                                        until == KW_NO_TIME ? json_null() : json_string(u)));
+    }
+    return list;
 }
 
 const struct kw_compiled *kw_clocks_commitment(struct kw_clocks *c, struct kw_store *st, int64_t id,

@@ -29,11 +29,24 @@
 #include "sla.h"
 #include "store.h"
 
-/* A commitment version compiled for clock computations. */
+/* The versions of a stored calendar a commitment names, as compiled:
+ * version[i] counts from since[i] (since[0]: from the start of the horizon)
+ * until since[i + 1]. name is NULL for a calendar the commitment embeds. */
+struct kw_cal_history {
+    const char *name; /* owned by the policy */
+    size_t n;
+    int64_t *version, *since;
+};
+
+/* A commitment version compiled for clock computations. A calendar that
+ * names a stored calendar is compiled from all its versions
+ * (kw_cal_splice): working time before a save counts on the version then in
+ * force, after it on the new one. */
 struct kw_compiled {
     int64_t id;
     struct kw_policy *p;
     struct kw_cal *cals[KW_POLICY_MAX_CALENDARS];
+    struct kw_cal_history hist[KW_POLICY_MAX_CALENDARS];
 };
 
 struct kw_clocks; /* opaque; safe to share between threads */
@@ -44,6 +57,39 @@ void kw_clocks_free(struct kw_clocks *c); /* accepts NULL */
 /* Commitment version id, compiled on first use (read with st). */
 const struct kw_compiled *kw_clocks_commitment(struct kw_clocks *c, struct kw_store *st, int64_t id,
                                                struct kw_err *err);
+/* Stored calendar `name` got version `version` (call inside the unit that
+ * saved it, with the writer's st): every cached commitment that names it is
+ * compiled again from st and replaces the old, which stays allocated for
+ * threads still using it until kw_clocks_free; and a commitment compiled
+ * from a handle that does not see that version yet (a reader that started
+ * before the commit) is used but not cached. On failure (the new version
+ * breaks a commitment) nothing changes and the caller should undo the save.
+ * When the unit or its commit failed after all, call with st NULL and
+ * version 0: the cached ones naming it are dropped, to be compiled again
+ * from what was committed. */
+enum kw_code kw_clocks_calendar_saved(struct kw_clocks *c, struct kw_store *st, const char *name,
+                                      int64_t version, struct kw_err *err);
+/* Compile policy p's calendars into cals and hist as a server does: embedded
+ * ones from their spec, stored ones from their versions in st (the latest
+ * bound into p for the letter). KW_INVALID at /calendars/NAME for an
+ * unknown stored calendar. Caller frees with kw_compiled_calendars_free. */
+enum kw_code kw_clocks_compile_calendars(struct kw_clocks *c, struct kw_store *st,
+                                         struct kw_policy *p, struct kw_cal **cals,
+                                         struct kw_cal_history *hist, struct kw_err *err);
+void kw_compiled_calendars_free(const struct kw_policy *p, struct kw_cal **cals,
+                                struct kw_cal_history *hist);
+/* The commitment versions (ids) whose calendars name stored calendar
+ * `name`, found in their documents: fn is called for each with its row. */
+enum kw_code kw_clocks_naming(struct kw_store *st, const char *name,
+                              bool (*fn)(const struct kw_commitment_row *c, void *ctx), void *ctx,
+                              struct kw_err *err);
+/* Which versions of its stored calendar clock ck of k used as of as_of: the
+ * versions in force during its run (from its start to its stop; a clock
+ * still running or paused also the one in force now). JSON array of
+ * {"calendar", "version", "from", "until"} (instants, null: open), or JSON
+ * null for an embedded calendar. */
+json_t *kw_clock_calendar_versions(const struct kw_compiled *k, const struct kw_clock *ck);
+
 /* The time-zone database behind calendars is not thread-safe: hold this
  * lock around kw_cal_compile, kw_policy_compile and libical parsing. */
 struct kw_tzdb *kw_clocks_tz_lock(struct kw_clocks *c);

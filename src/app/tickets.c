@@ -640,6 +640,7 @@ enum kw_code kw_overrun_explain(struct kw_unit *u, const struct kw_actor *who, i
 struct catch_up {
     struct kw_unit u;
     const int64_t *ids;
+    int64_t *fire_at;
     size_t n;
 };
 
@@ -650,29 +651,44 @@ static enum kw_code catch_up_unit(struct kw_store *st, void *ctx, struct kw_err 
     for (size_t i = 0; i < c->n; i++) {
         enum kw_code rc =
             kw_clocks_project(c->u.clocks, st, c->u.sla, c->ids[i], c->u.now, NULL, err);
+        if (rc == KW_OK)
+            rc = kw_store_fire_at(st, c->ids[i], &c->fire_at[i], err);
         if (rc != KW_OK)
             return rc;
     }
     return KW_OK;
 }
 
-enum kw_code kw_app_catch_up(struct kw_writer *w, struct kw_clocks *clocks, struct kw_sla *sla,
-                             struct kw_store *reader, int64_t now, size_t *done, struct kw_err *err)
+enum kw_code kw_app_catch_up_each(struct kw_writer *w, struct kw_clocks *clocks, struct kw_sla *sla,
+                                  struct kw_store *reader, int64_t now,
+                                  void (*fn)(int64_t ticket, int64_t fire_at, void *ctx), void *ctx,
+                                  size_t *done, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    int64_t ids[256], after = 0;
+    int64_t ids[256], fire_at[256], after = 0;
     size_t n;
     *done = 0;
     do {
         enum kw_code rc = kw_store_stale(reader, after, 256, ids, &n, err);
         kw_store_end_read(reader);
-        struct catch_up c = {.u = {.clocks = clocks, .sla = sla, .now = now}, .ids = ids, .n = n};
+        struct catch_up c = {.u = {.clocks = clocks, .sla = sla, .now = now},
+                             .ids = ids,
+                             .fire_at = fire_at,
+                             .n = n};
         if (rc == KW_OK && n)
             rc = kw_writer_run(w, catch_up_unit, &c, err);
         if (rc != KW_OK)
             return rc;
+        for (size_t i = 0; fn && i < n; i++)
+            fn(ids[i], fire_at[i], ctx);
         *done += n;
         after = n ? ids[n - 1] : after;
     } while (n);
     return KW_OK;
+}
+
+enum kw_code kw_app_catch_up(struct kw_writer *w, struct kw_clocks *clocks, struct kw_sla *sla,
+                             struct kw_store *reader, int64_t now, size_t *done, struct kw_err *err)
+{
+    return kw_app_catch_up_each(w, clocks, sla, reader, now, NULL, NULL, done, err);
 }

@@ -114,5 +114,13 @@ struct kw_writer;
 enum kw_code kw_app_catch_up(struct kw_writer *w, struct kw_clocks *clocks, struct kw_sla *sla,
                              struct kw_store *reader, int64_t now, size_t *done,
                              struct kw_err *err);
+/* The same, also after a calendar edit marked tickets (app/calendars.h):
+ * fn (may be NULL) gets each projected ticket and when its next threshold
+ * now falls due (KW_STORE_NO_TIME: nothing), after its unit committed, for
+ * the engine's schedule. */
+enum kw_code kw_app_catch_up_each(struct kw_writer *w, struct kw_clocks *clocks, struct kw_sla *sla,
+                                  struct kw_store *reader, int64_t now,
+                                  void (*fn)(int64_t ticket, int64_t fire_at, void *ctx), void *ctx,
+                                  size_t *done, struct kw_err *err);
 
 #endif

@@ -196,28 +196,43 @@ enum kw_code kw_demo_load(struct kw_store *st, int64_t now, bool *loaded, struct
         return KW_OK;
     if (rc != KW_OK)
         return rc;
-    const char *doc = (const char *)kw_demo_policy;
-    struct kw_policy *p = kw_policy_parse(doc, strlen(doc), err);
-    if (!p)
-        return err ? err->code : KW_INVALID;
-    rc = kw_store_commitment_insert(st, kw_policy_name(p), kw_policy_version(p),
-                                    kw_policy_effective_from(p), doc, now, &id, err);
-    kw_policy_free(p);
-    if (rc != KW_OK)
-        return rc;
-    /* its calendars also as named calendars, to edit and preview */
-    json_t *root = json_loads(doc, 0, NULL), *cals = json_object_get(root, "calendars"), *spec;
+    /* The commitment's calendars become stored calendars, each with its
+     * name, and the commitment names them instead of embedding copies: an
+     * edit on the Calendars page then reaches the demo's tickets. */
+    json_t *root = json_loads((const char *)kw_demo_policy, 0, NULL);
+    json_t *cals = json_object_get(root, "calendars"), *spec;
     const char *name;
+    if (!root || !json_is_object(cals)) {
+        json_decref(root);
+        return kw_err_set(err, KW_INVALID, "/calendars",
+                          "the built-in commitment has no calendars");
+    }
     json_object_foreach(cals, name, spec)
     {
+        json_object_set_new(spec, "name", json_string(name));
         char *text = json_dumps(spec, JSON_COMPACT);
         int64_t cal;
-        rc = text ? kw_store_calendar_put(st, name, text, now, &cal, err) : KW_NOMEM;
+        rc = text ? kw_store_calendar_put(st, name, text, now, &cal, err)
+                  : kw_err_set(err, KW_NOMEM, "", "no memory for the demo");
         free(text);
         if (rc != KW_OK)
             break;
+        json_object_set_new(cals, name, json_string(name));
     }
+    char *doc = rc == KW_OK ? json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);
+    if (rc != KW_OK)
+        return rc;
+    struct kw_policy *p = doc ? kw_policy_parse(doc, strlen(doc), err) : NULL;
+    if (!p) {
+        free(doc);
+        return doc ? (err ? err->code : KW_INVALID)
+                   : kw_err_set(err, KW_NOMEM, "", "no memory for the demo");
+    }
+    rc = kw_store_commitment_insert(st, kw_policy_name(p), kw_policy_version(p),
+                                    kw_policy_effective_from(p), doc, now, &id, err);
+    kw_policy_free(p);
+    free(doc);
     if (rc != KW_OK)
         return rc;
     for (size_t i = 1; i < sizeof(orgs) / sizeof(orgs[0]); i++) {

@@ -201,6 +201,20 @@ int64_t kw_cal_spec_week_seconds(const struct kw_cal_spec *spec)
 
 /* ---- compiling ---- */
 
+/* Number of spans of c that start at or before t (binary search). */
+static size_t count_started(const struct kw_cal *c, int64_t t)
+{
+    size_t lo = 0, hi = c->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->s[mid].start <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 struct builder {
     struct cspan *s;
     size_t n, cap;
@@ -393,6 +407,92 @@ void kw_cal_free(struct kw_cal *cal)
     free(cal);
 }
 
+/* Spans of part c inside [lo, hi), clipped, appended to b (merging with the
+ * last span when they touch). The caller goes through lo in order. */
+static bool splice_part(struct builder *b, const struct kw_cal *c, int64_t lo, int64_t hi)
+{
+    if (hi <= lo)
+        return true;
+    size_t k = count_started(c, lo);
+    for (size_t i = k > 0 && c->s[k - 1].end > lo ? k - 1 : k; i < c->n && c->s[i].start < hi;
+         i++) {
+        int64_t a = c->s[i].start > lo ? c->s[i].start : lo;
+        int64_t z = c->s[i].end < hi ? c->s[i].end : hi;
+        if (b->n && a <= b->s[b->n - 1].end) {
+            if (z > b->s[b->n - 1].end)
+                b->s[b->n - 1].end = z;
+        } else if (!push(b, a, z)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+struct kw_cal *kw_cal_splice(const struct kw_cal *const *parts, const int64_t *since, size_t n,
+                             struct kw_err *err)
+{
+    if (n == 0 || n > KW_CAL_MAX_PARTS) {
+        kw_err_set(err, KW_INVALID, NULL, "a spliced calendar needs 1 to %d parts, not %zu",
+                   KW_CAL_MAX_PARTS, n);
+        return NULL;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if (parts[i]->from != parts[0]->from || parts[i]->until != parts[0]->until) {
+            kw_err_set(err, KW_INVALID, NULL, "part %zu has another horizon than part 0", i);
+            return NULL;
+        }
+        if (i > 1 && since[i] < since[i - 1]) {
+            kw_err_set(err, KW_INVALID, NULL, "part %zu starts before part %zu", i, i - 1);
+            return NULL;
+        }
+    }
+    const struct kw_cal *last = parts[n - 1];
+    struct builder b = {.sorted = true};
+    struct kw_cal *c = calloc(1, sizeof(*c));
+    if (!c)
+        goto nomem;
+    c->from = last->from;
+    c->until = last->until;
+    memcpy(c->tz, last->tz, sizeof(c->tz));
+    c->initial = last->initial;
+    c->n_changes = last->n_changes;
+    if (last->n_changes) {
+        c->changes = malloc(last->n_changes * sizeof(*c->changes));
+        if (!c->changes)
+            goto nomem;
+        memcpy(c->changes, last->changes, last->n_changes * sizeof(*c->changes));
+    }
+    for (size_t i = 0; i < n; i++) {
+        int64_t lo = i == 0 ? c->from : since[i], hi = i + 1 < n ? since[i + 1] : c->until;
+        if (lo < c->from)
+            lo = c->from;
+        if (hi > c->until)
+            hi = c->until;
+        if (!splice_part(&b, parts[i], lo, hi))
+            goto nomem;
+    }
+    if (b.n == 0) {
+        kw_err_set(err, KW_INVALID, "/week", "the spliced calendar has no working time");
+        goto fail;
+    }
+    int64_t cum = 0;
+    for (size_t i = 0; i < b.n; i++) {
+        b.s[i].cum = cum;
+        cum += b.s[i].end - b.s[i].start;
+    }
+    struct cspan *shrunk = realloc(b.s, b.n * sizeof(*b.s));
+    c->s = shrunk ? shrunk : b.s;
+    c->n = b.n;
+    c->total = cum;
+    return c;
+nomem:
+    kw_err_set(err, KW_NOMEM, NULL, "no memory to splice the calendar");
+fail:
+    free(b.s);
+    kw_cal_free(c);
+    return NULL;
+}
+
 /* ---- queries ---- */
 
 static enum kw_code out_of_range(const struct kw_cal *c, int64_t t, struct kw_err *err)
@@ -403,20 +503,6 @@ static enum kw_code out_of_range(const struct kw_cal *c, int64_t t, struct kw_er
     kw_instant_format_utc(c->until, u);
     return kw_err_set(err, KW_RANGE, NULL, "%s is outside the calendar's horizon [%s, %s)", a, f,
                       u);
-}
-
-/* Number of spans that start at or before t. */
-static size_t count_started(const struct kw_cal *c, int64_t t)
-{
-    size_t lo = 0, hi = c->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c->s[mid].start <= t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 /* Working seconds in [from, t); k = count_started(c, t). */

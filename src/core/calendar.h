@@ -98,6 +98,18 @@ struct kw_cal *kw_cal_new(const struct kw_cal_spec *spec, const struct kw_tzinfo
 /* Accepts NULL. */
 void kw_cal_free(struct kw_cal *cal);
 
+/* A calendar edited over time: parts[0] counts before since[1], parts[i]
+ * from since[i] until since[i+1], the last part from its since on (since[0]
+ * is ignored; since is non-decreasing, an empty stretch is allowed). Working
+ * time before an edit is thus counted on the version then in force and
+ * after it on the new one, so no working second already measured changes.
+ * The parts share one horizon; zone offsets are the last part's. At most
+ * KW_CAL_MAX_PARTS parts. KW_INVALID for a bad list, KW_NOMEM. Free with
+ * kw_cal_free(); the parts stay the caller's. */
+#define KW_CAL_MAX_PARTS 4096
+struct kw_cal *kw_cal_splice(const struct kw_cal *const *parts, const int64_t *since, size_t n,
+                             struct kw_err *err);
+
 /* The instant at which `work` working seconds have passed since `start`: the
  * earliest T >= start with working time in [start, T] equal to work. For 0,
  * start itself when working, else the next start of working time. KW_RANGE

@@ -241,7 +241,7 @@ static void calendar_words(const struct out *o, const struct kw_policy *p, int c
                            struct kw_buf *b)
 {
     const struct kw_cal_spec *s = kw_policy_calendar_spec(p, (size_t)cal);
-    if (round_the_clock(s))
+    if (s && round_the_clock(s))
         kw_buf_adds(b, w(o, "calendar24"));
     else
         kw_buf_printf(b, "%s (%s)", w(o, "calendarwork"), kw_policy_calendar_name(p, (size_t)cal));
@@ -461,6 +461,10 @@ static void hours(const struct out *o, const struct kw_policy *p)
     for (size_t i = 0; i < kw_policy_calendar_count(p); i++) {
         const struct kw_cal_spec *s = kw_policy_calendar_spec(p, i);
         char head[160];
+        if (!s) { /* a stored calendar not read in: its name only */
+            heading(o, 3, kw_policy_calendar_ref(p, i));
+            continue;
+        }
         if (snprintf(head, sizeof(head), "%s · %s %s", kw_policy_calendar_name(p, i), w(o, "zone"),
                      s->tz) < 0)
             head[0] = '\0';

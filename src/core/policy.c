@@ -187,7 +187,34 @@ const char *kw_policy_calendar_name(const struct kw_policy *p, size_t i)
 
 const struct kw_cal_spec *kw_policy_calendar_spec(const struct kw_policy *p, size_t i)
 {
-    return &p->cal[i];
+    return p->cal_ref[i] && !p->cal_bound[i] ? NULL : &p->cal[i];
+}
+
+const char *kw_policy_calendar_ref(const struct kw_policy *p, size_t i)
+{
+    return p->cal_ref[i];
+}
+
+enum kw_code kw_policy_calendar_bind(struct kw_policy *p, size_t i, const struct kw_cal_spec *spec,
+                                     struct kw_err *err)
+{
+    struct kw_cal_spec copy = *spec;
+    copy.holidays = NULL;
+    copy.extra = NULL;
+    if (spec->n_holidays && !(copy.holidays = malloc(spec->n_holidays * sizeof(*copy.holidays))))
+        return kw_err_set(err, KW_NOMEM, "", "no memory for calendar %s", p->cal_name[i]);
+    if (spec->n_extra && !(copy.extra = malloc(spec->n_extra * sizeof(*copy.extra)))) {
+        free(copy.holidays);
+        return kw_err_set(err, KW_NOMEM, "", "no memory for calendar %s", p->cal_name[i]);
+    }
+    if (spec->n_holidays)
+        memcpy(copy.holidays, spec->holidays, spec->n_holidays * sizeof(*copy.holidays));
+    if (spec->n_extra)
+        memcpy(copy.extra, spec->extra, spec->n_extra * sizeof(*copy.extra));
+    kw_cal_spec_release(&p->cal[i]);
+    p->cal[i] = copy;
+    p->cal_bound[i] = true;
+    return KW_OK;
 }
 
 size_t kw_policy_level_count(const struct kw_policy *p)

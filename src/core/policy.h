@@ -95,10 +95,20 @@ enum kw_letter_text { KW_LETTER_PROVIDER, KW_LETTER_SCOPE, KW_LETTER_CONTACT, KW
 const char *kw_policy_letter_text(const struct kw_policy *p, enum kw_letter_text t,
                                   const char *lang);
 
-/* Calendars: count, name and spec of calendar i (borrowed). */
+/* Calendars: count, name and spec of calendar i (borrowed). A calendar may
+ * be embedded (a calendar object) or name a stored calendar (a string,
+ * kw_policy_calendar_ref); the spec of a stored one is NULL until the
+ * caller, who can read the store, binds its latest version. */
 size_t kw_policy_calendar_count(const struct kw_policy *p);
 const char *kw_policy_calendar_name(const struct kw_policy *p, size_t i);
 const struct kw_cal_spec *kw_policy_calendar_spec(const struct kw_policy *p, size_t i);
+/* The stored calendar calendar i names, or NULL when it is embedded. */
+const char *kw_policy_calendar_ref(const struct kw_policy *p, size_t i);
+/* Give calendar i (a stored one) the spec of its latest version, copied, for
+ * the letter and the commands that print calendars. Call before the policy
+ * is shared between threads. KW_NOMEM. */
+enum kw_code kw_policy_calendar_bind(struct kw_policy *p, size_t i, const struct kw_cal_spec *spec,
+                                     struct kw_err *err);
 
 /* Levels, metrics and rules by index. */
 size_t kw_policy_level_count(const struct kw_policy *p);

@@ -69,7 +69,9 @@ struct kw_policy {
     size_t n_cal;
     const char *cal_name[KW_POLICY_MAX_CALENDARS];
     struct kw_cal_spec cal[KW_POLICY_MAX_CALENDARS];
-    size_t n_vocab[KW_ATTR_COUNT]; /* 0: any value (levels always have some) */
+    const char *cal_ref[KW_POLICY_MAX_CALENDARS]; /* a stored calendar's name, or NULL */
+    bool cal_bound[KW_POLICY_MAX_CALENDARS];      /* cal holds the ref's spec */
+    size_t n_vocab[KW_ATTR_COUNT];                /* 0: any value (levels always have some) */
     struct kw_vocab_item *vocab[KW_ATTR_COUNT];
     struct kw_names milestones, states, revoked; /* declared extras; revoked replaces the default */
     bool has_revoked;

@@ -293,6 +293,16 @@ static enum kw_code parse_calendars(struct kw_policy *p, json_t *v, struct kw_er
             return fail(err, ptr, "not a valid calendar name (letters, digits, _ - .)");
         size_t i = p->n_cal++;
         p->cal_name[i] = kw_policy_keep(p, key, strlen(key));
+        if (json_is_string(val)) { /* the name of a stored calendar */
+            size_t len = json_string_length(val);
+            if (len == 0 || len >= KW_CAL_NAME_MAX)
+                return fail(err, ptr,
+                            "expected the name of a stored calendar (1-%d bytes) or a calendar "
+                            "object",
+                            KW_CAL_NAME_MAX - 1);
+            p->cal_ref[i] = kw_policy_keep(p, json_string_value(val), len);
+            continue;
+        }
         if (kw_cal_spec_from_json(val, &p->cal[i], err) != KW_OK) {
             char path[PTR_MAX];
             snprintf(path, sizeof(path), "calendars.%.40s", key);

@@ -3,17 +3,20 @@
  * provider's managers set up, and what a customer may read of it (their own
  * organisation and its people, the published commitment and calendars). */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
 #include "calcache.h"
+#include "calendars.h"
 #include "calendar_json.h"
 #include "civil.h"
 #include "ics.h"
 #include "internal.h"
 #include "letter.h"
 #include "policy_json.h"
+#include "tickets.h"
 
 /* ---- organisations ---- */
 
@@ -274,8 +277,9 @@ struct kwh_reply kwh_teams_create(struct kwh_call *x)
 static bool calendar_add(const struct kw_named_row *r, void *ctx)
 {
     json_t *spec = json_loads(r->text ? r->text : "{}", 0, NULL);
-    json_array_append_new(ctx, json_pack("{s:I, s:s, s:o}", "id", (json_int_t)r->id, "name",
-                                         r->name, "spec", spec ? spec : json_object()));
+    json_array_append_new(ctx, json_pack("{s:I, s:s, s:I, s:o}", "id", (json_int_t)r->id, "name",
+                                         r->name, "version", (json_int_t)r->ref, "spec",
+                                         spec ? spec : json_object()));
     return true;
 }
 
@@ -296,15 +300,25 @@ static enum kw_code calendar_compiles(struct kw_http *h, const struct kw_cal_spe
 }
 
 struct calendar_unit {
+    struct kw_http *h;
     const char *name;
     char *spec;
-    int64_t now, id;
+    int64_t now, marked;
+    struct kw_calendar_saved saved;
 };
 
+/* A new version reaches the commitments that name the calendar
+ * (app/calendars.h). */
 static enum kw_code calendar_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct calendar_unit *u = ctx;
-    return kw_store_calendar_put(st, u->name, u->spec, u->now, &u->id, err);
+    struct kw_unit unit = {.st = st, .clocks = u->h->clocks, .sla = &u->h->wsla, .now = u->now};
+    return kw_app_calendar_save(&unit, u->name, u->spec, &u->saved, &u->marked, err);
+}
+
+static void reschedule(int64_t ticket, int64_t fire_at, void *ctx)
+{
+    kw_engine_schedule(ctx, ticket, fire_at);
 }
 
 /* Store spec under its name; 201 with it. */
@@ -318,13 +332,26 @@ static struct kwh_reply calendar_store(struct kwh_call *x, const struct kw_cal_s
         return kwh_problem(&err);
     }
     json_t *canon = kw_cal_spec_to_json(spec);
-    struct calendar_unit u = {spec->name, canon ? json_dumps(canon, JSON_COMPACT) : NULL, x->now,
-                              0};
-    if (!u.spec)
+    struct calendar_unit u = {.h = x->h,
+                              .name = spec->name,
+                              .spec = canon ? json_dumps(canon, JSON_COMPACT) : NULL,
+                              .now = x->now};
+    size_t projected = 0;
+    if (!u.spec) {
         out = kwh_problem_of(KW_NOMEM, "", "no memory for the calendar");
-    else if (kwh_write_unit(x, calendar_unit, &u, &out)) {
-        json_t *j =
-            json_pack("{s:I, s:s, s:O}", "id", (json_int_t)u.id, "name", spec->name, "spec", canon);
+    } else if (!kwh_write_unit(x, calendar_unit, &u, &out)) {
+        /* the cache may hold what the undone unit compiled: compile again */
+        kw_clocks_calendar_saved(x->h->clocks, NULL, spec->name, 0, NULL);
+    } else if (u.marked &&
+               kw_app_catch_up_each(x->h->w, x->h->clocks, &x->h->wsla, x->wk->st, x->now,
+                                    reschedule, x->h->engine, &projected, &err) != KW_OK) {
+        /* saved; what is left is projected at the next start */
+        out = kwh_problem(&err);
+    } else {
+        json_t *j = json_pack("{s:I, s:s, s:I, s:o, s:b, s:I, s:O}", "id", (json_int_t)u.saved.id,
+                              "name", spec->name, "version", (json_int_t)u.saved.version,
+                              "saved_at", kwh_instant_json(u.saved.saved_at), "changed",
+                              u.saved.added, "reprojected", (json_int_t)projected, "spec", canon);
         if (extra)
             json_object_update(j, extra);
         out = kwh_ok(201, j);
@@ -346,6 +373,10 @@ static enum kw_code calendar_load(struct kwh_call *x, const char *name, struct k
         rc = kw_err_set(err, KW_NOT_FOUND, "", "no calendar \"%.60s\"", name);
     if (rc == KW_OK)
         rc = kw_cal_spec_from_json(json_object_get(json_array_get(list, 0), "spec"), spec, err);
+    /* a calendar stored without a name in its spec (older demos) is still
+     * the calendar of its stored name */
+    if (rc == KW_OK && !spec->name[0])
+        snprintf(spec->name, sizeof(spec->name), "%s", name);
     json_decref(list);
     return rc;
 }
@@ -497,13 +528,13 @@ struct kwh_reply kwh_commitments_create(struct kwh_call *x)
         return out;
     struct kw_err err = {0};
     struct kw_cal *cals[KW_POLICY_MAX_CALENDARS];
+    struct kw_cal_history hist[KW_POLICY_MAX_CALENDARS];
     struct kw_policy *p = kw_policy_from_json(j, &err);
     enum kw_code rc = KW_OK;
-    if (p) {
-        rc = kw_policy_compile(kw_clocks_tz_lock(x->h->clocks), p, cals, &err);
-        kw_clocks_tz_unlock(x->h->clocks);
-        for (size_t i = 0; rc == KW_OK && i < kw_policy_calendar_count(p); i++)
-            kw_cal_free(cals[i]);
+    if (p) { /* embedded calendars compile; stored ones exist (and compile) */
+        rc = kw_clocks_compile_calendars(x->h->clocks, x->wk->st, p, cals, hist, &err);
+        if (rc == KW_OK)
+            kw_compiled_calendars_free(p, cals, hist);
     }
     if (!p || rc != KW_OK) {
         out = kwh_problem(&err);

@@ -382,6 +382,8 @@ struct kwh_reply kwh_calendars_create(struct kwh_call *x);
 struct kwh_reply kwh_calendar_get(struct kwh_call *x);
 struct kwh_reply kwh_calendar_deadline(struct kwh_call *x);
 struct kwh_reply kwh_calendar_ics(struct kwh_call *x);
+struct kwh_reply kwh_calendar_versions(struct kwh_call *x);
+struct kwh_reply kwh_calendar_impact(struct kwh_call *x);
 struct kwh_reply kwh_commitments_list(struct kwh_call *x);
 struct kwh_reply kwh_commitments_create(struct kwh_call *x);
 struct kwh_reply kwh_commitment_get(struct kwh_call *x);

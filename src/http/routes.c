@@ -67,6 +67,8 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/calendars/{name}", kwh_calendar_get, NULL, ANYONE, NULL},
     {"GET", "/api/v1/calendars/{name}/deadline", kwh_calendar_deadline, NULL, ANYONE, NULL},
     {"POST", "/api/v1/calendars/{name}/ics", kwh_calendar_ics, NULL, MANAGERS, CALS_WHY},
+    {"GET", "/api/v1/calendars/{name}/versions", kwh_calendar_versions, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/calendars/{name}/impact", kwh_calendar_impact, NULL, MANAGERS, CALS_WHY},
     {"GET", "/api/v1/commitments", kwh_commitments_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/commitments", kwh_commitments_create, NULL, MANAGERS,
      "only admins and managers change commitments"},

@@ -656,7 +656,11 @@ static struct kwh_reply ticket_sla(struct kwh_call *x, int64_t id, int64_t commi
         rc = kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, tc.ev, tc.n, x->now,
                          &x->wk->sla, &err);
     if (rc == KW_OK) {
+        /* which versions of a stored calendar each clock was measured on */
         json_t *clocks = kw_sla_to_json(c->p, &x->wk->sla);
+        for (size_t i = 0; i < x->wk->sla.n; i++)
+            json_object_set_new(json_array_get(clocks, i), "calendar_versions",
+                                kw_clock_calendar_versions(c, &x->wk->sla.clock[i]));
         for (size_t i = json_array_size(clocks); x->me.customer && i-- > 0;)
             if (!customer_sees(
                     c->p, json_string_value(json_object_get(json_array_get(clocks, i), "metric"))))

@@ -191,12 +191,34 @@ enum kw_code kw_store_team_insert(struct kw_store *st, const char *name, int64_t
 enum kw_code kw_store_teams(struct kw_store *st, int64_t only,
                             bool (*fn)(const struct kw_named_row *r, void *ctx), void *ctx,
                             struct kw_err *err);
-/* Calendars by name; put replaces the spec of an existing name. */
+/* Calendars by name, each with its versions. Saving spec (JSON text) under
+ * name makes it the calendar's next version, saved at now (or at the
+ * previous version's instant, should the clock have stepped back), unless
+ * it equals the latest version (then nothing is added: added false). The
+ * first save creates the calendar as version 1. Versions are never changed
+ * or deleted. */
+struct kw_calendar_saved {
+    int64_t id, version, saved_at; /* the calendar, its latest version and when that was saved */
+    bool added;
+};
+enum kw_code kw_store_calendar_save(struct kw_store *st, const char *name, const char *spec,
+                                    int64_t now, struct kw_calendar_saved *out, struct kw_err *err);
+/* The same, giving only the calendar's id. */
 enum kw_code kw_store_calendar_put(struct kw_store *st, const char *name, const char *spec,
                                    int64_t now, int64_t *id, struct kw_err *err);
+/* Calendars (only: that name, NULL: all, by name): text is the latest
+ * version's spec, ref the latest version's number. */
 enum kw_code kw_store_calendars(struct kw_store *st, const char *only,
                                 bool (*fn)(const struct kw_named_row *r, void *ctx), void *ctx,
                                 struct kw_err *err);
+/* The versions of calendar name, oldest first (none for an unknown name). */
+struct kw_calendar_version {
+    int64_t calendar_id, version, saved_at;
+    const char *name, *spec;
+};
+enum kw_code kw_store_calendar_versions(struct kw_store *st, const char *name,
+                                        bool (*fn)(const struct kw_calendar_version *v, void *ctx),
+                                        void *ctx, struct kw_err *err);
 
 /* The commitment version in force at t (the latest effective_from <= t),
  * as a new ticket would follow it; 0 when there is none. */
@@ -280,6 +302,16 @@ enum kw_code kw_store_ticket_clocks(struct kw_store *st, int64_t ticket,
  * appended without projecting); *n gets how many. */
 enum kw_code kw_store_stale(struct kw_store *st, int64_t after, size_t max, int64_t *ids, size_t *n,
                             struct kw_err *err);
+
+/* Tickets of commitment version commitment_id with a clock that has not
+ * stopped (pending, running, paused or breached): *n gets how many. */
+enum kw_code kw_store_clocks_unstopped(struct kw_store *st, int64_t commitment_id, int64_t *n,
+                                       struct kw_err *err);
+/* Mark those tickets' projection as stale (kw_store_stale finds them), so
+ * that they are projected again, by a pass after a calendar they use
+ * changed or at the next start. *n gets how many were marked. */
+enum kw_code kw_store_clocks_restale(struct kw_store *st, int64_t commitment_id, int64_t *n,
+                                     struct kw_err *err);
 
 /* The ticket's current state into buf (cap bytes). KW_NOT_FOUND. */
 enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *buf, size_t cap,

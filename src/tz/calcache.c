@@ -234,7 +234,13 @@ enum kw_code kw_policy_compile(struct kw_tzdb *db, const struct kw_policy *p, st
 {
     size_t n = kw_policy_calendar_count(p);
     for (size_t i = 0; i < n; i++) {
-        cals[i] = kw_cal_compile(db, kw_policy_calendar_spec(p, i), err);
+        const struct kw_cal_spec *spec = kw_policy_calendar_spec(p, i);
+        if (!spec)
+            kw_err_set(err, KW_INVALID, "",
+                       "names the stored calendar \"%.60s\", which only a server with its "
+                       "database can read (embed the calendar to use it here)",
+                       kw_policy_calendar_ref(p, i));
+        cals[i] = spec ? kw_cal_compile(db, spec, err) : NULL;
         if (!cals[i]) {
             char ptr[96], path[96];
             snprintf(ptr, sizeof(ptr), "/calendars/%.40s", kw_policy_calendar_name(p, i));

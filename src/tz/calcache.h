@@ -42,7 +42,10 @@ struct kw_cal *kw_cal_compile(struct kw_tzdb *db, const struct kw_cal_spec *spec
 
 /* Compile every calendar of policy p into cals (room for
  * kw_policy_calendar_count(p) entries; caller frees each with kw_cal_free).
- * On failure nothing is left allocated; err points at /calendars/NAME/... */
+ * On failure nothing is left allocated; err points at /calendars/NAME/...
+ * A stored calendar (kw_policy_calendar_ref) compiles its bound spec, and is
+ * KW_INVALID when none is bound (app/clocks.h compiles stored ones with their
+ * versions). */
 enum kw_code kw_policy_compile(struct kw_tzdb *db, const struct kw_policy *p, struct kw_cal **cals,
                                struct kw_err *err);
 

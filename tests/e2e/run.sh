@@ -23,5 +23,11 @@ BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/ui.test.j
 rc=$?
 check "the browser tests pass" $rc
 serve_stop
+# the Calendars page on a fresh demo (it saves calendar versions)
+rm -f "$TMP"/kw.db*
+serve_start --demo
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/calendars.test.js"
+check "the calendar page's browser tests pass" $?
+serve_stop
 grep -q "ERROR\|runtime error" "$TMP/log" && { echo "FAIL: the server logged errors"; grep "ERROR\|runtime error" "$TMP/log" | head; fail=$((fail + 1)); }
 finish

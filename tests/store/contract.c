@@ -937,6 +937,74 @@ static void test_calendars(void **state)
                 KW_INVALID, &err, "/name");
 }
 
+struct version_copy {
+    int64_t n, version[8], saved_at[8], calendar_id[8];
+    char spec[8][64];
+};
+
+static bool copy_version(const struct kw_calendar_version *v, void *ctx)
+{
+    struct version_copy *x = ctx;
+    if (x->n < 8) {
+        x->version[x->n] = v->version;
+        x->saved_at[x->n] = v->saved_at;
+        x->calendar_id[x->n] = v->calendar_id;
+        copy_text(x->spec[x->n], sizeof(x->spec[0]), v->spec);
+    }
+    x->n++;
+    return true;
+}
+
+/* Each save that changes a calendar is a new version, kept with the instant
+ * it was saved; a save that changes nothing adds none. */
+static void test_calendar_versions(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    struct kw_calendar_saved s1, s2, same, s3, back;
+    MUST(kw_store_calendar_save(c->st, "office", "{\"tz\":\"UTC\"}", c->t0, &s1, &err));
+    assert_int_equal(s1.version, 1);
+    assert_true(s1.added);
+    assert_int_equal(s1.saved_at, c->t0);
+    MUST(kw_store_calendar_save(c->st, "office", "{\"tz\":\"Asia/Shanghai\"}", c->t0 + H, &s2,
+                                &err));
+    assert_int_equal(s2.id, s1.id);
+    assert_int_equal(s2.version, 2);
+    assert_int_equal(s2.saved_at, c->t0 + H);
+    MUST(kw_store_calendar_save(c->st, "office", "{\"tz\":\"Asia/Shanghai\"}", c->t0 + 2 * H, &same,
+                                &err));
+    assert_false(same.added);
+    assert_int_equal(same.version, 2);
+    assert_int_equal(same.saved_at, c->t0 + H);
+    MUST(kw_store_calendar_save(c->st, "office", "{\"tz\":\"Europe/Paris\"}", c->t0 + 3 * H, &s3,
+                                &err));
+    /* the clock stepped back: the version still applies after the one before */
+    MUST(kw_store_calendar_save(c->st, "office", "{\"tz\":\"UTC\"}", c->t0 + 2 * H, &back, &err));
+    assert_int_equal(back.version, 4);
+    assert_int_equal(back.saved_at, c->t0 + 3 * H);
+    struct version_copy v = {0};
+    MUST(kw_store_calendar_versions(c->st, "office", copy_version, &v, &err));
+    assert_int_equal(v.n, 4);
+    static const char *const want[] = {"{\"tz\":\"UTC\"}", "{\"tz\":\"Asia/Shanghai\"}",
+                                       "{\"tz\":\"Europe/Paris\"}", "{\"tz\":\"UTC\"}"};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(v.version[i], i + 1); /* oldest first */
+        assert_string_equal(v.spec[i], want[i]);
+        assert_int_equal(v.calendar_id[i], s1.id);
+    }
+    assert_int_equal(v.saved_at[0], c->t0);
+    assert_int_equal(v.saved_at[2], c->t0 + 3 * H);
+    /* the list gives the latest spec and its version number */
+    struct named_copy x = {0};
+    MUST(kw_store_calendars(c->st, "office", copy_named, &x, &err));
+    assert_int_equal(x.n, 1);
+    assert_int_equal(x.ref[0], 4);
+    assert_string_equal(x.text[0], "{\"tz\":\"UTC\"}");
+    v = (struct version_copy){0};
+    MUST(kw_store_calendar_versions(c->st, "nowhere", copy_version, &v, &err));
+    assert_int_equal(v.n, 0);
+}
+
 /* ---- listing and changing tickets ---- */
 
 /* Project one running clock due at next_due (or none) onto a ticket. */
@@ -951,6 +1019,41 @@ static void project(struct ctx *c, int64_t ticket, int64_t next_due, int64_t bre
                                .next_pct = 100};
     MUST(kw_store_clocks_put(c->st, ticket, false, &row, next_due == KW_STORE_NO_TIME ? 0 : 1,
                              next_due, breached_at, fire_at, &err));
+}
+
+/* Tickets whose clocks have not all stopped are found, and marked for a new
+ * projection, by commitment version. */
+static void test_clocks_restale(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t commitment = 0, n = -1;
+    MUST(kw_store_commitment_insert(c->st, "sla", "1", 0, "{}", 1, &commitment, &err));
+    int64_t running = new_ticket(c, NULL, NULL), stopped = new_ticket(c, NULL, NULL);
+    project(c, running, c->t0 + H, KW_STORE_NO_TIME, c->t0 + H);
+    struct kw_clock_row met = {.metric = "resolution",
+                               .status = "met",
+                               .deadline = KW_STORE_NO_TIME,
+                               .next_due = KW_STORE_NO_TIME};
+    MUST(kw_store_clocks_put(c->st, stopped, false, &met, 1, KW_STORE_NO_TIME, KW_STORE_NO_TIME,
+                             KW_STORE_NO_TIME, &err));
+    MUST(kw_store_clocks_unstopped(c->st, commitment, &n, &err));
+    assert_int_equal(n, 1);
+    MUST(kw_store_clocks_unstopped(c->st, commitment + 1, &n, &err));
+    assert_int_equal(n, 0);
+    int64_t ids[8];
+    size_t k = 9;
+    MUST(kw_store_stale(c->st, 0, 8, ids, &k, &err));
+    assert_int_equal(k, 0);
+    MUST(kw_store_clocks_restale(c->st, commitment, &n, &err));
+    assert_int_equal(n, 1);
+    MUST(kw_store_stale(c->st, 0, 8, ids, &k, &err));
+    assert_int_equal(k, 1);
+    assert_int_equal(ids[0], running);
+    /* projecting it again ends that */
+    project(c, running, c->t0 + 2 * H, KW_STORE_NO_TIME, c->t0 + 2 * H);
+    MUST(kw_store_stale(c->st, 0, 8, ids, &k, &err));
+    assert_int_equal(k, 0);
 }
 
 /* Five tickets: 0 Acme L1 assigned, due in 1 h; 1 Acme L2 of a team, due an
@@ -3105,6 +3208,8 @@ int main(int argc, char **argv)
         TEST(test_commitments),
         TEST(test_teams),
         TEST(test_calendars),
+        TEST(test_calendar_versions),
+        TEST(test_clocks_restale),
         TEST(test_tickets_filter),
         TEST(test_tickets_by_due),
         TEST(test_ticket_set),

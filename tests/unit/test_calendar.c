@@ -391,6 +391,107 @@ static void test_fixed_offset_zone(void **state)
     kw_cal_spec_release(&spec);
 }
 
+/* An edited calendar (kw_cal_splice): working time before the save instant
+ * is counted on the old version, after it on the new one. */
+#define CN_EARLY                                                                                   \
+    "{\"tz\":\"Asia/Shanghai\",\"week\":{" WEEKDAYS(                                               \
+        "[[\"08:00\",\"12:00\"],[\"13:00\",\"17:00\"]]") "}}"
+#define CN_TUE_OFF                                                                                 \
+    "{\"tz\":\"Asia/Shanghai\",\"week\":{" WEEKDAYS(SPLIT) "},\"holidays\":[\"2026-03-03\"]}"
+
+static void test_splice(void **state)
+{
+    struct fixture *f = *state;
+    struct kw_err err = {0};
+    struct kw_cal *early = cal_from(f->db, CN_EARLY), *tue_off = cal_from(f->db, CN_TUE_OFF);
+    struct kw_cal *old = f->cal[CN];
+    const struct kw_cal *hours[] = {old, early}, *holiday[] = {old, tue_off};
+    int64_t mid_shift[] = {0, T("2026-03-02T10:30:00+08:00")};
+    int64_t afternoon[] = {0, T("2026-03-02T15:00:00+08:00")};
+    int64_t later[] = {0, T("2026-06-01T00:00:00+08:00")};
+    struct kw_cal *s_hours = kw_cal_splice(hours, mid_shift, 2, &err);
+    struct kw_cal *s_holiday = kw_cal_splice(holiday, afternoon, 2, &err);
+    struct kw_cal *s_later = kw_cal_splice(holiday, later, 2, &err);
+    struct kw_cal *s_one = kw_cal_splice(hours, mid_shift, 1, &err);
+    assert_non_null(s_hours);
+    assert_non_null(s_holiday);
+    assert_non_null(s_later);
+    assert_non_null(s_one);
+    static const struct {
+        const char *name;
+        int which; /* 0: hours edited at 10:30, 1: Tuesday made a holiday at 15:00 Monday,
+                      2: that holiday saved in June, 3: one part */
+        const char *start;
+        int64_t work;
+        const char *want;
+    } deadlines[] = {
+        {"a save in the middle of a shift: old hours up to it, new after", 0,
+         "2026-03-02T09:30:00+08:00", 4 * H, "2026-03-02T14:30:00+08:00"},
+        {"a clock started after the save runs on the new hours alone", 0,
+         "2026-03-02T16:00:00+08:00", 2 * H, "2026-03-03T09:00:00+08:00"},
+        {"a clock started the working day before (a make-up Saturday) keeps the old hours until "
+         "the save",
+         0, "2026-02-28T17:00:00+08:00", 3 * H, "2026-03-02T11:00:00+08:00"},
+        {"a holiday added ahead of a running deadline moves it a day", 1,
+         "2026-03-02T17:00:00+08:00", 2 * H, "2026-03-04T10:00:00+08:00"},
+        {"the same holiday saved after the deadline leaves it", 2, "2026-03-02T17:00:00+08:00",
+         2 * H, "2026-03-03T10:00:00+08:00"},
+        {"one part is that part", 3, "2026-03-02T17:00:00+08:00", 2 * H,
+         "2026-03-03T10:00:00+08:00"},
+    };
+    const struct kw_cal *which[] = {s_hours, s_holiday, s_later, s_one};
+    for (size_t i = 0; i < sizeof(deadlines) / sizeof(deadlines[0]); i++) {
+        int64_t got = 0;
+        if (kw_cal_deadline(which[deadlines[i].which], T(deadlines[i].start), deadlines[i].work,
+                            &got, &err) != KW_OK)
+            fail_msg("%s: %s", deadlines[i].name, err.msg);
+        if (got != T(deadlines[i].want))
+            fail_msg("%s: got %lld, want %lld", deadlines[i].name, (long long)got,
+                     (long long)T(deadlines[i].want));
+    }
+    /* Nothing measured before the save changes: the working time up to it is
+     * the old calendar's, whatever the new version says. */
+    int64_t a, b;
+    assert_int_equal(kw_cal_elapsed(s_hours, T("2026-02-02T00:00:00+08:00"),
+                                    T("2026-03-02T10:30:00+08:00"), &a, &err),
+                     KW_OK);
+    assert_int_equal(kw_cal_elapsed(old, T("2026-02-02T00:00:00+08:00"),
+                                    T("2026-03-02T10:30:00+08:00"), &b, &err),
+                     KW_OK);
+    assert_int_equal(a, b);
+    /* Monday: 09:00-10:30 old, 10:30-12:00 and 13:00-17:00 new: 7 h */
+    assert_int_equal(kw_cal_elapsed(s_hours, T("2026-03-02T00:00:00+08:00"),
+                                    T("2026-03-03T00:00:00+08:00"), &a, &err),
+                     KW_OK);
+    assert_int_equal(a, 7 * H);
+    /* the two versions' shifts touch at the save: one span 09:00-12:00 */
+    struct kw_span sp[4];
+    assert_int_equal(kw_cal_spans(s_hours, T("2026-03-02T00:00:00+08:00"),
+                                  T("2026-03-02T12:30:00+08:00"), sp, 4),
+                     1);
+    assert_int_equal(sp[0].start, T("2026-03-02T09:00:00+08:00"));
+    assert_int_equal(sp[0].end, T("2026-03-02T12:00:00+08:00"));
+    bool working;
+    assert_int_equal(kw_cal_is_working(s_holiday, T("2026-03-03T10:00:00+08:00"), &working, &err),
+                     KW_OK);
+    assert_false(working);
+    assert_string_equal(kw_cal_tz(s_holiday), "Asia/Shanghai");
+
+    /* a bad list of parts is refused */
+    int64_t backwards[] = {0, T("2026-03-02T15:00:00+08:00"), T("2026-03-01T15:00:00+08:00")};
+    const struct kw_cal *three[] = {old, early, tue_off};
+    assert_null(kw_cal_splice(three, backwards, 3, &err));
+    assert_int_equal(err.code, KW_INVALID);
+    assert_null(kw_cal_splice(three, backwards, 0, &err));
+    assert_int_equal(err.code, KW_INVALID);
+    kw_cal_free(s_hours);
+    kw_cal_free(s_holiday);
+    kw_cal_free(s_later);
+    kw_cal_free(s_one);
+    kw_cal_free(early);
+    kw_cal_free(tue_off);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_horizon),
         cmocka_unit_test(test_no_working_time_is_an_error),
         cmocka_unit_test(test_fixed_offset_zone),
+        cmocka_unit_test(test_splice),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "calendars.h"
 #include "fire.h"
 #include "store.h"
 #include "testutil.h"
@@ -290,6 +291,87 @@ static void test_breach_and_clock_agree(void **state)
     assert_int_equal(clock_now(f, d, "2026-03-03T09:30:00+08:00")->breached_at, w.due);
 }
 
+/* A commitment naming a stored calendar: a holiday saved ahead of a running
+ * deadline moves it (and the engine's schedule) from the save on, the
+ * clock says it used both versions, and a clock that stopped before the
+ * save keeps its result and its one version. */
+static const char named[] =
+    "{\"name\":\"t\",\"version\":\"2\",\"effective_from\":\"2026-02-01T00:00:00+08:00\","
+    "\"calendars\":{\"office\":\"office\"},\"levels\":[\"L2\"],"
+    "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"first_response\"]}],"
+    "\"targets\":[{\"calendar\":\"office\",\"response\":\"2h\"}]}";
+
+static void test_a_saved_calendar_reaches_running_clocks(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    struct kw_calendar_saved saved;
+    int64_t cid, marked = -1;
+    assert_int_equal(kw_store_calendar_save(f->st, "office", OFFICE, 0, &saved, &err), KW_OK);
+    assert_int_equal(kw_store_commitment_insert(f->st, "t", "2", T("2026-02-01T00:00:00+08:00"),
+                                                named, 0, &cid, &err),
+                     KW_OK);
+    int64_t running = open_ticket(f, "2026-03-02T17:00:00+08:00");
+    int64_t done = open_ticket(f, "2026-03-02T09:00:00+08:00");
+    int64_t seq;
+    assert_int_equal(kw_store_event_append(f->st, done, "milestone",
+                                           "{\"milestone\":\"first_response\"}", 0,
+                                           T("2026-03-02T10:00:00+08:00"), NULL, &seq, &err),
+                     KW_OK);
+    assert_int_equal(
+        kw_clocks_project(f->c, f->st, &f->sla, done, T("2026-03-02T10:00:00+08:00"), NULL, &err),
+        KW_OK);
+    assert_int_equal(fire_at(f, running), T("2026-03-03T10:00:00+08:00"));
+
+    /* Monday 17:30: Tuesday becomes a holiday */
+    const char *tue_off =
+        "{\"name\":\"office\",\"tz\":\"Asia/Shanghai\",\"week\":{\"mon\":[[\"09:00\",\"18:00\"]],"
+        "\"tue\":[[\"09:00\",\"18:00\"]],\"wed\":[[\"09:00\",\"18:00\"]],\"thu\":[[\"09:00\","
+        "\"18:00\"]],\"fri\":[[\"09:00\",\"18:00\"]]},\"holidays\":[\"2026-03-03\"]}";
+    struct kw_unit u = {
+        .st = f->st, .clocks = f->c, .sla = &f->sla, .now = T("2026-03-02T17:30:00+08:00")};
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    if (kw_app_calendar_save(&u, "office", tue_off, &saved, &marked, &err) != KW_OK)
+        fail_msg("save: %s", err.msg);
+    assert_int_equal(kw_store_commit(f->st, &err), KW_OK);
+    assert_int_equal(saved.version, 2);
+    assert_int_equal(marked, 1); /* the running one; the stopped one keeps its projection */
+    int64_t stale[4];
+    size_t n = 0;
+    assert_int_equal(kw_store_stale(f->st, 0, 4, stale, &n, &err), KW_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(stale[0], running);
+    assert_int_equal(kw_clocks_project(f->c, f->st, &f->sla, running, u.now, NULL, &err), KW_OK);
+    assert_int_equal(fire_at(f, running), T("2026-03-04T10:00:00+08:00"));
+
+    const struct kw_compiled *k = kw_clocks_commitment(f->c, f->st, cid, &err);
+    assert_non_null(k);
+    struct kw_ticket_events te = {0};
+    assert_int_equal(
+        kw_clocks_evaluate(f->c, f->st, &f->sla, running, cid, u.now, NULL, &te, &k, &err), KW_OK);
+    kw_ticket_events_release(&te);
+    json_t *used = kw_clock_calendar_versions(k, &f->sla.clock[0]);
+    char *v = json_dumps(used, JSON_COMPACT);
+    json_decref(used);
+    assert_string_equal(v, "[{\"calendar\":\"office\",\"version\":1,\"from\":null,\"until\":"
+                           "\"2026-03-02T09:30:00Z\"},{\"calendar\":\"office\",\"version\":2,"
+                           "\"from\":\"2026-03-02T09:30:00Z\",\"until\":null}]");
+    free(v);
+    assert_int_equal(
+        kw_clocks_evaluate(f->c, f->st, &f->sla, done, cid, u.now, NULL, &te, &k, &err), KW_OK);
+    kw_ticket_events_release(&te);
+    assert_int_equal(f->sla.clock[0].status, KW_CLOCK_MET);
+    assert_int_equal(f->sla.clock[0].elapsed, 3600);
+    used = kw_clock_calendar_versions(k, &f->sla.clock[0]);
+    v = json_dumps(used, JSON_COMPACT);
+    json_decref(used);
+    assert_string_equal(v, "[{\"calendar\":\"office\",\"version\":1,\"from\":null,\"until\":"
+                           "\"2026-03-02T09:30:00Z\"}]");
+    free(v);
+    /* the letter shows the latest version's holidays */
+    assert_int_equal(kw_policy_calendar_spec(k->p, 0)->n_holidays, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +379,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_acknowledgement_stops_the_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_stopped_clock_fires_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_breach_and_clock_agree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_saved_calendar_reaches_running_clocks, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "calcache.h"
+#include "kw_buf.h"
+#include "letter.h"
 #include "policy_json.h"
+#include "tz.h"
 #include "testutil.h"
 
 #define CAL "{\"tz\":\"UTC\",\"week\":{\"mon\":[[\"09:00\",\"18:00\"]]}}"
@@ -175,6 +179,14 @@ static void test_bad_policies(void **state)
          "\"calendars\":{\"office\":" CAL "}}",
          "/levels", "levels: missing"},
         {"no targets", "{" HEAD METRICS "\"targets\":[]}", "/targets", "targets: missing"},
+        {"an empty stored calendar name",
+         "{\"name\":\"t\",\"version\":\"1\",\"effective_from\":\"2026-01-01T00:00:00Z\","
+         "\"calendars\":{\"office\":\"\"},\"levels\":[\"L1\"]," METRICS RULES "}",
+         "/calendars/office", "the name of a stored calendar"},
+        {"a calendar that is neither an object nor a name",
+         "{\"name\":\"t\",\"version\":\"1\",\"effective_from\":\"2026-01-01T00:00:00Z\","
+         "\"calendars\":{\"office\":7},\"levels\":[\"L1\"]," METRICS RULES "}",
+         "/calendars/office", ""},
     };
     for (size_t i = 0; i < N_ELEMS(cases); i++) {
         struct kw_err err = {0};
@@ -454,6 +466,53 @@ static void test_staff_only(void **state)
     kw_policy_free(p);
 }
 
+/* A calendar may name a stored calendar: its spec is unknown until the
+ * caller binds one (a server reads the store); commands that read only the
+ * file refuse it with a message saying why. */
+static void test_stored_calendars(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "{\"name\":\"t\",\"version\":\"1\",\"effective_from\":\"2026-01-01T00:00:00Z\","
+        "\"calendars\":{\"office\":\"Shanghai office\",\"24x7\":" CAL "},"
+        "\"levels\":[\"L1\"]," METRICS
+        "\"targets\":[{\"calendar\":\"office\",\"response\":\"1h\"}]}";
+    struct kw_err err = {0};
+    struct kw_policy *p = kw_policy_parse(doc, strlen(doc), &err);
+    if (!p)
+        fail_msg("%s", err.msg);
+    assert_string_equal(kw_policy_calendar_name(p, 0), "office");
+    assert_string_equal(kw_policy_calendar_ref(p, 0), "Shanghai office");
+    assert_null(kw_policy_calendar_spec(p, 0));
+    assert_null(kw_policy_calendar_ref(p, 1));
+    assert_non_null(kw_policy_calendar_spec(p, 1));
+    struct kw_tzdb *db = kw_tzdb_new();
+    struct kw_cal *cals[KW_POLICY_MAX_CALENDARS];
+    assert_int_equal(kw_policy_compile(db, p, cals, &err), KW_INVALID);
+    assert_string_equal(err.field, "/calendars/office");
+    assert_non_null(strstr(err.msg, "calendars.office: names the stored calendar \"Shanghai "
+                                    "office\", which only a server"));
+    struct kw_buf b = {0}; /* the letter names it */
+    kw_letter_render(p, "en", false, &b);
+    assert_false(b.failed);
+    assert_non_null(strstr(b.p, "Shanghai office"));
+    kw_buf_release(&b);
+    struct kw_cal_spec spec = {.tz = "Asia/Shanghai"};
+    spec.week[0] = (struct kw_cal_day){1, {{9 * 3600, 18 * 3600}}};
+    int64_t hol = 20517; /* 2026-03-05 */
+    spec.holidays = &hol;
+    spec.n_holidays = 1;
+    assert_int_equal(kw_policy_calendar_bind(p, 0, &spec, &err), KW_OK);
+    assert_string_equal(kw_policy_calendar_spec(p, 0)->tz, "Asia/Shanghai");
+    assert_int_equal(kw_policy_calendar_spec(p, 0)->n_holidays, 1);
+    assert_true(kw_policy_calendar_spec(p, 0)->holidays != &hol); /* a copy */
+    assert_int_equal(kw_policy_compile(db, p, cals, &err), KW_OK);
+    kw_cal_free(cals[0]);
+    kw_cal_free(cals[1]);
+    kw_tzdb_free(db);
+    kw_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_examples_are_valid),
         cmocka_unit_test(test_replies),
         cmocka_unit_test(test_staff_only),
+        cmocka_unit_test(test_stored_calendars),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

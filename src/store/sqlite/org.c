@@ -15,6 +15,9 @@ enum stmt {
     S_CALENDAR_PUT,
     S_CALENDARS,
     S_CALENDAR_GET,
+    S_CALENDAR_LATEST,
+    S_CALENDAR_VERSION_ADD,
+    S_CALENDAR_VERSIONS,
     S_COMMITMENT_INSERT,
     S_COMMITMENT_DOC,
     S_COMMITMENTS,
@@ -36,8 +39,18 @@ static const char *const sql[S_COUNT] = {
     [S_TEAM_GET] = "SELECT id, name, coalesce(lead_id, 0) FROM teams WHERE id = ?1",
     [S_CALENDAR_PUT] = "INSERT INTO calendars(name, spec, created_at) VALUES (?1, ?2, ?3)"
                        " ON CONFLICT(name) DO UPDATE SET spec = excluded.spec",
-    [S_CALENDARS] = "SELECT id, name, spec FROM calendars ORDER BY name",
-    [S_CALENDAR_GET] = "SELECT id, name, spec FROM calendars WHERE name = ?1",
+    [S_CALENDARS] = "SELECT id, name, spec, (SELECT max(version) FROM calendar_versions v"
+                    " WHERE v.calendar_id = c.id) FROM calendars c ORDER BY name",
+    [S_CALENDAR_GET] = "SELECT id, name, spec, (SELECT max(version) FROM calendar_versions v"
+                       " WHERE v.calendar_id = c.id) FROM calendars c WHERE name = ?1",
+    [S_CALENDAR_LATEST] = "SELECT c.id, v.version, v.spec, v.saved_at FROM calendars c"
+                          " LEFT JOIN calendar_versions v ON v.calendar_id = c.id"
+                          " WHERE c.name = ?1 ORDER BY v.version DESC LIMIT 1",
+    [S_CALENDAR_VERSION_ADD] = "INSERT INTO calendar_versions(calendar_id, version, spec, saved_at)"
+                               " VALUES (?1, ?2, ?3, ?4)",
+    [S_CALENDAR_VERSIONS] = "SELECT c.id, c.name, v.version, v.spec, v.saved_at"
+                            " FROM calendars c JOIN calendar_versions v ON v.calendar_id = c.id"
+                            " WHERE c.name = ?1 ORDER BY v.version",
     [S_COMMITMENT_INSERT] = "INSERT INTO commitments(name, version, effective_from, doc,"
                             " created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_COMMITMENT_DOC] = "SELECT doc FROM commitments WHERE id = ?1",
@@ -173,6 +186,8 @@ static void read_named(sqlite3_stmt *x, struct kw_named_row *out)
         out->text = (const char *)sqlite3_column_text(x, 2);
     else
         out->ref = sqlite3_column_int64(x, 2);
+    if (sqlite3_column_count(x) > 3) /* calendars: the latest version */
+        out->ref = sqlite3_column_int64(x, 3);
 }
 KWS_ROW_MAPPER(read_named, struct kw_named_row)
 
@@ -189,22 +204,88 @@ enum kw_code kw_store_teams(struct kw_store *st, int64_t only,
 enum kw_code kw_store_calendar_put(struct kw_store *st, const char *name, const char *spec,
                                    int64_t now, int64_t *id, struct kw_err *err)
 {
+    struct kw_calendar_saved saved;
+    enum kw_code rc = kw_store_calendar_save(st, name, spec, now, &saved, err);
+    *id = saved.id;
+    return rc;
+}
+
+enum kw_code kw_store_calendar_save(struct kw_store *st, const char *name, const char *spec,
+                                    int64_t now, struct kw_calendar_saved *out, struct kw_err *err)
+{
+    *out = (struct kw_calendar_saved){0};
     if (!name || !*name)
         return kw_err_set(err, KW_INVALID, "/name", "name: missing");
-    sqlite3_stmt *x = prep(st, S_CALENDAR_PUT);
+    /* the latest version: a save that changes nothing adds none */
+    sqlite3_stmt *x = prep(st, S_CALENDAR_LATEST);
+    bind_text(x, 1, name);
+    int rc = sqlite3_step(x);
+    int64_t last_at = INT64_MIN;
+    if (rc == SQLITE_ROW) {
+        out->id = sqlite3_column_int64(x, 0);
+        out->version = sqlite3_column_int64(x, 1);
+        last_at = sqlite3_column_type(x, 3) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(x, 3);
+        const char *was = (const char *)sqlite3_column_text(x, 2);
+        if (was && strcmp(was, spec) == 0) {
+            out->saved_at = last_at;
+            sqlite3_reset(x);
+            return KW_OK;
+        }
+    }
+    sqlite3_reset(x);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return kws_fail(st, err, "read calendar");
+    x = prep(st, S_CALENDAR_PUT);
     bind_text(x, 1, name);
     bind_text(x, 2, spec);
     sqlite3_bind_int64(x, 3, now);
-    int rc = sqlite3_step(x);
+    rc = sqlite3_step(x);
     sqlite3_reset(x);
     if (rc != SQLITE_DONE)
         return kws_fail(st, err, "store calendar");
-    x = prep(st, S_CALENDAR_GET);
-    bind_text(x, 1, name);
+    if (!out->id) {
+        x = prep(st, S_CALENDAR_GET);
+        bind_text(x, 1, name);
+        rc = sqlite3_step(x);
+        out->id = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
+        sqlite3_reset(x);
+        if (rc != SQLITE_ROW)
+            return kws_fail(st, err, "read calendar");
+    }
+    /* versions apply in the order they were saved, even when the clock
+     * stepped back in between */
+    out->saved_at = now > last_at ? now : last_at;
+    out->version++;
+    out->added = true;
+    x = prep(st, S_CALENDAR_VERSION_ADD);
+    sqlite3_bind_int64(x, 1, out->id);
+    sqlite3_bind_int64(x, 2, out->version);
+    bind_text(x, 3, spec);
+    sqlite3_bind_int64(x, 4, out->saved_at);
     rc = sqlite3_step(x);
-    *id = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
     sqlite3_reset(x);
-    return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "read calendar");
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "store calendar version");
+}
+
+static void read_version(sqlite3_stmt *x, struct kw_calendar_version *out)
+{
+    *out = (struct kw_calendar_version){
+        .calendar_id = sqlite3_column_int64(x, 0),
+        .name = (const char *)sqlite3_column_text(x, 1),
+        .version = sqlite3_column_int64(x, 2),
+        .spec = (const char *)sqlite3_column_text(x, 3),
+        .saved_at = sqlite3_column_int64(x, 4),
+    };
+}
+KWS_ROW_MAPPER(read_version, struct kw_calendar_version)
+
+enum kw_code kw_store_calendar_versions(struct kw_store *st, const char *name,
+                                        bool (*fn)(const struct kw_calendar_version *v, void *ctx),
+                                        void *ctx, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_CALENDAR_VERSIONS);
+    bind_text(x, 1, name);
+    return EACH_ROW(st, x, read_version, fn, ctx, "list calendar versions", err);
 }
 
 enum kw_code kw_store_calendars(struct kw_store *st, const char *only,

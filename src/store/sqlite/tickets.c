@@ -37,6 +37,8 @@ enum stmt {
     S_TICKET_DUE,
     S_CLOCKS_OF,
     S_STALE,
+    S_UNSTOPPED,
+    S_RESTALE,
     S_FIRE_ALL,
     S_FIRE_ONE,
     S_DUE_CLAIM,
@@ -80,6 +82,12 @@ static const char *const sql[S_COUNT] = {
         " WHERE ticket_id = ?1 ORDER BY coalesce(deadline, 9223372036854775807), metric",
     [S_STALE] = "SELECT id FROM tickets WHERE projected_seq <> last_seq AND id > ?1"
                 " ORDER BY id LIMIT ?2",
+    [S_UNSTOPPED] = "SELECT count(*) FROM tickets t WHERE commitment_id = ?1 AND EXISTS"
+                    " (SELECT 1 FROM clocks c WHERE c.ticket_id = t.id AND c.status IN"
+                    " ('pending', 'running', 'paused', 'breached'))",
+    [S_RESTALE] = "UPDATE tickets SET projected_seq = -1 WHERE commitment_id = ?1 AND EXISTS"
+                  " (SELECT 1 FROM clocks c WHERE c.ticket_id = tickets.id AND c.status IN"
+                  " ('pending', 'running', 'paused', 'breached'))",
     [S_FIRE_ALL] = "SELECT id, fire_at FROM tickets WHERE fire_at IS NOT NULL",
     /* the oldest due first, through the partial index tickets_fire
      * (fire_at <= ?1 implies fire_at IS NOT NULL) */
@@ -356,6 +364,30 @@ static bool add_id(sqlite3_stmt *x, void *arg)
     struct ids *out = arg;
     out->ids[(*out->n)++] = sqlite3_column_int64(x, 0);
     return true;
+}
+
+enum kw_code kw_store_clocks_unstopped(struct kw_store *st, int64_t commitment_id, int64_t *n,
+                                       struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_UNSTOPPED);
+    sqlite3_bind_int64(x, 1, commitment_id);
+    int rc = sqlite3_step(x);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "count open clocks");
+}
+
+enum kw_code kw_store_clocks_restale(struct kw_store *st, int64_t commitment_id, int64_t *n,
+                                     struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_RESTALE);
+    sqlite3_bind_int64(x, 1, commitment_id);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "mark tickets for projection");
+    *n = sqlite3_changes(st->db);
+    return KW_OK;
 }
 
 enum kw_code kw_store_stale(struct kw_store *st, int64_t after, size_t max, int64_t *ids, size_t *n,
