@@ -22,6 +22,10 @@ mkdir -p "$HERE/screenshots"
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/ui.test.js"
 rc=$?
 check "the browser tests pass" $rc
+# previews before saving (.ics import, rota): they change the demo's data, so last
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/previews.test.js"
+rc=$?
+check "the preview tests pass" $rc
 serve_stop
 grep -q "ERROR\|runtime error" "$TMP/log" && { echo "FAIL: the server logged errors"; grep "ERROR\|runtime error" "$TMP/log" | head; fail=$((fail + 1)); }
 finish
