@@ -906,7 +906,7 @@ function icsCard(name, note, reload) {
       p.dates.length ? h('div', { class: 'scroll' }, h('table', { id: 'ics-dates' }, h('thead', {}, h('tr', {},
         ['ics_date', 'ics_kind', 'ics_event', 'ics_marker', 'ics_status'].map((k) => h('th', { scope: 'col' }, t(k))))),
       h('tbody', {}, p.dates.map((d) => h('tr', { class: d.status === 'new' ? 'new' : 'muted' },
-        h('td', { class: 'nowrap' }, d.date), h('td', {}, t('ics_kind_' + d.kind)), h('td', {}, d.summary),
+        h('td', { class: 'nowrap' }, d.date), h('td', {}, t('ics_kind_' + d.kind), d.hours ? h('div', { class: 'small muted' }, spansText(d.hours)) : null), h('td', {}, d.summary),
         h('td', {}, d.marker || t('none')), h('td', {}, t(d.status === 'new' ? 'ics_new' : 'ics_present'))))))) : null,
       p.skipped_events.length ? h('details', { id: 'ics-skipped' }, h('summary', {}, t('ics_left_out', { evs: counted('evs', p.imported.skipped) })),
         h('ul', {}, p.skipped_events.map((s) => h('li', {}, `${s.date || ''} ${s.summary} — ${why(s)}`)))) : null,

@@ -316,8 +316,10 @@ static const char *kind_name(uint8_t kind)
 static enum kw_code settle(const struct kw_cal_spec *spec, struct kw_ics_plan *p, struct hits *v,
                            struct kw_err *err)
 {
+    if (v->n == 0)
+        return KW_OK; /* nothing matched: an empty plan (qsort wants an array) */
     qsort(v->h, v->n, sizeof(*v->h), cmp_hit);
-    if (v->n && !(p->dates = calloc(v->n, sizeof(*p->dates))))
+    if (!(p->dates = calloc(v->n, sizeof(*p->dates))))
         return kw_err_set(err, KW_NOMEM, NULL, "no memory for %zu dates", v->n);
     for (size_t i = 0; i < v->n; i++) {
         const struct hit *x = &v->h[i];

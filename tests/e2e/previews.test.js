@@ -21,7 +21,7 @@ async function step(name, fn) {
     console.log(`ok - ${name}`);
   } catch (e) {
     console.log(`not ok - ${name}\n  ${String(e.stack || e).split('\n').slice(0, 6).join('\n  ')}`);
-    throw e;
+    throw Object.assign(e, { stepped: true });
   }
 }
 
@@ -127,7 +127,7 @@ async function icsFlow(page, lang) {
     await page.waitForSelector('#ics-dates');
     assert.match((await page.textContent('#ics-summary')).trim(), T.both);
     const rows = await page.$$eval('#ics-dates tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
-    const w = rows.filter((r) => r[1] === T.workday);
+    const w = rows.filter((r) => r[1] === T.workday + '09:00-18:00'); // the hours they get
     assert.deepEqual(w.map((r) => [r[0], r[2], r[3]]), [['2026-09-27', '国庆节调休 班', '班'], ['2026-10-10', '国庆节调休 班', '班']]);
     await page.click('#ics-import');
     await page.waitForSelector('#ics-card .ok');
@@ -214,4 +214,7 @@ async function rotaFlow(page, lang) {
     await browser.close();
   }
   console.log(`${passed} browser checks passed`);
-})().catch(() => process.exit(1));
+})().catch((e) => {
+  if (!e.stepped) console.log(`not ok - ${String(e.stack || e)}`); // a failure outside the steps (the browser)
+  process.exit(1);
+});
