@@ -1076,7 +1076,9 @@ function fieldProblem(e, fields, fallback, where) {
   const el = fields[at];
   el.setAttribute('aria-invalid', 'true');
   const place = p.pointer !== at && where ? where(p.pointer) : null;
-  el.after(h('p', { class: 'field-error', role: 'alert' }, place ? `${place}: ` : null, p.detail,
+  // With the place in words, the message's own "schedule: layers/0/people/1: " is noise.
+  const detail = place ? p.detail.replace(/^[a-z_]+: (?:[\w/]+: )?/, '') : p.detail;
+  el.after(h('p', { class: 'field-error', role: 'alert' }, place ? `${place}: ` : null, detail,
     p.pointer !== at ? h('span', { class: 'muted small' }, ` (${p.pointer})`) : null));
   el.focus();
 }
