@@ -29,8 +29,8 @@ trap cleanup EXIT
 KEEPWORD_ADMIN_PASSWORD=bench-password "$kw" init --db "$tmp/kw.db" >/dev/null
 bench_serve "$kw" "$tmp/kw.db" "$tmp/log"
 b=http://127.0.0.1:$port
-token=$(curl -s -X POST "$b/api/v1/auth/login" -d '{"email":"admin@localhost","password":"bench-password"}' | jq -r .token)
-org=$(curl -s -X POST "$b/api/v1/orgs" -H "Authorization: Bearer $token" -d '{"name":"Bench"}' | jq -r .id)
+token=$(curl -s -X POST "$b/api/v1/auth/login" -H "Content-Type: application/json" -d '{"email":"admin@localhost","password":"bench-password"}' | jq -r .token)
+org=$(curl -s -X POST "$b/api/v1/orgs" -H "Authorization: Bearer $token" -H "Content-Type: application/json" -d '{"name":"Bench"}' | jq -r .id)
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$pid/status"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "auth.h"
@@ -147,6 +148,24 @@ static bool collect_id(const struct kw_ticket_row *t, void *ctx)
     return true;
 }
 
+/* Verify every ticket of v->st, a page of ids at a time. */
+static enum kw_code verify_all(struct verified *v, struct kw_err *err)
+{
+    int64_t page[501];
+    struct kw_ticket_filter f = {.limit = 500, .due_before = KW_STORE_NO_TIME};
+    for (bool more = true; more;) {
+        page[0] = 0;
+        if (kw_store_tickets(v->st, &f, collect_id, page, err) != KW_OK)
+            return err->code;
+        kw_store_end_read(v->st);
+        for (int64_t k = 1; k <= page[0]; k++)
+            verify_one(v, page[k]);
+        more = page[0] == 500;
+        f.after = page[0] ? page[page[0]] : f.after;
+    }
+    return KW_OK;
+}
+
 int kw_cmd_verify(int argc, char **argv)
 {
     if (kw_cli_wants_help(argc, argv))
@@ -179,20 +198,9 @@ int kw_cmd_verify(int argc, char **argv)
         }
         verify_one(&v, id);
     }
-    /* all tickets, a page of ids at a time */
-    int64_t page[501];
-    struct kw_ticket_filter f = {.limit = 500, .due_before = KW_STORE_NO_TIME};
-    for (bool more = first == argc; more;) {
-        page[0] = 0;
-        if (kw_store_tickets(v.st, &f, collect_id, page, &err) != KW_OK) {
-            kw_store_close(v.st);
-            return kw_cli_fail(NULL, &err);
-        }
-        kw_store_end_read(v.st);
-        for (int64_t k = 1; k <= page[0]; k++)
-            verify_one(&v, page[k]);
-        more = page[0] == 500;
-        f.after = page[0] ? page[page[0]] : f.after;
+    if (first == argc && verify_all(&v, &err) != KW_OK) {
+        kw_store_close(v.st);
+        return kw_cli_fail(NULL, &err);
     }
     kw_store_close(v.st);
     if (v.broken) {
@@ -203,4 +211,103 @@ int kw_cmd_verify(int argc, char **argv)
     fprintf(v.list ? stderr : stdout, "%s: %lld tickets, %lld events: every chain is intact\n", db,
             (long long)v.tickets, (long long)v.events);
     return KW_EXIT_OK;
+}
+
+static const char usage_backup[] =
+    "usage: keepword backup --db PATH --to FILE\n"
+    "\n"
+    "Copy the database at PATH, as it is at one instant, to FILE (which must\n"
+    "not exist), while a server may go on writing to PATH: what it commits\n"
+    "after that instant is not in the copy. Then checks the copy's hash\n"
+    "chains and prints what it holds. Exit status 0 when the copy is whole, 2\n"
+    "on a usage error, 1 when the copy could not be made or a chain in it\n"
+    "does not verify.\n";
+
+static const char usage_restore[] =
+    "usage: keepword restore --from FILE --db PATH\n"
+    "\n"
+    "Make the database PATH (which must not exist: move the old one away, and\n"
+    "stop the server that used it) from FILE, a copy made by `keepword\n"
+    "backup`. FILE is only read. The new database is migrated to this\n"
+    "version's schema and every hash chain is checked; if one does not\n"
+    "verify, PATH is removed again and the exit status is 1.\n";
+
+/* Check the chains of the database at path; prints what it holds. */
+static int verify_copy(const char *path, const char *what)
+{
+    struct kw_err err = {0};
+    struct verified v = {0};
+    v.st = kw_store_open(path, &err);
+    if (!v.st)
+        return kw_cli_fail(NULL, &err);
+    enum kw_code rc = verify_all(&v, &err);
+    kw_store_close(v.st);
+    if (rc != KW_OK)
+        return kw_cli_fail(NULL, &err);
+    if (v.broken) {
+        fprintf(stderr, "keepword: %s: %lld of %lld tickets failed verification\n", path,
+                (long long)v.broken, (long long)(v.broken + v.tickets));
+        return KW_EXIT_INPUT;
+    }
+    printf("%s: %s: %lld tickets, %lld events: every chain is intact\n", path, what,
+           (long long)v.tickets, (long long)v.events);
+    return KW_EXIT_OK;
+}
+
+int kw_cmd_backup(int argc, char **argv)
+{
+    if (kw_cli_wants_help(argc, argv))
+        return fputs(usage_backup, stdout), KW_EXIT_OK;
+    const char *db = NULL, *to = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+            db = argv[++i];
+        else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+            to = argv[++i];
+        else
+            return kw_cli_usage(usage_backup, "unexpected argument \"%s\"", argv[i]);
+    }
+    if (!db || !to)
+        return kw_cli_usage(usage_backup, "%s is required", db ? "--to FILE" : "--db PATH");
+    struct kw_err err = {0};
+    struct kw_store *st = kw_store_open(db, &err);
+    if (!st)
+        return kw_cli_fail(NULL, &err);
+    enum kw_code rc = kw_store_backup(st, to, &err);
+    kw_store_close(st);
+    if (rc != KW_OK)
+        return kw_cli_fail("--to", &err);
+    return verify_copy(to, "backup");
+}
+
+int kw_cmd_restore(int argc, char **argv)
+{
+    if (kw_cli_wants_help(argc, argv))
+        return fputs(usage_restore, stdout), KW_EXIT_OK;
+    const char *from = NULL, *db = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+            db = argv[++i];
+        else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
+            from = argv[++i];
+        else
+            return kw_cli_usage(usage_restore, "unexpected argument \"%s\"", argv[i]);
+    }
+    if (!db || !from)
+        return kw_cli_usage(usage_restore, "%s is required", db ? "--from FILE" : "--db PATH");
+    struct kw_err err = {0};
+    if (kw_store_restore(from, db, &err) != KW_OK)
+        return kw_cli_fail(err.code == KW_CONFLICT ? "--db" : "--from", &err);
+    int rc = verify_copy(db, "restored");
+    if (rc != KW_EXIT_OK) {
+        /* a database that does not verify is not left where a server would use it */
+        char side[4096];
+        unlink(db);
+        snprintf(side, sizeof(side), "%s-wal", db);
+        unlink(side);
+        snprintf(side, sizeof(side), "%s-shm", db);
+        unlink(side);
+        fprintf(stderr, "keepword: %s removed again\n", db);
+    }
+    return rc;
 }

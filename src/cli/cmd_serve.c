@@ -21,7 +21,7 @@
 static const char usage_serve[] =
     "usage: keepword serve --db PATH [--listen 127.0.0.1:8080] [--demo]\n"
     "                      [--log-level debug|info|warn|error]\n"
-    "                      [--fake-clock FILE]\n"
+    "                      [--trusted-proxy ADDR[/BITS][,...]] [--fake-clock FILE]\n"
     "\n"
     "Serve the web UI (at /) and the HTTP API on the database at PATH (created\n"
     "and migrated if needed; create the first admin with `keepword init`).\n"
@@ -34,6 +34,12 @@ static const char usage_serve_rest[] =
     "warnings, breaches and escalation steps at their instants (what fell due\n"
     "while the server was down fires at start) and delivers notifications\n"
     "(webhook, DingTalk, Feishu, WeCom, e-mail).\n"
+    "JSON bodies must be sent with Content-Type: application/json (415 if not).\n"
+    "Failed logins are throttled per e-mail and client address (5 free, then\n"
+    "a wait of 10 s doubling up to 15 min) and per address (100 free, then one\n"
+    "a second). --trusted-proxy names the reverse proxies (addresses or networks,\n"
+    "comma-separated, repeatable) whose X-Forwarded-For gives the client's\n"
+    "address; without it the connection's address is the client's.\n"
     "--fake-clock FILE (for tests) reads \"now\" from FILE, an instant like\n"
     "2026-03-02T09:00:00+08:00, on every use instead of the system clock.\n"
     "Logs one logfmt line per request, per ticket state change, per firing and\n"
@@ -150,7 +156,8 @@ static enum kw_code catch_up(struct serving *s, const char *db, int64_t now,
 }
 
 static enum kw_code serving_start(struct serving *s, const char *listen, const char *db,
-                                  struct kw_now clock, const struct kw_log *log, struct kw_err *err)
+                                  const char *proxies, struct kw_now clock,
+                                  const struct kw_log *log, struct kw_err *err)
 {
     kw_sla_init(&s->sla);
     s->clocks = kw_clocks_new(err);
@@ -160,8 +167,13 @@ static enum kw_code serving_start(struct serving *s, const char *listen, const c
     s->engine = kw_engine_start(db, s->w, s->clocks, clock, log, err);
     if (!s->engine)
         return err->code;
-    struct kw_http_deps deps = {
-        .db = db, .w = s->w, .clocks = s->clocks, .engine = s->engine, .clock = clock, .log = log};
+    struct kw_http_deps deps = {.db = db,
+                                .w = s->w,
+                                .clocks = s->clocks,
+                                .engine = s->engine,
+                                .clock = clock,
+                                .log = log,
+                                .trusted_proxies = proxies};
     s->http = kw_http_start(listen, &deps, err);
     return s->http ? KW_OK : err->code;
 }
@@ -172,6 +184,7 @@ int kw_cmd_serve(int argc, char **argv)
         return serve_help(stdout), KW_EXIT_OK;
     const char *db = NULL, *listen = "127.0.0.1:8080";
     const char *fake = NULL;
+    char proxies[1024] = "";
     bool demo = false;
     struct kw_log log = {stderr, KW_LOG_INFO};
     for (int i = 1; i < argc; i++) {
@@ -183,7 +196,15 @@ int kw_cmd_serve(int argc, char **argv)
             listen = argv[++i];
         else if (strcmp(argv[i], "--fake-clock") == 0 && i + 1 < argc)
             fake = argv[++i];
-        else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
+        else if (strcmp(argv[i], "--trusted-proxy") == 0 && i + 1 < argc) {
+            size_t used = strlen(proxies);
+            if (used + strlen(argv[i + 1]) + 2 > sizeof(proxies)) {
+                kw_cli_usage("", "--trusted-proxy: too many (at most %zu characters in all)",
+                             sizeof(proxies) - 2);
+                return KW_EXIT_USAGE;
+            }
+            snprintf(proxies + used, sizeof(proxies) - used, "%s%s", used ? "," : "", argv[++i]);
+        } else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
             if (!kw_log_level_parse(argv[++i], &log.min)) {
                 kw_cli_usage("", "--log-level: \"%s\" is not debug, info, warn or error", argv[i]);
                 serve_help(stderr);
@@ -229,7 +250,7 @@ int kw_cmd_serve(int argc, char **argv)
     int schema = kw_store_schema_version(st);
     kw_store_close(st); /* the server opens its own handles */
     struct serving sv = {0};
-    if (serving_start(&sv, listen, db, clock, &log, &err) != KW_OK) {
+    if (serving_start(&sv, listen, db, proxies, clock, &log, &err) != KW_OK) {
         serving_stop(&sv);
         return kw_cli_fail(NULL, &err);
     }

@@ -5,7 +5,6 @@
  * /me and the integration tokens under /tokens.
  */
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sodium.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -17,12 +16,18 @@
 #define SESSION_TTL (12 * 3600)
 #define SESSION_COOKIE "kw_session"
 
-/* Failed logins are counted per e-mail and per client address in a small
- * table; past the limit within the window, logins are refused (429) until
- * the window has passed, even with the right password. */
+/* Failed logins are counted per pair of e-mail and client address, and per
+ * address (docs/operations.md). A pair gets LOGIN_FREE failures, then
+ * waits 10, 20, 40 ... seconds after each further failure, at most
+ * LOGIN_MAX_WAIT; an address that failed LOGIN_ADDRESS_FREE times (on any
+ * accounts) waits a second after each further failure. Someone guessing one
+ * account's password from elsewhere never locks out its owner; a counter is
+ * forgotten LOGIN_WINDOW after its last failure, and a pair's at its login. */
 #define LOGIN_WINDOW (15 * 60)
-#define LOGIN_MAX_PER_ACCOUNT 5
-#define LOGIN_MAX_PER_ADDRESS 20
+#define LOGIN_FREE 5
+#define LOGIN_FIRST_WAIT 10
+#define LOGIN_MAX_WAIT (15 * 60)
+#define LOGIN_ADDRESS_FREE 100
 
 /* ---- authentication ---- */
 
@@ -105,12 +110,15 @@ bool kwh_authorise(struct kwh_call *x, unsigned mask, const char *why, struct kw
     return false;
 }
 
-static uint64_t key_of(const char *kind, const char *s)
+static uint64_t key_of(const char *kind, const char *s, const char *t)
 {
     uint64_t k = 1469598103934665603ull;
     for (const char *p = kind; *p; p++)
         k = (k ^ (unsigned char)*p) * 1099511628211ull;
     for (const char *p = s; *p; p++)
+        k = (k ^ (unsigned char)*p) * 1099511628211ull;
+    k = (k ^ 0xffu) * 1099511628211ull; /* between s and t: no byte of text */
+    for (const char *p = t; *p; p++)
         k = (k ^ (unsigned char)*p) * 1099511628211ull;
     return k ? k : 1;
 }
@@ -123,41 +131,52 @@ static struct kwh_login_slot *login_slot(struct kw_http *h, uint64_t key, int64_
     struct kwh_login_slot *stalest = NULL;
     for (size_t i = 0; i < 8; i++) {
         struct kwh_login_slot *s = &h->logins[(key + i) % LOGIN_SLOTS];
-        if (s->key == key && now - s->since < LOGIN_WINDOW)
+        if (s->key == key && now - s->last < LOGIN_WINDOW)
             return s;
-        if (s != keep && (!stalest || s->key == 0 || now - s->since >= LOGIN_WINDOW ||
-                          s->since < stalest->since))
+        if (s != keep &&
+            (!stalest || s->key == 0 || now - s->last >= LOGIN_WINDOW || s->last < stalest->last))
             stalest = s;
     }
     *stalest = (struct kwh_login_slot){key, now, 0};
     return stalest;
 }
 
-static void client_address(struct MHD_Connection *c, char *buf, size_t cap)
+/* Seconds the slot must still wait before its next try: `free` failures
+ * are allowed, then LOGIN_FIRST_WAIT << k s (at most cap) after the k-th
+ * more. */
+static int64_t backoff(const struct kwh_login_slot *s, unsigned free, int64_t cap, int64_t now)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    buf[0] = '\0';
-    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr,
-                  buf, (socklen_t)cap);
+    if (s->failures < free)
+        return 0;
+    unsigned k = s->failures - free;
+    int64_t wait = k >= 20 ? cap : (int64_t)LOGIN_FIRST_WAIT << k;
+    if (wait > cap)
+        wait = cap;
+    return s->last + wait > now ? s->last + wait - now : 0;
 }
 
-/* Whether this e-mail or address is locked out; counts a failure when
- * failed. Returns the seconds left of a lockout, or 0. */
+enum gate { GATE_ASK, GATE_FAILED, GATE_PASSED };
+
+/* Before a try (GATE_ASK): the seconds this e-mail from this address must
+ * still wait, or 0. After it: count the failure, or forget the pair's. */
 static int64_t login_gate(struct kw_http *h, const char *email, const char *addr, int64_t now,
-                          bool failed)
+                          enum gate g)
 {
     pthread_mutex_lock(&h->login_mu);
-    struct kwh_login_slot *acct = login_slot(h, key_of("e:", email), now, NULL);
-    struct kwh_login_slot *from = login_slot(h, key_of("a:", addr), now, acct);
+    struct kwh_login_slot *pair = login_slot(h, key_of("p:", email, addr), now, NULL);
+    struct kwh_login_slot *from = login_slot(h, key_of("a:", addr, ""), now, pair);
     int64_t wait = 0;
-    if (failed) {
-        acct->failures++;
+    if (g == GATE_FAILED) {
+        pair->failures++;
         from->failures++;
-    } else if (acct->failures >= LOGIN_MAX_PER_ACCOUNT || from->failures >= LOGIN_MAX_PER_ADDRESS) {
-        struct kwh_login_slot *s = acct->failures >= LOGIN_MAX_PER_ACCOUNT ? acct : from;
-        wait = s->since + LOGIN_WINDOW - now;
+        pair->last = from->last = now;
+    } else if (g == GATE_PASSED) {
+        *pair = (struct kwh_login_slot){0};
+    } else {
+        wait = backoff(pair, LOGIN_FREE, LOGIN_MAX_WAIT, now);
+        int64_t w2 = backoff(from, LOGIN_ADDRESS_FREE, 1, now); /* 1 s: the cap */
+        if (w2 > wait)
+            wait = w2;
     }
     pthread_mutex_unlock(&h->login_mu);
     return wait;
@@ -199,6 +218,73 @@ static const struct kwh_field login_fields[] = {
      .expect = "expected true (a browser session) or false (a bearer token)"},
 };
 
+/* Whether a request for a cookie session comes from another site: the
+ * browser says so in Sec-Fetch-Site, or its Origin names another host than
+ * the one asked (a page elsewhere could otherwise sign the victim's
+ * browser into the attacker's account). */
+static bool cross_site(struct MHD_Connection *c)
+{
+    const char *site = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site");
+    if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
+        return true;
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+    if (!origin)
+        return false;
+    const char *o = strstr(origin, "://");
+    return !host || !o || strcmp(o + 3, host) != 0;
+}
+
+/* The e-mail as the throttle keys it: lower case, so that the case of its
+ * letters does not make new pairs. */
+static void email_key(const char *email, char *buf, size_t cap)
+{
+    size_t i = 0;
+    for (; email[i] && i + 1 < cap; i++)
+        buf[i] = (char)(email[i] >= 'A' && email[i] <= 'Z' ? email[i] - 'A' + 'a' : email[i]);
+    buf[i] = '\0';
+}
+
+static struct kwh_reply login_as(struct kwh_call *x, const struct login_in *in)
+{
+    char addr[INET6_ADDRSTRLEN + 1], email[256];
+    struct kw_err err = {0};
+    struct kwh_reply out;
+    struct issue u = {.now = x->now, .expires_at = x->now + SESSION_TTL, .kind = "session"};
+    if (in->cookie && cross_site(x->c))
+        return kwh_problem_of(KW_FORBIDDEN, "",
+                              "a browser session can only be opened from Keepword's own pages");
+    kwh_client_address(x->h, x->c, addr, sizeof(addr));
+    email_key(in->email, email, sizeof(email));
+    int64_t wait = login_gate(x->h, email, addr, x->now, GATE_ASK);
+    if (wait > 0)
+        return kwh_problemf(KW_TOO_MANY, "", "too many failed logins; try again in %lld s",
+                            (long long)wait);
+    if (kw_auth_password_check(x->wk->st, in->email, in->password, &u.uid, &err) != KW_OK) {
+        if (err.code == KW_UNAUTHENTICATED)
+            login_gate(x->h, email, addr, x->now, GATE_FAILED);
+        return kwh_problem(&err);
+    }
+    login_gate(x->h, email, addr, x->now, GATE_PASSED);
+    if (!kwh_write_unit(x, issue_unit, &u, &out))
+        return out;
+    if (!in->cookie)
+        return kwh_ok(200, json_pack("{s:s, s:s, s:I, s:I}", "token", u.token, "token_type",
+                                     "Bearer", "expires_in", (json_int_t)SESSION_TTL, "user_id",
+                                     (json_int_t)u.uid));
+    /* a browser session: the token only in an HttpOnly cookie */
+    char csrf[33];
+    csrf_of(u.token, csrf);
+    x->set_cookie = malloc(KW_TOKEN_BUF + 96);
+    if (x->set_cookie)
+        snprintf(x->set_cookie, KW_TOKEN_BUF + 96,
+                 SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d", u.token,
+                 SESSION_TTL);
+    return kwh_ok(200,
+                  json_pack("{s:s, s:s, s:I, s:I}", "token_type", "cookie", "csrf_token", csrf,
+                            "expires_in", (json_int_t)SESSION_TTL, "user_id", (json_int_t)u.uid));
+}
+
 struct kwh_reply kwh_login(struct kwh_call *x)
 {
     struct kwh_reply out;
@@ -206,39 +292,8 @@ struct kwh_reply kwh_login(struct kwh_call *x)
     if (!j)
         return out;
     struct login_in in = {0};
-    char addr[64];
-    struct kw_err err = {0};
-    struct issue u = {.now = x->now, .expires_at = x->now + SESSION_TTL, .kind = "session"};
-    client_address(x->c, addr, sizeof(addr));
-    if (kwh_decode(j, login_fields, KWH_NFIELDS(login_fields), &in, &out)) {
-        int64_t wait = login_gate(x->h, in.email, addr, x->now, false);
-        if (wait > 0)
-            out = kwh_problemf(KW_TOO_MANY, "", "too many failed logins; try again in %lld s",
-                               (long long)wait);
-        else if (kw_auth_password_check(x->wk->st, in.email, in.password, &u.uid, &err) != KW_OK) {
-            if (err.code == KW_UNAUTHENTICATED)
-                login_gate(x->h, in.email, addr, x->now, true);
-            out = kwh_problem(&err);
-        } else if (!kwh_write_unit(x, issue_unit, &u, &out)) {
-            /* out says why */
-        } else if (in.cookie) {
-            /* a browser session: the token only in an HttpOnly cookie */
-            char csrf[33];
-            csrf_of(u.token, csrf);
-            x->set_cookie = malloc(KW_TOKEN_BUF + 96);
-            if (x->set_cookie)
-                snprintf(x->set_cookie, KW_TOKEN_BUF + 96,
-                         SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d",
-                         u.token, SESSION_TTL);
-            out = kwh_ok(200, json_pack("{s:s, s:s, s:I, s:I}", "token_type", "cookie",
-                                        "csrf_token", csrf, "expires_in", (json_int_t)SESSION_TTL,
-                                        "user_id", (json_int_t)u.uid));
-        } else {
-            out = kwh_ok(200, json_pack("{s:s, s:s, s:I, s:I}", "token", u.token, "token_type",
-                                        "Bearer", "expires_in", (json_int_t)SESSION_TTL, "user_id",
-                                        (json_int_t)u.uid));
-        }
-    }
+    if (kwh_decode(j, login_fields, KWH_NFIELDS(login_fields), &in, &out))
+        out = login_as(x, &in);
     json_decref(j);
     return out;
 }

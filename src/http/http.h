@@ -41,6 +41,9 @@ struct kw_http_deps {
     struct kw_engine *engine; /* told when a ticket's next threshold falls due */
     struct kw_now clock;      /* now must be safe to call from any thread */
     const struct kw_log *log; /* copied; may be NULL: no log */
+    /* reverse proxies whose X-Forwarded-For is believed, "ADDR[/BITS], ..."
+     * (docs/operations.md); NULL or "": none */
+    const char *trusted_proxies;
 };
 
 /* Listen on host:port (an IPv4 address) and serve d->db with d's writer,

@@ -42,8 +42,8 @@ struct kwh_worker {
 #define LOGIN_SLOTS 1024
 
 struct kwh_login_slot {
-    uint64_t key; /* hash of "e:" email or "a:" address; 0 = free */
-    int64_t since;
+    uint64_t key; /* hash of "p:" e-mail and address, or "a:" address; 0 = free */
+    int64_t last; /* the last failure (or when the slot was taken) */
     unsigned failures;
 };
 
@@ -65,8 +65,24 @@ void kwh_feed_publish(void *ctx);
 /* End the streams (at shutdown). */
 void kwh_feed_stop(struct kwh_feed *f);
 
+/* Trusted reverse proxies (client.c): addresses or networks. */
+#define KWH_MAX_PROXIES 16
+struct kwh_net {
+    int family; /* AF_INET or AF_INET6 */
+    unsigned bits;
+    unsigned char addr[16];
+};
+struct kwh_proxies {
+    size_t n;
+    struct kwh_net net[KWH_MAX_PROXIES];
+};
+/* "10.0.0.1, 192.168.0.0/16, ::1" into out. */
+enum kw_code kwh_proxies_parse(const char *list, struct kwh_proxies *out, struct kw_err *err);
+bool kwh_proxies_trust(const struct kwh_proxies *px, const char *addr);
+
 struct kw_http {
     struct MHD_Daemon *d;
+    struct kwh_proxies proxies;
     char db[512];
     struct kw_writer *w;
     struct kw_now clock;
@@ -277,6 +293,11 @@ kwh_streamer kwh_dispatch(struct kwh_call *x, const char *url, struct kwh_reply 
 struct kwh_reply kwh_catalogue(struct kwh_call *x);
 /* auth.c */
 struct kwh_reply kwh_login(struct kwh_call *x);
+/* The client's address as text: the peer, or what a trusted proxy says in
+ * X-Forwarded-For (client.c). */
+void kwh_client_address(const struct kw_http *h, struct MHD_Connection *c, char *buf, size_t cap);
+/* Whether a Content-Type value names JSON (request.c). */
+bool kwh_media_is_json(const char *ct);
 struct kwh_reply kwh_logout(struct kwh_call *x);
 struct kwh_reply kwh_me(struct kwh_call *x);
 struct kwh_reply kwh_tokens_list(struct kwh_call *x);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "civil.h"
 #include "internal.h"
@@ -92,12 +93,41 @@ static int json_depth(const char *p, size_t n)
 
 #define MAX_JSON_DEPTH 32
 
-/* Decode a JSON object body; a located problem otherwise. */
+/* Whether a Content-Type header names JSON: application/json or a
+ * +json type (application/merge-patch+json), parameters allowed. */
+bool kwh_media_is_json(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    size_t n = strcspn(ct, "; \t");
+    if (n >= 12 && strncasecmp(ct, "application/", 12) == 0) {
+        const char *sub = ct + 12;
+        size_t m = n - 12;
+        if (m == 4 && strncasecmp(sub, "json", 4) == 0)
+            return true;
+        if (m > 5 && strncasecmp(sub + m - 5, "+json", 5) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Decode a JSON object body; a located problem otherwise. The body must
+ * say it is JSON: a form on another site can post text/plain or a form
+ * encoding without asking, but not application/json (docs/api.md). */
 json_t *kwh_body_object(const struct kwh_call *x, struct kwh_reply *fail)
 {
     json_error_t jerr;
     if (x->r->body.len == 0) {
         *fail = kwh_problem_of(KW_INVALID, "", "a JSON object body is required");
+        return NULL;
+    }
+    const char *ct = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "Content-Type");
+    if (!kwh_media_is_json(ct)) {
+        *fail = kwh_problem_of(KW_MEDIA_TYPE, "",
+                               ct ? "the body must be sent with Content-Type: application/json"
+                                  : "the body has no Content-Type: send application/json");
         return NULL;
     }
     if (json_depth(x->r->body.p, x->r->body.len) > MAX_JSON_DEPTH) {

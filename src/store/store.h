@@ -50,6 +50,14 @@ void kw_store_end_read(struct kw_store *st);
  * all copied), on a handle of its own, every 100 ms or so while a writer
  * runs. Never waits for long; a no-op where the backend needs none. out
  * (may be NULL) says what it found. */
+/* Write a copy of the whole database as it is at one instant to the file
+ * `to`, which must not exist (KW_CONFLICT); writers go on meanwhile and
+ * nothing they commit after that instant is in the copy. */
+enum kw_code kw_store_backup(struct kw_store *st, const char *to, struct kw_err *err);
+/* Make the database `db`, which must not exist, from a copy that
+ * kw_store_backup wrote. The copy itself is only read. */
+enum kw_code kw_store_restore(const char *backup, const char *db, struct kw_err *err);
+
 struct kw_store_upkeep {
     int64_t log_pages; /* write-ahead log pages after the upkeep (SQLite), or 0 */
 };

@@ -12,7 +12,7 @@ KW=${1:?usage: concurrency.sh PATH/TO/keepword PATH/TO/kwload}
 LOAD=${2:?usage: concurrency.sh PATH/TO/keepword PATH/TO/kwload}
 . "$(dirname "$0")/lib.sh"
 api() { # METHOD PATH [BODY] [TOKEN]: prints the body
-    curl -s -X "$1" "$B$2" ${3:+--data-binary "$3"} ${4:+-H "Authorization: Bearer $4"}
+    curl -s -X "$1" "$B$2" ${3:+--data-binary "$3" -H "Content-Type: application/json"} ${4:+-H "Authorization: Bearer $4"}
 }
 
 KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
@@ -27,7 +27,7 @@ pids=()
 for i in $(seq 1 24); do
     curl -s -o "$TMP/idem.$i" -w '%{http_code}\n' -X POST "$B/api/v1/tickets" \
         -H "Authorization: Bearer $ANN" -H 'Idempotency-Key: retry-me' \
-        -d "{\"org_id\":$ORG,\"title\":\"retried\",\"level\":\"L2\"}" >"$TMP/idem.code.$i" &
+        -H "Content-Type: application/json" -d "{\"org_id\":$ORG,\"title\":\"retried\",\"level\":\"L2\"}" >"$TMP/idem.code.$i" &
     pids+=($!)
 done
 wait "${pids[@]}"

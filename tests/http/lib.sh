@@ -71,7 +71,7 @@ eventually() {
         sleep 0.1
     done
 }
-login() { curl -s -X POST "$B/api/v1/auth/login" -d "{\"email\":\"$1\",\"password\":\"$2\"}" | jq -r .token; }
+login() { curl -s -X POST "$B/api/v1/auth/login" -H "Content-Type: application/json" -d "{\"email\":\"$1\",\"password\":\"$2\"}" | jq -r .token; }
 
 # sanitizer_check LOG...: a sanitizer report in a server's log (its stderr)
 # fails the suite: the TSan build (make test-tsan) prints data races there,

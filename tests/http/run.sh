@@ -49,10 +49,10 @@ is "deep nesting inside a string is fine" 400 '.pointer == "/password"'
 req POST /api/v1/auth/login "{\"email\":$(printf '[%.0s' $(seq 40))$(printf ']%.0s' $(seq 40))}"
 is "deep nesting is refused" 400 '.detail | contains("deeper than 32")'
 printf '{"email":"\xff\xfe@x","password":"p"}' >"$TMP/latin"
-CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$B/api/v1/auth/login" --data-binary @"$TMP/latin")
+CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$B/api/v1/auth/login" -H "Content-Type: application/json" --data-binary @"$TMP/latin")
 is "invalid UTF-8 is refused" 400 '.detail | startswith("not valid JSON")'
 head -c 1100000 /dev/zero | tr '\0' 'a' >"$TMP/big"
-CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$B/api/v1/auth/login" --data-binary @"$TMP/big")
+CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$B/api/v1/auth/login" -H "Content-Type: application/json" --data-binary @"$TMP/big")
 is "body over 1 MiB" 413 '.status == 413'
 req GET /api/v1/me
 is "no token" 401 '.detail | contains("Bearer")'
@@ -99,7 +99,7 @@ req GET /api/v1/me "" "$TOKEN"
 is "token dead after logout" 401
 
 # --- organisations, users, tickets through the closed loop ---
-ADMIN=$(curl -s -X POST "$B/api/v1/auth/login" -d '{"email":"admin@localhost","password":"correct-horse"}' | jq -r .token)
+ADMIN=$(curl -s -X POST "$B/api/v1/auth/login" -H "Content-Type: application/json" -d '{"email":"admin@localhost","password":"correct-horse"}' | jq -r .token)
 req POST /api/v1/orgs '{"name":"Acme","tier":"vip","region":"domestic","contract_value_cents":10000000}' "$ADMIN"
 is "create an organisation" 201 '.name == "Acme" and .tier == "vip"'
 ACME=$(jq -r .id "$TMP/body")
@@ -133,11 +133,11 @@ req POST /api/v1/orgs '{"name":"Initech"}' "$ALICE"
 is "customers cannot create organisations" 403
 
 CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$B/api/v1/tickets" -H "Authorization: Bearer $ALICE" \
-    -H 'Idempotency-Key: k-1' -d '{"title":"VPN down","level":"L1","category":"technical"}')
+    -H 'Idempotency-Key: k-1' -H 'Content-Type: application/json' -d '{"title":"VPN down","level":"L1","category":"technical"}')
 is "a customer opens a ticket" 201 ".org_id == $ACME and .state == \"registered\" and .events == 1 and (.chain_head | length) == 64"
 T1=$(jq -r .id "$TMP/body")
 CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$B/api/v1/tickets" -H "Authorization: Bearer $ALICE" \
-    -H 'Idempotency-Key: k-1' -d '{"title":"VPN down","level":"L1","category":"technical"}')
+    -H 'Idempotency-Key: k-1' -H 'Content-Type: application/json' -d '{"title":"VPN down","level":"L1","category":"technical"}')
 is "a retried create returns the same ticket" 200 ".id == $T1"
 req POST /api/v1/tickets "{\"title\":\"x\",\"level\":\"L1\",\"org_id\":$GLOBEX}" "$ALICE"
 is "customers open tickets only for their organisation" 403 '.pointer == "/org_id"'
@@ -148,7 +148,7 @@ is "a title over 500 bytes" 400 '.pointer == "/title" and (.detail | contains("1
 req POST /api/v1/tickets '{"title":"x","level":"L1","colour":"red"}' "$ALICE"
 is "an unknown field" 400 '.pointer == "/colour"'
 CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$B/api/v1/tickets" -H "Authorization: Bearer $ALICE" \
-    -H "Idempotency-Key: $(head -c 201 /dev/zero | tr '\0' 'k')" -d '{"title":"x","level":"L1"}')
+    -H "Idempotency-Key: $(head -c 201 /dev/zero | tr '\0' 'k')" -H 'Content-Type: application/json' -d '{"title":"x","level":"L1"}')
 is "an idempotency key over 200 bytes" 400 '.detail | startswith("Idempotency-Key")'
 req POST /api/v1/tickets '{"title":"x","level":"L1"}' "$ANN"
 is "an agent names the organisation" 400 '.pointer == "/org_id"'
@@ -320,7 +320,7 @@ is "a bad cursor" 400
 DPID=$!
 EXTRA_PIDS+=("$DPID")
 DPORT=$(port_of "$TMP/demo.log")
-MGR=$(curl -s -X POST "http://127.0.0.1:$DPORT/api/v1/auth/login" -d '{"email":"manager@keepword.demo","password":"keepword-demo"}' | jq -r .token)
+MGR=$(curl -s -X POST "http://127.0.0.1:$DPORT/api/v1/auth/login" -H "Content-Type: application/json" -d '{"email":"manager@keepword.demo","password":"keepword-demo"}' | jq -r .token)
 N=$(curl -s "http://127.0.0.1:$DPORT/api/v1/tickets?limit=100" -H "Authorization: Bearer $MGR" | jq '.tickets | length')
 check "the demo has its tickets" "$([ "$N" = 36 ]; echo $?)" "($N)"
 N=$(curl -s "http://127.0.0.1:$DPORT/api/v1/tickets?limit=100&breached=true" -H "Authorization: Bearer $MGR" | jq '.tickets | length')

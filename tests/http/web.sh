@@ -31,17 +31,17 @@ is "the page is not for POST" 404
 
 # --- browser sessions: a cookie and a CSRF token ---
 curl -s -c "$TMP/jar" -o "$TMP/body" -X POST "$B/api/v1/auth/login" \
-    -d '{"email":"it@huaxin.demo","password":"keepword-demo","cookie":true}'
+    -H 'Content-Type: application/json' -d '{"email":"it@huaxin.demo","password":"keepword-demo","cookie":true}'
 jq -e '.token_type == "cookie" and (.csrf_token | test("^[0-9a-f]{32}$")) and (has("token") | not)' "$TMP/body" >/dev/null
 check "a cookie login answers a CSRF token and no bearer token" $?
 CSRF=$(jq -r .csrf_token "$TMP/body")
 grep -q '#HttpOnly_127.0.0.1.*kw_session' "$TMP/jar"
 check "the session is an HttpOnly cookie" $?
 curl -s -D "$TMP/h" -o /dev/null -X POST "$B/api/v1/auth/login" \
-    -d '{"email":"it@huaxin.demo","password":"keepword-demo","cookie":true}'
+    -H 'Content-Type: application/json' -d '{"email":"it@huaxin.demo","password":"keepword-demo","cookie":true}'
 grep -qi '^set-cookie: kw_session=kw_[^;]*; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200' "$TMP/h"
 check "SameSite=Strict, the session's lifetime" $? "($(grep -i set-cookie "$TMP/h"))"
-ck() { curl -s -b "$TMP/jar" -c "$TMP/jar" -o "$TMP/body" -w '%{http_code}' "$@"; }
+ck() { curl -s -b "$TMP/jar" -c "$TMP/jar" -o "$TMP/body" -w '%{http_code}' -H 'Content-Type: application/json' "$@"; }
 CODE=$(ck "$B/api/v1/me")
 is "the cookie signs in; /me gives the CSRF token again" 200 ".role == \"customer\" and .csrf_token == \"$CSRF\""
 CODE=$(ck -X POST "$B/api/v1/tickets" -d '{"title":"forged","level":"L3"}')

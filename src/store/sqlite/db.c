@@ -3,10 +3,13 @@
  * transactions and savepoints, and the helpers the aggregate files share. */
 #include "sqlite_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum stmt { S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO, S_COUNT };
 
@@ -235,4 +238,88 @@ enum kw_code kw_store_maintain(struct kw_store *st, struct kw_store_upkeep *out,
     if (out)
         *out = up;
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? KW_OK : kws_fail(st, err, "checkpoint");
+}
+
+/* ---- backups ---- */
+
+/* Remove a database file that was being made, with its companions. */
+static void remove_db(const char *path)
+{
+    char side[sizeof(((struct kw_store *)0)->path) + 8];
+    unlink(path);
+    snprintf(side, sizeof(side), "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-shm", path);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-journal", path);
+    unlink(side);
+}
+
+/* Copy the database `src` into the new file `to`, in one step: the source
+ * is read in one read transaction, so the copy is of one instant (in WAL
+ * mode writers are not held up; stepping in pieces would start over each
+ * time another connection writes). */
+static enum kw_code copy_into_new(sqlite3 *src, const char *to, struct kw_err *err)
+{
+    int fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return kw_err_set(err, errno == EEXIST ? KW_CONFLICT : KW_IO, "", "%s: %s", to,
+                          errno == EEXIST ? "already exists: choose a new file" : strerror(errno));
+    close(fd);
+    sqlite3 *dst = NULL;
+    enum kw_code rc = KW_OK;
+    if (sqlite3_open_v2(to, &dst, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        rc = kw_err_set(err, KW_IO, "", "%s: %s", to, dst ? sqlite3_errmsg(dst) : "cannot open");
+    } else {
+        sqlite3_busy_timeout(src, 5000);
+        sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+        int step = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
+        if (b)
+            sqlite3_backup_finish(b);
+        if (step != SQLITE_DONE)
+            rc = kw_err_set(
+                err, step == SQLITE_NOTADB ? KW_INVALID : KW_IO, "", "copy to %s: %s", to,
+                step == SQLITE_NOTADB ? "the source is not a database" : sqlite3_errmsg(dst));
+    }
+    if (dst && sqlite3_close(dst) != SQLITE_OK && rc == KW_OK)
+        rc = kw_err_set(err, KW_IO, "", "%s: could not be closed cleanly", to);
+    if (rc != KW_OK)
+        remove_db(to);
+    return rc;
+}
+
+enum kw_code kw_store_backup(struct kw_store *st, const char *to, struct kw_err *err)
+{
+    kw_store_end_read(st);
+    return copy_into_new(st->db, to, err);
+}
+
+enum kw_code kw_store_restore(const char *backup, const char *db, struct kw_err *err)
+{
+    pthread_once(&sqlite_once, sqlite_setup);
+    if (access(backup, R_OK) != 0)
+        return kw_err_set(err, KW_NOT_FOUND, "", "%s: %s", backup, strerror(errno));
+    /* immutable: a backup is a closed file; read it without locks or a
+     * write-ahead log, so nothing is created beside it */
+    char uri[3 * sizeof(((struct kw_store *)0)->path) + 32] = "file:";
+    size_t n = strlen(uri);
+    for (const unsigned char *p = (const unsigned char *)backup; *p; p++) {
+        if (n + 4 >= sizeof(uri))
+            return kw_err_set(err, KW_TOO_BIG, "", "%.60s...: the path is too long", backup);
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("/-._~", *p))
+            uri[n++] = (char)*p;
+        else
+            n += (size_t)snprintf(uri + n, 4, "%%%02X", *p);
+    }
+    snprintf(uri + n, sizeof(uri) - n, "?immutable=1");
+    sqlite3 *src = NULL;
+    enum kw_code rc;
+    if (sqlite3_open_v2(uri, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
+        rc =
+            kw_err_set(err, KW_IO, "", "%s: %s", backup, src ? sqlite3_errmsg(src) : "cannot open");
+    else
+        rc = copy_into_new(src, db, err);
+    sqlite3_close(src);
+    return rc;
 }

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kpi.c - the figures of docs/kpi.md; see kpi.h.
+ */
+#include "kpi.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+enum kw_kpi_class kw_kpi_classify(const struct kw_kpi_run *r, int64_t from, int64_t to)
+{
+    bool stopped = r->stopped_at != KW_KPI_NO_TIME && r->stopped_at < to;
+    bool breached = r->breached_at != KW_KPI_NO_TIME && r->breached_at < to;
+    if (stopped) {
+        if (r->stopped_at < from)
+            return KW_KPI_OUT;
+        /* the clock's own verdict: met_late exactly when it reached its
+         * deadline while running, i.e. stopped after it */
+        return breached ? KW_KPI_MET_LATE : KW_KPI_MET;
+    }
+    return breached && r->breached_at >= from ? KW_KPI_BREACHED_OPEN : KW_KPI_OUT;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_f64(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* p90 by nearest rank: the ceil(0.9 n)-th smallest, 1-based, in integers */
+static size_t p90_index(size_t n)
+{
+    return (9 * n + 9) / 10 - 1;
+}
+
+struct kw_kpi_stat kw_kpi_stat_i64(int64_t *v, size_t n)
+{
+    struct kw_kpi_stat s = {.n = n};
+    if (!n)
+        return s;
+    qsort(v, n, sizeof(*v), cmp_i64);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += (double)v[i];
+    s.mean = sum / (double)n;
+    s.median = n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2;
+    s.p90 = (double)v[p90_index(n)];
+    return s;
+}
+
+struct kw_kpi_stat kw_kpi_stat_f64(double *v, size_t n)
+{
+    struct kw_kpi_stat s = {.n = n};
+    if (!n)
+        return s;
+    qsort(v, n, sizeof(*v), cmp_f64);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += v[i];
+    s.mean = sum / (double)n;
+    s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    s.p90 = v[p90_index(n)];
+    return s;
+}
+
+double kw_kpi_round1(double x)
+{
+    return round(x * 10.0) / 10.0;
+}
+
+static bool grow(struct kw_kpi_acc *a)
+{
+    if (a->n < a->cap)
+        return true;
+    size_t cap = a->cap ? 2 * a->cap : 64;
+    int64_t *w = realloc(a->working, cap * sizeof(*w));
+    if (!w)
+        return false;
+    a->working = w;
+    int64_t *l = realloc(a->wall, cap * sizeof(*l));
+    if (!l)
+        return false;
+    a->wall = l;
+    double *s = realloc(a->sri, cap * sizeof(*s));
+    if (!s)
+        return false;
+    a->sri = s;
+    a->cap = cap;
+    return true;
+}
+
+enum kw_code kw_kpi_add(struct kw_kpi_acc *a, const struct kw_kpi_run *r, int64_t from, int64_t to,
+                        struct kw_err *err)
+{
+    enum kw_kpi_class c = kw_kpi_classify(r, from, to);
+    switch (c) {
+    case KW_KPI_OUT:
+        return KW_OK;
+    case KW_KPI_BREACHED_OPEN:
+        a->breached_open++;
+        a->n_over++;
+        a->over_wall += (double)(to - r->breached_at);
+        a->over_working += (double)r->overrun_working;
+        return KW_OK;
+    case KW_KPI_MET:
+    case KW_KPI_MET_LATE:
+        break;
+    }
+    if (!grow(a))
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the figures");
+    if (c == KW_KPI_MET) {
+        a->met++;
+    } else {
+        a->met_late++;
+        a->n_over++;
+        a->over_wall += (double)(r->stopped_at - r->breached_at);
+        a->over_working += (double)r->overrun_working;
+    }
+    a->working[a->n] = r->working;
+    a->wall[a->n] = r->stopped_at - r->started_at - r->paused_wall;
+    a->n++;
+    if (r->target > 0)
+        a->sri[a->n_sri++] = (double)r->working * 100.0 / (double)r->target;
+    return KW_OK;
+}
+
+void kw_kpi_figures(struct kw_kpi_acc *a, struct kw_kpi_metric *out)
+{
+    size_t all = a->met + a->met_late + a->breached_open;
+    *out = (struct kw_kpi_metric){
+        .met = a->met,
+        .met_late = a->met_late,
+        .breached_open = a->breached_open,
+        .on_time_rate = all ? kw_kpi_round1((double)a->met * 100.0 / (double)all) : -1,
+        .elapsed = kw_kpi_stat_i64(a->working, a->n),
+        .wall = kw_kpi_stat_i64(a->wall, a->n),
+        .sri = kw_kpi_stat_f64(a->sri, a->n_sri),
+    };
+    out->overrun.count = a->n_over;
+    if (a->n_over) {
+        out->overrun.mean_wall = a->over_wall / (double)a->n_over;
+        out->overrun.mean_working = a->over_working / (double)a->n_over;
+    }
+}
+
+void kw_kpi_acc_free(struct kw_kpi_acc *a)
+{
+    free(a->working);
+    free(a->wall);
+    free(a->sri);
+    *a = (struct kw_kpi_acc){0};
+}
+
+void kw_kpi_rating_add(struct kw_kpi_ratings *r, int satisfaction, int nps)
+{
+    if (satisfaction >= 1 && satisfaction <= 5) {
+        r->csat_n++;
+        r->csat_sum += satisfaction;
+        r->csat_good += satisfaction >= 4;
+    }
+    if (nps >= 0 && nps <= 10) {
+        r->nps_n++;
+        r->nps_promoters += nps >= 9;
+        r->nps_detractors += nps <= 6;
+    }
+}
+
+void kw_kpi_rating_figures(const struct kw_kpi_ratings *r, struct kw_kpi_rating_figures *out)
+{
+    *out = (struct kw_kpi_rating_figures){
+        .csat_count = r->csat_n,
+        .nps_count = r->nps_n,
+        .csat_mean = -1,
+        .satisfied_pct = -1,
+        .nps = KW_KPI_NPS_NULL,
+    };
+    if (r->csat_n) {
+        out->csat_mean = (double)r->csat_sum / (double)r->csat_n;
+        out->satisfied_pct = kw_kpi_round1((double)r->csat_good * 100.0 / (double)r->csat_n);
+    }
+    if (r->nps_n)
+        out->nps = kw_kpi_round1(((double)r->nps_promoters - (double)r->nps_detractors) * 100.0 /
+                                 (double)r->nps_n);
+}
