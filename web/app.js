@@ -848,13 +848,122 @@ const parseSpans = (s) => s.split(',').map((x) => x.trim()).filter(Boolean).map(
 // The calendar last shown: saving re-renders the page on the same one.
 let calendarShown = null;
 
+// ---- .ics import: choose what the events are, preview, then import ----
+
+Object.assign(STRINGS.en, {
+  ics_file: '.ics file', ics_mode: 'The events are', ics_as_holidays: 'Days off (holidays)',
+  ics_as_workdays: 'Make-up workdays', ics_as_both: 'Both, told apart by marker',
+  ics_off_marker: 'Day-off marker', ics_on_marker: 'Make-up day marker',
+  ics_marker_hint: 'A marker is a whole word of the event’s name: 休 matches “国庆节 休” and “元旦（休）”, not “国庆节调休 班”. Leave it empty to take every all-day event.',
+  ics_preview: 'Preview the import', ics_choose: 'Choose an .ics file first.',
+  ics_will_add: 'Importing adds {dates} to {c}: {what}.', and_join: ' and ',
+  ics_already: '{dates} from the file {are} in the calendar already.', ics_are_1: 'is', ics_are_n: 'are',
+  ics_nothing: 'Nothing to add to {c}.', ics_left_out: 'Left out: {evs}',
+  ics_date: 'Date', ics_kind: 'Becomes', ics_event: 'Event', ics_marker: 'Marker', ics_status: 'Status',
+  ics_kind_holiday: 'day off', ics_kind_workday: 'make-up workday', ics_new: 'new', ics_present: 'already there',
+  ics_why_timed: 'not an all-day event', ics_why_no_marker: 'no marker {m}', ics_why_both_markers: 'carries both markers',
+  ics_import: 'Import {dates}', ics_cancel: 'Cancel',
+  ics_done: 'Imported {dates} into {c}: {what}.',
+  dates_1: '1 date', dates_n: '{n} dates', offs_1: '1 day off', offs_n: '{n} days off',
+  works_1: '1 make-up workday', works_n: '{n} make-up workdays', evs_1: '1 event', evs_n: '{n} events',
+});
+Object.assign(STRINGS.zh, {
+  ics_file: '.ics 文件', ics_mode: '文件中的事件是', ics_as_holidays: '休息日（节假日）',
+  ics_as_workdays: '调休上班日', ics_as_both: '两者都有，按标记区分',
+  ics_off_marker: '休息日标记', ics_on_marker: '上班日标记',
+  ics_marker_hint: '标记是事件名称中完整的一个词：“休”匹配“国庆节 休”和“元旦（休）”，不匹配“国庆节调休 班”。留空则导入所有全天事件。',
+  ics_preview: '预览导入', ics_choose: '请先选择一个 .ics 文件。',
+  ics_will_add: '导入将向日历 {c} 添加{dates}：{what}。', and_join: '，',
+  ics_already: '文件中另有{dates}日历中已有。', ics_are_1: '', ics_are_n: '',
+  ics_nothing: '没有需要添加到日历 {c} 的日期。', ics_left_out: '未导入：{evs}',
+  ics_date: '日期', ics_kind: '导入为', ics_event: '事件', ics_marker: '标记', ics_status: '状态',
+  ics_kind_holiday: '休息日', ics_kind_workday: '调休上班日', ics_new: '新增', ics_present: '已有',
+  ics_why_timed: '不是全天事件', ics_why_no_marker: '没有标记 {m}', ics_why_both_markers: '同时带有两种标记',
+  ics_import: '导入{dates}', ics_cancel: '取消',
+  ics_done: '已向日历 {c} 导入{dates}：{what}。',
+  dates_1: ' 1 个日期', dates_n: ' {n} 个日期', offs_1: '1 个休息日', offs_n: '{n} 个休息日',
+  works_1: '1 个调休上班日', works_n: '{n} 个调休上班日', evs_1: '1 个事件', evs_n: '{n} 个事件',
+});
+// "3 dates", "1 day off" / "3 个日期": a count with its noun.
+const counted = (key, n) => t(`${key}_${n === 1 ? '1' : 'n'}`, { n: fmtNum(n) });
+
+// The import card of calendar `name`: the file, what its events become and
+// by which marker, a preview from the server (dry_run) of every date, and
+// only then the import. note: a sentence to show (after an import).
+function icsCard(name, note, reload) {
+  const file = h('input', { type: 'file', accept: '.ics,text/calendar', name: 'ics' });
+  const mode = h('select', { name: 'as' }, ['holidays', 'workdays', 'both'].map((m) => h('option', { value: m }, t('ics_as_' + m))));
+  const off = h('input', { name: 'holiday_marker', value: '休', size: 6, maxlength: 32 });
+  const on = h('input', { name: 'workday_marker', value: '班', size: 6, maxlength: 32 });
+  const offLabel = h('label', {}, t('ics_off_marker'), off), onLabel = h('label', {}, t('ics_on_marker'), on);
+  const showMarkers = () => {
+    offLabel.hidden = mode.value === 'workdays';
+    onLabel.hidden = mode.value === 'holidays';
+  };
+  mode.addEventListener('change', showMarkers);
+  showMarkers();
+  const result = h('div', { id: 'ics-preview', 'aria-live': 'polite' }, note ? h('p', { class: 'ok', role: 'status' }, note) : null);
+  const query = () => {
+    const q = new URLSearchParams({ as: mode.value });
+    if (mode.value === 'both') { q.set('holiday', off.value.trim()); q.set('workday', on.value.trim()); }
+    else {
+      const m = (mode.value === 'holidays' ? off : on).value.trim();
+      if (m) q.set('match', m);
+    }
+    return q;
+  };
+  // "12 dates ...: 10 days off and 2 make-up workdays" (a kind with none is not named)
+  const phrase = (p) => {
+    const n = (kind) => p.dates.filter((d) => d.status === 'new' && d.kind === kind).length;
+    const what = [['offs', n('holiday')], ['works', n('workday')]].filter(([, k]) => k).map(([key, k]) => counted(key, k));
+    return { dates: counted('dates', p.imported.added), what: what.join(t('and_join')), c: name };
+  };
+  // Changing the file or the choice makes the preview stale: show none.
+  for (const el of [file, mode, off, on]) el.addEventListener('change', () => clear(result));
+  const f = form(async () => {
+    clear(result);
+    if (!file.files.length) { add(result, h('p', { class: 'problem', role: 'alert' }, t('ics_choose'))); return; }
+    const text = await file.files[0].text();
+    const q = query();
+    q.set('dry_run', 'true');
+    const p = await api('POST', `/calendars/${encodeURIComponent(name)}/ics?${q}`, undefined, { raw: text });
+    const markers = mode.value === 'both' ? `${off.value.trim()} / ${on.value.trim()}` : (mode.value === 'holidays' ? off : on).value.trim();
+    const why = (s) => t('ics_why_' + s.reason, { m: markers });
+    const present = p.imported.present;
+    add(result,
+      h('p', { id: 'ics-summary' }, p.imported.added ? t('ics_will_add', phrase(p)) : t('ics_nothing', { c: name }),
+        present ? ' ' + t('ics_already', { dates: counted('dates', present), are: t(present === 1 ? 'ics_are_1' : 'ics_are_n') }) : null),
+      p.dates.length ? h('div', { class: 'scroll' }, h('table', { id: 'ics-dates' }, h('thead', {}, h('tr', {},
+        ['ics_date', 'ics_kind', 'ics_event', 'ics_marker', 'ics_status'].map((k) => h('th', { scope: 'col' }, t(k))))),
+      h('tbody', {}, p.dates.map((d) => h('tr', { class: d.status === 'new' ? 'new' : 'muted' },
+        h('td', { class: 'nowrap' }, d.date), h('td', {}, t('ics_kind_' + d.kind), d.hours ? h('div', { class: 'small muted' }, spansText(d.hours)) : null), h('td', {}, d.summary),
+        h('td', {}, d.marker || t('none')), h('td', {}, t(d.status === 'new' ? 'ics_new' : 'ics_present'))))))) : null,
+      p.skipped_events.length ? h('details', { id: 'ics-skipped' }, h('summary', {}, t('ics_left_out', { evs: counted('evs', p.imported.skipped) })),
+        h('ul', {}, p.skipped_events.map((s) => h('li', {}, `${s.date || ''} ${s.summary} — ${why(s)}`)))) : null,
+      p.imported.added ? h('p', { class: 'row' },
+        h('button', { type: 'button', id: 'ics-import', onclick: async (e) => {
+          e.target.disabled = true;
+          try {
+            const r = await api('POST', `/calendars/${encodeURIComponent(name)}/ics?${query()}`, undefined, { raw: text });
+            const done = t('ics_done', phrase(r));
+            toast(done);
+            reload(done);
+          } catch (x) { e.target.disabled = false; add(result, problemBox(x)); }
+        } }, t('ics_import', { dates: counted('dates', p.imported.added) })),
+        h('button', { type: 'button', class: 'secondary', onclick: () => clear(result) }, t('ics_cancel'))) : null);
+  }, h('div', { class: 'row' }, h('label', {}, t('ics_file'), file), h('label', {}, t('ics_mode'), mode), offLabel, onLabel,
+    h('button', { type: 'submit', id: 'ics-preview-btn' }, t('ics_preview'))),
+  h('p', { class: 'small muted' }, t('ics_marker_hint')));
+  return h('div', { class: 'card', id: 'ics-card' }, h('h2', {}, t('import_ics')), f, result);
+}
+
 async function pageCalendars(main) {
   const list = (await api('GET', '/calendars')).calendars;
   const pick = h('select', { name: 'calendar', 'aria-label': t('calendar') },
     list.map((c) => h('option', { value: c.name }, c.name)),
     h('option', { value: '' }, t('new_calendar')));
   const editor = h('div', { id: 'calendar-editor' });
-  async function edit(name) {
+  async function edit(name, icsNote) {
     clear(editor);
     calendarShown = name;
     pick.value = name;
@@ -871,8 +980,6 @@ async function pageCalendars(main) {
     mk.value = Object.entries(spec.extra_workdays || {}).map(([d, s]) => `${d} ${spansText(s)}`).join('\n');
     const hours = h('input', { type: 'number', name: 'hours', min: 1, max: 1000, value: 4, 'aria-label': t('preview') });
     const out = h('output', { id: 'deadline-preview' });
-    const ics = h('input', { type: 'file', accept: '.ics,text/calendar', name: 'ics', 'aria-label': t('import_ics') });
-    const as = h('select', { name: 'as', 'aria-label': t('import_as') }, h('option', { value: 'holidays' }, t('holidays')), h('option', { value: 'workdays' }, t('makeup')));
     const impact = h('div', { id: 'calendar-impact', 'aria-live': 'polite' });
     const specOf = () => {
       const s = { name: nm.value.trim(), tz: tz.value.trim(), week: {}, holidays: hol.value.split(/\s+/).filter(Boolean), extra_workdays: {} };
@@ -922,12 +1029,7 @@ async function pageCalendars(main) {
       const r = await api('GET', `/calendars/${encodeURIComponent(name)}/deadline?duration=${Number(hours.value)}h`);
       out.textContent = t('deadline_is', { t: `${fmtTime(r.deadline)} (${fmtTime(r.deadline, r.tz)} ${r.tz})` });
     }, h('div', { class: 'row' }, h('label', {}, t('preview_line', { d: '' }), hours), h('button', { type: 'submit', id: 'preview' }, t('preview'))), h('p', {}, out))) : null,
-    name ? h('div', { class: 'card' }, h('h2', {}, t('import_ics')), form(async () => {
-      if (!ics.files.length) return;
-      const r = await api('POST', `/calendars/${encodeURIComponent(name)}/ics?as=${as.value}`, undefined, { raw: await ics.files[0].text() });
-      toast(`${t('saved')}: ${JSON.stringify(r.imported)}`);
-      edit(name);
-    }, h('div', { class: 'row' }, ics, h('label', {}, t('import_as'), as), h('button', { type: 'submit' }, t('import_ics'))))) : null);
+    name ? icsCard(name, icsNote, (note) => edit(name, note)) : null);
   }
   pick.addEventListener('change', () => edit(pick.value));
   add(main, h('h1', {}, t('calendars')), h('div', { class: 'row' }, h('label', {}, t('calendar'), pick)), editor);
@@ -999,29 +1101,158 @@ async function pagePeople(main) {
     }, h('div', { class: 'row' }, h('label', {}, t('name'), tname), h('label', {}, t('lead'), lead), h('button', { type: 'submit' }, t('create'))))));
 }
 
+// ---- on-call: the rotas, and the editor with a preview before saving ----
+
+Object.assign(STRINGS.en, {
+  rota_edit: 'Edit a rota', rota_new: 'New rota', rota_schedule: 'Schedule (JSON)',
+  rota_people: 'People (id = name): {list}', rota_check: 'Preview and save',
+  rota_preview_title: 'After saving: who is on call for the next 14 days',
+  rota_replaces: 'Saving replaces the current rota “{name}” of {team}, level {l}.',
+  rota_creates: 'Saving creates a new rota for {team}, level {l}.',
+  rota_confirm: 'Confirm and save', rota_back: 'Keep editing', rota_nobody: 'nobody',
+  rota_saved: 'Rota “{name}” saved for {team}, level {l}. It applies from now.',
+  rota_bad_json: 'This is not valid JSON: {e}', rota_no_team: 'Create a team first (Users and teams).',
+  rota_at_person: 'Layer {l} “{name}”, person {n}', rota_at_layer: 'Layer {l} “{name}”', rota_at_override: 'Override {n}',
+});
+Object.assign(STRINGS.zh, {
+  rota_edit: '编辑排班', rota_new: '新建排班', rota_schedule: '排班定义（JSON）',
+  rota_people: '人员（编号 = 姓名）：{list}', rota_check: '预览并保存',
+  rota_preview_title: '保存后未来 14 天的值班安排',
+  rota_replaces: '保存后将替换 {team} 第 {l} 级的现行排班“{name}”。',
+  rota_creates: '保存后将为 {team} 第 {l} 级新建排班。',
+  rota_confirm: '确认保存', rota_back: '继续编辑', rota_nobody: '无人值班',
+  rota_saved: '排班“{name}”已保存（{team}，第 {l} 级），即刻生效。',
+  rota_bad_json: 'JSON 格式有误：{e}', rota_no_team: '请先创建团队（用户与团队）。',
+  rota_at_person: '第 {l} 层“{name}”的第 {n} 个人', rota_at_layer: '第 {l} 层“{name}”', rota_at_override: '第 {n} 个临时调整',
+});
+
+let rotaShown = null; // the rota the editor showed, kept across a save
+let rotaNote = null; // the sentence to show once after a save
+
+// Show a problem next to the field its pointer names (fields: pointer
+// prefix -> element), else in `fallback`; where (pointer -> words) says
+// which part of the field it is.
+function fieldProblem(e, fields, fallback, where) {
+  const p = e && e.problem;
+  const at = p && p.pointer ? Object.keys(fields).find((k) => p.pointer === k || p.pointer.startsWith(k + '/')) : null;
+  if (!at) { add(fallback, problemBox(e)); return; }
+  const el = fields[at];
+  el.setAttribute('aria-invalid', 'true');
+  const place = p.pointer !== at && where ? where(p.pointer) : null;
+  // With the place in words, the message's own "schedule: layers/0/people/1: " is noise.
+  const detail = place ? p.detail.replace(/^[a-z_]+: (?:[\w/]+: )?/, '') : p.detail;
+  el.after(h('p', { class: 'field-error', role: 'alert' }, place ? `${place}: ` : null, detail,
+    p.pointer !== at ? h('span', { class: 'muted small' }, ` (${p.pointer})`) : null));
+  el.focus();
+}
+function clearFieldProblems(root) {
+  for (const el of root.querySelectorAll('.field-error')) el.remove();
+  for (const el of root.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+}
+
+// "Mon 30/11, 16:34" / "11/30周一 16:34": a shift's ends, short enough for a phone.
+function fmtShort(iso) {
+  const key = `short|${locale()}`;
+  if (!formats.has(key)) formats.set(key, new Intl.DateTimeFormat(locale(), { weekday: 'short', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }));
+  return formats.get(key).format(new Date(iso));
+}
+
+function shiftsTable(shifts, us, attrs) {
+  return h('table', Object.assign({ class: 'shifts' }, attrs || {}), h('thead', {}, h('tr', {}, [t('from'), t('to'), t('oncall'), t('source')].map((x) => h('th', { scope: 'col' }, x)))),
+    h('tbody', {}, shifts.map((s) => h('tr', {}, h('td', {}, fmtShort(s.from)), h('td', {}, fmtShort(s.to)),
+      h('td', {}, s.user_id ? nameOf(us, s.user_id) : t('rota_nobody')), h('td', {}, s.source || t('none'))))));
+}
+
 async function pageOncall(main) {
   const [rotas, us, ts] = await Promise.all([api('GET', '/oncall').then((r) => r.rotas), users(), teams()]);
   add(main, h('h1', {}, t('oncall')));
+  if (rotaNote) { add(main, h('p', { class: 'ok', role: 'status', id: 'rota-saved' }, rotaNote)); rotaNote = null; }
   for (const r of rotas) {
     const [who, shifts] = await Promise.all([api('GET', `/oncall/${r.id}/who`).catch(() => null),
       api('GET', `/oncall/${r.id}/shifts?days=14`)]);
     add(main, h('div', { class: 'card', 'data-rota': r.id }, h('h2', {}, `${r.name} · ${nameOf(ts, r.team_id)} · L${r.level}`),
       h('p', {}, t('who_now'), ': ', who && who.user_id ? h('b', {}, nameOf(us, who.user_id)) : t('none')),
-      h('table', { class: 'shifts' }, h('thead', {}, h('tr', {}, [t('from'), t('to'), t('oncall'), t('source')].map((x) => h('th', {}, x)))),
-        h('tbody', {}, shifts.shifts.map((s) => h('tr', {}, h('td', {}, fmtTime(s.from)), h('td', {}, fmtTime(s.to)),
-          h('td', {}, nameOf(us, s.user_id)), h('td', {}, s.source)))))));
+      h('div', { class: 'scroll' }, shiftsTable(shifts.shifts, us))));
   }
-  const team = h('select', { name: 'team', 'aria-label': t('team') }, ts.map((x) => h('option', { value: x.id }, x.name)));
-  const level = h('input', { type: 'number', name: 'level', min: 1, max: 9, value: 1, 'aria-label': t('level') });
-  const spec = h('textarea', { class: 'code', name: 'schedule', 'aria-label': t('set_rota') });
-  const staffIds = us.filter((u) => u.role === 'agent').map((u) => u.id).slice(0, 3);
-  spec.value = JSON.stringify({ name: 'L1', tz: 'Asia/Shanghai', layers: [{ name: 'weekly', rotation: 'weekly',
-    start: new Date().toISOString().slice(0, 10), handoff: '09:00', people: staffIds }] }, null, 2);
-  add(main, h('h2', {}, t('set_rota')), h('div', { class: 'card' }, form(async () => {
-    await api('POST', '/oncall', { team_id: Number(team.value), level: Number(level.value), schedule: JSON.parse(spec.value) });
-    router();
-  }, h('div', { class: 'row' }, h('label', {}, t('team'), team), h('label', {}, t('level'), level)), spec,
-  h('p', {}, h('button', { type: 'submit' }, t('save'))))));
+  // The editor opens on the rota in force (the one saved last, else the first).
+  const label = (r) => `${r.name} · ${nameOf(ts, r.team_id)} · L${r.level}`;
+  const pick = h('select', { name: 'rota' }, rotas.map((r) => h('option', { value: r.id }, label(r))), h('option', { value: '' }, t('rota_new')));
+  pick.value = rotas.some((r) => r.id === rotaShown) ? String(rotaShown) : (rotas.length ? String(rotas[0].id) : '');
+  const team = h('select', { name: 'team' }, ts.map((x) => h('option', { value: x.id }, x.name)));
+  const level = h('input', { type: 'number', name: 'level', min: 1, max: 9, value: 1 });
+  const spec = h('textarea', { class: 'code', name: 'schedule', rows: 14, spellcheck: 'false' });
+  const staffList = us.filter((u) => u.role !== 'customer');
+  const fill = () => {
+    const r = rotas.find((x) => String(x.id) === pick.value);
+    if (r) {
+      team.value = String(r.team_id);
+      level.value = r.level;
+      spec.value = JSON.stringify(r.schedule, null, 2);
+    } else { // a new rota: a weekly rotation of the team's agents from today
+      const t0 = ts.length ? ts[0].id : null;
+      const people = staffList.filter((u) => u.role === 'agent' && (!t0 || u.team_id === t0)).map((u) => u.id).slice(0, 3);
+      spec.value = JSON.stringify({ name: `${ts.length ? ts[0].name : ''} L1`.trim(), tz: Intl.DateTimeFormat().resolvedOptions().timeZone || 'Asia/Shanghai',
+        layers: [{ name: 'weekly', rotation: 'weekly', start: new Date().toISOString().slice(0, 10), handoff: '09:00', people }] }, null, 2);
+    }
+  };
+  fill();
+  const confirmBox = h('div', { id: 'rota-confirm', 'aria-live': 'polite' });
+  const general = h('div');
+  const stale = () => { clear(confirmBox); clearFieldProblems(editor); };
+  pick.addEventListener('change', () => { fill(); stale(); });
+  for (const el of [team, level, spec]) el.addEventListener('input', () => clear(confirmBox));
+  team.addEventListener('change', () => clear(confirmBox));
+  const fields = { '/team_id': team, '/level': level, '/schedule': spec };
+  // "/schedule/layers/0/people/1" -> "Layer 1 “days”, person 2"
+  const where = (ptr) => {
+    let doc = {};
+    try { doc = JSON.parse(spec.value); } catch (x) { /* described by the pointer alone */ }
+    const m = ptr.match(/^\/schedule\/(layers|overrides)\/(\d+)(?:\/people\/(\d+))?/);
+    if (!m) return null;
+    if (m[1] === 'overrides') return t('rota_at_override', { n: Number(m[2]) + 1 });
+    const layer = (doc.layers || [])[Number(m[2])] || {};
+    const vars = { l: Number(m[2]) + 1, name: layer.name || '', n: Number(m[3]) + 1 };
+    return t(m[3] !== undefined ? 'rota_at_person' : 'rota_at_layer', vars);
+  };
+  async function check(e) {
+    e.preventDefault();
+    stale();
+    clear(general);
+    let schedule;
+    try { schedule = JSON.parse(spec.value); } catch (x) {
+      fieldProblem({ problem: { detail: t('rota_bad_json', { e: x.message }), pointer: '/schedule' } }, fields, general);
+      return;
+    }
+    const body = { team_id: Number(team.value), level: Number(level.value), schedule };
+    const btn = editor.querySelector('button[type=submit]');
+    btn.disabled = true;
+    try {
+      const p = await api('POST', '/oncall?dry_run=true', body);
+      const vars = { name: p.name, team: nameOf(ts, p.team_id), l: p.level };
+      add(confirmBox, h('div', { class: 'card preview-box' }, h('h2', {}, t('rota_preview_title')),
+        h('p', {}, t(p.replaces ? 'rota_replaces' : 'rota_creates', Object.assign({}, vars,
+          { name: p.replaces ? (rotas.find((r) => r.id === p.replaces) || p).name : p.name }))),
+        h('div', { class: 'scroll' }, shiftsTable(p.shifts, us, { id: 'rota-preview' })),
+        h('p', { class: 'row' }, h('button', { type: 'button', id: 'rota-confirm-save', onclick: async (ev) => {
+          ev.target.disabled = true;
+          try {
+            const r = await api('POST', '/oncall', body);
+            rotaShown = r.id;
+            rotaNote = t('rota_saved', { name: r.name, team: nameOf(ts, r.team_id), l: r.level });
+            toast(rotaNote);
+            router();
+          } catch (x) { ev.target.disabled = false; clear(confirmBox); fieldProblem(x, fields, general, where); }
+        } }, t('rota_confirm')),
+        h('button', { type: 'button', class: 'secondary', onclick: () => { clear(confirmBox); spec.focus(); } }, t('rota_back')))));
+      confirmBox.scrollIntoView({ block: 'nearest' });
+    } catch (x) { fieldProblem(x, fields, general, where); } finally { btn.disabled = false; }
+  }
+  const editor = h('form', { id: 'rota-editor', onsubmit: check },
+    h('div', { class: 'row' }, h('label', {}, t('rota'), pick), h('label', {}, t('team'), team), h('label', {}, t('level'), level)),
+    h('label', {}, t('rota_schedule'), spec),
+    h('p', { class: 'small muted' }, t('rota_people', { list: staffList.map((u) => `${u.id} = ${u.name}`).join(', ') })),
+    general, h('p', {}, h('button', { type: 'submit', id: 'rota-check' }, t('rota_check'))));
+  add(main, h('h2', {}, t('rota_edit')), ts.length ? h('div', { class: 'card' }, editor, confirmBox) : h('p', { class: 'muted' }, t('rota_no_team')));
 }
 
 async function pageEndpoints(main) {

@@ -84,7 +84,9 @@ static const char usage_import[] =
     "replaced atomically). Multi-day events give every date; yearly RRULEs are\n"
     "expanded to 2100. --as workdays adds extra (make-up) working days with --hours,\n"
     "by default the calendar's Monday hours. --match keeps only events whose SUMMARY\n"
-    "contains TEXT (a feed of Chinese holidays marks make-up days with 班). A date\n"
+    "carries TEXT as a whole marker: a token between spaces or brackets, so\n"
+    "\"国庆节 休\" and \"元旦（休）\" carry 休 but \"国庆节调休\" does not (Chinese feeds\n"
+    "mark days off 休 and make-up days 班; docs/calendar.md has the rule). A date\n"
     "that the calendar already has as the other kind is an error.\n";
 
 struct loaded {
@@ -376,6 +378,10 @@ static int cmd_import_ics(int argc, char **argv)
     int rc = load(into, false, &l);
     if (rc != KW_EXIT_OK)
         return rc;
+    if (match && kw_ics_marker_check(match, &err) != KW_OK) {
+        rc = kw_cli_fail("--match", &err);
+        goto out;
+    }
     if (!holidays) {
         if (hours && !parse_hours(hours, &day, &err)) {
             rc = kw_cli_fail("--hours", &err);

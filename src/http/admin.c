@@ -381,21 +381,113 @@ static enum kw_code calendar_load(struct kwh_call *x, const char *name, struct k
     return rc;
 }
 
-/* POST /calendars/{name}/ics: merge an iCalendar feed's all-day events. */
+/* ---- .ics import ---- */
+
+/* The import's options from the query: as=holidays|workdays (match= the
+ * marker, none: every all-day event) or as=both (holiday= and workday=,
+ * default 休 and 班); dry_run=true|false. */
+static enum kw_code ics_opts(struct kwh_call *x, struct kw_ics_opts *o, bool *dry,
+                             struct kw_err *err)
+{
+    const char *as = kwh_query(x, "as"), *match = kwh_query(x, "match");
+    const char *off = kwh_query(x, "holiday"), *on = kwh_query(x, "workday");
+    const char *dr = kwh_query(x, "dry_run");
+    struct kw_err e = {0};
+    *dry = dr && strcmp(dr, "true") == 0;
+    if (dr && !*dry && strcmp(dr, "false") != 0)
+        return kw_err_set(err, KW_INVALID, "", "dry_run: expected true or false, not \"%.40s\"",
+                          dr);
+    if (!as)
+        return kw_err_set(err, KW_INVALID, "", "as: missing (holidays, workdays or both)");
+    if (strcmp(as, "holidays") == 0 || strcmp(as, "workdays") == 0) {
+        bool holidays = as[0] == 'h';
+        if (off || on)
+            return kw_err_set(err, KW_INVALID, "",
+                              "%s: only with as=both (with as=%s the marker is match=)",
+                              off ? "holiday" : "workday", as);
+        if (match && kw_ics_marker_check(match, &e) != KW_OK)
+            return kw_err_set(err, KW_INVALID, "", "match: %s", e.msg);
+        *o = (struct kw_ics_opts){.mode = holidays ? KW_ICS_AS_HOLIDAYS : KW_ICS_AS_WORKDAYS,
+                                  .holiday_marker = holidays ? match : NULL,
+                                  .workday_marker = holidays ? NULL : match};
+        return KW_OK;
+    }
+    if (strcmp(as, "both") != 0)
+        return kw_err_set(err, KW_INVALID, "",
+                          "as: \"%.40s\" is not holidays, workdays or both (by marker)", as);
+    if (match)
+        return kw_err_set(err, KW_INVALID, "",
+                          "match: only with as=holidays or as=workdays (as=both takes holiday= "
+                          "and workday=)");
+    *o = (struct kw_ics_opts){.mode = KW_ICS_BY_MARKER,
+                              .holiday_marker = off ? off : "休",
+                              .workday_marker = on ? on : "班"};
+    if (kw_ics_marker_check(o->holiday_marker, &e) != KW_OK)
+        return kw_err_set(err, KW_INVALID, "", "holiday: %s", e.msg);
+    if (kw_ics_marker_check(o->workday_marker, &e) != KW_OK)
+        return kw_err_set(err, KW_INVALID, "", "workday: %s", e.msg);
+    if (strcmp(o->holiday_marker, o->workday_marker) == 0)
+        return kw_err_set(err, KW_INVALID, "",
+                          "workday: the same marker as holiday (\"%s\"); they must differ",
+                          o->workday_marker);
+    return KW_OK;
+}
+
+static const char *const SKIP_WHY[] = {
+    [KW_ICS_TIMED] = "timed",
+    [KW_ICS_NO_MARKER] = "no_marker",
+    [KW_ICS_BOTH_MARKERS] = "both_markers",
+};
+
+/* What the import adds (or would add): counts, every date with the event and
+ * marker it came from, and the events left out with why. */
+static json_t *ics_plan_json(const char *name, const char *as, bool dry,
+                             const struct kw_ics_plan *p, json_t *workday_hours)
+{
+    json_t *dates = json_array(), *skips = json_array();
+    char d[11];
+    for (size_t i = 0; i < p->n_dates; i++) {
+        const struct kw_ics_date *x = &p->dates[i];
+        kw_date_format(x->day, d);
+        json_t *row =
+            json_pack("{s:s, s:s, s:s, s:o, s:s}", "date", d, "kind",
+                      x->kind == KW_ICS_HOLIDAY ? "holiday" : "workday", "summary", x->summary,
+                      "marker", kwh_nullable(x->marker), "status", x->present ? "present" : "new");
+        if (x->kind == KW_ICS_WORKDAY && !x->present)
+            json_object_set(row, "hours", workday_hours ? workday_hours : json_null());
+        json_array_append_new(dates, row);
+    }
+    for (size_t i = 0; i < p->n_skips; i++) {
+        const struct kw_ics_skip *x = &p->skips[i];
+        if (x->day)
+            kw_date_format(x->day, d);
+        json_array_append_new(skips, json_pack("{s:s, s:o, s:s}", "summary", x->summary, "date",
+                                               x->day ? json_string(d) : json_null(), "reason",
+                                               SKIP_WHY[x->why]));
+    }
+    return json_pack("{s:s, s:s, s:b, s:{s:I, s:I, s:I, s:I}, s:o, s:o}", "calendar", name, "as",
+                     as, "dry_run", dry, "imported", "events", (json_int_t)p->st.events, "added",
+                     (json_int_t)p->st.added, "present", (json_int_t)p->st.present, "skipped",
+                     (json_int_t)p->st.skipped, "dates", dates, "skipped_events", skips);
+}
+
+/* POST /calendars/{name}/ics: merge an iCalendar feed's all-day events, or
+ * with dry_run=true only say what would be merged. */
 struct kwh_reply kwh_calendar_ics(struct kwh_call *x)
 {
     struct kwh_reply out = {0};
     struct kw_cal_spec spec = {0};
-    struct kw_ics_stats stats = {0};
+    struct kw_ics_plan plan = {0};
+    struct kw_ics_opts opts = {0};
     struct kw_err err = {0};
     char *text = NULL;
+    json_t *canon = NULL;
+    bool dry = false;
     enum kw_code rc = KW_OK;
-    const char *as = kwh_query(x, "as"), *match = kwh_query(x, "match");
-    if (!as || (strcmp(as, "holidays") != 0 && strcmp(as, "workdays") != 0))
-        rc = kw_err_set(&err, KW_INVALID, "", "as: expected holidays or workdays");
-    else if (x->r->body.len == 0)
+    rc = ics_opts(x, &opts, &dry, &err);
+    if (rc == KW_OK && x->r->body.len == 0)
         rc = kw_err_set(&err, KW_INVALID, "", "the body must be an iCalendar (.ics) feed");
-    else
+    if (rc == KW_OK)
         rc = calendar_load(x, x->arg.name, &spec, &err);
     if (rc == KW_OK && !(text = malloc(x->r->body.len + 1)))
         rc = kw_err_set(&err, KW_NOMEM, "", "no memory for the feed");
@@ -404,17 +496,24 @@ struct kwh_reply kwh_calendar_ics(struct kwh_call *x)
     memcpy(text, x->r->body.p, x->r->body.len);
     text[x->r->body.len] = '\0';
     kw_clocks_tz_lock(x->h->clocks); /* libical is not thread-safe */
-    rc = kw_ics_merge(&spec, text, x->r->body.len, strcmp(as, "holidays") == 0, &spec.week[0],
-                      match, &stats, &err);
+    rc = kw_ics_plan(&spec, text, x->r->body.len, &opts, &plan, &err);
     kw_clocks_tz_unlock(x->h->clocks);
+    if (rc != KW_OK)
+        goto out;
+    canon = kw_cal_spec_to_json(&spec);
+    json_t *mon = json_object_get(json_object_get(canon, "week"), "mon");
+    const char *as = kwh_query(x, "as");
+    if (dry) {
+        out = kwh_ok(200, ics_plan_json(x->arg.name, as, true, &plan, mon));
+        goto out;
+    }
+    rc = kw_ics_apply(&spec, &plan, &spec.week[0], &err);
     if (rc == KW_OK)
-        out = calendar_store(x, &spec,
-                             json_pack("{s:{s:I, s:I, s:I, s:I}}", "imported", "events",
-                                       (json_int_t)stats.events, "added", (json_int_t)stats.added,
-                                       "present", (json_int_t)stats.present, "skipped",
-                                       (json_int_t)stats.skipped));
+        out = calendar_store(x, &spec, ics_plan_json(x->arg.name, as, false, &plan, mon));
 out:
+    json_decref(canon);
     free(text);
+    kw_ics_plan_release(&plan);
     kw_cal_spec_release(&spec);
     return rc != KW_OK ? kwh_problem(&err) : out;
 }

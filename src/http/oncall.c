@@ -52,9 +52,106 @@ static const struct kwh_field rota_fields[] = {
     {.name = "schedule", .type = KWH_ANY, .offset = offsetof(struct rota_in, schedule)},
 };
 
+/* Every person a schedule names is a staff member: an unknown id or a
+ * customer is refused at its place ("/schedule/layers/0/people/1"). */
+static bool people_check(struct kwh_call *x, const struct kw_oncall *s, struct kwh_reply *fail)
+{
+    for (size_t i = 0; i < s->n_layers + s->n_overrides; i++) {
+        bool layer = i < s->n_layers;
+        size_t n = layer ? s->layer[i].n_people : 1;
+        for (size_t j = 0; j < n; j++) {
+            int64_t id = layer ? s->layer[i].people[j] : s->override[i - s->n_layers].user;
+            struct kw_user_row u;
+            struct kw_err err = {0};
+            enum kw_code rc = kw_store_user_get(x->wk->st, id, &u, &err);
+            if (rc == KW_OK && strcmp(u.role, "customer") != 0)
+                continue;
+            char ptr[96];
+            if (layer)
+                snprintf(ptr, sizeof(ptr), "/schedule/layers/%zu/people/%zu", i, j);
+            else
+                snprintf(ptr, sizeof(ptr), "/schedule/overrides/%zu/user", i - s->n_layers);
+            if (rc == KW_OK)
+                *fail = kwh_problemf(KW_INVALID, ptr,
+                                     "schedule: user %lld (%.60s) is a customer; only staff go on "
+                                     "call",
+                                     (long long)id, u.name);
+            else if (rc == KW_NOT_FOUND)
+                *fail =
+                    kwh_problemf(KW_INVALID, ptr, "schedule: there is no user %lld", (long long)id);
+            else
+                *fail = kwh_problem(&err);
+            return false;
+        }
+    }
+    return true;
+}
+
+#define MAX_SHIFTS 512
+
+/* The shifts of s over [from, from + days): {"from","to","shifts":[...]}. */
+static json_t *shifts_json(const struct kw_oncall *s, const struct kw_tzinfo *tz, int64_t from,
+                           long long days)
+{
+    struct kw_oncall_shift *sh = malloc(MAX_SHIFTS * sizeof(*sh));
+    size_t n = 0;
+    if (!sh)
+        return NULL;
+    kw_oncall_shifts(s, tz, from, from + days * KW_DAY, sh, MAX_SHIFTS, &n);
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            list, json_pack("{s:o, s:o, s:o, s:o}", "from", kwh_instant_json(sh[i].from), "to",
+                            kwh_instant_json(sh[i].to), "user_id", kwh_id_or_null(sh[i].user),
+                            "source", kwh_nullable(sh[i].source)));
+    free(sh);
+    return json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", s->name, "tz", s->tz, "from",
+                     kwh_instant_json(from), "to", kwh_instant_json(from + days * KW_DAY), "shifts",
+                     list);
+}
+
+static bool rota_id(const struct kw_oncall_row *r, void *ctx)
+{
+    *(int64_t *)ctx = r->id;
+    return false;
+}
+
+/* dry_run=true: who would be on call over the next `days` (default 14) days
+ * under the schedule, and which stored rota it would replace. */
+static struct kwh_reply rota_preview(struct kwh_call *x, const struct rota_in *in,
+                                     const struct kw_oncall *s)
+{
+    struct kwh_reply out;
+    struct kw_err err = {0};
+    struct kw_tzinfo tz;
+    long long days = 14;
+    int64_t replaces = 0;
+    if (!kwh_query_int(x, "days", 1, 62, &days, &out))
+        return out;
+    if (kw_store_oncalls(x->wk->st, in->team, (int)in->level, 0, rota_id, &replaces, &err) != KW_OK)
+        return kwh_problem(&err);
+    enum kw_code rc = kw_tzdb_get(kw_clocks_tz_lock(x->h->clocks), s->tz, &tz, &err);
+    json_t *j = rc == KW_OK ? shifts_json(s, &tz, x->now, days) : NULL;
+    kw_clocks_tz_unlock(x->h->clocks);
+    if (rc != KW_OK)
+        return kwh_problem(&err);
+    if (!j)
+        return kwh_problem_of(KW_NOMEM, "", "no memory");
+    json_object_set_new(j, "dry_run", json_true());
+    json_object_set_new(j, "team_id", json_integer(in->team));
+    json_object_set_new(j, "level", json_integer(in->level));
+    json_object_set_new(j, "replaces", kwh_id_or_null(replaces));
+    return kwh_ok(200, j);
+}
+
+/* POST /oncall: set a team's rota for a level; dry_run=true: preview it. */
 struct kwh_reply kwh_rotas_put(struct kwh_call *x)
 {
     struct kwh_reply out;
+    const char *dr = kwh_query(x, "dry_run");
+    if (dr && strcmp(dr, "true") != 0 && strcmp(dr, "false") != 0)
+        return kwh_problemf(KW_INVALID, "", "dry_run: expected true or false, not \"%.40s\"", dr);
+    bool dry = dr && strcmp(dr, "true") == 0;
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
@@ -71,6 +168,10 @@ struct kwh_reply kwh_rotas_put(struct kwh_call *x)
             char ptr[sizeof(err.field) + 16];
             snprintf(ptr, sizeof(ptr), "/schedule%s", err.field);
             out = kwh_problemf(err.code, ptr, "schedule: %s", err.msg);
+        } else if (!people_check(x, s, &out)) {
+            /* out says who */
+        } else if (dry) {
+            out = rota_preview(x, &in, s);
         } else {
             u.name = s->name;
             u.spec = json_dumps(in.schedule, JSON_COMPACT);
@@ -142,8 +243,6 @@ static struct kwh_reply who(struct kwh_call *x, struct kw_rota *r)
                                  person(x, user), "source", kwh_nullable(source)));
 }
 
-#define MAX_SHIFTS 512
-
 static struct kwh_reply shifts(struct kwh_call *x, struct kw_rota *r)
 {
     struct kwh_reply out;
@@ -151,21 +250,11 @@ static struct kwh_reply shifts(struct kwh_call *x, struct kw_rota *r)
     long long days = 14;
     if (!query_instant(x, "from", &from, &out) || !kwh_query_int(x, "days", 1, 62, &days, &out))
         return out;
-    struct kw_oncall_shift *sh = malloc(MAX_SHIFTS * sizeof(*sh));
-    size_t n = 0;
-    if (!sh)
+    json_t *j = shifts_json(&r->s, &r->tz, from, days);
+    if (!j)
         return kwh_problem_of(KW_NOMEM, "", "no memory");
-    kw_oncall_shifts(&r->s, &r->tz, from, from + days * KW_DAY, sh, MAX_SHIFTS, &n);
-    json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(
-            list, json_pack("{s:o, s:o, s:o, s:o}", "from", kwh_instant_json(sh[i].from), "to",
-                            kwh_instant_json(sh[i].to), "user_id", kwh_id_or_null(sh[i].user),
-                            "source", kwh_nullable(sh[i].source)));
-    free(sh);
-    return kwh_ok(200, json_pack("{s:I, s:s, s:s, s:o, s:o, s:o}", "rota", (json_int_t)r->id,
-                                 "name", r->s.name, "tz", r->s.tz, "from", kwh_instant_json(from),
-                                 "to", kwh_instant_json(from + days * KW_DAY), "shifts", list));
+    json_object_set_new(j, "rota", json_integer(r->id));
+    return kwh_ok(200, j);
 }
 
 struct kwh_reply kwh_rotas_list(struct kwh_call *x)

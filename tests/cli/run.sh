@@ -136,7 +136,7 @@ expect "--as takes two words" 2 "" "--as takes holidays or workdays" \
 printf 'not a calendar' >"$TMP/bad.ics"
 expect "not an ics file" 1 "" "not an iCalendar file" \
     -- "$KW" calendar import-ics "$TMP/bad.ics" --as holidays --into $DATA/plain-office.json
-expect "no matching events" 1 "" "no all-day events whose summary contains \"Weihnachten\"" \
+expect "no matching events" 1 "" "no all-day events whose summary carries the marker \"Weihnachten\"" \
     -- "$KW" calendar import-ics $DATA/cn-2026.ics --as holidays --match Weihnachten --into $DATA/plain-office.json
 
 # --- policy ---

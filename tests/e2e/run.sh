@@ -22,6 +22,10 @@ mkdir -p "$HERE/screenshots"
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/ui.test.js"
 rc=$?
 check "the browser tests pass" $rc
+# previews before saving (.ics import, rota): they change the demo's data, so last
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/previews.test.js"
+rc=$?
+check "the preview tests pass" $rc
 serve_stop
 # the Calendars page on a fresh demo (it saves calendar versions)
 rm -f "$TMP"/kw.db*
