@@ -49,14 +49,16 @@ static const char usage_serve_rest[] =
 /* The routes, one path a line with its methods: "  GET|POST  /api/v1/orgs". */
 static void print_routes(FILE *f)
 {
-    const char *method, *path, *next_method, *next_path;
+    const char *method, *path, *query, *next_method, *next_path;
+    int n, next_n;
     char methods[64] = "";
-    for (size_t i = 0; kw_http_route(i, &method, &path); i++) {
+    for (size_t i = 0; kw_http_route(i, &method, &path, &n, &query); i++) {
         snprintf(methods + strlen(methods), sizeof(methods) - strlen(methods), "%s%s",
                  *methods ? "|" : "", method);
-        if (kw_http_route(i + 1, &next_method, &next_path) && strcmp(next_path, path) == 0)
+        if (kw_http_route(i + 1, &next_method, &next_path, &next_n, &query) && next_n == n &&
+            strncmp(next_path, path, (size_t)n) == 0)
             continue;
-        fprintf(f, "  %-12s %s\n", methods, path);
+        fprintf(f, "  %-12s %.*s\n", methods, n, path);
         methods[0] = '\0';
     }
 }
@@ -70,11 +72,19 @@ static void serve_help(FILE *f)
 
 int kw_cmd_routes(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    const char *method, *path;
-    for (size_t i = 0; kw_http_route(i, &method, &path); i++)
-        printf("%s %s\n", method, path);
+    /* --query: one line per query parameter, "METHOD PATH NAME" */
+    bool query = argc > 1 && strcmp(argv[1], "--query") == 0;
+    const char *method, *path, *names;
+    int n;
+    for (size_t i = 0; kw_http_route(i, &method, &path, &n, &names); i++) {
+        if (!query)
+            printf("%s %.*s\n", method, n, path);
+        for (const char *s = names; query && *s && *s != '}';) {
+            int len = (int)strcspn(s, ",}");
+            printf("%s %.*s %.*s\n", method, n, path, len, s);
+            s += len + (s[len] == ',');
+        }
+    }
     return KW_EXIT_OK;
 }
 

@@ -24,7 +24,8 @@
     X(IO, 500, "input/output failure")                                                             \
     X(UNAUTHENTICATED, 401, "unauthenticated")                                                     \
     X(METHOD, 405, "method not allowed")                                                           \
-    X(TOO_MANY, 429, "too many requests")
+    X(TOO_MANY, 429, "too many requests")                                                          \
+    X(UNPROCESSABLE, 422, "unprocessable content")
 
 enum kw_code {
 #define X(name, status, title) KW_##name,

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# What a new user hits in the first hour, over HTTP against `keepword serve
+# --demo`: titles of only spaces, ratings (the requester's organisation,
+# once per resolution), Idempotency-Key bound to its request, query
+# parameters a route does not take; and the demo itself (organisations,
+# people, a mix of clock states).
+# usage: tests/http/desk.sh PATH/TO/keepword
+set -u
+KW=${1:?usage: desk.sh PATH/TO/keepword}
+. "$(dirname "$0")/lib.sh"
+
+KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
+serve_start --demo
+ADMIN=$(login admin@localhost correct-horse)
+MGR=$(login manager@keepword.demo keepword-demo)
+AGENT=$(login li.na@keepword.demo keepword-demo)
+CUST=$(login it@huaxin.demo keepword-demo)
+OTHER=$(login ops@dongfang.demo keepword-demo)
+count() { req GET "/api/v1/tickets?limit=500" "" "$MGR"; jq '.tickets | length' "$TMP/body"; }
+
+# --- titles that say nothing ---
+N0=$(count)
+for t in '   ' '\t\n' '\u3000\u3000' '\u00a0' '\u200b\ufeff' '\u2002 \u2003'; do
+    req POST /api/v1/tickets "{\"title\":\"$t\",\"level\":\"L3\"}" "$CUST"
+    is "a title of only spaces (\"$t\") is refused at /title" 400 '.pointer == "/title" and (.detail | startswith("title: only spaces"))'
+done
+req POST /api/v1/tickets '{"title":"","level":"L3"}' "$CUST"
+is "an empty title is refused at /title" 400 '.pointer == "/title"'
+check "a refused title creates nothing" "$([ "$(count)" = "$N0" ]; echo $?)"
+req POST /api/v1/tickets '{"title":"\u3000打印机卡纸","level":"L3"}' "$CUST"
+is "a title with words after an ideographic space is fine" 201
+
+# --- Idempotency-Key: the same request answers the first ticket, another is 422 ---
+idem() { # KEY BODY TOKEN
+    read -r CODE CTYPE < <(curl -s -o "$TMP/body" -w '%{http_code} %{content_type}' -X POST "$B/api/v1/tickets" \
+        -H "Authorization: Bearer $3" -H "Idempotency-Key: $1" -H 'Content-Type: application/json' --data-binary "$2")
+}
+idem k-1 '{"title":"Phones down","level":"L2","category":"technical"}' "$CUST"
+is "a new key creates the ticket" 201
+FIRST=$(jq .id "$TMP/body")
+N1=$(count)
+idem k-1 '{"title":"Phones down","level":"L3","category":"technical"}' "$CUST"
+is "the same key with another level is 422" 422 ".status == 422 and (.detail | contains(\"Idempotency-Key: already used for a different request (ticket $FIRST)\"))"
+idem k-1 '{"title":"Phones down!","level":"L2","category":"technical"}' "$CUST"
+is "the same key with another title is 422" 422
+idem k-1 '{"title":"Phones down","level":"L2"}' "$CUST"
+is "the same key without a member it had is 422" 422
+idem k-1 '{"title":"Phones down","level":"L2","category":"technical","channel":"web"}' "$CUST"
+is "the same key with a member added is 422" 422
+check "a refused repeat creates nothing" "$([ "$(count)" = "$N1" ]; echo $?)"
+idem k-1 '{ "category" : "technical", "level":"L2",  "title":"Phones \u0064own" }' "$CUST"
+is "the same request in another order, spacing and escaping answers the first ticket" 200 ".id == $FIRST"
+idem k-1 '{"title":"Phones down","level":"L2","category":"technical","org_id":1}' "$CUST"
+is "a customer naming their own organisation is the same request" 200 ".id == $FIRST"
+idem k-1 '{"title":"Phones down","level":"L2","category":"technical","org_id":1}' "$MGR"
+is "another user's same key is their own" 201 ".id != $FIRST"
+check "only that one was created" "$([ "$(count)" = "$((N1 + 1))" ]; echo $?)"
+
+# --- ratings: the requester's organisation, once per resolution ---
+req POST /api/v1/tickets '{"title":"Mail bounces","level":"L3"}' "$CUST"
+T=$(jq .id "$TMP/body")
+req POST "/api/v1/tickets/$T/events" '{"type":"transition","to":"handling"}' "$AGENT"
+req POST "/api/v1/tickets/$T/events" '{"type":"transition","to":"feedback"}' "$AGENT"
+is "the agent proposes a resolution" 201 '.state == "feedback"'
+for who in "agent:$AGENT" "manager:$MGR" "admin:$ADMIN"; do
+    req POST "/api/v1/tickets/$T/events" '{"type":"rating","satisfaction":5}' "${who#*:}"
+    is "staff (${who%%:*}) cannot rate: 403 with the reason" 403 '.pointer == "/type" and (.detail | contains("rated by the customer who asked for it"))'
+done
+req POST "/api/v1/tickets/$T/events" '{"type":"rating","satisfaction":5}' "$OTHER"
+is "another organisation's customer cannot rate (the ticket is not theirs to see)" 404
+req POST "/api/v1/tickets/$T/events" '{"type":"rating","satisfaction":4,"nps":8}' "$CUST"
+is "the requester rates the resolution" 201
+req POST "/api/v1/tickets/$T/events" '{"type":"rating","satisfaction":1}' "$CUST"
+is "a second rating of the same resolution is 409" 409 '.detail | contains("rated already")'
+req POST "/api/v1/tickets/$T/events" '{"type":"reopen","reason":"bounces again"}' "$CUST"
+is "the customer reopens" 201 '.state == "handling"'
+req POST "/api/v1/tickets/$T/events" '{"type":"rating","satisfaction":1}' "$CUST"
+is "no rating while it is worked on again" 409 '.detail | contains("once a resolution is proposed")'
+req POST "/api/v1/tickets/$T/events" '{"type":"transition","to":"feedback"}' "$AGENT"
+req POST "/api/v1/tickets/$T/events" '{"type":"rating","satisfaction":2}' "$CUST"
+is "the new resolution is rated again" 201
+req GET "/api/v1/tickets/$T/events" "" "$MGR"
+is "two ratings, one per resolution" 200 '[.events[] | select(.type == "rating") | .body.satisfaction] == [4, 2]'
+
+# --- query parameters a route does not take ---
+req GET "/api/v1/tickets?limt=5" "" "$MGR"
+is "an unknown query parameter is 400 naming it" 400 '.parameter == "limt" and (.detail | startswith("limt: not a query parameter of this route (it takes state,level,"))'
+req GET "/api/v1/tickets?limit=5&limit=6" "" "$MGR"
+is "a parameter given twice is 400" 400 '.parameter == "limit" and .detail == "limit: given more than once"'
+req GET "/api/v1/me?verbose=1" "" "$MGR"
+is "a route without a query refuses any" 400 '.parameter == "verbose" and (.detail | contains("it takes none"))'
+req GET "/api/v1/tickets/$T?include=clocks" "" "$MGR"
+is "a list's parameter on an item is refused" 400 '.parameter == "include"'
+req GET "/api/v1/orgs?after=0&limit=5&foo" "" "$MGR"
+is "a bare unknown name is refused too" 400 '.parameter == "foo"'
+req GET "/api/v1/me?verbose=1"
+is "without a login it is 401 first" 401
+req POST "/api/v1/tickets/$T/events?dry_run=1" '{"type":"comment","text":"x"}' "$MGR"
+is "a write with an unknown parameter is refused and writes nothing" 400 '.parameter == "dry_run"'
+req GET "/api/v1/stream?since=0" "" "$MGR"
+is "the stream refuses unknown parameters too" 400 '.parameter == "since"'
+req GET "/healthz?probe=1"
+is "so does /healthz" 400
+req GET "/api/v1/tickets?state=open&sort=due&include=clocks&limit=5" "" "$MGR"
+is "the route's own parameters still work" 200 '(.tickets | length) == 5'
+req GET "/api/v1/tickets/$T/nodes?lang=en" "" "$MGR"
+is "an item route's own parameter works" 200 '.lang == "en"'
+req GET "/api/v1/oncall/who?team_id=1&level=1" "" "$MGR"
+is "as on the rota routes" 200
+# the table's query templates are openapi.json's query parameters
+DOC=$(dirname "$0")/../../docs/openapi.json
+"$KW" routes --query | sort >"$TMP/q-routes"
+jq -r '.paths | to_entries[] | .key as $p | .value as $v | $v | to_entries[]
+       | select(.key != "parameters") | .key as $m
+       | ((.value.parameters // []) + ($v.parameters // []))[] | select(.in == "query")
+       | ($m | ascii_upcase) + " " + $p + " " + .name' "$DOC" | sort >"$TMP/q-doc"
+diff "$TMP/q-routes" "$TMP/q-doc" >"$TMP/q.diff"
+check "the route table takes the query parameters openapi.json documents" $? "($(cat "$TMP/q.diff"))"
+[ "$(wc -l <"$TMP/q-routes")" -gt 30 ]
+check "and there are some" $?
+serve_stop
+finish
