@@ -18,6 +18,57 @@ CUST=$(login it@huaxin.demo keepword-demo)
 OTHER=$(login ops@dongfang.demo keepword-demo)
 count() { req GET "/api/v1/tickets?limit=500" "" "$MGR"; jq '.tickets | length' "$TMP/body"; }
 
+# --- the demo reads like a real desk ---
+grep -q '^keepword: demo loaded' "$TMP/log" && grep -q '^keepword: demo logins (password keepword-demo):' "$TMP/log"
+check "the demo is loaded and its logins printed" $? "($(head -c 300 "$TMP/log"))"
+for e in manager@keepword.demo li.na@keepword.demo tom@keepword.demo it@huaxin.demo ops@dongfang.demo it@pacific.demo; do
+    grep -q "^  $e " "$TMP/log"
+    check "the logins name $e" $?
+done
+req GET "/api/v1/orgs" "" "$MGR"
+is "six organisations, four with Chinese names, two international with English ones" 200 \
+    '(.orgs | length) == 6 and ([.orgs[] | select(.name | test("[\\x{4e00}-\\x{9fff}]"))] | length) == 4
+     and ([.orgs[] | select(.region == "international") | .name | test("^[A-Za-z .]+$")] | all and length == 2)
+     and ([.orgs[].tier] | unique) == ["standard","strategic","vip"] and all(.orgs[]; .account_manager_id > 0)'
+req GET "/api/v1/users?limit=500" "" "$ADMIN"
+is "people have names, not roles or departments" 200 \
+    '[.users[] | select(.role != "admin") | .name] | length == 12 and
+     all(.[]; test("\\b(manager|agent|customer|desk|service|IT|operations|team)\\b|经理|客服|服务台|部"; "i") | not)'
+is "the domestic desk and the customers at home have Chinese names" 200 \
+    '[.users[] | select(.email | test("keepword.demo|huaxin|dongfang|ruifeng|jiangnan")) | select(.email | test("tom|priya|emma") | not)
+      | .name | test("^[\\x{4e00}-\\x{9fff}]{2,3}$")] | all and length == 7'
+req GET "/api/v1/teams" "" "$MGR"
+is "two desks, each with a lead" 200 '(.teams | length) == 2 and all(.teams[]; .lead_id > 0)'
+req GET "/api/v1/commitments" "" "$MGR"
+CID=$(jq -r '.commitments[0].id' "$TMP/body")
+req GET "/api/v1/commitments/$CID" "" "$MGR"
+is "the commitment has escalation chains" 200 '[.escalations[].id] == ["response-at-risk","resolution-breached"]'
+req GET "/api/v1/tickets?limit=500&include=clocks" "" "$MGR"
+is "varied titles: no two alike, in both languages" 200 \
+    '(.tickets | length) >= 20 and ([.tickets[].title] | unique | length) == (.tickets | length)
+     and any(.tickets[]; .title | test("[\\x{4e00}-\\x{9fff}]")) and any(.tickets[]; .title | test("^[A-Za-z]"))'
+is "a believable mix right after the demo is made: at risk, breached, paused, met on time and late" 200 \
+    '[.tickets[].clocks[]]
+     | ([.[] | select(.status == "running" and (.colour == "yellow" or .colour == "red"))] | length) >= 2
+     and ([.[] | select(.status == "breached")] | length) >= 2
+     and ([.[] | select(.status == "paused")] | length) >= 1
+     and ([.[] | select(.status == "met")] | length) >= 10
+     and ([.[] | select(.status == "met_late")] | length) >= 2'
+is "every state of the loop is there" 200 \
+    '[.tickets[].state] | unique == ["analysing","archived","feedback","handling","registered","waiting_customer"]'
+is "every ticket is routed to a desk" 200 'all(.tickets[]; .team_id > 0)'
+eventually "/api/v1/tickets/9/events" "$MGR" 'any(.events[]; .type == "escalated")'
+is "the chains run: the lead of the breached #9 is told" 200 \
+    'any(.events[]; .type == "escalated" and .body.chain == "resolution-breached" and .body.user_id > 0)'
+req GET "/api/v1/tickets/9/events" "" "$CUST"
+is "a customer cannot see another organisation's ticket" 404
+serve_stop
+serve_start --demo
+! grep -q '^keepword: demo loaded' "$TMP/log" && grep -q '^  it@huaxin.demo ' "$TMP/log"
+check "on the next start the demo is not loaded again, and its logins are printed again" $? "($(head -c 300 "$TMP/log"))"
+req GET "/api/v1/orgs" "" "$MGR"
+is "still six organisations" 200 '(.orgs | length) == 6'
+
 # --- titles that say nothing ---
 N0=$(count)
 for t in '   ' '\t\n' '\u3000\u3000' '\u00a0' '\u200b\ufeff' '\u2002 \u2003'; do
