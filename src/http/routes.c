@@ -253,25 +253,30 @@ static enum MHD_Result query_one(void *cls, enum MHD_ValueKind kind, const char 
     struct query_check *q = cls;
     (void)kind, (void)value;
     int i = name_at(q->names, key);
-    if (i < 0) {
-        int len = q->names ? (int)strcspn(q->names, "}") : 0;
-        *q->fail = q->names ? kwh_problemf(KW_INVALID, "",
-                                           "%.40s: not a query parameter of this route (it takes "
-                                           "%.*s)",
-                                           key, len, q->names)
-                            : kwh_problemf(KW_INVALID, "",
-                                           "%.40s: not a query parameter of this route (it takes "
-                                           "none)",
-                                           key);
-    } else if (i < 32 && (q->seen & (1u << i))) {
-        *q->fail = kwh_problemf(KW_INVALID, "", "%.40s: given more than once", key);
-    } else {
+    if (i >= 0 && (i >= 32 || !(q->seen & (1u << i)))) {
         if (i < 32)
             q->seen |= 1u << i;
         return MHD_YES;
     }
+    /* the name as the reply shows it: printable ASCII (the reply is UTF-8
+     * JSON, the name any bytes), at most 40 of them */
+    char name[41];
+    size_t n = 0;
+    for (const unsigned char *k = (const unsigned char *)key; *k && n < sizeof(name) - 1; k++)
+        name[n++] = *k >= 0x20 && *k < 0x7f ? (char)*k : '?';
+    name[n] = '\0';
+    int len = q->names ? (int)strcspn(q->names, "}") : 0;
+    if (i >= 0)
+        *q->fail = kwh_problemf(KW_INVALID, "", "%s: given more than once", name);
+    else if (q->names)
+        *q->fail =
+            kwh_problemf(KW_INVALID, "", "%s: not a query parameter of this route (it takes %.*s)",
+                         name, len, q->names);
+    else
+        *q->fail = kwh_problemf(KW_INVALID, "",
+                                "%s: not a query parameter of this route (it takes none)", name);
     if (q->fail->json)
-        json_object_set_new(q->fail->json, "parameter", json_string(key));
+        json_object_set_new(q->fail->json, "parameter", json_string(name));
     q->bad = true;
     return MHD_NO;
 }

@@ -146,6 +146,10 @@ req GET "/api/v1/orgs?after=0&limit=5&foo" "" "$MGR"
 is "a bare unknown name is refused too" 400 '.parameter == "foo"'
 req GET "/api/v1/me?verbose=1"
 is "without a login it is 401 first" 401
+req GET "/api/v1/tickets?%ff%fe=1" "" "$MGR"
+is "a name that is not UTF-8 is named in printable characters" 400 '.parameter == "??" and (.detail | startswith("??: not a query parameter"))'
+req GET "/api/v1/tickets?$(head -c 300 /dev/zero | tr '\0' q)=1" "" "$MGR"
+is "a long name is cut to 40 characters" 400 '(.parameter | length) == 40'
 req POST "/api/v1/tickets/$T/events?dry_run=1" '{"type":"comment","text":"x"}' "$MGR"
 is "a write with an unknown parameter is refused and writes nothing" 400 '.parameter == "dry_run"'
 req GET "/api/v1/stream?since=0" "" "$MGR"
