@@ -478,7 +478,11 @@ static char *commitment_doc(struct kw_err *err)
     return text;
 }
 
-static enum kw_code people_add(struct kw_store *st, struct cast *c, int64_t now, struct kw_err *err)
+/* hash: the demo password's argon2id string, made once for all (one
+ * hashing takes tens of milliseconds and 64 MiB; every demo login has the
+ * same published password anyway). */
+static enum kw_code people_add(struct kw_store *st, struct cast *c, const char *hash, int64_t now,
+                               struct kw_err *err)
 {
     enum kw_code rc = KW_OK;
     /* the managers lead the desks and look after the customers, so they
@@ -502,8 +506,8 @@ static enum kw_code people_add(struct kw_store *st, struct cast *c, int64_t now,
                             .role = people[i].role,
                             .org_id = people[i].org >= 0 ? c->org[people[i].org] : 0,
                             .team_id = people[i].desk >= 0 ? c->desk[people[i].desk] : 0};
-        if (rc == KW_OK)
-            rc = kw_auth_user_create(st, &u, DEMO_PASSWORD, now, &c->person[i], err);
+        if (rc == KW_OK && (rc = kw_auth_user_check(&u, DEMO_PASSWORD, err)) == KW_OK)
+            rc = kw_store_user_insert(st, &u, hash, now, &c->person[i], err);
     }
     return rc;
 }
@@ -570,7 +574,7 @@ void kw_demo_logins(FILE *f)
 }
 
 /* The demo, inside the caller's transaction. */
-static enum kw_code load(struct kw_store *st, int64_t now, struct kw_err *err)
+static enum kw_code load(struct kw_store *st, const char *hash, int64_t now, struct kw_err *err)
 {
     enum kw_code rc;
     int64_t id;
@@ -605,7 +609,7 @@ static enum kw_code load(struct kw_store *st, int64_t now, struct kw_err *err)
     struct kw_sla sla;
     kw_sla_init(&sla);
     struct cast c = {.u = {.st = st, .clocks = kw_clocks_new(err), .sla = &sla}};
-    rc = c.u.clocks ? people_add(st, &c, now, err) : KW_NOMEM;
+    rc = c.u.clocks ? people_add(st, &c, hash, now, err) : KW_NOMEM;
     if (rc == KW_OK)
         rc = rotas_add(st, &c, now, err);
     for (size_t i = 0; rc == KW_OK && i < sizeof(stories) / sizeof(stories[0]); i++)
@@ -623,11 +627,16 @@ enum kw_code kw_demo_load(struct kw_store *st, int64_t now, bool *loaded, struct
      * there (made by this or an older build), and nothing is added. */
     if (kw_demo_present(st))
         return KW_OK;
-    /* all or nothing: a demo that fails half-way leaves no half of it */
-    enum kw_code rc = kw_store_begin(st, err);
+    /* the password hashed before the transaction (slow), then all or
+     * nothing: a demo that fails half-way leaves no half of it */
+    char hash[KW_PASSWORD_HASH_BUF];
+    const struct kw_user anyone = {.role = "agent"};
+    enum kw_code rc = kw_auth_user_hash(&anyone, DEMO_PASSWORD, hash, err);
+    if (rc == KW_OK)
+        rc = kw_store_begin(st, err);
     if (rc != KW_OK)
         return rc;
-    if ((rc = load(st, now, err)) != KW_OK) {
+    if ((rc = load(st, hash, now, err)) != KW_OK) {
         kw_store_rollback(st);
         return rc;
     }
