@@ -70,7 +70,8 @@ bench: deps $(BENCH_BUILD)/build.ninja
 	bench/ui_board.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/kwload
 
 # Builds, creates var/keepword.db with an admin and the demo data if it does
-# not exist, serves on http://127.0.0.1:8080 (README).
+# not exist, serves on http://127.0.0.1:8080 (README); keepword serve --demo
+# prints the demo's logins on every start.
 DB ?= var/keepword.db
 LISTEN ?= 127.0.0.1:8080
 DEMO_PASSWORD ?= keepword-demo
@@ -80,7 +81,6 @@ serve: build
 	    KEEPWORD_ADMIN_PASSWORD="$${KEEPWORD_ADMIN_PASSWORD:-$(DEMO_PASSWORD)}" \
 	        $(BUILD)/keepword init --db $(DB) && \
 	    echo "log in as admin@localhost with password $${KEEPWORD_ADMIN_PASSWORD:-$(DEMO_PASSWORD)}"; \
-	    echo "demo logins: manager@keepword.demo, li.na@keepword.demo, it@huaxin.demo (password keepword-demo)"; \
 	fi
 	@echo "serving http://$(LISTEN)  (try: curl http://$(LISTEN)/healthz)"
 	$(BUILD)/keepword serve --db $(DB) --listen $(LISTEN) --demo

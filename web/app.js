@@ -686,7 +686,8 @@ async function pageTicket(main, id) {
     }, h('div', { class: 'row' }, h('label', {}, t('reason'), why), h('button', { type: 'submit', class: 'secondary', id: 'reopen-button' }, t('reopen'))))));
   }
   if (ticket.state === 'feedback' || ticket.state === 'archived') {
-    const rated = evs.events.some((e) => e.type === 'rating' && e.actor === session.me.id);
+    // once per resolution: a rating since the last reopening (by anyone of the organisation)
+    const rated = evs.events.slice(evs.events.map((e) => e.type).lastIndexOf('reopened') + 1).some((e) => e.type === 'rating');
     const sat = h('select', { name: 'satisfaction', 'aria-label': t('satisfaction') }, [5, 4, 3, 2, 1].map((n) => h('option', { value: n }, '★'.repeat(n) + ` ${n}`)));
     const nps = h('input', { type: 'number', name: 'nps', min: 0, max: 10, value: 9, 'aria-label': t('nps') });
     const cm = h('input', { name: 'comment', 'aria-label': t('comment') });

@@ -8,6 +8,7 @@
 
 #include "civil.h"
 #include "event.h"
+#include "kw_crypto.h"
 #include "writer.h"
 
 static const char *const role_names[KW_ROLE_COUNT] = {
@@ -125,6 +126,66 @@ static enum kw_code attr_known(struct kw_unit *u, int64_t commitment, enum kw_at
 
 /* ---- create ---- */
 
+/* The length of the Unicode space or invisible separator that s starts with
+ * (White_Space, and the zero-width spaces and BOM a paste can bring), or 0. */
+static size_t space_len(const unsigned char *s)
+{
+    if (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+        return 1;
+    if (s[0] == 0xC2 && (s[1] == 0x85 || s[1] == 0xA0)) /* NEL, NO-BREAK SPACE */
+        return 2;
+    if (s[0] == 0xE1 && s[1] == 0x9A && s[2] == 0x80) /* OGHAM SPACE MARK */
+        return 3;
+    if (s[0] == 0xE2 && s[1] == 0x80 &&
+        ((s[2] >= 0x80 && s[2] <= 0x8D) || s[2] == 0xA8 || s[2] == 0xA9 || s[2] == 0xAF))
+        return 3; /* U+2000-200D (spaces, zero-width), LINE/PARAGRAPH SEPARATOR, NNBSP */
+    if (s[0] == 0xE2 && s[1] == 0x81 && (s[2] == 0x9F || s[2] == 0xA0))
+        return 3;                                     /* MEDIUM MATHEMATICAL SPACE, WORD JOINER */
+    if (s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80) /* IDEOGRAPHIC SPACE (全角空格) */
+        return 3;
+    if (s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) /* BOM, ZERO WIDTH NO-BREAK SPACE */
+        return 3;
+    return 0;
+}
+
+/* Whether s (UTF-8) is empty or only spaces: nothing a person could read. */
+bool kw_app_blank(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t n; p && *p; p += n)
+        if (!(n = space_len(p)))
+            return false;
+    return true;
+}
+
+/* The request digest an Idempotency-Key is stored with: BLAKE2b-256 of the
+ * canonical request, the JSON object {"category", "channel", "level",
+ * "org_id", "region", "tier", "title"} with sorted keys, no spaces, UTF-8
+ * unescaped, absent members as null and org_id the organisation the ticket
+ * is for (a customer's own when they leave it out). docs/api.md says so. */
+static enum kw_code request_digest(const struct kw_ticket_in *in, int64_t org,
+                                   unsigned char out[KW_HASH_BYTES], struct kw_err *err)
+{
+    json_t *j = json_object();
+    const char *const keys[] = {"title", "level", "tier", "category", "region", "channel"};
+    const char *const vals[] = {in->title,    in->level,  in->tier,
+                                in->category, in->region, in->channel};
+    for (size_t i = 0; j && i < sizeof(keys) / sizeof(keys[0]); i++)
+        json_object_set_new(j, keys[i], vals[i] ? json_string(vals[i]) : json_null());
+    if (j)
+        json_object_set_new(j, "org_id", json_integer(org));
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    if (!text)
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the request digest");
+    struct kw_hash h;
+    kw_hash_init(&h);
+    kw_hash_update(&h, text, strlen(text));
+    kw_hash_final(&h, out);
+    free(text);
+    return KW_OK;
+}
+
 /* The organisation's contract decides tier and region: copied into the
  * buffers when not given; a customer may not claim others. */
 static enum kw_code org_terms(struct kw_unit *u, const struct kw_actor *who,
@@ -173,6 +234,9 @@ static enum kw_code create_checks(struct kw_unit *u, const struct kw_actor *who,
         attr_known(u, commitment, KW_ATTR_ORGANISATION, name, &ignored) == KW_OK ? name : NULL;
     if (!t->title || !*t->title)
         return kw_err_set(err, KW_INVALID, "/title", "title: missing");
+    if (kw_app_blank(t->title))
+        return kw_err_set(err, KW_INVALID, "/title",
+                          "title: only spaces; say in a few words what is wrong");
     if (!t->level || !*t->level)
         return kw_err_set(err, KW_INVALID, "/level", "level: missing");
     return KW_OK;
@@ -196,6 +260,7 @@ enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
         .at = u->now,
     };
     char tier[48], region[48], name[201];
+    unsigned char digest[KW_HASH_BYTES];
     *existed = false;
     u->fire_at = KW_STORE_NO_TIME;
     if (who->role == KW_ROLE_SYSTEM)
@@ -208,7 +273,11 @@ enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
     } else if (!t.org_id)
         return kw_err_set(err, KW_INVALID, "/org_id",
                           "org_id: missing (the customer organisation)");
-    enum kw_code rc = create_checks(u, who, &t, tier, region, name, err);
+    enum kw_code rc = KW_OK;
+    if (in->idempotency_key && (rc = request_digest(in, t.org_id, digest, err)) == KW_OK)
+        t.request_digest = digest;
+    if (rc == KW_OK)
+        rc = create_checks(u, who, &t, tier, region, name, err);
     if (rc == KW_OK)
         rc = kw_store_ticket_create(u->st, &t, id, existed, err);
     if (rc == KW_OK && !*existed)
@@ -422,6 +491,26 @@ enum kw_code kw_ticket_milestone(struct kw_unit *u, const struct kw_actor *who, 
     return project(u, ticket, NULL, err);
 }
 
+/* Whether the ticket was rated since it was last reopened. */
+struct rated {
+    bool rated;
+    int satisfaction;
+};
+
+static bool rated_scan(const struct kw_stored_event *ev, void *ctx)
+{
+    struct rated *r = ctx;
+    if (strcmp(ev->type, kw_event_kind_name(KW_EVENT_REOPENED)) == 0)
+        r->rated = false;
+    else if (strcmp(ev->type, kw_event_kind_name(KW_EVENT_RATING)) == 0) {
+        json_t *b = json_loads(ev->body, 0, NULL);
+        r->rated = true;
+        r->satisfaction = (int)json_integer_value(json_object_get(b, "satisfaction"));
+        json_decref(b);
+    }
+    return true;
+}
+
 enum kw_code kw_ticket_rate(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
                             int satisfaction, int nps, const char *comment, struct kw_err *err)
 {
@@ -430,6 +519,10 @@ enum kw_code kw_ticket_rate(struct kw_unit *u, const struct kw_actor *who, int64
     enum kw_code rc = read_ticket(u, who, ticket, &f, err);
     if (rc != KW_OK)
         return rc;
+    if (!kw_actor_customer(who))
+        return kw_err_set(err, KW_FORBIDDEN, "/type",
+                          "the service is rated by the customer who asked for it; the provider's "
+                          "people cannot rate their own work");
     if (satisfaction < 1 || satisfaction > 5)
         return kw_err_set(err, KW_INVALID, "/satisfaction", "satisfaction: expected 1 to 5");
     if (nps < -1 || nps > 10)
@@ -439,6 +532,16 @@ enum kw_code kw_ticket_rate(struct kw_unit *u, const struct kw_actor *who, int64
                           "the service is rated once a resolution is proposed (state feedback "
                           "or archived); this ticket is %s",
                           kw_state_name(f.state));
+    /* once per resolution: only a reopening (or a rejected resolution, which
+     * is one) leads back to work and to another resolution to rate */
+    struct rated seen = {0};
+    if ((rc = kw_store_events(u->st, ticket, rated_scan, &seen, err)) != KW_OK)
+        return rc;
+    if (seen.rated)
+        return kw_err_set(err, KW_CONFLICT, "/type",
+                          "this resolution is rated already (satisfaction %d); a ticket is rated "
+                          "once per resolution",
+                          seen.satisfaction);
     struct kw_event_rec r = {
         .kind = KW_EVENT_RATING, .satisfaction = satisfaction, .nps = nps, .text = comment};
     if ((rc = append(u, who, ticket, &r, NULL, err)) != KW_OK)

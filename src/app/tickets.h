@@ -14,7 +14,7 @@
  *                feedback -> handling (reject)             yes     -
  *   milestone    no                                        yes     -
  *   reopen       yes (feedback/archived, within window)    yes     -
- *   rate         yes, once a resolution is proposed        yes     -
+ *   rate         yes, once per proposed resolution         no      -
  *   change       no (level, category, assignee, team)      yes     yes
  *   overrun      no (reason, note, follow-up)              yes     -
  *
@@ -35,6 +35,10 @@ struct kw_event_rec;
 enum kw_code kw_app_append(struct kw_store *st, int64_t ticket, const struct kw_event_rec *r,
                            int64_t actor, int64_t at, const char *state, struct kw_err *err);
 
+/* Whether s (UTF-8, may be NULL) is empty or only Unicode spaces (White_Space,
+ * the ideographic space, zero-width spaces, BOM): a title that says nothing. */
+bool kw_app_blank(const char *s);
+
 /* A new ticket. Strings borrowed. org_id: staff must give it; a customer's
  * is their own (0 or the same). tier and region come from the
  * organisation's contract when not given; a customer may not give others.
@@ -42,7 +46,9 @@ enum kw_code kw_app_append(struct kw_store *st, int64_t ticket, const struct kw_
 struct kw_ticket_in {
     int64_t org_id;
     const char *title, *level, *tier, *category, *region, *channel;
-    const char *idempotency_key; /* may be NULL; a repeat returns the first ticket */
+    /* may be NULL; a repeat with the same request returns the first ticket,
+     * one with another request is KW_UNPROCESSABLE (the digest: tickets.c) */
+    const char *idempotency_key;
 };
 enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
                               const struct kw_ticket_in *in, int64_t *id, bool *existed,
@@ -75,7 +81,10 @@ enum kw_code kw_ticket_reopen(struct kw_unit *u, const struct kw_actor *who, int
 enum kw_code kw_ticket_milestone(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
                                  const char *milestone, struct kw_err *err);
 /* Rate the service: satisfaction 1-5, nps 0-10 or -1 (not given), comment
- * may be NULL; once the ticket is in feedback or archived. */
+ * may be NULL. Only the requester's organisation rates (its customers:
+ * staff and the system are KW_FORBIDDEN), once the ticket is in feedback or
+ * archived, and once per resolution: a second rating is KW_CONFLICT until
+ * the ticket is reopened (or the resolution rejected) and resolved again. */
 enum kw_code kw_ticket_rate(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
                             int satisfaction, int nps, const char *comment, struct kw_err *err);
 

@@ -52,23 +52,27 @@ static const char usage_serve_rest[] =
     "per delivery attempt on stderr (failures at level=error); --log-level\n"
     "drops the lines below a level (default info).\n"
     "--demo first loads a demo into a database without it: the L1-L4\n"
-    "commitment, three customer organisations, two desks of agents and 36\n"
-    "tickets in every state, its calendars and a rota per desk (logins\n"
-    "*@keepword.demo, it@huaxin.demo, ops@dongfang.demo, it@pacific.demo;\n"
-    "password keepword-demo).\n"
+    "commitment with escalation chains, six customer organisations (four\n"
+    "Chinese, two international), a domestic and an international desk with\n"
+    "their leads and rotas, its calendars, and 22 tickets told relative to\n"
+    "now (clocks met, at risk, paused and breached); on every start it prints\n"
+    "the demo's logins (manager@keepword.demo, li.na@keepword.demo,\n"
+    "it@huaxin.demo, ...; password keepword-demo).\n"
     "SIGTERM or SIGINT finishes the requests in flight and exits.\n";
 
 /* The routes, one path a line with its methods: "  GET|POST  /api/v1/orgs". */
 static void print_routes(FILE *f)
 {
-    const char *method, *path, *next_method, *next_path;
+    const char *method, *path, *query, *next_method, *next_path;
+    int n, next_n;
     char methods[64] = "";
-    for (size_t i = 0; kw_http_route(i, &method, &path); i++) {
+    for (size_t i = 0; kw_http_route(i, &method, &path, &n, &query); i++) {
         snprintf(methods + strlen(methods), sizeof(methods) - strlen(methods), "%s%s",
                  *methods ? "|" : "", method);
-        if (kw_http_route(i + 1, &next_method, &next_path) && strcmp(next_path, path) == 0)
+        if (kw_http_route(i + 1, &next_method, &next_path, &next_n, &query) && next_n == n &&
+            strncmp(next_path, path, (size_t)n) == 0)
             continue;
-        fprintf(f, "  %-12s %s\n", methods, path);
+        fprintf(f, "  %-12s %.*s\n", methods, n, path);
         methods[0] = '\0';
     }
 }
@@ -82,11 +86,19 @@ static void serve_help(FILE *f)
 
 int kw_cmd_routes(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    const char *method, *path;
-    for (size_t i = 0; kw_http_route(i, &method, &path); i++)
-        printf("%s %s\n", method, path);
+    /* --query: one line per query parameter, "METHOD PATH NAME" */
+    bool query = argc > 1 && strcmp(argv[1], "--query") == 0;
+    const char *method, *path, *names;
+    int n;
+    for (size_t i = 0; kw_http_route(i, &method, &path, &n, &names); i++) {
+        if (!query)
+            printf("%s %.*s\n", method, n, path);
+        for (const char *s = names; query && *s && *s != '}';) {
+            int len = (int)strcspn(s, ",}");
+            printf("%s %.*s %.*s\n", method, n, path, len, s);
+            s += len + (s[len] == ',');
+        }
+    }
     return KW_EXIT_OK;
 }
 
@@ -259,8 +271,9 @@ int kw_cmd_serve(int argc, char **argv)
         return kw_cli_fail("--demo", &err);
     }
     if (loaded)
-        fprintf(stderr, "keepword: demo loaded (logins: manager@keepword.demo, "
-                        "li.na@keepword.demo, it@huaxin.demo, ...; password keepword-demo)\n");
+        fprintf(stderr, "keepword: demo loaded\n");
+    if (demo && kw_demo_present(st)) /* on every start, not only the first */
+        kw_demo_logins(stderr);
     int schema = kw_store_schema_version(st);
     kw_store_close(st); /* the server opens its own handles */
     struct serving sv = {0};

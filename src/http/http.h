@@ -62,8 +62,11 @@ void kw_http_stop(struct kw_http *h);
 /* The port actually bound (useful with port 0). */
 unsigned kw_http_port(const struct kw_http *h);
 /* Route i of the server's table (in docs/openapi.json's order): its method
- * and path pattern ("/api/v1/tickets/{id}/events"), static strings; false
- * past the last. For `serve --help` and the check against the OpenAPI file. */
-bool kw_http_route(size_t i, const char **method, const char **path);
+ * and path pattern ("/api/v1/tickets/{id}/events"; its first *path_n bytes:
+ * a pattern may go on with its query template), and the query parameters it
+ * takes, comma-separated up to a "}" ("after,limit}", "}" for none); static
+ * strings; false past the last. For `serve --help` and the OpenAPI check. */
+bool kw_http_route(size_t i, const char **method, const char **path, int *path_n,
+                   const char **query);
 
 #endif

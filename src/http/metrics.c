@@ -59,9 +59,10 @@ void kwh_metrics_observe(struct kwh_metrics *m, int route, unsigned status, doub
 
 static void route_labels(const struct kwh_metrics *m, size_t i, char *buf, size_t cap)
 {
-    const char *method, *path;
-    if (i < m->n - 2 && kw_http_route(i, &method, &path))
-        snprintf(buf, cap, "method=\"%s\",route=\"%s\"", method, path);
+    const char *method, *path, *query;
+    int n;
+    if (i < m->n - 2 && kw_http_route(i, &method, &path, &n, &query))
+        snprintf(buf, cap, "method=\"%s\",route=\"%.*s\"", method, n, path);
     else
         snprintf(buf, cap, "method=\"\",route=\"%s\"", i == m->n - 2 ? "page" : "unmatched");
 }

@@ -5,7 +5,10 @@
  * header, `keepword serve --help` and the check against docs/openapi.json
  * all read it. A pattern's segments are literals or parameters: {id} is
  * 1..INT64_MAX in plain decimal (no sign, space or leading zero), {name} one
- * segment of 1 to KW_CAL_NAME_MAX - 1 bytes; anything else is 404.
+ * segment of 1 to KW_CAL_NAME_MAX - 1 bytes; anything else is 404. A
+ * pattern ends with the query parameters the route takes, as in a URI
+ * template (RFC 6570): "/api/v1/orgs{?after,limit}". Any other query
+ * parameter, or one given twice, is 400 naming it, before the handler runs.
  */
 #include <string.h>
 
@@ -45,19 +48,22 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/tokens", kwh_tokens_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/tokens", kwh_tokens_create, NULL, ANYONE, NULL},
     {"DELETE", "/api/v1/tokens/{id}", kwh_token_delete, NULL, ANYONE, NULL},
-    {"GET", "/api/v1/tickets", kwh_tickets_list, NULL, ANYONE, NULL},
+    {"GET",
+     "/api/v1/tickets{?state,level,org_id,assignee_id,team_id,breached,due_before,"
+     "sort,after,limit,include}",
+     kwh_tickets_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/tickets", kwh_tickets_create, NULL, ANYONE, NULL},
     {"GET", "/api/v1/tickets/{id}", kwh_ticket_get, NULL, ANYONE, NULL},
     {"PATCH", "/api/v1/tickets/{id}", kwh_ticket_patch, NULL, ANYONE, NULL},
     {"GET", "/api/v1/tickets/{id}/events", kwh_ticket_events, NULL, ANYONE, NULL},
     {"POST", "/api/v1/tickets/{id}/events", kwh_ticket_event_post, NULL, ANYONE, NULL},
     {"GET", "/api/v1/tickets/{id}/sla", kwh_ticket_sla, NULL, ANYONE, NULL},
-    {"GET", "/api/v1/tickets/{id}/nodes", kwh_ticket_nodes, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/tickets/{id}/nodes{?lang}", kwh_ticket_nodes, NULL, ANYONE, NULL},
     {"GET", "/api/v1/tickets/{id}/verify", kwh_ticket_verify, NULL, ANYONE, NULL},
-    {"GET", "/api/v1/orgs", kwh_orgs_list, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/orgs{?after,limit}", kwh_orgs_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/orgs", kwh_orgs_create, NULL, MANAGERS, ORGS_WHY},
     {"GET", "/api/v1/orgs/{id}", kwh_org_get, NULL, ANYONE, NULL},
-    {"GET", "/api/v1/users", kwh_users_list, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/users{?org_id,after,limit}", kwh_users_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/users", kwh_users_create, NULL, ROLE(R_ADMIN), "only admins manage users"},
     {"GET", "/api/v1/teams", kwh_teams_list, NULL, STAFF, "teams are the provider's"},
     {"POST", "/api/v1/teams", kwh_teams_create, NULL, MANAGERS,
@@ -65,29 +71,34 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/calendars", kwh_calendars_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/calendars", kwh_calendars_create, NULL, MANAGERS, CALS_WHY},
     {"GET", "/api/v1/calendars/{name}", kwh_calendar_get, NULL, ANYONE, NULL},
-    {"GET", "/api/v1/calendars/{name}/deadline", kwh_calendar_deadline, NULL, ANYONE, NULL},
-    {"POST", "/api/v1/calendars/{name}/ics", kwh_calendar_ics, NULL, MANAGERS, CALS_WHY},
+    {"GET", "/api/v1/calendars/{name}/deadline{?from,duration}", kwh_calendar_deadline, NULL,
+     ANYONE, NULL},
+    {"POST", "/api/v1/calendars/{name}/ics{?as,match,holiday,workday,dry_run}", kwh_calendar_ics,
+     NULL, MANAGERS, CALS_WHY},
     {"GET", "/api/v1/calendars/{name}/versions", kwh_calendar_versions, NULL, ANYONE, NULL},
     {"POST", "/api/v1/calendars/{name}/impact", kwh_calendar_impact, NULL, MANAGERS, CALS_WHY},
     {"GET", "/api/v1/commitments", kwh_commitments_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/commitments", kwh_commitments_create, NULL, MANAGERS,
      "only admins and managers change commitments"},
     {"GET", "/api/v1/commitments/{id}", kwh_commitment_get, NULL, ANYONE, NULL},
-    {"GET", "/api/v1/commitments/{id}/letter", kwh_commitment_letter, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/commitments/{id}/letter{?lang,format}", kwh_commitment_letter, NULL, ANYONE,
+     NULL},
     {"GET", "/api/v1/endpoints", kwh_endpoints_list, NULL, MANAGERS, NOTIFY_WHY},
     {"POST", "/api/v1/endpoints", kwh_endpoints_create, NULL, MANAGERS, NOTIFY_WHY},
     {"POST", "/api/v1/endpoints/{id}/test", kwh_endpoint_test, NULL, MANAGERS, NOTIFY_WHY},
-    {"GET", "/api/v1/outbox", kwh_outbox_list, NULL, MANAGERS, OUTBOX_WHY},
+    {"GET", "/api/v1/outbox{?state,ticket_id,after,limit}", kwh_outbox_list, NULL, MANAGERS,
+     OUTBOX_WHY},
     {"POST", "/api/v1/outbox/{id}/retry", kwh_outbox_retry, NULL, MANAGERS, OUTBOX_WHY},
-    {"GET", "/api/v1/oncall", kwh_rotas_list, NULL, STAFF, ROTA_WHY},
+    {"GET", "/api/v1/oncall{?team_id}", kwh_rotas_list, NULL, STAFF, ROTA_WHY},
     {"POST", "/api/v1/oncall", kwh_rotas_put, NULL, MANAGERS, "only admins and managers set rotas"},
-    {"GET", "/api/v1/oncall/who", kwh_oncall_who, NULL, STAFF, ROTA_WHY},
-    {"GET", "/api/v1/oncall/{id}/who", kwh_rota_who, NULL, STAFF, ROTA_WHY},
-    {"GET", "/api/v1/oncall/{id}/shifts", kwh_rota_shifts, NULL, STAFF, ROTA_WHY},
-    {"GET", "/api/v1/overruns", kwh_overruns_list, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/oncall/who{?team_id,level,at}", kwh_oncall_who, NULL, STAFF, ROTA_WHY},
+    {"GET", "/api/v1/oncall/{id}/who{?at}", kwh_rota_who, NULL, STAFF, ROTA_WHY},
+    {"GET", "/api/v1/oncall/{id}/shifts{?from,days}", kwh_rota_shifts, NULL, STAFF, ROTA_WHY},
+    {"GET", "/api/v1/overruns{?state,org_id,ticket_id,metric,after,limit}", kwh_overruns_list, NULL,
+     ANYONE, NULL},
     {"GET", "/api/v1/overruns/{id}", kwh_overrun_get, NULL, ANYONE, NULL},
     {"PATCH", "/api/v1/overruns/{id}", kwh_overrun_patch, NULL, ANYONE, NULL},
-    {"GET", "/api/v1/subscriptions", kwh_subscriptions_list, NULL, STAFF, SUBS_WHY},
+    {"GET", "/api/v1/subscriptions{?user_id}", kwh_subscriptions_list, NULL, STAFF, SUBS_WHY},
     {"POST", "/api/v1/subscriptions", kwh_subscriptions_create, NULL, STAFF, SUBS_WHY},
     {"DELETE", "/api/v1/subscriptions/{id}", kwh_subscription_delete, NULL, STAFF, SUBS_WHY},
     {"GET", "/api/v1/stream", NULL, kwh_web_stream, ANYONE, NULL},
@@ -124,19 +135,28 @@ static bool id_of(const char *s, size_t n, int64_t *out)
 
 enum fit { NO, AT_PARAM, YES };
 
+/* Where a pattern's path ends: at its query template or its end. */
+static size_t path_len(const char *pattern)
+{
+    const char *q = strstr(pattern, "{?");
+    return q ? (size_t)(q - pattern) : strlen(pattern);
+}
+
 /* Whether path fits pattern segment by segment, parameters into a.
  * AT_PARAM: the literals before a parameter fit and the parameter did not;
  * *collection is then the literal segment before it. */
 static enum fit fits(const char *pattern, const char *path, struct kwh_args *a,
                      const char **collection, size_t *collection_len)
 {
-    const char *p = pattern, *u = path, *prev = "";
+    const char *p = pattern, *u = path, *prev = "", *end = pattern + path_len(pattern);
     size_t prev_len = 0;
-    while (*p && *u) {
+    while (p < end && *u) {
         if (*p != '/' || *u != '/')
             return NO;
         p++, u++;
         size_t pn = strcspn(p, "/"), un = strcspn(u, "/");
+        if (pn > (size_t)(end - p))
+            pn = (size_t)(end - p);
         if (*p == '{') {
             bool ok =
                 strncmp(p, "{id}", pn) == 0 ? id_of(u, un, &a->id) : un > 0 && un < sizeof(a->name);
@@ -155,7 +175,7 @@ static enum fit fits(const char *pattern, const char *path, struct kwh_args *a,
         prev = u, prev_len = un;
         p += pn, u += un;
     }
-    return *p || *u ? NO : YES;
+    return p < end || *u ? NO : YES;
 }
 
 /* HEAD is GET without the body (the daemon leaves it out). */
@@ -209,6 +229,71 @@ static const struct kwh_route *route_of(const char *method, const char *path, st
     return NULL;
 }
 
+/* The query parameters a call gives, checked against a route's template. */
+struct query_check {
+    const char *names; /* "after,limit}" (after the "{?"), or NULL: none */
+    uint32_t seen;     /* bit i: the template's i-th name was given */
+    struct kwh_reply *fail;
+    bool bad;
+};
+
+/* The position of key (n bytes) in the comma-separated names, or -1. */
+static int name_at(const char *names, const char *key)
+{
+    size_t n = strlen(key);
+    int i = 0;
+    for (const char *s = names; s && *s && *s != '}'; i++) {
+        size_t len = strcspn(s, ",}");
+        if (len == n && strncmp(s, key, n) == 0)
+            return i;
+        s += len + (s[len] == ',');
+    }
+    return -1;
+}
+
+static enum MHD_Result query_one(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    struct query_check *q = cls;
+    (void)kind, (void)value;
+    int i = name_at(q->names, key);
+    if (i >= 0 && (i >= 32 || !(q->seen & (1u << i)))) {
+        if (i < 32)
+            q->seen |= 1u << i;
+        return MHD_YES;
+    }
+    /* the name as the reply shows it: printable ASCII (the reply is UTF-8
+     * JSON, the name any bytes), at most 40 of them */
+    char name[41];
+    size_t n = 0;
+    for (const unsigned char *k = (const unsigned char *)key; *k && n < sizeof(name) - 1; k++)
+        name[n++] = *k >= 0x20 && *k < 0x7f ? (char)*k : '?';
+    name[n] = '\0';
+    int len = q->names ? (int)strcspn(q->names, "}") : 0;
+    if (i >= 0)
+        *q->fail = kwh_problemf(KW_INVALID, "", "%s: given more than once", name);
+    else if (q->names)
+        *q->fail =
+            kwh_problemf(KW_INVALID, "", "%s: not a query parameter of this route (it takes %.*s)",
+                         name, len, q->names);
+    else
+        *q->fail = kwh_problemf(KW_INVALID, "",
+                                "%s: not a query parameter of this route (it takes none)", name);
+    if (q->fail->json)
+        json_object_set_new(q->fail->json, "parameter", json_string(name));
+    q->bad = true;
+    return MHD_NO;
+}
+
+/* Whether the call's query parameters are the route's, each at most once. */
+static bool query_fits(const struct kwh_route *r, struct kwh_call *x, struct kwh_reply *fail)
+{
+    const char *t = strstr(r->path, "{?");
+    struct query_check q = {.names = t ? t + 2 : NULL, .fail = fail};
+    MHD_get_connection_values(x->c, MHD_GET_ARGUMENT_KIND, query_one, &q);
+    return !q.bad;
+}
+
 /* 401 before 403: a route for some roles first needs a login. */
 static bool admit(const struct kwh_route *r, struct kwh_call *x, struct kwh_reply *fail)
 {
@@ -225,12 +310,12 @@ kwh_streamer kwh_dispatch(struct kwh_call *x, const char *url, struct kwh_reply 
     if (r)
         x->route = (int)(r - routes);
     if (r && r->stream)
-        return admit(r, x, rep) ? r->stream : NULL;
+        return admit(r, x, rep) && query_fits(r, x, rep) ? r->stream : NULL;
     if (x->r->too_big) {
         if (!r)
             json_decref(rep->json);
         *rep = kwh_problemf(KW_TOO_BIG, "", "the body is larger than %u bytes", KW_HTTP_MAX_BODY);
-    } else if (r && admit(r, x, rep)) {
+    } else if (r && admit(r, x, rep) && query_fits(r, x, rep)) {
         *rep = r->fn(x);
     }
     return NULL;
@@ -241,11 +326,14 @@ size_t kwh_route_count(void)
     return N_ROUTES;
 }
 
-bool kw_http_route(size_t i, const char **method, const char **path)
+bool kw_http_route(size_t i, const char **method, const char **path, int *path_n,
+                   const char **query)
 {
     if (i >= N_ROUTES)
         return false;
     *method = routes[i].method;
     *path = routes[i].path;
+    *path_n = (int)path_len(routes[i].path);
+    *query = routes[i].path[*path_n] ? routes[i].path + *path_n + 2 : "}";
     return true;
 }

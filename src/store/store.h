@@ -116,10 +116,15 @@ enum kw_code kw_store_org_insert(struct kw_store *st, const struct kw_org *org, 
                                  int64_t *id, struct kw_err *err);
 
 /* A new ticket; strings borrowed. idempotency_key may be NULL; with a key,
- * a second create by the same creator returns the first ticket (*existed). */
+ * a second create by the same creator returns the first ticket (*existed)
+ * when its request_digest is the first one's, and is KW_UNPROCESSABLE when
+ * it differs (the key was used for another request). request_digest
+ * (KW_HASH_BYTES, borrowed, or NULL: none) is stored with the key; a
+ * ticket stored without one answers any digest. */
 struct kw_ticket_new {
     int64_t org_id, created_by;
     const char *title, *level, *tier, *category, *region, *channel, *idempotency_key;
+    const unsigned char *request_digest;
     const char *organisation; /* for rules on the organisation (the created event only) */
     int64_t at;
 };

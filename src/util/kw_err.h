@@ -25,7 +25,8 @@
     X(UNAUTHENTICATED, 401, "unauthenticated")                                                     \
     X(METHOD, 405, "method not allowed")                                                           \
     X(TOO_MANY, 429, "too many requests")                                                          \
-    X(MEDIA_TYPE, 415, "unsupported media type")
+    X(MEDIA_TYPE, 415, "unsupported media type")                                                   \
+    X(UNPROCESSABLE, 422, "unprocessable content")
 
 enum kw_code {
 #define X(name, status, title) KW_##name,

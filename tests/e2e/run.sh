@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Browser tests of the web UI: the real server with the demo data on a free
 # loopback port, driven in headless Debian chromium by playwright-core
-# (tests/e2e/ui.test.js). Installs playwright-core from the lock file when it
-# is missing. Screenshots of each main page go to tests/e2e/screenshots/.
+# (tests/e2e/ui.test.js, then tests/e2e/phone.test.js: every page at 390 px).
+# Installs playwright-core from the lock file when it is missing.
+# Screenshots of each main page go to tests/e2e/screenshots/.
 # usage: tests/e2e/run.sh PATH/TO/keepword
 set -u
 KW=${1:?usage: run.sh PATH/TO/keepword}
@@ -22,6 +23,9 @@ mkdir -p "$HERE/screenshots"
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/ui.test.js"
 rc=$?
 check "the browser tests pass" $rc
+# every page as each role at 390 px, in zh and en (tests/e2e/phone.test.js)
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/phone.test.js"
+check "every page fits a 390 px phone in both languages" $?
 # previews before saving (.ics import, rota): they change the demo's data, so last
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/previews.test.js"
 rc=$?

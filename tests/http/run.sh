@@ -10,7 +10,7 @@ KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null ||
 serve_start
 
 req GET /healthz
-is "healthz" 200 '.status == "ok" and .schema == 13'
+is "healthz" 200 '.status == "ok" and .schema == 14'
 req POST /api/v1/auth/login '{"email":"admin@localhost","password":"correct-horse"}'
 is "login" 200 '.token_type == "Bearer" and (.token | startswith("kw_")) and .expires_in > 0'
 TOKEN=$(jq -r .token "$TMP/body")
@@ -324,12 +324,12 @@ EXTRA_PIDS+=("$DPID")
 DPORT=$(port_of "$TMP/demo.log")
 MGR=$(curl -s -X POST "http://127.0.0.1:$DPORT/api/v1/auth/login" -H "Content-Type: application/json" -d '{"email":"manager@keepword.demo","password":"keepword-demo"}' | jq -r .token)
 N=$(curl -s "http://127.0.0.1:$DPORT/api/v1/tickets?limit=100" -H "Authorization: Bearer $MGR" | jq '.tickets | length')
-check "the demo has its tickets" "$([ "$N" = 36 ]; echo $?)" "($N)"
+check "the demo has its tickets" "$([ "$N" = 22 ]; echo $?)" "($N)"
 N=$(curl -s "http://127.0.0.1:$DPORT/api/v1/tickets?limit=100&breached=true" -H "Authorization: Bearer $MGR" | jq '.tickets | length')
-check "some demo tickets are breached, some not" "$([ "$N" -gt 0 ] && [ "$N" -lt 36 ]; echo $?)" "($N)"
+check "some demo tickets are breached, some not" "$([ "$N" -gt 0 ] && [ "$N" -lt 22 ]; echo $?)" "($N)"
 N=$(curl -s "http://127.0.0.1:$DPORT/api/v1/teams" -H "Authorization: Bearer $MGR" | jq '.teams | length')
 check "the demo has two desks" "$([ "$N" = 2 ]; echo $?)" "($N)"
-STATUSES=$(for i in $(seq 1 12); do curl -s "http://127.0.0.1:$DPORT/api/v1/tickets/$i/sla" -H "Authorization: Bearer $MGR" | jq -r '.clocks[].status'; done | sort -u | tr '\n' ' ')
+STATUSES=$(for i in $(seq 1 22); do curl -s "http://127.0.0.1:$DPORT/api/v1/tickets/$i/sla" -H "Authorization: Bearer $MGR" | jq -r '.clocks[].status'; done | sort -u | tr '\n' ' ')
 check "demo clocks are met, running, paused, breached, met late and pending" \
     "$([ "$STATUSES" = "breached met met_late paused pending running " ]; echo $?)" "($STATUSES)"
 kill -TERM "$DPID"

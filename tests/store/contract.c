@@ -568,6 +568,56 @@ static void test_idempotent_create(void **state)
     struct kw_ticket_row r;
     MUST(kw_store_ticket_get(c->st, a, &r, &err));
     assert_int_equal(r.last_seq, 1);
+    kw_store_end_read(c->st);
+    /* a key stored with a request digest answers that digest only */
+    static const unsigned char one[KW_HASH_BYTES] = {1}, two[KW_HASH_BYTES] = {2};
+    static const struct {
+        const char *name;
+        const unsigned char *digest;
+        enum kw_code want;
+        bool existed;
+    } rows[] = {
+        {"the first use stores the digest", one, KW_OK, false},
+        {"the same digest answers the first ticket", one, KW_OK, true},
+        {"another digest is refused", two, KW_UNPROCESSABLE, false},
+        {"no digest (a caller that keeps none) answers the first ticket", NULL, KW_OK, true},
+    };
+    int64_t first = 0;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct kw_ticket_new t = {.org_id = c->org,
+                                  .created_by = 7,
+                                  .title = "digest",
+                                  .level = "L1",
+                                  .idempotency_key = "retry-3",
+                                  .request_digest = rows[i].digest,
+                                  .at = c->t0};
+        int64_t id = 0;
+        bool ex = true;
+        expect_code(rows[i].name, kw_store_ticket_create(c->st, &t, &id, &ex, &err), rows[i].want,
+                    &err, "");
+        if (ex != rows[i].existed)
+            fail_msg("%s: existed %d", rows[i].name, ex);
+        if (i == 0)
+            first = id;
+        else if (rows[i].want == KW_OK && id != first)
+            fail_msg("%s: ticket %lld, not the first (%lld)", rows[i].name, (long long)id,
+                     (long long)first);
+        else if (rows[i].want != KW_OK && !strstr(err.msg, "Idempotency-Key"))
+            fail_msg("%s: %s", rows[i].name, err.msg);
+    }
+    /* a key stored before digests were kept (none) answers any digest */
+    int64_t old = new_ticket(c, "retry-4", &existed);
+    struct kw_ticket_new t = {.org_id = c->org,
+                              .created_by = 7,
+                              .title = "printer on fire",
+                              .level = "L1",
+                              .idempotency_key = "retry-4",
+                              .request_digest = two,
+                              .at = c->t0};
+    int64_t id = 0;
+    MUST(kw_store_ticket_create(c->st, &t, &id, &existed, &err));
+    assert_true(existed);
+    assert_int_equal(id, old);
 }
 
 static void test_event_append(void **state)

@@ -2,8 +2,10 @@
 /* The application layer on a real store: who may do what to which
  * organisation's ticket (one table, every action by every kind of actor),
  * the events each action writes, and the rules the channels rely on
- * (implied milestones, rating only after a proposed resolution, changes as
- * events only when something changed, the reopen window). */
+ * (implied milestones, rating by the requester's organisation once per
+ * proposed resolution, titles that say something, idempotency keys bound to
+ * their request, changes as events only when something changed, the reopen
+ * window). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,7 +148,7 @@ static void test_who_may(void **state)
         {"internal note", A_NOTE, KW_OK, KW_FORBIDDEN, KW_NOT_FOUND, KW_OK, "/internal"},
         {"move", A_MOVE, KW_OK, KW_FORBIDDEN, KW_NOT_FOUND, KW_OK, "/to"},
         {"milestone", A_MILESTONE, KW_OK, KW_FORBIDDEN, KW_NOT_FOUND, KW_OK, "/type"},
-        {"rate before a resolution", A_RATE, KW_CONFLICT, KW_CONFLICT, KW_NOT_FOUND, KW_CONFLICT,
+        {"rate before a resolution", A_RATE, KW_FORBIDDEN, KW_CONFLICT, KW_NOT_FOUND, KW_FORBIDDEN,
          "/type"},
         {"change the level", A_CHANGE, KW_OK, KW_FORBIDDEN, KW_FORBIDDEN, KW_OK, ""},
         {"reopen an open ticket", A_REOPEN, KW_CONFLICT, KW_CONFLICT, KW_NOT_FOUND, KW_CONFLICT,
@@ -222,6 +224,138 @@ static void test_create(void **state)
     assert_true(existed);
     assert_int_equal(id, first);
     assert_int_equal(f->u.fire_at, KW_STORE_NO_TIME); /* nothing new to schedule */
+    /* the same key with another request is refused, and writes nothing */
+    static const struct {
+        const char *name, *title, *tier, *channel;
+    } other[] = {
+        {"another title", "Twice", NULL, NULL},
+        {"a member added", "Once", "vip", NULL},
+        {"another member added", "Once", NULL, "web"},
+    };
+    for (size_t i = 0; i < N_ELEMS(other); i++) {
+        struct kw_ticket_in o = in;
+        o.title = other[i].title;
+        o.tier = other[i].tier;
+        o.channel = other[i].channel;
+        if (kw_ticket_create(&f->u, &f->agent, &o, &id, &existed, &err) != KW_UNPROCESSABLE)
+            fail_msg("%s: %s", other[i].name, err.msg);
+        assert_false(existed);
+        assert_non_null(strstr(err.msg, "Idempotency-Key: already used for a different request"));
+    }
+    /* a key is the caller's: another person's same key is a new ticket */
+    in.org_id = 0;
+    assert_int_equal(kw_ticket_create(&f->u, &f->customer, &in, &id, &existed, &err), KW_OK);
+    assert_false(existed);
+    assert_true(id != first);
+    /* a customer's own organisation, left out or named, is the same request */
+    in.org_id = f->org;
+    assert_int_equal(kw_ticket_create(&f->u, &f->customer, &in, &first, &existed, &err), KW_OK);
+    assert_true(existed);
+    assert_int_equal(first, id);
+}
+
+static void test_blank_title(void **state)
+{
+    struct fx *f = *state;
+    static const struct {
+        const char *name, *title;
+        bool blank;
+    } rows[] = {
+        {"empty", "", true},
+        {"spaces", "   ", true},
+        {"tabs and newlines", "\t\r\n \v\f", true},
+        {"no-break space", "\xC2\xA0", true},
+        {"ideographic space (全角空格)", "\xE3\x80\x80\xE3\x80\x80", true},
+        {"en quad to hair space", "\xE2\x80\x80\xE2\x80\x8A", true},
+        {"zero width space and BOM", "\xE2\x80\x8B\xEF\xBB\xBF", true},
+        {"line and paragraph separators", "\xE2\x80\xA8\xE2\x80\xA9", true},
+        {"narrow no-break and medium mathematical space", "\xE2\x80\xAF\xE2\x81\x9F", true},
+        {"a word between spaces", "  VPN down  ", false},
+        {"Chinese after an ideographic space", "\xE3\x80\x80\xE6\x96\xAD\xE7\xBD\x91", false},
+        {"a dot", ".", false},
+        {"a letter after a no-break space", "\xC2\xA0x", false},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        if (kw_app_blank(rows[i].title) != rows[i].blank)
+            fail_msg("%s: blank should be %d", rows[i].name, rows[i].blank);
+        struct kw_ticket_in in = {.org_id = f->org, .title = rows[i].title, .level = "L2"};
+        struct kw_err err = {0};
+        int64_t id;
+        bool existed;
+        enum kw_code rc = kw_ticket_create(&f->u, &f->agent, &in, &id, &existed, &err);
+        if (rc != (rows[i].blank ? KW_INVALID : KW_OK))
+            fail_msg("%s: %s (%s)", rows[i].name, kw_code_name(rc), err.msg);
+        if (rows[i].blank)
+            assert_string_equal(err.field, "/title");
+    }
+}
+
+/* Rate ticket id as who; the code. */
+static enum kw_code rate(struct fx *f, const struct kw_actor *who, int64_t id, int satisfaction,
+                         struct kw_err *err)
+{
+    return kw_ticket_rate(&f->u, who, id, satisfaction, -1, NULL, err);
+}
+
+static void test_rating(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    int64_t id = open_ticket(f);
+    assert_int_equal(kw_ticket_move(&f->u, &f->agent, id, KW_ST_HANDLING, NULL, &mv, &err), KW_OK);
+    assert_int_equal(kw_ticket_move(&f->u, &f->agent, id, KW_ST_FEEDBACK, NULL, &mv, &err), KW_OK);
+    const char *before = "created state state milestone";
+    assert_string_equal(types(f, id), before);
+    /* only the requester's organisation rates: not the provider's people */
+    struct kw_actor manager = {.id = f->agent.id, .role = KW_ROLE_MANAGER};
+    struct kw_actor admin = {.id = f->agent.id, .role = KW_ROLE_ADMIN};
+    static const struct {
+        const char *name;
+        int who; /* 0 agent, 1 manager, 2 admin, 3 system, 4 another organisation */
+        enum kw_code want;
+        const char *field;
+    } refused[] = {
+        {"an agent", 0, KW_FORBIDDEN, "/type"},
+        {"a manager", 1, KW_FORBIDDEN, "/type"},
+        {"an admin", 2, KW_FORBIDDEN, "/type"},
+        {"the system", 3, KW_FORBIDDEN, "/type"},
+        {"another organisation's customer (as if there were no ticket)", 4, KW_NOT_FOUND, ""},
+    };
+    const struct kw_actor *who[] = {&f->agent, &manager, &admin, &f->system, &f->stranger};
+    for (size_t i = 0; i < N_ELEMS(refused); i++) {
+        enum kw_code rc = rate(f, who[refused[i].who], id, 5, &err);
+        if (rc != refused[i].want)
+            fail_msg("%s: %s (%s)", refused[i].name, kw_code_name(rc), err.msg);
+        assert_string_equal(err.field, refused[i].field);
+    }
+    assert_non_null(strstr((rate(f, &f->agent, id, 5, &err), err.msg),
+                           "rated by the customer who asked for it"));
+    assert_string_equal(types(f, id), before); /* refusals write nothing */
+    /* the customer rates once per resolution, in feedback or archived */
+    assert_int_equal(rate(f, &f->customer, id, 4, &err), KW_OK);
+    assert_int_equal(rate(f, &f->customer, id, 5, &err), KW_CONFLICT);
+    assert_string_equal(err.field, "/type");
+    assert_string_equal(err.msg, "this resolution is rated already (satisfaction 4); a ticket is "
+                                 "rated once per resolution");
+    assert_int_equal(kw_ticket_move(&f->u, &f->customer, id, KW_ST_ARCHIVED, NULL, &mv, &err),
+                     KW_OK);
+    assert_int_equal(rate(f, &f->customer, id, 5, &err), KW_CONFLICT); /* archiving is no new one */
+    /* reopened: no rating while it is worked on; resolved again: a new one */
+    assert_int_equal(kw_ticket_reopen(&f->u, &f->customer, id, "again", &mv, &err), KW_OK);
+    assert_int_equal(rate(f, &f->customer, id, 5, &err), KW_CONFLICT);
+    assert_non_null(strstr(err.msg, "once a resolution is proposed"));
+    assert_int_equal(kw_ticket_move(&f->u, &f->agent, id, KW_ST_FEEDBACK, NULL, &mv, &err), KW_OK);
+    assert_int_equal(rate(f, &f->customer, id, 2, &err), KW_OK);
+    assert_int_equal(rate(f, &f->customer, id, 2, &err), KW_CONFLICT);
+    /* a rejected resolution is a reopening too */
+    assert_int_equal(kw_ticket_move(&f->u, &f->customer, id, KW_ST_HANDLING, "no", &mv, &err),
+                     KW_OK);
+    assert_int_equal(kw_ticket_move(&f->u, &f->agent, id, KW_ST_FEEDBACK, NULL, &mv, &err), KW_OK);
+    assert_int_equal(rate(f, &f->customer, id, 3, &err), KW_OK);
+    /* another customer of the same organisation rates the same resolution: refused */
+    struct kw_actor colleague = f->customer;
+    colleague.id = f->customer.id + 100;
+    assert_int_equal(rate(f, &colleague, id, 5, &err), KW_CONFLICT);
 }
 
 static void test_loop(void **state)
@@ -291,6 +425,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_who_may, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_blank_title, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rating, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change, setup, teardown),
     };

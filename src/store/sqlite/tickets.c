@@ -49,13 +49,15 @@ enum stmt {
 
 static const char *const sql[S_COUNT] = {
     [S_ORG_EXISTS] = "SELECT 1 FROM orgs WHERE id = ?1",
-    [S_TICKET_BY_KEY] = "SELECT id FROM tickets WHERE created_by = ?1 AND idempotency_key = ?2",
+    [S_TICKET_BY_KEY] =
+        "SELECT id, request_digest FROM tickets WHERE created_by = ?1 AND idempotency_key = ?2",
     [S_TICKET_INSERT] =
         "INSERT INTO tickets(org_id, title, state, level, tier, category, region, channel,"
-        " created_by, idempotency_key, created_at, updated_at, last_seq, head_hash, commitment_id)"
+        " created_by, idempotency_key, created_at, updated_at, last_seq, head_hash, commitment_id,"
+        " request_digest)"
         " VALUES (?1, ?2, 'registered', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 0, zeroblob(32),"
         " (SELECT id FROM commitments WHERE effective_from <= ?10"
-        "  ORDER BY effective_from DESC, id DESC LIMIT 1))",
+        "  ORDER BY effective_from DESC, id DESC LIMIT 1), ?11)",
     [S_TICKET_STATE] = "SELECT state FROM tickets WHERE id = ?1",
     [S_TICKET_GET] = "SELECT " TICKET_COLS " FROM tickets WHERE id = ?1",
     [S_TICKETS] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER
@@ -153,9 +155,19 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
         bind_text(x, 2, t->idempotency_key);
         if (sqlite3_step(x) == SQLITE_ROW) {
             *id = sqlite3_column_int64(x, 0);
-            *existed = true;
+            /* the key answers the request it was first used with; a row
+             * from before digests were kept (NULL) answers any */
+            bool other = t->request_digest && sqlite3_column_type(x, 1) == SQLITE_BLOB &&
+                         (sqlite3_column_bytes(x, 1) != KW_HASH_BYTES ||
+                          memcmp(sqlite3_column_blob(x, 1), t->request_digest, KW_HASH_BYTES) != 0);
+            *existed = !other;
             sqlite3_reset(x);
-            return kws_tx_finish(st, outer, KW_OK, err);
+            if (other)
+                rc = kw_err_set(err, KW_UNPROCESSABLE, "",
+                                "Idempotency-Key: already used for a different request (ticket "
+                                "%lld); use a new key for a new ticket",
+                                (long long)*id);
+            return kws_tx_finish(st, outer, rc, err);
         }
         sqlite3_reset(x);
     }
@@ -180,6 +192,10 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     sqlite3_bind_int64(x, 8, t->created_by);
     bind_text(x, 9, t->idempotency_key);
     sqlite3_bind_int64(x, 10, t->at);
+    if (t->idempotency_key && t->request_digest)
+        sqlite3_bind_blob(x, 11, t->request_digest, KW_HASH_BYTES, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(x, 11);
     int step = sqlite3_step(x);
     sqlite3_reset(x);
     if (step != SQLITE_DONE)
