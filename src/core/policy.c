@@ -220,6 +220,11 @@ const char *kw_policy_metric_label(const struct kw_policy *p, size_t m, const ch
     return kw_label_pick(&p->metric[m].label, lang, p->metric[m].id);
 }
 
+bool kw_policy_metric_staff_only(const struct kw_policy *p, size_t m)
+{
+    return p->metric[m].staff_only;
+}
+
 const char *kw_policy_metric_start(const struct kw_policy *p, size_t m)
 {
     return p->metric[m].start;

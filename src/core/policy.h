@@ -108,6 +108,9 @@ const char *kw_policy_level_label(const struct kw_policy *p, size_t i, const cha
 size_t kw_policy_metric_count(const struct kw_policy *p);
 const char *kw_policy_metric_id(const struct kw_policy *p, size_t m);
 const char *kw_policy_metric_label(const struct kw_policy *p, size_t m, const char *lang);
+/* Whether metric m is the provider's own ("staff_only": true, e.g. the
+ * satisfaction call-back): customers are not shown its clock. */
+bool kw_policy_metric_staff_only(const struct kw_policy *p, size_t m);
 /* The event that starts metric m ("created" or a milestone) and its stops. */
 const char *kw_policy_metric_start(const struct kw_policy *p, size_t m);
 size_t kw_policy_metric_stops(const struct kw_policy *p, size_t m, const char *const **stops);

@@ -32,6 +32,7 @@ struct kw_metric_def {
     struct kw_names stop, pause;
     size_t n_warn;
     uint8_t warn[KW_POLICY_MAX_WARN]; /* ascending */
+    bool staff_only;                  /* the customer does not see this clock */
 };
 
 struct kw_rule {

@@ -535,8 +535,8 @@ static enum kw_code metric_warn(struct kw_metric_def *x, json_t *warn, const cha
 
 static enum kw_code parse_metric(struct kw_policy *p, size_t i, json_t *m, struct kw_err *err)
 {
-    static const char *const keys[] = {"id",         "label",   "start", "stop",
-                                       "pause_when", "warn_at", NULL};
+    static const char *const keys[] = {"id",         "label",   "start",      "stop",
+                                       "pause_when", "warn_at", "staff_only", NULL};
     char ptr[PTR_MAX], fp[PTR_MAX];
     struct kw_metric_def *x = &p->metric[i];
     subi(ptr, "/metrics", i);
@@ -551,6 +551,11 @@ static enum kw_code parse_metric(struct kw_policy *p, size_t i, json_t *m, struc
     subs(fp, ptr, "pause_when");
     if (metric_pauses(p, x, json_object_get(m, "pause_when"), fp, err) != KW_OK)
         return KW_INVALID;
+    json_t *so = json_object_get(m, "staff_only");
+    subs(fp, ptr, "staff_only");
+    if (so && !json_is_boolean(so))
+        return fail(err, fp, "expected true (staff only) or false (the customer sees it too)");
+    x->staff_only = json_is_true(so);
     subs(fp, ptr, "warn_at");
     return metric_warn(x, json_object_get(m, "warn_at"), fp, err);
 }

@@ -130,9 +130,10 @@ struct kwh_call {
     char *set_cookie;     /* a Set-Cookie header for the reply (owned), or NULL */
 };
 
-/* A ticket as the API shows it, with its projected clocks (tickets.c). */
+/* A ticket as the API shows it, with its projected clocks (tickets.c);
+ * customer: without the provider's own (staff_only) clocks. */
 json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st,
-                               const struct kw_ticket_row *t, int64_t now);
+                               const struct kw_ticket_row *t, int64_t now, bool customer);
 
 /* ---- replies (request.c) ---- */
 struct kwh_reply kwh_problem(const struct kw_err *err);
@@ -313,6 +314,8 @@ struct kwh_reply kwh_commitment_letter(struct kwh_call *x);
 struct kwh_reply kwh_endpoints_list(struct kwh_call *x);
 struct kwh_reply kwh_endpoints_create(struct kwh_call *x);
 struct kwh_reply kwh_endpoint_test(struct kwh_call *x);
+struct kwh_reply kwh_endpoint_patch(struct kwh_call *x);
+struct kwh_reply kwh_endpoint_delete(struct kwh_call *x);
 struct kwh_reply kwh_outbox_list(struct kwh_call *x);
 struct kwh_reply kwh_outbox_retry(struct kwh_call *x);
 struct kwh_reply kwh_subscriptions_list(struct kwh_call *x);

@@ -50,6 +50,7 @@ static json_t *ticket_json(const struct kw_ticket_row *t, int64_t now)
 struct clock_ctx {
     json_t *list;
     const struct kw_policy *p;
+    bool customer; /* leave out the provider's own clocks */
 };
 
 /* The highest warning of metric below pct (0: none), from the commitment. */
@@ -67,6 +68,9 @@ static int warned_below(const struct kw_policy *p, const char *metric, int pct)
 static bool clock_add(const struct kw_clock_row *c, void *ctx)
 {
     struct clock_ctx *cc = ctx;
+    int m = cc->p ? kw_policy_metric_index(cc->p, c->metric) : -1;
+    if (cc->customer && m >= 0 && kw_policy_metric_staff_only(cc->p, (size_t)m))
+        return true;
     int warned = c->next_pct ? warned_below(cc->p, c->metric, c->next_pct) : 0;
     bool breached = strcmp(c->status, "breached") == 0 || strcmp(c->status, "met_late") == 0;
     json_array_append_new(cc->list,
@@ -82,13 +86,13 @@ static bool clock_add(const struct kw_clock_row *c, void *ctx)
 }
 
 json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st,
-                               const struct kw_ticket_row *t, int64_t now)
+                               const struct kw_ticket_row *t, int64_t now, bool customer)
 {
     json_t *j = ticket_json(t, now);
     struct kw_err err = {0};
     const struct kw_compiled *c =
         t->commitment_id ? kwh_policy_for(h, st, t->commitment_id, &err) : NULL;
-    struct clock_ctx cc = {json_array(), c ? c->p : NULL};
+    struct clock_ctx cc = {json_array(), c ? c->p : NULL, customer};
     kw_store_ticket_clocks(st, t->id, clock_add, &cc, &err);
     json_object_set_new(j, "clocks", cc.list);
     return j;
@@ -112,7 +116,8 @@ static bool visible_ticket(struct kwh_call *x, int64_t id, struct kw_ticket_row 
  * make (allowed_moves, the application layer's rule). */
 static json_t *ticket_for(struct kwh_call *x, const struct kw_ticket_row *t)
 {
-    json_t *j = kwh_ticket_with_clocks(x->h, x->wk->st, t, x->now), *moves = json_array();
+    json_t *j = kwh_ticket_with_clocks(x->h, x->wk->st, t, x->now, x->me.customer),
+           *moves = json_array();
     enum kw_state st;
     struct kw_actor who = kwh_actor(x);
     unsigned m =
@@ -121,6 +126,12 @@ static json_t *ticket_for(struct kwh_call *x, const struct kw_ticket_row *t)
         if (m & (1u << s))
             json_array_append_new(moves, json_string(kw_state_name((enum kw_state)s)));
     json_object_set_new(j, "allowed_moves", moves);
+    /* the name of whoever handles it: what a customer may know of the staff */
+    struct kw_user_row u;
+    struct kw_err err = {0};
+    int64_t assignee = t->assignee_id; /* t's strings end with the next read */
+    bool named = assignee && kw_store_user_get(x->wk->st, assignee, &u, &err) == KW_OK;
+    json_object_set_new(j, "assignee_name", named ? json_string(u.name) : json_null());
     return j;
 }
 
@@ -245,9 +256,10 @@ static bool page_add(const struct kw_ticket_row *t, void *ctx)
         pg->more = true; /* one row past the page: there is a next page */
         return false;
     }
-    json_array_append_new(
-        pg->list, pg->clocks ? kwh_ticket_with_clocks(pg->clocks->h, pg->clocks->wk->st, t, pg->now)
-                             : ticket_json(t, pg->now));
+    json_array_append_new(pg->list,
+                          pg->clocks ? kwh_ticket_with_clocks(pg->clocks->h, pg->clocks->wk->st, t,
+                                                              pg->now, pg->clocks->me.customer)
+                                     : ticket_json(t, pg->now));
     pg->last = t->id;
     pg->last_due = t->next_due;
     return true;
@@ -394,6 +406,34 @@ static bool collect_event(const struct kw_stored_event *ev, void *ctx)
                                               "type", ev->type, "actor", (json_int_t)ev->actor,
                                               "body", body ? body : json_object(), "hash", h));
     return true;
+}
+
+/* "actor_name" on each event: the display name of the person who acted,
+ * when the caller may know it (staff: anyone; a customer: the provider's
+ * staff and the people of their own organisation), else null. Never an
+ * e-mail address. One look-up per person. */
+static void actor_names(struct kwh_call *x, json_t *events)
+{
+    json_t *names = json_object(), *ev;
+    size_t i;
+    json_array_foreach(events, i, ev)
+    {
+        json_int_t actor = json_integer_value(json_object_get(ev, "actor"));
+        char key[24];
+        snprintf(key, sizeof(key), "%lld", (long long)actor);
+        json_t *name = json_object_get(names, key);
+        if (!name) {
+            struct kw_user_row u;
+            struct kw_err err = {0};
+            bool known = actor > 0 && kw_store_user_get(x->wk->st, actor, &u, &err) == KW_OK;
+            bool may = known && (!x->me.customer || strcmp(u.role, "customer") != 0 ||
+                                 u.org_id == x->me.org_id);
+            name = may && u.name ? json_string(u.name) : json_null();
+            json_object_set_new(names, key, name);
+        }
+        json_object_set(ev, "actor_name", name);
+    }
+    json_decref(names);
 }
 
 enum ev_kind { EV_COMMENT, EV_TRANSITION, EV_MILESTONE, EV_REOPEN, EV_RATING };
@@ -615,6 +655,20 @@ static enum kw_code clock_inputs(struct kwh_call *x, int64_t id, int64_t commitm
     return kw_ticket_events_load(x->wk->st, id, tc, err);
 }
 
+/* What a customer is shown of the clocks: not the provider's own
+ * (staff_only metrics), and no SRI (the provider's internal measure). */
+static void for_customer(const struct kw_policy *p, json_t *clocks)
+{
+    for (size_t i = json_array_size(clocks); i-- > 0;) {
+        json_t *c = json_array_get(clocks, i);
+        int m = kw_policy_metric_index(p, json_string_value(json_object_get(c, "metric")));
+        if (m >= 0 && kw_policy_metric_staff_only(p, (size_t)m))
+            json_array_remove(clocks, i);
+        else
+            json_object_del(c, "sri");
+    }
+}
+
 static struct kwh_reply ticket_sla(struct kwh_call *x, int64_t id, int64_t commitment)
 {
     if (!commitment)
@@ -628,12 +682,14 @@ static struct kwh_reply ticket_sla(struct kwh_call *x, int64_t id, int64_t commi
     if (rc == KW_OK)
         rc = kw_sla_eval(c->p, (const struct kw_cal *const *)c->cals, tc.ev, tc.n, x->now,
                          &x->wk->sla, &err);
+    json_t *clocks = rc == KW_OK ? kw_sla_to_json(c->p, &x->wk->sla) : NULL;
+    if (clocks && x->me.customer)
+        for_customer(c->p, clocks);
     if (rc == KW_OK)
         out = kwh_ok(200, json_pack("{s:I, s:{s:I, s:s, s:s}, s:o, s:o}", "ticket", (json_int_t)id,
                                     "commitment", "id", (json_int_t)commitment, "name",
                                     kw_policy_name(c->p), "version", kw_policy_version(c->p),
-                                    "as_of", kwh_instant_json(x->now), "clocks",
-                                    kw_sla_to_json(c->p, &x->wk->sla)));
+                                    "as_of", kwh_instant_json(x->now), "clocks", clocks));
     kw_ticket_events_release(&tc);
     return rc != KW_OK ? kwh_problem(&err) : out;
 }
@@ -732,6 +788,7 @@ struct kwh_reply kwh_ticket_events(struct kwh_call *x)
         json_decref(co.list);
         return kwh_problem(&err);
     }
+    actor_names(x, co.list);
     return kwh_ok(200, json_pack("{s:I, s:o}", "ticket", (json_int_t)x->arg.id, "events", co.list));
 }
 

@@ -130,7 +130,7 @@ static char *changes_text(struct stream *s)
         if (again || kw_store_ticket_get(wk->st, ch[i].ticket, &t, &err) != KW_OK ||
             (s->me.customer && t.org_id != s->me.org_id))
             continue;
-        json_t *j = kwh_ticket_with_clocks(h, wk->st, &t, now);
+        json_t *j = kwh_ticket_with_clocks(h, wk->st, &t, now, s->me.customer);
         char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
         json_decref(j);
         if (text) {

@@ -28,6 +28,10 @@ static void test_bad_policies(void **state)
         const char *name, *json, *field, *msg;
     } cases[] = {
         {"not JSON", "{", "", "not valid JSON"},
+        {"staff_only that is not true or false",
+         "{" HEAD "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"first_"
+         "response\"],\"staff_only\":\"yes\"}]," RULES "}",
+         "/metrics/0/staff_only", "expected true"},
         {"an escalation on an unknown metric",
          "{" HEAD METRICS RULES ",\"escalations\":[{\"id\":\"e\",\"when\":{\"metric\":\"x\"},"
          "\"steps\":[{\"notify\":\"assignee\"}]}]}",
@@ -244,6 +248,25 @@ static void test_texts(void **state)
 }
 
 /* Escalation targets: who a step may notify or hand the ticket to. */
+/* staff_only: the provider's own clock; absent means the customer sees it. */
+static void test_staff_only(void **state)
+{
+    (void)state;
+    static const char json[] =
+        "{" HEAD "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":"
+        "[\"first_response\"]},{\"id\":\"callback\",\"start\":\"closed\",\"stop\":"
+        "[\"callback_done\"],\"staff_only\":true},{\"id\":\"resolution\",\"start\":"
+        "\"created\",\"stop\":[\"resolved\"],\"staff_only\":false}]," RULES "}";
+    struct kw_err err = {0};
+    struct kw_policy *p = kw_policy_parse(json, sizeof(json) - 1, &err);
+    if (!p)
+        fail_msg("%s: %s", err.field, err.msg);
+    assert_false(kw_policy_metric_staff_only(p, 0));
+    assert_true(kw_policy_metric_staff_only(p, 1));
+    assert_false(kw_policy_metric_staff_only(p, 2));
+    kw_policy_free(p);
+}
+
 static void test_escalation_targets(void **state)
 {
     (void)state;
@@ -379,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_bad_policies),       cmocka_unit_test(test_texts),
         cmocka_unit_test(test_escalation_targets), cmocka_unit_test(test_resolution),
         cmocka_unit_test(test_versions),           cmocka_unit_test(test_examples_are_valid),
+        cmocka_unit_test(test_staff_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
