@@ -1123,7 +1123,7 @@ async function pageEndpoints(main) {
         h('td', {}, eventNames([n.kind])), h('td', {}, epName(n.endpoint_id)),
         h('td', {}, n.ticket_id ? h('a', { href: `#/t/${n.ticket_id}` }, n.ticket_id) : t('none')),
         h('td', {}, stLabel(n.state)), h('td', { class: 'num' }, n.attempts),
-        h('td', { class: 'small error' }, n.last_error || t('none')),
+        h('td', { class: n.last_error ? 'small error' : 'small' }, n.last_error || t('none')),
         h('td', { class: 'small' }, n.state === 'pending' ? fmtTime(n.next_at) : t('none')),
         h('td', {}, n.state === 'dead' ? h('button', { type: 'button', class: 'secondary', onclick: async () => {
           await api('POST', `/outbox/${n.id}/retry`); router();
