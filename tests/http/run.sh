@@ -365,7 +365,7 @@ for path in /healthz /api/v1/auth/login /api/v1/auth/logout /api/v1/me /api/v1/t
     '/api/v1/calendars/{name}/deadline' /api/v1/commitments '/api/v1/commitments/{id}' \
     '/api/v1/commitments/{id}/letter' /api/v1/tickets '/api/v1/tickets/{id}' \
     '/api/v1/tickets/{id}/events' '/api/v1/tickets/{id}/sla' '/api/v1/tickets/{id}/nodes' \
-    '/api/v1/tickets/{id}/verify' /api/v1/endpoints '/api/v1/endpoints/{id}/test' \
+    '/api/v1/tickets/{id}/verify' /api/v1/endpoints '/api/v1/endpoints/{id}' '/api/v1/endpoints/{id}/test' \
     /api/v1/outbox '/api/v1/outbox/{id}/retry' /api/v1/oncall /api/v1/oncall/who \
     '/api/v1/oncall/{id}/who' '/api/v1/oncall/{id}/shifts' /api/v1/overruns '/api/v1/overruns/{id}' \
     /api/v1/subscriptions '/api/v1/subscriptions/{id}' /api/v1/stream; do
