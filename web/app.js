@@ -502,13 +502,12 @@ async function pageBoard(main) {
     }
     return at !== Infinity ? at : x.breached_at ? Date.parse(x.breached_at) : due(x);
   };
-  // Breached first, the most overdue on top; then by time to breach.
-  const order = (now) => (a, b) => {
-    const ba = isBreached(a, now), bb = isBreached(b, now);
-    if (ba !== bb) return ba ? -1 : 1;
-    const ka = ba ? overdueSince(a, now) : due(a), kb = bb ? overdueSince(b, now) : due(b);
-    return (ka - kb) || (due(a) - due(b)) || a.id - b.id;
-  };
+  // Breached first, the most overdue on top; then by time to breach. The
+  // keys are worked out once per paint, not once per comparison.
+  const sorted = (list, now) => list.map((x) => {
+    const b = isBreached(x, now);
+    return { x, b, k: b ? overdueSince(x, now) : due(x), d: due(x) };
+  }).sort((p, q) => (p.b !== q.b ? (p.b ? -1 : 1) : (p.k - q.k) || (p.d - q.d) || p.x.id - q.x.id)).map((e) => e.x);
   // the filters of the selects above; the counters add level, state and breached
   const baseMatch = (x) => (!f.team || String(x.team_id) === f.team) && (!f.org || String(x.org_id) === f.org) &&
     (!f.assignee || (f.assignee === 'none' ? !x.assignee_id : String(x.assignee_id) === f.assignee));
@@ -535,7 +534,7 @@ async function pageBoard(main) {
   }).observe(more);
   function paint() {
     const now = Date.now();
-    const all = [...tickets.values()].filter(match).sort(order(now));
+    const all = sorted([...tickets.values()].filter(match), now);
     const list = all.slice(0, shown);
     const frag = document.createDocumentFragment();
     for (const x of list) {
