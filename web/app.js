@@ -83,6 +83,18 @@ const STRINGS = {
     st_delivered: 'delivered', st_dead: 'dead letter', st_open: 'open', st_explained: 'explained',
     st_done: 'done',
     day_n: '{n} d', hour_n: '{n} h', min_n: '{n} min', sec_n: '{n} s',
+    login_bad: 'Wrong e-mail or password.', login_throttled: 'Too many attempts: wait a minute, then try again.',
+    open_version: 'Open', editing_version: 'Editing a copy of version {v}. The version and the effective date are set here; the document holds the rest.',
+    published: 'Published {name} version {v}, in force from {d}.', version_exists: 'Version {v} exists already; choose another.',
+    col_clocks_wall: 'SLA clocks (clock time to deadline)', remaining_work: 'Working time left',
+    status_wall: 'Status (clock time to deadline)',
+    clocks_note: 'The countdown is clock time until the deadline; “Working time left” counts only the working hours of the calendar.',
+    edit: 'Edit', disable: 'Disable', enable: 'Enable', delete: 'Delete', cancel: 'Cancel',
+    confirm_delete: 'Delete “{n}”? Click again to confirm', deleted: 'Deleted {n}',
+    test_ok: 'Test delivered to {n}.', test_failed: 'Test to {n} failed: {e}', test_pending: 'Test to {n} not attempted yet; see the outbox.',
+    all_events: 'All events', keep_secret: 'empty: keep the secret', remove_secret: 'Remove the secret',
+    error: 'Error', next_attempt: 'Next attempt', endpoint: 'Endpoint', disabled: 'Disabled', show_all: 'Show all',
+    events_hint: 'none ticked: all of them',
   },
   zh: {
     skip: '跳到正文', brand: 'Keepword 守诺', board: '看板', portal: '我的请求',
@@ -149,6 +161,18 @@ const STRINGS = {
     act_notify: '通知', act_reassign: '转派', act_raise_level: '提升级别', st_pending: '待发送',
     st_delivered: '已送达', st_dead: '发送失败', st_open: '待处理', st_explained: '已说明', st_done: '已完成',
     retry: '重试', day_n: '{n}天', hour_n: '{n}小时', min_n: '{n}分', sec_n: '{n}秒',
+    login_bad: '邮箱或密码不正确。', login_throttled: '尝试次数过多，请等待一分钟后再试。',
+    open_version: '打开', editing_version: '正在编辑第 {v} 版的副本。版本号和生效时间在此设置，其余内容在定义中。',
+    published: '已发布 {name} 第 {v} 版，自 {d} 起生效。', version_exists: '第 {v} 版已存在，请换一个版本号。',
+    col_clocks_wall: 'SLA 计时（距截止的自然时间）', remaining_work: '剩余工作时间',
+    status_wall: '状态（距截止的自然时间）',
+    clocks_note: '倒计时是距截止时间的自然时间；“剩余工作时间”只计算日历中的工作时段。',
+    edit: '编辑', disable: '停用', enable: '启用', delete: '删除', cancel: '取消',
+    confirm_delete: '删除“{n}”？再次点击确认', deleted: '已删除 {n}',
+    test_ok: '测试消息已送达 {n}。', test_failed: '发往 {n} 的测试消息失败：{e}', test_pending: '发往 {n} 的测试消息尚未尝试发送，请查看发送队列。',
+    all_events: '全部事件', keep_secret: '留空则保留原密钥', remove_secret: '删除密钥',
+    error: '错误', next_attempt: '下次尝试', endpoint: '通知渠道', disabled: '已停用', show_all: '显示全部',
+    events_hint: '不勾选即为全部',
   },
 };
 
@@ -248,7 +272,22 @@ function vocab(doc, list, id) {
 
 const session = { me: null, csrf: null, cache: new Map() };
 
+// Writes of this page in flight, and the event count each write left a
+// ticket at: the live feed tells the user's own changes from other people's.
+const own = { writes: 0, seq: new Map() };
+
 async function api(method, path, body, opts) {
+  if (method === 'GET') return call(method, path, body, opts);
+  own.writes++;
+  try {
+    const data = await call(method, path, body, opts);
+    if (data && typeof data === 'object' && data.id && typeof data.events === 'number' && path.startsWith('/tickets'))
+      own.seq.set(data.id, Math.max(own.seq.get(data.id) || 0, data.events));
+    return data;
+  } finally { own.writes--; }
+}
+
+async function call(method, path, body, opts) {
   const headers = { Accept: 'application/json' };
   if (method !== 'GET') headers['X-CSRF-Token'] = session.csrf || '';
   let payload;
@@ -421,7 +460,11 @@ async function pageLogin(main) {
       session.me = await api('GET', '/me');
       session.cache.clear();
       location.hash = staff() ? '#/board' : '#/portal';
-    } catch (x) { add(err, problemBox(x)); }
+    } catch (x) {
+      // the server's words are English: say it in the user's language
+      const why = x.status === 401 || x.status === 403 ? t('login_bad') : x.status === 429 ? t('login_throttled') : null;
+      add(err, why ? h('div', { class: 'problem', role: 'alert', id: 'login-error' }, `${t('login_failed')}: ${why}`) : problemBox(x));
+    }
   } }, h('label', {}, t('email'), email), h('label', {}, t('password'), pw), err,
   h('button', { type: 'submit' }, t('login')))));
   email.focus();
@@ -433,14 +476,23 @@ async function pageBoard(main) {
   const doc = cf && cf.doc;
   const levels = doc ? doc.levels.map((l) => l.id) : [];
   const tickets = new Map();
-  const f = { team: '', level: '', org: '', assignee: '', breached: '' };
-  const sel = (key, opts) => h('select', { name: key, onchange: (e) => { f[key] = e.target.value; paint(); } },
-    h('option', { value: '' }, t('any')), opts.map(([v, l]) => h('option', { value: v }, l)));
+  const f = { team: '', level: '', org: '', assignee: '', breached: '', state: '' };
+  const selects = {};
+  const sel = (key, opts) => (selects[key] = h('select', { name: key, onchange: (e) => { f[key] = e.target.value; paint(); } },
+    h('option', { value: '' }, t('any')), opts.map(([v, l]) => h('option', { value: v }, l))));
+  // A counter filters the board to what it counts (within the filters
+  // chosen above); "total", or the same counter again, shows all of them.
+  const setFilter = (key, value) => {
+    f.level = f.state = f.breached = '';
+    if (key) f[key] = value;
+    for (const [k, el] of Object.entries(selects)) el.value = f[k];
+    paint();
+  };
   const status = h('span', { class: 'small muted', id: 'live' }, h('span', { class: 'dot' }), ' ', t('offline'));
   const counters = h('div', { class: 'counters', id: 'counters' });
   const tbody = h('tbody');
   const table = h('table', { id: 'board' }, h('thead', {}, h('tr', {},
-    ['col_id', 'col_title', 'col_org', 'col_level', 'col_state', 'col_assignee', 'col_clocks'].map((k) =>
+    ['col_id', 'col_title', 'col_org', 'col_level', 'col_state', 'col_assignee', 'col_clocks_wall'].map((k) =>
       h('th', { scope: 'col' }, t(k))))), tbody);
   add(main, h('h1', {}, t('board'), ' ', status),
     h('div', { class: 'row filters' },
@@ -453,10 +505,28 @@ async function pageBoard(main) {
     counters, h('div', { class: 'board' }, table));
 
   const due = (x) => (x.due_at ? Date.parse(x.due_at) : Infinity);
-  const match = (x) => (!f.team || String(x.team_id) === f.team) && (!f.level || x.level === f.level) &&
-    (!f.org || String(x.org_id) === f.org) &&
-    (!f.assignee || (f.assignee === 'none' ? !x.assignee_id : String(x.assignee_id) === f.assignee)) &&
-    (!f.breached || String(x.breached || (x.due_at && due(x) <= Date.now())) === f.breached);
+  const isBreached = (x, now) => !!(x.breached || (x.due_at && due(x) <= now));
+  // How long a breached ticket has been overdue: from its earliest deadline
+  // passed by a running clock, else from its first breach.
+  const overdueSince = (x, now) => {
+    let at = Infinity;
+    for (const c of x.clocks || []) {
+      const dl = c.deadline ? Date.parse(c.deadline) : Infinity;
+      if ((c.status === 'breached' || c.status === 'running') && dl <= now && dl < at) at = dl;
+    }
+    return at !== Infinity ? at : x.breached_at ? Date.parse(x.breached_at) : due(x);
+  };
+  // Breached first, the most overdue on top; then by time to breach. The
+  // keys are worked out once per paint, not once per comparison.
+  const sorted = (list, now) => list.map((x) => {
+    const b = isBreached(x, now);
+    return { x, b, k: b ? overdueSince(x, now) : due(x), d: due(x) };
+  }).sort((p, q) => (p.b !== q.b ? (p.b ? -1 : 1) : (p.k - q.k) || (p.d - q.d) || p.x.id - q.x.id)).map((e) => e.x);
+  // the filters of the selects above; the counters add level, state and breached
+  const baseMatch = (x) => (!f.team || String(x.team_id) === f.team) && (!f.org || String(x.org_id) === f.org) &&
+    (!f.assignee || (f.assignee === 'none' ? !x.assignee_id : String(x.assignee_id) === f.assignee));
+  const match = (x) => baseMatch(x) && (!f.level || x.level === f.level) && (!f.state || x.state === f.state) &&
+    (!f.breached || String(isBreached(x, Date.now())) === f.breached);
   const rows = new Map(); // id -> <tr>, rebuilt only when the ticket changes
   function row(x) {
     const tr = h('tr', { 'data-id': x.id, class: x.breached ? 'breached' : null },
@@ -477,7 +547,8 @@ async function pageBoard(main) {
     if (es.some((e) => e.isIntersecting) && shown < tickets.size) { shown += 200; schedule(); }
   }).observe(more);
   function paint() {
-    const all = [...tickets.values()].filter(match).sort((a, b) => due(a) - due(b) || a.id - b.id);
+    const now = Date.now();
+    const all = sorted([...tickets.values()].filter(match), now);
     const list = all.slice(0, shown);
     const frag = document.createDocumentFragment();
     for (const x of list) {
@@ -491,13 +562,24 @@ async function pageBoard(main) {
       more.firstChild.textContent = t('shown_of', { n: fmtNum(list.length), m: fmtNum(all.length) });
       tbody.append(more);
     }
-    const by = (k) => all.reduce((m, x) => m.set(x[k], (m.get(x[k]) || 0) + 1), new Map());
+    // counted over the tickets the other filters let through, so that a
+    // counter says what clicking it shows
+    const base = [...tickets.values()].filter(baseMatch);
+    const by = (k) => base.reduce((m, x) => m.set(x[k], (m.get(x[k]) || 0) + 1), new Map());
     const lv = by('level'), stt = by('state');
+    const nBreached = base.filter((x) => isBreached(x, now)).length;
+    const counter = (name, n, text, key, value, cls) => {
+      const on = key ? f[key] === value : !f.level && !f.state && !f.breached;
+      return h('button', { type: 'button', class: 'counter' + (cls ? ' ' + cls : '') + (on ? ' on' : ''), 'data-counter': name,
+        'aria-pressed': on ? 'true' : 'false', onclick: () => setFilter(on ? null : key, value) },
+      h('b', {}, fmtNum(n)), h('span', {}, text));
+    };
     clear(counters).append(
-      h('div', { class: 'counter', 'data-counter': 'total' }, h('b', {}, fmtNum(all.length)), h('span', {}, t('total'))),
-      ...[...lv.keys()].sort().map((k) => h('div', { class: 'counter', 'data-counter': k }, h('b', {}, fmtNum(lv.get(k))), h('span', {}, k))),
+      counter('total', base.length, t('total'), null, null),
+      counter('breached', nBreached, t('filter_breached'), 'breached', 'true', nBreached ? 'alarm' : ''),
+      ...[...lv.keys()].sort().map((k) => counter(k, lv.get(k), k, 'level', k)),
       ...['registered', 'analysing', 'handling', 'waiting_customer', 'feedback'].filter((k) => stt.has(k)).map((k) =>
-        h('div', { class: 'counter', 'data-counter': k }, h('b', {}, fmtNum(stt.get(k))), h('span', {}, stateLabel(k)))));
+        counter(k, stt.get(k), stateLabel(k), 'state', k)));
   }
   let pending = null; // SSE bursts repaint once per frame
   const schedule = () => { if (!pending) pending = requestAnimationFrame(() => { pending = null; paint(); }); };
@@ -528,7 +610,8 @@ function manualMilestones(doc) {
 function eventLine(ev, us, doc) {
   const b = ev.body || {};
   const known = us.find((u) => u.id === ev.actor);
-  const who = ev.actor === 0 ? t('system') : known ? known.name : t('someone', { id: ev.actor });
+  // the server names whoever the viewer may know (staff, the customer's own people)
+  const who = ev.actor === 0 ? t('system') : ev.actor_name || (known ? known.name : t('someone', { id: ev.actor }));
   let what;
   switch (ev.type) {
     case 'created': what = t('ev_created'); break;
@@ -606,14 +689,16 @@ async function pageTicket(main, id) {
       h('td', { class: 'num' }, fmtDur(c.target)),
       h('td', { class: 'num' }, fmtDur(c.elapsed)),
       h('td', { class: 'num' }, c.remaining < 0 ? '−' + fmtDur(-c.remaining) : fmtDur(c.remaining)),
-      h('td', { class: 'num' }, fmtNum(Math.round(c.sri * 10) / 10)),
+      staff() ? h('td', { class: 'num' }, c.sri === undefined || c.sri === null ? t('none') : fmtNum(Math.round(c.sri * 10) / 10)) : null,
       h('td', {}, c.deadline ? [h('div', {}, fmtTime(c.deadline), ' ', h('span', { class: 'muted small' }, `(${t('your_time')}, ${viewerTz})`)),
         tz ? h('div', {}, fmtTime(c.deadline, tz), ' ', h('span', { class: 'muted small' }, `(${t('calendar_time', { c: c.calendar })}, ${tz})`)) : null]
         : t('none')));
   });
   const clocksTable = h('table', { id: 'clocks' }, h('thead', {}, h('tr', {},
-    ['metric', 'status', 'target', 'elapsed', 'remaining', 'sri', 'deadline'].map((k) => h('th', { scope: 'col' }, t(k))))),
+    ['metric', 'status_wall', 'target', 'elapsed', 'remaining_work', staff() ? 'sri' : null, 'deadline'].filter(Boolean)
+      .map((k) => h('th', { scope: 'col' }, t(k))))),
   h('tbody', {}, clockRows));
+  const clocksNote = h('p', { class: 'small muted', id: 'clocks-note' }, t('clocks_note'));
 
   const timeline = h('ol', { class: 'timeline', id: 'timeline' }, evs.events.map((e) => eventLine(e, us, doc)));
   const details = h('dl', { class: 'kv' },
@@ -622,7 +707,7 @@ async function pageTicket(main, id) {
     h('dt', {}, t('org')), h('dd', {}, nameOf(os, ticket.org_id)),
     h('dt', {}, t('category')), h('dd', {}, vocab(doc, 'categories', ticket.category)),
     h('dt', {}, t('tier')), h('dd', {}, vocab(doc, 'tiers', ticket.tier)),
-    h('dt', {}, t('assignee')), h('dd', {}, ticket.assignee_id ? nameOf(us, ticket.assignee_id) : t('unassigned')),
+    h('dt', {}, t('assignee')), h('dd', { id: 'assignee' }, ticket.assignee_id ? ticket.assignee_name || nameOf(us, ticket.assignee_id) : t('unassigned')),
     h('dt', {}, t('created')), h('dd', {}, fmtTime(ticket.created_at)),
     h('dt', {}, t('commitment')), h('dd', {}, sla.commitment ? t('follows', sla.commitment) : t('none')),
     h('dt', {}, t('chain')), h('dd', { id: 'chain' }, chain.valid
@@ -705,13 +790,15 @@ async function pageTicket(main, id) {
   add(main, h('h1', {}, `#${ticket.id} `, ticket.title),
     h('div', { class: 'card' }, h('h2', {}, t('progress')), nodeList),
     h('div', { class: 'grid2' },
-      h('div', {}, h('div', { class: 'card' }, h('h2', {}, t('clocks')), h('div', { class: 'board' }, clocksTable)),
+      h('div', {}, h('div', { class: 'card' }, h('h2', {}, t('clocks')), h('div', { class: 'board' }, clocksTable), clocksNote),
         actions, h('div', { class: 'card' }, h('h2', {}, t('conversation')), timeline)),
       h('div', {}, side)));
   startTicker(main);
   // live: redraw when the ticket changes, unless that would throw away what is being typed
   listen((x) => {
     if (x.id !== ticket.id || x.events === ticket.events) return;
+    // the user's own change: the action that made it shows the ticket again
+    if (own.writes > 0 || x.events <= (own.seq.get(x.id) || 0)) return;
     if ([...main.querySelectorAll('textarea, input[type=text], input:not([type])')].some((el) => el.value.trim() && el.value !== el.defaultValue)) {
       toast(t('changed_meanwhile'));
       ticket.events = x.events;
@@ -789,40 +876,85 @@ async function pageNewRequest(main) {
 
 // ---- administration ----
 
-async function pageCommitments(main) {
+// A version number one step on: "2026.1" -> "2026.2", "3" -> "4", else "" (the user chooses).
+function nextVersion(v, taken) {
+  const m = /^(.*?)(\d+)$/.exec(v || '');
+  if (!m) return '';
+  for (let n = Number(m[2]) + 1; n < Number(m[2]) + 100; n++)
+    if (!taken.has(m[1] + n)) return m[1] + n;
+  return '';
+}
+
+// A datetime-local value ("2026-12-01T00:00") for the instant t in the viewer's zone.
+function localInput(t) {
+  const d = new Date(t), p2 = (x) => String(x).padStart(2, '0');
+  return `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}T${p2(d.getHours())}:${p2(d.getMinutes())}`;
+}
+
+// Commitments: the versions; the one selected shows its whole letter and is
+// the starting point of the next version, whose number and effective date
+// are set in the two fields above the document (not inside it).
+async function pageCommitments(main, wanted) {
   const list = await api('GET', '/commitments');
-  const letter = h('div', { class: 'letter card', id: 'letter' });
-  const show = async (id) => {
-    const html = await api('GET', `/commitments/${id}/letter?lang=${lang}&format=html`);
-    clear(letter).append(safeHtml(html));
-  };
   const open = await apiAll('/tickets?state=open&limit=500', 'tickets', 20000);
   const counts = open.reduce((m, x) => m.set(x.commitment_id, (m.get(x.commitment_id) || 0) + 1), new Map());
+  const taken = new Set(list.commitments.map((c) => c.version));
+  const letter = h('div', { class: 'letter card', id: 'letter' });
+  const basis = h('p', { class: 'small muted', id: 'editing' });
+  const done = h('p', { id: 'published', role: 'status' });
   const docText = h('textarea', { class: 'code', name: 'document', 'aria-label': t('document') });
   const version = h('input', { name: 'version', required: true, 'aria-label': t('version') });
   const eff = h('input', { type: 'datetime-local', name: 'effective_from', required: true, 'aria-label': t('effective') });
-  if (list.in_force) {
-    const d = await commitmentDoc(list.in_force);
-    docText.value = JSON.stringify(d, null, 2);
+  const rows = new Map();
+  let selected = null;
+  async function select(id) {
+    const c = list.commitments.find((x) => x.id === id);
+    if (!c) return;
+    selected = c;
+    for (const [rid, tr] of rows) {
+      tr.classList.toggle('select-row', rid === id);
+      tr.setAttribute('aria-selected', rid === id ? 'true' : 'false');
+    }
+    const [html, d] = await Promise.all([api('GET', `/commitments/${id}/letter?lang=${lang}&format=html`), commitmentDoc(id)]);
+    if (selected !== c) return; // another was chosen meanwhile
+    clear(letter).append(safeHtml(html));
+    // the version and the date live in their own fields: the document holds the rest
+    const rest = Object.assign({}, d);
+    delete rest.version;
+    delete rest.effective_from;
+    docText.value = JSON.stringify(rest, null, 2);
+    version.value = nextVersion(c.version, taken);
+    eff.value = localInput(Math.max(Date.now(), Date.parse(c.effective_from)) + 86400000).slice(0, 11) + '00:00';
+    basis.textContent = t('editing_version', { v: c.version });
   }
   add(main, h('h1', {}, t('commitments')),
     h('table', { id: 'versions' }, h('thead', {}, h('tr', {}, [t('name'), t('version'), t('effective'), t('tickets_following'), ''].map((x) => h('th', {}, x)))),
-      h('tbody', {}, list.commitments.map((c) => h('tr', { 'data-id': c.id },
-        h('td', {}, c.name, c.id === list.in_force ? [' ', h('span', { class: 'badge' }, t('in_force'))] : ''),
-        h('td', {}, c.version), h('td', {}, fmtTime(c.effective_from)), h('td', { class: 'num' }, fmtNum(counts.get(c.id) || 0)),
-        h('td', {}, h('button', { type: 'button', class: 'secondary', onclick: () => show(c.id) }, t('letter'))))))),
+      h('tbody', {}, list.commitments.map((c) => {
+        const tr = h('tr', { 'data-id': c.id },
+          h('td', {}, c.name, c.id === list.in_force ? [' ', h('span', { class: 'badge' }, t('in_force'))] : ''),
+          h('td', {}, c.version), h('td', {}, fmtTime(c.effective_from)), h('td', { class: 'num' }, fmtNum(counts.get(c.id) || 0)),
+          h('td', {}, h('button', { type: 'button', class: 'secondary', 'data-open': c.version, onclick: () => select(c.id) }, t('open_version'))));
+        rows.set(c.id, tr);
+        return tr;
+      }))),
+    done,
     h('h2', {}, t('letter')), letter,
     h('h2', {}, t('upload')), h('div', { class: 'card' }, form(async () => {
       const d = JSON.parse(docText.value);
-      d.version = version.value;
+      d.version = version.value.trim();
       d.effective_from = new Date(eff.value).toISOString();
       const r = await api('POST', '/commitments', d);
       session.cache.delete('commitments');
-      toast(`${r.name} v${r.version}`);
-      router();
-    }, h('div', { class: 'row' }, h('label', {}, t('version'), version), h('label', {}, t('effective'), eff)),
+      const msg = t('published', { name: r.name, v: r.version, d: fmtTime(r.effective_from) });
+      toast(msg);
+      location.hash = `#/admin/commitments/${r.id}`;
+      sessionStorage.setItem('kw.published', msg);
+    }, basis, h('div', { class: 'row' }, h('label', {}, t('version'), version), h('label', {}, t('effective'), eff)),
     h('label', {}, t('document'), docText), h('p', {}, h('button', { type: 'submit', id: 'publish' }, t('publish'))))));
-  if (list.in_force) await show(list.in_force);
+  const note = sessionStorage.getItem('kw.published');
+  if (note) { done.textContent = note; done.className = 'ok'; sessionStorage.removeItem('kw.published'); }
+  const first = Number(wanted) || list.in_force || (list.commitments[0] && list.commitments[0].id);
+  if (first) await select(first);
 }
 
 // The server's HTML letter, rebuilt from a short list of elements with text
@@ -830,7 +962,9 @@ async function pageCommitments(main) {
 function safeHtml(html) {
   const KEEP = new Set(['H1', 'H2', 'H3', 'H4', 'P', 'UL', 'OL', 'LI', 'TABLE', 'THEAD', 'TBODY', 'TR',
     'TH', 'TD', 'STRONG', 'EM', 'B', 'I', 'BR', 'HR', 'SECTION', 'DIV', 'SPAN']);
-  const src = new DOMParser().parseFromString(html, 'text/html').body;
+  // <style> goes before parsing: even an inert document's style element is
+  // an inline style to the Content-Security-Policy, and none is kept anyway
+  const src = new DOMParser().parseFromString(String(html).replace(/<style[\s\S]*?<\/style\s*>/gi, ''), 'text/html').body;
   const copy = (from, to) => {
     for (const n of from.childNodes) {
       if (n.nodeType === Node.TEXT_NODE) to.append(document.createTextNode(n.textContent));
@@ -1256,33 +1390,102 @@ async function pageOncall(main) {
   add(main, h('h2', {}, t('rota_edit')), ts.length ? h('div', { class: 'card' }, editor, confirmBox) : h('p', { class: 'muted' }, t('rota_no_team')));
 }
 
+// The kinds of notification (the catalogue's) as checkboxes; none ticked: all.
+function eventBoxes(chosen) {
+  const kinds = catalogue.notifications || [];
+  const boxes = kinds.map((k) => h('input', { type: 'checkbox', name: 'events', value: k.id, checked: (chosen || []).includes(k.id) }));
+  const el = h('fieldset', { class: 'events' }, h('legend', {}, t('events'), ' ', h('span', { class: 'small muted' }, `(${t('events_hint')})`)),
+    kinds.map((k, i) => h('label', {}, boxes[i], label(k))));
+  el.value = () => boxes.filter((b) => b.checked).map((b) => b.value);
+  return el;
+}
+
+const KINDS = ['webhook', 'email', 'dingtalk', 'feishu', 'wecom'];
+const eventNames = (list) => (list && list.length
+  ? list.map((id) => label((catalogue.notifications || []).find((k) => k.id === id)) || id).join(', ') : t('all_events'));
+
+// Notifications: where they go (edit, disable, delete, send a test and see
+// what became of it) and the outbox with each attempt's error.
 async function pageEndpoints(main) {
-  const [eps, box] = await Promise.all([api('GET', '/endpoints').then((r) => r.endpoints), api('GET', '/outbox?limit=50')]);
-  const nm = h('input', { name: 'name', required: true, 'aria-label': t('name') });
-  const kind = h('select', { name: 'kind', 'aria-label': t('kind') }, ['webhook', 'email', 'dingtalk', 'feishu', 'wecom'].map((k) => h('option', { value: k }, k)));
-  const url = h('input', { name: 'url', required: true, size: 50, 'aria-label': t('url') });
-  const secret = h('input', { name: 'secret', 'aria-label': t('secret') });
-  add(main, h('h1', {}, t('endpoints')),
-    h('table', { id: 'endpoints' }, h('thead', {}, h('tr', {}, [t('name'), t('kind'), t('url'), t('events'), t('active'), ''].map((x) => h('th', {}, x)))),
-      h('tbody', {}, eps.map((e) => h('tr', { 'data-id': e.id }, h('td', {}, e.name), h('td', {}, e.kind), h('td', { class: 'small' }, e.url),
-        h('td', { class: 'small' }, (e.events || []).join(', ') || t('any')), h('td', {}, e.active ? t('yes') : t('no')),
-        h('td', {}, h('button', { type: 'button', class: 'secondary', onclick: async () => {
-          await api('POST', `/endpoints/${e.id}/test`); toast(t('sent'));
-        } }, t('send_test'))))))),
-    h('div', { class: 'card' }, form(async () => {
-      const b = { name: nm.value, kind: kind.value, url: url.value };
-      if (secret.value) b.secret = secret.value;
-      await api('POST', '/endpoints', b);
-      router();
-    }, h('div', { class: 'row' }, h('label', {}, t('name'), nm), h('label', {}, t('kind'), kind), h('label', {}, t('url'), url),
-      h('label', {}, t('secret'), secret), h('button', { type: 'submit' }, t('create'))))),
-    h('h2', {}, t('outbox')),
-    h('table', { id: 'outbox' }, h('thead', {}, h('tr', {}, [t('events'), t('ticket'), t('state'), t('attempts'), t('key'), ''].map((x) => h('th', {}, x)))),
-      h('tbody', {}, box.notifications.map((n) => h('tr', {}, h('td', {}, n.kind), h('td', {}, n.ticket_id ? h('a', { href: `#/t/${n.ticket_id}` }, n.ticket_id) : t('none')),
-        h('td', {}, stLabel(n.state)), h('td', { class: 'num' }, n.attempts), h('td', { class: 'small' }, n.key),
+  const eps = (await api('GET', '/endpoints')).endpoints;
+  const outbox = h('tbody');
+  // the newest 50, first; drawn again after a test so its attempt shows
+  const loadOutbox = async () => {
+    const recent = (await apiAll('/outbox?limit=500', 'notifications', 20000)).slice(-50).reverse();
+    clear(outbox).append(...(recent.length ? [] : [h('tr', {}, h('td', { colspan: 8, class: 'muted' }, t('none')))]), ...recent.map((n) =>
+      h('tr', { 'data-id': n.id, 'data-state': n.state },
+        h('td', {}, eventNames([n.kind])), h('td', {}, epName(n.endpoint_id)),
+        h('td', {}, n.ticket_id ? h('a', { href: `#/t/${n.ticket_id}` }, n.ticket_id) : t('none')),
+        h('td', {}, stLabel(n.state)), h('td', { class: 'num' }, n.attempts),
+        h('td', { class: n.last_error ? 'small error' : 'small' }, n.last_error || t('none')),
+        h('td', { class: 'small' }, n.state === 'pending' ? fmtTime(n.next_at) : t('none')),
         h('td', {}, n.state === 'dead' ? h('button', { type: 'button', class: 'secondary', onclick: async () => {
           await api('POST', `/outbox/${n.id}/retry`); router();
-        } }, t('retry')) : null)))))); 
+        } }, t('retry')) : null))));
+  };
+  const epName = (id) => { const e = eps.find((x) => x.id === id); return e ? e.name : `#${id}`; };
+  const editor = (e) => {
+    const nm = h('input', { name: 'name', required: true, value: e ? e.name : '', 'aria-label': t('name') });
+    const kind = h('select', { name: 'kind', 'aria-label': t('kind') }, KINDS.map((k) => h('option', { value: k, selected: e && e.kind === k }, k)));
+    const url = h('input', { name: 'url', required: true, value: e ? e.url : '', 'aria-label': t('url') });
+    const secret = h('input', { name: 'secret', 'aria-label': t('secret'), placeholder: e && e.signed ? t('keep_secret') : '' });
+    const drop = h('input', { type: 'checkbox', name: 'remove_secret' });
+    const events = eventBoxes(e ? e.events : []);
+    return form(async () => {
+      const b = { name: nm.value, kind: kind.value, url: url.value, events: events.value() };
+      if (secret.value) b.secret = secret.value;
+      else if (e && drop.checked) b.secret = null;
+      if (e) await api('PATCH', `/endpoints/${e.id}`, b); else await api('POST', '/endpoints', b);
+      toast(t('saved'));
+      router();
+    }, h('div', { class: 'row' }, h('label', {}, t('name'), nm), h('label', {}, t('kind'), kind), h('label', { class: 'wide' }, t('url'), url),
+      h('label', {}, t('secret'), secret), e && e.signed ? h('label', { class: 'inline' }, drop, ' ', t('remove_secret')) : null),
+    events, h('p', {}, h('button', { type: 'submit', class: e ? 'save-endpoint' : null, id: e ? null : 'create-endpoint' }, e ? t('save') : t('create')),
+      e ? [' ', h('button', { type: 'button', class: 'secondary', onclick: () => router() }, t('cancel'))] : null));
+  };
+  const row = (e) => {
+    const outcome = h('div', { class: 'outcome', role: 'status' });
+    let armed = false;
+    const del = h('button', { type: 'button', class: 'danger delete-endpoint', onclick: async () => {
+      if (!armed) { armed = true; del.textContent = t('confirm_delete', { n: e.name }); return; }
+      await api('DELETE', `/endpoints/${e.id}`);
+      toast(t('deleted', { n: e.name }));
+      router();
+    } }, t('delete'));
+    const tr = h('tr', { 'data-id': e.id, class: e.active ? null : 'muted' },
+      h('td', {}, e.name), h('td', {}, e.kind), h('td', { class: 'small url' }, e.url),
+      h('td', { class: 'small' }, eventNames(e.events)), h('td', {}, e.active ? t('yes') : t('disabled')),
+      h('td', { class: 'actions' },
+        h('button', { type: 'button', class: 'secondary send-test', onclick: async (ev) => {
+          ev.target.disabled = true;
+          clear(outcome).className = 'outcome';
+          try {
+            const r = await api('POST', `/endpoints/${e.id}/test`);
+            const text = r.delivered ? t('test_ok', { n: e.name }) : r.error ? t('test_failed', { n: e.name, e: r.error }) : t('test_pending', { n: e.name });
+            outcome.className = 'outcome ' + (r.delivered ? 'ok' : 'bad');
+            outcome.textContent = text;
+            toast(text);
+            await loadOutbox();
+          } catch (x) { outcome.append(problemBox(x)); } finally { ev.target.disabled = false; }
+        } }, t('send_test')), ' ',
+        h('button', { type: 'button', class: 'secondary edit-endpoint', onclick: () => {
+          tr.replaceWith(h('tr', { 'data-id': e.id, class: 'editing' }, h('td', { colspan: 6 }, editor(e))));
+        } }, t('edit')), ' ',
+        h('button', { type: 'button', class: 'secondary toggle-endpoint', onclick: async () => {
+          await api('PATCH', `/endpoints/${e.id}`, { active: !e.active });
+          toast(t('saved'));
+          router();
+        } }, e.active ? t('disable') : t('enable')), ' ', del, outcome));
+    return tr;
+  };
+  add(main, h('h1', {}, t('endpoints')),
+    h('div', { class: 'board' }, h('table', { id: 'endpoints' }, h('thead', {}, h('tr', {}, [t('name'), t('kind'), t('url'), t('events'), t('active'), ''].map((x) => h('th', {}, x)))),
+      h('tbody', {}, eps.length ? eps.map(row) : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, t('none')))))),
+    h('h2', {}, t('create')), h('div', { class: 'card' }, editor(null)),
+    h('h2', {}, t('outbox')),
+    h('div', { class: 'board' }, h('table', { id: 'outbox' }, h('thead', {}, h('tr', {}, [t('events'), t('endpoint'), t('ticket'), t('state'), t('attempts'), t('error'), t('next_attempt'), ''].map((x) => h('th', {}, x)))),
+      outbox)));
+  await loadOutbox();
 }
 
 // ---- routing ----
@@ -1293,7 +1496,7 @@ const ROUTES = [
   [/^#\/t\/(\d+)$/, pageTicket, 'any'],
   [/^#\/portal$/, pagePortal, 'any'],
   [/^#\/portal\/new$/, pageNewRequest, 'any'],
-  [/^#\/admin\/commitments$/, pageCommitments, 'manager'],
+  [/^#\/admin\/commitments(?:\/(\d+))?$/, pageCommitments, 'manager'],
   [/^#\/admin\/calendars$/, pageCalendars, 'manager'],
   [/^#\/admin\/orgs$/, pageOrgs, 'manager'],
   [/^#\/admin\/people$/, pagePeople, 'manager'],

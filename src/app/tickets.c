@@ -662,18 +662,66 @@ static bool first_row(const struct kw_overrun_row *r, void *ctx)
     return false;
 }
 
+/* How the customer reads an overrun's clock: the metric's label in both
+ * languages and the deadline in the local time of the clock's calendar
+ * ("2026-11-21 11:43" and "Asia/Shanghai, UTC+08:00"). Without the
+ * commitment (or the clock) the metric's id and UTC. */
+struct overrun_words {
+    const char *zh, *en;
+    char when[24], zone_zh[96], zone_en[96];
+};
+
+static void overrun_words(struct kw_unit *u, const struct kw_overrun_row *o,
+                          struct overrun_words *w)
+{
+    struct kw_err err = {0};
+    const struct kw_compiled *k = NULL;
+    struct kw_ticket_events te = {0};
+    int32_t offset = 0;
+    const char *tz = "UTC";
+    w->zh = w->en = o->metric;
+    if (o->commitment_id && u->clocks && u->sla &&
+        kw_clocks_evaluate(u->clocks, u->st, u->sla, o->ticket_id, o->commitment_id, u->now, NULL,
+                           &te, &k, &err) == KW_OK) {
+        int m = kw_policy_metric_index(k->p, o->metric);
+        if (m >= 0) {
+            w->zh = kw_policy_metric_label(k->p, (size_t)m, "zh");
+            w->en = kw_policy_metric_label(k->p, (size_t)m, "en");
+        }
+        for (size_t i = 0; i < u->sla->n; i++) {
+            const struct kw_clock *c = &u->sla->clock[i];
+            if (c->metric == m && c->calendar >= 0 && k->cals[c->calendar]) {
+                tz = kw_policy_calendar_spec(k->p, (size_t)c->calendar)->tz;
+                offset = kw_cal_utc_offset(k->cals[c->calendar], o->deadline);
+            }
+        }
+    }
+    kw_ticket_events_release(&te);
+    char local[KW_INSTANT_BUF];
+    kw_instant_format_local(o->deadline, offset, local);
+    /* "2026-11-21T11:43:49+08:00" -> "2026-11-21 11:43" */
+    snprintf(w->when, sizeof(w->when), "%.10s %.5s", local, local + 11);
+    int32_t a = offset < 0 ? -offset : offset;
+    char utc[16];
+    snprintf(utc, sizeof(utc), "UTC%c%02d:%02d", offset < 0 ? '-' : '+', (int)(a / 3600),
+             (int)(a % 3600 / 60));
+    snprintf(w->zone_zh, sizeof(w->zone_zh), "%s，%s", tz, utc);
+    snprintf(w->zone_en, sizeof(w->zone_en), "%s, %s", tz, utc);
+}
+
 /* The overrun_explained event and the overrun_notice it causes. */
 static enum kw_code explained(struct kw_unit *u, const struct kw_actor *who,
                               const struct kw_overrun_row *o, const struct kw_overrun_reason *why,
                               const char *note, struct kw_err *err)
 {
-    char zh[1024], en[1024], due[KW_INSTANT_BUF];
-    kw_instant_format_utc(o->deadline, due);
-    snprintf(zh, sizeof(zh), "很抱歉：工单 #%lld 的 %s 未能在承诺时限（%s）内完成，原因：%s。%s",
-             (long long)o->ticket_id, o->metric, due, why->zh, note ? note : "");
+    char zh[1024], en[1024];
+    struct overrun_words w;
+    overrun_words(u, o, &w);
+    snprintf(zh, sizeof(zh), "很抱歉：工单 #%lld 的%s未能在承诺时限（%s，%s）内完成，原因：%s。%s",
+             (long long)o->ticket_id, w.zh, w.when, w.zone_zh, why->zh, note ? note : "");
     snprintf(en, sizeof(en),
-             "We are sorry: ticket #%lld missed its %s commitment (due %s) because of %s. %s",
-             (long long)o->ticket_id, o->metric, due, why->en, note ? note : "");
+             "We are sorry: ticket #%lld missed its %s commitment (due %s, %s) because of %s. %s",
+             (long long)o->ticket_id, w.en, w.when, w.zone_en, why->en, note ? note : "");
     struct kw_event_rec r = {.kind = KW_EVENT_OVERRUN_EXPLAINED,
                              .overrun = o->id,
                              .metric = o->metric,

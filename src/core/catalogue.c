@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "catalogue.h"
 
+#include <string.h>
+
 static const struct kw_label states[KW_ST_COUNT] = {
     [KW_ST_REGISTERED] = {"已登记", "Registered"},
     [KW_ST_ANALYSING] = {"分析中", "Analysing"},
@@ -62,4 +64,30 @@ const struct kw_milestone_info *kw_milestone_info(size_t i)
 struct kw_label kw_event_label(enum kw_event_kind k)
 {
     return (unsigned)k < KW_EVENT_KIND_COUNT ? events[k] : (struct kw_label){"?", "?"};
+}
+
+static const struct kw_notification_info notifications[] = {
+    {"sla_warning", {"SLA 预警", "SLA warning"}},
+    {"sla_breach", {"SLA 超时", "SLA breach"}},
+    {"escalation", {"升级", "escalation step"}},
+    {"overrun_notice", {"超时说明", "overrun notice to the customer"}},
+    {"test", {"测试", "test"}},
+};
+
+size_t kw_notification_count(void)
+{
+    return sizeof(notifications) / sizeof(notifications[0]);
+}
+
+const struct kw_notification_info *kw_notification_info(size_t i)
+{
+    return i < kw_notification_count() ? &notifications[i] : NULL;
+}
+
+bool kw_notification_known(const char *id)
+{
+    for (size_t i = 0; id && i < kw_notification_count(); i++)
+        if (strcmp(id, notifications[i].id) == 0)
+            return true;
+    return false;
 }

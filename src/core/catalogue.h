@@ -33,4 +33,16 @@ const struct kw_milestone_info *kw_milestone_info(size_t i);
 
 struct kw_label kw_event_label(enum kw_event_kind k);
 
+/* The kinds of notification the outbox carries, in their order: what an
+ * endpoint or a person may subscribe to ("sla_warning", "sla_breach",
+ * "escalation", "overrun_notice", "test"). */
+struct kw_notification_info {
+    const char *id;
+    struct kw_label label;
+};
+size_t kw_notification_count(void);
+const struct kw_notification_info *kw_notification_info(size_t i);
+/* Whether id is one of them. */
+bool kw_notification_known(const char *id);
+
 #endif

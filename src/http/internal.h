@@ -392,6 +392,8 @@ struct kwh_reply kwh_commitment_letter(struct kwh_call *x);
 struct kwh_reply kwh_endpoints_list(struct kwh_call *x);
 struct kwh_reply kwh_endpoints_create(struct kwh_call *x);
 struct kwh_reply kwh_endpoint_test(struct kwh_call *x);
+struct kwh_reply kwh_endpoint_patch(struct kwh_call *x);
+struct kwh_reply kwh_endpoint_delete(struct kwh_call *x);
 struct kwh_reply kwh_outbox_list(struct kwh_call *x);
 struct kwh_reply kwh_outbox_retry(struct kwh_call *x);
 struct kwh_reply kwh_subscriptions_list(struct kwh_call *x);

@@ -4,19 +4,20 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "catalogue.h"
 #include "civil.h"
+#include "deliver.h"
 #include "internal.h"
-
-static const char *const kinds[] = {"sla_warning", "sla_breach", "escalation", "overrun_notice",
-                                    "test"};
 
 static bool endpoint_add(const struct kw_endpoint *e, void *ctx)
 {
     return kwh_page_push(ctx, e->id, kwh_endpoint_json(e));
 }
 
-/* "events": a list of the kinds above (empty or absent: all), as text. */
+/* "events": a list of the catalogue's notification kinds (empty or absent:
+ * all), as text. */
 static bool events_of(json_t *v, char **out, struct kwh_reply *fail)
 {
     json_t *k;
@@ -25,21 +26,19 @@ static bool events_of(json_t *v, char **out, struct kwh_reply *fail)
     if (!v)
         return true;
     if (!json_is_array(v)) {
-        *fail = kwh_problem_of(KW_INVALID, "/events", "events: expected a list of event kinds");
+        *fail = kwh_problem_of(KW_INVALID, "/events",
+                               "events: expected a list of notification kinds (GET /catalogue)");
         return false;
     }
     json_array_foreach(v, i, k)
     {
-        bool known = false;
-        for (size_t n = 0; json_is_string(k) && n < sizeof(kinds) / sizeof(kinds[0]); n++)
-            known = known || strcmp(json_string_value(k), kinds[n]) == 0;
-        if (!known) {
-            char ptr[32];
+        if (!kw_notification_known(json_string_value(k))) {
+            char ptr[32], list[160] = "";
+            for (size_t n = 0; n < kw_notification_count(); n++)
+                snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", n ? ", " : "",
+                         kw_notification_info(n)->id);
             snprintf(ptr, sizeof(ptr), "/events/%zu", i);
-            *fail = kwh_problemf(
-                KW_INVALID, ptr,
-                "events[%zu]: expected sla_warning, sla_breach, escalation, overrun_notice or test",
-                i);
+            *fail = kwh_problemf(KW_INVALID, ptr, "events[%zu]: expected one of %s", i, list);
             return false;
         }
     }
@@ -49,13 +48,16 @@ static bool events_of(json_t *v, char **out, struct kwh_reply *fail)
 
 struct endpoint_unit {
     struct kw_endpoint e;
-    json_t *events; /* as sent */
+    json_t *events, *secret; /* as sent */
     int64_t now, id;
+    bool edit;
 };
 
 static enum kw_code endpoint_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct endpoint_unit *u = ctx;
+    if (u->edit)
+        return kw_store_endpoint_set(st, &u->e, err);
     return kw_store_endpoint_add(st, &u->e, u->now, &u->id, err);
 }
 
@@ -67,6 +69,32 @@ static bool mail_lang_ok(const char *url)
         return true;
     l += 5;
     return (strncmp(l, "zh", 2) == 0 || strncmp(l, "en", 2) == 0) && (l[2] == '\0' || l[2] == '&');
+}
+
+/* The kind and the URL that goes with it; false with the problem. */
+static bool endpoint_check(const struct kw_endpoint *e, struct kwh_reply *out)
+{
+    if (strcmp(e->kind, "webhook") != 0 && strcmp(e->kind, "dingtalk") != 0 &&
+        strcmp(e->kind, "feishu") != 0 && strcmp(e->kind, "wecom") != 0 &&
+        strcmp(e->kind, "email") != 0) {
+        *out = kwh_problem_of(KW_INVALID, "/kind",
+                              "kind: expected webhook, dingtalk, feishu, wecom or email");
+        return false;
+    }
+    if (strcmp(e->kind, "email") == 0 &&
+        (!e->url || (strncmp(e->url, "smtp://", 7) != 0 && strncmp(e->url, "smtps://", 8) != 0) ||
+         !strstr(e->url, "from=") || !mail_lang_ok(e->url))) {
+        *out = kwh_problem_of(KW_INVALID, "/url",
+                              "url: expected smtp[s]://HOST[:PORT]/?from=ADDRESS[&to=ADDRESS,...]"
+                              "[&starttls=1][&lang=zh|en]");
+        return false;
+    }
+    if (strcmp(e->kind, "email") != 0 &&
+        (!e->url || (strncmp(e->url, "http://", 7) != 0 && strncmp(e->url, "https://", 8) != 0))) {
+        *out = kwh_problem_of(KW_INVALID, "/url", "url: expected an http:// or https:// URL");
+        return false;
+    }
+    return true;
 }
 
 static const struct kwh_field endpoint_fields[] = {
@@ -100,23 +128,7 @@ struct kwh_reply kwh_endpoints_create(struct kwh_call *x)
     u.e.events = events;
     if (!u.e.kind)
         u.e.kind = "webhook";
-    if (strcmp(u.e.kind, "webhook") != 0 && strcmp(u.e.kind, "dingtalk") != 0 &&
-        strcmp(u.e.kind, "feishu") != 0 && strcmp(u.e.kind, "wecom") != 0 &&
-        strcmp(u.e.kind, "email") != 0) {
-        out = kwh_problem_of(KW_INVALID, "/kind",
-                             "kind: expected webhook, dingtalk, feishu, wecom or email");
-    } else if (strcmp(u.e.kind, "email") == 0 &&
-               (!u.e.url ||
-                (strncmp(u.e.url, "smtp://", 7) != 0 && strncmp(u.e.url, "smtps://", 8) != 0) ||
-                !strstr(u.e.url, "from=") || !mail_lang_ok(u.e.url))) {
-        out = kwh_problem_of(KW_INVALID, "/url",
-                             "url: expected smtp[s]://HOST[:PORT]/?from=ADDRESS[&to=ADDRESS,...]"
-                             "[&starttls=1][&lang=zh|en]");
-    } else if (strcmp(u.e.kind, "email") != 0 &&
-               (!u.e.url ||
-                (strncmp(u.e.url, "http://", 7) != 0 && strncmp(u.e.url, "https://", 8) != 0))) {
-        out = kwh_problem_of(KW_INVALID, "/url", "url: expected an http:// or https:// URL");
-    } else if (kwh_write_unit(x, endpoint_unit, &u, &out)) {
+    if (endpoint_check(&u.e, &out) && kwh_write_unit(x, endpoint_unit, &u, &out)) {
         u.e.id = u.id;
         u.e.active = true;
         u.e.has_secret = u.e.secret != NULL;
@@ -128,8 +140,107 @@ done:
     return out;
 }
 
+/* One endpoint as read, its strings copied (the row's die with the call). */
+struct endpoint_copy {
+    struct kw_endpoint e;
+    json_t *keep; /* owns the strings */
+};
+
+static bool endpoint_copy(const struct kw_endpoint *e, void *ctx)
+{
+    struct endpoint_copy *c = ctx;
+    c->keep = json_pack("[s, s, s, s]", e->name, e->kind, e->url, e->events ? e->events : "[]");
+    c->e = *e;
+    if (c->keep) {
+        c->e.name = json_string_value(json_array_get(c->keep, 0));
+        c->e.kind = json_string_value(json_array_get(c->keep, 1));
+        c->e.url = json_string_value(json_array_get(c->keep, 2));
+        c->e.events = json_string_value(json_array_get(c->keep, 3));
+    }
+    return false;
+}
+
+static const struct kwh_field patch_fields[] = {
+    {.name = "name", .type = KWH_STR, .max = 200, .offset = offsetof(struct endpoint_unit, e.name)},
+    {.name = "kind", .type = KWH_STR, .max = 16, .offset = offsetof(struct endpoint_unit, e.kind)},
+    {.name = "url", .type = KWH_STR, .max = 2000, .offset = offsetof(struct endpoint_unit, e.url)},
+    {.name = "secret", .type = KWH_ANY, .offset = offsetof(struct endpoint_unit, secret)},
+    {.name = "events", .type = KWH_ANY, .offset = offsetof(struct endpoint_unit, events)},
+    {.name = "org_id",
+     .type = KWH_ID,
+     .nullable = true,
+     .offset = offsetof(struct endpoint_unit, e.org_id)},
+    {.name = "team_id",
+     .type = KWH_ID,
+     .nullable = true,
+     .offset = offsetof(struct endpoint_unit, e.team_id)},
+    {.name = "active", .type = KWH_BOOL, .offset = offsetof(struct endpoint_unit, e.active)},
+};
+
+/* PATCH /endpoints/{id}: change what is sent; the rest stays. "secret":
+ * null removes it; org_id, team_id: null means any. */
+struct kwh_reply kwh_endpoint_patch(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    struct kw_err err = {0};
+    struct endpoint_copy cur = {.keep = NULL};
+    if (kw_store_endpoints(x->wk->st, x->arg.id, endpoint_copy, &cur, &err) != KW_OK)
+        return kwh_problem(&err);
+    kw_store_end_read(x->wk->st);
+    if (!cur.keep)
+        return kwh_problemf(KW_NOT_FOUND, "", "no endpoint %lld", (long long)x->arg.id);
+    json_t *j = kwh_body_object(x, &out);
+    char *events = NULL;
+    if (!j) {
+        json_decref(cur.keep);
+        return out;
+    }
+    struct endpoint_unit u = {.e = cur.e, .now = x->now, .edit = true};
+    u.e.secret = NULL; /* kept: has_secret */
+    if (!kwh_decode(j, patch_fields, KWH_NFIELDS(patch_fields), &u, &out) ||
+        !events_of(u.events, &events, &out))
+        goto done;
+    if (u.events)
+        u.e.events = events;
+    if (u.e.org_id < 0)
+        u.e.org_id = 0;
+    if (u.e.team_id < 0)
+        u.e.team_id = 0;
+    if (u.secret && json_is_null(u.secret)) {
+        u.e.has_secret = false;
+    } else if (u.secret && (!json_is_string(u.secret) || !json_string_length(u.secret) ||
+                            json_string_length(u.secret) > 200)) {
+        out = kwh_problem_of(KW_INVALID, "/secret",
+                             "secret: expected a string of 1 to 200 bytes, or null to remove it");
+        goto done;
+    } else if (u.secret) {
+        u.e.secret = json_string_value(u.secret);
+        u.e.has_secret = true;
+    }
+    if (endpoint_check(&u.e, &out) && kwh_write_unit(x, endpoint_unit, &u, &out))
+        out = kwh_ok(200, kwh_endpoint_json(&u.e));
+done:
+    free(events);
+    json_decref(j);
+    json_decref(cur.keep);
+    return out;
+}
+
+static enum kw_code delete_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    const struct kwh_call *x = ctx;
+    return kw_store_endpoint_delete(st, x->arg.id, x->now, err);
+}
+
+/* DELETE /endpoints/{id}: gone from the list; the outbox keeps its history. */
+struct kwh_reply kwh_endpoint_delete(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    return kwh_write_unit(x, delete_unit, x, &out) ? kwh_ok(204, NULL) : out;
+}
+
 struct test_unit {
-    int64_t id, now;
+    int64_t id, now, row;
     char *payload;
     char key[64];
 };
@@ -137,29 +248,71 @@ struct test_unit {
 static enum kw_code test_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct test_unit *u = ctx;
-    return kw_store_endpoint_test(st, u->id, u->payload, u->key, u->now, err);
+    return kw_store_endpoint_test(st, u->id, u->payload, u->key, u->now, &u->row, err);
 }
 
-/* POST /endpoints/{id}/test: a "test" notification through the outbox. */
+/* What became of the test so far. */
+struct attempt {
+    int64_t id;
+    int attempts;
+    char state[16], error[256];
+    bool found;
+};
+
+static bool attempt_of(const struct kw_outbox_row *r, void *ctx)
+{
+    struct attempt *a = ctx;
+    if (r->id == a->id) {
+        a->found = true;
+        a->attempts = r->attempts;
+        snprintf(a->state, sizeof(a->state), "%s", r->state);
+        snprintf(a->error, sizeof(a->error), "%s", r->last_error ? r->last_error : "");
+    }
+    return false;
+}
+
+/* POST /endpoints/{id}/test: a "test" notification through the outbox, as
+ * every notification goes; the answer waits for the engine's first attempt
+ * (up to the delivery timeout and a little) and says what became of it. */
 struct kwh_reply kwh_endpoint_test(struct kwh_call *x)
 {
     int64_t id = x->arg.id;
     struct kwh_reply out;
     char at[KW_INSTANT_BUF];
     kw_instant_format_utc(x->now, at);
-    struct test_unit u = {id, x->now, NULL, ""};
+    struct test_unit u = {.id = id, .now = x->now};
     snprintf(u.key, sizeof(u.key), "test-%lld-%lld", (long long)id, (long long)x->now);
     json_t *p = json_pack("{s:s, s:s, s:I}", "kind", "test", "at", at, "by", (json_int_t)x->me.id);
     u.payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
     json_decref(p);
     if (!u.payload)
         return kwh_problem_of(KW_NOMEM, "", "no memory");
-    if (kwh_write_unit(x, test_unit, &u, &out)) {
-        kw_engine_kick(x->h->engine);
-        out = kwh_ok(202, json_pack("{s:I, s:s}", "endpoint", (json_int_t)id, "key", u.key));
+    if (!kwh_write_unit(x, test_unit, &u, &out)) {
+        free(u.payload);
+        return out;
     }
     free(u.payload);
-    return out;
+    kw_engine_kick(x->h->engine);
+    struct attempt a = {.id = u.row};
+    struct kw_err err = {0};
+    for (int waited = 0; waited < KW_DELIVER_TIMEOUT_MS + 5000; waited += 50) {
+        struct timespec nap = {0, 50 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+        a.found = false;
+        enum kw_code rc =
+            kw_store_outbox_list(x->wk->st, NULL, 0, u.row - 1, 1, attempt_of, &a, &err);
+        kw_store_end_read(x->wk->st);
+        if (rc != KW_OK)
+            return kwh_problem(&err);
+        if (a.found && a.attempts > 0)
+            break;
+    }
+    bool tried = a.found && a.attempts > 0, ok = tried && strcmp(a.state, "delivered") == 0;
+    return kwh_ok(tried ? 200 : 202,
+                  json_pack("{s:I, s:I, s:s, s:s, s:b, s:o}", "endpoint", (json_int_t)id, "id",
+                            (json_int_t)u.row, "key", u.key, "state", a.found ? a.state : "pending",
+                            "delivered", ok, "error",
+                            tried && !ok && a.error[0] ? json_string(a.error) : json_null()));
 }
 
 struct kwh_reply kwh_endpoints_list(struct kwh_call *x)
@@ -167,7 +320,7 @@ struct kwh_reply kwh_endpoints_list(struct kwh_call *x)
     struct kw_err err = {0};
     struct kwh_page pg;
     kwh_page_init(&pg, KWH_ALL);
-    if (kw_store_endpoints(x->wk->st, endpoint_add, &pg, &err) != KW_OK) {
+    if (kw_store_endpoints(x->wk->st, 0, endpoint_add, &pg, &err) != KW_OK) {
         kwh_page_release(&pg);
         return kwh_problem(&err);
     }

@@ -94,6 +94,7 @@ static struct kwh_reply overrun_list(struct kwh_call *x, int64_t id)
 /* ---- explaining and following up ---- */
 
 struct explain_unit {
+    struct kw_http *h;
     struct kw_actor who;
     int64_t id, now;
     const char *reason, *note;
@@ -104,7 +105,8 @@ struct explain_unit {
 static enum kw_code explain_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct explain_unit *e = ctx;
-    struct kw_unit u = {.st = st, .now = e->now};
+    /* the commitment's clocks word the notice (metric label, local time) */
+    struct kw_unit u = {.st = st, .clocks = e->h->clocks, .sla = &e->h->wsla, .now = e->now};
     return kw_overrun_explain(&u, &e->who, e->id, e->reason, e->note,
                               e->has_followup ? &e->f : NULL, err);
 }
@@ -137,7 +139,7 @@ static struct kwh_reply overrun_patch(struct kwh_call *x, int64_t id)
     if (!j)
         return out;
     struct explain_unit u = {
-        .who = kwh_actor(x), .id = id, .now = x->now, .f = {.due = KW_STORE_NO_TIME}};
+        .h = x->h, .who = kwh_actor(x), .id = id, .now = x->now, .f = {.due = KW_STORE_NO_TIME}};
     if (kwh_decode(j, explain_fields, KWH_NFIELDS(explain_fields), &u, &out) &&
         kwh_write_unit(x, explain_unit, &u, &out)) {
         if (u.reason)

@@ -85,6 +85,8 @@ static const struct kwh_route routes[] = {
      NULL},
     {"GET", "/api/v1/endpoints", kwh_endpoints_list, NULL, MANAGERS, NOTIFY_WHY},
     {"POST", "/api/v1/endpoints", kwh_endpoints_create, NULL, MANAGERS, NOTIFY_WHY},
+    {"PATCH", "/api/v1/endpoints/{id}", kwh_endpoint_patch, NULL, MANAGERS, NOTIFY_WHY},
+    {"DELETE", "/api/v1/endpoints/{id}", kwh_endpoint_delete, NULL, MANAGERS, NOTIFY_WHY},
     {"POST", "/api/v1/endpoints/{id}/test", kwh_endpoint_test, NULL, MANAGERS, NOTIFY_WHY},
     {"GET", "/api/v1/outbox{?state,ticket_id,after,limit}", kwh_outbox_list, NULL, MANAGERS,
      OUTBOX_WHY},

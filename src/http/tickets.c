@@ -134,6 +134,12 @@ static json_t *ticket_for(struct kwh_call *x, const struct kw_ticket_row *t)
         if (m & (1u << s))
             json_array_append_new(moves, json_string(kw_state_name((enum kw_state)s)));
     json_object_set_new(j, "allowed_moves", moves);
+    /* the name of whoever handles it: what a customer may know of the staff */
+    struct kw_user_row u;
+    struct kw_err err = {0};
+    int64_t assignee = t->assignee_id; /* t's strings end with the next read */
+    bool named = assignee && kw_store_user_get(x->wk->st, assignee, &u, &err) == KW_OK;
+    json_object_set_new(j, "assignee_name", named ? json_string(u.name) : json_null());
     return j;
 }
 
@@ -423,6 +429,34 @@ static bool collect_event(const struct kw_stored_event *ev, void *ctx)
     return true;
 }
 
+/* "actor_name" on each event: the display name of the person who acted,
+ * when the caller may know it (staff: anyone; a customer: the provider's
+ * staff and the people of their own organisation), else null. Never an
+ * e-mail address. One look-up per person. */
+static void actor_names(struct kwh_call *x, json_t *events)
+{
+    json_t *names = json_object(), *ev;
+    size_t i;
+    json_array_foreach(events, i, ev)
+    {
+        json_int_t actor = json_integer_value(json_object_get(ev, "actor"));
+        char key[24];
+        snprintf(key, sizeof(key), "%lld", (long long)actor);
+        json_t *name = json_object_get(names, key);
+        if (!name) {
+            struct kw_user_row u;
+            struct kw_err err = {0};
+            bool known = actor > 0 && kw_store_user_get(x->wk->st, actor, &u, &err) == KW_OK;
+            bool may = known && (!x->me.customer || strcmp(u.role, "customer") != 0 ||
+                                 u.org_id == x->me.org_id);
+            name = may && u.name ? json_string(u.name) : json_null();
+            json_object_set_new(names, key, name);
+        }
+        json_object_set(ev, "actor_name", name);
+    }
+    json_decref(names);
+}
+
 enum ev_kind { EV_COMMENT, EV_TRANSITION, EV_MILESTONE, EV_REOPEN, EV_RATING };
 
 /* One POST /tickets/{id}/events, decoded: an application action to run. */
@@ -642,6 +676,20 @@ static enum kw_code clock_inputs(struct kwh_call *x, int64_t id, int64_t commitm
     return kw_ticket_events_load(x->wk->st, id, tc, err);
 }
 
+/* What a customer is shown of the clocks: not the provider's own
+ * (staff_only metrics), and no SRI (the provider's internal measure). */
+static void for_customer(const struct kw_policy *p, json_t *clocks)
+{
+    for (size_t i = json_array_size(clocks); i-- > 0;) {
+        json_t *c = json_array_get(clocks, i);
+        int m = kw_policy_metric_index(p, json_string_value(json_object_get(c, "metric")));
+        if (m >= 0 && kw_policy_metric_staff_only(p, (size_t)m))
+            json_array_remove(clocks, i);
+        else
+            json_object_del(c, "sri");
+    }
+}
+
 static struct kwh_reply ticket_sla(struct kwh_call *x, int64_t id, int64_t commitment)
 {
     if (!commitment)
@@ -661,10 +709,8 @@ static struct kwh_reply ticket_sla(struct kwh_call *x, int64_t id, int64_t commi
         for (size_t i = 0; i < x->wk->sla.n; i++)
             json_object_set_new(json_array_get(clocks, i), "calendar_versions",
                                 kw_clock_calendar_versions(c, &x->wk->sla.clock[i]));
-        for (size_t i = json_array_size(clocks); x->me.customer && i-- > 0;)
-            if (!customer_sees(
-                    c->p, json_string_value(json_object_get(json_array_get(clocks, i), "metric"))))
-                json_array_remove(clocks, i);
+        if (x->me.customer)
+            for_customer(c->p, clocks);
         out = kwh_ok(200, json_pack("{s:I, s:{s:I, s:s, s:s}, s:o, s:o}", "ticket", (json_int_t)id,
                                     "commitment", "id", (json_int_t)commitment, "name",
                                     kw_policy_name(c->p), "version", kw_policy_version(c->p),
@@ -773,6 +819,7 @@ struct kwh_reply kwh_ticket_events(struct kwh_call *x)
         json_decref(co.list);
         return kwh_problem(&err);
     }
+    actor_names(x, co.list);
     return kwh_ok(200, json_pack("{s:I, s:o}", "ticket", (json_int_t)x->arg.id, "events", co.list));
 }
 

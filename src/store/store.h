@@ -427,13 +427,25 @@ struct kw_endpoint {
 };
 enum kw_code kw_store_endpoint_add(struct kw_store *st, const struct kw_endpoint *e, int64_t now,
                                    int64_t *id, struct kw_err *err);
-/* Endpoints as read back (the secret is never read back: has_secret). */
-enum kw_code kw_store_endpoints(struct kw_store *st,
+/* Endpoints not deleted (id: that one only; 0: all), in id order (the
+ * secret is never read back: has_secret). */
+enum kw_code kw_store_endpoints(struct kw_store *st, int64_t id,
                                 bool (*fn)(const struct kw_endpoint *e, void *ctx), void *ctx,
                                 struct kw_err *err);
-/* Queue a "test" notification for endpoint id. KW_NOT_FOUND. */
+/* Replace endpoint e->id's name, kind, url, events, org, team and active
+ * flag; its secret becomes e->secret when that is not NULL, is kept when
+ * e->has_secret, else removed. KW_NOT_FOUND (also when deleted). */
+enum kw_code kw_store_endpoint_set(struct kw_store *st, const struct kw_endpoint *e,
+                                   struct kw_err *err);
+/* Delete endpoint id: it is no longer listed and receives nothing, its
+ * pending notifications become dead letters ("endpoint deleted") and
+ * people's subscriptions to it end; the outbox keeps what was sent. */
+enum kw_code kw_store_endpoint_delete(struct kw_store *st, int64_t id, int64_t now,
+                                      struct kw_err *err);
+/* Queue a "test" notification for endpoint id, due now; *row (may be
+ * NULL) gets its outbox id. KW_NOT_FOUND (also when deleted). */
 enum kw_code kw_store_endpoint_test(struct kw_store *st, int64_t id, const char *payload,
-                                    const char *key, int64_t now, struct kw_err *err);
+                                    const char *key, int64_t now, int64_t *row, struct kw_err *err);
 
 /* Queue a notification of kind about ticket for every active endpoint that
  * subscribes to it, due now; key identifies the notification (a second add
@@ -474,7 +486,8 @@ enum kw_code kw_store_outbox_list(struct kw_store *st, const char *state, int64_
                                   int64_t after, size_t limit,
                                   bool (*fn)(const struct kw_outbox_row *r, void *ctx), void *ctx,
                                   struct kw_err *err);
-/* Send a dead notification again from now. KW_NOT_FOUND. */
+/* Send a dead notification again from now. KW_NOT_FOUND (also when its
+ * endpoint was deleted). */
 enum kw_code kw_store_outbox_retry(struct kw_store *st, int64_t id, int64_t now,
                                    struct kw_err *err);
 

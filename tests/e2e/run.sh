@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Browser tests of the web UI: the real server with the demo data on a free
 # loopback port, driven in headless Debian chromium by playwright-core
-# (tests/e2e/ui.test.js, then tests/e2e/phone.test.js: every page at 390 px).
-# Installs playwright-core from the lock file when it is missing.
-# Screenshots of each main page go to tests/e2e/screenshots/.
+# (tests/e2e/ui.test.js, then phone.test.js: every page at 390 px, pages.test.js:
+# every page as each role, previews.test.js and calendars.test.js). Installs
+# playwright-core from the lock file when it is missing. Screenshots of each
+# main page go to tests/e2e/screenshots/.
 # usage: tests/e2e/run.sh PATH/TO/keepword
 set -u
 KW=${1:?usage: run.sh PATH/TO/keepword}
@@ -26,6 +27,14 @@ check "the browser tests pass" $rc
 # every page as each role at 390 px, in zh and en (tests/e2e/phone.test.js)
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/phone.test.js"
 check "every page fits a 390 px phone in both languages" $?
+# every page as each role in both languages, and the notification endpoints
+# against a receiver (whsink, built beside keepword) that answers 200
+"$(dirname "$KW")/whsink" --out "$TMP/hooks" >"$TMP/sink.port" &
+EXTRA_PIDS+=("$!")
+for _ in $(seq 1 50); do grep -q listening "$TMP/sink.port" && break; sleep 0.1; done
+HOOK=http://127.0.0.1:$(awk '{print $2}' "$TMP/sink.port")/hooks
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" HOOK=$HOOK node "$HERE/pages.test.js"
+check "the page tests pass" $?
 # previews before saving (.ics import, rota): they change the demo's data, so last
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/previews.test.js"
 rc=$?

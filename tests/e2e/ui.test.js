@@ -151,6 +151,9 @@ async function englishLeft(page) {
       await customer.fill('input[name=comment]', 'Quick and clear.');
       await customer.click('#rate');
       await customer.waitForSelector('#rating >> text=Thank you for your rating.');
+      await customer.waitForTimeout(1000); // the feed's echo of the rating
+      assert.doesNotMatch(await customer.evaluate(() => document.getElementById('toast').textContent), /changed meanwhile/,
+        'one\'s own rating is not someone else\'s change');
       await customer.waitForSelector('#reopen-button'); // within the reopen window
       const nodes = await customer.locator('ol.nodes li.reached').count();
       assert.equal(nodes, await customer.locator('ol.nodes li').count());

@@ -38,7 +38,7 @@ ORG=$(jq -r .id "$TMP/body")
 OFFICE='{"tz":"Asia/Shanghai","week":{"mon":[["09:00","18:00"]],"tue":[["09:00","18:00"]],"wed":[["09:00","18:00"]],"thu":[["09:00","18:00"]],"fri":[["09:00","18:00"]],"sat":[],"sun":[]},"holidays":["2026-05-01"]}'
 req POST /api/v1/commitments '{"name":"Engine","version":"1","effective_from":"2026-01-01T00:00:00+08:00",
  "calendars":{"office":'"$OFFICE"'},"levels":["L2"],
- "metrics":[{"id":"response","start":"created","stop":["first_response"],"warn_at":[50,80]},
+ "metrics":[{"id":"response","label":{"zh":"首次响应","en":"first response"},"start":"created","stop":["first_response"],"warn_at":[50,80]},
             {"id":"resolution","start":"created","stop":["resolved"],"pause_when":["waiting_customer"],"warn_at":[75]}],
  "targets":[{"calendar":"office","response":"2h","resolution":"8h"}]}' "$ADMIN"
 is "a commitment" 201
@@ -102,6 +102,12 @@ req GET "/api/v1/tickets/$T/events" "" "$ADMIN"
 is "the customer is told on the ticket, in Chinese and English" 200 \
     '[.events[] | select(.type == "overrun_explained")][0].body.notice
      | (.zh | contains("第三方原因")) and (.en | contains("a third party")) and (.en | contains("carrier"))'
+req GET "/api/v1/tickets/$T/events" "" "$ADMIN"
+is "the notice names the metric by its label and the deadline in the calendar's local time" 200 \
+    '[.events[] | select(.type == "overrun_explained")][0].body.notice
+     | (.zh | contains("工单 #'"$T"' 的首次响应未能在承诺时限（2026-05-04 10:00，Asia/Shanghai，UTC+08:00）内完成"))
+       and (.en | contains("missed its first response commitment (due 2026-05-04 10:00, Asia/Shanghai, UTC+08:00)"))
+       and ([.zh, .en] | any(contains("T02:00:00Z")) | not)'
 req PATCH "/api/v1/overruns/$OV" '{"followup":{"rca":"single carrier","action":"second line","owner_id":1,"due":"2026-06-01T00:00:00Z"}}' "$ADMIN"
 is "a follow-up with an owner and a due date" 200 \
     '.followup.rca == "single carrier" and .followup.owner_id == 1 and .followup.due == "2026-06-01T00:00:00Z" and .state == "explained"'
@@ -162,7 +168,8 @@ touch "$TMP/fail"
 req GET /api/v1/endpoints "" "$ADMIN"
 EP=$(jq -r '.endpoints[0].id' "$TMP/body")
 req POST "/api/v1/endpoints/$EP/test" "" "$ADMIN"
-is "send a test notification" 202
+is "a test that fails says so, with the attempt's error" 200 \
+    '.delivered == false and .state == "pending" and .error == "the endpoint answered 500"'
 KEY=$(jq -r .key "$TMP/body")
 wait_hooks 5
 req GET "/api/v1/outbox?state=pending" "" "$ADMIN"
@@ -419,6 +426,51 @@ check "08:00: the night's four escalation steps arrive" "$([ "$(mails_to bob@p.e
 check "bob asked for English and gets English only" $? "($(grep 'bob@' "$TMP/mail" | head -c 600))"
 req DELETE "/api/v1/subscriptions/99999" "" "$ADMIN"
 is "an unknown subscription" 404
+
+# --- endpoints edited, disabled and deleted; a test says what became of it ---
+before=$(got)
+req POST "/api/v1/endpoints/$EP/test" "" "$ADMIN"
+is "a test that arrives says so" 200 '.delivered == true and .state == "delivered" and .error == null'
+check "and the receiver got it before the answer" "$([ "$(got)" -gt "$before" ]; echo $?)"
+req PATCH "/api/v1/endpoints/$EP" '{"events":["sla_breach"],"name":"ops hook (breaches)"}' "$ADMIN"
+is "an endpoint's events and name are edited; the rest stays" 200 \
+    '.events == ["sla_breach"] and .name == "ops hook (breaches)" and .signed == true and .active == true'
+req PATCH "/api/v1/endpoints/$EP" '{"events":["sla_breach","ticket_eaten"]}' "$ADMIN"
+is "events are the catalogue's notification kinds" 400 \
+    '.pointer == "/events/1" and (.detail | contains("overrun_notice"))'
+req GET /api/v1/catalogue
+is "the catalogue names them in both languages" 200 \
+    '[.notifications[].id] == ["sla_warning","sla_breach","escalation","overrun_notice","test"] and .notifications[1].label.zh == "SLA 超时"'
+req PATCH "/api/v1/endpoints/$EP" '{"url":"ftp://x"}' "$ADMIN"
+is "an edit is checked like a new endpoint" 400 '.pointer == "/url"'
+req PATCH "/api/v1/endpoints/$EP" '{"active":"no"}' "$ADMIN"
+is "active is true or false" 400 '.pointer == "/active"'
+req PATCH "/api/v1/endpoints/$EP" '{"secret":null,"active":false}' "$ADMIN"
+is "disabled, and its secret removed" 200 '.active == false and .signed == false'
+req POST /api/v1/tickets "{\"title\":\"while disabled\",\"level\":\"L2\",\"org_id\":$ORG}" "$ADMIN"
+DT=$(jq -r .id "$TMP/body")
+at 2026-05-08T08:00:00+08:00
+eventually "/api/v1/tickets/$DT/events" "$ADMIN" '[.events[] | select(.type == "sla_breach")] | length >= 1'
+req GET "/api/v1/outbox?ticket_id=$DT" "" "$ADMIN"
+is "a disabled endpoint is sent nothing new" 200 "[.notifications[] | select(.endpoint_id == $EP)] | length == 0"
+req PATCH "/api/v1/endpoints/$EP" '{"active":true}' "$ADMIN"
+is "and enabled again" 200 '.active == true'
+req PATCH /api/v1/endpoints/99999 '{"active":true}' "$ADMIN"
+is "an unknown endpoint" 404
+req POST /api/v1/users '{"email":"dora@p.example","name":"Dora","role":"agent","password":"dora-password"}' "$ADMIN"
+AGENT_TOKEN=$(login dora@p.example dora-password)
+req DELETE "/api/v1/endpoints/$EP" "" "$AGENT_TOKEN"
+is "only managers delete endpoints" 403
+req DELETE "/api/v1/endpoints/$EP" "" "$ADMIN"
+is "an endpoint is deleted" 204
+req GET /api/v1/endpoints "" "$ADMIN"
+is "and no longer listed" 200 "[.endpoints[] | select(.id == $EP)] | length == 0"
+req GET "/api/v1/outbox?limit=500" "" "$ADMIN"
+is "the outbox keeps what was sent through it" 200 "[.notifications[] | select(.endpoint_id == $EP)] | length > 0"
+req POST "/api/v1/endpoints/$EP/test" "" "$ADMIN"
+is "a deleted endpoint is not tested" 404
+req DELETE "/api/v1/endpoints/$EP" "" "$ADMIN"
+is "nor deleted twice" 404
 
 serve_stop
 finish

@@ -10,7 +10,7 @@ KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null ||
 serve_start
 
 req GET /healthz
-is "healthz" 200 '.status == "ok" and .schema == 14'
+is "healthz" 200 '.status == "ok" and .schema == 15'
 req POST /api/v1/auth/login '{"email":"admin@localhost","password":"correct-horse"}'
 is "login" 200 '.token_type == "Bearer" and (.token | startswith("kw_")) and .expires_in > 0'
 TOKEN=$(jq -r .token "$TMP/body")
@@ -111,8 +111,8 @@ is "organisation names are unique" 409 '.pointer == "/name"'
 req POST /api/v1/orgs '{"name":"X","contract_value_cents":-1}' "$ADMIN"
 is "negative contract value" 400 '.pointer == "/contract_value_cents"'
 mkuser() { # EMAIL ROLE [ORG]
-    local org=${3:+,\"org_id\":$3}
-    req POST /api/v1/users "{\"email\":\"$1\",\"name\":\"$1\",\"role\":\"$2\",\"password\":\"password-$2\"$org}" "$ADMIN"
+    local org=${3:+,\"org_id\":$3} name=${1%%@*}
+    req POST /api/v1/users "{\"email\":\"$1\",\"name\":\"${name^}\",\"role\":\"$2\",\"password\":\"password-$2\"$org}" "$ADMIN"
 }
 mkuser alice@acme.example customer "$ACME"
 is "create a customer" 201 ".org_id == $ACME"
@@ -127,6 +127,8 @@ is "unknown role" 400 '.pointer == "/role"'
 ALICE=$(login alice@acme.example password-customer)
 BOB=$(login bob@globex.example password-customer)
 ANN=$(login ann@provider.example password-agent)
+ANN_ID=$(curl -s "$B/api/v1/me" -H "Authorization: Bearer $ANN" | jq -r .id)
+ALICE_ID=$(curl -s "$B/api/v1/me" -H "Authorization: Bearer $ALICE" | jq -r .id)
 req POST /api/v1/users '{"email":"x@y.example","name":"x","role":"admin","password":"password-x"}' "$ANN"
 is "only admins manage users" 403
 req POST /api/v1/orgs '{"name":"Initech"}' "$ALICE"
@@ -250,6 +252,10 @@ is "the agent sees every event" 200 '[.events[].type] == ["created","state","mil
 is "milestones implied by the loop" 200 '[.events[] | select(.type=="milestone") | .body.milestone] == ["first_response","resolved","resolved","customer_confirmed","closed"]'
 req GET "/api/v1/tickets/$T1/events" "" "$ALICE"
 is "the customer does not see internal notes" 200 '([.events[] | select(.type=="comment")] | length) == 1'
+is "the customer reads the names of the staff who acted, never an e-mail" 200 \
+    "([.events[] | select(.actor == $ANN_ID) | .actor_name] | unique) == [\"Ann\"]
+     and ([.events[] | select(.actor == $ALICE_ID) | .actor_name] | unique) == [\"Alice\"]
+     and ([.. | strings | select(contains(\"@\"))] | length) == 0"
 req GET "/api/v1/tickets/$T1" "" "$ALICE"
 is "the ticket" 200 ".state == \"archived\" and .events == 14"
 
@@ -269,8 +275,18 @@ is "the same version twice" 409 '.pointer == "/version"'
 req POST /api/v1/tickets '{"title":"core switch down","level":"L1","tier":"vip"}' "$ALICE"
 is "a ticket follows the version in force" 201 ".commitment_id == $C1"
 T2=$(jq -r .id "$TMP/body")
+req GET "/api/v1/tickets/$T2/sla" "" "$ANN"
+is "its clocks run" 200 '([.clocks[] | select(.metric=="response")][0] | .status == "running" and .target == 900 and .calendar == "24x7" and has("sri")) and ([.clocks[] | select(.metric=="callback")][0].status == "pending")'
 req GET "/api/v1/tickets/$T2/sla" "" "$ALICE"
-is "its clocks run" 200 '([.clocks[] | select(.metric=="response")][0] | .status == "running" and .target == 900 and .calendar == "24x7") and ([.clocks[] | select(.metric=="callback")] == [])'
+is "the customer sees their clocks without the SRI or the provider's own call-back clock" 200 \
+    '([.clocks[] | select(.metric=="response")][0] | .status == "running" and .target == 900 and (has("sri") | not))
+     and ([.clocks[] | select(.metric=="callback")] | length) == 0 and ([.clocks[] | has("sri")] | any | not)'
+req GET "/api/v1/tickets/$T2" "" "$ALICE"
+is "nor in the ticket's clocks" 200 '[.clocks[].metric] | index("callback") == null'
+req GET "/api/v1/tickets?include=clocks" "" "$ALICE"
+is "nor in their list" 200 '[.tickets[].clocks[].metric] | index("callback") == null'
+req GET "/api/v1/tickets/$T2" "" "$ANN"
+is "staff see the call-back clock" 200 '[.clocks[].metric] | index("callback") != null'
 req GET "/api/v1/tickets/$T2/sla" "" "$ADMIN"
 is "the call-back clock is for staff" 200 '[.clocks[] | select(.metric=="callback")][0].status == "pending"'
 req POST "/api/v1/tickets/$T2/events" '{"type":"milestone","milestone":"first_response"}' "$ANN"
@@ -351,7 +367,7 @@ for path in /healthz /api/v1/auth/login /api/v1/auth/logout /api/v1/me /api/v1/t
     '/api/v1/calendars/{name}/deadline' /api/v1/commitments '/api/v1/commitments/{id}' \
     '/api/v1/commitments/{id}/letter' /api/v1/tickets '/api/v1/tickets/{id}' \
     '/api/v1/tickets/{id}/events' '/api/v1/tickets/{id}/sla' '/api/v1/tickets/{id}/nodes' \
-    '/api/v1/tickets/{id}/verify' /api/v1/endpoints '/api/v1/endpoints/{id}/test' \
+    '/api/v1/tickets/{id}/verify' /api/v1/endpoints '/api/v1/endpoints/{id}' '/api/v1/endpoints/{id}/test' \
     /api/v1/outbox '/api/v1/outbox/{id}/retry' /api/v1/oncall /api/v1/oncall/who \
     '/api/v1/oncall/{id}/who' '/api/v1/oncall/{id}/shifts' /api/v1/overruns '/api/v1/overruns/{id}' \
     /api/v1/subscriptions '/api/v1/subscriptions/{id}' /api/v1/stream; do

@@ -1883,6 +1883,16 @@ static struct outbox_copy outbox_row(struct kw_store *st, int64_t id, const char
     return x;
 }
 
+/* Whether the outbox holds a row with key. */
+static bool outbox_has(struct kw_store *st, const char *key)
+{
+    struct outbox_copy x = {0};
+    copy_text(x.key, sizeof(x.key), key);
+    struct kw_err err = {0};
+    MUST(kw_store_outbox_list(st, NULL, 0, 0, 500, copy_outbox, &x, &err));
+    return x.found;
+}
+
 static size_t outbox_count(struct kw_store *st)
 {
     struct kw_err err = {0};
@@ -1970,7 +1980,7 @@ static void test_endpoints(void **state)
     expect_code("an unknown team is not found",
                 kw_store_endpoint_add(c->st, &bad, c->t0, &id, &err), KW_NOT_FOUND, &err, NULL);
     struct endpoint_copy x = {0};
-    MUST(kw_store_endpoints(c->st, copy_endpoint, &x, &err));
+    MUST(kw_store_endpoints(c->st, 0, copy_endpoint, &x, &err));
     assert_int_equal(x.n, 2);
     assert_int_equal(x.id[0], h);
     assert_string_equal(x.name[0], "ops hook");
@@ -1988,10 +1998,10 @@ static void test_endpoints(void **state)
     assert_int_equal(x.team[1], team);
     assert_false(x.has_secret[1]);
     struct seen s = {.stop = 1};
-    MUST(kw_store_endpoints(c->st, on_endpoint, &s, &err));
+    MUST(kw_store_endpoints(c->st, 0, on_endpoint, &s, &err));
     assert_int_equal(s.n, 1);
     /* a test notification, due now */
-    MUST(kw_store_endpoint_test(c->st, h, "{\"hello\":1}", "test-1", c->t0, &err));
+    MUST(kw_store_endpoint_test(c->st, h, "{\"hello\":1}", "test-1", c->t0, NULL, &err));
     struct outbox_copy o = outbox_row(c->st, 0, "test-1");
     assert_int_equal(o.endpoint_id, h);
     assert_string_equal(o.kind, "test");
@@ -2008,8 +2018,84 @@ static void test_endpoints(void **state)
     assert_int_equal(d.id[0], o.id);
     assert_string_equal(d.secret[0], "s3cret"); /* the sender needs it to sign */
     expect_code("a test for an unknown endpoint",
-                kw_store_endpoint_test(c->st, 999999, "{}", "test-2", c->t0, &err), KW_NOT_FOUND,
+                kw_store_endpoint_test(c->st, 999999, "{}", "test-2", c->t0, NULL, &err),
+                KW_NOT_FOUND, &err, NULL);
+}
+
+/* An endpoint edited, disabled and deleted: what it receives follows, and
+ * the outbox keeps what was sent through it. */
+static void test_endpoint_edit(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t ep = new_endpoint(c, "webhook", NULL, 0, 0);
+    int64_t ticket = new_ticket(c, "edit-1", NULL);
+    int64_t user = new_user(c, "watcher@example.com", "agent", 0, 0);
+    struct kw_endpoint e = {.id = ep,
+                            .name = "renamed",
+                            .kind = "webhook",
+                            .url = "https://hooks.example/y",
+                            .events = "[\"sla_breach\"]",
+                            .secret = "new-secret",
+                            .active = true};
+    MUST(kw_store_endpoint_set(c->st, &e, &err));
+    struct endpoint_copy x = {0};
+    MUST(kw_store_endpoints(c->st, ep, copy_endpoint, &x, &err));
+    assert_int_equal(x.n, 1);
+    assert_string_equal(x.name[0], "renamed");
+    assert_string_equal(x.url[0], "https://hooks.example/y");
+    assert_string_equal(x.events[0], "[\"sla_breach\"]");
+    assert_true(x.has_secret[0]);
+    /* subscribed to breaches only: a warning is not queued for it */
+    MUST(kw_store_outbox_add(c->st, "sla_warning", ticket, c->org, 0, "{}", "e1", c->t0, &err));
+    MUST(kw_store_outbox_add(c->st, "sla_breach", ticket, c->org, 0, "{}", "e2", c->t0, &err));
+    assert_false(outbox_has(c->st, "e1"));
+    assert_true(outbox_has(c->st, "e2"));
+    /* disabled: nothing new is queued; the secret is kept when has_secret */
+    e.secret = NULL;
+    e.has_secret = true;
+    e.active = false;
+    MUST(kw_store_endpoint_set(c->st, &e, &err));
+    memset(&x, 0, sizeof(x));
+    MUST(kw_store_endpoints(c->st, ep, copy_endpoint, &x, &err));
+    assert_false(x.active[0]);
+    assert_true(x.has_secret[0]);
+    MUST(kw_store_outbox_add(c->st, "sla_breach", ticket, c->org, 0, "{}", "e3", c->t0, &err));
+    assert_false(outbox_has(c->st, "e3"));
+    /* secret removed when neither given nor kept */
+    e.has_secret = false;
+    e.active = true;
+    MUST(kw_store_endpoint_set(c->st, &e, &err));
+    memset(&x, 0, sizeof(x));
+    MUST(kw_store_endpoints(c->st, ep, copy_endpoint, &x, &err));
+    assert_false(x.has_secret[0]);
+    /* a person subscribed to it; then it is deleted */
+    struct kw_subscription sub = {.user_id = user, .endpoint_id = ep};
+    int64_t sid = 0;
+    MUST(kw_store_subscription_put(c->st, &sub, c->t0, &sid, &err));
+    MUST(kw_store_endpoint_delete(c->st, ep, c->t0 + 5, &err));
+    memset(&x, 0, sizeof(x));
+    MUST(kw_store_endpoints(c->st, 0, copy_endpoint, &x, &err));
+    for (int64_t i = 0; i < x.n && i < 8; i++)
+        assert_int_not_equal(x.id[i], ep);
+    struct outbox_copy o = outbox_row(c->st, 0, "e2");
+    assert_true(o.found); /* history kept */
+    assert_string_equal(o.state, "dead");
+    assert_string_equal(o.last_error, "endpoint deleted");
+    expect_code("a dead letter of a deleted endpoint is not retried",
+                kw_store_outbox_retry(c->st, o.id, c->t0 + 6, &err), KW_NOT_FOUND, &err, NULL);
+    struct seen s = {0};
+    MUST(kw_store_subscriptions(c->st, user, on_sub, &s, &err));
+    assert_int_equal(s.n, 0);
+    expect_code("no subscription to a deleted endpoint",
+                kw_store_subscription_put(c->st, &sub, c->t0, &sid, &err), KW_NOT_FOUND, &err,
+                NULL);
+    expect_code("a deleted endpoint cannot be edited", kw_store_endpoint_set(c->st, &e, &err),
+                KW_NOT_FOUND, &err, NULL);
+    expect_code("nor deleted twice", kw_store_endpoint_delete(c->st, ep, c->t0, &err), KW_NOT_FOUND,
                 &err, NULL);
+    expect_code("nor tested", kw_store_endpoint_test(c->st, ep, "{}", "t", c->t0, NULL, &err),
+                KW_NOT_FOUND, &err, NULL);
 }
 
 static void test_outbox_fanout(void **state)
@@ -3273,6 +3359,7 @@ int main(int argc, char **argv)
         TEST(test_api_tokens),
         TEST(test_transactions),
         TEST(test_endpoints),
+        TEST(test_endpoint_edit),
         TEST(test_outbox_fanout),
         TEST(test_outbox_delivery),
         TEST(test_outbox_retry_and_postpone),

@@ -32,6 +32,10 @@ static void test_bad_policies(void **state)
         const char *name, *json, *field, *msg;
     } cases[] = {
         {"not JSON", "{", "", "not valid JSON"},
+        {"staff_only that is not true or false",
+         "{" HEAD "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"first_"
+         "response\"],\"staff_only\":\"yes\"}]," RULES "}",
+         "/metrics/0/staff_only", "expected true"},
         {"an escalation on an unknown metric",
          "{" HEAD METRICS RULES ",\"escalations\":[{\"id\":\"e\",\"when\":{\"metric\":\"x\"},"
          "\"steps\":[{\"notify\":\"assignee\"}]}]}",

@@ -15,6 +15,10 @@ enum stmt {
     S_ENDPOINT_ADD,
     S_ENDPOINTS,
     S_ENDPOINT_TEST,
+    S_ENDPOINT_SET,
+    S_ENDPOINT_DELETE,
+    S_ENDPOINT_DROP_PENDING,
+    S_ENDPOINT_DROP_SUBS,
     S_SUB_ADD,
     S_SUBS,
     S_SUB_DELETE,
@@ -53,23 +57,37 @@ static const char *const sql[S_COUNT] = {
                       " o.payload FROM outbox o WHERE o.id > ?1 AND (?2 IS NULL OR o.state = ?2)"
                       " AND (?3 = 0 OR o.ticket_id = ?3) ORDER BY o.id LIMIT ?4",
     [S_OUTBOX_RETRY] = "UPDATE outbox SET state = 'pending', attempts = 0, next_at = ?2,"
-                       " last_error = NULL WHERE id = ?1 AND state = 'dead'",
+                       " last_error = NULL WHERE id = ?1 AND state = 'dead' AND endpoint_id IN"
+                       " (SELECT id FROM endpoints WHERE deleted_at IS NULL)",
     [S_OUTBOX_POSTPONE] = "UPDATE outbox SET next_at = ?2 WHERE id = ?1 AND state = 'pending'",
     [S_ENDPOINT_ADD] = "INSERT INTO endpoints(name, kind, url, secret, events, org_id, team_id,"
                        " created_at) VALUES (?1, ?2, ?3, ?4, coalesce(?5, '[]'), nullif(?6, 0),"
                        " nullif(?7, 0), ?8)",
     [S_ENDPOINTS] = "SELECT id, name, kind, url, events, coalesce(org_id, 0),"
-                    " coalesce(team_id, 0), active, secret IS NOT NULL FROM endpoints ORDER BY id",
+                    " coalesce(team_id, 0), active, secret IS NOT NULL FROM endpoints"
+                    " WHERE deleted_at IS NULL AND (?1 = 0 OR id = ?1) ORDER BY id",
     [S_ENDPOINT_TEST] =
         "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at, created_at)"
-        " SELECT id, 'test', NULL, ?2, ?3, ?4, ?4 FROM endpoints WHERE id = ?1",
-    [S_SUB_ADD] = "INSERT INTO subscriptions(user_id, endpoint_id, events, org_id, team_id,"
-                  " quiet_tz, quiet_from, quiet_to, created_at, lang) VALUES (?1, ?2,"
-                  " coalesce(?3, '[]'), nullif(?4, 0), nullif(?5, 0), ?6, ?7, ?8, ?9, ?10)"
-                  " ON CONFLICT(user_id, endpoint_id) DO UPDATE SET events = excluded.events,"
-                  " org_id = excluded.org_id, team_id = excluded.team_id,"
-                  " quiet_tz = excluded.quiet_tz, quiet_from = excluded.quiet_from,"
-                  " quiet_to = excluded.quiet_to, lang = excluded.lang RETURNING id",
+        " SELECT id, 'test', NULL, ?2, ?3, ?4, ?4 FROM endpoints WHERE id = ?1"
+        " AND deleted_at IS NULL",
+    [S_ENDPOINT_SET] = "UPDATE endpoints SET name = ?2, kind = ?3, url = ?4, secret = CASE WHEN ?5"
+                       " IS NOT NULL THEN ?5 WHEN ?6 THEN secret END, events = coalesce(?7, '[]'),"
+                       " org_id = nullif(?8, 0), team_id = nullif(?9, 0), active = ?10"
+                       " WHERE id = ?1 AND deleted_at IS NULL",
+    [S_ENDPOINT_DELETE] = "UPDATE endpoints SET deleted_at = ?2, active = 0"
+                          " WHERE id = ?1 AND deleted_at IS NULL",
+    [S_ENDPOINT_DROP_PENDING] = "UPDATE outbox SET state = 'dead', last_error = 'endpoint deleted'"
+                                " WHERE endpoint_id = ?1 AND state = 'pending'",
+    [S_ENDPOINT_DROP_SUBS] = "DELETE FROM subscriptions WHERE endpoint_id = ?1",
+    [S_SUB_ADD] =
+        "INSERT INTO subscriptions(user_id, endpoint_id, events, org_id, team_id,"
+        " quiet_tz, quiet_from, quiet_to, created_at, lang) SELECT ?1, ?2,"
+        " coalesce(?3, '[]'), nullif(?4, 0), nullif(?5, 0), ?6, ?7, ?8, ?9, ?10"
+        " WHERE NOT EXISTS (SELECT 1 FROM endpoints WHERE id = ?2 AND deleted_at"
+        " IS NOT NULL) ON CONFLICT(user_id, endpoint_id) DO UPDATE SET events = excluded.events,"
+        " org_id = excluded.org_id, team_id = excluded.team_id,"
+        " quiet_tz = excluded.quiet_tz, quiet_from = excluded.quiet_from,"
+        " quiet_to = excluded.quiet_to, lang = excluded.lang RETURNING id",
     [S_SUBS] = "SELECT id, user_id, endpoint_id, events, coalesce(org_id, 0),"
                " coalesce(team_id, 0), quiet_tz, coalesce(quiet_from, 0), coalesce(quiet_to, 0),"
                " lang FROM subscriptions WHERE (?1 = 0 OR user_id = ?1) ORDER BY id",
@@ -264,12 +282,62 @@ enum kw_code kw_store_endpoint_add(struct kw_store *st, const struct kw_endpoint
     return KW_OK;
 }
 
-enum kw_code kw_store_endpoints(struct kw_store *st,
+enum kw_code kw_store_endpoints(struct kw_store *st, int64_t id,
                                 bool (*fn)(const struct kw_endpoint *e, void *ctx), void *ctx,
                                 struct kw_err *err)
 {
     sqlite3_stmt *x = prep(st, S_ENDPOINTS);
+    sqlite3_bind_int64(x, 1, id);
     return EACH_ROW(st, x, read_endpoint, fn, ctx, "list endpoints", err);
+}
+
+enum kw_code kw_store_endpoint_set(struct kw_store *st, const struct kw_endpoint *e,
+                                   struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_ENDPOINT_SET);
+    sqlite3_bind_int64(x, 1, e->id);
+    bind_text(x, 2, e->name);
+    bind_text(x, 3, e->kind);
+    bind_text(x, 4, e->url);
+    bind_text(x, 5, e->secret);
+    sqlite3_bind_int(x, 6, e->has_secret);
+    bind_text(x, 7, e->events);
+    sqlite3_bind_int64(x, 8, e->org_id);
+    sqlite3_bind_int64(x, 9, e->team_id);
+    sqlite3_bind_int(x, 10, e->active);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc == SQLITE_CONSTRAINT)
+        return kw_err_set(err, KW_NOT_FOUND, "", "no such organisation or team");
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "update endpoint");
+    return sqlite3_changes(st->db)
+               ? KW_OK
+               : kw_err_set(err, KW_NOT_FOUND, "", "no endpoint %lld", (long long)e->id);
+}
+
+enum kw_code kw_store_endpoint_delete(struct kw_store *st, int64_t id, int64_t now,
+                                      struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_ENDPOINT_DELETE);
+    sqlite3_bind_int64(x, 1, id);
+    sqlite3_bind_int64(x, 2, now);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "delete endpoint");
+    if (!sqlite3_changes(st->db))
+        return kw_err_set(err, KW_NOT_FOUND, "", "no endpoint %lld", (long long)id);
+    /* what waited for it will not be sent; people's subscriptions to it end */
+    for (int s = S_ENDPOINT_DROP_PENDING; s <= S_ENDPOINT_DROP_SUBS; s++) {
+        x = prep(st, (enum stmt)s);
+        sqlite3_bind_int64(x, 1, id);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+        if (rc != SQLITE_DONE)
+            return kws_fail(st, err, "delete endpoint");
+    }
+    return KW_OK;
 }
 
 static void read_subscription(sqlite3_stmt *x, struct kw_subscription *out)
@@ -290,7 +358,7 @@ static void read_subscription(sqlite3_stmt *x, struct kw_subscription *out)
 KWS_ROW_MAPPER(read_subscription, struct kw_subscription)
 
 enum kw_code kw_store_endpoint_test(struct kw_store *st, int64_t id, const char *payload,
-                                    const char *key, int64_t now, struct kw_err *err)
+                                    const char *key, int64_t now, int64_t *row, struct kw_err *err)
 {
     sqlite3_stmt *x = prep(st, S_ENDPOINT_TEST);
     sqlite3_bind_int64(x, 1, id);
@@ -301,9 +369,11 @@ enum kw_code kw_store_endpoint_test(struct kw_store *st, int64_t id, const char 
     sqlite3_reset(x);
     if (rc != SQLITE_DONE)
         return kws_fail(st, err, "queue a test notification");
-    return sqlite3_changes(st->db)
-               ? KW_OK
-               : kw_err_set(err, KW_NOT_FOUND, "", "no endpoint %lld", (long long)id);
+    if (!sqlite3_changes(st->db))
+        return kw_err_set(err, KW_NOT_FOUND, "", "no endpoint %lld", (long long)id);
+    if (row)
+        *row = sqlite3_last_insert_rowid(st->db);
+    return KW_OK;
 }
 
 enum kw_code kw_store_subscription_put(struct kw_store *st, const struct kw_subscription *s,
@@ -326,7 +396,7 @@ enum kw_code kw_store_subscription_put(struct kw_store *st, const struct kw_subs
     if (rc == SQLITE_ROW)
         *id = sqlite3_column_int64(x, 0);
     sqlite3_reset(x);
-    if (rc == SQLITE_CONSTRAINT)
+    if (rc == SQLITE_CONSTRAINT || rc == SQLITE_DONE) /* DONE: the endpoint was deleted */
         return kw_err_set(err, KW_NOT_FOUND, "/endpoint_id",
                           "no such endpoint, organisation or team");
     return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "store a subscription");
