@@ -321,7 +321,8 @@ static void test_a_saved_calendar_reaches_running_clocks(void **state)
     assert_int_equal(
         kw_clocks_project(f->c, f->st, &f->sla, done, T("2026-03-02T10:00:00+08:00"), NULL, &err),
         KW_OK);
-    assert_int_equal(fire_at(f, running), T("2026-03-03T10:00:01+08:00")); /* fired after its second */
+    assert_int_equal(fire_at(f, running),
+                     T("2026-03-03T10:00:01+08:00")); /* fired after its second */
 
     /* Monday 17:30: Tuesday becomes a holiday */
     const char *tue_off =
