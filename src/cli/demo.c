@@ -256,8 +256,8 @@ static const struct story stories[] = {
      {DO(30 * MIN, MILE, "first_response"), DO(1 * HOUR, MOVE, "handling"),
       DO(2 * HOUR, REPLY, "请提供出现问题的门店、时间段和手机型号，便于我们复现。"),
       DO(2 * HOUR, MOVE, "waiting_customer"),
-      DO(4 * HOUR, ASK, "主要是南京西路店和五角场店，18:00-20:00，苹果和华为手机都有。"),
-      DO(4 * HOUR + 10 * MIN, MOVE, "handling")}},
+      /* the customer's answer moves it back to handling by itself */
+      DO(4 * HOUR, ASK, "主要是南京西路店和五角场店，18:00-20:00，苹果和华为手机都有。")}},
     /* the history: resolved, confirmed, rated, called back */
     {0,
      "L1",

@@ -596,7 +596,7 @@ static enum kw_code parse_metric(struct kw_policy *p, size_t i, json_t *m, struc
     json_t *so = json_object_get(m, "staff_only");
     subs(fp, ptr, "staff_only");
     if (so && !json_is_boolean(so))
-        return fail(err, fp, "expected true (staff only) or false (the customer sees it too)");
+        return fail(err, fp, "expected true or false");
     x->staff_only = so ? json_is_true(so) : strcmp(x->start, "closed") == 0;
     subs(fp, ptr, "warn_at");
     return metric_warn(x, json_object_get(m, "warn_at"), fp, err);
