@@ -39,8 +39,8 @@ const TEXT = {
     both: /^Importing adds 12 dates to (\S+): 10 days off and 2 make-up workdays\.$/,
     done: (c) => `Imported 12 dates into ${c}: 10 days off and 2 make-up workdays.`,
     workday: 'make-up workday', newRow: 'new', skipped: 'Left out: 3 events', noMarker: 'no marker 休',
-    replaces: /^Saving replaces the current rota “Domestic desk L1” of .+, level 1\.$/,
-    saved: /^Rota “Domestic desk L1” saved for .+, level 1\. It applies from now\.$/,
+    replaces: /^Saving replaces the current rota “[^”]+” of .+, level 1\.$/,
+    saved: /^Rota “[^”]+” saved for .+, level 1\. It applies from now\.$/,
     badJson: 'This is not valid JSON', nobody: 'there is no user 99999', at: 'Layer 1 “days”, person 2: ',
   },
   zh: {
@@ -48,8 +48,8 @@ const TEXT = {
     both: /^导入将向日历 (\S+) 添加 12 个日期：10 个休息日，2 个调休上班日。$/,
     done: (c) => `已向日历 ${c} 导入 12 个日期：10 个休息日，2 个调休上班日。`,
     workday: '调休上班日', newRow: '新增', skipped: '未导入：3 个事件', noMarker: '没有标记 休',
-    replaces: /^保存后将替换 .+ 第 1 级的现行排班“Domestic desk L1”。$/,
-    saved: /^排班“Domestic desk L1”已保存（.+，第 1 级），即刻生效。$/,
+    replaces: /^保存后将替换 .+ 第 1 级的现行排班“[^”]+”。$/,
+    saved: /^排班“[^”]+”已保存（.+，第 1 级），即刻生效。$/,
     badJson: 'JSON 格式有误', nobody: 'there is no user 99999', at: '第 1 层“days”的第 2 个人: ',
   },
 };
