@@ -79,7 +79,7 @@ function aheadWeekday(days) {
       await en.waitForSelector('#calendar-version');
       assert.equal(await en.inputValue('select[name=calendar]'), '24x7'); // the first by name
       await en.selectOption('select[name=calendar]', 'office');
-      await en.waitForFunction(() => document.querySelector('#calendar-editor input[name=name]').value === 'office');
+      await en.waitForFunction(() => document.querySelector('#calendar-editor input[name=name]')?.value === 'office');
       assert.equal(await en.textContent('#calendar-version'), 'Version 1');
     });
 
@@ -126,7 +126,7 @@ function aheadWeekday(days) {
       await en.fill('input[name=mon]', '22:00-06:00');
       await en.click('#save-calendar');
       await en.waitForSelector('#toast >> text=/Saved as version 1/');
-      await en.waitForFunction(() => document.querySelector('select[name=calendar]').value === 'night-desk');
+      await en.waitForFunction(() => document.querySelector('select[name=calendar]')?.value === 'night-desk');
     });
 
     await step('in Chinese at 390 px: the page fits, every string is Chinese, the dry run too', async () => {
