@@ -1404,6 +1404,10 @@ const KINDS = ['webhook', 'email', 'dingtalk', 'feishu', 'wecom'];
 const eventNames = (list) => (list && list.length
   ? list.map((id) => label((catalogue.notifications || []).find((k) => k.id === id)) || id).join(', ') : t('all_events'));
 
+// The last test's outcome per endpoint id, kept across redraws of the page
+// (a redraw while the test's answer is on its way must not lose it).
+const testOutcomes = new Map();
+
 // Notifications: where they go (edit, disable, delete, send a test and see
 // what became of it) and the outbox with each attempt's error.
 async function pageEndpoints(main) {
@@ -1445,6 +1449,11 @@ async function pageEndpoints(main) {
   };
   const row = (e) => {
     const outcome = h('div', { class: 'outcome', role: 'status' });
+    const shown = testOutcomes.get(e.id);
+    if (shown) {
+      outcome.className = shown.cls;
+      outcome.textContent = shown.text;
+    }
     let armed = false;
     const del = h('button', { type: 'button', class: 'danger delete-endpoint', onclick: async () => {
       if (!armed) { armed = true; del.textContent = t('confirm_delete', { n: e.name }); return; }
@@ -1464,6 +1473,10 @@ async function pageEndpoints(main) {
             const text = r.delivered ? t('test_ok', { n: e.name }) : r.error ? t('test_failed', { n: e.name, e: r.error }) : t('test_pending', { n: e.name });
             outcome.className = 'outcome ' + (r.delivered ? 'ok' : 'bad');
             outcome.textContent = text;
+            testOutcomes.set(e.id, { cls: outcome.className, text });
+            // the page may have been drawn again meanwhile: show it on the row now shown
+            const now = document.querySelector(`#endpoints tr[data-id="${e.id}"] .outcome`);
+            if (now && now !== outcome) { now.className = outcome.className; now.textContent = text; }
             toast(text);
             await loadOutbox();
           } catch (x) { outcome.append(problemBox(x)); } finally { ev.target.disabled = false; }
