@@ -52,6 +52,9 @@ struct clock_ctx {
     json_t *list;
     const struct kw_policy *p;
     bool customer;
+    bool hidden_due, hidden_breach; /* a clock hidden from the customer runs / breached */
+    bool late_seen;                 /* a clock shown is breached or met late */
+    int64_t due, breach;            /* the earliest deadline / breach among the clocks shown */
 };
 
 /* Whether a customer may see metric's clock and events (not a staff-only
@@ -77,8 +80,19 @@ static int warned_below(const struct kw_policy *p, const char *metric, int pct)
 static bool clock_add(const struct kw_clock_row *c, void *ctx)
 {
     struct clock_ctx *cc = ctx;
-    if (cc->customer && !customer_sees(cc->p, c->metric))
+    bool running = strcmp(c->status, "running") == 0, late = strcmp(c->status, "breached") == 0;
+    if (cc->customer && !customer_sees(cc->p, c->metric)) {
+        cc->hidden_due |= running;
+        cc->hidden_breach |= late || strcmp(c->status, "met_late") == 0;
         return true;
+    }
+    if (running && c->deadline != KW_STORE_NO_TIME &&
+        (cc->due == KW_STORE_NO_TIME || c->deadline < cc->due))
+        cc->due = c->deadline;
+    if (late && c->deadline != KW_STORE_NO_TIME &&
+        (cc->breach == KW_STORE_NO_TIME || c->deadline < cc->breach))
+        cc->breach = c->deadline;
+    cc->late_seen |= late || strcmp(c->status, "met_late") == 0;
     int warned = c->next_pct ? warned_below(cc->p, c->metric, c->next_pct) : 0;
     bool breached = strcmp(c->status, "breached") == 0 || strcmp(c->status, "met_late") == 0;
     json_array_append_new(cc->list,
@@ -100,9 +114,22 @@ json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st, bool cust
     struct kw_err err = {0};
     const struct kw_compiled *c =
         t->commitment_id ? kwh_policy_for(h, st, t->commitment_id, &err) : NULL;
-    struct clock_ctx cc = {json_array(), c ? c->p : NULL, customer};
+    struct clock_ctx cc = {json_array(), c ? c->p : NULL, customer, .due = KW_STORE_NO_TIME,
+                           .breach = KW_STORE_NO_TIME};
     kw_store_ticket_clocks(st, t->id, clock_add, &cc, &err);
     json_object_set_new(j, "clocks", cc.list);
+    /* The ticket's due and breach figures come from all its clocks: a
+     * customer's, when a clock hidden from them counts there, from theirs
+     * alone (a met_late clock keeps no breach instant: then only "breached") */
+    if (cc.hidden_due) {
+        json_object_set_new(j, "due_at", kwh_instant_json(cc.due));
+    }
+    if (cc.hidden_due || cc.hidden_breach) {
+        bool breached = cc.late_seen || (cc.due != KW_STORE_NO_TIME && cc.due <= now);
+        json_object_set_new(j, "breached", json_boolean(breached));
+        if (cc.hidden_breach)
+            json_object_set_new(j, "breached_at", kwh_instant_json(cc.breach));
+    }
     return j;
 }
 

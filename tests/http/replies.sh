@@ -99,6 +99,10 @@ ev "$T1" '{"type":"transition","to":"archived"}' "$CY"
 is "the customer confirms: closed, the call-back clock starts" 201
 req GET "/api/v1/tickets/$T1/sla" "" "$ADMIN"
 is "staff see the call-back clock" 200 '[.clocks[].metric] == ["response","resolution","callback"]'
+req GET "/api/v1/tickets/$T1" "" "$ADMIN"
+is "staff see the call-back's deadline as the ticket's" 200 '.due_at != null'
+req GET "/api/v1/tickets/$T1" "" "$CY"
+is "the customer does not: nothing of theirs is due" 200 '.due_at == null and .breached == false'
 
 # --- a commitment that says otherwise (version 2, from Tuesday) ---
 commitment 2 2026-03-03T00:00:00+08:00 ',"public_reply_implies":["acknowledged"],"customer_reply_resumes":false'
@@ -152,6 +156,9 @@ req GET "/api/v1/tickets/$T1/sla" "" "$CY"
 is "nor among the clocks" 200 '[.clocks[].metric] == ["response","resolution"]'
 req GET "/api/v1/tickets/$T1" "" "$CY"
 is "nor on the ticket" 200 '[.clocks[].metric] | index("callback") == null and length == 2'
+is "and the ticket is not breached for them, for staff it is" 200 '.breached == false and .breached_at == null'
+req GET "/api/v1/tickets/$T1" "" "$ADMIN"
+is "(staff: breached by the call-back)" 200 '.breached == true and .breached_at != null'
 req GET "/api/v1/tickets?include=clocks" "" "$CY"
 is "nor in the list" 200 '[.tickets[].clocks[].metric] | index("callback") == null'
 
