@@ -2,6 +2,7 @@
 #include "note.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DASH "\xe2\x80\x94" /* U+2014 EM DASH, which starts a signature line */
@@ -58,7 +59,7 @@ enum kw_code kw_note_verifier_parse(const char *text, struct kw_note_key *key, s
 {
     const char *p1 = strchr(text, '+');
     const char *p2 = p1 ? strchr(p1 + 1, '+') : NULL;
-    if (!p1 || !p2 || strchr(p2 + 1, '+'))
+    if (!p1 || !p2) /* (the key's base64 may hold '+' too) */
         return kw_err_set(err, KW_INVALID, "", "a verifier key is NAME+KEYID+KEY");
     size_t nlen = (size_t)(p1 - text);
     char name[KW_NOTE_NAME_MAX + 1];
@@ -89,6 +90,52 @@ enum kw_code kw_note_verifier_parse(const char *text, struct kw_note_key *key, s
     if (key->id != id)
         return kw_err_set(err, KW_INVALID, "", "the verifier key's id does not match its key");
     return KW_OK;
+}
+
+void kw_note_signer_text(struct kw_buf *out, const struct kw_note_key *key,
+                         const unsigned char seed[32])
+{
+    unsigned char raw[33];
+    char b64[64];
+    raw[0] = ALG_ED25519;
+    memcpy(raw + 1, seed, 32);
+    kw_b64_encode(raw, sizeof(raw), b64);
+    kw_wipe(raw, sizeof(raw));
+    kw_buf_printf(out, "PRIVATE+KEY+%s+%08" PRIx32 "+%s\n", key->name, key->id, b64);
+    kw_wipe(b64, sizeof(b64));
+}
+
+enum kw_code kw_note_signer_parse(const char *text, struct kw_note_key *key,
+                                  unsigned char sec[KW_ED25519_SECRET], struct kw_err *err)
+{
+    static const char prefix[] = "PRIVATE+KEY+";
+    char buf[KW_NOTE_NAME_MAX + 80];
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+        n--;
+    if (n < sizeof(prefix) || n >= sizeof(buf) || memcmp(text, prefix, sizeof(prefix) - 1) != 0)
+        return kw_err_set(err, KW_INVALID, "", "not a signer key (PRIVATE+KEY+NAME+KEYID+KEY)");
+    memcpy(buf, text + sizeof(prefix) - 1, n - (sizeof(prefix) - 1));
+    buf[n - (sizeof(prefix) - 1)] = '\0';
+    /* the same three fields as a verifier key, with the seed for the key */
+    char *p1 = strchr(buf, '+'), *p2 = p1 ? strchr(p1 + 1, '+') : NULL;
+    if (!p1 || !p2)
+        return kw_err_set(err, KW_INVALID, "", "not a signer key (PRIVATE+KEY+NAME+KEYID+KEY)");
+    unsigned char raw[34], pub[KW_ED25519_PUBLIC];
+    long got = kw_b64_decode(p2 + 1, strlen(p2 + 1), raw, sizeof(raw));
+    if (got != 33 || raw[0] != ALG_ED25519) {
+        kw_wipe(buf, sizeof(buf));
+        return kw_err_set(err, KW_INVALID, "", "the signer key is not an Ed25519 seed");
+    }
+    kw_ed25519_seed_keypair(raw + 1, pub, sec);
+    kw_wipe(raw, sizeof(raw));
+    *p1 = '\0';
+    enum kw_code rc = kw_note_key_make(key, buf, pub, err);
+    unsigned long id = strtoul(p1 + 1, NULL, 16);
+    if (rc == KW_OK && (p2 - p1 - 1 != 8 || id != key->id))
+        rc = kw_err_set(err, KW_INVALID, "", "the signer key's id does not match its key");
+    kw_wipe(buf, sizeof(buf));
+    return rc;
 }
 
 /* Whether text[0..len) is a note text: valid UTF-8 ending in "\n", with no

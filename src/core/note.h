@@ -49,6 +49,15 @@ void kw_note_verifier(struct kw_buf *out, const struct kw_note_key *key);
 /* Parse a verifier key text. KW_INVALID with a message saying what is wrong. */
 enum kw_code kw_note_verifier_parse(const char *text, struct kw_note_key *key, struct kw_err *err);
 
+/* The private key file's text (the Go reference's signer key form):
+ * "PRIVATE+KEY+<name>+<key id in hex>+<base64 of (0x01 ‖ 32-byte seed)>". */
+void kw_note_signer_text(struct kw_buf *out, const struct kw_note_key *key,
+                         const unsigned char seed[32]);
+/* Parse it (trailing whitespace allowed): key and the 64-byte secret key.
+ * KW_INVALID naming what is wrong. */
+enum kw_code kw_note_signer_parse(const char *text, struct kw_note_key *key,
+                                  unsigned char sec[KW_ED25519_SECRET], struct kw_err *err);
+
 /* Append the signed note of text (which must end in "\n" and hold no blank
  * line) under key/sec to out. KW_INVALID for a text that cannot be a note. */
 enum kw_code kw_note_sign(struct kw_buf *out, const char *text, size_t len,

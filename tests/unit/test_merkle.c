@@ -307,6 +307,19 @@ static void test_note_reference(void **state)
         if (strcmp(k, peter_vkey) != 0)
             assert_int_not_equal(kw_note_verifier_parse(k, &parsed, NULL), KW_OK);
     }
+    /* the signer key file round-trips to the same key and the same note */
+    struct kw_buf sk = {0};
+    unsigned char sec2[KW_ED25519_SECRET];
+    kw_note_signer_text(&sk, &key, raw + 1);
+    assert_string_equal(sk.p, "PRIVATE+KEY+PeterNeumann+c74f20a3+"
+                              "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz\n");
+    assert_int_equal(kw_note_signer_parse(sk.p, &parsed, sec2, NULL), KW_OK);
+    assert_int_equal(parsed.id, key.id);
+    assert_memory_equal(sec2, sec, sizeof(sec));
+    sk.p[sk.len - 3] ^= 0x01; /* another seed: the id no longer matches */
+    assert_int_equal(kw_note_signer_parse(sk.p, &parsed, sec2, NULL), KW_INVALID);
+    assert_int_equal(kw_note_signer_parse("PRIVATE+KEY+x", &parsed, sec2, NULL), KW_INVALID);
+    kw_buf_release(&sk);
     kw_wipe(sec, sizeof(sec));
 }
 
