@@ -181,6 +181,10 @@ struct kw_log_checkpoint {
     char *note; /* the signed note; the caller frees it */
 };
 
+/* Append a leaf of another kind ("ledger", "audit"; events are appended
+ * by the event writes themselves): data is up to 64 bytes, its hash. */
+enum kw_code kw_store_log_append(struct kw_store *st, const char *kind, const void *data, size_t n,
+                                 struct kw_err *err);
 /* The number of leaves. */
 enum kw_code kw_store_log_size(struct kw_store *st, uint64_t *size, struct kw_err *err);
 /* The root of the first size leaves (KW_RANGE past the log's size). */

@@ -114,6 +114,20 @@ enum kw_code kws_log_append(struct kw_store *st, const char *kind, int64_t ticke
     return kw_merkle_append(node_get, node_put, st, idx, leaf, err);
 }
 
+enum kw_code kw_store_log_append(struct kw_store *st, const char *kind, const void *data, size_t n,
+                                 struct kw_err *err)
+{
+    if (!kind || (strcmp(kind, "ledger") != 0 && strcmp(kind, "audit") != 0))
+        return kw_err_set(err, KW_INVALID, "/kind",
+                          "a leaf appended on its own is ledger or audit");
+    if (n == 0 || n > sizeof(((struct kw_log_leaf *)0)->data))
+        return kw_err_set(err, KW_INVALID, "/data", "a leaf's data is 1 to 64 bytes");
+    bool outer;
+    if (kws_tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
+    return kws_tx_finish(st, outer, kws_log_append(st, kind, 0, 0, data, n, err), err);
+}
+
 enum kw_code kws_log_backfill(struct kw_store *st, struct kw_err *err)
 {
     sqlite3_stmt *x = prep(st, S_BACKFILL_PENDING);
