@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "civil.h"
+#include "credit.h"
 
 #define SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -54,6 +55,12 @@ static const char *const words[][3] = {
      "When you reply to a ticket that is waiting for you, it stays waiting until our staff move "
      "it on."},
     {"contact", "联系方式", "Contact"},
+    {"compensation", "超时赔付", "Compensation for late service"},
+    {"comp_intro", "服务方未按上述时限完成时，按下列规则赔付（金额以合同币种计，按分四舍五入）：",
+     "When we miss a commitment above, we owe the following (amounts in the contract's currency, "
+     "rounded half up to the minor unit):"},
+    {"comp_metric", "超时的计时", "Late clock"},
+    {"comp_owed", "赔付", "Owed"},
     {"created", "工单登记", "the ticket is registered"},
     {"none", "无", "none"},
     {"or", "或", " or "},
@@ -508,6 +515,41 @@ static void replies(const struct out *o, const struct kw_policy *p)
     para_text(o, NULL, w(o, kw_policy_customer_reply_resumes(p) ? "reply_resumes" : "reply_stays"));
 }
 
+/* The compensation rules, from the same rules the ledger applies. */
+static void compensation(const struct out *o, const struct kw_policy *p)
+{
+    size_t n = kw_policy_comp_count(p);
+    if (!n)
+        return;
+    heading(o, 2, w(o, "compensation"));
+    para_text(o, NULL, w(o, "comp_intro"));
+    table_begin(o);
+    const char *head[3] = {w(o, "applies"), w(o, "comp_metric"), w(o, "comp_owed")};
+    row(o, head, 3, true);
+    for (size_t r = 0; r < n; r++) {
+        struct kw_buf c[3] = {0};
+        char d[256];
+        for (int a = 0; a < KW_ATTR_COUNT; a++) {
+            const char *const *v;
+            size_t k = kw_policy_comp_values(p, r, (enum kw_attr)a, &v);
+            for (size_t i = 0; i < k; i++)
+                join(&c[0], i == 0 && c[0].len == 0, i ? w(o, "or") : "; ",
+                     kw_policy_attr_label(p, (enum kw_attr)a, v[i], o->lang));
+        }
+        if (c[0].len == 0)
+            kw_buf_adds(&c[0], w(o, "all"));
+        kw_buf_adds(&c[1], kw_policy_metric_label(p, (size_t)kw_policy_comp_metric(p, r), o->lang));
+        kw_policy_comp_describe(p, r, o->lang, d, sizeof(d));
+        kw_buf_adds(&c[2], d);
+        row_of(o, c, 3, false);
+    }
+    table_end(o);
+    char terms[1024];
+    kw_policy_comp_terms(p, o->lang, terms, sizeof(terms));
+    if (terms[0])
+        para_text(o, NULL, terms);
+}
+
 static void contact(const struct out *o, const struct kw_policy *p)
 {
     const char *s = kw_policy_letter_text(p, KW_LETTER_CONTACT, o->lang);
@@ -528,8 +570,8 @@ static void page_end(const struct out *o, const struct kw_policy *p)
 void kw_letter_render(const struct kw_policy *p, const char *lang, bool html, struct kw_buf *b)
 {
     static void (*const sections[])(const struct out *, const struct kw_policy *) = {
-        page_begin, title,   scope,   levels,  commitments, counting,
-        hours,      changes, replies, contact, page_end,
+        page_begin, title,   scope,   levels,       commitments, counting,
+        hours,      changes, replies, compensation, contact,     page_end,
     };
     struct out o = {b, html, strcmp(lang, "zh") == 0, NULL};
     o.lang = o.zh ? "zh" : "en";

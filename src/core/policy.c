@@ -125,6 +125,11 @@ void kw_policy_free(struct kw_policy *p)
         for (int a = 0; a < KW_ATTR_COUNT; a++)
             free(p->rules[r].when[a].v);
     free(p->rules);
+    for (size_t r = 0; r < p->comp.n; r++)
+        for (int a = 0; a < KW_ATTR_COUNT; a++)
+            free(p->comp.rules[r].when[a].v);
+    free(p->comp.rules);
+    free(p->comp.exclude.v);
     for (struct kw_pool_block *b = p->pool, *next; b; b = next) {
         next = b->next;
         free(b);

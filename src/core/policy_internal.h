@@ -50,6 +50,31 @@ struct kw_node {
     struct kw_label label; /* both NULL: the id */
 };
 
+/* Compensation (docs/policy.md "Compensation"): a cap is a share of the
+ * contract's value (ppm: millionths) or an amount (minor units). */
+struct kw_cap {
+    bool set, share;
+    int64_t v;
+};
+enum kw_comp_kind { KW_COMP_PERCENT, KW_COMP_AMOUNT, KW_COMP_REMEDY };
+struct kw_comp_rule {
+    struct kw_names when[KW_ATTR_COUNT];
+    int metric;
+    enum kw_comp_kind kind;
+    int64_t ppm_per_hour; /* PERCENT: of the contract's value per started hour late */
+    bool working;         /* hours on the clock's calendar (else wall hours) */
+    int64_t amount;       /* AMOUNT: minor units */
+    struct kw_cap cap_ticket;
+    struct kw_label item, unit; /* REMEDY */
+    int64_t quantity;
+};
+struct kw_compensation {
+    size_t n;
+    struct kw_comp_rule *rules;
+    struct kw_cap cap_period;
+    struct kw_names exclude; /* overrun reasons that owe nothing */
+};
+
 struct kw_pool_block;
 
 struct kw_policy {
@@ -82,6 +107,7 @@ struct kw_policy {
     struct kw_metric_def metric[KW_POLICY_MAX_METRICS];
     size_t n_rules, rules_cap;
     struct kw_rule *rules;
+    struct kw_compensation comp;
 };
 
 /* Copy len bytes of s into p's pool, NUL-terminated. When memory runs out

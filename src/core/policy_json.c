@@ -923,6 +923,184 @@ static enum kw_code parse_escalations(struct kw_policy *p, json_t *v, struct kw_
     return KW_OK;
 }
 
+/* ---- compensation (docs/policy.md "Compensation") ---- */
+
+/* A percentage (0 < x <= 100, at most four decimals) as ppm of the value. */
+static enum kw_code percent_ppm(json_t *v, const char *ptr, int64_t *out, struct kw_err *err)
+{
+    double x = json_number_value(v);
+    double scaled = x * 10000.0;
+    int64_t ppm = (int64_t)(scaled + 0.5);
+    if (!json_is_number(v) || !(x > 0) || x > 100 || scaled - (double)ppm > 1e-6 ||
+        (double)ppm - scaled > 1e-6)
+        return fail(err, ptr,
+                    "expected a percentage above 0, at most 100, with at most four "
+                    "decimals (0.5 is 0.5%%)");
+    *out = ppm;
+    return KW_OK;
+}
+
+/* An amount in minor units: a whole number above 0. */
+static enum kw_code amount(json_t *v, const char *ptr, int64_t *out, struct kw_err *err)
+{
+    if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
+        json_integer_value(v) > INT64_MAX / 1000000)
+        return fail(err, ptr,
+                    "expected an amount in the contract's minor units (fen, cents): a "
+                    "whole number above 0");
+    *out = json_integer_value(v);
+    return KW_OK;
+}
+
+/* {"percent": x} of the contract's value, or {"amount": n}. */
+static enum kw_code comp_cap(json_t *v, const char *ptr, struct kw_cap *out, struct kw_err *err)
+{
+    static const char *const keys[] = {"percent", "amount", NULL};
+    char sp[PTR_MAX];
+    if (!json_is_object(v) || json_object_size(v) != 1 || only_keys(v, ptr, keys, err) != KW_OK)
+        return fail(err, ptr,
+                    "expected {\"percent\": 10} (of the contract's value) or "
+                    "{\"amount\": 100000} (minor units)");
+    out->set = true;
+    out->share = json_object_get(v, "percent") != NULL;
+    subs(sp, ptr, out->share ? "percent" : "amount");
+    return out->share ? percent_ppm(json_object_get(v, "percent"), sp, &out->v, err)
+                      : amount(json_object_get(v, "amount"), sp, &out->v, err);
+}
+
+static enum kw_code comp_rule(struct kw_policy *p, size_t i, json_t *r, struct kw_err *err)
+{
+    static const char *const keys[] = {"when", "metric", "credit", "remedy", "note", NULL};
+    static const char *const credit_keys[] = {"percent_per_hour", "hours", "amount",
+                                              "cap_per_ticket", NULL};
+    static const char *const remedy_keys[] = {"item", "quantity", "unit", NULL};
+    char ptr[PTR_MAX], fp[PTR_MAX];
+    struct kw_comp_rule *x = &p->comp.rules[i];
+    subi(ptr, "/compensation/rules", i);
+    if (!json_is_object(r))
+        return fail(err, ptr,
+                    "expected an object like {\"when\": {...}, \"metric\": "
+                    "\"resolution\", \"credit\": {...}}");
+    if (only_keys(r, ptr, keys, err) != KW_OK)
+        return KW_INVALID;
+    json_t *when = json_object_get(r, "when");
+    if (when) {
+        /* the conditions of a target rule, with the same checks */
+        struct kw_rule tmp = {0};
+        subs(fp, ptr, "when");
+        enum kw_code rc = rule_when(p, &tmp, when, fp, err);
+        memcpy(x->when, tmp.when, sizeof(x->when));
+        if (rc != KW_OK)
+            return rc;
+    }
+    subs(fp, ptr, "metric");
+    json_t *m = json_object_get(r, "metric");
+    x->metric = json_is_string(m) ? kw_policy_metric_index(p, json_string_value(m)) : -1;
+    if (x->metric < 0)
+        return fail(err, fp, "expected one of the commitment's metrics");
+    json_t *credit = json_object_get(r, "credit"), *remedy = json_object_get(r, "remedy");
+    if (!credit == !remedy)
+        return fail(err, ptr, "a rule gives either a \"credit\" or a \"remedy\"");
+    if (credit) {
+        subs(fp, ptr, "credit");
+        if (!json_is_object(credit) || only_keys(credit, fp, credit_keys, err) != KW_OK)
+            return fail(err, fp,
+                        "expected {\"percent_per_hour\": 0.5, \"hours\": \"working\"} "
+                        "or {\"amount\": 50000}");
+        json_t *pph = json_object_get(credit, "percent_per_hour");
+        json_t *amt = json_object_get(credit, "amount");
+        json_t *hours = json_object_get(credit, "hours");
+        char sp[PTR_MAX];
+        if (!pph == !amt)
+            return fail(err, fp, "a credit is either \"percent_per_hour\" or \"amount\"");
+        if (pph) {
+            x->kind = KW_COMP_PERCENT;
+            subs(sp, fp, "percent_per_hour");
+            if (percent_ppm(pph, sp, &x->ppm_per_hour, err) != KW_OK)
+                return KW_INVALID;
+            subs(sp, fp, "hours");
+            const char *h = json_string_value(hours);
+            if (!h || (strcmp(h, "working") != 0 && strcmp(h, "wall") != 0))
+                return fail(err, sp,
+                            "say which hours count: \"working\" (on the clock's "
+                            "calendar) or \"wall\"");
+            x->working = strcmp(h, "working") == 0;
+        } else {
+            x->kind = KW_COMP_AMOUNT;
+            subs(sp, fp, "amount");
+            if (amount(amt, sp, &x->amount, err) != KW_OK)
+                return KW_INVALID;
+            /* started hours are reported on the wall clock unless said */
+            const char *h = json_string_value(hours);
+            if (hours && (!h || (strcmp(h, "working") != 0 && strcmp(h, "wall") != 0))) {
+                subs(sp, fp, "hours");
+                return fail(err, sp, "expected \"working\" or \"wall\"");
+            }
+            x->working = h && strcmp(h, "working") == 0;
+        }
+        json_t *c = json_object_get(credit, "cap_per_ticket");
+        subs(sp, fp, "cap_per_ticket");
+        if (c && comp_cap(c, sp, &x->cap_ticket, err) != KW_OK)
+            return KW_INVALID;
+    } else {
+        x->kind = KW_COMP_REMEDY;
+        subs(fp, ptr, "remedy");
+        if (!json_is_object(remedy) || only_keys(remedy, fp, remedy_keys, err) != KW_OK)
+            return fail(err, fp,
+                        "expected {\"item\": {\"zh\": ..., \"en\": ...}, \"quantity\": "
+                        "30, \"unit\": {...}}");
+        char sp[PTR_MAX];
+        subs(sp, fp, "item");
+        if (!json_object_get(remedy, "item"))
+            return fail(err, sp, "missing: what is given (a text, or {\"zh\", \"en\"})");
+        if (label(p, json_object_get(remedy, "item"), sp, &x->item, err) != KW_OK)
+            return KW_INVALID;
+        subs(sp, fp, "unit");
+        if (label(p, json_object_get(remedy, "unit"), sp, &x->unit, err) != KW_OK)
+            return KW_INVALID;
+        subs(sp, fp, "quantity");
+        json_t *q = json_object_get(remedy, "quantity");
+        x->quantity = q ? json_integer_value(q) : 1;
+        if ((q && !json_is_integer(q)) || x->quantity < 1 || x->quantity > 1000000)
+            return fail(err, sp, "expected a whole number from 1 to 1000000");
+    }
+    return KW_OK;
+}
+
+static enum kw_code parse_compensation(struct kw_policy *p, json_t *v, struct kw_err *err)
+{
+    static const char *const keys[] = {"rules", "cap_per_period", "exclude_reasons", NULL};
+    if (!v)
+        return KW_OK;
+    if (!json_is_object(v))
+        return fail(err, "/compensation",
+                    "expected {\"rules\": [...], \"cap_per_period\": "
+                    "{...}, \"exclude_reasons\": [...]}");
+    if (only_keys(v, "/compensation", keys, err) != KW_OK)
+        return KW_INVALID;
+    json_t *rules = json_object_get(v, "rules");
+    if (!json_is_array(rules) || json_array_size(rules) == 0 ||
+        json_array_size(rules) > KW_POLICY_MAX_RULES)
+        return fail(err, "/compensation/rules", "expected a list of 1 to %d rules",
+                    KW_POLICY_MAX_RULES);
+    p->comp.rules = calloc(json_array_size(rules), sizeof(*p->comp.rules));
+    if (!p->comp.rules)
+        return kw_err_set(err, KW_NOMEM, NULL, "no memory for the compensation rules");
+    for (size_t i = 0; i < json_array_size(rules); i++) {
+        p->comp.n = i + 1; /* freed with the policy even when it fails */
+        if (comp_rule(p, i, json_array_get(rules, i), err) != KW_OK)
+            return KW_INVALID;
+    }
+    json_t *c = json_object_get(v, "cap_per_period");
+    if (c && comp_cap(c, "/compensation/cap_per_period", &p->comp.cap_period, err) != KW_OK)
+        return KW_INVALID;
+    json_t *ex = json_object_get(v, "exclude_reasons");
+    if (ex &&
+        string_list(p, ex, "/compensation/exclude_reasons", &p->comp.exclude, true, err) != KW_OK)
+        return KW_INVALID;
+    return KW_OK;
+}
+
 /* ---- the document ---- */
 
 /* The members of a policy, in the order docs/policy.md lists them. */
@@ -950,6 +1128,7 @@ static const char *const doc_keys[] = {"name",
                                        "escalations",
                                        "public_reply_implies",
                                        "customer_reply_resumes",
+                                       "compensation",
                                        NULL};
 
 static enum kw_code parse_doc(struct kw_policy *p, json_t *doc, struct kw_err *err)
@@ -967,7 +1146,8 @@ static enum kw_code parse_doc(struct kw_policy *p, json_t *doc, struct kw_err *e
         parse_metrics(p, json_object_get(doc, "metrics"), err) != KW_OK ||
         parse_rules(p, json_object_get(doc, "targets"), err) != KW_OK ||
         parse_nodes(p, json_object_get(doc, "service_nodes"), err) != KW_OK ||
-        parse_escalations(p, json_object_get(doc, "escalations"), err) != KW_OK)
+        parse_escalations(p, json_object_get(doc, "escalations"), err) != KW_OK ||
+        parse_compensation(p, json_object_get(doc, "compensation"), err) != KW_OK)
         return KW_INVALID;
     return KW_OK;
 }
