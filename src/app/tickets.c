@@ -638,14 +638,6 @@ enum kw_code kw_ticket_change(struct kw_unit *u, const struct kw_actor *who, int
 
 /* ---- overruns ---- */
 
-const struct kw_overrun_reason kw_overrun_reasons[KW_OVERRUN_REASONS] = {
-    {"technology", "技术原因", "a technical cause"},
-    {"staffing", "人员原因", "staffing"},
-    {"process", "流程原因", "our process"},
-    {"customer", "客户方原因", "a cause on the customer's side"},
-    {"third_party", "第三方原因", "a third party"},
-};
-
 /* The row, with its metric copied: the row's strings die with the call. */
 struct first {
     struct kw_overrun_row r;

@@ -26,6 +26,7 @@
 #define KW_APP_TICKETS_H
 
 #include "app.h"
+#include "credit.h"
 #include "workflow.h"
 
 /* Append r (encoded by core/event) as an event of ticket by actor at `at`;
@@ -101,12 +102,8 @@ enum kw_code kw_ticket_change(struct kw_unit *u, const struct kw_actor *who, int
 
 /* ---- overruns (超时处理) ---- */
 
-/* The reason categories of an overrun, with their names in both languages. */
-#define KW_OVERRUN_REASONS 5
-struct kw_overrun_reason {
-    const char *id, *zh, *en;
-};
-extern const struct kw_overrun_reason kw_overrun_reasons[KW_OVERRUN_REASONS];
+/* The reason categories of an overrun, with their names in both languages
+ * (KW_OVERRUN_REASONS, kw_overrun_reasons): core/credit.h. */
 
 /* Explain overrun id (reason: one of kw_overrun_reasons, note told to the
  * customer; both may be NULL) and/or record its follow-up (when f is not

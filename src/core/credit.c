@@ -7,6 +7,22 @@
 
 #include "policy_internal.h"
 
+const struct kw_overrun_reason kw_overrun_reasons[KW_OVERRUN_REASONS] = {
+    {"technology", "技术原因", "a technical cause"},
+    {"staffing", "人员原因", "staffing"},
+    {"process", "流程原因", "our process"},
+    {"customer", "客户方原因", "a cause on the customer's side"},
+    {"third_party", "第三方原因", "a third party"},
+};
+
+const struct kw_overrun_reason *kw_overrun_reason_find(const char *id)
+{
+    for (size_t k = 0; id && k < KW_OVERRUN_REASONS; k++)
+        if (strcmp(kw_overrun_reasons[k].id, id) == 0)
+            return &kw_overrun_reasons[k];
+    return NULL;
+}
+
 static bool holds(const struct kw_comp_rule *r, const struct kw_ticket_attrs *t)
 {
     for (int a = 0; a < KW_ATTR_COUNT; a++) {
@@ -186,8 +202,9 @@ void kw_policy_comp_terms(const struct kw_policy *p, const char *lang, char *buf
                             : "No compensation is owed for overruns caused by: ");
         n += k > 0 && (size_t)k < cap - n ? (size_t)k : 0;
         for (size_t i = 0; i < p->comp.exclude.n && n < cap; i++) {
+            const struct kw_overrun_reason *why = kw_overrun_reason_find(p->comp.exclude.v[i]);
             k = snprintf(buf + n, cap - n, "%s%s", i ? (zh ? "、" : ", ") : "",
-                         p->comp.exclude.v[i]);
+                         why ? (zh ? why->zh : why->en) : p->comp.exclude.v[i]);
             n += k > 0 && (size_t)k < cap - n ? (size_t)k : 0;
         }
         if (n < cap)

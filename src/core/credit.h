@@ -17,6 +17,16 @@
 
 #include "policy.h"
 
+/* Why a clock ran late, as staff record it on the overrun (超时原因): the
+ * vocabulary of exclude_reasons too. */
+#define KW_OVERRUN_REASONS 5
+struct kw_overrun_reason {
+    const char *id, *zh, *en;
+};
+extern const struct kw_overrun_reason kw_overrun_reasons[KW_OVERRUN_REASONS];
+/* The reason called id, or NULL. */
+const struct kw_overrun_reason *kw_overrun_reason_find(const char *id);
+
 /* One late clock run, and what was already accrued against the caps. */
 struct kw_credit_in {
     int metric;                             /* the metric's index in the policy */

@@ -16,6 +16,7 @@
 
 #include "calendar_json.h"
 #include "civil.h"
+#include "credit.h"
 #include "policy_internal.h"
 
 /* The vocabulary a policy may declare per attribute (levels are required). */
@@ -1098,6 +1099,15 @@ static enum kw_code parse_compensation(struct kw_policy *p, json_t *v, struct kw
     if (ex &&
         string_list(p, ex, "/compensation/exclude_reasons", &p->comp.exclude, true, err) != KW_OK)
         return KW_INVALID;
+    for (size_t i = 0; i < p->comp.exclude.n; i++)
+        if (!kw_overrun_reason_find(p->comp.exclude.v[i])) {
+            char ep[PTR_MAX];
+            subi(ep, "/compensation/exclude_reasons", i);
+            return fail(err, ep,
+                        "unknown overrun reason \"%.40s\" (expected technology, staffing, "
+                        "process, customer or third_party)",
+                        p->comp.exclude.v[i]);
+        }
     return KW_OK;
 }
 

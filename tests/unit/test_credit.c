@@ -31,7 +31,7 @@ static const char doc[] =
     "  {\"when\":{\"level\":\"L3\"},\"metric\":\"resolution\","
     "   \"credit\":{\"percent_per_hour\":0.125,\"hours\":\"wall\"}}],"
     " \"cap_per_period\":{\"amount\":1000000},"
-    " \"exclude_reasons\":[\"customer_caused\",\"force_majeure\"]}}";
+    " \"exclude_reasons\":[\"customer\",\"third_party\"]}}";
 
 static struct kw_policy *pol;
 static const struct kw_ticket_attrs l1 = {.v[KW_ATTR_LEVEL] = "L1"};
@@ -156,18 +156,16 @@ static void test_fixed_remedy_and_none(void **state)
 static void test_exclusions_and_reason_change(void **state)
 {
     (void)state;
-    /* accrued first with no reason; the reason becomes customer_caused:
+    /* accrued first with no reason; the reason becomes customer:
      * the credit is now 0, so the ledger adjusts by -10,000 */
     struct kw_credit_out before = run(RESOLUTION, &l1, 2 * H, 2 * H, NULL, 1000000, 0, 0);
-    struct kw_credit_out after =
-        run(RESOLUTION, &l1, 2 * H, 2 * H, "customer_caused", 1000000, 0, 0);
+    struct kw_credit_out after = run(RESOLUTION, &l1, 2 * H, 2 * H, "customer", 1000000, 0, 0);
     assert_int_equal(before.amount, 10000);
     assert_int_equal(after.status, KW_CREDIT_EXCLUDED);
     assert_int_equal(after.amount, 0);
     assert_int_equal(after.amount - before.amount, -10000);
     /* a remedy is excluded the same way; a reason not listed owes */
-    assert_int_equal(run(RESOLUTION, &l2, H, H, "force_majeure", 1, 0, 0).status,
-                     KW_CREDIT_EXCLUDED);
+    assert_int_equal(run(RESOLUTION, &l2, H, H, "third_party", 1, 0, 0).status, KW_CREDIT_EXCLUDED);
     assert_int_equal(run(RESOLUTION, &l1, H, H, "staffing", 100000, 0, 0).amount, 500);
 }
 
@@ -183,13 +181,14 @@ static void test_letter_says_the_same(void **state)
     assert_non_null(strstr(b.p, "a credit of 500.00"));
     assert_non_null(strstr(b.p, "extended warranty × 30 days"));
     assert_non_null(strstr(b.p, "Credits in one billing period total at most 10000.00"));
-    assert_non_null(strstr(b.p, "customer\\_caused, force\\_majeure")); /* Markdown */
+    assert_non_null(strstr(b.p, "caused by: a cause on the customer's side, a third party."));
     kw_buf_release(&b);
     kw_letter_render(pol, "zh", true, &b);
     assert_non_null(strstr(b.p, "超时赔付"));
     assert_non_null(strstr(b.p, "每超时一小时（按服务时间，不足一小时按一小时计）赔付合同金额的 "
                                 "0.5%，每单不超过合同金额的 10%"));
     assert_non_null(strstr(b.p, "延长保修 × 30 天"));
+    assert_non_null(strstr(b.p, "不予赔付：客户方原因、第三方原因。"));
     kw_buf_release(&b);
 }
 
@@ -230,6 +229,9 @@ static void test_bad_rules(void **state)
          "/compensation/cap_per_period"},
         {"{\"rules\":[{\"metric\":\"response\",\"credit\":{\"amount\":5}}],\"extra\":1}",
          "/compensation/extra"},
+        {"{\"rules\":[{\"metric\":\"response\",\"credit\":{\"amount\":5}}],"
+         "\"exclude_reasons\":[\"customer\",\"force_majeure\"]}",
+         "/compensation/exclude_reasons/1"},
     };
     for (size_t i = 0; i < N_ELEMS(bad); i++) {
         char text[2048];
