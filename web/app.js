@@ -34,6 +34,7 @@ const STRINGS = {
     record: 'Record', assign: 'Assign', assignee: 'Assignee', team: 'Team', save: 'Save',
     level: 'Level', change_level: 'Change level', chain: 'Record integrity',
     chain_ok: 'hash chain intact ({n} events)', chain_bad: 'hash chain broken: {d}',
+    receipt: 'Service receipt', receipt_print: 'printable, with QR code', receipt_json: 'download (JSON, verify offline)',
     details: 'Details', org: 'Organisation', category: 'Category', tier: 'Tier',
     region: 'Region', created: 'Created', commitment: 'Commitment', follows: '{name} v{version}',
     overruns: 'Overruns (超时处理)', overrun_reason: 'Reason category', note: 'Note',
@@ -118,6 +119,7 @@ const STRINGS = {
     milestone: '里程碑', record: '记录', assign: '分派', assignee: '处理人', team: '团队',
     save: '保存', level: '级别', change_level: '调整级别', chain: '记录完整性',
     chain_ok: '哈希链完整（{n} 条事件）', chain_bad: '哈希链损坏：{d}', details: '详情',
+    receipt: '电子服务凭证', receipt_print: '打印版（含二维码）', receipt_json: '下载（JSON，可离线核验）',
     org: '客户组织', category: '类别', tier: '客户等级', region: '区域', created: '创建时间',
     commitment: '承诺书', follows: '{name} 第 {version} 版', overruns: '超时处理',
     overrun_reason: '原因类别', note: '说明', explain: '告知客户', followup: '后续改进',
@@ -712,7 +714,11 @@ async function pageTicket(main, id) {
     h('dt', {}, t('commitment')), h('dd', {}, sla.commitment ? t('follows', sla.commitment) : t('none')),
     h('dt', {}, t('chain')), h('dd', { id: 'chain' }, chain.valid
       ? h('span', { class: 'chain-ok' }, t('chain_ok', { n: ticket.events }))
-      : h('span', { class: 'chain-bad' }, t('chain_bad', { d: chain.detail }))));
+      : h('span', { class: 'chain-bad' }, t('chain_bad', { d: chain.detail }))),
+    h('dt', {}, t('receipt')), h('dd', { id: 'receipt' },
+      h('a', { href: `/api/v1/tickets/${id}/receipt?format=html&lang=${lang}`, target: '_blank', rel: 'noopener' }, t('receipt_print')),
+      ' · ',
+      h('a', { href: `/api/v1/tickets/${id}/receipt`, download: `receipt-${id}.json` }, t('receipt_json'))));
 
   const side = [h('div', { class: 'card' }, h('h2', {}, t('details')), details)];
   const actions = [];
