@@ -36,7 +36,7 @@ void kwh_log_refused(struct kw_http *h, const char *what, const char *addr)
     int64_t s = kwh_mono_ms() / 1000, last = atomic_load(&h->refused_logged_s[kind]);
     if (s == last || !atomic_compare_exchange_strong(&h->refused_logged_s[kind], &last, s))
         return;
-    KW_LOG(&h->log, KW_LOG_WARN, "mod=http event=http.refused limit=%s addr=%s", what, addr);
+    KW_LOG(&h->log, KW_LOG_WARN, "mod=http event=http.limit limit=%s addr=%s", what, addr);
 }
 
 static void addr_text(const struct sockaddr *sa, char *buf, size_t cap)
@@ -139,7 +139,7 @@ static void *sweeper(void *arg)
             /* libmicrohttpd sees the end of the stream and closes it */
             atomic_store(&k->head_by_ms, 0);
             shutdown(k->fd, SHUT_RDWR);
-            KW_LOG(&h->log, KW_LOG_INFO, "mod=http event=http.request_timeout addr=%s", k->addr);
+            kwh_log_refused(h, "request_timeout", k->addr);
         }
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);

@@ -261,6 +261,7 @@ struct kwh_stream {
     struct MHD_Connection *c;
     int fd;         /* the connection's socket (peeked while suspended) */
     bool suspended; /* under f->mu: waiting for the ticker to resume it */
+    bool gone;      /* under f->mu: its client closed the connection */
     struct kwh_caller me;
     char addr[46];            /* the client's address (X-Forwarded-For from a trusted proxy) */
     char token[KW_TOKEN_BUF]; /* the session, checked again before each send */
@@ -380,9 +381,10 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         s->off = 0;
         int64_t now = kwh_mono_ms();
         pthread_mutex_lock(&f->mu);
-        if (f->stop) {
+        if (f->stop || s->gone) {
+            bool gone = s->gone;
             pthread_mutex_unlock(&f->mu);
-            return MHD_CONTENT_READER_END_OF_STREAM;
+            return gone ? MHD_CONTENT_READER_END_WITH_ERROR : MHD_CONTENT_READER_END_OF_STREAM;
         }
         bool news = s->next < f->next;
         if (news && now - s->filled_ms >= GAP_MS) {
@@ -432,8 +434,10 @@ static void *ticker(void *arg)
             int64_t due = f->stop ? now : stream_due(s, f);
             if (due > now && now - s->peeked_ms >= 1000) {
                 s->peeked_ms = now;
-                if (peer_gone(s->fd))
-                    due = now; /* resumed, libmicrohttpd finds it closed and frees it */
+                if (peer_gone(s->fd)) {
+                    s->gone = true; /* resumed, it ends itself and is freed */
+                    due = now;
+                }
             }
             if (due <= now) {
                 s->suspended = false;
