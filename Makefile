@@ -67,6 +67,7 @@ bench: deps $(BENCH_BUILD)/build.ninja
 	BENCH_CHAINS=1 $(BENCH_BUILD)/bench_engine
 	bench/eval_throughput.sh $(BENCH_BUILD)/keepword
 	bench/http_load.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/kwload
+	bench/http_clients.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/kwload
 	bench/ui_board.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/kwload
 
 # Builds, creates var/keepword.db with an admin and the demo data if it does
