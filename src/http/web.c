@@ -410,7 +410,9 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         clock_gettime(CLOCK_MONOTONIC, &t);
         if (!session_holds(s, &t))
             return MHD_CONTENT_READER_END_OF_STREAM; /* logged out, expired, removed */
+        pthread_mutex_lock(&f->mu);                  /* the ticker reads it */
         s->quiet_ms = now;
+        pthread_mutex_unlock(&f->mu);
     }
     size_t take = s->out.len - s->off < max ? s->out.len - s->off : max;
     memcpy(buf, s->out.p + s->off, take);
