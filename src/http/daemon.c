@@ -376,7 +376,7 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 
 /* libmicrohttpd's own messages (a full connection table, a failed accept),
  * as warnings on the server's log. */
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     struct kw_http *h = cls;
     if (!kw_log_on(&h->log, KW_LOG_WARN))

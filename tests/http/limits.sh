@@ -28,6 +28,13 @@ healthz_from() {
         jq -e '.status == "ok"' "$TMP/hz" >/dev/null || echo fail
 }
 
+"$KW" serve --db "$TMP/kw.db" --listen 127.0.0.1:0 --max-streams 0 2>"$TMP/err.txt"
+[ $? = 2 ] && grep -q 'keepword: --max-streams: "0" is not a whole number from 1 to 1000000' "$TMP/err.txt"
+check "a limit of 0 is refused with a usage error" $? "($(head -1 "$TMP/err.txt"))"
+"$KW" serve --db "$TMP/kw.db" --listen 127.0.0.1:0 --request-timeout 1m 2>"$TMP/err.txt"
+[ $? = 2 ] && grep -q 'keepword: --request-timeout: "1m" is not a whole number from 1 to 86400 (seconds)' "$TMP/err.txt"
+check "a timeout is whole seconds" $? "($(head -1 "$TMP/err.txt"))"
+
 # --- 1000 idle connections from one address ---
 serve_start --max-per-address 40 --request-timeout 30
 "$LOAD" --port "$PORT" --mode hold --clients 1000 --duration 4 --source 127.0.0.2 >"$TMP/hold.json" &
