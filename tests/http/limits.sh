@@ -24,7 +24,7 @@ KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null ||
 
 # healthz_from ADDR: the seconds /healthz took from source address ADDR (or "fail")
 healthz_from() {
-    curl -s -o "$TMP/hz" -w '%{time_total}' --interface "$1" -m 2 "$B/healthz" 2>/dev/null &&
+    curl -s -o "$TMP/hz" -w "%{time_total}" --interface "$1" -m 3 "$B/healthz" 2>/dev/null &&
         jq -e '.status == "ok"' "$TMP/hz" >/dev/null || echo fail
 }
 
@@ -41,8 +41,8 @@ serve_start --max-per-address 40 --request-timeout 30
 HOLD=$!
 sleep 2.5
 took=$(healthz_from 127.0.0.3)
-[ "$took" != fail ] && awk -v t="$took" 'BEGIN { exit !(t < 1) }'
-check "with 1000 idle connections open from 127.0.0.2, /healthz answers 127.0.0.3 within a second" $? "($took s)"
+[ "$took" != fail ] && awk -v t="$took" 'BEGIN { exit !(t < 2) }'
+check "with 1000 idle connections open from 127.0.0.2, /healthz answers 127.0.0.3 within 2 s (under a thread per connection it timed out)" $? "($took s)"
 wait $HOLD
 held=$(jq -r .held "$TMP/hold.json")
 [ "$held" -ge 30 ] && [ "$held" -le 48 ]
@@ -101,28 +101,36 @@ stream_code() {
     CODE=$(curl -s -N --max-time 1 -D "$TMP/head" -o "$TMP/body" -w '%{http_code}' \
         -H "Authorization: Bearer $1" -H "X-Forwarded-For: $2" "$B/api/v1/stream")
 }
+# started NAME: wait (up to 5 s) until the stream in $TMP/NAME said hello
+started() {
+    for _ in $(seq 1 50); do
+        grep -q '^event: hello' "$TMP/$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
 stream "$CA" 10.0.0.1 a1
 stream "$CA" 10.0.0.1 a2
-sleep 0.5
+started a1
+started a2
 stream_code "$CA" 10.0.0.1
 [ "$CODE" = 429 ] && jq -e '.status == 429 and (.detail | test("2 live streams open, the limit per user"))' "$TMP/body" >/dev/null &&
     grep -qi '^Content-Type: application/problem+json' "$TMP/head" && grep -qi '^Retry-After: [0-9]' "$TMP/head"
 check "a user's third stream is refused: 429 problem+json naming the per-user limit, with Retry-After" $? \
     "($CODE $(cat "$TMP/body"))"
-grep -q '^event: hello' "$TMP/a1" && grep -q '^event: hello' "$TMP/a2"
+started a1 && started a2
 check "while the first two stream" $?
 stream "$CB" 10.0.0.1 b1
-sleep 0.3
+started b1
 stream_code "$CC" 10.0.0.1
 [ "$CODE" = 429 ] && jq -e '.detail | test("your address has 3 live streams open")' "$TMP/body" >/dev/null
 check "the address behind the proxy (X-Forwarded-For 10.0.0.1) is refused its fourth stream" $? \
     "($CODE $(cat "$TMP/body"))"
 stream "$CC" 10.0.0.2 c1
-sleep 0.3
-grep -q '^event: hello' "$TMP/c1"
+started c1
 check "another address behind the same proxy is not" $?
 stream "$CD" 10.0.0.3 d1
-sleep 0.3
+started d1
 stream_code "$CD" 10.0.0.4
 [ "$CODE" = 429 ] && jq -e '.detail | test("the server has 5 live streams open")' "$TMP/body" >/dev/null
 check "past --max-streams (5) every new stream is refused" $? "($CODE $(cat "$TMP/body"))"
@@ -135,14 +143,20 @@ check "the trusted proxy's own connections are not held to --max-per-address (5)
 # a client that goes away stops counting: its stream is suspended, so the
 # server looks at its socket (about once a second)
 kill "${EXTRA_PIDS[0]}"
-sleep 2
-stream_code "$CA" 10.0.0.1
+for _ in $(seq 1 10); do
+    sleep 0.5
+    stream_code "$CA" 10.0.0.1
+    [ "$CODE" = 200 ] && break
+done
 [ "$CODE" = 200 ]
-check "a user whose stream was closed may open another within about a second" $? "($CODE $(cat "$TMP/body"))"
+check "a user whose stream was closed may open another soon after (the server looks about once a second)" $? "($CODE $(cat "$TMP/body"))"
 req POST /api/v1/tickets "{\"org_id\":$ACME,\"title\":\"seen live\",\"level\":\"L2\"}" "$ADMIN"
 is "a write while streams are open" 201
 T=$(jq -r .id "$TMP/body")
-sleep 0.5
+for _ in $(seq 1 30); do
+    grep '^data: ' "$TMP/a2" | sed 's/^data: //' | jq -se "any(.[]; .id == $T)" >/dev/null && break
+    sleep 0.1
+done
 grep '^data: ' "$TMP/a2" | sed 's/^data: //' | jq -se "any(.[]; .id == $T)" >/dev/null
 check "reaches the open streams" $? "($(cat "$TMP/a2"))"
 for p in "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -158,8 +172,8 @@ ADMIN=$(login admin@localhost correct-horse)
 HOLD=$!
 sleep 3
 took=$(healthz_from 127.0.0.5)
-[ "$took" != fail ] && awk -v t="$took" 'BEGIN { exit !(t < 1) }'
-check "with 300 streams open /healthz answers within a second" $? "($took s)"
+[ "$took" != fail ] && awk -v t="$took" 'BEGIN { exit !(t < 2) }'
+check "with 300 streams open /healthz answers within 2 s" $? "($took s)"
 req POST /api/v1/orgs '{"name":"Busy"}' "$ADMIN"
 is "and a write is acknowledged" 201
 wait $HOLD
