@@ -42,7 +42,7 @@ HOLD=$!
 sleep 2.5
 took=$(healthz_from 127.0.0.3)
 [ "$took" != fail ] && awk -v t="$took" 'BEGIN { exit !(t < 2) }'
-check "with 1000 idle connections open from 127.0.0.2, /healthz answers 127.0.0.3 within 2 s (under a thread per connection it timed out)" $? "($took s)"
+check "with 1000 idle connections open from 127.0.0.2, /healthz answers 127.0.0.3 within 2 s (the thread-per-connection server refused it)" $? "($took s)"
 wait $HOLD
 held=$(jq -r .held "$TMP/hold.json")
 [ "$held" -ge 30 ] && [ "$held" -le 48 ]
