@@ -25,7 +25,8 @@ cleanup() {
 trap cleanup EXIT
 
 args=()
-if "$kw" serve --help | grep -q -- --max-per-address; then
+help=$("$kw" serve --help)
+if [[ $help == *--max-per-address* ]]; then
     args=(--max-per-address 4096 --max-connections 4096)
 fi
 KEEPWORD_ADMIN_PASSWORD=bench-password "$kw" init --db "$tmp/kw.db" >/dev/null

@@ -392,11 +392,12 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
     KW_LOG(&h->log, KW_LOG_WARN, "mod=http event=http.mhd msg=\"%s\"", msg);
 }
 
-/* One I/O thread per processor, 2 to 8. */
+/* Four I/O threads per processor, 4 to 16: they also answer the reads, and
+ * a read that waits on the disk holds its thread's other connections. */
 static unsigned io_threads(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 2 ? 2u : n > 8 ? 8u : (unsigned)n;
+    long n = 4 * sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 4 ? 4u : n > 16 ? 16u : (unsigned)n;
 }
 
 /* Each connection is a descriptor: lift the soft limit towards what the
@@ -509,7 +510,7 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
         h->limits.idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT, h->limits.max_connections,
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+        (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)4096, MHD_OPTION_END);
     if (!h->d) {
         kw_err_set(err, KW_IO, "", "cannot listen on %s (address in use, or not this host's)",
                    listen);
