@@ -4,7 +4,10 @@
  *
  *   kwload --port N --token T [--mode create|read|mixed] [--clients C]
  *          [--duration S | --requests N] [--org ID] [--read-ids FIRST-LAST]
- *          [--events K] [--ids FILE] [--keys PREFIX]
+ *          [--events K] [--ids FILE] [--keys PREFIX] [--source ADDR]
+ *   kwload --port N --mode hold --clients C --duration S [--source ADDR]
+ *          [--path PATH [--token T]]
+ *   kwload --port N --mode slowloris --duration S [--source ADDR]
  *
  * Each client is a thread with one keep-alive HTTP/1.1 connection to
  * 127.0.0.1:PORT, one request at a time. create: POST /api/v1/tickets;
@@ -14,6 +17,13 @@
  * server and never interleave). --keys sends Idempotency-Key PREFIX-N. At the
  * end one JSON line: requests, ok, errors, rps and latency percentiles.
  * Exit 0 when every request got its expected status, 1 otherwise.
+ * --source binds the clients' sockets to ADDR (any of 127.0.0.0/8 on Linux),
+ * so tests can be many clients' addresses on one machine.
+ * hold (for the limits tests): open C connections one after another, with
+ * PATH sent on each as a GET (a stream), hold them S seconds, then print
+ * how many the server left open and, with PATH, the statuses answered.
+ * slowloris: send a request's headers one line a second for up to S seconds;
+ * print when the server cut the connection (cut_ms, -1: never).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,10 +39,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
-enum mode { M_CREATE, M_READ, M_MIXED };
+enum mode { M_CREATE, M_READ, M_MIXED, M_HOLD, M_SLOWLORIS };
 
 struct config {
     unsigned port;
@@ -42,6 +53,7 @@ struct config {
     double duration;
     long requests, org, first, last;
     int ids_fd;
+    const char *source, *path;
 };
 
 struct shared {
@@ -68,20 +80,39 @@ static double now_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
+/* A TCP socket to the server, bound to --source if given; -1 on failure. */
+static int dial(const struct config *cf)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cf->port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (cf->source) {
+        struct sockaddr_in src = {.sin_family = AF_INET};
+        if (inet_pton(AF_INET, cf->source, &src.sin_addr) != 1 ||
+            bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static bool connect_to(struct client *c)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)c->sh->cf->port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
     for (int tries = 0; tries < 50; tries++) {
-        c->fd = socket(AF_INET, SOCK_STREAM, 0);
-        int one = 1;
-        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        if (connect(c->fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+        c->fd = dial(c->sh->cf);
+        if (c->fd >= 0) {
             c->have = 0;
             return true;
         }
-        close(c->fd);
-        c->fd = -1;
         nanosleep(&(struct timespec){0, 20000000}, NULL);
     }
     return false;
@@ -284,7 +315,10 @@ static int by_value(const void *a, const void *b)
 static const char usage[] =
     "usage: kwload --port N --token T [--mode create|read|mixed] [--clients C]\n"
     "              [--duration S | --requests N] [--org ID] [--read-ids FIRST-LAST]\n"
-    "              [--events K] [--ids FILE] [--keys PREFIX]\n";
+    "              [--events K] [--ids FILE] [--keys PREFIX] [--source ADDR]\n"
+    "       kwload --port N --mode hold --clients C --duration S [--source ADDR]\n"
+    "              [--path PATH [--token T]]\n"
+    "       kwload --port N --mode slowloris --duration S [--source ADDR]\n";
 
 static bool parse(int argc, char **argv, struct config *cf)
 {
@@ -306,9 +340,11 @@ static bool parse(int argc, char **argv, struct config *cf)
         else if (strcmp(a, "--token") == 0)
             cf->token = v;
         else if (strcmp(a, "--mode") == 0)
-            cf->mode = strcmp(v, "read") == 0    ? M_READ
-                       : strcmp(v, "mixed") == 0 ? M_MIXED
-                                                 : M_CREATE;
+            cf->mode = strcmp(v, "read") == 0        ? M_READ
+                       : strcmp(v, "mixed") == 0     ? M_MIXED
+                       : strcmp(v, "hold") == 0      ? M_HOLD
+                       : strcmp(v, "slowloris") == 0 ? M_SLOWLORIS
+                                                     : M_CREATE;
         else if (strcmp(a, "--clients") == 0)
             cf->clients = atoi(v);
         else if (strcmp(a, "--duration") == 0)
@@ -321,6 +357,10 @@ static bool parse(int argc, char **argv, struct config *cf)
             cf->events = atoi(v);
         else if (strcmp(a, "--keys") == 0)
             cf->keys = v;
+        else if (strcmp(a, "--source") == 0)
+            cf->source = v;
+        else if (strcmp(a, "--path") == 0)
+            cf->path = v;
         else if (strcmp(a, "--read-ids") == 0) {
             if (sscanf(v, "%ld-%ld", &cf->first, &cf->last) != 2 || cf->last < cf->first)
                 return false;
@@ -331,7 +371,104 @@ static bool parse(int argc, char **argv, struct config *cf)
         } else
             return false;
     }
-    return cf->port > 0 && cf->token && cf->clients >= 1 && cf->clients <= 256;
+    if (cf->mode == M_HOLD || cf->mode == M_SLOWLORIS)
+        return cf->port > 0 && cf->clients >= 1 && cf->clients <= 10000 && cf->duration > 0 &&
+               (!cf->path || cf->path[0] == '/');
+    return cf->port > 0 && cf->token && cf->clients >= 1 && cf->clients <= 4096;
+}
+
+/* --mode hold: see the header. */
+static int hold(const struct config *cf)
+{
+    int *fd = calloc((size_t)cf->clients, sizeof(*fd));
+    int opened = 0, failed = 0, st200 = 0, st429 = 0, st_other = 0, no_answer = 0;
+    char req[1024];
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%s\r\n",
+                     cf->path ? cf->path : "/", cf->token ? "Authorization: Bearer " : "",
+                     cf->token ? cf->token : "", cf->token ? "\r\n" : "");
+    double t0 = now_ms();
+    for (int i = 0; i < cf->clients; i++) {
+        fd[i] = dial(cf);
+        if (fd[i] < 0) {
+            failed++;
+            continue;
+        }
+        opened++;
+        if (!cf->path)
+            continue;
+        /* the status line of the answer (a stream's head comes at once) */
+        char head[512];
+        ssize_t r = -1;
+        struct timeval tv = {2, 0};
+        setsockopt(fd[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        if (send_all(fd[i], req, (size_t)n))
+            r = recv(fd[i], head, sizeof(head) - 1, 0);
+        int status = 0;
+        if (r > 0) {
+            head[r] = '\0';
+            sscanf(head, "HTTP/1.%*d %d", &status);
+        }
+        st200 += status == 200;
+        st429 += status == 429;
+        st_other += status != 200 && status != 429 && status != 0;
+        no_answer += status == 0;
+    }
+    while (now_ms() - t0 < cf->duration * 1e3)
+        nanosleep(&(struct timespec){0, 50000000}, NULL);
+    /* which of them the server has closed by now (refused or timed out) */
+    int held = 0;
+    for (int i = 0; i < cf->clients; i++) {
+        if (fd[i] < 0)
+            continue;
+        char b[4096];
+        ssize_t r;
+        bool open = true;
+        while ((r = recv(fd[i], b, sizeof(b), MSG_DONTWAIT)) > 0)
+            ; /* what a stream sent meanwhile */
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            open = false;
+        held += open;
+        close(fd[i]);
+    }
+    free(fd);
+    printf("{\"mode\":\"hold\",\"clients\":%d,\"opened\":%d,\"failed\":%d,\"held\":%d,"
+           "\"status_200\":%d,\"status_429\":%d,\"status_other\":%d,\"no_answer\":%d}\n",
+           cf->clients, opened, failed, held, st200, st429, st_other, no_answer);
+    return 0;
+}
+
+/* --mode slowloris: see the header. */
+static int slowloris(const struct config *cf)
+{
+    int fd = dial(cf);
+    if (fd < 0) {
+        printf("{\"mode\":\"slowloris\",\"connected\":false}\n");
+        return 1;
+    }
+    double t0 = now_ms(), cut = -1;
+    int lines = 0;
+    const char *first = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    bool alive = send_all(fd, first, strlen(first));
+    while (alive && now_ms() - t0 < cf->duration * 1e3) {
+        /* a second between lines, watching for the server closing */
+        for (int t = 0; t < 20 && alive; t++) {
+            char b[256];
+            ssize_t r = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+            if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+                alive = false;
+            else
+                nanosleep(&(struct timespec){0, 50000000}, NULL);
+        }
+        char line[64];
+        int n = snprintf(line, sizeof(line), "X-Slow-%d: still coming\r\n", lines++);
+        alive = alive && send_all(fd, line, (size_t)n);
+        if (!alive)
+            cut = now_ms() - t0;
+    }
+    close(fd);
+    printf("{\"mode\":\"slowloris\",\"connected\":true,\"lines\":%d,\"cut_ms\":%.0f}\n", lines,
+           cut);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -343,6 +480,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "kwload: bad arguments\n%s", usage);
         return 2;
     }
+    if (cf.mode == M_HOLD)
+        return hold(&cf);
+    if (cf.mode == M_SLOWLORIS)
+        return slowloris(&cf);
     struct shared sh = {.cf = &cf};
     clock_gettime(CLOCK_MONOTONIC, &sh.end);
     sh.end.tv_sec += (time_t)cf.duration;
@@ -354,10 +495,14 @@ int main(int argc, char **argv)
     struct client *c = calloc((size_t)cf.clients, sizeof(*c));
     pthread_t *th = calloc((size_t)cf.clients, sizeof(*th));
     double t0 = now_ms();
+    pthread_attr_t attr; /* a thousand clients: small stacks */
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 128 * 1024);
     for (int i = 0; i < cf.clients; i++) {
         c[i] = (struct client){.sh = &sh, .id = i, .fd = -1};
-        pthread_create(&th[i], NULL, run, &c[i]);
+        pthread_create(&th[i], &attr, run, &c[i]);
     }
+    pthread_attr_destroy(&attr);
     long ok = 0, errors = 0, other = 0;
     size_t n = 0;
     for (int i = 0; i < cf.clients; i++) {
@@ -376,7 +521,7 @@ int main(int argc, char **argv)
     }
     qsort(all, n, sizeof(*all), by_value);
 #define PCT(p) (n ? all[(size_t)((double)(n - 1) * (p))] : 0.0)
-    static const char *const names[] = {"create", "read", "mixed"};
+    static const char *const names[] = {"create", "read", "mixed", "hold", "slowloris"};
     printf("{\"mode\":\"%s\",\"clients\":%d,\"requests\":%zu,\"ok\":%ld,\"errors\":%ld,"
            "\"status_other\":%ld,\"seconds\":%.3f,\"rps\":%.0f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,"
            "\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* keepword serve: the HTTP API on a database, until SIGTERM or SIGINT. */
+#include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,10 @@ static const char usage_serve[] =
     "                      [--trusted-proxy ADDR[/BITS][,...]]\n"
     "                      [--metrics loopback|token|off] [--secure-cookies]\n"
     "                      [--log-key FILE] [--checkpoint-every SECONDS]\n"
-    "                      [--fake-clock FILE]\n"
+    "                      [--max-connections N] [--max-per-address N]\n"
+    "                      [--max-streams N] [--max-streams-per-user N]\n"
+    "                      [--max-streams-per-address N] [--idle-timeout S]\n"
+    "                      [--request-timeout S] [--fake-clock FILE]\n"
     "\n"
     "Serve the web UI (at /) and the HTTP API on the database at PATH (created\n"
     "and migrated if needed; create the first admin with `keepword init`).\n"
@@ -36,8 +41,17 @@ static const char usage_serve[] =
     "CSRF token. Routes (docs/api.md, and GET /api/v1/openapi.json;\n"
     "/api/v1/stream sends changed tickets as Server-Sent Events):\n";
 static const char usage_serve_rest[] =
-    "Each connection is served on its own thread; writes are committed in\n"
-    "batches by one writer and answered after the commit. The engine fires SLA\n"
+    "A few I/O threads serve every connection; a write waits for its commit off\n"
+    "them (writes are committed in batches by one writer and answered after the\n"
+    "commit), and live streams hold no thread. Limits (docs/operations.md):\n"
+    "--max-connections (default 4096) open connections in all; --max-per-address\n"
+    "(256) from one address (a --trusted-proxy is exempt); --max-streams (1024)\n"
+    "live streams in all, --max-streams-per-user (8) and\n"
+    "--max-streams-per-address (64; the X-Forwarded-For address behind a trusted\n"
+    "proxy): past them a stream is refused with 429. A connection that sends and\n"
+    "reads nothing for --idle-timeout seconds (30) is closed, and one whose\n"
+    "request line and headers have not all arrived --request-timeout seconds\n"
+    "(15) after it opened or after its last reply is cut. The engine fires SLA\n"
     "warnings, breaches and escalation steps at their instants (what fell due\n"
     "while the server was down fires at start) and delivers notifications\n"
     "(webhook, DingTalk, Feishu, WeCom, e-mail).\n"
@@ -145,6 +159,44 @@ static int64_t file_now(void *ctx)
     return fc->last ? fc->last : wall_now(NULL);
 }
 
+/* The limit a flag sets (--max-streams: limits->max_streams), or NULL. */
+static unsigned *limit_flag(struct kw_http_limits *l, const char *flag)
+{
+    static const struct {
+        const char *flag;
+        size_t offset;
+    } flags[] = {
+        {"--max-connections", offsetof(struct kw_http_limits, max_connections)},
+        {"--max-per-address", offsetof(struct kw_http_limits, max_per_address)},
+        {"--max-streams", offsetof(struct kw_http_limits, max_streams)},
+        {"--max-streams-per-user", offsetof(struct kw_http_limits, max_streams_per_user)},
+        {"--max-streams-per-address", offsetof(struct kw_http_limits, max_streams_per_address)},
+        {"--idle-timeout", offsetof(struct kw_http_limits, idle_timeout_s)},
+        {"--request-timeout", offsetof(struct kw_http_limits, request_timeout_s)},
+    };
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+        if (strcmp(flag, flags[i].flag) == 0)
+            return (unsigned *)(void *)((char *)l + flags[i].offset);
+    return NULL;
+}
+
+/* A limit's value: a whole number from 1 to 1,000,000 (the timeouts: to 86,400 s). */
+static bool limit_parse(const char *flag, const char *v, unsigned *out)
+{
+    bool secs = strstr(flag, "timeout") != NULL;
+    unsigned long max = secs ? 86400 : 1000000;
+    char *end = NULL;
+    errno = 0;
+    unsigned long n = *v >= '0' && *v <= '9' ? strtoul(v, &end, 10) : 0;
+    if (!end || *end || errno || n < 1 || n > max) {
+        kw_cli_usage("", "%s: \"%s\" is not a whole number from 1 to %lu%s", flag, v, max,
+                     secs ? " (seconds)" : "");
+        return false;
+    }
+    *out = (unsigned)n;
+    return true;
+}
+
 /* ---- the composition root ---- */
 
 /* Everything `keepword serve` runs, wired here and nowhere below: the
@@ -228,7 +280,8 @@ static enum kw_code catch_up(struct serving *s, const char *db, int64_t now,
 
 static enum kw_code serving_start(struct serving *s, const char *listen, const char *db,
                                   const char *proxies, const char *metrics, bool secure,
-                                  struct kw_now clock, const struct kw_log *log, struct kw_err *err)
+                                  const struct kw_http_limits *limits, struct kw_now clock,
+                                  const struct kw_log *log, struct kw_err *err)
 {
     kw_sla_init(&s->sla);
     s->clocks = kw_clocks_new(err);
@@ -254,7 +307,8 @@ static enum kw_code serving_start(struct serving *s, const char *listen, const c
                                 .trusted_proxies = proxies,
                                 .metrics = metrics,
                                 .secure_cookies = secure,
-                                .signer = &s->signer};
+                                .signer = &s->signer,
+                                .limits = *limits};
     s->http = kw_http_start(listen, &deps, err);
     return s->http ? KW_OK : err->code;
 }
@@ -272,8 +326,16 @@ int kw_cmd_serve(int argc, char **argv)
     const char *keyfile = NULL;
     long every = 10;
     struct kw_log log = {stderr, KW_LOG_INFO};
+    struct kw_http_limits limits = KW_HTTP_LIMITS_DEFAULT;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--demo") == 0)
+        unsigned *limit = limit_flag(&limits, argv[i]);
+        if (limit && i + 1 < argc) {
+            if (!limit_parse(argv[i], argv[i + 1], limit)) {
+                serve_help(stderr);
+                return KW_EXIT_USAGE;
+            }
+            i++;
+        } else if (strcmp(argv[i], "--demo") == 0)
             demo = true;
         else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
             db = argv[++i];
@@ -319,7 +381,7 @@ int kw_cmd_serve(int argc, char **argv)
         serve_help(stderr);
         return KW_EXIT_USAGE;
     }
-    /* one connection, one thread: without a cap glibc gives each its own
+    /* handler threads, I/O threads: without a cap glibc gives each its own
      * malloc arena, and memory freed in one is not reused by another */
     mallopt(M_ARENA_MAX, 4);
     /* Block the stop signals before the server thread starts, so that it
@@ -360,7 +422,8 @@ int kw_cmd_serve(int argc, char **argv)
         fprintf(stderr, "keepword: log key made: %s\n", keypath);
     sv.checkpoint_every = (int)every;
     kw_store_close(st); /* the server opens its own handles */
-    if (serving_start(&sv, listen, db, proxies, metrics, secure, clock, &log, &err) != KW_OK) {
+    if (serving_start(&sv, listen, db, proxies, metrics, secure, &limits, clock, &log, &err) !=
+        KW_OK) {
         serving_stop(&sv);
         return kw_cli_fail(NULL, &err);
     }

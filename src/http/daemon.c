@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
- * daemon.c - the libmicrohttpd glue: one thread per connection, bodies read
- * up to KW_HTTP_MAX_BODY, the worker pool (a store handle and clock scratch
- * per request in flight), the reply on the wire and one logfmt line per
- * request; kw_http_start/stop set up the daemon and the feed around the writer,
- * commitments and engine the composition root (keepword serve) gives.
+ * daemon.c - the libmicrohttpd glue: an epoll thread pool does the I/O and
+ * answers GETs; every other request is suspended and run on a handler
+ * thread, which waits there for its commit and resumes it with the reply
+ * (internal.h). Bodies read up to KW_HTTP_MAX_BODY, the worker pool (a store
+ * handle and clock scratch per request in flight), the reply on the wire and
+ * one logfmt line per request; kw_http_start/stop set up the daemon, the
+ * limits and the feed around the writer, commitments and engine the
+ * composition root (keepword serve) gives.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -137,9 +142,163 @@ enum MHD_Result kwh_send_reply(struct MHD_Connection *c, struct kwh_reply *rep,
         MHD_add_response_header(resp, "Set-Cookie", set_cookie);
     if (rep->allow[0])
         MHD_add_response_header(resp, "Allow", rep->allow);
+    if (rep->retry_after_s) {
+        char secs[16];
+        snprintf(secs, sizeof(secs), "%u", rep->retry_after_s);
+        MHD_add_response_header(resp, "Retry-After", secs);
+    }
     enum MHD_Result ret = MHD_queue_response(c, rep->status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+/* Answer the request in x (a route's handler, a page or a problem) into
+ * r->rep and r->set_cookie; or, for a stream, queue it: true then (x->r is r). Runs on
+ * an I/O thread (GET) or a handler thread (the rest). */
+static bool answer(struct kwh_call *x, struct kwh_req *r, const char *url,
+                   enum MHD_Result *streamed)
+{
+    struct kw_http *h = x->h;
+    struct kw_err err = {0};
+    x->wk = kwh_worker_take(h, &err);
+    kwh_streamer stream = NULL;
+    bool page = x->wk && strncmp(url, "/api/", 5) != 0 && strcmp(url, "/healthz") != 0 &&
+                kwh_is_method(x, "GET") && kwh_web_asset(url, &r->rep);
+    if (page)
+        r->route = KWH_ROUTE_PAGE;
+    if (!x->wk)
+        r->rep = kwh_problem(&err);
+    else if (!page && (stream = kwh_dispatch(x, url, &r->rep)) != NULL) {
+        r->route = x->route;
+        *streamed = stream(x); /* it queues its own reply (x->status), and feeds it later */
+        kwh_worker_give(h, x->wk);
+        return true;
+    }
+    if (x->wk)
+        kwh_worker_give(h, x->wk);
+    if (!page)
+        r->route = x->route;
+    r->set_cookie = x->set_cookie;
+    return false;
+}
+
+/* Queue the reply made for r and log the request. */
+static enum MHD_Result reply(struct kw_http *h, struct MHD_Connection *c, const char *method,
+                             const char *url, struct kwh_req *r)
+{
+    unsigned status = r->rep.status;
+    enum MHD_Result ret = kwh_send_reply(c, &r->rep, r->set_cookie);
+    r->rep = (struct kwh_reply){0};
+    free(r->set_cookie);
+    r->set_cookie = NULL;
+    log_request(h, method, url, status, r);
+    return ret;
+}
+
+/* ---- handler threads: what is not a GET runs here, suspended off the I/O
+ * threads while it waits for its commit ---- */
+
+#define HANDLER_THREADS 64
+
+struct kwh_job {
+    struct kwh_job *next;
+    struct MHD_Connection *c;
+    const char *url, *method; /* the connection's, stable while it is suspended */
+    struct kwh_req *r;
+};
+
+static void *handler_thread(void *arg)
+{
+    struct kw_http *h = arg;
+    struct kwh_jobs *q = &h->jobs;
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        while (!q->head && !q->stop)
+            pthread_cond_wait(&q->cv, &q->mu);
+        struct kwh_job *j = q->head;
+        if (!j)
+            break; /* stopping, and nothing is left */
+        q->head = j->next;
+        if (!q->head)
+            q->tail = NULL;
+        pthread_mutex_unlock(&q->mu);
+        struct kwh_call x = {.h = h,
+                             .c = j->c,
+                             .r = j->r,
+                             .method = j->method,
+                             .now = h->clock.now(h->clock.ctx),
+                             .route = KWH_ROUTE_NONE};
+        enum MHD_Result streamed;
+        if (answer(&x, j->r, j->url, &streamed)) /* no stream route takes anything but GET */
+            j->r->rep = kwh_problemf(KW_METHOD, "", "a stream is read with GET");
+        atomic_store(&j->r->done, true);
+        MHD_resume_connection(j->c); /* its I/O thread sends the reply */
+        free(j);
+        pthread_mutex_lock(&q->mu);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+/* Hand the request to a handler thread; false when stopping (answer it here). */
+static bool enqueue(struct kw_http *h, struct MHD_Connection *c, const char *url,
+                    const char *method, struct kwh_req *r)
+{
+    struct kwh_job *j = malloc(sizeof(*j));
+    if (!j)
+        return false;
+    *j = (struct kwh_job){.c = c, .url = url, .method = method, .r = r};
+    struct kwh_jobs *q = &h->jobs;
+    pthread_mutex_lock(&q->mu);
+    bool ok = !q->stop && q->n_threads;
+    if (ok) {
+        /* suspended before any handler thread can resume it */
+        r->queued = true;
+        MHD_suspend_connection(c);
+        if (q->tail)
+            q->tail->next = j;
+        else
+            q->head = j;
+        q->tail = j;
+        pthread_cond_signal(&q->cv);
+    }
+    pthread_mutex_unlock(&q->mu);
+    if (!ok)
+        free(j);
+    return ok;
+}
+
+static bool jobs_start(struct kw_http *h)
+{
+    struct kwh_jobs *q = &h->jobs;
+    q->threads = calloc(HANDLER_THREADS, sizeof(*q->threads));
+    if (!q->threads)
+        return false;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, 256 * 1024);
+    for (; q->n_threads < HANDLER_THREADS; q->n_threads++)
+        if (pthread_create(&q->threads[q->n_threads], &a, handler_thread, h) != 0)
+            break;
+    pthread_attr_destroy(&a);
+    return q->n_threads > 0;
+}
+
+/* Run what is queued, then end the handler threads. */
+static void jobs_stop(struct kw_http *h)
+{
+    struct kwh_jobs *q = &h->jobs;
+    if (!q->threads)
+        return;
+    pthread_mutex_lock(&q->mu);
+    q->stop = true;
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    for (size_t i = 0; i < q->n_threads; i++)
+        pthread_join(q->threads[i], NULL);
+    free(q->threads);
+    q->threads = NULL;
+    q->n_threads = 0;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -157,6 +316,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         r->route = KWH_ROUTE_NONE;
         clock_gettime(CLOCK_MONOTONIC, &r->t0);
         *con_cls = r;
+        kwh_conn_busy(h, c, true); /* its head arrived in time */
         return MHD_YES;
     }
     if (*upload_size) {
@@ -166,53 +326,39 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_size = 0;
         return MHD_YES;
     }
-    struct kw_err err = {0};
+    if (r->queued) /* resumed: its handler thread is done, or woken early */
+        return atomic_load(&r->done) ? reply(h, c, method, url, r) : MHD_YES;
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && enqueue(h, c, url, method, r))
+        return MHD_YES;
     struct kwh_call x = {.h = h,
                          .c = c,
                          .r = r,
                          .method = method,
                          .now = h->clock.now(h->clock.ctx),
                          .route = KWH_ROUTE_NONE};
-    x.wk = kwh_worker_take(h, &err);
-    enum MHD_Result ret;
-    struct kwh_reply rep;
-    kwh_streamer stream = NULL;
-    bool page = x.wk && strncmp(url, "/api/", 5) != 0 && strcmp(url, "/healthz") != 0 &&
-                kwh_is_method(&x, "GET") && kwh_web_asset(url, &rep);
-    if (page)
-        r->route = KWH_ROUTE_PAGE;
-    if (!x.wk)
-        rep = kwh_problem(&err);
-    else if (!page && (stream = kwh_dispatch(&x, url, &rep)) != NULL) {
-        r->route = x.route;
-        ret = stream(&x); /* its reads happen later, on workers of their own */
-        kwh_worker_give(h, x.wk);
-        log_request(h, method, url, 200, r);
-        return ret;
+    enum MHD_Result streamed;
+    if (answer(&x, r, url, &streamed)) {
+        log_request(h, method, url, x.status ? x.status : 200, r);
+        return streamed;
     }
-    if (x.wk)
-        kwh_worker_give(h, x.wk);
-    if (!page)
-        r->route = x.route;
-    unsigned status = rep.status;
-    ret = kwh_send_reply(c, &rep, x.set_cookie);
-    free(x.set_cookie);
-    log_request(h, method, url, status, r);
-    return ret;
+    return reply(h, c, method, url, r);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode code)
 {
-    (void)cls;
-    (void)c;
     (void)code;
+    struct kw_http *h = cls;
     struct kwh_req *r = *con_cls;
     if (r) {
         kw_buf_release(&r->body);
+        json_decref(r->rep.json);
+        free(r->rep.text);
+        free(r->set_cookie);
         free(r);
     }
     *con_cls = NULL;
+    kwh_conn_busy(h, c, false); /* the next request's head is due */
 }
 
 /* Percent-decoding of the path and the query's names and values, except
@@ -226,6 +372,44 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
         if (p[1] == '0' && p[2] == '0')
             return strlen(s);
     return MHD_http_unescape(s);
+}
+
+/* libmicrohttpd's own messages (a full connection table, a failed accept),
+ * as warnings on the server's log. */
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    struct kw_http *h = cls;
+    if (!kw_log_on(&h->log, KW_LOG_WARN))
+        return;
+    char msg[256];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    for (char *p = msg; *p; p++)
+        if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+            *p = '_';
+    KW_LOG(&h->log, KW_LOG_WARN, "mod=http event=http.mhd msg=\"%s\"", msg);
+}
+
+/* Four I/O threads per processor, 4 to 16: they also answer the reads, and
+ * a read that waits on the disk holds its thread's other connections. */
+static unsigned io_threads(void)
+{
+    long n = 4 * sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 4 ? 4u : n > 16 ? 16u : (unsigned)n;
+}
+
+/* Each connection is a descriptor: lift the soft limit towards what the
+ * connections, the database handles and the logs need. */
+static void raise_fd_limit(unsigned connections)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)connections + 256;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 static bool parse_listen(const char *listen, struct sockaddr_in *addr)
@@ -280,6 +464,22 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
         free(h);
         return NULL;
     }
+    h->limits = KW_HTTP_LIMITS_DEFAULT;
+    const struct kw_http_limits *l = &d->limits;
+    if (l->max_connections)
+        h->limits.max_connections = l->max_connections;
+    if (l->max_per_address)
+        h->limits.max_per_address = l->max_per_address;
+    if (l->max_streams)
+        h->limits.max_streams = l->max_streams;
+    if (l->max_streams_per_user)
+        h->limits.max_streams_per_user = l->max_streams_per_user;
+    if (l->max_streams_per_address)
+        h->limits.max_streams_per_address = l->max_streams_per_address;
+    if (l->idle_timeout_s)
+        h->limits.idle_timeout_s = l->idle_timeout_s;
+    if (l->request_timeout_s)
+        h->limits.request_timeout_s = l->request_timeout_s;
     h->secure_cookies = d->secure_cookies;
     h->signer = d->signer;
     h->clock = d->clock;
@@ -290,22 +490,28 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
     h->engine = d->engine;
     pthread_mutex_init(&h->pool_mu, NULL);
     pthread_mutex_init(&h->login_mu, NULL);
+    pthread_mutex_init(&h->conns_mu, NULL);
+    pthread_mutex_init(&h->jobs.mu, NULL);
+    pthread_cond_init(&h->jobs.cv, NULL);
     kw_sla_init(&h->wsla);
     kwh_feed_init(&h->feed);
-    if (!kwh_feed_start(h)) {
-        kw_err_set(err, KW_NOMEM, "", "cannot start the live feed");
+    if (!kwh_feed_start(h) || !jobs_start(h) || !kwh_conns_start(h)) {
+        kw_err_set(err, KW_NOMEM, "", "cannot start the live feed or the server's threads");
         kw_http_stop(h);
         return NULL;
     }
     kw_writer_listen(h->w, kwh_feed_publish, &h->feed);
+    raise_fd_limit(h->limits.max_connections);
     h->d = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
             MHD_USE_ERROR_LOG,
-        0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512, MHD_OPTION_END);
+        0, kwh_conn_accept, h, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, io_threads(),
+        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_NOTIFY_CONNECTION, kwh_conn_notify, h,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+        h->limits.idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT, h->limits.max_connections,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)4096, MHD_OPTION_END);
     if (!h->d) {
         kw_err_set(err, KW_IO, "", "cannot listen on %s (address in use, or not this host's)",
                    listen);
@@ -323,9 +529,16 @@ void kw_http_stop(struct kw_http *h)
 {
     if (!h)
         return;
-    kwh_feed_stop(&h->feed); /* the live streams end */
+    if (h->d) {
+        MHD_socket fd = MHD_quiesce_daemon(h->d); /* no new connections */
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
+    }
+    kwh_feed_stop(&h->feed); /* the live streams are woken, and end */
+    jobs_stop(h);            /* the requests queued are answered; later ones here */
     if (h->d)
-        MHD_stop_daemon(h->d); /* waits for the connection threads */
+        MHD_stop_daemon(h->d); /* nothing is suspended any more */
+    kwh_conns_stop(h);
     if (h->w)
         kw_writer_listen(h->w, NULL, NULL);
     kwh_feed_destroy(&h->feed); /* joins the feeder, which gives its worker back */
@@ -337,6 +550,9 @@ void kw_http_stop(struct kw_http *h)
     kw_sla_release(&h->wsla);
     pthread_mutex_destroy(&h->pool_mu);
     pthread_mutex_destroy(&h->login_mu);
+    pthread_mutex_destroy(&h->conns_mu);
+    pthread_mutex_destroy(&h->jobs.mu);
+    pthread_cond_destroy(&h->jobs.cv);
     kwh_metrics_free(&h->metrics);
     free(h);
 }

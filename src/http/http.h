@@ -6,9 +6,12 @@
  * application/problem+json (RFC 9457) with the code's status and title, a
  * one-line detail and, for bad input, a JSON pointer to the field. One line
  * of logfmt per request (and per ticket state change) goes to the log
- * stream. Each connection is served on its own thread with its own read
- * handle on the database; every write goes through one writer thread that
- * commits in batches and answers only after the commit (store/writer.h).
+ * stream. Connections are served by a few event-driven I/O threads
+ * (libmicrohttpd's epoll thread pool); a read is answered on them, a write is
+ * suspended off them while a handler thread hands it to the one writer
+ * thread, which commits in batches and answers only after the commit
+ * (store/writer.h). Live streams hold no thread. Connections and streams are
+ * limited per client address, per user and overall (struct kw_http_limits).
  */
 #ifndef KW_HTTP_H
 #define KW_HTTP_H
@@ -30,6 +33,29 @@ struct kw_http; /* opaque */
 /* The OpenAPI document served at /api/v1/openapi.json (NUL-terminated JSON);
  * the binary links it in from docs/openapi.json. */
 extern const unsigned char kw_openapi[];
+
+/* What one client may hold, and how long a connection may idle; 0 in any
+ * field means its default (KW_HTTP_LIMITS_DEFAULT, docs/operations.md). */
+struct kw_http_limits {
+    unsigned max_connections;         /* open TCP connections in all */
+    unsigned max_per_address;         /* connections from one peer address (trusted
+                                         proxies are exempt: their clients vary) */
+    unsigned max_streams;             /* open /api/v1/stream in all */
+    unsigned max_streams_per_user;    /* streams of one user */
+    unsigned max_streams_per_address; /* streams of one client address (X-Forwarded-For
+                                         from a trusted proxy) */
+    unsigned idle_timeout_s;          /* nothing sent or received this long: closed */
+    unsigned request_timeout_s;       /* a request's line and headers must arrive within
+                                         this of the connection opening or its last reply */
+};
+#define KW_HTTP_LIMITS_DEFAULT                                                                     \
+    ((struct kw_http_limits){.max_connections = 4096,                                              \
+                             .max_per_address = 256,                                               \
+                             .max_streams = 1024,                                                  \
+                             .max_streams_per_user = 8,                                            \
+                             .max_streams_per_address = 64,                                        \
+                             .idle_timeout_s = 30,                                                 \
+                             .request_timeout_s = 15})
 
 /* What the server is given by its composition root (keepword serve): it
  * owns none of them, and they must outlive it. */
@@ -55,6 +81,7 @@ struct kw_http_deps {
     /* the Merkle log's signing key (app/proof.h): checkpoints and receipts;
      * NULL: the /log routes and receipts answer 404 */
     const struct kw_signer *signer;
+    struct kw_http_limits limits; /* zeros: the defaults */
 };
 
 /* Listen on host:port (an IPv4 address) and serve d->db with d's writer,

@@ -2,11 +2,16 @@
 /*
  * internal.h - what the HTTP layer's files share (not an interface).
  *
- * Threads: libmicrohttpd runs each connection on its own thread. A request
- * takes a worker (a read-only use of its own store handle plus clock
- * scratch) from a pool for its duration, and hands every write to the
- * group-commit writer (store/writer.h), whose units run on the writer thread
- * with the writer's handle and scratch. Compiled commitments are shared
+ * Threads: libmicrohttpd's epoll thread pool (a few I/O threads) reads and
+ * writes every connection. A GET is answered on its I/O thread; any other
+ * request is suspended (MHD_suspend_connection) and queued to the handler
+ * threads, which run it, hand its write to the group-commit writer
+ * (store/writer.h) and wait for the commit there, then resume it, so no I/O
+ * thread ever waits for a commit. A request takes a worker (a read-only use
+ * of its own store handle plus clock scratch) from a pool for its duration;
+ * the writer's units run on the writer thread with the writer's handle and
+ * scratch. Live streams are suspended between sends and woken by the feed's
+ * ticker (web.c), so they hold no thread. Compiled commitments are shared
  * (engine/clocks.h). After a write that changed a ticket's clocks, the
  * handler tells the engine when the ticket's next threshold falls due.
  */
@@ -61,6 +66,10 @@ struct kwh_feed {
     bool stop;
     size_t batch_max; /* bytes one stream may send at once; more: `event: reset` */
     struct kwh_feed_item *ring;
+    struct kwh_stream *streams; /* the open streams (web.c), a list under mu */
+    size_t n_streams;
+    pthread_t ticker; /* resumes suspended streams when they have something to send */
+    bool ticking;
     int64_t first, next; /* the items held: [first, next), numbered from 0 */
     int64_t at;          /* the feeder's cursor in the change log */
     pthread_t thread;
@@ -80,6 +89,32 @@ void kwh_feed_publish(void *ctx);
 void kwh_sessions_changed(struct kw_http *h);
 /* End the streams and the feeder (at shutdown). */
 void kwh_feed_stop(struct kwh_feed *f);
+
+/* ---- limits (limits.c) ---- */
+/* One TCP connection (libmicrohttpd's socket context): its peer, and by when
+ * the head of its next request must have arrived. */
+struct kwh_conn {
+    struct kwh_conn *prev, *next; /* in h->conns, under conns_mu */
+    int fd;
+    bool counted;               /* against its address's limit (not a trusted proxy) */
+    _Atomic int64_t head_by_ms; /* CLOCK_MONOTONIC ms; 0: a request is being served */
+    char addr[46];              /* the peer, as text */
+};
+/* Start / stop the sweeper, which cuts connections whose request head is
+ * late (slowloris). kwh_conns_start after h->limits is set. */
+bool kwh_conns_start(struct kw_http *h);
+void kwh_conns_stop(struct kw_http *h);
+/* libmicrohttpd callbacks (MHD_AcceptPolicyCallback, MHD_NotifyConnectionCallback). */
+enum MHD_Result kwh_conn_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
+void kwh_conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                     enum MHD_ConnectionNotificationCode code);
+/* The connection's request head arrived (a request is being served), or its
+ * reply went out (the next head is due within the request timeout). */
+void kwh_conn_busy(struct kw_http *h, struct MHD_Connection *c, bool busy);
+/* Milliseconds on CLOCK_MONOTONIC. */
+int64_t kwh_mono_ms(void);
+/* Log a refusal (rate-limited to one line a second per kind). */
+void kwh_log_refused(struct kw_http *h, const char *what, const char *addr);
 
 /* Trusted reverse proxies (client.c): addresses or networks. */
 #define KWH_MAX_PROXIES 16
@@ -123,8 +158,28 @@ void kwh_metrics_observe(struct kwh_metrics *m, int route, unsigned status, doub
 /* The number of routes in the table (routes.c). */
 size_t kwh_route_count(void);
 
+/* Requests queued for the handler threads (daemon.c). */
+struct kwh_job;
+struct kwh_jobs {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct kwh_job *head, *tail;
+    bool stop;
+    size_t n_threads;
+    pthread_t *threads;
+};
+
 struct kw_http {
     struct MHD_Daemon *d;
+    struct kw_http_limits limits; /* with the defaults filled in */
+    pthread_mutex_t conns_mu;
+    struct kwh_conn *conns; /* every open connection */
+    size_t n_conns;
+    pthread_cond_t sweep_cv;
+    bool sweep_stop, sweeping;
+    pthread_t sweeper;
+    _Atomic int64_t refused_logged_s[3]; /* kwh_log_refused: the last second logged, per kind */
+    struct kwh_jobs jobs;
     struct kwh_proxies proxies;
     bool secure_cookies; /* serve --secure-cookies: always mark them Secure */
     struct kwh_metrics metrics;
@@ -157,21 +212,27 @@ struct kwh_caller {
     bool cookie; /* signed in by the browser's session cookie (then CSRF-checked) */
 };
 
-/* One request in flight: its body, and when it started. */
+struct kwh_reply {
+    unsigned status;
+    char allow[48];         /* with a 405: the Allow header (the path's methods) */
+    json_t *json;           /* owned; or NULL with text */
+    char *text;             /* owned, a non-JSON body (letter, .ics) */
+    const char *ctype;      /* of text */
+    bool problem;           /* application/problem+json */
+    unsigned retry_after_s; /* > 0: a Retry-After header */
+};
+
+/* One request in flight: its body, when it started, and (for a request run
+ * on a handler thread) its reply, ready when done. */
 struct kwh_req {
     struct kw_buf body;
     bool too_big;
     struct timespec t0;
-    int route; /* the route table's index, or KWH_ROUTE_NONE / KWH_ROUTE_PAGE */
-};
-
-struct kwh_reply {
-    unsigned status;
-    char allow[48];    /* with a 405: the Allow header (the path's methods) */
-    json_t *json;      /* owned; or NULL with text */
-    char *text;        /* owned, a non-JSON body (letter, .ics) */
-    const char *ctype; /* of text */
-    bool problem;      /* application/problem+json */
+    int route;         /* the route table's index, or KWH_ROUTE_NONE / KWH_ROUTE_PAGE */
+    bool queued;       /* handed to a handler thread (the connection is suspended) */
+    _Atomic bool done; /* its reply is ready: rep, set_cookie */
+    struct kwh_reply rep;
+    char *set_cookie;
 };
 
 /* A path's parameters, parsed once by the router (routes.c). */
@@ -192,6 +253,7 @@ struct kwh_call {
     struct kwh_caller me; /* after kwh_authenticate() */
     char *set_cookie;     /* a Set-Cookie header for the reply (owned), or NULL */
     int route;            /* the route matched (kwh_dispatch), or KWH_ROUTE_NONE */
+    unsigned status;      /* a streamer's: the status it queued (0: 200) */
 };
 
 /* A ticket as the API shows it, with its projected clocks (tickets.c); a

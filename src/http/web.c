@@ -20,8 +20,15 @@
  * user removed or changed). A comment every 15 s keeps proxies and the
  * connection timeout from closing it. A stream sends at most every 100 ms
  * (what changed meanwhile in one send).
+ *
+ * Streams hold no thread: between sends a stream's connection is suspended
+ * (its content reader returns 0 after MHD_suspend_connection), and one
+ * ticker thread resumes it when it has something to send, when its
+ * keep-alive is due, or when its client went away. Streams are limited in
+ * all, per user and per client address (429).
  */
 #include <errno.h>
+#include <sys/socket.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -47,6 +54,7 @@ struct kwh_feed_item {
 };
 
 static void *feeder(void *arg);
+static void *ticker(void *arg);
 
 void kwh_feed_init(struct kwh_feed *f)
 {
@@ -70,7 +78,8 @@ bool kwh_feed_start(struct kw_http *h)
     if (!h->feed.ring)
         return false;
     h->feed.running = pthread_create(&h->feed.thread, NULL, feeder, h) == 0;
-    return h->feed.running;
+    h->feed.ticking = h->feed.running && pthread_create(&h->feed.ticker, NULL, ticker, h) == 0;
+    return h->feed.ticking;
 }
 
 static void item_clear(struct kwh_feed_item *it)
@@ -85,6 +94,8 @@ void kwh_feed_destroy(struct kwh_feed *f)
 {
     if (f->running)
         pthread_join(f->thread, NULL);
+    if (f->ticking)
+        pthread_join(f->ticker, NULL);
     for (size_t i = 0; f->ring && i < RING; i++)
         item_clear(&f->ring[i]);
     free(f->ring);
@@ -244,15 +255,21 @@ static void *feeder(void *arg)
 
 /* ---- one stream ---- */
 
-struct stream {
+struct kwh_stream {
+    struct kwh_stream *lprev, *lnext; /* in f->streams, under f->mu */
     struct kw_http *h;
+    struct MHD_Connection *c;
+    int fd;         /* the connection's socket (peeked while suspended) */
+    bool suspended; /* under f->mu: waiting for the ticker to resume it */
+    bool gone;      /* under f->mu: its client closed the connection */
     struct kwh_caller me;
+    char addr[46];            /* the client's address (X-Forwarded-For from a trusted proxy) */
     char token[KW_TOKEN_BUF]; /* the session, checked again before each send */
     int64_t next;             /* the ring's next item for this stream */
-    uint64_t grown;           /* the feed's growth seen */
-    struct timespec quiet;    /* when it last sent something (CLOCK_MONOTONIC) */
+    int64_t quiet_ms;         /* when it last sent something (kwh_mono_ms) */
+    int64_t filled_ms;        /* when it last copied from the ring */
+    int64_t peeked_ms;        /* when the ticker last looked for a closed peer */
     struct timespec checked;  /* when its session was last checked */
-    struct timespec filled;   /* when it last copied from the ring */
     uint64_t sessions;        /* the feed's session changes seen then */
     struct kw_buf out;        /* what is still to be sent */
     size_t off;
@@ -260,7 +277,17 @@ struct stream {
 
 static void stream_free(void *cls)
 {
-    struct stream *s = cls;
+    struct kwh_stream *s = cls;
+    struct kwh_feed *f = &s->h->feed;
+    pthread_mutex_lock(&f->mu);
+    if (s->lprev)
+        s->lprev->lnext = s->lnext;
+    else
+        f->streams = s->lnext;
+    if (s->lnext)
+        s->lnext->lprev = s->lprev;
+    f->n_streams--;
+    pthread_mutex_unlock(&f->mu);
     atomic_fetch_sub(&s->h->metrics.streams, 1);
     kw_buf_release(&s->out);
     sodium_memzero(s->token, sizeof(s->token));
@@ -268,13 +295,12 @@ static void stream_free(void *cls)
 }
 
 /* Copy what the stream may see from the ring into its buffer (which is
- * empty), or a reset when it fell behind or the copy did not fit. */
-static void stream_fill(struct stream *s)
+ * empty), or a reset when it fell behind or the copy did not fit. Under mu. */
+static void stream_fill(struct kwh_stream *s)
 {
     struct kwh_feed *f = &s->h->feed;
     bool reset = false;
     s->out = (struct kw_buf){.max = f->batch_max};
-    pthread_mutex_lock(&f->mu);
     if (s->next < f->first) {
         reset = true;
         s->next = f->next;
@@ -289,10 +315,8 @@ static void stream_fill(struct stream *s)
             kw_buf_adds(&s->out, it->text[1]);
         reset = reset || s->out.failed;
     }
-    if (reset)
-        s->next = f->next;
-    pthread_mutex_unlock(&f->mu);
     if (reset) {
+        s->next = f->next;
         kw_buf_release(&s->out);
         kw_buf_adds(&s->out, RESET_TEXT);
     }
@@ -302,7 +326,7 @@ static void stream_fill(struct stream *s)
  * asked of the store when a session ended in this process since the last
  * check (logout, a revoked token), or a second after it (other processes,
  * expiry), so a thousand streams do not each read the store per change. */
-static bool session_holds(struct stream *s, const struct timespec *now_mono)
+static bool session_holds(struct kwh_stream *s, const struct timespec *now_mono)
 {
     uint64_t gen = atomic_load(&s->h->feed.sessions);
     if (gen == s->sessions && now_mono->tv_sec - s->checked.tv_sec < 1)
@@ -322,46 +346,73 @@ static bool session_holds(struct stream *s, const struct timespec *now_mono)
     return ok;
 }
 
-/* A stream sends at most every GAP_MS: what changed meanwhile goes in one
- * send, so a busy desk wakes each stream's thread a few times a second, not
- * at every commit. */
-static void coalesce(struct stream *s)
+/* When a suspended stream is due to be woken (ms, kwh_mono_ms): GAP_MS after
+ * its last copy when the ring grew since (a stream sends at most every
+ * GAP_MS: what changed meanwhile goes in one send), else when its keep-alive
+ * comment is due. Under mu. */
+static int64_t stream_due(const struct kwh_stream *s, const struct kwh_feed *f)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    int64_t since_ms =
-        (int64_t)(t.tv_sec - s->filled.tv_sec) * 1000 + (t.tv_nsec - s->filled.tv_nsec) / 1000000L;
-    if (since_ms >= 0 && since_ms < GAP_MS) {
-        struct timespec nap = {0, (long)(GAP_MS - since_ms) * 1000000L};
-        nanosleep(&nap, NULL);
-        clock_gettime(CLOCK_MONOTONIC, &t);
-    }
-    s->filled = t;
+    if (s->next < f->next)
+        return s->filled_ms + GAP_MS;
+    return s->quiet_ms + KEEPALIVE_S * 1000;
 }
 
+/* Whether the peer of a suspended stream closed its side (libmicrohttpd
+ * does not look at a suspended connection). */
+static bool peer_gone(int fd)
+{
+    char b;
+    if (fd < 0)
+        return false;
+    ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* The content reader, on the connection's I/O thread: what is buffered, or
+ * the next send when one is due; otherwise the connection is suspended
+ * (0 bytes) until the ticker resumes it, so a stream holds no thread. */
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
-    struct stream *s = cls;
+    struct kwh_stream *s = cls;
     struct kwh_feed *f = &s->h->feed;
     while (s->off == s->out.len) {
         kw_buf_release(&s->out);
         s->off = 0;
-        if (!feed_wait(f, &f->grew, &f->grown, &s->grown))
-            return MHD_CONTENT_READER_END_OF_STREAM;
-        coalesce(s);
-        stream_fill(s);
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if (!s->out.len && t.tv_sec - s->quiet.tv_sec >= KEEPALIVE_S)
+        int64_t now = kwh_mono_ms();
+        pthread_mutex_lock(&f->mu);
+        if (f->stop || s->gone) {
+            bool gone = s->gone;
+            pthread_mutex_unlock(&f->mu);
+            return gone ? MHD_CONTENT_READER_END_WITH_ERROR : MHD_CONTENT_READER_END_OF_STREAM;
+        }
+        bool news = s->next < f->next;
+        if (news && now - s->filled_ms >= GAP_MS) {
+            s->filled_ms = now;
+            stream_fill(s);
+        } else if (!news && now - s->quiet_ms >= KEEPALIVE_S * 1000) {
             kw_buf_adds(&s->out, ": keep-alive\n\n");
+        } else {
+            /* suspended under mu: the ticker resumes only what it saw suspended */
+            s->suspended = true;
+            s->peeked_ms = now;
+            MHD_suspend_connection(s->c);
+            pthread_cond_broadcast(&f->grew); /* the ticker learns its due time */
+            pthread_mutex_unlock(&f->mu);
+            return 0;
+        }
+        pthread_mutex_unlock(&f->mu);
         if (s->out.failed)
             return MHD_CONTENT_READER_END_WITH_ERROR;
         if (!s->out.len)
-            continue;
+            continue; /* nothing for this caller: suspended above next time round */
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
         if (!session_holds(s, &t))
             return MHD_CONTENT_READER_END_OF_STREAM; /* logged out, expired, removed */
-        s->quiet = t;
+        pthread_mutex_lock(&f->mu);                  /* the ticker reads it */
+        s->quiet_ms = now;
+        pthread_mutex_unlock(&f->mu);
     }
     size_t take = s->out.len - s->off < max ? s->out.len - s->off : max;
     memcpy(buf, s->out.p + s->off, take);
@@ -369,24 +420,118 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t)take;
 }
 
+/* The ticker: resumes each suspended stream when it is due (the ring grew,
+ * its keep-alive, its peer gone, or the feed stopping), and sleeps until the
+ * next one is due or the ring grows. One thread for all the streams. */
+static void *ticker(void *arg)
+{
+    struct kw_http *h = arg;
+    struct kwh_feed *f = &h->feed;
+    pthread_mutex_lock(&f->mu);
+    for (;;) {
+        int64_t now = kwh_mono_ms(), wake = now + POLL_MS;
+        for (struct kwh_stream *s = f->streams; s; s = s->lnext) {
+            if (!s->suspended)
+                continue;
+            int64_t due = f->stop ? now : stream_due(s, f);
+            if (due > now && now - s->peeked_ms >= 1000) {
+                s->peeked_ms = now;
+                if (peer_gone(s->fd)) {
+                    s->gone = true; /* resumed, it ends itself and is freed */
+                    due = now;
+                }
+            }
+            if (due <= now) {
+                s->suspended = false;
+                MHD_resume_connection(s->c);
+            } else if (due < wake)
+                wake = due;
+        }
+        if (f->stop)
+            break;
+        if (wake - now > 1000)
+            wake = now + 1000; /* peers are looked at once a second */
+        struct timespec until = {.tv_sec = (time_t)(wake / 1000),
+                                 .tv_nsec = (long)(wake % 1000) * 1000000L};
+        pthread_cond_timedwait(&f->grew, &f->mu, &until);
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+/* 429 with why, and a Retry-After. */
+static enum MHD_Result refuse(struct kwh_call *x, const char *limit, const char *addr,
+                              const char *msg)
+{
+    kwh_log_refused(x->h, limit, addr);
+    struct kwh_reply rep = kwh_problemf(KW_TOO_MANY, "", "%s", msg);
+    rep.retry_after_s = KEEPALIVE_S;
+    x->status = rep.status;
+    return kwh_send_reply(x->c, &rep, NULL);
+}
+
 enum MHD_Result kwh_web_stream(struct kwh_call *x)
 {
-    struct stream *s = calloc(1, sizeof(*s));
+    struct kw_http *h = x->h;
+    struct kwh_feed *f = &h->feed;
+    const struct kw_http_limits *l = &h->limits;
+    char addr[46];
+    kwh_client_address(h, x->c, addr, sizeof(addr));
+    size_t mine = 0, here = 0;
+    pthread_mutex_lock(&f->mu);
+    for (const struct kwh_stream *o = f->streams; o; o = o->lnext) {
+        mine += o->me.id == x->me.id;
+        here += strcmp(o->addr, addr) == 0;
+    }
+    size_t all = f->n_streams;
+    pthread_mutex_unlock(&f->mu);
+    /* counted, then added below: two opened at the same instant may both
+     * pass; the caps are about holding hundreds, not one more */
+    char msg[160];
+    if (all >= l->max_streams) {
+        snprintf(msg, sizeof(msg),
+                 "the server has %u live streams open, its limit: try again later", l->max_streams);
+        return refuse(x, "streams", addr, msg);
+    }
+    if (mine >= l->max_streams_per_user) {
+        snprintf(msg, sizeof(msg),
+                 "you have %u live streams open, the limit per user: close one (another tab or "
+                 "window) and try again",
+                 l->max_streams_per_user);
+        return refuse(x, "streams_per_user", addr, msg);
+    }
+    if (here >= l->max_streams_per_address) {
+        snprintf(msg, sizeof(msg),
+                 "your address has %u live streams open, the limit per address: close one and "
+                 "try again",
+                 l->max_streams_per_address);
+        return refuse(x, "streams_per_address", addr, msg);
+    }
+    struct kwh_stream *s = calloc(1, sizeof(*s));
     if (!s)
         return MHD_NO;
-    s->h = x->h;
+    s->h = h;
+    s->c = x->c;
     s->me = x->me;
-    atomic_fetch_add(&x->h->metrics.streams, 1);
+    snprintf(s->addr, sizeof(s->addr), "%s", addr);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(x->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    s->fd = ci ? ci->connect_fd : -1;
     const char *token = kwh_session_token(x->c);
     snprintf(s->token, sizeof(s->token), "%s", token ? token : "");
-    pthread_mutex_lock(&x->h->feed.mu); /* from here on: what changes after this */
-    s->next = x->h->feed.next;
-    s->grown = x->h->feed.grown;
-    pthread_mutex_unlock(&x->h->feed.mu);
-    clock_gettime(CLOCK_MONOTONIC, &s->quiet);
-    s->checked = s->quiet;
-    s->sessions = atomic_load(&x->h->feed.sessions);
+    clock_gettime(CLOCK_MONOTONIC, &s->checked);
+    s->quiet_ms = s->filled_ms = s->peeked_ms = kwh_mono_ms();
+    s->sessions = atomic_load(&f->sessions);
     kw_buf_adds(&s->out, "retry: 2000\nevent: hello\ndata: {}\n\n");
+    atomic_fetch_add(&h->metrics.streams, 1);
+    pthread_mutex_lock(&f->mu); /* from here on: what changes after this */
+    s->next = f->next;
+    s->lnext = f->streams;
+    if (f->streams)
+        f->streams->lprev = s;
+    f->streams = s;
+    f->n_streams++;
+    pthread_mutex_unlock(&f->mu);
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, s, stream_free);
     if (!r) {
