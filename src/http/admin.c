@@ -27,13 +27,77 @@ static bool org_add(const struct kw_org *o, void *ctx)
 
 struct org_unit {
     struct kw_org org;
+    struct kw_clocks *clocks;
     int64_t now, id;
 };
+
+static bool calendar_seen(const struct kw_named_row *r, void *ctx)
+{
+    (void)r;
+    *(bool *)ctx = true;
+    return true;
+}
+
+/* An organisation's terms as the commitment in force and the stored
+ * calendars know them: its tier and region are in the commitment's lists
+ * (when it has lists), its calendar is a stored calendar or one the
+ * commitment names, its account manager is one of the provider's people. */
+static enum kw_code org_terms_check(struct org_unit *u, struct kw_store *st, struct kw_err *err)
+{
+    const struct kw_org *o = &u->org;
+    int64_t commitment = 0;
+    const struct kw_compiled *c = NULL;
+    enum kw_code rc = kw_store_commitment_at(st, u->now, &commitment, err);
+    if (rc == KW_OK && commitment && (o->tier || o->region || o->calendar)) {
+        c = kw_clocks_commitment(u->clocks, st, commitment, err);
+        if (!c)
+            return err->code;
+    }
+    if (rc != KW_OK)
+        return rc;
+    if (c && o->tier && !kw_policy_attr_known(c->p, KW_ATTR_TIER, o->tier))
+        return kw_err_set(err, KW_INVALID, "/tier",
+                          "tier: \"%.40s\" is not a tier of the commitment in force (%s %s)",
+                          o->tier, kw_policy_name(c->p), kw_policy_version(c->p));
+    if (c && o->region && !kw_policy_attr_known(c->p, KW_ATTR_REGION, o->region))
+        return kw_err_set(err, KW_INVALID, "/region",
+                          "region: \"%.40s\" is not a region of the commitment in force (%s %s)",
+                          o->region, kw_policy_name(c->p), kw_policy_version(c->p));
+    if (o->calendar) {
+        bool known = false;
+        for (size_t i = 0; c && i < kw_policy_calendar_count(c->p); i++)
+            known = known || strcmp(kw_policy_calendar_name(c->p, i), o->calendar) == 0;
+        if (!known &&
+            (rc = kw_store_calendars(st, o->calendar, calendar_seen, &known, err)) != KW_OK)
+            return rc;
+        if (!known)
+            return kw_err_set(err, KW_INVALID, "/calendar",
+                              "calendar: no stored calendar \"%.40s\" and none of that name in "
+                              "the commitment in force (GET /api/v1/calendars)",
+                              o->calendar);
+    }
+    if (o->account_manager_id) {
+        struct kw_user_row m;
+        rc = kw_store_user_get(st, o->account_manager_id, &m, err);
+        if (rc == KW_NOT_FOUND)
+            return kw_err_set(err, KW_NOT_FOUND, "/account_manager_id",
+                              "account_manager_id: no user %lld", (long long)o->account_manager_id);
+        if (rc != KW_OK)
+            return rc;
+        if (strcmp(m.role, "customer") == 0)
+            return kw_err_set(err, KW_INVALID, "/account_manager_id",
+                              "account_manager_id: user %lld is a customer; an account manager is "
+                              "one of the provider's people",
+                              (long long)o->account_manager_id);
+    }
+    return KW_OK;
+}
 
 static enum kw_code org_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct org_unit *u = ctx;
-    return kw_store_org_insert(st, &u->org, u->now, &u->id, err);
+    enum kw_code rc = org_terms_check(u, st, err);
+    return rc != KW_OK ? rc : kw_store_org_insert(st, &u->org, u->now, &u->id, err);
 }
 
 static const struct kwh_field org_fields[] = {
@@ -61,7 +125,7 @@ struct kwh_reply kwh_orgs_create(struct kwh_call *x)
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct org_unit u = {.now = x->now};
+    struct org_unit u = {.clocks = x->h->clocks, .now = x->now};
     if (kwh_decode(j, org_fields, KWH_NFIELDS(org_fields), &u, &out) &&
         kwh_write_unit(x, org_unit, &u, &out)) {
         u.org.id = u.id;
