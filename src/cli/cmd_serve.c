@@ -23,6 +23,7 @@ static const char usage_serve[] =
     "                      [--log-level debug|info|warn|error]\n"
     "                      [--trusted-proxy ADDR[/BITS][,...]]\n"
     "                      [--metrics loopback|token|off] [--secure-cookies]\n"
+    "                      [--allow-destination ADDR[/BITS][,...]]\n"
     "                      [--fake-clock FILE]\n"
     "\n"
     "Serve the web UI (at /) and the HTTP API on the database at PATH (created\n"
@@ -44,6 +45,11 @@ static const char usage_serve_rest[] =
     "address; without it the connection's address is the client's.\n"
     "Session cookies are marked Secure when such a proxy says\n"
     "X-Forwarded-Proto: https, or always with --secure-cookies.\n"
+    "Notifications are never sent to loopback, private, link-local, multicast\n"
+    "or other special addresses (checked after DNS resolution, on every\n"
+    "attempt) unless --allow-destination names them (addresses or networks,\n"
+    "comma-separated, repeatable), e.g. --allow-destination 10.1.2.3 for an\n"
+    "internal mail relay.\n"
     "GET /metrics serves Prometheus metrics to loopback clients (--metrics\n"
     "loopback, the default), to an admin's token (token), or to nobody (off).\n"
     "--fake-clock FILE (for tests) reads \"now\" from FILE, an instant like\n"
@@ -175,14 +181,15 @@ static enum kw_code catch_up(struct serving *s, const char *db, int64_t now,
 
 static enum kw_code serving_start(struct serving *s, const char *listen, const char *db,
                                   const char *proxies, const char *metrics, bool secure,
-                                  struct kw_now clock, const struct kw_log *log, struct kw_err *err)
+                                  const struct kw_nets *allow, struct kw_now clock,
+                                  const struct kw_log *log, struct kw_err *err)
 {
     kw_sla_init(&s->sla);
     s->clocks = kw_clocks_new(err);
     s->w = s->clocks ? kw_writer_start(db, err) : NULL;
     if (!s->w || catch_up(s, db, clock.now(clock.ctx), log, err) != KW_OK)
         return err->code;
-    s->engine = kw_engine_start(db, s->w, s->clocks, clock, log, err);
+    s->engine = kw_engine_start(db, s->w, s->clocks, clock, log, allow, err);
     if (!s->engine)
         return err->code;
     struct kw_http_deps deps = {.db = db,
@@ -208,6 +215,7 @@ int kw_cmd_serve(int argc, char **argv)
     const char *metrics = NULL;
     bool secure = false;
     bool demo = false;
+    struct kw_nets allow = {0};
     struct kw_log log = {stderr, KW_LOG_INFO};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--demo") == 0)
@@ -230,6 +238,12 @@ int kw_cmd_serve(int argc, char **argv)
                 return KW_EXIT_USAGE;
             }
             snprintf(proxies + used, sizeof(proxies) - used, "%s%s", used ? "," : "", argv[++i]);
+        } else if (strcmp(argv[i], "--allow-destination") == 0 && i + 1 < argc) {
+            struct kw_err aerr = {0};
+            if (kw_nets_parse(argv[++i], &allow, &aerr) != KW_OK) {
+                kw_cli_usage("", "--allow-destination: %s", aerr.msg);
+                return KW_EXIT_USAGE;
+            }
         } else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
             if (!kw_log_level_parse(argv[++i], &log.min)) {
                 kw_cli_usage("", "--log-level: \"%s\" is not debug, info, warn or error", argv[i]);
@@ -277,7 +291,8 @@ int kw_cmd_serve(int argc, char **argv)
     int schema = kw_store_schema_version(st);
     kw_store_close(st); /* the server opens its own handles */
     struct serving sv = {0};
-    if (serving_start(&sv, listen, db, proxies, metrics, secure, clock, &log, &err) != KW_OK) {
+    if (serving_start(&sv, listen, db, proxies, metrics, secure, &allow, clock, &log, &err) !=
+        KW_OK) {
         serving_stop(&sv);
         return kw_cli_fail(NULL, &err);
     }

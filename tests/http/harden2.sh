@@ -30,7 +30,6 @@ req POST /api/v1/commitments '{"name":"Hard","version":"1","effective_from":"202
  "targets":[{"id":"beta-only","when":{"organisation":"Beta"},"response":"1h"},
             {"id":"<img src=x onerror=alert(1)>","calendar":"always","response":"1h","callback":"1h"}]}' "$ADMIN"
 is "(a commitment naming two organisations)" 201
-COMMITMENT=$(jq -r .id "$TMP/body")
 req POST /api/v1/orgs '{"name":"Acme","tier":"vip","calendar":"office"}' "$ADMIN"
 is "an organisation with a known tier and a stored calendar" 201
 ACME=$(jq -r .id "$TMP/body")
@@ -99,6 +98,96 @@ req POST /api/v1/orgs "{\"name\":\"Delta\",\"account_manager_id\":$CUST_B}" "$AD
 is "a customer is no account manager" 400 '.pointer == "/account_manager_id"'
 req POST /api/v1/orgs "{\"name\":\"Delta\",\"account_manager_id\":$AGENT_ID}" "$ADMIN"
 is "a member of staff is" 201
+
+# --- 4: no requests to the server's own network unless the operator allows them ---
+"$SINK" --out "$TMP/hooks" --answer "$TMP/answer" >"$TMP/sink.port" &
+EXTRA_PIDS+=("$!")
+"$SMTP" --out "$TMP/mail" >"$TMP/smtp.port" &
+EXTRA_PIDS+=("$!")
+for _ in $(seq 1 50); do grep -q listening "$TMP/sink.port" && grep -q listening "$TMP/smtp.port" && break; sleep 0.1; done
+HPORT=$(awk '{print $2}' "$TMP/sink.port")
+SPORT=$(awk '{print $2}' "$TMP/smtp.port")
+hooks() { [ -f "$TMP/hooks" ] && wc -l <"$TMP/hooks" || echo 0; }
+try_endpoint() { # NAME KIND URL: create it and send a test; the answer is the first attempt's
+    req POST /api/v1/endpoints "{\"name\":\"$1\",\"kind\":\"$2\",\"url\":\"$3\",\"events\":[\"test\",\"overrun_notice\"]}" "$ADMIN"
+    EP=$(jq -r .id "$TMP/body")
+    req POST "/api/v1/endpoints/$EP/test" "" "$ADMIN"
+}
+try_endpoint loop webhook "http://127.0.0.1:$HPORT/hooks"
+is "a webhook on loopback is refused, saying why" 200 \
+    '.delivered == false and (.error | contains("127.0.0.1 (loopback)")) and (.error | contains("--allow-destination"))'
+try_endpoint name webhook "http://localhost:$HPORT/hooks"
+is "so is a name that resolves to loopback" 200 '.delivered == false and (.error | contains("loopback"))'
+try_endpoint v6 webhook "http://[::1]:$HPORT/hooks"
+is "and IPv6 loopback" 200 '.delivered == false and (.error | contains("::1 (loopback)"))'
+try_endpoint hex webhook "http://0x7f000001:$HPORT/hooks"
+is "and loopback written in hex" 200 '.delivered == false and (.error | contains("loopback"))'
+try_endpoint mapped webhook "http://[::ffff:127.0.0.1]:$HPORT/hooks"
+is "and IPv4-mapped IPv6" 200 '.delivered == false and (.error | contains("loopback"))'
+try_endpoint meta webhook "http://169.254.169.254/latest/meta-data/"
+is "and the cloud metadata address (link-local)" 200 '.delivered == false and (.error | contains("169.254.169.254 (link-local)"))'
+try_endpoint private wecom "http://10.255.255.1/robot"
+is "and a private network" 200 '.delivered == false and (.error | contains("(private)"))'
+try_endpoint smtp email "smtp://127.0.0.1:$SPORT/?from=desk@x.example&to=ops@x.example"
+is "and an SMTP server on loopback" 200 '.delivered == false and (.error | contains("loopback"))'
+sleep 0.3
+check "nothing reached the receivers" "$([ "$(hooks)" = 0 ] && [ ! -s "$TMP/mail" ]; echo $?)" "($(hooks) requests)"
+serve_stop
+"$KW" serve --db "$TMP/kw.db" --listen 127.0.0.1:0 --allow-destination 10.0.0.0/33 >/dev/null 2>"$TMP/bad.err"
+check "a bad --allow-destination is a usage error" "$([ $? = 2 ] && grep -q "prefix length" "$TMP/bad.err"; echo $?)" "($(cat "$TMP/bad.err"))"
+serve_start --fake-clock "$TMP/now" --allow-destination 127.0.0.1/32,::1
+try_endpoint loop2 webhook "http://127.0.0.1:$HPORT/hooks"
+is "allowed by the operator, loopback is reached" 200 '.delivered == true'
+LOOP_EP=$EP
+try_endpoint v6b webhook "http://[::1]:$HPORT/hooks"
+is "IPv6 loopback too when it is listed ((no receiver there: refused by the system, not by us)" 200 \
+    '.delivered == false and (.error | contains("allow-destination") | not)'
+try_endpoint private2 webhook "http://10.255.255.1/robot"
+is "a network that is not listed stays refused" 200 '.delivered == false and (.error | contains("(private)"))'
+# what is kept of an answer: a short, clean line, never the reply's body
+printf '<html><body>internal admin page SECRET-%0600d</body></html>' 0 >"$TMP/answer"
+try_endpoint robot wecom "http://127.0.0.1:$HPORT/cgi-bin/webhook/send?key=k"
+is "a robot's non-JSON answer is not shown" 200 \
+    '.delivered == false and (.error | contains("SECRET") | not) and (.error | length) < 200'
+printf '{"errcode":93000,"errmsg":"invalid webhook url\\r\\nX-Leak: %0600d"}' 0 >"$TMP/answer"
+req DELETE "/api/v1/endpoints/$EP" "" "$ADMIN"
+try_endpoint robot2 wecom "http://127.0.0.1:$HPORT/cgi-bin/webhook/send?key=k"
+is "a robot's error message is one short line" 200 \
+    '.delivered == false and (.error | startswith("the robot refused: invalid webhook url"))
+     and (.error | test("[\r\n]") | not) and (.error | length) < 200'
+req GET "/api/v1/outbox?limit=100" "" "$ADMIN"
+is "nor is it in the outbox" 200 '[.notifications[] | .last_error // "" | select(contains("SECRET"))] == []'
+rm -f "$TMP/answer"
+req DELETE "/api/v1/endpoints/$EP" "" "$ADMIN"
+
+# --- 8: long notes, and Chinese ones, are told whole ---
+req POST /api/v1/endpoints "{\"name\":\"notices\",\"kind\":\"email\",\"url\":\"smtp://127.0.0.1:$SPORT/?from=desk@x.example&to=ops@x.example&lang=en\",\"events\":[\"overrun_notice\"]}" "$ADMIN"
+is "(an e-mail endpoint for overrun notices)" 201
+req PATCH "/api/v1/endpoints/$LOOP_EP" '{"events":["overrun_notice"]}' "$ADMIN"
+req POST /api/v1/tickets "{\"title\":\"Line down\",\"level\":\"L2\",\"org_id\":$ACME}" "$ADMIN"
+T1=$(jq -r .id "$TMP/body")
+req POST /api/v1/tickets "{\"title\":\"Line down again\",\"level\":\"L2\",\"org_id\":$ACME}" "$ADMIN"
+T2=$(jq -r .id "$TMP/body")
+at 2026-04-30T10:00:01+08:00
+eventually "/api/v1/overruns?org_id=$ACME" "$ADMIN" '(.overruns | length) == 2'
+is "(both response clocks are breached)" 200 '(.overruns | length) == 2'
+OV1=$(jq -r ".overruns[] | select(.ticket_id == $T1) | .id" "$TMP/body")
+OV2=$(jq -r ".overruns[] | select(.ticket_id == $T2) | .id" "$TMP/body")
+YAN=$(printf '延%.0s' $(seq 1 310))
+req PATCH "/api/v1/overruns/$OV1" "{\"reason\":\"third_party\",\"note\":\"$YAN\"}" "$ADMIN"
+is "a note of 310 Chinese characters is taken" 200 '.state == "explained"'
+req GET "/api/v1/tickets/$T1/events" "" "$ADMIN"
+is "and told whole in both languages" 200 \
+    "[.events[] | select(.type == \"overrun_explained\")][0].body.notice | (.zh | endswith(\"$YAN\")) and (.en | endswith(\"$YAN\"))"
+LONG="The carrier cut the line at the exchange; $(printf 'x%.0s' $(seq 1 1500)) END-OF-NOTE"
+req PATCH "/api/v1/overruns/$OV2" "{\"reason\":\"third_party\",\"note\":\"$LONG\"}" "$ADMIN"
+is "a note over 1 KiB is taken" 200
+req GET "/api/v1/tickets/$T2/events" "" "$ADMIN"
+is "and the customer's notice has all of it" 200 \
+    '[.events[] | select(.type == "overrun_explained")][0].body.notice | (.en | endswith("END-OF-NOTE")) and (.zh | endswith("END-OF-NOTE"))'
+for _ in $(seq 1 50); do [ "$(grep -c 'END-OF-NOTE' "$TMP/mail" 2>/dev/null)" -ge 1 ] && break; sleep 0.1; done
+grep 'END-OF-NOTE' "$TMP/mail" | jq -e '.data | contains("'"$(printf 'x%.0s' $(seq 1 1500))"' END-OF-NOTE")' >/dev/null
+check "the notice e-mail has the whole note" $? "($(tail -c 300 "$TMP/mail"))"
 
 serve_stop
 finish
