@@ -23,7 +23,7 @@ ALWAYS='{"tz":"Asia/Shanghai","week":{"mon":'$DAY',"tue":'$DAY',"wed":'$DAY',"th
 req POST /api/v1/calendars "{\"name\":\"office\",${ALWAYS:1}" "$ADMIN"
 is "(a stored calendar)" 201
 req POST /api/v1/commitments '{"name":"Hard","version":"1","effective_from":"2026-01-01T00:00:00+08:00",
- "calendars":{"always":'"$ALWAYS"'},"levels":["L2"],"tiers":["standard","vip"],
+ "calendars":{"always":'"$ALWAYS"'},"levels":[{"id":"L2","label":"<img src=x onerror=alert(1)>"}],"tiers":["standard","vip"],
  "organisations":["Acme","Beta"],
  "metrics":[{"id":"response","start":"created","stop":["first_response"]},
             {"id":"callback","start":"closed","stop":["callback_done"]}],
@@ -98,6 +98,38 @@ req POST /api/v1/orgs "{\"name\":\"Delta\",\"account_manager_id\":$CUST_B}" "$AD
 is "a customer is no account manager" 400 '.pointer == "/account_manager_id"'
 req POST /api/v1/orgs "{\"name\":\"Delta\",\"account_manager_id\":$AGENT_ID}" "$ADMIN"
 is "a member of staff is" 201
+
+# --- 11: what customers read of the commitments ---
+COMMITMENT=$(curl -s "$B/api/v1/commitments" -H "Authorization: Bearer $ADMIN" | jq -r .in_force)
+req POST /api/v1/commitments '{"name":"Hard","version":"2","effective_from":"2027-01-01T00:00:00+08:00",
+ "calendars":{"always":'"$ALWAYS"'},"levels":["L2"],"metrics":[{"id":"response","start":"created","stop":["first_response"]}],
+ "targets":[{"calendar":"always","response":"30m"}]}' "$ADMIN"
+is "(next year's version)" 201
+NEXT=$(jq -r .id "$TMP/body")
+CA=$(login c@acme.example password1)
+CB=$(login c@beta.example password1)
+req GET /api/v1/commitments "" "$ADMIN"
+is "staff see every version" 200 '(.commitments | length) == 2'
+req GET /api/v1/commitments "" "$CA"
+is "a customer sees the one in force" 200 "[.commitments[].id] == [$COMMITMENT] and .in_force == $COMMITMENT"
+req GET "/api/v1/commitments/$NEXT" "" "$CA"
+is "and not next year's, which none of their tickets follows" 404
+req GET "/api/v1/commitments/$COMMITMENT" "" "$CA"
+is "Acme's customer reads no other organisation's name or rules" 200 \
+    'has("organisations") == false and ([.targets[].id] | index("beta-only") == null) and (tostring | contains("Beta") | not)'
+req GET "/api/v1/commitments/$COMMITMENT" "" "$CB"
+is "Beta's customer reads the rule for Beta, and nothing of Acme" 200 \
+    '([.targets[] | select(.id == "beta-only") | .when.organisation] == ["Beta"]) and (tostring | contains("Acme") | not)'
+req GET "/api/v1/commitments/$COMMITMENT" "" "$ADMIN"
+is "staff read the whole document" 200 '.organisations == ["Acme","Beta"] and (.targets | length) == 2'
+for f in md html; do
+    curl -s "$B/api/v1/commitments/$COMMITMENT/letter?lang=en&format=$f" -H "Authorization: Bearer $CA" >"$TMP/letter"
+    ! grep -q "Beta" "$TMP/letter" && grep -q "Hard" "$TMP/letter"
+    check "Acme's letter ($f) does not name Beta" $? "($(head -c 300 "$TMP/letter"))"
+done
+curl -s "$B/api/v1/commitments/$COMMITMENT/letter?lang=en&format=md" -H "Authorization: Bearer $ADMIN" >"$TMP/letter"
+! grep -q "<img" "$TMP/letter" && grep -q "&lt;img" "$TMP/letter"
+check "the Markdown letter passes no raw HTML" $? "($(grep -n "img" "$TMP/letter" | head -3))"
 
 # --- 4: no requests to the server's own network unless the operator allows them ---
 "$SINK" --out "$TMP/hooks" --answer "$TMP/answer" >"$TMP/sink.port" &
