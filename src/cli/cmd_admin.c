@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "cli.h"
+#include "logkey.h"
 #include "store.h"
 
 static const char usage_migrate[] =
@@ -20,12 +21,14 @@ static const char usage_migrate[] =
     "schema version.\n";
 
 static const char usage_init[] =
-    "usage: keepword init --db PATH [--email ADDRESS]\n"
+    "usage: keepword init --db PATH [--email ADDRESS] [--log-key FILE]\n"
     "\n"
     "Create the database and its first admin account (default e-mail\n"
     "admin@localhost). The password is taken from the environment variable\n"
     "KEEPWORD_ADMIN_PASSWORD (8 bytes at least), or made up and printed once.\n"
-    "Refuses a database that already has an admin.\n";
+    "Also makes the signed log's Ed25519 key (docs/receipts.md) in FILE\n"
+    "(default: PATH.log-key, mode 0600) unless it exists. Refuses a\n"
+    "database that already has an admin.\n";
 
 static const char usage_verify[] =
     "usage: keepword verify --db PATH [--list] [TICKET...]\n"
@@ -39,13 +42,15 @@ static const char usage_verify[] =
 /* Parse --db PATH (and, for init, --email ADDRESS), then open the store,
  * which creates and migrates it. Prints the error itself. */
 static int open_db(int argc, char **argv, const char *usage, const char **db, const char **email,
-                   struct kw_store **st)
+                   const char **keyfile, struct kw_store **st)
 {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
             *db = argv[++i];
         else if (email && strcmp(argv[i], "--email") == 0 && i + 1 < argc)
             *email = argv[++i];
+        else if (keyfile && strcmp(argv[i], "--log-key") == 0 && i + 1 < argc)
+            *keyfile = argv[++i];
         else
             return kw_cli_usage(usage, "unexpected argument \"%s\"", argv[i]);
     }
@@ -62,7 +67,7 @@ int kw_cmd_migrate(int argc, char **argv)
         return fputs(usage_migrate, stdout), KW_EXIT_OK;
     const char *db = NULL;
     struct kw_store *st = NULL;
-    int rc = open_db(argc, argv, usage_migrate, &db, NULL, &st);
+    int rc = open_db(argc, argv, usage_migrate, &db, NULL, NULL, &st);
     if (rc != KW_EXIT_OK)
         return rc;
     printf("%s: schema version %d\n", db, kw_store_schema_version(st));
@@ -74,9 +79,9 @@ int kw_cmd_init(int argc, char **argv)
 {
     if (kw_cli_wants_help(argc, argv))
         return fputs(usage_init, stdout), KW_EXIT_OK;
-    const char *db = NULL, *email = "admin@localhost";
+    const char *db = NULL, *email = "admin@localhost", *keyfile = NULL;
     struct kw_store *st = NULL;
-    int rc = open_db(argc, argv, usage_init, &db, &email, &st);
+    int rc = open_db(argc, argv, usage_init, &db, &email, &keyfile, &st);
     if (rc != KW_EXIT_OK)
         return rc;
     struct kw_err err = {0};
@@ -104,6 +109,19 @@ int kw_cmd_init(int argc, char **argv)
                    email);
             if (!given)
                 printf("password (shown once): %s\n", made);
+            char path[1024];
+            struct kw_signer s;
+            bool key_made;
+            kw_cli_log_key_path(db, keyfile, path, sizeof(path));
+            if (kw_cli_log_key(path, true, &s, &key_made, &err) != KW_OK) {
+                rc = kw_cli_fail(NULL, &err);
+            } else {
+                struct kw_buf b = {0};
+                kw_note_verifier(&b, &s.key);
+                printf("log key %s %s: %s\n", path, key_made ? "made" : "kept", b.p);
+                kw_buf_release(&b);
+                kw_wipe(s.sec, sizeof(s.sec));
+            }
         }
     }
     kw_store_close(st);

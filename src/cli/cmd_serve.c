@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* keepword serve: the HTTP API on a database, until SIGTERM or SIGINT. */
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -13,6 +15,8 @@
 #include "engine.h"
 #include "http.h"
 #include "kw_log.h"
+#include "logkey.h"
+#include "proof.h"
 #include "store.h"
 #include "tickets.h"
 #include "writer.h"
@@ -24,6 +28,7 @@ static const char usage_serve[] =
     "                      [--trusted-proxy ADDR[/BITS][,...]]\n"
     "                      [--metrics loopback|token|off] [--secure-cookies]\n"
     "                      [--allow-destination ADDR[/BITS][,...]]\n"
+    "                      [--log-key FILE] [--checkpoint-every SECONDS]\n"
     "                      [--fake-clock FILE]\n"
     "\n"
     "Serve the web UI (at /) and the HTTP API on the database at PATH (created\n"
@@ -52,6 +57,11 @@ static const char usage_serve_rest[] =
     "internal mail relay.\n"
     "GET /metrics serves Prometheus metrics to loopback clients (--metrics\n"
     "loopback, the default), to an admin's token (token), or to nobody (off).\n"
+    "The signed Merkle log (docs/receipts.md): --log-key FILE is its private\n"
+    "key (default PATH.log-key, made here if missing, mode 0600); a database\n"
+    "whose checkpoints another key signed is refused. A checkpoint is signed\n"
+    "every --checkpoint-every seconds (default 10) while the log grows, and\n"
+    "when a receipt needs one.\n"
     "--fake-clock FILE (for tests) reads \"now\" from FILE, an instant like\n"
     "2026-03-02T09:00:00+08:00, on every use instead of the system clock.\n"
     "Logs one logfmt line per request, per ticket state change, per firing and\n"
@@ -151,12 +161,55 @@ struct serving {
     struct kw_writer *w;
     struct kw_engine *engine;
     struct kw_http *http;
-    struct kw_sla sla; /* scratch of the start-up projection's units */
+    struct kw_sla sla;       /* scratch of the start-up projection's units */
+    struct kw_signer signer; /* the log's key */
+    int checkpoint_every;    /* seconds between checkpoints while the log grows */
+    struct kw_now clock;
+    const struct kw_log *log;
+    pthread_t signer_thread;
+    bool signing;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stopping;
 };
+
+/* Sign a checkpoint every checkpoint_every seconds while the log grows. */
+static void *signer_run(void *arg)
+{
+    struct serving *s = arg;
+    pthread_mutex_lock(&s->mu);
+    while (!s->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += s->checkpoint_every;
+        pthread_cond_timedwait(&s->cv, &s->mu, &until);
+        if (s->stopping)
+            break;
+        pthread_mutex_unlock(&s->mu);
+        struct kw_proof_sign ps = {.signer = &s->signer, .now = s->clock.now(s->clock.ctx)};
+        struct kw_err err = {0};
+        if (kw_writer_run(s->w, kw_proof_sign_unit, &ps, &err) != KW_OK)
+            KW_LOG(s->log, KW_LOG_ERROR, "mod=log event=checkpoint.failed msg=\"%s\"", err.msg);
+        else if (ps.signed_now)
+            KW_LOG(s->log, KW_LOG_DEBUG, "mod=log event=checkpoint.signed size=%llu",
+                   (unsigned long long)ps.size);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
 
 static void serving_stop(struct serving *s)
 {
     kw_http_stop(s->http); /* no more requests */
+    if (s->signing) {
+        pthread_mutex_lock(&s->mu);
+        s->stopping = true;
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->signer_thread, NULL);
+        s->signing = false;
+    }
     kw_engine_stop(s->engine);
     kw_writer_stop(s->w); /* what is queued commits */
     kw_clocks_free(s->clocks);
@@ -192,6 +245,13 @@ static enum kw_code serving_start(struct serving *s, const char *listen, const c
     s->engine = kw_engine_start(db, s->w, s->clocks, clock, log, allow, err);
     if (!s->engine)
         return err->code;
+    s->clock = clock;
+    s->log = log;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    if (pthread_create(&s->signer_thread, NULL, signer_run, s) != 0)
+        return kw_err_set(err, KW_NOMEM, "", "cannot start the log's signer");
+    s->signing = true;
     struct kw_http_deps deps = {.db = db,
                                 .w = s->w,
                                 .clocks = s->clocks,
@@ -200,7 +260,8 @@ static enum kw_code serving_start(struct serving *s, const char *listen, const c
                                 .log = log,
                                 .trusted_proxies = proxies,
                                 .metrics = metrics,
-                                .secure_cookies = secure};
+                                .secure_cookies = secure,
+                                .signer = &s->signer};
     s->http = kw_http_start(listen, &deps, err);
     return s->http ? KW_OK : err->code;
 }
@@ -216,6 +277,8 @@ int kw_cmd_serve(int argc, char **argv)
     bool secure = false;
     bool demo = false;
     struct kw_nets allow = {0};
+    const char *keyfile = NULL;
+    long every = 10;
     struct kw_log log = {stderr, KW_LOG_INFO};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--demo") == 0)
@@ -230,7 +293,16 @@ int kw_cmd_serve(int argc, char **argv)
             secure = true;
         else if (strcmp(argv[i], "--metrics") == 0 && i + 1 < argc)
             metrics = argv[++i];
-        else if (strcmp(argv[i], "--trusted-proxy") == 0 && i + 1 < argc) {
+        else if (strcmp(argv[i], "--log-key") == 0 && i + 1 < argc)
+            keyfile = argv[++i];
+        else if (strcmp(argv[i], "--checkpoint-every") == 0 && i + 1 < argc) {
+            char *end;
+            every = strtol(argv[++i], &end, 10);
+            if (*end || end == argv[i] || every < 1 || every > 86400) {
+                kw_cli_usage("", "--checkpoint-every: \"%s\" is not 1 to 86400 seconds", argv[i]);
+                return KW_EXIT_USAGE;
+            }
+        } else if (strcmp(argv[i], "--trusted-proxy") == 0 && i + 1 < argc) {
             size_t used = strlen(proxies);
             if (used + strlen(argv[i + 1]) + 2 > sizeof(proxies)) {
                 kw_cli_usage("", "--trusted-proxy: too many (at most %zu characters in all)",
@@ -289,8 +361,19 @@ int kw_cmd_serve(int argc, char **argv)
     if (demo && kw_demo_present(st)) /* on every start, not only the first */
         kw_demo_logins(stderr);
     int schema = kw_store_schema_version(st);
-    kw_store_close(st); /* the server opens its own handles */
     struct serving sv = {0};
+    char keypath[1024];
+    bool key_made = false;
+    kw_cli_log_key_path(db, keyfile, keypath, sizeof(keypath));
+    if (kw_cli_log_key(keypath, true, &sv.signer, &key_made, &err) != KW_OK ||
+        kw_proof_check_key(st, &sv.signer, &err) != KW_OK) {
+        kw_store_close(st);
+        return kw_cli_fail(NULL, &err);
+    }
+    if (key_made)
+        fprintf(stderr, "keepword: log key made: %s\n", keypath);
+    sv.checkpoint_every = (int)every;
+    kw_store_close(st); /* the server opens its own handles */
     if (serving_start(&sv, listen, db, proxies, metrics, secure, &allow, clock, &log, &err) !=
         KW_OK) {
         serving_stop(&sv);

@@ -24,6 +24,8 @@ static const char usage[] =
     "  verify     check the hash chains of stored tickets\n"
     "  backup     copy the database while it serves, and check the copy\n"
     "  restore    make a database from a backup\n"
+    "  log        the signed Merkle log: its public key, a checkpoint now\n"
+    "  receipt    verify a ticket's service receipt offline\n"
     "  oncall     who is on call for a team, and the shifts ahead\n"
     "  serve      the HTTP API: tickets, clocks, commitments, calendars, users\n"
     "  help       this text, or `keepword help COMMAND`\n"
@@ -35,7 +37,8 @@ static const struct kw_cli_cmd cmds[] = {
     {"calendar", kw_cmd_calendar}, {"policy", kw_cmd_policy},   {"sla", kw_cmd_sla},
     {"init", kw_cmd_init},         {"migrate", kw_cmd_migrate}, {"verify", kw_cmd_verify},
     {"serve", kw_cmd_serve},       {"oncall", kw_cmd_oncall},   {"backup", kw_cmd_backup},
-    {"restore", kw_cmd_restore},   {"routes", kw_cmd_routes}, /* hidden: for tests/http/run.sh */
+    {"restore", kw_cmd_restore},   {"log", kw_cmd_log},         {"receipt", kw_cmd_receipt},
+    {"routes", kw_cmd_routes}, /* hidden: for tests/http/run.sh */
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 

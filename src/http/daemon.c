@@ -281,6 +281,7 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
         return NULL;
     }
     h->secure_cookies = d->secure_cookies;
+    h->signer = d->signer;
     h->clock = d->clock;
     if (d->log)
         h->log = *d->log;

@@ -34,6 +34,8 @@ extern const unsigned char kw_openapi[];
 /* What the server is given by its composition root (keepword serve): it
  * owns none of them, and they must outlive it. */
 struct kw_clocks;
+struct kw_signer;
+
 struct kw_http_deps {
     const char *db;           /* readers open their own handles on it */
     struct kw_writer *w;      /* every write goes through it */
@@ -50,6 +52,9 @@ struct kw_http_deps {
     /* mark session cookies Secure always (the site is served over TLS); they
      * are also when a trusted proxy says X-Forwarded-Proto: https */
     bool secure_cookies;
+    /* the Merkle log's signing key (app/proof.h): checkpoints and receipts;
+     * NULL: the /log routes and receipts answer 404 */
+    const struct kw_signer *signer;
 };
 
 /* Listen on host:port (an IPv4 address) and serve d->db with d's writer,

@@ -142,6 +142,7 @@ struct kw_http {
     pthread_mutex_t login_mu;
     struct kwh_login_slot logins[LOGIN_SLOTS];
     struct kwh_feed feed;
+    const struct kw_signer *signer; /* the log's key (app/proof.h), or NULL */
 };
 
 enum kwh_role { R_ADMIN, R_MANAGER, R_AGENT, R_CUSTOMER };
@@ -369,6 +370,12 @@ struct kwh_reply kwh_ticket_event_post(struct kwh_call *x);
 struct kwh_reply kwh_ticket_sla(struct kwh_call *x);
 struct kwh_reply kwh_ticket_nodes(struct kwh_call *x);
 struct kwh_reply kwh_ticket_verify(struct kwh_call *x);
+/* proof.c */
+struct kwh_reply kwh_log_key(struct kwh_call *x);
+struct kwh_reply kwh_log_checkpoint(struct kwh_call *x);
+struct kwh_reply kwh_log_inclusion(struct kwh_call *x);
+struct kwh_reply kwh_log_consistency(struct kwh_call *x);
+struct kwh_reply kwh_ticket_receipt(struct kwh_call *x);
 /* admin.c */
 struct kwh_reply kwh_orgs_list(struct kwh_call *x);
 struct kwh_reply kwh_orgs_create(struct kwh_call *x);

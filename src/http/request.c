@@ -163,7 +163,9 @@ bool kwh_query_int(const struct kwh_call *x, const char *name, long long lo, lon
      * strtoll would clamp to the largest number) */
     bool digits = (*v >= '0' && *v <= '9') || (*v == '-' && v[1] >= '0' && v[1] <= '9');
     if (!digits || *end || errno == ERANGE || n < lo || n > hi) {
-        *fail = kwh_problemf(KW_INVALID, "", "%s: expected a whole number from %lld to %lld", name,
+        char ptr[64];
+        snprintf(ptr, sizeof(ptr), "/%s", name); /* the parameter, as the pointer */
+        *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected a whole number from %lld to %lld", name,
                              lo, hi);
         return false;
     }

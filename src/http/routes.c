@@ -60,6 +60,7 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/tickets/{id}/sla", kwh_ticket_sla, NULL, ANYONE, NULL},
     {"GET", "/api/v1/tickets/{id}/nodes{?lang}", kwh_ticket_nodes, NULL, ANYONE, NULL},
     {"GET", "/api/v1/tickets/{id}/verify", kwh_ticket_verify, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/tickets/{id}/receipt{?since,format,lang}", kwh_ticket_receipt, NULL, ANYONE, NULL},
     {"GET", "/api/v1/orgs{?after,limit}", kwh_orgs_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/orgs", kwh_orgs_create, NULL, MANAGERS, ORGS_WHY},
     {"GET", "/api/v1/orgs/{id}", kwh_org_get, NULL, ANYONE, NULL},
@@ -104,6 +105,10 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/subscriptions{?user_id}", kwh_subscriptions_list, NULL, STAFF, SUBS_WHY},
     {"POST", "/api/v1/subscriptions", kwh_subscriptions_create, NULL, STAFF, SUBS_WHY},
     {"DELETE", "/api/v1/subscriptions/{id}", kwh_subscription_delete, NULL, STAFF, SUBS_WHY},
+    {"GET", "/api/v1/log/key", kwh_log_key, NULL, PUBLIC, NULL},
+    {"GET", "/api/v1/log/checkpoint", kwh_log_checkpoint, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/log/proof/inclusion{?leaf,size}", kwh_log_inclusion, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/log/proof/consistency{?from,to}", kwh_log_consistency, NULL, ANYONE, NULL},
     {"GET", "/api/v1/stream", NULL, kwh_web_stream, ANYONE, NULL},
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -163,6 +163,55 @@ enum kw_code kw_store_events(struct kw_store *st, int64_t ticket,
 enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char *head,
                              struct kw_err *err);
 
+/* ---- the deployment-wide Merkle log (docs/receipts.md) ---- */
+
+/* Every ticket event is a leaf (its data: the event's chain hash), appended
+ * in the transaction that writes the event; ledger entries and
+ * administrative changes will be too. */
+struct kw_log_leaf {
+    uint64_t idx;
+    char kind[16]; /* "event", "ledger", "audit" */
+    int64_t ticket, seq;
+    unsigned char data[64];
+    size_t data_len;
+};
+struct kw_log_checkpoint {
+    uint64_t size;
+    int64_t at;
+    char *note; /* the signed note; the caller frees it */
+};
+
+/* Append a leaf of another kind ("ledger", "audit"; events are appended
+ * by the event writes themselves): data is up to 64 bytes, its hash. */
+enum kw_code kw_store_log_append(struct kw_store *st, const char *kind, const void *data, size_t n,
+                                 struct kw_err *err);
+/* The number of leaves. */
+enum kw_code kw_store_log_size(struct kw_store *st, uint64_t *size, struct kw_err *err);
+/* The root of the first size leaves (KW_RANGE past the log's size). */
+enum kw_code kw_store_log_root(struct kw_store *st, uint64_t size, unsigned char root[32],
+                               struct kw_err *err);
+/* Inclusion and consistency proofs (core/merkle.h); KW_RANGE past the
+ * log's size, KW_INVALID for sizes the proof cannot take. */
+enum kw_code kw_store_log_inclusion(struct kw_store *st, uint64_t leaf, uint64_t size,
+                                    unsigned char path[][32], size_t *n, struct kw_err *err);
+enum kw_code kw_store_log_consistency(struct kw_store *st, uint64_t from, uint64_t to,
+                                      unsigned char path[][32], size_t *n, struct kw_err *err);
+enum kw_code kw_store_log_leaf(struct kw_store *st, uint64_t idx, struct kw_log_leaf *out,
+                               struct kw_err *err);
+/* The leaf of event (ticket, seq). KW_NOT_FOUND when there is none. */
+enum kw_code kw_store_log_event_leaf(struct kw_store *st, int64_t ticket, int64_t seq,
+                                     uint64_t *idx, struct kw_err *err);
+/* Keep a signed checkpoint of the first size leaves (KW_CONFLICT when one
+ * of that size exists). */
+enum kw_code kw_store_log_checkpoint_add(struct kw_store *st, uint64_t size, int64_t at,
+                                         const char *note, struct kw_err *err);
+/* The latest checkpoint; the first one covering at least size leaves.
+ * KW_NOT_FOUND when there is none. */
+enum kw_code kw_store_log_checkpoint_last(struct kw_store *st, struct kw_log_checkpoint *out,
+                                          struct kw_err *err);
+enum kw_code kw_store_log_checkpoint_covering(struct kw_store *st, uint64_t size,
+                                              struct kw_log_checkpoint *out, struct kw_err *err);
+
 /* ---- commitments (policy versions) ---- */
 
 /* Store a validated policy document (text) as name/version effective from

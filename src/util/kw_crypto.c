@@ -81,3 +81,92 @@ void kw_token_digest(const char *token, unsigned char out[KW_HASH_BYTES])
     /* unkeyed BLAKE2b of the text, without its NUL: what tokens.hash holds */
     crypto_generichash(out, KW_HASH_BYTES, (const unsigned char *)token, strlen(token), NULL, 0);
 }
+
+void kw_sha256(const void *p, size_t n, unsigned char out[KW_SHA256_BYTES])
+{
+    crypto_hash_sha256(out, p, n);
+}
+
+void kw_sha256_2(const void *a, size_t na, const void *b, size_t nb,
+                 unsigned char out[KW_SHA256_BYTES])
+{
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    if (na)
+        crypto_hash_sha256_update(&st, a, na);
+    if (nb)
+        crypto_hash_sha256_update(&st, b, nb);
+    crypto_hash_sha256_final(&st, out);
+}
+
+void kw_sha256_tagged(unsigned char tag, const void *a, size_t na, const void *b, size_t nb,
+                      unsigned char out[KW_SHA256_BYTES])
+{
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, &tag, 1);
+    if (na)
+        crypto_hash_sha256_update(&st, a, na);
+    if (nb)
+        crypto_hash_sha256_update(&st, b, nb);
+    crypto_hash_sha256_final(&st, out);
+}
+
+_Static_assert(KW_ED25519_PUBLIC == crypto_sign_PUBLICKEYBYTES, "Ed25519 public key");
+_Static_assert(KW_ED25519_SECRET == crypto_sign_SECRETKEYBYTES, "Ed25519 secret key");
+_Static_assert(KW_ED25519_SIG == crypto_sign_BYTES, "Ed25519 signature");
+
+enum kw_code kw_ed25519_keypair(unsigned char pub[KW_ED25519_PUBLIC],
+                                unsigned char sec[KW_ED25519_SECRET], struct kw_err *err)
+{
+    if (kw_crypto_init(err) != KW_OK)
+        return err ? err->code : KW_STORE;
+    crypto_sign_keypair(pub, sec);
+    return KW_OK;
+}
+
+void kw_ed25519_seed_keypair(const unsigned char seed[32], unsigned char pub[KW_ED25519_PUBLIC],
+                             unsigned char sec[KW_ED25519_SECRET])
+{
+    crypto_sign_seed_keypair(pub, sec, seed);
+}
+
+void kw_ed25519_sign(const unsigned char sec[KW_ED25519_SECRET], const void *msg, size_t n,
+                     unsigned char sig[KW_ED25519_SIG])
+{
+    crypto_sign_detached(sig, NULL, msg, n, sec);
+}
+
+bool kw_ed25519_verify(const unsigned char pub[KW_ED25519_PUBLIC], const void *msg, size_t n,
+                       const unsigned char sig[KW_ED25519_SIG])
+{
+    return crypto_sign_verify_detached(sig, msg, n, pub) == 0;
+}
+
+void kw_wipe(void *p, size_t n)
+{
+    sodium_memzero(p, n);
+}
+
+size_t kw_b64_len(size_t n)
+{
+    return sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL) - 1;
+}
+
+void kw_b64_encode(const void *p, size_t n, char *out)
+{
+    sodium_bin2base64(out, kw_b64_len(n) + 1, p, n, sodium_base64_VARIANT_ORIGINAL);
+}
+
+long kw_b64_decode(const char *text, size_t len, unsigned char *out, size_t cap)
+{
+    size_t n = 0;
+    const char *end = NULL;
+    if (len % 4 != 0)
+        return -1;
+    if (sodium_base642bin(out, cap, text, len, NULL, &n, &end, sodium_base64_VARIANT_ORIGINAL) !=
+            0 ||
+        end != text + len)
+        return -1;
+    return (long)n;
+}

@@ -56,4 +56,42 @@ enum kw_code kw_token_mint(char out[KW_TOKEN_BUF], struct kw_err *err);
  * 32 bytes, no key) of the token's text. */
 void kw_token_digest(const char *token, unsigned char out[KW_HASH_BYTES]);
 
+/* SHA-256, the hash of the deployment-wide Merkle log (RFC 6962/9162) and
+ * of signed notes' key ids. */
+#define KW_SHA256_BYTES 32
+void kw_sha256(const void *p, size_t n, unsigned char out[KW_SHA256_BYTES]);
+/* SHA-256 of the concatenation of a and b (either may be empty). */
+void kw_sha256_2(const void *a, size_t na, const void *b, size_t nb,
+                 unsigned char out[KW_SHA256_BYTES]);
+/* SHA-256 of the one byte tag, then a, then b (b may be NULL with nb 0). */
+void kw_sha256_tagged(unsigned char tag, const void *a, size_t na, const void *b, size_t nb,
+                      unsigned char out[KW_SHA256_BYTES]);
+
+/* Ed25519 (libsodium's crypto_sign): the log's signing key. */
+#define KW_ED25519_PUBLIC 32
+#define KW_ED25519_SECRET 64 /* libsodium's form: the seed, then the public key */
+#define KW_ED25519_SIG 64
+/* A new key pair. KW_STORE when libsodium cannot start. */
+enum kw_code kw_ed25519_keypair(unsigned char pub[KW_ED25519_PUBLIC],
+                                unsigned char sec[KW_ED25519_SECRET], struct kw_err *err);
+/* The key pair of a 32-byte seed (RFC 8032's private key). */
+void kw_ed25519_seed_keypair(const unsigned char seed[32], unsigned char pub[KW_ED25519_PUBLIC],
+                             unsigned char sec[KW_ED25519_SECRET]);
+void kw_ed25519_sign(const unsigned char sec[KW_ED25519_SECRET], const void *msg, size_t n,
+                     unsigned char sig[KW_ED25519_SIG]);
+bool kw_ed25519_verify(const unsigned char pub[KW_ED25519_PUBLIC], const void *msg, size_t n,
+                       const unsigned char sig[KW_ED25519_SIG]);
+/* Wipe n bytes of secret material (not optimised away). */
+void kw_wipe(void *p, size_t n);
+
+/* Standard base64 with padding (RFC 4648 section 4), as signed notes use.
+ * kw_b64_len is the text length for n bytes, without the NUL. */
+size_t kw_b64_len(size_t n);
+/* Encode n bytes into out (room for kw_b64_len(n) + 1). */
+void kw_b64_encode(const void *p, size_t n, char *out);
+/* Decode the whole of text[0..len) into out (room for cap bytes); the
+ * number of bytes, or -1 when the text is not canonical padded base64 or
+ * does not fit. */
+long kw_b64_decode(const char *text, size_t len, unsigned char *out, size_t cap);
+
 #endif

@@ -22,6 +22,7 @@
 
 #include "fixture.h"
 #include "chain.h"
+#include "merkle.h"
 #include "store.h"
 #include "testutil.h"
 #include "writer.h"
@@ -3325,6 +3326,88 @@ static void test_maintain(void **state)
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 /* An argument runs only the tests whose names match it ("test_outbox*"). */
+/* ---- the Merkle log ---- */
+
+static void test_merkle_log(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    uint64_t before, after, idx;
+    unsigned char root0[32], root1[32], path[KW_MERKLE_MAX_PROOF][32];
+    size_t n;
+    MUST(kw_store_log_size(c->st, &before, &err));
+    if (before > 0)
+        MUST(kw_store_log_root(c->st, before, root0, &err));
+    /* every event is a leaf, in the transaction that writes it */
+    int64_t id = new_ticket(c, NULL, NULL);
+    append(c->st, id, NULL, c->t0 + M);
+    append(c->st, id, "closed", c->t0 + 2 * M);
+    err = (struct kw_err){0};
+    expect_code(
+        "a refused event leaves no leaf",
+        kw_store_event_append(c->st, id, "comment", "[1]", 3, c->t0 + 3 * M, NULL, NULL, &err),
+        KW_INVALID, &err, NULL);
+    MUST(kw_store_log_size(c->st, &after, &err));
+    struct event_copy e = {0};
+    MUST(kw_store_events(c->st, id, copy_event, &e, &err));
+    assert_int_equal(e.n, 3);
+    assert_int_equal(after - before, 3);
+    MUST(kw_store_log_root(c->st, after, root1, &err));
+    for (int i = 0; i < 3; i++) {
+        MUST(kw_store_log_event_leaf(c->st, id, e.seq[i], &idx, &err));
+        assert_int_equal(idx, before + (uint64_t)i);
+        struct kw_log_leaf lf;
+        MUST(kw_store_log_leaf(c->st, idx, &lf, &err));
+        assert_string_equal(lf.kind, "event");
+        assert_int_equal(lf.ticket, id);
+        assert_int_equal(lf.seq, e.seq[i]);
+        assert_int_equal(lf.data_len, KW_HASH_BYTES);
+        assert_memory_equal(lf.data, e.hash[i], KW_HASH_BYTES);
+        /* the leaf is proved in the tree by its chain hash alone */
+        unsigned char leaf[32];
+        kw_merkle_leaf(e.hash[i], KW_HASH_BYTES, leaf);
+        MUST(kw_store_log_inclusion(c->st, idx, after, path, &n, &err));
+        if (!kw_merkle_verify_inclusion(idx, after, leaf, path, n, root1))
+            fail_msg("the inclusion proof of leaf %llu does not verify", (unsigned long long)idx);
+    }
+    if (before > 0) {
+        MUST(kw_store_log_consistency(c->st, before, after, path, &n, &err));
+        if (!kw_merkle_verify_consistency(before, after, root0, root1, path, n))
+            fail_msg("the log of %llu leaves is not a prefix of %llu", (unsigned long long)before,
+                     (unsigned long long)after);
+    }
+    err = (struct kw_err){0};
+    expect_code("no root past the end", kw_store_log_root(c->st, after + 1, root0, &err), KW_RANGE,
+                &err, "/size");
+    expect_code("no proof past the end",
+                kw_store_log_inclusion(c->st, 0, after + 1, path, &n, &err), KW_RANGE, &err,
+                "/size");
+    expect_code("no leaf past the end",
+                kw_store_log_leaf(c->st, after, &(struct kw_log_leaf){0}, &err), KW_NOT_FOUND, &err,
+                NULL);
+    expect_code("no event 9 in the log", kw_store_log_event_leaf(c->st, id, 9, &idx, &err),
+                KW_NOT_FOUND, &err, NULL);
+
+    /* checkpoints: the last, the first covering a size, one per size */
+    struct kw_log_checkpoint cp;
+    MUST(kw_store_log_checkpoint_add(c->st, after - 1, c->t0 + 4 * M, "note a\n", &err));
+    MUST(kw_store_log_checkpoint_add(c->st, after, c->t0 + 5 * M, "note b\n", &err));
+    expect_code("one checkpoint per size",
+                kw_store_log_checkpoint_add(c->st, after, c->t0 + 6 * M, "note c\n", &err),
+                KW_CONFLICT, &err, NULL);
+    MUST(kw_store_log_checkpoint_last(c->st, &cp, &err));
+    assert_int_equal(cp.size, after);
+    assert_string_equal(cp.note, "note b\n");
+    free(cp.note);
+    MUST(kw_store_log_checkpoint_covering(c->st, after - 2, &cp, &err));
+    assert_int_equal(cp.size, after - 1);
+    assert_int_equal(cp.at, c->t0 + 4 * M);
+    free(cp.note);
+    expect_code("no checkpoint covers more than the log",
+                kw_store_log_checkpoint_covering(c->st, after + 1, &cp, &err), KW_NOT_FOUND, &err,
+                NULL);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -3341,6 +3424,7 @@ int main(int argc, char **argv)
         TEST(test_events_stay_in_time_order),
         TEST(test_event_hash_chain),
         TEST(test_tampering_is_detected),
+        TEST(test_merkle_log),
         TEST(test_commitments),
         TEST(test_teams),
         TEST(test_calendars),

@@ -121,6 +121,8 @@ enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, c
     free(canon);
     if (rc != SQLITE_DONE)
         return kws_fail(st, err, "insert event");
+    if (kws_log_append(st, "event", ticket, n, hash, KW_HASH_BYTES, err) != KW_OK)
+        return err->code;
     x = prep(st, S_TICKET_ADVANCE);
     sqlite3_bind_int64(x, 1, ticket);
     sqlite3_bind_int64(x, 2, n);

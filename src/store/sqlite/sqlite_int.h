@@ -25,6 +25,7 @@ enum kws_part {
     KWS_OUTBOX,
     KWS_ONCALL,
     KWS_OVERRUNS,
+    KWS_LOG,
     KWS_PARTS
 };
 
@@ -33,7 +34,7 @@ struct kws_catalogue {
     int n;                  /* its S_COUNT */
 };
 extern const struct kws_catalogue kws_db_sql, kws_tickets_sql, kws_events_sql, kws_auth_sql,
-    kws_org_sql, kws_outbox_sql, kws_oncall_sql, kws_overruns_sql;
+    kws_org_sql, kws_outbox_sql, kws_oncall_sql, kws_overruns_sql, kws_log_sql;
 
 struct kw_store {
     sqlite3 *db;
@@ -67,6 +68,14 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
 enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
                         int64_t actor, int64_t at, const char *state, int64_t *seq,
                         struct kw_err *err);
+
+/* Append a leaf to the Merkle log inside an open transaction (log.c):
+ * kind "event" (ticket, seq and the event's chain hash as data), "ledger"
+ * or "audit". */
+enum kw_code kws_log_append(struct kw_store *st, const char *kind, int64_t ticket, int64_t seq,
+                            const void *data, size_t n, struct kw_err *err);
+/* Put the events written before the log existed into it, once (log.c). */
+enum kw_code kws_log_backfill(struct kw_store *st, struct kw_err *err);
 
 static inline void bind_text(sqlite3_stmt *x, int i, const char *s)
 {

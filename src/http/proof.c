@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: MIT
+/* /api/v1/log and /api/v1/tickets/{id}/receipt: the Merkle log's public
+ * key, its signed checkpoints, inclusion and consistency proofs, and a
+ * ticket's service receipt (docs/receipts.md). */
+#include "internal.h"
+
+#include <sodium.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "civil.h"
+#include "merkle.h"
+#include "proof.h"
+
+#include <qrencode.h>
+
+static json_t *hex_path(unsigned char path[][KW_MERKLE_HASH], size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char h[2 * KW_MERKLE_HASH + 1];
+        kwh_hex(path[i], KW_MERKLE_HASH, h);
+        json_array_append_new(a, json_string(h));
+    }
+    return a;
+}
+
+static struct kwh_reply no_signer(void)
+{
+    return kwh_problem_of(KW_NOT_FOUND, "", "this server keeps no signed log (no log key)");
+}
+
+struct kwh_reply kwh_log_key(struct kwh_call *x)
+{
+    const struct kw_signer *s = x->h->signer;
+    if (!s)
+        return no_signer();
+    struct kw_buf b = {0};
+    kw_note_verifier(&b, &s->key);
+    json_t *j = json_pack("{s:s, s:s, s:s}", "origin", s->key.name, "algorithm", "ed25519", "key",
+                          b.p ? b.p : "");
+    kw_buf_release(&b);
+    return kwh_ok(200, j);
+}
+
+/* The latest checkpoint covering at least `need` leaves into *cp, signing
+ * one first (a unit on the writer) when there is none. */
+static enum kw_code checkpoint_for(struct kwh_call *x, uint64_t need, struct kw_log_checkpoint *cp,
+                                   struct kw_err *err)
+{
+    enum kw_code rc = kw_store_log_checkpoint_covering(x->wk->st, need, cp, err);
+    if (rc != KW_NOT_FOUND)
+        return rc;
+    struct kw_proof_sign ps = {.signer = x->h->signer, .now = x->now};
+    if (kw_writer_run(x->h->w, kw_proof_sign_unit, &ps, err) != KW_OK)
+        return err->code;
+    kw_store_end_read(x->wk->st);
+    return kw_store_log_checkpoint_covering(x->wk->st, need, cp, err);
+}
+
+struct kwh_reply kwh_log_checkpoint(struct kwh_call *x)
+{
+    if (!x->h->signer)
+        return no_signer();
+    struct kw_err err = {0};
+    struct kw_log_checkpoint cp;
+    uint64_t size;
+    if (kw_store_log_size(x->wk->st, &size, &err) != KW_OK)
+        return kwh_problem(&err);
+    if (size == 0)
+        return kwh_problem_of(KW_NOT_FOUND, "", "the log is empty: nothing to sign yet");
+    if (kw_store_log_checkpoint_last(x->wk->st, &cp, &err) == KW_NOT_FOUND) {
+        if (checkpoint_for(x, 1, &cp, &err) != KW_OK)
+            return kwh_problem(&err);
+    } else if (err.code != KW_OK) {
+        return kwh_problem(&err);
+    }
+    return kwh_ok_text("text/plain; charset=utf-8", cp.note);
+}
+
+static bool size_param(struct kwh_call *x, const char *name, uint64_t dflt, uint64_t *out,
+                       struct kwh_reply *fail)
+{
+    long long v = (long long)dflt;
+    if (!kwh_query_int(x, name, 0, INT64_MAX, &v, fail))
+        return false;
+    *out = (uint64_t)v;
+    return true;
+}
+
+struct kwh_reply kwh_log_inclusion(struct kwh_call *x)
+{
+    struct kwh_reply fail;
+    struct kw_err err = {0};
+    uint64_t have, leaf, size;
+    if (kw_store_log_size(x->wk->st, &have, &err) != KW_OK)
+        return kwh_problem(&err);
+    if (!kwh_query(x, "leaf"))
+        return kwh_problem_of(KW_INVALID, "/leaf", "leaf (the leaf's index) is required");
+    if (!size_param(x, "leaf", 0, &leaf, &fail) || !size_param(x, "size", have, &size, &fail))
+        return fail;
+    unsigned char path[KW_MERKLE_MAX_PROOF][KW_MERKLE_HASH], h[KW_MERKLE_HASH];
+    size_t n;
+    struct kw_log_leaf lf;
+    if (kw_store_log_inclusion(x->wk->st, leaf, size, path, &n, &err) != KW_OK ||
+        kw_store_log_leaf(x->wk->st, leaf, &lf, &err) != KW_OK)
+        return kwh_problem(&err);
+    kw_merkle_leaf(lf.data, lf.data_len, h);
+    char hx[2 * KW_MERKLE_HASH + 1];
+    kwh_hex(h, KW_MERKLE_HASH, hx);
+    return kwh_ok(200, json_pack("{s:I, s:I, s:s, s:o}", "leaf", (json_int_t)leaf, "size",
+                                 (json_int_t)size, "leaf_hash", hx, "path", hex_path(path, n)));
+}
+
+struct kwh_reply kwh_log_consistency(struct kwh_call *x)
+{
+    struct kwh_reply fail;
+    struct kw_err err = {0};
+    uint64_t have, from, to;
+    if (kw_store_log_size(x->wk->st, &have, &err) != KW_OK)
+        return kwh_problem(&err);
+    if (!kwh_query(x, "from"))
+        return kwh_problem_of(KW_INVALID, "/from", "from (the older tree's size) is required");
+    if (!size_param(x, "from", 0, &from, &fail) || !size_param(x, "to", have, &to, &fail))
+        return fail;
+    unsigned char path[KW_MERKLE_MAX_PROOF][KW_MERKLE_HASH];
+    size_t n;
+    if (kw_store_log_consistency(x->wk->st, from, to, path, &n, &err) != KW_OK)
+        return kwh_problem(&err);
+    return kwh_ok(200, json_pack("{s:I, s:I, s:o}", "from", (json_int_t)from, "to", (json_int_t)to,
+                                 "path", hex_path(path, n)));
+}
+
+/* ---- receipts ---- */
+
+struct kept_event {
+    int64_t seq, at, actor;
+    char *type, *body;
+    unsigned char hash[KW_HASH_BYTES];
+};
+struct stored {
+    size_t n, cap;
+    struct kept_event *ev;
+};
+
+static bool keep_event(const struct kw_stored_event *ev, void *ctx)
+{
+    struct stored *s = ctx;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 32;
+        struct kept_event *p = realloc(s->ev, cap * sizeof(*p));
+        if (!p)
+            return false;
+        s->ev = p;
+        s->cap = cap;
+    }
+    struct kept_event *e = &s->ev[s->n];
+    e->seq = ev->seq;
+    e->at = ev->at;
+    e->actor = ev->actor;
+    memcpy(e->hash, ev->hash, KW_HASH_BYTES);
+    e->type = strdup(ev->type);
+    e->body = strdup(ev->body);
+    if (!e->type || !e->body) {
+        free(e->type);
+        free(e->body);
+        return false;
+    }
+    s->n++;
+    return true;
+}
+
+static void stored_release(struct stored *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->ev[i].type);
+        free(s->ev[i].body);
+    }
+    free(s->ev);
+}
+
+static struct kwh_reply receipt(struct kwh_call *x, json_t *visible)
+{
+    struct kw_err err = {0};
+    struct kwh_reply fail;
+    struct stored all = {0};
+    struct kw_log_checkpoint cp = {0};
+    struct kw_checkpoint c;
+    json_t *events = json_array();
+    unsigned char path[KW_MERKLE_MAX_PROOF][KW_MERKLE_HASH];
+    size_t n;
+    uint64_t last_leaf = 0, since = 0;
+    if (!size_param(x, "since", 0, &since, &fail))
+        goto out_fail;
+    if (kw_store_events(x->wk->st, x->arg.id, keep_event, &all, &err) != KW_OK)
+        goto out_err;
+    if (all.n == 0) {
+        kw_err_set(&err, KW_NOT_FOUND, "", "ticket %lld has no events", (long long)x->arg.id);
+        goto out_err;
+    }
+    if (kw_store_log_event_leaf(x->wk->st, x->arg.id, all.ev[all.n - 1].seq, &last_leaf, &err) !=
+            KW_OK ||
+        checkpoint_for(x, last_leaf + 1, &cp, &err) != KW_OK)
+        goto out_err;
+    size_t tl;
+    if (kw_note_open(cp.note, strlen(cp.note), &x->h->signer->key, &tl, &err) != KW_OK ||
+        kw_checkpoint_parse(cp.note, tl, &c, &err) != KW_OK)
+        goto out_err;
+    if (since > c.size) {
+        kw_err_set(&err, KW_RANGE, "/since", "since %llu is past the checkpoint's %llu leaves",
+                   (unsigned long long)since, (unsigned long long)c.size);
+        goto out_err;
+    }
+    /* the receipt's hash: SHA-256 of the checkpoint note, then each listed
+     * event's chain hash, in order */
+    crypto_hash_sha256_state rh;
+    crypto_hash_sha256_init(&rh);
+    crypto_hash_sha256_update(&rh, (const unsigned char *)cp.note, strlen(cp.note));
+    size_t i;
+    json_t *v;
+    json_array_foreach(visible, i, v)
+    {
+        int64_t seq = json_integer_value(json_object_get(v, "seq"));
+        if (seq < 1 || (size_t)seq > all.n || all.ev[seq - 1].seq != seq) {
+            kw_err_set(&err, KW_STORE, "", "event %lld of ticket %lld is missing", (long long)seq,
+                       (long long)x->arg.id);
+            goto out_err;
+        }
+        const struct kept_event *e = &all.ev[seq - 1];
+        static const unsigned char zero[KW_HASH_BYTES];
+        const unsigned char *prev = seq > 1 ? all.ev[seq - 2].hash : zero;
+        uint64_t leaf;
+        if (kw_store_log_event_leaf(x->wk->st, x->arg.id, seq, &leaf, &err) != KW_OK ||
+            kw_store_log_inclusion(x->wk->st, leaf, c.size, path, &n, &err) != KW_OK)
+            goto out_err;
+        char ph[2 * KW_HASH_BYTES + 1], hh[2 * KW_HASH_BYTES + 1], at[32];
+        kwh_hex(prev, KW_HASH_BYTES, ph);
+        kwh_hex(e->hash, KW_HASH_BYTES, hh);
+        kw_instant_format_utc(e->at, at);
+        crypto_hash_sha256_update(&rh, e->hash, KW_HASH_BYTES);
+        json_array_append_new(events,
+                              json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:o}", "seq",
+                                        (json_int_t)seq, "at", at, "type", e->type, "actor",
+                                        (json_int_t)e->actor, "body", e->body, "prev", ph, "hash",
+                                        hh, "leaf", (json_int_t)leaf, "proof", hex_path(path, n)));
+    }
+    unsigned char digest[32];
+    char dh[65], rooth[65], issued[32];
+    crypto_hash_sha256_final(&rh, digest);
+    kwh_hex(digest, 32, dh);
+    kwh_hex(c.root, 32, rooth);
+    kw_instant_format_utc(x->now, issued);
+    struct kw_buf key = {0};
+    kw_note_verifier(&key, &x->h->signer->key);
+    json_t *j =
+        json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:s}", "format",
+                  "keepword-receipt/1", "ticket", (json_int_t)x->arg.id, "issued_at", issued,
+                  "origin", c.origin, "key", key.p ? key.p : "", "tree_size", (json_int_t)c.size,
+                  "root", rooth, "checkpoint", cp.note, "events", events, "receipt_hash", dh);
+    events = NULL;
+    kw_buf_release(&key);
+    if (since > 0) {
+        if (kw_store_log_consistency(x->wk->st, since, c.size, path, &n, &err) != KW_OK) {
+            json_decref(j);
+            goto out_err;
+        }
+        json_object_set_new(
+            j, "consistency",
+            json_pack("{s:I, s:o}", "from", (json_int_t)since, "path", hex_path(path, n)));
+    }
+    stored_release(&all);
+    free(cp.note);
+    return kwh_ok(200, j);
+out_err:
+    fail = kwh_problem(&err);
+out_fail:
+    json_decref(events);
+    stored_release(&all);
+    free(cp.note);
+    return fail;
+}
+
+/* ---- the printable receipt ---- */
+
+static void esc(struct kw_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<':
+            kw_buf_adds(b, "&lt;");
+            break;
+        case '>':
+            kw_buf_adds(b, "&gt;");
+            break;
+        case '&':
+            kw_buf_adds(b, "&amp;");
+            break;
+        case '"':
+            kw_buf_adds(b, "&quot;");
+            break;
+        default:
+            kw_buf_add(b, s, 1);
+        }
+    }
+}
+
+/* The QR code of text as an inline SVG, one unit per module, with the
+ * standard four-module quiet zone. false when it cannot be made. */
+static bool qr_svg(struct kw_buf *b, const char *text)
+{
+    QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+    if (!q)
+        return false;
+    int w = q->width, all = w + 8;
+    kw_buf_printf(b,
+                  "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" "
+                  "height=\"%d\" role=\"img\" aria-label=\"QR\" shape-rendering=\"crispEdges\">"
+                  "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
+                  all, all, all * 4, all * 4, all, all);
+    for (int y = 0; y < w; y++)
+        for (int x = 0; x < w; x++)
+            if (q->data[y * w + x] & 1)
+                kw_buf_printf(b, "M%d %dh1v1h-1z", x + 4, y + 4);
+    kw_buf_adds(b, "\"/></svg>");
+    QRcode_free(q);
+    return true;
+}
+
+static struct kwh_reply receipt_html(json_t *r, bool zh)
+{
+    struct kw_buf b = {0};
+#define L(en, cn) (zh ? (cn) : (en))
+    const char *hash = json_string_value(json_object_get(r, "receipt_hash"));
+    kw_buf_printf(&b,
+                  "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width\">"
+                  "<link rel=\"stylesheet\" href=\"/assets/app.css\"><title>",
+                  zh ? "zh-CN" : "en");
+    kw_buf_printf(&b, "%s #%lld</title></head><body class=\"receipt\"><main><h1>%s #%lld</h1>",
+                  L("Service receipt", "电子服务凭证"),
+                  (long long)json_integer_value(json_object_get(r, "ticket")),
+                  L("Service receipt for ticket", "电子服务凭证：工单"),
+                  (long long)json_integer_value(json_object_get(r, "ticket")));
+    kw_buf_adds(&b, "<figure class=\"qr\">");
+    if (!qr_svg(&b, hash))
+        kw_buf_adds(&b, "(QR)");
+    kw_buf_printf(&b, "<figcaption>%s<br><code>",
+                  L("Receipt hash (SHA-256)", "凭证哈希（SHA-256）"));
+    esc(&b, hash);
+    kw_buf_adds(&b, "</code></figcaption></figure><dl>");
+    static const struct {
+        const char *key, *en, *cn;
+    } rows[] = {
+        {"issued_at", "Issued at", "出具时间"},  {"origin", "Log", "存证日志"},
+        {"tree_size", "Log size", "日志条目数"}, {"root", "Log root (SHA-256)", "日志根哈希"},
+        {"key", "Verifier key", "验证公钥"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        json_t *v = json_object_get(r, rows[i].key);
+        kw_buf_printf(&b, "<dt>%s</dt><dd><code>", L(rows[i].en, rows[i].cn));
+        if (json_is_integer(v))
+            kw_buf_printf(&b, "%lld", (long long)json_integer_value(v));
+        else
+            esc(&b, json_string_value(v));
+        kw_buf_adds(&b, "</code></dd>");
+    }
+    kw_buf_printf(&b,
+                  "</dl><h2>%s</h2><table><thead><tr><th>#</th><th>%s</th><th>%s</th>"
+                  "<th>%s</th><th>%s</th></tr></thead><tbody>",
+                  L("Events", "记录"), L("At (UTC)", "时间（UTC）"), L("Type", "类型"),
+                  L("Content", "内容"), L("Hash", "哈希"));
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r, "events"), i, e)
+    {
+        kw_buf_printf(&b, "<tr><td>%lld</td><td>",
+                      (long long)json_integer_value(json_object_get(e, "seq")));
+        esc(&b, json_string_value(json_object_get(e, "at")));
+        kw_buf_adds(&b, "</td><td>");
+        esc(&b, json_string_value(json_object_get(e, "type")));
+        kw_buf_adds(&b, "</td><td><code>");
+        esc(&b, json_string_value(json_object_get(e, "body")));
+        kw_buf_adds(&b, "</code></td><td><code>");
+        char h12[13];
+        snprintf(h12, sizeof(h12), "%s", json_string_value(json_object_get(e, "hash")));
+        esc(&b, h12);
+        kw_buf_adds(&b, "…</code></td></tr>");
+    }
+    kw_buf_printf(&b, "</tbody></table><h2>%s</h2><pre>", L("Signed checkpoint", "签名检查点"));
+    esc(&b, json_string_value(json_object_get(r, "checkpoint")));
+    kw_buf_printf(
+        &b, "</pre><p>%s</p><pre>keepword receipt verify receipt.json --key '",
+        L("Anyone can check this receipt without our server: save its JSON "
+          "(the same address without format=html) and run",
+          "任何人无需本服务器即可核验本凭证：保存其 JSON（同一地址去掉 format=html）并运行"));
+    esc(&b, json_string_value(json_object_get(r, "key")));
+    kw_buf_adds(&b, "'</pre></main></body></html>\n");
+#undef L
+    if (b.failed) {
+        kw_buf_release(&b);
+        return kwh_problem_of(KW_NOMEM, "", "no memory for the receipt");
+    }
+    return kwh_ok_text("text/html; charset=utf-8", b.p);
+}
+
+struct kwh_reply kwh_ticket_receipt(struct kwh_call *x)
+{
+    if (!x->h->signer)
+        return no_signer();
+    /* the events the caller may see, by the timeline's own rules */
+    struct kwh_reply seen = kwh_ticket_events(x);
+    if (seen.status != 200)
+        return seen;
+    const char *format = kwh_query(x, "format"), *lang = kwh_query(x, "lang");
+    if (format && strcmp(format, "json") != 0 && strcmp(format, "html") != 0)
+        return kwh_problemf(KW_INVALID, "/format", "format is json or html, not '%.40s'", format);
+    if (lang && strcmp(lang, "zh") != 0 && strcmp(lang, "en") != 0)
+        return kwh_problemf(KW_INVALID, "/lang", "lang is zh or en, not '%.40s'", lang);
+    struct kwh_reply rep = receipt(x, json_object_get(seen.json, "events"));
+    json_decref(seen.json);
+    if (rep.status == 200 && format && strcmp(format, "html") == 0) {
+        struct kwh_reply page = receipt_html(rep.json, !lang || strcmp(lang, "zh") == 0);
+        json_decref(rep.json);
+        return page;
+    }
+    return rep;
+}

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: MIT
+/* The deployment-wide Merkle log: leaves appended in the writer's
+ * transaction, the complete subtrees kept in log_nodes (core/merkle.h does
+ * the arithmetic), proofs, and the signed checkpoints. */
+#include "sqlite_int.h"
+
+#include "merkle.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum stmt {
+    S_SIZE,
+    S_LEAF_ADD,
+    S_NODE_GET,
+    S_NODE_PUT,
+    S_EVENT_LEAF,
+    S_LEAF,
+    S_CP_ADD,
+    S_CP_LAST,
+    S_CP_AT,
+    S_BACKFILL_PENDING,
+    S_BACKFILL_EVENTS,
+    S_BACKFILL_DONE,
+    S_COUNT
+};
+
+static const char *const sql[S_COUNT] = {
+    [S_SIZE] = "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves",
+    [S_LEAF_ADD] =
+        "INSERT INTO log_leaves(idx, kind, ticket, seq, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_NODE_GET] = "SELECT hash FROM log_nodes WHERE level = ?1 AND idx = ?2",
+    [S_NODE_PUT] = "INSERT INTO log_nodes(level, idx, hash) VALUES (?1, ?2, ?3)",
+    [S_EVENT_LEAF] = "SELECT idx FROM log_leaves WHERE ticket = ?1 AND seq = ?2 AND kind = 'event'",
+    [S_LEAF] = "SELECT kind, ticket, seq, data FROM log_leaves WHERE idx = ?1",
+    [S_CP_ADD] = "INSERT INTO log_checkpoints(size, at, note) VALUES (?1, ?2, ?3)",
+    [S_CP_LAST] = "SELECT size, at, note FROM log_checkpoints ORDER BY size DESC LIMIT 1",
+    [S_CP_AT] = "SELECT size, at, note FROM log_checkpoints WHERE size >= ?1 ORDER BY size LIMIT 1",
+    [S_BACKFILL_PENDING] = "SELECT v FROM log_meta WHERE k = 'backfill'",
+    [S_BACKFILL_EVENTS] = "SELECT ticket_id, seq, hash FROM events ORDER BY at, ticket_id, seq",
+    [S_BACKFILL_DONE] = "UPDATE log_meta SET v = 0 WHERE k = 'backfill'",
+};
+
+const struct kws_catalogue kws_log_sql = {sql, S_COUNT};
+
+static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
+{
+    return kws_prep(st, KWS_LOG, (int)s);
+}
+
+static enum kw_code node_get(void *ctx, unsigned level, uint64_t index,
+                             unsigned char out[KW_MERKLE_HASH], struct kw_err *err)
+{
+    struct kw_store *st = ctx;
+    sqlite3_stmt *x = prep(st, S_NODE_GET);
+    sqlite3_bind_int64(x, 1, level);
+    sqlite3_bind_int64(x, 2, (sqlite3_int64)index);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(x, 0) == KW_MERKLE_HASH) {
+        memcpy(out, sqlite3_column_blob(x, 0), KW_MERKLE_HASH);
+        sqlite3_reset(x);
+        return KW_OK;
+    }
+    sqlite3_reset(x);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return kw_err_set(err, KW_STORE, "", "the log lacks node (%u, %llu): damaged", level,
+                          (unsigned long long)index);
+    return kws_fail(st, err, "read a log node");
+}
+
+static enum kw_code node_put(void *ctx, unsigned level, uint64_t index,
+                             const unsigned char hash[KW_MERKLE_HASH], struct kw_err *err)
+{
+    struct kw_store *st = ctx;
+    sqlite3_stmt *x = prep(st, S_NODE_PUT);
+    sqlite3_bind_int64(x, 1, level);
+    sqlite3_bind_int64(x, 2, (sqlite3_int64)index);
+    sqlite3_bind_blob(x, 3, hash, KW_MERKLE_HASH, SQLITE_STATIC);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "write a log node");
+}
+
+static enum kw_code log_size(struct kw_store *st, uint64_t *size, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_SIZE);
+    int rc = sqlite3_step(x);
+    *size = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(x, 0) : 0;
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "read the log's size");
+}
+
+enum kw_code kws_log_append(struct kw_store *st, const char *kind, int64_t ticket, int64_t seq,
+                            const void *data, size_t n, struct kw_err *err)
+{
+    uint64_t idx;
+    if (log_size(st, &idx, err) != KW_OK)
+        return err->code;
+    sqlite3_stmt *x = prep(st, S_LEAF_ADD);
+    sqlite3_bind_int64(x, 1, (sqlite3_int64)idx);
+    bind_text(x, 2, kind);
+    if (ticket)
+        sqlite3_bind_int64(x, 3, ticket);
+    if (seq)
+        sqlite3_bind_int64(x, 4, seq);
+    sqlite3_bind_blob(x, 5, data, (int)n, SQLITE_STATIC);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "append to the log");
+    unsigned char leaf[KW_MERKLE_HASH];
+    kw_merkle_leaf(data, n, leaf);
+    return kw_merkle_append(node_get, node_put, st, idx, leaf, err);
+}
+
+enum kw_code kw_store_log_append(struct kw_store *st, const char *kind, const void *data, size_t n,
+                                 struct kw_err *err)
+{
+    if (!kind || (strcmp(kind, "ledger") != 0 && strcmp(kind, "audit") != 0))
+        return kw_err_set(err, KW_INVALID, "/kind",
+                          "a leaf appended on its own is ledger or audit");
+    if (n == 0 || n > sizeof(((struct kw_log_leaf *)0)->data))
+        return kw_err_set(err, KW_INVALID, "/data", "a leaf's data is 1 to 64 bytes");
+    bool outer;
+    if (kws_tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
+    return kws_tx_finish(st, outer, kws_log_append(st, kind, 0, 0, data, n, err), err);
+}
+
+enum kw_code kws_log_backfill(struct kw_store *st, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_BACKFILL_PENDING);
+    int rc = sqlite3_step(x);
+    bool pending = rc == SQLITE_ROW && sqlite3_column_int64(x, 0) != 0;
+    sqlite3_reset(x);
+    if (!pending)
+        return KW_OK;
+    bool outer;
+    if (kws_tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
+    enum kw_code code = KW_OK;
+    /* inside the transaction: another process may have done it meanwhile */
+    x = prep(st, S_BACKFILL_PENDING);
+    pending = sqlite3_step(x) == SQLITE_ROW && sqlite3_column_int64(x, 0) != 0;
+    sqlite3_reset(x);
+    if (pending) {
+        /* a statement of its own: the appends reuse the catalogue's */
+        sqlite3_stmt *ev = NULL;
+        if (sqlite3_prepare_v2(st->db, sql[S_BACKFILL_EVENTS], -1, &ev, NULL) != SQLITE_OK)
+            code = kws_fail(st, err, "read events for the log");
+        while (code == KW_OK && (rc = sqlite3_step(ev)) == SQLITE_ROW)
+            code = kws_log_append(st, "event", sqlite3_column_int64(ev, 0),
+                                  sqlite3_column_int64(ev, 1), sqlite3_column_blob(ev, 2),
+                                  (size_t)sqlite3_column_bytes(ev, 2), err);
+        if (code == KW_OK && rc != SQLITE_DONE)
+            code = kws_fail(st, err, "read events for the log");
+        sqlite3_finalize(ev);
+        if (code == KW_OK) {
+            x = prep(st, S_BACKFILL_DONE);
+            code = sqlite3_step(x) == SQLITE_DONE ? KW_OK : kws_fail(st, err, "mark the log");
+            sqlite3_reset(x);
+        }
+    }
+    return kws_tx_finish(st, outer, code, err);
+}
+
+enum kw_code kw_store_log_size(struct kw_store *st, uint64_t *size, struct kw_err *err)
+{
+    enum kw_code rc = log_size(st, size, err);
+    kw_store_end_read(st);
+    return rc;
+}
+
+enum kw_code kw_store_log_root(struct kw_store *st, uint64_t size,
+                               unsigned char root[KW_MERKLE_HASH], struct kw_err *err)
+{
+    uint64_t have;
+    KW_ERR_ENSURE(err);
+    if (log_size(st, &have, err) != KW_OK)
+        return err->code;
+    if (size > have)
+        return kw_err_set(err, KW_RANGE, "/size", "the log has %llu leaves, not %llu",
+                          (unsigned long long)have, (unsigned long long)size);
+    enum kw_code rc = kw_merkle_root(node_get, st, size, root, err);
+    kw_store_end_read(st);
+    return rc;
+}
+
+enum kw_code kw_store_log_inclusion(struct kw_store *st, uint64_t leaf, uint64_t size,
+                                    unsigned char path[][KW_MERKLE_HASH], size_t *n,
+                                    struct kw_err *err)
+{
+    uint64_t have;
+    KW_ERR_ENSURE(err);
+    *n = 0;
+    if (log_size(st, &have, err) != KW_OK)
+        return err->code;
+    if (size > have)
+        return kw_err_set(err, KW_RANGE, "/size", "the log has %llu leaves, not %llu",
+                          (unsigned long long)have, (unsigned long long)size);
+    enum kw_code rc = kw_merkle_inclusion(node_get, st, leaf, size, path, n, err);
+    kw_store_end_read(st);
+    return rc;
+}
+
+enum kw_code kw_store_log_consistency(struct kw_store *st, uint64_t from, uint64_t to,
+                                      unsigned char path[][KW_MERKLE_HASH], size_t *n,
+                                      struct kw_err *err)
+{
+    uint64_t have;
+    KW_ERR_ENSURE(err);
+    *n = 0;
+    if (log_size(st, &have, err) != KW_OK)
+        return err->code;
+    if (to > have)
+        return kw_err_set(err, KW_RANGE, "/to", "the log has %llu leaves, not %llu",
+                          (unsigned long long)have, (unsigned long long)to);
+    enum kw_code rc = kw_merkle_consistency(node_get, st, from, to, path, n, err);
+    kw_store_end_read(st);
+    return rc;
+}
+
+enum kw_code kw_store_log_leaf(struct kw_store *st, uint64_t idx, struct kw_log_leaf *out,
+                               struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_LEAF);
+    sqlite3_bind_int64(x, 1, (sqlite3_int64)idx);
+    int rc = sqlite3_step(x);
+    enum kw_code code = KW_OK;
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof(*out));
+        out->idx = idx;
+        snprintf(out->kind, sizeof(out->kind), "%s", (const char *)sqlite3_column_text(x, 0));
+        out->ticket = sqlite3_column_int64(x, 1);
+        out->seq = sqlite3_column_int64(x, 2);
+        int nb = sqlite3_column_bytes(x, 3);
+        out->data_len = nb > (int)sizeof(out->data) ? sizeof(out->data) : (size_t)nb;
+        memcpy(out->data, sqlite3_column_blob(x, 3), out->data_len);
+    } else {
+        code = rc == SQLITE_DONE ? kw_err_set(err, KW_NOT_FOUND, "/leaf", "no leaf %llu in the log",
+                                              (unsigned long long)idx)
+                                 : kws_fail(st, err, "read a log leaf");
+    }
+    sqlite3_reset(x);
+    return code;
+}
+
+enum kw_code kw_store_log_event_leaf(struct kw_store *st, int64_t ticket, int64_t seq,
+                                     uint64_t *idx, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_EVENT_LEAF);
+    sqlite3_bind_int64(x, 1, ticket);
+    sqlite3_bind_int64(x, 2, seq);
+    int rc = sqlite3_step(x);
+    enum kw_code code = KW_OK;
+    if (rc == SQLITE_ROW)
+        *idx = (uint64_t)sqlite3_column_int64(x, 0);
+    else
+        code = rc == SQLITE_DONE
+                   ? kw_err_set(err, KW_NOT_FOUND, "", "event %lld/%lld is not in the log",
+                                (long long)ticket, (long long)seq)
+                   : kws_fail(st, err, "find an event's leaf");
+    sqlite3_reset(x);
+    return code;
+}
+
+enum kw_code kw_store_log_checkpoint_add(struct kw_store *st, uint64_t size, int64_t at,
+                                         const char *note, struct kw_err *err)
+{
+    bool outer;
+    if (kws_tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
+    sqlite3_stmt *x = prep(st, S_CP_ADD);
+    sqlite3_bind_int64(x, 1, (sqlite3_int64)size);
+    sqlite3_bind_int64(x, 2, at);
+    bind_text(x, 3, note);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    enum kw_code code = KW_OK;
+    if (rc == SQLITE_CONSTRAINT)
+        code = kw_err_set(err, KW_CONFLICT, "", "a checkpoint of size %llu exists",
+                          (unsigned long long)size);
+    else if (rc != SQLITE_DONE)
+        code = kws_fail(st, err, "store a checkpoint");
+    return kws_tx_finish(st, outer, code, err);
+}
+
+static enum kw_code read_cp(struct kw_store *st, sqlite3_stmt *x, struct kw_log_checkpoint *out,
+                            struct kw_err *err)
+{
+    int rc = sqlite3_step(x);
+    enum kw_code code = KW_OK;
+    memset(out, 0, sizeof(*out));
+    if (rc == SQLITE_ROW) {
+        out->size = (uint64_t)sqlite3_column_int64(x, 0);
+        out->at = sqlite3_column_int64(x, 1);
+        out->note = strdup((const char *)sqlite3_column_text(x, 2));
+        if (!out->note)
+            code = kw_err_set(err, KW_NOMEM, "", "no memory for a checkpoint");
+    } else if (rc == SQLITE_DONE) {
+        code = kw_err_set(err, KW_NOT_FOUND, "", "no checkpoint signed yet");
+    } else {
+        code = kws_fail(st, err, "read a checkpoint");
+    }
+    sqlite3_reset(x);
+    return code;
+}
+
+enum kw_code kw_store_log_checkpoint_last(struct kw_store *st, struct kw_log_checkpoint *out,
+                                          struct kw_err *err)
+{
+    return read_cp(st, prep(st, S_CP_LAST), out, err);
+}
+
+enum kw_code kw_store_log_checkpoint_covering(struct kw_store *st, uint64_t size,
+                                              struct kw_log_checkpoint *out, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_CP_AT);
+    sqlite3_bind_int64(x, 1, (sqlite3_int64)size);
+    return read_cp(st, x, out, err);
+}
