@@ -3,8 +3,8 @@
 # account managers across organisations, role and organisation combinations,
 # an organisation's tier and calendar, CR/LF in addresses and URLs, long
 # notes, requests to private addresses (SSRF) and what is kept of a reply,
-# what customers read of the commitments, gap-free numbering of what a
-# customer sees, and too many query parameters or headers.
+# what customers read of the commitments and the letter's escaping. (What a
+# customer's timeline numbers and counts: tests/http/replies.sh.)
 # usage: tests/http/harden2.sh PATH/TO/keepword PATH/TO/whsink PATH/TO/smtpsink
 set -u
 KW=${1:?usage: harden2.sh PATH/TO/keepword PATH/TO/whsink PATH/TO/smtpsink}
