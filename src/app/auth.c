@@ -13,6 +13,15 @@ enum kw_code kw_auth_user_check(const struct kw_user *u, const char *password, s
     if (!u->role || !kw_role_parse(u->role, &role))
         return kw_err_set(err, KW_INVALID, "/role",
                           "role: expected admin, manager, agent or customer");
+    /* customers belong to an organisation and to no team; the provider's
+     * people (admins, managers, agents) to no customer organisation */
+    if (role == KW_ROLE_CUSTOMER && u->team_id)
+        return kw_err_set(err, KW_INVALID, "/team_id",
+                          "team_id: a customer is in no team (teams are the provider's)");
+    if (role != KW_ROLE_CUSTOMER && u->org_id)
+        return kw_err_set(err, KW_INVALID, "/org_id",
+                          "org_id: only customers belong to an organisation (%s is staff)",
+                          u->role);
     size_t n = password ? strlen(password) : 0;
     if (password && (n < KW_PASSWORD_MIN || n > KW_PASSWORD_MAX))
         return kw_err_set(err, KW_INVALID, "/password", "password: expected 8 to 1024 bytes");

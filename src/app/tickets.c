@@ -8,6 +8,7 @@
 
 #include "civil.h"
 #include "event.h"
+#include "kw_buf.h"
 #include "kw_crypto.h"
 #include "writer.h"
 
@@ -706,22 +707,33 @@ static enum kw_code explained(struct kw_unit *u, const struct kw_actor *who,
                               const struct kw_overrun_row *o, const struct kw_overrun_reason *why,
                               const char *note, struct kw_err *err)
 {
-    char zh[1024], en[1024];
+    /* the note is the user's, up to the request's limit: the notice holds
+     * all of it (no fixed buffer to cut it, least of all inside a character) */
+    struct kw_buf zh = {0}, en = {0};
     struct overrun_words w;
     overrun_words(u, o, &w);
-    snprintf(zh, sizeof(zh), "很抱歉：工单 #%lld 的%s未能在承诺时限（%s，%s）内完成，原因：%s。%s",
-             (long long)o->ticket_id, w.zh, w.when, w.zone_zh, why->zh, note ? note : "");
-    snprintf(en, sizeof(en),
-             "We are sorry: ticket #%lld missed its %s commitment (due %s, %s) because of %s. %s",
-             (long long)o->ticket_id, w.en, w.when, w.zone_en, why->en, note ? note : "");
+    kw_buf_printf(&zh, "很抱歉：工单 #%lld 的%s未能在承诺时限（%s，%s）内完成，原因：%s。",
+                  (long long)o->ticket_id, w.zh, w.when, w.zone_zh, why->zh);
+    kw_buf_printf(
+        &en, "We are sorry: ticket #%lld missed its %s commitment (due %s, %s) because of %s. ",
+        (long long)o->ticket_id, w.en, w.when, w.zone_en, why->en);
+    kw_buf_adds(&zh, note ? note : "");
+    kw_buf_adds(&en, note ? note : "");
+    if (zh.failed || en.failed || !zh.p || !en.p) {
+        kw_buf_release(&zh);
+        kw_buf_release(&en);
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the notice");
+    }
     struct kw_event_rec r = {.kind = KW_EVENT_OVERRUN_EXPLAINED,
                              .overrun = o->id,
                              .metric = o->metric,
                              .reason = why->id,
                              .note = note,
-                             .notice_zh = zh,
-                             .notice_en = en};
+                             .notice_zh = zh.p,
+                             .notice_en = en.p};
     json_t *body = kw_event_encode(&r, err);
+    kw_buf_release(&zh);
+    kw_buf_release(&en);
     char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     enum kw_code rc = text ? kw_store_event_append(u->st, o->ticket_id, "overrun_explained", text,
                                                    who->id, u->now, NULL, NULL, err)

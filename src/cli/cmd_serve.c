@@ -29,6 +29,7 @@ static const char usage_serve[] =
     "                      [--log-level debug|info|warn|error]\n"
     "                      [--trusted-proxy ADDR[/BITS][,...]]\n"
     "                      [--metrics loopback|token|off] [--secure-cookies]\n"
+    "                      [--allow-destination ADDR[/BITS][,...]]\n"
     "                      [--log-key FILE] [--checkpoint-every SECONDS]\n"
     "                      [--max-connections N] [--max-per-address N]\n"
     "                      [--max-streams N] [--max-streams-per-user N]\n"
@@ -63,6 +64,11 @@ static const char usage_serve_rest[] =
     "address; without it the connection's address is the client's.\n"
     "Session cookies are marked Secure when such a proxy says\n"
     "X-Forwarded-Proto: https, or always with --secure-cookies.\n"
+    "Notifications are never sent to loopback, private, link-local, multicast\n"
+    "or other special addresses (checked after DNS resolution, on every\n"
+    "attempt) unless --allow-destination names them (addresses or networks,\n"
+    "comma-separated, repeatable), e.g. --allow-destination 10.1.2.3 for an\n"
+    "internal mail relay.\n"
     "GET /metrics serves Prometheus metrics to loopback clients (--metrics\n"
     "loopback, the default), to an admin's token (token), or to nobody (off).\n"
     "The signed Merkle log (docs/receipts.md): --log-key FILE is its private\n"
@@ -280,15 +286,15 @@ static enum kw_code catch_up(struct serving *s, const char *db, int64_t now,
 
 static enum kw_code serving_start(struct serving *s, const char *listen, const char *db,
                                   const char *proxies, const char *metrics, bool secure,
-                                  const struct kw_http_limits *limits, struct kw_now clock,
-                                  const struct kw_log *log, struct kw_err *err)
+                                  const struct kw_http_limits *limits, const struct kw_nets *allow,
+                                  struct kw_now clock, const struct kw_log *log, struct kw_err *err)
 {
     kw_sla_init(&s->sla);
     s->clocks = kw_clocks_new(err);
     s->w = s->clocks ? kw_writer_start(db, err) : NULL;
     if (!s->w || catch_up(s, db, clock.now(clock.ctx), log, err) != KW_OK)
         return err->code;
-    s->engine = kw_engine_start(db, s->w, s->clocks, clock, log, err);
+    s->engine = kw_engine_start(db, s->w, s->clocks, clock, log, allow, err);
     if (!s->engine)
         return err->code;
     s->clock = clock;
@@ -323,6 +329,7 @@ int kw_cmd_serve(int argc, char **argv)
     const char *metrics = NULL;
     bool secure = false;
     bool demo = false;
+    struct kw_nets allow = {0};
     const char *keyfile = NULL;
     long every = 10;
     struct kw_log log = {stderr, KW_LOG_INFO};
@@ -364,6 +371,12 @@ int kw_cmd_serve(int argc, char **argv)
                 return KW_EXIT_USAGE;
             }
             snprintf(proxies + used, sizeof(proxies) - used, "%s%s", used ? "," : "", argv[++i]);
+        } else if (strcmp(argv[i], "--allow-destination") == 0 && i + 1 < argc) {
+            struct kw_err aerr = {0};
+            if (kw_nets_parse(argv[++i], &allow, &aerr) != KW_OK) {
+                kw_cli_usage("", "--allow-destination: %s", aerr.msg);
+                return KW_EXIT_USAGE;
+            }
         } else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
             if (!kw_log_level_parse(argv[++i], &log.min)) {
                 kw_cli_usage("", "--log-level: \"%s\" is not debug, info, warn or error", argv[i]);
@@ -422,8 +435,8 @@ int kw_cmd_serve(int argc, char **argv)
         fprintf(stderr, "keepword: log key made: %s\n", keypath);
     sv.checkpoint_every = (int)every;
     kw_store_close(st); /* the server opens its own handles */
-    if (serving_start(&sv, listen, db, proxies, metrics, secure, &limits, clock, &log, &err) !=
-        KW_OK) {
+    if (serving_start(&sv, listen, db, proxies, metrics, secure, &limits, &allow, clock, &log,
+                      &err) != KW_OK) {
         serving_stop(&sv);
         return kw_cli_fail(NULL, &err);
     }

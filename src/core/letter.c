@@ -118,7 +118,46 @@ static const char *nm(const struct out *o, const char *name)
     return name;
 }
 
-/* Text from the policy: escaped for HTML, or for a Markdown table cell. */
+/* Markdown escapes of text from the policy: it stays on its line and in
+ * its table cell, and no HTML, link, image, code or emphasis passes through
+ * (CommonMark: raw HTML starts with "<", entities and backslash escapes are
+ * literal text). */
+static const char *md_escape(char c)
+{
+    switch (c) {
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '&':
+        return "&amp;";
+    case '\n':
+    case '\r':
+        return " ";
+    case '|':
+        return "\\|";
+    case '*':
+        return "\\*";
+    case '_':
+        return "\\_";
+    case '[':
+        return "\\[";
+    case ']':
+        return "\\]";
+    case '`':
+        return "\\`";
+    case '\\':
+        return "\\\\";
+    case '#':
+        return "\\#";
+    case '!':
+        return "\\!";
+    default:
+        return NULL;
+    }
+}
+
+/* Text from the policy: escaped for HTML, or for Markdown (md_escape). */
 static void text(const struct out *o, const char *s)
 {
     for (; s && *s; s++) {
@@ -131,7 +170,7 @@ static void text(const struct out *o, const char *s)
                   : c == '"' ? "&quot;"
                              : NULL;
         else
-            rep = c == '|' ? "\\|" : c == '\n' ? " " : c == '*' ? "\\*" : c == '_' ? "\\_" : NULL;
+            rep = md_escape(c);
         if (rep)
             kw_buf_adds(o->b, rep);
         else

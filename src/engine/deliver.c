@@ -8,7 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+
+#include "kw_buf.h"
+#include "kw_net.h"
+#include "kw_text.h"
 
 void kw_webhook_signature(const char *secret, const char *body, size_t len, char out[72])
 {
@@ -72,8 +77,9 @@ static const char *action_name(const char *a, bool zh)
     return zh ? "通知" : "notified";
 }
 
-/* The one-line headline of a notification in one language. */
-static void headline(const char *kind, json_t *p, bool zh, char *out, size_t cap)
+/* The one-line headline of a notification in one language, appended to
+ * out: user text (titles, notes) is as long as it is, never cut. */
+static void headline(const char *kind, json_t *p, bool zh, struct kw_buf *out)
 {
     json_t *t = json_object_get(p, "ticket"), *e = json_object_get(p, "event");
     long long id = (long long)json_integer_value(json_object_get(t, "id"));
@@ -83,110 +89,116 @@ static void headline(const char *kind, json_t *p, bool zh, char *out, size_t cap
     if (strcmp(kind, "sla_warning") == 0) {
         const char *colour = colour_name(str_at(e, "colour"), zh);
         if (zh)
-            snprintf(out, cap, "【SLA %s预警】工单 #%lld「%s」%s时限已用 %lld%%，截止 %s", colour,
-                     id, title, metric, pct, deadline);
+            kw_buf_printf(out, "【SLA %s预警】工单 #%lld「%s」%s时限已用 %lld%%，截止 %s", colour,
+                          id, title, metric, pct, deadline);
         else
-            snprintf(out, cap,
-                     "[SLA %s warning] Ticket #%lld \"%s\": %lld%% of the %s time used, due %s",
-                     colour, id, title, pct, metric, deadline);
+            kw_buf_printf(
+                out, "[SLA %s warning] Ticket #%lld \"%s\": %lld%% of the %s time used, due %s",
+                colour, id, title, pct, metric, deadline);
     } else if (strcmp(kind, "sla_breach") == 0) {
         if (zh)
-            snprintf(out, cap, "【SLA 超时】工单 #%lld「%s」%s已超过承诺时限（截止 %s）", id, title,
-                     metric, deadline);
+            kw_buf_printf(out, "【SLA 超时】工单 #%lld「%s」%s已超过承诺时限（截止 %s）", id, title,
+                          metric, deadline);
         else
-            snprintf(out, cap, "[SLA breach] Ticket #%lld \"%s\" missed its %s commitment (due %s)",
-                     id, title, metric, deadline);
+            kw_buf_printf(out, "[SLA breach] Ticket #%lld \"%s\" missed its %s commitment (due %s)",
+                          id, title, metric, deadline);
     } else if (strcmp(kind, "escalation") == 0) {
         const char *who = str_at(json_object_get(p, "to"), "name");
         const char *action = action_name(str_at(e, "action"), zh);
         const char *level = str_at(e, "level");
         int step = (int)json_integer_value(json_object_get(e, "step")) + 1;
         if (zh)
-            snprintf(out, cap, "【升级】工单 #%lld「%s」升级链 %s 第 %d 步：%s%s%s%s%s", id, title,
-                     str_at(e, "chain"), step, action, *who ? " " : "", who, *level ? " → " : "",
-                     level);
+            kw_buf_printf(out, "【升级】工单 #%lld「%s」升级链 %s 第 %d 步：%s%s%s%s%s", id, title,
+                          str_at(e, "chain"), step, action, *who ? " " : "", who,
+                          *level ? " → " : "", level);
         else
-            snprintf(out, cap, "[Escalation] Ticket #%lld \"%s\": chain %s, step %d: %s%s%s%s%s",
-                     id, title, str_at(e, "chain"), step, action, *who ? " " : "", who,
-                     *level ? " to " : "", level);
+            kw_buf_printf(out, "[Escalation] Ticket #%lld \"%s\": chain %s, step %d: %s%s%s%s%s",
+                          id, title, str_at(e, "chain"), step, action, *who ? " " : "", who,
+                          *level ? " to " : "", level);
     } else if (strcmp(kind, "overrun_notice") == 0) {
-        snprintf(out, cap, "%s", str_at(json_object_get(e, "notice"), zh ? "zh" : "en"));
+        kw_buf_adds(out, str_at(json_object_get(e, "notice"), zh ? "zh" : "en"));
     } else if (strcmp(kind, "test") == 0) {
         if (zh)
-            snprintf(out, cap, "Keepword 测试消息（%s）", str_at(p, "at"));
+            kw_buf_printf(out, "Keepword 测试消息（%s）", str_at(p, "at"));
         else
-            snprintf(out, cap, "Keepword test notification (%s)", str_at(p, "at"));
+            kw_buf_printf(out, "Keepword test notification (%s)", str_at(p, "at"));
     } else {
-        snprintf(out, cap, "Keepword %s #%lld", kind, id);
+        kw_buf_printf(out, "Keepword %s #%lld", kind, id);
     }
 }
 
-void kw_notification_text(const char *kind, const char *payload, const char *lang, char *out,
-                          size_t cap)
+char *kw_notification_text(const char *kind, const char *payload, const char *lang)
 {
     json_t *p = json_loads(payload, 0, NULL);
+    struct kw_buf b = {0};
     if (lang && (strcmp(lang, "zh") == 0 || strcmp(lang, "en") == 0))
-        headline(kind, p, lang[0] == 'z', out, cap);
+        headline(kind, p, lang[0] == 'z', &b);
     else {
-        char zh[1024], en[1024];
-        headline(kind, p, true, zh, sizeof(zh));
-        headline(kind, p, false, en, sizeof(en));
-        snprintf(out, cap, "%s\n%s", zh, en);
+        headline(kind, p, true, &b);
+        kw_buf_adds(&b, "\n");
+        headline(kind, p, false, &b);
     }
     json_decref(p);
+    if (b.failed || !b.p) {
+        kw_buf_release(&b);
+        return NULL;
+    }
+    return b.p;
 }
 
 /* The e-mail in one language: the headline, then the facts a person acts on. */
-static void mail_part(const char *kind, json_t *p, bool zh, char *out, size_t cap)
+static void mail_part(const char *kind, json_t *p, bool zh, struct kw_buf *out)
 {
     json_t *t = json_object_get(p, "ticket"), *e = json_object_get(p, "event");
-    char line[1024];
-    headline(kind, p, zh, line, sizeof(line));
-    size_t n = (size_t)snprintf(out, cap, "%s\r\n\r\n", line);
+    headline(kind, p, zh, out);
+    kw_buf_adds(out, "\r\n\r\n");
     const char *labels[][2] = {{"工单", "Ticket"}, {"级别", "Level"},  {"指标", "Metric"},
                                {"截止", "Due"},    {"原因", "Reason"}, {"发生于", "At"}};
-    char ticket[600];
-    snprintf(ticket, sizeof(ticket), "#%lld %s",
-             (long long)json_integer_value(json_object_get(t, "id")), str_at(t, "title"));
-    const char *values[6] = {ticket,
+    const char *values[6] = {NULL,
                              str_at(t, "level"),
                              metric_name(str_at(e, "metric"), zh),
                              str_at(e, "deadline"),
                              str_at(e, "reason"),
                              str_at(e, "due_at")};
-    for (size_t i = 0; i < 6 && n < cap; i++)
-        if (*values[i])
-            n += (size_t)snprintf(out + n, cap - n, "%s%s%s\r\n", labels[i][zh ? 0 : 1],
-                                  zh ? "：" : ": ", values[i]);
-    if (n < cap)
-        snprintf(out + n, cap - n, "\r\n%s\r\n",
-                 zh ? "—— Keepword 服务台（此邮件由系统自动发送）"
-                    : "-- Keepword service desk (sent automatically)");
+    for (size_t i = 0; i < 6; i++) {
+        if (i == 0)
+            kw_buf_printf(out, "%s%s#%lld %s\r\n", labels[i][zh ? 0 : 1], zh ? "：" : ": ",
+                          (long long)json_integer_value(json_object_get(t, "id")),
+                          str_at(t, "title"));
+        else if (*values[i])
+            kw_buf_printf(out, "%s%s%s\r\n", labels[i][zh ? 0 : 1], zh ? "：" : ": ", values[i]);
+    }
+    kw_buf_printf(out, "\r\n%s\r\n",
+                  zh ? "—— Keepword 服务台（此邮件由系统自动发送）"
+                     : "-- Keepword service desk (sent automatically)");
 }
 
-/* Subject and body of the e-mail for d in lang ("zh", "en", NULL: both). */
+/* Subject (cut at a character boundary to fit) and body of the e-mail in
+ * lang ("zh", "en", NULL: both). */
 static void mail_text(const char *kind, json_t *p, const char *lang, char *subject, size_t scap,
-                      char *body, size_t bcap)
+                      struct kw_buf *body)
 {
     bool both = !lang, zh = lang && lang[0] == 'z';
-    char zh_part[3072], en_part[3072], line[1024];
-    headline(kind, p, both || zh, line, sizeof(line));
-    snprintf(subject, scap, "%s", line);
+    struct kw_buf line = {0};
+    headline(kind, p, both || zh, &line);
+    size_t n = line.p ? kw_utf8_cut(line.p, line.len, scap - 1) : 0;
+    snprintf(subject, scap, "%.*s", (int)n, line.p ? line.p : "");
+    kw_buf_release(&line);
     if (!both) {
-        mail_part(kind, p, zh, body, bcap);
+        mail_part(kind, p, zh, body);
         return;
     }
-    mail_part(kind, p, true, zh_part, sizeof(zh_part));
-    mail_part(kind, p, false, en_part, sizeof(en_part));
-    snprintf(body, bcap, "%s\r\n----------------------------------------\r\n\r\n%s", zh_part,
-             en_part);
+    mail_part(kind, p, true, body);
+    kw_buf_adds(body, "\r\n----------------------------------------\r\n\r\n");
+    mail_part(kind, p, false, body);
 }
 
 /* The robot's message body and the URL with its signature, per channel. */
 static char *robot_body(const struct kw_delivery *d, char *url, size_t cap)
 {
-    char text[2048];
-    kw_notification_text(d->kind, d->payload, d->lang, text, sizeof(text));
+    char *text = kw_notification_text(d->kind, d->payload, d->lang);
+    if (!text)
+        return NULL;
     json_t *b = NULL;
     long long now_s = (long long)time(NULL);
     if (strcmp(d->channel, "dingtalk") == 0) {
@@ -217,12 +229,15 @@ static char *robot_body(const struct kw_delivery *d, char *url, size_t cap)
     } else { /* WeCom group robot: the key is in the URL, no signature */
         b = json_pack("{s:s, s:{s:s}}", "msgtype", "text", "text", "content", text);
     }
+    free(text);
     char *body = b ? json_dumps(b, JSON_COMPACT) : NULL;
     json_decref(b);
     return body;
 }
 
-/* The answer's body, kept up to 4 KiB (the robots say errors in it). */
+/* The answer's body, read up to 4 KiB to find the robot's error code; none
+ * of it is kept beyond a short, cleaned message (the reply of a server the
+ * endpoint points at is not shown to whoever set the endpoint up). */
 struct answer {
     char buf[4096];
     size_t len;
@@ -240,8 +255,20 @@ static size_t keep(char *p, size_t size, size_t n, void *ctx)
     return size * n;
 }
 
+/* s as one short line: controls become spaces, at most 120 bytes, cut at a
+ * character boundary, invalid UTF-8 ends it. */
+static void clean_line(const char *s, char *out, size_t cap)
+{
+    size_t n = strlen(s);
+    n = kw_utf8_valid_prefix(s, n);
+    n = kw_utf8_cut(s, n, cap - 1 < 120 ? cap - 1 : 120);
+    for (size_t i = 0; i < n; i++)
+        out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
+    out[n] = '\0';
+}
+
 /* A robot answers 200 with {"errcode":0} (DingTalk, WeCom) or {"code":0}
- * (Feishu); anything else is a failure it explains. */
+ * (Feishu); anything else is a failure it explains in its errmsg or msg. */
 static bool robot_ok(const struct answer *a, char *why, size_t cap)
 {
     json_t *j = json_loads(a->buf, 0, NULL);
@@ -255,7 +282,13 @@ static bool robot_ok(const struct answer *a, char *why, size_t cap)
         const char *msg = json_string_value(json_object_get(j, "errmsg"));
         if (!msg)
             msg = json_string_value(json_object_get(j, "msg"));
-        snprintf(why, cap, "the robot refused: %s", msg ? msg : a->len ? a->buf : "no answer");
+        char line[128];
+        clean_line(msg ? msg : "", line, sizeof(line));
+        if (msg)
+            snprintf(why, cap, "the robot refused: %s", line);
+        else
+            snprintf(why, cap, "the robot's answer has no error code (%s)",
+                     !j ? "not JSON" : "no errcode or code");
     }
     json_decref(j);
     return ok;
@@ -295,16 +328,56 @@ static void query_value(const char *url, const char *key, char *out, size_t cap)
     }
 }
 
-/* Shorten s to at most max bytes, at a character boundary. */
-static void utf8_cut(char *s, size_t max)
+/* Where a delivery may connect: checked on the address each connection is
+ * about to be made to, after the name was resolved, on every attempt (so a
+ * name re-pointed at a private address between attempts is still refused). */
+struct guard {
+    const struct kw_nets *allow;
+    char refused[96]; /* the last address refused and why, or "" */
+};
+
+static curl_socket_t open_guarded(void *ctx, curlsocktype purpose, struct curl_sockaddr *a)
 {
-    size_t n = strlen(s);
-    if (n <= max)
-        return;
-    n = max;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    s[n] = '\0';
+    struct guard *g = ctx;
+    (void)purpose;
+    const char *kind = kw_addr_special(&a->addr);
+    if (kind && !kw_nets_has(g->allow, &a->addr)) {
+        char text[64];
+        kw_addr_text(&a->addr, text, sizeof(text));
+        snprintf(g->refused, sizeof(g->refused), "%s (%s)", text, kind);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype, a->protocol);
+}
+
+static void guard_on(CURL *c, struct guard *g)
+{
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_guarded);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, g);
+}
+
+/* Why a transfer failed: the guard's refusal first, then curl's reason. */
+static void failure(const struct guard *g, CURLcode rc, char *why, size_t cap)
+{
+    if (g->refused[0])
+        snprintf(why, cap,
+                 "refused to connect to %s: loopback, private, link-local and multicast "
+                 "addresses need serve --allow-destination",
+                 g->refused);
+    else
+        snprintf(why, cap, "%s", curl_easy_strerror(rc));
+}
+
+/* Whether each comma-separated address of list is an RFC 5321 mailbox. */
+static bool addresses_ok(const char *list)
+{
+    for (const char *a = list; *a;) {
+        size_t n = strcspn(a, ",");
+        if (!kw_email_ok(a, n))
+            return false;
+        a += n + (a[n] == ',');
+    }
+    return true;
 }
 
 /* Send d as an e-mail: the URL is smtp[s]://HOST[:PORT]/?from=A&to=B[,C]
@@ -312,9 +385,10 @@ static void utf8_cut(char *s, size_t max)
  * person's subscription may ask for one language; otherwise the endpoint's
  * lang=, otherwise both, Chinese first. An escalation
  * also goes to the person it names. */
-static bool deliver_mail(const struct kw_delivery *d, char *why, size_t cap)
+static bool deliver_mail(const struct kw_delivery *d, const struct kw_nets *allow, char *why,
+                         size_t cap)
 {
-    char server[512], from[256], to[1024], tls[8], lang[8], text[8192], subject[1024];
+    char server[512], from[256], to[1024], tls[8], lang[8], subject[160];
     snprintf(server, sizeof(server), "%.*s", (int)strcspn(d->url, "?"), d->url);
     size_t sl = strlen(server);
     if (sl > 8 && server[sl - 1] == '/')
@@ -335,13 +409,20 @@ static bool deliver_mail(const struct kw_delivery *d, char *why, size_t cap)
         snprintf(why, cap, "the endpoint names no %s", from[0] ? "recipient" : "sender (from=)");
         return false;
     }
+    /* they become MAIL FROM and RCPT TO lines and headers: an address
+     * stored before these were checked is not sent */
+    if (!kw_url_clean(server) || !addresses_ok(from) || !addresses_ok(to)) {
+        json_decref(p);
+        snprintf(why, cap, "the endpoint's server, sender or a recipient is not a valid address");
+        return false;
+    }
     /* the person's language, else the endpoint's (lang= in its URL), else both */
     query_value(d->url, "lang", lang, sizeof(lang));
     const char *in = d->lang                                              ? d->lang
                      : strcmp(lang, "zh") == 0 || strcmp(lang, "en") == 0 ? lang
                                                                           : NULL;
-    mail_text(d->kind, p, in, subject, sizeof(subject), text, sizeof(text));
-    utf8_cut(subject, 150);
+    struct kw_buf text = {0};
+    mail_text(d->kind, p, in, subject, sizeof(subject), &text);
     /* the subject as an RFC 2047 encoded word: it may be Chinese */
     char subj64[256];
     sodium_bin2base64(subj64, sizeof(subj64), (const unsigned char *)subject, strlen(subject),
@@ -353,20 +434,23 @@ static bool deliver_mail(const struct kw_delivery *d, char *why, size_t cap)
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-    size_t cap_msg = strlen(text) + (details ? strlen(details) : 0) + 2048;
-    char *msg = malloc(cap_msg);
-    if (!msg) {
-        free(details);
+    struct kw_buf msg = {0};
+    kw_buf_printf(&msg,
+                  "Date: %s\r\nFrom: <%s>\r\nTo: %s\r\nSubject: =?UTF-8?B?%s?=\r\n"
+                  "Message-ID: <%s@keepword>\r\nX-Keepword-Event: %s\r\nX-Keepword-Delivery: "
+                  "%s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+                  "Content-Transfer-Encoding: 8bit\r\n\r\n",
+                  date, from, to, subj64, d->key, d->kind, d->key);
+    kw_buf_add(&msg, text.p ? text.p : "", text.len);
+    kw_buf_printf(&msg, "\r\n\r\n详情 / Details (JSON):\r\n%s\r\n", details ? details : "");
+    free(details);
+    bool built = !text.failed && !msg.failed && msg.p;
+    kw_buf_release(&text);
+    if (!built) {
+        kw_buf_release(&msg);
         snprintf(why, cap, "no memory for the message");
         return false;
     }
-    snprintf(msg, cap_msg,
-             "Date: %s\r\nFrom: <%s>\r\nTo: %s\r\nSubject: =?UTF-8?B?%s?=\r\n"
-             "Message-ID: <%s@keepword>\r\nX-Keepword-Event: %s\r\nX-Keepword-Delivery: %s\r\n"
-             "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-             "Content-Transfer-Encoding: 8bit\r\n\r\n%s\r\n\r\n详情 / Details (JSON):\r\n%s\r\n",
-             date, from, to, subj64, d->key, d->kind, d->key, text, details ? details : "");
-    free(details);
     CURL *c = curl_easy_init();
     struct curl_slist *rcpt = NULL;
     char addr[300], *save = NULL;
@@ -376,7 +460,8 @@ static bool deliver_mail(const struct kw_delivery *d, char *why, size_t cap)
     }
     char mail_from[300];
     snprintf(mail_from, sizeof(mail_from), "<%s>", from);
-    struct upload up = {msg, strlen(msg)};
+    struct upload up = {msg.p, msg.len};
+    struct guard g = {.allow = allow};
     CURLcode rc = CURLE_OUT_OF_MEMORY;
     if (c) {
         curl_easy_setopt(c, CURLOPT_URL, server);
@@ -388,6 +473,7 @@ static bool deliver_mail(const struct kw_delivery *d, char *why, size_t cap)
         curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)KW_DELIVER_TIMEOUT_MS);
+        guard_on(c, &g);
         if (strcmp(tls, "1") == 0)
             curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
         if (d->secret && strchr(d->secret, ':'))
@@ -396,18 +482,22 @@ static bool deliver_mail(const struct kw_delivery *d, char *why, size_t cap)
     }
     curl_slist_free_all(rcpt);
     curl_easy_cleanup(c);
-    free(msg);
+    kw_buf_release(&msg);
     if (rc != CURLE_OK) {
-        snprintf(why, cap, "%s", curl_easy_strerror(rc));
+        failure(&g, rc, why, cap);
         return false;
     }
     return true;
 }
 
-bool kw_deliver(const struct kw_delivery *d, char *why, size_t cap)
+bool kw_deliver(const struct kw_delivery *d, const struct kw_nets *allow, char *why, size_t cap)
 {
+    if (!kw_url_clean(d->url)) {
+        snprintf(why, cap, "the endpoint's URL has spaces or control characters");
+        return false;
+    }
     if (strcmp(d->channel, "email") == 0)
-        return deliver_mail(d, why, cap);
+        return deliver_mail(d, allow, why, cap);
     bool webhook = strcmp(d->channel, "webhook") == 0;
     if (!webhook && strcmp(d->channel, "dingtalk") != 0 && strcmp(d->channel, "feishu") != 0 &&
         strcmp(d->channel, "wecom") != 0) {
@@ -438,6 +528,8 @@ bool kw_deliver(const struct kw_delivery *d, char *why, size_t cap)
         h = curl_slist_append(h, sig);
     }
     struct answer a = {.len = 0};
+    struct guard g = {.allow = allow};
+    guard_on(c, &g);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
@@ -456,7 +548,7 @@ bool kw_deliver(const struct kw_delivery *d, char *why, size_t cap)
     curl_easy_cleanup(c);
     free(robot);
     if (rc != CURLE_OK) {
-        snprintf(why, cap, "%s", curl_easy_strerror(rc));
+        failure(&g, rc, why, cap);
         return false;
     }
     if (status < 200 || status > 299) {

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "kw_net.h"
 #include "store.h"
 
 #define KW_DELIVER_TIMEOUT_MS 5000
@@ -31,12 +32,17 @@
  * {"code":0}; anything else is a failed attempt. */
 
 /* The robots' text for a notification: its headline in lang ("zh" or "en"),
- * or NULL: the Chinese line, a newline and the English one. */
-void kw_notification_text(const char *kind, const char *payload, const char *lang, char *out,
-                          size_t cap);
+ * or NULL: the Chinese line, a newline and the English one. User text in it
+ * (titles, notes) is whole. Caller frees; NULL when out of memory. */
+char *kw_notification_text(const char *kind, const char *payload, const char *lang);
 
-/* Send d; false with a one-line reason in why (cap bytes). */
-bool kw_deliver(const struct kw_delivery *d, char *why, size_t cap);
+/* Send d; false with a one-line reason in why (cap bytes), which keeps no
+ * more of the other side's answer than its status or a robot's short,
+ * cleaned error message. Connections to loopback, private, link-local,
+ * multicast and other special addresses (kw_addr_special) are refused unless
+ * inside allow (may be NULL), checked on the resolved address of every
+ * connection made. */
+bool kw_deliver(const struct kw_delivery *d, const struct kw_nets *allow, char *why, size_t cap);
 
 /* "sha256=" and the hex HMAC-SHA256 of body under secret into out (72 bytes). */
 void kw_webhook_signature(const char *secret, const char *body, size_t len, char out[72]);

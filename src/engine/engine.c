@@ -23,8 +23,9 @@ struct kw_engine {
     struct kw_clocks *clocks;
     struct kw_now clock;
     struct kw_log log;
-    struct kw_store *rd; /* the delivery thread's read handle */
-    struct kw_sla sla;   /* scratch of the firing units (writer thread) */
+    struct kw_nets allow; /* special addresses deliveries may reach anyway */
+    struct kw_store *rd;  /* the delivery thread's read handle */
+    struct kw_sla sla;    /* scratch of the firing units (writer thread) */
     pthread_mutex_t mu;
     pthread_cond_t timer_cv, deliver_cv;
     pthread_t timer, deliverer;
@@ -345,7 +346,7 @@ static void deliver_one(struct kw_engine *e, const struct kw_delivery *d, struct
                (long long)d->id, (long long)d->user_id, (long long)until);
         return;
     }
-    bool ok = kw_deliver(d, o->why, sizeof(o->why));
+    bool ok = kw_deliver(d, &e->allow, o->why, sizeof(o->why));
     int64_t now = e->clock.now(e->clock.ctx);
     int tries = d->attempts + 1;
     int64_t backoff = KW_DELIVERY_BACKOFF;
@@ -425,7 +426,8 @@ static bool load_entry(int64_t ticket, int64_t fire_at, void *ctx)
 }
 
 struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw_clocks *clocks,
-                                  struct kw_now clock, const struct kw_log *log, struct kw_err *err)
+                                  struct kw_now clock, const struct kw_log *log,
+                                  const struct kw_nets *allow, struct kw_err *err)
 {
     struct kw_engine *e = calloc(1, sizeof(*e));
     if (!e || strlen(db) >= sizeof(e->db)) {
@@ -442,6 +444,8 @@ struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw
     e->clock = clock;
     if (log)
         e->log = *log;
+    if (allow)
+        e->allow = *allow;
     kw_sla_init(&e->sla);
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->timer_cv, NULL);

@@ -27,6 +27,7 @@
 #include "fire.h"
 #include "kw_err.h"
 #include "kw_log.h"
+#include "kw_net.h"
 #include "writer.h"
 
 /* "Now" is injected: the engine and the server read time only through this.
@@ -44,10 +45,11 @@ struct kw_engine;
 
 /* Load the schedule from the database at db and start both threads. log
  * (copied; may be NULL) gets a logfmt line per firing and per delivery,
- * failures at level=error. */
+ * failures at level=error. allow (copied; may be NULL: none) are the
+ * loopback, private, ... networks deliveries may reach (engine/deliver.h). */
 struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw_clocks *clocks,
                                   struct kw_now clock, const struct kw_log *log,
-                                  struct kw_err *err);
+                                  const struct kw_nets *allow, struct kw_err *err);
 /* Stop both threads (what is in flight finishes). Accepts NULL. */
 void kw_engine_stop(struct kw_engine *e);
 

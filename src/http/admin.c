@@ -27,13 +27,77 @@ static bool org_add(const struct kw_org *o, void *ctx)
 
 struct org_unit {
     struct kw_org org;
+    struct kw_clocks *clocks;
     int64_t now, id;
 };
+
+static bool calendar_seen(const struct kw_named_row *r, void *ctx)
+{
+    (void)r;
+    *(bool *)ctx = true;
+    return true;
+}
+
+/* An organisation's terms as the commitment in force and the stored
+ * calendars know them: its tier and region are in the commitment's lists
+ * (when it has lists), its calendar is a stored calendar or one the
+ * commitment names, its account manager is one of the provider's people. */
+static enum kw_code org_terms_check(struct org_unit *u, struct kw_store *st, struct kw_err *err)
+{
+    const struct kw_org *o = &u->org;
+    int64_t commitment = 0;
+    const struct kw_compiled *c = NULL;
+    enum kw_code rc = kw_store_commitment_at(st, u->now, &commitment, err);
+    if (rc == KW_OK && commitment && (o->tier || o->region || o->calendar)) {
+        c = kw_clocks_commitment(u->clocks, st, commitment, err);
+        if (!c)
+            return err->code;
+    }
+    if (rc != KW_OK)
+        return rc;
+    if (c && o->tier && !kw_policy_attr_known(c->p, KW_ATTR_TIER, o->tier))
+        return kw_err_set(err, KW_INVALID, "/tier",
+                          "tier: \"%.40s\" is not a tier of the commitment in force (%s %s)",
+                          o->tier, kw_policy_name(c->p), kw_policy_version(c->p));
+    if (c && o->region && !kw_policy_attr_known(c->p, KW_ATTR_REGION, o->region))
+        return kw_err_set(err, KW_INVALID, "/region",
+                          "region: \"%.40s\" is not a region of the commitment in force (%s %s)",
+                          o->region, kw_policy_name(c->p), kw_policy_version(c->p));
+    if (o->calendar) {
+        bool known = false;
+        for (size_t i = 0; c && i < kw_policy_calendar_count(c->p); i++)
+            known = known || strcmp(kw_policy_calendar_name(c->p, i), o->calendar) == 0;
+        if (!known &&
+            (rc = kw_store_calendars(st, o->calendar, calendar_seen, &known, err)) != KW_OK)
+            return rc;
+        if (!known)
+            return kw_err_set(err, KW_INVALID, "/calendar",
+                              "calendar: no stored calendar \"%.40s\" and none of that name in "
+                              "the commitment in force (GET /api/v1/calendars)",
+                              o->calendar);
+    }
+    if (o->account_manager_id) {
+        struct kw_user_row m;
+        rc = kw_store_user_get(st, o->account_manager_id, &m, err);
+        if (rc == KW_NOT_FOUND)
+            return kw_err_set(err, KW_NOT_FOUND, "/account_manager_id",
+                              "account_manager_id: no user %lld", (long long)o->account_manager_id);
+        if (rc != KW_OK)
+            return rc;
+        if (strcmp(m.role, "customer") == 0)
+            return kw_err_set(err, KW_INVALID, "/account_manager_id",
+                              "account_manager_id: user %lld is a customer; an account manager is "
+                              "one of the provider's people",
+                              (long long)o->account_manager_id);
+    }
+    return KW_OK;
+}
 
 static enum kw_code org_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct org_unit *u = ctx;
-    return kw_store_org_insert(st, &u->org, u->now, &u->id, err);
+    enum kw_code rc = org_terms_check(u, st, err);
+    return rc != KW_OK ? rc : kw_store_org_insert(st, &u->org, u->now, &u->id, err);
 }
 
 static const struct kwh_field org_fields[] = {
@@ -61,7 +125,7 @@ struct kwh_reply kwh_orgs_create(struct kwh_call *x)
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct org_unit u = {.now = x->now};
+    struct org_unit u = {.clocks = x->h->clocks, .now = x->now};
     if (kwh_decode(j, org_fields, KWH_NFIELDS(org_fields), &u, &out) &&
         kwh_write_unit(x, org_unit, &u, &out)) {
         u.org.id = u.id;
@@ -657,22 +721,119 @@ struct kwh_reply kwh_commitments_create(struct kwh_call *x)
     return out;
 }
 
-/* GET /commitments/{id}/letter?lang=zh|en&format=md|html */
-struct kwh_reply kwh_commitment_letter(struct kwh_call *x)
+/* ---- what a customer reads of the commitments ---- */
+
+/* Whether the caller may read commitment id: staff any; a customer the one
+ * in force and those their organisation's tickets follow. */
+static bool commitment_visible(struct kwh_call *x, int64_t id, int64_t in_force)
 {
-    int64_t id = x->arg.id;
     struct kw_err err = {0};
-    const char *lang = kwh_query(x, "lang"), *format = kwh_query(x, "format");
-    if (lang && strcmp(lang, "zh") != 0 && strcmp(lang, "en") != 0)
-        return kwh_problem_of(KW_INVALID, "", "lang: expected zh or en");
-    if (format && strcmp(format, "md") != 0 && strcmp(format, "html") != 0)
-        return kwh_problem_of(KW_INVALID, "", "format: expected md or html");
-    const struct kw_compiled *c = kwh_policy_for(x->h, x->wk->st, id, &err);
-    if (!c)
+    bool used = false;
+    if (!x->me.customer || id == in_force)
+        return true;
+    return kw_store_commitment_used(x->wk->st, id, x->me.org_id, &used, &err) == KW_OK && used;
+}
+
+struct visible_page {
+    struct kwh_call *x;
+    struct kwh_page *pg;
+    int64_t in_force;
+};
+
+static bool commitment_add_visible(const struct kw_commitment_row *c, void *ctx)
+{
+    struct visible_page *v = ctx;
+    return !commitment_visible(v->x, c->id, v->in_force) || commitment_add(c, v->pg);
+}
+
+/* A customer's view of a commitment document: without the list of
+ * organisations, without the rules that name other organisations (a rule
+ * naming theirs among others names theirs alone) and without the escalation
+ * chains (the provider's own procedure). */
+static void customer_view(json_t *doc, const char *org)
+{
+    json_object_del(doc, "organisations");
+    json_object_del(doc, "escalations");
+    json_t *rules = json_object_get(doc, "targets"), *mine = json_string(org);
+    for (size_t i = json_array_size(rules); i-- > 0;) {
+        json_t *when = json_object_get(json_array_get(rules, i), "when");
+        json_t *names = json_object_get(when, "organisation");
+        if (!names)
+            continue;
+        bool ours = json_equal(names, mine);
+        for (size_t k = 0; json_is_array(names) && k < json_array_size(names); k++)
+            ours = ours || json_equal(json_array_get(names, k), mine);
+        if (ours)
+            json_object_set(when, "organisation", mine);
+        else
+            json_array_remove(rules, i);
+    }
+    json_decref(mine);
+}
+
+/* The caller's organisation's name, for customer_view ("" when unknown). */
+static void my_org_name(struct kwh_call *x, char *out, size_t cap)
+{
+    struct kw_err err = {0};
+    struct kw_org o;
+    out[0] = '\0';
+    if (kw_store_org_get(x->wk->st, x->me.org_id, &o, &err) == KW_OK && o.name)
+        snprintf(out, cap, "%s", o.name);
+}
+
+/* Commitment id's document as the caller may read it, or NULL with *fail
+ * (404 for one a customer may not read). */
+static json_t *commitment_doc_for(struct kwh_call *x, int64_t id, struct kwh_reply *fail)
+{
+    struct kw_err err = {0};
+    int64_t in_force = 0;
+    char *doc = NULL;
+    if (x->me.customer && kw_store_commitment_at(x->wk->st, x->now, &in_force, &err) != KW_OK) {
+        *fail = kwh_problem(&err);
+        return NULL;
+    }
+    if (!commitment_visible(x, id, in_force)) {
+        *fail = kwh_problem_of(KW_NOT_FOUND, "", "no such commitment");
+        return NULL;
+    }
+    if (kw_store_commitment_doc(x->wk->st, id, &doc, &err) != KW_OK) {
+        *fail = kwh_problem(&err);
+        return NULL;
+    }
+    json_t *j = json_loads(doc, 0, NULL);
+    free(doc);
+    if (!j) {
+        *fail = kwh_problem_of(KW_STORE, "", "the stored commitment is damaged");
+        return NULL;
+    }
+    if (x->me.customer) {
+        char org[201];
+        my_org_name(x, org, sizeof(org));
+        customer_view(j, org);
+    }
+    return j;
+}
+
+/* The letter of the customer's view of commitment id (lang, html). */
+static struct kwh_reply customer_letter(struct kwh_call *x, int64_t id, const char *lang, bool html)
+{
+    struct kwh_reply out;
+    struct kw_err err = {0};
+    json_t *j = commitment_doc_for(x, id, &out);
+    if (!j)
+        return out;
+    struct kw_cal *cals[KW_POLICY_MAX_CALENDARS];
+    struct kw_cal_history hist[KW_POLICY_MAX_CALENDARS];
+    struct kw_policy *p = kw_policy_from_json(j, &err);
+    json_decref(j);
+    if (!p || kw_clocks_compile_calendars(x->h->clocks, x->wk->st, p, cals, hist, &err) != KW_OK) {
+        kw_policy_free(p);
         return kwh_problem(&err);
-    bool html = format && strcmp(format, "html") == 0;
+    }
+    kw_compiled_calendars_free(p, cals, hist);
     struct kw_buf b = {0};
-    kw_letter_render(c->p, lang ? lang : "zh", html, &b);
+    kw_letter_render(p, lang, html, &b);
+    kw_policy_free(p);
     char *text = b.failed ? NULL : strndup(b.p ? b.p : "", b.len);
     kw_buf_release(&b);
     return kwh_ok_text(html ? "text/html; charset=utf-8" : "text/markdown; charset=utf-8", text);
@@ -683,12 +844,13 @@ struct kwh_reply kwh_commitments_list(struct kwh_call *x)
     struct kw_err err = {0};
     struct kwh_page pg;
     kwh_page_init(&pg, KWH_ALL);
-    if (kw_store_commitments(x->wk->st, commitment_add, &pg, &err) != KW_OK) {
+    int64_t current = 0;
+    kw_store_commitment_at(x->wk->st, x->now, &current, &err);
+    struct visible_page v = {x, &pg, current};
+    if (kw_store_commitments(x->wk->st, commitment_add_visible, &v, &err) != KW_OK) {
         kwh_page_release(&pg);
         return kwh_problem(&err);
     }
-    int64_t current = 0;
-    kw_store_commitment_at(x->wk->st, x->now, &current, &err);
     json_t *j = kwh_page_json(&pg, "commitments");
     json_object_set_new(j, "in_force", kwh_id_or_null(current));
     return kwh_ok(200, j);
@@ -696,11 +858,30 @@ struct kwh_reply kwh_commitments_list(struct kwh_call *x)
 
 struct kwh_reply kwh_commitment_get(struct kwh_call *x)
 {
+    struct kwh_reply out;
+    json_t *j = commitment_doc_for(x, x->arg.id, &out);
+    return j ? kwh_ok(200, j) : out;
+}
+
+/* GET /commitments/{id}/letter?lang=zh|en&format=md|html */
+struct kwh_reply kwh_commitment_letter(struct kwh_call *x)
+{
+    int64_t id = x->arg.id;
     struct kw_err err = {0};
-    char *doc = NULL;
-    if (kw_store_commitment_doc(x->wk->st, x->arg.id, &doc, &err) != KW_OK)
+    const char *lang = kwh_query(x, "lang"), *format = kwh_query(x, "format");
+    if (lang && strcmp(lang, "zh") != 0 && strcmp(lang, "en") != 0)
+        return kwh_problem_of(KW_INVALID, "", "lang: expected zh or en");
+    if (format && strcmp(format, "md") != 0 && strcmp(format, "html") != 0)
+        return kwh_problem_of(KW_INVALID, "", "format: expected md or html");
+    bool html = format && strcmp(format, "html") == 0;
+    if (x->me.customer)
+        return customer_letter(x, id, lang ? lang : "zh", html);
+    const struct kw_compiled *c = kwh_policy_for(x->h, x->wk->st, id, &err);
+    if (!c)
         return kwh_problem(&err);
-    json_t *j = json_loads(doc, 0, NULL);
-    free(doc);
-    return j ? kwh_ok(200, j) : kwh_problem_of(KW_STORE, "", "the stored commitment is damaged");
+    struct kw_buf b = {0};
+    kw_letter_render(c->p, lang ? lang : "zh", html, &b);
+    char *text = b.failed ? NULL : strndup(b.p ? b.p : "", b.len);
+    kw_buf_release(&b);
+    return kwh_ok_text(html ? "text/html; charset=utf-8" : "text/markdown; charset=utf-8", text);
 }

@@ -10,6 +10,7 @@
 #include "civil.h"
 #include "deliver.h"
 #include "internal.h"
+#include "kw_text.h"
 
 static bool endpoint_add(const struct kw_endpoint *e, void *ctx)
 {
@@ -71,9 +72,42 @@ static bool mail_lang_ok(const char *url)
     return (strncmp(l, "zh", 2) == 0 || strncmp(l, "en", 2) == 0) && (l[2] == '\0' || l[2] == '&');
 }
 
+/* The addresses in query parameter key= of an smtp URL (comma-separated),
+ * each an RFC 5321 mailbox: they become MAIL FROM and RCPT TO lines, so a
+ * CR/LF or a bracket would end the command and start another. */
+static bool mail_addresses_ok(const char *url, const char *key, struct kwh_reply *out)
+{
+    size_t klen = strlen(key);
+    for (const char *p = strchr(url, '?'); p && *p; p = strchr(p + 1, '&')) {
+        if (strncmp(p + 1, key, klen) != 0 || p[1 + klen] != '=')
+            continue;
+        const char *v = p + 2 + klen, *end = v + strcspn(v, "&");
+        while (v < end) {
+            size_t n = strcspn(v, ",&");
+            if (n > (size_t)(end - v))
+                n = (size_t)(end - v);
+            if (!kw_email_ok(v, n)) {
+                *out = kwh_problemf(KW_INVALID, "/url",
+                                    "url: %s= \"%.*s\" is not an e-mail address (expected "
+                                    "a@example.com, several separated by commas)",
+                                    key, (int)(n > 80 ? 80 : n), v);
+                return false;
+            }
+            v += n + (v[n] == ',');
+        }
+    }
+    return true;
+}
+
 /* The kind and the URL that goes with it; false with the problem. */
 static bool endpoint_check(const struct kw_endpoint *e, struct kwh_reply *out)
 {
+    if (e->url && !kw_url_clean(e->url)) {
+        *out = kwh_problem_of(KW_INVALID, "/url",
+                              "url: spaces, control characters (CR, LF, ...) and raw non-ASCII "
+                              "are not allowed in a URL; percent-encode them");
+        return false;
+    }
     if (strcmp(e->kind, "webhook") != 0 && strcmp(e->kind, "dingtalk") != 0 &&
         strcmp(e->kind, "feishu") != 0 && strcmp(e->kind, "wecom") != 0 &&
         strcmp(e->kind, "email") != 0) {
@@ -89,6 +123,9 @@ static bool endpoint_check(const struct kw_endpoint *e, struct kwh_reply *out)
                               "[&starttls=1][&lang=zh|en]");
         return false;
     }
+    if (strcmp(e->kind, "email") == 0 &&
+        (!mail_addresses_ok(e->url, "from", out) || !mail_addresses_ok(e->url, "to", out)))
+        return false;
     if (strcmp(e->kind, "email") != 0 &&
         (!e->url || (strncmp(e->url, "http://", 7) != 0 && strncmp(e->url, "https://", 8) != 0))) {
         *out = kwh_problem_of(KW_INVALID, "/url", "url: expected an http:// or https:// URL");
@@ -281,7 +318,12 @@ struct kwh_reply kwh_endpoint_test(struct kwh_call *x)
     char at[KW_INSTANT_BUF];
     kw_instant_format_utc(x->now, at);
     struct test_unit u = {.id = id, .now = x->now};
-    snprintf(u.key, sizeof(u.key), "test-%lld-%lld", (long long)id, (long long)x->now);
+    /* each test is its own delivery, even two in one second (a double
+     * click): the key takes the real clock's nanoseconds too */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(u.key, sizeof(u.key), "test-%lld-%lld.%09ld", (long long)id, (long long)x->now,
+             (long)ts.tv_nsec);
     json_t *p = json_pack("{s:s, s:s, s:I}", "kind", "test", "at", at, "by", (json_int_t)x->me.id);
     u.payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
     json_decref(p);
@@ -402,9 +444,31 @@ struct sub_unit {
     int64_t now, id;
 };
 
+/* A customer's subscription is to their own organisation's tickets (the
+ * org_id filter is theirs, set when not given) and to no team of the
+ * provider's: what reaches them is what they may read. */
 static enum kw_code sub_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct sub_unit *u = ctx;
+    struct kw_user_row who;
+    enum kw_code rc = kw_store_user_get(st, u->s.user_id, &who, err);
+    if (rc == KW_NOT_FOUND)
+        return kw_err_set(err, KW_NOT_FOUND, "/user_id", "user_id: no user %lld",
+                          (long long)u->s.user_id);
+    if (rc != KW_OK)
+        return rc;
+    if (strcmp(who.role, "customer") == 0) {
+        if (u->s.org_id && u->s.org_id != who.org_id)
+            return kw_err_set(err, KW_FORBIDDEN, "/org_id",
+                              "org_id: a customer subscribes only to their own organisation's "
+                              "tickets (organisation %lld)",
+                              (long long)who.org_id);
+        if (u->s.team_id)
+            return kw_err_set(err, KW_INVALID, "/team_id",
+                              "team_id: teams are the provider's; a customer's subscription "
+                              "names none");
+        u->s.org_id = who.org_id;
+    }
     return kw_store_subscription_put(st, &u->s, u->now, &u->id, err);
 }
 

@@ -217,16 +217,27 @@ static struct kwh_reply receipt(struct kwh_call *x, json_t *visible)
     crypto_hash_sha256_state rh;
     crypto_hash_sha256_init(&rh);
     crypto_hash_sha256_update(&rh, (const unsigned char *)cp.note, strlen(cp.note));
-    size_t i;
+    size_t i, k = 0;
     json_t *v;
     json_array_foreach(visible, i, v)
     {
-        int64_t seq = json_integer_value(json_object_get(v, "seq"));
-        if (seq < 1 || (size_t)seq > all.n || all.ev[seq - 1].seq != seq) {
-            kw_err_set(&err, KW_STORE, "", "event %lld of ticket %lld is missing", (long long)seq,
+        /* found by its hash: a customer's timeline numbers what they see
+         * 1, 2, ... (tickets.c); the receipt gives each event's own seq,
+         * which its hash covers */
+        const char *want = json_string_value(json_object_get(v, "hash"));
+        char kh[2 * KW_HASH_BYTES + 1] = "";
+        for (; want && k < all.n; k++) {
+            kwh_hex(all.ev[k].hash, KW_HASH_BYTES, kh);
+            if (strcmp(kh, want) == 0)
+                break;
+        }
+        if (!want || k == all.n || all.ev[k].seq != (int64_t)k + 1) {
+            kw_err_set(&err, KW_STORE, "", "event %lld of ticket %lld is missing",
+                       (long long)json_integer_value(json_object_get(v, "seq")),
                        (long long)x->arg.id);
             goto out_err;
         }
+        int64_t seq = all.ev[k].seq;
         const struct kept_event *e = &all.ev[seq - 1];
         static const unsigned char zero[KW_HASH_BYTES];
         const unsigned char *prev = seq > 1 ? all.ev[seq - 2].hash : zero;

@@ -107,6 +107,52 @@ static bool clock_add(const struct kw_clock_row *c, void *ctx)
     return true;
 }
 
+/* What a customer does not see: internal notes, the staff-side warnings
+ * and escalation steps, and a staff-only clock's breach. */
+static bool staff_side_event(const struct kw_policy *p, const char *type, json_t *body)
+{
+    if (json_is_true(json_object_get(body, "internal")) || strcmp(type, "sla_warning") == 0 ||
+        strcmp(type, "escalated") == 0)
+        return true;
+    return strcmp(type, "sla_breach") == 0 &&
+           !customer_sees(p, json_string_value(json_object_get(body, "metric")));
+}
+
+/* The events a customer sees of a ticket: how many, the last one's hash
+ * and instant (so that their count, chain head and updated_at say nothing
+ * of the events they do not see). */
+struct seen {
+    const struct kw_policy *p;
+    int64_t n, at;
+    char head[2 * KW_HASH_BYTES + 1];
+};
+
+static bool count_seen(const struct kw_stored_event *ev, void *ctx)
+{
+    struct seen *s = ctx;
+    json_t *body = json_loads(ev->body, 0, NULL);
+    if (!staff_side_event(s->p, ev->type, body)) {
+        s->n++;
+        s->at = ev->at;
+        kwh_hex(ev->hash, KW_HASH_BYTES, s->head);
+    }
+    json_decref(body);
+    return true;
+}
+
+static void customer_counts(struct kw_store *st, const struct kw_policy *p, int64_t ticket,
+                            json_t *j)
+{
+    struct seen s = {.p = p};
+    struct kw_err err = {0};
+    if (kw_store_events(st, ticket, count_seen, &s, &err) != KW_OK)
+        return;
+    json_object_set_new(j, "events", json_integer(s.n));
+    json_object_set_new(j, "chain_head", json_string(s.head));
+    if (s.n)
+        json_object_set_new(j, "updated_at", kwh_instant_json(s.at));
+}
+
 json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st, bool customer,
                                const struct kw_ticket_row *t, int64_t now)
 {
@@ -118,6 +164,8 @@ json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st, bool cust
                            .breach = KW_STORE_NO_TIME};
     kw_store_ticket_clocks(st, t->id, clock_add, &cc, &err);
     json_object_set_new(j, "clocks", cc.list);
+    if (customer)
+        customer_counts(st, c ? c->p : NULL, t->id, j);
     /* The ticket's due and breach figures come from all its clocks: a
      * customer's, when a clock hidden from them counts there, from theirs
      * alone (a met_late clock keeps no breach instant: then only "breached") */
@@ -281,20 +329,35 @@ struct page {
     size_t limit;
     int64_t now, last, last_due;
     bool more;
-    struct kwh_call *clocks; /* include=clocks: read them with this call's handle */
+    struct kwh_call *clocks;   /* include=clocks: read them with this call's handle */
+    struct kwh_call *customer; /* a customer's list: each ticket as they see it */
+    int breached;              /* a customer's breached= (1 true, 2 false), on what they see */
 };
 
 static bool page_add(const struct kw_ticket_row *t, void *ctx)
 {
     struct page *pg = ctx;
+    json_t *j;
+    if (pg->customer) {
+        /* their clocks decide breached (a staff-only clock's breach is not
+         * theirs), as in kwh_ticket_with_clocks */
+        j = kwh_ticket_with_clocks(pg->customer->h, pg->customer->wk->st, true, t, pg->now);
+        if (pg->breached && json_is_true(json_object_get(j, "breached")) != (pg->breached == 1)) {
+            json_decref(j);
+            return true;
+        }
+        if (!pg->clocks)
+            json_object_del(j, "clocks");
+    } else
+        j = pg->clocks
+                ? kwh_ticket_with_clocks(pg->clocks->h, pg->clocks->wk->st, false, t, pg->now)
+                : ticket_json(t, pg->now);
     if (json_array_size(pg->list) == pg->limit) {
+        json_decref(j);
         pg->more = true; /* one row past the page: there is a next page */
         return false;
     }
-    json_array_append_new(pg->list,
-                          pg->clocks ? kwh_ticket_with_clocks(pg->clocks->h, pg->clocks->wk->st,
-                                                              pg->clocks->me.customer, t, pg->now)
-                                     : ticket_json(t, pg->now));
+    json_array_append_new(pg->list, j);
     pg->last = t->id;
     pg->last_due = t->next_due;
     return true;
@@ -398,8 +461,24 @@ static struct kwh_reply ticket_list(struct kwh_call *x)
     const char *include = kwh_query(x, "include");
     if (include && strcmp(include, "clocks") != 0)
         return kwh_problem_of(KW_INVALID, "", "include: expected clocks");
-    struct page pg = {json_array(), (size_t)limit,     x->now, 0, KW_STORE_NO_TIME,
-                      false,        include ? x : NULL};
+    struct page pg = {json_array(),
+                      (size_t)limit,
+                      x->now,
+                      0,
+                      KW_STORE_NO_TIME,
+                      false,
+                      include ? x : NULL,
+                      x->me.customer ? x : NULL,
+                      0};
+    if (x->me.customer && f.breached) {
+        /* the projection's breached counts every clock: a superset of the
+         * customer's breached tickets, so it narrows only breached=true;
+         * their own clocks decide in page_add, with no limit on the rows */
+        pg.breached = f.breached;
+        if (f.breached == 2)
+            f.breached = 0;
+        f.limit = (size_t)INT64_MAX;
+    }
     struct kw_err err = {0};
     if (kw_store_tickets(x->wk->st, &f, page_add, &pg, &err) != KW_OK) {
         json_decref(pg.list);
@@ -426,31 +505,24 @@ struct collect {
     json_t *list;
     bool customer;
     const struct kw_policy *p; /* the ticket's commitment, or NULL */
+    int64_t shown;             /* events shown so far: a customer's seq */
 };
-
-/* What a customer does not see: internal notes, the staff-side warnings
- * and escalation steps, and a staff-only clock's breach. */
-static bool staff_side(const struct collect *co, const char *type, json_t *body)
-{
-    if (json_is_true(json_object_get(body, "internal")) || strcmp(type, "sla_warning") == 0 ||
-        strcmp(type, "escalated") == 0)
-        return true;
-    return strcmp(type, "sla_breach") == 0 &&
-           !customer_sees(co->p, json_string_value(json_object_get(body, "metric")));
-}
 
 static bool collect_event(const struct kw_stored_event *ev, void *ctx)
 {
     struct collect *co = ctx;
     json_t *body = json_loads(ev->body, 0, NULL);
-    if (co->customer && staff_side(co, ev->type, body)) {
+    if (co->customer && staff_side_event(co->p, ev->type, body)) {
         json_decref(body);
         return true;
     }
+    /* a customer's events are numbered 1, 2, ... without gaps: the gaps
+     * would count the internal notes and staff-side events */
+    int64_t seq = co->customer ? ++co->shown : ev->seq;
     char h[2 * KW_HASH_BYTES + 1];
     kwh_hex(ev->hash, KW_HASH_BYTES, h);
     json_array_append_new(co->list, json_pack("{s:I, s:o, s:s, s:I, s:o, s:s}", "seq",
-                                              (json_int_t)ev->seq, "at", kwh_instant_json(ev->at),
+                                              (json_int_t)seq, "at", kwh_instant_json(ev->at),
                                               "type", ev->type, "actor", (json_int_t)ev->actor,
                                               "body", body ? body : json_object(), "hash", h));
     return true;
@@ -791,8 +863,19 @@ static struct kwh_reply ticket_verify(struct kwh_call *x, int64_t id)
     if (rc != KW_OK)
         return kwh_problem(&err);
     kwh_hex(head, KW_HASH_BYTES, hx);
-    return kwh_ok(
-        200, json_pack("{s:I, s:b, s:s}", "ticket", (json_int_t)id, "valid", 1, "chain_head", hx));
+    json_t *j =
+        json_pack("{s:I, s:b, s:s}", "ticket", (json_int_t)id, "valid", 1, "chain_head", hx);
+    if (x->me.customer) { /* the whole chain verified; the count and head of what they see */
+        struct kw_ticket_row t;
+        const struct kw_compiled *c = NULL;
+        if (kw_store_ticket_get(x->wk->st, id, &t, &err) == KW_OK && t.commitment_id)
+            c = kwh_policy_for(x->h, x->wk->st, t.commitment_id, &err);
+        struct seen s = {.p = c ? c->p : NULL};
+        kw_store_events(x->wk->st, id, count_seen, &s, &err);
+        json_object_set_new(j, "chain_head", json_string(s.head));
+        json_object_set_new(j, "events", json_integer(s.n));
+    }
+    return kwh_ok(200, j);
 }
 
 /* ---- routing under /api/v1/tickets (the table is in routes.c) ---- */
@@ -841,7 +924,7 @@ struct kwh_reply kwh_ticket_events(struct kwh_call *x)
                                       : NULL;
     if (x->me.customer && t.commitment_id && !c) /* what to hide is unknown: show nothing */
         return kwh_problem(&err);
-    struct collect co = {json_array(), x->me.customer, c ? c->p : NULL};
+    struct collect co = {json_array(), x->me.customer, c ? c->p : NULL, 0};
     if (kw_store_events(x->wk->st, x->arg.id, collect_event, &co, &err) != KW_OK) {
         json_decref(co.list);
         return kwh_problem(&err);

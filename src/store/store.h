@@ -219,6 +219,9 @@ enum kw_code kw_store_log_checkpoint_covering(struct kw_store *st, uint64_t size
 enum kw_code kw_store_commitment_insert(struct kw_store *st, const char *name, const char *version,
                                         int64_t effective_from, const char *doc, int64_t now,
                                         int64_t *id, struct kw_err *err);
+/* Whether a ticket of organisation org_id follows commitment id. */
+enum kw_code kw_store_commitment_used(struct kw_store *st, int64_t id, int64_t org_id, bool *used,
+                                      struct kw_err *err);
 /* The document of commitment id; caller frees *doc. KW_NOT_FOUND. */
 enum kw_code kw_store_commitment_doc(struct kw_store *st, int64_t id, char **doc,
                                      struct kw_err *err);

@@ -19,7 +19,7 @@ if [ ! -d "$HERE/node_modules/playwright-core" ]; then
     (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) || { echo "FAIL: npm ci"; exit 1; }
 fi
 
-serve_start --demo
+serve_start --demo --allow-destination 127.0.0.1
 mkdir -p "$HERE/screenshots"
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/ui.test.js"
 rc=$?

@@ -25,7 +25,7 @@ hook() { sed -n "${1}p" "$TMP/hooks" | jq -e "$2" >/dev/null 2>&1; }
 
 at 2026-04-30T17:00:00+08:00
 KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
-serve_start --fake-clock "$TMP/now"
+serve_start --fake-clock "$TMP/now" --allow-destination 127.0.0.1
 "$SINK" --out "$TMP/hooks" --secret s3cret --fail-if "$TMP/fail" >"$TMP/sink.port" &
 EXTRA_PIDS+=("$!")
 for _ in $(seq 1 50); do grep -q listening "$TMP/sink.port" && break; sleep 0.1; done
@@ -211,7 +211,7 @@ rm "$TMP/fail"
 # while down: their 80 % (12:11:10) and breach (12:35:10) fall due, and the
 # first ticket's resolution breach (12:30)
 at 2026-05-05T12:40:00+08:00
-serve_start --fake-clock "$TMP/now"
+serve_start --fake-clock "$TMP/now" --allow-destination 127.0.0.1
 sla_ok() { jq -r 'select(.status == 200 and (.event | startswith("sla_"))) | .delivery' "$TMP/hooks" | sort; }
 for _ in $(seq 1 50); do
     [ "$(sla_ok | sort -u | wc -l)" -ge 14 ] && break

@@ -161,5 +161,29 @@ req GET "/api/v1/tickets/$T1" "" "$ADMIN"
 is "(staff: breached by the call-back)" 200 '.breached == true and .breached_at != null'
 req GET "/api/v1/tickets?include=clocks" "" "$CY"
 is "nor in the list" 200 '[.tickets[].clocks[].metric] | index("callback") == null'
+# what a customer sees is numbered and counted without the events they do
+# not see (the internal note, the call-back's breach): no gaps to count them
+req GET "/api/v1/tickets?breached=true" "" "$CY"
+is "a customer's breached=true leaves out a ticket breached only by a staff-only clock" 200 \
+    "[.tickets[].id] | index($T1) == null"
+req GET "/api/v1/tickets?breached=false&limit=500" "" "$CY"
+is "and their breached=false has it" 200 "[.tickets[].id] | index($T1) != null"
+req GET "/api/v1/tickets?breached=true" "" "$ADMIN"
+is "(staff: breached=true has it)" 200 "[.tickets[].id] | index($T1) != null"
+req GET "/api/v1/tickets/$T1/events" "" "$CY"
+is "a customer's events are numbered 1, 2, ... without gaps" 200 \
+    '[.events[].seq] == [range(1; (.events | length) + 1)]'
+N=$(jq '.events | length' "$TMP/body")
+H=$(jq -r '.events[-1].hash' "$TMP/body")
+req GET "/api/v1/tickets/$T1" "" "$CY"
+is "the ticket counts the events they see, and its head is the last of them" 200 \
+    ".events == $N and .chain_head == \"$H\""
+req GET /api/v1/tickets "" "$CY"
+is "so does their list (without clocks unless asked)" 200 \
+    "[.tickets[] | select(.id == $T1)][0] | .events == $N and has(\"clocks\") == false"
+req GET "/api/v1/tickets/$T1/verify" "" "$CY"
+is "and the record's integrity check" 200 ".valid == true and .events == $N and .chain_head == \"$H\""
+req GET "/api/v1/tickets/$T1" "" "$ADMIN"
+is "(staff count every event)" 200 ".events > $N"
 
 finish

@@ -2,13 +2,15 @@
 /*
  * whsink - a webhook receiver for tests, on 127.0.0.1 only.
  *
- *   whsink --out FILE [--secret S] [--fail-if FILE]
+ *   whsink --out FILE [--secret S] [--fail-if FILE] [--answer FILE]
  *
  * Prints "listening PORT" on stdout, then for every request appends one JSON
  * line to FILE: {"path", "event", "delivery", "signature_ok", "status", "body"}
  * (signature_ok: the X-Keepword-Signature is the HMAC-SHA256 of the body
  * under S; false without --secret or without the header). Answers 200, or
- * 500 while the file named by --fail-if exists. One request a connection.
+ * 500 while the file named by --fail-if exists; the 200's body is what a
+ * chat robot says when all is well, or what the --answer file holds (up to
+ * 3 KiB). One request a connection.
  * Runs until killed.
  */
 #include <arpa/inet.h>
@@ -47,6 +49,8 @@ static void header(const char *head, const char *name, char *out, size_t cap)
         }
     }
 }
+
+static const char *answer_file; /* --answer */
 
 static void serve_one(int fd, const char *out, const char *secret, const char *fail_if)
 {
@@ -98,7 +102,14 @@ static void serve_one(int fd, const char *out, const char *secret, const char *f
     }
     /* chat robots want {"errcode":0} (DingTalk, WeCom) or {"code":0} (Feishu) */
     const char *answer = status == 200 ? "{\"errcode\":0,\"code\":0}" : "";
-    char reply[256];
+    char told[3072];
+    FILE *af = status == 200 && answer_file ? fopen(answer_file, "r") : NULL;
+    if (af) {
+        told[fread(told, 1, sizeof(told) - 1, af)] = '\0';
+        fclose(af);
+        answer = told;
+    }
+    char reply[4096];
     int n =
         snprintf(reply, sizeof(reply),
                  "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: "
@@ -121,9 +132,11 @@ int main(int argc, char **argv)
             secret = argv[i + 1];
         else if (strcmp(argv[i], "--fail-if") == 0)
             fail_if = argv[i + 1];
+        else if (strcmp(argv[i], "--answer") == 0)
+            answer_file = argv[i + 1];
     }
     if (!out || sodium_init() < 0) {
-        fputs("usage: whsink --out FILE [--secret S] [--fail-if FILE]\n", stderr);
+        fputs("usage: whsink --out FILE [--secret S] [--fail-if FILE] [--answer FILE]\n", stderr);
         return 2;
     }
     int s = listen_loopback("whsink");

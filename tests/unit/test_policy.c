@@ -517,10 +517,52 @@ static void test_stored_calendars(void **state)
     kw_policy_free(p);
 }
 
+/* The Markdown letter lets no HTML, link, image or code from the policy
+ * through, and keeps each text on its line. */
+static void test_letter_markdown_escapes(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "{\"name\":\"<script>alert(1)</script>\",\"version\":\"1\","
+        "\"effective_from\":\"2026-01-01T00:00:00Z\",\"calendars\":{\"24x7\":" CAL "},"
+        "\"letter\":{\"en\":{\"provider\":\"[click](javascript:alert(1)) ![x](http://e/x.png)\","
+        "\"scope\":\"`code` <img src=x onerror=alert(1)> \\\\<b>\\n# heading &amp;\"}},"
+        "\"levels\":[{\"id\":\"L1\",\"label\":\"<b>one</b>|two\"}]," METRICS
+        "\"targets\":[{\"calendar\":\"24x7\",\"response\":\"1h\"}]}";
+    struct kw_err err = {0};
+    struct kw_policy *p = kw_policy_parse(doc, strlen(doc), &err);
+    if (!p)
+        fail_msg("%s", err.msg);
+    struct kw_buf b = {0};
+    kw_letter_render(p, "en", false, &b);
+    assert_false(b.failed);
+    static const struct {
+        const char *name, *absent;
+    } rows[] = {
+        {"no raw tag from the name", "<script>"},
+        {"no raw tag from a letter text", "<img"},
+        {"no raw tag from a label", "<b>"},
+        {"no link", "[click](javascript"},
+        {"no image", "![x]("},
+        {"no code span", "`code`"},
+        {"a newline in a text does not start a heading", "\n# heading"},
+        {"an entity is not decoded", " &amp;\n"},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++)
+        if (strstr(b.p, rows[i].absent))
+            fail_msg("%s: \"%s\" in the letter:\n%s", rows[i].name, rows[i].absent, b.p);
+    assert_non_null(strstr(b.p, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert_non_null(strstr(b.p, "\\[click\\](javascript:alert(1))"));
+    assert_non_null(strstr(b.p, "&amp;amp;"));
+    kw_buf_release(&b);
+    kw_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_policies),
+        cmocka_unit_test(test_letter_markdown_escapes),
         cmocka_unit_test(test_texts),
         cmocka_unit_test(test_escalation_targets),
         cmocka_unit_test(test_resolution),

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kw_text.h"
+
 /* The columns read_user() reads, in its order (users as u). */
 #define USER_COLS                                                                                  \
     "u.id, coalesce(u.org_id, 0), coalesce(u.team_id, 0), u.email, u.name, u.role, u.skills"
@@ -75,8 +77,11 @@ KWS_ROW_MAPPER(read_user, struct kw_user_row)
  * app/auth.c's rules (the schema still refuses another role). */
 static enum kw_code user_check(const struct kw_user *u, struct kw_err *err)
 {
-    if (!u->email || !strchr(u->email, '@') || strlen(u->email) > 254)
-        return kw_err_set(err, KW_INVALID, "/email", "email: expected an e-mail address");
+    /* the address goes into SMTP's RCPT TO: RFC 5321 syntax, no controls */
+    if (!u->email || strlen(u->email) > 254 || !kw_email_ok(u->email, strlen(u->email)))
+        return kw_err_set(err, KW_INVALID, "/email",
+                          "email: expected an e-mail address like li.na@example.com (no spaces, "
+                          "quotes, brackets or control characters)");
     if (!u->name || !*u->name || kws_text_ok(u->name, "/name", err) != KW_OK)
         return u->name && *u->name ? err->code
                                    : kw_err_set(err, KW_INVALID, "/name", "name: missing");

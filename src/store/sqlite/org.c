@@ -22,6 +22,7 @@ enum stmt {
     S_COMMITMENT_DOC,
     S_COMMITMENTS,
     S_COMMITMENT_AT,
+    S_COMMITMENT_USED,
     S_COUNT
 };
 
@@ -58,6 +59,8 @@ static const char *const sql[S_COUNT] = {
                       " ORDER BY effective_from, id",
     [S_COMMITMENT_AT] = "SELECT id FROM commitments WHERE effective_from <= ?1"
                         " ORDER BY effective_from DESC, id DESC LIMIT 1",
+    [S_COMMITMENT_USED] = "SELECT EXISTS(SELECT 1 FROM tickets WHERE org_id = ?1"
+                          " AND commitment_id = ?2)",
 };
 
 const struct kws_catalogue kws_org_sql = {sql, S_COUNT};
@@ -353,4 +356,16 @@ enum kw_code kw_store_commitment_at(struct kw_store *st, int64_t t, int64_t *id,
     *id = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
     sqlite3_reset(x);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "read commitments");
+}
+
+enum kw_code kw_store_commitment_used(struct kw_store *st, int64_t id, int64_t org_id, bool *used,
+                                      struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_COMMITMENT_USED);
+    sqlite3_bind_int64(x, 1, org_id);
+    sqlite3_bind_int64(x, 2, id);
+    int rc = sqlite3_step(x);
+    *used = rc == SQLITE_ROW && sqlite3_column_int(x, 0) != 0;
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "read commitment use");
 }

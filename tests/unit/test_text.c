@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+/* util/kw_text: e-mail addresses and URLs that go into protocol lines, and
+ * cutting UTF-8 at a character boundary. */
+#include <string.h>
+
+#include "kw_text.h"
+#include "testutil.h"
+
+static void test_email(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *s;
+        bool ok;
+    } cases[] = {
+        {"a plain address", "li.na@acme.example", true},
+        {"plus, hyphen and digits", "ops+sla-2@mail.acme-corp.example", true},
+        {"atext punctuation", "a!#$%&'*/=?^_`{|}~@x.example", true},
+        {"a UTF-8 local part (RFC 6531)", "李娜@acme.example", true},
+        {"a one-label domain", "root@localhost", true},
+        {"CR/LF ends the command", "a@x.example\r\nRCPT TO:<spy@evil.example>", false},
+        {"a space", "a b@x.example", false},
+        {"a tab", "a\tb@x.example", false},
+        {"two @", "a@b@x.example", false},
+        {"no local part", "@x.example", false},
+        {"no domain", "a@", false},
+        {"no @", "a.example", false},
+        {"angle brackets", "<a@x.example>", false},
+        {"a comma splits the recipients", "a,b@x.example", false},
+        {"a quoted local part is not taken", "\"a b\"@x.example", false},
+        {"a leading dot", ".a@x.example", false},
+        {"a trailing dot", "a.@x.example", false},
+        {"two dots", "a..b@x.example", false},
+        {"a domain label starting with -", "a@-x.example", false},
+        {"a domain label ending with -", "a@x-.example", false},
+        {"an empty domain label", "a@x..example", false},
+        {"a domain ending with a dot", "a@x.example.", false},
+        {"percent in the domain", "a@x.example%0d%0a", false},
+        {"a 65-byte local part",
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@x.example", false},
+        {"a 64-byte local part",
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@x.example", true},
+        {"a NUL inside", "a\0b@x.example", false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t len = strcmp(cases[i].name, "a NUL inside") == 0 ? 13 : strlen(cases[i].s);
+        if (kw_email_ok(cases[i].s, len) != cases[i].ok)
+            fail_msg("%s: \"%s\" should be %s", cases[i].name, cases[i].s,
+                     cases[i].ok ? "taken" : "refused");
+    }
+}
+
+static void test_url(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *s;
+        bool ok;
+    } cases[] = {
+        {"a plain URL", "https://hooks.example/a?b=c&d=%20", true},
+        {"CR/LF", "http://hooks.example/a\r\nX-Injected: 1", false},
+        {"a space", "http://hooks.example/a b", false},
+        {"a tab", "http://hooks.example/\ta", false},
+        {"DEL", "http://hooks.example/\x7f", false},
+        {"raw UTF-8", "http://hooks.example/工单", false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (kw_url_clean(cases[i].s) != cases[i].ok)
+            fail_msg("%s: should be %s", cases[i].name, cases[i].ok ? "taken" : "refused");
+}
+
+static void test_utf8_cut(void **state)
+{
+    (void)state;
+    const char *s = "ab延延"; /* 2 + 3 + 3 bytes */
+    static const struct {
+        const char *name;
+        size_t max, want;
+    } cases[] = {
+        {"short enough: all of it", 8, 8},
+        {"more room than text", 100, 8},
+        {"inside the last character: before it", 7, 5},
+        {"just after the first character", 5, 5},
+        {"inside the first character: before it", 3, 2},
+        {"before the first character", 2, 2},
+        {"nothing", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t got = kw_utf8_cut(s, strlen(s), cases[i].max);
+        if (got != cases[i].want)
+            fail_msg("%s: got %zu, want %zu", cases[i].name, got, cases[i].want);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_email),
+        cmocka_unit_test(test_url),
+        cmocka_unit_test(test_utf8_cut),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
