@@ -118,6 +118,12 @@ struct kw_ticket_events {
         int pct;
         int64_t at;
     } fired[KW_FIRED_MAX];
+    /* "assigned" events in order: who had the ticket from when (for the
+     * KPI facts' assignee and team at a run's stop) */
+    size_t n_assign, cap_assign;
+    struct kw_assignment {
+        int64_t at, assignee_id, team_id;
+    } * assign;
     bool nomem;
 };
 enum kw_code kw_ticket_events_load(struct kw_store *st, int64_t ticket,
@@ -159,8 +165,14 @@ enum kw_code kw_clocks_evaluate(struct kw_clocks *c, struct kw_store *st, struct
                                 int64_t ticket, int64_t commitment, int64_t now,
                                 const struct kw_ticket_new *created, struct kw_ticket_events *te,
                                 const struct kw_compiled **out, struct kw_err *err);
+/* The KPI facts of the runs in s (store.h's kw_run_row, one per run; the
+ * strings borrowed from k and te): *rows (caller frees with free()) and *n.
+ * KW_NOMEM. */
+enum kw_code kw_clocks_runs(const struct kw_compiled *k, const struct kw_sla *s,
+                            const struct kw_ticket_events *te, struct kw_run_row **rows, size_t *n,
+                            struct kw_err *err);
 /* Store the projection of the evaluated clocks s (and the next escalation
- * step) on the ticket. */
+ * step) on the ticket, and its KPI facts (kw_store_runs_put). */
 enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, bool fresh,
                                         const struct kw_compiled *k, const struct kw_sla *s,
                                         const struct kw_ticket_events *te, struct kw_err *err);

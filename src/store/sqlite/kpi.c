@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+/* KPI facts: one row per clock run (kpi_runs, migration 016), replaced per
+ * ticket in the transaction that projects its clocks. */
+#include "sqlite_int.h"
+
+enum stmt { S_RUNS_DEL, S_RUN_ADD, S_RUNS_CLEAR, S_RUNS_PERIOD, S_RUNS_TICKET, S_COUNT };
+
+#define RUN_COLS                                                                                   \
+    "ticket_id, metric, run, org_id, coalesce(commitment_id, 0), status, started_at, stopped_at,"  \
+    " deadline, breached_at, target, working, wall, paused_wall, measured_at,"                     \
+    " coalesce(team_id, 0), coalesce(assignee_id, 0), calendar, level, tier, organisation,"        \
+    " category, region, channel"
+
+static const char *const sql[S_COUNT] = {
+    [S_RUNS_DEL] = "DELETE FROM kpi_runs WHERE ticket_id = ?1",
+    [S_RUN_ADD] = "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
+                  " started_at, stopped_at, deadline, breached_at, target, working, wall,"
+                  " paused_wall, measured_at, team_id, assignee_id, calendar, level, tier,"
+                  " organisation, category, region, channel) SELECT ?1, ?2, ?3, t.org_id,"
+                  " t.commitment_id, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, nullif(?14, 0),"
+                  " nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM tickets t"
+                  " WHERE t.id = ?1",
+    [S_RUNS_CLEAR] = "DELETE FROM kpi_runs",
+    /* three ranges, each on its own partial index */
+    [S_RUNS_PERIOD] = "SELECT " RUN_COLS " FROM kpi_runs WHERE (?3 = 0 OR org_id = ?3) AND ("
+                      "(stopped_at >= ?1 AND stopped_at < ?2) OR (breached_at >= ?1 AND"
+                      " breached_at < ?2 AND (stopped_at IS NULL OR stopped_at >= ?2)) OR"
+                      " (stopped_at IS NULL AND breached_at IS NULL AND deadline >= ?1 AND"
+                      " deadline < ?2 AND deadline < ?4)) ORDER BY ticket_id, metric, run",
+    [S_RUNS_TICKET] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ticket_id = ?1"
+                      " ORDER BY ticket_id, metric, run",
+};
+
+const struct kws_catalogue kws_kpi_sql = {sql, S_COUNT};
+
+static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
+{
+    return kws_prep(st, KWS_KPI, (int)s);
+}
+
+static void read_run(sqlite3_stmt *x, struct kw_run_row *out)
+{
+    *out = (struct kw_run_row){
+        .ticket_id = sqlite3_column_int64(x, 0),
+        .metric = column_text(x, 1),
+        .run = sqlite3_column_int64(x, 2),
+        .org_id = sqlite3_column_int64(x, 3),
+        .commitment_id = sqlite3_column_int64(x, 4),
+        .status = column_text(x, 5),
+        .started_at = sqlite3_column_int64(x, 6),
+        .stopped_at = column_instant(x, 7),
+        .deadline = column_instant(x, 8),
+        .breached_at = column_instant(x, 9),
+        .target = sqlite3_column_int64(x, 10),
+        .working = sqlite3_column_int64(x, 11),
+        .wall = sqlite3_column_int64(x, 12),
+        .paused_wall = sqlite3_column_int64(x, 13),
+        .measured_at = sqlite3_column_int64(x, 14),
+        .team_id = sqlite3_column_int64(x, 15),
+        .assignee_id = sqlite3_column_int64(x, 16),
+        .calendar = column_text(x, 17),
+        .level = column_text(x, 18),
+        .tier = column_text(x, 19),
+        .organisation = column_text(x, 20),
+        .category = column_text(x, 21),
+        .region = column_text(x, 22),
+        .channel = column_text(x, 23),
+    };
+}
+KWS_ROW_MAPPER(read_run, struct kw_run_row)
+
+enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, const struct kw_run_row *rows,
+                               size_t n, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_RUNS_DEL);
+    sqlite3_bind_int64(x, 1, ticket);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
+        const struct kw_run_row *r = &rows[i];
+        x = prep(st, S_RUN_ADD);
+        sqlite3_bind_int64(x, 1, ticket);
+        bind_text(x, 2, r->metric);
+        sqlite3_bind_int64(x, 3, r->run);
+        bind_text(x, 4, r->status);
+        sqlite3_bind_int64(x, 5, r->started_at);
+        bind_instant(x, 6, r->stopped_at);
+        bind_instant(x, 7, r->deadline);
+        bind_instant(x, 8, r->breached_at);
+        sqlite3_bind_int64(x, 9, r->target);
+        sqlite3_bind_int64(x, 10, r->working);
+        sqlite3_bind_int64(x, 11, r->wall);
+        sqlite3_bind_int64(x, 12, r->paused_wall);
+        sqlite3_bind_int64(x, 13, r->measured_at);
+        sqlite3_bind_int64(x, 14, r->team_id);
+        sqlite3_bind_int64(x, 15, r->assignee_id);
+        bind_text(x, 16, r->calendar);
+        bind_text(x, 17, r->level);
+        bind_text(x, 18, r->tier);
+        bind_text(x, 19, r->organisation);
+        bind_text(x, 20, r->category);
+        bind_text(x, 21, r->region);
+        bind_text(x, 22, r->channel);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+        if (rc == SQLITE_DONE && sqlite3_changes(st->db) == 0)
+            return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
+    }
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "store the ticket's clock runs");
+}
+
+enum kw_code kw_store_runs_clear(struct kw_store *st, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_RUNS_CLEAR);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "clear the clock runs");
+}
+
+enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
+                           bool (*fn)(const struct kw_run_row *r, void *ctx), void *ctx,
+                           struct kw_err *err)
+{
+    sqlite3_stmt *x;
+    if (f->ticket) {
+        x = prep(st, S_RUNS_TICKET);
+        sqlite3_bind_int64(x, 1, f->ticket);
+    } else {
+        x = prep(st, S_RUNS_PERIOD);
+        sqlite3_bind_int64(x, 1, f->from);
+        sqlite3_bind_int64(x, 2, f->to);
+        sqlite3_bind_int64(x, 3, f->org_id);
+        sqlite3_bind_int64(x, 4, f->now);
+    }
+    return EACH_ROW(st, x, read_run, fn, ctx, "read clock runs", err);
+}
