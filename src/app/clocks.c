@@ -885,3 +885,92 @@ enum kw_code kw_clocks_project(struct kw_clocks *c, struct kw_store *st, struct 
     kw_ticket_events_release(&te);
     return rc;
 }
+
+enum kw_code kw_clocks_runs_at(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
+                               int64_t ticket, int64_t commitment, int64_t as_of,
+                               struct kw_runs_at *out, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    memset(out, 0, sizeof(*out));
+    if (!commitment)
+        return KW_OK;
+    const struct kw_compiled *k = NULL;
+    if (kw_clocks_evaluate(c, st, scratch, ticket, commitment, as_of, NULL, &out->te, &k, err) !=
+        KW_OK)
+        return err->code;
+    return kw_clocks_runs(k, scratch, &out->te, &out->rows, &out->n, err);
+}
+
+void kw_runs_at_release(struct kw_runs_at *r)
+{
+    kw_ticket_events_release(&r->te);
+    free(r->rows);
+    r->rows = NULL;
+    r->n = 0;
+}
+
+#define REBUILD_BATCH 500
+struct rebuild_page {
+    size_t n;
+    int64_t id[REBUILD_BATCH], commitment[REBUILD_BATCH], updated[REBUILD_BATCH];
+};
+
+static bool rebuild_row(const struct kw_ticket_row *t, void *ctx)
+{
+    struct rebuild_page *p = ctx;
+    p->id[p->n] = t->id;
+    p->commitment[p->n] = t->commitment_id;
+    p->updated[p->n++] = t->updated_at;
+    return p->n < REBUILD_BATCH;
+}
+
+enum kw_code kw_clocks_runs_rebuild(struct kw_clocks *c, struct kw_store *st,
+                                    struct kw_sla *scratch, int64_t now, size_t *tickets,
+                                    size_t *runs, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    size_t nt = 0, nr = 0;
+    struct rebuild_page *page = malloc(sizeof(*page));
+    if (!page)
+        return kw_err_set(err, KW_NOMEM, "", "no memory to rebuild the KPI facts");
+    enum kw_code rc = KW_OK;
+    for (int64_t after = 0;;) {
+        page->n = 0;
+        struct kw_ticket_filter f = {
+            .after = after, .limit = REBUILD_BATCH, .due_before = KW_STORE_NO_TIME};
+        if ((rc = kw_store_tickets(st, &f, rebuild_row, page, err)) != KW_OK || page->n == 0)
+            break;
+        if ((rc = kw_store_begin(st, err)) != KW_OK)
+            break;
+        for (size_t i = 0; i < page->n && rc == KW_OK; i++) {
+            struct kw_runs_at r;
+            int64_t as_of = page->updated[i] > now ? page->updated[i] : now;
+            rc =
+                kw_clocks_runs_at(c, st, scratch, page->id[i], page->commitment[i], as_of, &r, err);
+            if (rc == KW_OK)
+                rc = kw_store_runs_put(st, page->id[i], r.rows, r.n, err);
+            if (rc != KW_OK) {
+                char where[48];
+                snprintf(where, sizeof(where), "ticket %lld", (long long)page->id[i]);
+                kw_err_locate(err, NULL, where);
+            }
+            nr += r.n;
+            kw_runs_at_release(&r);
+        }
+        if (rc != KW_OK) {
+            kw_store_rollback(st);
+            break;
+        }
+        if ((rc = kw_store_commit(st, err)) != KW_OK)
+            break;
+        nt += page->n;
+        after = page->id[page->n - 1];
+        kw_store_end_read(st);
+    }
+    free(page);
+    if (tickets)
+        *tickets = nt;
+    if (runs)
+        *runs = nr;
+    return rc;
+}

@@ -50,6 +50,7 @@ int kw_cmd_verify(int argc, char **argv);
 int kw_cmd_backup(int argc, char **argv);
 int kw_cmd_restore(int argc, char **argv);
 int kw_cmd_oncall(int argc, char **argv);
+int kw_cmd_kpi(int argc, char **argv);
 /* Hidden: the HTTP routes, "METHOD PATH" a line (tests/http/run.sh checks them
  * against docs/openapi.json). */
 int kw_cmd_routes(int argc, char **argv);

@@ -25,6 +25,7 @@ static const char usage[] =
     "  backup     copy the database while it serves, and check the copy\n"
     "  restore    make a database from a backup\n"
     "  oncall     who is on call for a team, and the shifts ahead\n"
+    "  kpi        KPI facts: rebuild them from the events\n"
     "  serve      the HTTP API: tickets, clocks, commitments, calendars, users\n"
     "  help       this text, or `keepword help COMMAND`\n"
     "  version    print the version\n"
@@ -32,10 +33,12 @@ static const char usage[] =
     "Run `keepword COMMAND --help` for one command.\n";
 
 static const struct kw_cli_cmd cmds[] = {
-    {"calendar", kw_cmd_calendar}, {"policy", kw_cmd_policy},   {"sla", kw_cmd_sla},
-    {"init", kw_cmd_init},         {"migrate", kw_cmd_migrate}, {"verify", kw_cmd_verify},
-    {"serve", kw_cmd_serve},       {"oncall", kw_cmd_oncall},   {"backup", kw_cmd_backup},
-    {"restore", kw_cmd_restore},   {"routes", kw_cmd_routes}, /* hidden: for tests/http/run.sh */
+    {"calendar", kw_cmd_calendar}, {"policy", kw_cmd_policy},
+    {"sla", kw_cmd_sla},           {"init", kw_cmd_init},
+    {"migrate", kw_cmd_migrate},   {"verify", kw_cmd_verify},
+    {"serve", kw_cmd_serve},       {"oncall", kw_cmd_oncall},
+    {"backup", kw_cmd_backup},     {"restore", kw_cmd_restore},
+    {"kpi", kw_cmd_kpi},           {"routes", kw_cmd_routes}, /* hidden: for tests/http/run.sh */
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 

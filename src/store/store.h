@@ -563,8 +563,6 @@ struct kw_run_row {
  * from the ticket. Call in the transaction that projects its clocks. */
 enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, const struct kw_run_row *rows,
                                size_t n, struct kw_err *err);
-/* Delete every ticket's runs (before a rebuild). */
-enum kw_code kw_store_runs_clear(struct kw_store *st, struct kw_err *err);
 /* The runs that may count in [from, to) (docs/kpi.md): stopped in it, or
  * breached in it and not stopped before to, or open without a recorded
  * breach and a deadline in it before now (the breach not fired yet); of

@@ -3,7 +3,7 @@
  * ticket in the transaction that projects its clocks. */
 #include "sqlite_int.h"
 
-enum stmt { S_RUNS_DEL, S_RUN_ADD, S_RUNS_CLEAR, S_RUNS_PERIOD, S_RUNS_TICKET, S_COUNT };
+enum stmt { S_RUNS_DEL, S_RUN_ADD, S_RUNS_PERIOD, S_RUNS_TICKET, S_COUNT };
 
 #define RUN_COLS                                                                                   \
     "ticket_id, metric, run, org_id, coalesce(commitment_id, 0), status, started_at, stopped_at,"  \
@@ -20,7 +20,6 @@ static const char *const sql[S_COUNT] = {
                   " t.commitment_id, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, nullif(?14, 0),"
                   " nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM tickets t"
                   " WHERE t.id = ?1",
-    [S_RUNS_CLEAR] = "DELETE FROM kpi_runs",
     /* three ranges, each on its own partial index */
     [S_RUNS_PERIOD] = "SELECT " RUN_COLS " FROM kpi_runs WHERE (?3 = 0 OR org_id = ?3) AND ("
                       "(stopped_at >= ?1 AND stopped_at < ?2) OR (breached_at >= ?1 AND"
@@ -107,14 +106,6 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, const struct
             return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
     }
     return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "store the ticket's clock runs");
-}
-
-enum kw_code kw_store_runs_clear(struct kw_store *st, struct kw_err *err)
-{
-    sqlite3_stmt *x = prep(st, S_RUNS_CLEAR);
-    int rc = sqlite3_step(x);
-    sqlite3_reset(x);
-    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "clear the clock runs");
 }
 
 enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
