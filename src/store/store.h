@@ -575,6 +575,24 @@ enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
                            bool (*fn)(const struct kw_run_row *r, void *ctx), void *ctx,
                            struct kw_err *err);
 
+/* Tickets for the KPI ticket counts and ratings (docs/kpi.md), each with
+ * the ticket's current attributes: created in [from, to) (at: when);
+ * resolved (a "resolved" milestone), reopened, rated in [from, to) (at: the
+ * event's instant, one row per event; rated: satisfaction 1-5 and nps 0-10
+ * or -1); open at `to` (created before it and, by the events before it, in
+ * registered, analysing, handling or waiting_customer: at is created_at).
+ * In ticket order, then time; org_id 0: all organisations. */
+enum kw_ticket_fact { KW_TF_CREATED, KW_TF_RESOLVED, KW_TF_REOPENED, KW_TF_RATED, KW_TF_OPEN };
+struct kw_ticket_fact_row {
+    int64_t ticket_id, org_id, commitment_id, team_id, assignee_id, at;
+    int satisfaction, nps;
+    const char *level, *tier, *organisation, *category, *region, *channel; /* or NULL */
+};
+enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind, int64_t from,
+                                   int64_t to, int64_t org_id,
+                                   bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
+                                   void *ctx, struct kw_err *err);
+
 /* ---- people's subscriptions ---- */
 
 /* A person's own subscription: notifications of the kinds in events ("[]":

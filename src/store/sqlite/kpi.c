@@ -3,7 +3,27 @@
  * ticket in the transaction that projects its clocks. */
 #include "sqlite_int.h"
 
-enum stmt { S_RUNS_DEL, S_RUN_ADD, S_RUNS_PERIOD, S_RUNS_TICKET, S_COUNT };
+enum stmt {
+    S_RUNS_DEL,
+    S_RUN_ADD,
+    S_RUNS_PERIOD,
+    S_RUNS_TICKET,
+    S_TF_CREATED,
+    S_TF_EVENTS,
+    S_TF_OPEN,
+    S_COUNT
+};
+
+#define TF_COLS                                                                                    \
+    "t.id, t.org_id, coalesce(t.commitment_id, 0), coalesce(t.team_id, 0),"                        \
+    " coalesce(t.assignee_id, 0), t.level, t.tier, o.name, t.category, t.region, t.channel"
+#define TF_FROM " FROM tickets t JOIN orgs o ON o.id = t.org_id"
+/* the state at ?2 by the events before it (a reopening without one: handling) */
+#define TF_STATE_AT                                                                                \
+    "coalesce((SELECT CASE WHEN e.type = 'reopened' THEN coalesce(json_extract(e.body,"            \
+    " '$.state'), 'handling') ELSE json_extract(e.body, '$.state') END FROM events e"              \
+    " WHERE e.ticket_id = t.id AND e.type IN ('state', 'reopened') AND e.at < ?2"                  \
+    " ORDER BY e.seq DESC LIMIT 1), 'registered')"
 
 #define RUN_COLS                                                                                   \
     "ticket_id, metric, run, org_id, coalesce(commitment_id, 0), status, started_at, stopped_at,"  \
@@ -26,6 +46,18 @@ static const char *const sql[S_COUNT] = {
                       " breached_at < ?2 AND (stopped_at IS NULL OR stopped_at >= ?2)) OR"
                       " (stopped_at IS NULL AND breached_at IS NULL AND deadline >= ?1 AND"
                       " deadline < ?2 AND deadline < ?4)) ORDER BY ticket_id, metric, run",
+    [S_TF_CREATED] = "SELECT " TF_COLS ", t.created_at, 0, -1" TF_FROM
+                     " WHERE t.created_at >= ?1 AND t.created_at < ?2 AND (?3 = 0 OR t.org_id = ?3)"
+                     " ORDER BY t.id",
+    /* ?4: the event type; ?5: for milestones, which */
+    [S_TF_EVENTS] = "SELECT " TF_COLS ", e.at, coalesce(json_extract(e.body, '$.satisfaction'), 0),"
+                    " coalesce(json_extract(e.body, '$.nps'), -1) FROM events e JOIN tickets t"
+                    " ON t.id = e.ticket_id JOIN orgs o ON o.id = t.org_id WHERE e.type = ?4"
+                    " AND e.at >= ?1 AND e.at < ?2 AND (?3 = 0 OR t.org_id = ?3) AND (?5 IS NULL"
+                    " OR json_extract(e.body, '$.milestone') = ?5) ORDER BY t.id, e.at",
+    [S_TF_OPEN] = "SELECT " TF_COLS ", t.created_at, 0, -1" TF_FROM
+                  " WHERE t.created_at < ?2 AND (?3 = 0 OR t.org_id = ?3) AND " TF_STATE_AT
+                  " IN ('registered', 'analysing', 'handling', 'waiting_customer') ORDER BY t.id",
     [S_RUNS_TICKET] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ticket_id = ?1"
                       " ORDER BY ticket_id, metric, run",
 };
@@ -124,4 +156,45 @@ enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
         sqlite3_bind_int64(x, 4, f->now);
     }
     return EACH_ROW(st, x, read_run, fn, ctx, "read clock runs", err);
+}
+
+static void read_fact(sqlite3_stmt *x, struct kw_ticket_fact_row *out)
+{
+    *out = (struct kw_ticket_fact_row){
+        .ticket_id = sqlite3_column_int64(x, 0),
+        .org_id = sqlite3_column_int64(x, 1),
+        .commitment_id = sqlite3_column_int64(x, 2),
+        .team_id = sqlite3_column_int64(x, 3),
+        .assignee_id = sqlite3_column_int64(x, 4),
+        .level = column_text(x, 5),
+        .tier = column_text(x, 6),
+        .organisation = column_text(x, 7),
+        .category = column_text(x, 8),
+        .region = column_text(x, 9),
+        .channel = column_text(x, 10),
+        .at = sqlite3_column_int64(x, 11),
+        .satisfaction = sqlite3_column_int(x, 12),
+        .nps = sqlite3_column_int(x, 13),
+    };
+}
+KWS_ROW_MAPPER(read_fact, struct kw_ticket_fact_row)
+
+enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind, int64_t from,
+                                   int64_t to, int64_t org_id,
+                                   bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
+                                   void *ctx, struct kw_err *err)
+{
+    static const char *const types[] = {
+        [KW_TF_RESOLVED] = "milestone", [KW_TF_REOPENED] = "reopened", [KW_TF_RATED] = "rating"};
+    sqlite3_stmt *x = prep(st, kind == KW_TF_CREATED ? S_TF_CREATED
+                               : kind == KW_TF_OPEN  ? S_TF_OPEN
+                                                     : S_TF_EVENTS);
+    sqlite3_bind_int64(x, 1, from);
+    sqlite3_bind_int64(x, 2, to);
+    sqlite3_bind_int64(x, 3, org_id);
+    if (kind == KW_TF_RESOLVED || kind == KW_TF_REOPENED || kind == KW_TF_RATED) {
+        bind_text(x, 4, types[kind]);
+        bind_text(x, 5, kind == KW_TF_RESOLVED ? "resolved" : NULL);
+    }
+    return EACH_ROW(st, x, read_fact, fn, ctx, "read tickets for the KPIs", err);
 }

@@ -8,3 +8,5 @@ CREATE TABLE kpi_runs(ticket_id INTEGER NOT NULL REFERENCES tickets(id), metric 
 CREATE INDEX kpi_runs_by_stop ON kpi_runs(stopped_at) WHERE stopped_at IS NOT NULL;
 CREATE INDEX kpi_runs_by_breach ON kpi_runs(breached_at) WHERE breached_at IS NOT NULL;
 CREATE INDEX kpi_runs_open ON kpi_runs(deadline) WHERE stopped_at IS NULL AND breached_at IS NULL;
+-- The ticket counts and ratings of a period read these events by time.
+CREATE INDEX events_kpi ON events(type, at) WHERE type IN ('milestone', 'reopened', 'rating');
