@@ -855,7 +855,7 @@ enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, boo
     size_t n_runs;
     if (kw_clocks_runs(k, s, te, &runs, &n_runs, err) != KW_OK)
         return err->code;
-    enum kw_code rc = kw_store_runs_put(st, ticket, runs, n_runs, err);
+    enum kw_code rc = kw_store_runs_put(st, ticket, fresh, runs, n_runs, err);
     free(runs);
     if (rc != KW_OK)
         return rc;
@@ -871,7 +871,7 @@ enum kw_code kw_clocks_project(struct kw_clocks *c, struct kw_store *st, struct 
     if (kw_store_ticket_get(st, ticket, &t, err) != KW_OK)
         return err->code;
     bool fresh = created != NULL;
-    if (!t.commitment_id && !fresh && kw_store_runs_put(st, ticket, NULL, 0, err) != KW_OK)
+    if (!t.commitment_id && !fresh && kw_store_runs_put(st, ticket, false, NULL, 0, err) != KW_OK)
         return err->code;
     if (!t.commitment_id)
         return kw_store_clocks_put(st, ticket, fresh, NULL, 0, KW_STORE_NO_TIME, KW_STORE_NO_TIME,
@@ -948,7 +948,7 @@ enum kw_code kw_clocks_runs_rebuild(struct kw_clocks *c, struct kw_store *st,
             rc =
                 kw_clocks_runs_at(c, st, scratch, page->id[i], page->commitment[i], as_of, &r, err);
             if (rc == KW_OK)
-                rc = kw_store_runs_put(st, page->id[i], r.rows, r.n, err);
+                rc = kw_store_runs_put(st, page->id[i], false, r.rows, r.n, err);
             if (rc != KW_OK) {
                 char where[48];
                 snprintf(where, sizeof(where), "ticket %lld", (long long)page->id[i]);

@@ -560,9 +560,10 @@ struct kw_run_row {
     const char *calendar, *level, *tier, *organisation, *category, *region, *channel; /* or NULL */
 };
 /* Replace ticket's runs by rows[0..n); org_id and commitment_id are taken
- * from the ticket. Call in the transaction that projects its clocks. */
-enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, const struct kw_run_row *rows,
-                               size_t n, struct kw_err *err);
+ * from the ticket. Call in the transaction that projects its clocks. fresh:
+ * the ticket has no runs yet (just created), so none are looked for. */
+enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
+                               const struct kw_run_row *rows, size_t n, struct kw_err *err);
 /* The runs that may count in [from, to) (docs/kpi.md): stopped in it, or
  * breached in it and not stopped before to, or open without a recorded
  * breach and a deadline in it before now (the breach not fired yet); of

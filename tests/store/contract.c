@@ -2827,8 +2827,8 @@ static void test_kpi_runs(void **state)
          .target = H,
          .measured_at = t0 + 4 * H},
     };
-    MUST(kw_store_runs_put(c->st, t1, r, 3, &err));
-    MUST(kw_store_runs_put(c->st, t2, r, 1, &err));
+    MUST(kw_store_runs_put(c->st, t1, true, r, 3, &err));
+    MUST(kw_store_runs_put(c->st, t2, true, r, 1, &err));
     struct runs_seen s = {0};
     MUST(kw_store_runs(c->st, &(struct kw_run_filter){.ticket = t1}, on_run, &s, &err));
     assert_int_equal(s.n, 3);
@@ -2862,13 +2862,13 @@ static void test_kpi_runs(void **state)
     MUST(kw_store_runs(c->st, &p, on_run, &s, &err));
     assert_int_equal(s.n, 0);
     /* replaced as a whole, and emptied */
-    MUST(kw_store_runs_put(c->st, t1, r + 2, 1, &err));
+    MUST(kw_store_runs_put(c->st, t1, false, r + 2, 1, &err));
     memset(&s, 0, sizeof(s));
     MUST(kw_store_runs(c->st, &(struct kw_run_filter){.ticket = t1}, on_run, &s, &err));
     assert_int_equal(s.n, 1);
-    expect_code("runs of an unknown ticket", kw_store_runs_put(c->st, 999999, r, 1, &err),
+    expect_code("runs of an unknown ticket", kw_store_runs_put(c->st, 999999, false, r, 1, &err),
                 KW_NOT_FOUND, &err, NULL);
-    MUST(kw_store_runs_put(c->st, t2, NULL, 0, &err));
+    MUST(kw_store_runs_put(c->st, t2, false, NULL, 0, &err));
     memset(&s, 0, sizeof(s));
     MUST(kw_store_runs(c->st, &(struct kw_run_filter){.ticket = t2}, on_run, &s, &err));
     assert_int_equal(s.n, 0);

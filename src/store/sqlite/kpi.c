@@ -100,13 +100,17 @@ static void read_run(sqlite3_stmt *x, struct kw_run_row *out)
 }
 KWS_ROW_MAPPER(read_run, struct kw_run_row)
 
-enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, const struct kw_run_row *rows,
-                               size_t n, struct kw_err *err)
+enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
+                               const struct kw_run_row *rows, size_t n, struct kw_err *err)
 {
-    sqlite3_stmt *x = prep(st, S_RUNS_DEL);
-    sqlite3_bind_int64(x, 1, ticket);
-    int rc = sqlite3_step(x);
-    sqlite3_reset(x);
+    sqlite3_stmt *x;
+    int rc = SQLITE_DONE;
+    if (!fresh) {
+        x = prep(st, S_RUNS_DEL);
+        sqlite3_bind_int64(x, 1, ticket);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+    }
     for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
         const struct kw_run_row *r = &rows[i];
         x = prep(st, S_RUN_ADD);
