@@ -587,6 +587,37 @@ static bool measure_at(struct kq *q, const struct kw_run_row *r, int64_t at, str
     return false;
 }
 
+/* An open run measured at or before `at` has had no event since (every
+ * event projects the ticket again): carry it forward to `at` on its own
+ * calendar, running or paused as it was, into *out (strings borrowed from
+ * r). False when it must be measured again from the events instead. */
+static bool measured_since(struct kq *q, const struct kw_run_row *r, int64_t at,
+                           struct kw_run_row *out)
+{
+    bool running = strcmp(r->status, "running") == 0 || strcmp(r->status, "breached") == 0;
+    if (r->measured_at > at || !r->calendar || (!running && strcmp(r->status, "paused") != 0))
+        return false;
+    struct kw_err err = {0};
+    const struct kw_compiled *k = kwh_policy_for(q->x->h, q->x->wk->st, r->commitment_id, &err);
+    const struct kw_cal *cal = NULL;
+    for (size_t i = 0; k && i < kw_policy_calendar_count(k->p); i++)
+        if (strcmp(kw_policy_calendar_name(k->p, i), r->calendar) == 0)
+            cal = k->cals[i];
+    int64_t w = 0;
+    if (!cal || (running && kw_cal_elapsed(cal, r->measured_at, at, &w, &err) != KW_OK))
+        return false;
+    *out = *r;
+    out->working = r->working + w;
+    out->wall = r->wall + (running ? at - r->measured_at : 0);
+    out->paused_wall = r->paused_wall + (running ? 0 : at - r->measured_at);
+    out->measured_at = at;
+    /* a running clock breaches at its projected deadline */
+    if (out->breached_at == KW_STORE_NO_TIME && running && r->deadline != KW_STORE_NO_TIME &&
+        r->deadline <= at)
+        out->breached_at = r->deadline;
+    return true;
+}
+
 /* Where a breach-open run is counted: the bucket of its breach, if it had
  * not stopped by the bucket's end (measured again as of then). fn gets the
  * run as it stood then, the bucket and its end as the period's. */
@@ -604,6 +635,13 @@ static void breached_open(struct kq *q, const struct kw_run_row *r, open_fn fn, 
     int64_t end = q->b[b].to < q->now ? q->b[b].to : q->now;
     if (r->stopped_at != KW_STORE_NO_TIME && r->stopped_at < q->b[b].to)
         return; /* stopped in the bucket: met_late there */
+    struct kw_run_row fast;
+    if (r->stopped_at == KW_STORE_NO_TIME && measured_since(q, r, end, &fast)) {
+        if (fast.breached_at != KW_STORE_NO_TIME && fast.breached_at >= q->b[b].from &&
+            fast.breached_at < q->b[b].to)
+            fn(q, &fast, b, end, ctx);
+        return;
+    }
     struct kw_runs_at m;
     const struct kw_run_row *then = NULL;
     if (measure_at(q, r, end, &m, &then) && then->breached_at != KW_STORE_NO_TIME &&

@@ -155,6 +155,11 @@ is "the week not over: no response runs is null, not 100; C's resolution 6 h ove
     .groups[0].metrics.response.on_time_rate == null and .groups[0].metrics.response.elapsed.mean == null
     and (.groups[0].metrics.resolution | .breached_open == 1 and .overrun.mean_wall == 21600 and .on_time_rate == 0)
     and .groups[0].csat.mean == null and .groups[0].nps.score == null'
+req GET "/api/v1/kpis?from=2026-02-28T00:00:00Z&to=2026-03-01T00:00:00Z" "" "$ADMIN"
+is "Saturday: D breached and stopped only on Monday: open then, 10 h over at midnight" 200 '
+    (.groups[0].metrics.resolution | .breached_open == 1 and .met_late == 0 and .elapsed.mean == null
+        and .overrun == {"count":1,"mean_wall":36000,"mean_working":36000})
+    and (.groups[0].metrics.response | .met == 1 and .elapsed.mean == 600)'
 req GET "/api/v1/kpis?from=2026-02-01T00:00:00Z&to=2026-02-02T00:00:00Z" "" "$ADMIN"
 is "no runs at all" 200 '.groups[0].metrics.resolution.on_time_rate == null and .groups[0].tickets.created == 0'
 

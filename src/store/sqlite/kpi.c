@@ -55,8 +55,11 @@ static const char *const sql[S_COUNT] = {
                     " ON t.id = e.ticket_id JOIN orgs o ON o.id = t.org_id WHERE e.type = ?4"
                     " AND e.at >= ?1 AND e.at < ?2 AND (?3 = 0 OR t.org_id = ?3) AND (?5 IS NULL"
                     " OR json_extract(e.body, '$.milestone') = ?5) ORDER BY t.id, e.at",
+    /* a ticket closed now whose last event came before ?2 was closed then */
     [S_TF_OPEN] = "SELECT " TF_COLS ", t.created_at, 0, -1" TF_FROM
-                  " WHERE t.created_at < ?2 AND (?3 = 0 OR t.org_id = ?3) AND " TF_STATE_AT
+                  " WHERE t.created_at < ?2 AND (?3 = 0 OR t.org_id = ?3) AND (t.state IN"
+                  " ('registered', 'analysing', 'handling', 'waiting_customer') OR t.updated_at"
+                  " >= ?2) AND " TF_STATE_AT
                   " IN ('registered', 'analysing', 'handling', 'waiting_customer') ORDER BY t.id",
     [S_RUNS_TICKET] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ticket_id = ?1"
                       " ORDER BY ticket_id, metric, run",
