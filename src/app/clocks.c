@@ -782,6 +782,16 @@ enum kw_code kw_clocks_runs(const struct kw_compiled *k, const struct kw_sla *s,
             assignee = te->assign[a].assignee_id;
             team = te->assign[a].team_id;
         }
+        /* an open run has stood as it is since the last clock event by then */
+        int64_t steady = r->stopped_at;
+        if (steady == KW_NO_TIME) {
+            steady = te->created_at;
+            for (size_t e = te->n; e-- > 0;)
+                if (te->ev[e].at <= r->dims_at) {
+                    steady = te->ev[e].at;
+                    break;
+                }
+        }
         const char *const *v = r->attrs.v;
         (*rows)[(*n)++] = (struct kw_run_row){
             .metric = kw_policy_metric_id(k->p, (size_t)ck->metric),
@@ -796,6 +806,7 @@ enum kw_code kw_clocks_runs(const struct kw_compiled *k, const struct kw_sla *s,
             .wall = r->wall,
             .paused_wall = r->paused_wall,
             .measured_at = r->dims_at,
+            .steady_from = steady,
             .team_id = team,
             .assignee_id = assignee,
             .calendar = kw_policy_calendar_name(k->p, (size_t)ck->calendar),

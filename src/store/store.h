@@ -556,7 +556,9 @@ struct kw_run_row {
     int64_t started_at, stopped_at, deadline, breached_at; /* or KW_STORE_NO_TIME */
     int64_t target, working, wall, paused_wall;            /* seconds */
     int64_t measured_at;
-    int64_t team_id, assignee_id;                                                     /* 0: none */
+    int64_t steady_from;          /* open: no event of its ticket since, so it ran (or stood
+                                   * still) from then to measured_at; stopped: its stop */
+    int64_t team_id, assignee_id; /* 0: none */
     const char *calendar, *level, *tier, *organisation, *category, *region, *channel; /* or NULL */
 };
 /* Replace ticket's runs by rows[0..n); org_id and commitment_id are taken

@@ -111,14 +111,14 @@ static void run_line(const struct kw_run_row *r, char *buf, size_t cap)
 #define S(x) ((x) ? (x) : "-")
     snprintf(buf, cap,
              "%lld %s %lld org=%lld c=%lld %s start=%lld stop=%lld dl=%lld br=%lld tg=%lld "
-             "w=%lld wall=%lld pw=%lld at=%lld team=%lld who=%lld %s %s %s %s %s %s %s\n",
+             "w=%lld wall=%lld pw=%lld at=%lld sf=%lld team=%lld who=%lld %s %s %s %s %s %s %s\n",
              (long long)r->ticket_id, r->metric, (long long)r->run, (long long)r->org_id,
              (long long)r->commitment_id, r->status, (long long)r->started_at,
              (long long)r->stopped_at, (long long)r->deadline, (long long)r->breached_at,
              (long long)r->target, (long long)r->working, (long long)r->wall,
-             (long long)r->paused_wall, (long long)r->measured_at, (long long)r->team_id,
-             (long long)r->assignee_id, S(r->calendar), S(r->level), S(r->tier), S(r->organisation),
-             S(r->category), S(r->region), S(r->channel));
+             (long long)r->paused_wall, (long long)r->measured_at, (long long)r->steady_from,
+             (long long)r->team_id, (long long)r->assignee_id, S(r->calendar), S(r->level),
+             S(r->tier), S(r->organisation), S(r->category), S(r->region), S(r->channel));
 #undef S
 }
 

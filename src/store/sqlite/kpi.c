@@ -9,7 +9,9 @@ enum stmt {
     S_RUNS_PERIOD,
     S_RUNS_TICKET,
     S_TF_CREATED,
-    S_TF_EVENTS,
+    S_TF_RESOLVED,
+    S_TF_REOPENED,
+    S_TF_RATED,
     S_TF_OPEN,
     S_COUNT
 };
@@ -17,6 +19,11 @@ enum stmt {
 #define TF_COLS                                                                                    \
     "t.id, t.org_id, coalesce(t.commitment_id, 0), coalesce(t.team_id, 0),"                        \
     " coalesce(t.assignee_id, 0), t.level, t.tier, o.name, t.category, t.region, t.channel"
+#define TF_EVENTS(type)                                                                            \
+    "SELECT " TF_COLS ", e.at, coalesce(json_extract(e.body, '$.satisfaction'), 0),"               \
+    " coalesce(json_extract(e.body, '$.nps'), -1) FROM events e JOIN tickets t"                    \
+    " ON t.id = e.ticket_id JOIN orgs o ON o.id = t.org_id WHERE e.type = '" type "'"              \
+    " AND e.at >= ?1 AND e.at < ?2 AND (?3 = 0 OR t.org_id = ?3)"
 #define TF_FROM " FROM tickets t JOIN orgs o ON o.id = t.org_id"
 /* the state at ?2 by the events before it (a reopening without one: handling) */
 #define TF_STATE_AT                                                                                \
@@ -27,19 +34,20 @@ enum stmt {
 
 #define RUN_COLS                                                                                   \
     "ticket_id, metric, run, org_id, coalesce(commitment_id, 0), status, started_at, stopped_at,"  \
-    " deadline, breached_at, target, working, wall, paused_wall, measured_at,"                     \
+    " deadline, breached_at, target, working, wall, paused_wall, measured_at, steady_from,"        \
     " coalesce(team_id, 0), coalesce(assignee_id, 0), calendar, level, tier, organisation,"        \
     " category, region, channel"
 
 static const char *const sql[S_COUNT] = {
     [S_RUNS_DEL] = "DELETE FROM kpi_runs WHERE ticket_id = ?1",
-    [S_RUN_ADD] = "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
-                  " started_at, stopped_at, deadline, breached_at, target, working, wall,"
-                  " paused_wall, measured_at, team_id, assignee_id, calendar, level, tier,"
-                  " organisation, category, region, channel) SELECT ?1, ?2, ?3, t.org_id,"
-                  " t.commitment_id, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, nullif(?14, 0),"
-                  " nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM tickets t"
-                  " WHERE t.id = ?1",
+    [S_RUN_ADD] =
+        "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
+        " started_at, stopped_at, deadline, breached_at, target, working, wall,"
+        " paused_wall, measured_at, steady_from, team_id, assignee_id, calendar, level, tier,"
+        " organisation, category, region, channel) SELECT ?1, ?2, ?3, t.org_id,"
+        " t.commitment_id, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?23, nullif(?14, 0),"
+        " nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM tickets t"
+        " WHERE t.id = ?1",
     /* three ranges, each on its own partial index */
     [S_RUNS_PERIOD] = "SELECT " RUN_COLS " FROM kpi_runs WHERE (?3 = 0 OR org_id = ?3) AND ("
                       "(stopped_at >= ?1 AND stopped_at < ?2) OR (breached_at >= ?1 AND"
@@ -49,12 +57,11 @@ static const char *const sql[S_COUNT] = {
     [S_TF_CREATED] = "SELECT " TF_COLS ", t.created_at, 0, -1" TF_FROM
                      " WHERE t.created_at >= ?1 AND t.created_at < ?2 AND (?3 = 0 OR t.org_id = ?3)"
                      " ORDER BY t.id",
-    /* ?4: the event type; ?5: for milestones, which */
-    [S_TF_EVENTS] = "SELECT " TF_COLS ", e.at, coalesce(json_extract(e.body, '$.satisfaction'), 0),"
-                    " coalesce(json_extract(e.body, '$.nps'), -1) FROM events e JOIN tickets t"
-                    " ON t.id = e.ticket_id JOIN orgs o ON o.id = t.org_id WHERE e.type = ?4"
-                    " AND e.at >= ?1 AND e.at < ?2 AND (?3 = 0 OR t.org_id = ?3) AND (?5 IS NULL"
-                    " OR json_extract(e.body, '$.milestone') = ?5) ORDER BY t.id, e.at",
+    /* by time on the partial index of each type (migration 016) */
+    [S_TF_RESOLVED] = TF_EVENTS("milestone") " AND json_extract(e.body, '$.milestone') ="
+                                             " 'resolved' ORDER BY t.id, e.at",
+    [S_TF_REOPENED] = TF_EVENTS("reopened") " ORDER BY t.id, e.at",
+    [S_TF_RATED] = TF_EVENTS("rating") " ORDER BY t.id, e.at",
     /* a ticket closed now whose last event came before ?2 was closed then */
     [S_TF_OPEN] = "SELECT " TF_COLS ", t.created_at, 0, -1" TF_FROM
                   " WHERE t.created_at < ?2 AND (?3 = 0 OR t.org_id = ?3) AND (t.state IN"
@@ -90,15 +97,16 @@ static void read_run(sqlite3_stmt *x, struct kw_run_row *out)
         .wall = sqlite3_column_int64(x, 12),
         .paused_wall = sqlite3_column_int64(x, 13),
         .measured_at = sqlite3_column_int64(x, 14),
-        .team_id = sqlite3_column_int64(x, 15),
-        .assignee_id = sqlite3_column_int64(x, 16),
-        .calendar = column_text(x, 17),
-        .level = column_text(x, 18),
-        .tier = column_text(x, 19),
-        .organisation = column_text(x, 20),
-        .category = column_text(x, 21),
-        .region = column_text(x, 22),
-        .channel = column_text(x, 23),
+        .steady_from = sqlite3_column_int64(x, 15),
+        .team_id = sqlite3_column_int64(x, 16),
+        .assignee_id = sqlite3_column_int64(x, 17),
+        .calendar = column_text(x, 18),
+        .level = column_text(x, 19),
+        .tier = column_text(x, 20),
+        .organisation = column_text(x, 21),
+        .category = column_text(x, 22),
+        .region = column_text(x, 23),
+        .channel = column_text(x, 24),
     };
 }
 KWS_ROW_MAPPER(read_run, struct kw_run_row)
@@ -139,6 +147,7 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
         bind_text(x, 20, r->category);
         bind_text(x, 21, r->region);
         bind_text(x, 22, r->channel);
+        sqlite3_bind_int64(x, 23, r->steady_from);
         rc = sqlite3_step(x);
         sqlite3_reset(x);
         if (rc == SQLITE_DONE && sqlite3_changes(st->db) == 0)
@@ -191,17 +200,14 @@ enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind
                                    bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
                                    void *ctx, struct kw_err *err)
 {
-    static const char *const types[] = {
-        [KW_TF_RESOLVED] = "milestone", [KW_TF_REOPENED] = "reopened", [KW_TF_RATED] = "rating"};
-    sqlite3_stmt *x = prep(st, kind == KW_TF_CREATED ? S_TF_CREATED
-                               : kind == KW_TF_OPEN  ? S_TF_OPEN
-                                                     : S_TF_EVENTS);
+    static const enum stmt of[] = {[KW_TF_CREATED] = S_TF_CREATED,
+                                   [KW_TF_RESOLVED] = S_TF_RESOLVED,
+                                   [KW_TF_REOPENED] = S_TF_REOPENED,
+                                   [KW_TF_RATED] = S_TF_RATED,
+                                   [KW_TF_OPEN] = S_TF_OPEN};
+    sqlite3_stmt *x = prep(st, of[kind]);
     sqlite3_bind_int64(x, 1, from);
     sqlite3_bind_int64(x, 2, to);
     sqlite3_bind_int64(x, 3, org_id);
-    if (kind == KW_TF_RESOLVED || kind == KW_TF_REOPENED || kind == KW_TF_RATED) {
-        bind_text(x, 4, types[kind]);
-        bind_text(x, 5, kind == KW_TF_RESOLVED ? "resolved" : NULL);
-    }
     return EACH_ROW(st, x, read_fact, fn, ctx, "read tickets for the KPIs", err);
 }
