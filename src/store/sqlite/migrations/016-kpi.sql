@@ -14,3 +14,7 @@ CREATE INDEX kpi_runs_open ON kpi_runs(deadline) WHERE stopped_at IS NULL AND br
 CREATE INDEX events_milestones ON events(at) WHERE type = 'milestone';
 CREATE INDEX events_reopened ON events(at) WHERE type = 'reopened';
 CREATE INDEX events_ratings ON events(at) WHERE type = 'rating';
+-- Tickets stored before this version have no facts yet: mark their clock
+-- projection stale, so the server projects each once at its next start
+-- (which writes its facts), as `keepword kpi rebuild` would.
+UPDATE tickets SET projected_seq = -1;
