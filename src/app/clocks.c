@@ -567,6 +567,21 @@ static bool load_one(const struct kw_stored_event *se, void *ctx)
     case KW_EVENT_ESCALATED:
         kw_ticket_events_step_done(te, b, r.chain, r.step);
         return true;
+    case KW_EVENT_ASSIGNED:
+        if (te->n_assign == te->cap_assign) {
+            size_t cap = te->cap_assign ? te->cap_assign * 2 : 8;
+            struct kw_assignment *a = realloc(te->assign, cap * sizeof(*a));
+            if (!a) {
+                json_decref(b);
+                te->nomem = true;
+                return false;
+            }
+            te->assign = a;
+            te->cap_assign = cap;
+        }
+        te->assign[te->n_assign++] = (struct kw_assignment){se->at, r.assignee_id, r.team_id};
+        json_decref(b);
+        return true;
     case KW_EVENT_CREATED:
         te->created_at = se->at;
         te->last_move = se->at;
@@ -615,6 +630,7 @@ void kw_ticket_events_release(struct kw_ticket_events *te)
         json_decref(te->steps[i].doc);
     free(te->ev);
     free(te->docs);
+    free(te->assign);
     memset(te, 0, sizeof(*te));
 }
 
@@ -749,6 +765,62 @@ enum kw_code kw_clocks_evaluate(struct kw_clocks *c, struct kw_store *st, struct
     return kw_sla_eval(k->p, (const struct kw_cal *const *)k->cals, te->ev, te->n, now, s, err);
 }
 
+enum kw_code kw_clocks_runs(const struct kw_compiled *k, const struct kw_sla *s,
+                            const struct kw_ticket_events *te, struct kw_run_row **rows, size_t *n,
+                            struct kw_err *err)
+{
+    *n = 0;
+    *rows = s->n_runs ? calloc(s->n_runs, sizeof(**rows)) : NULL;
+    if (s->n_runs && !*rows)
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the clock runs");
+    for (size_t i = 0; i < s->n_runs; i++) {
+        const struct kw_sla_run *r = &s->runs[i];
+        const struct kw_clock *ck = &r->clock;
+        /* who had the ticket at the run's stop (or now): the last assignment by then */
+        int64_t assignee = 0, team = 0;
+        for (size_t a = 0; a < te->n_assign && te->assign[a].at <= r->dims_at; a++) {
+            assignee = te->assign[a].assignee_id;
+            team = te->assign[a].team_id;
+        }
+        /* an open run has stood as it is since the last clock event by then */
+        int64_t steady = r->stopped_at;
+        if (steady == KW_NO_TIME) {
+            steady = te->created_at;
+            for (size_t e = te->n; e-- > 0;)
+                if (te->ev[e].at <= r->dims_at) {
+                    steady = te->ev[e].at;
+                    break;
+                }
+        }
+        const char *const *v = r->attrs.v;
+        (*rows)[(*n)++] = (struct kw_run_row){
+            .metric = kw_policy_metric_id(k->p, (size_t)ck->metric),
+            .run = r->seq,
+            .status = kw_clock_status_name(ck->status),
+            .started_at = ck->started_at,
+            .stopped_at = r->stopped_at,
+            .deadline = ck->deadline,
+            .breached_at = ck->breached_at,
+            .target = ck->target,
+            .working = ck->elapsed,
+            .wall = r->wall,
+            .paused_wall = r->paused_wall,
+            .measured_at = r->dims_at,
+            .steady_from = steady,
+            .team_id = team,
+            .assignee_id = assignee,
+            .calendar = kw_policy_calendar_name(k->p, (size_t)ck->calendar),
+            .level = v[KW_ATTR_LEVEL],
+            .tier = v[KW_ATTR_TIER],
+            .organisation = v[KW_ATTR_ORGANISATION],
+            .category = v[KW_ATTR_CATEGORY],
+            .region = v[KW_ATTR_REGION],
+            .channel = v[KW_ATTR_CHANNEL],
+        };
+    }
+    return KW_OK;
+}
+
 enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, bool fresh,
                                         const struct kw_compiled *k, const struct kw_sla *s,
                                         const struct kw_ticket_events *te, struct kw_err *err)
@@ -790,6 +862,14 @@ enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, boo
         if (s->clock[i].status == KW_CLOCK_MET_LATE && s->clock[i].met_at != KW_NO_TIME &&
             kw_store_overrun_stop(st, ticket, rows[i].metric, s->clock[i].met_at, err) != KW_OK)
             return err->code;
+    struct kw_run_row *runs;
+    size_t n_runs;
+    if (kw_clocks_runs(k, s, te, &runs, &n_runs, err) != KW_OK)
+        return err->code;
+    enum kw_code rc = kw_store_runs_put(st, ticket, fresh, runs, n_runs, err);
+    free(runs);
+    if (rc != KW_OK)
+        return rc;
     return kw_store_clocks_put(st, ticket, fresh, rows, s->n, due, breached, fire, err);
 }
 
@@ -802,6 +882,8 @@ enum kw_code kw_clocks_project(struct kw_clocks *c, struct kw_store *st, struct 
     if (kw_store_ticket_get(st, ticket, &t, err) != KW_OK)
         return err->code;
     bool fresh = created != NULL;
+    if (!t.commitment_id && !fresh && kw_store_runs_put(st, ticket, false, NULL, 0, err) != KW_OK)
+        return err->code;
     if (!t.commitment_id)
         return kw_store_clocks_put(st, ticket, fresh, NULL, 0, KW_STORE_NO_TIME, KW_STORE_NO_TIME,
                                    KW_STORE_NO_TIME, err);
@@ -812,5 +894,94 @@ enum kw_code kw_clocks_project(struct kw_clocks *c, struct kw_store *st, struct 
     if (rc == KW_OK)
         rc = kw_clocks_store_projection(st, ticket, fresh, k, scratch, &te, err);
     kw_ticket_events_release(&te);
+    return rc;
+}
+
+enum kw_code kw_clocks_runs_at(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
+                               int64_t ticket, int64_t commitment, int64_t as_of,
+                               struct kw_runs_at *out, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    memset(out, 0, sizeof(*out));
+    if (!commitment)
+        return KW_OK;
+    const struct kw_compiled *k = NULL;
+    if (kw_clocks_evaluate(c, st, scratch, ticket, commitment, as_of, NULL, &out->te, &k, err) !=
+        KW_OK)
+        return err->code;
+    return kw_clocks_runs(k, scratch, &out->te, &out->rows, &out->n, err);
+}
+
+void kw_runs_at_release(struct kw_runs_at *r)
+{
+    kw_ticket_events_release(&r->te);
+    free(r->rows);
+    r->rows = NULL;
+    r->n = 0;
+}
+
+#define REBUILD_BATCH 500
+struct rebuild_page {
+    size_t n;
+    int64_t id[REBUILD_BATCH], commitment[REBUILD_BATCH], updated[REBUILD_BATCH];
+};
+
+static bool rebuild_row(const struct kw_ticket_row *t, void *ctx)
+{
+    struct rebuild_page *p = ctx;
+    p->id[p->n] = t->id;
+    p->commitment[p->n] = t->commitment_id;
+    p->updated[p->n++] = t->updated_at;
+    return p->n < REBUILD_BATCH;
+}
+
+enum kw_code kw_clocks_runs_rebuild(struct kw_clocks *c, struct kw_store *st,
+                                    struct kw_sla *scratch, int64_t now, size_t *tickets,
+                                    size_t *runs, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    size_t nt = 0, nr = 0;
+    struct rebuild_page *page = malloc(sizeof(*page));
+    if (!page)
+        return kw_err_set(err, KW_NOMEM, "", "no memory to rebuild the KPI facts");
+    enum kw_code rc = KW_OK;
+    for (int64_t after = 0;;) {
+        page->n = 0;
+        struct kw_ticket_filter f = {
+            .after = after, .limit = REBUILD_BATCH, .due_before = KW_STORE_NO_TIME};
+        if ((rc = kw_store_tickets(st, &f, rebuild_row, page, err)) != KW_OK || page->n == 0)
+            break;
+        if ((rc = kw_store_begin(st, err)) != KW_OK)
+            break;
+        for (size_t i = 0; i < page->n && rc == KW_OK; i++) {
+            struct kw_runs_at r;
+            int64_t as_of = page->updated[i] > now ? page->updated[i] : now;
+            rc =
+                kw_clocks_runs_at(c, st, scratch, page->id[i], page->commitment[i], as_of, &r, err);
+            if (rc == KW_OK)
+                rc = kw_store_runs_put(st, page->id[i], false, r.rows, r.n, err);
+            if (rc != KW_OK) {
+                char where[48];
+                snprintf(where, sizeof(where), "ticket %lld", (long long)page->id[i]);
+                kw_err_locate(err, NULL, where);
+            }
+            nr += r.n;
+            kw_runs_at_release(&r);
+        }
+        if (rc != KW_OK) {
+            kw_store_rollback(st);
+            break;
+        }
+        if ((rc = kw_store_commit(st, err)) != KW_OK)
+            break;
+        nt += page->n;
+        after = page->id[page->n - 1];
+        kw_store_end_read(st);
+    }
+    free(page);
+    if (tickets)
+        *tickets = nt;
+    if (runs)
+        *runs = nr;
     return rc;
 }

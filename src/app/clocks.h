@@ -118,6 +118,12 @@ struct kw_ticket_events {
         int pct;
         int64_t at;
     } fired[KW_FIRED_MAX];
+    /* "assigned" events in order: who had the ticket from when (for the
+     * KPI facts' assignee and team at a run's stop) */
+    size_t n_assign, cap_assign;
+    struct kw_assignment {
+        int64_t at, assignee_id, team_id;
+    } * assign;
     bool nomem;
 };
 enum kw_code kw_ticket_events_load(struct kw_store *st, int64_t ticket,
@@ -159,8 +165,35 @@ enum kw_code kw_clocks_evaluate(struct kw_clocks *c, struct kw_store *st, struct
                                 int64_t ticket, int64_t commitment, int64_t now,
                                 const struct kw_ticket_new *created, struct kw_ticket_events *te,
                                 const struct kw_compiled **out, struct kw_err *err);
+/* The KPI facts of the runs in s (store.h's kw_run_row, one per run; the
+ * strings borrowed from k and te): *rows (caller frees with free()) and *n.
+ * KW_NOMEM. */
+enum kw_code kw_clocks_runs(const struct kw_compiled *k, const struct kw_sla *s,
+                            const struct kw_ticket_events *te, struct kw_run_row **rows, size_t *n,
+                            struct kw_err *err);
+/* A ticket's KPI facts as of an instant: its runs measured then (rows
+ * borrow strings from te and the compiled commitment). */
+struct kw_runs_at {
+    struct kw_ticket_events te;
+    struct kw_run_row *rows;
+    size_t n;
+};
+/* Ticket's runs as of as_of (its commitment version `commitment`, 0: none,
+ * then no runs), from its events. Release out with kw_runs_at_release,
+ * also after a failure. */
+enum kw_code kw_clocks_runs_at(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
+                               int64_t ticket, int64_t commitment, int64_t as_of,
+                               struct kw_runs_at *out, struct kw_err *err);
+void kw_runs_at_release(struct kw_runs_at *r);
+/* Write every ticket's KPI facts again from its events, measured as of now
+ * (or the ticket's last event, if later), in transactions of 500 tickets
+ * (each ticket's rows replaced at once). *tickets and *runs (may be NULL)
+ * get how many. `keepword kpi rebuild`. */
+enum kw_code kw_clocks_runs_rebuild(struct kw_clocks *c, struct kw_store *st,
+                                    struct kw_sla *scratch, int64_t now, size_t *tickets,
+                                    size_t *runs, struct kw_err *err);
 /* Store the projection of the evaluated clocks s (and the next escalation
- * step) on the ticket. */
+ * step) on the ticket, and its KPI facts (kw_store_runs_put). */
 enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, bool fresh,
                                         const struct kw_compiled *k, const struct kw_sla *s,
                                         const struct kw_ticket_events *te, struct kw_err *err);

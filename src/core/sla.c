@@ -32,6 +32,7 @@ void kw_sla_init(struct kw_sla *s)
 void kw_sla_release(struct kw_sla *s)
 {
     free(s->gaps);
+    free(s->runs);
     kw_sla_init(s);
 }
 
@@ -111,10 +112,14 @@ enum phase { NOT_STARTED, RUNNING, PAUSED, STOPPED };
 
 struct fold {
     const struct kw_policy *p;
+    const struct kw_cal *const *cals;
     size_t m;
     struct kw_sla *out;
     enum phase phase;
-    struct kw_ticket_attrs attrs;
+    struct kw_ticket_attrs attrs, stop_attrs; /* now, and at the stop */
+    unsigned seq;                             /* runs of this metric ended so far */
+    enum kw_code rc;                          /* the first error of a run ended by a reopen */
+    struct kw_err *err;
     const char *state;
     struct kw_target res;
     int64_t started_at, stop_at, pause_from;
@@ -201,6 +206,56 @@ static void merge_attrs(struct fold *f, const struct kw_ticket_attrs *a)
             f->attrs.v[i] = a->v[i];
 }
 
+static enum kw_code finish(struct fold *f, const struct kw_cal *cal, int64_t t, struct kw_clock *c,
+                           struct kw_err *err);
+
+/* Keep clock c, the run the fold holds, measured to end (its stop or as-of),
+ * with the ticket's attributes then. */
+static enum kw_code keep_run(struct fold *f, const struct kw_clock *c, int64_t end,
+                             const struct kw_ticket_attrs *attrs, struct kw_err *err)
+{
+    struct kw_sla *s = f->out;
+    if (s->n_runs == s->runs_cap) {
+        size_t cap = s->runs_cap ? s->runs_cap * 2 : 8;
+        struct kw_sla_run *r = realloc(s->runs, cap * sizeof(*r));
+        if (!r)
+            return kw_err_set(err, KW_NOMEM, "", "no memory for the clock's runs");
+        s->runs = r;
+        s->runs_cap = cap;
+    }
+    int64_t paused = 0, stopped = 0;
+    for (size_t g = 0; g < f->ngaps; g++) {
+        int64_t w = s->gaps[g].to - s->gaps[g].from;
+        if (s->gaps[g].pause)
+            paused += w;
+        else
+            stopped += w;
+    }
+    s->runs[s->n_runs++] = (struct kw_sla_run){
+        .clock = *c,
+        .seq = f->seq,
+        .stopped_at = f->phase == STOPPED ? f->stop_at : KW_NO_TIME,
+        .wall = end - c->started_at - paused - stopped,
+        .paused_wall = paused,
+        .dims_at = end,
+        .attrs = *attrs,
+    };
+    return KW_OK;
+}
+
+/* A reopening ends the stopped run the fold holds (restart, or its start
+ * taken back): keep it as it stood at its stop. */
+static void end_run(struct fold *f, int64_t t)
+{
+    if (f->phase != STOPPED || f->rc != KW_OK)
+        return;
+    struct kw_clock c;
+    f->rc = finish(f, f->cals[f->res.calendar], t, &c, f->err);
+    if (f->rc == KW_OK)
+        f->rc = keep_run(f, &c, f->stop_at, &f->stop_attrs, f->err);
+    f->seq++;
+}
+
 static void step(struct fold *f, const struct kw_event *e)
 {
     const char *start_ev = kw_policy_metric_start(f->p, f->m);
@@ -231,6 +286,7 @@ static void step(struct fold *f, const struct kw_event *e)
             if (f->phase == PAUSED)
                 add_gap(f, f->pause_from, e->at, true);
             f->stop_at = e->at;
+            f->stop_attrs = f->attrs;
             f->stopped_by = stops(f, e->name);
             f->phase = STOPPED;
         }
@@ -239,6 +295,7 @@ static void step(struct fold *f, const struct kw_event *e)
         const char *state = e->name ? e->name : "handling";
         if (f->phase != NOT_STARTED && kw_policy_reopen_revokes(f->p, start_ev)) {
             /* the event that started this clock is taken back: wait for it again */
+            end_run(f, e->at);
             f->phase = NOT_STARTED;
             f->ngaps = 0;
             f->state = state;
@@ -249,6 +306,7 @@ static void step(struct fold *f, const struct kw_event *e)
             if (kw_policy_on_reopen(f->p) == KW_REOPEN_RESTART) {
                 /* a new run: the target and calendar in force now, also
                  * under keep (which fixes them per run) */
+                end_run(f, e->at);
                 f->state = state;
                 start(f, e->at);
                 resolve(f);
@@ -395,13 +453,23 @@ enum kw_code kw_sla_eval(const struct kw_policy *p, const struct kw_cal *const *
     size_t live = 0;
     while (live < n && ev[live].at <= as_of)
         live++;
+    out->n_runs = 0;
     for (size_t m = 0; m < kw_policy_metric_count(p); m++) {
-        struct fold f = {.p = p, .m = m, .out = out, .phase = NOT_STARTED};
-        for (size_t i = 0; i < live; i++)
+        struct fold f = {
+            .p = p, .cals = cals, .m = m, .out = out, .phase = NOT_STARTED, .err = err};
+        size_t run0 = out->n_runs;
+        for (size_t i = 0; i < live && f.rc == KW_OK; i++)
             step(&f, &ev[i]);
-        if (!f.res.applies)
+        if (!f.res.applies) {
+            out->n_runs = run0; /* runs of a clock that no longer applies go with it */
             continue;
-        rc = finish(&f, cals[f.res.calendar], as_of, &out->clock[out->n], err);
+        }
+        rc = f.rc;
+        if (rc == KW_OK)
+            rc = finish(&f, cals[f.res.calendar], as_of, &out->clock[out->n], err);
+        if (rc == KW_OK && f.phase != NOT_STARTED)
+            rc = keep_run(&f, &out->clock[out->n], f.phase == STOPPED ? f.stop_at : as_of,
+                          f.phase == STOPPED ? &f.stop_attrs : &f.attrs, err);
         if (rc != KW_OK) {
             char path[64];
             snprintf(path, sizeof(path), "metric %s", kw_policy_metric_id(p, m));

@@ -86,23 +86,41 @@ struct kw_sla_gap {
     bool pause;
 };
 
+/* One run of a clock: one start-to-stop life (docs/kpi.md). A reopening
+ * under restart ends the run and begins the next (the earlier runs are
+ * kept); under resume the run goes on. A run the reopening takes back
+ * entirely (its start event revoked) is kept only if it had stopped. */
+struct kw_sla_run {
+    struct kw_clock clock;        /* as it stood at its stop, or as of as_of */
+    unsigned seq;                 /* the run's number for its metric, from 0 */
+    int64_t stopped_at;           /* KW_NO_TIME: running, paused or breached at as_of */
+    int64_t wall;                 /* wall seconds start to stop (or as_of), less paused and
+                                   * stopped (resume) wall time */
+    int64_t paused_wall;          /* wall seconds paused between start and stop (or as_of) */
+    int64_t dims_at;              /* the instant attrs are of: the stop, or as_of */
+    struct kw_ticket_attrs attrs; /* the ticket's attributes then (borrowed from the events) */
+};
+
 /* The clocks of one ticket, plus scratch reused between calls. Zero it (or
  * kw_sla_init) before the first call; kw_sla_release() when done. */
 struct kw_sla {
     size_t n; /* clocks that apply, in the policy's metric order */
     struct kw_clock clock[KW_POLICY_MAX_METRICS];
+    /* every run of the clocks that apply and have started, by metric then
+     * seq; the last run of each metric is its clock above */
+    size_t n_runs;
+    struct kw_sla_run *runs;
     struct kw_sla_gap *gaps;
-    size_t cap;
+    size_t cap, runs_cap;
 };
 
 void kw_sla_init(struct kw_sla *s);
 void kw_sla_release(struct kw_sla *s);
 
 /* Compute the clocks of a ticket's events as of instant as_of (events after
- * it are ignored). cals[i] is the compiled calendar i of the policy. Events
- * out of order, before created, of unknown names or levels are KW_INVALID
- * naming the event ("events[3]: ..."); as_of before created and calendar
- * horizons are KW_RANGE. */
+ * it are ignored), and every run of them (out->runs). cals[i] is the compiled calendar i of the
+ * policy. Events out of order, before created, of unknown names or levels are KW_INVALID naming the
+ * event ("events[3]: ..."); as_of before created and calendar horizons are KW_RANGE. */
 enum kw_code kw_sla_eval(const struct kw_policy *p, const struct kw_cal *const *cals,
                          const struct kw_event *ev, size_t n, int64_t as_of, struct kw_sla *out,
                          struct kw_err *err);

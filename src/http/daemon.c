@@ -114,7 +114,9 @@ const struct kw_compiled *kwh_policy_for(struct kw_http *h, struct kw_store *st,
 enum MHD_Result kwh_send_reply(struct MHD_Connection *c, struct kwh_reply *rep,
                                const char *set_cookie)
 {
-    char *text = rep->text ? rep->text : rep->json ? json_dumps(rep->json, JSON_COMPACT) : NULL;
+    char *text = rep->text   ? rep->text
+                 : rep->json ? json_dumps(rep->json, JSON_COMPACT | JSON_REAL_PRECISION(15))
+                             : NULL;
     json_decref(rep->json);
     char empty[1] = "";
     struct MHD_Response *resp = MHD_create_response_from_buffer(

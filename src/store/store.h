@@ -596,6 +596,58 @@ enum kw_code kw_store_overrun_follow(struct kw_store *st, int64_t id,
                                      const struct kw_overrun_followup *f, int64_t now,
                                      struct kw_err *err);
 
+/* ---- KPI facts: one row per run of each clock (docs/kpi.md) ---- */
+
+/* A clock run as the facts keep it. A stopped run (stopped_at set) is fixed;
+ * an open one is measured as of measured_at: working and wall elapsed,
+ * paused wall time, status and deadline then. The dimensions are the
+ * ticket's at the stop (or at measured_at). Strings borrowed in, lent out. */
+struct kw_run_row {
+    int64_t ticket_id, run, org_id, commitment_id; /* run: from 0 per metric; commitment 0: none */
+    const char *metric, *status;                   /* status: a clock status (sla.h) */
+    int64_t started_at, stopped_at, deadline, breached_at; /* or KW_STORE_NO_TIME */
+    int64_t target, working, wall, paused_wall;            /* seconds */
+    int64_t measured_at;
+    int64_t steady_from;          /* open: no event of its ticket since, so it ran (or stood
+                                   * still) from then to measured_at; stopped: its stop */
+    int64_t team_id, assignee_id; /* 0: none */
+    const char *calendar, *level, *tier, *organisation, *category, *region, *channel; /* or NULL */
+};
+/* Replace ticket's runs by rows[0..n); org_id and commitment_id are taken
+ * from the ticket. Call in the transaction that projects its clocks. fresh:
+ * the ticket has no runs yet (just created), so none are looked for. */
+enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
+                               const struct kw_run_row *rows, size_t n, struct kw_err *err);
+/* The runs that may count in [from, to) (docs/kpi.md): stopped in it, or
+ * breached in it and not stopped before to, or open without a recorded
+ * breach and a deadline in it before now (the breach not fired yet); of
+ * org_id's tickets (0: all). With ticket != 0: all that ticket's runs
+ * instead. In (ticket, metric, run) order; the row lives during fn. */
+struct kw_run_filter {
+    int64_t from, to, now, org_id, ticket;
+};
+enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
+                           bool (*fn)(const struct kw_run_row *r, void *ctx), void *ctx,
+                           struct kw_err *err);
+
+/* Tickets for the KPI ticket counts and ratings (docs/kpi.md), each with
+ * the ticket's current attributes: created in [from, to) (at: when);
+ * resolved (a "resolved" milestone), reopened, rated in [from, to) (at: the
+ * event's instant, one row per event; rated: satisfaction 1-5 and nps 0-10
+ * or -1); open at `to` (created before it and, by the events before it, in
+ * registered, analysing, handling or waiting_customer: at is created_at).
+ * In ticket order, then time; org_id 0: all organisations. */
+enum kw_ticket_fact { KW_TF_CREATED, KW_TF_RESOLVED, KW_TF_REOPENED, KW_TF_RATED, KW_TF_OPEN };
+struct kw_ticket_fact_row {
+    int64_t ticket_id, org_id, commitment_id, team_id, assignee_id, at;
+    int satisfaction, nps;
+    const char *level, *tier, *organisation, *category, *region, *channel; /* or NULL */
+};
+enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind, int64_t from,
+                                   int64_t to, int64_t org_id,
+                                   bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
+                                   void *ctx, struct kw_err *err);
+
 /* ---- people's subscriptions ---- */
 
 /* A person's own subscription: notifications of the kinds in events ("[]":

@@ -217,8 +217,8 @@ expect "migrate --help" 0 "usage: keepword migrate --db PATH" "" -- "$KW" migrat
 expect "init --help" 0 "KEEPWORD_ADMIN_PASSWORD" "" -- "$KW" init --help
 expect "help init" 0 "usage: keepword init" "" -- "$KW" help init
 expect "migrate needs --db" 2 "" "--db PATH is required" -- "$KW" migrate
-expect "migrate creates the schema" 0 "schema version 16" "" -- "$KW" migrate --db "$TMP/kw.db"
-expect "migrate again changes nothing" 0 "schema version 16" "" -- "$KW" migrate --db "$TMP/kw.db"
+expect "migrate creates the schema" 0 "schema version 17" "" -- "$KW" migrate --db "$TMP/kw.db"
+expect "migrate again changes nothing" 0 "schema version 17" "" -- "$KW" migrate --db "$TMP/kw.db"
 expect "init prints a made-up password once" 0 "password (shown once): " "" -- "$KW" init --db "$TMP/kw.db"
 expect "init refuses a second admin" 1 "" "already has an admin account" -- "$KW" init --db "$TMP/kw.db"
 expect "init takes the password from the environment" 0 "admin ops@example.com created" "" \
@@ -226,6 +226,12 @@ expect "init takes the password from the environment" 0 "admin ops@example.com c
 grep -q "password (shown once)" "$TMP/out" && { fail=$((fail + 1)); echo "FAIL: a given password was printed"; } || pass=$((pass + 1))
 expect "init with a short password" 1 "" "KEEPWORD_ADMIN_PASSWORD: password: expected 8 to 1024 bytes" \
     -- env KEEPWORD_ADMIN_PASSWORD=short "$KW" init --db "$TMP/kw3.db"
+# --- kpi rebuild ---
+expect "kpi --help" 0 "rebuild" "" -- "$KW" kpi --help
+expect "kpi rebuild --help" 0 "usage: keepword kpi rebuild --db PATH" "" -- "$KW" kpi rebuild --help
+expect "kpi rebuild needs --db" 2 "" "--db PATH is required" -- "$KW" kpi rebuild
+expect "kpi rebuild a bad --at" 1 "" "--at: " -- "$KW" kpi rebuild --db "$TMP/kw.db" --at soon
+expect "kpi rebuild an empty desk" 0 "KPI facts rebuilt: 0 tickets, 0 runs" "" -- "$KW" kpi rebuild --db "$TMP/kw.db"
 printf 'this is not a database file, just some text that goes on for a while.' >"$TMP/bad.db"
 expect "migrate a file that is no database" 1 "" "bad.db: " -- "$KW" migrate --db "$TMP/bad.db"
 

@@ -2759,6 +2759,122 @@ static void test_overruns(void **state)
  * subscription_put names /endpoint_id for an unknown user, organisation or
  * team; ticket_set names /team_id for an unknown assignee whenever a team is
  * given too. Skipped until the store is rewritten. */
+/* KPI facts: a ticket's runs are replaced as a whole; a period finds the
+ * runs stopped in it, breached in it and open at its end, and open ones
+ * whose deadline passed in it before now; an organisation filter. */
+struct runs_seen {
+    size_t n;
+    int64_t ticket[16], run[16], team[16];
+    char metric[16][24], level[16][8];
+};
+static bool on_run(const struct kw_run_row *r, void *ctx)
+{
+    struct runs_seen *s = ctx;
+    if (s->n < 16) {
+        s->ticket[s->n] = r->ticket_id;
+        s->run[s->n] = r->run;
+        s->team[s->n] = r->team_id;
+        snprintf(s->metric[s->n], sizeof(s->metric[0]), "%s", r->metric);
+        snprintf(s->level[s->n], sizeof(s->level[0]), "%s", r->level ? r->level : NUL_TEXT);
+    }
+    s->n++;
+    return true;
+}
+
+static void test_kpi_runs(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    const int64_t t0 = c->t0;
+    int64_t t1 = new_ticket(c, NULL, NULL), t2 = new_ticket(c, NULL, NULL);
+    struct kw_run_row r[3] = {
+        /* stopped at t0 + 2h, met */
+        {.metric = "response",
+         .run = 0,
+         .status = "met",
+         .started_at = t0,
+         .stopped_at = t0 + 2 * H,
+         .deadline = KW_STORE_NO_TIME,
+         .breached_at = KW_STORE_NO_TIME,
+         .target = 3 * H,
+         .working = 2 * H,
+         .wall = 2 * H,
+         .measured_at = t0 + 2 * H,
+         .level = "L1",
+         .team_id = 0,
+         .calendar = "24x7"},
+        /* breached at t0 + 1h, still open */
+        {.metric = "resolution",
+         .run = 0,
+         .status = "breached",
+         .started_at = t0,
+         .stopped_at = KW_STORE_NO_TIME,
+         .deadline = t0 + H,
+         .breached_at = t0 + H,
+         .target = H,
+         .working = 4 * H,
+         .wall = 3 * H,
+         .paused_wall = H,
+         .measured_at = t0 + 4 * H,
+         .level = "L1"},
+        /* running, its deadline at t0 + 5h not fired yet */
+        {.metric = "resolution",
+         .run = 1,
+         .status = "running",
+         .started_at = t0 + 4 * H,
+         .stopped_at = KW_STORE_NO_TIME,
+         .deadline = t0 + 5 * H,
+         .breached_at = KW_STORE_NO_TIME,
+         .target = H,
+         .measured_at = t0 + 4 * H},
+    };
+    MUST(kw_store_runs_put(c->st, t1, true, r, 3, &err));
+    MUST(kw_store_runs_put(c->st, t2, true, r, 1, &err));
+    struct runs_seen s = {0};
+    MUST(kw_store_runs(c->st, &(struct kw_run_filter){.ticket = t1}, on_run, &s, &err));
+    assert_int_equal(s.n, 3);
+    assert_string_equal(s.metric[0], "resolution");
+    assert_int_equal(s.run[1], 1);
+    assert_string_equal(s.metric[2], "response");
+    assert_string_equal(s.level[2], "L1");
+    assert_string_equal(s.level[1], NUL_TEXT);
+    /* [t0, t0 + 3h) before the open deadline: both response runs, t1's breach */
+    memset(&s, 0, sizeof(s));
+    struct kw_run_filter p = {.from = t0, .to = t0 + 3 * H, .now = t0 + 6 * H};
+    MUST(kw_store_runs(c->st, &p, on_run, &s, &err));
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.ticket[0], t1);
+    assert_string_equal(s.metric[0], "resolution");
+    assert_int_equal(s.run[0], 0);
+    assert_int_equal(s.ticket[2], t2);
+    /* [t0 + 3h, t0 + 6h): the open run whose deadline passed, only once now is past it */
+    memset(&s, 0, sizeof(s));
+    p = (struct kw_run_filter){.from = t0 + 3 * H, .to = t0 + 6 * H, .now = t0 + 6 * H};
+    MUST(kw_store_runs(c->st, &p, on_run, &s, &err));
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.run[0], 1);
+    memset(&s, 0, sizeof(s));
+    p.now = t0 + 5 * H;
+    MUST(kw_store_runs(c->st, &p, on_run, &s, &err));
+    assert_int_equal(s.n, 0);
+    /* another organisation's tickets are not listed */
+    memset(&s, 0, sizeof(s));
+    p = (struct kw_run_filter){.from = t0, .to = t0 + 3 * H, .now = t0, .org_id = c->org + 1000};
+    MUST(kw_store_runs(c->st, &p, on_run, &s, &err));
+    assert_int_equal(s.n, 0);
+    /* replaced as a whole, and emptied */
+    MUST(kw_store_runs_put(c->st, t1, false, r + 2, 1, &err));
+    memset(&s, 0, sizeof(s));
+    MUST(kw_store_runs(c->st, &(struct kw_run_filter){.ticket = t1}, on_run, &s, &err));
+    assert_int_equal(s.n, 1);
+    expect_code("runs of an unknown ticket", kw_store_runs_put(c->st, 999999, false, r, 1, &err),
+                KW_NOT_FOUND, &err, NULL);
+    MUST(kw_store_runs_put(c->st, t2, false, NULL, 0, &err));
+    memset(&s, 0, sizeof(s));
+    MUST(kw_store_runs(c->st, &(struct kw_run_filter){.ticket = t2}, on_run, &s, &err));
+    assert_int_equal(s.n, 0);
+}
+
 static void test_error_fields(void **state)
 {
     skip();
@@ -3450,6 +3566,7 @@ int main(int argc, char **argv)
         TEST(test_subscriptions),
         TEST(test_oncall),
         TEST(test_overruns),
+        TEST(test_kpi_runs),
         TEST(test_error_fields),
         TEST(test_write_after_read),
         TEST(test_concurrent_handles),

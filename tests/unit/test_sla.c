@@ -13,6 +13,8 @@ struct fx {
     struct kw_policy *p;
     struct kw_cal *cals[KW_POLICY_MAX_CALENDARS];
     struct kw_sla sla;
+    json_t *docs[64]; /* the last replay's events: the runs' attributes point into them */
+    size_t ndocs;
 };
 
 static char *slurp(const char *path)
@@ -54,10 +56,19 @@ static void load(struct fx *f, const char *name, const char *patch)
     if (kw_policy_compile(f->db, f->p, f->cals, &err) != KW_OK)
         fail_msg("%s: %s", name, err.msg);
     kw_sla_init(&f->sla);
+    f->ndocs = 0;
+}
+
+static void drop_docs(struct fx *f)
+{
+    for (size_t i = 0; i < f->ndocs; i++)
+        json_decref(f->docs[i]);
+    f->ndocs = 0;
 }
 
 static void unload(struct fx *f)
 {
+    drop_docs(f);
     for (size_t i = 0; i < kw_policy_calendar_count(f->p); i++)
         kw_cal_free(f->cals[i]);
     kw_policy_free(f->p);
@@ -69,7 +80,8 @@ static void unload(struct fx *f)
 static enum kw_code replay(struct fx *f, const char *lines, const char *at, struct kw_err *err)
 {
     struct kw_event ev[64];
-    json_t *docs[64];
+    drop_docs(f);
+    json_t **docs = f->docs;
     size_t n = 0;
     char *copy = strdup(lines), *save = NULL;
     for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -84,8 +96,7 @@ static enum kw_code replay(struct fx *f, const char *lines, const char *at, stru
     free(copy);
     enum kw_code rc = kw_sla_eval(f->p, (const struct kw_cal *const *)f->cals, ev, n,
                                   at ? T(at) : ev[n - 1].at, &f->sla, err);
-    for (size_t i = 0; i < n; i++)
-        json_decref(docs[i]);
+    f->ndocs = n;
     return rc;
 }
 
@@ -710,6 +721,69 @@ static void test_keep_restart(void **state)
     unload(&f);
 }
 
+/* The runs of a clock (docs/kpi.md): restart keeps the earlier run with its
+ * stop, its attributes then and its paused wall time; resume continues the
+ * one run, leaving the stopped gap out of its wall time. */
+static const struct kw_sla_run *run_of(struct fx *f, const char *metric, unsigned seq)
+{
+    for (size_t i = 0; i < f->sla.n_runs; i++)
+        if (f->sla.runs[i].seq == seq &&
+            strcmp(kw_policy_metric_id(f->p, (size_t)f->sla.runs[i].clock.metric), metric) == 0)
+            return &f->sla.runs[i];
+    return NULL;
+}
+
+static void test_runs(void **state)
+{
+    (void)state;
+    /* L2 resolution: 4 h on 7x24. Paused 30 min, resolved after 5 h wall
+     * (4.5 h working: met_late), level raised to L1 after the stop, reopened. */
+    const char *ev = CREATED("2026-03-02T09:00:00+08:00", "\"level\":\"L2\"")
+        STATE("2026-03-02T10:00:00+08:00", "waiting_customer")
+            STATE("2026-03-02T10:30:00+08:00", "handling")
+                MS("2026-03-02T14:00:00+08:00", "resolved") LEVEL("2026-03-02T14:30:00+08:00", "L1")
+                    REOPEN("2026-03-02T15:00:00+08:00");
+    struct fx f;
+    load(&f, "levels.json", "{\"on_reopen\":\"restart\"}");
+    must_replay(&f, ev, "2026-03-02T16:00:00+08:00");
+    const struct kw_sla_run *r0 = run_of(&f, "resolution", 0), *r1 = run_of(&f, "resolution", 1);
+    assert_non_null(r0);
+    assert_non_null(r1);
+    assert_null(run_of(&f, "resolution", 2));
+    assert_int_equal(r0->clock.status, KW_CLOCK_MET_LATE);
+    assert_int_equal(r0->stopped_at, T("2026-03-02T14:00:00+08:00"));
+    assert_int_equal(r0->clock.elapsed, 4 * H + 30 * M);
+    assert_int_equal(r0->clock.breached_at, T("2026-03-02T13:30:00+08:00"));
+    assert_int_equal(r0->paused_wall, 30 * M);
+    assert_int_equal(r0->wall, 4 * H + 30 * M);
+    assert_string_equal(r0->attrs.v[KW_ATTR_LEVEL], "L2"); /* at the stop */
+    assert_int_equal(r0->dims_at, r0->stopped_at);
+    /* the new run: L1's 1 h target from the reopening, running */
+    assert_int_equal(r1->clock.status, KW_CLOCK_BREACHED);
+    assert_int_equal(r1->clock.started_at, T("2026-03-02T15:00:00+08:00"));
+    assert_int_equal(r1->clock.target, 1 * H);
+    assert_int_equal(r1->stopped_at, KW_NO_TIME);
+    assert_int_equal(r1->wall, 1 * H);
+    assert_string_equal(r1->attrs.v[KW_ATTR_LEVEL], "L1");
+    /* the response clock (no first response yet): one run, breached at 09:15: the raise to L1
+     * recomputes it */
+    assert_int_equal(run_of(&f, "response", 0)->clock.status, KW_CLOCK_BREACHED);
+    assert_int_equal(run_of(&f, "response", 0)->clock.breached_at, T("2026-03-02T09:15:00+08:00"));
+    assert_null(run_of(&f, "response", 1));
+    unload(&f);
+
+    /* resume: one run, the stopped hour left out of its wall time */
+    load(&f, "levels.json", NULL);
+    must_replay(&f, ev, "2026-03-02T16:00:00+08:00");
+    r0 = run_of(&f, "resolution", 0);
+    assert_null(run_of(&f, "resolution", 1));
+    assert_int_equal(r0->stopped_at, KW_NO_TIME);
+    assert_int_equal(r0->paused_wall, 30 * M);
+    assert_int_equal(r0->wall, 7 * H - 30 * M - 1 * H);
+    assert_int_equal(r0->dims_at, T("2026-03-02T16:00:00+08:00"));
+    unload(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -728,6 +802,7 @@ int main(void)
         cmocka_unit_test(test_bad_events),
         cmocka_unit_test(test_instants),
         cmocka_unit_test(test_keep_restart),
+        cmocka_unit_test(test_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

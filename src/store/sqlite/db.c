@@ -45,6 +45,7 @@ static const struct kws_catalogue *const catalogues[KWS_PARTS] = {
     [KWS_ORG] = &kws_org_sql,       [KWS_OUTBOX] = &kws_outbox_sql,
     [KWS_ONCALL] = &kws_oncall_sql, [KWS_OVERRUNS] = &kws_overruns_sql,
     [KWS_LOG] = &kws_log_sql,
+    [KWS_KPI] = &kws_kpi_sql,
 };
 
 enum kw_code kws_each_row(struct kw_store *st, sqlite3_stmt *x,

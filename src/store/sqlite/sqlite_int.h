@@ -26,6 +26,7 @@ enum kws_part {
     KWS_ONCALL,
     KWS_OVERRUNS,
     KWS_LOG,
+    KWS_KPI,
     KWS_PARTS
 };
 
@@ -34,7 +35,7 @@ struct kws_catalogue {
     int n;                  /* its S_COUNT */
 };
 extern const struct kws_catalogue kws_db_sql, kws_tickets_sql, kws_events_sql, kws_auth_sql,
-    kws_org_sql, kws_outbox_sql, kws_oncall_sql, kws_overruns_sql, kws_log_sql;
+    kws_org_sql, kws_outbox_sql, kws_oncall_sql, kws_overruns_sql, kws_log_sql, kws_kpi_sql;
 
 struct kw_store {
     sqlite3 *db;

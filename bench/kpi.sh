@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# kpi.sh - the KPI benchmark: builds a desk of KPI_TICKETS tickets (default
+# 20,000; the issue's target is 1,000,000) with three metrics over 2025
+# (bench_kpi, which also prints what keeping the facts costs a create), then
+# times over HTTP a month's KPIs grouped by level and team (targets: p99 <=
+# 100 ms at 1,000,000 tickets), a year by month (<= 300 ms), the month's
+# breaches, and `keepword kpi rebuild` (<= 60 s). Prints numbers; asserts
+# nothing about speed.
+# usage: bench/kpi.sh PATH/TO/keepword PATH/TO/bench_kpi
+set -euo pipefail
+kw=${1:?usage: kpi.sh PATH/TO/keepword PATH/TO/bench_kpi}
+gen=${2:?usage: kpi.sh PATH/TO/keepword PATH/TO/bench_kpi}
+n=${KPI_TICKETS:-20000}
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+"$gen" "$tmp/kw.db" "$n"
+KEEPWORD_ADMIN_PASSWORD=bench-password "$kw" init --db "$tmp/kw.db" >/dev/null
+echo 2026-01-01T00:00:00Z >"$tmp/now"
+"$kw" serve --db "$tmp/kw.db" --listen 127.0.0.1:0 --fake-clock "$tmp/now" 2>"$tmp/log" &
+pid=$!
+port=
+for _ in $(seq 1 100); do
+    port=$(sed -n 's/.*serving http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/log")
+    [ -n "$port" ] && break
+    sleep 0.1
+done
+[ -n "$port" ] || { echo "kpi.sh: the server did not start" >&2; cat "$tmp/log" >&2; exit 1; }
+base=http://127.0.0.1:$port
+# the engine first fires what fell due over the generated year: wait until
+# the log has been still for 2 s (at most 5 min), so it is not timed too
+last=-1
+for _ in $(seq 1 300); do
+    size=$(wc -c <"$tmp/log")
+    [ "$size" = "$last" ] && break
+    last=$size
+    sleep 2
+done
+token=$(curl -s -X POST "$base/api/v1/auth/login" -H 'Content-Type: application/json' \
+    -d '{"email":"admin@localhost","password":"bench-password"}' | jq -r .token)
+
+# time_get NAME RUNS QUERY: milliseconds of each GET, then p50, p99 (nearest
+# rank) and the largest
+time_get() {
+    local name=$1 runs=$2 query=$3 ms=()
+    for _ in $(seq 1 "$runs"); do
+        ms+=("$(curl -s -o "$tmp/body" -w '%{time_total}' -H "Authorization: Bearer $token" \
+            "$base$query" | awk '{printf "%.1f", $1 * 1000}')")
+    done
+    jq -e '.groups or .breaches' "$tmp/body" >/dev/null || { echo "kpi.sh: $name: $(head -c 300 "$tmp/body")" >&2; exit 1; }
+    printf '%s\n' "${ms[@]}" | sort -n | awk -v name="$name" -v n="$runs" '
+        { v[NR] = $1 }
+        END { p50 = v[int((n + 1) / 2)]; p99 = v[int(n * 0.99 + 0.99)];
+              printf "kpi.sh: %s: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d runs)\n", name, p50, p99, v[n], n }'
+}
+month='from=2025-06-01T00:00:00%2B08:00&to=2025-07-01T00:00:00%2B08:00&tz=Asia/Shanghai'
+time_get "a month by level and team" 20 "/api/v1/kpis?$month&group_by=level,team"
+jq -r '"kpi.sh:   \(.groups | length) groups; L1 response on time \([.groups[] | select(.key.level == "L1") | .metrics.response.on_time_rate] | join(", ")) %"' "$tmp/body"
+time_get "a year by month" 5 "/api/v1/kpis?from=2025-01-01T00:00:00%2B08:00&to=2026-01-01T00:00:00%2B08:00&tz=Asia/Shanghai&bucket=month"
+time_get "a month's breaches (first 500)" 5 "/api/v1/kpis/breaches?$month"
+kill "$pid"
+wait "$pid" 2>/dev/null || true
+pid=
+t0=$(date +%s%N)
+"$kw" kpi rebuild --db "$tmp/kw.db" --at 2026-01-01T00:00:00Z
+t1=$(date +%s%N)
+echo "kpi.sh: kpi rebuild of $n tickets: $(((t1 - t0) / 1000000)) ms"

@@ -1,0 +1,1073 @@
+// SPDX-License-Identifier: MIT
+/* /api/v1/kpis and /api/v1/kpis/breaches: the figures of docs/kpi.md over a
+ * period, grouped and bucketed. Clock runs come from the KPI facts
+ * (kpi_runs); a run that breached in a bucket and had not stopped at its end
+ * is measured again from its events as of that end (or now, if earlier), so
+ * its overrun is the one at the bucket's end. Ticket counts and ratings come
+ * from the tickets and their events. Staff see every organisation; a
+ * customer only their own, never grouped by assignee. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "civil.h"
+#include "internal.h"
+#include "kpi.h"
+#include "tz.h"
+
+#define MAX_PERIOD_DAYS 366
+#define MAX_METRICS 64
+#define MAX_GROUPS 20000 /* groups x buckets in one answer */
+#define BREACHES_MAX 1000
+
+enum dim {
+    D_LEVEL,
+    D_TIER,
+    D_ORG,
+    D_TEAM,
+    D_ASSIGNEE,
+    D_CATEGORY,
+    D_REGION,
+    D_CHANNEL,
+    D_COMMITMENT,
+    D_COUNT
+};
+static const char *const dim_names[D_COUNT] = {"level",  "tier",     "organisation",
+                                               "team",   "assignee", "category",
+                                               "region", "channel",  "commitment"};
+
+enum bucket_kind { B_NONE, B_DAY, B_WEEK, B_MONTH };
+
+struct bucket {
+    int64_t from, to;
+    char label[32];
+};
+
+/* A name for an id (teams, people, organisations, commitment versions). */
+struct name_cache {
+    size_t n, cap;
+    struct {
+        int64_t id;
+        char *name;
+    } * v;
+};
+
+struct entry {
+    char *key; /* bucket and dimension values */
+    size_t bucket;
+    char *vals[D_COUNT]; /* owned; NULL: none */
+    struct kw_kpi_acc acc[MAX_METRICS];
+    int64_t created, resolved, reopened, backlog[4];
+    int64_t last_resolved, last_reopened; /* the ticket counted last (its events come together) */
+    struct kw_kpi_ratings ratings;
+};
+
+struct kq {
+    struct kwh_call *x;
+    int64_t from, to, now, org; /* org: a customer's, else 0 */
+    const char *tz;
+    struct kw_tzinfo tzi;
+    enum bucket_kind bk;
+    size_t nb;
+    struct bucket *b;
+    size_t ndims;
+    enum dim dims[D_COUNT];
+    size_t nm;
+    char *metrics[MAX_METRICS];
+    struct name_cache teams, people, orgs, commitments;
+    /* the groups: open addressing on key */
+    size_t n, cap;
+    struct entry **slot;
+    struct kw_err err;
+    bool failed;
+};
+
+/* ---- parameters ---- */
+
+static struct kwh_reply bad(const char *param, enum kw_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static struct kwh_reply bad(const char *param, enum kw_code code, const char *fmt, ...)
+{
+    struct kw_err err = {.code = code};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
+    va_end(ap);
+    snprintf(err.field, sizeof(err.field), "/%s", param);
+    struct kwh_reply r = kwh_problem(&err);
+    if (r.json)
+        json_object_set_new(r.json, "parameter", json_string(param));
+    return r;
+}
+
+static int32_t offset_at(const struct kw_tzinfo *tz, int64_t t)
+{
+    size_t lo = 0, hi = tz->n; /* changes[0..lo) are at or before t */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (tz->changes[mid].at <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo == 0 ? tz->initial : tz->changes[lo - 1].offset;
+}
+
+/* The instant local midnight starts day `days` (or the first instant after
+ * it, when a change skips it). */
+static int64_t local_midnight(const struct kw_tzinfo *tz, int64_t days)
+{
+    int64_t local = days * 86400;
+    int64_t t = local - offset_at(tz, local - tz->initial);
+    return local - offset_at(tz, t);
+}
+
+static int64_t local_day(const struct kw_tzinfo *tz, int64_t t)
+{
+    return kw_day_of(t + offset_at(tz, t));
+}
+
+/* The first day of the bucket holding local day d, and of the next one. */
+static int64_t bucket_day(enum bucket_kind k, int64_t d, bool next)
+{
+    int64_t y;
+    unsigned m, dd;
+    switch (k) {
+    case B_WEEK:
+        d -= kw_weekday(d);
+        return next ? d + 7 : d;
+    case B_MONTH:
+        kw_civil_from_days(d, &y, &m, &dd);
+        if (next && ++m == 13) {
+            m = 1;
+            y++;
+        }
+        return kw_days_from_civil(y, m, 1);
+    default:
+        return next ? d + 1 : d;
+    }
+}
+
+static void bucket_label(enum bucket_kind k, int64_t d, char *out, size_t cap)
+{
+    int64_t y;
+    unsigned m, dd;
+    if (k == B_WEEK) {
+        /* ISO 8601: the week belongs to the year of its Thursday */
+        int64_t thu = d + 3;
+        kw_civil_from_days(thu, &y, &m, &dd);
+        int64_t week = (thu - kw_days_from_civil(y, 1, 1)) / 7 + 1;
+        snprintf(out, cap, "%04d-W%02d", (int)y, (int)week);
+        return;
+    }
+    kw_civil_from_days(d, &y, &m, &dd);
+    if (k == B_MONTH)
+        snprintf(out, cap, "%04d-%02u", (int)y, m % 100);
+    else
+        snprintf(out, cap, "%04d-%02u-%02u", (int)y, m % 100, dd % 100);
+}
+
+static bool make_buckets(struct kq *q)
+{
+    if (q->bk == B_NONE) {
+        q->b = calloc(1, sizeof(*q->b));
+        if (!q->b)
+            return false;
+        q->b[0] = (struct bucket){q->from, q->to, ""};
+        q->nb = 1;
+        return true;
+    }
+    size_t cap = MAX_PERIOD_DAYS + 2;
+    q->b = calloc(cap, sizeof(*q->b));
+    if (!q->b)
+        return false;
+    int64_t d = bucket_day(q->bk, local_day(&q->tzi, q->from), false);
+    while (q->nb < cap) {
+        int64_t start = local_midnight(&q->tzi, d), nd = bucket_day(q->bk, d, true);
+        int64_t end = local_midnight(&q->tzi, nd);
+        if (start >= q->to)
+            break;
+        struct bucket *b = &q->b[q->nb++];
+        b->from = start < q->from ? q->from : start;
+        b->to = end > q->to ? q->to : end;
+        bucket_label(q->bk, d, b->label, sizeof(b->label));
+        d = nd;
+    }
+    return true;
+}
+
+/* The bucket holding t (in [from, to)), or q->nb. */
+static size_t bucket_of(const struct kq *q, int64_t t)
+{
+    if (t < q->from || t >= q->to)
+        return q->nb;
+    size_t lo = 0, hi = q->nb;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (q->b[mid].from <= t)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool metrics_row(const struct kw_commitment_row *c, void *ctx)
+{
+    struct kq *q = ctx;
+    struct kw_err err = {0};
+    const struct kw_compiled *k = kwh_policy_for(q->x->h, q->x->wk->st, c->id, &err);
+    if (!k)
+        return true; /* a version that no longer compiles has no clocks to count */
+    for (size_t i = 0; i < kw_policy_metric_count(k->p) && q->nm < MAX_METRICS; i++) {
+        const char *id = kw_policy_metric_id(k->p, i);
+        bool seen = false;
+        for (size_t j = 0; j < q->nm && !seen; j++)
+            seen = strcmp(q->metrics[j], id) == 0;
+        if (!seen)
+            q->metrics[q->nm++] = strdup(id);
+    }
+    return true;
+}
+
+static int metric_index(const struct kq *q, const char *id)
+{
+    for (size_t i = 0; i < q->nm; i++)
+        if (strcmp(q->metrics[i], id) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* from, to, tz, bucket, group_by, metric into q; false with *fail. */
+static bool parse(struct kq *q, bool with_groups, struct kwh_reply *fail)
+{
+    struct kwh_call *x = q->x;
+    const char *from = kwh_query(x, "from"), *to = kwh_query(x, "to");
+    struct kw_err err = {0};
+    if (!from)
+        return *fail = bad("from", KW_INVALID,
+                           "from: missing (an instant, e.g. 2026-03-01T00:00:00+08:00)"),
+               false;
+    if (!to)
+        return *fail = bad("to", KW_INVALID,
+                           "to: missing (an instant, e.g. 2026-04-01T00:00:00+08:00)"),
+               false;
+    if (kw_instant_parse(from, strlen(from), &q->from, &err) != KW_OK)
+        return *fail = bad("from", KW_INVALID, "from: %s", err.msg), false;
+    if (kw_instant_parse(to, strlen(to), &q->to, &err) != KW_OK)
+        return *fail = bad("to", KW_INVALID, "to: %s", err.msg), false;
+    if (q->from >= q->to)
+        return *fail = bad("to", KW_INVALID, "to: must be after from (the period is [from, to))"),
+               false;
+    if (q->to - q->from > (int64_t)MAX_PERIOD_DAYS * 86400)
+        return *fail = bad("to", KW_INVALID, "to: the period is at most %d days", MAX_PERIOD_DAYS),
+               false;
+    q->tz = kwh_query(x, "tz");
+    if (!q->tz)
+        q->tz = "UTC";
+    if (strlen(q->tz) > 64 ||
+        kw_tzdb_get(kw_clocks_tzdb(x->h->clocks), q->tz, &q->tzi, &err) != KW_OK)
+        return *fail = bad("tz", KW_INVALID,
+                           "tz: \"%.64s\" is not a time zone (e.g. Asia/Shanghai, UTC)", q->tz),
+               false;
+    const char *bucket = kwh_query(x, "bucket");
+    if (with_groups && bucket) {
+        if (strcmp(bucket, "day") == 0)
+            q->bk = B_DAY;
+        else if (strcmp(bucket, "week") == 0)
+            q->bk = B_WEEK;
+        else if (strcmp(bucket, "month") == 0)
+            q->bk = B_MONTH;
+        else
+            return *fail = bad("bucket", KW_INVALID,
+                               "bucket: \"%.32s\": expected day, week or month", bucket),
+                   false;
+    }
+    const char *g = with_groups ? kwh_query(x, "group_by") : NULL;
+    for (const char *p = g; p && *p;) {
+        size_t len = strcspn(p, ",");
+        int d = -1;
+        for (int i = 0; i < D_COUNT && d < 0; i++)
+            if (strlen(dim_names[i]) == len && strncmp(dim_names[i], p, len) == 0)
+                d = i;
+        if (d < 0)
+            return *fail = bad("group_by", KW_INVALID,
+                               "group_by: \"%.*s\" is not a dimension (expected level, tier, "
+                               "organisation, team, assignee, category, region, channel or "
+                               "commitment, comma-separated)",
+                               (int)(len > 32 ? 32 : len), p),
+                   false;
+        for (size_t i = 0; i < q->ndims; i++)
+            if (q->dims[i] == (enum dim)d)
+                return *fail =
+                           bad("group_by", KW_INVALID, "group_by: %s given twice", dim_names[d]),
+                       false;
+        if (d == D_ASSIGNEE && x->me.customer)
+            return *fail = bad("group_by", KW_FORBIDDEN,
+                               "group_by: customers see their organisation's figures, not each "
+                               "agent's (assignee)"),
+                   false;
+        q->dims[q->ndims++] = (enum dim)d;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    /* the metrics: those of every commitment version, or the ones asked for */
+    if (kw_store_commitments(x->wk->st, metrics_row, q, &err) != KW_OK)
+        return *fail = kwh_problem(&err), false;
+    const char *m = kwh_query(x, "metric");
+    if (m) {
+        char *keep[MAX_METRICS];
+        size_t nk = 0;
+        for (const char *p = m; *p;) {
+            size_t len = strcspn(p, ",");
+            int found = -1;
+            for (size_t i = 0; i < q->nm && found < 0; i++)
+                if (strlen(q->metrics[i]) == len && strncmp(q->metrics[i], p, len) == 0)
+                    found = (int)i;
+            if (found < 0) {
+                for (size_t i = 0; i < nk; i++)
+                    free(keep[i]);
+                return *fail = bad("metric", KW_INVALID,
+                                   "metric: \"%.*s\" is not a metric of any commitment",
+                                   (int)(len > 40 ? 40 : len), p),
+                       false;
+            }
+            bool dup = false;
+            for (size_t i = 0; i < nk && !dup; i++)
+                dup = strcmp(keep[i], q->metrics[found]) == 0;
+            if (!dup)
+                keep[nk++] = strdup(q->metrics[found]);
+            p += len;
+            if (*p == ',')
+                p++;
+        }
+        for (size_t i = 0; i < q->nm; i++)
+            free(q->metrics[i]);
+        memcpy(q->metrics, keep, nk * sizeof(keep[0]));
+        q->nm = nk;
+    }
+    if (x->me.customer)
+        q->org = x->me.org_id;
+    return true;
+}
+
+/* ---- names ---- */
+
+static const char *cached(struct name_cache *c, int64_t id)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i].id == id)
+            return c->v[i].name;
+    return NULL;
+}
+
+static const char *remember(struct name_cache *c, int64_t id, const char *name)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        void *v = realloc(c->v, cap * sizeof(*c->v));
+        if (!v)
+            return NULL;
+        c->v = v;
+        c->cap = cap;
+    }
+    c->v[c->n].id = id;
+    c->v[c->n].name = strdup(name ? name : "");
+    return c->v[c->n++].name;
+}
+
+static void forget(struct name_cache *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->v[i].name);
+    free(c->v);
+}
+
+static bool team_row(const struct kw_named_row *r, void *ctx)
+{
+    remember(ctx, r->id, r->name);
+    return true;
+}
+
+static bool commitment_row(const struct kw_commitment_row *c, void *ctx)
+{
+    char name[300];
+    snprintf(name, sizeof(name), "%s %s", c->name, c->version);
+    remember(ctx, c->id, name);
+    return true;
+}
+
+static const char *name_of(struct kq *q, enum dim d, int64_t id)
+{
+    if (!id)
+        return NULL;
+    struct kw_store *st = q->x->wk->st;
+    struct kw_err err = {0};
+    const char *n;
+    switch (d) {
+    case D_TEAM:
+        if (!q->teams.n)
+            kw_store_teams(st, 0, team_row, &q->teams, &err);
+        return cached(&q->teams, id);
+    case D_COMMITMENT:
+        if (!q->commitments.n)
+            kw_store_commitments(st, commitment_row, &q->commitments, &err);
+        return cached(&q->commitments, id);
+    case D_ASSIGNEE:
+        if ((n = cached(&q->people, id)))
+            return n;
+        struct kw_user_row u;
+        return remember(&q->people, id,
+                        kw_store_user_get(st, id, &u, &err) == KW_OK ? u.name : NULL);
+    case D_ORG:
+        if ((n = cached(&q->orgs, id)))
+            return n;
+        struct kw_org o;
+        return remember(&q->orgs, id, kw_store_org_get(st, id, &o, &err) == KW_OK ? o.name : NULL);
+    default:
+        return NULL;
+    }
+}
+
+/* ---- the groups ---- */
+
+struct dims {
+    const char *v[D_COUNT];
+};
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* The group of bucket b with these dimension values (created on first use);
+ * NULL when out of memory or too many. */
+static struct entry *group(struct kq *q, size_t b, const struct dims *d)
+{
+    char key[2048];
+    size_t len = (size_t)snprintf(key, sizeof(key), "%zu", b);
+    for (size_t i = 0; i < q->ndims && len < sizeof(key); i++) {
+        const char *v = d->v[q->dims[i]];
+        len += (size_t)snprintf(key + len, sizeof(key) - len, "\x1f%s", v ? v : "\x1e");
+    }
+    if (q->n * 2 >= q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 64;
+        struct entry **slot = calloc(cap, sizeof(*slot));
+        if (!slot)
+            return NULL;
+        for (size_t i = 0; i < q->cap; i++)
+            if (q->slot[i]) {
+                size_t k = hash(q->slot[i]->key) & (cap - 1);
+                while (slot[k])
+                    k = (k + 1) & (cap - 1);
+                slot[k] = q->slot[i];
+            }
+        free(q->slot);
+        q->slot = slot;
+        q->cap = cap;
+    }
+    size_t k = hash(key) & (q->cap - 1);
+    while (q->slot[k]) {
+        if (strcmp(q->slot[k]->key, key) == 0)
+            return q->slot[k];
+        k = (k + 1) & (q->cap - 1);
+    }
+    if (q->n >= MAX_GROUPS)
+        return NULL;
+    struct entry *e = calloc(1, sizeof(*e));
+    if (!e || !(e->key = strdup(key))) {
+        free(e);
+        return NULL;
+    }
+    e->bucket = b;
+    e->last_resolved = e->last_reopened = -1;
+    for (size_t i = 0; i < q->ndims; i++) {
+        const char *v = d->v[q->dims[i]];
+        e->vals[q->dims[i]] = v ? strdup(v) : NULL;
+    }
+    q->slot[k] = e;
+    q->n++;
+    return e;
+}
+
+static struct entry *group_or_fail(struct kq *q, size_t b, const struct dims *d)
+{
+    struct entry *e = group(q, b, d);
+    if (!e && !q->failed) {
+        q->failed = true;
+        kw_err_set(&q->err, q->n >= MAX_GROUPS ? KW_TOO_BIG : KW_NOMEM, "/group_by",
+                   "group_by: more than %d groups; group by fewer dimensions or use fewer buckets",
+                   MAX_GROUPS);
+    }
+    return e;
+}
+
+static void run_dims(struct kq *q, const struct kw_run_row *r, struct dims *d)
+{
+    *d = (struct dims){0};
+    d->v[D_LEVEL] = r->level;
+    d->v[D_TIER] = r->tier;
+    d->v[D_CATEGORY] = r->category;
+    d->v[D_REGION] = r->region;
+    d->v[D_CHANNEL] = r->channel;
+    for (size_t i = 0; i < q->ndims; i++) {
+        enum dim k = q->dims[i];
+        if (k == D_TEAM)
+            d->v[k] = name_of(q, k, r->team_id);
+        else if (k == D_ASSIGNEE)
+            d->v[k] = name_of(q, k, r->assignee_id);
+        else if (k == D_ORG)
+            d->v[k] = name_of(q, k, r->org_id);
+        else if (k == D_COMMITMENT)
+            d->v[k] = name_of(q, k, r->commitment_id);
+    }
+}
+
+static void fact_dims(struct kq *q, const struct kw_ticket_fact_row *r, struct dims *d)
+{
+    struct kw_run_row rr = {.level = r->level,
+                            .tier = r->tier,
+                            .category = r->category,
+                            .region = r->region,
+                            .channel = r->channel,
+                            .team_id = r->team_id,
+                            .assignee_id = r->assignee_id,
+                            .org_id = r->org_id,
+                            .commitment_id = r->commitment_id};
+    run_dims(q, &rr, d);
+}
+
+/* ---- the runs ---- */
+
+static struct kw_kpi_run kpi_run(const struct kw_run_row *r)
+{
+    int64_t end = r->stopped_at != KW_STORE_NO_TIME ? r->stopped_at : r->measured_at;
+    bool late = r->breached_at != KW_STORE_NO_TIME;
+    return (struct kw_kpi_run){
+        .started_at = r->started_at,
+        .stopped_at = r->stopped_at,
+        .breached_at = r->breached_at,
+        .target = r->target,
+        .working = r->working,
+        /* wall leaves out what the clock was paused, and under resume the
+         * stretch it stood stopped (docs/kpi.md) */
+        .paused_wall = end - r->started_at - r->wall,
+        .overrun_working = late && r->working > r->target ? r->working - r->target : 0,
+    };
+}
+
+/* The run r as it stood at `at` (from its ticket's events), into *out
+ * (strings valid until m is released); false when it had not started. */
+static bool measure_at(struct kq *q, const struct kw_run_row *r, int64_t at, struct kw_runs_at *m,
+                       const struct kw_run_row **out)
+{
+    struct kw_err err = {0};
+    if (kw_clocks_runs_at(q->x->h->clocks, q->x->wk->st, &q->x->wk->sla, r->ticket_id,
+                          r->commitment_id, at, m, &err) != KW_OK) {
+        if (!q->failed) {
+            q->failed = true;
+            q->err = err;
+        }
+        return false;
+    }
+    for (size_t i = 0; i < m->n; i++)
+        if (m->rows[i].run == r->run && strcmp(m->rows[i].metric, r->metric) == 0) {
+            m->rows[i].ticket_id = r->ticket_id;
+            m->rows[i].org_id = r->org_id;
+            m->rows[i].commitment_id = r->commitment_id;
+            *out = &m->rows[i];
+            return true;
+        }
+    return false;
+}
+
+/* An open run stood as it is (running, or paused) from steady_from on, with
+ * no event of its ticket (every event projects the ticket again): carry its
+ * measure at measured_at forward or back to `at` on its own calendar, into
+ * *out (strings borrowed from r). False when `at` is before steady_from or
+ * the run is not open: then it is measured again from the events. */
+static bool measured_since(struct kq *q, const struct kw_run_row *r, int64_t at,
+                           struct kw_run_row *out)
+{
+    bool running = strcmp(r->status, "running") == 0 || strcmp(r->status, "breached") == 0;
+    if (at < r->steady_from || !r->calendar || (!running && strcmp(r->status, "paused") != 0))
+        return false;
+    struct kw_err err = {0};
+    const struct kw_compiled *k = kwh_policy_for(q->x->h, q->x->wk->st, r->commitment_id, &err);
+    const struct kw_cal *cal = NULL;
+    for (size_t i = 0; k && i < kw_policy_calendar_count(k->p); i++)
+        if (strcmp(kw_policy_calendar_name(k->p, i), r->calendar) == 0)
+            cal = k->cals[i];
+    if (!cal)
+        return false;
+    int64_t w = 0, d = at - r->measured_at; /* d < 0: back in time */
+    if (running && kw_cal_elapsed(cal, d < 0 ? at : r->measured_at, d < 0 ? r->measured_at : at, &w,
+                                  &err) != KW_OK)
+        return false;
+    *out = *r;
+    out->working = r->working + (d < 0 ? -w : w);
+    out->wall = r->wall + (running ? d : 0);
+    out->paused_wall = r->paused_wall + (running ? 0 : d);
+    out->measured_at = at;
+    /* a running clock breaches at its deadline: not yet, back before it */
+    if (out->breached_at == KW_STORE_NO_TIME && running && r->deadline != KW_STORE_NO_TIME &&
+        r->deadline <= at)
+        out->breached_at = r->deadline;
+    if (out->breached_at != KW_STORE_NO_TIME && out->breached_at > at)
+        out->breached_at = KW_STORE_NO_TIME;
+    return true;
+}
+
+/* Where a breach-open run is counted: the bucket of its breach, if it had
+ * not stopped by the bucket's end (measured again as of then). fn gets the
+ * run as it stood then, the bucket and its end as the period's. */
+typedef void (*open_fn)(struct kq *q, const struct kw_run_row *r, size_t b, int64_t end, void *ctx);
+
+static void breached_open(struct kq *q, const struct kw_run_row *r, open_fn fn, void *ctx)
+{
+    int64_t breach = r->breached_at;
+    if (breach == KW_STORE_NO_TIME && r->stopped_at == KW_STORE_NO_TIME &&
+        r->deadline != KW_STORE_NO_TIME && r->deadline < q->now)
+        breach = r->deadline; /* the engine has not fired it yet: measure to see */
+    size_t b = breach == KW_STORE_NO_TIME ? q->nb : bucket_of(q, breach);
+    if (b == q->nb)
+        return;
+    int64_t end = q->b[b].to < q->now ? q->b[b].to : q->now;
+    if (r->stopped_at != KW_STORE_NO_TIME && r->stopped_at < q->b[b].to)
+        return; /* stopped in the bucket: met_late there */
+    struct kw_run_row fast;
+    if (r->stopped_at == KW_STORE_NO_TIME && measured_since(q, r, end, &fast)) {
+        if (fast.breached_at != KW_STORE_NO_TIME && fast.breached_at >= q->b[b].from &&
+            fast.breached_at < q->b[b].to)
+            fn(q, &fast, b, end, ctx);
+        return;
+    }
+    struct kw_runs_at m;
+    const struct kw_run_row *then = NULL;
+    if (measure_at(q, r, end, &m, &then) && then->breached_at != KW_STORE_NO_TIME &&
+        then->breached_at >= q->b[b].from && then->breached_at < q->b[b].to)
+        fn(q, then, b, end, ctx);
+    kw_runs_at_release(&m);
+}
+
+static void count_open(struct kq *q, const struct kw_run_row *r, size_t b, int64_t end, void *ctx)
+{
+    (void)ctx;
+    int mi = metric_index(q, r->metric);
+    struct dims d;
+    run_dims(q, r, &d);
+    struct entry *e = mi < 0 ? NULL : group_or_fail(q, b, &d);
+    struct kw_kpi_run k = kpi_run(r);
+    if (e && kw_kpi_add(&e->acc[mi], &k, q->b[b].from, end, &q->err) != KW_OK)
+        q->failed = true;
+}
+
+static bool run_row(const struct kw_run_row *r, void *ctx)
+{
+    struct kq *q = ctx;
+    int mi = metric_index(q, r->metric);
+    if (mi < 0)
+        return true;
+    size_t b = r->stopped_at == KW_STORE_NO_TIME ? q->nb : bucket_of(q, r->stopped_at);
+    if (b < q->nb) {
+        struct dims d;
+        run_dims(q, r, &d);
+        struct entry *e = group_or_fail(q, b, &d);
+        struct kw_kpi_run k = kpi_run(r);
+        if (e && kw_kpi_add(&e->acc[mi], &k, q->b[b].from, q->b[b].to, &q->err) != KW_OK)
+            q->failed = true;
+    }
+    breached_open(q, r, count_open, NULL);
+    return !q->failed;
+}
+
+/* The runs of the period are copied out first: measuring one again reads
+ * the store, which ends the listing's statement. */
+struct run_copy {
+    struct kw_run_row r;
+    char *s[9];
+};
+struct run_list {
+    size_t n, cap;
+    struct run_copy *v;
+    bool nomem;
+};
+
+static bool copy_run(const struct kw_run_row *r, void *ctx)
+{
+    struct run_list *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        struct run_copy *v = realloc(l->v, cap * sizeof(*v));
+        if (!v)
+            return !(l->nomem = true);
+        l->v = v;
+        l->cap = cap;
+    }
+    struct run_copy *c = &l->v[l->n++];
+    c->r = *r;
+    const char **f[9] = {&c->r.metric,   &c->r.status, &c->r.calendar,
+                         &c->r.level,    &c->r.tier,   &c->r.organisation,
+                         &c->r.category, &c->r.region, &c->r.channel};
+    for (int i = 0; i < 9; i++) {
+        c->s[i] = *f[i] ? strdup(*f[i]) : NULL;
+        *f[i] = c->s[i];
+    }
+    return true;
+}
+
+static void free_runs(struct run_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        for (int k = 0; k < 9; k++)
+            free(l->v[i].s[k]);
+    free(l->v);
+}
+
+static enum kw_code read_runs(struct kq *q, struct run_list *l)
+{
+    struct kw_run_filter f = {.from = q->from, .to = q->to, .now = q->now, .org_id = q->org};
+    if (kw_store_runs(q->x->wk->st, &f, copy_run, l, &q->err) != KW_OK)
+        return q->err.code;
+    kw_store_end_read(q->x->wk->st);
+    return l->nomem ? kw_err_set(&q->err, KW_NOMEM, "", "no memory for the clock runs") : KW_OK;
+}
+
+/* ---- tickets and ratings ---- */
+
+struct fact_ctx {
+    struct kq *q;
+    enum kw_ticket_fact kind;
+    size_t bucket; /* KW_TF_OPEN: the bucket whose end it is */
+};
+
+static bool fact_row(const struct kw_ticket_fact_row *r, void *ctx)
+{
+    struct fact_ctx *c = ctx;
+    struct kq *q = c->q;
+    size_t b = c->kind == KW_TF_OPEN ? c->bucket : bucket_of(q, r->at);
+    if (b >= q->nb)
+        return true;
+    struct dims d;
+    fact_dims(q, r, &d);
+    struct entry *e = group_or_fail(q, b, &d);
+    if (!e)
+        return false;
+    switch (c->kind) {
+    case KW_TF_CREATED:
+        e->created++;
+        break;
+    case KW_TF_RESOLVED:
+        if (e->last_resolved != r->ticket_id)
+            e->resolved++;
+        e->last_resolved = r->ticket_id;
+        break;
+    case KW_TF_REOPENED:
+        if (e->last_reopened != r->ticket_id)
+            e->reopened++;
+        e->last_reopened = r->ticket_id;
+        break;
+    case KW_TF_RATED:
+        kw_kpi_rating_add(&e->ratings, r->satisfaction, r->nps);
+        break;
+    case KW_TF_OPEN: {
+        int64_t end = q->b[b].to < q->now ? q->b[b].to : q->now, age = end - r->at;
+        e->backlog[age < 86400 ? 0 : age < 3 * 86400 ? 1 : age < 7 * 86400 ? 2 : 3]++;
+        break;
+    }
+    }
+    return true;
+}
+
+static enum kw_code read_tickets(struct kq *q)
+{
+    static const enum kw_ticket_fact kinds[] = {KW_TF_CREATED, KW_TF_RESOLVED, KW_TF_REOPENED,
+                                                KW_TF_RATED};
+    struct kw_store *st = q->x->wk->st;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        struct fact_ctx c = {q, kinds[i], 0};
+        if (kw_store_ticket_facts(st, kinds[i], q->from, q->to, q->org, fact_row, &c, &q->err) !=
+            KW_OK)
+            return q->err.code;
+        if (q->failed)
+            return q->err.code;
+    }
+    /* the backlog at the end of each bucket (now, for one not over yet) */
+    for (size_t b = 0; b < q->nb && q->b[b].from < q->now; b++) {
+        struct fact_ctx c = {q, KW_TF_OPEN, b};
+        int64_t end = q->b[b].to < q->now ? q->b[b].to : q->now;
+        if (kw_store_ticket_facts(st, KW_TF_OPEN, q->b[b].from, end, q->org, fact_row, &c,
+                                  &q->err) != KW_OK)
+            return q->err.code;
+        if (q->failed)
+            return q->err.code;
+    }
+    return KW_OK;
+}
+
+/* ---- the answer ---- */
+
+static json_t *num_or_null(bool has, double v)
+{
+    return has ? json_real(v) : json_null();
+}
+
+static json_t *seconds(bool has, double v)
+{
+    return has ? json_integer((json_int_t)llround(v)) : json_null();
+}
+
+static json_t *stat_json(const struct kw_kpi_stat *s, bool pct)
+{
+    if (pct)
+        return json_pack("{s:o, s:o, s:o}", "mean", num_or_null(s->n, kw_kpi_round1(s->mean)),
+                         "median", num_or_null(s->n, kw_kpi_round1(s->median)), "p90",
+                         num_or_null(s->n, kw_kpi_round1(s->p90)));
+    return json_pack("{s:o, s:o, s:o}", "mean", seconds(s->n, s->mean), "median",
+                     seconds(s->n, s->median), "p90", seconds(s->n, s->p90));
+}
+
+static json_t *metric_json(struct kw_kpi_acc *a)
+{
+    struct kw_kpi_metric m;
+    kw_kpi_figures(a, &m);
+    return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:{s:I, s:o, s:o}}", "met",
+                     (json_int_t)m.met, "met_late", (json_int_t)m.met_late, "breached_open",
+                     (json_int_t)m.breached_open, "on_time_rate",
+                     num_or_null(m.on_time_rate >= 0, m.on_time_rate), "elapsed",
+                     stat_json(&m.elapsed, false), "wall", stat_json(&m.wall, false), "sri",
+                     stat_json(&m.sri, true), "overrun", "count", (json_int_t)m.overrun.count,
+                     "mean_wall", seconds(m.overrun.count, m.overrun.mean_wall), "mean_working",
+                     seconds(m.overrun.count, m.overrun.mean_working));
+}
+
+static json_t *entry_json(struct kq *q, struct entry *e)
+{
+    json_t *key = json_object(), *metrics = json_object();
+    for (size_t i = 0; i < q->ndims; i++)
+        json_object_set_new(key, dim_names[q->dims[i]], kwh_nullable(e->vals[q->dims[i]]));
+    for (size_t i = 0; i < q->nm; i++)
+        json_object_set_new(metrics, q->metrics[i], metric_json(&e->acc[i]));
+    struct kw_kpi_rating_figures rf;
+    kw_kpi_rating_figures(&e->ratings, &rf);
+    int64_t *bl = e->backlog;
+    return json_pack(
+        "{s:o, s:o, s:o, s:{s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}},"
+        " s:{s:I, s:o, s:o}, s:{s:I, s:o}}",
+        "key", key, "bucket", q->bk == B_NONE ? json_null() : json_string(q->b[e->bucket].label),
+        "metrics", metrics, "tickets", "created", (json_int_t)e->created, "resolved",
+        (json_int_t)e->resolved, "reopened", (json_int_t)e->reopened, "backlog", "total",
+        (json_int_t)(bl[0] + bl[1] + bl[2] + bl[3]), "under_1d", (json_int_t)bl[0], "1d_to_3d",
+        (json_int_t)bl[1], "3d_to_7d", (json_int_t)bl[2], "over_7d", (json_int_t)bl[3], "csat",
+        "count", (json_int_t)rf.csat_count, "mean",
+        num_or_null(rf.csat_mean >= 0, round(rf.csat_mean * 100.0) / 100.0), "satisfied_pct",
+        num_or_null(rf.satisfied_pct >= 0, rf.satisfied_pct), "nps", "count",
+        (json_int_t)rf.nps_count, "score", num_or_null(rf.nps > KW_KPI_NPS_NULL + 1, rf.nps));
+}
+
+static int by_bucket_key(const void *a, const void *b)
+{
+    const struct entry *x = *(struct entry *const *)a, *y = *(struct entry *const *)b;
+    if (x->bucket != y->bucket)
+        return x->bucket < y->bucket ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+static void kq_release(struct kq *q)
+{
+    for (size_t i = 0; i < q->cap; i++) {
+        struct entry *e = q->slot[i];
+        if (!e)
+            continue;
+        for (size_t m = 0; m < MAX_METRICS; m++)
+            kw_kpi_acc_free(&e->acc[m]);
+        for (int d = 0; d < D_COUNT; d++)
+            free(e->vals[d]);
+        free(e->key);
+        free(e);
+    }
+    free(q->slot);
+    for (size_t i = 0; i < q->nm; i++)
+        free(q->metrics[i]);
+    forget(&q->teams);
+    forget(&q->people);
+    forget(&q->orgs);
+    forget(&q->commitments);
+    free(q->b);
+}
+
+struct kwh_reply kwh_kpis(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    struct kq q = {.x = x, .now = x->now};
+    if (!parse(&q, true, &out) ||
+        (!make_buckets(&q) && (out = kwh_problem_of(KW_NOMEM, "", "no memory")).status)) {
+        kq_release(&q);
+        return out;
+    }
+    /* with no grouping, every bucket is in the answer, empty or not */
+    for (size_t b = 0; q.ndims == 0 && b < q.nb; b++)
+        if (!group_or_fail(&q, b, &(struct dims){0}))
+            break;
+    struct run_list runs = {0};
+    enum kw_code rc = q.failed ? q.err.code : read_runs(&q, &runs);
+    for (size_t i = 0; rc == KW_OK && i < runs.n && !q.failed; i++)
+        run_row(&runs.v[i].r, &q);
+    free_runs(&runs);
+    if (rc == KW_OK && !q.failed)
+        rc = read_tickets(&q);
+    if (rc != KW_OK || q.failed) {
+        out = kwh_problem(&q.err);
+        kq_release(&q);
+        return out;
+    }
+    struct entry **all = malloc((q.n ? q.n : 1) * sizeof(*all));
+    size_t n = 0;
+    for (size_t i = 0; all && i < q.cap; i++)
+        if (q.slot[i])
+            all[n++] = q.slot[i];
+    if (!all) {
+        kq_release(&q);
+        return kwh_problem_of(KW_NOMEM, "", "no memory for the answer");
+    }
+    qsort(all, n, sizeof(*all), by_bucket_key);
+    json_t *groups = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(groups, entry_json(&q, all[i]));
+    free(all);
+    json_t *metrics = json_array();
+    for (size_t i = 0; i < q.nm; i++)
+        json_array_append_new(metrics, json_string(q.metrics[i]));
+    json_t *j = json_pack("{s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "from", kwh_instant_json(q.from),
+                          "to", kwh_instant_json(q.to), "tz", q.tz, "bucket",
+                          q.bk == B_NONE   ? json_null()
+                          : q.bk == B_DAY  ? json_string("day")
+                          : q.bk == B_WEEK ? json_string("week")
+                                           : json_string("month"),
+                          "group_by", json_array(), "metrics", metrics, "groups", groups);
+    for (size_t i = 0; i < q.ndims; i++)
+        json_array_append_new(json_object_get(j, "group_by"), json_string(dim_names[q.dims[i]]));
+    kq_release(&q);
+    return kwh_ok(200, j);
+}
+
+/* ---- the breaches behind met_late and breached_open ---- */
+
+struct breach_list {
+    json_t *items;
+    size_t limit;
+    bool more;
+};
+
+static json_t *overrun_of(struct kq *q, const struct kw_run_row *r);
+
+static json_t *breach_json(struct kq *q, const struct kw_run_row *r, const char *cls, int64_t end)
+{
+    struct kw_kpi_run k = kpi_run(r);
+    json_t *j = json_pack(
+        "{s:I, s:s, s:I, s:s, s:o, s:o, s:o, s:I, s:I, s:{s:I, s:I}, s:o, s:o, s:o, s:o, s:o}",
+        "ticket_id", (json_int_t)r->ticket_id, "metric", r->metric, "run", (json_int_t)r->run,
+        "class", cls, "started_at", kwh_instant_json(r->started_at), "deadline",
+        kwh_instant_json(r->breached_at), "stopped_at",
+        kwh_instant_json(strcmp(cls, "met_late") == 0 ? r->stopped_at : KW_STORE_NO_TIME), "target",
+        (json_int_t)r->target, "elapsed", (json_int_t)r->working, "overrun", "wall",
+        (json_int_t)(end - r->breached_at), "working", (json_int_t)k.overrun_working, "level",
+        kwh_nullable(r->level), "category", kwh_nullable(r->category), "organisation",
+        kwh_nullable(name_of(q, D_ORG, r->org_id)), "team",
+        kwh_nullable(name_of(q, D_TEAM, r->team_id)), "record", overrun_of(q, r));
+    if (!q->x->me.customer)
+        json_object_set_new(j, "assignee", kwh_nullable(name_of(q, D_ASSIGNEE, r->assignee_id)));
+    return j;
+}
+
+struct overrun_find {
+    int64_t deadline;
+    json_t *found;
+    bool customer;
+};
+
+static bool overrun_match(const struct kw_overrun_row *o, void *ctx)
+{
+    struct overrun_find *f = ctx;
+    if (o->deadline != f->deadline || f->found)
+        return true;
+    f->found = json_pack("{s:I, s:s, s:o, s:o}", "id", (json_int_t)o->id, "state",
+                         o->done_at != KW_STORE_NO_TIME ? "done"
+                         : o->reason                    ? "explained"
+                                                        : "open",
+                         "reason", kwh_nullable(o->reason), "note", kwh_nullable(o->note));
+    if (!f->customer)
+        json_object_set_new(f->found, "followup",
+                            json_pack("{s:o, s:o, s:o}", "rca", kwh_nullable(o->rca), "action",
+                                      kwh_nullable(o->action), "done_at",
+                                      kwh_instant_json(o->done_at)));
+    return true;
+}
+
+/* The overrun record (超时处理) of this run's deadline, or null. */
+static json_t *overrun_of(struct kq *q, const struct kw_run_row *r)
+{
+    struct overrun_find f = {r->breached_at, NULL, q->x->me.customer};
+    struct kw_overrun_filter of = {.ticket_id = r->ticket_id, .metric = r->metric, .limit = 100};
+    struct kw_err err = {0};
+    kw_store_overruns(q->x->wk->st, &of, overrun_match, &f, &err);
+    return f.found ? f.found : json_null();
+}
+
+static void list_open(struct kq *q, const struct kw_run_row *r, size_t b, int64_t end, void *ctx)
+{
+    (void)b;
+    struct breach_list *l = ctx;
+    if (json_array_size(l->items) == l->limit) {
+        l->more = true;
+        return;
+    }
+    json_array_append_new(l->items, breach_json(q, r, "breached_open", end));
+}
+
+struct kwh_reply kwh_kpi_breaches(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    struct kq q = {.x = x, .now = x->now};
+    long long limit = 500;
+    if (!kwh_query_int(x, "limit", 1, BREACHES_MAX, &limit, &out))
+        return out;
+    if (!parse(&q, false, &out) ||
+        (!make_buckets(&q) && (out = kwh_problem_of(KW_NOMEM, "", "no memory")).status)) {
+        kq_release(&q);
+        return out;
+    }
+    struct run_list runs = {0};
+    enum kw_code rc = read_runs(&q, &runs);
+    struct breach_list l = {json_array(), (size_t)limit, false};
+    for (size_t i = 0; rc == KW_OK && i < runs.n && !q.failed && !l.more; i++) {
+        const struct kw_run_row *r = &runs.v[i].r;
+        if (metric_index(&q, r->metric) < 0)
+            continue;
+        if (r->stopped_at != KW_STORE_NO_TIME && r->stopped_at >= q.from && r->stopped_at < q.to &&
+            r->breached_at != KW_STORE_NO_TIME) {
+            if (json_array_size(l.items) == l.limit)
+                l.more = true;
+            else
+                json_array_append_new(l.items, breach_json(&q, r, "met_late", r->stopped_at));
+        }
+        breached_open(&q, r, list_open, &l);
+    }
+    free_runs(&runs);
+    if (rc != KW_OK || q.failed) {
+        json_decref(l.items);
+        out = kwh_problem(&q.err);
+        kq_release(&q);
+        return out;
+    }
+    json_t *j = json_pack("{s:o, s:o, s:o, s:b}", "from", kwh_instant_json(q.from), "to",
+                          kwh_instant_json(q.to), "breaches", l.items, "truncated", l.more);
+    kq_release(&q);
+    return kwh_ok(200, j);
+}

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+/* KPI facts: one row per clock run (kpi_runs, migration 017), replaced per
+ * ticket in the transaction that projects its clocks. */
+#include "sqlite_int.h"
+
+enum stmt {
+    S_RUNS_DEL,
+    S_RUN_ADD,
+    S_RUNS_PERIOD,
+    S_RUNS_TICKET,
+    S_TF_CREATED,
+    S_TF_RESOLVED,
+    S_TF_REOPENED,
+    S_TF_RATED,
+    S_TF_OPEN,
+    S_COUNT
+};
+
+#define TF_COLS                                                                                    \
+    "t.id, t.org_id, coalesce(t.commitment_id, 0), coalesce(t.team_id, 0),"                        \
+    " coalesce(t.assignee_id, 0), t.level, t.tier, o.name, t.category, t.region, t.channel"
+#define TF_EVENTS(type)                                                                            \
+    "SELECT " TF_COLS ", e.at, coalesce(json_extract(e.body, '$.satisfaction'), 0),"               \
+    " coalesce(json_extract(e.body, '$.nps'), -1) FROM events e JOIN tickets t"                    \
+    " ON t.id = e.ticket_id JOIN orgs o ON o.id = t.org_id WHERE e.type = '" type "'"              \
+    " AND e.at >= ?1 AND e.at < ?2 AND (?3 = 0 OR t.org_id = ?3)"
+#define TF_FROM " FROM tickets t JOIN orgs o ON o.id = t.org_id"
+/* the state at ?2 by the events before it (a reopening without one: handling) */
+#define TF_STATE_AT                                                                                \
+    "coalesce((SELECT CASE WHEN e.type = 'reopened' THEN coalesce(json_extract(e.body,"            \
+    " '$.state'), 'handling') ELSE json_extract(e.body, '$.state') END FROM events e"              \
+    " WHERE e.ticket_id = t.id AND e.type IN ('state', 'reopened') AND e.at < ?2"                  \
+    " ORDER BY e.seq DESC LIMIT 1), 'registered')"
+
+#define RUN_COLS                                                                                   \
+    "ticket_id, metric, run, org_id, coalesce(commitment_id, 0), status, started_at, stopped_at,"  \
+    " deadline, breached_at, target, working, wall, paused_wall, measured_at, steady_from,"        \
+    " coalesce(team_id, 0), coalesce(assignee_id, 0), calendar, level, tier, organisation,"        \
+    " category, region, channel"
+
+static const char *const sql[S_COUNT] = {
+    [S_RUNS_DEL] = "DELETE FROM kpi_runs WHERE ticket_id = ?1",
+    [S_RUN_ADD] =
+        "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
+        " started_at, stopped_at, deadline, breached_at, target, working, wall,"
+        " paused_wall, measured_at, steady_from, team_id, assignee_id, calendar, level, tier,"
+        " organisation, category, region, channel) SELECT ?1, ?2, ?3, t.org_id,"
+        " t.commitment_id, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?23, nullif(?14, 0),"
+        " nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM tickets t"
+        " WHERE t.id = ?1",
+    /* three ranges, each on its own partial index */
+    [S_RUNS_PERIOD] = "SELECT " RUN_COLS " FROM kpi_runs WHERE (?3 = 0 OR org_id = ?3) AND ("
+                      "(stopped_at >= ?1 AND stopped_at < ?2) OR (breached_at >= ?1 AND"
+                      " breached_at < ?2 AND (stopped_at IS NULL OR stopped_at >= ?2)) OR"
+                      " (stopped_at IS NULL AND breached_at IS NULL AND deadline >= ?1 AND"
+                      " deadline < ?2 AND deadline < ?4)) ORDER BY ticket_id, metric, run",
+    [S_TF_CREATED] = "SELECT " TF_COLS ", t.created_at, 0, -1" TF_FROM
+                     " WHERE t.created_at >= ?1 AND t.created_at < ?2 AND (?3 = 0 OR t.org_id = ?3)"
+                     " ORDER BY t.id",
+    /* by time on the partial index of each type (migration 017) */
+    [S_TF_RESOLVED] = TF_EVENTS("milestone") " AND json_extract(e.body, '$.milestone') ="
+                                             " 'resolved' ORDER BY t.id, e.at",
+    [S_TF_REOPENED] = TF_EVENTS("reopened") " ORDER BY t.id, e.at",
+    [S_TF_RATED] = TF_EVENTS("rating") " ORDER BY t.id, e.at",
+    /* a ticket closed now whose last event came before ?2 was closed then */
+    [S_TF_OPEN] = "SELECT " TF_COLS ", t.created_at, 0, -1" TF_FROM
+                  " WHERE t.created_at < ?2 AND (?3 = 0 OR t.org_id = ?3) AND (t.state IN"
+                  " ('registered', 'analysing', 'handling', 'waiting_customer') OR t.updated_at"
+                  " >= ?2) AND " TF_STATE_AT
+                  " IN ('registered', 'analysing', 'handling', 'waiting_customer') ORDER BY t.id",
+    [S_RUNS_TICKET] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ticket_id = ?1"
+                      " ORDER BY ticket_id, metric, run",
+};
+
+const struct kws_catalogue kws_kpi_sql = {sql, S_COUNT};
+
+static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
+{
+    return kws_prep(st, KWS_KPI, (int)s);
+}
+
+static void read_run(sqlite3_stmt *x, struct kw_run_row *out)
+{
+    *out = (struct kw_run_row){
+        .ticket_id = sqlite3_column_int64(x, 0),
+        .metric = column_text(x, 1),
+        .run = sqlite3_column_int64(x, 2),
+        .org_id = sqlite3_column_int64(x, 3),
+        .commitment_id = sqlite3_column_int64(x, 4),
+        .status = column_text(x, 5),
+        .started_at = sqlite3_column_int64(x, 6),
+        .stopped_at = column_instant(x, 7),
+        .deadline = column_instant(x, 8),
+        .breached_at = column_instant(x, 9),
+        .target = sqlite3_column_int64(x, 10),
+        .working = sqlite3_column_int64(x, 11),
+        .wall = sqlite3_column_int64(x, 12),
+        .paused_wall = sqlite3_column_int64(x, 13),
+        .measured_at = sqlite3_column_int64(x, 14),
+        .steady_from = sqlite3_column_int64(x, 15),
+        .team_id = sqlite3_column_int64(x, 16),
+        .assignee_id = sqlite3_column_int64(x, 17),
+        .calendar = column_text(x, 18),
+        .level = column_text(x, 19),
+        .tier = column_text(x, 20),
+        .organisation = column_text(x, 21),
+        .category = column_text(x, 22),
+        .region = column_text(x, 23),
+        .channel = column_text(x, 24),
+    };
+}
+KWS_ROW_MAPPER(read_run, struct kw_run_row)
+
+enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
+                               const struct kw_run_row *rows, size_t n, struct kw_err *err)
+{
+    sqlite3_stmt *x;
+    int rc = SQLITE_DONE;
+    if (!fresh) {
+        x = prep(st, S_RUNS_DEL);
+        sqlite3_bind_int64(x, 1, ticket);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+    }
+    for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
+        const struct kw_run_row *r = &rows[i];
+        x = prep(st, S_RUN_ADD);
+        sqlite3_bind_int64(x, 1, ticket);
+        bind_text(x, 2, r->metric);
+        sqlite3_bind_int64(x, 3, r->run);
+        bind_text(x, 4, r->status);
+        sqlite3_bind_int64(x, 5, r->started_at);
+        bind_instant(x, 6, r->stopped_at);
+        bind_instant(x, 7, r->deadline);
+        bind_instant(x, 8, r->breached_at);
+        sqlite3_bind_int64(x, 9, r->target);
+        sqlite3_bind_int64(x, 10, r->working);
+        sqlite3_bind_int64(x, 11, r->wall);
+        sqlite3_bind_int64(x, 12, r->paused_wall);
+        sqlite3_bind_int64(x, 13, r->measured_at);
+        sqlite3_bind_int64(x, 14, r->team_id);
+        sqlite3_bind_int64(x, 15, r->assignee_id);
+        bind_text(x, 16, r->calendar);
+        bind_text(x, 17, r->level);
+        bind_text(x, 18, r->tier);
+        bind_text(x, 19, r->organisation);
+        bind_text(x, 20, r->category);
+        bind_text(x, 21, r->region);
+        bind_text(x, 22, r->channel);
+        sqlite3_bind_int64(x, 23, r->steady_from);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+        if (rc == SQLITE_DONE && sqlite3_changes(st->db) == 0)
+            return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
+    }
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "store the ticket's clock runs");
+}
+
+enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
+                           bool (*fn)(const struct kw_run_row *r, void *ctx), void *ctx,
+                           struct kw_err *err)
+{
+    sqlite3_stmt *x;
+    if (f->ticket) {
+        x = prep(st, S_RUNS_TICKET);
+        sqlite3_bind_int64(x, 1, f->ticket);
+    } else {
+        x = prep(st, S_RUNS_PERIOD);
+        sqlite3_bind_int64(x, 1, f->from);
+        sqlite3_bind_int64(x, 2, f->to);
+        sqlite3_bind_int64(x, 3, f->org_id);
+        sqlite3_bind_int64(x, 4, f->now);
+    }
+    return EACH_ROW(st, x, read_run, fn, ctx, "read clock runs", err);
+}
+
+static void read_fact(sqlite3_stmt *x, struct kw_ticket_fact_row *out)
+{
+    *out = (struct kw_ticket_fact_row){
+        .ticket_id = sqlite3_column_int64(x, 0),
+        .org_id = sqlite3_column_int64(x, 1),
+        .commitment_id = sqlite3_column_int64(x, 2),
+        .team_id = sqlite3_column_int64(x, 3),
+        .assignee_id = sqlite3_column_int64(x, 4),
+        .level = column_text(x, 5),
+        .tier = column_text(x, 6),
+        .organisation = column_text(x, 7),
+        .category = column_text(x, 8),
+        .region = column_text(x, 9),
+        .channel = column_text(x, 10),
+        .at = sqlite3_column_int64(x, 11),
+        .satisfaction = sqlite3_column_int(x, 12),
+        .nps = sqlite3_column_int(x, 13),
+    };
+}
+KWS_ROW_MAPPER(read_fact, struct kw_ticket_fact_row)
+
+enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind, int64_t from,
+                                   int64_t to, int64_t org_id,
+                                   bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
+                                   void *ctx, struct kw_err *err)
+{
+    static const enum stmt of[] = {[KW_TF_CREATED] = S_TF_CREATED,
+                                   [KW_TF_RESOLVED] = S_TF_RESOLVED,
+                                   [KW_TF_REOPENED] = S_TF_REOPENED,
+                                   [KW_TF_RATED] = S_TF_RATED,
+                                   [KW_TF_OPEN] = S_TF_OPEN};
+    sqlite3_stmt *x = prep(st, of[kind]);
+    sqlite3_bind_int64(x, 1, from);
+    sqlite3_bind_int64(x, 2, to);
+    sqlite3_bind_int64(x, 3, org_id);
+    return EACH_ROW(st, x, read_fact, fn, ctx, "read tickets for the KPIs", err);
+}
