@@ -21,6 +21,7 @@ enum stmt {
     S_CHANGES_FIRST,
     S_CHANGES_HEAD,
     S_CHANGES_PRUNE,
+    S_SEARCH_ADD,
     S_COUNT
 };
 
@@ -38,6 +39,14 @@ static const char *const sql[S_COUNT] = {
     [S_CHANGES_FIRST] = "SELECT min(seq) FROM changes",
     [S_CHANGES_HEAD] = "SELECT coalesce(max(seq), 0) FROM changes",
     [S_CHANGES_PRUNE] = "DELETE FROM changes WHERE seq <= ?1",
+    /* the searchable text of a created (its title) or comment event
+     * (migration 016): ?2 the canonical body, ?3 the type */
+    [S_SEARCH_ADD] =
+        "INSERT INTO search(text, ticket, kind)"
+        " SELECT v, ?1, CASE WHEN ?3 = 'created' THEN 'title'"
+        "  WHEN json_extract(?2, '$.internal') THEN 'note' ELSE 'comment' END"
+        " FROM (SELECT json_extract(?2, CASE ?3 WHEN 'created' THEN '$.title' ELSE '$.text' END)"
+        "  AS v) WHERE typeof(v) = 'text'",
 };
 
 const struct kws_catalogue kws_events_sql = {sql, S_COUNT};
@@ -118,9 +127,22 @@ enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, c
     sqlite3_bind_blob(x, 7, hash, KW_HASH_BYTES, SQLITE_STATIC);
     rc = sqlite3_step(x);
     sqlite3_reset(x);
+    if (rc != SQLITE_DONE) {
+        free(canon);
+        return kws_fail(st, err, "insert event");
+    }
+    /* the search index changes in the event's transaction (store.h) */
+    if (strcmp(type, "created") == 0 || strcmp(type, "comment") == 0) {
+        x = prep(st, S_SEARCH_ADD);
+        sqlite3_bind_int64(x, 1, ticket);
+        bind_text(x, 2, canon);
+        bind_text(x, 3, type);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+    }
     free(canon);
     if (rc != SQLITE_DONE)
-        return kws_fail(st, err, "insert event");
+        return kws_fail(st, err, "index the event for search");
     x = prep(st, S_TICKET_ADVANCE);
     sqlite3_bind_int64(x, 1, ticket);
     sqlite3_bind_int64(x, 2, n);
