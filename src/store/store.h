@@ -252,6 +252,9 @@ struct kw_ticket_row {
     int64_t requester_id;         /* the customer it is for, or 0 */
     const char *title, *state, *level, *tier, *category, *region, *channel; /* may be NULL */
     unsigned char head[KW_HASH_BYTES];
+    /* from a search (kw_ticket_filter.q): the ticket's newest matching text
+     * (its title, a comment or a note the search may see); else NULL */
+    const char *match;
 };
 /* Read ticket id. KW_NOT_FOUND. */
 enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_ticket_row *out,

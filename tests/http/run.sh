@@ -326,7 +326,7 @@ req GET "/api/v1/tickets" "" "$ALICE"
 is "a customer lists only their own" 200 "(.tickets | length) == 2 and ([.tickets[].org_id] | unique) == [$ACME]"
 req GET "/api/v1/tickets?org_id=$GLOBEX" "" "$ALICE"
 is "and may not ask for another's" 403
-req GET "/api/v1/tickets?state=closed" "" "$ANN"
+req GET "/api/v1/tickets?state=shut" "" "$ANN"
 is "an unknown state" 400 '.detail | startswith("state: expected")'
 req GET "/api/v1/tickets?limit=0" "" "$ANN"
 is "a bad limit" 400 '.detail == "limit: expected a whole number from 1 to 500"'

@@ -31,7 +31,8 @@
  * the texts with rowid > ?17 for ?18 .. ?23 (lower-cased; NULL: no term),
  * since trigrams cannot find fewer than three characters. ?1: offset. */
 #define SEARCH_RANKED(hits)                                                                        \
-    "SELECT " TICKET_COLS " FROM tickets JOIN (SELECT ticket AS hit,"                              \
+    "SELECT " TICKET_COLS ", (SELECT text FROM search WHERE rowid = newest)"                       \
+    " FROM tickets JOIN (SELECT ticket AS hit,"                                                    \
     " max(kind = 'title') AS in_title, count(*) AS n, max(r) AS newest FROM (" hits ")"            \
     " GROUP BY ticket) ON hit = tickets.id"                                                        \
     " ORDER BY in_title DESC, n DESC, newest DESC LIMIT ?5 OFFSET ?1"
@@ -274,6 +275,8 @@ static void read_ticket(sqlite3_stmt *x, struct kw_ticket_row *out)
     out->next_due = column_instant(x, 17);
     out->breached_at = column_instant(x, 18);
     out->requester_id = sqlite3_column_int64(x, 19);
+    if (sqlite3_column_count(x) > 20) /* a search's: the newest matching text */
+        out->match = (const char *)sqlite3_column_text(x, 20);
 }
 KWS_ROW_MAPPER(read_ticket, struct kw_ticket_row)
 
