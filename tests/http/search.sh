@@ -37,11 +37,23 @@ ANN=$(token ann@p.example password-agent)
 CY=$(token cy@acme.example password-customer)
 GX=$(token gx@globex.example password-customer)
 
+# a commitment whose rules test the channel: a phone call or a walk-in is
+# answered within 30 minutes, everything else within 2 hours
+req POST /api/v1/commitments '{"name":"Desk","version":"1","effective_from":"2026-01-01T00:00:00Z",
+ "calendars":{"24x7":{"tz":"UTC","week":{"mon":[["00:00","24:00"]],"tue":[["00:00","24:00"]],"wed":[["00:00","24:00"]],
+   "thu":[["00:00","24:00"]],"fri":[["00:00","24:00"]],"sat":[["00:00","24:00"]],"sun":[["00:00","24:00"]]}}},
+ "levels":["L2"],"metrics":[{"id":"response","start":"created","stop":["first_response"]}],
+ "targets":[{"when":{"channel":["phone","walk-in"]},"response":"30m"},{"response":"2h"}]}' "$ADMIN"
+is "a commitment with a rule on the channel" 201
+target() { jq -e "(.clocks[0].deadline | fromdateiso8601) - (.created_at | fromdateiso8601) == $1" "$TMP/body" >/dev/null; }
+
 # --- staff log a ticket for a customer ---
 req POST /api/v1/tickets "{\"title\":\"打印机无法连接网络\",\"level\":\"L2\",\"category\":\"hardware\",\"region\":\"north\",\"channel\":\"phone\",\"org_id\":$ACME,\"requester_id\":$CY_ID}" "$ANN"
 is "an agent logs a phone call for a customer" 201 \
     ".channel == \"phone\" and .requester_id == $CY_ID and .created_by == $ANN_ID and .org_id == $ACME and .category == \"hardware\" and .region == \"north\" and .requester_name == \"cy\""
 T1=$(jq -r .id "$TMP/body")
+target 1800
+check "the rule on the channel gives the phone call 30 minutes" $? "($(jq -c .clocks "$TMP/body"))"
 req GET "/api/v1/tickets/$T1/events" "" "$ANN"
 is "the created event records the channel and the requester" 200 \
     ".events[0].type == \"created\" and .events[0].body.channel == \"phone\" and .events[0].body.requester_id == $CY_ID"
@@ -63,6 +75,8 @@ is "an alert from monitoring needs no requester" 201 '.channel == "monitoring" a
 T_ALERT=$(jq -r .id "$TMP/body")
 req POST /api/v1/tickets "{\"title\":\"Mail quota\",\"level\":\"L2\",\"org_id\":$ACME}" "$ANN"
 is "staff through a token without a channel: api" 201 '.channel == "api"'
+target 7200
+check "and the other rule 2 hours" $? "($(jq -c .clocks "$TMP/body"))"
 T_MAIL=$(jq -r .id "$TMP/body")
 N=$(curl -s "$B/api/v1/tickets?limit=500" -H "Authorization: Bearer $ADMIN" | jq '.tickets | length')
 
