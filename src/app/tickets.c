@@ -162,8 +162,8 @@ bool kw_app_blank(const char *s)
  * canonical request, the JSON object {"category", "channel", "level",
  * "org_id", "region", "tier", "title"} with sorted keys, no spaces, UTF-8
  * unescaped, absent members as null and org_id the organisation the ticket
- * is for (a customer's own when they leave it out), and requester_id when
- * it is given. docs/api.md says so. */
+ * is for (a customer's own when they leave it out), and requester_id and
+ * description when they are given. docs/api.md says so. */
 static enum kw_code request_digest(const struct kw_ticket_in *in, int64_t org,
                                    unsigned char out[KW_HASH_BYTES], struct kw_err *err)
 {
@@ -177,6 +177,8 @@ static enum kw_code request_digest(const struct kw_ticket_in *in, int64_t org,
         json_object_set_new(j, "org_id", json_integer(org));
     if (j && in->requester_id) /* only when given: older keys' digests stay the same */
         json_object_set_new(j, "requester_id", json_integer(in->requester_id));
+    if (j && in->description)
+        json_object_set_new(j, "description", json_string(in->description));
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
     if (!text)
@@ -274,6 +276,7 @@ enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
         .region = in->region,
         .channel = in->channel,
         .requester_id = in->requester_id,
+        .description = in->description,
         .idempotency_key = in->idempotency_key,
         .at = u->now,
     };
@@ -300,6 +303,8 @@ enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
                           "org_id: missing (the customer organisation)");
     if (!t.channel)
         t.channel = in->via;
+    if (kw_app_blank(t.description)) /* nothing said: no description */
+        t.description = NULL;
     enum kw_code rc = KW_OK;
     if (t.requester_id && !kw_actor_customer(who))
         rc = requester_ok(u, t.org_id, t.requester_id, err);

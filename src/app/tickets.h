@@ -53,6 +53,7 @@ bool kw_app_blank(const char *s);
 struct kw_ticket_in {
     int64_t org_id, requester_id;
     const char *title, *level, *tier, *category, *region, *channel, *via;
+    const char *description; /* what was reported (may be NULL): in the created event */
     /* may be NULL; a repeat with the same request returns the first ticket,
      * one with another request is KW_UNPROCESSABLE (the digest: tickets.c) */
     const char *idempotency_key;

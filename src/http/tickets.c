@@ -246,6 +246,7 @@ static const struct kwh_field create_fields[] = {
     {.name = "channel", .type = KWH_STR, .max = 47, .offset = CREATE(channel)},
     {.name = "org_id", .type = KWH_ID, .offset = CREATE(org_id)},
     {.name = "requester_id", .type = KWH_ID, .offset = CREATE(requester_id)},
+    {.name = "description", .type = KWH_STR, .max = 65536, .offset = CREATE(description)},
 };
 #undef CREATE
 

@@ -123,7 +123,8 @@ enum kw_code kw_store_org_insert(struct kw_store *st, const struct kw_org *org, 
  * ticket stored without one answers any digest. */
 struct kw_ticket_new {
     int64_t org_id, created_by;
-    int64_t requester_id; /* the customer it is for (0: none); the caller checks it */
+    int64_t requester_id;    /* the customer it is for (0: none); the caller checks it */
+    const char *description; /* what was reported, in the created event (may be NULL) */
     const char *title, *level, *tier, *category, *region, *channel, *idempotency_key;
     const unsigned char *request_digest;
     const char *organisation; /* for rules on the organisation (the created event only) */

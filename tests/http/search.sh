@@ -48,15 +48,15 @@ is "a commitment with a rule on the channel" 201
 target() { jq -e "(.clocks[0].deadline | fromdateiso8601) - (.created_at | fromdateiso8601) == $1" "$TMP/body" >/dev/null; }
 
 # --- staff log a ticket for a customer ---
-req POST /api/v1/tickets "{\"title\":\"打印机无法连接网络\",\"level\":\"L2\",\"category\":\"hardware\",\"region\":\"north\",\"channel\":\"phone\",\"org_id\":$ACME,\"requester_id\":$CY_ID}" "$ANN"
+req POST /api/v1/tickets "{\"title\":\"打印机无法连接网络\",\"level\":\"L2\",\"category\":\"hardware\",\"region\":\"north\",\"channel\":\"phone\",\"org_id\":$ACME,\"requester_id\":$CY_ID,\"description\":\"客户来电：三楼的打印机显示脱机 since Monday\"}" "$ANN"
 is "an agent logs a phone call for a customer" 201 \
     ".channel == \"phone\" and .requester_id == $CY_ID and .created_by == $ANN_ID and .org_id == $ACME and .category == \"hardware\" and .region == \"north\" and .requester_name == \"cy\""
 T1=$(jq -r .id "$TMP/body")
 target 1800
 check "the rule on the channel gives the phone call 30 minutes" $? "($(jq -c .clocks "$TMP/body"))"
 req GET "/api/v1/tickets/$T1/events" "" "$ANN"
-is "the created event records the channel and the requester" 200 \
-    ".events[0].type == \"created\" and .events[0].body.channel == \"phone\" and .events[0].body.requester_id == $CY_ID"
+is "the created event records the channel, the requester and the description" 200 \
+    ".events[0].type == \"created\" and .events[0].body.channel == \"phone\" and .events[0].body.requester_id == $CY_ID and (.events[0].body.description | startswith(\"客户来电\")) and (.events | length) == 1"
 req GET "/api/v1/tickets/$T1/events" "" "$CY"
 is "the customer sees the ticket logged for them" 200 '.events[0].body.channel == "phone"'
 req POST /api/v1/tickets "{\"title\":\"x\",\"level\":\"L2\",\"channel\":\"phone\",\"org_id\":$ACME,\"requester_id\":$GX_ID}" "$ANN"
@@ -149,6 +149,10 @@ q "q=printer&org_id=$GLOBEX" "$ANN"
 is "the organisation filter applies to a search" 200 '.tickets == []'
 q "q=printer&category=hardware" "$ANN"
 is "the category filter applies to a search" 200 '.tickets == []'
+q "q=%E8%84%B1%E6%9C%BA" "$CY" # 脱机, in the description
+is "the description given with the ticket is searched" 200 "[.tickets[].id] == [$T1] and (.tickets[0].match | contains(\"脱机\"))"
+q "q=monday" "$ANN"
+is "in English too" 200 "[.tickets[].id] == [$T1]"
 q "q=zebra" "$ANN"
 is "no match" 200 '.tickets == [] and .next == null'
 
@@ -225,6 +229,8 @@ req GET /healthz
 is "the upgrade to schema 16" 200 '.schema == 16'
 q "q=%E6%89%93%E5%8D%B0%E6%9C%BA" "$ANN"
 is "an older database's titles are found" 200 "([.tickets[].id] | sort) == ([$T1, $T_GX] | sort)"
+q "q=monday" "$ANN"
+is "and descriptions" 200 "[.tickets[].id] == [$T1]"
 q "q=printer" "$ANN"
 is "and comments" 200 "[.tickets[].id] == [$T_MAIL, $T_VPN]"
 q "q=payroll" "$CY"

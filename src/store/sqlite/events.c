@@ -39,14 +39,15 @@ static const char *const sql[S_COUNT] = {
     [S_CHANGES_FIRST] = "SELECT min(seq) FROM changes",
     [S_CHANGES_HEAD] = "SELECT coalesce(max(seq), 0) FROM changes",
     [S_CHANGES_PRUNE] = "DELETE FROM changes WHERE seq <= ?1",
-    /* the searchable text of a created (its title) or comment event
-     * (migration 016): ?2 the canonical body, ?3 the type */
+    /* the searchable texts of a created (its title and description) or
+     * comment event (migration 016): ?2 the canonical body, ?3 the type */
     [S_SEARCH_ADD] =
-        "INSERT INTO search(text, ticket, kind)"
-        " SELECT v, ?1, CASE WHEN ?3 = 'created' THEN 'title'"
-        "  WHEN json_extract(?2, '$.internal') THEN 'note' ELSE 'comment' END"
-        " FROM (SELECT json_extract(?2, CASE ?3 WHEN 'created' THEN '$.title' ELSE '$.text' END)"
-        "  AS v) WHERE typeof(v) = 'text'",
+        "INSERT INTO search(text, ticket, kind) SELECT v, ?1, k FROM ("
+        " SELECT json_extract(?2, '$.title') AS v, 'title' AS k WHERE ?3 = 'created' UNION ALL"
+        " SELECT json_extract(?2, '$.description'), 'comment' WHERE ?3 = 'created' UNION ALL"
+        " SELECT json_extract(?2, '$.text'), CASE WHEN json_extract(?2, '$.internal')"
+        "  THEN 'note' ELSE 'comment' END WHERE ?3 = 'comment')"
+        " WHERE typeof(v) = 'text'",
 };
 
 const struct kws_catalogue kws_events_sql = {sql, S_COUNT};

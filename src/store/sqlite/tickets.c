@@ -239,6 +239,8 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     json_object_set_new(body, "org_id", json_integer(t->org_id));
     if (t->requester_id)
         json_object_set_new(body, "requester_id", json_integer(t->requester_id));
+    if (t->description)
+        json_object_set_new(body, "description", json_string(t->description));
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (!text)
