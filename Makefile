@@ -65,6 +65,7 @@ bench: deps $(BENCH_BUILD)/build.ninja
 	$(BENCH_BUILD)/bench_sla
 	$(BENCH_BUILD)/bench_engine
 	BENCH_CHAINS=1 $(BENCH_BUILD)/bench_engine
+	$(BENCH_BUILD)/bench_search
 	bench/eval_throughput.sh $(BENCH_BUILD)/keepword
 	bench/http_load.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/kwload
 	bench/ui_board.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/kwload
