@@ -179,7 +179,8 @@ const STRINGS = {
 // The ticket list, search and staff-logged tickets (#/tickets, #/new).
 Object.assign(STRINGS.en, {
   tickets: 'Tickets', new_ticket: 'New ticket', search: 'Search', search_label: 'Search tickets',
-  search_hint: 'Words in titles, descriptions and comments (staff: internal notes too)',
+  search_hint: 'Words in titles, descriptions, comments and internal notes',
+  search_hint_customer: 'Words in the titles, descriptions and comments of your organisation’s requests',
   view: 'View', view_open: 'Open', view_resolved: 'Resolved', view_closed: 'Closed', view_all: 'All',
   view_mine: 'Mine', view_unassigned: 'Unassigned', view_breached: 'Breached', view_due_today: 'Due today',
   filter_category: 'Category', col_due: 'Due', col_channel: 'Channel', no_matches: 'No tickets match.',
@@ -192,12 +193,13 @@ Object.assign(STRINGS.en, {
 });
 Object.assign(STRINGS.zh, {
   tickets: '工单', new_ticket: '新建工单', search: '搜索', search_label: '搜索工单',
-  search_hint: '在标题、问题描述和评论中查找（员工也查内部备注）',
+  search_hint: '在标题、问题描述、评论和内部备注中查找',
+  search_hint_customer: '在本单位请求的标题、问题描述和评论中查找',
   view: '视图', view_open: '未关闭', view_resolved: '已解决', view_closed: '已关闭', view_all: '全部',
   view_mine: '我的', view_unassigned: '未分派', view_breached: '已超时', view_due_today: '今日到期',
   filter_category: '类别', col_due: '到期', col_channel: '渠道', no_matches: '没有符合条件的工单。',
   load_more: '加载更多', shown_n: '已显示 {n} 条', searching_for: '“{q}”的搜索结果', clear_search: '清除',
-  sort_by: '按{c}排序', requester: '报告人', channel: '客户来源渠道', no_requester: '— 无（告警）',
+  sort_by: '按{c}排序', requester: '请求人', channel: '客户来源渠道', no_requester: '— 无（告警）',
   ch_phone: '电话', 'ch_walk-in': '到访', ch_chat: '在线聊天', ch_email: '电子邮件', ch_monitoring: '监控告警',
   ch_web: '网页门户', ch_api: 'API', logged: '工单 #{id} 已登记', log_ticket: '登记工单',
   new_ticket_hint: '为客户登记来电、到访、聊天、邮件或告警。',
@@ -1041,7 +1043,7 @@ async function pageTickets(main, query) {
   }
   paint();
   add(main, h('h1', {}, q ? t('searching_for', { q }) : t('tickets')),
-    searchForm, h('p', { class: 'small muted' }, t('search_hint')), viewBar, filters,
+    searchForm, h('p', { class: 'small muted' }, t(staff() ? 'search_hint' : 'search_hint_customer')), viewBar, filters,
     h('div', { class: 'board' }, h('table', { id: 'tickets' }, thead, tbody)), count, h('p', {}, more));
   startTicker(tbody);
 }

@@ -2,7 +2,7 @@
 // Staff-logged tickets and search in headless chromium: an agent logs a
 // phone call for a customer in English on a desktop (channel and requester
 // on the ticket, the description in its timeline) and finds it by an
-// English word; in Chinese on a 390 px phone an agent logs a walk-in and
+// English word; in Chinese on a 390 px phone an agent logs a call and
 // finds it by a three-character and a two-character word (两个字), with
 // the matches marked and markup in a title shown as typed; the views and
 // the sortable columns of the list; a customer searches their own requests.
@@ -15,6 +15,8 @@ const { chromium } = require('playwright-core');
 const BASE = process.env.BASE_URL;
 const SHOTS = process.env.SHOTS;
 let passed = 0;
+// a word of this run only, so that a second run on the same server finds its own ticket
+const TAG = 'kw' + Math.random().toString(36).slice(2, 8).replace(/[0-9]/g, 'x');
 
 async function step(name, fn) {
   try {
@@ -104,7 +106,7 @@ async function search(page, words) {
       await en.waitForSelector('#log-ticket');
       await shot(en, 'new-ticket-en');
       phoneCall = await logTicket(en, { org: '华信银行', channel: 'phone', title: 'Scanner on floor 3 <b>offline</b>',
-        description: 'Caller says the scanner jams since the firmware update' });
+        description: `Caller says the scanner jams since the firmware update ${TAG}` });
       assert.equal(await en.textContent('#channel'), 'Phone');
       assert.notEqual((await en.textContent('#requester')).trim(), 'none');
       const created = await en.textContent('#timeline li[data-type=created]');
@@ -113,9 +115,9 @@ async function search(page, words) {
     });
 
     await step('an English word finds it, matches marked, markup shown as typed', async () => {
-      const r = await search(en, 'Firmware');
+      const r = await search(en, `Firmware ${TAG.toUpperCase()}`);
       assert.deepEqual(r.ids, [phoneCall]);
-      assert.ok(r.marks.includes('firmware'), r.marks.join(','));
+      assert.ok(r.marks.includes('firmware') && r.marks.includes(TAG), r.marks.join(','));
       const r2 = await search(en, 'offline');
       assert.ok(r2.ids.includes(phoneCall));
       const title = await en.textContent(`#tickets tr[data-id="${phoneCall}"] td.title a`);
@@ -149,10 +151,11 @@ async function search(page, words) {
       assert.ok(await en.locator(`#tickets tr[data-id="${phoneCall}"]`).count() === 1, 'the new ticket is unassigned');
     });
 
-    await step('an agent logs a walk-in (zh, phone width)', async () => {
-      walkIn = await logTicket(zh, { org: '华信银行', channel: 'walk-in', title: '会议室投影仪无法开机',
-        description: '客户到前台反映：三楼会议室的投影仪按电源键没有反应' });
-      assert.equal(await zh.textContent('#channel'), '到访');
+    await step('an agent logs a phone call (zh, phone width)', async () => {
+      walkIn = await logTicket(zh, { org: '华信银行', channel: 'phone', title: '会议室投影仪无法开机',
+        description: '客户来电反映：三楼会议室的投影仪按电源键没有反应' });
+      assert.equal(await zh.textContent('#channel'), '电话');
+      assert.match(await zh.textContent('#timeline li[data-type=created]'), /电源键/);
       assert.ok(await overflow(zh) <= 0, 'the ticket page fits the phone');
       await zh.goto(BASE + '/#/new');
       await zh.waitForSelector('#log-ticket');
@@ -166,10 +169,10 @@ async function search(page, words) {
       assert.ok(r.ids.includes(walkIn), `${walkIn} in ${r.ids}`);
       assert.ok(r.marks.includes('投影仪'));
       const two = await search(zh, '开机');
-      assert.deepEqual(two.ids, [walkIn]);
+      assert.ok(two.ids.includes(walkIn), `${walkIn} in ${two.ids}`);
       assert.deepEqual([...new Set(two.marks)], ['开机']);
       const desc = await search(zh, '电源键');
-      assert.deepEqual(desc.ids, [walkIn]);
+      assert.ok(desc.ids.includes(walkIn), `${walkIn} in ${desc.ids}`);
       assert.match(await zh.textContent(`#tickets tr[data-id="${walkIn}"] .match`), /电源键/);
       assert.ok(await overflow(zh) <= 0, 'the results fit the phone');
       assert.deepEqual(await englishLeft(zh), []);
