@@ -178,6 +178,37 @@ const STRINGS = {
   },
 };
 
+// The ticket list, search and staff-logged tickets (#/tickets, #/new).
+Object.assign(STRINGS.en, {
+  tickets: 'Tickets', new_ticket: 'New ticket', search: 'Search', search_label: 'Search tickets',
+  search_hint: 'Words in titles, descriptions, comments and internal notes',
+  search_hint_customer: 'Words in the titles, descriptions and comments of your organisation’s requests',
+  view: 'View', view_open: 'Open', view_resolved: 'Resolved', view_closed: 'Closed', view_all: 'All',
+  view_mine: 'Mine', view_unassigned: 'Unassigned', view_breached: 'Breached', view_due_today: 'Due today',
+  filter_category: 'Category', col_due: 'Due', col_channel: 'Channel', no_matches: 'No tickets match.',
+  load_more: 'Load more', shown_n: '{n} shown', searching_for: 'Results for “{q}”', clear_search: 'Clear',
+  sort_by: 'Sort by {c}', requester: 'Requester', channel: 'How they reached us', no_requester: '— nobody (an alert)',
+  ch_phone: 'Phone', 'ch_walk-in': 'Walk-in', ch_chat: 'Chat', ch_email: 'E-mail', ch_monitoring: 'Monitoring',
+  ch_web: 'Web portal', ch_api: 'API', logged: 'Ticket #{id} logged', log_ticket: 'Log the ticket',
+  new_ticket_hint: 'Log a call, a visit, a chat, an e-mail or an alert for a customer.',
+  description_logged: 'What the customer reported',
+});
+Object.assign(STRINGS.zh, {
+  tickets: '工单', new_ticket: '新建工单', search: '搜索', search_label: '搜索工单',
+  search_hint: '在标题、问题描述、评论和内部备注中查找',
+  search_hint_customer: '在本单位请求的标题、问题描述和评论中查找',
+  view: '视图', view_open: '未关闭', view_resolved: '已解决', view_closed: '已关闭', view_all: '全部',
+  view_mine: '我的', view_unassigned: '未分派', view_breached: '已超时', view_due_today: '今日到期',
+  filter_category: '类别', col_due: '到期', col_channel: '渠道', no_matches: '没有符合条件的工单。',
+  load_more: '加载更多', shown_n: '已显示 {n} 条', searching_for: '“{q}”的搜索结果', clear_search: '清除',
+  sort_by: '按{c}排序', requester: '请求人', channel: '客户来源渠道', no_requester: '— 无（告警）',
+  ch_phone: '电话', 'ch_walk-in': '到访', ch_chat: '在线聊天', ch_email: '电子邮件', ch_monitoring: '监控告警',
+  ch_web: '网页门户', ch_api: 'API', logged: '工单 #{id} 已登记', log_ticket: '登记工单',
+  new_ticket_hint: '为客户登记来电、到访、聊天、邮件或告警。',
+  description_logged: '客户反映的问题',
+});
+const CHANNELS = ['phone', 'walk-in', 'chat', 'email', 'monitoring', 'web'];
+
 let lang = localStorage.getItem('kw.lang') ||
   ((navigator.language || 'en').toLowerCase().startsWith('zh') ? 'zh' : 'en');
 
@@ -420,8 +451,8 @@ function renderTop(route) {
   document.querySelector('.skip').textContent = t('skip');
   const links = [];
   const me = session.me;
-  if (me && staff()) links.push(['#/board', 'board']);
-  if (me && !staff()) links.push(['#/portal', 'portal'], ['#/portal/new', 'new_request']);
+  if (me && staff()) links.push(['#/board', 'board'], ['#/tickets', 'tickets'], ['#/new', 'new_ticket']);
+  if (me && !staff()) links.push(['#/portal', 'portal'], ['#/portal/new', 'new_request'], ['#/tickets', 'search']);
   if (me && manager())
     links.push(['#/admin/commitments', 'commitments'], ['#/admin/calendars', 'calendars'],
       ['#/admin/orgs', 'orgs'], ['#/admin/people', 'people'], ['#/admin/oncall', 'oncall'],
@@ -429,7 +460,7 @@ function renderTop(route) {
   add(top, [
     h('a', { class: 'brand', href: me ? (staff() ? '#/board' : '#/portal') : '#/login' }, t('brand')),
     h('nav', { 'aria-label': t('brand') }, links.map(([href, key]) =>
-      h('a', { href, 'aria-current': route === href ? 'page' : null }, t(key)))),
+      h('a', { href, 'aria-current': route.split('?')[0] === href ? 'page' : null }, t(key)))),
     me ? h('span', { class: 'who' }, `${me.name} · ${t('role_' + me.role)}`) : null,
     h('button', { type: 'button', id: 'lang', 'aria-label': t('language_label'), onclick: () => {
       lang = lang === 'zh' ? 'en' : 'zh';
@@ -633,6 +664,7 @@ function eventLine(ev, us, doc) {
   const cls = ev.type === 'comment' ? (b.internal ? 'internal' : 'comment')
     : ev.type.startsWith('sla_') ? 'warn' : '';
   const text = ev.type === 'comment' ? b.text
+    : ev.type === 'created' ? b.description || null
     : ev.type === 'overrun_explained' && b.notice ? (b.notice[lang] || b.notice.en)
     : b.reason === 'customer_reply' ? t('reason_customer_reply')
     : b.reason || (ev.type === 'rating' ? b.comment : null);
@@ -709,6 +741,8 @@ async function pageTicket(main, id) {
     h('dt', {}, t('org')), h('dd', {}, nameOf(os, ticket.org_id)),
     h('dt', {}, t('category')), h('dd', {}, vocab(doc, 'categories', ticket.category)),
     h('dt', {}, t('tier')), h('dd', {}, vocab(doc, 'tiers', ticket.tier)),
+    h('dt', {}, t('requester')), h('dd', { id: 'requester' }, ticket.requester_name || t('none')),
+    h('dt', {}, t('col_channel')), h('dd', { id: 'channel' }, ticket.channel ? channelLabel(ticket.channel) : t('none')),
     h('dt', {}, t('assignee')), h('dd', { id: 'assignee' }, ticket.assignee_id ? ticket.assignee_name || nameOf(us, ticket.assignee_id) : t('unassigned')),
     h('dt', {}, t('created')), h('dd', {}, fmtTime(ticket.created_at)),
     h('dt', {}, t('commitment')), h('dd', {}, sla.commitment ? t('follows', sla.commitment) : t('none')),
@@ -878,6 +912,184 @@ async function pageNewRequest(main) {
   h('div', { class: 'row' }, h('label', {}, t('category'), cat), h('label', {}, t('urgency'), lvl)),
   h('p', {}, h('button', { type: 'submit', id: 'submit-request' }, t('submit'))))));
   title.focus();
+}
+
+// ---- the ticket list and search ----
+
+function channelLabel(c) { return STRINGS.en['ch_' + c] ? t('ch_' + c) : c; }
+
+// text as nodes, with each occurrence of a word of the search in a <mark>:
+// the text stays text (h() never parses HTML), so a title with markup in it
+// is shown as typed and only the matches are marked.
+function highlighted(text, q) {
+  const words = (q || '').split(/[\s\u3000]+/).filter(Boolean)
+    .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  if (!words.length || !text) return text || '';
+  const re = new RegExp(words.join('|'), 'giu');
+  const out = [];
+  let at = 0;
+  for (const m of text.matchAll(re)) {
+    if (!m[0]) continue;
+    if (m.index > at) out.push(text.slice(at, m.index));
+    out.push(h('mark', {}, m[0]));
+    at = m.index + m[0].length;
+  }
+  out.push(text.slice(at));
+  return out;
+}
+
+// The end of the viewer's day, as an instant: "due today" is due before it.
+function endOfToday() {
+  const d = new Date();
+  d.setHours(24, 0, 0, 0);
+  return d.toISOString();
+}
+
+// The views of the list: the filters each puts in the query.
+const VIEWS = {
+  open: { state: 'open' }, resolved: { state: 'resolved' }, closed: { state: 'closed' }, all: {},
+  mine: { state: 'open', assignee_id: 'me' }, unassigned: { state: 'open', assignee_id: 'none' },
+  breached: { state: 'open', breached: 'true' }, due_today: { state: 'open', due_before: endOfToday },
+};
+
+// #/tickets?q=&view=&team=&level=&org=&assignee=&category=&sort=&dir=: every
+// state's tickets, a search, filters; the columns sort what is loaded. The
+// page's state is in its address, so a view can be bookmarked or shared.
+async function pageTickets(main, query) {
+  const p = new URLSearchParams(query || '');
+  const [os, us, ts, cf] = await Promise.all([staff() ? orgs() : [], staff() ? users() : [], teams(), inForce()]);
+  const doc = cf && cf.doc;
+  const q = (p.get('q') || '').trim();
+  const view = VIEWS[p.get('view')] ? p.get('view') : (q ? 'all' : 'open');
+  const go = (changes) => {
+    const n = new URLSearchParams(p);
+    for (const [k, v] of Object.entries(changes)) { if (v) n.set(k, v); else n.delete(k); }
+    if (!n.get('q')) n.delete('q');
+    location.hash = '#/tickets' + (n.toString() ? '?' + n.toString() : '');
+  };
+  const api_q = new URLSearchParams({ include: 'clocks', limit: '100' });
+  for (const [k, v] of Object.entries(VIEWS[view])) api_q.set(k, typeof v === 'function' ? v() : v);
+  if (q) api_q.set('q', q);
+  else api_q.set('sort', view === 'closed' || view === 'all' || view === 'resolved' ? 'id' : 'due');
+  const pick = { team: 'team_id', level: 'level', org: 'org_id', assignee: 'assignee_id', category: 'category' };
+  for (const [k, a] of Object.entries(pick)) if (p.get(k) && (staff() || k === 'category' || k === 'level')) api_q.set(a, p.get(k));
+  const list = [];
+  let next = null;
+  async function fetchPage() {
+    const qs = new URLSearchParams(api_q);
+    if (next !== null) qs.set('after', next);
+    const r = await api('GET', '/tickets?' + qs.toString());
+    list.push(...r.tickets);
+    next = r.next;
+  }
+  await fetchPage();
+
+  // the search box
+  const box = h('input', { type: 'search', name: 'q', id: 'search', value: q, maxlength: 200,
+    'aria-label': t('search_label'), placeholder: t('search_label') });
+  const searchForm = h('form', { role: 'search', class: 'row search', onsubmit: (e) => { e.preventDefault(); go({ q: box.value.trim(), view: null }); } },
+    box, h('button', { type: 'submit', id: 'search-go' }, t('search')),
+    q ? h('button', { type: 'button', class: 'secondary', onclick: () => go({ q: null }) }, t('clear_search')) : null);
+  // the views, as buttons that say which is on
+  const views = staff() ? Object.keys(VIEWS) : ['open', 'resolved', 'closed', 'all'];
+  const viewBar = h('div', { class: 'counters views', role: 'group', 'aria-label': t('view') }, views.map((v) =>
+    h('button', { type: 'button', class: 'counter' + (v === view ? ' on' : ''), 'data-view': v, 'aria-pressed': v === view ? 'true' : 'false',
+      onclick: () => go({ view: v }) }, h('span', {}, t('view_' + v)))));
+  const sel = (key, opts, text) => h('label', {}, text, h('select', { name: key, onchange: (e) => go({ [key]: e.target.value }) },
+    h('option', { value: '' }, t('any')), opts.map(([v, l]) => h('option', { value: v, selected: p.get(key) === String(v) }, l))));
+  const cats = (doc && doc.categories) || [];
+  const filters = h('div', { class: 'row filters' },
+    staff() ? sel('team', ts.map((x) => [x.id, x.name]), t('filter_team')) : null,
+    sel('level', (doc ? doc.levels : []).map((l) => [l.id, label(l)]), t('filter_level')),
+    staff() ? sel('org', os.map((x) => [x.id, x.name]), t('filter_org')) : null,
+    staff() ? sel('assignee', [['none', t('unassigned')], ['me', t('view_mine')]].concat(
+      us.filter((u) => u.role !== 'customer').map((u) => [u.id, u.name])), t('filter_assignee')) : null,
+    cats.length ? sel('category', cats.map((c) => [c.id, label(c)]), t('filter_category')) : null);
+
+  // the table: its columns sort what is loaded
+  const cols = [
+    ['id', 'col_id', (x) => x.id],
+    ['title', 'col_title', (x) => x.title],
+    staff() ? ['org', 'col_org', (x) => nameOf(os, x.org_id)] : null,
+    ['level', 'col_level', (x) => x.level],
+    ['state', 'col_state', (x) => stateLabel(x.state)],
+    staff() ? ['assignee', 'col_assignee', (x) => (x.assignee_id ? nameOf(us, x.assignee_id) : '')] : null,
+    ['due', 'col_due', (x) => (x.due_at ? Date.parse(x.due_at) : Infinity)],
+    ['updated', 'col_updated', (x) => Date.parse(x.updated_at)],
+  ].filter(Boolean);
+  const sortKey = cols.find((c) => c[0] === p.get('sort'));
+  const dir = p.get('dir') === 'desc' ? -1 : 1;
+  const tbody = h('tbody');
+  const thead = h('thead', {}, h('tr', {}, cols.map(([k, key]) => {
+    const on = sortKey && sortKey[0] === k;
+    return h('th', { scope: 'col', 'aria-sort': on ? (dir > 0 ? 'ascending' : 'descending') : null },
+      h('button', { type: 'button', class: 'sort', 'data-sort': k, title: t('sort_by', { c: t(key) }),
+        onclick: () => go({ sort: k, dir: on && dir > 0 ? 'desc' : null }) }, t(key), on ? (dir > 0 ? ' ▲' : ' ▼') : ''));
+  })));
+  const count = h('p', { class: 'small muted', id: 'count' });
+  const more = h('button', { type: 'button', class: 'secondary', id: 'more', onclick: async () => { await fetchPage(); paint(); } }, t('load_more'));
+  function paint() {
+    const rows = sortKey ? list.slice().sort((a, b) => {
+      const x = sortKey[2](a), y = sortKey[2](b);
+      return (x < y ? -1 : x > y ? 1 : 0) * dir || a.id - b.id;
+    }) : list;
+    clear(tbody).append(...rows.map((x) => h('tr', { 'data-id': x.id, class: x.breached ? 'breached' : null },
+      h('td', { class: 'num' }, h('a', { href: `#/t/${x.id}` }, x.id)),
+      h('td', { class: 'title' }, h('a', { href: `#/t/${x.id}` }, highlighted(x.title, q)),
+        x.match && x.match !== x.title ? h('div', { class: 'match small muted' }, highlighted(x.match, q)) : null),
+      staff() ? h('td', {}, nameOf(os, x.org_id)) : null,
+      h('td', {}, h('span', { class: 'badge ' + x.level }, x.level)),
+      h('td', {}, stateLabel(x.state)),
+      staff() ? h('td', {}, x.assignee_id ? nameOf(us, x.assignee_id) : h('span', { class: 'muted' }, t('unassigned'))) : null,
+      h('td', {}, h('span', { class: 'clocks' }, (x.clocks || []).filter((c) => c.status === 'running' || c.status === 'breached').slice(0, 1).map((c) => clockChip(c, doc)))),
+      h('td', { class: 'num' }, fmtTime(x.updated_at)))));
+    if (!rows.length) tbody.append(h('tr', {}, h('td', { colspan: cols.length, class: 'muted' }, t('no_matches'))));
+    count.textContent = t('shown_n', { n: fmtNum(list.length) });
+    more.hidden = next === null;
+  }
+  paint();
+  add(main, h('h1', {}, q ? t('searching_for', { q }) : t('tickets')),
+    searchForm, h('p', { class: 'small muted' }, t(staff() ? 'search_hint' : 'search_hint_customer')), viewBar, filters,
+    h('div', { class: 'board' }, h('table', { id: 'tickets' }, thead, tbody)), count, h('p', {}, more));
+  startTicker(tbody);
+}
+
+// A ticket logged by staff for a customer who called, came by, chatted,
+// wrote, or whose monitoring raised an alert.
+async function pageNewTicket(main) {
+  const [os, us, cf] = await Promise.all([orgs(), users(), inForce()]);
+  const doc = cf ? cf.doc : { levels: [], categories: [] };
+  const org = h('select', { name: 'org_id', required: true }, h('option', { value: '' }, '—'), os.map((o) => h('option', { value: o.id }, o.name)));
+  const requester = h('select', { name: 'requester_id' });
+  const fillRequesters = () => {
+    clear(requester).append(h('option', { value: '' }, t('no_requester')),
+      ...us.filter((u) => u.role === 'customer' && String(u.org_id) === org.value).map((u) => h('option', { value: u.id }, `${u.name} <${u.email}>`)));
+    if (requester.options.length > 1) requester.selectedIndex = 1;
+  };
+  org.addEventListener('change', fillRequesters);
+  fillRequesters();
+  const channel = h('select', { name: 'channel' }, CHANNELS.map((c) => h('option', { value: c }, channelLabel(c))));
+  const title = h('input', { name: 'title', required: true, maxlength: 500 });
+  const desc = h('textarea', { name: 'description' });
+  const cat = h('select', { name: 'category' }, h('option', { value: '' }, t('none')), (doc.categories || []).map((c) => h('option', { value: c.id }, label(c))));
+  const lvl = h('select', { name: 'level' }, doc.levels.map((l, i) => h('option', { value: l.id, selected: i === doc.levels.length - 2 }, label(l))));
+  const regions = doc.regions || [];
+  const region = regions.length ? h('select', { name: 'region' }, h('option', { value: '' }, t('none')),
+    regions.map((r) => h('option', { value: typeof r === 'string' ? r : r.id }, typeof r === 'string' ? r : label(r)))) : null;
+  add(main, h('h1', {}, t('new_ticket')), h('p', { class: 'muted' }, t('new_ticket_hint')), h('div', { class: 'card' }, form(async () => {
+    const body = { org_id: Number(org.value), channel: channel.value, title: title.value, level: lvl.value };
+    if (requester.value) body.requester_id = Number(requester.value);
+    if (cat.value) body.category = cat.value;
+    if (region && region.value) body.region = region.value;
+    if (desc.value.trim()) body.description = desc.value;
+    const x = await api('POST', '/tickets', body);
+    toast(t('logged', { id: x.id }));
+    location.hash = `#/t/${x.id}`;
+  }, h('div', { class: 'row' }, h('label', {}, t('org'), org), h('label', {}, t('requester'), requester), h('label', {}, t('channel'), channel)),
+  h('label', {}, t('title'), title), h('label', {}, t('description_logged'), desc),
+  h('div', { class: 'row' }, h('label', {}, t('category'), cat), h('label', {}, t('level'), lvl), region ? h('label', {}, t('region'), region) : null),
+  h('p', {}, h('button', { type: 'submit', id: 'log-ticket' }, t('log_ticket'))))));
+  org.focus();
 }
 
 // ---- administration ----
@@ -1515,6 +1727,8 @@ const ROUTES = [
   [/^#\/t\/(\d+)$/, pageTicket, 'any'],
   [/^#\/portal$/, pagePortal, 'any'],
   [/^#\/portal\/new$/, pageNewRequest, 'any'],
+  [/^#\/tickets(?:\?(.*))?$/, pageTickets, 'any'],
+  [/^#\/new$/, pageNewTicket, 'staff'],
   [/^#\/admin\/commitments(?:\/(\d+))?$/, pageCommitments, 'manager'],
   [/^#\/admin\/calendars$/, pageCalendars, 'manager'],
   [/^#\/admin\/orgs$/, pageOrgs, 'manager'],

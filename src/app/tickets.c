@@ -163,7 +163,8 @@ bool kw_app_blank(const char *s)
  * canonical request, the JSON object {"category", "channel", "level",
  * "org_id", "region", "tier", "title"} with sorted keys, no spaces, UTF-8
  * unescaped, absent members as null and org_id the organisation the ticket
- * is for (a customer's own when they leave it out). docs/api.md says so. */
+ * is for (a customer's own when they leave it out), and requester_id and
+ * description when they are given. docs/api.md says so. */
 static enum kw_code request_digest(const struct kw_ticket_in *in, int64_t org,
                                    unsigned char out[KW_HASH_BYTES], struct kw_err *err)
 {
@@ -175,6 +176,10 @@ static enum kw_code request_digest(const struct kw_ticket_in *in, int64_t org,
         json_object_set_new(j, keys[i], vals[i] ? json_string(vals[i]) : json_null());
     if (j)
         json_object_set_new(j, "org_id", json_integer(org));
+    if (j && in->requester_id) /* only when given: older keys' digests stay the same */
+        json_object_set_new(j, "requester_id", json_integer(in->requester_id));
+    if (j && in->description)
+        json_object_set_new(j, "description", json_string(in->description));
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
     if (!text)
@@ -212,6 +217,20 @@ static enum kw_code org_terms(struct kw_unit *u, const struct kw_actor *who,
     if (!t->region && region[0])
         t->region = region;
     return KW_OK;
+}
+
+/* The customer staff log a ticket for must be a customer of its
+ * organisation. */
+static enum kw_code requester_ok(struct kw_unit *u, int64_t org, int64_t requester,
+                                 struct kw_err *err)
+{
+    struct kw_user_row r;
+    enum kw_code rc = kw_store_user_get(u->st, requester, &r, err);
+    if (rc == KW_NOT_FOUND || (rc == KW_OK && (strcmp(r.role, "customer") != 0 || r.org_id != org)))
+        return kw_err_set(err, KW_INVALID, "/requester_id",
+                          "requester_id: user %lld is not a customer of organisation %lld",
+                          (long long)requester, (long long)org);
+    return rc;
 }
 
 static enum kw_code create_checks(struct kw_unit *u, const struct kw_actor *who,
@@ -257,6 +276,8 @@ enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
         .category = in->category,
         .region = in->region,
         .channel = in->channel,
+        .requester_id = in->requester_id,
+        .description = in->description,
         .idempotency_key = in->idempotency_key,
         .at = u->now,
     };
@@ -270,12 +291,26 @@ enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
         if (t.org_id && t.org_id != who->org_id)
             return kw_err_set(err, KW_FORBIDDEN, "/org_id",
                               "org_id: customers open tickets for their own organisation");
+        if (t.requester_id && t.requester_id != who->id)
+            return kw_err_set(err, KW_FORBIDDEN, "/requester_id",
+                              "requester_id: customers open requests for themselves");
+        if (in->via && t.channel && strcmp(t.channel, in->via) != 0)
+            return kw_err_set(err, KW_FORBIDDEN, "/channel",
+                              "channel: a customer's request comes in by %s", in->via);
         t.org_id = who->org_id;
+        t.requester_id = who->id;
     } else if (!t.org_id)
         return kw_err_set(err, KW_INVALID, "/org_id",
                           "org_id: missing (the customer organisation)");
+    if (!t.channel)
+        t.channel = in->via;
+    if (kw_app_blank(t.description)) /* nothing said: no description */
+        t.description = NULL;
     enum kw_code rc = KW_OK;
-    if (in->idempotency_key && (rc = request_digest(in, t.org_id, digest, err)) == KW_OK)
+    if (t.requester_id && !kw_actor_customer(who))
+        rc = requester_ok(u, t.org_id, t.requester_id, err);
+    if (rc == KW_OK && in->idempotency_key &&
+        (rc = request_digest(in, t.org_id, digest, err)) == KW_OK)
         t.request_digest = digest;
     if (rc == KW_OK)
         rc = create_checks(u, who, &t, tier, region, name, err);

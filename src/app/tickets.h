@@ -43,10 +43,18 @@ bool kw_app_blank(const char *s);
 /* A new ticket. Strings borrowed. org_id: staff must give it; a customer's
  * is their own (0 or the same). tier and region come from the
  * organisation's contract when not given; a customer may not give others.
- * Every attribute must be one the commitment in force knows. */
+ * Every attribute must be one the commitment in force knows.
+ * requester_id: the customer it is for, a customer of the organisation
+ * (KW_INVALID otherwise); a customer's own request is theirs (another is
+ * KW_FORBIDDEN), staff may leave it 0 (an alert from monitoring).
+ * via: how the request came in ("web" for the browser, "api" for a token):
+ * the channel when none is given; a customer's channel is always via
+ * (another is KW_FORBIDDEN), staff name how the customer reached them
+ * (phone, walk-in, chat, email, monitoring...). */
 struct kw_ticket_in {
-    int64_t org_id;
-    const char *title, *level, *tier, *category, *region, *channel;
+    int64_t org_id, requester_id;
+    const char *title, *level, *tier, *category, *region, *channel, *via;
+    const char *description; /* what was reported (may be NULL): in the created event */
     /* may be NULL; a repeat with the same request returns the first ticket,
      * one with another request is KW_UNPROCESSABLE (the digest: tickets.c) */
     const char *idempotency_key;

@@ -99,7 +99,9 @@ static bool decode_created(json_t *b, struct kw_event_rec *r, struct kw_err *err
     for (int a = 0; a < KW_ATTR_COUNT; a++)
         if (!get_str(b, kw_attr_name((enum kw_attr)a), &r->attrs.v[a], err))
             return false;
-    return get_str(b, "title", &r->title, err) && get_int(b, "org_id", 0, &r->org_id, err);
+    return get_str(b, "title", &r->title, err) && get_int(b, "org_id", 0, &r->org_id, err) &&
+           get_str(b, "description", &r->description, err) &&
+           get_int(b, "requester_id", 0, &r->requester_id, err);
 }
 
 static bool decode_body(json_t *b, struct kw_event_rec *r, struct kw_err *err)
@@ -218,6 +220,9 @@ static json_t *encode_created(const struct kw_event_rec *r)
     for (int a = 0; a < KW_ATTR_COUNT; a++)
         set_opt(b, kw_attr_name((enum kw_attr)a), r->attrs.v[a]);
     json_object_set_new(b, "org_id", json_integer(r->org_id));
+    set_opt(b, "description", r->description);
+    if (r->requester_id)
+        json_object_set_new(b, "requester_id", json_integer(r->requester_id));
     return b;
 }
 

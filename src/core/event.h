@@ -64,6 +64,10 @@ struct kw_event_rec {
     struct kw_ticket_attrs attrs;
     const char *title;
     int64_t org_id;
+    /* created: what the customer reported, when given with the ticket
+     * (staff logging a call), and the customer it is for (0: none) */
+    const char *description;
+    int64_t requester_id;
     /* comment: its text; rating: the customer's comment (may be NULL) */
     const char *text;
     bool internal; /* comment: for the provider's eyes only */

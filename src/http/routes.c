@@ -50,7 +50,7 @@ static const struct kwh_route routes[] = {
     {"DELETE", "/api/v1/tokens/{id}", kwh_token_delete, NULL, ANYONE, NULL},
     {"GET",
      "/api/v1/tickets{?state,level,org_id,assignee_id,team_id,breached,due_before,"
-     "sort,after,limit,include}",
+     "sort,after,limit,include,q,category}",
      kwh_tickets_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/tickets", kwh_tickets_create, NULL, ANYONE, NULL},
     {"GET", "/api/v1/tickets/{id}", kwh_ticket_get, NULL, ANYONE, NULL},

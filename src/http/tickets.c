@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "civil.h"
 #include "internal.h"
@@ -43,6 +44,7 @@ static json_t *ticket_json(const struct kw_ticket_row *t, int64_t now)
     json_object_set_new(j, "created_at", kwh_instant_json(t->created_at));
     json_object_set_new(j, "updated_at", kwh_instant_json(t->updated_at));
     json_object_set_new(j, "created_by", kwh_id_or_null(t->created_by));
+    json_object_set_new(j, "requester_id", kwh_id_or_null(t->requester_id));
     json_object_set_new(j, "events", json_integer(t->last_seq));
     json_object_set_new(j, "chain_head", json_string(head));
     return j;
@@ -212,9 +214,12 @@ static json_t *ticket_for(struct kwh_call *x, const struct kw_ticket_row *t)
     /* the name of whoever handles it: what a customer may know of the staff */
     struct kw_user_row u;
     struct kw_err err = {0};
-    int64_t assignee = t->assignee_id; /* t's strings end with the next read */
+    int64_t assignee = t->assignee_id, requester = t->requester_id; /* t's strings end here */
     bool named = assignee && kw_store_user_get(x->wk->st, assignee, &u, &err) == KW_OK;
     json_object_set_new(j, "assignee_name", named ? json_string(u.name) : json_null());
+    /* the customer it is for: their own organisation's person */
+    named = requester && kw_store_user_get(x->wk->st, requester, &u, &err) == KW_OK;
+    json_object_set_new(j, "requester_name", named ? json_string(u.name) : json_null());
     return j;
 }
 
@@ -288,6 +293,8 @@ static const struct kwh_field create_fields[] = {
     {.name = "region", .type = KWH_STR, .max = 47, .offset = CREATE(region)},
     {.name = "channel", .type = KWH_STR, .max = 47, .offset = CREATE(channel)},
     {.name = "org_id", .type = KWH_ID, .offset = CREATE(org_id)},
+    {.name = "requester_id", .type = KWH_ID, .offset = CREATE(requester_id)},
+    {.name = "description", .type = KWH_STR, .max = 65536, .offset = CREATE(description)},
 };
 #undef CREATE
 
@@ -305,6 +312,7 @@ static struct kwh_reply ticket_create(struct kwh_call *x)
     if (!kwh_decode(j, create_fields, KWH_NFIELDS(create_fields), &c, &out))
         goto out;
     t->idempotency_key = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "Idempotency-Key");
+    t->via = x->me.cookie ? "web" : "api"; /* the browser, or a program with a token */
     if (t->idempotency_key && (!*t->idempotency_key || strlen(t->idempotency_key) > 200)) {
         out = kwh_problem_of(KW_INVALID, "", "Idempotency-Key: expected 1 to 200 bytes");
         goto out;
@@ -332,7 +340,53 @@ struct page {
     struct kwh_call *clocks;   /* include=clocks: read them with this call's handle */
     struct kwh_call *customer; /* a customer's list: each ticket as they see it */
     int breached;              /* a customer's breached= (1 true, 2 false), on what they see */
+    const char *q;             /* a search: each ticket gets its `match` */
 };
+
+/* Where one of q's words (separated by spaces or U+3000) first occurs in
+ * text, ASCII case folded; *len gets the word's length. NULL: none. */
+static const char *first_word(const char *text, const char *q, size_t *len)
+{
+    const char *best = NULL;
+    for (const char *p = q; *p;) {
+        size_t sp = *p == ' ' || *p == '\t' ? 1 : memcmp(p, "\xe3\x80\x80", 3) == 0 ? 3 : 0;
+        if (sp) {
+            p += sp;
+            continue;
+        }
+        const char *w = p;
+        while (*p && *p != ' ' && *p != '\t' && memcmp(p, "\xe3\x80\x80", 3) != 0)
+            p++;
+        size_t n = (size_t)(p - w);
+        for (const char *t = text; *t && (!best || t < best); t++)
+            if (strncasecmp(t, w, n) == 0) {
+                best = t;
+                *len = n;
+                break;
+            }
+    }
+    return best;
+}
+
+/* The excerpt of a search's matching text that the list shows: the text
+ * around the first word of q found in it, at most about 240 bytes, cut at
+ * character boundaries, with "…" where it was cut. */
+static json_t *excerpt(const char *text, const char *q)
+{
+    enum { BEFORE = 60, SPAN = 240 };
+    size_t n = strlen(text), wlen = 0;
+    const char *at = first_word(text, q, &wlen);
+    size_t from = at && (size_t)(at - text) > BEFORE ? (size_t)(at - text) - BEFORE : 0;
+    while (from > 0 && ((unsigned char)text[from] & 0xC0) == 0x80)
+        from--;
+    size_t to = from + SPAN < n ? from + SPAN : n;
+    while (to < n && ((unsigned char)text[to] & 0xC0) == 0x80)
+        to--;
+    char buf[SPAN + 16];
+    snprintf(buf, sizeof(buf), "%s%.*s%s", from ? "…" : "", (int)(to - from), text + from,
+             to < n ? "…" : "");
+    return json_string(buf);
+}
 
 static bool page_add(const struct kw_ticket_row *t, void *ctx)
 {
@@ -357,6 +411,8 @@ static bool page_add(const struct kw_ticket_row *t, void *ctx)
         pg->more = true; /* one row past the page: there is a next page */
         return false;
     }
+    if (pg->q)
+        json_object_set_new(j, "match", t->match ? excerpt(t->match, pg->q) : json_null());
     json_array_append_new(pg->list, j);
     pg->last = t->id;
     pg->last_due = t->next_due;
@@ -402,26 +458,141 @@ static bool due_cursor(const char *v, int64_t *due, int64_t *id)
     return true;
 }
 
+/* A bad query parameter name: 400 naming it (docs/api.md). */
+static struct kwh_reply bad_parameter(const char *name, const char *msg)
+{
+    struct kwh_reply r = kwh_problemf(KW_INVALID, "", "%s: %s", name, msg);
+    if (r.json)
+        json_object_set_new(r.json, "parameter", json_string(name));
+    return r;
+}
+
+#define Q_MAX 500 /* bytes of a search */
+
+/* Whether s[0..n) is well-formed UTF-8 (RFC 3629: no overlong forms,
+ * surrogates or code points past U+10FFFF). */
+static bool utf8_ok(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        unsigned c = *p++;
+        size_t more = c < 0x80                 ? 0
+                      : c >= 0xC2 && c <= 0xDF ? 1
+                      : c >= 0xE0 && c <= 0xEF ? 2
+                      : c >= 0xF0 && c <= 0xF4 ? 3
+                                               : 9;
+        if (more == 9 || (size_t)(end - p) < more)
+            return false;
+        unsigned lo = 0x80, hi = 0xBF; /* the second byte's range (Table 3-7) */
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+        else if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+        for (size_t i = 0; i < more; i++, p++)
+            if (*p < (i ? 0x80 : lo) || *p > (i ? 0xBF : hi))
+                return false;
+    }
+    return true;
+}
+
+/* q as the store takes it: 1 to Q_MAX bytes of UTF-8 without control
+ * characters (words: store.h). NULL with *fail set when it is not. */
+static bool search_ok(const char *q, struct kwh_reply *fail)
+{
+    size_t n = strlen(q); /* (a %00 is left encoded: daemon.c) */
+    if (n > Q_MAX) {
+        *fail = bad_parameter("q", "at most 500 bytes");
+        return false;
+    }
+    for (const unsigned char *p = (const unsigned char *)q; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) {
+            *fail = bad_parameter("q", "control characters (tabs, line breaks) are not searched "
+                                       "for; send the words separated by spaces");
+            return false;
+        }
+    if (!utf8_ok(q, n)) {
+        *fail = bad_parameter("q", "not UTF-8");
+        return false;
+    }
+    return true;
+}
+
+/* assignee_id: an id, "me" (the caller) or "none" (nobody assigned). */
+static bool query_assignee(struct kwh_call *x, struct kw_ticket_filter *f, struct kwh_reply *fail)
+{
+    const char *v = kwh_query(x, "assignee_id");
+    long long id = 0;
+    if (v && strcmp(v, "me") == 0)
+        f->assignee_id = x->me.id;
+    else if (v && strcmp(v, "none") == 0)
+        f->unassigned = true;
+    else if (!kwh_query_int(x, "assignee_id", 1, INT64_MAX, &id, fail)) {
+        *fail = bad_parameter("assignee_id", "expected a user id, me or none");
+        return false;
+    } else
+        f->assignee_id = id;
+    return true;
+}
+
+/* The states a list asks for: a state's id, open (any but archived),
+ * resolved (a resolution is proposed: feedback) or closed (archived). */
+static bool query_state(struct kwh_call *x, struct kw_ticket_filter *f, struct kwh_reply *fail)
+{
+    enum kw_state st;
+    f->state = kwh_query(x, "state");
+    if (!f->state || strcmp(f->state, "open") == 0)
+        return true;
+    if (strcmp(f->state, "resolved") == 0)
+        f->state = "feedback";
+    else if (strcmp(f->state, "closed") == 0)
+        f->state = "archived";
+    else if (!kw_state_parse(f->state, strlen(f->state), &st)) {
+        *fail = kwh_problem_of(KW_INVALID, "",
+                               "state: expected registered, analysing, handling, feedback, "
+                               "archived, waiting_customer, open (any but archived), resolved "
+                               "(feedback) or closed (archived)");
+        return false;
+    }
+    return true;
+}
+
 static struct kwh_reply ticket_list(struct kwh_call *x)
 {
     struct kwh_reply fail;
     if (!kwh_authenticate(x, &fail))
         return fail;
-    long long org = 0, limit = 50, after = 0, assignee = 0, team = 0;
+    long long org = 0, limit = 50, after = 0, team = 0;
     struct kw_ticket_filter f = {
         .now = x->now, .due_before = KW_STORE_NO_TIME, .after_due = KW_STORE_NO_TIME};
     const char *sort = kwh_query(x, "sort"), *breached = kwh_query(x, "breached"),
                *cursor = kwh_query(x, "after");
+    f.q = kwh_query(x, "q");
     f.by_due = sort && strcmp(sort, "due") == 0;
-    if (sort && !f.by_due && strcmp(sort, "id") != 0)
-        return kwh_problem_of(KW_INVALID, "", "sort: expected id or due (time to breach)");
-    if (!kwh_query_int(x, "org_id", 1, INT64_MAX, &org, &fail) ||
-        !kwh_query_int(x, "limit", 1, 500, &limit, &fail) ||
-        !kwh_query_int(x, "assignee_id", 1, INT64_MAX, &assignee, &fail) ||
+    if (f.q && sort && strcmp(sort, "relevance") != 0)
+        return kwh_problem_of(KW_INVALID, "",
+                              "sort: a search (q) comes in order of relevance (sort=relevance)");
+    if (!f.q && sort && !f.by_due && strcmp(sort, "id") != 0)
+        return kwh_problem_of(KW_INVALID, "",
+                              "sort: expected id, due (time to breach) or, with q, relevance");
+    if ((f.q && !search_ok(f.q, &fail)) || !kwh_query_int(x, "org_id", 1, INT64_MAX, &org, &fail) ||
+        !kwh_query_int(x, "limit", 1, 500, &limit, &fail) || !query_assignee(x, &f, &fail) ||
         !kwh_query_int(x, "team_id", 1, INT64_MAX, &team, &fail) ||
-        !query_instant(x, "due_before", &f.due_before, &fail))
+        !query_instant(x, "due_before", &f.due_before, &fail) || !query_state(x, &f, &fail))
         return fail;
-    if (f.by_due && cursor) {
+    f.category = kwh_query(x, "category");
+    if (f.category && (strlen(f.category) == 0 || strlen(f.category) > 47))
+        return kwh_problem_of(KW_INVALID, "", "category: expected a category id");
+    if (f.q) {
+        /* a search pages by offset: `next` is how many rows came before */
+        if (!kwh_query_int(x, "after", 0, KW_SEARCH_RANKED, &after, &fail))
+            return fail;
+        f.offset = (size_t)after;
+        f.notes = !x->me.customer; /* internal notes are the provider's */
+    } else if (f.by_due && cursor) {
         if (!due_cursor(cursor, &f.after_due, &f.after))
             return kwh_problem_of(KW_INVALID, "",
                                   "after: expected the `next` of the previous page");
@@ -439,17 +610,9 @@ static struct kwh_reply ticket_list(struct kwh_call *x)
         return kwh_problem_of(KW_INVALID, "", "breached: expected true or false");
     f.breached = !breached ? 0 : strcmp(breached, "true") == 0 ? 1 : 2;
     f.org_id = org;
-    f.assignee_id = assignee;
     f.team_id = team;
     f.limit = (size_t)limit + 1;
-    f.state = kwh_query(x, "state");
     f.level = kwh_query(x, "level");
-    enum kw_state st;
-    if (f.state && strcmp(f.state, "open") != 0 && !kw_state_parse(f.state, strlen(f.state), &st))
-        return kwh_problem_of(
-            KW_INVALID, "",
-            "state: expected registered, analysing, handling, feedback, archived, "
-            "waiting_customer or open (any but archived)");
     if (f.level && (strlen(f.level) == 0 || strlen(f.level) > 47))
         return kwh_problem_of(KW_INVALID, "", "level: expected a level id");
     if (x->me.customer) {
@@ -469,7 +632,8 @@ static struct kwh_reply ticket_list(struct kwh_call *x)
                       false,
                       include ? x : NULL,
                       x->me.customer ? x : NULL,
-                      0};
+                      0,
+                      f.q};
     if (x->me.customer && f.breached) {
         /* the projection's breached counts every clock: a superset of the
          * customer's breached tickets, so it narrows only breached=true;
@@ -482,10 +646,12 @@ static struct kwh_reply ticket_list(struct kwh_call *x)
     struct kw_err err = {0};
     if (kw_store_tickets(x->wk->st, &f, page_add, &pg, &err) != KW_OK) {
         json_decref(pg.list);
-        return kwh_problem(&err);
+        return strcmp(err.field, "/q") == 0 ? bad_parameter("q", err.msg + 3) : kwh_problem(&err);
     }
     json_t *next = json_null();
-    if (pg.more && !f.by_due)
+    if (pg.more && f.q)
+        next = json_integer((json_int_t)(f.offset + (size_t)limit));
+    else if (pg.more && !f.by_due)
         next = json_integer(pg.last);
     else if (pg.more) {
         char buf[48];

@@ -123,6 +123,8 @@ enum kw_code kw_store_org_insert(struct kw_store *st, const struct kw_org *org, 
  * ticket stored without one answers any digest. */
 struct kw_ticket_new {
     int64_t org_id, created_by;
+    int64_t requester_id;    /* the customer it is for (0: none); the caller checks it */
+    const char *description; /* what was reported, in the created event (may be NULL) */
     const char *title, *level, *tier, *category, *region, *channel, *idempotency_key;
     const unsigned char *request_digest;
     const char *organisation; /* for rules on the organisation (the created event only) */
@@ -140,7 +142,9 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
  * the clock steps back). body is a JSON object (text); it is
  * stored in canonical form (sorted keys, compact). state, when not NULL,
  * becomes the ticket's state in the same transaction. *seq gets the event's
- * number (1 is `created`). KW_NOT_FOUND for an unknown ticket. */
+ * number (1 is `created`). KW_NOT_FOUND for an unknown ticket. The text
+ * a created (title) or comment event (text, internal or not) carries is
+ * added to the search index (kw_ticket_filter.q) in the same transaction. */
 enum kw_code kw_store_event_append(struct kw_store *st, int64_t ticket, const char *type,
                                    const char *body, int64_t actor, int64_t at, const char *state,
                                    int64_t *seq, struct kw_err *err);
@@ -298,8 +302,12 @@ struct kw_ticket_row {
     int64_t assignee_id, team_id; /* 0: none */
     int64_t next_due;             /* earliest breach deadline of a running clock, or NO_TIME */
     int64_t breached_at;          /* the first breach recorded, or NO_TIME */
+    int64_t requester_id;         /* the customer it is for, or 0 */
     const char *title, *state, *level, *tier, *category, *region, *channel; /* may be NULL */
     unsigned char head[KW_HASH_BYTES];
+    /* from a search (kw_ticket_filter.q): the ticket's newest matching text
+     * (its title, a comment or a note the search may see); else NULL */
+    const char *match;
 };
 /* Read ticket id. KW_NOT_FOUND. */
 enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_ticket_row *out,
@@ -315,12 +323,33 @@ enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_tick
 struct kw_ticket_filter {
     int64_t org_id, after, assignee_id, team_id, now, due_before, after_due;
     const char *state, *level; /* state "open": any but archived */
+    const char *category;
+    bool unassigned; /* only tickets nobody is assigned to (assignee_id is then ignored) */
     int breached;
     bool by_due;
     size_t limit; /* 1-500 */
+    /* Search (NULL: none): up to KW_SEARCH_TERMS terms separated by spaces
+     * (ASCII or U+3000), each at most KW_SEARCH_TERM_MAX bytes; a ticket
+     * matches when one of its texts (the title, a public comment, with
+     * notes also an internal note) contains every term, case-insensitively
+     * for ASCII. Only the newest KW_SEARCH_RANKED matching texts (of the
+     * tickets the other filters let through) are ranked: a ticket whose
+     * title matches first, then by how many of its texts match, then
+     * the one with the newest matching text. Terms of one or two characters
+     * (trigram indexes need three) are looked for in the newest
+     * KW_SEARCH_SCAN texts only. With q, rows come in that order, after
+     * skipping `offset` of them; by_due, after and after_due are ignored. */
+    const char *q;
+    bool notes;
+    size_t offset;
 };
+#define KW_SEARCH_TERMS 6
+#define KW_SEARCH_TERM_MAX 200
+#define KW_SEARCH_RANKED 2000
+#define KW_SEARCH_SCAN 50000
 /* Call fn for each ticket that matches (the row is valid during the call);
- * stops early when fn returns false. */
+ * stops early when fn returns false. KW_INVALID (field "/q") for a q with
+ * no term, too many terms or a term too long. */
 enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter *f,
                               bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,
                               struct kw_err *err);

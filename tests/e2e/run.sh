@@ -2,7 +2,8 @@
 # Browser tests of the web UI: the real server with the demo data on a free
 # loopback port, driven in headless Debian chromium by playwright-core
 # (tests/e2e/ui.test.js, then phone.test.js: every page at 390 px, pages.test.js:
-# every page as each role, previews.test.js and calendars.test.js). Installs
+# every page as each role, previews.test.js, search.test.js and
+# calendars.test.js). Installs
 # playwright-core from the lock file when it is missing. Screenshots of each
 # main page go to tests/e2e/screenshots/.
 # usage: tests/e2e/run.sh PATH/TO/keepword
@@ -39,6 +40,9 @@ check "the page tests pass" $?
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/previews.test.js"
 rc=$?
 check "the preview tests pass" $rc
+# staff-logged tickets and search (tests/e2e/search.test.js): it logs tickets
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/search.test.js"
+check "the search and new ticket tests pass" $?
 serve_stop
 # the Calendars page on a fresh demo (it saves calendar versions)
 rm -f "$TMP"/kw.db*

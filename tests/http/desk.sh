@@ -96,7 +96,7 @@ idem k-1 '{"title":"Phones down!","level":"L2","category":"technical"}' "$CUST"
 is "the same key with another title is 422" 422
 idem k-1 '{"title":"Phones down","level":"L2"}' "$CUST"
 is "the same key without a member it had is 422" 422
-idem k-1 '{"title":"Phones down","level":"L2","category":"technical","channel":"web"}' "$CUST"
+idem k-1 '{"title":"Phones down","level":"L2","category":"technical","channel":"api"}' "$CUST"
 is "the same key with a member added is 422" 422
 check "a refused repeat creates nothing" "$([ "$(count)" = "$N1" ]; echo $?)"
 idem k-1 '{ "category" : "technical", "level":"L2",  "title":"Phones \u0064own" }' "$CUST"

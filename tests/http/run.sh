@@ -10,7 +10,7 @@ KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null ||
 serve_start
 
 req GET /healthz
-is "healthz" 200 '.status == "ok" and .schema == 17'
+is "healthz" 200 '.status == "ok" and .schema == 18'
 req POST /api/v1/auth/login '{"email":"admin@localhost","password":"correct-horse"}'
 is "login" 200 '.token_type == "Bearer" and (.token | startswith("kw_")) and .expires_in > 0'
 TOKEN=$(jq -r .token "$TMP/body")
@@ -326,7 +326,7 @@ req GET "/api/v1/tickets" "" "$ALICE"
 is "a customer lists only their own" 200 "(.tickets | length) == 2 and ([.tickets[].org_id] | unique) == [$ACME]"
 req GET "/api/v1/tickets?org_id=$GLOBEX" "" "$ALICE"
 is "and may not ask for another's" 403
-req GET "/api/v1/tickets?state=closed" "" "$ANN"
+req GET "/api/v1/tickets?state=shut" "" "$ANN"
 is "an unknown state" 400 '.detail | startswith("state: expected")'
 req GET "/api/v1/tickets?limit=0" "" "$ANN"
 is "a bad limit" 400 '.detail == "limit: expected a whole number from 1 to 500"'

@@ -67,7 +67,7 @@ req GET "/api/v1/tickets?state=archived&limit=500" "" "$MGR"
 check "open + archived = all" "$([ $((OPEN + $(jq '.tickets | length' "$TMP/body"))) = "$ALL" ]; echo $?)" "($OPEN + ? != $ALL)"
 req GET "/api/v1/tickets?include=everything" "" "$MGR"
 is "include takes clocks only" 400 '.detail | contains("include")'
-req GET "/api/v1/tickets?state=closed" "" "$MGR"
+req GET "/api/v1/tickets?state=shut" "" "$MGR"
 is "a bad state names the choices" 400 '.detail | contains("open (any but archived)")'
 # --- the catalogue: names and moves come from the server, not from copies in the page ---
 req GET /api/v1/catalogue

@@ -1157,6 +1157,8 @@ static void test_tickets_filter(void **state)
         {"level", {.level = "L2", .limit = 50}, 0, "1"},
         {"assignee", {.assignee_id = b.agent, .limit = 50}, 0, "0"},
         {"team", {.team_id = b.team, .limit = 50}, 0, "1"},
+        {"unassigned", {.unassigned = true, .limit = 50}, 0, "1234"},
+        {"category: none has one", {.category = "hardware", .limit = 50}, 0, ""},
         {"breached: recorded, or a running clock past its deadline",
          {.breached = 1, .now = t0, .limit = 50},
          0,
@@ -1184,6 +1186,103 @@ static void test_tickets_filter(void **state)
     struct seen s = {0};
     MUST(kw_store_tickets(c->st, &f, on_ticket, &s, &err));
     expect_pick("a page after a cursor", &s, b.t, "23");
+}
+
+/* ---- search (kw_ticket_filter.q) ---- */
+
+static int64_t titled(struct ctx *c, int64_t org, const char *title, const char *category,
+                      int64_t at)
+{
+    struct kw_ticket_new t = {.org_id = org,
+                              .created_by = 7,
+                              .title = title,
+                              .level = "L1",
+                              .category = category,
+                              .at = at};
+    int64_t id = 0;
+    bool e = false;
+    struct kw_err err = {0};
+    MUST(kw_store_ticket_create(c->st, &t, &id, &e, &err));
+    return id;
+}
+
+static void comment(struct ctx *c, int64_t ticket, const char *text, bool internal, int64_t at)
+{
+    char body[512];
+    struct kw_err err = {0};
+    snprintf(body, sizeof(body), "{\"text\":\"%s\",\"internal\":%s}", text,
+             internal ? "true" : "false");
+    MUST(kw_store_event_append(c->st, ticket, "comment", body, 3, at, NULL, NULL, &err));
+}
+
+static void test_search(void **state)
+{
+    struct ctx *c = *state;
+    const int64_t t0 = c->t0;
+    int64_t globex = new_org(c, "Globex"), t[6];
+    t[0] = titled(c, c->org, "打印机无法连接网络", "hardware", t0);
+    t[1] = titled(c, c->org, "VPN drops every hour", "network", t0 + 1);
+    t[2] = titled(c, globex, "会议室投影仪", NULL, t0 + 2);
+    t[3] = titled(c, c->org, "Mail quota", NULL, t0 + 3);
+    t[4] = titled(c, c->org, "Printer jams", "hardware", t0 + 4);
+    t[5] = titled(c, c->org, "Payroll export", NULL, t0 + 5);
+    comment(c, t[1], "The printer in room 5 is also offline", false, t0 + 10);
+    comment(c, t[2], "打印机也坏了", false, t0 + 11);
+    comment(c, t[3], "customer says the \\\"PRINTER\\\" is fine", false, t0 + 12);
+    comment(c, t[3], "printer toner low", false, t0 + 13);
+    comment(c, t[5], "secret salary spreadsheet", true, t0 + 14);
+    comment(c, t[5], "网", false, t0 + 15);
+    struct kw_err err = {0};
+    MUST(kw_store_event_append(c->st, t[4], "state", "{\"state\":\"archived\"}", 3, t0 + 20,
+                               "archived", NULL, &err));
+    const struct {
+        const char *name;
+        struct kw_ticket_filter f;
+        const char *want;
+    } rows[] = {
+        {"a Chinese word of three characters, in titles and comments", {.q = "打印机"}, "02"},
+        {"two characters: the short scan", {.q = "网络"}, "0"},
+        {"one character: the title first", {.q = "网"}, "05"},
+        {"case does not matter; the title first, then the ticket with more matching texts",
+         {.q = "PRINTER"},
+         "431"},
+        {"every word must be in one text", {.q = "printer offline"}, "1"},
+        {"a word with a quote is a plain string", {.q = "\"printer\""}, "3"},
+        {"words found in different texts do not match", {.q = "VPN offline"}, ""},
+        {"short and long words together", {.q = "5 printer"}, "1"},
+        {"the ideographic space separates words", {.q = "打印机\xe3\x80\x80网络"}, "0"},
+        {"internal notes only when asked", {.q = "salary"}, ""},
+        {"internal notes with notes", {.q = "salary", .notes = true}, "5"},
+        {"combined with the organisation", {.q = "打印机", .org_id = globex}, "2"},
+        {"combined with the state", {.q = "printer", .state = "open"}, "31"},
+        {"combined with the category", {.q = "printer", .category = "hardware"}, "4"},
+        {"combined with unassigned", {.q = "printer", .unassigned = true}, "431"},
+        {"an offset skips the first rows", {.q = "printer", .offset = 1}, "31"},
+        {"at most limit", {.q = "printer", .limit = 2}, "43"},
+        {"no match", {.q = "zebra"}, ""},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        struct kw_ticket_filter f = rows[i].f;
+        f.due_before = KW_STORE_NO_TIME;
+        if (!f.limit)
+            f.limit = 50;
+        struct seen s = {0};
+        MUST(kw_store_tickets(c->st, &f, on_ticket, &s, &err));
+        expect_pick(rows[i].name, &s, t, rows[i].want);
+    }
+    const char *bad[] = {"", "   ", "a b c d e f g"};
+    for (size_t i = 0; i < N_ELEMS(bad); i++) {
+        struct kw_ticket_filter f = {.q = bad[i], .due_before = KW_STORE_NO_TIME, .limit = 50};
+        struct seen s = {0};
+        assert_int_equal(kw_store_tickets(c->st, &f, on_ticket, &s, &err), KW_INVALID);
+        assert_string_equal(err.field, "/q");
+    }
+    /* a new ticket's title is found straight after the create */
+    int64_t late = titled(c, c->org, "brand new keyboard", NULL, t0 + 30);
+    struct kw_ticket_filter f = {.q = "keyboard", .due_before = KW_STORE_NO_TIME, .limit = 50};
+    struct seen s = {0};
+    MUST(kw_store_tickets(c->st, &f, on_ticket, &s, &err));
+    expect_ids("found straight after the create", &s, &late, 1);
 }
 
 struct due_page {
@@ -3548,6 +3647,7 @@ int main(int argc, char **argv)
         TEST(test_clocks_restale),
         TEST(test_tickets_filter),
         TEST(test_tickets_by_due),
+        TEST(test_search),
         TEST(test_ticket_set),
         TEST(test_clocks_projection),
         TEST(test_schedule),

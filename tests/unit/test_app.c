@@ -254,6 +254,107 @@ static void test_create(void **state)
     assert_int_equal(first, id);
 }
 
+/* Staff log a ticket for a customer of the organisation, by the channel
+ * the customer used; a customer's request is their own, by the channel it
+ * came in by. */
+static void test_requester_and_channel(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    int64_t id;
+    bool existed;
+    const struct {
+        const char *name;
+        const struct kw_actor *who;
+        struct kw_ticket_in in;
+        enum kw_code want;
+        const char *field, *channel; /* the channel stored (when KW_OK) */
+        bool requester;              /* the customer is the requester (when KW_OK) */
+    } rows[] = {
+        {"staff log a phone call for a customer",
+         &f->agent,
+         {.org_id = f->org, .requester_id = f->customer.id, .channel = "phone", .via = "web"},
+         KW_OK,
+         "",
+         "phone",
+         true},
+        {"staff without a channel: how the request came in",
+         &f->agent,
+         {.org_id = f->org, .via = "api"},
+         KW_OK,
+         "",
+         "api",
+         false},
+        {"a requester of another organisation",
+         &f->agent,
+         {.org_id = f->org, .requester_id = f->stranger.id},
+         KW_INVALID,
+         "/requester_id",
+         NULL,
+         false},
+        {"a requester who is staff",
+         &f->agent,
+         {.org_id = f->org, .requester_id = f->agent.id},
+         KW_INVALID,
+         "/requester_id",
+         NULL,
+         false},
+        {"an unknown requester",
+         &f->agent,
+         {.org_id = f->org, .requester_id = 9999},
+         KW_INVALID,
+         "/requester_id",
+         NULL,
+         false},
+        {"a customer's request is theirs, by the way it came",
+         &f->customer,
+         {.via = "web"},
+         KW_OK,
+         "",
+         "web",
+         true},
+        {"a customer may repeat that channel",
+         &f->customer,
+         {.via = "api", .channel = "api"},
+         KW_OK,
+         "",
+         "api",
+         true},
+        {"but not name another",
+         &f->customer,
+         {.via = "web", .channel = "phone"},
+         KW_FORBIDDEN,
+         "/channel",
+         NULL,
+         false},
+        {"nor another requester",
+         &f->customer,
+         {.requester_id = f->stranger.id, .via = "web"},
+         KW_FORBIDDEN,
+         "/requester_id",
+         NULL,
+         false},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        struct kw_ticket_in in = rows[i].in;
+        in.title = "Call";
+        in.level = "L2";
+        err = (struct kw_err){0};
+        enum kw_code rc = kw_ticket_create(&f->u, rows[i].who, &in, &id, &existed, &err);
+        if (rc != rows[i].want || strcmp(err.field, rows[i].field) != 0)
+            fail_msg("%s: got %d (%s %s)", rows[i].name, rc, err.field, err.msg);
+        if (rc != KW_OK)
+            continue;
+        struct kw_ticket_row t;
+        assert_int_equal(kw_store_ticket_get(f->st, id, &t, &err), KW_OK);
+        if (strcmp(t.channel, rows[i].channel) != 0 ||
+            t.requester_id != (rows[i].requester ? f->customer.id : 0))
+            fail_msg("%s: channel %s, requester %lld", rows[i].name, t.channel,
+                     (long long)t.requester_id);
+        kw_store_end_read(f->st);
+    }
+}
+
 static void test_blank_title(void **state)
 {
     struct fx *f = *state;
@@ -425,6 +526,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_who_may, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_requester_and_channel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blank_title, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rating, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loop, setup, teardown),

@@ -21,6 +21,7 @@ enum stmt {
     S_CHANGES_FIRST,
     S_CHANGES_HEAD,
     S_CHANGES_PRUNE,
+    S_SEARCH_ADD,
     S_COUNT
 };
 
@@ -38,6 +39,15 @@ static const char *const sql[S_COUNT] = {
     [S_CHANGES_FIRST] = "SELECT min(seq) FROM changes",
     [S_CHANGES_HEAD] = "SELECT coalesce(max(seq), 0) FROM changes",
     [S_CHANGES_PRUNE] = "DELETE FROM changes WHERE seq <= ?1",
+    /* the searchable texts of a created (its title and description) or
+     * comment event (migration 018): ?2 the canonical body, ?3 the type */
+    [S_SEARCH_ADD] =
+        "INSERT INTO search(text, ticket, kind) SELECT v, ?1, k FROM ("
+        " SELECT json_extract(?2, '$.title') AS v, 'title' AS k WHERE ?3 = 'created' UNION ALL"
+        " SELECT json_extract(?2, '$.description'), 'comment' WHERE ?3 = 'created' UNION ALL"
+        " SELECT json_extract(?2, '$.text'), CASE WHEN json_extract(?2, '$.internal')"
+        "  THEN 'note' ELSE 'comment' END WHERE ?3 = 'comment')"
+        " WHERE typeof(v) = 'text'",
 };
 
 const struct kws_catalogue kws_events_sql = {sql, S_COUNT};
@@ -118,9 +128,22 @@ enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, c
     sqlite3_bind_blob(x, 7, hash, KW_HASH_BYTES, SQLITE_STATIC);
     rc = sqlite3_step(x);
     sqlite3_reset(x);
+    if (rc != SQLITE_DONE) {
+        free(canon);
+        return kws_fail(st, err, "insert event");
+    }
+    /* the search index changes in the event's transaction (store.h) */
+    if (strcmp(type, "created") == 0 || strcmp(type, "comment") == 0) {
+        x = prep(st, S_SEARCH_ADD);
+        sqlite3_bind_int64(x, 1, ticket);
+        bind_text(x, 2, canon);
+        bind_text(x, 3, type);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+    }
     free(canon);
     if (rc != SQLITE_DONE)
-        return kws_fail(st, err, "insert event");
+        return kws_fail(st, err, "index the event for search");
     if (kws_log_append(st, "event", ticket, n, hash, KW_HASH_BYTES, err) != KW_OK)
         return err->code;
     x = prep(st, S_TICKET_ADVANCE);

@@ -12,7 +12,8 @@
 #define TICKET_COLS                                                                                \
     "id, org_id, coalesce(created_by, 0), created_at, updated_at, last_seq, title, state, level,"  \
     " tier, category, region, channel, head_hash, coalesce(commitment_id, 0),"                     \
-    " coalesce(assignee_id, 0), coalesce(team_id, 0), next_due, breached_at"
+    " coalesce(assignee_id, 0), coalesce(team_id, 0), next_due, breached_at,"                      \
+    " coalesce(requester_id, 0)"
 /* The filters of struct kw_ticket_filter; ?7: 0 any, 1 breached, 2 not
  * breached as of ?8 (a running clock past its deadline counts). */
 #define DUE_KEY "coalesce(next_due, 9223372036854775807)"
@@ -21,7 +22,26 @@
     "'archived')) AND (?4 IS NULL OR level = ?4)"                                                  \
     " AND (?6 = 0 OR assignee_id = ?6) AND (?11 = 0 OR team_id = ?11)"                             \
     " AND (?7 = 0 OR (?7 = 1) = (breached_at IS NOT NULL OR " DUE_KEY " <= ?8))"                   \
-    " AND (?9 IS NULL OR next_due < ?9)"
+    " AND (?9 IS NULL OR next_due < ?9) AND (?12 IS NULL OR category = ?12)"                       \
+    " AND (?13 = 0 OR assignee_id IS NULL)"
+/* Search (store.h, kw_ticket_filter.q): the newest ?16 matching texts of
+ * the tickets TICKET_FILTER lets through (?15: internal notes too), ranked
+ * by ticket: title first, then how many texts match, then the newest.
+ * ?14 is an FTS5 query (each term a quoted phrase); the short form scans
+ * the texts with rowid > ?17 for ?18 .. ?23 (lower-cased; NULL: no term),
+ * since trigrams cannot find fewer than three characters. ?1: offset. */
+#define SEARCH_RANKED(hits)                                                                        \
+    "SELECT " TICKET_COLS ", (SELECT text FROM search WHERE rowid = newest)"                       \
+    " FROM tickets JOIN (SELECT ticket AS hit,"                                                    \
+    " max(kind = 'title') AS in_title, count(*) AS n, max(r) AS newest FROM (" hits ")"            \
+    " GROUP BY ticket) ON hit = tickets.id"                                                        \
+    " ORDER BY in_title DESC, n DESC, newest DESC LIMIT ?5 OFFSET ?1"
+#define SEARCH_HITS(match)                                                                         \
+    "SELECT search.ticket AS ticket, search.kind AS kind, search.rowid AS r FROM search"           \
+    " JOIN tickets ON tickets.id = search.ticket WHERE " match                                     \
+    " AND (?15 OR search.kind <> 'note') AND " TICKET_FILTER                                       \
+    " ORDER BY search.rowid DESC LIMIT ?16"
+#define SHORT_TERM(n) " AND (?" #n " IS NULL OR instr(lower(search.text), ?" #n ") > 0)"
 
 enum stmt {
     S_ORG_EXISTS,
@@ -31,6 +51,9 @@ enum stmt {
     S_TICKET_GET,
     S_TICKETS,
     S_TICKETS_DUE,
+    S_TICKETS_SEARCH,
+    S_TICKETS_SCAN,
+    S_SEARCH_TOP,
     S_TICKET_SET,
     S_CLOCK_PUT,
     S_CLOCK_CLEAR,
@@ -54,16 +77,20 @@ static const char *const sql[S_COUNT] = {
     [S_TICKET_INSERT] =
         "INSERT INTO tickets(org_id, title, state, level, tier, category, region, channel,"
         " created_by, idempotency_key, created_at, updated_at, last_seq, head_hash, commitment_id,"
-        " request_digest)"
+        " request_digest, requester_id)"
         " VALUES (?1, ?2, 'registered', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 0, zeroblob(32),"
         " (SELECT id FROM commitments WHERE effective_from <= ?10"
-        "  ORDER BY effective_from DESC, id DESC LIMIT 1), ?11)",
+        "  ORDER BY effective_from DESC, id DESC LIMIT 1), ?11, nullif(?12, 0))",
     [S_TICKET_STATE] = "SELECT state FROM tickets WHERE id = ?1",
     [S_TICKET_GET] = "SELECT " TICKET_COLS " FROM tickets WHERE id = ?1",
     [S_TICKETS] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER
                   " AND id > ?1 ORDER BY id LIMIT ?5",
     [S_TICKETS_DUE] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER " AND (" DUE_KEY
                       ", id) > (?10, ?1) ORDER BY " DUE_KEY ", id LIMIT ?5",
+    [S_TICKETS_SEARCH] = SEARCH_RANKED(SEARCH_HITS("search MATCH ?14")),
+    [S_TICKETS_SCAN] = SEARCH_RANKED(SEARCH_HITS("search.rowid > ?17" SHORT_TERM(18) SHORT_TERM(
+        19) SHORT_TERM(20) SHORT_TERM(21) SHORT_TERM(22) SHORT_TERM(23))),
+    [S_SEARCH_TOP] = "SELECT coalesce(max(rowid), 0) FROM search",
     [S_TICKET_SET] = "UPDATE tickets SET level = coalesce(?2, level),"
                      " category = coalesce(?3, category),"
                      " assignee_id = CASE WHEN ?4 < 0 THEN NULL WHEN ?4 > 0 THEN ?4"
@@ -196,6 +223,7 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
         sqlite3_bind_blob(x, 11, t->request_digest, KW_HASH_BYTES, SQLITE_STATIC);
     else
         sqlite3_bind_null(x, 11);
+    sqlite3_bind_int64(x, 12, t->requester_id);
     int step = sqlite3_step(x);
     sqlite3_reset(x);
     if (step != SQLITE_DONE)
@@ -209,6 +237,10 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
         if (vals[i])
             json_object_set_new(body, keys[i], json_string(vals[i]));
     json_object_set_new(body, "org_id", json_integer(t->org_id));
+    if (t->requester_id)
+        json_object_set_new(body, "requester_id", json_integer(t->requester_id));
+    if (t->description)
+        json_object_set_new(body, "description", json_string(t->description));
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (!text)
@@ -244,6 +276,9 @@ static void read_ticket(sqlite3_stmt *x, struct kw_ticket_row *out)
     out->team_id = sqlite3_column_int64(x, 16);
     out->next_due = column_instant(x, 17);
     out->breached_at = column_instant(x, 18);
+    out->requester_id = sqlite3_column_int64(x, 19);
+    if (sqlite3_column_count(x) > 20) /* a search's: the newest matching text */
+        out->match = (const char *)sqlite3_column_text(x, 20);
 }
 KWS_ROW_MAPPER(read_ticket, struct kw_ticket_row)
 
@@ -262,12 +297,13 @@ enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_tick
     return KW_OK;
 }
 
-enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter *f,
-                              bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,
-                              struct kw_err *err)
+/* Bind the filter's ?1 .. ?13 and run x. */
+static enum kw_code bind_filter(struct kw_store *st, sqlite3_stmt *x,
+                                const struct kw_ticket_filter *f,
+                                bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,
+                                struct kw_err *err)
 {
-    sqlite3_stmt *x = prep(st, f->by_due ? S_TICKETS_DUE : S_TICKETS);
-    sqlite3_bind_int64(x, 1, f->after);
+    sqlite3_bind_int64(x, 1, f->q ? (sqlite3_int64)f->offset : f->after);
     sqlite3_bind_int64(x, 2, f->org_id);
     bind_text(x, 3, f->state);
     bind_text(x, 4, f->level);
@@ -278,7 +314,108 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
     bind_instant(x, 9, f->due_before);
     sqlite3_bind_int64(x, 10, f->after_due);
     sqlite3_bind_int64(x, 11, f->team_id);
-    return EACH_ROW(st, x, read_ticket, fn, ctx, "list tickets", err);
+    bind_text(x, 12, f->category);
+    sqlite3_bind_int(x, 13, f->unassigned);
+    return EACH_ROW(st, x, read_ticket, fn, ctx, f->q ? "search tickets" : "list tickets", err);
+}
+
+/* A search split into its terms (store.h): each as a quoted FTS5 phrase
+ * in match, and lower-cased (ASCII) into term[] for the short scan. */
+struct terms {
+    size_t n;
+    bool short_one; /* a term of fewer than three characters */
+    char term[KW_SEARCH_TERMS][KW_SEARCH_TERM_MAX + 1];
+    char match[KW_SEARCH_TERMS * (2 * KW_SEARCH_TERM_MAX + 3)];
+};
+
+/* The length of the space at p (ASCII space, tab, or U+3000), or 0. */
+static size_t space_at(const char *p)
+{
+    if (*p == ' ' || *p == '\t')
+        return 1;
+    return memcmp(p, "\xe3\x80\x80", 3) == 0 ? 3 : 0;
+}
+
+static enum kw_code split_terms(const char *q, struct terms *t, struct kw_err *err)
+{
+    size_t m = 0;
+    t->n = 0;
+    t->short_one = false;
+    for (const char *p = q; *p;) {
+        size_t sp = space_at(p);
+        if (sp) {
+            p += sp;
+            continue;
+        }
+        const char *start = p;
+        while (*p && !space_at(p))
+            p++;
+        size_t len = (size_t)(p - start), chars = 0;
+        if (t->n == KW_SEARCH_TERMS)
+            return kw_err_set(err, KW_INVALID, "/q", "q: more than %d words", KW_SEARCH_TERMS);
+        if (len > KW_SEARCH_TERM_MAX)
+            return kw_err_set(err, KW_INVALID, "/q", "q: a word longer than %d bytes",
+                              KW_SEARCH_TERM_MAX);
+        char *w = t->term[t->n++];
+        t->match[m++] = '"';
+        for (size_t i = 0; i < len; i++) {
+            char c = start[i];
+            chars += ((unsigned char)c & 0xC0) != 0x80;
+            w[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+            if (c == '"') /* a quote inside an FTS5 string is doubled */
+                t->match[m++] = '"';
+            t->match[m++] = c;
+        }
+        w[len] = 0;
+        t->match[m++] = '"';
+        t->match[m++] = ' ';
+        t->short_one |= chars < 3;
+    }
+    if (!t->n)
+        return kw_err_set(err, KW_INVALID, "/q", "q: no word to search for");
+    t->match[m - 1] = 0;
+    return KW_OK;
+}
+
+enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter *f,
+                              bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,
+                              struct kw_err *err)
+{
+    struct terms *t = NULL;
+    enum stmt s = f->by_due ? S_TICKETS_DUE : S_TICKETS;
+    if (f->q) {
+        t = malloc(sizeof(*t));
+        if (!t)
+            return kw_err_set(err, KW_NOMEM, "", "no memory for the search");
+        if (split_terms(f->q, t, err) != KW_OK) {
+            free(t);
+            return err->code;
+        }
+        s = t->short_one ? S_TICKETS_SCAN : S_TICKETS_SEARCH;
+    }
+    sqlite3_stmt *x = prep(st, s);
+    enum kw_code rc = KW_OK;
+    if (t && t->short_one) {
+        int64_t top = 0;
+        sqlite3_stmt *y = prep(st, S_SEARCH_TOP);
+        if (sqlite3_step(y) == SQLITE_ROW)
+            top = sqlite3_column_int64(y, 0);
+        else
+            rc = kws_fail(st, err, "read the search index");
+        sqlite3_reset(y);
+        sqlite3_bind_int64(x, 17, top - KW_SEARCH_SCAN);
+        for (size_t i = 0; i < t->n; i++)
+            bind_text(x, 18 + (int)i, t->term[i]);
+    } else if (t)
+        bind_text(x, 14, t->match);
+    if (t) {
+        sqlite3_bind_int(x, 15, f->notes);
+        sqlite3_bind_int(x, 16, KW_SEARCH_RANKED);
+    }
+    if (rc == KW_OK)
+        rc = bind_filter(st, x, f, fn, ctx, err);
+    free(t);
+    return rc;
 }
 
 enum kw_code kw_store_ticket_set(struct kw_store *st, int64_t id, const struct kw_ticket_patch *p,
