@@ -77,6 +77,10 @@ for t in "$T1" "$T2" "$T3"; do
     ev "$t" '{"type":"transition","to":"handling"}' "$ANN"
 done
 
+# the notifications go to an endpoint (nobody listens there: they stay queued)
+req POST /api/v1/endpoints '{"name":"desk hook","url":"http://127.0.0.1:9/hook","events":["confirm_reminder","confirm_timeout","task_opened"]}' "$ADMIN"
+is "an endpoint for the loop's notifications" 201
+
 # Friday 15:00: resolutions proposed. Three working days: Monday,
 # (Tuesday a holiday), Wednesday, Thursday 15:00 = 07:00Z; 22.5 working
 # hours, half of them by Wednesday 09:45.
@@ -98,6 +102,8 @@ is "the reminder fires once its second is over, at half the working time" 200 \
      == [["2026-03-11T01:45:00Z", "2026-03-12T07:00:00Z", 0]]'
 req GET "/api/v1/tickets/$T1/events" "" "$CY"
 is "the customer sees the reminder on their ticket" 200 '[.events[] | select(.type == "confirm_reminder")] | length == 1'
+req GET "/api/v1/outbox?ticket_id=$T1" "" "$ADMIN"
+is "and is told (a confirm_reminder notification)" 200 '[.notifications[] | select(.kind == "confirm_reminder")] | length == 1'
 
 # T2: the customer rejects before the deadline: the wait ends there
 at 2026-03-12T10:00:00+08:00
@@ -131,6 +137,8 @@ req GET "/api/v1/tickets/$T1/nodes?lang=zh" "" "$CY"
 is "(in Chinese too)" 200 '[.nodes[] | select(.id == "closed_unconfirmed")][0].label == "未经确认关闭"'
 req GET "/api/v1/tickets/$T1/events" "" "$CY"
 is "the customer is told on their ticket" 200 '[.events[] | select(.type == "confirm_timeout")] | length == 1'
+req GET "/api/v1/outbox?ticket_id=$T1" "" "$ADMIN"
+is "and by a confirm_timeout notification" 200 '[.notifications[] | select(.kind == "confirm_timeout")] | length == 1'
 req POST "/api/v1/tickets/$T1/events" '{"type":"milestone","milestone":"confirmed_by_timeout"}' "$ANN"
 is "staff cannot record confirmed_by_timeout by hand" 400 '.pointer == "/milestone"'
 
@@ -190,6 +198,8 @@ req GET "/api/v1/tickets/$T3/tasks" "" "$ANN"
 is "a follow-up task for the team lead" 200 \
     ".tasks == [.tasks[0]] and (.tasks[0] | .task == 1 and .kind == \"callback_followup\" and .assignee_id == $LEE_ID
      and .note == \"call about the mail quota\" and .done == false and .opened_by == $ANN_ID)"
+req GET "/api/v1/outbox?ticket_id=$T3" "" "$ADMIN"
+is "the team is told of the task" 200 '[.notifications[] | select(.kind == "task_opened")] | length == 1'
 req GET "/api/v1/tickets/$T3/tasks" "" "$CY"
 is "customers do not see tasks" 403
 req GET "/api/v1/tickets/$T3/events" "" "$CY"
