@@ -53,7 +53,7 @@ const STRINGS = {
     ev_sla_warning: 'SLA warning: {m} {p}% used', ev_sla_breach: 'SLA breach: {m}',
     ev_escalated: 'escalation {c}, step {n}: {a}', ev_reopened: 'reopened it',
     ev_rating: 'rated the service {s}/5', ev_overrun_explained: 'explained an overrun',
-    ev_fired_late: 'recorded late: {t}', reason_customer_reply: 'The customer replied.',
+    ev_fired_late: 'recorded late: {t}', reason_customer_reply: 'The customer replied.', reason_confirm_timeout: 'The customer did not answer in time: not confirmed by them.',
     ev_other: '{t}', system: 'Keepword', someone: 'user {id}',
     versions: 'Versions', in_force: 'in force', effective: 'Effective from', letter: 'Letter',
     upload: 'Publish a new version', document: 'Policy document (JSON)',
@@ -95,9 +95,9 @@ const STRINGS = {
     all_events: 'All events', keep_secret: 'empty: keep the secret', remove_secret: 'Remove the secret',
     error: 'Error', next_attempt: 'Next attempt', endpoint: 'Endpoint', disabled: 'Disabled', show_all: 'Show all',
     events_hint: 'none ticked: all of them',
-    callbacks: 'Call-backs', callbacks_title: 'Satisfaction call-backs', callbacks_note: 'Tickets whose call-back clock runs, the least time left first. A customer tried {n} times without an answer leaves the list.',
-    callbacks_none: 'No call-back is due.', no_team: 'No team', time_left: 'Time left', attempts: 'Calls not answered',
-    last_call: 'Last call', record_call: 'Record the call', reached: 'Reached the customer', not_reached: 'No answer',
+    callbacks: 'Call-backs', nps_short: 'NPS (0-10)', callbacks_title: 'Satisfaction call-backs', callbacks_note: 'Tickets whose call-back clock runs, the least time left first. A customer tried {n} times without an answer leaves the list.',
+    callbacks_none: 'No call-back is due.', no_team: 'No team', time_left: 'Time left', attempts_n: 'Calls not answered: {n}', last_call_at: 'Last call: {t}',
+    record_call: 'Record the call', reached: 'Reached the customer', not_reached: 'No answer',
     call_outcome: 'Outcome', follow_up: 'Follow-up if unhappy', notes: 'Notes', call_recorded: 'Call recorded',
     call_task: 'Call recorded; a follow-up task went to the team lead', tasks: 'Follow-up tasks', task_done: 'Done',
     mark_done: 'Mark done', task_for: 'for {who}', task_open: 'Open', done_note: 'What was done',
@@ -144,7 +144,7 @@ const STRINGS = {
     ev_assigned: '分派了工单', ev_level: '将级别调整为 {l}', ev_sla_warning: 'SLA 预警：{m} 已用 {p}%',
     ev_sla_breach: 'SLA 超时：{m}', ev_escalated: '升级链 {c} 第 {n} 步：{a}',
     ev_reopened: '重新打开了工单', ev_rating: '评价服务 {s}/5', ev_overrun_explained: '说明了超时原因',
-    ev_fired_late: '延后记录：{t}', reason_customer_reply: '客户已答复。',
+    ev_fired_late: '延后记录：{t}', reason_customer_reply: '客户已答复。', reason_confirm_timeout: '客户未在期限内答复：并非客户确认。',
     ev_other: '{t}', system: 'Keepword 系统', someone: '用户 {id}', versions: '版本',
     in_force: '现行', effective: '生效时间', letter: '承诺书正文', upload: '发布新版本',
     document: '承诺书定义（JSON）', version: '版本', publish: '发布',
@@ -183,9 +183,9 @@ const STRINGS = {
     all_events: '全部事件', keep_secret: '留空则保留原密钥', remove_secret: '删除密钥',
     error: '错误', next_attempt: '下次尝试', endpoint: '通知渠道', disabled: '已停用', show_all: '显示全部',
     events_hint: '不勾选即为全部',
-    callbacks: '回访', callbacks_title: '满意度回访', callbacks_note: '回访时钟正在计时的工单，剩余时间最少的在前。连续 {n} 次未接通的客户不再列出。',
-    callbacks_none: '暂无需要回访的工单。', no_team: '未分组', time_left: '剩余时间', attempts: '未接通次数',
-    last_call: '上次回访', record_call: '记录回访', reached: '已联系上客户', not_reached: '未接通',
+    callbacks: '回访', nps_short: 'NPS（0-10）', callbacks_title: '满意度回访', callbacks_note: '回访时钟正在计时的工单，剩余时间最少的在前。连续 {n} 次未接通的客户不再列出。',
+    callbacks_none: '暂无需要回访的工单。', no_team: '未分组', time_left: '剩余时间', attempts_n: '未接通次数：{n}', last_call_at: '上次回访：{t}',
+    record_call: '记录回访', reached: '已联系上客户', not_reached: '未接通',
     call_outcome: '结果', follow_up: '不满意时的跟进', notes: '备注', call_recorded: '回访已记录',
     call_task: '回访已记录，已为组长创建跟进任务', tasks: '跟进任务', task_done: '已完成',
     mark_done: '标记完成', task_for: '负责人：{who}', task_open: '未完成', done_note: '处理情况',
@@ -658,6 +658,7 @@ function eventLine(ev, us, doc) {
   const text = ev.type === 'comment' ? b.text
     : ev.type === 'overrun_explained' && b.notice ? (b.notice[lang] || b.notice.en)
     : b.reason === 'customer_reply' ? t('reason_customer_reply')
+    : b.reason === 'confirmed by timeout' ? t('reason_confirm_timeout')
     : ev.type === 'callback' || ev.type === 'task_opened' || ev.type === 'task_done' ? b.note
     : b.reason || (ev.type === 'rating' ? b.comment : null);
   // the engine's events: the instant each fell due, and when it was
@@ -1569,18 +1570,18 @@ function callbackRow(c, os, us) {
   const reached = h('select', { name: 'reached', 'aria-label': t('call_outcome') },
     h('option', { value: 'yes' }, t('reached')), h('option', { value: 'no' }, t('not_reached')));
   const sat = h('select', { name: 'satisfaction', 'aria-label': t('satisfaction') }, [5, 4, 3, 2, 1].map((n) => h('option', { value: n }, '★'.repeat(n) + ` ${n}`)));
-  const nps = h('input', { type: 'number', name: 'nps', min: 0, max: 10, 'aria-label': t('nps'), placeholder: '0-10' });
+  const nps = h('input', { type: 'number', name: 'nps', min: 0, max: 10, 'aria-label': t('nps'), placeholder: '0-10', class: 'narrow' });
   const note = h('input', { name: 'note', 'aria-label': t('notes'), placeholder: t('notes') });
   const follow = h('input', { name: 'follow_up', 'aria-label': t('follow_up'), placeholder: t('follow_up') });
-  const rating = h('div', { class: 'row' }, h('label', {}, t('satisfaction'), sat), h('label', {}, t('nps'), nps), h('label', {}, t('follow_up'), follow));
-  reached.addEventListener('change', () => { rating.hidden = reached.value !== 'yes'; });
+  const rating = [h('label', {}, t('satisfaction'), sat), h('label', {}, t('nps_short'), nps), h('label', {}, t('follow_up'), follow)];
+  reached.addEventListener('change', () => { for (const l of rating) l.hidden = reached.value !== 'yes'; });
   const left = c.left === null ? t('none') : c.left >= 0 ? t('due_in', { d: fmtDur(c.left) }) : t('overdue', { d: fmtDur(-c.left) });
   return h('li', { 'data-ticket': c.ticket, class: c.status === 'breached' ? 'late' : '' },
     h('div', { class: 'row' }, h('a', { href: `#/t/${c.ticket}` }, `#${c.ticket} ${c.title}`),
       h('span', { class: 'muted' }, c.org_name || nameOf(os, c.org_id)),
       h('span', { class: 'clock ' + (c.status === 'breached' ? 'breached' : c.left < 4 * 3600 ? 'yellow' : 'blue') }, left),
-      h('span', { class: 'small muted' }, `${t('attempts')}: ${c.attempts}`),
-      c.last_call_at ? h('span', { class: 'small muted' }, `${t('last_call')}: ${fmtTime(c.last_call_at)}`) : null,
+      h('span', { class: 'small muted' }, t('attempts_n', { n: c.attempts })),
+      c.last_call_at ? h('span', { class: 'small muted' }, t('last_call_at', { t: fmtTime(c.last_call_at) })) : null,
       c.assignee_id ? h('span', { class: 'small muted' }, nameOf(us, c.assignee_id)) : null),
     form(async () => {
       const yes = reached.value === 'yes';
@@ -1589,8 +1590,8 @@ function callbackRow(c, os, us) {
         : { reached: false, note: note.value || undefined });
       toast(r.task ? t('call_task') : t('call_recorded'));
       router();
-    }, h('div', { class: 'row' }, h('label', {}, t('call_outcome'), reached), h('label', {}, t('notes'), note)), rating,
-    h('button', { type: 'submit', class: 'record-call' }, t('record_call'))));
+    }, h('div', { class: 'row' }, h('label', {}, t('call_outcome'), reached), ...rating, h('label', {}, t('notes'), note),
+      h('button', { type: 'submit', class: 'record-call' }, t('record_call')))));
 }
 
 const ROUTES = [
