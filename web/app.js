@@ -54,7 +54,7 @@ const STRINGS = {
     ev_sla_warning: 'SLA warning: {m} {p}% used', ev_sla_breach: 'SLA breach: {m}',
     ev_escalated: 'escalation {c}, step {n}: {a}', ev_reopened: 'reopened it',
     ev_rating: 'rated the service {s}/5', ev_overrun_explained: 'explained an overrun',
-    ev_fired_late: 'recorded late: {t}', reason_customer_reply: 'The customer replied.',
+    ev_fired_late: 'recorded late: {t}', reason_customer_reply: 'The customer replied.', reason_confirm_timeout: 'The customer did not answer in time: not confirmed by them.',
     ev_other: '{t}', system: 'Keepword', someone: 'user {id}',
     versions: 'Versions', in_force: 'in force', effective: 'Effective from', letter: 'Letter',
     upload: 'Publish a new version', document: 'Policy document (JSON)',
@@ -96,6 +96,16 @@ const STRINGS = {
     all_events: 'All events', keep_secret: 'empty: keep the secret', remove_secret: 'Remove the secret',
     error: 'Error', next_attempt: 'Next attempt', endpoint: 'Endpoint', disabled: 'Disabled', show_all: 'Show all',
     events_hint: 'none ticked: all of them',
+    callbacks: 'Call-backs', nps_short: 'NPS (0-10)', callbacks_title: 'Satisfaction call-backs', callbacks_note: 'Tickets whose call-back clock runs, the least time left first. A customer tried {n} times without an answer leaves the list.',
+    callbacks_none: 'No call-back is due.', no_team: 'No team', time_left: 'Time left', attempts_n: 'Calls not answered: {n}', last_call_at: 'Last call: {t}',
+    record_call: 'Record the call', reached: 'Reached the customer', not_reached: 'No answer',
+    call_outcome: 'Outcome', follow_up: 'Follow-up if unhappy', notes: 'Notes', call_recorded: 'Call recorded',
+    call_task: 'Call recorded; a follow-up task went to the team lead', tasks: 'Follow-up tasks', task_done: 'Done',
+    mark_done: 'Mark done', task_for: 'for {who}', task_open: 'Open', done_note: 'What was done',
+    ev_confirm_reminder: 'reminded the customer to confirm (the wait ends {d})', ev_confirm_timeout: 'closed it without the customer\'s confirmation: the wait ended {d}',
+    ev_callback: 'called the customer back (attempt {n}): {r}', ev_task_opened: 'opened follow-up task {n}', ev_task_done: 'finished follow-up task {n}',
+    ev_rating_callback: 'recorded the customer\'s rating on the call-back: {s}/5', confirm_wait: 'Please confirm or reject the resolution. Without an answer it is closed as not confirmed by you.',
+    unconfirmed: 'Closed without your confirmation: if the problem is not solved, reopen it.',
   },
   zh: {
     skip: '跳到正文', brand: 'Keepword 守诺', board: '看板', portal: '我的请求',
@@ -136,7 +146,7 @@ const STRINGS = {
     ev_assigned: '分派了工单', ev_level: '将级别调整为 {l}', ev_sla_warning: 'SLA 预警：{m} 已用 {p}%',
     ev_sla_breach: 'SLA 超时：{m}', ev_escalated: '升级链 {c} 第 {n} 步：{a}',
     ev_reopened: '重新打开了工单', ev_rating: '评价服务 {s}/5', ev_overrun_explained: '说明了超时原因',
-    ev_fired_late: '延后记录：{t}', reason_customer_reply: '客户已答复。',
+    ev_fired_late: '延后记录：{t}', reason_customer_reply: '客户已答复。', reason_confirm_timeout: '客户未在期限内答复：并非客户确认。',
     ev_other: '{t}', system: 'Keepword 系统', someone: '用户 {id}', versions: '版本',
     in_force: '现行', effective: '生效时间', letter: '承诺书正文', upload: '发布新版本',
     document: '承诺书定义（JSON）', version: '版本', publish: '发布',
@@ -175,6 +185,16 @@ const STRINGS = {
     all_events: '全部事件', keep_secret: '留空则保留原密钥', remove_secret: '删除密钥',
     error: '错误', next_attempt: '下次尝试', endpoint: '通知渠道', disabled: '已停用', show_all: '显示全部',
     events_hint: '不勾选即为全部',
+    callbacks: '回访', nps_short: 'NPS（0-10）', callbacks_title: '满意度回访', callbacks_note: '回访时钟正在计时的工单，剩余时间最少的在前。连续 {n} 次未接通的客户不再列出。',
+    callbacks_none: '暂无需要回访的工单。', no_team: '未分组', time_left: '剩余时间', attempts_n: '未接通次数：{n}', last_call_at: '上次回访：{t}',
+    record_call: '记录回访', reached: '已联系上客户', not_reached: '未接通',
+    call_outcome: '结果', follow_up: '不满意时的跟进', notes: '备注', call_recorded: '回访已记录',
+    call_task: '回访已记录，已为组长创建跟进任务', tasks: '跟进任务', task_done: '已完成',
+    mark_done: '标记完成', task_for: '负责人：{who}', task_open: '未完成', done_note: '处理情况',
+    ev_confirm_reminder: '提醒客户确认（确认期限 {d}）', ev_confirm_timeout: '未经客户确认关闭：确认期限 {d} 已到',
+    ev_callback: '回访了客户（第 {n} 次）：{r}', ev_task_opened: '创建了跟进任务 {n}', ev_task_done: '完成了跟进任务 {n}',
+    ev_rating_callback: '记录了回访中客户的评价：{s}/5', confirm_wait: '请确认或驳回处理结果。逾期未答复将作“未经确认关闭”处理。',
+    unconfirmed: '该工单未经您确认即已关闭；如问题仍未解决，请重新打开。',
   },
 };
 
@@ -451,7 +471,7 @@ function renderTop(route) {
   document.querySelector('.skip').textContent = t('skip');
   const links = [];
   const me = session.me;
-  if (me && staff()) links.push(['#/board', 'board'], ['#/tickets', 'tickets'], ['#/new', 'new_ticket']);
+  if (me && staff()) links.push(['#/board', 'board'], ['#/tickets', 'tickets'], ['#/new', 'new_ticket'], ['#/callbacks', 'callbacks']);
   if (me && !staff()) links.push(['#/portal', 'portal'], ['#/portal/new', 'new_request'], ['#/tickets', 'search']);
   if (me && manager())
     links.push(['#/admin/commitments', 'commitments'], ['#/admin/calendars', 'calendars'],
@@ -657,7 +677,12 @@ function eventLine(ev, us, doc) {
     case 'sla_breach': what = t('ev_sla_breach', { m: metricLabel(b.metric, doc) }); break;
     case 'escalated': what = t('ev_escalated', { c: b.chain, n: (b.step || 0) + 1, a: t('act_' + b.action) }); break;
     case 'reopened': what = t('ev_reopened'); break;
-    case 'rating': what = t('ev_rating', { s: b.satisfaction }); break;
+    case 'rating': what = b.source === 'callback' ? t('ev_rating_callback', { s: b.satisfaction }) : t('ev_rating', { s: b.satisfaction }); break;
+    case 'confirm_reminder': what = t('ev_confirm_reminder', { d: fmtTime(b.deadline) }); break;
+    case 'confirm_timeout': what = t('ev_confirm_timeout', { d: fmtTime(b.deadline) }); break;
+    case 'callback': what = t('ev_callback', { n: b.attempt, r: b.reached ? t('reached') : t('not_reached') }); break;
+    case 'task_opened': what = t('ev_task_opened', { n: b.task }); break;
+    case 'task_done': what = t('ev_task_done', { n: b.task }); break;
     case 'overrun_explained': what = t('ev_overrun_explained'); break;
     default: what = t('ev_other', { t: ev.type });
   }
@@ -667,10 +692,12 @@ function eventLine(ev, us, doc) {
     : ev.type === 'created' ? b.description || null
     : ev.type === 'overrun_explained' && b.notice ? (b.notice[lang] || b.notice.en)
     : b.reason === 'customer_reply' ? t('reason_customer_reply')
+    : b.reason === 'confirmed by timeout' ? t('reason_confirm_timeout')
+    : ev.type === 'callback' || ev.type === 'task_opened' || ev.type === 'task_done' ? b.note
     : b.reason || (ev.type === 'rating' ? b.comment : null);
   // the engine's events: the instant each fell due, and when it was
   // recorded if that was later than the usual second (the server was down)
-  const due = ev.type.startsWith('sla_') || ev.type === 'escalated'
+  const due = ev.type.startsWith('sla_') || ev.type.startsWith('confirm_') || ev.type === 'escalated'
     ? (b.due_at || b.reached_at || b.breached_at || null) : null;
   const late = due && Date.parse(ev.at) - Date.parse(due) > 5000;
   return h('li', { class: cls, 'data-type': ev.type },
@@ -712,7 +739,8 @@ async function pageTicket(main, id) {
   const viewerTz = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
   const nodeList = h('ol', { class: 'nodes', 'aria-label': t('progress') }, nodes.nodes.map((n) =>
-    h('li', { class: n.reached ? 'reached' : n.id === nodes.next ? 'next' : '' }, n.label,
+    h('li', { class: n.id === 'closed_unconfirmed' ? 'reached unconfirmed' : n.reached ? 'reached' : n.id === nodes.next ? 'next' : '',
+      'data-node': n.id }, n.label,
       h('div', { class: 'small muted' }, n.reached_at ? fmtTime(n.reached_at) : ''))));
   const clockRows = sla.clocks.map((c) => {
     const live = ticket.clocks.find((x) => x.metric === c.metric) || c;
@@ -795,7 +823,7 @@ async function pageTicket(main, id) {
       }, h('div', { class: 'row' }, h('label', {}, t('level'), lvl), h('label', {}, t('reason'), lvlWhy), h('button', { type: 'submit', id: 'change-level' }, t('change_level'))))));
   } else if (ticket.state === 'feedback') {
     const why = h('input', { name: 'reason', 'aria-label': t('reject_reason'), placeholder: t('reject_reason') });
-    actions.push(h('div', { class: 'card', id: 'signoff' }, h('div', { class: 'row' },
+    actions.push(h('div', { class: 'card', id: 'signoff' }, h('p', { class: 'small muted' }, t('confirm_wait')), h('div', { class: 'row' },
       h('button', { type: 'button', id: 'confirm', onclick: async () => {
         await api('POST', `/tickets/${id}/events`, { type: 'transition', to: 'archived' }); reload();
       } }, t('confirm')), why,
@@ -805,7 +833,7 @@ async function pageTicket(main, id) {
   }
   if (ticket.state === 'archived') {
     const why = h('input', { name: 'reopen_reason', 'aria-label': t('reason'), placeholder: t('reason') });
-    actions.push(h('div', { class: 'card', id: 'reopen' }, form(async () => {
+    actions.push(h('div', { class: 'card', id: 'reopen' }, !staff() && nodes.confirmation === 'timeout' ? h('p', { id: 'unconfirmed' }, t('unconfirmed')) : null, form(async () => {
       await api('POST', `/tickets/${id}/events`, { type: 'reopen', reason: why.value || undefined });
       reload();
     }, h('div', { class: 'row' }, h('label', {}, t('reason'), why), h('button', { type: 'submit', class: 'secondary', id: 'reopen-button' }, t('reopen'))))));
@@ -822,6 +850,19 @@ async function pageTicket(main, id) {
         toast(t('rated')); reload();
       }, h('div', { class: 'row' }, h('label', {}, t('satisfaction'), sat), h('label', {}, t('nps'), nps), h('label', {}, t('comment'), cm),
         h('button', { type: 'submit', id: 'rate' }, t('submit'))))));
+  }
+  if (staff()) {
+    const tasks = (await api('GET', `/tickets/${id}/tasks`)).tasks;
+    if (tasks.length) side.push(h('div', { class: 'card', id: 'tasks' }, h('h2', {}, t('tasks')), h('ul', { class: 'tasks' }, tasks.map((k) => {
+      const note = h('input', { name: 'done_note', 'aria-label': t('done_note'), placeholder: t('done_note') });
+      return h('li', { 'data-task': k.task, class: k.done ? 'done' : '' },
+        h('div', {}, h('strong', {}, `${k.task}. `), k.note || '', ' ', h('span', { class: 'muted small' }, t('task_for', { who: nameOf(us, k.assignee_id) }))),
+        k.done ? h('div', { class: 'small muted' }, `${t('task_done')} · ${fmtTime(k.done_at)} · ${nameOf(us, k.done_by)}${k.done_note ? ' · ' + k.done_note : ''}`)
+          : form(async () => {
+            await api('POST', `/tickets/${id}/tasks/done`, { task: k.task, note: note.value || undefined });
+            reload();
+          }, h('div', { class: 'row' }, note, h('button', { type: 'submit', class: 'secondary' }, t('mark_done')))));
+    }))));
   }
   if (overruns.length) {
     side.push(h('div', { class: 'card', id: 'overruns' }, h('h2', {}, staff() ? t('overruns') : t('overrun_notices')),
@@ -1721,9 +1762,60 @@ async function pageEndpoints(main) {
 
 // ---- routing ----
 
+// The call-back desk (回访): per team, the least time left first; a call is
+// recorded in place, and the list follows.
+async function pageCallbacks(main) {
+  const [list, ts, os, us] = await Promise.all([api('GET', '/callbacks?limit=500'), teams(), orgs(), users()]);
+  const first = list.callbacks[0];
+  const max = first ? first.attempts + first.attempts_left : 3;
+  add(main, h('h1', {}, t('callbacks_title')), h('p', { class: 'muted small' }, t('callbacks_note', { n: max })));
+  if (!list.callbacks.length) { add(main, h('p', { id: 'no-callbacks' }, t('callbacks_none'))); return; }
+  const groups = new Map();
+  for (const c of list.callbacks) {
+    const k = c.team_id || 0;
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k).push(c);
+  }
+  for (const [team, rows] of groups) {
+    const name = team ? nameOf(ts, team) : t('no_team');
+    add(main, h('section', { class: 'card', 'data-team': team },
+      h('h2', {}, name, ' ', h('span', { class: 'muted small' }, `(${rows.length})`)),
+      h('ul', { class: 'callbacks' }, rows.map((c) => callbackRow(c, os, us)))));
+  }
+}
+
+function callbackRow(c, os, us) {
+  const reached = h('select', { name: 'reached', 'aria-label': t('call_outcome') },
+    h('option', { value: 'yes' }, t('reached')), h('option', { value: 'no' }, t('not_reached')));
+  const sat = h('select', { name: 'satisfaction', 'aria-label': t('satisfaction') }, [5, 4, 3, 2, 1].map((n) => h('option', { value: n }, '★'.repeat(n) + ` ${n}`)));
+  const nps = h('input', { type: 'number', name: 'nps', min: 0, max: 10, 'aria-label': t('nps'), placeholder: '0-10', class: 'narrow' });
+  const note = h('input', { name: 'note', 'aria-label': t('notes'), placeholder: t('notes') });
+  const follow = h('input', { name: 'follow_up', 'aria-label': t('follow_up'), placeholder: t('follow_up') });
+  const rating = [h('label', {}, t('satisfaction'), sat), h('label', {}, t('nps_short'), nps), h('label', {}, t('follow_up'), follow)];
+  reached.addEventListener('change', () => { for (const l of rating) l.hidden = reached.value !== 'yes'; });
+  const left = c.left === null ? t('none') : c.left >= 0 ? t('due_in', { d: fmtDur(c.left) }) : t('overdue', { d: fmtDur(-c.left) });
+  return h('li', { 'data-ticket': c.ticket, class: c.status === 'breached' ? 'late' : '' },
+    h('div', { class: 'row' }, h('a', { href: `#/t/${c.ticket}` }, `#${c.ticket} ${c.title}`),
+      h('span', { class: 'muted' }, c.org_name || nameOf(os, c.org_id)),
+      h('span', { class: 'clock ' + (c.status === 'breached' ? 'breached' : c.left < 4 * 3600 ? 'yellow' : 'blue') }, left),
+      h('span', { class: 'small muted' }, t('attempts_n', { n: c.attempts })),
+      c.last_call_at ? h('span', { class: 'small muted' }, t('last_call_at', { t: fmtTime(c.last_call_at) })) : null,
+      c.assignee_id ? h('span', { class: 'small muted' }, nameOf(us, c.assignee_id)) : null),
+    form(async () => {
+      const yes = reached.value === 'yes';
+      const r = await api('POST', `/tickets/${c.ticket}/callbacks`, yes
+        ? { reached: true, satisfaction: Number(sat.value), nps: nps.value === '' ? null : Number(nps.value), note: note.value || undefined, follow_up: follow.value || undefined }
+        : { reached: false, note: note.value || undefined });
+      toast(r.task ? t('call_task') : t('call_recorded'));
+      router();
+    }, h('div', { class: 'row' }, h('label', {}, t('call_outcome'), reached), ...rating, h('label', {}, t('notes'), note),
+      h('button', { type: 'submit', class: 'record-call' }, t('record_call')))));
+}
+
 const ROUTES = [
   [/^#\/login$/, pageLogin, null],
   [/^#\/board$/, pageBoard, 'staff'],
+  [/^#\/callbacks$/, pageCallbacks, 'staff'],
   [/^#\/t\/(\d+)$/, pageTicket, 'any'],
   [/^#\/portal$/, pagePortal, 'any'],
   [/^#\/portal\/new$/, pageNewRequest, 'any'],

@@ -11,6 +11,7 @@
 #include "calendar_json.h"
 #include "civil.h"
 #include "event.h"
+#include "loop.h"
 #include "tz.h"
 
 struct kw_clocks {
@@ -589,6 +590,11 @@ static bool load_one(const struct kw_stored_event *se, void *ctx)
     case KW_EVENT_STATE:
     case KW_EVENT_REOPENED:
         te->last_move = se->at;
+        te->feedback_since = r.state && strcmp(r.state, "feedback") == 0 ? se->at : KW_NO_TIME;
+        te->reminded = false;
+        break;
+    case KW_EVENT_CONFIRM_REMINDER:
+        te->reminded = true;
         break;
     case KW_EVENT_MILESTONE:
         if (r.milestone && strcmp(r.milestone, "acknowledged") == 0 &&
@@ -614,7 +620,7 @@ enum kw_code kw_ticket_events_load(struct kw_store *st, int64_t ticket,
                                    struct kw_ticket_events *out, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    out->created_at = out->acknowledged_at = KW_NO_TIME;
+    out->created_at = out->acknowledged_at = out->feedback_since = KW_NO_TIME;
     if (kw_store_events(st, ticket, load_one, out, err) != KW_OK)
         return err->code;
     return out->nomem ? kw_err_set(err, KW_NOMEM, "", "no memory for the ticket's events") : KW_OK;
@@ -748,7 +754,7 @@ enum kw_code kw_clocks_evaluate(struct kw_clocks *c, struct kw_store *st, struct
     if (!k)
         return err->code;
     *out = k;
-    te->acknowledged_at = KW_NO_TIME;
+    te->acknowledged_at = te->feedback_since = KW_NO_TIME;
     if (created) {
         te->created_at = created->at;
         struct kw_event first = {.at = created->at, .type = KW_EV_CREATED};
@@ -857,6 +863,14 @@ enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, boo
         if (kw_chain_next_step(k, kw_policy_chain(k->p, i), te, s, &at) >= 0 &&
             (fire == KW_STORE_NO_TIME || at < fire))
             fire = at;
+    }
+    struct kw_confirm_plan plan;
+    bool reminded;
+    if (kw_loop_confirm_state(k, te, &plan, &reminded)) { /* fired like a threshold */
+        enum kw_confirm_due kind;
+        int64_t at = kw_confirm_next(&plan, reminded, &kind);
+        if (fire == KW_STORE_NO_TIME || at + 1 < fire)
+            fire = at + 1;
     }
     for (size_t i = 0; !fresh && i < s->n; i++) /* a late clock that stopped: size fixed */
         if (s->clock[i].status == KW_CLOCK_MET_LATE && s->clock[i].met_at != KW_NO_TIME &&

@@ -105,6 +105,10 @@ struct kw_ticket_events {
     size_t n, cap;
     int64_t last_move;                   /* when the state last changed (for the reopen window) */
     int64_t created_at, acknowledged_at; /* KW_NO_TIME when not (yet) */
+    /* when the ticket last entered feedback, while it is there (else
+     * KW_NO_TIME), and whether the customer was reminded since */
+    int64_t feedback_since;
+    bool reminded;
     size_t n_steps; /* escalation steps taken ("escalated" events), the last 64 */
     struct {
         json_t *doc;

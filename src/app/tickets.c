@@ -521,6 +521,10 @@ enum kw_code kw_ticket_milestone(struct kw_unit *u, const struct kw_actor *who, 
                           "milestone: expected first_response, acknowledged, accepted, "
                           "plan_confirmed, on_site, restored, resolved, customer_confirmed, "
                           "closed, callback_done or one the commitment declares");
+    if (strcmp(milestone, "confirmed_by_timeout") == 0)
+        return kw_err_set(err, KW_INVALID, "/milestone",
+                          "confirmed_by_timeout is recorded only when the wait for the "
+                          "customer's confirmation runs out");
     struct kw_event_rec r = {.kind = KW_EVENT_MILESTONE, .milestone = milestone};
     if ((rc = append(u, who, ticket, &r, NULL, err)) != KW_OK)
         return rc;
@@ -540,6 +544,11 @@ static bool rated_scan(const struct kw_stored_event *ev, void *ctx)
         r->rated = false;
     else if (strcmp(ev->type, kw_event_kind_name(KW_EVENT_RATING)) == 0) {
         json_t *b = json_loads(ev->body, 0, NULL);
+        /* what the customer told a call-back is not their own rating */
+        if (json_is_string(json_object_get(b, "source"))) {
+            json_decref(b);
+            return true;
+        }
         r->rated = true;
         r->satisfaction = (int)json_integer_value(json_object_get(b, "satisfaction"));
         json_decref(b);

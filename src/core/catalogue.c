@@ -23,6 +23,7 @@ static const struct kw_milestone_info milestones[] = {
     {"customer_confirmed", {"客户已确认", "Customer confirmed"}, false},
     {"closed", {"已关闭", "Closed"}, false},
     {"callback_done", {"已回访", "Call-back done"}, true},
+    {"confirmed_by_timeout", {"超时自动确认", "Confirmed by timeout"}, false},
 };
 
 static const struct kw_label events[KW_EVENT_KIND_COUNT] = {
@@ -39,6 +40,11 @@ static const struct kw_label events[KW_EVENT_KIND_COUNT] = {
     [KW_EVENT_SLA_BREACH] = {"SLA 超时", "SLA breach"},
     [KW_EVENT_ESCALATED] = {"升级", "escalation"},
     [KW_EVENT_OVERRUN_EXPLAINED] = {"说明了超时原因", "explained an overrun"},
+    [KW_EVENT_CONFIRM_REMINDER] = {"提醒客户确认", "reminded the customer to confirm"},
+    [KW_EVENT_CONFIRM_TIMEOUT] = {"确认期限已到", "the wait for confirmation ran out"},
+    [KW_EVENT_CALLBACK] = {"回访了客户", "called the customer back"},
+    [KW_EVENT_TASK_OPENED] = {"创建了跟进任务", "opened a follow-up task"},
+    [KW_EVENT_TASK_DONE] = {"完成了跟进任务", "finished a follow-up task"},
 };
 
 struct kw_label kw_state_label(enum kw_state s)
@@ -71,6 +77,9 @@ static const struct kw_notification_info notifications[] = {
     {"sla_breach", {"SLA 超时", "SLA breach"}},
     {"escalation", {"升级", "escalation step"}},
     {"overrun_notice", {"超时说明", "overrun notice to the customer"}},
+    {"confirm_reminder", {"确认提醒", "reminder to confirm a resolution"}},
+    {"confirm_timeout", {"超时自动确认", "closed without the customer's confirmation"}},
+    {"task_opened", {"跟进任务", "follow-up task"}},
     {"test", {"测试", "test"}},
 };
 

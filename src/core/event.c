@@ -131,7 +131,27 @@ static bool decode_body(json_t *b, struct kw_event_rec *r, struct kw_err *err)
                get_int(b, "team_id", 0, &r->team_id, err);
     case KW_EVENT_RATING:
         return get_small(b, "satisfaction", 0, &r->satisfaction, err) &&
-               get_small(b, "nps", -1, &r->nps, err) && get_str(b, "comment", &r->text, err);
+               get_small(b, "nps", -1, &r->nps, err) && get_str(b, "comment", &r->text, err) &&
+               get_str(b, "source", &r->source, err);
+    case KW_EVENT_CONFIRM_REMINDER:
+    case KW_EVENT_CONFIRM_TIMEOUT:
+        return get_instant(b, "due_at", &r->due_at, err) &&
+               get_instant(b, "deadline", &r->deadline, err);
+    case KW_EVENT_CALLBACK:
+        v = json_object_get(b, "reached");
+        if (v && !json_is_boolean(v))
+            return wrong(err, "reached", "true or false");
+        r->reached = json_is_true(v);
+        return get_small(b, "attempt", 0, &r->attempt, err) &&
+               get_small(b, "satisfaction", 0, &r->satisfaction, err) &&
+               get_small(b, "nps", -1, &r->nps, err) && get_str(b, "note", &r->note, err) &&
+               get_str(b, "follow_up", &r->follow_up, err);
+    case KW_EVENT_TASK_OPENED:
+        return get_small(b, "task", 0, &r->task, err) && get_str(b, "kind", &r->action, err) &&
+               get_int(b, "assignee_id", 0, &r->user_id, err) &&
+               get_int(b, "team_id", 0, &r->team_id, err) && get_str(b, "note", &r->note, err);
+    case KW_EVENT_TASK_DONE:
+        return get_small(b, "task", 0, &r->task, err) && get_str(b, "note", &r->note, err);
     case KW_EVENT_SLA_WARNING:
     case KW_EVENT_SLA_BREACH:
         if (!get_str(b, "metric", &r->metric, err) || !get_str(b, "colour", &r->colour, err) ||
@@ -276,6 +296,15 @@ static const char *missing(const struct kw_event_rec *r)
         return r->metric ? NULL : "metric";
     case KW_EVENT_ESCALATED:
         return !r->chain ? "chain" : !r->action ? "action" : NULL;
+    case KW_EVENT_CONFIRM_REMINDER:
+    case KW_EVENT_CONFIRM_TIMEOUT:
+        return r->due_at == KW_NO_TIME ? "due_at" : r->deadline == KW_NO_TIME ? "deadline" : NULL;
+    case KW_EVENT_CALLBACK:
+        return r->attempt < 1 ? "attempt" : NULL;
+    case KW_EVENT_TASK_OPENED:
+        return r->task < 1 ? "task" : !r->action ? "kind" : NULL;
+    case KW_EVENT_TASK_DONE:
+        return r->task < 1 ? "task" : NULL;
     default:
         return NULL;
     }
@@ -310,9 +339,27 @@ static json_t *encode_body(const struct kw_event_rec *r)
         return json_pack("{s:o, s:o}", "assignee_id", id_or_null(r->assignee_id), "team_id",
                          id_or_null(r->team_id));
     case KW_EVENT_RATING:
-        return json_pack("{s:i, s:o, s:o}", "satisfaction", r->satisfaction, "nps",
-                         r->nps < 0 ? json_null() : json_integer(r->nps), "comment",
-                         str_or_null(r->text));
+        b = json_pack("{s:i, s:o, s:o}", "satisfaction", r->satisfaction, "nps",
+                      r->nps < 0 ? json_null() : json_integer(r->nps), "comment",
+                      str_or_null(r->text));
+        set_opt(b, "source", r->source);
+        return b;
+    case KW_EVENT_CONFIRM_REMINDER:
+    case KW_EVENT_CONFIRM_TIMEOUT:
+        return json_pack("{s:o, s:o}", "due_at", instant_json(r->due_at), "deadline",
+                         instant_json(r->deadline));
+    case KW_EVENT_CALLBACK:
+        return json_pack("{s:i, s:b, s:o, s:o, s:o, s:o}", "attempt", r->attempt, "reached",
+                         r->reached, "satisfaction",
+                         r->satisfaction > 0 ? json_integer(r->satisfaction) : json_null(), "nps",
+                         r->nps < 0 ? json_null() : json_integer(r->nps), "note",
+                         str_or_null(r->note), "follow_up", str_or_null(r->follow_up));
+    case KW_EVENT_TASK_OPENED:
+        return json_pack("{s:i, s:s, s:o, s:o, s:o}", "task", r->task, "kind", r->action,
+                         "assignee_id", id_or_null(r->user_id), "team_id", id_or_null(r->team_id),
+                         "note", str_or_null(r->note));
+    case KW_EVENT_TASK_DONE:
+        return json_pack("{s:i, s:o}", "task", r->task, "note", str_or_null(r->note));
     case KW_EVENT_SLA_WARNING:
     case KW_EVENT_SLA_BREACH:
         return encode_sla(r);

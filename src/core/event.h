@@ -40,7 +40,12 @@
     X(SLA_WARNING, "sla_warning", KW_EV_COUNT)                                                     \
     X(SLA_BREACH, "sla_breach", KW_EV_COUNT)                                                       \
     X(ESCALATED, "escalated", KW_EV_COUNT)                                                         \
-    X(OVERRUN_EXPLAINED, "overrun_explained", KW_EV_COUNT)
+    X(OVERRUN_EXPLAINED, "overrun_explained", KW_EV_COUNT)                                         \
+    X(CONFIRM_REMINDER, "confirm_reminder", KW_EV_COUNT)                                           \
+    X(CONFIRM_TIMEOUT, "confirm_timeout", KW_EV_COUNT)                                             \
+    X(CALLBACK, "callback", KW_EV_COUNT)                                                           \
+    X(TASK_OPENED, "task_opened", KW_EV_COUNT)                                                     \
+    X(TASK_DONE, "task_done", KW_EV_COUNT)
 
 enum kw_event_kind {
 #define X(name, type, clock) KW_EVENT_##name,
@@ -76,7 +81,21 @@ struct kw_event_rec {
     const char *state, *from, *reason;
     const char *milestone;        /* milestone */
     int64_t assignee_id, team_id; /* assigned: 0 for none */
-    int satisfaction, nps;        /* rating: 1-5, and 0-10 or -1 for none */
+    int satisfaction, nps;        /* rating, callback: 1-5 (0 none), and 0-10 or -1 for none */
+    /* rating: who gave it, "callback" (told to staff on a call-back) or
+     * NULL (the customer's own, as older builds wrote it) */
+    const char *source;
+    /* callback: the attempt (from 1), whether the customer was reached, the
+     * notes (note) and the follow-up asked for (may be NULL) */
+    bool reached;
+    int attempt;
+    const char *follow_up;
+    /* confirm_reminder, confirm_timeout: due_at is when it fell due, deadline
+     * when the wait for the customer's confirmation ends.
+     * task_opened: task (its number on the ticket, from 1), action (what
+     * kind: "callback_followup"), user_id (who it is for, 0: nobody),
+     * team_id, note (what to do); task_done: task, note (may be NULL) */
+    int task;
     /* sla_warning, sla_breach: the clock's metric, threshold and instants
      * (the body's due_at, when it fell due, is reached_at / breached_at;
      * the event's own time is when the engine fired it); overrun_explained:

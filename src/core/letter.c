@@ -61,6 +61,9 @@ static const char *const words[][3] = {
      "rounded half up to the minor unit):"},
     {"comp_metric", "超时的计时", "Late clock"},
     {"comp_owed", "赔付", "Owed"},
+    {"confirm", "确认与回访", "Confirmation and call-back"},
+    {"confirm_off", "处理结果等待您的确认，没有期限。",
+     "A proposed resolution waits for your confirmation without a deadline."},
     {"created", "工单登记", "the ticket is registered"},
     {"none", "无", "none"},
     {"or", "或", " or "},
@@ -84,6 +87,7 @@ static const char *const names[][3] = {
     {"customer_confirmed", "客户确认", "customer confirmed"},
     {"closed", "工单关闭", "closed"},
     {"callback_done", "完成回访", "call-back done"},
+    {"confirmed_by_timeout", "超时未确认关闭", "closed without confirmation"},
     {"waiting_customer", "等待客户", "waiting for the customer"},
     {"registered", "已登记", "registered"},
     {"analysing", "分析中", "analysing"},
@@ -589,6 +593,58 @@ static void compensation(const struct out *o, const struct kw_policy *p)
         para_text(o, NULL, terms);
 }
 
+/* How long a proposed resolution waits for the customer, and the
+ * call-back (core/confirm.h). */
+static void confirmation(const struct out *o, const struct kw_policy *p)
+{
+    const struct kw_confirm_terms *t = kw_policy_confirm(p);
+    struct kw_buf line = {0}, cal = {0}, dur = {0};
+    heading(o, 2, w(o, "confirm"));
+    if (!t->on) {
+        kw_buf_adds(&line, w(o, "confirm_off"));
+    } else {
+        calendar_words(o, p, t->calendar, &cal);
+        const char *c = cal.p ? cal.p : "";
+        if (t->working_days > 0 && o->zh)
+            kw_buf_printf(&line, "处理结果提交后，请在 %d 个工作日内确认或驳回（按%s计）",
+                          t->working_days, c);
+        else if (t->working_days > 0)
+            kw_buf_printf(&line,
+                          "Please confirm or reject a proposed resolution within %d working days "
+                          "(counted in %s)",
+                          t->working_days, c);
+        else {
+            duration_words(o, t->work, &dur);
+            kw_buf_printf(
+                &line,
+                o->zh ? "处理结果提交后，请在 %s 内确认或驳回（按%s计）"
+                      : "Please confirm or reject a proposed resolution within %s (counted in %s)",
+                dur.p ? dur.p : "", c);
+        }
+        if (t->remind_pct > 0)
+            kw_buf_printf(&line,
+                          o->zh ? "；期限用去 %d%% 时我们会提醒您"
+                                : "; we remind you when %d%% of that time has passed",
+                          t->remind_pct);
+        kw_buf_adds(&line,
+                    o->zh ? "。逾期未答复的，工单按“未经确认关闭”归档，不视为您的确认；关闭后仍可在"
+                            "重开期限内重新打开。"
+                          : ". Without an answer by then the ticket is closed as not confirmed by "
+                            "you (it never counts as your confirmation); you can still reopen it "
+                            "within the reopen window.");
+    }
+    kw_buf_printf(&line,
+                  o->zh ? "关闭后我们会进行满意度回访，联系不上时最多尝试 %d 次。"
+                        : " After closing we call you back to ask how it went, trying up to %d "
+                          "times if we cannot reach you.",
+                  t->callback_attempts);
+    o->b->failed = o->b->failed || line.failed || cal.failed || dur.failed;
+    para_text(o, NULL, line.p ? line.p : "");
+    kw_buf_release(&line);
+    kw_buf_release(&cal);
+    kw_buf_release(&dur);
+}
+
 static void contact(const struct out *o, const struct kw_policy *p)
 {
     const char *s = kw_policy_letter_text(p, KW_LETTER_CONTACT, o->lang);
@@ -609,8 +665,8 @@ static void page_end(const struct out *o, const struct kw_policy *p)
 void kw_letter_render(const struct kw_policy *p, const char *lang, bool html, struct kw_buf *b)
 {
     static void (*const sections[])(const struct out *, const struct kw_policy *) = {
-        page_begin, title,   scope,   levels,       commitments, counting,
-        hours,      changes, replies, compensation, contact,     page_end,
+        page_begin, title,   scope,        levels,       commitments, counting, hours,
+        changes,    replies, confirmation, compensation, contact,     page_end,
     };
     struct out o = {b, html, strcmp(lang, "zh") == 0, NULL};
     o.lang = o.zh ? "zh" : "en";

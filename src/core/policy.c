@@ -15,15 +15,24 @@
 
 /* Milestones and states every policy knows; a policy may declare more. */
 static const char *const builtin_milestones[] = {
-    "first_response", "acknowledged", "accepted",           "plan_confirmed", "on_site",
-    "restored",       "resolved",     "customer_confirmed", "closed",         "callback_done",
+    "first_response",
+    "acknowledged",
+    "accepted",
+    "plan_confirmed",
+    "on_site",
+    "restored",
+    "resolved",
+    "customer_confirmed",
+    "closed",
+    "callback_done",
+    "confirmed_by_timeout",
 };
 static const char *const builtin_states[] = {
     "registered", "analysing", "handling", "feedback", "archived", "waiting_customer",
 };
 /* Reopening takes these back unless the policy lists its own. */
 static const char *const default_revoked[] = {
-    "restored", "resolved", "customer_confirmed", "closed", "callback_done",
+    "restored", "resolved", "customer_confirmed", "closed", "callback_done", "confirmed_by_timeout",
 };
 static const char *const attr_names[KW_ATTR_COUNT] = {
     "level", "tier", "category", "region", "channel", "organisation",
@@ -400,6 +409,11 @@ const char *kw_attr_name(enum kw_attr a)
 int64_t kw_policy_reopen_window(const struct kw_policy *p)
 {
     return p->reopen_window;
+}
+
+const struct kw_confirm_terms *kw_policy_confirm(const struct kw_policy *p)
+{
+    return &p->confirm;
 }
 
 /* ---- service nodes ---- */

@@ -152,6 +152,21 @@ bool kw_policy_is_state(const struct kw_policy *p, const char *name);
  * "reopen_window", default 7 days). */
 int64_t kw_policy_reopen_window(const struct kw_policy *p);
 
+/* How long a proposed resolution waits for the customer ("confirm_within";
+ * docs/policy.md): either working_days (> 0) or work (working seconds) on
+ * calendar (an index), a reminder at remind_pct % of that wait (0: none);
+ * on false, no wait ends. And how many times staff may try to reach a
+ * customer for the call-back ("callback_attempts", 1-20, default 3). */
+struct kw_confirm_terms {
+    bool on;
+    int working_days;
+    int64_t work;
+    int calendar;
+    int remind_pct;
+    int callback_attempts;
+};
+const struct kw_confirm_terms *kw_policy_confirm(const struct kw_policy *p);
+
 /* The service nodes the customer follows ("service_nodes", at most 12; a
  * built-in list of seven when the commitment has none): id, label in lang,
  * and what reaches the node: "created", a milestone or a state. */

@@ -83,6 +83,7 @@ struct kw_policy {
     size_t n_chains;
     struct kw_escalation chain[KW_POLICY_MAX_CHAINS];
     int64_t reopen_window;
+    struct kw_confirm_terms confirm; /* confirm_within, callback_attempts */
     size_t n_nodes;
     struct kw_node nodes[KW_POLICY_MAX_NODES];
     const char *name, *version, *effective_from_text;

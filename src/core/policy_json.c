@@ -1111,6 +1111,64 @@ static enum kw_code parse_compensation(struct kw_policy *p, json_t *v, struct kw
     return KW_OK;
 }
 
+/* ---- confirmation and call-back ---- */
+
+/* "confirm_within": false, or {"working_days": N | "target": duration,
+ * "calendar": name, "remind_at": percent}; default 3 working days on the
+ * first calendar with a reminder at 50 %. "callback_attempts": 1-20. */
+static enum kw_code parse_confirm(struct kw_policy *p, json_t *doc, struct kw_err *err)
+{
+    static const char *const keys[] = {"working_days", "target", "calendar", "remind_at", NULL};
+    struct kw_confirm_terms *c = &p->confirm;
+    *c = (struct kw_confirm_terms){
+        .on = true, .working_days = 3, .remind_pct = 50, .callback_attempts = 3};
+    json_t *v = json_object_get(doc, "callback_attempts");
+    if (v && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 20))
+        return fail(err, "/callback_attempts", "expected a whole number from 1 to 20");
+    if (v)
+        c->callback_attempts = (int)json_integer_value(v);
+    v = json_object_get(doc, "confirm_within");
+    if (!v)
+        return KW_OK;
+    if (json_is_false(v)) {
+        c->on = false;
+        return KW_OK;
+    }
+    if (!json_is_object(v))
+        return fail(err, "/confirm_within",
+                    "expected false or an object like {\"working_days\": 3, \"calendar\": "
+                    "\"office\", \"remind_at\": 50}");
+    if (only_keys(v, "/confirm_within", keys, err) != KW_OK)
+        return KW_INVALID;
+    json_t *days = json_object_get(v, "working_days"), *target = json_object_get(v, "target");
+    if (days && target)
+        return fail(err, "/confirm_within/target", "give working_days or target, not both");
+    if (days) {
+        if (!json_is_integer(days) || json_integer_value(days) < 1 ||
+            json_integer_value(days) > 365)
+            return fail(err, "/confirm_within/working_days",
+                        "expected a whole number of working days from 1 to 365");
+        c->working_days = (int)json_integer_value(days);
+    } else if (target) {
+        if (duration(target, "/confirm_within/target", &c->work, err) != KW_OK)
+            return KW_INVALID;
+        if (c->work <= 0)
+            return fail(err, "/confirm_within/target", "expected a duration above zero");
+        c->working_days = 0;
+    }
+    json_t *cal = json_object_get(v, "calendar");
+    if (cal &&
+        (!json_is_string(cal) || (c->calendar = calendar_index(p, json_string_value(cal))) < 0))
+        return fail(err, "/confirm_within/calendar", "expected the name of one of the calendars");
+    json_t *pct = json_object_get(v, "remind_at");
+    if (pct && !json_is_null(pct) &&
+        (!json_is_integer(pct) || json_integer_value(pct) < 1 || json_integer_value(pct) > 99))
+        return fail(err, "/confirm_within/remind_at",
+                    "expected a percentage from 1 to 99, or null for no reminder");
+    c->remind_pct = !pct ? 50 : json_is_null(pct) ? 0 : (int)json_integer_value(pct);
+    return KW_OK;
+}
+
 /* ---- the document ---- */
 
 /* The members of a policy, in the order docs/policy.md lists them. */
@@ -1139,6 +1197,8 @@ static const char *const doc_keys[] = {"name",
                                        "public_reply_implies",
                                        "customer_reply_resumes",
                                        "compensation",
+                                       "confirm_within",
+                                       "callback_attempts",
                                        NULL};
 
 static enum kw_code parse_doc(struct kw_policy *p, json_t *doc, struct kw_err *err)
@@ -1152,7 +1212,7 @@ static enum kw_code parse_doc(struct kw_policy *p, json_t *doc, struct kw_err *e
         behaviour(p, doc, err) != KW_OK ||
         parse_calendars(p, json_object_get(doc, "calendars"), err) != KW_OK ||
         parse_vocabs(p, doc, err) != KW_OK || parse_names(p, doc, err) != KW_OK ||
-        parse_replies(p, doc, err) != KW_OK ||
+        parse_replies(p, doc, err) != KW_OK || parse_confirm(p, doc, err) != KW_OK ||
         parse_metrics(p, json_object_get(doc, "metrics"), err) != KW_OK ||
         parse_rules(p, json_object_get(doc, "targets"), err) != KW_OK ||
         parse_nodes(p, json_object_get(doc, "service_nodes"), err) != KW_OK ||

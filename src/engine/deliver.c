@@ -115,6 +115,36 @@ static void headline(const char *kind, json_t *p, bool zh, struct kw_buf *out)
             kw_buf_printf(out, "[Escalation] Ticket #%lld \"%s\": chain %s, step %d: %s%s%s%s%s",
                           id, title, str_at(e, "chain"), step, action, *who ? " " : "", who,
                           *level ? " to " : "", level);
+    } else if (strcmp(kind, "confirm_reminder") == 0) {
+        if (zh)
+            kw_buf_printf(out,
+                          "【请确认】工单 #%lld「%s」的处理结果等待您的确认，请于 %s 前确认或驳回",
+                          id, title, deadline);
+        else
+            kw_buf_printf(
+                out,
+                "[Please confirm] Ticket #%lld \"%s\": the proposed resolution waits for your "
+                "confirmation until %s",
+                id, title, deadline);
+    } else if (strcmp(kind, "confirm_timeout") == 0) {
+        if (zh)
+            kw_buf_printf(out,
+                          "【已关闭】工单 "
+                          "#%lld「%s」确认期限（%s）已到，未经您确认已关闭；如未解决可重新打开",
+                          id, title, deadline);
+        else
+            kw_buf_printf(
+                out,
+                "[Closed] Ticket #%lld \"%s\" was closed without your confirmation: the wait "
+                "ended %s; reopen it if the problem is not solved",
+                id, title, deadline);
+    } else if (strcmp(kind, "task_opened") == 0) {
+        if (zh)
+            kw_buf_printf(out, "【跟进任务】工单 #%lld「%s」回访不满意：%s", id, title,
+                          str_at(e, "note"));
+        else
+            kw_buf_printf(out, "[Follow-up] Ticket #%lld \"%s\": unhappy call-back: %s", id, title,
+                          str_at(e, "note"));
     } else if (strcmp(kind, "overrun_notice") == 0) {
         kw_buf_adds(out, str_at(json_object_get(e, "notice"), zh ? "zh" : "en"));
     } else if (strcmp(kind, "test") == 0) {

@@ -8,6 +8,7 @@
 #include "app.h"
 #include "civil.h"
 #include "event.h"
+#include "loop.h"
 #include "rota.h"
 #include "tickets.h"
 
@@ -263,6 +264,25 @@ enum kw_code kw_clocks_fire(struct kw_clocks *c, struct kw_store *st, struct kw_
             break;
         rc = take_step(c, st, &t, level_buf, k, best, step, best_at, now, &changed, err);
         kw_ticket_events_step_done(&te, NULL, best->id, step);
+        n++;
+    }
+    /* the wait for the customer's confirmation: the reminder, then the
+     * timeout, each once its second is over (like a threshold) */
+    struct kw_confirm_plan plan;
+    bool reminded;
+    while (rc == KW_OK && kw_loop_confirm_state(k, &te, &plan, &reminded)) {
+        enum kw_confirm_due kind;
+        int64_t at = kw_confirm_next(&plan, reminded, &kind);
+        if (at >= now)
+            break;
+        if (kind == KW_CONFIRM_DUE_REMIND) {
+            rc = kw_loop_remind(st, ticket, at, plan.deadline, now, err);
+            te.reminded = true;
+        } else {
+            rc = kw_loop_timeout(st, ticket, at, plan.deadline, now, err);
+            te.feedback_since = KW_NO_TIME;
+            changed = true; /* archived and closed: the clocks follow */
+        }
         n++;
     }
     if (rc == KW_OK && !changed)

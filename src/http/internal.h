@@ -479,6 +479,11 @@ struct kwh_reply kwh_rota_who(struct kwh_call *x);
 struct kwh_reply kwh_rota_shifts(struct kwh_call *x);
 /* overruns.c */
 struct kwh_reply kwh_overruns_list(struct kwh_call *x);
+/* callbacks.c: the call-back desk and follow-up tasks */
+struct kwh_reply kwh_callbacks_list(struct kwh_call *x);
+struct kwh_reply kwh_ticket_callback(struct kwh_call *x);
+struct kwh_reply kwh_ticket_tasks(struct kwh_call *x);
+struct kwh_reply kwh_ticket_task_done(struct kwh_call *x);
 struct kwh_reply kwh_overrun_get(struct kwh_call *x);
 struct kwh_reply kwh_overrun_patch(struct kwh_call *x);
 

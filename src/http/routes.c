@@ -34,6 +34,8 @@ static struct kwh_reply openapi(struct kwh_call *x)
 #define NOTIFY_WHY "only admins and managers manage notifications"
 #define OUTBOX_WHY "only admins and managers read the outbox"
 #define ROTA_WHY "rotas are the provider's"
+#define CALLBACK_WHY "call-backs are made by the provider's staff"
+#define TASKS_WHY "follow-up tasks are the provider's"
 #define SUBS_WHY "subscriptions are for the provider's people"
 
 /* In the order of docs/openapi.json; a path's methods next to each other. */
@@ -62,6 +64,10 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/tickets/{id}/verify", kwh_ticket_verify, NULL, ANYONE, NULL},
     {"GET", "/api/v1/tickets/{id}/receipt{?since,format,lang}", kwh_ticket_receipt, NULL, ANYONE,
      NULL},
+    {"POST", "/api/v1/tickets/{id}/callbacks", kwh_ticket_callback, NULL, STAFF, CALLBACK_WHY},
+    {"GET", "/api/v1/tickets/{id}/tasks", kwh_ticket_tasks, NULL, STAFF, TASKS_WHY},
+    {"POST", "/api/v1/tickets/{id}/tasks/done", kwh_ticket_task_done, NULL, STAFF, TASKS_WHY},
+    {"GET", "/api/v1/callbacks{?team_id,limit}", kwh_callbacks_list, NULL, STAFF, CALLBACK_WHY},
     {"GET", "/api/v1/orgs{?after,limit}", kwh_orgs_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/orgs", kwh_orgs_create, NULL, MANAGERS, ORGS_WHY},
     {"GET", "/api/v1/orgs/{id}", kwh_org_get, NULL, ANYONE, NULL},
@@ -126,6 +132,7 @@ static const struct {
     {"commitments", "commitment"}, {"endpoints", "endpoint"},
     {"outbox", "notification"},    {"oncall", "rota"},
     {"overruns", "overrun"},       {"subscriptions", "subscription"},
+    {"callbacks", "call-back"},
 };
 
 /* {id}: plain decimal 1..INT64_MAX, at most 19 digits, so no overflow. */

@@ -12,6 +12,7 @@
 #include "civil.h"
 #include "internal.h"
 #include "sla_json.h"
+#include "confirm.h"
 #include "tickets.h"
 #include "workflow.h"
 
@@ -114,7 +115,11 @@ static bool clock_add(const struct kw_clock_row *c, void *ctx)
 static bool staff_side_event(const struct kw_policy *p, const char *type, json_t *body)
 {
     if (json_is_true(json_object_get(body, "internal")) || strcmp(type, "sla_warning") == 0 ||
-        strcmp(type, "escalated") == 0)
+        strcmp(type, "escalated") == 0 || strcmp(type, "callback") == 0 ||
+        strncmp(type, "task_", 5) == 0)
+        return true;
+    /* what staff noted on a call-back is theirs */
+    if (strcmp(type, "rating") == 0 && json_is_string(json_object_get(body, "source")))
         return true;
     return strcmp(type, "sla_breach") == 0 &&
            !customer_sees(p, json_string_value(json_object_get(body, "metric")));
@@ -998,20 +1003,33 @@ static struct kwh_reply ticket_nodes(struct kwh_call *x, int64_t id, int64_t com
     enum kw_code rc = lang ? clock_inputs(x, id, commitment, &tc, &c, &err)
                            : kw_err_set(&err, KW_INVALID, "", "lang: expected zh or en");
     if (rc == KW_OK) {
-        int64_t reached[KW_POLICY_MAX_NODES];
+        int64_t reached[KW_POLICY_MAX_NODES], ended;
         kw_nodes_reached(c->p, tc.ev, tc.n, reached);
+        enum kw_confirm_outcome how = kw_confirm_outcome(tc.ev, tc.n, &ended);
         json_t *list = json_array();
         for (size_t i = 0; i < kw_policy_node_count(c->p); i++) {
             bool done = reached[i] != KW_NO_TIME;
+            const char *nid = kw_policy_node_id(c->p, i),
+                       *label = kw_policy_node_label(c->p, i, lang);
+            /* the customer never confirmed: the node says so, never "confirmed" */
+            if (how == KW_CONFIRM_TIMEOUT && !done &&
+                strcmp(kw_policy_node_at(c->p, i), "customer_confirmed") == 0) {
+                nid = "closed_unconfirmed";
+                label = strcmp(lang, "zh") == 0 ? "未经确认关闭" : "Closed without confirmation";
+                done = true;
+                reached[i] = ended;
+            }
             if (!done && !next)
-                next = kw_policy_node_id(c->p, i);
+                next = nid;
             json_array_append_new(
-                list, json_pack("{s:s, s:s, s:b, s:o}", "id", kw_policy_node_id(c->p, i), "label",
-                                kw_policy_node_label(c->p, i, lang), "reached", done, "reached_at",
-                                kwh_instant_json(done ? reached[i] : KW_STORE_NO_TIME)));
+                list,
+                json_pack("{s:s, s:s, s:b, s:o}", "id", nid, "label", label, "reached", done,
+                          "reached_at", kwh_instant_json(done ? reached[i] : KW_STORE_NO_TIME)));
         }
-        out = kwh_ok(200, json_pack("{s:I, s:s, s:o, s:o}", "ticket", (json_int_t)id, "lang", lang,
-                                    "nodes", list, "next", kwh_nullable(next)));
+        static const char *const outcomes[] = {NULL, "customer", "timeout"};
+        out = kwh_ok(200, json_pack("{s:I, s:s, s:o, s:o, s:o}", "ticket", (json_int_t)id, "lang",
+                                    lang, "nodes", list, "next", kwh_nullable(next), "confirmation",
+                                    kwh_nullable(outcomes[how])));
     }
     kw_ticket_events_release(&tc);
     return rc != KW_OK ? kwh_problem(&err) : out;

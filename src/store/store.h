@@ -383,6 +383,14 @@ enum kw_code kw_store_ticket_clocks(struct kw_store *st, int64_t ticket,
                                     bool (*fn)(const struct kw_clock_row *c, void *ctx), void *ctx,
                                     struct kw_err *err);
 
+/* Tickets whose projected clock of `metric` runs (running or breached),
+ * of team team_id (0: any), earliest deadline first, at most limit: fn
+ * gets the ticket id and that clock's row. For the call-back desk. */
+enum kw_code
+kw_store_clock_runs(struct kw_store *st, const char *metric, int64_t team_id, size_t limit,
+                    bool (*fn)(int64_t ticket, const struct kw_clock_row *c, void *ctx), void *ctx,
+                    struct kw_err *err);
+
 /* Up to max ids after `after` of tickets whose clock projection is older
  * than their last event (written by an older build, or by a tool that
  * appended without projecting); *n gets how many. */

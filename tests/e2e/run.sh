@@ -2,7 +2,7 @@
 # Browser tests of the web UI: the real server with the demo data on a free
 # loopback port, driven in headless Debian chromium by playwright-core
 # (tests/e2e/ui.test.js, then phone.test.js: every page at 390 px, pages.test.js:
-# every page as each role, previews.test.js, search.test.js and
+# every page as each role, previews.test.js, search.test.js, loop.test.js and
 # calendars.test.js). Installs
 # playwright-core from the lock file when it is missing. Screenshots of each
 # main page go to tests/e2e/screenshots/.
@@ -43,6 +43,10 @@ check "the preview tests pass" $rc
 # staff-logged tickets and search (tests/e2e/search.test.js): it logs tickets
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/search.test.js"
 check "the search and new ticket tests pass" $?
+# the call-back desk and a resolution closed without confirmation (it adds
+# a commitment version: last)
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/loop.test.js"
+check "the call-back desk and confirmation browser tests pass" $?
 serve_stop
 # the Calendars page on a fresh demo (it saves calendar versions)
 rm -f "$TMP"/kw.db*

@@ -76,7 +76,7 @@ is "the catalogue needs no token and names every state in both languages" 200 \
 is "the catalogue has the workflow's moves" 200 \
     '(.states[] | select(.id == "feedback") | .moves) == ["handling","archived"] and (.states[] | select(.id == "archived") | .moves) == []'
 is "the catalogue's milestones say which are recorded by hand" 200 \
-    '(.milestones | map(select(.manual | not) | .id)) == ["customer_confirmed","closed"] and (.events | map(.type) | index("sla_breach")) != null'
+    '(.milestones | map(select(.manual | not) | .id)) == ["customer_confirmed","closed","confirmed_by_timeout"] and (.events | map(.type) | index("sla_breach")) != null'
 req GET "/api/v1/tickets/$TICKET" "" "$MGR"
 is "a ticket tells the manager the moves they may make" 200 '.allowed_moves == ["analysing","handling","waiting_customer"]'
 CODE=$(ck "$B/api/v1/tickets/$TICKET")

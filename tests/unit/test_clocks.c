@@ -117,6 +117,9 @@ static bool add_event(const struct kw_stored_event *ev, void *ctx)
     else if (strcmp(ev->type, "escalated") == 0)
         snprintf(item, sizeof(item), "step%lld ",
                  (long long)json_integer_value(json_object_get(b, "step")));
+    else if (strcmp(ev->type, "confirm_reminder") == 0 || strcmp(ev->type, "confirm_timeout") == 0)
+        snprintf(item, sizeof(item), "%s@%s ", ev->type + 8,
+                 json_string_value(json_object_get(b, "due_at")));
     else if (strcmp(ev->type, "level") == 0)
         snprintf(item, sizeof(item), "level:%s ", json_string_value(json_object_get(b, "level")));
     strncat(t->text, item, sizeof(t->text) - strlen(t->text) - 1);
@@ -174,6 +177,44 @@ static void test_acknowledgement_stops_the_chain(void **state)
     assert_int_equal(fire_at(f, id), KW_STORE_NO_TIME);
     assert_int_equal(fire(f, id, "2026-03-02T12:00:00+08:00"), 0);
     assert_string_equal(trail(f, id, &t), "warn50 warn80 breach step0 ");
+}
+
+/* The wait for the customer's confirmation (default: 3 working days on the
+ * first calendar, a reminder at half), fired like a threshold: once its
+ * second is over, once, and late with the instant it fell due. */
+static void test_confirmation_wait(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    struct trail t;
+    char buf[32];
+    int64_t id = open_ticket(f, "2026-03-02T09:00:00+08:00");
+    assert_int_equal(kw_store_event_append(f->st, id, "milestone",
+                                           "{\"milestone\":\"first_response\"}", f->agent,
+                                           T("2026-03-02T09:10:00+08:00"), NULL, NULL, &err),
+                     KW_OK);
+    /* Friday 15:00: 3 h that day, 9 h Monday, 9 h Tuesday, 6 h Wednesday:
+     * the wait ends Wednesday 15:00, half of its 27 h by Tuesday 10:30 */
+    assert_int_equal(kw_store_event_append(f->st, id, "state", "{\"state\":\"feedback\"}", f->agent,
+                                           T("2026-03-06T15:00:00+08:00"), "feedback", NULL, &err),
+                     KW_OK);
+    assert_int_equal(
+        kw_clocks_project(f->c, f->st, &f->sla, id, T("2026-03-06T15:00:00+08:00"), NULL, &err),
+        KW_OK);
+    assert_int_equal(fire_at(f, id), T("2026-03-10T10:30:01+08:00"));
+    assert_int_equal(fire(f, id, "2026-03-10T10:30:00+08:00"), 0);
+    assert_int_equal(fire(f, id, "2026-03-10T10:30:01+08:00"), 1);
+    assert_int_equal(fire(f, id, "2026-03-10T10:30:01+08:00"), 0); /* once */
+    assert_string_equal(trail(f, id, &t), "reminder@2026-03-10T02:30:00Z ");
+    assert_int_equal(fire_at(f, id), T("2026-03-11T15:00:01+08:00"));
+    /* the server was down at the deadline: fired Thursday, due Wednesday */
+    assert_int_equal(fire(f, id, "2026-03-12T09:00:00+08:00"), 1);
+    assert_string_equal(trail(f, id, &t),
+                        "reminder@2026-03-10T02:30:00Z timeout@2026-03-11T07:00:00Z ");
+    assert_int_equal(kw_store_ticket_state(f->st, id, buf, sizeof(buf), &err), KW_OK);
+    assert_string_equal(buf, "archived");
+    assert_int_equal(fire_at(f, id), KW_STORE_NO_TIME);
+    assert_int_equal(fire(f, id, "2026-03-20T09:00:00+08:00"), 0);
 }
 
 static void test_a_stopped_clock_fires_nothing(void **state)
@@ -379,6 +420,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_thresholds_then_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acknowledgement_stops_the_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_stopped_clock_fires_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_confirmation_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_breach_and_clock_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_saved_calendar_reaches_running_clocks, setup,
                                         teardown),

@@ -96,6 +96,44 @@ static void test_bodies(void **state)
                                          .notice_en = "sorry"},
                   "{\"metric\":\"resolution\",\"note\":null,\"notice\":{\"en\":\"sorry\",\"zh\":"
                   "\"很抱歉\"},\"overrun\":3,\"reason\":\"staffing\"}");
+    /* closing the loop: a call-back's rating says so, the wait's events,
+     * the call, follow-up tasks */
+    check_encoded(&(struct kw_event_rec){.kind = KW_EVENT_RATING,
+                                         .satisfaction = 2,
+                                         .nps = 4,
+                                         .text = "slow",
+                                         .source = "callback"},
+                  "{\"comment\":\"slow\",\"nps\":4,\"satisfaction\":2,\"source\":\"callback\"}");
+    check_encoded(&(struct kw_event_rec){.kind = KW_EVENT_CONFIRM_REMINDER,
+                                         .due_at = T("2026-03-11T01:45:00Z"),
+                                         .deadline = T("2026-03-12T07:00:00Z")},
+                  "{\"deadline\":\"2026-03-12T07:00:00Z\",\"due_at\":\"2026-03-11T01:45:00Z\"}");
+    check_encoded(&(struct kw_event_rec){.kind = KW_EVENT_CONFIRM_TIMEOUT,
+                                         .due_at = T("2026-03-12T07:00:00Z"),
+                                         .deadline = T("2026-03-12T07:00:00Z")},
+                  "{\"deadline\":\"2026-03-12T07:00:00Z\",\"due_at\":\"2026-03-12T07:00:00Z\"}");
+    check_encoded(&(struct kw_event_rec){.kind = KW_EVENT_CALLBACK, .attempt = 1, .nps = -1},
+                  "{\"attempt\":1,\"follow_up\":null,\"note\":null,\"nps\":null,\"reached\":false,"
+                  "\"satisfaction\":null}");
+    check_encoded(&(struct kw_event_rec){.kind = KW_EVENT_CALLBACK,
+                                         .attempt = 2,
+                                         .reached = true,
+                                         .satisfaction = 2,
+                                         .nps = 6,
+                                         .note = "n",
+                                         .follow_up = "f"},
+                  "{\"attempt\":2,\"follow_up\":\"f\",\"note\":\"n\",\"nps\":6,\"reached\":true,"
+                  "\"satisfaction\":2}");
+    check_encoded(&(struct kw_event_rec){.kind = KW_EVENT_TASK_OPENED,
+                                         .task = 1,
+                                         .action = "callback_followup",
+                                         .user_id = 7,
+                                         .team_id = 2,
+                                         .note = "call back"},
+                  "{\"assignee_id\":7,\"kind\":\"callback_followup\",\"note\":\"call back\","
+                  "\"task\":1,\"team_id\":2}");
+    check_encoded(&(struct kw_event_rec){.kind = KW_EVENT_TASK_DONE, .task = 1},
+                  "{\"note\":null,\"task\":1}");
 }
 
 static void test_refusals(void **state)

@@ -67,6 +67,7 @@ enum stmt {
     S_DUE_CLAIM,
     S_CLAIM_END,
     S_CENSUS,
+    S_CLOCK_RUNS,
     S_COUNT
 };
 
@@ -125,6 +126,11 @@ static const char *const sql[S_COUNT] = {
                     " (SELECT 1 FROM claims c WHERE c.ticket = t.id AND c.until > ?1"
                     " AND c.node <> ?2) ORDER BY fire_at, id LIMIT ?4 RETURNING ticket",
     [S_FIRE_ONE] = "SELECT fire_at FROM tickets WHERE id = ?1",
+    [S_CLOCK_RUNS] = "SELECT c.metric, c.status, c.deadline, c.next_due, coalesce(c.next_pct, 0),"
+                     " c.ticket_id FROM clocks c JOIN tickets t ON t.id = c.ticket_id"
+                     " WHERE c.metric = ?1 AND c.status IN ('running', 'breached')"
+                     " AND (?2 = 0 OR t.team_id = ?2)"
+                     " ORDER BY coalesce(c.deadline, 9223372036854775807), c.ticket_id LIMIT ?3",
 };
 
 const struct kws_catalogue kws_tickets_sql = {sql, S_COUNT};
@@ -504,6 +510,31 @@ enum kw_code kw_store_ticket_clocks(struct kw_store *st, int64_t ticket,
     sqlite3_stmt *x = prep(st, S_CLOCKS_OF);
     sqlite3_bind_int64(x, 1, ticket);
     return EACH_ROW(st, x, read_clock, fn, ctx, "read the clocks", err);
+}
+
+struct runs_cb {
+    bool (*fn)(int64_t ticket, const struct kw_clock_row *c, void *ctx);
+    void *ctx;
+};
+
+static bool runs_row(sqlite3_stmt *x, void *arg)
+{
+    const struct runs_cb *cb = arg;
+    struct kw_clock_row row;
+    read_clock(x, &row);
+    return cb->fn(sqlite3_column_int64(x, 5), &row, cb->ctx);
+}
+
+enum kw_code
+kw_store_clock_runs(struct kw_store *st, const char *metric, int64_t team_id, size_t limit,
+                    bool (*fn)(int64_t ticket, const struct kw_clock_row *c, void *ctx), void *ctx,
+                    struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_CLOCK_RUNS);
+    sqlite3_bind_text(x, 1, metric, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(x, 2, team_id);
+    sqlite3_bind_int64(x, 3, (sqlite3_int64)limit);
+    return kws_each_row(st, x, runs_row, &(struct runs_cb){fn, ctx}, "list running clocks", err);
 }
 
 /* Ids (column 0) into an array, as many as the statement's LIMIT. */
