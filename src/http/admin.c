@@ -746,15 +746,11 @@ static bool commitment_add_visible(const struct kw_commitment_row *c, void *ctx)
     return !commitment_visible(v->x, c->id, v->in_force) || commitment_add(c, v->pg);
 }
 
-/* A customer's view of a commitment document: without the list of
- * organisations, without the rules that name other organisations (a rule
- * naming theirs among others names theirs alone) and without the escalation
- * chains (the provider's own procedure). */
-static void customer_view(json_t *doc, const char *org)
+/* Of rules (targets or compensation rules), drop those whose `when`
+ * names other organisations; one naming theirs among others names theirs
+ * alone. */
+static void only_mine(json_t *rules, json_t *mine)
 {
-    json_object_del(doc, "organisations");
-    json_object_del(doc, "escalations");
-    json_t *rules = json_object_get(doc, "targets"), *mine = json_string(org);
     for (size_t i = json_array_size(rules); i-- > 0;) {
         json_t *when = json_object_get(json_array_get(rules, i), "when");
         json_t *names = json_object_get(when, "organisation");
@@ -768,6 +764,22 @@ static void customer_view(json_t *doc, const char *org)
         else
             json_array_remove(rules, i);
     }
+}
+
+/* A customer's view of a commitment document: without the list of
+ * organisations, without the target and compensation rules that name other
+ * organisations and without the escalation chains (the provider's own
+ * procedure). */
+static void customer_view(json_t *doc, const char *org)
+{
+    json_t *mine = json_string(org);
+    json_object_del(doc, "organisations");
+    json_object_del(doc, "escalations");
+    only_mine(json_object_get(doc, "targets"), mine);
+    json_t *comp = json_object_get(doc, "compensation");
+    only_mine(json_object_get(comp, "rules"), mine);
+    if (comp && json_array_size(json_object_get(comp, "rules")) == 0)
+        json_object_del(doc, "compensation"); /* none of its rules is theirs */
     json_decref(mine);
 }
 

@@ -28,7 +28,8 @@ req POST /api/v1/commitments '{"name":"Hard","version":"1","effective_from":"202
  "metrics":[{"id":"response","start":"created","stop":["first_response"]},
             {"id":"callback","start":"closed","stop":["callback_done"]}],
  "targets":[{"id":"beta-only","when":{"organisation":"Beta"},"response":"1h"},
-            {"id":"<img src=x onerror=alert(1)>","calendar":"always","response":"1h","callback":"1h"}]}' "$ADMIN"
+            {"id":"<img src=x onerror=alert(1)>","calendar":"always","response":"1h","callback":"1h"}],
+ "compensation":{"rules":[{"when":{"organisation":"Beta"},"metric":"response","credit":{"amount":100}}]}}' "$ADMIN"
 is "(a commitment naming two organisations)" 201
 req POST /api/v1/orgs '{"name":"Acme","tier":"vip","calendar":"office"}' "$ADMIN"
 is "an organisation with a known tier and a stored calendar" 201
@@ -116,10 +117,12 @@ req GET "/api/v1/commitments/$NEXT" "" "$CA"
 is "and not next year's, which none of their tickets follows" 404
 req GET "/api/v1/commitments/$COMMITMENT" "" "$CA"
 is "Acme's customer reads no other organisation's name or rules" 200 \
-    'has("organisations") == false and ([.targets[].id] | index("beta-only") == null) and (tostring | contains("Beta") | not)'
+    'has("organisations") == false and ([.targets[].id] | index("beta-only") == null) and (tostring | contains("Beta") | not)
+     and has("compensation") == false'
 req GET "/api/v1/commitments/$COMMITMENT" "" "$CB"
 is "Beta's customer reads the rule for Beta, and nothing of Acme" 200 \
-    '([.targets[] | select(.id == "beta-only") | .when.organisation] == ["Beta"]) and (tostring | contains("Acme") | not)'
+    '([.targets[] | select(.id == "beta-only") | .when.organisation] == ["Beta"]) and (tostring | contains("Acme") | not)
+     and .compensation.rules[0].when.organisation == "Beta"'
 req GET "/api/v1/commitments/$COMMITMENT" "" "$ADMIN"
 is "staff read the whole document" 200 '.organisations == ["Acme","Beta"] and (.targets | length) == 2'
 for f in md html; do
