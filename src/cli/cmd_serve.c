@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,6 +24,7 @@ static const char usage_serve[] =
     "                      [--log-level debug|info|warn|error]\n"
     "                      [--trusted-proxy ADDR[/BITS][,...]]\n"
     "                      [--metrics loopback|token|off] [--secure-cookies]\n"
+    "                      [--max-attachment SIZE] [--max-ticket-attachments SIZE]\n"
     "                      [--fake-clock FILE]\n"
     "\n"
     "Serve the web UI (at /) and the HTTP API on the database at PATH (created\n"
@@ -46,6 +48,9 @@ static const char usage_serve_rest[] =
     "X-Forwarded-Proto: https, or always with --secure-cookies.\n"
     "GET /metrics serves Prometheus metrics to loopback clients (--metrics\n"
     "loopback, the default), to an admin's token (token), or to nobody (off).\n"
+    "--max-attachment SIZE caps one uploaded file (default 20MiB) and\n"
+    "--max-ticket-attachments SIZE all of a ticket's files (default 200MiB);\n"
+    "SIZE is bytes, or a number with KiB, MiB or GiB (1 to 1GiB).\n"
     "--fake-clock FILE (for tests) reads \"now\" from FILE, an instant like\n"
     "2026-03-02T09:00:00+08:00, on every use instead of the system clock.\n"
     "Logs one logfmt line per request, per ticket state change, per firing and\n"
@@ -173,9 +178,33 @@ static enum kw_code catch_up(struct serving *s, const char *db, int64_t now,
     return rc;
 }
 
+/* A size: bytes, or a number with KiB, MiB or GiB, from 1 to 1 GiB. */
+static bool size_of(const char *s, int64_t *out)
+{
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (!end || end == s || v < 1)
+        return false;
+    int shift = strcmp(end, "") == 0      ? 0
+                : strcmp(end, "KiB") == 0 ? 10
+                : strcmp(end, "MiB") == 0 ? 20
+                : strcmp(end, "GiB") == 0 ? 30
+                                          : -1;
+    if (shift < 0 || v > (1LL << 30) >> shift)
+        return false;
+    *out = (int64_t)v << shift;
+    return true;
+}
+
+/* The limits on attachments (0: the defaults). */
+struct upload_limits {
+    int64_t file, ticket;
+};
+
 static enum kw_code serving_start(struct serving *s, const char *listen, const char *db,
                                   const char *proxies, const char *metrics, bool secure,
-                                  struct kw_now clock, const struct kw_log *log, struct kw_err *err)
+                                  const struct upload_limits *lim, struct kw_now clock,
+                                  const struct kw_log *log, struct kw_err *err)
 {
     kw_sla_init(&s->sla);
     s->clocks = kw_clocks_new(err);
@@ -193,7 +222,9 @@ static enum kw_code serving_start(struct serving *s, const char *listen, const c
                                 .log = log,
                                 .trusted_proxies = proxies,
                                 .metrics = metrics,
-                                .secure_cookies = secure};
+                                .secure_cookies = secure,
+                                .max_attachment = (size_t)lim->file,
+                                .max_ticket_attachments = lim->ticket};
     s->http = kw_http_start(listen, &deps, err);
     return s->http ? KW_OK : err->code;
 }
@@ -208,6 +239,7 @@ int kw_cmd_serve(int argc, char **argv)
     const char *metrics = NULL;
     bool secure = false;
     bool demo = false;
+    struct upload_limits lim = {0};
     struct kw_log log = {stderr, KW_LOG_INFO};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--demo") == 0)
@@ -222,7 +254,17 @@ int kw_cmd_serve(int argc, char **argv)
             secure = true;
         else if (strcmp(argv[i], "--metrics") == 0 && i + 1 < argc)
             metrics = argv[++i];
-        else if (strcmp(argv[i], "--trusted-proxy") == 0 && i + 1 < argc) {
+        else if ((strcmp(argv[i], "--max-attachment") == 0 ||
+                  strcmp(argv[i], "--max-ticket-attachments") == 0) &&
+                 i + 1 < argc) {
+            bool file = strcmp(argv[i], "--max-attachment") == 0;
+            if (!size_of(argv[i + 1], file ? &lim.file : &lim.ticket)) {
+                kw_cli_usage("", "%s: \"%s\" is not a size (bytes, or like 20MiB; 1 to 1GiB)",
+                             argv[i], argv[i + 1]);
+                return KW_EXIT_USAGE;
+            }
+            i++;
+        } else if (strcmp(argv[i], "--trusted-proxy") == 0 && i + 1 < argc) {
             size_t used = strlen(proxies);
             if (used + strlen(argv[i + 1]) + 2 > sizeof(proxies)) {
                 kw_cli_usage("", "--trusted-proxy: too many (at most %zu characters in all)",
@@ -277,7 +319,8 @@ int kw_cmd_serve(int argc, char **argv)
     int schema = kw_store_schema_version(st);
     kw_store_close(st); /* the server opens its own handles */
     struct serving sv = {0};
-    if (serving_start(&sv, listen, db, proxies, metrics, secure, clock, &log, &err) != KW_OK) {
+    if (serving_start(&sv, listen, db, proxies, metrics, secure, &lim, clock, &log, &err) !=
+        KW_OK) {
         serving_stop(&sv);
         return kw_cli_fail(NULL, &err);
     }

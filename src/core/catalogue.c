@@ -39,6 +39,7 @@ static const struct kw_label events[KW_EVENT_KIND_COUNT] = {
     [KW_EVENT_SLA_BREACH] = {"SLA 超时", "SLA breach"},
     [KW_EVENT_ESCALATED] = {"升级", "escalation"},
     [KW_EVENT_OVERRUN_EXPLAINED] = {"说明了超时原因", "explained an overrun"},
+    [KW_EVENT_ATTACHMENT] = {"添加了附件", "attached a file"},
 };
 
 struct kw_label kw_state_label(enum kw_state s)

@@ -40,7 +40,8 @@
     X(SLA_WARNING, "sla_warning", KW_EV_COUNT)                                                     \
     X(SLA_BREACH, "sla_breach", KW_EV_COUNT)                                                       \
     X(ESCALATED, "escalated", KW_EV_COUNT)                                                         \
-    X(OVERRUN_EXPLAINED, "overrun_explained", KW_EV_COUNT)
+    X(OVERRUN_EXPLAINED, "overrun_explained", KW_EV_COUNT)                                         \
+    X(ATTACHMENT, "attachment", KW_EV_COUNT)
 
 enum kw_event_kind {
 #define X(name, type, clock) KW_EVENT_##name,
@@ -90,6 +91,11 @@ struct kw_event_rec {
      * the notice told to the customer in both languages */
     int64_t overrun;
     const char *note, *notice_zh, *notice_en;
+    /* attachment: its id, file name, sniffed type, size in bytes, SHA-256
+     * (64 hex digits), the comment it belongs to (its seq, 0: none), and
+     * `internal` above (a file of an internal note) */
+    int64_t attachment, size, comment_seq;
+    const char *name, *content_type, *sha256;
 };
 
 /* The body of type as a record. *hold gets the JSON the record's strings

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attachments.h"
 #include "internal.h"
 
 /* ---- log ---- */
@@ -74,6 +75,7 @@ struct kwh_worker *kwh_worker_take(struct kw_http *h, struct kw_err *err)
 
 static void worker_free(struct kwh_worker *wk)
 {
+    kwh_worker_magic_close(wk);
     kw_store_close(wk->st);
     kw_sla_release(&wk->sla);
     free(wk);
@@ -110,18 +112,30 @@ enum MHD_Result kwh_send_reply(struct MHD_Connection *c, struct kwh_reply *rep,
                                const char *set_cookie)
 {
     char *text = rep->text ? rep->text : rep->json ? json_dumps(rep->json, JSON_COMPACT) : NULL;
+    size_t len = text ? (rep->text && rep->text_len ? rep->text_len : strlen(text)) : 0;
     json_decref(rep->json);
     char empty[1] = "";
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        text ? strlen(text) : 0, text ? text : empty, MHD_RESPMEM_MUST_COPY);
-    free(text);
-    if (!resp)
+    /* the reply takes the buffer: a file is not copied once more */
+    struct MHD_Response *resp =
+        text ? MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE)
+             : MHD_create_response_from_buffer(0, empty, MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(text);
+        free(rep->disposition);
         return MHD_NO;
+    }
+    if (rep->disposition) {
+        /* a file someone uploaded: saved, never shown as a page of ours */
+        MHD_add_response_header(resp, "Content-Disposition", rep->disposition);
+        MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; sandbox");
+        free(rep->disposition);
+    }
     if (rep->status != 204)
         MHD_add_response_header(resp, "Content-Type",
-                                rep->ctype     ? rep->ctype
-                                : rep->problem ? "application/problem+json"
-                                               : "application/json");
+                                rep->file_type[0] ? rep->file_type
+                                : rep->ctype      ? rep->ctype
+                                : rep->problem    ? "application/problem+json"
+                                                  : "application/json");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
@@ -142,6 +156,84 @@ enum MHD_Result kwh_send_reply(struct MHD_Connection *c, struct kwh_reply *rep,
     return ret;
 }
 
+bool kwh_is_upload(const char *method, const char *url)
+{
+    static const char pre[] = "/api/v1/tickets/", post[] = "/attachments";
+    if (strcmp(method, "POST") != 0 || strncmp(url, pre, sizeof(pre) - 1) != 0)
+        return false;
+    const char *p = url + sizeof(pre) - 1;
+    size_t digits = strspn(p, "0123456789");
+    return digits > 0 && strcmp(p + digits, post) == 0;
+}
+
+/* Answer an upload at once, before its body is read (MHD then closes the
+ * connection rather than read what nobody wants). */
+static enum MHD_Result refuse_now(struct kw_http *h, struct MHD_Connection *c, const char *method,
+                                  const char *url, struct kwh_req *r, struct kwh_reply rep,
+                                  const char *retry_after)
+{
+    unsigned status = rep.status;
+    enum MHD_Result ret;
+    if (retry_after) {
+        /* kwh_send_reply has no header list: add Retry-After through a
+         * response of our own */
+        char *text = json_dumps(rep.json, JSON_COMPACT);
+        json_decref(rep.json);
+        struct MHD_Response *resp =
+            text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
+                 : NULL;
+        if (!resp) {
+            free(text);
+            return MHD_NO;
+        }
+        MHD_add_response_header(resp, "Content-Type", "application/problem+json");
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+        MHD_add_response_header(resp, "Retry-After", retry_after);
+        ret = MHD_queue_response(c, status, resp);
+        MHD_destroy_response(resp);
+    } else {
+        ret = kwh_send_reply(c, &rep, NULL);
+    }
+    log_request(h, method, url, status, r);
+    return ret;
+}
+
+/* The first call of an attachment upload: its body may be up to the
+ * attachment limit, and all uploads in flight together hold at most
+ * h->upload_budget bytes, so memory stays bounded however many arrive at
+ * once. A declared length past the limit is refused before a byte is read. */
+static enum MHD_Result upload_start(struct kw_http *h, struct MHD_Connection *c, const char *url,
+                                    const char *method, struct kwh_req *r)
+{
+    r->upload = true;
+    r->body.max = h->max_attachment + 1; /* kw_buf keeps a NUL after the bytes */
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    char *end = NULL;
+    unsigned long long n = cl ? strtoull(cl, &end, 10) : 0;
+    bool known = cl && end && end != cl && *end == '\0';
+    if (known && n > h->max_attachment)
+        return refuse_now(
+            h, c, method, url, r,
+            kwh_problemf(KW_TOO_BIG, "",
+                         "the file is %llu bytes, more than the limit of %zu bytes per file "
+                         "(serve --max-attachment)",
+                         n, h->max_attachment),
+            NULL);
+    size_t want = known ? (size_t)n : h->max_attachment;
+    size_t held = atomic_fetch_add(&h->uploading, want);
+    if (held + want > h->upload_budget && held > 0) {
+        atomic_fetch_sub(&h->uploading, want);
+        return refuse_now(
+            h, c, method, url, r,
+            kwh_problem_of(KW_TOO_MANY, "", "too many uploads at once; try again in a few seconds"),
+            "5");
+    }
+    r->reserved = want;
+    if (known && n)
+        kw_buf_reserve(&r->body, (size_t)n); /* one allocation, not a doubling series */
+    return MHD_YES;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -157,6 +249,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         r->route = KWH_ROUTE_NONE;
         clock_gettime(CLOCK_MONOTONIC, &r->t0);
         *con_cls = r;
+        if (kwh_is_upload(method, url))
+            return upload_start(h, c, url, method, r);
         return MHD_YES;
     }
     if (*upload_size) {
@@ -204,11 +298,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode code)
 {
-    (void)cls;
+    struct kw_http *h = cls;
     (void)c;
     (void)code;
     struct kwh_req *r = *con_cls;
     if (r) {
+        if (r->reserved)
+            atomic_fetch_sub(&h->uploading, r->reserved);
         kw_buf_release(&r->body);
         free(r);
     }
@@ -281,6 +377,12 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
         return NULL;
     }
     h->secure_cookies = d->secure_cookies;
+    h->max_attachment = d->max_attachment ? d->max_attachment : KW_ATTACHMENT_MAX_DEFAULT;
+    h->max_ticket_attachments =
+        d->max_ticket_attachments ? d->max_ticket_attachments : KW_ATTACHMENT_TICKET_DEFAULT;
+    /* four files of the largest size at once, and at least 64 MiB */
+    h->upload_budget =
+        h->max_attachment > ((size_t)16 << 20) ? 4 * h->max_attachment : (size_t)64 << 20;
     h->clock = d->clock;
     if (d->log)
         h->log = *d->log;

@@ -50,6 +50,11 @@ struct kw_http_deps {
     /* mark session cookies Secure always (the site is served over TLS); they
      * are also when a trusted proxy says X-Forwarded-Proto: https */
     bool secure_cookies;
+    /* bytes of one attachment (0: KW_ATTACHMENT_MAX_DEFAULT, 20 MiB) and of
+     * all of a ticket's (0: KW_ATTACHMENT_TICKET_DEFAULT, 200 MiB); serve
+     * --max-attachment and --max-ticket-attachments */
+    size_t max_attachment;
+    int64_t max_ticket_attachments;
 };
 
 /* Listen on host:port (an IPv4 address) and serve d->db with d's writer,

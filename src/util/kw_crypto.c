@@ -81,3 +81,8 @@ void kw_token_digest(const char *token, unsigned char out[KW_HASH_BYTES])
     /* unkeyed BLAKE2b of the text, without its NUL: what tokens.hash holds */
     crypto_generichash(out, KW_HASH_BYTES, (const unsigned char *)token, strlen(token), NULL, 0);
 }
+
+void kw_sha256(const void *p, size_t n, unsigned char out[KW_SHA256_LEN])
+{
+    crypto_hash_sha256(out, p, (unsigned long long)n);
+}

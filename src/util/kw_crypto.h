@@ -55,5 +55,9 @@ enum kw_code kw_token_mint(char out[KW_TOKEN_BUF], struct kw_err *err);
 /* The digest a token is stored and looked up by: the record hash (BLAKE2b,
  * 32 bytes, no key) of the token's text. */
 void kw_token_digest(const char *token, unsigned char out[KW_HASH_BYTES]);
+/* SHA-256 (FIPS 180-4) of n bytes at p into out: the digest files are known
+ * by (attachments), which anyone can recompute with sha256sum. */
+#define KW_SHA256_LEN 32
+void kw_sha256(const void *p, size_t n, unsigned char out[KW_SHA256_LEN]);
 
 #endif

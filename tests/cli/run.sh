@@ -217,8 +217,8 @@ expect "migrate --help" 0 "usage: keepword migrate --db PATH" "" -- "$KW" migrat
 expect "init --help" 0 "KEEPWORD_ADMIN_PASSWORD" "" -- "$KW" init --help
 expect "help init" 0 "usage: keepword init" "" -- "$KW" help init
 expect "migrate needs --db" 2 "" "--db PATH is required" -- "$KW" migrate
-expect "migrate creates the schema" 0 "schema version 15" "" -- "$KW" migrate --db "$TMP/kw.db"
-expect "migrate again changes nothing" 0 "schema version 15" "" -- "$KW" migrate --db "$TMP/kw.db"
+expect "migrate creates the schema" 0 "schema version 16" "" -- "$KW" migrate --db "$TMP/kw.db"
+expect "migrate again changes nothing" 0 "schema version 16" "" -- "$KW" migrate --db "$TMP/kw.db"
 expect "init prints a made-up password once" 0 "password (shown once): " "" -- "$KW" init --db "$TMP/kw.db"
 expect "init refuses a second admin" 1 "" "already has an admin account" -- "$KW" init --db "$TMP/kw.db"
 expect "init takes the password from the environment" 0 "admin ops@example.com created" "" \
