@@ -171,6 +171,26 @@ static bool attachment_add(const struct kw_attachment_row *a, void *ctx)
     return json_array_append_new(ctx, attachment_json(a)) == 0;
 }
 
+/* "created_by_name" on each row: the uploader's display name when the
+ * caller may know it (as the events' actor_name: staff know everyone, a
+ * customer the provider's staff and their own organisation's people). */
+static void uploader_names(struct kwh_call *x, json_t *list)
+{
+    json_t *row;
+    size_t i;
+    json_array_foreach(list, i, row)
+    {
+        json_int_t by = json_integer_value(json_object_get(row, "created_by"));
+        struct kw_user_row u;
+        struct kw_err err = {0};
+        bool known = by > 0 && kw_store_user_get(x->wk->st, by, &u, &err) == KW_OK;
+        bool may = known &&
+                   (!x->me.customer || strcmp(u.role, "customer") != 0 || u.org_id == x->me.org_id);
+        json_object_set_new(row, "created_by_name",
+                            may && u.name ? json_string(u.name) : json_null());
+    }
+}
+
 struct kwh_reply kwh_attachments_list(struct kwh_call *x)
 {
     struct kw_err err = {0};
@@ -186,6 +206,7 @@ struct kwh_reply kwh_attachments_list(struct kwh_call *x)
         json_decref(list);
         return kwh_problem(&err);
     }
+    uploader_names(x, list);
     return kwh_ok(200, json_pack("{s:o}", "attachments", list));
 }
 
