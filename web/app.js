@@ -1663,7 +1663,7 @@ Object.assign(STRINGS.en, {
 });
 Object.assign(STRINGS.zh, {
   settings: '个人设置', time_zone: '时区', lang_pref: '语言', lang_zh: '中文',
-  lang_en: 'English（英文）', browser_default: '跟随浏览器', change_password: '修改密码',
+  lang_en: 'English', browser_default: '跟随浏览器', change_password: '修改密码',
   current_password: '当前密码', new_password: '新密码', saved: '已保存',
   password_changed: '密码已修改，您在其他地方的登录已退出。',
   active: '启用中', deactivated: '已停用', deactivate: '停用', activate: '重新启用',

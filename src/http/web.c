@@ -104,7 +104,14 @@ void kwh_feed_publish(void *ctx)
 
 void kwh_sessions_changed(struct kw_http *h)
 {
-    atomic_fetch_add(&h->feed.sessions, 1);
+    struct kwh_feed *f = &h->feed;
+    atomic_fetch_add(&f->sessions, 1);
+    /* wake the streams now, even those with nothing to send: each checks
+     * its session (a person deactivated, a password reset) at once */
+    pthread_mutex_lock(&f->mu);
+    f->grown++;
+    pthread_cond_broadcast(&f->grew);
+    pthread_mutex_unlock(&f->mu);
 }
 
 void kwh_feed_stop(struct kwh_feed *f)
@@ -357,8 +364,12 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
             kw_buf_adds(&s->out, ": keep-alive\n\n");
         if (s->out.failed)
             return MHD_CONTENT_READER_END_WITH_ERROR;
-        if (!s->out.len)
+        if (!s->out.len) {
+            /* nothing to send, but a session ended somewhere: is it ours? */
+            if (atomic_load(&f->sessions) != s->sessions && !session_holds(s, &t))
+                return MHD_CONTENT_READER_END_OF_STREAM;
             continue;
+        }
         if (!session_holds(s, &t))
             return MHD_CONTENT_READER_END_OF_STREAM; /* logged out, expired, removed */
         s->quiet = t;
