@@ -68,6 +68,7 @@ bench: deps $(BENCH_BUILD)/build.ninja
 	bench/eval_throughput.sh $(BENCH_BUILD)/keepword
 	bench/http_load.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/kwload
 	bench/ui_board.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/kwload
+	bench/attachment_upload.sh $(BENCH_BUILD)/keepword
 
 # Builds, creates var/keepword.db with an admin and the demo data if it does
 # not exist, serves on http://127.0.0.1:8080 (README); keepword serve --demo
