@@ -207,6 +207,19 @@ static enum MHD_Result upload_start(struct kw_http *h, struct MHD_Connection *c,
 {
     r->upload = true;
     r->body.max = h->max_attachment + 1; /* kw_buf keeps a NUL after the bytes */
+    /* who asks, before a byte of the body is read: nobody without a login
+     * (or a cookie session without its CSRF token) holds upload memory */
+    struct kw_err err = {0};
+    struct kwh_reply fail;
+    struct kwh_call x = {
+        .h = h, .c = c, .r = r, .method = method, .now = h->clock.now(h->clock.ctx)};
+    x.wk = kwh_worker_take(h, &err);
+    if (!x.wk)
+        return refuse_now(h, c, method, url, r, kwh_problem(&err), NULL);
+    bool in = kwh_authenticate(&x, &fail);
+    kwh_worker_give(h, x.wk);
+    if (!in)
+        return refuse_now(h, c, method, url, r, fail, NULL);
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     char *end = NULL;
     unsigned long long n = cl ? strtoull(cl, &end, 10) : 0;

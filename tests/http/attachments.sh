@@ -73,6 +73,14 @@ up "/api/v1/tickets/$T/attachments?name=x.png" "$TMP/dot.png" "$OTHER" image/png
 is "nor attach to that ticket" 404
 get "/api/v1/attachments/$A" ""
 check "nobody without a login" "$([ "$CODE" = 401 ] && echo 0 || echo 1)" "($CODE)"
+CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$B/api/v1/tickets/$T/attachments?name=x.png" \
+    -H "Content-Type: image/png" --data-binary "@$TMP/dot.png")
+check "nor may anybody without a login upload (refused before the body is read)" \
+    "$([ "$CODE" = 401 ] && echo 0 || echo 1)" "($CODE)"
+head -c 300000 /dev/urandom >"$TMP/300k"
+CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$B/api/v1/tickets/$T/attachments?name=x.bin" \
+    -H "Authorization: Bearer not-a-token" -H "Content-Type: application/octet-stream" --data-binary "@$TMP/300k")
+check "nor with a token that is not one, however large the body" "$([ "$CODE" = 401 ] && echo 0 || echo 1)" "($CODE)"
 get "/api/v1/attachments/999999" "$MGR"
 check "an unknown attachment is 404" "$([ "$CODE" = 404 ] && echo 0 || echo 1)"
 
