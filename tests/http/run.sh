@@ -63,7 +63,7 @@ is "unknown route" 404 '.status == 404'
 req DELETE /api/v1/me "" "$TOKEN"
 is "wrong method" 405
 allow() { curl -s -o /dev/null -D - -X "$1" "$B$2" | tr -d '\r' | sed -n 's/^Allow: //p'; }
-[ "$(allow DELETE /api/v1/me)" = "GET, HEAD" ]
+[ "$(allow DELETE /api/v1/me)" = "GET, HEAD, PATCH" ]
 check "a 405 names the path's methods in Allow" $? "($(allow DELETE /api/v1/me))"
 [ "$(allow PUT /api/v1/tickets/1)" = "GET, HEAD, PATCH" ]
 check "Allow gathers a pattern's methods" $? "($(allow PUT /api/v1/tickets/1))"
