@@ -285,6 +285,7 @@ function problemBox(e) {
 const formats = new Map(); // Intl formatters are slow to make: one per locale and zone
 function fmtTime(iso, zone) {
   if (!iso) return t('none');
+  if (!zone && session.me && session.me.tz) zone = session.me.tz; // the person's own zone (My settings)
   const key = `${locale()}|${zone || ''}`;
   if (!formats.has(key)) {
     const opts = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit',
@@ -458,7 +459,12 @@ function listen(onTicket, onReset, onState) {
   feed.addEventListener('hello', () => onState && onState(true));
   feed.addEventListener('ticket', (e) => onTicket(JSON.parse(e.data)));
   feed.addEventListener('reset', () => onReset && onReset());
-  feed.onerror = () => onState && onState(false);
+  feed.onerror = () => {
+    if (onState) onState(false);
+    // the server ended the stream: if the session is gone (signed out
+    // elsewhere, deactivated), /me answers 401 and call() shows the login
+    if (session.me) call('GET', '/me').catch(() => {});
+  };
 }
 function unlisten() { if (feed) feed.close(); feed = null; }
 
@@ -481,7 +487,8 @@ function renderTop(route) {
     h('a', { class: 'brand', href: me ? (staff() ? '#/board' : '#/portal') : '#/login' }, t('brand')),
     h('nav', { 'aria-label': t('brand') }, links.map(([href, key]) =>
       h('a', { href, 'aria-current': route.split('?')[0] === href ? 'page' : null }, t(key)))),
-    me ? h('span', { class: 'who' }, `${me.name} · ${t('role_' + me.role)}`) : null,
+    me ? h('a', { class: 'who', href: '#/me', id: 'settings-link', title: t('settings'), 'aria-current': route === '#/me' ? 'page' : null },
+      `${me.name} · ${t('role_' + me.role)}`) : null,
     h('button', { type: 'button', id: 'lang', 'aria-label': t('language_label'), onclick: () => {
       lang = lang === 'zh' ? 'en' : 'zh';
       localStorage.setItem('kw.lang', lang);
@@ -512,6 +519,7 @@ async function pageLogin(main) {
       session.csrf = r.csrf_token;
       session.me = await api('GET', '/me');
       session.cache.clear();
+      applyMe(true);
       location.hash = staff() ? '#/board' : '#/portal';
     } catch (x) {
       // the server's words are English: say it in the user's language
@@ -684,11 +692,14 @@ function eventLine(ev, us, doc) {
     case 'task_opened': what = t('ev_task_opened', { n: b.task }); break;
     case 'task_done': what = t('ev_task_done', { n: b.task }); break;
     case 'overrun_explained': what = t('ev_overrun_explained'); break;
+    case 'attachment': what = t('ev_attachment'); break;
     default: what = t('ev_other', { t: ev.type });
   }
-  const cls = ev.type === 'comment' ? (b.internal ? 'internal' : 'comment')
+  const cls = ev.type === 'comment' || ev.type === 'attachment' ? (b.internal ? 'internal' : 'comment')
     : ev.type.startsWith('sla_') ? 'warn' : '';
-  const text = ev.type === 'comment' ? b.text
+  const text = ev.type === 'attachment'
+    ? h('a', { href: `/api/v1/attachments/${b.attachment}`, download: b.name }, `${b.name} (${fmtSize(b.size || 0)})`)
+    : ev.type === 'comment' ? b.text
     : ev.type === 'created' ? b.description || null
     : ev.type === 'overrun_explained' && b.notice ? (b.notice[lang] || b.notice.en)
     : b.reason === 'customer_reply' ? t('reason_customer_reply')
@@ -728,6 +739,7 @@ async function pageTicket(main, id) {
   const nodes = await api('GET', `/tickets/${id}/nodes?lang=${lang}`);
   const overruns = (await api('GET', `/overruns?ticket_id=${id}`)).overruns;
   const os = await orgs();
+  const files = (await api('GET', `/tickets/${id}/attachments`)).attachments;
   const reload = () => router();
   const stored = doc && doc.calendars && Object.values(doc.calendars).some((c) => typeof c === 'string')
     ? (await api('GET', '/calendars')).calendars : [];
@@ -736,7 +748,7 @@ async function pageTicket(main, id) {
     if (typeof c === 'string') { const s = stored.find((x) => x.name === c); return s ? s.spec.tz : null; }
     return c ? c.tz : null;
   };
-  const viewerTz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const viewerTz = (session.me && session.me.tz) || Intl.DateTimeFormat().resolvedOptions().timeZone;
 
   const nodeList = h('ol', { class: 'nodes', 'aria-label': t('progress') }, nodes.nodes.map((n) =>
     h('li', { class: n.id === 'closed_unconfirmed' ? 'reached unconfirmed' : n.reached ? 'reached' : n.id === nodes.next ? 'next' : '',
@@ -782,14 +794,17 @@ async function pageTicket(main, id) {
       ' · ',
       h('a', { href: `/api/v1/tickets/${id}/receipt`, download: `receipt-${id}.json` }, t('receipt_json'))));
 
-  const side = [h('div', { class: 'card' }, h('h2', {}, t('details')), details)];
+  const side = [h('div', { class: 'card' }, h('h2', {}, t('details')), details), attachmentsCard(id, files, us, reload)];
   const actions = [];
   const text = h('textarea', { name: 'text', required: true, 'aria-label': t('reply') });
   const internal = h('input', { type: 'checkbox', name: 'internal' });
+  const replyFiles = filePicker('reply-files');
   actions.push(h('div', { class: 'card' }, h('h2', {}, t('reply')), form(async () => {
     await api('POST', `/tickets/${id}/events`, { type: 'comment', text: text.value, internal: staff() && internal.checked });
+    // the files go with the comment (an internal note's are internal)
+    if (replyFiles.files.length) await uploadAll(id, replyFiles.files, await myLastComment(id));
     reload();
-  }, text, h('div', { class: 'row' }, staff() ? h('label', { class: 'inline' }, internal, ' ', t('internal_note')) : null,
+  }, text, replyFiles.el, h('div', { class: 'row' }, staff() ? h('label', { class: 'inline' }, internal, ' ', t('internal_note')) : null,
     h('button', { type: 'submit', id: 'send-reply' }, t('send'))))));
 
   if (staff()) {
@@ -942,14 +957,16 @@ async function pageNewRequest(main) {
   const desc = h('textarea', { name: 'description' });
   const cat = h('select', { name: 'category' }, (doc.categories || []).map((c) => h('option', { value: c.id }, label(c))));
   const lvl = h('select', { name: 'level' }, doc.levels.map((l, i) => h('option', { value: l.id, selected: i === doc.levels.length - 2 }, label(l))));
+  const newFiles = filePicker('request-files');
   add(main, h('h1', {}, t('new_request')), h('div', { class: 'card' }, form(async () => {
     const body = { title: title.value, level: lvl.value };
     if (cat.value) body.category = cat.value;
     const x = await api('POST', '/tickets', body);
     if (desc.value.trim()) await api('POST', `/tickets/${x.id}/events`, { type: 'comment', text: desc.value });
+    if (newFiles.files.length) await uploadAll(x.id, newFiles.files, desc.value.trim() ? await myLastComment(x.id) : null);
     toast(t('submitted', { id: x.id }));
     location.hash = `#/t/${x.id}`;
-  }, h('label', {}, t('title'), title), h('label', {}, t('description'), desc),
+  }, h('label', {}, t('title'), title), h('label', {}, t('description'), desc), newFiles.el,
   h('div', { class: 'row' }, h('label', {}, t('category'), cat), h('label', {}, t('urgency'), lvl)),
   h('p', {}, h('button', { type: 'submit', id: 'submit-request' }, t('submit'))))));
   title.focus();
@@ -1432,20 +1449,29 @@ async function pageCalendars(main) {
 }
 
 async function pageOrgs(main) {
-  const [os, us] = await Promise.all([apiAll('/orgs?limit=500', 'orgs'), users()]);
+  const [os, us, cals] = await Promise.all([apiAll('/orgs?limit=500', 'orgs'), users(), api('GET', '/calendars').then((r) => r.calendars)]);
   const cf = await inForce();
   const tiers = cf && cf.doc.tiers ? cf.doc.tiers : [];
   const name = h('input', { name: 'name', required: true, 'aria-label': t('name') });
   const tier = h('select', { name: 'tier', 'aria-label': t('tier') }, h('option', { value: '' }, t('none')), tiers.map((x) => h('option', { value: x.id }, label(x))));
   const region = h('input', { name: 'region', 'aria-label': t('region') });
   const value = h('input', { type: 'number', name: 'value', min: 0, 'aria-label': t('contract_value') });
+  const orgEdit = h('div', { id: 'org-edit' });
   const am = h('select', { name: 'account_manager', 'aria-label': t('account_manager') }, h('option', { value: '' }, t('none')),
     us.filter((u) => u.role !== 'customer').map((u) => h('option', { value: u.id }, u.name)));
   add(main, h('h1', {}, t('orgs')),
-    h('table', { id: 'orgs' }, h('thead', {}, h('tr', {}, [t('name'), t('tier'), t('region'), t('contract_value'), t('account_manager')].map((x) => h('th', {}, x)))),
-      h('tbody', {}, os.map((o) => h('tr', {}, h('td', {}, o.name), h('td', {}, o.tier ? label(tiers.find((x) => x.id === o.tier) || { id: o.tier }) : t('none')),
-        h('td', {}, o.region || t('none')), h('td', { class: 'num' }, o.contract_value_cents != null ? fmtNum(o.contract_value_cents / 100) : t('none')),
-        h('td', {}, o.account_manager_id ? nameOf(us, o.account_manager_id) : t('none')))))),
+    h('div', { class: 'board' }, h('table', { id: 'orgs' }, h('thead', {}, h('tr', {}, [t('name'), t('tier'), t('region'), t('calendar'), t('contract_value'), t('account_manager'), t('col_status'), ''].map((x) => h('th', {}, x)))),
+      h('tbody', {}, os.map((o) => {
+        const tr = h('tr', { 'data-org': o.id, class: o.active === false ? 'inactive' : '' }, h('td', {}, o.name), h('td', {}, o.tier ? label(tiers.find((x) => x.id === o.tier) || { id: o.tier }) : t('none')),
+          h('td', {}, o.region || t('none')), h('td', {}, o.calendar || t('none')), h('td', { class: 'num' }, o.contract_value_cents != null ? fmtNum(o.contract_value_cents / 100) : t('none')),
+          h('td', {}, o.account_manager_id ? nameOf(us, o.account_manager_id) : t('none')),
+          h('td', {}, o.active === false ? h('span', { class: 'badge off' }, t('deactivated')) : t('active')),
+          h('td', {}, h('button', { type: 'button', class: 'secondary small edit-org', onclick: () => {
+            clear(orgEdit).append(orgEditor(o, tiers, cals, us, () => router()));
+            orgEdit.scrollIntoView({ block: 'nearest' });
+          } }, t('edit'))));
+        return tr;
+      })))), orgEdit,
     h('h2', {}, t('create')), h('div', { class: 'card' }, form(async () => {
       const b = { name: name.value };
       if (tier.value) b.tier = tier.value;
@@ -1468,11 +1494,21 @@ async function pagePeople(main) {
   const team = h('select', { name: 'team', 'aria-label': t('team') }, h('option', { value: '' }, t('none')), ts.map((x) => h('option', { value: x.id }, x.name)));
   const pw = h('input', { type: 'password', name: 'password', minlength: 8, autocomplete: 'new-password', 'aria-label': t('password') });
   const tname = h('input', { name: 'team_name', required: true, 'aria-label': t('name') });
+  const userEdit = h('div', { id: 'user-edit' });
   const lead = h('select', { name: 'lead', 'aria-label': t('lead') }, h('option', { value: '' }, t('none')), us.filter((u) => u.role !== 'customer').map((u) => h('option', { value: u.id }, u.name)));
   add(main, h('h1', {}, t('people')), h('h2', {}, t('users')),
-    h('table', { id: 'users' }, h('thead', {}, h('tr', {}, [t('name'), t('email'), t('role'), t('org'), t('team')].map((x) => h('th', {}, x)))),
-      h('tbody', {}, us.map((u) => h('tr', {}, h('td', {}, u.name), h('td', {}, u.email), h('td', {}, t('role_' + u.role)),
-        h('td', {}, u.org_id ? nameOf(os, u.org_id) : t('none')), h('td', {}, u.team_id ? nameOf(ts, u.team_id) : t('none')))))),
+    h('div', { class: 'board' }, h('table', { id: 'users' }, h('thead', {}, h('tr', {}, [t('name'), t('email'), t('role'), t('org'), t('team'), t('col_status'), ''].map((x) => h('th', {}, x)))),
+      h('tbody', {}, us.map((u) => {
+        const tr = h('tr', { 'data-user': u.id, class: u.active === false ? 'inactive' : '' }, h('td', {}, u.name), h('td', {}, u.email), h('td', {}, t('role_' + u.role)),
+          h('td', {}, u.org_id ? nameOf(os, u.org_id) : t('none')), h('td', {}, u.team_id ? nameOf(ts, u.team_id) : t('none')),
+          h('td', {}, u.active === false ? h('span', { class: 'badge off' }, t('deactivated')) : t('active')),
+          h('td', {}, session.me.role === 'admin' ? h('button', { type: 'button', class: 'secondary small edit-user', onclick: () => {
+            // the editor below the table (a phone scrolls the table, not the page)
+            clear(userEdit).append(userEditor(u, ts, () => router()));
+            userEdit.scrollIntoView({ block: 'nearest' });
+          } }, t('edit')) : null));
+        return tr;
+      })))), userEdit,
     session.me.role === 'admin' ? h('div', { class: 'card' }, form(async () => {
       const b = { email: email.value, name: nm.value, role: role.value };
       if (org.value) b.org_id = Number(org.value);
@@ -1760,6 +1796,274 @@ async function pageEndpoints(main) {
   await loadOutbox();
 }
 
+// ---- attachments: files on tickets (drop them, choose them; images shown) ----
+
+Object.assign(STRINGS.en, {
+  attachments: 'Attachments', no_attachments: 'No files yet.', drop_files: 'Drop files here or',
+  choose_files: 'choose files', uploading: 'Uploading {n}…', uploaded: 'Attached {n}',
+  upload_failed: 'Could not attach {n}: {e}', file_too_big: 'it is larger than the server allows',
+  files_with_reply: 'Files', download: 'Download', ev_attachment: 'attached a file',
+  attached_by: '{who} · {t}', internal_file: 'internal',
+});
+Object.assign(STRINGS.zh, {
+  attachments: '附件', no_attachments: '暂无附件。', drop_files: '将文件拖放到此处，或',
+  choose_files: '选择文件', uploading: '正在上传 {n}…', uploaded: '已添加附件 {n}',
+  upload_failed: '未能添加附件 {n}：{e}', file_too_big: '文件超出服务器允许的大小',
+  files_with_reply: '附件', download: '下载', ev_attachment: '添加了附件',
+  attached_by: '{who} · {t}', internal_file: '内部',
+});
+
+// Types shown inline: raster images only (never SVG, which can carry script).
+const PREVIEW = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+function fmtSize(n) {
+  if (n < 1024) return `${fmtNum(n)} B`;
+  if (n < 1048576) return `${fmtNum(Math.round(n / 102.4) / 10)} KiB`;
+  return `${fmtNum(Math.round(n / 104857.6) / 10)} MiB`;
+}
+
+// POST the file's bytes as the body (not a form), its name in ?name=.
+async function upload(ticketId, file, comment) {
+  let q = `name=${encodeURIComponent(file.name)}`;
+  if (comment) q += `&comment=${comment}`;
+  own.writes++;
+  try {
+    const r = await fetch(`/api/v1/tickets/${ticketId}/attachments?${q}`, { method: 'POST', body: file,
+      credentials: 'same-origin', cache: 'no-store',
+      headers: { Accept: 'application/json', 'X-CSRF-Token': session.csrf || '',
+        'Content-Type': file.type || 'application/octet-stream' } });
+    const text = await r.text();
+    const data = (r.headers.get('Content-Type') || '').includes('json') && text ? JSON.parse(text) : text;
+    if (r.status === 401) { session.me = null; location.hash = '#/login'; }
+    if (!r.ok) throw Object.assign(new Error(r.status === 413 ? t('file_too_big') : data.detail || r.statusText),
+      { status: r.status, problem: r.status === 413 ? null : data });
+    return data;
+  } finally { own.writes--; }
+}
+
+// Upload files one after another, saying how each went; true when all went.
+async function uploadAll(ticketId, files, comment, note) {
+  let ok = true;
+  for (const f of files) {
+    if (note) note.textContent = t('uploading', { n: f.name });
+    try { await upload(ticketId, f, comment); toast(t('uploaded', { n: f.name })); }
+    catch (e) { ok = false; toast(t('upload_failed', { n: f.name, e: e.problem ? e.problem.detail : e.message })); }
+  }
+  if (note) note.textContent = '';
+  return ok;
+}
+
+// A place to drop files on, with a file input beside it; onfiles(list).
+function dropZone(onfiles, id) {
+  const input = h('input', { type: 'file', multiple: true, class: 'file-input', 'aria-label': t('choose_files'),
+    onchange: () => { if (input.files.length) onfiles([...input.files]); } });
+  const zone = h('div', { class: 'drop', id, tabindex: 0 }, t('drop_files'), ' ',
+    h('label', { class: 'inline file-label' }, input, h('span', { class: 'linkish' }, t('choose_files'))));
+  zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    if (e.dataTransfer && e.dataTransfer.files.length) onfiles([...e.dataTransfer.files]);
+  });
+  return zone;
+}
+
+// Files picked for a form, shown as a list until it is sent.
+function filePicker(id) {
+  const picked = [];
+  const list = h('ul', { class: 'picked small' });
+  const paint = () => clear(list).append(...picked.map((f, i) => h('li', {}, `${f.name} (${fmtSize(f.size)}) `,
+    h('button', { type: 'button', class: 'secondary small', 'aria-label': t('delete'),
+      onclick: () => { picked.splice(i, 1); paint(); } }, '×'))));
+  const zone = dropZone((fs) => { picked.push(...fs); paint(); }, id);
+  return { el: h('div', { class: 'picker' }, h('div', { class: 'small muted' }, t('files_with_reply')), zone, list), files: picked };
+}
+
+// The ticket's files: previews of images, a download link for each.
+function attachmentsCard(ticketId, list, us, reload) {
+  const note = h('span', { class: 'small muted', 'aria-live': 'polite' });
+  const items = list.map((a) => {
+    const who = a.created_by_name || nameOf(us, a.created_by);
+    return h('li', { 'data-attachment': a.id, class: a.internal ? 'internal' : '' },
+      PREVIEW.has(a.content_type)
+        ? h('a', { href: a.url, download: a.name, class: 'thumb' }, h('img', { src: a.url, alt: a.name, loading: 'lazy' }))
+        : h('span', { class: 'thumb file-icon', 'aria-hidden': 'true' }, (a.name.split('.').pop() || '').slice(0, 4).toUpperCase()),
+      h('div', { class: 'att-meta' },
+        h('a', { href: a.url, download: a.name, class: 'att-name' }, a.name),
+        h('div', { class: 'small muted' }, `${fmtSize(a.size)} · ${a.content_type}`, a.internal ? ` · ${t('internal_file')}` : ''),
+        h('div', { class: 'small muted' }, t('attached_by', { who, t: fmtTime(a.created_at) }))));
+  });
+  return h('div', { class: 'card', id: 'attachments' }, h('h2', {}, t('attachments')),
+    items.length ? h('ul', { class: 'attachments' }, items) : h('p', { class: 'muted' }, t('no_attachments')),
+    dropZone(async (files) => { await uploadAll(ticketId, files, null, note); reload(); }, 'drop-files'), note);
+}
+
+// The seq of the caller's latest comment on the ticket (files go with it).
+async function myLastComment(ticketId) {
+  const evs = (await api('GET', `/tickets/${ticketId}/events`)).events;
+  const mine = evs.filter((e) => e.type === 'comment' && e.actor === session.me.id);
+  return mine.length ? mine[mine.length - 1].seq : null;
+}
+
+// ---- people: one's own settings, and an admin's edits ----
+
+Object.assign(STRINGS.en, {
+  settings: 'My settings', time_zone: 'Time zone', lang_pref: 'Language', lang_zh: '中文 (Chinese)',
+  lang_en: 'English', browser_default: 'As the browser', change_password: 'Change password',
+  current_password: 'Current password', new_password: 'New password', saved: 'Saved',
+  password_changed: 'Password changed; your other sessions were signed out.',
+  active: 'Active', deactivated: 'Deactivated', deactivate: 'Deactivate', activate: 'Activate',
+  reset_password: 'Reset password', skills: 'Skills (comma-separated)', col_status: 'Status',
+  confirm_deactivate: 'Deactivate {n}? Their sessions and API tokens stop at once. Click again to confirm.',
+  confirm_deactivate_org: 'Deactivate {n}? Its customers are signed out and no new tickets are opened for it. Click again to confirm.',
+  password_reset_done: 'Password reset; {n} was signed out everywhere.', edit_user: 'Edit {n}',
+  edit_org: 'Edit {n}', tz_hint: 'e.g. Asia/Shanghai', times_in: 'Times are shown in {z}.',
+});
+Object.assign(STRINGS.zh, {
+  settings: '个人设置', time_zone: '时区', lang_pref: '语言', lang_zh: '中文',
+  lang_en: 'English', browser_default: '跟随浏览器', change_password: '修改密码',
+  current_password: '当前密码', new_password: '新密码', saved: '已保存',
+  password_changed: '密码已修改，您在其他地方的登录已退出。',
+  active: '启用中', deactivated: '已停用', deactivate: '停用', activate: '重新启用',
+  reset_password: '重置密码', skills: '技能（用逗号分隔）', col_status: '状态',
+  confirm_deactivate: '停用 {n}？其登录会话和 API 令牌将立即失效。再次点击确认。',
+  confirm_deactivate_org: '停用 {n}？其客户将被登出，也不能再为其新建工单。再次点击确认。',
+  password_reset_done: '密码已重置，{n} 的所有登录均已退出。', edit_user: '编辑 {n}',
+  edit_org: '编辑 {n}', tz_hint: '如 Asia/Shanghai', times_in: '时间按 {z} 显示。',
+});
+
+// Zones the browser knows, for the list (the server checks the one chosen).
+function zoneList() {
+  try { return Intl.supportedValuesOf('timeZone'); } catch (e) { return ['Asia/Shanghai', 'UTC', 'Europe/London', 'America/New_York']; }
+}
+
+function langSelect(value) {
+  return h('select', { name: 'lang', 'aria-label': t('lang_pref') },
+    [['', t('browser_default')], ['zh', t('lang_zh')], ['en', t('lang_en')]].map(([v, l]) =>
+      h('option', { value: v, selected: (value || '') === v }, l)));
+}
+
+function tzInput(value, id) {
+  const listId = `${id}-zones`;
+  return [h('input', { name: 'tz', list: listId, value: value || '', placeholder: t('tz_hint'), 'aria-label': t('time_zone'), autocomplete: 'off' }),
+    h('datalist', { id: listId }, zoneList().map((z) => h('option', { value: z })))];
+}
+
+// What the page follows from the person's settings: their language when
+// they signed in, their zone for every time shown.
+function applyMe(fresh) {
+  const me = session.me;
+  if (fresh && me && me.lang) { lang = me.lang; localStorage.setItem('kw.lang', lang); }
+}
+
+async function pageSettings(main) {
+  const me = session.me = await api('GET', '/me');
+  session.csrf = me.csrf_token || session.csrf;
+  const nm = h('input', { name: 'name', required: true, value: me.name, 'aria-label': t('name') });
+  const lg = langSelect(me.lang);
+  const [tz, zones] = tzInput(me.tz, 'me');
+  const cur = h('input', { type: 'password', name: 'current_password', required: true, autocomplete: 'current-password', 'aria-label': t('current_password') });
+  const pw = h('input', { type: 'password', name: 'new_password', required: true, minlength: 8, autocomplete: 'new-password', 'aria-label': t('new_password') });
+  add(main, h('h1', {}, t('settings')),
+    h('div', { class: 'card', id: 'settings' }, form(async () => {
+      session.me = await api('PATCH', '/me', { name: nm.value, lang: lg.value || null, tz: tz.value.trim() || null });
+      if (lg.value) { lang = lg.value; localStorage.setItem('kw.lang', lang); }
+      formats.clear();
+      toast(t('saved'));
+      router();
+    }, h('div', { class: 'row' }, h('label', {}, t('name'), nm), h('label', {}, t('lang_pref'), lg),
+      h('label', {}, t('time_zone'), tz, zones), h('button', { type: 'submit', id: 'save-settings' }, t('save'))),
+    h('p', { class: 'small muted' }, t('times_in', { z: me.tz || Intl.DateTimeFormat().resolvedOptions().timeZone })))),
+    h('h2', {}, t('change_password')),
+    h('div', { class: 'card', id: 'password' }, form(async (f) => {
+      await api('POST', '/me/password', { current_password: cur.value, password: pw.value });
+      f.reset();
+      toast(t('password_changed'));
+    }, h('div', { class: 'row' }, h('label', {}, t('current_password'), cur), h('label', {}, t('new_password'), pw),
+      h('button', { type: 'submit', id: 'change-password' }, t('change_password'))))));
+}
+
+// A button that asks once more before it acts.
+function twiceButton(text, ask, act, attrs) {
+  let armed = false;
+  const b = h('button', Object.assign({ type: 'button', class: 'secondary' }, attrs || {}), text);
+  b.addEventListener('click', async () => {
+    if (!armed) { armed = true; b.textContent = ask; b.classList.add('danger'); return; }
+    b.disabled = true;
+    try { await act(); } catch (e) { b.after(problemBox(e)); b.disabled = false; }
+  });
+  return b;
+}
+
+// An admin's editor of one person, shown in place of their row.
+function userEditor(u, ts, done) {
+  const staffRoles = ['agent', 'manager', 'admin'];
+  const nm = h('input', { name: 'name', value: u.name, required: true, 'aria-label': t('name') });
+  const email = h('input', { type: 'email', name: 'email', value: u.email, required: true, 'aria-label': t('email') });
+  const role = h('select', { name: 'role', 'aria-label': t('role') }, (u.role === 'customer' ? ['customer'] : staffRoles)
+    .map((r) => h('option', { value: r, selected: r === u.role }, t('role_' + r))));
+  const team = h('select', { name: 'team', 'aria-label': t('team'), disabled: u.role === 'customer' }, h('option', { value: '' }, t('none')),
+    ts.map((x) => h('option', { value: x.id, selected: x.id === u.team_id }, x.name)));
+  const skills = h('input', { name: 'skills', value: (u.skills || []).join(', '), 'aria-label': t('skills') });
+  const lg = langSelect(u.lang);
+  const [tz, zones] = tzInput(u.tz, `u${u.id}`);
+  const pw = h('input', { type: 'password', name: 'reset_password', minlength: 8, autocomplete: 'new-password', 'aria-label': t('reset_password') });
+  const self = session.me && session.me.id === u.id;
+  return h('div', { class: 'card user-editor', 'data-user': u.id }, h('h3', {}, t('edit_user', { n: u.name })),
+    form(async () => {
+      const b = { name: nm.value, email: email.value, role: role.value, lang: lg.value || null, tz: tz.value.trim() || null,
+        skills: skills.value.split(/[,，]/).map((x) => x.trim()).filter(Boolean) };
+      if (u.role !== 'customer') b.team_id = team.value ? Number(team.value) : null;
+      await api('PATCH', `/users/${u.id}`, b);
+      session.cache.delete('users');
+      done();
+    }, h('div', { class: 'row' }, h('label', {}, t('name'), nm), h('label', {}, t('email'), email), h('label', {}, t('role'), role),
+      h('label', {}, t('team'), team), h('label', {}, t('skills'), skills), h('label', {}, t('lang_pref'), lg),
+      h('label', {}, t('time_zone'), tz, zones), h('button', { type: 'submit', class: 'save-user' }, t('save')),
+      h('button', { type: 'button', class: 'secondary', onclick: () => done() }, t('cancel')))),
+    form(async () => {
+      await api('PATCH', `/users/${u.id}`, { password: pw.value });
+      toast(t('password_reset_done', { n: u.name }));
+      done();
+    }, h('div', { class: 'row' }, h('label', {}, t('reset_password'), pw), h('button', { type: 'submit', class: 'secondary' }, t('reset_password')))),
+    self ? null : h('div', { class: 'row' }, u.active
+      ? twiceButton(t('deactivate'), t('confirm_deactivate', { n: u.name }), async () => {
+        await api('PATCH', `/users/${u.id}`, { active: false }); session.cache.delete('users'); done();
+      }, { class: 'secondary deactivate' })
+      : h('button', { type: 'button', class: 'activate', onclick: async () => {
+        await api('PATCH', `/users/${u.id}`, { active: true }); session.cache.delete('users'); done();
+      } }, t('activate'))));
+}
+
+// A manager's editor of one organisation.
+function orgEditor(o, tiers, cals, us, done) {
+  const nm = h('input', { name: 'name', value: o.name, required: true, 'aria-label': t('name') });
+  const tier = h('select', { name: 'tier', 'aria-label': t('tier') }, h('option', { value: '' }, t('none')),
+    tiers.map((x) => h('option', { value: x.id, selected: x.id === o.tier }, label(x))));
+  const region = h('input', { name: 'region', value: o.region || '', 'aria-label': t('region') });
+  const cal = h('select', { name: 'calendar', 'aria-label': t('calendar') }, h('option', { value: '' }, t('none')),
+    cals.map((c) => h('option', { value: c.name, selected: c.name === o.calendar }, c.name)));
+  const am = h('select', { name: 'account_manager', 'aria-label': t('account_manager') }, h('option', { value: '' }, t('none')),
+    us.filter((u) => u.role !== 'customer' && u.active !== false).map((u) => h('option', { value: u.id, selected: u.id === o.account_manager_id }, u.name)));
+  return h('div', { class: 'card org-editor', 'data-org': o.id }, h('h3', {}, t('edit_org', { n: o.name })),
+    form(async () => {
+      await api('PATCH', `/orgs/${o.id}`, { name: nm.value, tier: tier.value || null, region: region.value.trim() || null,
+        calendar: cal.value || null, account_manager_id: am.value ? Number(am.value) : null });
+      session.cache.delete('orgs');
+      done();
+    }, h('div', { class: 'row' }, h('label', {}, t('name'), nm), h('label', {}, t('tier'), tier), h('label', {}, t('region'), region),
+      h('label', {}, t('calendar'), cal), h('label', {}, t('account_manager'), am),
+      h('button', { type: 'submit', class: 'save-org' }, t('save')), h('button', { type: 'button', class: 'secondary', onclick: () => done() }, t('cancel')))),
+    h('div', { class: 'row' }, o.active !== false
+      ? twiceButton(t('deactivate'), t('confirm_deactivate_org', { n: o.name }), async () => {
+        await api('PATCH', `/orgs/${o.id}`, { active: false }); session.cache.delete('orgs'); done();
+      }, { class: 'secondary deactivate' })
+      : h('button', { type: 'button', class: 'activate', onclick: async () => {
+        await api('PATCH', `/orgs/${o.id}`, { active: true }); session.cache.delete('orgs'); done();
+      } }, t('activate'))));
+}
+
 // ---- routing ----
 
 // The call-back desk (回访): per team, the least time left first; a call is
@@ -1827,6 +2131,7 @@ const ROUTES = [
   [/^#\/admin\/people$/, pagePeople, 'manager'],
   [/^#\/admin\/oncall$/, pageOncall, 'manager'],
   [/^#\/admin\/endpoints$/, pageEndpoints, 'manager'],
+  [/^#\/me$/, pageSettings, 'any'],
 ];
 
 let generation = 0;
@@ -1842,6 +2147,7 @@ async function router() {
     try {
       session.me = await api('GET', '/me');
       session.csrf = session.me.csrf_token;
+      applyMe(!localStorage.getItem('kw.lang'));
     } catch (e) { location.hash = '#/login'; return; }
   }
   if (session.me && (hash === '' || hash === '#/' || hash === '#/login')) {

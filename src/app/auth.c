@@ -59,6 +59,15 @@ enum kw_code kw_auth_password_check(struct kw_store *st, const char *email, cons
     bool ok = kw_password_verify(rc == KW_OK ? hash : NULL, password);
     if (!ok || rc != KW_OK)
         return kw_err_set(err, KW_UNAUTHENTICATED, "", "wrong e-mail or password");
+    /* said only to whoever knows the password (app/people.h) */
+    struct kw_user_row row;
+    if ((rc = kw_store_user_get(st, uid, &row, err)) != KW_OK)
+        return rc;
+    if (!row.active)
+        return kw_err_set(err, KW_FORBIDDEN, "",
+                          row.deactivated_at > 0
+                              ? "this account is deactivated; ask an administrator"
+                              : "this account's organisation is deactivated; ask your provider");
     *user_id = uid;
     return KW_OK;
 }

@@ -36,8 +36,9 @@ enum kw_code kw_auth_user_create(struct kw_store *st, const struct kw_user *u, c
 
 /* The user whose e-mail and password these are. KW_UNAUTHENTICATED "wrong
  * e-mail or password" for an unknown e-mail, a user without a password and
- * a wrong password alike, each after one argon2id verification. Slow: call
- * it on a reader, outside the writer. */
+ * a wrong password alike, each after one argon2id verification; then
+ * KW_FORBIDDEN for a deactivated user or organisation. Slow: call it on a
+ * reader, outside the writer. */
 enum kw_code kw_auth_password_check(struct kw_store *st, const char *email, const char *password,
                                     int64_t *user_id, struct kw_err *err);
 /* Mint a token of kind "session" or "api" for user_id into token (shown

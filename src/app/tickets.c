@@ -205,6 +205,9 @@ static enum kw_code org_terms(struct kw_unit *u, const struct kw_actor *who,
                           (long long)t->org_id);
     if (rc != KW_OK)
         return rc;
+    if (o.deactivated_at > 0) /* app/people.h: no new tickets meanwhile */
+        return kw_err_set(err, KW_CONFLICT, "/org_id", "org_id: organisation %lld is deactivated",
+                          (long long)t->org_id);
     snprintf(tier, 48, "%s", o.tier ? o.tier : "");
     snprintf(region, 48, "%s", o.region ? o.region : "");
     snprintf(name, 201, "%s", o.name);

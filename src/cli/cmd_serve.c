@@ -34,7 +34,9 @@ static const char usage_serve[] =
     "                      [--max-connections N] [--max-per-address N]\n"
     "                      [--max-streams N] [--max-streams-per-user N]\n"
     "                      [--max-streams-per-address N] [--idle-timeout S]\n"
-    "                      [--request-timeout S] [--fake-clock FILE]\n"
+    "                      [--request-timeout S]\n"
+    "                      [--max-attachment SIZE] [--max-ticket-attachments SIZE]\n"
+    "                      [--fake-clock FILE]\n"
     "\n"
     "Serve the web UI (at /) and the HTTP API on the database at PATH (created\n"
     "and migrated if needed; create the first admin with `keepword init`).\n"
@@ -76,6 +78,9 @@ static const char usage_serve_rest[] =
     "whose checkpoints another key signed is refused. A checkpoint is signed\n"
     "every --checkpoint-every seconds (default 10) while the log grows, and\n"
     "when a receipt needs one.\n"
+    "--max-attachment SIZE caps one uploaded file (default 20MiB) and\n"
+    "--max-ticket-attachments SIZE all of a ticket's files (default 200MiB);\n"
+    "SIZE is bytes, or a number with KiB, MiB or GiB (1 to 1GiB).\n"
     "--fake-clock FILE (for tests) reads \"now\" from FILE, an instant like\n"
     "2026-03-02T09:00:00+08:00, on every use instead of the system clock.\n"
     "Logs one logfmt line per request, per ticket state change, per firing and\n"
@@ -284,10 +289,34 @@ static enum kw_code catch_up(struct serving *s, const char *db, int64_t now,
     return rc;
 }
 
+/* A size: bytes, or a number with KiB, MiB or GiB, from 1 to 1 GiB. */
+static bool size_of(const char *s, int64_t *out)
+{
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (!end || end == s || v < 1)
+        return false;
+    int shift = strcmp(end, "") == 0      ? 0
+                : strcmp(end, "KiB") == 0 ? 10
+                : strcmp(end, "MiB") == 0 ? 20
+                : strcmp(end, "GiB") == 0 ? 30
+                                          : -1;
+    if (shift < 0 || v > (1LL << 30) >> shift)
+        return false;
+    *out = (int64_t)v << shift;
+    return true;
+}
+
+/* The limits on attachments (0: the defaults). */
+struct upload_limits {
+    int64_t file, ticket;
+};
+
 static enum kw_code serving_start(struct serving *s, const char *listen, const char *db,
                                   const char *proxies, const char *metrics, bool secure,
                                   const struct kw_http_limits *limits, const struct kw_nets *allow,
-                                  struct kw_now clock, const struct kw_log *log, struct kw_err *err)
+                                  const struct upload_limits *lim, struct kw_now clock,
+                                  const struct kw_log *log, struct kw_err *err)
 {
     kw_sla_init(&s->sla);
     s->clocks = kw_clocks_new(err);
@@ -314,7 +343,9 @@ static enum kw_code serving_start(struct serving *s, const char *listen, const c
                                 .metrics = metrics,
                                 .secure_cookies = secure,
                                 .signer = &s->signer,
-                                .limits = *limits};
+                                .limits = *limits,
+                                .max_attachment = (size_t)lim->file,
+                                .max_ticket_attachments = lim->ticket};
     s->http = kw_http_start(listen, &deps, err);
     return s->http ? KW_OK : err->code;
 }
@@ -332,6 +363,7 @@ int kw_cmd_serve(int argc, char **argv)
     struct kw_nets allow = {0};
     const char *keyfile = NULL;
     long every = 10;
+    struct upload_limits lim = {0};
     struct kw_log log = {stderr, KW_LOG_INFO};
     struct kw_http_limits limits = KW_HTTP_LIMITS_DEFAULT;
     for (int i = 1; i < argc; i++) {
@@ -363,6 +395,16 @@ int kw_cmd_serve(int argc, char **argv)
                 kw_cli_usage("", "--checkpoint-every: \"%s\" is not 1 to 86400 seconds", argv[i]);
                 return KW_EXIT_USAGE;
             }
+        } else if ((strcmp(argv[i], "--max-attachment") == 0 ||
+                    strcmp(argv[i], "--max-ticket-attachments") == 0) &&
+                   i + 1 < argc) {
+            bool file = strcmp(argv[i], "--max-attachment") == 0;
+            if (!size_of(argv[i + 1], file ? &lim.file : &lim.ticket)) {
+                kw_cli_usage("", "%s: \"%s\" is not a size (bytes, or like 20MiB; 1 to 1GiB)",
+                             argv[i], argv[i + 1]);
+                return KW_EXIT_USAGE;
+            }
+            i++;
         } else if (strcmp(argv[i], "--trusted-proxy") == 0 && i + 1 < argc) {
             size_t used = strlen(proxies);
             if (used + strlen(argv[i + 1]) + 2 > sizeof(proxies)) {
@@ -435,7 +477,7 @@ int kw_cmd_serve(int argc, char **argv)
         fprintf(stderr, "keepword: log key made: %s\n", keypath);
     sv.checkpoint_every = (int)every;
     kw_store_close(st); /* the server opens its own handles */
-    if (serving_start(&sv, listen, db, proxies, metrics, secure, &limits, &allow, clock, &log,
+    if (serving_start(&sv, listen, db, proxies, metrics, secure, &limits, &allow, &lim, clock, &log,
                       &err) != KW_OK) {
         serving_stop(&sv);
         return kw_cli_fail(NULL, &err);

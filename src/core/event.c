@@ -176,6 +176,13 @@ static bool decode_body(json_t *b, struct kw_event_rec *r, struct kw_err *err)
                get_str(b, "metric", &r->metric, err) && get_str(b, "reason", &r->reason, err) &&
                get_str(b, "note", &r->note, err) && get_str(v, "zh", &r->notice_zh, err) &&
                get_str(v, "en", &r->notice_en, err);
+    case KW_EVENT_ATTACHMENT:
+        r->internal = json_is_true(json_object_get(b, "internal"));
+        return get_int(b, "attachment", 0, &r->attachment, err) &&
+               get_str(b, "name", &r->name, err) &&
+               get_str(b, "content_type", &r->content_type, err) &&
+               get_int(b, "size", 0, &r->size, err) && get_str(b, "sha256", &r->sha256, err) &&
+               get_int(b, "comment", 0, &r->comment_seq, err);
     default:
         return kw_err_set(err, KW_INVALID, "/type", "unknown event kind"), false;
     }
@@ -305,6 +312,8 @@ static const char *missing(const struct kw_event_rec *r)
         return r->task < 1 ? "task" : !r->action ? "kind" : NULL;
     case KW_EVENT_TASK_DONE:
         return r->task < 1 ? "task" : NULL;
+    case KW_EVENT_ATTACHMENT:
+        return !r->name ? "name" : !r->content_type ? "content_type" : !r->sha256 ? "sha256" : NULL;
     default:
         return NULL;
     }
@@ -365,6 +374,11 @@ static json_t *encode_body(const struct kw_event_rec *r)
         return encode_sla(r);
     case KW_EVENT_ESCALATED:
         return encode_escalated(r);
+    case KW_EVENT_ATTACHMENT:
+        return json_pack("{s:I, s:s, s:s, s:I, s:s, s:b, s:o}", "attachment",
+                         (json_int_t)r->attachment, "name", r->name, "content_type",
+                         r->content_type, "size", (json_int_t)r->size, "sha256", r->sha256,
+                         "internal", r->internal, "comment", id_or_null(r->comment_seq));
     case KW_EVENT_OVERRUN_EXPLAINED:
         return json_pack("{s:I, s:s, s:o, s:o, s:{s:o, s:o}}", "overrun", (json_int_t)r->overrun,
                          "metric", r->metric, "reason", str_or_null(r->reason), "note",

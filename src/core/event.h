@@ -45,7 +45,8 @@
     X(CONFIRM_TIMEOUT, "confirm_timeout", KW_EV_COUNT)                                             \
     X(CALLBACK, "callback", KW_EV_COUNT)                                                           \
     X(TASK_OPENED, "task_opened", KW_EV_COUNT)                                                     \
-    X(TASK_DONE, "task_done", KW_EV_COUNT)
+    X(TASK_DONE, "task_done", KW_EV_COUNT)                                                         \
+    X(ATTACHMENT, "attachment", KW_EV_COUNT)
 
 enum kw_event_kind {
 #define X(name, type, clock) KW_EVENT_##name,
@@ -113,6 +114,11 @@ struct kw_event_rec {
      * the notice told to the customer in both languages */
     int64_t overrun;
     const char *note, *notice_zh, *notice_en;
+    /* attachment: its id, file name, sniffed type, size in bytes, SHA-256
+     * (64 hex digits), the comment it belongs to (its seq, 0: none), and
+     * `internal` above (a file of an internal note) */
+    int64_t attachment, size, comment_seq;
+    const char *name, *content_type, *sha256;
 };
 
 /* The body of type as a record. *hold gets the JSON the record's strings

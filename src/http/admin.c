@@ -166,7 +166,7 @@ struct kwh_reply kwh_orgs_list(struct kwh_call *x)
 
 /* "skills": up to 32 distinct strings of 1 to 47 bytes, as canonical text
  * into *out (caller frees); absent leaves *out NULL. */
-static bool skills_of(json_t *v, char **out, struct kwh_reply *fail)
+bool kwh_skills_of(json_t *v, char **out, struct kwh_reply *fail)
 {
     json_t *e;
     size_t i;
@@ -237,7 +237,7 @@ struct kwh_reply kwh_users_create(struct kwh_call *x)
     struct user_unit u = {.now = x->now};
     char *skills = NULL;
     if (!kwh_decode(j, user_fields, KWH_NFIELDS(user_fields), &u, &out) ||
-        !skills_of(u.skills, &skills, &out))
+        !kwh_skills_of(u.skills, &skills, &out))
         goto done;
     u.u.skills = skills;
     if (u.u.role && strcmp(u.u.role, "customer") == 0 && !u.u.org_id) {
@@ -253,8 +253,15 @@ struct kwh_reply kwh_users_create(struct kwh_call *x)
         goto done;
     }
     if (kwh_write_unit(x, user_unit, &u, &out)) {
-        struct kw_user_row row = {u.id,     u.u.org_id, u.u.team_id, u.u.email,
-                                  u.u.name, u.u.role,   skills};
+        struct kw_user_row row = {.id = u.id,
+                                  .org_id = u.u.org_id,
+                                  .team_id = u.u.team_id,
+                                  .email = u.u.email,
+                                  .name = u.u.name,
+                                  .role = u.u.role,
+                                  .skills = skills,
+                                  .deactivated_at = KW_STORE_NO_TIME,
+                                  .active = true};
         out = kwh_ok(201, kwh_user_json(&row));
     }
 done:

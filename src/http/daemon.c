@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "attachments.h"
 #include "internal.h"
 
 /* ---- log ---- */
@@ -79,6 +80,7 @@ struct kwh_worker *kwh_worker_take(struct kw_http *h, struct kw_err *err)
 
 static void worker_free(struct kwh_worker *wk)
 {
+    kwh_worker_magic_close(wk);
     kw_store_close(wk->st);
     kw_sla_release(&wk->sla);
     free(wk);
@@ -117,18 +119,30 @@ enum MHD_Result kwh_send_reply(struct MHD_Connection *c, struct kwh_reply *rep,
     char *text = rep->text   ? rep->text
                  : rep->json ? json_dumps(rep->json, JSON_COMPACT | JSON_REAL_PRECISION(15))
                              : NULL;
+    size_t len = text ? (rep->text && rep->text_len ? rep->text_len : strlen(text)) : 0;
     json_decref(rep->json);
     char empty[1] = "";
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        text ? strlen(text) : 0, text ? text : empty, MHD_RESPMEM_MUST_COPY);
-    free(text);
-    if (!resp)
+    /* the reply takes the buffer: a file is not copied once more */
+    struct MHD_Response *resp =
+        text ? MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE)
+             : MHD_create_response_from_buffer(0, empty, MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(text);
+        free(rep->disposition);
         return MHD_NO;
+    }
+    if (rep->disposition) {
+        /* a file someone uploaded: saved, never shown as a page of ours */
+        MHD_add_response_header(resp, "Content-Disposition", rep->disposition);
+        MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; sandbox");
+        free(rep->disposition);
+    }
     if (rep->status != 204)
         MHD_add_response_header(resp, "Content-Type",
-                                rep->ctype     ? rep->ctype
-                                : rep->problem ? "application/problem+json"
-                                               : "application/json");
+                                rep->file_type[0] ? rep->file_type
+                                : rep->ctype      ? rep->ctype
+                                : rep->problem    ? "application/problem+json"
+                                                  : "application/json");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
@@ -193,6 +207,29 @@ static enum MHD_Result reply(struct kw_http *h, struct MHD_Connection *c, const 
     r->rep = (struct kwh_reply){0};
     free(r->set_cookie);
     r->set_cookie = NULL;
+    log_request(h, method, url, status, r);
+    return ret;
+}
+
+bool kwh_is_upload(const char *method, const char *url)
+{
+    static const char pre[] = "/api/v1/tickets/", post[] = "/attachments";
+    if (strcmp(method, "POST") != 0 || strncmp(url, pre, sizeof(pre) - 1) != 0)
+        return false;
+    const char *p = url + sizeof(pre) - 1;
+    size_t digits = strspn(p, "0123456789");
+    return digits > 0 && strcmp(p + digits, post) == 0;
+}
+
+/* Answer an upload at once, before its body is read (MHD then closes the
+ * connection rather than read what nobody wants). */
+static enum MHD_Result refuse_now(struct kw_http *h, struct MHD_Connection *c, const char *method,
+                                  const char *url, struct kwh_req *r, struct kwh_reply rep,
+                                  unsigned retry_after_s)
+{
+    unsigned status = rep.status;
+    rep.retry_after_s = retry_after_s;
+    enum MHD_Result ret = kwh_send_reply(c, &rep, NULL);
     log_request(h, method, url, status, r);
     return ret;
 }
@@ -303,6 +340,55 @@ static void jobs_stop(struct kw_http *h)
     q->n_threads = 0;
 }
 
+/* The first call of an attachment upload: its body may be up to the
+ * attachment limit, and all uploads in flight together hold at most
+ * h->upload_budget bytes, so memory stays bounded however many arrive at
+ * once. A declared length past the limit is refused before a byte is read. */
+static enum MHD_Result upload_start(struct kw_http *h, struct MHD_Connection *c, const char *url,
+                                    const char *method, struct kwh_req *r)
+{
+    r->upload = true;
+    r->body.max = h->max_attachment + 1; /* kw_buf keeps a NUL after the bytes */
+    /* who asks, before a byte of the body is read: nobody without a login
+     * (or a cookie session without its CSRF token) holds upload memory */
+    struct kw_err err = {0};
+    struct kwh_reply fail;
+    struct kwh_call x = {
+        .h = h, .c = c, .r = r, .method = method, .now = h->clock.now(h->clock.ctx)};
+    x.wk = kwh_worker_take(h, &err);
+    if (!x.wk)
+        return refuse_now(h, c, method, url, r, kwh_problem(&err), 0);
+    bool in = kwh_authenticate(&x, &fail);
+    kwh_worker_give(h, x.wk);
+    if (!in)
+        return refuse_now(h, c, method, url, r, fail, 0);
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    char *end = NULL;
+    unsigned long long n = cl ? strtoull(cl, &end, 10) : 0;
+    bool known = cl && end && end != cl && *end == '\0';
+    if (known && n > h->max_attachment)
+        return refuse_now(
+            h, c, method, url, r,
+            kwh_problemf(KW_TOO_BIG, "",
+                         "the file is %llu bytes, more than the limit of %zu bytes per file "
+                         "(serve --max-attachment)",
+                         n, h->max_attachment),
+            0);
+    size_t want = known ? (size_t)n : h->max_attachment;
+    size_t held = atomic_fetch_add(&h->uploading, want);
+    if (held + want > h->upload_budget && held > 0) {
+        atomic_fetch_sub(&h->uploading, want);
+        return refuse_now(
+            h, c, method, url, r,
+            kwh_problem_of(KW_TOO_MANY, "", "too many uploads at once; try again in a few seconds"),
+            5);
+    }
+    r->reserved = want;
+    if (known && n)
+        kw_buf_reserve(&r->body, (size_t)n); /* one allocation, not a doubling series */
+    return MHD_YES;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -319,6 +405,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         clock_gettime(CLOCK_MONOTONIC, &r->t0);
         *con_cls = r;
         kwh_conn_busy(h, c, true); /* its head arrived in time */
+        if (kwh_is_upload(method, url))
+            return upload_start(h, c, url, method, r);
         return MHD_YES;
     }
     if (*upload_size) {
@@ -353,9 +441,12 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     struct kw_http *h = cls;
     struct kwh_req *r = *con_cls;
     if (r) {
+        if (r->reserved)
+            atomic_fetch_sub(&h->uploading, r->reserved);
         kw_buf_release(&r->body);
         json_decref(r->rep.json);
         free(r->rep.text);
+        free(r->rep.disposition);
         free(r->set_cookie);
         free(r);
     }
@@ -484,6 +575,12 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
         h->limits.request_timeout_s = l->request_timeout_s;
     h->secure_cookies = d->secure_cookies;
     h->signer = d->signer;
+    h->max_attachment = d->max_attachment ? d->max_attachment : KW_ATTACHMENT_MAX_DEFAULT;
+    h->max_ticket_attachments =
+        d->max_ticket_attachments ? d->max_ticket_attachments : KW_ATTACHMENT_TICKET_DEFAULT;
+    /* four files of the largest size at once, and at least 64 MiB */
+    h->upload_budget =
+        h->max_attachment > ((size_t)16 << 20) ? 4 * h->max_attachment : (size_t)64 << 20;
     h->clock = d->clock;
     if (d->log)
         h->log = *d->log;

@@ -82,6 +82,11 @@ struct kw_http_deps {
      * NULL: the /log routes and receipts answer 404 */
     const struct kw_signer *signer;
     struct kw_http_limits limits; /* zeros: the defaults */
+    /* bytes of one attachment (0: KW_ATTACHMENT_MAX_DEFAULT, 20 MiB) and of
+     * all of a ticket's (0: KW_ATTACHMENT_TICKET_DEFAULT, 200 MiB); serve
+     * --max-attachment and --max-ticket-attachments */
+    size_t max_attachment;
+    int64_t max_ticket_attachments;
 };
 
 /* Listen on host:port (an IPv4 address) and serve d->db with d's writer,

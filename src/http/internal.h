@@ -42,6 +42,7 @@
 struct kwh_worker {
     struct kw_store *st;
     struct kw_sla sla;
+    struct magic_set *magic; /* libmagic, opened on first use (attachments.c), or NULL */
     struct kwh_worker *next;
 };
 
@@ -198,6 +199,10 @@ struct kw_http {
     struct kwh_login_slot logins[LOGIN_SLOTS];
     struct kwh_feed feed;
     const struct kw_signer *signer; /* the log's key (app/proof.h), or NULL */
+    size_t max_attachment;          /* bytes of one upload */
+    int64_t max_ticket_attachments; /* bytes of a ticket's files */
+    size_t upload_budget;           /* bytes all uploads in flight may hold */
+    _Atomic size_t uploading;       /* bytes they hold now */
 };
 
 enum kwh_role { R_ADMIN, R_MANAGER, R_AGENT, R_CUSTOMER };
@@ -217,6 +222,9 @@ struct kwh_reply {
     char allow[48];         /* with a 405: the Allow header (the path's methods) */
     json_t *json;           /* owned; or NULL with text */
     char *text;             /* owned, a non-JSON body (letter, .ics) */
+    size_t text_len;        /* its bytes (0: strlen(text)); a file's bytes may hold NULs */
+    char *disposition;      /* owned, a Content-Disposition header (files), or NULL */
+    char file_type[128];    /* a file's media type (with disposition), or "" */
     const char *ctype;      /* of text */
     bool problem;           /* application/problem+json */
     unsigned retry_after_s; /* > 0: a Retry-After header */
@@ -227,6 +235,8 @@ struct kwh_reply {
 struct kwh_req {
     struct kw_buf body;
     bool too_big;
+    bool upload;     /* an attachment upload: body.max is the attachment limit */
+    size_t reserved; /* bytes of h->uploading this request holds */
     struct timespec t0;
     int route;         /* the route table's index, or KWH_ROUTE_NONE / KWH_ROUTE_PAGE */
     bool queued;       /* handed to a handler thread (the connection is suspended) */
@@ -270,11 +280,15 @@ struct kwh_reply kwh_ok(unsigned status, json_t *j);
 struct kwh_reply kwh_ok_text(const char *ctype, char *text);
 
 /* ---- the daemon (daemon.c) ---- */
+/* Whether method and url are an attachment upload (a larger body). */
+bool kwh_is_upload(const char *method, const char *url);
 /* Queue rep (consumed) with set_cookie (may be NULL). */
 enum MHD_Result kwh_send_reply(struct MHD_Connection *c, struct kwh_reply *rep,
                                const char *set_cookie);
 struct kwh_worker *kwh_worker_take(struct kw_http *h, struct kw_err *err);
 void kwh_worker_give(struct kw_http *h, struct kwh_worker *wk);
+/* Close the worker's libmagic handle, if any (attachments.c). */
+void kwh_worker_magic_close(struct kwh_worker *wk);
 /* One logfmt line on the server's log (if any). */
 void kwh_log_event(struct kw_http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The compiled commitment id (built on first use with st). */
@@ -477,6 +491,19 @@ struct kwh_reply kwh_rotas_put(struct kwh_call *x);
 struct kwh_reply kwh_oncall_who(struct kwh_call *x);
 struct kwh_reply kwh_rota_who(struct kwh_call *x);
 struct kwh_reply kwh_rota_shifts(struct kwh_call *x);
+/* "skills": up to 32 distinct strings of 1 to 47 bytes, as canonical text
+ * into *out (caller frees); absent leaves *out NULL (admin.c). */
+bool kwh_skills_of(json_t *v, char **out, struct kwh_reply *fail);
+/* people.c: editing people and organisations (app/people.h) */
+struct kwh_reply kwh_user_get(struct kwh_call *x);
+struct kwh_reply kwh_user_patch(struct kwh_call *x);
+struct kwh_reply kwh_me_patch(struct kwh_call *x);
+struct kwh_reply kwh_me_password(struct kwh_call *x);
+struct kwh_reply kwh_org_patch(struct kwh_call *x);
+/* attachments.c: files on tickets (app/attachments.h) */
+struct kwh_reply kwh_attachment_post(struct kwh_call *x);
+struct kwh_reply kwh_attachments_list(struct kwh_call *x);
+struct kwh_reply kwh_attachment_get(struct kwh_call *x);
 /* overruns.c */
 struct kwh_reply kwh_overruns_list(struct kwh_call *x);
 /* callbacks.c: the call-back desk and follow-up tasks */

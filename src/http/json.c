@@ -94,20 +94,26 @@ void kwh_page_release(struct kwh_page *pg)
 
 json_t *kwh_org_json(const struct kw_org *o)
 {
-    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:I, s:o}", "id", (json_int_t)o->id, "name",
-                     o->name, "tier", kwh_nullable(o->tier), "region", kwh_nullable(o->region),
-                     "calendar", kwh_nullable(o->calendar), "contract_value_cents",
-                     (json_int_t)o->contract_value_cents, "account_manager_id",
-                     kwh_id_or_null(o->account_manager_id));
+    /* deactivated_at > 0: deactivated (an organisation just made has 0) */
+    bool off = o->deactivated_at > 0;
+    return json_pack(
+        "{s:I, s:s, s:o, s:o, s:o, s:I, s:o, s:b, s:o}", "id", (json_int_t)o->id, "name", o->name,
+        "tier", kwh_nullable(o->tier), "region", kwh_nullable(o->region), "calendar",
+        kwh_nullable(o->calendar), "contract_value_cents", (json_int_t)o->contract_value_cents,
+        "account_manager_id", kwh_id_or_null(o->account_manager_id), "active", !off,
+        "deactivated_at", kwh_instant_json(off ? o->deactivated_at : KW_STORE_NO_TIME));
 }
 
 json_t *kwh_user_json(const struct kw_user_row *u)
 {
     json_t *skills = json_loads(u->skills ? u->skills : "[]", 0, NULL);
-    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)u->id, "email",
-                     u->email, "name", u->name, "role", u->role, "org_id",
-                     kwh_id_or_null(u->org_id), "team_id", kwh_id_or_null(u->team_id), "skills",
-                     skills ? skills : json_array());
+    bool off = u->deactivated_at > 0;
+    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:o}", "id",
+                     (json_int_t)u->id, "email", u->email, "name", u->name, "role", u->role,
+                     "org_id", kwh_id_or_null(u->org_id), "team_id", kwh_id_or_null(u->team_id),
+                     "skills", skills ? skills : json_array(), "lang", kwh_nullable(u->lang), "tz",
+                     kwh_nullable(u->tz), "active", u->active, "deactivated_at",
+                     kwh_instant_json(off ? u->deactivated_at : KW_STORE_NO_TIME));
 }
 
 json_t *kwh_team_json(int64_t id, const char *name, int64_t lead)

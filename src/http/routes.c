@@ -47,6 +47,8 @@ static const struct kwh_route routes[] = {
     {"POST", "/api/v1/auth/logout", kwh_logout, NULL, ANYONE, NULL},
     {"GET", "/api/v1/catalogue", kwh_catalogue, NULL, PUBLIC, NULL},
     {"GET", "/api/v1/me", kwh_me, NULL, ANYONE, NULL},
+    {"PATCH", "/api/v1/me", kwh_me_patch, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/me/password", kwh_me_password, NULL, ANYONE, NULL},
     {"GET", "/api/v1/tokens", kwh_tokens_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/tokens", kwh_tokens_create, NULL, ANYONE, NULL},
     {"DELETE", "/api/v1/tokens/{id}", kwh_token_delete, NULL, ANYONE, NULL},
@@ -68,11 +70,20 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/tickets/{id}/tasks", kwh_ticket_tasks, NULL, STAFF, TASKS_WHY},
     {"POST", "/api/v1/tickets/{id}/tasks/done", kwh_ticket_task_done, NULL, STAFF, TASKS_WHY},
     {"GET", "/api/v1/callbacks{?team_id,limit}", kwh_callbacks_list, NULL, STAFF, CALLBACK_WHY},
+    {"GET", "/api/v1/tickets/{id}/attachments", kwh_attachments_list, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/tickets/{id}/attachments{?name,comment,internal}", kwh_attachment_post, NULL,
+     ANYONE, NULL},
+    {"GET", "/api/v1/attachments/{id}", kwh_attachment_get, NULL, ANYONE, NULL},
     {"GET", "/api/v1/orgs{?after,limit}", kwh_orgs_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/orgs", kwh_orgs_create, NULL, MANAGERS, ORGS_WHY},
     {"GET", "/api/v1/orgs/{id}", kwh_org_get, NULL, ANYONE, NULL},
+    {"PATCH", "/api/v1/orgs/{id}", kwh_org_patch, NULL, MANAGERS, ORGS_WHY},
     {"GET", "/api/v1/users{?org_id,after,limit}", kwh_users_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/users", kwh_users_create, NULL, ROLE(R_ADMIN), "only admins manage users"},
+    {"GET", "/api/v1/users/{id}", kwh_user_get, NULL, ANYONE, NULL},
+    {"PATCH", "/api/v1/users/{id}", kwh_user_patch, NULL, ROLE(R_ADMIN),
+     "only admins edit people (change your own name, language and time zone with PATCH "
+     "/api/v1/me)"},
     {"GET", "/api/v1/teams", kwh_teams_list, NULL, STAFF, "teams are the provider's"},
     {"POST", "/api/v1/teams", kwh_teams_create, NULL, MANAGERS,
      "only admins and managers manage teams"},
@@ -132,7 +143,8 @@ static const struct {
     {"commitments", "commitment"}, {"endpoints", "endpoint"},
     {"outbox", "notification"},    {"oncall", "rota"},
     {"overruns", "overrun"},       {"subscriptions", "subscription"},
-    {"callbacks", "call-back"},
+    {"callbacks", "call-back"},    {"users", "user"},
+    {"attachments", "attachment"},
 };
 
 /* {id}: plain decimal 1..INT64_MAX, at most 19 digits, so no overflow. */
@@ -333,7 +345,12 @@ kwh_streamer kwh_dispatch(struct kwh_call *x, const char *url, struct kwh_reply 
     if (x->r->too_big) {
         if (!r)
             json_decref(rep->json);
-        *rep = kwh_problemf(KW_TOO_BIG, "", "the body is larger than %u bytes", KW_HTTP_MAX_BODY);
+        *rep = x->r->upload ? kwh_problemf(KW_TOO_BIG, "",
+                                           "the file is larger than the limit of %zu bytes per "
+                                           "file (serve --max-attachment)",
+                                           x->h->max_attachment)
+                            : kwh_problemf(KW_TOO_BIG, "", "the body is larger than %u bytes",
+                                           KW_HTTP_MAX_BODY);
     } else if (r && admit(r, x, rep) && query_fits(r, x, rep)) {
         *rep = r->fn(x);
     }

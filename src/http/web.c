@@ -115,7 +115,14 @@ void kwh_feed_publish(void *ctx)
 
 void kwh_sessions_changed(struct kw_http *h)
 {
-    atomic_fetch_add(&h->feed.sessions, 1);
+    struct kwh_feed *f = &h->feed;
+    atomic_fetch_add(&f->sessions, 1);
+    /* wake the streams now, even those with nothing to send: each checks
+     * its session (a person deactivated, a password reset) at once */
+    pthread_mutex_lock(&f->mu);
+    f->grown++;
+    pthread_cond_broadcast(&f->grew);
+    pthread_mutex_unlock(&f->mu);
 }
 
 void kwh_feed_stop(struct kwh_feed *f)
@@ -350,8 +357,10 @@ static bool session_holds(struct kwh_stream *s, const struct timespec *now_mono)
  * its last copy when the ring grew since (a stream sends at most every
  * GAP_MS: what changed meanwhile goes in one send), else when its keep-alive
  * comment is due. Under mu. */
-static int64_t stream_due(const struct kwh_stream *s, const struct kwh_feed *f)
+static int64_t stream_due(const struct kwh_stream *s, struct kwh_feed *f)
 {
+    if (atomic_load(&f->sessions) != s->sessions)
+        return 0; /* a session ended somewhere: is it this stream's? */
     if (s->next < f->next)
         return s->filled_ms + GAP_MS;
     return s->quiet_ms + KEEPALIVE_S * 1000;
@@ -392,6 +401,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
             stream_fill(s);
         } else if (!news && now - s->quiet_ms >= KEEPALIVE_S * 1000) {
             kw_buf_adds(&s->out, ": keep-alive\n\n");
+        } else if (atomic_load(&f->sessions) != s->sessions) {
+            /* a session ended somewhere: checked below, with nothing to send */
         } else {
             /* suspended under mu: the ticker resumes only what it saw suspended */
             s->suspended = true;
@@ -404,10 +415,14 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         pthread_mutex_unlock(&f->mu);
         if (s->out.failed)
             return MHD_CONTENT_READER_END_WITH_ERROR;
-        if (!s->out.len)
-            continue; /* nothing for this caller: suspended above next time round */
         struct timespec t;
         clock_gettime(CLOCK_MONOTONIC, &t);
+        if (!s->out.len) {
+            /* nothing to send, but a session ended somewhere: is it ours? */
+            if (atomic_load(&f->sessions) != s->sessions && !session_holds(s, &t))
+                return MHD_CONTENT_READER_END_OF_STREAM;
+            continue; /* nothing for this caller: suspended above next time round */
+        }
         if (!session_holds(s, &t))
             return MHD_CONTENT_READER_END_OF_STREAM; /* logged out, expired, removed */
         pthread_mutex_lock(&f->mu);                  /* the ticker reads it */

@@ -100,6 +100,7 @@ struct kw_org {
     const char *name, *tier, *region, *calendar; /* borrowed in, owned by the row out */
     int64_t contract_value_cents;
     int64_t account_manager_id; /* the provider's person for this customer, or 0 */
+    int64_t deactivated_at;     /* read back: when it was deactivated, or KW_STORE_NO_TIME */
 };
 
 /* Transactions for callers that batch writes (group commit): begin; for each
@@ -440,6 +441,9 @@ enum kw_code kw_store_user_password(struct kw_store *st, const char *email, int6
 struct kw_user_row {
     int64_t id, org_id, team_id;
     const char *email, *name, *role, *skills; /* skills: a JSON array */
+    const char *lang, *tz;                    /* "zh"/"en" and an IANA zone, or NULL: not set */
+    int64_t deactivated_at; /* the person's, or KW_STORE_NO_TIME (0 from older callers) */
+    bool active;            /* neither the person nor their organisation is deactivated */
 };
 /* Read user id. KW_NOT_FOUND. */
 enum kw_code kw_store_user_get(struct kw_store *st, int64_t id, struct kw_user_row *out,
@@ -471,7 +475,8 @@ enum kw_code kw_store_tokens(struct kw_store *st, int64_t user_id, int64_t now,
 enum kw_code kw_store_token_revoke_id(struct kw_store *st, int64_t user_id, int64_t token_id,
                                       int64_t now, struct kw_err *err);
 /* The user the token with this digest belongs to, if it is neither expired
- * nor revoked at now; KW_UNAUTHENTICATED otherwise. */
+ * nor revoked at now and the user (and their organisation) is active;
+ * KW_UNAUTHENTICATED otherwise. */
 enum kw_code kw_store_token_user(struct kw_store *st, const unsigned char digest[KW_HASH_BYTES],
                                  int64_t now, int64_t *user_id, struct kw_err *err);
 /* The same, reading the user in one look-up (strings valid until the next
@@ -709,6 +714,94 @@ enum kw_code kw_store_subscription_delete(struct kw_store *st, int64_t id, int64
                                           struct kw_err *err);
 /* Hold a pending notification back until next_at (quiet hours). */
 enum kw_code kw_store_outbox_postpone(struct kw_store *st, int64_t id, int64_t next_at,
+                                      struct kw_err *err);
+
+/* ---- people and organisations: edits and deactivation ---- */
+
+/* Change user id: NULL strings and 0 ids keep what is there; team_id -1
+ * and lang or tz "" clear. skills: a JSON array's text. The values are
+ * checked as kw_store_user_insert checks them (KW_INVALID, KW_CONFLICT for
+ * a taken e-mail, KW_NOT_FOUND for an unknown team); KW_NOT_FOUND for an
+ * unknown user. Whether lang and tz are languages and zones is the
+ * caller's to check. */
+struct kw_user_patch {
+    const char *email, *name, *role, *skills, *lang, *tz;
+    int64_t team_id;
+};
+enum kw_code kw_store_user_set(struct kw_store *st, int64_t id, const struct kw_user_patch *p,
+                               struct kw_err *err);
+/* Deactivate user id at now (active false): it is marked, and every token
+ * it holds (sessions and API tokens) is revoked in the same transaction;
+ * or activate it again (its old tokens stay revoked). Nothing is deleted.
+ * *changed (may be NULL): whether it was not so already. KW_NOT_FOUND. */
+enum kw_code kw_store_user_activate(struct kw_store *st, int64_t id, bool active, int64_t now,
+                                    bool *changed, struct kw_err *err);
+/* Replace user id's password hash (an argon2id string) and revoke its
+ * session tokens but the one with digest keep (may be NULL: all of them);
+ * API tokens stay. KW_NOT_FOUND. */
+enum kw_code kw_store_user_password_set(struct kw_store *st, int64_t id, const char *password_hash,
+                                        const unsigned char *keep, int64_t now, struct kw_err *err);
+/* Change organisation id: NULL strings and a 0 id keep, "" and -1 clear
+ * (tier, region, calendar; account_manager_id). The name must stay unique
+ * (KW_CONFLICT); an unknown account manager is KW_NOT_FOUND at
+ * "/account_manager_id". Checking values against commitments and calendars
+ * is the caller's. KW_NOT_FOUND for an unknown organisation. */
+struct kw_org_patch {
+    const char *name, *tier, *region, *calendar;
+    int64_t account_manager_id;
+};
+enum kw_code kw_store_org_set(struct kw_store *st, int64_t id, const struct kw_org_patch *p,
+                              struct kw_err *err);
+/* Deactivate organisation id at now (active false), or activate it again:
+ * its customers' tokens do not work meanwhile (they are not revoked).
+ * *changed as for users. KW_NOT_FOUND. */
+enum kw_code kw_store_org_activate(struct kw_store *st, int64_t id, bool active, int64_t now,
+                                   bool *changed, struct kw_err *err);
+
+/* ---- attachments: files on tickets ----
+ *
+ * An attachment is its bytes and a row saying what they are; both are
+ * written once and never changed or deleted. The ticket's `attachment`
+ * event (the caller's, in the same unit) records the same SHA-256 in the
+ * hash chain. The SQLite backend keeps the bytes as a blob beside the row;
+ * another backend may keep them elsewhere behind these calls. */
+#define KW_SHA256_BYTES 32
+struct kw_attachment_new {
+    int64_t ticket, created_by, at;
+    int64_t comment_seq;             /* the comment event it belongs to, or 0: the ticket's */
+    const char *name, *content_type; /* the file name as given; the sniffed type */
+    const char *declared_type;       /* the Content-Type sent, or NULL */
+    bool internal;                   /* for the provider's eyes only */
+    const void *data;                /* size bytes, borrowed */
+    size_t size;
+    unsigned char sha256[KW_SHA256_BYTES];
+};
+/* Store a new attachment; *id gets its id. KW_NOT_FOUND for an unknown
+ * ticket. */
+enum kw_code kw_store_attachment_add(struct kw_store *st, const struct kw_attachment_new *a,
+                                     int64_t *id, struct kw_err *err);
+/* An attachment as read back (strings valid until the next call on st or
+ * kw_store_end_read). */
+struct kw_attachment_row {
+    int64_t id, ticket_id, comment_seq, size, created_by, created_at;
+    const char *name, *content_type, *declared_type; /* declared_type may be NULL */
+    bool internal;
+    unsigned char sha256[KW_SHA256_BYTES];
+};
+/* Read attachment id (not its bytes). KW_NOT_FOUND. */
+enum kw_code kw_store_attachment_get(struct kw_store *st, int64_t id, struct kw_attachment_row *out,
+                                     struct kw_err *err);
+/* The ticket's attachments in id order; internal ones only with
+ * with_internal. */
+enum kw_code kw_store_attachments(struct kw_store *st, int64_t ticket, bool with_internal,
+                                  bool (*fn)(const struct kw_attachment_row *a, void *ctx),
+                                  void *ctx, struct kw_err *err);
+/* How many attachments the ticket has and their bytes in all. */
+enum kw_code kw_store_attachment_total(struct kw_store *st, int64_t ticket, int64_t *count,
+                                       int64_t *bytes, struct kw_err *err);
+/* The bytes of attachment id into *data (caller frees with free(); a
+ * 0-byte file gives a 1-byte allocation) and *size. KW_NOT_FOUND. */
+enum kw_code kw_store_attachment_data(struct kw_store *st, int64_t id, void **data, size_t *size,
                                       struct kw_err *err);
 
 #endif

@@ -22,6 +22,8 @@ static bool reserve(struct kw_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need)
         cap *= 2;
+    if (cap > max) /* need <= max: the doubling stops at the maximum */
+        cap = max;
     char *p = realloc(b->p, cap);
     if (!p) {
         b->failed = true;
@@ -30,6 +32,11 @@ static bool reserve(struct kw_buf *b, size_t extra)
     b->p = p;
     b->cap = cap;
     return true;
+}
+
+bool kw_buf_reserve(struct kw_buf *b, size_t extra)
+{
+    return reserve(b, extra);
 }
 
 void kw_buf_release(struct kw_buf *b)

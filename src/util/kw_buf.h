@@ -21,6 +21,9 @@ struct kw_buf {
 /* Release the memory; the buffer may be reused after (empty). */
 void kw_buf_release(struct kw_buf *b);
 void kw_buf_add(struct kw_buf *b, const void *data, size_t len);
+/* Make room for extra more bytes at once (a body of known length); false,
+ * and failed, past max or without memory. */
+bool kw_buf_reserve(struct kw_buf *b, size_t extra);
 void kw_buf_adds(struct kw_buf *b, const char *s);
 void kw_buf_printf(struct kw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append s as a JSON string literal with its quotes; invalid UTF-8 becomes U+FFFD. */

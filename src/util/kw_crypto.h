@@ -55,10 +55,12 @@ enum kw_code kw_token_mint(char out[KW_TOKEN_BUF], struct kw_err *err);
 /* The digest a token is stored and looked up by: the record hash (BLAKE2b,
  * 32 bytes, no key) of the token's text. */
 void kw_token_digest(const char *token, unsigned char out[KW_HASH_BYTES]);
-
-/* SHA-256, the hash of the deployment-wide Merkle log (RFC 6962/9162) and
- * of signed notes' key ids. */
+/* SHA-256 (FIPS 180-4) of n bytes at p into out: the digest files are known
+ * by (attachments), which anyone can recompute with sha256sum, and the hash
+ * of the deployment-wide Merkle log (RFC 6962/9162) and of signed notes'
+ * key ids. */
 #define KW_SHA256_BYTES 32
+#define KW_SHA256_LEN KW_SHA256_BYTES
 void kw_sha256(const void *p, size_t n, unsigned char out[KW_SHA256_BYTES]);
 /* SHA-256 of the concatenation of a and b (either may be empty). */
 void kw_sha256_2(const void *a, size_t na, const void *b, size_t nb,

@@ -217,8 +217,12 @@ expect "migrate --help" 0 "usage: keepword migrate --db PATH" "" -- "$KW" migrat
 expect "init --help" 0 "KEEPWORD_ADMIN_PASSWORD" "" -- "$KW" init --help
 expect "help init" 0 "usage: keepword init" "" -- "$KW" help init
 expect "migrate needs --db" 2 "" "--db PATH is required" -- "$KW" migrate
-expect "migrate creates the schema" 0 "schema version 18" "" -- "$KW" migrate --db "$TMP/kw.db"
-expect "migrate again changes nothing" 0 "schema version 18" "" -- "$KW" migrate --db "$TMP/kw.db"
+expect "migrate creates the schema" 0 "schema version 19" "" -- "$KW" migrate --db "$TMP/kw.db"
+expect "migrate again changes nothing" 0 "schema version 19" "" -- "$KW" migrate --db "$TMP/kw.db"
+for bad in 20MB 0 -5 2GiB 1.5MiB; do
+    expect "serve refuses --max-attachment $bad" 2 "" "not a size" -- "$KW" serve --db "$TMP/kw.db" --max-attachment "$bad"
+done
+expect "serve refuses a bad --max-ticket-attachments" 2 "" "--max-ticket-attachments" -- "$KW" serve --db "$TMP/kw.db" --max-ticket-attachments lots
 expect "init prints a made-up password once" 0 "password (shown once): " "" -- "$KW" init --db "$TMP/kw.db"
 expect "init refuses a second admin" 1 "" "already has an admin account" -- "$KW" init --db "$TMP/kw.db"
 expect "init takes the password from the environment" 0 "admin ops@example.com created" "" \

@@ -3,7 +3,8 @@
 # loopback port, driven in headless Debian chromium by playwright-core
 # (tests/e2e/ui.test.js, then phone.test.js: every page at 390 px, pages.test.js:
 # every page as each role, previews.test.js, search.test.js, loop.test.js and
-# calendars.test.js). Installs
+# calendars.test.js, and on a fresh demo attachments.test.js: files and
+# deactivation). Installs
 # playwright-core from the lock file when it is missing. Screenshots of each
 # main page go to tests/e2e/screenshots/.
 # usage: tests/e2e/run.sh PATH/TO/keepword
@@ -53,6 +54,14 @@ rm -f "$TMP"/kw.db*
 serve_start --demo
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/calendars.test.js"
 check "the calendar page's browser tests pass" $?
+serve_stop
+# attachments and deactivation in both languages, on a fresh demo (it
+# uploads files and deactivates people)
+rm -f "$TMP"/kw.db*
+KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
+serve_start --demo
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/attachments.test.js"
+check "the attachment and people browser tests pass" $?
 serve_stop
 grep -q "ERROR\|runtime error" "$TMP/log" && { echo "FAIL: the server logged errors"; grep "ERROR\|runtime error" "$TMP/log" | head; fail=$((fail + 1)); }
 finish

@@ -10,7 +10,7 @@ KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null ||
 serve_start
 
 req GET /healthz
-is "healthz" 200 '.status == "ok" and .schema == 18'
+is "healthz" 200 '.status == "ok" and .schema == 19'
 req POST /api/v1/auth/login '{"email":"admin@localhost","password":"correct-horse"}'
 is "login" 200 '.token_type == "Bearer" and (.token | startswith("kw_")) and .expires_in > 0'
 TOKEN=$(jq -r .token "$TMP/body")
@@ -63,7 +63,7 @@ is "unknown route" 404 '.status == 404'
 req DELETE /api/v1/me "" "$TOKEN"
 is "wrong method" 405
 allow() { curl -s -o /dev/null -D - -X "$1" "$B$2" | tr -d '\r' | sed -n 's/^Allow: //p'; }
-[ "$(allow DELETE /api/v1/me)" = "GET, HEAD" ]
+[ "$(allow DELETE /api/v1/me)" = "GET, HEAD, PATCH" ]
 check "a 405 names the path's methods in Allow" $? "($(allow DELETE /api/v1/me))"
 [ "$(allow PUT /api/v1/tickets/1)" = "GET, HEAD, PATCH" ]
 check "Allow gathers a pattern's methods" $? "($(allow PUT /api/v1/tickets/1))"

@@ -3538,6 +3538,306 @@ static void test_maintain(void **state)
     MUST(kw_store_verify(c->st, t, NULL, &err));
 }
 
+/* ---- people and organisations: edits and deactivation ---- */
+
+static void test_user_edit_and_deactivate(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t agent = new_user(c, "agent@example.com", "agent", 0, 0);
+    int64_t team = 0;
+    MUST(kw_store_team_insert(c->st, "Desk", 0, 1, &team, &err));
+    struct kw_user_row r;
+    MUST(kw_store_user_get(c->st, agent, &r, &err));
+    assert_true(r.active);
+    assert_null(r.lang);
+    assert_true(r.deactivated_at == KW_STORE_NO_TIME);
+
+    struct kw_user_patch p = {.name = "Li Na",
+                              .lang = "zh",
+                              .tz = "Asia/Shanghai",
+                              .team_id = team,
+                              .skills = "[\"network\"]"};
+    MUST(kw_store_user_set(c->st, agent, &p, &err));
+    MUST(kw_store_user_get(c->st, agent, &r, &err));
+    assert_string_equal(r.name, "Li Na");
+    assert_string_equal(r.email, "agent@example.com"); /* kept */
+    assert_string_equal(r.lang, "zh");
+    assert_string_equal(r.tz, "Asia/Shanghai");
+    assert_int_equal(r.team_id, team);
+    assert_string_equal(r.skills, "[\"network\"]");
+    p = (struct kw_user_patch){.lang = "", .tz = "", .team_id = -1};
+    MUST(kw_store_user_set(c->st, agent, &p, &err));
+    MUST(kw_store_user_get(c->st, agent, &r, &err));
+    assert_null(r.lang);
+    assert_null(r.tz);
+    assert_int_equal(r.team_id, 0);
+    assert_string_equal(r.name, "Li Na");
+
+    new_user(c, "taken@example.com", "agent", 0, 0);
+    const struct {
+        const char *name;
+        struct kw_user_patch p;
+        int64_t id;
+        enum kw_code want;
+        const char *field;
+    } rows[] = {
+        {"a taken e-mail", {.email = "taken@example.com"}, agent, KW_CONFLICT, "/email"},
+        {"not an e-mail", {.email = "nobody"}, agent, KW_INVALID, "/email"},
+        {"an empty name", {.name = ""}, agent, KW_INVALID, "/name"},
+        {"an unknown role", {.role = "root"}, agent, KW_INVALID, "/role"},
+        {"an unknown language", {.lang = "fr"}, agent, KW_INVALID, "/lang"},
+        {"an unknown team", {.team_id = 999999}, agent, KW_NOT_FOUND, "/team_id"},
+        {"an unknown user", {.name = "x"}, 999999, KW_NOT_FOUND, NULL},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        err = (struct kw_err){0};
+        expect_code(rows[i].name, kw_store_user_set(c->st, rows[i].id, &rows[i].p, &err),
+                    rows[i].want, &err, rows[i].field);
+    }
+
+    /* deactivating revokes every token, sessions and API tokens alike */
+    unsigned char s1[KW_HASH_BYTES], a1[KW_HASH_BYTES];
+    digest(s1, 0x51);
+    digest(a1, 0x52);
+    MUST(kw_store_token_insert(c->st, agent, s1, "session", NULL, 10, 10000, NULL, &err));
+    MUST(kw_store_token_insert(c->st, agent, a1, "api", "ci", 10, KW_STORE_NO_TIME, NULL, &err));
+    bool changed = false;
+    MUST(kw_store_user_activate(c->st, agent, false, 100, &changed, &err));
+    assert_true(changed);
+    MUST(kw_store_user_activate(c->st, agent, false, 101, &changed, &err));
+    assert_false(changed); /* already */
+    int64_t who = 0;
+    expect_code("a deactivated person's session", kw_store_token_user(c->st, s1, 200, &who, &err),
+                KW_UNAUTHENTICATED, &err, NULL);
+    expect_code("their API token", kw_store_token_caller(c->st, a1, 200, &r, &err),
+                KW_UNAUTHENTICATED, &err, NULL);
+    MUST(kw_store_user_get(c->st, agent, &r, &err));
+    assert_false(r.active);
+    assert_int_equal(r.deactivated_at, 100);
+    assert_string_equal(r.name, "Li Na"); /* nothing deleted */
+    MUST(kw_store_user_activate(c->st, agent, true, 300, &changed, &err));
+    assert_true(changed);
+    MUST(kw_store_user_get(c->st, agent, &r, &err));
+    assert_true(r.active);
+    expect_code("the old tokens stay revoked", kw_store_token_user(c->st, a1, 400, &who, &err),
+                KW_UNAUTHENTICATED, &err, NULL);
+    expect_code("an unknown user", kw_store_user_activate(c->st, 999999, false, 1, NULL, &err),
+                KW_NOT_FOUND, &err, NULL);
+
+    /* a new password ends the other sessions, keeps one and the API tokens */
+    unsigned char s2[KW_HASH_BYTES], s3[KW_HASH_BYTES], a2[KW_HASH_BYTES];
+    MUST(kw_store_token_insert(c->st, agent, digest(s2, 0x61), "session", NULL, 500, 9000, NULL,
+                               &err));
+    MUST(kw_store_token_insert(c->st, agent, digest(s3, 0x62), "session", NULL, 500, 9000, NULL,
+                               &err));
+    MUST(kw_store_token_insert(c->st, agent, digest(a2, 0x63), "api", "x", 500, KW_STORE_NO_TIME,
+                               NULL, &err));
+    MUST(kw_store_user_password_set(c->st, agent, "$argon2id$new", s2, 600, &err));
+    MUST(kw_store_token_user(c->st, s2, 700, &who, &err));
+    MUST(kw_store_token_user(c->st, a2, 700, &who, &err));
+    expect_code("another session ends", kw_store_token_user(c->st, s3, 700, &who, &err),
+                KW_UNAUTHENTICATED, &err, NULL);
+    char hash[KW_PASSWORD_HASH_BUF];
+    MUST(kw_store_user_password(c->st, "agent@example.com", &who, hash, &err));
+    assert_string_equal(hash, "$argon2id$new");
+    MUST(kw_store_user_password_set(c->st, agent, "$argon2id$again", NULL, 800, &err));
+    expect_code("with no session kept, all end", kw_store_token_user(c->st, s2, 900, &who, &err),
+                KW_UNAUTHENTICATED, &err, NULL);
+}
+
+static void test_org_edit_and_deactivate(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t am = new_user(c, "am@example.com", "manager", 0, 0);
+    int64_t cust = new_user(c, "it@acme.example", "customer", c->org, 0);
+    int64_t other = new_org(c, "Globex");
+    struct kw_org_patch p = {
+        .tier = "strategic", .calendar = "cn-office", .account_manager_id = am};
+    MUST(kw_store_org_set(c->st, c->org, &p, &err));
+    struct kw_org o;
+    MUST(kw_store_org_get(c->st, c->org, &o, &err));
+    assert_string_equal(o.tier, "strategic");
+    assert_string_equal(o.region, "domestic"); /* kept */
+    assert_string_equal(o.calendar, "cn-office");
+    assert_int_equal(o.account_manager_id, am);
+    assert_true(o.deactivated_at == KW_STORE_NO_TIME);
+    p = (struct kw_org_patch){.tier = "", .account_manager_id = -1, .name = "Acme Ltd"};
+    MUST(kw_store_org_set(c->st, c->org, &p, &err));
+    MUST(kw_store_org_get(c->st, c->org, &o, &err));
+    assert_null(o.tier);
+    assert_int_equal(o.account_manager_id, 0);
+    assert_string_equal(o.name, "Acme Ltd");
+    const struct {
+        const char *name;
+        struct kw_org_patch p;
+        int64_t id;
+        enum kw_code want;
+        const char *field;
+    } rows[] = {
+        {"a taken name", {.name = "Globex"}, c->org, KW_CONFLICT, "/name"},
+        {"an empty name", {.name = ""}, c->org, KW_INVALID, "/name"},
+        {"an unknown account manager",
+         {.account_manager_id = 999999},
+         c->org,
+         KW_NOT_FOUND,
+         "/account_manager_id"},
+        {"an unknown organisation", {.tier = "vip"}, 999999, KW_NOT_FOUND, NULL},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        err = (struct kw_err){0};
+        expect_code(rows[i].name, kw_store_org_set(c->st, rows[i].id, &rows[i].p, &err),
+                    rows[i].want, &err, rows[i].field);
+    }
+    /* its customers' tokens stop working while it is deactivated */
+    unsigned char d[KW_HASH_BYTES];
+    MUST(kw_store_token_insert(c->st, cust, digest(d, 0x71), "session", NULL, 10, 99999, NULL,
+                               &err));
+    int64_t who = 0;
+    MUST(kw_store_token_user(c->st, d, 20, &who, &err));
+    bool changed = false;
+    MUST(kw_store_org_activate(c->st, c->org, false, 30, &changed, &err));
+    assert_true(changed);
+    expect_code("a customer of a deactivated organisation",
+                kw_store_token_user(c->st, d, 40, &who, &err), KW_UNAUTHENTICATED, &err, NULL);
+    struct kw_user_row r;
+    MUST(kw_store_user_get(c->st, cust, &r, &err));
+    assert_false(r.active);
+    assert_true(r.deactivated_at == KW_STORE_NO_TIME); /* the person is not */
+    MUST(kw_store_org_get(c->st, c->org, &o, &err));
+    assert_int_equal(o.deactivated_at, 30);
+    MUST(kw_store_org_get(c->st, other, &o, &err));
+    assert_true(o.deactivated_at == KW_STORE_NO_TIME);
+    MUST(kw_store_org_activate(c->st, c->org, true, 50, &changed, &err));
+    assert_true(changed);
+    MUST(kw_store_token_user(c->st, d, 60, &who, &err)); /* works again: not revoked */
+    expect_code("an unknown organisation",
+                kw_store_org_activate(c->st, 999999, false, 1, NULL, &err), KW_NOT_FOUND, &err,
+                NULL);
+}
+
+/* ---- attachments ---- */
+
+struct att_seen {
+    int n;
+    int64_t id[8];
+    bool internal[8];
+    char name[8][32];
+};
+
+static bool on_attachment(const struct kw_attachment_row *a, void *ctx)
+{
+    struct att_seen *s = ctx;
+    if (s->n < 8) {
+        s->id[s->n] = a->id;
+        s->internal[s->n] = a->internal;
+        copy_text(s->name[s->n], sizeof(s->name[0]), a->name);
+    }
+    s->n++;
+    return true;
+}
+
+static void test_attachments(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t t = new_ticket(c, NULL, NULL), t2 = new_ticket(c, NULL, NULL);
+    static const unsigned char bytes[] = {0x89, 'P', 'N', 'G', 0, 1, 2, 0, 0xff};
+    struct kw_attachment_new a = {.ticket = t,
+                                  .created_by = 7,
+                                  .at = c->t0,
+                                  .name = "截图.png",
+                                  .content_type = "image/png",
+                                  .declared_type = "text/plain",
+                                  .data = bytes,
+                                  .size = sizeof(bytes)};
+    memset(a.sha256, 0xab, sizeof(a.sha256));
+    int64_t id1 = 0, id2 = 0, id3 = 0;
+    MUST(kw_store_attachment_add(c->st, &a, &id1, &err));
+    struct kw_attachment_new note = {.ticket = t,
+                                     .created_by = 8,
+                                     .at = c->t0 + 1,
+                                     .comment_seq = 2,
+                                     .name = "notes.txt",
+                                     .content_type = "text/plain",
+                                     .internal = true,
+                                     .data = "",
+                                     .size = 0};
+    MUST(kw_store_attachment_add(c->st, &note, &id2, &err));
+    a.ticket = t2;
+    MUST(kw_store_attachment_add(c->st, &a, &id3, &err));
+    assert_true(id1 != id2 && id2 != id3 && id1 != id3);
+
+    struct kw_attachment_row r;
+    MUST(kw_store_attachment_get(c->st, id1, &r, &err));
+    assert_int_equal(r.ticket_id, t);
+    assert_string_equal(r.name, "截图.png");
+    assert_string_equal(r.content_type, "image/png");
+    assert_string_equal(r.declared_type, "text/plain");
+    assert_int_equal(r.size, sizeof(bytes));
+    assert_int_equal(r.created_by, 7);
+    assert_int_equal(r.created_at, c->t0);
+    assert_int_equal(r.comment_seq, 0);
+    assert_false(r.internal);
+    assert_memory_equal(r.sha256, a.sha256, KW_SHA256_BYTES);
+    MUST(kw_store_attachment_get(c->st, id2, &r, &err));
+    assert_true(r.internal);
+    assert_int_equal(r.comment_seq, 2);
+    assert_null(r.declared_type);
+
+    void *data = NULL;
+    size_t size = 0;
+    MUST(kw_store_attachment_data(c->st, id1, &data, &size, &err));
+    assert_int_equal(size, sizeof(bytes));
+    assert_memory_equal(data, bytes, sizeof(bytes)); /* NULs and all */
+    free(data);
+    MUST(kw_store_attachment_data(c->st, id2, &data, &size, &err));
+    assert_non_null(data);
+    assert_int_equal(size, 0);
+    free(data);
+
+    struct att_seen all = {0}, public = {0};
+    MUST(kw_store_attachments(c->st, t, true, on_attachment, &all, &err));
+    MUST(kw_store_attachments(c->st, t, false, on_attachment, &public, &err));
+    assert_int_equal(all.n, 2);
+    assert_int_equal(all.id[0], id1);
+    assert_int_equal(all.id[1], id2);
+    assert_int_equal(public.n, 1);
+    assert_int_equal(public.id[0], id1);
+    int64_t count = 0, total = 0;
+    MUST(kw_store_attachment_total(c->st, t, &count, &total, &err));
+    assert_int_equal(count, 2);
+    assert_int_equal(total, sizeof(bytes));
+    MUST(kw_store_attachment_total(c->st, 999999, &count, &total, &err));
+    assert_int_equal(count + total, 0);
+
+    expect_code("an unknown attachment", kw_store_attachment_get(c->st, 999999, &r, &err),
+                KW_NOT_FOUND, &err, NULL);
+    expect_code("the bytes of an unknown attachment",
+                kw_store_attachment_data(c->st, 999999, &data, &size, &err), KW_NOT_FOUND, &err,
+                NULL);
+    a.ticket = 999999;
+    int64_t none = 0;
+    expect_code("a file on an unknown ticket", kw_store_attachment_add(c->st, &a, &none, &err),
+                KW_NOT_FOUND, &err, NULL);
+    a.ticket = t;
+    a.name = "";
+    expect_code("a file without a name", kw_store_attachment_add(c->st, &a, &none, &err),
+                KW_INVALID, &err, "/name");
+    struct att_seen after = {0};
+    MUST(kw_store_attachments(c->st, t, true, on_attachment, &after, &err));
+    assert_int_equal(after.n, 2); /* the refused ones left nothing */
+
+    /* inside a caller's transaction, undone with it */
+    MUST(kw_store_begin(c->st, &err));
+    a.name = "rolled-back.txt";
+    MUST(kw_store_attachment_add(c->st, &a, &none, &err));
+    kw_store_rollback(c->st);
+    expect_code("rolled back", kw_store_attachment_get(c->st, none, &r, &err), KW_NOT_FOUND, &err,
+                NULL);
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 /* An argument runs only the tests whose names match it ("test_outbox*"). */
@@ -3676,6 +3976,9 @@ int main(int argc, char **argv)
         TEST(test_changes_since),
         TEST(test_due_claim),
         TEST(test_maintain),
+        TEST(test_user_edit_and_deactivate),
+        TEST(test_org_edit_and_deactivate),
+        TEST(test_attachments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "attachments.h"
+#include "people.h"
 #include "tickets.h"
 #include "testutil.h"
 
@@ -110,7 +112,17 @@ static const char *types(struct fx *f, int64_t id)
 
 static struct kw_move mv;
 
-enum act { A_COMMENT, A_NOTE, A_MOVE, A_MILESTONE, A_RATE, A_CHANGE, A_REOPEN };
+enum act {
+    A_COMMENT,
+    A_NOTE,
+    A_MOVE,
+    A_MILESTONE,
+    A_RATE,
+    A_CHANGE,
+    A_REOPEN,
+    A_FILE,
+    A_FILE_INTERNAL
+};
 
 static enum kw_code run(struct fx *f, enum act a, const struct kw_actor *who, int64_t id,
                         struct kw_err *err)
@@ -129,6 +141,19 @@ static enum kw_code run(struct fx *f, enum act a, const struct kw_actor *who, in
         return kw_ticket_rate(&f->u, who, id, 5, 9, NULL, err);
     case A_CHANGE:
         return kw_ticket_change(&f->u, who, id, &ch, err);
+    case A_FILE:
+    case A_FILE_INTERNAL: {
+        struct kw_attachment_in in = {.name = "log.txt",
+                                      .content_type = "text/plain",
+                                      .data = "x",
+                                      .size = 1,
+                                      .internal = a == A_FILE_INTERNAL,
+                                      .ticket_max = 1 << 20};
+        int64_t aid;
+        if (kw_attachment_prepare(&in, err) != KW_OK)
+            return err->code;
+        return kw_ticket_attach(&f->u, who, id, &in, &aid, NULL, err);
+    }
     default:
         return kw_ticket_reopen(&f->u, who, id, NULL, &mv, err);
     }
@@ -153,6 +178,9 @@ static void test_who_may(void **state)
         {"change the level", A_CHANGE, KW_OK, KW_FORBIDDEN, KW_FORBIDDEN, KW_OK, ""},
         {"reopen an open ticket", A_REOPEN, KW_CONFLICT, KW_CONFLICT, KW_NOT_FOUND, KW_CONFLICT,
          ""},
+        {"attach a file", A_FILE, KW_OK, KW_OK, KW_NOT_FOUND, KW_FORBIDDEN, ""},
+        {"attach an internal file", A_FILE_INTERNAL, KW_OK, KW_FORBIDDEN, KW_NOT_FOUND,
+         KW_FORBIDDEN, "/internal"},
     };
     for (size_t i = 0; i < N_ELEMS(rows); i++) {
         const struct kw_actor *who[] = {&f->agent, &f->customer, &f->stranger, &f->system};
@@ -521,6 +549,151 @@ static void test_change(void **state)
     kw_store_end_read(f->st);
 }
 
+/* Files: the per-ticket total is checked in the unit; a file of an internal
+ * note is internal; the event carries the SHA-256. */
+static void test_attachments(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    int64_t id = open_ticket(f), aid = 0;
+    bool internal = false;
+    struct kw_attachment_in in = {.name = "a.bin",
+                                  .content_type = "application/octet-stream",
+                                  .data = "0123456789",
+                                  .size = 10,
+                                  .internal = -1,
+                                  .ticket_max = 15};
+    assert_int_equal(kw_attachment_prepare(&in, &err), KW_OK);
+    assert_int_equal(kw_ticket_attach(&f->u, &f->customer, id, &in, &aid, &internal, &err), KW_OK);
+    assert_false(internal);
+    assert_string_equal(types(f, id), "created attachment");
+    err = (struct kw_err){0};
+    assert_int_equal(kw_ticket_attach(&f->u, &f->agent, id, &in, &aid, &internal, &err),
+                     KW_TOO_BIG);
+    assert_string_equal(types(f, id), "created attachment");
+    /* a file of an internal note */
+    assert_int_equal(kw_ticket_comment(&f->u, &f->agent, id, "note", true, &err), KW_OK);
+    in.comment_seq = 3;
+    in.size = 2;
+    assert_int_equal(kw_attachment_prepare(&in, &err), KW_OK);
+    assert_int_equal(kw_ticket_attach(&f->u, &f->agent, id, &in, &aid, &internal, &err), KW_OK);
+    assert_true(internal);
+    struct kw_attachment_row row;
+    assert_int_equal(kw_store_attachment_get(f->st, aid, &row, &err), KW_OK);
+    assert_true(kw_attachment_visible(&f->agent, f->org, &row));
+    assert_false(kw_attachment_visible(&f->customer, f->org, &row));
+    err = (struct kw_err){0};
+    assert_int_equal(kw_ticket_attach(&f->u, &f->customer, id, &in, &aid, &internal, &err),
+                     KW_NOT_FOUND); /* the customer does not see the note */
+    assert_string_equal(err.field, "/comment");
+    in.comment_seq = 1; /* created, not a comment */
+    assert_int_equal(kw_ticket_attach(&f->u, &f->agent, id, &in, &aid, &internal, &err),
+                     KW_NOT_FOUND);
+    struct kw_attachment_in raw = {.name = "x", .data = "", .size = 0, .ticket_max = 9};
+    assert_int_equal(kw_ticket_attach(&f->u, &f->agent, id, &raw, &aid, NULL, &err), KW_INVALID);
+}
+
+/* People and organisations: who may edit what, and what deactivation does. */
+static void test_people(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    int64_t admin_id = 0, token_id = 0;
+    struct kw_user a = {.email = "boss@x", .name = "boss", .role = "admin"};
+    assert_int_equal(kw_store_user_insert(f->st, &a, NULL, 0, &admin_id, &err), KW_OK);
+    struct kw_actor admin = {.id = admin_id, .role = KW_ROLE_ADMIN};
+    struct kw_actor manager = {.id = admin_id + 100, .role = KW_ROLE_MANAGER};
+    static const struct {
+        const char *name;
+        int who; /* 0 admin, 1 the agent themselves, 2 the customer */
+        struct kw_user_edit e;
+        int target; /* 0 the agent, 1 the admin, 2 the customer */
+        enum kw_code want;
+        const char *field;
+    } rows[] = {
+        {"an admin renames the agent", 0, {.name = "Li", .active = -1}, 0, KW_OK, ""},
+        {"the agent renames themselves", 1, {.name = "Li Na", .active = -1}, 0, KW_OK, ""},
+        {"the agent sets their zone",
+         1,
+         {.tz = "Asia/Shanghai", .lang = "zh", .active = -1},
+         0,
+         KW_OK,
+         ""},
+        {"but not their role", 1, {.role = "admin", .active = -1}, 0, KW_FORBIDDEN, ""},
+        {"nor anyone else's name", 2, {.name = "x", .active = -1}, 0, KW_FORBIDDEN, ""},
+        {"an unknown zone", 0, {.tz = "Mars/Base", .active = -1}, 0, KW_INVALID, "/tz"},
+        {"an unknown language", 0, {.lang = "fr", .active = -1}, 0, KW_INVALID, "/lang"},
+        {"staff do not become customers",
+         0,
+         {.role = "customer", .active = -1},
+         0,
+         KW_INVALID,
+         "/role"},
+        {"customers do not become staff",
+         0,
+         {.role = "agent", .active = -1},
+         2,
+         KW_INVALID,
+         "/role"},
+        {"customers are in no team", 0, {.team_id = 1, .active = -1}, 2, KW_INVALID, "/team_id"},
+        {"an admin keeps their own role",
+         0,
+         {.role = "agent", .active = -1},
+         1,
+         KW_CONFLICT,
+         "/role"},
+        {"an admin does not deactivate themselves", 0, {.active = 0}, 1, KW_CONFLICT, "/active"},
+        {"a name of only spaces", 0, {.name = " ", .active = -1}, 0, KW_INVALID, "/name"},
+    };
+    const struct kw_actor *who[] = {&admin, &f->agent, &f->customer};
+    const int64_t target[] = {f->agent.id, admin_id, f->customer.id};
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        err = (struct kw_err){0};
+        enum kw_code rc = kw_app_user_edit(&f->u, who[rows[i].who], target[rows[i].target],
+                                           &rows[i].e, NULL, &err);
+        if (rc != rows[i].want)
+            fail_msg("%s: %s (%s)", rows[i].name, kw_code_name(rc), err.msg);
+        if (rc != KW_OK)
+            assert_string_equal(err.field, rows[i].field);
+    }
+    struct kw_user_row r;
+    assert_int_equal(kw_store_user_get(f->st, f->agent.id, &r, &err), KW_OK);
+    assert_string_equal(r.name, "Li Na");
+    assert_string_equal(r.tz, "Asia/Shanghai");
+    /* deactivation ends their tokens */
+    unsigned char d[KW_HASH_BYTES] = {7};
+    assert_int_equal(kw_store_token_insert(f->st, f->agent.id, d, "api", "ci", 0, KW_STORE_NO_TIME,
+                                           &token_id, &err),
+                     KW_OK);
+    bool ended = false;
+    struct kw_user_edit off = {.active = 0};
+    assert_int_equal(kw_app_user_edit(&f->u, &admin, f->agent.id, &off, &ended, &err), KW_OK);
+    assert_true(ended);
+    int64_t uid;
+    assert_int_equal(kw_store_token_user(f->st, d, 1, &uid, &err), KW_UNAUTHENTICATED);
+
+    /* organisations */
+    struct kw_org_edit oe = {.calendar = "nowhere", .active = -1};
+    assert_int_equal(kw_app_org_edit(&f->u, &f->agent, f->org, &oe, NULL, &err), KW_FORBIDDEN);
+    assert_int_equal(kw_app_org_edit(&f->u, &manager, f->org, &oe, NULL, &err), KW_INVALID);
+    assert_string_equal(err.field, "/calendar");
+    oe = (struct kw_org_edit){.account_manager_id = f->customer.id, .active = -1};
+    assert_int_equal(kw_app_org_edit(&f->u, &manager, f->org, &oe, NULL, &err), KW_INVALID);
+    assert_string_equal(err.field, "/account_manager_id");
+    oe = (struct kw_org_edit){.account_manager_id = admin_id, .tier = "gold", .active = 0};
+    assert_int_equal(kw_app_org_edit(&f->u, &manager, f->org, &oe, &ended, &err), KW_OK);
+    assert_true(ended);
+    struct kw_ticket_in in = {.org_id = f->org, .title = "Down", .level = "L2"};
+    int64_t id;
+    bool existed;
+    err = (struct kw_err){0};
+    assert_int_equal(kw_ticket_create(&f->u, &admin, &in, &id, &existed, &err), KW_CONFLICT);
+    assert_string_equal(err.field, "/org_id");
+    oe = (struct kw_org_edit){.active = 1};
+    assert_int_equal(kw_app_org_edit(&f->u, &manager, f->org, &oe, NULL, &err), KW_OK);
+    assert_int_equal(kw_ticket_create(&f->u, &admin, &in, &id, &existed, &err), KW_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -531,6 +704,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rating, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attachments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_people, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

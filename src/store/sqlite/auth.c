@@ -10,7 +10,12 @@
 
 /* The columns read_user() reads, in its order (users as u). */
 #define USER_COLS                                                                                  \
-    "u.id, coalesce(u.org_id, 0), coalesce(u.team_id, 0), u.email, u.name, u.role, u.skills"
+    "u.id, coalesce(u.org_id, 0), coalesce(u.team_id, 0), u.email, u.name, u.role, u.skills,"      \
+    " u.lang, u.tz, u.deactivated_at, " USER_ACTIVE
+/* Whether neither the person nor their organisation is deactivated. */
+#define USER_ACTIVE                                                                                \
+    "(u.deactivated_at IS NULL AND NOT EXISTS (SELECT 1 FROM orgs o WHERE o.id = u.org_id"         \
+    " AND o.deactivated_at IS NOT NULL))"
 
 enum stmt {
     S_USER_INSERT,
@@ -36,8 +41,9 @@ static const char *const sql[S_COUNT] = {
     [S_USER_GET] = "SELECT " USER_COLS " FROM users u WHERE id = ?1",
     [S_USERS] = "SELECT " USER_COLS " FROM users u WHERE id > ?1 AND (?2 = 0 OR org_id = ?2)"
                 " ORDER BY id LIMIT ?3",
-    [S_TOKEN_USER] = "SELECT user_id FROM tokens WHERE hash = ?1 AND revoked_at IS NULL"
-                     " AND (expires_at IS NULL OR expires_at > ?2)",
+    [S_TOKEN_USER] = "SELECT t.user_id FROM tokens t JOIN users u ON u.id = t.user_id"
+                     " WHERE t.hash = ?1 AND t.revoked_at IS NULL"
+                     " AND (t.expires_at IS NULL OR t.expires_at > ?2) AND " USER_ACTIVE,
     [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
     [S_API_TOKEN_INSERT] = "INSERT INTO tokens(user_id, hash, kind, label, created_at, expires_at)"
                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -48,7 +54,7 @@ static const char *const sql[S_COUNT] = {
                           " AND kind = 'api' AND revoked_at IS NULL",
     [S_TOKEN_CALLER] = "SELECT " USER_COLS " FROM tokens t JOIN users u ON u.id = t.user_id"
                        " WHERE t.hash = ?1 AND t.revoked_at IS NULL"
-                       " AND (t.expires_at IS NULL OR t.expires_at > ?2)",
+                       " AND (t.expires_at IS NULL OR t.expires_at > ?2) AND " USER_ACTIVE,
 };
 
 const struct kws_catalogue kws_auth_sql = {sql, S_COUNT};
@@ -69,6 +75,10 @@ static void read_user(sqlite3_stmt *x, struct kw_user_row *out)
         .name = (const char *)sqlite3_column_text(x, 4),
         .role = (const char *)sqlite3_column_text(x, 5),
         .skills = (const char *)sqlite3_column_text(x, 6),
+        .lang = (const char *)sqlite3_column_text(x, 7),
+        .tz = (const char *)sqlite3_column_text(x, 8),
+        .deactivated_at = column_instant(x, 9),
+        .active = sqlite3_column_int(x, 10) != 0,
     };
 }
 KWS_ROW_MAPPER(read_user, struct kw_user_row)

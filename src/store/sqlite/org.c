@@ -31,10 +31,10 @@ static const char *const sql[S_COUNT] = {
                      " created_at, account_manager_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
                      " nullif(?7, 0))",
     [S_ORGS] = "SELECT id, name, tier, region, calendar, contract_value_cents,"
-               " coalesce(account_manager_id, 0) FROM orgs"
+               " coalesce(account_manager_id, 0), deactivated_at FROM orgs"
                " WHERE id > ?1 AND (?2 = 0 OR id = ?2) ORDER BY id LIMIT ?3",
     [S_ORG_GET] = "SELECT id, name, tier, region, calendar, contract_value_cents,"
-                  " coalesce(account_manager_id, 0) FROM orgs WHERE id = ?1",
+                  " coalesce(account_manager_id, 0), deactivated_at FROM orgs WHERE id = ?1",
     [S_TEAM_INSERT] = "INSERT INTO teams(name, lead_id, created_at) VALUES (?1, nullif(?2, 0), ?3)",
     [S_TEAMS] = "SELECT id, name, coalesce(lead_id, 0) FROM teams ORDER BY id",
     [S_TEAM_GET] = "SELECT id, name, coalesce(lead_id, 0) FROM teams WHERE id = ?1",
@@ -122,6 +122,7 @@ static void read_org(sqlite3_stmt *x, struct kw_org *o)
         .calendar = (const char *)sqlite3_column_text(x, 4),
         .contract_value_cents = sqlite3_column_int64(x, 5),
         .account_manager_id = sqlite3_column_int64(x, 6),
+        .deactivated_at = column_instant(x, 7),
     };
 }
 KWS_ROW_MAPPER(read_org, struct kw_org)
