@@ -92,7 +92,7 @@ CD=$(login d@acme.example password-d)
 
 # stream TOKEN FORWARDED-FOR NAME: a stream in the background, its output in $TMP/NAME
 stream() {
-    curl -s -N --max-time 20 -H "Authorization: Bearer $1" -H "X-Forwarded-For: $2" \
+    curl -s -N --max-time 90 -H "Authorization: Bearer $1" -H "X-Forwarded-For: $2" \
         "$B/api/v1/stream" >"$TMP/$3" &
     EXTRA_PIDS+=($!)
 }
