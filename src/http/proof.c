@@ -419,15 +419,16 @@ struct kwh_reply kwh_ticket_receipt(struct kwh_call *x)
 {
     if (!x->h->signer)
         return no_signer();
-    /* the events the caller may see, by the timeline's own rules */
-    struct kwh_reply seen = kwh_ticket_events(x);
-    if (seen.status != 200)
-        return seen;
     const char *format = kwh_query(x, "format"), *lang = kwh_query(x, "lang");
     if (format && strcmp(format, "json") != 0 && strcmp(format, "html") != 0)
         return kwh_problemf(KW_INVALID, "/format", "format is json or html, not '%.40s'", format);
     if (lang && strcmp(lang, "zh") != 0 && strcmp(lang, "en") != 0)
         return kwh_problemf(KW_INVALID, "/lang", "lang is zh or en, not '%.40s'", lang);
+    /* the events the caller may see, by the timeline's own rules (after the
+     * checks above, which would otherwise return without freeing them) */
+    struct kwh_reply seen = kwh_ticket_events(x);
+    if (seen.status != 200)
+        return seen;
     struct kwh_reply rep = receipt(x, json_object_get(seen.json, "events"));
     json_decref(seen.json);
     if (rep.status == 200 && format && strcmp(format, "html") == 0) {
