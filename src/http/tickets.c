@@ -350,17 +350,27 @@ struct page {
 
 /* Where one of q's words (separated by spaces or U+3000) first occurs in
  * text, ASCII case folded; *len gets the word's length. NULL: none. */
+/* The length of the space at p (ASCII space, tab, or U+3000), or 0; byte
+ * by byte, since the text may end within three bytes. */
+static size_t space_at(const char *p)
+{
+    if (*p == ' ' || *p == '\t')
+        return 1;
+    const unsigned char *u = (const unsigned char *)p;
+    return u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x80 ? 3 : 0;
+}
+
 static const char *first_word(const char *text, const char *q, size_t *len)
 {
     const char *best = NULL;
     for (const char *p = q; *p;) {
-        size_t sp = *p == ' ' || *p == '\t' ? 1 : memcmp(p, "\xe3\x80\x80", 3) == 0 ? 3 : 0;
+        size_t sp = space_at(p);
         if (sp) {
             p += sp;
             continue;
         }
         const char *w = p;
-        while (*p && *p != ' ' && *p != '\t' && memcmp(p, "\xe3\x80\x80", 3) != 0)
+        while (*p && !space_at(p))
             p++;
         size_t n = (size_t)(p - w);
         for (const char *t = text; *t && (!best || t < best); t++)
@@ -536,6 +546,7 @@ static bool query_assignee(struct kwh_call *x, struct kw_ticket_filter *f, struc
     else if (v && strcmp(v, "none") == 0)
         f->unassigned = true;
     else if (!kwh_query_int(x, "assignee_id", 1, INT64_MAX, &id, fail)) {
+        json_decref(fail->json); /* replaced by one that names me and none */
         *fail = bad_parameter("assignee_id", "expected a user id, me or none");
         return false;
     } else

@@ -339,7 +339,10 @@ static size_t space_at(const char *p)
 {
     if (*p == ' ' || *p == '\t')
         return 1;
-    return memcmp(p, "\xe3\x80\x80", 3) == 0 ? 3 : 0;
+    /* byte by byte: the text may end within three bytes */
+    return (unsigned char)p[0] == 0xE3 && (unsigned char)p[1] == 0x80 && (unsigned char)p[2] == 0x80
+               ? 3
+               : 0;
 }
 
 static enum kw_code split_terms(const char *q, struct terms *t, struct kw_err *err)
