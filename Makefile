@@ -8,7 +8,7 @@ TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all build deps lint test test-fast test-asan test-tsan bench serve clean format
+.PHONY: all build deps lint test test-fast test-asan test-tsan bench fuzz serve clean format
 
 all: build
 
@@ -41,6 +41,23 @@ test-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+# Longer fuzzing than make test's short runs: each libFuzzer target (ASan and
+# UBSan, clang) for FUZZ_SECONDS (default 1800) on its seed corpus; new inputs
+# go to $(ASAN_BUILD)/fuzz-corpus/NAME. Prints each target's last status line
+# (executions, coverage); stops at the first crash.
+FUZZ_SECONDS ?= 1800
+fuzz: deps $(ASAN_BUILD)/build.ninja
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@for f in $(ASAN_BUILD)/fuzz_*; do \
+	    n=$${f##*/fuzz_}; mkdir -p $(ASAN_BUILD)/fuzz-corpus/$$n; \
+	    echo "fuzz $$n: $(FUZZ_SECONDS) s (log: $(ASAN_BUILD)/fuzz-$$n.log)"; \
+	    if ! ASAN_OPTIONS=detect_leaks=1 $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        $(ASAN_BUILD)/fuzz-corpus/$$n tests/fuzz/corpus/$$n >$(ASAN_BUILD)/fuzz-$$n.log 2>&1; then \
+	        tail -40 $(ASAN_BUILD)/fuzz-$$n.log; exit 1; fi; \
+	    grep -E '^#[0-9]+' $(ASAN_BUILD)/fuzz-$$n.log | tail -1; \
+	    grep -E '^stat::number_of_executed_units' $(ASAN_BUILD)/fuzz-$$n.log; \
+	done
 
 # Formatting (clang-format 14, as in Debian 12) and shellcheck (.shellcheckrc);
 # make test runs it first.
