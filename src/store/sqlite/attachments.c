@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Attachments: a row saying what the file is, and its bytes as a blob in a
  * row of their own (so that lists never read them). Both are append-only
- * (triggers in migration 019). */
+ * (triggers in migration 018). */
 #include "sqlite_int.h"
 
 #include <stdlib.h>

@@ -40,7 +40,7 @@ static const char *const sql[S_COUNT] = {
     [S_CHANGES_HEAD] = "SELECT coalesce(max(seq), 0) FROM changes",
     [S_CHANGES_PRUNE] = "DELETE FROM changes WHERE seq <= ?1",
     /* the searchable texts of a created (its title and description) or
-     * comment event (migration 018): ?2 the canonical body, ?3 the type */
+     * comment event (migration 019): ?2 the canonical body, ?3 the type */
     [S_SEARCH_ADD] =
         "INSERT INTO search(text, ticket, kind) SELECT v, ?1, k FROM ("
         " SELECT json_extract(?2, '$.title') AS v, 'title' AS k WHERE ?3 = 'created' UNION ALL"

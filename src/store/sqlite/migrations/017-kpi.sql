@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
--- 16: KPI facts (docs/kpi.md). One row per run of each SLA clock of a
+-- 17: KPI facts (docs/kpi.md). One row per run of each SLA clock of a
 -- ticket, written by the writer in the transaction that projects the
 -- ticket's clocks, so the facts never lag the events; `keepword kpi
 -- rebuild` writes them all again from the events. A run still open is

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
--- 16: search, and who a ticket is for.
+-- 19: search, and who a ticket is for.
 -- One row per searchable text of a ticket: its title (kind 'title', from the
 -- created event), its description (given with the ticket by staff who log
 -- a call: 'comment'), each public comment ('comment') and each internal note

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
--- 16: attachments on tickets, and people and organisations that can be
+-- 18: attachments on tickets, and people and organisations that can be
 -- edited and deactivated.
 -- An attachment's row says what it is (the file name as given, the type
 -- sniffed from its bytes, its size and SHA-256, whether it belongs to an
