@@ -12,13 +12,6 @@ kw=${1:?usage: attachment_upload.sh PATH/TO/keepword}
 runs=${ATTACH_BENCH_RUNS:-10}
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 KEEPWORD_ADMIN_PASSWORD=bench-password "$kw" init --db "$tmp/kw.db" >/dev/null
 bench_serve "$kw" "$tmp/kw.db" "$tmp/log" --demo --max-ticket-attachments 1GiB

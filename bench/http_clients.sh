@@ -20,13 +20,6 @@ load=${2:?usage: http_clients.sh PATH/TO/keepword PATH/TO/kwload}
 secs=${HTTP_BENCH_SECONDS:-5}
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 args=()
 help=$("$kw" serve --help)

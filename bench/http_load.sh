@@ -18,13 +18,6 @@ fill=${HTTP_BENCH_TICKETS:-1000000}
 secs=${HTTP_BENCH_SECONDS:-5}
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 KEEPWORD_ADMIN_PASSWORD=bench-password "$kw" init --db "$tmp/kw.db" >/dev/null
 bench_serve "$kw" "$tmp/kw.db" "$tmp/log"

@@ -12,13 +12,8 @@ set -euo pipefail
 kw=${1:?usage: kpi.sh PATH/TO/keepword PATH/TO/bench_kpi}
 gen=${2:?usage: kpi.sh PATH/TO/keepword PATH/TO/bench_kpi}
 n=${KPI_TICKETS:-20000}
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 "$gen" "$tmp/kw.db" "$n"
 KEEPWORD_ADMIN_PASSWORD=bench-password "$kw" init --db "$tmp/kw.db" >/dev/null
 echo 2026-01-01T00:00:00Z >"$tmp/now"

@@ -1,5 +1,15 @@
 # shellcheck shell=bash
-# What the benchmark scripts share; source it.
+# What the benchmark scripts share; source it. Sourcing it makes tmp, a
+# temporary directory removed at exit, and at exit also stops the server
+# whose PID is in pid (bench_serve sets it).
+
+tmp=$(mktemp -d)
+pid=
+bench_cleanup() {
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap bench_cleanup EXIT
 
 # bench_serve KEEPWORD DB LOG [SERVE-ARGS...]: `keepword serve` on a free
 # loopback port, its stderr in LOG; sets pid and port (waits up to 10 s).

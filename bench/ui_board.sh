@@ -9,13 +9,6 @@ load=${2:?usage: ui_board.sh PATH/TO/keepword PATH/TO/kwload}
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 if [ ! -d "$here/../tests/e2e/node_modules/playwright-core" ]; then
     (cd "$here/../tests/e2e" && npm ci --no-audit --no-fund --loglevel=error)
 fi
