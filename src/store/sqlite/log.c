@@ -172,17 +172,26 @@ enum kw_code kw_store_log_size(struct kw_store *st, uint64_t *size, struct kw_er
     return rc;
 }
 
-enum kw_code kw_store_log_root(struct kw_store *st, uint64_t size,
-                               unsigned char root[KW_MERKLE_HASH], struct kw_err *err)
+/* KW_OK when the log holds at least size leaves; KW_RANGE at field if not. */
+static enum kw_code within(struct kw_store *st, uint64_t size, const char *field,
+                           struct kw_err *err)
 {
     uint64_t have;
-    KW_ERR_ENSURE(err);
     if (log_size(st, &have, err) != KW_OK)
         return err->code;
     if (size > have)
-        return kw_err_set(err, KW_RANGE, "/size", "the log has %llu leaves, not %llu",
+        return kw_err_set(err, KW_RANGE, field, "the log has %llu leaves, not %llu",
                           (unsigned long long)have, (unsigned long long)size);
-    enum kw_code rc = kw_merkle_root(node_get, st, size, root, err);
+    return KW_OK;
+}
+
+enum kw_code kw_store_log_root(struct kw_store *st, uint64_t size,
+                               unsigned char root[KW_MERKLE_HASH], struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    enum kw_code rc = within(st, size, "/size", err);
+    if (rc == KW_OK)
+        rc = kw_merkle_root(node_get, st, size, root, err);
     kw_store_end_read(st);
     return rc;
 }
@@ -191,15 +200,11 @@ enum kw_code kw_store_log_inclusion(struct kw_store *st, uint64_t leaf, uint64_t
                                     unsigned char path[][KW_MERKLE_HASH], size_t *n,
                                     struct kw_err *err)
 {
-    uint64_t have;
     KW_ERR_ENSURE(err);
     *n = 0;
-    if (log_size(st, &have, err) != KW_OK)
-        return err->code;
-    if (size > have)
-        return kw_err_set(err, KW_RANGE, "/size", "the log has %llu leaves, not %llu",
-                          (unsigned long long)have, (unsigned long long)size);
-    enum kw_code rc = kw_merkle_inclusion(node_get, st, leaf, size, path, n, err);
+    enum kw_code rc = within(st, size, "/size", err);
+    if (rc == KW_OK)
+        rc = kw_merkle_inclusion(node_get, st, leaf, size, path, n, err);
     kw_store_end_read(st);
     return rc;
 }
@@ -208,15 +213,11 @@ enum kw_code kw_store_log_consistency(struct kw_store *st, uint64_t from, uint64
                                       unsigned char path[][KW_MERKLE_HASH], size_t *n,
                                       struct kw_err *err)
 {
-    uint64_t have;
     KW_ERR_ENSURE(err);
     *n = 0;
-    if (log_size(st, &have, err) != KW_OK)
-        return err->code;
-    if (to > have)
-        return kw_err_set(err, KW_RANGE, "/to", "the log has %llu leaves, not %llu",
-                          (unsigned long long)have, (unsigned long long)to);
-    enum kw_code rc = kw_merkle_consistency(node_get, st, from, to, path, n, err);
+    enum kw_code rc = within(st, to, "/to", err);
+    if (rc == KW_OK)
+        rc = kw_merkle_consistency(node_get, st, from, to, path, n, err);
     kw_store_end_read(st);
     return rc;
 }
