@@ -389,6 +389,41 @@ static enum MHD_Result upload_start(struct kw_http *h, struct MHD_Connection *c,
     return MHD_YES;
 }
 
+static struct kwh_req *request_new(void)
+{
+    struct kwh_req *r = calloc(1, sizeof(*r));
+    if (r) {
+        r->body.max = KW_HTTP_MAX_BODY;
+        r->route = KWH_ROUTE_NONE;
+        clock_gettime(CLOCK_MONOTONIC, &r->t0);
+    }
+    return r;
+}
+
+/* A request's line has arrived, before libmicrohttpd splits its query into
+ * parameters: each takes a record from the connection's 64 KiB of memory,
+ * and when they run out (about 1,000 of them) libmicrohttpd 0.9.75 closes
+ * the connection without an answer. So a query with more parameters than
+ * any route reads is cut off here, unread (its '?' stays and ends the
+ * target), and refused (400) once the head is in. */
+static void *request_begin(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    struct kwh_req *r = request_new();
+    char *q = strchr(uri, '?'); /* libmicrohttpd's own buffer, ours until the reply */
+    if (!r || !q)
+        return r;
+    size_t n = 1;
+    for (const char *p = q + 1; (p = strchr(p, '&')) != NULL; p++)
+        n++;
+    if (n > KWH_MAX_QUERY_ARGS) {
+        r->too_many_args = true;
+        q[1] = '\0';
+    }
+    return r;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -396,15 +431,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     (void)version;
     struct kw_http *h = cls;
     struct kwh_req *r = *con_cls;
-    if (!r) {
-        r = calloc(1, sizeof(*r));
-        if (!r)
-            return MHD_NO;
-        r->body.max = KW_HTTP_MAX_BODY;
-        r->route = KWH_ROUTE_NONE;
-        clock_gettime(CLOCK_MONOTONIC, &r->t0);
-        *con_cls = r;
+    if (!r && !(r = *con_cls = request_new()))
+        return MHD_NO;
+    if (!r->started) {
+        r->started = true;
         kwh_conn_busy(h, c, true); /* its head arrived in time */
+        if (r->too_many_args)
+            return refuse_now(
+                h, c, method, url, r,
+                kwh_problemf(KW_INVALID, "", "more than %d query parameters", KWH_MAX_QUERY_ARGS),
+                0);
         if (kwh_is_upload(method, url))
             return upload_start(h, c, url, method, r);
         return MHD_YES;
@@ -607,10 +643,11 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
         0, kwh_conn_accept, h, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, io_threads(),
         MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_NOTIFY_CONNECTION, kwh_conn_notify, h,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-        h->limits.idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT, h->limits.max_connections,
-        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)4096, MHD_OPTION_END);
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_URI_LOG_CALLBACK, request_begin,
+        NULL, MHD_OPTION_CONNECTION_TIMEOUT, h->limits.idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        h->limits.max_connections, MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)4096, MHD_OPTION_END);
     if (!h->d) {
         kw_err_set(err, KW_IO, "", "cannot listen on %s (address in use, or not this host's)",
                    listen);

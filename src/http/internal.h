@@ -119,6 +119,7 @@ void kwh_log_refused(struct kw_http *h, const char *what, const char *addr);
 
 /* Trusted reverse proxies (client.c): addresses or networks. */
 #define KWH_MAX_PROXIES 16
+#define KWH_MAX_QUERY_ARGS 256 /* a query with more parameters is refused unread */
 struct kwh_net {
     int family; /* AF_INET or AF_INET6 */
     unsigned bits;
@@ -238,9 +239,11 @@ struct kwh_req {
     bool upload;     /* an attachment upload: body.max is the attachment limit */
     size_t reserved; /* bytes of h->uploading this request holds */
     struct timespec t0;
-    int route;         /* the route table's index, or KWH_ROUTE_NONE / KWH_ROUTE_PAGE */
-    bool queued;       /* handed to a handler thread (the connection is suspended) */
-    _Atomic bool done; /* its reply is ready: rep, set_cookie */
+    bool started;       /* handle() has seen its head */
+    bool too_many_args; /* more than KWH_MAX_QUERY_ARGS: the query was dropped unread */
+    int route;          /* the route table's index, or KWH_ROUTE_NONE / KWH_ROUTE_PAGE */
+    bool queued;        /* handed to a handler thread (the connection is suspended) */
+    _Atomic bool done;  /* its reply is ready: rep, set_cookie */
     struct kwh_reply rep;
     char *set_cookie;
 };
