@@ -13,83 +13,6 @@
 
 #include "internal.h"
 
-/* One address of text (IPv4 or IPv6) into a; false if it is neither. */
-static bool addr_parse(const char *s, size_t len, struct kwh_net *a)
-{
-    char buf[INET6_ADDRSTRLEN + 1];
-    if (len == 0 || len >= sizeof(buf))
-        return false;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    memset(a, 0, sizeof(*a));
-    if (inet_pton(AF_INET, buf, a->addr) == 1) {
-        a->family = AF_INET;
-        a->bits = 32;
-        return true;
-    }
-    if (inet_pton(AF_INET6, buf, a->addr) == 1) {
-        a->family = AF_INET6;
-        a->bits = 128;
-        return true;
-    }
-    return false;
-}
-
-static bool net_has(const struct kwh_net *n, const struct kwh_net *a)
-{
-    if (n->family != a->family)
-        return false;
-    unsigned full = n->bits / 8, rest = n->bits % 8;
-    if (memcmp(n->addr, a->addr, full) != 0)
-        return false;
-    if (!rest)
-        return true;
-    unsigned char mask = (unsigned char)(0xffu << (8 - rest));
-    return (n->addr[full] & mask) == (a->addr[full] & mask);
-}
-
-enum kw_code kwh_proxies_parse(const char *list, struct kwh_proxies *out, struct kw_err *err)
-{
-    for (const char *p = list; *p;) {
-        size_t len = strcspn(p, ", ");
-        if (len) {
-            const char *slash = memchr(p, '/', len);
-            struct kwh_net n;
-            size_t alen = slash ? (size_t)(slash - p) : len;
-            if (!addr_parse(p, alen, &n))
-                return kw_err_set(err, KW_INVALID, "", "\"%.*s\" is not an IP address",
-                                  (int)(len > 60 ? 60 : len), p);
-            if (slash) {
-                char *end = NULL;
-                long bits = strtol(slash + 1, &end, 10);
-                if (end != p + len || end == slash + 1 || bits < 0 || bits > n.bits)
-                    return kw_err_set(err, KW_INVALID, "",
-                                      "\"%.*s\": the prefix length must be 0 to %u",
-                                      (int)(len > 60 ? 60 : len), p, n.bits);
-                n.bits = (unsigned)bits;
-            }
-            if (out->n == KWH_MAX_PROXIES)
-                return kw_err_set(err, KW_TOO_BIG, "", "at most %d trusted proxies",
-                                  KWH_MAX_PROXIES);
-            out->net[out->n++] = n;
-        }
-        p += len;
-        p += strspn(p, ", ");
-    }
-    return KW_OK;
-}
-
-bool kwh_proxies_trust(const struct kwh_proxies *px, const char *addr)
-{
-    struct kwh_net a;
-    if (!addr_parse(addr, strlen(addr), &a))
-        return false;
-    for (size_t i = 0; i < px->n; i++)
-        if (net_has(&px->net[i], &a))
-            return true;
-    return false;
-}
-
 /* The peer of connection c as text ("" when unknown). */
 static void peer_of(struct MHD_Connection *c, char *buf, size_t cap)
 {
@@ -110,7 +33,7 @@ static void peer_of(struct MHD_Connection *c, char *buf, size_t cap)
 void kwh_client_address(const struct kw_http *h, struct MHD_Connection *c, char *buf, size_t cap)
 {
     peer_of(c, buf, cap);
-    if (!h->proxies.n || !kwh_proxies_trust(&h->proxies, buf))
+    if (!h->proxies.n || !kw_nets_has_text(&h->proxies, buf))
         return;
     const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
     if (!xff)
@@ -128,11 +51,16 @@ void kwh_client_address(const struct kw_http *h, struct MHD_Connection *c, char 
             a++;
         while (z > a && (xff[z - 1] == ' ' || xff[z - 1] == '\t'))
             z--;
-        struct kwh_net n;
-        if (!addr_parse(xff + a, z - a, &n))
+        char one[INET6_ADDRSTRLEN + 1];
+        unsigned char bin[16];
+        if (z - a >= sizeof(one))
             return;
-        snprintf(buf, cap, "%.*s", (int)(z - a), xff + a);
-        if (!kwh_proxies_trust(&h->proxies, buf))
+        memcpy(one, xff + a, z - a);
+        one[z - a] = '\0';
+        if (inet_pton(AF_INET, one, bin) != 1 && inet_pton(AF_INET6, one, bin) != 1)
+            return;
+        snprintf(buf, cap, "%s", one);
+        if (!kw_nets_has_text(&h->proxies, buf))
             return;
         end = start > 0 ? start - 1 : 0;
     }
@@ -144,7 +72,7 @@ bool kwh_over_tls(const struct kwh_call *x)
         return true;
     char peer[INET6_ADDRSTRLEN + 1];
     peer_of(x->c, peer, sizeof(peer));
-    if (!x->h->proxies.n || !kwh_proxies_trust(&x->h->proxies, peer))
+    if (!x->h->proxies.n || !kw_nets_has_text(&x->h->proxies, peer))
         return false;
     const char *proto = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "X-Forwarded-Proto");
     return proto && strcasecmp(proto, "https") == 0;

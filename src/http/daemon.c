@@ -572,7 +572,7 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
         return NULL;
     }
     snprintf(h->db, sizeof(h->db), "%s", d->db);
-    if (d->trusted_proxies && kwh_proxies_parse(d->trusted_proxies, &h->proxies, err) != KW_OK) {
+    if (d->trusted_proxies && kw_nets_parse(d->trusted_proxies, &h->proxies, err) != KW_OK) {
         kw_err_locate(err, "", "--trusted-proxy");
         free(h);
         return NULL;

@@ -29,6 +29,7 @@
 #include "app.h"
 #include "calendar.h"
 #include "clocks.h"
+#include "kw_net.h"
 #include "engine.h"
 #include "http.h"
 #include "kw_buf.h"
@@ -117,21 +118,7 @@ int64_t kwh_mono_ms(void);
 /* Log a refusal (rate-limited to one line a second per kind). */
 void kwh_log_refused(struct kw_http *h, const char *what, const char *addr);
 
-/* Trusted reverse proxies (client.c): addresses or networks. */
-#define KWH_MAX_PROXIES 16
 #define KWH_MAX_QUERY_ARGS 256 /* a query with more parameters is refused unread */
-struct kwh_net {
-    int family; /* AF_INET or AF_INET6 */
-    unsigned bits;
-    unsigned char addr[16];
-};
-struct kwh_proxies {
-    size_t n;
-    struct kwh_net net[KWH_MAX_PROXIES];
-};
-/* "10.0.0.1, 192.168.0.0/16, ::1" into out. */
-enum kw_code kwh_proxies_parse(const char *list, struct kwh_proxies *out, struct kw_err *err);
-bool kwh_proxies_trust(const struct kwh_proxies *px, const char *addr);
 
 /* Request metrics for GET /metrics (metrics.c): per route, counts by
  * status and a latency histogram; updated with atomics, no lock. */
@@ -182,8 +169,8 @@ struct kw_http {
     pthread_t sweeper;
     _Atomic int64_t refused_logged_s[3]; /* kwh_log_refused: the last second logged, per kind */
     struct kwh_jobs jobs;
-    struct kwh_proxies proxies;
-    bool secure_cookies; /* serve --secure-cookies: always mark them Secure */
+    struct kw_nets proxies; /* trusted reverse proxies (client.c) */
+    bool secure_cookies;    /* serve --secure-cookies: always mark them Secure */
     struct kwh_metrics metrics;
     char db[512];
     struct kw_writer *w;

@@ -59,7 +59,7 @@ enum MHD_Result kwh_conn_accept(void *cls, const struct sockaddr *addr, socklen_
     struct kw_http *h = cls;
     char a[46];
     addr_text(addr, a, sizeof(a));
-    if (h->proxies.n && kwh_proxies_trust(&h->proxies, a))
+    if (h->proxies.n && kw_nets_has_text(&h->proxies, a))
         return MHD_YES;
     size_t n = 0;
     pthread_mutex_lock(&h->conns_mu);
@@ -87,7 +87,7 @@ void kwh_conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
             addr_text(ci->client_addr, k->addr, sizeof(k->addr));
         ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         k->fd = ci ? ci->connect_fd : -1;
-        k->counted = !h->proxies.n || !kwh_proxies_trust(&h->proxies, k->addr);
+        k->counted = !h->proxies.n || !kw_nets_has_text(&h->proxies, k->addr);
         atomic_store(&k->head_by_ms, kwh_mono_ms() + (int64_t)h->limits.request_timeout_s * 1000);
         pthread_mutex_lock(&h->conns_mu);
         k->next = h->conns;

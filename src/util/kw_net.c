@@ -58,6 +58,18 @@ enum kw_code kw_nets_parse(const char *list, struct kw_nets *out, struct kw_err 
     return KW_OK;
 }
 
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) as its IPv4 address. */
+static void unmap(struct kw_net *a)
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (a->family == AF_INET6 && memcmp(a->addr, mapped, 12) == 0) {
+        memmove(a->addr, a->addr + 12, 4);
+        memset(a->addr + 4, 0, 12);
+        a->family = AF_INET;
+        a->bits = 32;
+    }
+}
+
 /* sa as a network of one address; an IPv4-mapped IPv6 address as IPv4. */
 static bool addr_of(const struct sockaddr *sa, struct kw_net *a)
 {
@@ -71,16 +83,10 @@ static bool addr_of(const struct sockaddr *sa, struct kw_net *a)
     }
     if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
-        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (memcmp(in6->sin6_addr.s6_addr, mapped, 12) == 0) {
-            memcpy(a->addr, in6->sin6_addr.s6_addr + 12, 4);
-            a->family = AF_INET;
-            a->bits = 32;
-        } else {
-            memcpy(a->addr, in6->sin6_addr.s6_addr, 16);
-            a->family = AF_INET6;
-            a->bits = 128;
-        }
+        memcpy(a->addr, in6->sin6_addr.s6_addr, 16);
+        a->family = AF_INET6;
+        a->bits = 128;
+        unmap(a);
         return true;
     }
     return false;
@@ -99,15 +105,27 @@ static bool net_has(const struct kw_net *n, const struct kw_net *a)
     return (n->addr[full] & mask) == (a->addr[full] & mask);
 }
 
+static bool nets_have(const struct kw_nets *nets, const struct kw_net *a)
+{
+    for (size_t i = 0; nets && i < nets->n; i++)
+        if (net_has(&nets->net[i], a))
+            return true;
+    return false;
+}
+
 bool kw_nets_has(const struct kw_nets *nets, const struct sockaddr *sa)
 {
     struct kw_net a;
-    if (!nets || !addr_of(sa, &a))
+    return addr_of(sa, &a) && nets_have(nets, &a);
+}
+
+bool kw_nets_has_text(const struct kw_nets *nets, const char *addr)
+{
+    struct kw_net a;
+    if (!addr_parse(addr, strlen(addr), &a))
         return false;
-    for (size_t i = 0; i < nets->n; i++)
-        if (net_has(&nets->net[i], &a))
-            return true;
-    return false;
+    unmap(&a);
+    return nets_have(nets, &a);
 }
 
 /* The special-purpose ranges (RFC 6890 and its IPv6 registry) that a

@@ -2,7 +2,8 @@
 /*
  * kw_net.h - IP networks as an operator writes them ("10.0.0.0/8,::1") and
  * what kind of address a socket address is (loopback, private, ...), for
- * refusing outgoing requests to the server's own network (SSRF).
+ * refusing outgoing requests to the server's own network (SSRF) and for
+ * trusting proxies.
  */
 #ifndef KW_NET_H
 #define KW_NET_H
@@ -35,6 +36,9 @@ enum kw_code kw_nets_parse(const char *list, struct kw_nets *out, struct kw_err 
 /* Whether sa (AF_INET or AF_INET6; an IPv4-mapped IPv6 address counts as
  * its IPv4 address) is inside one of the networks; nets may be NULL. */
 bool kw_nets_has(const struct kw_nets *nets, const struct sockaddr *sa);
+/* The same for an address as text ("10.1.2.3", "::1"); false for what is
+ * not an address. */
+bool kw_nets_has_text(const struct kw_nets *nets, const char *addr);
 
 /* What kind of non-public address sa is: "loopback", "private",
  * "link-local", "multicast", "unspecified", "shared" (100.64.0.0/10),

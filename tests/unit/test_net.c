@@ -79,7 +79,12 @@ static void test_nets(void **state)
         struct sockaddr_storage ss;
         if (kw_nets_has(&nets, sa_of(rows[i].addr, &ss)) != rows[i].in)
             fail_msg("%s: %s", rows[i].name, rows[i].addr);
+        if (kw_nets_has_text(&nets, rows[i].addr) != rows[i].in)
+            fail_msg("%s as text: %s", rows[i].name, rows[i].addr);
     }
+    assert_false(kw_nets_has_text(&nets, "127.0.0.1 "));
+    assert_false(kw_nets_has_text(&nets, ""));
+    assert_false(kw_nets_has_text(NULL, "127.0.0.1"));
     struct sockaddr_storage ss;
     assert_false(kw_nets_has(NULL, sa_of("127.0.0.1", &ss)));
     static const char *const bad[] = {"10.0.0.0/33", "localhost", "10.0.0.0/", "::1/129", "1.2.3"};
