@@ -196,7 +196,9 @@ static void exchange(const struct kw_buf *req, struct kw_buf *ans)
     char buf[16384];
     for (;;) {
         struct pollfd pf = {.fd = sv[0], .events = POLLIN};
-        if (poll(&pf, 1, 10000) <= 0)
+        /* a minute: on a machine loaded to the hilt a commit's fsync has
+         * taken over 10 s, and no answer at all is what this looks for */
+        if (poll(&pf, 1, 60000) <= 0)
             break;
         ssize_t n = recv(sv[0], buf, sizeof(buf), 0);
         if (n <= 0)
