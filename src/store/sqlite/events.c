@@ -22,6 +22,8 @@ enum stmt {
     S_CHANGES_HEAD,
     S_CHANGES_PRUNE,
     S_SEARCH_ADD,
+    S_SEARCH_FLUSH,
+    S_SEARCH_CLEAR,
     S_COUNT
 };
 
@@ -40,14 +42,22 @@ static const char *const sql[S_COUNT] = {
     [S_CHANGES_HEAD] = "SELECT coalesce(max(seq), 0) FROM changes",
     [S_CHANGES_PRUNE] = "DELETE FROM changes WHERE seq <= ?1",
     /* the searchable texts of a created (its title and description) or
-     * comment event (migration 019): ?2 the canonical body, ?3 the type */
+     * comment event (migration 019): ?2 the canonical body, ?3 the type.
+     * They wait in this connection's temp.search_pending (db.c) and go
+     * into the index in one statement just before the commit
+     * (kws_search_flush): the full-text index writes what it holds at each
+     * statement and savepoint boundary of a transaction it took part in,
+     * which cost about a fifth of a create when each unit wrote to it. */
     [S_SEARCH_ADD] =
-        "INSERT INTO search(text, ticket, kind) SELECT v, ?1, k FROM ("
+        "INSERT INTO temp.search_pending(text, ticket, kind) SELECT v, ?1, k FROM ("
         " SELECT json_extract(?2, '$.title') AS v, 'title' AS k WHERE ?3 = 'created' UNION ALL"
         " SELECT json_extract(?2, '$.description'), 'comment' WHERE ?3 = 'created' UNION ALL"
         " SELECT json_extract(?2, '$.text'), CASE WHEN json_extract(?2, '$.internal')"
         "  THEN 'note' ELSE 'comment' END WHERE ?3 = 'comment')"
         " WHERE typeof(v) = 'text'",
+    [S_SEARCH_FLUSH] = "INSERT INTO search(text, ticket, kind)"
+                       " SELECT text, ticket, kind FROM temp.search_pending ORDER BY rowid",
+    [S_SEARCH_CLEAR] = "DELETE FROM temp.search_pending",
 };
 
 const struct kws_catalogue kws_events_sql = {sql, S_COUNT};
@@ -140,6 +150,8 @@ enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, c
         bind_text(x, 3, type);
         rc = sqlite3_step(x);
         sqlite3_reset(x);
+        if (rc == SQLITE_DONE && sqlite3_changes(st->db) > 0)
+            st->search_pending = true;
     }
     free(canon);
     if (rc != SQLITE_DONE)
@@ -160,6 +172,25 @@ enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, c
         return err->code;
     if (seq)
         *seq = n;
+    return KW_OK;
+}
+
+enum kw_code kws_search_flush(struct kw_store *st, struct kw_err *err)
+{
+    if (!st->search_pending)
+        return KW_OK;
+    /* in the order written: the newest texts keep the highest rowids */
+    sqlite3_stmt *x = prep(st, S_SEARCH_FLUSH);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc == SQLITE_DONE) {
+        x = prep(st, S_SEARCH_CLEAR);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+    }
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "index the events for search");
+    st->search_pending = false;
     return KW_OK;
 }
 

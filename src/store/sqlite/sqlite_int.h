@@ -45,7 +45,12 @@ struct kw_store {
     sqlite3_stmt **stmt[KWS_PARTS]; /* each catalogue, prepared at open */
     char path[256];
     int64_t changed_ticket; /* noted in the change log by the open unit of work, or 0 */
+    bool search_pending;    /* the open transaction put texts in temp.search_pending */
 };
+
+/* Move the searchable texts the open transaction wrote into the search
+ * index (events.c); called just before each commit, in the transaction. */
+enum kw_code kws_search_flush(struct kw_store *st, struct kw_err *err);
 
 /* KW_STORE naming the file, what failed and SQLite's message; returns it. */
 enum kw_code kws_fail(struct kw_store *st, struct kw_err *err, const char *what);
