@@ -105,24 +105,15 @@ static struct kw_store *open_store(const char *path, bool writer, struct kw_err 
      * delete, an insert from a select) truncates it at its end. In memory
      * (temp_store=MEMORY) that truncation walks the journal from its start,
      * so a unit's cost grew with the square of the pages it changed (44 %
-     * of a busy engine's time); in a temporary file, held in memory up to
-     * 64 KiB (SQLITE_CONFIG_STMTJRNL_SPILL), it is one ftruncate. Before
-     * any temporary table: changing it drops them. */
+     * of a busy engine's time); held in memory up to
+     * 16 MiB as one block (SQLITE_CONFIG_STMTJRNL_SPILL) and in a file
+     * beyond, it is at most one ftruncate. */
     if (writer && sqlite3_exec(st->db, "PRAGMA temp_store=FILE", NULL, NULL, NULL) != SQLITE_OK) {
         kws_fail(st, err, "configure");
         goto fail;
     }
     if (kws_migrate(st, err) != KW_OK)
         goto fail;
-    /* searchable texts of the open transaction, on their way to the index
-     * (events.c, kws_search_flush); in memory, this connection's alone */
-    if (sqlite3_exec(st->db,
-                     "CREATE TEMP TABLE search_pending(text TEXT NOT NULL, ticket INTEGER NOT NULL,"
-                     " kind TEXT NOT NULL)",
-                     NULL, NULL, NULL) != SQLITE_OK) {
-        kws_fail(st, err, "configure");
-        goto fail;
-    }
     for (int p = 0; p < KWS_PARTS; p++) {
         const struct kws_catalogue *c = catalogues[p];
         st->stmt[p] = calloc((size_t)c->n, sizeof(*st->stmt[p]));
@@ -168,6 +159,9 @@ void kw_store_close(struct kw_store *st)
         free(st->stmt[p]);
     }
     sqlite3_close(st->db);
+    kws_search_forget(st);
+    free(st->texts);
+    free(st->marks);
     free(st);
 }
 
@@ -182,8 +176,15 @@ enum kw_code kws_text_ok(const char *s, const char *field, struct kw_err *err)
 enum kw_code kws_tx_begin(struct kw_store *st, bool *outer, struct kw_err *err)
 {
     *outer = sqlite3_get_autocommit(st->db) != 0;
-    if (!exec1(st, *outer ? S_BEGIN : S_SAVEPOINT))
+    if (*outer)
+        kws_search_forget(st);
+    else if (kws_search_mark(st, err) != KW_OK)
+        return err->code;
+    if (!exec1(st, *outer ? S_BEGIN : S_SAVEPOINT)) {
+        if (!*outer)
+            kws_search_undo(st, true);
         return kws_fail(st, err, "begin");
+    }
     return KW_OK;
 }
 
@@ -194,6 +195,7 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
             exec1(st, S_ROLLBACK_TO);
             st->changed_ticket = 0; /* its change row is gone too */
         }
+        kws_search_undo(st, rc == KW_OK); /* and its searchable texts */
         if (!exec1(st, S_RELEASE) && rc == KW_OK)
             rc = kws_fail(st, err, "release savepoint");
         return rc;
@@ -205,7 +207,7 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
         rc = kws_fail(st, err, "commit");
     if (rc != KW_OK) {
         exec1(st, S_ROLLBACK);
-        st->search_pending = false;
+        kws_search_forget(st);
     }
     return rc;
 }
@@ -215,7 +217,7 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
 enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
-    st->search_pending = false;
+    kws_search_forget(st);
     return exec1(st, S_BEGIN) ? KW_OK : kws_fail(st, err, "begin");
 }
 
@@ -228,14 +230,14 @@ enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
     if (rc == KW_OK)
         rc = kws_fail(st, err, "commit");
     exec1(st, S_ROLLBACK);
-    st->search_pending = false;
+    kws_search_forget(st);
     return rc;
 }
 
 void kw_store_rollback(struct kw_store *st)
 {
     st->changed_ticket = 0;
-    st->search_pending = false;
+    kws_search_forget(st);
     if (!sqlite3_get_autocommit(st->db))
         exec1(st, S_ROLLBACK);
 }
@@ -243,7 +245,12 @@ void kw_store_rollback(struct kw_store *st)
 enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
-    return exec1(st, S_SAVEPOINT) ? KW_OK : kws_fail(st, err, "savepoint");
+    if (kws_search_mark(st, err) != KW_OK)
+        return err->code;
+    if (exec1(st, S_SAVEPOINT))
+        return KW_OK;
+    kws_search_undo(st, true);
+    return kws_fail(st, err, "savepoint");
 }
 
 enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err)
@@ -251,6 +258,7 @@ enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err
     st->changed_ticket = 0;
     if (!keep)
         exec1(st, S_ROLLBACK_TO);
+    kws_search_undo(st, keep);
     return exec1(st, S_RELEASE) ? KW_OK : kws_fail(st, err, "release savepoint");
 }
 
