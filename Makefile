@@ -82,6 +82,9 @@ bench: deps $(BENCH_BUILD)/build.ninja
 	$(BENCH_BUILD)/bench_sla
 	$(BENCH_BUILD)/bench_engine
 	BENCH_CHAINS=1 $(BENCH_BUILD)/bench_engine
+	BENCH_DUE=3000 $(BENCH_BUILD)/bench_engine
+	BENCH_DUE=3000 BENCH_CHAINS=1 $(BENCH_BUILD)/bench_engine
+	$(BENCH_BUILD)/bench_write
 	$(BENCH_BUILD)/bench_log
 	$(BENCH_BUILD)/bench_search
 	bench/eval_throughput.sh $(BENCH_BUILD)/keepword

@@ -5,8 +5,10 @@
  * structure, the time to rebuild it at start, and how late entries fire
  * (p50/p99/max, real clock) over BENCH_SECONDS (default 30) while another
  * thread writes 1,000 ticket updates a second through the same writer.
- * About 1,000 tickets fall due each second. Prints numbers and the ratio to
- * each target; asserts nothing.
+ * BENCH_DUE tickets (default 1,000) fall due each second, so for a run of
+ * BENCH_SECONDS BENCH_TICKETS must be at least BENCH_DUE * BENCH_SECONDS.
+ * Also prints the writer's time per unit over the run. Prints numbers and
+ * the ratio to each target; asserts nothing.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -58,12 +60,12 @@ static int64_t wall(void *ctx)
 struct fill {
     struct kw_clocks *clocks;
     struct kw_sla sla;
-    long n, org, team;
+    long n, org, team, span;
     int64_t now, base;
 };
 
 /* Tickets in transactions of 5,000: ticket i opened so that its response
- * clock reaches 50 % at base + (i % 1000) s. */
+ * clock reaches 50 % at base + (i % span) s, span = n / due per second. */
 static int fill(struct kw_store *st, struct fill *f)
 {
     struct kw_err err = {0};
@@ -77,7 +79,7 @@ static int fill(struct kw_store *st, struct fill *f)
                                       .created_by = 1,
                                       .title = "bench",
                                       .level = "L1",
-                                      .at = f->base - 3600 + i % 1000};
+                                      .at = f->base - 3600 + i % f->span};
             struct kw_ticket_patch team = {.team_id = f->team};
             if (kw_store_ticket_create(st, &t, &id, &existed, &err) != KW_OK ||
                 (f->team && kw_store_ticket_set(st, id, &team, &err) != KW_OK) ||
@@ -183,6 +185,12 @@ int main(void)
     long n = env ? atol(env) : 1000000;
     int seconds = getenv("BENCH_SECONDS") ? atoi(getenv("BENCH_SECONDS")) : 30;
     bool chains = getenv("BENCH_CHAINS") && strcmp(getenv("BENCH_CHAINS"), "1") == 0;
+    long due = getenv("BENCH_DUE") ? atol(getenv("BENCH_DUE")) : 1000;
+    if (due < 1 || n < due || seconds < 1) {
+        fprintf(stderr, "bench_engine: BENCH_DUE >= 1, BENCH_TICKETS >= BENCH_DUE and "
+                        "BENCH_SECONDS >= 1\n");
+        return 2;
+    }
     /* TMPDIR=/dev/shm takes the disk's flush times out of the figures */
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     char dir[256], path[300], cmd[320];
@@ -204,11 +212,16 @@ int main(void)
         fprintf(stderr, "bench_engine: %s\n", err.msg);
         return 1;
     }
-    /* the first tickets fall due after the fill (about 20,000 a second)
-     * and the start, so that lateness is measured on time, not on backlog */
-    struct fill f = {
-        .clocks = clocks, .n = n, .org = org_id, .team = team, .now = (int64_t)time(NULL)};
-    f.base = f.now + n / 15000 + 15;
+    /* the first tickets fall due after the fill (about 20,000 a second on
+     * a quiet machine; allow for a busy one) and the start, so that
+     * lateness is measured on time, not on backlog */
+    struct fill f = {.clocks = clocks,
+                     .n = n,
+                     .org = org_id,
+                     .team = team,
+                     .span = n / due,
+                     .now = (int64_t)time(NULL)};
+    f.base = f.now + n / 8000 + 20;
     kw_sla_init(&f.sla);
     double t0 = now_s();
     if (fill(st, &f) != 0)
@@ -217,6 +230,15 @@ int main(void)
            chains ? " and an escalation chain of 3 steps" : "", now_s() - t0);
     kw_sla_release(&f.sla);
     kw_store_close(st);
+    /* on a busy machine the fill may end after the first tickets fell
+     * due: then the figures include that backlog, and the run is longer */
+    int64_t late_start = (int64_t)time(NULL) - f.base;
+    if (late_start >= -2)
+        printf("engine: WARNING: the fill ended %lld s after the first tickets fell due: the "
+               "first firings include a backlog\n",
+               (long long)late_start);
+    if (late_start > 0)
+        f.base += late_start;
 
     long rss0 = rss_kib();
     struct kw_writer *w = kw_writer_start(path, &err);
@@ -227,6 +249,7 @@ int main(void)
         return 1;
     }
     struct kw_engine_stats s;
+    struct kw_writer_stats w0, w1;
     kw_engine_stats(e, &s);
     printf("engine: timers for %zu tickets: %.1f MiB (%.0f bytes each); process RSS +%.1f MiB\n",
            s.entries, (double)s.bytes / 1048576.0, (double)s.bytes / (double)s.entries,
@@ -237,20 +260,30 @@ int main(void)
     struct updater u = {.w = w, .e = e, .clocks = clocks, .n = n, .rng = 42};
     kw_sla_init(&u.sla);
     pthread_t th;
+    while ((int64_t)time(NULL) < f.base)
+        nanosleep(&(struct timespec){0, 10000000L}, NULL);
+    kw_writer_stats(w, &w0);
     pthread_create(&th, NULL, update_loop, &u);
     while ((int64_t)time(NULL) < f.base + seconds)
         sleep(1);
     atomic_store(&u.stop, true);
     pthread_join(th, NULL);
     kw_engine_stats(e, &s);
-    printf("engine: %ld updates (%ld failed) at 1000/s while %llu tickets fired (%llu events) in "
-           "the %d s after the first fell due\n",
-           u.done, u.failed, (unsigned long long)s.fired, (unsigned long long)s.events, seconds);
-    double p99 = s.late.p99_ms, max = s.late.max_ms;
+    kw_writer_stats(w, &w1);
+    printf("engine: %ld updates (%ld failed) at 1000/s while %llu tickets fired (%llu events; "
+           "%ld due a second%s) in the %d s after the first fell due\n",
+           u.done, u.failed, (unsigned long long)s.fired, (unsigned long long)s.events, due,
+           chains ? ", with chains" : "", seconds);
+    double units = w1.units > w0.units ? (double)(w1.units - w0.units) : 1;
+    printf("engine: writer busy %.1f s running %llu units (%.1f us each) and %.1f s committing\n",
+           (double)(w1.work_ns - w0.work_ns) / 1e9, (unsigned long long)(w1.units - w0.units),
+           (double)(w1.work_ns - w0.work_ns) / units / 1e3,
+           (double)(w1.commit_ns - w0.commit_ns) / 1e9);
+    double p99 = s.late.p99_ms, max = s.late.max_ms, p99_target = chains ? 200 : 100;
     printf("engine: lateness p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms over the last %zu "
-           "firings   (targets p99 <= 200 ms: ratio %.2f; max <= 1000 ms: ratio %.2f)\n",
-           s.late.p50_ms, s.late.p90_ms, p99, max, s.late.window, 200.0 / (p99 > 0 ? p99 : 1),
-           1000.0 / (max > 0 ? max : 1));
+           "firings   (targets p99 <= %.0f ms: ratio %.2f; max <= 1000 ms: ratio %.2f)\n",
+           s.late.p50_ms, s.late.p90_ms, p99, max, s.late.window, p99_target,
+           p99_target / (p99 > 0 ? p99 : 1), 1000.0 / (max > 0 ? max : 1));
     kw_engine_stop(e);
     kw_writer_stop(w);
     kw_clocks_free(clocks);

@@ -12,8 +12,9 @@
 #include <unistd.h>
 
 #include "deliver.h"
-#include "timers.h"
+#include "fire.h"
 #include "rota.h"
+#include "timers.h"
 
 /* ---- the engine ---- */
 
@@ -23,9 +24,11 @@ struct kw_engine {
     struct kw_clocks *clocks;
     struct kw_now clock;
     struct kw_log log;
-    struct kw_nets allow; /* special addresses deliveries may reach anyway */
-    struct kw_store *rd;  /* the delivery thread's read handle */
-    struct kw_sla sla;    /* scratch of the firing units (writer thread) */
+    struct kw_nets allow;        /* special addresses deliveries may reach anyway */
+    struct kw_store *rd;         /* the delivery thread's read handle */
+    struct kw_sla sla;           /* scratch of the firing units (writer thread) */
+    struct kw_fire_cache *fc;    /* rotas and people of the firing units (writer thread) */
+    struct kw_rota_cache *rotas; /* the delivery thread's, for quiet hours */
     pthread_mutex_t mu;
     pthread_cond_t timer_cv, deliver_cv;
     pthread_t timer, deliverer;
@@ -94,6 +97,7 @@ static enum kw_code fire_unit(struct kw_store *st, void *ctx, struct kw_err *err
         KW_OK)
         return err->code;
     u->full = n == FIRE_BATCH;
+    kw_fire_cache_batch(u->e->fc); /* people are read once per batch */
     for (size_t i = 0; i < n; i++)
         u->t[u->n++] = (struct fire_entry){
             .ticket = ids[i], .due = u->now, .next = KW_STORE_NO_TIME, .claimed = true};
@@ -111,8 +115,8 @@ static enum kw_code fire_unit(struct kw_store *st, void *ctx, struct kw_err *err
             return err->code;
         enum kw_code rc = kw_store_fire_at(st, u->t[i].ticket, &u->t[i].due, &e2);
         if (rc == KW_OK)
-            rc = kw_clocks_fire(u->e->clocks, st, &u->e->sla, u->t[i].ticket, u->now,
-                                &u->t[i].events, &e2);
+            rc = kw_clocks_fire_cached(u->e->clocks, st, &u->e->sla, u->e->fc, u->t[i].ticket,
+                                       u->now, &u->t[i].events, &e2);
         if (rc == KW_OK)
             rc = kw_store_fire_at(st, u->t[i].ticket, &u->t[i].next, &e2);
         if (kw_store_release(st, rc == KW_OK, err) != KW_OK)
@@ -293,14 +297,14 @@ static enum kw_code results_unit(struct kw_store *st, void *ctx, struct kw_err *
 
 struct rota_ids {
     size_t n;
-    int64_t id[16];
+    int level[16];
 };
 
 static bool rota_id(const struct kw_oncall_row *r, void *ctx)
 {
     struct rota_ids *ids = ctx;
     if (ids->n < 16)
-        ids->id[ids->n++] = r->id;
+        ids->level[ids->n++] = r->level;
     return true;
 }
 
@@ -312,11 +316,11 @@ static bool on_call(struct kw_engine *e, int64_t user, int64_t team, int64_t now
     bool on = false;
     if (!team || kw_store_oncalls(e->rd, team, 0, 0, rota_id, &ids, &err) != KW_OK)
         return false;
-    struct kw_rota *r = malloc(sizeof(*r));
-    for (size_t i = 0; r && i < ids.n && !on; i++)
-        on = kw_rota_load(e->rd, kw_clocks_tzdb(e->clocks), 0, 0, ids.id[i], r, &err) == KW_OK &&
+    const struct kw_rota *r;
+    for (size_t i = 0; i < ids.n && !on; i++)
+        on = kw_rota_cached(e->rotas, e->rd, kw_clocks_tzdb(e->clocks), team, ids.level[i], &r,
+                            &err) == KW_OK &&
              kw_oncall_who(&r->s, &r->tz, now, NULL) == user;
-    free(r);
     kw_store_end_read(e->rd);
     return on;
 }
@@ -451,6 +455,13 @@ struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw
     pthread_cond_init(&e->timer_cv, NULL);
     pthread_cond_init(&e->deliver_cv, NULL);
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    e->fc = kw_fire_cache_new();
+    e->rotas = kw_rota_cache_new();
+    if (!e->fc || !e->rotas) {
+        kw_err_set(err, KW_NOMEM, "", "no memory for the engine");
+        kw_engine_stop(e);
+        return NULL;
+    }
     e->rd = kw_store_open(db, err);
     if (!e->rd) {
         kw_engine_stop(e);
@@ -492,6 +503,8 @@ void kw_engine_stop(struct kw_engine *e)
     if (e->started_deliverer)
         pthread_join(e->deliverer, NULL);
     kw_store_close(e->rd);
+    kw_fire_cache_free(e->fc);
+    kw_rota_cache_free(e->rotas);
     kw_sla_release(&e->sla);
     kw_timers_release(&e->heap);
     pthread_cond_destroy(&e->timer_cv);

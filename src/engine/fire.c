@@ -2,6 +2,7 @@
 /* Firing what falls due; see fire.h. */
 #include "fire.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,16 +76,159 @@ static enum kw_code fire_one(struct kw_store *st, const struct kw_ticket_row *t,
     return rc;
 }
 
+/* ---- the cache ---- */
+
+/* What a batch read about a person, a team or an organisation. */
+struct known {
+    char kind;          /* 'u' a person, 't' a team's lead, 'o' an organisation's account manager */
+    int64_t id, ref;    /* ref: the lead, the account manager (0: none) */
+    char *name, *email; /* a person's; NULL when there is no such person */
+};
+
+#define KNOWN_MAX 256 /* per batch; more are read each time */
+
+struct kw_fire_cache {
+    struct kw_rota_cache *rotas;
+    struct known known[KNOWN_MAX];
+    size_t n_known;
+    uint64_t people_read, people_hits;
+};
+
+struct kw_fire_cache *kw_fire_cache_new(void)
+{
+    struct kw_fire_cache *fc = calloc(1, sizeof(*fc));
+    if (fc && !(fc->rotas = kw_rota_cache_new())) {
+        free(fc);
+        return NULL;
+    }
+    return fc;
+}
+
+void kw_fire_cache_batch(struct kw_fire_cache *fc)
+{
+    for (size_t i = 0; i < fc->n_known; i++) {
+        free(fc->known[i].name);
+        free(fc->known[i].email);
+    }
+    fc->n_known = 0;
+}
+
+void kw_fire_cache_free(struct kw_fire_cache *fc)
+{
+    if (!fc)
+        return;
+    kw_fire_cache_batch(fc);
+    kw_rota_cache_free(fc->rotas);
+    free(fc);
+}
+
+void kw_fire_cache_stats(const struct kw_fire_cache *fc, struct kw_fire_cache_stats *out)
+{
+    *out = (struct kw_fire_cache_stats){.people_read = fc->people_read,
+                                        .people_hits = fc->people_hits};
+    kw_rota_cache_counts(fc->rotas, &out->rota_compiled, &out->rota_hits);
+}
+
+static struct known *known_find(struct kw_fire_cache *fc, char kind, int64_t id)
+{
+    for (size_t i = 0; fc && i < fc->n_known; i++)
+        if (fc->known[i].kind == kind && fc->known[i].id == id) {
+            fc->people_hits++;
+            return &fc->known[i];
+        }
+    return NULL;
+}
+
+/* Remember what was read (copies the strings); when the batch's room or
+ * memory is out, it is simply read again next time. */
+static void known_add(struct kw_fire_cache *fc, const struct known *k)
+{
+    if (!fc)
+        return;
+    fc->people_read++;
+    if (fc->n_known == KNOWN_MAX)
+        return;
+    struct known *to = &fc->known[fc->n_known];
+    *to = *k;
+    to->name = k->name ? strdup(k->name) : NULL;
+    to->email = k->email ? strdup(k->email) : NULL;
+    if ((k->name && !to->name) || (k->email && !to->email)) {
+        free(to->name);
+        free(to->email);
+        return;
+    }
+    fc->n_known++;
+}
+
 static bool lead_of(const struct kw_named_row *r, void *ctx)
 {
     *(int64_t *)ctx = r->ref;
     return false;
 }
 
+/* The lead of team (0: none), read once per batch. */
+static int64_t team_lead(struct kw_fire_cache *fc, struct kw_store *st, int64_t team)
+{
+    struct known *k = known_find(fc, 't', team);
+    if (k)
+        return k->ref;
+    int64_t user = 0;
+    struct kw_err err = {0};
+    if (kw_store_teams(st, team, lead_of, &user, &err) != KW_OK)
+        return 0; /* not remembered: read again next time */
+    known_add(fc, &(struct known){.kind = 't', .id = team, .ref = user});
+    return user;
+}
+
+/* The account manager of org (0: none), read once per batch. */
+static int64_t account_manager(struct kw_fire_cache *fc, struct kw_store *st, int64_t org)
+{
+    struct known *k = known_find(fc, 'o', org);
+    if (k)
+        return k->ref;
+    struct kw_org o;
+    struct kw_err err = {0};
+    enum kw_code rc = kw_store_org_get(st, org, &o, &err);
+    if (rc != KW_OK && rc != KW_NOT_FOUND)
+        return 0;
+    int64_t user = rc == KW_OK ? o.account_manager_id : 0;
+    known_add(fc, &(struct known){.kind = 'o', .id = org, .ref = user});
+    return user;
+}
+
+/* Person id's name and e-mail for a notification: false when there is no
+ * such person. *name and *email are valid until the next read on st or
+ * the next batch. */
+static bool person(struct kw_fire_cache *fc, struct kw_store *st, int64_t id, const char **name,
+                   const char **email)
+{
+    struct known *k = known_find(fc, 'u', id);
+    if (!k) {
+        struct kw_user_row ur;
+        struct kw_err err = {0};
+        enum kw_code rc = kw_store_user_get(st, id, &ur, &err);
+        if (rc != KW_OK && rc != KW_NOT_FOUND)
+            return false;
+        struct known add = {.kind = 'u', .id = id};
+        if (rc == KW_OK) {
+            add.name = (char *)(uintptr_t)ur.name;
+            add.email = (char *)(uintptr_t)ur.email;
+        }
+        known_add(fc, &add);
+        *name = add.name;
+        *email = add.email;
+        return rc == KW_OK;
+    }
+    *name = k->name;
+    *email = k->email;
+    return k->name != NULL;
+}
+
 /* The person a step names: the assignee, the team lead, the one on call
  * for the ticket's team at level N now; 0 when there is nobody. */
-static int64_t resolve(struct kw_clocks *c, struct kw_store *st, const struct kw_ticket_row *t,
-                       const struct kw_escalation_step *s, int64_t now)
+static int64_t resolve(struct kw_clocks *c, struct kw_store *st, struct kw_fire_cache *fc,
+                       const struct kw_ticket_row *t, const struct kw_escalation_step *s,
+                       int64_t now)
 {
     int64_t user = 0;
     struct kw_err err = {0};
@@ -93,18 +237,20 @@ static int64_t resolve(struct kw_clocks *c, struct kw_store *st, const struct kw
     if (strcmp(s->target, "assignee") == 0)
         user = t->assignee_id;
     else if (strcmp(s->target, "team_lead") == 0 && t->team_id)
-        kw_store_teams(st, t->team_id, lead_of, &user, &err);
-    else if (s->oncall && t->team_id) {
+        user = team_lead(fc, st, t->team_id);
+    else if (s->oncall && t->team_id && fc) {
+        const struct kw_rota *r;
+        if (kw_rota_cached(fc->rotas, st, kw_clocks_tzdb(c), t->team_id, s->oncall, &r, &err) ==
+            KW_OK)
+            user = kw_oncall_who(&r->s, &r->tz, now, NULL);
+    } else if (s->oncall && t->team_id) {
         struct kw_rota *r = malloc(sizeof(*r));
         if (r && kw_rota_load(st, kw_clocks_tzdb(c), t->team_id, s->oncall, 0, r, &err) == KW_OK)
             user = kw_oncall_who(&r->s, &r->tz, now, NULL);
         free(r);
     }
-    if (strcmp(s->target, "account_manager") == 0) {
-        struct kw_org o;
-        if (kw_store_org_get(st, t->org_id, &o, &err) == KW_OK)
-            user = o.account_manager_id;
-    }
+    if (strcmp(s->target, "account_manager") == 0)
+        user = account_manager(fc, st, t->org_id);
     return user;
 }
 
@@ -154,14 +300,14 @@ static enum kw_code step_change(struct kw_clocks *c, struct kw_store *st, struct
 }
 
 /* Take step i of chain e (due at `due`): act, record it, and notify. */
-static enum kw_code take_step(struct kw_clocks *c, struct kw_store *st, struct kw_ticket_row *t,
-                              char *level_buf, const struct kw_compiled *k,
+static enum kw_code take_step(struct kw_clocks *c, struct kw_store *st, struct kw_fire_cache *fc,
+                              struct kw_ticket_row *t, char *level_buf, const struct kw_compiled *k,
                               const struct kw_escalation *e, int i, int64_t due, int64_t now,
                               bool *changed, struct kw_err *err)
 {
     static const char *const actions[] = {"notify", "reassign", "raise_level"};
     const struct kw_escalation_step *s = &e->step[i];
-    int64_t user = resolve(c, st, t, s, now);
+    int64_t user = resolve(c, st, fc, t, s, now);
     struct kw_event_rec r = {.kind = KW_EVENT_ESCALATED,
                              .chain = e->id,
                              .step = i,
@@ -175,11 +321,11 @@ static enum kw_code take_step(struct kw_clocks *c, struct kw_store *st, struct k
     if (rc != KW_OK)
         return rc;
     /* tell the person (and the subscribed endpoints) */
-    struct kw_user_row ur;
-    json_t *to = user && kw_store_user_get(st, user, &ur, NULL) == KW_OK
-                     ? json_pack("{s:I, s:s, s:s}", "id", (json_int_t)ur.id, "name", ur.name,
-                                 "email", ur.email)
-                     : json_null();
+    const char *name, *email;
+    json_t *to =
+        user && person(fc, st, user, &name, &email)
+            ? json_pack("{s:I, s:s, s:s}", "id", (json_int_t)user, "name", name, "email", email)
+            : json_null();
     json_t *note =
         json_pack("{s:s, s:{s:I, s:s, s:I, s:s}, s:o, s:o}", "kind", "escalation", "ticket", "id",
                   (json_int_t)t->id, "title", t->title, "org_id", (json_int_t)t->org_id, "level",
@@ -197,6 +343,13 @@ static enum kw_code take_step(struct kw_clocks *c, struct kw_store *st, struct k
 
 enum kw_code kw_clocks_fire(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
                             int64_t ticket, int64_t now, int *fired, struct kw_err *err)
+{
+    return kw_clocks_fire_cached(c, st, scratch, NULL, ticket, now, fired, err);
+}
+
+enum kw_code kw_clocks_fire_cached(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
+                                   struct kw_fire_cache *fc, int64_t ticket, int64_t now,
+                                   int *fired, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
     struct kw_ticket_row t;
@@ -262,7 +415,7 @@ enum kw_code kw_clocks_fire(struct kw_clocks *c, struct kw_store *st, struct kw_
         }
         if (!best)
             break;
-        rc = take_step(c, st, &t, level_buf, k, best, step, best_at, now, &changed, err);
+        rc = take_step(c, st, fc, &t, level_buf, k, best, step, best_at, now, &changed, err);
         kw_ticket_events_step_done(&te, NULL, best->id, step);
         n++;
     }

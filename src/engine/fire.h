@@ -14,6 +14,23 @@
 
 #include "clocks.h"
 
+/* What the firings of one thread share: compiled rotas kept between
+ * batches (engine/rota.h: compiled again when a rota's stored document
+ * changed), and the people a batch's steps name (who is told, a team's
+ * lead, an organisation's account manager), each read once per batch. One
+ * per firing thread (the writer's); not thread-safe. */
+struct kw_fire_cache;
+struct kw_fire_cache *kw_fire_cache_new(void);     /* NULL: no memory */
+void kw_fire_cache_free(struct kw_fire_cache *fc); /* accepts NULL */
+/* A new batch (a new transaction): forget the people read, which may have
+ * changed since; the rotas stay (each look-up checks its document). */
+void kw_fire_cache_batch(struct kw_fire_cache *fc);
+struct kw_fire_cache_stats {
+    uint64_t rota_compiled, rota_hits; /* rota look-ups that compiled / found it compiled */
+    uint64_t people_read, people_hits; /* people (and leads, managers) read / found read */
+};
+void kw_fire_cache_stats(const struct kw_fire_cache *fc, struct kw_fire_cache_stats *out);
+
 /* Fire what is due on ticket at now: one `sla_warning` event per warning
  * threshold reached and not yet fired (percent, colour, metric, when it was
  * reached) and one `sla_breach` for a deadline passed, each with the
@@ -22,5 +39,10 @@
  * project again. *fired gets how many thresholds and steps fired. */
 enum kw_code kw_clocks_fire(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
                             int64_t ticket, int64_t now, int *fired, struct kw_err *err);
+/* The same with a cache (NULL: read and compile everything afresh, as
+ * kw_clocks_fire does); call kw_fire_cache_batch first in each batch. */
+enum kw_code kw_clocks_fire_cached(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
+                                   struct kw_fire_cache *fc, int64_t ticket, int64_t now,
+                                   int *fired, struct kw_err *err);
 
 #endif

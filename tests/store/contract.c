@@ -1285,6 +1285,77 @@ static void test_search(void **state)
     expect_ids("found straight after the create", &s, &late, 1);
 }
 
+/* Search texts written in a batch of units (the writer's shape: one
+ * transaction, a savepoint per unit) are searchable once it commits, with
+ * the units undone left out, and nothing of a batch rolled back. Run on the
+ * fixture's handle and on a writer's. */
+static void search_batch(struct ctx *c, struct kw_store *st, const char *tag)
+{
+    struct kw_err err = {0};
+    char title[64], kept[64], undone[64], gone[64];
+    snprintf(title, sizeof(title), "%s batch title", tag);
+    snprintf(kept, sizeof(kept), "{\"text\":\"%s kept words\"}", tag);
+    snprintf(undone, sizeof(undone), "{\"text\":\"%s undone words\"}", tag);
+    snprintf(gone, sizeof(gone), "{\"text\":\"%s gone words\"}", tag);
+    struct kw_ticket_new t = {
+        .org_id = c->org, .created_by = 7, .title = title, .level = "L1", .at = c->t0};
+    int64_t id = 0;
+    bool e = false;
+    MUST(kw_store_begin(st, &err));
+    MUST(kw_store_savepoint(st, &err));
+    MUST(kw_store_ticket_create(st, &t, &id, &e, &err));
+    MUST(kw_store_event_append(st, id, "comment", kept, 3, c->t0 + 1, NULL, NULL, &err));
+    MUST(kw_store_release(st, true, &err));
+    MUST(kw_store_savepoint(st, &err));
+    MUST(kw_store_event_append(st, id, "comment", undone, 3, c->t0 + 2, NULL, NULL, &err));
+    MUST(kw_store_release(st, false, &err)); /* this unit failed */
+    /* not searchable from another handle before the commit */
+    struct kw_store *peer = fixture_peer(c->fx);
+    struct kw_ticket_filter f = {.q = tag, .due_before = KW_STORE_NO_TIME, .limit = 50};
+    struct seen s = {0};
+    MUST(kw_store_tickets(peer, &f, on_ticket, &s, &err));
+    expect_ids("nothing before the commit", &s, NULL, 0);
+    kw_store_end_read(peer);
+    MUST(kw_store_commit(st, &err));
+    const struct {
+        const char *q;
+        size_t n;
+    } rows[] = {{"batch title", 1}, {"kept words", 1}, {"undone words", 0}};
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        char q[64];
+        snprintf(q, sizeof(q), "%s %s", tag, rows[i].q);
+        f.q = q;
+        s = (struct seen){0};
+        MUST(kw_store_tickets(peer, &f, on_ticket, &s, &err));
+        expect_ids(rows[i].q, &s, &id, rows[i].n);
+        kw_store_end_read(peer);
+    }
+    /* a batch rolled back leaves nothing, and the next one only its own */
+    MUST(kw_store_begin(st, &err));
+    MUST(kw_store_event_append(st, id, "comment", gone, 3, c->t0 + 3, NULL, NULL, &err));
+    kw_store_rollback(st);
+    MUST(kw_store_begin(st, &err));
+    MUST(kw_store_commit(st, &err));
+    char q[64];
+    snprintf(q, sizeof(q), "%s gone words", tag);
+    f.q = q;
+    s = (struct seen){0};
+    MUST(kw_store_tickets(peer, &f, on_ticket, &s, &err));
+    expect_ids("a batch rolled back", &s, NULL, 0);
+    kw_store_close(peer);
+}
+
+static void test_search_batches(void **state)
+{
+    struct ctx *c = *state;
+    search_batch(c, c->st, "plainhandle");
+    struct kw_err err = {0};
+    struct kw_store *w = kw_store_open_writer(fixture_location(c->fx), &err);
+    assert_non_null(w);
+    search_batch(c, w, "writerhandle");
+    kw_store_close(w);
+}
+
 struct due_page {
     struct seen s;
     int64_t last_id, last_due;
@@ -3948,6 +4019,7 @@ int main(int argc, char **argv)
         TEST(test_tickets_filter),
         TEST(test_tickets_by_due),
         TEST(test_search),
+        TEST(test_search_batches),
         TEST(test_ticket_set),
         TEST(test_clocks_projection),
         TEST(test_schedule),

@@ -10,6 +10,7 @@
 
 #include "calendars.h"
 #include "fire.h"
+#include "rota.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -414,6 +415,218 @@ static void test_a_saved_calendar_reaches_running_clocks(void **state)
     assert_int_equal(kw_policy_calendar_spec(k->p, 0)->n_holidays, 1);
 }
 
+/* ---- batches with a cache: rotas and people (engine/fire.h) ---- */
+
+/* From April a second version: at 50 % of the response clock the one on
+ * call is told, the team lead 10 minutes later, and after 20 minutes the
+ * ticket goes to the one on call then. */
+static const char policy2[] =
+    "{\"name\":\"t\",\"version\":\"2\",\"effective_from\":\"2026-04-01T00:00:00+08:00\","
+    "\"calendars\":{\"office\":" OFFICE "},\"levels\":[\"L1\",\"L2\"],"
+    "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"first_response\"],"
+    "\"warn_at\":[50]}],\"targets\":[{\"calendar\":\"office\",\"response\":\"2h\"}],"
+    "\"escalations\":[{\"id\":\"oncall\",\"when\":{\"metric\":\"response\",\"percent\":50},"
+    "\"steps\":[{\"after\":0,\"notify\":\"oncall:1\"},{\"after\":\"10m\",\"notify\":"
+    "\"team_lead\"},{\"after\":\"20m\",\"reassign\":\"oncall:1\"}]}]}";
+
+static const char rota_of[] =
+    "{\"name\":\"night\",\"tz\":\"Asia/Shanghai\",\"layers\":[{\"name\":\"all\",\"rotation\":"
+    "\"daily\",\"start\":\"2026-01-01\",\"handoff\":\"09:00\",\"people\":[%lld]}]}";
+
+static int64_t person_named(struct fx *f, const char *name)
+{
+    char email[64];
+    snprintf(email, sizeof(email), "%s@x", name);
+    struct kw_user u = {.email = email, .name = name, .role = "agent"};
+    int64_t id;
+    struct kw_err err = {0};
+    assert_int_equal(kw_store_user_insert(f->st, &u, NULL, 0, &id, &err), KW_OK);
+    return id;
+}
+
+static void put_rota(struct kw_store *st, int64_t team, int64_t who)
+{
+    char spec[512];
+    int64_t id;
+    struct kw_err err = {0};
+    snprintf(spec, sizeof(spec), rota_of, (long long)who);
+    assert_int_equal(kw_store_oncall_put(st, "night", team, 1, spec, 0, &id, &err), KW_OK);
+}
+
+/* The cache compiles a rota once per stored document: a look-up after a
+ * change (from this handle or another, as another process) compiles the
+ * new one. */
+static void test_rota_cache_invalidation(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    int64_t ann = person_named(f, "ann"), bob = person_named(f, "bob"), team, other;
+    assert_int_equal(kw_store_team_insert(f->st, "night", ann, 0, &team, &err), KW_OK);
+    assert_int_equal(kw_store_team_insert(f->st, "day", ann, 0, &other, &err), KW_OK);
+    struct kw_rota_cache *rc = kw_rota_cache_new();
+    struct kw_tzdb *tz = kw_clocks_tzdb(f->c);
+    const struct kw_rota *r;
+    uint64_t compiled, hits;
+    int64_t now = T("2026-04-06T12:00:00+08:00");
+    assert_int_equal(kw_rota_cached(rc, f->st, tz, team, 1, &r, &err), KW_NOT_FOUND);
+    assert_string_equal(err.msg, "team 1 has no rota for level 1");
+    put_rota(f->st, team, ann);
+    struct kw_store *peer = kw_store_open(f->path, &err);
+    assert_non_null(peer);
+    const struct {
+        const char *name;
+        struct kw_store *st; /* the one that changes it; NULL: none */
+        int64_t to, want;
+        uint64_t compiled, hits;
+    } rows[] = {
+        {"the first look-up compiles", NULL, 0, 0, 1, 0},
+        {"the same document again: compiled already", NULL, 0, 0, 1, 1},
+        {"changed here", f->st, bob, bob, 2, 1},
+        {"unchanged", NULL, 0, bob, 2, 2},
+        {"changed by another handle", peer, ann, ann, 3, 2},
+        {"saved again with the same document", f->st, ann, ann, 3, 3},
+    };
+    int64_t who = ann;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        if (rows[i].st)
+            put_rota(rows[i].st, team, rows[i].to);
+        if (rows[i].want)
+            who = rows[i].want;
+        if (kw_rota_cached(rc, f->st, tz, team, 1, &r, &err) != KW_OK)
+            fail_msg("%s: %s", rows[i].name, err.msg);
+        kw_store_end_read(f->st);
+        if (kw_oncall_who(&r->s, &r->tz, now, NULL) != who)
+            fail_msg("%s: on call %lld, want %lld", rows[i].name,
+                     (long long)kw_oncall_who(&r->s, &r->tz, now, NULL), (long long)who);
+        kw_rota_cache_counts(rc, &compiled, &hits);
+        if (compiled != rows[i].compiled || hits != rows[i].hits)
+            fail_msg("%s: compiled %llu, hits %llu; want %llu, %llu", rows[i].name,
+                     (unsigned long long)compiled, (unsigned long long)hits,
+                     (unsigned long long)rows[i].compiled, (unsigned long long)rows[i].hits);
+    }
+    /* another team's rota is another entry */
+    put_rota(f->st, other, bob);
+    assert_int_equal(kw_rota_cached(rc, f->st, tz, other, 1, &r, &err), KW_OK);
+    assert_int_equal(kw_oncall_who(&r->s, &r->tz, now, NULL), bob);
+    assert_int_equal(kw_rota_cached(rc, f->st, tz, team, 1, &r, &err), KW_OK);
+    assert_int_equal(kw_oncall_who(&r->s, &r->tz, now, NULL), ann);
+    kw_rota_cache_counts(rc, &compiled, &hits);
+    assert_int_equal(compiled, 4);
+    kw_store_close(peer);
+    kw_rota_cache_free(rc);
+}
+
+/* One batch as the engine fires it: one transaction, the cache told, each
+ * ticket in its own savepoint. How many thresholds and steps fired. */
+static int fire_batch(struct fx *f, struct kw_fire_cache *fc, const int64_t *ids, size_t n,
+                      const char *now)
+{
+    struct kw_err err = {0};
+    int total = 0;
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    kw_fire_cache_batch(fc);
+    for (size_t i = 0; i < n; i++) {
+        int k = -1;
+        assert_int_equal(kw_store_savepoint(f->st, &err), KW_OK);
+        if (kw_clocks_fire_cached(f->c, f->st, &f->sla, fc, ids[i], T(now), &k, &err) != KW_OK)
+            fail_msg("fire %lld: %s", (long long)ids[i], err.msg);
+        assert_int_equal(kw_store_release(f->st, true, &err), KW_OK);
+        total += k;
+    }
+    assert_int_equal(kw_store_commit(f->st, &err), KW_OK);
+    return total;
+}
+
+/* Each escalated event of a ticket as "stepN:user" joined by spaces. */
+static bool add_step(const struct kw_stored_event *ev, void *ctx)
+{
+    struct trail *t = ctx;
+    if (strcmp(ev->type, "escalated") != 0)
+        return true;
+    json_t *b = json_loads(ev->body, 0, NULL);
+    char item[64];
+    snprintf(item, sizeof(item), "step%lld:%lld ",
+             (long long)json_integer_value(json_object_get(b, "step")),
+             (long long)json_integer_value(json_object_get(b, "user_id")));
+    strncat(t->text, item, sizeof(t->text) - strlen(t->text) - 1);
+    json_decref(b);
+    return true;
+}
+
+/* Tickets fired in batches with a cache: every threshold and step once and
+ * in order however often a batch fires again; a rota changed between
+ * batches names its new person at the next step; the rota compiled once per
+ * document and each person read once per batch. */
+static void test_batch_firing_order_and_once(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    int64_t cid, team;
+    assert_int_equal(kw_store_commitment_insert(f->st, "t", "2", T("2026-04-01T00:00:00+08:00"),
+                                                policy2, 0, &cid, &err),
+                     KW_OK);
+    int64_t ann = person_named(f, "ann"), bob = person_named(f, "bob"),
+            lead = person_named(f, "lead");
+    assert_int_equal(kw_store_team_insert(f->st, "night", lead, 0, &team, &err), KW_OK);
+    put_rota(f->st, team, ann);
+    int64_t ids[6];
+    for (size_t i = 0; i < 6; i++) {
+        struct kw_ticket_new t = {.org_id = f->org,
+                                  .created_by = f->agent,
+                                  .title = "x",
+                                  .level = "L2",
+                                  .at = T("2026-04-06T09:00:00+08:00")};
+        bool existed;
+        assert_int_equal(kw_store_ticket_create(f->st, &t, &ids[i], &existed, &err), KW_OK);
+        struct kw_ticket_patch p = {.team_id = team};
+        assert_int_equal(kw_store_ticket_set(f->st, ids[i], &p, &err), KW_OK);
+        assert_int_equal(kw_clocks_project(f->c, f->st, &f->sla, ids[i], t.at, &t, &err), KW_OK);
+    }
+    struct kw_fire_cache *fc = kw_fire_cache_new();
+    const struct {
+        const char *name, *now;
+        int64_t rota; /* who the rota names from this batch on; 0: unchanged */
+        int fired;
+    } rows[] = {
+        {"nothing is due before 50 %", "2026-04-06T10:00:00+08:00", 0, 0},
+        {"50 % and the first step, to the one on call", "2026-04-06T10:00:01+08:00", 0, 12},
+        {"the same instant again fires nothing", "2026-04-06T10:00:01+08:00", 0, 0},
+        {"the team lead 10 minutes on", "2026-04-06T10:10:01+08:00", bob, 6},
+        {"again, nothing", "2026-04-06T10:15:00+08:00", 0, 0},
+        {"reassigned to the one on call now", "2026-04-06T10:20:01+08:00", 0, 6},
+        {"the breach at 11:00; the chain is done", "2026-04-06T12:00:00+08:00", 0, 6},
+        {"nothing after", "2026-04-06T15:00:00+08:00", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        if (rows[i].rota)
+            put_rota(f->st, team, rows[i].rota);
+        int got = fire_batch(f, fc, ids, 6, rows[i].now);
+        if (got != rows[i].fired)
+            fail_msg("%s: fired %d, want %d", rows[i].name, got, rows[i].fired);
+    }
+    char want[128];
+    snprintf(want, sizeof(want), "step0:%lld step1:%lld step2:%lld ", (long long)ann,
+             (long long)lead, (long long)bob);
+    for (size_t i = 0; i < 6; i++) {
+        struct trail t = {.text = ""};
+        assert_int_equal(kw_store_events(f->st, ids[i], add_step, &t, &err), KW_OK);
+        assert_string_equal(t.text, want);
+        struct kw_ticket_row row;
+        assert_int_equal(kw_store_ticket_get(f->st, ids[i], &row, &err), KW_OK);
+        assert_int_equal(row.assignee_id, bob);
+        assert_int_equal(fire_at(f, ids[i]), KW_STORE_NO_TIME);
+    }
+    /* two rota documents, each compiled once; four people (ann, the
+     * team, its lead, bob) each read once in the batch that needed them */
+    struct kw_fire_cache_stats cs;
+    kw_fire_cache_stats(fc, &cs);
+    assert_int_equal(cs.rota_compiled, 2);
+    assert_int_equal(cs.rota_hits, 10);
+    assert_int_equal(cs.people_read, 4);
+    assert_int_equal(cs.people_hits, 20);
+    kw_fire_cache_free(fc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +637,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_breach_and_clock_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_saved_calendar_reaches_running_clocks, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_rota_cache_invalidation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_firing_order_and_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,7 +21,7 @@ enum stmt {
     S_CHANGES_FIRST,
     S_CHANGES_HEAD,
     S_CHANGES_PRUNE,
-    S_SEARCH_ADD,
+    S_SEARCH_PUT,
     S_COUNT
 };
 
@@ -39,15 +39,8 @@ static const char *const sql[S_COUNT] = {
     [S_CHANGES_FIRST] = "SELECT min(seq) FROM changes",
     [S_CHANGES_HEAD] = "SELECT coalesce(max(seq), 0) FROM changes",
     [S_CHANGES_PRUNE] = "DELETE FROM changes WHERE seq <= ?1",
-    /* the searchable texts of a created (its title and description) or
-     * comment event (migration 019): ?2 the canonical body, ?3 the type */
-    [S_SEARCH_ADD] =
-        "INSERT INTO search(text, ticket, kind) SELECT v, ?1, k FROM ("
-        " SELECT json_extract(?2, '$.title') AS v, 'title' AS k WHERE ?3 = 'created' UNION ALL"
-        " SELECT json_extract(?2, '$.description'), 'comment' WHERE ?3 = 'created' UNION ALL"
-        " SELECT json_extract(?2, '$.text'), CASE WHEN json_extract(?2, '$.internal')"
-        "  THEN 'note' ELSE 'comment' END WHERE ?3 = 'comment')"
-        " WHERE typeof(v) = 'text'",
+    /* a searchable text (migration 019), put at the commit (kws_search_flush) */
+    [S_SEARCH_PUT] = "INSERT INTO search(text, ticket, kind) VALUES (?1, ?2, ?3)",
 };
 
 const struct kws_catalogue kws_events_sql = {sql, S_COUNT};
@@ -88,6 +81,9 @@ static enum kw_code note_change(struct kw_store *st, int64_t ticket, int64_t at,
     sqlite3_reset(x);
     return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "prune changes");
 }
+
+static enum kw_code search_add(struct kw_store *st, int64_t ticket, const char *type,
+                               const char *canon, struct kw_err *err);
 
 enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
                         int64_t actor, int64_t at, const char *state, int64_t *seq,
@@ -133,17 +129,12 @@ enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, c
         return kws_fail(st, err, "insert event");
     }
     /* the search index changes in the event's transaction (store.h) */
-    if (strcmp(type, "created") == 0 || strcmp(type, "comment") == 0) {
-        x = prep(st, S_SEARCH_ADD);
-        sqlite3_bind_int64(x, 1, ticket);
-        bind_text(x, 2, canon);
-        bind_text(x, 3, type);
-        rc = sqlite3_step(x);
-        sqlite3_reset(x);
-    }
+    enum kw_code code = KW_OK;
+    if (strcmp(type, "created") == 0 || strcmp(type, "comment") == 0)
+        code = search_add(st, ticket, type, canon, err);
     free(canon);
-    if (rc != SQLITE_DONE)
-        return kws_fail(st, err, "index the event for search");
+    if (code != KW_OK)
+        return code;
     if (kws_log_append(st, "event", ticket, n, hash, KW_HASH_BYTES, err) != KW_OK)
         return err->code;
     x = prep(st, S_TICKET_ADVANCE);
@@ -160,6 +151,100 @@ enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, c
         return err->code;
     if (seq)
         *seq = n;
+    return KW_OK;
+}
+
+void kws_search_forget(struct kw_store *st)
+{
+    for (size_t i = 0; i < st->n_texts; i++)
+        free(st->texts[i].text);
+    st->n_texts = 0;
+    st->n_marks = 0;
+}
+
+enum kw_code kws_search_mark(struct kw_store *st, struct kw_err *err)
+{
+    if (st->n_marks == st->cap_marks) {
+        size_t cap = st->cap_marks ? 2 * st->cap_marks : 8;
+        size_t *m = realloc(st->marks, cap * sizeof(*m));
+        if (!m)
+            return kw_err_set(err, KW_NOMEM, "", "no memory for a savepoint");
+        st->marks = m;
+        st->cap_marks = cap;
+    }
+    st->marks[st->n_marks++] = st->n_texts;
+    return KW_OK;
+}
+
+void kws_search_undo(struct kw_store *st, bool keep)
+{
+    if (!st->n_marks)
+        return;
+    size_t mark = st->marks[--st->n_marks];
+    while (!keep && st->n_texts > mark)
+        free(st->texts[--st->n_texts].text);
+}
+
+static enum kw_code text_add(struct kw_store *st, int64_t ticket, const char *kind, json_t *v,
+                             struct kw_err *err)
+{
+    if (!json_is_string(v))
+        return KW_OK;
+    if (st->n_texts == st->cap_texts) {
+        size_t cap = st->cap_texts ? 2 * st->cap_texts : 16;
+        struct kws_text *t = realloc(st->texts, cap * sizeof(*t));
+        if (!t)
+            return kw_err_set(err, KW_NOMEM, "", "no memory for the search index");
+        st->texts = t;
+        st->cap_texts = cap;
+    }
+    char *text = strdup(json_string_value(v));
+    if (!text)
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the search index");
+    st->texts[st->n_texts++] = (struct kws_text){ticket, kind, text};
+    return KW_OK;
+}
+
+/* The searchable texts of a created event (its title and description) or
+ * a comment (a note when internal), held until the commit: FTS5 writes
+ * what it holds at every statement and savepoint boundary of a
+ * transaction it took part in, which cost about a fifth of a create when
+ * each unit of a group commit wrote to it. */
+static enum kw_code search_add(struct kw_store *st, int64_t ticket, const char *type,
+                               const char *canon, struct kw_err *err)
+{
+    json_t *b = json_loads(canon, 0, NULL);
+    if (!b)
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the search index");
+    enum kw_code rc;
+    if (strcmp(type, "created") == 0) {
+        rc = text_add(st, ticket, "title", json_object_get(b, "title"), err);
+        if (rc == KW_OK)
+            rc = text_add(st, ticket, "comment", json_object_get(b, "description"), err);
+    } else {
+        json_t *internal = json_object_get(b, "internal");
+        bool note = json_is_true(internal) ||
+                    (json_is_number(internal) && json_number_value(internal) != 0);
+        rc = text_add(st, ticket, note ? "note" : "comment", json_object_get(b, "text"), err);
+    }
+    json_decref(b);
+    return rc;
+}
+
+enum kw_code kws_search_flush(struct kw_store *st, struct kw_err *err)
+{
+    /* in the order written: the newest texts get the highest rowids */
+    for (size_t i = 0; i < st->n_texts; i++) {
+        sqlite3_stmt *x = prep(st, S_SEARCH_PUT);
+        bind_text(x, 1, st->texts[i].text);
+        sqlite3_bind_int64(x, 2, st->texts[i].ticket);
+        bind_text(x, 3, st->texts[i].kind);
+        int rc = sqlite3_step(x);
+        sqlite3_reset(x);
+        if (rc != SQLITE_DONE)
+            return kws_fail(st, err, "index the events for search");
+    }
+    kws_search_forget(st);
     return KW_OK;
 }
 

@@ -45,7 +45,28 @@ struct kw_store {
     sqlite3_stmt **stmt[KWS_PARTS]; /* each catalogue, prepared at open */
     char path[256];
     int64_t changed_ticket; /* noted in the change log by the open unit of work, or 0 */
+    /* searchable texts the open transaction wrote, in order, on their way
+     * to the index at its commit (events.c), and how many there were when
+     * each open savepoint began (to drop a unit's own when it is undone) */
+    struct kws_text {
+        int64_t ticket;
+        const char *kind; /* static: "title", "comment", "note" */
+        char *text;
+    } * texts;
+    size_t n_texts, cap_texts;
+    size_t *marks;
+    size_t n_marks, cap_marks;
 };
+
+/* The searchable texts of the open transaction (events.c): flush moves
+ * them into the search index, just before each commit and in the
+ * transaction; mark notes a savepoint begun (KW_NOMEM: do not begin it);
+ * undo ends the innermost (keep false: its texts are dropped); forget drops
+ * them all (a transaction begun or rolled back). */
+enum kw_code kws_search_flush(struct kw_store *st, struct kw_err *err);
+enum kw_code kws_search_mark(struct kw_store *st, struct kw_err *err);
+void kws_search_undo(struct kw_store *st, bool keep);
+void kws_search_forget(struct kw_store *st);
 
 /* KW_STORE naming the file, what failed and SQLite's message; returns it. */
 enum kw_code kws_fail(struct kw_store *st, struct kw_err *err, const char *what);
