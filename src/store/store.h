@@ -94,6 +94,9 @@ enum kw_code kw_store_changes_head(struct kw_store *st, int64_t *seq, struct kw_
 /* The schema version in force, and the newest this build knows. */
 int kw_store_schema_version(struct kw_store *st);
 int kw_store_schema_latest(void);
+/* The newest schema version this build knows for st's backend: SQLite's is
+ * kw_store_schema_latest(); PostgreSQL's migrations are numbered on their own. */
+int kw_store_schema_newest(struct kw_store *st);
 
 struct kw_org {
     int64_t id;

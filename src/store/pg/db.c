@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const kwpg_sql[PGS_COUNT] = {
+const char *const kwp_sql[PGS_COUNT] = {
     [PGS_BEGIN] = "BEGIN",
     [PGS_COMMIT] = "COMMIT",
     [PGS_ROLLBACK] = "ROLLBACK",
@@ -62,6 +62,31 @@ const char *const kwpg_sql[PGS_COUNT] = {
                      " VALUES ($1, $2, nullif($3::bigint, 0), nullif($4::bigint, 0), $5)",
     [PGS_NODE_GET] = "SELECT hash FROM log_nodes WHERE level = $1 AND idx = $2",
     [PGS_NODE_PUT] = "INSERT INTO log_nodes(level, idx, hash) VALUES ($1, $2, $3)",
+    [PGS_TICKET_GET] =
+        "SELECT id, org_id, coalesce(created_by, 0), created_at, updated_at, last_seq, title,"
+        " state, level, tier, category, region, channel, head_hash, coalesce(commitment_id, 0),"
+        " coalesce(assignee_id, 0), coalesce(team_id, 0), next_due, breached_at,"
+        " coalesce(requester_id, 0) FROM tickets WHERE id = $1",
+    [PGS_TICKET_STATE] = "SELECT state FROM tickets WHERE id = $1",
+    [PGS_EVENT_LEAF] = "SELECT idx FROM log_leaves WHERE ticket = $1 AND seq = $2"
+                       " AND kind = 'event'",
+    [PGS_LEAF] = "SELECT kind, coalesce(ticket, 0), coalesce(seq, 0), data FROM log_leaves"
+                 " WHERE idx = $1",
+    [PGS_CP_ADD] = "INSERT INTO log_checkpoints(size, at, note) VALUES ($1, $2, $3)"
+                   " ON CONFLICT (size) DO NOTHING",
+    [PGS_CP_LAST] = "SELECT size, at, note FROM log_checkpoints ORDER BY size DESC LIMIT 1",
+    [PGS_CP_AT] = "SELECT size, at, note FROM log_checkpoints WHERE size >= $1 ORDER BY size"
+                  " LIMIT 1",
+    [PGS_COMMITMENT_INSERT] = "INSERT INTO commitments(name, version, effective_from, doc,"
+                              " created_at) VALUES ($1, $2, $3, $4, $5)"
+                              " ON CONFLICT (name, version) DO NOTHING RETURNING id",
+    [PGS_COMMITMENT_DOC] = "SELECT doc FROM commitments WHERE id = $1",
+    [PGS_COMMITMENTS] = "SELECT id, name, version, effective_from, created_at FROM commitments"
+                        " ORDER BY effective_from, id",
+    [PGS_COMMITMENT_AT] = "SELECT id FROM commitments WHERE effective_from <= $1"
+                          " ORDER BY effective_from DESC, id DESC LIMIT 1",
+    [PGS_COMMITMENT_USED] = "SELECT EXISTS(SELECT 1 FROM tickets WHERE org_id = $1"
+                            " AND commitment_id = $2)",
 };
 
 /* Generated from migrations/NNN-*.sql (CMakeLists.txt): migration i brings
@@ -74,7 +99,7 @@ extern const int kwpg_migrations_n;
 
 /* ---- parameters and columns ---- */
 
-void kwpg_int(struct kwpg_params *p, int64_t v)
+void kwp_int(struct kwp_params *p, int64_t v)
 {
     int i = p->n++;
     snprintf(p->num[i], sizeof(p->num[i]), "%" PRId64, v);
@@ -83,7 +108,7 @@ void kwpg_int(struct kwpg_params *p, int64_t v)
     p->fmt[i] = 0;
 }
 
-void kwpg_text(struct kwpg_params *p, const char *s)
+void kwp_text(struct kwp_params *p, const char *s)
 {
     int i = p->n++;
     p->v[i] = s;
@@ -91,7 +116,7 @@ void kwpg_text(struct kwpg_params *p, const char *s)
     p->fmt[i] = 0;
 }
 
-void kwpg_bytes(struct kwpg_params *p, const void *b, int n)
+void kwp_bytes(struct kwp_params *p, const void *b, int n)
 {
     int i = p->n++;
     p->v[i] = b;
@@ -99,25 +124,25 @@ void kwpg_bytes(struct kwpg_params *p, const void *b, int n)
     p->fmt[i] = 1;
 }
 
-void kwpg_instant(struct kwpg_params *p, int64_t t)
+void kwp_instant(struct kwp_params *p, int64_t t)
 {
     if (t == KW_STORE_NO_TIME)
-        kwpg_text(p, NULL);
+        kwp_text(p, NULL);
     else
-        kwpg_int(p, t);
+        kwp_int(p, t);
 }
 
-int64_t kwpg_col_int(const PGresult *res, int row, int col)
+int64_t kwp_col_int(const PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-int64_t kwpg_col_instant(const PGresult *res, int row, int col)
+int64_t kwp_col_instant(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, row, col) ? KW_STORE_NO_TIME : kwpg_col_int(res, row, col);
+    return PQgetisnull(res, row, col) ? KW_STORE_NO_TIME : kwp_col_int(res, row, col);
 }
 
-const char *kwpg_col_text(const PGresult *res, int row, int col)
+const char *kwp_col_text(const PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
@@ -131,12 +156,17 @@ static int hexval(char c)
     return -1;
 }
 
-bool kwpg_col_bytes(const PGresult *res, int row, int col, unsigned char *out, size_t n)
+bool kwp_col_bytes(const PGresult *res, int row, int col, unsigned char *out, size_t n)
 {
     /* results are text: bytea comes as "\x" and two hex digits a byte */
-    const char *s = kwpg_col_text(res, row, col);
+    const char *s = kwp_col_text(res, row, col);
     if (!s || strncmp(s, "\\x", 2) != 0 || strlen(s) != 2 + 2 * n)
         return false;
+    return kwp_col_bytes_prefix(s, out, n);
+}
+
+bool kwp_col_bytes_prefix(const char *s, unsigned char *out, size_t n)
+{
     for (size_t i = 0; i < n; i++) {
         int hi = hexval(s[2 + 2 * i]), lo = hexval(s[3 + 2 * i]);
         if (hi < 0 || lo < 0)
@@ -162,18 +192,18 @@ static const char *pg_message(const struct kw_store *st, const PGresult *res, ch
     return buf;
 }
 
-void kwpg_lend(struct kw_store *st, PGresult *res)
+void kwp_lend(struct kw_store *st, PGresult *res)
 {
     PQclear(st->lent);
     st->lent = res;
 }
 
-PGresult *kwpg_run(struct kw_store *st, enum pgs s, const struct kwpg_params *p, const char *what,
-                   char sqlstate[6], struct kw_err *err)
+PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
+                  char sqlstate[6], struct kw_err *err)
 {
     char name[16];
     snprintf(name, sizeof(name), "s%d", (int)s);
-    kwpg_lend(st, NULL); /* what the last call lent dies now (store.h) */
+    kwp_lend(st, NULL); /* what the last call lent dies now (store.h) */
     PGresult *res = PQexecPrepared(st->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
                                    p ? p->fmt : NULL, 0);
     ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
@@ -192,16 +222,16 @@ PGresult *kwpg_run(struct kw_store *st, enum pgs s, const struct kwpg_params *p,
     return NULL;
 }
 
-enum kw_code kwpg_exec(struct kw_store *st, enum pgs s, const struct kwpg_params *p,
-                       const char *what, struct kw_err *err)
+enum kw_code kwp_exec(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
+                      struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    PGresult *res = kwpg_run(st, s, p, what, NULL, err);
+    PGresult *res = kwp_run(st, s, p, what, NULL, err);
     PQclear(res);
     return res ? KW_OK : err->code;
 }
 
-enum kw_code kwpg_text_ok(const char *s, const char *field, struct kw_err *err)
+enum kw_code kwp_text_ok(const char *s, const char *field, struct kw_err *err)
 {
     if (s && strlen(s) > KW_STORE_TEXT_MAX)
         return kw_err_set(err, KW_TOO_BIG, field, "%s: longer than %d bytes", field + 1,
@@ -227,11 +257,17 @@ static enum kw_code plain(struct kw_store *st, const char *text, const char *wha
     return rc;
 }
 
+int kw_store_schema_newest(struct kw_store *st)
+{
+    (void)st;
+    return kwpg_migrations_n;
+}
+
 int kw_store_schema_version(struct kw_store *st)
 {
     PGresult *res = PQexec(st->conn, "SELECT max(version) FROM schema_migrations");
     int v = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
-                ? (int)kwpg_col_int(res, 0, 0)
+                ? (int)kwp_col_int(res, 0, 0)
                 : 0;
     PQclear(res);
     return v;
@@ -281,7 +317,7 @@ static enum kw_code ours_or_empty(struct kw_store *st, struct kw_err *err)
                                      "  WHERE schemaname = current_schema())");
     bool ok = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
     bool ours = ok && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    int64_t tables = ok ? kwpg_col_int(res, 0, 1) : 0;
+    int64_t tables = ok ? kwp_col_int(res, 0, 1) : 0;
     PQclear(res);
     if (!ok)
         return plain(st, "SELECT 1", "read the catalogue", err);
@@ -291,6 +327,42 @@ static enum kw_code ours_or_empty(struct kw_store *st, struct kw_err *err)
                           "schema_migrations)",
                           st->where, (long long)tables);
     return KW_OK;
+}
+
+/* The location as given, for messages, with any password replaced by "***":
+ * a URL's user:password@, or a password=... keyword. */
+static void redact(const char *loc, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", loc);
+    char *p, *end;
+    if ((p = strstr(out, "://")) != NULL) {
+        char *at = strchr(p + 3, '@'), *colon = strchr(p + 3, ':');
+        if (at && colon && colon < at && (end = at) > colon + 1) {
+            memmove(colon + 4, end, strlen(end) + 1);
+            memcpy(colon + 1, "***", 3);
+        }
+    }
+    if ((p = strstr(out, "password")) != NULL && (p = strchr(p, '=')) != NULL) {
+        p++;
+        while (*p == ' ')
+            p++;
+        if (*p == '\'') {
+            end = p + 1;
+            while (*end && *end != '\'')
+                end += end[0] == '\\' && end[1] ? 2 : 1;
+            if (*end)
+                end++;
+        } else {
+            end = p;
+            while (*end && *end != ' ' && *end != '&')
+                end++;
+        }
+        if (end > p && strlen(out) + 3 < cap) {
+            memmove(p + 3, end, strlen(end) + 1);
+            memcpy(p, "***", 3);
+        }
+    }
+    /* a URL's query: password=... stops at & (handled above) */
 }
 
 struct kw_store *kw_store_open(const char *conninfo, struct kw_err *err)
@@ -305,10 +377,7 @@ struct kw_store *kw_store_open(const char *conninfo, struct kw_err *err)
         kw_err_set(err, KW_NOMEM, "", "no memory for a PostgreSQL connection");
         goto fail;
     }
-    /* named by what libpq made of it: never the password */
-    snprintf(st->where, sizeof(st->where), "postgresql://%s@%s:%s/%s",
-             PQuser(st->conn) ? PQuser(st->conn) : "", PQhost(st->conn) ? PQhost(st->conn) : "",
-             PQport(st->conn) ? PQport(st->conn) : "", PQdb(st->conn) ? PQdb(st->conn) : "");
+    redact(conninfo, st->where, sizeof(st->where));
     if (PQstatus(st->conn) != CONNECTION_OK) {
         char msg[160];
         kw_err_set(err, KW_STORE, "", "%s: connect: %s", st->where,
@@ -322,11 +391,11 @@ struct kw_store *kw_store_open(const char *conninfo, struct kw_err *err)
     for (int s = 0; s < PGS_COUNT; s++) {
         char name[16];
         snprintf(name, sizeof(name), "s%d", s);
-        PGresult *res = PQprepare(st->conn, name, kwpg_sql[s], 0, NULL);
+        PGresult *res = PQprepare(st->conn, name, kwp_sql[s], 0, NULL);
         bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
         if (!ok) {
             char msg[160];
-            kw_err_set(err, KW_STORE, "", "%s: prepare %.40s: %s", st->where, kwpg_sql[s],
+            kw_err_set(err, KW_STORE, "", "%s: prepare %.40s: %s", st->where, kwp_sql[s],
                        pg_message(st, res, msg, sizeof(msg)));
         }
         PQclear(res);
@@ -356,7 +425,7 @@ void kw_store_close(struct kw_store *st)
 
 void kw_store_end_read(struct kw_store *st)
 {
-    kwpg_lend(st, NULL);
+    kwp_lend(st, NULL);
 }
 
 enum kw_code kw_store_maintain(struct kw_store *st, struct kw_store_upkeep *out, struct kw_err *err)
@@ -370,25 +439,25 @@ enum kw_code kw_store_maintain(struct kw_store *st, struct kw_store_upkeep *out,
 
 /* ---- transactions ---- */
 
-enum kw_code kwpg_tx_begin(struct kw_store *st, bool *outer, struct kw_err *err)
+enum kw_code kwp_tx_begin(struct kw_store *st, bool *outer, struct kw_err *err)
 {
     *outer = !st->in_tx;
     if (*outer)
         st->in_tx = true;
-    enum kw_code rc = kwpg_exec(st, *outer ? PGS_BEGIN : PGS_SAVEPOINT, NULL, "begin", err);
+    enum kw_code rc = kwp_exec(st, *outer ? PGS_BEGIN : PGS_SAVEPOINT, NULL, "begin", err);
     if (rc != KW_OK && *outer)
         st->in_tx = false;
     return rc;
 }
 
-enum kw_code kwpg_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, struct kw_err *err)
+enum kw_code kwp_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, struct kw_err *err)
 {
     if (!outer) {
         if (rc != KW_OK) {
-            kwpg_exec(st, PGS_ROLLBACK_TO, NULL, "roll back", NULL);
+            kwp_exec(st, PGS_ROLLBACK_TO, NULL, "roll back", NULL);
             st->changed_ticket = 0; /* its change row is gone too */
         }
-        if (kwpg_exec(st, PGS_RELEASE, NULL, "release savepoint", rc == KW_OK ? err : NULL) !=
+        if (kwp_exec(st, PGS_RELEASE, NULL, "release savepoint", rc == KW_OK ? err : NULL) !=
                 KW_OK &&
             rc == KW_OK)
             rc = KW_STORE;
@@ -396,17 +465,17 @@ enum kw_code kwpg_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, st
     }
     st->in_tx = false;
     st->changed_ticket = 0;
-    if (rc == KW_OK && kwpg_exec(st, PGS_COMMIT, NULL, "commit", err) != KW_OK)
+    if (rc == KW_OK && kwp_exec(st, PGS_COMMIT, NULL, "commit", err) != KW_OK)
         rc = KW_STORE;
     if (rc != KW_OK)
-        kwpg_exec(st, PGS_ROLLBACK, NULL, "roll back", NULL);
+        kwp_exec(st, PGS_ROLLBACK, NULL, "roll back", NULL);
     return rc;
 }
 
 enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
-    if (kwpg_exec(st, PGS_BEGIN, NULL, "begin", err) != KW_OK)
+    if (kwp_exec(st, PGS_BEGIN, NULL, "begin", err) != KW_OK)
         return KW_STORE;
     st->in_tx = true;
     return KW_OK;
@@ -416,9 +485,9 @@ enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
     st->in_tx = false;
-    if (kwpg_exec(st, PGS_COMMIT, NULL, "commit", err) == KW_OK)
+    if (kwp_exec(st, PGS_COMMIT, NULL, "commit", err) == KW_OK)
         return KW_OK;
-    kwpg_exec(st, PGS_ROLLBACK, NULL, "roll back", NULL);
+    kwp_exec(st, PGS_ROLLBACK, NULL, "roll back", NULL);
     return KW_STORE;
 }
 
@@ -426,20 +495,20 @@ void kw_store_rollback(struct kw_store *st)
 {
     st->changed_ticket = 0;
     if (st->in_tx)
-        kwpg_exec(st, PGS_ROLLBACK, NULL, "roll back", NULL);
+        kwp_exec(st, PGS_ROLLBACK, NULL, "roll back", NULL);
     st->in_tx = false;
 }
 
 enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
-    return kwpg_exec(st, PGS_SAVEPOINT, NULL, "savepoint", err);
+    return kwp_exec(st, PGS_SAVEPOINT, NULL, "savepoint", err);
 }
 
 enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err)
 {
     st->changed_ticket = 0;
     if (!keep)
-        kwpg_exec(st, PGS_ROLLBACK_TO, NULL, "roll back to savepoint", NULL);
-    return kwpg_exec(st, PGS_RELEASE, NULL, "release savepoint", err);
+        kwp_exec(st, PGS_ROLLBACK_TO, NULL, "roll back to savepoint", NULL);
+    return kwp_exec(st, PGS_RELEASE, NULL, "release savepoint", err);
 }

@@ -24,21 +24,21 @@ enum kw_code kw_store_org_insert(struct kw_store *st, const struct kw_org *org, 
     KW_ERR_ENSURE(err);
     if (!org->name || !*org->name)
         return kw_err_set(err, KW_INVALID, "/name", "name: missing");
-    if (kwpg_text_ok(org->name, "/name", err) != KW_OK)
+    if (kwp_text_ok(org->name, "/name", err) != KW_OK)
         return err->code;
-    struct kwpg_params p = {0};
-    kwpg_text(&p, org->name);
-    kwpg_text(&p, org->tier);
-    kwpg_text(&p, org->region);
-    kwpg_text(&p, org->calendar);
-    kwpg_int(&p, org->contract_value_cents);
-    kwpg_int(&p, now);
-    kwpg_int(&p, org->account_manager_id);
+    struct kwp_params p = {0};
+    kwp_text(&p, org->name);
+    kwp_text(&p, org->tier);
+    kwp_text(&p, org->region);
+    kwp_text(&p, org->calendar);
+    kwp_int(&p, org->contract_value_cents);
+    kwp_int(&p, now);
+    kwp_int(&p, org->account_manager_id);
     bool outer;
-    if (kwpg_tx_begin(st, &outer, err) != KW_OK)
+    if (kwp_tx_begin(st, &outer, err) != KW_OK)
         return err->code;
     char state[6];
-    PGresult *res = kwpg_run(st, PGS_ORG_INSERT, &p, "insert organisation", state, err);
+    PGresult *res = kwp_run(st, PGS_ORG_INSERT, &p, "insert organisation", state, err);
     enum kw_code rc = KW_OK;
     if (!res && strcmp(state, FOREIGN_KEY_VIOLATION) == 0)
         rc = kw_err_set(err, KW_NOT_FOUND, "/account_manager_id",
@@ -49,22 +49,22 @@ enum kw_code kw_store_org_insert(struct kw_store *st, const struct kw_org *org, 
         rc = kw_err_set(err, KW_CONFLICT, "/name", "an organisation named \"%.60s\" exists",
                         org->name);
     else
-        *id = kwpg_col_int(res, 0, 0);
+        *id = kwp_col_int(res, 0, 0);
     PQclear(res);
-    return kwpg_tx_finish(st, outer, rc, err);
+    return kwp_tx_finish(st, outer, rc, err);
 }
 
 static void read_org(const PGresult *res, int r, struct kw_org *o)
 {
     *o = (struct kw_org){
-        .id = kwpg_col_int(res, r, 0),
-        .name = kwpg_col_text(res, r, 1),
-        .tier = kwpg_col_text(res, r, 2),
-        .region = kwpg_col_text(res, r, 3),
-        .calendar = kwpg_col_text(res, r, 4),
-        .contract_value_cents = kwpg_col_int(res, r, 5),
-        .account_manager_id = kwpg_col_int(res, r, 6),
-        .deactivated_at = kwpg_col_instant(res, r, 7),
+        .id = kwp_col_int(res, r, 0),
+        .name = kwp_col_text(res, r, 1),
+        .tier = kwp_col_text(res, r, 2),
+        .region = kwp_col_text(res, r, 3),
+        .calendar = kwp_col_text(res, r, 4),
+        .contract_value_cents = kwp_col_int(res, r, 5),
+        .account_manager_id = kwp_col_int(res, r, 6),
+        .deactivated_at = kwp_col_instant(res, r, 7),
     };
 }
 
@@ -73,11 +73,11 @@ enum kw_code kw_store_orgs(struct kw_store *st, int64_t only, int64_t after, siz
                            struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    struct kwpg_params p = {0};
-    kwpg_int(&p, after);
-    kwpg_int(&p, only);
-    kwpg_int(&p, (int64_t)limit);
-    PGresult *res = kwpg_run(st, PGS_ORGS, &p, "list organisations", NULL, err);
+    struct kwp_params p = {0};
+    kwp_int(&p, after);
+    kwp_int(&p, only);
+    kwp_int(&p, (int64_t)limit);
+    PGresult *res = kwp_run(st, PGS_ORGS, &p, "list organisations", NULL, err);
     if (!res)
         return err->code;
     /* the callback may call the store: the rows are this call's own */
@@ -95,9 +95,9 @@ enum kw_code kw_store_org_get(struct kw_store *st, int64_t id, struct kw_org *ou
                               struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    struct kwpg_params p = {0};
-    kwpg_int(&p, id);
-    PGresult *res = kwpg_run(st, PGS_ORG_GET, &p, "read organisation", NULL, err);
+    struct kwp_params p = {0};
+    kwp_int(&p, id);
+    PGresult *res = kwp_run(st, PGS_ORG_GET, &p, "read organisation", NULL, err);
     if (!res)
         return err->code;
     if (PQntuples(res) == 0) {
@@ -105,23 +105,23 @@ enum kw_code kw_store_org_get(struct kw_store *st, int64_t id, struct kw_org *ou
         return kw_err_set(err, KW_NOT_FOUND, "", "no organisation %lld", (long long)id);
     }
     read_org(res, 0, out);
-    kwpg_lend(st, res); /* the strings live until the next call */
+    kwp_lend(st, res); /* the strings live until the next call */
     return KW_OK;
 }
 
 /* ---- the Merkle log's leaves ---- */
 
-static enum kw_code node_get(void *ctx, unsigned level, uint64_t index,
-                             unsigned char out[KW_MERKLE_HASH], struct kw_err *err)
+enum kw_code kwp_node_get(void *ctx, unsigned level, uint64_t index,
+                          unsigned char out[KW_MERKLE_HASH], struct kw_err *err)
 {
     struct kw_store *st = ctx;
-    struct kwpg_params p = {0};
-    kwpg_int(&p, level);
-    kwpg_int(&p, (int64_t)index);
-    PGresult *res = kwpg_run(st, PGS_NODE_GET, &p, "read a log node", NULL, err);
+    struct kwp_params p = {0};
+    kwp_int(&p, level);
+    kwp_int(&p, (int64_t)index);
+    PGresult *res = kwp_run(st, PGS_NODE_GET, &p, "read a log node", NULL, err);
     if (!res)
         return KW_STORE;
-    bool ok = PQntuples(res) == 1 && kwpg_col_bytes(res, 0, 0, out, KW_MERKLE_HASH);
+    bool ok = PQntuples(res) == 1 && kwp_col_bytes(res, 0, 0, out, KW_MERKLE_HASH);
     PQclear(res);
     if (!ok)
         return kw_err_set(err, KW_STORE, "", "the log lacks node (%u, %llu): damaged", level,
@@ -133,38 +133,38 @@ static enum kw_code node_put(void *ctx, unsigned level, uint64_t index,
                              const unsigned char hash[KW_MERKLE_HASH], struct kw_err *err)
 {
     struct kw_store *st = ctx;
-    struct kwpg_params p = {0};
-    kwpg_int(&p, level);
-    kwpg_int(&p, (int64_t)index);
-    kwpg_bytes(&p, hash, KW_MERKLE_HASH);
-    return kwpg_exec(st, PGS_NODE_PUT, &p, "write a log node", err);
+    struct kwp_params p = {0};
+    kwp_int(&p, level);
+    kwp_int(&p, (int64_t)index);
+    kwp_bytes(&p, hash, KW_MERKLE_HASH);
+    return kwp_exec(st, PGS_NODE_PUT, &p, "write a log node", err);
 }
 
 /* Append a leaf inside an open transaction. The lock serialises appends of
  * every node until the transaction ends, so the leaves are numbered in
  * commit order without gaps. */
-static enum kw_code log_append(struct kw_store *st, const char *kind, int64_t ticket, int64_t seq,
-                               const void *data, size_t n, struct kw_err *err)
+enum kw_code kwp_leaf_append(struct kw_store *st, const char *kind, int64_t ticket, int64_t seq,
+                             const void *data, size_t n, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    if (kwpg_exec(st, PGS_LOG_LOCK, NULL, "lock the log", err) != KW_OK)
+    if (kwp_exec(st, PGS_LOG_LOCK, NULL, "lock the log", err) != KW_OK)
         return err->code;
-    PGresult *res = kwpg_run(st, PGS_LOG_SIZE, NULL, "read the log's size", NULL, err);
+    PGresult *res = kwp_run(st, PGS_LOG_SIZE, NULL, "read the log's size", NULL, err);
     if (!res)
         return err->code;
-    uint64_t idx = (uint64_t)kwpg_col_int(res, 0, 0);
+    uint64_t idx = (uint64_t)kwp_col_int(res, 0, 0);
     PQclear(res);
-    struct kwpg_params p = {0};
-    kwpg_int(&p, (int64_t)idx);
-    kwpg_text(&p, kind);
-    kwpg_int(&p, ticket);
-    kwpg_int(&p, seq);
-    kwpg_bytes(&p, data, (int)n);
-    if (kwpg_exec(st, PGS_LEAF_ADD, &p, "append to the log", err) != KW_OK)
+    struct kwp_params p = {0};
+    kwp_int(&p, (int64_t)idx);
+    kwp_text(&p, kind);
+    kwp_int(&p, ticket);
+    kwp_int(&p, seq);
+    kwp_bytes(&p, data, (int)n);
+    if (kwp_exec(st, PGS_LEAF_ADD, &p, "append to the log", err) != KW_OK)
         return err->code;
     unsigned char leaf[KW_MERKLE_HASH];
     kw_merkle_leaf(data, n, leaf);
-    return kw_merkle_append(node_get, node_put, st, idx, leaf, err);
+    return kw_merkle_append(kwp_node_get, node_put, st, idx, leaf, err);
 }
 
 /* ---- tickets ---- */
@@ -179,66 +179,66 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
         return kw_err_set(err, KW_INVALID, "/title", "title: missing");
     if (!t->level || !*t->level)
         return kw_err_set(err, KW_INVALID, "/level", "level: missing");
-    if (kwpg_text_ok(t->title, "/title", err) != KW_OK ||
-        kwpg_text_ok(t->idempotency_key, "/idempotency_key", err) != KW_OK)
+    if (kwp_text_ok(t->title, "/title", err) != KW_OK ||
+        kwp_text_ok(t->idempotency_key, "/idempotency_key", err) != KW_OK)
         return err->code;
     bool outer;
-    if (kwpg_tx_begin(st, &outer, err) != KW_OK)
+    if (kwp_tx_begin(st, &outer, err) != KW_OK)
         return err->code;
-    struct kwpg_params p = {0};
+    struct kwp_params p = {0};
     PGresult *res;
-    kwpg_int(&p, t->org_id);
-    if (!(res = kwpg_run(st, PGS_ORG_EXISTS, &p, "read organisation", NULL, err)))
-        return kwpg_tx_finish(st, outer, KW_STORE, err);
+    kwp_int(&p, t->org_id);
+    if (!(res = kwp_run(st, PGS_ORG_EXISTS, &p, "read organisation", NULL, err)))
+        return kwp_tx_finish(st, outer, KW_STORE, err);
     bool found = PQntuples(res) == 1;
     PQclear(res);
     if (!found)
-        return kwpg_tx_finish(st, outer,
-                              kw_err_set(err, KW_NOT_FOUND, "/org_id",
-                                         "org_id: no organisation %lld", (long long)t->org_id),
-                              err);
-    p = (struct kwpg_params){0};
-    kwpg_int(&p, t->org_id);
-    kwpg_text(&p, t->title);
-    kwpg_text(&p, t->level);
-    kwpg_text(&p, t->tier);
-    kwpg_text(&p, t->category);
-    kwpg_text(&p, t->region);
-    kwpg_text(&p, t->channel);
-    kwpg_int(&p, t->created_by);
-    kwpg_text(&p, t->idempotency_key);
-    kwpg_int(&p, t->at);
+        return kwp_tx_finish(st, outer,
+                             kw_err_set(err, KW_NOT_FOUND, "/org_id",
+                                        "org_id: no organisation %lld", (long long)t->org_id),
+                             err);
+    p = (struct kwp_params){0};
+    kwp_int(&p, t->org_id);
+    kwp_text(&p, t->title);
+    kwp_text(&p, t->level);
+    kwp_text(&p, t->tier);
+    kwp_text(&p, t->category);
+    kwp_text(&p, t->region);
+    kwp_text(&p, t->channel);
+    kwp_int(&p, t->created_by);
+    kwp_text(&p, t->idempotency_key);
+    kwp_int(&p, t->at);
     if (t->idempotency_key && t->request_digest)
-        kwpg_bytes(&p, t->request_digest, KW_HASH_BYTES);
+        kwp_bytes(&p, t->request_digest, KW_HASH_BYTES);
     else
-        kwpg_text(&p, NULL);
-    kwpg_int(&p, t->requester_id);
-    if (!(res = kwpg_run(st, PGS_TICKET_INSERT, &p, "insert ticket", NULL, err)))
-        return kwpg_tx_finish(st, outer, KW_STORE, err);
+        kwp_text(&p, NULL);
+    kwp_int(&p, t->requester_id);
+    if (!(res = kwp_run(st, PGS_TICKET_INSERT, &p, "insert ticket", NULL, err)))
+        return kwp_tx_finish(st, outer, KW_STORE, err);
     bool inserted = PQntuples(res) == 1;
     if (inserted)
-        *id = kwpg_col_int(res, 0, 0);
+        *id = kwp_col_int(res, 0, 0);
     PQclear(res);
     if (!inserted) {
         /* the key was used (by this creator, maybe on another node at the
          * same moment: ON CONFLICT waited for that commit) */
-        p = (struct kwpg_params){0};
-        kwpg_int(&p, t->created_by);
-        kwpg_text(&p, t->idempotency_key);
-        if (!(res = kwpg_run(st, PGS_TICKET_BY_KEY, &p, "read ticket by key", NULL, err)))
-            return kwpg_tx_finish(st, outer, KW_STORE, err);
+        p = (struct kwp_params){0};
+        kwp_int(&p, t->created_by);
+        kwp_text(&p, t->idempotency_key);
+        if (!(res = kwp_run(st, PGS_TICKET_BY_KEY, &p, "read ticket by key", NULL, err)))
+            return kwp_tx_finish(st, outer, KW_STORE, err);
         if (PQntuples(res) != 1) {
             PQclear(res);
-            return kwpg_tx_finish(
+            return kwp_tx_finish(
                 st, outer, kw_err_set(err, KW_STORE, "", "%s: idempotency key vanished", st->where),
                 err);
         }
-        *id = kwpg_col_int(res, 0, 0);
+        *id = kwp_col_int(res, 0, 0);
         /* the key answers the request it was first used with; a row from
          * before digests were kept (NULL) answers any */
         unsigned char digest[KW_HASH_BYTES];
         bool other = t->request_digest && !PQgetisnull(res, 0, 1) &&
-                     (!kwpg_col_bytes(res, 0, 1, digest, KW_HASH_BYTES) ||
+                     (!kwp_col_bytes(res, 0, 1, digest, KW_HASH_BYTES) ||
                       memcmp(digest, t->request_digest, KW_HASH_BYTES) != 0);
         PQclear(res);
         *existed = !other;
@@ -247,7 +247,7 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
                             "Idempotency-Key: already used for a different request (ticket "
                             "%lld); use a new key for a new ticket",
                             (long long)*id);
-        return kwpg_tx_finish(st, outer, rc, err);
+        return kwp_tx_finish(st, outer, rc, err);
     }
     /* The created event carries what the clocks need (see sla_json.h); the
      * same body as SQLite's, so the same hash. */
@@ -265,11 +265,11 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (!text)
-        return kwpg_tx_finish(st, outer, kw_err_set(err, KW_NOMEM, "", "no memory for the event"),
-                              err);
-    rc = kwpg_append(st, *id, "created", text, t->created_by, t->at, NULL, NULL, err);
+        return kwp_tx_finish(st, outer, kw_err_set(err, KW_NOMEM, "", "no memory for the event"),
+                             err);
+    rc = kwp_append(st, *id, "created", text, t->created_by, t->at, NULL, NULL, err);
     free(text);
-    return kwpg_tx_finish(st, outer, rc, err);
+    return kwp_tx_finish(st, outer, rc, err);
 }
 
 /* ---- events ---- */
@@ -284,40 +284,40 @@ static enum kw_code note_change(struct kw_store *st, int64_t ticket, int64_t at,
 {
     if (st->changed_ticket == ticket)
         return KW_OK;
-    struct kwpg_params p = {0};
-    kwpg_int(&p, ticket);
-    kwpg_int(&p, at);
-    PGresult *res = kwpg_run(st, PGS_CHANGE_ADD, &p, "record a change", NULL, err);
+    struct kwp_params p = {0};
+    kwp_int(&p, ticket);
+    kwp_int(&p, at);
+    PGresult *res = kwp_run(st, PGS_CHANGE_ADD, &p, "record a change", NULL, err);
     if (!res)
         return KW_STORE;
-    int64_t seq = kwpg_col_int(res, 0, 0);
+    int64_t seq = kwp_col_int(res, 0, 0);
     PQclear(res);
     st->changed_ticket = ticket;
     if (seq % PRUNE_EVERY)
         return KW_OK;
-    p = (struct kwpg_params){0};
-    kwpg_int(&p, seq - KW_STORE_CHANGES_KEPT);
-    return kwpg_exec(st, PGS_CHANGES_PRUNE, &p, "prune changes", err);
+    p = (struct kwp_params){0};
+    kwp_int(&p, seq - KW_STORE_CHANGES_KEPT);
+    return kwp_exec(st, PGS_CHANGES_PRUNE, &p, "prune changes", err);
 }
 
-enum kw_code kwpg_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
-                         int64_t actor, int64_t at, const char *state, int64_t *seq,
-                         struct kw_err *err)
+enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
+                        int64_t actor, int64_t at, const char *state, int64_t *seq,
+                        struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
     unsigned char prev[KW_HASH_BYTES], hash[KW_HASH_BYTES];
-    struct kwpg_params p = {0};
-    kwpg_int(&p, ticket);
-    PGresult *res = kwpg_run(st, PGS_TICKET_HEAD, &p, "read ticket", NULL, err);
+    struct kwp_params p = {0};
+    kwp_int(&p, ticket);
+    PGresult *res = kwp_run(st, PGS_TICKET_HEAD, &p, "read ticket", NULL, err);
     if (!res)
         return KW_STORE;
     if (PQntuples(res) == 0) {
         PQclear(res);
         return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
     }
-    int64_t n = kwpg_col_int(res, 0, 0) + 1;
-    bool head_ok = kwpg_col_bytes(res, 0, 1, prev, KW_HASH_BYTES);
-    int64_t last_at = kwpg_col_int(res, 0, 2);
+    int64_t n = kwp_col_int(res, 0, 0) + 1;
+    bool head_ok = kwp_col_bytes(res, 0, 1, prev, KW_HASH_BYTES);
+    int64_t last_at = kwp_col_int(res, 0, 2);
     PQclear(res);
     if (!head_ok)
         return kw_err_set(err, KW_STORE, "", "ticket %lld has a damaged chain head",
@@ -329,27 +329,27 @@ enum kw_code kwpg_append(struct kw_store *st, int64_t ticket, const char *type, 
     if (!canon)
         return err->code;
     kw_event_hash(prev, ticket, n, at, type, actor, canon, hash);
-    p = (struct kwpg_params){0};
-    kwpg_int(&p, ticket);
-    kwpg_int(&p, n);
-    kwpg_int(&p, at);
-    kwpg_text(&p, type);
-    kwpg_int(&p, actor);
-    kwpg_text(&p, canon);
-    kwpg_bytes(&p, hash, KW_HASH_BYTES);
-    enum kw_code rc = kwpg_exec(st, PGS_EVENT_INSERT, &p, "insert event", err);
+    p = (struct kwp_params){0};
+    kwp_int(&p, ticket);
+    kwp_int(&p, n);
+    kwp_int(&p, at);
+    kwp_text(&p, type);
+    kwp_int(&p, actor);
+    kwp_text(&p, canon);
+    kwp_bytes(&p, hash, KW_HASH_BYTES);
+    enum kw_code rc = kwp_exec(st, PGS_EVENT_INSERT, &p, "insert event", err);
     free(canon);
     if (rc != KW_OK)
         return rc;
-    if (log_append(st, "event", ticket, n, hash, KW_HASH_BYTES, err) != KW_OK)
+    if (kwp_leaf_append(st, "event", ticket, n, hash, KW_HASH_BYTES, err) != KW_OK)
         return err->code;
-    p = (struct kwpg_params){0};
-    kwpg_int(&p, ticket);
-    kwpg_int(&p, n);
-    kwpg_bytes(&p, hash, KW_HASH_BYTES);
-    kwpg_int(&p, at);
-    kwpg_text(&p, state);
-    if (kwpg_exec(st, PGS_TICKET_ADVANCE, &p, "advance ticket", err) != KW_OK)
+    p = (struct kwp_params){0};
+    kwp_int(&p, ticket);
+    kwp_int(&p, n);
+    kwp_bytes(&p, hash, KW_HASH_BYTES);
+    kwp_int(&p, at);
+    kwp_text(&p, state);
+    if (kwp_exec(st, PGS_TICKET_ADVANCE, &p, "advance ticket", err) != KW_OK)
         return KW_STORE;
     if (note_change(st, ticket, at, err) != KW_OK)
         return err->code;
@@ -364,10 +364,10 @@ enum kw_code kw_store_event_append(struct kw_store *st, int64_t ticket, const ch
 {
     KW_ERR_ENSURE(err);
     bool outer;
-    if (kwpg_tx_begin(st, &outer, err) != KW_OK)
+    if (kwp_tx_begin(st, &outer, err) != KW_OK)
         return err->code;
-    return kwpg_tx_finish(st, outer,
-                          kwpg_append(st, ticket, type, body, actor, at, state, seq, err), err);
+    return kwp_tx_finish(st, outer, kwp_append(st, ticket, type, body, actor, at, state, seq, err),
+                         err);
 }
 
 enum kw_code kw_store_events(struct kw_store *st, int64_t ticket,
@@ -375,21 +375,21 @@ enum kw_code kw_store_events(struct kw_store *st, int64_t ticket,
                              struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    struct kwpg_params p = {0};
-    kwpg_int(&p, ticket);
-    PGresult *res = kwpg_run(st, PGS_EVENTS, &p, "read events", NULL, err);
+    struct kwp_params p = {0};
+    kwp_int(&p, ticket);
+    PGresult *res = kwp_run(st, PGS_EVENTS, &p, "read events", NULL, err);
     if (!res)
         return err->code;
     for (int r = 0; r < PQntuples(res); r++) {
         struct kw_stored_event ev = {
-            .ticket = kwpg_col_int(res, r, 6),
-            .seq = kwpg_col_int(res, r, 0),
-            .at = kwpg_col_int(res, r, 1),
-            .type = kwpg_col_text(res, r, 2),
-            .actor = kwpg_col_int(res, r, 3),
-            .body = kwpg_col_text(res, r, 4),
+            .ticket = kwp_col_int(res, r, 6),
+            .seq = kwp_col_int(res, r, 0),
+            .at = kwp_col_int(res, r, 1),
+            .type = kwp_col_text(res, r, 2),
+            .actor = kwp_col_int(res, r, 3),
+            .body = kwp_col_text(res, r, 4),
         };
-        if (!kwpg_col_bytes(res, r, 5, ev.hash, KW_HASH_BYTES))
+        if (!kwp_col_bytes(res, r, 5, ev.hash, KW_HASH_BYTES))
             memset(ev.hash, 0, KW_HASH_BYTES);
         if (!fn(&ev, ctx))
             break;
@@ -434,11 +434,11 @@ enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char 
     /* the head and the events as of one instant: the head's row lock (a
      * transaction of its own, or the caller's) holds appends back meanwhile */
     bool outer = !st->in_tx;
-    if (outer && kwpg_exec(st, PGS_BEGIN, NULL, "begin", err) != KW_OK)
+    if (outer && kwp_exec(st, PGS_BEGIN, NULL, "begin", err) != KW_OK)
         return err->code;
-    struct kwpg_params p = {0};
-    kwpg_int(&p, ticket);
-    PGresult *res = kwpg_run(st, PGS_TICKET_HEAD, &p, "read ticket", NULL, err);
+    struct kwp_params p = {0};
+    kwp_int(&p, ticket);
+    PGresult *res = kwp_run(st, PGS_TICKET_HEAD, &p, "read ticket", NULL, err);
     enum kw_code rc = KW_OK;
     int64_t last = 0;
     if (!res)
@@ -446,14 +446,14 @@ enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char 
     else if (PQntuples(res) == 0)
         rc = kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
     else {
-        last = kwpg_col_int(res, 0, 0);
-        kwpg_col_bytes(res, 0, 1, stored, KW_HASH_BYTES);
+        last = kwp_col_int(res, 0, 0);
+        kwp_col_bytes(res, 0, 1, stored, KW_HASH_BYTES);
     }
     PQclear(res);
     if (rc == KW_OK)
         rc = kw_store_events(st, ticket, verify_one, &v, err);
     if (outer)
-        kwpg_exec(st, rc == KW_OK ? PGS_COMMIT : PGS_ROLLBACK, NULL, "end verify", NULL);
+        kwp_exec(st, rc == KW_OK ? PGS_COMMIT : PGS_ROLLBACK, NULL, "end verify", NULL);
     if (rc != KW_OK)
         return rc;
     if (!v.why && v.expect_seq - 1 != last) {
@@ -479,26 +479,26 @@ enum kw_code kw_store_changes_since(struct kw_store *st, int64_t after, struct k
 {
     KW_ERR_ENSURE(err);
     *n = 0;
-    struct kwpg_params p = {0};
-    kwpg_int(&p, after);
-    kwpg_int(&p, (int64_t)max);
-    PGresult *res = kwpg_run(st, PGS_CHANGES_SINCE, &p, "read changes", NULL, err);
+    struct kwp_params p = {0};
+    kwp_int(&p, after);
+    kwp_int(&p, (int64_t)max);
+    PGresult *res = kwp_run(st, PGS_CHANGES_SINCE, &p, "read changes", NULL, err);
     if (!res)
         return err->code;
     for (int r = 0; r < PQntuples(res); r++)
         out[(*n)++] = (struct kw_change){
-            .seq = kwpg_col_int(res, r, 0),
-            .ticket = kwpg_col_int(res, r, 1),
-            .at = kwpg_col_int(res, r, 2),
+            .seq = kwp_col_int(res, r, 0),
+            .ticket = kwp_col_int(res, r, 1),
+            .at = kwp_col_int(res, r, 2),
         };
     PQclear(res);
     if (!*n || out[0].seq == after + 1)
         return KW_OK;
     /* seq has gaps (rolled back rows, the sequence's cache): changes were
      * missed only if the oldest kept is past after + 1 */
-    if (!(res = kwpg_run(st, PGS_CHANGES_FIRST, NULL, "read changes", NULL, err)))
+    if (!(res = kwp_run(st, PGS_CHANGES_FIRST, NULL, "read changes", NULL, err)))
         return err->code;
-    int64_t first = kwpg_col_int(res, 0, 0);
+    int64_t first = kwp_col_int(res, 0, 0);
     PQclear(res);
     if (first > after + 1) {
         *n = 0;
@@ -512,10 +512,10 @@ enum kw_code kw_store_changes_since(struct kw_store *st, int64_t after, struct k
 enum kw_code kw_store_changes_head(struct kw_store *st, int64_t *seq, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    PGresult *res = kwpg_run(st, PGS_CHANGES_HEAD, NULL, "read changes", NULL, err);
+    PGresult *res = kwp_run(st, PGS_CHANGES_HEAD, NULL, "read changes", NULL, err);
     if (!res)
         return err->code;
-    *seq = kwpg_col_int(res, 0, 0);
+    *seq = kwp_col_int(res, 0, 0);
     PQclear(res);
     return KW_OK;
 }
