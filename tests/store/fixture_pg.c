@@ -214,8 +214,10 @@ bool fixture_covers(const char *test)
         return true;
     static const char *const covered[] = {
         "test_open_and_schema",
+        "test_org_insert",
         "test_orgs_listing",
         "test_ticket_create",
+        "test_ticket_create_refusals",
         "test_idempotent_create",
         "test_event_append",
         "test_events_in_order",

@@ -11,6 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TICKET_COLS                                                                                \
+    "id, org_id, coalesce(created_by, 0), created_at, updated_at, last_seq, title, state, level,"  \
+    " tier, category, region, channel, head_hash, coalesce(commitment_id, 0),"                     \
+    " coalesce(assignee_id, 0), coalesce(team_id, 0), next_due, breached_at,"                      \
+    " coalesce(requester_id, 0)"
+/* The filters of struct kw_ticket_filter, as the SQLite backend's: $7: 0
+ * any, 1 breached, 2 not breached as of $8. */
+#define DUE_KEY "coalesce(next_due, 9223372036854775807)"
+#define TICKET_FILTER                                                                              \
+    "($2 = 0 OR org_id = $2) AND ($3::text IS NULL OR state = $3 OR ($3 = 'open' AND state <> "    \
+    "'archived')) AND ($4::text IS NULL OR level = $4)"                                            \
+    " AND ($6 = 0 OR assignee_id = $6) AND ($11 = 0 OR team_id = $11)"                             \
+    " AND ($7 = 0 OR ($7 = 1) = (breached_at IS NOT NULL OR " DUE_KEY " <= $8))"                   \
+    " AND ($9::bigint IS NULL OR next_due < $9) AND ($12::text IS NULL OR category = $12)"         \
+    " AND ($13 = 0 OR assignee_id IS NULL)"
+
 const char *const kwp_sql[PGS_COUNT] = {
     [PGS_BEGIN] = "BEGIN",
     [PGS_COMMIT] = "COMMIT",
@@ -62,11 +78,7 @@ const char *const kwp_sql[PGS_COUNT] = {
                      " VALUES ($1, $2, nullif($3::bigint, 0), nullif($4::bigint, 0), $5)",
     [PGS_NODE_GET] = "SELECT hash FROM log_nodes WHERE level = $1 AND idx = $2",
     [PGS_NODE_PUT] = "INSERT INTO log_nodes(level, idx, hash) VALUES ($1, $2, $3)",
-    [PGS_TICKET_GET] =
-        "SELECT id, org_id, coalesce(created_by, 0), created_at, updated_at, last_seq, title,"
-        " state, level, tier, category, region, channel, head_hash, coalesce(commitment_id, 0),"
-        " coalesce(assignee_id, 0), coalesce(team_id, 0), next_due, breached_at,"
-        " coalesce(requester_id, 0) FROM tickets WHERE id = $1",
+    [PGS_TICKET_GET] = "SELECT " TICKET_COLS " FROM tickets WHERE id = $1",
     [PGS_TICKET_STATE] = "SELECT state FROM tickets WHERE id = $1",
     [PGS_EVENT_LEAF] = "SELECT idx FROM log_leaves WHERE ticket = $1 AND seq = $2"
                        " AND kind = 'event'",
@@ -85,6 +97,17 @@ const char *const kwp_sql[PGS_COUNT] = {
                         " ORDER BY effective_from, id",
     [PGS_COMMITMENT_AT] = "SELECT id FROM commitments WHERE effective_from <= $1"
                           " ORDER BY effective_from DESC, id DESC LIMIT 1",
+    [PGS_USER_INSERT] = "INSERT INTO users(email, name, role, org_id, team_id, password_hash,"
+                        " created_at, skills) VALUES ($1, $2, $3, nullif($4::bigint, 0),"
+                        " nullif($5::bigint, 0), $6, $7, coalesce($8, '[]'))"
+                        " ON CONFLICT (email) DO NOTHING RETURNING id",
+    [PGS_USER_COUNT] = "SELECT count(*) FROM users WHERE role = $1",
+    /* $10 (the due cursor) is the other listing's: typed here so that both
+     * take the same parameters */
+    [PGS_TICKETS] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER
+                    " AND id > $1 AND ($10::bigint IS NULL OR true) ORDER BY id LIMIT $5",
+    [PGS_TICKETS_DUE] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER " AND (" DUE_KEY
+                        ", id) > ($10, $1) ORDER BY " DUE_KEY ", id LIMIT $5",
     [PGS_COMMITMENT_USED] = "SELECT EXISTS(SELECT 1 FROM tickets WHERE org_id = $1"
                             " AND commitment_id = $2)",
 };

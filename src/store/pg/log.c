@@ -4,6 +4,7 @@
  * org.c and tickets.c. */
 #include "pg_int.h"
 
+#include "kw_text.h"
 #include "merkle.h"
 
 #include <stdio.h>
@@ -292,6 +293,68 @@ enum kw_code kw_store_commitment_used(struct kw_store *st, int64_t id, int64_t o
 
 /* ---- tickets read back ---- */
 
+void kwp_read_ticket(const PGresult *res, int r, struct kw_ticket_row *out)
+{
+    *out = (struct kw_ticket_row){
+        .id = kwp_col_int(res, r, 0),
+        .org_id = kwp_col_int(res, r, 1),
+        .created_by = kwp_col_int(res, r, 2),
+        .created_at = kwp_col_int(res, r, 3),
+        .updated_at = kwp_col_int(res, r, 4),
+        .last_seq = kwp_col_int(res, r, 5),
+        .title = kwp_col_text(res, r, 6),
+        .state = kwp_col_text(res, r, 7),
+        .level = kwp_col_text(res, r, 8),
+        .tier = kwp_col_text(res, r, 9),
+        .category = kwp_col_text(res, r, 10),
+        .region = kwp_col_text(res, r, 11),
+        .channel = kwp_col_text(res, r, 12),
+        .commitment_id = kwp_col_int(res, r, 14),
+        .assignee_id = kwp_col_int(res, r, 15),
+        .team_id = kwp_col_int(res, r, 16),
+        .next_due = kwp_col_instant(res, r, 17),
+        .breached_at = kwp_col_instant(res, r, 18),
+        .requester_id = kwp_col_int(res, r, 19),
+    };
+    kwp_col_bytes(res, r, 13, out->head, KW_HASH_BYTES);
+}
+
+enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter *f,
+                              bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,
+                              struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    if (f->q) /* the search index is SQLite's FTS5 so far */
+        return kw_err_set(err, KW_STORE, "/q",
+                          "kw_store_tickets: search (q) is not implemented on PostgreSQL yet");
+    struct kwp_params p = {0};
+    kwp_int(&p, f->after);
+    kwp_int(&p, f->org_id);
+    kwp_text(&p, f->state);
+    kwp_text(&p, f->level);
+    kwp_int(&p, (int64_t)(f->limit ? f->limit : 50));
+    kwp_int(&p, f->assignee_id);
+    kwp_int(&p, f->breached);
+    kwp_int(&p, f->now);
+    kwp_instant(&p, f->due_before);
+    kwp_int(&p, f->after_due);
+    kwp_int(&p, f->team_id);
+    kwp_text(&p, f->category);
+    kwp_int(&p, f->unassigned);
+    PGresult *res =
+        kwp_run(st, f->by_due ? PGS_TICKETS_DUE : PGS_TICKETS, &p, "list tickets", NULL, err);
+    if (!res)
+        return err->code;
+    for (int r = 0; r < PQntuples(res); r++) {
+        struct kw_ticket_row t;
+        kwp_read_ticket(res, r, &t);
+        if (!fn(&t, ctx))
+            break;
+    }
+    PQclear(res);
+    return KW_OK;
+}
+
 enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_ticket_row *out,
                                  struct kw_err *err)
 {
@@ -305,28 +368,7 @@ enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_tick
         PQclear(res);
         return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)id);
     }
-    *out = (struct kw_ticket_row){
-        .id = kwp_col_int(res, 0, 0),
-        .org_id = kwp_col_int(res, 0, 1),
-        .created_by = kwp_col_int(res, 0, 2),
-        .created_at = kwp_col_int(res, 0, 3),
-        .updated_at = kwp_col_int(res, 0, 4),
-        .last_seq = kwp_col_int(res, 0, 5),
-        .title = kwp_col_text(res, 0, 6),
-        .state = kwp_col_text(res, 0, 7),
-        .level = kwp_col_text(res, 0, 8),
-        .tier = kwp_col_text(res, 0, 9),
-        .category = kwp_col_text(res, 0, 10),
-        .region = kwp_col_text(res, 0, 11),
-        .channel = kwp_col_text(res, 0, 12),
-        .commitment_id = kwp_col_int(res, 0, 14),
-        .assignee_id = kwp_col_int(res, 0, 15),
-        .team_id = kwp_col_int(res, 0, 16),
-        .next_due = kwp_col_instant(res, 0, 17),
-        .breached_at = kwp_col_instant(res, 0, 18),
-        .requester_id = kwp_col_int(res, 0, 19),
-    };
-    kwp_col_bytes(res, 0, 13, out->head, KW_HASH_BYTES);
+    kwp_read_ticket(res, 0, out);
     kwp_lend(st, res); /* the strings live until the next call */
     return KW_OK;
 }
@@ -347,4 +389,64 @@ enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *bu
         rc = kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
     PQclear(res);
     return rc;
+}
+
+/* ---- people ---- */
+
+enum kw_code kw_store_user_insert(struct kw_store *st, const struct kw_user *u,
+                                  const char *password_hash, int64_t now, int64_t *id,
+                                  struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    /* the address goes into SMTP's RCPT TO: RFC 5321 syntax, no controls */
+    if (!u->email || strlen(u->email) > 254 || !kw_email_ok(u->email, strlen(u->email)))
+        return kw_err_set(err, KW_INVALID, "/email",
+                          "email: expected an e-mail address like li.na@example.com (no spaces, "
+                          "quotes, brackets or control characters)");
+    if (!u->name || !*u->name)
+        return kw_err_set(err, KW_INVALID, "/name", "name: missing");
+    if (kwp_text_ok(u->name, "/name", err) != KW_OK)
+        return err->code;
+    struct kwp_params p = {0};
+    kwp_text(&p, u->email);
+    kwp_text(&p, u->name);
+    kwp_text(&p, u->role);
+    kwp_int(&p, u->org_id);
+    kwp_int(&p, u->team_id);
+    kwp_text(&p, password_hash);
+    kwp_int(&p, now);
+    kwp_text(&p, u->skills);
+    bool outer;
+    if (kwp_tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
+    char state[6];
+    PGresult *res = kwp_run(st, PGS_USER_INSERT, &p, "insert user", state, err);
+    enum kw_code rc = KW_OK;
+    if (!res && strcmp(state, "23514") == 0) /* check_violation: the role */
+        rc = kw_err_set(err, KW_INVALID, "/role",
+                        "role: expected admin, manager, agent or customer");
+    else if (!res && strcmp(state, "23503") == 0) /* foreign_key_violation */
+        rc = kw_err_set(err, KW_NOT_FOUND, "/org_id", "no such organisation or team");
+    else if (!res)
+        rc = KW_STORE;
+    else if (PQntuples(res) == 0)
+        rc = kw_err_set(err, KW_CONFLICT, "/email", "email: %.80s is taken", u->email);
+    else
+        *id = kwp_col_int(res, 0, 0);
+    PQclear(res);
+    return kwp_tx_finish(st, outer, rc, err);
+}
+
+enum kw_code kw_store_user_count(struct kw_store *st, const char *role, int64_t *n,
+                                 struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_text(&p, role);
+    PGresult *res = kwp_run(st, PGS_USER_COUNT, &p, "count users", NULL, err);
+    if (!res)
+        return err->code;
+    *n = kwp_col_int(res, 0, 0);
+    PQclear(res);
+    return KW_OK;
 }

@@ -59,6 +59,10 @@ enum pgs {
     PGS_COMMITMENTS,
     PGS_COMMITMENT_AT,
     PGS_COMMITMENT_USED,
+    PGS_USER_INSERT,
+    PGS_USER_COUNT,
+    PGS_TICKETS,
+    PGS_TICKETS_DUE,
     PGS_COUNT
 };
 extern const char *const kwp_sql[PGS_COUNT];
@@ -115,6 +119,10 @@ enum kw_code kwp_text_ok(const char *s, const char *field, struct kw_err *err);
  * its end by rc: as the SQLite backend's kws_tx_begin / kws_tx_finish. */
 enum kw_code kwp_tx_begin(struct kw_store *st, bool *outer, struct kw_err *err);
 enum kw_code kwp_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, struct kw_err *err);
+
+/* Read row r of a ticket listing (the columns of PGS_TICKET_GET) into out;
+ * strings lent from res (log.c). */
+void kwp_read_ticket(const PGresult *res, int r, struct kw_ticket_row *out);
 
 /* The Merkle log's nodes, for core/merkle.h (ctx: the store; tickets.c). */
 enum kw_code kwp_node_get(void *ctx, unsigned level, uint64_t index, unsigned char out[32],

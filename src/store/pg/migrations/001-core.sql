@@ -7,7 +7,7 @@
 -- bytea. The other tables come with the calls that use them.
 CREATE TABLE teams(id bigserial PRIMARY KEY, name text NOT NULL UNIQUE, lead_id bigint, created_at bigint NOT NULL DEFAULT 0);
 CREATE TABLE orgs(id bigserial PRIMARY KEY, name text NOT NULL UNIQUE, tier text, region text, calendar text, contract_value_cents bigint NOT NULL DEFAULT 0, created_at bigint NOT NULL, account_manager_id bigint, deactivated_at bigint);
-CREATE TABLE users(id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, role text NOT NULL CHECK (role IN ('admin','manager','agent','customer')), org_id bigint REFERENCES orgs(id), team_id bigint REFERENCES teams(id), skills text NOT NULL DEFAULT '[]', password_hash text, created_at bigint NOT NULL);
+CREATE TABLE users(id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, role text NOT NULL CHECK (role IN ('admin','manager','agent','customer')), org_id bigint REFERENCES orgs(id), team_id bigint REFERENCES teams(id), skills text NOT NULL DEFAULT '[]', password_hash text, created_at bigint NOT NULL, lang text CHECK (lang IS NULL OR lang IN ('zh', 'en')), tz text, deactivated_at bigint);
 ALTER TABLE orgs ADD FOREIGN KEY (account_manager_id) REFERENCES users(id);
 ALTER TABLE teams ADD FOREIGN KEY (lead_id) REFERENCES users(id);
 CREATE TABLE commitments(id bigserial PRIMARY KEY, name text NOT NULL, version text NOT NULL, effective_from bigint NOT NULL, doc text NOT NULL, created_at bigint NOT NULL, UNIQUE (name, version));
