@@ -17,7 +17,8 @@
 # --missing prints the store.h functions no PG_SOURCE defines, one a line.
 set -eu
 
-HAND="kw_store_open kw_store_open_writer kw_store_close kw_store_restore kw_store_schema_latest"
+HAND="kw_store_open kw_store_open_writer kw_store_close kw_store_restore"
+HAND="$HAND kw_store_schema_latest kw_store_location_is_pg"
 
 missing_only=0
 if [ "${1:-}" = "--missing" ]; then

@@ -38,6 +38,10 @@ struct kw_store *kw_store_open(const char *path, struct kw_err *err);
  * through: its commits never stop for the backend's upkeep, which someone
  * must then do by calling kw_store_maintain on another handle. */
 struct kw_store *kw_store_open_writer(const char *path, struct kw_err *err);
+/* Whether a location names a PostgreSQL database (a postgres:// or
+ * postgresql:// URL, or a libpq connection string "key=value ...") rather
+ * than a SQLite file; kw_store_open opens it with that backend. */
+bool kw_store_location_is_pg(const char *location);
 /* Accepts NULL. */
 void kw_store_close(struct kw_store *st);
 /* Let go of what reads lent; the strings of rows read before die. Call

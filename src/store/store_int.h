@@ -24,9 +24,4 @@ struct kw_store {
  * for the dispatch of a function src/store/pg/ does not define. */
 enum kw_code kw_store_missing(struct kw_err *err, const char *fn);
 
-/* Whether location names a PostgreSQL database (a postgres:// or
- * postgresql:// URL, or a libpq connection string "key=value ...") rather
- * than a SQLite file. */
-bool kw_store_location_is_pg(const char *location);
-
 #endif

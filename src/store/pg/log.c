@@ -48,7 +48,7 @@ enum kw_code kw_store_log_append(struct kw_store *st, const char *kind, const vo
 static enum kw_code within(struct kw_store *st, uint64_t size, const char *field,
                            struct kw_err *err)
 {
-    uint64_t have;
+    uint64_t have = 0;
     if (log_size(st, &have, err) != KW_OK)
         return err->code;
     if (size > have)
