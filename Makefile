@@ -87,6 +87,7 @@ bench: deps $(BENCH_BUILD)/build.ninja
 	$(BENCH_BUILD)/bench_write
 	$(BENCH_BUILD)/bench_log
 	$(BENCH_BUILD)/bench_search
+	$(BENCH_BUILD)/bench_store
 	bench/eval_throughput.sh $(BENCH_BUILD)/keepword
 	bench/http_load.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/kwload
 	bench/http_clients.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/kwload

@@ -21,8 +21,10 @@ static const char usage_migrate[] =
     "schema version.\n";
 
 static const char usage_init[] =
-    "usage: keepword init --db PATH [--email ADDRESS] [--log-key FILE]\n"
+    "usage: keepword init --db PATH|POSTGRES [--email ADDRESS] [--log-key FILE]\n"
     "\n"
+    "POSTGRES is a postgres:// URL or a libpq connection string (\"host=...\n"
+    "dbname=...\"); --log-key FILE is then required (docs/operations.md).\n"
     "Create the database and its first admin account (default e-mail\n"
     "admin@localhost). The password is taken from the environment variable\n"
     "KEEPWORD_ADMIN_PASSWORD (8 bytes at least), or made up and printed once.\n"
@@ -31,8 +33,9 @@ static const char usage_init[] =
     "database that already has an admin.\n";
 
 static const char usage_verify[] =
-    "usage: keepword verify --db PATH [--list] [TICKET...]\n"
+    "usage: keepword verify --db PATH|POSTGRES [--list] [TICKET...]\n"
     "\n"
+    "POSTGRES is a postgres:// URL or a libpq connection string.\n"
     "Recompute the hash chain of every ticket (or of the tickets named) from\n"
     "its stored events and compare it with what is stored: an event changed,\n"
     "removed or reordered after it was written is reported with its number.\n"
@@ -85,6 +88,12 @@ int kw_cmd_init(int argc, char **argv)
     if (rc != KW_EXIT_OK)
         return rc;
     struct kw_err err = {0};
+    if (!keyfile && kw_store_location_is_pg(db)) {
+        /* no database file to keep PATH.log-key beside */
+        kw_store_close(st);
+        kw_err_set(&err, KW_INVALID, "", "--log-key FILE is required with a PostgreSQL --db");
+        return kw_cli_fail(NULL, &err);
+    }
     int64_t admins = 0, id = 0;
     const char *given = getenv("KEEPWORD_ADMIN_PASSWORD");
     char made[32];

@@ -38,6 +38,10 @@ struct kw_store *kw_store_open(const char *path, struct kw_err *err);
  * through: its commits never stop for the backend's upkeep, which someone
  * must then do by calling kw_store_maintain on another handle. */
 struct kw_store *kw_store_open_writer(const char *path, struct kw_err *err);
+/* Whether a location names a PostgreSQL database (a postgres:// or
+ * postgresql:// URL, or a libpq connection string "key=value ...") rather
+ * than a SQLite file; kw_store_open opens it with that backend. */
+bool kw_store_location_is_pg(const char *location);
 /* Accepts NULL. */
 void kw_store_close(struct kw_store *st);
 /* Let go of what reads lent; the strings of rows read before die. Call
@@ -94,6 +98,9 @@ enum kw_code kw_store_changes_head(struct kw_store *st, int64_t *seq, struct kw_
 /* The schema version in force, and the newest this build knows. */
 int kw_store_schema_version(struct kw_store *st);
 int kw_store_schema_latest(void);
+/* The newest schema version this build knows for st's backend: SQLite's is
+ * kw_store_schema_latest(); PostgreSQL's migrations are numbered on their own. */
+int kw_store_schema_newest(struct kw_store *st);
 
 struct kw_org {
     int64_t id;

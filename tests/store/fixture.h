@@ -41,5 +41,8 @@ void fixture_tamper_event(struct fixture *fx, int64_t ticket, int64_t seq, const
 /* Whether text occurs anywhere in what the backend keeps at rest (to check
  * that secrets are stored only as hashes). */
 bool fixture_at_rest(struct fixture *fx, const char *text);
+/* Whether the backend runs the contract test of that name: all of them,
+ * but for a backend still being built, which lists what it implements. */
+bool fixture_covers(const char *test);
 
 #endif

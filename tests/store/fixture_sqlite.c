@@ -170,3 +170,9 @@ bool fixture_at_rest(struct fixture *fx, const char *text)
     snprintf(wal, sizeof(wal), "%s-wal", fx->path);
     return file_holds(fx->path, text) || file_holds(wal, text);
 }
+
+bool fixture_covers(const char *test)
+{
+    (void)test;
+    return true;
+}

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: MIT
+/* The Merkle log's reads and checkpoints, commitments, and tickets read
+ * back, on PostgreSQL: the same meaning as the SQLite backend's log.c,
+ * org.c and tickets.c. */
+#include "pg_int.h"
+
+#include "kw_text.h"
+#include "merkle.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the Merkle log ---- */
+
+static enum kw_code log_size(struct kw_store *st, uint64_t *size, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    PGresult *res = kwp_run(st, PGS_LOG_SIZE, NULL, "read the log's size", NULL, err);
+    if (!res)
+        return err->code;
+    *size = (uint64_t)kwp_col_int(res, 0, 0);
+    PQclear(res);
+    return KW_OK;
+}
+
+enum kw_code kw_store_log_size(struct kw_store *st, uint64_t *size, struct kw_err *err)
+{
+    return log_size(st, size, err);
+}
+
+enum kw_code kw_store_log_append(struct kw_store *st, const char *kind, const void *data, size_t n,
+                                 struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    if (!kind || (strcmp(kind, "ledger") != 0 && strcmp(kind, "audit") != 0))
+        return kw_err_set(err, KW_INVALID, "/kind",
+                          "a leaf appended on its own is ledger or audit");
+    if (n == 0 || n > sizeof(((struct kw_log_leaf *)0)->data))
+        return kw_err_set(err, KW_INVALID, "/data", "a leaf's data is 1 to 64 bytes");
+    bool outer;
+    if (kwp_tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
+    return kwp_tx_finish(st, outer, kwp_leaf_append(st, kind, 0, 0, data, n, err), err);
+}
+
+/* KW_OK when the log holds at least size leaves; KW_RANGE at field if not. */
+static enum kw_code within(struct kw_store *st, uint64_t size, const char *field,
+                           struct kw_err *err)
+{
+    uint64_t have = 0;
+    if (log_size(st, &have, err) != KW_OK)
+        return err->code;
+    if (size > have)
+        return kw_err_set(err, KW_RANGE, field, "the log has %llu leaves, not %llu",
+                          (unsigned long long)have, (unsigned long long)size);
+    return KW_OK;
+}
+
+enum kw_code kw_store_log_root(struct kw_store *st, uint64_t size,
+                               unsigned char root[KW_MERKLE_HASH], struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    enum kw_code rc = within(st, size, "/size", err);
+    return rc == KW_OK ? kw_merkle_root(kwp_node_get, st, size, root, err) : rc;
+}
+
+enum kw_code kw_store_log_inclusion(struct kw_store *st, uint64_t leaf, uint64_t size,
+                                    unsigned char path[][KW_MERKLE_HASH], size_t *n,
+                                    struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    *n = 0;
+    enum kw_code rc = within(st, size, "/size", err);
+    return rc == KW_OK ? kw_merkle_inclusion(kwp_node_get, st, leaf, size, path, n, err) : rc;
+}
+
+enum kw_code kw_store_log_consistency(struct kw_store *st, uint64_t from, uint64_t to,
+                                      unsigned char path[][KW_MERKLE_HASH], size_t *n,
+                                      struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    *n = 0;
+    enum kw_code rc = within(st, to, "/to", err);
+    return rc == KW_OK ? kw_merkle_consistency(kwp_node_get, st, from, to, path, n, err) : rc;
+}
+
+/* The bytes of a bytea column in text form ("\x..."), up to cap; how many. */
+static size_t col_bytea(const PGresult *res, int row, int col, unsigned char *out, size_t cap)
+{
+    const char *s = kwp_col_text(res, row, col);
+    size_t len = s && strncmp(s, "\\x", 2) == 0 ? (strlen(s) - 2) / 2 : 0;
+    if (len > cap)
+        len = cap;
+    return len && kwp_col_bytes_prefix(s, out, len) ? len : 0;
+}
+
+enum kw_code kw_store_log_leaf(struct kw_store *st, uint64_t idx, struct kw_log_leaf *out,
+                               struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, (int64_t)idx);
+    PGresult *res = kwp_run(st, PGS_LEAF, &p, "read a log leaf", NULL, err);
+    if (!res)
+        return err->code;
+    enum kw_code rc = KW_OK;
+    if (PQntuples(res) == 1) {
+        memset(out, 0, sizeof(*out));
+        out->idx = idx;
+        snprintf(out->kind, sizeof(out->kind), "%s", kwp_col_text(res, 0, 0));
+        out->ticket = kwp_col_int(res, 0, 1);
+        out->seq = kwp_col_int(res, 0, 2);
+        out->data_len = col_bytea(res, 0, 3, out->data, sizeof(out->data));
+    } else {
+        rc = kw_err_set(err, KW_NOT_FOUND, "/leaf", "no leaf %llu in the log",
+                        (unsigned long long)idx);
+    }
+    PQclear(res);
+    return rc;
+}
+
+enum kw_code kw_store_log_event_leaf(struct kw_store *st, int64_t ticket, int64_t seq,
+                                     uint64_t *idx, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, ticket);
+    kwp_int(&p, seq);
+    PGresult *res = kwp_run(st, PGS_EVENT_LEAF, &p, "find an event's leaf", NULL, err);
+    if (!res)
+        return err->code;
+    enum kw_code rc = KW_OK;
+    if (PQntuples(res) == 1)
+        *idx = (uint64_t)kwp_col_int(res, 0, 0);
+    else
+        rc = kw_err_set(err, KW_NOT_FOUND, "", "event %lld/%lld is not in the log",
+                        (long long)ticket, (long long)seq);
+    PQclear(res);
+    return rc;
+}
+
+enum kw_code kw_store_log_checkpoint_add(struct kw_store *st, uint64_t size, int64_t at,
+                                         const char *note, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, (int64_t)size);
+    kwp_int(&p, at);
+    kwp_text(&p, note);
+    PGresult *res = kwp_run(st, PGS_CP_ADD, &p, "store a checkpoint", NULL, err);
+    if (!res)
+        return err->code;
+    bool added = strcmp(PQcmdTuples(res), "1") == 0;
+    PQclear(res);
+    if (!added)
+        return kw_err_set(err, KW_CONFLICT, "", "a checkpoint of size %llu exists",
+                          (unsigned long long)size);
+    return KW_OK;
+}
+
+static enum kw_code read_cp(struct kw_store *st, enum pgs s, const struct kwp_params *p,
+                            struct kw_log_checkpoint *out, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    memset(out, 0, sizeof(*out));
+    PGresult *res = kwp_run(st, s, p, "read a checkpoint", NULL, err);
+    if (!res)
+        return err->code;
+    enum kw_code rc = KW_OK;
+    if (PQntuples(res) == 1) {
+        out->size = (uint64_t)kwp_col_int(res, 0, 0);
+        out->at = kwp_col_int(res, 0, 1);
+        out->note = strdup(kwp_col_text(res, 0, 2));
+        if (!out->note)
+            rc = kw_err_set(err, KW_NOMEM, "", "no memory for a checkpoint");
+    } else {
+        rc = kw_err_set(err, KW_NOT_FOUND, "", "no checkpoint signed yet");
+    }
+    PQclear(res);
+    return rc;
+}
+
+enum kw_code kw_store_log_checkpoint_last(struct kw_store *st, struct kw_log_checkpoint *out,
+                                          struct kw_err *err)
+{
+    return read_cp(st, PGS_CP_LAST, NULL, out, err);
+}
+
+enum kw_code kw_store_log_checkpoint_covering(struct kw_store *st, uint64_t size,
+                                              struct kw_log_checkpoint *out, struct kw_err *err)
+{
+    struct kwp_params p = {0};
+    kwp_int(&p, (int64_t)size);
+    return read_cp(st, PGS_CP_AT, &p, out, err);
+}
+
+/* ---- commitments ---- */
+
+enum kw_code kw_store_commitment_insert(struct kw_store *st, const char *name, const char *version,
+                                        int64_t effective_from, const char *doc, int64_t now,
+                                        int64_t *id, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_text(&p, name);
+    kwp_text(&p, version);
+    kwp_int(&p, effective_from);
+    kwp_text(&p, doc);
+    kwp_int(&p, now);
+    PGresult *res = kwp_run(st, PGS_COMMITMENT_INSERT, &p, "insert commitment", NULL, err);
+    if (!res)
+        return err->code;
+    enum kw_code rc = KW_OK;
+    if (PQntuples(res) == 1)
+        *id = kwp_col_int(res, 0, 0);
+    else
+        rc = kw_err_set(err, KW_CONFLICT, "/version",
+                        "version %.40s of \"%.60s\" exists; give the new one its own version",
+                        version, name);
+    PQclear(res);
+    return rc;
+}
+
+enum kw_code kw_store_commitment_doc(struct kw_store *st, int64_t id, char **doc,
+                                     struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, id);
+    PGresult *res = kwp_run(st, PGS_COMMITMENT_DOC, &p, "read commitment", NULL, err);
+    if (!res)
+        return err->code;
+    enum kw_code rc = KW_OK;
+    if (PQntuples(res) != 1)
+        rc = kw_err_set(err, KW_NOT_FOUND, "", "no commitment %lld", (long long)id);
+    else if (!(*doc = strdup(kwp_col_text(res, 0, 0))))
+        rc = kw_err_set(err, KW_NOMEM, "", "no memory");
+    PQclear(res);
+    return rc;
+}
+
+enum kw_code kw_store_commitments(struct kw_store *st,
+                                  bool (*fn)(const struct kw_commitment_row *c, void *ctx),
+                                  void *ctx, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    PGresult *res = kwp_run(st, PGS_COMMITMENTS, NULL, "list commitments", NULL, err);
+    if (!res)
+        return err->code;
+    for (int r = 0; r < PQntuples(res); r++) {
+        struct kw_commitment_row c = {
+            .id = kwp_col_int(res, r, 0),
+            .name = kwp_col_text(res, r, 1),
+            .version = kwp_col_text(res, r, 2),
+            .effective_from = kwp_col_int(res, r, 3),
+            .created_at = kwp_col_int(res, r, 4),
+        };
+        if (!fn(&c, ctx))
+            break;
+    }
+    PQclear(res);
+    return KW_OK;
+}
+
+enum kw_code kw_store_commitment_at(struct kw_store *st, int64_t t, int64_t *id, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, t);
+    PGresult *res = kwp_run(st, PGS_COMMITMENT_AT, &p, "read commitments", NULL, err);
+    if (!res)
+        return err->code;
+    *id = PQntuples(res) == 1 ? kwp_col_int(res, 0, 0) : 0;
+    PQclear(res);
+    return KW_OK;
+}
+
+enum kw_code kw_store_commitment_used(struct kw_store *st, int64_t id, int64_t org_id, bool *used,
+                                      struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, org_id);
+    kwp_int(&p, id);
+    PGresult *res = kwp_run(st, PGS_COMMITMENT_USED, &p, "read commitment use", NULL, err);
+    if (!res)
+        return err->code;
+    *used = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return KW_OK;
+}
+
+/* ---- tickets read back ---- */
+
+void kwp_read_ticket(const PGresult *res, int r, struct kw_ticket_row *out)
+{
+    *out = (struct kw_ticket_row){
+        .id = kwp_col_int(res, r, 0),
+        .org_id = kwp_col_int(res, r, 1),
+        .created_by = kwp_col_int(res, r, 2),
+        .created_at = kwp_col_int(res, r, 3),
+        .updated_at = kwp_col_int(res, r, 4),
+        .last_seq = kwp_col_int(res, r, 5),
+        .title = kwp_col_text(res, r, 6),
+        .state = kwp_col_text(res, r, 7),
+        .level = kwp_col_text(res, r, 8),
+        .tier = kwp_col_text(res, r, 9),
+        .category = kwp_col_text(res, r, 10),
+        .region = kwp_col_text(res, r, 11),
+        .channel = kwp_col_text(res, r, 12),
+        .commitment_id = kwp_col_int(res, r, 14),
+        .assignee_id = kwp_col_int(res, r, 15),
+        .team_id = kwp_col_int(res, r, 16),
+        .next_due = kwp_col_instant(res, r, 17),
+        .breached_at = kwp_col_instant(res, r, 18),
+        .requester_id = kwp_col_int(res, r, 19),
+    };
+    kwp_col_bytes(res, r, 13, out->head, KW_HASH_BYTES);
+}
+
+enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter *f,
+                              bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,
+                              struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    if (f->q) /* the search index is SQLite's FTS5 so far */
+        return kw_err_set(err, KW_STORE, "/q",
+                          "kw_store_tickets: search (q) is not implemented on PostgreSQL yet");
+    struct kwp_params p = {0};
+    kwp_int(&p, f->after);
+    kwp_int(&p, f->org_id);
+    kwp_text(&p, f->state);
+    kwp_text(&p, f->level);
+    kwp_int(&p, (int64_t)(f->limit ? f->limit : 50));
+    kwp_int(&p, f->assignee_id);
+    kwp_int(&p, f->breached);
+    kwp_int(&p, f->now);
+    kwp_instant(&p, f->due_before);
+    kwp_int(&p, f->after_due);
+    kwp_int(&p, f->team_id);
+    kwp_text(&p, f->category);
+    kwp_int(&p, f->unassigned);
+    PGresult *res =
+        kwp_run(st, f->by_due ? PGS_TICKETS_DUE : PGS_TICKETS, &p, "list tickets", NULL, err);
+    if (!res)
+        return err->code;
+    for (int r = 0; r < PQntuples(res); r++) {
+        struct kw_ticket_row t;
+        kwp_read_ticket(res, r, &t);
+        if (!fn(&t, ctx))
+            break;
+    }
+    PQclear(res);
+    return KW_OK;
+}
+
+enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_ticket_row *out,
+                                 struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, id);
+    PGresult *res = kwp_run(st, PGS_TICKET_GET, &p, "read ticket", NULL, err);
+    if (!res)
+        return err->code;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)id);
+    }
+    kwp_read_ticket(res, 0, out);
+    kwp_lend(st, res); /* the strings live until the next call */
+    return KW_OK;
+}
+
+enum kw_code kw_store_ticket_state(struct kw_store *st, int64_t ticket, char *buf, size_t cap,
+                                   struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, ticket);
+    PGresult *res = kwp_run(st, PGS_TICKET_STATE, &p, "read ticket", NULL, err);
+    if (!res)
+        return err->code;
+    enum kw_code rc = KW_OK;
+    if (PQntuples(res) == 1)
+        snprintf(buf, cap, "%s", kwp_col_text(res, 0, 0));
+    else
+        rc = kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
+    PQclear(res);
+    return rc;
+}
+
+/* ---- people ---- */
+
+enum kw_code kw_store_user_insert(struct kw_store *st, const struct kw_user *u,
+                                  const char *password_hash, int64_t now, int64_t *id,
+                                  struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    /* the address goes into SMTP's RCPT TO: RFC 5321 syntax, no controls */
+    if (!u->email || strlen(u->email) > 254 || !kw_email_ok(u->email, strlen(u->email)))
+        return kw_err_set(err, KW_INVALID, "/email",
+                          "email: expected an e-mail address like li.na@example.com (no spaces, "
+                          "quotes, brackets or control characters)");
+    if (!u->name || !*u->name)
+        return kw_err_set(err, KW_INVALID, "/name", "name: missing");
+    if (kwp_text_ok(u->name, "/name", err) != KW_OK)
+        return err->code;
+    struct kwp_params p = {0};
+    kwp_text(&p, u->email);
+    kwp_text(&p, u->name);
+    kwp_text(&p, u->role);
+    kwp_int(&p, u->org_id);
+    kwp_int(&p, u->team_id);
+    kwp_text(&p, password_hash);
+    kwp_int(&p, now);
+    kwp_text(&p, u->skills);
+    bool outer;
+    if (kwp_tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
+    char state[6];
+    PGresult *res = kwp_run(st, PGS_USER_INSERT, &p, "insert user", state, err);
+    enum kw_code rc = KW_OK;
+    if (!res && strcmp(state, "23514") == 0) /* check_violation: the role */
+        rc = kw_err_set(err, KW_INVALID, "/role",
+                        "role: expected admin, manager, agent or customer");
+    else if (!res && strcmp(state, "23503") == 0) /* foreign_key_violation */
+        rc = kw_err_set(err, KW_NOT_FOUND, "/org_id", "no such organisation or team");
+    else if (!res)
+        rc = KW_STORE;
+    else if (PQntuples(res) == 0)
+        rc = kw_err_set(err, KW_CONFLICT, "/email", "email: %.80s is taken", u->email);
+    else
+        *id = kwp_col_int(res, 0, 0);
+    PQclear(res);
+    return kwp_tx_finish(st, outer, rc, err);
+}
+
+enum kw_code kw_store_user_count(struct kw_store *st, const char *role, int64_t *n,
+                                 struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_text(&p, role);
+    PGresult *res = kwp_run(st, PGS_USER_COUNT, &p, "count users", NULL, err);
+    if (!res)
+        return err->code;
+    *n = kwp_col_int(res, 0, 0);
+    PQclear(res);
+    return KW_OK;
+}

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pg_int.h - what the files of the PostgreSQL backend (src/store/pg/) share:
+ * the layout of its handle (one libpq connection), the one statement
+ * catalogue (`enum pgs`, every statement prepared at open under its number),
+ * parameters as text (bytea as binary), and the helpers for errors and
+ * transactions. A forced include (kw_names_pg.h, scripts/store-dispatch.sh)
+ * makes the kw_store_* names of store.h this backend's kwpg_* ones, and
+ * `struct kw_store` its `struct kwpg_store`; so the backend's own helpers
+ * are kwp_*, which no store.h name can become. Nothing outside this folder
+ * includes it.
+ */
+#ifndef KW_PG_INT_H
+#define KW_PG_INT_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* The statements, prepared at open as "s<number>". */
+enum pgs {
+    PGS_BEGIN,
+    PGS_COMMIT,
+    PGS_ROLLBACK,
+    PGS_SAVEPOINT,
+    PGS_RELEASE,
+    PGS_ROLLBACK_TO,
+    PGS_ORG_INSERT,
+    PGS_ORGS,
+    PGS_ORG_GET,
+    PGS_ORG_EXISTS,
+    PGS_TICKET_BY_KEY,
+    PGS_TICKET_INSERT,
+    PGS_TICKET_HEAD,
+    PGS_TICKET_ADVANCE,
+    PGS_EVENT_INSERT,
+    PGS_EVENTS,
+    PGS_CHANGE_ADD,
+    PGS_CHANGES_SINCE,
+    PGS_CHANGES_FIRST,
+    PGS_CHANGES_HEAD,
+    PGS_CHANGES_PRUNE,
+    PGS_LOG_LOCK,
+    PGS_LOG_SIZE,
+    PGS_LEAF_ADD,
+    PGS_NODE_GET,
+    PGS_NODE_PUT,
+    PGS_TICKET_GET,
+    PGS_TICKET_STATE,
+    PGS_EVENT_LEAF,
+    PGS_LEAF,
+    PGS_CP_ADD,
+    PGS_CP_LAST,
+    PGS_CP_AT,
+    PGS_COMMITMENT_INSERT,
+    PGS_COMMITMENT_DOC,
+    PGS_COMMITMENTS,
+    PGS_COMMITMENT_AT,
+    PGS_COMMITMENT_USED,
+    PGS_USER_INSERT,
+    PGS_USER_COUNT,
+    PGS_TICKETS,
+    PGS_TICKETS_DUE,
+    PGS_COUNT
+};
+extern const char *const kwp_sql[PGS_COUNT];
+
+struct kw_store {
+    PGconn *conn;
+    char where[512];        /* the location as given, for messages (no password) */
+    bool in_tx;             /* a caller's transaction is open (kw_store_begin) */
+    int64_t changed_ticket; /* noted in the change log by the open unit of work, or 0 */
+    PGresult *lent;         /* the result whose strings a call lent out */
+};
+
+/* Parameters of one statement: text (NULL: SQL NULL) or binary bytes. */
+#define KWPG_MAX_PARAMS 16
+struct kwp_params {
+    int n;
+    const char *v[KWPG_MAX_PARAMS];
+    int len[KWPG_MAX_PARAMS], fmt[KWPG_MAX_PARAMS];
+    char num[KWPG_MAX_PARAMS][24];
+};
+void kwp_int(struct kwp_params *p, int64_t v);
+void kwp_text(struct kwp_params *p, const char *s);
+void kwp_bytes(struct kwp_params *p, const void *b, int n);
+/* an instant: KW_STORE_NO_TIME is SQL NULL */
+void kwp_instant(struct kwp_params *p, int64_t t);
+
+/* Run statement s with p (may be NULL). The result on success (caller
+ * clears it with PQclear); NULL with err KW_STORE saying what failed and
+ * PostgreSQL's message, and *sqlstate (may be NULL) its SQLSTATE ("" if
+ * none: the connection failed). */
+PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
+                  char sqlstate[6], struct kw_err *err);
+/* Run statement s for its effect only; KW_OK or KW_STORE. */
+enum kw_code kwp_exec(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
+                      struct kw_err *err);
+/* Keep res as the result whose strings the call hands out (until the next
+ * call on st or kw_store_end_read). */
+void kwp_lend(struct kw_store *st, PGresult *res);
+
+/* Column readers: an integer (NULL: 0), an instant (NULL: NO_TIME), a text
+ * (NULL: NULL; lent from res), bytea of exactly n bytes into out (false
+ * otherwise). */
+int64_t kwp_col_int(const PGresult *res, int row, int col);
+int64_t kwp_col_instant(const PGresult *res, int row, int col);
+const char *kwp_col_text(const PGresult *res, int row, int col);
+bool kwp_col_bytes(const PGresult *res, int row, int col, unsigned char *out, size_t n);
+/* The first n bytes of a bytea's text s ("\x" and at least 2n hex digits). */
+bool kwp_col_bytes_prefix(const char *s, unsigned char *out, size_t n);
+
+/* KW_TOO_BIG when s is longer than KW_STORE_TEXT_MAX (field: a JSON pointer). */
+enum kw_code kwp_text_ok(const char *s, const char *field, struct kw_err *err);
+
+/* A transaction, or a savepoint in the caller's (*outer says which), and
+ * its end by rc: as the SQLite backend's kws_tx_begin / kws_tx_finish. */
+enum kw_code kwp_tx_begin(struct kw_store *st, bool *outer, struct kw_err *err);
+enum kw_code kwp_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, struct kw_err *err);
+
+/* Read row r of a ticket listing (the columns of PGS_TICKET_GET) into out;
+ * strings lent from res (log.c). */
+void kwp_read_ticket(const PGresult *res, int r, struct kw_ticket_row *out);
+
+/* The Merkle log's nodes, for core/merkle.h (ctx: the store; tickets.c). */
+enum kw_code kwp_node_get(void *ctx, unsigned level, uint64_t index, unsigned char out[32],
+                          struct kw_err *err);
+/* Append a leaf inside an open transaction (tickets.c). */
+enum kw_code kwp_leaf_append(struct kw_store *st, const char *kind, int64_t ticket, int64_t seq,
+                             const void *data, size_t n, struct kw_err *err);
+
+/* Append one event inside an open transaction (tickets.c). */
+enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
+                        int64_t actor, int64_t at, const char *state, int64_t *seq,
+                        struct kw_err *err);
+
+#endif

@@ -1,0 +1,521 @@
+// SPDX-License-Identifier: MIT
+/* Organisations, tickets and their hash-chained events, the change log and
+ * the Merkle log's leaves on PostgreSQL. The canonical JSON and the chain
+ * hash are core's (core/chain.h), as for SQLite, so the same events give the
+ * same hashes on either backend. */
+#include "pg_int.h"
+
+#include "chain.h"
+#include "merkle.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* SQLSTATEs the calls tell apart */
+#define UNIQUE_VIOLATION "23505"
+#define FOREIGN_KEY_VIOLATION "23503"
+
+/* ---- organisations ---- */
+
+enum kw_code kw_store_org_insert(struct kw_store *st, const struct kw_org *org, int64_t now,
+                                 int64_t *id, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    if (!org->name || !*org->name)
+        return kw_err_set(err, KW_INVALID, "/name", "name: missing");
+    if (kwp_text_ok(org->name, "/name", err) != KW_OK)
+        return err->code;
+    struct kwp_params p = {0};
+    kwp_text(&p, org->name);
+    kwp_text(&p, org->tier);
+    kwp_text(&p, org->region);
+    kwp_text(&p, org->calendar);
+    kwp_int(&p, org->contract_value_cents);
+    kwp_int(&p, now);
+    kwp_int(&p, org->account_manager_id);
+    bool outer;
+    if (kwp_tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
+    char state[6];
+    PGresult *res = kwp_run(st, PGS_ORG_INSERT, &p, "insert organisation", state, err);
+    enum kw_code rc = KW_OK;
+    if (!res && strcmp(state, FOREIGN_KEY_VIOLATION) == 0)
+        rc = kw_err_set(err, KW_NOT_FOUND, "/account_manager_id",
+                        "account_manager_id: no user %lld", (long long)org->account_manager_id);
+    else if (!res)
+        rc = KW_STORE;
+    else if (PQntuples(res) == 0) /* ON CONFLICT DO NOTHING: the name is taken */
+        rc = kw_err_set(err, KW_CONFLICT, "/name", "an organisation named \"%.60s\" exists",
+                        org->name);
+    else
+        *id = kwp_col_int(res, 0, 0);
+    PQclear(res);
+    return kwp_tx_finish(st, outer, rc, err);
+}
+
+static void read_org(const PGresult *res, int r, struct kw_org *o)
+{
+    *o = (struct kw_org){
+        .id = kwp_col_int(res, r, 0),
+        .name = kwp_col_text(res, r, 1),
+        .tier = kwp_col_text(res, r, 2),
+        .region = kwp_col_text(res, r, 3),
+        .calendar = kwp_col_text(res, r, 4),
+        .contract_value_cents = kwp_col_int(res, r, 5),
+        .account_manager_id = kwp_col_int(res, r, 6),
+        .deactivated_at = kwp_col_instant(res, r, 7),
+    };
+}
+
+enum kw_code kw_store_orgs(struct kw_store *st, int64_t only, int64_t after, size_t limit,
+                           bool (*fn)(const struct kw_org *o, void *ctx), void *ctx,
+                           struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, after);
+    kwp_int(&p, only);
+    kwp_int(&p, (int64_t)limit);
+    PGresult *res = kwp_run(st, PGS_ORGS, &p, "list organisations", NULL, err);
+    if (!res)
+        return err->code;
+    /* the callback may call the store: the rows are this call's own */
+    for (int r = 0; r < PQntuples(res); r++) {
+        struct kw_org o;
+        read_org(res, r, &o);
+        if (!fn(&o, ctx))
+            break;
+    }
+    PQclear(res);
+    return KW_OK;
+}
+
+enum kw_code kw_store_org_get(struct kw_store *st, int64_t id, struct kw_org *out,
+                              struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, id);
+    PGresult *res = kwp_run(st, PGS_ORG_GET, &p, "read organisation", NULL, err);
+    if (!res)
+        return err->code;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return kw_err_set(err, KW_NOT_FOUND, "", "no organisation %lld", (long long)id);
+    }
+    read_org(res, 0, out);
+    kwp_lend(st, res); /* the strings live until the next call */
+    return KW_OK;
+}
+
+/* ---- the Merkle log's leaves ---- */
+
+enum kw_code kwp_node_get(void *ctx, unsigned level, uint64_t index,
+                          unsigned char out[KW_MERKLE_HASH], struct kw_err *err)
+{
+    struct kw_store *st = ctx;
+    struct kwp_params p = {0};
+    kwp_int(&p, level);
+    kwp_int(&p, (int64_t)index);
+    PGresult *res = kwp_run(st, PGS_NODE_GET, &p, "read a log node", NULL, err);
+    if (!res)
+        return KW_STORE;
+    bool ok = PQntuples(res) == 1 && kwp_col_bytes(res, 0, 0, out, KW_MERKLE_HASH);
+    PQclear(res);
+    if (!ok)
+        return kw_err_set(err, KW_STORE, "", "the log lacks node (%u, %llu): damaged", level,
+                          (unsigned long long)index);
+    return KW_OK;
+}
+
+static enum kw_code node_put(void *ctx, unsigned level, uint64_t index,
+                             const unsigned char hash[KW_MERKLE_HASH], struct kw_err *err)
+{
+    struct kw_store *st = ctx;
+    struct kwp_params p = {0};
+    kwp_int(&p, level);
+    kwp_int(&p, (int64_t)index);
+    kwp_bytes(&p, hash, KW_MERKLE_HASH);
+    return kwp_exec(st, PGS_NODE_PUT, &p, "write a log node", err);
+}
+
+/* Append a leaf inside an open transaction. The lock serialises appends of
+ * every node until the transaction ends, so the leaves are numbered in
+ * commit order without gaps. */
+enum kw_code kwp_leaf_append(struct kw_store *st, const char *kind, int64_t ticket, int64_t seq,
+                             const void *data, size_t n, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    if (kwp_exec(st, PGS_LOG_LOCK, NULL, "lock the log", err) != KW_OK)
+        return err->code;
+    PGresult *res = kwp_run(st, PGS_LOG_SIZE, NULL, "read the log's size", NULL, err);
+    if (!res)
+        return err->code;
+    uint64_t idx = (uint64_t)kwp_col_int(res, 0, 0);
+    PQclear(res);
+    struct kwp_params p = {0};
+    kwp_int(&p, (int64_t)idx);
+    kwp_text(&p, kind);
+    kwp_int(&p, ticket);
+    kwp_int(&p, seq);
+    kwp_bytes(&p, data, (int)n);
+    if (kwp_exec(st, PGS_LEAF_ADD, &p, "append to the log", err) != KW_OK)
+        return err->code;
+    unsigned char leaf[KW_MERKLE_HASH];
+    kw_merkle_leaf(data, n, leaf);
+    return kw_merkle_append(kwp_node_get, node_put, st, idx, leaf, err);
+}
+
+/* ---- tickets ---- */
+
+enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_new *t, int64_t *id,
+                                    bool *existed, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    enum kw_code rc = KW_OK;
+    *existed = false;
+    if (!t->title || !*t->title)
+        return kw_err_set(err, KW_INVALID, "/title", "title: missing");
+    if (!t->level || !*t->level)
+        return kw_err_set(err, KW_INVALID, "/level", "level: missing");
+    if (kwp_text_ok(t->title, "/title", err) != KW_OK ||
+        kwp_text_ok(t->idempotency_key, "/idempotency_key", err) != KW_OK)
+        return err->code;
+    bool outer;
+    if (kwp_tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
+    struct kwp_params p = {0};
+    PGresult *res;
+    kwp_int(&p, t->org_id);
+    if (!(res = kwp_run(st, PGS_ORG_EXISTS, &p, "read organisation", NULL, err)))
+        return kwp_tx_finish(st, outer, KW_STORE, err);
+    bool found = PQntuples(res) == 1;
+    PQclear(res);
+    if (!found)
+        return kwp_tx_finish(st, outer,
+                             kw_err_set(err, KW_NOT_FOUND, "/org_id",
+                                        "org_id: no organisation %lld", (long long)t->org_id),
+                             err);
+    p = (struct kwp_params){0};
+    kwp_int(&p, t->org_id);
+    kwp_text(&p, t->title);
+    kwp_text(&p, t->level);
+    kwp_text(&p, t->tier);
+    kwp_text(&p, t->category);
+    kwp_text(&p, t->region);
+    kwp_text(&p, t->channel);
+    kwp_int(&p, t->created_by);
+    kwp_text(&p, t->idempotency_key);
+    kwp_int(&p, t->at);
+    if (t->idempotency_key && t->request_digest)
+        kwp_bytes(&p, t->request_digest, KW_HASH_BYTES);
+    else
+        kwp_text(&p, NULL);
+    kwp_int(&p, t->requester_id);
+    if (!(res = kwp_run(st, PGS_TICKET_INSERT, &p, "insert ticket", NULL, err)))
+        return kwp_tx_finish(st, outer, KW_STORE, err);
+    bool inserted = PQntuples(res) == 1;
+    if (inserted)
+        *id = kwp_col_int(res, 0, 0);
+    PQclear(res);
+    if (!inserted) {
+        /* the key was used (by this creator, maybe on another node at the
+         * same moment: ON CONFLICT waited for that commit) */
+        p = (struct kwp_params){0};
+        kwp_int(&p, t->created_by);
+        kwp_text(&p, t->idempotency_key);
+        if (!(res = kwp_run(st, PGS_TICKET_BY_KEY, &p, "read ticket by key", NULL, err)))
+            return kwp_tx_finish(st, outer, KW_STORE, err);
+        if (PQntuples(res) != 1) {
+            PQclear(res);
+            return kwp_tx_finish(
+                st, outer, kw_err_set(err, KW_STORE, "", "%s: idempotency key vanished", st->where),
+                err);
+        }
+        *id = kwp_col_int(res, 0, 0);
+        /* the key answers the request it was first used with; a row from
+         * before digests were kept (NULL) answers any */
+        unsigned char digest[KW_HASH_BYTES];
+        bool other = t->request_digest && !PQgetisnull(res, 0, 1) &&
+                     (!kwp_col_bytes(res, 0, 1, digest, KW_HASH_BYTES) ||
+                      memcmp(digest, t->request_digest, KW_HASH_BYTES) != 0);
+        PQclear(res);
+        *existed = !other;
+        if (other)
+            rc = kw_err_set(err, KW_UNPROCESSABLE, "",
+                            "Idempotency-Key: already used for a different request (ticket "
+                            "%lld); use a new key for a new ticket",
+                            (long long)*id);
+        return kwp_tx_finish(st, outer, rc, err);
+    }
+    /* The created event carries what the clocks need (see sla_json.h); the
+     * same body as SQLite's, so the same hash. */
+    json_t *body = json_pack("{s:s, s:s}", "title", t->title, "level", t->level);
+    const char *const keys[] = {"tier", "category", "region", "channel", "organisation"};
+    const char *const vals[] = {t->tier, t->category, t->region, t->channel, t->organisation};
+    for (int i = 0; body && i < 5; i++)
+        if (vals[i])
+            json_object_set_new(body, keys[i], json_string(vals[i]));
+    json_object_set_new(body, "org_id", json_integer(t->org_id));
+    if (t->requester_id)
+        json_object_set_new(body, "requester_id", json_integer(t->requester_id));
+    if (t->description)
+        json_object_set_new(body, "description", json_string(t->description));
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text)
+        return kwp_tx_finish(st, outer, kw_err_set(err, KW_NOMEM, "", "no memory for the event"),
+                             err);
+    rc = kwp_append(st, *id, "created", text, t->created_by, t->at, NULL, NULL, err);
+    free(text);
+    return kwp_tx_finish(st, outer, rc, err);
+}
+
+/* ---- events ---- */
+
+/* Every this many changes, the writer deletes the changes older than the
+ * newest KW_STORE_CHANGES_KEPT in the same transaction (as SQLite's). */
+#define PRUNE_EVERY 1024
+
+/* Record in the change log that ticket changed, once per ticket and unit of
+ * work (as events.c of the SQLite backend). */
+static enum kw_code note_change(struct kw_store *st, int64_t ticket, int64_t at, struct kw_err *err)
+{
+    if (st->changed_ticket == ticket)
+        return KW_OK;
+    struct kwp_params p = {0};
+    kwp_int(&p, ticket);
+    kwp_int(&p, at);
+    PGresult *res = kwp_run(st, PGS_CHANGE_ADD, &p, "record a change", NULL, err);
+    if (!res)
+        return KW_STORE;
+    int64_t seq = kwp_col_int(res, 0, 0);
+    PQclear(res);
+    st->changed_ticket = ticket;
+    if (seq % PRUNE_EVERY)
+        return KW_OK;
+    p = (struct kwp_params){0};
+    kwp_int(&p, seq - KW_STORE_CHANGES_KEPT);
+    return kwp_exec(st, PGS_CHANGES_PRUNE, &p, "prune changes", err);
+}
+
+enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
+                        int64_t actor, int64_t at, const char *state, int64_t *seq,
+                        struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    unsigned char prev[KW_HASH_BYTES], hash[KW_HASH_BYTES];
+    struct kwp_params p = {0};
+    kwp_int(&p, ticket);
+    PGresult *res = kwp_run(st, PGS_TICKET_HEAD, &p, "read ticket", NULL, err);
+    if (!res)
+        return KW_STORE;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
+    }
+    int64_t n = kwp_col_int(res, 0, 0) + 1;
+    bool head_ok = kwp_col_bytes(res, 0, 1, prev, KW_HASH_BYTES);
+    int64_t last_at = kwp_col_int(res, 0, 2);
+    PQclear(res);
+    if (!head_ok)
+        return kw_err_set(err, KW_STORE, "", "ticket %lld has a damaged chain head",
+                          (long long)ticket);
+    /* a ticket's events are in time order even if the clock steps back */
+    if (at < last_at)
+        at = last_at;
+    char *canon = kw_chain_canonical(body, err);
+    if (!canon)
+        return err->code;
+    kw_event_hash(prev, ticket, n, at, type, actor, canon, hash);
+    p = (struct kwp_params){0};
+    kwp_int(&p, ticket);
+    kwp_int(&p, n);
+    kwp_int(&p, at);
+    kwp_text(&p, type);
+    kwp_int(&p, actor);
+    kwp_text(&p, canon);
+    kwp_bytes(&p, hash, KW_HASH_BYTES);
+    enum kw_code rc = kwp_exec(st, PGS_EVENT_INSERT, &p, "insert event", err);
+    free(canon);
+    if (rc != KW_OK)
+        return rc;
+    if (kwp_leaf_append(st, "event", ticket, n, hash, KW_HASH_BYTES, err) != KW_OK)
+        return err->code;
+    p = (struct kwp_params){0};
+    kwp_int(&p, ticket);
+    kwp_int(&p, n);
+    kwp_bytes(&p, hash, KW_HASH_BYTES);
+    kwp_int(&p, at);
+    kwp_text(&p, state);
+    if (kwp_exec(st, PGS_TICKET_ADVANCE, &p, "advance ticket", err) != KW_OK)
+        return KW_STORE;
+    if (note_change(st, ticket, at, err) != KW_OK)
+        return err->code;
+    if (seq)
+        *seq = n;
+    return KW_OK;
+}
+
+enum kw_code kw_store_event_append(struct kw_store *st, int64_t ticket, const char *type,
+                                   const char *body, int64_t actor, int64_t at, const char *state,
+                                   int64_t *seq, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    bool outer;
+    if (kwp_tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
+    return kwp_tx_finish(st, outer, kwp_append(st, ticket, type, body, actor, at, state, seq, err),
+                         err);
+}
+
+enum kw_code kw_store_events(struct kw_store *st, int64_t ticket,
+                             bool (*fn)(const struct kw_stored_event *ev, void *ctx), void *ctx,
+                             struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, ticket);
+    PGresult *res = kwp_run(st, PGS_EVENTS, &p, "read events", NULL, err);
+    if (!res)
+        return err->code;
+    for (int r = 0; r < PQntuples(res); r++) {
+        struct kw_stored_event ev = {
+            .ticket = kwp_col_int(res, r, 6),
+            .seq = kwp_col_int(res, r, 0),
+            .at = kwp_col_int(res, r, 1),
+            .type = kwp_col_text(res, r, 2),
+            .actor = kwp_col_int(res, r, 3),
+            .body = kwp_col_text(res, r, 4),
+        };
+        if (!kwp_col_bytes(res, r, 5, ev.hash, KW_HASH_BYTES))
+            memset(ev.hash, 0, KW_HASH_BYTES);
+        if (!fn(&ev, ctx))
+            break;
+    }
+    PQclear(res);
+    return KW_OK;
+}
+
+struct verify {
+    unsigned char prev[KW_HASH_BYTES];
+    int64_t expect_seq, bad_seq;
+    const char *why;
+};
+
+static bool verify_one(const struct kw_stored_event *ev, void *ctx)
+{
+    struct verify *v = ctx;
+    unsigned char h[KW_HASH_BYTES];
+    if (ev->seq != v->expect_seq) {
+        v->bad_seq = v->expect_seq;
+        v->why = "is missing";
+        return false;
+    }
+    kw_event_hash(v->prev, ev->ticket, ev->seq, ev->at, ev->type ? ev->type : "", ev->actor,
+                  ev->body ? ev->body : "", h);
+    if (memcmp(h, ev->hash, KW_HASH_BYTES) != 0) {
+        v->bad_seq = ev->seq;
+        v->why = "does not match its hash (changed after it was written)";
+        return false;
+    }
+    memcpy(v->prev, h, KW_HASH_BYTES);
+    v->expect_seq++;
+    return true;
+}
+
+enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char *head,
+                             struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct verify v = {.expect_seq = 1};
+    unsigned char stored[KW_HASH_BYTES] = {0};
+    /* the head and the events as of one instant: the head's row lock (a
+     * transaction of its own, or the caller's) holds appends back meanwhile */
+    bool outer = !st->in_tx;
+    if (outer && kwp_exec(st, PGS_BEGIN, NULL, "begin", err) != KW_OK)
+        return err->code;
+    struct kwp_params p = {0};
+    kwp_int(&p, ticket);
+    PGresult *res = kwp_run(st, PGS_TICKET_HEAD, &p, "read ticket", NULL, err);
+    enum kw_code rc = KW_OK;
+    int64_t last = 0;
+    if (!res)
+        rc = KW_STORE;
+    else if (PQntuples(res) == 0)
+        rc = kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
+    else {
+        last = kwp_col_int(res, 0, 0);
+        kwp_col_bytes(res, 0, 1, stored, KW_HASH_BYTES);
+    }
+    PQclear(res);
+    if (rc == KW_OK)
+        rc = kw_store_events(st, ticket, verify_one, &v, err);
+    if (outer)
+        kwp_exec(st, rc == KW_OK ? PGS_COMMIT : PGS_ROLLBACK, NULL, "end verify", NULL);
+    if (rc != KW_OK)
+        return rc;
+    if (!v.why && v.expect_seq - 1 != last) {
+        v.bad_seq = v.expect_seq;
+        v.why = "is missing";
+    }
+    if (!v.why && memcmp(v.prev, stored, KW_HASH_BYTES) != 0) {
+        v.bad_seq = last;
+        v.why = "is not the ticket's recorded chain head";
+    }
+    if (v.why)
+        return kw_err_set(err, KW_CONFLICT, "", "ticket %lld: event %lld %s", (long long)ticket,
+                          (long long)v.bad_seq, v.why);
+    if (head)
+        memcpy(head, v.prev, KW_HASH_BYTES);
+    return KW_OK;
+}
+
+/* ---- the change log ---- */
+
+enum kw_code kw_store_changes_since(struct kw_store *st, int64_t after, struct kw_change *out,
+                                    size_t max, size_t *n, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    *n = 0;
+    struct kwp_params p = {0};
+    kwp_int(&p, after);
+    kwp_int(&p, (int64_t)max);
+    PGresult *res = kwp_run(st, PGS_CHANGES_SINCE, &p, "read changes", NULL, err);
+    if (!res)
+        return err->code;
+    for (int r = 0; r < PQntuples(res); r++)
+        out[(*n)++] = (struct kw_change){
+            .seq = kwp_col_int(res, r, 0),
+            .ticket = kwp_col_int(res, r, 1),
+            .at = kwp_col_int(res, r, 2),
+        };
+    PQclear(res);
+    if (!*n || out[0].seq == after + 1)
+        return KW_OK;
+    /* seq has gaps (rolled back rows, the sequence's cache): changes were
+     * missed only if the oldest kept is past after + 1 */
+    if (!(res = kwp_run(st, PGS_CHANGES_FIRST, NULL, "read changes", NULL, err)))
+        return err->code;
+    int64_t first = kwp_col_int(res, 0, 0);
+    PQclear(res);
+    if (first > after + 1) {
+        *n = 0;
+        return kw_err_set(err, KW_RANGE, "",
+                          "changes after %lld were pruned (the oldest kept is %lld)",
+                          (long long)after, (long long)first);
+    }
+    return KW_OK;
+}
+
+enum kw_code kw_store_changes_head(struct kw_store *st, int64_t *seq, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    PGresult *res = kwp_run(st, PGS_CHANGES_HEAD, NULL, "read changes", NULL, err);
+    if (!res)
+        return err->code;
+    *seq = kwp_col_int(res, 0, 0);
+    PQclear(res);
+    return KW_OK;
+}
