@@ -457,7 +457,7 @@ function listen(onTicket, onReset, onState) {
   if (feed) feed.close();
   feed = new EventSource('/api/v1/stream');
   feed.addEventListener('hello', () => onState && onState(true));
-  feed.addEventListener('ticket', (e) => onTicket(JSON.parse(e.data)));
+  feed.addEventListener('ticket', (e) => { refreshBadge(true); onTicket(JSON.parse(e.data)); });
   feed.addEventListener('reset', () => onReset && onReset());
   feed.onerror = () => {
     if (onState) onState(false);
@@ -477,7 +477,7 @@ function renderTop(route) {
   document.querySelector('.skip').textContent = t('skip');
   const links = [];
   const me = session.me;
-  if (me && staff()) links.push(['#/board', 'board'], ['#/tickets', 'tickets'], ['#/new', 'new_ticket'], ['#/callbacks', 'callbacks']);
+  if (me && staff()) links.push(['#/board', 'board'], ['#/tickets', 'tickets'], ['#/new', 'new_ticket'], ['#/callbacks', 'callbacks'], ['#/inbox', 'inbox']);
   if (me && !staff()) links.push(['#/portal', 'portal'], ['#/portal/new', 'new_request'], ['#/tickets', 'search']);
   if (me && manager())
     links.push(['#/admin/commitments', 'commitments'], ['#/admin/calendars', 'calendars'],
@@ -486,7 +486,8 @@ function renderTop(route) {
   add(top, [
     h('a', { class: 'brand', href: me ? (staff() ? '#/board' : '#/portal') : '#/login' }, t('brand')),
     h('nav', { 'aria-label': t('brand') }, links.map(([href, key]) =>
-      h('a', { href, 'aria-current': route.split('?')[0] === href ? 'page' : null }, t(key)))),
+      h('a', { href, id: key === 'inbox' ? 'inbox-link' : null, 'aria-current': route.split('?')[0] === href ? 'page' : null }, t(key),
+        key === 'inbox' ? h('span', { class: 'count', id: 'inbox-badge', hidden: true }) : null))),
     me ? h('a', { class: 'who', href: '#/me', id: 'settings-link', title: t('settings'), 'aria-current': route === '#/me' ? 'page' : null },
       `${me.name} · ${t('role_' + me.role)}`) : null,
     h('button', { type: 'button', id: 'lang', 'aria-label': t('language_label'), onclick: () => {
@@ -496,6 +497,7 @@ function renderTop(route) {
     } }, t('language')),
     me ? h('button', { type: 'button', id: 'logout', onclick: logout }, t('logout')) : null,
   ]);
+  if (me) refreshBadge(false);
 }
 
 async function logout() {
@@ -1010,6 +1012,67 @@ const VIEWS = {
   breached: { state: 'open', breached: 'true' }, due_today: { state: 'open', due_before: endOfToday },
 };
 
+// In-app notifications for staff (#/inbox and the badge in the menu).
+Object.assign(STRINGS.en, {
+  inbox: 'Inbox', inbox_title: 'Your notifications', inbox_empty: 'Nothing here yet.', unread_n: '{n} unread',
+  n_assigned: 'Assigned to you', n_sla_warning: 'SLA warning', n_sla_breach: 'SLA breached', n_customer_reply: 'Customer replied',
+  mark_read: 'Mark read', mark_all_read: 'Mark all read', only_unread: 'Only unread', by_system: 'Keepword',
+  inbox_badge: '{n} unread notifications',
+});
+Object.assign(STRINGS.zh, {
+  inbox: '提醒', inbox_title: '我的提醒', inbox_empty: '暂无提醒。', unread_n: '{n} 条未读',
+  n_assigned: '分派给您', n_sla_warning: 'SLA 预警', n_sla_breach: 'SLA 已超时', n_customer_reply: '客户已回复',
+  mark_read: '标为已读', mark_all_read: '全部标为已读', only_unread: '仅看未读', by_system: 'Keepword 系统',
+  inbox_badge: '{n} 条未读提醒',
+});
+let badgeTimer = null;
+// The unread count beside Inbox in the menu: read now, or soon after a burst of changes.
+function refreshBadge(soon) {
+  if (!staff()) return;
+  if (soon) { clearTimeout(badgeTimer); badgeTimer = setTimeout(() => refreshBadge(false), 400); return; }
+  call('GET', '/notifications?unread=true&limit=1').then((r) => {
+    const b = document.getElementById('inbox-badge');
+    if (!b) return;
+    b.textContent = r.unread > 99 ? '99+' : String(r.unread);
+    b.hidden = r.unread === 0;
+    b.setAttribute('aria-label', t('inbox_badge', { n: r.unread }));
+  }).catch(() => {});
+}
+
+async function pageInbox(main, query) {
+  const p = new URLSearchParams(query || '');
+  const unreadOnly = p.get('unread') === 'true';
+  const r = await api('GET', '/notifications?limit=100' + (unreadOnly ? '&unread=true' : ''));
+  const list = h('ul', { class: 'inbox', id: 'inbox' });
+  const head = h('p', { class: 'small muted', id: 'unread' }, t('unread_n', { n: r.unread }));
+  const mark = async (body) => {
+    const m = await api('POST', '/notifications/read', body);
+    head.textContent = t('unread_n', { n: m.unread });
+    refreshBadge(false);
+  };
+  for (const n of r.notifications) {
+    const li = h('li', { class: n.read ? 'read' : 'unread', 'data-id': n.id },
+      h('div', { class: 'row' },
+        h('span', { class: 'badge kind ' + n.kind }, t('n_' + n.kind)),
+        h('a', { href: `#/t/${n.ticket_id}`, onclick: () => { if (!n.read) mark({ ids: [n.id] }); } }, `#${n.ticket_id} ${n.title}`),
+        h('span', { class: 'small muted' }, `${n.actor_name || t('by_system')} · ${fmtTime(n.at)}`),
+        n.read ? null : h('button', { type: 'button', class: 'secondary mark', onclick: async (e) => {
+          await mark({ ids: [n.id] }); li.className = 'read'; e.target.remove(); } }, t('mark_read'))),
+      n.detail ? h('p', { class: 'small detail' }, n.kind.startsWith('sla_') ? metricLabel(n.detail, null) : n.detail) : null);
+    list.append(li);
+  }
+  add(main, h('h1', {}, t('inbox_title')), head,
+    h('div', { class: 'row' },
+      h('label', { class: 'inline' }, h('input', { type: 'checkbox', id: 'only-unread', checked: unreadOnly,
+        onchange: (e) => { location.hash = '#/inbox' + (e.target.checked ? '?unread=true' : ''); } }), t('only_unread')),
+      h('button', { type: 'button', id: 'mark-all', class: 'secondary', onclick: async () => {
+        await mark({ all: true });
+        for (const li of list.querySelectorAll('li.unread')) { li.className = 'read'; li.querySelector('button.mark')?.remove(); }
+      } }, t('mark_all_read'))),
+    r.notifications.length ? list : h('p', { class: 'muted' }, t('inbox_empty')));
+  listen(() => { refreshBadge(true); clearTimeout(pageInbox.timer); pageInbox.timer = setTimeout(() => { if (location.hash.startsWith('#/inbox')) router(); }, 800); });
+}
+
 // Saved views, columns and bulk changes on the ticket list.
 Object.assign(STRINGS.en, {
   saved_views: 'Saved views', saved_none: '— a saved view —', save_view: 'Save view…', view_name: 'Name of the view',
@@ -1166,7 +1229,7 @@ async function pageTickets(main, query) {
   const cols = wanted.map((k) => allCols.find((c) => c[0] === k)).filter(Boolean);
   if (!cols.length) cols.push(...allCols.filter((c) => DEFAULT_COLS.includes(c[0])));
   const colPicker = h('details', { class: 'columns' }, h('summary', {}, t('columns')),
-    h('div', { class: 'row' }, allCols.map(([k, key]) => h('label', { class: 'check' },
+    h('div', { class: 'row' }, allCols.map(([k, key]) => h('label', { class: 'inline' },
       h('input', { type: 'checkbox', name: 'col', value: k, checked: cols.some((c) => c[0] === k), onchange: () => {
         const on = allCols.map((c) => c[0]).filter((c) => colPicker.querySelector(`input[value="${c}"]`).checked);
         go({ cols: on.length ? on.join(',') : null });
@@ -2266,6 +2329,7 @@ const ROUTES = [
   [/^#\/portal\/new$/, pageNewRequest, 'any'],
   [/^#\/tickets(?:\?(.*))?$/, pageTickets, 'any'],
   [/^#\/new$/, pageNewTicket, 'staff'],
+  [/^#\/inbox(?:\?(.*))?$/, pageInbox, 'staff'],
   [/^#\/admin\/commitments(?:\/(\d+))?$/, pageCommitments, 'manager'],
   [/^#\/admin\/calendars$/, pageCalendars, 'manager'],
   [/^#\/admin\/orgs$/, pageOrgs, 'manager'],

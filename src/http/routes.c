@@ -38,6 +38,7 @@ static struct kwh_reply openapi(struct kwh_call *x)
 #define TASKS_WHY "follow-up tasks are the provider's"
 #define SUBS_WHY "subscriptions are for the provider's people"
 #define VIEWS_WHY "saved views are for the provider's people"
+#define INBOX_WHY "in-app notifications are for the provider's people"
 
 /* In the order of docs/openapi.json; a path's methods next to each other. */
 static const struct kwh_route routes[] = {
@@ -131,6 +132,9 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/kpis/breaches{?from,to,metric,tz,limit}", kwh_kpi_breaches, NULL, ANYONE,
      NULL},
     {"PATCH", "/api/v1/overruns/{id}", kwh_overrun_patch, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/notifications{?unread,after,limit}", kwh_notifications_list, NULL, STAFF,
+     INBOX_WHY},
+    {"POST", "/api/v1/notifications/read", kwh_notifications_read, NULL, STAFF, INBOX_WHY},
     {"GET", "/api/v1/subscriptions{?user_id}", kwh_subscriptions_list, NULL, STAFF, SUBS_WHY},
     {"POST", "/api/v1/subscriptions", kwh_subscriptions_create, NULL, STAFF, SUBS_WHY},
     {"DELETE", "/api/v1/subscriptions/{id}", kwh_subscription_delete, NULL, STAFF, SUBS_WHY},

@@ -844,4 +844,31 @@ enum kw_code kw_store_views(struct kw_store *st, int64_t owner, int64_t team, bo
 enum kw_code kw_store_view_count(struct kw_store *st, int64_t owner, int64_t *n,
                                  struct kw_err *err);
 
+/* ---- in-app notifications for staff ----
+ *
+ * Written by the store in the transaction that appends the event, however
+ * it is appended: "assigned" for the person a ticket is assigned to (not
+ * when they assign themselves), "sla_warning" and "sla_breach" for the
+ * ticket's assignee, "customer_reply" for the assignee when a customer
+ * adds a public comment. detail: the metric, or the comment's first 200
+ * characters (NULL for assigned). */
+struct kw_notification {
+    int64_t id, user_id, ticket_id, seq, actor_id, at, read_at; /* read_at NO_TIME: unread */
+    const char *kind, *detail, *title;                          /* title: the ticket's */
+};
+/* user's notifications, newest first, older than before (0: from the
+ * newest); only unread ones with unread_only; up to limit. */
+enum kw_code kw_store_notifications(struct kw_store *st, int64_t user, bool unread_only,
+                                    int64_t before, size_t limit,
+                                    bool (*fn)(const struct kw_notification *n, void *ctx),
+                                    void *ctx, struct kw_err *err);
+/* How many of user's notifications are unread. */
+enum kw_code kw_store_notification_unread(struct kw_store *st, int64_t user, int64_t *n,
+                                          struct kw_err *err);
+/* Mark user's notifications ids[0..n) read at now (n 0: every unread one);
+ * ids that are not user's are left alone. *changed: how many were marked. */
+enum kw_code kw_store_notifications_read(struct kw_store *st, int64_t user, const int64_t *ids,
+                                         size_t n, int64_t now, int64_t *changed,
+                                         struct kw_err *err);
+
 #endif

@@ -3966,6 +3966,65 @@ static void test_ticket_orders(void **state)
     assert_string_equal(err.field, "/sort");
 }
 
+static bool note_kind(const struct kw_notification *n, void *ctx)
+{
+    char *kinds = ctx;
+    snprintf(kinds + strlen(kinds), 256 - strlen(kinds), "%s%s:%s", *kinds ? "," : "", n->kind,
+             n->detail ? n->detail : "-");
+    return true;
+}
+
+static void test_notifications(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t ann = new_user(c, "ann@n", "agent", 0, 0),
+            boss = new_user(c, "boss@n", "manager", 0, 0);
+    int64_t cust = new_user(c, "cust@n", "customer", c->org, 0);
+    int64_t t = new_ticket(c, NULL, NULL);
+    struct kw_ticket_patch p = {.assignee_id = ann};
+    MUST(kw_store_ticket_set(c->st, t, &p, &err));
+    int64_t who[] = {0, ann, boss, cust}; /* 0: the engine */
+    static const struct {
+        const char *type, *body;
+        int actor; /* in who[] */
+    } evs[] = {
+        {"assigned", NULL, 2},
+        {"assigned", NULL, 1}, /* takes it: none */
+        {"comment", "{\"internal\":false,\"text\":\"still broken\"}", 3},
+        {"comment", "{\"internal\":true,\"text\":\"a note\"}", 3},
+        {"comment", "{\"internal\":false,\"text\":\"on it\"}", 2},
+        {"sla_warning", "{\"metric\":\"response\",\"percent\":80}", 0},
+    };
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+        char body[128];
+        snprintf(body, sizeof(body), "{\"assignee_id\":%lld,\"team_id\":null}", (long long)ann);
+        MUST(kw_store_event_append(c->st, t, evs[i].type, evs[i].body ? evs[i].body : body,
+                                   who[evs[i].actor], c->t0 + (int64_t)i, NULL, NULL, &err));
+    }
+    char kinds[256] = "";
+    MUST(kw_store_notifications(c->st, ann, false, 0, 10, note_kind, kinds, &err));
+    assert_string_equal(kinds, "sla_warning:response,customer_reply:still broken,assigned:-");
+    kinds[0] = 0;
+    MUST(kw_store_notifications(c->st, boss, false, 0, 10, note_kind, kinds, &err));
+    assert_string_equal(kinds, "");
+    int64_t n = 0, changed = 0;
+    MUST(kw_store_notification_unread(c->st, ann, &n, &err));
+    assert_int_equal(n, 3);
+    MUST(kw_store_notifications_read(c->st, boss, NULL, 0, c->t0 + 9, &changed, &err));
+    assert_int_equal(changed, 0); /* none of boss's */
+    int64_t some[] = {1, 2, 3, 999};
+    MUST(kw_store_notifications_read(c->st, ann, some, 4, c->t0 + 9, &changed, &err));
+    MUST(kw_store_notification_unread(c->st, ann, &n, &err));
+    assert_int_equal(n, 3 - changed);
+    MUST(kw_store_notifications_read(c->st, ann, NULL, 0, c->t0 + 9, &changed, &err));
+    MUST(kw_store_notification_unread(c->st, ann, &n, &err));
+    assert_int_equal(n, 0);
+    kinds[0] = 0;
+    MUST(kw_store_notifications(c->st, ann, true, 0, 10, note_kind, kinds, &err));
+    assert_string_equal(kinds, "");
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 /* An argument runs only the tests whose names match it ("test_outbox*"). */
@@ -4109,6 +4168,7 @@ int main(int argc, char **argv)
         TEST(test_attachments),
         TEST(test_views),
         TEST(test_ticket_orders),
+        TEST(test_notifications),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Saved views of the ticket list: a person's own, or shared with a team
  * (store.h). The rows hold the filters, columns and sort as the caller
- * gave them; what they mean and who may change them is app/views.c's. */
+ * gave them; what they mean and who may change them is app/views.c's.
+ * And staff's in-app notifications, which migration 021's triggers write
+ * with each event that calls for one. */
 #include "sqlite_int.h"
 
 #include <string.h>
@@ -135,4 +137,86 @@ enum kw_code kw_store_view_count(struct kw_store *st, int64_t owner, int64_t *n,
         *n = sqlite3_column_int64(x, 0);
     sqlite3_reset(x);
     return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "count views");
+}
+
+/* ---- notifications (written by the triggers of migration 021) ---- */
+
+enum nstmt { N_LIST, N_UNREAD, N_READ_ONE, N_READ_ALL, N_COUNT };
+
+static const char *const nsql[N_COUNT] = {
+    [N_LIST] = "SELECT n.id, n.user_id, n.ticket_id, n.seq, n.actor_id, n.at, n.read_at, n.kind,"
+               " n.detail, t.title FROM notifications n JOIN tickets t ON t.id = n.ticket_id"
+               " WHERE n.user_id = ?1 AND (?2 = 0 OR n.id < ?2) AND (NOT ?3 OR n.read_at IS NULL)"
+               " ORDER BY n.id DESC LIMIT ?4",
+    [N_UNREAD] = "SELECT count(*) FROM notifications WHERE user_id = ?1 AND read_at IS NULL",
+    [N_READ_ONE] = "UPDATE notifications SET read_at = ?3 WHERE id = ?2 AND user_id = ?1"
+                   " AND read_at IS NULL",
+    [N_READ_ALL] = "UPDATE notifications SET read_at = ?3 WHERE user_id = ?1 AND read_at IS NULL",
+};
+
+const struct kws_catalogue kws_notify_sql = {nsql, N_COUNT};
+
+static sqlite3_stmt *nprep(struct kw_store *st, enum nstmt s)
+{
+    return kws_prep(st, KWS_NOTIFY, (int)s);
+}
+
+static void read_notification(sqlite3_stmt *x, struct kw_notification *n)
+{
+    n->id = sqlite3_column_int64(x, 0);
+    n->user_id = sqlite3_column_int64(x, 1);
+    n->ticket_id = sqlite3_column_int64(x, 2);
+    n->seq = sqlite3_column_int64(x, 3);
+    n->actor_id = sqlite3_column_int64(x, 4);
+    n->at = sqlite3_column_int64(x, 5);
+    n->read_at = column_instant(x, 6);
+    n->kind = column_text(x, 7);
+    n->detail = column_text(x, 8);
+    n->title = column_text(x, 9);
+}
+KWS_ROW_MAPPER(read_notification, struct kw_notification)
+
+enum kw_code kw_store_notifications(struct kw_store *st, int64_t user, bool unread_only,
+                                    int64_t before, size_t limit,
+                                    bool (*fn)(const struct kw_notification *n, void *ctx),
+                                    void *ctx, struct kw_err *err)
+{
+    sqlite3_stmt *x = nprep(st, N_LIST);
+    sqlite3_bind_int64(x, 1, user);
+    sqlite3_bind_int64(x, 2, before);
+    sqlite3_bind_int(x, 3, unread_only);
+    sqlite3_bind_int64(x, 4, (sqlite3_int64)limit);
+    return EACH_ROW(st, x, read_notification, fn, ctx, "list notifications", err);
+}
+
+enum kw_code kw_store_notification_unread(struct kw_store *st, int64_t user, int64_t *n,
+                                          struct kw_err *err)
+{
+    sqlite3_stmt *x = nprep(st, N_UNREAD);
+    sqlite3_bind_int64(x, 1, user);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(x, 0);
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "count notifications");
+}
+
+enum kw_code kw_store_notifications_read(struct kw_store *st, int64_t user, const int64_t *ids,
+                                         size_t n, int64_t now, int64_t *changed,
+                                         struct kw_err *err)
+{
+    *changed = 0;
+    for (size_t i = 0; i < (n ? n : 1); i++) {
+        sqlite3_stmt *x = nprep(st, n ? N_READ_ONE : N_READ_ALL);
+        sqlite3_bind_int64(x, 1, user);
+        if (n)
+            sqlite3_bind_int64(x, 2, ids[i]);
+        sqlite3_bind_int64(x, 3, now);
+        int rc = sqlite3_step(x);
+        sqlite3_reset(x);
+        if (rc != SQLITE_DONE)
+            return kws_fail(st, err, "mark notifications read");
+        *changed += sqlite3_changes(st->db);
+    }
+    return KW_OK;
 }
