@@ -149,8 +149,8 @@ static const char *const nsql[N_COUNT] = {
                " WHERE n.user_id = ?1 AND (?2 = 0 OR n.id < ?2) AND (NOT ?3 OR n.read_at IS NULL)"
                " ORDER BY n.id DESC LIMIT ?4",
     [N_UNREAD] = "SELECT count(*) FROM notifications WHERE user_id = ?1 AND read_at IS NULL",
-    [N_READ_ONE] = "UPDATE notifications SET read_at = ?3 WHERE id = ?2 AND user_id = ?1"
-                   " AND read_at IS NULL",
+    [N_READ_ONE] = ("UPDATE notifications SET read_at = ?3 WHERE id = ?2 AND user_id = ?1"
+                    " AND read_at IS NULL"),
     [N_READ_ALL] = "UPDATE notifications SET read_at = ?3 WHERE user_id = ?1 AND read_at IS NULL",
 };
 
