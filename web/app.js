@@ -457,7 +457,7 @@ function listen(onTicket, onReset, onState) {
   if (feed) feed.close();
   feed = new EventSource('/api/v1/stream');
   feed.addEventListener('hello', () => onState && onState(true));
-  feed.addEventListener('ticket', (e) => onTicket(JSON.parse(e.data)));
+  feed.addEventListener('ticket', (e) => { refreshBadge(true); onTicket(JSON.parse(e.data)); });
   feed.addEventListener('reset', () => onReset && onReset());
   feed.onerror = () => {
     if (onState) onState(false);
@@ -477,7 +477,7 @@ function renderTop(route) {
   document.querySelector('.skip').textContent = t('skip');
   const links = [];
   const me = session.me;
-  if (me && staff()) links.push(['#/board', 'board'], ['#/tickets', 'tickets'], ['#/new', 'new_ticket'], ['#/callbacks', 'callbacks']);
+  if (me && staff()) links.push(['#/board', 'board'], ['#/tickets', 'tickets'], ['#/new', 'new_ticket'], ['#/callbacks', 'callbacks'], ['#/inbox', 'inbox']);
   if (me && !staff()) links.push(['#/portal', 'portal'], ['#/portal/new', 'new_request'], ['#/tickets', 'search']);
   if (me && manager())
     links.push(['#/admin/commitments', 'commitments'], ['#/admin/calendars', 'calendars'],
@@ -486,7 +486,8 @@ function renderTop(route) {
   add(top, [
     h('a', { class: 'brand', href: me ? (staff() ? '#/board' : '#/portal') : '#/login' }, t('brand')),
     h('nav', { 'aria-label': t('brand') }, links.map(([href, key]) =>
-      h('a', { href, 'aria-current': route.split('?')[0] === href ? 'page' : null }, t(key)))),
+      h('a', { href, id: key === 'inbox' ? 'inbox-link' : null, 'aria-current': route.split('?')[0] === href ? 'page' : null }, t(key),
+        key === 'inbox' ? h('span', { class: 'count', id: 'inbox-badge', hidden: true }) : null))),
     me ? h('a', { class: 'who', href: '#/me', id: 'settings-link', title: t('settings'), 'aria-current': route === '#/me' ? 'page' : null },
       `${me.name} · ${t('role_' + me.role)}`) : null,
     h('button', { type: 'button', id: 'lang', 'aria-label': t('language_label'), onclick: () => {
@@ -496,6 +497,7 @@ function renderTop(route) {
     } }, t('language')),
     me ? h('button', { type: 'button', id: 'logout', onclick: logout }, t('logout')) : null,
   ]);
+  if (me) refreshBadge(false);
 }
 
 async function logout() {
@@ -1010,12 +1012,101 @@ const VIEWS = {
   breached: { state: 'open', breached: 'true' }, due_today: { state: 'open', due_before: endOfToday },
 };
 
-// #/tickets?q=&view=&team=&level=&org=&assignee=&category=&sort=&dir=: every
-// state's tickets, a search, filters; the columns sort what is loaded. The
-// page's state is in its address, so a view can be bookmarked or shared.
+// In-app notifications for staff (#/inbox and the badge in the menu).
+Object.assign(STRINGS.en, {
+  inbox: 'Inbox', inbox_title: 'Your notifications', inbox_empty: 'Nothing here yet.', unread_n: '{n} unread',
+  n_assigned: 'Assigned to you', n_sla_warning: 'SLA warning', n_sla_breach: 'SLA breached', n_customer_reply: 'Customer replied',
+  mark_read: 'Mark read', mark_all_read: 'Mark all read', only_unread: 'Only unread', by_system: 'Keepword',
+  inbox_badge: '{n} unread notifications',
+});
+Object.assign(STRINGS.zh, {
+  inbox: '提醒', inbox_title: '我的提醒', inbox_empty: '暂无提醒。', unread_n: '{n} 条未读',
+  n_assigned: '分派给您', n_sla_warning: 'SLA 预警', n_sla_breach: 'SLA 已超时', n_customer_reply: '客户已回复',
+  mark_read: '标为已读', mark_all_read: '全部标为已读', only_unread: '仅看未读', by_system: 'Keepword 系统',
+  inbox_badge: '{n} 条未读提醒',
+});
+let badgeTimer = null;
+// The unread count beside Inbox in the menu: read now, or soon after a burst of changes.
+function refreshBadge(soon) {
+  if (!staff()) return;
+  if (soon) { clearTimeout(badgeTimer); badgeTimer = setTimeout(() => refreshBadge(false), 400); return; }
+  call('GET', '/notifications?unread=true&limit=1').then((r) => {
+    const b = document.getElementById('inbox-badge');
+    if (!b) return;
+    b.textContent = r.unread > 99 ? '99+' : String(r.unread);
+    b.hidden = r.unread === 0;
+    b.setAttribute('aria-label', t('inbox_badge', { n: r.unread }));
+  }).catch(() => {});
+}
+
+async function pageInbox(main, query) {
+  const p = new URLSearchParams(query || '');
+  const unreadOnly = p.get('unread') === 'true';
+  const r = await api('GET', '/notifications?limit=100' + (unreadOnly ? '&unread=true' : ''));
+  const list = h('ul', { class: 'inbox', id: 'inbox' });
+  const head = h('p', { class: 'small muted', id: 'unread' }, t('unread_n', { n: r.unread }));
+  const mark = async (body) => {
+    const m = await api('POST', '/notifications/read', body);
+    head.textContent = t('unread_n', { n: m.unread });
+    refreshBadge(false);
+  };
+  for (const n of r.notifications) {
+    const li = h('li', { class: n.read ? 'read' : 'unread', 'data-id': n.id },
+      h('div', { class: 'row' },
+        h('span', { class: 'badge kind ' + n.kind }, t('n_' + n.kind)),
+        h('a', { href: `#/t/${n.ticket_id}`, onclick: () => { if (!n.read) mark({ ids: [n.id] }); } }, `#${n.ticket_id} ${n.title}`),
+        h('span', { class: 'small muted' }, `${n.actor_name || t('by_system')} · ${fmtTime(n.at)}`),
+        n.read ? null : h('button', { type: 'button', class: 'secondary mark', onclick: async (e) => {
+          await mark({ ids: [n.id] }); li.className = 'read'; e.target.remove(); } }, t('mark_read'))),
+      n.detail ? h('p', { class: 'small detail' }, n.kind.startsWith('sla_') ? metricLabel(n.detail, null) : n.detail) : null);
+    list.append(li);
+  }
+  add(main, h('h1', {}, t('inbox_title')), head,
+    h('div', { class: 'row' },
+      h('label', { class: 'inline' }, h('input', { type: 'checkbox', id: 'only-unread', checked: unreadOnly,
+        onchange: (e) => { location.hash = '#/inbox' + (e.target.checked ? '?unread=true' : ''); } }), t('only_unread')),
+      h('button', { type: 'button', id: 'mark-all', class: 'secondary', onclick: async () => {
+        await mark({ all: true });
+        for (const li of list.querySelectorAll('li.unread')) { li.className = 'read'; li.querySelector('button.mark')?.remove(); }
+      } }, t('mark_all_read'))),
+    r.notifications.length ? list : h('p', { class: 'muted' }, t('inbox_empty')));
+  listen(() => { refreshBadge(true); clearTimeout(pageInbox.timer); pageInbox.timer = setTimeout(() => { if (location.hash.startsWith('#/inbox')) router(); }, 800); });
+}
+
+// Saved views, columns and bulk changes on the ticket list.
+Object.assign(STRINGS.en, {
+  saved_views: 'Saved views', saved_none: '— a saved view —', save_view: 'Save view…', view_name: 'Name of the view',
+  share_team: 'Share with team', share_none: 'Only me', update_view: 'Save changes to “{n}”', delete_view: 'Delete “{n}”',
+  view_saved: 'View “{n}” saved', view_deleted: 'View “{n}” deleted', shared_by: 'shared', columns: 'Columns',
+  col_channel: 'Channel', col_category: 'Category', col_requester: 'Requester', select_all: 'Select every ticket shown',
+  select_one: 'Select ticket #{id}', bulk_n: '{n} selected', bulk_assign: 'Assign to', bulk_move: 'Move to',
+  bulk_level: 'Level', bulk_reason: 'Reason (optional)', bulk_apply: 'Apply to selected', bulk_keep: '— keep —',
+  bulk_done: 'Changed {n} tickets.', bulk_refused: '#{id} not changed: {d}', bulk_pick: 'Choose what to change first.',
+});
+Object.assign(STRINGS.zh, {
+  saved_views: '已保存视图', saved_none: '— 选择已保存视图 —', save_view: '保存视图…', view_name: '视图名称',
+  share_team: '共享给团队', share_none: '仅自己', update_view: '保存对“{n}”的修改', delete_view: '删除“{n}”',
+  view_saved: '视图“{n}”已保存', view_deleted: '视图“{n}”已删除', shared_by: '共享', columns: '显示列',
+  col_channel: '渠道', col_category: '类别', col_requester: '请求人', select_all: '选择显示的全部工单',
+  select_one: '选择工单 #{id}', bulk_n: '已选 {n} 个', bulk_assign: '分派给', bulk_move: '转为状态',
+  bulk_level: '级别', bulk_reason: '原因（可选）', bulk_apply: '应用到所选工单', bulk_keep: '— 不变 —',
+  bulk_done: '已修改 {n} 个工单。', bulk_refused: '#{id} 未修改：{d}', bulk_pick: '请先选择要修改的内容。',
+});
+// The page's parameters and a saved view's filters (GET /tickets names).
+const VIEW_PARAMS = { view: 'view', q: 'q', team: 'team_id', level: 'level', org: 'org_id', assignee: 'assignee_id',
+  category: 'category', state: 'state', breached: 'breached' };
+const SERVER_SORTS = ['id', 'title', 'state', 'level', 'due', 'updated', 'created'];
+const DEFAULT_COLS = ['id', 'title', 'org', 'level', 'state', 'assignee', 'due', 'updated'];
+
+// #/tickets?q=&view=&team=&level=&org=&assignee=&category=&sort=&dir=&cols=&saved=:
+// every state's tickets, a search, filters; sorted by the server for the
+// columns it sorts, the others over what is loaded; saved views; and, for
+// staff, bulk changes on the tickets selected. The page's state is in its
+// address, so a view can be bookmarked or shared.
 async function pageTickets(main, query) {
   const p = new URLSearchParams(query || '');
-  const [os, us, ts, cf] = await Promise.all([staff() ? orgs() : [], staff() ? users() : [], teams(), inForce()]);
+  const [os, us, ts, cf, saved] = await Promise.all([staff() ? orgs() : [], staff() ? users() : [], teams(), inForce(),
+    staff() ? api('GET', '/views').then((r) => r.views) : []]);
   const doc = cf && cf.doc;
   const q = (p.get('q') || '').trim();
   const view = VIEWS[p.get('view')] ? p.get('view') : (q ? 'all' : 'open');
@@ -1025,12 +1116,15 @@ async function pageTickets(main, query) {
     if (!n.get('q')) n.delete('q');
     location.hash = '#/tickets' + (n.toString() ? '?' + n.toString() : '');
   };
+  const dir = p.get('dir') === 'desc' ? -1 : 1;
+  const serverSort = !q && SERVER_SORTS.includes(p.get('sort'));
   const api_q = new URLSearchParams({ include: 'clocks', limit: '100' });
   for (const [k, v] of Object.entries(VIEWS[view])) api_q.set(k, typeof v === 'function' ? v() : v);
   if (q) api_q.set('q', q);
+  else if (serverSort) api_q.set('sort', (dir < 0 ? '-' : '') + p.get('sort'));
   else api_q.set('sort', view === 'closed' || view === 'all' || view === 'resolved' ? 'id' : 'due');
-  const pick = { team: 'team_id', level: 'level', org: 'org_id', assignee: 'assignee_id', category: 'category' };
-  for (const [k, a] of Object.entries(pick)) if (p.get(k) && (staff() || k === 'category' || k === 'level')) api_q.set(a, p.get(k));
+  const pick = { team: 'team_id', level: 'level', org: 'org_id', assignee: 'assignee_id', category: 'category', state: 'state', breached: 'breached' };
+  for (const [k, a] of Object.entries(pick)) if (p.get(k) && (staff() || k === 'category' || k === 'level' || k === 'state')) api_q.set(a, p.get(k));
   const list = [];
   let next = null;
   async function fetchPage() {
@@ -1056,30 +1150,103 @@ async function pageTickets(main, query) {
   const sel = (key, opts, text) => h('label', {}, text, h('select', { name: key, onchange: (e) => go({ [key]: e.target.value }) },
     h('option', { value: '' }, t('any')), opts.map(([v, l]) => h('option', { value: v, selected: p.get(key) === String(v) }, l))));
   const cats = (doc && doc.categories) || [];
+  const levels = doc ? doc.levels : [];
+  const staffList = us.filter((u) => u.role !== 'customer');
   const filters = h('div', { class: 'row filters' },
     staff() ? sel('team', ts.map((x) => [x.id, x.name]), t('filter_team')) : null,
-    sel('level', (doc ? doc.levels : []).map((l) => [l.id, label(l)]), t('filter_level')),
+    sel('level', levels.map((l) => [l.id, label(l)]), t('filter_level')),
     staff() ? sel('org', os.map((x) => [x.id, x.name]), t('filter_org')) : null,
     staff() ? sel('assignee', [['none', t('unassigned')], ['me', t('view_mine')]].concat(
-      us.filter((u) => u.role !== 'customer').map((u) => [u.id, u.name])), t('filter_assignee')) : null,
+      staffList.map((u) => [u.id, u.name])), t('filter_assignee')) : null,
     cats.length ? sel('category', cats.map((c) => [c.id, label(c)]), t('filter_category')) : null);
 
-  // the table: its columns sort what is loaded
-  const cols = [
-    ['id', 'col_id', (x) => x.id],
-    ['title', 'col_title', (x) => x.title],
-    staff() ? ['org', 'col_org', (x) => nameOf(os, x.org_id)] : null,
-    ['level', 'col_level', (x) => x.level],
-    ['state', 'col_state', (x) => stateLabel(x.state)],
-    staff() ? ['assignee', 'col_assignee', (x) => (x.assignee_id ? nameOf(us, x.assignee_id) : '')] : null,
-    ['due', 'col_due', (x) => (x.due_at ? Date.parse(x.due_at) : Infinity)],
-    ['updated', 'col_updated', (x) => Date.parse(x.updated_at)],
+  // saved views: open one, save this page as one, change or delete it
+  const current = saved.find((v) => String(v.id) === p.get('saved'));
+  const openView = (v) => {
+    const n = new URLSearchParams();
+    for (const [k, a] of Object.entries(VIEW_PARAMS)) if (v.filters && v.filters[a] !== undefined) n.set(k, String(v.filters[a]));
+    if (v.sort) { n.set('sort', v.sort.replace(/^-/, '')); if (v.sort.startsWith('-')) n.set('dir', 'desc'); }
+    if (v.columns && v.columns.length) n.set('cols', v.columns.join(','));
+    n.set('saved', v.id);
+    location.hash = '#/tickets?' + n.toString();
+  };
+  const thisView = () => {
+    const f = {};
+    for (const [k, a] of Object.entries(VIEW_PARAMS)) if (p.get(k)) f[a] = p.get(k);
+    return { filters: f, sort: p.get('sort') ? (dir < 0 ? '-' : '') + p.get('sort') : null,
+      columns: p.get('cols') ? p.get('cols').split(',').filter(Boolean) : [] };
+  };
+  let savedBar = null;
+  if (staff()) {
+    const choose = h('select', { id: 'saved-view', 'aria-label': t('saved_views'), onchange: (e) => {
+      const v = saved.find((x) => String(x.id) === e.target.value); if (v) openView(v); } },
+    h('option', { value: '' }, t('saved_none')),
+    saved.map((v) => h('option', { value: v.id, selected: current && current.id === v.id },
+      v.shared ? `${v.name} (${t('shared_by')}: ${nameOf(ts, v.team_id)})` : v.name)));
+    const msg = h('span', { class: 'small muted', role: 'status' });
+    const name = h('input', { name: 'view_name', id: 'view-name', maxlength: 80, required: true, 'aria-label': t('view_name'), placeholder: t('view_name') });
+    const myTeams = manager() ? ts : ts.filter((x) => x.id === session.me.team_id);
+    const share = h('select', { name: 'view_team', id: 'view-team', 'aria-label': t('share_team') },
+      h('option', { value: '' }, t('share_none')), myTeams.map((x) => h('option', { value: x.id }, `${t('share_team')}: ${x.name}`)));
+    const saveForm = h('form', { class: 'row', id: 'save-view', hidden: true, onsubmit: async (e) => {
+      e.preventDefault();
+      saveForm.querySelector('.problem')?.remove();
+      try {
+        const v = await api('POST', '/views', { name: name.value.trim(), team_id: share.value ? Number(share.value) : null, ...thisView() });
+        toast(t('view_saved', { n: v.name }));
+        go({ saved: String(v.id) });
+      } catch (err) { saveForm.append(problemBox(err)); }
+    } }, name, share, h('button', { type: 'submit' }, t('save')));
+    savedBar = h('div', { class: 'row saved-views' }, h('label', {}, t('saved_views'), choose),
+      h('button', { type: 'button', class: 'secondary', id: 'save-view-open', onclick: () => { saveForm.hidden = !saveForm.hidden; if (!saveForm.hidden) name.focus(); } }, t('save_view')),
+      current && current.editable ? h('button', { type: 'button', class: 'secondary', id: 'update-view', onclick: async () => {
+        try { await api('PATCH', `/views/${current.id}`, thisView()); toast(t('view_saved', { n: current.name })); } catch (err) { msg.textContent = err.message; }
+      } }, t('update_view', { n: current.name })) : null,
+      current && current.editable ? h('button', { type: 'button', class: 'secondary', id: 'delete-view', onclick: async () => {
+        try { await api('DELETE', `/views/${current.id}`); toast(t('view_deleted', { n: current.name })); go({ saved: null }); } catch (err) { msg.textContent = err.message; }
+      } }, t('delete_view', { n: current.name })) : null, msg, saveForm);
+  }
+
+  // the columns: [key, label, sort value, cell]
+  const allCols = [
+    ['id', 'col_id', (x) => x.id, (x) => h('td', { class: 'num' }, h('a', { href: `#/t/${x.id}` }, x.id))],
+    ['title', 'col_title', (x) => x.title, (x) => h('td', { class: 'title' }, h('a', { href: `#/t/${x.id}` }, highlighted(x.title, q)),
+      x.match && x.match !== x.title ? h('div', { class: 'match small muted' }, highlighted(x.match, q)) : null)],
+    staff() ? ['org', 'col_org', (x) => nameOf(os, x.org_id), (x) => h('td', {}, nameOf(os, x.org_id))] : null,
+    ['level', 'col_level', (x) => x.level, (x) => h('td', {}, h('span', { class: 'badge ' + x.level }, x.level))],
+    ['state', 'col_state', (x) => stateLabel(x.state), (x) => h('td', {}, stateLabel(x.state))],
+    staff() ? ['assignee', 'col_assignee', (x) => (x.assignee_id ? nameOf(us, x.assignee_id) : ''),
+      (x) => h('td', {}, x.assignee_id ? nameOf(us, x.assignee_id) : h('span', { class: 'muted' }, t('unassigned')))] : null,
+    ['due', 'col_due', (x) => (x.due_at ? Date.parse(x.due_at) : Infinity),
+      (x) => h('td', {}, h('span', { class: 'clocks' }, (x.clocks || []).filter((c) => c.status === 'running' || c.status === 'breached').slice(0, 1).map((c) => clockChip(c, doc))))],
+    ['updated', 'col_updated', (x) => Date.parse(x.updated_at), (x) => h('td', { class: 'num' }, fmtTime(x.updated_at))],
+    ['created', 'col_created', (x) => Date.parse(x.created_at), (x) => h('td', { class: 'num' }, fmtTime(x.created_at))],
+    ['channel', 'col_channel', (x) => x.channel || '', (x) => h('td', {}, x.channel ? channelLabel(x.channel) : '')],
+    ['category', 'col_category', (x) => x.category || '', (x) => h('td', {}, x.category ? label(cats.find((c) => c.id === x.category)) || x.category : '')],
+    staff() ? ['requester', 'col_requester', (x) => (x.requester_id ? nameOf(us, x.requester_id) : ''), (x) => h('td', {}, x.requester_id ? nameOf(us, x.requester_id) : '')] : null,
   ].filter(Boolean);
-  const sortKey = cols.find((c) => c[0] === p.get('sort'));
-  const dir = p.get('dir') === 'desc' ? -1 : 1;
+  const wanted = p.get('cols') ? p.get('cols').split(',') : DEFAULT_COLS;
+  const cols = wanted.map((k) => allCols.find((c) => c[0] === k)).filter(Boolean);
+  if (!cols.length) cols.push(...allCols.filter((c) => DEFAULT_COLS.includes(c[0])));
+  const colPicker = h('details', { class: 'columns' }, h('summary', {}, t('columns')),
+    h('div', { class: 'row' }, allCols.map(([k, key]) => h('label', { class: 'inline' },
+      h('input', { type: 'checkbox', name: 'col', value: k, checked: cols.some((c) => c[0] === k), onchange: () => {
+        const on = allCols.map((c) => c[0]).filter((c) => colPicker.querySelector(`input[value="${c}"]`).checked);
+        go({ cols: on.length ? on.join(',') : null });
+      } }), t(key)))));
+  // loaded rows are sorted here for what the server does not sort (a search, organisation, assignee...)
+  const sortKey = !serverSort ? cols.find((c) => c[0] === p.get('sort')) : null;
+  const onKey = p.get('sort');
+  // bulk selection (staff)
+  const chosen = new Set();
+  const bulkCount = h('span', { class: 'small', id: 'bulk-count' });
+  const allBox = staff() ? h('input', { type: 'checkbox', id: 'select-all', 'aria-label': t('select_all'), onchange: (e) => {
+    for (const b of tbody.querySelectorAll('input.pick')) { b.checked = e.target.checked; if (b.checked) chosen.add(Number(b.value)); else chosen.delete(Number(b.value)); }
+    bulkCount.textContent = t('bulk_n', { n: chosen.size });
+  } }) : null;
   const tbody = h('tbody');
-  const thead = h('thead', {}, h('tr', {}, cols.map(([k, key]) => {
-    const on = sortKey && sortKey[0] === k;
+  const thead = h('thead', {}, h('tr', {}, staff() ? h('th', { class: 'pick' }, allBox) : null, cols.map(([k, key]) => {
+    const on = onKey === k;
     return h('th', { scope: 'col', 'aria-sort': on ? (dir > 0 ? 'ascending' : 'descending') : null },
       h('button', { type: 'button', class: 'sort', 'data-sort': k, title: t('sort_by', { c: t(key) }),
         onclick: () => go({ sort: k, dir: on && dir > 0 ? 'desc' : null }) }, t(key), on ? (dir > 0 ? ' ▲' : ' ▼') : ''));
@@ -1092,22 +1259,59 @@ async function pageTickets(main, query) {
       return (x < y ? -1 : x > y ? 1 : 0) * dir || a.id - b.id;
     }) : list;
     clear(tbody).append(...rows.map((x) => h('tr', { 'data-id': x.id, class: x.breached ? 'breached' : null },
-      h('td', { class: 'num' }, h('a', { href: `#/t/${x.id}` }, x.id)),
-      h('td', { class: 'title' }, h('a', { href: `#/t/${x.id}` }, highlighted(x.title, q)),
-        x.match && x.match !== x.title ? h('div', { class: 'match small muted' }, highlighted(x.match, q)) : null),
-      staff() ? h('td', {}, nameOf(os, x.org_id)) : null,
-      h('td', {}, h('span', { class: 'badge ' + x.level }, x.level)),
-      h('td', {}, stateLabel(x.state)),
-      staff() ? h('td', {}, x.assignee_id ? nameOf(us, x.assignee_id) : h('span', { class: 'muted' }, t('unassigned'))) : null,
-      h('td', {}, h('span', { class: 'clocks' }, (x.clocks || []).filter((c) => c.status === 'running' || c.status === 'breached').slice(0, 1).map((c) => clockChip(c, doc)))),
-      h('td', { class: 'num' }, fmtTime(x.updated_at)))));
-    if (!rows.length) tbody.append(h('tr', {}, h('td', { colspan: cols.length, class: 'muted' }, t('no_matches'))));
+      staff() ? h('td', { class: 'pick' }, h('input', { type: 'checkbox', class: 'pick', value: x.id, checked: chosen.has(x.id),
+        'aria-label': t('select_one', { id: x.id }), onchange: (e) => {
+          if (e.target.checked) chosen.add(x.id); else chosen.delete(x.id);
+          bulkCount.textContent = t('bulk_n', { n: chosen.size });
+        } })) : null,
+      cols.map((c) => c[3](x)))));
+    if (!rows.length) tbody.append(h('tr', {}, h('td', { colspan: cols.length + (staff() ? 1 : 0), class: 'muted' }, t('no_matches'))));
     count.textContent = t('shown_n', { n: fmtNum(list.length) });
     more.hidden = next === null;
   }
   paint();
-  add(main, h('h1', {}, q ? t('searching_for', { q }) : t('tickets')),
-    searchForm, h('p', { class: 'small muted' }, t(staff() ? 'search_hint' : 'search_hint_customer')), viewBar, filters,
+
+  // bulk changes on the selected tickets: each ticket's own events; who was refused, and why
+  let bulkBar = null;
+  if (staff()) {
+    const who = h('select', { name: 'bulk_assignee', id: 'bulk-assignee' }, h('option', { value: '' }, t('bulk_keep')),
+      h('option', { value: 'none' }, t('unassigned')), staffList.map((u) => h('option', { value: u.id }, u.name)));
+    const to = h('select', { name: 'bulk_state', id: 'bulk-state' }, h('option', { value: '' }, t('bulk_keep')),
+      catalogue.states.filter((x) => x.id !== 'registered').map((x) => h('option', { value: x.id }, label(x))));
+    const lvl = h('select', { name: 'bulk_level', id: 'bulk-level' }, h('option', { value: '' }, t('bulk_keep')),
+      levels.map((l) => h('option', { value: l.id }, label(l))));
+    const why = h('input', { name: 'bulk_reason', maxlength: 2000, placeholder: t('bulk_reason'), 'aria-label': t('bulk_reason') });
+    const out = h('div', { id: 'bulk-result', role: 'status' });
+    bulkCount.textContent = t('bulk_n', { n: 0 });
+    bulkBar = h('form', { class: 'row bulk', id: 'bulk', onsubmit: async (e) => {
+      e.preventDefault();
+      clear(out);
+      const body = { ids: [...chosen] };
+      if (who.value) body.assignee_id = who.value === 'none' ? null : Number(who.value);
+      if (to.value) body.state = to.value;
+      if (lvl.value) body.level = lvl.value;
+      if (why.value.trim()) body.reason = why.value.trim();
+      if (!body.ids.length || Object.keys(body).length === 1 || (Object.keys(body).length === 2 && body.reason)) { out.append(h('p', { class: 'problem' }, t('bulk_pick'))); return; }
+      try {
+        const r = await api('POST', '/tickets/bulk', body);
+        const refused = r.results.filter((x) => x.status !== 200);
+        add(out, h('p', {}, t('bulk_done', { n: r.done })),
+          refused.length ? h('ul', { class: 'problem' }, refused.map((x) => h('li', {}, t('bulk_refused', { id: x.id, d: x.detail })))) : null);
+        for (const x of r.results) {
+          const row = list.find((y) => y.id === x.id);
+          if (row && x.status === 200) Object.assign(row, { state: x.state, level: x.level, assignee_id: x.assignee_id, team_id: x.team_id });
+        }
+        chosen.clear();
+        who.value = to.value = lvl.value = why.value = '';
+        if (allBox) allBox.checked = false;
+        bulkCount.textContent = t('bulk_n', { n: 0 });
+        paint();
+      } catch (err) { out.append(problemBox(err)); }
+    } }, bulkCount, h('label', {}, t('bulk_assign'), who), h('label', {}, t('bulk_move'), to), h('label', {}, t('bulk_level'), lvl), why,
+    h('button', { type: 'submit', id: 'bulk-apply' }, t('bulk_apply')), out);
+  }
+  add(main, h('h1', {}, q ? t('searching_for', { q }) : (current ? current.name : t('tickets'))),
+    searchForm, h('p', { class: 'small muted' }, t(staff() ? 'search_hint' : 'search_hint_customer')), viewBar, savedBar, filters, colPicker, bulkBar,
     h('div', { class: 'board' }, h('table', { id: 'tickets' }, thead, tbody)), count, h('p', {}, more));
   startTicker(tbody);
 }
@@ -2125,6 +2329,7 @@ const ROUTES = [
   [/^#\/portal\/new$/, pageNewRequest, 'any'],
   [/^#\/tickets(?:\?(.*))?$/, pageTickets, 'any'],
   [/^#\/new$/, pageNewTicket, 'staff'],
+  [/^#\/inbox(?:\?(.*))?$/, pageInbox, 'staff'],
   [/^#\/admin\/commitments(?:\/(\d+))?$/, pageCommitments, 'manager'],
   [/^#\/admin\/calendars$/, pageCalendars, 'manager'],
   [/^#\/admin\/orgs$/, pageOrgs, 'manager'],

@@ -494,6 +494,17 @@ struct kwh_reply kwh_org_patch(struct kwh_call *x);
 struct kwh_reply kwh_attachment_post(struct kwh_call *x);
 struct kwh_reply kwh_attachments_list(struct kwh_call *x);
 struct kwh_reply kwh_attachment_get(struct kwh_call *x);
+/* views.c: saved views of the ticket list (app/views.h) */
+struct kwh_reply kwh_views_list(struct kwh_call *x);
+struct kwh_reply kwh_views_create(struct kwh_call *x);
+struct kwh_reply kwh_view_get(struct kwh_call *x);
+struct kwh_reply kwh_view_patch(struct kwh_call *x);
+struct kwh_reply kwh_view_delete(struct kwh_call *x);
+/* inbox.c: staff's in-app notifications */
+struct kwh_reply kwh_notifications_list(struct kwh_call *x);
+struct kwh_reply kwh_notifications_read(struct kwh_call *x);
+/* bulk.c: one change to many tickets */
+struct kwh_reply kwh_tickets_bulk(struct kwh_call *x);
 /* overruns.c */
 struct kwh_reply kwh_overruns_list(struct kwh_call *x);
 /* callbacks.c: the call-back desk and follow-up tasks */

@@ -37,6 +37,8 @@ static struct kwh_reply openapi(struct kwh_call *x)
 #define CALLBACK_WHY "call-backs are made by the provider's staff"
 #define TASKS_WHY "follow-up tasks are the provider's"
 #define SUBS_WHY "subscriptions are for the provider's people"
+#define VIEWS_WHY "saved views are for the provider's people"
+#define INBOX_WHY "in-app notifications are for the provider's people"
 
 /* In the order of docs/openapi.json; a path's methods next to each other. */
 static const struct kwh_route routes[] = {
@@ -57,6 +59,13 @@ static const struct kwh_route routes[] = {
      "sort,after,limit,include,q,category}",
      kwh_tickets_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/tickets", kwh_tickets_create, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/tickets/bulk", kwh_tickets_bulk, NULL, STAFF,
+     "bulk changes are made by the provider's staff"},
+    {"GET", "/api/v1/views", kwh_views_list, NULL, STAFF, VIEWS_WHY},
+    {"POST", "/api/v1/views", kwh_views_create, NULL, STAFF, VIEWS_WHY},
+    {"GET", "/api/v1/views/{id}", kwh_view_get, NULL, STAFF, VIEWS_WHY},
+    {"PATCH", "/api/v1/views/{id}", kwh_view_patch, NULL, STAFF, VIEWS_WHY},
+    {"DELETE", "/api/v1/views/{id}", kwh_view_delete, NULL, STAFF, VIEWS_WHY},
     {"GET", "/api/v1/tickets/{id}", kwh_ticket_get, NULL, ANYONE, NULL},
     {"PATCH", "/api/v1/tickets/{id}", kwh_ticket_patch, NULL, ANYONE, NULL},
     {"GET", "/api/v1/tickets/{id}/events", kwh_ticket_events, NULL, ANYONE, NULL},
@@ -123,6 +132,9 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/kpis/breaches{?from,to,metric,tz,limit}", kwh_kpi_breaches, NULL, ANYONE,
      NULL},
     {"PATCH", "/api/v1/overruns/{id}", kwh_overrun_patch, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/notifications{?unread,after,limit}", kwh_notifications_list, NULL, STAFF,
+     INBOX_WHY},
+    {"POST", "/api/v1/notifications/read", kwh_notifications_read, NULL, STAFF, INBOX_WHY},
     {"GET", "/api/v1/subscriptions{?user_id}", kwh_subscriptions_list, NULL, STAFF, SUBS_WHY},
     {"POST", "/api/v1/subscriptions", kwh_subscriptions_create, NULL, STAFF, SUBS_WHY},
     {"DELETE", "/api/v1/subscriptions/{id}", kwh_subscription_delete, NULL, STAFF, SUBS_WHY},
@@ -144,7 +156,7 @@ static const struct {
     {"outbox", "notification"},    {"oncall", "rota"},
     {"overruns", "overrun"},       {"subscriptions", "subscription"},
     {"callbacks", "call-back"},    {"users", "user"},
-    {"attachments", "attachment"},
+    {"attachments", "attachment"}, {"views", "view"},
 };
 
 /* {id}: plain decimal 1..INT64_MAX, at most 19 digits, so no overflow. */

@@ -591,9 +591,21 @@ static struct kwh_reply ticket_list(struct kwh_call *x)
     if (f.q && sort && strcmp(sort, "relevance") != 0)
         return kwh_problem_of(KW_INVALID, "",
                               "sort: a search (q) comes in order of relevance (sort=relevance)");
-    if (!f.q && sort && !f.by_due && strcmp(sort, "id") != 0)
-        return kwh_problem_of(KW_INVALID, "",
-                              "sort: expected id, due (time to breach) or, with q, relevance");
+    /* id and due page by cursor; the other orders (KW_TICKET_ORDERS, "-"
+     * first for descending) by offset, as a search does */
+    if (!f.q && sort && !f.by_due && strcmp(sort, "id") != 0) {
+        static const char *const orders[] = {"title",   "state", "level", "updated",
+                                             "created", "id",    "due"};
+        bool known = false;
+        for (size_t i = 0; i < sizeof(orders) / sizeof(orders[0]); i++)
+            known |= strcmp(sort + (sort[0] == '-'), orders[i]) == 0;
+        if (!known)
+            return kwh_problem_of(KW_INVALID, "",
+                                  "sort: expected id, due (time to breach), title, state, level, "
+                                  "updated or created (- first for descending) or, with q, "
+                                  "relevance");
+        f.order = sort;
+    }
     if ((f.q && !search_ok(f.q, &fail)) || !kwh_query_int(x, "org_id", 1, INT64_MAX, &org, &fail) ||
         !kwh_query_int(x, "limit", 1, 500, &limit, &fail) || !query_assignee(x, &f, &fail) ||
         !kwh_query_int(x, "team_id", 1, INT64_MAX, &team, &fail) ||
@@ -608,6 +620,10 @@ static struct kwh_reply ticket_list(struct kwh_call *x)
             return fail;
         f.offset = (size_t)after;
         f.notes = !x->me.customer; /* internal notes are the provider's */
+    } else if (f.order) {
+        if (!kwh_query_int(x, "after", 0, INT64_MAX, &after, &fail))
+            return fail;
+        f.offset = (size_t)after;
     } else if (f.by_due && cursor) {
         if (!due_cursor(cursor, &f.after_due, &f.after))
             return kwh_problem_of(KW_INVALID, "",
@@ -665,7 +681,7 @@ static struct kwh_reply ticket_list(struct kwh_call *x)
         return strcmp(err.field, "/q") == 0 ? bad_parameter("q", err.msg + 3) : kwh_problem(&err);
     }
     json_t *next = json_null();
-    if (pg.more && f.q)
+    if (pg.more && (f.q || f.order))
         next = json_integer((json_int_t)(f.offset + (size_t)limit));
     else if (pg.more && !f.by_due)
         next = json_integer(pg.last);

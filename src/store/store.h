@@ -350,14 +350,22 @@ struct kw_ticket_filter {
     const char *q;
     bool notes;
     size_t offset;
+    /* order (NULL: by id, or by_due): one of KW_TICKET_ORDERS, "-" first
+     * for descending, then id; rows come after skipping `offset` of them
+     * (after, after_due and by_due are then ignored). Without q only. */
+    const char *order;
 };
+/* The orders of kw_ticket_filter.order: a ticket's id, title, state,
+ * level, next deadline (none last), last change and creation. */
+#define KW_TICKET_ORDERS "id, title, state, level, due, updated, created"
 #define KW_SEARCH_TERMS 6
 #define KW_SEARCH_TERM_MAX 200
 #define KW_SEARCH_RANKED 2000
 #define KW_SEARCH_SCAN 50000
 /* Call fn for each ticket that matches (the row is valid during the call);
  * stops early when fn returns false. KW_INVALID (field "/q") for a q with
- * no term, too many terms or a term too long. */
+ * no term, too many terms or a term too long; (field "/sort") for an order
+ * that is not one of KW_TICKET_ORDERS. */
 enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter *f,
                               bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,
                               struct kw_err *err);
@@ -810,5 +818,64 @@ enum kw_code kw_store_attachment_total(struct kw_store *st, int64_t ticket, int6
  * 0-byte file gives a 1-byte allocation) and *size. KW_NOT_FOUND. */
 enum kw_code kw_store_attachment_data(struct kw_store *st, int64_t id, void **data, size_t *size,
                                       struct kw_err *err);
+
+/* ---- saved views of the ticket list ----
+ *
+ * A view is a person's (team_id 0) or shared with a team (team_id): its
+ * name (unique per owner), the list's filters (a JSON object's text), the
+ * columns shown (a JSON array's text) and the sort (NULL: the default).
+ * Whether the values mean anything, and who may do what, is the caller's. */
+struct kw_view {
+    int64_t id, owner_id, team_id, created_at, updated_at;
+    const char *name, *filters, *columns, *sort;
+};
+/* Store a new view at v->created_at; *id gets its id. KW_CONFLICT at
+ * "/name" when the owner has a view of that name; KW_NOT_FOUND at
+ * "/team_id" for an unknown team. */
+enum kw_code kw_store_view_insert(struct kw_store *st, const struct kw_view *v, int64_t *id,
+                                  struct kw_err *err);
+/* Replace view v->id's name, team, filters, columns and sort (updated_at
+ * from v). KW_NOT_FOUND, KW_CONFLICT and the team as for insert. */
+enum kw_code kw_store_view_update(struct kw_store *st, const struct kw_view *v, struct kw_err *err);
+/* Delete view id. KW_NOT_FOUND. */
+enum kw_code kw_store_view_delete(struct kw_store *st, int64_t id, struct kw_err *err);
+/* Read view id (strings valid until the next call on st). KW_NOT_FOUND. */
+enum kw_code kw_store_view_get(struct kw_store *st, int64_t id, struct kw_view *out,
+                               struct kw_err *err);
+/* The views of owner and those shared with team (0: none), or with
+ * all_shared every shared view, by name then id. */
+enum kw_code kw_store_views(struct kw_store *st, int64_t owner, int64_t team, bool all_shared,
+                            bool (*fn)(const struct kw_view *v, void *ctx), void *ctx,
+                            struct kw_err *err);
+/* How many views owner has. */
+enum kw_code kw_store_view_count(struct kw_store *st, int64_t owner, int64_t *n,
+                                 struct kw_err *err);
+
+/* ---- in-app notifications for staff ----
+ *
+ * Written by the store in the transaction that appends the event, however
+ * it is appended: "assigned" for the person a ticket is assigned to (not
+ * when they assign themselves), "sla_warning" and "sla_breach" for the
+ * ticket's assignee, "customer_reply" for the assignee when a customer
+ * adds a public comment. detail: the metric, or the comment's first 200
+ * characters (NULL for assigned). */
+struct kw_notification {
+    int64_t id, user_id, ticket_id, seq, actor_id, at, read_at; /* read_at NO_TIME: unread */
+    const char *kind, *detail, *title;                          /* title: the ticket's */
+};
+/* user's notifications, newest first, older than before (0: from the
+ * newest); only unread ones with unread_only; up to limit. */
+enum kw_code kw_store_notifications(struct kw_store *st, int64_t user, bool unread_only,
+                                    int64_t before, size_t limit,
+                                    bool (*fn)(const struct kw_notification *n, void *ctx),
+                                    void *ctx, struct kw_err *err);
+/* How many of user's notifications are unread. */
+enum kw_code kw_store_notification_unread(struct kw_store *st, int64_t user, int64_t *n,
+                                          struct kw_err *err);
+/* Mark user's notifications ids[0..n) read at now (n 0: every unread one);
+ * ids that are not user's are left alone. *changed: how many were marked. */
+enum kw_code kw_store_notifications_read(struct kw_store *st, int64_t user, const int64_t *ids,
+                                         size_t n, int64_t now, int64_t *changed,
+                                         struct kw_err *err);
 
 #endif

@@ -4,7 +4,8 @@
 # (tests/e2e/ui.test.js, then phone.test.js: every page at 390 px, pages.test.js:
 # every page as each role, previews.test.js, search.test.js, loop.test.js and
 # calendars.test.js, and on a fresh demo attachments.test.js: files and
-# deactivation). Installs
+# deactivation, and views.test.js and inbox.test.js: saved views, bulk
+# changes and in-app notifications). Installs
 # playwright-core from the lock file when it is missing. Screenshots of each
 # main page go to tests/e2e/screenshots/.
 # usage: tests/e2e/run.sh PATH/TO/keepword
@@ -62,6 +63,15 @@ KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null ||
 serve_start --demo
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/attachments.test.js"
 check "the attachment and people browser tests pass" $?
+serve_stop
+# saved views, sorted columns and bulk changes, then in-app notifications,
+# on a fresh demo (they assign and move tickets)
+rm -f "$TMP"/kw.db*
+serve_start --demo
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/views.test.js"
+check "the saved view and bulk change browser tests pass" $?
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/inbox.test.js"
+check "the in-app notification browser tests pass" $?
 serve_stop
 grep -q "ERROR\|runtime error" "$TMP/log" && { echo "FAIL: the server logged errors"; grep "ERROR\|runtime error" "$TMP/log" | head; fail=$((fail + 1)); }
 finish

@@ -3909,6 +3909,193 @@ static void test_attachments(void **state)
                 NULL);
 }
 
+/* ---- saved views and list orders ---- */
+
+static bool view_name(const struct kw_view *v, void *ctx)
+{
+    char *names = ctx;
+    snprintf(names + strlen(names), 256 - strlen(names), "%s%s", *names ? "," : "", v->name);
+    return true;
+}
+
+static void test_views(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t team = new_team(c, "desk"), other = new_team(c, "intl");
+    int64_t ann = new_user(c, "ann@x", "agent", 0, team),
+            bob = new_user(c, "bob@x", "agent", 0, team);
+    int64_t cy = new_user(c, "cy@x", "agent", 0, other);
+    struct kw_view v = {.owner_id = ann,
+                        .name = "mine",
+                        .filters = "{\"view\":\"mine\"}",
+                        .columns = "[\"id\",\"title\"]",
+                        .sort = "-due",
+                        .created_at = c->t0};
+    int64_t mine = 0, shared = 0, id = 0;
+    MUST(kw_store_view_insert(c->st, &v, &mine, &err));
+    assert_int_equal(kw_store_view_insert(c->st, &v, &id, &err), KW_CONFLICT);
+    assert_string_equal(err.field, "/name");
+    v.owner_id = bob; /* names are unique per owner only */
+    MUST(kw_store_view_insert(c->st, &v, &id, &err));
+    v = (struct kw_view){.owner_id = ann, .team_id = team, .name = "breached", .created_at = c->t0};
+    MUST(kw_store_view_insert(c->st, &v, &shared, &err));
+    v.team_id = 999;
+    v.name = "nowhere";
+    assert_int_equal(kw_store_view_insert(c->st, &v, &id, &err), KW_NOT_FOUND);
+    assert_string_equal(err.field, "/team_id");
+
+    struct kw_view r;
+    MUST(kw_store_view_get(c->st, mine, &r, &err));
+    assert_int_equal(r.owner_id, ann);
+    assert_int_equal(r.team_id, 0);
+    assert_string_equal(r.filters, "{\"view\":\"mine\"}");
+    assert_string_equal(r.columns, "[\"id\",\"title\"]");
+    assert_string_equal(r.sort, "-due");
+    MUST(kw_store_view_get(c->st, shared, &r, &err));
+    assert_int_equal(r.team_id, team);
+    assert_string_equal(r.filters, "{}"); /* defaults */
+    assert_string_equal(r.columns, "[]");
+    assert_null(r.sort);
+
+    char names[256] = "";
+    MUST(kw_store_views(c->st, bob, team, false, view_name, names, &err));
+    assert_string_equal(names, "breached,mine"); /* bob's own and the team's, by name */
+    names[0] = 0;
+    MUST(kw_store_views(c->st, cy, other, false, view_name, names, &err));
+    assert_string_equal(names, "");
+    MUST(kw_store_views(c->st, cy, other, true, view_name, names, &err));
+    assert_string_equal(names, "breached");
+    int64_t n = 0;
+    MUST(kw_store_view_count(c->st, ann, &n, &err));
+    assert_int_equal(n, 2);
+
+    v = (struct kw_view){.id = shared, .owner_id = ann, .name = "mine", .updated_at = c->t0 + 5};
+    assert_int_equal(kw_store_view_update(c->st, &v, &err), KW_CONFLICT);
+    v.name = "all breached";
+    MUST(kw_store_view_update(c->st, &v, &err));
+    MUST(kw_store_view_get(c->st, shared, &r, &err));
+    assert_string_equal(r.name, "all breached");
+    assert_int_equal(r.team_id, 0);
+    assert_int_equal(r.updated_at, c->t0 + 5);
+    assert_int_equal(r.created_at, c->t0);
+    v.id = 999;
+    assert_int_equal(kw_store_view_update(c->st, &v, &err), KW_NOT_FOUND);
+    MUST(kw_store_view_delete(c->st, mine, &err));
+    assert_int_equal(kw_store_view_get(c->st, mine, &r, &err), KW_NOT_FOUND);
+    assert_int_equal(kw_store_view_delete(c->st, mine, &err), KW_NOT_FOUND);
+}
+
+struct ids {
+    int64_t id[8];
+    size_t n;
+};
+
+static bool collect_id(const struct kw_ticket_row *t, void *ctx)
+{
+    struct ids *l = ctx;
+    if (l->n < 8)
+        l->id[l->n++] = t->id;
+    return true;
+}
+
+static void test_ticket_orders(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t b = titled(c, c->org, "bravo", NULL, c->t0),
+            a = titled(c, c->org, "alpha", NULL, c->t0 + 1),
+            d = titled(c, c->org, "delta", NULL, c->t0 + 2);
+    static const struct {
+        const char *name, *order;
+        size_t offset;
+        int want[3]; /* 0 b, 1 a, 2 d; -1 none */
+    } rows[] = {
+        {"title", "title", 0, {1, 0, 2}},           {"title descending", "-title", 0, {2, 0, 1}},
+        {"created", "created", 0, {0, 1, 2}},       {"newest first", "-created", 0, {2, 1, 0}},
+        {"id descending", "-id", 0, {2, 1, 0}},     {"an offset", "title", 1, {0, 2, -1}},
+        {"past the end", "title", 3, {-1, -1, -1}},
+    };
+    int64_t id[3] = {b, a, d};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct ids got = {0};
+        struct kw_ticket_filter f = {.order = rows[i].order,
+                                     .offset = rows[i].offset,
+                                     .limit = 10,
+                                     .org_id = c->org,
+                                     .due_before = KW_STORE_NO_TIME};
+        MUST(kw_store_tickets(c->st, &f, collect_id, &got, &err));
+        for (size_t k = 0; k < 3; k++)
+            if (rows[i].want[k] < 0)
+                assert_true(got.n <= k);
+            else if (got.n <= k || got.id[k] != id[rows[i].want[k]])
+                fail_msg("%s: row %zu", rows[i].name, k);
+    }
+    struct kw_ticket_filter f = {.order = "colour", .limit = 10, .due_before = KW_STORE_NO_TIME};
+    struct ids got = {0};
+    assert_int_equal(kw_store_tickets(c->st, &f, collect_id, &got, &err), KW_INVALID);
+    assert_string_equal(err.field, "/sort");
+}
+
+static bool note_kind(const struct kw_notification *n, void *ctx)
+{
+    char *kinds = ctx;
+    snprintf(kinds + strlen(kinds), 256 - strlen(kinds), "%s%s:%s", *kinds ? "," : "", n->kind,
+             n->detail ? n->detail : "-");
+    return true;
+}
+
+static void test_notifications(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t ann = new_user(c, "ann@n", "agent", 0, 0),
+            boss = new_user(c, "boss@n", "manager", 0, 0);
+    int64_t cust = new_user(c, "cust@n", "customer", c->org, 0);
+    int64_t t = new_ticket(c, NULL, NULL);
+    struct kw_ticket_patch p = {.assignee_id = ann};
+    MUST(kw_store_ticket_set(c->st, t, &p, &err));
+    int64_t who[] = {0, ann, boss, cust}; /* 0: the engine */
+    static const struct {
+        const char *type, *body;
+        int actor; /* in who[] */
+    } evs[] = {
+        {"assigned", NULL, 2},
+        {"assigned", NULL, 1}, /* takes it: none */
+        {"comment", "{\"internal\":false,\"text\":\"still broken\"}", 3},
+        {"comment", "{\"internal\":true,\"text\":\"a note\"}", 3},
+        {"comment", "{\"internal\":false,\"text\":\"on it\"}", 2},
+        {"sla_warning", "{\"metric\":\"response\",\"percent\":80}", 0},
+    };
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+        char body[128];
+        snprintf(body, sizeof(body), "{\"assignee_id\":%lld,\"team_id\":null}", (long long)ann);
+        MUST(kw_store_event_append(c->st, t, evs[i].type, evs[i].body ? evs[i].body : body,
+                                   who[evs[i].actor], c->t0 + (int64_t)i, NULL, NULL, &err));
+    }
+    char kinds[256] = "";
+    MUST(kw_store_notifications(c->st, ann, false, 0, 10, note_kind, kinds, &err));
+    assert_string_equal(kinds, "sla_warning:response,customer_reply:still broken,assigned:-");
+    kinds[0] = 0;
+    MUST(kw_store_notifications(c->st, boss, false, 0, 10, note_kind, kinds, &err));
+    assert_string_equal(kinds, "");
+    int64_t n = 0, changed = 0;
+    MUST(kw_store_notification_unread(c->st, ann, &n, &err));
+    assert_int_equal(n, 3);
+    MUST(kw_store_notifications_read(c->st, boss, NULL, 0, c->t0 + 9, &changed, &err));
+    assert_int_equal(changed, 0); /* none of boss's */
+    int64_t some[] = {1, 2, 3, 999};
+    MUST(kw_store_notifications_read(c->st, ann, some, 4, c->t0 + 9, &changed, &err));
+    MUST(kw_store_notification_unread(c->st, ann, &n, &err));
+    assert_int_equal(n, 3 - changed);
+    MUST(kw_store_notifications_read(c->st, ann, NULL, 0, c->t0 + 9, &changed, &err));
+    MUST(kw_store_notification_unread(c->st, ann, &n, &err));
+    assert_int_equal(n, 0);
+    kinds[0] = 0;
+    MUST(kw_store_notifications(c->st, ann, true, 0, 10, note_kind, kinds, &err));
+    assert_string_equal(kinds, "");
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 /* An argument runs only the tests whose names match it ("test_outbox*"). */
@@ -4051,6 +4238,9 @@ int main(int argc, char **argv)
         TEST(test_user_edit_and_deactivate),
         TEST(test_org_edit_and_deactivate),
         TEST(test_attachments),
+        TEST(test_views),
+        TEST(test_ticket_orders),
+        TEST(test_notifications),
     };
     /* the tests this backend covers (fixture.h), in order */
     struct CMUnitTest run[sizeof(tests) / sizeof(tests[0])];

@@ -41,6 +41,10 @@
     " JOIN tickets ON tickets.id = search.ticket WHERE " match                                     \
     " AND (?15 OR search.kind <> 'note') AND " TICKET_FILTER                                       \
     " ORDER BY search.rowid DESC LIMIT ?16"
+/* kw_ticket_filter.order: ?24 is its index in KW_TICKET_ORDERS. */
+#define ORDER_KEY                                                                                  \
+    "CASE ?24 WHEN 1 THEN title WHEN 2 THEN state WHEN 3 THEN level WHEN 4 THEN " DUE_KEY          \
+    " WHEN 5 THEN updated_at WHEN 6 THEN created_at ELSE id END"
 #define SHORT_TERM(n) " AND (?" #n " IS NULL OR instr(lower(search.text), ?" #n ") > 0)"
 
 enum stmt {
@@ -51,6 +55,8 @@ enum stmt {
     S_TICKET_GET,
     S_TICKETS,
     S_TICKETS_DUE,
+    S_TICKETS_ASC,
+    S_TICKETS_DESC,
     S_TICKETS_SEARCH,
     S_TICKETS_SCAN,
     S_SEARCH_TOP,
@@ -88,6 +94,10 @@ static const char *const sql[S_COUNT] = {
                   " AND id > ?1 ORDER BY id LIMIT ?5",
     [S_TICKETS_DUE] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER " AND (" DUE_KEY
                       ", id) > (?10, ?1) ORDER BY " DUE_KEY ", id LIMIT ?5",
+    [S_TICKETS_ASC] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER
+                      " ORDER BY " ORDER_KEY ", id LIMIT ?5 OFFSET ?1",
+    [S_TICKETS_DESC] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER
+                       " ORDER BY " ORDER_KEY " DESC, id DESC LIMIT ?5 OFFSET ?1",
     [S_TICKETS_SEARCH] = SEARCH_RANKED(SEARCH_HITS("search MATCH ?14")),
     [S_TICKETS_SCAN] = SEARCH_RANKED(SEARCH_HITS("search.rowid > ?17" SHORT_TERM(18) SHORT_TERM(
         19) SHORT_TERM(20) SHORT_TERM(21) SHORT_TERM(22) SHORT_TERM(23))),
@@ -309,7 +319,7 @@ static enum kw_code bind_filter(struct kw_store *st, sqlite3_stmt *x,
                                 bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,
                                 struct kw_err *err)
 {
-    sqlite3_bind_int64(x, 1, f->q ? (sqlite3_int64)f->offset : f->after);
+    sqlite3_bind_int64(x, 1, f->q || f->order ? (sqlite3_int64)f->offset : f->after);
     sqlite3_bind_int64(x, 2, f->org_id);
     bind_text(x, 3, f->state);
     bind_text(x, 4, f->level);
@@ -402,8 +412,27 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
         }
         s = t->short_one ? S_TICKETS_SCAN : S_TICKETS_SEARCH;
     }
+    int key = 0;
+    bool desc = false;
+    if (!f->q && f->order) {
+        static const char *const keys[] = {"id",  "title",   "state",  "level",
+                                           "due", "updated", "created"};
+        const char *o = f->order + (desc = f->order[0] == '-');
+        key = -1;
+        for (int i = 0; i < (int)(sizeof(keys) / sizeof(keys[0])); i++)
+            if (strcmp(o, keys[i]) == 0)
+                key = i;
+        if (key < 0)
+            return kw_err_set(err, KW_INVALID, "/sort",
+                              "sort: expected one of %s, - first for "
+                              "descending",
+                              KW_TICKET_ORDERS);
+        s = desc ? S_TICKETS_DESC : S_TICKETS_ASC;
+    }
     sqlite3_stmt *x = prep(st, s);
     enum kw_code rc = KW_OK;
+    if (s == S_TICKETS_ASC || s == S_TICKETS_DESC)
+        sqlite3_bind_int(x, 24, key);
     if (t && t->short_one) {
         int64_t top = 0;
         sqlite3_stmt *y = prep(st, S_SEARCH_TOP);
