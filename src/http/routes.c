@@ -37,6 +37,7 @@ static struct kwh_reply openapi(struct kwh_call *x)
 #define CALLBACK_WHY "call-backs are made by the provider's staff"
 #define TASKS_WHY "follow-up tasks are the provider's"
 #define SUBS_WHY "subscriptions are for the provider's people"
+#define CONTRACTS_WHY "only admins and managers write contracts and credits"
 
 /* In the order of docs/openapi.json; a path's methods next to each other. */
 static const struct kwh_route routes[] = {
@@ -123,6 +124,20 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/kpis/breaches{?from,to,metric,tz,limit}", kwh_kpi_breaches, NULL, ANYONE,
      NULL},
     {"PATCH", "/api/v1/overruns/{id}", kwh_overrun_patch, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/contracts{?org_id,after,limit}", kwh_contracts_list, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/contracts", kwh_contracts_create, NULL, MANAGERS, CONTRACTS_WHY},
+    {"GET", "/api/v1/contracts/{id}", kwh_contract_get, NULL, ANYONE, NULL},
+    {"PATCH", "/api/v1/contracts/{id}", kwh_contract_patch, NULL, MANAGERS, CONTRACTS_WHY},
+    {"GET", "/api/v1/contracts/{id}/ledger{?after,limit}", kwh_contract_ledger, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/contracts/{id}/adjustments", kwh_contract_adjust, NULL, MANAGERS,
+     CONTRACTS_WHY},
+    {"POST", "/api/v1/contracts/{id}/claims", kwh_contract_claim, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/contracts/{id}/settlements", kwh_contract_settle, NULL, MANAGERS,
+     CONTRACTS_WHY},
+    {"GET", "/api/v1/adjustments{?contract_id,state}", kwh_adjustments_list, NULL, MANAGERS,
+     CONTRACTS_WHY},
+    {"POST", "/api/v1/adjustments/{id}/decision", kwh_adjustment_decide, NULL, MANAGERS,
+     CONTRACTS_WHY},
     {"GET", "/api/v1/subscriptions{?user_id}", kwh_subscriptions_list, NULL, STAFF, SUBS_WHY},
     {"POST", "/api/v1/subscriptions", kwh_subscriptions_create, NULL, STAFF, SUBS_WHY},
     {"DELETE", "/api/v1/subscriptions/{id}", kwh_subscription_delete, NULL, STAFF, SUBS_WHY},
@@ -144,7 +159,8 @@ static const struct {
     {"outbox", "notification"},    {"oncall", "rota"},
     {"overruns", "overrun"},       {"subscriptions", "subscription"},
     {"callbacks", "call-back"},    {"users", "user"},
-    {"attachments", "attachment"},
+    {"attachments", "attachment"}, {"contracts", "contract"},
+    {"adjustments", "adjustment"},
 };
 
 /* {id}: plain decimal 1..INT64_MAX, at most 19 digits, so no overflow. */
