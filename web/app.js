@@ -2135,7 +2135,7 @@ Object.assign(STRINGS.en, {
   ct_against: 'Against', ct_invoice: 'invoice', ct_deposit: 'deposit', ct_invoice_no: 'Invoice number',
   ct_status_excluded: 'excluded (reason: {r})', ct_status_capped: 'capped (before caps {raw})',
   ct_hours: '{h} started hours late', ct_by: 'by {who}', ct_approved_by: 'approved by {who}', ct_open: 'Open',
-  ct_reason_changed: 'the overrun reason changed', ct_from_deposit: 'from the deposit', ct_against_invoice: 'invoice {n}',
+  ct_reason_changed: 'the overrun reason changed', ct_statement: 'Statement of this billing period', ct_from_deposit: 'from the deposit', ct_against_invoice: 'invoice {n}',
 });
 Object.assign(STRINGS.zh, {
   contracts: '合同与赔付', ct_org: '客户组织', ct_value: '每个计费周期金额', ct_period: '合同期',
@@ -2154,7 +2154,7 @@ Object.assign(STRINGS.zh, {
   ct_against: '结算方式', ct_invoice: '抵扣发票', ct_deposit: '从保证金扣除', ct_invoice_no: '发票号',
   ct_status_excluded: '不予赔付（原因：{r}）', ct_status_capped: '已封顶（封顶前 {raw}）',
   ct_hours: '超时 {h} 个计费小时', ct_by: '经办：{who}', ct_approved_by: '批准：{who}', ct_open: '查看',
-  ct_reason_changed: '超时原因变更', ct_from_deposit: '从保证金扣除', ct_against_invoice: '发票 {n}',
+  ct_reason_changed: '超时原因变更', ct_statement: '本计费周期对账单', ct_from_deposit: '从保证金扣除', ct_against_invoice: '发票 {n}',
 });
 
 // Minor units as money in the contract's currency ("¥10,000.00", "€5.00").
@@ -2244,6 +2244,8 @@ async function pageContract(main, id) {
       [t('ct_credits'), money(c.balance.credits)], [t('ct_claimed'), money(c.balance.claimed)],
       [t('ct_settled'), money(c.balance.settled)], [t('ct_owed'), money(c.balance.owed)]])),
     h('h2', {}, t('ct_ledger')),
+    h('p', {}, t('ct_statement'), ': ', h('a', { href: `/api/v1/contracts/${id}/statement?format=html&lang=${lang}`, target: '_blank', rel: 'noopener' }, 'HTML'),
+      ' · ', h('a', { href: `/api/v1/contracts/${id}/statement?format=csv`, download: `statement-${id}.csv` }, 'CSV')),
     entries.length ? h('div', { class: 'board' }, h('table', { id: 'ledger' },
       h('thead', {}, h('tr', {}, ['#', t('ct_at'), t('ct_kind'), t('ct_amount'), t('ct_detail')].map((x) => h('th', {}, x)))),
       h('tbody', {}, entries.map((e) => h('tr', { 'data-entry': e.id, title: `${t('ct_hash')} ${e.hash}` },

@@ -6,10 +6,13 @@
  * dual_approval_above a second manager approves: 双签) and settle; a
  * customer claims what is owed. */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
 #include "internal.h"
+#include "kw_buf.h"
 #include "ledger.h"
 
 struct totals {
@@ -504,4 +507,289 @@ struct kwh_reply kwh_adjustments_list(struct kwh_call *x)
         return kwh_problem(&err);
     }
     return kwh_ok(200, json_pack("{s:o}", "adjustments", items));
+}
+
+/* ---- the statement of a billing period ---- */
+
+static void esc(struct kw_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<':
+            kw_buf_adds(b, "&lt;");
+            break;
+        case '>':
+            kw_buf_adds(b, "&gt;");
+            break;
+        case '&':
+            kw_buf_adds(b, "&amp;");
+            break;
+        case '"':
+            kw_buf_adds(b, "&quot;");
+            break;
+        default:
+            kw_buf_printf(b, "%c", *s);
+        }
+    }
+}
+
+/* A CSV field (RFC 4180): quoted, quotes doubled; a leading =, +, - or @
+ * gets a ' so that a spreadsheet does not run it as a formula. */
+static void csv(struct kw_buf *b, const char *s)
+{
+    kw_buf_adds(b, "\"");
+    if (s &&
+        (*s == '=' || *s == '+' || *s == '@' || (*s == '-' && s[1] && (s[1] < '0' || s[1] > '9'))))
+        kw_buf_adds(b, "'");
+    for (; s && *s; s++)
+        kw_buf_adds(b, *s == '"' ? "\"\"" : (char[]){*s, 0});
+    kw_buf_adds(b, "\"");
+}
+
+struct statement {
+    json_t *entries;
+    struct kw_ledger_sums in;
+};
+
+static bool statement_add(const struct kw_ledger_row *e, void *ctx)
+{
+    struct statement *s = ctx;
+    if (strcmp(e->kind, "accrual") == 0 || strcmp(e->kind, "adjustment") == 0)
+        s->in.credits += e->amount;
+    else if (strcmp(e->kind, "claim") == 0)
+        s->in.claimed += e->amount;
+    else if (strcmp(e->kind, "settlement") == 0) {
+        s->in.settled += e->amount;
+        if (e->against && strcmp(e->against, "deposit") == 0)
+            s->in.from_deposit += e->amount;
+    }
+    struct kwh_page pg = {.items = s->entries, .limit = SIZE_MAX};
+    return entry_add(e, &pg);
+}
+
+/* "1,234.56" of minor units (two decimals; the currency beside it). */
+static void money_text(char *buf, size_t cap, int64_t minor)
+{
+    uint64_t a = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
+    snprintf(buf, cap, "%s%llu.%02llu", minor < 0 ? "-" : "", (unsigned long long)(a / 100),
+             (unsigned long long)(a % 100));
+}
+
+static struct kwh_reply statement_csv(json_t *st)
+{
+    struct kw_buf b = {0};
+    const char *cur = json_string_value(json_object_get(st, "currency"));
+    kw_buf_adds(&b, "seq,at,kind,amount_minor,currency,quantity,against,ticket_id,overrun_id,"
+                    "actor,approved_by,detail,hash\r\n");
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(st, "entries"), i, e)
+    {
+        json_t *body = json_object_get(e, "body");
+        const char *note = json_string_value(json_object_get(body, "note"));
+        const char *inv = json_string_value(json_object_get(body, "invoice"));
+        const char *status = json_string_value(json_object_get(body, "status"));
+        kw_buf_printf(&b, "%lld,%s,%s,%lld,%s,%lld,",
+                      (long long)json_integer_value(json_object_get(e, "seq")),
+                      json_string_value(json_object_get(e, "at")),
+                      json_string_value(json_object_get(e, "kind")),
+                      (long long)json_integer_value(json_object_get(e, "amount")), cur,
+                      (long long)json_integer_value(json_object_get(e, "quantity")));
+        kw_buf_adds(&b, json_string_value(json_object_get(e, "against"))
+                            ? json_string_value(json_object_get(e, "against"))
+                            : "");
+        static const char *const ids[] = {"ticket_id", "overrun_id", "actor", "approved_by"};
+        for (size_t k = 0; k < 4; k++) {
+            json_t *v = json_object_get(e, ids[k]);
+            if (json_is_integer(v))
+                kw_buf_printf(&b, ",%lld", (long long)json_integer_value(v));
+            else
+                kw_buf_adds(&b, ",");
+        }
+        kw_buf_adds(&b, ",");
+        csv(&b, note ? note : inv ? inv : status ? status : "");
+        kw_buf_printf(&b, ",%s\r\n", json_string_value(json_object_get(e, "hash")));
+    }
+    if (b.failed || !b.p) {
+        kw_buf_release(&b);
+        return kwh_problem_of(KW_NOMEM, "", "no memory for the statement");
+    }
+    struct kwh_reply r = kwh_ok_text("text/csv; charset=utf-8", b.p);
+    return r;
+}
+
+static struct kwh_reply statement_html(json_t *st, const char *org, bool zh)
+{
+    struct kw_buf b = {0};
+#define L(en, cn) (zh ? (cn) : (en))
+    const char *cur = json_string_value(json_object_get(st, "currency"));
+    json_t *per = json_object_get(st, "period");
+    kw_buf_printf(&b,
+                  "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width\">"
+                  "<link rel=\"stylesheet\" href=\"/assets/app.css\"><title>%s</title></head>"
+                  "<body class=\"receipt\"><main><h1>%s: ",
+                  zh ? "zh-CN" : "en", L("Credit statement", "赔付对账单"),
+                  L("Credit statement", "赔付对账单"));
+    esc(&b, org);
+    kw_buf_adds(&b, "</h1><dl>");
+    char m[48];
+    struct {
+        const char *en, *cn, *key;
+        json_t *from;
+    } rows[] = {
+        {"Period from (UTC)", "周期开始（UTC）", "from", per},
+        {"to (exclusive)", "周期结束（不含）", "to", per},
+        {"Credits owed before", "期初应赔付", "credits", json_object_get(st, "opening")},
+        {"Credits in the period", "本期应赔付", "credits", json_object_get(st, "in_period")},
+        {"Claimed in the period", "本期索赔", "claimed", json_object_get(st, "in_period")},
+        {"Settled in the period", "本期结算", "settled", json_object_get(st, "in_period")},
+        {"Still owed at the end", "期末尚欠", "owed", json_object_get(st, "closing")},
+        {"Deposit balance at the end", "期末保证金余额", "deposit_balance",
+         json_object_get(st, "closing")},
+        {"Deposit required", "应缴保证金", "deposit_required", json_object_get(st, "closing")},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        json_t *v = json_object_get(rows[i].from, rows[i].key);
+        kw_buf_printf(&b, "<dt>%s</dt><dd>", L(rows[i].en, rows[i].cn));
+        if (json_is_integer(v)) {
+            money_text(m, sizeof(m), json_integer_value(v));
+            kw_buf_printf(&b, "%s ", m);
+            esc(&b, cur);
+        } else
+            esc(&b, json_string_value(v));
+        kw_buf_adds(&b, "</dd>");
+    }
+    kw_buf_printf(&b,
+                  "</dl><table><thead><tr><th>#</th><th>%s</th><th>%s</th><th>%s</th>"
+                  "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
+                  L("At (UTC)", "时间（UTC）"), L("Entry", "类型"), L("Amount", "金额"),
+                  L("Ticket", "工单"), L("Detail", "说明"), L("Hash", "哈希"));
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(st, "entries"), i, e)
+    {
+        json_t *body = json_object_get(e, "body");
+        const char *kind = json_string_value(json_object_get(e, "kind"));
+        static const struct {
+            const char *id, *cn;
+        } kinds[] = {{"accrual", "计提"},
+                     {"adjustment", "调整"},
+                     {"claim", "索赔"},
+                     {"settlement", "结算"},
+                     {"remedy", "补偿项目"}};
+        const char *kcn = kind;
+        for (size_t k = 0; k < 5; k++)
+            if (strcmp(kinds[k].id, kind) == 0)
+                kcn = kinds[k].cn;
+        kw_buf_printf(&b, "<tr><td>%lld</td><td>",
+                      (long long)json_integer_value(json_object_get(e, "seq")));
+        esc(&b, json_string_value(json_object_get(e, "at")));
+        kw_buf_printf(&b, "</td><td>%s</td><td class=\"num\">", zh ? kcn : kind);
+        if (strcmp(kind, "remedy") == 0)
+            kw_buf_printf(&b, "&times; %lld",
+                          (long long)json_integer_value(json_object_get(e, "quantity")));
+        else {
+            money_text(m, sizeof(m), json_integer_value(json_object_get(e, "amount")));
+            kw_buf_printf(&b, "%s ", m);
+            esc(&b, cur);
+        }
+        kw_buf_adds(&b, "</td><td>");
+        if (json_is_integer(json_object_get(e, "ticket_id")))
+            kw_buf_printf(&b, "#%lld",
+                          (long long)json_integer_value(json_object_get(e, "ticket_id")));
+        kw_buf_adds(&b, "</td><td>");
+        json_t *item = json_object_get(body, "item");
+        if (item)
+            esc(&b, json_string_value(json_object_get(item, zh ? "zh" : "en")));
+        esc(&b, json_string_value(json_object_get(body, "note")));
+        esc(&b, json_string_value(json_object_get(body, "invoice")));
+        kw_buf_adds(&b, "</td><td><code>");
+        char h12[13];
+        snprintf(h12, sizeof(h12), "%s", json_string_value(json_object_get(e, "hash")));
+        esc(&b, h12);
+        kw_buf_adds(&b, "…</code></td></tr>");
+    }
+    kw_buf_adds(&b, "</tbody></table></main></body></html>\n");
+#undef L
+    if (b.failed || !b.p) {
+        kw_buf_release(&b);
+        return kwh_problem_of(KW_NOMEM, "", "no memory for the statement");
+    }
+    return kwh_ok_text("text/html; charset=utf-8", b.p);
+}
+
+struct kwh_reply kwh_contract_statement(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    const char *format = kwh_query(x, "format"), *lang = kwh_query(x, "lang");
+    const char *at = kwh_query(x, "at");
+    if (format && strcmp(format, "json") != 0 && strcmp(format, "html") != 0 &&
+        strcmp(format, "csv") != 0)
+        return kwh_problemf(KW_INVALID, "/format", "format is json, html or csv, not '%.40s'",
+                            format);
+    if (lang && strcmp(lang, "zh") != 0 && strcmp(lang, "en") != 0)
+        return kwh_problemf(KW_INVALID, "/lang", "lang is zh or en, not '%.40s'", lang);
+    int64_t day = kw_day_of(x->now);
+    struct kw_err err = {0};
+    if (at && kw_date_parse(at, strlen(at), &day, &err) != KW_OK)
+        return kwh_problemf(KW_INVALID, "/at", "at: expected a date YYYY-MM-DD, not '%.40s'", at);
+    if (!contract_visible(x, x->arg.id, &out))
+        return out;
+    struct kw_contract c = {.commitment_id = UNSET,
+                            .value = UNSET,
+                            .period_start = UNSET,
+                            .period_end = UNSET,
+                            .deposit_held = UNSET,
+                            .dual_above = UNSET};
+    struct currency_copy cc = {.found = false};
+    if (kw_store_contracts(x->wk->st, x->arg.id, 0, 0, 1, keep_currency, &cc, &err) != KW_OK ||
+        kw_store_contracts(x->wk->st, x->arg.id, 0, 0, 1, keep, &c, &err) != KW_OK)
+        return kwh_problem(&err);
+    c.currency = cc.cur;
+    int64_t t = day * 86400, from, to;
+    if (t < c.period_start || t >= c.period_end)
+        return kwh_problem_of(KW_INVALID, "/at",
+                              "at: a day within the contract (period_start to period_end)");
+    kw_contract_period(&c, t, &from, &to);
+    /* the opening balance: every entry before from */
+    struct statement open = {.entries = json_array()}, in = {.entries = json_array()};
+    struct kw_ledger_filter f = {
+        .contract_id = c.id, .from = KW_STORE_NO_TIME, .to = from, .limit = SIZE_MAX};
+    enum kw_code rc = kw_store_ledger(x->wk->st, &f, statement_add, &open, &err);
+    f.from = from;
+    f.to = to;
+    if (rc == KW_OK)
+        rc = kw_store_ledger(x->wk->st, &f, statement_add, &in, &err);
+    json_decref(open.entries);
+    if (rc != KW_OK) {
+        json_decref(in.entries);
+        return kwh_problem(&err);
+    }
+    int64_t credits = open.in.credits + in.in.credits, settled = open.in.settled + in.in.settled;
+    int64_t deposit = c.deposit_held - open.in.from_deposit - in.in.from_deposit;
+    json_t *st = json_pack(
+        "{s:I, s:I, s:s, s:{s:o, s:o}, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, "
+        "s:I, s:I, s:I}, s:o}",
+        "contract_id", (json_int_t)c.id, "org_id", (json_int_t)c.org_id, "currency", cc.cur,
+        "period", "from", kwh_instant_json(from), "to", kwh_instant_json(to), "opening", "credits",
+        (json_int_t)open.in.credits, "claimed", (json_int_t)open.in.claimed, "settled",
+        (json_int_t)open.in.settled, "in_period", "credits", (json_int_t)in.in.credits, "claimed",
+        (json_int_t)in.in.claimed, "settled", (json_int_t)in.in.settled, "closing", "credits",
+        (json_int_t)credits, "claimed", (json_int_t)(open.in.claimed + in.in.claimed), "settled",
+        (json_int_t)settled, "owed", (json_int_t)(credits - settled), "deposit_balance",
+        (json_int_t)deposit, "deposit_required", (json_int_t)kw_contract_deposit_required(&c),
+        "entries", in.entries);
+    if (!format || strcmp(format, "json") == 0)
+        return kwh_ok(200, st);
+    if (strcmp(format, "csv") == 0) {
+        out = statement_csv(st);
+        json_decref(st);
+        return out;
+    }
+    struct kw_org o;
+    const char *name = kw_store_org_get(x->wk->st, c.org_id, &o, NULL) == KW_OK ? o.name : "";
+    out = statement_html(st, name, !lang || strcmp(lang, "zh") == 0);
+    json_decref(st);
+    return out;
 }

@@ -214,6 +214,30 @@ is "the deposit falls below what the contract requires" 200 \
 req POST "/api/v1/contracts/$K/settlements" '{"amount":1,"against":"deposit"}' "$MGR"
 is "nothing more to settle" 400 '.pointer == "/amount"'
 
+# --- the statement of March ---
+req GET "/api/v1/contracts/$K/statement?at=2026-03-15" "" "$CUST"
+is "the statement of the billing period (a month)" 200 '.period == {"from":"2026-03-01T00:00:00Z","to":"2026-04-01T00:00:00Z"}
+    and .opening.credits == 0 and .in_period.credits == 85000 and .in_period.claimed == 85000 and .in_period.settled == 85000
+    and .closing.owed == 0 and .closing.deposit_balance == 85000 and .closing.deposit_required == 100000 and (.entries | length) == 10'
+req GET "/api/v1/contracts/$K/statement?at=2026-04-15" "" "$CUST"
+is "April opens with March's sums and has no entries" 200 '.opening.credits == 85000 and .opening.settled == 85000 and .entries == [] and .closing.owed == 0'
+curl -s "$B/api/v1/contracts/$K/statement?at=2026-03-15&format=csv" -H "Authorization: Bearer $CUST" >"$TMP/st.csv"
+[ "$(wc -l <"$TMP/st.csv")" = 11 ] && head -1 "$TMP/st.csv" | grep -q '^seq,at,kind,amount_minor,currency' &&
+    grep -q '^2,.*,adjustment,-10000,CNY,' "$TMP/st.csv"
+check "the statement as CSV: a header and a row per entry" $? "($(head -3 "$TMP/st.csv"))"
+req GET "/api/v1/contracts/$K/statement?at=2026-03-15&format=html&lang=en" "" "$CUST"
+is "and as a printable page" 200
+grep -q "Credit statement: Acme" "$TMP/body" && grep -q "850.00 CNY" "$TMP/body"
+check "the page names the organisation and the sums" $?
+req GET "/api/v1/contracts/$K/statement?at=2025-12-31" "" "$CUST"
+is "a day outside the contract is refused" 400 '.pointer == "/at"'
+req GET "/api/v1/contracts/$K/statement?at=March" "" "$CUST"
+is "a day that is no date is refused" 400 '.pointer == "/at"'
+req GET "/api/v1/contracts/$K/statement?format=pdf" "" "$CUST"
+is "formats are json, csv and html" 400 '.pointer == "/format"'
+req GET "/api/v1/contracts/$KG/statement" "" "$CUST"
+is "another organisation's statement is 404" 404
+
 # --- the chain: consecutive seqs, and the Merkle log grew with each entry ---
 req GET "/api/v1/contracts/$K/ledger" "" "$MGR"
 is "every entry is in one chain" 200 '[.entries[].seq] == [range(1; (.entries | length) + 1)]'
