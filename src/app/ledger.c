@@ -49,55 +49,6 @@ static bool currency_ok(const char *s)
     return true;
 }
 
-enum kw_code kw_contract_save(struct kw_unit *u, const struct kw_actor *who,
-                              const struct kw_contract *c, int64_t *id, struct kw_err *err)
-{
-    KW_ERR_ENSURE(err);
-    enum kw_code rc = managers_only(who, "only admins and managers write contracts", err);
-    if (rc != KW_OK)
-        return rc;
-    bool org = false;
-    if ((rc = kw_store_orgs(u->st, c->org_id, 0, 1, org_seen, &org, err)) != KW_OK)
-        return rc;
-    if (!org)
-        return kw_err_set(err, KW_NOT_FOUND, "/org_id", "org_id: no organisation %lld",
-                          (long long)c->org_id);
-    if (c->value <= 0)
-        return kw_err_set(err, KW_INVALID, "/value",
-                          "value: expected a whole number of minor units above 0");
-    if (!currency_ok(c->currency))
-        return kw_err_set(err, KW_INVALID, "/currency",
-                          "currency: expected three capital letters (ISO 4217, e.g. CNY)");
-    if (!c->billing || (strcmp(c->billing, "monthly") != 0 && strcmp(c->billing, "annual") != 0))
-        return kw_err_set(err, KW_INVALID, "/billing", "billing: expected monthly or annual");
-    if (c->period_end <= c->period_start)
-        return kw_err_set(err, KW_INVALID, "/period_end", "period_end: must be after period_start");
-    if ((c->deposit_percent >= 0) == (c->deposit_amount >= 0))
-        return kw_err_set(err, KW_INVALID, "/deposit_required",
-                          "deposit_required: expected exactly one of percent and amount");
-    if (c->deposit_percent >= 0 && (c->deposit_percent < 1 || c->deposit_percent > 100))
-        return kw_err_set(err, KW_INVALID, "/deposit_required/percent",
-                          "deposit_required.percent: expected a whole number from 1 to 100");
-    if (c->deposit_held < 0)
-        return kw_err_set(err, KW_INVALID, "/deposit_held",
-                          "deposit_held: expected a whole number of minor units, 0 or more");
-    if (c->dual_above < 0)
-        return kw_err_set(err, KW_INVALID, "/dual_approval_above",
-                          "dual_approval_above: expected a whole number of minor units, 0 or more");
-    if (c->commitment_id) {
-        int64_t want = c->commitment_id;
-        if ((rc = kw_store_commitments(u->st, commitment_seen, &want, err)) != KW_OK)
-            return rc;
-        if (want)
-            return kw_err_set(err, KW_NOT_FOUND, "/commitment_id",
-                              "commitment_id: no commitment %lld", (long long)c->commitment_id);
-    }
-    if (!c->id)
-        return kw_store_contract_insert(u->st, c, u->now, id, err);
-    *id = c->id;
-    return kw_store_contract_update(u->st, c, u->now, err);
-}
-
 /* t in whole calendar months (UTC) after base: the instant of the same
  * day and time, the day cut to the month's last. */
 static int64_t add_months(int64_t base, int64_t months)
@@ -163,6 +114,110 @@ static enum kw_code contract_get(struct kw_store *st, int64_t id, struct found_c
     if (rc == KW_OK && !f->found)
         rc = kw_err_set(err, KW_NOT_FOUND, field, "no contract %lld", (long long)id);
     return rc;
+}
+
+/* Whether contract c's deposit balance is below what it requires, and the
+ * balance. */
+static enum kw_code deposit_short(struct kw_store *st, const struct kw_contract *c, bool *shortfall,
+                                  int64_t *balance, struct kw_err *err)
+{
+    struct kw_ledger_sums s;
+    enum kw_code rc = kw_store_ledger_sums(st, c->id, 0, INT64_MIN, INT64_MAX, &s, err);
+    *balance = c->deposit_held - (rc == KW_OK ? s.from_deposit : 0);
+    *shortfall = *balance < kw_contract_deposit_required(c);
+    return rc;
+}
+
+/* When contract id's deposit has just fallen below what it requires (was
+ * not short before: was_short false), queue a deposit_low notification for
+ * the endpoints and people subscribed to it for the organisation. */
+static enum kw_code deposit_alert(struct kw_store *st, int64_t id, bool was_short, int64_t now,
+                                  struct kw_err *err)
+{
+    struct found_contract fc;
+    bool shortfall;
+    int64_t balance;
+    enum kw_code rc = contract_get(st, id, &fc, "", err);
+    if (rc == KW_OK)
+        rc = deposit_short(st, &fc.c, &shortfall, &balance, err);
+    if (rc != KW_OK || was_short || !shortfall)
+        return rc;
+    struct kw_org o;
+    if ((rc = kw_store_org_get(st, fc.c.org_id, &o, err)) != KW_OK)
+        return rc;
+    json_t *n =
+        json_pack("{s:s, s:{s:I, s:s, s:o}, s:{s:I, s:s, s:I, s:I, s:I}}", "kind", "deposit_low",
+                  "org", "id", (json_int_t)o.id, "name", o.name, "account_manager_id",
+                  o.account_manager_id ? json_integer(o.account_manager_id) : json_null(),
+                  "contract", "id", (json_int_t)id, "currency", fc.c.currency, "deposit_held",
+                  (json_int_t)fc.c.deposit_held, "deposit_balance", (json_int_t)balance,
+                  "deposit_required", (json_int_t)kw_contract_deposit_required(&fc.c));
+    char *payload = n ? json_dumps(n, JSON_COMPACT) : NULL;
+    json_decref(n);
+    if (!payload)
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the deposit alert");
+    char key[64];
+    snprintf(key, sizeof(key), "deposit-%lld-%lld", (long long)id, (long long)now);
+    rc = kw_store_outbox_add(st, "deposit_low", 0, fc.c.org_id, 0, payload, key, now, err);
+    free(payload);
+    return rc;
+}
+
+enum kw_code kw_contract_save(struct kw_unit *u, const struct kw_actor *who,
+                              const struct kw_contract *c, int64_t *id, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    enum kw_code rc = managers_only(who, "only admins and managers write contracts", err);
+    if (rc != KW_OK)
+        return rc;
+    bool org = false;
+    if ((rc = kw_store_orgs(u->st, c->org_id, 0, 1, org_seen, &org, err)) != KW_OK)
+        return rc;
+    if (!org)
+        return kw_err_set(err, KW_NOT_FOUND, "/org_id", "org_id: no organisation %lld",
+                          (long long)c->org_id);
+    if (c->value <= 0)
+        return kw_err_set(err, KW_INVALID, "/value",
+                          "value: expected a whole number of minor units above 0");
+    if (!currency_ok(c->currency))
+        return kw_err_set(err, KW_INVALID, "/currency",
+                          "currency: expected three capital letters (ISO 4217, e.g. CNY)");
+    if (!c->billing || (strcmp(c->billing, "monthly") != 0 && strcmp(c->billing, "annual") != 0))
+        return kw_err_set(err, KW_INVALID, "/billing", "billing: expected monthly or annual");
+    if (c->period_end <= c->period_start)
+        return kw_err_set(err, KW_INVALID, "/period_end", "period_end: must be after period_start");
+    if ((c->deposit_percent >= 0) == (c->deposit_amount >= 0))
+        return kw_err_set(err, KW_INVALID, "/deposit_required",
+                          "deposit_required: expected exactly one of percent and amount");
+    if (c->deposit_percent >= 0 && (c->deposit_percent < 1 || c->deposit_percent > 100))
+        return kw_err_set(err, KW_INVALID, "/deposit_required/percent",
+                          "deposit_required.percent: expected a whole number from 1 to 100");
+    if (c->deposit_held < 0)
+        return kw_err_set(err, KW_INVALID, "/deposit_held",
+                          "deposit_held: expected a whole number of minor units, 0 or more");
+    if (c->dual_above < 0)
+        return kw_err_set(err, KW_INVALID, "/dual_approval_above",
+                          "dual_approval_above: expected a whole number of minor units, 0 or more");
+    if (c->commitment_id) {
+        int64_t want = c->commitment_id;
+        if ((rc = kw_store_commitments(u->st, commitment_seen, &want, err)) != KW_OK)
+            return rc;
+        if (want)
+            return kw_err_set(err, KW_NOT_FOUND, "/commitment_id",
+                              "commitment_id: no commitment %lld", (long long)c->commitment_id);
+    }
+    bool was_short = false;
+    if (c->id) {
+        struct found_contract before;
+        int64_t balance;
+        if ((rc = contract_get(u->st, c->id, &before, "", err)) != KW_OK ||
+            (rc = deposit_short(u->st, &before.c, &was_short, &balance, err)) != KW_OK)
+            return rc;
+        *id = c->id;
+        rc = kw_store_contract_update(u->st, c, u->now, err);
+    } else
+        rc = kw_store_contract_insert(u->st, c, u->now, id, err);
+    return rc == KW_OK ? deposit_alert(u->st, *id, was_short, u->now, err) : rc;
 }
 
 /* Append e with body (taken) as its canonical text. */
@@ -632,5 +687,13 @@ enum kw_code kw_ledger_settle(struct kw_unit *u, const struct kw_actor *who, int
         json_object_set_new(b, "invoice", json_string(ref));
     if (!b)
         return kw_err_set(err, KW_NOMEM, "", "no memory for a ledger entry");
-    return append(u->st, &e, b, entry, err);
+    bool was_short;
+    int64_t balance;
+    if ((rc = deposit_short(u->st, &fc.c, &was_short, &balance, err)) != KW_OK) {
+        json_decref(b);
+        return rc;
+    }
+    if ((rc = append(u->st, &e, b, entry, err)) != KW_OK)
+        return rc;
+    return deposit ? deposit_alert(u->st, contract, was_short, u->now, err) : KW_OK;
 }

@@ -15,7 +15,7 @@ at() { echo "$1" >"$TMP/now.new" && mv "$TMP/now.new" "$TMP/now"; }
 
 at 2026-03-02T09:00:00Z
 KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
-serve_start --fake-clock "$TMP/now"
+serve_start --fake-clock "$TMP/now" --allow-destination 127.0.0.1
 req POST /api/v1/tokens '{"label":"ledger test"}' "$(login admin@localhost correct-horse)"
 ADMIN=$(jq -r .token "$TMP/body")
 req POST /api/v1/orgs '{"name":"Acme"}' "$ADMIN"
@@ -206,8 +206,13 @@ req POST "/api/v1/contracts/$K/settlements" '{"amount":20000,"against":"cash"}' 
 is "against invoice or deposit only" 400 '.pointer == "/against"'
 req POST "/api/v1/contracts/$K/settlements" '{"amount":20000,"against":"invoice","invoice":"INV-2026-031"}' "$MGR"
 is "settled against an invoice" 201
+req POST /api/v1/endpoints '{"name":"account desk","url":"http://127.0.0.1:9/hook","events":["deposit_low"]}' "$ADMIN"
+is "an endpoint for deposit alerts" 201
 req POST "/api/v1/contracts/$K/settlements" '{"amount":65000,"against":"deposit"}' "$MGR"
 is "settled from the deposit" 201
+req GET /api/v1/outbox "" "$ADMIN"
+is "the deposit falling short is a deposit_low notification" 200 \
+    "[.notifications[] | select(.kind == \"deposit_low\")] | length == 1"
 req GET "/api/v1/contracts/$K" "" "$CUST"
 is "the deposit falls below what the contract requires" 200 \
     '.balance.owed == 0 and .deposit_balance == 85000 and .deposit_required_amount == 100000 and .deposit_short == true'
