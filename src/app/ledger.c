@@ -106,6 +106,26 @@ static bool keep_contract(const struct kw_contract *c, void *ctx)
     return false;
 }
 
+struct contract_list {
+    struct found_contract *v;
+    size_t n, cap;
+};
+
+static bool collect_contract(const struct kw_contract *c, void *ctx)
+{
+    struct contract_list *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        struct found_contract *v = realloc(l->v, cap * sizeof(*v));
+        if (!v)
+            return false;
+        l->v = v;
+        l->cap = cap;
+    }
+    keep_contract(c, &l->v[l->n++]);
+    return true;
+}
+
 static enum kw_code contract_get(struct kw_store *st, int64_t id, struct found_contract *f,
                                  const char *field, struct kw_err *err)
 {
@@ -277,12 +297,15 @@ static bool pick_overrun(const struct kw_overrun_row *r, void *ctx)
 struct so_far {
     int64_t amount, quantity;
     size_t n;
+    bool stopped; /* an entry made when the late clock stopped (not at a period close) */
 };
 
 static bool add_so_far(const struct kw_ledger_row *e, void *ctx)
 {
     struct so_far *s = ctx;
     s->n++;
+    if (!strstr(e->body, "\"period_close\""))
+        s->stopped = true;
     if (strcmp(e->kind, "accrual") == 0 || strcmp(e->kind, "adjustment") == 0)
         s->amount += e->amount;
     if (strcmp(e->kind, "remedy") == 0)
@@ -303,12 +326,12 @@ static enum kw_code overrun_so_far(struct kw_store *st, int64_t overrun, struct 
  * accrued for it against the caps. */
 static enum kw_code owed(struct kw_store *st, const struct kw_compiled *k,
                          const struct kw_sla_run *run, int64_t ticket, const char *reason,
-                         const struct kw_contract *c, int64_t own, struct kw_credit_out *out,
-                         struct kw_err *err)
+                         const struct kw_contract *c, int64_t own, int64_t when,
+                         struct kw_credit_out *out, struct kw_err *err)
 {
     const struct kw_clock *ck = &run->clock;
     int64_t from, to;
-    kw_contract_period(c, run->stopped_at, &from, &to);
+    kw_contract_period(c, when, &from, &to); /* the period whose cap counts */
     struct kw_ledger_sums tk, pd;
     enum kw_code rc = kw_store_ledger_sums(st, c->id, ticket, INT64_MIN, INT64_MAX, &tk, err);
     if (rc == KW_OK)
@@ -338,12 +361,15 @@ static const char *status_name(enum kw_credit_status s)
 
 /* The entry (accrual, adjustment or remedy) that brings overrun o from
  * what it has so far to what out says. */
+enum why { AT_STOP, AT_CLOSE, REASON_CHANGED };
 static enum kw_code settle_up(struct kw_store *st, const struct kw_overrun_row *o,
                               const struct kw_contract *c, const struct kw_sla_run *run,
                               const struct kw_credit_out *out, const struct so_far *sf,
-                              int64_t actor, int64_t now, struct kw_err *err)
+                              enum why why, int64_t actor, int64_t now, struct kw_err *err)
 {
-    bool first = sf->n == 0;
+    /* the first entry at the stop is written even when it owes 0 (excluded),
+     * so that a later reason change finds it; others only for a difference */
+    bool first = why == AT_STOP && !sf->stopped;
     struct kw_ledger_row e = {.org_id = o->org_id,
                               .contract_id = c->id,
                               .ticket_id = o->ticket_id,
@@ -384,14 +410,19 @@ static enum kw_code settle_up(struct kw_store *st, const struct kw_overrun_row *
             json_decref(b);
             return KW_OK;
         }
-        e.kind = first ? "accrual" : "adjustment";
+        e.kind = why == REASON_CHANGED ? "adjustment" : "accrual";
         e.amount = out->amount - sf->amount;
         json_object_set_new(b, "hours", json_integer(out->hours));
         json_object_set_new(b, "raw", json_integer(out->raw));
         json_object_set_new(b, "owed", json_integer(out->amount));
         json_object_set_new(b, "amount", json_integer(e.amount));
-        if (!first)
+        if (why == REASON_CHANGED)
             json_object_set_new(b, "note", json_string("the overrun's reason changed"));
+    }
+    if (why == AT_CLOSE) { /* the period's end (the entry is at its last second) */
+        char end[KW_INSTANT_BUF];
+        kw_instant_format_utc(now + 1, end);
+        json_object_set_new(b, "period_close", json_string(end));
     }
     return append(st, &e, b, NULL, err);
 }
@@ -431,8 +462,8 @@ enum kw_code kw_ledger_accrue(struct kw_store *st, int64_t ticket, const struct 
         struct so_far sf;
         if ((rc = overrun_so_far(st, p.r.id, &sf, err)) != KW_OK)
             return rc;
-        if (sf.n)
-            continue; /* accrued once; a changed reason adjusts it */
+        if (sf.stopped)
+            continue; /* accrued at the stop once; a changed reason adjusts it */
         struct kw_contract c;
         bool found;
         if ((rc = kw_store_contract_at(st, p.r.org_id, r->stopped_at, &c, &found, err)) != KW_OK)
@@ -442,11 +473,13 @@ enum kw_code kw_ledger_accrue(struct kw_store *st, int64_t ticket, const struct 
         struct found_contract fc;
         keep_contract(&c, &fc);
         struct kw_credit_out out;
-        if ((rc = owed(st, k, r, ticket, p.r.reason, &fc.c, 0, &out, err)) != KW_OK)
+        if ((rc = owed(st, k, r, ticket, p.r.reason, &fc.c, sf.amount, r->stopped_at, &out, err)) !=
+            KW_OK)
             return rc;
         if (out.status == KW_CREDIT_NO_RULE || out.status == KW_CREDIT_NOT_LATE)
             continue;
-        if ((rc = settle_up(st, &p.r, &fc.c, r, &out, &sf, 0, r->stopped_at, err)) != KW_OK)
+        if ((rc = settle_up(st, &p.r, &fc.c, r, &out, &sf, AT_STOP, 0, r->stopped_at, err)) !=
+            KW_OK)
             return rc;
     }
     return KW_OK;
@@ -462,8 +495,8 @@ enum kw_code kw_ledger_reason_changed(struct kw_unit *u, const struct kw_actor *
     if (rc != KW_OK || !p.found)
         return rc;
     struct so_far sf;
-    if ((rc = overrun_so_far(u->st, overrun, &sf, err)) != KW_OK || !sf.n)
-        return rc; /* nothing accrued yet: the accrual will see the reason */
+    if ((rc = overrun_so_far(u->st, overrun, &sf, err)) != KW_OK || !sf.stopped)
+        return rc; /* not stopped yet: the accrual at the stop will see the reason */
     struct kw_ledger_filter lf = {
         .overrun_id = overrun, .from = KW_STORE_NO_TIME, .to = KW_STORE_NO_TIME, .limit = 1};
     int64_t contract_id = 0;
@@ -485,9 +518,10 @@ enum kw_code kw_ledger_reason_changed(struct kw_unit *u, const struct kw_actor *
     const struct kw_sla_run *run = rc == KW_OK ? run_of(k, u->sla, &p.r) : NULL;
     struct kw_credit_out out;
     if (run)
-        rc = owed(u->st, k, run, p.r.ticket_id, p.r.reason, &fc.c, sf.amount, &out, err);
+        rc = owed(u->st, k, run, p.r.ticket_id, p.r.reason, &fc.c, sf.amount, run->stopped_at, &out,
+                  err);
     if (run && rc == KW_OK)
-        rc = settle_up(u->st, &p.r, &fc.c, run, &out, &sf, who->id, u->now, err);
+        rc = settle_up(u->st, &p.r, &fc.c, run, &out, &sf, REASON_CHANGED, who->id, u->now, err);
     kw_ticket_events_release(&te);
     return rc;
 }
@@ -696,4 +730,135 @@ enum kw_code kw_ledger_settle(struct kw_unit *u, const struct kw_actor *who, int
     if ((rc = append(u->st, &e, b, entry, err)) != KW_OK)
         return rc;
     return deposit ? deposit_alert(u->st, contract, was_short, u->now, err) : KW_OK;
+}
+
+/* ---- a billing period closed with runs still breached ---- */
+
+struct close_ctx {
+    struct kw_unit *u;
+    int64_t day, entries, runs;
+    struct kw_err *err;
+    enum kw_code rc;
+};
+
+struct open_overruns {
+    struct kw_overrun_row *r;
+    size_t n, cap;
+    char (*metric)[64];
+    char (*reason)[32];
+};
+
+static bool collect_open(const struct kw_overrun_row *r, void *ctx)
+{
+    struct open_overruns *o = ctx;
+    if (r->stopped_at != KW_STORE_NO_TIME)
+        return true;
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 16;
+        struct kw_overrun_row *nr = realloc(o->r, cap * sizeof(*nr));
+        char(*nm)[64] = nr ? realloc(o->metric, cap * sizeof(*nm)) : NULL;
+        char(*ns)[32] = nm ? realloc(o->reason, cap * sizeof(*ns)) : NULL;
+        if (nr)
+            o->r = nr;
+        if (nm)
+            o->metric = nm;
+        if (ns)
+            o->reason = ns;
+        if (!ns)
+            return false;
+        o->cap = cap;
+    }
+    o->r[o->n] = *r;
+    snprintf(o->metric[o->n], 64, "%s", r->metric);
+    snprintf(o->reason[o->n], 32, "%s", r->reason ? r->reason : "");
+    o->n++;
+    return true;
+}
+
+/* Accrue overrun o (open at to) as if it stopped at to. */
+static enum kw_code close_one(struct kw_unit *u, const struct kw_contract *c,
+                              struct kw_overrun_row *o, int64_t to, int64_t *entries,
+                              struct kw_err *err)
+{
+    struct kw_ticket_row t;
+    enum kw_code rc = kw_store_ticket_get(u->st, o->ticket_id, &t, err);
+    if (rc != KW_OK || !t.commitment_id)
+        return rc;
+    struct kw_ticket_events te = {0};
+    const struct kw_compiled *k = NULL;
+    rc = kw_clocks_evaluate(u->clocks, u->st, u->sla, o->ticket_id, t.commitment_id, to, NULL, &te,
+                            &k, err);
+    const struct kw_sla_run *run = NULL;
+    for (size_t i = 0; rc == KW_OK && i < u->sla->n_runs; i++) {
+        const struct kw_sla_run *r = &u->sla->runs[i];
+        if (r->stopped_at == KW_NO_TIME && r->clock.status == KW_CLOCK_BREACHED &&
+            strcmp(kw_policy_metric_id(k->p, (size_t)r->clock.metric), o->metric) == 0 &&
+            deadline_of(&r->clock) == o->deadline)
+            run = r;
+    }
+    struct so_far sf;
+    if (run && rc == KW_OK)
+        rc = overrun_so_far(u->st, o->id, &sf, err);
+    if (run && rc == KW_OK && !sf.stopped) {
+        struct kw_sla_run at_close = *run;
+        at_close.stopped_at = to; /* measured to the period's end */
+        struct kw_credit_out out;
+        rc = owed(u->st, k, &at_close, o->ticket_id, o->reason, c, sf.amount, to - 1, &out, err);
+        if (rc == KW_OK && out.status != KW_CREDIT_NO_RULE && out.status != KW_CREDIT_NOT_LATE &&
+            (out.status == KW_CREDIT_REMEDY ? out.quantity != sf.quantity
+                                            : out.amount != sf.amount)) {
+            /* at the period's last second, so that it counts in that period */
+            rc = settle_up(u->st, o, c, &at_close, &out, &sf, AT_CLOSE, 0, to - 1, err);
+            *entries += rc == KW_OK;
+        }
+    }
+    kw_ticket_events_release(&te);
+    return rc;
+}
+
+enum kw_code kw_ledger_close(struct kw_unit *u, int64_t day, int64_t *entries, int64_t *contracts,
+                             struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    *entries = *contracts = 0;
+    struct contract_list l = {0};
+    int64_t open_until = 0;
+    enum kw_code rc = kw_store_contracts(u->st, 0, 0, 0, SIZE_MAX, collect_contract, &l, err);
+    for (size_t i = 0; rc == KW_OK && i < l.n; i++) {
+        struct kw_contract *c = &l.v[i].c;
+        c->currency = l.v[i].currency;
+        c->billing = l.v[i].billing;
+        int64_t t = day * 86400, from, to;
+        if (t < c->period_start || t >= c->period_end)
+            continue;
+        kw_contract_period(c, t, &from, &to);
+        if (to > u->now) { /* not ended yet: closed another time */
+            open_until = open_until && open_until < to ? open_until : to;
+            continue;
+        }
+        ++*contracts;
+        struct open_overruns o = {0};
+        struct kw_overrun_filter f = {.org_id = c->org_id, .limit = SIZE_MAX};
+        rc = kw_store_overruns(u->st, &f, collect_open, &o, err);
+        for (size_t j = 0; rc == KW_OK && j < o.n; j++) {
+            o.r[j].metric = o.metric[j];
+            o.r[j].reason = o.reason[j][0] ? o.reason[j] : NULL;
+            o.r[j].note = o.r[j].rca = o.r[j].action = NULL;
+            if (o.r[j].deadline < to)
+                rc = close_one(u, c, &o.r[j], to, entries, err);
+        }
+        free(o.r);
+        free(o.metric);
+        free(o.reason);
+    }
+    free(l.v);
+    if (rc == KW_OK && !*contracts && open_until) {
+        char end[KW_INSTANT_BUF];
+        kw_instant_format_utc(open_until, end);
+        return kw_err_set(err, KW_INVALID, "/period",
+                          "that billing period has not ended (it ends %s, after now): close a "
+                          "period once it has ended",
+                          end);
+    }
+    return rc;
 }

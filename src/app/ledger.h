@@ -64,4 +64,16 @@ enum kw_code kw_ledger_settle(struct kw_unit *u, const struct kw_actor *who, int
                               int64_t amount, const char *against, const char *ref, int64_t *entry,
                               struct kw_err *err);
 
+/* Close the billing periods holding day (days since 1970-01-01, UTC) of
+ * every contract: each overrun of the contract's organisation still open
+ * (its clock not stopped) with a deadline before the period's end accrues
+ * what it owes measured to that end, less what it accrued at earlier
+ * closes (an entry marked period_close, at the period's end). Its stop
+ * later accrues the rest. A contract whose period has not ended by u->now
+ * is left for another time (KW_INVALID when that is every contract in
+ * force that day); *entries and *contracts count what was written and
+ * closed. */
+enum kw_code kw_ledger_close(struct kw_unit *u, int64_t day, int64_t *entries, int64_t *contracts,
+                             struct kw_err *err);
+
 #endif

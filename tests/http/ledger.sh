@@ -252,5 +252,35 @@ check "the ledger refuses an UPDATE" $?
 N=$(sqlite3 "$TMP/kw.db" "SELECT count(*) FROM log_leaves WHERE kind = 'ledger'")
 check "each entry is a leaf of the Merkle log" "$([ "$N" = 10 ]; echo $?)" "($N)"
 
+# --- a run still breached when March closes ---
+at 2026-03-31T21:00:00Z
+req POST /api/v1/tickets "{\"title\":\"Down over the month's end\",\"level\":\"L1\",\"org_id\":$ACME}" "$ADMIN"
+T4=$(jq -r .id "$TMP/body")
+at 2026-03-31T22:00:01Z
+eventually "/api/v1/overruns?ticket_id=$T4" "$ADMIN" '(.overruns | length) == 1'
+"$KW" credits close --db "$TMP/kw.db" --period 2026-04 --at 2026-04-01T00:30:00Z >"$TMP/out" 2>&1
+[ $? = 1 ] && grep -q "after now" "$TMP/out"
+check "a period that has not ended is not closed" $? "($(cat "$TMP/out"))"
+"$KW" credits close --db "$TMP/kw.db" --period March >"$TMP/out" 2>&1
+[ $? = 2 ] && grep -q "not a month" "$TMP/out"
+check "--period is a month or a day" $? "($(cat "$TMP/out"))"
+"$KW" credits close --db "$TMP/kw.db" --period 2026-03 --at 2026-04-01T00:30:00Z >"$TMP/out" 2>&1
+grep -q "1 contract(s) closed, 1 ledger entries written" "$TMP/out"
+check "closing March accrues the run still breached (the annual contract is not closed)" $? "($(cat "$TMP/out"))"
+req GET "/api/v1/contracts/$K/ledger" "" "$MGR"
+is "2 h late at the month's end: 10,000, in March" 200 \
+    ".entries[-1] | .kind == \"accrual\" and .amount == 10000 and .ticket_id == $T4 and .at == \"2026-03-31T23:59:59Z\"
+     and .body.period_close == \"2026-04-01T00:00:00Z\" and .body.hours == 2"
+"$KW" credits close --db "$TMP/kw.db" --period 2026-03-31 --at 2026-04-01T00:30:00Z >"$TMP/out" 2>&1
+grep -q ", 0 ledger entries written" "$TMP/out"
+check "closing it again writes nothing" $? "($(cat "$TMP/out"))"
+at 2026-04-01T01:30:00Z
+req POST "/api/v1/tickets/$T4/events" '{"type":"milestone","milestone":"resolved"}' "$ADMIN"
+req GET "/api/v1/contracts/$K/ledger" "" "$MGR"
+is "the stop accrues the rest: 4 started hours = 20,000 in all" 200 \
+    ".entries[-1] | .kind == \"accrual\" and .amount == 10000 and .ticket_id == $T4 and .body.owed == 20000 and .body.hours == 4"
+"$KW" credits close --db "$TMP/kw.db" --help | grep -q "billing period"
+check "credits close --help says what it does" $?
+
 serve_stop
 finish
