@@ -464,14 +464,14 @@ enum kw_code kw_ledger_accrue(struct kw_store *st, int64_t ticket, const struct 
             return rc;
         if (sf.stopped)
             continue; /* accrued at the stop once; a changed reason adjusts it */
-        struct kw_contract c;
-        bool found;
-        if ((rc = kw_store_contract_at(st, p.r.org_id, r->stopped_at, &c, &found, err)) != KW_OK)
+        int64_t cid;
+        if ((rc = kw_store_contract_at(st, p.r.org_id, r->stopped_at, &cid, err)) != KW_OK)
             return rc;
-        if (!found)
+        if (!cid)
             continue;
         struct found_contract fc;
-        keep_contract(&c, &fc);
+        if ((rc = contract_get(st, cid, &fc, "", err)) != KW_OK)
+            return rc;
         struct kw_credit_out out;
         if ((rc = owed(st, k, r, ticket, p.r.reason, &fc.c, sf.amount, r->stopped_at, &out, err)) !=
             KW_OK)

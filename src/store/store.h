@@ -833,10 +833,10 @@ enum kw_code kw_store_contract_update(struct kw_store *st, const struct kw_contr
 enum kw_code kw_store_contracts(struct kw_store *st, int64_t id, int64_t org_id, int64_t after,
                                 size_t limit, bool (*fn)(const struct kw_contract *c, void *ctx),
                                 void *ctx, struct kw_err *err);
-/* The contract of org_id in force at t (period_start <= t < period_end, the
- * latest started), *found false when there is none. */
-enum kw_code kw_store_contract_at(struct kw_store *st, int64_t org_id, int64_t t,
-                                  struct kw_contract *out, bool *found, struct kw_err *err);
+/* The id of the contract of org_id in force at t (period_start <= t <
+ * period_end, the latest started), 0 when there is none. */
+enum kw_code kw_store_contract_at(struct kw_store *st, int64_t org_id, int64_t t, int64_t *id,
+                                  struct kw_err *err);
 
 /* A ledger entry. kind: "accrual", "adjustment", "claim", "settlement" or
  * "remedy"; amount in minor units (credits owed are positive, a claim or

@@ -45,7 +45,7 @@ static const char *const sql[S_COUNT] = {
                           " deposit_held = ?10, dual_above = ?11, updated_at = ?12 WHERE id = ?1",
     [S_CONTRACTS] = "SELECT " CONTRACT_COLS " FROM contracts WHERE (?1 = 0 OR id = ?1)"
                     " AND (?2 = 0 OR org_id = ?2) AND id > ?3 ORDER BY id LIMIT ?4",
-    [S_CONTRACT_AT] = "SELECT " CONTRACT_COLS " FROM contracts WHERE org_id = ?1"
+    [S_CONTRACT_AT] = "SELECT id FROM contracts WHERE org_id = ?1"
                       " AND period_start <= ?2 AND ?2 < period_end"
                       " ORDER BY period_start DESC, id DESC LIMIT 1",
     [S_LEDGER_HEAD] = "SELECT seq, hash, at FROM ledger WHERE org_id = ?1"
@@ -162,18 +162,15 @@ enum kw_code kw_store_contracts(struct kw_store *st, int64_t id, int64_t org_id,
     return EACH_ROW(st, x, read_contract, fn, ctx, "list contracts", err);
 }
 
-enum kw_code kw_store_contract_at(struct kw_store *st, int64_t org_id, int64_t t,
-                                  struct kw_contract *out, bool *found, struct kw_err *err)
+enum kw_code kw_store_contract_at(struct kw_store *st, int64_t org_id, int64_t t, int64_t *id,
+                                  struct kw_err *err)
 {
     sqlite3_stmt *x = prep(st, S_CONTRACT_AT);
     sqlite3_bind_int64(x, 1, org_id);
     sqlite3_bind_int64(x, 2, t);
     int rc = sqlite3_step(x);
-    *found = rc == SQLITE_ROW;
-    if (*found)
-        read_contract(x, out); /* strings live until the next reset of x */
-    else
-        sqlite3_reset(x);
+    *id = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
+    sqlite3_reset(x);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "find a contract");
 }
 
