@@ -477,8 +477,8 @@ function renderTop(route) {
   document.querySelector('.skip').textContent = t('skip');
   const links = [];
   const me = session.me;
-  if (me && staff()) links.push(['#/board', 'board'], ['#/tickets', 'tickets'], ['#/new', 'new_ticket'], ['#/callbacks', 'callbacks'], ['#/inbox', 'inbox']);
-  if (me && !staff()) links.push(['#/portal', 'portal'], ['#/portal/new', 'new_request'], ['#/tickets', 'search']);
+  if (me && staff()) links.push(['#/board', 'board'], ['#/tickets', 'tickets'], ['#/new', 'new_ticket'], ['#/callbacks', 'callbacks'], ['#/inbox', 'inbox'], ['#/contracts', 'contracts']);
+  if (me && !staff()) links.push(['#/portal', 'portal'], ['#/portal/new', 'new_request'], ['#/tickets', 'search'], ['#/contracts', 'contracts']);
   if (me && manager())
     links.push(['#/admin/commitments', 'commitments'], ['#/admin/calendars', 'calendars'],
       ['#/admin/orgs', 'orgs'], ['#/admin/people', 'people'], ['#/admin/oncall', 'oncall'],
@@ -2320,6 +2320,183 @@ function callbackRow(c, os, us) {
       h('button', { type: 'submit', class: 'record-call' }, t('record_call')))));
 }
 
+// ---- contracts and the credit ledger (#/contracts, #/contracts/N) ----
+
+Object.assign(STRINGS.en, {
+  contracts: 'Contracts', ct_org: 'Organisation', ct_value: 'Value per billing period', ct_period: 'Period',
+  ct_billing: 'Billing', ct_monthly: 'monthly', ct_annual: 'annual', ct_commitment: 'Commitment',
+  ct_deposit_required: 'Deposit required', ct_deposit_held: 'Deposit held', ct_deposit_balance: 'Deposit balance',
+  ct_deposit_short: 'Deposit below what the contract requires', ct_credits: 'Credits owed in all', ct_claimed: 'Claimed',
+  ct_settled: 'Settled', ct_owed: 'Still owed', ct_ledger: 'Credit ledger', ct_none: 'No contract yet.',
+  ct_no_entries: 'No entries yet.', ct_kind: 'Entry', ct_amount: 'Amount', ct_quantity: 'Quantity', ct_at: 'When',
+  ct_detail: 'Details', ct_hash: 'Hash', k_accrual: 'accrual', k_adjustment: 'adjustment', k_claim: 'claim',
+  k_settlement: 'settlement', k_remedy: 'remedy', ct_currency: 'Currency', ct_start: 'Starts', ct_end: 'Ends (exclusive)',
+  ct_percent: 'percent of value', ct_fixed: 'fixed amount', ct_dual: 'Second manager needed above',
+  ct_new: 'New contract', ct_adjust: 'Adjust', ct_reason: 'Reason', ct_ticket: 'Ticket (optional)',
+  ct_adjusted: 'Recorded.', ct_waiting: 'Above the limit: it waits for a second manager (双签).',
+  ct_pending: 'Adjustments waiting for a second manager', ct_approve: 'Approve', ct_refuse: 'Refuse',
+  ct_asked_by: 'asked by {who}', ct_claim: 'Claim credits', ct_note: 'Note', ct_settle: 'Settle',
+  ct_against: 'Against', ct_invoice: 'invoice', ct_deposit: 'deposit', ct_invoice_no: 'Invoice number',
+  ct_status_excluded: 'excluded (reason: {r})', ct_status_capped: 'capped (before caps {raw})',
+  ct_hours: '{h} started hours late', ct_by: 'by {who}', ct_approved_by: 'approved by {who}', ct_open: 'Open',
+  ct_reason_changed: 'the overrun reason changed', ct_statement: 'Statement of this billing period', ct_from_deposit: 'from the deposit', ct_against_invoice: 'invoice {n}',
+});
+Object.assign(STRINGS.zh, {
+  contracts: '合同与赔付', ct_org: '客户组织', ct_value: '每个计费周期金额', ct_period: '合同期',
+  ct_billing: '计费', ct_monthly: '按月', ct_annual: '按年', ct_commitment: '服务承诺书',
+  ct_deposit_required: '应缴保证金', ct_deposit_held: '已缴保证金', ct_deposit_balance: '保证金余额',
+  ct_deposit_short: '保证金低于合同要求', ct_credits: '应赔付合计', ct_claimed: '已索赔',
+  ct_settled: '已结算', ct_owed: '尚欠', ct_ledger: '赔付台账', ct_none: '暂无合同。',
+  ct_no_entries: '暂无记录。', ct_kind: '类型', ct_amount: '金额', ct_quantity: '数量', ct_at: '时间',
+  ct_detail: '说明', ct_hash: '哈希', k_accrual: '计提', k_adjustment: '调整', k_claim: '索赔',
+  k_settlement: '结算', k_remedy: '补偿项目', ct_currency: '币种', ct_start: '开始', ct_end: '结束（不含）',
+  ct_percent: '合同金额百分比', ct_fixed: '固定金额', ct_dual: '超过此金额需第二位经理审批',
+  ct_new: '新建合同', ct_adjust: '调整', ct_reason: '原因', ct_ticket: '工单（可选）',
+  ct_adjusted: '已记录。', ct_waiting: '超过限额：需另一位经理审批（双签）。',
+  ct_pending: '待第二位经理审批的调整', ct_approve: '批准', ct_refuse: '驳回',
+  ct_asked_by: '申请人：{who}', ct_claim: '申请赔付', ct_note: '备注', ct_settle: '结算',
+  ct_against: '结算方式', ct_invoice: '抵扣发票', ct_deposit: '从保证金扣除', ct_invoice_no: '发票号',
+  ct_status_excluded: '不予赔付（原因：{r}）', ct_status_capped: '已封顶（封顶前 {raw}）',
+  ct_hours: '超时 {h} 个计费小时', ct_by: '经办：{who}', ct_approved_by: '批准：{who}', ct_open: '查看',
+  ct_reason_changed: '超时原因变更', ct_statement: '本计费周期对账单', ct_from_deposit: '从保证金扣除', ct_against_invoice: '发票 {n}',
+});
+
+// Minor units as money in the contract's currency ("¥10,000.00", "€5.00").
+function fmtMoney(minor, currency) {
+  let f;
+  try { f = new Intl.NumberFormat(locale(), { style: 'currency', currency }); } catch (e) { return `${fmtNum(minor)} ${currency}`; }
+  return f.format(minor / 10 ** f.resolvedOptions().maximumFractionDigits);
+}
+function toMinor(text, currency) {
+  let digits = 2;
+  try { digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits; } catch (e) { /* 2 */ }
+  return Math.round(Number(text) * 10 ** digits);
+}
+
+async function pageContracts(main) {
+  const [list, os] = await Promise.all([apiAll('/contracts?limit=500', 'contracts'), orgs()]);
+  add(main, h('h1', {}, t('contracts')));
+  if (!list.length) add(main, h('p', { class: 'muted' }, t('ct_none')));
+  else add(main, h('div', { class: 'board' }, h('table', { id: 'contracts' },
+    h('thead', {}, h('tr', {}, [t('ct_org'), t('ct_value'), t('ct_period'), t('ct_billing'), t('ct_owed'), t('ct_deposit_balance'), ''].map((x) => h('th', {}, x)))),
+    h('tbody', {}, list.map((c) => h('tr', { 'data-contract': c.id },
+      h('td', {}, nameOf(os, c.org_id)), h('td', { class: 'num' }, fmtMoney(c.value, c.currency)),
+      h('td', {}, `${fmtTime(c.period_start).slice(0, 10)} – ${fmtTime(c.period_end).slice(0, 10)}`),
+      h('td', {}, t('ct_' + c.billing)), h('td', { class: 'num' }, fmtMoney(c.balance.owed, c.currency)),
+      h('td', { class: 'num' }, fmtMoney(c.deposit_balance, c.currency), c.deposit_short ? [' ', h('span', { class: 'badge off', title: t('ct_deposit_short') }, '!')] : null),
+      h('td', {}, h('a', { href: `#/contracts/${c.id}` }, t('ct_open')))))))));
+  if (!manager()) return;
+  const cs = await cached('commitments', () => api('GET', '/commitments'));
+  const org = h('select', { name: 'org_id', required: true, 'aria-label': t('ct_org') }, os.map((o) => h('option', { value: o.id }, o.name)));
+  const value = h('input', { type: 'number', name: 'value', min: 0.01, step: 0.01, required: true });
+  const cur = h('input', { name: 'currency', value: 'CNY', required: true, pattern: '[A-Z]{3}', size: 4 });
+  const start = h('input', { type: 'date', name: 'period_start', required: true });
+  const end = h('input', { type: 'date', name: 'period_end', required: true });
+  const billing = h('select', { name: 'billing' }, ['monthly', 'annual'].map((b) => h('option', { value: b }, t('ct_' + b))));
+  const commitment = h('select', { name: 'commitment_id' }, h('option', { value: '' }, t('none')),
+    (cs.commitments || []).map((c) => h('option', { value: c.id }, `${c.name} ${c.version}`)));
+  const depKind = h('select', { name: 'deposit_kind' }, h('option', { value: 'percent' }, t('ct_percent')), h('option', { value: 'amount' }, t('ct_fixed')));
+  const dep = h('input', { type: 'number', name: 'deposit', min: 0, step: 'any', value: 10, required: true });
+  const held = h('input', { type: 'number', name: 'deposit_held', min: 0, step: 0.01, value: 0 });
+  const dual = h('input', { type: 'number', name: 'dual_approval_above', min: 0, step: 0.01, value: 1000 });
+  add(main, h('h2', {}, t('ct_new')), h('div', { class: 'card' }, form(async () => {
+    const c = cur.value;
+    const b = { org_id: Number(org.value), value: toMinor(value.value, c), currency: c, billing: billing.value,
+      period_start: new Date(start.value + 'T00:00:00Z').toISOString(), period_end: new Date(end.value + 'T00:00:00Z').toISOString(),
+      deposit_required: depKind.value === 'percent' ? { percent: Number(dep.value) } : { amount: toMinor(dep.value, c) },
+      deposit_held: toMinor(held.value || 0, c), dual_approval_above: toMinor(dual.value || 0, c) };
+    if (commitment.value) b.commitment_id = Number(commitment.value);
+    const made = await api('POST', '/contracts', b);
+    location.hash = `#/contracts/${made.id}`;
+  }, h('div', { class: 'row' }, h('label', {}, t('ct_org'), org), h('label', {}, t('ct_value'), value), h('label', {}, t('ct_currency'), cur),
+    h('label', {}, t('ct_billing'), billing), h('label', {}, t('ct_start'), start), h('label', {}, t('ct_end'), end),
+    h('label', {}, t('ct_commitment'), commitment), h('label', {}, t('ct_deposit_required'), depKind, dep),
+    h('label', {}, t('ct_deposit_held'), held), h('label', {}, t('ct_dual'), dual),
+    h('button', { type: 'submit' }, t('create'))))));
+}
+
+function entryDetail(e, us, currency) {
+  const b = e.body || {};
+  const parts = [];
+  if (e.ticket_id) parts.push(h('a', { href: `#/t/${e.ticket_id}` }, `#${e.ticket_id}`));
+  if (b.hours) parts.push(t('ct_hours', { h: b.hours }));
+  if (b.status === 'excluded') parts.push(t('ct_status_excluded', { r: b.reason || '' }));
+  if (b.status === 'capped') parts.push(t('ct_status_capped', { raw: fmtMoney(b.raw, currency) }));
+  if (b.item) parts.push(`${b.item[lang] || b.item.en}${b.unit ? ' (' + (b.unit[lang] || b.unit.en) + ')' : ''}`);
+  if (e.against === 'deposit') parts.push(t('ct_from_deposit'));
+  if (b.invoice) parts.push(t('ct_against_invoice', { n: b.invoice }));
+  if (b.note) parts.push(b.note === 'the overrun\'s reason changed' ? t('ct_reason_changed') : b.note);
+  if (e.actor) parts.push(t('ct_by', { who: nameOf(us, e.actor) }));
+  if (e.approved_by) parts.push(t('ct_approved_by', { who: nameOf(us, e.approved_by) }));
+  const out = [];
+  parts.forEach((p, i) => { if (i) out.push(' · '); out.push(p); });
+  return out;
+}
+
+async function pageContract(main, id) {
+  const [c, entries, us, os] = await Promise.all([api('GET', `/contracts/${id}`), apiAll(`/contracts/${id}/ledger?limit=500`, 'entries'), users(), orgs()]);
+  const cur = c.currency;
+  const money = (n) => fmtMoney(n, cur);
+  const dl = (pairs) => h('dl', { class: 'kv' }, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+  add(main, h('h1', {}, `${t('contracts')} · ${nameOf(os, c.org_id)}`),
+    c.deposit_short ? h('p', { class: 'problem', role: 'status' }, `${t('ct_deposit_short')}: ${money(c.deposit_balance)} < ${money(c.deposit_required_amount)}`) : null,
+    h('div', { class: 'card' }, dl([
+      [t('ct_value'), money(c.value)], [t('ct_period'), `${fmtTime(c.period_start)} – ${fmtTime(c.period_end)}`],
+      [t('ct_billing'), t('ct_' + c.billing)],
+      [t('ct_deposit_required'), c.deposit_required.percent != null ? `${c.deposit_required.percent}% = ${money(c.deposit_required_amount)}` : money(c.deposit_required_amount)],
+      [t('ct_deposit_held'), money(c.deposit_held)], [t('ct_deposit_balance'), money(c.deposit_balance)],
+      [t('ct_credits'), money(c.balance.credits)], [t('ct_claimed'), money(c.balance.claimed)],
+      [t('ct_settled'), money(c.balance.settled)], [t('ct_owed'), money(c.balance.owed)]])),
+    h('h2', {}, t('ct_ledger')),
+    h('p', {}, t('ct_statement'), ': ', h('a', { href: `/api/v1/contracts/${id}/statement?format=html&lang=${lang}`, target: '_blank', rel: 'noopener' }, 'HTML'),
+      ' · ', h('a', { href: `/api/v1/contracts/${id}/statement?format=csv`, download: `statement-${id}.csv` }, 'CSV')),
+    entries.length ? h('div', { class: 'board' }, h('table', { id: 'ledger' },
+      h('thead', {}, h('tr', {}, ['#', t('ct_at'), t('ct_kind'), t('ct_amount'), t('ct_detail')].map((x) => h('th', {}, x)))),
+      h('tbody', {}, entries.map((e) => h('tr', { 'data-entry': e.id, title: `${t('ct_hash')} ${e.hash}` },
+        h('td', {}, String(e.seq)), h('td', {}, fmtTime(e.at)), h('td', {}, t('k_' + e.kind)),
+        h('td', { class: 'num' }, e.kind === 'remedy' ? `× ${e.quantity}` : money(e.amount)),
+        h('td', {}, entryDetail(e, us, cur))))))) : h('p', { class: 'muted' }, t('ct_no_entries')));
+  if (!staff()) {
+    const amount = h('input', { type: 'number', name: 'amount', min: 0.01, step: 0.01, required: true });
+    const note = h('input', { name: 'note', maxlength: 2000 });
+    add(main, h('h2', {}, t('ct_claim')), h('div', { class: 'card' }, form(async () => {
+      const b = { amount: toMinor(amount.value, cur) };
+      if (note.value) b.note = note.value;
+      await api('POST', `/contracts/${id}/claims`, b);
+      router();
+    }, h('div', { class: 'row' }, h('label', {}, t('ct_amount'), amount), h('label', {}, t('ct_note'), note), h('button', { type: 'submit' }, t('ct_claim'))))));
+    return;
+  }
+  if (!manager()) return;
+  const pending = (await api('GET', `/adjustments?contract_id=${id}`)).adjustments;
+  if (pending.length) add(main, h('h2', {}, t('ct_pending')), h('ul', { class: 'card', id: 'pending' }, pending.map((r) => h('li', {},
+    `${money(r.amount)} · ${r.reason} · ${t('ct_asked_by', { who: nameOf(us, r.requested_by) })} `,
+    r.requested_by === session.me.id ? null : [
+      h('button', { type: 'button', class: 'small', onclick: async () => { await api('POST', `/adjustments/${r.id}/decision`, { approve: true }); router(); } }, t('ct_approve')), ' ',
+      h('button', { type: 'button', class: 'secondary small', onclick: async () => { await api('POST', `/adjustments/${r.id}/decision`, { approve: false }); router(); } }, t('ct_refuse'))]))));
+  const amount = h('input', { type: 'number', name: 'amount', step: 0.01, required: true });
+  const reason = h('input', { name: 'reason', required: true, maxlength: 2000 });
+  const ticket = h('input', { type: 'number', name: 'ticket_id', min: 1 });
+  const said = h('p', { class: 'muted', role: 'status' });
+  const samount = h('input', { type: 'number', name: 'amount', min: 0.01, step: 0.01, required: true });
+  const against = h('select', { name: 'against' }, h('option', { value: 'invoice' }, t('ct_invoice')), h('option', { value: 'deposit' }, t('ct_deposit')));
+  const invoice = h('input', { name: 'invoice', maxlength: 100 });
+  add(main, h('h2', {}, t('ct_adjust')), h('div', { class: 'card' }, form(async () => {
+    const b = { amount: toMinor(amount.value, cur), reason: reason.value };
+    if (ticket.value) b.ticket_id = Number(ticket.value);
+    const r = await api('POST', `/contracts/${id}/adjustments`, b);
+    if (r.status === 'recorded') router(); else said.textContent = t('ct_waiting');
+  }, h('div', { class: 'row' }, h('label', {}, t('ct_amount'), amount), h('label', {}, t('ct_reason'), reason),
+    h('label', {}, t('ct_ticket'), ticket), h('button', { type: 'submit' }, t('ct_adjust'))), said)),
+  h('h2', {}, t('ct_settle')), h('div', { class: 'card' }, form(async () => {
+    const b = { amount: toMinor(samount.value, cur), against: against.value };
+    if (invoice.value) b.invoice = invoice.value;
+    await api('POST', `/contracts/${id}/settlements`, b);
+    router();
+  }, h('div', { class: 'row' }, h('label', {}, t('ct_amount'), samount), h('label', {}, t('ct_against'), against),
+    h('label', {}, t('ct_invoice_no'), invoice), h('button', { type: 'submit' }, t('ct_settle'))))));
+}
+
 const ROUTES = [
   [/^#\/login$/, pageLogin, null],
   [/^#\/board$/, pageBoard, 'staff'],
@@ -2337,6 +2514,8 @@ const ROUTES = [
   [/^#\/admin\/oncall$/, pageOncall, 'manager'],
   [/^#\/admin\/endpoints$/, pageEndpoints, 'manager'],
   [/^#\/me$/, pageSettings, 'any'],
+  [/^#\/contracts$/, pageContracts, 'any'],
+  [/^#\/contracts\/(\d+)$/, pageContract, 'any'],
 ];
 
 let generation = 0;

@@ -11,6 +11,7 @@
 #include "calendar_json.h"
 #include "civil.h"
 #include "event.h"
+#include "ledger.h"
 #include "loop.h"
 #include "tz.h"
 
@@ -876,6 +877,9 @@ enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, boo
         if (s->clock[i].status == KW_CLOCK_MET_LATE && s->clock[i].met_at != KW_NO_TIME &&
             kw_store_overrun_stop(st, ticket, rows[i].metric, s->clock[i].met_at, err) != KW_OK)
             return err->code;
+    /* what a late run that stopped owes, once, in the same transaction */
+    if (!fresh && kw_ledger_accrue(st, ticket, k, s, err) != KW_OK)
+        return err->code;
     struct kw_run_row *runs;
     size_t n_runs;
     if (kw_clocks_runs(k, s, te, &runs, &n_runs, err) != KW_OK)

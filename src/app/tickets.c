@@ -10,6 +10,7 @@
 #include "event.h"
 #include "kw_buf.h"
 #include "kw_crypto.h"
+#include "ledger.h"
 #include "writer.h"
 
 static const char *const role_names[KW_ROLE_COUNT] = {
@@ -833,6 +834,9 @@ enum kw_code kw_overrun_explain(struct kw_unit *u, const struct kw_actor *who, i
     if (!why)
         return KW_OK;
     if ((rc = kw_store_overrun_explain(u->st, id, why->id, note, who->id, u->now, err)) != KW_OK)
+        return rc;
+    /* a credit accrued under the old reason is computed again (ledger.h) */
+    if ((rc = kw_ledger_reason_changed(u, who, id, err)) != KW_OK)
         return rc;
     return explained(u, who, &one.r, why, note, err);
 }

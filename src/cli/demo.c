@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "civil.h"
 #include "policy.h"
 #include "tickets.h"
 
@@ -512,6 +513,37 @@ static enum kw_code people_add(struct kw_store *st, struct cast *c, const char *
     return rc;
 }
 
+/* A contract for each customer, in force from the start of the month 180
+ * days ago for a year, billed monthly (a twelfth of the organisation's
+ * annual value), a deposit of 10 % required and a month's value held, so
+ * the late stories accrue credits (docs/policy.md "Contracts"). */
+static enum kw_code contracts_add(struct kw_store *st, const struct cast *c, int64_t commitment,
+                                  int64_t now, struct kw_err *err)
+{
+    int64_t y;
+    unsigned m, d;
+    kw_civil_from_days(kw_day_of(now - 180 * 86400), &y, &m, &d);
+    int64_t start = kw_days_from_civil(y, m, 1) * 86400;
+    int64_t end = kw_days_from_civil(y + 1, m, 1) * 86400;
+    enum kw_code rc = KW_OK;
+    for (size_t o = 0; rc == KW_OK && o < N_ORGS; o++) {
+        struct kw_contract k = {.org_id = c->org[o],
+                                .commitment_id = commitment,
+                                .value = orgs[o].value / 12,
+                                .currency = orgs[o].region[0] == 'd' ? "CNY" : "USD",
+                                .billing = "monthly",
+                                .period_start = start,
+                                .period_end = end,
+                                .deposit_percent = 10,
+                                .deposit_amount = -1,
+                                .deposit_held = orgs[o].value / 12,
+                                .dual_above = 1000000};
+        int64_t id;
+        rc = kw_store_contract_insert(st, &k, now, &id, err);
+    }
+    return rc;
+}
+
 /* A rota for each desk: its two agents take turns by day at 09:00, the
  * desk's lead covers weekend nights. */
 static enum kw_code rotas_add(struct kw_store *st, const struct cast *c, int64_t now,
@@ -627,6 +659,8 @@ static enum kw_code load(struct kw_store *st, const char *hash, int64_t now, str
     rc = c.u.clocks ? people_add(st, &c, hash, now, err) : KW_NOMEM;
     if (rc == KW_OK)
         rc = rotas_add(st, &c, now, err);
+    if (rc == KW_OK)
+        rc = contracts_add(st, &c, id, now, err);
     for (size_t i = 0; rc == KW_OK && i < sizeof(stories) / sizeof(stories[0]); i++)
         rc = tell(&c, i, now - stories[i].age, now, err);
     kw_clocks_free(c.u.clocks);

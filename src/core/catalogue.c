@@ -81,6 +81,7 @@ static const struct kw_notification_info notifications[] = {
     {"confirm_reminder", {"确认提醒", "reminder to confirm a resolution"}},
     {"confirm_timeout", {"超时自动确认", "closed without the customer's confirmation"}},
     {"task_opened", {"跟进任务", "follow-up task"}},
+    {"deposit_low", {"保证金不足", "service deposit below the contract's requirement"}},
     {"test", {"测试", "test"}},
 };
 

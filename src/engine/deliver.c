@@ -145,6 +145,23 @@ static void headline(const char *kind, json_t *p, bool zh, struct kw_buf *out)
         else
             kw_buf_printf(out, "[Follow-up] Ticket #%lld \"%s\": unhappy call-back: %s", id, title,
                           str_at(e, "note"));
+    } else if (strcmp(kind, "deposit_low") == 0) {
+        json_t *c = json_object_get(p, "contract");
+        const char *org = str_at(json_object_get(p, "org"), "name");
+        const char *cur = str_at(c, "currency");
+        long long bal = (long long)json_integer_value(json_object_get(c, "deposit_balance"));
+        long long req = (long long)json_integer_value(json_object_get(c, "deposit_required"));
+        long long cid = (long long)json_integer_value(json_object_get(c, "id"));
+        if (zh)
+            kw_buf_printf(out,
+                          "【保证金不足】%s 合同 #%lld 的保证金余额 %lld 低于合同要求的 %lld（%s "
+                          "最小单位）",
+                          org, cid, bal, req, cur);
+        else
+            kw_buf_printf(out,
+                          "[Deposit low] %s, contract #%lld: the deposit balance %lld is below the "
+                          "%lld the contract requires (%s minor units)",
+                          org, cid, bal, req, cur);
     } else if (strcmp(kind, "overrun_notice") == 0) {
         kw_buf_adds(out, str_at(json_object_get(e, "notice"), zh ? "zh" : "en"));
     } else if (strcmp(kind, "test") == 0) {

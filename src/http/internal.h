@@ -514,5 +514,17 @@ struct kwh_reply kwh_ticket_tasks(struct kwh_call *x);
 struct kwh_reply kwh_ticket_task_done(struct kwh_call *x);
 struct kwh_reply kwh_overrun_get(struct kwh_call *x);
 struct kwh_reply kwh_overrun_patch(struct kwh_call *x);
+/* ledger.c */
+struct kwh_reply kwh_contracts_list(struct kwh_call *x);
+struct kwh_reply kwh_contracts_create(struct kwh_call *x);
+struct kwh_reply kwh_contract_get(struct kwh_call *x);
+struct kwh_reply kwh_contract_patch(struct kwh_call *x);
+struct kwh_reply kwh_contract_ledger(struct kwh_call *x);
+struct kwh_reply kwh_contract_statement(struct kwh_call *x);
+struct kwh_reply kwh_contract_adjust(struct kwh_call *x);
+struct kwh_reply kwh_contract_claim(struct kwh_call *x);
+struct kwh_reply kwh_contract_settle(struct kwh_call *x);
+struct kwh_reply kwh_adjustments_list(struct kwh_call *x);
+struct kwh_reply kwh_adjustment_decide(struct kwh_call *x);
 
 #endif

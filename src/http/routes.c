@@ -39,6 +39,7 @@ static struct kwh_reply openapi(struct kwh_call *x)
 #define SUBS_WHY "subscriptions are for the provider's people"
 #define VIEWS_WHY "saved views are for the provider's people"
 #define INBOX_WHY "in-app notifications are for the provider's people"
+#define CONTRACTS_WHY "only admins and managers write contracts and credits"
 
 /* In the order of docs/openapi.json; a path's methods next to each other. */
 static const struct kwh_route routes[] = {
@@ -135,6 +136,22 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/notifications{?unread,after,limit}", kwh_notifications_list, NULL, STAFF,
      INBOX_WHY},
     {"POST", "/api/v1/notifications/read", kwh_notifications_read, NULL, STAFF, INBOX_WHY},
+    {"GET", "/api/v1/contracts{?org_id,after,limit}", kwh_contracts_list, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/contracts", kwh_contracts_create, NULL, MANAGERS, CONTRACTS_WHY},
+    {"GET", "/api/v1/contracts/{id}", kwh_contract_get, NULL, ANYONE, NULL},
+    {"PATCH", "/api/v1/contracts/{id}", kwh_contract_patch, NULL, MANAGERS, CONTRACTS_WHY},
+    {"GET", "/api/v1/contracts/{id}/ledger{?after,limit}", kwh_contract_ledger, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/contracts/{id}/statement{?at,format,lang}", kwh_contract_statement, NULL,
+     ANYONE, NULL},
+    {"POST", "/api/v1/contracts/{id}/adjustments", kwh_contract_adjust, NULL, MANAGERS,
+     CONTRACTS_WHY},
+    {"POST", "/api/v1/contracts/{id}/claims", kwh_contract_claim, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/contracts/{id}/settlements", kwh_contract_settle, NULL, MANAGERS,
+     CONTRACTS_WHY},
+    {"GET", "/api/v1/adjustments{?contract_id,state}", kwh_adjustments_list, NULL, MANAGERS,
+     CONTRACTS_WHY},
+    {"POST", "/api/v1/adjustments/{id}/decision", kwh_adjustment_decide, NULL, MANAGERS,
+     CONTRACTS_WHY},
     {"GET", "/api/v1/subscriptions{?user_id}", kwh_subscriptions_list, NULL, STAFF, SUBS_WHY},
     {"POST", "/api/v1/subscriptions", kwh_subscriptions_create, NULL, STAFF, SUBS_WHY},
     {"DELETE", "/api/v1/subscriptions/{id}", kwh_subscription_delete, NULL, STAFF, SUBS_WHY},
@@ -157,6 +174,8 @@ static const struct {
     {"overruns", "overrun"},       {"subscriptions", "subscription"},
     {"callbacks", "call-back"},    {"users", "user"},
     {"attachments", "attachment"}, {"views", "view"},
+    {"contracts", "contract"},
+    {"adjustments", "adjustment"},
 };
 
 /* {id}: plain decimal 1..INT64_MAX, at most 19 digits, so no overflow. */

@@ -877,5 +877,96 @@ enum kw_code kw_store_notification_unread(struct kw_store *st, int64_t user, int
 enum kw_code kw_store_notifications_read(struct kw_store *st, int64_t user, const int64_t *ids,
                                          size_t n, int64_t now, int64_t *changed,
                                          struct kw_err *err);
+/* ---- contracts and the credit ledger (docs/policy.md "Contracts") ----
+ *
+ * A contract of an organisation: value per billing period in minor units
+ * of currency (three capital letters), the period [period_start,
+ * period_end), billing "monthly" or "annual", the commitment it follows
+ * (0: none), the deposit required (deposit_percent of value, or
+ * deposit_amount; -1: not that one) and held, and dual_above: a manual
+ * adjustment of more than this (either sign) needs a second manager.
+ * Checking the values is the caller's (app/ledger.c). Strings borrowed in,
+ * lent out during the callback. */
+struct kw_contract {
+    int64_t id, org_id, commitment_id;
+    int64_t value;
+    const char *currency, *billing;
+    int64_t period_start, period_end;
+    int64_t deposit_percent, deposit_amount, deposit_held, dual_above;
+    int64_t created_at, updated_at;
+};
+/* Insert c (its id is ignored); *id gets the new one. */
+enum kw_code kw_store_contract_insert(struct kw_store *st, const struct kw_contract *c, int64_t now,
+                                      int64_t *id, struct kw_err *err);
+/* Replace every field of contract c->id but the organisation. KW_NOT_FOUND. */
+enum kw_code kw_store_contract_update(struct kw_store *st, const struct kw_contract *c, int64_t now,
+                                      struct kw_err *err);
+/* Contracts of org_id (0: all; id != 0: only that one), id > after, at
+ * most limit, in id order. */
+enum kw_code kw_store_contracts(struct kw_store *st, int64_t id, int64_t org_id, int64_t after,
+                                size_t limit, bool (*fn)(const struct kw_contract *c, void *ctx),
+                                void *ctx, struct kw_err *err);
+/* The id of the contract of org_id in force at t (period_start <= t <
+ * period_end, the latest started), 0 when there is none. */
+enum kw_code kw_store_contract_at(struct kw_store *st, int64_t org_id, int64_t t, int64_t *id,
+                                  struct kw_err *err);
+
+/* A ledger entry. kind: "accrual", "adjustment", "claim", "settlement" or
+ * "remedy"; amount in minor units (credits owed are positive, a claim or
+ * settlement the amount claimed or settled); quantity for a remedy; body:
+ * the entry's canonical JSON (core/chain.h), made by the caller. The store
+ * gives it the next seq of the organisation's chain, hashes it as a ticket
+ * event is hashed (the organisation in the ticket's place, kind as the
+ * type) and appends the hash to the Merkle log, in the caller's
+ * transaction. */
+struct kw_ledger_row {
+    int64_t id, org_id, seq, contract_id, ticket_id, overrun_id, actor, approved_by, at;
+    const char *kind, *body;
+    const char *against; /* a settlement's: "invoice" or "deposit"; else NULL */
+    int64_t amount, quantity;
+    unsigned char hash[KW_HASH_BYTES];
+};
+enum kw_code kw_store_ledger_append(struct kw_store *st, const struct kw_ledger_row *e, int64_t *id,
+                                    struct kw_err *err);
+/* Entries of contract_id (0: any) of org_id (0: any), overrun_id (0: any),
+ * with at in [from, to), id > after, at most limit, in id order. */
+struct kw_ledger_filter {
+    int64_t org_id, contract_id, overrun_id, after, from, to;
+    size_t limit;
+};
+enum kw_code kw_store_ledger(struct kw_store *st, const struct kw_ledger_filter *f,
+                             bool (*fn)(const struct kw_ledger_row *e, void *ctx), void *ctx,
+                             struct kw_err *err);
+/* Sums of a contract's entries: credits (accruals and adjustments) on
+ * ticket (0: all tickets) and in [from, to); claimed; settled against the
+ * deposit ("deposit") or all settled. */
+struct kw_ledger_sums {
+    int64_t credits, claimed, settled, from_deposit;
+};
+enum kw_code kw_store_ledger_sums(struct kw_store *st, int64_t contract_id, int64_t ticket,
+                                  int64_t from, int64_t to, struct kw_ledger_sums *out,
+                                  struct kw_err *err);
+/* Recompute every organisation's ledger chain; KW_CONFLICT naming the first
+ * entry whose hash does not match. */
+enum kw_code kw_store_ledger_verify(struct kw_store *st, int64_t org_id, struct kw_err *err);
+
+/* An adjustment waiting for a second manager (双签). */
+struct kw_ledger_request {
+    int64_t id, contract_id, amount, ticket_id, requested_by, requested_at;
+    int64_t decided_by, decided_at, entry_id; /* 0 / NO_TIME while pending */
+    int approved;                             /* -1 pending, 0 refused, 1 approved */
+    const char *reason;
+};
+enum kw_code kw_store_ledger_request_add(struct kw_store *st, const struct kw_ledger_request *r,
+                                         int64_t *id, struct kw_err *err);
+/* Requests of contract_id (0: all), id (0: all), pending only, in id order. */
+enum kw_code kw_store_ledger_requests(struct kw_store *st, int64_t id, int64_t contract_id,
+                                      bool pending,
+                                      bool (*fn)(const struct kw_ledger_request *r, void *ctx),
+                                      void *ctx, struct kw_err *err);
+/* Decide request id once: KW_CONFLICT when it was decided already. */
+enum kw_code kw_store_ledger_request_decide(struct kw_store *st, int64_t id, int64_t by,
+                                            bool approved, int64_t entry_id, int64_t now,
+                                            struct kw_err *err);
 
 #endif

@@ -21,6 +21,8 @@ const ROLES = [
     ['#/portal', '#requests', 'portal'],
     ['#/portal/new', 'input[name=title]', 'portal-new'],
     ['#/t/1', 'ol.nodes', 'ticket'],
+    ['#/contracts', '#contracts', 'contracts'],
+    ['#/contracts/1', 'dl.kv', 'contract'],
   ]],
   ['agent', 'li.na@keepword.demo', [
     ['#/board', '#board tbody tr[data-id]', 'board'],
@@ -36,6 +38,8 @@ const ROLES = [
     ['#/admin/people', '#users', 'people'],
     ['#/admin/oncall', '[data-rota]', 'oncall'],
     ['#/admin/endpoints', '#endpoints', 'endpoints'],
+    ['#/contracts', '#contracts', 'contracts'],
+    ['#/contracts/3', '#ledger', 'contract'],
   ]],
 ];
 

@@ -223,7 +223,7 @@ is "a customer's filter stays in their organisation" 200 '.tickets == []'
 
 # --- an older database: its tickets are indexed by the upgrade ---
 serve_stop
-sqlite3 "$TMP/kw.db" "DROP TRIGGER notify_assigned; DROP TRIGGER notify_clock; DROP TRIGGER notify_reply; DROP TABLE notifications; DROP TABLE views; DROP TABLE search; DROP INDEX tickets_by_requester; ALTER TABLE tickets DROP COLUMN requester_id; DELETE FROM schema_migrations WHERE version >= 19;" || check "downgrade to schema 18" 1
+sqlite3 "$TMP/kw.db" "DROP TRIGGER notify_assigned; DROP TRIGGER notify_clock; DROP TRIGGER notify_reply; DROP TABLE notifications; DROP TABLE views; DROP TABLE ledger_requests; DROP TABLE ledger; DROP TABLE contracts; DROP TABLE search; DROP INDEX tickets_by_requester; ALTER TABLE tickets DROP COLUMN requester_id; DELETE FROM schema_migrations WHERE version >= 19;" || check "downgrade to schema 18" 1
 serve_start
 req GET /healthz
 is "the upgrade to schema 21" 200 '.schema == 21'

@@ -1,0 +1,795 @@
+// SPDX-License-Identifier: MIT
+/* /api/v1/contracts: an organisation's contracts and their credit ledger
+ * (docs/policy.md "Contracts", "The credit ledger"). Staff read every
+ * contract, customers their own organisation's (another's is 404); admins
+ * and managers write contracts, adjust (above the contract's
+ * dual_approval_above a second manager approves: 双签) and settle; a
+ * customer claims what is owed. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "civil.h"
+#include "internal.h"
+#include "kw_buf.h"
+#include "ledger.h"
+
+struct totals {
+    struct kw_ledger_sums s;
+    bool ok;
+};
+
+static json_t *contract_json(const struct kw_contract *c, const struct kw_ledger_sums *s)
+{
+    json_t *dep = c->deposit_percent >= 0
+                      ? json_pack("{s:I}", "percent", (json_int_t)c->deposit_percent)
+                      : json_pack("{s:I}", "amount", (json_int_t)c->deposit_amount);
+    int64_t required = kw_contract_deposit_required(c);
+    int64_t balance = c->deposit_held - s->from_deposit;
+    return json_pack(
+        "{s:I, s:I, s:I, s:s, s:o, s:o, s:s, s:o, s:o, s:I, s:I, s:I, s:b, s:I, s:o, s:o, s:o}",
+        "id", (json_int_t)c->id, "org_id", (json_int_t)c->org_id, "value", (json_int_t)c->value,
+        "currency", c->currency, "period_start", kwh_instant_json(c->period_start), "period_end",
+        kwh_instant_json(c->period_end), "billing", c->billing, "commitment_id",
+        kwh_id_or_null(c->commitment_id), "deposit_required", dep, "deposit_required_amount",
+        (json_int_t)required, "deposit_held", (json_int_t)c->deposit_held, "deposit_balance",
+        (json_int_t)balance, "deposit_short", balance < required, "dual_approval_above",
+        (json_int_t)c->dual_above, "balance",
+        json_pack("{s:I, s:I, s:I, s:I}", "credits", (json_int_t)s->credits, "claimed",
+                  (json_int_t)s->claimed, "settled", (json_int_t)s->settled, "owed",
+                  (json_int_t)(s->credits - s->settled)),
+        "created_at", kwh_instant_json(c->created_at), "updated_at",
+        kwh_instant_json(c->updated_at));
+}
+
+struct listing {
+    struct kwh_page pg;
+    struct kw_store *st;
+    struct kw_err err;
+    bool failed;
+};
+
+static bool contract_add(const struct kw_contract *c, void *ctx)
+{
+    struct listing *l = ctx;
+    if (!kwh_page_room(&l->pg))
+        return false;
+    struct kw_ledger_sums s;
+    /* the sums use another statement than the listing's */
+    if (kw_store_ledger_sums(l->st, c->id, 0, INT64_MIN, INT64_MAX, &s, &l->err) != KW_OK) {
+        l->failed = true;
+        return false;
+    }
+    return kwh_page_push(&l->pg, c->id, contract_json(c, &s));
+}
+
+/* Contract id (0: the list) as the caller may see it. */
+static struct kwh_reply contracts(struct kwh_call *x, int64_t id)
+{
+    struct kwh_reply out;
+    long long after = 0, org = 0;
+    struct listing l = {.st = x->wk->st};
+    if (!kwh_query_int(x, "org_id", 1, INT64_MAX, &org, &out))
+        return out;
+    if (id)
+        kwh_page_init(&l.pg, 1);
+    else if (!kwh_page_query(x, &l.pg, &after, &out))
+        return out;
+    if (x->me.customer) {
+        if (org && org != x->me.org_id) {
+            kwh_page_release(&l.pg);
+            return kwh_problem_of(KW_FORBIDDEN, "", "org_id: customers see their own contracts");
+        }
+        org = x->me.org_id;
+    }
+    if (kw_store_contracts(x->wk->st, id, org, after, l.pg.limit + 1, contract_add, &l, &l.err) !=
+            KW_OK ||
+        l.failed) {
+        kwh_page_release(&l.pg);
+        return kwh_problem(&l.err);
+    }
+    if (!id)
+        return kwh_ok(200, kwh_page_json(&l.pg, "contracts"));
+    if (!json_array_size(l.pg.items)) {
+        kwh_page_release(&l.pg);
+        return kwh_problem_of(KW_NOT_FOUND, "", "no such contract");
+    }
+    out = kwh_ok(200, json_incref(json_array_get(l.pg.items, 0)));
+    kwh_page_release(&l.pg);
+    return out;
+}
+
+struct kwh_reply kwh_contracts_list(struct kwh_call *x)
+{
+    return contracts(x, 0);
+}
+
+struct kwh_reply kwh_contract_get(struct kwh_call *x)
+{
+    return contracts(x, x->arg.id);
+}
+
+/* ---- writing a contract ---- */
+
+#define UNSET INT64_MIN
+struct contract_unit {
+    struct kw_actor who;
+    int64_t now, id;
+    struct kw_contract c; /* fields UNSET / NULL: as they are (PATCH) */
+    bool has_deposit;
+    int64_t dep_percent, dep_amount;
+};
+
+static bool keep(const struct kw_contract *c, void *ctx)
+{
+    struct kw_contract *into = ctx;
+    /* billing is one of two words, kept as literals; the currency is
+     * copied by the caller (the row lives during the callback only) */
+    *into = (struct kw_contract){
+        .id = c->id,
+        .org_id = c->org_id,
+        .commitment_id = into->commitment_id == UNSET ? c->commitment_id : into->commitment_id,
+        .value = into->value == UNSET ? c->value : into->value,
+        .currency = into->currency,
+        .billing = into->billing ? into->billing
+                                 : (strcmp(c->billing, "annual") == 0 ? "annual" : "monthly"),
+        .period_start = into->period_start == UNSET ? c->period_start : into->period_start,
+        .period_end = into->period_end == UNSET ? c->period_end : into->period_end,
+        .deposit_percent = c->deposit_percent,
+        .deposit_amount = c->deposit_amount,
+        .deposit_held = into->deposit_held == UNSET ? c->deposit_held : into->deposit_held,
+        .dual_above = into->dual_above == UNSET ? c->dual_above : into->dual_above,
+    };
+    return false;
+}
+
+struct currency_copy {
+    char cur[8];
+    bool found;
+};
+
+static bool keep_currency(const struct kw_contract *c, void *ctx)
+{
+    struct currency_copy *k = ctx;
+    snprintf(k->cur, sizeof(k->cur), "%s", c->currency);
+    k->found = true;
+    return false;
+}
+
+static enum kw_code contract_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct contract_unit *cu = ctx;
+    struct kw_unit u = {.st = st, .now = cu->now};
+    struct kw_contract c = cu->c;
+    struct currency_copy cc = {.found = false};
+    if (cu->id) {
+        enum kw_code rc = kw_store_contracts(st, cu->id, 0, 0, 1, keep_currency, &cc, err);
+        if (rc != KW_OK)
+            return rc;
+        if (!cc.found)
+            return kw_err_set(err, KW_NOT_FOUND, "", "no such contract");
+        c.org_id = 0;
+        if ((rc = kw_store_contracts(st, cu->id, 0, 0, 1, keep, &c, err)) != KW_OK)
+            return rc;
+        if (!c.currency)
+            c.currency = cc.cur;
+    } else {
+        if (c.value == UNSET)
+            return kw_err_set(err, KW_INVALID, "/value", "value: missing");
+        if (c.period_start == UNSET)
+            return kw_err_set(err, KW_INVALID, "/period_start", "period_start: missing");
+        if (c.period_end == UNSET)
+            return kw_err_set(err, KW_INVALID, "/period_end", "period_end: missing");
+        if (c.commitment_id == UNSET)
+            c.commitment_id = 0;
+        if (c.deposit_held == UNSET)
+            c.deposit_held = 0;
+        if (c.dual_above == UNSET)
+            c.dual_above = 100000;
+        if (!cu->has_deposit)
+            return kw_err_set(err, KW_INVALID, "/deposit_required", "deposit_required: missing");
+    }
+    if (cu->has_deposit) {
+        c.deposit_percent = cu->dep_percent;
+        c.deposit_amount = cu->dep_amount;
+    }
+    return kw_contract_save(&u, &cu->who, &c, &cu->id, err);
+}
+
+#define CU(m) offsetof(struct contract_unit, m)
+static const struct kwh_field deposit_fields[] = {
+    {.name = "percent", .type = KWH_INT, .lo = 1, .hi = 100, .offset = CU(dep_percent)},
+    {.name = "amount", .type = KWH_INT, .lo = 0, .hi = 1000000000000000, .offset = CU(dep_amount)},
+};
+static const struct kwh_field contract_fields[] = {
+    {.name = "org_id", .type = KWH_ID, .offset = CU(c.org_id)},
+    {.name = "value", .type = KWH_INT, .lo = 1, .hi = 1000000000000000, .offset = CU(c.value)},
+    {.name = "currency",
+     .type = KWH_STR,
+     .max = 3,
+     .offset = CU(c.currency),
+     .expect = "expected three capital letters (ISO 4217, e.g. CNY)"},
+    {.name = "period_start", .type = KWH_TIME, .offset = CU(c.period_start)},
+    {.name = "period_end", .type = KWH_TIME, .offset = CU(c.period_end)},
+    {.name = "billing", .type = KWH_STR, .max = 16, .offset = CU(c.billing)},
+    {.name = "commitment_id", .type = KWH_ID, .nullable = true, .offset = CU(c.commitment_id)},
+    {.name = "deposit_required",
+     .type = KWH_OBJ,
+     .offset = CU(has_deposit),
+     .sub = deposit_fields,
+     .nsub = KWH_NFIELDS(deposit_fields)},
+    {.name = "deposit_held",
+     .type = KWH_INT,
+     .lo = 0,
+     .hi = 1000000000000000,
+     .offset = CU(c.deposit_held)},
+    {.name = "dual_approval_above",
+     .type = KWH_INT,
+     .lo = 0,
+     .hi = 1000000000000000,
+     .offset = CU(c.dual_above)},
+};
+#undef CU
+
+static struct kwh_reply contract_write(struct kwh_call *x, int64_t id)
+{
+    struct kwh_reply out;
+    json_t *j = kwh_body_object(x, &out);
+    if (!j)
+        return out;
+    struct contract_unit cu = {
+        .who = kwh_actor(x),
+        .now = x->now,
+        .id = id,
+        .c = {.commitment_id = UNSET,
+              .value = UNSET,
+              .period_start = UNSET,
+              .period_end = UNSET,
+              .deposit_held = UNSET,
+              .dual_above = UNSET},
+        .dep_percent = -1,
+        .dep_amount = -1,
+    };
+    bool ok = kwh_decode(j, contract_fields, KWH_NFIELDS(contract_fields), &cu, &out);
+    if (ok && id && json_object_get(j, "org_id"))
+        ok = (out = kwh_problem_of(KW_INVALID, "/org_id",
+                                   "org_id: a contract stays with its organisation"),
+              false);
+    if (ok && !id && !cu.c.org_id)
+        ok = (out = kwh_problem_of(KW_INVALID, "/org_id", "org_id: missing"), false);
+    if (ok && cu.c.commitment_id == -1)
+        cu.c.commitment_id = 0;
+    if (ok && kwh_write_unit(x, contract_unit, &cu, &out)) {
+        out = contracts(x, cu.id);
+        if (!id && out.status == 200)
+            out.status = 201;
+    }
+    json_decref(j);
+    return out;
+}
+
+struct kwh_reply kwh_contracts_create(struct kwh_call *x)
+{
+    return contract_write(x, 0);
+}
+
+struct kwh_reply kwh_contract_patch(struct kwh_call *x)
+{
+    return contract_write(x, x->arg.id);
+}
+
+/* ---- the ledger ---- */
+
+static bool entry_add(const struct kw_ledger_row *e, void *ctx)
+{
+    struct kwh_page *pg = ctx;
+    if (!kwh_page_room(pg))
+        return false;
+    char hash[2 * KW_HASH_BYTES + 1];
+    kwh_hex(e->hash, KW_HASH_BYTES, hash);
+    json_t *body = json_loads(e->body, 0, NULL);
+    json_t *j =
+        json_pack("{s:I, s:I, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o}", "id",
+                  (json_int_t)e->id, "seq", (json_int_t)e->seq, "kind", e->kind, "amount",
+                  (json_int_t)e->amount, "quantity", (json_int_t)e->quantity, "against",
+                  kwh_nullable(e->against), "ticket_id", kwh_id_or_null(e->ticket_id), "overrun_id",
+                  kwh_id_or_null(e->overrun_id), "actor", kwh_id_or_null(e->actor), "approved_by",
+                  kwh_id_or_null(e->approved_by), "at", kwh_instant_json(e->at), "hash", hash,
+                  "body", body ? body : json_null());
+    return kwh_page_push(pg, e->id, j);
+}
+
+/* Whether the caller may see contract id: 404 for another organisation's
+ * (a customer) and for none. */
+static bool org_of(const struct kw_contract *c, void *ctx)
+{
+    *(int64_t *)ctx = c->org_id;
+    return false;
+}
+
+static bool contract_visible(struct kwh_call *x, int64_t id, struct kwh_reply *fail)
+{
+    int64_t org = 0;
+    struct kw_err err = {0};
+    if (kw_store_contracts(x->wk->st, id, 0, 0, 1, org_of, &org, &err) != KW_OK) {
+        *fail = kwh_problem(&err);
+        return false;
+    }
+    if (!org || (x->me.customer && org != x->me.org_id)) {
+        *fail = kwh_problem_of(KW_NOT_FOUND, "", "no such contract");
+        return false;
+    }
+    return true;
+}
+
+struct kwh_reply kwh_contract_ledger(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    long long after = 0;
+    if (!contract_visible(x, x->arg.id, &out))
+        return out;
+    struct kwh_page pg;
+    if (!kwh_page_query(x, &pg, &after, &out))
+        return out;
+    struct kw_ledger_filter f = {.contract_id = x->arg.id,
+                                 .after = after,
+                                 .from = KW_STORE_NO_TIME,
+                                 .to = KW_STORE_NO_TIME,
+                                 .limit = pg.limit + 1};
+    struct kw_err err = {0};
+    if (kw_store_ledger(x->wk->st, &f, entry_add, &pg, &err) != KW_OK) {
+        kwh_page_release(&pg);
+        return kwh_problem(&err);
+    }
+    return kwh_ok(200, kwh_page_json(&pg, "entries"));
+}
+
+/* ---- adjustments, approvals, claims, settlements ---- */
+
+struct money_unit {
+    struct kw_actor who;
+    struct kw_clocks *clocks;
+    struct kw_sla *sla;
+    int64_t now, contract, amount, ticket, entry, request;
+    const char *reason, *against, *invoice;
+    bool approve, has_approve;
+    enum { M_ADJUST, M_DECIDE, M_CLAIM, M_SETTLE } what;
+};
+
+static enum kw_code money_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct money_unit *m = ctx;
+    struct kw_unit u = {.st = st, .clocks = m->clocks, .sla = m->sla, .now = m->now};
+    switch (m->what) {
+    case M_ADJUST:
+        return kw_ledger_adjust(&u, &m->who, m->contract, m->amount, m->reason, m->ticket,
+                                &m->entry, &m->request, err);
+    case M_DECIDE:
+        return kw_ledger_decide(&u, &m->who, m->request, m->approve, &m->entry, err);
+    case M_CLAIM:
+        return kw_ledger_claim(&u, &m->who, m->contract, m->amount, m->reason, &m->entry, err);
+    case M_SETTLE:
+        return kw_ledger_settle(&u, &m->who, m->contract, m->amount, m->against, m->invoice,
+                                &m->entry, err);
+    }
+    return KW_INVALID;
+}
+
+#define MU(m) offsetof(struct money_unit, m)
+#define AMOUNT_MAX 1000000000000000LL
+static const struct kwh_field adjust_fields[] = {
+    {.name = "amount",
+     .type = KWH_INT,
+     .required = true,
+     .lo = -AMOUNT_MAX,
+     .hi = AMOUNT_MAX,
+     .offset = MU(amount)},
+    {.name = "reason", .type = KWH_STR, .required = true, .max = 2000, .offset = MU(reason)},
+    {.name = "ticket_id", .type = KWH_ID, .offset = MU(ticket)},
+};
+static const struct kwh_field decide_fields[] = {
+    {.name = "approve", .type = KWH_BOOL, .offset = MU(approve)},
+};
+static const struct kwh_field claim_fields[] = {
+    {.name = "amount",
+     .type = KWH_INT,
+     .required = true,
+     .lo = 1,
+     .hi = AMOUNT_MAX,
+     .offset = MU(amount)},
+    {.name = "note", .type = KWH_STR, .max = 2000, .offset = MU(reason)},
+};
+static const struct kwh_field settle_fields[] = {
+    {.name = "amount",
+     .type = KWH_INT,
+     .required = true,
+     .lo = 1,
+     .hi = AMOUNT_MAX,
+     .offset = MU(amount)},
+    {.name = "against",
+     .type = KWH_STR,
+     .required = true,
+     .max = 16,
+     .offset = MU(against),
+     .expect = "expected invoice or deposit"},
+    {.name = "invoice", .type = KWH_STR, .max = 100, .offset = MU(invoice)},
+};
+#undef MU
+
+static struct kwh_reply money(struct kwh_call *x, struct money_unit *m, const struct kwh_field *f,
+                              size_t n)
+{
+    struct kwh_reply out;
+    json_t *j = kwh_body_object(x, &out);
+    if (!j)
+        return out;
+    m->who = kwh_actor(x);
+    m->now = x->now;
+    m->clocks = x->h->clocks;
+    m->sla = &x->h->wsla;
+    bool ok = kwh_decode(j, f, n, m, &out);
+    if (ok && m->what == M_DECIDE && !json_is_boolean(json_object_get(j, "approve")))
+        ok = (out = kwh_problem_of(KW_INVALID, "/approve", "approve: missing (true or false)"),
+              false);
+    if (ok && kwh_write_unit(x, money_unit, m, &out)) {
+        if (m->entry)
+            out = kwh_ok(
+                m->what == M_DECIDE ? 200 : 201,
+                json_pack("{s:s, s:I}", "status", "recorded", "entry_id", (json_int_t)m->entry));
+        else
+            out = kwh_ok(m->what == M_DECIDE ? 200 : 202,
+                         m->what == M_DECIDE
+                             ? json_pack("{s:s}", "status", "refused")
+                             : json_pack("{s:s, s:I}", "status", "awaiting_second_manager",
+                                         "request_id", (json_int_t)m->request));
+    }
+    json_decref(j);
+    return out;
+}
+
+struct kwh_reply kwh_contract_adjust(struct kwh_call *x)
+{
+    struct money_unit m = {.what = M_ADJUST, .contract = x->arg.id};
+    return money(x, &m, adjust_fields, KWH_NFIELDS(adjust_fields));
+}
+
+struct kwh_reply kwh_contract_claim(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    if (!contract_visible(x, x->arg.id, &out))
+        return out;
+    struct money_unit m = {.what = M_CLAIM, .contract = x->arg.id};
+    return money(x, &m, claim_fields, KWH_NFIELDS(claim_fields));
+}
+
+struct kwh_reply kwh_contract_settle(struct kwh_call *x)
+{
+    struct money_unit m = {.what = M_SETTLE, .contract = x->arg.id};
+    return money(x, &m, settle_fields, KWH_NFIELDS(settle_fields));
+}
+
+struct kwh_reply kwh_adjustment_decide(struct kwh_call *x)
+{
+    struct money_unit m = {.what = M_DECIDE, .request = x->arg.id};
+    return money(x, &m, decide_fields, KWH_NFIELDS(decide_fields));
+}
+
+static bool request_add(const struct kw_ledger_request *r, void *ctx)
+{
+    json_array_append_new(
+        ctx, json_pack("{s:I, s:I, s:I, s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:o}", "id",
+                       (json_int_t)r->id, "contract_id", (json_int_t)r->contract_id, "amount",
+                       (json_int_t)r->amount, "reason", r->reason, "ticket_id",
+                       kwh_id_or_null(r->ticket_id), "requested_by", (json_int_t)r->requested_by,
+                       "requested_at", kwh_instant_json(r->requested_at), "decided_by",
+                       kwh_id_or_null(r->decided_by), "decided_at", kwh_instant_json(r->decided_at),
+                       "approved", r->approved < 0 ? json_null() : json_boolean(r->approved),
+                       "entry_id", kwh_id_or_null(r->entry_id)));
+    return true;
+}
+
+struct kwh_reply kwh_adjustments_list(struct kwh_call *x)
+{
+    long long contract = 0;
+    struct kwh_reply out;
+    if (!kwh_query_int(x, "contract_id", 1, INT64_MAX, &contract, &out))
+        return out;
+    const char *state = kwh_query(x, "state");
+    if (state && strcmp(state, "pending") != 0 && strcmp(state, "all") != 0)
+        return kwh_problem_of(KW_INVALID, "", "state: expected pending or all");
+    bool pending = !state || strcmp(state, "pending") == 0;
+    json_t *items = json_array();
+    struct kw_err err = {0};
+    if (kw_store_ledger_requests(x->wk->st, 0, contract, pending, request_add, items, &err) !=
+        KW_OK) {
+        json_decref(items);
+        return kwh_problem(&err);
+    }
+    return kwh_ok(200, json_pack("{s:o}", "adjustments", items));
+}
+
+/* ---- the statement of a billing period ---- */
+
+static void esc(struct kw_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<':
+            kw_buf_adds(b, "&lt;");
+            break;
+        case '>':
+            kw_buf_adds(b, "&gt;");
+            break;
+        case '&':
+            kw_buf_adds(b, "&amp;");
+            break;
+        case '"':
+            kw_buf_adds(b, "&quot;");
+            break;
+        default:
+            kw_buf_printf(b, "%c", *s);
+        }
+    }
+}
+
+/* A CSV field (RFC 4180): quoted, quotes doubled; a leading =, +, - or @
+ * gets a ' so that a spreadsheet does not run it as a formula. */
+static void csv(struct kw_buf *b, const char *s)
+{
+    kw_buf_adds(b, "\"");
+    if (s &&
+        (*s == '=' || *s == '+' || *s == '@' || (*s == '-' && s[1] && (s[1] < '0' || s[1] > '9'))))
+        kw_buf_adds(b, "'");
+    for (; s && *s; s++)
+        kw_buf_adds(b, *s == '"' ? "\"\"" : (char[]){*s, 0});
+    kw_buf_adds(b, "\"");
+}
+
+struct statement {
+    json_t *entries;
+    struct kw_ledger_sums in;
+};
+
+static bool statement_add(const struct kw_ledger_row *e, void *ctx)
+{
+    struct statement *s = ctx;
+    if (strcmp(e->kind, "accrual") == 0 || strcmp(e->kind, "adjustment") == 0)
+        s->in.credits += e->amount;
+    else if (strcmp(e->kind, "claim") == 0)
+        s->in.claimed += e->amount;
+    else if (strcmp(e->kind, "settlement") == 0) {
+        s->in.settled += e->amount;
+        if (e->against && strcmp(e->against, "deposit") == 0)
+            s->in.from_deposit += e->amount;
+    }
+    struct kwh_page pg = {.items = s->entries, .limit = SIZE_MAX};
+    return entry_add(e, &pg);
+}
+
+/* "1,234.56" of minor units (two decimals; the currency beside it). */
+static void money_text(char *buf, size_t cap, int64_t minor)
+{
+    uint64_t a = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
+    snprintf(buf, cap, "%s%llu.%02llu", minor < 0 ? "-" : "", (unsigned long long)(a / 100),
+             (unsigned long long)(a % 100));
+}
+
+static struct kwh_reply statement_csv(json_t *st)
+{
+    struct kw_buf b = {0};
+    const char *cur = json_string_value(json_object_get(st, "currency"));
+    kw_buf_adds(&b, "seq,at,kind,amount_minor,currency,quantity,against,ticket_id,overrun_id,"
+                    "actor,approved_by,detail,hash\r\n");
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(st, "entries"), i, e)
+    {
+        json_t *body = json_object_get(e, "body");
+        const char *note = json_string_value(json_object_get(body, "note"));
+        const char *inv = json_string_value(json_object_get(body, "invoice"));
+        const char *status = json_string_value(json_object_get(body, "status"));
+        kw_buf_printf(&b, "%lld,%s,%s,%lld,%s,%lld,",
+                      (long long)json_integer_value(json_object_get(e, "seq")),
+                      json_string_value(json_object_get(e, "at")),
+                      json_string_value(json_object_get(e, "kind")),
+                      (long long)json_integer_value(json_object_get(e, "amount")), cur,
+                      (long long)json_integer_value(json_object_get(e, "quantity")));
+        kw_buf_adds(&b, json_string_value(json_object_get(e, "against"))
+                            ? json_string_value(json_object_get(e, "against"))
+                            : "");
+        static const char *const ids[] = {"ticket_id", "overrun_id", "actor", "approved_by"};
+        for (size_t k = 0; k < 4; k++) {
+            json_t *v = json_object_get(e, ids[k]);
+            if (json_is_integer(v))
+                kw_buf_printf(&b, ",%lld", (long long)json_integer_value(v));
+            else
+                kw_buf_adds(&b, ",");
+        }
+        kw_buf_adds(&b, ",");
+        csv(&b, note ? note : inv ? inv : status ? status : "");
+        kw_buf_printf(&b, ",%s\r\n", json_string_value(json_object_get(e, "hash")));
+    }
+    if (b.failed || !b.p) {
+        kw_buf_release(&b);
+        return kwh_problem_of(KW_NOMEM, "", "no memory for the statement");
+    }
+    struct kwh_reply r = kwh_ok_text("text/csv; charset=utf-8", b.p);
+    return r;
+}
+
+static struct kwh_reply statement_html(json_t *st, const char *org, bool zh)
+{
+    struct kw_buf b = {0};
+#define L(en, cn) (zh ? (cn) : (en))
+    const char *cur = json_string_value(json_object_get(st, "currency"));
+    json_t *per = json_object_get(st, "period");
+    kw_buf_printf(&b,
+                  "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width\">"
+                  "<link rel=\"stylesheet\" href=\"/assets/app.css\"><title>%s</title></head>"
+                  "<body class=\"receipt\"><main><h1>%s: ",
+                  zh ? "zh-CN" : "en", L("Credit statement", "赔付对账单"),
+                  L("Credit statement", "赔付对账单"));
+    esc(&b, org);
+    kw_buf_adds(&b, "</h1><dl>");
+    char m[48];
+    struct {
+        const char *en, *cn, *key;
+        json_t *from;
+    } rows[] = {
+        {"Period from (UTC)", "周期开始（UTC）", "from", per},
+        {"to (exclusive)", "周期结束（不含）", "to", per},
+        {"Credits owed before", "期初应赔付", "credits", json_object_get(st, "opening")},
+        {"Credits in the period", "本期应赔付", "credits", json_object_get(st, "in_period")},
+        {"Claimed in the period", "本期索赔", "claimed", json_object_get(st, "in_period")},
+        {"Settled in the period", "本期结算", "settled", json_object_get(st, "in_period")},
+        {"Still owed at the end", "期末尚欠", "owed", json_object_get(st, "closing")},
+        {"Deposit balance at the end", "期末保证金余额", "deposit_balance",
+         json_object_get(st, "closing")},
+        {"Deposit required", "应缴保证金", "deposit_required", json_object_get(st, "closing")},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        json_t *v = json_object_get(rows[i].from, rows[i].key);
+        kw_buf_printf(&b, "<dt>%s</dt><dd>", L(rows[i].en, rows[i].cn));
+        if (json_is_integer(v)) {
+            money_text(m, sizeof(m), json_integer_value(v));
+            kw_buf_printf(&b, "%s ", m);
+            esc(&b, cur);
+        } else
+            esc(&b, json_string_value(v));
+        kw_buf_adds(&b, "</dd>");
+    }
+    kw_buf_printf(&b,
+                  "</dl><table><thead><tr><th>#</th><th>%s</th><th>%s</th><th>%s</th>"
+                  "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
+                  L("At (UTC)", "时间（UTC）"), L("Entry", "类型"), L("Amount", "金额"),
+                  L("Ticket", "工单"), L("Detail", "说明"), L("Hash", "哈希"));
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(st, "entries"), i, e)
+    {
+        json_t *body = json_object_get(e, "body");
+        const char *kind = json_string_value(json_object_get(e, "kind"));
+        static const struct {
+            const char *id, *cn;
+        } kinds[] = {{"accrual", "计提"},
+                     {"adjustment", "调整"},
+                     {"claim", "索赔"},
+                     {"settlement", "结算"},
+                     {"remedy", "补偿项目"}};
+        const char *kcn = kind;
+        for (size_t k = 0; k < 5; k++)
+            if (strcmp(kinds[k].id, kind) == 0)
+                kcn = kinds[k].cn;
+        kw_buf_printf(&b, "<tr><td>%lld</td><td>",
+                      (long long)json_integer_value(json_object_get(e, "seq")));
+        esc(&b, json_string_value(json_object_get(e, "at")));
+        kw_buf_printf(&b, "</td><td>%s</td><td class=\"num\">", zh ? kcn : kind);
+        if (strcmp(kind, "remedy") == 0)
+            kw_buf_printf(&b, "&times; %lld",
+                          (long long)json_integer_value(json_object_get(e, "quantity")));
+        else {
+            money_text(m, sizeof(m), json_integer_value(json_object_get(e, "amount")));
+            kw_buf_printf(&b, "%s ", m);
+            esc(&b, cur);
+        }
+        kw_buf_adds(&b, "</td><td>");
+        if (json_is_integer(json_object_get(e, "ticket_id")))
+            kw_buf_printf(&b, "#%lld",
+                          (long long)json_integer_value(json_object_get(e, "ticket_id")));
+        kw_buf_adds(&b, "</td><td>");
+        json_t *item = json_object_get(body, "item");
+        if (item)
+            esc(&b, json_string_value(json_object_get(item, zh ? "zh" : "en")));
+        esc(&b, json_string_value(json_object_get(body, "note")));
+        esc(&b, json_string_value(json_object_get(body, "invoice")));
+        kw_buf_adds(&b, "</td><td><code>");
+        char h12[13];
+        snprintf(h12, sizeof(h12), "%s", json_string_value(json_object_get(e, "hash")));
+        esc(&b, h12);
+        kw_buf_adds(&b, "…</code></td></tr>");
+    }
+    kw_buf_adds(&b, "</tbody></table></main></body></html>\n");
+#undef L
+    if (b.failed || !b.p) {
+        kw_buf_release(&b);
+        return kwh_problem_of(KW_NOMEM, "", "no memory for the statement");
+    }
+    return kwh_ok_text("text/html; charset=utf-8", b.p);
+}
+
+struct kwh_reply kwh_contract_statement(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    const char *format = kwh_query(x, "format"), *lang = kwh_query(x, "lang");
+    const char *at = kwh_query(x, "at");
+    if (format && strcmp(format, "json") != 0 && strcmp(format, "html") != 0 &&
+        strcmp(format, "csv") != 0)
+        return kwh_problemf(KW_INVALID, "/format", "format is json, html or csv, not '%.40s'",
+                            format);
+    if (lang && strcmp(lang, "zh") != 0 && strcmp(lang, "en") != 0)
+        return kwh_problemf(KW_INVALID, "/lang", "lang is zh or en, not '%.40s'", lang);
+    int64_t day = kw_day_of(x->now);
+    struct kw_err err = {0};
+    if (at && kw_date_parse(at, strlen(at), &day, &err) != KW_OK)
+        return kwh_problemf(KW_INVALID, "/at", "at: expected a date YYYY-MM-DD, not '%.40s'", at);
+    if (!contract_visible(x, x->arg.id, &out))
+        return out;
+    struct kw_contract c = {.commitment_id = UNSET,
+                            .value = UNSET,
+                            .period_start = UNSET,
+                            .period_end = UNSET,
+                            .deposit_held = UNSET,
+                            .dual_above = UNSET};
+    struct currency_copy cc = {.found = false};
+    if (kw_store_contracts(x->wk->st, x->arg.id, 0, 0, 1, keep_currency, &cc, &err) != KW_OK ||
+        kw_store_contracts(x->wk->st, x->arg.id, 0, 0, 1, keep, &c, &err) != KW_OK)
+        return kwh_problem(&err);
+    c.currency = cc.cur;
+    int64_t t = day * 86400, from, to;
+    if (t < c.period_start || t >= c.period_end)
+        return kwh_problem_of(KW_INVALID, "/at",
+                              "at: a day within the contract (period_start to period_end)");
+    kw_contract_period(&c, t, &from, &to);
+    /* the opening balance: every entry before from */
+    struct statement open = {.entries = json_array()}, in = {.entries = json_array()};
+    struct kw_ledger_filter f = {
+        .contract_id = c.id, .from = KW_STORE_NO_TIME, .to = from, .limit = SIZE_MAX};
+    enum kw_code rc = kw_store_ledger(x->wk->st, &f, statement_add, &open, &err);
+    f.from = from;
+    f.to = to;
+    if (rc == KW_OK)
+        rc = kw_store_ledger(x->wk->st, &f, statement_add, &in, &err);
+    json_decref(open.entries);
+    if (rc != KW_OK) {
+        json_decref(in.entries);
+        return kwh_problem(&err);
+    }
+    int64_t credits = open.in.credits + in.in.credits, settled = open.in.settled + in.in.settled;
+    int64_t deposit = c.deposit_held - open.in.from_deposit - in.in.from_deposit;
+    json_t *st = json_pack(
+        "{s:I, s:I, s:s, s:{s:o, s:o}, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, "
+        "s:I, s:I, s:I}, s:o}",
+        "contract_id", (json_int_t)c.id, "org_id", (json_int_t)c.org_id, "currency", cc.cur,
+        "period", "from", kwh_instant_json(from), "to", kwh_instant_json(to), "opening", "credits",
+        (json_int_t)open.in.credits, "claimed", (json_int_t)open.in.claimed, "settled",
+        (json_int_t)open.in.settled, "in_period", "credits", (json_int_t)in.in.credits, "claimed",
+        (json_int_t)in.in.claimed, "settled", (json_int_t)in.in.settled, "closing", "credits",
+        (json_int_t)credits, "claimed", (json_int_t)(open.in.claimed + in.in.claimed), "settled",
+        (json_int_t)settled, "owed", (json_int_t)(credits - settled), "deposit_balance",
+        (json_int_t)deposit, "deposit_required", (json_int_t)kw_contract_deposit_required(&c),
+        "entries", in.entries);
+    if (!format || strcmp(format, "json") == 0)
+        return kwh_ok(200, st);
+    if (strcmp(format, "csv") == 0) {
+        out = statement_csv(st);
+        json_decref(st);
+        return out;
+    }
+    struct kw_org o;
+    const char *name = kw_store_org_get(x->wk->st, c.org_id, &o, NULL) == KW_OK ? o.name : "";
+    out = statement_html(st, name, !lang || strcmp(lang, "zh") == 0);
+    json_decref(st);
+    return out;
+}
