@@ -28,6 +28,7 @@ static const char usage[] =
     "  receipt    verify a ticket's service receipt offline\n"
     "  oncall     who is on call for a team, and the shifts ahead\n"
     "  kpi        KPI facts: rebuild them from the events\n"
+    "  report     the weekly and monthly service report: html, pdf, csv, xlsx\n"
     "  serve      the HTTP API: tickets, clocks, commitments, calendars, users\n"
     "  help       this text, or `keepword help COMMAND`\n"
     "  version    print the version\n"
@@ -35,11 +36,14 @@ static const char usage[] =
     "Run `keepword COMMAND --help` for one command.\n";
 
 static const struct kw_cli_cmd cmds[] = {
-    {"calendar", kw_cmd_calendar}, {"policy", kw_cmd_policy},   {"sla", kw_cmd_sla},
-    {"init", kw_cmd_init},         {"migrate", kw_cmd_migrate}, {"verify", kw_cmd_verify},
-    {"serve", kw_cmd_serve},       {"oncall", kw_cmd_oncall},   {"backup", kw_cmd_backup},
-    {"restore", kw_cmd_restore},   {"log", kw_cmd_log},         {"receipt", kw_cmd_receipt},
-    {"kpi", kw_cmd_kpi},           {"routes", kw_cmd_routes}, /* hidden: for tests/http/run.sh */
+    {"calendar", kw_cmd_calendar}, {"policy", kw_cmd_policy},
+    {"sla", kw_cmd_sla},           {"init", kw_cmd_init},
+    {"migrate", kw_cmd_migrate},   {"verify", kw_cmd_verify},
+    {"serve", kw_cmd_serve},       {"oncall", kw_cmd_oncall},
+    {"backup", kw_cmd_backup},     {"restore", kw_cmd_restore},
+    {"log", kw_cmd_log},           {"receipt", kw_cmd_receipt},
+    {"kpi", kw_cmd_kpi},           {"report", kw_cmd_report},
+    {"routes", kw_cmd_routes}, /* hidden: for tests/http/run.sh */
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
