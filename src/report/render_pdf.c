@@ -128,7 +128,9 @@ static void draw_table(struct pdf *p, const struct table *tb)
     cairo_set_source_rgb(p->cr, 0.1, 0.1, 0.1);
     double x = MARGIN;
     for (size_t c = 0; c < tb->ncols; c++) {
-        text(p, x + 3, p->y + 2, w[c] - 6, tb->cols[c], c > 0);
+        /* a column's heading sits over its values: numbers right, text left */
+        bool right = c > 0 && (!tb->nrows || tb->rows[0][c].k != CK_TEXT);
+        text(p, x + 3, p->y + 2, w[c] - 6, tb->cols[c], right);
         x += w[c];
     }
     p->y += hh;

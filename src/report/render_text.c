@@ -22,7 +22,7 @@ static const char css[] =
     ".kw-report table{border-collapse:collapse;font-size:.9rem}"
     ".kw-report th,.kw-report td{border-bottom:1px solid #ddd;padding:.25rem .6rem;"
     "text-align:left;white-space:nowrap}"
-    ".kw-report td.n{text-align:right;font-variant-numeric:tabular-nums}"
+    ".kw-report td.n,.kw-report th.n{text-align:right;font-variant-numeric:tabular-nums}"
     ".kw-report th{background:#f3f5f8}"
     ".kw-report .chart,.kw-report .radar svg{max-width:100%;height:auto}"
     ".kw-report .radars{display:flex;flex-wrap:wrap;gap:1rem}.kw-report .radar{margin:0}"
@@ -97,8 +97,8 @@ static void svg_radar(const struct kw_report_radar *rd, bool zh, struct kw_buf *
 {
     static const enum word axes[KW_RA_COUNT] = {W_TIMELINESS,      W_RESPONSIVENESS, W_RESOLUTION,
                                                 W_PROFESSIONALISM, W_FRIENDLINESS,   W_WORKLOAD};
-    const double cx = 130, cy = 105, R = 70;
-    kw_buf_adds(b, "<figure class=\"radar\"><svg viewBox=\"0 0 260 215\" width=\"260\" "
+    const double cx = 180, cy = 105, R = 70;
+    kw_buf_adds(b, "<figure class=\"radar\"><svg viewBox=\"0 0 360 215\" width=\"360\" "
                    "height=\"215\" role=\"img\">");
     for (int ring = 1; ring <= 4; ring++) {
         kw_buf_adds(b, "<polygon fill=\"none\" stroke=\"#ddd\" points=\"");
@@ -139,7 +139,8 @@ static void html_table(const struct table *tb, struct kw_buf *b)
     esc(b, tb->title);
     kw_buf_adds(b, "</h2><div class=\"scroll\"><table><thead><tr>");
     for (size_t i = 0; i < tb->ncols; i++) {
-        kw_buf_adds(b, "<th>");
+        bool right = i > 0 && (!tb->nrows || tb->rows[0][i].k != CK_TEXT);
+        kw_buf_adds(b, right ? "<th class=\"n\">" : "<th>");
         esc(b, tb->cols[i]);
         kw_buf_adds(b, "</th>");
     }
