@@ -165,6 +165,15 @@ void kw_report_period_last(enum kw_report_kind kind, int64_t now, const struct k
     period_at(kind, first, tz, tzname, out);
 }
 
+int64_t kw_report_due_at(const struct kw_report_period *p, const struct kw_tzinfo *tz)
+{
+    /* 09:00 on the local day that begins at p->to, as midnight() finds a
+     * local time's instant (a change of offset before 09:00 is counted) */
+    int64_t local = local_day(tz, p->to) * 86400 + 9 * 3600;
+    int64_t t = local - offset_at(tz, local - tz->initial);
+    return local - offset_at(tz, t);
+}
+
 /* ---- the pool: interned strings and the input arrays ---- */
 
 struct kw_report_pool {

@@ -42,6 +42,10 @@ enum kw_code kw_report_period_parse(enum kw_report_kind kind, const char *s,
 void kw_report_period_last(enum kw_report_kind kind, int64_t now, const struct kw_tzinfo *tz,
                            const char *tzname, struct kw_report_period *out);
 
+/* When the report of period p is mailed: 09:00 local (in tz) on the day
+ * after it, the Monday of the next week or the 1st of the next month. */
+int64_t kw_report_due_at(const struct kw_report_period *p, const struct kw_tzinfo *tz);
+
 struct kw_report_pool; /* the data's strings and arrays */
 struct kw_report_doc {
     struct kw_report_period p;

@@ -81,6 +81,8 @@ static const struct kw_notification_info notifications[] = {
     {"confirm_reminder", {"确认提醒", "reminder to confirm a resolution"}},
     {"confirm_timeout", {"超时自动确认", "closed without the customer's confirmation"}},
     {"task_opened", {"跟进任务", "follow-up task"}},
+    {"report_weekly", {"服务周报", "weekly service report (PDF)"}},
+    {"report_monthly", {"服务月报", "monthly service report (PDF)"}},
     {"test", {"测试", "test"}},
 };
 
