@@ -89,6 +89,7 @@ bench: deps $(BENCH_BUILD)/build.ninja
 	bench/http_clients.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/kwload
 	bench/ui_board.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/kwload
 	bench/kpi.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/bench_kpi
+	bench/report.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/bench_kpi
 	bench/attachment_upload.sh $(BENCH_BUILD)/keepword
 
 # Builds, creates var/keepword.db with an admin and the demo data if it does
