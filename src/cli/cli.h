@@ -54,6 +54,7 @@ int kw_cmd_log(int argc, char **argv);
 int kw_cmd_receipt(int argc, char **argv);
 int kw_cmd_kpi(int argc, char **argv);
 int kw_cmd_credits(int argc, char **argv);
+int kw_cmd_report(int argc, char **argv);
 /* Hidden: the HTTP routes, "METHOD PATH" a line (tests/http/run.sh checks them
  * against docs/openapi.json). */
 int kw_cmd_routes(int argc, char **argv);

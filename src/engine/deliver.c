@@ -164,6 +164,19 @@ static void headline(const char *kind, json_t *p, bool zh, struct kw_buf *out)
                           org, cid, bal, req, cur);
     } else if (strcmp(kind, "overrun_notice") == 0) {
         kw_buf_adds(out, str_at(json_object_get(e, "notice"), zh ? "zh" : "en"));
+    } else if (strcmp(kind, "report_weekly") == 0 || strcmp(kind, "report_monthly") == 0) {
+        bool weekly = kind[7] == 'w';
+        json_t *h = json_object_get(p, "headline"), *r = json_object_get(h, "on_time_rate");
+        const char *org = str_at(p, "organisation");
+        if (zh)
+            kw_buf_printf(out, "【%s】%s%s%s", weekly ? "服务周报" : "服务月报",
+                          str_at(p, "period"), *org ? " " : "", org);
+        else
+            kw_buf_printf(out, "[%s] %s%s%s",
+                          weekly ? "Weekly service report" : "Monthly service report",
+                          str_at(p, "period"), *org ? " " : "", org);
+        if (json_is_number(r))
+            kw_buf_printf(out, zh ? "：准时率 %.1f%%" : ": on time %.1f%%", json_number_value(r));
     } else if (strcmp(kind, "test") == 0) {
         if (zh)
             kw_buf_printf(out, "Keepword 测试消息（%s）", str_at(p, "at"));
@@ -199,6 +212,47 @@ static void mail_part(const char *kind, json_t *p, bool zh, struct kw_buf *out)
     json_t *t = json_object_get(p, "ticket"), *e = json_object_get(p, "event");
     headline(kind, p, zh, out);
     kw_buf_adds(out, "\r\n\r\n");
+    if (strncmp(kind, "report_", 7) == 0) {
+        /* the headline figures; the rest is in the PDF attached */
+        static const struct {
+            const char *key, *zh, *en;
+            int kind; /* 0 percent, 1 hours, 2 count, 3 two decimals, 4 one decimal */
+        } rows[] = {
+            {"on_time_rate", "准时率", "On-time rate", 0},
+            {"on_time_rate_previous", "上期准时率", "Previous period", 0},
+            {"mtta", "平均响应时间（小时）", "MTTA (h)", 1},
+            {"mttr", "平均解决时间（小时）", "MTTR (h)", 1},
+            {"breaches", "超时次数", "Breaches", 2},
+            {"created", "新建工单", "Tickets created", 2},
+            {"resolved", "已解决工单", "Tickets resolved", 2},
+            {"backlog", "期末积压", "Backlog at the end", 2},
+            {"csat", "满意度均分", "CSAT mean", 3},
+            {"nps", "NPS", "NPS", 4},
+        };
+        json_t *h = json_object_get(p, "headline");
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+            json_t *v = json_object_get(h, rows[i].key);
+            double x = json_number_value(v);
+            kw_buf_printf(out, "%s%s", zh ? rows[i].zh : rows[i].en, zh ? "：" : ": ");
+            if (!json_is_number(v))
+                kw_buf_adds(out, "—\r\n");
+            else if (rows[i].kind == 0)
+                kw_buf_printf(out, "%.1f%%\r\n", x);
+            else if (rows[i].kind == 1)
+                kw_buf_printf(out, "%.1f\r\n", x / 3600.0);
+            else if (rows[i].kind == 2)
+                kw_buf_printf(out, "%.0f\r\n", x);
+            else
+                kw_buf_printf(out, rows[i].kind == 3 ? "%.2f\r\n" : "%.1f\r\n", x);
+        }
+        kw_buf_printf(out, "\r\n%s %s\r\n",
+                      zh ? "完整报告见附件：" : "The full report is attached:",
+                      str_at(json_object_get(p, "attachment"), "name"));
+        kw_buf_printf(out, "\r\n%s\r\n",
+                      zh ? "—— Keepword 服务台（此邮件由系统自动发送）"
+                         : "-- Keepword service desk (sent automatically)");
+        return;
+    }
     const char *labels[][2] = {{"工单", "Ticket"}, {"级别", "Level"},  {"指标", "Metric"},
                                {"截止", "Due"},    {"原因", "Reason"}, {"发生于", "At"}};
     const char *values[6] = {NULL,
@@ -474,6 +528,12 @@ static bool deliver_mail(const struct kw_delivery *d, const struct kw_nets *allo
     char subj64[256];
     sodium_bin2base64(subj64, sizeof(subj64), (const unsigned char *)subject, strlen(subject),
                       sodium_base64_VARIANT_ORIGINAL);
+    /* a file to attach (the service reports' PDF): a multipart message,
+     * and the details leave the file's bytes out */
+    json_t *att = json_incref(json_object_get(p, "attachment"));
+    const char *att_b64 = str_at(att, "base64");
+    if (*att_b64)
+        json_object_del(p, "attachment");
     char *details = p ? json_dumps(p, JSON_INDENT(2)) : NULL;
     json_decref(p);
     char date[64];
@@ -485,12 +545,32 @@ static bool deliver_mail(const struct kw_delivery *d, const struct kw_nets *allo
     kw_buf_printf(&msg,
                   "Date: %s\r\nFrom: <%s>\r\nTo: %s\r\nSubject: =?UTF-8?B?%s?=\r\n"
                   "Message-ID: <%s@keepword>\r\nX-Keepword-Event: %s\r\nX-Keepword-Delivery: "
-                  "%s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-                  "Content-Transfer-Encoding: 8bit\r\n\r\n",
+                  "%s\r\nMIME-Version: 1.0\r\n",
                   date, from, to, subj64, d->key, d->kind, d->key);
+    /* the boundary: a string base64 and the text never hold */
+    static const char boundary[] = "=_keepword_part_=";
+    if (*att_b64)
+        kw_buf_printf(&msg, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n--%s\r\n",
+                      boundary, boundary);
+    kw_buf_adds(&msg, "Content-Type: text/plain; charset=UTF-8\r\n"
+                      "Content-Transfer-Encoding: 8bit\r\n\r\n");
     kw_buf_add(&msg, text.p ? text.p : "", text.len);
     kw_buf_printf(&msg, "\r\n\r\n详情 / Details (JSON):\r\n%s\r\n", details ? details : "");
     free(details);
+    if (*att_b64) {
+        /* RFC 2045: base64 in lines of at most 76 characters */
+        kw_buf_printf(&msg,
+                      "\r\n--%s\r\nContent-Type: %s; name=\"%s\"\r\n"
+                      "Content-Disposition: attachment; filename=\"%s\"\r\n"
+                      "Content-Transfer-Encoding: base64\r\n\r\n",
+                      boundary, str_at(att, "type"), str_at(att, "name"), str_at(att, "name"));
+        for (size_t n = strlen(att_b64), i = 0; i < n; i += 76) {
+            kw_buf_add(&msg, att_b64 + i, n - i < 76 ? n - i : 76);
+            kw_buf_adds(&msg, "\r\n");
+        }
+        kw_buf_printf(&msg, "--%s--\r\n", boundary);
+    }
+    json_decref(att);
     bool built = !text.failed && !msg.failed && msg.p;
     kw_buf_release(&text);
     if (!built) {

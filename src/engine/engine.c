@@ -13,6 +13,7 @@
 
 #include "deliver.h"
 #include "fire.h"
+#include "report_mail.h"
 #include "rota.h"
 #include "timers.h"
 
@@ -37,6 +38,7 @@ struct kw_engine {
     struct kw_engine_stats stats;
     char node[128];                        /* this process, for claims on due work: host:pid */
     double late_ms[KW_ENGINE_LATE_WINDOW]; /* a ring: the last stats.late.count */
+    int64_t reports_at; /* when to look for due service reports next (injected clock) */
 };
 
 static struct timespec realtime_in(int64_t ms)
@@ -391,6 +393,12 @@ static void *deliver_loop(void *arg)
         struct due_list l = {0};
         struct kw_err err = {0};
         int64_t now = e->clock.now(e->clock.ctx);
+        /* the weekly and monthly reports: looked for once a minute; what
+         * is queued goes out in this same pass */
+        if (now >= e->reports_at) {
+            kw_reports_queue(e->rd, e->w, e->clocks, now, &e->log);
+            e->reports_at = now + 60;
+        }
         if (kw_store_outbox_due(e->rd, now, BATCH, collect, &l, &err) != KW_OK)
             KW_LOG(&e->log, KW_LOG_ERROR, "mod=engine event=outbox.unreadable error=%s",
                    KW_LOG_Q(err.msg));

@@ -437,6 +437,9 @@ struct kwh_reply kwh_ticket_sla(struct kwh_call *x);
 /* kpi.c */
 struct kwh_reply kwh_kpis(struct kwh_call *x);
 struct kwh_reply kwh_kpi_breaches(struct kwh_call *x);
+/* reports.c */
+struct kwh_reply kwh_report_weekly(struct kwh_call *x);
+struct kwh_reply kwh_report_monthly(struct kwh_call *x);
 struct kwh_reply kwh_ticket_nodes(struct kwh_call *x);
 struct kwh_reply kwh_ticket_verify(struct kwh_call *x);
 /* proof.c */

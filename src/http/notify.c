@@ -376,6 +376,8 @@ static bool outbox_add(const struct kw_outbox_row *r, void *ctx)
     if (!kwh_page_room(ctx))
         return false;
     json_t *payload = json_loads(r->payload ? r->payload : "null", JSON_DECODE_ANY, NULL);
+    /* a report's PDF is mailed, not listed: its size stays */
+    json_object_del(json_object_get(payload, "attachment"), "base64");
     return kwh_page_push(
         ctx, r->id,
         json_pack("{s:I, s:I, s:s, s:o, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "id",

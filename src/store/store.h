@@ -563,6 +563,16 @@ enum kw_code kw_store_endpoint_test(struct kw_store *st, int64_t id, const char 
 enum kw_code kw_store_outbox_add(struct kw_store *st, const char *kind, int64_t ticket,
                                  int64_t org_id, int64_t team_id, const char *payload,
                                  const char *key, int64_t now, struct kw_err *err);
+/* Queue a notification of kind for person user_id through endpoint_id
+ * alone (the weekly and monthly reports: e-mail goes to the person's
+ * address), due now, unless one with key was queued for that endpoint
+ * before, in any state: *queued (may be NULL) says whether it was. */
+enum kw_code kw_store_outbox_person(struct kw_store *st, int64_t endpoint_id, int64_t user_id,
+                                    const char *kind, const char *payload, const char *key,
+                                    int64_t now, bool *queued, struct kw_err *err);
+/* Whether a notification with key was ever queued for endpoint_id. */
+enum kw_code kw_store_outbox_has(struct kw_store *st, int64_t endpoint_id, const char *key,
+                                 bool *has, struct kw_err *err);
 /* Pending notifications due by now, oldest first, with their endpoint. */
 struct kw_delivery {
     int64_t id, endpoint_id;

@@ -2672,6 +2672,46 @@ static void test_subscriptions(void **state)
     assert_int_equal(s.n, 0);
 }
 
+/* A notification for one person through one endpoint (the service
+ * reports): queued once per key, in any state; not for a deleted endpoint. */
+static void test_outbox_person(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t li = new_user(c, "li.report@example.com", "manager", 0, 0);
+    int64_t mail = new_endpoint(c, "email", "[\"test\"]", 0, 0);
+    bool has = true, queued = false;
+    MUST(kw_store_outbox_has(c->st, mail, "report_weekly/2026-W10/u1", &has, &err));
+    assert_false(has);
+    MUST(kw_store_outbox_person(c->st, mail, li, "report_weekly", "r-w10",
+                                "report_weekly/2026-W10/u1", c->t0, &queued, &err));
+    assert_true(queued);
+    MUST(kw_store_outbox_has(c->st, mail, "report_weekly/2026-W10/u1", &has, &err));
+    assert_true(has);
+    struct delivery_copy d = people_due(c, "r-w10");
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.user_id[0], li);
+    assert_string_equal(d.user_email[0], "li.report@example.com");
+    assert_int_equal(d.endpoint_id[0], mail);
+    /* the same key again, even once delivered: nothing */
+    size_t before = outbox_count(c->st);
+    MUST(kw_store_outbox_person(c->st, mail, li, "report_weekly", "r-w10 again",
+                                "report_weekly/2026-W10/u1", c->t0 + 60, &queued, &err));
+    assert_false(queued);
+    assert_int_equal(outbox_count(c->st), before);
+    /* another key: queued; another endpoint's key is its own */
+    MUST(kw_store_outbox_person(c->st, mail, li, "report_weekly", "r-w11",
+                                "report_weekly/2026-W11/u1", c->t0, &queued, &err));
+    assert_true(queued);
+    MUST(kw_store_outbox_has(c->st, mail + 1000, "report_weekly/2026-W10/u1", &has, &err));
+    assert_false(has);
+    /* a deleted endpoint gets nothing */
+    MUST(kw_store_endpoint_delete(c->st, mail, c->t0, &err));
+    MUST(kw_store_outbox_person(c->st, mail, li, "report_monthly", "r-m",
+                                "report_monthly/2026-02/u1", c->t0, &queued, &err));
+    assert_false(queued);
+}
+
 /* ---- on-call rotas ---- */
 
 struct oncall_copy {
@@ -4223,6 +4263,7 @@ int main(int argc, char **argv)
         TEST(test_outbox_delivery),
         TEST(test_outbox_retry_and_postpone),
         TEST(test_subscriptions),
+        TEST(test_outbox_person),
         TEST(test_oncall),
         TEST(test_overruns),
         TEST(test_kpi_runs),

@@ -20,7 +20,7 @@
 
 #include "loopback.h"
 
-#define MAX_DATA (1 << 20)
+#define MAX_DATA (8 << 20) /* a report with its PDF attached fits */
 
 struct session {
     int fd;

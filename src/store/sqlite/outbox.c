@@ -22,6 +22,8 @@ enum stmt {
     S_SUB_ADD,
     S_SUBS,
     S_SUB_DELETE,
+    S_OUTBOX_PERSON,
+    S_OUTBOX_HAS,
     S_COUNT
 };
 
@@ -92,6 +94,11 @@ static const char *const sql[S_COUNT] = {
                " coalesce(team_id, 0), quiet_tz, coalesce(quiet_from, 0), coalesce(quiet_to, 0),"
                " lang FROM subscriptions WHERE (?1 = 0 OR user_id = ?1) ORDER BY id",
     [S_SUB_DELETE] = "DELETE FROM subscriptions WHERE id = ?1 AND (?2 = 0 OR user_id = ?2)",
+    [S_OUTBOX_PERSON] =
+        "INSERT INTO outbox(endpoint_id, user_id, kind, ticket_id, payload, idem_key, next_at,"
+        " created_at) SELECT id, ?2, ?3, NULL, ?4, ?5, ?6, ?6 FROM endpoints WHERE id = ?1"
+        " AND active ON CONFLICT DO NOTHING",
+    [S_OUTBOX_HAS] = "SELECT 1 FROM outbox WHERE endpoint_id = ?1 AND idem_key = ?2",
 };
 
 const struct kws_catalogue kws_outbox_sql = {sql, S_COUNT};
@@ -424,4 +431,34 @@ enum kw_code kw_store_subscription_delete(struct kw_store *st, int64_t id, int64
     return sqlite3_changes(st->db)
                ? KW_OK
                : kw_err_set(err, KW_NOT_FOUND, "", "no subscription %lld", (long long)id);
+}
+
+enum kw_code kw_store_outbox_person(struct kw_store *st, int64_t endpoint_id, int64_t user_id,
+                                    const char *kind, const char *payload, const char *key,
+                                    int64_t now, bool *queued, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_OUTBOX_PERSON);
+    sqlite3_bind_int64(x, 1, endpoint_id);
+    sqlite3_bind_int64(x, 2, user_id);
+    bind_text(x, 3, kind);
+    bind_text(x, 4, payload);
+    bind_text(x, 5, key);
+    sqlite3_bind_int64(x, 6, now);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (queued)
+        *queued = rc == SQLITE_DONE && sqlite3_changes(st->db) > 0;
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "queue a notification");
+}
+
+enum kw_code kw_store_outbox_has(struct kw_store *st, int64_t endpoint_id, const char *key,
+                                 bool *has, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_OUTBOX_HAS);
+    sqlite3_bind_int64(x, 1, endpoint_id);
+    bind_text(x, 2, key);
+    int rc = sqlite3_step(x);
+    *has = rc == SQLITE_ROW;
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "read the outbox");
 }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# report.sh - the service report benchmark: builds a desk of REPORT_TICKETS
+# tickets (default 20,000; the issue's target is 1,000,000) with three
+# metrics over 2025 (bench_kpi), then times `keepword report monthly` for
+# June 2025 in Asia/Shanghai as PDF (target <= 2 s at 1,000,000 tickets),
+# XLSX, CSV and HTML, and the weekly PDF, each the best and the worst of
+# RUNS (default 3), with the file's size. Prints numbers; asserts nothing
+# about speed.
+# usage: bench/report.sh PATH/TO/keepword PATH/TO/bench_kpi
+set -euo pipefail
+kw=${1:?usage: report.sh PATH/TO/keepword PATH/TO/bench_kpi}
+gen=${2:?usage: report.sh PATH/TO/keepword PATH/TO/bench_kpi}
+n=${REPORT_TICKETS:-20000}
+runs=${RUNS:-3}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+"$gen" "$tmp/kw.db" "$n" >/dev/null
+KEEPWORD_ADMIN_PASSWORD=bench-password "$kw" init --db "$tmp/kw.db" >/dev/null
+
+# time_report NAME KIND PERIOD FORMAT: best and worst of $runs, and the size
+time_report() {
+    local name=$1 ms=()
+    for _ in $(seq 1 "$runs"); do
+        local t0 t1
+        t0=$(date +%s%N)
+        "$kw" report "$2" --db "$tmp/kw.db" --period "$3" --format "$4" --tz Asia/Shanghai \
+            --lang zh --at 2026-01-01T00:00:00Z -o "$tmp/out.$4"
+        t1=$(date +%s%N)
+        ms+=("$(((t1 - t0) / 1000000))")
+    done
+    printf '%s\n' "${ms[@]}" | sort -n | awk -v name="$name" -v n="$runs" \
+        -v bytes="$(wc -c <"$tmp/out.$4")" -v tickets="$n" '
+        { v[NR] = $1 }
+        END { printf "report.sh: %s (%d tickets): best %d ms, worst %d ms (%d runs), %d bytes\n",
+                     name, tickets, v[1], v[n], n, bytes }'
+}
+time_report "monthly pdf" monthly 2025-06 pdf
+time_report "monthly xlsx" monthly 2025-06 xlsx
+time_report "monthly csv" monthly 2025-06 csv
+time_report "monthly html" monthly 2025-06 html
+time_report "weekly pdf" weekly 2025-W24 pdf

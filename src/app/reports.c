@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: MIT
+/* reports.c - the service report's period and data (reports.h). The runs
+ * are copied out of the listing before any is measured again: measuring
+ * reads the store, which ends the listing's statement. Strings are
+ * interned once in a pool the report borrows from. */
+#include "reports.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "civil.h"
+
+/* ---- periods (local days, as GET /kpis buckets them) ---- */
+
+static int32_t offset_at(const struct kw_tzinfo *tz, int64_t t)
+{
+    size_t lo = 0, hi = tz->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (tz->changes[mid].at <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo == 0 ? tz->initial : tz->changes[lo - 1].offset;
+}
+
+/* The instant local day `days` begins (or the first after, when skipped). */
+static int64_t midnight(const struct kw_tzinfo *tz, int64_t days)
+{
+    int64_t local = days * 86400;
+    int64_t t = local - offset_at(tz, local - tz->initial);
+    return local - offset_at(tz, t);
+}
+
+static int64_t local_day(const struct kw_tzinfo *tz, int64_t t)
+{
+    return kw_day_of(t + offset_at(tz, t));
+}
+
+/* ISO 8601: a week belongs to the year of its Thursday. */
+static void week_label(int64_t monday, char *out, size_t cap, bool short_form)
+{
+    int64_t y;
+    unsigned m, d;
+    kw_civil_from_days(monday + 3, &y, &m, &d);
+    int64_t week = (monday + 3 - kw_days_from_civil(y, 1, 1)) / 7 + 1;
+    if (short_form)
+        snprintf(out, cap, "W%02d", (int)week);
+    else
+        snprintf(out, cap, "%04d-W%02d", (int)y, (int)week);
+}
+
+static void month_label(int64_t day, char *out, size_t cap)
+{
+    int64_t y;
+    unsigned m, d;
+    kw_civil_from_days(day, &y, &m, &d);
+    snprintf(out, cap, "%04d-%02u", (int)y, m % 100);
+}
+
+static int64_t next_month(int64_t first)
+{
+    int64_t y;
+    unsigned m, d;
+    kw_civil_from_days(first, &y, &m, &d);
+    return m == 12 ? kw_days_from_civil(y + 1, 1, 1) : kw_days_from_civil(y, m + 1, 1);
+}
+
+/* Fill out for the period starting local day `first`. */
+static void period_at(enum kw_report_kind kind, int64_t first, const struct kw_tzinfo *tz,
+                      const char *tzname, struct kw_report_period *out)
+{
+    *out = (struct kw_report_period){.kind = kind};
+    snprintf(out->tz, sizeof(out->tz), "%s", tzname);
+    int64_t last, prev;
+    if (kind == KW_REPORT_WEEKLY) {
+        last = first + 7;
+        prev = first - 7;
+        week_label(first, out->label, sizeof(out->label), false);
+        week_label(prev, out->prev_label, sizeof(out->prev_label), false);
+        for (int64_t d = first; d < last; d++) {
+            int64_t y;
+            unsigned m, dd;
+            kw_civil_from_days(d, &y, &m, &dd);
+            snprintf(out->blabel[out->nb], sizeof(out->blabel[0]), "%02u-%02u", m % 100, dd % 100);
+            out->bounds[out->nb++] = midnight(tz, d);
+        }
+    } else {
+        last = next_month(first);
+        int64_t y;
+        unsigned m, dd;
+        kw_civil_from_days(first - 1, &y, &m, &dd);
+        prev = kw_days_from_civil(y, m, 1);
+        month_label(first, out->label, sizeof(out->label));
+        month_label(prev, out->prev_label, sizeof(out->prev_label));
+        /* ISO weeks, the first and last cut at the month's ends */
+        for (int64_t d = first; d < last; d = d - kw_weekday(d) + 7) {
+            week_label(d - kw_weekday(d), out->blabel[out->nb], sizeof(out->blabel[0]), true);
+            out->bounds[out->nb++] = midnight(tz, d);
+        }
+    }
+    kw_date_format(first, out->first_day);
+    kw_date_format(last - 1, out->last_day);
+    out->from = midnight(tz, first);
+    out->to = midnight(tz, last);
+    out->prev_from = midnight(tz, prev);
+    out->bounds[out->nb] = out->to;
+}
+
+static bool digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+enum kw_code kw_report_period_parse(enum kw_report_kind kind, const char *s,
+                                    const struct kw_tzinfo *tz, const char *tzname,
+                                    struct kw_report_period *out, struct kw_err *err)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (kind == KW_REPORT_WEEKLY) {
+        if (n != 8 || !digits(s, 4) || s[4] != '-' || s[5] != 'W' || !digits(s + 6, 2))
+            return kw_err_set(err, KW_INVALID, "/period",
+                              "\"%.40s\" is not an ISO week (expected YYYY-Www, e.g. 2026-W10)",
+                              s ? s : "");
+        int64_t y = atoi(s), w = atoi(s + 6);
+        int64_t jan4 = kw_days_from_civil(y, 1, 4);
+        int64_t monday = jan4 - kw_weekday(jan4) + (w - 1) * 7;
+        period_at(kind, monday, tz, tzname, out);
+        if (w < 1 || y < 2000 || y > 2099 || strcmp(out->label, s) != 0)
+            return kw_err_set(err, KW_INVALID, "/period",
+                              "%s: no such ISO week (weeks run 01 to 52 or 53, years 2000-2099)",
+                              s);
+        return KW_OK;
+    }
+    if (n != 7 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2))
+        return kw_err_set(err, KW_INVALID, "/period",
+                          "\"%.40s\" is not a month (expected YYYY-MM, e.g. 2026-03)", s ? s : "");
+    int y = atoi(s), m = atoi(s + 5);
+    if (m < 1 || m > 12 || y < 2000 || y > 2099)
+        return kw_err_set(err, KW_INVALID, "/period",
+                          "%s: no such month (expected months 01-12 of years 2000-2099)", s);
+    period_at(kind, kw_days_from_civil(y, (unsigned)m, 1), tz, tzname, out);
+    return KW_OK;
+}
+
+void kw_report_period_last(enum kw_report_kind kind, int64_t now, const struct kw_tzinfo *tz,
+                           const char *tzname, struct kw_report_period *out)
+{
+    int64_t today = local_day(tz, now);
+    int64_t first;
+    if (kind == KW_REPORT_WEEKLY) {
+        first = today - kw_weekday(today) - 7;
+    } else {
+        int64_t y;
+        unsigned m, d;
+        kw_civil_from_days(today, &y, &m, &d);
+        kw_civil_from_days(kw_days_from_civil(y, m, 1) - 1, &y, &m, &d);
+        first = kw_days_from_civil(y, m, 1);
+    }
+    period_at(kind, first, tz, tzname, out);
+}
+
+int64_t kw_report_due_at(const struct kw_report_period *p, const struct kw_tzinfo *tz)
+{
+    /* 09:00 on the local day that begins at p->to, as midnight() finds a
+     * local time's instant (a change of offset before 09:00 is counted) */
+    int64_t local = local_day(tz, p->to) * 86400 + 9 * 3600;
+    int64_t t = local - offset_at(tz, local - tz->initial);
+    return local - offset_at(tz, t);
+}
+
+/* ---- the pool: interned strings and the input arrays ---- */
+
+struct kw_report_pool {
+    size_t ns, caps;
+    char **slot; /* open addressing */
+    struct kw_report_run *runs[2];
+    size_t nruns[2], capruns[2];
+    struct kw_report_fact *facts[2];
+    size_t nfacts[2], capfacts[2];
+    struct {
+        int64_t id;
+        const char *name;
+    } * names[3]; /* teams, people, organisations */
+    size_t nnames[3], capnames[3];
+    bool nomem;
+};
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+static const char *intern(struct kw_report_pool *p, const char *s)
+{
+    if (!s)
+        return NULL;
+    if (2 * (p->ns + 1) > p->caps) {
+        size_t cap = p->caps ? 2 * p->caps : 256;
+        char **slot = calloc(cap, sizeof(*slot));
+        if (!slot)
+            return p->nomem = true, NULL;
+        for (size_t i = 0; i < p->caps; i++)
+            if (p->slot[i]) {
+                size_t j = hash(p->slot[i]) & (cap - 1);
+                while (slot[j])
+                    j = (j + 1) & (cap - 1);
+                slot[j] = p->slot[i];
+            }
+        free(p->slot);
+        p->slot = slot;
+        p->caps = cap;
+    }
+    size_t j = hash(s) & (p->caps - 1);
+    for (; p->slot[j]; j = (j + 1) & (p->caps - 1))
+        if (strcmp(p->slot[j], s) == 0)
+            return p->slot[j];
+    if (!(p->slot[j] = strdup(s)))
+        return p->nomem = true, NULL;
+    p->ns++;
+    return p->slot[j];
+}
+
+static void *grow(void *v, size_t *cap, size_t n, size_t size, bool *nomem)
+{
+    if (n < *cap)
+        return v;
+    size_t c = *cap ? 2 * *cap : 256;
+    void *nv = realloc(v, c * size);
+    if (!nv) {
+        *nomem = true;
+        return NULL;
+    }
+    *cap = c;
+    return nv;
+}
+
+static void pool_free(struct kw_report_pool *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->caps; i++)
+        free(p->slot[i]);
+    free(p->slot);
+    for (int k = 0; k < 2; k++) {
+        free(p->runs[k]);
+        free(p->facts[k]);
+    }
+    for (int k = 0; k < 3; k++)
+        free(p->names[k]);
+    free(p);
+}
+
+/* ---- names ---- */
+
+enum { N_TEAM, N_PERSON, N_ORG };
+
+struct gather {
+    struct kw_report_pool *p;
+    struct kw_store *st;
+    int k; /* 0: this period, 1: the one before */
+    int64_t from, to;
+    struct kw_err *err;
+};
+
+static bool team_row(const struct kw_named_row *r, void *ctx)
+{
+    struct kw_report_pool *p = ctx;
+    void *v = grow(p->names[N_TEAM], &p->capnames[N_TEAM], p->nnames[N_TEAM],
+                   sizeof(*p->names[N_TEAM]), &p->nomem);
+    if (!v)
+        return false;
+    p->names[N_TEAM] = v;
+    p->names[N_TEAM][p->nnames[N_TEAM]].id = r->id;
+    p->names[N_TEAM][p->nnames[N_TEAM]++].name = intern(p, r->name);
+    return !p->nomem;
+}
+
+/* The name of a person or organisation id (read once), or of a team. */
+static const char *name_of(struct gather *g, int k, int64_t id)
+{
+    struct kw_report_pool *p = g->p;
+    if (!id)
+        return NULL;
+    for (size_t i = 0; i < p->nnames[k]; i++)
+        if (p->names[k][i].id == id)
+            return p->names[k][i].name;
+    if (k == N_TEAM)
+        return NULL;
+    struct kw_err err = {0};
+    const char *name = NULL;
+    if (k == N_PERSON) {
+        struct kw_user_row u;
+        if (kw_store_user_get(g->st, id, &u, &err) == KW_OK)
+            name = intern(p, u.name);
+    } else {
+        struct kw_org o;
+        if (kw_store_org_get(g->st, id, &o, &err) == KW_OK)
+            name = intern(p, o.name);
+    }
+    void *v = grow(p->names[k], &p->capnames[k], p->nnames[k], sizeof(*p->names[k]), &p->nomem);
+    if (!v)
+        return NULL;
+    p->names[k] = v;
+    p->names[k][p->nnames[k]].id = id;
+    p->names[k][p->nnames[k]++].name = name;
+    return name;
+}
+
+/* ---- runs ---- */
+
+/* A run row kept between the listing and the measuring (ids, not names:
+ * names are read after the listing). */
+struct raw_run {
+    struct kw_run_row r; /* strings interned */
+};
+struct raw_runs {
+    size_t n, cap;
+    struct raw_run *v;
+    struct kw_report_pool *p;
+};
+
+static bool copy_run(const struct kw_run_row *r, void *ctx)
+{
+    struct raw_runs *l = ctx;
+    void *v = grow(l->v, &l->cap, l->n, sizeof(*l->v), &l->p->nomem);
+    if (!v)
+        return false;
+    l->v = v;
+    struct kw_run_row *c = &l->v[l->n++].r;
+    *c = *r;
+    const char **f[9] = {&c->metric,       &c->status,   &c->calendar, &c->level,  &c->tier,
+                         &c->organisation, &c->category, &c->region,   &c->channel};
+    for (int i = 0; i < 9; i++)
+        *f[i] = intern(l->p, *f[i]);
+    return !l->p->nomem;
+}
+
+struct reason_find {
+    int64_t deadline;
+    const char *reason;
+    struct kw_report_pool *p;
+    bool found;
+};
+
+static bool reason_row(const struct kw_overrun_row *o, void *ctx)
+{
+    struct reason_find *f = ctx;
+    if (o->deadline == f->deadline && !f->found) {
+        f->found = true;
+        f->reason = intern(f->p, o->reason);
+    }
+    return true;
+}
+
+/* Whether r counts in [from, to) as it stands (see kpi.h); an open run or
+ * one that stopped after `to` is measured again as of min(to, now). */
+static enum kw_code add_run(struct gather *g, struct kw_clocks *c, struct kw_sla *scratch,
+                            const struct kw_run_row *r, int64_t now)
+{
+    struct kw_report_pool *p = g->p;
+    int64_t end = g->to < now ? g->to : now;
+    struct kw_runs_at m = {0};
+    const struct kw_run_row *then = r;
+    bool measured = false;
+    if (r->stopped_at == KW_STORE_NO_TIME || r->stopped_at >= end) {
+        if (kw_clocks_runs_at(c, g->st, scratch, r->ticket_id, r->commitment_id, end, &m, g->err) !=
+            KW_OK) {
+            kw_runs_at_release(&m);
+            return g->err ? g->err->code : KW_STORE;
+        }
+        measured = true;
+        then = NULL;
+        for (size_t i = 0; i < m.n; i++)
+            if (m.rows[i].run == r->run && strcmp(m.rows[i].metric, r->metric) == 0)
+                then = &m.rows[i];
+    }
+    if (then) {
+        int64_t stop = then->stopped_at;
+        if (stop != KW_STORE_NO_TIME && stop >= end)
+            stop = KW_STORE_NO_TIME;
+        int64_t at = stop != KW_STORE_NO_TIME ? stop : end;
+        bool late = then->breached_at != KW_STORE_NO_TIME;
+        struct kw_kpi_run k = {
+            .started_at = then->started_at,
+            .stopped_at = stop,
+            .breached_at = then->breached_at,
+            .target = then->target,
+            .working = then->working,
+            .paused_wall = at - then->started_at - then->wall,
+            .overrun_working =
+                late && then->working > then->target ? then->working - then->target : 0,
+        };
+        if (kw_kpi_classify(&k, g->from, end) != KW_KPI_OUT) {
+            const char *reason = NULL;
+            if (late) {
+                struct reason_find f = {.deadline = then->breached_at, .p = p};
+                struct kw_overrun_filter of = {
+                    .ticket_id = r->ticket_id, .metric = r->metric, .limit = 100};
+                struct kw_err ignore = {0};
+                kw_store_overruns(g->st, &of, reason_row, &f, &ignore);
+                reason = f.reason;
+            }
+            void *v = grow(p->runs[g->k], &p->capruns[g->k], p->nruns[g->k], sizeof(*p->runs[g->k]),
+                           &p->nomem);
+            if (v) {
+                p->runs[g->k] = v;
+                p->runs[g->k][p->nruns[g->k]++] = (struct kw_report_run){
+                    .run = k,
+                    .ticket_id = r->ticket_id,
+                    .metric = r->metric,
+                    .level = r->level,
+                    .category = r->category,
+                    .org = name_of(g, N_ORG, r->org_id),
+                    .team = name_of(g, N_TEAM, r->team_id),
+                    .assignee = name_of(g, N_PERSON, r->assignee_id),
+                    .reason = reason,
+                };
+            }
+        }
+    }
+    if (measured)
+        kw_runs_at_release(&m);
+    return p->nomem ? kw_err_set(g->err, KW_NOMEM, NULL, "out of memory for the report") : KW_OK;
+}
+
+/* ---- ticket facts ---- */
+
+struct fact_ctx {
+    struct gather *g;
+    enum kw_report_fact_kind kind;
+    struct kw_ticket_fact_row *rows;
+    size_t n, cap;
+};
+
+static bool copy_fact(const struct kw_ticket_fact_row *r, void *ctx)
+{
+    struct fact_ctx *f = ctx;
+    void *v = grow(f->rows, &f->cap, f->n, sizeof(*f->rows), &f->g->p->nomem);
+    if (!v)
+        return false;
+    f->rows = v;
+    f->rows[f->n] = *r;
+    f->rows[f->n].category = intern(f->g->p, r->category);
+    f->n++;
+    return !f->g->p->nomem;
+}
+
+static enum kw_code read_facts(struct gather *g, int64_t org, int64_t now)
+{
+    static const enum kw_ticket_fact kinds[] = {KW_TF_CREATED, KW_TF_RESOLVED, KW_TF_REOPENED,
+                                                KW_TF_RATED, KW_TF_OPEN};
+    struct kw_report_pool *p = g->p;
+    int64_t end = g->to < now ? g->to : now;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        struct fact_ctx f = {.g = g, .kind = (enum kw_report_fact_kind)i};
+        enum kw_code rc =
+            kw_store_ticket_facts(g->st, kinds[i], g->from, end, org, copy_fact, &f, g->err);
+        kw_store_end_read(g->st);
+        for (size_t j = 0; rc == KW_OK && j < f.n; j++) {
+            const struct kw_ticket_fact_row *r = &f.rows[j];
+            void *v = grow(p->facts[g->k], &p->capfacts[g->k], p->nfacts[g->k],
+                           sizeof(*p->facts[g->k]), &p->nomem);
+            if (!v)
+                break;
+            p->facts[g->k] = v;
+            p->facts[g->k][p->nfacts[g->k]++] = (struct kw_report_fact){
+                .kind = f.kind,
+                .ticket_id = r->ticket_id,
+                .at = r->at,
+                .satisfaction = r->satisfaction,
+                .nps = r->nps,
+                .org = name_of(g, N_ORG, r->org_id),
+                .team = name_of(g, N_TEAM, r->team_id),
+                .assignee = name_of(g, N_PERSON, r->assignee_id),
+                .category = r->category,
+            };
+        }
+        free(f.rows);
+        if (rc != KW_OK)
+            return rc;
+        if (p->nomem)
+            return kw_err_set(g->err, KW_NOMEM, NULL, "out of memory for the report");
+    }
+    return KW_OK;
+}
+
+static enum kw_code read_period(struct gather *g, struct kw_clocks *c, struct kw_sla *scratch,
+                                int64_t org, int64_t now)
+{
+    int64_t end = g->to < now ? g->to : now;
+    struct raw_runs l = {.p = g->p};
+    struct kw_run_filter f = {.from = g->from, .to = end, .now = now, .org_id = org};
+    enum kw_code rc = kw_store_runs(g->st, &f, copy_run, &l, g->err);
+    kw_store_end_read(g->st);
+    if (rc == KW_OK && g->p->nomem)
+        rc = kw_err_set(g->err, KW_NOMEM, NULL, "out of memory for the clock runs");
+    for (size_t i = 0; rc == KW_OK && i < l.n; i++)
+        rc = add_run(g, c, scratch, &l.v[i].r, now);
+    free(l.v);
+    return rc == KW_OK ? read_facts(g, org, now) : rc;
+}
+
+enum kw_code kw_report_doc_make(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
+                                const struct kw_report_period *p, int64_t org_id, bool per_agent,
+                                int64_t now, struct kw_report_doc *out, struct kw_err *err)
+{
+    struct kw_err local = {0};
+    if (!err)
+        err = &local;
+    *out = (struct kw_report_doc){.p = *p, .now = now, .per_agent = per_agent};
+    out->end = p->to < now ? p->to : now;
+    if (p->from >= now)
+        return kw_err_set(err, KW_RANGE, "/period", "%s has not begun yet", p->label);
+    if (!(out->pool = calloc(1, sizeof(*out->pool))))
+        return kw_err_set(err, KW_NOMEM, NULL, "out of memory for the report");
+    struct kw_report_pool *pool = out->pool;
+    if (kw_store_teams(st, 0, team_row, pool, err) != KW_OK)
+        return err->code;
+    kw_store_end_read(st);
+    struct gather g = {.p = pool, .st = st, .err = err};
+    if (org_id)
+        out->org_name = name_of(&g, N_ORG, org_id);
+    enum kw_code rc = KW_OK;
+    int64_t spans[2][2] = {{p->from, p->to}, {p->prev_from, p->from}};
+    for (int k = 0; k < 2 && rc == KW_OK; k++) {
+        g.k = k;
+        g.from = spans[k][0];
+        g.to = spans[k][1];
+        rc = read_period(&g, c, scratch, org_id, now);
+    }
+    kw_store_end_read(st);
+    if (rc != KW_OK)
+        return rc;
+    struct kw_report_input cur = {p->from,        out->end,       pool->runs[0],
+                                  pool->nruns[0], pool->facts[0], pool->nfacts[0]};
+    struct kw_report_input prev = {p->prev_from,   p->from,        pool->runs[1],
+                                   pool->nruns[1], pool->facts[1], pool->nfacts[1]};
+    /* the trend's buckets up to now */
+    size_t nb = 0;
+    int64_t bounds[KW_REPORT_MAX_BUCKETS + 1];
+    for (size_t b = 0; b < p->nb && p->bounds[b] < out->end; b++) {
+        bounds[b] = p->bounds[b];
+        bounds[b + 1] = p->bounds[b + 1] < out->end ? p->bounds[b + 1] : out->end;
+        nb++;
+    }
+    return kw_report_build(&cur, &prev, bounds, nb, per_agent, &out->rep, err);
+}
+
+void kw_report_doc_release(struct kw_report_doc *d)
+{
+    if (!d)
+        return;
+    kw_report_free(&d->rep);
+    pool_free(d->pool);
+    d->pool = NULL;
+}

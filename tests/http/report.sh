@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# The weekly and monthly service report over HTTP and from the CLI
+# (docs/kpi.md "The service report") on the scripted week of tests/http/kpi.sh
+# (five tickets on a 24x7 UTC calendar, every figure computed by hand there
+# and below): the headline against the week before, levels, breaches with a
+# reason, the trend, teams, agents and the radar; what a customer sees; the
+# four formats in both languages (the PDF's text read back with pdftotext);
+# bad input; and `keepword report` giving the same figures.
+# usage: tests/http/report.sh PATH/TO/keepword
+set -u
+KW=${1:?usage: report.sh PATH/TO/keepword}
+. "$(dirname "$0")/lib.sh"
+at() { echo "$1" >"$TMP/now.new" && mv "$TMP/now.new" "$TMP/now"; }
+
+at 2026-02-28T09:00:00Z
+KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
+serve_start --fake-clock "$TMP/now"
+req POST /api/v1/tokens '{"label":"kpi test"}' "$(login admin@localhost correct-horse)"
+ADMIN=$(jq -r .token "$TMP/body")
+req POST /api/v1/orgs '{"name":"Acme"}' "$ADMIN"
+ACME=$(jq -r .id "$TMP/body")
+req POST /api/v1/orgs '{"name":"Other"}' "$ADMIN"
+OTHER=$(jq -r .id "$TMP/body")
+req POST /api/v1/teams '{"name":"desk"}' "$ADMIN"
+DESK=$(jq -r .id "$TMP/body")
+req POST /api/v1/teams '{"name":"field"}' "$ADMIN"
+FIELD=$(jq -r .id "$TMP/body")
+req POST /api/v1/users "{\"email\":\"ann@x.org\",\"name\":\"Ann\",\"role\":\"agent\",\"password\":\"ann-secret\",\"team_id\":$DESK}" "$ADMIN"
+ANN=$(jq -r .id "$TMP/body")
+req POST /api/v1/users "{\"email\":\"cus@acme.org\",\"name\":\"Cus\",\"role\":\"customer\",\"password\":\"cus-secret\",\"org_id\":$ACME}" "$ADMIN"
+is "a customer of Acme" 201
+req POST /api/v1/tokens '{"label":"kpi test"}' "$(login cus@acme.org cus-secret)"
+CUS=$(jq -r .token "$TMP/body")
+ALL='{"tz":"UTC","week":{"mon":[["00:00","24:00"]],"tue":[["00:00","24:00"]],"wed":[["00:00","24:00"]],"thu":[["00:00","24:00"]],"fri":[["00:00","24:00"]],"sat":[["00:00","24:00"]],"sun":[["00:00","24:00"]]}}'
+req POST /api/v1/commitments '{"name":"KPI","version":"1","effective_from":"2026-01-01T00:00:00Z","on_reopen":"restart",
+ "calendars":{"all":'"$ALL"'},"levels":["L1","L2"],
+ "metrics":[{"id":"response","start":"created","stop":["first_response"]},
+            {"id":"resolution","start":"created","stop":["resolved"],"pause_when":["waiting_customer"]}],
+ "targets":[{"when":{"level":"L1"},"calendar":"all","response":"30m","resolution":"2h"},
+            {"when":{"level":"L2"},"calendar":"all","response":"1h","resolution":"4h"}]}' "$ADMIN"
+is "a commitment" 201
+
+# ticket ORG LEVEL TEAM [ASSIGNEE]: created now; sets T
+ticket() {
+    req POST /api/v1/tickets "{\"title\":\"t\",\"level\":\"$2\",\"org_id\":$1}" "$ADMIN"
+    T=$(jq -r .id "$TMP/body")
+    req PATCH "/api/v1/tickets/$T" "{\"team_id\":$3${4:+,\"assignee_id\":$4}}" "$ADMIN"
+}
+ev() { req POST "/api/v1/tickets/$1/events" "$2" "${3:-$ADMIN}"; is "event $2 on $1" 201; }
+reply() { ev "$1" '{"type":"comment","text":"on it"}'; }
+move() { ev "$1" "{\"type\":\"transition\",\"to\":\"$2\"}"; }
+
+# D: L2, desk, Ann; Saturday 10:00; replied 10:10 (before the week);
+# resolved Monday 02:00: 40 h, breached Saturday 14:00 (36 h over)
+at 2026-02-28T10:00:00Z
+ticket "$ACME" L2 "$DESK" "$ANN"
+TD=$T
+at 2026-02-28T10:10:00Z
+reply "$TD"
+move "$TD" handling
+# A: L2, desk, Ann; Monday 01:00; replied 01:30 (30 min); waiting 02:00-02:30;
+# resolved 04:00 (2.5 h); rated 5, NPS 10
+at 2026-03-02T01:00:00Z
+ticket "$ACME" L2 "$DESK" "$ANN"
+TA=$T
+at 2026-03-02T01:30:00Z
+reply "$TA"
+move "$TA" handling
+at 2026-03-02T02:00:00Z
+move "$TD" feedback
+move "$TA" waiting_customer
+at 2026-03-02T02:30:00Z
+move "$TA" handling
+at 2026-03-02T04:00:00Z
+move "$TA" feedback
+at 2026-03-02T04:30:00Z
+ev "$TA" '{"type":"rating","satisfaction":5,"nps":10}' "$CUS"
+# B: L1, field; Tuesday 00:00; replied 00:45 (45 min of 30); resolved 03:00
+# (3 h of 2); rated 2; reopened 05:00 (restart); resolved again 06:00 (1 h)
+at 2026-03-03T00:00:00Z
+ticket "$ACME" L1 "$FIELD"
+TB=$T
+at 2026-03-03T00:45:00Z
+reply "$TB"
+move "$TB" handling
+at 2026-03-03T03:00:00Z
+move "$TB" feedback
+at 2026-03-03T03:30:00Z
+ev "$TB" '{"type":"rating","satisfaction":2}' "$CUS"
+at 2026-03-03T05:00:00Z
+ev "$TB" '{"type":"reopen","reason":"still broken"}' "$CUS"
+at 2026-03-03T06:00:00Z
+move "$TB" feedback
+# E: L2, field; Wednesday 00:00; raised to L1 00:10; replied 00:20 (20 min of
+# 30); never resolved: breached Wednesday 02:00
+at 2026-03-04T00:00:00Z
+ticket "$ACME" L2 "$FIELD"
+TE=$T
+at 2026-03-04T00:10:00Z
+req PATCH "/api/v1/tickets/$TE" '{"level":"L1"}' "$ADMIN"
+at 2026-03-04T00:20:00Z
+reply "$TE"
+# C: L2, desk, Other; Sunday 20:00; no reply: breached 21:00; resolution
+# breaches Monday 00:00, the end of the week (so in the next one)
+at 2026-03-08T20:00:00Z
+ticket "$OTHER" L2 "$DESK"
+at 2026-03-09T06:00:00Z
+
+# D's resolution overrun explained: a staffing problem
+req GET "/api/v1/overruns?ticket_id=$TD&metric=resolution" "" "$ADMIN"
+OVR=$(jq -r '.overruns[0].id // .items[0].id // .[0].id' "$TMP/body")
+req PATCH "/api/v1/overruns/$OVR" '{"reason":"staffing","note":"two off sick"}' "$ADMIN"
+is "D's overrun explained" 200
+
+# get KIND QUERY TOKEN: the report into $TMP/body, the headers into $TMP/headers
+get() {
+    read -r CODE CTYPE < <(curl -s -D "$TMP/headers" -o "$TMP/body" -w '%{http_code} %{content_type}' \
+        -H "Authorization: Bearer $3" "$B/api/v1/reports/$1?$2")
+}
+# row FILE LINE: the CSV has exactly this line
+row() { tr -d '\r' <"$1" | grep -qxF -- "$2"; }
+csv_is() { # NAME LINE...: each line is in $TMP/body
+    local name=$1 ok=0 missing=""
+    shift
+    for l in "$@"; do row "$TMP/body" "$l" || { ok=1; missing="$missing [$l]"; }; done
+    check "$name" $ok "(missing:$missing; got $CODE $CTYPE)"
+}
+
+get weekly "period=2026-W10&format=csv&lang=en" "$ADMIN"
+check "weekly csv: 200, text/csv with a BOM" "$([ "$CODE" = 200 ] && [ "${CTYPE%%;*}" = text/csv ] &&
+    head -c 3 "$TMP/body" | od -An -tx1 | grep -q 'ef bb bf'; echo $?)" "($CODE $CTYPE)"
+grep -qi '^content-disposition: attachment; filename="keepword-weekly-2026-W10-en.csv"' "$TMP/headers"
+check "a file to save, named for the week" $?
+cp "$TMP/body" "$TMP/week.csv"
+# 9 runs: met A-resp A-resol B-resol#1 E-resp; late B-resp D-resol B-resol#0;
+# open C-resp E-resol. The week before: D's response met, its resolution
+# breached on Saturday and open at Monday 00:00.
+csv_is "headline: this week, the one before, the change" \
+    "On-time rate (%),44.4,50.0,-5.6" \
+    '"MTTA, mean response (h)",0.5,0.2,+0.4' \
+    '"MTTR, mean resolution (h)",11.6,,' \
+    "Breaches,5,1,+4" "Tickets created,4,1,+3" "Tickets resolved,3,0,+3" \
+    "Tickets reopened,1,0,+1" "Backlog at the end,2,1,+1" \
+    "CSAT mean (1-5),3.50,," '"Satisfied, 4-5 (%)",50.0,,' "NPS,100.0,,"
+csv_is "against the commitment: level x metric (E at L1, its level at the stop)" \
+    "L1,resolution,2.0,1,1,1,33.3,2.0,100.0" "L1,response,0.5,1,1,0,50.0,0.5,108.3" \
+    "L2,resolution,4.0,1,1,0,50.0,21.3,531.3" "L2,response,1.0,1,0,1,50.0,0.5,50.0"
+csv_is "breaches, longest first, with the reason recorded" \
+    "#$TE,resolution,L1,Acme,\"Breached, open\",118.0,118.0,not explained" \
+    "#$TD,resolution,L2,Acme,Met late,36.0,36.0,staffing"
+csv_is "TOP5 overrun reasons" "1,not explained,4" "2,staffing,1"
+csv_is "the trend by day: Mon 2 of 3, Tue 1 of 3, Wed 1 of 2, Sun 0 of 1" \
+    "03-02,2,1,66.7" "03-03,1,2,33.3" "03-04,1,1,50.0" "03-05,0,0," "03-08,0,1,0.0"
+csv_is "teams and agents" "desk,50.0,0.5,21.3,2,0,1,5.00" "field,40.0,0.5,2.0,1,1,1,2.00" \
+    "Ann,66.7,0.5,21.3,2,0,0,5.00"
+csv_is "Ann's radar: on time 2 of 3, SRI 50, all resolved, none reopened, CSAT 5, alone in desk" \
+    "Ann,66.7,100.0,100.0,100.0,100.0,100.0,2"
+
+# the same figures as GET /kpis
+req GET "/api/v1/kpis?from=2026-03-02T00:00:00Z&to=2026-03-09T00:00:00Z&metric=response" "" "$ADMIN"
+is "GET /kpis agrees on L1+L2 response: 2 met, 1 late, 1 open" 200 '.groups[0].metrics.response |
+    .met == 2 and .met_late == 1 and .breached_open == 1'
+
+# --- a customer: Acme only (not C), no team, agent or radar ---
+get weekly "period=2026-W10&format=csv&lang=en" "$CUS"
+csv_is "a customer's headline: Acme's 8 runs" "On-time rate (%),50.0,50.0,+0.0" "Breaches,4,1,+3"
+check "no team, agent or radar table for a customer" \
+    "$(grep -cE '^(Teams|Agents|Service quality radar)' "$TMP/body" | grep -qx 0; echo $?)"
+check "no agent's name for a customer" "$(grep -c Ann "$TMP/body" | grep -qx 0; echo $?)"
+get weekly "period=2026-W10&org_id=$OTHER" "$CUS"
+is "a customer asks for another organisation" 403 '.pointer == "/org_id"'
+get weekly "period=2026-W10&format=csv&org_id=$OTHER&lang=en" "$ADMIN"
+csv_is "staff, one organisation: Other's C" "On-time rate (%),0.0,," "Tickets created,1,0,+1"
+
+# --- the formats and languages ---
+get weekly "period=2026-W10&lang=zh" "$ADMIN"
+check "html: a page of ours in Chinese" "$([ "$CODE" = 200 ] && [ "${CTYPE%%;*}" = text/html ] &&
+    grep -q '<html lang="zh-CN">' "$TMP/body" && grep -q '服务周报 2026-W10' "$TMP/body" &&
+    grep -q '<svg class="chart"' "$TMP/body" && grep -q '<figcaption>Ann</figcaption>' "$TMP/body"; echo $?)" \
+    "($CODE $CTYPE)"
+get monthly "period=2026-03&format=pdf&lang=zh" "$ADMIN"
+check "monthly pdf" "$([ "$CODE" = 200 ] && [ "$CTYPE" = application/pdf ] &&
+    head -c 5 "$TMP/body" | grep -q '%PDF-'; echo $?)" "($CODE $CTYPE)"
+pdftotext -layout "$TMP/body" "$TMP/pdf.txt" 2>/dev/null
+check "the PDF's text: the Chinese title and headline" "$(grep -q '服务月报 2026-03' "$TMP/pdf.txt" &&
+    grep -q '准时率' "$TMP/pdf.txt" && grep -q '服务质量雷达' "$TMP/pdf.txt"; echo $?)"
+get weekly "period=2026-W10&format=pdf&lang=en" "$ADMIN"
+pdftotext -layout "$TMP/body" "$TMP/pdf.txt" 2>/dev/null
+check "the English PDF: the week's on-time rate 44.4 against 50.0" \
+    "$(grep -E 'On-time rate \(%\) +44\.4 +50\.0 +-5\.6' -q "$TMP/pdf.txt"; echo $?)"
+get weekly "period=2026-W10&format=xlsx&lang=en" "$ADMIN"
+cp "$TMP/body" "$TMP/week.xlsx"
+check "xlsx: a workbook with a sheet per table and the trend chart" "$([ "$CODE" = 200 ] &&
+    unzip -l "$TMP/week.xlsx" | grep -q 'xl/charts/chart1.xml' &&
+    unzip -p "$TMP/week.xlsx" xl/workbook.xml | grep -q 'name="Headline figures"' &&
+    unzip -p "$TMP/week.xlsx" xl/sharedStrings.xml | grep -q 'staffing'; echo $?)" "($CODE $CTYPE)"
+
+# --- bad input ---
+bad() { # NAME KIND QUERY CODE POINTER
+    get "$2" "$3" "$ADMIN"
+    is "$1" "$4" ".pointer == \"$5\""
+}
+bad "period is required" weekly "format=csv" 400 /period
+bad "a week is YYYY-Www" weekly "period=2026-03" 400 /period
+bad "no week 54" weekly "period=2026-W54" 400 /period
+bad "a month is YYYY-MM" monthly "period=2026-W10" 400 /period
+bad "no month 13" monthly "period=2026-13" 400 /period
+bad "a period not begun" monthly "period=2026-04" 422 /period
+bad "unknown format" weekly "period=2026-W10&format=docx" 400 /format
+bad "unknown language" weekly "period=2026-W10&lang=fr" 400 /lang
+bad "unknown zone" weekly "period=2026-W10&tz=Mars/Olympus" 400 /tz
+bad "unknown organisation" weekly "period=2026-W10&org_id=999" 404 /org_id
+get weekly "period=2026-W10" ""
+is "no token" 401
+
+# --- the CLI: the same report ---
+"$KW" report weekly --db "$TMP/kw.db" --period 2026-W10 --format csv --lang en \
+    --at 2026-03-09T06:00:00Z -o "$TMP/cli.csv" 2>"$TMP/cli.err"
+check "keepword report weekly" $? "$(cat "$TMP/cli.err")"
+# the same but for the "figures as of" instant in the subtitle: both are the period's end
+cmp -s "$TMP/cli.csv" "$TMP/week.csv"
+check "the CLI's CSV is the server's" $? "$(diff "$TMP/cli.csv" "$TMP/week.csv" | head -10)"
+"$KW" report monthly --db "$TMP/kw.db" --period 2026-03 --format xlsx --at 2026-03-09T06:00:00Z \
+    -o "$TMP/cli.xlsx" 2>"$TMP/cli.err"
+check "keepword report monthly xlsx" "$(unzip -l "$TMP/cli.xlsx" >/dev/null 2>&1; echo $?)" "$(cat "$TMP/cli.err")"
+"$KW" report weekly --db "$TMP/kw.db" --period 2026-W99 -o "$TMP/x" 2>"$TMP/cli.err"
+check "a bad period: exit 1, one line" "$([ $? = 1 ] && [ "$(wc -l <"$TMP/cli.err")" = 1 ] &&
+    grep -q 'period' "$TMP/cli.err"; echo $?)" "$(cat "$TMP/cli.err")"
+"$KW" report weekly --db "$TMP/kw.db" --period 2026-W10 --format doc -o "$TMP/x" 2>"$TMP/cli.err"
+check "a bad format: usage, exit 2" "$([ $? = 2 ]; echo $?)" "$(cat "$TMP/cli.err")"
+"$KW" report weekly --db "$TMP/kw.db" --period 2026-W10 --at 2026-03-09T06:00:00Z \
+    -o "$TMP/no/such/dir.html" 2>"$TMP/cli.err"
+check "an unwritable file: exit 1" "$([ $? = 1 ]; echo $?)" "$(cat "$TMP/cli.err")"
+
+serve_stop
+finish
