@@ -589,6 +589,7 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
     h->engine = d->engine;
     pthread_mutex_init(&h->pool_mu, NULL);
     pthread_mutex_init(&h->login_mu, NULL);
+    pthread_mutex_init(&h->intake_mu, NULL);
     pthread_mutex_init(&h->conns_mu, NULL);
     pthread_mutex_init(&h->jobs.mu, NULL);
     pthread_cond_init(&h->jobs.cv, NULL);
@@ -649,6 +650,7 @@ void kw_http_stop(struct kw_http *h)
     kw_sla_release(&h->wsla);
     pthread_mutex_destroy(&h->pool_mu);
     pthread_mutex_destroy(&h->login_mu);
+    pthread_mutex_destroy(&h->intake_mu);
     pthread_mutex_destroy(&h->conns_mu);
     pthread_mutex_destroy(&h->jobs.mu);
     pthread_cond_destroy(&h->jobs.cv);

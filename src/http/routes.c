@@ -37,6 +37,7 @@ static struct kwh_reply openapi(struct kwh_call *x)
 #define CALLBACK_WHY "call-backs are made by the provider's staff"
 #define TASKS_WHY "follow-up tasks are the provider's"
 #define SUBS_WHY "subscriptions are for the provider's people"
+#define INTAKE_WHY "only admins and managers manage alert sources"
 
 /* In the order of docs/openapi.json; a path's methods next to each other. */
 static const struct kwh_route routes[] = {
@@ -126,6 +127,13 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/subscriptions{?user_id}", kwh_subscriptions_list, NULL, STAFF, SUBS_WHY},
     {"POST", "/api/v1/subscriptions", kwh_subscriptions_create, NULL, STAFF, SUBS_WHY},
     {"DELETE", "/api/v1/subscriptions/{id}", kwh_subscription_delete, NULL, STAFF, SUBS_WHY},
+    {"GET", "/api/v1/intake/sources", kwh_intake_sources_list, NULL, MANAGERS, INTAKE_WHY},
+    {"POST", "/api/v1/intake/sources", kwh_intake_sources_create, NULL, MANAGERS, INTAKE_WHY},
+    {"DELETE", "/api/v1/intake/sources/{id}", kwh_intake_source_delete, NULL, MANAGERS, INTAKE_WHY},
+    /* the intake checks its source's key itself */
+    {"POST", "/api/v1/intake/alertmanager", kwh_intake_alertmanager, NULL, PUBLIC, NULL},
+    {"POST", "/api/v1/intake/grafana", kwh_intake_grafana, NULL, PUBLIC, NULL},
+    {"POST", "/api/v1/intake/events", kwh_intake_events, NULL, PUBLIC, NULL},
     {"GET", "/api/v1/log/key", kwh_log_key, NULL, PUBLIC, NULL},
     {"GET", "/api/v1/log/checkpoint", kwh_log_checkpoint, NULL, ANYONE, NULL},
     {"GET", "/api/v1/log/proof/inclusion{?leaf,size}", kwh_log_inclusion, NULL, ANYONE, NULL},
@@ -144,7 +152,7 @@ static const struct {
     {"outbox", "notification"},    {"oncall", "rota"},
     {"overruns", "overrun"},       {"subscriptions", "subscription"},
     {"callbacks", "call-back"},    {"users", "user"},
-    {"attachments", "attachment"},
+    {"attachments", "attachment"}, {"sources", "alert source"},
 };
 
 /* {id}: plain decimal 1..INT64_MAX, at most 19 digits, so no overflow. */

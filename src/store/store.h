@@ -804,4 +804,44 @@ enum kw_code kw_store_attachment_total(struct kw_store *st, int64_t ticket, int6
 enum kw_code kw_store_attachment_data(struct kw_store *st, int64_t id, void **data, size_t *size,
                                       struct kw_err *err);
 
+/* ---- monitoring intake: alert sources and their alerts ---- */
+
+/* An alert source (docs/channels.md): kind "alertmanager", "grafana" or
+ * "events"; found by its key's digest (kw_token_digest); it acts for
+ * acting_user. team_id 0 and category NULL: none by default. rules: a JSON
+ * array (app/intake.h checks it). on_resolve "restored" or "comment". */
+struct kw_intake_source {
+    int64_t id, acting_user, org_id, team_id, per_minute, created_at;
+    const char *name, *kind, *category, *level, *rules, *on_resolve;
+    bool active;
+};
+/* Insert s (its id is ignored) with the key's digest; *id gets the new id.
+ * KW_CONFLICT for a name in use, KW_NOT_FOUND for an unknown org or team. */
+enum kw_code kw_store_intake_insert(struct kw_store *st, const struct kw_intake_source *s,
+                                    const unsigned char digest[KW_HASH_BYTES], int64_t *id,
+                                    struct kw_err *err);
+/* The source with this key digest, or with this id (digest NULL); strings
+ * valid until the next call on st. KW_NOT_FOUND. */
+enum kw_code kw_store_intake_get(struct kw_store *st, const unsigned char *digest, int64_t id,
+                                 struct kw_intake_source *out, struct kw_err *err);
+/* Every source in id order. */
+enum kw_code kw_store_intakes(struct kw_store *st,
+                              bool (*fn)(const struct kw_intake_source *s, void *ctx), void *ctx,
+                              struct kw_err *err);
+/* Stop source id (its key is refused from then on). KW_NOT_FOUND. */
+enum kw_code kw_store_intake_deactivate(struct kw_store *st, int64_t id, struct kw_err *err);
+
+/* One dedup key of a source: the ticket it opened, whether the alert is
+ * open there, how many repeats it had. */
+struct kw_alert_row {
+    int64_t ticket_id, repeats, updated_at;
+    bool open;
+};
+/* KW_NOT_FOUND when the source never saw the key. */
+enum kw_code kw_store_alert_get(struct kw_store *st, int64_t source, const char *key,
+                                struct kw_alert_row *out, struct kw_err *err);
+/* Insert or replace the row of (source, key). */
+enum kw_code kw_store_alert_put(struct kw_store *st, int64_t source, const char *key,
+                                const struct kw_alert_row *a, struct kw_err *err);
+
 #endif
