@@ -212,6 +212,7 @@ struct kw_http {
     int64_t max_ticket_attachments; /* bytes of a ticket's files */
     size_t upload_budget;           /* bytes all uploads in flight may hold */
     _Atomic size_t uploading;       /* bytes they hold now */
+    const struct kw_nets *allow;    /* where a mailbox's test may connect, or NULL */
     pthread_mutex_t intake_mu;      /* intake_rate */
     struct kwh_intake_bucket intake_rate[KWH_INTAKE_BUCKETS];
 };
@@ -531,5 +532,10 @@ struct kwh_reply kwh_intake_events(struct kwh_call *x);
 struct kwh_reply kwh_intake_sources_list(struct kwh_call *x);
 struct kwh_reply kwh_intake_sources_create(struct kwh_call *x);
 struct kwh_reply kwh_intake_source_delete(struct kwh_call *x);
+/* mailboxes.c: e-mail in (engine/fetch.h, app/mailin.h) */
+struct kwh_reply kwh_mailboxes_list(struct kwh_call *x);
+struct kwh_reply kwh_mailboxes_create(struct kwh_call *x);
+struct kwh_reply kwh_mailbox_delete(struct kwh_call *x);
+struct kwh_reply kwh_mailbox_test(struct kwh_call *x);
 
 #endif

@@ -38,6 +38,7 @@ static struct kwh_reply openapi(struct kwh_call *x)
 #define TASKS_WHY "follow-up tasks are the provider's"
 #define SUBS_WHY "subscriptions are for the provider's people"
 #define INTAKE_WHY "only admins and managers manage alert sources"
+#define MAIL_WHY "only admins and managers manage mailboxes"
 
 /* In the order of docs/openapi.json; a path's methods next to each other. */
 static const struct kwh_route routes[] = {
@@ -130,6 +131,10 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/intake/sources", kwh_intake_sources_list, NULL, MANAGERS, INTAKE_WHY},
     {"POST", "/api/v1/intake/sources", kwh_intake_sources_create, NULL, MANAGERS, INTAKE_WHY},
     {"DELETE", "/api/v1/intake/sources/{id}", kwh_intake_source_delete, NULL, MANAGERS, INTAKE_WHY},
+    {"GET", "/api/v1/mailboxes", kwh_mailboxes_list, NULL, MANAGERS, MAIL_WHY},
+    {"POST", "/api/v1/mailboxes", kwh_mailboxes_create, NULL, MANAGERS, MAIL_WHY},
+    {"DELETE", "/api/v1/mailboxes/{id}", kwh_mailbox_delete, NULL, MANAGERS, MAIL_WHY},
+    {"POST", "/api/v1/mailboxes/{id}/test", kwh_mailbox_test, NULL, MANAGERS, MAIL_WHY},
     /* the intake checks its source's key itself */
     {"POST", "/api/v1/intake/alertmanager", kwh_intake_alertmanager, NULL, PUBLIC, NULL},
     {"POST", "/api/v1/intake/grafana", kwh_intake_grafana, NULL, PUBLIC, NULL},
@@ -153,6 +158,7 @@ static const struct {
     {"overruns", "overrun"},       {"subscriptions", "subscription"},
     {"callbacks", "call-back"},    {"users", "user"},
     {"attachments", "attachment"}, {"sources", "alert source"},
+    {"mailboxes", "mailbox"},
 };
 
 /* {id}: plain decimal 1..INT64_MAX, at most 19 digits, so no overflow. */

@@ -844,4 +844,44 @@ enum kw_code kw_store_alert_get(struct kw_store *st, int64_t source, const char 
 enum kw_code kw_store_alert_put(struct kw_store *st, int64_t source, const char *key,
                                 const struct kw_alert_row *a, struct kw_err *err);
 
+/* ---- e-mail in: mailboxes, the mails taken, message ids of tickets ---- */
+
+/* A mailbox (docs/channels.md): url "imap://host[:port]" or "imaps://...",
+ * its login, folder; new mail opens tickets of org_id (unknown senders:
+ * "triage", or "refuse") acting as acting_user. */
+struct kw_mailbox {
+    int64_t id, acting_user, org_id, max_bytes, per_sender_hour, poll_s;
+    int64_t uidvalidity, last_uid, created_at;
+    const char *name, *url, *username, *password, *folder, *category, *level, *reply_from, *unknown,
+        *last_error;
+    bool active;
+};
+enum kw_code kw_store_mailbox_insert(struct kw_store *st, const struct kw_mailbox *m, int64_t *id,
+                                     struct kw_err *err);
+/* Every mailbox in id order (active_only: the active ones). */
+enum kw_code kw_store_mailboxes(struct kw_store *st, bool active_only,
+                                bool (*fn)(const struct kw_mailbox *m, void *ctx), void *ctx,
+                                struct kw_err *err);
+enum kw_code kw_store_mailbox_deactivate(struct kw_store *st, int64_t id, struct kw_err *err);
+/* Where fetching stands: the folder's UIDVALIDITY, the last UID taken, and
+ * the last error (NULL: none). */
+enum kw_code kw_store_mailbox_cursor(struct kw_store *st, int64_t id, int64_t uidvalidity,
+                                     int64_t last_uid, const char *last_error, struct kw_err *err);
+/* Whether the mailbox took message_id already. */
+enum kw_code kw_store_mail_seen(struct kw_store *st, int64_t mailbox, const char *message_id,
+                                bool *seen, struct kw_err *err);
+/* Record a mail taken: its outcome ("created", "comment", "refused: ..."),
+ * ticket 0: none. */
+enum kw_code kw_store_mail_put(struct kw_store *st, int64_t mailbox, const char *message_id,
+                               int64_t uid, const char *sender, int64_t ticket, const char *outcome,
+                               int64_t at, struct kw_err *err);
+/* How many mails the mailbox took from sender since `since`. */
+enum kw_code kw_store_mail_count(struct kw_store *st, int64_t mailbox, const char *sender,
+                                 int64_t since, int64_t *n, struct kw_err *err);
+/* The ticket a message id belongs to (0: none), and record one. */
+enum kw_code kw_store_mail_ticket(struct kw_store *st, const char *message_id, int64_t *ticket,
+                                  struct kw_err *err);
+enum kw_code kw_store_mail_id_put(struct kw_store *st, const char *message_id, int64_t ticket,
+                                  struct kw_err *err);
+
 #endif
