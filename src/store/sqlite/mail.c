@@ -29,8 +29,8 @@ static const char *const sql[S_COUNT] = {
     [S_CURSOR] =
         "UPDATE mailboxes SET uidvalidity = ?2, last_uid = ?3, last_error = ?4 WHERE id = ?1",
     [S_SEEN] = "SELECT 1 FROM mails WHERE mailbox_id = ?1 AND message_id = ?2",
-    [S_PUT] = "INSERT INTO mails(mailbox_id, message_id, uid, sender, ticket_id, outcome, at)"
-              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_PUT] = ("INSERT INTO mails(mailbox_id, message_id, uid, sender, ticket_id, outcome, at)"
+               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
     [S_COUNT_FROM] =
         "SELECT count(*) FROM mails WHERE mailbox_id = ?1 AND sender = ?2 AND at >= ?3",
     [S_ID_GET] = "SELECT ticket_id FROM mail_ids WHERE message_id = ?1",
