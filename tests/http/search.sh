@@ -223,7 +223,7 @@ is "a customer's filter stays in their organisation" 200 '.tickets == []'
 
 # --- an older database: its tickets are indexed by the upgrade ---
 serve_stop
-sqlite3 "$TMP/kw.db" "DROP TABLE alerts; DROP TABLE intake_sources; DELETE FROM schema_migrations WHERE version = 20; DROP TABLE search; DROP INDEX tickets_by_requester; ALTER TABLE tickets DROP COLUMN requester_id; DELETE FROM schema_migrations WHERE version = 19;" || check "downgrade to schema 18" 1
+sqlite3 "$TMP/kw.db" "DROP TABLE alerts; DROP TABLE intake_sources; DROP TABLE mail_ids; DROP TABLE mails; DROP TABLE mailboxes; DELETE FROM schema_migrations WHERE version = 20; DROP TABLE search; DROP INDEX tickets_by_requester; ALTER TABLE tickets DROP COLUMN requester_id; DELETE FROM schema_migrations WHERE version = 19;" || check "downgrade to schema 18" 1
 serve_start
 req GET /healthz
 is "the upgrade to schema 20" 200 '.schema == 20'
