@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "demo.h"
 #include "engine.h"
+#include "fetch.h"
 #include "http.h"
 #include "kw_log.h"
 #include "logkey.h"
@@ -217,6 +218,7 @@ struct serving {
     struct kw_clocks *clocks;
     struct kw_writer *w;
     struct kw_engine *engine;
+    struct kw_mailin_poller *mailin; /* fetching the mailboxes */
     struct kw_http *http;
     struct kw_sla sla;       /* scratch of the start-up projection's units */
     struct kw_signer signer; /* the log's key */
@@ -267,6 +269,7 @@ static void serving_stop(struct serving *s)
         pthread_join(s->signer_thread, NULL);
         s->signing = false;
     }
+    kw_mailin_stop(s->mailin);
     kw_engine_stop(s->engine);
     kw_writer_stop(s->w); /* what is queued commits */
     kw_clocks_free(s->clocks);
@@ -326,6 +329,9 @@ static enum kw_code serving_start(struct serving *s, const char *listen, const c
     s->engine = kw_engine_start(db, s->w, s->clocks, clock, log, allow, err);
     if (!s->engine)
         return err->code;
+    s->mailin = kw_mailin_start(db, s->w, s->clocks, s->engine, clock, log, allow, err);
+    if (!s->mailin)
+        return err->code;
     s->clock = clock;
     s->log = log;
     pthread_mutex_init(&s->mu, NULL);
@@ -343,6 +349,7 @@ static enum kw_code serving_start(struct serving *s, const char *listen, const c
                                 .metrics = metrics,
                                 .secure_cookies = secure,
                                 .signer = &s->signer,
+                                .allow = allow,
                                 .limits = *limits,
                                 .max_attachment = (size_t)lim->file,
                                 .max_ticket_attachments = lim->ticket};

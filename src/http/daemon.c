@@ -611,6 +611,7 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
         h->limits.request_timeout_s = l->request_timeout_s;
     h->secure_cookies = d->secure_cookies;
     h->signer = d->signer;
+    h->allow = d->allow;
     h->max_attachment = d->max_attachment ? d->max_attachment : KW_ATTACHMENT_MAX_DEFAULT;
     h->max_ticket_attachments =
         d->max_ticket_attachments ? d->max_ticket_attachments : KW_ATTACHMENT_TICKET_DEFAULT;
@@ -625,6 +626,7 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
     h->engine = d->engine;
     pthread_mutex_init(&h->pool_mu, NULL);
     pthread_mutex_init(&h->login_mu, NULL);
+    pthread_mutex_init(&h->intake_mu, NULL);
     pthread_mutex_init(&h->conns_mu, NULL);
     pthread_mutex_init(&h->jobs.mu, NULL);
     pthread_cond_init(&h->jobs.cv, NULL);
@@ -686,6 +688,7 @@ void kw_http_stop(struct kw_http *h)
     kw_sla_release(&h->wsla);
     pthread_mutex_destroy(&h->pool_mu);
     pthread_mutex_destroy(&h->login_mu);
+    pthread_mutex_destroy(&h->intake_mu);
     pthread_mutex_destroy(&h->conns_mu);
     pthread_mutex_destroy(&h->jobs.mu);
     pthread_cond_destroy(&h->jobs.cv);

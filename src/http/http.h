@@ -81,6 +81,9 @@ struct kw_http_deps {
     /* the Merkle log's signing key (app/proof.h): checkpoints and receipts;
      * NULL: the /log routes and receipts answer 404 */
     const struct kw_signer *signer;
+    /* where a mailbox's "test" may connect (engine/fetch.h); NULL: public
+     * addresses only */
+    const struct kw_nets *allow;
     struct kw_http_limits limits; /* zeros: the defaults */
     /* bytes of one attachment (0: KW_ATTACHMENT_MAX_DEFAULT, 20 MiB) and of
      * all of a ticket's (0: KW_ATTACHMENT_TICKET_DEFAULT, 200 MiB); serve

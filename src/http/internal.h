@@ -158,6 +158,15 @@ struct kwh_jobs {
     pthread_t *threads;
 };
 
+/* The rate of one alert source (intake.c): a token bucket. */
+#define KWH_INTAKE_BUCKETS 64
+#define KWH_INTAKE_MAX_BODY (512u * 1024) /* bytes of an alert payload */
+struct kwh_intake_bucket {
+    int64_t source; /* 0: free */
+    double tokens;
+    int64_t at_ms; /* CLOCK_MONOTONIC */
+};
+
 struct kw_http {
     struct MHD_Daemon *d;
     struct kw_http_limits limits; /* with the defaults filled in */
@@ -191,6 +200,9 @@ struct kw_http {
     int64_t max_ticket_attachments; /* bytes of a ticket's files */
     size_t upload_budget;           /* bytes all uploads in flight may hold */
     _Atomic size_t uploading;       /* bytes they hold now */
+    const struct kw_nets *allow;    /* where a mailbox's test may connect, or NULL */
+    pthread_mutex_t intake_mu;      /* intake_rate */
+    struct kwh_intake_bucket intake_rate[KWH_INTAKE_BUCKETS];
 };
 
 enum kwh_role { R_ADMIN, R_MANAGER, R_AGENT, R_CUSTOMER };
@@ -529,5 +541,17 @@ struct kwh_reply kwh_contract_claim(struct kwh_call *x);
 struct kwh_reply kwh_contract_settle(struct kwh_call *x);
 struct kwh_reply kwh_adjustments_list(struct kwh_call *x);
 struct kwh_reply kwh_adjustment_decide(struct kwh_call *x);
+/* intake.c: monitoring alerts (app/intake.h) and their sources */
+struct kwh_reply kwh_intake_alertmanager(struct kwh_call *x);
+struct kwh_reply kwh_intake_grafana(struct kwh_call *x);
+struct kwh_reply kwh_intake_events(struct kwh_call *x);
+struct kwh_reply kwh_intake_sources_list(struct kwh_call *x);
+struct kwh_reply kwh_intake_sources_create(struct kwh_call *x);
+struct kwh_reply kwh_intake_source_delete(struct kwh_call *x);
+/* mailboxes.c: e-mail in (engine/fetch.h, app/mailin.h) */
+struct kwh_reply kwh_mailboxes_list(struct kwh_call *x);
+struct kwh_reply kwh_mailboxes_create(struct kwh_call *x);
+struct kwh_reply kwh_mailbox_delete(struct kwh_call *x);
+struct kwh_reply kwh_mailbox_test(struct kwh_call *x);
 
 #endif

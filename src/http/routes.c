@@ -40,6 +40,8 @@ static struct kwh_reply openapi(struct kwh_call *x)
 #define VIEWS_WHY "saved views are for the provider's people"
 #define INBOX_WHY "in-app notifications are for the provider's people"
 #define CONTRACTS_WHY "only admins and managers write contracts and credits"
+#define INTAKE_WHY "only admins and managers manage alert sources"
+#define MAIL_WHY "only admins and managers manage mailboxes"
 
 /* In the order of docs/openapi.json; a path's methods next to each other. */
 static const struct kwh_route routes[] = {
@@ -159,6 +161,17 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/subscriptions{?user_id}", kwh_subscriptions_list, NULL, STAFF, SUBS_WHY},
     {"POST", "/api/v1/subscriptions", kwh_subscriptions_create, NULL, STAFF, SUBS_WHY},
     {"DELETE", "/api/v1/subscriptions/{id}", kwh_subscription_delete, NULL, STAFF, SUBS_WHY},
+    {"GET", "/api/v1/intake/sources", kwh_intake_sources_list, NULL, MANAGERS, INTAKE_WHY},
+    {"POST", "/api/v1/intake/sources", kwh_intake_sources_create, NULL, MANAGERS, INTAKE_WHY},
+    {"DELETE", "/api/v1/intake/sources/{id}", kwh_intake_source_delete, NULL, MANAGERS, INTAKE_WHY},
+    {"GET", "/api/v1/mailboxes", kwh_mailboxes_list, NULL, MANAGERS, MAIL_WHY},
+    {"POST", "/api/v1/mailboxes", kwh_mailboxes_create, NULL, MANAGERS, MAIL_WHY},
+    {"DELETE", "/api/v1/mailboxes/{id}", kwh_mailbox_delete, NULL, MANAGERS, MAIL_WHY},
+    {"POST", "/api/v1/mailboxes/{id}/test", kwh_mailbox_test, NULL, MANAGERS, MAIL_WHY},
+    /* the intake checks its source's key itself */
+    {"POST", "/api/v1/intake/alertmanager", kwh_intake_alertmanager, NULL, PUBLIC, NULL},
+    {"POST", "/api/v1/intake/grafana", kwh_intake_grafana, NULL, PUBLIC, NULL},
+    {"POST", "/api/v1/intake/events", kwh_intake_events, NULL, PUBLIC, NULL},
     {"GET", "/api/v1/log/key", kwh_log_key, NULL, PUBLIC, NULL},
     {"GET", "/api/v1/log/checkpoint", kwh_log_checkpoint, NULL, ANYONE, NULL},
     {"GET", "/api/v1/log/proof/inclusion{?leaf,size}", kwh_log_inclusion, NULL, ANYONE, NULL},
@@ -180,6 +193,7 @@ static const struct {
     {"attachments", "attachment"}, {"views", "view"},
     {"contracts", "contract"},
     {"adjustments", "adjustment"},
+    {"sources", "alert source"}, {"mailboxes", "mailbox"},
 };
 
 /* {id}: plain decimal 1..INT64_MAX, at most 19 digits, so no overflow. */

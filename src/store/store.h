@@ -979,4 +979,84 @@ enum kw_code kw_store_ledger_request_decide(struct kw_store *st, int64_t id, int
                                             bool approved, int64_t entry_id, int64_t now,
                                             struct kw_err *err);
 
+/* ---- monitoring intake: alert sources and their alerts ---- */
+
+/* An alert source (docs/channels.md): kind "alertmanager", "grafana" or
+ * "events"; found by its key's digest (kw_token_digest); it acts for
+ * acting_user. team_id 0 and category NULL: none by default. rules: a JSON
+ * array (app/intake.h checks it). on_resolve "restored" or "comment". */
+struct kw_intake_source {
+    int64_t id, acting_user, org_id, team_id, per_minute, created_at;
+    const char *name, *kind, *category, *level, *rules, *on_resolve;
+    bool active;
+};
+/* Insert s (its id is ignored) with the key's digest; *id gets the new id.
+ * KW_CONFLICT for a name in use, KW_NOT_FOUND for an unknown org or team. */
+enum kw_code kw_store_intake_insert(struct kw_store *st, const struct kw_intake_source *s,
+                                    const unsigned char digest[KW_HASH_BYTES], int64_t *id,
+                                    struct kw_err *err);
+/* The source with this key digest, or with this id (digest NULL); strings
+ * valid until the next call on st. KW_NOT_FOUND. */
+enum kw_code kw_store_intake_get(struct kw_store *st, const unsigned char *digest, int64_t id,
+                                 struct kw_intake_source *out, struct kw_err *err);
+/* Every source in id order. */
+enum kw_code kw_store_intakes(struct kw_store *st,
+                              bool (*fn)(const struct kw_intake_source *s, void *ctx), void *ctx,
+                              struct kw_err *err);
+/* Stop source id (its key is refused from then on). KW_NOT_FOUND. */
+enum kw_code kw_store_intake_deactivate(struct kw_store *st, int64_t id, struct kw_err *err);
+
+/* One dedup key of a source: the ticket it opened, whether the alert is
+ * open there, how many repeats it had. */
+struct kw_alert_row {
+    int64_t ticket_id, repeats, updated_at;
+    bool open;
+};
+/* KW_NOT_FOUND when the source never saw the key. */
+enum kw_code kw_store_alert_get(struct kw_store *st, int64_t source, const char *key,
+                                struct kw_alert_row *out, struct kw_err *err);
+/* Insert or replace the row of (source, key). */
+enum kw_code kw_store_alert_put(struct kw_store *st, int64_t source, const char *key,
+                                const struct kw_alert_row *a, struct kw_err *err);
+
+/* ---- e-mail in: mailboxes, the mails taken, message ids of tickets ---- */
+
+/* A mailbox (docs/channels.md): url "imap://host[:port]" or "imaps://...",
+ * its login, folder; new mail opens tickets of org_id (unknown senders:
+ * "triage", or "refuse") acting as acting_user. */
+struct kw_mailbox {
+    int64_t id, acting_user, org_id, max_bytes, per_sender_hour, poll_s;
+    int64_t uidvalidity, last_uid, created_at;
+    const char *name, *url, *username, *password, *folder, *category, *level, *reply_from, *unknown,
+        *last_error;
+    bool active;
+};
+enum kw_code kw_store_mailbox_insert(struct kw_store *st, const struct kw_mailbox *m, int64_t *id,
+                                     struct kw_err *err);
+/* Every mailbox in id order (active_only: the active ones). */
+enum kw_code kw_store_mailboxes(struct kw_store *st, bool active_only,
+                                bool (*fn)(const struct kw_mailbox *m, void *ctx), void *ctx,
+                                struct kw_err *err);
+enum kw_code kw_store_mailbox_deactivate(struct kw_store *st, int64_t id, struct kw_err *err);
+/* Where fetching stands: the folder's UIDVALIDITY, the last UID taken, and
+ * the last error (NULL: none). */
+enum kw_code kw_store_mailbox_cursor(struct kw_store *st, int64_t id, int64_t uidvalidity,
+                                     int64_t last_uid, const char *last_error, struct kw_err *err);
+/* Whether the mailbox took message_id already. */
+enum kw_code kw_store_mail_seen(struct kw_store *st, int64_t mailbox, const char *message_id,
+                                bool *seen, struct kw_err *err);
+/* Record a mail taken: its outcome ("created", "comment", "refused: ..."),
+ * ticket 0: none. */
+enum kw_code kw_store_mail_put(struct kw_store *st, int64_t mailbox, const char *message_id,
+                               int64_t uid, const char *sender, int64_t ticket, const char *outcome,
+                               int64_t at, struct kw_err *err);
+/* How many mails the mailbox took from sender since `since`. */
+enum kw_code kw_store_mail_count(struct kw_store *st, int64_t mailbox, const char *sender,
+                                 int64_t since, int64_t *n, struct kw_err *err);
+/* The ticket a message id belongs to (0: none), and record one. */
+enum kw_code kw_store_mail_ticket(struct kw_store *st, const char *message_id, int64_t *ticket,
+                                  struct kw_err *err);
+enum kw_code kw_store_mail_id_put(struct kw_store *st, const char *message_id, int64_t ticket,
+                                  struct kw_err *err);
+
 #endif

@@ -32,6 +32,8 @@ enum kws_part {
     KWS_VIEWS,
     KWS_NOTIFY,
     KWS_LEDGER,
+    KWS_INTAKE,
+    KWS_MAIL,
     KWS_PARTS
 };
 
@@ -41,7 +43,8 @@ struct kws_catalogue {
 };
 extern const struct kws_catalogue kws_db_sql, kws_tickets_sql, kws_events_sql, kws_auth_sql,
     kws_org_sql, kws_outbox_sql, kws_oncall_sql, kws_overruns_sql, kws_log_sql, kws_kpi_sql,
-    kws_people_sql, kws_attach_sql, kws_views_sql, kws_notify_sql, kws_ledger_sql;
+    kws_people_sql, kws_attach_sql, kws_views_sql, kws_notify_sql, kws_ledger_sql, kws_intake_sql,
+    kws_mail_sql;
 
 struct kw_store {
     sqlite3 *db;

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: MIT
+/* Fetching the mailboxes over IMAP with libcurl (fetch.h). */
+#include "fetch.h"
+
+#include <curl/curl.h>
+#include <magic.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "kw_buf.h"
+#include "kw_log.h"
+#include "mail.h"
+#include "mailin.h"
+#include "sla.h"
+#include "store.h"
+
+#define PER_PASS 50 /* mails of one mailbox per pass: the others wait for the next */
+
+struct kw_mailin_poller {
+    char db[512];
+    struct kw_writer *w;
+    struct kw_clocks *clocks;
+    struct kw_engine *engine;
+    struct kw_now clock;
+    const struct kw_log *log;
+    const struct kw_nets *allow;
+    struct kw_sla sla; /* the units' scratch (they run on the writer, one at a time) */
+    magic_t magic;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    struct due {
+        int64_t id, next; /* when mailbox id is polled next (UTC seconds) */
+    } due[64];
+};
+
+/* ---- the network: the same guard as deliveries (deliver.c) ---- */
+
+struct guard {
+    const struct kw_nets *allow;
+    char refused[96];
+};
+
+static curl_socket_t open_guarded(void *ctx, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct guard *g = ctx;
+    (void)purpose;
+    const char *kind = kw_addr_special(&a->addr);
+    if (kind && !kw_nets_has(g->allow, &a->addr)) {
+        char text[64];
+        kw_addr_text(&a->addr, text, sizeof(text));
+        snprintf(g->refused, sizeof(g->refused), "%s (%s)", text, kind);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype, a->protocol);
+}
+
+static size_t collect(char *p, size_t size, size_t n, void *ctx)
+{
+    struct kw_buf *b = ctx;
+    kw_buf_add(b, p, size * n);
+    return b->failed ? 0 : size * n; /* past the buffer's max: stop the transfer */
+}
+
+/* One IMAP command on url/folder (path: "INBOX", "INBOX;UID=5"), custom
+ * request cmd (NULL: a FETCH of the path), the answer into out (at most
+ * out->max bytes). KW_IO with why. */
+static enum kw_code imap(const char *url, const char *user, const char *password, const char *path,
+                         const char *cmd, const struct kw_nets *allow, struct kw_buf *out,
+                         struct kw_err *err)
+{
+    CURL *c = curl_easy_init();
+    if (!c)
+        return kw_err_set(err, KW_NOMEM, "", "cannot start a transfer");
+    char *folder = curl_easy_escape(c, path, 0);
+    char full[1024];
+    if (folder) { /* keep ";UID=" readable to libcurl */
+        char *semi = strstr(folder, "%3BUID%3D");
+        if (semi) {
+            memcpy(semi, ";UID=", 5);
+            memmove(semi + 5, semi + 9, strlen(semi + 9) + 1);
+        }
+    }
+    snprintf(full, sizeof(full), "%s%s%s", url, url[strlen(url) - 1] == '/' ? "" : "/",
+             folder ? folder : "");
+    curl_free(folder);
+    struct guard g = {.allow = allow};
+    curl_easy_setopt(c, CURLOPT_URL, full);
+    curl_easy_setopt(c, CURLOPT_USERNAME, user);
+    curl_easy_setopt(c, CURLOPT_PASSWORD, password);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "imap,imaps");
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_guarded);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &g);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    if (cmd)
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, cmd);
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_cleanup(c);
+    if (rc == CURLE_WRITE_ERROR && out->failed)
+        return KW_TOO_BIG;
+    if (rc == CURLE_OK)
+        return KW_OK;
+    if (g.refused[0])
+        return kw_err_set(err, KW_IO, "",
+                          "refused to connect to %s: loopback, private, link-local and "
+                          "multicast addresses need serve --allow-destination",
+                          g.refused);
+    return kw_err_set(err, KW_IO, "", "%s: %s", url, curl_easy_strerror(rc));
+}
+
+enum kw_code kw_mailin_check(const char *url, const char *user, const char *password,
+                             const char *folder, const struct kw_nets *allow, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kw_buf b = {.max = 65536};
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "EXAMINE \"%s\"", folder);
+    enum kw_code rc = imap(url, user, password, "", cmd, allow, &b, err);
+    if (rc == KW_OK && (!b.p || !strstr(b.p, "UIDVALIDITY")))
+        rc = kw_err_set(err, KW_IO, "", "%s: no folder \"%s\" there", url, folder);
+    kw_buf_release(&b);
+    return rc;
+}
+
+/* ---- one mailbox ---- */
+
+/* A mailbox copied out of the reader's row. */
+struct box {
+    struct kw_mailbox m;
+    char name[128], url[512], user[256], password[256], folder[256], category[48], level[48],
+        unknown[16];
+};
+
+static bool copy_box(const struct kw_mailbox *m, void *ctx)
+{
+    struct box **list = ctx;
+    size_t n = 0;
+    while ((*list)[n].m.id)
+        n++;
+    if (n >= 63)
+        return false;
+    struct box *b = &(*list)[n];
+    b->m = *m;
+    snprintf(b->name, sizeof(b->name), "%s", m->name);
+    snprintf(b->url, sizeof(b->url), "%s", m->url);
+    snprintf(b->user, sizeof(b->user), "%s", m->username);
+    snprintf(b->password, sizeof(b->password), "%s", m->password);
+    snprintf(b->folder, sizeof(b->folder), "%s", m->folder);
+    snprintf(b->category, sizeof(b->category), "%s", m->category ? m->category : "");
+    snprintf(b->level, sizeof(b->level), "%s", m->level);
+    snprintf(b->unknown, sizeof(b->unknown), "%s", m->unknown);
+    return true;
+}
+
+struct take_unit {
+    struct kw_mailin_poller *p;
+    const struct box *b;
+    const struct kw_mail *mail;
+    size_t raw_bytes;
+    int64_t uid, uidvalidity, now;
+    const char *const *types;
+    struct kw_mailin_out out;
+};
+
+static enum kw_code take_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct take_unit *t = ctx;
+    struct kw_unit u = {.st = st,
+                        .clocks = t->p->clocks,
+                        .sla = &t->p->sla,
+                        .now = t->now,
+                        .fire_at = KW_STORE_NO_TIME};
+    struct kw_mailin in = {
+        .id = t->b->m.id,
+        .acting_user = t->b->m.acting_user,
+        .org_id = t->b->m.org_id,
+        .max_bytes = t->b->m.max_bytes,
+        .per_sender_hour = t->b->m.per_sender_hour,
+        .name = t->b->name,
+        .category = t->b->category[0] ? t->b->category : NULL,
+        .level = t->b->level,
+        .refuse_unknown = strcmp(t->b->unknown, "refuse") == 0,
+    };
+    enum kw_code rc =
+        kw_mailin_apply(&u, &in, t->mail, t->raw_bytes, t->uid, t->types, &t->out, err);
+    if (rc == KW_OK)
+        rc = kw_store_mailbox_cursor(st, in.id, t->uidvalidity, t->uid, NULL, err);
+    return rc;
+}
+
+struct cursor_unit {
+    int64_t id, uidvalidity, last_uid;
+    const char *error;
+};
+
+static enum kw_code cursor_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct cursor_unit *c = ctx;
+    return kw_store_mailbox_cursor(st, c->id, c->uidvalidity, c->last_uid, c->error, err);
+}
+
+static int64_t number_after(const char *s, const char *key)
+{
+    const char *p = s ? strstr(s, key) : NULL;
+    return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+/* Take one mail: fetch, read, apply with the cursor, flag it. false: stop
+ * this mailbox for this pass (the error is stored). */
+static bool take_one(struct kw_mailin_poller *p, const struct box *b, int64_t uid,
+                     int64_t uidvalidity, struct kw_err *err)
+{
+    struct kw_buf raw = {.max = (size_t)b->m.max_bytes + 1};
+    char path[300];
+    snprintf(path, sizeof(path), "%s;UID=%lld", b->folder, (long long)uid);
+    enum kw_code rc = imap(b->url, b->user, b->password, path, NULL, p->allow, &raw, err);
+    if (rc != KW_OK && rc != KW_TOO_BIG) {
+        kw_buf_release(&raw);
+        return false;
+    }
+    struct kw_mail mail = {0};
+    size_t bytes = raw.len;
+    if (rc == KW_TOO_BIG) /* too big: recorded by its headers only */
+        bytes = (size_t)b->m.max_bytes + 1;
+    struct kw_err perr = {0};
+    if (kw_mail_parse(raw.p ? raw.p : "", raw.len, &mail, &perr) != KW_OK) {
+        kw_mail_release(&mail);
+        mail = (struct kw_mail){.automatic = "not a message"}; /* recorded, opens nothing */
+    }
+    const char *types[KW_MAIL_MAX_ATTACHMENTS] = {0};
+    for (size_t i = 0; i < mail.n_files && p->magic; i++)
+        types[i] = magic_buffer(p->magic, mail.files[i].data, mail.files[i].size);
+    struct take_unit t = {.p = p,
+                          .b = b,
+                          .mail = &mail,
+                          .raw_bytes = bytes,
+                          .uid = uid,
+                          .uidvalidity = uidvalidity,
+                          .now = p->clock.now(p->clock.ctx),
+                          .types = types};
+    rc = kw_writer_run(p->w, take_unit, &t, err);
+    kw_mail_release(&mail);
+    kw_buf_release(&raw);
+    if (rc != KW_OK)
+        return false;
+    if (t.out.ticket)
+        kw_engine_schedule(p->engine, t.out.ticket, t.out.fire_at);
+    KW_LOG(p->log, KW_LOG_INFO,
+           "mod=mailin event=mail.taken mailbox=%lld uid=%lld outcome=%s ticket=%lld",
+           (long long)b->m.id, (long long)uid, KW_LOG_Q(t.out.outcome), (long long)t.out.ticket);
+    char cmd[64];
+    struct kw_buf ignored = {.max = 4096};
+    struct kw_err e = {0};
+    snprintf(cmd, sizeof(cmd), "UID STORE %lld +FLAGS (\\Seen)", (long long)uid);
+    imap(b->url, b->user, b->password, b->folder, cmd, p->allow, &ignored, &e);
+    kw_buf_release(&ignored);
+    return true;
+}
+
+static void poll_box(struct kw_mailin_poller *p, const struct box *b)
+{
+    struct kw_err err = {0};
+    struct kw_buf ans = {.max = 1 << 20};
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "EXAMINE \"%s\"", b->folder);
+    int64_t validity = -1, last = b->m.last_uid;
+    if (imap(b->url, b->user, b->password, "", cmd, p->allow, &ans, &err) == KW_OK)
+        validity = number_after(ans.p, "[UIDVALIDITY ");
+    if (validity >= 0 && b->m.uidvalidity && validity != b->m.uidvalidity)
+        last = 0; /* the folder was rebuilt: UIDs start again (Message-IDs keep mail once) */
+    ans.len = 0;
+    snprintf(cmd, sizeof(cmd), "UID SEARCH UID %lld:*", (long long)last + 1);
+    if (validity < 0 ||
+        imap(b->url, b->user, b->password, b->folder, cmd, p->allow, &ans, &err) != KW_OK) {
+        if (validity < 0 && err.code == KW_OK)
+            kw_err_set(&err, KW_IO, "", "%s: no folder \"%s\" there", b->url, b->folder);
+        kw_buf_release(&ans);
+        struct cursor_unit c = {b->m.id, b->m.uidvalidity, b->m.last_uid, err.msg};
+        struct kw_err e2 = {0};
+        kw_writer_run(p->w, cursor_unit, &c, &e2);
+        KW_LOG(p->log, KW_LOG_WARN, "mod=mailin event=mailbox.failed mailbox=%lld why=%s",
+               (long long)b->m.id, KW_LOG_Q(err.msg));
+        return;
+    }
+    int64_t uids[PER_PASS];
+    size_t n = 0;
+    const char *s = ans.p ? strstr(ans.p, "* SEARCH") : NULL;
+    for (s = s ? s + 8 : NULL; s && *s && n < PER_PASS;) {
+        char *end;
+        long long v = strtoll(s, &end, 10);
+        if (end == s)
+            break;
+        if (v > last) /* "N:*" names the last UID even when it is below N */
+            uids[n++] = v;
+        s = end;
+    }
+    kw_buf_release(&ans);
+    int64_t done = last; /* each mail's unit stored the cursor with it */
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++)
+        if ((ok = take_one(p, b, uids[i], validity, &err)))
+            done = uids[i];
+    if (!ok)
+        KW_LOG(p->log, KW_LOG_WARN, "mod=mailin event=mailbox.failed mailbox=%lld why=%s",
+               (long long)b->m.id, KW_LOG_Q(err.msg));
+    if (!ok ||
+        (n == 0 && (b->m.last_error || validity != b->m.uidvalidity || last != b->m.last_uid))) {
+        struct cursor_unit c = {b->m.id, validity, done, ok ? NULL : err.msg};
+        struct kw_err e2 = {0};
+        kw_writer_run(p->w, cursor_unit, &c, &e2);
+    }
+}
+
+static int64_t *due_of(struct kw_mailin_poller *p, int64_t id)
+{
+    for (size_t i = 0; i < 64; i++)
+        if (p->due[i].id == id)
+            return &p->due[i].next;
+    for (size_t i = 0; i < 64; i++)
+        if (p->due[i].id == 0) {
+            p->due[i].id = id;
+            return &p->due[i].next;
+        }
+    return NULL;
+}
+
+static void *run(void *arg)
+{
+    struct kw_mailin_poller *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        if (!p->stop) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1;
+            pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+        }
+        bool stop = p->stop;
+        pthread_mutex_unlock(&p->mu);
+        if (stop)
+            break;
+        struct kw_err err = {0};
+        struct kw_store *st = kw_store_open(p->db, &err);
+        if (!st)
+            continue;
+        struct box *list = calloc(64, sizeof(*list));
+        if (list)
+            kw_store_mailboxes(st, true, copy_box, &list, &err);
+        kw_store_close(st);
+        int64_t now = p->clock.now(p->clock.ctx);
+        for (size_t i = 0; list && list[i].m.id; i++) {
+            int64_t *next = due_of(p, list[i].m.id);
+            if (!next || *next > now)
+                continue;
+            *next = now + list[i].m.poll_s;
+            poll_box(p, &list[i]);
+        }
+        free(list);
+    }
+    return NULL;
+}
+
+struct kw_mailin_poller *kw_mailin_start(const char *db, struct kw_writer *w,
+                                         struct kw_clocks *clocks, struct kw_engine *engine,
+                                         struct kw_now clock, const struct kw_log *log,
+                                         const struct kw_nets *allow, struct kw_err *err)
+{
+    struct kw_mailin_poller *p = calloc(1, sizeof(*p));
+    if (!p) {
+        kw_err_set(err, KW_NOMEM, "", "out of memory");
+        return NULL;
+    }
+    snprintf(p->db, sizeof(p->db), "%s", db);
+    p->w = w;
+    p->clocks = clocks;
+    p->engine = engine;
+    p->clock = clock;
+    p->log = log;
+    p->allow = allow;
+    kw_sla_init(&p->sla);
+    p->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+    if (p->magic && magic_load(p->magic, NULL) != 0) {
+        magic_close(p->magic);
+        p->magic = NULL;
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    if (pthread_create(&p->thread, NULL, run, p) != 0) {
+        kw_err_set(err, KW_NOMEM, "", "cannot start the mail fetcher");
+        kw_sla_release(&p->sla);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void kw_mailin_stop(struct kw_mailin_poller *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    if (p->magic)
+        magic_close(p->magic);
+    kw_sla_release(&p->sla);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p);
+}

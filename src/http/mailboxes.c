@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mailboxes.c - the managers' mailboxes (e-mail in, docs/channels.md): the
+ * server fetches each active one (engine/fetch.h). The password is kept to
+ * log in with and never shown again; "test" logs in and opens the folder
+ * and says what happened.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fetch.h"
+#include "internal.h"
+
+static json_t *mailbox_json(const struct kw_mailbox *m)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, "
+                     "s:b, s:o}",
+                     "id", (json_int_t)m->id, "name", m->name, "url", m->url, "username",
+                     m->username, "folder", m->folder, "org_id", (json_int_t)m->org_id, "category",
+                     kwh_nullable(m->category), "level", m->level, "reply_from", m->reply_from,
+                     "unknown", m->unknown, "max_bytes", (json_int_t)m->max_bytes,
+                     "per_sender_hour", (json_int_t)m->per_sender_hour, "poll_s",
+                     (json_int_t)m->poll_s, "last_uid", (json_int_t)m->last_uid, "last_error",
+                     kwh_nullable(m->last_error), "active", m->active, "created_at",
+                     kwh_instant_json(m->created_at));
+}
+
+static bool push(const struct kw_mailbox *m, void *ctx)
+{
+    json_array_append_new(ctx, mailbox_json(m));
+    return true;
+}
+
+struct kwh_reply kwh_mailboxes_list(struct kwh_call *x)
+{
+    struct kw_err err = {0};
+    json_t *list = json_array();
+    if (kw_store_mailboxes(x->wk->st, false, push, list, &err) != KW_OK) {
+        json_decref(list);
+        return kwh_problem(&err);
+    }
+    return kwh_ok(200, json_pack("{s:o}", "mailboxes", list));
+}
+
+struct mailbox_unit {
+    struct kw_mailbox m;
+    int64_t id;
+};
+
+static enum kw_code mailbox_insert(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct mailbox_unit *c = ctx;
+    return kw_store_mailbox_insert(st, &c->m, &c->id, err);
+}
+
+#define MB(f) offsetof(struct mailbox_unit, m.f)
+static const struct kwh_field fields[] = {
+    {.name = "name", .type = KWH_STR, .required = true, .max = 100, .offset = MB(name)},
+    {.name = "url",
+     .type = KWH_STR,
+     .required = true,
+     .max = 500,
+     .offset = MB(url),
+     .missing = "missing (imaps://host[:port] or imap://host[:port])"},
+    {.name = "username", .type = KWH_STR, .required = true, .max = 255, .offset = MB(username)},
+    {.name = "password", .type = KWH_STR, .required = true, .max = 255, .offset = MB(password)},
+    {.name = "folder", .type = KWH_STR, .max = 255, .offset = MB(folder)},
+    {.name = "org_id", .type = KWH_ID, .required = true, .offset = MB(org_id)},
+    {.name = "category", .type = KWH_STR, .max = 47, .offset = MB(category)},
+    {.name = "level", .type = KWH_STR, .required = true, .max = 47, .offset = MB(level)},
+    {.name = "reply_from", .type = KWH_STR, .required = true, .max = 254, .offset = MB(reply_from)},
+    {.name = "unknown", .type = KWH_STR, .max = 15, .offset = MB(unknown)},
+    {.name = "max_bytes", .type = KWH_INT, .lo = 1024, .hi = 52428800, .offset = MB(max_bytes)},
+    {.name = "per_sender_hour",
+     .type = KWH_INT,
+     .lo = 1,
+     .hi = 10000,
+     .offset = MB(per_sender_hour)},
+    {.name = "poll_s", .type = KWH_INT, .lo = 1, .hi = 3600, .offset = MB(poll_s)},
+};
+#undef MB
+
+/* Whether s has no control characters (they would break an IMAP command). */
+static bool printable(const char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '"' || *s == '\\')
+            return false;
+    return true;
+}
+
+struct kwh_reply kwh_mailboxes_create(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    json_t *j = kwh_body_object(x, &out);
+    if (!j)
+        return out;
+    struct mailbox_unit c = {.m = {.folder = "INBOX",
+                                   .unknown = "triage",
+                                   .max_bytes = 10485760,
+                                   .per_sender_hour = 20,
+                                   .poll_s = 60}};
+    if (!kwh_decode(j, fields, KWH_NFIELDS(fields), &c, &out))
+        goto done;
+    const struct kw_mailbox *m = &c.m;
+    const char *host = strncmp(m->url, "imaps://", 8) == 0  ? m->url + 8
+                       : strncmp(m->url, "imap://", 7) == 0 ? m->url + 7
+                                                            : NULL;
+    if (!host || !*host || strpbrk(host, "/?#@ ") || !printable(m->url)) {
+        out = kwh_problem_of(KW_INVALID, "/url",
+                             "url: expected imaps://host[:port] or imap://host[:port] (the "
+                             "folder goes in folder, the login in username)");
+        goto done;
+    }
+    if (!printable(m->folder) || !printable(m->username)) {
+        out = kwh_problem_of(KW_INVALID, "/folder",
+                             "folder and username: no control characters, quotes or "
+                             "backslashes");
+        goto done;
+    }
+    const char *at = strchr(m->reply_from, '@');
+    if (!at || at == m->reply_from || !at[1] || strchr(at + 1, '@') ||
+        strpbrk(m->reply_from, " <>\r\n")) {
+        out = kwh_problem_of(KW_INVALID, "/reply_from",
+                             "reply_from: expected an e-mail address (support@example.cn)");
+        goto done;
+    }
+    if (strcmp(m->unknown, "triage") != 0 && strcmp(m->unknown, "refuse") != 0) {
+        out = kwh_problem_of(KW_INVALID, "/unknown", "unknown: expected triage or refuse");
+        goto done;
+    }
+    struct kw_org o;
+    struct kw_err err = {0};
+    if (kw_store_org_get(x->wk->st, m->org_id, &o, &err) != KW_OK) {
+        out = kwh_problemf(KW_INVALID, "/org_id", "org_id: no organisation %lld",
+                           (long long)m->org_id);
+        goto done;
+    }
+    c.m.acting_user = x->me.id;
+    c.m.created_at = x->now;
+    c.m.active = true;
+    if (kwh_write_unit(x, mailbox_insert, &c, &out)) {
+        c.m.id = c.id;
+        out = kwh_ok(201, mailbox_json(&c.m));
+        kwh_log_event(x->h, "mod=mailin event=mailbox.created mailbox=%lld actor=%lld",
+                      (long long)c.id, (long long)x->me.id);
+    }
+done:
+    json_decref(j);
+    return out;
+}
+
+static enum kw_code stop_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    return kw_store_mailbox_deactivate(st, *(int64_t *)ctx, err);
+}
+
+struct kwh_reply kwh_mailbox_delete(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    int64_t id = x->arg.id;
+    return kwh_write_unit(x, stop_unit, &id, &out) ? kwh_ok(204, NULL) : out;
+}
+
+/* The mailbox x->arg.id, copied. */
+struct found {
+    int64_t id;
+    bool ok;
+    char url[512], user[256], password[256], folder[256];
+};
+
+static bool find(const struct kw_mailbox *m, void *ctx)
+{
+    struct found *f = ctx;
+    if (m->id != f->id)
+        return true;
+    snprintf(f->url, sizeof(f->url), "%s", m->url);
+    snprintf(f->user, sizeof(f->user), "%s", m->username);
+    snprintf(f->password, sizeof(f->password), "%s", m->password);
+    snprintf(f->folder, sizeof(f->folder), "%s", m->folder);
+    f->ok = true;
+    return false;
+}
+
+struct kwh_reply kwh_mailbox_test(struct kwh_call *x)
+{
+    struct kw_err err = {0};
+    struct found f = {.id = x->arg.id};
+    if (kw_store_mailboxes(x->wk->st, false, find, &f, &err) != KW_OK)
+        return kwh_problem(&err);
+    if (!f.ok)
+        return kwh_problem_of(KW_NOT_FOUND, "", "no such mailbox");
+    kw_store_end_read(x->wk->st);
+    enum kw_code rc = kw_mailin_check(f.url, f.user, f.password, f.folder, x->h->allow, &err);
+    return kwh_ok(200, json_pack("{s:b, s:s}", "ok", rc == KW_OK, "detail",
+                                 rc == KW_OK ? "logged in and opened the folder" : err.msg));
+}

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# E-mail in against a real IMAP server: Dovecot (Debian's dovecot-imapd)
+# started here on 127.0.0.1 with a throw-away mail store and user, stopped
+# by its PID. `keepword serve --demo` fetches a manager's mailbox: Chinese
+# mail in GBK with an attachment opens a ticket for the known customer,
+# replies thread by In-Reply-To and by the [KW#N] tag, an auto-reply opens
+# nothing, the same mail delivered twice is taken once, an unknown sender
+# goes to the mailbox's triage organisation, the server killed mid-fetch
+# takes each mail once after its restart; the mailbox's "test" reports the
+# real outcome; bad settings are refused.
+# usage: tests/http/mail.sh PATH/TO/keepword
+set -u
+KW=${1:?usage: mail.sh PATH/TO/keepword}
+. "$(dirname "$0")/lib.sh"
+FIX=$(dirname "$0")/../unit/mail
+DC=$TMP/dovecot
+DOVECOT=$(command -v dovecot || echo /usr/sbin/dovecot)
+[ -x "$DOVECOT" ] || { echo "FAIL: dovecot is not installed (scripts/deps.sh installs dovecot-imapd)"; exit 1; }
+
+# --- a throw-away Dovecot ---
+IMAP_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$DC/run" "$DC/state" "$DC/home/desk/Maildir/new" "$DC/home/desk/Maildir/cur" "$DC/home/desk/Maildir/tmp"
+echo "desk:{PLAIN}imap-secret" >"$DC/users"
+if [ "$(id -u)" -eq 0 ]; then # Dovecot will not serve mail as root: its own users do
+    LOGIN_USER=dovenull INTERNAL_USER=dovecot MAIL_UID=dovecot MAIL_GID=dovecot
+    chmod 755 "$TMP"
+else
+    LOGIN_USER=$(id -un) INTERNAL_USER=$(id -un) MAIL_UID=$(id -u) MAIL_GID=$(id -g)
+fi
+cat >"$DC/dovecot.conf" <<CONF
+base_dir = $DC/run
+state_dir = $DC/state
+log_path = $DC/log
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_login_user = $LOGIN_USER
+default_internal_user = $INTERNAL_USER
+first_valid_uid = 1
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $DC/users
+}
+userdb {
+  driver = static
+  args = uid=$MAIL_UID gid=$MAIL_GID home=$DC/home/%u
+}
+mail_location = maildir:~/Maildir
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+  chroot =
+}
+service anvil {
+  chroot =
+}
+CONF
+[ "$(id -u)" -eq 0 ] && chown -R dovecot:dovecot "$DC/home"
+"$DOVECOT" -c "$DC/dovecot.conf" || { echo "FAIL: dovecot did not start"; cat "$DC/log"; exit 1; }
+dovecot_stop() {
+    [ -f "$DC/run/master.pid" ] && kill "$(cat "$DC/run/master.pid")" 2>/dev/null
+}
+trap 'dovecot_stop; cleanup' EXIT
+for _ in $(seq 50); do
+    curl -s "imap://127.0.0.1:$IMAP_PORT/" -u desk:imap-secret -X "EXAMINE INBOX" >/dev/null 2>&1 && break
+    sleep 0.2
+done
+N=0
+deliver() { # deliver FILE: into the mailbox, as a new mail
+    N=$((N + 1))
+    cp "$1" "$DC/home/desk/Maildir/tmp/$N.kwtest"
+    [ "$(id -u)" -eq 0 ] && chown dovecot:dovecot "$DC/home/desk/Maildir/tmp/$N.kwtest"
+    mv "$DC/home/desk/Maildir/tmp/$N.kwtest" "$DC/home/desk/Maildir/new/$N.kwtest"
+}
+taken() { grep -c "event=mail.taken .*outcome=$1" "$TMP/log"; }
+# wait_for JQ-ON-TICKETS: until the staff's ticket list satisfies it (10 s)
+wait_for() {
+    for _ in $(seq 100); do
+        curl -s "$B/api/v1/tickets?limit=500" -H "Authorization: Bearer $MGR" >"$TMP/tickets"
+        jq -e "$1" "$TMP/tickets" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# wait_log PATTERN COUNT: until the server's log has COUNT lines with PATTERN (10 s)
+wait_log() {
+    for _ in $(seq 100); do
+        [ "$(grep -c "$1" "$TMP/log")" -ge "$2" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
+serve_start --demo --allow-destination 127.0.0.1
+MGR=$(login manager@keepword.demo keepword-demo)
+AGENT=$(login li.na@keepword.demo keepword-demo)
+CUST=$(login it@huaxin.demo keepword-demo)
+OTHER=$(login ops@dongfang.demo keepword-demo)
+ORG=$(curl -s "$B/api/v1/me" -H "Authorization: Bearer $CUST" | jq .org_id)
+OTHER_ORG=$(curl -s "$B/api/v1/me" -H "Authorization: Bearer $OTHER" | jq .org_id)
+
+# --- mailboxes: who, what is checked, the test ---
+BOX='{"name":"support","url":"imap://127.0.0.1:'$IMAP_PORT'","username":"desk","password":"imap-secret","org_id":'"$OTHER_ORG"',"level":"L3","category":"technical","reply_from":"support@desk.example.cn","poll_s":1}'
+req POST /api/v1/mailboxes "$BOX" "$AGENT"
+is "an agent may not add a mailbox" 403
+req POST /api/v1/mailboxes "$(jq -c '.url = "http://127.0.0.1"' <<<"$BOX")" "$MGR"
+is "only IMAP and IMAPS" 400 '.pointer == "/url"'
+req POST /api/v1/mailboxes "$(jq -c '.url = "imaps://user@host/INBOX"' <<<"$BOX")" "$MGR"
+is "no login or folder in the URL" 400 '.pointer == "/url"'
+req POST /api/v1/mailboxes "$(jq -c '.reply_from = "support"' <<<"$BOX")" "$MGR"
+is "reply_from must be an address" 400 '.pointer == "/reply_from"'
+req POST /api/v1/mailboxes "$(jq -c '.unknown = "bounce"' <<<"$BOX")" "$MGR"
+is "unknown: triage or refuse" 400 '.pointer == "/unknown"'
+req POST /api/v1/mailboxes "$(jq -c 'del(.password)' <<<"$BOX")" "$MGR"
+is "a password is needed" 400 '.pointer == "/password"'
+req POST /api/v1/mailboxes "$(jq -c '.name = "wrong" | .password = "nope" | .poll_s = 3600' <<<"$BOX")" "$MGR"
+is "a mailbox with a wrong password is kept" 201
+WRONG=$(jq .id "$TMP/body")
+req POST "/api/v1/mailboxes/$WRONG/test" "" "$MGR"
+is "its test says the login failed" 200 '.ok == false and (.detail | test("login|Login|denied"))'
+req DELETE "/api/v1/mailboxes/$WRONG" "" "$MGR"
+is "and it is stopped" 204
+req POST /api/v1/mailboxes "$BOX" "$MGR"
+is "a manager adds the mailbox; the password is not shown" 201 'has("password") | not'
+BOX_ID=$(jq .id "$TMP/body")
+req POST "/api/v1/mailboxes/$BOX_ID/test" "" "$MGR"
+is "its test logs in and opens the folder" 200 '.ok == true'
+req GET /api/v1/mailboxes "" "$MGR"
+is "listed without passwords" 200 '(.mailboxes | length) == 2 and all(.mailboxes[]; has("password") | not)'
+
+# --- a Chinese mail in GBK with an attachment, from a known customer ---
+sed 's/Zhang.Wei@Huaxin.example.cn/it@huaxin.demo/' "$FIX/gbk-attachment.eml" >"$TMP/first.eml"
+deliver "$TMP/first.eml"
+wait_for '[.tickets[] | select(.channel == "email")] | length == 1'
+check "the mail opens a ticket" $?
+T1=$(jq '[.tickets[] | select(.channel == "email")][0].id' "$TMP/tickets")
+req GET "/api/v1/tickets/$T1" "" "$CUST"
+is "for the customer's organisation, titled by the decoded subject, seen by the customer" 200 \
+    '.title == "打印机故障" and .org_id == '"$ORG"' and .channel == "email" and .level == "L3"'
+req GET "/api/v1/tickets/$T1/events" "" "$MGR"
+is "the GBK text is the description, the customer the actor" 200 \
+    '(.events[0].body.description | contains("朱镕基路的办公室无法打印")) and .events[0].actor_name != null'
+req GET "/api/v1/tickets/$T1/attachments" "" "$CUST"
+is "the attachment is on the ticket with its Chinese name" 200 \
+    '(.attachments | length) == 1 and .attachments[0].name == "故障截图.png" and .attachments[0].content_type == "image/png"'
+curl -s "imap://127.0.0.1:$IMAP_PORT/INBOX" -u desk:imap-secret -X "UID SEARCH SEEN" | grep -q "SEARCH 1"
+check "the mail is flagged \\Seen on the server" $?
+
+# --- replies: by header, by tag; an auto-reply; the same mail again ---
+printf 'From: it@huaxin.demo\r\nTo: support@desk.example.cn\r\nSubject: Re: printer\r\nMessage-ID: <r1@huaxin.demo>\r\nIn-Reply-To: <20261130.1@huaxin.example.cn>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n还是不行。\r\n' >"$TMP/r1.eml"
+deliver "$TMP/r1.eml"
+printf 'From: it@huaxin.demo\r\nTo: support@desk.example.cn\r\nSubject: [KW#%s] one more thing\r\nMessage-ID: <r2@huaxin.demo>\r\nContent-Type: text/plain\r\n\r\nThe second floor too.\r\n' "$T1" >"$TMP/r2.eml"
+deliver "$TMP/r2.eml"
+sed 's/it@huaxin.demo/zhang.wei@huaxin.example.cn/' "$FIX/auto-reply.eml" >"$TMP/ooo.eml"
+deliver "$TMP/ooo.eml"
+deliver "$TMP/first.eml"
+wait_log "event=mail.taken" 5
+check "five mails taken" $?
+req GET "/api/v1/tickets/$T1/events" "" "$CUST"
+is "the reply by header and the reply by tag are the customer's comments" 200 \
+    '[.events[] | select(.type == "comment") | .body.text] == ["还是不行。", "The second floor too."]'
+[ "$(taken '\"ignored: sent by a machine (Auto-Submitted)\"')" -eq 1 ]
+check "the auto-reply opens nothing" $?
+[ "$(taken '"duplicate"')" -eq 1 ]
+check "the same mail again is a duplicate" $? "$(grep event=mail.taken "$TMP/log")"
+wait_for '[.tickets[] | select(.channel == "email")] | length == 1'
+check "still one ticket from mail" $?
+
+# --- a tag from someone who may not see the ticket, an unknown sender ---
+printf 'From: stranger@elsewhere.example\r\nTo: support@desk.example.cn\r\nSubject: [KW#%s] let me in\r\nMessage-ID: <s1@elsewhere.example>\r\nContent-Type: text/plain\r\n\r\nhello\r\n' "$T1" >"$TMP/s1.eml"
+deliver "$TMP/s1.eml"
+wait_for '[.tickets[] | select(.channel == "email")] | length == 2'
+check "an unknown sender opens a new ticket, not a comment on the tagged one" $?
+T2=$(jq '[.tickets[] | select(.channel == "email") | .id] | max' "$TMP/tickets")
+req GET "/api/v1/tickets/$T2" "" "$MGR"
+is "in the mailbox's triage organisation" 200 '.org_id == '"$OTHER_ORG"
+req GET "/api/v1/tickets/$T2/events" "" "$MGR"
+is "saying who wrote" 200 '.events[0].body.description | startswith("From: <stranger@elsewhere.example>")'
+req GET "/api/v1/tickets/$T2" "" "$CUST"
+is "which the tagged ticket's customer does not see" 404
+
+# --- killed mid-fetch: each mail once after the restart ---
+for i in 1 2 3 4 5 6; do
+    printf 'From: it@huaxin.demo\r\nSubject: batch %s\r\nMessage-ID: <batch-%s@huaxin.demo>\r\n\r\nmail %s\r\n' "$i" "$i" "$i" >"$TMP/b$i.eml"
+    deliver "$TMP/b$i.eml"
+done
+wait_log "batch\\|event=mail.taken" 1
+kill -KILL "$PID"
+wait "$PID" 2>/dev/null
+serve_start --allow-destination 127.0.0.1
+wait_for '[.tickets[] | select(.title | startswith("batch "))] | length == 6'
+check "after the restart every mail of the batch is taken" $?
+jq -e '[.tickets[] | select(.title | startswith("batch ")) | .title] | unique | length == 6' "$TMP/tickets" >/dev/null
+check "each once" $?
+
+# --- stopping the mailbox ---
+req DELETE "/api/v1/mailboxes/$BOX_ID" "" "$MGR"
+is "a manager stops the mailbox" 204
+BEFORE=$(grep -c "event=mail.taken" "$TMP/log")
+printf 'From: it@huaxin.demo\r\nSubject: late\r\nMessage-ID: <late@huaxin.demo>\r\n\r\nlate\r\n' >"$TMP/late.eml"
+deliver "$TMP/late.eml"
+sleep 2.5
+[ "$(grep -c "event=mail.taken" "$TMP/log")" -eq "$BEFORE" ]
+check "nothing is fetched from it after" $?
+
+serve_stop
+finish
