@@ -191,9 +191,8 @@ static const struct {
     {"overruns", "overrun"},       {"subscriptions", "subscription"},
     {"callbacks", "call-back"},    {"users", "user"},
     {"attachments", "attachment"}, {"views", "view"},
-    {"contracts", "contract"},
-    {"adjustments", "adjustment"},
-    {"sources", "alert source"}, {"mailboxes", "mailbox"},
+    {"contracts", "contract"},     {"adjustments", "adjustment"},
+    {"sources", "alert source"},   {"mailboxes", "mailbox"},
 };
 
 /* {id}: plain decimal 1..INT64_MAX, at most 19 digits, so no overflow. */
