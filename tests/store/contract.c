@@ -3087,7 +3087,6 @@ static void test_kpi_runs(void **state)
 
 static void test_error_fields(void **state)
 {
-    skip();
     struct ctx *c = *state;
     int64_t team = new_team(c, "ops"), user = new_user(c, "u@example.com", "agent", 0, 0);
     int64_t ep = new_endpoint(c, "webhook", NULL, 0, 0), t = new_ticket(c, NULL, NULL);

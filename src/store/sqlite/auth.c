@@ -134,7 +134,10 @@ enum kw_code kw_store_user_insert(struct kw_store *st, const struct kw_user *u,
         return kw_err_set(err, KW_INVALID, "/role",
                           "role: expected admin, manager, agent or customer");
     if (rc == SQLITE_CONSTRAINT)
-        return kw_err_set(err, KW_NOT_FOUND, "/org_id", "no such organisation or team");
+        return kws_missing(st,
+                           (const struct kws_ref[]){{KWS_ORGS, u->org_id, "/org_id"},
+                                                    {KWS_TEAMS, u->team_id, "/team_id"}},
+                           2, "no such organisation or team", err);
     if (rc != SQLITE_DONE)
         return kws_fail(st, err, "insert user");
     *id = sqlite3_last_insert_rowid(st->db);

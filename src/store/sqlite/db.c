@@ -11,11 +11,31 @@
 #include <string.h>
 #include <unistd.h>
 
-enum stmt { S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO, S_COUNT };
+enum stmt {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_SAVEPOINT,
+    S_RELEASE,
+    S_ROLLBACK_TO,
+    S_HAS_ORG, /* in the order of enum kws_table */
+    S_HAS_TEAM,
+    S_HAS_USER,
+    S_HAS_ENDPOINT,
+    S_COUNT
+};
 
 static const char *const sql[S_COUNT] = {
-    [S_BEGIN] = "BEGIN IMMEDIATE",  [S_COMMIT] = "COMMIT",      [S_ROLLBACK] = "ROLLBACK",
-    [S_SAVEPOINT] = "SAVEPOINT kw", [S_RELEASE] = "RELEASE kw", [S_ROLLBACK_TO] = "ROLLBACK TO kw",
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_SAVEPOINT] = "SAVEPOINT kw",
+    [S_RELEASE] = "RELEASE kw",
+    [S_ROLLBACK_TO] = "ROLLBACK TO kw",
+    [S_HAS_ORG] = "SELECT 1 FROM orgs WHERE id = ?1",
+    [S_HAS_TEAM] = "SELECT 1 FROM teams WHERE id = ?1",
+    [S_HAS_USER] = "SELECT 1 FROM users WHERE id = ?1",
+    [S_HAS_ENDPOINT] = "SELECT 1 FROM endpoints WHERE id = ?1",
 };
 
 const struct kws_catalogue kws_db_sql = {sql, S_COUNT};
@@ -174,6 +194,26 @@ enum kw_code kws_text_ok(const char *s, const char *field, struct kw_err *err)
         return kw_err_set(err, KW_TOO_BIG, field, "%s: longer than %d bytes", field + 1,
                           KW_STORE_TEXT_MAX);
     return KW_OK;
+}
+
+enum kw_code kws_missing(struct kw_store *st, const struct kws_ref *refs, size_t n,
+                         const char *fallback, struct kw_err *err)
+{
+    static const char *const what[] = {"organisation", "team", "user", "endpoint"};
+    for (size_t i = 0; i < n; i++) {
+        if (refs[i].id <= 0)
+            continue;
+        sqlite3_stmt *x = prep(st, (enum stmt)(S_HAS_ORG + (int)refs[i].table));
+        sqlite3_bind_int64(x, 1, refs[i].id);
+        int rc = sqlite3_step(x);
+        sqlite3_reset(x);
+        if (rc == SQLITE_DONE)
+            return kw_err_set(err, KW_NOT_FOUND, refs[i].field, "%s: no %s %lld", refs[i].field + 1,
+                              what[refs[i].table], (long long)refs[i].id);
+        if (rc != SQLITE_ROW)
+            return kws_fail(st, err, "look up a reference");
+    }
+    return kw_err_set(err, KW_NOT_FOUND, "", "%s", fallback);
 }
 
 enum kw_code kws_tx_begin(struct kw_store *st, bool *outer, struct kw_err *err)

@@ -282,7 +282,10 @@ enum kw_code kw_store_endpoint_add(struct kw_store *st, const struct kw_endpoint
     int rc = sqlite3_step(x);
     sqlite3_reset(x);
     if (rc == SQLITE_CONSTRAINT)
-        return kw_err_set(err, KW_NOT_FOUND, "", "no such organisation or team");
+        return kws_missing(st,
+                           (const struct kws_ref[]){{KWS_ORGS, e->org_id, "/org_id"},
+                                                    {KWS_TEAMS, e->team_id, "/team_id"}},
+                           2, "no such organisation or team", err);
     if (rc != SQLITE_DONE)
         return kws_fail(st, err, "insert endpoint");
     *id = sqlite3_last_insert_rowid(st->db);
@@ -404,8 +407,12 @@ enum kw_code kw_store_subscription_put(struct kw_store *st, const struct kw_subs
         *id = sqlite3_column_int64(x, 0);
     sqlite3_reset(x);
     if (rc == SQLITE_CONSTRAINT || rc == SQLITE_DONE) /* DONE: the endpoint was deleted */
-        return kw_err_set(err, KW_NOT_FOUND, "/endpoint_id",
-                          "no such endpoint, organisation or team");
+        return kws_missing(st,
+                           (const struct kws_ref[]){{KWS_ENDPOINTS, s->endpoint_id, "/endpoint_id"},
+                                                    {KWS_USERS, s->user_id, "/user_id"},
+                                                    {KWS_ORGS, s->org_id, "/org_id"},
+                                                    {KWS_TEAMS, s->team_id, "/team_id"}},
+                           4, "endpoint_id: no such endpoint", err);
     return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "store a subscription");
 }
 

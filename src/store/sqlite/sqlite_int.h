@@ -76,6 +76,17 @@ void kws_search_forget(struct kw_store *st);
 
 /* KW_STORE naming the file, what failed and SQLite's message; returns it. */
 enum kw_code kws_fail(struct kw_store *st, struct kw_err *err, const char *what);
+/* After a write failed on a reference: KW_NOT_FOUND at the field of the
+ * first of refs[0..n) (an id of 0 or less: none given) that names no row ("team_id: no
+ * team 7"), or with fallback as the message when each one is there. */
+enum kws_table { KWS_ORGS, KWS_TEAMS, KWS_USERS, KWS_ENDPOINTS };
+struct kws_ref {
+    enum kws_table table;
+    int64_t id;
+    const char *field; /* a JSON pointer: "/team_id" */
+};
+enum kw_code kws_missing(struct kw_store *st, const struct kws_ref *refs, size_t n,
+                         const char *fallback, struct kw_err *err);
 /* Statement s of a file's catalogue, reset and with no bindings. */
 static inline sqlite3_stmt *kws_prep(struct kw_store *st, enum kws_part part, int s)
 {

@@ -468,8 +468,10 @@ enum kw_code kw_store_ticket_set(struct kw_store *st, int64_t id, const struct k
     int rc = sqlite3_step(x);
     sqlite3_reset(x);
     if (rc == SQLITE_CONSTRAINT)
-        return kw_err_set(err, KW_NOT_FOUND, p->team_id > 0 ? "/team_id" : "/assignee_id",
-                          "no such user or team");
+        return kws_missing(st,
+                           (const struct kws_ref[]){{KWS_USERS, p->assignee_id, "/assignee_id"},
+                                                    {KWS_TEAMS, p->team_id, "/team_id"}},
+                           2, "no such user or team", err);
     if (rc != SQLITE_DONE)
         return kws_fail(st, err, "update ticket");
     return sqlite3_changes(st->db)
