@@ -59,6 +59,26 @@ static bool exec1(struct kw_store *st, enum stmt s)
     return rc == SQLITE_DONE;
 }
 
+/* BEGIN IMMEDIATE. A read this handle left open (a statement still on a
+ * row: store.h lets a caller read, then write, without kw_store_end_read)
+ * holds an old snapshot, and once another handle has committed SQLite
+ * refuses to make it a write (SQLITE_BUSY_SNAPSHOT): then the read is
+ * ended, as the next call on the handle ends what it lent anyway, and the
+ * BEGIN is tried once more. */
+static bool begin_outer(struct kw_store *st)
+{
+    sqlite3_stmt *x = prep(st, S_BEGIN);
+    int rc = sqlite3_step(x);
+    int ext = sqlite3_extended_errcode(st->db);
+    sqlite3_reset(x);
+    if (rc == SQLITE_DONE)
+        return true;
+    if (ext != SQLITE_BUSY_SNAPSHOT)
+        return false;
+    kw_store_end_read(st);
+    return exec1(st, S_BEGIN);
+}
+
 static const struct kws_catalogue *const catalogues[KWS_PARTS] = {
     [KWS_DB] = &kws_db_sql,         [KWS_TICKETS] = &kws_tickets_sql,
     [KWS_EVENTS] = &kws_events_sql, [KWS_AUTH] = &kws_auth_sql,
@@ -223,7 +243,7 @@ enum kw_code kws_tx_begin(struct kw_store *st, bool *outer, struct kw_err *err)
         kws_search_forget(st);
     else if (kws_search_mark(st, err) != KW_OK)
         return err->code;
-    if (!exec1(st, *outer ? S_BEGIN : S_SAVEPOINT)) {
+    if (!(*outer ? begin_outer(st) : exec1(st, S_SAVEPOINT))) {
         if (!*outer)
             kws_search_undo(st, true);
         return kws_fail(st, err, "begin");
@@ -261,7 +281,7 @@ enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
     kws_search_forget(st);
-    return exec1(st, S_BEGIN) ? KW_OK : kws_fail(st, err, "begin");
+    return begin_outer(st) ? KW_OK : kws_fail(st, err, "begin");
 }
 
 enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
