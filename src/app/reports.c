@@ -13,32 +13,6 @@
 
 /* ---- periods (local days, as GET /kpis buckets them) ---- */
 
-static int32_t offset_at(const struct kw_tzinfo *tz, int64_t t)
-{
-    size_t lo = 0, hi = tz->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (tz->changes[mid].at <= t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo == 0 ? tz->initial : tz->changes[lo - 1].offset;
-}
-
-/* The instant local day `days` begins (or the first after, when skipped). */
-static int64_t midnight(const struct kw_tzinfo *tz, int64_t days)
-{
-    int64_t local = days * 86400;
-    int64_t t = local - offset_at(tz, local - tz->initial);
-    return local - offset_at(tz, t);
-}
-
-static int64_t local_day(const struct kw_tzinfo *tz, int64_t t)
-{
-    return kw_day_of(t + offset_at(tz, t));
-}
-
 /* ISO 8601: a week belongs to the year of its Thursday. */
 static void week_label(int64_t monday, char *out, size_t cap, bool short_form)
 {
@@ -85,7 +59,7 @@ static void period_at(enum kw_report_kind kind, int64_t first, const struct kw_t
             unsigned m, dd;
             kw_civil_from_days(d, &y, &m, &dd);
             snprintf(out->blabel[out->nb], sizeof(out->blabel[0]), "%02u-%02u", m % 100, dd % 100);
-            out->bounds[out->nb++] = midnight(tz, d);
+            out->bounds[out->nb++] = kw_tz_instant(tz, 86400 * d);
         }
     } else {
         last = next_month(first);
@@ -98,14 +72,14 @@ static void period_at(enum kw_report_kind kind, int64_t first, const struct kw_t
         /* ISO weeks, the first and last cut at the month's ends */
         for (int64_t d = first; d < last; d = d - kw_weekday(d) + 7) {
             week_label(d - kw_weekday(d), out->blabel[out->nb], sizeof(out->blabel[0]), true);
-            out->bounds[out->nb++] = midnight(tz, d);
+            out->bounds[out->nb++] = kw_tz_instant(tz, 86400 * d);
         }
     }
     kw_date_format(first, out->first_day);
     kw_date_format(last - 1, out->last_day);
-    out->from = midnight(tz, first);
-    out->to = midnight(tz, last);
-    out->prev_from = midnight(tz, prev);
+    out->from = kw_tz_instant(tz, 86400 * first);
+    out->to = kw_tz_instant(tz, 86400 * last);
+    out->prev_from = kw_tz_instant(tz, 86400 * prev);
     out->bounds[out->nb] = out->to;
 }
 
@@ -151,7 +125,7 @@ enum kw_code kw_report_period_parse(enum kw_report_kind kind, const char *s,
 void kw_report_period_last(enum kw_report_kind kind, int64_t now, const struct kw_tzinfo *tz,
                            const char *tzname, struct kw_report_period *out)
 {
-    int64_t today = local_day(tz, now);
+    int64_t today = kw_tz_day(tz, now);
     int64_t first;
     if (kind == KW_REPORT_WEEKLY) {
         first = today - kw_weekday(today) - 7;
@@ -167,11 +141,9 @@ void kw_report_period_last(enum kw_report_kind kind, int64_t now, const struct k
 
 int64_t kw_report_due_at(const struct kw_report_period *p, const struct kw_tzinfo *tz)
 {
-    /* 09:00 on the local day that begins at p->to, as midnight() finds a
-     * local time's instant (a change of offset before 09:00 is counted) */
-    int64_t local = local_day(tz, p->to) * 86400 + 9 * 3600;
-    int64_t t = local - offset_at(tz, local - tz->initial);
-    return local - offset_at(tz, t);
+    /* 09:00 on the local day that begins at p->to (a change of offset
+     * before 09:00 is counted) */
+    return kw_tz_instant(tz, kw_tz_day(tz, p->to) * 86400 + 9 * 3600);
 }
 
 /* ---- the pool: interned strings and the input arrays ---- */

@@ -641,3 +641,27 @@ void kw_cal_covered_days(const struct kw_cal *cal, int64_t *first, int64_t *last
     *first = kw_day_of(a + kw_cal_utc_offset(cal, a));
     *last = kw_day_of(z + kw_cal_utc_offset(cal, z));
 }
+
+int32_t kw_tz_offset(const struct kw_tzinfo *tz, int64_t t)
+{
+    size_t lo = 0, hi = tz->n; /* changes[0..lo) are at or before t */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (tz->changes[mid].at <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo == 0 ? tz->initial : tz->changes[lo - 1].offset;
+}
+
+int64_t kw_tz_instant(const struct kw_tzinfo *tz, int64_t local)
+{
+    int64_t t = local - kw_tz_offset(tz, local - tz->initial);
+    return local - kw_tz_offset(tz, t);
+}
+
+int64_t kw_tz_day(const struct kw_tzinfo *tz, int64_t t)
+{
+    return kw_day_of(t + kw_tz_offset(tz, t));
+}

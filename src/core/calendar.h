@@ -72,6 +72,15 @@ struct kw_tzinfo {
     const struct kw_tz_change *changes;
 };
 
+/* The UTC offset (seconds east) in force at instant t. */
+int32_t kw_tz_offset(const struct kw_tzinfo *tz, int64_t t);
+/* The instant a local wall time happens: local is seconds since
+ * 1970-01-01T00:00 local (day * 86400 + time of day); a wall time a change
+ * of offset skips gives the first instant after the gap. */
+int64_t kw_tz_instant(const struct kw_tzinfo *tz, int64_t local);
+/* The local day (days since 1970-01-01) instant t falls on. */
+int64_t kw_tz_day(const struct kw_tzinfo *tz, int64_t t);
+
 /* A working span [start, end) in UTC seconds. */
 struct kw_span {
     int64_t start, end;

@@ -166,15 +166,7 @@ enum kw_code kw_oncall_from_json(json_t *doc, struct kw_oncall *out, struct kw_e
 
 int32_t kw_oncall_offset(const struct kw_tzinfo *tz, int64_t t)
 {
-    size_t lo = 0, hi = tz->n;
-    while (lo < hi) { /* the first change after t */
-        size_t mid = lo + (hi - lo) / 2;
-        if (tz->changes[mid].at <= t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo == 0 ? tz->initial : tz->changes[lo - 1].offset;
+    return kw_tz_offset(tz, t);
 }
 
 static bool in_days(uint8_t days, int64_t day)

@@ -102,33 +102,6 @@ static struct kwh_reply bad(const char *param, enum kw_code code, const char *fm
     return r;
 }
 
-static int32_t offset_at(const struct kw_tzinfo *tz, int64_t t)
-{
-    size_t lo = 0, hi = tz->n; /* changes[0..lo) are at or before t */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (tz->changes[mid].at <= t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo == 0 ? tz->initial : tz->changes[lo - 1].offset;
-}
-
-/* The instant local midnight starts day `days` (or the first instant after
- * it, when a change skips it). */
-static int64_t local_midnight(const struct kw_tzinfo *tz, int64_t days)
-{
-    int64_t local = days * 86400;
-    int64_t t = local - offset_at(tz, local - tz->initial);
-    return local - offset_at(tz, t);
-}
-
-static int64_t local_day(const struct kw_tzinfo *tz, int64_t t)
-{
-    return kw_day_of(t + offset_at(tz, t));
-}
-
 /* The first day of the bucket holding local day d, and of the next one. */
 static int64_t bucket_day(enum bucket_kind k, int64_t d, bool next)
 {
@@ -183,10 +156,10 @@ static bool make_buckets(struct kq *q)
     q->b = calloc(cap, sizeof(*q->b));
     if (!q->b)
         return false;
-    int64_t d = bucket_day(q->bk, local_day(&q->tzi, q->from), false);
+    int64_t d = bucket_day(q->bk, kw_tz_day(&q->tzi, q->from), false);
     while (q->nb < cap) {
-        int64_t start = local_midnight(&q->tzi, d), nd = bucket_day(q->bk, d, true);
-        int64_t end = local_midnight(&q->tzi, nd);
+        int64_t start = kw_tz_instant(&q->tzi, 86400 * d), nd = bucket_day(q->bk, d, true);
+        int64_t end = kw_tz_instant(&q->tzi, 86400 * nd);
         if (start >= q->to)
             break;
         struct bucket *b = &q->b[q->nb++];

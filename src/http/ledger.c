@@ -511,28 +511,6 @@ struct kwh_reply kwh_adjustments_list(struct kwh_call *x)
 
 /* ---- the statement of a billing period ---- */
 
-static void esc(struct kw_buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<':
-            kw_buf_adds(b, "&lt;");
-            break;
-        case '>':
-            kw_buf_adds(b, "&gt;");
-            break;
-        case '&':
-            kw_buf_adds(b, "&amp;");
-            break;
-        case '"':
-            kw_buf_adds(b, "&quot;");
-            break;
-        default:
-            kw_buf_printf(b, "%c", *s);
-        }
-    }
-}
-
 /* A CSV field (RFC 4180): quoted, quotes doubled; a leading =, +, - or @
  * gets a ' so that a spreadsheet does not run it as a formula. */
 static void csv(struct kw_buf *b, const char *s)
@@ -631,7 +609,7 @@ static struct kwh_reply statement_html(json_t *st, const char *org, bool zh)
                   "<body class=\"receipt\"><main><h1>%s: ",
                   zh ? "zh-CN" : "en", L("Credit statement", "赔付对账单"),
                   L("Credit statement", "赔付对账单"));
-    esc(&b, org);
+    kw_buf_html(&b, org);
     kw_buf_adds(&b, "</h1><dl>");
     char m[48];
     struct {
@@ -655,9 +633,9 @@ static struct kwh_reply statement_html(json_t *st, const char *org, bool zh)
         if (json_is_integer(v)) {
             money_text(m, sizeof(m), json_integer_value(v));
             kw_buf_printf(&b, "%s ", m);
-            esc(&b, cur);
+            kw_buf_html(&b, cur);
         } else
-            esc(&b, json_string_value(v));
+            kw_buf_html(&b, json_string_value(v));
         kw_buf_adds(&b, "</dd>");
     }
     kw_buf_printf(&b,
@@ -684,7 +662,7 @@ static struct kwh_reply statement_html(json_t *st, const char *org, bool zh)
                 kcn = kinds[k].cn;
         kw_buf_printf(&b, "<tr><td>%lld</td><td>",
                       (long long)json_integer_value(json_object_get(e, "seq")));
-        esc(&b, json_string_value(json_object_get(e, "at")));
+        kw_buf_html(&b, json_string_value(json_object_get(e, "at")));
         kw_buf_printf(&b, "</td><td>%s</td><td class=\"num\">", zh ? kcn : kind);
         if (strcmp(kind, "remedy") == 0)
             kw_buf_printf(&b, "&times; %lld",
@@ -692,7 +670,7 @@ static struct kwh_reply statement_html(json_t *st, const char *org, bool zh)
         else {
             money_text(m, sizeof(m), json_integer_value(json_object_get(e, "amount")));
             kw_buf_printf(&b, "%s ", m);
-            esc(&b, cur);
+            kw_buf_html(&b, cur);
         }
         kw_buf_adds(&b, "</td><td>");
         if (json_is_integer(json_object_get(e, "ticket_id")))
@@ -701,13 +679,13 @@ static struct kwh_reply statement_html(json_t *st, const char *org, bool zh)
         kw_buf_adds(&b, "</td><td>");
         json_t *item = json_object_get(body, "item");
         if (item)
-            esc(&b, json_string_value(json_object_get(item, zh ? "zh" : "en")));
-        esc(&b, json_string_value(json_object_get(body, "note")));
-        esc(&b, json_string_value(json_object_get(body, "invoice")));
+            kw_buf_html(&b, json_string_value(json_object_get(item, zh ? "zh" : "en")));
+        kw_buf_html(&b, json_string_value(json_object_get(body, "note")));
+        kw_buf_html(&b, json_string_value(json_object_get(body, "invoice")));
         kw_buf_adds(&b, "</td><td><code>");
         char h12[13];
         snprintf(h12, sizeof(h12), "%s", json_string_value(json_object_get(e, "hash")));
-        esc(&b, h12);
+        kw_buf_html(&b, h12);
         kw_buf_adds(&b, "…</code></td></tr>");
     }
     kw_buf_adds(&b, "</tbody></table></main></body></html>\n");

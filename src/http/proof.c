@@ -294,28 +294,6 @@ out_fail:
 
 /* ---- the printable receipt ---- */
 
-static void esc(struct kw_buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<':
-            kw_buf_adds(b, "&lt;");
-            break;
-        case '>':
-            kw_buf_adds(b, "&gt;");
-            break;
-        case '&':
-            kw_buf_adds(b, "&amp;");
-            break;
-        case '"':
-            kw_buf_adds(b, "&quot;");
-            break;
-        default:
-            kw_buf_add(b, s, 1);
-        }
-    }
-}
-
 /* The QR code of text as an inline SVG, one unit per module, with the
  * standard four-module quiet zone. false when it cannot be made. */
 static bool qr_svg(struct kw_buf *b, const char *text)
@@ -358,7 +336,7 @@ static struct kwh_reply receipt_html(json_t *r, bool zh)
         kw_buf_adds(&b, "(QR)");
     kw_buf_printf(&b, "<figcaption>%s<br><code>",
                   L("Receipt hash (SHA-256)", "凭证哈希（SHA-256）"));
-    esc(&b, hash);
+    kw_buf_html(&b, hash);
     kw_buf_adds(&b, "</code></figcaption></figure><dl>");
     static const struct {
         const char *key, *en, *cn;
@@ -373,7 +351,7 @@ static struct kwh_reply receipt_html(json_t *r, bool zh)
         if (json_is_integer(v))
             kw_buf_printf(&b, "%lld", (long long)json_integer_value(v));
         else
-            esc(&b, json_string_value(v));
+            kw_buf_html(&b, json_string_value(v));
         kw_buf_adds(&b, "</code></dd>");
     }
     kw_buf_printf(&b,
@@ -387,25 +365,25 @@ static struct kwh_reply receipt_html(json_t *r, bool zh)
     {
         kw_buf_printf(&b, "<tr><td>%lld</td><td>",
                       (long long)json_integer_value(json_object_get(e, "seq")));
-        esc(&b, json_string_value(json_object_get(e, "at")));
+        kw_buf_html(&b, json_string_value(json_object_get(e, "at")));
         kw_buf_adds(&b, "</td><td>");
-        esc(&b, json_string_value(json_object_get(e, "type")));
+        kw_buf_html(&b, json_string_value(json_object_get(e, "type")));
         kw_buf_adds(&b, "</td><td><code>");
-        esc(&b, json_string_value(json_object_get(e, "body")));
+        kw_buf_html(&b, json_string_value(json_object_get(e, "body")));
         kw_buf_adds(&b, "</code></td><td><code>");
         char h12[13];
         snprintf(h12, sizeof(h12), "%s", json_string_value(json_object_get(e, "hash")));
-        esc(&b, h12);
+        kw_buf_html(&b, h12);
         kw_buf_adds(&b, "…</code></td></tr>");
     }
     kw_buf_printf(&b, "</tbody></table><h2>%s</h2><pre>", L("Signed checkpoint", "签名检查点"));
-    esc(&b, json_string_value(json_object_get(r, "checkpoint")));
+    kw_buf_html(&b, json_string_value(json_object_get(r, "checkpoint")));
     kw_buf_printf(
         &b, "</pre><p>%s</p><pre>keepword receipt verify receipt.json --key '",
         L("Anyone can check this receipt without our server: save its JSON "
           "(the same address without format=html) and run",
           "任何人无需本服务器即可核验本凭证：保存其 JSON（同一地址去掉 format=html）并运行"));
-    esc(&b, json_string_value(json_object_get(r, "key")));
+    kw_buf_html(&b, json_string_value(json_object_get(r, "key")));
     kw_buf_adds(&b, "'</pre></main></body></html>\n");
 #undef L
     if (b.failed) {

@@ -28,28 +28,6 @@ static const char css[] =
     ".kw-report .radars{display:flex;flex-wrap:wrap;gap:1rem}.kw-report .radar{margin:0}"
     ".kw-report figcaption{text-align:center;font-weight:600}";
 
-static void esc(struct kw_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<':
-            kw_buf_adds(b, "&lt;");
-            break;
-        case '>':
-            kw_buf_adds(b, "&gt;");
-            break;
-        case '&':
-            kw_buf_adds(b, "&amp;");
-            break;
-        case '"':
-            kw_buf_adds(b, "&quot;");
-            break;
-        default:
-            kw_buf_add(b, s, 1);
-        }
-    }
-}
-
 static void svg_trend(const struct kw_report_doc *d, struct kw_buf *b)
 {
     const struct kw_report *r = &d->rep;
@@ -87,7 +65,7 @@ static void svg_trend(const struct kw_report_doc *d, struct kw_buf *b)
         }
         kw_buf_printf(b, "<text x=\"%d\" y=\"166\" text-anchor=\"middle\" font-size=\"10\">",
                       x + 18);
-        esc(b, d->p.blabel[i]);
+        kw_buf_html(b, d->p.blabel[i]);
         kw_buf_adds(b, "</text>");
     }
     kw_buf_adds(b, "</svg>");
@@ -121,7 +99,7 @@ static void svg_radar(const struct kw_report_radar *rd, bool zh, struct kw_buf *
         const char *anchor = fabs(cos(a)) < 0.2 ? "middle" : cos(a) > 0 ? "start" : "end";
         kw_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"10\">", x, y,
                       anchor);
-        esc(b, kw_word(axes[k], zh));
+        kw_buf_html(b, kw_word(axes[k], zh));
         if (isnan(rd->axis[k]))
             kw_buf_adds(b, " —");
         else
@@ -129,19 +107,19 @@ static void svg_radar(const struct kw_report_radar *rd, bool zh, struct kw_buf *
         kw_buf_adds(b, "</text>");
     }
     kw_buf_adds(b, "</svg><figcaption>");
-    esc(b, rd->agent ? rd->agent : "");
+    kw_buf_html(b, rd->agent ? rd->agent : "");
     kw_buf_adds(b, "</figcaption></figure>");
 }
 
 static void html_table(const struct table *tb, struct kw_buf *b)
 {
     kw_buf_adds(b, "<section><h2>");
-    esc(b, tb->title);
+    kw_buf_html(b, tb->title);
     kw_buf_adds(b, "</h2><div class=\"scroll\"><table><thead><tr>");
     for (size_t i = 0; i < tb->ncols; i++) {
         bool right = i > 0 && (!tb->nrows || tb->rows[0][i].k != CK_TEXT);
         kw_buf_adds(b, right ? "<th class=\"n\">" : "<th>");
-        esc(b, tb->cols[i]);
+        kw_buf_html(b, tb->cols[i]);
         kw_buf_adds(b, "</th>");
     }
     kw_buf_adds(b, "</tr></thead><tbody>");
@@ -151,7 +129,7 @@ static void html_table(const struct table *tb, struct kw_buf *b)
             char s[128];
             cell_format(&tb->rows[r][i], s, sizeof(s));
             kw_buf_adds(b, tb->rows[r][i].k == CK_TEXT ? "<td>" : "<td class=\"n\">");
-            esc(b, s);
+            kw_buf_html(b, s);
             kw_buf_adds(b, "</td>");
         }
         kw_buf_adds(b, "</tr>");
@@ -170,16 +148,16 @@ enum kw_code render_html(const struct kw_report_doc *d, const struct tables *t, 
                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                   "<title>",
                   zh ? "zh-CN" : "en");
-    esc(out, t->title);
+    kw_buf_html(out, t->title);
     /* the rules inline for the file (mailed, saved), and the same in
      * web/app.css for the page the server serves (its CSP allows no inline
      * style) */
     kw_buf_adds(out, "</title><link rel=\"stylesheet\" href=\"/assets/app.css\"><style>");
     kw_buf_adds(out, css);
     kw_buf_adds(out, "</style></head><body class=\"kw-report\"><header><h1>");
-    esc(out, t->title);
+    kw_buf_html(out, t->title);
     kw_buf_adds(out, "</h1><p class=\"sub\">");
-    esc(out, t->subtitle);
+    kw_buf_html(out, t->subtitle);
     kw_buf_adds(out, "</p></header><main>");
     for (size_t i = 0; i < t->n; i++) {
         html_table(&t->t[i], out);

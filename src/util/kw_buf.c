@@ -133,3 +133,15 @@ void kw_buf_json_string(struct kw_buf *b, const char *s, size_t len)
     kw_buf_add(b, s + run, i - run);
     kw_buf_add(b, "\"", 1);
 }
+
+void kw_buf_html(struct kw_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        size_t run = strcspn(s, "<>&\"");
+        kw_buf_add(b, s, run);
+        s += run;
+        if (!*s)
+            break;
+        kw_buf_adds(b, *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : *s == '&' ? "&amp;" : "&quot;");
+    }
+}

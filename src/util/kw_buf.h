@@ -26,6 +26,8 @@ void kw_buf_add(struct kw_buf *b, const void *data, size_t len);
 bool kw_buf_reserve(struct kw_buf *b, size_t extra);
 void kw_buf_adds(struct kw_buf *b, const char *s);
 void kw_buf_printf(struct kw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append s (NULL: nothing) with <, >, & and " as HTML character references. */
+void kw_buf_html(struct kw_buf *b, const char *s);
 /* Append s as a JSON string literal with its quotes; invalid UTF-8 becomes U+FFFD. */
 void kw_buf_json_string(struct kw_buf *b, const char *s, size_t len);
 /* Length of the valid UTF-8 prefix of s, or len when all of it is valid

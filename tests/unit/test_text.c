@@ -3,8 +3,23 @@
  * cutting UTF-8 at a character boundary. */
 #include <string.h>
 
+#include "kw_buf.h"
 #include "kw_text.h"
 #include "testutil.h"
+
+static void test_html(void **state)
+{
+    (void)state;
+    struct kw_buf b = {.max = 1 << 10};
+    kw_buf_html(&b, "<a href=\"x\">R&D</a> 服务");
+    kw_buf_html(&b, NULL);
+    kw_buf_html(&b, "");
+    kw_buf_adds(&b, "|");
+    kw_buf_html(&b, "&");
+    kw_buf_add(&b, "", 1);
+    assert_string_equal(b.p, "&lt;a href=&quot;x&quot;&gt;R&amp;D&lt;/a&gt; 服务|&amp;");
+    kw_buf_release(&b);
+}
 
 static void test_email(void **state)
 {
@@ -95,6 +110,7 @@ static void test_utf8_cut(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_html),
         cmocka_unit_test(test_email),
         cmocka_unit_test(test_url),
         cmocka_unit_test(test_utf8_cut),
