@@ -6,6 +6,7 @@
 #include "pg_int.h"
 
 #include "chain.h"
+#include "chain_check.h"
 #include "merkle.h"
 
 #include <jansson.h>
@@ -398,38 +399,11 @@ enum kw_code kw_store_events(struct kw_store *st, int64_t ticket,
     return KW_OK;
 }
 
-struct verify {
-    unsigned char prev[KW_HASH_BYTES];
-    int64_t expect_seq, bad_seq;
-    const char *why;
-};
-
-static bool verify_one(const struct kw_stored_event *ev, void *ctx)
-{
-    struct verify *v = ctx;
-    unsigned char h[KW_HASH_BYTES];
-    if (ev->seq != v->expect_seq) {
-        v->bad_seq = v->expect_seq;
-        v->why = "is missing";
-        return false;
-    }
-    kw_event_hash(v->prev, ev->ticket, ev->seq, ev->at, ev->type ? ev->type : "", ev->actor,
-                  ev->body ? ev->body : "", h);
-    if (memcmp(h, ev->hash, KW_HASH_BYTES) != 0) {
-        v->bad_seq = ev->seq;
-        v->why = "does not match its hash (changed after it was written)";
-        return false;
-    }
-    memcpy(v->prev, h, KW_HASH_BYTES);
-    v->expect_seq++;
-    return true;
-}
-
 enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char *head,
                              struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    struct verify v = {.expect_seq = 1};
+    struct kw_chain_check v = {.expect_seq = 1};
     unsigned char stored[KW_HASH_BYTES] = {0};
     /* the head and the events as of one instant: the head's row lock (a
      * transaction of its own, or the caller's) holds appends back meanwhile */
@@ -451,7 +425,7 @@ enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char 
     }
     PQclear(res);
     if (rc == KW_OK)
-        rc = kw_store_events(st, ticket, verify_one, &v, err);
+        rc = kw_store_events(st, ticket, kw_chain_check_one, &v, err);
     if (outer)
         kwp_exec(st, rc == KW_OK ? PGS_COMMIT : PGS_ROLLBACK, NULL, "end verify", NULL);
     if (rc != KW_OK)

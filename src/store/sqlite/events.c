@@ -6,6 +6,7 @@
 #include "sqlite_int.h"
 
 #include "chain.h"
+#include "chain_check.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -284,38 +285,10 @@ enum kw_code kw_store_events(struct kw_store *st, int64_t ticket,
     return EACH_ROW(st, x, read_event, fn, ctx, "read events", err);
 }
 
-struct verify {
-    unsigned char prev[KW_HASH_BYTES];
-    int64_t expect_seq, bad_seq;
-    const char *why;
-};
-
-static bool verify_one(const struct kw_stored_event *ev, void *ctx)
-{
-    struct verify *v = ctx;
-    unsigned char h[KW_HASH_BYTES];
-    if (ev->seq != v->expect_seq) {
-        v->bad_seq = v->expect_seq;
-        v->why = "is missing";
-        return false;
-    }
-    kw_event_hash(v->prev, ev->ticket, ev->seq, ev->at, ev->type ? ev->type : "", ev->actor,
-                  ev->body ? ev->body : "", h);
-    /* the hashes are no secret: a plain comparison will do */
-    if (memcmp(h, ev->hash, KW_HASH_BYTES) != 0) {
-        v->bad_seq = ev->seq;
-        v->why = "does not match its hash (changed after it was written)";
-        return false;
-    }
-    memcpy(v->prev, h, KW_HASH_BYTES);
-    v->expect_seq++;
-    return true;
-}
-
 enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char *head,
                              struct kw_err *err)
 {
-    struct verify v = {.expect_seq = 1};
+    struct kw_chain_check v = {.expect_seq = 1};
     sqlite3_stmt *x = prep(st, S_TICKET_HEAD);
     sqlite3_bind_int64(x, 1, ticket);
     if (sqlite3_step(x) != SQLITE_ROW) {
@@ -327,7 +300,7 @@ enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char 
     if (sqlite3_column_bytes(x, 1) == KW_HASH_BYTES)
         memcpy(stored, sqlite3_column_blob(x, 1), KW_HASH_BYTES);
     sqlite3_reset(x);
-    enum kw_code rc = kw_store_events(st, ticket, verify_one, &v, err);
+    enum kw_code rc = kw_store_events(st, ticket, kw_chain_check_one, &v, err);
     if (rc != KW_OK)
         return rc;
     if (!v.why && v.expect_seq - 1 != last) {
