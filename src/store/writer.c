@@ -35,6 +35,8 @@ struct kw_writer {
     struct kw_writer_stats stats;
     kw_commit_fn listener;
     void *listener_ctx;
+    bool running;       /* a batch runs, with the listener it started with */
+    pthread_cond_t ran; /* ... and has ended */
 };
 
 void kw_writer_listen(struct kw_writer *w, kw_commit_fn fn, void *ctx)
@@ -42,6 +44,8 @@ void kw_writer_listen(struct kw_writer *w, kw_commit_fn fn, void *ctx)
     pthread_mutex_lock(&w->mu);
     w->listener = fn;
     w->listener_ctx = ctx;
+    while (w->running) /* it may still call the listener it started with */
+        pthread_cond_wait(&w->ran, &w->mu);
     pthread_mutex_unlock(&w->mu);
 }
 
@@ -144,10 +148,13 @@ static void *loop(void *arg)
         w->last_batch = n;
         kw_commit_fn listener = w->listener; /* set at any time, under mu */
         void *listener_ctx = w->listener_ctx;
+        w->running = true;
         pthread_mutex_unlock(&w->mu);
         uint64_t work, commit;
         run_batch(w, batch, listener, listener_ctx, &work, &commit);
         pthread_mutex_lock(&w->mu);
+        w->running = false;
+        pthread_cond_broadcast(&w->ran);
         w->stats.work_ns += work;
         w->stats.commit_ns += commit;
         w->stats.batches++;
@@ -204,11 +211,13 @@ struct kw_writer *kw_writer_start(const char *path, struct kw_err *err)
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->work, NULL);
     pthread_cond_init(&w->tick, NULL);
+    pthread_cond_init(&w->ran, NULL);
     if (pthread_create(&w->thread, NULL, loop, w) != 0) {
         kw_store_close(w->st);
         kw_store_close(w->up);
         pthread_cond_destroy(&w->work);
         pthread_cond_destroy(&w->tick);
+        pthread_cond_destroy(&w->ran);
         pthread_mutex_destroy(&w->mu);
         free(w);
         kw_err_set(err, KW_NOMEM, "", "cannot start the writer thread");
@@ -246,6 +255,7 @@ void kw_writer_stop(struct kw_writer *w)
     kw_store_close(w->st);
     pthread_cond_destroy(&w->work);
     pthread_cond_destroy(&w->tick);
+    pthread_cond_destroy(&w->ran);
     pthread_mutex_destroy(&w->mu);
     free(w);
 }

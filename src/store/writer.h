@@ -41,7 +41,9 @@ enum kw_code kw_writer_run(struct kw_writer *w, kw_write_fn fn, void *ctx, struc
  * is in the store's change log, kw_store_changes_since, which also holds
  * other processes' commits). Runs on the writer's thread: keep it short.
  * May be set (or cleared with NULL) at any time; a batch already running
- * calls the one it started with. */
+ * calls the one it started with, and this returns once that batch is done,
+ * so that after kw_writer_listen(w, NULL, NULL) the old ctx may be freed.
+ * Not to be called from a listener. */
 typedef void (*kw_commit_fn)(void *ctx);
 void kw_writer_listen(struct kw_writer *w, kw_commit_fn fn, void *ctx);
 
