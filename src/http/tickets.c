@@ -160,8 +160,10 @@ static void customer_counts(struct kw_store *st, const struct kw_policy *p, int6
         json_object_set_new(j, "updated_at", kwh_instant_json(s.at));
 }
 
-json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st, bool customer,
-                               const struct kw_ticket_row *t, int64_t now)
+/* kwh_ticket_with_clocks, and *due: the ticket's due as the JSON says it
+ * (a customer's from their clocks alone). */
+static json_t *with_clocks(struct kw_http *h, struct kw_store *st, bool customer,
+                           const struct kw_ticket_row *t, int64_t now, int64_t *due)
 {
     json_t *j = ticket_json(t, now);
     struct kw_err err = {0};
@@ -176,8 +178,10 @@ json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st, bool cust
     /* The ticket's due and breach figures come from all its clocks: a
      * customer's, when a clock hidden from them counts there, from theirs
      * alone (a met_late clock keeps no breach instant: then only "breached") */
+    *due = t->next_due;
     if (cc.hidden_due) {
         json_object_set_new(j, "due_at", kwh_instant_json(cc.due));
+        *due = cc.due;
     }
     if (cc.hidden_due || cc.hidden_breach) {
         bool breached = cc.late_seen || (cc.due != KW_STORE_NO_TIME && cc.due <= now);
@@ -186,6 +190,13 @@ json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st, bool cust
             json_object_set_new(j, "breached_at", kwh_instant_json(cc.breach));
     }
     return j;
+}
+
+json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st, bool customer,
+                               const struct kw_ticket_row *t, int64_t now)
+{
+    int64_t due;
+    return with_clocks(h, st, customer, t, now, &due);
 }
 
 /* Read a ticket the caller may see: a customer sees only their own
@@ -346,6 +357,18 @@ struct page {
     struct kwh_call *customer; /* a customer's list: each ticket as they see it */
     int breached;              /* a customer's breached= (1 true, 2 false), on what they see */
     const char *q;             /* a search: each ticket gets its `match` */
+    /* A customer's list by due, or with due_before: the projection's due
+     * counts every clock, a staff-only one too, so their tickets are
+     * collected and ordered on the due they see (a superset comes from
+     * the store: their due is never before the projection's). */
+    int64_t due_before; /* theirs, or KW_STORE_NO_TIME */
+    int order;          /* 1 by due (cursor), -1 by due descending (offset), 0 as read */
+    size_t skip;        /* rows they see before the page (an offset) */
+    struct due_row {
+        int64_t due, id; /* due: INT64_MAX for none */
+        json_t *j;
+    } * rows;
+    size_t n, cap;
 };
 
 /* Where one of q's words (separated by spaces or U+3000) first occurs in
@@ -410,13 +433,36 @@ static bool page_add(const struct kw_ticket_row *t, void *ctx)
     if (pg->customer) {
         /* their clocks decide breached (a staff-only clock's breach is not
          * theirs), as in kwh_ticket_with_clocks */
-        j = kwh_ticket_with_clocks(pg->customer->h, pg->customer->wk->st, true, t, pg->now);
-        if (pg->breached && json_is_true(json_object_get(j, "breached")) != (pg->breached == 1)) {
+        int64_t due;
+        j = with_clocks(pg->customer->h, pg->customer->wk->st, true, t, pg->now, &due);
+        if ((pg->breached && json_is_true(json_object_get(j, "breached")) != (pg->breached == 1)) ||
+            (pg->due_before != KW_STORE_NO_TIME &&
+             (due == KW_STORE_NO_TIME || due >= pg->due_before))) {
+            json_decref(j);
+            return true;
+        }
+        if (pg->skip) {
+            pg->skip--;
             json_decref(j);
             return true;
         }
         if (!pg->clocks)
             json_object_del(j, "clocks");
+        if (pg->order) {
+            if (pg->n == pg->cap) {
+                size_t cap = pg->cap ? 2 * pg->cap : 64;
+                struct due_row *r = realloc(pg->rows, cap * sizeof(*r));
+                if (!r) {
+                    json_decref(j);
+                    return false;
+                }
+                pg->rows = r;
+                pg->cap = cap;
+            }
+            pg->rows[pg->n++] =
+                (struct due_row){due == KW_STORE_NO_TIME ? INT64_MAX : due, t->id, j};
+            return true;
+        }
     } else
         j = pg->clocks
                 ? kwh_ticket_with_clocks(pg->clocks->h, pg->clocks->wk->st, false, t, pg->now)
@@ -432,6 +478,56 @@ static bool page_add(const struct kw_ticket_row *t, void *ctx)
     pg->last = t->id;
     pg->last_due = t->next_due;
     return true;
+}
+
+static int due_rows_cmp(const void *a, const void *b)
+{
+    const struct due_row *x = a, *y = b;
+    if (x->due != y->due)
+        return x->due < y->due ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* A customer's page by due (struct page): of the rows collected, those
+ * after the cursor (after_due, after) ascending, or from offset on
+ * descending, into pg->list; the `next` of the page. */
+static json_t *due_page(struct page *pg, int64_t after_due, int64_t after, size_t offset)
+{
+    qsort(pg->rows, pg->n, sizeof(pg->rows[0]), due_rows_cmp);
+    size_t from = 0, shown = 0;
+    if (pg->order > 0)
+        while (from < pg->n && (pg->rows[from].due < after_due ||
+                                (pg->rows[from].due == after_due && pg->rows[from].id <= after)))
+            from++;
+    else
+        from = offset;
+    struct due_row last = {0, -1, NULL};
+    for (size_t i = from; i < pg->n; i++) {
+        struct due_row *r = &pg->rows[pg->order > 0 ? i : pg->n - 1 - i];
+        if (shown < pg->limit) {
+            json_array_append_new(pg->list, r->j);
+            last = *r;
+            shown++;
+        } else {
+            pg->more = true;
+            json_decref(r->j);
+        }
+        r->j = NULL;
+    }
+    for (size_t i = 0; i < pg->n; i++) /* those before the page */
+        json_decref(pg->rows[i].j);
+    free(pg->rows);
+    pg->rows = NULL;
+    if (!pg->more || last.id < 0)
+        return json_null();
+    if (pg->order < 0)
+        return json_integer((json_int_t)(offset + shown));
+    char buf[48];
+    if (last.due == INT64_MAX)
+        snprintf(buf, sizeof(buf), "-:%lld", (long long)last.id);
+    else
+        snprintf(buf, sizeof(buf), "%lld:%lld", (long long)last.due, (long long)last.id);
+    return json_string(buf);
 }
 
 /* An instant query parameter; absent keeps *out. */
@@ -656,16 +752,29 @@ static struct kwh_reply ticket_list(struct kwh_call *x)
     const char *include = kwh_query(x, "include");
     if (include && strcmp(include, "clocks") != 0)
         return kwh_problem_of(KW_INVALID, "", "include: expected clocks");
-    struct page pg = {json_array(),
-                      (size_t)limit,
-                      x->now,
-                      0,
-                      KW_STORE_NO_TIME,
-                      false,
-                      include ? x : NULL,
-                      x->me.customer ? x : NULL,
-                      0,
-                      f.q};
+    struct page pg = {.list = json_array(),
+                      .limit = (size_t)limit,
+                      .now = x->now,
+                      .last_due = KW_STORE_NO_TIME,
+                      .clocks = include ? x : NULL,
+                      .customer = x->me.customer ? x : NULL,
+                      .q = f.q,
+                      .due_before = KW_STORE_NO_TIME};
+    int64_t due_after = f.after_due, id_after = f.after;
+    size_t offset = f.offset;
+    bool by_due_desc = f.order && strcmp(f.order, "-due") == 0;
+    if (x->me.customer && (f.by_due || by_due_desc || f.due_before != KW_STORE_NO_TIME)) {
+        /* what a customer sees due: from their clocks alone (struct page) */
+        pg.due_before = f.due_before;
+        if (f.by_due || by_due_desc) {
+            pg.order = by_due_desc ? -1 : 1;
+            f.by_due = false;
+            f.order = NULL;
+            f.after = 0;
+            f.offset = 0;
+        }
+        f.limit = (size_t)INT64_MAX;
+    }
     if (x->me.customer && f.breached) {
         /* the projection's breached counts every clock: a superset of the
          * customer's breached tickets, so it narrows only breached=true;
@@ -675,14 +784,24 @@ static struct kwh_reply ticket_list(struct kwh_call *x)
             f.breached = 0;
         f.limit = (size_t)INT64_MAX;
     }
+    if (f.limit == (size_t)INT64_MAX && !pg.order) {
+        /* some rows read may not be theirs: the offset counts what they see */
+        pg.skip = f.offset;
+        f.offset = 0;
+    }
     struct kw_err err = {0};
     if (kw_store_tickets(x->wk->st, &f, page_add, &pg, &err) != KW_OK) {
+        for (size_t i = 0; i < pg.n; i++)
+            json_decref(pg.rows[i].j);
+        free(pg.rows);
         json_decref(pg.list);
         return strcmp(err.field, "/q") == 0 ? bad_parameter("q", err.msg + 3) : kwh_problem(&err);
     }
     json_t *next = json_null();
-    if (pg.more && (f.q || f.order))
-        next = json_integer((json_int_t)(f.offset + (size_t)limit));
+    if (pg.order)
+        next = due_page(&pg, due_after, id_after, offset);
+    else if (pg.more && (f.q || f.order))
+        next = json_integer((json_int_t)(offset + (size_t)limit));
     else if (pg.more && !f.by_due)
         next = json_integer(pg.last);
     else if (pg.more) {

@@ -157,6 +157,33 @@ req GET "/api/v1/callbacks?team_id=0" "" "$ANN"
 is "a bad team_id is refused" 400
 req GET /api/v1/callbacks "" "$CY"
 is "customers have no desk" 403
+# a customer's list is ordered and filtered by the due they see: the
+# call-back's deadline (staff-only) neither orders it nor shows in a cursor
+req GET "/api/v1/tickets?state=closed&sort=due" "" "$ANN"
+is "(staff: the running call-back is the closed ticket's due)" 200 \
+    "[.tickets[] | select(.id == $T1)][0].due_at != null"
+STAFF_EPOCH=$(date -u -d "$(jq -r "[.tickets[] | select(.id == $T1)][0].due_at" "$TMP/body")" +%s)
+req GET "/api/v1/tickets?state=closed&sort=due&limit=500" "" "$CY"
+is "a customer's sort=due: the ticket is due on nothing they see" 200 \
+    "([.tickets[] | select(.id == $T1)][0].due_at == null) and .next == null"
+ALL=$(jq -c '[.tickets[].id]' "$TMP/body")
+PAGED='[]' NEXT='' CURSORS=''
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+    req GET "/api/v1/tickets?state=closed&sort=due&limit=1${NEXT:+&after=$NEXT}" "" "$CY"
+    PAGED=$(jq -c --argjson p "$PAGED" '$p + [.tickets[].id]' "$TMP/body")
+    NEXT=$(jq -r '.next // empty' "$TMP/body")
+    CURSORS="$CURSORS $NEXT"
+    [ -n "$NEXT" ] || break
+done
+check "their pages one at a time come in the same order" "$([ "$PAGED" = "$ALL" ]; echo $?)" "($PAGED vs $ALL)"
+check "and no cursor carries the call-back's deadline" \
+    "$(case "$CURSORS" in *"$STAFF_EPOCH"*) echo 1 ;; *) echo 0 ;; esac)" "($CURSORS)"
+req GET "/api/v1/tickets?state=closed&sort=-due&limit=500" "" "$CY"
+is "-due is the same order reversed" 200 "[.tickets[].id] == ($ALL | reverse)"
+req GET "/api/v1/tickets?state=closed&due_before=2099-01-01T00:00:00Z" "" "$CY"
+is "their due_before leaves out a ticket due only on a staff-only clock" 200 "[.tickets[].id] | index($T1) == null"
+req GET "/api/v1/tickets?state=closed&due_before=2099-01-01T00:00:00Z" "" "$ANN"
+is "(staff: due_before has it)" 200 "[.tickets[].id] | index($T1) != null"
 req POST "/api/v1/tickets/$T1/callbacks" '{"reached":false}' "$CY"
 is "nor record calls" 403
 req POST "/api/v1/tickets/$T2/callbacks" '{"reached":false}' "$ANN"
