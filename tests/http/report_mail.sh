@@ -48,8 +48,9 @@ at 2026-03-08T23:01:00Z # the engine looks for due reports once a minute
 # mails SUBJECT-PATTERN: how many mails to 王芳 have that subject
 mails() { [ -f "$TMP/mail" ] || { echo 0; return; }; jq -r 'select(.to == "<wang@desk.example>") | .data' "$TMP/mail" | grep -c "$1"; }
 subject() { printf '%s' "$1" | base64 -w0; }
-# wait_for N PATTERN: until N mails match (up to 5 s)
-wait_for() { for _ in $(seq 1 50); do [ "$(mails "$2")" -ge "$1" ] && return 0; sleep 0.1; done; return 1; }
+# wait_for N PATTERN: until N mails match (up to 30 s: a PDF renders slowly
+# under the sanitizers on a busy machine)
+wait_for() { for _ in $(seq 1 300); do [ "$(mails "$2")" -ge "$1" ] && return 0; sleep 0.1; done; return 1; }
 
 # At 07:00 Monday the month of February is long due (1 March 09:00): it goes
 # out now; the week 2026-W10 is not due before 09:00.
