@@ -145,24 +145,25 @@ static bool has_value(const struct kw_policy *p, enum kw_attr a, const char *v)
     return false;
 }
 
+/* Each value of attribute a that p lists and q does not, as a change of kind. */
+static void values_only_in(const struct kw_policy *p, const struct kw_policy *q, enum kw_attr a,
+                           enum kw_policy_change_kind kind, struct run *r)
+{
+    for (size_t k = 0; k < kw_policy_attr_count(p, a); k++) {
+        if (has_value(q, a, kw_policy_attr_id(p, a, k)))
+            continue;
+        struct kw_policy_change c = change(kind, -1, -1);
+        c.attr = a;
+        c.value = kw_policy_attr_id(p, a, k);
+        emit(r, c);
+    }
+}
+
 static void diff_values(const struct kw_policy *from, const struct kw_policy *to, struct run *r)
 {
     for (int t = KW_ATTR_TIER; t < KW_ATTR_COUNT; t++) {
-        enum kw_attr a = (enum kw_attr)t;
-        for (size_t k = 0; k < kw_policy_attr_count(to, a); k++)
-            if (!has_value(from, a, kw_policy_attr_id(to, a, k))) {
-                struct kw_policy_change c = change(KW_PCH_VALUE_ADDED, -1, -1);
-                c.attr = a;
-                c.value = kw_policy_attr_id(to, a, k);
-                emit(r, c);
-            }
-        for (size_t i = 0; i < kw_policy_attr_count(from, a); i++)
-            if (!has_value(to, a, kw_policy_attr_id(from, a, i))) {
-                struct kw_policy_change c = change(KW_PCH_VALUE_REMOVED, -1, -1);
-                c.attr = a;
-                c.value = kw_policy_attr_id(from, a, i);
-                emit(r, c);
-            }
+        values_only_in(to, from, (enum kw_attr)t, KW_PCH_VALUE_ADDED, r);
+        values_only_in(from, to, (enum kw_attr)t, KW_PCH_VALUE_REMOVED, r);
     }
 }
 
