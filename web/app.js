@@ -1489,7 +1489,7 @@ Object.assign(STRINGS.en, {
   ch_level_added: 'New level {l}', ch_level_removed: 'Level {l} removed', ch_level_relabeled: 'Level {l} renamed: {old} → {new}',
   ch_metric_added: 'New metric {m}', ch_metric_removed: 'Metric {m} removed (and its targets)', ch_metric_changed: 'Metric {m}: {f} {old} → {new}',
   ch_value_added: 'New {a} value {v}', ch_value_removed: '{a} value {v} removed', ch_other: 'Also changed (JSON view): {list}',
-  ce_rule_n: 'rule {n}', our_commitment: 'Our service commitment', letter_for: 'The commitment in force for {org}: version {v}, from {d}.',
+  ce_order: 'Order', ce_rule_n: 'rule {n}', our_commitment: 'Our service commitment', letter_for: 'The commitment in force for {org}: version {v}, from {d}.',
   no_commitment: 'No commitment is in force yet.',
 });
 Object.assign(STRINGS.zh, {
@@ -1513,7 +1513,7 @@ Object.assign(STRINGS.zh, {
   ch_level_added: '新级别 {l}', ch_level_removed: '删除级别 {l}', ch_level_relabeled: '级别 {l} 改名：{old} → {new}',
   ch_metric_added: '新指标 {m}', ch_metric_removed: '删除指标 {m}（及其时限）', ch_metric_changed: '指标 {m}：{f} {old} → {new}',
   ch_value_added: '新增{a} {v}', ch_value_removed: '删除{a} {v}', ch_other: '其他变化（见 JSON）：{list}',
-  ce_rule_n: '第 {n} 条规则', our_commitment: '服务承诺书', letter_for: '{org} 现行的服务承诺书：第 {v} 版，{d} 起生效。',
+  ce_order: '顺序', ce_rule_n: '第 {n} 条规则', our_commitment: '服务承诺书', letter_for: '{org} 现行的服务承诺书：第 {v} 版，{d} 起生效。',
   no_commitment: '目前没有生效的服务承诺书。',
 });
 
@@ -1725,7 +1725,7 @@ function commitmentEditor(onChange) {
     });
     return [h('h3', {}, t('ce_targets')), h('p', { class: 'small muted' }, t('ce_targets_help')),
       h('div', { class: 'ce-scroll' }, h('table', { id: 'ce-targets' },
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, '#'), h('th', { scope: 'col' }, t('ce_id')), h('th', { scope: 'col' }, t('ce_conditions')),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('ce_order')), h('th', { scope: 'col' }, t('ce_id')), h('th', { scope: 'col' }, t('ce_conditions')),
           ms.map((m) => h('th', { scope: 'col', 'data-metric': m.id }, metricLabel(m.id, draft))), h('th', { scope: 'col' }, ''))),
         h('tbody', {}, body))),
       h('p', {}, h('button', { type: 'button', class: 'secondary', id: 'ce-add-rule', onclick: () => {
