@@ -478,7 +478,7 @@ function renderTop(route) {
   const links = [];
   const me = session.me;
   if (me && staff()) links.push(['#/board', 'board'], ['#/tickets', 'tickets'], ['#/new', 'new_ticket'], ['#/callbacks', 'callbacks'], ['#/inbox', 'inbox'], ['#/contracts', 'contracts']);
-  if (me && !staff()) links.push(['#/portal', 'portal'], ['#/portal/new', 'new_request'], ['#/tickets', 'search'], ['#/contracts', 'contracts']);
+  if (me && !staff()) links.push(['#/portal', 'portal'], ['#/portal/new', 'new_request'], ['#/tickets', 'search'], ['#/contracts', 'contracts'], ['#/portal/letter', 'our_commitment']);
   if (me && manager())
     links.push(['#/admin/commitments', 'commitments'], ['#/admin/calendars', 'calendars'],
       ['#/admin/orgs', 'orgs'], ['#/admin/people', 'people'], ['#/admin/oncall', 'oncall'],
@@ -1382,9 +1382,36 @@ async function pageCommitments(main, wanted) {
   const letter = h('div', { class: 'letter card', id: 'letter' });
   const basis = h('p', { class: 'small muted', id: 'editing' });
   const done = h('p', { id: 'published', role: 'status' });
-  const docText = h('textarea', { class: 'code', name: 'document', 'aria-label': t('document') });
+  const diff = h('section', { id: 'diff', 'aria-live': 'polite' });
+  let diffTimer = null, diffSeq = 0;
+  // what publishing would change against the version in force, checked
+  // by the server a moment after each edit
+  const review = () => {
+    // an edit answers the last refusal: its message goes
+    for (const old of document.querySelectorAll('#main form > div > .problem')) old.remove();
+    clearTimeout(diffTimer);
+    diffTimer = setTimeout(async () => {
+      const seq = ++diffSeq, against = list.in_force || (selected && selected.id);
+      if (!against) return;
+      clear(diff).append(h('h3', {}, t('ce_diff')), h('p', { class: 'muted' }, t('ce_checking')));
+      let body;
+      try { body = draftDoc(); } catch (e) { if (seq === diffSeq) clear(diff).append(h('h3', {}, t('ce_diff')), problemBox(e)); return; }
+      try {
+        const [r, from] = await Promise.all([api('POST', `/commitments/${against}/diff`, body), commitmentDoc(against)]);
+        if (seq === diffSeq) add(clear(diff), h('h3', {}, t('ce_diff')), diffList(r, from, body));
+      } catch (e) { if (seq === diffSeq) clear(diff).append(h('h3', {}, t('ce_diff')), problemBox(e)); }
+    }, 350);
+  };
+  const editor = commitmentEditor(review);
   const version = h('input', { name: 'version', required: true, 'aria-label': t('version') });
-  const eff = h('input', { type: 'datetime-local', name: 'effective_from', required: true, 'aria-label': t('effective') });
+  const eff = h('input', { type: 'datetime-local', name: 'effective_from', required: true, 'aria-label': t('effective'), oninput: review });
+  version.addEventListener('input', review);
+  const draftDoc = () => {
+    const d = editor.value();
+    d.version = version.value.trim() || 'draft';
+    d.effective_from = eff.value ? new Date(eff.value).toISOString() : (selected && selected.effective_from);
+    return d;
+  };
   const rows = new Map();
   let selected = null;
   async function select(id) {
@@ -1402,10 +1429,11 @@ async function pageCommitments(main, wanted) {
     const rest = Object.assign({}, d);
     delete rest.version;
     delete rest.effective_from;
-    docText.value = JSON.stringify(rest, null, 2);
+    editor.set(rest);
     version.value = nextVersion(c.version, taken);
     eff.value = localInput(Math.max(Date.now(), Date.parse(c.effective_from)) + 86400000).slice(0, 11) + '00:00';
     basis.textContent = t('editing_version', { v: c.version });
+    review();
   }
   add(main, h('h1', {}, t('commitments')),
     h('table', { id: 'versions' }, h('thead', {}, h('tr', {}, [t('name'), t('version'), t('effective'), t('tickets_following'), ''].map((x) => h('th', {}, x)))),
@@ -1420,7 +1448,7 @@ async function pageCommitments(main, wanted) {
     done,
     h('h2', {}, t('letter')), letter,
     h('h2', {}, t('upload')), h('div', { class: 'card' }, form(async () => {
-      const d = JSON.parse(docText.value);
+      const d = editor.value();
       d.version = version.value.trim();
       d.effective_from = new Date(eff.value).toISOString();
       const r = await api('POST', '/commitments', d);
@@ -1430,11 +1458,353 @@ async function pageCommitments(main, wanted) {
       location.hash = `#/admin/commitments/${r.id}`;
       sessionStorage.setItem('kw.published', msg);
     }, basis, h('div', { class: 'row' }, h('label', {}, t('version'), version), h('label', {}, t('effective'), eff)),
-    h('label', {}, t('document'), docText), h('p', {}, h('button', { type: 'submit', id: 'publish' }, t('publish'))))));
+    editor.el, diff, h('p', {}, h('button', { type: 'submit', id: 'publish' }, t('publish'))))));
   const note = sessionStorage.getItem('kw.published');
   if (note) { done.textContent = note; done.className = 'ok'; sessionStorage.removeItem('kw.published'); }
   const first = Number(wanted) || list.in_force || (list.commitments[0] && list.commitments[0].id);
   if (first) await select(first);
+}
+
+// ---- the commitment editor: levels, metrics and the targets table, with
+// the JSON for everything else; both views edit one draft ----
+
+Object.assign(STRINGS.en, {
+  ce_table: 'Levels, metrics and targets', ce_json: 'JSON (everything)', ce_levels: 'Levels', ce_metrics: 'Metrics',
+  ce_targets: 'Targets', ce_targets_help: 'For each metric, the first rule from the top whose conditions hold sets the target and its calendar. Leave a condition empty for any value, a target empty for none.',
+  ce_id: 'ID', ce_label_zh: 'Label (中文)', ce_label_en: 'Label (English)', ce_remove: 'Remove', ce_up: 'Move up', ce_down: 'Move down',
+  ce_add_level: 'Add a level', ce_add_metric: 'Add a metric', ce_add_rule: 'Add a rule', ce_rule: 'Rule', ce_conditions: 'For whom',
+  ce_start: 'Starts at', ce_stop: 'Stops at', ce_pause: 'Paused while', ce_warn: 'Warn at %', ce_staff_only: 'Staff only',
+  ce_any: 'any', ce_target: '{m}: target', ce_calendar: '{m}: calendar', ce_list_help: 'comma-separated',
+  ce_attr_level: 'level', ce_attr_tier: 'tier', ce_attr_category: 'category', ce_attr_region: 'region',
+  ce_attr_channel: 'channel', ce_attr_organisation: 'organisation',
+  ce_bad_duration: '"{v}" is not a duration (like 15m, 4h, 2d or 1h30m)', ce_bad_value: '{a} "{v}" is not one of {list}',
+  ce_bad_id: 'an ID is letters, digits, "-" or "_"', ce_dup_id: 'the ID {v} is used twice', ce_no_target: 'this rule sets no target',
+  ce_bad_event: '"{v}" is not a milestone', ce_bad_state: '"{v}" is not a ticket state', ce_bad_pct: 'percentages are 1-100',
+  ce_bad_json: 'the JSON is not valid: {e}', ce_fix_first: 'Correct the marked fields first: {e}',
+  ce_diff: 'What publishing changes', ce_diff_against: 'Against version {v} (in force):', ce_no_changes: 'No change to levels, metrics or targets.',
+  ce_every_ticket: 'every ticket', ce_no_target_short: 'none', ce_on: 'on {c}', ce_checking: 'Checking…',
+  ch_target_changed: '{rule} — {m}: {old} → {new}', ch_target_added: '{rule} — {m}: now {new}', ch_target_removed: '{rule} — {m}: no longer {old}',
+  ch_rule_added: 'New rule {rule}: {targets}', ch_rule_removed: 'Rule removed: {rule} ({targets})',
+  ch_rule_when: '{id}: now for {new} (was {old})', ch_rule_moved: '{rule}: moved from position {old} to {new}',
+  ch_level_added: 'New level {l}', ch_level_removed: 'Level {l} removed', ch_level_relabeled: 'Level {l} renamed: {old} → {new}',
+  ch_metric_added: 'New metric {m}', ch_metric_removed: 'Metric {m} removed (and its targets)', ch_metric_changed: 'Metric {m}: {f} {old} → {new}',
+  ch_value_added: 'New {a} value {v}', ch_value_removed: '{a} value {v} removed', ch_other: 'Also changed (JSON view): {list}',
+  ce_order: 'Order', ce_rule_n: 'rule {n}', our_commitment: 'Our service commitment', letter_for: 'The commitment in force for {org}: version {v}, from {d}.',
+  no_commitment: 'No commitment is in force yet.',
+});
+Object.assign(STRINGS.zh, {
+  ce_table: '级别、指标与时限', ce_json: 'JSON（全部内容）', ce_levels: '事件级别', ce_metrics: '计时指标',
+  ce_targets: '时限规则', ce_targets_help: '每个指标由自上而下第一条条件成立的规则确定时限和所用日历。条件留空表示任意值，时限留空表示不设。',
+  ce_id: '标识', ce_label_zh: '名称（中文）', ce_label_en: '名称（English）', ce_remove: '删除', ce_up: '上移', ce_down: '下移',
+  ce_add_level: '添加级别', ce_add_metric: '添加指标', ce_add_rule: '添加规则', ce_rule: '规则', ce_conditions: '适用范围',
+  ce_start: '开始于', ce_stop: '停止于', ce_pause: '暂停状态', ce_warn: '预警百分比', ce_staff_only: '仅内部',
+  ce_any: '任意', ce_target: '{m}：时限', ce_calendar: '{m}：日历', ce_list_help: '以逗号分隔',
+  ce_attr_level: '级别', ce_attr_tier: '客户等级', ce_attr_category: '类别', ce_attr_region: '地区',
+  ce_attr_channel: '渠道', ce_attr_organisation: '单位',
+  ce_bad_duration: '"{v}" 不是时长（例如 15m、4h、2d 或 1h30m）', ce_bad_value: '{a} "{v}" 不在可选值 {list} 中',
+  ce_bad_id: '标识只能包含字母、数字、"-" 和 "_"', ce_dup_id: '标识 {v} 重复', ce_no_target: '该规则未设置任何时限',
+  ce_bad_event: '"{v}" 不是里程碑', ce_bad_state: '"{v}" 不是工单状态', ce_bad_pct: '百分比应为 1-100',
+  ce_bad_json: 'JSON 格式有误：{e}', ce_fix_first: '请先更正标出的字段：{e}',
+  ce_diff: '发布后的变化', ce_diff_against: '与现行第 {v} 版相比：', ce_no_changes: '级别、指标和时限均无变化。',
+  ce_every_ticket: '所有工单', ce_no_target_short: '无', ce_on: '按{c}', ce_checking: '正在核对…',
+  ch_target_changed: '{rule} — {m}：{old} → {new}', ch_target_added: '{rule} — {m}：新设 {new}', ch_target_removed: '{rule} — {m}：取消 {old}',
+  ch_rule_added: '新规则 {rule}：{targets}', ch_rule_removed: '删除规则：{rule}（{targets}）',
+  ch_rule_when: '{id}：适用范围改为 {new}（原为 {old}）', ch_rule_moved: '{rule}：从第 {old} 条移到第 {new} 条',
+  ch_level_added: '新级别 {l}', ch_level_removed: '删除级别 {l}', ch_level_relabeled: '级别 {l} 改名：{old} → {new}',
+  ch_metric_added: '新指标 {m}', ch_metric_removed: '删除指标 {m}（及其时限）', ch_metric_changed: '指标 {m}：{f} {old} → {new}',
+  ch_value_added: '新增{a} {v}', ch_value_removed: '删除{a} {v}', ch_other: '其他变化（见 JSON）：{list}',
+  ce_order: '顺序', ce_rule_n: '第 {n} 条规则', our_commitment: '服务承诺书', letter_for: '{org} 现行的服务承诺书：第 {v} 版，{d} 起生效。',
+  no_commitment: '目前没有生效的服务承诺书。',
+});
+
+const RULE_ATTRS = ['level', 'tier', 'category', 'region', 'channel', 'organisation'];
+const ATTR_LIST = { level: 'levels', tier: 'tiers', category: 'categories', region: 'regions', channel: 'channels', organisation: 'organisations' };
+const DURATION_RE = /^(\d+|(?=\d)(\d+d)?(\d+h)?(\d+m)?(\d+s)?)$/;
+const ID_RE = /^[A-Za-z0-9_-]{1,47}$/;
+const idOf = (x) => (typeof x === 'string' ? x : x && x.id);
+const asList = (v) => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
+const splitList = (s) => s.split(/[,，、\s]+/).map((x) => x.trim()).filter(Boolean);
+function labelText(l, which) { return !l ? '' : typeof l === 'string' ? l : (l[which] || ''); }
+
+// Seconds as "15 min", "4 h", "2 d 4 h", "1 h 30 min" (zh: 15分钟, 4小时, ...).
+function durText(sec) {
+  if (sec === null || sec === undefined) return t('ce_no_target_short');
+  const parts = [], d = Math.floor(sec / 86400), hh = Math.floor(sec % 86400 / 3600), mm = Math.floor(sec % 3600 / 60), ss = sec % 60;
+  if (d) parts.push(t('day_n', { n: d }));
+  if (hh) parts.push(t('hour_n', { n: hh }));
+  if (mm) parts.push(t('min_n', { n: mm }));
+  if (ss || !parts.length) parts.push(t('sec_n', { n: ss }));
+  return parts.join(' ');
+}
+
+// The editor of a commitment's draft (its document without version and
+// effective date). onChange is called after each edit; value() is the
+// draft, or throws with what is wrong.
+function commitmentEditor(onChange) {
+  let draft = { levels: [], metrics: [], targets: [] };
+  let known = { levels: new Set(), metrics: new Set() }; // ids of the version copied: not renamed
+  let mode = 'table';
+  const problems = new Map(); // an invalid field's key -> its message
+  const json = h('textarea', { class: 'code', name: 'document', 'aria-label': t('document'), spellcheck: 'false',
+    oninput: () => { jsonError.textContent = ''; onChange(); } });
+  const jsonError = h('p', { class: 'field-error', role: 'alert' });
+  const tablePane = h('div', { id: 'ce-table' });
+  const jsonPane = h('div', { id: 'ce-json', hidden: true }, h('label', {}, t('document'), json), jsonError);
+  const tabTable = h('button', { type: 'button', class: 'secondary tab', id: 'ce-tab-table', 'aria-pressed': 'true', onclick: () => show('table') }, t('ce_table'));
+  const tabJson = h('button', { type: 'button', class: 'secondary tab', id: 'ce-tab-json', 'aria-pressed': 'false', onclick: () => show('json') }, t('ce_json'));
+
+  function show(m) {
+    if (m === mode) return;
+    if (m === 'table') { // take the JSON's edits into the table
+      try { draft = JSON.parse(json.value); } catch (e) { jsonError.textContent = t('ce_bad_json', { e: e.message }); return; }
+      render();
+    }
+    mode = m;
+    tablePane.hidden = m !== 'table';
+    jsonPane.hidden = m !== 'json';
+    tabTable.setAttribute('aria-pressed', String(m === 'table'));
+    tabJson.setAttribute('aria-pressed', String(m === 'json'));
+  }
+  function edited() { json.value = JSON.stringify(draft, null, 2); onChange(); }
+
+  // An input whose value is checked by check (returns a message or '');
+  // set writes a valid value into the draft.
+  function field(key, value, aria, check, set, attrs) {
+    const msg = h('span', { class: 'field-error', id: 'err-' + key });
+    const input = h('input', Object.assign({ value, 'aria-label': aria, 'data-key': key }, attrs || {}));
+    const run = () => {
+      const m = check(input.value.trim());
+      msg.textContent = m;
+      input.setAttribute('aria-invalid', m ? 'true' : 'false');
+      if (m) { input.setAttribute('aria-describedby', 'err-' + key); problems.set(key, m); } else { input.removeAttribute('aria-describedby'); problems.delete(key); }
+      return m;
+    };
+    input.addEventListener('input', () => { if (!run()) set(input.value.trim()); edited(); });
+    run();
+    return h('span', { class: 'ce-field' }, input, msg);
+  }
+  const vocabIds = (attr) => attr === 'level' ? draft.levels.map(idOf)
+    : attr === 'channel' && !draft.channels ? CHANNELS.concat(['api']) : asList(draft[ATTR_LIST[attr]]).map(idOf);
+  const limited = (attr) => attr === 'level' || attr === 'channel' || Array.isArray(draft[ATTR_LIST[attr]]);
+  const calNames = () => Object.keys(draft.calendars || {});
+  const metricIds = () => (draft.metrics || []).map((m) => m.id);
+  const events = () => ['created'].concat(catalogue.milestones.map((m) => m.id), asList(draft.milestones));
+  const states = () => catalogue.states.map((s) => s.id).concat(asList(draft.states));
+  const dupCheck = (list, v, self) => list.filter((x, i) => i !== self && idOf(x) === v).length ? t('ce_dup_id', { v }) : '';
+  const removeBtn = (what, fn) => h('button', { type: 'button', class: 'secondary small', 'aria-label': `${t('ce_remove')} ${what}`, title: t('ce_remove'), onclick: () => { fn(); render(); edited(); } }, '✕');
+
+  function setLabel(obj, which, v) {
+    const l = typeof obj.label === 'string' ? { zh: obj.label, en: obj.label } : Object.assign({}, obj.label);
+    if (v) l[which] = v; else delete l[which];
+    if (Object.keys(l).length) obj.label = l; else delete obj.label;
+  }
+
+  function levelsTable() {
+    const body = draft.levels.map((lv, i) => {
+      const obj = () => { if (typeof draft.levels[i] === 'string') draft.levels[i] = { id: draft.levels[i] }; return draft.levels[i]; };
+      const id = idOf(lv), fixed = known.levels.has(id);
+      return h('tr', { 'data-level': id },
+        h('td', {}, fixed ? h('code', {}, id) : field(`level-${i}-id`, id, t('ce_id'),
+          (v) => !ID_RE.test(v) ? t('ce_bad_id') : dupCheck(draft.levels, v, i), (v) => { obj().id = v; })),
+        h('td', {}, field(`level-${i}-zh`, labelText(lv.label, 'zh'), `${id} ${t('ce_label_zh')}`, () => '', (v) => setLabel(obj(), 'zh', v))),
+        h('td', {}, field(`level-${i}-en`, labelText(lv.label, 'en'), `${id} ${t('ce_label_en')}`, () => '', (v) => setLabel(obj(), 'en', v))),
+        h('td', {}, removeBtn(id, () => draft.levels.splice(i, 1))));
+    });
+    return [h('h3', {}, t('ce_levels')), h('div', { class: 'ce-scroll' }, h('table', { id: 'ce-levels' },
+      h('thead', {}, h('tr', {}, [t('ce_id'), t('ce_label_zh'), t('ce_label_en'), ''].map((x) => h('th', { scope: 'col' }, x)))),
+      h('tbody', {}, body))),
+    h('p', {}, h('button', { type: 'button', class: 'secondary', id: 'ce-add-level', onclick: () => {
+      let n = draft.levels.length + 1;
+      while (draft.levels.some((l) => idOf(l) === 'L' + n)) n++;
+      draft.levels.push({ id: 'L' + n, label: { zh: '', en: '' } });
+      render(); edited();
+    } }, t('ce_add_level')))];
+  }
+
+  function metricsTable() {
+    const listCheck = (allowed, bad) => (v) => { const x = splitList(v).find((s) => !allowed().includes(s)); return x ? t(bad, { v: x }) : ''; };
+    const body = (draft.metrics || []).map((m, i) => {
+      const fixed = known.metrics.has(m.id);
+      const start = h('select', { 'aria-label': `${m.id} ${t('ce_start')}`, onchange: () => { m.start = start.value; edited(); } },
+        events().map((e) => h('option', { value: e, selected: e === m.start }, e === 'created' ? e : msLabel(e))));
+      return h('tr', { 'data-metric': m.id },
+        h('td', {}, fixed ? h('code', {}, m.id) : field(`metric-${i}-id`, m.id, t('ce_id'),
+          (v) => !ID_RE.test(v) ? t('ce_bad_id') : dupCheck(draft.metrics, v, i), (v) => {
+            for (const r of draft.targets || []) if (m.id in r) { r[v] = r[m.id]; delete r[m.id]; }
+            m.id = v;
+          })),
+        h('td', {}, field(`metric-${i}-zh`, labelText(m.label, 'zh'), `${m.id} ${t('ce_label_zh')}`, () => '', (v) => setLabel(m, 'zh', v))),
+        h('td', {}, field(`metric-${i}-en`, labelText(m.label, 'en'), `${m.id} ${t('ce_label_en')}`, () => '', (v) => setLabel(m, 'en', v))),
+        h('td', {}, start),
+        h('td', {}, field(`metric-${i}-stop`, asList(m.stop).join(', '), `${m.id} ${t('ce_stop')}`, listCheck(events, 'ce_bad_event'), (v) => { m.stop = splitList(v); }, { placeholder: t('ce_list_help') })),
+        h('td', {}, field(`metric-${i}-pause`, asList(m.pause_when).join(', '), `${m.id} ${t('ce_pause')}`, listCheck(states, 'ce_bad_state'),
+          (v) => { if (splitList(v).length) m.pause_when = splitList(v); else delete m.pause_when; }, { placeholder: t('ce_list_help') })),
+        h('td', {}, field(`metric-${i}-warn`, asList(m.warn_at).join(', '), `${m.id} ${t('ce_warn')}`,
+          (v) => splitList(v).some((x) => !/^\d+$/.test(x) || Number(x) < 1 || Number(x) > 100) ? t('ce_bad_pct') : '',
+          (v) => { if (splitList(v).length) m.warn_at = splitList(v).map(Number); else delete m.warn_at; }, { size: 8 })),
+        h('td', {}, h('input', { type: 'checkbox', checked: m.staff_only === true || (m.staff_only === undefined && m.start === 'closed'), 'aria-label': `${m.id} ${t('ce_staff_only')}`,
+          onchange: (e) => { m.staff_only = e.target.checked; edited(); } })),
+        h('td', {}, removeBtn(m.id, () => {
+          draft.metrics.splice(i, 1);
+          for (const r of draft.targets || []) delete r[m.id];
+        })));
+    });
+    return [h('h3', {}, t('ce_metrics')), h('div', { class: 'ce-scroll' }, h('table', { id: 'ce-metrics' },
+      h('thead', {}, h('tr', {}, [t('ce_id'), t('ce_label_zh'), t('ce_label_en'), t('ce_start'), t('ce_stop'), t('ce_pause'), t('ce_warn'), t('ce_staff_only'), '']
+        .map((x) => h('th', { scope: 'col' }, x)))), h('tbody', {}, body))),
+    h('p', {}, h('button', { type: 'button', class: 'secondary', id: 'ce-add-metric', onclick: () => {
+      let n = (draft.metrics || []).length + 1;
+      while (metricIds().includes('metric' + n)) n++;
+      draft.metrics = draft.metrics || [];
+      draft.metrics.push({ id: 'metric' + n, label: { zh: '', en: '' }, start: 'created', stop: ['resolved'] });
+      render(); edited();
+    } }, t('ce_add_metric')))];
+  }
+
+  // A rule's targets written back from its cells: the calendar most of its
+  // targets use is the rule's, the others {"target", "calendar"}.
+  function writeTargets(rule, cells) {
+    const set = cells.filter((c) => c.target);
+    const count = new Map();
+    for (const c of set) count.set(c.calendar, (count.get(c.calendar) || 0) + 1);
+    let main = set.some((c) => c.calendar === rule.calendar) ? rule.calendar : [...count.entries()].sort((a, b) => b[1] - a[1]).map((x) => x[0])[0];
+    if (main) rule.calendar = main;
+    for (const c of cells) {
+      if (!c.target) delete rule[c.metric];
+      else rule[c.metric] = c.calendar === main ? c.target : { target: c.target, calendar: c.calendar };
+    }
+  }
+
+  function targetsTable() {
+    const ms = draft.metrics || [], cals = calNames();
+    const attrs = RULE_ATTRS.filter((a) => a === 'level' || a === 'channel' || Array.isArray(draft[ATTR_LIST[a]]) ||
+      (draft.targets || []).some((r) => r.when && r.when[a] !== undefined));
+    const body = (draft.targets || []).map((rule, i) => {
+      const key = `rule-${i}`;
+      const cells = ms.map((m) => {
+        const v = rule[m.id];
+        return { metric: m.id, target: v === undefined ? '' : String(typeof v === 'object' ? v.target : v),
+          calendar: (v && typeof v === 'object' && v.calendar) || rule.calendar || cals[0] || '' };
+      });
+      const noTarget = h('span', { class: 'field-error', id: `err-${key}` });
+      const checkAny = () => {
+        const none = !cells.some((c) => c.target);
+        noTarget.textContent = none ? t('ce_no_target') : '';
+        if (none) problems.set(key, t('ce_no_target')); else problems.delete(key);
+      };
+      checkAny();
+      const when = h('div', { class: 'ce-when' }, attrs.map((a) => h('label', { class: 'inline' }, h('span', { class: 'ce-attr' }, t('ce_attr_' + a)),
+        field(`${key}-${a}`, asList(rule.when && rule.when[a]).join(', '), `${t('ce_rule_n', { n: i + 1 })} ${t('ce_attr_' + a)}`,
+          (v) => { const x = limited(a) && splitList(v).find((s) => !vocabIds(a).includes(s)); return x ? t('ce_bad_value', { a: t('ce_attr_' + a), v: x, list: vocabIds(a).join(', ') }) : ''; },
+          (v) => {
+            const vals = splitList(v);
+            rule.when = Object.assign({}, rule.when);
+            if (!vals.length) delete rule.when[a]; else rule.when[a] = vals.length === 1 ? vals[0] : vals;
+            if (!Object.keys(rule.when).length) delete rule.when;
+          }, { placeholder: t('ce_any'), size: 10 }))));
+      const metricCells = cells.map((c) => {
+        const cal = h('select', { 'aria-label': `${t('ce_rule_n', { n: i + 1 })} ${t('ce_calendar', { m: c.metric })}`, 'data-key': `${key}-${c.metric}-cal`,
+          onchange: () => { c.calendar = cal.value; writeTargets(rule, cells); edited(); } },
+        cals.map((n) => h('option', { value: n, selected: n === c.calendar }, n)));
+        return h('td', { class: 'ce-target', 'data-metric': c.metric },
+          field(`${key}-${c.metric}`, c.target, `${t('ce_rule_n', { n: i + 1 })} ${t('ce_target', { m: c.metric })}`,
+            (v) => v && !DURATION_RE.test(v) ? t('ce_bad_duration', { v }) : '',
+            (v) => { c.target = v; writeTargets(rule, cells); checkAny(); }, { size: 6, placeholder: t('ce_no_target_short') }), cal);
+      });
+      const move = (d) => { const all = draft.targets; [all[i], all[i + d]] = [all[i + d], all[i]]; render(); edited(); };
+      return h('tr', { 'data-rule': rule.id || '' },
+        h('td', { class: 'num' }, String(i + 1)),
+        h('td', {}, field(`${key}-id`, rule.id || '', `${t('ce_rule_n', { n: i + 1 })} ${t('ce_id')}`,
+          (v) => v && !ID_RE.test(v) ? t('ce_bad_id') : v && dupCheck((draft.targets || []).map((r) => r.id || ''), v, i),
+          (v) => { if (v) rule.id = v; else delete rule.id; }, { size: 10 }), noTarget),
+        h('td', {}, when), metricCells,
+        h('td', { class: 'ce-actions' },
+          h('button', { type: 'button', class: 'secondary small', disabled: i === 0, 'aria-label': `${t('ce_up')} ${t('ce_rule_n', { n: i + 1 })}`, title: t('ce_up'), onclick: () => move(-1) }, '↑'),
+          h('button', { type: 'button', class: 'secondary small', disabled: i === draft.targets.length - 1, 'aria-label': `${t('ce_down')} ${t('ce_rule_n', { n: i + 1 })}`, title: t('ce_down'), onclick: () => move(1) }, '↓'),
+          removeBtn(t('ce_rule_n', { n: i + 1 }), () => draft.targets.splice(i, 1))));
+    });
+    return [h('h3', {}, t('ce_targets')), h('p', { class: 'small muted' }, t('ce_targets_help')),
+      h('div', { class: 'ce-scroll' }, h('table', { id: 'ce-targets' },
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('ce_order')), h('th', { scope: 'col' }, t('ce_id')), h('th', { scope: 'col' }, t('ce_conditions')),
+          ms.map((m) => h('th', { scope: 'col', 'data-metric': m.id }, metricLabel(m.id, draft))), h('th', { scope: 'col' }, ''))),
+        h('tbody', {}, body))),
+      h('p', {}, h('button', { type: 'button', class: 'secondary', id: 'ce-add-rule', onclick: () => {
+        draft.targets = draft.targets || [];
+        draft.targets.push(cals.length ? { calendar: cals[0] } : {});
+        render(); edited();
+      } }, t('ce_add_rule')))];
+  }
+
+  function render() {
+    problems.clear();
+    draft.levels = draft.levels || [];
+    clear(tablePane).append(...levelsTable(), ...metricsTable(), ...targetsTable());
+  }
+
+  return {
+    el: h('div', { class: 'ce' }, h('div', { class: 'row', role: 'group' }, tabTable, tabJson), tablePane, jsonPane),
+    set(doc) {
+      draft = JSON.parse(JSON.stringify(doc));
+      known = { levels: new Set((draft.levels || []).map(idOf)), metrics: new Set(metricIds()) };
+      json.value = JSON.stringify(draft, null, 2);
+      jsonError.textContent = '';
+      render();
+    },
+    // the draft as it would be published, or throws with what is wrong
+    value() {
+      if (mode === 'json') {
+        try { return JSON.parse(json.value); } catch (e) { throw new Error(t('ce_bad_json', { e: e.message })); }
+      }
+      if (problems.size) throw new Error(t('ce_fix_first', { e: [...problems.values()][0] }));
+      return JSON.parse(JSON.stringify(draft));
+    },
+  };
+}
+
+// The changes of POST /commitments/{id}/diff as sentences, in the page's language.
+function diffList(r, from, to) {
+  const lbl = (l) => (l ? l[lang] || l.en || l.zh : '');
+  const who = (when) => {
+    const named = (a, v) => { const x = asList(to[ATTR_LIST[a]]).find((y) => idOf(y) === v); return x && typeof x === 'object' && x.label ? label(x) : v; };
+    const parts = Object.entries(when || {}).map(([a, vs]) => `${t('ce_attr_' + a)} ${vs.map((v) => named(a, v)).join('/')}`);
+    return parts.length ? parts.join(' · ') : t('ce_every_ticket');
+  };
+  const ruleName = (rule) => `${rule.id ? rule.id + ' ' : ''}(${who(rule.when)})`;
+  const tgt = (x) => (x ? `${durText(x.target)} ${t('ce_on', { c: x.calendar })}` : t('ce_no_target_short'));
+  const ml = (m) => metricLabel(m, to.metrics && to.metrics.some((x) => x.id === m) ? to : from);
+  const targets = (ts) => Object.entries(ts || {}).map(([m, x]) => `${ml(m)} ${tgt(x)}`).join(', ');
+  const val = (v) => (Array.isArray(v) ? v.join(', ') : v && typeof v === 'object' ? lbl(v) : String(v));
+  const line = (c) => {
+    switch (c.change) {
+    case 'target_changed': case 'target_added': case 'target_removed':
+      return t('ch_' + c.change, { rule: ruleName(c.rule), m: ml(c.metric), old: tgt(c.old), new: tgt(c.new) });
+    case 'rule_added': case 'rule_removed': return t('ch_' + c.change, { rule: ruleName(c.rule), targets: targets(c.targets) });
+    case 'rule_when': return t('ch_rule_when', { id: c.rule.id || t('ce_rule_n', { n: c.rule.index + 1 }), new: who(c.new.when), old: who(c.old.when) });
+    case 'rule_moved': return t('ch_rule_moved', { rule: ruleName(c.rule), old: c.old.index + 1, new: c.new.index + 1 });
+    case 'level_added': case 'level_removed': return t('ch_' + c.change, { l: `${c.level.id} ${lbl(c.level.label)}` });
+    case 'level_relabeled': return t('ch_level_relabeled', { l: c.level, old: lbl(c.old), new: lbl(c.new) });
+    case 'metric_added': case 'metric_removed': return t('ch_' + c.change, { m: `${c.metric} ${lbl(c.label)}` });
+    case 'metric_changed': return t('ch_metric_changed', { m: c.metric, f: c.field, old: val(c.old), new: val(c.new) });
+    default: return t('ch_' + c.change, { a: t('ce_attr_' + c.attribute), v: c.value });
+    }
+  };
+  return [h('p', {}, t('ce_diff_against', { v: r.from.version })),
+    r.changes.length ? h('ul', { id: 'changes' }, r.changes.map((c) => h('li', { 'data-change': c.change, class: 'ch-' + c.change.split('_')[1] }, line(c))))
+      : h('p', { class: 'muted', id: 'changes-none' }, t('ce_no_changes')),
+    r.other.length ? h('p', { id: 'changes-other' }, t('ch_other', { list: r.other.join(', ') })) : null];
+}
+
+// A customer's page: the letter of the commitment in force for their
+// organisation, in their language (the server renders their view of it).
+async function pageOurCommitment(main) {
+  const list = await api('GET', '/commitments');
+  const c = list.commitments.find((x) => x.id === list.in_force);
+  if (!c) { add(main, h('h1', {}, t('our_commitment')), h('p', { class: 'muted' }, t('no_commitment'))); return; }
+  const [html, org] = await Promise.all([api('GET', `/commitments/${c.id}/letter?lang=${lang}&format=html`),
+    session.me.org_id ? api('GET', `/orgs/${session.me.org_id}`).catch(() => null) : null]);
+  add(main, h('h1', {}, t('our_commitment')),
+    h('p', { class: 'muted', id: 'letter-of' }, t('letter_for', { org: org ? org.name : '', v: c.version, d: fmtTime(c.effective_from) })),
+    h('div', { class: 'letter card', id: 'letter' }, safeHtml(html)));
 }
 
 // The server's HTML letter, rebuilt from a short list of elements with text
@@ -2504,6 +2874,7 @@ const ROUTES = [
   [/^#\/t\/(\d+)$/, pageTicket, 'any'],
   [/^#\/portal$/, pagePortal, 'any'],
   [/^#\/portal\/new$/, pageNewRequest, 'any'],
+  [/^#\/portal\/letter$/, pageOurCommitment, 'any'],
   [/^#\/tickets(?:\?(.*))?$/, pageTickets, 'any'],
   [/^#\/new$/, pageNewTicket, 'staff'],
   [/^#\/inbox(?:\?(.*))?$/, pageInbox, 'staff'],

@@ -479,6 +479,8 @@ struct kwh_reply kwh_commitments_list(struct kwh_call *x);
 struct kwh_reply kwh_commitments_create(struct kwh_call *x);
 struct kwh_reply kwh_commitment_get(struct kwh_call *x);
 struct kwh_reply kwh_commitment_letter(struct kwh_call *x);
+/* commitment_diff.c */
+struct kwh_reply kwh_commitment_diff(struct kwh_call *x);
 /* notify.c */
 struct kwh_reply kwh_endpoints_list(struct kwh_call *x);
 struct kwh_reply kwh_endpoints_create(struct kwh_call *x);

@@ -114,6 +114,8 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/commitments/{id}", kwh_commitment_get, NULL, ANYONE, NULL},
     {"GET", "/api/v1/commitments/{id}/letter{?lang,format}", kwh_commitment_letter, NULL, ANYONE,
      NULL},
+    {"POST", "/api/v1/commitments/{id}/diff", kwh_commitment_diff, NULL, MANAGERS,
+     "only admins and managers change commitments"},
     {"GET", "/api/v1/endpoints", kwh_endpoints_list, NULL, MANAGERS, NOTIFY_WHY},
     {"POST", "/api/v1/endpoints", kwh_endpoints_create, NULL, MANAGERS, NOTIFY_WHY},
     {"PATCH", "/api/v1/endpoints/{id}", kwh_endpoint_patch, NULL, MANAGERS, NOTIFY_WHY},

@@ -23,6 +23,7 @@ const ROLES = [
     ['#/t/1', 'ol.nodes', 'ticket'],
     ['#/contracts', '#contracts', 'contracts'],
     ['#/contracts/1', 'dl.kv', 'contract'],
+    ['#/portal/letter', '#letter h1', 'portal-letter'],
   ]],
   ['agent', 'li.na@keepword.demo', [
     ['#/board', '#board tbody tr[data-id]', 'board'],

@@ -5,7 +5,8 @@
 # every page as each role, previews.test.js, search.test.js, loop.test.js and
 # calendars.test.js, and on a fresh demo attachments.test.js: files and
 # deactivation, and views.test.js and inbox.test.js: saved views, bulk
-# changes and in-app notifications). Installs
+# changes and in-app notifications, and commitment_editor.test.js: the
+# targets table, its diff and the customer's letter). Installs
 # playwright-core from the lock file when it is missing. Screenshots of each
 # main page go to tests/e2e/screenshots/.
 # usage: tests/e2e/run.sh PATH/TO/keepword
@@ -72,6 +73,13 @@ BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/views.tes
 check "the saved view and bulk change browser tests pass" $?
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/inbox.test.js"
 check "the in-app notification browser tests pass" $?
+serve_stop
+# the commitment editor (targets table, JSON view, the diff before
+# publishing) and the customer's letter, on a fresh demo (it publishes)
+rm -f "$TMP"/kw.db*
+serve_start --demo
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/commitment_editor.test.js"
+check "the commitment editor's browser tests pass" $?
 serve_stop
 grep -q "ERROR\|runtime error" "$TMP/log" && { echo "FAIL: the server logged errors"; grep "ERROR\|runtime error" "$TMP/log" | head; fail=$((fail + 1)); }
 finish

@@ -1243,6 +1243,7 @@ static void test_search(void **state)
         {"a Chinese word of three characters, in titles and comments", {.q = "打印机"}, "02"},
         {"two characters: the short scan", {.q = "网络"}, "0"},
         {"one character: the title first", {.q = "网"}, "05"},
+        {"a short word in another case: the scan lower-cases the texts", {.q = "JA"}, "4"},
         {"case does not matter; the title first, then the ticket with more matching texts",
          {.q = "PRINTER"},
          "431"},

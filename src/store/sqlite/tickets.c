@@ -45,7 +45,11 @@
 #define ORDER_KEY                                                                                  \
     "CASE ?24 WHEN 1 THEN title WHEN 2 THEN state WHEN 3 THEN level WHEN 4 THEN " DUE_KEY          \
     " WHEN 5 THEN updated_at WHEN 6 THEN created_at ELSE id END"
-#define SHORT_TERM(n) " AND (?" #n " IS NULL OR instr(lower(search.text), ?" #n ") > 0)"
+/* ?25: whether a term has an ASCII letter; lower() copies each text it
+ * reads, which terms in Chinese (the common short ones) need not pay for. */
+#define SHORT_TERM(n)                                                                              \
+    " AND (?" #n                                                                                   \
+    " IS NULL OR instr(CASE WHEN ?25 THEN lower(search.text) ELSE search.text END, ?" #n ") > 0)"
 
 enum stmt {
     S_ORG_EXISTS,
@@ -340,6 +344,7 @@ static enum kw_code bind_filter(struct kw_store *st, sqlite3_stmt *x,
 struct terms {
     size_t n;
     bool short_one; /* a term of fewer than three characters */
+    bool ascii;     /* a term has an ASCII letter (the scan must lower-case) */
     char term[KW_SEARCH_TERMS][KW_SEARCH_TERM_MAX + 1];
     char match[KW_SEARCH_TERMS * (2 * KW_SEARCH_TERM_MAX + 3)];
 };
@@ -359,7 +364,7 @@ static enum kw_code split_terms(const char *q, struct terms *t, struct kw_err *e
 {
     size_t m = 0;
     t->n = 0;
-    t->short_one = false;
+    t->short_one = t->ascii = false;
     for (const char *p = q; *p;) {
         size_t sp = space_at(p);
         if (sp) {
@@ -381,6 +386,7 @@ static enum kw_code split_terms(const char *q, struct terms *t, struct kw_err *e
             char c = start[i];
             chars += ((unsigned char)c & 0xC0) != 0x80;
             w[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+            t->ascii |= w[i] >= 'a' && w[i] <= 'z';
             if (c == '"') /* a quote inside an FTS5 string is doubled */
                 t->match[m++] = '"';
             t->match[m++] = c;
@@ -442,6 +448,7 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
             rc = kws_fail(st, err, "read the search index");
         sqlite3_reset(y);
         sqlite3_bind_int64(x, 17, top - KW_SEARCH_SCAN);
+        sqlite3_bind_int(x, 25, t->ascii);
         for (size_t i = 0; i < t->n; i++)
             bind_text(x, 18 + (int)i, t->term[i]);
     } else if (t)
