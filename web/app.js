@@ -1082,6 +1082,10 @@ Object.assign(STRINGS.en, {
   select_one: 'Select ticket #{id}', bulk_n: '{n} selected', bulk_assign: 'Assign to', bulk_move: 'Move to',
   bulk_level: 'Level', bulk_reason: 'Reason (optional)', bulk_apply: 'Apply to selected', bulk_keep: '— keep —',
   bulk_done: 'Changed {n} tickets.', bulk_refused: '#{id} not changed: {d}', bulk_pick: 'Choose what to change first.',
+  refuse_not_found: 'no such ticket', refuse_move_not_allowed: 'a ticket in “{s}” cannot move to “{to}”',
+  refuse_level_unknown: 'its commitment has no level {lv}', refuse_assignee_unknown: 'no such person to assign',
+  refuse_assignee_not_staff: 'tickets are assigned to staff, not customers', refuse_team_unknown: 'no such team',
+  refuse_forbidden: 'you may not change it',
 });
 Object.assign(STRINGS.zh, {
   saved_views: '已保存视图', saved_none: '— 选择已保存视图 —', save_view: '保存视图…', view_name: '视图名称',
@@ -1091,7 +1095,17 @@ Object.assign(STRINGS.zh, {
   select_one: '选择工单 #{id}', bulk_n: '已选 {n} 个', bulk_assign: '分派给', bulk_move: '转为状态',
   bulk_level: '级别', bulk_reason: '原因（可选）', bulk_apply: '应用到所选工单', bulk_keep: '— 不变 —',
   bulk_done: '已修改 {n} 个工单。', bulk_refused: '#{id} 未修改：{d}', bulk_pick: '请先选择要修改的内容。',
+  refuse_not_found: '工单不存在', refuse_move_not_allowed: '处于“{s}”的工单不能转为“{to}”',
+  refuse_level_unknown: '其服务承诺中没有级别 {lv}', refuse_assignee_unknown: '要分派的人不存在',
+  refuse_assignee_not_staff: '工单只能分派给服务方人员，不能分派给客户', refuse_team_unknown: '团队不存在',
+  refuse_forbidden: '你无权修改该工单',
 });
+// A bulk refusal in the reader's language from its stable code (the server's detail otherwise).
+function refusal(x, body) {
+  const key = 'refuse_' + x.code;
+  if (!x.code || !STRINGS.en[key]) return x.detail;
+  return t(key, { s: x.state ? stateLabel(x.state) : '', to: body.state ? stateLabel(body.state) : '', lv: body.level || '' });
+}
 // The page's parameters and a saved view's filters (GET /tickets names).
 const VIEW_PARAMS = { view: 'view', q: 'q', team: 'team_id', level: 'level', org: 'org_id', assignee: 'assignee_id',
   category: 'category', state: 'state', breached: 'breached' };
@@ -1296,7 +1310,7 @@ async function pageTickets(main, query) {
         const r = await api('POST', '/tickets/bulk', body);
         const refused = r.results.filter((x) => x.status !== 200);
         add(out, h('p', {}, t('bulk_done', { n: r.done })),
-          refused.length ? h('ul', { class: 'problem' }, refused.map((x) => h('li', {}, t('bulk_refused', { id: x.id, d: x.detail })))) : null);
+          refused.length ? h('ul', { class: 'problem' }, refused.map((x) => h('li', {}, t('bulk_refused', { id: x.id, d: refusal(x, body) })))) : null);
         for (const x of r.results) {
           const row = list.find((y) => y.id === x.id);
           if (row && x.status === 200) Object.assign(row, { state: x.state, level: x.level, assignee_id: x.assignee_id, team_id: x.team_id });
