@@ -515,7 +515,11 @@ struct kwh_reply kwh_views_create(struct kwh_call *x);
 struct kwh_reply kwh_view_get(struct kwh_call *x);
 struct kwh_reply kwh_view_patch(struct kwh_call *x);
 struct kwh_reply kwh_view_delete(struct kwh_call *x);
-/* inbox.c: staff's in-app notifications */
+/* watchers.c: who follows a ticket (app/watchers.h) */
+struct kwh_reply kwh_watchers_list(struct kwh_call *x);
+struct kwh_reply kwh_watchers_add(struct kwh_call *x);
+struct kwh_reply kwh_watchers_remove(struct kwh_call *x);
+/* inbox.c: in-app notifications */
 struct kwh_reply kwh_notifications_list(struct kwh_call *x);
 struct kwh_reply kwh_notifications_read(struct kwh_call *x);
 /* bulk.c: one change to many tickets */

@@ -4,7 +4,7 @@
 # (tests/e2e/ui.test.js, then phone.test.js: every page at 390 px, pages.test.js:
 # every page as each role, previews.test.js, search.test.js, loop.test.js and
 # calendars.test.js, and on a fresh demo attachments.test.js: files and
-# deactivation, and views.test.js and inbox.test.js: saved views, bulk
+# deactivation, and views.test.js, inbox.test.js and watchers.test.js: saved views, bulk
 # changes and in-app notifications). Installs
 # playwright-core from the lock file when it is missing. Screenshots of each
 # main page go to tests/e2e/screenshots/.
@@ -72,6 +72,8 @@ BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/views.tes
 check "the saved view and bulk change browser tests pass" $?
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/inbox.test.js"
 check "the in-app notification browser tests pass" $?
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/watchers.test.js"
+check "the watcher browser tests pass" $?
 serve_stop
 grep -q "ERROR\|runtime error" "$TMP/log" && { echo "FAIL: the server logged errors"; grep "ERROR\|runtime error" "$TMP/log" | head; fail=$((fail + 1)); }
 finish
