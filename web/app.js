@@ -478,7 +478,7 @@ function renderTop(route) {
   const links = [];
   const me = session.me;
   if (me && staff()) links.push(['#/board', 'board'], ['#/tickets', 'tickets'], ['#/new', 'new_ticket'], ['#/callbacks', 'callbacks'], ['#/inbox', 'inbox'], ['#/contracts', 'contracts']);
-  if (me && !staff()) links.push(['#/portal', 'portal'], ['#/portal/new', 'new_request'], ['#/tickets', 'search'], ['#/contracts', 'contracts'], ['#/portal/letter', 'our_commitment']);
+  if (me && !staff()) links.push(['#/portal', 'portal'], ['#/portal/new', 'new_request'], ['#/tickets', 'search'], ['#/inbox', 'inbox'], ['#/contracts', 'contracts'], ['#/portal/letter', 'our_commitment']);
   if (me && manager())
     links.push(['#/admin/commitments', 'commitments'], ['#/admin/calendars', 'calendars'],
       ['#/admin/orgs', 'orgs'], ['#/admin/people', 'people'], ['#/admin/oncall', 'oncall'],
@@ -742,6 +742,7 @@ async function pageTicket(main, id) {
   const overruns = (await api('GET', `/overruns?ticket_id=${id}`)).overruns;
   const os = await orgs();
   const files = (await api('GET', `/tickets/${id}/attachments`)).attachments;
+  const watch = await api('GET', `/tickets/${id}/watchers`);
   const reload = () => router();
   const stored = doc && doc.calendars && Object.values(doc.calendars).some((c) => typeof c === 'string')
     ? (await api('GET', '/calendars')).calendars : [];
@@ -796,7 +797,7 @@ async function pageTicket(main, id) {
       ' · ',
       h('a', { href: `/api/v1/tickets/${id}/receipt`, download: `receipt-${id}.json` }, t('receipt_json'))));
 
-  const side = [h('div', { class: 'card' }, h('h2', {}, t('details')), details), attachmentsCard(id, files, us, reload)];
+  const side = [h('div', { class: 'card' }, h('h2', {}, t('details')), details), attachmentsCard(id, files, us, reload), watchersCard(ticket, watch, us, reload)];
   const actions = [];
   const text = h('textarea', { name: 'text', required: true, 'aria-label': t('reply') });
   const internal = h('input', { type: 'checkbox', name: 'internal' });
@@ -1028,7 +1029,7 @@ Object.assign(STRINGS.zh, {
 let badgeTimer = null;
 // The unread count beside Inbox in the menu: read now, or soon after a burst of changes.
 function refreshBadge(soon) {
-  if (!staff()) return;
+  if (!session.me) return;
   if (soon) { clearTimeout(badgeTimer); badgeTimer = setTimeout(() => refreshBadge(false), 400); return; }
   call('GET', '/notifications?unread=true&limit=1').then((r) => {
     const b = document.getElementById('inbox-badge');
@@ -1058,7 +1059,7 @@ async function pageInbox(main, query) {
         h('span', { class: 'small muted' }, `${n.actor_name || t('by_system')} · ${fmtTime(n.at)}`),
         n.read ? null : h('button', { type: 'button', class: 'secondary mark', onclick: async (e) => {
           await mark({ ids: [n.id] }); li.className = 'read'; e.target.remove(); } }, t('mark_read'))),
-      n.detail ? h('p', { class: 'small detail' }, n.kind.startsWith('sla_') ? metricLabel(n.detail, null) : n.detail) : null);
+      n.detail ? h('p', { class: 'small detail' }, n.kind.startsWith('sla_') ? metricLabel(n.detail, null) : n.kind === 'state' ? stateLabel(n.detail) : n.detail) : null);
     list.append(li);
   }
   add(main, h('h1', {}, t('inbox_title')), head,
@@ -1082,6 +1083,10 @@ Object.assign(STRINGS.en, {
   select_one: 'Select ticket #{id}', bulk_n: '{n} selected', bulk_assign: 'Assign to', bulk_move: 'Move to',
   bulk_level: 'Level', bulk_reason: 'Reason (optional)', bulk_apply: 'Apply to selected', bulk_keep: '— keep —',
   bulk_done: 'Changed {n} tickets.', bulk_refused: '#{id} not changed: {d}', bulk_pick: 'Choose what to change first.',
+  refuse_not_found: 'no such ticket', refuse_move_not_allowed: 'a ticket in “{s}” cannot move to “{to}”',
+  refuse_level_unknown: 'its commitment has no level {lv}', refuse_assignee_unknown: 'no such person to assign',
+  refuse_assignee_not_staff: 'tickets are assigned to staff, not customers', refuse_team_unknown: 'no such team',
+  refuse_forbidden: 'you may not change it',
 });
 Object.assign(STRINGS.zh, {
   saved_views: '已保存视图', saved_none: '— 选择已保存视图 —', save_view: '保存视图…', view_name: '视图名称',
@@ -1091,7 +1096,17 @@ Object.assign(STRINGS.zh, {
   select_one: '选择工单 #{id}', bulk_n: '已选 {n} 个', bulk_assign: '分派给', bulk_move: '转为状态',
   bulk_level: '级别', bulk_reason: '原因（可选）', bulk_apply: '应用到所选工单', bulk_keep: '— 不变 —',
   bulk_done: '已修改 {n} 个工单。', bulk_refused: '#{id} 未修改：{d}', bulk_pick: '请先选择要修改的内容。',
+  refuse_not_found: '工单不存在', refuse_move_not_allowed: '处于“{s}”的工单不能转为“{to}”',
+  refuse_level_unknown: '其服务承诺中没有级别 {lv}', refuse_assignee_unknown: '要分派的人不存在',
+  refuse_assignee_not_staff: '工单只能分派给服务方人员，不能分派给客户', refuse_team_unknown: '团队不存在',
+  refuse_forbidden: '你无权修改该工单',
 });
+// A bulk refusal in the reader's language from its stable code (the server's detail otherwise).
+function refusal(x, body) {
+  const key = 'refuse_' + x.code;
+  if (!x.code || !STRINGS.en[key]) return x.detail;
+  return t(key, { s: x.state ? stateLabel(x.state) : '', to: body.state ? stateLabel(body.state) : '', lv: body.level || '' });
+}
 // The page's parameters and a saved view's filters (GET /tickets names).
 const VIEW_PARAMS = { view: 'view', q: 'q', team: 'team_id', level: 'level', org: 'org_id', assignee: 'assignee_id',
   category: 'category', state: 'state', breached: 'breached' };
@@ -1296,7 +1311,7 @@ async function pageTickets(main, query) {
         const r = await api('POST', '/tickets/bulk', body);
         const refused = r.results.filter((x) => x.status !== 200);
         add(out, h('p', {}, t('bulk_done', { n: r.done })),
-          refused.length ? h('ul', { class: 'problem' }, refused.map((x) => h('li', {}, t('bulk_refused', { id: x.id, d: x.detail })))) : null);
+          refused.length ? h('ul', { class: 'problem' }, refused.map((x) => h('li', {}, t('bulk_refused', { id: x.id, d: refusal(x, body) })))) : null);
         for (const x of r.results) {
           const row = list.find((y) => y.id === x.id);
           if (row && x.status === 200) Object.assign(row, { state: x.state, level: x.level, assignee_id: x.assignee_id, team_id: x.team_id });
@@ -2473,6 +2488,45 @@ function attachmentsCard(ticketId, list, us, reload) {
     dropZone(async (files) => { await uploadAll(ticketId, files, null, note); reload(); }, 'drop-files'), note);
 }
 
+// Who follows the ticket: Follow / Unfollow for oneself; staff add and remove others.
+Object.assign(STRINGS.en, {
+  watchers: 'Watchers', no_watchers: 'Nobody follows this ticket.', follow: 'Follow', unfollow: 'Unfollow',
+  watch_hint: 'Watchers are told of its comments and changes in their Inbox.', add_watcher: 'Add a watcher',
+  watcher_pick: '— choose a person —', add: 'Add', remove_watcher: 'Remove {n}', n_comment: 'New comment', n_state: 'Status changed',
+});
+Object.assign(STRINGS.zh, {
+  watchers: '关注人', no_watchers: '暂无人关注此工单。', follow: '关注', unfollow: '取消关注',
+  watch_hint: '关注人会在“提醒”中收到此工单的回复和状态变化。', add_watcher: '添加关注人',
+  watcher_pick: '— 选择人员 —', add: '添加', remove_watcher: '移除 {n}', n_comment: '新回复', n_state: '状态已变更',
+});
+function watchersCard(ticket, w, us, reload) {
+  const note = h('p', { class: 'problem', role: 'alert', hidden: true });
+  const act = async (method, path, body) => {
+    note.hidden = true;
+    try { await api(method, `/tickets/${ticket.id}/watchers${path}`, body); reload(); }
+    catch (e) { note.textContent = e.message; note.hidden = false; }
+  };
+  const items = w.watchers.map((x) => h('li', { 'data-user': x.user_id }, x.name,
+    x.role === 'customer' ? h('span', { class: 'small muted' }, ` · ${t('role_customer')}`) : null,
+    staff() && x.user_id !== session.me.id ? h('button', { type: 'button', class: 'secondary small remove-watcher',
+      'aria-label': t('remove_watcher', { n: x.name }), onclick: () => act('DELETE', `?user_id=${x.user_id}`) }, '×') : null));
+  let adder = null;
+  if (staff()) {
+    const taken = new Set(w.watchers.map((x) => x.user_id));
+    const pick = h('select', { id: 'watcher-pick', 'aria-label': t('add_watcher') }, h('option', { value: '' }, t('watcher_pick')),
+      us.filter((u) => !taken.has(u.id) && u.active !== false && (u.role !== 'customer' || u.org_id === ticket.org_id))
+        .map((u) => h('option', { value: u.id }, u.name)));
+    adder = h('form', { class: 'row', id: 'add-watcher', onsubmit: (e) => {
+      e.preventDefault(); if (pick.value) act('POST', '', { user_id: Number(pick.value) }); } },
+    pick, h('button', { type: 'submit', class: 'secondary' }, t('add')));
+  }
+  return h('div', { class: 'card', id: 'watchers' }, h('h2', {}, t('watchers')),
+    items.length ? h('ul', { class: 'watchers' }, items) : h('p', { class: 'muted' }, t('no_watchers')),
+    h('button', { type: 'button', id: 'follow', class: w.watching ? 'secondary' : '',
+      onclick: () => act(w.watching ? 'DELETE' : 'POST', '') }, t(w.watching ? 'unfollow' : 'follow')),
+    h('p', { class: 'small muted' }, t('watch_hint')), adder, note);
+}
+
 // The seq of the caller's latest comment on the ticket (files go with it).
 async function myLastComment(ticketId) {
   const evs = (await api('GET', `/tickets/${ticketId}/events`)).events;
@@ -2877,7 +2931,7 @@ const ROUTES = [
   [/^#\/portal\/letter$/, pageOurCommitment, 'any'],
   [/^#\/tickets(?:\?(.*))?$/, pageTickets, 'any'],
   [/^#\/new$/, pageNewTicket, 'staff'],
-  [/^#\/inbox(?:\?(.*))?$/, pageInbox, 'staff'],
+  [/^#\/inbox(?:\?(.*))?$/, pageInbox],
   [/^#\/admin\/commitments(?:\/(\d+))?$/, pageCommitments, 'manager'],
   [/^#\/admin\/calendars$/, pageCalendars, 'manager'],
   [/^#\/admin\/orgs$/, pageOrgs, 'manager'],

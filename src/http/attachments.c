@@ -195,11 +195,9 @@ struct kwh_reply kwh_attachments_list(struct kwh_call *x)
 {
     struct kw_err err = {0};
     struct kw_ticket_row t;
-    enum kw_code rc = kw_store_ticket_get(x->wk->st, x->arg.id, &t, &err);
-    if (rc == KW_NOT_FOUND || (rc == KW_OK && x->me.customer && t.org_id != x->me.org_id))
-        return kwh_problem_of(KW_NOT_FOUND, "", "no such ticket");
-    if (rc != KW_OK)
-        return kwh_problem(&err);
+    struct kwh_reply fail;
+    if (!kwh_visible_ticket(x, x->arg.id, &t, &fail))
+        return fail;
     json_t *list = json_array();
     if (kw_store_attachments(x->wk->st, x->arg.id, !x->me.customer, attachment_add, list, &err) !=
         KW_OK) {

@@ -73,6 +73,29 @@ static enum kw_code bulk_unit(struct kw_store *st, void *ctx, struct kw_err *err
     return KW_OK;
 }
 
+/* The refusal's stable code, for the UI to say it in the reader's language
+ * (docs/api.md "Bulk changes"): what was refused, not the wording. */
+static const char *refusal_code(const struct kw_err *e)
+{
+    static const struct {
+        enum kw_code code;
+        const char *field, *name;
+    } known[] = {
+        {KW_NOT_FOUND, "", "not_found"},
+        {KW_CONFLICT, "/to", "move_not_allowed"},
+        {KW_INVALID, "/to", "move_not_allowed"},
+        {KW_INVALID, "/level", "level_unknown"},
+        {KW_NOT_FOUND, "/assignee_id", "assignee_unknown"},
+        {KW_INVALID, "/assignee_id", "assignee_not_staff"},
+        {KW_NOT_FOUND, "/team_id", "team_unknown"},
+        {KW_FORBIDDEN, "", "forbidden"},
+    };
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (known[i].code == e->code && strcmp(known[i].field, e->field) == 0)
+            return known[i].name;
+    return "other";
+}
+
 struct bulk_in {
     json_t *ids;
     const char *level, *state, *reason;
@@ -184,8 +207,15 @@ struct kwh_reply kwh_tickets_bulk(struct kwh_call *x)
             }
         } else {
             struct kwh_reply p = kwh_problem(&it->err);
+            const char *code = refusal_code(&it->err);
             json_object_set_new(r, "status", json_integer(p.status));
+            json_object_set_new(r, "code", json_string(code));
             json_object_set(r, "detail", json_object_get(p.json, "detail"));
+            struct kw_ticket_row t;
+            struct kw_err err = {0};
+            if (strcmp(code, "move_not_allowed") == 0 &&
+                kw_store_ticket_get(x->wk->st, it->id, &t, &err) == KW_OK)
+                json_object_set_new(r, "state", json_string(t.state));
             json_object_set(r, "pointer", json_object_get(p.json, "pointer"));
             json_decref(p.json);
         }

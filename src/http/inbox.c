@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* /api/v1/notifications: staff's in-app notifications (store.h: written
+/* /api/v1/notifications: in-app notifications (store.h: written
  * with the events that call for them), newest first, and marking them
  * read. Each person sees and marks only their own. */
 #include <stddef.h>

@@ -268,6 +268,11 @@ struct kwh_call {
     unsigned status;      /* a streamer's: the status it queued (0: 200) */
 };
 
+/* Read ticket id as the caller may see it into *t (tickets.c): a customer
+ * sees only their own organisation's, another's is the same 404 ("no such
+ * ticket") as one that does not exist; false with *fail set otherwise. */
+bool kwh_visible_ticket(struct kwh_call *x, int64_t id, struct kw_ticket_row *t,
+                        struct kwh_reply *fail);
 /* A ticket as the API shows it, with its projected clocks (tickets.c); a
  * customer sees no staff-only clock (the call-back). */
 json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st, bool customer,
@@ -517,7 +522,11 @@ struct kwh_reply kwh_views_create(struct kwh_call *x);
 struct kwh_reply kwh_view_get(struct kwh_call *x);
 struct kwh_reply kwh_view_patch(struct kwh_call *x);
 struct kwh_reply kwh_view_delete(struct kwh_call *x);
-/* inbox.c: staff's in-app notifications */
+/* watchers.c: who follows a ticket (app/watchers.h) */
+struct kwh_reply kwh_watchers_list(struct kwh_call *x);
+struct kwh_reply kwh_watchers_add(struct kwh_call *x);
+struct kwh_reply kwh_watchers_remove(struct kwh_call *x);
+/* inbox.c: in-app notifications */
 struct kwh_reply kwh_notifications_list(struct kwh_call *x);
 struct kwh_reply kwh_notifications_read(struct kwh_call *x);
 /* bulk.c: one change to many tickets */

@@ -38,7 +38,6 @@ static struct kwh_reply openapi(struct kwh_call *x)
 #define TASKS_WHY "follow-up tasks are the provider's"
 #define SUBS_WHY "subscriptions are for the provider's people"
 #define VIEWS_WHY "saved views are for the provider's people"
-#define INBOX_WHY "in-app notifications are for the provider's people"
 #define CONTRACTS_WHY "only admins and managers write contracts and credits"
 #define INTAKE_WHY "only admins and managers manage alert sources"
 #define MAIL_WHY "only admins and managers manage mailboxes"
@@ -86,6 +85,9 @@ static const struct kwh_route routes[] = {
     {"POST", "/api/v1/tickets/{id}/attachments{?name,comment,internal}", kwh_attachment_post, NULL,
      ANYONE, NULL},
     {"GET", "/api/v1/attachments/{id}", kwh_attachment_get, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/tickets/{id}/watchers", kwh_watchers_list, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/tickets/{id}/watchers", kwh_watchers_add, NULL, ANYONE, NULL},
+    {"DELETE", "/api/v1/tickets/{id}/watchers{?user_id}", kwh_watchers_remove, NULL, ANYONE, NULL},
     {"GET", "/api/v1/orgs{?after,limit}", kwh_orgs_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/orgs", kwh_orgs_create, NULL, MANAGERS, ORGS_WHY},
     {"GET", "/api/v1/orgs/{id}", kwh_org_get, NULL, ANYONE, NULL},
@@ -141,9 +143,9 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/reports/monthly{?period,format,lang,tz,org_id}", kwh_report_monthly, NULL,
      ANYONE, NULL},
     {"PATCH", "/api/v1/overruns/{id}", kwh_overrun_patch, NULL, ANYONE, NULL},
-    {"GET", "/api/v1/notifications{?unread,after,limit}", kwh_notifications_list, NULL, STAFF,
-     INBOX_WHY},
-    {"POST", "/api/v1/notifications/read", kwh_notifications_read, NULL, STAFF, INBOX_WHY},
+    {"GET", "/api/v1/notifications{?unread,after,limit}", kwh_notifications_list, NULL, ANYONE,
+     NULL},
+    {"POST", "/api/v1/notifications/read", kwh_notifications_read, NULL, ANYONE, NULL},
     {"GET", "/api/v1/contracts{?org_id,after,limit}", kwh_contracts_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/contracts", kwh_contracts_create, NULL, MANAGERS, CONTRACTS_WHY},
     {"GET", "/api/v1/contracts/{id}", kwh_contract_get, NULL, ANYONE, NULL},

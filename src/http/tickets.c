@@ -199,10 +199,8 @@ json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st, bool cust
     return with_clocks(h, st, customer, t, now, &due);
 }
 
-/* Read a ticket the caller may see: a customer sees only their own
- * organisation's, and another's looks exactly like one that does not exist. */
-static bool visible_ticket(struct kwh_call *x, int64_t id, struct kw_ticket_row *t,
-                           struct kwh_reply *fail)
+bool kwh_visible_ticket(struct kwh_call *x, int64_t id, struct kw_ticket_row *t,
+                        struct kwh_reply *fail)
 {
     struct kw_err err = {0};
     enum kw_code rc = kw_store_ticket_get(x->wk->st, id, t, &err);
@@ -1223,7 +1221,7 @@ struct kwh_reply kwh_tickets_create(struct kwh_call *x)
 /* Ticket x->arg.id, when the caller may see it (404 otherwise). */
 static bool ticket_of(struct kwh_call *x, struct kw_ticket_row *t, struct kwh_reply *fail)
 {
-    return kwh_authenticate(x, fail) && visible_ticket(x, x->arg.id, t, fail);
+    return kwh_authenticate(x, fail) && kwh_visible_ticket(x, x->arg.id, t, fail);
 }
 
 struct kwh_reply kwh_ticket_get(struct kwh_call *x)

@@ -861,14 +861,17 @@ enum kw_code kw_store_views(struct kw_store *st, int64_t owner, int64_t team, bo
 enum kw_code kw_store_view_count(struct kw_store *st, int64_t owner, int64_t *n,
                                  struct kw_err *err);
 
-/* ---- in-app notifications for staff ----
+/* ---- in-app notifications ----
  *
  * Written by the store in the transaction that appends the event, however
  * it is appended: "assigned" for the person a ticket is assigned to (not
  * when they assign themselves), "sla_warning" and "sla_breach" for the
- * ticket's assignee, "customer_reply" for the assignee when a customer
- * adds a public comment. detail: the metric, or the comment's first 200
- * characters (NULL for assigned). */
+ * ticket's assignee and the staff who watch it, "customer_reply" for them
+ * when a customer adds a public comment; for the ticket's watchers but the
+ * author, "comment" for any other comment (customers: public ones only)
+ * and "state" for a move or reopen. detail: the metric, the comment's first
+ * 200 characters, the new state (NULL for assigned). A customer's list
+ * holds only their organisation's tickets. */
 struct kw_notification {
     int64_t id, user_id, ticket_id, seq, actor_id, at, read_at; /* read_at NO_TIME: unread */
     const char *kind, *detail, *title;                          /* title: the ticket's */
@@ -887,6 +890,31 @@ enum kw_code kw_store_notification_unread(struct kw_store *st, int64_t user, int
 enum kw_code kw_store_notifications_read(struct kw_store *st, int64_t user, const int64_t *ids,
                                          size_t n, int64_t now, int64_t *changed,
                                          struct kw_err *err);
+/* ---- watchers: people who follow a ticket (docs/policy.md "Watchers") ----
+ *
+ * Who may watch which ticket is the caller's (app/watchers.c). The store
+ * writes the watchers' notifications with the events (above: "comment",
+ * "state", and the staff among them also the assignee's kinds but
+ * "assigned"). Strings lent out during the callback. */
+struct kw_watcher {
+    int64_t ticket_id, user_id, added_by, at, org_id; /* org_id: the person's (0: staff) */
+    const char *name, *role;
+};
+/* user watches ticket from at, added by added_by; *added is false (and
+ * nothing changes) when they watch it already. */
+enum kw_code kw_store_watcher_add(struct kw_store *st, int64_t ticket, int64_t user,
+                                  int64_t added_by, int64_t at, bool *added, struct kw_err *err);
+/* user no longer watches ticket; *removed is false when they did not. */
+enum kw_code kw_store_watcher_remove(struct kw_store *st, int64_t ticket, int64_t user,
+                                     bool *removed, struct kw_err *err);
+/* ticket's watchers, in the order they began watching. */
+enum kw_code kw_store_watchers(struct kw_store *st, int64_t ticket,
+                               bool (*fn)(const struct kw_watcher *w, void *ctx), void *ctx,
+                               struct kw_err *err);
+/* How many watch ticket. */
+enum kw_code kw_store_watcher_count(struct kw_store *st, int64_t ticket, int64_t *n,
+                                    struct kw_err *err);
+
 /* ---- contracts and the credit ledger (docs/policy.md "Contracts") ----
  *
  * A contract of an organisation: value per billing period in minor units

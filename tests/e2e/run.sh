@@ -4,9 +4,10 @@
 # (tests/e2e/ui.test.js, then phone.test.js: every page at 390 px, pages.test.js:
 # every page as each role, previews.test.js, search.test.js, loop.test.js and
 # calendars.test.js, and on a fresh demo attachments.test.js: files and
-# deactivation, and views.test.js and inbox.test.js: saved views, bulk
-# changes and in-app notifications, and commitment_editor.test.js: the
-# targets table, its diff and the customer's letter). Installs
+# deactivation, and views.test.js, inbox.test.js and watchers.test.js: saved
+# views, bulk changes, in-app notifications and watchers, and
+# commitment_editor.test.js: the targets table, its diff and the customer's
+# letter). Installs
 # playwright-core from the lock file when it is missing. Screenshots of each
 # main page go to tests/e2e/screenshots/.
 # usage: tests/e2e/run.sh PATH/TO/keepword
@@ -73,6 +74,8 @@ BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/views.tes
 check "the saved view and bulk change browser tests pass" $?
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/inbox.test.js"
 check "the in-app notification browser tests pass" $?
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/watchers.test.js"
+check "the watcher browser tests pass" $?
 serve_stop
 # the commitment editor (targets table, JSON view, the diff before
 # publishing) and the customer's letter, on a fresh demo (it publishes)

@@ -152,7 +152,7 @@ const apiGet = (page, path) => page.evaluate(async (p) => (await fetch('/api/v1'
       await en.selectOption('#bulk-state', 'handling');
       await en.click('#bulk-apply');
       await en.waitForSelector('#bulk-result li');
-      assert.match(await en.textContent('#bulk-result li'), new RegExp(`^#${closed.id} not changed: `));
+      assert.match(await en.textContent('#bulk-result li'), new RegExp(`^#${closed.id} not changed: a ticket in “.+” cannot move to “.+”$`));
       assert.equal(await en.textContent('#bulk-result p'), 'Changed 1 tickets.');
       assert.equal((await apiGet(en, `/tickets/${a}`)).state, 'handling');
       assert.equal((await apiGet(en, `/tickets/${closed.id}`)).state, 'archived');
@@ -186,6 +186,16 @@ const apiGet = (page, path) => page.evaluate(async (p) => (await fetch('/api/v1'
       assert.match(await zh.textContent('#bulk-result'), /已修改 [01] 个工单。/);
       assert.ok(await overflow(zh) <= 0, 'the list fits the phone');
       await shot(zh, 'views-zh-phone');
+      // a refusal is said in Chinese too (its stable code, not the server's English)
+      const closed = (await apiGet(zh, '/tickets?state=archived&limit=1')).tickets[0];
+      await zh.goto(BASE + `/#/tickets?view=all&q=${encodeURIComponent(closed.title)}`);
+      await zh.waitForSelector(`#tickets tr[data-id="${closed.id}"]`);
+      await zh.check(`#tickets tr[data-id="${closed.id}"] input.pick`);
+      await zh.selectOption('#bulk-state', 'handling');
+      await zh.click('#bulk-apply');
+      await zh.waitForSelector('#bulk-result li');
+      assert.match(await zh.textContent('#bulk-result li'), new RegExp(`^#${closed.id} 未修改：处于“.+”的工单不能转为“.+”$`));
+      await shot(zh, 'views-zh-refused');
       assert.deepEqual(zh.errors, []);
     });
 

@@ -180,11 +180,11 @@ req GET "/api/v1/tickets/$A/verify" "" "$MGR"
 is "and its chain still verifies" 200 ".valid == true"
 req POST /api/v1/tickets/bulk "{\"ids\":[$A,999999,$Bt],\"level\":\"L1\",\"reason\":\"bulk raise\"}" "$MGR"
 is "an unknown ticket is reported and the others are done" 200 \
-    ".done == 2 and .refused == 1 and .results[1] == {\"id\":999999,\"status\":404,\"detail\":\"no such ticket\"}
+    ".done == 2 and .refused == 1 and .results[1] == {\"id\":999999,\"status\":404,\"code\":\"not_found\",\"detail\":\"no such ticket\"}
      and .results[0].level == \"L1\" and .results[2].level == \"L1\""
 req POST /api/v1/tickets/bulk "{\"ids\":[$A,$Bt],\"level\":\"L9\"}" "$MGR"
 is "a level the commitment does not know: each refused, with its pointer" 200 \
-    '.done == 0 and all(.results[]; .status == 400 and .pointer == "/level")'
+    '.done == 0 and all(.results[]; .status == 400 and .pointer == "/level" and .code == "level_unknown")'
 req POST /api/v1/tickets/bulk "{\"ids\":[$A],\"state\":\"feedback\",\"reason\":\"fixed\"}" "$MGR"
 is "a move" 200 '.done == 1 and .results[0].state == "feedback"'
 req GET "/api/v1/tickets/$A/events" "" "$MGR"
@@ -202,7 +202,8 @@ is "nothing written when nothing changes" 200 ".events == $EV_NOW"
 ARCH=$(curl -s "$B/api/v1/tickets?state=archived&limit=1" -H "Authorization: Bearer $MGR" | jq '.tickets[0].id')
 req POST /api/v1/tickets/bulk "{\"ids\":[$ARCH,$Bt],\"state\":\"analysing\"}" "$MGR"
 is "a move the workflow does not allow is refused for that ticket" 200 \
-    ".results[0].status == 409 and .results[0].pointer == \"/to\""
+    ".results[0].status == 409 and .results[0].pointer == \"/to\"
+     and .results[0].code == \"move_not_allowed\" and .results[0].state == \"archived\""
 
 bulk_bad() { # NAME BODY STATUS POINTER
     req POST /api/v1/tickets/bulk "$2" "$MGR"

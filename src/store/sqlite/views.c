@@ -146,9 +146,13 @@ enum nstmt { N_LIST, N_UNREAD, N_READ_ONE, N_READ_ALL, N_COUNT };
 static const char *const nsql[N_COUNT] = {
     [N_LIST] = "SELECT n.id, n.user_id, n.ticket_id, n.seq, n.actor_id, n.at, n.read_at, n.kind,"
                " n.detail, t.title FROM notifications n JOIN tickets t ON t.id = n.ticket_id"
-               " WHERE n.user_id = ?1 AND (?2 = 0 OR n.id < ?2) AND (NOT ?3 OR n.read_at IS NULL)"
+               " JOIN users u ON u.id = n.user_id"
+               " WHERE n.user_id = ?1 AND (u.role <> 'customer' OR t.org_id = u.org_id) AND (?2 = "
+               "0 OR n.id < ?2) AND (NOT ?3 OR n.read_at IS NULL)"
                " ORDER BY n.id DESC LIMIT ?4",
-    [N_UNREAD] = "SELECT count(*) FROM notifications WHERE user_id = ?1 AND read_at IS NULL",
+    [N_UNREAD] = "SELECT count(*) FROM notifications n JOIN tickets t ON t.id = n.ticket_id"
+                 " JOIN users u ON u.id = n.user_id WHERE n.user_id = ?1 AND n.read_at IS NULL"
+                 " AND (u.role <> 'customer' OR t.org_id = u.org_id)",
     [N_READ_ONE] = ("UPDATE notifications SET read_at = ?3 WHERE id = ?2 AND user_id = ?1"
                     " AND read_at IS NULL"),
     [N_READ_ALL] = "UPDATE notifications SET read_at = ?3 WHERE user_id = ?1 AND read_at IS NULL",
