@@ -59,6 +59,7 @@ struct entry {
     size_t bucket;
     char *vals[D_COUNT]; /* owned; NULL: none */
     struct kw_kpi_acc acc[MAX_METRICS];
+    struct kw_kpi_acc marked[2]; /* the response and resolution metrics' runs (MTTA, MTTR) */
     int64_t created, resolved, reopened, backlog[4];
     int64_t last_resolved, last_reopened; /* the ticket counted last (its events come together) */
     struct kw_kpi_ratings ratings;
@@ -637,6 +638,25 @@ static void breached_open(struct kq *q, const struct kw_run_row *r, open_fn fn, 
     kw_runs_at_release(&m);
 }
 
+/* Count run r in e: under its metric, and under MTTA or MTTR when its
+ * commitment version marks the metric so ("kpi", docs/kpi.md). */
+static void count_run(struct kq *q, struct entry *e, int mi, const struct kw_run_row *r,
+                      int64_t from, int64_t to)
+{
+    struct kw_kpi_run k = kpi_run(r);
+    if (kw_kpi_add(&e->acc[mi], &k, from, to, &q->err) != KW_OK) {
+        q->failed = true;
+        return;
+    }
+    struct kw_err err = {0};
+    const struct kw_compiled *c = kwh_policy_for(q->x->h, q->x->wk->st, r->commitment_id, &err);
+    int m = c ? kw_policy_metric_index(c->p, r->metric) : -1;
+    enum kw_metric_kpi role = m < 0 ? KW_MKPI_NONE : kw_policy_metric_kpi(c->p, (size_t)m);
+    if (role != KW_MKPI_NONE &&
+        kw_kpi_add(&e->marked[role == KW_MKPI_RESPONSE ? 0 : 1], &k, from, to, &q->err) != KW_OK)
+        q->failed = true;
+}
+
 static void count_open(struct kq *q, const struct kw_run_row *r, size_t b, int64_t end, void *ctx)
 {
     (void)ctx;
@@ -644,9 +664,8 @@ static void count_open(struct kq *q, const struct kw_run_row *r, size_t b, int64
     struct dims d;
     run_dims(q, r, &d);
     struct entry *e = mi < 0 ? NULL : group_or_fail(q, b, &d);
-    struct kw_kpi_run k = kpi_run(r);
-    if (e && kw_kpi_add(&e->acc[mi], &k, q->b[b].from, end, &q->err) != KW_OK)
-        q->failed = true;
+    if (e)
+        count_run(q, e, mi, r, q->b[b].from, end);
 }
 
 static bool run_row(const struct kw_run_row *r, void *ctx)
@@ -660,9 +679,8 @@ static bool run_row(const struct kw_run_row *r, void *ctx)
         struct dims d;
         run_dims(q, r, &d);
         struct entry *e = group_or_fail(q, b, &d);
-        struct kw_kpi_run k = kpi_run(r);
-        if (e && kw_kpi_add(&e->acc[mi], &k, q->b[b].from, q->b[b].to, &q->err) != KW_OK)
-            q->failed = true;
+        if (e)
+            count_run(q, e, mi, r, q->b[b].from, q->b[b].to);
     }
     breached_open(q, r, count_open, NULL);
     return !q->failed;
@@ -884,6 +902,14 @@ static json_t *entry_json(struct kq *q, struct entry *e)
         (json_int_t)rf.nps_count, "score", num_or_null(rf.nps > KW_KPI_NPS_NULL + 1, rf.nps));
 }
 
+/* MTTA and MTTR: the mean elapsed of the marked metrics' stopped runs. */
+static json_t *mean_elapsed(struct kw_kpi_acc *a)
+{
+    struct kw_kpi_metric m;
+    kw_kpi_figures(a, &m);
+    return seconds(m.elapsed.n > 0, m.elapsed.mean);
+}
+
 /* Time spent and cost per ticket: the provider's, not shown to customers. */
 static void time_json(json_t *j, const struct entry *e)
 {
@@ -913,6 +939,8 @@ static void kq_release(struct kq *q)
             continue;
         for (size_t m = 0; m < MAX_METRICS; m++)
             kw_kpi_acc_free(&e->acc[m]);
+        kw_kpi_acc_free(&e->marked[0]);
+        kw_kpi_acc_free(&e->marked[1]);
         for (int d = 0; d < D_COUNT; d++)
             free(e->vals[d]);
         free(e->key);
@@ -967,6 +995,8 @@ struct kwh_reply kwh_kpis(struct kwh_call *x)
     json_t *groups = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *g = entry_json(&q, all[i]);
+        json_object_set_new(g, "mtta", mean_elapsed(&all[i]->marked[0]));
+        json_object_set_new(g, "mttr", mean_elapsed(&all[i]->marked[1]));
         if (!x->me.customer)
             time_json(g, all[i]);
         json_array_append_new(groups, g);

@@ -2,7 +2,8 @@
 # Time accounting and cost per ticket over HTTP on a fake clock (docs/kpi.md
 # "Time spent and cost", its worked example): time recorded with a reply and
 # on its own, a correction, teams' hourly costs set by a manager, the KPI
-# fields, what agents and customers may do and see, and bad input.
+# fields, what agents and customers may do and see, bad input, and MTTA and
+# MTTR in GET /kpis by the metrics' kpi markers.
 # usage: tests/http/time.sh PATH/TO/keepword
 set -u
 KW=${1:?usage: time.sh PATH/TO/keepword}
@@ -152,4 +153,31 @@ is "a customer gets no time or cost figures" 200 '.groups[0] | has("time_spent_s
 "$KW" kpi rebuild --db "$TMP/kw.db" >/dev/null 2>&1
 req GET "/api/v1/kpis?$W" "" "$ADMIN"
 is "the figures after a kpi rebuild are the same" 200 '.groups[0] | .time_spent_s == 9300 and .cost_per_ticket.minor == 15000'
+
+# MTTA and MTTR follow the metrics' kpi markers (docs/kpi.md): a version
+# whose "ack" is the response metric, and whose "response" is not
+req POST /api/v1/commitments '{"name":"T","version":"2","effective_from":"2026-03-04T00:00:00Z",
+ "calendars":{"all":'"$ALL"'},"levels":["L1"],
+ "metrics":[{"id":"ack","start":"created","stop":["first_response"],"kpi":"response"},
+            {"id":"response","start":"created","stop":["resolved"]},
+            {"id":"fix","start":"created","stop":["resolved"],"kpi":"resolution"}],
+ "targets":[{"when":{"level":"L1"},"calendar":"all","ack":"1h","response":"8h","fix":"8h"}]}' "$ADMIN"
+is "a version with kpi markers" 201
+req POST /api/v1/commitments '{"name":"T","version":"3","effective_from":"2026-03-05T00:00:00Z",
+ "calendars":{"all":'"$ALL"'},"levels":["L1"],
+ "metrics":[{"id":"a","start":"created","stop":["first_response"],"kpi":"response"},
+            {"id":"b","start":"created","stop":["resolved"],"kpi":"response"}],
+ "targets":[{"when":{"level":"L1"},"calendar":"all","a":"1h"}]}' "$ADMIN"
+is "at most one response metric" 400 '.pointer == "/metrics/1/kpi"'
+at 2026-03-04T00:00:00Z
+ticket "$ACME" "$DESK"
+at 2026-03-04T00:10:00Z
+ev "$T" '{"type":"comment","text":"on it"}'
+at 2026-03-04T01:00:00Z
+resolve "$T"
+at 2026-03-05T00:00:00Z
+req GET "/api/v1/kpis?from=2026-03-04T00:00:00Z&to=2026-03-05T00:00:00Z" "" "$ADMIN"
+is "MTTA is the marked ack metric's mean, not the metric named response" 200 '.groups[0] | .mtta == 600 and .mttr == 3600 and .metrics.response.elapsed.mean == 3600 and .metrics.ack.elapsed.mean == 600'
+req GET "/api/v1/kpis?$W" "" "$ADMIN"
+is "without markers the ids response and resolution stand for them" 200 '.groups[0] | .mtta == .metrics.response.elapsed.mean and .mttr == .metrics.resolution.elapsed.mean and .mttr != null'
 finish
