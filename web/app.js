@@ -103,7 +103,7 @@ const STRINGS = {
     call_task: 'Call recorded; a follow-up task went to the team lead', tasks: 'Follow-up tasks', task_done: 'Done',
     mark_done: 'Mark done', task_for: 'for {who}', task_open: 'Open', done_note: 'What was done',
     ev_confirm_reminder: 'reminded the customer to confirm (the wait ends {d})', ev_confirm_timeout: 'closed it without the customer\'s confirmation: the wait ended {d}',
-    ev_callback: 'called the customer back (attempt {n}): {r}', ev_task_opened: 'opened follow-up task {n}', ev_task_done: 'finished follow-up task {n}',
+    ev_callback: 'called the customer back (attempt {n}): {r}', ev_task_opened: 'opened follow-up task {n}', ev_task_done: 'finished follow-up task {n}', ev_time_spent: 'recorded {d} spent', ev_time_corrected: 'corrected a time entry to {d}', time_spent_min: 'Minutes spent',
     ev_rating_callback: 'recorded the customer\'s rating on the call-back: {s}/5', confirm_wait: 'Please confirm or reject the resolution. Without an answer it is closed as not confirmed by you.',
     unconfirmed: 'Closed without your confirmation: if the problem is not solved, reopen it.',
   },
@@ -192,7 +192,7 @@ const STRINGS = {
     call_task: '回访已记录，已为组长创建跟进任务', tasks: '跟进任务', task_done: '已完成',
     mark_done: '标记完成', task_for: '负责人：{who}', task_open: '未完成', done_note: '处理情况',
     ev_confirm_reminder: '提醒客户确认（确认期限 {d}）', ev_confirm_timeout: '未经客户确认关闭：确认期限 {d} 已到',
-    ev_callback: '回访了客户（第 {n} 次）：{r}', ev_task_opened: '创建了跟进任务 {n}', ev_task_done: '完成了跟进任务 {n}',
+    ev_callback: '回访了客户（第 {n} 次）：{r}', ev_task_opened: '创建了跟进任务 {n}', ev_task_done: '完成了跟进任务 {n}', ev_time_spent: '记录了工时 {d}', ev_time_corrected: '更正了工时记录为 {d}', time_spent_min: '用时（分钟）',
     ev_rating_callback: '记录了回访中客户的评价：{s}/5', confirm_wait: '请确认或驳回处理结果。逾期未答复将作“未经确认关闭”处理。',
     unconfirmed: '该工单未经您确认即已关闭；如问题仍未解决，请重新打开。',
   },
@@ -695,6 +695,7 @@ function eventLine(ev, us, doc) {
     case 'task_done': what = t('ev_task_done', { n: b.task }); break;
     case 'overrun_explained': what = t('ev_overrun_explained'); break;
     case 'attachment': what = t('ev_attachment'); break;
+    case 'time_spent': what = t(b.corrects ? 'ev_time_corrected' : 'ev_time_spent', { d: fmtDur(b.seconds) }); break;
     default: what = t('ev_other', { t: ev.type });
   }
   const cls = ev.type === 'comment' || ev.type === 'attachment' ? (b.internal ? 'internal' : 'comment')
@@ -706,7 +707,7 @@ function eventLine(ev, us, doc) {
     : ev.type === 'overrun_explained' && b.notice ? (b.notice[lang] || b.notice.en)
     : b.reason === 'customer_reply' ? t('reason_customer_reply')
     : b.reason === 'confirmed by timeout' ? t('reason_confirm_timeout')
-    : ev.type === 'callback' || ev.type === 'task_opened' || ev.type === 'task_done' ? b.note
+    : ev.type === 'callback' || ev.type === 'task_opened' || ev.type === 'task_done' || ev.type === 'time_spent' ? b.note
     : b.reason || (ev.type === 'rating' ? b.comment : null);
   // the engine's events: the instant each fell due, and when it was
   // recorded if that was later than the usual second (the server was down)
@@ -801,13 +802,18 @@ async function pageTicket(main, id) {
   const actions = [];
   const text = h('textarea', { name: 'text', required: true, 'aria-label': t('reply') });
   const internal = h('input', { type: 'checkbox', name: 'internal' });
+  // time spent on the reply (staff): docs/kpi.md "Time spent and cost"
+  const spent = h('input', { type: 'number', name: 'time_spent', id: 'time-spent', min: 0, max: 1440, step: 1, inputmode: 'numeric', 'aria-label': t('time_spent_min') });
   const replyFiles = filePicker('reply-files');
   actions.push(h('div', { class: 'card' }, h('h2', {}, t('reply')), form(async () => {
-    await api('POST', `/tickets/${id}/events`, { type: 'comment', text: text.value, internal: staff() && internal.checked });
+    const reply = { type: 'comment', text: text.value, internal: staff() && internal.checked };
+    if (staff() && Number(spent.value) > 0) reply.time_spent = { minutes: Math.round(Number(spent.value)) };
+    await api('POST', `/tickets/${id}/events`, reply);
     // the files go with the comment (an internal note's are internal)
     if (replyFiles.files.length) await uploadAll(id, replyFiles.files, await myLastComment(id));
     reload();
   }, text, replyFiles.el, h('div', { class: 'row' }, staff() ? h('label', { class: 'inline' }, internal, ' ', t('internal_note')) : null,
+    staff() ? h('label', { class: 'inline' }, t('time_spent_min'), ' ', spent) : null,
     h('button', { type: 'submit', id: 'send-reply' }, t('send'))))));
 
   if (staff()) {

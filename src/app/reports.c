@@ -333,6 +333,19 @@ static bool reason_row(const struct kw_overrun_row *o, void *ctx)
     return true;
 }
 
+/* What r's metric stands for in its commitment version (the kpi marker);
+ * none when the version cannot be read. */
+static enum kw_metric_kpi metric_kpi(struct gather *g, struct kw_clocks *c,
+                                     const struct kw_run_row *r)
+{
+    struct kw_err ignore = {0};
+    const struct kw_compiled *k = kw_clocks_commitment(c, g->st, r->commitment_id, &ignore);
+    if (!k)
+        return KW_MKPI_NONE;
+    int m = kw_policy_metric_index(k->p, r->metric);
+    return m < 0 ? KW_MKPI_NONE : kw_policy_metric_kpi(k->p, (size_t)m);
+}
+
 /* Whether r counts in [from, to) as it stands (see kpi.h); an open run or
  * one that stopped after `to` is measured again as of min(to, now). */
 static enum kw_code add_run(struct gather *g, struct kw_clocks *c, struct kw_sla *scratch,
@@ -395,6 +408,7 @@ static enum kw_code add_run(struct gather *g, struct kw_clocks *c, struct kw_sla
                     .team = name_of(g, N_TEAM, r->team_id),
                     .assignee = name_of(g, N_PERSON, r->assignee_id),
                     .reason = reason,
+                    .kpi = metric_kpi(g, c, r),
                 };
             }
         }

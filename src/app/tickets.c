@@ -421,6 +421,97 @@ enum kw_code kw_ticket_comment(struct kw_unit *u, const struct kw_actor *who, in
     return project(u, ticket, NULL, err);
 }
 
+enum kw_code kw_ticket_comment_time(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
+                                    const char *text, bool internal, const struct kw_time_in *time,
+                                    struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    enum kw_code rc;
+    /* refuse the time before the comment is written: one answer, no half */
+    if (time && time->seconds &&
+        (rc = staff_only(who, "/time_spent", "customers do not record time spent", err)) != KW_OK)
+        return rc;
+    if ((rc = kw_ticket_comment(u, who, ticket, text, internal, err)) != KW_OK || !time ||
+        !time->seconds)
+        return rc;
+    struct kw_ticket_row t;
+    if ((rc = kw_store_ticket_get(u->st, ticket, &t, err)) != KW_OK)
+        return rc;
+    struct kw_time_in in = *time;
+    in.comment_seq = t.last_seq; /* the comment just written */
+    in.corrects = 0;
+    rc = kw_ticket_time(u, who, ticket, &in, err);
+    if (rc != KW_OK && strncmp(err->field, "/seconds", 8) == 0)
+        snprintf(err->field, sizeof(err->field), "/time_spent");
+    return rc;
+}
+
+/* The time_spent entry at seq, found among the ticket's events. */
+struct entry_find {
+    int64_t seq, team_id;
+    bool found, correction;
+};
+
+static bool entry_of(const struct kw_stored_event *ev, void *ctx)
+{
+    struct entry_find *f = ctx;
+    if (ev->seq != f->seq)
+        return true;
+    struct kw_event_rec r;
+    json_t *hold = NULL;
+    if (strcmp(ev->type, "time_spent") == 0 &&
+        kw_event_decode(ev->type, ev->body, &r, &hold, NULL) == KW_OK) {
+        f->found = true;
+        f->correction = r.corrects != 0;
+        f->team_id = r.team_id;
+    }
+    json_decref(hold);
+    return false;
+}
+
+enum kw_code kw_ticket_time(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
+                            const struct kw_time_in *in, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct facts f;
+    enum kw_code rc = read_ticket(u, who, ticket, &f, err);
+    if (rc != KW_OK)
+        return rc;
+    if ((rc = staff_only(who, "", "customers do not record time spent", err)) != KW_OK)
+        return rc;
+    if (who->role == KW_ROLE_SYSTEM)
+        return kw_err_set(err, KW_FORBIDDEN, "", "time spent is recorded by a person");
+    int64_t min = in->corrects ? 0 : 1;
+    if (in->seconds < min || in->seconds > KW_TIME_MAX_SECONDS)
+        return kw_err_set(err, KW_INVALID, "/seconds",
+                          "seconds: %lld is out of range (expected %lld to %d, at most 24 h per "
+                          "entry%s)",
+                          (long long)in->seconds, (long long)min, KW_TIME_MAX_SECONDS,
+                          in->corrects ? "; 0 withdraws the entry" : "");
+    struct kw_event_rec r = {.kind = KW_EVENT_TIME_SPENT,
+                             .seconds = in->seconds,
+                             .team_id = f.team_id,
+                             .note = in->note && *in->note ? in->note : NULL,
+                             .comment_seq = in->comment_seq,
+                             .corrects = in->corrects};
+    if (in->corrects) {
+        struct entry_find e = {.seq = in->corrects};
+        if ((rc = kw_store_events(u->st, ticket, entry_of, &e, err)) != KW_OK)
+            return rc;
+        if (!e.found)
+            return kw_err_set(err, KW_NOT_FOUND, "/corrects",
+                              "corrects: event %lld of ticket %lld is not a time entry",
+                              (long long)in->corrects, (long long)ticket);
+        if (e.correction)
+            return kw_err_set(err, KW_INVALID, "/corrects",
+                              "corrects: event %lld is itself a correction; give the seq of the "
+                              "entry it corrects",
+                              (long long)in->corrects);
+        r.team_id = e.team_id; /* the time stays charged where it was spent */
+    }
+    return append(u, who, ticket, &r, NULL, err);
+}
+
 /* A refused move is about the input's "to" (a reopen has none). */
 static enum kw_code about_to(enum kw_code rc, const char *field, struct kw_err *err)
 {

@@ -17,6 +17,7 @@
  *   rate         yes, once per proposed resolution         no      -
  *   change       no (level, category, assignee, team)      yes     yes
  *   overrun      no (reason, note, follow-up)              yes     -
+ *   time         no (time spent, corrections)              yes     -
  *
  * Another organisation's ticket is KW_NOT_FOUND ("no such ticket"), the
  * same as one that does not exist. Errors carry the pointer of the input
@@ -66,6 +67,30 @@ enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
 /* A comment; internal: a note for the provider only (staff). */
 enum kw_code kw_ticket_comment(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
                                const char *text, bool internal, struct kw_err *err);
+struct kw_time_in;
+/* The same with time spent (time may be NULL or have seconds 0: none), in
+ * one unit: the time_spent entry names the comment (kw_ticket_time). */
+enum kw_code kw_ticket_comment_time(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
+                                    const char *text, bool internal, const struct kw_time_in *time,
+                                    struct kw_err *err);
+
+/* ---- time accounting (docs/kpi.md "Time spent and cost") ---- */
+
+/* Time spent on a ticket (staff only): seconds 1 to 24 h with an optional
+ * note. corrects, when not 0, is the seq of an earlier entry of the ticket
+ * (not itself a correction) whose seconds this one replaces (0 to 24 h; 0
+ * withdraws it): entries are never rewritten. A new entry is charged to
+ * the ticket's team now; a correction keeps the entry's team. comment_seq:
+ * the reply it is recorded with (0: on its own). Appends a time_spent
+ * event. KW_FORBIDDEN for customers and the system, KW_INVALID /seconds,
+ * KW_NOT_FOUND /corrects. */
+#define KW_TIME_MAX_SECONDS 86400
+struct kw_time_in {
+    int64_t seconds, corrects, comment_seq;
+    const char *note;
+};
+enum kw_code kw_ticket_time(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
+                            const struct kw_time_in *in, struct kw_err *err);
 
 /* What a move did: the state before and after. */
 struct kw_move {

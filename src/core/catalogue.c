@@ -46,6 +46,7 @@ static const struct kw_label events[KW_EVENT_KIND_COUNT] = {
     [KW_EVENT_TASK_OPENED] = {"创建了跟进任务", "opened a follow-up task"},
     [KW_EVENT_TASK_DONE] = {"完成了跟进任务", "finished a follow-up task"},
     [KW_EVENT_ATTACHMENT] = {"添加了附件", "attached a file"},
+    [KW_EVENT_TIME_SPENT] = {"记录了工时", "recorded time spent"},
 };
 
 struct kw_label kw_state_label(enum kw_state s)

@@ -152,6 +152,11 @@ static bool decode_body(json_t *b, struct kw_event_rec *r, struct kw_err *err)
                get_int(b, "team_id", 0, &r->team_id, err) && get_str(b, "note", &r->note, err);
     case KW_EVENT_TASK_DONE:
         return get_small(b, "task", 0, &r->task, err) && get_str(b, "note", &r->note, err);
+    case KW_EVENT_TIME_SPENT:
+        return get_int(b, "seconds", -1, &r->seconds, err) &&
+               get_int(b, "team_id", 0, &r->team_id, err) && get_str(b, "note", &r->note, err) &&
+               get_int(b, "comment", 0, &r->comment_seq, err) &&
+               get_int(b, "corrects", 0, &r->corrects, err);
     case KW_EVENT_SLA_WARNING:
     case KW_EVENT_SLA_BREACH:
         if (!get_str(b, "metric", &r->metric, err) || !get_str(b, "colour", &r->colour, err) ||
@@ -312,6 +317,8 @@ static const char *missing(const struct kw_event_rec *r)
         return r->task < 1 ? "task" : !r->action ? "kind" : NULL;
     case KW_EVENT_TASK_DONE:
         return r->task < 1 ? "task" : NULL;
+    case KW_EVENT_TIME_SPENT:
+        return r->seconds < 0 ? "seconds" : NULL;
     case KW_EVENT_ATTACHMENT:
         return !r->name ? "name" : !r->content_type ? "content_type" : !r->sha256 ? "sha256" : NULL;
     default:
@@ -369,6 +376,10 @@ static json_t *encode_body(const struct kw_event_rec *r)
                          "note", str_or_null(r->note));
     case KW_EVENT_TASK_DONE:
         return json_pack("{s:i, s:o}", "task", r->task, "note", str_or_null(r->note));
+    case KW_EVENT_TIME_SPENT:
+        return json_pack("{s:I, s:o, s:o, s:o, s:o}", "seconds", (json_int_t)r->seconds, "team_id",
+                         id_or_null(r->team_id), "note", str_or_null(r->note), "comment",
+                         id_or_null(r->comment_seq), "corrects", id_or_null(r->corrects));
     case KW_EVENT_SLA_WARNING:
     case KW_EVENT_SLA_BREACH:
         return encode_sla(r);

@@ -46,7 +46,8 @@
     X(CALLBACK, "callback", KW_EV_COUNT)                                                           \
     X(TASK_OPENED, "task_opened", KW_EV_COUNT)                                                     \
     X(TASK_DONE, "task_done", KW_EV_COUNT)                                                         \
-    X(ATTACHMENT, "attachment", KW_EV_COUNT)
+    X(ATTACHMENT, "attachment", KW_EV_COUNT)                                                       \
+    X(TIME_SPENT, "time_spent", KW_EV_COUNT)
 
 enum kw_event_kind {
 #define X(name, type, clock) KW_EVENT_##name,
@@ -119,6 +120,12 @@ struct kw_event_rec {
      * `internal` above (a file of an internal note) */
     int64_t attachment, size, comment_seq;
     const char *name, *content_type, *sha256;
+    /* time_spent: seconds of work (1 to 24 h; a correction 0 to 24 h),
+     * team_id (the ticket's team when it was recorded, 0: none), note,
+     * comment_seq (the reply it was recorded with, 0: none), and the seq of
+     * the entry it corrects (0: a new entry; its seconds replace that
+     * entry's, docs/kpi.md "Time spent") */
+    int64_t seconds, corrects;
 };
 
 /* The body of type as a record. *hold gets the JSON the record's strings

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum kw_kpi_class kw_kpi_classify(const struct kw_kpi_run *r, int64_t from, int64_t to)
 {
@@ -187,4 +188,29 @@ void kw_kpi_rating_figures(const struct kw_kpi_ratings *r, struct kw_kpi_rating_
     if (r->nps_n)
         out->nps = kw_kpi_round1(((double)r->nps_promoters - (double)r->nps_detractors) * 100.0 /
                                  (double)r->nps_n);
+}
+
+void kw_kpi_time_add(struct kw_kpi_time *t, int64_t seconds, int64_t hourly_minor,
+                     const char *currency)
+{
+    if (seconds <= 0)
+        return; /* a withdrawn entry */
+    t->time_s += seconds;
+    if (hourly_minor < 0 || !currency || strlen(currency) != 3) {
+        t->uncosted_s += seconds;
+        return;
+    }
+    if (!t->currency[0])
+        memcpy(t->currency, currency, 4);
+    else if (memcmp(t->currency, currency, 3) != 0)
+        t->mixed = true;
+    t->cost_x3600 += (double)seconds * (double)hourly_minor;
+}
+
+bool kw_kpi_cost_per_ticket(const struct kw_kpi_time *t, int64_t resolved, int64_t *minor)
+{
+    if (resolved <= 0 || t->mixed || !t->currency[0])
+        return false;
+    *minor = (int64_t)llround(t->cost_x3600 / 3600.0 / (double)resolved);
+    return true;
 }

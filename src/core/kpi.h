@@ -92,6 +92,23 @@ void kw_kpi_rating_add(struct kw_kpi_ratings *r, int satisfaction, int nps);
 void kw_kpi_rating_figures(const struct kw_kpi_ratings *r, struct kw_kpi_rating_figures *out);
 #define KW_KPI_NPS_NULL (-1000.0)
 
+/* Time spent and its cost (docs/kpi.md "Time spent and cost"): each entry's
+ * seconds at the hourly cost of the team it was recorded for (hourly_minor
+ * < 0 or currency NULL: that team has no cost; the time counts, uncosted). */
+#define KW_KPI_HOURLY_MAX 100000000 /* minor units per hour */
+struct kw_kpi_time {
+    int64_t time_s, uncosted_s;
+    double cost_x3600; /* sum of seconds x hourly minor units: exact below 2^53 */
+    char currency[4];  /* of the first costed entry, "" before */
+    bool mixed;        /* costed entries in more than one currency */
+};
+void kw_kpi_time_add(struct kw_kpi_time *t, int64_t seconds, int64_t hourly_minor,
+                     const char *currency);
+/* Cost per ticket resolved, in minor units of t->currency (halves away from
+ * zero) into *minor; false (null) when no ticket was resolved, no costed
+ * time was recorded, or the costs are in more than one currency. */
+bool kw_kpi_cost_per_ticket(const struct kw_kpi_time *t, int64_t resolved, int64_t *minor);
+
 /* Statistics of v[0..n) (sorted in place) and one-decimal rounding. */
 struct kw_kpi_stat kw_kpi_stat_i64(int64_t *v, size_t n);
 struct kw_kpi_stat kw_kpi_stat_f64(double *v, size_t n);

@@ -386,6 +386,25 @@ bool kw_policy_metric_staff_only(const struct kw_policy *p, size_t m)
     return m < p->n_metrics && p->metric[m].staff_only;
 }
 
+enum kw_metric_kpi kw_policy_metric_kpi(const struct kw_policy *p, size_t m)
+{
+    if (!p || m >= p->n_metrics)
+        return KW_MKPI_NONE;
+    if (p->metric[m].kpi != KW_MKPI_NONE)
+        return p->metric[m].kpi;
+    static const char *const ids[] = {
+        [KW_MKPI_RESPONSE] = "response", [KW_MKPI_RESOLUTION] = "resolution"};
+    for (int k = KW_MKPI_RESPONSE; k <= KW_MKPI_RESOLUTION; k++) {
+        if (strcmp(p->metric[m].id, ids[k]) != 0)
+            continue;
+        for (size_t j = 0; j < p->n_metrics; j++)
+            if (p->metric[j].kpi == (enum kw_metric_kpi)k)
+                return KW_MKPI_NONE; /* another metric carries the marker */
+        return (enum kw_metric_kpi)k;
+    }
+    return KW_MKPI_NONE;
+}
+
 bool kw_policy_customer_reply_resumes(const struct kw_policy *p)
 {
     return !p || !p->reply_stays;

@@ -110,6 +110,9 @@ const char *kw_policy_calendar_ref(const struct kw_policy *p, size_t i);
 enum kw_code kw_policy_calendar_bind(struct kw_policy *p, size_t i, const struct kw_cal_spec *spec,
                                      struct kw_err *err);
 
+/* What a metric measures for MTTA and MTTR ("kpi" on a metric). */
+enum kw_metric_kpi { KW_MKPI_NONE, KW_MKPI_RESPONSE, KW_MKPI_RESOLUTION };
+
 /* Levels, metrics and rules by index. */
 size_t kw_policy_level_count(const struct kw_policy *p);
 const char *kw_policy_level_id(const struct kw_policy *p, size_t i);
@@ -192,6 +195,11 @@ bool kw_policy_customer_reply_resumes(const struct kw_policy *p);
  * for a clock that starts at closed, the call-back): a customer sees
  * neither the clock nor its events. */
 bool kw_policy_metric_staff_only(const struct kw_policy *p, size_t m);
+/* The figure metric m stands for in the KPIs and the service report
+ * (docs/kpi.md "MTTA / MTTR"): its "kpi" marker; when no metric of the
+ * policy carries that marker, the metric whose id is "response" or
+ * "resolution" stands for it (commitments written before the marker). */
+enum kw_metric_kpi kw_policy_metric_kpi(const struct kw_policy *p, size_t m);
 /* Whether value is allowed for attribute a (any value when the policy
  * declares no list of tiers, regions, ...). */
 bool kw_policy_attr_known(const struct kw_policy *p, enum kw_attr a, const char *value);

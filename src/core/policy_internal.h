@@ -33,6 +33,7 @@ struct kw_metric_def {
     size_t n_warn;
     uint8_t warn[KW_POLICY_MAX_WARN]; /* ascending */
     bool staff_only;                  /* hidden from customers */
+    enum kw_metric_kpi kpi;           /* the "kpi" marker; NONE when absent */
 };
 
 struct kw_rule {

@@ -574,10 +574,37 @@ static enum kw_code metric_warn(struct kw_metric_def *x, json_t *warn, const cha
     return KW_OK;
 }
 
+/* "kpi": "response" or "resolution", the figure the metric stands for in
+ * MTTA / MTTR (docs/kpi.md); at most one metric of each. */
+static enum kw_code metric_kpi(struct kw_policy *p, size_t i, json_t *v, const char *ptr,
+                               struct kw_err *err)
+{
+    char fp[PTR_MAX];
+    subs(fp, ptr, "kpi");
+    if (!v)
+        return KW_OK;
+    const char *s = json_is_string(v) ? json_string_value(v) : "";
+    enum kw_metric_kpi k = strcmp(s, "response") == 0     ? KW_MKPI_RESPONSE
+                           : strcmp(s, "resolution") == 0 ? KW_MKPI_RESOLUTION
+                                                          : KW_MKPI_NONE;
+    if (k == KW_MKPI_NONE)
+        return fail(err, fp,
+                    "expected \"response\" (the metric MTTA measures) or \"resolution\" "
+                    "(MTTR)");
+    for (size_t j = 0; j < i; j++)
+        if (p->metric[j].kpi == k)
+            return fail(err, fp,
+                        "metric \"%s\" is already marked \"%s\": at most one metric "
+                        "of each",
+                        p->metric[j].id, s);
+    p->metric[i].kpi = k;
+    return KW_OK;
+}
+
 static enum kw_code parse_metric(struct kw_policy *p, size_t i, json_t *m, struct kw_err *err)
 {
-    static const char *const keys[] = {"id",         "label",   "start",      "stop",
-                                       "pause_when", "warn_at", "staff_only", NULL};
+    static const char *const keys[] = {"id",      "label",      "start", "stop", "pause_when",
+                                       "warn_at", "staff_only", "kpi",   NULL};
     char ptr[PTR_MAX], fp[PTR_MAX];
     struct kw_metric_def *x = &p->metric[i];
     subi(ptr, "/metrics", i);
@@ -599,6 +626,8 @@ static enum kw_code parse_metric(struct kw_policy *p, size_t i, json_t *m, struc
     if (so && !json_is_boolean(so))
         return fail(err, fp, "expected true or false");
     x->staff_only = so ? json_is_true(so) : strcmp(x->start, "closed") == 0;
+    if (metric_kpi(p, i, json_object_get(m, "kpi"), ptr, err) != KW_OK)
+        return KW_INVALID;
     subs(fp, ptr, "warn_at");
     return metric_warn(x, json_object_get(m, "warn_at"), fp, err);
 }

@@ -76,9 +76,9 @@ static bool grp_run(struct grp *g, const struct kw_report_run *r, int64_t from, 
 {
     if (kw_kpi_add(&g->all, &r->run, from, to, err) != KW_OK)
         return false;
-    if (same(r->metric, "response") && kw_kpi_add(&g->resp, &r->run, from, to, err) != KW_OK)
+    if (r->kpi == KW_MKPI_RESPONSE && kw_kpi_add(&g->resp, &r->run, from, to, err) != KW_OK)
         return false;
-    if (same(r->metric, "resolution") && kw_kpi_add(&g->resol, &r->run, from, to, err) != KW_OK)
+    if (r->kpi == KW_MKPI_RESOLUTION && kw_kpi_add(&g->resol, &r->run, from, to, err) != KW_OK)
         return false;
     if (keep_target && kw_kpi_classify(&r->run, from, to) != KW_KPI_OUT) {
         if (g->ntargets == g->captargets) {

@@ -21,13 +21,15 @@
 
 #include "kpi.h"
 #include "kw_err.h"
+#include "policy.h"
 
 /* One clock run with the ticket's dimensions at its stop (NULL: none). */
 struct kw_report_run {
     struct kw_kpi_run run;
     int64_t ticket_id;
     const char *metric, *level, *category, *org, *team, *assignee;
-    const char *reason; /* the overrun's reason category, NULL: not explained */
+    const char *reason;     /* the overrun's reason category, NULL: not explained */
+    enum kw_metric_kpi kpi; /* what the metric stands for (kw_policy_metric_kpi) */
 };
 
 enum kw_report_fact_kind {
@@ -57,8 +59,8 @@ struct kw_report_input {
 /* The headline figures; a null figure is NAN. */
 enum kw_report_head {
     KW_RH_ON_TIME,   /* on-time rate over every metric's runs, percent */
-    KW_RH_MTTA,      /* mean working elapsed of the "response" metric's stopped runs, s */
-    KW_RH_MTTR,      /* same for "resolution" */
+    KW_RH_MTTA,      /* mean working elapsed of the response metric's stopped runs, s */
+    KW_RH_MTTR,      /* same for the resolution metric (kpi marker, policy.h) */
     KW_RH_BREACHES,  /* met_late + breached_open runs */
     KW_RH_CREATED,   /* tickets */
     KW_RH_RESOLVED,  /* tickets */

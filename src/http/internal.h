@@ -453,6 +453,10 @@ struct kwh_reply kwh_ticket_event_post(struct kwh_call *x);
 struct kwh_reply kwh_ticket_sla(struct kwh_call *x);
 /* kpi.c */
 struct kwh_reply kwh_kpis(struct kwh_call *x);
+/* The teams' hourly costs (time accounting): list, set, clear. */
+struct kwh_reply kwh_team_costs(struct kwh_call *x);
+struct kwh_reply kwh_team_cost_put(struct kwh_call *x);
+struct kwh_reply kwh_team_cost_delete(struct kwh_call *x);
 struct kwh_reply kwh_kpi_breaches(struct kwh_call *x);
 /* reports.c */
 struct kwh_reply kwh_report_weekly(struct kwh_call *x);

@@ -59,9 +59,11 @@ struct entry {
     size_t bucket;
     char *vals[D_COUNT]; /* owned; NULL: none */
     struct kw_kpi_acc acc[MAX_METRICS];
+    struct kw_kpi_acc marked[2]; /* the response and resolution metrics' runs (MTTA, MTTR) */
     int64_t created, resolved, reopened, backlog[4];
     int64_t last_resolved, last_reopened; /* the ticket counted last (its events come together) */
     struct kw_kpi_ratings ratings;
+    struct kw_kpi_time time;
 };
 
 struct kq {
@@ -77,6 +79,13 @@ struct kq {
     size_t nm;
     char *metrics[MAX_METRICS];
     struct name_cache teams, people, orgs, commitments;
+    /* the teams' hourly costs (time accounting), read once */
+    size_t ncosts;
+    struct team_rate {
+        int64_t id, hourly; /* hourly < 0: none */
+        char currency[4];
+    } * costs;
+    bool costs_read;
     /* the groups: open addressing on key */
     size_t n, cap;
     struct entry **slot;
@@ -629,6 +638,25 @@ static void breached_open(struct kq *q, const struct kw_run_row *r, open_fn fn, 
     kw_runs_at_release(&m);
 }
 
+/* Count run r in e: under its metric, and under MTTA or MTTR when its
+ * commitment version marks the metric so ("kpi", docs/kpi.md). */
+static void count_run(struct kq *q, struct entry *e, int mi, const struct kw_run_row *r,
+                      int64_t from, int64_t to)
+{
+    struct kw_kpi_run k = kpi_run(r);
+    if (kw_kpi_add(&e->acc[mi], &k, from, to, &q->err) != KW_OK) {
+        q->failed = true;
+        return;
+    }
+    struct kw_err err = {0};
+    const struct kw_compiled *c = kwh_policy_for(q->x->h, q->x->wk->st, r->commitment_id, &err);
+    int m = c ? kw_policy_metric_index(c->p, r->metric) : -1;
+    enum kw_metric_kpi role = m < 0 ? KW_MKPI_NONE : kw_policy_metric_kpi(c->p, (size_t)m);
+    if (role != KW_MKPI_NONE &&
+        kw_kpi_add(&e->marked[role == KW_MKPI_RESPONSE ? 0 : 1], &k, from, to, &q->err) != KW_OK)
+        q->failed = true;
+}
+
 static void count_open(struct kq *q, const struct kw_run_row *r, size_t b, int64_t end, void *ctx)
 {
     (void)ctx;
@@ -636,9 +664,8 @@ static void count_open(struct kq *q, const struct kw_run_row *r, size_t b, int64
     struct dims d;
     run_dims(q, r, &d);
     struct entry *e = mi < 0 ? NULL : group_or_fail(q, b, &d);
-    struct kw_kpi_run k = kpi_run(r);
-    if (e && kw_kpi_add(&e->acc[mi], &k, q->b[b].from, end, &q->err) != KW_OK)
-        q->failed = true;
+    if (e)
+        count_run(q, e, mi, r, q->b[b].from, end);
 }
 
 static bool run_row(const struct kw_run_row *r, void *ctx)
@@ -652,9 +679,8 @@ static bool run_row(const struct kw_run_row *r, void *ctx)
         struct dims d;
         run_dims(q, r, &d);
         struct entry *e = group_or_fail(q, b, &d);
-        struct kw_kpi_run k = kpi_run(r);
-        if (e && kw_kpi_add(&e->acc[mi], &k, q->b[b].from, q->b[b].to, &q->err) != KW_OK)
-            q->failed = true;
+        if (e)
+            count_run(q, e, mi, r, q->b[b].from, q->b[b].to);
     }
     breached_open(q, r, count_open, NULL);
     return !q->failed;
@@ -728,11 +754,26 @@ static bool fact_row(const struct kw_ticket_fact_row *r, void *ctx)
     if (b >= q->nb)
         return true;
     struct dims d;
+    struct kw_ticket_fact_row charged;
+    if (c->kind == KW_TF_TIME) { /* time goes by the team it was recorded for */
+        charged = *r;
+        charged.team_id = r->entry_team_id;
+        r = &charged;
+    }
     fact_dims(q, r, &d);
     struct entry *e = group_or_fail(q, b, &d);
     if (!e)
         return false;
     switch (c->kind) {
+    case KW_TF_TIME: {
+        const struct team_rate *rate = NULL;
+        for (size_t i = 0; i < q->ncosts && !rate; i++)
+            if (q->costs[i].id == r->team_id)
+                rate = &q->costs[i];
+        kw_kpi_time_add(&e->time, r->seconds, rate ? rate->hourly : -1,
+                        rate ? rate->currency : NULL);
+        break;
+    }
     case KW_TF_CREATED:
         e->created++;
         break;
@@ -758,11 +799,28 @@ static bool fact_row(const struct kw_ticket_fact_row *r, void *ctx)
     return true;
 }
 
+static bool cost_row(const struct kw_team_cost *r, void *ctx)
+{
+    struct kq *q = ctx;
+    if (!r->currency)
+        return true;
+    void *v = realloc(q->costs, (q->ncosts + 1) * sizeof(*q->costs));
+    if (!v)
+        return false;
+    q->costs = v;
+    q->costs[q->ncosts] = (struct team_rate){.id = r->team_id, .hourly = r->hourly_minor};
+    snprintf(q->costs[q->ncosts++].currency, 4, "%s", r->currency);
+    return true;
+}
+
 static enum kw_code read_tickets(struct kq *q)
 {
     static const enum kw_ticket_fact kinds[] = {KW_TF_CREATED, KW_TF_RESOLVED, KW_TF_REOPENED,
-                                                KW_TF_RATED};
+                                                KW_TF_RATED, KW_TF_TIME};
     struct kw_store *st = q->x->wk->st;
+    if (!q->costs_read && kw_store_team_costs(st, cost_row, q, &q->err) != KW_OK)
+        return q->err.code;
+    q->costs_read = true;
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         struct fact_ctx c = {q, kinds[i], 0};
         if (kw_store_ticket_facts(st, kinds[i], q->from, q->to, q->org, fact_row, &c, &q->err) !=
@@ -844,6 +902,27 @@ static json_t *entry_json(struct kq *q, struct entry *e)
         (json_int_t)rf.nps_count, "score", num_or_null(rf.nps > KW_KPI_NPS_NULL + 1, rf.nps));
 }
 
+/* MTTA and MTTR: the mean elapsed of the marked metrics' stopped runs. */
+static json_t *mean_elapsed(struct kw_kpi_acc *a)
+{
+    struct kw_kpi_metric m;
+    kw_kpi_figures(a, &m);
+    return seconds(m.elapsed.n > 0, m.elapsed.mean);
+}
+
+/* Time spent and cost per ticket: the provider's, not shown to customers. */
+static void time_json(json_t *j, const struct entry *e)
+{
+    int64_t minor;
+    json_object_set_new(j, "time_spent_s", json_integer((json_int_t)e->time.time_s));
+    json_object_set_new(j, "uncosted_s", json_integer((json_int_t)e->time.uncosted_s));
+    json_object_set_new(
+        j, "cost_per_ticket",
+        kw_kpi_cost_per_ticket(&e->time, e->resolved, &minor)
+            ? json_pack("{s:I, s:s}", "minor", (json_int_t)minor, "currency", e->time.currency)
+            : json_null());
+}
+
 static int by_bucket_key(const void *a, const void *b)
 {
     const struct entry *x = *(struct entry *const *)a, *y = *(struct entry *const *)b;
@@ -860,6 +939,8 @@ static void kq_release(struct kq *q)
             continue;
         for (size_t m = 0; m < MAX_METRICS; m++)
             kw_kpi_acc_free(&e->acc[m]);
+        kw_kpi_acc_free(&e->marked[0]);
+        kw_kpi_acc_free(&e->marked[1]);
         for (int d = 0; d < D_COUNT; d++)
             free(e->vals[d]);
         free(e->key);
@@ -872,6 +953,7 @@ static void kq_release(struct kq *q)
     forget(&q->people);
     forget(&q->orgs);
     forget(&q->commitments);
+    free(q->costs);
     free(q->b);
 }
 
@@ -911,8 +993,14 @@ struct kwh_reply kwh_kpis(struct kwh_call *x)
     }
     qsort(all, n, sizeof(*all), by_bucket_key);
     json_t *groups = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(groups, entry_json(&q, all[i]));
+    for (size_t i = 0; i < n; i++) {
+        json_t *g = entry_json(&q, all[i]);
+        json_object_set_new(g, "mtta", mean_elapsed(&all[i]->marked[0]));
+        json_object_set_new(g, "mttr", mean_elapsed(&all[i]->marked[1]));
+        if (!x->me.customer)
+            time_json(g, all[i]);
+        json_array_append_new(groups, g);
+    }
     free(all);
     json_t *metrics = json_array();
     for (size_t i = 0; i < q.nm; i++)
@@ -1043,4 +1131,109 @@ struct kwh_reply kwh_kpi_breaches(struct kwh_call *x)
                           kwh_instant_json(q.to), "breaches", l.items, "truncated", l.more);
     kq_release(&q);
     return kwh_ok(200, j);
+}
+
+/* ---- team costs (time accounting) ---- */
+
+static bool cost_json(const struct kw_team_cost *r, void *ctx)
+{
+    json_array_append_new(
+        ctx, json_pack("{s:I, s:s, s:o}", "team_id", (json_int_t)r->team_id, "team",
+                       r->team ? r->team : "", "hourly_cost",
+                       r->currency
+                           ? json_pack("{s:I, s:s, s:o, s:I}", "minor", (json_int_t)r->hourly_minor,
+                                       "currency", r->currency, "set_at",
+                                       kwh_instant_json(r->set_at), "set_by", (json_int_t)r->set_by)
+                           : json_null()));
+    return true;
+}
+
+struct kwh_reply kwh_team_costs(struct kwh_call *x)
+{
+    struct kw_err err = {0};
+    json_t *items = json_array();
+    if (kw_store_team_costs(x->wk->st, cost_json, items, &err) != KW_OK) {
+        json_decref(items);
+        return kwh_problem(&err);
+    }
+    return kwh_ok(200, json_pack("{s:o}", "teams", items));
+}
+
+struct cost_unit {
+    int64_t team, minor, by, now;
+    const char *currency; /* NULL: clear */
+};
+
+static enum kw_code cost_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct cost_unit *u = ctx;
+    return kw_store_team_cost_set(st, u->team, u->minor, u->currency, u->by, u->now, err);
+}
+
+static const struct kwh_field cost_fields[] = {
+    {.name = "minor",
+     .type = KWH_INT,
+     .required = true,
+     .lo = 0,
+     .hi = KW_KPI_HOURLY_MAX,
+     .offset = offsetof(struct cost_unit, minor),
+     .expect = "expected the hourly cost in minor units (cents, fen), 0 to 100000000",
+     .missing = "missing (the hourly cost in minor units, e.g. 12000 for 120.00)"},
+    {.name = "currency",
+     .type = KWH_STR,
+     .required = true,
+     .max = 3,
+     .offset = offsetof(struct cost_unit, currency),
+     .missing = "missing (ISO 4217, e.g. CNY)"},
+};
+
+static struct kwh_reply cost_reply(struct kwh_call *x, int64_t team)
+{
+    struct kw_err err = {0};
+    json_t *items = json_array();
+    enum kw_code rc = kw_store_team_costs(x->wk->st, cost_json, items, &err);
+    json_t *found = NULL;
+    size_t i;
+    json_t *v;
+    json_array_foreach(items, i, v) if (json_integer_value(json_object_get(v, "team_id")) == team)
+        found = json_incref(v);
+    json_decref(items);
+    if (rc != KW_OK || !found) {
+        json_decref(found);
+        return rc != KW_OK ? kwh_problem(&err) : kwh_problem_of(KW_NOT_FOUND, "", "no such team");
+    }
+    return kwh_ok(200, found);
+}
+
+struct kwh_reply kwh_team_cost_put(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    json_t *j = kwh_body_object(x, &out);
+    if (!j)
+        return out;
+    struct cost_unit u = {.team = x->arg.id, .by = x->me.id, .now = x->now};
+    bool ok = kwh_decode(j, cost_fields, KWH_NFIELDS(cost_fields), &u, &out);
+    if (ok) {
+        const char *c = u.currency;
+        bool iso = strlen(c) == 3;
+        for (size_t i = 0; iso && i < 3; i++)
+            iso = c[i] >= 'A' && c[i] <= 'Z';
+        if (!iso) {
+            out = kwh_problemf(KW_INVALID, "/currency",
+                               "currency: \"%.8s\" is not an ISO 4217 code (three capital "
+                               "letters, e.g. CNY)",
+                               c);
+            ok = false;
+        }
+    }
+    ok = ok && kwh_write_unit(x, cost_unit, &u, &out);
+    json_decref(j);
+    return ok ? cost_reply(x, u.team) : out;
+}
+
+struct kwh_reply kwh_team_cost_delete(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    struct cost_unit u = {.team = x->arg.id, .by = x->me.id, .now = x->now};
+    return kwh_write_unit(x, cost_unit, &u, &out) ? cost_reply(x, u.team) : out;
 }

@@ -41,6 +41,7 @@ static struct kwh_reply openapi(struct kwh_call *x)
 #define CONTRACTS_WHY "only admins and managers write contracts and credits"
 #define INTAKE_WHY "only admins and managers manage alert sources"
 #define MAIL_WHY "only admins and managers manage mailboxes"
+#define COST_WHY "only admins and managers see and set what a team's hour costs"
 
 /* In the order of docs/openapi.json; a path's methods next to each other. */
 static const struct kwh_route routes[] = {
@@ -101,6 +102,9 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/teams", kwh_teams_list, NULL, STAFF, "teams are the provider's"},
     {"POST", "/api/v1/teams", kwh_teams_create, NULL, MANAGERS,
      "only admins and managers manage teams"},
+    {"GET", "/api/v1/teams/costs", kwh_team_costs, NULL, MANAGERS, COST_WHY},
+    {"PUT", "/api/v1/teams/{id}/cost", kwh_team_cost_put, NULL, MANAGERS, COST_WHY},
+    {"DELETE", "/api/v1/teams/{id}/cost", kwh_team_cost_delete, NULL, MANAGERS, COST_WHY},
     {"GET", "/api/v1/calendars", kwh_calendars_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/calendars", kwh_calendars_create, NULL, MANAGERS, CALS_WHY},
     {"GET", "/api/v1/calendars/{name}", kwh_calendar_get, NULL, ANYONE, NULL},

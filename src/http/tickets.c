@@ -116,7 +116,7 @@ static bool staff_side_event(const struct kw_policy *p, const char *type, json_t
 {
     if (json_is_true(json_object_get(body, "internal")) || strcmp(type, "sla_warning") == 0 ||
         strcmp(type, "escalated") == 0 || strcmp(type, "callback") == 0 ||
-        strncmp(type, "task_", 5) == 0)
+        strncmp(type, "task_", 5) == 0 || strcmp(type, "time_spent") == 0)
         return true;
     /* what staff noted on a call-back is theirs */
     if (strcmp(type, "rating") == 0 && json_is_string(json_object_get(body, "source")))
@@ -871,7 +871,7 @@ static void actor_names(struct kwh_call *x, json_t *events)
     json_decref(names);
 }
 
-enum ev_kind { EV_COMMENT, EV_TRANSITION, EV_MILESTONE, EV_REOPEN, EV_RATING };
+enum ev_kind { EV_COMMENT, EV_TRANSITION, EV_MILESTONE, EV_REOPEN, EV_RATING, EV_TIME };
 
 /* One POST /tickets/{id}/events, decoded: an application action to run. */
 struct event_unit {
@@ -882,10 +882,11 @@ struct event_unit {
     bool internal;
     enum kw_state to;
     const char *text, *milestone, *reason;
-    int satisfaction, nps; /* a rating: 1-5, 0-10 or -1: not given */
-    struct kw_move move;   /* out */
-    bool moved;            /* out */
-    int64_t fire_at;       /* out */
+    int satisfaction, nps;  /* a rating: 1-5, 0-10 or -1: not given */
+    struct kw_time_in time; /* time, or a comment's time_spent (seconds 0: none) */
+    struct kw_move move;    /* out */
+    bool moved;             /* out */
+    int64_t fire_at;        /* out */
 };
 
 static enum kw_code event_unit(struct kw_store *st, void *ctx, struct kw_err *err)
@@ -895,7 +896,10 @@ static enum kw_code event_unit(struct kw_store *st, void *ctx, struct kw_err *er
     enum kw_code rc;
     switch (e->kind) {
     case EV_COMMENT:
-        rc = kw_ticket_comment(&u, &e->who, e->ticket, e->text, e->internal, err);
+        rc = kw_ticket_comment_time(&u, &e->who, e->ticket, e->text, e->internal, &e->time, err);
+        break;
+    case EV_TIME:
+        rc = kw_ticket_time(&u, &e->who, e->ticket, &e->time, err);
         break;
     case EV_MILESTONE:
         rc = kw_ticket_milestone(&u, &e->who, e->ticket, e->milestone, err);
@@ -919,19 +923,25 @@ static enum kw_code event_unit(struct kw_store *st, void *ctx, struct kw_err *er
 /* An event as posted: one table for every type (a member another type
  * uses is checked and then ignored); what each type needs is checked after. */
 struct event_in {
-    const char *type, *reason, *text, *to, *milestone;
-    bool internal;
+    const char *type, *reason, *text, *to, *milestone, *note;
+    bool internal, has_time;
     int64_t satisfaction, nps;
+    int64_t seconds, minutes, corrects;   /* time; -1: not given */
+    int64_t spent_seconds, spent_minutes; /* a comment's time_spent; -1: not given */
 };
 
 #define EVENT(m) offsetof(struct event_in, m)
+static const struct kwh_field time_spent_fields[] = {
+    {.name = "seconds", .type = KWH_INT, .lo = 0, .hi = 1000000000, .offset = EVENT(spent_seconds)},
+    {.name = "minutes", .type = KWH_INT, .lo = 0, .hi = 10000000, .offset = EVENT(spent_minutes)},
+};
 static const struct kwh_field event_fields[] = {
     {.name = "type",
      .type = KWH_STR,
      .required = true,
      .max = 32,
      .offset = EVENT(type),
-     .missing = "missing (comment, transition, milestone, reopen or rating)"},
+     .missing = "missing (comment, transition, milestone, reopen, rating or time)"},
     {.name = "reason", .type = KWH_STR, .max = 2000, .offset = EVENT(reason)},
     {.name = "text", .type = KWH_STR, .max = 65536, .offset = EVENT(text)},
     {.name = "internal", .type = KWH_BOOL, .offset = EVENT(internal)},
@@ -951,14 +961,45 @@ static const struct kwh_field event_fields[] = {
      .hi = 1000,
      .offset = EVENT(nps),
      .expect = "expected 0 to 10 (or null)"},
+    /* time (and a comment's time_spent): the range is kw_ticket_time's */
+    {.name = "seconds", .type = KWH_INT, .lo = 0, .hi = 1000000000, .offset = EVENT(seconds)},
+    {.name = "minutes", .type = KWH_INT, .lo = 0, .hi = 10000000, .offset = EVENT(minutes)},
+    {.name = "corrects", .type = KWH_ID, .offset = EVENT(corrects)},
+    {.name = "note", .type = KWH_STR, .max = 2000, .offset = EVENT(note)},
+    {.name = "time_spent",
+     .type = KWH_OBJ,
+     .offset = EVENT(has_time),
+     .sub = time_spent_fields,
+     .nsub = 2},
 };
 #undef EVENT
 
 #define RATING_TEXT_MAX 2000
 
+/* Seconds from seconds or minutes (exactly one), into *out; field names
+ * the object ("" or "/time_spent"). */
+static bool time_amount(int64_t seconds, int64_t minutes, const char *field, int64_t *out,
+                        struct kwh_reply *fail)
+{
+    if ((seconds < 0) == (minutes < 0)) {
+        *fail = kwh_problemf(KW_INVALID, *field ? field : "/seconds",
+                             "%s: give the time as seconds or as minutes (one of them), e.g. "
+                             "{\"minutes\": 15}",
+                             *field ? field + 1 : "seconds");
+        return false;
+    }
+    *out = seconds >= 0 ? seconds : minutes * 60;
+    return true;
+}
+
 static bool parse_event(json_t *j, struct event_unit *u, struct kwh_reply *out)
 {
-    struct event_in in = {.satisfaction = 0, .nps = -1};
+    struct event_in in = {.satisfaction = 0,
+                          .nps = -1,
+                          .seconds = -1,
+                          .minutes = -1,
+                          .spent_seconds = -1,
+                          .spent_minutes = -1};
     if (!kwh_decode(j, event_fields, KWH_NFIELDS(event_fields), &in, out))
         return false;
     u->reason = in.reason;
@@ -967,9 +1008,19 @@ static bool parse_event(json_t *j, struct event_unit *u, struct kwh_reply *out)
     u->milestone = in.milestone;
     u->satisfaction = (int)in.satisfaction;
     u->nps = (int)in.nps;
-    if (strcmp(in.type, "comment") == 0)
+    if (strcmp(in.type, "comment") == 0) {
         u->kind = EV_COMMENT;
-    else if (strcmp(in.type, "milestone") == 0)
+        if (in.has_time &&
+            !time_amount(in.spent_seconds, in.spent_minutes, "/time_spent", &u->time.seconds, out))
+            return false;
+        u->time.note = NULL;
+    } else if (strcmp(in.type, "time") == 0) {
+        u->kind = EV_TIME;
+        if (!time_amount(in.seconds, in.minutes, "", &u->time.seconds, out))
+            return false;
+        u->time.note = in.note;
+        u->time.corrects = in.corrects > 0 ? in.corrects : 0;
+    } else if (strcmp(in.type, "milestone") == 0)
         u->kind = EV_MILESTONE;
     else if (strcmp(in.type, "reopen") == 0)
         u->kind = EV_REOPEN;
@@ -994,7 +1045,8 @@ static bool parse_event(json_t *j, struct event_unit *u, struct kwh_reply *out)
         }
     } else {
         *out = kwh_problem_of(KW_INVALID, "/type",
-                              "type: expected comment, transition, milestone, reopen or rating");
+                              "type: expected comment, transition, milestone, reopen, rating or "
+                              "time");
         return false;
     }
     return true;

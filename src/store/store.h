@@ -704,16 +704,43 @@ enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
  * or -1); open at `to` (created before it and, by the events before it, in
  * registered, analysing, handling or waiting_customer: at is created_at).
  * In ticket order, then time; org_id 0: all organisations. */
-enum kw_ticket_fact { KW_TF_CREATED, KW_TF_RESOLVED, KW_TF_REOPENED, KW_TF_RATED, KW_TF_OPEN };
+enum kw_ticket_fact {
+    KW_TF_CREATED,
+    KW_TF_RESOLVED,
+    KW_TF_REOPENED,
+    KW_TF_RATED,
+    KW_TF_OPEN,
+    KW_TF_TIME /* time entries recorded in the period, as corrected (docs/kpi.md) */
+};
 struct kw_ticket_fact_row {
     int64_t ticket_id, org_id, commitment_id, team_id, assignee_id, at;
     int satisfaction, nps;
+    /* KW_TF_TIME: the entry's seconds (its latest correction's, if any) and
+     * the team it was recorded for (0: none); else 0 */
+    int64_t seconds, entry_team_id;
     const char *level, *tier, *organisation, *category, *region, *channel; /* or NULL */
 };
 enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind, int64_t from,
                                    int64_t to, int64_t org_id,
                                    bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
                                    void *ctx, struct kw_err *err);
+
+/* ---- team costs (time accounting, docs/kpi.md) ---- */
+
+/* A team's hourly cost: minor units of currency (ISO 4217, 3 letters). */
+struct kw_team_cost {
+    int64_t team_id, hourly_minor, set_at, set_by;
+    const char *team, *currency; /* currency NULL: no cost set */
+};
+/* Set team_id's hourly cost (hourly_minor >= 0, currency 3 capital
+ * letters), or clear it (currency NULL). KW_NOT_FOUND for an unknown team. */
+enum kw_code kw_store_team_cost_set(struct kw_store *st, int64_t team_id, int64_t hourly_minor,
+                                    const char *currency, int64_t by, int64_t now,
+                                    struct kw_err *err);
+/* Every team with its cost (none set: currency NULL), by name. */
+enum kw_code kw_store_team_costs(struct kw_store *st,
+                                 bool (*fn)(const struct kw_team_cost *r, void *ctx), void *ctx,
+                                 struct kw_err *err);
 
 /* ---- people's subscriptions ---- */
 

@@ -134,6 +134,17 @@ static void test_bodies(void **state)
                   "\"task\":1,\"team_id\":2}");
     check_encoded(&(struct kw_event_rec){.kind = KW_EVENT_TASK_DONE, .task = 1},
                   "{\"note\":null,\"task\":1}");
+    /* time accounting: an entry with its reply, and a correction withdrawing one */
+    check_encoded(
+        &(struct kw_event_rec){
+            .kind = KW_EVENT_TIME_SPENT, .seconds = 1800, .team_id = 2, .comment_seq = 5},
+        "{\"comment\":5,\"corrects\":null,\"note\":null,\"seconds\":1800,"
+        "\"team_id\":2}");
+    check_encoded(
+        &(struct kw_event_rec){
+            .kind = KW_EVENT_TIME_SPENT, .seconds = 0, .corrects = 6, .note = "not this ticket"},
+        "{\"comment\":null,\"corrects\":6,\"note\":\"not this ticket\",\"seconds\":0,"
+        "\"team_id\":null}");
 }
 
 static void test_refusals(void **state)

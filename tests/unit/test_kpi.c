@@ -221,12 +221,55 @@ static void test_ratings(void **state)
     assert_true(f.nps == 0.0); /* 2 promoters, 2 detractors of 5 */
 }
 
+/* docs/kpi.md "Time spent and cost", the worked example: desk costs
+ * 120.00 CNY an hour, field 300.00, night has no cost set. */
+static void test_time_and_cost(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int64_t seconds, hourly;
+        const char *currency;
+    } entries[] = {
+        {"30 min by desk", 1800, 12000, "CNY"},
+        {"45 min by desk", 2700, 12000, "CNY"},
+        {"2 h by field, corrected to 1 h (the correction's seconds count)", 3600, 30000, "CNY"},
+        {"20 min by night, which has no cost", 1200, -1, NULL},
+        {"an entry withdrawn (corrected to 0)", 0, 12000, "CNY"},
+    };
+    struct kw_kpi_time t = {0};
+    for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++)
+        kw_kpi_time_add(&t, entries[i].seconds, entries[i].hourly, entries[i].currency);
+    assert_int_equal(t.time_s, 9300);
+    assert_int_equal(t.uncosted_s, 1200);
+    int64_t minor = 0;
+    /* 0.5 h x 12000 + 0.75 h x 12000 + 1 h x 30000 = 45000, over 3 tickets */
+    assert_true(kw_kpi_cost_per_ticket(&t, 3, &minor));
+    assert_int_equal(minor, 15000);
+    assert_string_equal(t.currency, "CNY");
+    /* over 7 tickets: 6428.57... -> 6429 */
+    assert_true(kw_kpi_cost_per_ticket(&t, 7, &minor));
+    assert_int_equal(minor, 6429);
+    /* no ticket resolved: null, not infinite */
+    assert_false(kw_kpi_cost_per_ticket(&t, 0, &minor));
+    /* nothing costed: null */
+    struct kw_kpi_time none = {0};
+    kw_kpi_time_add(&none, 600, -1, NULL);
+    assert_int_equal(none.time_s, 600);
+    assert_false(kw_kpi_cost_per_ticket(&none, 2, &minor));
+    /* two currencies: no sum that means anything */
+    kw_kpi_time_add(&t, 3600, 5000, "EUR");
+    assert_true(t.mixed);
+    assert_false(kw_kpi_cost_per_ticket(&t, 3, &minor));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classify),       cmocka_unit_test(test_stats),
         cmocka_unit_test(test_worked_example), cmocka_unit_test(test_nothing_is_null_not_100),
         cmocka_unit_test(test_many_runs_grow), cmocka_unit_test(test_ratings),
+        cmocka_unit_test(test_time_and_cost),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -36,6 +36,15 @@ static void test_bad_policies(void **state)
          "{" HEAD "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"first_"
          "response\"],\"staff_only\":\"yes\"}]," RULES "}",
          "/metrics/0/staff_only", "expected true"},
+        {"a kpi marker that names no figure",
+         "{" HEAD "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"first_"
+         "response\"],\"kpi\":\"speed\"}]," RULES "}",
+         "/metrics/0/kpi", "expected \"response\""},
+        {"two metrics marked as the response metric",
+         "{" HEAD "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"first_"
+         "response\"],\"kpi\":\"response\"},{\"id\":\"ack\",\"start\":\"created\",\"stop\":"
+         "[\"first_response\"],\"kpi\":\"response\"}]," RULES "}",
+         "/metrics/1/kpi", "at most one metric of each"},
         {"an escalation on an unknown metric",
          "{" HEAD METRICS RULES ",\"escalations\":[{\"id\":\"e\",\"when\":{\"metric\":\"x\"},"
          "\"steps\":[{\"notify\":\"assignee\"}]}]}",
@@ -470,6 +479,55 @@ static void test_staff_only(void **state)
     kw_policy_free(p);
 }
 
+/* The kpi marker says which metric MTTA and MTTR measure; a commitment
+ * that marks none keeps the metric ids response and resolution. */
+static void test_kpi_marker(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *metrics;
+        const char *metric[3];
+        enum kw_metric_kpi want[3];
+    } cases[] = {
+        {"markers name the metrics",
+         "{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"first_response\"]},"
+         "{\"id\":\"ack\",\"start\":\"created\",\"stop\":[\"first_response\"],"
+         "\"kpi\":\"response\"},{\"id\":\"fix\",\"start\":\"created\",\"stop\":"
+         "[\"resolved\"],\"kpi\":\"resolution\"}",
+         {"response", "ack", "fix"},
+         {KW_MKPI_NONE, KW_MKPI_RESPONSE, KW_MKPI_RESOLUTION}},
+        {"no markers: the ids response and resolution",
+         "{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"first_response\"]},"
+         "{\"id\":\"resolution\",\"start\":\"created\",\"stop\":[\"resolved\"]},"
+         "{\"id\":\"fix\",\"start\":\"created\",\"stop\":[\"resolved\"]}",
+         {"response", "resolution", "fix"},
+         {KW_MKPI_RESPONSE, KW_MKPI_RESOLUTION, KW_MKPI_NONE}},
+        {"a marker for one figure leaves the other to its id",
+         "{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"first_response\"]},"
+         "{\"id\":\"resolution\",\"start\":\"created\",\"stop\":[\"resolved\"]},"
+         "{\"id\":\"fix\",\"start\":\"created\",\"stop\":[\"resolved\"],"
+         "\"kpi\":\"resolution\"}",
+         {"response", "resolution", "fix"},
+         {KW_MKPI_RESPONSE, KW_MKPI_NONE, KW_MKPI_RESOLUTION}},
+    };
+    for (size_t i = 0; i < N_ELEMS(cases); i++) {
+        char doc[2048];
+        snprintf(doc, sizeof(doc), "{" HEAD "\"metrics\":[%s]," RULES "}", cases[i].metrics);
+        struct kw_err err = {0};
+        struct kw_policy *p = kw_policy_parse(doc, strlen(doc), &err);
+        if (!p)
+            fail_msg("%s: %s %s", cases[i].name, err.field, err.msg);
+        for (size_t j = 0; j < 3; j++) {
+            int m = kw_policy_metric_index(p, cases[i].metric[j]);
+            assert_true(m >= 0);
+            if (kw_policy_metric_kpi(p, (size_t)m) != cases[i].want[j])
+                fail_msg("%s: %s is %d, want %d", cases[i].name, cases[i].metric[j],
+                         (int)kw_policy_metric_kpi(p, (size_t)m), (int)cases[i].want[j]);
+        }
+        kw_policy_free(p);
+    }
+}
+
 /* A calendar may name a stored calendar: its spec is unknown until the
  * caller binds one (a server reads the store); commands that read only the
  * file refuse it with a message saying why. */
@@ -570,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_examples_are_valid),
         cmocka_unit_test(test_replies),
         cmocka_unit_test(test_staff_only),
+        cmocka_unit_test(test_kpi_marker),
         cmocka_unit_test(test_stored_calendars),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

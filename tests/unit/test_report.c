@@ -44,6 +44,9 @@ static struct kw_report_run run(int64_t ticket, const char *metric, const char *
         .team = "desk",
         .assignee = agent,
         .reason = reason,
+        .kpi = strcmp(metric, "response") == 0     ? KW_MKPI_RESPONSE
+               : strcmp(metric, "resolution") == 0 ? KW_MKPI_RESOLUTION
+                                                   : KW_MKPI_NONE,
     };
 }
 
@@ -117,6 +120,29 @@ static void build(struct kw_report *r, bool per_agent, bool with_prev)
     struct kw_err err = {0};
     if (kw_report_build(&cur, with_prev ? &prev : NULL, bounds, 7, per_agent, r, &err) != KW_OK)
         fail_msg("kw_report_build: %s", err.msg);
+}
+
+/* MTTA and MTTR follow the kpi marker, not the metric's id: a metric "ack"
+ * marked response counts, one named "response" without the mark does not. */
+static void test_kpi_marker(void **state)
+{
+    (void)state;
+    struct kw_report_run runs[3] = {
+        run(1, "ack", "L1", "ann", H, 2 * H, NT, 2 * H, H, NULL, NULL, NULL),
+        run(2, "response", "L1", "ann", H, 2 * H, NT, 2 * H, 3 * H, NULL, NULL, NULL),
+        run(3, "fix", "L1", "ann", H, 5 * H, NT, 4 * H, 2 * H, NULL, NULL, NULL),
+    };
+    runs[0].kpi = KW_MKPI_RESPONSE;
+    runs[1].kpi = KW_MKPI_NONE;
+    runs[2].kpi = KW_MKPI_RESOLUTION;
+    struct kw_report_input cur = {from, to, runs, 3, NULL, 0};
+    struct kw_report r;
+    struct kw_err err = {0};
+    if (kw_report_build(&cur, NULL, NULL, 0, true, &r, &err) != KW_OK)
+        fail_msg("kw_report_build: %s", err.msg);
+    CLOSE(r.head[KW_RH_MTTA], H);     /* ack only */
+    CLOSE(r.head[KW_RH_MTTR], 2 * H); /* fix */
+    kw_report_free(&r);
 }
 
 static void test_headline(void **state)
@@ -266,8 +292,8 @@ static void test_nothing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_headline), cmocka_unit_test(test_levels_breaches_top),
+        cmocka_unit_test(test_headline),         cmocka_unit_test(test_levels_breaches_top),
         cmocka_unit_test(test_agents_and_radar), cmocka_unit_test(test_formulas),
-        cmocka_unit_test(test_nothing)};
+        cmocka_unit_test(test_nothing),          cmocka_unit_test(test_kpi_marker)};
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -13,6 +13,11 @@ enum stmt {
     S_TF_REOPENED,
     S_TF_RATED,
     S_TF_OPEN,
+    S_TF_TIME,
+    S_TEAM_COSTS,
+    S_TEAM_COST_SET,
+    S_TEAM_COST_CLEAR,
+    S_TEAM_EXISTS,
     S_COUNT
 };
 
@@ -68,6 +73,22 @@ static const char *const sql[S_COUNT] = {
                   " ('registered', 'analysing', 'handling', 'waiting_customer') OR t.updated_at"
                   " >= ?2) AND " TF_STATE_AT
                   " IN ('registered', 'analysing', 'handling', 'waiting_customer') ORDER BY t.id",
+    /* each entry at its own instant, with its latest correction's seconds */
+    [S_TF_TIME] = "SELECT " TF_COLS ", e.at, 0, -1, coalesce((SELECT json_extract(c.body,"
+                  " '$.seconds') FROM events c WHERE c.ticket_id = e.ticket_id AND c.type ="
+                  " 'time_spent' AND json_extract(c.body, '$.corrects') = e.seq ORDER BY c.seq"
+                  " DESC LIMIT 1), json_extract(e.body, '$.seconds'), 0),"
+                  " coalesce(json_extract(e.body, '$.team_id'), 0) FROM events e JOIN tickets t"
+                  " ON t.id = e.ticket_id JOIN orgs o ON o.id = t.org_id WHERE e.type ="
+                  " 'time_spent' AND e.at >= ?1 AND e.at < ?2 AND (?3 = 0 OR t.org_id = ?3)"
+                  " AND json_extract(e.body, '$.corrects') IS NULL ORDER BY t.id, e.at",
+    [S_TEAM_COSTS] = "SELECT t.id, t.name, c.hourly_minor, c.currency, c.set_at, c.set_by"
+                     " FROM teams t LEFT JOIN team_costs c ON c.team_id = t.id ORDER BY t.name",
+    [S_TEAM_COST_SET] = "INSERT INTO team_costs(team_id, hourly_minor, currency, set_at, set_by)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(team_id) DO UPDATE SET"
+                        " hourly_minor = ?2, currency = ?3, set_at = ?4, set_by = ?5",
+    [S_TEAM_COST_CLEAR] = "DELETE FROM team_costs WHERE team_id = ?1",
+    [S_TEAM_EXISTS] = "SELECT 1 FROM teams WHERE id = ?1",
     [S_RUNS_TICKET] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ticket_id = ?1"
                       " ORDER BY ticket_id, metric, run",
 };
@@ -192,6 +213,10 @@ static void read_fact(sqlite3_stmt *x, struct kw_ticket_fact_row *out)
         .satisfaction = sqlite3_column_int(x, 12),
         .nps = sqlite3_column_int(x, 13),
     };
+    if (sqlite3_column_count(x) > 15) { /* time entries */
+        out->seconds = sqlite3_column_int64(x, 14);
+        out->entry_team_id = sqlite3_column_int64(x, 15);
+    }
 }
 KWS_ROW_MAPPER(read_fact, struct kw_ticket_fact_row)
 
@@ -200,14 +225,59 @@ enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind
                                    bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
                                    void *ctx, struct kw_err *err)
 {
-    static const enum stmt of[] = {[KW_TF_CREATED] = S_TF_CREATED,
-                                   [KW_TF_RESOLVED] = S_TF_RESOLVED,
-                                   [KW_TF_REOPENED] = S_TF_REOPENED,
-                                   [KW_TF_RATED] = S_TF_RATED,
-                                   [KW_TF_OPEN] = S_TF_OPEN};
+    static const enum stmt of[] = {
+        [KW_TF_CREATED] = S_TF_CREATED,   [KW_TF_RESOLVED] = S_TF_RESOLVED,
+        [KW_TF_REOPENED] = S_TF_REOPENED, [KW_TF_RATED] = S_TF_RATED,
+        [KW_TF_OPEN] = S_TF_OPEN,         [KW_TF_TIME] = S_TF_TIME};
     sqlite3_stmt *x = prep(st, of[kind]);
     sqlite3_bind_int64(x, 1, from);
     sqlite3_bind_int64(x, 2, to);
     sqlite3_bind_int64(x, 3, org_id);
     return EACH_ROW(st, x, read_fact, fn, ctx, "read tickets for the KPIs", err);
+}
+
+enum kw_code kw_store_team_cost_set(struct kw_store *st, int64_t team_id, int64_t hourly_minor,
+                                    const char *currency, int64_t by, int64_t now,
+                                    struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_TEAM_EXISTS);
+    sqlite3_bind_int64(x, 1, team_id);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc == SQLITE_DONE)
+        return kw_err_set(err, KW_NOT_FOUND, "", "no team %lld", (long long)team_id);
+    if (rc != SQLITE_ROW)
+        return kws_fail(st, err, "read team");
+    x = prep(st, currency ? S_TEAM_COST_SET : S_TEAM_COST_CLEAR);
+    sqlite3_bind_int64(x, 1, team_id);
+    if (currency) {
+        sqlite3_bind_int64(x, 2, hourly_minor);
+        sqlite3_bind_text(x, 3, currency, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(x, 4, now);
+        sqlite3_bind_int64(x, 5, by);
+    }
+    rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    sqlite3_clear_bindings(x);
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "set team cost");
+}
+
+static void read_cost(sqlite3_stmt *x, struct kw_team_cost *out)
+{
+    *out = (struct kw_team_cost){
+        .team_id = sqlite3_column_int64(x, 0),
+        .team = column_text(x, 1),
+        .hourly_minor = sqlite3_column_int64(x, 2),
+        .currency = column_text(x, 3),
+        .set_at = sqlite3_column_int64(x, 4),
+        .set_by = sqlite3_column_int64(x, 5),
+    };
+}
+KWS_ROW_MAPPER(read_cost, struct kw_team_cost)
+
+enum kw_code kw_store_team_costs(struct kw_store *st,
+                                 bool (*fn)(const struct kw_team_cost *r, void *ctx), void *ctx,
+                                 struct kw_err *err)
+{
+    return EACH_ROW(st, prep(st, S_TEAM_COSTS), read_cost, fn, ctx, "list team costs", err);
 }
