@@ -49,9 +49,7 @@ static bool currency_ok(const char *s)
     return true;
 }
 
-/* t in whole calendar months (UTC) after base: the instant of the same
- * day and time, the day cut to the month's last. */
-static int64_t add_months(int64_t base, int64_t months)
+int64_t kw_months_after(int64_t base, int64_t months)
 {
     int64_t day = kw_day_of(base), y;
     unsigned m, d;
@@ -69,11 +67,11 @@ void kw_contract_period(const struct kw_contract *c, int64_t t, int64_t *from, i
 {
     int64_t step = strcmp(c->billing, "annual") == 0 ? 12 : 1, k = 0;
     *from = c->period_start;
-    *to = add_months(c->period_start, step);
+    *to = kw_months_after(c->period_start, step);
     while (*to <= t && *to < c->period_end) {
         k += step;
         *from = *to;
-        *to = add_months(c->period_start, k + step);
+        *to = kw_months_after(c->period_start, k + step);
     }
     if (*to > c->period_end)
         *to = c->period_end;

@@ -143,7 +143,10 @@ struct kwh_reply kwh_org_get(struct kwh_call *x)
     if ((x->me.customer && x->arg.id != x->me.org_id) ||
         kw_store_org_get(x->wk->st, x->arg.id, &o, &err) != KW_OK)
         return kwh_problem_of(KW_NOT_FOUND, "", "no such organisation");
-    return kwh_ok(200, kwh_org_json(&o));
+    json_t *j = kwh_org_json(&o);
+    if (!x->me.customer)
+        json_object_set_new(j, "watch_list", kwh_watch_json(x, x->arg.id));
+    return kwh_ok(200, j);
 }
 
 struct kwh_reply kwh_orgs_list(struct kwh_call *x)
@@ -159,6 +162,10 @@ struct kwh_reply kwh_orgs_list(struct kwh_call *x)
         kwh_page_release(&pg);
         return kwh_problem(&err);
     }
+    size_t i;
+    json_t *o;
+    json_array_foreach(pg.items, i, o) if (!x->me.customer) json_object_set_new(
+        o, "watch_list", kwh_watch_json(x, json_integer_value(json_object_get(o, "id"))));
     return kwh_ok(200, kwh_page_json(&pg, "orgs"));
 }
 

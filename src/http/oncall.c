@@ -189,18 +189,6 @@ struct kwh_reply kwh_rotas_put(struct kwh_call *x)
     return out;
 }
 
-static bool query_instant(const struct kwh_call *x, const char *name, int64_t *t,
-                          struct kwh_reply *fail)
-{
-    const char *v = kwh_query(x, name);
-    struct kw_err err = {0};
-    if (v && kw_instant_parse(v, strlen(v), t, &err) != KW_OK) {
-        *fail = kwh_problemf(KW_INVALID, "", "%s: %s", name, err.msg);
-        return false;
-    }
-    return true;
-}
-
 /* Load a rota (by id, or by team_id and level from the query). */
 static bool rota_of(struct kwh_call *x, int64_t id, struct kw_rota *r, struct kwh_reply *fail)
 {
@@ -233,7 +221,7 @@ static struct kwh_reply who(struct kwh_call *x, struct kw_rota *r)
 {
     struct kwh_reply out;
     int64_t at = x->now;
-    if (!query_instant(x, "at", &at, &out))
+    if (!kwh_query_instant(x, "at", &at, &out))
         return out;
     const char *source = NULL;
     int64_t user = kw_oncall_who(&r->s, &r->tz, at, &source);
@@ -248,7 +236,7 @@ static struct kwh_reply shifts(struct kwh_call *x, struct kw_rota *r)
     struct kwh_reply out;
     int64_t from = x->now;
     long long days = 14;
-    if (!query_instant(x, "from", &from, &out) || !kwh_query_int(x, "days", 1, 62, &days, &out))
+    if (!kwh_query_instant(x, "from", &from, &out) || !kwh_query_int(x, "days", 1, 62, &days, &out))
         return out;
     json_t *j = shifts_json(&r->s, &r->tz, from, days);
     if (!j)

@@ -88,7 +88,7 @@ static const struct kws_catalogue *const catalogues[KWS_PARTS] = {
     [KWS_PEOPLE] = &kws_people_sql, [KWS_ATTACH] = &kws_attach_sql,
     [KWS_VIEWS] = &kws_views_sql,   [KWS_NOTIFY] = &kws_notify_sql,
     [KWS_LEDGER] = &kws_ledger_sql, [KWS_INTAKE] = &kws_intake_sql,
-    [KWS_MAIL] = &kws_mail_sql,
+    [KWS_MAIL] = &kws_mail_sql,     [KWS_WATCH] = &kws_watch_sql,
 };
 
 enum kw_code kws_each_row(struct kw_store *st, sqlite3_stmt *x,
