@@ -222,3 +222,26 @@ enum kw_code kw_overrun_loss_save(struct kw_unit *u, const struct kw_actor *who,
     free(after);
     return rc;
 }
+
+enum kw_code kw_audit_before(struct kw_store *st, const char *kind, int64_t id, const char *name,
+                             char **before, struct kw_err *err)
+{
+    return kw_store_audit_row(st, kind, id, name, before, err);
+}
+
+enum kw_code kw_audit_after(struct kw_store *st, const struct kw_actor *who, int64_t now,
+                            const char *kind, int64_t id, const char *name, const char *action,
+                            const char *before, struct kw_err *err)
+{
+    char *after = NULL;
+    enum kw_code rc = kw_store_audit_row(st, kind, id, name, &after, err);
+    if (rc == KW_OK && name && after) { /* the object's id, for the entry */
+        json_t *o = json_loads(after, 0, NULL);
+        id = o ? json_integer_value(json_object_get(o, "id")) : 0;
+        json_decref(o);
+    }
+    if (rc == KW_OK && !(before && after && strcmp(before, after) == 0)) /* nothing changed */
+        rc = kw_audit(st, who, now, kind, id, action, before, after, err);
+    free(after);
+    return rc;
+}

@@ -54,4 +54,15 @@ enum kw_code kw_audit(struct kw_store *st, const struct kw_actor *who, int64_t n
                       const char *kind, int64_t object, const char *action, const char *before,
                       const char *after, struct kw_err *err);
 
+/* An audited change in two calls inside the change's unit: the object's
+ * state before it (*before, caller frees; NULL when it does not exist yet),
+ * then, once changed, the entry with its state after (before may be NULL;
+ * it is borrowed). kind and id (or name for a calendar) as for
+ * kw_store_audit_row. */
+enum kw_code kw_audit_before(struct kw_store *st, const char *kind, int64_t id, const char *name,
+                             char **before, struct kw_err *err);
+enum kw_code kw_audit_after(struct kw_store *st, const struct kw_actor *who, int64_t now,
+                            const char *kind, int64_t id, const char *name, const char *action,
+                            const char *before, struct kw_err *err);
+
 #endif

@@ -14,6 +14,7 @@
 #include "civil.h"
 #include "ics.h"
 #include "internal.h"
+#include "watch.h"
 #include "letter.h"
 #include "policy_json.h"
 #include "tickets.h"
@@ -29,6 +30,7 @@ struct org_unit {
     struct kw_org org;
     struct kw_clocks *clocks;
     int64_t now, id;
+    struct kw_actor who;
 };
 
 static bool calendar_seen(const struct kw_named_row *r, void *ctx)
@@ -97,7 +99,11 @@ static enum kw_code org_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct org_unit *u = ctx;
     enum kw_code rc = org_terms_check(u, st, err);
-    return rc != KW_OK ? rc : kw_store_org_insert(st, &u->org, u->now, &u->id, err);
+    if (rc == KW_OK)
+        rc = kw_store_org_insert(st, &u->org, u->now, &u->id, err);
+    return rc != KW_OK ? rc
+                       : kw_audit_after(st, &u->who, u->now, "organisation", u->id, NULL, "create",
+                                        NULL, err);
 }
 
 static const struct kwh_field org_fields[] = {
@@ -125,7 +131,7 @@ struct kwh_reply kwh_orgs_create(struct kwh_call *x)
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct org_unit u = {.clocks = x->h->clocks, .now = x->now};
+    struct org_unit u = {.clocks = x->h->clocks, .now = x->now, .who = kwh_actor(x)};
     if (kwh_decode(j, org_fields, KWH_NFIELDS(org_fields), &u, &out) &&
         kwh_write_unit(x, org_unit, &u, &out)) {
         u.org.id = u.id;
@@ -214,12 +220,17 @@ struct user_unit {
     json_t *skills; /* as sent */
     char hash[KW_PASSWORD_HASH_BUF];
     int64_t now, id;
+    struct kw_actor who;
 };
 
 static enum kw_code user_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct user_unit *u = ctx;
-    return kw_store_user_insert(st, &u->u, u->password ? u->hash : NULL, u->now, &u->id, err);
+    enum kw_code rc =
+        kw_store_user_insert(st, &u->u, u->password ? u->hash : NULL, u->now, &u->id, err);
+    return rc != KW_OK
+               ? rc
+               : kw_audit_after(st, &u->who, u->now, "user", u->id, NULL, "create", NULL, err);
 }
 
 static const struct kwh_field user_fields[] = {
@@ -241,7 +252,7 @@ struct kwh_reply kwh_users_create(struct kwh_call *x)
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct user_unit u = {.now = x->now};
+    struct user_unit u = {.now = x->now, .who = kwh_actor(x)};
     char *skills = NULL;
     if (!kwh_decode(j, user_fields, KWH_NFIELDS(user_fields), &u, &out) ||
         !kwh_skills_of(u.skills, &skills, &out))
@@ -311,12 +322,16 @@ static bool team_add(const struct kw_named_row *r, void *ctx)
 struct team_unit {
     const char *name;
     int64_t lead, now, id;
+    struct kw_actor who;
 };
 
 static enum kw_code team_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct team_unit *u = ctx;
-    return kw_store_team_insert(st, u->name, u->lead, u->now, &u->id, err);
+    enum kw_code rc = kw_store_team_insert(st, u->name, u->lead, u->now, &u->id, err);
+    return rc != KW_OK
+               ? rc
+               : kw_audit_after(st, &u->who, u->now, "team", u->id, NULL, "create", NULL, err);
 }
 
 struct kwh_reply kwh_teams_list(struct kwh_call *x)
@@ -342,7 +357,7 @@ struct kwh_reply kwh_teams_create(struct kwh_call *x)
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct team_unit u = {.now = x->now};
+    struct team_unit u = {.now = x->now, .who = kwh_actor(x)};
     if (kwh_decode(j, team_fields, KWH_NFIELDS(team_fields), &u, &out) &&
         kwh_write_unit(x, team_unit, &u, &out))
         out = kwh_ok(201, kwh_team_json(u.id, u.name, u.lead));
@@ -383,6 +398,7 @@ struct calendar_unit {
     char *spec;
     int64_t now, marked;
     struct kw_calendar_saved saved;
+    struct kw_actor who;
 };
 
 /* A new version reaches the commitments that name the calendar
@@ -391,7 +407,15 @@ static enum kw_code calendar_unit(struct kw_store *st, void *ctx, struct kw_err 
 {
     struct calendar_unit *u = ctx;
     struct kw_unit unit = {.st = st, .clocks = u->h->clocks, .sla = &u->h->wsla, .now = u->now};
-    return kw_app_calendar_save(&unit, u->name, u->spec, &u->saved, &u->marked, err);
+    char *before = NULL;
+    enum kw_code rc = kw_audit_before(st, "calendar", 0, u->name, &before, err);
+    if (rc == KW_OK)
+        rc = kw_app_calendar_save(&unit, u->name, u->spec, &u->saved, &u->marked, err);
+    if (rc == KW_OK)
+        rc = kw_audit_after(st, &u->who, u->now, "calendar", 0, u->name,
+                            before ? "update" : "create", before, err);
+    free(before);
+    return rc;
 }
 
 static void reschedule(int64_t ticket, int64_t fire_at, void *ctx)
@@ -411,6 +435,7 @@ static struct kwh_reply calendar_store(struct kwh_call *x, const struct kw_cal_s
     }
     json_t *canon = kw_cal_spec_to_json(spec);
     struct calendar_unit u = {.h = x->h,
+                              .who = kwh_actor(x),
                               .name = spec->name,
                               .spec = canon ? json_dumps(canon, JSON_COMPACT) : NULL,
                               .now = x->now};
@@ -688,13 +713,17 @@ struct commitment_unit {
     const char *name, *version;
     char *doc;
     int64_t from, now, id;
+    struct kw_actor who;
 };
 
 static enum kw_code commitment_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct commitment_unit *u = ctx;
-    return kw_store_commitment_insert(st, u->name, u->version, u->from, u->doc, u->now, &u->id,
-                                      err);
+    enum kw_code rc =
+        kw_store_commitment_insert(st, u->name, u->version, u->from, u->doc, u->now, &u->id, err);
+    return rc != KW_OK ? rc
+                       : kw_audit_after(st, &u->who, u->now, "commitment", u->id, NULL, "create",
+                                        NULL, err);
 }
 
 struct kwh_reply kwh_commitments_create(struct kwh_call *x)
@@ -721,7 +750,8 @@ struct kwh_reply kwh_commitments_create(struct kwh_call *x)
                                     json_dumps(j, JSON_COMPACT),
                                     kw_policy_effective_from(p),
                                     x->now,
-                                    0};
+                                    0,
+                                    kwh_actor(x)};
         if (!u.doc)
             out = kwh_problem_of(KW_NOMEM, "", "no memory");
         else if (kwh_write_unit(x, commitment_unit, &u, &out))

@@ -727,6 +727,15 @@ struct kw_audit_row {
 };
 enum kw_code kw_store_audit_append(struct kw_store *st, const struct kw_audit_row *a, int64_t *id,
                                    struct kw_err *err);
+/* The stored row of an administrative object as a JSON object text (the
+ * caller frees it), for an audit entry's before and after: kind
+ * "calendar" (by name), "commitment", "rota", "endpoint", "user",
+ * "organisation", "contract" or "team" (by id). Secrets are left out (a
+ * password's hash, an endpoint's secret and its URL's query); JSON texts
+ * (a calendar's spec, a commitment's document) are nested as JSON. *json
+ * NULL when there is no such row; KW_INVALID for another kind. */
+enum kw_code kw_store_audit_row(struct kw_store *st, const char *kind, int64_t id, const char *name,
+                                char **json, struct kw_err *err);
 /* Changes of kind (NULL: all) by actor (0: anyone) with at in [from, to),
  * id < before (0: from the newest), newest first, at most limit. */
 struct kw_audit_filter {

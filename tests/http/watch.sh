@@ -212,6 +212,58 @@ req GET "/api/v1/audit?from=yesterday" "" "$MGR"
 is "refused: a bad instant" 400 '.detail | test("from")'
 req GET "/api/v1/audit?from=2026-03-08T00:00:00Z&to=2026-03-07T00:00:00Z" "" "$MGR"
 is "refused: to before from" 400 '.pointer == "/to"'
+# --- every administrative change is audited, with its before and after ---
+audited() { # NAME KIND JQ-ON-THE-NEWEST-CHANGE
+    req GET "/api/v1/audit?kind=$2&limit=1" "" "$MGR"
+    is "audited: $1" 200 ".changes[0] | $3"
+}
+req GET "/api/v1/audit?kind=organisation" "" "$MGR"
+is "audited: the organisations created, by the admin" 200 \
+    '[.changes[] | select(.action == "create") | .after.name] == ["Globex","Acme"] and all(.changes[]; .actor == 1 and .before == null)'
+req PATCH "/api/v1/orgs/$GLOBEX" '{"region":"north"}' "$MGR"
+audited "an organisation edited" organisation ".action == \"update\" and .object == $GLOBEX and .before.region == null and .after.region == \"north\" and .actor == $MGR_ID"
+audited "people created, without their password" user '.action == "create" and .after.email == "cy@acme.example" and (.after | has("password_hash") | not)'
+req GET /api/v1/me "" "$CUST"
+CUST_ID=$(jq -r .id "$TMP/body")
+req PATCH "/api/v1/users/$CUST_ID" '{"name":"Cy Young"}' "$ADMIN"
+audited "a person edited" user ".object == $CUST_ID and .before.name == \"cy\" and .after.name == \"Cy Young\""
+audited "a commitment added" commitment '.action == "create" and .after.name == "Watch" and .after.doc.levels == ["L1"]'
+req POST /api/v1/calendars '{"name":"office","tz":"Asia/Shanghai","week":{"mon":[["09:00","18:00"]]}}' "$MGR"
+is "a calendar" 201
+audited "a calendar added" calendar '.action == "create" and .after.name == "office" and .before == null'
+req POST /api/v1/calendars '{"name":"office","tz":"Asia/Shanghai","week":{"mon":[["09:00","17:00"]]}}' "$MGR"
+audited "a calendar changed" calendar '.action == "update" and .before.spec.week.mon == [["09:00","18:00"]] and .after.spec.week.mon == [["09:00","17:00"]]'
+req POST /api/v1/teams '{"name":"Night desk"}' "$MGR"
+TEAM=$(jq -r .id "$TMP/body")
+audited "a team added" team ".object == $TEAM"
+req POST /api/v1/oncall "{\"team_id\":$TEAM,\"schedule\":{\"name\":\"Nights\",\"tz\":\"UTC\",\"layers\":[{\"name\":\"n\",\"rotation\":\"daily\",\"start\":\"2026-03-01\",\"handoff\":\"09:00\",\"people\":[$AM_ID]}]}}" "$MGR"
+is "a rota" 201
+audited "a rota set" rota '.action == "create" and .after.name == "Nights"'
+req POST /api/v1/oncall "{\"team_id\":$TEAM,\"schedule\":{\"name\":\"Nights 2\",\"tz\":\"UTC\",\"layers\":[{\"name\":\"n\",\"rotation\":\"daily\",\"start\":\"2026-03-01\",\"handoff\":\"10:00\",\"people\":[$AM_ID]}]}}" "$MGR"
+audited "a rota replaced" rota '.action == "update" and .before.name == "Nights" and .after.name == "Nights 2"'
+req GET /api/v1/endpoints "" "$MGR"
+EP=$(jq -r '.endpoints[0].id' "$TMP/body")
+audited "an endpoint added" endpoint ".action == \"create\" and .object == $EP"
+req PATCH "/api/v1/endpoints/$EP" '{"name":"account desk 2"}' "$MGR"
+audited "an endpoint changed" endpoint '.action == "update" and .before.name == "account desk" and .after.name == "account desk 2"'
+req DELETE "/api/v1/endpoints/$EP" "" "$MGR"
+audited "an endpoint deleted" endpoint '.action == "delete" and .before.deleted_at == null and .after.deleted_at != null'
+req POST /api/v1/contracts '{"org_id":'"$ACME"',"value":1000000,"currency":"CNY","period_start":"2026-01-01T00:00:00Z","period_end":"2027-01-01T00:00:00Z","billing":"monthly","deposit_required":{"percent":10},"deposit_held":150000}' "$MGR"
+K=$(jq -r .id "$TMP/body")
+audited "a contract added" contract ".action == \"create\" and .object == $K and .after.value == 1000000"
+req PATCH "/api/v1/contracts/$K" '{"deposit_held":200000}' "$MGR"
+audited "a contract changed" contract '.action == "update" and .before.deposit_held == 150000 and .after.deposit_held == 200000'
+req POST "/api/v1/contracts/$K/adjustments" '{"amount":500,"reason":"goodwill"}' "$MGR"
+audited "a credit adjusted" credit ".action == \"adjust\" and .object == $K and .after.amount == 500 and .after.reason == \"goodwill\" and .after.entry_id != null"
+req POST "/api/v1/contracts/$K/adjustments" '{"amount":200000,"reason":"outage"}' "$MGR"
+RQ=$(jq -r .request_id "$TMP/body")
+req POST "/api/v1/adjustments/$RQ/decision" '{"approve":false}' "$ADMIN"
+audited "a decision on an adjustment" credit ".action == \"decide\" and .after.request_id == $RQ and .after.approved == false and .actor == 1"
+req POST "/api/v1/contracts/$K/claims" '{"amount":500}' "$CUST"
+audited "the customer's claim" credit ".action == \"claim\" and .actor == $CUST_ID"
+req POST "/api/v1/contracts/$K/settlements" '{"amount":500,"against":"invoice","invoice":"INV-1"}' "$MGR"
+audited "a settlement" credit '.action == "settle" and .after.invoice == "INV-1"'
+
 N=$(sqlite3 "$TMP/kw.db" "SELECT count(*) FROM log_leaves WHERE kind = 'audit'")
 M=$(sqlite3 "$TMP/kw.db" "SELECT count(*) FROM audit")
 check "every audit entry is a leaf of the Merkle log" "$([ "$N" = "$M" ] && [ "$N" -gt 0 ]; echo $?)" "($N leaves, $M entries)"
