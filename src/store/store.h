@@ -727,6 +727,10 @@ struct kw_audit_row {
 };
 enum kw_code kw_store_audit_append(struct kw_store *st, const struct kw_audit_row *a, int64_t *id,
                                    struct kw_err *err);
+/* Recompute the audit trail's hash chain; KW_CONFLICT naming the first
+ * entry whose hash does not match (changed, removed or reordered). *n: how
+ * many entries were checked. */
+enum kw_code kw_store_audit_verify(struct kw_store *st, int64_t *n, struct kw_err *err);
 /* The stored row of an administrative object as a JSON object text (the
  * caller frees it), for an audit entry's before and after: kind
  * "calendar" (by name), "commitment", "rota", "endpoint", "user",

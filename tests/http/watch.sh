@@ -270,4 +270,18 @@ check "every audit entry is a leaf of the Merkle log" "$([ "$N" = "$M" ] && [ "$
 if sqlite3 "$TMP/kw.db" "UPDATE audit SET action = 'x'" 2>/dev/null; then RC=1; else RC=0; fi
 check "the audit trail is append-only" "$RC"
 
+# --- keepword verify: the audit trail's chain and the credit ledger's ---
+"$KW" verify --db "$TMP/kw.db" >"$TMP/out" 2>&1
+check "keepword verify: intact" $? "$(cat "$TMP/out")"
+grep -Eq 'the credit ledger and [0-9]+ audit entries: every chain is intact$' "$TMP/out"
+check "it names the audit trail and the ledger" $? "$(cat "$TMP/out")"
+sqlite3 "$TMP/kw.db" ".backup '$TMP/tampered.db'"
+sqlite3 "$TMP/tampered.db" "DROP TRIGGER audit_no_update; UPDATE audit SET body = replace(body, 'goodwill', 'badwill') WHERE action = 'adjust'"
+RQ_ENTRY=$(sqlite3 "$TMP/tampered.db" "SELECT id FROM audit WHERE action = 'adjust' ORDER BY id LIMIT 1")
+"$KW" verify --db "$TMP/tampered.db" >"$TMP/out" 2>&1
+RC=$?
+check "a rewritten audit entry fails verification" "$([ "$RC" = 1 ]; echo $?)" "(exit $RC)"
+grep -q "audit trail: entry $RQ_ENTRY does not match its hash chain" "$TMP/out"
+check "naming the entry" $? "$(cat "$TMP/out")"
+
 finish

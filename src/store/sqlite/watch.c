@@ -25,6 +25,7 @@ enum stmt {
     S_AUDIT_HEAD,
     S_AUDIT_INSERT,
     S_AUDIT,
+    S_AUDIT_CHAIN,
     S_COUNT
 };
 
@@ -63,6 +64,7 @@ static const char *const sql[S_COUNT] = {
                 " body -> '$.after', hash FROM audit WHERE (?1 IS NULL OR kind = ?1)"
                 " AND (?2 = 0 OR actor = ?2) AND at >= ?3 AND at < ?4 AND (?5 = 0 OR id < ?5)"
                 " ORDER BY id DESC LIMIT ?6",
+    [S_AUDIT_CHAIN] = "SELECT id, at, actor, body, hash FROM audit ORDER BY id",
 };
 
 const struct kws_catalogue kws_watch_sql = {sql, S_COUNT};
@@ -421,4 +423,46 @@ enum kw_code kw_store_audit_row(struct kw_store *st, const char *kind, int64_t i
     }
     sqlite3_finalize(x);
     return code;
+}
+
+struct audit_check {
+    unsigned char prev[KW_HASH_BYTES];
+    int64_t seq;
+    struct kw_err *err;
+    enum kw_code rc;
+};
+
+static bool audit_check_row(sqlite3_stmt *x, void *arg)
+{
+    struct audit_check *c = arg;
+    int64_t id = sqlite3_column_int64(x, 0);
+    const char *body = (const char *)sqlite3_column_text(x, 3);
+    char *canon = body ? kw_chain_canonical(body, NULL) : NULL;
+    unsigned char h[KW_HASH_BYTES];
+    bool ok = canon && id == c->seq + 1 && sqlite3_column_bytes(x, 4) == KW_HASH_BYTES;
+    if (ok) {
+        kw_event_hash(c->prev, 0, id, sqlite3_column_int64(x, 1), "audit",
+                      sqlite3_column_int64(x, 2), canon, h);
+        ok = memcmp(h, sqlite3_column_blob(x, 4), KW_HASH_BYTES) == 0 && strcmp(canon, body) == 0;
+    }
+    free(canon);
+    if (!ok) {
+        c->rc = kw_err_set(c->err, KW_CONFLICT, "",
+                           "audit trail: entry %lld does not match its hash chain%s", (long long)id,
+                           id != c->seq + 1 ? " (an entry before it is missing)" : "");
+        return false;
+    }
+    c->seq = id;
+    memcpy(c->prev, h, KW_HASH_BYTES);
+    return true;
+}
+
+enum kw_code kw_store_audit_verify(struct kw_store *st, int64_t *n, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct audit_check c = {.err = err, .rc = KW_OK};
+    enum kw_code rc = kws_each_row(st, prep(st, S_AUDIT_CHAIN), audit_check_row, &c,
+                                   "verify the audit trail", err);
+    *n = c.seq;
+    return rc != KW_OK ? rc : c.rc;
 }
