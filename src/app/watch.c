@@ -102,8 +102,10 @@ enum kw_code kw_watch_settings_save(struct kw_unit *u, const struct kw_actor *wh
     if ((rc = kw_store_watch_settings_put(u->st, s, err)) != KW_OK)
         return rc;
     char *before = dump(settings_json(&old)), *after = dump(settings_json(s));
-    rc = before && after ? kw_audit(u->st, who, u->now, "settings", 0, "update", before, after, err)
-                         : kw_err_set(err, KW_NOMEM, "", "no memory for the audit entry");
+    if (!before || !after)
+        rc = kw_err_set(err, KW_NOMEM, "", "no memory for the audit entry");
+    else if (strcmp(before, after) != 0) /* saving the same settings changes nothing */
+        rc = kw_audit(u->st, who, u->now, "settings", 0, "update", before, after, err);
     free(before);
     free(after);
     return rc;
