@@ -477,12 +477,12 @@ function renderTop(route) {
   document.querySelector('.skip').textContent = t('skip');
   const links = [];
   const me = session.me;
-  if (me && staff()) links.push(['#/board', 'board'], ['#/tickets', 'tickets'], ['#/new', 'new_ticket'], ['#/callbacks', 'callbacks'], ['#/inbox', 'inbox'], ['#/contracts', 'contracts']);
+  if (me && staff()) links.push(['#/board', 'board'], ['#/tickets', 'tickets'], ['#/new', 'new_ticket'], ['#/callbacks', 'callbacks'], ['#/inbox', 'inbox'], ['#/contracts', 'contracts'], ['#/watch', 'watch']);
   if (me && !staff()) links.push(['#/portal', 'portal'], ['#/portal/new', 'new_request'], ['#/tickets', 'search'], ['#/inbox', 'inbox'], ['#/contracts', 'contracts'], ['#/portal/letter', 'our_commitment']);
   if (me && manager())
     links.push(['#/admin/commitments', 'commitments'], ['#/admin/calendars', 'calendars'],
       ['#/admin/orgs', 'orgs'], ['#/admin/people', 'people'], ['#/admin/oncall', 'oncall'],
-      ['#/admin/endpoints', 'endpoints']);
+      ['#/admin/endpoints', 'endpoints'], ['#/audit', 'audit']);
   add(top, [
     h('a', { class: 'brand', href: me ? (staff() ? '#/board' : '#/portal') : '#/login' }, t('brand')),
     h('nav', { 'aria-label': t('brand') }, links.map(([href, key]) =>
@@ -782,7 +782,7 @@ async function pageTicket(main, id) {
   const details = h('dl', { class: 'kv' },
     h('dt', {}, t('state')), h('dd', { id: 'state' }, stateLabel(ticket.state)),
     h('dt', {}, t('level')), h('dd', {}, h('span', { class: 'badge ' + ticket.level }, ticket.level)),
-    h('dt', {}, t('org')), h('dd', {}, nameOf(os, ticket.org_id)),
+    h('dt', {}, t('org')), h('dd', { id: 'org' }, nameOf(os, ticket.org_id), ticket.watch_list ? [' ', watchBadge(ticket.watch_list)] : null),
     h('dt', {}, t('category')), h('dd', {}, vocab(doc, 'categories', ticket.category)),
     h('dt', {}, t('tier')), h('dd', {}, vocab(doc, 'tiers', ticket.tier)),
     h('dt', {}, t('requester')), h('dd', { id: 'requester' }, ticket.requester_name || t('none')),
@@ -914,8 +914,15 @@ async function pageTicket(main, id) {
 function overrunCard(o, us, doc, reload) {
   const box = h('div', { class: 'card', 'data-overrun': o.id },
     h('div', {}, metricLabel(o.metric, doc), ' · ', t('late_by', { d: fmtDur(o.late_by_seconds) }), ' · ', stLabel(o.state)),
-    o.reason ? h('p', {}, t('reason_' + o.reason), o.note ? ` — ${o.note}` : '') : null);
+    o.reason ? h('p', {}, t('reason_' + o.reason), o.note ? ` — ${o.note}` : '') : null, lossLine(o));
   if (!staff()) return box;
+  if (manager()) {
+    const loss = h('input', { type: 'number', name: 'loss', min: 0, step: 0.01, 'aria-label': t('loss'), value: o.loss != null ? o.loss / 100 : '' });
+    add(box, form(async () => {
+      await api('PATCH', `/overruns/${o.id}`, { loss: loss.value === '' ? null : Math.round(Number(loss.value) * 100) });
+      reload();
+    }, h('div', { class: 'row' }, h('label', {}, t('loss'), loss), h('button', { type: 'submit' }, t('loss_save')))));
+  }
   const reasons = ['technology', 'staffing', 'process', 'customer', 'third_party'];
   const rs = h('select', { name: 'reason', 'aria-label': t('overrun_reason') }, reasons.map((r) => h('option', { value: r, selected: r === o.reason }, t('reason_' + r))));
   const note = h('input', { name: 'note', 'aria-label': t('note'), value: o.note || '' });
@@ -2057,7 +2064,7 @@ async function pageOrgs(main) {
   add(main, h('h1', {}, t('orgs')),
     h('div', { class: 'board' }, h('table', { id: 'orgs' }, h('thead', {}, h('tr', {}, [t('name'), t('tier'), t('region'), t('calendar'), t('contract_value'), t('account_manager'), t('col_status'), ''].map((x) => h('th', {}, x)))),
       h('tbody', {}, os.map((o) => {
-        const tr = h('tr', { 'data-org': o.id, class: o.active === false ? 'inactive' : '' }, h('td', {}, o.name), h('td', {}, o.tier ? label(tiers.find((x) => x.id === o.tier) || { id: o.tier }) : t('none')),
+        const tr = h('tr', { 'data-org': o.id, class: o.active === false ? 'inactive' : '' }, h('td', {}, o.name, o.watch_list ? [' ', watchBadge(o.watch_list)] : null), h('td', {}, o.tier ? label(tiers.find((x) => x.id === o.tier) || { id: o.tier }) : t('none')),
           h('td', {}, o.region || t('none')), h('td', {}, o.calendar || t('none')), h('td', { class: 'num' }, o.contract_value_cents != null ? fmtNum(o.contract_value_cents / 100) : t('none')),
           h('td', {}, o.account_manager_id ? nameOf(us, o.account_manager_id) : t('none')),
           h('td', {}, o.active === false ? h('span', { class: 'badge off' }, t('deactivated')) : t('active')),
@@ -2927,6 +2934,125 @@ async function pageContract(main, id) {
     h('label', {}, t('ct_invoice_no'), invoice), h('button', { type: 'submit' }, t('ct_settle'))))));
 }
 
+// The watch list (服务黑名单), accident levels and the audit trail (docs/policy.md).
+Object.assign(STRINGS.en, {
+  watch: 'Watch list', watch_title: 'Watch list (服务黑名单)', watch_none: 'No organisation is on the watch list.',
+  watch_badge: 'Watch list', watch_since: 'on the watch list since {d}: {n} overruns counted from {f}',
+  watch_rule: 'An organisation is put on the list at {n} overruns within {m} months (an overrun whose reason is the customer\'s side does not count).',
+  watch_clear: 'Take off the list', watch_reason: 'Reason for the decision', watch_cleared: 'Cleared {d} by {who}: {r}',
+  watch_history: 'Decisions', watch_settings: 'Settings', watch_overruns: 'Overruns', watch_months: 'Window (months)',
+  acc_major: 'Major accident (重大事故) from', acc_serious: 'Serious accident (严重事故) from', acc_general: 'General accident (一般事故) from',
+  acc_hint: 'Smallest loss of each level, in currency units; 0: not by amount.',
+  n_watch_list: 'Organisation on the watch list', loss: 'Loss', loss_save: 'Record loss', no_loss: 'no loss recorded',
+  accident_major: 'major accident (重大事故)', accident_serious: 'serious accident (严重事故)', accident_general: 'general accident (一般事故)',
+  audit: 'Audit', audit_title: 'Audit trail', audit_none: 'No changes match.', audit_kind: 'Kind', audit_actor: 'Who',
+  audit_object: 'Object', audit_action: 'Action', audit_before: 'Before', audit_after: 'After', audit_from: 'From', audit_to: 'To',
+  audit_filter: 'Filter', audit_any: 'any', audit_system: 'the system', audit_more: 'Older changes', flagged_on: 'flagged on ticket',
+  ak_calendar: 'calendar', ak_commitment: 'commitment', ak_rota: 'rota', ak_endpoint: 'notification endpoint', ak_user: 'person', ak_team: 'team', ak_organisation: 'organisation', ak_contract: 'contract', ak_credit: 'credit', ak_watch_list: 'watch list', ak_settings: 'settings', ak_overrun: 'overrun',
+  aa_create: 'created', aa_update: 'changed', aa_delete: 'deleted', aa_flag: 'flagged', aa_clear: 'cleared', aa_loss: 'loss recorded', aa_adjust: 'adjusted', aa_decide: 'decided', aa_claim: 'claimed', aa_settle: 'settled',
+});
+Object.assign(STRINGS.zh, {
+  watch: '服务黑名单', watch_title: '服务黑名单', watch_none: '目前没有客户组织列入服务黑名单。',
+  watch_badge: '服务黑名单', watch_since: '{d} 起列入服务黑名单：自 {f} 起累计超时 {n} 次',
+  watch_rule: '{m} 个月内累计超时 {n} 次即列入黑名单（原因为客户方的超时不计）。',
+  watch_clear: '移出黑名单', watch_reason: '决定理由', watch_cleared: '{d} 由 {who} 移出：{r}',
+  watch_history: '决定记录', watch_settings: '设置', watch_overruns: '超时次数', watch_months: '统计窗口（月）',
+  acc_major: '重大事故起点', acc_serious: '严重事故起点', acc_general: '一般事故起点',
+  acc_hint: '各级事故的最低损失金额（元）；0 表示不按金额认定。',
+  n_watch_list: '客户组织列入服务黑名单', loss: '损失金额', loss_save: '记录损失', no_loss: '未记录损失',
+  accident_major: '重大事故', accident_serious: '严重事故', accident_general: '一般事故',
+  audit: '审计', audit_title: '管理操作审计', audit_none: '没有符合条件的记录。', audit_kind: '类别', audit_actor: '操作人',
+  audit_object: '对象', audit_action: '操作', audit_before: '变更前', audit_after: '变更后', audit_from: '起', audit_to: '止',
+  audit_filter: '筛选', audit_any: '全部', audit_system: '系统', audit_more: '更早的记录', flagged_on: '触发工单',
+  ak_calendar: '工作日历', ak_commitment: '承诺书', ak_rota: '值班表', ak_endpoint: '通知端点', ak_user: '人员', ak_team: '团队', ak_organisation: '客户组织', ak_contract: '合同', ak_credit: '赔付', ak_watch_list: '服务黑名单', ak_settings: '设置', ak_overrun: '超时处理',
+  aa_create: '新建', aa_update: '修改', aa_delete: '删除', aa_flag: '列入', aa_clear: '移出', aa_loss: '记录损失', aa_adjust: '调整', aa_decide: '审批', aa_claim: '索赔', aa_settle: '结算',
+});
+
+// The badge an organisation on the watch list wears (staff only: the API never sends the flag to customers).
+function watchBadge(flag) {
+  if (!flag) return null;
+  return h('a', { class: 'badge watch', href: '#/watch', 'data-watch': flag.org_id,
+    title: t('watch_since', { d: fmtTime(flag.flagged_at), n: flag.overruns, f: fmtTime(flag.counted_from) }) }, t('watch_badge'));
+}
+
+// A loss in minor units, shown with its accident level.
+function lossLine(o) {
+  if (o.loss === null || o.loss === undefined) return null;
+  return h('p', { class: 'loss' }, `${t('loss')}: ${fmtNum(o.loss / 100)}`,
+    o.accident ? [' · ', h('span', { class: 'badge accident ' + o.accident }, t('accident_' + o.accident))] : null);
+}
+
+async function pageWatch(main) {
+  const [list, all, us] = await Promise.all([api('GET', '/watch-list'), api('GET', '/watch-list?all=true'), users()]);
+  add(main, h('h1', {}, t('watch_title')), h('p', { class: 'muted', id: 'watch-rule' }, t('watch_rule', { n: list.overruns, m: list.window_months })));
+  if (!list.flags.length) add(main, h('p', { id: 'watch-none' }, t('watch_none')));
+  for (const f of list.flags) {
+    const reason = h('input', { name: 'reason', required: true, maxlength: 1000, 'aria-label': t('watch_reason') });
+    add(main, h('div', { class: 'card watch-flag', 'data-org': f.org_id },
+      h('h2', {}, f.org_name, ' ', watchBadge(f)),
+      h('p', {}, t('watch_since', { d: fmtTime(f.flagged_at), n: f.overruns, f: fmtTime(f.counted_from) })),
+      f.ticket_id ? h('p', {}, t('flagged_on'), ' ', h('a', { href: `#/t/${f.ticket_id}` }, `#${f.ticket_id}`)) : null,
+      manager() ? form(async () => {
+        await api('POST', `/orgs/${f.org_id}/watch-list/clear`, { reason: reason.value });
+        router();
+      }, h('div', { class: 'row' }, h('label', {}, t('watch_reason'), reason), h('button', { type: 'submit' }, t('watch_clear')))) : null));
+  }
+  const done = all.flags.filter((f) => f.cleared_at);
+  if (done.length) {
+    add(main, h('h2', {}, t('watch_history')), h('ul', { id: 'watch-history' }, done.map((f) =>
+      h('li', {}, h('strong', {}, f.org_name), ' — ', t('watch_since', { d: fmtTime(f.flagged_at), n: f.overruns, f: fmtTime(f.counted_from) }), '. ',
+        t('watch_cleared', { d: fmtTime(f.cleared_at), who: nameOf(us, f.cleared_by), r: f.reason })))));
+  }
+  if (!manager()) return;
+  const st = await api('GET', '/watch-list/settings');
+  const num = (name, v, min, max, step) => h('input', { type: 'number', name, value: v, min, max, step: step || 1, required: true });
+  const n = num('overruns', st.overruns, 1, 1000), m = num('window_months', st.window_months, 1, 120);
+  const major = num('major', st.accident.major / 100, 0, 1e13, 0.01), serious = num('serious', st.accident.serious / 100, 0, 1e13, 0.01),
+    general = num('general', st.accident.general / 100, 0, 1e13, 0.01);
+  add(main, h('h2', {}, t('watch_settings')), h('div', { class: 'card', id: 'watch-settings' }, form(async () => {
+    await api('PUT', '/watch-list/settings', { overruns: Number(n.value), window_months: Number(m.value),
+      accident: { major: Math.round(major.value * 100), serious: Math.round(serious.value * 100), general: Math.round(general.value * 100) } });
+    toast(t('saved'));
+    router();
+  }, h('div', { class: 'row' }, h('label', {}, t('watch_overruns'), n), h('label', {}, t('watch_months'), m)),
+  h('div', { class: 'row' }, h('label', {}, t('acc_major'), major), h('label', {}, t('acc_serious'), serious), h('label', {}, t('acc_general'), general),
+    h('button', { type: 'submit' }, t('save'))), h('p', { class: 'small muted' }, t('acc_hint')))));
+}
+
+async function pageAudit(main, query) {
+  const q = new URLSearchParams(query || '');
+  const us = await users();
+  const kinds = ['calendar', 'commitment', 'rota', 'endpoint', 'user', 'team', 'organisation', 'contract', 'credit', 'watch_list', 'settings', 'overrun'];
+  const kind = h('select', { name: 'kind', 'aria-label': t('audit_kind') }, h('option', { value: '' }, t('audit_any')),
+    kinds.map((k) => h('option', { value: k, selected: q.get('kind') === k }, t('ak_' + k))));
+  const actor = h('select', { name: 'actor', 'aria-label': t('audit_actor') }, h('option', { value: '' }, t('audit_any')),
+    us.filter((u) => u.role === 'admin' || u.role === 'manager').map((u) => h('option', { value: u.id, selected: q.get('actor') === String(u.id) }, u.name)));
+  const from = h('input', { type: 'date', name: 'from', value: (q.get('from') || '').slice(0, 10), 'aria-label': t('audit_from') });
+  const to = h('input', { type: 'date', name: 'to', value: (q.get('to') || '').slice(0, 10), 'aria-label': t('audit_to') });
+  const page = await api('GET', '/audit?' + q.toString());
+  const show = (v) => (v === null || v === undefined ? '' : JSON.stringify(v));
+  add(main, h('h1', {}, t('audit_title')), form(() => {
+    const n = new URLSearchParams();
+    if (kind.value) n.set('kind', kind.value);
+    if (actor.value) n.set('actor', actor.value);
+    if (from.value) n.set('from', `${from.value}T00:00:00Z`);
+    if (to.value) n.set('to', `${to.value}T00:00:00Z`);
+    location.hash = '#/audit' + (n.toString() ? '?' + n.toString() : '');
+  }, h('div', { class: 'row' }, h('label', {}, t('audit_kind'), kind), h('label', {}, t('audit_actor'), actor),
+    h('label', {}, t('audit_from'), from), h('label', {}, t('audit_to'), to), h('button', { type: 'submit' }, t('audit_filter')))));
+  if (!page.changes.length) { add(main, h('p', { class: 'muted', id: 'audit-none' }, t('audit_none'))); return; }
+  add(main, h('div', { class: 'board' }, h('table', { id: 'audit' },
+    h('thead', {}, h('tr', {}, ['ct_at', 'audit_actor', 'audit_kind', 'audit_object', 'audit_action', 'audit_before', 'audit_after'].map((k) => h('th', { scope: 'col' }, t(k))))),
+    h('tbody', {}, page.changes.map((c) => h('tr', { 'data-audit': c.id },
+      h('td', {}, fmtTime(c.at)), h('td', {}, c.actor ? nameOf(us, c.actor) : t('audit_system')), h('td', {}, STRINGS.en['ak_' + c.kind] ? t('ak_' + c.kind) : c.kind),
+      h('td', {}, c.object === null ? '' : `#${c.object}`), h('td', {}, STRINGS.en['aa_' + c.action] ? t('aa_' + c.action) : c.action),
+      h('td', { class: 'json' }, show(c.before)), h('td', { class: 'json' }, show(c.after))))))));
+  if (page.next) {
+    q.set('before', page.next);
+    add(main, h('p', {}, h('a', { href: '#/audit?' + q.toString() }, t('audit_more'))));
+  }
+}
+
 const ROUTES = [
   [/^#\/login$/, pageLogin, null],
   [/^#\/board$/, pageBoard, 'staff'],
@@ -2947,6 +3073,8 @@ const ROUTES = [
   [/^#\/me$/, pageSettings, 'any'],
   [/^#\/contracts$/, pageContracts, 'any'],
   [/^#\/contracts\/(\d+)$/, pageContract, 'any'],
+  [/^#\/watch$/, pageWatch, 'staff'],
+  [/^#\/audit(?:\?(.*))?$/, pageAudit, 'manager'],
 ];
 
 let generation = 0;

@@ -11,6 +11,7 @@
 
 #include "civil.h"
 #include "credit.h"
+#include "watch.h"
 
 static bool manager(const struct kw_actor *who)
 {
@@ -49,9 +50,7 @@ static bool currency_ok(const char *s)
     return true;
 }
 
-/* t in whole calendar months (UTC) after base: the instant of the same
- * day and time, the day cut to the month's last. */
-static int64_t add_months(int64_t base, int64_t months)
+int64_t kw_months_after(int64_t base, int64_t months)
 {
     int64_t day = kw_day_of(base), y;
     unsigned m, d;
@@ -69,11 +68,11 @@ void kw_contract_period(const struct kw_contract *c, int64_t t, int64_t *from, i
 {
     int64_t step = strcmp(c->billing, "annual") == 0 ? 12 : 1, k = 0;
     *from = c->period_start;
-    *to = add_months(c->period_start, step);
+    *to = kw_months_after(c->period_start, step);
     while (*to <= t && *to < c->period_end) {
         k += step;
         *from = *to;
-        *to = add_months(c->period_start, k + step);
+        *to = kw_months_after(c->period_start, k + step);
     }
     if (*to > c->period_end)
         *to = c->period_end;
@@ -227,16 +226,22 @@ enum kw_code kw_contract_save(struct kw_unit *u, const struct kw_actor *who,
                               "commitment_id: no commitment %lld", (long long)c->commitment_id);
     }
     bool was_short = false;
+    char *snap = NULL; /* the audit trail's before */
     if (c->id) {
         struct found_contract before;
         int64_t balance;
         if ((rc = contract_get(u->st, c->id, &before, "", err)) != KW_OK ||
-            (rc = deposit_short(u->st, &before.c, &was_short, &balance, err)) != KW_OK)
+            (rc = deposit_short(u->st, &before.c, &was_short, &balance, err)) != KW_OK ||
+            (rc = kw_audit_before(u->st, "contract", c->id, NULL, &snap, err)) != KW_OK)
             return rc;
         *id = c->id;
         rc = kw_store_contract_update(u->st, c, u->now, err);
     } else
         rc = kw_store_contract_insert(u->st, c, u->now, id, err);
+    if (rc == KW_OK)
+        rc = kw_audit_after(u->st, who, u->now, "contract", *id, NULL, c->id ? "update" : "create",
+                            snap, err);
+    free(snap);
     return rc == KW_OK ? deposit_alert(u->st, *id, was_short, u->now, err) : rc;
 }
 

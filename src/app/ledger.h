@@ -27,6 +27,10 @@ enum kw_code kw_contract_save(struct kw_unit *u, const struct kw_actor *who,
  * periods counted in calendar months (UTC) from period_start, annual in
  * years, the last one cut at period_end. */
 void kw_contract_period(const struct kw_contract *c, int64_t t, int64_t *from, int64_t *to);
+/* months whole calendar months (UTC) after base (before it when
+ * negative): the instant of the same day and time, the day cut to the
+ * month's last. */
+int64_t kw_months_after(int64_t base, int64_t months);
 /* The deposit c requires, in minor units (a percent rounded half up). */
 int64_t kw_contract_deposit_required(const struct kw_contract *c);
 

@@ -39,6 +39,8 @@ static const char usage_verify[] =
     "Recompute the hash chain of every ticket (or of the tickets named) from\n"
     "its stored events and compare it with what is stored: an event changed,\n"
     "removed or reordered after it was written is reported with its number.\n"
+    "Without TICKET, also the credit ledger's chain of every organisation\n"
+    "and the audit trail's chain (docs/policy.md), on SQLite.\n"
     "--list prints one line per ticket: id, events, chain head (hex). Exit\n"
     "status 0 when every chain is intact, 1 otherwise.\n";
 
@@ -229,14 +231,35 @@ int kw_cmd_verify(int argc, char **argv)
         kw_store_close(v.st);
         return kw_cli_fail(NULL, &err);
     }
+    int64_t audited = -1, other = 0; /* other: the ledger or the audit trail broken */
+    if (first == argc && !kw_store_location_is_pg(db)) { /* not on PostgreSQL yet */
+        if (kw_store_ledger_verify(v.st, 0, &err) != KW_OK) {
+            fprintf(stderr, "keepword: %s\n", err.msg);
+            other++;
+        }
+        if (kw_store_audit_verify(v.st, &audited, &err) != KW_OK) {
+            fprintf(stderr, "keepword: %s\n", err.msg);
+            other++;
+        }
+    }
     kw_store_close(v.st);
+    if (other && !v.broken) {
+        fprintf(stderr, "keepword: the credit ledger or the audit trail failed verification\n");
+        return KW_EXIT_INPUT;
+    }
     if (v.broken) {
         fprintf(stderr, "keepword: %lld of %lld tickets failed verification\n", (long long)v.broken,
                 (long long)(v.broken + v.tickets));
         return KW_EXIT_INPUT;
     }
-    fprintf(v.list ? stderr : stdout, "%s: %lld tickets, %lld events: every chain is intact\n", db,
-            (long long)v.tickets, (long long)v.events);
+    if (audited >= 0)
+        fprintf(v.list ? stderr : stdout,
+                "%s: %lld tickets, %lld events, the credit ledger and %lld audit entries: every "
+                "chain is intact\n",
+                db, (long long)v.tickets, (long long)v.events, (long long)audited);
+    else
+        fprintf(v.list ? stderr : stdout, "%s: %lld tickets, %lld events: every chain is intact\n",
+                db, (long long)v.tickets, (long long)v.events);
     return KW_EXIT_OK;
 }
 

@@ -83,6 +83,7 @@ static const struct kw_notification_info notifications[] = {
     {"confirm_timeout", {"超时自动确认", "closed without the customer's confirmation"}},
     {"task_opened", {"跟进任务", "follow-up task"}},
     {"deposit_low", {"保证金不足", "service deposit below the contract's requirement"}},
+    {"watch_list", {"服务黑名单", "an organisation put on the watch list"}},
     {"report_weekly", {"服务周报", "weekly service report (PDF)"}},
     {"report_monthly", {"服务月报", "monthly service report (PDF)"}},
     {"test", {"测试", "test"}},

@@ -162,6 +162,20 @@ static void headline(const char *kind, json_t *p, bool zh, struct kw_buf *out)
                           "[Deposit low] %s, contract #%lld: the deposit balance %lld is below the "
                           "%lld the contract requires (%s minor units)",
                           org, cid, bal, req, cur);
+    } else if (strcmp(kind, "watch_list") == 0) {
+        const char *org = str_at(json_object_get(p, "org"), "name");
+        long long n = (long long)json_integer_value(json_object_get(p, "overruns"));
+        long long months = (long long)json_integer_value(json_object_get(p, "window_months"));
+        if (zh)
+            kw_buf_printf(
+                out,
+                "【服务黑名单】%s 在 %lld 个月内已超时 %lld 次，已列入服务黑名单（工单 #%lld）",
+                org, months, n, id);
+        else
+            kw_buf_printf(out,
+                          "[Watch list] %s: %lld overruns within %lld months put the organisation "
+                          "on the watch list (ticket #%lld)",
+                          org, n, months, id);
     } else if (strcmp(kind, "overrun_notice") == 0) {
         kw_buf_adds(out, str_at(json_object_get(e, "notice"), zh ? "zh" : "en"));
     } else if (strcmp(kind, "report_weekly") == 0 || strcmp(kind, "report_monthly") == 0) {

@@ -12,6 +12,7 @@
 #include "loop.h"
 #include "rota.h"
 #include "tickets.h"
+#include "watch.h"
 
 struct due {
     int64_t at;
@@ -392,6 +393,10 @@ enum kw_code kw_clocks_fire_cached(struct kw_clocks *c, struct kw_store *st, str
             rc = kw_store_overrun_add(
                 st, t.id, t.org_id, t.commitment_id, kw_policy_metric_id(k->p, (size_t)ck->metric),
                 ck->breached_at != KW_NO_TIME ? ck->breached_at : ck->deadline, now, err);
+        if (rc == KW_OK && due[i].pct >= 100) { /* and may put the organisation on the watch list */
+            bool flagged;
+            rc = kw_watch_check(st, t.org_id, t.id, now, &flagged, err);
+        }
         /* what was fired, as the events just written say, for the
          * projection below: the clocks themselves did not change */
         kw_ticket_events_fired(&te, NULL, kw_policy_metric_id(k->p, (size_t)ck->metric), due[i].pct,

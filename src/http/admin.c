@@ -14,6 +14,7 @@
 #include "civil.h"
 #include "ics.h"
 #include "internal.h"
+#include "watch.h"
 #include "letter.h"
 #include "policy_json.h"
 #include "tickets.h"
@@ -29,6 +30,7 @@ struct org_unit {
     struct kw_org org;
     struct kw_clocks *clocks;
     int64_t now, id;
+    struct kw_actor who;
 };
 
 static bool calendar_seen(const struct kw_named_row *r, void *ctx)
@@ -97,7 +99,11 @@ static enum kw_code org_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct org_unit *u = ctx;
     enum kw_code rc = org_terms_check(u, st, err);
-    return rc != KW_OK ? rc : kw_store_org_insert(st, &u->org, u->now, &u->id, err);
+    if (rc == KW_OK)
+        rc = kw_store_org_insert(st, &u->org, u->now, &u->id, err);
+    return rc != KW_OK ? rc
+                       : kw_audit_after(st, &u->who, u->now, "organisation", u->id, NULL, "create",
+                                        NULL, err);
 }
 
 static const struct kwh_field org_fields[] = {
@@ -125,7 +131,7 @@ struct kwh_reply kwh_orgs_create(struct kwh_call *x)
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct org_unit u = {.clocks = x->h->clocks, .now = x->now};
+    struct org_unit u = {.clocks = x->h->clocks, .now = x->now, .who = kwh_actor(x)};
     if (kwh_decode(j, org_fields, KWH_NFIELDS(org_fields), &u, &out) &&
         kwh_write_unit(x, org_unit, &u, &out)) {
         u.org.id = u.id;
@@ -143,7 +149,10 @@ struct kwh_reply kwh_org_get(struct kwh_call *x)
     if ((x->me.customer && x->arg.id != x->me.org_id) ||
         kw_store_org_get(x->wk->st, x->arg.id, &o, &err) != KW_OK)
         return kwh_problem_of(KW_NOT_FOUND, "", "no such organisation");
-    return kwh_ok(200, kwh_org_json(&o));
+    json_t *j = kwh_org_json(&o);
+    if (!x->me.customer)
+        json_object_set_new(j, "watch_list", kwh_watch_json(x, x->arg.id));
+    return kwh_ok(200, j);
 }
 
 struct kwh_reply kwh_orgs_list(struct kwh_call *x)
@@ -159,6 +168,10 @@ struct kwh_reply kwh_orgs_list(struct kwh_call *x)
         kwh_page_release(&pg);
         return kwh_problem(&err);
     }
+    size_t i;
+    json_t *o;
+    json_array_foreach(pg.items, i, o) if (!x->me.customer) json_object_set_new(
+        o, "watch_list", kwh_watch_json(x, json_integer_value(json_object_get(o, "id"))));
     return kwh_ok(200, kwh_page_json(&pg, "orgs"));
 }
 
@@ -207,12 +220,17 @@ struct user_unit {
     json_t *skills; /* as sent */
     char hash[KW_PASSWORD_HASH_BUF];
     int64_t now, id;
+    struct kw_actor who;
 };
 
 static enum kw_code user_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct user_unit *u = ctx;
-    return kw_store_user_insert(st, &u->u, u->password ? u->hash : NULL, u->now, &u->id, err);
+    enum kw_code rc =
+        kw_store_user_insert(st, &u->u, u->password ? u->hash : NULL, u->now, &u->id, err);
+    return rc != KW_OK
+               ? rc
+               : kw_audit_after(st, &u->who, u->now, "user", u->id, NULL, "create", NULL, err);
 }
 
 static const struct kwh_field user_fields[] = {
@@ -234,7 +252,7 @@ struct kwh_reply kwh_users_create(struct kwh_call *x)
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct user_unit u = {.now = x->now};
+    struct user_unit u = {.now = x->now, .who = kwh_actor(x)};
     char *skills = NULL;
     if (!kwh_decode(j, user_fields, KWH_NFIELDS(user_fields), &u, &out) ||
         !kwh_skills_of(u.skills, &skills, &out))
@@ -304,12 +322,16 @@ static bool team_add(const struct kw_named_row *r, void *ctx)
 struct team_unit {
     const char *name;
     int64_t lead, now, id;
+    struct kw_actor who;
 };
 
 static enum kw_code team_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct team_unit *u = ctx;
-    return kw_store_team_insert(st, u->name, u->lead, u->now, &u->id, err);
+    enum kw_code rc = kw_store_team_insert(st, u->name, u->lead, u->now, &u->id, err);
+    return rc != KW_OK
+               ? rc
+               : kw_audit_after(st, &u->who, u->now, "team", u->id, NULL, "create", NULL, err);
 }
 
 struct kwh_reply kwh_teams_list(struct kwh_call *x)
@@ -335,7 +357,7 @@ struct kwh_reply kwh_teams_create(struct kwh_call *x)
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct team_unit u = {.now = x->now};
+    struct team_unit u = {.now = x->now, .who = kwh_actor(x)};
     if (kwh_decode(j, team_fields, KWH_NFIELDS(team_fields), &u, &out) &&
         kwh_write_unit(x, team_unit, &u, &out))
         out = kwh_ok(201, kwh_team_json(u.id, u.name, u.lead));
@@ -376,6 +398,7 @@ struct calendar_unit {
     char *spec;
     int64_t now, marked;
     struct kw_calendar_saved saved;
+    struct kw_actor who;
 };
 
 /* A new version reaches the commitments that name the calendar
@@ -384,7 +407,15 @@ static enum kw_code calendar_unit(struct kw_store *st, void *ctx, struct kw_err 
 {
     struct calendar_unit *u = ctx;
     struct kw_unit unit = {.st = st, .clocks = u->h->clocks, .sla = &u->h->wsla, .now = u->now};
-    return kw_app_calendar_save(&unit, u->name, u->spec, &u->saved, &u->marked, err);
+    char *before = NULL;
+    enum kw_code rc = kw_audit_before(st, "calendar", 0, u->name, &before, err);
+    if (rc == KW_OK)
+        rc = kw_app_calendar_save(&unit, u->name, u->spec, &u->saved, &u->marked, err);
+    if (rc == KW_OK)
+        rc = kw_audit_after(st, &u->who, u->now, "calendar", 0, u->name,
+                            before ? "update" : "create", before, err);
+    free(before);
+    return rc;
 }
 
 static void reschedule(int64_t ticket, int64_t fire_at, void *ctx)
@@ -404,6 +435,7 @@ static struct kwh_reply calendar_store(struct kwh_call *x, const struct kw_cal_s
     }
     json_t *canon = kw_cal_spec_to_json(spec);
     struct calendar_unit u = {.h = x->h,
+                              .who = kwh_actor(x),
                               .name = spec->name,
                               .spec = canon ? json_dumps(canon, JSON_COMPACT) : NULL,
                               .now = x->now};
@@ -681,13 +713,17 @@ struct commitment_unit {
     const char *name, *version;
     char *doc;
     int64_t from, now, id;
+    struct kw_actor who;
 };
 
 static enum kw_code commitment_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct commitment_unit *u = ctx;
-    return kw_store_commitment_insert(st, u->name, u->version, u->from, u->doc, u->now, &u->id,
-                                      err);
+    enum kw_code rc =
+        kw_store_commitment_insert(st, u->name, u->version, u->from, u->doc, u->now, &u->id, err);
+    return rc != KW_OK ? rc
+                       : kw_audit_after(st, &u->who, u->now, "commitment", u->id, NULL, "create",
+                                        NULL, err);
 }
 
 struct kwh_reply kwh_commitments_create(struct kwh_call *x)
@@ -714,7 +750,8 @@ struct kwh_reply kwh_commitments_create(struct kwh_call *x)
                                     json_dumps(j, JSON_COMPACT),
                                     kw_policy_effective_from(p),
                                     x->now,
-                                    0};
+                                    0,
+                                    kwh_actor(x)};
         if (!u.doc)
             out = kwh_problem_of(KW_NOMEM, "", "no memory");
         else if (kwh_write_unit(x, commitment_unit, &u, &out))

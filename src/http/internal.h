@@ -323,6 +323,9 @@ json_t *kwh_body_object(const struct kwh_call *x, struct kwh_reply *fail);
 bool kwh_query_int(const struct kwh_call *x, const char *name, long long lo, long long hi,
                    long long *out, struct kwh_reply *fail);
 const char *kwh_query(const struct kwh_call *x, const char *name);
+/* A query parameter: an ISO 8601 instant or absent (keeps *out). */
+bool kwh_query_instant(const struct kwh_call *x, const char *name, int64_t *out,
+                       struct kwh_reply *fail);
 /* A member of a JSON body, for kwh_decode. */
 enum kwh_ftype {
     KWH_STR,  /* const char * (borrowed from the body): 1 to max bytes; null is absent */
@@ -545,6 +548,14 @@ struct kwh_reply kwh_ticket_task_done(struct kwh_call *x);
 struct kwh_reply kwh_overrun_get(struct kwh_call *x);
 struct kwh_reply kwh_overrun_patch(struct kwh_call *x);
 /* ledger.c */
+/* watch.c: the watch list and the audit trail */
+struct kwh_reply kwh_watch_list(struct kwh_call *x);
+struct kwh_reply kwh_watch_settings_get(struct kwh_call *x);
+struct kwh_reply kwh_watch_settings_put(struct kwh_call *x);
+struct kwh_reply kwh_org_watch_clear(struct kwh_call *x);
+struct kwh_reply kwh_audit_list(struct kwh_call *x);
+/* org's open watch-list flag for staff (null for customers and none) */
+json_t *kwh_watch_json(struct kwh_call *x, int64_t org);
 struct kwh_reply kwh_contracts_list(struct kwh_call *x);
 struct kwh_reply kwh_contracts_create(struct kwh_call *x);
 struct kwh_reply kwh_contract_get(struct kwh_call *x);

@@ -14,6 +14,7 @@
 
 #include "civil.h"
 #include "internal.h"
+#include "watch.h"
 #include "kpi.h"
 #include "tz.h"
 
@@ -1051,6 +1052,7 @@ struct overrun_find {
     int64_t deadline;
     json_t *found;
     bool customer;
+    struct kw_watch_settings ws; /* the accident levels */
 };
 
 static bool overrun_match(const struct kw_overrun_row *o, void *ctx)
@@ -1063,6 +1065,8 @@ static bool overrun_match(const struct kw_overrun_row *o, void *ctx)
                          : o->reason                    ? "explained"
                                                         : "open",
                          "reason", kwh_nullable(o->reason), "note", kwh_nullable(o->note));
+    json_object_set_new(f->found, "loss", o->loss >= 0 ? json_integer(o->loss) : json_null());
+    json_object_set_new(f->found, "accident", kwh_nullable(kw_accident_level(&f->ws, o->loss)));
     if (!f->customer)
         json_object_set_new(f->found, "followup",
                             json_pack("{s:o, s:o, s:o}", "rca", kwh_nullable(o->rca), "action",
@@ -1074,10 +1078,11 @@ static bool overrun_match(const struct kw_overrun_row *o, void *ctx)
 /* The overrun record (超时处理) of this run's deadline, or null. */
 static json_t *overrun_of(struct kq *q, const struct kw_run_row *r)
 {
-    struct overrun_find f = {r->breached_at, NULL, q->x->me.customer};
+    struct overrun_find f = {r->breached_at, NULL, q->x->me.customer, {0}};
     struct kw_overrun_filter of = {.ticket_id = r->ticket_id, .metric = r->metric, .limit = 100};
     struct kw_err err = {0};
-    kw_store_overruns(q->x->wk->st, &of, overrun_match, &f, &err);
+    if (kw_store_watch_settings(q->x->wk->st, &f.ws, &err) == KW_OK)
+        kw_store_overruns(q->x->wk->st, &of, overrun_match, &f, &err);
     return f.found ? f.found : json_null();
 }
 

@@ -12,6 +12,7 @@
 
 #include "civil.h"
 #include "internal.h"
+#include "watch.h"
 #include "kw_buf.h"
 #include "ledger.h"
 
@@ -357,7 +358,7 @@ struct money_unit {
     enum { M_ADJUST, M_DECIDE, M_CLAIM, M_SETTLE } what;
 };
 
-static enum kw_code money_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+static enum kw_code money_write(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct money_unit *m = ctx;
     struct kw_unit u = {.st = st, .clocks = m->clocks, .sla = m->sla, .now = m->now};
@@ -374,6 +375,36 @@ static enum kw_code money_unit(struct kw_store *st, void *ctx, struct kw_err *er
                                 &m->entry, err);
     }
     return KW_INVALID;
+}
+
+/* Each credit write is also an audit entry ("credit", on the contract; a
+ * decision on the request's contract): what was asked and what came of it. */
+static enum kw_code money_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    static const char *const actions[] = {"adjust", "decide", "claim", "settle"};
+    struct money_unit *m = ctx;
+    enum kw_code rc = money_write(st, m, err);
+    if (rc != KW_OK)
+        return rc;
+    json_t *a = json_pack("{s:o, s:o, s:o}", "entry_id", kwh_id_or_null(m->entry), "request_id",
+                          kwh_id_or_null(m->request), "amount",
+                          m->what == M_DECIDE ? json_null() : json_integer(m->amount));
+    if (a && m->reason)
+        json_object_set_new(a, m->what == M_CLAIM ? "note" : "reason", json_string(m->reason));
+    if (a && m->against)
+        json_object_set_new(a, "against", json_string(m->against));
+    if (a && m->invoice)
+        json_object_set_new(a, "invoice", json_string(m->invoice));
+    if (a && m->what == M_DECIDE)
+        json_object_set_new(a, "approved", json_boolean(m->approve));
+    char *after = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    if (!after)
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the audit entry");
+    rc = kw_audit(st, &m->who, m->now, "credit", m->what == M_DECIDE ? 0 : m->contract,
+                  actions[m->what], NULL, after, err);
+    free(after);
+    return rc;
 }
 
 #define MU(m) offsetof(struct money_unit, m)

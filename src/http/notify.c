@@ -10,6 +10,7 @@
 #include "civil.h"
 #include "deliver.h"
 #include "internal.h"
+#include "watch.h"
 #include "kw_text.h"
 
 static bool endpoint_add(const struct kw_endpoint *e, void *ctx)
@@ -52,14 +53,26 @@ struct endpoint_unit {
     json_t *events, *secret; /* as sent */
     int64_t now, id;
     bool edit;
+    struct kw_actor who;
 };
 
 static enum kw_code endpoint_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct endpoint_unit *u = ctx;
-    if (u->edit)
-        return kw_store_endpoint_set(st, &u->e, err);
-    return kw_store_endpoint_add(st, &u->e, u->now, &u->id, err);
+    char *before = NULL;
+    enum kw_code rc = KW_OK;
+    if (u->edit) {
+        if ((rc = kw_audit_before(st, "endpoint", u->e.id, NULL, &before, err)) == KW_OK)
+            rc = kw_store_endpoint_set(st, &u->e, err);
+        u->id = u->e.id;
+    } else {
+        rc = kw_store_endpoint_add(st, &u->e, u->now, &u->id, err);
+    }
+    if (rc == KW_OK)
+        rc = kw_audit_after(st, &u->who, u->now, "endpoint", u->id, NULL,
+                            u->edit ? "update" : "create", before, err);
+    free(before);
+    return rc;
 }
 
 /* An e-mail endpoint's lang=, when given, is zh or en. */
@@ -157,7 +170,7 @@ struct kwh_reply kwh_endpoints_create(struct kwh_call *x)
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct endpoint_unit u = {.now = x->now};
+    struct endpoint_unit u = {.now = x->now, .who = kwh_actor(x)};
     char *events = NULL;
     if (!kwh_decode(j, endpoint_fields, KWH_NFIELDS(endpoint_fields), &u, &out) ||
         !events_of(u.events, &events, &out))
@@ -232,7 +245,7 @@ struct kwh_reply kwh_endpoint_patch(struct kwh_call *x)
         json_decref(cur.keep);
         return out;
     }
-    struct endpoint_unit u = {.e = cur.e, .now = x->now, .edit = true};
+    struct endpoint_unit u = {.e = cur.e, .now = x->now, .edit = true, .who = kwh_actor(x)};
     u.e.secret = NULL; /* kept: has_secret */
     if (!kwh_decode(j, patch_fields, KWH_NFIELDS(patch_fields), &u, &out) ||
         !events_of(u.events, &events, &out))
@@ -266,7 +279,15 @@ done:
 static enum kw_code delete_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     const struct kwh_call *x = ctx;
-    return kw_store_endpoint_delete(st, x->arg.id, x->now, err);
+    char *before = NULL;
+    struct kw_actor who = kwh_actor(x);
+    enum kw_code rc = kw_audit_before(st, "endpoint", x->arg.id, NULL, &before, err);
+    if (rc == KW_OK)
+        rc = kw_store_endpoint_delete(st, x->arg.id, x->now, err);
+    if (rc == KW_OK)
+        rc = kw_audit_after(st, &who, x->now, "endpoint", x->arg.id, NULL, "delete", before, err);
+    free(before);
+    return rc;
 }
 
 /* DELETE /endpoints/{id}: gone from the list; the outbox keeps its history. */

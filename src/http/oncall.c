@@ -7,6 +7,7 @@
 
 #include "civil.h"
 #include "internal.h"
+#include "watch.h"
 #include "rota.h"
 
 static bool rota_add(const struct kw_oncall_row *r, void *ctx)
@@ -23,12 +24,31 @@ struct rota_unit {
     int64_t team, now, id;
     int level;
     char *spec;
+    struct kw_actor who;
 };
+
+/* the rota a put replaces: the team's at that level */
+static bool rota_seen(const struct kw_oncall_row *r, void *ctx)
+{
+    *(int64_t *)ctx = r->id;
+    return false;
+}
 
 static enum kw_code rota_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct rota_unit *u = ctx;
-    return kw_store_oncall_put(st, u->name, u->team, u->level, u->spec, u->now, &u->id, err);
+    int64_t old = 0;
+    char *before = NULL;
+    enum kw_code rc = kw_store_oncalls(st, u->team, u->level, 0, rota_seen, &old, err);
+    if (rc == KW_OK && old)
+        rc = kw_audit_before(st, "rota", old, NULL, &before, err);
+    if (rc == KW_OK)
+        rc = kw_store_oncall_put(st, u->name, u->team, u->level, u->spec, u->now, &u->id, err);
+    if (rc == KW_OK)
+        rc = kw_audit_after(st, &u->who, u->now, "rota", u->id, NULL, before ? "update" : "create",
+                            before, err);
+    free(before);
+    return rc;
 }
 
 /* A rota as sent. */
@@ -161,7 +181,8 @@ struct kwh_reply kwh_rotas_put(struct kwh_call *x)
     if (!s) {
         out = kwh_problem_of(KW_NOMEM, "", "no memory");
     } else if (kwh_decode(j, rota_fields, KWH_NFIELDS(rota_fields), &in, &out)) {
-        struct rota_unit u = {.team = in.team, .level = (int)in.level, .now = x->now};
+        struct rota_unit u = {
+            .team = in.team, .level = (int)in.level, .now = x->now, .who = kwh_actor(x)};
         enum kw_code rc = kw_rota_check(kw_clocks_tz_lock(x->h->clocks), in.schedule, s, &err);
         kw_clocks_tz_unlock(x->h->clocks);
         if (rc != KW_OK) {
@@ -187,18 +208,6 @@ struct kwh_reply kwh_rotas_put(struct kwh_call *x)
     free(s);
     json_decref(j);
     return out;
-}
-
-static bool query_instant(const struct kwh_call *x, const char *name, int64_t *t,
-                          struct kwh_reply *fail)
-{
-    const char *v = kwh_query(x, name);
-    struct kw_err err = {0};
-    if (v && kw_instant_parse(v, strlen(v), t, &err) != KW_OK) {
-        *fail = kwh_problemf(KW_INVALID, "", "%s: %s", name, err.msg);
-        return false;
-    }
-    return true;
 }
 
 /* Load a rota (by id, or by team_id and level from the query). */
@@ -233,7 +242,7 @@ static struct kwh_reply who(struct kwh_call *x, struct kw_rota *r)
 {
     struct kwh_reply out;
     int64_t at = x->now;
-    if (!query_instant(x, "at", &at, &out))
+    if (!kwh_query_instant(x, "at", &at, &out))
         return out;
     const char *source = NULL;
     int64_t user = kw_oncall_who(&r->s, &r->tz, at, &source);
@@ -248,7 +257,7 @@ static struct kwh_reply shifts(struct kwh_call *x, struct kw_rota *r)
     struct kwh_reply out;
     int64_t from = x->now;
     long long days = 14;
-    if (!query_instant(x, "from", &from, &out) || !kwh_query_int(x, "days", 1, 62, &days, &out))
+    if (!kwh_query_instant(x, "from", &from, &out) || !kwh_query_int(x, "days", 1, 62, &days, &out))
         return out;
     json_t *j = shifts_json(&r->s, &r->tz, from, days);
     if (!j)

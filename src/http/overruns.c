@@ -12,6 +12,7 @@
 #include "civil.h"
 #include "internal.h"
 #include "tickets.h"
+#include "watch.h"
 
 static const char *state_of(const struct kw_overrun_row *r)
 {
@@ -23,6 +24,7 @@ struct listing {
     size_t limit;
     int64_t last, now;
     bool more, customer;
+    struct kw_watch_settings ws; /* the accident levels */
 };
 
 static bool overrun_add(const struct kw_overrun_row *r, void *ctx)
@@ -39,6 +41,9 @@ static bool overrun_add(const struct kw_overrun_row *r, void *ctx)
         "late_by_seconds", (json_int_t)(end > r->deadline ? end - r->deadline : 0), "recorded_at",
         kwh_instant_json(r->recorded_at), "state", state_of(r), "reason", kwh_nullable(r->reason),
         "note", kwh_nullable(r->note), "explained_at", kwh_instant_json(r->explained_at));
+    const char *level = kw_accident_level(&l->ws, r->loss);
+    json_object_set_new(j, "loss", r->loss >= 0 ? json_integer(r->loss) : json_null());
+    json_object_set_new(j, "accident", kwh_nullable(level));
     if (!l->customer)
         json_object_set_new(j, "followup",
                             json_pack("{s:o, s:o, s:o, s:o, s:o}", "rca", kwh_nullable(r->rca),
@@ -75,9 +80,10 @@ static struct kwh_reply overrun_list(struct kwh_call *x, int64_t id)
                                   .metric = kwh_query(x, "metric"),
                                   .state = state,
                                   .limit = (size_t)limit + 1};
-    struct listing l = {json_array(), (size_t)limit, 0, x->now, false, x->me.customer};
+    struct listing l = {json_array(), (size_t)limit, 0, x->now, false, x->me.customer, {0}};
     struct kw_err err = {0};
-    if (kw_store_overruns(x->wk->st, &f, overrun_add, &l, &err) != KW_OK) {
+    if (kw_store_watch_settings(x->wk->st, &l.ws, &err) != KW_OK ||
+        kw_store_overruns(x->wk->st, &f, overrun_add, &l, &err) != KW_OK) {
         json_decref(l.items);
         return kwh_problem(&err);
     }
@@ -100,6 +106,7 @@ struct explain_unit {
     const char *reason, *note;
     bool has_followup;
     struct kw_overrun_followup f;
+    int64_t loss; /* -2: not given; -1: null (remove it) */
 };
 
 static enum kw_code explain_unit(struct kw_store *st, void *ctx, struct kw_err *err)
@@ -107,6 +114,11 @@ static enum kw_code explain_unit(struct kw_store *st, void *ctx, struct kw_err *
     struct explain_unit *e = ctx;
     /* the commitment's clocks word the notice (metric label, local time) */
     struct kw_unit u = {.st = st, .clocks = e->h->clocks, .sla = &e->h->wsla, .now = e->now};
+    if (e->loss != -2) {
+        enum kw_code rc = kw_overrun_loss_save(&u, &e->who, e->id, e->loss, err);
+        if (rc != KW_OK || (!e->reason && !e->note && !e->has_followup))
+            return rc;
+    }
     return kw_overrun_explain(&u, &e->who, e->id, e->reason, e->note,
                               e->has_followup ? &e->f : NULL, err);
 }
@@ -127,6 +139,13 @@ static const struct kwh_field explain_fields[] = {
      .offset = EXPLAIN(has_followup),
      .sub = followup_fields,
      .nsub = KWH_NFIELDS(followup_fields)},
+    {.name = "loss",
+     .type = KWH_INT,
+     .nullable = true,
+     .lo = 0,
+     .hi = 1000000000000000,
+     .offset = EXPLAIN(loss),
+     .expect = "expected a loss in minor units, 0-10^15, or null"},
 };
 #undef EXPLAIN
 
@@ -138,8 +157,12 @@ static struct kwh_reply overrun_patch(struct kwh_call *x, int64_t id)
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct explain_unit u = {
-        .h = x->h, .who = kwh_actor(x), .id = id, .now = x->now, .f = {.due = KW_STORE_NO_TIME}};
+    struct explain_unit u = {.h = x->h,
+                             .who = kwh_actor(x),
+                             .id = id,
+                             .now = x->now,
+                             .f = {.due = KW_STORE_NO_TIME},
+                             .loss = -2};
     if (kwh_decode(j, explain_fields, KWH_NFIELDS(explain_fields), &u, &out) &&
         kwh_write_unit(x, explain_unit, &u, &out)) {
         if (u.reason)

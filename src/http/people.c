@@ -9,6 +9,7 @@
 
 #include "auth.h"
 #include "internal.h"
+#include "watch.h"
 #include "people.h"
 
 /* ---- people ---- */
@@ -99,7 +100,14 @@ static enum kw_code user_unit(struct kw_store *st, void *ctx, struct kw_err *err
 {
     struct user_unit *u = ctx;
     struct kw_unit unit = {.st = st, .clocks = u->h->clocks, .sla = &u->h->wsla, .now = u->now};
-    return kw_app_user_edit(&unit, &u->who, u->id, &u->e, &u->ended, err);
+    char *before = NULL;
+    enum kw_code rc = kw_audit_before(st, "user", u->id, NULL, &before, err);
+    if (rc == KW_OK)
+        rc = kw_app_user_edit(&unit, &u->who, u->id, &u->e, &u->ended, err);
+    if (rc == KW_OK)
+        rc = kw_audit_after(st, &u->who, u->now, "user", u->id, NULL, "update", before, err);
+    free(before);
+    return rc;
 }
 
 /* Decode a person's edit with fields f, apply it to id, answer with the
@@ -278,7 +286,15 @@ static enum kw_code org_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct org_unit *u = ctx;
     struct kw_unit unit = {.st = st, .clocks = u->h->clocks, .sla = &u->h->wsla, .now = u->now};
-    return kw_app_org_edit(&unit, &u->who, u->id, &u->e, &u->ended, err);
+    char *before = NULL;
+    enum kw_code rc = kw_audit_before(st, "organisation", u->id, NULL, &before, err);
+    if (rc == KW_OK)
+        rc = kw_app_org_edit(&unit, &u->who, u->id, &u->e, &u->ended, err);
+    if (rc == KW_OK)
+        rc =
+            kw_audit_after(st, &u->who, u->now, "organisation", u->id, NULL, "update", before, err);
+    free(before);
+    return rc;
 }
 
 struct kwh_reply kwh_org_patch(struct kwh_call *x)

@@ -173,6 +173,20 @@ bool kwh_query_int(const struct kwh_call *x, const char *name, long long lo, lon
     return true;
 }
 
+bool kwh_query_instant(const struct kwh_call *x, const char *name, int64_t *out,
+                       struct kwh_reply *fail)
+{
+    const char *v = kwh_query(x, name);
+    struct kw_err err = {0};
+    if (!v)
+        return true;
+    if (kw_instant_parse(v, strlen(v), out, &err) != KW_OK) {
+        *fail = kwh_problemf(KW_INVALID, "", "%s: %s", name, err.msg);
+        return false;
+    }
+    return true;
+}
+
 static bool field_known(const struct kwh_field *f, size_t n, const char *key)
 {
     for (size_t i = 0; i < n; i++)

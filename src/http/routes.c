@@ -40,6 +40,8 @@ static struct kwh_reply openapi(struct kwh_call *x)
 #define VIEWS_WHY "saved views are for the provider's people"
 #define CONTRACTS_WHY "only admins and managers write contracts and credits"
 #define INTAKE_WHY "only admins and managers manage alert sources"
+#define WATCH_WHY "only admins and managers decide on the watch list"
+#define WATCH_READ_WHY "the watch list is the provider's"
 #define MAIL_WHY "only admins and managers manage mailboxes"
 #define COST_WHY "only admins and managers see and set what a team's hour costs"
 
@@ -93,6 +95,7 @@ static const struct kwh_route routes[] = {
     {"POST", "/api/v1/orgs", kwh_orgs_create, NULL, MANAGERS, ORGS_WHY},
     {"GET", "/api/v1/orgs/{id}", kwh_org_get, NULL, ANYONE, NULL},
     {"PATCH", "/api/v1/orgs/{id}", kwh_org_patch, NULL, MANAGERS, ORGS_WHY},
+    {"POST", "/api/v1/orgs/{id}/watch-list/clear", kwh_org_watch_clear, NULL, MANAGERS, WATCH_WHY},
     {"GET", "/api/v1/users{?org_id,after,limit}", kwh_users_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/users", kwh_users_create, NULL, ROLE(R_ADMIN), "only admins manage users"},
     {"GET", "/api/v1/users/{id}", kwh_user_get, NULL, ANYONE, NULL},
@@ -150,6 +153,11 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/notifications{?unread,after,limit}", kwh_notifications_list, NULL, ANYONE,
      NULL},
     {"POST", "/api/v1/notifications/read", kwh_notifications_read, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/watch-list{?org_id,all}", kwh_watch_list, NULL, STAFF, WATCH_READ_WHY},
+    {"GET", "/api/v1/watch-list/settings", kwh_watch_settings_get, NULL, STAFF, WATCH_READ_WHY},
+    {"PUT", "/api/v1/watch-list/settings", kwh_watch_settings_put, NULL, MANAGERS, WATCH_WHY},
+    {"GET", "/api/v1/audit{?kind,actor,from,to,before,limit}", kwh_audit_list, NULL, MANAGERS,
+     "only admins and managers read the audit trail"},
     {"GET", "/api/v1/contracts{?org_id,after,limit}", kwh_contracts_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/contracts", kwh_contracts_create, NULL, MANAGERS, CONTRACTS_WHY},
     {"GET", "/api/v1/contracts/{id}", kwh_contract_get, NULL, ANYONE, NULL},

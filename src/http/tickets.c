@@ -234,6 +234,8 @@ static json_t *ticket_for(struct kwh_call *x, const struct kw_ticket_row *t)
     /* the customer it is for: their own organisation's person */
     named = requester && kw_store_user_get(x->wk->st, requester, &u, &err) == KW_OK;
     json_object_set_new(j, "requester_name", named ? json_string(u.name) : json_null());
+    if (!x->me.customer) /* the organisation's watch-list flag, for staff */
+        json_object_set_new(j, "watch_list", kwh_watch_json(x, t->org_id));
     return j;
 }
 
@@ -703,7 +705,7 @@ static struct kwh_reply ticket_list(struct kwh_call *x)
     if ((f.q && !search_ok(f.q, &fail)) || !kwh_query_int(x, "org_id", 1, INT64_MAX, &org, &fail) ||
         !kwh_query_int(x, "limit", 1, 500, &limit, &fail) || !query_assignee(x, &f, &fail) ||
         !kwh_query_int(x, "team_id", 1, INT64_MAX, &team, &fail) ||
-        !query_instant(x, "due_before", &f.due_before, &fail) || !query_state(x, &f, &fail))
+        !kwh_query_instant(x, "due_before", &f.due_before, &fail) || !query_state(x, &f, &fail))
         return fail;
     f.category = kwh_query(x, "category");
     if (f.category && (strlen(f.category) == 0 || strlen(f.category) > 47))

@@ -638,6 +638,7 @@ struct kw_overrun_row {
     int64_t id, ticket_id, org_id, commitment_id, owner_id;
     int64_t deadline, stopped_at, recorded_at, explained_at, due, done_at; /* or NO_TIME */
     const char *metric, *reason, *note, *rca, *action;
+    int64_t loss; /* the loss recorded (minor units), or -1 */
 };
 /* state: "open" (no reason yet), "explained" (a reason, follow-up not
  * done), "done", or NULL; 0 / NULL fields match anything. */
@@ -662,6 +663,93 @@ struct kw_overrun_followup {
 enum kw_code kw_store_overrun_follow(struct kw_store *st, int64_t id,
                                      const struct kw_overrun_followup *f, int64_t now,
                                      struct kw_err *err);
+
+/* ---- the watch list (服务黑名单), accident levels and the audit trail
+ * (docs/policy.md "The watch list", "Accident levels", "The audit trail") ---- */
+
+/* The deployment's settings: overruns within window_months flag an
+ * organisation; the smallest recorded loss (minor units) of each accident
+ * level, 0 where a level is not given by amount. */
+struct kw_watch_settings {
+    int64_t overruns, window_months;
+    int64_t accident_major, accident_serious, accident_general;
+};
+enum kw_code kw_store_watch_settings(struct kw_store *st, struct kw_watch_settings *out,
+                                     struct kw_err *err);
+/* Replace the settings (checking them is the caller's). */
+enum kw_code kw_store_watch_settings_put(struct kw_store *st, const struct kw_watch_settings *s,
+                                         struct kw_err *err);
+/* How many overruns of org_id count toward the watch list at now: a
+ * deadline in [from, now] and after the organisation's last cleared flag
+ * (*since gets max(from, that clearing)), the reason not "customer". */
+enum kw_code kw_store_watch_count(struct kw_store *st, int64_t org_id, int64_t from, int64_t now,
+                                  int64_t *n, int64_t *since, struct kw_err *err);
+/* A flag on an organisation; cleared_at NO_TIME (cleared_by 0, reason
+ * NULL) while it is open. Strings lent during the callback. */
+struct kw_watch_flag {
+    int64_t id, org_id, flagged_at, ticket_id, overrun_id, overruns, window_from;
+    int64_t cleared_at, cleared_by;
+    const char *reason, *org_name;
+};
+/* Raise f's flag unless org_id has an open one (*id then 0), and write a
+ * "watch_list" in-app notification (detail: the organisation's name) about
+ * f->ticket_id for the organisation's account manager and every active
+ * manager. */
+enum kw_code kw_store_watch_flag(struct kw_store *st, const struct kw_watch_flag *f, int64_t *id,
+                                 struct kw_err *err);
+/* Clear org_id's open flag by user by with reason at now; *id: the flag.
+ * KW_NOT_FOUND when there is no open flag. */
+enum kw_code kw_store_watch_clear(struct kw_store *st, int64_t org_id, int64_t by,
+                                  const char *reason, int64_t now, int64_t *id, struct kw_err *err);
+/* Flags of org_id (0: all), only open ones with open_only, newest first. */
+enum kw_code kw_store_watch_flags(struct kw_store *st, int64_t org_id, bool open_only,
+                                  bool (*fn)(const struct kw_watch_flag *f, void *ctx), void *ctx,
+                                  struct kw_err *err);
+/* Record the loss (minor units, >= 0; -1 removes it) on overrun id.
+ * KW_NOT_FOUND. */
+enum kw_code kw_store_overrun_loss(struct kw_store *st, int64_t id, int64_t loss, int64_t by,
+                                   int64_t now, struct kw_err *err);
+/* The loss recorded on overrun id: *loss -1 when none. KW_NOT_FOUND. */
+enum kw_code kw_store_overrun_loss_get(struct kw_store *st, int64_t id, int64_t *loss,
+                                       struct kw_err *err);
+
+/* An administrative change: kind (what was changed: "calendar",
+ * "commitment", "rota", "endpoint", "user", "organisation", "contract",
+ * "credit", "watch_list", "settings"), object (its id, 0: none), action
+ * ("create", "update", "delete", ...), before and after (JSON texts or
+ * NULL), by actor at at. The store chains it (one deployment-wide chain,
+ * hashed as a ticket event with organisation 0 and the change's seq) and
+ * appends the hash to the Merkle log, in the caller's transaction. */
+struct kw_audit_row {
+    int64_t id, actor, object, at;
+    const char *kind, *action, *before, *after;
+    unsigned char hash[KW_HASH_BYTES];
+};
+enum kw_code kw_store_audit_append(struct kw_store *st, const struct kw_audit_row *a, int64_t *id,
+                                   struct kw_err *err);
+/* Recompute the audit trail's hash chain; KW_CONFLICT naming the first
+ * entry whose hash does not match (changed, removed or reordered). *n: how
+ * many entries were checked. */
+enum kw_code kw_store_audit_verify(struct kw_store *st, int64_t *n, struct kw_err *err);
+/* The stored row of an administrative object as a JSON object text (the
+ * caller frees it), for an audit entry's before and after: kind
+ * "calendar" (by name), "commitment", "rota", "endpoint", "user",
+ * "organisation", "contract" or "team" (by id). Secrets are left out (a
+ * password's hash, an endpoint's secret and its URL's query); JSON texts
+ * (a calendar's spec, a commitment's document) are nested as JSON. *json
+ * NULL when there is no such row; KW_INVALID for another kind. */
+enum kw_code kw_store_audit_row(struct kw_store *st, const char *kind, int64_t id, const char *name,
+                                char **json, struct kw_err *err);
+/* Changes of kind (NULL: all) by actor (0: anyone) with at in [from, to),
+ * id < before (0: from the newest), newest first, at most limit. */
+struct kw_audit_filter {
+    const char *kind;
+    int64_t actor, from, to, before;
+    size_t limit;
+};
+enum kw_code kw_store_audit(struct kw_store *st, const struct kw_audit_filter *f,
+                            bool (*fn)(const struct kw_audit_row *a, void *ctx), void *ctx,
+                            struct kw_err *err);
 
 /* ---- KPI facts: one row per run of each clock (docs/kpi.md) ---- */
 

@@ -440,7 +440,7 @@ is "events are the catalogue's notification kinds" 400 \
     '.pointer == "/events/1" and (.detail | contains("overrun_notice"))'
 req GET /api/v1/catalogue
 is "the catalogue names them in both languages" 200 \
-    '[.notifications[].id] == ["sla_warning","sla_breach","escalation","overrun_notice","confirm_reminder","confirm_timeout","task_opened","deposit_low","report_weekly","report_monthly","test"] and .notifications[1].label.zh == "SLA 超时"'
+    '[.notifications[].id] == ["sla_warning","sla_breach","escalation","overrun_notice","confirm_reminder","confirm_timeout","task_opened","deposit_low","watch_list","report_weekly","report_monthly","test"] and .notifications[1].label.zh == "SLA 超时"'
 req PATCH "/api/v1/endpoints/$EP" '{"url":"ftp://x"}' "$ADMIN"
 is "an edit is checked like a new endpoint" 400 '.pointer == "/url"'
 req PATCH "/api/v1/endpoints/$EP" '{"active":"no"}' "$ADMIN"

@@ -20,7 +20,7 @@ static const char *const sql[S_COUNT] = {
                        " AND stopped_at IS NULL",
     [S_OVERRUNS] = "SELECT id, ticket_id, org_id, coalesce(commitment_id, 0), metric, deadline,"
                    " stopped_at, recorded_at, reason, note, explained_at, rca, action,"
-                   " coalesce(owner_id, 0), due, done_at FROM overruns"
+                   " coalesce(owner_id, 0), due, done_at, coalesce(loss, -1) FROM overruns"
                    " WHERE id > ?1 AND (?2 = 0 OR org_id = ?2) AND (?3 = 0 OR ticket_id = ?3)"
                    " AND (?4 IS NULL OR metric = ?4) AND (?5 IS NULL OR (?5 = 'open' AND reason"
                    " IS NULL) OR (?5 = 'explained' AND reason IS NOT NULL AND done_at IS NULL)"
@@ -60,6 +60,7 @@ static void read_overrun(sqlite3_stmt *x, struct kw_overrun_row *out)
         .owner_id = sqlite3_column_int64(x, 13),
         .due = column_instant(x, 14),
         .done_at = column_instant(x, 15),
+        .loss = sqlite3_column_int64(x, 16),
     };
 }
 KWS_ROW_MAPPER(read_overrun, struct kw_overrun_row)
