@@ -223,10 +223,10 @@ is "a customer's filter stays in their organisation" 200 '.tickets == []'
 
 # --- an older database: its tickets are indexed by the upgrade ---
 serve_stop
-sqlite3 "$TMP/kw.db" "DROP TRIGGER notify_assigned; DROP TRIGGER notify_clock; DROP TRIGGER notify_reply; DROP TABLE notifications; DROP TABLE views; DROP TABLE ledger_requests; DROP TABLE ledger; DROP TABLE contracts; DROP TABLE alerts; DROP TABLE intake_sources; DROP TABLE mail_ids; DROP TABLE mails; DROP TABLE mailboxes; DROP TABLE search; DROP INDEX tickets_by_requester; ALTER TABLE tickets DROP COLUMN requester_id; DELETE FROM schema_migrations WHERE version >= 19;" || check "downgrade to schema 18" 1
+sqlite3 "$TMP/kw.db" "DROP TRIGGER notify_assigned; DROP TRIGGER notify_clock; DROP TRIGGER notify_reply; DROP TABLE notifications; DROP TABLE views; DROP TABLE ledger_requests; DROP TABLE ledger; DROP TABLE contracts; DROP TABLE alerts; DROP TABLE intake_sources; DROP TABLE mail_ids; DROP TABLE mails; DROP TABLE mailboxes; ALTER TABLE endpoints DROP COLUMN mailbox_id; DROP TABLE search; DROP INDEX tickets_by_requester; ALTER TABLE tickets DROP COLUMN requester_id; DELETE FROM schema_migrations WHERE version >= 19;" || check "downgrade to schema 18" 1
 serve_start
 req GET /healthz
-is "the upgrade to schema 22" 200 '.schema == 22'
+is "the upgrade to schema 23" 200 '.schema == 23'
 q "q=%E6%89%93%E5%8D%B0%E6%9C%BA" "$ANN"
 is "an older database's titles are found" 200 "([.tickets[].id] | sort) == ([$T1, $T_GX] | sort)"
 q "q=monday" "$ANN"
