@@ -14,16 +14,20 @@
 
 static json_t *mailbox_json(const struct kw_mailbox *m)
 {
-    return json_pack(
-        "{s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, "
-        "s:b, s:o, s:o, s:b}",
-        "id", (json_int_t)m->id, "name", m->name, "url", m->url, "username", m->username, "folder",
-        m->folder, "org_id", (json_int_t)m->org_id, "category", kwh_nullable(m->category), "level",
-        m->level, "reply_from", m->reply_from, "unknown", m->unknown, "max_bytes",
-        (json_int_t)m->max_bytes, "per_sender_hour", (json_int_t)m->per_sender_hour, "poll_s",
-        (json_int_t)m->poll_s, "last_uid", (json_int_t)m->last_uid, "last_error",
-        kwh_nullable(m->last_error), "active", m->active, "created_at",
-        kwh_instant_json(m->created_at), "smtp_url", kwh_nullable(m->smtp_url), "ack", m->ack);
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, "
+                     "s:b, s:o, s:o, s:b, s:I, s:o}",
+                     "id", (json_int_t)m->id, "name", m->name, "url", m->url, "username",
+                     m->username, "folder", m->folder, "org_id", (json_int_t)m->org_id, "category",
+                     kwh_nullable(m->category), "level", m->level, "reply_from", m->reply_from,
+                     "unknown", m->unknown, "max_bytes", (json_int_t)m->max_bytes,
+                     "per_sender_hour", (json_int_t)m->per_sender_hour, "poll_s",
+                     (json_int_t)m->poll_s, "last_uid", (json_int_t)m->last_uid, "last_error",
+                     kwh_nullable(m->last_error), "active", m->active, "created_at",
+                     kwh_instant_json(m->created_at), "smtp_url", kwh_nullable(m->smtp_url), "ack",
+                     m->ack, "failed", (json_int_t)m->failed, "last_failed",
+                     m->last_failed ? json_pack("{s:I, s:s}", "uid", (json_int_t)m->last_failed_uid,
+                                                "outcome", m->last_failed)
+                                    : json_null());
 }
 
 static bool push(const struct kw_mailbox *m, void *ctx)

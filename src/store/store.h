@@ -1036,6 +1036,10 @@ struct kw_mailbox {
      * acknowledged */
     const char *smtp_url;
     bool ack;
+    /* mails refused (kept from blocking the rest, outcome "failed: ..."):
+     * how many, and the newest one's UID and outcome (NULL: none) */
+    int64_t failed, last_failed_uid;
+    const char *last_failed;
 };
 enum kw_code kw_store_mailbox_insert(struct kw_store *st, const struct kw_mailbox *m, int64_t *id,
                                      struct kw_err *err);

@@ -23,8 +23,11 @@ DOVECOT=$(command -v dovecot || echo /usr/sbin/dovecot)
 
 # --- a throw-away Dovecot ---
 IMAP_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$DC/run" "$DC/state" "$DC/home/desk/Maildir/new" "$DC/home/desk/Maildir/cur" "$DC/home/desk/Maildir/tmp"
-echo "desk:{PLAIN}imap-secret" >"$DC/users"
+for user in desk desk2; do
+    mkdir -p "$DC/home/$user/Maildir/new" "$DC/home/$user/Maildir/cur" "$DC/home/$user/Maildir/tmp"
+done
+mkdir -p "$DC/run" "$DC/state"
+printf 'desk:{PLAIN}imap-secret\ndesk2:{PLAIN}imap-secret\n' >"$DC/users"
 if [ "$(id -u)" -eq 0 ]; then # Dovecot will not serve mail as root: its own users do
     LOGIN_USER=dovenull INTERNAL_USER=dovecot MAIL_UID=dovecot MAIL_GID=dovecot
     chmod 755 "$TMP"
@@ -77,11 +80,12 @@ for _ in $(seq 50); do
     sleep 0.2
 done
 N=0
-deliver() { # deliver FILE: into the mailbox, as a new mail
+deliver() { # deliver FILE [USER]: into the (user's) mailbox, as a new mail
     N=$((N + 1))
-    cp "$1" "$DC/home/desk/Maildir/tmp/$N.kwtest"
-    [ "$(id -u)" -eq 0 ] && chown dovecot:dovecot "$DC/home/desk/Maildir/tmp/$N.kwtest"
-    mv "$DC/home/desk/Maildir/tmp/$N.kwtest" "$DC/home/desk/Maildir/new/$N.kwtest"
+    local box=$DC/home/${2:-desk}/Maildir
+    cp "$1" "$box/tmp/$N.kwtest"
+    [ "$(id -u)" -eq 0 ] && chown dovecot:dovecot "$box/tmp/$N.kwtest"
+    mv "$box/tmp/$N.kwtest" "$box/new/$N.kwtest"
 }
 taken() { grep -c "event=mail.taken .*outcome=$1" "$TMP/log"; }
 # wait_for JQ-ON-TICKETS: until the staff's ticket list satisfies it (10 s)
@@ -255,6 +259,27 @@ wait_log "event=mail.taken" 6
 req GET "/api/v1/tickets/$T1/events" "" "$CUST"
 is "the customer's answer to our mail is a comment on the ticket" 200 \
     '[.events[] | select(.type == "comment") | .body.text] | last == "重启后可以打印了。"'
+
+# --- a mail the desk refuses does not hold up the mails after it ---
+req POST /api/v1/mailboxes "$(jq -c '.name = "broken" | .username = "desk2" | .level = "L9" | del(.smtp_url) | .ack = false' <<<"$BOX")" "$MGR"
+is "a mailbox with a level the commitment does not know" 201
+BROKEN=$(jq .id "$TMP/body")
+printf 'From: it@huaxin.demo\r\nSubject: new on the broken box\r\nMessage-ID: <x1@huaxin.demo>\r\n\r\nplease help\r\n' >"$TMP/x1.eml"
+printf 'From: it@huaxin.demo\r\nSubject: [KW#%s] after the refused one\r\nMessage-ID: <x2@huaxin.demo>\r\n\r\nafter the refused one\r\n' "$T1" >"$TMP/x2.eml"
+deliver "$TMP/x1.eml" desk2
+deliver "$TMP/x2.eml" desk2
+wait_log "mailbox=$BROKEN uid=2 outcome=\"comment\"" 1
+check "the mail after a refused one is taken" $? "$(grep "mailbox=$BROKEN" "$TMP/log")"
+grep -q "mailbox=$BROKEN uid=1 outcome=\"failed: .*level" "$TMP/log"
+check "the refused one is logged as failed, saying why" $?
+req GET /api/v1/mailboxes "" "$MGR"
+is "the mailbox lists it as failed, its cursor past both, no fetch error" 200 \
+    '.mailboxes[] | select(.id == '"$BROKEN"') | .failed == 1 and .last_failed.uid == 1
+     and (.last_failed.outcome | test("^failed: .*L9")) and .last_uid == 2 and .last_error == null'
+curl -s "imap://127.0.0.1:$IMAP_PORT/INBOX" -u desk2:imap-secret -X "UID SEARCH FLAGGED" | grep -q "SEARCH 1"
+check "and it is flagged on the server" $?
+req DELETE "/api/v1/mailboxes/$BROKEN" "" "$MGR"
+is "the broken mailbox is stopped" 204
 
 # --- a tag from someone who may not see the ticket, an unknown sender ---
 printf 'From: stranger@elsewhere.example\r\nTo: support@desk.example.cn\r\nSubject: [KW#%s] let me in\r\nMessage-ID: <s1@elsewhere.example>\r\nContent-Type: text/plain\r\n\r\nhello\r\n' "$T1" >"$TMP/s1.eml"

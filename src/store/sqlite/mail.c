@@ -31,7 +31,13 @@ static const char *const sql[S_COUNT] = {
                  " ?12, ?13, ?14, ?15, ?16, ?17)",
     [S_LIST] = "SELECT id, name, url, username, password, folder, acting_user, org_id, category,"
                " level, reply_from, unknown, max_bytes, per_sender_hour, poll_s, uidvalidity,"
-               " last_uid, last_error, active, created_at, smtp_url, ack FROM mailboxes"
+               " last_uid, last_error, active, created_at, smtp_url, ack,"
+               " (SELECT count(*) FROM mails f WHERE f.mailbox_id = mailboxes.id"
+               " AND f.outcome LIKE 'failed:%'), (SELECT f.uid FROM mails f"
+               " WHERE f.mailbox_id = mailboxes.id AND f.outcome LIKE 'failed:%'"
+               " ORDER BY f.at DESC, f.uid DESC LIMIT 1), (SELECT f.outcome FROM mails f"
+               " WHERE f.mailbox_id = mailboxes.id AND f.outcome LIKE 'failed:%'"
+               " ORDER BY f.at DESC, f.uid DESC LIMIT 1) FROM mailboxes"
                " WHERE (?1 = 0 OR active = 1) ORDER BY id",
     [S_STOP] = "UPDATE mailboxes SET active = 0 WHERE id = ?1",
     /* a sending mailbox's endpoint: its mail only (events), never listed */
@@ -58,9 +64,15 @@ static const char *const sql[S_COUNT] = {
                 " AND active AND mailbox_id IS NOT NULL ON CONFLICT DO NOTHING",
     [S_CURSOR] =
         "UPDATE mailboxes SET uidvalidity = ?2, last_uid = ?3, last_error = ?4 WHERE id = ?1",
-    [S_SEEN] = "SELECT 1 FROM mails WHERE mailbox_id = ?1 AND message_id = ?2",
+    /* a mail refused once is taken when it comes again (put back after the
+     * mailbox or the commitment was fixed) */
+    [S_SEEN] = "SELECT 1 FROM mails WHERE mailbox_id = ?1 AND message_id = ?2"
+               " AND outcome NOT LIKE 'failed:%'",
     [S_PUT] = ("INSERT INTO mails(mailbox_id, message_id, uid, sender, ticket_id, outcome, at)"
-               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(mailbox_id, message_id) DO"
+               " UPDATE SET uid = excluded.uid, sender = excluded.sender,"
+               " ticket_id = excluded.ticket_id, outcome = excluded.outcome, at = excluded.at"
+               " WHERE mails.outcome LIKE 'failed:%'"),
     [S_COUNT_FROM] =
         "SELECT count(*) FROM mails WHERE mailbox_id = ?1 AND sender = ?2 AND at >= ?3",
     [S_ID_GET] = "SELECT ticket_id FROM mail_ids WHERE message_id = ?1",
@@ -99,6 +111,9 @@ static void read_mailbox(sqlite3_stmt *x, struct kw_mailbox *out)
         .created_at = sqlite3_column_int64(x, 19),
         .smtp_url = column_text(x, 20),
         .ack = sqlite3_column_int(x, 21) != 0,
+        .failed = sqlite3_column_int64(x, 22),
+        .last_failed_uid = sqlite3_column_int64(x, 23),
+        .last_failed = column_text(x, 24),
     };
 }
 KWS_ROW_MAPPER(read_mailbox, struct kw_mailbox)
