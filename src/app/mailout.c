@@ -125,10 +125,15 @@ static enum kw_code batch_open(struct kw_unit *u, int64_t ticket, struct batch *
     return KW_OK;
 }
 
-/* Queue one message to reader r: its Message-ID recorded as the ticket's. */
+/* Queue one message to reader r, its text body (released here): its
+ * Message-ID recorded as the ticket's. */
 static enum kw_code queue(struct batch *b, const struct reader *r, const char *kind, bool zh,
-                          const char *subject, const char *body, struct kw_err *err)
+                          const char *subject, struct kw_buf *body, struct kw_err *err)
 {
+    if (body->failed || !body->p) {
+        kw_buf_release(body);
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the mail");
+    }
     unsigned char rnd[8];
     char hex[17], mid[400];
     randombytes_buf(rnd, sizeof(rnd));
@@ -139,7 +144,7 @@ static enum kw_code queue(struct batch *b, const struct reader *r, const char *k
     json_t *p = json_pack("{s:s, s:{s:I, s:s}, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s, s:b}", "kind",
                           kind, "ticket", "id", (json_int_t)b->ticket, "title", b->title, "to",
                           "email", r->address, "name", r->name, "lang", zh ? "zh" : "en", "subject",
-                          subject, "text", body, "message_id", mid, "in_reply_to", b->th.last_id,
+                          subject, "text", body->p, "message_id", mid, "in_reply_to", b->th.last_id,
                           "auto", strcmp(kind, "mail_ack") == 0);
     char *payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
     json_decref(p);
@@ -147,6 +152,7 @@ static enum kw_code queue(struct batch *b, const struct reader *r, const char *k
                                : kw_store_mail_queue(b->u->st, b->th.endpoint_id, b->ticket, kind,
                                                      payload, mid, b->u->now, err);
     free(payload);
+    kw_buf_release(body);
     if (rc == KW_OK)
         rc = kw_store_mail_id_put(b->u->st, mid, b->ticket, err);
     return rc;
@@ -190,9 +196,7 @@ enum kw_code kw_mailout_reply(struct kw_unit *u, int64_t ticket, int64_t author,
                           "subject.\r\n",
                           who, *who ? ", " : "", (long long)ticket, b->title, when,
                           (long long)ticket);
-        rc = body.failed || !body.p ? kw_err_set(err, KW_NOMEM, "", "no memory for the mail")
-                                    : queue(b, r, "mail_reply", zh, subject, body.p, err);
-        kw_buf_release(&body);
+        rc = queue(b, r, "mail_reply", zh, subject, &body, err);
     }
     free(b);
     return rc;
@@ -301,9 +305,7 @@ enum kw_code kw_mailout_ack(struct kw_unit *u, int64_t ticket, struct kw_err *er
                           "subject.\r\n\r\n-- Keepword service desk (sent automatically)\r\n",
                           (long long)ticket);
         }
-        rc = body.failed || !body.p ? kw_err_set(err, KW_NOMEM, "", "no memory for the mail")
-                                    : queue(b, r, "mail_ack", zh, subject, body.p, err);
-        kw_buf_release(&body);
+        rc = queue(b, r, "mail_ack", zh, subject, &body, err);
     }
     free(b);
     return rc;

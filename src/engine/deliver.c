@@ -504,6 +504,39 @@ static bool smtp_send(const char *server, const char *from, char *to, const char
                       const char *secret, const struct kw_buf *msg, const struct kw_nets *allow,
                       char *why, size_t cap);
 
+/* Now as an RFC 5322 Date (UTC). */
+static void mail_date(char *out, size_t cap)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, cap, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+}
+
+/* RFC 2045: base64 text b64 in lines of at most 76 characters. */
+static void add_base64_lines(struct kw_buf *msg, const char *b64)
+{
+    for (size_t n = strlen(b64), i = 0; i < n; i += 76) {
+        kw_buf_add(msg, b64 + i, n - i < 76 ? n - i : 76);
+        kw_buf_adds(msg, "\r\n");
+    }
+}
+
+/* Send msg (released here) when it was built whole (built, and no
+ * allocation of msg failed). */
+static bool send_built(const char *server, const char *from, char *to, const char *tls,
+                       const char *secret, struct kw_buf *msg, bool built,
+                       const struct kw_nets *allow, char *why, size_t cap)
+{
+    bool sent = false;
+    if (!built || msg->failed || !msg->p)
+        snprintf(why, cap, "no memory for the message");
+    else
+        sent = smtp_send(server, from, to, tls, secret, msg, allow, why, cap);
+    kw_buf_release(msg);
+    return sent;
+}
+
 /* Whether s may go into a header: no line breaks or other controls. */
 static bool header_safe(const char *s)
 {
@@ -531,10 +564,7 @@ static bool deliver_reply(const struct kw_delivery *d, const char *server, const
         return false;
     }
     char date[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    mail_date(date, sizeof(date));
     struct kw_buf msg = {0};
     /* RFC 2047: the subject in encoded words of at most 75 characters,
      * each of whole characters (45 bytes or fewer: 60 in base64) */
@@ -568,21 +598,11 @@ static bool deliver_reply(const struct kw_delivery *d, const char *server, const
     char *b64 = malloc(bn);
     if (b64) {
         sodium_bin2base64(b64, bn, (const unsigned char *)text, tn, sodium_base64_VARIANT_ORIGINAL);
-        for (size_t n = strlen(b64), i = 0; i < n; i += 76) {
-            kw_buf_add(&msg, b64 + i, n - i < 76 ? n - i : 76);
-            kw_buf_adds(&msg, "\r\n");
-        }
+        add_base64_lines(&msg, b64);
     }
     free(b64);
     json_decref(p);
-    if (!b64 || msg.failed || !msg.p) {
-        kw_buf_release(&msg);
-        snprintf(why, cap, "no memory for the message");
-        return false;
-    }
-    bool sent = smtp_send(server, from, to, tls, d->secret, &msg, allow, why, cap);
-    kw_buf_release(&msg);
-    return sent;
+    return send_built(server, from, to, tls, d->secret, &msg, b64 != NULL, allow, why, cap);
 }
 
 /* Send d as an e-mail: the URL is smtp[s]://HOST[:PORT]/?from=A&to=B[,C]
@@ -648,10 +668,7 @@ static bool deliver_mail(const struct kw_delivery *d, const struct kw_tzinfo *zo
     char *details = p ? json_dumps(p, JSON_INDENT(2)) : NULL;
     json_decref(p);
     char date[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    mail_date(date, sizeof(date));
     struct kw_buf msg = {0};
     kw_buf_printf(&msg,
                   "Date: %s\r\nFrom: <%s>\r\nTo: %s\r\nSubject: =?UTF-8?B?%s?=\r\n"
@@ -675,23 +692,13 @@ static bool deliver_mail(const struct kw_delivery *d, const struct kw_tzinfo *zo
                       "Content-Disposition: attachment; filename=\"%s\"\r\n"
                       "Content-Transfer-Encoding: base64\r\n\r\n",
                       boundary, str_at(att, "type"), str_at(att, "name"), str_at(att, "name"));
-        for (size_t n = strlen(att_b64), i = 0; i < n; i += 76) {
-            kw_buf_add(&msg, att_b64 + i, n - i < 76 ? n - i : 76);
-            kw_buf_adds(&msg, "\r\n");
-        }
+        add_base64_lines(&msg, att_b64);
         kw_buf_printf(&msg, "--%s--\r\n", boundary);
     }
     json_decref(att);
-    bool built = !text.failed && !msg.failed && msg.p;
+    bool built = !text.failed;
     kw_buf_release(&text);
-    if (!built) {
-        kw_buf_release(&msg);
-        snprintf(why, cap, "no memory for the message");
-        return false;
-    }
-    bool sent = smtp_send(server, from, to, tls, d->secret, &msg, allow, why, cap);
-    kw_buf_release(&msg);
-    return sent;
+    return send_built(server, from, to, tls, d->secret, &msg, built, allow, why, cap);
 }
 
 /* Send message msg over SMTP to server, from from to the comma-separated
