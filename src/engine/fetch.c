@@ -198,13 +198,13 @@ static enum kw_code take_unit(struct kw_store *st, void *ctx, struct kw_err *err
     return rc;
 }
 
-/* Whether the desk refused a mail for what it is or how the mailbox is
- * set (kept from blocking the mails after it), not for a failure that
- * passes (storage, memory: tried again at the next poll). */
+/* Whether the desk refused this mail (kept from blocking the mails after
+ * it): not for a failure that passes (storage, memory), nor for a mailbox
+ * whose manager may no longer act (KW_FORBIDDEN: no mail could be taken),
+ * which hold the mailbox's mail until the next poll. */
 static bool refused(enum kw_code rc)
 {
-    return rc == KW_INVALID || rc == KW_NOT_FOUND || rc == KW_FORBIDDEN || rc == KW_CONFLICT ||
-           rc == KW_TOO_BIG;
+    return rc == KW_INVALID || rc == KW_NOT_FOUND || rc == KW_CONFLICT || rc == KW_TOO_BIG;
 }
 
 /* A refused mail: recorded ("failed: why", listed with the mailbox as its

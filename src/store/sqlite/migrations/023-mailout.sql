@@ -9,3 +9,5 @@
 ALTER TABLE mailboxes ADD COLUMN smtp_url TEXT;
 ALTER TABLE mailboxes ADD COLUMN ack INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE endpoints ADD COLUMN mailbox_id INTEGER;
+-- a ticket's mail: which mailbox answers it, who reads it
+CREATE INDEX mails_by_ticket ON mails(ticket_id) WHERE ticket_id IS NOT NULL;
