@@ -90,6 +90,8 @@ bench: deps $(BENCH_BUILD)/build.ninja
 	$(BENCH_BUILD)/bench_log
 	$(BENCH_BUILD)/bench_search
 	$(BENCH_BUILD)/bench_store
+	$(BENCH_BUILD)/bench_mail
+	bench/intake_events.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/kwload
 	bench/eval_throughput.sh $(BENCH_BUILD)/keepword
 	bench/http_load.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/kwload
 	bench/http_clients.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/kwload

@@ -2,7 +2,7 @@
 /*
  * kwload - load generator and test driver for `keepword serve` on loopback.
  *
- *   kwload --port N --token T [--mode create|read|mixed] [--clients C]
+ *   kwload --port N --token T [--mode create|read|mixed|events] [--clients C]
  *          [--duration S | --requests N] [--org ID] [--read-ids FIRST-LAST]
  *          [--events K] [--ids FILE] [--keys PREFIX] [--source ADDR]
  *   kwload --port N --mode hold --clients C --duration S [--source ADDR]
@@ -24,6 +24,9 @@
  * how many the server left open and, with PATH, the statuses answered.
  * slowloris: send a request's headers one line a second for up to S seconds;
  * print when the server cut the connection (cut_ms, -1: never).
+ * events: POST /api/v1/intake/events triggers with routing_key T (an events
+ * source's key) over K dedup keys (--events K): the first of each key opens
+ * a ticket, every other is a repeat on it; 202 is success.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,7 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum mode { M_CREATE, M_READ, M_MIXED, M_HOLD, M_SLOWLORIS };
+enum mode { M_CREATE, M_READ, M_MIXED, M_HOLD, M_SLOWLORIS, M_EVENTS };
 
 struct config {
     unsigned port;
@@ -281,6 +284,16 @@ static void *run(void *arg)
             tally(c, request(c, "GET", path, NULL, NULL, &reply), 200);
             continue;
         }
+        if (cf->mode == M_EVENTS) { /* alert triggers over --events K dedup keys */
+            snprintf(body, sizeof(body),
+                     "{\"routing_key\":\"%s\",\"event_action\":\"trigger\",\"dedup_key\":"
+                     "\"load-%ld\",\"payload\":{\"summary\":\"load c%d n%ld\",\"source\":"
+                     "\"kwload\",\"severity\":\"warning\"}}",
+                     cf->token ? cf->token : "", unit % (cf->events > 0 ? cf->events : 1), c->id,
+                     unit);
+            tally(c, request(c, "POST", "/api/v1/intake/events", body, NULL, &reply), 202);
+            continue;
+        }
         snprintf(body, sizeof(body),
                  "{\"org_id\":%ld,\"title\":\"load c%d n%ld\",\"level\":\"L3\"}", cf->org, c->id,
                  unit);
@@ -313,7 +326,7 @@ static int by_value(const void *a, const void *b)
 }
 
 static const char usage[] =
-    "usage: kwload --port N --token T [--mode create|read|mixed] [--clients C]\n"
+    "usage: kwload --port N --token T [--mode create|read|mixed|events] [--clients C]\n"
     "              [--duration S | --requests N] [--org ID] [--read-ids FIRST-LAST]\n"
     "              [--events K] [--ids FILE] [--keys PREFIX] [--source ADDR]\n"
     "       kwload --port N --mode hold --clients C --duration S [--source ADDR]\n"
@@ -344,6 +357,7 @@ static bool parse(int argc, char **argv, struct config *cf)
                        : strcmp(v, "mixed") == 0     ? M_MIXED
                        : strcmp(v, "hold") == 0      ? M_HOLD
                        : strcmp(v, "slowloris") == 0 ? M_SLOWLORIS
+                       : strcmp(v, "events") == 0    ? M_EVENTS
                                                      : M_CREATE;
         else if (strcmp(a, "--clients") == 0)
             cf->clients = atoi(v);
@@ -521,7 +535,7 @@ int main(int argc, char **argv)
     }
     qsort(all, n, sizeof(*all), by_value);
 #define PCT(p) (n ? all[(size_t)((double)(n - 1) * (p))] : 0.0)
-    static const char *const names[] = {"create", "read", "mixed", "hold", "slowloris"};
+    static const char *const names[] = {"create", "read", "mixed", "hold", "slowloris", "events"};
     printf("{\"mode\":\"%s\",\"clients\":%d,\"requests\":%zu,\"ok\":%ld,\"errors\":%ld,"
            "\"status_other\":%ld,\"seconds\":%.3f,\"rps\":%.0f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,"
            "\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",

@@ -11,6 +11,7 @@
 #include "attachments.h"
 #include "kw_buf.h"
 #include "kw_text.h"
+#include "mailout.h"
 #include "tickets.h"
 
 #define TITLE_MAX 500
@@ -222,6 +223,8 @@ enum kw_code kw_mailin_apply(struct kw_unit *u, const struct kw_mailin *b, const
         rc = kw_store_mail_id_put(u->st, mid, ticket, err);
     if (rc == KW_OK)
         rc = kw_store_mail_put(u->st, b->id, mid, uid, m->from, ticket, out->outcome, u->now, err);
+    if (rc == KW_OK && strcmp(out->outcome, "created") == 0) /* when the mailbox acknowledges */
+        rc = kw_mailout_ack(u, ticket, err);
     out->ticket = ticket;
     out->fire_at = u->fire_at;
     return rc;

@@ -11,6 +11,7 @@
 #include "kw_buf.h"
 #include "kw_crypto.h"
 #include "ledger.h"
+#include "mailout.h"
 #include "writer.h"
 
 static const char *const role_names[KW_ROLE_COUNT] = {
@@ -418,7 +419,11 @@ enum kw_code kw_ticket_comment(struct kw_unit *u, const struct kw_actor *who, in
         return rc;
     if (!internal && (rc = reply_means(u, who, ticket, &f, err)) != KW_OK)
         return rc;
-    return project(u, ticket, NULL, err);
+    if ((rc = project(u, ticket, NULL, err)) != KW_OK)
+        return rc;
+    /* a public staff reply on a ticket that came by mail is mailed back */
+    return internal || kw_actor_customer(who) ? KW_OK
+                                              : kw_mailout_reply(u, ticket, who->id, text, err);
 }
 
 enum kw_code kw_ticket_comment_time(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "civil.h"
 #include "kw_buf.h"
 #include "kw_net.h"
 #include "kw_text.h"
@@ -220,8 +221,25 @@ char *kw_notification_text(const char *kind, const char *payload, const char *la
     return b.p;
 }
 
-/* The e-mail in one language: the headline, then the facts a person acts on. */
-static void mail_part(const char *kind, json_t *p, bool zh, struct kw_buf *out)
+/* An instant of the payload ("2026-11-30T09:00:00Z") in the reader's zone,
+ * "2026-11-30 17:00 (Asia/Shanghai)", into buf; without a zone (or not an
+ * instant) as it is. */
+static const char *reader_time(const char *iso, const struct kw_tzinfo *zone, char *buf, size_t cap)
+{
+    int64_t t;
+    char local[KW_INSTANT_BUF];
+    if (!zone || !*iso || kw_instant_parse(iso, strlen(iso), &t, NULL) != KW_OK)
+        return iso;
+    kw_instant_format_local(t, kw_tz_offset(zone, t), local);
+    /* "2026-11-30T17:00:00+08:00" -> "2026-11-30 17:00" */
+    snprintf(buf, cap, "%.10s %.5s (%s)", local, local + 11, zone->name ? zone->name : "");
+    return buf;
+}
+
+/* The e-mail in one language: the headline, then the facts a person acts
+ * on, times in zone (NULL: as stored, UTC). */
+static void mail_part(const char *kind, json_t *p, bool zh, const struct kw_tzinfo *zone,
+                      struct kw_buf *out)
 {
     json_t *t = json_object_get(p, "ticket"), *e = json_object_get(p, "event");
     headline(kind, p, zh, out);
@@ -269,12 +287,13 @@ static void mail_part(const char *kind, json_t *p, bool zh, struct kw_buf *out)
     }
     const char *labels[][2] = {{"工单", "Ticket"}, {"级别", "Level"},  {"指标", "Metric"},
                                {"截止", "Due"},    {"原因", "Reason"}, {"发生于", "At"}};
+    char due[96], at[96];
     const char *values[6] = {NULL,
                              str_at(t, "level"),
                              metric_name(str_at(e, "metric"), zh),
-                             str_at(e, "deadline"),
+                             reader_time(str_at(e, "deadline"), zone, due, sizeof(due)),
                              str_at(e, "reason"),
-                             str_at(e, "due_at")};
+                             reader_time(str_at(e, "due_at"), zone, at, sizeof(at))};
     for (size_t i = 0; i < 6; i++) {
         if (i == 0)
             kw_buf_printf(out, "%s%s#%lld %s\r\n", labels[i][zh ? 0 : 1], zh ? "：" : ": ",
@@ -290,8 +309,8 @@ static void mail_part(const char *kind, json_t *p, bool zh, struct kw_buf *out)
 
 /* Subject (cut at a character boundary to fit) and body of the e-mail in
  * lang ("zh", "en", NULL: both). */
-static void mail_text(const char *kind, json_t *p, const char *lang, char *subject, size_t scap,
-                      struct kw_buf *body)
+static void mail_text(const char *kind, json_t *p, const char *lang, const struct kw_tzinfo *zone,
+                      char *subject, size_t scap, struct kw_buf *body)
 {
     bool both = !lang, zh = lang && lang[0] == 'z';
     struct kw_buf line = {0};
@@ -300,12 +319,12 @@ static void mail_text(const char *kind, json_t *p, const char *lang, char *subje
     snprintf(subject, scap, "%.*s", (int)n, line.p ? line.p : "");
     kw_buf_release(&line);
     if (!both) {
-        mail_part(kind, p, zh, body);
+        mail_part(kind, p, zh, zone, body);
         return;
     }
-    mail_part(kind, p, true, body);
+    mail_part(kind, p, true, zone, body);
     kw_buf_adds(body, "\r\n----------------------------------------\r\n\r\n");
-    mail_part(kind, p, false, body);
+    mail_part(kind, p, false, zone, body);
 }
 
 /* The robot's message body and the URL with its signature, per channel. */
@@ -495,13 +514,118 @@ static bool addresses_ok(const char *list)
     return true;
 }
 
+static bool smtp_send(const char *server, const char *from, char *to, const char *tls,
+                      const char *secret, const struct kw_buf *msg, const struct kw_nets *allow,
+                      char *why, size_t cap);
+
+/* Now as an RFC 5322 Date (UTC). */
+static void mail_date(char *out, size_t cap)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, cap, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+}
+
+/* RFC 2045: base64 text b64 in lines of at most 76 characters. */
+static void add_base64_lines(struct kw_buf *msg, const char *b64)
+{
+    for (size_t n = strlen(b64), i = 0; i < n; i += 76) {
+        kw_buf_add(msg, b64 + i, n - i < 76 ? n - i : 76);
+        kw_buf_adds(msg, "\r\n");
+    }
+}
+
+/* Send msg (released here) when it was built whole (built, and no
+ * allocation of msg failed). */
+static bool send_built(const char *server, const char *from, char *to, const char *tls,
+                       const char *secret, struct kw_buf *msg, bool built,
+                       const struct kw_nets *allow, char *why, size_t cap)
+{
+    bool sent = false;
+    if (!built || msg->failed || !msg->p)
+        snprintf(why, cap, "no memory for the message");
+    else
+        sent = smtp_send(server, from, to, tls, secret, msg, allow, why, cap);
+    kw_buf_release(msg);
+    return sent;
+}
+
+/* Whether s may go into a header: no line breaks or other controls. */
+static bool header_safe(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return false;
+    return true;
+}
+
+/* Mail out (app/mailout.h): the payload holds the reader's message, ready
+ * (subject, text, our message_id, in_reply_to); the endpoint's URL the
+ * mailbox's SMTP server and from=. One recipient: payload.to.email. */
+static bool deliver_reply(const struct kw_delivery *d, const char *server, const char *from,
+                          const char *tls, const struct kw_nets *allow, char *why, size_t cap)
+{
+    json_t *p = json_loads(d->payload, 0, NULL);
+    char to[300];
+    snprintf(to, sizeof(to), "%s", str_at(json_object_get(p, "to"), "email"));
+    const char *subject = str_at(p, "subject"), *mid = str_at(p, "message_id"),
+               *parent = str_at(p, "in_reply_to"), *text = str_at(p, "text");
+    if (!to[0] || !addresses_ok(to) || strchr(to, ',') || !*mid || !header_safe(mid) ||
+        !header_safe(parent) || strpbrk(mid, "<> ") || strpbrk(parent, "<> ")) {
+        json_decref(p);
+        snprintf(why, cap, "the mail names no valid recipient or message id");
+        return false;
+    }
+    char date[64];
+    mail_date(date, sizeof(date));
+    struct kw_buf msg = {0};
+    /* RFC 2047: the subject in encoded words of at most 75 characters,
+     * each of whole characters (45 bytes or fewer: 60 in base64) */
+    kw_buf_printf(&msg, "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject:", date, from, to);
+    size_t left = kw_utf8_cut(subject, strlen(subject), 900);
+    for (const char *q = subject; left;) {
+        size_t n = kw_utf8_cut(q, left, 45);
+        char word[64];
+        if (!n) /* not UTF-8: the rest is left out */
+            break;
+        sodium_bin2base64(word, sizeof(word), (const unsigned char *)q, n,
+                          sodium_base64_VARIANT_ORIGINAL);
+        kw_buf_printf(&msg, "%s=?UTF-8?B?%s?=", q == subject ? " " : "\r\n ", word);
+        q += n;
+        left -= n;
+    }
+    kw_buf_printf(&msg, "\r\nMessage-ID: <%s>\r\n", mid);
+    if (*parent)
+        kw_buf_printf(&msg, "In-Reply-To: <%s>\r\nReferences: <%s>\r\n", parent, parent);
+    if (json_is_true(json_object_get(p, "auto"))) /* RFC 3834: no auto-reply to it */
+        kw_buf_adds(&msg, "Auto-Submitted: auto-replied\r\n");
+    kw_buf_printf(
+        &msg,
+        "X-Keepword-Ticket: %lld\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=UTF-8\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n",
+        (long long)json_integer_value(json_object_get(json_object_get(p, "ticket"), "id")));
+    /* base64 body (RFC 2045, lines of 76): a staff member's text may have
+     * lines of any length and a lone "." */
+    size_t tn = strlen(text), bn = sodium_base64_encoded_len(tn, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(bn);
+    if (b64) {
+        sodium_bin2base64(b64, bn, (const unsigned char *)text, tn, sodium_base64_VARIANT_ORIGINAL);
+        add_base64_lines(&msg, b64);
+    }
+    free(b64);
+    json_decref(p);
+    return send_built(server, from, to, tls, d->secret, &msg, b64 != NULL, allow, why, cap);
+}
+
 /* Send d as an e-mail: the URL is smtp[s]://HOST[:PORT]/?from=A&to=B[,C]
  * [&starttls=1][&lang=zh|en]; the secret, when set, is "user:password". A
  * person's subscription may ask for one language; otherwise the endpoint's
  * lang=, otherwise both, Chinese first. An escalation
  * also goes to the person it names. */
-static bool deliver_mail(const struct kw_delivery *d, const struct kw_nets *allow, char *why,
-                         size_t cap)
+static bool deliver_mail(const struct kw_delivery *d, const struct kw_tzinfo *zone,
+                         const struct kw_nets *allow, char *why, size_t cap)
 {
     char server[512], from[256], to[1024], tls[8], lang[8], subject[160];
     snprintf(server, sizeof(server), "%.*s", (int)strcspn(d->url, "?"), d->url);
@@ -511,6 +635,13 @@ static bool deliver_mail(const struct kw_delivery *d, const struct kw_nets *allo
     query_value(d->url, "from", from, sizeof(from));
     query_value(d->url, "to", to, sizeof(to));
     query_value(d->url, "starttls", tls, sizeof(tls));
+    if (strncmp(d->kind, "mail_", 5) == 0) {
+        if (!from[0] || !kw_url_clean(server) || !addresses_ok(from)) {
+            snprintf(why, cap, "the mailbox's SMTP server or reply_from is not a valid address");
+            return false;
+        }
+        return deliver_reply(d, server, from, tls, allow, why, cap);
+    }
     json_t *p = json_loads(d->payload, 0, NULL);
     const char *person = json_string_value(json_object_get(json_object_get(p, "to"), "email"));
     if (d->user_email) /* a person's own subscription: to them alone */
@@ -537,7 +668,7 @@ static bool deliver_mail(const struct kw_delivery *d, const struct kw_nets *allo
                      : strcmp(lang, "zh") == 0 || strcmp(lang, "en") == 0 ? lang
                                                                           : NULL;
     struct kw_buf text = {0};
-    mail_text(d->kind, p, in, subject, sizeof(subject), &text);
+    mail_text(d->kind, p, in, zone, subject, sizeof(subject), &text);
     /* the subject as an RFC 2047 encoded word: it may be Chinese */
     char subj64[256];
     sodium_bin2base64(subj64, sizeof(subj64), (const unsigned char *)subject, strlen(subject),
@@ -551,10 +682,7 @@ static bool deliver_mail(const struct kw_delivery *d, const struct kw_nets *allo
     char *details = p ? json_dumps(p, JSON_INDENT(2)) : NULL;
     json_decref(p);
     char date[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    mail_date(date, sizeof(date));
     struct kw_buf msg = {0};
     kw_buf_printf(&msg,
                   "Date: %s\r\nFrom: <%s>\r\nTo: %s\r\nSubject: =?UTF-8?B?%s?=\r\n"
@@ -578,20 +706,22 @@ static bool deliver_mail(const struct kw_delivery *d, const struct kw_nets *allo
                       "Content-Disposition: attachment; filename=\"%s\"\r\n"
                       "Content-Transfer-Encoding: base64\r\n\r\n",
                       boundary, str_at(att, "type"), str_at(att, "name"), str_at(att, "name"));
-        for (size_t n = strlen(att_b64), i = 0; i < n; i += 76) {
-            kw_buf_add(&msg, att_b64 + i, n - i < 76 ? n - i : 76);
-            kw_buf_adds(&msg, "\r\n");
-        }
+        add_base64_lines(&msg, att_b64);
         kw_buf_printf(&msg, "--%s--\r\n", boundary);
     }
     json_decref(att);
-    bool built = !text.failed && !msg.failed && msg.p;
+    bool built = !text.failed;
     kw_buf_release(&text);
-    if (!built) {
-        kw_buf_release(&msg);
-        snprintf(why, cap, "no memory for the message");
-        return false;
-    }
+    return send_built(server, from, to, tls, d->secret, &msg, built, allow, why, cap);
+}
+
+/* Send message msg over SMTP to server, from from to the comma-separated
+ * list to (changed), STARTTLS required when tls is "1", logging in with
+ * secret "user:password" when it has one. */
+static bool smtp_send(const char *server, const char *from, char *to, const char *tls,
+                      const char *secret, const struct kw_buf *msg, const struct kw_nets *allow,
+                      char *why, size_t cap)
+{
     CURL *c = curl_easy_init();
     struct curl_slist *rcpt = NULL;
     char addr[300], *save = NULL;
@@ -601,7 +731,7 @@ static bool deliver_mail(const struct kw_delivery *d, const struct kw_nets *allo
     }
     char mail_from[300];
     snprintf(mail_from, sizeof(mail_from), "<%s>", from);
-    struct upload up = {msg.p, msg.len};
+    struct upload up = {msg->p, msg->len};
     struct guard g = {.allow = allow};
     CURLcode rc = CURLE_OUT_OF_MEMORY;
     if (c) {
@@ -617,13 +747,12 @@ static bool deliver_mail(const struct kw_delivery *d, const struct kw_nets *allo
         guard_on(c, &g);
         if (strcmp(tls, "1") == 0)
             curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-        if (d->secret && strchr(d->secret, ':'))
-            curl_easy_setopt(c, CURLOPT_USERPWD, d->secret);
+        if (secret && strchr(secret, ':'))
+            curl_easy_setopt(c, CURLOPT_USERPWD, secret);
         rc = curl_easy_perform(c);
     }
     curl_slist_free_all(rcpt);
     curl_easy_cleanup(c);
-    kw_buf_release(&msg);
     if (rc != CURLE_OK) {
         failure(&g, rc, why, cap);
         return false;
@@ -631,14 +760,15 @@ static bool deliver_mail(const struct kw_delivery *d, const struct kw_nets *allo
     return true;
 }
 
-bool kw_deliver(const struct kw_delivery *d, const struct kw_nets *allow, char *why, size_t cap)
+bool kw_deliver(const struct kw_delivery *d, const struct kw_tzinfo *zone,
+                const struct kw_nets *allow, char *why, size_t cap)
 {
     if (!kw_url_clean(d->url)) {
         snprintf(why, cap, "the endpoint's URL has spaces or control characters");
         return false;
     }
     if (strcmp(d->channel, "email") == 0)
-        return deliver_mail(d, allow, why, cap);
+        return deliver_mail(d, zone, allow, why, cap);
     bool webhook = strcmp(d->channel, "webhook") == 0;
     if (!webhook && strcmp(d->channel, "dingtalk") != 0 && strcmp(d->channel, "feishu") != 0 &&
         strcmp(d->channel, "wecom") != 0) {

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "calendar.h"
 #include "kw_net.h"
 #include "store.h"
 
@@ -41,8 +42,10 @@ char *kw_notification_text(const char *kind, const char *payload, const char *la
  * cleaned error message. Connections to loopback, private, link-local,
  * multicast and other special addresses (kw_addr_special) are refused unless
  * inside allow (may be NULL), checked on the resolved address of every
- * connection made. */
-bool kw_deliver(const struct kw_delivery *d, const struct kw_nets *allow, char *why, size_t cap);
+ * connection made. An e-mail's times are in zone, the reader's (NULL: UTC as
+ * stored). */
+bool kw_deliver(const struct kw_delivery *d, const struct kw_tzinfo *zone,
+                const struct kw_nets *allow, char *why, size_t cap);
 
 /* "sha256=" and the hex HMAC-SHA256 of body under secret into out (72 bytes). */
 void kw_webhook_signature(const char *secret, const char *body, size_t len, char out[72]);

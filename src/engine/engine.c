@@ -228,7 +228,7 @@ static void *timer_loop(void *arg)
 /* A due notification copied out of the store's row. */
 struct due_item {
     struct kw_delivery d;
-    char *payload, *key, *url, *secret, *kind, *channel, *email, *quiet_tz;
+    char *payload, *key, *url, *secret, *kind, *channel, *email, *quiet_tz, *user_tz;
 };
 
 struct due_list {
@@ -255,9 +255,11 @@ static bool collect(const struct kw_delivery *d, void *ctx)
     it->channel = dup_or_null(d->channel);
     it->email = dup_or_null(d->user_email);
     it->quiet_tz = dup_or_null(d->quiet_tz);
+    it->user_tz = dup_or_null(d->user_tz);
     it->d = *d;
     it->d.user_email = it->email;
     it->d.quiet_tz = it->quiet_tz;
+    it->d.user_tz = it->user_tz;
     it->d.lang = !d->lang ? NULL : strcmp(d->lang, "zh") == 0 ? "zh" : "en"; /* outlives the row */
     it->d.payload = it->payload ? it->payload : "";
     it->d.key = it->key ? it->key : "";
@@ -352,7 +354,11 @@ static void deliver_one(struct kw_engine *e, const struct kw_delivery *d, struct
                (long long)d->id, (long long)d->user_id, (long long)until);
         return;
     }
-    bool ok = kw_deliver(d, &e->allow, o->why, sizeof(o->why));
+    /* times in a person's mail in their zone: theirs, else their quiet hours' */
+    struct kw_tzinfo zone;
+    const char *tz = d->user_tz ? d->user_tz : d->quiet_tz;
+    bool zoned = tz && kw_tzdb_get(kw_clocks_tzdb(e->clocks), tz, &zone, NULL) == KW_OK;
+    bool ok = kw_deliver(d, zoned ? &zone : NULL, &e->allow, o->why, sizeof(o->why));
     int64_t now = e->clock.now(e->clock.ctx);
     int tries = d->attempts + 1;
     int64_t backoff = KW_DELIVERY_BACKOFF;
@@ -414,6 +420,7 @@ static void *deliver_loop(void *arg)
             free(l.item[i].channel);
             free(l.item[i].email);
             free(l.item[i].quiet_tz);
+            free(l.item[i].user_tz);
         }
         /* an attempt not recorded is made again: at least once */
         if (l.n && kw_writer_run(e->w, results_unit, &res, &err) != KW_OK)

@@ -13,6 +13,7 @@
 
 #include "kw_buf.h"
 #include "kw_log.h"
+#include "kw_text.h"
 #include "mail.h"
 #include "mailin.h"
 #include "sla.h"
@@ -197,6 +198,44 @@ static enum kw_code take_unit(struct kw_store *st, void *ctx, struct kw_err *err
     return rc;
 }
 
+/* Whether the desk refused this mail (kept from blocking the mails after
+ * it): not for a failure that passes (storage, memory), nor for a mailbox
+ * whose manager may no longer act (KW_FORBIDDEN: no mail could be taken),
+ * which hold the mailbox's mail until the next poll. */
+static bool refused(enum kw_code rc)
+{
+    return rc == KW_INVALID || rc == KW_NOT_FOUND || rc == KW_CONFLICT || rc == KW_TOO_BIG;
+}
+
+/* A refused mail: recorded ("failed: why", listed with the mailbox as its
+ * failed mail), the cursor past it. */
+struct fail_unit {
+    const struct box *b;
+    const struct kw_mail *mail;
+    int64_t uid, uidvalidity, now;
+    const char *why;
+    char outcome[96];
+};
+
+static enum kw_code fail_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct fail_unit *f = ctx;
+    char idbuf[64];
+    const char *mid = f->mail->message_id;
+    if (!mid) { /* as kw_mailin_apply names it */
+        snprintf(idbuf, sizeof(idbuf), "uid:%lld@mailbox-%lld", (long long)f->uid,
+                 (long long)f->b->m.id);
+        mid = idbuf;
+    }
+    size_t n = kw_utf8_cut(f->why, strlen(f->why), sizeof(f->outcome) - 9);
+    snprintf(f->outcome, sizeof(f->outcome), "failed: %.*s", (int)n, f->why);
+    enum kw_code rc =
+        kw_store_mail_put(st, f->b->m.id, mid, f->uid, f->mail->from, 0, f->outcome, f->now, err);
+    if (rc == KW_OK)
+        rc = kw_store_mailbox_cursor(st, f->b->m.id, f->uidvalidity, f->uid, NULL, err);
+    return rc;
+}
+
 struct cursor_unit {
     int64_t id, uidvalidity, last_uid;
     const char *error;
@@ -248,6 +287,19 @@ static bool take_one(struct kw_mailin_poller *p, const struct box *b, int64_t ui
                           .now = p->clock.now(p->clock.ctx),
                           .types = types};
     rc = kw_writer_run(p->w, take_unit, &t, err);
+    const char *flags = "\\Seen";
+    if (refused(rc)) {
+        /* the desk will not take this mail as it is (a level or category
+         * the commitment does not know, ...): recorded as failed, flagged
+         * on the server, and the mails after it go on */
+        char why[sizeof(err->msg)];
+        snprintf(why, sizeof(why), "%s", err->msg);
+        struct fail_unit f = {b, &mail, uid, uidvalidity, t.now, why, {0}};
+        rc = kw_writer_run(p->w, fail_unit, &f, err);
+        t.out = (struct kw_mailin_out){.ticket = 0};
+        snprintf(t.out.outcome, sizeof(t.out.outcome), "%s", f.outcome);
+        flags = "\\Seen \\Flagged";
+    }
     kw_mail_release(&mail);
     kw_buf_release(&raw);
     if (rc != KW_OK)
@@ -260,7 +312,7 @@ static bool take_one(struct kw_mailin_poller *p, const struct box *b, int64_t ui
     char cmd[64];
     struct kw_buf ignored = {.max = 4096};
     struct kw_err e = {0};
-    snprintf(cmd, sizeof(cmd), "UID STORE %lld +FLAGS (\\Seen)", (long long)uid);
+    snprintf(cmd, sizeof(cmd), "UID STORE %lld +FLAGS (%s)", (long long)uid, flags);
     imap(b->url, b->user, b->password, b->folder, cmd, p->allow, &ignored, &e);
     kw_buf_release(&ignored);
     return true;

@@ -15,7 +15,7 @@
 static json_t *mailbox_json(const struct kw_mailbox *m)
 {
     return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, "
-                     "s:b, s:o}",
+                     "s:b, s:o, s:o, s:b, s:I, s:o}",
                      "id", (json_int_t)m->id, "name", m->name, "url", m->url, "username",
                      m->username, "folder", m->folder, "org_id", (json_int_t)m->org_id, "category",
                      kwh_nullable(m->category), "level", m->level, "reply_from", m->reply_from,
@@ -23,7 +23,11 @@ static json_t *mailbox_json(const struct kw_mailbox *m)
                      "per_sender_hour", (json_int_t)m->per_sender_hour, "poll_s",
                      (json_int_t)m->poll_s, "last_uid", (json_int_t)m->last_uid, "last_error",
                      kwh_nullable(m->last_error), "active", m->active, "created_at",
-                     kwh_instant_json(m->created_at));
+                     kwh_instant_json(m->created_at), "smtp_url", kwh_nullable(m->smtp_url), "ack",
+                     m->ack, "failed", (json_int_t)m->failed, "last_failed",
+                     m->last_failed ? json_pack("{s:I, s:s}", "uid", (json_int_t)m->last_failed_uid,
+                                                "outcome", m->last_failed)
+                                    : json_null());
 }
 
 static bool push(const struct kw_mailbox *m, void *ctx)
@@ -78,6 +82,8 @@ static const struct kwh_field fields[] = {
      .hi = 10000,
      .offset = MB(per_sender_hour)},
     {.name = "poll_s", .type = KWH_INT, .lo = 1, .hi = 3600, .offset = MB(poll_s)},
+    {.name = "smtp_url", .type = KWH_STR, .max = 500, .offset = MB(smtp_url)},
+    {.name = "ack", .type = KWH_BOOL, .offset = MB(ack)},
 };
 #undef MB
 
@@ -88,6 +94,24 @@ static bool printable(const char *s)
         if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '"' || *s == '\\')
             return false;
     return true;
+}
+
+/* smtps://host[:port] or smtp://host[:port], optionally "/", and optionally
+ * "?starttls=1": the server mail out goes through. */
+static bool smtp_url_ok(const char *url)
+{
+    const char *host = strncmp(url, "smtps://", 8) == 0  ? url + 8
+                       : strncmp(url, "smtp://", 7) == 0 ? url + 7
+                                                         : NULL;
+    if (!host || !printable(url))
+        return false;
+    size_t n = strcspn(host, "/?");
+    if (!n || memchr(host, '@', n) || memchr(host, ' ', n) || memchr(host, '#', n))
+        return false;
+    const char *rest = host + n;
+    if (*rest == '/')
+        rest++;
+    return !*rest || strcmp(rest, "?starttls=1") == 0;
 }
 
 struct kwh_reply kwh_mailboxes_create(struct kwh_call *x)
@@ -124,6 +148,17 @@ struct kwh_reply kwh_mailboxes_create(struct kwh_call *x)
         strpbrk(m->reply_from, " <>\r\n")) {
         out = kwh_problem_of(KW_INVALID, "/reply_from",
                              "reply_from: expected an e-mail address (support@example.cn)");
+        goto done;
+    }
+    if (m->smtp_url && !smtp_url_ok(m->smtp_url)) {
+        out = kwh_problem_of(KW_INVALID, "/smtp_url",
+                             "smtp_url: expected smtps://host[:port] or smtp://host[:port] with "
+                             "an optional ?starttls=1 (the login is the mailbox's username and "
+                             "password)");
+        goto done;
+    }
+    if (m->ack && !m->smtp_url) {
+        out = kwh_problem_of(KW_INVALID, "/ack", "ack: needs smtp_url (a mailbox that sends)");
         goto done;
     }
     if (strcmp(m->unknown, "triage") != 0 && strcmp(m->unknown, "refuse") != 0) {

@@ -583,7 +583,8 @@ struct kw_delivery {
     int64_t user_id, user_team;
     const char *user_email, *quiet_tz;
     int32_t quiet_from, quiet_to;
-    const char *lang; /* the person's language, "zh" or "en" (NULL: both) */
+    const char *lang;    /* the person's language, "zh" or "en" (NULL: both) */
+    const char *user_tz; /* the person's own zone (NULL: none) */
 };
 enum kw_code kw_store_outbox_due(struct kw_store *st, int64_t now, size_t limit,
                                  bool (*fn)(const struct kw_delivery *d, void *ctx), void *ctx,
@@ -1173,6 +1174,15 @@ struct kw_mailbox {
     const char *name, *url, *username, *password, *folder, *category, *level, *reply_from, *unknown,
         *last_error;
     bool active;
+    /* mail out: the SMTP server replies go through (NULL: the mailbox only
+     * reads), logging in as username; ack: new tickets by mail are
+     * acknowledged */
+    const char *smtp_url;
+    bool ack;
+    /* mails refused (kept from blocking the rest, outcome "failed: ..."):
+     * how many, and the newest one's UID and outcome (NULL: none) */
+    int64_t failed, last_failed_uid;
+    const char *last_failed;
 };
 enum kw_code kw_store_mailbox_insert(struct kw_store *st, const struct kw_mailbox *m, int64_t *id,
                                      struct kw_err *err);
@@ -1201,5 +1211,35 @@ enum kw_code kw_store_mail_ticket(struct kw_store *st, const char *message_id, i
                                   struct kw_err *err);
 enum kw_code kw_store_mail_id_put(struct kw_store *st, const char *message_id, int64_t ticket,
                                   struct kw_err *err);
+
+/* ---- mail out (docs/channels.md "Mail out") ---- */
+
+/* How ticket's mail thread stands: the mailbox of the newest mail taken
+ * onto it (one that sends first: its endpoint, reply_from, ack) and that
+ * mail's message id ("" when longer than the buffer). mailbox_id 0: no
+ * mail; endpoint_id 0: the mailbox does not send. */
+struct kw_mail_thread {
+    int64_t mailbox_id, endpoint_id;
+    bool ack;
+    char reply_from[256], last_id[256];
+};
+enum kw_code kw_store_mail_thread(struct kw_store *st, int64_t ticket, struct kw_mail_thread *out,
+                                  struct kw_err *err);
+/* Who mail about ticket goes to: its requester, and each sender of a mail
+ * that opened it or was taken onto it as a customer's comment (not staff,
+ * not the senders of notes); user_id 0, name, lang and tz NULL for a
+ * sender who is no user. Lower-case addresses, each once. */
+struct kw_mail_reader {
+    int64_t user_id;
+    const char *address, *name, *lang, *tz;
+};
+enum kw_code kw_store_mail_readers(struct kw_store *st, int64_t ticket,
+                                   bool (*fn)(const struct kw_mail_reader *r, void *ctx), void *ctx,
+                                   struct kw_err *err);
+/* Queue mail of kind ("mail_reply", "mail_ack") about ticket through
+ * endpoint_id, due now, once per key. */
+enum kw_code kw_store_mail_queue(struct kw_store *st, int64_t endpoint_id, int64_t ticket,
+                                 const char *kind, const char *payload, const char *key,
+                                 int64_t now, struct kw_err *err);
 
 #endif

@@ -415,6 +415,8 @@ check "someone in quiet hours and not on call does not" "$([ "$(mails_to bob@p.e
 jq -e 'select(.to == "<cai@p.example>") | (.data | contains("【升级】工单")) and (.data | contains("级别：")) and (.data | contains("[Escalation]") | not)' \
     "$TMP/mail" >/dev/null
 check "cai asked for Chinese and gets Chinese only" $? "($(grep 'cai@' "$TMP/mail" | head -c 600))"
+jq -e 'select(.to == "<cai@p.example>") | .data | contains("发生于：2026-05-05 22:45 (Asia/Shanghai)")' "$TMP/mail" >/dev/null
+check "with the times in her zone (her quiet hours' zone: she has none of her own)" $? "($(grep 'cai@' "$TMP/mail" | head -c 900))"
 at 2026-05-05T23:20:00+08:00
 sleep 1
 req GET "/api/v1/outbox?state=pending" "" "$ADMIN"

@@ -7,10 +7,14 @@
 # nothing, the same mail delivered twice is taken once, an unknown sender
 # goes to the mailbox's triage organisation, the server killed mid-fetch
 # takes each mail once after its restart; the mailbox's "test" reports the
-# real outcome; bad settings are refused.
-# usage: tests/http/mail.sh PATH/TO/keepword
+# real outcome; bad settings are refused. Mail out, to an SMTP sink: the
+# acknowledgement of a new ticket quoting the response target, a staff
+# reply threaded to the customer's last mail in the reader's language and
+# zone, and the customer's answer to it threads back as a comment.
+# usage: tests/http/mail.sh PATH/TO/keepword PATH/TO/smtpsink
 set -u
-KW=${1:?usage: mail.sh PATH/TO/keepword}
+KW=${1:?usage: mail.sh PATH/TO/keepword PATH/TO/smtpsink}
+SMTP=${2:?usage: mail.sh PATH/TO/keepword PATH/TO/smtpsink}
 . "$(dirname "$0")/lib.sh"
 FIX=$(dirname "$0")/../unit/mail
 DC=$TMP/dovecot
@@ -19,8 +23,11 @@ DOVECOT=$(command -v dovecot || echo /usr/sbin/dovecot)
 
 # --- a throw-away Dovecot ---
 IMAP_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$DC/run" "$DC/state" "$DC/home/desk/Maildir/new" "$DC/home/desk/Maildir/cur" "$DC/home/desk/Maildir/tmp"
-echo "desk:{PLAIN}imap-secret" >"$DC/users"
+for user in desk desk2; do
+    mkdir -p "$DC/home/$user/Maildir/new" "$DC/home/$user/Maildir/cur" "$DC/home/$user/Maildir/tmp"
+done
+mkdir -p "$DC/run" "$DC/state"
+printf 'desk:{PLAIN}imap-secret\ndesk2:{PLAIN}imap-secret\n' >"$DC/users"
 if [ "$(id -u)" -eq 0 ]; then # Dovecot will not serve mail as root: its own users do
     LOGIN_USER=dovenull INTERNAL_USER=dovecot MAIL_UID=dovecot MAIL_GID=dovecot
     chmod 755 "$TMP"
@@ -73,11 +80,12 @@ for _ in $(seq 50); do
     sleep 0.2
 done
 N=0
-deliver() { # deliver FILE: into the mailbox, as a new mail
+deliver() { # deliver FILE [USER]: into the (user's) mailbox, as a new mail
     N=$((N + 1))
-    cp "$1" "$DC/home/desk/Maildir/tmp/$N.kwtest"
-    [ "$(id -u)" -eq 0 ] && chown dovecot:dovecot "$DC/home/desk/Maildir/tmp/$N.kwtest"
-    mv "$DC/home/desk/Maildir/tmp/$N.kwtest" "$DC/home/desk/Maildir/new/$N.kwtest"
+    local box=$DC/home/${2:-desk}/Maildir
+    cp "$1" "$box/tmp/$N.kwtest"
+    [ "$(id -u)" -eq 0 ] && chown dovecot:dovecot "$box/tmp/$N.kwtest"
+    mv "$box/tmp/$N.kwtest" "$box/new/$N.kwtest"
 }
 taken() { grep -c "event=mail.taken .*outcome=$1" "$TMP/log"; }
 # wait_for JQ-ON-TICKETS: until the staff's ticket list satisfies it (10 s)
@@ -98,6 +106,37 @@ wait_log() {
     return 1
 }
 
+# --- an SMTP sink mail out goes to ---
+"$SMTP" --out "$TMP/sent" >"$TMP/smtp.port" &
+SMTP_PID=$!
+trap 'kill "$SMTP_PID" 2>/dev/null; dovecot_stop; cleanup' EXIT
+for _ in $(seq 1 50); do grep -q listening "$TMP/smtp.port" && break; sleep 0.1; done
+SMTP_URL="smtp://127.0.0.1:$(awk '{print $2}' "$TMP/smtp.port")"
+# sent_to ADDRESS: the messages the sink took for ADDRESS, decoded, one JSON
+# object a line: to, subject, headers wanted, text
+sent_to() {
+    python3 - "$TMP/sent" "$1" <<'PY'
+import email, email.header, email.policy, json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    m = json.loads(line)
+    if m["to"] != "<%s>" % sys.argv[2]:
+        continue
+    msg = email.message_from_string(m["data"], policy=email.policy.default)
+    print(json.dumps({"to": m["to"], "from": m["from"], "subject": str(msg["Subject"]),
+                      "message_id": str(msg["Message-ID"]), "in_reply_to": str(msg["In-Reply-To"] or ""),
+                      "references": str(msg["References"] or ""), "auto": str(msg["Auto-Submitted"] or ""),
+                      "text": msg.get_content().replace("\r\n", "\n")}, ensure_ascii=False))
+PY
+}
+# wait_sent ADDRESS COUNT: until the sink took COUNT messages for ADDRESS (10 s)
+wait_sent() {
+    for _ in $(seq 100); do
+        [ -s "$TMP/sent" ] && [ "$(grep -c "\"to\":\"<$1>\"" "$TMP/sent")" -ge "$2" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
 serve_start --demo --allow-destination 127.0.0.1
 MGR=$(login manager@keepword.demo keepword-demo)
@@ -108,7 +147,7 @@ ORG=$(curl -s "$B/api/v1/me" -H "Authorization: Bearer $CUST" | jq .org_id)
 OTHER_ORG=$(curl -s "$B/api/v1/me" -H "Authorization: Bearer $OTHER" | jq .org_id)
 
 # --- mailboxes: who, what is checked, the test ---
-BOX='{"name":"support","url":"imap://127.0.0.1:'$IMAP_PORT'","username":"desk","password":"imap-secret","org_id":'"$OTHER_ORG"',"level":"L3","category":"technical","reply_from":"support@desk.example.cn","poll_s":1}'
+BOX='{"name":"support","url":"imap://127.0.0.1:'$IMAP_PORT'","username":"desk","password":"imap-secret","org_id":'"$OTHER_ORG"',"level":"L3","category":"technical","reply_from":"support@desk.example.cn","poll_s":1,"smtp_url":"'$SMTP_URL'","ack":true}'
 req POST /api/v1/mailboxes "$BOX" "$AGENT"
 is "an agent may not add a mailbox" 403
 req POST /api/v1/mailboxes "$(jq -c '.url = "http://127.0.0.1"' <<<"$BOX")" "$MGR"
@@ -121,6 +160,12 @@ req POST /api/v1/mailboxes "$(jq -c '.unknown = "bounce"' <<<"$BOX")" "$MGR"
 is "unknown: triage or refuse" 400 '.pointer == "/unknown"'
 req POST /api/v1/mailboxes "$(jq -c 'del(.password)' <<<"$BOX")" "$MGR"
 is "a password is needed" 400 '.pointer == "/password"'
+req POST /api/v1/mailboxes "$(jq -c '.smtp_url = "http://127.0.0.1:25"' <<<"$BOX")" "$MGR"
+is "mail out goes through smtp or smtps" 400 '.pointer == "/smtp_url"'
+req POST /api/v1/mailboxes "$(jq -c '.smtp_url = "smtps://user@host:465"' <<<"$BOX")" "$MGR"
+is "with no login in its URL" 400 '.pointer == "/smtp_url"'
+req POST /api/v1/mailboxes "$(jq -c 'del(.smtp_url)' <<<"$BOX")" "$MGR"
+is "an acknowledgement needs a mailbox that sends" 400 '.pointer == "/ack"'
 req POST /api/v1/mailboxes "$(jq -c '.name = "wrong" | .password = "nope" | .poll_s = 3600' <<<"$BOX")" "$MGR"
 is "a mailbox with a wrong password is kept" 201
 WRONG=$(jq .id "$TMP/body")
@@ -129,12 +174,18 @@ is "its test says the login failed" 200 '.ok == false and (.detail | test("login
 req DELETE "/api/v1/mailboxes/$WRONG" "" "$MGR"
 is "and it is stopped" 204
 req POST /api/v1/mailboxes "$BOX" "$MGR"
-is "a manager adds the mailbox; the password is not shown" 201 'has("password") | not'
+is "a manager adds the mailbox; the password is not shown" 201 \
+    '(has("password") | not) and .smtp_url == "'"$SMTP_URL"'" and .ack == true'
 BOX_ID=$(jq .id "$TMP/body")
 req POST "/api/v1/mailboxes/$BOX_ID/test" "" "$MGR"
 is "its test logs in and opens the folder" 200 '.ok == true'
 req GET /api/v1/mailboxes "" "$MGR"
 is "listed without passwords" 200 '(.mailboxes | length) == 2 and all(.mailboxes[]; has("password") | not)'
+req GET /api/v1/endpoints "" "$MGR"
+is "its sender is not a notification endpoint" 200 'all(.endpoints[]; .kind != "email" or (.url | contains("desk.example.cn") | not))'
+# the customer reads mail in Chinese, in Shanghai
+req PATCH /api/v1/me '{"lang":"zh","tz":"Asia/Shanghai"}' "$CUST"
+is "the customer sets language and zone" 200
 
 # --- a Chinese mail in GBK with an attachment, from a known customer ---
 sed 's/Zhang.Wei@Huaxin.example.cn/it@huaxin.demo/' "$FIX/gbk-attachment.eml" >"$TMP/first.eml"
@@ -153,6 +204,17 @@ is "the attachment is on the ticket with its Chinese name" 200 \
     '(.attachments | length) == 1 and .attachments[0].name == "故障截图.png" and .attachments[0].content_type == "image/png"'
 curl -s "imap://127.0.0.1:$IMAP_PORT/INBOX" -u desk:imap-secret -X "UID SEARCH SEEN" | grep -q "SEARCH 1"
 check "the mail is flagged \\Seen on the server" $?
+
+# --- the acknowledgement ---
+wait_sent it@huaxin.demo 1
+check "the new ticket is acknowledged by mail" $? "$(head -c 600 "$TMP/sent" 2>/dev/null)"
+sent_to it@huaxin.demo | head -1 >"$TMP/ack"
+RESPONSE=$(curl -s "$B/api/v1/tickets/$T1/sla" -H "Authorization: Bearer $MGR" | jq -r '[.clocks[] | select(.metric == "response")][0].deadline')
+BY=$(TZ=Asia/Shanghai date -d "$RESPONSE" '+%Y-%m-%d %H:%M')
+[ -s "$TMP/ack" ] && jq -e --arg t "$T1" --arg by "$BY" '.subject == "已受理：[KW#\($t)] 打印机故障" and .from == "<support@desk.example.cn>"
+    and .auto == "auto-replied" and .in_reply_to == "<20261130.1@huaxin.example.cn>"
+    and (.text | startswith("赵磊，您好：")) and (.text | test("内响应（最迟 \($by) \\(Asia/Shanghai\\)）"))' "$TMP/ack" >/dev/null
+check "in Chinese, from the mailbox, threaded to the mail, quoting the response target and its deadline in Shanghai time" $? "($(cat "$TMP/ack"); by $BY)"
 
 # --- replies: by header, by tag; an auto-reply; the same mail again ---
 printf 'From: it@huaxin.demo\r\nTo: support@desk.example.cn\r\nSubject: Re: printer\r\nMessage-ID: <r1@huaxin.demo>\r\nIn-Reply-To: <20261130.1@huaxin.example.cn>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n还是不行。\r\n' >"$TMP/r1.eml"
@@ -173,6 +235,51 @@ check "the auto-reply opens nothing" $?
 check "the same mail again is a duplicate" $? "$(grep event=mail.taken "$TMP/log")"
 wait_for '[.tickets[] | select(.channel == "email")] | length == 1'
 check "still one ticket from mail" $?
+
+# --- a staff reply goes out by mail; the customer's answer threads back ---
+req POST "/api/v1/tickets/$T1/events" '{"type":"comment","text":"internal: check the spooler","internal":true}' "$AGENT"
+is "an internal note" 201
+req POST "/api/v1/tickets/$T1/events" '{"type":"comment","text":"请重启打印服务后再试。\nPlease restart the print spooler."}' "$AGENT"
+is "a public staff reply" 201
+wait_sent it@huaxin.demo 2
+check "the reply is mailed to the requester" $?
+sent_to it@huaxin.demo | tail -1 >"$TMP/reply"
+[ -s "$TMP/reply" ] && jq -e --arg t "$T1" '.subject == "Re: [KW#\($t)] 打印机故障" and .in_reply_to == "<r2@huaxin.demo>"
+    and .references == "<r2@huaxin.demo>" and .auto == "" and (.message_id | test("^<kw\\.\($t)\\.[0-9a-f]{16}@desk.example.cn>$"))
+    and (.text | startswith("请重启打印服务后再试。\nPlease restart the print spooler.\n"))
+    and (.text | test("回复时间：[0-9-]+ [0-9:]+ \\(Asia/Shanghai\\)"))' "$TMP/reply" >/dev/null
+check "tagged, with our Message-ID, In-Reply-To the customer's last mail, in Chinese and Shanghai time" $? "$(cat "$TMP/reply")"
+sleep 1.5
+[ "$(grep -c '"to":"<it@huaxin.demo>"' "$TMP/sent")" -eq 2 ] && ! grep -q "check the spooler" "$TMP/sent"
+check "the internal note is not mailed, the reply once" $?
+OURS=$(jq -r .message_id "$TMP/reply")
+printf 'From: it@huaxin.demo\r\nTo: support@desk.example.cn\r\nSubject: Re: printing\r\nMessage-ID: <r3@huaxin.demo>\r\nIn-Reply-To: %s\r\nReferences: <r2@huaxin.demo> %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n重启后可以打印了。\r\n' "$OURS" "$OURS" >"$TMP/r3.eml"
+deliver "$TMP/r3.eml"
+wait_log "event=mail.taken" 6
+req GET "/api/v1/tickets/$T1/events" "" "$CUST"
+is "the customer's answer to our mail is a comment on the ticket" 200 \
+    '[.events[] | select(.type == "comment") | .body.text] | last == "重启后可以打印了。"'
+
+# --- a mail the desk refuses does not hold up the mails after it ---
+req POST /api/v1/mailboxes "$(jq -c '.name = "broken" | .username = "desk2" | .level = "L9" | del(.smtp_url) | .ack = false' <<<"$BOX")" "$MGR"
+is "a mailbox with a level the commitment does not know" 201
+BROKEN=$(jq .id "$TMP/body")
+printf 'From: it@huaxin.demo\r\nSubject: new on the broken box\r\nMessage-ID: <x1@huaxin.demo>\r\n\r\nplease help\r\n' >"$TMP/x1.eml"
+printf 'From: it@huaxin.demo\r\nSubject: [KW#%s] after the refused one\r\nMessage-ID: <x2@huaxin.demo>\r\n\r\nafter the refused one\r\n' "$T1" >"$TMP/x2.eml"
+deliver "$TMP/x1.eml" desk2
+deliver "$TMP/x2.eml" desk2
+wait_log "mailbox=$BROKEN uid=2 outcome=\"comment\"" 1
+check "the mail after a refused one is taken" $? "$(grep "mailbox=$BROKEN" "$TMP/log")"
+grep -q "mailbox=$BROKEN uid=1 outcome=\"failed: .*level" "$TMP/log"
+check "the refused one is logged as failed, saying why" $?
+req GET /api/v1/mailboxes "" "$MGR"
+is "the mailbox lists it as failed, its cursor past both, no fetch error" 200 \
+    '.mailboxes[] | select(.id == '"$BROKEN"') | .failed == 1 and .last_failed.uid == 1
+     and (.last_failed.outcome | test("^failed: .*L9")) and .last_uid == 2 and .last_error == null'
+curl -s "imap://127.0.0.1:$IMAP_PORT/INBOX" -u desk2:imap-secret -X "UID SEARCH FLAGGED" | grep -q "SEARCH 1"
+check "and it is flagged on the server" $?
+req DELETE "/api/v1/mailboxes/$BROKEN" "" "$MGR"
+is "the broken mailbox is stopped" 204
 
 # --- a tag from someone who may not see the ticket, an unknown sender ---
 printf 'From: stranger@elsewhere.example\r\nTo: support@desk.example.cn\r\nSubject: [KW#%s] let me in\r\nMessage-ID: <s1@elsewhere.example>\r\nContent-Type: text/plain\r\n\r\nhello\r\n' "$T1" >"$TMP/s1.eml"

@@ -30,7 +30,7 @@ enum stmt {
 static const char *const sql[S_COUNT] = {
     [S_OUTBOX_ADD] =
         "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at, created_at)"
-        " SELECT id, ?1, ?2, ?5, ?6, ?7, ?7 FROM endpoints WHERE active"
+        " SELECT id, ?1, ?2, ?5, ?6, ?7, ?7 FROM endpoints WHERE active AND mailbox_id IS NULL"
         " AND (org_id IS NULL OR org_id = ?3) AND (team_id IS NULL OR team_id = nullif(?4, 0))"
         " AND (events = '[]' OR EXISTS (SELECT 1 FROM json_each(endpoints.events)"
         " WHERE value = ?1)) ON CONFLICT DO NOTHING",
@@ -38,12 +38,15 @@ static const char *const sql[S_COUNT] = {
         "INSERT INTO outbox(endpoint_id, user_id, kind, ticket_id, payload, idem_key, next_at,"
         " created_at) SELECT s.endpoint_id, s.user_id, ?1, ?2, ?5, ?6 || '/u' || s.user_id, ?7, ?7"
         " FROM subscriptions s JOIN endpoints e ON e.id = s.endpoint_id AND e.active"
+        " AND e.mailbox_id IS NULL"
         " WHERE (s.org_id IS NULL OR s.org_id = ?3) AND (s.team_id IS NULL OR s.team_id ="
         " nullif(?4, 0)) AND (s.events = '[]' OR EXISTS (SELECT 1 FROM json_each(s.events)"
         " WHERE value = ?1)) ON CONFLICT DO NOTHING",
     [S_OUTBOX_DUE] = "SELECT o.id, o.kind, o.payload, o.idem_key, o.attempts, e.id, e.kind,"
-                     " e.url, e.secret, coalesce(o.user_id, 0), u.email, coalesce(u.team_id, 0),"
-                     " s.quiet_tz, s.quiet_from, s.quiet_to, s.lang"
+                     " e.url, coalesce(e.secret, (SELECT b.username || ':' || b.password"
+                     " FROM mailboxes b WHERE b.id = e.mailbox_id)), coalesce(o.user_id, 0), "
+                     "u.email, coalesce(u.team_id, 0),"
+                     " s.quiet_tz, s.quiet_from, s.quiet_to, s.lang, u.tz"
                      " FROM outbox o JOIN endpoints e ON e.id = o.endpoint_id"
                      " LEFT JOIN users u ON u.id = o.user_id"
                      " LEFT JOIN subscriptions s ON s.user_id = o.user_id"
@@ -67,29 +70,30 @@ static const char *const sql[S_COUNT] = {
                        " nullif(?7, 0), ?8)",
     [S_ENDPOINTS] = "SELECT id, name, kind, url, events, coalesce(org_id, 0),"
                     " coalesce(team_id, 0), active, secret IS NOT NULL FROM endpoints"
-                    " WHERE deleted_at IS NULL AND (?1 = 0 OR id = ?1) ORDER BY id",
+                    " WHERE deleted_at IS NULL AND mailbox_id IS NULL AND (?1 = 0 OR id = ?1)"
+                    " ORDER BY id",
     [S_ENDPOINT_TEST] =
         "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at, created_at)"
         " SELECT id, 'test', NULL, ?2, ?3, ?4, ?4 FROM endpoints WHERE id = ?1"
-        " AND deleted_at IS NULL",
+        " AND deleted_at IS NULL AND mailbox_id IS NULL",
     [S_ENDPOINT_SET] = "UPDATE endpoints SET name = ?2, kind = ?3, url = ?4, secret = CASE WHEN ?5"
                        " IS NOT NULL THEN ?5 WHEN ?6 THEN secret END, events = coalesce(?7, '[]'),"
                        " org_id = nullif(?8, 0), team_id = nullif(?9, 0), active = ?10"
-                       " WHERE id = ?1 AND deleted_at IS NULL",
+                       " WHERE id = ?1 AND deleted_at IS NULL AND mailbox_id IS NULL",
     [S_ENDPOINT_DELETE] = "UPDATE endpoints SET deleted_at = ?2, active = 0"
-                          " WHERE id = ?1 AND deleted_at IS NULL",
+                          " WHERE id = ?1 AND deleted_at IS NULL AND mailbox_id IS NULL",
     [S_ENDPOINT_DROP_PENDING] = "UPDATE outbox SET state = 'dead', last_error = 'endpoint deleted'"
                                 " WHERE endpoint_id = ?1 AND state = 'pending'",
     [S_ENDPOINT_DROP_SUBS] = "DELETE FROM subscriptions WHERE endpoint_id = ?1",
-    [S_SUB_ADD] =
-        "INSERT INTO subscriptions(user_id, endpoint_id, events, org_id, team_id,"
-        " quiet_tz, quiet_from, quiet_to, created_at, lang) SELECT ?1, ?2,"
-        " coalesce(?3, '[]'), nullif(?4, 0), nullif(?5, 0), ?6, ?7, ?8, ?9, ?10"
-        " WHERE NOT EXISTS (SELECT 1 FROM endpoints WHERE id = ?2 AND deleted_at"
-        " IS NOT NULL) ON CONFLICT(user_id, endpoint_id) DO UPDATE SET events = excluded.events,"
-        " org_id = excluded.org_id, team_id = excluded.team_id,"
-        " quiet_tz = excluded.quiet_tz, quiet_from = excluded.quiet_from,"
-        " quiet_to = excluded.quiet_to, lang = excluded.lang RETURNING id",
+    [S_SUB_ADD] = "INSERT INTO subscriptions(user_id, endpoint_id, events, org_id, team_id,"
+                  " quiet_tz, quiet_from, quiet_to, created_at, lang) SELECT ?1, ?2,"
+                  " coalesce(?3, '[]'), nullif(?4, 0), nullif(?5, 0), ?6, ?7, ?8, ?9, ?10"
+                  " WHERE NOT EXISTS (SELECT 1 FROM endpoints WHERE id = ?2 AND (deleted_at"
+                  " IS NOT NULL OR mailbox_id IS NOT NULL)) ON CONFLICT(user_id, endpoint_id) DO "
+                  "UPDATE SET events = excluded.events,"
+                  " org_id = excluded.org_id, team_id = excluded.team_id,"
+                  " quiet_tz = excluded.quiet_tz, quiet_from = excluded.quiet_from,"
+                  " quiet_to = excluded.quiet_to, lang = excluded.lang RETURNING id",
     [S_SUBS] = "SELECT id, user_id, endpoint_id, events, coalesce(org_id, 0),"
                " coalesce(team_id, 0), quiet_tz, coalesce(quiet_from, 0), coalesce(quiet_to, 0),"
                " lang FROM subscriptions WHERE (?1 = 0 OR user_id = ?1) ORDER BY id",
@@ -97,7 +101,7 @@ static const char *const sql[S_COUNT] = {
     [S_OUTBOX_PERSON] =
         "INSERT INTO outbox(endpoint_id, user_id, kind, ticket_id, payload, idem_key, next_at,"
         " created_at) SELECT id, ?2, ?3, NULL, ?4, ?5, ?6, ?6 FROM endpoints WHERE id = ?1"
-        " AND active ON CONFLICT DO NOTHING",
+        " AND active AND mailbox_id IS NULL ON CONFLICT DO NOTHING",
     [S_OUTBOX_HAS] = "SELECT 1 FROM outbox WHERE endpoint_id = ?1 AND idem_key = ?2",
 };
 
@@ -127,6 +131,7 @@ static void read_delivery(sqlite3_stmt *x, struct kw_delivery *out)
         .quiet_from = sqlite3_column_int(x, 13),
         .quiet_to = sqlite3_column_int(x, 14),
         .lang = (const char *)sqlite3_column_text(x, 15),
+        .user_tz = (const char *)sqlite3_column_text(x, 16),
     };
 }
 KWS_ROW_MAPPER(read_delivery, struct kw_delivery)
