@@ -241,35 +241,41 @@ const char *const kwp_sql[PGS_COUNT] = {
         " WHERE (s.org_id IS NULL OR s.org_id = $3) AND (s.team_id IS NULL OR s.team_id ="
         " nullif($4::bigint, 0)) AND (s.events = '[]' OR s.events::jsonb ? $1)"
         " ON CONFLICT DO NOTHING",
-    /* Pending notifications due by $1, leased to this node for
-     * OUTBOX_LEASE_S seconds (their next_at moves on), their rows locked
-     * FOR UPDATE SKIP LOCKED: two nodes never hand out one notification,
-     * and what a node that died took is due again when the lease runs out.
-     * The attempt's record (PGS_OUTBOX_DONE) sets next_at again. */
+    /* Pending notifications due by $1, oldest first, leased to this
+     * connection (this node's deliverer) until $1 + $3: their rows are
+     * taken FOR UPDATE SKIP LOCKED and those another connection leased are
+     * passed over until its lease runs out (that node died before it
+     * recorded the attempt), so two nodes never hand out one notification
+     * at once. Recording the attempt (PGS_OUTBOX_DONE) ends the lease. */
     [PGS_OUTBOX_DUE] = "WITH due AS (SELECT id FROM outbox WHERE state = 'pending'"
-                       " AND next_at <= $1 ORDER BY next_at, id LIMIT $2 FOR UPDATE SKIP LOCKED),"
-                       " leased AS (UPDATE outbox x SET next_at = $1 + $3 FROM due"
-                       " WHERE x.id = due.id RETURNING x.*)"
+                       " AND next_at <= $1 AND (leased_until IS NULL OR leased_until <= $1"
+                       " OR leased_by = pg_backend_pid()) ORDER BY next_at, id LIMIT $2"
+                       " FOR UPDATE SKIP LOCKED),"
+                       " leased AS (UPDATE outbox x SET leased_by = pg_backend_pid(),"
+                       " leased_until = $1 + $3 FROM due WHERE x.id = due.id RETURNING x.*)"
                        " SELECT o.id, o.kind, o.payload, o.idem_key, o.attempts, e.id, e.kind,"
                        " e.url, e.secret, coalesce(o.user_id, 0), u.email, coalesce(u.team_id, 0),"
                        " s.quiet_tz, s.quiet_from, s.quiet_to, s.lang"
                        " FROM leased o JOIN endpoints e ON e.id = o.endpoint_id"
                        " LEFT JOIN users u ON u.id = o.user_id"
                        " LEFT JOIN subscriptions s ON s.user_id = o.user_id"
-                       " AND s.endpoint_id = o.endpoint_id ORDER BY o.id",
+                       " AND s.endpoint_id = o.endpoint_id ORDER BY o.next_at, o.id",
     [PGS_OUTBOX_NEXT] = "SELECT min(next_at) FROM outbox WHERE state = 'pending'",
     [PGS_OUTBOX_DONE] = "UPDATE outbox SET state = $2, attempts = attempts + 1, last_error = $3,"
                         " next_at = $4, delivered_at = CASE WHEN $2 = 'delivered' THEN $5::bigint"
-                        " END WHERE id = $1 AND state = 'pending'",
+                        " END, leased_by = NULL, leased_until = NULL"
+                        " WHERE id = $1 AND state = 'pending'",
     [PGS_OUTBOX_LIST] = "SELECT o.id, o.endpoint_id, o.kind, o.ticket_id, o.idem_key, o.state,"
                         " o.attempts, o.next_at, o.last_error, o.created_at, o.delivered_at,"
                         " o.payload FROM outbox o WHERE o.id > $1 AND ($2::text IS NULL"
                         " OR o.state = $2) AND ($3::bigint = 0 OR o.ticket_id = $3)"
                         " ORDER BY o.id LIMIT $4",
     [PGS_OUTBOX_RETRY] = "UPDATE outbox SET state = 'pending', attempts = 0, next_at = $2,"
-                         " last_error = NULL WHERE id = $1 AND state = 'dead' AND endpoint_id IN"
+                         " last_error = NULL, leased_until = NULL WHERE id = $1 AND state = 'dead' "
+                         "AND endpoint_id IN"
                          " (SELECT id FROM endpoints WHERE deleted_at IS NULL)",
-    [PGS_OUTBOX_POSTPONE] = "UPDATE outbox SET next_at = $2 WHERE id = $1 AND state = 'pending'",
+    [PGS_OUTBOX_POSTPONE] = "UPDATE outbox SET next_at = $2, leased_until = NULL"
+                            " WHERE id = $1 AND state = 'pending'",
     [PGS_ENDPOINT_ADD] = "INSERT INTO endpoints(name, kind, url, secret, events, org_id, team_id,"
                          " created_at) VALUES ($1, $2, $3, $4, coalesce($5, '[]'),"
                          " nullif($6::bigint, 0), nullif($7::bigint, 0), $8) RETURNING id",

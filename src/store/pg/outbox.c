@@ -2,7 +2,7 @@
 /* Where notifications go (endpoints, people's subscriptions) and the outbox
  * they wait in, written in the transaction of the event causing them, as
  * the SQLite backend's outbox.c. Several nodes share the outbox: what is due
- * is leased to one node at a time (PGS_OUTBOX_DUE). */
+ * is leased to one connection at a time (PGS_OUTBOX_DUE). */
 #include "pg_int.h"
 
 #include <stdlib.h>
