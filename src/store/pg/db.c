@@ -93,10 +93,11 @@ const char *const kwp_sql[PGS_COUNT] = {
      * event's prev is the head the other committed */
     [PGS_TICKET_HEAD] =
         "SELECT last_seq, head_hash, updated_at FROM tickets WHERE id = $1 FOR UPDATE",
-    [PGS_TICKET_ADVANCE] = "UPDATE tickets SET last_seq = $2, head_hash = $3, updated_at = $4,"
-                           " state = coalesce($5, state) WHERE id = $1",
-    [PGS_EVENT_INSERT] = "INSERT INTO events(ticket_id, seq, at, type, actor_id, body, hash)"
-                         " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    /* the event and the ticket's new head in one round trip */
+    [PGS_EVENT_INSERT] = "WITH ev AS (INSERT INTO events(ticket_id, seq, at, type, actor_id, body,"
+                         " hash) VALUES ($1, $2, $3, $4, $5, $6, $7))"
+                         " UPDATE tickets SET last_seq = $2, head_hash = $7, updated_at = $3,"
+                         " state = coalesce($8, state) WHERE id = $1",
     [PGS_EVENTS] = "SELECT seq, at, type, actor_id, body, hash, ticket_id FROM events"
                    " WHERE ticket_id = $1 ORDER BY seq",
     [PGS_CHANGE_ADD] = "INSERT INTO changes(ticket, at) VALUES ($1, $2) RETURNING seq",
@@ -195,10 +196,10 @@ const char *const kwp_sql[PGS_COUNT] = {
                       " SET status = excluded.status, deadline = excluded.deadline,"
                       " next_due = excluded.next_due, next_pct = excluded.next_pct",
     [PGS_CLOCK_CLEAR] = "DELETE FROM clocks WHERE ticket_id = $1",
-    [PGS_TICKET_DUE] = "UPDATE tickets SET next_due = $2, breached_at = $3, fire_at = $4,"
-                       " projected_seq = last_seq WHERE id = $1",
     /* a new schedule ends a claim on the old one (kw_store_due_claim) */
-    [PGS_CLAIM_END] = "DELETE FROM claims WHERE ticket = $1",
+    [PGS_TICKET_DUE] = "WITH c AS (DELETE FROM claims WHERE ticket = $1)"
+                       " UPDATE tickets SET next_due = $2, breached_at = $3, fire_at = $4,"
+                       " projected_seq = last_seq WHERE id = $1",
     [PGS_CLOCKS_OF] =
         "SELECT metric, status, deadline, next_due, coalesce(next_pct, 0) FROM clocks"
         " WHERE ticket_id = $1 ORDER BY coalesce(deadline, 9223372036854775807), metric",
@@ -462,16 +463,93 @@ void kwp_lend(struct kw_store *st, PGresult *res)
     st->lent = res;
 }
 
+static const char *const deferred_what[PGS_COUNT] = {
+    [PGS_BEGIN] = "begin", [PGS_SAVEPOINT] = "savepoint", [PGS_RELEASE] = "release savepoint"};
+
+void kwp_defer(struct kw_store *st, enum pgs s)
+{
+    if (st->n_deferred == (int)(sizeof(st->deferred) / sizeof(st->deferred[0])))
+        kwp_exec(st, s, NULL, deferred_what[s], NULL); /* full: sends them all now */
+    else
+        st->deferred[st->n_deferred++] = s;
+}
+
+/* Send the deferred statements and s in one pipeline and read their
+ * results: s's result, or NULL with *failed the first that failed (its
+ * index in st->deferred, or -1 for s itself) and *bad its result. A
+ * transaction's BEGIN and savepoints thus cost no round trip of their own
+ * (a create in the writer's unit had four). */
+static PGresult *pipelined(struct kw_store *st, const char *name, const struct kwp_params *p,
+                           int *failed, PGresult **bad)
+{
+    int n = st->n_deferred;
+    st->n_deferred = 0;
+    *failed = -1;
+    *bad = NULL;
+    bool sent = PQenterPipelineMode(st->conn) == 1;
+    for (int i = 0; sent && i < n; i++) {
+        char dname[16];
+        snprintf(dname, sizeof(dname), "s%d", (int)st->deferred[i]);
+        sent = PQsendQueryPrepared(st->conn, dname, 0, NULL, NULL, NULL, 0) == 1;
+    }
+    sent = sent &&
+           PQsendQueryPrepared(st->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+                               p ? p->fmt : NULL, 0) == 1 &&
+           PQpipelineSync(st->conn) == 1;
+    PGresult *out = NULL;
+    if (sent) {
+        /* each query's result then NULL; then the sync's */
+        for (int i = 0; i <= n; i++) {
+            PGresult *res = PQgetResult(st->conn);
+            ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+            bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+            if (!ok && !*bad && status != PGRES_PIPELINE_ABORTED) {
+                *failed = i < n ? i : -1;
+                *bad = res;
+                res = NULL;
+            }
+            if (i == n && ok)
+                out = res;
+            else
+                PQclear(res);
+            while ((res = PQgetResult(st->conn)) != NULL) /* to the query's end */
+                PQclear(res);
+        }
+        PGresult *sync;
+        while ((sync = PQgetResult(st->conn)) != NULL &&
+               PQresultStatus(sync) != PGRES_PIPELINE_SYNC)
+            PQclear(sync);
+        PQclear(sync);
+    }
+    PQexitPipelineMode(st->conn);
+    if (*bad || !sent) {
+        PQclear(out);
+        return NULL;
+    }
+    return out;
+}
+
 PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
                   char sqlstate[6], struct kw_err *err)
 {
     char name[16];
     snprintf(name, sizeof(name), "s%d", (int)s);
     kwp_lend(st, NULL); /* what the last call lent dies now (store.h) */
-    PGresult *res = PQexecPrepared(st->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
-                                   p ? p->fmt : NULL, 0);
+    PGresult *res;
+    int failed = -1;
+    if (st->n_deferred) {
+        PGresult *bad;
+        res = pipelined(st, name, p, &failed, &bad);
+        if (!res) {
+            if (failed >= 0) /* the array keeps what was sent */
+                what = deferred_what[st->deferred[failed]];
+            res = bad; /* for its message and SQLSTATE below */
+        }
+    } else
+        res = PQexecPrepared(st->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+                             p ? p->fmt : NULL, 0);
     ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+    if (failed < 0 && (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)) {
         if (sqlstate)
             sqlstate[0] = '\0';
         return res;
@@ -484,6 +562,16 @@ PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, c
                pg_message(st, res, msg, sizeof(msg)));
     PQclear(res);
     return NULL;
+}
+
+/* Send what was deferred now (before a statement outside the catalogue). */
+static void flush_deferred(struct kw_store *st)
+{
+    if (st->n_deferred) {
+        st->n_deferred--; /* the last one goes as the pipeline's own statement */
+        kwp_exec(st, st->deferred[st->n_deferred], NULL,
+                 deferred_what[st->deferred[st->n_deferred]], NULL);
+    }
 }
 
 enum kw_code kwp_exec(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
@@ -529,6 +617,7 @@ int kw_store_schema_newest(struct kw_store *st)
 
 int kw_store_schema_version(struct kw_store *st)
 {
+    flush_deferred(st);
     PGresult *res = PQexec(st->conn, "SELECT max(version) FROM schema_migrations");
     int v = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
                 ? (int)kwp_col_int(res, 0, 0)
@@ -708,10 +797,9 @@ enum kw_code kwp_tx_begin(struct kw_store *st, bool *outer, struct kw_err *err)
     *outer = !st->in_tx;
     if (*outer)
         st->in_tx = true;
-    enum kw_code rc = kwp_exec(st, *outer ? PGS_BEGIN : PGS_SAVEPOINT, NULL, "begin", err);
-    if (rc != KW_OK && *outer)
-        st->in_tx = false;
-    return rc;
+    (void)err; /* a failed BEGIN or SAVEPOINT fails the next statement */
+    kwp_defer(st, *outer ? PGS_BEGIN : PGS_SAVEPOINT);
+    return KW_OK;
 }
 
 enum kw_code kwp_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, struct kw_err *err)
@@ -721,10 +809,7 @@ enum kw_code kwp_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
             kwp_exec(st, PGS_ROLLBACK_TO, NULL, "roll back", NULL);
             st->changed_ticket = 0; /* its change row is gone too */
         }
-        if (kwp_exec(st, PGS_RELEASE, NULL, "release savepoint", rc == KW_OK ? err : NULL) !=
-                KW_OK &&
-            rc == KW_OK)
-            rc = KW_STORE;
+        kwp_defer(st, PGS_RELEASE); /* sent with the next statement */
         return rc;
     }
     st->in_tx = false;
@@ -738,9 +823,9 @@ enum kw_code kwp_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
 
 enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
 {
+    (void)err; /* sent with the next statement, which fails if it fails */
     st->changed_ticket = 0;
-    if (kwp_exec(st, PGS_BEGIN, NULL, "begin", err) != KW_OK)
-        return KW_STORE;
+    kwp_defer(st, PGS_BEGIN);
     st->in_tx = true;
     return KW_OK;
 }
@@ -765,16 +850,21 @@ void kw_store_rollback(struct kw_store *st)
 
 enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err)
 {
+    (void)err; /* sent with the next statement, which fails if it fails */
     st->changed_ticket = 0;
-    return kwp_exec(st, PGS_SAVEPOINT, NULL, "savepoint", err);
+    kwp_defer(st, PGS_SAVEPOINT);
+    return KW_OK;
 }
 
 enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err)
 {
     st->changed_ticket = 0;
-    if (!keep)
+    if (!keep) {
         kwp_exec(st, PGS_ROLLBACK_TO, NULL, "roll back to savepoint", NULL);
-    return kwp_exec(st, PGS_RELEASE, NULL, "release savepoint", err);
+        return kwp_exec(st, PGS_RELEASE, NULL, "release savepoint", err);
+    }
+    kwp_defer(st, PGS_RELEASE); /* sent with the next statement */
+    return KW_OK;
 }
 
 enum kw_code kwp_refs(struct kw_store *st, const int64_t ids[4], const char *const fields[4],

@@ -34,7 +34,6 @@ enum pgs {
     PGS_TICKET_BY_KEY,
     PGS_TICKET_INSERT,
     PGS_TICKET_HEAD,
-    PGS_TICKET_ADVANCE,
     PGS_EVENT_INSERT,
     PGS_EVENTS,
     PGS_CHANGE_ADD,
@@ -87,7 +86,6 @@ enum pgs {
     PGS_CLOCK_PUT,
     PGS_CLOCK_CLEAR,
     PGS_TICKET_DUE,
-    PGS_CLAIM_END,
     PGS_CLOCKS_OF,
     PGS_CLOCK_RUNS,
     PGS_STALE,
@@ -139,6 +137,10 @@ struct kw_store {
     bool in_tx;             /* a caller's transaction is open (kw_store_begin) */
     int64_t changed_ticket; /* noted in the change log by the open unit of work, or 0 */
     PGresult *lent;         /* the result whose strings a call lent out */
+    /* BEGIN, SAVEPOINT and RELEASE not sent yet: they go out with the next
+     * statement in one round trip (libpq's pipeline mode; kwp_defer) */
+    enum pgs deferred[8];
+    int n_deferred;
 };
 
 /* Parameters of one statement: text (NULL: SQL NULL) or binary bytes. */
@@ -164,6 +166,11 @@ PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, c
 /* Run statement s for its effect only; KW_OK or KW_STORE. */
 enum kw_code kwp_exec(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
                       struct kw_err *err);
+/* Run statement s (no parameters, no rows: BEGIN, SAVEPOINT, RELEASE)
+ * with the next statement, in the same round trip; its failure is that
+ * statement's (`what` names s in the message). */
+void kwp_defer(struct kw_store *st, enum pgs s);
+
 /* Keep res as the result whose strings the call hands out (until the next
  * call on st or kw_store_end_read). */
 void kwp_lend(struct kw_store *st, PGresult *res);

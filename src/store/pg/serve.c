@@ -450,11 +450,7 @@ static enum kw_code clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
     kwp_instant(&p, next_due);
     kwp_instant(&p, breached_at);
     kwp_instant(&p, fire_at);
-    if (kwp_exec(st, PGS_TICKET_DUE, &p, "store clocks", err) != KW_OK)
-        return err->code;
-    p = (struct kwp_params){0};
-    kwp_int(&p, ticket);
-    return kwp_exec(st, PGS_CLAIM_END, &p, "store clocks", err);
+    return kwp_exec(st, PGS_TICKET_DUE, &p, "store clocks", err);
 }
 
 enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
