@@ -233,6 +233,7 @@ bool fixture_covers(const char *test)
         "test_end_read",
         "test_changes_since",
         "test_maintain",
+        "test_oncall",
         "test_api_tokens",
         "test_sessions",
         "test_user_password",

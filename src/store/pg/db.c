@@ -352,6 +352,12 @@ const char *const kwp_sql[PGS_COUNT] = {
                     " ('registered', 'analysing', 'handling', 'waiting_customer') OR t.updated_at"
                     " >= $2) AND " TF_STATE_AT
                     " IN ('registered', 'analysing', 'handling', 'waiting_customer') ORDER BY t.id",
+    [PGS_ONCALL_PUT] = "INSERT INTO oncall(name, team_id, level, spec, created_at)"
+                       " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (team_id, level)"
+                       " DO UPDATE SET name = excluded.name, spec = excluded.spec RETURNING id",
+    [PGS_ONCALLS] = "SELECT id, name, team_id, level, spec FROM oncall"
+                    " WHERE ($1::bigint = 0 OR team_id = $1) AND ($2::int = 0 OR level = $2)"
+                    " AND ($3::bigint = 0 OR id = $3) ORDER BY team_id, level",
 };
 
 /* Generated from migrations/NNN-*.sql (CMakeLists.txt): migration i brings

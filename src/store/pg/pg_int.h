@@ -117,6 +117,8 @@ enum pgs {
     PGS_OUTBOX_PERSON,
     PGS_OUTBOX_HAS,
     PGS_REFS,
+    PGS_ONCALL_PUT,
+    PGS_ONCALLS,
     /* kpi.c: the KPI facts */
     PGS_RUNS_DEL,
     PGS_RUN_ADD,

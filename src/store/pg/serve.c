@@ -3,8 +3,8 @@
  * their tokens (kept as the digests app/auth.c computed), teams, calendars
  * with their versions, the clock projection and the engine's schedule with
  * its claims (FOR UPDATE SKIP LOCKED: several nodes on one database never
- * fire one threshold twice), as the SQLite backend's auth.c, org.c and
- * tickets.c. */
+ * fire one threshold twice), on-call rotas, as the SQLite backend's auth.c,
+ * org.c, tickets.c and oncall.c. */
 #include "pg_int.h"
 
 #include <stdint.h>
@@ -631,6 +631,56 @@ enum kw_code kw_store_census(struct kw_store *st,
         return err->code;
     for (int r = 0; r < PQntuples(res); r++)
         fn(PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), kwp_col_int(res, r, 2), ctx);
+    PQclear(res);
+    return KW_OK;
+}
+
+/* ---- on-call rotas ---- */
+
+enum kw_code kw_store_oncall_put(struct kw_store *st, const char *name, int64_t team_id, int level,
+                                 const char *spec, int64_t now, int64_t *id, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    if (kwp_refs(st, (const int64_t[4]){0, team_id, 0, 0},
+                 (const char *const[4]){"", "/team_id", "", ""}, err) != KW_OK)
+        return err->code;
+    struct kwp_params p = {0};
+    kwp_text(&p, name);
+    kwp_int(&p, team_id);
+    kwp_int(&p, level);
+    kwp_text(&p, spec);
+    kwp_int(&p, now);
+    PGresult *res = run(st, PGS_ONCALL_PUT, &p, "store the rota", err);
+    if (!res)
+        return err->code;
+    *id = kwp_col_int(res, 0, 0);
+    PQclear(res);
+    return KW_OK;
+}
+
+enum kw_code kw_store_oncalls(struct kw_store *st, int64_t team_id, int level, int64_t id,
+                              bool (*fn)(const struct kw_oncall_row *r, void *ctx), void *ctx,
+                              struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, team_id);
+    kwp_int(&p, level);
+    kwp_int(&p, id);
+    PGresult *res = run(st, PGS_ONCALLS, &p, "read rotas", err);
+    if (!res)
+        return err->code;
+    for (int r = 0; r < PQntuples(res); r++) {
+        struct kw_oncall_row o = {
+            .id = kwp_col_int(res, r, 0),
+            .name = kwp_col_text(res, r, 1),
+            .team_id = kwp_col_int(res, r, 2),
+            .level = (int)kwp_col_int(res, r, 3),
+            .spec = kwp_col_text(res, r, 4),
+        };
+        if (!fn(&o, ctx))
+            break;
+    }
     PQclear(res);
     return KW_OK;
 }
