@@ -19,19 +19,11 @@ fi
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-one() { # NAME DB-ARGS...
-    local name=$1
-    shift
-    KEEPWORD_ADMIN_PASSWORD=bench-password "$kw" init "$@" >/dev/null
-    "$kw" serve "$@" --listen 127.0.0.1:0 2>"$tmp/log" &
-    pid=$!
-    port=
-    for _ in $(seq 1 100); do
-        port=$(sed -n 's/.*serving http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/log")
-        [ -n "$port" ] && break
-        sleep 0.1
-    done
-    [ -n "$port" ] || { echo "the server did not start" >&2; cat "$tmp/log" >&2; exit 1; }
+one() { # NAME DB [ARGS...]: init and serve with --db DB and ARGS
+    local name=$1 db=$2
+    shift 2
+    KEEPWORD_ADMIN_PASSWORD=bench-password "$kw" init --db "$db" "$@" >/dev/null
+    bench_serve "$kw" "$db" "$tmp/log" "$@"
     local b=http://127.0.0.1:$port token org r
     token=$(curl -s -X POST "$b/api/v1/auth/login" -H "Content-Type: application/json" \
         -d '{"email":"admin@localhost","password":"bench-password"}' | jq -r .token)
@@ -52,5 +44,5 @@ one() { # NAME DB-ARGS...
     pid=
 }
 
-one sqlite --db "$tmp/kw.db"
-one postgresql --db "$KW_PG_CONNINFO" --log-key "$tmp/pg.log-key"
+one sqlite "$tmp/kw.db"
+one postgresql "$KW_PG_CONNINFO" --log-key "$tmp/pg.log-key"
