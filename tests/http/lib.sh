@@ -4,6 +4,16 @@
 # (sets PID, PORT, B), serve_stop, req/is (one request and its checks),
 # login, finish (which also fails on a sanitizer report in a server log).
 TMP=$(mktemp -d)
+# The database the scripts use: a SQLite file in TMP, or KW_TEST_DB (a
+# PostgreSQL connection string: tests/pg/http.sh); DB_ARGS are the --db
+# arguments for keepword's commands (PostgreSQL needs a --log-key file).
+if [ -n "${KW_TEST_DB:-}" ]; then
+    DB=$KW_TEST_DB
+    DB_ARGS=(--db "$DB" --log-key "$TMP/kw.log-key")
+else
+    DB=$TMP/kw.db
+    DB_ARGS=(--db "$DB")
+fi
 PID=
 EXTRA_PIDS=()
 cleanup() {
@@ -30,12 +40,12 @@ port_of() {
     echo "$port"
 }
 
-# serve_start [SERVE-ARGS...]: keepword serve on $TMP/kw.db, any free port
+# serve_start [SERVE-ARGS...]: keepword serve on DB, any free port
 # (the log starts empty: the last server's is checked for sanitizer reports)
 serve_start() {
     sanitizer_check "$TMP/log"
     : >"$TMP/log"
-    "$KW" serve --db "$TMP/kw.db" --listen 127.0.0.1:0 "$@" 2>>"$TMP/log" &
+    "$KW" serve "${DB_ARGS[@]}" --listen 127.0.0.1:0 "$@" 2>>"$TMP/log" &
     PID=$!
     PORT=$(port_of "$TMP/log") || exit 1
     B=http://127.0.0.1:$PORT

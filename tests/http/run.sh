@@ -6,11 +6,11 @@ set -u
 KW=${1:?usage: run.sh PATH/TO/keepword}
 . "$(dirname "$0")/lib.sh"
 
-KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
+KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init "${DB_ARGS[@]}" >/dev/null || exit 1
 serve_start
 
 req GET /healthz
-is "healthz" 200 '.status == "ok" and .schema == 26'
+is "healthz" 200 '.status == "ok" and .schema == ((env.KW_TEST_SCHEMA // "26") | tonumber)'
 req POST /api/v1/auth/login '{"email":"admin@localhost","password":"correct-horse"}'
 is "login" 200 '.token_type == "Bearer" and (.token | startswith("kw_")) and .expires_in > 0'
 TOKEN=$(jq -r .token "$TMP/body")

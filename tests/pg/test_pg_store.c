@@ -2,7 +2,8 @@
 /* The store's backend selection (src/store/store.c): which locations are
  * PostgreSQL's, that a call the PostgreSQL backend lacks answers KW_STORE
  * naming itself instead of crashing, that a password never reaches an
- * error message, and that a path still opens SQLite. The PostgreSQL cases
+ * error message, that a path still opens SQLite, and that two nodes'
+ * claims on due work skip each other's locked rows. The PostgreSQL cases
  * need the cluster tests/pg/cluster.sh run starts (KW_PG_CONNINFO). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -97,11 +98,11 @@ static void test_missing_call_named(void **state)
     if (!st)
         fail_msg("open %s: %s", conninfo, err.msg);
     assert_non_null(st->pg);
-    /* census has no PostgreSQL version yet (tests/pg/gaps.sh lists it):
-     * when it gets one, pick another call from that list */
+    /* backup has no PostgreSQL version (pg_dump does it; tests/pg/gaps.sh
+     * lists it): should it get one, pick another call from that list */
     err = (struct kw_err){0};
-    assert_int_equal(kw_store_census(st, NULL, NULL, &err), KW_STORE);
-    assert_string_equal(err.msg, "kw_store_census is not implemented on PostgreSQL yet");
+    assert_int_equal(kw_store_backup(st, "/nonexistent/kw.backup", &err), KW_STORE);
+    assert_string_equal(err.msg, "kw_store_backup is not implemented on PostgreSQL yet");
     /* and the handle still works */
     int64_t head = -1;
     assert_int_equal(kw_store_changes_head(st, &head, &err), KW_OK);
@@ -109,13 +110,65 @@ static void test_missing_call_named(void **state)
     kw_store_close(st);
 }
 
+/* Two nodes' engines at once: while node a's transaction holds the tickets
+ * it claimed (it is firing them), node b's claim skips them without waiting
+ * (FOR UPDATE SKIP LOCKED) and gets only what a did not take; once a gave
+ * its tickets their next schedule and committed, nothing is due for b. */
+static void test_claims_skip_locked(void **state)
+{
+    (void)state;
+    const char *conninfo = getenv("KW_PG_CONNINFO");
+    if (!conninfo || !*conninfo)
+        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    struct kw_err err = {0};
+    struct kw_store *a = kw_store_open(conninfo, &err), *b = kw_store_open(conninfo, &err);
+    if (!a || !b)
+        fail_msg("open %s: %s", conninfo, err.msg);
+    const int64_t t0 = 1790000000;
+    int64_t org = 0, ids[3];
+    assert_int_equal(kw_store_org_insert(a, &(struct kw_org){.name = "Claims"}, t0, &org, &err),
+                     KW_OK);
+    for (int i = 0; i < 3; i++) {
+        bool existed;
+        struct kw_ticket_new t = {.org_id = org, .title = "due", .level = "L2", .at = t0};
+        assert_int_equal(kw_store_ticket_create(a, &t, &ids[i], &existed, &err), KW_OK);
+        /* all three due at t0 - 10 + i, the oldest first */
+        assert_int_equal(kw_store_clocks_put(a, ids[i], true, NULL, 0, KW_STORE_NO_TIME,
+                                             KW_STORE_NO_TIME, t0 - 10 + i, &err),
+                         KW_OK);
+    }
+    int64_t got[8];
+    size_t n = 99;
+    assert_int_equal(kw_store_begin(a, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(a, t0, 60, "a", 2, got, &n, &err), KW_OK);
+    assert_int_equal(n, 2);
+    /* b, while a's transaction is open: only the third, at once */
+    assert_int_equal(kw_store_begin(b, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(b, t0, 60, "b", 8, got + 2, &n, &err), KW_OK);
+    assert_int_equal(n, 1);
+    assert_true(got[2] != got[0] && got[2] != got[1]);
+    assert_int_equal(kw_store_commit(b, &err), KW_OK);
+    /* a fires its two: each gets its next schedule (none), which ends the claim */
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(kw_store_clocks_put(a, got[i], false, NULL, 0, KW_STORE_NO_TIME,
+                                             KW_STORE_NO_TIME, KW_STORE_NO_TIME, &err),
+                         KW_OK);
+    assert_int_equal(kw_store_commit(a, &err), KW_OK);
+    /* b holds the third; a's two are no longer due: nothing for b but its own */
+    assert_int_equal(kw_store_due_claim(b, t0 + 1, 60, "b", 8, got, &n, &err), KW_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(kw_store_due_claim(a, t0 + 1, 60, "a", 8, got, &n, &err), KW_OK);
+    assert_int_equal(n, 0);
+    kw_store_close(a);
+    kw_store_close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_location_kind),
-        cmocka_unit_test(test_path_is_sqlite),
-        cmocka_unit_test(test_password_not_told),
-        cmocka_unit_test(test_missing_call_named),
+        cmocka_unit_test(test_location_kind),      cmocka_unit_test(test_path_is_sqlite),
+        cmocka_unit_test(test_password_not_told),  cmocka_unit_test(test_missing_call_named),
+        cmocka_unit_test(test_claims_skip_locked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

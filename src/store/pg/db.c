@@ -27,6 +27,41 @@
     " AND ($9::bigint IS NULL OR next_due < $9) AND ($12::text IS NULL OR category = $12)"         \
     " AND ($13 = 0 OR assignee_id IS NULL)"
 
+/* The columns kwp_read_user() reads, in its order (users as u), and whether
+ * neither the person nor their organisation is deactivated. */
+#define USER_ACTIVE                                                                                \
+    "(u.deactivated_at IS NULL AND NOT EXISTS (SELECT 1 FROM orgs o WHERE o.id = u.org_id"         \
+    " AND o.deactivated_at IS NOT NULL))"
+#define USER_COLS                                                                                  \
+    "u.id, coalesce(u.org_id, 0), coalesce(u.team_id, 0), u.email, u.name, u.role, u.skills,"      \
+    " u.lang, u.tz, u.deactivated_at, " USER_ACTIVE
+/* a live token: neither revoked nor expired at $2 */
+#define TOKEN_LIVE                                                                                 \
+    "t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)"
+/* a clock that has not stopped */
+#define CLOCK_OPEN "c.status IN ('pending', 'running', 'paused', 'breached')"
+
+#define TF_COLS                                                                                    \
+    "t.id, t.org_id, coalesce(t.commitment_id, 0), coalesce(t.team_id, 0),"                        \
+    " coalesce(t.assignee_id, 0), t.level, t.tier, o.name, t.category, t.region, t.channel"
+#define TF_EVENTS(type)                                                                            \
+    "SELECT " TF_COLS ", e.at, coalesce((e.body::jsonb->>'satisfaction')::numeric::int, 0),"       \
+    " coalesce((e.body::jsonb->>'nps')::numeric::int, -1) FROM events e JOIN tickets t"            \
+    " ON t.id = e.ticket_id JOIN orgs o ON o.id = t.org_id WHERE e.type = '" type "'"              \
+    " AND e.at >= $1 AND e.at < $2 AND ($3::bigint = 0 OR t.org_id = $3)"
+#define TF_FROM " FROM tickets t JOIN orgs o ON o.id = t.org_id"
+/* the state at $2 by the events before it (a reopening without one: handling) */
+#define TF_STATE_AT                                                                                \
+    "coalesce((SELECT CASE WHEN e.type = 'reopened' THEN coalesce(e.body::jsonb->>'state',"        \
+    " 'handling') ELSE e.body::jsonb->>'state' END FROM events e"                                  \
+    " WHERE e.ticket_id = t.id AND e.type IN ('state', 'reopened') AND e.at < $2"                  \
+    " ORDER BY e.seq DESC LIMIT 1), 'registered')"
+#define RUN_COLS                                                                                   \
+    "ticket_id, metric, run, org_id, coalesce(commitment_id, 0), status, started_at, stopped_at,"  \
+    " deadline, breached_at, target, working, wall, paused_wall, measured_at, steady_from,"        \
+    " coalesce(team_id, 0), coalesce(assignee_id, 0), calendar, level, tier, organisation,"        \
+    " category, region, channel"
+
 const char *const kwp_sql[PGS_COUNT] = {
     [PGS_BEGIN] = "BEGIN",
     [PGS_COMMIT] = "COMMIT",
@@ -58,10 +93,11 @@ const char *const kwp_sql[PGS_COUNT] = {
      * event's prev is the head the other committed */
     [PGS_TICKET_HEAD] =
         "SELECT last_seq, head_hash, updated_at FROM tickets WHERE id = $1 FOR UPDATE",
-    [PGS_TICKET_ADVANCE] = "UPDATE tickets SET last_seq = $2, head_hash = $3, updated_at = $4,"
-                           " state = coalesce($5, state) WHERE id = $1",
-    [PGS_EVENT_INSERT] = "INSERT INTO events(ticket_id, seq, at, type, actor_id, body, hash)"
-                         " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    /* the event and the ticket's new head in one round trip */
+    [PGS_EVENT_INSERT] = "WITH ev AS (INSERT INTO events(ticket_id, seq, at, type, actor_id, body,"
+                         " hash) VALUES ($1, $2, $3, $4, $5, $6, $7))"
+                         " UPDATE tickets SET last_seq = $2, head_hash = $7, updated_at = $3,"
+                         " state = coalesce($8, state) WHERE id = $1",
     [PGS_EVENTS] = "SELECT seq, at, type, actor_id, body, hash, ticket_id FROM events"
                    " WHERE ticket_id = $1 ORDER BY seq",
     [PGS_CHANGE_ADD] = "INSERT INTO changes(ticket, at) VALUES ($1, $2) RETURNING seq",
@@ -110,6 +146,218 @@ const char *const kwp_sql[PGS_COUNT] = {
                         ", id) > ($10, $1) ORDER BY " DUE_KEY ", id LIMIT $5",
     [PGS_COMMITMENT_USED] = "SELECT EXISTS(SELECT 1 FROM tickets WHERE org_id = $1"
                             " AND commitment_id = $2)",
+    [PGS_USER_BY_EMAIL] = "SELECT id, password_hash FROM users WHERE email = $1",
+    [PGS_USER_GET] = "SELECT " USER_COLS " FROM users u WHERE id = $1",
+    [PGS_USERS] =
+        "SELECT " USER_COLS " FROM users u WHERE id > $1 AND ($2::bigint = 0 OR org_id = $2)"
+        " ORDER BY id LIMIT $3",
+    [PGS_TOKEN_USER] = "SELECT t.user_id FROM tokens t JOIN users u ON u.id = t.user_id"
+                       " WHERE " TOKEN_LIVE " AND " USER_ACTIVE,
+    [PGS_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = $2 WHERE hash = $1 AND revoked_at IS NULL",
+    [PGS_TOKEN_INSERT] = "INSERT INTO tokens(user_id, hash, kind, label, created_at, expires_at)"
+                         " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    [PGS_TOKENS] = "SELECT id, kind, label, created_at, expires_at FROM tokens WHERE user_id = $1"
+                   " AND kind = 'api' AND revoked_at IS NULL"
+                   " AND (expires_at IS NULL OR expires_at > $2) ORDER BY id",
+    [PGS_TOKEN_REVOKE_ID] = "UPDATE tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2"
+                            " AND kind = 'api' AND revoked_at IS NULL",
+    [PGS_TOKEN_CALLER] = "SELECT " USER_COLS " FROM tokens t JOIN users u ON u.id = t.user_id"
+                         " WHERE " TOKEN_LIVE " AND " USER_ACTIVE,
+    [PGS_TEAM_INSERT] =
+        "INSERT INTO teams(name, lead_id, created_at)"
+        " VALUES ($1, nullif($2::bigint, 0), $3) ON CONFLICT (name) DO NOTHING RETURNING id",
+    [PGS_TEAMS] = "SELECT id, name, coalesce(lead_id, 0) FROM teams ORDER BY id",
+    [PGS_TEAM_GET] = "SELECT id, name, coalesce(lead_id, 0) FROM teams WHERE id = $1",
+    [PGS_CALENDAR_PUT] = "INSERT INTO calendars(name, spec, created_at) VALUES ($1, $2, $3)"
+                         " ON CONFLICT (name) DO UPDATE SET spec = excluded.spec RETURNING id",
+    [PGS_CALENDARS] = "SELECT id, name, spec, (SELECT max(version) FROM calendar_versions v"
+                      " WHERE v.calendar_id = c.id) FROM calendars c ORDER BY name",
+    [PGS_CALENDAR_GET] = "SELECT id, name, spec, (SELECT max(version) FROM calendar_versions v"
+                         " WHERE v.calendar_id = c.id) FROM calendars c WHERE name = $1",
+    /* FOR UPDATE: two nodes saving one calendar take turns for its next
+     * version number */
+    [PGS_CALENDAR_LATEST] = "SELECT c.id, v.version, v.spec, v.saved_at FROM calendars c"
+                            " LEFT JOIN calendar_versions v ON v.calendar_id = c.id"
+                            " WHERE c.name = $1 ORDER BY v.version DESC NULLS LAST LIMIT 1"
+                            " FOR UPDATE OF c",
+    [PGS_CALENDAR_VERSION_ADD] = "INSERT INTO calendar_versions(calendar_id, version, spec,"
+                                 " saved_at) VALUES ($1, $2, $3, $4)",
+    [PGS_CALENDAR_VERSIONS] = "SELECT c.id, c.name, v.version, v.spec, v.saved_at"
+                              " FROM calendars c JOIN calendar_versions v ON v.calendar_id = c.id"
+                              " WHERE c.name = $1 ORDER BY v.version",
+    [PGS_TICKET_SET] = "UPDATE tickets SET level = coalesce($2, level),"
+                       " category = coalesce($3, category),"
+                       " assignee_id = CASE WHEN $4::bigint < 0 THEN NULL WHEN $4 > 0 THEN $4"
+                       " ELSE assignee_id END,"
+                       " team_id = CASE WHEN $5::bigint < 0 THEN NULL WHEN $5 > 0 THEN $5"
+                       " ELSE team_id END WHERE id = $1",
+    [PGS_CLOCK_PUT] = "INSERT INTO clocks(ticket_id, metric, status, deadline, next_due, next_pct)"
+                      " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ticket_id, metric) DO UPDATE"
+                      " SET status = excluded.status, deadline = excluded.deadline,"
+                      " next_due = excluded.next_due, next_pct = excluded.next_pct",
+    [PGS_CLOCK_CLEAR] = "DELETE FROM clocks WHERE ticket_id = $1",
+    /* a new schedule ends a claim on the old one (kw_store_due_claim) */
+    [PGS_TICKET_DUE] = "WITH c AS (DELETE FROM claims WHERE ticket = $1)"
+                       " UPDATE tickets SET next_due = $2, breached_at = $3, fire_at = $4,"
+                       " projected_seq = last_seq WHERE id = $1",
+    [PGS_CLOCKS_OF] =
+        "SELECT metric, status, deadline, next_due, coalesce(next_pct, 0) FROM clocks"
+        " WHERE ticket_id = $1 ORDER BY coalesce(deadline, 9223372036854775807), metric",
+    [PGS_CLOCK_RUNS] = "SELECT c.metric, c.status, c.deadline, c.next_due, coalesce(c.next_pct, 0),"
+                       " c.ticket_id FROM clocks c JOIN tickets t ON t.id = c.ticket_id"
+                       " WHERE c.metric = $1 AND c.status IN ('running', 'breached')"
+                       " AND ($2::bigint = 0 OR t.team_id = $2)"
+                       " ORDER BY coalesce(c.deadline, 9223372036854775807), c.ticket_id LIMIT $3",
+    [PGS_STALE] = "SELECT id FROM tickets WHERE projected_seq <> last_seq AND id > $1"
+                  " ORDER BY id LIMIT $2",
+    [PGS_UNSTOPPED] = "SELECT count(*) FROM tickets t WHERE commitment_id = $1 AND EXISTS"
+                      " (SELECT 1 FROM clocks c WHERE c.ticket_id = t.id AND " CLOCK_OPEN ")",
+    [PGS_RESTALE] = "UPDATE tickets t SET projected_seq = -1 WHERE commitment_id = $1 AND EXISTS"
+                    " (SELECT 1 FROM clocks c WHERE c.ticket_id = t.id AND " CLOCK_OPEN ")",
+    [PGS_FIRE_ALL] = "SELECT id, fire_at FROM tickets WHERE fire_at IS NOT NULL",
+    [PGS_FIRE_ONE] = "SELECT fire_at FROM tickets WHERE id = $1",
+    /* Due tickets no other node holds, oldest due first: their rows are
+     * locked FOR UPDATE SKIP LOCKED, so a node never waits for, nor takes,
+     * what another node is firing in its open transaction; a claim left by
+     * a node that committed it and died runs out at `until`. */
+    [PGS_DUE_CLAIM] = "WITH due AS (SELECT id, fire_at FROM tickets t WHERE fire_at <= $1"
+                      " AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.ticket = t.id"
+                      " AND c.until > $1 AND c.node <> $2) ORDER BY fire_at, id LIMIT $4"
+                      " FOR UPDATE SKIP LOCKED)"
+                      " INSERT INTO claims(ticket, node, until) SELECT id, $2, $3 FROM due"
+                      " ON CONFLICT (ticket) DO UPDATE SET node = excluded.node,"
+                      " until = excluded.until RETURNING ticket",
+    [PGS_CENSUS] = "SELECT 'tickets', state, count(*) FROM tickets GROUP BY state UNION ALL"
+                   " SELECT 'outbox', state, count(*) FROM outbox GROUP BY state",
+    [PGS_OUTBOX_ADD] =
+        "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at, created_at)"
+        " SELECT id, $1, $2, $5, $6, $7, $7 FROM endpoints WHERE active"
+        " AND (org_id IS NULL OR org_id = $3) AND (team_id IS NULL OR team_id = nullif($4::bigint, "
+        "0))"
+        " AND (events = '[]' OR events::jsonb ? $1) ON CONFLICT DO NOTHING",
+    [PGS_OUTBOX_SUBS] =
+        "INSERT INTO outbox(endpoint_id, user_id, kind, ticket_id, payload, idem_key, next_at,"
+        " created_at) SELECT s.endpoint_id, s.user_id, $1, $2, $5, $6 || '/u' || s.user_id, $7, $7"
+        " FROM subscriptions s JOIN endpoints e ON e.id = s.endpoint_id AND e.active"
+        " WHERE (s.org_id IS NULL OR s.org_id = $3) AND (s.team_id IS NULL OR s.team_id ="
+        " nullif($4::bigint, 0)) AND (s.events = '[]' OR s.events::jsonb ? $1)"
+        " ON CONFLICT DO NOTHING",
+    /* Pending notifications due by $1, oldest first, leased to this
+     * connection (this node's deliverer) until $1 + $3: their rows are
+     * taken FOR UPDATE SKIP LOCKED and those another connection leased are
+     * passed over until its lease runs out (that node died before it
+     * recorded the attempt), so two nodes never hand out one notification
+     * at once. Recording the attempt (PGS_OUTBOX_DONE) ends the lease. */
+    [PGS_OUTBOX_DUE] = "WITH due AS (SELECT id FROM outbox WHERE state = 'pending'"
+                       " AND next_at <= $1 AND (leased_until IS NULL OR leased_until <= $1"
+                       " OR leased_by = pg_backend_pid()) ORDER BY next_at, id LIMIT $2"
+                       " FOR UPDATE SKIP LOCKED),"
+                       " leased AS (UPDATE outbox x SET leased_by = pg_backend_pid(),"
+                       " leased_until = $1 + $3 FROM due WHERE x.id = due.id RETURNING x.*)"
+                       " SELECT o.id, o.kind, o.payload, o.idem_key, o.attempts, e.id, e.kind,"
+                       " e.url, e.secret, coalesce(o.user_id, 0), u.email, coalesce(u.team_id, 0),"
+                       " s.quiet_tz, s.quiet_from, s.quiet_to, s.lang"
+                       " FROM leased o JOIN endpoints e ON e.id = o.endpoint_id"
+                       " LEFT JOIN users u ON u.id = o.user_id"
+                       " LEFT JOIN subscriptions s ON s.user_id = o.user_id"
+                       " AND s.endpoint_id = o.endpoint_id ORDER BY o.next_at, o.id",
+    [PGS_OUTBOX_NEXT] = "SELECT min(next_at) FROM outbox WHERE state = 'pending'",
+    [PGS_OUTBOX_DONE] = "UPDATE outbox SET state = $2, attempts = attempts + 1, last_error = $3,"
+                        " next_at = $4, delivered_at = CASE WHEN $2 = 'delivered' THEN $5::bigint"
+                        " END, leased_by = NULL, leased_until = NULL"
+                        " WHERE id = $1 AND state = 'pending'",
+    [PGS_OUTBOX_LIST] = "SELECT o.id, o.endpoint_id, o.kind, o.ticket_id, o.idem_key, o.state,"
+                        " o.attempts, o.next_at, o.last_error, o.created_at, o.delivered_at,"
+                        " o.payload FROM outbox o WHERE o.id > $1 AND ($2::text IS NULL"
+                        " OR o.state = $2) AND ($3::bigint = 0 OR o.ticket_id = $3)"
+                        " ORDER BY o.id LIMIT $4",
+    [PGS_OUTBOX_RETRY] = "UPDATE outbox SET state = 'pending', attempts = 0, next_at = $2,"
+                         " last_error = NULL, leased_until = NULL WHERE id = $1 AND state = 'dead' "
+                         "AND endpoint_id IN"
+                         " (SELECT id FROM endpoints WHERE deleted_at IS NULL)",
+    [PGS_OUTBOX_POSTPONE] = "UPDATE outbox SET next_at = $2, leased_until = NULL"
+                            " WHERE id = $1 AND state = 'pending'",
+    [PGS_ENDPOINT_ADD] = "INSERT INTO endpoints(name, kind, url, secret, events, org_id, team_id,"
+                         " created_at) VALUES ($1, $2, $3, $4, coalesce($5, '[]'),"
+                         " nullif($6::bigint, 0), nullif($7::bigint, 0), $8) RETURNING id",
+    [PGS_ENDPOINTS] = "SELECT id, name, kind, url, events, coalesce(org_id, 0),"
+                      " coalesce(team_id, 0), active, secret IS NOT NULL FROM endpoints"
+                      " WHERE deleted_at IS NULL AND ($1::bigint = 0 OR id = $1) ORDER BY id",
+    [PGS_ENDPOINT_TEST] =
+        "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at, created_at)"
+        " SELECT id, 'test', NULL, $2, $3, $4, $4 FROM endpoints WHERE id = $1"
+        " AND deleted_at IS NULL RETURNING id",
+    [PGS_ENDPOINT_SET] = "UPDATE endpoints SET name = $2, kind = $3, url = $4, secret = CASE WHEN"
+                         " $5::text IS NOT NULL THEN $5 WHEN $6::boolean THEN secret END,"
+                         " events = coalesce($7, '[]'), org_id = nullif($8::bigint, 0),"
+                         " team_id = nullif($9::bigint, 0), active = $10"
+                         " WHERE id = $1 AND deleted_at IS NULL",
+    [PGS_ENDPOINT_DELETE] = "UPDATE endpoints SET deleted_at = $2, active = false"
+                            " WHERE id = $1 AND deleted_at IS NULL",
+    [PGS_ENDPOINT_DROP_PENDING] = "UPDATE outbox SET state = 'dead',"
+                                  " last_error = 'endpoint deleted'"
+                                  " WHERE endpoint_id = $1 AND state = 'pending'",
+    [PGS_ENDPOINT_DROP_SUBS] = "DELETE FROM subscriptions WHERE endpoint_id = $1",
+    [PGS_SUB_ADD] =
+        "INSERT INTO subscriptions(user_id, endpoint_id, events, org_id, team_id,"
+        " quiet_tz, quiet_from, quiet_to, created_at, lang) SELECT $1, $2,"
+        " coalesce($3, '[]'), nullif($4::bigint, 0), nullif($5::bigint, 0), $6, $7, $8, $9, $10"
+        " WHERE NOT EXISTS (SELECT 1 FROM endpoints WHERE id = $2 AND deleted_at"
+        " IS NOT NULL) ON CONFLICT (user_id, endpoint_id) DO UPDATE SET events = excluded.events,"
+        " org_id = excluded.org_id, team_id = excluded.team_id,"
+        " quiet_tz = excluded.quiet_tz, quiet_from = excluded.quiet_from,"
+        " quiet_to = excluded.quiet_to, lang = excluded.lang RETURNING id",
+    [PGS_SUBS] = "SELECT id, user_id, endpoint_id, events, coalesce(org_id, 0),"
+                 " coalesce(team_id, 0), quiet_tz, coalesce(quiet_from, 0), coalesce(quiet_to, 0),"
+                 " lang FROM subscriptions WHERE ($1::bigint = 0 OR user_id = $1) ORDER BY id",
+    [PGS_SUB_DELETE] = "DELETE FROM subscriptions WHERE id = $1 AND ($2::bigint = 0"
+                       " OR user_id = $2)",
+    [PGS_OUTBOX_PERSON] =
+        "INSERT INTO outbox(endpoint_id, user_id, kind, ticket_id, payload, idem_key, next_at,"
+        " created_at) SELECT id, $2, $3, NULL, $4, $5, $6, $6 FROM endpoints WHERE id = $1"
+        " AND active ON CONFLICT DO NOTHING",
+    [PGS_OUTBOX_HAS] = "SELECT 1 FROM outbox WHERE endpoint_id = $1 AND idem_key = $2",
+    [PGS_REFS] = "SELECT $1::bigint <= 0 OR EXISTS (SELECT 1 FROM orgs WHERE id = $1),"
+                 " $2::bigint <= 0 OR EXISTS (SELECT 1 FROM teams WHERE id = $2),"
+                 " $3::bigint <= 0 OR EXISTS (SELECT 1 FROM users WHERE id = $3),"
+                 " $4::bigint <= 0 OR EXISTS (SELECT 1 FROM endpoints WHERE id = $4"
+                 " AND deleted_at IS NULL)",
+    [PGS_RUNS_DEL] = "DELETE FROM kpi_runs WHERE ticket_id = $1",
+    [PGS_RUN_ADD] =
+        "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
+        " started_at, stopped_at, deadline, breached_at, target, working, wall,"
+        " paused_wall, measured_at, steady_from, team_id, assignee_id, calendar, level, tier,"
+        " organisation, category, region, channel) SELECT $1, $2, $3, t.org_id,"
+        " t.commitment_id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $23,"
+        " nullif($14::bigint, 0), nullif($15::bigint, 0), $16, $17, $18, $19, $20, $21, $22"
+        " FROM tickets t WHERE t.id = $1",
+    [PGS_RUNS_PERIOD] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ($3::bigint = 0 OR org_id = $3)"
+                        " AND ((stopped_at >= $1 AND stopped_at < $2) OR (breached_at >= $1 AND"
+                        " breached_at < $2 AND (stopped_at IS NULL OR stopped_at >= $2)) OR"
+                        " (stopped_at IS NULL AND breached_at IS NULL AND deadline >= $1 AND"
+                        " deadline < $2 AND deadline < $4)) ORDER BY ticket_id, metric, run",
+    [PGS_RUNS_TICKET] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ticket_id = $1"
+                        " ORDER BY ticket_id, metric, run",
+    [PGS_TF_CREATED] = "SELECT " TF_COLS ", t.created_at, 0, -1" TF_FROM
+                       " WHERE t.created_at >= $1 AND t.created_at < $2"
+                       " AND ($3::bigint = 0 OR t.org_id = $3) ORDER BY t.id",
+    [PGS_TF_RESOLVED] = TF_EVENTS("milestone") " AND e.body::jsonb->>'milestone' = 'resolved'"
+                                               " ORDER BY t.id, e.at",
+    [PGS_TF_REOPENED] = TF_EVENTS("reopened") " ORDER BY t.id, e.at",
+    [PGS_TF_RATED] = TF_EVENTS("rating") " ORDER BY t.id, e.at",
+    /* a ticket closed now whose last event came before $2 was closed then */
+    [PGS_TF_OPEN] = "SELECT " TF_COLS ", t.created_at, 0, -1" TF_FROM
+                    " WHERE t.created_at < $2 AND ($1::bigint IS NULL OR true)"
+                    " AND ($3::bigint = 0 OR t.org_id = $3) AND (t.state IN"
+                    " ('registered', 'analysing', 'handling', 'waiting_customer') OR t.updated_at"
+                    " >= $2) AND " TF_STATE_AT
+                    " IN ('registered', 'analysing', 'handling', 'waiting_customer') ORDER BY t.id",
+    [PGS_ONCALL_PUT] = "INSERT INTO oncall(name, team_id, level, spec, created_at)"
+                       " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (team_id, level)"
+                       " DO UPDATE SET name = excluded.name, spec = excluded.spec RETURNING id",
+    [PGS_ONCALLS] = "SELECT id, name, team_id, level, spec FROM oncall"
+                    " WHERE ($1::bigint = 0 OR team_id = $1) AND ($2::int = 0 OR level = $2)"
+                    " AND ($3::bigint = 0 OR id = $3) ORDER BY team_id, level",
 };
 
 /* Generated from migrations/NNN-*.sql (CMakeLists.txt): migration i brings
@@ -221,16 +469,93 @@ void kwp_lend(struct kw_store *st, PGresult *res)
     st->lent = res;
 }
 
+static const char *const deferred_what[PGS_COUNT] = {
+    [PGS_BEGIN] = "begin", [PGS_SAVEPOINT] = "savepoint", [PGS_RELEASE] = "release savepoint"};
+
+void kwp_defer(struct kw_store *st, enum pgs s)
+{
+    if (st->n_deferred == (int)(sizeof(st->deferred) / sizeof(st->deferred[0])))
+        kwp_exec(st, s, NULL, deferred_what[s], NULL); /* full: sends them all now */
+    else
+        st->deferred[st->n_deferred++] = s;
+}
+
+/* Send the deferred statements and s in one pipeline and read their
+ * results: s's result, or NULL with *failed the first that failed (its
+ * index in st->deferred, or -1 for s itself) and *bad its result. A
+ * transaction's BEGIN and savepoints thus cost no round trip of their own
+ * (a create in the writer's unit had four). */
+static PGresult *pipelined(struct kw_store *st, const char *name, const struct kwp_params *p,
+                           int *failed, PGresult **bad)
+{
+    int n = st->n_deferred;
+    st->n_deferred = 0;
+    *failed = -1;
+    *bad = NULL;
+    bool sent = PQenterPipelineMode(st->conn) == 1;
+    for (int i = 0; sent && i < n; i++) {
+        char dname[16];
+        snprintf(dname, sizeof(dname), "s%d", (int)st->deferred[i]);
+        sent = PQsendQueryPrepared(st->conn, dname, 0, NULL, NULL, NULL, 0) == 1;
+    }
+    sent = sent &&
+           PQsendQueryPrepared(st->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+                               p ? p->fmt : NULL, 0) == 1 &&
+           PQpipelineSync(st->conn) == 1;
+    PGresult *out = NULL;
+    if (sent) {
+        /* each query's result then NULL; then the sync's */
+        for (int i = 0; i <= n; i++) {
+            PGresult *res = PQgetResult(st->conn);
+            ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+            bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+            if (!ok && !*bad && status != PGRES_PIPELINE_ABORTED) {
+                *failed = i < n ? i : -1;
+                *bad = res;
+                res = NULL;
+            }
+            if (i == n && ok)
+                out = res;
+            else
+                PQclear(res);
+            while ((res = PQgetResult(st->conn)) != NULL) /* to the query's end */
+                PQclear(res);
+        }
+        PGresult *sync;
+        while ((sync = PQgetResult(st->conn)) != NULL &&
+               PQresultStatus(sync) != PGRES_PIPELINE_SYNC)
+            PQclear(sync);
+        PQclear(sync);
+    }
+    PQexitPipelineMode(st->conn);
+    if (*bad || !sent) {
+        PQclear(out);
+        return NULL;
+    }
+    return out;
+}
+
 PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
                   char sqlstate[6], struct kw_err *err)
 {
     char name[16];
     snprintf(name, sizeof(name), "s%d", (int)s);
     kwp_lend(st, NULL); /* what the last call lent dies now (store.h) */
-    PGresult *res = PQexecPrepared(st->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
-                                   p ? p->fmt : NULL, 0);
+    PGresult *res;
+    int failed = -1;
+    if (st->n_deferred) {
+        PGresult *bad;
+        res = pipelined(st, name, p, &failed, &bad);
+        if (!res) {
+            if (failed >= 0) /* the array keeps what was sent */
+                what = deferred_what[st->deferred[failed]];
+            res = bad; /* for its message and SQLSTATE below */
+        }
+    } else
+        res = PQexecPrepared(st->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+                             p ? p->fmt : NULL, 0);
     ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+    if (failed < 0 && (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)) {
         if (sqlstate)
             sqlstate[0] = '\0';
         return res;
@@ -243,6 +568,16 @@ PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, c
                pg_message(st, res, msg, sizeof(msg)));
     PQclear(res);
     return NULL;
+}
+
+/* Send what was deferred now (before a statement outside the catalogue). */
+static void flush_deferred(struct kw_store *st)
+{
+    if (st->n_deferred) {
+        st->n_deferred--; /* the last one goes as the pipeline's own statement */
+        kwp_exec(st, st->deferred[st->n_deferred], NULL,
+                 deferred_what[st->deferred[st->n_deferred]], NULL);
+    }
 }
 
 enum kw_code kwp_exec(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
@@ -288,6 +623,7 @@ int kw_store_schema_newest(struct kw_store *st)
 
 int kw_store_schema_version(struct kw_store *st)
 {
+    flush_deferred(st);
     PGresult *res = PQexec(st->conn, "SELECT max(version) FROM schema_migrations");
     int v = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
                 ? (int)kwp_col_int(res, 0, 0)
@@ -467,10 +803,9 @@ enum kw_code kwp_tx_begin(struct kw_store *st, bool *outer, struct kw_err *err)
     *outer = !st->in_tx;
     if (*outer)
         st->in_tx = true;
-    enum kw_code rc = kwp_exec(st, *outer ? PGS_BEGIN : PGS_SAVEPOINT, NULL, "begin", err);
-    if (rc != KW_OK && *outer)
-        st->in_tx = false;
-    return rc;
+    (void)err; /* a failed BEGIN or SAVEPOINT fails the next statement */
+    kwp_defer(st, *outer ? PGS_BEGIN : PGS_SAVEPOINT);
+    return KW_OK;
 }
 
 enum kw_code kwp_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, struct kw_err *err)
@@ -480,10 +815,7 @@ enum kw_code kwp_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
             kwp_exec(st, PGS_ROLLBACK_TO, NULL, "roll back", NULL);
             st->changed_ticket = 0; /* its change row is gone too */
         }
-        if (kwp_exec(st, PGS_RELEASE, NULL, "release savepoint", rc == KW_OK ? err : NULL) !=
-                KW_OK &&
-            rc == KW_OK)
-            rc = KW_STORE;
+        kwp_defer(st, PGS_RELEASE); /* sent with the next statement */
         return rc;
     }
     st->in_tx = false;
@@ -497,9 +829,9 @@ enum kw_code kwp_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
 
 enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
 {
+    (void)err; /* sent with the next statement, which fails if it fails */
     st->changed_ticket = 0;
-    if (kwp_exec(st, PGS_BEGIN, NULL, "begin", err) != KW_OK)
-        return KW_STORE;
+    kwp_defer(st, PGS_BEGIN);
     st->in_tx = true;
     return KW_OK;
 }
@@ -524,14 +856,39 @@ void kw_store_rollback(struct kw_store *st)
 
 enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err)
 {
+    (void)err; /* sent with the next statement, which fails if it fails */
     st->changed_ticket = 0;
-    return kwp_exec(st, PGS_SAVEPOINT, NULL, "savepoint", err);
+    kwp_defer(st, PGS_SAVEPOINT);
+    return KW_OK;
 }
 
 enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err)
 {
     st->changed_ticket = 0;
-    if (!keep)
+    if (!keep) {
         kwp_exec(st, PGS_ROLLBACK_TO, NULL, "roll back to savepoint", NULL);
-    return kwp_exec(st, PGS_RELEASE, NULL, "release savepoint", err);
+        return kwp_exec(st, PGS_RELEASE, NULL, "release savepoint", err);
+    }
+    kwp_defer(st, PGS_RELEASE); /* sent with the next statement */
+    return KW_OK;
+}
+
+enum kw_code kwp_refs(struct kw_store *st, const int64_t ids[4], const char *const fields[4],
+                      struct kw_err *err)
+{
+    static const char *const what[] = {"organisation", "team", "user", "endpoint"};
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    for (int i = 0; i < 4; i++)
+        kwp_int(&p, ids[i]);
+    PGresult *res = kwp_run(st, PGS_REFS, &p, "look up a reference", NULL, err);
+    if (!res)
+        return err->code;
+    enum kw_code rc = KW_OK;
+    for (int i = 0; i < 4 && rc == KW_OK; i++)
+        if (strcmp(PQgetvalue(res, 0, i), "t") != 0)
+            rc = kw_err_set(err, KW_NOT_FOUND, fields[i], "%s: no %s %lld", fields[i] + 1, what[i],
+                            (long long)ids[i]);
+    PQclear(res);
+    return rc;
 }

@@ -34,7 +34,6 @@ enum pgs {
     PGS_TICKET_BY_KEY,
     PGS_TICKET_INSERT,
     PGS_TICKET_HEAD,
-    PGS_TICKET_ADVANCE,
     PGS_EVENT_INSERT,
     PGS_EVENTS,
     PGS_CHANGE_ADD,
@@ -63,6 +62,73 @@ enum pgs {
     PGS_USER_COUNT,
     PGS_TICKETS,
     PGS_TICKETS_DUE,
+    /* serve.c: people and tokens, teams and calendars, the clock
+     * projection and the engine's schedule */
+    PGS_USER_BY_EMAIL,
+    PGS_USER_GET,
+    PGS_USERS,
+    PGS_TOKEN_USER,
+    PGS_TOKEN_REVOKE,
+    PGS_TOKEN_INSERT,
+    PGS_TOKENS,
+    PGS_TOKEN_REVOKE_ID,
+    PGS_TOKEN_CALLER,
+    PGS_TEAM_INSERT,
+    PGS_TEAMS,
+    PGS_TEAM_GET,
+    PGS_CALENDAR_PUT,
+    PGS_CALENDARS,
+    PGS_CALENDAR_GET,
+    PGS_CALENDAR_LATEST,
+    PGS_CALENDAR_VERSION_ADD,
+    PGS_CALENDAR_VERSIONS,
+    PGS_TICKET_SET,
+    PGS_CLOCK_PUT,
+    PGS_CLOCK_CLEAR,
+    PGS_TICKET_DUE,
+    PGS_CLOCKS_OF,
+    PGS_CLOCK_RUNS,
+    PGS_STALE,
+    PGS_UNSTOPPED,
+    PGS_RESTALE,
+    PGS_FIRE_ALL,
+    PGS_FIRE_ONE,
+    PGS_DUE_CLAIM,
+    PGS_CENSUS,
+    /* outbox.c: endpoints, subscriptions and the outbox */
+    PGS_OUTBOX_ADD,
+    PGS_OUTBOX_SUBS,
+    PGS_OUTBOX_DUE,
+    PGS_OUTBOX_NEXT,
+    PGS_OUTBOX_DONE,
+    PGS_OUTBOX_LIST,
+    PGS_OUTBOX_RETRY,
+    PGS_OUTBOX_POSTPONE,
+    PGS_ENDPOINT_ADD,
+    PGS_ENDPOINTS,
+    PGS_ENDPOINT_TEST,
+    PGS_ENDPOINT_SET,
+    PGS_ENDPOINT_DELETE,
+    PGS_ENDPOINT_DROP_PENDING,
+    PGS_ENDPOINT_DROP_SUBS,
+    PGS_SUB_ADD,
+    PGS_SUBS,
+    PGS_SUB_DELETE,
+    PGS_OUTBOX_PERSON,
+    PGS_OUTBOX_HAS,
+    PGS_REFS,
+    PGS_ONCALL_PUT,
+    PGS_ONCALLS,
+    /* kpi.c: the KPI facts */
+    PGS_RUNS_DEL,
+    PGS_RUN_ADD,
+    PGS_RUNS_PERIOD,
+    PGS_RUNS_TICKET,
+    PGS_TF_CREATED,
+    PGS_TF_RESOLVED,
+    PGS_TF_REOPENED,
+    PGS_TF_RATED,
+    PGS_TF_OPEN,
     PGS_COUNT
 };
 extern const char *const kwp_sql[PGS_COUNT];
@@ -73,10 +139,14 @@ struct kw_store {
     bool in_tx;             /* a caller's transaction is open (kw_store_begin) */
     int64_t changed_ticket; /* noted in the change log by the open unit of work, or 0 */
     PGresult *lent;         /* the result whose strings a call lent out */
+    /* BEGIN, SAVEPOINT and RELEASE not sent yet: they go out with the next
+     * statement in one round trip (libpq's pipeline mode; kwp_defer) */
+    enum pgs deferred[8];
+    int n_deferred;
 };
 
 /* Parameters of one statement: text (NULL: SQL NULL) or binary bytes. */
-#define KWPG_MAX_PARAMS 16
+#define KWPG_MAX_PARAMS 32
 struct kwp_params {
     int n;
     const char *v[KWPG_MAX_PARAMS];
@@ -98,6 +168,11 @@ PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, c
 /* Run statement s for its effect only; KW_OK or KW_STORE. */
 enum kw_code kwp_exec(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
                       struct kw_err *err);
+/* Run statement s (no parameters, no rows: BEGIN, SAVEPOINT, RELEASE)
+ * with the next statement, in the same round trip; its failure is that
+ * statement's (`what` names s in the message). */
+void kwp_defer(struct kw_store *st, enum pgs s);
+
 /* Keep res as the result whose strings the call hands out (until the next
  * call on st or kw_store_end_read). */
 void kwp_lend(struct kw_store *st, PGresult *res);
@@ -119,6 +194,14 @@ enum kw_code kwp_text_ok(const char *s, const char *field, struct kw_err *err);
  * its end by rc: as the SQLite backend's kws_tx_begin / kws_tx_finish. */
 enum kw_code kwp_tx_begin(struct kw_store *st, bool *outer, struct kw_err *err);
 enum kw_code kwp_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, struct kw_err *err);
+
+/* Whether the rows a write refers to are there (ids <= 0: none): an
+ * organisation, a team, a user, an endpoint not deleted; KW_NOT_FOUND
+ * naming the first missing one at its field (fields: the four JSON
+ * pointers, "/org_id" etc.). Checked before the write, since a failed
+ * statement would end the caller's whole transaction on PostgreSQL. */
+enum kw_code kwp_refs(struct kw_store *st, const int64_t ids[4], const char *const fields[4],
+                      struct kw_err *err);
 
 /* Read row r of a ticket listing (the columns of PGS_TICKET_GET) into out;
  * strings lent from res (log.c). */

@@ -338,20 +338,13 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
     kwp_int(&p, actor);
     kwp_text(&p, canon);
     kwp_bytes(&p, hash, KW_HASH_BYTES);
+    kwp_text(&p, state);
     enum kw_code rc = kwp_exec(st, PGS_EVENT_INSERT, &p, "insert event", err);
     free(canon);
     if (rc != KW_OK)
         return rc;
     if (kwp_leaf_append(st, "event", ticket, n, hash, KW_HASH_BYTES, err) != KW_OK)
         return err->code;
-    p = (struct kwp_params){0};
-    kwp_int(&p, ticket);
-    kwp_int(&p, n);
-    kwp_bytes(&p, hash, KW_HASH_BYTES);
-    kwp_int(&p, at);
-    kwp_text(&p, state);
-    if (kwp_exec(st, PGS_TICKET_ADVANCE, &p, "advance ticket", err) != KW_OK)
-        return KW_STORE;
     if (note_change(st, ticket, at, err) != KW_OK)
         return err->code;
     if (seq)

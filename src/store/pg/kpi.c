@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+/* KPI facts: one row per clock run (kpi_runs), replaced per ticket in the
+ * transaction that projects its clocks, as the SQLite backend's kpi.c. */
+#include "pg_int.h"
+
+#include <stdlib.h>
+
+static void read_run(const PGresult *res, int r, struct kw_run_row *out)
+{
+    *out = (struct kw_run_row){
+        .ticket_id = kwp_col_int(res, r, 0),
+        .metric = kwp_col_text(res, r, 1),
+        .run = kwp_col_int(res, r, 2),
+        .org_id = kwp_col_int(res, r, 3),
+        .commitment_id = kwp_col_int(res, r, 4),
+        .status = kwp_col_text(res, r, 5),
+        .started_at = kwp_col_int(res, r, 6),
+        .stopped_at = kwp_col_instant(res, r, 7),
+        .deadline = kwp_col_instant(res, r, 8),
+        .breached_at = kwp_col_instant(res, r, 9),
+        .target = kwp_col_int(res, r, 10),
+        .working = kwp_col_int(res, r, 11),
+        .wall = kwp_col_int(res, r, 12),
+        .paused_wall = kwp_col_int(res, r, 13),
+        .measured_at = kwp_col_int(res, r, 14),
+        .steady_from = kwp_col_int(res, r, 15),
+        .team_id = kwp_col_int(res, r, 16),
+        .assignee_id = kwp_col_int(res, r, 17),
+        .calendar = kwp_col_text(res, r, 18),
+        .level = kwp_col_text(res, r, 19),
+        .tier = kwp_col_text(res, r, 20),
+        .organisation = kwp_col_text(res, r, 21),
+        .category = kwp_col_text(res, r, 22),
+        .region = kwp_col_text(res, r, 23),
+        .channel = kwp_col_text(res, r, 24),
+    };
+}
+
+enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
+                               const struct kw_run_row *rows, size_t n, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, ticket);
+    if (!fresh && kwp_exec(st, PGS_RUNS_DEL, &p, "store the ticket's clock runs", err) != KW_OK)
+        return err->code;
+    for (size_t i = 0; i < n; i++) {
+        const struct kw_run_row *r = &rows[i];
+        p = (struct kwp_params){0};
+        kwp_int(&p, ticket);
+        kwp_text(&p, r->metric);
+        kwp_int(&p, r->run);
+        kwp_text(&p, r->status);
+        kwp_int(&p, r->started_at);
+        kwp_instant(&p, r->stopped_at);
+        kwp_instant(&p, r->deadline);
+        kwp_instant(&p, r->breached_at);
+        kwp_int(&p, r->target);
+        kwp_int(&p, r->working);
+        kwp_int(&p, r->wall);
+        kwp_int(&p, r->paused_wall);
+        kwp_int(&p, r->measured_at);
+        kwp_int(&p, r->team_id);
+        kwp_int(&p, r->assignee_id);
+        kwp_text(&p, r->calendar);
+        kwp_text(&p, r->level);
+        kwp_text(&p, r->tier);
+        kwp_text(&p, r->organisation);
+        kwp_text(&p, r->category);
+        kwp_text(&p, r->region);
+        kwp_text(&p, r->channel);
+        kwp_int(&p, r->steady_from);
+        PGresult *res = kwp_run(st, PGS_RUN_ADD, &p, "store the ticket's clock runs", NULL, err);
+        if (!res)
+            return err->code;
+        const char *added = PQcmdTuples(res);
+        bool none = !added || strtoll(added, NULL, 10) == 0;
+        PQclear(res);
+        if (none)
+            return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
+    }
+    return KW_OK;
+}
+
+enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
+                           bool (*fn)(const struct kw_run_row *r, void *ctx), void *ctx,
+                           struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    if (f->ticket)
+        kwp_int(&p, f->ticket);
+    else {
+        kwp_int(&p, f->from);
+        kwp_int(&p, f->to);
+        kwp_int(&p, f->org_id);
+        kwp_int(&p, f->now);
+    }
+    PGresult *res = kwp_run(st, f->ticket ? PGS_RUNS_TICKET : PGS_RUNS_PERIOD, &p,
+                            "read clock runs", NULL, err);
+    if (!res)
+        return err->code;
+    for (int r = 0; r < PQntuples(res); r++) {
+        struct kw_run_row row;
+        read_run(res, r, &row);
+        if (!fn(&row, ctx))
+            break;
+    }
+    PQclear(res);
+    return KW_OK;
+}
+
+enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind, int64_t from,
+                                   int64_t to, int64_t org_id,
+                                   bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
+                                   void *ctx, struct kw_err *err)
+{
+    static const enum pgs of[] = {[KW_TF_CREATED] = PGS_TF_CREATED,
+                                  [KW_TF_RESOLVED] = PGS_TF_RESOLVED,
+                                  [KW_TF_REOPENED] = PGS_TF_REOPENED,
+                                  [KW_TF_RATED] = PGS_TF_RATED,
+                                  [KW_TF_OPEN] = PGS_TF_OPEN};
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, from);
+    kwp_int(&p, to);
+    kwp_int(&p, org_id);
+    PGresult *res = kwp_run(st, of[kind], &p, "read tickets for the KPIs", NULL, err);
+    if (!res)
+        return err->code;
+    for (int r = 0; r < PQntuples(res); r++) {
+        struct kw_ticket_fact_row t = {
+            .ticket_id = kwp_col_int(res, r, 0),
+            .org_id = kwp_col_int(res, r, 1),
+            .commitment_id = kwp_col_int(res, r, 2),
+            .team_id = kwp_col_int(res, r, 3),
+            .assignee_id = kwp_col_int(res, r, 4),
+            .level = kwp_col_text(res, r, 5),
+            .tier = kwp_col_text(res, r, 6),
+            .organisation = kwp_col_text(res, r, 7),
+            .category = kwp_col_text(res, r, 8),
+            .region = kwp_col_text(res, r, 9),
+            .channel = kwp_col_text(res, r, 10),
+            .at = kwp_col_int(res, r, 11),
+            .satisfaction = (int)kwp_col_int(res, r, 12),
+            .nps = (int)kwp_col_int(res, r, 13),
+        };
+        if (!fn(&t, ctx))
+            break;
+    }
+    PQclear(res);
+    return KW_OK;
+}
