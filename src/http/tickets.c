@@ -530,21 +530,6 @@ static json_t *due_page(struct page *pg, int64_t after_due, int64_t after, size_
     return json_string(buf);
 }
 
-/* An instant query parameter; absent keeps *out. */
-static bool query_instant(const struct kwh_call *x, const char *name, int64_t *out,
-                          struct kwh_reply *fail)
-{
-    const char *v = kwh_query(x, name);
-    struct kw_err err = {0};
-    if (!v)
-        return true;
-    if (kw_instant_parse(v, strlen(v), out, &err) != KW_OK) {
-        *fail = kwh_problemf(KW_INVALID, "", "%s: %s", name, err.msg);
-        return false;
-    }
-    return true;
-}
-
 /* The cursor of a list sorted by due: "DUE:ID", DUE in seconds or "-". */
 static bool due_cursor(const char *v, int64_t *due, int64_t *id)
 {

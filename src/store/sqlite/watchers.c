@@ -16,11 +16,11 @@ static const char *const sql[S_COUNT] = {
     [S_COUNT_OF] = "SELECT count(*) FROM watchers WHERE ticket_id = ?1",
 };
 
-const struct kws_catalogue kws_watch_sql = {sql, S_COUNT};
+const struct kws_catalogue kws_watchers_sql = {sql, S_COUNT};
 
 static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
 {
-    return kws_prep(st, KWS_WATCH, (int)s);
+    return kws_prep(st, KWS_WATCHERS, (int)s);
 }
 
 enum kw_code kw_store_watcher_add(struct kw_store *st, int64_t ticket, int64_t user,
