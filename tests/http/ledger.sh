@@ -246,7 +246,7 @@ is "another organisation's statement is 404" 404
 # --- the chain: consecutive seqs, and the Merkle log grew with each entry ---
 req GET "/api/v1/contracts/$K/ledger" "" "$MGR"
 is "every entry is in one chain" 200 '[.entries[].seq] == [range(1; (.entries | length) + 1)]'
-sqlite3 "$TMP/kw.db" "UPDATE ledger SET amount = 1 WHERE id = 1" 2>"$TMP/err"
+sqlite3 -cmd ".timeout 10000" "$TMP/kw.db" "UPDATE ledger SET amount = 1 WHERE id = 1" 2>"$TMP/err"
 grep -q "append-only" "$TMP/err"
 check "the ledger refuses an UPDATE" $?
 N=$(sqlite3 "$TMP/kw.db" "SELECT count(*) FROM log_leaves WHERE kind = 'ledger'")

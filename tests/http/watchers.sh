@@ -119,7 +119,7 @@ is "nor unfollowed" 404
 req POST "/api/v1/tickets/$OT/watchers" "{\"user_id\":$CUST_ID}" "$MGR"
 is "staff cannot add a customer of another organisation" 400 \
     '.pointer == "/user_id" and (.detail | contains("another organisation"))'
-sqlite3 "$TMP/kw.db" "INSERT INTO watchers(ticket_id, user_id, added_by, at) VALUES ($OT, $CUST_ID, 1, 0)" ||
+sqlite3 -cmd ".timeout 10000" "$TMP/kw.db" "INSERT INTO watchers(ticket_id, user_id, added_by, at) VALUES ($OT, $CUST_ID, 1, 0)" ||
     check "a stray watcher row" 1
 req POST "/api/v1/tickets/$OT/events" '{"type":"comment","text":"secret of dongfang"}' "$MGR"
 req GET /api/v1/notifications "" "$CUST"
