@@ -11,22 +11,11 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const zlib = require('node:zlib');
 const { chromium } = require('playwright-core');
+const { step, passed } = require('./lib');
 
 const BASE = process.env.BASE_URL;
 const SHOTS = process.env.SHOTS;
 const PASSWORD = 'keepword-demo';
-let passed = 0;
-
-async function step(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    console.log(`not ok - ${name}\n  ${String(e.stack || e).split('\n').slice(0, 6).join('\n  ')}`);
-    throw e;
-  }
-}
 
 // A real PNG (a 48x32 gradient), made here.
 function png() {
@@ -208,5 +197,5 @@ async function englishLeft(page) {
     await browser.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  console.log(`${passed} browser checks passed`);
+  console.log(`${passed()} browser checks passed`);
 })().catch(() => process.exit(1));

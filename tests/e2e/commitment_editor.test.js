@@ -11,21 +11,10 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
+const { step, passed } = require('./lib');
 
 const BASE = process.env.BASE_URL;
 const SHOTS = process.env.SHOTS;
-let passed = 0;
-
-async function step(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    console.log(`not ok - ${name}\n  ${String(e.stack || e).split('\n').slice(0, 6).join('\n  ')}`);
-    throw e;
-  }
-}
 
 async function session(browser, email, viewport, lang) {
   const ctx = await browser.newContext({ viewport, locale: lang === 'zh' ? 'zh-CN' : 'en-GB', timezoneId: 'Asia/Shanghai' });
@@ -138,5 +127,5 @@ async function editAndPublish(browser, lang, viewport) {
   } finally {
     await browser.close();
   }
-  console.log(`${passed} passed`);
+  console.log(`${passed()} passed`);
 })().catch(() => process.exit(1));

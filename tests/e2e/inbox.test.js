@@ -10,41 +10,10 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
+const { step, passed, session } = require('./lib');
 
 const BASE = process.env.BASE_URL;
 const SHOTS = process.env.SHOTS;
-let passed = 0;
-
-async function step(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    console.log(`not ok - ${name}\n  ${String(e.stack || e).split('\n').slice(0, 6).join('\n  ')}`);
-    throw e;
-  }
-}
-
-async function session(browser, email, viewport, locale, lang) {
-  const ctx = await browser.newContext({ viewport, locale, timezoneId: 'Asia/Shanghai' });
-  const page = await ctx.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push('console: ' + m.text()); });
-  await page.goto(BASE + '/#/login');
-  await page.evaluate((l) => localStorage.setItem('kw.lang', l), lang);
-  await page.goto(BASE + '/#/login');
-  await page.fill('input[name=email]', email);
-  await page.fill('input[name=password]', 'keepword-demo');
-  await page.click('form button[type=submit]');
-  await page.waitForSelector('#logout');
-  if ((await page.evaluate(() => lang)) !== lang) {
-    await page.click('#lang');
-    await page.waitForFunction((l) => lang === l, lang);
-  }
-  return page;
-}
 
 const shot = (page, name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -55,8 +24,8 @@ const as = (page, method, path, body) => page.evaluate(([m, p, b]) => api(m, p, 
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   try {
-    const mgr = await session(browser, 'manager@keepword.demo', { width: 1366, height: 900 }, 'en-GB', 'en');
-    const zh = await session(browser, 'zhang.wei@keepword.demo', { width: 390, height: 844 }, 'zh-CN', 'zh');
+    const mgr = await session(browser, BASE, 'manager@keepword.demo', { width: 1366, height: 900 }, 'en-GB', 'en');
+    const zh = await session(browser, BASE, 'zhang.wei@keepword.demo', { width: 390, height: 844 }, 'zh-CN', 'zh');
     const users = (await as(mgr, 'GET', '/users?limit=500')).users;
     const zhang = users.find((u) => u.email === 'zhang.wei@keepword.demo');
     const tom = users.find((u) => u.email === 'tom@keepword.demo');
@@ -107,11 +76,11 @@ const as = (page, method, path, body) => page.evaluate(([m, p, b]) => api(m, p, 
     });
 
     await step('a customer\'s reply appears in the open Inbox, live', async () => {
-      const en = await session(browser, 'tom@keepword.demo', { width: 1366, height: 900 }, 'en-GB', 'en');
+      const en = await session(browser, BASE, 'tom@keepword.demo', { width: 1366, height: 900 }, 'en-GB', 'en');
       await as(mgr, 'PATCH', `/tickets/${ticket.id}`, { assignee_id: tom.id });
       await en.goto(BASE + '/#/inbox?unread=true');
       await en.waitForSelector('#inbox li.unread');
-      const cu = await session(browser, 'it@huaxin.demo', { width: 1366, height: 900 }, 'en-GB', 'en');
+      const cu = await session(browser, BASE, 'it@huaxin.demo', { width: 1366, height: 900 }, 'en-GB', 'en');
       await as(cu, 'POST', `/tickets/${ticket.id}/events`, { type: 'comment', text: 'The badge reader by the lift is dark too.' });
       await en.waitForFunction(() => [...document.querySelectorAll('#inbox li.unread')].some((li) => li.textContent.includes('Customer replied')),
         null, { timeout: 10000 });
@@ -122,7 +91,7 @@ const as = (page, method, path, body) => page.evaluate(([m, p, b]) => api(m, p, 
     });
 
     assert.deepEqual(mgr.errors, []);
-    console.log(`${passed} passed`);
+    console.log(`${passed()} passed`);
   } finally {
     await browser.close();
   }

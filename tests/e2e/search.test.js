@@ -11,23 +11,12 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
+const { step, passed } = require('./lib');
 
 const BASE = process.env.BASE_URL;
 const SHOTS = process.env.SHOTS;
-let passed = 0;
 // a word of this run only, so that a second run on the same server finds its own ticket
 const TAG = 'kw' + Math.random().toString(36).slice(2, 8).replace(/[0-9]/g, 'x');
-
-async function step(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    console.log(`not ok - ${name}\n  ${String(e.stack || e).split('\n').slice(0, 6).join('\n  ')}`);
-    throw e;
-  }
-}
 
 async function session(browser, email, viewport, locale, lang) {
   const ctx = await browser.newContext({ viewport, locale, timezoneId: 'Asia/Shanghai' });
@@ -199,7 +188,7 @@ async function search(page, words) {
 
     assert.deepEqual(en.errors, []);
     assert.deepEqual(zh.errors, []);
-    console.log(`${passed} passed`);
+    console.log(`${passed()} passed`);
   } finally {
     await browser.close();
   }

@@ -8,23 +8,12 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
+const { step, passed } = require('./lib');
 
 const BASE = process.env.BASE_URL;
 const SHOTS = process.env.SHOTS;
 const PASSWORD = 'keepword-demo';
 const XSS = 'Payment gateway <img src=x onerror="window.__xss=1"> times out';
-let passed = 0;
-
-async function step(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    console.log(`not ok - ${name}\n  ${String(e.stack || e).split('\n').slice(0, 6).join('\n  ')}`);
-    throw e;
-  }
-}
 
 async function session(browser, email, opts) {
   const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 },
@@ -287,5 +276,5 @@ async function englishLeft(page) {
   } finally {
     await browser.close();
   }
-  console.log(`${passed} browser checks passed`);
+  console.log(`${passed()} browser checks passed`);
 })().catch(() => process.exit(1));

@@ -12,21 +12,10 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
+const { step, passed } = require('./lib');
 
 const BASE = process.env.BASE_URL;
 const SHOTS = process.env.SHOTS;
-let passed = 0;
-
-async function step(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    console.log(`not ok - ${name}\n  ${String(e.stack || e).split('\n').slice(0, 6).join('\n  ')}`);
-    throw e;
-  }
-}
 
 async function session(browser, email, viewport, locale, lang) {
   const ctx = await browser.newContext({ viewport, locale, timezoneId: 'Asia/Shanghai' });
@@ -200,7 +189,7 @@ const apiGet = (page, path) => page.evaluate(async (p) => (await fetch('/api/v1'
     });
 
     assert.deepEqual(en.errors, []);
-    console.log(`${passed} passed`);
+    console.log(`${passed()} passed`);
   } finally {
     await browser.close();
   }

@@ -6,45 +6,13 @@
 // internal note) in their 提醒 with its badge, and unfollows.
 // Screenshots: watchers-*.png.
 // env: BASE_URL (a keepword serve --demo), SHOTS (screenshot dir), CHROMIUM.
-// env: BASE_URL (a keepword serve --demo), SHOTS (screenshot dir), CHROMIUM.
 'use strict';
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
+const { step, passed, session } = require('./lib');
 
 const BASE = process.env.BASE_URL;
 const SHOTS = process.env.SHOTS;
-let passed = 0;
-
-async function step(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    console.log(`not ok - ${name}\n  ${String(e.stack || e).split('\n').slice(0, 6).join('\n  ')}`);
-    throw e;
-  }
-}
-
-async function session(browser, email, viewport, locale, lang) {
-  const ctx = await browser.newContext({ viewport, locale, timezoneId: 'Asia/Shanghai' });
-  const page = await ctx.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push('console: ' + m.text()); });
-  await page.goto(BASE + '/#/login');
-  await page.evaluate((l) => localStorage.setItem('kw.lang', l), lang);
-  await page.goto(BASE + '/#/login');
-  await page.fill('input[name=email]', email);
-  await page.fill('input[name=password]', 'keepword-demo');
-  await page.click('form button[type=submit]');
-  await page.waitForSelector('#logout');
-  if ((await page.evaluate(() => lang)) !== lang) {
-    await page.click('#lang');
-    await page.waitForFunction((l) => lang === l, lang);
-  }
-  return page;
-}
 
 const shot = (page, name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -55,8 +23,8 @@ const as = (page, method, path, body) => page.evaluate(([m, p, b]) => api(m, p, 
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   try {
-    const en = await session(browser, 'tom@keepword.demo', { width: 1366, height: 900 }, 'en-GB', 'en');
-    const zh = await session(browser, 'it@huaxin.demo', { width: 390, height: 844 }, 'zh-CN', 'zh');
+    const en = await session(browser, BASE, 'tom@keepword.demo', { width: 1366, height: 900 }, 'en-GB', 'en');
+    const zh = await session(browser, BASE, 'it@huaxin.demo', { width: 390, height: 844 }, 'zh-CN', 'zh');
     const cust = await as(zh, 'GET', '/me');
     await as(zh, 'POST', '/notifications/read', { all: true });
     const tk = await as(zh, 'POST', '/tickets', { title: '会议室投影仪无信号', level: 'L3' });
@@ -105,7 +73,7 @@ const as = (page, method, path, body) => page.evaluate(([m, p, b]) => api(m, p, 
       assert.ok(await overflow(zh) <= 0, 'the ticket fits the phone');
       assert.deepEqual(zh.errors, []);
     });
-    console.log(`${passed} passed`);
+    console.log(`${passed()} passed`);
   } finally {
     await browser.close();
   }
