@@ -163,12 +163,87 @@ static void test_claims_skip_locked(void **state)
     kw_store_close(b);
 }
 
+static bool audit_seen(const struct kw_audit_row *a, void *ctx)
+{
+    struct kw_audit_row *last = ctx;
+    if (!last->id) /* newest first: keep the first */
+        *last = (struct kw_audit_row){.id = a->id, .actor = a->actor, .object = a->object};
+    return true;
+}
+
+/* The audit trail on PostgreSQL: an audited row without its secrets, two
+ * chained entries, listed with a filter, their chain verified; and the
+ * watch list's settings and a loss on an unknown overrun. */
+static void test_audit_trail(void **state)
+{
+    (void)state;
+    const char *conninfo = getenv("KW_PG_CONNINFO");
+    if (!conninfo || !*conninfo)
+        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    struct kw_err err = {0};
+    struct kw_store *st = kw_store_open(conninfo, &err);
+    if (!st)
+        fail_msg("open %s: %s", conninfo, err.msg);
+    const int64_t t0 = 1790000000;
+    int64_t user = 0, first = 0, second = 0, n = 0;
+    struct kw_user u = {.email = "audit@example.com", .name = "Audit", .role = "manager"};
+    assert_int_equal(kw_store_user_insert(st, &u, "$argon2id$secret", t0, &user, &err), KW_OK);
+    char *row = NULL;
+    assert_int_equal(kw_store_audit_row(st, "user", user, NULL, &row, &err), KW_OK);
+    assert_non_null(row);
+    if (strstr(row, "password") || strstr(row, "argon2id") || !strstr(row, "\"email\""))
+        fail_msg("the audited user row: %s", row);
+    assert_int_equal(kw_store_audit_append(st,
+                                           &(struct kw_audit_row){.actor = user,
+                                                                  .object = user,
+                                                                  .at = t0,
+                                                                  .kind = "user",
+                                                                  .action = "create",
+                                                                  .after = row},
+                                           &first, &err),
+                     KW_OK);
+    free(row);
+    assert_int_equal(kw_store_audit_append(st,
+                                           &(struct kw_audit_row){.actor = user,
+                                                                  .at = t0 - 5,
+                                                                  .kind = "settings",
+                                                                  .action = "update",
+                                                                  .before = "{\"b\":1,\"a\":2}"},
+                                           &second, &err),
+                     KW_OK);
+    assert_int_equal(second, first + 1);
+    struct kw_audit_row last = {0};
+    struct kw_audit_filter f = {
+        .kind = "user", .from = KW_STORE_NO_TIME, .to = KW_STORE_NO_TIME, .limit = 10};
+    assert_int_equal(kw_store_audit(st, &f, audit_seen, &last, &err), KW_OK);
+    assert_int_equal(last.id, first);
+    assert_int_equal(last.object, user);
+    assert_int_equal(kw_store_audit_verify(st, &n, &err), KW_OK);
+    assert_int_equal(n, second);
+    static char junk[] = "x";
+    row = junk;
+    assert_int_equal(kw_store_audit_row(st, "team", 987654, NULL, &row, &err), KW_OK);
+    assert_null(row);
+    assert_int_equal(kw_store_audit_row(st, "ticket", 1, NULL, &row, &err), KW_INVALID);
+    struct kw_watch_settings ws;
+    assert_int_equal(kw_store_watch_settings(st, &ws, &err), KW_OK);
+    assert_int_equal(ws.overruns, 3);
+    ws.overruns = 4;
+    assert_int_equal(kw_store_watch_settings_put(st, &ws, &err), KW_OK);
+    ws.overruns = 0;
+    assert_int_equal(kw_store_watch_settings(st, &ws, &err), KW_OK);
+    assert_int_equal(ws.overruns, 4);
+    assert_int_equal(ws.window_months, 12);
+    assert_int_equal(kw_store_overrun_loss(st, 987654, 100, user, t0, &err), KW_NOT_FOUND);
+    kw_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_location_kind),      cmocka_unit_test(test_path_is_sqlite),
         cmocka_unit_test(test_password_not_told),  cmocka_unit_test(test_missing_call_named),
-        cmocka_unit_test(test_claims_skip_locked),
+        cmocka_unit_test(test_claims_skip_locked), cmocka_unit_test(test_audit_trail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -352,6 +352,57 @@ const char *const kwp_sql[PGS_COUNT] = {
                     " ('registered', 'analysing', 'handling', 'waiting_customer') OR t.updated_at"
                     " >= $2) AND " TF_STATE_AT
                     " IN ('registered', 'analysing', 'handling', 'waiting_customer') ORDER BY t.id",
+    /* watch.c: the watch list, accident levels and the audit trail */
+    [PGS_WATCH_SETTINGS] = "SELECT k, v FROM watch_settings",
+    [PGS_WATCH_SETTING_PUT] = "INSERT INTO watch_settings(k, v) VALUES ($1, $2)"
+                              " ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+    /* $2: the window's start; the last clearing moves it on */
+    [PGS_WATCH_COUNT] = "SELECT count(*), greatest($2::bigint, coalesce((SELECT max(cleared_at)"
+                        " FROM watch_flags WHERE org_id = $1::bigint), $2::bigint)) FROM overruns"
+                        " WHERE org_id = $1::bigint AND deadline <= $3::bigint"
+                        " AND deadline >= greatest($2::bigint, coalesce((SELECT max(cleared_at)"
+                        " FROM watch_flags WHERE org_id = $1::bigint), $2::bigint))"
+                        " AND coalesce(reason, '') <> 'customer'",
+    [PGS_WATCH_FLAG] =
+        "INSERT INTO watch_flags(org_id, flagged_at, ticket_id, overrun_id, overruns,"
+        " window_from) VALUES ($1, $2, nullif($3::bigint, 0), nullif($4::bigint, 0),"
+        " $5, $6) ON CONFLICT DO NOTHING RETURNING id",
+    [PGS_WATCH_NOTIFY] = "INSERT INTO notifications(user_id, ticket_id, seq, kind, actor_id, at,"
+                         " detail) SELECT u.id, $2::bigint, (SELECT coalesce(max(seq), 0) FROM"
+                         " events WHERE ticket_id = $2::bigint), 'watch_list', 0, $3::bigint,"
+                         " o.name FROM users u, orgs o WHERE o.id = $1::bigint"
+                         " AND u.deactivated_at IS NULL AND (u.role = 'manager'"
+                         " OR u.id = o.account_manager_id) AND u.role <> 'customer'",
+    [PGS_WATCH_CLEAR] = "UPDATE watch_flags SET cleared_at = $3, cleared_by = $2, reason = $4"
+                        " WHERE org_id = $1 AND cleared_at IS NULL RETURNING id",
+    [PGS_WATCH_FLAGS] = "SELECT f.id, f.org_id, f.flagged_at, coalesce(f.ticket_id, 0),"
+                        " coalesce(f.overrun_id, 0), f.overruns, f.window_from, f.cleared_at,"
+                        " coalesce(f.cleared_by, 0), f.reason, o.name FROM watch_flags f"
+                        " JOIN orgs o ON o.id = f.org_id WHERE ($1::bigint = 0 OR f.org_id = $1)"
+                        " AND (NOT $2::boolean OR f.cleared_at IS NULL) ORDER BY f.id DESC",
+    [PGS_LOSS] = "UPDATE overruns SET loss = nullif($2::bigint, -1), loss_by = $3, loss_at = $4"
+                 " WHERE id = $1",
+    [PGS_LOSS_GET] = "SELECT coalesce(loss, -1) FROM overruns WHERE id = $1",
+    [PGS_AUDIT_HEAD] = "SELECT id, hash, at FROM audit ORDER BY id DESC LIMIT 1",
+    [PGS_AUDIT_INSERT] = "INSERT INTO audit(id, at, actor, kind, object, action, body, hash)"
+                         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    /* json (not jsonb): before and after keep the body's canonical text */
+    [PGS_AUDIT] = "SELECT id, actor, object, at, kind, action, body::json -> 'before',"
+                  " body::json -> 'after', hash FROM audit WHERE ($1::text IS NULL OR kind = $1)"
+                  " AND ($2::bigint = 0 OR actor = $2) AND at >= $3 AND at < $4"
+                  " AND ($5::bigint = 0 OR id < $5) ORDER BY id DESC LIMIT $6",
+    [PGS_AUDIT_CHAIN] = "SELECT id, at, actor, body, hash FROM audit ORDER BY id",
+#define AUDIT_ROW(t)                                                                               \
+    "SELECT * FROM " t " WHERE CASE WHEN $1::text IS NULL THEN id = $2::bigint ELSE name = $1"     \
+    " END ORDER BY id LIMIT 1"
+    [PGS_AUDIT_CALENDAR] = AUDIT_ROW("calendars"),
+    [PGS_AUDIT_COMMITMENT] = AUDIT_ROW("commitments"),
+    [PGS_AUDIT_ROTA] = AUDIT_ROW("oncall"),
+    [PGS_AUDIT_ENDPOINT] = AUDIT_ROW("endpoints"),
+    [PGS_AUDIT_USER] = AUDIT_ROW("users"),
+    [PGS_AUDIT_ORG] = AUDIT_ROW("orgs"),
+    [PGS_AUDIT_TEAM] = AUDIT_ROW("teams"),
+#undef AUDIT_ROW
     [PGS_ONCALL_PUT] = "INSERT INTO oncall(name, team_id, level, spec, created_at)"
                        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (team_id, level)"
                        " DO UPDATE SET name = excluded.name, spec = excluded.spec RETURNING id",

@@ -129,6 +129,27 @@ enum pgs {
     PGS_TF_REOPENED,
     PGS_TF_RATED,
     PGS_TF_OPEN,
+    /* watch.c: the watch list, accident levels and the audit trail */
+    PGS_WATCH_SETTINGS,
+    PGS_WATCH_SETTING_PUT,
+    PGS_WATCH_COUNT,
+    PGS_WATCH_FLAG,
+    PGS_WATCH_NOTIFY,
+    PGS_WATCH_CLEAR,
+    PGS_WATCH_FLAGS,
+    PGS_LOSS,
+    PGS_LOSS_GET,
+    PGS_AUDIT_HEAD,
+    PGS_AUDIT_INSERT,
+    PGS_AUDIT,
+    PGS_AUDIT_CHAIN,
+    PGS_AUDIT_CALENDAR, /* the audited tables' rows, by name ($1) or else id ($2) */
+    PGS_AUDIT_COMMITMENT,
+    PGS_AUDIT_ROTA,
+    PGS_AUDIT_ENDPOINT,
+    PGS_AUDIT_USER,
+    PGS_AUDIT_ORG,
+    PGS_AUDIT_TEAM,
     PGS_COUNT
 };
 extern const char *const kwp_sql[PGS_COUNT];
