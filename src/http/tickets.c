@@ -217,10 +217,11 @@ static json_t *ticket_for(struct kwh_call *x, const struct kw_ticket_row *t)
 {
     json_t *j = kwh_ticket_with_clocks(x->h, x->wk->st, x->me.customer, t, x->now),
            *moves = json_array();
+    /* t's strings ended with the clocks' read (store.h): the state as copied */
+    const char *state = json_string_value(json_object_get(j, "state"));
     enum kw_state st;
     struct kw_actor who = kwh_actor(x);
-    unsigned m =
-        t->state && kw_state_parse(t->state, strlen(t->state), &st) ? kw_app_moves(&who, st) : 0;
+    unsigned m = state && kw_state_parse(state, strlen(state), &st) ? kw_app_moves(&who, st) : 0;
     for (int s = 0; s < KW_ST_COUNT; s++)
         if (m & (1u << s))
             json_array_append_new(moves, json_string(kw_state_name((enum kw_state)s)));
@@ -228,7 +229,7 @@ static json_t *ticket_for(struct kwh_call *x, const struct kw_ticket_row *t)
     /* the name of whoever handles it: what a customer may know of the staff */
     struct kw_user_row u;
     struct kw_err err = {0};
-    int64_t assignee = t->assignee_id, requester = t->requester_id; /* t's strings end here */
+    int64_t assignee = t->assignee_id, requester = t->requester_id;
     bool named = assignee && kw_store_user_get(x->wk->st, assignee, &u, &err) == KW_OK;
     json_object_set_new(j, "assignee_name", named ? json_string(u.name) : json_null());
     /* the customer it is for: their own organisation's person */
