@@ -45,7 +45,8 @@ port_of() {
 serve_start() {
     sanitizer_check "$TMP/log"
     : >"$TMP/log"
-    "$KW" serve "${DB_ARGS[@]}" --listen 127.0.0.1:0 "$@" 2>>"$TMP/log" &
+    # glibc's own fatal messages (a double free, ...) to stderr, not the tty
+    LIBC_FATAL_STDERR_=1 "$KW" serve "${DB_ARGS[@]}" --listen 127.0.0.1:0 "$@" 2>>"$TMP/log" &
     PID=$!
     PORT=$(port_of "$TMP/log") || exit 1
     B=http://127.0.0.1:$PORT
@@ -55,7 +56,7 @@ serve_start() {
 serve_stop() {
     kill -TERM "$PID"
     wait "$PID"
-    check "SIGTERM exits cleanly" $?
+    check "SIGTERM exits cleanly" $? "($(grep -v "event=http.request" "$TMP/log" | tail -8))"
     PID=
 }
 
