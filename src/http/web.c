@@ -125,10 +125,16 @@ void kwh_sessions_changed(struct kw_http *h)
     pthread_mutex_unlock(&f->mu);
 }
 
+static void resume_suspended(struct kwh_feed *f);
+
 void kwh_feed_stop(struct kwh_feed *f)
 {
     pthread_mutex_lock(&f->mu);
     f->stop = true;
+    /* every suspended stream is resumed here, not by the ticker in its own
+     * time: MHD_stop_daemon, which comes next, must find none suspended
+     * (libmicrohttpd aborts then); resumed, each ends (stream_read) */
+    resume_suspended(f);
     pthread_cond_broadcast(&f->cv);
     pthread_cond_broadcast(&f->grew);
     pthread_mutex_unlock(&f->mu);
@@ -281,6 +287,16 @@ struct kwh_stream {
     struct kw_buf out;        /* what is still to be sent */
     size_t off;
 };
+
+/* Resume every suspended stream (f->mu held). */
+static void resume_suspended(struct kwh_feed *f)
+{
+    for (struct kwh_stream *s = f->streams; s; s = s->lnext)
+        if (s->suspended) {
+            s->suspended = false;
+            MHD_resume_connection(s->c);
+        }
+}
 
 static void stream_free(void *cls)
 {
