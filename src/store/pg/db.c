@@ -226,7 +226,10 @@ const char *const kwp_sql[PGS_COUNT] = {
                       " FOR UPDATE SKIP LOCKED)"
                       " INSERT INTO claims(ticket, node, until) SELECT id, $2, $3 FROM due"
                       " ON CONFLICT (ticket) DO UPDATE SET node = excluded.node,"
-                      " until = excluded.until RETURNING ticket",
+                      " until = excluded.until"
+                      /* a claim another node committed after this statement's
+                       * snapshot (its NOT EXISTS saw none) stays that node's */
+                      " WHERE claims.until <= $1 OR claims.node = $2 RETURNING ticket",
     [PGS_CENSUS] = "SELECT 'tickets', state, count(*) FROM tickets GROUP BY state UNION ALL"
                    " SELECT 'outbox', state, count(*) FROM outbox GROUP BY state",
     [PGS_OUTBOX_ADD] =
