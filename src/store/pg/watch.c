@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_chain.h"
 #include "chain.h"
 
 /* PostgreSQL's type oids (pg_type.h) of the columns the audited rows have */
@@ -207,32 +208,6 @@ enum kw_code kw_store_overrun_loss_get(struct kw_store *st, int64_t id, int64_t 
     return found ? KW_OK : kw_err_set(err, KW_NOT_FOUND, "", "no overrun %lld", (long long)id);
 }
 
-/* {"kind","object","action","before","after"}: before and after are JSON
- * texts (NULL: null); canonical, as the chain hashes it (as SQLite's). */
-static char *audit_body(const struct kw_audit_row *a, struct kw_err *err)
-{
-    json_t *before = a->before ? json_loads(a->before, JSON_DECODE_ANY, NULL) : json_null();
-    json_t *after = a->after ? json_loads(a->after, JSON_DECODE_ANY, NULL) : json_null();
-    if (!before || !after) {
-        json_decref(before);
-        json_decref(after);
-        kw_err_set(err, KW_INVALID, "", "an audit change's before and after are JSON");
-        return NULL;
-    }
-    json_t *o =
-        json_pack("{s:s, s:I, s:s, s:o, s:o}", "kind", a->kind, "object", (json_int_t)a->object,
-                  "action", a->action, "before", before, "after", after);
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (!text) {
-        kw_err_set(err, KW_NOMEM, "", "no memory for an audit change");
-        return NULL;
-    }
-    char *canon = kw_chain_canonical(text, err);
-    free(text);
-    return canon;
-}
-
 /* Inside an open transaction: the log's lock serialises the appends of
  * every node, so the chain has no forks and its seq no gaps. */
 static enum kw_code audit_append(struct kw_store *st, const struct kw_audit_row *a, int64_t *id,
@@ -255,7 +230,7 @@ static enum kw_code audit_append(struct kw_store *st, const struct kw_audit_row 
     PQclear(res);
     if (!head_ok)
         return kw_err_set(err, KW_STORE, "", "the audit trail has a damaged head");
-    char *canon = audit_body(a, err);
+    char *canon = kw_audit_body(a, err);
     if (!canon)
         return err->code;
     kw_event_hash(prev, 0, seq, at, "audit", a->actor, canon, hash);
@@ -340,12 +315,6 @@ static const struct {
     {"team", PGS_AUDIT_TEAM},
 };
 
-static bool secret_column(const char *col)
-{
-    return strstr(col, "password") || strstr(col, "secret") || strstr(col, "token") ||
-           strstr(col, "digest");
-}
-
 /* Column i of row 0 as SQLite's audit_row gives it: integers as numbers
  * (booleans 0 or 1, as SQLite stores them), texts as strings or nested
  * JSON, a URL without its query; bytea left out (NULL). */
@@ -406,7 +375,7 @@ enum kw_code kw_store_audit_row(struct kw_store *st, const char *kind, int64_t i
         json_t *o = json_object();
         for (int i = 0; o && i < PQnfields(res); i++) {
             const char *col = PQfname(res, i);
-            json_t *v = secret_column(col) ? NULL : column_json(res, i, col);
+            json_t *v = kw_audit_secret_column(col) ? NULL : column_json(res, i, col);
             if (v)
                 json_object_set_new(o, col, v);
         }
@@ -426,30 +395,19 @@ enum kw_code kw_store_audit_verify(struct kw_store *st, int64_t *n, struct kw_er
     PGresult *res = kwp_run(st, PGS_AUDIT_CHAIN, NULL, "verify the audit trail", NULL, err);
     if (!res)
         return err->code;
-    unsigned char prev[KW_HASH_BYTES] = {0}, h[KW_HASH_BYTES], stored[KW_HASH_BYTES];
-    int64_t seq = 0;
+    struct kw_audit_check c = {0};
+    unsigned char stored[KW_HASH_BYTES];
     enum kw_code rc = KW_OK;
     for (int r = 0; r < PQntuples(res); r++) {
-        int64_t id = kwp_col_int(res, r, 0);
-        const char *body = kwp_col_text(res, r, 3);
-        char *canon = body ? kw_chain_canonical(body, NULL) : NULL;
-        bool ok = canon && id == seq + 1 && kwp_col_bytes(res, r, 4, stored, KW_HASH_BYTES);
-        if (ok) {
-            kw_event_hash(prev, 0, id, kwp_col_int(res, r, 1), "audit", kwp_col_int(res, r, 2),
-                          canon, h);
-            ok = memcmp(h, stored, KW_HASH_BYTES) == 0 && strcmp(canon, body) == 0;
-        }
-        free(canon);
-        if (!ok) {
-            rc = kw_err_set(err, KW_CONFLICT, "",
-                            "audit trail: entry %lld does not match its hash chain%s",
-                            (long long)id, id != seq + 1 ? " (an entry before it is missing)" : "");
+        bool sized = kwp_col_bytes(res, r, 4, stored, KW_HASH_BYTES);
+        if (!kw_audit_check_one(&c, kwp_col_int(res, r, 0), kwp_col_int(res, r, 1),
+                                kwp_col_int(res, r, 2), kwp_col_text(res, r, 3),
+                                sized ? stored : NULL, err)) {
+            rc = err->code;
             break;
         }
-        seq = id;
-        memcpy(prev, h, KW_HASH_BYTES);
     }
     PQclear(res);
-    *n = seq;
+    *n = c.seq;
     return rc;
 }

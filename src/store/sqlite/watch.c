@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_chain.h"
 #include "chain.h"
 
 enum stmt {
@@ -245,32 +246,6 @@ enum kw_code kw_store_overrun_loss_get(struct kw_store *st, int64_t id, int64_t 
     return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "read the loss");
 }
 
-/* {"kind","object","action","before","after"}: before and after are JSON
- * texts (NULL: null); canonical, as the chain hashes it. */
-static char *audit_body(const struct kw_audit_row *a, struct kw_err *err)
-{
-    json_t *before = a->before ? json_loads(a->before, JSON_DECODE_ANY, NULL) : json_null();
-    json_t *after = a->after ? json_loads(a->after, JSON_DECODE_ANY, NULL) : json_null();
-    if (!before || !after) {
-        json_decref(before);
-        json_decref(after);
-        kw_err_set(err, KW_INVALID, "", "an audit change's before and after are JSON");
-        return NULL;
-    }
-    json_t *o =
-        json_pack("{s:s, s:I, s:s, s:o, s:o}", "kind", a->kind, "object", (json_int_t)a->object,
-                  "action", a->action, "before", before, "after", after);
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (!text) {
-        kw_err_set(err, KW_NOMEM, "", "no memory for an audit change");
-        return NULL;
-    }
-    char *canon = kw_chain_canonical(text, err);
-    free(text);
-    return canon;
-}
-
 enum kw_code kw_store_audit_append(struct kw_store *st, const struct kw_audit_row *a, int64_t *id,
                                    struct kw_err *err)
 {
@@ -288,7 +263,7 @@ enum kw_code kw_store_audit_append(struct kw_store *st, const struct kw_audit_ro
     sqlite3_reset(x);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return kws_fail(st, err, "read the audit trail's head");
-    char *canon = audit_body(a, err);
+    char *canon = kw_audit_body(a, err);
     if (!canon)
         return err ? err->code : KW_INVALID;
     kw_event_hash(prev, 0, seq, at, "audit", a->actor, canon, hash);
@@ -352,12 +327,6 @@ static const struct {
     {"contract", "contracts"}, {"team", "teams"},
 };
 
-static bool secret_column(const char *col)
-{
-    return strstr(col, "password") || strstr(col, "secret") || strstr(col, "token") ||
-           strstr(col, "digest");
-}
-
 static json_t *column_json(sqlite3_stmt *x, int i, const char *col)
 {
     switch (sqlite3_column_type(x, i)) {
@@ -410,7 +379,7 @@ enum kw_code kw_store_audit_row(struct kw_store *st, const char *kind, int64_t i
         json_t *o = json_object();
         for (int i = 0; o && i < sqlite3_column_count(x); i++) {
             const char *col = sqlite3_column_name(x, i);
-            json_t *v = secret_column(col) ? NULL : column_json(x, i, col);
+            json_t *v = kw_audit_secret_column(col) ? NULL : column_json(x, i, col);
             if (v)
                 json_object_set_new(o, col, v);
         }
@@ -426,8 +395,7 @@ enum kw_code kw_store_audit_row(struct kw_store *st, const char *kind, int64_t i
 }
 
 struct audit_check {
-    unsigned char prev[KW_HASH_BYTES];
-    int64_t seq;
+    struct kw_audit_check chain;
     struct kw_err *err;
     enum kw_code rc;
 };
@@ -435,26 +403,13 @@ struct audit_check {
 static bool audit_check_row(sqlite3_stmt *x, void *arg)
 {
     struct audit_check *c = arg;
-    int64_t id = sqlite3_column_int64(x, 0);
-    const char *body = (const char *)sqlite3_column_text(x, 3);
-    char *canon = body ? kw_chain_canonical(body, NULL) : NULL;
-    unsigned char h[KW_HASH_BYTES];
-    bool ok = canon && id == c->seq + 1 && sqlite3_column_bytes(x, 4) == KW_HASH_BYTES;
-    if (ok) {
-        kw_event_hash(c->prev, 0, id, sqlite3_column_int64(x, 1), "audit",
-                      sqlite3_column_int64(x, 2), canon, h);
-        ok = memcmp(h, sqlite3_column_blob(x, 4), KW_HASH_BYTES) == 0 && strcmp(canon, body) == 0;
-    }
-    free(canon);
-    if (!ok) {
-        c->rc = kw_err_set(c->err, KW_CONFLICT, "",
-                           "audit trail: entry %lld does not match its hash chain%s", (long long)id,
-                           id != c->seq + 1 ? " (an entry before it is missing)" : "");
-        return false;
-    }
-    c->seq = id;
-    memcpy(c->prev, h, KW_HASH_BYTES);
-    return true;
+    bool sized = sqlite3_column_bytes(x, 4) == KW_HASH_BYTES;
+    if (kw_audit_check_one(&c->chain, sqlite3_column_int64(x, 0), sqlite3_column_int64(x, 1),
+                           sqlite3_column_int64(x, 2), (const char *)sqlite3_column_text(x, 3),
+                           sized ? sqlite3_column_blob(x, 4) : NULL, c->err))
+        return true;
+    c->rc = c->err->code;
+    return false;
 }
 
 enum kw_code kw_store_audit_verify(struct kw_store *st, int64_t *n, struct kw_err *err)
@@ -463,6 +418,6 @@ enum kw_code kw_store_audit_verify(struct kw_store *st, int64_t *n, struct kw_er
     struct audit_check c = {.err = err, .rc = KW_OK};
     enum kw_code rc = kws_each_row(st, prep(st, S_AUDIT_CHAIN), audit_check_row, &c,
                                    "verify the audit trail", err);
-    *n = c.seq;
+    *n = c.chain.seq;
     return rc != KW_OK ? rc : c.rc;
 }
