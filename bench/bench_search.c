@@ -164,7 +164,7 @@ static void drop_index(const char *path)
     char *msg = NULL;
     if (sqlite3_open(path, &db) != SQLITE_OK ||
         sqlite3_exec(db,
-                     "DROP TABLE search; CREATE TABLE search(text, ticket, kind, search);"
+                     "DROP TABLE search; CREATE TABLE search(text, scope, ticket, kind, search);"
                      " CREATE TRIGGER search_off BEFORE INSERT ON search"
                      " BEGIN SELECT RAISE(IGNORE); END;",
                      NULL, NULL, &msg) != SQLITE_OK) {

@@ -41,7 +41,9 @@ static const char *const sql[S_COUNT] = {
     [S_CHANGES_HEAD] = "SELECT coalesce(max(seq), 0) FROM changes",
     [S_CHANGES_PRUNE] = "DELETE FROM changes WHERE seq <= ?1",
     /* a searchable text (migration 019), put at the commit (kws_search_flush) */
-    [S_SEARCH_PUT] = "INSERT INTO search(text, ticket, kind) VALUES (?1, ?2, ?3)",
+    [S_SEARCH_PUT] =
+        "INSERT INTO search(text, scope, ticket, kind) VALUES (?1, (SELECT " KWS_SEARCH_SCOPE
+        " FROM tickets WHERE id = ?2), ?2, ?3)",
 };
 
 const struct kws_catalogue kws_events_sql = {sql, S_COUNT};

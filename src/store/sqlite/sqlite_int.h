@@ -154,6 +154,11 @@ enum kw_code kws_each_row(struct kw_store *st, sqlite3_stmt *x,
                           bool (*on_row)(sqlite3_stmt *x, void *arg), void *arg, const char *what,
                           struct kw_err *err);
 
+/* A ticket's organisation as the search index's scope column holds it
+ * (migration 027; tickets.c's scope_token() writes the same characters). */
+#define KWS_SEARCH_SCOPE                                                                           \
+    "char(57344 + org_id % 6400, 57344 + org_id / 6400 % 6400, 57344 + org_id / 40960000)"
+
 /* KWS_ROW_MAPPER(map, type): for a `static void map(sqlite3_stmt *x, type
  * *out)` reading the current row, define map_row, which reads the row into a
  * local and hands it to a caller's typed callback (struct map_cb), so that

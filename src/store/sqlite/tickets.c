@@ -63,7 +63,9 @@ enum stmt {
     S_TICKETS_DESC,
     S_TICKETS_SEARCH,
     S_TICKETS_SCAN,
+    S_TICKETS_SCAN_ORG,
     S_SEARCH_TOP,
+    S_SEARCH_TOP_ORG,
     S_TICKET_SET,
     S_CLOCK_PUT,
     S_CLOCK_CLEAR,
@@ -105,7 +107,14 @@ static const char *const sql[S_COUNT] = {
     [S_TICKETS_SEARCH] = SEARCH_RANKED(SEARCH_HITS("search MATCH ?14")),
     [S_TICKETS_SCAN] = SEARCH_RANKED(SEARCH_HITS("search.rowid > ?17" SHORT_TERM(18) SHORT_TERM(
         19) SHORT_TERM(20) SHORT_TERM(21) SHORT_TERM(22) SHORT_TERM(23))),
+    /* one organisation's texts: its scope (?14) is one doclist */
+    [S_TICKETS_SCAN_ORG] =
+        SEARCH_RANKED(SEARCH_HITS("search MATCH ?14 AND search.rowid > ?17" SHORT_TERM(
+            18) SHORT_TERM(19) SHORT_TERM(20) SHORT_TERM(21) SHORT_TERM(22) SHORT_TERM(23))),
     [S_SEARCH_TOP] = "SELECT coalesce(max(rowid), 0) FROM search",
+    /* where the newest ?2 texts of a scope (?1) begin */
+    [S_SEARCH_TOP_ORG] =
+        "SELECT rowid - 1 FROM search WHERE search MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
     [S_TICKET_SET] = "UPDATE tickets SET level = coalesce(?2, level),"
                      " category = coalesce(?3, category),"
                      " assignee_id = CASE WHEN ?4 < 0 THEN NULL WHEN ?4 > 0 THEN ?4"
@@ -347,7 +356,25 @@ struct terms {
     bool ascii;     /* a term has an ASCII letter (the scan must lower-case) */
     char term[KW_SEARCH_TERMS][KW_SEARCH_TERM_MAX + 1];
     char match[KW_SEARCH_TERMS * (2 * KW_SEARCH_TERM_MAX + 3)];
+    char query[KW_SEARCH_TERMS * (2 * KW_SEARCH_TERM_MAX + 3) + 48]; /* in columns, scoped */
 };
+
+/* An organisation's scope in the search index (migration 027): three
+ * characters of the Private Use Area, U+E000 + id % 6400, + id / 6400 %
+ * 6400, + id / 6400^2, so that each organisation has a trigram of its own
+ * and its texts are one doclist; the migration computes it with char().
+ * Out: the UTF-8 of the three characters and a NUL. */
+static void scope_token(int64_t org, char out[10])
+{
+    uint64_t v = (uint64_t)org;
+    for (int i = 0; i < 3; i++, v /= 6400) {
+        unsigned cp = 0xE000u + (unsigned)(v % 6400);
+        out[3 * i] = (char)(0xE0 | cp >> 12);
+        out[3 * i + 1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[3 * i + 2] = (char)(0x80 | (cp & 0x3F));
+    }
+    out[9] = 0;
+}
 
 /* The length of the space at p (ASCII space, tab, or U+3000), or 0. */
 static size_t space_at(const char *p)
@@ -416,7 +443,7 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
             free(t);
             return err->code;
         }
-        s = t->short_one ? S_TICKETS_SCAN : S_TICKETS_SEARCH;
+        s = !t->short_one ? S_TICKETS_SEARCH : f->org_id ? S_TICKETS_SCAN_ORG : S_TICKETS_SCAN;
     }
     int key = 0;
     bool desc = false;
@@ -439,20 +466,37 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
     enum kw_code rc = KW_OK;
     if (s == S_TICKETS_ASC || s == S_TICKETS_DESC)
         sqlite3_bind_int(x, 24, key);
+    if (t) {
+        /* every term in the text column; with an organisation, its scope
+         * too, so that FTS5 reads only its texts */
+        char tok[10];
+        scope_token(f->org_id, tok);
+        int n = f->org_id ? snprintf(t->query, sizeof(t->query), "scope : \"%s\"", tok) : 0;
+        if (!t->short_one)
+            snprintf(t->query + n, sizeof(t->query) - (size_t)n, "%stext : (%s)", n ? " AND " : "",
+                     t->match);
+    }
     if (t && t->short_one) {
+        /* the newest KW_SEARCH_SCAN texts (of the organisation) */
         int64_t top = 0;
-        sqlite3_stmt *y = prep(st, S_SEARCH_TOP);
-        if (sqlite3_step(y) == SQLITE_ROW)
-            top = sqlite3_column_int64(y, 0);
-        else
+        sqlite3_stmt *y = prep(st, f->org_id ? S_SEARCH_TOP_ORG : S_SEARCH_TOP);
+        if (f->org_id) {
+            bind_text(y, 1, t->query);
+            sqlite3_bind_int(y, 2, KW_SEARCH_SCAN - 1);
+        }
+        int yr = sqlite3_step(y);
+        if (yr == SQLITE_ROW)
+            top = sqlite3_column_int64(y, 0) - (f->org_id ? 0 : KW_SEARCH_SCAN);
+        else if (yr != SQLITE_DONE || !f->org_id)
             rc = kws_fail(st, err, "read the search index");
         sqlite3_reset(y);
-        sqlite3_bind_int64(x, 17, top - KW_SEARCH_SCAN);
+        sqlite3_bind_int64(x, 17, top);
         sqlite3_bind_int(x, 25, t->ascii);
         for (size_t i = 0; i < t->n; i++)
             bind_text(x, 18 + (int)i, t->term[i]);
-    } else if (t)
-        bind_text(x, 14, t->match);
+    }
+    if (t && (f->org_id || !t->short_one))
+        bind_text(x, 14, t->query);
     if (t) {
         sqlite3_bind_int(x, 15, f->notes);
         sqlite3_bind_int(x, 16, KW_SEARCH_RANKED);
