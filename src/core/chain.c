@@ -2,6 +2,7 @@
 #include "chain.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 char *kw_chain_canonical(const char *body, struct kw_err *err)
@@ -17,6 +18,78 @@ char *kw_chain_canonical(const char *body, struct kw_err *err)
     json_decref(j);
     if (!s)
         kw_err_set(err, KW_NOMEM, "", "no memory for the event");
+    return s;
+}
+
+void kw_canon_begin(struct kw_canon *c)
+{
+    *c = (struct kw_canon){0};
+    kw_buf_add(&c->b, "{", 1);
+}
+
+static void canon_key(struct kw_canon *c, const char *key)
+{
+    if (c->b.len > 1)
+        kw_buf_add(&c->b, ",", 1);
+    kw_buf_add(&c->b, "\"", 1);
+    kw_buf_adds(&c->b, key); /* the caller's fixed keys: nothing to escape */
+    kw_buf_add(&c->b, "\":", 2);
+}
+
+void kw_canon_str(struct kw_canon *c, const char *key, const char *val)
+{
+    if (!val)
+        return;
+    size_t len = strlen(val);
+    if (kw_utf8_valid_prefix(val, len) != len) {
+        c->bad = true;
+        return;
+    }
+    canon_key(c, key);
+    kw_buf_add(&c->b, "\"", 1);
+    /* as jansson's dump: \\ \" and the short escapes, other control
+     * characters as \u00XX (upper-case hex), the rest as it is */
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)val[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        kw_buf_add(&c->b, val + run, i - run);
+        run = i + 1;
+        char esc[8];
+        const char *short_esc = ch == '"'    ? "\\\""
+                                : ch == '\\' ? "\\\\"
+                                : ch == '\b' ? "\\b"
+                                : ch == '\f' ? "\\f"
+                                : ch == '\n' ? "\\n"
+                                : ch == '\r' ? "\\r"
+                                : ch == '\t' ? "\\t"
+                                             : NULL;
+        if (!short_esc) {
+            snprintf(esc, sizeof(esc), "\\u%04X", ch);
+            short_esc = esc;
+        }
+        kw_buf_adds(&c->b, short_esc);
+    }
+    kw_buf_add(&c->b, val + run, len - run);
+    kw_buf_add(&c->b, "\"", 1);
+}
+
+void kw_canon_int(struct kw_canon *c, const char *key, int64_t val)
+{
+    canon_key(c, key);
+    kw_buf_printf(&c->b, "%lld", (long long)val);
+}
+
+char *kw_canon_end(struct kw_canon *c)
+{
+    kw_buf_add(&c->b, "}", 1);
+    if (c->bad || c->b.failed) {
+        kw_buf_release(&c->b);
+        return NULL;
+    }
+    char *s = c->b.p;
+    c->b = (struct kw_buf){0};
     return s;
 }
 

@@ -15,8 +15,10 @@
 #ifndef KW_CHAIN_H
 #define KW_CHAIN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "kw_buf.h"
 #include "kw_crypto.h"
 #include "kw_err.h"
 
@@ -24,6 +26,24 @@
  * new string the caller frees. NULL with KW_INVALID when body is not one
  * JSON object (or repeats a key), KW_NOMEM. */
 char *kw_chain_canonical(const char *body, struct kw_err *err);
+
+/* Writing a canonical body directly, without building a JSON tree (the
+ * hot path of a create): the same bytes kw_chain_canonical gives, strings
+ * escaped as jansson escapes them. Members must be added in byte order of
+ * their keys (the caller's keys are fixed; a test compares with
+ * kw_chain_canonical). A NULL string value adds nothing. */
+struct kw_canon {
+    struct kw_buf b;
+    bool bad; /* a string that is not UTF-8 (jansson refuses it) */
+};
+
+void kw_canon_begin(struct kw_canon *c);
+void kw_canon_str(struct kw_canon *c, const char *key, const char *val);
+void kw_canon_int(struct kw_canon *c, const char *key, int64_t val);
+/* The body as a new string the caller frees; NULL when a string was not
+ * UTF-8 or memory ran out (then take the JSON library's way, which says
+ * which). Releases the buffer either way. */
+char *kw_canon_end(struct kw_canon *c);
 
 /* The hash of an event after prev (see above); body is its canonical text. */
 void kw_event_hash(const unsigned char prev[KW_HASH_BYTES], int64_t ticket, int64_t seq, int64_t at,

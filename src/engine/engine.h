@@ -65,9 +65,10 @@ struct kw_engine_stats {
     uint64_t fired, events;     /* tickets fired, events appended */
     uint64_t delivered, failed; /* delivery attempts that succeeded / failed */
     /* lateness of firings: ms from the due second to the commit of the unit
-     * that fired them (real clock). count is every firing since start; the
-     * percentiles and max are over the last KW_ENGINE_LATE_WINDOW of them
-     * (all 0 when there are none, or no memory to sort them). */
+     * that fired them (the real clock in the injected clock's frame: shifted
+     * by the whole seconds the injected clock is off from it). count is every firing since start;
+     * the percentiles and max are over the last KW_ENGINE_LATE_WINDOW of them (all 0 when there are
+     * none, or no memory to sort them). */
     struct {
         uint64_t count;
         size_t window;

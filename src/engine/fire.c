@@ -317,20 +317,28 @@ static enum kw_code take_step(struct kw_clocks *c, struct kw_store *st, struct k
                              .user_id = user,
                              .due_at = due};
     enum kw_code rc = step_change(c, st, t, level_buf, k, e, user, now, &r, changed, err);
+    /* the event encoded once: its text recorded, its tree in the notification */
+    json_t *body = rc == KW_OK ? kw_event_encode(&r, err) : NULL;
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     if (rc == KW_OK)
-        rc = kw_app_append(st, t->id, &r, 0, now, NULL, err);
-    if (rc != KW_OK)
+        rc = !body   ? err->code
+             : !text ? kw_err_set(err, KW_NOMEM, "", "no memory for the event")
+                     : kw_store_event_append(st, t->id, kw_event_kind_name(r.kind), text, 0, now,
+                                             NULL, NULL, err);
+    free(text);
+    if (rc != KW_OK) {
+        json_decref(body);
         return rc;
+    }
     /* tell the person (and the subscribed endpoints) */
     const char *name, *email;
     json_t *to =
         user && person(fc, st, user, &name, &email)
             ? json_pack("{s:I, s:s, s:s}", "id", (json_int_t)user, "name", name, "email", email)
             : json_null();
-    json_t *note =
-        json_pack("{s:s, s:{s:I, s:s, s:I, s:s}, s:o, s:o}", "kind", "escalation", "ticket", "id",
-                  (json_int_t)t->id, "title", t->title, "org_id", (json_int_t)t->org_id, "level",
-                  t->level, "event", kw_event_encode(&r, NULL), "to", to);
+    json_t *note = json_pack("{s:s, s:{s:I, s:s, s:I, s:s}, s:o, s:o}", "kind", "escalation",
+                             "ticket", "id", (json_int_t)t->id, "title", t->title, "org_id",
+                             (json_int_t)t->org_id, "level", t->level, "event", body, "to", to);
     char *payload = note ? json_dumps(note, JSON_COMPACT) : NULL;
     char key[160];
     snprintf(key, sizeof(key), "t%lld-%s-step%d-%lld", (long long)t->id, e->id, i, (long long)due);

@@ -92,6 +92,18 @@ enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, c
                         int64_t actor, int64_t at, const char *state, int64_t *seq,
                         struct kw_err *err)
 {
+    char *canon = kw_chain_canonical(body, err);
+    if (!canon)
+        return err ? err->code : KW_INVALID;
+    enum kw_code rc = kws_append_canonical(st, ticket, type, canon, actor, at, state, seq, err);
+    free(canon);
+    return rc;
+}
+
+enum kw_code kws_append_canonical(struct kw_store *st, int64_t ticket, const char *type,
+                                  const char *canon, int64_t actor, int64_t at, const char *state,
+                                  int64_t *seq, struct kw_err *err)
+{
     unsigned char prev[KW_HASH_BYTES], hash[KW_HASH_BYTES];
     sqlite3_stmt *x = prep(st, S_TICKET_HEAD);
     sqlite3_bind_int64(x, 1, ticket);
@@ -113,9 +125,6 @@ enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, c
     if (at < sqlite3_column_int64(x, 2))
         at = sqlite3_column_int64(x, 2);
     sqlite3_reset(x);
-    char *canon = kw_chain_canonical(body, err);
-    if (!canon)
-        return err ? err->code : KW_INVALID;
     kw_event_hash(prev, ticket, n, at, type, actor, canon, hash);
     x = prep(st, S_EVENT_INSERT);
     sqlite3_bind_int64(x, 1, ticket);
@@ -127,15 +136,12 @@ enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, c
     sqlite3_bind_blob(x, 7, hash, KW_HASH_BYTES, SQLITE_STATIC);
     rc = sqlite3_step(x);
     sqlite3_reset(x);
-    if (rc != SQLITE_DONE) {
-        free(canon);
+    if (rc != SQLITE_DONE)
         return kws_fail(st, err, "insert event");
-    }
     /* the search index changes in the event's transaction (store.h) */
     enum kw_code code = KW_OK;
     if (strcmp(type, "created") == 0 || strcmp(type, "comment") == 0)
         code = search_add(st, ticket, type, canon, err);
-    free(canon);
     if (code != KW_OK)
         return code;
     if (kws_log_append(st, "event", ticket, n, hash, KW_HASH_BYTES, err) != KW_OK)

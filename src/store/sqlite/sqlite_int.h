@@ -112,6 +112,11 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
 enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
                         int64_t actor, int64_t at, const char *state, int64_t *seq,
                         struct kw_err *err);
+/* The same with a body already in canonical form (kw_canon: the create
+ * path writes it without a JSON tree). */
+enum kw_code kws_append_canonical(struct kw_store *st, int64_t ticket, const char *type,
+                                  const char *canon, int64_t actor, int64_t at, const char *state,
+                                  int64_t *seq, struct kw_err *err);
 
 /* Append a leaf to the Merkle log inside an open transaction (log.c):
  * kind "event" (ticket, seq and the event's chain hash as data), "ledger"

@@ -3,6 +3,8 @@
  * read, list, patch, the projected clocks and the engine's schedule. */
 #include "sqlite_int.h"
 
+#include "chain.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,7 +260,28 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     if (step != SQLITE_DONE)
         return kws_tx_finish(st, outer, kws_fail(st, err, "insert ticket"), err);
     *id = sqlite3_last_insert_rowid(st->db);
-    /* The created event carries what the clocks need (see sla_json.h). */
+    /* The created event carries what the clocks need (see sla_json.h),
+     * written in canonical form directly (keys in byte order) */
+    struct kw_canon c;
+    kw_canon_begin(&c);
+    kw_canon_str(&c, "category", t->category);
+    kw_canon_str(&c, "channel", t->channel);
+    kw_canon_str(&c, "description", t->description);
+    kw_canon_str(&c, "level", t->level);
+    kw_canon_int(&c, "org_id", t->org_id);
+    kw_canon_str(&c, "organisation", t->organisation);
+    kw_canon_str(&c, "region", t->region);
+    if (t->requester_id)
+        kw_canon_int(&c, "requester_id", t->requester_id);
+    kw_canon_str(&c, "tier", t->tier);
+    kw_canon_str(&c, "title", t->title);
+    char *text = kw_canon_end(&c);
+    if (text) {
+        rc = kws_append_canonical(st, *id, "created", text, t->created_by, t->at, NULL, NULL, err);
+        free(text);
+        return kws_tx_finish(st, outer, rc, err);
+    }
+    /* a text that is not UTF-8: the JSON library's way, which refuses it */
     json_t *body = json_pack("{s:s, s:s}", "title", t->title, "level", t->level);
     const char *const keys[] = {"tier", "category", "region", "channel", "organisation"};
     const char *const vals[] = {t->tier, t->category, t->region, t->channel, t->organisation};
@@ -270,7 +293,7 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
         json_object_set_new(body, "requester_id", json_integer(t->requester_id));
     if (t->description)
         json_object_set_new(body, "description", json_string(t->description));
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (!text)
         return kws_tx_finish(st, outer, kw_err_set(err, KW_NOMEM, "", "no memory for the event"),
