@@ -63,6 +63,8 @@ consistent() {
         val=$(jq -r ".key.$dim // \"\"" <<<"$g")
         key="$dim=$(jq -rn --arg v "$val" '$v | @uri')"
         for f in "${FIGS[@]}"; do
+            # QUICK: the run, ticket and rating figures one each (sanitizer builds are slow)
+            [ -n "$QUICK" ] && [[ ! "$f" =~ ^(breaches|backlog|rated)\| ]] && continue
             expr=${f#*|}
             want=$(jq "$expr // 0" <<<"$g")
             drill "$tok" "figure=${f%%|*}&$key$extra"
@@ -83,10 +85,17 @@ consistent() {
     done
     [ "$bad" -eq 0 ] && [ "$n" -gt 0 ] && [ "$seen" -gt 0 ]
 }
-for dim in level team assignee category organisation channel region; do
+QUICK=
+for dim in level assignee organisation; do
     consistent "$STAFF" "$dim"
     check "staff: every figure by $dim drills down to exactly what it counts" $?
 done
+QUICK=1
+for dim in team category channel region; do
+    consistent "$STAFF" "$dim"
+    check "staff: breaches, backlog and ratings by $dim drill down to exactly what they count" $?
+done
+QUICK=
 consistent "$STAFF" level 2026-W09
 check "staff: a week's cell (bucket=week&at=2026-W09) too" $?
 
