@@ -477,8 +477,8 @@ function renderTop(route) {
   document.querySelector('.skip').textContent = t('skip');
   const links = [];
   const me = session.me;
-  if (me && staff()) links.push(['#/board', 'board'], ['#/tickets', 'tickets'], ['#/new', 'new_ticket'], ['#/callbacks', 'callbacks'], ['#/inbox', 'inbox'], ['#/contracts', 'contracts'], ['#/watch', 'watch']);
-  if (me && !staff()) links.push(['#/portal', 'portal'], ['#/portal/new', 'new_request'], ['#/tickets', 'search'], ['#/inbox', 'inbox'], ['#/contracts', 'contracts'], ['#/portal/letter', 'our_commitment']);
+  if (me && staff()) links.push(['#/board', 'board'], ['#/dashboard', 'dashboard'], ['#/tickets', 'tickets'], ['#/new', 'new_ticket'], ['#/callbacks', 'callbacks'], ['#/inbox', 'inbox'], ['#/contracts', 'contracts'], ['#/watch', 'watch']);
+  if (me && !staff()) links.push(['#/portal', 'portal'], ['#/dashboard', 'dashboard'], ['#/portal/new', 'new_request'], ['#/tickets', 'search'], ['#/inbox', 'inbox'], ['#/contracts', 'contracts'], ['#/portal/letter', 'our_commitment']);
   if (me && manager())
     links.push(['#/admin/commitments', 'commitments'], ['#/admin/calendars', 'calendars'],
       ['#/admin/orgs', 'orgs'], ['#/admin/people', 'people'], ['#/admin/oncall', 'oncall'],
@@ -3053,9 +3053,334 @@ async function pageAudit(main, query) {
   }
 }
 
+// ---- the dashboard (#/dashboard): the figures of docs/kpi.md over a period ----
+
+Object.assign(STRINGS.en, {
+  dashboard: 'Dashboard', dash_title: 'Service dashboard', dash_period: 'Period',
+  p_this_week: 'This week', p_last_week: 'Last week', p_this_month: 'This month', p_last_month: 'Last month',
+  p_custom: 'Custom', dash_from: 'From (first day)', dash_to: 'To (last day)', dash_group: 'Group by',
+  dash_show: 'Show', dash_range: '{from} to {to} ({tz}), against {pfrom} to {pto}',
+  dash_org_only: 'The figures of {org} only.',
+  g_level: 'Level', g_team: 'Team', g_assignee: 'Assignee', g_category: 'Category', g_region: 'Region',
+  g_organisation: 'Organisation', g_channel: 'Channel',
+  k_on_time: 'On-time rate', k_mtta: 'MTTA (mean time to respond)', k_mttr: 'MTTR (mean time to resolve)',
+  k_sri: 'SRI ({m})', k_breaches: 'Breaches', k_created: 'Created', k_resolved: 'Resolved',
+  k_backlog: 'Backlog (open at the end)', k_csat: 'CSAT (1–5)', k_nps: 'NPS', k_satisfied: '{p} satisfied (4–5)',
+  k_runs: '{n} clock runs', k_ratings: '{n} ratings', k_prev: 'before: {v}',
+  ch_trend: 'On-time rate by ISO week', ch_by_level: 'Breaches by level', ch_by_category: 'Breaches by category',
+  ch_radar: 'Agents (radar)', ch_satisfaction: 'Satisfaction by ISO week', ch_groups: 'By {g}',
+  c_met_late: 'Met late', c_breached_open: 'Breached, still open', c_csat_mean: 'CSAT mean', c_nps: 'NPS',
+  r_on_time: 'On time', r_mtta: 'MTTA', r_mttr: 'MTTR', r_csat: 'CSAT', r_volume: 'Volume',
+  radar_note: 'Each axis 0–100: on-time rate; MTTA and MTTR: the fastest agent shown = 100, others fastest ÷ theirs; CSAT (mean − 1) × 25; volume: tickets resolved ÷ the most any agent shown resolved. Missing: 0.',
+  radar_none: 'No agent has figures in this period.', not_set: '(not set)',
+  drill_title: 'Behind the figure: {f}', drill_back: 'Back to the dashboard', drill_count: '{n} counted, {m} tickets',
+  drill_none: 'Nothing is behind this figure.', drill_truncated: 'Showing the first {n} tickets.',
+  f_runs: 'clock runs counted (on-time rate)', f_met: 'met', f_met_late: 'met late', f_breached_open: 'breached, still open',
+  f_breaches: 'breaches', f_stopped: 'stopped runs (elapsed, SRI)', f_mtta: 'response runs (MTTA)',
+  f_mttr: 'resolution runs (MTTR)', f_created: 'tickets created', f_resolved: 'tickets resolved',
+  f_reopened: 'tickets reopened', f_backlog: 'open tickets at the end', f_rated: 'ratings (CSAT)', f_nps: 'ratings with NPS',
+  col_runs: 'Runs', col_class: 'Class', no_chart: 'Charts are unavailable: {e}',
+});
+Object.assign(STRINGS.zh, {
+  dashboard: '报表', dash_title: '服务报表看板', dash_period: '统计周期',
+  p_this_week: '本周', p_last_week: '上周', p_this_month: '本月', p_last_month: '上月',
+  p_custom: '自定义', dash_from: '开始日期', dash_to: '结束日期（含）', dash_group: '分组',
+  dash_show: '查看', dash_range: '{from} 至 {to}（{tz}），对比 {pfrom} 至 {pto}',
+  dash_org_only: '仅显示 {org} 的数据。',
+  g_level: '级别', g_team: '团队', g_assignee: '处理人', g_category: '类别', g_region: '区域',
+  g_organisation: '客户组织', g_channel: '渠道',
+  k_on_time: '准时率', k_mtta: 'MTTA（平均响应时间）', k_mttr: 'MTTR（平均解决时间）',
+  k_sri: '服务响应指数（{m}）', k_breaches: '超时次数', k_created: '新建工单', k_resolved: '已解决工单',
+  k_backlog: '积压（期末未关闭）', k_csat: '满意度（1–5）', k_nps: 'NPS 净推荐值', k_satisfied: '满意（4–5 分）占 {p}',
+  k_runs: '{n} 次计时', k_ratings: '{n} 条评价', k_prev: '上期：{v}',
+  ch_trend: '各周准时率（ISO 周）', ch_by_level: '各级别超时', ch_by_category: '各类别超时',
+  ch_radar: '工程师服务质量雷达', ch_satisfaction: '各周满意度（ISO 周）', ch_groups: '按{g}',
+  c_met_late: '逾期达成', c_breached_open: '已超时未完成', c_csat_mean: '满意度均值', c_nps: 'NPS',
+  r_on_time: '准时率', r_mtta: '响应速度', r_mttr: '解决速度', r_csat: '满意度', r_volume: '工作量',
+  radar_note: '各维度 0–100：准时率；响应与解决速度：所列工程师中最快者为 100，其余为最快者 ÷ 本人；满意度 (均值 − 1) × 25；工作量：已解决工单数 ÷ 所列工程师中的最多者。无数据记 0。',
+  radar_none: '本期没有工程师的数据。', not_set: '（未设置）',
+  drill_title: '数据明细：{f}', drill_back: '返回看板', drill_count: '计入 {n} 项，涉及 {m} 张工单',
+  drill_none: '该数据没有对应的工单。', drill_truncated: '仅显示前 {n} 张工单。',
+  f_runs: '计入准时率的计时', f_met: '按时达成', f_met_late: '逾期达成', f_breached_open: '已超时未完成',
+  f_breaches: '超时', f_stopped: '已停止的计时（用时、服务响应指数）', f_mtta: '响应计时（MTTA）',
+  f_mttr: '解决计时（MTTR）', f_created: '新建工单', f_resolved: '已解决工单',
+  f_reopened: '重新打开的工单', f_backlog: '期末未关闭工单', f_rated: '评价（满意度）', f_nps: '含 NPS 的评价',
+  col_runs: '计时', col_class: '类别', no_chart: '图表不可用：{e}',
+});
+
+// ECharts (web/package-lock.json, built into the binary): loaded once, on the first dashboard.
+let echartsLoad = null;
+function loadCharts() {
+  if (window.echarts) return Promise.resolve(window.echarts);
+  if (!echartsLoad) echartsLoad = new Promise((ok, fail) => {
+    const s = h('script', { src: '/assets/echarts.min.js' });
+    s.onload = () => ok(window.echarts);
+    s.onerror = () => { echartsLoad = null; fail(new Error('/assets/echarts.min.js did not load')); };
+    document.head.append(s);
+  });
+  return echartsLoad;
+}
+const charts = []; // disposed when the page is left
+window.addEventListener('hashchange', () => { while (charts.length) charts.pop().dispose(); });
+window.addEventListener('resize', () => { for (const c of charts) c.resize(); });
+
+// The UTC instant (ms) of local midnight starting day y-m-d in zone tz.
+function zoneOffsetMs(ms, tz) {
+  const p = {};
+  for (const x of new Intl.DateTimeFormat('en-GB', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit',
+    day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(ms))) p[x.type] = +x.value;
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - ms;
+}
+function zoneMidnight(y, m, d, tz) {
+  const guess = Date.UTC(y, m - 1, d);
+  let at = guess - zoneOffsetMs(guess, tz);
+  at = guess - zoneOffsetMs(at, tz); // across a change of offset
+  return at;
+}
+// Today's date in tz as [y, m, d].
+function zoneToday(tz) {
+  const p = {};
+  for (const x of new Intl.DateTimeFormat('en-GB', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' })
+    .formatToParts(new Date())) p[x.type] = +x.value;
+  return [p.year, p.month, p.day];
+}
+const ymd = (y, m, d) => { const x = new Date(Date.UTC(y, m - 1, d)); return [x.getUTCFullYear(), x.getUTCMonth() + 1, x.getUTCDate()]; };
+const ymdText = ([y, m, d]) => `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+const ymdParse = (s) => { const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s || ''); return m ? [+m[1], +m[2], +m[3]] : null; };
+
+// The period [first day, last day] of a choice, in local days of tz.
+function periodDays(choice, tz, q) {
+  const [y, m, d] = zoneToday(tz);
+  const dow = (new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7; // Monday 0
+  switch (choice) {
+  case 'this_week': return [ymd(y, m, d - dow), ymd(y, m, d - dow + 6)];
+  case 'last_week': return [ymd(y, m, d - dow - 7), ymd(y, m, d - dow - 1)];
+  case 'last_month': return [ymd(y, m - 1, 1), ymd(y, m, 0)];
+  case 'custom': {
+    const a = ymdParse(q.get('from')), b = ymdParse(q.get('to'));
+    if (a && b && ymdText(a) <= ymdText(b)) return [a, b];
+  } // fall through: this month
+  default: return [ymd(y, m, 1), ymd(y, m + 1, 0)];
+  }
+}
+const iso = (ms) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+// One decimal, halves away from zero (docs/kpi.md, Units).
+const round1 = (x) => Math.sign(x) * Math.round(Math.abs(x) * 10) / 10;
+// The on-time rate over the runs of every metric of a group (docs/kpi.md, "The dashboard").
+function onTime(g) {
+  let met = 0, all = 0;
+  for (const m of Object.values(g.metrics)) { met += m.met; all += m.met + m.met_late + m.breached_open; }
+  return all ? round1(met * 100 / all) : null;
+}
+function runsOf(g) { let n = 0; for (const m of Object.values(g.metrics)) n += m.met + m.met_late + m.breached_open; return n; }
+function breachesOf(g) { let n = 0; for (const m of Object.values(g.metrics)) n += m.met_late + m.breached_open; return n; }
+// The metric the commitment in force marks as the resolution metric, else "resolution".
+function resolutionMetric(doc, ids) {
+  const marked = doc && (doc.metrics || []).find((m) => m.kpi === 'resolution');
+  const id = marked ? marked.id : 'resolution';
+  return ids.includes(id) ? id : null;
+}
+
+const pct = (v) => (v === null || v === undefined ? t('none') : `${fmtNum(v)}%`);
+const dur = (v) => (v === null || v === undefined ? t('none') : fmtDur(v));
+const num = (v) => (v === null || v === undefined ? t('none') : fmtNum(v));
+// current − previous, one decimal; none when either is null.
+function delta(cur, prev, kind) {
+  if (cur === null || cur === undefined || prev === null || prev === undefined) return null;
+  const d = kind === 'dur' ? Math.round(cur - prev) : round1(cur - prev);
+  const sign = d > 0 ? '+' : d < 0 ? '−' : '±';
+  const abs = Math.abs(d);
+  return sign + (kind === 'dur' ? fmtDur(abs) : kind === 'pct' ? `${fmtNum(abs)} pt` : fmtNum(abs));
+}
+
+function drillHref(base, figure, cell) {
+  const q = new URLSearchParams(base);
+  q.set('figure', figure);
+  for (const [k, v] of Object.entries(cell || {})) q.set(k, v === null ? '' : v);
+  return '#/dashboard/tickets?' + q.toString();
+}
+
+const GROUPS = ['level', 'team', 'assignee', 'category', 'region', 'organisation', 'channel'];
+
+let lastDashboard = '#/dashboard'; // where a drill-down goes back to
+async function pageDashboard(main, query) {
+  const q = new URLSearchParams(query || '');
+  lastDashboard = '#/dashboard' + (query ? '?' + query : '');
+  const tz = (session.me && session.me.tz) || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  const choice = ['this_week', 'last_week', 'this_month', 'last_month', 'custom'].includes(q.get('period')) ? q.get('period') : 'this_month';
+  const groups = staff() ? GROUPS : GROUPS.filter((g) => g !== 'assignee' && g !== 'organisation');
+  const by = groups.includes(q.get('group')) ? q.get('group') : 'level';
+  const [first, last] = periodDays(choice, tz, q);
+  const from = zoneMidnight(...first, tz), to = zoneMidnight(...ymd(last[0], last[1], last[2] + 1), tz);
+  const pfrom = from - (to - from);
+  const base = { from: iso(from), to: iso(to), tz };
+  const get = (extra, f0, t0) => api('GET', '/kpis?' + new URLSearchParams({ from: iso(f0 || from), to: iso(t0 || to), tz, ...extra }).toString());
+  const [cur, prev, trend, byLevel, byCat, grouped, agents, cf, os] = await Promise.all([
+    get({}), get({}, pfrom, from), get({ bucket: 'week' }), get({ group_by: 'level' }), get({ group_by: 'category' }),
+    get({ group_by: by }), staff() ? get({ group_by: 'assignee' }) : null, inForce().catch(() => null), orgs()]);
+  const doc = cf && cf.doc;
+
+  // the picker
+  const period = h('select', { name: 'period', id: 'dash-period' }, ['this_week', 'last_week', 'this_month', 'last_month', 'custom']
+    .map((p) => h('option', { value: p, selected: p === choice }, t('p_' + p))));
+  const fromIn = h('input', { type: 'date', name: 'from', id: 'dash-from', value: ymdText(first) });
+  const toIn = h('input', { type: 'date', name: 'to', id: 'dash-to', value: ymdText(last) });
+  const custom = h('span', { class: 'row', hidden: choice !== 'custom' }, h('label', {}, t('dash_from'), fromIn), h('label', {}, t('dash_to'), toIn));
+  period.addEventListener('change', () => { custom.hidden = period.value !== 'custom'; });
+  const group = h('select', { name: 'group', id: 'dash-group' }, groups.map((g) => h('option', { value: g, selected: g === by }, t('g_' + g))));
+  add(main, h('h1', {}, t('dash_title')), form(() => {
+    const n = new URLSearchParams({ period: period.value, group: group.value });
+    if (period.value === 'custom') { n.set('from', fromIn.value); n.set('to', toIn.value); }
+    location.hash = '#/dashboard?' + n.toString();
+  }, h('div', { class: 'row' }, h('label', {}, t('dash_period'), period), custom, h('label', {}, t('dash_group'), group),
+    h('button', { type: 'submit' }, t('dash_show')))),
+  h('p', { class: 'muted small', id: 'dash-range', 'data-from': iso(from), 'data-to': iso(to), 'data-pfrom': iso(pfrom), 'data-tz': tz }, t('dash_range', { from: ymdText(first), to: ymdText(last), tz,
+    pfrom: ymdText(periodDaysOf(pfrom, tz)), pto: ymdText(ymd(first[0], first[1], first[2] - 1)) })),
+  !staff() && session.me.org_id ? h('p', { class: 'muted', id: 'dash-org' }, t('dash_org_only', { org: nameOf(os, session.me.org_id) })) : null);
+
+  // the headline figures with deltas
+  const c = cur.groups[0], p = prev.groups[0];
+  const sriM = resolutionMetric(doc, cur.metrics);
+  const sri = (g) => (sriM && g.metrics[sriM] ? g.metrics[sriM].sri.mean : null);
+  const figures = [
+    ['on_time', t('k_on_time'), onTime(c), onTime(p), 'pct', 'runs', t('k_runs', { n: runsOf(c) })],
+    ['mtta', t('k_mtta'), c.mtta, p.mtta, 'dur', 'mtta'],
+    ['mttr', t('k_mttr'), c.mttr, p.mttr, 'dur', 'mttr'],
+    ['sri', t('k_sri', { m: sriM ? metricLabel(sriM, doc) : t('none') }), sri(c), sri(p), 'num', 'stopped', null, sriM ? { metric: sriM } : null],
+    ['breaches', t('k_breaches'), breachesOf(c), breachesOf(p), 'num', 'breaches'],
+    ['created', t('k_created'), c.tickets.created, p.tickets.created, 'num', 'created'],
+    ['resolved', t('k_resolved'), c.tickets.resolved, p.tickets.resolved, 'num', 'resolved'],
+    ['backlog', t('k_backlog'), c.tickets.backlog.total, p.tickets.backlog.total, 'num', 'backlog'],
+    ['csat', t('k_csat'), c.csat.mean, p.csat.mean, 'num', 'rated', c.csat.count ? `${t('k_satisfied', { p: pct(c.csat.satisfied_pct) })} · ${t('k_ratings', { n: c.csat.count })}` : null],
+    ['nps', t('k_nps'), c.nps.score, p.nps.score, 'num', 'nps', c.nps.count ? t('k_ratings', { n: c.nps.count }) : null],
+  ];
+  const show = (v, kind) => (kind === 'pct' ? pct(v) : kind === 'dur' ? dur(v) : num(v));
+  add(main, h('section', { class: 'kpis', id: 'dash-headline' }, figures.map(([id, name, v, pv, kind, fig, sub, extra]) => {
+    const d = delta(v, pv, kind);
+    const qb = extra ? { ...base, ...extra } : base;
+    return h('a', { class: 'kpi card', href: drillHref(qb, fig), 'data-kpi': id, 'data-value': v === null ? '' : v },
+      h('span', { class: 'kpi-name' }, name), h('strong', { class: 'kpi-value' }, show(v, kind)),
+      h('span', { class: 'kpi-delta' + (d ? '' : ' muted'), 'data-delta': d || '' }, d ? `${d} · ${t('k_prev', { v: show(pv, kind) })}` : t('k_prev', { v: show(pv, kind) })),
+      sub ? h('span', { class: 'muted small' }, sub) : null);
+  })));
+
+  // the charts
+  const boxes = {};
+  const box = (id, title, note) => { boxes[id] = h('div', { class: 'chart', id: 'chart-' + id }); return h('section', { class: 'card chart-card' }, h('h2', {}, title), boxes[id], note || null); };
+  const radarTable = h('div', { id: 'radar-table' });
+  add(main, h('div', { class: 'charts' }, box('trend', t('ch_trend')), box('level', t('ch_by_level')), box('category', t('ch_by_category')),
+    box('satisfaction', t('ch_satisfaction')),
+    staff() ? box('radar', t('ch_radar'), [h('p', { class: 'muted small' }, t('radar_note')), radarTable]) : null));
+
+  // the table of the chosen grouping, each figure a drill-down
+  const keyText = (v) => (v === null ? t('not_set') : by === 'level' ? vocab(doc, 'levels', v) : by === 'category' ? vocab(doc, 'categories', v) : by === 'channel' ? channelLabel(v) : v);
+  const cell = (g, fig, text, extra) => h('td', { class: 'num' }, h('a', { href: drillHref({ ...base, ...(extra || {}) }, fig, g.key) }, text));
+  add(main, h('section', { class: 'card' }, h('h2', {}, t('ch_groups', { g: t('g_' + by) })), h('div', { class: 'board' }, h('table', { id: 'dash-groups' },
+    h('thead', {}, h('tr', {}, [t('g_' + by), t('k_on_time'), t('r_mtta'), t('r_mttr'), t('k_breaches'), t('k_created'), t('k_resolved'), t('k_backlog'), t('r_csat'), t('k_nps')]
+      .map((x) => h('th', { scope: 'col' }, x)))),
+    h('tbody', {}, grouped.groups.map((g) => h('tr', { 'data-key': g.key[by] === null ? '' : g.key[by] },
+      h('th', { scope: 'row' }, keyText(g.key[by])), cell(g, 'runs', pct(onTime(g))), cell(g, 'mtta', dur(g.mtta)), cell(g, 'mttr', dur(g.mttr)),
+      cell(g, 'breaches', num(breachesOf(g))), cell(g, 'created', num(g.tickets.created)), cell(g, 'resolved', num(g.tickets.resolved)),
+      cell(g, 'backlog', num(g.tickets.backlog.total)), cell(g, 'rated', num(g.csat.mean)), cell(g, 'nps', num(g.nps.score)))))))));
+
+  // the radar's scores (docs/kpi.md, "The dashboard")
+  const radar = [];
+  if (agents) {
+    const named = agents.groups.filter((g) => g.key.assignee !== null);
+    const fastest = (f) => { const v = named.map(f).filter((x) => x !== null); return v.length ? Math.min(...v) : null; };
+    const ma = fastest((g) => g.mtta), mr = fastest((g) => g.mttr);
+    const most = Math.max(0, ...named.map((g) => g.tickets.resolved));
+    const speed = (best, v) => (v === null ? null : v === 0 ? 100 : round1(best * 100 / v));
+    for (const g of named)
+      radar.push({ name: g.key.assignee, scores: [onTime(g), speed(ma, g.mtta), speed(mr, g.mttr),
+        g.csat.mean === null ? null : round1((g.csat.mean - 1) * 25), most ? round1(g.tickets.resolved * 100 / most) : null] });
+    const axes = ['r_on_time', 'r_mtta', 'r_mttr', 'r_csat', 'r_volume'];
+    add(radarTable, radar.length ? h('table', { id: 'dash-radar' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('assignee')), axes.map((a) => h('th', { scope: 'col' }, t(a))))),
+      h('tbody', {}, radar.map((r) => h('tr', { 'data-agent': r.name }, h('th', { scope: 'row' }, r.name), r.scores.map((s) => h('td', { class: 'num' }, num(s)))))))
+      : h('p', { class: 'muted' }, t('radar_none')));
+  }
+
+  let ec;
+  try { ec = await loadCharts(); } catch (e) { add(main, h('p', { class: 'problem' }, t('no_chart', { e: e.message }))); return; }
+  requestAnimationFrame(() => drawCharts(ec, boxes, { trend, byLevel, byCat, radar, base, doc }));
+}
+
+// The first local day (in tz) of instant ms, as [y, m, d].
+function periodDaysOf(ms, tz) {
+  const p = {};
+  for (const x of new Intl.DateTimeFormat('en-GB', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' })
+    .formatToParts(new Date(ms))) p[x.type] = +x.value;
+  return [p.year, p.month, p.day];
+}
+
+function drawCharts(ec, boxes, { trend, byLevel, byCat, radar, base, doc }) {
+  const make = (id, option, onclick) => {
+    const el = boxes[id];
+    if (!el || !el.isConnected) return;
+    const c = ec.init(el, null, { renderer: 'canvas' });
+    c.setOption({ animation: false, tooltip: { trigger: 'item', confine: true }, textStyle: { fontFamily: 'inherit' }, ...option });
+    if (onclick) c.on('click', onclick);
+    charts.push(c);
+  };
+  const weeks = trend.groups.map((g) => g.bucket);
+  const wk = { ...base, bucket: 'week' };
+  make('trend', { grid: { left: 40, right: 16, top: 16, bottom: 40 }, tooltip: { trigger: 'axis', confine: true },
+    xAxis: { type: 'category', data: weeks }, yAxis: { type: 'value', min: 0, max: 100 },
+    series: [{ type: 'line', name: t('k_on_time'), connectNulls: false, data: trend.groups.map(onTime), symbolSize: 8 }] },
+  (e) => { location.hash = drillHref({ ...wk, at: weeks[e.dataIndex] }, 'runs'); });
+  const breaches = (res, dim, list) => {
+    const gs = res.groups.filter((g) => breachesOf(g) > 0);
+    const sum = (g, k) => Object.values(g.metrics).reduce((a, m) => a + m[k], 0);
+    const names = gs.map((g) => (g.key[dim] === null ? t('not_set') : vocab(doc, list, g.key[dim])));
+    return [{ grid: { left: 40, right: 16, top: 30, bottom: 40, containLabel: true }, legend: { top: 0 },
+      xAxis: { type: 'category', data: names, axisLabel: { interval: 0, rotate: names.length > 4 ? 30 : 0 } }, yAxis: { type: 'value', minInterval: 1 },
+      series: [['met_late', 'c_met_late'], ['breached_open', 'c_breached_open']].map(([k, l]) => ({ type: 'bar', stack: 'b', name: t(l), data: gs.map((g) => sum(g, k)) })) },
+    (e) => { location.hash = drillHref(base, e.seriesIndex ? 'breached_open' : 'met_late', { [dim]: gs[e.dataIndex].key[dim] }); }];
+  };
+  make('level', ...breaches(byLevel, 'level', 'levels'));
+  make('category', ...breaches(byCat, 'category', 'categories'));
+  make('satisfaction', { grid: { left: 40, right: 40, top: 30, bottom: 40 }, legend: { top: 0 }, tooltip: { trigger: 'axis', confine: true },
+    xAxis: { type: 'category', data: weeks }, yAxis: [{ type: 'value', min: 0, max: 5 }, { type: 'value', min: -100, max: 100 }],
+    series: [{ type: 'bar', name: t('c_csat_mean'), data: trend.groups.map((g) => g.csat.mean) },
+      { type: 'line', name: t('c_nps'), yAxisIndex: 1, data: trend.groups.map((g) => g.nps.score), symbolSize: 8 }] },
+  (e) => { location.hash = drillHref({ ...wk, at: weeks[e.dataIndex] }, e.seriesIndex ? 'nps' : 'rated'); });
+  if (radar.length)
+    make('radar', { legend: { bottom: 0, type: 'scroll' }, tooltip: { trigger: 'item', confine: true },
+      radar: { radius: '58%', indicator: ['r_on_time', 'r_mtta', 'r_mttr', 'r_csat', 'r_volume'].map((a) => ({ name: t(a), max: 100 })) },
+      series: [{ type: 'radar', data: radar.map((r) => ({ name: r.name, value: r.scores.map((s) => (s === null ? 0 : s)) })) }] },
+    (e) => { location.hash = drillHref(base, 'runs', { assignee: radar[e.dataIndex].name }); });
+}
+
+// The tickets behind one figure (GET /kpis/tickets): #/dashboard/tickets?from=…&figure=…&level=…
+async function pageDashTickets(main, query) {
+  const q = new URLSearchParams(query || '');
+  const r = await api('GET', '/kpis/tickets?' + q.toString());
+  const cellText = Object.entries(r.cell).map(([k, v]) => `${t('g_' + k)}: ${v === null ? t('not_set') : v}`).join(' · ');
+  add(main, h('p', {}, h('a', { href: lastDashboard, id: 'drill-back' }, '← ' + t('drill_back'))),
+    h('h1', {}, t('drill_title', { f: t('f_' + r.figure) })),
+    h('p', { class: 'muted', id: 'drill-scope' }, `${fmtTime(r.from)} – ${fmtTime(r.to)}${r.bucket ? ` · ${r.bucket}` : ''}${cellText ? ` · ${cellText}` : ''}`),
+    h('p', { id: 'drill-count', 'data-count': r.count, 'data-tickets': r.ticket_count }, t('drill_count', { n: r.count, m: r.ticket_count })));
+  if (!r.tickets.length) { add(main, h('p', { class: 'muted', id: 'drill-none' }, t('drill_none'))); return; }
+  if (r.truncated) add(main, h('p', { class: 'muted small' }, t('drill_truncated', { n: r.tickets.length })));
+  const runs = new Map();
+  for (const x of r.runs || r.ratings || []) {
+    if (!runs.has(x.ticket_id)) runs.set(x.ticket_id, []);
+    runs.get(x.ticket_id).push(x.metric ? `${metricLabel(x.metric)}: ${t(x.class === 'breached_open' ? 'c_breached_open' : x.class)}` : `${x.satisfaction}/5${x.nps !== null ? ` · NPS ${x.nps}` : ''}`);
+  }
+  add(main, h('div', { class: 'board' }, h('table', { id: 'drill-tickets' },
+    h('thead', {}, h('tr', {}, [t('col_id'), t('col_title'), t('col_state'), t('col_level'), t('col_org'), t('col_class')].map((x) => h('th', { scope: 'col' }, x)))),
+    h('tbody', {}, r.tickets.map((x) => h('tr', { 'data-ticket': x.id },
+      h('td', {}, h('a', { href: `#/t/${x.id}` }, `#${x.id}`)), h('td', { class: 'title' }, x.title || ''),
+      h('td', {}, x.state ? stateLabel(x.state) : ''), h('td', {}, x.level || ''), h('td', {}, x.organisation || ''),
+      h('td', {}, (runs.get(x.id) || []).join('; '))))))));
+}
+
 const ROUTES = [
   [/^#\/login$/, pageLogin, null],
   [/^#\/board$/, pageBoard, 'staff'],
+  [/^#\/dashboard(?:\?(.*))?$/, pageDashboard, 'any'],
+  [/^#\/dashboard\/tickets\?(.*)$/, pageDashTickets, 'any'],
   [/^#\/callbacks$/, pageCallbacks, 'staff'],
   [/^#\/t\/(\d+)$/, pageTicket, 'any'],
   [/^#\/portal$/, pagePortal, 'any'],

@@ -461,6 +461,9 @@ struct kwh_reply kwh_team_costs(struct kwh_call *x);
 struct kwh_reply kwh_team_cost_put(struct kwh_call *x);
 struct kwh_reply kwh_team_cost_delete(struct kwh_call *x);
 struct kwh_reply kwh_kpi_breaches(struct kwh_call *x);
+/* The tickets (and runs or ratings) behind one figure of one cell of GET
+ * /kpis: the dashboard's drill-down (docs/kpi.md). */
+struct kwh_reply kwh_kpi_tickets(struct kwh_call *x);
 /* reports.c */
 struct kwh_reply kwh_report_weekly(struct kwh_call *x);
 struct kwh_reply kwh_report_monthly(struct kwh_call *x);

@@ -92,6 +92,43 @@ struct kq {
     struct entry **slot;
     struct kw_err err;
     bool failed;
+    struct drill *drill; /* GET /kpis/tickets: what is behind one figure of one cell */
+};
+
+/* The figures GET /kpis/tickets drills into (docs/kpi.md, "Drilling down"):
+ * runs by class, the stopped runs behind elapsed and SRI, the marked runs
+ * behind MTTA and MTTR, the tickets behind the ticket counts, the ratings. */
+enum figure {
+    F_RUNS,
+    F_MET,
+    F_MET_LATE,
+    F_BREACHED_OPEN,
+    F_BREACHES,
+    F_STOPPED,
+    F_MTTA,
+    F_MTTR,
+    F_CREATED,
+    F_RESOLVED,
+    F_REOPENED,
+    F_BACKLOG,
+    F_RATED,
+    F_NPS,
+    F_COUNT
+};
+static const char *const figure_names[F_COUNT] = {
+    "runs", "met",     "met_late", "breached_open", "breaches", "stopped", "mtta",
+    "mttr", "created", "resolved", "reopened",      "backlog",  "rated",   "nps"};
+
+struct drill {
+    enum figure fig;
+    size_t bucket;             /* the cell's bucket (0 without buckets) */
+    const char *want[D_COUNT]; /* the cell's value of each dimension of q->dims; NULL: none */
+    size_t count;              /* runs, tickets or ratings behind the figure */
+    size_t limit;              /* items kept in the lists */
+    json_t *items;             /* runs or ratings, up to limit */
+    int64_t *ids;              /* every ticket, unsorted, with repeats */
+    size_t nids, cap;
+    bool nomem;
 };
 
 /* ---- parameters ---- */
@@ -641,6 +678,9 @@ static void breached_open(struct kq *q, const struct kw_run_row *r, open_fn fn, 
 
 /* Count run r in e: under its metric, and under MTTA or MTTR when its
  * commitment version marks the metric so ("kpi", docs/kpi.md). */
+static void drill_run(struct kq *q, struct entry *e, const struct kw_run_row *r,
+                      enum kw_kpi_class cls, enum kw_metric_kpi role);
+
 static void count_run(struct kq *q, struct entry *e, int mi, const struct kw_run_row *r,
                       int64_t from, int64_t to)
 {
@@ -653,6 +693,8 @@ static void count_run(struct kq *q, struct entry *e, int mi, const struct kw_run
     const struct kw_compiled *c = kwh_policy_for(q->x->h, q->x->wk->st, r->commitment_id, &err);
     int m = c ? kw_policy_metric_index(c->p, r->metric) : -1;
     enum kw_metric_kpi role = m < 0 ? KW_MKPI_NONE : kw_policy_metric_kpi(c->p, (size_t)m);
+    if (q->drill)
+        drill_run(q, e, r, kw_kpi_classify(&k, from, to), role);
     if (role != KW_MKPI_NONE &&
         kw_kpi_add(&e->marked[role == KW_MKPI_RESPONSE ? 0 : 1], &k, from, to, &q->err) != KW_OK)
         q->failed = true;
@@ -739,6 +781,103 @@ static enum kw_code read_runs(struct kq *q, struct run_list *l)
     return l->nomem ? kw_err_set(&q->err, KW_NOMEM, "", "no memory for the clock runs") : KW_OK;
 }
 
+/* ---- drilling down: what is behind one figure of one cell ---- */
+
+/* Whether group e is the drill's cell: its bucket and each of its values. */
+static bool drill_cell(const struct kq *q, const struct entry *e)
+{
+    const struct drill *d = q->drill;
+    if (e->bucket != d->bucket)
+        return false;
+    for (size_t i = 0; i < q->ndims; i++) {
+        const char *v = e->vals[q->dims[i]], *w = d->want[q->dims[i]];
+        if ((v == NULL) != (w == NULL) || (v && strcmp(v, w) != 0))
+            return false;
+    }
+    return true;
+}
+
+static void drill_ticket(struct drill *d, int64_t id)
+{
+    if (d->nids == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 256;
+        int64_t *v = realloc(d->ids, cap * sizeof(*v));
+        if (!v) {
+            d->nomem = true;
+            return;
+        }
+        d->ids = v;
+        d->cap = cap;
+    }
+    d->ids[d->nids++] = id;
+}
+
+static void drill_run(struct kq *q, struct entry *e, const struct kw_run_row *r,
+                      enum kw_kpi_class cls, enum kw_metric_kpi role)
+{
+    struct drill *d = q->drill;
+    bool stopped = cls == KW_KPI_MET || cls == KW_KPI_MET_LATE, want;
+    switch (d->fig) {
+    case F_RUNS:
+        want = cls != KW_KPI_OUT;
+        break;
+    case F_MET:
+        want = cls == KW_KPI_MET;
+        break;
+    case F_MET_LATE:
+        want = cls == KW_KPI_MET_LATE;
+        break;
+    case F_BREACHED_OPEN:
+        want = cls == KW_KPI_BREACHED_OPEN;
+        break;
+    case F_BREACHES:
+        want = cls == KW_KPI_MET_LATE || cls == KW_KPI_BREACHED_OPEN;
+        break;
+    case F_STOPPED:
+        want = stopped;
+        break;
+    case F_MTTA:
+        want = stopped && role == KW_MKPI_RESPONSE;
+        break;
+    case F_MTTR:
+        want = stopped && role == KW_MKPI_RESOLUTION;
+        break;
+    default:
+        want = false;
+    }
+    if (!want || !drill_cell(q, e))
+        return;
+    static const char *const names[] = {"out", "met", "met_late", "breached_open"};
+    d->count++;
+    drill_ticket(d, r->ticket_id);
+    if (json_array_size(d->items) < d->limit)
+        json_array_append_new(d->items, json_pack("{s:I, s:s, s:I, s:s}", "ticket_id",
+                                                  (json_int_t)r->ticket_id, "metric", r->metric,
+                                                  "run", (json_int_t)r->run, "class", names[cls]));
+}
+
+static void drill_fact(struct kq *q, struct entry *e, enum kw_ticket_fact kind,
+                       const struct kw_ticket_fact_row *r)
+{
+    struct drill *d = q->drill;
+    bool want = (kind == KW_TF_CREATED && d->fig == F_CREATED) ||
+                (kind == KW_TF_RESOLVED && d->fig == F_RESOLVED) ||
+                (kind == KW_TF_REOPENED && d->fig == F_REOPENED) ||
+                (kind == KW_TF_OPEN && d->fig == F_BACKLOG) ||
+                (kind == KW_TF_RATED && (d->fig == F_RATED || (d->fig == F_NPS && r->nps >= 0)));
+    if (!want || !drill_cell(q, e))
+        return;
+    drill_ticket(d, r->ticket_id);
+    if (kind != KW_TF_RATED)
+        return; /* a ticket counts once: counted when the list is made unique */
+    d->count++;
+    if (json_array_size(d->items) < d->limit)
+        json_array_append_new(
+            d->items, json_pack("{s:I, s:o, s:i, s:o}", "ticket_id", (json_int_t)r->ticket_id, "at",
+                                kwh_instant_json(r->at), "satisfaction", r->satisfaction, "nps",
+                                r->nps >= 0 ? json_integer(r->nps) : json_null()));
+}
+
 /* ---- tickets and ratings ---- */
 
 struct fact_ctx {
@@ -797,6 +936,8 @@ static bool fact_row(const struct kw_ticket_fact_row *r, void *ctx)
         break;
     }
     }
+    if (q->drill)
+        drill_fact(q, e, c->kind, r);
     return true;
 }
 
@@ -1136,6 +1277,148 @@ struct kwh_reply kwh_kpi_breaches(struct kwh_call *x)
                           kwh_instant_json(q.to), "breaches", l.items, "truncated", l.more);
     kq_release(&q);
     return kwh_ok(200, j);
+}
+
+/* ---- GET /kpis/tickets: the tickets behind one figure of one cell ---- */
+
+#define DRILL_LIMIT_MAX 1000
+
+static int by_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The cell: bucket and at (its label), and a value per dimension given
+ * (empty: not set); false with *fail. */
+static bool drill_parse(struct kq *q, struct drill *d, struct kwh_reply *fail)
+{
+    struct kwh_call *x = q->x;
+    const char *f = kwh_query(x, "figure"), *at = kwh_query(x, "at");
+    if (!f)
+        return *fail = bad("figure", KW_INVALID,
+                           "figure: missing (runs, met, met_late, breached_open, breaches, "
+                           "stopped, mtta, mttr, created, resolved, reopened, backlog, rated "
+                           "or nps)"),
+               false;
+    d->fig = F_COUNT;
+    for (int i = 0; i < F_COUNT; i++)
+        if (strcmp(figure_names[i], f) == 0)
+            d->fig = (enum figure)i;
+    if (d->fig == F_COUNT)
+        return *fail = bad("figure", KW_INVALID,
+                           "figure: \"%.32s\" is not a figure (expected runs, met, met_late, "
+                           "breached_open, breaches, stopped, mtta, mttr, created, resolved, "
+                           "reopened, backlog, rated or nps)",
+                           f),
+               false;
+    if (q->bk != B_NONE && !at)
+        return *fail = bad("at", KW_INVALID,
+                           "at: missing (the bucket's label, e.g. 2026-W10, 2026-03 or "
+                           "2026-03-02)"),
+               false;
+    if (q->bk == B_NONE && at)
+        return *fail = bad("at", KW_INVALID,
+                           "at: names a bucket: give bucket (day, week or "
+                           "month) too"),
+               false;
+    d->bucket = q->nb;
+    for (size_t b = 0; at && b < q->nb && d->bucket == q->nb; b++)
+        if (strcmp(q->b[b].label, at) == 0)
+            d->bucket = b;
+    if (!at)
+        d->bucket = 0;
+    if (d->bucket == q->nb)
+        return *fail = bad("at", KW_INVALID,
+                           "at: \"%.32s\" is not a bucket of the period (expected a label "
+                           "GET /kpis gives, e.g. 2026-W10)",
+                           at),
+               false;
+    for (int i = 0; i < D_COUNT; i++) {
+        const char *v = kwh_query(x, dim_names[i]);
+        if (!v)
+            continue;
+        if (i == D_ASSIGNEE && x->me.customer)
+            return *fail = bad("assignee", KW_FORBIDDEN,
+                               "assignee: customers see their organisation's figures, not "
+                               "each agent's"),
+                   false;
+        q->dims[q->ndims++] = (enum dim)i;
+        d->want[i] = *v ? v : NULL;
+    }
+    return true;
+}
+
+struct kwh_reply kwh_kpi_tickets(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    struct kq q = {.x = x, .now = x->now};
+    struct drill d = {0};
+    long long limit = 500;
+    if (!kwh_query_int(x, "limit", 1, DRILL_LIMIT_MAX, &limit, &out))
+        return out;
+    d.limit = (size_t)limit;
+    if (!parse(&q, true, &out) ||
+        (!make_buckets(&q) && (out = kwh_problem_of(KW_NOMEM, "", "no memory")).status) ||
+        !drill_parse(&q, &d, &out)) {
+        kq_release(&q);
+        return out;
+    }
+    d.items = json_array();
+    q.drill = &d;
+    enum kw_code rc = KW_OK;
+    if (d.fig <= F_MTTR) {
+        struct run_list runs = {0};
+        rc = read_runs(&q, &runs);
+        for (size_t i = 0; rc == KW_OK && i < runs.n && !q.failed; i++)
+            run_row(&runs.v[i].r, &q);
+        free_runs(&runs);
+    } else
+        rc = read_tickets(&q);
+    if (rc == KW_OK && !q.failed && d.nomem)
+        rc = kw_err_set(&q.err, KW_NOMEM, "", "no memory for the tickets");
+    if (rc != KW_OK || q.failed) {
+        out = kwh_problem(&q.err);
+        goto out;
+    }
+    /* each ticket once, by id, with what a list shows of it */
+    if (d.nids)
+        qsort(d.ids, d.nids, sizeof(*d.ids), by_id);
+    size_t n = 0;
+    for (size_t i = 0; i < d.nids; i++)
+        if (!n || d.ids[n - 1] != d.ids[i])
+            d.ids[n++] = d.ids[i];
+    if (d.fig >= F_CREATED && d.fig <= F_BACKLOG)
+        d.count = n; /* each ticket once, as GET /kpis counts them */
+    json_t *tickets = json_array(), *cell = json_object();
+    for (size_t i = 0; i < n && i < d.limit; i++) {
+        struct kw_ticket_row t;
+        struct kw_err err = {0};
+        if (kw_store_ticket_get(x->wk->st, d.ids[i], &t, &err) != KW_OK)
+            continue; /* erased since: nothing to show */
+        json_array_append_new(tickets, json_pack("{s:I, s:s?, s:s?, s:s?, s:o}", "id",
+                                                 (json_int_t)t.id, "title", t.title, "state",
+                                                 t.state, "level", t.level, "organisation",
+                                                 kwh_nullable(name_of(&q, D_ORG, t.org_id))));
+    }
+    kw_store_end_read(x->wk->st);
+    for (size_t i = 0; i < q.ndims; i++)
+        json_object_set_new(cell, dim_names[q.dims[i]], kwh_nullable(d.want[q.dims[i]]));
+    json_t *j =
+        json_pack("{s:o, s:o, s:s, s:o, s:s, s:o, s:I, s:I, s:o, s:b}", "from",
+                  kwh_instant_json(q.from), "to", kwh_instant_json(q.to), "tz", q.tz, "bucket",
+                  q.bk == B_NONE ? json_null() : json_string(q.b[d.bucket].label), "figure",
+                  figure_names[d.fig], "cell", cell, "count", (json_int_t)d.count, "ticket_count",
+                  (json_int_t)n, "tickets", tickets, "truncated", n > d.limit || d.count > d.limit);
+    json_object_set(j, d.fig >= F_RATED ? "ratings" : "runs", d.items);
+    if (d.fig >= F_CREATED && d.fig <= F_BACKLOG)
+        json_object_del(j, "runs");
+    out = kwh_ok(200, j);
+out:
+    json_decref(d.items);
+    free(d.ids);
+    kq_release(&q);
+    return out;
 }
 
 /* ---- team costs (time accounting) ---- */

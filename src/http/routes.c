@@ -145,6 +145,10 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/kpis{?from,to,metric,group_by,bucket,tz}", kwh_kpis, NULL, ANYONE, NULL},
     {"GET", "/api/v1/kpis/breaches{?from,to,metric,tz,limit}", kwh_kpi_breaches, NULL, ANYONE,
      NULL},
+    {"GET",
+     "/api/v1/kpis/tickets{?from,to,metric,tz,bucket,at,figure,limit,level,tier,organisation,team,"
+     "assignee,category,region,channel,commitment}",
+     kwh_kpi_tickets, NULL, ANYONE, NULL},
     {"GET", "/api/v1/reports/weekly{?period,format,lang,tz,org_id}", kwh_report_weekly, NULL,
      ANYONE, NULL},
     {"GET", "/api/v1/reports/monthly{?period,format,lang,tz,org_id}", kwh_report_monthly, NULL,

@@ -37,7 +37,7 @@
 #include "auth.h"
 #include "internal.h"
 
-extern const unsigned char kw_web_index[], kw_web_app_js[], kw_web_app_css[];
+extern const unsigned char kw_web_index[], kw_web_app_js[], kw_web_app_css[], kw_web_echarts_js[];
 
 #define KEEPALIVE_S 15
 #define POLL_MS 1000          /* other processes' commits are seen within this */
@@ -588,6 +588,8 @@ bool kwh_web_asset(const char *url, struct kwh_reply *out)
         {"/", "text/html; charset=utf-8", kw_web_index},
         {"/assets/app.js", "text/javascript; charset=utf-8", kw_web_app_js},
         {"/assets/app.css", "text/css; charset=utf-8", kw_web_app_css},
+        /* Apache ECharts (web/package-lock.json), loaded by the dashboard */
+        {"/assets/echarts.min.js", "text/javascript; charset=utf-8", kw_web_echarts_js},
     };
     for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++)
         if (strcmp(url, assets[i].path) == 0) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests of the web UI: the real server with the demo data on a free
 # loopback port, driven in headless Debian chromium by playwright-core
-# (tests/e2e/ui.test.js, then phone.test.js: every page at 390 px, pages.test.js:
+# (tests/e2e/ui.test.js, then phone.test.js: every page at 390 px,
+# dashboard.test.js: the dashboard's figures against the API, pages.test.js:
 # every page as each role, previews.test.js, search.test.js, loop.test.js and
 # calendars.test.js, and on a fresh demo attachments.test.js: files and
 # deactivation, and views.test.js, inbox.test.js and watchers.test.js: saved
@@ -32,6 +33,10 @@ check "the browser tests pass" $rc
 # every page as each role at 390 px, in zh and en (tests/e2e/phone.test.js)
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/phone.test.js"
 check "every page fits a 390 px phone in both languages" $?
+# the dashboard: its figures against the API's, drill-downs, staff and a
+# customer, zh and en, 390 px (tests/e2e/dashboard.test.js)
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/dashboard.test.js"
+check "the dashboard shows the API's figures and drills down to their tickets" $?
 # every page as each role in both languages, and the notification endpoints
 # against a receiver (whsink, built beside keepword) that answers 200
 "$(dirname "$KW")/whsink" --out "$TMP/hooks" >"$TMP/sink.port" &
