@@ -121,6 +121,11 @@ is "nobody rewrites an archived ticket" 409
 req PATCH "/api/v1/tickets/$T" '{"reason":"x"}' "$ZHANG"
 is "a reason alone changes nothing" 200
 [ "$EVENTS" -ge 1 ] || check "the created ticket had events" 1
+req GET /api/v1/catalogue ""
+is "the catalogue names the edit events in both languages" 200 \
+    '[.events[] | select(.type == "edited" or .type == "region" or .type == "requester") | .label.zh, .label.en]
+     == ["修改了区域","changed the region","编辑了工单","edited the ticket","更换了报告人","changed the requester"]
+     and all(.events[]; (.label.zh | type) == "string" and (.label.en | type) == "string")'
 
 serve_stop
 finish
