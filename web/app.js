@@ -696,6 +696,7 @@ function eventLine(ev, us, doc) {
     case 'overrun_explained': what = t('ev_overrun_explained'); break;
     case 'attachment': what = t('ev_attachment'); break;
     case 'time_spent': what = t(b.corrects ? 'ev_time_corrected' : 'ev_time_spent', { d: fmtDur(b.seconds) }); break;
+    case 'edited': case 'category': case 'region': case 'requester': what = editedWhat(ev, us, doc); break;
     default: what = t('ev_other', { t: ev.type });
   }
   const cls = ev.type === 'comment' || ev.type === 'attachment' ? (b.internal ? 'internal' : 'comment')
@@ -704,6 +705,7 @@ function eventLine(ev, us, doc) {
     ? h('a', { href: `/api/v1/attachments/${b.attachment}`, download: b.name }, `${b.name} (${fmtSize(b.size || 0)})`)
     : ev.type === 'comment' ? b.text
     : ev.type === 'created' ? b.description || null
+    : ev.type === 'edited' && b.field === 'description' ? editedText(b)
     : ev.type === 'overrun_explained' && b.notice ? (b.notice[lang] || b.notice.en)
     : b.reason === 'customer_reply' ? t('reason_customer_reply')
     : b.reason === 'confirmed by timeout' ? t('reason_confirm_timeout')
@@ -845,7 +847,10 @@ async function pageTicket(main, id) {
         await api('PATCH', `/tickets/${id}`, { level: lvl.value, reason: lvlWhy.value });
         reload();
       }, h('div', { class: 'row' }, h('label', {}, t('level'), lvl), h('label', {}, t('reason'), lvlWhy), h('button', { type: 'submit', id: 'change-level' }, t('change_level'))))));
-  } else if (ticket.state === 'feedback') {
+  }
+  const edit = editCard(ticket, doc, evs.events, us, reload);
+  if (edit) actions.push(edit);
+  if (!staff() && ticket.state === 'feedback') {
     const why = h('input', { name: 'reason', 'aria-label': t('reject_reason'), placeholder: t('reject_reason') });
     actions.push(h('div', { class: 'card', id: 'signoff' }, h('p', { class: 'small muted' }, t('confirm_wait')), h('div', { class: 'row' },
       h('button', { type: 'button', id: 'confirm', onclick: async () => {
@@ -3444,3 +3449,90 @@ async function router() {
 
 window.addEventListener('hashchange', router);
 window.addEventListener('DOMContentLoaded', router);
+
+// ---- editing a ticket: title, description, category, region, requester ----
+// (docs/policy.md "Editing a ticket": staff every field but on archived
+// tickets; customers their requests' title and description while worked on)
+
+Object.assign(STRINGS.en, {
+  edit_ticket: 'Edit ticket', edit_save: 'Save changes', edit_reason: 'Why (optional)',
+  ev_edited_title: 'changed the title: {a} → {b}', ev_edited_description: 'rewrote the description',
+  ev_category: 'changed the category: {a} → {b}', ev_region: 'changed the region: {a} → {b}',
+  ev_requester: 'changed the requester: {a} → {b}', was: 'Before', now_text: 'Now',
+  edit_nothing: 'Nothing changed.', edit_saved: 'Saved.',
+});
+Object.assign(STRINGS.zh, {
+  edit_ticket: '编辑工单', edit_save: '保存修改', edit_reason: '修改原因（可选）',
+  ev_edited_title: '修改了标题：{a} → {b}', ev_edited_description: '改写了问题描述',
+  ev_category: '修改了类别：{a} → {b}', ev_region: '修改了区域：{a} → {b}',
+  ev_requester: '更换了报告人：{a} → {b}', was: '修改前', now_text: '修改后',
+  edit_nothing: '没有改动。', edit_saved: '已保存。',
+});
+
+function editedWhat(ev, us, doc) {
+  const b = ev.body || {};
+  const none = t('none');
+  switch (ev.type) {
+    case 'edited': return b.field === 'title' ? t('ev_edited_title', { a: b.from || none, b: b.to }) : t('ev_edited_description');
+    case 'category': return t('ev_category', { a: b.from ? vocab(doc, 'categories', b.from) : none, b: vocab(doc, 'categories', b.category) });
+    case 'region': return t('ev_region', { a: b.from ? vocab(doc, 'regions', b.from) : none, b: vocab(doc, 'regions', b.region) });
+    default: return t('ev_requester', { a: b.from ? nameOf(us, b.from) : none, b: nameOf(us, b.requester_id) });
+  }
+}
+
+// A rewritten description: before and after, one under the other.
+function editedText(b) {
+  return h('div', { class: 'edited' },
+    h('div', { class: 'was' }, h('span', { class: 'muted small' }, `${t('was')}: `), b.from || t('none')),
+    h('div', { class: 'now' }, h('span', { class: 'muted small' }, `${t('now_text')}: `), b.to || t('none')));
+}
+
+// The ticket's description now: the last edit's, else what was reported.
+function currentDescription(events) {
+  let d = '';
+  for (const e of events) {
+    if (e.type === 'created') d = (e.body && e.body.description) || '';
+    if (e.type === 'edited' && e.body && e.body.field === 'description') d = e.body.to || '';
+  }
+  return d;
+}
+
+function editCard(ticket, doc, events, us, reload) {
+  const mayText = staff() ? ticket.state !== 'archived' : !['feedback', 'archived'].includes(ticket.state);
+  if (!mayText) return null;
+  const title = h('input', { name: 'title', id: 'edit-title', value: ticket.title, maxlength: 500, required: true });
+  const descNow = currentDescription(events);
+  const desc = h('textarea', { name: 'description', id: 'edit-description' });
+  desc.value = descNow;
+  const why = h('input', { name: 'edit_reason', id: 'edit-reason', placeholder: t('edit_reason'), 'aria-label': t('edit_reason') });
+  let cat = null, region = null, requester = null;
+  if (staff()) {
+    cat = h('select', { name: 'category', id: 'edit-category' }, ticket.category ? null : h('option', { value: '' }, t('none')),
+      ((doc && doc.categories) || []).map((c) => h('option', { value: c.id, selected: c.id === ticket.category }, label(c))));
+    const regions = (doc && doc.regions) || [];
+    region = regions.length
+      ? h('select', { name: 'region', id: 'edit-region' }, ticket.region ? null : h('option', { value: '' }, t('none')),
+        regions.map((r) => { const v = typeof r === 'string' ? r : r.id; return h('option', { value: v, selected: v === ticket.region }, typeof r === 'string' ? r : label(r)); }))
+      : h('input', { name: 'region', id: 'edit-region', value: ticket.region || '', maxlength: 47 });
+    const people = us.filter((u) => u.role === 'customer' && u.org_id === ticket.org_id && u.active !== false);
+    requester = h('select', { name: 'requester', id: 'edit-requester' }, ticket.requester_id ? null : h('option', { value: '' }, t('none')),
+      people.map((u) => h('option', { value: u.id, selected: u.id === ticket.requester_id }, u.name)));
+  }
+  const f = form(async () => {
+    const body = {};
+    if (title.value !== ticket.title) body.title = title.value;
+    if (desc.value !== descNow) body.description = desc.value;
+    if (cat && cat.value && cat.value !== (ticket.category || '')) body.category = cat.value;
+    if (region && region.value && region.value !== (ticket.region || '')) body.region = region.value;
+    if (requester && requester.value && Number(requester.value) !== ticket.requester_id) body.requester_id = Number(requester.value);
+    if (!Object.keys(body).length) { toast(t('edit_nothing')); return; }
+    if (why.value.trim()) body.reason = why.value;
+    await api('PATCH', `/tickets/${ticket.id}`, body);
+    toast(t('edit_saved'));
+    reload();
+  }, h('label', {}, t('title'), title), h('label', {}, t('description'), desc),
+  staff() ? h('div', { class: 'row' }, h('label', {}, t('category'), cat), h('label', {}, t('region'), region),
+    h('label', {}, t('requester'), requester)) : null,
+  h('div', { class: 'row' }, h('label', {}, t('reason'), why), h('button', { type: 'submit', id: 'edit-save' }, t('edit_save'))));
+  return h('details', { class: 'card', id: 'edit' }, h('summary', {}, t('edit_ticket')), f);
+}

@@ -78,9 +78,10 @@ static enum kw_code project(struct kw_unit *u, int64_t ticket, const struct kw_t
 /* A ticket's facts that an action needs, copied out of the row (whose
  * strings die with the next read). */
 struct facts {
-    int64_t org_id, commitment_id, assignee_id, team_id;
+    int64_t org_id, commitment_id, assignee_id, team_id, requester_id;
     enum kw_state state;
-    char level[48], category[48];
+    char level[48], category[48], region[48];
+    char title[KW_TICKET_TITLE_MAX + 1];
 };
 
 /* Read the ticket as who may see it: another organisation's is not found. */
@@ -97,10 +98,13 @@ static enum kw_code read_ticket(struct kw_unit *u, const struct kw_actor *who, i
     f->commitment_id = t.commitment_id;
     f->assignee_id = t.assignee_id;
     f->team_id = t.team_id;
+    f->requester_id = t.requester_id;
     if (!t.state || !kw_state_parse(t.state, strlen(t.state), &f->state))
         f->state = KW_ST_REGISTERED;
     snprintf(f->level, sizeof(f->level), "%s", t.level ? t.level : "");
     snprintf(f->category, sizeof(f->category), "%s", t.category ? t.category : "");
+    snprintf(f->region, sizeof(f->region), "%s", t.region ? t.region : "");
+    snprintf(f->title, sizeof(f->title), "%s", t.title ? t.title : "");
     return KW_OK;
 }
 
@@ -728,21 +732,169 @@ static enum kw_code check_assignment(struct kw_store *st, const struct kw_ticket
     return KW_OK;
 }
 
+/* Whether text s (UTF-8, checked by the JSON parser) is free of control
+ * characters: C0 (a description may keep tab, line feed and carriage
+ * return), DEL and C1 (U+0080-U+009F, UTF-8 C2 80-C2 9F). */
+static enum kw_code plain_text(const char *field, const char *s, bool lines, struct kw_err *err)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        bool ok = *p >= 0x20 && *p != 0x7f && !(p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f);
+        if (!ok && !(lines && (*p == '\t' || *p == '\n' || *p == '\r')))
+            return kw_err_set(err, KW_INVALID, field, "%s: control characters are not allowed%s",
+                              field + 1,
+                              lines ? " (only tabs and line breaks)" : " (one line of text)");
+    }
+    return KW_OK;
+}
+
+/* The ticket's description now: the last edit's, else what was reported
+ * with the ticket (*out NULL: none). */
+struct described {
+    char *text;
+    bool failed;
+};
+
+static bool description_of(const struct kw_stored_event *ev, void *ctx)
+{
+    struct described *d = ctx;
+    bool created = strcmp(ev->type, "created") == 0;
+    if (!created && strcmp(ev->type, "edited") != 0)
+        return true;
+    json_t *b = json_loads(ev->body, 0, NULL);
+    const char *field = json_string_value(json_object_get(b, "field"));
+    if (created || (field && strcmp(field, "description") == 0)) {
+        const char *v = json_string_value(json_object_get(b, created ? "description" : "to"));
+        free(d->text);
+        d->text = v ? strdup(v) : NULL;
+        d->failed |= v && !d->text;
+    }
+    json_decref(b);
+    return true;
+}
+
+/* Who may change what (docs/policy.md "Editing a ticket"): staff every
+ * field; a customer only the title and description, while the provider
+ * still works on it (not once a resolution is proposed); nobody edits the
+ * title, description, region or requester of an archived ticket. */
+static enum kw_code may_change(const struct kw_actor *who, const struct facts *f,
+                               const struct kw_ticket_change *c, struct kw_err *err)
+{
+    bool text = c->title || c->description;
+    bool edit = text || c->region || c->requester_id;
+    if (kw_actor_customer(who)) {
+        static const char *const staff[] = {"/level",        "/category",    "/region",
+                                            "/requester_id", "/assignee_id", "/team_id"};
+        bool given[] = {c->level,        c->category,    c->region,
+                        c->requester_id, c->assignee_id, c->team_id};
+        for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
+            if (given[i])
+                return kw_err_set(err, KW_FORBIDDEN, staff[i],
+                                  "%s: customers change only the title and description of their "
+                                  "requests",
+                                  staff[i] + 1);
+        if (!text)
+            return kw_err_set(err, KW_INVALID, "", "nothing to change (title, description)");
+        if (f->state == KW_ST_FEEDBACK || f->state == KW_ST_ARCHIVED)
+            return kw_err_set(err, KW_CONFLICT, c->title ? "/title" : "/description",
+                              "the request is %s: its title and description are kept as they "
+                              "were resolved (add a comment, or reject the resolution)",
+                              kw_state_name(f->state));
+    }
+    if (edit && f->state == KW_ST_ARCHIVED)
+        return kw_err_set(err, KW_CONFLICT, "",
+                          "the ticket is archived: reopen it to change its title, description, "
+                          "region or requester");
+    return KW_OK;
+}
+
+static enum kw_code check_edit(struct kw_unit *u, const struct facts *f,
+                               const struct kw_ticket_change *c, struct kw_err *err)
+{
+    enum kw_code rc = KW_OK;
+    if (c->title) {
+        if (kw_app_blank(c->title))
+            return kw_err_set(err, KW_INVALID, "/title",
+                              "title: only spaces; say in a few words what is wrong");
+        if (strlen(c->title) > KW_TICKET_TITLE_MAX)
+            return kw_err_set(err, KW_TOO_BIG, "/title", "title: longer than %d bytes",
+                              KW_TICKET_TITLE_MAX);
+        rc = plain_text("/title", c->title, false, err);
+    }
+    if (rc == KW_OK && c->description)
+        rc = plain_text("/description", c->description, true, err);
+    if (rc == KW_OK && c->region && !*c->region)
+        rc = kw_err_set(err, KW_INVALID, "/region", "region: empty (give one of the commitment's)");
+    if (rc == KW_OK)
+        rc = attr_known(u, f->commitment_id, KW_ATTR_REGION, c->region, err);
+    if (rc == KW_OK && c->requester_id > 0)
+        rc = requester_ok(u, f->org_id, c->requester_id, err);
+    if (rc == KW_OK && c->requester_id < 0)
+        rc = kw_err_set(err, KW_INVALID, "/requester_id",
+                        "requester_id: a ticket keeps a requester once it has one (name another)");
+    return rc;
+}
+
+/* The title and description events (the row is already changed). */
+static enum kw_code text_events(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
+                                const struct facts *f, const struct kw_ticket_change *c,
+                                struct kw_err *err)
+{
+    enum kw_code rc = KW_OK;
+    if (c->title && strcmp(c->title, f->title) != 0) {
+        struct kw_event_rec r = {.kind = KW_EVENT_EDITED,
+                                 .name = "title",
+                                 .from = f->title,
+                                 .text = c->title,
+                                 .reason = c->reason};
+        rc = append(u, who, ticket, &r, NULL, err);
+    }
+    if (rc != KW_OK || !c->description)
+        return rc;
+    struct described d = {0};
+    rc = kw_store_events(u->st, ticket, description_of, &d, err);
+    if (rc == KW_OK && d.failed)
+        rc = kw_err_set(err, KW_NOMEM, "", "no memory for the description");
+    if (rc == KW_OK && strcmp(d.text ? d.text : "", c->description) != 0) {
+        struct kw_event_rec r = {.kind = KW_EVENT_EDITED,
+                                 .name = "description",
+                                 .from = d.text,
+                                 .text = c->description,
+                                 .reason = c->reason};
+        rc = append(u, who, ticket, &r, NULL, err);
+    }
+    free(d.text);
+    return rc;
+}
+
 /* The events saying what changed (the row is already changed). */
 static enum kw_code change_events(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
                                   const struct facts *f, const struct kw_ticket_change *c,
                                   struct kw_err *err)
 {
-    enum kw_code rc = KW_OK;
-    if (c->level && strcmp(c->level, f->level) != 0) {
+    enum kw_code rc = text_events(u, who, ticket, f, c, err);
+    if (rc == KW_OK && c->level && strcmp(c->level, f->level) != 0) {
         struct kw_event_rec r = {.kind = KW_EVENT_LEVEL, .from = f->level, .reason = c->reason};
         r.attrs.v[KW_ATTR_LEVEL] = c->level;
         rc = append(u, who, ticket, &r, NULL, err);
     }
     if (rc == KW_OK && c->category && strcmp(c->category, f->category) != 0) {
         struct kw_event_rec r = {.kind = KW_EVENT_CATEGORY,
-                                 .from = f->category[0] ? f->category : NULL};
+                                 .from = f->category[0] ? f->category : NULL,
+                                 .reason = c->reason};
         r.attrs.v[KW_ATTR_CATEGORY] = c->category;
+        rc = append(u, who, ticket, &r, NULL, err);
+    }
+    if (rc == KW_OK && c->region && strcmp(c->region, f->region) != 0) {
+        struct kw_event_rec r = {
+            .kind = KW_EVENT_REGION, .from = f->region[0] ? f->region : NULL, .reason = c->reason};
+        r.attrs.v[KW_ATTR_REGION] = c->region;
+        rc = append(u, who, ticket, &r, NULL, err);
+    }
+    if (rc == KW_OK && c->requester_id > 0 && c->requester_id != f->requester_id) {
+        struct kw_event_rec r = {.kind = KW_EVENT_REQUESTER,
+                                 .requester_id = c->requester_id,
+                                 .user_id = f->requester_id,
+                                 .reason = c->reason};
         rc = append(u, who, ticket, &r, NULL, err);
     }
     int64_t assignee = c->assignee_id < 0 ? 0 : c->assignee_id ? c->assignee_id : f->assignee_id;
@@ -760,21 +912,31 @@ enum kw_code kw_ticket_change(struct kw_unit *u, const struct kw_actor *who, int
 {
     KW_ERR_ENSURE(err);
     struct facts f;
-    enum kw_code rc = staff_only(who, "", "customers cannot change a ticket's level or owner", err);
+    enum kw_code rc =
+        who->role == KW_ROLE_SYSTEM && (c->title || c->description || c->region || c->requester_id)
+            ? kw_err_set(err, KW_FORBIDDEN, "", "tickets are edited by people")
+            : KW_OK;
     if (rc == KW_OK)
         rc = read_ticket(u, who, ticket, &f, err);
+    if (rc == KW_OK)
+        rc = may_change(who, &f, c, err);
     if (rc == KW_OK)
         rc = attr_known(u, f.commitment_id, KW_ATTR_LEVEL, c->level, err);
     if (rc == KW_OK)
         rc = attr_known(u, f.commitment_id, KW_ATTR_CATEGORY, c->category, err);
+    if (rc == KW_OK)
+        rc = check_edit(u, &f, c, err);
     if (rc == KW_OK)
         rc = check_assignment(u->st, c, err);
     if (rc != KW_OK)
         return rc;
     struct kw_ticket_patch p = {.level = c->level,
                                 .category = c->category,
+                                .title = c->title,
+                                .region = c->region,
                                 .assignee_id = c->assignee_id,
-                                .team_id = c->team_id};
+                                .team_id = c->team_id,
+                                .requester_id = c->requester_id};
     if ((rc = kw_store_ticket_set(u->st, ticket, &p, err)) != KW_OK ||
         (rc = change_events(u, who, ticket, &f, c, err)) != KW_OK)
         return rc;

@@ -15,7 +15,8 @@
  *   milestone    no                                        yes     -
  *   reopen       yes (feedback/archived, within window)    yes     -
  *   rate         yes, once per proposed resolution         no      -
- *   change       no (level, category, assignee, team)      yes     yes
+ *   change       title and description of a request still  yes     level,
+ *                being worked on (not feedback/archived)           owner
  *   overrun      no (reason, note, follow-up)              yes     -
  *   time         no (time spent, corrections)              yes     -
  *
@@ -122,13 +123,24 @@ enum kw_code kw_ticket_milestone(struct kw_unit *u, const struct kw_actor *who, 
 enum kw_code kw_ticket_rate(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
                             int satisfaction, int nps, const char *comment, struct kw_err *err);
 
-/* Change level and category (NULL: keep), assignee and team (0: keep,
- * -1: clear). The assignee must be staff, the team must exist; a level or
- * category must be one the ticket's commitment knows. Each real change is
- * one event (level, category, assigned) with reason (may be NULL). */
+/* Change level, category, region, title and description (NULL: keep),
+ * assignee and team (0: keep, -1: clear), requester (0: keep). The
+ * assignee must be staff, the team must exist, the requester a customer of
+ * the ticket's organisation; a level, category or region must be one the
+ * ticket's commitment knows; a title is one line of at most
+ * KW_TICKET_TITLE_MAX bytes, not blank; a description has no control
+ * characters but tabs and line breaks. Each real change is one event
+ * (edited, level, category, region, requester, assigned) with reason (may
+ * be NULL); a level, category or region change re-resolves the targets as
+ * the commitment's on_level_change says (docs/policy.md). Customers: title
+ * and description only (KW_FORBIDDEN naming another field), not in
+ * feedback or archived (KW_CONFLICT); nobody edits an archived ticket's
+ * title, description, region or requester (KW_CONFLICT). */
+#define KW_TICKET_TITLE_MAX 500
 struct kw_ticket_change {
     const char *level, *category, *reason;
-    int64_t assignee_id, team_id;
+    const char *title, *description, *region;
+    int64_t assignee_id, team_id, requester_id;
 };
 enum kw_code kw_ticket_change(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
                               const struct kw_ticket_change *c, struct kw_err *err);

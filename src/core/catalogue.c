@@ -47,6 +47,9 @@ static const struct kw_label events[KW_EVENT_KIND_COUNT] = {
     [KW_EVENT_TASK_DONE] = {"完成了跟进任务", "finished a follow-up task"},
     [KW_EVENT_ATTACHMENT] = {"添加了附件", "attached a file"},
     [KW_EVENT_TIME_SPENT] = {"记录了工时", "recorded time spent"},
+    [KW_EVENT_REGION] = {"修改了区域", "changed the region"},
+    [KW_EVENT_EDITED] = {"编辑了工单", "edited the ticket"},
+    [KW_EVENT_REQUESTER] = {"更换了报告人", "changed the requester"},
 };
 
 struct kw_label kw_state_label(enum kw_state s)

@@ -181,6 +181,15 @@ static bool decode_body(json_t *b, struct kw_event_rec *r, struct kw_err *err)
                get_str(b, "metric", &r->metric, err) && get_str(b, "reason", &r->reason, err) &&
                get_str(b, "note", &r->note, err) && get_str(v, "zh", &r->notice_zh, err) &&
                get_str(v, "en", &r->notice_en, err);
+    case KW_EVENT_REGION:
+        return get_str(b, "region", &r->attrs.v[KW_ATTR_REGION], err) &&
+               get_str(b, "from", &r->from, err) && get_str(b, "reason", &r->reason, err);
+    case KW_EVENT_EDITED:
+        return get_str(b, "field", &r->name, err) && get_str(b, "from", &r->from, err) &&
+               get_str(b, "to", &r->text, err) && get_str(b, "reason", &r->reason, err);
+    case KW_EVENT_REQUESTER:
+        return get_int(b, "requester_id", 0, &r->requester_id, err) &&
+               get_int(b, "from", 0, &r->user_id, err) && get_str(b, "reason", &r->reason, err);
     case KW_EVENT_ATTACHMENT:
         r->internal = json_is_true(json_object_get(b, "internal"));
         return get_int(b, "attachment", 0, &r->attachment, err) &&
@@ -319,6 +328,10 @@ static const char *missing(const struct kw_event_rec *r)
         return r->task < 1 ? "task" : NULL;
     case KW_EVENT_TIME_SPENT:
         return r->seconds < 0 ? "seconds" : NULL;
+    case KW_EVENT_REGION:
+        return r->attrs.v[KW_ATTR_REGION] ? NULL : "region";
+    case KW_EVENT_EDITED:
+        return !r->name ? "field" : !r->text ? "to" : NULL;
     case KW_EVENT_ATTACHMENT:
         return !r->name ? "name" : !r->content_type ? "content_type" : !r->sha256 ? "sha256" : NULL;
     default:
@@ -390,6 +403,21 @@ static json_t *encode_body(const struct kw_event_rec *r)
                          (json_int_t)r->attachment, "name", r->name, "content_type",
                          r->content_type, "size", (json_int_t)r->size, "sha256", r->sha256,
                          "internal", r->internal, "comment", id_or_null(r->comment_seq));
+    case KW_EVENT_REGION:
+        b = json_pack("{s:s, s:o}", "region", r->attrs.v[KW_ATTR_REGION], "from",
+                      str_or_null(r->from));
+        set_opt(b, "reason", r->reason);
+        return b;
+    case KW_EVENT_EDITED:
+        b = json_pack("{s:s, s:o, s:s}", "field", r->name, "from", str_or_null(r->from), "to",
+                      r->text);
+        set_opt(b, "reason", r->reason);
+        return b;
+    case KW_EVENT_REQUESTER:
+        b = json_pack("{s:o, s:o}", "requester_id", id_or_null(r->requester_id), "from",
+                      id_or_null(r->user_id));
+        set_opt(b, "reason", r->reason);
+        return b;
     case KW_EVENT_OVERRUN_EXPLAINED:
         return json_pack("{s:I, s:s, s:o, s:o, s:{s:o, s:o}}", "overrun", (json_int_t)r->overrun,
                          "metric", r->metric, "reason", str_or_null(r->reason), "note",
@@ -433,6 +461,9 @@ bool kw_event_clock(const struct kw_event_rec *r, int64_t at, struct kw_event *o
         break;
     case KW_EVENT_CATEGORY:
         out->attrs.v[KW_ATTR_CATEGORY] = r->attrs.v[KW_ATTR_CATEGORY];
+        break;
+    case KW_EVENT_REGION:
+        out->attrs.v[KW_ATTR_REGION] = r->attrs.v[KW_ATTR_REGION];
         break;
     case KW_EVENT_MILESTONE:
         out->name = r->milestone;

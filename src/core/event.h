@@ -47,7 +47,10 @@
     X(TASK_OPENED, "task_opened", KW_EV_COUNT)                                                     \
     X(TASK_DONE, "task_done", KW_EV_COUNT)                                                         \
     X(ATTACHMENT, "attachment", KW_EV_COUNT)                                                       \
-    X(TIME_SPENT, "time_spent", KW_EV_COUNT)
+    X(TIME_SPENT, "time_spent", KW_EV_COUNT)                                                       \
+    X(REGION, "region", KW_EV_ATTRS)                                                               \
+    X(EDITED, "edited", KW_EV_COUNT)                                                               \
+    X(REQUESTER, "requester", KW_EV_COUNT)
 
 enum kw_event_kind {
 #define X(name, type, clock) KW_EVENT_##name,
@@ -126,6 +129,11 @@ struct kw_event_rec {
      * the entry it corrects (0: a new entry; its seconds replace that
      * entry's, docs/kpi.md "Time spent") */
     int64_t seconds, corrects;
+    /* region: attrs.v[REGION] is the new value, from the one before (may
+     * be NULL), reason. edited: name is the field ("title" or
+     * "description"), from the text before (may be NULL: none), text the
+     * text after, reason. requester: requester_id the customer it is for
+     * now, user_id the one before (0: none), reason. */
 };
 
 /* The body of type as a record. *hold gets the JSON the record's strings

@@ -1060,7 +1060,7 @@ static struct kwh_reply event_post(struct kwh_call *x, int64_t id)
     return out;
 }
 
-/* ---- PATCH: level, category, assignee, team ---- */
+/* ---- PATCH: title, description, level, category, region, requester, assignee, team ---- */
 
 struct patch_unit {
     struct kw_http *h;
@@ -1085,16 +1085,17 @@ static const struct kwh_field patch_fields[] = {
     {.name = "reason", .type = KWH_STR, .max = 2000, .offset = PATCH(reason)},
     {.name = "assignee_id", .type = KWH_ID, .nullable = true, .offset = PATCH(assignee_id)},
     {.name = "team_id", .type = KWH_ID, .nullable = true, .offset = PATCH(team_id)},
+    {.name = "title", .type = KWH_STR, .max = KW_TICKET_TITLE_MAX, .offset = PATCH(title)},
+    {.name = "description", .type = KWH_STR, .max = 65536, .offset = PATCH(description)},
+    {.name = "region", .type = KWH_STR, .max = 47, .offset = PATCH(region)},
+    {.name = "requester_id", .type = KWH_ID, .offset = PATCH(requester_id)},
 };
 #undef PATCH
 
 static struct kwh_reply ticket_patch(struct kwh_call *x, const struct kw_ticket_row *t)
 {
     struct kwh_reply out;
-    if (x->me.customer)
-        return kwh_problem_of(KW_FORBIDDEN, "",
-                              "customers cannot change a ticket's level or owner");
-    json_t *j = kwh_body_object(x, &out);
+    json_t *j = kwh_body_object(x, &out); /* who may change what: kw_ticket_change */
     if (!j)
         return out;
     struct patch_unit u = {.h = x->h, .who = kwh_actor(x), .ticket = t->id, .now = x->now};

@@ -370,11 +370,13 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
                               bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,
                               struct kw_err *err);
 
-/* Change the ticket row's level and category (NULL: keep), assignee and
- * team (0: keep, -1: clear). The events saying so are the caller's. */
+/* Change the ticket row's level, category, title and region (NULL: keep),
+ * assignee and team (0: keep, -1: clear), requester (0: keep). The events
+ * saying so are the caller's (and with them the search index: an "edited"
+ * event's text is indexed like the created event's). */
 struct kw_ticket_patch {
-    const char *level, *category;
-    int64_t assignee_id, team_id;
+    const char *level, *category, *title, *region;
+    int64_t assignee_id, team_id, requester_id;
 };
 enum kw_code kw_store_ticket_set(struct kw_store *st, int64_t id, const struct kw_ticket_patch *p,
                                  struct kw_err *err);

@@ -8,7 +8,7 @@
 # deactivation, and views.test.js, inbox.test.js and watchers.test.js: saved
 # views, bulk changes, in-app notifications and watchers, and
 # commitment_editor.test.js: the targets table, its diff and the customer's
-# letter). Installs
+# letter, and edit.test.js: editing a ticket). Installs
 # playwright-core from the lock file when it is missing. Screenshots of each
 # main page go to tests/e2e/screenshots/.
 # usage: tests/e2e/run.sh PATH/TO/keepword
@@ -81,6 +81,14 @@ BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/inbox.tes
 check "the in-app notification browser tests pass" $?
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/watchers.test.js"
 check "the watcher browser tests pass" $?
+serve_stop
+# editing a ticket (title, description, category, requester) in both
+# languages, on a fresh demo with the admin of `init` (it adds a customer)
+rm -f "$TMP"/kw.db*
+KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
+serve_start --demo
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/edit.test.js"
+check "the ticket editing browser tests pass" $?
 serve_stop
 # the commitment editor (targets table, JSON view, the diff before
 # publishing) and the customer's letter, on a fresh demo (it publishes)

@@ -1460,6 +1460,18 @@ static void test_ticket_set(void **state)
         /* the events saying so are the caller's: none is written */
         assert_int_equal(r.last_seq, 1);
     }
+    /* an edit: title, region and requester set; NULL and 0 keep them */
+    int64_t requester = new_user(c, "requester@example.com", "customer", c->org, 0);
+    struct kw_ticket_patch edit = {
+        .title = "打印机卡纸 (edited)", .region = "north", .requester_id = requester};
+    MUST(kw_store_ticket_set(c->st, id, &edit, &err));
+    MUST(kw_store_ticket_set(c->st, id, &(struct kw_ticket_patch){.level = "L1"}, &err));
+    struct kw_ticket_row e;
+    MUST(kw_store_ticket_get(c->st, id, &e, &err));
+    assert_string_equal(e.title, "打印机卡纸 (edited)");
+    assert_string_equal(e.region, "north");
+    assert_int_equal(e.requester_id, requester);
+    assert_string_equal(e.level, "L1");
     const struct {
         const char *name;
         int64_t ticket;

@@ -119,6 +119,7 @@ enum act {
     A_MILESTONE,
     A_RATE,
     A_CHANGE,
+    A_EDIT,
     A_REOPEN,
     A_FILE,
     A_FILE_INTERNAL
@@ -141,6 +142,9 @@ static enum kw_code run(struct fx *f, enum act a, const struct kw_actor *who, in
         return kw_ticket_rate(&f->u, who, id, 5, 9, NULL, err);
     case A_CHANGE:
         return kw_ticket_change(&f->u, who, id, &ch, err);
+    case A_EDIT:
+        return kw_ticket_change(&f->u, who, id,
+                                &(struct kw_ticket_change){.title = "Printer on 3F jams"}, err);
     case A_FILE:
     case A_FILE_INTERNAL: {
         struct kw_attachment_in in = {.name = "log.txt",
@@ -175,7 +179,8 @@ static void test_who_may(void **state)
         {"milestone", A_MILESTONE, KW_OK, KW_FORBIDDEN, KW_NOT_FOUND, KW_OK, "/type"},
         {"rate before a resolution", A_RATE, KW_FORBIDDEN, KW_CONFLICT, KW_NOT_FOUND, KW_FORBIDDEN,
          "/type"},
-        {"change the level", A_CHANGE, KW_OK, KW_FORBIDDEN, KW_FORBIDDEN, KW_OK, ""},
+        {"change the level", A_CHANGE, KW_OK, KW_FORBIDDEN, KW_NOT_FOUND, KW_OK, "/level"},
+        {"edit the title", A_EDIT, KW_OK, KW_OK, KW_NOT_FOUND, KW_FORBIDDEN, ""},
         {"reopen an open ticket", A_REOPEN, KW_CONFLICT, KW_CONFLICT, KW_NOT_FOUND, KW_CONFLICT,
          ""},
         {"attach a file", A_FILE, KW_OK, KW_OK, KW_NOT_FOUND, KW_FORBIDDEN, ""},

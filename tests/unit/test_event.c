@@ -145,6 +145,20 @@ static void test_bodies(void **state)
             .kind = KW_EVENT_TIME_SPENT, .seconds = 0, .corrects = 6, .note = "not this ticket"},
         "{\"comment\":null,\"corrects\":6,\"note\":\"not this ticket\",\"seconds\":0,"
         "\"team_id\":null}");
+    /* edits: a region (a clock event), a title with its text before, a requester */
+    struct kw_event_rec region = {.kind = KW_EVENT_REGION, .from = "north"};
+    region.attrs.v[KW_ATTR_REGION] = "south";
+    check_encoded(&region, "{\"from\":\"north\",\"region\":\"south\"}");
+    check_encoded(&(struct kw_event_rec){.kind = KW_EVENT_EDITED,
+                                         .name = "title",
+                                         .from = "打印机坏了",
+                                         .text = "Printer on 3F jams",
+                                         .reason = "typo"},
+                  "{\"field\":\"title\",\"from\":\"打印机坏了\",\"reason\":\"typo\","
+                  "\"to\":\"Printer on 3F jams\"}");
+    check_encoded(
+        &(struct kw_event_rec){.kind = KW_EVENT_REQUESTER, .requester_id = 9, .user_id = 0},
+        "{\"from\":null,\"requester_id\":9}");
 }
 
 static void test_refusals(void **state)
@@ -207,6 +221,9 @@ static void test_names_and_clocks(void **state)
         {"milestone", "{\"milestone\":\"resolved\"}", KW_EV_MILESTONE, "resolved"},
         {"level", "{\"level\":\"L1\",\"from\":\"L2\"}", KW_EV_LEVEL, NULL},
         {"category", "{\"category\":\"c\",\"from\":null}", KW_EV_CATEGORY, NULL},
+        {"region", "{\"region\":\"south\",\"from\":\"north\"}", KW_EV_ATTRS, NULL},
+        {"edited", "{\"field\":\"title\",\"to\":\"x\"}", -1, NULL},
+        {"requester", "{\"requester_id\":3}", -1, NULL},
         {"comment", "{\"text\":\"x\"}", -1, NULL},
         {"assigned", "{\"assignee_id\":1}", -1, NULL},
         {"sla_breach", "{\"metric\":\"m\"}", -1, NULL},
@@ -229,6 +246,10 @@ static void test_names_and_clocks(void **state)
             assert_string_equal(e.attrs.v[KW_ATTR_LEVEL], "L2");
         if (strcmp(rows[i].type, "level") == 0)
             assert_string_equal(e.attrs.v[KW_ATTR_LEVEL], "L1");
+        if (strcmp(rows[i].type, "region") == 0) { /* only the region changes */
+            assert_string_equal(e.attrs.v[KW_ATTR_REGION], "south");
+            assert_null(e.attrs.v[KW_ATTR_LEVEL]);
+        }
         json_decref(hold);
     }
 }

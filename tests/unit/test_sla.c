@@ -325,6 +325,15 @@ static void test_regions(void **state)
         must_replay(&f, ev, "2026-03-02T10:00:00+08:00");
         expect(clock_of(&f, "restore"), rows[i].region, KW_CLOCK_RUNNING, rows[i].target, 1 * H);
     }
+    /* A region corrected while the clock runs (the "region" event of an
+     * edit, an attrs event to the clocks): the target is re-resolved under
+     * on_level_change recompute, measured from the same start. */
+    must_replay(
+        &f,
+        CREATED("2026-03-02T09:00:00+08:00", "\"level\":\"fault\",\"region\":\"domestic\"")
+            EV("2026-03-02T09:30:00+08:00", "\"type\":\"attrs\",\"region\":\"special_line\""),
+        "2026-03-02T10:00:00+08:00");
+    expect(clock_of(&f, "restore"), "region corrected", KW_CLOCK_RUNNING, 12 * H, 1 * H);
     /* A ticket with no region gets no restore clock at all. */
     must_replay(&f, CREATED("2026-03-02T09:00:00+08:00", "\"level\":\"fault\""), NULL);
     assert_int_equal(f.sla.n, 0);

@@ -190,7 +190,9 @@ const char *const kwp_sql[PGS_COUNT] = {
                        " assignee_id = CASE WHEN $4::bigint < 0 THEN NULL WHEN $4 > 0 THEN $4"
                        " ELSE assignee_id END,"
                        " team_id = CASE WHEN $5::bigint < 0 THEN NULL WHEN $5 > 0 THEN $5"
-                       " ELSE team_id END WHERE id = $1",
+                       " ELSE team_id END, title = coalesce($6, title),"
+                       " region = coalesce($7, region), requester_id = CASE WHEN $8::bigint > 0"
+                       " THEN $8 ELSE requester_id END WHERE id = $1",
     [PGS_CLOCK_PUT] = "INSERT INTO clocks(ticket_id, metric, status, deadline, next_due, next_pct)"
                       " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ticket_id, metric) DO UPDATE"
                       " SET status = excluded.status, deadline = excluded.deadline,"

@@ -412,6 +412,9 @@ enum kw_code kw_store_ticket_set(struct kw_store *st, int64_t id, const struct k
     kwp_text(&q, p->category);
     kwp_int(&q, p->assignee_id);
     kwp_int(&q, p->team_id);
+    kwp_text(&q, p->title);
+    kwp_text(&q, p->region);
+    kwp_int(&q, p->requester_id);
     if (kwp_refs(st, (const int64_t[4]){0, p->team_id, p->assignee_id, 0},
                  (const char *const[4]){"", "/team_id", "/assignee_id", ""}, err) != KW_OK)
         return err->code;

@@ -140,7 +140,7 @@ enum kw_code kws_append_canonical(struct kw_store *st, int64_t ticket, const cha
         return kws_fail(st, err, "insert event");
     /* the search index changes in the event's transaction (store.h) */
     enum kw_code code = KW_OK;
-    if (strcmp(type, "created") == 0 || strcmp(type, "comment") == 0)
+    if (strcmp(type, "created") == 0 || strcmp(type, "comment") == 0 || strcmp(type, "edited") == 0)
         code = search_add(st, ticket, type, canon, err);
     if (code != KW_OK)
         return code;
@@ -214,11 +214,11 @@ static enum kw_code text_add(struct kw_store *st, int64_t ticket, const char *ki
     return KW_OK;
 }
 
-/* The searchable texts of a created event (its title and description) or
- * a comment (a note when internal), held until the commit: FTS5 writes
- * what it holds at every statement and savepoint boundary of a
- * transaction it took part in, which cost about a fifth of a create when
- * each unit of a group commit wrote to it. */
+/* The searchable texts of a created event (its title and description), an
+ * edited one (the new title or description) or a comment (a note when internal), held until the
+ * commit: FTS5 writes what it holds at every statement and savepoint boundary of a transaction it
+ * took part in, which cost about a fifth of a create when each unit of a group commit wrote to it.
+ */
 static enum kw_code search_add(struct kw_store *st, int64_t ticket, const char *type,
                                const char *canon, struct kw_err *err)
 {
@@ -230,6 +230,12 @@ static enum kw_code search_add(struct kw_store *st, int64_t ticket, const char *
         rc = text_add(st, ticket, "title", json_object_get(b, "title"), err);
         if (rc == KW_OK)
             rc = text_add(st, ticket, "comment", json_object_get(b, "description"), err);
+    } else if (strcmp(type, "edited") == 0) {
+        /* the new title or description; what it said before stays findable,
+         * as the timeline still shows it */
+        const char *field = json_string_value(json_object_get(b, "field"));
+        rc = text_add(st, ticket, field && strcmp(field, "title") == 0 ? "title" : "comment",
+                      json_object_get(b, "to"), err);
     } else {
         json_t *internal = json_object_get(b, "internal");
         bool note = json_is_true(internal) ||

@@ -121,7 +121,9 @@ static const char *const sql[S_COUNT] = {
                      " category = coalesce(?3, category),"
                      " assignee_id = CASE WHEN ?4 < 0 THEN NULL WHEN ?4 > 0 THEN ?4"
                      " ELSE assignee_id END,"
-                     " team_id = CASE WHEN ?5 < 0 THEN NULL WHEN ?5 > 0 THEN ?5 ELSE team_id END"
+                     " team_id = CASE WHEN ?5 < 0 THEN NULL WHEN ?5 > 0 THEN ?5 ELSE team_id END,"
+                     " title = coalesce(?6, title), region = coalesce(?7, region),"
+                     " requester_id = CASE WHEN ?8 > 0 THEN ?8 ELSE requester_id END"
                      " WHERE id = ?1",
     [S_CLOCK_PUT] = "INSERT OR REPLACE INTO clocks(ticket_id, metric, status, deadline, next_due,"
                     " next_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -539,13 +541,17 @@ enum kw_code kw_store_ticket_set(struct kw_store *st, int64_t id, const struct k
     bind_text(x, 3, p->category);
     sqlite3_bind_int64(x, 4, p->assignee_id);
     sqlite3_bind_int64(x, 5, p->team_id);
+    bind_text(x, 6, p->title);
+    bind_text(x, 7, p->region);
+    sqlite3_bind_int64(x, 8, p->requester_id);
     int rc = sqlite3_step(x);
     sqlite3_reset(x);
     if (rc == SQLITE_CONSTRAINT)
         return kws_missing(st,
                            (const struct kws_ref[]){{KWS_USERS, p->assignee_id, "/assignee_id"},
-                                                    {KWS_TEAMS, p->team_id, "/team_id"}},
-                           2, "no such user or team", err);
+                                                    {KWS_TEAMS, p->team_id, "/team_id"},
+                                                    {KWS_USERS, p->requester_id, "/requester_id"}},
+                           3, "no such user or team", err);
     if (rc != SQLITE_DONE)
         return kws_fail(st, err, "update ticket");
     return sqlite3_changes(st->db)
