@@ -1191,6 +1191,10 @@ enum kw_code kw_store_mailboxes(struct kw_store *st, bool active_only,
                                 bool (*fn)(const struct kw_mailbox *m, void *ctx), void *ctx,
                                 struct kw_err *err);
 enum kw_code kw_store_mailbox_deactivate(struct kw_store *st, int64_t id, struct kw_err *err);
+/* Replace mailbox id's stored password with password (the sealed text the
+ * server keeps: docs/channels.md). KW_NOT_FOUND when there is no such mailbox. */
+enum kw_code kw_store_mailbox_password(struct kw_store *st, int64_t id, const char *password,
+                                       struct kw_err *err);
 /* Where fetching stands: the folder's UIDVALIDITY, the last UID taken, and
  * the last error (NULL: none). */
 enum kw_code kw_store_mailbox_cursor(struct kw_store *st, int64_t id, int64_t uidvalidity,
