@@ -1231,8 +1231,9 @@ enum kw_code kw_store_mail_thread(struct kw_store *st, int64_t ticket, struct kw
                                   struct kw_err *err);
 /* Who mail about ticket goes to: its requester, and each sender of a mail
  * that opened it or was taken onto it as a customer's comment (not staff,
- * not the senders of notes); user_id 0, name, lang and tz NULL for a
- * sender who is no user. Lower-case addresses, each once. */
+ * not the senders of notes), and its watchers who are active customers of
+ * its organisation; user_id 0, name, lang and tz NULL for a sender who is
+ * no user. Lower-case addresses, each once. */
 struct kw_mail_reader {
     int64_t user_id;
     const char *address, *name, *lang, *tz;

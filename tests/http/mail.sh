@@ -244,6 +244,20 @@ wait_for '[.tickets[] | select(.channel == "email")] | length == 1'
 check "still one ticket from mail" $?
 
 # --- a staff reply goes out by mail; the customer's answer threads back ---
+# watchers: a colleague of the customer (English, London), a customer of
+# another organisation's who may not follow it, a staff member
+ADMIN=$(login admin@localhost correct-horse)
+req POST /api/v1/users '{"email":"boss@huaxin.demo","name":"Boss","role":"customer","password":"boss-password","org_id":'"$ORG"'}' "$ADMIN"
+is "a second customer of the organisation" 201
+BOSS=$(login boss@huaxin.demo boss-password)
+req PATCH /api/v1/me '{"lang":"en","tz":"Europe/London"}' "$BOSS"
+is "who reads English, in London" 200
+req POST "/api/v1/tickets/$T1/watchers" "" "$BOSS"
+is "follows the mailed ticket" 201
+req POST "/api/v1/tickets/$T1/watchers" "" "$MGR"
+is "a manager follows it too" 201
+req POST "/api/v1/tickets/$T1/watchers" "" "$OTHER"
+is "another organisation's customer cannot" 404
 req POST "/api/v1/tickets/$T1/events" '{"type":"comment","text":"internal: check the spooler","internal":true}' "$AGENT"
 is "an internal note" 201
 req POST "/api/v1/tickets/$T1/events" '{"type":"comment","text":"请重启打印服务后再试。\nPlease restart the print spooler."}' "$AGENT"
@@ -259,6 +273,13 @@ check "tagged, with our Message-ID, In-Reply-To the customer's last mail, in Chi
 sleep 1.5
 [ "$(grep -c '"to":"<it@huaxin.demo>"' "$TMP/sent")" -eq 2 ] && ! grep -q "check the spooler" "$TMP/sent"
 check "the internal note is not mailed, the reply once" $?
+wait_sent boss@huaxin.demo 1
+sent_to boss@huaxin.demo >"$TMP/watcher"
+[ "$(wc -l <"$TMP/watcher")" -eq 1 ] && jq -e --arg t "$T1" '.subject == "Re: [KW#\($t)] 打印机故障"
+    and (.text | test("Replied: [0-9-]+ [0-9:]+ \\(Europe/London\\)")) and (.text | contains("check the spooler") | not)' "$TMP/watcher" >/dev/null
+check "the customer watcher gets the reply once, in English and London time" $? "$(cat "$TMP/watcher")"
+! grep -q '"to":"<manager@keepword.demo>"\|"to":"<ops@dongfang.demo>"' "$TMP/sent"
+check "staff watchers are told by their subscriptions, not the mailbox; other organisations never" $?
 OURS=$(jq -r .message_id "$TMP/reply")
 printf 'From: it@huaxin.demo\r\nTo: support@desk.example.cn\r\nSubject: Re: printing\r\nMessage-ID: <r3@huaxin.demo>\r\nIn-Reply-To: %s\r\nReferences: <r2@huaxin.demo> %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n重启后可以打印了。\r\n' "$OURS" "$OURS" >"$TMP/r3.eml"
 deliver "$TMP/r3.eml"

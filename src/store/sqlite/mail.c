@@ -60,6 +60,11 @@ static const char *const sql[S_COUNT] = {
                   " LEFT JOIN users u ON lower(u.email) = m.sender WHERE m.ticket_id = ?1"
                   " AND m.sender IS NOT NULL AND m.outcome IN ('created', 'comment')"
                   " AND (u.id IS NULL OR (u.role = 'customer' AND u.deactivated_at IS NULL))"
+                  /* customers following it: of its organisation only, active */
+                  " UNION SELECT u.id, lower(u.email), u.name, u.lang, u.tz FROM watchers w"
+                  " JOIN tickets t ON t.id = w.ticket_id JOIN users u ON u.id = w.user_id"
+                  " WHERE w.ticket_id = ?1 AND u.role = 'customer' AND u.org_id = t.org_id"
+                  " AND u.deactivated_at IS NULL"
                   " ORDER BY 2",
     [S_QUEUE] = "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at,"
                 " created_at) SELECT id, ?2, ?3, ?4, ?5, ?6, ?6 FROM endpoints WHERE id = ?1"
