@@ -259,7 +259,7 @@ int main(void)
     long rss0 = rss_kib();
     struct kw_writer *w = kw_writer_start(path, &err);
     struct kw_engine *e =
-        w ? kw_engine_start(path, w, clocks, (struct kw_now){shifted, NULL}, NULL, NULL, &err)
+        w ? kw_engine_start(path, w, clocks, (struct kw_now){shifted, NULL}, NULL, NULL, NULL, &err)
           : NULL;
     if (!e) {
         fprintf(stderr, "bench_engine: %s\n", err.msg);

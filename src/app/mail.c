@@ -211,6 +211,77 @@ char *kw_mail_html_text(const char *html, size_t n)
 
 /* ---- decoding ---- */
 
+/* iconv converters to UTF-8, kept per thread: g_convert opens (and loads
+ * the tables of) a converter on every call, which costs more than the
+ * conversion of a mail's body. Each thread keeps the last CACHED charsets
+ * it converted from (a small list, least recently used out); they are
+ * closed when the thread ends. */
+#define CACHED 8
+
+struct conv_cache {
+    struct {
+        char cs[40];
+        GIConv cd;
+    } e[CACHED];
+    size_t n;
+};
+
+static pthread_key_t conv_key;
+static pthread_once_t conv_once = PTHREAD_ONCE_INIT;
+
+static void conv_free(void *p)
+{
+    struct conv_cache *c = p;
+    for (size_t i = 0; i < c->n; i++)
+        g_iconv_close(c->e[i].cd);
+    free(c);
+}
+
+static void conv_init(void)
+{
+    pthread_key_create(&conv_key, conv_free);
+}
+
+/* The calling thread's converter from cs to UTF-8, reset to its initial
+ * state, or (GIConv)-1 when iconv does not know cs. Owned by the cache. */
+static GIConv converter(const char *cs)
+{
+    pthread_once(&conv_once, conv_init);
+    struct conv_cache *c = pthread_getspecific(conv_key);
+    if (!c) {
+        c = calloc(1, sizeof(*c));
+        if (!c || pthread_setspecific(conv_key, c) != 0) {
+            free(c);
+            return (GIConv)-1;
+        }
+    }
+    for (size_t i = 0; i < c->n; i++)
+        if (strcasecmp(c->e[i].cs, cs) == 0) {
+            GIConv cd = c->e[i].cd;
+            if (i) { /* to the front: most recently used */
+                char name[sizeof(c->e[0].cs)];
+                memcpy(name, c->e[i].cs, sizeof(name));
+                memmove(&c->e[1], &c->e[0], i * sizeof(c->e[0]));
+                memcpy(c->e[0].cs, name, sizeof(name));
+                c->e[0].cd = cd;
+            }
+            g_iconv(cd, NULL, NULL, NULL, NULL); /* a failed conversion may leave a shift state */
+            return cd;
+        }
+    if (strlen(cs) >= sizeof(c->e[0].cs))
+        return (GIConv)-1; /* no charset has a name this long */
+    GIConv cd = g_iconv_open("UTF-8", cs);
+    if (cd == (GIConv)-1)
+        return cd;
+    if (c->n == CACHED)
+        g_iconv_close(c->e[--c->n].cd);
+    memmove(&c->e[1], &c->e[0], c->n * sizeof(c->e[0]));
+    snprintf(c->e[0].cs, sizeof(c->e[0].cs), "%s", cs);
+    c->e[0].cd = cd;
+    c->n++;
+    return cd;
+}
+
 /* bytes in charset as UTF-8 (caller frees), or NULL. GB2312 and GBK are read
  * as GB18030 (a superset: mail labelled GB2312 often holds GBK characters). */
 static char *to_utf8(const char *data, size_t n, const char *charset)
@@ -233,7 +304,10 @@ static char *to_utf8(const char *data, size_t n, const char *charset)
         cs = "GB18030"; /* undeclared 8-bit text: most often Chinese */
     }
     gsize out_n = 0;
-    gchar *u = g_convert(data, (gssize)n, "UTF-8", cs, NULL, &out_n, NULL);
+    gchar *u = NULL;
+    GIConv cd = converter(cs);
+    if (cd != (GIConv)-1)
+        u = g_convert_with_iconv(data, (gssize)n, cd, NULL, &out_n, NULL);
     if (!u) /* a charset iconv does not know, or bytes not in it */
         u = g_convert_with_fallback(data, (gssize)n, "UTF-8", "ISO-8859-1", "?", NULL, &out_n,
                                     NULL);

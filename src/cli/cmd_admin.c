@@ -29,8 +29,10 @@ static const char usage_init[] =
     "admin@localhost). The password is taken from the environment variable\n"
     "KEEPWORD_ADMIN_PASSWORD (8 bytes at least), or made up and printed once.\n"
     "Also makes the signed log's Ed25519 key (docs/receipts.md) in FILE\n"
-    "(default: PATH.log-key, mode 0600) unless it exists. Refuses a\n"
-    "database that already has an admin.\n";
+    "(default: PATH.log-key, mode 0600) and the key that seals mailbox\n"
+    "passwords (docs/channels.md) beside it (FILE with .log-key replaced by\n"
+    ".mail-key, mode 0600), each unless it exists. Refuses a database that\n"
+    "already has an admin.\n";
 
 static const char usage_verify[] =
     "usage: keepword verify --db PATH|POSTGRES [--list] [TICKET...]\n"
@@ -132,6 +134,14 @@ int kw_cmd_init(int argc, char **argv)
                 printf("log key %s %s: %s\n", path, key_made ? "made" : "kept", b.p);
                 kw_buf_release(&b);
                 kw_wipe(s.sec, sizeof(s.sec));
+                char mailpath[1040];
+                unsigned char key[KW_SEAL_KEY_BYTES];
+                kw_cli_mail_key_path(path, mailpath, sizeof(mailpath));
+                if (kw_cli_mail_key(mailpath, true, key, &key_made, &err) != KW_OK)
+                    rc = kw_cli_fail(NULL, &err);
+                else
+                    printf("mail key %s %s\n", mailpath, key_made ? "made" : "kept");
+                kw_wipe(key, sizeof(key));
             }
         }
     }

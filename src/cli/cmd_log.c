@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,59 @@ enum kw_code kw_cli_log_key(const char *path, bool make, struct kw_signer *s, bo
 }
 
 /* ---- keepword log ---- */
+
+void kw_cli_mail_key_path(const char *log_key_path, char *out, size_t cap)
+{
+    size_t n = strlen(log_key_path);
+    if (n > 8 && strcmp(log_key_path + n - 8, ".log-key") == 0)
+        snprintf(out, cap, "%.*s.mail-key", (int)(n - 8), log_key_path);
+    else
+        snprintf(out, cap, "%s.mail-key", log_key_path);
+}
+
+enum kw_code kw_cli_mail_key(const char *path, bool make, unsigned char key[KW_SEAL_KEY_BYTES],
+                             bool *made, struct kw_err *err)
+{
+    *made = false;
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        if (sb.st_mode & 077)
+            return kw_err_set(err, KW_IO, "", "mail key %s may be read by others: chmod 600 %s",
+                              path, path);
+        char *text = NULL;
+        size_t len;
+        if (kw_cli_read_file(path, 4096, &text, &len, err) != KW_OK)
+            return err->code;
+        while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+            len--;
+        long n = kw_b64_decode(text, len, key, KW_SEAL_KEY_BYTES);
+        kw_wipe(text, len);
+        free(text);
+        if (n != KW_SEAL_KEY_BYTES)
+            return kw_err_set(err, KW_IO, "",
+                              "mail key %s: not a key (expected 32 bytes in base64 on one line)",
+                              path);
+        return KW_OK;
+    }
+    if (errno != ENOENT || !make)
+        return kw_err_set(err, KW_IO, "", "mail key %s: %s", path, strerror(errno));
+    if (kw_crypto_init(err) != KW_OK)
+        return err->code;
+    randombytes_buf(key, KW_SEAL_KEY_BYTES);
+    char text[64];
+    kw_b64_encode(key, KW_SEAL_KEY_BYTES, text);
+    size_t n = strlen(text);
+    text[n++] = '\n';
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    enum kw_code rc = KW_OK;
+    if (fd < 0 || write(fd, text, n) != (ssize_t)n || fsync(fd) != 0)
+        rc = kw_err_set(err, KW_IO, "", "mail key %s: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    kw_wipe(text, sizeof(text));
+    *made = rc == KW_OK;
+    return rc;
+}
 
 static const char usage_log[] =
     "usage: keepword log key --db PATH [--log-key FILE]\n"

@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "fetch.h"
 #include "http.h"
+#include "kw_crypto.h"
 #include "kw_log.h"
 #include "logkey.h"
 #include "proof.h"
@@ -79,6 +80,10 @@ static const char usage_serve_rest[] =
     "whose checkpoints another key signed is refused. A checkpoint is signed\n"
     "every --checkpoint-every seconds (default 10) while the log grows, and\n"
     "when a receipt needs one.\n"
+    "Mailbox passwords are kept sealed (docs/channels.md) under the mail key\n"
+    "beside the log key (its path with .log-key replaced by .mail-key, made\n"
+    "here if missing, mode 0600); passwords still stored as given are sealed\n"
+    "at start. Without that file the mailboxes cannot log in.\n"
     "--max-attachment SIZE caps one uploaded file (default 20MiB) and\n"
     "--max-ticket-attachments SIZE all of a ticket's files (default 200MiB);\n"
     "SIZE is bytes, or a number with KiB, MiB or GiB (1 to 1GiB).\n"
@@ -220,9 +225,10 @@ struct serving {
     struct kw_engine *engine;
     struct kw_mailin_poller *mailin; /* fetching the mailboxes */
     struct kw_http *http;
-    struct kw_sla sla;       /* scratch of the start-up projection's units */
-    struct kw_signer signer; /* the log's key */
-    int checkpoint_every;    /* seconds between checkpoints while the log grows */
+    struct kw_sla sla;                         /* scratch of the start-up projection's units */
+    struct kw_signer signer;                   /* the log's key */
+    unsigned char mail_key[KW_SEAL_KEY_BYTES]; /* seals mailbox passwords */
+    int checkpoint_every;                      /* seconds between checkpoints while the log grows */
     struct kw_now clock;
     const struct kw_log *log;
     pthread_t signer_thread;
@@ -315,6 +321,64 @@ struct upload_limits {
     int64_t file, ticket;
 };
 
+/* Mailboxes whose passwords are still stored as given (before the
+ * server sealed them: docs/channels.md). */
+struct plain_rows {
+    int64_t id[64];
+    size_t n;
+};
+
+static bool plain_row(const struct kw_mailbox *m, void *ctx)
+{
+    struct plain_rows *r = ctx;
+    if (!kw_sealed(m->password) && r->n < 64)
+        r->id[r->n++] = m->id;
+    return true;
+}
+
+struct seal_row {
+    const unsigned char *key;
+    int64_t id;
+    bool found;
+    char sealed[KW_SEAL_BUF(255)];
+    struct kw_err err;
+};
+
+static bool seal_row(const struct kw_mailbox *m, void *ctx)
+{
+    struct seal_row *r = ctx;
+    if (m->id != r->id)
+        return true;
+    r->found = !kw_sealed(m->password) &&
+               kw_seal(r->key, m->password, r->sealed, sizeof(r->sealed), &r->err) == KW_OK;
+    return false;
+}
+
+/* At start: seal every mailbox password still stored as given, each in
+ * its own write, before anything reads them. */
+static enum kw_code seal_passwords(struct kw_store *st, const unsigned char *key,
+                                   struct kw_err *err)
+{
+    struct plain_rows rows = {.n = 0};
+    enum kw_code rc;
+    do {
+        rows.n = 0;
+        rc = kw_store_mailboxes(st, false, plain_row, &rows, err);
+        for (size_t i = 0; rc == KW_OK && i < rows.n; i++) {
+            struct seal_row r = {.key = key, .id = rows.id[i]};
+            rc = kw_store_mailboxes(st, false, seal_row, &r, err);
+            if (rc == KW_OK && r.err.code != KW_OK)
+                rc =
+                    kw_err_set(err, r.err.code, "", "mailbox %lld: %s", (long long)r.id, r.err.msg);
+            if (rc == KW_OK && r.found)
+                rc = kw_store_mailbox_password(st, r.id, r.sealed, err);
+            kw_wipe(r.sealed, sizeof(r.sealed));
+        }
+        kw_store_end_read(st);
+    } while (rc == KW_OK && rows.n == 64);
+    return rc;
+}
+
 static enum kw_code serving_start(struct serving *s, const char *listen, const char *db,
                                   const char *proxies, const char *metrics, bool secure,
                                   const struct kw_http_limits *limits, const struct kw_nets *allow,
@@ -326,10 +390,11 @@ static enum kw_code serving_start(struct serving *s, const char *listen, const c
     s->w = s->clocks ? kw_writer_start(db, err) : NULL;
     if (!s->w || catch_up(s, db, clock.now(clock.ctx), log, err) != KW_OK)
         return err->code;
-    s->engine = kw_engine_start(db, s->w, s->clocks, clock, log, allow, err);
+    s->engine = kw_engine_start(db, s->w, s->clocks, clock, log, allow, s->mail_key, err);
     if (!s->engine)
         return err->code;
-    s->mailin = kw_mailin_start(db, s->w, s->clocks, s->engine, clock, log, allow, err);
+    s->mailin =
+        kw_mailin_start(db, s->w, s->clocks, s->engine, clock, log, allow, s->mail_key, err);
     if (!s->mailin)
         return err->code;
     s->clock = clock;
@@ -350,6 +415,7 @@ static enum kw_code serving_start(struct serving *s, const char *listen, const c
                                 .secure_cookies = secure,
                                 .signer = &s->signer,
                                 .allow = allow,
+                                .mail_key = s->mail_key,
                                 .limits = *limits,
                                 .max_attachment = (size_t)lim->file,
                                 .max_ticket_attachments = lim->ticket};
@@ -482,6 +548,16 @@ int kw_cmd_serve(int argc, char **argv)
     }
     if (key_made)
         fprintf(stderr, "keepword: log key made: %s\n", keypath);
+    char mailpath[1040];
+    kw_cli_mail_key_path(keypath, mailpath, sizeof(mailpath));
+    if (kw_cli_mail_key(mailpath, true, sv.mail_key, &key_made, &err) != KW_OK ||
+        /* PostgreSQL keeps no mailboxes yet */
+        (!kw_store_location_is_pg(db) && seal_passwords(st, sv.mail_key, &err) != KW_OK)) {
+        kw_store_close(st);
+        return kw_cli_fail(NULL, &err);
+    }
+    if (key_made)
+        fprintf(stderr, "keepword: mail key made: %s\n", mailpath);
     sv.checkpoint_every = (int)every;
     kw_store_close(st); /* the server opens its own handles */
     if (serving_start(&sv, listen, db, proxies, metrics, secure, &limits, &allow, &lim, clock, &log,

@@ -13,6 +13,7 @@
 
 #include "deliver.h"
 #include "fire.h"
+#include "kw_crypto.h"
 #include "report_mail.h"
 #include "rota.h"
 #include "timers.h"
@@ -25,7 +26,9 @@ struct kw_engine {
     struct kw_clocks *clocks;
     struct kw_now clock;
     struct kw_log log;
-    struct kw_nets allow;        /* special addresses deliveries may reach anyway */
+    struct kw_nets allow;                 /* special addresses deliveries may reach anyway */
+    unsigned char key[KW_SEAL_KEY_BYTES]; /* opens mailboxes' sealed passwords */
+    bool has_key;
     struct kw_store *rd;         /* the delivery thread's read handle */
     struct kw_sla sla;           /* scratch of the firing units (writer thread) */
     struct kw_fire_cache *fc;    /* rotas and people of the firing units (writer thread) */
@@ -377,7 +380,27 @@ static void deliver_one(struct kw_engine *e, const struct kw_delivery *d, struct
     struct kw_tzinfo zone;
     const char *tz = d->user_tz ? d->user_tz : d->quiet_tz;
     bool zoned = tz && kw_tzdb_get(kw_clocks_tzdb(e->clocks), tz, &zone, NULL) == KW_OK;
-    bool ok = kw_deliver(d, zoned ? &zone : NULL, &e->allow, o->why, sizeof(o->why));
+    /* a sending mailbox's login is "username:" and its sealed password */
+    struct kw_delivery plain = *d;
+    char secret[600];
+    const char *colon = d->secret && strcmp(d->kind, "email") == 0 ? strchr(d->secret, ':') : NULL;
+    bool ok = true;
+    if (colon && kw_sealed(colon + 1)) {
+        struct kw_err err = {0};
+        size_t n = (size_t)(colon + 1 - d->secret);
+        if (n >= 300 || !e->has_key ||
+            kw_unseal(e->key, colon + 1, secret + n, sizeof(secret) - n, &err) != KW_OK) {
+            snprintf(o->why, sizeof(o->why), "the mailbox's password: %s",
+                     e->has_key ? err.msg : "sealed, and the server has no mail key");
+            ok = false;
+        } else {
+            memcpy(secret, d->secret, n);
+            plain.secret = secret;
+        }
+    }
+    if (ok)
+        ok = kw_deliver(&plain, zoned ? &zone : NULL, &e->allow, o->why, sizeof(o->why));
+    kw_wipe(secret, sizeof(secret));
     int64_t now = e->clock.now(e->clock.ctx);
     int tries = d->attempts + 1;
     int64_t backoff = KW_DELIVERY_BACKOFF;
@@ -465,7 +488,8 @@ static bool load_entry(int64_t ticket, int64_t fire_at, void *ctx)
 
 struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw_clocks *clocks,
                                   struct kw_now clock, const struct kw_log *log,
-                                  const struct kw_nets *allow, struct kw_err *err)
+                                  const struct kw_nets *allow, const unsigned char *key,
+                                  struct kw_err *err)
 {
     struct kw_engine *e = calloc(1, sizeof(*e));
     if (!e || strlen(db) >= sizeof(e->db)) {
@@ -484,6 +508,10 @@ struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw
         e->log = *log;
     if (allow)
         e->allow = *allow;
+    if (key) {
+        memcpy(e->key, key, KW_SEAL_KEY_BYTES);
+        e->has_key = true;
+    }
     kw_sla_init(&e->sla);
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->timer_cv, NULL);

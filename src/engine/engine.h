@@ -46,10 +46,13 @@ struct kw_engine;
 /* Load the schedule from the database at db and start both threads. log
  * (copied; may be NULL) gets a logfmt line per firing and per delivery,
  * failures at level=error. allow (copied; may be NULL: none) are the
- * loopback, private, ... networks deliveries may reach (engine/deliver.h). */
+ * loopback, private, ... networks deliveries may reach (engine/deliver.h).
+ * key (KW_SEAL_KEY_BYTES, copied; NULL: none) opens the sealed passwords
+ * of the mailboxes that send mail (docs/channels.md). */
 struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw_clocks *clocks,
                                   struct kw_now clock, const struct kw_log *log,
-                                  const struct kw_nets *allow, struct kw_err *err);
+                                  const struct kw_nets *allow, const unsigned char *key,
+                                  struct kw_err *err);
 /* Stop both threads (what is in flight finishes). Accepts NULL. */
 void kw_engine_stop(struct kw_engine *e);
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "kw_buf.h"
+#include "kw_crypto.h"
 #include "kw_log.h"
 #include "kw_text.h"
 #include "mail.h"
@@ -29,6 +30,8 @@ struct kw_mailin_poller {
     struct kw_now clock;
     const struct kw_log *log;
     const struct kw_nets *allow;
+    unsigned char key[KW_SEAL_KEY_BYTES]; /* opens the sealed passwords */
+    bool has_key;
     struct kw_sla sla; /* the units' scratch (they run on the writer, one at a time) */
     magic_t magic;
     pthread_t thread;
@@ -372,6 +375,30 @@ static void poll_box(struct kw_mailin_poller *p, const struct box *b)
     }
 }
 
+/* Open b's sealed password in place; false (the error stored with the
+ * mailbox) when it cannot be opened. A password not sealed (a server
+ * started without its mail key) is used as it is. */
+static bool unseal_box(struct kw_mailin_poller *p, struct box *b)
+{
+    if (!kw_sealed(b->password))
+        return true;
+    char plain[256];
+    struct kw_err err = {0};
+    if (!p->has_key) {
+        kw_err_set(&err, KW_INVALID, "", "the password is sealed and the server has no mail key");
+    } else if (kw_unseal(p->key, b->password, plain, sizeof(plain), &err) == KW_OK) {
+        memcpy(b->password, plain, sizeof(plain));
+        kw_wipe(plain, sizeof(plain));
+        return true;
+    }
+    struct cursor_unit c = {b->m.id, b->m.uidvalidity, b->m.last_uid, err.msg};
+    struct kw_err e2 = {0};
+    kw_writer_run(p->w, cursor_unit, &c, &e2); /* shown with the mailbox */
+    KW_LOG(p->log, KW_LOG_WARN, "mod=mailin event=mailbox.failed mailbox=%lld why=%s",
+           (long long)b->m.id, KW_LOG_Q(err.msg));
+    return false;
+}
+
 static int64_t *due_of(struct kw_mailin_poller *p, int64_t id)
 {
     for (size_t i = 0; i < 64; i++)
@@ -414,7 +441,9 @@ static void *run(void *arg)
             if (!next || *next > now)
                 continue;
             *next = now + list[i].m.poll_s;
-            poll_box(p, &list[i]);
+            if (unseal_box(p, &list[i]))
+                poll_box(p, &list[i]);
+            kw_wipe(list[i].password, sizeof(list[i].password));
         }
         free(list);
     }
@@ -424,7 +453,8 @@ static void *run(void *arg)
 struct kw_mailin_poller *kw_mailin_start(const char *db, struct kw_writer *w,
                                          struct kw_clocks *clocks, struct kw_engine *engine,
                                          struct kw_now clock, const struct kw_log *log,
-                                         const struct kw_nets *allow, struct kw_err *err)
+                                         const struct kw_nets *allow, const unsigned char *key,
+                                         struct kw_err *err)
 {
     struct kw_mailin_poller *p = calloc(1, sizeof(*p));
     if (!p) {
@@ -438,6 +468,10 @@ struct kw_mailin_poller *kw_mailin_start(const char *db, struct kw_writer *w,
     p->clock = clock;
     p->log = log;
     p->allow = allow;
+    if (key) {
+        memcpy(p->key, key, KW_SEAL_KEY_BYTES);
+        p->has_key = true;
+    }
     kw_sla_init(&p->sla);
     p->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
     if (p->magic && magic_load(p->magic, NULL) != 0) {
@@ -466,6 +500,7 @@ void kw_mailin_stop(struct kw_mailin_poller *p)
     pthread_join(p->thread, NULL);
     if (p->magic)
         magic_close(p->magic);
+    kw_wipe(p->key, sizeof(p->key));
     kw_sla_release(&p->sla);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);

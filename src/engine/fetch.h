@@ -21,11 +21,13 @@
 struct kw_mailin_poller;
 
 /* Start polling the mailboxes of db. Everything borrowed, and must outlive
- * the poller. NULL with err when the thread cannot start. */
+ * the poller, except key (KW_SEAL_KEY_BYTES, copied; NULL: none), which
+ * opens the sealed passwords. NULL with err when the thread cannot start. */
 struct kw_mailin_poller *kw_mailin_start(const char *db, struct kw_writer *w,
                                          struct kw_clocks *clocks, struct kw_engine *engine,
                                          struct kw_now clock, const struct kw_log *log,
-                                         const struct kw_nets *allow, struct kw_err *err);
+                                         const struct kw_nets *allow, const unsigned char *key,
+                                         struct kw_err *err);
 void kw_mailin_stop(struct kw_mailin_poller *p); /* NULL is fine */
 
 /* Log in to url (imap:// or imaps://) and open folder: KW_OK, or KW_IO

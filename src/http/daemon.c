@@ -612,6 +612,7 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
     h->secure_cookies = d->secure_cookies;
     h->signer = d->signer;
     h->allow = d->allow;
+    h->mail_key = d->mail_key;
     h->max_attachment = d->max_attachment ? d->max_attachment : KW_ATTACHMENT_MAX_DEFAULT;
     h->max_ticket_attachments =
         d->max_ticket_attachments ? d->max_ticket_attachments : KW_ATTACHMENT_TICKET_DEFAULT;

@@ -84,6 +84,9 @@ struct kw_http_deps {
     /* where a mailbox's "test" may connect (engine/fetch.h); NULL: public
      * addresses only */
     const struct kw_nets *allow;
+    /* the key mailbox passwords are sealed with (KW_SEAL_KEY_BYTES,
+     * borrowed); NULL: mailboxes cannot be created or tested */
+    const unsigned char *mail_key;
     struct kw_http_limits limits; /* zeros: the defaults */
     /* bytes of one attachment (0: KW_ATTACHMENT_MAX_DEFAULT, 20 MiB) and of
      * all of a ticket's (0: KW_ATTACHMENT_TICKET_DEFAULT, 200 MiB); serve

@@ -201,6 +201,7 @@ struct kw_http {
     size_t upload_budget;           /* bytes all uploads in flight may hold */
     _Atomic size_t uploading;       /* bytes they hold now */
     const struct kw_nets *allow;    /* where a mailbox's test may connect, or NULL */
+    const unsigned char *mail_key;  /* seals mailbox passwords, or NULL */
     pthread_mutex_t intake_mu;      /* intake_rate */
     struct kwh_intake_bucket intake_rate[KWH_INTAKE_BUCKETS];
 };

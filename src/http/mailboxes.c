@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * mailboxes.c - the managers' mailboxes (e-mail in, docs/channels.md): the
- * server fetches each active one (engine/fetch.h). The password is kept to
- * log in with and never shown again; "test" logs in and opens the folder
- * and says what happened.
+ * server fetches each active one (engine/fetch.h). The password is kept
+ * sealed under the server's mail key (kw_seal) to log in with and never
+ * shown again; "test" logs in and opens the folder and says what happened.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fetch.h"
+#include "kw_crypto.h"
 #include "internal.h"
 
 static json_t *mailbox_json(const struct kw_mailbox *m)
@@ -172,6 +173,16 @@ struct kwh_reply kwh_mailboxes_create(struct kwh_call *x)
                            (long long)m->org_id);
         goto done;
     }
+    char sealed[KW_SEAL_BUF(255)];
+    if (!x->h->mail_key) {
+        out = kwh_problem_of(KW_STORE, "", "the server has no mail key to seal the password with");
+        goto done;
+    }
+    if (kw_seal(x->h->mail_key, m->password, sealed, sizeof(sealed), &err) != KW_OK) {
+        out = kwh_problem(&err);
+        goto done;
+    }
+    c.m.password = sealed;
     c.m.acting_user = x->me.id;
     c.m.created_at = x->now;
     c.m.active = true;
@@ -227,7 +238,19 @@ struct kwh_reply kwh_mailbox_test(struct kwh_call *x)
     if (!f.ok)
         return kwh_problem_of(KW_NOT_FOUND, "", "no such mailbox");
     kw_store_end_read(x->wk->st);
-    enum kw_code rc = kw_mailin_check(f.url, f.user, f.password, f.folder, x->h->allow, &err);
+    char plain[256];
+    enum kw_code rc = KW_OK;
+    if (!kw_sealed(f.password))
+        snprintf(plain, sizeof(plain), "%s", f.password);
+    else if (!x->h->mail_key)
+        rc = kw_err_set(&err, KW_INVALID, "",
+                        "the password is sealed and the server has no mail key");
+    else
+        rc = kw_unseal(x->h->mail_key, f.password, plain, sizeof(plain), &err);
+    if (rc == KW_OK)
+        rc = kw_mailin_check(f.url, f.user, plain, f.folder, x->h->allow, &err);
+    kw_wipe(plain, sizeof(plain));
+    kw_wipe(f.password, sizeof(f.password));
     return kwh_ok(200, json_pack("{s:b, s:s}", "ok", rc == KW_OK, "detail",
                                  rc == KW_OK ? "logged in and opened the folder" : err.msg));
 }

@@ -1193,6 +1193,10 @@ enum kw_code kw_store_mailboxes(struct kw_store *st, bool active_only,
                                 bool (*fn)(const struct kw_mailbox *m, void *ctx), void *ctx,
                                 struct kw_err *err);
 enum kw_code kw_store_mailbox_deactivate(struct kw_store *st, int64_t id, struct kw_err *err);
+/* Replace mailbox id's stored password with password (the sealed text the
+ * server keeps: docs/channels.md). KW_NOT_FOUND when there is no such mailbox. */
+enum kw_code kw_store_mailbox_password(struct kw_store *st, int64_t id, const char *password,
+                                       struct kw_err *err);
 /* Where fetching stands: the folder's UIDVALIDITY, the last UID taken, and
  * the last error (NULL: none). */
 enum kw_code kw_store_mailbox_cursor(struct kw_store *st, int64_t id, int64_t uidvalidity,
@@ -1229,8 +1233,9 @@ enum kw_code kw_store_mail_thread(struct kw_store *st, int64_t ticket, struct kw
                                   struct kw_err *err);
 /* Who mail about ticket goes to: its requester, and each sender of a mail
  * that opened it or was taken onto it as a customer's comment (not staff,
- * not the senders of notes); user_id 0, name, lang and tz NULL for a
- * sender who is no user. Lower-case addresses, each once. */
+ * not the senders of notes), and its watchers who are active customers of
+ * its organisation; user_id 0, name, lang and tz NULL for a sender who is
+ * no user. Lower-case addresses, each once. */
 struct kw_mail_reader {
     int64_t user_id;
     const char *address, *name, *lang, *tz;

@@ -170,3 +170,52 @@ long kw_b64_decode(const char *text, size_t len, unsigned char *out, size_t cap)
         return -1;
     return (long)n;
 }
+
+_Static_assert(crypto_secretbox_KEYBYTES == KW_SEAL_KEY_BYTES, "secretbox key size");
+_Static_assert(crypto_secretbox_NONCEBYTES == 24 && crypto_secretbox_MACBYTES == 16,
+               "KW_SEAL_BUF's sizes");
+
+enum kw_code kw_seal(const unsigned char key[KW_SEAL_KEY_BYTES], const char *plain, char *out,
+                     size_t cap, struct kw_err *err)
+{
+    size_t n = strlen(plain);
+    if (n > 255 || cap < KW_SEAL_BUF(n))
+        return kw_err_set(err, KW_INVALID, "", "a secret to seal is too long");
+    if (sodium_init() < 0)
+        return kw_err_set(err, KW_STORE, "", "libsodium cannot start");
+    unsigned char box[crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + 255];
+    randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, (const unsigned char *)plain, n, box,
+                          key);
+    memcpy(out, KW_SEAL_PREFIX, 4);
+    kw_b64_encode(box, crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n, out + 4);
+    return KW_OK;
+}
+
+bool kw_sealed(const char *s)
+{
+    return s && strncmp(s, KW_SEAL_PREFIX, 4) == 0;
+}
+
+enum kw_code kw_unseal(const unsigned char key[KW_SEAL_KEY_BYTES], const char *sealed, char *out,
+                       size_t cap, struct kw_err *err)
+{
+    unsigned char box[crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + 256];
+    long n =
+        kw_sealed(sealed) ? kw_b64_decode(sealed + 4, strlen(sealed + 4), box, sizeof(box)) : -1;
+    if (n < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
+        return kw_err_set(err, KW_INVALID, "", "not a sealed secret");
+    size_t plain = (size_t)n - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+    if (plain + 1 > cap)
+        return kw_err_set(err, KW_INVALID, "", "a sealed secret is too long");
+    if (crypto_secretbox_open_easy((unsigned char *)out, box + crypto_secretbox_NONCEBYTES,
+                                   (unsigned long long)n - crypto_secretbox_NONCEBYTES, box,
+                                   key) != 0) {
+        kw_wipe(out, cap);
+        return kw_err_set(err, KW_INVALID, "",
+                          "cannot open a sealed secret: it was sealed under another key (the "
+                          "mail key file changed) or altered");
+    }
+    out[plain] = '\0';
+    return KW_OK;
+}

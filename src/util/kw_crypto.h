@@ -96,4 +96,23 @@ void kw_b64_encode(const void *p, size_t n, char *out);
  * does not fit. */
 long kw_b64_decode(const char *text, size_t len, unsigned char *out, size_t cap);
 
+/* Secrets kept at rest (mailbox passwords): libsodium's crypto_secretbox
+ * (XSalsa20-Poly1305) under a 32-byte key from a key file, as the text
+ * "sb1:" and the padded base64 of a random 24-byte nonce and the box. */
+#define KW_SEAL_KEY_BYTES 32
+#define KW_SEAL_PREFIX "sb1:"
+/* The sealed text of a secret of n bytes, with its NUL. */
+#define KW_SEAL_BUF(n) (4 + (((24 + 16 + (n)) + 2) / 3) * 4 + 1)
+/* Seal plain (at most 255 bytes) into out (room for cap bytes, at least
+ * KW_SEAL_BUF(strlen(plain))). KW_INVALID when it does not fit. */
+enum kw_code kw_seal(const unsigned char key[KW_SEAL_KEY_BYTES], const char *plain, char *out,
+                     size_t cap, struct kw_err *err);
+/* Whether s is sealed text (starts with "sb1:"). */
+bool kw_sealed(const char *s);
+/* Open sealed text into out (room for cap bytes, NUL-terminated). KW_INVALID
+ * when it is not sealed text, was sealed under another key or was altered,
+ * or does not fit. */
+enum kw_code kw_unseal(const unsigned char key[KW_SEAL_KEY_BYTES], const char *sealed, char *out,
+                       size_t cap, struct kw_err *err);
+
 #endif

@@ -119,7 +119,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     struct kw_now clock = {fixed_now, NULL};
     S.clocks = kw_clocks_new(&err);
     S.w = S.clocks ? kw_writer_start(db, &err) : NULL;
-    S.engine = S.w ? kw_engine_start(db, S.w, S.clocks, clock, NULL, NULL, &err) : NULL;
+    S.engine = S.w ? kw_engine_start(db, S.w, S.clocks, clock, NULL, NULL, NULL, &err) : NULL;
     struct kw_http_deps deps = {
         .db = db, .w = S.w, .clocks = S.clocks, .engine = S.engine, .clock = clock};
     S.http = S.engine ? kw_http_start("127.0.0.1:0", &deps, &err) : NULL;

@@ -10,7 +10,8 @@
 # real outcome; bad settings are refused. Mail out, to an SMTP sink: the
 # acknowledgement of a new ticket quoting the response target, a staff
 # reply threaded to the customer's last mail in the reader's language and
-# zone, and the customer's answer to it threads back as a comment.
+# zone, and the customer's answer to it threads back as a comment. The
+# password is kept sealed under the mail key (plain rows sealed at start).
 # usage: tests/http/mail.sh PATH/TO/keepword PATH/TO/smtpsink
 set -u
 KW=${1:?usage: mail.sh PATH/TO/keepword PATH/TO/smtpsink}
@@ -179,6 +180,12 @@ is "a manager adds the mailbox; the password is not shown" 201 \
 BOX_ID=$(jq .id "$TMP/body")
 req POST "/api/v1/mailboxes/$BOX_ID/test" "" "$MGR"
 is "its test logs in and opens the folder" 200 '.ok == true'
+# the password at rest: sealed under the mail key made by init, never as given
+[ "$(stat -c %a "$TMP/kw.db.mail-key")" = 600 ]
+check "init made the mail key beside the database, mode 600" $?
+STORED=$(sqlite3 "$TMP/kw.db" "SELECT password FROM mailboxes WHERE id = $BOX_ID")
+case $STORED in sb1:*) ! grep -q imap-secret <<<"$STORED" ;; *) false ;; esac
+check "the stored password is sealed (sb1:...), not the password" $? "($STORED)"
 req GET /api/v1/mailboxes "" "$MGR"
 is "listed without passwords" 200 '(.mailboxes | length) == 2 and all(.mailboxes[]; has("password") | not)'
 req GET /api/v1/endpoints "" "$MGR"
@@ -237,6 +244,20 @@ wait_for '[.tickets[] | select(.channel == "email")] | length == 1'
 check "still one ticket from mail" $?
 
 # --- a staff reply goes out by mail; the customer's answer threads back ---
+# watchers: a colleague of the customer (English, London), a customer of
+# another organisation's who may not follow it, a staff member
+ADMIN=$(login admin@localhost correct-horse)
+req POST /api/v1/users '{"email":"boss@huaxin.demo","name":"Boss","role":"customer","password":"boss-password","org_id":'"$ORG"'}' "$ADMIN"
+is "a second customer of the organisation" 201
+BOSS=$(login boss@huaxin.demo boss-password)
+req PATCH /api/v1/me '{"lang":"en","tz":"Europe/London"}' "$BOSS"
+is "who reads English, in London" 200
+req POST "/api/v1/tickets/$T1/watchers" "" "$BOSS"
+is "follows the mailed ticket" 201
+req POST "/api/v1/tickets/$T1/watchers" "" "$MGR"
+is "a manager follows it too" 201
+req POST "/api/v1/tickets/$T1/watchers" "" "$OTHER"
+is "another organisation's customer cannot" 404
 req POST "/api/v1/tickets/$T1/events" '{"type":"comment","text":"internal: check the spooler","internal":true}' "$AGENT"
 is "an internal note" 201
 req POST "/api/v1/tickets/$T1/events" '{"type":"comment","text":"请重启打印服务后再试。\nPlease restart the print spooler."}' "$AGENT"
@@ -252,6 +273,13 @@ check "tagged, with our Message-ID, In-Reply-To the customer's last mail, in Chi
 sleep 1.5
 [ "$(grep -c '"to":"<it@huaxin.demo>"' "$TMP/sent")" -eq 2 ] && ! grep -q "check the spooler" "$TMP/sent"
 check "the internal note is not mailed, the reply once" $?
+wait_sent boss@huaxin.demo 1
+sent_to boss@huaxin.demo >"$TMP/watcher"
+[ "$(wc -l <"$TMP/watcher")" -eq 1 ] && jq -e --arg t "$T1" '.subject == "Re: [KW#\($t)] 打印机故障"
+    and (.text | test("Replied: [0-9-]+ [0-9:]+ \\(Europe/London\\)")) and (.text | contains("check the spooler") | not)' "$TMP/watcher" >/dev/null
+check "the customer watcher gets the reply once, in English and London time" $? "$(cat "$TMP/watcher")"
+! grep -q '"to":"<manager@keepword.demo>"\|"to":"<ops@dongfang.demo>"' "$TMP/sent"
+check "staff watchers are told by their subscriptions, not the mailbox; other organisations never" $?
 OURS=$(jq -r .message_id "$TMP/reply")
 printf 'From: it@huaxin.demo\r\nTo: support@desk.example.cn\r\nSubject: Re: printing\r\nMessage-ID: <r3@huaxin.demo>\r\nIn-Reply-To: %s\r\nReferences: <r2@huaxin.demo> %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n重启后可以打印了。\r\n' "$OURS" "$OURS" >"$TMP/r3.eml"
 deliver "$TMP/r3.eml"
@@ -302,7 +330,12 @@ done
 wait_log "batch\\|event=mail.taken" 1
 kill -KILL "$PID"
 wait "$PID" 2>/dev/null
+# a password stored as given (a database from before sealing): sealed at start
+sqlite3 "$TMP/kw.db" "UPDATE mailboxes SET password = 'imap-secret' WHERE id = $BOX_ID"
 serve_start --allow-destination 127.0.0.1
+STORED=$(sqlite3 "$TMP/kw.db" "SELECT password FROM mailboxes WHERE id = $BOX_ID")
+case $STORED in sb1:*) true ;; *) false ;; esac
+check "a password stored as given is sealed when the server starts" $? "($STORED)"
 wait_for '[.tickets[] | select(.title | startswith("batch "))] | length == 6'
 check "after the restart every mail of the batch is taken" $?
 jq -e '[.tickets[] | select(.title | startswith("batch ")) | .title] | unique | length == 6' "$TMP/tickets" >/dev/null
@@ -318,5 +351,18 @@ sleep 2.5
 [ "$(grep -c "event=mail.taken" "$TMP/log")" -eq "$BEFORE" ]
 check "nothing is fetched from it after" $?
 
+# the mail key lost: the sealed passwords cannot be opened, and say so
 serve_stop
+mv "$TMP/kw.db.mail-key" "$TMP/kw.db.mail-key.old"
+serve_start --allow-destination 127.0.0.1
+grep -q "mail key made: $TMP/kw.db.mail-key" "$TMP/log"
+check "serve makes a new mail key when there is none" $?
+req POST "/api/v1/mailboxes/$BOX_ID/test" "" "$MGR"
+is "a password sealed under another key: the test says so" 200 \
+    '.ok == false and (.detail | test("another key"))'
+serve_stop
+chmod 644 "$TMP/kw.db.mail-key"
+! timeout 10 "$KW" serve --db "$TMP/kw.db" --listen 127.0.0.1:0 2>"$TMP/err" &&
+    grep -q "mail key .* may be read by others" "$TMP/err"
+check "a mail key others may read is refused" $? "($(cat "$TMP/err"))"
 finish

@@ -235,6 +235,46 @@ static void test_stored_bytes(void **state)
         KW_TOKEN_LEN - 3);
 }
 
+/* Sealed secrets (mailbox passwords at rest): each row a sentence. */
+static void test_seal(void **state)
+{
+    (void)state;
+    unsigned char key[KW_SEAL_KEY_BYTES], other[KW_SEAL_KEY_BYTES];
+    memset(key, 7, sizeof(key));
+    memset(other, 8, sizeof(other));
+    static const char *const secrets[] = {"imap-secret", "", "密码 with spaces: and colons", "x"};
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+        struct kw_err err = {0};
+        char sealed[KW_SEAL_BUF(255)], again[KW_SEAL_BUF(255)], plain[256];
+        assert_int_equal(kw_seal(key, secrets[i], sealed, sizeof(sealed), &err), KW_OK);
+        assert_true(kw_sealed(sealed));
+        if (strlen(secrets[i]) > 4) /* not in the text (a short one may occur by chance) */
+            assert_null(strstr(sealed + 4, secrets[i]));
+        assert_int_equal(kw_seal(key, secrets[i], again, sizeof(again), &err), KW_OK);
+        assert_string_not_equal(sealed, again); /* a new nonce each time */
+        assert_int_equal(kw_unseal(key, sealed, plain, sizeof(plain), &err), KW_OK);
+        assert_string_equal(plain, secrets[i]);
+        /* another key, or one character changed: refused */
+        assert_int_equal(kw_unseal(other, sealed, plain, sizeof(plain), &err), KW_INVALID);
+        assert_non_null(strstr(err.msg, "another key"));
+        sealed[10] = sealed[10] == 'A' ? 'B' : 'A';
+        assert_int_equal(kw_unseal(key, sealed, plain, sizeof(plain), &err), KW_INVALID);
+    }
+    struct kw_err err = {0};
+    char plain[256], small[8];
+    assert_false(kw_sealed("imap-secret"));
+    assert_int_equal(kw_unseal(key, "imap-secret", plain, sizeof(plain), &err), KW_INVALID);
+    assert_int_equal(kw_unseal(key, "sb1:not base64!", plain, sizeof(plain), &err), KW_INVALID);
+    assert_int_equal(kw_seal(key, "imap-secret", small, sizeof(small), &err), KW_INVALID);
+    char sealed[KW_SEAL_BUF(255)];
+    assert_int_equal(kw_seal(key, "a longer secret", sealed, sizeof(sealed), &err), KW_OK);
+    assert_int_equal(kw_unseal(key, sealed, small, sizeof(small), &err), KW_INVALID);
+    char long_secret[300];
+    memset(long_secret, 'a', sizeof(long_secret) - 1);
+    long_secret[sizeof(long_secret) - 1] = '\0';
+    assert_int_equal(kw_seal(key, long_secret, sealed, sizeof(sealed), &err), KW_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +282,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_login, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_token, setup, teardown),
         cmocka_unit_test(test_stored_bytes),
+        cmocka_unit_test(test_seal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@ enum stmt {
     S_ID_PUT,
     S_SENDER_ADD,
     S_SENDER_STOP,
+    S_PASSWORD,
     S_THREAD,
     S_READERS,
     S_QUEUE,
@@ -40,6 +41,7 @@ static const char *const sql[S_COUNT] = {
                " ORDER BY f.at DESC, f.uid DESC LIMIT 1) FROM mailboxes"
                " WHERE (?1 = 0 OR active = 1) ORDER BY id",
     [S_STOP] = "UPDATE mailboxes SET active = 0 WHERE id = ?1",
+    [S_PASSWORD] = "UPDATE mailboxes SET password = ?2 WHERE id = ?1",
     /* a sending mailbox's endpoint: its mail only (events), never listed */
     [S_SENDER_ADD] = "INSERT INTO endpoints(name, kind, url, events, mailbox_id, created_at)"
                      " VALUES ('mailbox ' || ?1, 'email', ?2, '[\"mail_reply\",\"mail_ack\"]',"
@@ -58,6 +60,11 @@ static const char *const sql[S_COUNT] = {
                   " LEFT JOIN users u ON lower(u.email) = m.sender WHERE m.ticket_id = ?1"
                   " AND m.sender IS NOT NULL AND m.outcome IN ('created', 'comment')"
                   " AND (u.id IS NULL OR (u.role = 'customer' AND u.deactivated_at IS NULL))"
+                  /* customers following it: of its organisation only, active */
+                  " UNION SELECT u.id, lower(u.email), u.name, u.lang, u.tz FROM watchers w"
+                  " JOIN tickets t ON t.id = w.ticket_id JOIN users u ON u.id = w.user_id"
+                  " WHERE w.ticket_id = ?1 AND u.role = 'customer' AND u.org_id = t.org_id"
+                  " AND u.deactivated_at IS NULL"
                   " ORDER BY 2",
     [S_QUEUE] = "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at,"
                 " created_at) SELECT id, ?2, ?3, ?4, ?5, ?6, ?6 FROM endpoints WHERE id = ?1"
@@ -337,4 +344,17 @@ enum kw_code kw_store_mail_queue(struct kw_store *st, int64_t endpoint_id, int64
     int rc = sqlite3_step(x);
     sqlite3_reset(x);
     return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "queue the mail");
+}
+
+enum kw_code kw_store_mailbox_password(struct kw_store *st, int64_t id, const char *password,
+                                       struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_PASSWORD);
+    sqlite3_bind_int64(x, 1, id);
+    bind_text(x, 2, password);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "store the mailbox's password");
+    return sqlite3_changes(st->db) ? KW_OK : kw_err_set(err, KW_NOT_FOUND, "", "no such mailbox");
 }
