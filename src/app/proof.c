@@ -45,7 +45,9 @@ enum kw_code kw_proof_sign_unit(struct kw_store *st, void *ctx, struct kw_err *e
     const struct kw_signer *s = ps->signer;
     uint64_t size;
     ps->signed_now = false;
-    if (kw_store_log_size(st, &size, err) != KW_OK)
+    /* several nodes: no two sign at once, and the size and last checkpoint
+     * read next stay true until this unit commits */
+    if (kw_store_log_lock(st, err) != KW_OK || kw_store_log_size(st, &size, err) != KW_OK)
         return err->code;
     struct kw_log_checkpoint last = {0};
     struct kw_checkpoint prev = {0};

@@ -79,7 +79,10 @@ static const char usage_serve_rest[] =
     "key (default PATH.log-key, made here if missing, mode 0600); a database\n"
     "whose checkpoints another key signed is refused. A checkpoint is signed\n"
     "every --checkpoint-every seconds (default 10) while the log grows, and\n"
-    "when a receipt needs one.\n"
+    "when a receipt needs one. On PostgreSQL one node of a desk signs on\n"
+    "schedule and queues the weekly and monthly reports (an advisory lock;\n"
+    "another node takes over within --checkpoint-every seconds, or 5 s for\n"
+    "the reports, when it stops or dies).\n"
     "Mailbox passwords are kept sealed (docs/channels.md) under the mail key\n"
     "beside the log key (its path with .log-key replaced by .mail-key, made\n"
     "here if missing, mode 0600); passwords still stored as given are sealed\n"
@@ -233,6 +236,8 @@ struct serving {
     const struct kw_log *log;
     pthread_t signer_thread;
     bool signing;
+    struct kw_store *singles; /* PostgreSQL: the signer's singleton lock, or NULL */
+    bool signer_held;         /* this node signs the checkpoints (logged when it changes) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stopping;
@@ -253,9 +258,19 @@ static void *signer_run(void *arg)
         pthread_mutex_unlock(&s->mu);
         struct kw_proof_sign ps = {.signer = &s->signer, .now = s->clock.now(s->clock.ctx)};
         struct kw_err err = {0};
-        if (kw_writer_run(s->w, kw_proof_sign_unit, &ps, &err) != KW_OK)
+        /* several nodes: only the singleton's holder signs on schedule (a
+         * receipt that needs a checkpoint still signs one on any node, under
+         * the log's lock, kw_proof_sign_unit) */
+        bool held = true;
+        if (s->singles &&
+            kw_store_singleton(s->singles, KW_STORE_SINGLETON_SIGNER, &held, &err) != KW_OK)
+            KW_LOG(s->log, KW_LOG_ERROR, "mod=log event=signer.unlocked msg=\"%s\"", err.msg);
+        if (held != s->signer_held && s->singles)
+            KW_LOG(s->log, KW_LOG_INFO, "mod=log event=%s", held ? "signer.taken" : "signer.lost");
+        s->signer_held = held;
+        if (held && kw_writer_run(s->w, kw_proof_sign_unit, &ps, &err) != KW_OK)
             KW_LOG(s->log, KW_LOG_ERROR, "mod=log event=checkpoint.failed msg=\"%s\"", err.msg);
-        else if (ps.signed_now)
+        else if (held && ps.signed_now)
             KW_LOG(s->log, KW_LOG_DEBUG, "mod=log event=checkpoint.signed size=%llu",
                    (unsigned long long)ps.size);
         pthread_mutex_lock(&s->mu);
@@ -275,6 +290,8 @@ static void serving_stop(struct serving *s)
         pthread_join(s->signer_thread, NULL);
         s->signing = false;
     }
+    kw_store_close(s->singles); /* the singleton is free for another node */
+    s->singles = NULL;
     kw_mailin_stop(s->mailin);
     kw_engine_stop(s->engine);
     kw_writer_stop(s->w); /* what is queued commits */
@@ -401,6 +418,8 @@ static enum kw_code serving_start(struct serving *s, const char *listen, const c
     s->log = log;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    if (kw_store_location_is_pg(db) && !(s->singles = kw_store_open(db, err)))
+        return err->code;
     if (pthread_create(&s->signer_thread, NULL, signer_run, s) != 0)
         return kw_err_set(err, KW_NOMEM, "", "cannot start the log's signer");
     s->signing = true;

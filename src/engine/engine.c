@@ -42,6 +42,9 @@ struct kw_engine {
     char node[128];                        /* this process, for claims on due work: host:pid */
     double late_ms[KW_ENGINE_LATE_WINDOW]; /* a ring: the last stats.late.count */
     int64_t reports_at; /* when to look for due service reports next (injected clock) */
+    bool reports_held;  /* this node queues the reports (KW_STORE_SINGLETON_REPORTS) */
+    bool multi;         /* PostgreSQL: other nodes may serve the same desk */
+    int64_t sweep_at;   /* multi: when to claim what is due without a hint next */
 };
 
 /* The real clock in the injected clock's frame: the real time shifted by
@@ -83,6 +86,8 @@ static struct timespec realtime_in(int64_t ms)
 /* How long a claim on due work holds (kw_store_due_claim): a node that
  * claimed and died is taken over after this. */
 #define CLAIM_LEASE_S 30
+/* Several nodes: how often each claims due work nobody hinted to it. */
+#define SWEEP_S 2
 
 /* The heap is only a hint of when to wake: what fires is what the store
  * hands out as due (kw_store_due_claim), so several processes on one
@@ -223,6 +228,17 @@ static void *timer_loop(void *arg)
             pthread_mutex_unlock(&e->mu);
             fire(e, u);
             pthread_mutex_lock(&e->mu);
+            continue;
+        }
+        if (e->multi && now >= e->sweep_at) {
+            /* what other nodes scheduled is not in this heap: claim what
+             * is due every SWEEP_S anyway, so a node that died leaves
+             * nothing unfired (docs/operations.md, "Several nodes") */
+            *u = (struct fire_unit){.e = e, .now = now};
+            pthread_mutex_unlock(&e->mu);
+            fire(e, u);
+            pthread_mutex_lock(&e->mu);
+            e->sweep_at = u->full ? now : now + SWEEP_S;
             continue;
         }
         /* sleep until the top is due (the real clock in the injected
@@ -444,8 +460,22 @@ static void *deliver_loop(void *arg)
         /* the weekly and monthly reports: looked for once a minute; what
          * is queued goes out in this same pass */
         if (now >= e->reports_at) {
-            kw_reports_queue(e->rd, e->w, e->clocks, now, &e->log);
-            e->reports_at = now + 60;
+            /* several nodes: one queues them (the holder of the singleton);
+             * the others try to take it every 5 s, so one takes over soon
+             * after the holder stopped or died */
+            bool held = true;
+            if (kw_store_singleton(e->rd, KW_STORE_SINGLETON_REPORTS, &held, &err) != KW_OK) {
+                KW_LOG(&e->log, KW_LOG_ERROR, "mod=engine event=reports.unlocked error=%s",
+                       KW_LOG_Q(err.msg));
+                err = (struct kw_err){0};
+            }
+            if (held != e->reports_held)
+                KW_LOG(&e->log, KW_LOG_INFO, "mod=engine event=%s",
+                       held ? "reports.taken" : "reports.lost");
+            e->reports_held = held;
+            if (held)
+                kw_reports_queue(e->rd, e->w, e->clocks, now, &e->log);
+            e->reports_at = now + (held ? 60 : 5);
         }
         if (kw_store_outbox_due(e->rd, now, BATCH, collect, &l, &err) != KW_OK)
             KW_LOG(&e->log, KW_LOG_ERROR, "mod=engine event=outbox.unreadable error=%s",
@@ -502,6 +532,8 @@ struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw
     gethostname(host, sizeof(host) - 1);
     snprintf(e->node, sizeof(e->node), "%s:%ld", host, (long)getpid());
     e->w = w;
+    e->multi = kw_store_location_is_pg(db);
+    e->reports_held = !e->multi; /* logged when it changes: only where it can */
     e->clocks = clocks;
     e->clock = clock;
     if (log)

@@ -412,9 +412,16 @@ static int64_t *due_of(struct kw_mailin_poller *p, int64_t id)
     return NULL;
 }
 
+/* After a failed read of the mailboxes, the poller's store handle is closed
+ * and opened again this many seconds later (a lost connection, a backend
+ * without mailboxes): never a connection per second. */
+#define REOPEN_S 30
+
 static void *run(void *arg)
 {
     struct kw_mailin_poller *p = arg;
+    struct kw_store *st = NULL; /* kept open between passes */
+    time_t open_at = 0;         /* CLOCK_MONOTONIC seconds: when to open st again */
     for (;;) {
         pthread_mutex_lock(&p->mu);
         if (!p->stop) {
@@ -428,13 +435,20 @@ static void *run(void *arg)
         if (stop)
             break;
         struct kw_err err = {0};
-        struct kw_store *st = kw_store_open(p->db, &err);
+        struct timespec mono;
+        clock_gettime(CLOCK_MONOTONIC, &mono);
+        if (!st && mono.tv_sec >= open_at && !(st = kw_store_open(p->db, &err)))
+            open_at = mono.tv_sec + REOPEN_S;
         if (!st)
             continue;
         struct box *list = calloc(64, sizeof(*list));
-        if (list)
-            kw_store_mailboxes(st, true, copy_box, &list, &err);
-        kw_store_close(st);
+        if (list && kw_store_mailboxes(st, true, copy_box, &list, &err) != KW_OK) {
+            kw_store_close(st);
+            st = NULL;
+            open_at = mono.tv_sec + REOPEN_S;
+        } else {
+            kw_store_end_read(st);
+        }
         int64_t now = p->clock.now(p->clock.ctx);
         for (size_t i = 0; list && list[i].m.id; i++) {
             int64_t *next = due_of(p, list[i].m.id);
@@ -447,6 +461,7 @@ static void *run(void *arg)
         }
         free(list);
     }
+    kw_store_close(st);
     return NULL;
 }
 

@@ -56,7 +56,8 @@ struct kwh_login_slot {
 };
 
 /* The live feed (web.c): a feeder thread reads the store's change log when
- * the writer committed, or every second (commits by other processes), and
+ * the writer committed, when another node announced a commit (PostgreSQL),
+ * or every second (commits by other processes), and
  * keeps the changed tickets encoded in a ring the streams copy from. */
 struct kwh_feed_item;
 struct kwh_feed {
@@ -76,6 +77,8 @@ struct kwh_feed {
     int64_t at;          /* the feeder's cursor in the change log */
     pthread_t thread;
     bool running;
+    pthread_t listener; /* PostgreSQL: other nodes' commits wake the feeder (LISTEN) */
+    bool listening;
     _Atomic uint64_t sessions; /* bumped when a session ended here (kwh_sessions_changed) */
 };
 /* Reads KEEPWORD_STREAM_BATCH_MAX (bytes; for tests) once, here. */

@@ -21,6 +21,14 @@
  * connection timeout from closing it. A stream sends at most every 100 ms
  * (what changed meanwhile in one send).
  *
+ * On PostgreSQL several nodes serve one desk: a listener thread of each
+ * node LISTENs on a connection of its own for the change log's
+ * announcements (NOTIFY kw_changes with a seq, sent at commit by any node)
+ * and wakes the feeder, which reads the log from its cursor as ever; after
+ * a lost connection it reconnects and wakes the feeder too, and the poll
+ * every second covers a missed announcement. So a write on one node reaches
+ * the streams of every node within a fraction of a second.
+ *
  * Streams hold no thread: between sends a stream's connection is suspended
  * (its content reader returns 0 after MHD_suspend_connection), and one
  * ticker thread resumes it when it has something to send, when its
@@ -55,6 +63,7 @@ struct kwh_feed_item {
 
 static void *feeder(void *arg);
 static void *ticker(void *arg);
+static void *listener(void *arg);
 
 void kwh_feed_init(struct kwh_feed *f)
 {
@@ -79,6 +88,8 @@ bool kwh_feed_start(struct kw_http *h)
         return false;
     h->feed.running = pthread_create(&h->feed.thread, NULL, feeder, h) == 0;
     h->feed.ticking = h->feed.running && pthread_create(&h->feed.ticker, NULL, ticker, h) == 0;
+    if (h->feed.ticking && kw_store_location_is_pg(h->db))
+        h->feed.listening = pthread_create(&h->feed.listener, NULL, listener, h) == 0;
     return h->feed.ticking;
 }
 
@@ -96,6 +107,8 @@ void kwh_feed_destroy(struct kwh_feed *f)
         pthread_join(f->thread, NULL);
     if (f->ticking)
         pthread_join(f->ticker, NULL);
+    if (f->listening)
+        pthread_join(f->listener, NULL);
     for (size_t i = 0; f->ring && i < RING; i++)
         item_clear(&f->ring[i]);
     free(f->ring);
@@ -263,6 +276,46 @@ static void *feeder(void *arg)
     while (feed_wait(f, &f->cv, &f->commits, &seen))
         feed_pass(h, wk);
     kwh_worker_give(h, wk);
+    return NULL;
+}
+
+/* ---- the listener: other nodes' commits (PostgreSQL) ---- */
+
+static bool feed_stopped(struct kwh_feed *f)
+{
+    pthread_mutex_lock(&f->mu);
+    bool stop = f->stop;
+    pthread_mutex_unlock(&f->mu);
+    return stop;
+}
+
+static void *listener(void *arg)
+{
+    struct kw_http *h = arg;
+    struct kwh_feed *f = &h->feed;
+    struct kw_store *st = NULL;
+    bool failing = false;
+    while (!feed_stopped(f)) {
+        struct kw_err err = {0};
+        int64_t seq = 0;
+        if (!st)
+            st = kw_store_open(h->db, &err);
+        if (!st || kw_store_changes_wait(st, POLL_MS, &seq, &err) != KW_OK) {
+            if (!failing) /* once per outage; the feeder's poll goes on meanwhile */
+                KW_LOG(&h->log, KW_LOG_WARN, "mod=http event=feed.listen_failed error=%s",
+                       KW_LOG_Q(err.msg));
+            failing = true;
+            uint64_t same = 0;
+            feed_wait(f, &f->cv, &same, &same); /* a second, or until the feed stops */
+            continue;
+        }
+        if (failing)
+            KW_LOG(&h->log, KW_LOG_INFO, "mod=http event=feed.listening");
+        failing = false;
+        if (seq) /* announced, or listening anew: the feeder reads from its cursor */
+            kwh_feed_publish(f);
+    }
+    kw_store_close(st);
     return NULL;
 }
 

@@ -94,6 +94,34 @@ enum kw_code kw_store_changes_since(struct kw_store *st, int64_t after, struct k
                                     size_t max, size_t *n, struct kw_err *err);
 /* The latest seq (0 when there is none). */
 enum kw_code kw_store_changes_head(struct kw_store *st, int64_t *seq, struct kw_err *err);
+/* Wait up to timeout_ms for a commit of any process that added changes.
+ * *seq gets the newest seq announced, 0 when none came in time, or -1 when
+ * the wait began listening on a new connection (the first call, or after
+ * the old connection was lost and reconnected): announcements may have been
+ * missed, so read the log from your cursor. A wake-up only: the change log
+ * stays the truth. PostgreSQL: LISTEN kw_changes on the handle's own
+ * connection (use the handle for nothing else); KW_STORE when the database
+ * cannot be reached (wait, then call again). SQLite announces nothing:
+ * KW_STORE (other processes' commits are seen by reading the log now and
+ * then). */
+enum kw_code kw_store_changes_wait(struct kw_store *st, int timeout_ms, int64_t *seq,
+                                   struct kw_err *err);
+
+/* Desk-wide singletons (several nodes on one database): the work only one
+ * process of a desk does at a time (KW_STORE_SINGLETON_*). *held: whether
+ * this handle holds key now, taking it if free (PostgreSQL:
+ * pg_try_advisory_lock on the handle's connection, held until it closes or
+ * breaks, so another node takes over within its next try after a holder
+ * died). Call it before each run of the work, outside a unit of work, on a
+ * handle the calling thread owns. SQLite: always held (one process). */
+#define KW_STORE_SINGLETON_SIGNER 7238101  /* signs the log's checkpoints */
+#define KW_STORE_SINGLETON_REPORTS 7238102 /* queues the weekly and monthly reports */
+enum kw_code kw_store_singleton(struct kw_store *st, int64_t key, bool *held, struct kw_err *err);
+/* Inside a unit of work: hold the log's lock to its end, so that no other
+ * process appends leaves or signs a checkpoint meanwhile (PostgreSQL: the
+ * advisory lock leaves are appended under; SQLite: the writer's
+ * transaction is exclusive already, nothing to do). */
+enum kw_code kw_store_log_lock(struct kw_store *st, struct kw_err *err);
 
 /* The schema version in force, and the newest this build knows. */
 int kw_store_schema_version(struct kw_store *st);

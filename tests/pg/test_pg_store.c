@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -163,6 +164,61 @@ static void test_claims_skip_locked(void **state)
     kw_store_close(b);
 }
 
+/* Several nodes (store.h): a listener hears a ticket committed on another
+ * handle, with its change's seq, only after the commit (never a rolled back
+ * one); a singleton has one holder, taken over when the holder closes. */
+static void test_nodes(void **state)
+{
+    (void)state;
+    const char *conninfo = getenv("KW_PG_CONNINFO");
+    if (!conninfo || !*conninfo)
+        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    struct kw_err err = {0};
+    struct kw_store *l = kw_store_open(conninfo, &err), *w = kw_store_open(conninfo, &err);
+    if (!l || !w)
+        fail_msg("open %s: %s", conninfo, err.msg);
+    int64_t seq = 0, head = 0, org = 0, id = 0;
+    assert_int_equal(kw_store_changes_wait(l, 10, &seq, &err), KW_OK);
+    assert_int_equal(seq, -1); /* listening anew: read the log */
+    assert_int_equal(kw_store_changes_wait(l, 10, &seq, &err), KW_OK);
+    assert_int_equal(seq, 0); /* nothing in time */
+    const int64_t t0 = 1790000000;
+    assert_int_equal(kw_store_org_insert(w, &(struct kw_org){.name = "Nodes"}, t0, &org, &err),
+                     KW_OK);
+    bool existed;
+    struct kw_ticket_new t = {.org_id = org, .title = "heard", .level = "L2", .at = t0};
+    assert_int_equal(kw_store_begin(w, &err), KW_OK);
+    assert_int_equal(kw_store_ticket_create(w, &t, &id, &existed, &err), KW_OK);
+    assert_int_equal(kw_store_changes_wait(l, 100, &seq, &err), KW_OK);
+    assert_int_equal(seq, 0); /* not committed yet: not announced */
+    kw_store_rollback(w);
+    assert_int_equal(kw_store_changes_wait(l, 100, &seq, &err), KW_OK);
+    assert_int_equal(seq, 0); /* rolled back: never */
+    assert_int_equal(kw_store_ticket_create(w, &t, &id, &existed, &err), KW_OK);
+    assert_int_equal(kw_store_changes_head(w, &head, &err), KW_OK);
+    assert_int_equal(kw_store_changes_wait(l, 2000, &seq, &err), KW_OK);
+    assert_int_equal(seq, head); /* committed: the change's seq */
+
+    bool held = false;
+    assert_int_equal(kw_store_singleton(l, KW_STORE_SINGLETON_SIGNER, &held, &err), KW_OK);
+    assert_true(held);
+    assert_int_equal(kw_store_singleton(l, KW_STORE_SINGLETON_SIGNER, &held, &err), KW_OK);
+    assert_true(held); /* still ours */
+    assert_int_equal(kw_store_singleton(w, KW_STORE_SINGLETON_SIGNER, &held, &err), KW_OK);
+    assert_false(held); /* one holder */
+    assert_int_equal(kw_store_singleton(w, KW_STORE_SINGLETON_REPORTS, &held, &err), KW_OK);
+    assert_true(held); /* another key, another holder */
+    kw_store_close(l); /* the holder goes: the lock with its connection, once its
+                        * backend has seen the connection close (soon after) */
+    for (int i = 0; i < 50 && !held; i++) {
+        assert_int_equal(kw_store_singleton(w, KW_STORE_SINGLETON_SIGNER, &held, &err), KW_OK);
+        if (!held)
+            nanosleep(&(struct timespec){.tv_nsec = 100000000L}, NULL);
+    }
+    assert_true(held);
+    kw_store_close(w);
+}
+
 static bool audit_seen(const struct kw_audit_row *a, void *ctx)
 {
     struct kw_audit_row *last = ctx;
@@ -241,9 +297,13 @@ static void test_audit_trail(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_location_kind),      cmocka_unit_test(test_path_is_sqlite),
-        cmocka_unit_test(test_password_not_told),  cmocka_unit_test(test_missing_call_named),
-        cmocka_unit_test(test_claims_skip_locked), cmocka_unit_test(test_audit_trail),
+        cmocka_unit_test(test_location_kind),
+        cmocka_unit_test(test_path_is_sqlite),
+        cmocka_unit_test(test_password_not_told),
+        cmocka_unit_test(test_missing_call_named),
+        cmocka_unit_test(test_claims_skip_locked),
+        cmocka_unit_test(test_audit_trail),
+        cmocka_unit_test(test_nodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

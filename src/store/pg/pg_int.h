@@ -164,6 +164,7 @@ struct kw_store {
      * statement in one round trip (libpq's pipeline mode; kwp_defer) */
     enum pgs deferred[8];
     int n_deferred;
+    bool listening; /* LISTEN kw_changes sent on this connection (nodes.c) */
 };
 
 /* Parameters of one statement: text (NULL: SQL NULL) or binary bytes. */
