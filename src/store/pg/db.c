@@ -618,6 +618,11 @@ static void flush_deferred(struct kw_store *st)
     }
 }
 
+void kwp_flush(struct kw_store *st)
+{
+    flush_deferred(st);
+}
+
 enum kw_code kwp_exec(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
                       struct kw_err *err)
 {

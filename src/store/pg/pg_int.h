@@ -252,6 +252,10 @@ enum kw_code kwp_node_get(void *ctx, unsigned level, uint64_t index, unsigned ch
 enum kw_code kwp_leaf_append(struct kw_store *st, const char *kind, int64_t ticket, int64_t seq,
                              const void *data, size_t n, struct kw_err *err);
 
+/* Send the deferred statements now (before a statement of no catalogue
+ * number, run with PQexecParams, that must be inside the transaction). */
+void kwp_flush(struct kw_store *st);
+
 /* kw_store_tickets with f->q: the search (search.c). */
 enum kw_code kwp_search(struct kw_store *st, const struct kw_ticket_filter *f,
                         bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,

@@ -98,6 +98,7 @@ enum kw_code kwp_search(struct kw_store *st, const struct kw_ticket_filter *f,
     enum kw_code rc = split(f->q, t, err);
     int64_t floor = 0;
     if (rc == KW_OK && t->short_one) {
+        kwp_flush(st);
         PGresult *top = PQexec(st->conn, "SELECT coalesce(max(id), 0) FROM search");
         if (top && PQresultStatus(top) == PGRES_TUPLES_OK)
             floor = kwp_col_int(top, 0, 0) - KW_SEARCH_SCAN;
@@ -129,8 +130,7 @@ enum kw_code kwp_search(struct kw_store *st, const struct kw_ticket_filter *f,
     kwp_text(&p, f->notes ? "true" : "false");
     kwp_int(&p, KW_SEARCH_RANKED);
     kwp_int(&p, floor);
-    /* not one of the catalogue's statements: a read that needs no deferred
-     * BEGIN of the caller's (the strings are copied out before we return) */
+    kwp_flush(st); /* not one of the catalogue's statements */
     PGresult *res = PQexecParams(st->conn, search_sql, p.n, NULL, p.v, p.len, p.fmt, 0);
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
         const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
