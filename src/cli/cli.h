@@ -49,6 +49,7 @@ int kw_cmd_serve(int argc, char **argv);
 int kw_cmd_verify(int argc, char **argv);
 int kw_cmd_backup(int argc, char **argv);
 int kw_cmd_restore(int argc, char **argv);
+int kw_cmd_copy(int argc, char **argv);
 int kw_cmd_oncall(int argc, char **argv);
 int kw_cmd_log(int argc, char **argv);
 int kw_cmd_receipt(int argc, char **argv);

@@ -24,6 +24,7 @@ static const char usage[] =
     "  verify     check the hash chains of stored tickets\n"
     "  backup     copy the database while it serves, and check the copy\n"
     "  restore    make a database from a backup\n"
+    "  copy       move a desk from SQLite to PostgreSQL\n"
     "  log        the signed Merkle log: its public key, a checkpoint now\n"
     "  receipt    verify a ticket's service receipt offline\n"
     "  oncall     who is on call for a team, and the shifts ahead\n"
@@ -42,7 +43,7 @@ static const struct kw_cli_cmd cmds[] = {
     {"serve", kw_cmd_serve},       {"oncall", kw_cmd_oncall},   {"backup", kw_cmd_backup},
     {"restore", kw_cmd_restore},   {"log", kw_cmd_log},         {"receipt", kw_cmd_receipt},
     {"kpi", kw_cmd_kpi},           {"credits", kw_cmd_credits}, {"report", kw_cmd_report},
-    {"routes", kw_cmd_routes}, /* hidden: for tests/http/run.sh */
+    {"copy", kw_cmd_copy},         {"routes", kw_cmd_routes}, /* hidden: for tests/http/run.sh */
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 

@@ -69,6 +69,20 @@ enum kw_code kw_store_backup(struct kw_store *st, const char *to, struct kw_err 
  * kw_store_backup wrote. The copy itself is only read. */
 enum kw_code kw_store_restore(const char *backup, const char *db, struct kw_err *err);
 
+/* What kw_store_copy_from copied: tables and rows. */
+struct kw_store_copied {
+    int64_t tables, rows;
+};
+/* Copy every row of the SQLite database at `from` (only read, in one read
+ * transaction; it must be at this build's newest SQLite schema) into st, a
+ * PostgreSQL store with no desk in it yet (KW_CONFLICT naming a table that
+ * has rows), in one transaction: ids, chains and hashes as they are, each
+ * id sequence then set past the largest id. KW_INVALID on a SQLite st;
+ * KW_STORE naming the table and PostgreSQL's message if a row is refused
+ * (nothing is left behind). out may be NULL. */
+enum kw_code kw_store_copy_from(struct kw_store *st, const char *from, struct kw_store_copied *out,
+                                struct kw_err *err);
+
 struct kw_store_upkeep {
     int64_t log_pages; /* write-ahead log pages after the upkeep (SQLite), or 0 */
 };

@@ -11,22 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TICKET_COLS                                                                                \
-    "id, org_id, coalesce(created_by, 0), created_at, updated_at, last_seq, title, state, level,"  \
-    " tier, category, region, channel, head_hash, coalesce(commitment_id, 0),"                     \
-    " coalesce(assignee_id, 0), coalesce(team_id, 0), next_due, breached_at,"                      \
-    " coalesce(requester_id, 0)"
-/* The filters of struct kw_ticket_filter, as the SQLite backend's: $7: 0
- * any, 1 breached, 2 not breached as of $8. */
-#define DUE_KEY "coalesce(next_due, 9223372036854775807)"
-#define TICKET_FILTER                                                                              \
-    "($2 = 0 OR org_id = $2) AND ($3::text IS NULL OR state = $3 OR ($3 = 'open' AND state <> "    \
-    "'archived')) AND ($4::text IS NULL OR level = $4)"                                            \
-    " AND ($6 = 0 OR assignee_id = $6) AND ($11 = 0 OR team_id = $11)"                             \
-    " AND ($7 = 0 OR ($7 = 1) = (breached_at IS NOT NULL OR " DUE_KEY " <= $8))"                   \
-    " AND ($9::bigint IS NULL OR next_due < $9) AND ($12::text IS NULL OR category = $12)"         \
-    " AND ($13 = 0 OR assignee_id IS NULL)"
-
 /* The columns kwp_read_user() reads, in its order (users as u), and whether
  * neither the person nor their organisation is deactivated. */
 #define USER_ACTIVE                                                                                \
@@ -634,6 +618,11 @@ static void flush_deferred(struct kw_store *st)
         kwp_exec(st, st->deferred[st->n_deferred], NULL,
                  deferred_what[st->deferred[st->n_deferred]], NULL);
     }
+}
+
+void kwp_flush(struct kw_store *st)
+{
+    flush_deferred(st);
 }
 
 enum kw_code kwp_exec(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,

@@ -324,9 +324,8 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
                               struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    if (f->q) /* the search index is SQLite's FTS5 so far */
-        return kw_err_set(err, KW_STORE, "/q",
-                          "kw_store_tickets: search (q) is not implemented on PostgreSQL yet");
+    if (f->q)
+        return kwp_search(st, f, fn, ctx, err);
     struct kwp_params p = {0};
     kwp_int(&p, f->after);
     kwp_int(&p, f->org_id);

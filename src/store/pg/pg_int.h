@@ -19,6 +19,23 @@
 
 #include "store.h"
 
+/* A ticket's columns as kwp_read_ticket() reads them (db.c, search.c). */
+#define TICKET_COLS                                                                                \
+    "id, org_id, coalesce(created_by, 0), created_at, updated_at, last_seq, title, state, level,"  \
+    " tier, category, region, channel, head_hash, coalesce(commitment_id, 0),"                     \
+    " coalesce(assignee_id, 0), coalesce(team_id, 0), next_due, breached_at,"                      \
+    " coalesce(requester_id, 0)"
+/* The filters of struct kw_ticket_filter, as the SQLite backend's: $7: 0
+ * any, 1 breached, 2 not breached as of $8. */
+#define DUE_KEY "coalesce(next_due, 9223372036854775807)"
+#define TICKET_FILTER                                                                              \
+    "($2 = 0 OR org_id = $2) AND ($3::text IS NULL OR state = $3 OR ($3 = 'open' AND state <> "    \
+    "'archived')) AND ($4::text IS NULL OR level = $4)"                                            \
+    " AND ($6 = 0 OR assignee_id = $6) AND ($11 = 0 OR team_id = $11)"                             \
+    " AND ($7 = 0 OR ($7 = 1) = (breached_at IS NOT NULL OR " DUE_KEY " <= $8))"                   \
+    " AND ($9::bigint IS NULL OR next_due < $9) AND ($12::text IS NULL OR category = $12)"         \
+    " AND ($13 = 0 OR assignee_id IS NULL)"
+
 /* The statements, prepared at open as "s<number>". */
 enum pgs {
     PGS_BEGIN,
@@ -235,6 +252,15 @@ enum kw_code kwp_node_get(void *ctx, unsigned level, uint64_t index, unsigned ch
 /* Append a leaf inside an open transaction (tickets.c). */
 enum kw_code kwp_leaf_append(struct kw_store *st, const char *kind, int64_t ticket, int64_t seq,
                              const void *data, size_t n, struct kw_err *err);
+
+/* Send the deferred statements now (before a statement of no catalogue
+ * number, run with PQexecParams, that must be inside the transaction). */
+void kwp_flush(struct kw_store *st);
+
+/* kw_store_tickets with f->q: the search (search.c). */
+enum kw_code kwp_search(struct kw_store *st, const struct kw_ticket_filter *f,
+                        bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,
+                        struct kw_err *err);
 
 /* Append one event inside an open transaction (tickets.c). */
 enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
