@@ -13,6 +13,7 @@
 
 #include "deliver.h"
 #include "fire.h"
+#include "periods.h"
 #include "report_mail.h"
 #include "rota.h"
 #include "timers.h"
@@ -39,6 +40,7 @@ struct kw_engine {
     char node[128];                        /* this process, for claims on due work: host:pid */
     double late_ms[KW_ENGINE_LATE_WINDOW]; /* a ring: the last stats.late.count */
     int64_t reports_at; /* when to look for due service reports next (injected clock) */
+    int64_t periods_at; /* when to look for billing periods to close next (injected clock) */
 };
 
 static struct timespec realtime_in(int64_t ms)
@@ -404,6 +406,12 @@ static void *deliver_loop(void *arg)
         if (now >= e->reports_at) {
             kw_reports_queue(e->rd, e->w, e->clocks, now, &e->log);
             e->reports_at = now + 60;
+        }
+        /* billing periods that ended: also once a minute (contracts and
+         * their ledger are not on PostgreSQL yet) */
+        if (now >= e->periods_at && !kw_store_location_is_pg(e->db)) {
+            kw_periods_close(e->w, e->clocks, e->node, now, &e->log);
+            e->periods_at = now + 60;
         }
         if (kw_store_outbox_due(e->rd, now, BATCH, collect, &l, &err) != KW_OK)
             KW_LOG(&e->log, KW_LOG_ERROR, "mod=engine event=outbox.unreadable error=%s",

@@ -346,6 +346,32 @@ struct kwh_reply kwh_contract_ledger(struct kwh_call *x)
     return kwh_ok(200, kwh_page_json(&pg, "entries"));
 }
 
+/* The check of the contract's ledger chain (the organisation's: one chain
+ * per organisation) from its first entry: 200 either way, "ok" false with
+ * the first entry that does not match its hash. */
+struct kwh_reply kwh_contract_ledger_verify(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    if (!contract_visible(x, x->arg.id, &out))
+        return out;
+    int64_t org = 0;
+    struct kw_err err = {0};
+    if (kw_store_contracts(x->wk->st, x->arg.id, 0, 0, 1, org_of, &org, &err) != KW_OK)
+        return kwh_problem(&err);
+    struct kw_ledger_check chk = {0};
+    enum kw_code rc = kw_store_ledger_verify(x->wk->st, org, &chk, &err);
+    if (rc != KW_OK && rc != KW_CONFLICT)
+        return kwh_problem(&err);
+    char head[2 * KW_HASH_BYTES + 1];
+    kwh_hex(chk.head, KW_HASH_BYTES, head);
+    json_t *j =
+        json_pack("{s:I, s:I, s:b, s:I, s:s, s:o, s:o}", "contract_id", (json_int_t)x->arg.id,
+                  "org_id", (json_int_t)org, "ok", rc == KW_OK, "entries", (json_int_t)chk.entries,
+                  "head", head, "problem", rc == KW_OK ? json_null() : json_string(err.msg),
+                  "checked_at", kwh_instant_json(x->now));
+    return j ? kwh_ok(200, j) : kwh_problem_of(KW_NOMEM, "", "no memory for the check");
+}
+
 /* ---- adjustments, approvals, claims, settlements ---- */
 
 struct money_unit {

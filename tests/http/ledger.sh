@@ -251,6 +251,15 @@ grep -q "append-only" "$TMP/err"
 check "the ledger refuses an UPDATE" $?
 N=$(sqlite3 "$TMP/kw.db" "SELECT count(*) FROM log_leaves WHERE kind = 'ledger'")
 check "each entry is a leaf of the Merkle log" "$([ "$N" = 10 ]; echo $?)" "($N)"
+req GET "/api/v1/contracts/$K/ledger/verify" "" "$MGR"
+is "a manager checks the ledger chain: every entry matches" 200 \
+    '.ok == true and .entries == 10 and (.head | test("^[0-9a-f]{64}$")) and .problem == null'
+req GET "/api/v1/contracts/$K/ledger/verify" "" "$CUST"
+is "so may the customer, for their own contract" 200 '.ok == true'
+req GET "/api/v1/contracts/$KG/ledger/verify" "" "$CUST"
+is "but not for another organisation's" 404
+req GET "/api/v1/contracts/999999/ledger/verify" "" "$MGR"
+is "an unknown contract is 404" 404
 
 # --- a run still breached when March closes ---
 at 2026-03-31T21:00:00Z
@@ -281,6 +290,41 @@ is "the stop accrues the rest: 4 started hours = 20,000 in all" 200 \
     ".entries[-1] | .kind == \"accrual\" and .amount == 10000 and .ticket_id == $T4 and .body.owed == 20000 and .body.hours == 4"
 "$KW" credits close --db "$TMP/kw.db" --help | grep -q "billing period"
 check "credits close --help says what it does" $?
+
+# --- the engine closes April itself when it ends: once, also across restarts ---
+at 2026-04-30T22:00:00Z
+req POST /api/v1/tickets "{\"title\":\"Down over April's end\",\"level\":\"L1\",\"org_id\":$ACME}" "$ADMIN"
+T5=$(jq -r .id "$TMP/body")
+at 2026-04-30T23:00:01Z
+eventually "/api/v1/overruns?ticket_id=$T5" "$ADMIN" '(.overruns | length) == 1'
+req GET "/api/v1/contracts/$K/ledger?limit=500" "" "$MGR"
+is "nothing accrues while April lasts" 200 "[.entries[] | select(.ticket_id == $T5)] == []"
+at 2026-05-01T00:02:00Z
+eventually "/api/v1/contracts/$K/ledger?limit=500" "$MGR" "[.entries[] | select(.ticket_id == $T5)] | length == 1"
+req GET "/api/v1/contracts/$K/ledger?limit=500" "" "$MGR"
+is "April's end accrues the open run with no command run: 1 h late = 5,000 at April's last second" 200 \
+    "[.entries[] | select(.ticket_id == $T5)] | length == 1 and (.[0] | .kind == \"accrual\" and .amount == 5000
+     and .at == \"2026-04-30T23:59:59Z\" and .body.period_close == \"2026-05-01T00:00:00Z\" and .body.hours == 1)"
+ROW=$(sqlite3 -cmd ".timeout 10000" "$TMP/kw.db" "SELECT count(*), max(closed_by), max(entries) FROM period_closes WHERE contract_id = $K AND period_end = strftime('%s', '2026-05-01')")
+[[ "$ROW" == "1|"*":"*"|1" ]]
+check "the close is recorded once, by the engine's node, with its entry" $? "($ROW)"
+serve_stop
+serve_start --fake-clock "$TMP/now" --allow-destination 127.0.0.1
+at 2026-05-01T00:10:00Z
+"$KW" credits close --db "$TMP/kw.db" --period 2026-04 --at 2026-05-01T00:10:00Z >"$TMP/out" 2>&1
+grep -q ", 0 ledger entries written" "$TMP/out"
+check "closing April by hand afterwards writes nothing" $? "($(cat "$TMP/out"))"
+req GET "/api/v1/contracts/$K/ledger?limit=500" "" "$MGR"
+is "a restarted server does not close April again" 200 "[.entries[] | select(.ticket_id == $T5)] | length == 1"
+N=$(sqlite3 -cmd ".timeout 10000" "$TMP/kw.db" "SELECT count(*) FROM period_closes WHERE contract_id = $K AND period_end = strftime('%s', '2026-05-01')")
+check "and April has one close record" "$([ "$N" = 1 ]; echo $?)" "($N)"
+
+# --- a rewritten entry: the check names it ---
+sqlite3 -cmd ".timeout 10000" "$TMP/kw.db" "DROP TRIGGER ledger_no_update;
+    UPDATE ledger SET body = body || ' ' WHERE seq = 3 AND org_id = $ACME"
+req GET "/api/v1/contracts/$K/ledger/verify" "" "$MGR"
+is "an entry rewritten in the database fails the check, which names it" 200 \
+    '.ok == false and (.problem | test("entry [0-9]+ \\(seq 3\\) does not match its hash chain")) and .entries == 2'
 
 serve_stop
 finish

@@ -123,7 +123,15 @@ static void test_chain(void **state)
         int64_t id;
         assert_int_equal(kw_store_ledger_append(st, &e, &id, &err), KW_OK);
     }
-    assert_int_equal(kw_store_ledger_verify(st, 0, &err), KW_OK);
+    struct kw_ledger_check chk;
+    assert_int_equal(kw_store_ledger_verify(st, 0, &chk, &err), KW_OK);
+    assert_int_equal(chk.entries, 5);
+    /* one organisation's chain: entries 1, 3 and 5 */
+    assert_int_equal(kw_store_ledger_verify(st, org[0], &chk, &err), KW_OK);
+    assert_int_equal(chk.entries, 3);
+    struct kw_ledger_check none;
+    assert_int_equal(kw_store_ledger_verify(st, org[1] + 1000, &none, &err), KW_OK);
+    assert_int_equal(none.entries, 0);
     struct kw_ledger_sums s;
     assert_int_equal(kw_store_ledger_sums(st, contract[0], 0, INT64_MIN, INT64_MAX, &s, &err),
                      KW_OK);
@@ -143,8 +151,11 @@ static void test_chain(void **state)
     sqlite3_close(db);
     st = kw_store_open(path, &err);
     assert_non_null(st);
-    assert_int_equal(kw_store_ledger_verify(st, 0, &err), KW_CONFLICT);
+    assert_int_equal(kw_store_ledger_verify(st, 0, NULL, &err), KW_CONFLICT);
     assert_non_null(strstr(err.msg, "seq 2"));
+    /* the other organisation's chain is intact */
+    assert_int_equal(kw_store_ledger_verify(st, org[1], &chk, &err), KW_OK);
+    assert_int_equal(chk.entries, 2);
     kw_store_close(st);
     unlink(path);
 }
