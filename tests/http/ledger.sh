@@ -43,7 +43,7 @@ req POST /api/v1/commitments '{"name":"Credits","version":"1","effective_from":"
  "compensation":{"rules":[
    {"when":{"level":"L1"},"metric":"resolution","credit":{"percent_per_hour":0.5,"hours":"wall","cap_per_ticket":{"percent":2}}},
    {"when":{"level":"L2"},"metric":"resolution","remedy":{"item":{"zh":"延长保修","en":"extended warranty"},"quantity":30,"unit":{"zh":"天","en":"days"}}}],
-  "exclude_reasons":["customer"]}}' "$ADMIN"
+  "exclude_reasons":["customer","force_majeure"]}}' "$ADMIN"
 is "a commitment with compensation" 201
 COMMIT=$(jq -r .id "$TMP/body")
 
@@ -318,6 +318,20 @@ req GET "/api/v1/contracts/$K/ledger?limit=500" "" "$MGR"
 is "a restarted server does not close April again" 200 "[.entries[] | select(.ticket_id == $T5)] | length == 1"
 N=$(sqlite3 -cmd ".timeout 10000" "$TMP/kw.db" "SELECT count(*) FROM period_closes WHERE contract_id = $K AND period_end = strftime('%s', '2026-05-01')")
 check "and April has one close record" "$([ "$N" = 1 ]; echo $?)" "($N)"
+
+# --- force majeure (不可抗力), excluded by the commitment, after the accrual ---
+req GET "/api/v1/overruns?ticket_id=$T5" "" "$ADMIN"
+OV5=$(jq -r '.overruns[0].id' "$TMP/body")
+req PATCH "/api/v1/overruns/$OV5" '{"reason":"force_majeure","note":"the typhoon cut the fibre"}' "$AGENT"
+is "force majeure is a reason staff record" 200
+at 2026-05-01T00:20:00Z
+req POST "/api/v1/tickets/$T5/events" '{"type":"milestone","milestone":"resolved"}' "$ADMIN"
+req GET "/api/v1/contracts/$K/ledger?limit=500" "" "$MGR"
+is "at its stop, the run accrued at April's close is brought to 0 by a new line, the first kept" 200 \
+    "[.entries[] | select(.ticket_id == $T5)] | length == 2 and .[0].amount == 5000
+     and (.[1] | .amount == -5000 and .body.status == \"excluded\" and .body.reason == \"force_majeure\")"
+req PATCH "/api/v1/overruns/$OV5" '{"reason":"act of god"}' "$AGENT"
+is "a reason outside the list is refused, naming the list" 400 '.pointer == "/reason" and (.detail | test("force_majeure"))'
 
 # --- a rewritten entry: the check names it ---
 sqlite3 -cmd ".timeout 10000" "$TMP/kw.db" "DROP TRIGGER ledger_no_update;
