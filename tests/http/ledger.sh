@@ -234,6 +234,20 @@ req GET "/api/v1/contracts/$K/statement?at=2026-03-15&format=html&lang=en" "" "$
 is "and as a printable page" 200
 grep -q "Credit statement: Acme" "$TMP/body" && grep -q "850.00 CNY" "$TMP/body"
 check "the page names the organisation and the sums" $?
+# the accident level of each overrun, by its recorded loss (500,000.00 and more: major)
+req PATCH "/api/v1/overruns/$OV" '{"loss":60000000}' "$MGR"
+is "a manager records the loss of the first overrun" 200
+req GET "/api/v1/contracts/$K/statement?at=2026-03-15" "" "$CUST"
+is "the statement gives each overrun's loss and accident level" 200 \
+    "[.entries[] | select(.overrun_id == $OV)] | length > 0 and all(.loss == 60000000 and .accident_level == \"major\")"
+req GET "/api/v1/contracts/$K/statement?at=2026-03-15" "" "$CUST"
+is "entries on no overrun have none" 200 '[.entries[] | select(.overrun_id == null)] | all(.loss == null and .accident_level == null)'
+req GET "/api/v1/contracts/$K/statement?at=2026-03-15&format=csv" "" "$CUST"
+head -1 "$TMP/body" | grep -q ',hash,loss_minor,accident_level' && grep -q ",60000000,major" "$TMP/body"
+check "the CSV has the loss and the accident level" $? "($(head -2 "$TMP/body"))"
+req GET "/api/v1/contracts/$K/statement?at=2026-03-15&format=html&lang=zh" "" "$CUST"
+grep -q "事故等级" "$TMP/body" && grep -qF "重大事故 (损失 600000.00 CNY)" "$TMP/body"
+check "the page shows it in Chinese" $? "($(grep -o '<td>[^<]*事故[^<]*</td>' "$TMP/body" | head -2))"
 req GET "/api/v1/contracts/$K/statement?at=2025-12-31" "" "$CUST"
 is "a day outside the contract is refused" 400 '.pointer == "/at"'
 req GET "/api/v1/contracts/$K/statement?at=March" "" "$CUST"
