@@ -2779,6 +2779,7 @@ Object.assign(STRINGS.en, {
   ct_reason_changed: 'the overrun reason changed', ct_statement: 'Statement of this billing period', ct_from_deposit: 'from the deposit', ct_against_invoice: 'invoice {n}',
   ct_verify: 'Check the ledger chain', ct_verify_ok: 'All {n} entries match their hash chain (last hash {h}…).',
   ct_verify_bad: 'The ledger chain is broken: {p}', ct_statements: 'Statements', ct_period_of: 'Billing period',
+  ct_verify_empty: 'No entries yet: nothing to check.',
 });
 Object.assign(STRINGS.zh, {
   contracts: '合同与赔付', ct_org: '客户组织', ct_value: '每个计费周期金额', ct_period: '合同期',
@@ -2800,6 +2801,7 @@ Object.assign(STRINGS.zh, {
   ct_reason_changed: '超时原因变更', ct_statement: '本计费周期对账单', ct_from_deposit: '从保证金扣除', ct_against_invoice: '发票 {n}',
   ct_verify: '核验台账哈希链', ct_verify_ok: '全部 {n} 条记录与哈希链一致（最新哈希 {h}…）。',
   ct_verify_bad: '台账哈希链被破坏：{p}', ct_statements: '对账单', ct_period_of: '计费周期',
+  ct_verify_empty: '暂无记录，无需核验。',
 });
 
 // Minor units as money in the contract's currency ("¥10,000.00", "€5.00").
@@ -2908,17 +2910,17 @@ function statementLinks(c) {
 
 // A button that has the server recompute the ledger's hash chain.
 function verifyChain(id) {
-  const out = h('span', { id: 'ledger-verify', role: 'status' });
+  const out = h('p', { id: 'ledger-verify', role: 'status' });
   const button = h('button', { type: 'button', class: 'secondary' }, t('ct_verify'));
   button.addEventListener('click', async () => {
     out.textContent = '…';
     try {
       const r = await api('GET', `/contracts/${id}/ledger/verify`);
       out.className = r.ok ? 'ok' : 'problem';
-      out.textContent = r.ok ? t('ct_verify_ok', { n: r.entries, h: r.head.slice(0, 16) }) : t('ct_verify_bad', { p: r.problem });
+      out.textContent = !r.ok ? t('ct_verify_bad', { p: r.problem }) : r.entries ? t('ct_verify_ok', { n: r.entries, h: r.head.slice(0, 16) }) : t('ct_verify_empty');
     } catch (e) { out.className = 'problem'; out.textContent = e.message; }
   });
-  return h('p', {}, button, ' ', out);
+  return h('div', { class: 'ledger-verify' }, h('p', {}, button), out);
 }
 
 async function pageContract(main, id) {
