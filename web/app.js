@@ -41,7 +41,7 @@ const STRINGS = {
     explain: 'Tell the customer', followup: 'Follow-up', rca: 'Root cause', action: 'Action',
     owner: 'Owner', due: 'Due', done: 'Done', late_by: 'late by {d}',
     reason_technology: 'Technology', reason_staffing: 'Staffing', reason_process: 'Process',
-    reason_customer: 'Customer', reason_third_party: 'Third party', progress: 'Progress',
+    reason_customer: 'Customer', reason_third_party: 'Third party', reason_force_majeure: 'Force majeure', progress: 'Progress',
     confirm: 'Confirm the resolution', reject: 'Not resolved — reopen',
     reject_reason: 'What is still wrong?', rate: 'Rate the service',
     satisfaction: 'Satisfaction (1–5)', nps: 'How likely are you to recommend us? (0–10)',
@@ -135,7 +135,7 @@ const STRINGS = {
     overrun_reason: '原因类别', note: '说明', explain: '告知客户', followup: '后续改进',
     rca: '根因分析', action: '改进措施', owner: '负责人', due: '期限', done: '已完成',
     late_by: '超时 {d}', reason_technology: '技术', reason_staffing: '人员',
-    reason_process: '流程', reason_customer: '客户原因', reason_third_party: '第三方',
+    reason_process: '流程', reason_customer: '客户原因', reason_third_party: '第三方', reason_force_majeure: '不可抗力',
     progress: '服务进度', confirm: '确认已解决', reject: '未解决，重新处理',
     reject_reason: '还有什么问题？', rate: '服务评价', satisfaction: '满意度（1–5）',
     nps: '您向他人推荐我们的可能性（0–10）', comment: '意见', rated: '感谢您的评价。',
@@ -928,7 +928,7 @@ function overrunCard(o, us, doc, reload) {
       reload();
     }, h('div', { class: 'row' }, h('label', {}, t('loss'), loss), h('button', { type: 'submit' }, t('loss_save')))));
   }
-  const reasons = ['technology', 'staffing', 'process', 'customer', 'third_party'];
+  const reasons = ['technology', 'staffing', 'process', 'customer', 'third_party', 'force_majeure'];
   const rs = h('select', { name: 'reason', 'aria-label': t('overrun_reason') }, reasons.map((r) => h('option', { value: r, selected: r === o.reason }, t('reason_' + r))));
   const note = h('input', { name: 'note', 'aria-label': t('note'), value: o.note || '' });
   const fu = o.followup || {};
@@ -2782,6 +2782,9 @@ Object.assign(STRINGS.en, {
   ct_status_excluded: 'excluded (reason: {r})', ct_status_capped: 'capped (before caps {raw})',
   ct_hours: '{h} started hours late', ct_by: 'by {who}', ct_approved_by: 'approved by {who}', ct_open: 'Open',
   ct_reason_changed: 'the overrun reason changed', ct_statement: 'Statement of this billing period', ct_from_deposit: 'from the deposit', ct_against_invoice: 'invoice {n}',
+  ct_verify: 'Check the ledger chain', ct_verify_ok: 'All {n} entries match their hash chain (last hash {h}…).',
+  ct_verify_bad: 'The ledger chain is broken: {p}', ct_statements: 'Statements', ct_period_of: 'Billing period',
+  ct_verify_empty: 'No entries yet: nothing to check.',
 });
 Object.assign(STRINGS.zh, {
   contracts: '合同与赔付', ct_org: '客户组织', ct_value: '每个计费周期金额', ct_period: '合同期',
@@ -2801,6 +2804,9 @@ Object.assign(STRINGS.zh, {
   ct_status_excluded: '不予赔付（原因：{r}）', ct_status_capped: '已封顶（封顶前 {raw}）',
   ct_hours: '超时 {h} 个计费小时', ct_by: '经办：{who}', ct_approved_by: '批准：{who}', ct_open: '查看',
   ct_reason_changed: '超时原因变更', ct_statement: '本计费周期对账单', ct_from_deposit: '从保证金扣除', ct_against_invoice: '发票 {n}',
+  ct_verify: '核验台账哈希链', ct_verify_ok: '全部 {n} 条记录与哈希链一致（最新哈希 {h}…）。',
+  ct_verify_bad: '台账哈希链被破坏：{p}', ct_statements: '对账单', ct_period_of: '计费周期',
+  ct_verify_empty: '暂无记录，无需核验。',
 });
 
 // Minor units as money in the contract's currency ("¥10,000.00", "€5.00").
@@ -2875,6 +2881,53 @@ function entryDetail(e, us, currency) {
   return out;
 }
 
+// The billing periods of contract c begun by now, latest first: [start, end).
+function billingPeriods(c) {
+  const step = c.billing === 'annual' ? 12 : 1;
+  const start = new Date(c.period_start), end = new Date(c.period_end), now = new Date();
+  const out = [];
+  for (let i = 0; out.length < 120; i += step) {
+    const a = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + i, 1));
+    a.setUTCDate(Math.min(start.getUTCDate(), new Date(Date.UTC(a.getUTCFullYear(), a.getUTCMonth() + 1, 0)).getUTCDate()));
+    a.setUTCHours(start.getUTCHours(), start.getUTCMinutes(), start.getUTCSeconds());
+    if (a >= end || a > now) break;
+    out.push(a);
+  }
+  return out.reverse();
+}
+
+// The statement of a chosen billing period, as a page, CSV or PDF.
+function statementLinks(c) {
+  const periods = billingPeriods(c);
+  const day = (d) => d.toISOString().slice(0, 10);
+  const pick = h('select', { name: 'period', 'aria-label': t('ct_period_of') },
+    periods.map((d) => h('option', { value: day(d) }, day(d))));
+  const links = h('span', { id: 'statement-links' });
+  const draw = () => {
+    const at = pick.value ? `at=${pick.value}&` : '';
+    links.replaceChildren(h('a', { href: `/api/v1/contracts/${c.id}/statement?${at}format=html&lang=${lang}`, target: '_blank', rel: 'noopener' }, 'HTML'),
+      ' · ', h('a', { href: `/api/v1/contracts/${c.id}/statement?${at}format=csv&lang=${lang}`, download: `statement-${c.id}-${pick.value || 'now'}.csv` }, 'CSV'));
+  };
+  pick.addEventListener('change', draw);
+  draw();
+  return h('p', { class: 'statements' }, h('label', {}, t('ct_period_of'), ' ', pick), ' ', links);
+}
+
+// A button that has the server recompute the ledger's hash chain.
+function verifyChain(id) {
+  const out = h('p', { id: 'ledger-verify', role: 'status' });
+  const button = h('button', { type: 'button', class: 'secondary' }, t('ct_verify'));
+  button.addEventListener('click', async () => {
+    out.textContent = '…';
+    try {
+      const r = await api('GET', `/contracts/${id}/ledger/verify`);
+      out.className = r.ok ? 'ok' : 'problem';
+      out.textContent = !r.ok ? t('ct_verify_bad', { p: r.problem }) : r.entries ? t('ct_verify_ok', { n: r.entries, h: r.head.slice(0, 16) }) : t('ct_verify_empty');
+    } catch (e) { out.className = 'problem'; out.textContent = e.message; }
+  });
+  return h('div', { class: 'ledger-verify' }, h('p', {}, button), out);
+}
+
 async function pageContract(main, id) {
   const [c, entries, us, os] = await Promise.all([api('GET', `/contracts/${id}`), apiAll(`/contracts/${id}/ledger?limit=500`, 'entries'), users(), orgs()]);
   const cur = c.currency;
@@ -2889,9 +2942,8 @@ async function pageContract(main, id) {
       [t('ct_deposit_held'), money(c.deposit_held)], [t('ct_deposit_balance'), money(c.deposit_balance)],
       [t('ct_credits'), money(c.balance.credits)], [t('ct_claimed'), money(c.balance.claimed)],
       [t('ct_settled'), money(c.balance.settled)], [t('ct_owed'), money(c.balance.owed)]])),
-    h('h2', {}, t('ct_ledger')),
-    h('p', {}, t('ct_statement'), ': ', h('a', { href: `/api/v1/contracts/${id}/statement?format=html&lang=${lang}`, target: '_blank', rel: 'noopener' }, 'HTML'),
-      ' · ', h('a', { href: `/api/v1/contracts/${id}/statement?format=csv`, download: `statement-${id}.csv` }, 'CSV')),
+    h('h2', {}, t('ct_statements')), statementLinks(c),
+    h('h2', {}, t('ct_ledger')), verifyChain(id),
     entries.length ? h('div', { class: 'board' }, h('table', { id: 'ledger' },
       h('thead', {}, h('tr', {}, ['#', t('ct_at'), t('ct_kind'), t('ct_amount'), t('ct_detail')].map((x) => h('th', {}, x)))),
       h('tbody', {}, entries.map((e) => h('tr', { 'data-entry': e.id, title: `${t('ct_hash')} ${e.hash}` },

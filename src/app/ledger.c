@@ -821,6 +821,27 @@ static enum kw_code close_one(struct kw_unit *u, const struct kw_contract *c,
     return rc;
 }
 
+/* Close contract c's billing period ending at to: each overrun of its
+ * organisation still open with a deadline before to accrues to then. */
+static enum kw_code close_contract(struct kw_unit *u, const struct kw_contract *c, int64_t to,
+                                   int64_t *entries, struct kw_err *err)
+{
+    struct open_overruns o = {0};
+    struct kw_overrun_filter f = {.org_id = c->org_id, .limit = SIZE_MAX};
+    enum kw_code rc = kw_store_overruns(u->st, &f, collect_open, &o, err);
+    for (size_t j = 0; rc == KW_OK && j < o.n; j++) {
+        o.r[j].metric = o.metric[j];
+        o.r[j].reason = o.reason[j][0] ? o.reason[j] : NULL;
+        o.r[j].note = o.r[j].rca = o.r[j].action = NULL;
+        if (o.r[j].deadline < to)
+            rc = close_one(u, c, &o.r[j], to, entries, err);
+    }
+    free(o.r);
+    free(o.metric);
+    free(o.reason);
+    return rc;
+}
+
 enum kw_code kw_ledger_close(struct kw_unit *u, int64_t day, int64_t *entries, int64_t *contracts,
                              struct kw_err *err)
 {
@@ -842,19 +863,14 @@ enum kw_code kw_ledger_close(struct kw_unit *u, int64_t day, int64_t *entries, i
             continue;
         }
         ++*contracts;
-        struct open_overruns o = {0};
-        struct kw_overrun_filter f = {.org_id = c->org_id, .limit = SIZE_MAX};
-        rc = kw_store_overruns(u->st, &f, collect_open, &o, err);
-        for (size_t j = 0; rc == KW_OK && j < o.n; j++) {
-            o.r[j].metric = o.metric[j];
-            o.r[j].reason = o.reason[j][0] ? o.reason[j] : NULL;
-            o.r[j].note = o.r[j].rca = o.r[j].action = NULL;
-            if (o.r[j].deadline < to)
-                rc = close_one(u, c, &o.r[j], to, entries, err);
-        }
-        free(o.r);
-        free(o.metric);
-        free(o.reason);
+        int64_t before = *entries;
+        bool first = false;
+        rc = close_contract(u, c, to, entries, err);
+        /* recorded, so that the engine does not close it again (closing
+         * twice writes nothing anyway) */
+        if (rc == KW_OK)
+            rc = kw_store_period_close_add(u->st, c->id, to, u->now, "keepword credits close",
+                                           *entries - before, &first, err);
     }
     free(l.v);
     if (rc == KW_OK && !*contracts && open_until) {
@@ -865,5 +881,44 @@ enum kw_code kw_ledger_close(struct kw_unit *u, int64_t day, int64_t *entries, i
                           "period once it has ended",
                           end);
     }
+    return rc;
+}
+
+enum kw_code kw_ledger_close_due(struct kw_unit *u, const char *by, size_t limit, int64_t *periods,
+                                 int64_t *entries, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    *periods = *entries = 0;
+    struct contract_list l = {0};
+    enum kw_code rc = kw_store_contracts(u->st, 0, 0, 0, SIZE_MAX, collect_contract, &l, err);
+    for (size_t i = 0; rc == KW_OK && i < l.n && (size_t)*periods < limit; i++) {
+        struct kw_contract *c = &l.v[i].c;
+        c->currency = l.v[i].currency;
+        c->billing = l.v[i].billing;
+        int64_t last;
+        rc = kw_store_period_close_last(u->st, c->id, &last, err);
+        /* the period after the last one closed, or the contract's first */
+        int64_t t = rc == KW_OK && last != KW_STORE_NO_TIME && last > c->period_start
+                        ? last
+                        : c->period_start;
+        while (rc == KW_OK && t < c->period_end && (size_t)*periods < limit) {
+            int64_t from, to;
+            kw_contract_period(c, t, &from, &to);
+            if (to > u->now || to <= t)
+                break;
+            /* the key first: whoever records the period's close closes it */
+            bool first = false;
+            int64_t before = *entries;
+            rc = kw_store_period_close_add(u->st, c->id, to, u->now, by, 0, &first, err);
+            if (rc == KW_OK && first) {
+                rc = close_contract(u, c, to, entries, err);
+                if (rc == KW_OK)
+                    rc = kw_store_period_close_count(u->st, c->id, to, *entries - before, err);
+                ++*periods;
+            }
+            t = to;
+        }
+    }
+    free(l.v);
     return rc;
 }

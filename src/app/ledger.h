@@ -79,5 +79,13 @@ enum kw_code kw_ledger_settle(struct kw_unit *u, const struct kw_actor *who, int
  * closed. */
 enum kw_code kw_ledger_close(struct kw_unit *u, int64_t day, int64_t *entries, int64_t *contracts,
                              struct kw_err *err);
+/* Close, as kw_ledger_close does, each billing period of every contract
+ * that ended by u->now and was not closed yet (none recorded after it),
+ * oldest first, at most limit periods: each is recorded (by: who closed
+ * it) before it is closed, under the store's unique key, so a period is
+ * closed once however many engines run. *periods and *entries count what
+ * was closed and written. */
+enum kw_code kw_ledger_close_due(struct kw_unit *u, const char *by, size_t limit, int64_t *periods,
+                                 int64_t *entries, struct kw_err *err);
 
 #endif

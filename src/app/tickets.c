@@ -1075,8 +1075,8 @@ enum kw_code kw_overrun_explain(struct kw_unit *u, const struct kw_actor *who, i
             why = &kw_overrun_reasons[k];
     if (reason && !why)
         return kw_err_set(err, KW_INVALID, "/reason",
-                          "reason: expected technology, staffing, process, customer or "
-                          "third_party");
+                          "reason: expected technology, staffing, process, customer, "
+                          "third_party or force_majeure");
     if (note && !reason)
         return kw_err_set(err, KW_INVALID, "/reason", "reason: give the category with the note");
     if (!reason && !f)

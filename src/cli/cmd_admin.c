@@ -244,7 +244,7 @@ int kw_cmd_verify(int argc, char **argv)
     }
     int64_t audited = -1, other = 0; /* other: the ledger or the audit trail broken */
     if (first == argc && !kw_store_location_is_pg(db)) { /* not on PostgreSQL yet */
-        if (kw_store_ledger_verify(v.st, 0, &err) != KW_OK) {
+        if (kw_store_ledger_verify(v.st, 0, NULL, &err) != KW_OK) {
             fprintf(stderr, "keepword: %s\n", err.msg);
             other++;
         }

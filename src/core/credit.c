@@ -13,6 +13,7 @@ const struct kw_overrun_reason kw_overrun_reasons[KW_OVERRUN_REASONS] = {
     {"process", "流程原因", "our process"},
     {"customer", "客户方原因", "a cause on the customer's side"},
     {"third_party", "第三方原因", "a third party"},
+    {"force_majeure", "不可抗力", "force majeure"},
 };
 
 const struct kw_overrun_reason *kw_overrun_reason_find(const char *id)

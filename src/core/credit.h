@@ -19,7 +19,7 @@
 
 /* Why a clock ran late, as staff record it on the overrun (超时原因): the
  * vocabulary of exclude_reasons too. */
-#define KW_OVERRUN_REASONS 5
+#define KW_OVERRUN_REASONS 6
 struct kw_overrun_reason {
     const char *id, *zh, *en;
 };

@@ -1134,7 +1134,7 @@ static enum kw_code parse_compensation(struct kw_policy *p, json_t *v, struct kw
             subi(ep, "/compensation/exclude_reasons", i);
             return fail(err, ep,
                         "unknown overrun reason \"%.40s\" (expected technology, staffing, "
-                        "process, customer or third_party)",
+                        "process, customer, third_party or force_majeure)",
                         p->comp.exclude.v[i]);
         }
     return KW_OK;

@@ -14,6 +14,7 @@
 #include "deliver.h"
 #include "fire.h"
 #include "kw_crypto.h"
+#include "periods.h"
 #include "report_mail.h"
 #include "rota.h"
 #include "timers.h"
@@ -45,6 +46,7 @@ struct kw_engine {
     bool reports_held;  /* this node queues the reports (KW_STORE_SINGLETON_REPORTS) */
     bool multi;         /* PostgreSQL: other nodes may serve the same desk */
     int64_t sweep_at;   /* multi: when to claim what is due without a hint next */
+    int64_t periods_at; /* when to look for billing periods to close next (injected clock) */
 };
 
 /* The real clock in the injected clock's frame: the real time shifted by
@@ -476,6 +478,12 @@ static void *deliver_loop(void *arg)
             if (held)
                 kw_reports_queue(e->rd, e->w, e->clocks, now, &e->log);
             e->reports_at = now + (held ? 60 : 5);
+        }
+        /* billing periods that ended: also once a minute (contracts and
+         * their ledger are not on PostgreSQL yet) */
+        if (now >= e->periods_at && !kw_store_location_is_pg(e->db)) {
+            kw_periods_close(e->w, e->clocks, e->node, now, &e->log);
+            e->periods_at = now + 60;
         }
         if (kw_store_outbox_due(e->rd, now, BATCH, collect, &l, &err) != KW_OK)
             KW_LOG(&e->log, KW_LOG_ERROR, "mod=engine event=outbox.unreadable error=%s",

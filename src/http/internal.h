@@ -568,6 +568,7 @@ struct kwh_reply kwh_contracts_create(struct kwh_call *x);
 struct kwh_reply kwh_contract_get(struct kwh_call *x);
 struct kwh_reply kwh_contract_patch(struct kwh_call *x);
 struct kwh_reply kwh_contract_ledger(struct kwh_call *x);
+struct kwh_reply kwh_contract_ledger_verify(struct kwh_call *x);
 struct kwh_reply kwh_contract_statement(struct kwh_call *x);
 struct kwh_reply kwh_contract_adjust(struct kwh_call *x);
 struct kwh_reply kwh_contract_claim(struct kwh_call *x);

@@ -346,6 +346,32 @@ struct kwh_reply kwh_contract_ledger(struct kwh_call *x)
     return kwh_ok(200, kwh_page_json(&pg, "entries"));
 }
 
+/* The check of the contract's ledger chain (the organisation's: one chain
+ * per organisation) from its first entry: 200 either way, "ok" false with
+ * the first entry that does not match its hash. */
+struct kwh_reply kwh_contract_ledger_verify(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    if (!contract_visible(x, x->arg.id, &out))
+        return out;
+    int64_t org = 0;
+    struct kw_err err = {0};
+    if (kw_store_contracts(x->wk->st, x->arg.id, 0, 0, 1, org_of, &org, &err) != KW_OK)
+        return kwh_problem(&err);
+    struct kw_ledger_check chk = {0};
+    enum kw_code rc = kw_store_ledger_verify(x->wk->st, org, &chk, &err);
+    if (rc != KW_OK && rc != KW_CONFLICT)
+        return kwh_problem(&err);
+    char head[2 * KW_HASH_BYTES + 1];
+    kwh_hex(chk.head, KW_HASH_BYTES, head);
+    json_t *j =
+        json_pack("{s:I, s:I, s:b, s:I, s:s, s:o, s:o}", "contract_id", (json_int_t)x->arg.id,
+                  "org_id", (json_int_t)org, "ok", rc == KW_OK, "entries", (json_int_t)chk.entries,
+                  "head", head, "problem", rc == KW_OK ? json_null() : json_string(err.msg),
+                  "checked_at", kwh_instant_json(x->now));
+    return j ? kwh_ok(200, j) : kwh_problem_of(KW_NOMEM, "", "no memory for the check");
+}
+
 /* ---- adjustments, approvals, claims, settlements ---- */
 
 struct money_unit {
@@ -576,6 +602,30 @@ static bool statement_add(const struct kw_ledger_row *e, void *ctx)
     return entry_add(e, &pg);
 }
 
+/* Each entry on an overrun gets the loss recorded on it ("loss", minor
+ * units, or null) and its accident level ("accident_level": major,
+ * serious, general or null; docs/policy.md "Accident levels"). */
+static enum kw_code accident_levels(struct kw_store *st, json_t *entries, struct kw_err *err)
+{
+    struct kw_watch_settings ws;
+    enum kw_code rc = kw_store_watch_settings(st, &ws, err);
+    size_t i;
+    json_t *e;
+    json_array_foreach(entries, i, e)
+    {
+        if (rc != KW_OK)
+            break;
+        json_t *ov = json_object_get(e, "overrun_id");
+        int64_t loss = -1;
+        if (json_is_integer(ov))
+            rc = kw_store_overrun_loss_get(st, json_integer_value(ov), &loss, err);
+        const char *level = kw_accident_level(&ws, loss);
+        json_object_set_new(e, "loss", loss >= 0 ? json_integer(loss) : json_null());
+        json_object_set_new(e, "accident_level", level ? json_string(level) : json_null());
+    }
+    return rc;
+}
+
 /* "1,234.56" of minor units (two decimals; the currency beside it). */
 static void money_text(char *buf, size_t cap, int64_t minor)
 {
@@ -589,7 +639,7 @@ static struct kwh_reply statement_csv(json_t *st)
     struct kw_buf b = {0};
     const char *cur = json_string_value(json_object_get(st, "currency"));
     kw_buf_adds(&b, "seq,at,kind,amount_minor,currency,quantity,against,ticket_id,overrun_id,"
-                    "actor,approved_by,detail,hash\r\n");
+                    "actor,approved_by,detail,hash,loss_minor,accident_level\r\n");
     size_t i;
     json_t *e;
     json_array_foreach(json_object_get(st, "entries"), i, e)
@@ -617,7 +667,11 @@ static struct kwh_reply statement_csv(json_t *st)
         }
         kw_buf_adds(&b, ",");
         csv(&b, note ? note : inv ? inv : status ? status : "");
-        kw_buf_printf(&b, ",%s\r\n", json_string_value(json_object_get(e, "hash")));
+        kw_buf_printf(&b, ",%s,", json_string_value(json_object_get(e, "hash")));
+        if (json_is_integer(json_object_get(e, "loss")))
+            kw_buf_printf(&b, "%lld", (long long)json_integer_value(json_object_get(e, "loss")));
+        const char *level = json_string_value(json_object_get(e, "accident_level"));
+        kw_buf_printf(&b, ",%s\r\n", level ? level : "");
     }
     if (b.failed || !b.p) {
         kw_buf_release(&b);
@@ -671,9 +725,10 @@ static struct kwh_reply statement_html(json_t *st, const char *org, bool zh)
     }
     kw_buf_printf(&b,
                   "</dl><table><thead><tr><th>#</th><th>%s</th><th>%s</th><th>%s</th>"
-                  "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
+                  "<th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
                   L("At (UTC)", "时间（UTC）"), L("Entry", "类型"), L("Amount", "金额"),
-                  L("Ticket", "工单"), L("Detail", "说明"), L("Hash", "哈希"));
+                  L("Ticket", "工单"), L("Accident level", "事故等级"), L("Detail", "说明"),
+                  L("Hash", "哈希"));
     size_t i;
     json_t *e;
     json_array_foreach(json_object_get(st, "entries"), i, e)
@@ -707,6 +762,22 @@ static struct kwh_reply statement_html(json_t *st, const char *org, bool zh)
         if (json_is_integer(json_object_get(e, "ticket_id")))
             kw_buf_printf(&b, "#%lld",
                           (long long)json_integer_value(json_object_get(e, "ticket_id")));
+        kw_buf_adds(&b, "</td><td>");
+        static const struct {
+            const char *id, *en, *cn;
+        } levels[] = {{"major", "major accident", "重大事故"},
+                      {"serious", "serious accident", "严重事故"},
+                      {"general", "general accident", "一般事故"}};
+        const char *level = json_string_value(json_object_get(e, "accident_level"));
+        for (size_t k = 0; level && k < 3; k++)
+            if (strcmp(levels[k].id, level) == 0) {
+                money_text(m, sizeof(m), json_integer_value(json_object_get(e, "loss")));
+                kw_buf_printf(&b, "%s (%s ", L(levels[k].en, levels[k].cn), L("loss", "损失"));
+                kw_buf_adds(&b, m);
+                kw_buf_adds(&b, " ");
+                kw_buf_html(&b, cur);
+                kw_buf_adds(&b, ")");
+            }
         kw_buf_adds(&b, "</td><td>");
         json_t *item = json_object_get(body, "item");
         if (item)
@@ -772,6 +843,10 @@ struct kwh_reply kwh_contract_statement(struct kwh_call *x)
         rc = kw_store_ledger(x->wk->st, &f, statement_add, &in, &err);
     json_decref(open.entries);
     if (rc != KW_OK) {
+        json_decref(in.entries);
+        return kwh_problem(&err);
+    }
+    if ((rc = accident_levels(x->wk->st, in.entries, &err)) != KW_OK) {
         json_decref(in.entries);
         return kwh_problem(&err);
     }

@@ -167,6 +167,7 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/contracts/{id}", kwh_contract_get, NULL, ANYONE, NULL},
     {"PATCH", "/api/v1/contracts/{id}", kwh_contract_patch, NULL, MANAGERS, CONTRACTS_WHY},
     {"GET", "/api/v1/contracts/{id}/ledger{?after,limit}", kwh_contract_ledger, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/contracts/{id}/ledger/verify", kwh_contract_ledger_verify, NULL, ANYONE, NULL},
     {"GET", "/api/v1/contracts/{id}/statement{?at,format,lang}", kwh_contract_statement, NULL,
      ANYONE, NULL},
     {"POST", "/api/v1/contracts/{id}/adjustments", kwh_contract_adjust, NULL, MANAGERS,

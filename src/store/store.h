@@ -1144,9 +1144,30 @@ struct kw_ledger_sums {
 enum kw_code kw_store_ledger_sums(struct kw_store *st, int64_t contract_id, int64_t ticket,
                                   int64_t from, int64_t to, struct kw_ledger_sums *out,
                                   struct kw_err *err);
-/* Recompute every organisation's ledger chain; KW_CONFLICT naming the first
- * entry whose hash does not match. */
-enum kw_code kw_store_ledger_verify(struct kw_store *st, int64_t org_id, struct kw_err *err);
+/* Recompute the ledger chain of organisation org_id (0: every
+ * organisation's); KW_CONFLICT naming the first entry whose hash does not
+ * match. out (may be NULL) gets the entries checked and the hash of the
+ * last one (all zero when there are none), also when the check fails. */
+struct kw_ledger_check {
+    int64_t entries;
+    unsigned char head[32]; /* KW_HASH_BYTES */
+};
+enum kw_code kw_store_ledger_verify(struct kw_store *st, int64_t org_id,
+                                    struct kw_ledger_check *out, struct kw_err *err);
+
+/* The billing periods closed (docs/policy.md "The credit ledger"): one row
+ * per contract and period end, unique. _add records contract's period
+ * ending at period_end as closed at closed_at by by (a name) with entries
+ * written; *first is false (and nothing changes) when it was recorded
+ * already. _count sets the entries of a recorded one. _last gives the
+ * latest period end recorded for contract (KW_STORE_NO_TIME: none). */
+enum kw_code kw_store_period_close_add(struct kw_store *st, int64_t contract, int64_t period_end,
+                                       int64_t closed_at, const char *by, int64_t entries,
+                                       bool *first, struct kw_err *err);
+enum kw_code kw_store_period_close_count(struct kw_store *st, int64_t contract, int64_t period_end,
+                                         int64_t entries, struct kw_err *err);
+enum kw_code kw_store_period_close_last(struct kw_store *st, int64_t contract, int64_t *period_end,
+                                        struct kw_err *err);
 
 /* An adjustment waiting for a second manager (双签). */
 struct kw_ledger_request {

@@ -43,7 +43,7 @@ req POST /api/v1/commitments '{"name":"Credits","version":"1","effective_from":"
  "compensation":{"rules":[
    {"when":{"level":"L1"},"metric":"resolution","credit":{"percent_per_hour":0.5,"hours":"wall","cap_per_ticket":{"percent":2}}},
    {"when":{"level":"L2"},"metric":"resolution","remedy":{"item":{"zh":"延长保修","en":"extended warranty"},"quantity":30,"unit":{"zh":"天","en":"days"}}}],
-  "exclude_reasons":["customer"]}}' "$ADMIN"
+  "exclude_reasons":["customer","force_majeure"]}}' "$ADMIN"
 is "a commitment with compensation" 201
 COMMIT=$(jq -r .id "$TMP/body")
 
@@ -234,6 +234,20 @@ req GET "/api/v1/contracts/$K/statement?at=2026-03-15&format=html&lang=en" "" "$
 is "and as a printable page" 200
 grep -q "Credit statement: Acme" "$TMP/body" && grep -q "850.00 CNY" "$TMP/body"
 check "the page names the organisation and the sums" $?
+# the accident level of each overrun, by its recorded loss (500,000.00 and more: major)
+req PATCH "/api/v1/overruns/$OV" '{"loss":60000000}' "$MGR"
+is "a manager records the loss of the first overrun" 200
+req GET "/api/v1/contracts/$K/statement?at=2026-03-15" "" "$CUST"
+is "the statement gives each overrun's loss and accident level" 200 \
+    "[.entries[] | select(.overrun_id == $OV)] | length > 0 and all(.loss == 60000000 and .accident_level == \"major\")"
+req GET "/api/v1/contracts/$K/statement?at=2026-03-15" "" "$CUST"
+is "entries on no overrun have none" 200 '[.entries[] | select(.overrun_id == null)] | all(.loss == null and .accident_level == null)'
+req GET "/api/v1/contracts/$K/statement?at=2026-03-15&format=csv" "" "$CUST"
+head -1 "$TMP/body" | grep -q ',hash,loss_minor,accident_level' && grep -q ",60000000,major" "$TMP/body"
+check "the CSV has the loss and the accident level" $? "($(head -2 "$TMP/body"))"
+req GET "/api/v1/contracts/$K/statement?at=2026-03-15&format=html&lang=zh" "" "$CUST"
+grep -q "事故等级" "$TMP/body" && grep -qF "重大事故 (损失 600000.00 CNY)" "$TMP/body"
+check "the page shows it in Chinese" $? "($(grep -o '<td>[^<]*事故[^<]*</td>' "$TMP/body" | head -2))"
 req GET "/api/v1/contracts/$K/statement?at=2025-12-31" "" "$CUST"
 is "a day outside the contract is refused" 400 '.pointer == "/at"'
 req GET "/api/v1/contracts/$K/statement?at=March" "" "$CUST"
@@ -251,6 +265,15 @@ grep -q "append-only" "$TMP/err"
 check "the ledger refuses an UPDATE" $?
 N=$(sqlite3 "$TMP/kw.db" "SELECT count(*) FROM log_leaves WHERE kind = 'ledger'")
 check "each entry is a leaf of the Merkle log" "$([ "$N" = 10 ]; echo $?)" "($N)"
+req GET "/api/v1/contracts/$K/ledger/verify" "" "$MGR"
+is "a manager checks the ledger chain: every entry matches" 200 \
+    '.ok == true and .entries == 10 and (.head | test("^[0-9a-f]{64}$")) and .problem == null'
+req GET "/api/v1/contracts/$K/ledger/verify" "" "$CUST"
+is "so may the customer, for their own contract" 200 '.ok == true'
+req GET "/api/v1/contracts/$KG/ledger/verify" "" "$CUST"
+is "but not for another organisation's" 404
+req GET "/api/v1/contracts/999999/ledger/verify" "" "$MGR"
+is "an unknown contract is 404" 404
 
 # --- a run still breached when March closes ---
 at 2026-03-31T21:00:00Z
@@ -281,6 +304,55 @@ is "the stop accrues the rest: 4 started hours = 20,000 in all" 200 \
     ".entries[-1] | .kind == \"accrual\" and .amount == 10000 and .ticket_id == $T4 and .body.owed == 20000 and .body.hours == 4"
 "$KW" credits close --db "$TMP/kw.db" --help | grep -q "billing period"
 check "credits close --help says what it does" $?
+
+# --- the engine closes April itself when it ends: once, also across restarts ---
+at 2026-04-30T22:00:00Z
+req POST /api/v1/tickets "{\"title\":\"Down over April's end\",\"level\":\"L1\",\"org_id\":$ACME}" "$ADMIN"
+T5=$(jq -r .id "$TMP/body")
+at 2026-04-30T23:00:01Z
+eventually "/api/v1/overruns?ticket_id=$T5" "$ADMIN" '(.overruns | length) == 1'
+req GET "/api/v1/contracts/$K/ledger?limit=500" "" "$MGR"
+is "nothing accrues while April lasts" 200 "[.entries[] | select(.ticket_id == $T5)] == []"
+at 2026-05-01T00:02:00Z
+eventually "/api/v1/contracts/$K/ledger?limit=500" "$MGR" "[.entries[] | select(.ticket_id == $T5)] | length == 1"
+req GET "/api/v1/contracts/$K/ledger?limit=500" "" "$MGR"
+is "April's end accrues the open run with no command run: 1 h late = 5,000 at April's last second" 200 \
+    "[.entries[] | select(.ticket_id == $T5)] | length == 1 and (.[0] | .kind == \"accrual\" and .amount == 5000
+     and .at == \"2026-04-30T23:59:59Z\" and .body.period_close == \"2026-05-01T00:00:00Z\" and .body.hours == 1)"
+ROW=$(sqlite3 -cmd ".timeout 10000" "$TMP/kw.db" "SELECT count(*), max(closed_by), max(entries) FROM period_closes WHERE contract_id = $K AND period_end = strftime('%s', '2026-05-01')")
+[[ "$ROW" == "1|"*":"*"|1" ]]
+check "the close is recorded once, by the engine's node, with its entry" $? "($ROW)"
+serve_stop
+serve_start --fake-clock "$TMP/now" --allow-destination 127.0.0.1
+at 2026-05-01T00:10:00Z
+"$KW" credits close --db "$TMP/kw.db" --period 2026-04 --at 2026-05-01T00:10:00Z >"$TMP/out" 2>&1
+grep -q ", 0 ledger entries written" "$TMP/out"
+check "closing April by hand afterwards writes nothing" $? "($(cat "$TMP/out"))"
+req GET "/api/v1/contracts/$K/ledger?limit=500" "" "$MGR"
+is "a restarted server does not close April again" 200 "[.entries[] | select(.ticket_id == $T5)] | length == 1"
+N=$(sqlite3 -cmd ".timeout 10000" "$TMP/kw.db" "SELECT count(*) FROM period_closes WHERE contract_id = $K AND period_end = strftime('%s', '2026-05-01')")
+check "and April has one close record" "$([ "$N" = 1 ]; echo $?)" "($N)"
+
+# --- force majeure (不可抗力), excluded by the commitment, after the accrual ---
+req GET "/api/v1/overruns?ticket_id=$T5" "" "$ADMIN"
+OV5=$(jq -r '.overruns[0].id' "$TMP/body")
+req PATCH "/api/v1/overruns/$OV5" '{"reason":"force_majeure","note":"the typhoon cut the fibre"}' "$AGENT"
+is "force majeure is a reason staff record" 200
+at 2026-05-01T00:20:00Z
+req POST "/api/v1/tickets/$T5/events" '{"type":"milestone","milestone":"resolved"}' "$ADMIN"
+req GET "/api/v1/contracts/$K/ledger?limit=500" "" "$MGR"
+is "at its stop, the run accrued at April's close is brought to 0 by a new line, the first kept" 200 \
+    "[.entries[] | select(.ticket_id == $T5)] | length == 2 and .[0].amount == 5000
+     and (.[1] | .amount == -5000 and .body.status == \"excluded\" and .body.reason == \"force_majeure\")"
+req PATCH "/api/v1/overruns/$OV5" '{"reason":"act of god"}' "$AGENT"
+is "a reason outside the list is refused, naming the list" 400 '.pointer == "/reason" and (.detail | test("force_majeure"))'
+
+# --- a rewritten entry: the check names it ---
+sqlite3 -cmd ".timeout 10000" "$TMP/kw.db" "DROP TRIGGER ledger_no_update;
+    UPDATE ledger SET body = body || ' ' WHERE seq = 3 AND org_id = $ACME"
+req GET "/api/v1/contracts/$K/ledger/verify" "" "$MGR"
+is "an entry rewritten in the database fails the check, which names it" 200 \
+    '.ok == false and (.problem | test("entry [0-9]+ \\(seq 3\\) does not match its hash chain")) and .entries == 2'
 
 serve_stop
 finish

@@ -31,7 +31,7 @@ static const char doc[] =
     "  {\"when\":{\"level\":\"L3\"},\"metric\":\"resolution\","
     "   \"credit\":{\"percent_per_hour\":0.125,\"hours\":\"wall\"}}],"
     " \"cap_per_period\":{\"amount\":1000000},"
-    " \"exclude_reasons\":[\"customer\",\"third_party\"]}}";
+    " \"exclude_reasons\":[\"customer\",\"third_party\",\"force_majeure\"]}}";
 
 static struct kw_policy *pol;
 static const struct kw_ticket_attrs l1 = {.v[KW_ATTR_LEVEL] = "L1"};
@@ -167,6 +167,10 @@ static void test_exclusions_and_reason_change(void **state)
     /* a remedy is excluded the same way; a reason not listed owes */
     assert_int_equal(run(RESOLUTION, &l2, H, H, "third_party", 1, 0, 0).status, KW_CREDIT_EXCLUDED);
     assert_int_equal(run(RESOLUTION, &l1, H, H, "staffing", 100000, 0, 0).amount, 500);
+    /* force majeure (不可抗力) is a reason exclusions name like any other */
+    struct kw_credit_out fm = run(RESOLUTION, &l1, 2 * H, 2 * H, "force_majeure", 1000000, 0, 0);
+    assert_int_equal(fm.status, KW_CREDIT_EXCLUDED);
+    assert_int_equal(fm.amount, 0);
 }
 
 static void test_letter_says_the_same(void **state)
@@ -181,14 +185,15 @@ static void test_letter_says_the_same(void **state)
     assert_non_null(strstr(b.p, "a credit of 500.00"));
     assert_non_null(strstr(b.p, "extended warranty × 30 days"));
     assert_non_null(strstr(b.p, "Credits in one billing period total at most 10000.00"));
-    assert_non_null(strstr(b.p, "caused by: a cause on the customer's side, a third party."));
+    assert_non_null(
+        strstr(b.p, "caused by: a cause on the customer's side, a third party, force majeure."));
     kw_buf_release(&b);
     kw_letter_render(pol, "zh", true, &b);
     assert_non_null(strstr(b.p, "超时赔付"));
     assert_non_null(strstr(b.p, "每超时一小时（按服务时间，不足一小时按一小时计）赔付合同金额的 "
                                 "0.5%，每单不超过合同金额的 10%"));
     assert_non_null(strstr(b.p, "延长保修 × 30 天"));
-    assert_non_null(strstr(b.p, "不予赔付：客户方原因、第三方原因。"));
+    assert_non_null(strstr(b.p, "不予赔付：客户方原因、第三方原因、不可抗力。"));
     kw_buf_release(&b);
 }
 
@@ -230,7 +235,7 @@ static void test_bad_rules(void **state)
         {"{\"rules\":[{\"metric\":\"response\",\"credit\":{\"amount\":5}}],\"extra\":1}",
          "/compensation/extra"},
         {"{\"rules\":[{\"metric\":\"response\",\"credit\":{\"amount\":5}}],"
-         "\"exclude_reasons\":[\"customer\",\"force_majeure\"]}",
+         "\"exclude_reasons\":[\"customer\",\"weather\"]}",
          "/compensation/exclude_reasons/1"},
     };
     for (size_t i = 0; i < N_ELEMS(bad); i++) {

@@ -123,7 +123,15 @@ static void test_chain(void **state)
         int64_t id;
         assert_int_equal(kw_store_ledger_append(st, &e, &id, &err), KW_OK);
     }
-    assert_int_equal(kw_store_ledger_verify(st, 0, &err), KW_OK);
+    struct kw_ledger_check chk;
+    assert_int_equal(kw_store_ledger_verify(st, 0, &chk, &err), KW_OK);
+    assert_int_equal(chk.entries, 5);
+    /* one organisation's chain: entries 1, 3 and 5 */
+    assert_int_equal(kw_store_ledger_verify(st, org[0], &chk, &err), KW_OK);
+    assert_int_equal(chk.entries, 3);
+    struct kw_ledger_check none;
+    assert_int_equal(kw_store_ledger_verify(st, org[1] + 1000, &none, &err), KW_OK);
+    assert_int_equal(none.entries, 0);
     struct kw_ledger_sums s;
     assert_int_equal(kw_store_ledger_sums(st, contract[0], 0, INT64_MIN, INT64_MAX, &s, &err),
                      KW_OK);
@@ -143,9 +151,106 @@ static void test_chain(void **state)
     sqlite3_close(db);
     st = kw_store_open(path, &err);
     assert_non_null(st);
-    assert_int_equal(kw_store_ledger_verify(st, 0, &err), KW_CONFLICT);
+    assert_int_equal(kw_store_ledger_verify(st, 0, NULL, &err), KW_CONFLICT);
     assert_non_null(strstr(err.msg, "seq 2"));
+    /* the other organisation's chain is intact */
+    assert_int_equal(kw_store_ledger_verify(st, org[1], &chk, &err), KW_OK);
+    assert_int_equal(chk.entries, 2);
     kw_store_close(st);
+    unlink(path);
+}
+
+/* The migrations, in order (generated from src/store/sqlite/migrations). */
+extern const char *const kws_migrations[];
+
+static void exec_ok(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+}
+
+static char *text_of(sqlite3 *db, const char *sql, char *out, size_t n)
+{
+    sqlite3_stmt *x;
+    out[0] = 0;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &x, NULL), SQLITE_OK);
+    if (sqlite3_step(x) == SQLITE_ROW && sqlite3_column_text(x, 0))
+        snprintf(out, n, "%s", (const char *)sqlite3_column_text(x, 0));
+    sqlite3_finalize(x);
+    return out;
+}
+
+/* Migration 28 rebuilds overruns for force_majeure in its CHECK: on a
+ * database holding overruns that ledger entries and watch flags point at,
+ * every row keeps its id and its columns, and no reference dangles. */
+static void test_reason_migration(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/kw-ledger-mig-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    exec_ok(db, "PRAGMA foreign_keys = ON; CREATE TABLE schema_migrations(version INTEGER "
+                "PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    for (int v = 0; v < 26; v++) { /* the schema before force_majeure */
+        exec_ok(db, kws_migrations[v]);
+        char sql[96];
+        snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations VALUES (%d, 0)", v + 1);
+        exec_ok(db, sql);
+    }
+    exec_ok(db,
+            "INSERT INTO orgs(id, name, created_at) VALUES (3, 'Acme', 0);"
+            "INSERT INTO tickets(id, org_id, title, state, level, created_at, updated_at,"
+            " last_seq, head_hash) VALUES (5, 3, 'down', 'open', 'L1', 0, 0, 0, x'00');"
+            "INSERT INTO overruns(id, ticket_id, org_id, metric, deadline, recorded_at, reason,"
+            " note, loss) VALUES (7, 5, 3, 'resolution', 100, 100, 'customer', 'theirs', 500000);"
+            "INSERT INTO overruns(id, ticket_id, org_id, metric, deadline, recorded_at)"
+            " VALUES (9, 5, 3, 'response', 50, 50);"
+            "INSERT INTO contracts(id, org_id, value, currency, period_start, period_end,"
+            " billing, deposit_percent, dual_above, created_at, updated_at)"
+            " VALUES (2, 3, 100, 'CNY', 0, 1000, 'monthly', 10, 0, 0, 0);"
+            "INSERT INTO ledger(id, org_id, seq, contract_id, kind, amount, ticket_id,"
+            " overrun_id, actor, at, body, hash) VALUES (4, 3, 1, 2, 'accrual', 50, 5, 9, 1,"
+            " 300, '{}', x'00');"
+            "INSERT INTO watch_flags(id, org_id, flagged_at, ticket_id, overrun_id, overruns,"
+            " window_from) VALUES (6, 3, 0, 5, 7, 3, 0)");
+    sqlite3_close(db);
+
+    struct kw_err err = {0};
+    struct kw_store *st = kw_store_open(path, &err); /* migrates to the newest */
+    assert_non_null(st);
+    assert_true(kw_store_schema_version(st) >= 28);
+    kw_store_close(st);
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char got[256];
+    assert_string_equal(text_of(db,
+                                "SELECT group_concat(id || ':' || metric || ':' ||"
+                                " coalesce(reason, '-') || ':' || coalesce(loss, '-'), ',')"
+                                " FROM (SELECT * FROM overruns ORDER BY id)",
+                                got, sizeof(got)),
+                        "7:resolution:customer:500000,9:response:-:-");
+    assert_string_equal(
+        text_of(db, "SELECT count(*) FROM pragma_foreign_key_check", got, sizeof(got)), "0");
+    assert_string_equal(text_of(db,
+                                "SELECT (SELECT overrun_id FROM ledger WHERE id = 4) || ',' ||"
+                                " (SELECT overrun_id FROM watch_flags WHERE id = 6)",
+                                got, sizeof(got)),
+                        "9,7");
+    assert_string_equal(text_of(db,
+                                "SELECT count(*) FROM sqlite_schema WHERE name IN"
+                                " ('overruns_by_org', 'sqlite_autoindex_overruns_1',"
+                                " 'period_closes') OR name = 'overruns_copy'",
+                                got, sizeof(got)),
+                        "3");
+    exec_ok(db, "UPDATE overruns SET reason = 'force_majeure' WHERE id = 9");
+    assert_int_not_equal(
+        sqlite3_exec(db, "UPDATE overruns SET reason = 'weather' WHERE id = 9", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
     unlink(path);
 }
 
@@ -155,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_periods),
         cmocka_unit_test(test_deposit),
         cmocka_unit_test(test_chain),
+        cmocka_unit_test(test_reason_migration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,9 @@ enum stmt {
     S_REQUEST_ADD,
     S_REQUESTS,
     S_REQUEST_DECIDE,
+    S_CLOSE_ADD,
+    S_CLOSE_COUNT,
+    S_CLOSE_LAST,
     S_COUNT
 };
 
@@ -76,6 +79,12 @@ static const char *const sql[S_COUNT] = {
     [S_REQUEST_DECIDE] = "UPDATE ledger_requests SET decided_by = ?2, approved = ?3,"
                          " entry_id = nullif(?4, 0), decided_at = ?5"
                          " WHERE id = ?1 AND decided_at IS NULL",
+    /* the unique key decides who closes a period: a second is ignored */
+    [S_CLOSE_ADD] = "INSERT INTO period_closes(contract_id, period_end, closed_at, closed_by,"
+                    " entries) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+    [S_CLOSE_COUNT] = "UPDATE period_closes SET entries = ?3 WHERE contract_id = ?1 AND"
+                      " period_end = ?2",
+    [S_CLOSE_LAST] = "SELECT max(period_end) FROM period_closes WHERE contract_id = ?1",
 };
 
 const struct kws_catalogue kws_ledger_sql = {sql, S_COUNT};
@@ -283,7 +292,7 @@ enum kw_code kw_store_ledger_sums(struct kw_store *st, int64_t contract_id, int6
 }
 
 struct chain_check {
-    int64_t org, seq;
+    int64_t org, seq, entries;
     unsigned char prev[KW_HASH_BYTES];
     struct kw_err *err;
     enum kw_code rc;
@@ -313,17 +322,26 @@ static bool check_entry(const struct kw_ledger_row *e, void *ctx)
         return false;
     }
     c->seq = e->seq;
+    c->entries++;
     memcpy(c->prev, e->hash, KW_HASH_BYTES);
     return true;
 }
 
-enum kw_code kw_store_ledger_verify(struct kw_store *st, int64_t org_id, struct kw_err *err)
+_Static_assert(sizeof(((struct kw_ledger_check *)0)->head) == KW_HASH_BYTES,
+               "the head holds one chain hash");
+
+enum kw_code kw_store_ledger_verify(struct kw_store *st, int64_t org_id,
+                                    struct kw_ledger_check *out, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
     struct chain_check c = {.org = -1, .err = err, .rc = KW_OK};
     sqlite3_stmt *x = prep(st, S_LEDGER_CHAIN);
     sqlite3_bind_int64(x, 1, org_id);
     enum kw_code rc = EACH_ROW(st, x, read_entry, check_entry, &c, "verify the ledger", err);
+    if (out) {
+        out->entries = c.entries;
+        memcpy(out->head, c.prev, KW_HASH_BYTES);
+    }
     return rc != KW_OK ? rc : c.rc;
 }
 
@@ -395,4 +413,48 @@ enum kw_code kw_store_ledger_request_decide(struct kw_store *st, int64_t id, int
         return kw_err_set(err, KW_CONFLICT, "", "adjustment request %lld was decided already",
                           (long long)id);
     return KW_OK;
+}
+
+/* ---- billing periods closed ---- */
+
+enum kw_code kw_store_period_close_add(struct kw_store *st, int64_t contract, int64_t period_end,
+                                       int64_t closed_at, const char *by, int64_t entries,
+                                       bool *first, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_CLOSE_ADD);
+    sqlite3_bind_int64(x, 1, contract);
+    sqlite3_bind_int64(x, 2, period_end);
+    sqlite3_bind_int64(x, 3, closed_at);
+    bind_text(x, 4, by);
+    sqlite3_bind_int64(x, 5, entries);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "record a billing period closed");
+    *first = sqlite3_changes(st->db) == 1;
+    return KW_OK;
+}
+
+enum kw_code kw_store_period_close_count(struct kw_store *st, int64_t contract, int64_t period_end,
+                                         int64_t entries, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_CLOSE_COUNT);
+    sqlite3_bind_int64(x, 1, contract);
+    sqlite3_bind_int64(x, 2, period_end);
+    sqlite3_bind_int64(x, 3, entries);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "count a billing period's entries");
+}
+
+enum kw_code kw_store_period_close_last(struct kw_store *st, int64_t contract, int64_t *period_end,
+                                        struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_CLOSE_LAST);
+    sqlite3_bind_int64(x, 1, contract);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_ROW)
+        *period_end = column_instant(x, 0);
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "read the billing periods closed");
 }
