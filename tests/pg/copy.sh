@@ -75,6 +75,9 @@ INSERT INTO ledger_requests(contract_id, amount, reason, ticket_id, requested_by
     WHERE NOT EXISTS (SELECT 1 FROM ledger_requests);
 INSERT INTO watch_flags(org_id, flagged_at, ticket_id, overruns, window_from)
     SELECT 2, 1764547200, $T, 3, 1733011200 WHERE NOT EXISTS (SELECT 1 FROM watch_flags);
+INSERT INTO period_closes(contract_id, period_end, closed_at, closed_by, entries)
+    SELECT id, period_start, period_start, 'test', 0 FROM contracts
+    WHERE NOT EXISTS (SELECT 1 FROM period_closes) LIMIT 1;
 SQL
 check "the extra rows" $?
 tables=$(sqlite3 "$SRC" "SELECT name FROM sqlite_master WHERE type = 'table'

@@ -62,6 +62,7 @@ static const struct table {
     {"contracts", NULL, NULL},
     {"ledger", NULL, NULL},
     {"ledger_requests", NULL, NULL},
+    {"period_closes", NULL, NULL},
     {"intake_sources", NULL, NULL},
     {"alerts", NULL, NULL},
     {"mailboxes", NULL, NULL},
