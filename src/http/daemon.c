@@ -124,8 +124,10 @@ enum MHD_Result kwh_send_reply(struct MHD_Connection *c, struct kwh_reply *rep,
     char empty[1] = "";
     /* the reply takes the buffer: a file is not copied once more */
     struct MHD_Response *resp =
-        text ? MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE)
-             : MHD_create_response_from_buffer(0, empty, MHD_RESPMEM_PERSISTENT);
+        rep->fixed ? MHD_create_response_from_buffer(
+                         strlen(rep->fixed), (void *)(uintptr_t)rep->fixed, MHD_RESPMEM_PERSISTENT)
+        : text ? MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE)
+               : MHD_create_response_from_buffer(0, empty, MHD_RESPMEM_PERSISTENT);
     if (!resp) {
         free(text);
         free(rep->disposition);
@@ -143,7 +145,7 @@ enum MHD_Result kwh_send_reply(struct MHD_Connection *c, struct kwh_reply *rep,
                                 : rep->ctype      ? rep->ctype
                                 : rep->problem    ? "application/problem+json"
                                                   : "application/json");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "Cache-Control", rep->cache ? rep->cache : "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     if (rep->ctype && strncmp(rep->ctype, "text/html", 9) == 0) {

@@ -226,6 +226,8 @@ struct kwh_reply {
     char allow[48];         /* with a 405: the Allow header (the path's methods) */
     json_t *json;           /* owned; or NULL with text */
     char *text;             /* owned, a non-JSON body (letter, .ics) */
+    const char *fixed;      /* or a body built into the binary, never freed */
+    const char *cache;      /* a Cache-Control header (NULL: no-store) */
     size_t text_len;        /* its bytes (0: strlen(text)); a file's bytes may hold NULs */
     char *disposition;      /* owned, a Content-Disposition header (files), or NULL */
     char file_type[128];    /* a file's media type (with disposition), or "" */

@@ -637,16 +637,24 @@ bool kwh_web_asset(const char *url, struct kwh_reply *out)
     static const struct {
         const char *path, *ctype;
         const unsigned char *body;
+        const char *cache; /* NULL: no-store (ours change with every upgrade) */
     } assets[] = {
-        {"/", "text/html; charset=utf-8", kw_web_index},
-        {"/assets/app.js", "text/javascript; charset=utf-8", kw_web_app_js},
-        {"/assets/app.css", "text/css; charset=utf-8", kw_web_app_css},
-        /* Apache ECharts (web/package-lock.json), loaded by the dashboard */
-        {"/assets/echarts.min.js", "text/javascript; charset=utf-8", kw_web_echarts_js},
+        {"/", "text/html; charset=utf-8", kw_web_index, NULL},
+        {"/assets/app.js", "text/javascript; charset=utf-8", kw_web_app_js, NULL},
+        {"/assets/app.css", "text/css; charset=utf-8", kw_web_app_css, NULL},
+        /* Apache ECharts (web/package-lock.json), loaded by the dashboard:
+         * 1.1 MB that changes only with its pinned version, kept by the
+         * browser for a day */
+        {"/assets/echarts.min.js", "text/javascript; charset=utf-8", kw_web_echarts_js,
+         "public, max-age=86400"},
     };
     for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++)
         if (strcmp(url, assets[i].path) == 0) {
-            *out = kwh_ok_text(assets[i].ctype, strdup((const char *)assets[i].body));
+            /* sent from the binary as it is, not copied */
+            *out = (struct kwh_reply){.status = 200,
+                                      .fixed = (const char *)assets[i].body,
+                                      .ctype = assets[i].ctype,
+                                      .cache = assets[i].cache};
             return true;
         }
     return false;

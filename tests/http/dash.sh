@@ -19,7 +19,7 @@ P="from=2026-02-02T00:00:00%2B08:00&to=2026-03-05T00:00:00%2B08:00&tz=Asia/Shang
 
 # --- the charting library, from the binary ---
 curl -s -D "$TMP/h" -o "$TMP/echarts.js" "$B/assets/echarts.min.js"
-grep -qi '^content-type: text/javascript' "$TMP/h" && grep -q 'echarts' "$TMP/echarts.js" &&
+grep -qi '^content-type: text/javascript' "$TMP/h" && grep -qi '^cache-control: public, max-age=86400' "$TMP/h" && grep -q 'echarts' "$TMP/echarts.js" &&
     [ "$(stat -c %s "$TMP/echarts.js")" -gt 500000 ]
 check "/assets/echarts.min.js is Apache ECharts, served by the binary" $?
 want=$(jq -r '.packages["node_modules/echarts"].version' "$(dirname "$0")/../../web/package-lock.json")
