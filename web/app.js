@@ -3556,6 +3556,10 @@ function editCard(ticket, doc, events, us, reload) {
   const descNow = currentDescription(events);
   const desc = h('textarea', { name: 'description', id: 'edit-description' });
   desc.value = descNow;
+  // what the ticket says is each field's default: a live update redraws the
+  // page unless something was typed (pageTicket's listen)
+  title.defaultValue = ticket.title;
+  desc.defaultValue = descNow;
   const why = h('input', { name: 'edit_reason', id: 'edit-reason', placeholder: t('edit_reason'), 'aria-label': t('edit_reason') });
   let cat = null, region = null, requester = null;
   if (staff()) {
@@ -3566,6 +3570,7 @@ function editCard(ticket, doc, events, us, reload) {
       ? h('select', { name: 'region', id: 'edit-region' }, ticket.region ? null : h('option', { value: '' }, t('none')),
         regions.map((r) => { const v = typeof r === 'string' ? r : r.id; return h('option', { value: v, selected: v === ticket.region }, typeof r === 'string' ? r : label(r)); }))
       : h('input', { name: 'region', id: 'edit-region', value: ticket.region || '', maxlength: 47 });
+    if (!regions.length) region.defaultValue = ticket.region || '';
     const people = us.filter((u) => u.role === 'customer' && u.org_id === ticket.org_id && u.active !== false);
     requester = h('select', { name: 'requester', id: 'edit-requester' }, ticket.requester_id ? null : h('option', { value: '' }, t('none')),
       people.map((u) => h('option', { value: u.id, selected: u.id === ticket.requester_id }, u.name)));
