@@ -387,8 +387,8 @@ struct kw_ticket_filter {
      * title matches first, then by how many of its texts match, then
      * the one with the newest matching text. Terms of one or two characters
      * (trigram indexes need three) are looked for in the newest
-     * KW_SEARCH_SCAN texts only (of org_id's texts, with org_id). With q, rows come in that order, after
-     * skipping `offset` of them; by_due, after and after_due are ignored. */
+     * KW_SEARCH_SCAN texts only (of org_id's texts, with org_id). With q, rows come in that order,
+     * after skipping `offset` of them; by_due, after and after_due are ignored. */
     const char *q;
     bool notes;
     size_t offset;
