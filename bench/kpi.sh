@@ -7,6 +7,8 @@
 # 100 ms at 1,000,000 tickets), a year by month (<= 300 ms), the month's
 # breaches, and `keepword kpi rebuild` (<= 60 s). Prints numbers; asserts
 # nothing about speed.
+# KPI_DB=PATH uses a desk bench_kpi built before (`bench_kpi PATH 1000000`)
+# instead of building one.
 # usage: bench/kpi.sh PATH/TO/keepword PATH/TO/bench_kpi
 set -euo pipefail
 kw=${1:?usage: kpi.sh PATH/TO/keepword PATH/TO/bench_kpi}
@@ -14,7 +16,12 @@ gen=${2:?usage: kpi.sh PATH/TO/keepword PATH/TO/bench_kpi}
 n=${KPI_TICKETS:-20000}
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-"$gen" "$tmp/kw.db" "$n"
+if [ -n "${KPI_DB:-}" ]; then
+    # a desk bench_kpi built and closed before (KPI_DB=PATH): copied, not built again
+    cp "$KPI_DB" "$tmp/kw.db"
+else
+    "$gen" "$tmp/kw.db" "$n"
+fi
 KEEPWORD_ADMIN_PASSWORD=bench-password "$kw" init --db "$tmp/kw.db" >/dev/null
 echo 2026-01-01T00:00:00Z >"$tmp/now"
 "$kw" serve --db "$tmp/kw.db" --listen 127.0.0.1:0 --fake-clock "$tmp/now" 2>"$tmp/log" &

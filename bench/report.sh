@@ -7,6 +7,8 @@
 # XLSX, CSV and HTML, and the weekly PDF, each the best and the worst of
 # RUNS (default 3), with the file's size. Prints numbers; asserts nothing
 # about speed.
+# KPI_DB=PATH uses a desk bench_kpi built before (`bench_kpi PATH 1000000`)
+# instead of building one.
 # usage: bench/report.sh PATH/TO/keepword PATH/TO/bench_kpi
 set -euo pipefail
 kw=${1:?usage: report.sh PATH/TO/keepword PATH/TO/bench_kpi}
@@ -15,7 +17,12 @@ n=${REPORT_TICKETS:-20000}
 runs=${RUNS:-3}
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-"$gen" "$tmp/kw.db" "$n" >/dev/null
+if [ -n "${KPI_DB:-}" ]; then
+    # a desk bench_kpi built and closed before (KPI_DB=PATH): copied, not built again
+    cp "$KPI_DB" "$tmp/kw.db"
+else
+    "$gen" "$tmp/kw.db" "$n" >/dev/null
+fi
 KEEPWORD_ADMIN_PASSWORD=bench-password "$kw" init --db "$tmp/kw.db" >/dev/null
 
 # time_report NAME KIND PERIOD FORMAT: best and worst of $runs, and the size
