@@ -243,7 +243,7 @@ int kw_cmd_verify(int argc, char **argv)
         return kw_cli_fail(NULL, &err);
     }
     int64_t audited = -1, other = 0; /* other: the ledger or the audit trail broken */
-    if (first == argc && !kw_store_location_is_pg(db)) { /* not on PostgreSQL yet */
+    if (first == argc) {
         if (kw_store_ledger_verify(v.st, 0, NULL, &err) != KW_OK) {
             fprintf(stderr, "keepword: %s\n", err.msg);
             other++;
