@@ -398,13 +398,15 @@ const char *const kwp_sql[PGS_COUNT] = {
     [PGS_OUTBOX_ADD] =
         "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at, created_at)"
         " SELECT id, $1, $2, $5, $6, $7, $7 FROM endpoints WHERE active"
-        " AND (org_id IS NULL OR org_id = $3) AND (team_id IS NULL OR team_id = nullif($4::bigint, "
+        " AND mailbox_id IS NULL AND (org_id IS NULL OR org_id = $3) AND (team_id IS NULL OR "
+        "team_id = nullif($4::bigint, "
         "0))"
         " AND (events = '[]' OR events::jsonb ? $1) ON CONFLICT DO NOTHING",
     [PGS_OUTBOX_SUBS] =
         "INSERT INTO outbox(endpoint_id, user_id, kind, ticket_id, payload, idem_key, next_at,"
         " created_at) SELECT s.endpoint_id, s.user_id, $1, $2, $5, $6 || '/u' || s.user_id, $7, $7"
         " FROM subscriptions s JOIN endpoints e ON e.id = s.endpoint_id AND e.active"
+        " AND e.mailbox_id IS NULL"
         " WHERE (s.org_id IS NULL OR s.org_id = $3) AND (s.team_id IS NULL OR s.team_id ="
         " nullif($4::bigint, 0)) AND (s.events = '[]' OR s.events::jsonb ? $1)"
         " ON CONFLICT DO NOTHING",
@@ -421,7 +423,9 @@ const char *const kwp_sql[PGS_COUNT] = {
                        " leased AS (UPDATE outbox x SET leased_by = pg_backend_pid(),"
                        " leased_until = $1 + $3 FROM due WHERE x.id = due.id RETURNING x.*)"
                        " SELECT o.id, o.kind, o.payload, o.idem_key, o.attempts, e.id, e.kind,"
-                       " e.url, e.secret, coalesce(o.user_id, 0), u.email, coalesce(u.team_id, 0),"
+                       " e.url, coalesce(e.secret, (SELECT b.username || ':' || b.password"
+                       " FROM mailboxes b WHERE b.id = e.mailbox_id)), coalesce(o.user_id, 0), "
+                       "u.email, coalesce(u.team_id, 0),"
                        " s.quiet_tz, s.quiet_from, s.quiet_to, s.lang"
                        " FROM leased o JOIN endpoints e ON e.id = o.endpoint_id"
                        " LEFT JOIN users u ON u.id = o.user_id"
@@ -448,18 +452,19 @@ const char *const kwp_sql[PGS_COUNT] = {
                          " nullif($6::bigint, 0), nullif($7::bigint, 0), $8) RETURNING id",
     [PGS_ENDPOINTS] = "SELECT id, name, kind, url, events, coalesce(org_id, 0),"
                       " coalesce(team_id, 0), active, secret IS NOT NULL FROM endpoints"
-                      " WHERE deleted_at IS NULL AND ($1::bigint = 0 OR id = $1) ORDER BY id",
+                      " WHERE deleted_at IS NULL AND mailbox_id IS NULL AND ($1::bigint = 0 OR id "
+                      "= $1) ORDER BY id",
     [PGS_ENDPOINT_TEST] =
         "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at, created_at)"
         " SELECT id, 'test', NULL, $2, $3, $4, $4 FROM endpoints WHERE id = $1"
-        " AND deleted_at IS NULL RETURNING id",
+        " AND deleted_at IS NULL AND mailbox_id IS NULL RETURNING id",
     [PGS_ENDPOINT_SET] = "UPDATE endpoints SET name = $2, kind = $3, url = $4, secret = CASE WHEN"
                          " $5::text IS NOT NULL THEN $5 WHEN $6::boolean THEN secret END,"
                          " events = coalesce($7, '[]'), org_id = nullif($8::bigint, 0),"
                          " team_id = nullif($9::bigint, 0), active = $10"
-                         " WHERE id = $1 AND deleted_at IS NULL",
+                         " WHERE id = $1 AND deleted_at IS NULL AND mailbox_id IS NULL",
     [PGS_ENDPOINT_DELETE] = "UPDATE endpoints SET deleted_at = $2, active = false"
-                            " WHERE id = $1 AND deleted_at IS NULL",
+                            " WHERE id = $1 AND deleted_at IS NULL AND mailbox_id IS NULL",
     [PGS_ENDPOINT_DROP_PENDING] = "UPDATE outbox SET state = 'dead',"
                                   " last_error = 'endpoint deleted'"
                                   " WHERE endpoint_id = $1 AND state = 'pending'",
@@ -468,8 +473,9 @@ const char *const kwp_sql[PGS_COUNT] = {
         "INSERT INTO subscriptions(user_id, endpoint_id, events, org_id, team_id,"
         " quiet_tz, quiet_from, quiet_to, created_at, lang) SELECT $1, $2,"
         " coalesce($3, '[]'), nullif($4::bigint, 0), nullif($5::bigint, 0), $6, $7, $8, $9, $10"
-        " WHERE NOT EXISTS (SELECT 1 FROM endpoints WHERE id = $2 AND deleted_at"
-        " IS NOT NULL) ON CONFLICT (user_id, endpoint_id) DO UPDATE SET events = excluded.events,"
+        " WHERE NOT EXISTS (SELECT 1 FROM endpoints WHERE id = $2 AND (deleted_at"
+        " IS NOT NULL OR mailbox_id IS NOT NULL)) ON CONFLICT (user_id, endpoint_id) DO UPDATE SET "
+        "events = excluded.events,"
         " org_id = excluded.org_id, team_id = excluded.team_id,"
         " quiet_tz = excluded.quiet_tz, quiet_from = excluded.quiet_from,"
         " quiet_to = excluded.quiet_to, lang = excluded.lang RETURNING id",
@@ -481,7 +487,7 @@ const char *const kwp_sql[PGS_COUNT] = {
     [PGS_OUTBOX_PERSON] =
         "INSERT INTO outbox(endpoint_id, user_id, kind, ticket_id, payload, idem_key, next_at,"
         " created_at) SELECT id, $2, $3, NULL, $4, $5, $6, $6 FROM endpoints WHERE id = $1"
-        " AND active ON CONFLICT DO NOTHING",
+        " AND active AND mailbox_id IS NULL ON CONFLICT DO NOTHING",
     [PGS_OUTBOX_HAS] = "SELECT 1 FROM outbox WHERE endpoint_id = $1 AND idem_key = $2",
     [PGS_REFS] = "SELECT $1::bigint <= 0 OR EXISTS (SELECT 1 FROM orgs WHERE id = $1),"
                  " $2::bigint <= 0 OR EXISTS (SELECT 1 FROM teams WHERE id = $2),"
@@ -568,6 +574,9 @@ const char *const kwp_sql[PGS_COUNT] = {
     [PGS_AUDIT_USER] = AUDIT_ROW("users"),
     [PGS_AUDIT_ORG] = AUDIT_ROW("orgs"),
     [PGS_AUDIT_TEAM] = AUDIT_ROW("teams"),
+    /* contracts have no name: by id only */
+    [PGS_AUDIT_CONTRACT] = "SELECT * FROM contracts WHERE id = $2::bigint AND ($1::text IS NULL"
+                           " OR false)",
 #undef AUDIT_ROW
     [PGS_ONCALL_PUT] = "INSERT INTO oncall(name, team_id, level, spec, created_at)"
                        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (team_id, level)"

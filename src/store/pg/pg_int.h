@@ -147,6 +147,7 @@ enum pgs {
     PGS_CONTRACT_UPDATE,
     PGS_CONTRACTS,
     PGS_CONTRACT_AT,
+    PGS_AUDIT_CONTRACT, /* the contracts' rows for the audit trail (watch.c) */
     PGS_LEDGER_LOCK,
     PGS_LEDGER_LOCK_READ,
     PGS_LEDGER_HEAD,

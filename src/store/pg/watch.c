@@ -300,7 +300,7 @@ enum kw_code kw_store_audit(struct kw_store *st, const struct kw_audit_filter *f
 }
 
 /* kind -> the statement reading its table: a fixed list, so no table's
- * name is input. PostgreSQL has no contracts yet: never such a row. */
+ * name is input. */
 static const struct {
     const char *kind;
     int stmt; /* an enum pgs, or -1: no such table on PostgreSQL */
@@ -311,7 +311,7 @@ static const struct {
     {"endpoint", PGS_AUDIT_ENDPOINT},
     {"user", PGS_AUDIT_USER},
     {"organisation", PGS_AUDIT_ORG},
-    {"contract", -1},
+    {"contract", PGS_AUDIT_CONTRACT},
     {"team", PGS_AUDIT_TEAM},
 };
 
