@@ -139,15 +139,7 @@ wait_sent() {
 }
 
 KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init "${DB_ARGS[@]}" >/dev/null || exit 1
-# a query behind the server's back: sqlite3, or psql on PostgreSQL
-# (tests/pg/http.sh), whose mail key is beside the log key
-sql() {
-    if [ -n "${KW_TEST_DB:-}" ]; then
-        psql "$DB" -X -A -t -q -F '|' -v ON_ERROR_STOP=1 -c "$1"
-    else
-        sqlite3 -cmd ".timeout 10000" "$DB" "$1"
-    fi
-}
+# the mail key: beside the database, or on PostgreSQL beside the log key
 if [ -n "${KW_TEST_DB:-}" ]; then MAILKEY=$TMP/kw.mail-key; else MAILKEY=$TMP/kw.db.mail-key; fi
 serve_start --demo --allow-destination 127.0.0.1
 MGR=$(login manager@keepword.demo keepword-demo)

@@ -16,14 +16,6 @@ at() { echo "$1" >"$TMP/now.new" && mv "$TMP/now.new" "$TMP/now"; }
 
 at 2026-03-02T09:00:00Z
 KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init "${DB_ARGS[@]}" >/dev/null || exit 1
-# a query behind the server's back: sqlite3, or psql on PostgreSQL (tests/pg/http.sh)
-sql() {
-    if [ -n "${KW_TEST_DB:-}" ]; then
-        psql "$DB" -X -A -t -q -F '|' -v ON_ERROR_STOP=1 -c "$1"
-    else
-        sqlite3 -cmd ".timeout 10000" "$DB" "$1"
-    fi
-}
 serve_start --fake-clock "$TMP/now" --allow-destination 127.0.0.1
 req POST /api/v1/tokens '{"label":"watch test"}' "$(login admin@localhost correct-horse)"
 ADMIN=$(jq -r .token "$TMP/body")

@@ -111,10 +111,7 @@ enum kw_code kw_store_intake_deactivate(struct kw_store *st, int64_t id, struct 
     PGresult *res = kwp_run(st, PGS_INTAKE_DEACTIVATE, &p, "stop the alert source", NULL, err);
     if (!res)
         return err->code;
-    const char *n = PQcmdTuples(res);
-    bool none = !n || strtoll(n, NULL, 10) == 0;
-    PQclear(res);
-    return none ? kw_err_set(err, KW_NOT_FOUND, "", "no such alert source") : KW_OK;
+    return kwp_changed(res) ? KW_OK : kw_err_set(err, KW_NOT_FOUND, "", "no such alert source");
 }
 
 enum kw_code kw_store_alert_get(struct kw_store *st, int64_t source, const char *key,

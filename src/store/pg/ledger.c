@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "chain.h"
+#include "chain_check.h"
 
-/* Rows a write statement changed (its result cleared). */
-static int64_t changed(PGresult *res)
+int64_t kwp_changed(PGresult *res)
 {
     const char *n = PQcmdTuples(res);
     int64_t v = n && *n ? strtoll(n, NULL, 10) : 0;
@@ -74,7 +74,7 @@ enum kw_code kw_store_contract_update(struct kw_store *st, const struct kw_contr
         return err->code;
     PGresult *res = kwp_run(st, PGS_CONTRACT_UPDATE, &p, "update a contract", NULL, err);
     enum kw_code rc = !res ? err->code
-                      : changed(res) == 0
+                      : kwp_changed(res) == 0
                           ? kw_err_set(err, KW_NOT_FOUND, "", "no contract %lld", (long long)c->id)
                           : KW_OK;
     return kwp_tx_finish(st, outer, rc, err);
@@ -289,43 +289,6 @@ enum kw_code kw_store_ledger_sums(struct kw_store *st, int64_t contract_id, int6
     return KW_OK;
 }
 
-struct chain_check {
-    int64_t org, seq, entries;
-    unsigned char prev[KW_HASH_BYTES];
-    struct kw_err *err;
-    enum kw_code rc;
-};
-
-/* As the SQLite backend's check: seq follows seq, the body is canonical,
- * the hash is the entry's over the previous one. */
-static bool check_entry(const struct kw_ledger_row *e, struct chain_check *c)
-{
-    if (e->org_id != c->org) {
-        c->org = e->org_id;
-        c->seq = 0;
-        memset(c->prev, 0, sizeof(c->prev));
-    }
-    unsigned char h[KW_HASH_BYTES];
-    char *canon = e->body ? kw_chain_canonical(e->body, NULL) : NULL;
-    bool ok = canon && e->seq == c->seq + 1;
-    if (ok) {
-        kw_event_hash(c->prev, e->org_id, e->seq, e->at, e->kind, e->actor, canon, h);
-        ok = memcmp(h, e->hash, KW_HASH_BYTES) == 0 && strcmp(canon, e->body) == 0;
-    }
-    free(canon);
-    if (!ok) {
-        c->rc = kw_err_set(c->err, KW_CONFLICT, "",
-                           "ledger of organisation %lld: entry %lld (seq %lld) does not match "
-                           "its hash chain",
-                           (long long)e->org_id, (long long)e->id, (long long)e->seq);
-        return false;
-    }
-    c->seq = e->seq;
-    c->entries++;
-    memcpy(c->prev, e->hash, KW_HASH_BYTES);
-    return true;
-}
-
 _Static_assert(sizeof(((struct kw_ledger_check *)0)->head) == KW_HASH_BYTES,
                "the head holds one chain hash");
 
@@ -336,7 +299,7 @@ enum kw_code kw_store_ledger_verify(struct kw_store *st, int64_t org_id,
                                     struct kw_ledger_check *out, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    struct chain_check c = {.org = -1, .err = err, .rc = KW_OK};
+    struct kw_ledger_chain_check c = {.org = -1, .err = err, .rc = KW_OK};
     enum kw_code rc = KW_OK;
     int64_t last_org = INT64_MIN, last_seq = INT64_MIN;
     for (bool more = true; more && rc == KW_OK && c.rc == KW_OK;) {
@@ -356,7 +319,7 @@ enum kw_code kw_store_ledger_verify(struct kw_store *st, int64_t org_id,
             read_entry(res, r, &e);
             last_org = e.org_id;
             last_seq = e.seq;
-            if (!check_entry(&e, &c))
+            if (!kw_ledger_check_one(&e, &c))
                 break;
         }
         more = n == CHAIN_PAGE;
@@ -442,12 +405,12 @@ enum kw_code kw_store_ledger_request_decide(struct kw_store *st, int64_t id, int
     if (kwp_tx_begin(st, &outer, err) != KW_OK)
         return err->code;
     PGresult *res = kwp_run(st, PGS_REQUEST_DECIDE, &p, "decide an adjustment request", NULL, err);
-    enum kw_code rc = !res                ? err->code
-                      : changed(res) == 0 ? kw_err_set(err, KW_CONFLICT, "",
-                                                       "adjustment request %lld was decided "
-                                                       "already",
-                                                       (long long)id)
-                                          : KW_OK;
+    enum kw_code rc = !res                    ? err->code
+                      : kwp_changed(res) == 0 ? kw_err_set(err, KW_CONFLICT, "",
+                                                           "adjustment request %lld was decided "
+                                                           "already",
+                                                           (long long)id)
+                                              : KW_OK;
     return kwp_tx_finish(st, outer, rc, err);
 }
 
@@ -469,7 +432,7 @@ enum kw_code kw_store_period_close_add(struct kw_store *st, int64_t contract, in
         return err->code;
     PGresult *res = kwp_run(st, PGS_CLOSE_ADD, &p, "record a billing period closed", NULL, err);
     if (res)
-        *first = changed(res) == 1;
+        *first = kwp_changed(res) == 1;
     return kwp_tx_finish(st, outer, res ? KW_OK : err->code, err);
 }
 

@@ -15,15 +15,6 @@ static bool col_bool(const PGresult *res, int r, int c)
     return strcmp(PQgetvalue(res, r, c), "t") == 0;
 }
 
-/* Rows a write statement changed (its result cleared). */
-static int64_t changed(PGresult *res)
-{
-    const char *n = PQcmdTuples(res);
-    int64_t v = n && *n ? strtoll(n, NULL, 10) : 0;
-    PQclear(res);
-    return v;
-}
-
 /* The endpoint a sending mailbox's mail waits in the outbox for: its SMTP
  * URL with from= its reply_from; the login is read from the mailbox when
  * the mail is sent (PGS_OUTBOX_DUE). */
@@ -140,7 +131,7 @@ static enum kw_code mailbox_stop(struct kw_store *st, int64_t id, struct kw_err 
     PGresult *res = kwp_run(st, PGS_MAILBOX_STOP, &p, "stop the mailbox", NULL, err);
     if (!res)
         return err->code;
-    if (changed(res) == 0)
+    if (kwp_changed(res) == 0)
         return kw_err_set(err, KW_NOT_FOUND, "", "no such mailbox");
     /* its mail not sent yet stays queued, sent nowhere */
     return kwp_exec(st, PGS_MAIL_SENDER_STOP, &p, "stop the mailbox's sender", err);
@@ -166,7 +157,7 @@ enum kw_code kw_store_mailbox_password(struct kw_store *st, int64_t id, const ch
         kwp_run(st, PGS_MAILBOX_PASSWORD, &p, "store the mailbox's password", NULL, err);
     if (!res)
         return err->code;
-    return changed(res) ? KW_OK : kw_err_set(err, KW_NOT_FOUND, "", "no such mailbox");
+    return kwp_changed(res) ? KW_OK : kw_err_set(err, KW_NOT_FOUND, "", "no such mailbox");
 }
 
 enum kw_code kw_store_mailbox_cursor(struct kw_store *st, int64_t id, int64_t uidvalidity,

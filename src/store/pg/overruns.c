@@ -9,15 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Rows a write statement changed (its result cleared). */
-static int64_t changed(PGresult *res)
-{
-    const char *n = PQcmdTuples(res);
-    int64_t v = n && *n ? strtoll(n, NULL, 10) : 0;
-    PQclear(res);
-    return v;
-}
-
 enum kw_code kw_store_overrun_add(struct kw_store *st, int64_t ticket, int64_t org_id,
                                   int64_t commitment_id, const char *metric, int64_t deadline,
                                   int64_t now, struct kw_err *err)
@@ -108,7 +99,7 @@ enum kw_code kw_store_overrun_explain(struct kw_store *st, int64_t id, const cha
      * transaction usable, as on SQLite */
     PGresult *res = kwp_run(st, PGS_OVERRUN_EXPLAIN, &p, "explain an overrun", NULL, err);
     enum kw_code rc = !res ? err->code
-                      : changed(res) == 0
+                      : kwp_changed(res) == 0
                           ? kw_err_set(err, KW_NOT_FOUND, "", "no overrun %lld", (long long)id)
                           : KW_OK;
     return kwp_tx_finish(st, outer, rc, err);
@@ -138,7 +129,7 @@ enum kw_code kw_store_overrun_follow(struct kw_store *st, int64_t id,
                         (long long)f->owner_id);
     else if (!res)
         rc = err->code;
-    else if (changed(res) == 0)
+    else if (kwp_changed(res) == 0)
         rc = kw_err_set(err, KW_NOT_FOUND, "", "no overrun %lld", (long long)id);
     else
         rc = KW_OK;

@@ -275,6 +275,9 @@ bool kwp_col_bytes(const PGresult *res, int row, int col, unsigned char *out, si
 /* The first n bytes of a bytea's text s ("\x" and at least 2n hex digits). */
 bool kwp_col_bytes_prefix(const char *s, unsigned char *out, size_t n);
 
+/* How many rows the write statement of res changed; clears res (ledger.c). */
+int64_t kwp_changed(PGresult *res);
+
 /* KW_TOO_BIG when s is longer than KW_STORE_TEXT_MAX (field: a JSON pointer). */
 enum kw_code kwp_text_ok(const char *s, const char *field, struct kw_err *err);
 

@@ -305,14 +305,10 @@ static const struct {
     const char *kind;
     int stmt; /* an enum pgs, or -1: no such table on PostgreSQL */
 } audited[] = {
-    {"calendar", PGS_AUDIT_CALENDAR},
-    {"commitment", PGS_AUDIT_COMMITMENT},
-    {"rota", PGS_AUDIT_ROTA},
-    {"endpoint", PGS_AUDIT_ENDPOINT},
-    {"user", PGS_AUDIT_USER},
-    {"organisation", PGS_AUDIT_ORG},
-    {"contract", PGS_AUDIT_CONTRACT},
-    {"team", PGS_AUDIT_TEAM},
+    {"calendar", PGS_AUDIT_CALENDAR}, {"commitment", PGS_AUDIT_COMMITMENT},
+    {"rota", PGS_AUDIT_ROTA},         {"endpoint", PGS_AUDIT_ENDPOINT},
+    {"user", PGS_AUDIT_USER},         {"organisation", PGS_AUDIT_ORG},
+    {"contract", PGS_AUDIT_CONTRACT}, {"team", PGS_AUDIT_TEAM},
 };
 
 /* Column i of row 0 as SQLite's audit_row gives it: integers as numbers
