@@ -43,7 +43,7 @@ static const char usage_verify[] =
     "its stored events and compare it with what is stored: an event changed,\n"
     "removed or reordered after it was written is reported with its number.\n"
     "Without TICKET, also the credit ledger's chain of every organisation\n"
-    "and the audit trail's chain (docs/policy.md), on SQLite.\n"
+    "and the audit trail's chain (docs/policy.md).\n"
     "--list prints one line per ticket: id, events, chain head (hex). Exit\n"
     "status 0 when every chain is intact, 1 otherwise.\n";
 
@@ -243,7 +243,7 @@ int kw_cmd_verify(int argc, char **argv)
         return kw_cli_fail(NULL, &err);
     }
     int64_t audited = -1, other = 0; /* other: the ledger or the audit trail broken */
-    if (first == argc && !kw_store_location_is_pg(db)) { /* not on PostgreSQL yet */
+    if (first == argc) {
         if (kw_store_ledger_verify(v.st, 0, NULL, &err) != KW_OK) {
             fprintf(stderr, "keepword: %s\n", err.msg);
             other++;
@@ -282,7 +282,8 @@ static const char usage_backup[] =
     "after that instant is not in the copy. Then checks the copy's hash\n"
     "chains and prints what it holds. Exit status 0 when the copy is whole, 2\n"
     "on a usage error, 1 when the copy could not be made or a chain in it\n"
-    "does not verify.\n";
+    "does not verify. PATH is a SQLite database: back up a PostgreSQL one\n"
+    "with pg_dump (docs/operations.md \"Backups\").\n";
 
 static const char usage_restore[] =
     "usage: keepword restore --from FILE --db PATH\n"

@@ -570,8 +570,7 @@ int kw_cmd_serve(int argc, char **argv)
     char mailpath[1040];
     kw_cli_mail_key_path(keypath, mailpath, sizeof(mailpath));
     if (kw_cli_mail_key(mailpath, true, sv.mail_key, &key_made, &err) != KW_OK ||
-        /* PostgreSQL keeps no mailboxes yet */
-        (!kw_store_location_is_pg(db) && seal_passwords(st, sv.mail_key, &err) != KW_OK)) {
+        seal_passwords(st, sv.mail_key, &err) != KW_OK) {
         kw_store_close(st);
         return kw_cli_fail(NULL, &err);
     }

@@ -479,9 +479,10 @@ static void *deliver_loop(void *arg)
                 kw_reports_queue(e->rd, e->w, e->clocks, now, &e->log);
             e->reports_at = now + (held ? 60 : 5);
         }
-        /* billing periods that ended: also once a minute (contracts and
-         * their ledger are not on PostgreSQL yet) */
-        if (now >= e->periods_at && !kw_store_location_is_pg(e->db)) {
+        /* billing periods that ended: also once a minute (on every node:
+         * a period's close is recorded under a unique key first, so one
+         * node closes it) */
+        if (now >= e->periods_at) {
             kw_periods_close(e->w, e->clocks, e->node, now, &e->log);
             e->periods_at = now + 60;
         }

@@ -25,4 +25,19 @@ struct kw_chain_check {
  * its hash. */
 bool kw_chain_check_one(const struct kw_stored_event *ev, void *ctx);
 
+/* The credit ledger's chains (kw_store_ledger_verify), entries in
+ * (organisation, seq) order: each organisation's chain starts at seq 1
+ * from zeros, each body is canonical and each hash kw_event_hash of the
+ * previous one with the organisation in the ticket's place. Start with
+ * org -1, rc KW_OK and err (not NULL) set. */
+struct kw_ledger_chain_check {
+    int64_t org, seq, entries;
+    unsigned char prev[KW_HASH_BYTES]; /* the last good entry's hash */
+    struct kw_err *err;
+    enum kw_code rc; /* KW_CONFLICT naming the first entry that fails */
+};
+/* A callback for the entries with a struct kw_ledger_chain_check as ctx:
+ * false at the first entry that does not match. */
+bool kw_ledger_check_one(const struct kw_ledger_row *e, void *ctx);
+
 #endif

@@ -12,7 +12,7 @@ KW=${1:?usage: intake.sh PATH/TO/keepword}
 . "$(dirname "$0")/lib.sh"
 DIR=$(dirname "$0")/intake
 
-KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
+KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init "${DB_ARGS[@]}" >/dev/null || exit 1
 serve_start --demo
 MGR=$(login manager@keepword.demo keepword-demo)
 AGENT=$(login li.na@keepword.demo keepword-demo)

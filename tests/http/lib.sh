@@ -14,6 +14,15 @@ else
     DB=$TMP/kw.db
     DB_ARGS=(--db "$DB")
 fi
+# sql QUERY: run QUERY on DB behind the server's back (sqlite3, or psql
+# on PostgreSQL), printing rows as a|b|c
+sql() {
+    if [ -n "${KW_TEST_DB:-}" ]; then
+        psql "$DB" -X -A -t -q -F '|' -v ON_ERROR_STOP=1 -c "$1"
+    else
+        sqlite3 -cmd ".timeout 10000" "$DB" "$1"
+    fi
+}
 PID=
 EXTRA_PIDS=()
 cleanup() {

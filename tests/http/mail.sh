@@ -138,7 +138,9 @@ wait_sent() {
     return 1
 }
 
-KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
+KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init "${DB_ARGS[@]}" >/dev/null || exit 1
+# the mail key: beside the database, or on PostgreSQL beside the log key
+if [ -n "${KW_TEST_DB:-}" ]; then MAILKEY=$TMP/kw.mail-key; else MAILKEY=$TMP/kw.db.mail-key; fi
 serve_start --demo --allow-destination 127.0.0.1
 MGR=$(login manager@keepword.demo keepword-demo)
 AGENT=$(login li.na@keepword.demo keepword-demo)
@@ -181,9 +183,9 @@ BOX_ID=$(jq .id "$TMP/body")
 req POST "/api/v1/mailboxes/$BOX_ID/test" "" "$MGR"
 is "its test logs in and opens the folder" 200 '.ok == true'
 # the password at rest: sealed under the mail key made by init, never as given
-[ "$(stat -c %a "$TMP/kw.db.mail-key")" = 600 ]
+[ "$(stat -c %a "$MAILKEY")" = 600 ]
 check "init made the mail key beside the database, mode 600" $?
-STORED=$(sqlite3 "$TMP/kw.db" "SELECT password FROM mailboxes WHERE id = $BOX_ID")
+STORED=$(sql "SELECT password FROM mailboxes WHERE id = $BOX_ID")
 case $STORED in sb1:*) ! grep -q imap-secret <<<"$STORED" ;; *) false ;; esac
 check "the stored password is sealed (sb1:...), not the password" $? "($STORED)"
 req GET /api/v1/mailboxes "" "$MGR"
@@ -331,9 +333,9 @@ wait_log "batch\\|event=mail.taken" 1
 kill -KILL "$PID"
 wait "$PID" 2>/dev/null
 # a password stored as given (a database from before sealing): sealed at start
-sqlite3 "$TMP/kw.db" "UPDATE mailboxes SET password = 'imap-secret' WHERE id = $BOX_ID"
+sql "UPDATE mailboxes SET password = 'imap-secret' WHERE id = $BOX_ID"
 serve_start --allow-destination 127.0.0.1
-STORED=$(sqlite3 "$TMP/kw.db" "SELECT password FROM mailboxes WHERE id = $BOX_ID")
+STORED=$(sql "SELECT password FROM mailboxes WHERE id = $BOX_ID")
 case $STORED in sb1:*) true ;; *) false ;; esac
 check "a password stored as given is sealed when the server starts" $? "($STORED)"
 wait_for '[.tickets[] | select(.title | startswith("batch "))] | length == 6'
@@ -353,16 +355,16 @@ check "nothing is fetched from it after" $?
 
 # the mail key lost: the sealed passwords cannot be opened, and say so
 serve_stop
-mv "$TMP/kw.db.mail-key" "$TMP/kw.db.mail-key.old"
+mv "$MAILKEY" "$MAILKEY.old"
 serve_start --allow-destination 127.0.0.1
-grep -q "mail key made: $TMP/kw.db.mail-key" "$TMP/log"
+grep -q "mail key made: $MAILKEY" "$TMP/log"
 check "serve makes a new mail key when there is none" $?
 req POST "/api/v1/mailboxes/$BOX_ID/test" "" "$MGR"
 is "a password sealed under another key: the test says so" 200 \
     '.ok == false and (.detail | test("another key"))'
 serve_stop
-chmod 644 "$TMP/kw.db.mail-key"
-! timeout 10 "$KW" serve --db "$TMP/kw.db" --listen 127.0.0.1:0 2>"$TMP/err" &&
+chmod 644 "$MAILKEY"
+! timeout 10 "$KW" serve "${DB_ARGS[@]}" --listen 127.0.0.1:0 2>"$TMP/err" &&
     grep -q "mail key .* may be read by others" "$TMP/err"
 check "a mail key others may read is refused" $? "($(cat "$TMP/err"))"
 finish

@@ -15,7 +15,7 @@ KW=${1:?usage: watch.sh PATH/TO/keepword}
 at() { echo "$1" >"$TMP/now.new" && mv "$TMP/now.new" "$TMP/now"; }
 
 at 2026-03-02T09:00:00Z
-KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
+KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init "${DB_ARGS[@]}" >/dev/null || exit 1
 serve_start --fake-clock "$TMP/now" --allow-destination 127.0.0.1
 req POST /api/v1/tokens '{"label":"watch test"}' "$(login admin@localhost correct-horse)"
 ADMIN=$(jq -r .token "$TMP/body")
@@ -264,22 +264,29 @@ audited "the customer's claim" credit ".action == \"claim\" and .actor == $CUST_
 req POST "/api/v1/contracts/$K/settlements" '{"amount":500,"against":"invoice","invoice":"INV-1"}' "$MGR"
 audited "a settlement" credit '.action == "settle" and .after.invoice == "INV-1"'
 
-N=$(sqlite3 "$TMP/kw.db" "SELECT count(*) FROM log_leaves WHERE kind = 'audit'")
-M=$(sqlite3 "$TMP/kw.db" "SELECT count(*) FROM audit")
+N=$(sql "SELECT count(*) FROM log_leaves WHERE kind = 'audit'")
+M=$(sql "SELECT count(*) FROM audit")
 check "every audit entry is a leaf of the Merkle log" "$([ "$N" = "$M" ] && [ "$N" -gt 0 ]; echo $?)" "($N leaves, $M entries)"
-sqlite3 -cmd ".timeout 10000" "$TMP/kw.db" "UPDATE audit SET action = 'x'" 2>"$TMP/err"
+sql "UPDATE audit SET action = 'x'" 2>"$TMP/err"
 grep -q "append-only" "$TMP/err"
 check "the audit trail is append-only" $? "($(cat "$TMP/err"))"
 
 # --- keepword verify: the audit trail's chain and the credit ledger's ---
-"$KW" verify --db "$TMP/kw.db" >"$TMP/out" 2>&1
+"$KW" verify --db "$DB" >"$TMP/out" 2>&1
 check "keepword verify: intact" $? "$(cat "$TMP/out")"
 grep -Eq 'the credit ledger and [0-9]+ audit entries: every chain is intact$' "$TMP/out"
 check "it names the audit trail and the ledger" $? "$(cat "$TMP/out")"
-sqlite3 "$TMP/kw.db" ".backup '$TMP/tampered.db'"
-sqlite3 "$TMP/tampered.db" "DROP TRIGGER audit_no_update; UPDATE audit SET body = replace(body, 'goodwill', 'badwill') WHERE action = 'adjust'"
-RQ_ENTRY=$(sqlite3 "$TMP/tampered.db" "SELECT id FROM audit WHERE action = 'adjust' ORDER BY id LIMIT 1")
-"$KW" verify --db "$TMP/tampered.db" >"$TMP/out" 2>&1
+if [ -n "${KW_TEST_DB:-}" ]; then # the database itself: the suite ends here
+    serve_stop
+    TAMPERED=$DB
+    sql "ALTER TABLE audit DISABLE TRIGGER audit_no_update; UPDATE audit SET body = replace(body, 'goodwill', 'badwill') WHERE action = 'adjust'"
+else
+    TAMPERED=$TMP/tampered.db
+    sqlite3 "$DB" ".backup '$TAMPERED'"
+    sqlite3 "$TAMPERED" "DROP TRIGGER audit_no_update; UPDATE audit SET body = replace(body, 'goodwill', 'badwill') WHERE action = 'adjust'"
+fi
+RQ_ENTRY=$(DB=$TAMPERED sql "SELECT id FROM audit WHERE action = 'adjust' ORDER BY id LIMIT 1")
+"$KW" verify --db "$TAMPERED" >"$TMP/out" 2>&1
 RC=$?
 check "a rewritten audit entry fails verification" "$([ "$RC" = 1 ]; echo $?)" "(exit $RC)"
 grep -q "audit trail: entry $RQ_ENTRY does not match its hash chain" "$TMP/out"

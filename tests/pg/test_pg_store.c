@@ -88,7 +88,7 @@ static void test_password_not_told(void **state)
     }
 }
 
-static void test_missing_call_named(void **state)
+static void test_backup_points_to_pg_dump(void **state)
 {
     (void)state;
     const char *conninfo = getenv("KW_PG_CONNINFO");
@@ -99,11 +99,13 @@ static void test_missing_call_named(void **state)
     if (!st)
         fail_msg("open %s: %s", conninfo, err.msg);
     assert_non_null(st->pg);
-    /* backup has no PostgreSQL version (pg_dump does it; tests/pg/gaps.sh
-     * lists it): should it get one, pick another call from that list */
+    /* backup is SQLite's: on PostgreSQL it refuses, pointing to pg_dump
+     * (docs/operations.md "Backups"), and writes nothing */
     err = (struct kw_err){0};
-    assert_int_equal(kw_store_backup(st, "/nonexistent/kw.backup", &err), KW_STORE);
-    assert_string_equal(err.msg, "kw_store_backup is not implemented on PostgreSQL yet");
+    assert_int_equal(kw_store_backup(st, "/tmp/kw-pg-backup-refused", &err), KW_INVALID);
+    if (!strstr(err.msg, "pg_dump"))
+        fail_msg("backup does not point to pg_dump: %s", err.msg);
+    assert_int_equal(access("/tmp/kw-pg-backup-refused", F_OK), -1);
     /* and the handle still works */
     int64_t head = -1;
     assert_int_equal(kw_store_changes_head(st, &head, &err), KW_OK);
@@ -300,7 +302,7 @@ int main(void)
         cmocka_unit_test(test_location_kind),
         cmocka_unit_test(test_path_is_sqlite),
         cmocka_unit_test(test_password_not_told),
-        cmocka_unit_test(test_missing_call_named),
+        cmocka_unit_test(test_backup_points_to_pg_dump),
         cmocka_unit_test(test_claims_skip_locked),
         cmocka_unit_test(test_audit_trail),
         cmocka_unit_test(test_nodes),

@@ -4235,6 +4235,290 @@ static void test_merkle_log(void **state)
                 NULL);
 }
 
+/* ---- contracts and the credit ledger, periods closed, requests ---- */
+
+static bool on_contract(const struct kw_contract *k, void *ctx)
+{
+    return seen_add(ctx, k->id);
+}
+
+struct entries {
+    size_t n;
+    struct kw_ledger_row r[8];
+    unsigned char hash[8][KW_HASH_BYTES];
+};
+static bool on_entry(const struct kw_ledger_row *e, void *ctx)
+{
+    struct entries *s = ctx;
+    if (s->n < 8) {
+        s->r[s->n] = *e;
+        s->r[s->n].kind = s->r[s->n].body = s->r[s->n].against = NULL; /* not kept */
+        memcpy(s->hash[s->n], e->hash, KW_HASH_BYTES);
+    }
+    s->n++;
+    return true;
+}
+
+static void test_ledger(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t globex = new_org(c, "Globex");
+    struct kw_contract k = {.org_id = c->org,
+                            .value = 100000,
+                            .currency = "CNY",
+                            .billing = "monthly",
+                            .period_start = c->t0,
+                            .period_end = c->t0 + 365 * 24 * H,
+                            .deposit_percent = 10,
+                            .deposit_amount = -1,
+                            .dual_above = 5000};
+    int64_t k1 = 0, k2 = 0, k3 = 0;
+    MUST(kw_store_contract_insert(c->st, &k, c->t0, &k1, &err));
+    k.period_start = c->t0 + 24 * H; /* a later one, in force from the next day */
+    MUST(kw_store_contract_insert(c->st, &k, c->t0, &k2, &err));
+    k.org_id = globex;
+    MUST(kw_store_contract_insert(c->st, &k, c->t0, &k3, &err));
+    struct seen s = {0};
+    MUST(kw_store_contracts(c->st, 0, c->org, 0, 10, on_contract, &s, &err));
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.id[0], k1);
+    assert_int_equal(s.id[1], k2);
+    int64_t at = -1;
+    MUST(kw_store_contract_at(c->st, c->org, c->t0 + H, &at, &err));
+    assert_int_equal(at, k1);
+    MUST(kw_store_contract_at(c->st, c->org, c->t0 + 25 * H, &at, &err));
+    assert_int_equal(at, k2); /* the latest started */
+    MUST(kw_store_contract_at(c->st, c->org, c->t0 - 1, &at, &err));
+    assert_int_equal(at, 0);
+    k.id = k2;
+    k.value = 200000;
+    MUST(kw_store_contract_update(c->st, &k, c->t0 + 1, &err));
+    k.id = 999999;
+    expect_code("updating an unknown contract", kw_store_contract_update(c->st, &k, c->t0, &err),
+                KW_NOT_FOUND, &err, NULL);
+
+    /* one chain per organisation, hashed as events are; appends from
+     * two handles take turns */
+    struct kw_store *peer = fixture_peer(c->fx);
+    const char *body = "{\"amount\":500,\"kind\":\"accrual\"}";
+    int64_t id = 0;
+    for (int i = 0; i < 4; i++) {
+        struct kw_ledger_row e = {.org_id = i == 3 ? globex : c->org,
+                                  .contract_id = i == 3 ? k3 : k1,
+                                  .kind = i == 2 ? "claim" : "accrual",
+                                  .amount = 500,
+                                  .actor = 7,
+                                  .at = c->t0 + i,
+                                  .body = body};
+        MUST(kw_store_ledger_append(i % 2 ? peer : c->st, &e, &id, &err));
+    }
+    kw_store_close(peer);
+    struct entries got = {0};
+    struct kw_ledger_filter f = {.org_id = c->org, .limit = 10};
+    f.from = f.to = KW_STORE_NO_TIME;
+    MUST(kw_store_ledger(c->st, &f, on_entry, &got, &err));
+    assert_int_equal(got.n, 3);
+    unsigned char prev[KW_HASH_BYTES] = {0}, want[KW_HASH_BYTES];
+    for (size_t i = 0; i < got.n; i++) {
+        assert_int_equal(got.r[i].seq, (int64_t)i + 1);
+        hash_by_the_book(prev, c->org, got.r[i].seq, got.r[i].at, i == 2 ? "claim" : "accrual", 7,
+                         body, want);
+        assert_memory_equal(got.hash[i], want, KW_HASH_BYTES);
+        memcpy(prev, want, KW_HASH_BYTES);
+    }
+    struct kw_ledger_check chk;
+    MUST(kw_store_ledger_verify(c->st, c->org, &chk, &err));
+    assert_int_equal(chk.entries, 3);
+    assert_memory_equal(chk.head, prev, KW_HASH_BYTES);
+    MUST(kw_store_ledger_verify(c->st, 0, &chk, &err));
+    assert_int_equal(chk.entries, 4);
+    struct kw_ledger_sums sums;
+    MUST(kw_store_ledger_sums(c->st, k1, 0, c->t0, c->t0 + H, &sums, &err));
+    assert_int_equal(sums.credits, 1000);
+    assert_int_equal(sums.claimed, 500);
+    assert_int_equal(sums.settled, 0);
+
+    /* a billing period is closed once, whoever comes second */
+    bool first = false;
+    int64_t last = 0;
+    MUST(kw_store_period_close_last(c->st, k1, &last, &err));
+    assert_true(last == KW_STORE_NO_TIME);
+    MUST(kw_store_period_close_add(c->st, k1, c->t0 + 24 * H, c->t0, "node-a", 0, &first, &err));
+    assert_true(first);
+    MUST(kw_store_period_close_add(c->st, k1, c->t0 + 24 * H, c->t0, "node-b", 0, &first, &err));
+    assert_false(first);
+    MUST(kw_store_period_close_count(c->st, k1, c->t0 + 24 * H, 3, &err));
+    MUST(kw_store_period_close_last(c->st, k1, &last, &err));
+    assert_int_equal(last, c->t0 + 24 * H);
+
+    /* an adjustment request is decided once */
+    struct kw_ledger_request rq = {
+        .contract_id = k1, .amount = 9000, .requested_by = 7, .requested_at = c->t0, .reason = "r"};
+    int64_t rid = 0;
+    MUST(kw_store_ledger_request_add(c->st, &rq, &rid, &err));
+    MUST(kw_store_ledger_request_decide(c->st, rid, 8, true, id, c->t0 + 1, &err));
+    expect_code("deciding twice",
+                kw_store_ledger_request_decide(c->st, rid, 9, false, 0, c->t0 + 2, &err),
+                KW_CONFLICT, &err, NULL);
+}
+
+/* ---- monitoring intake ---- */
+
+static bool on_source(const struct kw_intake_source *x, void *ctx)
+{
+    return seen_add(ctx, x->id);
+}
+
+static void test_intake(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t bot = new_user(c, "bot@example.com", "agent", 0, 0);
+    unsigned char d1[KW_HASH_BYTES] = {1}, d2[KW_HASH_BYTES] = {2};
+    struct kw_intake_source x = {.name = "prom",
+                                 .kind = "alertmanager",
+                                 .acting_user = bot,
+                                 .org_id = c->org,
+                                 .level = "L2",
+                                 .per_minute = 60,
+                                 .created_at = c->t0};
+    int64_t id = 0, id2 = 0;
+    MUST(kw_store_intake_insert(c->st, &x, d1, &id, &err));
+    expect_code("a name in use", kw_store_intake_insert(c->st, &x, d2, &id2, &err), KW_CONFLICT,
+                &err, "/name");
+    x.name = "graf";
+    x.org_id = 999999;
+    expect_code("an unknown organisation", kw_store_intake_insert(c->st, &x, d2, &id2, &err),
+                KW_NOT_FOUND, &err, "/org_id");
+    struct kw_intake_source got;
+    MUST(kw_store_intake_get(c->st, d1, 0, &got, &err));
+    assert_int_equal(got.id, id);
+    assert_string_equal(got.name, "prom");
+    assert_string_equal(got.rules, "[]");
+    assert_string_equal(got.on_resolve, "restored");
+    assert_int_equal(got.team_id, 0);
+    assert_true(got.active);
+    expect_code("an unknown key", kw_store_intake_get(c->st, d2, 0, &got, &err), KW_NOT_FOUND, &err,
+                NULL);
+    MUST(kw_store_intake_deactivate(c->st, id, &err));
+    MUST(kw_store_intake_get(c->st, NULL, id, &got, &err));
+    assert_false(got.active);
+    expect_code("stopping an unknown source", kw_store_intake_deactivate(c->st, 999999, &err),
+                KW_NOT_FOUND, &err, NULL);
+    struct seen s = {0};
+    MUST(kw_store_intakes(c->st, on_source, &s, &err));
+    assert_int_equal(s.n, 1);
+    /* one row per (source, key), replaced */
+    int64_t t = new_ticket(c, NULL, NULL);
+    struct kw_alert_row a = {.ticket_id = t, .open = true, .repeats = 0, .updated_at = c->t0}, b;
+    expect_code("an unseen key", kw_store_alert_get(c->st, id, "k1", &b, &err), KW_NOT_FOUND, &err,
+                NULL);
+    MUST(kw_store_alert_put(c->st, id, "k1", &a, &err));
+    a.open = false;
+    a.repeats = 3;
+    MUST(kw_store_alert_put(c->st, id, "k1", &a, &err));
+    MUST(kw_store_alert_get(c->st, id, "k1", &b, &err));
+    assert_false(b.open);
+    assert_int_equal(b.repeats, 3);
+    assert_int_equal(b.ticket_id, t);
+}
+
+/* ---- e-mail in and out ---- */
+
+static bool on_mailbox(const struct kw_mailbox *m, void *ctx)
+{
+    return seen_add(ctx, m->id);
+}
+static bool on_outbox_kind(const struct kw_outbox_row *r, void *ctx)
+{
+    return seen_add(ctx, r->endpoint_id);
+}
+
+static void test_mail(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t bot = new_user(c, "desk@example.com", "agent", 0, 0);
+    struct kw_mailbox m = {.name = "support",
+                           .url = "imap://127.0.0.1",
+                           .username = "desk",
+                           .password = "sealed",
+                           .acting_user = bot,
+                           .org_id = c->org,
+                           .level = "L2",
+                           .reply_from = "support@example.com",
+                           .max_bytes = 1000,
+                           .per_sender_hour = 5,
+                           .poll_s = 60,
+                           .created_at = c->t0,
+                           .smtp_url = "smtp://127.0.0.1:25",
+                           .ack = true};
+    int64_t box = 0, other = 0;
+    MUST(kw_store_mailbox_insert(c->st, &m, &box, &err));
+    expect_code("a name in use", kw_store_mailbox_insert(c->st, &m, &other, &err), KW_CONFLICT,
+                &err, "/name");
+    m.name = "read-only";
+    m.smtp_url = NULL;
+    MUST(kw_store_mailbox_insert(c->st, &m, &other, &err));
+    int64_t t = new_ticket(c, NULL, NULL);
+    struct kw_mail_thread th;
+    MUST(kw_store_mail_thread(c->st, t, &th, &err));
+    assert_int_equal(th.mailbox_id, 0); /* no mail yet */
+    /* each mail once per mailbox; a failed one is taken when it comes again */
+    bool seen = true;
+    MUST(kw_store_mail_seen(c->st, box, "<a@x>", &seen, &err));
+    assert_false(seen);
+    MUST(kw_store_mail_put(c->st, box, "<a@x>", 1, "c@x", 0, "failed: no", c->t0, &err));
+    MUST(kw_store_mail_seen(c->st, box, "<a@x>", &seen, &err));
+    assert_false(seen);
+    MUST(kw_store_mail_put(c->st, box, "<a@x>", 2, "c@x", t, "created", c->t0 + 1, &err));
+    MUST(kw_store_mail_put(c->st, box, "<a@x>", 3, "c@x", 0, "failed: again", c->t0 + 2, &err));
+    MUST(kw_store_mail_seen(c->st, box, "<a@x>", &seen, &err));
+    assert_true(seen);
+    MUST(kw_store_mail_put(c->st, other, "<b@x>", 1, "c@x", t, "comment", c->t0 + 3, &err));
+    int64_t n = 0;
+    MUST(kw_store_mail_count(c->st, box, "c@x", c->t0, &n, &err));
+    assert_int_equal(n, 1);
+    /* the thread: the newest mail through a mailbox that sends */
+    MUST(kw_store_mail_thread(c->st, t, &th, &err));
+    assert_int_equal(th.mailbox_id, box);
+    assert_true(th.endpoint_id > 0);
+    assert_true(th.ack);
+    assert_string_equal(th.reply_from, "support@example.com");
+    assert_string_equal(th.last_id, "<a@x>");
+    /* message ids: the first ticket stays */
+    int64_t got = -1;
+    MUST(kw_store_mail_id_put(c->st, "<a@x>", t, &err));
+    MUST(kw_store_mail_id_put(c->st, "<a@x>", new_ticket(c, NULL, NULL), &err));
+    MUST(kw_store_mail_ticket(c->st, "<a@x>", &got, &err));
+    assert_int_equal(got, t);
+    MUST(kw_store_mail_ticket(c->st, "<none@x>", &got, &err));
+    assert_int_equal(got, 0);
+    /* mail out: queued once per key, through the sending mailbox only */
+    MUST(kw_store_mail_queue(c->st, th.endpoint_id, t, "mail_reply", "{}", "r1", c->t0, &err));
+    MUST(kw_store_mail_queue(c->st, th.endpoint_id, t, "mail_reply", "{}", "r1", c->t0, &err));
+    struct seen q = {0};
+    MUST(kw_store_outbox_list(c->st, NULL, t, 0, 10, on_outbox_kind, &q, &err));
+    assert_int_equal(q.n, 1);
+    assert_int_equal(q.id[0], th.endpoint_id);
+    /* the cursor, the password, stopping */
+    MUST(kw_store_mailbox_cursor(c->st, box, 7, 42, "boom", &err));
+    MUST(kw_store_mailbox_password(c->st, box, "resealed", &err));
+    expect_code("the password of an unknown mailbox",
+                kw_store_mailbox_password(c->st, 999999, "x", &err), KW_NOT_FOUND, &err, NULL);
+    MUST(kw_store_mailbox_deactivate(c->st, other, &err));
+    expect_code("stopping an unknown mailbox", kw_store_mailbox_deactivate(c->st, 999999, &err),
+                KW_NOT_FOUND, &err, NULL);
+    struct seen s = {0};
+    MUST(kw_store_mailboxes(c->st, true, on_mailbox, &s, &err));
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.id[0], box);
+    s = (struct seen){0};
+    MUST(kw_store_mailboxes(c->st, false, on_mailbox, &s, &err));
+    assert_int_equal(s.n, 2);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -4296,6 +4580,9 @@ int main(int argc, char **argv)
         TEST(test_views),
         TEST(test_ticket_orders),
         TEST(test_notifications),
+        TEST(test_ledger),
+        TEST(test_intake),
+        TEST(test_mail),
     };
     /* the tests this backend covers (fixture.h), in order */
     struct CMUnitTest run[sizeof(tests) / sizeof(tests[0])];

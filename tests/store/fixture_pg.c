@@ -259,6 +259,10 @@ bool fixture_covers(const char *test)
         "test_outbox_retry_and_postpone",
         "test_subscriptions",
         "test_write_after_read",
+        "test_overruns",
+        "test_ledger",
+        "test_intake",
+        "test_mail",
     };
     for (size_t i = 0; i < sizeof(covered) / sizeof(covered[0]); i++)
         if (strcmp(covered[i], test) == 0)

@@ -518,3 +518,16 @@ out:
         *out = done;
     return rc;
 }
+
+/* keepword backup writes a SQLite file, a copy of a SQLite database at one
+ * instant: a PostgreSQL database is copied with its own tools instead
+ * (pg_dump, which reads one snapshot while nodes go on writing;
+ * docs/operations.md "Backups"). */
+enum kw_code kw_store_backup(struct kw_store *st, const char *to, struct kw_err *err)
+{
+    (void)st;
+    (void)to;
+    return kw_err_set(err, KW_INVALID, "",
+                      "backup copies a SQLite database only: back up a PostgreSQL database "
+                      "with pg_dump (docs/operations.md \"Backups\")");
+}

@@ -46,6 +46,17 @@
     " coalesce(team_id, 0), coalesce(assignee_id, 0), calendar, level, tier, organisation,"        \
     " category, region, channel"
 
+#define CONTRACT_COLS                                                                              \
+    "id, org_id, coalesce(commitment_id, 0), value, currency, billing, period_start,"              \
+    " period_end, coalesce(deposit_percent, -1), coalesce(deposit_amount, -1), deposit_held,"      \
+    " dual_above, created_at, updated_at"
+#define LEDGER_COLS                                                                                \
+    "id, org_id, seq, coalesce(contract_id, 0), coalesce(ticket_id, 0), coalesce(overrun_id, 0),"  \
+    " actor, coalesce(approved_by, 0), at, kind, body, against, amount, quantity, hash"
+#define INTAKE_COLS                                                                                \
+    "SELECT id, name, kind, acting_user, org_id, coalesce(team_id, 0), category, level, rules,"    \
+    " on_resolve, per_minute, active, created_at FROM intake_sources"
+
 const char *const kwp_sql[PGS_COUNT] = {
     [PGS_BEGIN] = "BEGIN",
     [PGS_COMMIT] = "COMMIT",
@@ -218,16 +229,184 @@ const char *const kwp_sql[PGS_COUNT] = {
                       " WHERE claims.until <= $1 OR claims.node = $2 RETURNING ticket",
     [PGS_CENSUS] = "SELECT 'tickets', state, count(*) FROM tickets GROUP BY state UNION ALL"
                    " SELECT 'outbox', state, count(*) FROM outbox GROUP BY state",
+    /* ---- overruns.c ---- */
+    [PGS_OVERRUN_ADD] = "INSERT INTO overruns(ticket_id, org_id, commitment_id, metric, deadline,"
+                        " recorded_at) VALUES ($1, $2, nullif($3::bigint, 0), $4, $5, $6)"
+                        " ON CONFLICT DO NOTHING",
+    [PGS_OVERRUN_STOP] = "UPDATE overruns SET stopped_at = $3 WHERE ticket_id = $1"
+                         " AND metric = $2 AND stopped_at IS NULL",
+    [PGS_OVERRUNS] = "SELECT id, ticket_id, org_id, coalesce(commitment_id, 0), metric, deadline,"
+                     " stopped_at, recorded_at, reason, note, explained_at, rca, action,"
+                     " coalesce(owner_id, 0), due, done_at, coalesce(loss, -1) FROM overruns"
+                     " WHERE id > $1 AND ($2::bigint = 0 OR org_id = $2)"
+                     " AND ($3::bigint = 0 OR ticket_id = $3) AND ($4::text IS NULL OR metric = $4)"
+                     " AND ($5::text IS NULL OR ($5 = 'open' AND reason IS NULL)"
+                     " OR ($5 = 'explained' AND reason IS NOT NULL AND done_at IS NULL)"
+                     " OR ($5 = 'done' AND done_at IS NOT NULL)) AND ($6::bigint = 0 OR id = $6)"
+                     " ORDER BY id LIMIT $7",
+    [PGS_OVERRUN_EXPLAIN] = "UPDATE overruns SET reason = $2, note = $3, explained_by = $4,"
+                            " explained_at = $5 WHERE id = $1",
+    [PGS_OVERRUN_FOLLOW] = "UPDATE overruns SET rca = coalesce($2, rca), action = coalesce($3,"
+                           " action), owner_id = coalesce(nullif($4::bigint, 0), owner_id),"
+                           " due = coalesce($5::bigint, due), done_at = CASE WHEN $6::boolean"
+                           " THEN coalesce(done_at, $7::bigint) ELSE done_at END WHERE id = $1",
+    /* ---- ledger.c ---- */
+    [PGS_CONTRACT_INSERT] =
+        "INSERT INTO contracts(org_id, commitment_id, value, currency, billing, period_start,"
+        " period_end, deposit_percent, deposit_amount, deposit_held, dual_above, created_at,"
+        " updated_at) VALUES ($1, nullif($2::bigint, 0), $3, $4, $5, $6, $7,"
+        " nullif($8::bigint, -1), nullif($9::bigint, -1), $10, $11, $12, $12) RETURNING id",
+    [PGS_CONTRACT_UPDATE] =
+        "UPDATE contracts SET commitment_id = nullif($2::bigint, 0), value = $3, currency = $4,"
+        " billing = $5, period_start = $6, period_end = $7,"
+        " deposit_percent = nullif($8::bigint, -1), deposit_amount = nullif($9::bigint, -1),"
+        " deposit_held = $10, dual_above = $11, updated_at = $12 WHERE id = $1",
+    [PGS_CONTRACTS] = "SELECT " CONTRACT_COLS " FROM contracts WHERE ($1::bigint = 0 OR id = $1)"
+                      " AND ($2::bigint = 0 OR org_id = $2) AND id > $3 ORDER BY id LIMIT $4",
+    [PGS_CONTRACT_AT] = "SELECT id FROM contracts WHERE org_id = $1 AND period_start <= $2"
+                        " AND $2 < period_end ORDER BY period_start DESC, id DESC LIMIT 1",
+    /* an organisation's ledger has one writer at a time across all nodes:
+     * its row, locked to the end of the transaction that appends (the
+     * ticket inserts' foreign key checks take a lock this one allows) */
+    [PGS_LEDGER_LOCK] = "SELECT id FROM orgs WHERE id = $1 FOR NO KEY UPDATE",
+    /* the same locks, taken by a read of the ledger inside a write
+     * transaction: what an accrual is computed from stays as read until
+     * it is appended (another node's accrual for the same run waits, then
+     * reads it) */
+    [PGS_LEDGER_LOCK_READ] = "SELECT id FROM orgs WHERE id IN ($1, (SELECT org_id FROM contracts"
+                             " WHERE id = $2), (SELECT org_id FROM overruns WHERE id = $3))"
+                             " ORDER BY id FOR NO KEY UPDATE",
+    [PGS_LEDGER_HEAD] = "SELECT seq, hash, at FROM ledger WHERE org_id = $1"
+                        " ORDER BY seq DESC LIMIT 1",
+    [PGS_LEDGER_INSERT] = "INSERT INTO ledger(org_id, seq, contract_id, kind, amount, quantity,"
+                          " against, ticket_id, overrun_id, actor, approved_by, at, body, hash)"
+                          " VALUES ($1, $2, nullif($3::bigint, 0), $4, $5, $6, $7,"
+                          " nullif($8::bigint, 0), nullif($9::bigint, 0), $10,"
+                          " nullif($11::bigint, 0), $12, $13, $14) RETURNING id",
+    [PGS_LEDGER] = "SELECT " LEDGER_COLS " FROM ledger WHERE ($1::bigint = 0 OR org_id = $1)"
+                   " AND ($2::bigint = 0 OR contract_id = $2) AND ($3::bigint = 0"
+                   " OR overrun_id = $3) AND id > $4 AND at >= $5 AND at < $6 ORDER BY id"
+                   " LIMIT $7",
+    [PGS_LEDGER_SUMS] = "SELECT coalesce(sum(CASE WHEN kind IN ('accrual','adjustment')"
+                        " AND ($2::bigint = 0 OR ticket_id = $2) AND at >= $3 AND at < $4"
+                        " THEN amount END), 0),"
+                        " coalesce(sum(CASE WHEN kind = 'claim' THEN amount END), 0),"
+                        " coalesce(sum(CASE WHEN kind = 'settlement' THEN amount END), 0),"
+                        " coalesce(sum(CASE WHEN kind = 'settlement' AND against = 'deposit'"
+                        " THEN amount END), 0) FROM ledger WHERE contract_id = $1",
+    [PGS_LEDGER_CHAIN] = "SELECT " LEDGER_COLS " FROM ledger WHERE ($1::bigint = 0"
+                         " OR org_id = $1) AND (org_id, seq) > ($2, $3) ORDER BY org_id, seq"
+                         " LIMIT $4",
+    [PGS_REQUEST_ADD] = "INSERT INTO ledger_requests(contract_id, amount, reason, ticket_id,"
+                        " requested_by, requested_at) VALUES ($1, $2, $3, nullif($4::bigint, 0),"
+                        " $5, $6) RETURNING id",
+    [PGS_REQUESTS] = "SELECT id, contract_id, amount, coalesce(ticket_id, 0), requested_by,"
+                     " requested_at, coalesce(decided_by, 0), decided_at, coalesce(entry_id, 0),"
+                     " coalesce(approved::int, -1), reason FROM ledger_requests"
+                     " WHERE ($1::bigint = 0 OR id = $1) AND ($2::bigint = 0 OR contract_id = $2)"
+                     " AND (NOT $3::boolean OR decided_at IS NULL) ORDER BY id",
+    /* the first decision wins: a second node's finds it decided */
+    [PGS_REQUEST_DECIDE] = "UPDATE ledger_requests SET decided_by = $2, approved = $3,"
+                           " entry_id = nullif($4::bigint, 0), decided_at = $5"
+                           " WHERE id = $1 AND decided_at IS NULL",
+    /* the unique key decides who closes a period: a second node's is ignored */
+    [PGS_CLOSE_ADD] = "INSERT INTO period_closes(contract_id, period_end, closed_at, closed_by,"
+                      " entries) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    [PGS_CLOSE_COUNT] = "UPDATE period_closes SET entries = $3 WHERE contract_id = $1"
+                        " AND period_end = $2",
+    [PGS_CLOSE_LAST] = "SELECT max(period_end) FROM period_closes WHERE contract_id = $1",
+    /* ---- intake.c ---- */
+    [PGS_INTAKE_INSERT] =
+        "INSERT INTO intake_sources(name, kind, key_digest, acting_user, org_id, team_id,"
+        " category, level, rules, on_resolve, per_minute, created_at)"
+        " VALUES ($1, $2, $3, $4, $5, nullif($6::bigint, 0), $7, $8, $9, $10, $11, $12)"
+        " RETURNING id",
+    [PGS_INTAKE_BY_DIGEST] = INTAKE_COLS " WHERE key_digest = $1",
+    [PGS_INTAKE_BY_ID] = INTAKE_COLS " WHERE id = $1",
+    [PGS_INTAKES] = INTAKE_COLS " ORDER BY id",
+    [PGS_INTAKE_DEACTIVATE] = "UPDATE intake_sources SET active = false WHERE id = $1",
+    [PGS_ALERT_GET] = "SELECT ticket_id, open, repeats, updated_at FROM alerts"
+                      " WHERE source_id = $1 AND dedup_key = $2",
+    [PGS_ALERT_PUT] = "INSERT INTO alerts(source_id, dedup_key, ticket_id, open, repeats,"
+                      " updated_at) VALUES ($1, $2, $3, $4, $5, $6)"
+                      " ON CONFLICT (source_id, dedup_key) DO UPDATE SET"
+                      " ticket_id = excluded.ticket_id, open = excluded.open,"
+                      " repeats = excluded.repeats, updated_at = excluded.updated_at",
+    /* ---- mail.c ---- */
+    [PGS_MAILBOX_INSERT] =
+        "INSERT INTO mailboxes(name, url, username, password, folder, acting_user, org_id,"
+        " category, level, reply_from, unknown, max_bytes, per_sender_hour, poll_s, created_at,"
+        " smtp_url, ack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+        " $15, $16, $17) RETURNING id",
+    [PGS_MAILBOXES] =
+        "SELECT id, name, url, username, password, folder, acting_user, org_id, category,"
+        " level, reply_from, unknown, max_bytes, per_sender_hour, poll_s, uidvalidity,"
+        " last_uid, last_error, active, created_at, smtp_url, ack,"
+        " (SELECT count(*) FROM mails f WHERE f.mailbox_id = b.id"
+        " AND f.outcome LIKE 'failed:%'), (SELECT f.uid FROM mails f"
+        " WHERE f.mailbox_id = b.id AND f.outcome LIKE 'failed:%'"
+        " ORDER BY f.at DESC, f.uid DESC LIMIT 1), (SELECT f.outcome FROM mails f"
+        " WHERE f.mailbox_id = b.id AND f.outcome LIKE 'failed:%'"
+        " ORDER BY f.at DESC, f.uid DESC LIMIT 1) FROM mailboxes b"
+        " WHERE (NOT $1::boolean OR active) ORDER BY id",
+    [PGS_MAILBOX_STOP] = "UPDATE mailboxes SET active = false WHERE id = $1",
+    [PGS_MAILBOX_PASSWORD] = "UPDATE mailboxes SET password = $2 WHERE id = $1",
+    [PGS_MAILBOX_CURSOR] =
+        "UPDATE mailboxes SET uidvalidity = $2, last_uid = $3, last_error = $4 WHERE id = $1",
+    /* a sending mailbox's endpoint: its mail only (events), never listed */
+    [PGS_MAIL_SENDER_ADD] = "INSERT INTO endpoints(name, kind, url, events, mailbox_id,"
+                            " created_at) VALUES ('mailbox ' || $1::bigint, 'email', $2,"
+                            " '[\"mail_reply\",\"mail_ack\"]', $1::bigint, $3)",
+    [PGS_MAIL_SENDER_STOP] = "UPDATE endpoints SET active = false WHERE mailbox_id = $1",
+    /* a mail refused once is taken when it comes again (put back after the
+     * mailbox or the commitment was fixed) */
+    [PGS_MAIL_SEEN] = "SELECT 1 FROM mails WHERE mailbox_id = $1 AND message_id = $2"
+                      " AND outcome NOT LIKE 'failed:%'",
+    [PGS_MAIL_PUT] = "INSERT INTO mails(mailbox_id, message_id, uid, sender, ticket_id, outcome,"
+                     " at) VALUES ($1, $2, $3, $4, nullif($5::bigint, 0), $6, $7)"
+                     " ON CONFLICT (mailbox_id, message_id) DO UPDATE SET uid = excluded.uid,"
+                     " sender = excluded.sender, ticket_id = excluded.ticket_id,"
+                     " outcome = excluded.outcome, at = excluded.at"
+                     " WHERE mails.outcome LIKE 'failed:%'",
+    [PGS_MAIL_COUNT] =
+        "SELECT count(*) FROM mails WHERE mailbox_id = $1 AND sender = $2 AND at >= $3",
+    [PGS_MAIL_ID_GET] = "SELECT ticket_id FROM mail_ids WHERE message_id = $1",
+    [PGS_MAIL_ID_PUT] = "INSERT INTO mail_ids(message_id, ticket_id) VALUES ($1, $2)"
+                        " ON CONFLICT DO NOTHING",
+    /* the newest mail taken onto the ticket, through a mailbox that sends */
+    [PGS_MAIL_THREAD] = "SELECT b.id, coalesce(e.id, 0), b.ack, b.reply_from, m.message_id"
+                        " FROM mails m JOIN mailboxes b ON b.id = m.mailbox_id"
+                        " LEFT JOIN endpoints e ON e.mailbox_id = b.id AND e.active"
+                        " WHERE m.ticket_id = $1 AND m.outcome IN ('created', 'comment', 'note')"
+                        " ORDER BY (e.id IS NOT NULL) DESC, m.at DESC, m.uid DESC LIMIT 1",
+    [PGS_MAIL_READERS] =
+        "SELECT u.id, lower(u.email), u.name, u.lang, u.tz FROM tickets t"
+        " JOIN users u ON u.id = t.requester_id WHERE t.id = $1 AND u.deactivated_at IS NULL"
+        " UNION SELECT coalesce(u.id, 0), m.sender, u.name, u.lang, u.tz FROM mails m"
+        " LEFT JOIN users u ON lower(u.email) = m.sender WHERE m.ticket_id = $1"
+        " AND m.sender IS NOT NULL AND m.outcome IN ('created', 'comment')"
+        " AND (u.id IS NULL OR (u.role = 'customer' AND u.deactivated_at IS NULL))"
+        /* customers following it: of its organisation only, active */
+        " UNION SELECT u.id, lower(u.email), u.name, u.lang, u.tz FROM watchers w"
+        " JOIN tickets t ON t.id = w.ticket_id JOIN users u ON u.id = w.user_id"
+        " WHERE w.ticket_id = $1 AND u.role = 'customer' AND u.org_id = t.org_id"
+        " AND u.deactivated_at IS NULL ORDER BY 2",
+    [PGS_MAIL_QUEUE] = "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key,"
+                       " next_at, created_at) SELECT id, $2, $3, $4, $5, $6, $6 FROM endpoints"
+                       " WHERE id = $1 AND active AND mailbox_id IS NOT NULL"
+                       " ON CONFLICT DO NOTHING",
     [PGS_OUTBOX_ADD] =
         "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at, created_at)"
         " SELECT id, $1, $2, $5, $6, $7, $7 FROM endpoints WHERE active"
-        " AND (org_id IS NULL OR org_id = $3) AND (team_id IS NULL OR team_id = nullif($4::bigint, "
+        " AND mailbox_id IS NULL AND (org_id IS NULL OR org_id = $3) AND (team_id IS NULL OR "
+        "team_id = nullif($4::bigint, "
         "0))"
         " AND (events = '[]' OR events::jsonb ? $1) ON CONFLICT DO NOTHING",
     [PGS_OUTBOX_SUBS] =
         "INSERT INTO outbox(endpoint_id, user_id, kind, ticket_id, payload, idem_key, next_at,"
         " created_at) SELECT s.endpoint_id, s.user_id, $1, $2, $5, $6 || '/u' || s.user_id, $7, $7"
         " FROM subscriptions s JOIN endpoints e ON e.id = s.endpoint_id AND e.active"
+        " AND e.mailbox_id IS NULL"
         " WHERE (s.org_id IS NULL OR s.org_id = $3) AND (s.team_id IS NULL OR s.team_id ="
         " nullif($4::bigint, 0)) AND (s.events = '[]' OR s.events::jsonb ? $1)"
         " ON CONFLICT DO NOTHING",
@@ -244,7 +423,9 @@ const char *const kwp_sql[PGS_COUNT] = {
                        " leased AS (UPDATE outbox x SET leased_by = pg_backend_pid(),"
                        " leased_until = $1 + $3 FROM due WHERE x.id = due.id RETURNING x.*)"
                        " SELECT o.id, o.kind, o.payload, o.idem_key, o.attempts, e.id, e.kind,"
-                       " e.url, e.secret, coalesce(o.user_id, 0), u.email, coalesce(u.team_id, 0),"
+                       " e.url, coalesce(e.secret, (SELECT b.username || ':' || b.password"
+                       " FROM mailboxes b WHERE b.id = e.mailbox_id)), coalesce(o.user_id, 0), "
+                       "u.email, coalesce(u.team_id, 0),"
                        " s.quiet_tz, s.quiet_from, s.quiet_to, s.lang"
                        " FROM leased o JOIN endpoints e ON e.id = o.endpoint_id"
                        " LEFT JOIN users u ON u.id = o.user_id"
@@ -271,18 +452,19 @@ const char *const kwp_sql[PGS_COUNT] = {
                          " nullif($6::bigint, 0), nullif($7::bigint, 0), $8) RETURNING id",
     [PGS_ENDPOINTS] = "SELECT id, name, kind, url, events, coalesce(org_id, 0),"
                       " coalesce(team_id, 0), active, secret IS NOT NULL FROM endpoints"
-                      " WHERE deleted_at IS NULL AND ($1::bigint = 0 OR id = $1) ORDER BY id",
+                      " WHERE deleted_at IS NULL AND mailbox_id IS NULL AND ($1::bigint = 0 OR id "
+                      "= $1) ORDER BY id",
     [PGS_ENDPOINT_TEST] =
         "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at, created_at)"
         " SELECT id, 'test', NULL, $2, $3, $4, $4 FROM endpoints WHERE id = $1"
-        " AND deleted_at IS NULL RETURNING id",
+        " AND deleted_at IS NULL AND mailbox_id IS NULL RETURNING id",
     [PGS_ENDPOINT_SET] = "UPDATE endpoints SET name = $2, kind = $3, url = $4, secret = CASE WHEN"
                          " $5::text IS NOT NULL THEN $5 WHEN $6::boolean THEN secret END,"
                          " events = coalesce($7, '[]'), org_id = nullif($8::bigint, 0),"
                          " team_id = nullif($9::bigint, 0), active = $10"
-                         " WHERE id = $1 AND deleted_at IS NULL",
+                         " WHERE id = $1 AND deleted_at IS NULL AND mailbox_id IS NULL",
     [PGS_ENDPOINT_DELETE] = "UPDATE endpoints SET deleted_at = $2, active = false"
-                            " WHERE id = $1 AND deleted_at IS NULL",
+                            " WHERE id = $1 AND deleted_at IS NULL AND mailbox_id IS NULL",
     [PGS_ENDPOINT_DROP_PENDING] = "UPDATE outbox SET state = 'dead',"
                                   " last_error = 'endpoint deleted'"
                                   " WHERE endpoint_id = $1 AND state = 'pending'",
@@ -291,8 +473,9 @@ const char *const kwp_sql[PGS_COUNT] = {
         "INSERT INTO subscriptions(user_id, endpoint_id, events, org_id, team_id,"
         " quiet_tz, quiet_from, quiet_to, created_at, lang) SELECT $1, $2,"
         " coalesce($3, '[]'), nullif($4::bigint, 0), nullif($5::bigint, 0), $6, $7, $8, $9, $10"
-        " WHERE NOT EXISTS (SELECT 1 FROM endpoints WHERE id = $2 AND deleted_at"
-        " IS NOT NULL) ON CONFLICT (user_id, endpoint_id) DO UPDATE SET events = excluded.events,"
+        " WHERE NOT EXISTS (SELECT 1 FROM endpoints WHERE id = $2 AND (deleted_at"
+        " IS NOT NULL OR mailbox_id IS NOT NULL)) ON CONFLICT (user_id, endpoint_id) DO UPDATE SET "
+        "events = excluded.events,"
         " org_id = excluded.org_id, team_id = excluded.team_id,"
         " quiet_tz = excluded.quiet_tz, quiet_from = excluded.quiet_from,"
         " quiet_to = excluded.quiet_to, lang = excluded.lang RETURNING id",
@@ -304,7 +487,7 @@ const char *const kwp_sql[PGS_COUNT] = {
     [PGS_OUTBOX_PERSON] =
         "INSERT INTO outbox(endpoint_id, user_id, kind, ticket_id, payload, idem_key, next_at,"
         " created_at) SELECT id, $2, $3, NULL, $4, $5, $6, $6 FROM endpoints WHERE id = $1"
-        " AND active ON CONFLICT DO NOTHING",
+        " AND active AND mailbox_id IS NULL ON CONFLICT DO NOTHING",
     [PGS_OUTBOX_HAS] = "SELECT 1 FROM outbox WHERE endpoint_id = $1 AND idem_key = $2",
     [PGS_REFS] = "SELECT $1::bigint <= 0 OR EXISTS (SELECT 1 FROM orgs WHERE id = $1),"
                  " $2::bigint <= 0 OR EXISTS (SELECT 1 FROM teams WHERE id = $2),"
@@ -391,6 +574,9 @@ const char *const kwp_sql[PGS_COUNT] = {
     [PGS_AUDIT_USER] = AUDIT_ROW("users"),
     [PGS_AUDIT_ORG] = AUDIT_ROW("orgs"),
     [PGS_AUDIT_TEAM] = AUDIT_ROW("teams"),
+    /* contracts have no name: by id only */
+    [PGS_AUDIT_CONTRACT] = "SELECT * FROM contracts WHERE id = $2::bigint AND ($1::text IS NULL"
+                           " OR false)",
 #undef AUDIT_ROW
     [PGS_ONCALL_PUT] = "INSERT INTO oncall(name, team_id, level, spec, created_at)"
                        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (team_id, level)"

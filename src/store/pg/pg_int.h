@@ -136,6 +136,55 @@ enum pgs {
     PGS_REFS,
     PGS_ONCALL_PUT,
     PGS_ONCALLS,
+    /* overruns.c: overruns and what was done about them */
+    PGS_OVERRUN_ADD,
+    PGS_OVERRUN_STOP,
+    PGS_OVERRUNS,
+    PGS_OVERRUN_EXPLAIN,
+    PGS_OVERRUN_FOLLOW,
+    /* ledger.c: contracts, the credit ledger, periods closed, requests */
+    PGS_CONTRACT_INSERT,
+    PGS_CONTRACT_UPDATE,
+    PGS_CONTRACTS,
+    PGS_CONTRACT_AT,
+    PGS_AUDIT_CONTRACT, /* the contracts' rows for the audit trail (watch.c) */
+    PGS_LEDGER_LOCK,
+    PGS_LEDGER_LOCK_READ,
+    PGS_LEDGER_HEAD,
+    PGS_LEDGER_INSERT,
+    PGS_LEDGER,
+    PGS_LEDGER_SUMS,
+    PGS_LEDGER_CHAIN,
+    PGS_REQUEST_ADD,
+    PGS_REQUESTS,
+    PGS_REQUEST_DECIDE,
+    PGS_CLOSE_ADD,
+    PGS_CLOSE_COUNT,
+    PGS_CLOSE_LAST,
+    /* intake.c: alert sources and their alerts */
+    PGS_INTAKE_INSERT,
+    PGS_INTAKE_BY_DIGEST,
+    PGS_INTAKE_BY_ID,
+    PGS_INTAKES,
+    PGS_INTAKE_DEACTIVATE,
+    PGS_ALERT_GET,
+    PGS_ALERT_PUT,
+    /* mail.c: mailboxes, the mails taken, message ids, mail out */
+    PGS_MAILBOX_INSERT,
+    PGS_MAILBOXES,
+    PGS_MAILBOX_STOP,
+    PGS_MAILBOX_PASSWORD,
+    PGS_MAILBOX_CURSOR,
+    PGS_MAIL_SENDER_ADD,
+    PGS_MAIL_SENDER_STOP,
+    PGS_MAIL_SEEN,
+    PGS_MAIL_PUT,
+    PGS_MAIL_COUNT,
+    PGS_MAIL_ID_GET,
+    PGS_MAIL_ID_PUT,
+    PGS_MAIL_THREAD,
+    PGS_MAIL_READERS,
+    PGS_MAIL_QUEUE,
     /* kpi.c: the KPI facts */
     PGS_RUNS_DEL,
     PGS_RUN_ADD,
@@ -225,6 +274,9 @@ const char *kwp_col_text(const PGresult *res, int row, int col);
 bool kwp_col_bytes(const PGresult *res, int row, int col, unsigned char *out, size_t n);
 /* The first n bytes of a bytea's text s ("\x" and at least 2n hex digits). */
 bool kwp_col_bytes_prefix(const char *s, unsigned char *out, size_t n);
+
+/* How many rows the write statement of res changed; clears res (ledger.c). */
+int64_t kwp_changed(PGresult *res);
 
 /* KW_TOO_BIG when s is longer than KW_STORE_TEXT_MAX (field: a JSON pointer). */
 enum kw_code kwp_text_ok(const char *s, const char *field, struct kw_err *err);

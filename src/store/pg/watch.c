@@ -300,19 +300,15 @@ enum kw_code kw_store_audit(struct kw_store *st, const struct kw_audit_filter *f
 }
 
 /* kind -> the statement reading its table: a fixed list, so no table's
- * name is input. PostgreSQL has no contracts yet: never such a row. */
+ * name is input. */
 static const struct {
     const char *kind;
     int stmt; /* an enum pgs, or -1: no such table on PostgreSQL */
 } audited[] = {
-    {"calendar", PGS_AUDIT_CALENDAR},
-    {"commitment", PGS_AUDIT_COMMITMENT},
-    {"rota", PGS_AUDIT_ROTA},
-    {"endpoint", PGS_AUDIT_ENDPOINT},
-    {"user", PGS_AUDIT_USER},
-    {"organisation", PGS_AUDIT_ORG},
-    {"contract", -1},
-    {"team", PGS_AUDIT_TEAM},
+    {"calendar", PGS_AUDIT_CALENDAR}, {"commitment", PGS_AUDIT_COMMITMENT},
+    {"rota", PGS_AUDIT_ROTA},         {"endpoint", PGS_AUDIT_ENDPOINT},
+    {"user", PGS_AUDIT_USER},         {"organisation", PGS_AUDIT_ORG},
+    {"contract", PGS_AUDIT_CONTRACT}, {"team", PGS_AUDIT_TEAM},
 };
 
 /* Column i of row 0 as SQLite's audit_row gives it: integers as numbers

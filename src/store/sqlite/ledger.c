@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "chain.h"
+#include "chain_check.h"
 
 enum stmt {
     S_CONTRACT_INSERT,
@@ -291,42 +292,6 @@ enum kw_code kw_store_ledger_sums(struct kw_store *st, int64_t contract_id, int6
     return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "sum the ledger");
 }
 
-struct chain_check {
-    int64_t org, seq, entries;
-    unsigned char prev[KW_HASH_BYTES];
-    struct kw_err *err;
-    enum kw_code rc;
-};
-
-static bool check_entry(const struct kw_ledger_row *e, void *ctx)
-{
-    struct chain_check *c = ctx;
-    if (e->org_id != c->org) {
-        c->org = e->org_id;
-        c->seq = 0;
-        memset(c->prev, 0, sizeof(c->prev));
-    }
-    unsigned char h[KW_HASH_BYTES];
-    char *canon = kw_chain_canonical(e->body, NULL);
-    bool ok = canon && e->seq == c->seq + 1;
-    if (ok) {
-        kw_event_hash(c->prev, e->org_id, e->seq, e->at, e->kind, e->actor, canon, h);
-        ok = memcmp(h, e->hash, KW_HASH_BYTES) == 0 && strcmp(canon, e->body) == 0;
-    }
-    free(canon);
-    if (!ok) {
-        c->rc = kw_err_set(c->err, KW_CONFLICT, "",
-                           "ledger of organisation %lld: entry %lld (seq %lld) does not match "
-                           "its hash chain",
-                           (long long)e->org_id, (long long)e->id, (long long)e->seq);
-        return false;
-    }
-    c->seq = e->seq;
-    c->entries++;
-    memcpy(c->prev, e->hash, KW_HASH_BYTES);
-    return true;
-}
-
 _Static_assert(sizeof(((struct kw_ledger_check *)0)->head) == KW_HASH_BYTES,
                "the head holds one chain hash");
 
@@ -334,10 +299,11 @@ enum kw_code kw_store_ledger_verify(struct kw_store *st, int64_t org_id,
                                     struct kw_ledger_check *out, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    struct chain_check c = {.org = -1, .err = err, .rc = KW_OK};
+    struct kw_ledger_chain_check c = {.org = -1, .err = err, .rc = KW_OK};
     sqlite3_stmt *x = prep(st, S_LEDGER_CHAIN);
     sqlite3_bind_int64(x, 1, org_id);
-    enum kw_code rc = EACH_ROW(st, x, read_entry, check_entry, &c, "verify the ledger", err);
+    enum kw_code rc =
+        EACH_ROW(st, x, read_entry, kw_ledger_check_one, &c, "verify the ledger", err);
     if (out) {
         out->entries = c.entries;
         memcpy(out->head, c.prev, KW_HASH_BYTES);
