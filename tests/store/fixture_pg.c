@@ -258,6 +258,13 @@ bool fixture_covers(const char *test)
         "test_outbox_person",
         "test_outbox_retry_and_postpone",
         "test_subscriptions",
+        "test_user_edit_and_deactivate",
+        "test_org_edit_and_deactivate",
+        "test_attachments",
+        "test_views",
+        "test_notifications",
+        "test_refusals_keep_the_transaction",
+        "test_team_costs",
         "test_write_after_read",
     };
     for (size_t i = 0; i < sizeof(covered) / sizeof(covered[0]); i++)

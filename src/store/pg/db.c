@@ -540,7 +540,7 @@ static PGresult *pipelined(struct kw_store *st, const char *name, const struct k
     }
     sent = sent &&
            PQsendQueryPrepared(st->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
-                               p ? p->fmt : NULL, 0) == 1 &&
+                               p ? p->fmt : NULL, p && p->binary_result) == 1 &&
            PQpipelineSync(st->conn) == 1;
     PGresult *out = NULL;
     if (sent) {
@@ -575,11 +575,10 @@ static PGresult *pipelined(struct kw_store *st, const char *name, const struct k
     return out;
 }
 
-PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
-                  char sqlstate[6], struct kw_err *err)
+/* Run the statement prepared as name (kwp_run, kwp_run_part). */
+static PGresult *run_named(struct kw_store *st, const char *name, const struct kwp_params *p,
+                           const char *what, char sqlstate[6], struct kw_err *err)
 {
-    char name[16];
-    snprintf(name, sizeof(name), "s%d", (int)s);
     kwp_lend(st, NULL); /* what the last call lent dies now (store.h) */
     PGresult *res;
     int failed = -1;
@@ -593,7 +592,7 @@ PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, c
         }
     } else
         res = PQexecPrepared(st->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
-                             p ? p->fmt : NULL, 0);
+                             p ? p->fmt : NULL, p && p->binary_result);
     ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (failed < 0 && (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)) {
         if (sqlstate)
@@ -608,6 +607,22 @@ PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, c
                pg_message(st, res, msg, sizeof(msg)));
     PQclear(res);
     return NULL;
+}
+
+PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
+                  char sqlstate[6], struct kw_err *err)
+{
+    char name[16];
+    snprintf(name, sizeof(name), "s%d", (int)s);
+    return run_named(st, name, p, what, sqlstate, err);
+}
+
+PGresult *kwp_run_part(struct kw_store *st, enum kwp_part part, int s, const struct kwp_params *p,
+                       const char *what, char sqlstate[6], struct kw_err *err)
+{
+    char name[16];
+    snprintf(name, sizeof(name), "p%d_%d", (int)part, s);
+    return run_named(st, name, p, what, sqlstate, err);
 }
 
 /* Send what was deferred now (before a statement outside the catalogue). */
@@ -769,6 +784,29 @@ static void redact(const char *loc, char *out, size_t cap)
     /* a URL's query: password=... stops at & (handled above) */
 }
 
+/* The files' own catalogues, by part. */
+static const struct kwp_catalogue *const parts[KWP_PARTS] = {
+    [KWP_PEOPLE] = &kwp_people_sql,
+    [KWP_ATTACH] = &kwp_attach_sql,
+    [KWP_VIEWS] = &kwp_views_sql,
+    [KWP_NOTIFY] = &kwp_notify_sql,
+};
+
+/* Prepare sql as name on st's connection; KW_STORE naming it. */
+static enum kw_code prepare(struct kw_store *st, const char *name, const char *sql,
+                            struct kw_err *err)
+{
+    PGresult *res = PQprepare(st->conn, name, sql, 0, NULL);
+    enum kw_code rc = KW_OK;
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        char msg[160];
+        rc = kw_err_set(err, KW_STORE, "", "%s: prepare %.40s: %s", st->where, sql,
+                        pg_message(st, res, msg, sizeof(msg)));
+    }
+    PQclear(res);
+    return rc;
+}
+
 struct kw_store *kw_store_open(const char *conninfo, struct kw_err *err)
 {
     struct kw_store *st = calloc(1, sizeof(*st));
@@ -795,17 +833,16 @@ struct kw_store *kw_store_open(const char *conninfo, struct kw_err *err)
     for (int s = 0; s < PGS_COUNT; s++) {
         char name[16];
         snprintf(name, sizeof(name), "s%d", s);
-        PGresult *res = PQprepare(st->conn, name, kwp_sql[s], 0, NULL);
-        bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
-        if (!ok) {
-            char msg[160];
-            kw_err_set(err, KW_STORE, "", "%s: prepare %.40s: %s", st->where, kwp_sql[s],
-                       pg_message(st, res, msg, sizeof(msg)));
-        }
-        PQclear(res);
-        if (!ok)
+        if (prepare(st, name, kwp_sql[s], err) != KW_OK)
             goto fail;
     }
+    for (int part = 0; part < KWP_PARTS; part++)
+        for (int s = 0; s < parts[part]->n; s++) {
+            char name[16];
+            snprintf(name, sizeof(name), "p%d_%d", part, s);
+            if (prepare(st, name, parts[part]->sql[s], err) != KW_OK)
+                goto fail;
+        }
     return st;
 fail:
     kw_store_close(st);
