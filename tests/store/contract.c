@@ -4223,6 +4223,81 @@ static void test_refusals_keep_the_transaction(void **state)
     assert_string_equal(u.email, "ann@r");
 }
 
+/* ---- time entries as KPI facts ---- */
+
+struct facts_seen {
+    int n;
+    char line[8][48];
+};
+
+static bool on_fact(const struct kw_ticket_fact_row *r, void *ctx)
+{
+    struct facts_seen *s = ctx;
+    if (s->n < 8)
+        snprintf(s->line[s->n], sizeof(s->line[0]), "%lld:%lld:%lld", (long long)r->at,
+                 (long long)r->seconds, (long long)r->entry_team_id);
+    s->n++;
+    return true;
+}
+
+static void test_time_facts(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t team = new_team(c, "desk"), t = new_ticket(c, NULL, NULL);
+    int64_t other = new_org(c, "Globex");
+    char body[160];
+    int64_t first = 0;
+    snprintf(body, sizeof(body),
+             "{\"seconds\":3600,\"team_id\":%lld,\"note\":null,\"comment\":null,"
+             "\"corrects\":null}",
+             (long long)team);
+    MUST(kw_store_event_append(c->st, t, "time_spent", body, 7, c->t0 + 10, NULL, &first, &err));
+    MUST(kw_store_event_append(c->st, t, "time_spent",
+                               "{\"seconds\":1800,\"team_id\":null,\"note\":\"call\","
+                               "\"comment\":null,\"corrects\":null}",
+                               7, c->t0 + 20, NULL, NULL, &err));
+    /* two corrections of the first: the latest one counts */
+    for (int i = 0; i < 2; i++) {
+        snprintf(body, sizeof(body),
+                 "{\"seconds\":%d,\"team_id\":null,\"note\":null,\"comment\":null,"
+                 "\"corrects\":%lld}",
+                 i ? 600 : 900, (long long)first);
+        MUST(kw_store_event_append(c->st, t, "time_spent", body, 7, c->t0 + 30 + i, NULL, NULL,
+                                   &err));
+    }
+    static const struct {
+        const char *name;
+        int64_t from, to;
+        bool other_org;
+        int n;
+        const char *first, *second; /* at:seconds:team, at relative to t0 */
+    } rows[] = {
+        {"both entries, the first as corrected", 0, 100, false, 2, "10:600:T", "20:1800:0"},
+        {"by when each was recorded", 15, 100, false, 1, "20:1800:0", NULL},
+        {"corrections are no entries of their own", 25, 100, false, 0, NULL, NULL},
+        {"another organisation's", 0, 100, true, 0, NULL, NULL},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        struct facts_seen s = {0};
+        MUST(kw_store_ticket_facts(c->st, KW_TF_TIME, c->t0 + rows[i].from, c->t0 + rows[i].to,
+                                   rows[i].other_org ? other : 0, on_fact, &s, &err));
+        if (s.n != rows[i].n)
+            fail_msg("%s: %d rows, want %d", rows[i].name, s.n, rows[i].n);
+        const char *want[2] = {rows[i].first, rows[i].second};
+        for (int k = 0; k < rows[i].n; k++) {
+            long long at = 0, secs = 0;
+            char tm[8];
+            sscanf(want[k], "%lld:%lld:%7s", &at, &secs, tm);
+            char line[48];
+            snprintf(line, sizeof(line), "%lld:%lld:%lld", (long long)(c->t0 + at), secs,
+                     tm[0] == 'T' ? (long long)team : 0LL);
+            if (strcmp(s.line[k], line) != 0)
+                fail_msg("%s: row %d is %s, want %s", rows[i].name, k, s.line[k], line);
+        }
+    }
+}
+
 /* ---- team costs ---- */
 
 struct costs_seen {
@@ -4422,6 +4497,7 @@ int main(int argc, char **argv)
         TEST(test_notifications),
         TEST(test_refusals_keep_the_transaction),
         TEST(test_team_costs),
+        TEST(test_time_facts),
     };
     /* the tests this backend covers (fixture.h), in order */
     struct CMUnitTest run[sizeof(tests) / sizeof(tests[0])];

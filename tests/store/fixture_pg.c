@@ -265,6 +265,7 @@ bool fixture_covers(const char *test)
         "test_notifications",
         "test_refusals_keep_the_transaction",
         "test_team_costs",
+        "test_time_facts",
         "test_write_after_read",
     };
     for (size_t i = 0; i < sizeof(covered) / sizeof(covered[0]); i++)

@@ -341,6 +341,17 @@ const char *const kwp_sql[PGS_COUNT] = {
                     " ('registered', 'analysing', 'handling', 'waiting_customer') OR t.updated_at"
                     " >= $2) AND " TF_STATE_AT
                     " IN ('registered', 'analysing', 'handling', 'waiting_customer') ORDER BY t.id",
+    /* time entries recorded in the period, each with its latest correction's
+     * seconds (a correction is an entry naming the seq it corrects) */
+    [PGS_TF_TIME] = "SELECT " TF_COLS ", e.at, 0, -1, coalesce((SELECT (c.body::jsonb->>"
+                    "'seconds')::numeric::bigint FROM events c WHERE c.ticket_id = e.ticket_id"
+                    " AND c.type = 'time_spent' AND (c.body::jsonb->>'corrects')::numeric = e.seq"
+                    " ORDER BY c.seq DESC LIMIT 1), (e.body::jsonb->>'seconds')::numeric::bigint,"
+                    " 0), coalesce((e.body::jsonb->>'team_id')::numeric::bigint, 0) FROM events e"
+                    " JOIN tickets t ON t.id = e.ticket_id JOIN orgs o ON o.id = t.org_id"
+                    " WHERE e.type = 'time_spent' AND e.at >= $1 AND e.at < $2"
+                    " AND ($3::bigint = 0 OR t.org_id = $3) AND e.body::jsonb->>'corrects' IS NULL"
+                    " ORDER BY t.id, e.at",
     /* watch.c: the watch list, accident levels and the audit trail */
     [PGS_WATCH_SETTINGS] = "SELECT k, v FROM watch_settings",
     [PGS_WATCH_SETTING_PUT] = "INSERT INTO watch_settings(k, v) VALUES ($1, $2)"

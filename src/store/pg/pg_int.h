@@ -146,6 +146,7 @@ enum pgs {
     PGS_TF_REOPENED,
     PGS_TF_RATED,
     PGS_TF_OPEN,
+    PGS_TF_TIME,
     /* watch.c: the watch list, accident levels and the audit trail */
     PGS_WATCH_SETTINGS,
     PGS_WATCH_SETTING_PUT,
