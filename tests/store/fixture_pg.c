@@ -262,6 +262,7 @@ bool fixture_covers(const char *test)
         "test_org_edit_and_deactivate",
         "test_attachments",
         "test_views",
+        "test_ticket_orders",
         "test_notifications",
         "test_refusals_keep_the_transaction",
         "test_team_costs",

@@ -128,6 +128,22 @@ const char *const kwp_sql[PGS_COUNT] = {
                     " AND id > $1 AND ($10::bigint IS NULL OR true) ORDER BY id LIMIT $5",
     [PGS_TICKETS_DUE] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER " AND (" DUE_KEY
                         ", id) > ($10, $1) ORDER BY " DUE_KEY ", id LIMIT $5",
+/* kw_ticket_filter.order: $14 is its index in KW_TICKET_ORDERS, $1 the
+ * offset; texts in byte order, as SQLite's BINARY collation sorts */
+#define ORDER_KEYS(dir)                                                                            \
+    "(CASE WHEN $14::int = 1 THEN title END) COLLATE \"C\" " dir ","                               \
+    " (CASE WHEN $14 = 2 THEN state END) COLLATE \"C\" " dir ","                                   \
+    " (CASE WHEN $14 = 3 THEN level END) COLLATE \"C\" " dir ","                                   \
+    " (CASE WHEN $14 = 4 THEN " DUE_KEY " END) " dir                                               \
+    ", (CASE WHEN $14 = 5 THEN updated_at END) " dir                                               \
+    ", (CASE WHEN $14 = 6 THEN created_at END) " dir ", id " dir
+    [PGS_TICKETS_ASC] =
+        "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER
+        " AND ($10::bigint IS NULL OR true) ORDER BY " ORDER_KEYS("ASC") " LIMIT $5 OFFSET $1",
+    [PGS_TICKETS_DESC] =
+        "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER
+        " AND ($10::bigint IS NULL OR true) ORDER BY " ORDER_KEYS("DESC") " LIMIT $5 OFFSET $1",
+#undef ORDER_KEYS
     [PGS_COMMITMENT_USED] = "SELECT EXISTS(SELECT 1 FROM tickets WHERE org_id = $1"
                             " AND commitment_id = $2)",
     [PGS_USER_BY_EMAIL] = "SELECT id, password_hash FROM users WHERE email = $1",

@@ -79,6 +79,8 @@ enum pgs {
     PGS_USER_COUNT,
     PGS_TICKETS,
     PGS_TICKETS_DUE,
+    PGS_TICKETS_ASC,
+    PGS_TICKETS_DESC,
     /* serve.c: people and tokens, teams and calendars, the clock
      * projection and the engine's schedule */
     PGS_USER_BY_EMAIL,
