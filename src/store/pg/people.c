@@ -109,6 +109,19 @@ static enum kw_code change(struct kw_store *st, enum stmt s, const struct kwp_pa
     return KW_OK;
 }
 
+/* change() in a transaction of its own or a savepoint in the caller's, so
+ * that a refused write (state: its SQLSTATE) leaves the caller's usable. */
+static enum kw_code change_alone(struct kw_store *st, enum stmt s, const struct kwp_params *p,
+                                 const char *what, char state[6], struct kw_err *err)
+{
+    bool outer;
+    enum kw_code rc = kwp_tx_begin(st, &outer, err);
+    if (rc != KW_OK)
+        return rc;
+    rc = change(st, s, p, what, state, NULL, err);
+    return kwp_tx_finish(st, outer, rc, err); /* keeps err: a rollback reports nothing */
+}
+
 enum kw_code kw_store_user_set(struct kw_store *st, int64_t id, const struct kw_user_patch *p,
                                struct kw_err *err)
 {
@@ -119,10 +132,6 @@ enum kw_code kw_store_user_set(struct kw_store *st, int64_t id, const struct kw_
         return kw_err_set(err, KW_INVALID, "/email", "email: expected an e-mail address");
     if (p->name && (!*p->name || kwp_text_ok(p->name, "/name", err) != KW_OK))
         return *p->name ? err->code : kw_err_set(err, KW_INVALID, "/name", "name: missing");
-    bool outer;
-    enum kw_code rc = kwp_tx_begin(st, &outer, err);
-    if (rc != KW_OK)
-        return rc;
     struct kwp_params q = {0};
     kwp_int(&q, id);
     kwp_text(&q, p->email);
@@ -132,8 +141,8 @@ enum kw_code kw_store_user_set(struct kw_store *st, int64_t id, const struct kw_
     kwp_text(&q, p->lang);
     kwp_text(&q, p->tz);
     kwp_int(&q, p->team_id);
-    char state[6];
-    rc = change(st, S_USER_SET, &q, "update user", state, NULL, err);
+    char state[6] = "";
+    enum kw_code rc = change_alone(st, S_USER_SET, &q, "update user", state, err);
     if (rc != KW_OK && strcmp(state, "23505") == 0) /* unique_violation: the e-mail */
         rc = kw_err_set(err, KW_CONFLICT, "/email", "email: %.80s is taken", p->email);
     else if (rc != KW_OK && strcmp(state, "23514") == 0) /* check_violation */
@@ -144,7 +153,7 @@ enum kw_code kw_store_user_set(struct kw_store *st, int64_t id, const struct kw_
     else if (rc != KW_OK && strcmp(state, "23503") == 0) /* foreign_key_violation */
         rc = kw_err_set(err, KW_NOT_FOUND, "/team_id", "team_id: no team %lld",
                         (long long)p->team_id);
-    return kwp_tx_finish(st, outer, rc, err);
+    return rc;
 }
 
 enum kw_code kw_store_user_activate(struct kw_store *st, int64_t id, bool active, int64_t now,
@@ -208,10 +217,6 @@ enum kw_code kw_store_org_set(struct kw_store *st, int64_t id, const struct kw_o
         return err->code;
     if (p->name && (!*p->name || kwp_text_ok(p->name, "/name", err) != KW_OK))
         return *p->name ? err->code : kw_err_set(err, KW_INVALID, "/name", "name: missing");
-    bool outer;
-    enum kw_code rc = kwp_tx_begin(st, &outer, err);
-    if (rc != KW_OK)
-        return rc;
     struct kwp_params q = {0};
     kwp_int(&q, id);
     kwp_text(&q, p->name);
@@ -219,15 +224,15 @@ enum kw_code kw_store_org_set(struct kw_store *st, int64_t id, const struct kw_o
     kwp_text(&q, p->region);
     kwp_text(&q, p->calendar);
     kwp_int(&q, p->account_manager_id);
-    char state[6];
-    rc = change(st, S_ORG_SET, &q, "update organisation", state, NULL, err);
+    char state[6] = "";
+    enum kw_code rc = change_alone(st, S_ORG_SET, &q, "update organisation", state, err);
     if (rc != KW_OK && strcmp(state, "23503") == 0) /* foreign_key_violation */
         rc = kw_err_set(err, KW_NOT_FOUND, "/account_manager_id",
                         "account_manager_id: no user %lld", (long long)p->account_manager_id);
     else if (rc != KW_OK && strcmp(state, "23505") == 0) /* unique_violation: the name */
         rc = kw_err_set(err, KW_CONFLICT, "/name", "an organisation named \"%.60s\" exists",
                         p->name);
-    return kwp_tx_finish(st, outer, rc, err);
+    return rc;
 }
 
 enum kw_code kw_store_org_activate(struct kw_store *st, int64_t id, bool active, int64_t now,
@@ -271,16 +276,12 @@ enum kw_code kw_store_team_cost_set(struct kw_store *st, int64_t team_id, int64_
         kwp_int(&p, now);
         kwp_int(&p, by);
     }
-    bool outer;
-    enum kw_code rc = kwp_tx_begin(st, &outer, err);
-    if (rc != KW_OK)
-        return rc;
-    char state[6];
-    rc = change(st, currency ? S_TEAM_COST_SET : S_TEAM_COST_CLEAR, &p, "set team cost", state,
-                NULL, err);
+    char state[6] = "";
+    enum kw_code rc = change_alone(st, currency ? S_TEAM_COST_SET : S_TEAM_COST_CLEAR, &p,
+                                   "set team cost", state, err);
     if (rc != KW_OK && strcmp(state, "23514") == 0) /* check_violation */
         rc = kw_err_set(err, KW_INVALID, "/hourly_minor", "hourly_minor: expected 0 or more");
-    return kwp_tx_finish(st, outer, rc, err);
+    return rc;
 }
 
 enum kw_code kw_store_team_costs(struct kw_store *st,

@@ -76,7 +76,7 @@ static enum kw_code write_view(struct kw_store *st, enum stmt s, int64_t first,
     enum kw_code rc = kwp_tx_begin(st, &outer, err);
     if (rc != KW_OK)
         return rc;
-    char state[6];
+    char state[6] = "";
     PGresult *res = run(st, s, &p, "write view", state, err);
     if (res) {
         *rows = strtoll(PQcmdTuples(res), NULL, 10);
