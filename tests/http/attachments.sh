@@ -10,7 +10,7 @@ set -u
 KW=${1:?usage: attachments.sh PATH/TO/keepword}
 . "$(dirname "$0")/lib.sh"
 
-KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
+KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init "${DB_ARGS[@]}" >/dev/null || exit 1
 serve_start --demo --max-attachment 64KiB --max-ticket-attachments 100KiB
 MGR=$(login manager@keepword.demo keepword-demo)
 AGENT=$(login li.na@keepword.demo keepword-demo)

@@ -12,7 +12,7 @@ KW=${1:?usage: inbox.sh PATH/TO/keepword}
 
 at() { echo "$1" >"$TMP/now.new" && mv "$TMP/now.new" "$TMP/now"; }
 at "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
+KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init "${DB_ARGS[@]}" >/dev/null || exit 1
 serve_start --demo --fake-clock "$TMP/now"
 MGR=$(login manager@keepword.demo keepword-demo)
 ZHANG=$(login zhang.wei@keepword.demo keepword-demo)

@@ -11,7 +11,7 @@ KW=${1:?usage: time.sh PATH/TO/keepword}
 at() { echo "$1" >"$TMP/now.new" && mv "$TMP/now.new" "$TMP/now"; }
 
 at 2026-03-02T08:00:00Z
-KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
+KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init "${DB_ARGS[@]}" >/dev/null || exit 1
 serve_start --fake-clock "$TMP/now"
 req POST /api/v1/tokens '{"label":"time test"}' "$(login admin@localhost correct-horse)"
 ADMIN=$(jq -r .token "$TMP/body")
@@ -150,7 +150,7 @@ req GET "/api/v1/kpis?from=2026-03-03T00:00:00Z&to=2026-03-04T00:00:00Z" "" "$AD
 is "no tickets resolved: no cost per ticket" 200 '.groups[0].cost_per_ticket == null and .groups[0].time_spent_s == 0'
 req GET "/api/v1/kpis?$W" "" "$CUS"
 is "a customer gets no time or cost figures" 200 '.groups[0] | has("time_spent_s") == false and has("cost_per_ticket") == false'
-"$KW" kpi rebuild --db "$TMP/kw.db" >/dev/null 2>&1
+"$KW" kpi rebuild "${DB_ARGS[@]}" >/dev/null 2>&1
 req GET "/api/v1/kpis?$W" "" "$ADMIN"
 is "the figures after a kpi rebuild are the same" 200 '.groups[0] | .time_spent_s == 9300 and .cost_per_ticket.minor == 15000'
 

@@ -4099,6 +4099,24 @@ static bool note_kind(const struct kw_notification *n, void *ctx)
     return true;
 }
 
+struct kw_notif_page {
+    int n;
+    int64_t id[8], read_at[8];
+    char title[8][64];
+};
+
+static bool note_page(const struct kw_notification *n, void *ctx)
+{
+    struct kw_notif_page *pg = ctx;
+    if (pg->n < 8) {
+        pg->id[pg->n] = n->id;
+        pg->read_at[pg->n] = n->read_at;
+        copy_text(pg->title[pg->n], sizeof(pg->title[0]), n->title);
+    }
+    pg->n++;
+    return true;
+}
+
 static void test_notifications(void **state)
 {
     struct ctx *c = *state;
@@ -4148,6 +4166,187 @@ static void test_notifications(void **state)
     kinds[0] = 0;
     MUST(kw_store_notifications(c->st, ann, true, 0, 10, note_kind, kinds, &err));
     assert_string_equal(kinds, "");
+    /* pages: newest first, up to limit, then those older than the last */
+    struct kw_notif_page pg = {0};
+    MUST(kw_store_notifications(c->st, ann, false, 0, 2, note_page, &pg, &err));
+    assert_int_equal(pg.n, 2);
+    assert_true(pg.id[0] > pg.id[1]);
+    assert_true(pg.read_at[0] == c->t0 + 9); /* read at the time given */
+    assert_string_equal(pg.title[0], "printer on fire");
+    int64_t last = pg.id[1];
+    pg = (struct kw_notif_page){0};
+    MUST(kw_store_notifications(c->st, ann, false, last, 10, note_page, &pg, &err));
+    assert_int_equal(pg.n, 1);
+    assert_true(pg.id[0] < last);
+    kinds[0] = 0;
+    MUST(kw_store_notifications(c->st, ann, false, 0, 10, note_kind, kinds, &err));
+    assert_string_equal(kinds, "sla_warning:response,customer_reply:still broken,assigned:-");
+}
+
+/* A refused write inside a caller's transaction leaves the transaction
+ * usable (PostgreSQL ends a whole transaction on an error unless the
+ * backend undoes just that write): what came before and after commits. */
+static void test_refusals_keep_the_transaction(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t ann = new_user(c, "ann@r", "agent", 0, 0);
+    new_user(c, "taken@r", "agent", 0, 0);
+    new_org(c, "Taken Ltd");
+    struct kw_view v = {.owner_id = ann, .name = "mine", .created_at = c->t0};
+    int64_t first = 0, second = 0, dup = 0;
+    MUST(kw_store_begin(c->st, &err));
+    MUST(kw_store_view_insert(c->st, &v, &first, &err));
+    expect_code("a taken view name", kw_store_view_insert(c->st, &v, &dup, &err), KW_CONFLICT, &err,
+                "/name");
+    struct kw_user_patch up = {.email = "taken@r"};
+    expect_code("a taken e-mail", kw_store_user_set(c->st, ann, &up, &err), KW_CONFLICT, &err,
+                "/email");
+    struct kw_org_patch op = {.name = "Taken Ltd"};
+    expect_code("a taken organisation name", kw_store_org_set(c->st, c->org, &op, &err),
+                KW_CONFLICT, &err, "/name");
+    struct kw_view w = {.owner_id = ann, .team_id = 999999, .name = "x", .created_at = c->t0};
+    expect_code("an unknown team", kw_store_view_insert(c->st, &w, &dup, &err), KW_NOT_FOUND, &err,
+                "/team_id");
+    v.name = "theirs";
+    MUST(kw_store_view_insert(c->st, &v, &second, &err));
+    up = (struct kw_user_patch){.name = "Ann R"};
+    MUST(kw_store_user_set(c->st, ann, &up, &err));
+    MUST(kw_store_commit(c->st, &err));
+    struct kw_view r;
+    MUST(kw_store_view_get(c->st, first, &r, &err));
+    MUST(kw_store_view_get(c->st, second, &r, &err));
+    assert_string_equal(r.name, "theirs");
+    struct kw_user_row u;
+    MUST(kw_store_user_get(c->st, ann, &u, &err));
+    assert_string_equal(u.name, "Ann R");
+    assert_string_equal(u.email, "ann@r");
+}
+
+/* ---- time entries as KPI facts ---- */
+
+struct facts_seen {
+    int n;
+    char line[8][48];
+};
+
+static bool on_fact(const struct kw_ticket_fact_row *r, void *ctx)
+{
+    struct facts_seen *s = ctx;
+    if (s->n < 8)
+        snprintf(s->line[s->n], sizeof(s->line[0]), "%lld:%lld:%lld", (long long)r->at,
+                 (long long)r->seconds, (long long)r->entry_team_id);
+    s->n++;
+    return true;
+}
+
+static void test_time_facts(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t team = new_team(c, "desk"), t = new_ticket(c, NULL, NULL);
+    int64_t other = new_org(c, "Globex");
+    char body[160];
+    int64_t first = 0;
+    snprintf(body, sizeof(body),
+             "{\"seconds\":3600,\"team_id\":%lld,\"note\":null,\"comment\":null,"
+             "\"corrects\":null}",
+             (long long)team);
+    MUST(kw_store_event_append(c->st, t, "time_spent", body, 7, c->t0 + 10, NULL, &first, &err));
+    MUST(kw_store_event_append(c->st, t, "time_spent",
+                               "{\"seconds\":1800,\"team_id\":null,\"note\":\"call\","
+                               "\"comment\":null,\"corrects\":null}",
+                               7, c->t0 + 20, NULL, NULL, &err));
+    /* two corrections of the first: the latest one counts */
+    for (int i = 0; i < 2; i++) {
+        snprintf(body, sizeof(body),
+                 "{\"seconds\":%d,\"team_id\":null,\"note\":null,\"comment\":null,"
+                 "\"corrects\":%lld}",
+                 i ? 600 : 900, (long long)first);
+        MUST(kw_store_event_append(c->st, t, "time_spent", body, 7, c->t0 + 30 + i, NULL, NULL,
+                                   &err));
+    }
+    static const struct {
+        const char *name;
+        int64_t from, to;
+        bool other_org;
+        int n;
+        const char *first, *second; /* at:seconds:team, at relative to t0 */
+    } rows[] = {
+        {"both entries, the first as corrected", 0, 100, false, 2, "10:600:T", "20:1800:0"},
+        {"by when each was recorded", 15, 100, false, 1, "20:1800:0", NULL},
+        {"corrections are no entries of their own", 25, 100, false, 0, NULL, NULL},
+        {"another organisation's", 0, 100, true, 0, NULL, NULL},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        struct facts_seen s = {0};
+        MUST(kw_store_ticket_facts(c->st, KW_TF_TIME, c->t0 + rows[i].from, c->t0 + rows[i].to,
+                                   rows[i].other_org ? other : 0, on_fact, &s, &err));
+        if (s.n != rows[i].n)
+            fail_msg("%s: %d rows, want %d", rows[i].name, s.n, rows[i].n);
+        const char *want[2] = {rows[i].first, rows[i].second};
+        for (int k = 0; k < rows[i].n; k++) {
+            long long at = 0, secs = 0;
+            char tm[8];
+            sscanf(want[k], "%lld:%lld:%7s", &at, &secs, tm);
+            char line[48];
+            snprintf(line, sizeof(line), "%lld:%lld:%lld", (long long)(c->t0 + at), secs,
+                     tm[0] == 'T' ? (long long)team : 0LL);
+            if (strcmp(s.line[k], line) != 0)
+                fail_msg("%s: row %d is %s, want %s", rows[i].name, k, s.line[k], line);
+        }
+    }
+}
+
+/* ---- team costs ---- */
+
+struct costs_seen {
+    int n;
+    char line[8][64];
+};
+
+static bool on_cost(const struct kw_team_cost *r, void *ctx)
+{
+    struct costs_seen *s = ctx;
+    if (s->n < 8)
+        snprintf(s->line[s->n], sizeof(s->line[0]), "%s:%lld:%s:%lld:%lld", r->team,
+                 (long long)r->hourly_minor, r->currency ? r->currency : "-", (long long)r->set_at,
+                 (long long)r->set_by);
+    s->n++;
+    return true;
+}
+
+static void test_team_costs(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t net = new_team(c, "network"), desk = new_team(c, "Desk"), apps = new_team(c, "apps");
+    (void)apps;
+    struct costs_seen s = {0};
+    MUST(kw_store_team_costs(c->st, on_cost, &s, &err));
+    assert_int_equal(s.n, 3); /* every team, by name (byte order), none set */
+    assert_string_equal(s.line[0], "Desk:0:-:0:0");
+    assert_string_equal(s.line[1], "apps:0:-:0:0");
+    assert_string_equal(s.line[2], "network:0:-:0:0");
+    MUST(kw_store_team_cost_set(c->st, net, 12000, "CNY", 7, c->t0, &err));
+    MUST(kw_store_team_cost_set(c->st, desk, 9000, "EUR", 7, c->t0, &err));
+    MUST(kw_store_team_cost_set(c->st, desk, 9500, "USD", 8, c->t0 + 60, &err)); /* replaced */
+    s = (struct costs_seen){0};
+    MUST(kw_store_team_costs(c->st, on_cost, &s, &err));
+    char want[64];
+    snprintf(want, sizeof(want), "Desk:9500:USD:%lld:8", (long long)(c->t0 + 60));
+    assert_string_equal(s.line[0], want);
+    snprintf(want, sizeof(want), "network:12000:CNY:%lld:7", (long long)c->t0);
+    assert_string_equal(s.line[2], want);
+    MUST(kw_store_team_cost_set(c->st, net, 0, NULL, 7, c->t0 + 90, &err)); /* cleared */
+    s = (struct costs_seen){0};
+    MUST(kw_store_team_costs(c->st, on_cost, &s, &err));
+    assert_string_equal(s.line[2], "network:0:-:0:0");
+    expect_code("an unknown team", kw_store_team_cost_set(c->st, 999999, 1, "CNY", 7, 1, &err),
+                KW_NOT_FOUND, &err, NULL);
+    s = (struct costs_seen){0};
+    MUST(kw_store_team_costs(c->st, on_cost, &s, &err));
+    assert_int_equal(s.n, 3);
 }
 
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -4583,6 +4782,9 @@ int main(int argc, char **argv)
         TEST(test_ledger),
         TEST(test_intake),
         TEST(test_mail),
+        TEST(test_refusals_keep_the_transaction),
+        TEST(test_team_costs),
+        TEST(test_time_facts),
     };
     /* the tests this backend covers (fixture.h), in order */
     struct CMUnitTest run[sizeof(tests) / sizeof(tests[0])];

@@ -139,6 +139,22 @@ const char *const kwp_sql[PGS_COUNT] = {
                     " AND id > $1 AND ($10::bigint IS NULL OR true) ORDER BY id LIMIT $5",
     [PGS_TICKETS_DUE] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER " AND (" DUE_KEY
                         ", id) > ($10, $1) ORDER BY " DUE_KEY ", id LIMIT $5",
+/* kw_ticket_filter.order: $14 is its index in KW_TICKET_ORDERS, $1 the
+ * offset; texts in byte order, as SQLite's BINARY collation sorts */
+#define ORDER_KEYS(dir)                                                                            \
+    "(CASE WHEN $14::int = 1 THEN title END) COLLATE \"C\" " dir ","                               \
+    " (CASE WHEN $14 = 2 THEN state END) COLLATE \"C\" " dir ","                                   \
+    " (CASE WHEN $14 = 3 THEN level END) COLLATE \"C\" " dir ","                                   \
+    " (CASE WHEN $14 = 4 THEN " DUE_KEY " END) " dir                                               \
+    ", (CASE WHEN $14 = 5 THEN updated_at END) " dir                                               \
+    ", (CASE WHEN $14 = 6 THEN created_at END) " dir ", id " dir
+    [PGS_TICKETS_ASC] =
+        "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER
+        " AND ($10::bigint IS NULL OR true) ORDER BY " ORDER_KEYS("ASC") " LIMIT $5 OFFSET $1",
+    [PGS_TICKETS_DESC] =
+        "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER
+        " AND ($10::bigint IS NULL OR true) ORDER BY " ORDER_KEYS("DESC") " LIMIT $5 OFFSET $1",
+#undef ORDER_KEYS
     [PGS_COMMITMENT_USED] = "SELECT EXISTS(SELECT 1 FROM tickets WHERE org_id = $1"
                             " AND commitment_id = $2)",
     [PGS_USER_BY_EMAIL] = "SELECT id, password_hash FROM users WHERE email = $1",
@@ -524,6 +540,17 @@ const char *const kwp_sql[PGS_COUNT] = {
                     " ('registered', 'analysing', 'handling', 'waiting_customer') OR t.updated_at"
                     " >= $2) AND " TF_STATE_AT
                     " IN ('registered', 'analysing', 'handling', 'waiting_customer') ORDER BY t.id",
+    /* time entries recorded in the period, each with its latest correction's
+     * seconds (a correction is an entry naming the seq it corrects) */
+    [PGS_TF_TIME] = "SELECT " TF_COLS ", e.at, 0, -1, coalesce((SELECT (c.body::jsonb->>"
+                    "'seconds')::numeric::bigint FROM events c WHERE c.ticket_id = e.ticket_id"
+                    " AND c.type = 'time_spent' AND (c.body::jsonb->>'corrects')::numeric = e.seq"
+                    " ORDER BY c.seq DESC LIMIT 1), (e.body::jsonb->>'seconds')::numeric::bigint,"
+                    " 0), coalesce((e.body::jsonb->>'team_id')::numeric::bigint, 0) FROM events e"
+                    " JOIN tickets t ON t.id = e.ticket_id JOIN orgs o ON o.id = t.org_id"
+                    " WHERE e.type = 'time_spent' AND e.at >= $1 AND e.at < $2"
+                    " AND ($3::bigint = 0 OR t.org_id = $3) AND e.body::jsonb->>'corrects' IS NULL"
+                    " ORDER BY t.id, e.at",
     /* watch.c: the watch list, accident levels and the audit trail */
     [PGS_WATCH_SETTINGS] = "SELECT k, v FROM watch_settings",
     [PGS_WATCH_SETTING_PUT] = "INSERT INTO watch_settings(k, v) VALUES ($1, $2)"
@@ -726,7 +753,7 @@ static PGresult *pipelined(struct kw_store *st, const char *name, const struct k
     }
     sent = sent &&
            PQsendQueryPrepared(st->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
-                               p ? p->fmt : NULL, 0) == 1 &&
+                               p ? p->fmt : NULL, p && p->binary_result) == 1 &&
            PQpipelineSync(st->conn) == 1;
     PGresult *out = NULL;
     if (sent) {
@@ -761,11 +788,10 @@ static PGresult *pipelined(struct kw_store *st, const char *name, const struct k
     return out;
 }
 
-PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
-                  char sqlstate[6], struct kw_err *err)
+/* Run the statement prepared as name (kwp_run, kwp_run_part). */
+static PGresult *run_named(struct kw_store *st, const char *name, const struct kwp_params *p,
+                           const char *what, char sqlstate[6], struct kw_err *err)
 {
-    char name[16];
-    snprintf(name, sizeof(name), "s%d", (int)s);
     kwp_lend(st, NULL); /* what the last call lent dies now (store.h) */
     PGresult *res;
     int failed = -1;
@@ -779,7 +805,7 @@ PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, c
         }
     } else
         res = PQexecPrepared(st->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
-                             p ? p->fmt : NULL, 0);
+                             p ? p->fmt : NULL, p && p->binary_result);
     ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (failed < 0 && (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)) {
         if (sqlstate)
@@ -794,6 +820,22 @@ PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, c
                pg_message(st, res, msg, sizeof(msg)));
     PQclear(res);
     return NULL;
+}
+
+PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
+                  char sqlstate[6], struct kw_err *err)
+{
+    char name[16];
+    snprintf(name, sizeof(name), "s%d", (int)s);
+    return run_named(st, name, p, what, sqlstate, err);
+}
+
+PGresult *kwp_run_part(struct kw_store *st, enum kwp_part part, int s, const struct kwp_params *p,
+                       const char *what, char sqlstate[6], struct kw_err *err)
+{
+    char name[16];
+    snprintf(name, sizeof(name), "p%d_%d", (int)part, s);
+    return run_named(st, name, p, what, sqlstate, err);
 }
 
 /* Send what was deferred now (before a statement outside the catalogue). */
@@ -955,6 +997,29 @@ static void redact(const char *loc, char *out, size_t cap)
     /* a URL's query: password=... stops at & (handled above) */
 }
 
+/* The files' own catalogues, by part. */
+static const struct kwp_catalogue *const parts[KWP_PARTS] = {
+    [KWP_PEOPLE] = &kwp_people_sql,
+    [KWP_ATTACH] = &kwp_attach_sql,
+    [KWP_VIEWS] = &kwp_views_sql,
+    [KWP_NOTIFY] = &kwp_notify_sql,
+};
+
+/* Prepare sql as name on st's connection; KW_STORE naming it. */
+static enum kw_code prepare(struct kw_store *st, const char *name, const char *sql,
+                            struct kw_err *err)
+{
+    PGresult *res = PQprepare(st->conn, name, sql, 0, NULL);
+    enum kw_code rc = KW_OK;
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        char msg[160];
+        rc = kw_err_set(err, KW_STORE, "", "%s: prepare %.40s: %s", st->where, sql,
+                        pg_message(st, res, msg, sizeof(msg)));
+    }
+    PQclear(res);
+    return rc;
+}
+
 struct kw_store *kw_store_open(const char *conninfo, struct kw_err *err)
 {
     struct kw_store *st = calloc(1, sizeof(*st));
@@ -981,17 +1046,16 @@ struct kw_store *kw_store_open(const char *conninfo, struct kw_err *err)
     for (int s = 0; s < PGS_COUNT; s++) {
         char name[16];
         snprintf(name, sizeof(name), "s%d", s);
-        PGresult *res = PQprepare(st->conn, name, kwp_sql[s], 0, NULL);
-        bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
-        if (!ok) {
-            char msg[160];
-            kw_err_set(err, KW_STORE, "", "%s: prepare %.40s: %s", st->where, kwp_sql[s],
-                       pg_message(st, res, msg, sizeof(msg)));
-        }
-        PQclear(res);
-        if (!ok)
+        if (prepare(st, name, kwp_sql[s], err) != KW_OK)
             goto fail;
     }
+    for (int part = 0; part < KWP_PARTS; part++)
+        for (int s = 0; s < parts[part]->n; s++) {
+            char name[16];
+            snprintf(name, sizeof(name), "p%d_%d", part, s);
+            if (prepare(st, name, parts[part]->sql[s], err) != KW_OK)
+                goto fail;
+        }
     return st;
 fail:
     kw_store_close(st);

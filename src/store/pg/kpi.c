@@ -115,11 +115,10 @@ enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind
                                    bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
                                    void *ctx, struct kw_err *err)
 {
-    static const enum pgs of[] = {[KW_TF_CREATED] = PGS_TF_CREATED,
-                                  [KW_TF_RESOLVED] = PGS_TF_RESOLVED,
-                                  [KW_TF_REOPENED] = PGS_TF_REOPENED,
-                                  [KW_TF_RATED] = PGS_TF_RATED,
-                                  [KW_TF_OPEN] = PGS_TF_OPEN};
+    static const enum pgs of[] = {
+        [KW_TF_CREATED] = PGS_TF_CREATED,   [KW_TF_RESOLVED] = PGS_TF_RESOLVED,
+        [KW_TF_REOPENED] = PGS_TF_REOPENED, [KW_TF_RATED] = PGS_TF_RATED,
+        [KW_TF_OPEN] = PGS_TF_OPEN,         [KW_TF_TIME] = PGS_TF_TIME};
     KW_ERR_ENSURE(err);
     struct kwp_params p = {0};
     kwp_int(&p, from);
@@ -145,6 +144,10 @@ enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind
             .satisfaction = (int)kwp_col_int(res, r, 12),
             .nps = (int)kwp_col_int(res, r, 13),
         };
+        if (PQnfields(res) > 15) { /* time entries */
+            t.seconds = kwp_col_int(res, r, 14);
+            t.entry_team_id = kwp_col_int(res, r, 15);
+        }
         if (!fn(&t, ctx))
             break;
     }

@@ -326,8 +326,24 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
     KW_ERR_ENSURE(err);
     if (f->q)
         return kwp_search(st, f, fn, ctx, err);
+    enum pgs s = f->by_due ? PGS_TICKETS_DUE : PGS_TICKETS;
+    int key = 0;
+    if (f->order) {
+        static const char *const keys[] = {"id",  "title",   "state",  "level",
+                                           "due", "updated", "created"};
+        bool desc = f->order[0] == '-';
+        key = -1;
+        for (int i = 0; i < (int)(sizeof(keys) / sizeof(keys[0])); i++)
+            if (strcmp(f->order + desc, keys[i]) == 0)
+                key = i;
+        if (key < 0)
+            return kw_err_set(err, KW_INVALID, "/sort",
+                              "sort: expected one of %s, - first for descending", KW_TICKET_ORDERS);
+        s = desc ? PGS_TICKETS_DESC : PGS_TICKETS_ASC;
+    }
     struct kwp_params p = {0};
-    kwp_int(&p, f->after);
+    /* ordered: rows after skipping `offset` (store.h); else after the id */
+    kwp_int(&p, f->order ? (int64_t)f->offset : f->after);
     kwp_int(&p, f->org_id);
     kwp_text(&p, f->state);
     kwp_text(&p, f->level);
@@ -340,8 +356,9 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
     kwp_int(&p, f->team_id);
     kwp_text(&p, f->category);
     kwp_int(&p, f->unassigned);
-    PGresult *res =
-        kwp_run(st, f->by_due ? PGS_TICKETS_DUE : PGS_TICKETS, &p, "list tickets", NULL, err);
+    if (f->order)
+        kwp_int(&p, key);
+    PGresult *res = kwp_run(st, s, &p, "list tickets", NULL, err);
     if (!res)
         return err->code;
     for (int r = 0; r < PQntuples(res); r++) {

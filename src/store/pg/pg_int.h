@@ -79,6 +79,8 @@ enum pgs {
     PGS_USER_COUNT,
     PGS_TICKETS,
     PGS_TICKETS_DUE,
+    PGS_TICKETS_ASC,
+    PGS_TICKETS_DESC,
     /* serve.c: people and tokens, teams and calendars, the clock
      * projection and the engine's schedule */
     PGS_USER_BY_EMAIL,
@@ -195,6 +197,7 @@ enum pgs {
     PGS_TF_REOPENED,
     PGS_TF_RATED,
     PGS_TF_OPEN,
+    PGS_TF_TIME,
     /* watch.c: the watch list, accident levels and the audit trail */
     PGS_WATCH_SETTINGS,
     PGS_WATCH_SETTING_PUT,
@@ -233,13 +236,27 @@ struct kw_store {
     bool listening; /* LISTEN kw_changes sent on this connection (nodes.c) */
 };
 
-/* Parameters of one statement: text (NULL: SQL NULL) or binary bytes. */
+/* The statements of a file of its own (people.c, attachments.c, views.c,
+ * notifications.c), as the SQLite backend's per-file catalogues: prepared
+ * at open beside `enum pgs`, as "p<part>_<number>", and run with
+ * kwp_run_part(). */
+enum kwp_part { KWP_PEOPLE, KWP_ATTACH, KWP_VIEWS, KWP_NOTIFY, KWP_PARTS };
+struct kwp_catalogue {
+    const char *const *sql; /* [S_X] = "..." of the file */
+    int n;                  /* its S_COUNT */
+};
+extern const struct kwp_catalogue kwp_people_sql, kwp_attach_sql, kwp_views_sql, kwp_notify_sql;
+
+/* Parameters of one statement: text (NULL: SQL NULL) or binary bytes;
+ * binary_result asks for the result's columns in binary (a bytea's bytes
+ * as they are, not as hex text). */
 #define KWPG_MAX_PARAMS 32
 struct kwp_params {
     int n;
     const char *v[KWPG_MAX_PARAMS];
     int len[KWPG_MAX_PARAMS], fmt[KWPG_MAX_PARAMS];
     char num[KWPG_MAX_PARAMS][24];
+    bool binary_result;
 };
 void kwp_int(struct kwp_params *p, int64_t v);
 void kwp_text(struct kwp_params *p, const char *s);
@@ -253,6 +270,9 @@ void kwp_instant(struct kwp_params *p, int64_t t);
  * none: the connection failed). */
 PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
                   char sqlstate[6], struct kw_err *err);
+/* kwp_run for statement s of a file's own catalogue (part). */
+PGresult *kwp_run_part(struct kw_store *st, enum kwp_part part, int s, const struct kwp_params *p,
+                       const char *what, char sqlstate[6], struct kw_err *err);
 /* Run statement s for its effect only; KW_OK or KW_STORE. */
 enum kw_code kwp_exec(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
                       struct kw_err *err);
