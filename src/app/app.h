@@ -65,13 +65,17 @@ static inline bool kw_actor_customer(const struct kw_actor *a)
  * transaction; clocks: the compiled commitments; sla: scratch of this
  * thread; now: when the action happens (the instant of its events). After
  * an action, fire_at is when the ticket's next threshold falls due
- * (KW_STORE_NO_TIME: nothing), for the engine once the unit has committed. */
+ * (KW_STORE_NO_TIME: nothing), for the engine once the unit has committed.
+ * project_later: the caller projects the ticket's clocks itself before the
+ * unit ends (the engine, after an escalation step's change), so the action
+ * leaves its projection and fire_at out instead of computing them twice. */
 struct kw_unit {
     struct kw_store *st;
     struct kw_clocks *clocks;
     struct kw_sla *sla;
     int64_t now;
     int64_t fire_at; /* out */
+    bool project_later;
 };
 
 /* Whether the actor may see the ticket of organisation org: staff see every

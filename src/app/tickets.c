@@ -67,10 +67,12 @@ static enum kw_code append(struct kw_unit *u, const struct kw_actor *who, int64_
 }
 
 /* Refresh the ticket's clock projection and note when its next threshold
- * falls due. */
+ * falls due (unless the caller does that itself: kw_unit.project_later). */
 static enum kw_code project(struct kw_unit *u, int64_t ticket, const struct kw_ticket_new *created,
                             struct kw_err *err)
 {
+    if (u->project_later && !created)
+        return KW_OK;
     enum kw_code rc = kw_clocks_project(u->clocks, u->st, u->sla, ticket, u->now, created, err);
     return rc == KW_OK ? kw_store_fire_at(u->st, ticket, &u->fire_at, err) : rc;
 }

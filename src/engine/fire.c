@@ -257,7 +257,9 @@ static int64_t resolve(struct kw_clocks *c, struct kw_store *st, struct kw_fire_
 
 /* What step s changes on the ticket, as the system's kw_ticket_change
  * (with a scratch of its own: the caller's still holds the clocks being
- * fired). A change the ticket refuses (a team that is gone, a person who
+ * fired), without its projection: the caller stores the ticket's once
+ * after all its due steps (a raised level: projected again from the
+ * events). A change the ticket refuses (a team that is gone, a person who
  * is no longer staff) is left out; the step is still taken. */
 static enum kw_code step_change(struct kw_clocks *c, struct kw_store *st, struct kw_ticket_row *t,
                                 char *level_buf, const struct kw_compiled *k,
@@ -281,7 +283,8 @@ static enum kw_code step_change(struct kw_clocks *c, struct kw_store *st, struct
         return KW_OK;
     struct kw_sla sla;
     kw_sla_init(&sla);
-    struct kw_unit u = {.st = st, .clocks = c, .sla = &sla, .now = now};
+    /* kw_clocks_fire_cached projects the ticket once after its steps */
+    struct kw_unit u = {.st = st, .clocks = c, .sla = &sla, .now = now, .project_later = true};
     const struct kw_actor system = KW_ACTOR_SYSTEM;
     enum kw_code rc = kw_ticket_change(&u, &system, t->id, &ch, err);
     kw_sla_release(&sla);
