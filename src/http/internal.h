@@ -584,10 +584,12 @@ struct kwh_reply kwh_intake_events(struct kwh_call *x);
 struct kwh_reply kwh_intake_sources_list(struct kwh_call *x);
 struct kwh_reply kwh_intake_sources_create(struct kwh_call *x);
 struct kwh_reply kwh_intake_source_delete(struct kwh_call *x);
+struct kwh_reply kwh_intake_source_patch(struct kwh_call *x);
 /* mailboxes.c: e-mail in (engine/fetch.h, app/mailin.h) */
 struct kwh_reply kwh_mailboxes_list(struct kwh_call *x);
 struct kwh_reply kwh_mailboxes_create(struct kwh_call *x);
 struct kwh_reply kwh_mailbox_delete(struct kwh_call *x);
+struct kwh_reply kwh_mailbox_patch(struct kwh_call *x);
 struct kwh_reply kwh_mailbox_test(struct kwh_call *x);
 
 #endif
