@@ -341,6 +341,50 @@ static bool refs_exist(struct kwh_call *x, int64_t org, int64_t team, const char
     return true;
 }
 
+/* Check a source's on_resolve, its rules (NULL: none) and the organisations
+ * and teams it names; *rules_text gets the rules to store (caller frees; the
+ * empty list when NULL). false with the problem. */
+static bool source_check(struct kwh_call *x, const struct kw_intake_source *s, json_t *rules,
+                         char **rules_text, struct kwh_reply *out)
+{
+    struct kw_err err = {0};
+    if (strcmp(s->on_resolve, "restored") != 0 && strcmp(s->on_resolve, "comment") != 0) {
+        *out =
+            kwh_problem_of(KW_INVALID, "/on_resolve", "on_resolve: expected restored or comment");
+        return false;
+    }
+    if (rules && kw_intake_rules_check(rules, &err) != KW_OK) {
+        if (!err.field[0]) { /* "rules[N].member: ..." points at /rules/N */
+            size_t n = strtoul(err.msg + 6, NULL, 10);
+            snprintf(err.field, sizeof(err.field), "/rules/%zu", n);
+        }
+        *out = kwh_problem(&err);
+        return false;
+    }
+    if (!refs_exist(x, s->org_id, s->team_id, "", out))
+        return false;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rules, i, r)
+    {
+        char where[32];
+        snprintf(where, sizeof(where), "rules[%zu].", i);
+        json_t *o = json_object_get(r, "org_id"), *t = json_object_get(r, "team_id");
+        if (!refs_exist(x, o ? json_integer_value(o) : 0, t ? json_integer_value(t) : 0, where,
+                        out))
+            return false;
+    }
+    kw_store_end_read(x->wk->st);
+    json_t *none = rules ? NULL : json_array();
+    *rules_text = json_dumps(rules ? rules : none, JSON_COMPACT);
+    json_decref(none);
+    if (!*rules_text || strlen(*rules_text) > RULES_MAX_BYTES) {
+        *out = kwh_problemf(KW_TOO_BIG, "/rules", "rules: more than %d bytes", RULES_MAX_BYTES);
+        return false;
+    }
+    return true;
+}
+
 struct kwh_reply kwh_intake_sources_create(struct kwh_call *x)
 {
     struct kwh_reply out;
@@ -357,38 +401,10 @@ struct kwh_reply kwh_intake_sources_create(struct kwh_call *x)
         out = kwh_problem_of(KW_INVALID, "/kind", "kind: expected alertmanager, grafana or events");
         goto done;
     }
-    if (strcmp(c.s.on_resolve, "restored") != 0 && strcmp(c.s.on_resolve, "comment") != 0) {
-        out = kwh_problem_of(KW_INVALID, "/on_resolve", "on_resolve: expected restored or comment");
-        goto done;
-    }
-    if (!c.rules || json_is_null(c.rules))
+    if (c.rules && json_is_null(c.rules))
         c.rules = NULL;
-    else if (kw_intake_rules_check(c.rules, &err) != KW_OK) {
-        if (!err.field[0]) { /* "rules[N].member: ..." points at /rules/N */
-            size_t n = strtoul(err.msg + 6, NULL, 10);
-            snprintf(err.field, sizeof(err.field), "/rules/%zu", n);
-        }
-        out = kwh_problem(&err);
+    if (!source_check(x, &c.s, c.rules, &rules_text, &out))
         goto done;
-    }
-    if (!refs_exist(x, c.s.org_id, c.s.team_id, "", &out))
-        goto done;
-    size_t i;
-    json_t *r;
-    json_array_foreach(c.rules, i, r)
-    {
-        char where[32];
-        snprintf(where, sizeof(where), "rules[%zu].", i);
-        json_t *o = json_object_get(r, "org_id"), *t = json_object_get(r, "team_id");
-        if (!refs_exist(x, o ? json_integer_value(o) : 0, t ? json_integer_value(t) : 0, where,
-                        &out))
-            goto done;
-    }
-    if (c.rules && (!(rules_text = json_dumps(c.rules, JSON_COMPACT)) ||
-                    strlen(rules_text) > RULES_MAX_BYTES)) {
-        out = kwh_problemf(KW_TOO_BIG, "/rules", "rules: more than %d bytes", RULES_MAX_BYTES);
-        goto done;
-    }
     c.s.rules = rules_text;
     c.s.acting_user = x->me.id;
     c.s.created_at = x->now;
@@ -482,49 +498,11 @@ struct kwh_reply kwh_intake_source_patch(struct kwh_call *x)
         goto done;
     if (c.s.team_id < 0)
         c.s.team_id = 0;
-    if (c.category && json_is_null(c.category)) {
-        c.s.category = NULL;
-    } else if (c.category) {
-        if (!json_is_string(c.category) || !json_string_length(c.category) ||
-            json_string_length(c.category) > 47) {
-            out = kwh_problem_of(KW_INVALID, "/category",
-                                 "category: expected a string of 1 to 47 bytes, or null for none");
-            goto done;
-        }
-        c.s.category = json_string_value(c.category);
-    }
-    if (strcmp(c.s.on_resolve, "restored") != 0 && strcmp(c.s.on_resolve, "comment") != 0) {
-        out = kwh_problem_of(KW_INVALID, "/on_resolve", "on_resolve: expected restored or comment");
+    if (!kwh_str_or_null(c.category, "category", 47, &c.s.category, &out))
         goto done;
-    }
     json_t *rules = c.rules && !json_is_null(c.rules) ? c.rules : c.rules ? NULL : cur.rules;
-    if (rules && kw_intake_rules_check(rules, &err) != KW_OK) {
-        if (!err.field[0]) { /* "rules[N].member: ..." points at /rules/N */
-            size_t n = strtoul(err.msg + 6, NULL, 10);
-            snprintf(err.field, sizeof(err.field), "/rules/%zu", n);
-        }
-        out = kwh_problem(&err);
+    if (!source_check(x, &c.s, rules, &rules_text, &out))
         goto done;
-    }
-    if (!refs_exist(x, c.s.org_id, c.s.team_id, "", &out))
-        goto done;
-    size_t i;
-    json_t *r;
-    json_array_foreach(rules, i, r)
-    {
-        char where[32];
-        snprintf(where, sizeof(where), "rules[%zu].", i);
-        json_t *o = json_object_get(r, "org_id"), *t = json_object_get(r, "team_id");
-        if (!refs_exist(x, o ? json_integer_value(o) : 0, t ? json_integer_value(t) : 0, where,
-                        &out))
-            goto done;
-    }
-    kw_store_end_read(x->wk->st);
-    if (!(rules_text = json_dumps(rules ? rules : json_array(), JSON_COMPACT)) ||
-        strlen(rules_text) > RULES_MAX_BYTES) {
-        out = kwh_problemf(KW_TOO_BIG, "/rules", "rules: more than %d bytes", RULES_MAX_BYTES);
-        goto done;
-    }
     c.s.rules = rules_text;
     if (kwh_write_unit(x, source_update, &c, &out)) {
         out = kwh_ok(200, source_json(&c.s));

@@ -364,6 +364,11 @@ struct kwh_field {
 bool kwh_decode(json_t *obj, const struct kwh_field *f, size_t n, void *out,
                 struct kwh_reply *fail);
 #define KWH_NFIELDS(f) (sizeof(f) / sizeof((f)[0]))
+/* A member decoded as KWH_ANY that is a string of 1 to max bytes or null
+ * ("none"): absent (v NULL) keeps *out, null sets it to NULL, a string sets
+ * it (borrowed from v). false with a 400 naming "/name". */
+bool kwh_str_or_null(json_t *v, const char *name, size_t max, const char **out,
+                     struct kwh_reply *fail);
 /* Run fn on the writer; false with the problem when it failed. */
 bool kwh_write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_reply *fail);
 

@@ -336,30 +336,11 @@ struct kwh_reply kwh_mailbox_patch(struct kwh_call *x)
         goto done;
     if (c.m.team_id < 0)
         c.m.team_id = 0;
-    if (c.category && json_is_null(c.category)) {
-        c.m.category = NULL;
-    } else if (c.category) {
-        if (!json_is_string(c.category) || !json_string_length(c.category) ||
-            json_string_length(c.category) > 47) {
-            out = kwh_problem_of(KW_INVALID, "/category",
-                                 "category: expected a string of 1 to 47 bytes, or null for none");
-            goto done;
-        }
-        c.m.category = json_string_value(c.category);
-    }
-    if (c.smtp_url && json_is_null(c.smtp_url)) {
-        c.m.smtp_url = NULL;
-        if (!json_object_get(j, "ack"))
-            c.m.ack = false; /* a mailbox that no longer sends acknowledges nothing */
-    } else if (c.smtp_url) {
-        if (!json_is_string(c.smtp_url) || json_string_length(c.smtp_url) > 500) {
-            out = kwh_problem_of(KW_INVALID, "/smtp_url",
-                                 "smtp_url: expected smtps://host[:port] or smtp://host[:port], "
-                                 "or null for a mailbox that only reads");
-            goto done;
-        }
-        c.m.smtp_url = json_string_value(c.smtp_url);
-    }
+    if (!kwh_str_or_null(c.category, "category", 47, &c.m.category, &out) ||
+        !kwh_str_or_null(c.smtp_url, "smtp_url", 500, &c.m.smtp_url, &out))
+        goto done;
+    if (c.smtp_url && json_is_null(c.smtp_url) && !json_object_get(j, "ack"))
+        c.m.ack = false; /* a mailbox that no longer sends acknowledges nothing */
     if (!mailbox_check(x, &c.m, &out))
         goto done;
     if (c.m.password) {

@@ -399,11 +399,17 @@ check "the server offers IDLE: the fetcher waits on it" $? "$(grep "mailbox=$PUS
 printf 'From: it@huaxin.demo\r\nSubject: pushed at once\r\nMessage-ID: <push-1@huaxin.demo>\r\n\r\nidle\r\n' >"$TMP/push.eml"
 START=$(date +%s%N)
 deliver "$TMP/push.eml" desk3
+for _ in $(seq 200); do # the server's log, not a list of tickets: nothing slows the loop
+    grep -q "event=mail.taken mailbox=$PUSHED uid=1 outcome=\"created\"" "$TMP/log" && break
+    sleep 0.1
+done
+MS=$((($(date +%s%N) - START) / 1000000))
 wait_for '[.tickets[] | select(.title == "pushed at once")] | length == 1'
 check "the mail becomes a ticket without waiting for the hourly poll" $?
-MS=$((($(date +%s%N) - START) / 1000000))
-[ "$MS" -lt 5000 ]
+# about a second on a plain build; sanitizer builds on a busy machine are slower
+[ "$MS" -lt 15000 ]
 check "within seconds of delivery (${MS} ms)" $?
+echo "IDLE: delivered to taken in ${MS} ms"
 req GET "/api/v1/tickets/$(jq '[.tickets[] | select(.title == "pushed at once")][0].id' "$TMP/tickets")" "" "$MGR"
 is "in the mailbox's team" 200 '.team_id == '"$TEAM"
 # the IDLE connection lost: Dovecot restarted; polling still takes mail, and IDLE comes back

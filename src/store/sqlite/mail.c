@@ -29,9 +29,11 @@ enum stmt {
 };
 
 static const char *const sql[S_COUNT] = {
-    [S_INSERT] = "INSERT INTO mailboxes(name, url, username, password, folder, acting_user, org_id,"
+    /* ?1: the acting user (insert) or the id (update); ?2-?17 the settings
+     * (bind_settings) */
+    [S_INSERT] = "INSERT INTO mailboxes(acting_user, name, url, username, password, folder, org_id,"
                  " category, level, reply_from, unknown, max_bytes, per_sender_hour, poll_s,"
-                 " created_at, smtp_url, ack, team_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+                 " smtp_url, ack, team_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
                  " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     [S_UPDATE] = "UPDATE mailboxes SET name = ?2, url = ?3, username = ?4, password = ?5,"
                  " folder = ?6, org_id = ?7, category = ?8, level = ?9, reply_from = ?10,"
@@ -169,16 +171,14 @@ static enum kw_code sender_add(struct kw_store *st, int64_t id, const struct kw_
     return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "store the mailbox's sender");
 }
 
-enum kw_code kw_store_mailbox_insert(struct kw_store *st, const struct kw_mailbox *m, int64_t *id,
-                                     struct kw_err *err)
+/* The settings of m, as S_INSERT and S_UPDATE number them (?2-?17). */
+static void bind_settings(sqlite3_stmt *x, const struct kw_mailbox *m)
 {
-    sqlite3_stmt *x = prep(st, S_INSERT);
-    bind_text(x, 1, m->name);
-    bind_text(x, 2, m->url);
-    bind_text(x, 3, m->username);
-    bind_text(x, 4, m->password);
-    bind_text(x, 5, m->folder ? m->folder : "INBOX");
-    sqlite3_bind_int64(x, 6, m->acting_user);
+    bind_text(x, 2, m->name);
+    bind_text(x, 3, m->url);
+    bind_text(x, 4, m->username);
+    bind_text(x, 5, m->password);
+    bind_text(x, 6, m->folder ? m->folder : "INBOX");
     sqlite3_bind_int64(x, 7, m->org_id);
     bind_text(x, 8, m->category);
     bind_text(x, 9, m->level);
@@ -187,11 +187,21 @@ enum kw_code kw_store_mailbox_insert(struct kw_store *st, const struct kw_mailbo
     sqlite3_bind_int64(x, 12, m->max_bytes);
     sqlite3_bind_int64(x, 13, m->per_sender_hour);
     sqlite3_bind_int64(x, 14, m->poll_s);
-    sqlite3_bind_int64(x, 15, m->created_at);
-    bind_text(x, 16, m->smtp_url);
-    sqlite3_bind_int(x, 17, m->ack);
+    bind_text(x, 15, m->smtp_url);
+    sqlite3_bind_int(x, 16, m->ack);
     if (m->team_id > 0)
-        sqlite3_bind_int64(x, 18, m->team_id);
+        sqlite3_bind_int64(x, 17, m->team_id);
+    else
+        sqlite3_bind_null(x, 17);
+}
+
+enum kw_code kw_store_mailbox_insert(struct kw_store *st, const struct kw_mailbox *m, int64_t *id,
+                                     struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_INSERT);
+    sqlite3_bind_int64(x, 1, m->acting_user);
+    bind_settings(x, m);
+    sqlite3_bind_int64(x, 18, m->created_at);
     int rc = sqlite3_step(x);
     int ext = sqlite3_extended_errcode(st->db);
     sqlite3_reset(x);
@@ -212,23 +222,7 @@ enum kw_code kw_store_mailbox_update(struct kw_store *st, const struct kw_mailbo
 {
     sqlite3_stmt *x = prep(st, S_UPDATE);
     sqlite3_bind_int64(x, 1, m->id);
-    bind_text(x, 2, m->name);
-    bind_text(x, 3, m->url);
-    bind_text(x, 4, m->username);
-    bind_text(x, 5, m->password);
-    bind_text(x, 6, m->folder ? m->folder : "INBOX");
-    sqlite3_bind_int64(x, 7, m->org_id);
-    bind_text(x, 8, m->category);
-    bind_text(x, 9, m->level);
-    bind_text(x, 10, m->reply_from);
-    bind_text(x, 11, m->unknown ? m->unknown : "triage");
-    sqlite3_bind_int64(x, 12, m->max_bytes);
-    sqlite3_bind_int64(x, 13, m->per_sender_hour);
-    sqlite3_bind_int64(x, 14, m->poll_s);
-    bind_text(x, 15, m->smtp_url);
-    sqlite3_bind_int(x, 16, m->ack);
-    if (m->team_id > 0)
-        sqlite3_bind_int64(x, 17, m->team_id);
+    bind_settings(x, m);
     int rc = sqlite3_step(x);
     int ext = sqlite3_extended_errcode(st->db);
     sqlite3_reset(x);
