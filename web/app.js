@@ -482,7 +482,7 @@ function renderTop(route) {
   if (me && manager())
     links.push(['#/admin/commitments', 'commitments'], ['#/admin/calendars', 'calendars'],
       ['#/admin/orgs', 'orgs'], ['#/admin/people', 'people'], ['#/admin/oncall', 'oncall'],
-      ['#/admin/endpoints', 'endpoints'], ['#/audit', 'audit']);
+      ['#/admin/endpoints', 'endpoints'], ['#/admin/mailboxes', 'mailboxes'], ['#/admin/alerts', 'alert_sources'], ['#/audit', 'audit']);
   add(top, [
     h('a', { class: 'brand', href: me ? (staff() ? '#/board' : '#/portal') : '#/login' }, t('brand')),
     h('nav', { 'aria-label': t('brand') }, links.map(([href, key]) =>
@@ -3433,6 +3433,311 @@ async function pageDashTickets(main, query) {
       h('td', {}, (runs.get(x.id) || []).join('; '))))))));
 }
 
+// ---- channels: the mailboxes the desk reads, the monitoring systems that alert it ----
+
+Object.assign(STRINGS.en, {
+  mailboxes: 'Mailboxes', alert_sources: 'Alert sources', mb_server: 'Server', mb_url: 'IMAP URL',
+  mb_url_hint: 'imaps://host[:port] (TLS) or imap://host[:port]', mb_user: 'Username', mb_folder: 'Folder',
+  mb_keep_password: 'empty: keep the password', mb_feeds: 'New tickets', mb_reply_from: 'Replies come from',
+  mb_unknown: 'Unknown senders', mb_triage: 'to the organisation above (triage)', mb_refuse: 'refused',
+  mb_poll: 'Poll every (s)', mb_smtp: 'SMTP URL (mail out)', mb_smtp_hint: 'smtps://host[:port]; empty: the mailbox only reads',
+  mb_ack: 'Acknowledge new tickets by mail', mb_state: 'State', mb_counts: 'Mails', mb_never: 'not fetched yet',
+  mb_fetched: 'fetched {t}', mb_ok: 'ok', mb_counts_text: '{n} taken · {c} tickets · {f} refused',
+  mb_test: 'Test connection', mb_testing: 'Testing…', mb_stop: 'Deactivate', mb_stop_ask: 'Deactivate {n}? Mail is no longer read',
+  mb_stopped: 'deactivated', mb_created: 'Mailbox {n} added', mb_none: 'No mailboxes yet.',
+  mb_intro: 'The desk reads each mailbox over IMAP: new mail opens tickets, replies become comments (docs/channels.md).',
+  out_ok: 'OK', out_login_failed: 'Login failed', out_folder_missing: 'Folder missing', out_tls_error: 'TLS error',
+  out_connect_failed: 'Cannot connect', out_timeout: 'Timed out', out_refused: 'Address refused', out_key_error: 'Password cannot be opened',
+  out_error: 'Failed', mb_push: 'new mail is taken as it arrives (IDLE)', mb_poll_only: 'polled (no IDLE)',
+  as_kind: 'Kind', as_defaults: 'Defaults', as_rules: 'Mapping rules', as_rules_n: '{n} rules',
+  as_match: 'When labels match', as_match_hint: 'label=value, more joined by commas: severity=critical, team=dba',
+  as_then: 'then', as_add_rule: 'Add a rule', as_remove_rule: 'Remove', as_rule_n: 'rule {n}', as_no_rules: 'No rules: every alert gets the defaults.',
+  as_on_resolve: 'When resolved', as_restored: 'record “restored”', as_comment: 'a note only', as_per_minute: 'Payloads a minute',
+  as_key_once: 'The key of {n} — copy it now, it is not shown again:', as_send_test: 'Send a test event',
+  as_test_sent: 'Test event: {o}, ticket #{t}', as_example: 'Try it from a shell', as_stop_ask: 'Stop {n}? Its key is refused from then on',
+  as_stopped: 'stopped', as_none: 'No alert sources yet.', as_keep: '(default)', as_save_rules: 'Save rules',
+  as_intro: 'Each monitoring system gets a source with its own key. Alerts open tickets; repeats add to them; resolved alerts record “restored” (docs/channels.md).',
+});
+Object.assign(STRINGS.zh, {
+  mailboxes: '邮箱', alert_sources: '告警来源', mb_server: '服务器', mb_url: 'IMAP 地址',
+  mb_url_hint: 'imaps://主机[:端口]（TLS）或 imap://主机[:端口]', mb_user: '用户名', mb_folder: '文件夹',
+  mb_keep_password: '留空则保留原密码', mb_feeds: '新工单', mb_reply_from: '回复发件地址',
+  mb_unknown: '未知发件人', mb_triage: '进入上面的单位（分拣）', mb_refuse: '拒收',
+  mb_poll: '轮询间隔（秒）', mb_smtp: 'SMTP 地址（发信）', mb_smtp_hint: 'smtps://主机[:端口]；留空则只收信',
+  mb_ack: '以邮件确认新工单', mb_state: '状态', mb_counts: '邮件', mb_never: '尚未收取',
+  mb_fetched: '收取于 {t}', mb_ok: '正常', mb_counts_text: '已收 {n} 封 · 建单 {c} 个 · 拒收 {f} 封',
+  mb_test: '测试连接', mb_testing: '正在测试…', mb_stop: '停用', mb_stop_ask: '停用 {n}？将不再收取邮件',
+  mb_stopped: '已停用', mb_created: '已添加邮箱 {n}', mb_none: '尚无邮箱。',
+  mb_intro: '服务台通过 IMAP 收取每个邮箱：新邮件建立工单，回复成为评论（docs/channels.md）。',
+  out_ok: '正常', out_login_failed: '登录失败', out_folder_missing: '文件夹不存在', out_tls_error: 'TLS 错误',
+  out_connect_failed: '无法连接', out_timeout: '超时', out_refused: '地址被拒绝', out_key_error: '无法解开密码',
+  out_error: '失败', mb_push: '新邮件到达即收取（IDLE）', mb_poll_only: '定时轮询（服务器不支持 IDLE）',
+  as_kind: '类型', as_defaults: '默认值', as_rules: '映射规则', as_rules_n: '{n} 条规则',
+  as_match: '标签匹配时', as_match_hint: '标签=值，多个用逗号分隔：severity=critical, team=dba',
+  as_then: '则', as_add_rule: '添加规则', as_remove_rule: '删除', as_rule_n: '第 {n} 条规则', as_no_rules: '没有规则：所有告警使用默认值。',
+  as_on_resolve: '告警恢复时', as_restored: '记录“已恢复”', as_comment: '仅添加备注', as_per_minute: '每分钟请求数',
+  as_key_once: '{n} 的密钥——请立即复制，之后不再显示：', as_send_test: '发送测试事件',
+  as_test_sent: '测试事件：{o}，工单 #{t}', as_example: '在命令行中试用', as_stop_ask: '停用 {n}？其密钥将被拒绝',
+  as_stopped: '已停用', as_none: '尚无告警来源。', as_keep: '（默认）', as_save_rules: '保存规则',
+  as_intro: '每个监控系统一个来源，各有自己的密钥。告警建立工单，重复告警追加到工单，恢复时记录“已恢复”（docs/channels.md）。',
+});
+
+// What the channel pages choose from: organisations, teams, the commitment's levels and categories.
+async function channelChoices() {
+  const [os, ts, cf] = await Promise.all([apiAll('/orgs?limit=500', 'orgs'), api('GET', '/teams').then((r) => r.teams), inForce()]);
+  const doc = cf ? cf.doc : { levels: [], categories: [] };
+  return { os: os.filter((o) => o.active !== false), ts, levels: doc.levels || [], cats: doc.categories || [] };
+}
+// A <select> of choices [value, text]; with none: an empty first option.
+function choice(name, list, value, none) {
+  return h('select', { name, 'aria-label': name }, none !== undefined ? h('option', { value: '' }, none) : null,
+    list.map(([v, text]) => h('option', { value: v, selected: String(v) === String(value ?? '') }, text)));
+}
+const numOrNull = (v) => (v === '' ? null : Number(v));
+
+// Mailboxes: their state, test connection, create, edit, deactivate.
+const mailboxTests = new Map(); // the last test's outcome per mailbox, kept across redraws
+async function pageMailboxes(main) {
+  const [list, c] = await Promise.all([api('GET', '/mailboxes').then((r) => r.mailboxes), channelChoices()]);
+  const orgName = (id) => nameOf(c.os, id);
+  const teamName = (id) => (id ? nameOf(c.ts, id) : '');
+  const editor = (m) => {
+    const f = {
+      name: h('input', { name: 'name', required: true, value: m ? m.name : '' }),
+      url: h('input', { name: 'url', required: true, value: m ? m.url : '', placeholder: 'imaps://imap.exmail.qq.com:993' }),
+      username: h('input', { name: 'username', required: true, value: m ? m.username : '', autocomplete: 'off' }),
+      password: h('input', { name: 'password', type: 'password', required: !m, autocomplete: 'new-password', placeholder: m ? t('mb_keep_password') : '' }),
+      folder: h('input', { name: 'folder', value: m ? m.folder : 'INBOX' }),
+      org_id: choice('org_id', c.os.map((o) => [o.id, o.name]), m ? m.org_id : ''),
+      team_id: choice('team_id', c.ts.map((x) => [x.id, x.name]), m ? m.team_id : '', t('none')),
+      level: choice('level', c.levels.map((l) => [l.id, label(l)]), m ? m.level : ''),
+      category: choice('category', c.cats.map((x) => [x.id, label(x)]), m ? m.category : '', t('none')),
+      reply_from: h('input', { name: 'reply_from', type: 'email', required: true, value: m ? m.reply_from : '', placeholder: 'support@example.cn' }),
+      unknown: choice('unknown', [['triage', t('mb_triage')], ['refuse', t('mb_refuse')]], m ? m.unknown : 'triage'),
+      poll_s: h('input', { name: 'poll_s', type: 'number', min: 1, max: 3600, value: m ? m.poll_s : 60 }),
+      smtp_url: h('input', { name: 'smtp_url', value: m && m.smtp_url ? m.smtp_url : '', placeholder: 'smtps://smtp.exmail.qq.com:465' }),
+      ack: h('input', { name: 'ack', type: 'checkbox', checked: m ? m.ack : false }),
+    };
+    const fields = Object.fromEntries(Object.entries(f).map(([k, el]) => ['/' + k, el]));
+    const general = h('div');
+    const lab = (key, el, hint, cls) => h('label', { class: cls || null }, t(key), el, hint ? h('span', { class: 'small muted' }, hint) : null);
+    const fm = form(async () => {
+      clearFieldProblems(fm);
+      clear(general);
+      const b = { name: f.name.value, url: f.url.value.trim(), username: f.username.value, folder: f.folder.value || 'INBOX',
+        org_id: Number(f.org_id.value), level: f.level.value, reply_from: f.reply_from.value.trim(), unknown: f.unknown.value,
+        poll_s: Number(f.poll_s.value), ack: f.ack.checked };
+      if (f.password.value) b.password = f.password.value;
+      const team = numOrNull(f.team_id.value), cat = f.category.value || null, smtp = f.smtp_url.value.trim() || null;
+      if (m) Object.assign(b, { team_id: team, category: cat, smtp_url: smtp });
+      else { if (team) b.team_id = team; if (cat) b.category = cat; if (smtp) b.smtp_url = smtp; }
+      try {
+        if (m) await api('PATCH', `/mailboxes/${m.id}`, b); else await api('POST', '/mailboxes', b);
+      } catch (x) { fieldProblem(x, fields, general); return; }
+      toast(m ? t('saved') : t('mb_created', { n: b.name }));
+      router();
+    }, h('div', { class: 'row' }, lab('name', f.name), lab('mb_url', f.url, t('mb_url_hint'), 'wide'), lab('mb_user', f.username),
+      lab('password', f.password), lab('mb_folder', f.folder)),
+    h('div', { class: 'row' }, lab('org', f.org_id), lab('filter_team', f.team_id), lab('filter_level', f.level), lab('filter_category', f.category),
+      lab('mb_unknown', f.unknown)),
+    h('div', { class: 'row' }, lab('mb_reply_from', f.reply_from), lab('mb_smtp', f.smtp_url, t('mb_smtp_hint'), 'wide'), lab('mb_poll', f.poll_s),
+      h('label', { class: 'inline' }, f.ack, ' ', t('mb_ack'))),
+    general,
+    h('p', {}, h('button', { type: 'submit', id: m ? null : 'create-mailbox', class: m ? 'save-mailbox' : null }, m ? t('save') : t('create')),
+      m ? [' ', h('button', { type: 'button', class: 'secondary', onclick: () => router() }, t('cancel'))] : null));
+    return fm;
+  };
+  const row = (m) => {
+    const outcome = h('div', { class: 'outcome', role: 'status' });
+    const shown = mailboxTests.get(m.id);
+    if (shown) { outcome.className = shown.cls; outcome.textContent = shown.text; }
+    const state = !m.active ? h('span', { class: 'badge off' }, t('mb_stopped'))
+      : m.last_error ? h('span', { class: 'small error' }, m.last_error)
+        : h('span', {}, t('mb_ok'));
+    const tr = h('tr', { 'data-id': m.id, class: m.active ? null : 'muted' },
+      h('td', {}, h('strong', {}, m.name), h('div', { class: 'small muted' }, m.username)),
+      h('td', { class: 'small url' }, m.url, h('div', { class: 'muted' }, m.folder)),
+      h('td', { class: 'small' }, orgName(m.org_id), m.team_id ? ` · ${teamName(m.team_id)}` : '', h('div', { class: 'muted' }, m.level, m.category ? ` · ${vocabLabel(c.cats, m.category)}` : '')),
+      h('td', { class: 'small state' }, state, h('div', { class: 'muted' }, m.last_fetch_at ? t('mb_fetched', { t: fmtTime(m.last_fetch_at) }) : t('mb_never'))),
+      h('td', { class: 'small counts' }, t('mb_counts_text', { n: fmtNum(m.taken), c: fmtNum(m.created), f: fmtNum(m.failed) }),
+        m.last_failed ? h('div', { class: 'error' }, `UID ${m.last_failed.uid}: ${m.last_failed.outcome}`) : null),
+      h('td', { class: 'actions' }, m.active ? [
+        h('button', { type: 'button', class: 'secondary test-mailbox', onclick: async (ev) => {
+          ev.target.disabled = true;
+          outcome.className = 'outcome';
+          outcome.textContent = t('mb_testing');
+          try {
+            const r = await api('POST', `/mailboxes/${m.id}/test`);
+            const text = `${t('out_' + r.outcome) || r.outcome}: ${r.detail}`;
+            outcome.className = 'outcome ' + (r.ok ? 'ok' : 'bad');
+            outcome.textContent = text;
+            mailboxTests.set(m.id, { cls: outcome.className, text });
+          } catch (x) { clear(outcome).append(problemBox(x)); } finally { ev.target.disabled = false; }
+        } }, t('mb_test')), ' ',
+        h('button', { type: 'button', class: 'secondary edit-mailbox', onclick: () => {
+          tr.replaceWith(h('tr', { 'data-id': m.id, class: 'editing' }, h('td', { colspan: 6 }, editor(m))));
+        } }, t('edit')), ' ',
+        twiceButton(t('mb_stop'), t('mb_stop_ask', { n: m.name }), async () => {
+          await api('DELETE', `/mailboxes/${m.id}`);
+          toast(t('saved'));
+          router();
+        }, { class: 'secondary stop-mailbox' }), outcome] : null));
+    return tr;
+  };
+  add(main, h('h1', {}, t('mailboxes')), h('p', { class: 'muted' }, t('mb_intro')),
+    h('div', { class: 'board' }, h('table', { id: 'mailboxes' }, h('thead', {}, h('tr', {}, [t('name'), t('mb_server'), t('mb_feeds'), t('mb_state'), t('mb_counts'), ''].map((x) => h('th', {}, x)))),
+      h('tbody', {}, list.length ? list.map(row) : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, t('mb_none')))))),
+    h('h2', {}, t('create')), h('div', { class: 'card' }, editor(null)));
+}
+function vocabLabel(list, id) { return label(list.find((x) => x.id === id)) || id; }
+
+// Alert sources: list, create (the key shown once, a test event), the mapping rules as a table, stop.
+const INTAKE_KINDS = ['alertmanager', 'grafana', 'events'];
+function matchText(match) { return Object.entries(match || {}).map(([k, v]) => `${k}=${v}`).join(', '); }
+function matchOf(text) {
+  const out = {};
+  for (const part of text.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+    else out[part] = '';
+  }
+  return out;
+}
+// The rules as a table of rows: match → level, category, organisation, team.
+function rulesTable(rules, c) {
+  const body = h('tbody');
+  const addRow = (r) => {
+    const m = h('input', { name: 'match', value: matchText(r.match), placeholder: 'severity=critical', 'aria-label': t('as_match') });
+    const lv = choice('level', c.levels.map((l) => [l.id, label(l)]), r.level, t('as_keep'));
+    const ct = choice('category', c.cats.map((x) => [x.id, label(x)]), r.category, t('as_keep'));
+    const og = choice('org_id', c.os.map((o) => [o.id, o.name]), r.org_id, t('as_keep'));
+    const tm = choice('team_id', c.ts.map((x) => [x.id, x.name]), r.team_id, t('as_keep'));
+    const tr = h('tr', { class: 'rule' }, h('td', {}, m), h('td', {}, lv), h('td', {}, ct), h('td', {}, og), h('td', {}, tm),
+      h('td', {}, h('button', { type: 'button', class: 'secondary small', onclick: () => tr.remove() }, t('as_remove_rule'))));
+    tr.value = () => {
+      const o = { match: matchOf(m.value) };
+      if (lv.value) o.level = lv.value;
+      if (ct.value) o.category = ct.value;
+      if (og.value) o.org_id = Number(og.value);
+      if (tm.value) o.team_id = Number(tm.value);
+      return o;
+    };
+    body.append(tr);
+  };
+  (rules || []).forEach(addRow);
+  const table = h('table', { class: 'rules' }, h('thead', {}, h('tr', {}, [t('as_match'), t('filter_level'), t('filter_category'), t('org'), t('filter_team'), ''].map((x) => h('th', { scope: 'col' }, x)))), body);
+  const el = h('div', { class: 'rules-edit' }, h('p', { class: 'small muted' }, t('as_match_hint')), h('div', { class: 'board' }, table),
+    h('button', { type: 'button', class: 'secondary add-rule', onclick: () => addRow({ match: {} }) }, t('as_add_rule')));
+  el.value = () => [...body.querySelectorAll('tr.rule')].map((tr) => tr.value());
+  el.focus = () => table.focus();
+  return el;
+}
+const rulePlace = (p) => { const n = /^\/rules\/(\d+)/.exec(p); return n ? t('as_rule_n', { n: Number(n[1]) + 1 }) : null; };
+
+// A sample payload of each kind, for the test event and the shell example.
+function sampleEvent(kind, key) {
+  if (kind === 'events') return { routing_key: key, event_action: 'trigger', dedup_key: 'keepword-test', payload: { summary: 'Keepword test event', source: 'keepword', severity: 'info' } };
+  return { version: '4', status: 'firing', receiver: 'keepword', groupKey: 'keepword-test',
+    alerts: [{ status: 'firing', labels: { alertname: 'KeepwordTest', severity: 'info' }, annotations: { summary: 'Keepword test event' },
+      startsAt: new Date().toISOString(), fingerprint: 'keepword-test' }] };
+}
+function curlExample(s, key) {
+  const body = JSON.stringify(sampleEvent(s.kind, key || 'KEY'));
+  return `curl -s -X POST ${location.origin}${s.url_path} \\\n  -H 'Authorization: Bearer ${key || 'KEY'}' -H 'Content-Type: application/json' \\\n  -d '${body}'`;
+}
+
+async function pageAlertSources(main) {
+  const [list, c] = await Promise.all([api('GET', '/intake/sources').then((r) => r.sources), channelChoices()]);
+  const keyBox = h('div', { id: 'source-key' });
+  const defaultsText = (s) => [nameOf(c.os, s.org_id), s.team_id ? nameOf(c.ts, s.team_id) : null, s.level, s.category ? vocabLabel(c.cats, s.category) : null].filter(Boolean).join(' · ');
+  const row = (s) => {
+    const tr = h('tr', { 'data-id': s.id, class: s.active ? null : 'muted' },
+      h('td', {}, h('strong', {}, s.name)), h('td', {}, s.kind, h('div', { class: 'small muted url' }, s.url_path)),
+      h('td', { class: 'small' }, defaultsText(s)),
+      h('td', { class: 'small' }, s.rules.length ? s.rules.map((r) => h('div', {}, `${matchText(r.match)} → ${[r.level, r.category ? vocabLabel(c.cats, r.category) : null, r.org_id ? nameOf(c.os, r.org_id) : null, r.team_id ? nameOf(c.ts, r.team_id) : null].filter(Boolean).join(', ')}`)) : t('none')),
+      h('td', {}, s.active ? t('active') : h('span', { class: 'badge off' }, t('as_stopped'))),
+      h('td', { class: 'actions' }, s.active ? [
+        h('button', { type: 'button', class: 'secondary edit-source', onclick: () => {
+          tr.replaceWith(h('tr', { 'data-id': s.id, class: 'editing' }, h('td', { colspan: 6 }, editor(s))));
+        } }, t('edit')), ' ',
+        twiceButton(t('mb_stop'), t('as_stop_ask', { n: s.name }), async () => {
+          await api('DELETE', `/intake/sources/${s.id}`);
+          toast(t('saved'));
+          router();
+        }, { class: 'secondary stop-source' })] : null));
+    return tr;
+  };
+  const editor = (s) => {
+    const f = {
+      name: h('input', { name: 'name', required: true, value: s ? s.name : '' }),
+      kind: choice('kind', INTAKE_KINDS.map((k) => [k, k]), s ? s.kind : 'alertmanager'),
+      org_id: choice('org_id', c.os.map((o) => [o.id, o.name]), s ? s.org_id : ''),
+      team_id: choice('team_id', c.ts.map((x) => [x.id, x.name]), s ? s.team_id : '', t('none')),
+      level: choice('level', c.levels.map((l) => [l.id, label(l)]), s ? s.level : ''),
+      category: choice('category', c.cats.map((x) => [x.id, label(x)]), s ? s.category : '', t('none')),
+      on_resolve: choice('on_resolve', [['restored', t('as_restored')], ['comment', t('as_comment')]], s ? s.on_resolve : 'restored'),
+      per_minute: h('input', { name: 'per_minute', type: 'number', min: 1, max: 60000, value: s ? s.per_minute : 600 }),
+    };
+    if (s) f.kind.disabled = true;
+    const rules = rulesTable(s ? s.rules : [], c);
+    const fields = Object.assign(Object.fromEntries(Object.entries(f).map(([k, el]) => ['/' + k, el])), { '/rules': rules });
+    const general = h('div');
+    const lab = (key, el) => h('label', {}, t(key), el);
+    const fm = form(async () => {
+      clearFieldProblems(fm);
+      clear(general);
+      const b = { name: f.name.value, org_id: Number(f.org_id.value), level: f.level.value, on_resolve: f.on_resolve.value,
+        per_minute: Number(f.per_minute.value), rules: rules.value() };
+      const team = numOrNull(f.team_id.value), cat = f.category.value || null;
+      let r;
+      try {
+        if (s) r = await api('PATCH', `/intake/sources/${s.id}`, Object.assign(b, { team_id: team, category: cat }));
+        else {
+          b.kind = f.kind.value;
+          if (team) b.team_id = team;
+          if (cat) b.category = cat;
+          r = await api('POST', '/intake/sources', b);
+        }
+      } catch (x) { fieldProblem(x, fields, general, rulePlace); return; }
+      toast(t('saved'));
+      if (!s) { await router(); showKey(r); } else router();
+    }, h('div', { class: 'row' }, lab('name', f.name), lab('as_kind', f.kind), lab('org', f.org_id), lab('filter_team', f.team_id),
+      lab('filter_level', f.level), lab('filter_category', f.category), lab('as_on_resolve', f.on_resolve), lab('as_per_minute', f.per_minute)),
+    h('h3', {}, t('as_rules')), rules, general,
+    h('p', {}, h('button', { type: 'submit', id: s ? null : 'create-source', class: s ? 'save-source' : null }, s ? t('save') : t('create')),
+      s ? [' ', h('button', { type: 'button', class: 'secondary', onclick: () => router() }, t('cancel'))] : null));
+    return fm;
+  };
+  // The new source's key, once, with a test event sent with it and the shell example.
+  const showKey = (s) => {
+    const box = document.getElementById('source-key');
+    if (!box) return;
+    const result = h('div', { class: 'outcome', role: 'status' });
+    clear(box).append(h('div', { class: 'card key-once' }, h('p', {}, t('as_key_once', { n: s.name })), h('pre', { class: 'key' }, s.key),
+      h('p', {}, h('button', { type: 'button', class: 'secondary send-test-event', onclick: async (ev) => {
+        ev.target.disabled = true;
+        clear(result).className = 'outcome';
+        try {
+          const r = await fetch(s.url_path, { method: 'POST', headers: { Authorization: `Bearer ${s.key}`, 'Content-Type': 'application/json' },
+            body: JSON.stringify(sampleEvent(s.kind, s.key)) });
+          const j = await r.json();
+          if (!r.ok) throw Object.assign(new Error(j.detail || r.statusText), { problem: j });
+          const o = j.results[0];
+          result.className = 'outcome ok';
+          result.append(t('as_test_sent', { o: o.outcome, t: o.ticket_id }), ' ', o.ticket_id ? h('a', { href: `#/t/${o.ticket_id}` }, `#${o.ticket_id}`) : null);
+        } catch (x) { result.className = 'outcome bad'; result.append(problemBox(x)); } finally { ev.target.disabled = false; }
+      } }, t('as_send_test')), result),
+      h('p', { class: 'small' }, t('as_example')), h('pre', { class: 'example' }, curlExample(s, s.key))));
+    box.scrollIntoView({ block: 'nearest' });
+  };
+  const sample = list.find((s) => s.active) || { kind: 'events', url_path: '/api/v1/intake/events' };
+  add(main, h('h1', {}, t('alert_sources')), h('p', { class: 'muted' }, t('as_intro')), keyBox,
+    h('div', { class: 'board' }, h('table', { id: 'sources' }, h('thead', {}, h('tr', {}, [t('name'), t('as_kind'), t('as_defaults'), t('as_rules'), t('col_status'), ''].map((x) => h('th', {}, x)))),
+      h('tbody', {}, list.length ? list.map(row) : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, t('as_none')))))),
+    h('h2', {}, t('create')), h('div', { class: 'card' }, editor(null)),
+    h('h2', {}, t('as_example')), h('pre', { class: 'example' }, curlExample(sample, null)));
+}
+
 const ROUTES = [
   [/^#\/login$/, pageLogin, null],
   [/^#\/board$/, pageBoard, 'staff'],
@@ -3452,6 +3757,8 @@ const ROUTES = [
   [/^#\/admin\/people$/, pagePeople, 'manager'],
   [/^#\/admin\/oncall$/, pageOncall, 'manager'],
   [/^#\/admin\/endpoints$/, pageEndpoints, 'manager'],
+  [/^#\/admin\/mailboxes$/, pageMailboxes, 'manager'],
+  [/^#\/admin\/alerts$/, pageAlertSources, 'manager'],
   [/^#\/me$/, pageSettings, 'any'],
   [/^#\/contracts$/, pageContracts, 'any'],
   [/^#\/contracts\/(\d+)$/, pageContract, 'any'],

@@ -217,6 +217,13 @@ enum kw_code kw_mailin_apply(struct kw_unit *u, const struct kw_mailin *b, const
         snprintf(out->outcome, sizeof(out->outcome), "created");
         if (rc == KW_OK)
             rc = attach_all(u, customer ? &who : &mgr, ticket, m, types, err);
+        if (rc == KW_OK && b->team_id > 0) { /* the mailbox's team, set by its manager */
+            int64_t fire_at = u->fire_at;
+            struct kw_ticket_change c = {.team_id = b->team_id, .reason = "email"};
+            rc = kw_ticket_change(u, &mgr, ticket, &c, err);
+            if (u->fire_at == KW_STORE_NO_TIME)
+                u->fire_at = fire_at;
+        }
     }
     free(text);
     if (rc == KW_OK)

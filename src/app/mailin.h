@@ -9,7 +9,8 @@
  * see) becomes a comment on that ticket; anything else becomes a ticket for
  * the sender's organisation (a known customer), or for the mailbox's
  * organisation acting as its manager (an unknown sender, unless the
- * mailbox refuses them). Files go into the ticket's attachments.
+ * mailbox refuses them), and to the mailbox's team when it names one.
+ * Files go into the ticket's attachments.
  */
 #ifndef KW_APP_MAILIN_H
 #define KW_APP_MAILIN_H
@@ -20,6 +21,7 @@
 /* A mailbox as the unit applies it (strings borrowed). */
 struct kw_mailin {
     int64_t id, acting_user, org_id, max_bytes, per_sender_hour;
+    int64_t team_id; /* new tickets go to this team (0: none), set by the manager */
     const char *name, *category, *level;
     bool refuse_unknown;
 };

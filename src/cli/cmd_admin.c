@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* keepword migrate, init and verify: the database, its first admin, and
  * the integrity of what it holds. */
+#include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,24 +277,69 @@ int kw_cmd_verify(int argc, char **argv)
 }
 
 static const char usage_backup[] =
-    "usage: keepword backup --db PATH --to FILE\n"
+    "usage: keepword backup --db PATH --to FILE [--log-key KEYFILE]\n"
     "\n"
     "Copy the database at PATH, as it is at one instant, to FILE (which must\n"
     "not exist), while a server may go on writing to PATH: what it commits\n"
     "after that instant is not in the copy. Then checks the copy's hash\n"
-    "chains and prints what it holds. Exit status 0 when the copy is whole, 2\n"
-    "on a usage error, 1 when the copy could not be made or a chain in it\n"
-    "does not verify. PATH is a SQLite database: back up a PostgreSQL one\n"
-    "with pg_dump (docs/operations.md \"Backups\").\n";
+    "chains and prints what it holds. The mail key that seals the mailboxes'\n"
+    "passwords (beside the log key: PATH.mail-key, or KEYFILE with .log-key\n"
+    "replaced by .mail-key, as serve finds it) is copied to FILE.mail-key\n"
+    "(mode 0600), which `keepword restore` puts back: keep it as safe as the\n"
+    "passwords. Exit status 0 when the copy is whole, 2 on a usage error, 1\n"
+    "when the copy could not be made or a chain in it does not verify. PATH is\n"
+    "a SQLite database: back up a PostgreSQL one with pg_dump\n"
+    "(docs/operations.md \"Backups\").\n";
 
 static const char usage_restore[] =
-    "usage: keepword restore --from FILE --db PATH\n"
+    "usage: keepword restore --from FILE --db PATH [--log-key KEYFILE]\n"
     "\n"
     "Make the database PATH (which must not exist: move the old one away, and\n"
     "stop the server that used it) from FILE, a copy made by `keepword\n"
     "backup`. FILE is only read. The new database is migrated to this\n"
     "version's schema and every hash chain is checked; if one does not\n"
-    "verify, PATH is removed again and the exit status is 1.\n";
+    "verify, PATH is removed again and the exit status is 1. The backup's\n"
+    "mail key (FILE.mail-key) is put where serve reads it (PATH.mail-key, or\n"
+    "beside KEYFILE), so the restored mailboxes' passwords open on this\n"
+    "machine; a different mail key already there is refused (exit 1).\n";
+
+/* Copy the mail key at from to to (which must not exist, or hold the same
+ * key), mode 0600. KW_NOT_FOUND when there is no key at from. */
+static enum kw_code key_copy(const char *from, const char *to, struct kw_err *err)
+{
+    unsigned char key[KW_SEAL_KEY_BYTES], there[KW_SEAL_KEY_BYTES];
+    bool made = false;
+    struct stat sb;
+    if (stat(from, &sb) != 0)
+        return kw_err_set(err, KW_NOT_FOUND, "", "mail key %s: %s", from, strerror(errno));
+    if (kw_cli_mail_key(from, false, key, &made, err) != KW_OK)
+        return err->code;
+    enum kw_code rc = KW_OK;
+    if (stat(to, &sb) == 0) {
+        if (kw_cli_mail_key(to, false, there, &made, err) != KW_OK)
+            rc = err->code;
+        else if (sodium_memcmp(key, there, sizeof(key)) != 0)
+            rc = kw_err_set(err, KW_CONFLICT, "",
+                            "mail key %s: a different key is there (the mailboxes' passwords "
+                            "of the backup open only with %s): move it away first",
+                            to, from);
+        sodium_memzero(there, sizeof(there));
+        sodium_memzero(key, sizeof(key));
+        return rc;
+    }
+    char text[64];
+    sodium_bin2base64(text, sizeof(text), key, sizeof(key), sodium_base64_VARIANT_ORIGINAL);
+    size_t n = strlen(text);
+    text[n++] = '\n';
+    int fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, text, n) != (ssize_t)n || fsync(fd) != 0)
+        rc = kw_err_set(err, KW_IO, "", "mail key %s: %s", to, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    sodium_memzero(text, sizeof(text));
+    sodium_memzero(key, sizeof(key));
+    return rc;
+}
 
 /* Check the chains of the database at path (shown: how messages name it);
  * prints what it holds. */
@@ -326,12 +373,14 @@ int kw_cmd_backup(int argc, char **argv)
 {
     if (kw_cli_wants_help(argc, argv))
         return fputs(usage_backup, stdout), KW_EXIT_OK;
-    const char *db = NULL, *to = NULL;
+    const char *db = NULL, *to = NULL, *keyfile = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
             db = argv[++i];
         else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
             to = argv[++i];
+        else if (strcmp(argv[i], "--log-key") == 0 && i + 1 < argc)
+            keyfile = argv[++i];
         else
             return kw_cli_usage(usage_backup, "unexpected argument \"%s\"", argv[i]);
     }
@@ -345,19 +394,36 @@ int kw_cmd_backup(int argc, char **argv)
     kw_store_close(st);
     if (rc != KW_OK)
         return kw_cli_fail("--to", &err);
-    return verify_copy(to, "backup");
+    int out = verify_copy(to, "backup");
+    if (out != KW_EXIT_OK)
+        return out;
+    char logpath[1024], mailpath[1040], copy[4096];
+    kw_cli_log_key_path(db, keyfile, logpath, sizeof(logpath));
+    kw_cli_mail_key_path(logpath, mailpath, sizeof(mailpath));
+    snprintf(copy, sizeof(copy), "%s.mail-key", to);
+    rc = key_copy(mailpath, copy, &err);
+    if (rc == KW_NOT_FOUND) { /* a desk that never made one has no passwords sealed */
+        printf("%s: no mail key (%s): no mailbox passwords are sealed\n", to, mailpath);
+        return KW_EXIT_OK;
+    }
+    if (rc != KW_OK)
+        return kw_cli_fail(NULL, &err);
+    printf("%s: the mail key is in %s\n", to, copy);
+    return KW_EXIT_OK;
 }
 
 int kw_cmd_restore(int argc, char **argv)
 {
     if (kw_cli_wants_help(argc, argv))
         return fputs(usage_restore, stdout), KW_EXIT_OK;
-    const char *from = NULL, *db = NULL;
+    const char *from = NULL, *db = NULL, *keyfile = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
             db = argv[++i];
         else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
             from = argv[++i];
+        else if (strcmp(argv[i], "--log-key") == 0 && i + 1 < argc)
+            keyfile = argv[++i];
         else
             return kw_cli_usage(usage_restore, "unexpected argument \"%s\"", argv[i]);
     }
@@ -376,8 +442,23 @@ int kw_cmd_restore(int argc, char **argv)
         snprintf(side, sizeof(side), "%s-shm", db);
         unlink(side);
         fprintf(stderr, "keepword: %s removed again\n", db);
+        return rc;
     }
-    return rc;
+    char logpath[1024], mailpath[1040], saved[4096];
+    kw_cli_log_key_path(db, keyfile, logpath, sizeof(logpath));
+    kw_cli_mail_key_path(logpath, mailpath, sizeof(mailpath));
+    snprintf(saved, sizeof(saved), "%s.mail-key", from);
+    enum kw_code kc = key_copy(saved, mailpath, &err);
+    if (kc == KW_NOT_FOUND) {
+        printf("%s: no mail key beside the backup (%s): mailbox passwords must be entered "
+               "again\n",
+               db, saved);
+        return KW_EXIT_OK;
+    }
+    if (kc != KW_OK)
+        return kw_cli_fail(NULL, &err);
+    printf("%s: the mail key is in %s\n", db, mailpath);
+    return KW_EXIT_OK;
 }
 
 static const char usage_copy[] =

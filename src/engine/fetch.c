@@ -4,7 +4,9 @@
 
 #include <curl/curl.h>
 #include <magic.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,9 @@
 #include "store.h"
 
 #define PER_PASS 50 /* mails of one mailbox per pass: the others wait for the next */
+#define MAX_BOXES 64
+
+struct watcher;
 
 struct kw_mailin_poller {
     char db[512];
@@ -37,10 +42,11 @@ struct kw_mailin_poller {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool stop;
+    bool stop, kick; /* kick: a watcher saw new mail, do not wait */
     struct due {
-        int64_t id, next; /* when mailbox id is polled next (UTC seconds) */
-    } due[64];
+        int64_t id, next; /* when mailbox id is polled next (UTC seconds); under mu */
+    } due[MAX_BOXES];
+    struct watcher *watch[MAX_BOXES]; /* IDLE connections; the poller thread's own */
 };
 
 /* ---- the network: the same guard as deliveries (deliver.c) ---- */
@@ -74,9 +80,10 @@ static size_t collect(char *p, size_t size, size_t n, void *ctx)
 /* One IMAP command on url/folder (path: "INBOX", "INBOX;UID=5"), custom
  * request cmd (NULL: a FETCH of the path), the answer into out (at most
  * out->max bytes). KW_IO with why. */
-static enum kw_code imap(const char *url, const char *user, const char *password, const char *path,
-                         const char *cmd, const struct kw_nets *allow, struct kw_buf *out,
-                         struct kw_err *err)
+static enum kw_code imap_code(const char *url, const char *user, const char *password,
+                              const char *path, const char *cmd, const struct kw_nets *allow,
+                              struct kw_buf *out, long timeout_s, CURLcode *code, bool *refused_out,
+                              struct kw_err *err)
 {
     CURL *c = curl_easy_init();
     if (!c)
@@ -99,7 +106,7 @@ static enum kw_code imap(const char *url, const char *user, const char *password
     curl_easy_setopt(c, CURLOPT_PASSWORD, password);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "imap,imaps");
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_guarded);
     curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &g);
@@ -109,6 +116,10 @@ static enum kw_code imap(const char *url, const char *user, const char *password
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, cmd);
     CURLcode rc = curl_easy_perform(c);
     curl_easy_cleanup(c);
+    if (code)
+        *code = rc;
+    if (refused_out)
+        *refused_out = g.refused[0] != '\0';
     if (rc == CURLE_WRITE_ERROR && out->failed)
         return KW_TOO_BIG;
     if (rc == CURLE_OK)
@@ -121,18 +132,81 @@ static enum kw_code imap(const char *url, const char *user, const char *password
     return kw_err_set(err, KW_IO, "", "%s: %s", url, curl_easy_strerror(rc));
 }
 
-enum kw_code kw_mailin_check(const char *url, const char *user, const char *password,
-                             const char *folder, const struct kw_nets *allow, struct kw_err *err)
+static enum kw_code imap(const char *url, const char *user, const char *password, const char *path,
+                         const char *cmd, const struct kw_nets *allow, struct kw_buf *out,
+                         struct kw_err *err)
+{
+    return imap_code(url, user, password, path, cmd, allow, out, 120, NULL, NULL, err);
+}
+
+/* What a failed transfer means to a manager: curl's code in words. */
+static const char *outcome_of(CURLcode rc, bool refused)
+{
+    if (refused)
+        return "refused";
+    switch (rc) {
+    case CURLE_LOGIN_DENIED:
+        return "login_failed";
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_USE_SSL_FAILED:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+        return "tls_error";
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+        return "connect_failed";
+    case CURLE_OPERATION_TIMEDOUT:
+        return "timeout";
+    default:
+        return "error";
+    }
+}
+
+enum kw_code kw_mailin_probe(const char *url, const char *user, const char *password,
+                             const char *folder, const struct kw_nets *allow,
+                             struct kw_mailin_probe_out *out, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
+    *out = (struct kw_mailin_probe_out){.outcome = "error"};
     struct kw_buf b = {.max = 65536};
     char cmd[300];
+    CURLcode code = CURLE_OK;
+    bool refused = false;
     snprintf(cmd, sizeof(cmd), "EXAMINE \"%s\"", folder);
-    enum kw_code rc = imap(url, user, password, "", cmd, allow, &b, err);
+    /* a manager waits for the answer: 20 s, not a fetch's 120 */
+    enum kw_code rc = imap_code(url, user, password, "", cmd, allow, &b, 20, &code, &refused, err);
     if (rc == KW_OK && (!b.p || !strstr(b.p, "UIDVALIDITY")))
         rc = kw_err_set(err, KW_IO, "", "%s: no folder \"%s\" there", url, folder);
+    if (rc != KW_OK) {
+        /* a command the server answered NO: after the login, so the folder */
+        out->outcome = code == CURLE_OK || code == CURLE_QUOTE_ERROR ? "folder_missing"
+                                                                     : outcome_of(code, refused);
+        if (code == CURLE_QUOTE_ERROR)
+            kw_err_set(err, KW_IO, "", "%s: no folder \"%s\" there", url, folder);
+        kw_buf_release(&b);
+        return rc;
+    }
+    const char *e = strstr(b.p, " EXISTS");
+    const char *star = e;
+    while (star && star > b.p && star[-1] != '*')
+        star--;
+    out->messages = star && star > b.p ? strtoll(star, NULL, 10) : 0;
+    out->outcome = "ok";
+    b.len = 0;
+    struct kw_err e2 = {0};
+    if (imap(url, user, password, "", "CAPABILITY", allow, &b, &e2) == KW_OK && b.p)
+        out->idle = strstr(b.p, " IDLE") != NULL;
     kw_buf_release(&b);
-    return rc;
+    return KW_OK;
 }
 
 /* ---- one mailbox ---- */
@@ -141,7 +215,7 @@ enum kw_code kw_mailin_check(const char *url, const char *user, const char *pass
 struct box {
     struct kw_mailbox m;
     char name[128], url[512], user[256], password[256], folder[256], category[48], level[48],
-        unknown[16];
+        unknown[16], sealed[256]; /* sealed: the password as stored */
 };
 
 static bool copy_box(const struct kw_mailbox *m, void *ctx)
@@ -150,7 +224,7 @@ static bool copy_box(const struct kw_mailbox *m, void *ctx)
     size_t n = 0;
     while ((*list)[n].m.id)
         n++;
-    if (n >= 63)
+    if (n >= MAX_BOXES - 1)
         return false;
     struct box *b = &(*list)[n];
     b->m = *m;
@@ -158,6 +232,7 @@ static bool copy_box(const struct kw_mailbox *m, void *ctx)
     snprintf(b->url, sizeof(b->url), "%s", m->url);
     snprintf(b->user, sizeof(b->user), "%s", m->username);
     snprintf(b->password, sizeof(b->password), "%s", m->password);
+    snprintf(b->sealed, sizeof(b->sealed), "%s", m->password);
     snprintf(b->folder, sizeof(b->folder), "%s", m->folder);
     snprintf(b->category, sizeof(b->category), "%s", m->category ? m->category : "");
     snprintf(b->level, sizeof(b->level), "%s", m->level);
@@ -187,6 +262,7 @@ static enum kw_code take_unit(struct kw_store *st, void *ctx, struct kw_err *err
         .id = t->b->m.id,
         .acting_user = t->b->m.acting_user,
         .org_id = t->b->m.org_id,
+        .team_id = t->b->m.team_id,
         .max_bytes = t->b->m.max_bytes,
         .per_sender_hour = t->b->m.per_sender_hour,
         .name = t->b->name,
@@ -242,12 +318,17 @@ static enum kw_code fail_unit(struct kw_store *st, void *ctx, struct kw_err *err
 struct cursor_unit {
     int64_t id, uidvalidity, last_uid;
     const char *error;
+    int64_t fetched_at; /* KW_STORE_NO_TIME: the server was not asked */
 };
 
 static enum kw_code cursor_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct cursor_unit *c = ctx;
-    return kw_store_mailbox_cursor(st, c->id, c->uidvalidity, c->last_uid, c->error, err);
+    enum kw_code rc =
+        kw_store_mailbox_cursor(st, c->id, c->uidvalidity, c->last_uid, c->error, err);
+    if (rc == KW_OK && c->fetched_at != KW_STORE_NO_TIME)
+        rc = kw_store_mailbox_fetched(st, c->id, c->fetched_at, err);
+    return rc;
 }
 
 static int64_t number_after(const char *s, const char *key)
@@ -321,8 +402,11 @@ static bool take_one(struct kw_mailin_poller *p, const struct box *b, int64_t ui
     return true;
 }
 
-static void poll_box(struct kw_mailin_poller *p, const struct box *b)
+/* One pass over mailbox b; true when the server answered (the IDLE watcher
+ * may start). Where fetching stands is stored with when it was done. */
+static bool poll_box(struct kw_mailin_poller *p, const struct box *b)
 {
+    int64_t started = p->clock.now(p->clock.ctx);
     struct kw_err err = {0};
     struct kw_buf ans = {.max = 1 << 20};
     char cmd[300];
@@ -339,12 +423,12 @@ static void poll_box(struct kw_mailin_poller *p, const struct box *b)
         if (validity < 0 && err.code == KW_OK)
             kw_err_set(&err, KW_IO, "", "%s: no folder \"%s\" there", b->url, b->folder);
         kw_buf_release(&ans);
-        struct cursor_unit c = {b->m.id, b->m.uidvalidity, b->m.last_uid, err.msg};
+        struct cursor_unit c = {b->m.id, b->m.uidvalidity, b->m.last_uid, err.msg, started};
         struct kw_err e2 = {0};
         kw_writer_run(p->w, cursor_unit, &c, &e2);
         KW_LOG(p->log, KW_LOG_WARN, "mod=mailin event=mailbox.failed mailbox=%lld why=%s",
                (long long)b->m.id, KW_LOG_Q(err.msg));
-        return;
+        return false;
     }
     int64_t uids[PER_PASS];
     size_t n = 0;
@@ -367,12 +451,12 @@ static void poll_box(struct kw_mailin_poller *p, const struct box *b)
     if (!ok)
         KW_LOG(p->log, KW_LOG_WARN, "mod=mailin event=mailbox.failed mailbox=%lld why=%s",
                (long long)b->m.id, KW_LOG_Q(err.msg));
-    if (!ok ||
-        (n == 0 && (b->m.last_error || validity != b->m.uidvalidity || last != b->m.last_uid))) {
-        struct cursor_unit c = {b->m.id, validity, done, ok ? NULL : err.msg};
-        struct kw_err e2 = {0};
-        kw_writer_run(p->w, cursor_unit, &c, &e2);
-    }
+    /* each mail's unit stored the cursor with the mail; the pass's outcome
+     * and when it was done are stored here */
+    struct cursor_unit c = {b->m.id, validity, done, ok ? NULL : err.msg, started};
+    struct kw_err e2 = {0};
+    kw_writer_run(p->w, cursor_unit, &c, &e2);
+    return ok;
 }
 
 /* Open b's sealed password in place; false (the error stored with the
@@ -391,7 +475,8 @@ static bool unseal_box(struct kw_mailin_poller *p, struct box *b)
         kw_wipe(plain, sizeof(plain));
         return true;
     }
-    struct cursor_unit c = {b->m.id, b->m.uidvalidity, b->m.last_uid, err.msg};
+    struct cursor_unit c = {b->m.id, b->m.uidvalidity, b->m.last_uid, err.msg,
+                            p->clock.now(p->clock.ctx)};
     struct kw_err e2 = {0};
     kw_writer_run(p->w, cursor_unit, &c, &e2); /* shown with the mailbox */
     KW_LOG(p->log, KW_LOG_WARN, "mod=mailin event=mailbox.failed mailbox=%lld why=%s",
@@ -399,12 +484,306 @@ static bool unseal_box(struct kw_mailin_poller *p, struct box *b)
     return false;
 }
 
+/* ---- IMAP IDLE (RFC 2177): new mail taken as it arrives ----
+ *
+ * libcurl has no IDLE, so each mailbox whose server offers it gets a
+ * connection of its own made by libcurl with CONNECT_ONLY (which connects,
+ * starts TLS and logs in, and stops there) on a thread of its own, which
+ * then speaks the few commands itself with curl_easy_send/recv: CAPABILITY
+ * (no IDLE: the thread ends and polling alone goes on), EXAMINE the folder,
+ * then IDLE, renewed every IDLE_RENEW_S. An untagged EXISTS or RECENT has
+ * the poller take the mailbox's mail at once. When the connection is lost
+ * (the server closes it, the network fails) it is opened again
+ * IDLE_RETRY_S later; meanwhile polling every poll_s goes on. */
+
+#define IDLE_RENEW_S (25 * 60) /* servers may end an IDLE after 30 minutes */
+#define IDLE_RETRY_S 30
+#define IDLE_LINE 8192
+
+struct watcher {
+    struct kw_mailin_poller *p;
+    int64_t id;
+    /* the settings it was started with (password: as stored, sealed) */
+    char url[512], user[256], sealed[256], folder[256];
+    char password[256]; /* plain; wiped when the watcher ends */
+    pthread_t thread;
+    atomic_bool stop;
+};
+
+/* Have the poller take mailbox id's mail now. */
+static void wake(struct kw_mailin_poller *p, int64_t id)
+{
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < MAX_BOXES; i++)
+        if (p->due[i].id == id)
+            p->due[i].next = 0;
+    p->kick = true;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Sleep up to s seconds, or less when the watcher is stopped. */
+static void nap(struct watcher *w, int s)
+{
+    for (int i = 0; i < s * 10 && !atomic_load(&w->stop); i++)
+        nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+}
+
+struct conn {
+    CURL *c;
+    curl_socket_t fd;
+    char buf[IDLE_LINE];
+    size_t len;
+};
+
+static bool say(struct watcher *w, struct conn *k, const char *line)
+{
+    size_t n = strlen(line), off = 0;
+    while (off < n && !atomic_load(&w->stop)) {
+        size_t sent = 0;
+        CURLcode rc = curl_easy_send(k->c, line + off, n - off, &sent);
+        if (rc == CURLE_AGAIN) {
+            struct pollfd pf = {.fd = k->fd, .events = POLLOUT};
+            poll(&pf, 1, 1000);
+            continue;
+        }
+        if (rc != CURLE_OK)
+            return false;
+        off += sent;
+    }
+    return off == n;
+}
+
+/* The next line the server sends (without CRLF) into k->buf. 1: a line; 0:
+ * none within wait_s seconds (or the watcher was stopped); -1: the
+ * connection is gone or the line is too long. */
+static int hear(struct watcher *w, struct conn *k, char *line, int wait_s)
+{
+    for (int waited_ms = 0;;) {
+        char *nl = memchr(k->buf, '\n', k->len);
+        if (nl) {
+            size_t n = (size_t)(nl - k->buf);
+            memcpy(line, k->buf, n);
+            line[n && line[n - 1] == '\r' ? n - 1 : n] = '\0';
+            memmove(k->buf, nl + 1, k->len - n - 1);
+            k->len -= n + 1;
+            return 1;
+        }
+        if (k->len == sizeof(k->buf))
+            return -1;
+        if (atomic_load(&w->stop) || waited_ms >= wait_s * 1000)
+            return 0;
+        size_t got = 0;
+        CURLcode rc = curl_easy_recv(k->c, k->buf + k->len, sizeof(k->buf) - k->len, &got);
+        if (rc == CURLE_AGAIN) {
+            struct pollfd pf = {.fd = k->fd, .events = POLLIN};
+            poll(&pf, 1, 200);
+            waited_ms += 200;
+            continue;
+        }
+        if (rc != CURLE_OK || got == 0)
+            return -1;
+        k->len += got;
+    }
+}
+
+/* Read until the tagged answer to tag: true for OK. Untagged lines go to
+ * *caps when they are a CAPABILITY (caps may be NULL). */
+static bool answer(struct watcher *w, struct conn *k, const char *tag, bool *idle_cap)
+{
+    char line[IDLE_LINE];
+    size_t tn = strlen(tag);
+    for (;;) {
+        if (hear(w, k, line, 30) != 1)
+            return false;
+        if (idle_cap && strncmp(line, "* CAPABILITY ", 13) == 0)
+            *idle_cap = strstr(line, " IDLE") != NULL;
+        if (strncmp(line, tag, tn) == 0 && line[tn] == ' ')
+            return strncmp(line + tn + 1, "OK", 2) == 0;
+    }
+}
+
+enum session { LOST, NO_IDLE, STOPPED };
+
+static enum session idle_session(struct watcher *w, char *why, size_t why_cap)
+{
+    struct conn *k = calloc(1, sizeof(*k));
+    enum session out = LOST;
+    char line[IDLE_LINE];
+    if (!k || !(k->c = curl_easy_init())) {
+        snprintf(why, why_cap, "out of memory");
+        goto out;
+    }
+    struct guard g = {.allow = w->p->allow};
+    curl_easy_setopt(k->c, CURLOPT_URL, w->url);
+    curl_easy_setopt(k->c, CURLOPT_USERNAME, w->user);
+    curl_easy_setopt(k->c, CURLOPT_PASSWORD, w->password);
+    curl_easy_setopt(k->c, CURLOPT_PROTOCOLS_STR, "imap,imaps");
+    curl_easy_setopt(k->c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(k->c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(k->c, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(k->c, CURLOPT_OPENSOCKETFUNCTION, open_guarded);
+    curl_easy_setopt(k->c, CURLOPT_OPENSOCKETDATA, &g);
+    CURLcode rc = curl_easy_perform(k->c);
+    if (rc != CURLE_OK) {
+        snprintf(why, why_cap, "%s", g.refused[0] ? "refused address" : curl_easy_strerror(rc));
+        goto out;
+    }
+    if (curl_easy_getinfo(k->c, CURLINFO_ACTIVESOCKET, &k->fd) != CURLE_OK ||
+        k->fd == CURL_SOCKET_BAD) {
+        snprintf(why, why_cap, "no socket");
+        goto out;
+    }
+    bool idle = false;
+    if (!say(w, k, "k1 CAPABILITY\r\n") || !answer(w, k, "k1", &idle)) {
+        snprintf(why, why_cap, "no answer to CAPABILITY");
+        goto out;
+    }
+    if (!idle) {
+        out = NO_IDLE;
+        goto out;
+    }
+    char cmd[320];
+    snprintf(cmd, sizeof(cmd), "k2 EXAMINE \"%s\"\r\n", w->folder);
+    if (!say(w, k, cmd) || !answer(w, k, "k2", NULL)) {
+        snprintf(why, why_cap, "cannot open folder \"%.100s\"", w->folder);
+        goto out;
+    }
+    KW_LOG(w->p->log, KW_LOG_INFO, "mod=mailin event=mailbox.idle mailbox=%lld", (long long)w->id);
+    for (unsigned n = 3; !atomic_load(&w->stop); n++) {
+        char tag[16];
+        snprintf(tag, sizeof(tag), "k%u", n);
+        snprintf(cmd, sizeof(cmd), "%s IDLE\r\n", tag);
+        if (!say(w, k, cmd) || hear(w, k, line, 30) != 1 || line[0] != '+') {
+            snprintf(why, why_cap, "the server did not start IDLE");
+            goto out;
+        }
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (;;) {
+            int r = hear(w, k, line, 1);
+            if (r < 0) {
+                snprintf(why, why_cap, "the connection was closed");
+                goto out;
+            }
+            if (r == 1 && strncmp(line, "* BYE", 5) == 0) {
+                snprintf(why, why_cap, "the server said goodbye");
+                goto out;
+            }
+            if (r == 1 && line[0] == '*' && (strstr(line, " EXISTS") || strstr(line, " RECENT")))
+                wake(w->p, w->id);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            if (atomic_load(&w->stop) || t1.tv_sec - t0.tv_sec >= IDLE_RENEW_S)
+                break;
+        }
+        if (!say(w, k, "DONE\r\n") || !answer(w, k, tag, NULL)) {
+            snprintf(why, why_cap, "the server did not end IDLE");
+            goto out;
+        }
+    }
+    say(w, k, "k0 LOGOUT\r\n");
+    out = STOPPED;
+out:
+    if (k && k->c)
+        curl_easy_cleanup(k->c);
+    free(k);
+    return out;
+}
+
+static void *watch_run(void *arg)
+{
+    struct watcher *w = arg;
+    while (!atomic_load(&w->stop)) {
+        char why[160] = "";
+        enum session s = idle_session(w, why, sizeof(why));
+        if (s == NO_IDLE) {
+            KW_LOG(w->p->log, KW_LOG_INFO,
+                   "mod=mailin event=mailbox.no_idle mailbox=%lld why=\"the server does not "
+                   "offer IDLE: polling only\"",
+                   (long long)w->id);
+            break;
+        }
+        if (s == STOPPED || atomic_load(&w->stop))
+            break;
+        KW_LOG(w->p->log, KW_LOG_WARN, "mod=mailin event=mailbox.idle_lost mailbox=%lld why=%s",
+               (long long)w->id, KW_LOG_Q(why));
+        nap(w, IDLE_RETRY_S);
+    }
+    kw_wipe(w->password, sizeof(w->password));
+    return NULL;
+}
+
+static void watcher_end(struct watcher *w)
+{
+    atomic_store(&w->stop, true);
+    pthread_join(w->thread, NULL);
+    free(w);
+}
+
+/* Whether watcher w still fits mailbox b as listed (else it is ended). */
+static bool watcher_fits(const struct watcher *w, const struct box *b)
+{
+    return strcmp(w->url, b->url) == 0 && strcmp(w->user, b->user) == 0 &&
+           strcmp(w->sealed, b->sealed) == 0 && strcmp(w->folder, b->folder) == 0;
+}
+
+/* End the watchers of mailboxes that are no longer listed or whose
+ * settings changed; the changed ones are polled at once. */
+static void watchers_sweep(struct kw_mailin_poller *p, const struct box *list)
+{
+    for (size_t i = 0; i < MAX_BOXES; i++) {
+        struct watcher *w = p->watch[i];
+        if (!w)
+            continue;
+        const struct box *b = NULL;
+        for (size_t j = 0; list && list[j].m.id && !b; j++)
+            if (list[j].m.id == w->id)
+                b = &list[j];
+        if (b && watcher_fits(w, b))
+            continue;
+        watcher_end(w);
+        p->watch[i] = NULL;
+        if (b)
+            wake(p, b->m.id);
+    }
+}
+
+/* Start a watcher for b (its password open) unless one is there. */
+static void watcher_start(struct kw_mailin_poller *p, const struct box *b)
+{
+    size_t free_slot = MAX_BOXES;
+    for (size_t i = 0; i < MAX_BOXES; i++) {
+        if (p->watch[i] && p->watch[i]->id == b->m.id)
+            return;
+        if (!p->watch[i] && free_slot == MAX_BOXES)
+            free_slot = i;
+    }
+    struct watcher *w = free_slot < MAX_BOXES ? calloc(1, sizeof(*w)) : NULL;
+    if (!w)
+        return;
+    w->p = p;
+    w->id = b->m.id;
+    snprintf(w->url, sizeof(w->url), "%s", b->url);
+    snprintf(w->user, sizeof(w->user), "%s", b->user);
+    snprintf(w->sealed, sizeof(w->sealed), "%s", b->sealed);
+    snprintf(w->folder, sizeof(w->folder), "%s", b->folder);
+    snprintf(w->password, sizeof(w->password), "%s", b->password);
+    atomic_init(&w->stop, false);
+    if (pthread_create(&w->thread, NULL, watch_run, w) != 0) {
+        kw_wipe(w->password, sizeof(w->password));
+        free(w);
+        return;
+    }
+    p->watch[free_slot] = w;
+}
+
+/* Under p->mu. */
 static int64_t *due_of(struct kw_mailin_poller *p, int64_t id)
 {
-    for (size_t i = 0; i < 64; i++)
+    for (size_t i = 0; i < MAX_BOXES; i++)
         if (p->due[i].id == id)
             return &p->due[i].next;
-    for (size_t i = 0; i < 64; i++)
+    for (size_t i = 0; i < MAX_BOXES; i++)
         if (p->due[i].id == 0) {
             p->due[i].id = id;
             return &p->due[i].next;
@@ -424,12 +803,13 @@ static void *run(void *arg)
     time_t open_at = 0;         /* CLOCK_MONOTONIC seconds: when to open st again */
     for (;;) {
         pthread_mutex_lock(&p->mu);
-        if (!p->stop) {
+        if (!p->stop && !p->kick) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_sec += 1;
             pthread_cond_timedwait(&p->cv, &p->mu, &ts);
         }
+        p->kick = false;
         bool stop = p->stop;
         pthread_mutex_unlock(&p->mu);
         if (stop)
@@ -441,7 +821,7 @@ static void *run(void *arg)
             open_at = mono.tv_sec + REOPEN_S;
         if (!st)
             continue;
-        struct box *list = calloc(64, sizeof(*list));
+        struct box *list = calloc(MAX_BOXES, sizeof(*list));
         if (list && kw_store_mailboxes(st, true, copy_box, &list, &err) != KW_OK) {
             kw_store_close(st);
             st = NULL;
@@ -449,18 +829,29 @@ static void *run(void *arg)
         } else {
             kw_store_end_read(st);
         }
+        if (list && st)
+            watchers_sweep(p, list);
         int64_t now = p->clock.now(p->clock.ctx);
         for (size_t i = 0; list && list[i].m.id; i++) {
+            pthread_mutex_lock(&p->mu);
             int64_t *next = due_of(p, list[i].m.id);
-            if (!next || *next > now)
+            if (next && *next > now + list[i].m.poll_s) /* poll_s was made shorter */
+                *next = now + list[i].m.poll_s;
+            bool due = next && *next <= now;
+            if (due)
+                *next = now + list[i].m.poll_s;
+            pthread_mutex_unlock(&p->mu);
+            if (!due)
                 continue;
-            *next = now + list[i].m.poll_s;
-            if (unseal_box(p, &list[i]))
-                poll_box(p, &list[i]);
+            if (unseal_box(p, &list[i]) && poll_box(p, &list[i]))
+                watcher_start(p, &list[i]);
             kw_wipe(list[i].password, sizeof(list[i].password));
         }
         free(list);
     }
+    for (size_t i = 0; i < MAX_BOXES; i++)
+        if (p->watch[i])
+            watcher_end(p->watch[i]);
     kw_store_close(st);
     return NULL;
 }

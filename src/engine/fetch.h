@@ -5,7 +5,10 @@
  * the folder's UIDVALIDITY, the UIDs after the last one taken, each mail
  * fetched, read (app/mail.h) and applied (app/mailin.h) in one unit with
  * the new cursor, so a restart resumes after the last mail stored and a
- * mail is taken once; then flagged \Seen on the server. Connections go
+ * mail is taken once; then flagged \Seen on the server. Where the server
+ * offers IDLE (RFC 2177) a connection of its own per mailbox waits for new
+ * mail and has the mailbox polled at once; polling every poll_s goes on
+ * beside it, and a lost IDLE connection is opened again 30 s later. Connections go
  * only where delivery may (serve --allow-destination for private
  * addresses).
  */
@@ -30,9 +33,19 @@ struct kw_mailin_poller *kw_mailin_start(const char *db, struct kw_writer *w,
                                          struct kw_err *err);
 void kw_mailin_stop(struct kw_mailin_poller *p); /* NULL is fine */
 
-/* Log in to url (imap:// or imaps://) and open folder: KW_OK, or KW_IO
- * with what the server or the network said (a mailbox's "test"). */
-enum kw_code kw_mailin_check(const char *url, const char *user, const char *password,
-                             const char *folder, const struct kw_nets *allow, struct kw_err *err);
+/* Log in to url (imap:// or imaps://) and open folder (a mailbox's "test"):
+ * KW_OK with the folder's message count and whether the server offers IDLE,
+ * or KW_IO with what the server or the network said. out->outcome names
+ * what happened: "ok", "login_failed", "folder_missing", "tls_error",
+ * "connect_failed", "timeout", "refused" (an address that needs serve
+ * --allow-destination) or "error" (anything else; err says what). */
+struct kw_mailin_probe_out {
+    const char *outcome; /* static */
+    int64_t messages;
+    bool idle;
+};
+enum kw_code kw_mailin_probe(const char *url, const char *user, const char *password,
+                             const char *folder, const struct kw_nets *allow,
+                             struct kw_mailin_probe_out *out, struct kw_err *err);
 
 #endif

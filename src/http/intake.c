@@ -341,6 +341,50 @@ static bool refs_exist(struct kwh_call *x, int64_t org, int64_t team, const char
     return true;
 }
 
+/* Check a source's on_resolve, its rules (NULL: none) and the organisations
+ * and teams it names; *rules_text gets the rules to store (caller frees; the
+ * empty list when NULL). false with the problem. */
+static bool source_check(struct kwh_call *x, const struct kw_intake_source *s, json_t *rules,
+                         char **rules_text, struct kwh_reply *out)
+{
+    struct kw_err err = {0};
+    if (strcmp(s->on_resolve, "restored") != 0 && strcmp(s->on_resolve, "comment") != 0) {
+        *out =
+            kwh_problem_of(KW_INVALID, "/on_resolve", "on_resolve: expected restored or comment");
+        return false;
+    }
+    if (rules && kw_intake_rules_check(rules, &err) != KW_OK) {
+        if (!err.field[0]) { /* "rules[N].member: ..." points at /rules/N */
+            size_t n = strtoul(err.msg + 6, NULL, 10);
+            snprintf(err.field, sizeof(err.field), "/rules/%zu", n);
+        }
+        *out = kwh_problem(&err);
+        return false;
+    }
+    if (!refs_exist(x, s->org_id, s->team_id, "", out))
+        return false;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rules, i, r)
+    {
+        char where[32];
+        snprintf(where, sizeof(where), "rules[%zu].", i);
+        json_t *o = json_object_get(r, "org_id"), *t = json_object_get(r, "team_id");
+        if (!refs_exist(x, o ? json_integer_value(o) : 0, t ? json_integer_value(t) : 0, where,
+                        out))
+            return false;
+    }
+    kw_store_end_read(x->wk->st);
+    json_t *none = rules ? NULL : json_array();
+    *rules_text = json_dumps(rules ? rules : none, JSON_COMPACT);
+    json_decref(none);
+    if (!*rules_text || strlen(*rules_text) > RULES_MAX_BYTES) {
+        *out = kwh_problemf(KW_TOO_BIG, "/rules", "rules: more than %d bytes", RULES_MAX_BYTES);
+        return false;
+    }
+    return true;
+}
+
 struct kwh_reply kwh_intake_sources_create(struct kwh_call *x)
 {
     struct kwh_reply out;
@@ -357,38 +401,10 @@ struct kwh_reply kwh_intake_sources_create(struct kwh_call *x)
         out = kwh_problem_of(KW_INVALID, "/kind", "kind: expected alertmanager, grafana or events");
         goto done;
     }
-    if (strcmp(c.s.on_resolve, "restored") != 0 && strcmp(c.s.on_resolve, "comment") != 0) {
-        out = kwh_problem_of(KW_INVALID, "/on_resolve", "on_resolve: expected restored or comment");
-        goto done;
-    }
-    if (!c.rules || json_is_null(c.rules))
+    if (c.rules && json_is_null(c.rules))
         c.rules = NULL;
-    else if (kw_intake_rules_check(c.rules, &err) != KW_OK) {
-        if (!err.field[0]) { /* "rules[N].member: ..." points at /rules/N */
-            size_t n = strtoul(err.msg + 6, NULL, 10);
-            snprintf(err.field, sizeof(err.field), "/rules/%zu", n);
-        }
-        out = kwh_problem(&err);
+    if (!source_check(x, &c.s, c.rules, &rules_text, &out))
         goto done;
-    }
-    if (!refs_exist(x, c.s.org_id, c.s.team_id, "", &out))
-        goto done;
-    size_t i;
-    json_t *r;
-    json_array_foreach(c.rules, i, r)
-    {
-        char where[32];
-        snprintf(where, sizeof(where), "rules[%zu].", i);
-        json_t *o = json_object_get(r, "org_id"), *t = json_object_get(r, "team_id");
-        if (!refs_exist(x, o ? json_integer_value(o) : 0, t ? json_integer_value(t) : 0, where,
-                        &out))
-            goto done;
-    }
-    if (c.rules && (!(rules_text = json_dumps(c.rules, JSON_COMPACT)) ||
-                    strlen(rules_text) > RULES_MAX_BYTES)) {
-        out = kwh_problemf(KW_TOO_BIG, "/rules", "rules: more than %d bytes", RULES_MAX_BYTES);
-        goto done;
-    }
     c.s.rules = rules_text;
     c.s.acting_user = x->me.id;
     c.s.created_at = x->now;
@@ -432,4 +448,70 @@ struct kwh_reply kwh_intake_source_delete(struct kwh_call *x)
     kwh_log_event(x->h, "mod=intake event=source.stopped source=%lld actor=%lld", (long long)c.id,
                   (long long)x->me.id);
     return kwh_ok(204, NULL);
+}
+
+/* ---- PATCH: the mapping rules and defaults of a source ---- */
+
+struct patch_unit {
+    struct kw_intake_source s;
+    json_t *rules, *category; /* borrowed from the body; category null clears it */
+};
+
+#define PSRC(m) offsetof(struct patch_unit, s.m)
+static const struct kwh_field patch_fields[] = {
+    {.name = "name", .type = KWH_STR, .max = NAME_MAX_BYTES, .offset = PSRC(name)},
+    {.name = "org_id", .type = KWH_ID, .offset = PSRC(org_id)},
+    {.name = "team_id", .type = KWH_ID, .nullable = true, .offset = PSRC(team_id)},
+    {.name = "category", .type = KWH_ANY, .offset = offsetof(struct patch_unit, category)},
+    {.name = "level", .type = KWH_STR, .max = 47, .offset = PSRC(level)},
+    {.name = "rules", .type = KWH_ANY, .offset = offsetof(struct patch_unit, rules)},
+    {.name = "on_resolve", .type = KWH_STR, .max = 15, .offset = PSRC(on_resolve)},
+    {.name = "per_minute", .type = KWH_INT, .lo = 1, .hi = 60000, .offset = PSRC(per_minute)},
+};
+#undef PSRC
+
+static enum kw_code source_update(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    return kw_store_intake_update(st, &((struct patch_unit *)ctx)->s, err);
+}
+
+/* PATCH /intake/sources/{id}: change the defaults and the mapping rules
+ * (rules replaces the whole list); kind and key stay. */
+struct kwh_reply kwh_intake_source_patch(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    struct kw_err err = {0};
+    struct kw_intake_source row;
+    if (kw_store_intake_get(x->wk->st, NULL, x->arg.id, &row, &err) != KW_OK)
+        return kwh_problem(&err);
+    struct source_copy cur;
+    source_copy_of(&row, &cur);
+    kw_store_end_read(x->wk->st);
+    json_t *j = kwh_body_object(x, &out);
+    char *rules_text = NULL;
+    if (!j) {
+        json_decref(cur.rules);
+        return out;
+    }
+    struct patch_unit c = {.s = cur.s};
+    if (!kwh_decode(j, patch_fields, KWH_NFIELDS(patch_fields), &c, &out))
+        goto done;
+    if (c.s.team_id < 0)
+        c.s.team_id = 0;
+    if (!kwh_str_or_null(c.category, "category", 47, &c.s.category, &out))
+        goto done;
+    json_t *rules = c.rules && !json_is_null(c.rules) ? c.rules : c.rules ? NULL : cur.rules;
+    if (!source_check(x, &c.s, rules, &rules_text, &out))
+        goto done;
+    c.s.rules = rules_text;
+    if (kwh_write_unit(x, source_update, &c, &out)) {
+        out = kwh_ok(200, source_json(&c.s));
+        kwh_log_event(x->h, "mod=intake event=source.changed source=%lld actor=%lld",
+                      (long long)c.s.id, (long long)x->me.id);
+    }
+done:
+    free(rules_text);
+    json_decref(j);
+    json_decref(cur.rules);
+    return out;
 }

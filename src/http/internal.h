@@ -364,6 +364,11 @@ struct kwh_field {
 bool kwh_decode(json_t *obj, const struct kwh_field *f, size_t n, void *out,
                 struct kwh_reply *fail);
 #define KWH_NFIELDS(f) (sizeof(f) / sizeof((f)[0]))
+/* A member decoded as KWH_ANY that is a string of 1 to max bytes or null
+ * ("none"): absent (v NULL) keeps *out, null sets it to NULL, a string sets
+ * it (borrowed from v). false with a 400 naming "/name". */
+bool kwh_str_or_null(json_t *v, const char *name, size_t max, const char **out,
+                     struct kwh_reply *fail);
 /* Run fn on the writer; false with the problem when it failed. */
 bool kwh_write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_reply *fail);
 
@@ -584,10 +589,12 @@ struct kwh_reply kwh_intake_events(struct kwh_call *x);
 struct kwh_reply kwh_intake_sources_list(struct kwh_call *x);
 struct kwh_reply kwh_intake_sources_create(struct kwh_call *x);
 struct kwh_reply kwh_intake_source_delete(struct kwh_call *x);
+struct kwh_reply kwh_intake_source_patch(struct kwh_call *x);
 /* mailboxes.c: e-mail in (engine/fetch.h, app/mailin.h) */
 struct kwh_reply kwh_mailboxes_list(struct kwh_call *x);
 struct kwh_reply kwh_mailboxes_create(struct kwh_call *x);
 struct kwh_reply kwh_mailbox_delete(struct kwh_call *x);
+struct kwh_reply kwh_mailbox_patch(struct kwh_call *x);
 struct kwh_reply kwh_mailbox_test(struct kwh_call *x);
 
 #endif

@@ -4,6 +4,7 @@
  * server fetches each active one (engine/fetch.h). The password is kept
  * sealed under the server's mail key (kw_seal) to log in with and never
  * shown again; "test" logs in and opens the folder and says what happened.
+ * PATCH changes any setting (the password only when one is given).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,20 +16,28 @@
 
 static json_t *mailbox_json(const struct kw_mailbox *m)
 {
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, "
-                     "s:b, s:o, s:o, s:b, s:I, s:o}",
-                     "id", (json_int_t)m->id, "name", m->name, "url", m->url, "username",
-                     m->username, "folder", m->folder, "org_id", (json_int_t)m->org_id, "category",
-                     kwh_nullable(m->category), "level", m->level, "reply_from", m->reply_from,
-                     "unknown", m->unknown, "max_bytes", (json_int_t)m->max_bytes,
-                     "per_sender_hour", (json_int_t)m->per_sender_hour, "poll_s",
-                     (json_int_t)m->poll_s, "last_uid", (json_int_t)m->last_uid, "last_error",
-                     kwh_nullable(m->last_error), "active", m->active, "created_at",
-                     kwh_instant_json(m->created_at), "smtp_url", kwh_nullable(m->smtp_url), "ack",
-                     m->ack, "failed", (json_int_t)m->failed, "last_failed",
-                     m->last_failed ? json_pack("{s:I, s:s}", "uid", (json_int_t)m->last_failed_uid,
-                                                "outcome", m->last_failed)
-                                    : json_null());
+    json_t *j = json_pack(
+        "{s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, "
+        "s:b, s:o, s:o, s:b, s:I, s:o}",
+        "id", (json_int_t)m->id, "name", m->name, "url", m->url, "username", m->username, "folder",
+        m->folder, "org_id", (json_int_t)m->org_id, "category", kwh_nullable(m->category), "level",
+        m->level, "reply_from", m->reply_from, "unknown", m->unknown, "max_bytes",
+        (json_int_t)m->max_bytes, "per_sender_hour", (json_int_t)m->per_sender_hour, "poll_s",
+        (json_int_t)m->poll_s, "last_uid", (json_int_t)m->last_uid, "last_error",
+        kwh_nullable(m->last_error), "active", m->active, "created_at",
+        kwh_instant_json(m->created_at), "smtp_url", kwh_nullable(m->smtp_url), "ack", m->ack,
+        "failed", (json_int_t)m->failed, "last_failed",
+        m->last_failed ? json_pack("{s:I, s:s}", "uid", (json_int_t)m->last_failed_uid, "outcome",
+                                   m->last_failed)
+                       : json_null());
+    if (j && json_object_update_new(
+                 j, json_pack("{s:o, s:o, s:I, s:I}", "team_id", kwh_id_or_null(m->team_id),
+                              "last_fetch_at", kwh_instant_json(m->fetched_at), "taken",
+                              (json_int_t)m->taken, "created", (json_int_t)m->created)) != 0) {
+        json_decref(j);
+        j = NULL;
+    }
+    return j;
 }
 
 static bool push(const struct kw_mailbox *m, void *ctx)
@@ -51,6 +60,7 @@ struct kwh_reply kwh_mailboxes_list(struct kwh_call *x)
 struct mailbox_unit {
     struct kw_mailbox m;
     int64_t id;
+    json_t *category, *smtp_url; /* PATCH: null clears them */
 };
 
 static enum kw_code mailbox_insert(struct kw_store *st, void *ctx, struct kw_err *err)
@@ -85,6 +95,31 @@ static const struct kwh_field fields[] = {
     {.name = "poll_s", .type = KWH_INT, .lo = 1, .hi = 3600, .offset = MB(poll_s)},
     {.name = "smtp_url", .type = KWH_STR, .max = 500, .offset = MB(smtp_url)},
     {.name = "ack", .type = KWH_BOOL, .offset = MB(ack)},
+    {.name = "team_id", .type = KWH_ID, .nullable = true, .offset = MB(team_id)},
+};
+/* PATCH: the same members, none required, and null clears category,
+ * smtp_url and team_id */
+static const struct kwh_field patch_fields[] = {
+    {.name = "name", .type = KWH_STR, .max = 100, .offset = MB(name)},
+    {.name = "url", .type = KWH_STR, .max = 500, .offset = MB(url)},
+    {.name = "username", .type = KWH_STR, .max = 255, .offset = MB(username)},
+    {.name = "password", .type = KWH_STR, .max = 255, .offset = MB(password)},
+    {.name = "folder", .type = KWH_STR, .max = 255, .offset = MB(folder)},
+    {.name = "org_id", .type = KWH_ID, .offset = MB(org_id)},
+    {.name = "category", .type = KWH_ANY, .offset = offsetof(struct mailbox_unit, category)},
+    {.name = "level", .type = KWH_STR, .max = 47, .offset = MB(level)},
+    {.name = "reply_from", .type = KWH_STR, .max = 254, .offset = MB(reply_from)},
+    {.name = "unknown", .type = KWH_STR, .max = 15, .offset = MB(unknown)},
+    {.name = "max_bytes", .type = KWH_INT, .lo = 1024, .hi = 52428800, .offset = MB(max_bytes)},
+    {.name = "per_sender_hour",
+     .type = KWH_INT,
+     .lo = 1,
+     .hi = 10000,
+     .offset = MB(per_sender_hour)},
+    {.name = "poll_s", .type = KWH_INT, .lo = 1, .hi = 3600, .offset = MB(poll_s)},
+    {.name = "smtp_url", .type = KWH_ANY, .offset = offsetof(struct mailbox_unit, smtp_url)},
+    {.name = "ack", .type = KWH_BOOL, .offset = MB(ack)},
+    {.name = "team_id", .type = KWH_ID, .nullable = true, .offset = MB(team_id)},
 };
 #undef MB
 
@@ -115,6 +150,91 @@ static bool smtp_url_ok(const char *url)
     return !*rest || strcmp(rest, "?starttls=1") == 0;
 }
 
+static bool team_seen(const struct kw_named_row *r, void *ctx)
+{
+    (void)r;
+    *(bool *)ctx = true;
+    return false;
+}
+
+/* Check m's settings as a whole (after a POST or a PATCH); false with the
+ * problem, naming the member at fault. */
+static bool mailbox_check(struct kwh_call *x, const struct kw_mailbox *m, struct kwh_reply *out)
+{
+    const char *host = strncmp(m->url, "imaps://", 8) == 0  ? m->url + 8
+                       : strncmp(m->url, "imap://", 7) == 0 ? m->url + 7
+                                                            : NULL;
+    if (!host || !*host || strpbrk(host, "/?#@ ") || !printable(m->url)) {
+        *out = kwh_problem_of(KW_INVALID, "/url",
+                              "url: expected imaps://host[:port] or imap://host[:port] (the "
+                              "folder goes in folder, the login in username)");
+        return false;
+    }
+    if (!printable(m->folder)) {
+        *out = kwh_problem_of(KW_INVALID, "/folder",
+                              "folder: no control characters, quotes or backslashes");
+        return false;
+    }
+    if (!printable(m->username)) {
+        *out = kwh_problem_of(KW_INVALID, "/username",
+                              "username: no control characters, quotes or backslashes");
+        return false;
+    }
+    const char *at = strchr(m->reply_from, '@');
+    if (!at || at == m->reply_from || !at[1] || strchr(at + 1, '@') ||
+        strpbrk(m->reply_from, " <>\r\n")) {
+        *out = kwh_problem_of(KW_INVALID, "/reply_from",
+                              "reply_from: expected an e-mail address (support@example.cn)");
+        return false;
+    }
+    if (m->smtp_url && !smtp_url_ok(m->smtp_url)) {
+        *out = kwh_problem_of(KW_INVALID, "/smtp_url",
+                              "smtp_url: expected smtps://host[:port] or smtp://host[:port] with "
+                              "an optional ?starttls=1 (the login is the mailbox's username and "
+                              "password)");
+        return false;
+    }
+    if (m->ack && !m->smtp_url) {
+        *out = kwh_problem_of(KW_INVALID, "/ack", "ack: needs smtp_url (a mailbox that sends)");
+        return false;
+    }
+    if (strcmp(m->unknown, "triage") != 0 && strcmp(m->unknown, "refuse") != 0) {
+        *out = kwh_problem_of(KW_INVALID, "/unknown", "unknown: expected triage or refuse");
+        return false;
+    }
+    struct kw_org o;
+    struct kw_err err = {0};
+    if (kw_store_org_get(x->wk->st, m->org_id, &o, &err) != KW_OK) {
+        *out = kwh_problemf(KW_INVALID, "/org_id", "org_id: no organisation %lld",
+                            (long long)m->org_id);
+        return false;
+    }
+    bool seen = false;
+    if (m->team_id > 0 &&
+        (kw_store_teams(x->wk->st, m->team_id, team_seen, &seen, &err) != KW_OK || !seen)) {
+        *out = kwh_problemf(KW_INVALID, "/team_id", "team_id: no team %lld", (long long)m->team_id);
+        return false;
+    }
+    kw_store_end_read(x->wk->st);
+    return true;
+}
+
+/* Seal password into sealed (KW_SEAL_BUF(255) bytes); false with the problem. */
+static bool seal(struct kwh_call *x, const char *password, char *sealed, size_t cap,
+                 struct kwh_reply *out)
+{
+    struct kw_err err = {0};
+    if (!x->h->mail_key) {
+        *out = kwh_problem_of(KW_STORE, "", "the server has no mail key to seal the password with");
+        return false;
+    }
+    if (kw_seal(x->h->mail_key, password, sealed, cap, &err) != KW_OK) {
+        *out = kwh_problem(&err);
+        return false;
+    }
+    return true;
+}
+
 struct kwh_reply kwh_mailboxes_create(struct kwh_call *x)
 {
     struct kwh_reply out;
@@ -126,65 +246,17 @@ struct kwh_reply kwh_mailboxes_create(struct kwh_call *x)
                                    .max_bytes = 10485760,
                                    .per_sender_hour = 20,
                                    .poll_s = 60}};
+    char sealed[KW_SEAL_BUF(255)];
     if (!kwh_decode(j, fields, KWH_NFIELDS(fields), &c, &out))
         goto done;
-    const struct kw_mailbox *m = &c.m;
-    const char *host = strncmp(m->url, "imaps://", 8) == 0  ? m->url + 8
-                       : strncmp(m->url, "imap://", 7) == 0 ? m->url + 7
-                                                            : NULL;
-    if (!host || !*host || strpbrk(host, "/?#@ ") || !printable(m->url)) {
-        out = kwh_problem_of(KW_INVALID, "/url",
-                             "url: expected imaps://host[:port] or imap://host[:port] (the "
-                             "folder goes in folder, the login in username)");
+    if (c.m.team_id < 0)
+        c.m.team_id = 0;
+    if (!mailbox_check(x, &c.m, &out) || !seal(x, c.m.password, sealed, sizeof(sealed), &out))
         goto done;
-    }
-    if (!printable(m->folder) || !printable(m->username)) {
-        out = kwh_problem_of(KW_INVALID, "/folder",
-                             "folder and username: no control characters, quotes or "
-                             "backslashes");
-        goto done;
-    }
-    const char *at = strchr(m->reply_from, '@');
-    if (!at || at == m->reply_from || !at[1] || strchr(at + 1, '@') ||
-        strpbrk(m->reply_from, " <>\r\n")) {
-        out = kwh_problem_of(KW_INVALID, "/reply_from",
-                             "reply_from: expected an e-mail address (support@example.cn)");
-        goto done;
-    }
-    if (m->smtp_url && !smtp_url_ok(m->smtp_url)) {
-        out = kwh_problem_of(KW_INVALID, "/smtp_url",
-                             "smtp_url: expected smtps://host[:port] or smtp://host[:port] with "
-                             "an optional ?starttls=1 (the login is the mailbox's username and "
-                             "password)");
-        goto done;
-    }
-    if (m->ack && !m->smtp_url) {
-        out = kwh_problem_of(KW_INVALID, "/ack", "ack: needs smtp_url (a mailbox that sends)");
-        goto done;
-    }
-    if (strcmp(m->unknown, "triage") != 0 && strcmp(m->unknown, "refuse") != 0) {
-        out = kwh_problem_of(KW_INVALID, "/unknown", "unknown: expected triage or refuse");
-        goto done;
-    }
-    struct kw_org o;
-    struct kw_err err = {0};
-    if (kw_store_org_get(x->wk->st, m->org_id, &o, &err) != KW_OK) {
-        out = kwh_problemf(KW_INVALID, "/org_id", "org_id: no organisation %lld",
-                           (long long)m->org_id);
-        goto done;
-    }
-    char sealed[KW_SEAL_BUF(255)];
-    if (!x->h->mail_key) {
-        out = kwh_problem_of(KW_STORE, "", "the server has no mail key to seal the password with");
-        goto done;
-    }
-    if (kw_seal(x->h->mail_key, m->password, sealed, sizeof(sealed), &err) != KW_OK) {
-        out = kwh_problem(&err);
-        goto done;
-    }
     c.m.password = sealed;
     c.m.acting_user = x->me.id;
     c.m.created_at = x->now;
+    c.m.fetched_at = KW_STORE_NO_TIME;
     c.m.active = true;
     if (kwh_write_unit(x, mailbox_insert, &c, &out)) {
         c.m.id = c.id;
@@ -194,6 +266,99 @@ struct kwh_reply kwh_mailboxes_create(struct kwh_call *x)
     }
 done:
     json_decref(j);
+    return out;
+}
+
+/* The mailbox x->arg.id as read, its strings kept in keep (a JSON array
+ * the caller frees). */
+struct current {
+    int64_t id;
+    struct kw_mailbox m;
+    json_t *keep;
+};
+
+static const char *kept(json_t *keep, const char *s)
+{
+    if (!s)
+        return NULL;
+    json_array_append_new(keep, json_string(s));
+    return json_string_value(json_array_get(keep, json_array_size(keep) - 1));
+}
+
+static bool current_of(const struct kw_mailbox *m, void *ctx)
+{
+    struct current *c = ctx;
+    if (m->id != c->id)
+        return true;
+    c->m = *m;
+    c->keep = json_array();
+    c->m.name = kept(c->keep, m->name);
+    c->m.url = kept(c->keep, m->url);
+    c->m.username = kept(c->keep, m->username);
+    c->m.password = kept(c->keep, m->password);
+    c->m.folder = kept(c->keep, m->folder);
+    c->m.category = kept(c->keep, m->category);
+    c->m.level = kept(c->keep, m->level);
+    c->m.reply_from = kept(c->keep, m->reply_from);
+    c->m.unknown = kept(c->keep, m->unknown);
+    c->m.last_error = kept(c->keep, m->last_error);
+    c->m.smtp_url = kept(c->keep, m->smtp_url);
+    c->m.last_failed = kept(c->keep, m->last_failed);
+    return false;
+}
+
+static enum kw_code mailbox_update(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    return kw_store_mailbox_update(st, &((struct mailbox_unit *)ctx)->m, err);
+}
+
+/* PATCH /mailboxes/{id}: change what is given; the rest stays. */
+struct kwh_reply kwh_mailbox_patch(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    struct kw_err err = {0};
+    struct current cur = {.id = x->arg.id};
+    if (kw_store_mailboxes(x->wk->st, false, current_of, &cur, &err) != KW_OK)
+        return kwh_problem(&err);
+    kw_store_end_read(x->wk->st);
+    if (!cur.keep)
+        return kwh_problemf(KW_NOT_FOUND, "", "no mailbox %lld", (long long)x->arg.id);
+    json_t *j = kwh_body_object(x, &out);
+    if (!j) {
+        json_decref(cur.keep);
+        return out;
+    }
+    struct mailbox_unit c = {.m = cur.m};
+    const char *stored = cur.m.password;
+    c.m.password = NULL;
+    char sealed[KW_SEAL_BUF(255)];
+    if (!kwh_decode(j, patch_fields, KWH_NFIELDS(patch_fields), &c, &out))
+        goto done;
+    if (c.m.team_id < 0)
+        c.m.team_id = 0;
+    if (!kwh_str_or_null(c.category, "category", 47, &c.m.category, &out) ||
+        !kwh_str_or_null(c.smtp_url, "smtp_url", 500, &c.m.smtp_url, &out))
+        goto done;
+    if (c.smtp_url && json_is_null(c.smtp_url) && !json_object_get(j, "ack"))
+        c.m.ack = false; /* a mailbox that no longer sends acknowledges nothing */
+    if (!mailbox_check(x, &c.m, &out))
+        goto done;
+    if (c.m.password) {
+        if (!seal(x, c.m.password, sealed, sizeof(sealed), &out))
+            goto done;
+        c.m.password = sealed;
+    } else {
+        c.m.password = stored;
+    }
+    if (kwh_write_unit(x, mailbox_update, &c, &out)) {
+        out = kwh_ok(200, mailbox_json(&c.m));
+        kwh_log_event(x->h, "mod=mailin event=mailbox.changed mailbox=%lld actor=%lld",
+                      (long long)c.m.id, (long long)x->me.id);
+    }
+done:
+    kw_wipe(sealed, sizeof(sealed));
+    json_decref(j);
+    json_decref(cur.keep);
     return out;
 }
 
@@ -247,10 +412,19 @@ struct kwh_reply kwh_mailbox_test(struct kwh_call *x)
                         "the password is sealed and the server has no mail key");
     else
         rc = kw_unseal(x->h->mail_key, f.password, plain, sizeof(plain), &err);
+    struct kw_mailin_probe_out p = {.outcome = "key_error"};
     if (rc == KW_OK)
-        rc = kw_mailin_check(f.url, f.user, plain, f.folder, x->h->allow, &err);
+        rc = kw_mailin_probe(f.url, f.user, plain, f.folder, x->h->allow, &p, &err);
     kw_wipe(plain, sizeof(plain));
     kw_wipe(f.password, sizeof(f.password));
-    return kwh_ok(200, json_pack("{s:b, s:s}", "ok", rc == KW_OK, "detail",
-                                 rc == KW_OK ? "logged in and opened the folder" : err.msg));
+    if (rc != KW_OK)
+        return kwh_ok(200, json_pack("{s:b, s:s, s:s, s:n, s:n}", "ok", false, "outcome", p.outcome,
+                                     "detail", err.msg, "messages", "idle"));
+    char detail[160];
+    snprintf(detail, sizeof(detail), "logged in and opened the folder: %lld messages; %s",
+             (long long)p.messages,
+             p.idle ? "the server offers IDLE, so new mail is taken as it arrives"
+                    : "the server does not offer IDLE, so the mailbox is polled");
+    return kwh_ok(200, json_pack("{s:b, s:s, s:s, s:I, s:b}", "ok", true, "outcome", "ok", "detail",
+                                 detail, "messages", (json_int_t)p.messages, "idle", p.idle));
 }

@@ -349,3 +349,23 @@ bool kwh_write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_re
     *fail = kwh_problem(&err);
     return false;
 }
+
+bool kwh_str_or_null(json_t *v, const char *name, size_t max, const char **out,
+                     struct kwh_reply *fail)
+{
+    if (!v)
+        return true;
+    if (json_is_null(v)) {
+        *out = NULL;
+        return true;
+    }
+    if (!json_is_string(v) || !json_string_length(v) || json_string_length(v) > max) {
+        char ptr[64];
+        snprintf(ptr, sizeof(ptr), "/%s", name);
+        *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected a string of 1 to %zu bytes, or null",
+                             name, max);
+        return false;
+    }
+    *out = json_string_value(v);
+    return true;
+}

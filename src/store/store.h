@@ -1214,6 +1214,11 @@ enum kw_code kw_store_intakes(struct kw_store *st,
                               struct kw_err *err);
 /* Stop source id (its key is refused from then on). KW_NOT_FOUND. */
 enum kw_code kw_store_intake_deactivate(struct kw_store *st, int64_t id, struct kw_err *err);
+/* Replace what a manager may edit of source s->id: name, org_id, team_id,
+ * category, level, rules, on_resolve, per_minute (its kind and key stay).
+ * KW_NOT_FOUND, KW_CONFLICT for a name in use. */
+enum kw_code kw_store_intake_update(struct kw_store *st, const struct kw_intake_source *s,
+                                    struct kw_err *err);
 
 /* One dedup key of a source: the ticket it opened, whether the alert is
  * open there, how many repeats it had. */
@@ -1248,6 +1253,10 @@ struct kw_mailbox {
      * how many, and the newest one's UID and outcome (NULL: none) */
     int64_t failed, last_failed_uid;
     const char *last_failed;
+    /* new tickets go to team_id (0: none); fetched_at: when the fetcher last
+     * went to the server (KW_STORE_NO_TIME: never; last_error says how it
+     * went); taken: mails recorded, created: tickets they opened */
+    int64_t team_id, fetched_at, taken, created;
 };
 enum kw_code kw_store_mailbox_insert(struct kw_store *st, const struct kw_mailbox *m, int64_t *id,
                                      struct kw_err *err);
@@ -1256,6 +1265,16 @@ enum kw_code kw_store_mailboxes(struct kw_store *st, bool active_only,
                                 bool (*fn)(const struct kw_mailbox *m, void *ctx), void *ctx,
                                 struct kw_err *err);
 enum kw_code kw_store_mailbox_deactivate(struct kw_store *st, int64_t id, struct kw_err *err);
+/* Replace what a manager may edit of mailbox m->id: name, url, username,
+ * password (the sealed text), folder, org_id, team_id, category, level,
+ * reply_from, unknown, max_bytes, per_sender_hour, poll_s, smtp_url, ack;
+ * the mailbox's sender (its outbox endpoint) follows smtp_url and
+ * reply_from. KW_NOT_FOUND, KW_CONFLICT for a name in use. */
+enum kw_code kw_store_mailbox_update(struct kw_store *st, const struct kw_mailbox *m,
+                                     struct kw_err *err);
+/* Record that the fetcher went to mailbox id's server at `at`. */
+enum kw_code kw_store_mailbox_fetched(struct kw_store *st, int64_t id, int64_t at,
+                                      struct kw_err *err);
 /* Replace mailbox id's stored password with password (the sealed text the
  * server keeps: docs/channels.md). KW_NOT_FOUND when there is no such mailbox. */
 enum kw_code kw_store_mailbox_password(struct kw_store *st, int64_t id, const char *password,

@@ -39,6 +39,8 @@ const ROLES = [
     ['#/admin/people', '#users', 'people'],
     ['#/admin/oncall', '[data-rota]', 'oncall'],
     ['#/admin/endpoints', '#endpoints', 'endpoints'],
+    ['#/admin/mailboxes', '#mailboxes', 'mailboxes'],
+    ['#/admin/alerts', '#sources', 'alerts'],
     ['#/contracts', '#contracts', 'contracts'],
     ['#/contracts/3', '#ledger', 'contract'],
   ]],

@@ -8,7 +8,8 @@
 # deactivation, and views.test.js, inbox.test.js and watchers.test.js: saved
 # views, bulk changes, in-app notifications and watchers, and
 # commitment_editor.test.js: the targets table, its diff and the customer's
-# letter, and edit.test.js: editing a ticket). Installs
+# letter, and edit.test.js: editing a ticket, and channels.test.js: the
+# mailbox and alert-source pages). Installs
 # playwright-core from the lock file when it is missing. Screenshots of each
 # main page go to tests/e2e/screenshots/.
 # usage: tests/e2e/run.sh PATH/TO/keepword
@@ -56,6 +57,11 @@ check "the search and new ticket tests pass" $?
 # a commitment version: last)
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/loop.test.js"
 check "the call-back desk and confirmation browser tests pass" $?
+# the mailbox and alert-source pages (tests/e2e/channels.test.js): a test
+# connection to a loopback port nobody listens on
+DEAD_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" DEAD_PORT=$DEAD_PORT node "$HERE/channels.test.js"
+check "the mailbox and alert-source pages work in both languages" $?
 serve_stop
 # the Calendars page on a fresh demo (it saves calendar versions)
 rm -f "$TMP"/kw.db*

@@ -227,6 +227,35 @@ check "with Retry-After" $?
 post events "$TRIG" ""
 is "other sources are not slowed" 202
 
+# --- changing a source's mapping rules (PATCH) ---
+EV_ID=$(curl -s "$B/api/v1/intake/sources" -H "Authorization: Bearer $MGR" | jq '.sources[] | select(.name == "zabbix") | .id')
+req PATCH "/api/v1/intake/sources/$EV_ID" '{"level":"L2"}' "$AGENT"
+is "agents do not change sources" 403
+req PATCH "/api/v1/intake/sources/$EV_ID" '{"kind":"grafana"}' "$MGR"
+is "the kind stays (its key works on one path)" 400 '.pointer == "/kind"'
+req PATCH "/api/v1/intake/sources/$EV_ID" '{"rules":[{"match":{"source":"db01"}}]}' "$MGR"
+is "a rule that sets nothing" 400 '.pointer == "/rules/0"'
+req PATCH "/api/v1/intake/sources/$EV_ID" '{"rules":[{"match":{"source":"db01"},"team_id":424242}]}' "$MGR"
+is "a rule naming a team that does not exist" 400 '.detail | contains("rules[0].team_id: no team 424242")'
+req PATCH "/api/v1/intake/sources/$EV_ID" '{"on_resolve":"close"}' "$MGR"
+is "on_resolve: restored or comment" 400 '.pointer == "/on_resolve"'
+req PATCH "/api/v1/intake/sources/$EV_ID" '{"name":"grafana"}' "$MGR"
+is "a name another source has" 409 '.pointer == "/name"'
+req PATCH /api/v1/intake/sources/999999 '{"level":"L2"}' "$MGR"
+is "an unknown source" 404
+req PATCH "/api/v1/intake/sources/$EV_ID" '{"rules":[{"match":{"source":"db01.example.cn","severity":"critical"},"level":"L1","team_id":'"$TEAM2"'}],"category":null}' "$MGR"
+is "a manager replaces the rules; the key is not shown again" 200 \
+    '(.rules | length) == 1 and .rules[0].team_id == '"$TEAM2"' and .category == null and .kind == "events" and (has("key") | not)'
+req GET /api/v1/intake/sources "" "$MGR"
+is "the list shows the new rules" 200 '.sources[] | select(.id == '"$EV_ID"') | .rules[0].match.source == "db01.example.cn"'
+DB01=$(jq -c --arg k "$EV_KEY" '.routing_key = $k | .dedup_key = "db01/disk" | .payload.source = "db01.example.cn" | .payload.severity = "critical" | .payload.summary = "db01 disk full"' "$DIR/events-trigger.json")
+post events "$DB01" ""
+is "the same key still works" 202 '.results[0].outcome == "created"'
+req GET "/api/v1/tickets/$(jq '.results[0].ticket_id' "$TMP/body")" "" "$MGR"
+is "the new rule decides level and team" 200 '.level == "L1" and .team_id == '"$TEAM2"
+req PATCH "/api/v1/intake/sources/$EV_ID" '{"rules":null}' "$MGR"
+is "rules: null removes every rule" 200 '.rules == []'
+
 # --- stopping a source ---
 req DELETE "/api/v1/intake/sources/$AM_ID" "" "$AGENT"
 is "agents do not stop sources" 403

@@ -11,6 +11,7 @@ enum stmt {
     S_DEACTIVATE,
     S_ALERT_GET,
     S_ALERT_PUT,
+    S_UPDATE,
     S_COUNT
 };
 
@@ -25,6 +26,8 @@ static const char *const sql[S_COUNT] = {
     [S_BY_DIGEST] = COLS " WHERE key_digest = ?1",
     [S_BY_ID] = COLS " WHERE id = ?1",
     [S_ALL] = COLS " ORDER BY id",
+    [S_UPDATE] = "UPDATE intake_sources SET name = ?2, org_id = ?3, team_id = ?4, category = ?5,"
+                 " level = ?6, rules = ?7, on_resolve = ?8, per_minute = ?9 WHERE id = ?1",
     [S_DEACTIVATE] = "UPDATE intake_sources SET active = 0 WHERE id = ?1",
     [S_ALERT_GET] = "SELECT ticket_id, open, repeats, updated_at FROM alerts"
                     " WHERE source_id = ?1 AND dedup_key = ?2",
@@ -128,6 +131,39 @@ enum kw_code kw_store_intake_deactivate(struct kw_store *st, int64_t id, struct 
     sqlite3_reset(x);
     if (rc != SQLITE_DONE)
         return kws_fail(st, err, "stop the alert source");
+    if (sqlite3_changes(st->db) == 0)
+        return kw_err_set(err, KW_NOT_FOUND, "", "no such alert source");
+    return KW_OK;
+}
+
+enum kw_code kw_store_intake_update(struct kw_store *st, const struct kw_intake_source *s,
+                                    struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_UPDATE);
+    sqlite3_bind_int64(x, 1, s->id);
+    bind_text(x, 2, s->name);
+    sqlite3_bind_int64(x, 3, s->org_id);
+    if (s->team_id > 0)
+        sqlite3_bind_int64(x, 4, s->team_id);
+    else
+        sqlite3_bind_null(x, 4);
+    bind_text(x, 5, s->category);
+    bind_text(x, 6, s->level);
+    bind_text(x, 7, s->rules ? s->rules : "[]");
+    bind_text(x, 8, s->on_resolve ? s->on_resolve : "restored");
+    sqlite3_bind_int64(x, 9, s->per_minute);
+    int rc = sqlite3_step(x);
+    int ext = sqlite3_extended_errcode(st->db);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE) {
+        if (ext == SQLITE_CONSTRAINT_UNIQUE)
+            return kw_err_set(err, KW_CONFLICT, "/name", "name: a source named \"%s\" exists",
+                              s->name);
+        if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+            return kw_err_set(err, KW_NOT_FOUND, "/org_id",
+                              "org_id or team_id: no such organisation or team");
+        return kws_fail(st, err, "change the alert source");
+    }
     if (sqlite3_changes(st->db) == 0)
         return kw_err_set(err, KW_NOT_FOUND, "", "no such alert source");
     return KW_OK;

@@ -22,14 +22,26 @@ enum stmt {
     S_THREAD,
     S_READERS,
     S_QUEUE,
+    S_UPDATE,
+    S_SENDER_SET,
+    S_FETCHED,
     S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
-    [S_INSERT] = "INSERT INTO mailboxes(name, url, username, password, folder, acting_user, org_id,"
+    /* ?1: the acting user (insert) or the id (update); ?2-?17 the settings
+     * (bind_settings) */
+    [S_INSERT] = "INSERT INTO mailboxes(acting_user, name, url, username, password, folder, org_id,"
                  " category, level, reply_from, unknown, max_bytes, per_sender_hour, poll_s,"
-                 " created_at, smtp_url, ack) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-                 " ?12, ?13, ?14, ?15, ?16, ?17)",
+                 " smtp_url, ack, team_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+                 " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+    [S_UPDATE] = "UPDATE mailboxes SET name = ?2, url = ?3, username = ?4, password = ?5,"
+                 " folder = ?6, org_id = ?7, category = ?8, level = ?9, reply_from = ?10,"
+                 " unknown = ?11, max_bytes = ?12, per_sender_hour = ?13, poll_s = ?14,"
+                 " smtp_url = ?15, ack = ?16, team_id = ?17 WHERE id = ?1",
+    /* the active sender of a mailbox takes its new SMTP URL */
+    [S_SENDER_SET] = "UPDATE endpoints SET url = ?2 WHERE mailbox_id = ?1 AND active",
+    [S_FETCHED] = "UPDATE mailboxes SET fetched_at = ?2 WHERE id = ?1",
     [S_LIST] = "SELECT id, name, url, username, password, folder, acting_user, org_id, category,"
                " level, reply_from, unknown, max_bytes, per_sender_hour, poll_s, uidvalidity,"
                " last_uid, last_error, active, created_at, smtp_url, ack,"
@@ -38,7 +50,10 @@ static const char *const sql[S_COUNT] = {
                " WHERE f.mailbox_id = mailboxes.id AND f.outcome LIKE 'failed:%'"
                " ORDER BY f.at DESC, f.uid DESC LIMIT 1), (SELECT f.outcome FROM mails f"
                " WHERE f.mailbox_id = mailboxes.id AND f.outcome LIKE 'failed:%'"
-               " ORDER BY f.at DESC, f.uid DESC LIMIT 1) FROM mailboxes"
+               " ORDER BY f.at DESC, f.uid DESC LIMIT 1), team_id, fetched_at,"
+               " (SELECT count(*) FROM mails f WHERE f.mailbox_id = mailboxes.id),"
+               " (SELECT count(*) FROM mails f WHERE f.mailbox_id = mailboxes.id"
+               " AND f.outcome = 'created') FROM mailboxes"
                " WHERE (?1 = 0 OR active = 1) ORDER BY id",
     [S_STOP] = "UPDATE mailboxes SET active = 0 WHERE id = ?1",
     [S_PASSWORD] = "UPDATE mailboxes SET password = ?2 WHERE id = ?1",
@@ -121,6 +136,10 @@ static void read_mailbox(sqlite3_stmt *x, struct kw_mailbox *out)
         .failed = sqlite3_column_int64(x, 22),
         .last_failed_uid = sqlite3_column_int64(x, 23),
         .last_failed = column_text(x, 24),
+        .team_id = sqlite3_column_int64(x, 25),
+        .fetched_at = column_instant(x, 26),
+        .taken = sqlite3_column_int64(x, 27),
+        .created = sqlite3_column_int64(x, 28),
     };
 }
 KWS_ROW_MAPPER(read_mailbox, struct kw_mailbox)
@@ -128,14 +147,21 @@ KWS_ROW_MAPPER(read_mailbox, struct kw_mailbox)
 /* The endpoint a sending mailbox's mail waits in the outbox for: its SMTP
  * URL with from= its reply_from; the login is read from the mailbox when
  * the mail is sent (outbox.c). */
+static enum kw_code sender_url(const struct kw_mailbox *m, char url[1024], struct kw_err *err)
+{
+    int n = snprintf(url, 1024, "%s%cfrom=%s", m->smtp_url, strchr(m->smtp_url, '?') ? '&' : '?',
+                     m->reply_from);
+    if (n < 0 || n >= 1024)
+        return kw_err_set(err, KW_INVALID, "/smtp_url", "smtp_url: too long");
+    return KW_OK;
+}
+
 static enum kw_code sender_add(struct kw_store *st, int64_t id, const struct kw_mailbox *m,
                                struct kw_err *err)
 {
     char url[1024];
-    int n = snprintf(url, sizeof(url), "%s%cfrom=%s", m->smtp_url,
-                     strchr(m->smtp_url, '?') ? '&' : '?', m->reply_from);
-    if (n < 0 || (size_t)n >= sizeof(url))
-        return kw_err_set(err, KW_INVALID, "/smtp_url", "smtp_url: too long");
+    if (sender_url(m, url, err) != KW_OK)
+        return err->code;
     sqlite3_stmt *x = prep(st, S_SENDER_ADD);
     sqlite3_bind_int64(x, 1, id);
     bind_text(x, 2, url);
@@ -145,16 +171,14 @@ static enum kw_code sender_add(struct kw_store *st, int64_t id, const struct kw_
     return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "store the mailbox's sender");
 }
 
-enum kw_code kw_store_mailbox_insert(struct kw_store *st, const struct kw_mailbox *m, int64_t *id,
-                                     struct kw_err *err)
+/* The settings of m, as S_INSERT and S_UPDATE number them (?2-?17). */
+static void bind_settings(sqlite3_stmt *x, const struct kw_mailbox *m)
 {
-    sqlite3_stmt *x = prep(st, S_INSERT);
-    bind_text(x, 1, m->name);
-    bind_text(x, 2, m->url);
-    bind_text(x, 3, m->username);
-    bind_text(x, 4, m->password);
-    bind_text(x, 5, m->folder ? m->folder : "INBOX");
-    sqlite3_bind_int64(x, 6, m->acting_user);
+    bind_text(x, 2, m->name);
+    bind_text(x, 3, m->url);
+    bind_text(x, 4, m->username);
+    bind_text(x, 5, m->password);
+    bind_text(x, 6, m->folder ? m->folder : "INBOX");
     sqlite3_bind_int64(x, 7, m->org_id);
     bind_text(x, 8, m->category);
     bind_text(x, 9, m->level);
@@ -163,9 +187,21 @@ enum kw_code kw_store_mailbox_insert(struct kw_store *st, const struct kw_mailbo
     sqlite3_bind_int64(x, 12, m->max_bytes);
     sqlite3_bind_int64(x, 13, m->per_sender_hour);
     sqlite3_bind_int64(x, 14, m->poll_s);
-    sqlite3_bind_int64(x, 15, m->created_at);
-    bind_text(x, 16, m->smtp_url);
-    sqlite3_bind_int(x, 17, m->ack);
+    bind_text(x, 15, m->smtp_url);
+    sqlite3_bind_int(x, 16, m->ack);
+    if (m->team_id > 0)
+        sqlite3_bind_int64(x, 17, m->team_id);
+    else
+        sqlite3_bind_null(x, 17);
+}
+
+enum kw_code kw_store_mailbox_insert(struct kw_store *st, const struct kw_mailbox *m, int64_t *id,
+                                     struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_INSERT);
+    sqlite3_bind_int64(x, 1, m->acting_user);
+    bind_settings(x, m);
+    sqlite3_bind_int64(x, 18, m->created_at);
     int rc = sqlite3_step(x);
     int ext = sqlite3_extended_errcode(st->db);
     sqlite3_reset(x);
@@ -177,8 +213,58 @@ enum kw_code kw_store_mailbox_insert(struct kw_store *st, const struct kw_mailbo
         return kw_err_set(err, KW_CONFLICT, "/name", "name: a mailbox named \"%s\" exists",
                           m->name);
     if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
-        return kw_err_set(err, KW_INVALID, "/org_id", "org_id: no such organisation");
+        return kw_err_set(err, KW_INVALID, "/org_id", "org_id or team_id: no such one");
     return kws_fail(st, err, "store the mailbox");
+}
+
+enum kw_code kw_store_mailbox_update(struct kw_store *st, const struct kw_mailbox *m,
+                                     struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_UPDATE);
+    sqlite3_bind_int64(x, 1, m->id);
+    bind_settings(x, m);
+    int rc = sqlite3_step(x);
+    int ext = sqlite3_extended_errcode(st->db);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE) {
+        if (ext == SQLITE_CONSTRAINT_UNIQUE)
+            return kw_err_set(err, KW_CONFLICT, "/name", "name: a mailbox named \"%s\" exists",
+                              m->name);
+        if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+            return kw_err_set(err, KW_INVALID, "/org_id", "org_id or team_id: no such one");
+        return kws_fail(st, err, "change the mailbox");
+    }
+    if (!sqlite3_changes(st->db))
+        return kw_err_set(err, KW_NOT_FOUND, "", "no such mailbox");
+    if (!m->smtp_url) { /* it no longer sends: as when it is stopped */
+        x = prep(st, S_SENDER_STOP);
+        sqlite3_bind_int64(x, 1, m->id);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+        return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "stop the mailbox's sender");
+    }
+    char url[1024];
+    if (sender_url(m, url, err) != KW_OK)
+        return err->code;
+    x = prep(st, S_SENDER_SET);
+    sqlite3_bind_int64(x, 1, m->id);
+    bind_text(x, 2, url);
+    rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "change the mailbox's sender");
+    return sqlite3_changes(st->db) ? KW_OK : sender_add(st, m->id, m, err);
+}
+
+enum kw_code kw_store_mailbox_fetched(struct kw_store *st, int64_t id, int64_t at,
+                                      struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_FETCHED);
+    sqlite3_bind_int64(x, 1, id);
+    sqlite3_bind_int64(x, 2, at);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "store when the mailbox was fetched");
 }
 
 enum kw_code kw_store_mailboxes(struct kw_store *st, bool active_only,
