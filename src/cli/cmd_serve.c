@@ -297,7 +297,7 @@ static void serving_stop(struct serving *s)
         pthread_join(s->signer_thread, NULL);
         s->signing = false;
     }
-    kw_http_stop(s->http); /* no more requests */
+    kw_http_stop(s->http);      /* no more requests */
     kw_store_close(s->singles); /* the singleton is free for another node */
     s->singles = NULL;
     kw_mailin_stop(s->mailin);

@@ -522,8 +522,8 @@ enum kw_code kw_http_issue_receipts(struct kw_http *h, int64_t now, size_t *issu
         return err->code;
     struct kwh_call x = {.h = h, .wk = wk, .now = now, .method = "GET", .authed = true};
     struct pending p = {0};
-    enum kw_code rc = kw_store_receipts(wk->st, 0, sizeof(p.r) / sizeof(p.r[0]), take_pending, &p,
-                                        err);
+    enum kw_code rc =
+        kw_store_receipts(wk->st, 0, sizeof(p.r) / sizeof(p.r[0]), take_pending, &p, err);
     for (size_t i = 0; rc == KW_OK && i < p.n; i++) {
         char *body = NULL;
         rc = issue(&x, &p.r[i], &body, err);
@@ -580,8 +580,8 @@ struct kwh_reply kwh_ticket_receipts(struct kwh_call *x)
             json_decref(list);
             return kwh_problem(&err);
         }
-        return kwh_ok(200, json_pack("{s:I, s:o}", "ticket", (json_int_t)x->arg.id, "receipts",
-                                     list));
+        return kwh_ok(200,
+                      json_pack("{s:I, s:o}", "ticket", (json_int_t)x->arg.id, "receipts", list));
     }
     long long seq = 0;
     if (!kwh_query_int(x, "seq", 1, INT64_MAX, &seq, &fail))

@@ -23,6 +23,7 @@ enum cell_kind {
     CK_ONE,   /* v, one decimal (NPS, radar) */
     CK_DELTA, /* v, signed, one decimal */
     CK_DINT,  /* v, signed, whole (a change of a count) */
+    CK_RTEXT, /* s, aligned right like a number (an amount already written out) */
 };
 struct cell {
     enum cell_kind k;

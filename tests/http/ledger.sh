@@ -252,8 +252,22 @@ req GET "/api/v1/contracts/$K/statement?at=2025-12-31" "" "$CUST"
 is "a day outside the contract is refused" 400 '.pointer == "/at"'
 req GET "/api/v1/contracts/$K/statement?at=March" "" "$CUST"
 is "a day that is no date is refused" 400 '.pointer == "/at"'
-req GET "/api/v1/contracts/$K/statement?format=pdf" "" "$CUST"
-is "formats are json, csv and html" 400 '.pointer == "/format"'
+curl -s -D "$TMP/st.h" "$B/api/v1/contracts/$K/statement?at=2026-03-15&format=pdf&lang=en" -H "Authorization: Bearer $CUST" >"$TMP/st.pdf"
+grep -qi '^content-type: application/pdf' "$TMP/st.h" && grep -qi 'filename="statement-'"$K"'-2026-03-01-en.pdf"' "$TMP/st.h" &&
+    pdftotext -layout "$TMP/st.pdf" "$TMP/st.txt"
+check "the statement as PDF" $? "($(cat "$TMP/st.h"))"
+grep -q "Credit statement: Acme" "$TMP/st.txt" && grep -q "Still owed at the end" "$TMP/st.txt" &&
+    grep -q "850.00 CNY" "$TMP/st.txt" && grep -q "major accident (loss 600000.00 CNY)" "$TMP/st.txt" &&
+    grep -q -- "-100.00 CNY" "$TMP/st.txt" && [ "$(grep -c "accrual" "$TMP/st.txt")" -ge 1 ]
+check "the PDF has the sums, the entries and each overrun's accident level" $? "($(head -c 1500 "$TMP/st.txt"))"
+curl -s "$B/api/v1/contracts/$K/statement?at=2026-03-15&format=pdf&lang=zh" -H "Authorization: Bearer $CUST" >"$TMP/st-zh.pdf"
+pdftotext -layout "$TMP/st-zh.pdf" - | grep -q "重大事故 (损失 600000.00 CNY)" &&
+    pdftotext "$TMP/st-zh.pdf" - | grep -q "赔付对账单"
+check "and in Chinese" $?
+req GET "/api/v1/contracts/$K/statement?format=xlsx" "" "$CUST"
+is "formats are json, csv, html and pdf" 400 '.pointer == "/format"'
+req GET "/api/v1/contracts/$KG/statement?format=pdf" "" "$CUST"
+is "another organisation's statement is 404 in any format" 404
 req GET "/api/v1/contracts/$KG/statement" "" "$CUST"
 is "another organisation's statement is 404" 404
 

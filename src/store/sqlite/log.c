@@ -49,8 +49,9 @@ static const char *const sql[S_COUNT] = {
         "INSERT OR IGNORE INTO receipts(ticket_id, seq, closed_at) VALUES (?1, ?2, ?3)",
     [S_RECEIPTS] = "SELECT ticket_id, seq, closed_at, issued_at, tree_size, receipt_hash FROM "
                    "receipts WHERE ticket_id = ?1 ORDER BY seq",
-    [S_RECEIPTS_PENDING] = "SELECT ticket_id, seq, closed_at, issued_at, tree_size, receipt_hash "
-                           "FROM receipts WHERE body IS NULL ORDER BY closed_at, ticket_id LIMIT ?1",
+    [S_RECEIPTS_PENDING] =
+        "SELECT ticket_id, seq, closed_at, issued_at, tree_size, receipt_hash "
+        "FROM receipts WHERE body IS NULL ORDER BY closed_at, ticket_id LIMIT ?1",
     [S_RECEIPT_GET] = "SELECT ticket_id, seq, closed_at, issued_at, tree_size, receipt_hash, body "
                       "FROM receipts WHERE ticket_id = ?1 AND seq = ?2",
     [S_RECEIPT_ISSUE] = "UPDATE receipts SET issued_at = ?3, tree_size = ?4, receipt_hash = ?5, "
