@@ -2916,7 +2916,8 @@ function statementLinks(c) {
   const draw = () => {
     const at = pick.value ? `at=${pick.value}&` : '';
     links.replaceChildren(h('a', { href: `/api/v1/contracts/${c.id}/statement?${at}format=html&lang=${lang}`, target: '_blank', rel: 'noopener' }, 'HTML'),
-      ' · ', h('a', { href: `/api/v1/contracts/${c.id}/statement?${at}format=csv&lang=${lang}`, download: `statement-${c.id}-${pick.value || 'now'}.csv` }, 'CSV'));
+      ' · ', h('a', { href: `/api/v1/contracts/${c.id}/statement?${at}format=csv&lang=${lang}`, download: `statement-${c.id}-${pick.value || 'now'}.csv` }, 'CSV'),
+      ' · ', h('a', { href: `/api/v1/contracts/${c.id}/statement?${at}format=pdf&lang=${lang}`, download: `statement-${c.id}-${pick.value || 'now'}-${lang}.pdf` }, 'PDF'));
   };
   pick.addEventListener('change', draw);
   draw();
