@@ -352,12 +352,22 @@ req GET "/api/v1/overruns?ticket_id=$T5" "" "$ADMIN"
 OV5=$(jq -r '.overruns[0].id' "$TMP/body")
 req PATCH "/api/v1/overruns/$OV5" '{"reason":"force_majeure","note":"the typhoon cut the fibre"}' "$AGENT"
 is "force majeure is a reason staff record" 200
+req GET "/api/v1/contracts/$K/ledger?limit=500" "" "$MGR"
+is "the run is still open: April's accrual is brought to 0 at once by an adjustment line, the accrual kept" 200 \
+    "[.entries[] | select(.ticket_id == $T5)] | length == 2 and .[0].amount == 5000 and .[0].kind == \"accrual\"
+     and (.[1] | .kind == \"adjustment\" and .amount == -5000 and .body.status == \"excluded\" and .body.reason == \"force_majeure\"
+          and .body.period_close == \"2026-05-01T00:00:00Z\" and .body.owed == 0 and .at == \"2026-05-01T00:10:00Z\")"
 at 2026-05-01T00:20:00Z
 req POST "/api/v1/tickets/$T5/events" '{"type":"milestone","milestone":"resolved"}' "$ADMIN"
 req GET "/api/v1/contracts/$K/ledger?limit=500" "" "$MGR"
-is "at its stop, the run accrued at April's close is brought to 0 by a new line, the first kept" 200 \
-    "[.entries[] | select(.ticket_id == $T5)] | length == 2 and .[0].amount == 5000
-     and (.[1] | .amount == -5000 and .body.status == \"excluded\" and .body.reason == \"force_majeure\")"
+is "at its stop (1 h 20 min late), force majeure still owes nothing: a 0 line records the stop" 200 \
+    "[.entries[] | select(.ticket_id == $T5)] | length == 3
+     and (.[2] | .kind == \"accrual\" and .amount == 0 and .body.status == \"excluded\" and .body.period_close == null)"
+req PATCH "/api/v1/overruns/$OV5" '{"reason":"technology","note":"it was the switch after all"}' "$AGENT"
+req GET "/api/v1/contracts/$K/ledger?limit=500" "" "$MGR"
+is "another reason after the stop: 2 started hours at 5,000 = 10,000, by an adjustment" 200 \
+    "[.entries[] | select(.ticket_id == $T5)] | length == 4
+     and (.[3] | .kind == \"adjustment\" and .amount == 10000 and .body.owed == 10000 and .body.hours == 2)"
 req PATCH "/api/v1/overruns/$OV5" '{"reason":"act of god"}' "$AGENT"
 is "a reason outside the list is refused, naming the list" 400 '.pointer == "/reason" and (.detail | test("force_majeure"))'
 
