@@ -198,6 +198,16 @@ req POST "/api/v1/contracts/$KG/claims" '{"amount":1}' "$CUST"
 is "not under another organisation's contract" 404
 req POST "/api/v1/contracts/$K/claims" '{"amount":1}' "$OTHER"
 is "nor may another organisation's customer claim" 404
+# a customer of another organisation reads nothing of this one's by id: 404
+# (as for a contract that does not exist), never 403, which would say it exists
+for path in "" /ledger /ledger/verify "/statement" "/statement?format=csv" "/statement?format=html" "/statement?format=pdf"; do
+    req GET "/api/v1/contracts/$K$path" "" "$OTHER"
+    is "another organisation's customer: GET /contracts/{id}$path is 404" 404 '.status == 404 and (.detail | test("Acme") | not)'
+done
+req GET "/api/v1/contracts?org_id=$ACME" "" "$OTHER"
+is "nor lists its contracts" 403
+req GET /api/v1/contracts "" "$OTHER"
+is "and its own list holds only its own organisation's" 200 "[.contracts[].org_id] | all(. == $GLOBEX)"
 req POST "/api/v1/contracts/$K/settlements" '{"amount":20000,"against":"invoice","invoice":"INV-2026-031"}' "$CUST"
 is "customers do not settle" 403
 req POST "/api/v1/contracts/$K/settlements" '{"amount":20000,"against":"invoice"}' "$MGR"
