@@ -515,7 +515,8 @@ enum kw_code kw_http_issue_receipts(struct kw_http *h, int64_t now, size_t *issu
                                     struct kw_err *err)
 {
     *issued = 0;
-    if (!h || !h->signer)
+    /* PostgreSQL keeps no receipts yet (docs/receipts.md): nothing is due */
+    if (!h || !h->signer || kw_store_location_is_pg(h->db))
         return KW_OK;
     struct kwh_worker *wk = kwh_worker_take(h, err);
     if (!wk)
@@ -524,12 +525,18 @@ enum kw_code kw_http_issue_receipts(struct kw_http *h, int64_t now, size_t *issu
     struct pending p = {0};
     enum kw_code rc =
         kw_store_receipts(wk->st, 0, sizeof(p.r) / sizeof(p.r[0]), take_pending, &p, err);
+    /* one that fails (said in err) does not hold up the others behind it */
+    struct kw_err one = {0};
     for (size_t i = 0; rc == KW_OK && i < p.n; i++) {
         char *body = NULL;
-        rc = issue(&x, &p.r[i], &body, err);
+        if (issue(&x, &p.r[i], &body, &one) == KW_OK)
+            (*issued)++;
+        else if (err && err->code == KW_OK)
+            *err = one;
         free(body);
-        *issued += rc == KW_OK;
     }
+    if (rc == KW_OK && err && err->code != KW_OK)
+        rc = err->code;
     kw_store_end_read(wk->st);
     kwh_worker_give(h, wk);
     return rc;
