@@ -35,6 +35,7 @@ const STRINGS = {
     level: 'Level', change_level: 'Change level', chain: 'Record integrity',
     chain_ok: 'hash chain intact ({n} events)', chain_bad: 'hash chain broken: {d}',
     receipt: 'Service receipt', receipt_print: 'printable, with QR code', receipt_json: 'download (JSON, verify offline)',
+    receipt_closure: 'Issued at closure, {t}', receipt_pending: 'being issued (download to issue it now)',
     details: 'Details', org: 'Organisation', category: 'Category', tier: 'Tier',
     region: 'Region', created: 'Created', commitment: 'Commitment', follows: '{name} v{version}',
     overruns: 'Overruns (超时处理)', overrun_reason: 'Reason category', note: 'Note',
@@ -130,6 +131,7 @@ const STRINGS = {
     save: '保存', level: '级别', change_level: '调整级别', chain: '记录完整性',
     chain_ok: '哈希链完整（{n} 条事件）', chain_bad: '哈希链损坏：{d}', details: '详情',
     receipt: '电子服务凭证', receipt_print: '打印版（含二维码）', receipt_json: '下载（JSON，可离线核验）',
+    receipt_closure: '结单时出具，{t}', receipt_pending: '出具中（下载即立即出具）',
     org: '客户组织', category: '类别', tier: '客户等级', region: '区域', created: '创建时间',
     commitment: '承诺书', follows: '{name} 第 {version} 版', overruns: '超时处理',
     overrun_reason: '原因类别', note: '说明', explain: '告知客户', followup: '后续改进',
@@ -746,6 +748,8 @@ async function pageTicket(main, id) {
   const os = await orgs();
   const files = (await api('GET', `/tickets/${id}/attachments`)).attachments;
   const watch = await api('GET', `/tickets/${id}/watchers`);
+  // the receipts issued at closure (docs/receipts.md); none without a log key
+  const closures = (await api('GET', `/tickets/${id}/receipts`).catch(() => ({ receipts: [] }))).receipts;
   const reload = () => router();
   const stored = doc && doc.calendars && Object.values(doc.calendars).some((c) => typeof c === 'string')
     ? (await api('GET', '/calendars')).calendars : [];
@@ -798,7 +802,13 @@ async function pageTicket(main, id) {
     h('dt', {}, t('receipt')), h('dd', { id: 'receipt' },
       h('a', { href: `/api/v1/tickets/${id}/receipt?format=html&lang=${lang}`, target: '_blank', rel: 'noopener' }, t('receipt_print')),
       ' · ',
-      h('a', { href: `/api/v1/tickets/${id}/receipt`, download: `receipt-${id}.json` }, t('receipt_json'))));
+      h('a', { href: `/api/v1/tickets/${id}/receipt`, download: `receipt-${id}.json` }, t('receipt_json')),
+      closures.length ? h('ul', { id: 'closure-receipts' }, closures.map((r) =>
+        h('li', { 'data-seq': r.seq }, t('receipt_closure', { t: fmtTime(r.closed_at) }), ': ',
+          r.status === 'issued'
+            ? [h('a', { href: r.url, download: `receipt-${id}-${r.seq}.json` }, t('receipt_json')), ' · ',
+              h('a', { href: `${r.url}&format=html&lang=${lang}`, target: '_blank', rel: 'noopener' }, t('receipt_print'))]
+            : h('a', { href: r.url, download: `receipt-${id}-${r.seq}.json` }, t('receipt_pending'))))) : null));
 
   const side = [h('div', { class: 'card' }, h('h2', {}, t('details')), details), attachmentsCard(id, files, us, reload), watchersCard(ticket, watch, us, reload)];
   const actions = [];
@@ -2906,7 +2916,8 @@ function statementLinks(c) {
   const draw = () => {
     const at = pick.value ? `at=${pick.value}&` : '';
     links.replaceChildren(h('a', { href: `/api/v1/contracts/${c.id}/statement?${at}format=html&lang=${lang}`, target: '_blank', rel: 'noopener' }, 'HTML'),
-      ' · ', h('a', { href: `/api/v1/contracts/${c.id}/statement?${at}format=csv&lang=${lang}`, download: `statement-${c.id}-${pick.value || 'now'}.csv` }, 'CSV'));
+      ' · ', h('a', { href: `/api/v1/contracts/${c.id}/statement?${at}format=csv&lang=${lang}`, download: `statement-${c.id}-${pick.value || 'now'}.csv` }, 'CSV'),
+      ' · ', h('a', { href: `/api/v1/contracts/${c.id}/statement?${at}format=pdf&lang=${lang}`, download: `statement-${c.id}-${pick.value || 'now'}-${lang}.pdf` }, 'PDF'));
   };
   pick.addEventListener('change', draw);
   draw();

@@ -302,7 +302,8 @@ static bool pick_overrun(const struct kw_overrun_row *r, void *ctx)
 struct so_far {
     int64_t amount, quantity;
     size_t n;
-    bool stopped; /* an entry made when the late clock stopped (not at a period close) */
+    bool stopped;      /* an entry made when the late clock stopped (not at a period close) */
+    int64_t closed_to; /* the latest period close an entry measured it to (0: none) */
 };
 
 static bool add_so_far(const struct kw_ledger_row *e, void *ctx)
@@ -311,6 +312,8 @@ static bool add_so_far(const struct kw_ledger_row *e, void *ctx)
     s->n++;
     if (!strstr(e->body, "\"period_close\""))
         s->stopped = true;
+    else if (strcmp(e->kind, "accrual") == 0 && e->at + 1 > s->closed_to)
+        s->closed_to = e->at + 1; /* at the period's last second */
     if (strcmp(e->kind, "accrual") == 0 || strcmp(e->kind, "adjustment") == 0)
         s->amount += e->amount;
     if (strcmp(e->kind, "remedy") == 0)
@@ -366,7 +369,12 @@ static const char *status_name(enum kw_credit_status s)
 
 /* The entry (accrual, adjustment or remedy) that brings overrun o from
  * what it has so far to what out says. */
-enum why { AT_STOP, AT_CLOSE, REASON_CHANGED };
+enum why {
+    AT_STOP,
+    AT_CLOSE,
+    REASON_CHANGED,     /* of a run that stopped */
+    REASON_CHANGED_OPEN /* of a run still open, accrued at a period close (run->stopped_at) */
+};
 static enum kw_code settle_up(struct kw_store *st, const struct kw_overrun_row *o,
                               const struct kw_contract *c, const struct kw_sla_run *run,
                               const struct kw_credit_out *out, const struct so_far *sf,
@@ -415,18 +423,22 @@ static enum kw_code settle_up(struct kw_store *st, const struct kw_overrun_row *
             json_decref(b);
             return KW_OK;
         }
-        e.kind = why == REASON_CHANGED ? "adjustment" : "accrual";
+        bool changed = why == REASON_CHANGED || why == REASON_CHANGED_OPEN;
+        e.kind = changed ? "adjustment" : "accrual";
         e.amount = out->amount - sf->amount;
         json_object_set_new(b, "hours", json_integer(out->hours));
         json_object_set_new(b, "raw", json_integer(out->raw));
         json_object_set_new(b, "owed", json_integer(out->amount));
         json_object_set_new(b, "amount", json_integer(e.amount));
-        if (why == REASON_CHANGED)
+        if (changed)
             json_object_set_new(b, "note", json_string("the overrun's reason changed"));
     }
-    if (why == AT_CLOSE) { /* the period's end (the entry is at its last second) */
+    /* measured to a period's end: AT_CLOSE's entry is at its last second;
+     * a reason changed on a run still open restates that close, and marks
+     * so that the accrual at the stop still comes (add_so_far) */
+    if (why == AT_CLOSE || why == REASON_CHANGED_OPEN) {
         char end[KW_INSTANT_BUF];
-        kw_instant_format_utc(now + 1, end);
+        kw_instant_format_utc(why == AT_CLOSE ? now + 1 : run->stopped_at, end);
         json_object_set_new(b, "period_close", json_string(end));
     }
     return append(st, &e, b, NULL, err);
@@ -490,6 +502,10 @@ enum kw_code kw_ledger_accrue(struct kw_store *st, int64_t ticket, const struct 
     return KW_OK;
 }
 
+static enum kw_code measure_to(struct kw_unit *u, const struct kw_contract *c,
+                               const struct kw_overrun_row *o, int64_t to, enum why why,
+                               int64_t actor, int64_t *entries, struct kw_err *err);
+
 enum kw_code kw_ledger_reason_changed(struct kw_unit *u, const struct kw_actor *who,
                                       int64_t overrun, struct kw_err *err)
 {
@@ -500,8 +516,8 @@ enum kw_code kw_ledger_reason_changed(struct kw_unit *u, const struct kw_actor *
     if (rc != KW_OK || !p.found)
         return rc;
     struct so_far sf;
-    if ((rc = overrun_so_far(u->st, overrun, &sf, err)) != KW_OK || !sf.stopped)
-        return rc; /* not stopped yet: the accrual at the stop will see the reason */
+    if ((rc = overrun_so_far(u->st, overrun, &sf, err)) != KW_OK || (!sf.stopped && !sf.closed_to))
+        return rc; /* nothing accrued yet: the accrual at the stop will see the reason */
     struct kw_ledger_filter lf = {
         .overrun_id = overrun, .from = KW_STORE_NO_TIME, .to = KW_STORE_NO_TIME, .limit = 1};
     int64_t contract_id = 0;
@@ -510,6 +526,10 @@ enum kw_code kw_ledger_reason_changed(struct kw_unit *u, const struct kw_actor *
     struct found_contract fc;
     if ((rc = contract_get(u->st, contract_id, &fc, "", err)) != KW_OK)
         return rc;
+    if (!sf.stopped) { /* still open, accrued at a period close: restate that */
+        int64_t n = 0;
+        return measure_to(u, &fc.c, &p.r, sf.closed_to, REASON_CHANGED_OPEN, who->id, &n, err);
+    }
     struct kw_ticket_row t;
     if ((rc = kw_store_ticket_get(u->st, p.r.ticket_id, &t, err)) != KW_OK)
         return rc;
@@ -780,10 +800,13 @@ static bool collect_open(const struct kw_overrun_row *r, void *ctx)
     return true;
 }
 
-/* Accrue overrun o (open at to) as if it stopped at to. */
-static enum kw_code close_one(struct kw_unit *u, const struct kw_contract *c,
-                              struct kw_overrun_row *o, int64_t to, int64_t *entries,
-                              struct kw_err *err)
+/* Accrue overrun o (open at to) as if it stopped at to: at a period's
+ * close (AT_CLOSE, at its last second, by Keepword), or again when its
+ * reason changed while it is still open (REASON_CHANGED_OPEN, by actor at
+ * u->now, an adjustment). */
+static enum kw_code measure_to(struct kw_unit *u, const struct kw_contract *c,
+                               const struct kw_overrun_row *o, int64_t to, enum why why,
+                               int64_t actor, int64_t *entries, struct kw_err *err)
 {
     struct kw_ticket_row t;
     enum kw_code rc = kw_store_ticket_get(u->st, o->ticket_id, &t, err);
@@ -805,6 +828,7 @@ static enum kw_code close_one(struct kw_unit *u, const struct kw_contract *c,
     if (run && rc == KW_OK)
         rc = overrun_so_far(u->st, o->id, &sf, err);
     if (run && rc == KW_OK && !sf.stopped) {
+        int64_t when = why == AT_CLOSE ? to - 1 : u->now;
         struct kw_sla_run at_close = *run;
         at_close.stopped_at = to; /* measured to the period's end */
         struct kw_credit_out out;
@@ -812,8 +836,9 @@ static enum kw_code close_one(struct kw_unit *u, const struct kw_contract *c,
         if (rc == KW_OK && out.status != KW_CREDIT_NO_RULE && out.status != KW_CREDIT_NOT_LATE &&
             (out.status == KW_CREDIT_REMEDY ? out.quantity != sf.quantity
                                             : out.amount != sf.amount)) {
-            /* at the period's last second, so that it counts in that period */
-            rc = settle_up(u->st, o, c, &at_close, &out, &sf, AT_CLOSE, 0, to - 1, err);
+            /* a close's at the period's last second, so that it counts in
+             * that period; a changed reason's when it changed */
+            rc = settle_up(u->st, o, c, &at_close, &out, &sf, why, actor, when, err);
             *entries += rc == KW_OK;
         }
     }
@@ -834,7 +859,7 @@ static enum kw_code close_contract(struct kw_unit *u, const struct kw_contract *
         o.r[j].reason = o.reason[j][0] ? o.reason[j] : NULL;
         o.r[j].note = o.r[j].rca = o.r[j].action = NULL;
         if (o.r[j].deadline < to)
-            rc = close_one(u, c, &o.r[j], to, entries, err);
+            rc = measure_to(u, c, &o.r[j], to, AT_CLOSE, 0, entries, err);
     }
     free(o.r);
     free(o.metric);

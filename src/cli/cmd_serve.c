@@ -255,6 +255,7 @@ static void *signer_run(void *arg)
         pthread_cond_timedwait(&s->cv, &s->mu, &until);
         if (s->stopping)
             break;
+        struct kw_http *http = s->http;
         pthread_mutex_unlock(&s->mu);
         struct kw_proof_sign ps = {.signer = &s->signer, .now = s->clock.now(s->clock.ctx)};
         struct kw_err err = {0};
@@ -273,6 +274,13 @@ static void *signer_run(void *arg)
         else if (held && ps.signed_now)
             KW_LOG(s->log, KW_LOG_DEBUG, "mod=log event=checkpoint.signed size=%llu",
                    (unsigned long long)ps.size);
+        /* the receipts due at closure, against the checkpoint just signed
+         * (docs/receipts.md) */
+        size_t issued = 0;
+        if (held && kw_http_issue_receipts(http, ps.now, &issued, &err) != KW_OK)
+            KW_LOG(s->log, KW_LOG_ERROR, "mod=log event=receipt.failed msg=\"%s\"", err.msg);
+        else if (issued)
+            KW_LOG(s->log, KW_LOG_INFO, "mod=log event=receipt.issued count=%zu", issued);
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
@@ -281,8 +289,7 @@ static void *signer_run(void *arg)
 
 static void serving_stop(struct serving *s)
 {
-    kw_http_stop(s->http); /* no more requests */
-    if (s->signing) {
+    if (s->signing) { /* first: it issues receipts through the server */
         pthread_mutex_lock(&s->mu);
         s->stopping = true;
         pthread_cond_signal(&s->cv);
@@ -290,6 +297,7 @@ static void serving_stop(struct serving *s)
         pthread_join(s->signer_thread, NULL);
         s->signing = false;
     }
+    kw_http_stop(s->http);      /* no more requests */
     kw_store_close(s->singles); /* the singleton is free for another node */
     s->singles = NULL;
     kw_mailin_stop(s->mailin);
@@ -438,8 +446,11 @@ static enum kw_code serving_start(struct serving *s, const char *listen, const c
                                 .limits = *limits,
                                 .max_attachment = (size_t)lim->file,
                                 .max_ticket_attachments = lim->ticket};
-    s->http = kw_http_start(listen, &deps, err);
-    return s->http ? KW_OK : err->code;
+    struct kw_http *h = kw_http_start(listen, &deps, err);
+    pthread_mutex_lock(&s->mu); /* the signer issues receipts through it */
+    s->http = h;
+    pthread_mutex_unlock(&s->mu);
+    return h ? KW_OK : err->code;
 }
 
 int kw_cmd_serve(int argc, char **argv)

@@ -102,6 +102,12 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
 /* Stop accepting, finish what is in flight, free what the server made (not
  * its deps). Accepts NULL. */
 void kw_http_stop(struct kw_http *h);
+/* Issue the receipts due at closure that are still pending (docs/receipts.md),
+ * a batch of at most 16, oldest closure first, signing a checkpoint when
+ * none covers a closing event; *issued says how many. Safe from any thread;
+ * the server's signer calls it after each checkpoint. */
+enum kw_code kw_http_issue_receipts(struct kw_http *h, int64_t now, size_t *issued,
+                                    struct kw_err *err);
 /* The port actually bound (useful with port 0). */
 unsigned kw_http_port(const struct kw_http *h);
 /* Route i of the server's table (in docs/openapi.json's order): its method

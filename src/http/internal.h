@@ -486,6 +486,7 @@ struct kwh_reply kwh_log_checkpoint(struct kwh_call *x);
 struct kwh_reply kwh_log_inclusion(struct kwh_call *x);
 struct kwh_reply kwh_log_consistency(struct kwh_call *x);
 struct kwh_reply kwh_ticket_receipt(struct kwh_call *x);
+struct kwh_reply kwh_ticket_receipts(struct kwh_call *x);
 /* admin.c */
 struct kwh_reply kwh_orgs_list(struct kwh_call *x);
 struct kwh_reply kwh_orgs_create(struct kwh_call *x);

@@ -15,6 +15,7 @@
 #include "watch.h"
 #include "kw_buf.h"
 #include "ledger.h"
+#include "render.h"
 
 struct totals {
     struct kw_ledger_sums s;
@@ -681,12 +682,98 @@ static struct kwh_reply statement_csv(json_t *st)
     return r;
 }
 
+/* An entry's kind in the statement's language. */
+static const char *kind_word(const char *kind, bool zh)
+{
+    static const struct {
+        const char *id, *cn;
+    } kinds[] = {{"accrual", "计提"},
+                 {"adjustment", "调整"},
+                 {"claim", "索赔"},
+                 {"settlement", "结算"},
+                 {"remedy", "补偿项目"}};
+    for (size_t k = 0; zh && kind && k < sizeof(kinds) / sizeof(kinds[0]); k++)
+        if (strcmp(kinds[k].id, kind) == 0)
+            return kinds[k].cn;
+    return kind ? kind : "";
+}
+
+/* An entry's accident level and the loss it is for ("major accident
+ * (loss 600000.00 CNY)"), or "" when it has none. */
+static void level_text(json_t *e, const char *cur, bool zh, char *buf, size_t cap)
+{
+    static const struct {
+        const char *id, *en, *cn;
+    } levels[] = {{"major", "major accident", "重大事故"},
+                  {"serious", "serious accident", "严重事故"},
+                  {"general", "general accident", "一般事故"}};
+    const char *level = json_string_value(json_object_get(e, "accident_level"));
+    buf[0] = 0;
+    for (size_t k = 0; level && k < sizeof(levels) / sizeof(levels[0]); k++)
+        if (strcmp(levels[k].id, level) == 0) {
+            char m[48];
+            money_text(m, sizeof(m), json_integer_value(json_object_get(e, "loss")));
+            snprintf(buf, cap, "%s (%s %s %s)", zh ? levels[k].cn : levels[k].en,
+                     zh ? "损失" : "loss", m, cur ? cur : "");
+        }
+}
+
+/* An entry's amount ("-12.50 CNY") or a remedy's quantity ("× 2"). */
+static void amount_text(json_t *e, const char *cur, char *buf, size_t cap)
+{
+    if (strcmp(json_string_value(json_object_get(e, "kind")), "remedy") == 0) {
+        snprintf(buf, cap, "× %lld", (long long)json_integer_value(json_object_get(e, "quantity")));
+        return;
+    }
+    char m[48];
+    money_text(m, sizeof(m), json_integer_value(json_object_get(e, "amount")));
+    snprintf(buf, cap, "%s %s", m, cur ? cur : "");
+}
+
+/* What an entry is about: a remedy's item, a note, an invoice. */
+static void detail_text(json_t *e, bool zh, char *buf, size_t cap)
+{
+    json_t *body = json_object_get(e, "body");
+    const char *item =
+        json_string_value(json_object_get(json_object_get(body, "item"), zh ? "zh" : "en"));
+    const char *note = json_string_value(json_object_get(body, "note"));
+    const char *inv = json_string_value(json_object_get(body, "invoice"));
+    snprintf(buf, cap, "%s%s%s%s%s", item ? item : "", item && note ? " " : "", note ? note : "",
+             (item || note) && inv ? " " : "", inv ? inv : "");
+}
+
+/* The statement's summary lines: label and where the figure is. */
+static const struct {
+    const char *en, *cn, *part, *key;
+} summary[] = {
+    {"Period from (UTC)", "周期开始（UTC）", "period", "from"},
+    {"to (exclusive)", "周期结束（不含）", "period", "to"},
+    {"Credits owed before", "期初应赔付", "opening", "credits"},
+    {"Credits in the period", "本期应赔付", "in_period", "credits"},
+    {"Claimed in the period", "本期索赔", "in_period", "claimed"},
+    {"Settled in the period", "本期结算", "in_period", "settled"},
+    {"Still owed at the end", "期末尚欠", "closing", "owed"},
+    {"Deposit balance at the end", "期末保证金余额", "closing", "deposit_balance"},
+    {"Deposit required", "应缴保证金", "closing", "deposit_required"},
+};
+
+static void summary_text(json_t *st, size_t i, char *buf, size_t cap)
+{
+    json_t *v = json_object_get(json_object_get(st, summary[i].part), summary[i].key);
+    if (json_is_integer(v)) {
+        char m[48];
+        money_text(m, sizeof(m), json_integer_value(v));
+        snprintf(buf, cap, "%s %s", m, json_string_value(json_object_get(st, "currency")));
+    } else {
+        snprintf(buf, cap, "%s", json_is_string(v) ? json_string_value(v) : "");
+    }
+}
+
 static struct kwh_reply statement_html(json_t *st, const char *org, bool zh)
 {
     struct kw_buf b = {0};
 #define L(en, cn) (zh ? (cn) : (en))
     const char *cur = json_string_value(json_object_get(st, "currency"));
-    json_t *per = json_object_get(st, "period");
     kw_buf_printf(&b,
                   "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
                   "<meta name=\"viewport\" content=\"width=device-width\">"
@@ -696,31 +783,11 @@ static struct kwh_reply statement_html(json_t *st, const char *org, bool zh)
                   L("Credit statement", "赔付对账单"));
     kw_buf_html(&b, org);
     kw_buf_adds(&b, "</h1><dl>");
-    char m[48];
-    struct {
-        const char *en, *cn, *key;
-        json_t *from;
-    } rows[] = {
-        {"Period from (UTC)", "周期开始（UTC）", "from", per},
-        {"to (exclusive)", "周期结束（不含）", "to", per},
-        {"Credits owed before", "期初应赔付", "credits", json_object_get(st, "opening")},
-        {"Credits in the period", "本期应赔付", "credits", json_object_get(st, "in_period")},
-        {"Claimed in the period", "本期索赔", "claimed", json_object_get(st, "in_period")},
-        {"Settled in the period", "本期结算", "settled", json_object_get(st, "in_period")},
-        {"Still owed at the end", "期末尚欠", "owed", json_object_get(st, "closing")},
-        {"Deposit balance at the end", "期末保证金余额", "deposit_balance",
-         json_object_get(st, "closing")},
-        {"Deposit required", "应缴保证金", "deposit_required", json_object_get(st, "closing")},
-    };
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        json_t *v = json_object_get(rows[i].from, rows[i].key);
-        kw_buf_printf(&b, "<dt>%s</dt><dd>", L(rows[i].en, rows[i].cn));
-        if (json_is_integer(v)) {
-            money_text(m, sizeof(m), json_integer_value(v));
-            kw_buf_printf(&b, "%s ", m);
-            kw_buf_html(&b, cur);
-        } else
-            kw_buf_html(&b, json_string_value(v));
+    char m[256];
+    for (size_t i = 0; i < sizeof(summary) / sizeof(summary[0]); i++) {
+        kw_buf_printf(&b, "<dt>%s</dt><dd>", L(summary[i].en, summary[i].cn));
+        summary_text(st, i, m, sizeof(m));
+        kw_buf_html(&b, m);
         kw_buf_adds(&b, "</dd>");
     }
     kw_buf_printf(&b,
@@ -733,57 +800,24 @@ static struct kwh_reply statement_html(json_t *st, const char *org, bool zh)
     json_t *e;
     json_array_foreach(json_object_get(st, "entries"), i, e)
     {
-        json_t *body = json_object_get(e, "body");
-        const char *kind = json_string_value(json_object_get(e, "kind"));
-        static const struct {
-            const char *id, *cn;
-        } kinds[] = {{"accrual", "计提"},
-                     {"adjustment", "调整"},
-                     {"claim", "索赔"},
-                     {"settlement", "结算"},
-                     {"remedy", "补偿项目"}};
-        const char *kcn = kind;
-        for (size_t k = 0; k < 5; k++)
-            if (strcmp(kinds[k].id, kind) == 0)
-                kcn = kinds[k].cn;
         kw_buf_printf(&b, "<tr><td>%lld</td><td>",
                       (long long)json_integer_value(json_object_get(e, "seq")));
         kw_buf_html(&b, json_string_value(json_object_get(e, "at")));
-        kw_buf_printf(&b, "</td><td>%s</td><td class=\"num\">", zh ? kcn : kind);
-        if (strcmp(kind, "remedy") == 0)
-            kw_buf_printf(&b, "&times; %lld",
-                          (long long)json_integer_value(json_object_get(e, "quantity")));
-        else {
-            money_text(m, sizeof(m), json_integer_value(json_object_get(e, "amount")));
-            kw_buf_printf(&b, "%s ", m);
-            kw_buf_html(&b, cur);
-        }
+        kw_buf_printf(&b, "</td><td>%s</td><td class=\"num\">",
+                      kind_word(json_string_value(json_object_get(e, "kind")), zh));
+        amount_text(e, cur, m, sizeof(m));
+        kw_buf_html(&b, m);
         kw_buf_adds(&b, "</td><td>");
         if (json_is_integer(json_object_get(e, "ticket_id")))
             kw_buf_printf(&b, "#%lld",
                           (long long)json_integer_value(json_object_get(e, "ticket_id")));
         kw_buf_adds(&b, "</td><td>");
-        static const struct {
-            const char *id, *en, *cn;
-        } levels[] = {{"major", "major accident", "重大事故"},
-                      {"serious", "serious accident", "严重事故"},
-                      {"general", "general accident", "一般事故"}};
-        const char *level = json_string_value(json_object_get(e, "accident_level"));
-        for (size_t k = 0; level && k < 3; k++)
-            if (strcmp(levels[k].id, level) == 0) {
-                money_text(m, sizeof(m), json_integer_value(json_object_get(e, "loss")));
-                kw_buf_printf(&b, "%s (%s ", L(levels[k].en, levels[k].cn), L("loss", "损失"));
-                kw_buf_adds(&b, m);
-                kw_buf_adds(&b, " ");
-                kw_buf_html(&b, cur);
-                kw_buf_adds(&b, ")");
-            }
+        level_text(e, cur, zh, m, sizeof(m));
+        kw_buf_html(&b, m);
         kw_buf_adds(&b, "</td><td>");
-        json_t *item = json_object_get(body, "item");
-        if (item)
-            kw_buf_html(&b, json_string_value(json_object_get(item, zh ? "zh" : "en")));
-        kw_buf_html(&b, json_string_value(json_object_get(body, "note")));
-        kw_buf_html(&b, json_string_value(json_object_get(body, "invoice")));
+        char detail[4200];
+        detail_text(e, zh, detail, sizeof(detail));
+        kw_buf_html(&b, detail);
         kw_buf_adds(&b, "</td><td><code>");
         char h12[13];
         snprintf(h12, sizeof(h12), "%s", json_string_value(json_object_get(e, "hash")));
@@ -799,14 +833,97 @@ static struct kwh_reply statement_html(json_t *st, const char *org, bool zh)
     return kwh_ok_text("text/html; charset=utf-8", b.p);
 }
 
+/* The statement as A4 PDF pages drawn like the service report
+ * (report/render.h): the summary, then one line per entry with its
+ * accident level. */
+static struct kwh_reply statement_pdf(json_t *st, const char *org, bool zh, int64_t contract)
+{
+#define L(en, cn) (zh ? (cn) : (en))
+    const char *cur = json_string_value(json_object_get(st, "currency"));
+    json_t *entries = json_object_get(st, "entries");
+    size_t ns = sizeof(summary) / sizeof(summary[0]), ne = json_array_size(entries);
+    enum { COLS = 7, W = 128 };
+    char(*text)[W] = calloc(2 * ns + COLS * ne + 1, W);
+    const char **cells = calloc(2 * ns + COLS * ne + 1, sizeof(*cells));
+    struct kw_buf out = {0};
+    struct kw_err err = {0};
+    struct kwh_reply rep;
+    if (!text || !cells) {
+        rep = kwh_problem_of(KW_NOMEM, "", "no memory for the statement");
+        goto out;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        cells[2 * i] = L(summary[i].en, summary[i].cn);
+        summary_text(st, i, text[2 * i + 1], W);
+        cells[2 * i + 1] = text[2 * i + 1];
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(entries, i, e)
+    {
+        size_t at = 2 * ns + COLS * i;
+        snprintf(text[at], W, "%lld", (long long)json_integer_value(json_object_get(e, "seq")));
+        snprintf(text[at + 1], W, "%s", json_string_value(json_object_get(e, "at")));
+        snprintf(text[at + 2], W, "%s",
+                 kind_word(json_string_value(json_object_get(e, "kind")), zh));
+        amount_text(e, cur, text[at + 3], W);
+        if (json_is_integer(json_object_get(e, "ticket_id")))
+            snprintf(text[at + 4], W, "#%lld",
+                     (long long)json_integer_value(json_object_get(e, "ticket_id")));
+        level_text(e, cur, zh, text[at + 5], W);
+        detail_text(e, zh, text[at + 6], W);
+        for (size_t c = 0; c < COLS; c++)
+            cells[at + c] = text[at + c]; /* none: blank (a "—" would align right) */
+    }
+    const struct kw_doc_table tables[] = {
+        {.title = L("Summary", "汇总"),
+         .ncols = 2,
+         .nrows = ns,
+         .cols = {L("Item", "项目"), L("Amount", "金额")},
+         .right = 1u << 1,
+         .cells = cells},
+        {.title = L("Entries in the period", "本期明细"),
+         .ncols = COLS,
+         .nrows = ne,
+         .cols = {"#", L("At (UTC)", "时间（UTC）"), L("Entry", "类型"), L("Amount", "金额"),
+                  L("Ticket", "工单"), L("Accident level", "事故等级"), L("Detail", "说明")},
+         .right = 1u << 3,
+         .cells = cells + 2 * ns},
+    };
+    char title[256], sub[256];
+    snprintf(title, sizeof(title), "%s: %s", L("Credit statement", "赔付对账单"), org);
+    snprintf(sub, sizeof(sub), "%s #%lld · %s %s – %s (UTC) · %s", L("Contract", "合同"),
+             (long long)contract, L("period", "周期"),
+             json_string_value(json_object_get(json_object_get(st, "period"), "from")),
+             json_string_value(json_object_get(json_object_get(st, "period"), "to")), cur);
+    if (kw_doc_pdf(title, sub, tables, 2, &out, &err) != KW_OK) {
+        kw_buf_release(&out);
+        rep = kwh_problem(&err);
+        goto out;
+    }
+    rep = (struct kwh_reply){.status = 200, .text = out.p, .text_len = out.len};
+    snprintf(rep.file_type, sizeof(rep.file_type), "application/pdf");
+    char day[11] = "";
+    snprintf(day, sizeof(day), "%s",
+             json_string_value(json_object_get(json_object_get(st, "period"), "from")));
+    if ((rep.disposition = malloc(96)))
+        snprintf(rep.disposition, 96, "attachment; filename=\"statement-%lld-%s-%s.pdf\"",
+                 (long long)contract, day, zh ? "zh" : "en");
+out:
+    free(text);
+    free(cells);
+    return rep;
+#undef L
+}
+
 struct kwh_reply kwh_contract_statement(struct kwh_call *x)
 {
     struct kwh_reply out;
     const char *format = kwh_query(x, "format"), *lang = kwh_query(x, "lang");
     const char *at = kwh_query(x, "at");
     if (format && strcmp(format, "json") != 0 && strcmp(format, "html") != 0 &&
-        strcmp(format, "csv") != 0)
-        return kwh_problemf(KW_INVALID, "/format", "format is json, html or csv, not '%.40s'",
+        strcmp(format, "csv") != 0 && strcmp(format, "pdf") != 0)
+        return kwh_problemf(KW_INVALID, "/format", "format is json, html, csv or pdf, not '%.40s'",
                             format);
     if (lang && strcmp(lang, "zh") != 0 && strcmp(lang, "en") != 0)
         return kwh_problemf(KW_INVALID, "/lang", "lang is zh or en, not '%.40s'", lang);
@@ -873,7 +990,9 @@ struct kwh_reply kwh_contract_statement(struct kwh_call *x)
     }
     struct kw_org o;
     const char *name = kw_store_org_get(x->wk->st, c.org_id, &o, NULL) == KW_OK ? o.name : "";
-    out = statement_html(st, name, !lang || strcmp(lang, "zh") == 0);
+    bool zh = !lang || strcmp(lang, "zh") == 0;
+    out = strcmp(format, "pdf") == 0 ? statement_pdf(st, name, zh, c.id)
+                                     : statement_html(st, name, zh);
     json_decref(st);
     return out;
 }

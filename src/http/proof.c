@@ -180,7 +180,11 @@ static void stored_release(struct stored *s)
     free(s->ev);
 }
 
-static struct kwh_reply receipt(struct kwh_call *x, json_t *visible)
+/* The receipt of the events of ticket x->arg.id listed in visible (the
+ * timeline's, as the caller may see them) up to chain seq upto (0: all),
+ * against the first checkpoint covering the last of them (signed now when
+ * there is none); since > 0 adds the consistency proof from that size. */
+static struct kwh_reply receipt(struct kwh_call *x, json_t *visible, int64_t upto, uint64_t since)
 {
     struct kw_err err = {0};
     struct kwh_reply fail;
@@ -190,17 +194,16 @@ static struct kwh_reply receipt(struct kwh_call *x, json_t *visible)
     json_t *events = json_array();
     unsigned char path[KW_MERKLE_MAX_PROOF][KW_MERKLE_HASH];
     size_t n;
-    uint64_t last_leaf = 0, since = 0;
-    if (!size_param(x, "since", 0, &since, &fail))
-        goto out_fail;
+    uint64_t last_leaf = 0;
     if (kw_store_events(x->wk->st, x->arg.id, keep_event, &all, &err) != KW_OK)
         goto out_err;
     if (all.n == 0) {
         kw_err_set(&err, KW_NOT_FOUND, "", "ticket %lld has no events", (long long)x->arg.id);
         goto out_err;
     }
-    if (kw_store_log_event_leaf(x->wk->st, x->arg.id, all.ev[all.n - 1].seq, &last_leaf, &err) !=
-            KW_OK ||
+    if (upto <= 0 || upto > (int64_t)all.n)
+        upto = all.ev[all.n - 1].seq;
+    if (kw_store_log_event_leaf(x->wk->st, x->arg.id, upto, &last_leaf, &err) != KW_OK ||
         checkpoint_for(x, last_leaf + 1, &cp, &err) != KW_OK)
         goto out_err;
     size_t tl;
@@ -231,6 +234,8 @@ static struct kwh_reply receipt(struct kwh_call *x, json_t *visible)
             if (strcmp(kh, want) == 0)
                 break;
         }
+        if (want && k < all.n && all.ev[k].seq > upto)
+            break; /* after the event the receipt ends at */
         if (!want || k == all.n || all.ev[k].seq != (int64_t)k + 1) {
             kw_err_set(&err, KW_STORE, "", "event %lld of ticket %lld is missing",
                        (long long)json_integer_value(json_object_get(v, "seq")),
@@ -285,7 +290,6 @@ static struct kwh_reply receipt(struct kwh_call *x, json_t *visible)
     return kwh_ok(200, j);
 out_err:
     fail = kwh_problem(&err);
-out_fail:
     json_decref(events);
     stored_release(&all);
     free(cp.note);
@@ -407,12 +411,217 @@ struct kwh_reply kwh_ticket_receipt(struct kwh_call *x)
     struct kwh_reply seen = kwh_ticket_events(x);
     if (seen.status != 200)
         return seen;
-    struct kwh_reply rep = receipt(x, json_object_get(seen.json, "events"));
+    uint64_t since = 0;
+    struct kwh_reply fail;
+    if (!size_param(x, "since", 0, &since, &fail)) {
+        json_decref(seen.json);
+        return fail;
+    }
+    struct kwh_reply rep = receipt(x, json_object_get(seen.json, "events"), 0, since);
     json_decref(seen.json);
     if (rep.status == 200 && format && strcmp(format, "html") == 0) {
         struct kwh_reply page = receipt_html(rep.json, !lang || strcmp(lang, "zh") == 0);
         json_decref(rep.json);
         return page;
     }
+    return rep;
+}
+
+/* ---- receipts issued at closure ---- */
+
+static void reply_drop(struct kwh_reply *r)
+{
+    json_decref(r->json);
+    free(r->text);
+    free(r->disposition);
+}
+
+struct keep_receipt {
+    const struct kw_receipt_row *r;
+    const char *body;
+};
+
+static enum kw_code keep_receipt_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct keep_receipt *k = ctx;
+    return kw_store_receipt_issue(st, k->r, k->body, err);
+}
+
+/* Make receipt r (pending) of the ticket's events up to the closing one as
+ * its customer may see them, keep it, and read back the bytes kept (the
+ * first issuer's, should two race) into *body (the caller frees it). */
+static enum kw_code issue(struct kwh_call *x, const struct kw_receipt_row *r, char **body,
+                          struct kw_err *err)
+{
+    struct kw_ticket_row t;
+    enum kw_code rc = kw_store_ticket_get(x->wk->st, r->ticket_id, &t, err);
+    if (rc != KW_OK)
+        return rc;
+    struct kwh_call y = *x;
+    y.arg.id = r->ticket_id;
+    y.authed = true;
+    y.me = (struct kwh_caller){.role = R_CUSTOMER, .customer = true, .org_id = t.org_id};
+    struct kwh_reply seen = kwh_ticket_events(&y);
+    if (seen.status != 200) {
+        reply_drop(&seen);
+        return kw_err_set(err, KW_STORE, "", "ticket %lld: its timeline cannot be read",
+                          (long long)r->ticket_id);
+    }
+    struct kwh_reply rep = receipt(&y, json_object_get(seen.json, "events"), r->seq, 0);
+    json_decref(seen.json);
+    if (rep.status != 200) {
+        json_t *d = rep.json ? json_object_get(rep.json, "detail") : NULL;
+        kw_err_set(err, KW_STORE, "", "ticket %lld: no receipt: %s", (long long)r->ticket_id,
+                   d ? json_string_value(d) : "?");
+        reply_drop(&rep);
+        return KW_STORE;
+    }
+    struct kw_receipt_row made = *r;
+    made.issued_at = x->now;
+    made.tree_size = json_integer_value(json_object_get(rep.json, "tree_size"));
+    snprintf(made.receipt_hash, sizeof(made.receipt_hash), "%s",
+             json_string_value(json_object_get(rep.json, "receipt_hash")));
+    char *text = json_dumps(rep.json, JSON_INDENT(2));
+    json_decref(rep.json);
+    if (!text)
+        return kw_err_set(err, KW_NOMEM, "", "no memory for a receipt");
+    struct keep_receipt k = {&made, text};
+    rc = kw_writer_run(x->h->w, keep_receipt_unit, &k, err);
+    free(text);
+    if (rc != KW_OK)
+        return rc;
+    kw_store_end_read(x->wk->st);
+    struct kw_receipt_row back;
+    rc = kw_store_receipt_get(x->wk->st, r->ticket_id, r->seq, &back, body, err);
+    if (rc == KW_OK && !*body)
+        rc = kw_err_set(err, KW_STORE, "", "ticket %lld: its receipt was not kept",
+                        (long long)r->ticket_id);
+    return rc;
+}
+
+struct pending {
+    struct kw_receipt_row r[16];
+    size_t n;
+};
+
+static bool take_pending(const struct kw_receipt_row *r, void *ctx)
+{
+    struct pending *p = ctx;
+    p->r[p->n++] = *r;
+    return p->n < sizeof(p->r) / sizeof(p->r[0]);
+}
+
+enum kw_code kw_http_issue_receipts(struct kw_http *h, int64_t now, size_t *issued,
+                                    struct kw_err *err)
+{
+    *issued = 0;
+    /* PostgreSQL keeps no receipts yet (docs/receipts.md): nothing is due */
+    if (!h || !h->signer || kw_store_location_is_pg(h->db))
+        return KW_OK;
+    struct kwh_worker *wk = kwh_worker_take(h, err);
+    if (!wk)
+        return err->code;
+    struct kwh_call x = {.h = h, .wk = wk, .now = now, .method = "GET", .authed = true};
+    struct pending p = {0};
+    enum kw_code rc =
+        kw_store_receipts(wk->st, 0, sizeof(p.r) / sizeof(p.r[0]), take_pending, &p, err);
+    /* one that fails (said in err) does not hold up the others behind it */
+    struct kw_err one = {0};
+    for (size_t i = 0; rc == KW_OK && i < p.n; i++) {
+        char *body = NULL;
+        if (issue(&x, &p.r[i], &body, &one) == KW_OK)
+            (*issued)++;
+        else if (err && err->code == KW_OK)
+            *err = one;
+        free(body);
+    }
+    if (rc == KW_OK && err && err->code != KW_OK)
+        rc = err->code;
+    kw_store_end_read(wk->st);
+    kwh_worker_give(h, wk);
+    return rc;
+}
+
+static json_t *receipt_entry(const struct kw_receipt_row *r)
+{
+    char closed[32], issued[32], url[96];
+    kw_instant_format_utc(r->closed_at, closed);
+    snprintf(url, sizeof(url), "/api/v1/tickets/%lld/receipts?seq=%lld", (long long)r->ticket_id,
+             (long long)r->seq);
+    bool done = r->issued_at != KW_STORE_NO_TIME;
+    if (done)
+        kw_instant_format_utc(r->issued_at, issued);
+    return json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:s}", "seq", (json_int_t)r->seq, "closed_at",
+                     closed, "status", done ? "issued" : "pending", "issued_at",
+                     done ? json_string(issued) : json_null(), "tree_size",
+                     done ? json_integer(r->tree_size) : json_null(), "receipt_hash",
+                     done ? json_string(r->receipt_hash) : json_null(), "url", url);
+}
+
+static bool list_receipt(const struct kw_receipt_row *r, void *ctx)
+{
+    json_array_append_new(ctx, receipt_entry(r));
+    return true;
+}
+
+struct kwh_reply kwh_ticket_receipts(struct kwh_call *x)
+{
+    if (!x->h->signer)
+        return no_signer();
+    struct kwh_reply fail;
+    struct kw_ticket_row t;
+    if (!kwh_authenticate(x, &fail) || !kwh_visible_ticket(x, x->arg.id, &t, &fail))
+        return fail;
+    const char *format = kwh_query(x, "format"), *lang = kwh_query(x, "lang");
+    if (format && strcmp(format, "json") != 0 && strcmp(format, "html") != 0)
+        return kwh_problemf(KW_INVALID, "/format", "format is json or html, not '%.40s'", format);
+    if (lang && strcmp(lang, "zh") != 0 && strcmp(lang, "en") != 0)
+        return kwh_problemf(KW_INVALID, "/lang", "lang is zh or en, not '%.40s'", lang);
+    struct kw_err err = {0};
+    if (!kwh_query(x, "seq")) {
+        if (format)
+            return kwh_problem_of(KW_INVALID, "/format",
+                                  "format is for one receipt: give seq (the closing event's)");
+        json_t *list = json_array();
+        if (kw_store_receipts(x->wk->st, x->arg.id, SIZE_MAX, list_receipt, list, &err) != KW_OK) {
+            json_decref(list);
+            return kwh_problem(&err);
+        }
+        return kwh_ok(200,
+                      json_pack("{s:I, s:o}", "ticket", (json_int_t)x->arg.id, "receipts", list));
+    }
+    long long seq = 0;
+    if (!kwh_query_int(x, "seq", 1, INT64_MAX, &seq, &fail))
+        return fail;
+    struct kw_receipt_row r;
+    char *body = NULL;
+    if (kw_store_receipt_get(x->wk->st, x->arg.id, seq, &r, &body, &err) != KW_OK) {
+        if (err.code == KW_NOT_FOUND)
+            return kwh_problemf(KW_NOT_FOUND, "/seq",
+                                "ticket %lld was not closed at event %lld: no receipt issued there "
+                                "(GET /api/v1/tickets/%lld/receipts lists them)",
+                                (long long)x->arg.id, seq, (long long)x->arg.id);
+        return kwh_problem(&err);
+    }
+    /* still pending (the periodic signer has not reached it): issued now,
+     * against a checkpoint signed now if none covers the closing event */
+    if (!body && issue(x, &r, &body, &err) != KW_OK)
+        return kwh_problem(&err);
+    if (format && strcmp(format, "html") == 0) {
+        json_t *j = json_loads(body, 0, NULL);
+        free(body);
+        if (!j)
+            return kwh_problem_of(KW_STORE, "", "the kept receipt is not JSON");
+        struct kwh_reply page = receipt_html(j, !lang || strcmp(lang, "zh") == 0);
+        json_decref(j);
+        return page;
+    }
+    struct kwh_reply rep = kwh_ok_text("application/json", body);
+    char disp[96];
+    snprintf(disp, sizeof(disp), "attachment; filename=\"receipt-%lld-%lld.json\"",
+             (long long)x->arg.id, seq);
+    rep.disposition = strdup(disp);
+    if (rep.disposition)
+        snprintf(rep.file_type, sizeof(rep.file_type), "application/json");
     return rep;
 }

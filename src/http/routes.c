@@ -80,6 +80,8 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/tickets/{id}/verify", kwh_ticket_verify, NULL, ANYONE, NULL},
     {"GET", "/api/v1/tickets/{id}/receipt{?since,format,lang}", kwh_ticket_receipt, NULL, ANYONE,
      NULL},
+    {"GET", "/api/v1/tickets/{id}/receipts{?seq,format,lang}", kwh_ticket_receipts, NULL, ANYONE,
+     NULL},
     {"POST", "/api/v1/tickets/{id}/callbacks", kwh_ticket_callback, NULL, STAFF, CALLBACK_WHY},
     {"GET", "/api/v1/tickets/{id}/tasks", kwh_ticket_tasks, NULL, STAFF, TASKS_WHY},
     {"POST", "/api/v1/tickets/{id}/tasks/done", kwh_ticket_task_done, NULL, STAFF, TASKS_WHY},

@@ -31,6 +31,22 @@ const char *kw_report_fmt_type(enum kw_report_fmt f);
 enum kw_code kw_report_render(const struct kw_report_doc *d, enum kw_report_fmt f, bool zh,
                               struct kw_buf *out, struct kw_err *err);
 
+/* A document of plain tables drawn like the report (the credit statement):
+ * each cell is text (NULL: "—"); bit c of right puts column c on the right,
+ * as numbers are. */
+struct kw_doc_table {
+    const char *title;
+    size_t ncols, nrows; /* ncols 1 to 10 */
+    const char *cols[10];
+    unsigned right;
+    const char *const *cells; /* nrows * ncols, row by row; borrowed */
+};
+/* Append title, subtitle and the n tables (at most 24) as A4 PDF pages
+ * (render_pdf.c) to out. A cell longer than 95 bytes is cut with "…".
+ * KW_NOMEM, KW_IO when cairo fails. */
+enum kw_code kw_doc_pdf(const char *title, const char *subtitle, const struct kw_doc_table *t,
+                        size_t n, struct kw_buf *out, struct kw_err *err);
+
 /* The report's file name: "keepword-weekly-2026-W10-en.pdf" (into buf). */
 void kw_report_file_name(const struct kw_report_doc *d, enum kw_report_fmt f, bool zh, char *buf,
                          size_t cap);

@@ -23,6 +23,7 @@ enum cell_kind {
     CK_ONE,   /* v, one decimal (NPS, radar) */
     CK_DELTA, /* v, signed, one decimal */
     CK_DINT,  /* v, signed, whole (a change of a count) */
+    CK_RTEXT, /* s, aligned right like a number (an amount already written out) */
 };
 struct cell {
     enum cell_kind k;
@@ -143,6 +144,7 @@ enum kw_code render_html(const struct kw_report_doc *d, const struct tables *t, 
 enum kw_code render_csv(const struct tables *t, struct kw_buf *out, struct kw_err *err);
 enum kw_code render_xlsx(const struct kw_report_doc *d, const struct tables *t, bool zh,
                          struct kw_buf *out, struct kw_err *err);
+/* d NULL: the tables alone, no charts (kw_doc_pdf). */
 enum kw_code render_pdf(const struct kw_report_doc *d, const struct tables *t, bool zh,
                         struct kw_buf *out, struct kw_err *err);
 

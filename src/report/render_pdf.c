@@ -5,6 +5,7 @@
  * in "Noto Sans CJK SC" (fonts-noto-cjk), which has both scripts. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cairo-pdf.h>
@@ -300,9 +301,9 @@ enum kw_code render_pdf(const struct kw_report_doc *d, const struct tables *t, b
     cairo_set_source_rgb(p.cr, 0.1, 0.1, 0.1);
     for (size_t i = 0; i < t->n; i++) {
         draw_table(&p, &t->t[i]);
-        if (t->t[i].title == kw_word(W_TREND, zh))
+        if (d && t->t[i].title == kw_word(W_TREND, zh))
             draw_trend(&p, d);
-        if (t->t[i].title == kw_word(W_RADAR, zh))
+        if (d && t->t[i].title == kw_word(W_RADAR, zh))
             draw_radars(&p, d);
     }
     g_object_unref(p.lay);
@@ -314,4 +315,61 @@ enum kw_code render_pdf(const struct kw_report_doc *d, const struct tables *t, b
         return kw_err_set(err, st == CAIRO_STATUS_NO_MEMORY ? KW_NOMEM : KW_IO, NULL, "pdf: %s",
                           cairo_status_to_string(st));
     return KW_OK;
+}
+
+/* Copy s into a cell's text, cut at a character boundary with "…" when it
+ * is longer than the cell holds (pango draws only valid UTF-8). */
+static void cell_text(struct cell *c, const char *s)
+{
+    size_t n = strlen(s), cap = sizeof(c->s);
+    if (n < cap) {
+        memcpy(c->s, s, n + 1);
+        return;
+    }
+    size_t k = cap - sizeof("…");
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--; /* back to the start of a UTF-8 sequence */
+    memcpy(c->s, s, k);
+    memcpy(c->s + k, "…", sizeof("…"));
+}
+
+enum kw_code kw_doc_pdf(const char *title, const char *subtitle, const struct kw_doc_table *dt,
+                        size_t n, struct kw_buf *out, struct kw_err *err)
+{
+    if (n > MAX_TABLES)
+        return kw_err_set(err, KW_TOO_BIG, NULL, "pdf: %zu tables, at most %d", n, MAX_TABLES);
+    struct tables t = {.n = 0};
+    snprintf(t.title, sizeof(t.title), "%s", title);
+    snprintf(t.subtitle, sizeof(t.subtitle), "%s", subtitle ? subtitle : "");
+    enum kw_code rc = KW_OK;
+    for (size_t i = 0; i < n && rc == KW_OK; i++) {
+        struct table *tb = &t.t[t.n];
+        if (dt[i].ncols == 0 || dt[i].ncols > MAX_COLS) {
+            rc = kw_err_set(err, KW_INVALID, NULL, "pdf: a table of %zu columns (1 to %d)",
+                            dt[i].ncols, MAX_COLS);
+            break;
+        }
+        *tb = (struct table){.title = dt[i].title, .ncols = dt[i].ncols, .nrows = dt[i].nrows};
+        memcpy(tb->cols, dt[i].cols, dt[i].ncols * sizeof(tb->cols[0]));
+        tb->rows = dt[i].nrows ? calloc(dt[i].nrows, sizeof(*tb->rows)) : NULL;
+        if (dt[i].nrows && !tb->rows) {
+            rc = kw_err_set(err, KW_NOMEM, NULL, "out of memory for the document's tables");
+            break;
+        }
+        t.n++;
+        for (size_t r = 0; r < dt[i].nrows; r++)
+            for (size_t c = 0; c < dt[i].ncols; c++) {
+                const char *s = dt[i].cells[r * dt[i].ncols + c];
+                struct cell *cl = &tb->rows[r][c];
+                cl->k = !s ? CK_NULL : dt[i].right & (1u << c) ? CK_RTEXT : CK_TEXT;
+                if (s)
+                    cell_text(cl, s);
+            }
+    }
+    if (rc == KW_OK)
+        rc = render_pdf(NULL, &t, false, out, err);
+    tables_free(&t);
+    if (rc == KW_OK && out->failed)
+        rc = kw_err_set(err, KW_NOMEM, NULL, "out of memory for the document");
+    return rc;
 }

@@ -124,6 +124,7 @@ void cell_format(const struct cell *c, char *buf, size_t cap)
         snprintf(buf, cap, "—");
         break;
     case CK_TEXT:
+    case CK_RTEXT:
         snprintf(buf, cap, "%s", c->s);
         break;
     case CK_INT:

@@ -92,6 +92,7 @@ enum kw_code render_xlsx(const struct kw_report_doc *d, const struct tables *t, 
                 case CK_NULL:
                     break; /* empty: no value */
                 case CK_TEXT:
+                case CK_RTEXT:
                     worksheet_write_string(ws, y, x, cl->s, NULL);
                     break;
                 case CK_INT:

@@ -266,6 +266,28 @@ enum kw_code kw_store_log_checkpoint_last(struct kw_store *st, struct kw_log_che
 enum kw_code kw_store_log_checkpoint_covering(struct kw_store *st, uint64_t size,
                                               struct kw_log_checkpoint *out, struct kw_err *err);
 
+/* The receipt issued at a ticket's closure (docs/receipts.md): due from
+ * the transaction whose event (seq) archives the ticket, its bytes kept
+ * once made (issued_at KW_STORE_NO_TIME and receipt_hash "" until then). */
+struct kw_receipt_row {
+    int64_t ticket_id, seq, closed_at, issued_at, tree_size;
+    char receipt_hash[65]; /* hex SHA-256 */
+};
+/* Ticket's receipts in seq order; with ticket 0, the pending ones of all
+ * tickets, oldest closure first, at most limit. fn returns false to stop. */
+enum kw_code kw_store_receipts(struct kw_store *st, int64_t ticket, size_t limit,
+                               bool (*fn)(const struct kw_receipt_row *r, void *ctx), void *ctx,
+                               struct kw_err *err);
+/* Receipt (ticket, seq) into *out and its bytes into *body (NULL while it
+ * is pending; the caller frees it). KW_NOT_FOUND when there is none. */
+enum kw_code kw_store_receipt_get(struct kw_store *st, int64_t ticket, int64_t seq,
+                                  struct kw_receipt_row *out, char **body, struct kw_err *err);
+/* Keep body as receipt (r->ticket_id, r->seq) with r's issued_at,
+ * tree_size and receipt_hash, unless it was issued already (then nothing
+ * changes: the first bytes stay; read them back with kw_store_receipt_get). */
+enum kw_code kw_store_receipt_issue(struct kw_store *st, const struct kw_receipt_row *r,
+                                    const char *body, struct kw_err *err);
+
 /* ---- commitments (policy versions) ---- */
 
 /* Store a validated policy document (text) as name/version effective from

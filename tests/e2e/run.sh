@@ -9,7 +9,8 @@
 # views, bulk changes, in-app notifications and watchers, and
 # commitment_editor.test.js: the targets table, its diff and the customer's
 # letter, and edit.test.js: editing a ticket, and channels.test.js: the
-# mailbox and alert-source pages). Installs
+# mailbox and alert-source pages, and credits.test.js: the customer portal
+# for credits). Installs
 # playwright-core from the lock file when it is missing. Screenshots of each
 # main page go to tests/e2e/screenshots/.
 # usage: tests/e2e/run.sh PATH/TO/keepword
@@ -102,6 +103,14 @@ rm -f "$TMP"/kw.db*
 serve_start --demo
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/commitment_editor.test.js"
 check "the commitment editor's browser tests pass" $?
+serve_stop
+# the customer portal for credits (contract, ledger, statements, a claim,
+# another organisation's contract, the receipt issued at closure), zh and
+# en at 390 px, on a fresh demo (a manager credits a contract)
+rm -f "$TMP"/kw.db*
+serve_start --demo
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/credits.test.js"
+check "the customer portal's credit browser tests pass" $?
 serve_stop
 grep -q "ERROR\|runtime error" "$TMP/log" && { echo "FAIL: the server logged errors"; grep "ERROR\|runtime error" "$TMP/log" | head; fail=$((fail + 1)); }
 finish

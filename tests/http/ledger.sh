@@ -199,6 +199,16 @@ req POST "/api/v1/contracts/$KG/claims" '{"amount":1}' "$CUST"
 is "not under another organisation's contract" 404
 req POST "/api/v1/contracts/$K/claims" '{"amount":1}' "$OTHER"
 is "nor may another organisation's customer claim" 404
+# a customer of another organisation reads nothing of this one's by id: 404
+# (as for a contract that does not exist), never 403, which would say it exists
+for path in "" /ledger /ledger/verify "/statement" "/statement?format=csv" "/statement?format=html" "/statement?format=pdf"; do
+    req GET "/api/v1/contracts/$K$path" "" "$OTHER"
+    is "another organisation's customer: GET /contracts/{id}$path is 404" 404 '.status == 404 and (.detail | test("Acme") | not)'
+done
+req GET "/api/v1/contracts?org_id=$ACME" "" "$OTHER"
+is "nor lists its contracts" 403
+req GET /api/v1/contracts "" "$OTHER"
+is "and its own list holds only its own organisation's" 200 "[.contracts[].org_id] | all(. == $GLOBEX)"
 req POST "/api/v1/contracts/$K/settlements" '{"amount":20000,"against":"invoice","invoice":"INV-2026-031"}' "$CUST"
 is "customers do not settle" 403
 req POST "/api/v1/contracts/$K/settlements" '{"amount":20000,"against":"invoice"}' "$MGR"
@@ -253,8 +263,22 @@ req GET "/api/v1/contracts/$K/statement?at=2025-12-31" "" "$CUST"
 is "a day outside the contract is refused" 400 '.pointer == "/at"'
 req GET "/api/v1/contracts/$K/statement?at=March" "" "$CUST"
 is "a day that is no date is refused" 400 '.pointer == "/at"'
-req GET "/api/v1/contracts/$K/statement?format=pdf" "" "$CUST"
-is "formats are json, csv and html" 400 '.pointer == "/format"'
+curl -s -D "$TMP/st.h" "$B/api/v1/contracts/$K/statement?at=2026-03-15&format=pdf&lang=en" -H "Authorization: Bearer $CUST" >"$TMP/st.pdf"
+grep -qi '^content-type: application/pdf' "$TMP/st.h" && grep -qi 'filename="statement-'"$K"'-2026-03-01-en.pdf"' "$TMP/st.h" &&
+    pdftotext -layout "$TMP/st.pdf" "$TMP/st.txt"
+check "the statement as PDF" $? "($(cat "$TMP/st.h"))"
+grep -q "Credit statement: Acme" "$TMP/st.txt" && grep -q "Still owed at the end" "$TMP/st.txt" &&
+    grep -q "850.00 CNY" "$TMP/st.txt" && grep -q "major accident (loss 600000.00 CNY)" "$TMP/st.txt" &&
+    grep -q -- "-100.00 CNY" "$TMP/st.txt" && [ "$(grep -c "accrual" "$TMP/st.txt")" -ge 1 ]
+check "the PDF has the sums, the entries and each overrun's accident level" $? "($(head -c 1500 "$TMP/st.txt"))"
+curl -s "$B/api/v1/contracts/$K/statement?at=2026-03-15&format=pdf&lang=zh" -H "Authorization: Bearer $CUST" >"$TMP/st-zh.pdf"
+pdftotext -layout "$TMP/st-zh.pdf" - | grep -q "重大事故 (损失 600000.00 CNY)" &&
+    pdftotext "$TMP/st-zh.pdf" - | grep -q "赔付对账单"
+check "and in Chinese" $?
+req GET "/api/v1/contracts/$K/statement?format=xlsx" "" "$CUST"
+is "formats are json, csv, html and pdf" 400 '.pointer == "/format"'
+req GET "/api/v1/contracts/$KG/statement?format=pdf" "" "$CUST"
+is "another organisation's statement is 404 in any format" 404
 req GET "/api/v1/contracts/$KG/statement" "" "$CUST"
 is "another organisation's statement is 404" 404
 
@@ -339,12 +363,22 @@ req GET "/api/v1/overruns?ticket_id=$T5" "" "$ADMIN"
 OV5=$(jq -r '.overruns[0].id' "$TMP/body")
 req PATCH "/api/v1/overruns/$OV5" '{"reason":"force_majeure","note":"the typhoon cut the fibre"}' "$AGENT"
 is "force majeure is a reason staff record" 200
+req GET "/api/v1/contracts/$K/ledger?limit=500" "" "$MGR"
+is "the run is still open: April's accrual is brought to 0 at once by an adjustment line, the accrual kept" 200 \
+    "[.entries[] | select(.ticket_id == $T5)] | length == 2 and .[0].amount == 5000 and .[0].kind == \"accrual\"
+     and (.[1] | .kind == \"adjustment\" and .amount == -5000 and .body.status == \"excluded\" and .body.reason == \"force_majeure\"
+          and .body.period_close == \"2026-05-01T00:00:00Z\" and .body.owed == 0 and .at == \"2026-05-01T00:10:00Z\")"
 at 2026-05-01T00:20:00Z
 req POST "/api/v1/tickets/$T5/events" '{"type":"milestone","milestone":"resolved"}' "$ADMIN"
 req GET "/api/v1/contracts/$K/ledger?limit=500" "" "$MGR"
-is "at its stop, the run accrued at April's close is brought to 0 by a new line, the first kept" 200 \
-    "[.entries[] | select(.ticket_id == $T5)] | length == 2 and .[0].amount == 5000
-     and (.[1] | .amount == -5000 and .body.status == \"excluded\" and .body.reason == \"force_majeure\")"
+is "at its stop (1 h 20 min late), force majeure still owes nothing: a 0 line records the stop" 200 \
+    "[.entries[] | select(.ticket_id == $T5)] | length == 3
+     and (.[2] | .kind == \"accrual\" and .amount == 0 and .body.status == \"excluded\" and .body.period_close == null)"
+req PATCH "/api/v1/overruns/$OV5" '{"reason":"technology","note":"it was the switch after all"}' "$AGENT"
+req GET "/api/v1/contracts/$K/ledger?limit=500" "" "$MGR"
+is "another reason after the stop: 2 started hours at 5,000 = 10,000, by an adjustment" 200 \
+    "[.entries[] | select(.ticket_id == $T5)] | length == 4
+     and (.[3] | .kind == \"adjustment\" and .amount == 10000 and .body.owed == 10000 and .body.hours == 2)"
 req PATCH "/api/v1/overruns/$OV5" '{"reason":"act of god"}' "$AGENT"
 is "a reason outside the list is refused, naming the list" 400 '.pointer == "/reason" and (.detail | test("force_majeure"))'
 

@@ -144,6 +144,57 @@ check "the log grew from the kept checkpoint without a change" $? "$(cat "$TMP/e
 check "a kept checkpoint that is not one is named" $? "$(cat "$TMP/err")"
 req GET "/api/v1/tickets/$T/receipt?since=99999999" "" "$CU"
 is "since past the log is refused" 422 '.pointer == "/since"'
+
+# --- the receipt issued at closure: kept, listed, downloaded, verified ---
+req POST /api/v1/tickets "{\"org_id\":$ACME,\"title\":\"closed one\",\"level\":\"L3\"}" "$CU"
+T3=$(jq -r .id "$TMP/body")
+req POST "/api/v1/tickets/$T3/events" '{"type":"comment","text":"secret workaround","internal":true}' "$ADMIN"
+req POST "/api/v1/tickets/$T3/events" '{"type":"transition","to":"handling"}' "$ADMIN"
+req POST "/api/v1/tickets/$T3/events" '{"type":"transition","to":"feedback"}' "$ADMIN"
+req GET "/api/v1/tickets/$T3/receipts" "" "$CU"
+is "an open ticket has no receipt from a closure" 200 ".ticket == $T3 and .receipts == []"
+req POST "/api/v1/tickets/$T3/events" '{"type":"transition","to":"archived"}' "$CU"
+is "the customer confirms: the ticket closes" 201 '.state == "archived"'
+req GET "/api/v1/tickets/$T3/events" "" "$ADMIN"
+CLOSE=$(jq '[.events[] | select(.type == "state")][-1].seq' "$TMP/body")
+for _ in $(seq 1 100); do
+    req GET "/api/v1/tickets/$T3/receipts" "" "$CU"
+    jq -e '.receipts[0].status == "issued"' "$TMP/body" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+is "the server issues the closure's receipt after its next checkpoint, listed on the ticket" 200 \
+    "(.receipts | length) == 1 and .receipts[0].seq == $CLOSE and .receipts[0].status == \"issued\"
+     and (.receipts[0].receipt_hash | length) == 64 and .receipts[0].url == \"/api/v1/tickets/$T3/receipts?seq=$CLOSE\""
+HASH=$(jq -r '.receipts[0].receipt_hash' "$TMP/body")
+req POST "/api/v1/tickets/$T3/events" '{"type":"comment","text":"after the closure"}' "$ADMIN"
+req GET "/api/v1/tickets/$T3/receipts?seq=$CLOSE" "" "$CU"
+is "the customer downloads it" 200 ".format == \"keepword-receipt/1\" and .receipt_hash == \"$HASH\"
+     and .events[-1].type == \"state\" and .events[-1].seq == $CLOSE
+     and ([.events[].body | test(\"secret|after the closure\")] | any | not)"
+cp "$TMP/body" "$TMP/closed.json"
+[[ "$CTYPE" == application/json* ]]
+check "as a JSON file" $? "$CTYPE"
+"$KW" receipt verify "$TMP/closed.json" --key "$KEY" >"$TMP/out" 2>"$TMP/err"
+check "the downloaded receipt verifies offline" $? "$(cat "$TMP/err")"
+sed 's/closed one/closed onE/' "$TMP/closed.json" >"$TMP/closed-changed.json"
+! cmp -s "$TMP/closed.json" "$TMP/closed-changed.json" &&
+    ! "$KW" receipt verify "$TMP/closed-changed.json" --key "$KEY" >/dev/null 2>"$TMP/err" &&
+    grep -q "event 1: its contents do not match its hash" "$TMP/err"
+check "one changed byte of it fails, naming the event" $? "$(cat "$TMP/err")"
+req GET "/api/v1/tickets/$T3/receipts?seq=$CLOSE" "" "$ADMIN"
+cmp -s "$TMP/body" "$TMP/closed.json"
+check "fetched again (by staff too): the same bytes" $?
+req GET "/api/v1/tickets/$T3/receipts?seq=$CLOSE&format=html&lang=en" "" "$CU"
+[ "$CODE" = 200 ] && grep -q "<svg" "$TMP/body" && grep -q "$HASH" "$TMP/body"
+check "its printable page" $? "$CODE"
+req GET "/api/v1/tickets/$T3/receipts?seq=1" "" "$CU"
+is "no receipt at an event that did not close the ticket" 404 '.pointer == "/seq"'
+req GET "/api/v1/tickets/$T3/receipts?seq=$CLOSE" "" "$OT"
+is "another organisation's customer gets 404" 404
+req GET "/api/v1/tickets/$T3/receipts" "" "$OT"
+is "nor its list" 404
+req GET "/api/v1/tickets/$T3/receipts?format=html" "" "$CU"
+is "a format without seq is refused" 400 '.pointer == "/format"'
 serve_stop
 
 # --- a rewritten log, rebuilt and re-signed with the same key, is caught ---

@@ -12,6 +12,7 @@
 
 #include "civil.h"
 #include "ledger.h"
+#include "tickets.h"
 #include "testutil.h"
 
 static int64_t at(const char *iso)
@@ -254,13 +255,240 @@ static void test_reason_migration(void **state)
     unlink(path);
 }
 
+/* ---- a credit whose overrun's reason changes (docs/policy.md) ----
+ * Contract value 1,000,000 minor units; L1's
+ * resolution 1 h (wall), 0.5 % of the value per started hour late = 5,000
+ * per hour, capped at 2 % = 20,000 per ticket; customer and force majeure
+ * excluded. Every amount below is worked out by hand from that. */
+static const char comp_policy[] =
+    "{\"name\":\"Credits\",\"version\":\"1\",\"effective_from\":\"2026-01-01T00:00:00Z\","
+    "\"calendars\":{\"always\":{\"tz\":\"UTC\",\"week\":{\"mon\":[[\"00:00\",\"24:00\"]],"
+    "\"tue\":[[\"00:00\",\"24:00\"]],\"wed\":[[\"00:00\",\"24:00\"]],\"thu\":[[\"00:00\","
+    "\"24:00\"]],\"fri\":[[\"00:00\",\"24:00\"]],\"sat\":[[\"00:00\",\"24:00\"]],\"sun\":[["
+    "\"00:00\",\"24:00\"]]}}},\"levels\":[\"L1\",\"L2\"],"
+    "\"metrics\":[{\"id\":\"resolution\",\"start\":\"created\",\"stop\":[\"resolved\"]}],"
+    "\"targets\":[{\"calendar\":\"always\",\"resolution\":\"1h\"}],"
+    "\"compensation\":{\"rules\":[{\"when\":{\"level\":\"L1\"},\"metric\":\"resolution\","
+    "\"credit\":{\"percent_per_hour\":0.5,\"hours\":\"wall\",\"cap_per_ticket\":{\"percent\":2}}}],"
+    "\"exclude_reasons\":[\"customer\",\"force_majeure\"]}}";
+
+struct book {
+    char dir[64];
+    struct kw_store *st;
+    struct kw_sla sla;
+    struct kw_unit u;
+    int64_t org, contract;
+    struct kw_actor mgr;
+};
+
+static void book_open(struct book *b)
+{
+    struct kw_err err = {0};
+    snprintf(b->dir, sizeof(b->dir), "/tmp/kw-ledger-XXXXXX");
+    assert_non_null(mkdtemp(b->dir));
+    char path[128];
+    snprintf(path, sizeof(path), "%s/kw.db", b->dir);
+    b->st = kw_store_open(path, &err);
+    assert_non_null(b->st);
+    kw_sla_init(&b->sla);
+    b->u = (struct kw_unit){.st = b->st,
+                            .clocks = kw_clocks_new(&err),
+                            .sla = &b->sla,
+                            .now = at("2026-04-01T00:00:00Z")};
+    struct kw_org o = {.name = "Acme"};
+    struct kw_user m = {.email = "m@x", .name = "m", .role = "manager"};
+    int64_t commitment, mid;
+    assert_int_equal(kw_store_org_insert(b->st, &o, 0, &b->org, &err), KW_OK);
+    assert_int_equal(kw_store_user_insert(b->st, &m, NULL, 0, &mid, &err), KW_OK);
+    assert_int_equal(kw_store_commitment_insert(b->st, "Credits", "1", at("2026-01-01T00:00:00Z"),
+                                                comp_policy, 0, &commitment, &err),
+                     KW_OK);
+    b->mgr = (struct kw_actor){.id = mid, .role = KW_ROLE_MANAGER};
+    struct kw_contract c = {.org_id = b->org,
+                            .commitment_id = commitment,
+                            .value = 1000000,
+                            .currency = "CNY",
+                            .billing = "monthly",
+                            .period_start = at("2026-01-01T00:00:00Z"),
+                            .period_end = at("2027-01-01T00:00:00Z"),
+                            .deposit_percent = 10,
+                            .deposit_amount = -1,
+                            .dual_above = 0};
+    if (kw_contract_save(&b->u, &b->mgr, &c, &b->contract, &err) != KW_OK)
+        fail_msg("contract: %s %s", err.field, err.msg);
+}
+
+static void book_close(struct book *b)
+{
+    char cmd[96];
+    kw_sla_release(&b->sla);
+    kw_clocks_free(b->u.clocks);
+    kw_store_close(b->st);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", b->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static bool take_overrun(const struct kw_overrun_row *r, void *ctx)
+{
+    *(int64_t *)ctx = r->id;
+    return false;
+}
+
+/* An L1 ticket created at t whose resolution clock breaches (its overrun
+ * recorded at the deadline, as the engine does); the overrun's id. */
+static int64_t late_ticket(struct book *b, const char *t, int64_t *ticket)
+{
+    struct kw_err err = {0};
+    bool existed;
+    b->u.now = at(t);
+    struct kw_ticket_in in = {.org_id = b->org, .title = "Down", .level = "L1"};
+    if (kw_ticket_create(&b->u, &b->mgr, &in, ticket, &existed, &err) != KW_OK)
+        fail_msg("create: %s", err.msg);
+    struct kw_ticket_row row;
+    assert_int_equal(kw_store_ticket_get(b->st, *ticket, &row, &err), KW_OK);
+    assert_int_equal(kw_store_overrun_add(b->st, *ticket, b->org, row.commitment_id, "resolution",
+                                          at(t) + 3600, at(t) + 3600, &err),
+                     KW_OK);
+    struct kw_overrun_filter f = {.ticket_id = *ticket, .limit = 1};
+    int64_t id = 0;
+    assert_int_equal(kw_store_overruns(b->st, &f, take_overrun, &id, &err), KW_OK);
+    assert_true(id > 0);
+    return id;
+}
+
+static void explain(struct book *b, int64_t overrun, const char *reason, const char *t)
+{
+    struct kw_err err = {0};
+    b->u.now = at(t);
+    if (kw_overrun_explain(&b->u, &b->mgr, overrun, reason, "why", NULL, &err) != KW_OK)
+        fail_msg("explain %s: %s", reason, err.msg);
+}
+
+static void resolve(struct book *b, int64_t ticket, const char *t)
+{
+    struct kw_err err = {0};
+    b->u.now = at(t);
+    if (kw_ticket_milestone(&b->u, &b->mgr, ticket, "resolved", &err) != KW_OK)
+        fail_msg("resolve: %s", err.msg);
+}
+
+static void close_april(struct book *b)
+{
+    struct kw_err err = {0};
+    int64_t entries, contracts;
+    b->u.now = at("2026-05-01T00:05:00Z");
+    if (kw_ledger_close(&b->u, at("2026-04-30T00:00:00Z") / 86400, &entries, &contracts, &err) !=
+        KW_OK)
+        fail_msg("close: %s", err.msg);
+}
+
+/* The overrun's entries as "kind amount [close]" lines, in order. */
+struct lines {
+    char s[512];
+};
+static bool line_add(const struct kw_ledger_row *e, void *ctx)
+{
+    struct lines *l = ctx;
+    size_t n = strlen(l->s);
+    snprintf(l->s + n, sizeof(l->s) - n, "%s%s %lld%s", n ? ", " : "", e->kind,
+             (long long)e->amount, strstr(e->body, "\"period_close\"") ? " close" : "");
+    return true;
+}
+
+static const char *lines_of(struct book *b, int64_t overrun)
+{
+    static struct lines l;
+    l.s[0] = 0;
+    struct kw_ledger_filter f = {
+        .overrun_id = overrun, .from = KW_STORE_NO_TIME, .to = KW_STORE_NO_TIME, .limit = 100};
+    assert_int_equal(kw_store_ledger(b->st, &f, line_add, &l, NULL), KW_OK);
+    return l.s;
+}
+
+static void test_reason_changes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *created;
+        bool close_april;      /* April's period close while the run is open */
+        const char *before[2]; /* reason, when: before the stop ("" none) */
+        const char *resolved;
+        const char *after[2]; /* reason, when: after the stop ("" none) */
+        const char *want_before, *want;
+    } rows[] = {
+        {"stopped, then excluded: an adjustment brings it to 0",
+         "2026-04-02T08:00:00Z",
+         false,
+         {"", ""},
+         "2026-04-02T10:30:00Z",
+         {"customer", "2026-04-02T11:00:00Z"},
+         "", /* 1 h 30 min late: 2 started hours = 10,000 */
+         "accrual 10000, adjustment -10000"},
+        {"excluded while open, nothing accrued yet: the stop accrues under it",
+         "2026-04-03T08:00:00Z",
+         false,
+         {"force_majeure", "2026-04-03T09:30:00Z"},
+         "2026-04-03T11:30:00Z",
+         {"staffing", "2026-04-03T12:00:00Z"},
+         "",
+         /* 2 h 30 min late: 3 started hours = 15,000, owed only once not excluded */
+         "accrual 0, adjustment 15000"},
+        {"the cap holds when a reason restores it",
+         "2026-04-04T08:00:00Z",
+         false,
+         {"customer", "2026-04-04T09:10:00Z"},
+         "2026-04-04T14:30:00Z",
+         {"technology", "2026-04-04T15:00:00Z"},
+         "",
+         /* 5 h 30 min late: 6 hours = 30,000, capped at 2 % = 20,000 */
+         "accrual 0, adjustment 20000"},
+        {"open at April's close, then excluded: adjusted at once, the stop adds nothing",
+         "2026-04-30T22:00:00Z",
+         true,
+         {"force_majeure", "2026-05-01T00:10:00Z"},
+         "2026-05-01T00:20:00Z",
+         {"technology", "2026-05-01T00:30:00Z"},
+         /* 1 h late at the close = 5,000; excluded: -5,000 measured to the close */
+         "accrual 5000 close, adjustment -5000 close",
+         /* stopped 1 h 20 min late: 0 under force majeure; then 2 hours = 10,000 */
+         "accrual 5000 close, adjustment -5000 close, accrual 0, adjustment 10000"},
+        {"open at April's close, reason not excluded either way: no line",
+         "2026-04-30T21:30:00Z",
+         true,
+         {"staffing", "2026-05-01T00:10:00Z"},
+         "2026-05-01T01:00:00Z",
+         {"", ""},
+         /* 1 h 30 min late at the close: 2 hours = 10,000; the new reason owes the same */
+         "accrual 10000 close",
+         /* stopped 2 h 30 min late: 3 hours = 15,000, the rest 5,000 at the stop */
+         "accrual 10000 close, accrual 5000"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct book b;
+        book_open(&b);
+        int64_t ticket, ov = late_ticket(&b, rows[i].created, &ticket);
+        if (rows[i].close_april)
+            close_april(&b);
+        if (rows[i].before[0][0])
+            explain(&b, ov, rows[i].before[0], rows[i].before[1]);
+        if (strcmp(lines_of(&b, ov), rows[i].want_before) != 0)
+            fail_msg("%s: before the stop: got \"%s\", want \"%s\"", rows[i].name, lines_of(&b, ov),
+                     rows[i].want_before);
+        resolve(&b, ticket, rows[i].resolved);
+        if (rows[i].after[0][0])
+            explain(&b, ov, rows[i].after[0], rows[i].after[1]);
+        if (strcmp(lines_of(&b, ov), rows[i].want) != 0)
+            fail_msg("%s: got \"%s\", want \"%s\"", rows[i].name, lines_of(&b, ov), rows[i].want);
+        book_close(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_periods),
-        cmocka_unit_test(test_deposit),
-        cmocka_unit_test(test_chain),
-        cmocka_unit_test(test_reason_migration),
+        cmocka_unit_test(test_periods),        cmocka_unit_test(test_deposit),
+        cmocka_unit_test(test_chain),          cmocka_unit_test(test_reason_migration),
+        cmocka_unit_test(test_reason_changes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

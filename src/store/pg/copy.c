@@ -63,6 +63,7 @@ static const struct table {
     {"ledger", NULL, NULL},
     {"ledger_requests", NULL, NULL},
     {"period_closes", NULL, NULL},
+    {"receipts", NULL, NULL},
     {"intake_sources", NULL, NULL},
     {"alerts", NULL, NULL},
     {"mailboxes", NULL, NULL},

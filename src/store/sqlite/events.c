@@ -158,6 +158,10 @@ enum kw_code kws_append_canonical(struct kw_store *st, int64_t ticket, const cha
         return kws_fail(st, err, "advance ticket");
     if (note_change(st, ticket, at, err) != KW_OK)
         return err->code;
+    /* whatever path closes a ticket, its receipt is due (docs/receipts.md) */
+    if (state && strcmp(state, "archived") == 0 &&
+        kws_receipt_open(st, ticket, n, at, err) != KW_OK)
+        return err->code;
     if (seq)
         *seq = n;
     return KW_OK;

@@ -23,6 +23,11 @@ enum stmt {
     S_BACKFILL_PENDING,
     S_BACKFILL_EVENTS,
     S_BACKFILL_DONE,
+    S_RECEIPT_OPEN,
+    S_RECEIPTS,
+    S_RECEIPTS_PENDING,
+    S_RECEIPT_GET,
+    S_RECEIPT_ISSUE,
     S_COUNT
 };
 
@@ -40,6 +45,17 @@ static const char *const sql[S_COUNT] = {
     [S_BACKFILL_PENDING] = "SELECT v FROM log_meta WHERE k = 'backfill'",
     [S_BACKFILL_EVENTS] = "SELECT ticket_id, seq, hash FROM events ORDER BY at, ticket_id, seq",
     [S_BACKFILL_DONE] = "UPDATE log_meta SET v = 0 WHERE k = 'backfill'",
+    [S_RECEIPT_OPEN] =
+        "INSERT OR IGNORE INTO receipts(ticket_id, seq, closed_at) VALUES (?1, ?2, ?3)",
+    [S_RECEIPTS] = "SELECT ticket_id, seq, closed_at, issued_at, tree_size, receipt_hash FROM "
+                   "receipts WHERE ticket_id = ?1 ORDER BY seq",
+    [S_RECEIPTS_PENDING] =
+        "SELECT ticket_id, seq, closed_at, issued_at, tree_size, receipt_hash "
+        "FROM receipts WHERE body IS NULL ORDER BY closed_at, ticket_id LIMIT ?1",
+    [S_RECEIPT_GET] = "SELECT ticket_id, seq, closed_at, issued_at, tree_size, receipt_hash, body "
+                      "FROM receipts WHERE ticket_id = ?1 AND seq = ?2",
+    [S_RECEIPT_ISSUE] = "UPDATE receipts SET issued_at = ?3, tree_size = ?4, receipt_hash = ?5, "
+                        "body = ?6 WHERE ticket_id = ?1 AND seq = ?2 AND body IS NULL",
 };
 
 const struct kws_catalogue kws_log_sql = {sql, S_COUNT};
@@ -320,4 +336,98 @@ enum kw_code kw_store_log_checkpoint_covering(struct kw_store *st, uint64_t size
     sqlite3_stmt *x = prep(st, S_CP_AT);
     sqlite3_bind_int64(x, 1, (sqlite3_int64)size);
     return read_cp(st, x, out, err);
+}
+
+/* ---- receipts issued at closure ---- */
+
+enum kw_code kws_receipt_open(struct kw_store *st, int64_t ticket, int64_t seq, int64_t at,
+                              struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_RECEIPT_OPEN);
+    sqlite3_bind_int64(x, 1, ticket);
+    sqlite3_bind_int64(x, 2, seq);
+    sqlite3_bind_int64(x, 3, at);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "open a receipt");
+}
+
+static void receipt_row(sqlite3_stmt *x, struct kw_receipt_row *r)
+{
+    *r = (struct kw_receipt_row){.ticket_id = sqlite3_column_int64(x, 0),
+                                 .seq = sqlite3_column_int64(x, 1),
+                                 .closed_at = sqlite3_column_int64(x, 2),
+                                 .issued_at = column_instant(x, 3),
+                                 .tree_size = sqlite3_column_int64(x, 4)};
+    const char *h = column_text(x, 5);
+    snprintf(r->receipt_hash, sizeof(r->receipt_hash), "%s", h ? h : "");
+}
+
+struct receipt_walk {
+    bool (*fn)(const struct kw_receipt_row *r, void *ctx);
+    void *ctx;
+};
+
+static bool receipt_each(sqlite3_stmt *x, void *arg)
+{
+    struct receipt_walk *w = arg;
+    struct kw_receipt_row r;
+    receipt_row(x, &r);
+    return w->fn(&r, w->ctx);
+}
+
+enum kw_code kw_store_receipts(struct kw_store *st, int64_t ticket, size_t limit,
+                               bool (*fn)(const struct kw_receipt_row *r, void *ctx), void *ctx,
+                               struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, ticket ? S_RECEIPTS : S_RECEIPTS_PENDING);
+    if (ticket)
+        sqlite3_bind_int64(x, 1, ticket);
+    else
+        sqlite3_bind_int64(x, 1, limit > INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
+    struct receipt_walk w = {fn, ctx};
+    return kws_each_row(st, x, receipt_each, &w, "read receipts", err);
+}
+
+enum kw_code kw_store_receipt_get(struct kw_store *st, int64_t ticket, int64_t seq,
+                                  struct kw_receipt_row *out, char **body, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_RECEIPT_GET);
+    sqlite3_bind_int64(x, 1, ticket);
+    sqlite3_bind_int64(x, 2, seq);
+    int rc = sqlite3_step(x);
+    enum kw_code code = KW_OK;
+    *body = NULL;
+    if (rc == SQLITE_ROW) {
+        receipt_row(x, out);
+        const char *b = column_text(x, 6);
+        if (b && !(*body = strdup(b)))
+            code = kw_err_set(err, KW_NOMEM, "", "no memory for a receipt");
+    } else if (rc == SQLITE_DONE) {
+        code = kw_err_set(err, KW_NOT_FOUND, "", "ticket %lld has no receipt issued at event %lld",
+                          (long long)ticket, (long long)seq);
+    } else {
+        code = kws_fail(st, err, "read a receipt");
+    }
+    sqlite3_reset(x);
+    return code;
+}
+
+enum kw_code kw_store_receipt_issue(struct kw_store *st, const struct kw_receipt_row *r,
+                                    const char *body, struct kw_err *err)
+{
+    bool outer;
+    if (kws_tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
+    sqlite3_stmt *x = prep(st, S_RECEIPT_ISSUE);
+    sqlite3_bind_int64(x, 1, r->ticket_id);
+    sqlite3_bind_int64(x, 2, r->seq);
+    sqlite3_bind_int64(x, 3, r->issued_at);
+    sqlite3_bind_int64(x, 4, r->tree_size);
+    bind_text(x, 5, r->receipt_hash);
+    bind_text(x, 6, body);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    return kws_tx_finish(st, outer, rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "keep a receipt"),
+                         err);
 }

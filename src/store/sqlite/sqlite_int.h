@@ -123,6 +123,10 @@ enum kw_code kws_append_canonical(struct kw_store *st, int64_t ticket, const cha
  * or "audit". */
 enum kw_code kws_log_append(struct kw_store *st, const char *kind, int64_t ticket, int64_t seq,
                             const void *data, size_t n, struct kw_err *err);
+/* Record that event seq closed ticket (its receipt is due, pending), in
+ * the closing event's transaction (log.c). */
+enum kw_code kws_receipt_open(struct kw_store *st, int64_t ticket, int64_t seq, int64_t at,
+                              struct kw_err *err);
 /* Put the events written before the log existed into it, once (log.c). */
 enum kw_code kws_log_backfill(struct kw_store *st, struct kw_err *err);
 
