@@ -118,6 +118,10 @@ static bool staff_side_event(const struct kw_policy *p, const char *type, json_t
         strcmp(type, "escalated") == 0 || strcmp(type, "callback") == 0 ||
         strncmp(type, "task_", 5) == 0 || strcmp(type, "time_spent") == 0)
         return true;
+    /* a link to another organisation's ticket: not even its number */
+    if ((strcmp(type, "linked") == 0 || strcmp(type, "unlinked") == 0) &&
+        json_is_true(json_object_get(body, "cross_org")))
+        return true;
     /* what staff noted on a call-back is theirs */
     if (strcmp(type, "rating") == 0 && json_is_string(json_object_get(body, "source")))
         return true;
@@ -237,6 +241,10 @@ static json_t *ticket_for(struct kwh_call *x, const struct kw_ticket_row *t)
     json_object_set_new(j, "requester_name", named ? json_string(u.name) : json_null());
     if (!x->me.customer) /* the organisation's watch-list flag, for staff */
         json_object_set_new(j, "watch_list", kwh_watch_json(x, t->org_id));
+    /* a merged duplicate points at its original (always the same organisation's) */
+    int64_t merged = 0;
+    json_decref(kwh_links_json(x, json_integer_value(json_object_get(j, "id")), &merged));
+    json_object_set_new(j, "merged_into", kwh_id_or_null(merged));
     return j;
 }
 
