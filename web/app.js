@@ -810,8 +810,9 @@ async function pageTicket(main, id) {
   // time spent on the reply (staff): docs/kpi.md "Time spent and cost"
   const spent = h('input', { type: 'number', name: 'time_spent', id: 'time-spent', min: 0, max: 1440, step: 1, inputmode: 'numeric', 'aria-label': t('time_spent_min') });
   const replyFiles = filePicker('reply-files');
-  const canned = staff() ? await cannedPicker(ticket, text) : null;
-  actions.push(h('div', { class: 'card' }, h('h2', {}, t('reply')), canned, form(async () => {
+  // a merged duplicate's conversation goes on on the original (the banner links it)
+  const canned = staff() && !ticket.merged_into ? await cannedPicker(ticket, text) : null;
+  if (!ticket.merged_into) actions.push(h('div', { class: 'card' }, h('h2', {}, t('reply')), canned, form(async () => {
     const reply = { type: 'comment', text: text.value, internal: staff() && internal.checked };
     if (staff() && Number(spent.value) > 0) reply.time_spent = { minutes: Math.round(Number(spent.value)) };
     await api('POST', `/tickets/${id}/events`, reply);
