@@ -100,11 +100,6 @@ char *kw_canned_render(const char *text, const char *const v[KW_CANNED_FIELD_COU
     return out;
 }
 
-/* Whether who manages team's replies: admins and managers every team's,
- * an agent the team they lead. */
-static enum kw_code may_manage(struct kw_unit *u, const struct kw_actor *who, int64_t team,
-                               struct kw_err *err);
-
 struct lead {
     int64_t id;
     bool found;
@@ -118,11 +113,15 @@ static bool lead_of(const struct kw_named_row *r, void *ctx)
     return false;
 }
 
+/* Whether who manages team's replies: admins and managers every team's,
+ * an agent the team they lead. */
 static enum kw_code may_manage(struct kw_unit *u, const struct kw_actor *who, int64_t team,
                                struct kw_err *err)
 {
     if (kw_actor_customer(who) || who->role == KW_ROLE_SYSTEM)
         return kw_err_set(err, KW_FORBIDDEN, "", "canned replies are the provider's");
+    if (team <= 0)
+        return kw_err_set(err, KW_INVALID, "/team_id", "team_id: missing (the team it is for)");
     struct lead l = {0};
     enum kw_code rc = team > 0 ? kw_store_teams(u->st, team, lead_of, &l, err) : KW_OK;
     if (rc != KW_OK)
