@@ -111,25 +111,32 @@ static const struct kwh_field merge_fields[] = {
 };
 #undef LINK
 
+/* The ticket as the caller may see it, the JSON body decoded by f into l
+ * and fn run on the writer; false with the problem in *out. */
+static bool body_unit(struct kwh_call *x, const struct kwh_field *f, size_t n, kw_write_fn fn,
+                      struct link_unit *l, struct kwh_reply *out)
+{
+    struct kw_ticket_row t;
+    if (!kwh_visible_ticket(x, x->arg.id, &t, out))
+        return false;
+    json_t *j = kwh_body_object(x, out);
+    if (!j)
+        return false;
+    bool ok = kwh_decode(j, f, n, l, out) && kwh_write_unit(x, fn, l, out);
+    json_decref(j);
+    return ok;
+}
+
 struct kwh_reply kwh_links_add(struct kwh_call *x)
 {
     struct kwh_reply out;
-    struct kw_ticket_row t;
-    if (!kwh_visible_ticket(x, x->arg.id, &t, &out))
-        return out;
-    json_t *j = kwh_body_object(x, &out);
-    if (!j)
-        return out;
     struct link_unit l = {
         .h = x->h, .who = kwh_actor(x), .ticket = x->arg.id, .now = x->now, .add = true};
-    bool ok = kwh_decode(j, link_fields, KWH_NFIELDS(link_fields), &l, &out) &&
-              kwh_write_unit(x, link_unit, &l, &out);
-    if (ok)
-        kwh_log_event(x->h,
-                      "mod=tickets event=ticket.linked ticket=%lld other=%lld link=%s actor=%lld",
-                      (long long)l.ticket, (long long)l.in.other, l.in.link, (long long)x->me.id);
-    json_decref(j);
-    return ok ? links_of(x, 201) : out;
+    if (!body_unit(x, link_fields, KWH_NFIELDS(link_fields), link_unit, &l, &out))
+        return out;
+    kwh_log_event(x->h, "mod=tickets event=ticket.linked ticket=%lld other=%lld link=%s actor=%lld",
+                  (long long)l.ticket, (long long)l.in.other, l.in.link, (long long)x->me.id);
+    return links_of(x, 201);
 }
 
 struct kwh_reply kwh_links_remove(struct kwh_call *x)
@@ -165,17 +172,8 @@ static enum kw_code merge_unit(struct kw_store *st, void *ctx, struct kw_err *er
 struct kwh_reply kwh_ticket_merge(struct kwh_call *x)
 {
     struct kwh_reply out;
-    struct kw_ticket_row t;
-    if (!kwh_visible_ticket(x, x->arg.id, &t, &out))
-        return out;
-    json_t *j = kwh_body_object(x, &out);
-    if (!j)
-        return out;
     struct link_unit l = {.h = x->h, .who = kwh_actor(x), .ticket = x->arg.id, .now = x->now};
-    bool ok = kwh_decode(j, merge_fields, KWH_NFIELDS(merge_fields), &l, &out) &&
-              kwh_write_unit(x, merge_unit, &l, &out);
-    json_decref(j);
-    if (!ok)
+    if (!body_unit(x, merge_fields, KWH_NFIELDS(merge_fields), merge_unit, &l, &out))
         return out;
     kw_engine_schedule(x->h->engine, l.ticket, l.fire_at);
     kwh_log_event(x->h,
