@@ -748,7 +748,8 @@ async function pageTicket(main, id) {
   const os = await orgs();
   const files = (await api('GET', `/tickets/${id}/attachments`)).attachments;
   const watch = await api('GET', `/tickets/${id}/watchers`);
-  const ls = await api('GET', `/tickets/${id}/links`);
+  // (a backend without links yet answers 500: the page shows none rather than failing)
+  const ls = await api('GET', `/tickets/${id}/links`).catch(() => ({ links: [], merged_into: null }));
   const reload = () => router();
   const stored = doc && doc.calendars && Object.values(doc.calendars).some((c) => typeof c === 'string')
     ? (await api('GET', '/calendars')).calendars : [];
@@ -3705,7 +3706,7 @@ function movedNote(ev, us) {
 // The canned-reply picker above the reply box (staff): the reply is
 // rendered by the server for this ticket and inserted where the cursor is.
 async function cannedPicker(ticket, textarea) {
-  const list = await api('GET', `/tickets/${ticket.id}/canned`);
+  const list = await api('GET', `/tickets/${ticket.id}/canned`).catch(() => ({ canned: [] }));
   const note = h('p', { class: 'problem', role: 'alert', hidden: true });
   if (!list.canned.length)
     return h('div', { class: 'row small muted', id: 'canned' }, t('canned_none'), ' ', h('a', { href: '#/admin/canned' }, t('canned_manage')));
