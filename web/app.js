@@ -485,6 +485,7 @@ function renderTop(route) {
     links.push(['#/admin/commitments', 'commitments'], ['#/admin/calendars', 'calendars'],
       ['#/admin/orgs', 'orgs'], ['#/admin/people', 'people'], ['#/admin/oncall', 'oncall'],
       ['#/admin/endpoints', 'endpoints'], ['#/admin/mailboxes', 'mailboxes'], ['#/admin/alerts', 'alert_sources'], ['#/audit', 'audit']);
+  if (me && staff()) links.push(['#/admin/canned', 'canned']);
   add(top, [
     h('a', { class: 'brand', href: me ? (staff() ? '#/board' : '#/portal') : '#/login' }, t('brand')),
     h('nav', { 'aria-label': t('brand') }, links.map(([href, key]) =>
@@ -699,6 +700,7 @@ function eventLine(ev, us, doc) {
     case 'attachment': what = t('ev_attachment'); break;
     case 'time_spent': what = t(b.corrects ? 'ev_time_corrected' : 'ev_time_spent', { d: fmtDur(b.seconds) }); break;
     case 'edited': case 'category': case 'region': case 'requester': what = editedWhat(ev, us, doc); break;
+    case 'linked': case 'unlinked': case 'merged': what = linkWhat(ev); break;
     default: what = t('ev_other', { t: ev.type });
   }
   const cls = ev.type === 'comment' || ev.type === 'attachment' ? (b.internal ? 'internal' : 'comment')
@@ -721,7 +723,7 @@ function eventLine(ev, us, doc) {
   return h('li', { class: cls, 'data-type': ev.type },
     h('div', { class: 'meta' }, `${fmtTime(due || ev.at)} · ${who} · `, what, b.internal ? ` · ${t('internal_note')}` : '',
       late ? h('span', { class: 'fired-late' }, ` · ${t('ev_fired_late', { t: fmtTime(ev.at) })}`) : ''),
-    text ? h('div', { class: 'text' }, text) : null);
+    text ? h('div', { class: 'text' }, text) : null, movedNote(ev, us));
 }
 
 function form(onsubmit, ...kids) {
@@ -750,6 +752,8 @@ async function pageTicket(main, id) {
   const watch = await api('GET', `/tickets/${id}/watchers`);
   // the receipts issued at closure (docs/receipts.md); none without a log key
   const closures = (await api('GET', `/tickets/${id}/receipts`).catch(() => ({ receipts: [] }))).receipts;
+  // (a backend without links yet answers 500: the page shows none rather than failing)
+  const ls = await api('GET', `/tickets/${id}/links`).catch(() => ({ links: [], merged_into: null }));
   const reload = () => router();
   const stored = doc && doc.calendars && Object.values(doc.calendars).some((c) => typeof c === 'string')
     ? (await api('GET', '/calendars')).calendars : [];
@@ -810,14 +814,16 @@ async function pageTicket(main, id) {
               h('a', { href: `${r.url}&format=html&lang=${lang}`, target: '_blank', rel: 'noopener' }, t('receipt_print'))]
             : h('a', { href: r.url, download: `receipt-${id}-${r.seq}.json` }, t('receipt_pending'))))) : null));
 
-  const side = [h('div', { class: 'card' }, h('h2', {}, t('details')), details), attachmentsCard(id, files, us, reload), watchersCard(ticket, watch, us, reload)];
+  const side = [h('div', { class: 'card' }, h('h2', {}, t('details')), details), attachmentsCard(id, files, us, reload), watchersCard(ticket, watch, us, reload), linksCard(ticket, ls, reload)];
   const actions = [];
   const text = h('textarea', { name: 'text', required: true, 'aria-label': t('reply') });
   const internal = h('input', { type: 'checkbox', name: 'internal' });
   // time spent on the reply (staff): docs/kpi.md "Time spent and cost"
   const spent = h('input', { type: 'number', name: 'time_spent', id: 'time-spent', min: 0, max: 1440, step: 1, inputmode: 'numeric', 'aria-label': t('time_spent_min') });
   const replyFiles = filePicker('reply-files');
-  actions.push(h('div', { class: 'card' }, h('h2', {}, t('reply')), form(async () => {
+  // a merged duplicate's conversation goes on on the original (the banner links it)
+  const canned = staff() && !ticket.merged_into ? await cannedPicker(ticket, text) : null;
+  if (!ticket.merged_into) actions.push(h('div', { class: 'card' }, h('h2', {}, t('reply')), canned, form(async () => {
     const reply = { type: 'comment', text: text.value, internal: staff() && internal.checked };
     if (staff() && Number(spent.value) > 0) reply.time_spent = { minutes: Math.round(Number(spent.value)) };
     await api('POST', `/tickets/${id}/events`, reply);
@@ -907,7 +913,7 @@ async function pageTicket(main, id) {
     side.push(h('div', { class: 'card', id: 'overruns' }, h('h2', {}, staff() ? t('overruns') : t('overrun_notices')),
       overruns.map((o) => overrunCard(o, us, doc, reload))));
   }
-  add(main, h('h1', {}, `#${ticket.id} `, ticket.title),
+  add(main, h('h1', {}, `#${ticket.id} `, ticket.title), mergedBanner(ticket),
     h('div', { class: 'card' }, h('h2', {}, t('progress')), nodeList),
     h('div', { class: 'grid2' },
       h('div', {}, h('div', { class: 'card' }, h('h2', {}, t('clocks')), h('div', { class: 'board' }, clocksTable), clocksNote),
@@ -3911,3 +3917,173 @@ function editCard(ticket, doc, events, us, reload) {
   h('div', { class: 'row' }, h('label', {}, t('reason'), why), h('button', { type: 'submit', id: 'edit-save' }, t('edit_save'))));
   return h('details', { class: 'card', id: 'edit' }, h('summary', {}, t('edit_ticket')), f);
 }
+
+// ---- links between tickets, merging a duplicate, canned replies ----
+// (docs/policy.md "Links and merges", docs/api.md "Canned replies")
+
+Object.assign(STRINGS.en, {
+  links: 'Linked tickets', no_links: 'No linked tickets.', link_duplicate_of: 'Duplicate of', link_duplicated_by: 'Duplicated by',
+  link_related: 'Related to', link_merged_into: 'Merged into', link_merged_from: 'Merged from', link_ticket: 'Ticket number',
+  link_kind: 'Link', link_add: 'Link', unlink: 'Remove the link to #{n}', merge: 'Merge this ticket into…', merge_into: 'Original ticket number',
+  merge_go: 'Merge', merge_confirm: 'Merge #{a} into #{b}? Its comments and files move to #{b}, its watchers follow #{b}, and #{a} closes. A merge cannot be undone.',
+  merge_hint: 'Comments (with their authors and times) and files move to the original; this ticket closes and points there.',
+  merged_banner: 'This ticket was merged into #{n}.', merged_go: 'Go to #{n}', merged_done: 'Merged into #{n}.',
+  ev_linked: 'linked #{n} ({k})', ev_unlinked: 'removed the link to #{n} ({k})', ev_merged_into: 'merged this ticket into #{n}',
+  ev_merged_from: 'merged #{n} into this ticket ({c} comments, {f} files)', moved_from: 'moved from #{n}; written by {who} at {t}',
+  canned: 'Canned replies', canned_pick: '— canned reply —', canned_insert: 'Insert', canned_lang: 'Language of the reply',
+  canned_lang_auto: 'The requester’s', canned_none: 'No canned replies yet.', canned_manage: 'Manage canned replies',
+  canned_new: 'New canned reply', canned_name: 'Name', canned_team: 'Team', canned_body_zh: 'Text in Chinese',
+  canned_body_en: 'Text in English', canned_save: 'Save', canned_edit: 'Edit', canned_delete: 'Delete', canned_placeholders: 'Placeholders',
+  canned_hint: 'Admins, managers and a team’s lead keep its replies; everyone on staff may use them. Placeholders are filled in with the ticket’s values when a reply is inserted; times are in the requester’s time zone.',
+  canned_deleted: 'Deleted.', canned_saved: 'Saved.', canned_delete_confirm: 'Delete the canned reply “{n}”?',
+});
+Object.assign(STRINGS.zh, {
+  links: '关联工单', no_links: '暂无关联工单。', link_duplicate_of: '重复于', link_duplicated_by: '被重复于',
+  link_related: '相关', link_merged_into: '已合并到', link_merged_from: '合并自', link_ticket: '工单号',
+  link_kind: '关联类型', link_add: '关联', unlink: '取消与 #{n} 的关联', merge: '将此工单合并到…', merge_into: '原工单号',
+  merge_go: '合并', merge_confirm: '将 #{a} 合并到 #{b}？其回复和附件将移到 #{b}，关注人改为关注 #{b}，#{a} 将关闭。合并无法撤销。',
+  merge_hint: '回复（保留作者和时间）与附件移到原工单；此工单关闭并指向原工单。',
+  merged_banner: '此工单已合并到 #{n}。', merged_go: '前往 #{n}', merged_done: '已合并到 #{n}。',
+  ev_linked: '关联了 #{n}（{k}）', ev_unlinked: '取消了与 #{n} 的关联（{k}）', ev_merged_into: '将此工单合并到 #{n}',
+  ev_merged_from: '将 #{n} 合并到此工单（{c} 条回复，{f} 个附件）', moved_from: '移自 #{n}；{who} 写于 {t}',
+  canned: '快捷回复', canned_pick: '— 快捷回复 —', canned_insert: '插入', canned_lang: '回复语言',
+  canned_lang_auto: '按报告人', canned_none: '暂无快捷回复。', canned_manage: '管理快捷回复',
+  canned_new: '新建快捷回复', canned_name: '名称', canned_team: '团队', canned_body_zh: '中文内容',
+  canned_body_en: '英文内容', canned_save: '保存', canned_edit: '编辑', canned_delete: '删除', canned_placeholders: '占位符',
+  canned_hint: '管理员、经理和团队负责人维护本团队的快捷回复，所有客服人员均可使用。插入时占位符会替换为工单的实际值，时间按报告人的时区显示。',
+  canned_deleted: '已删除。', canned_saved: '已保存。', canned_delete_confirm: '删除快捷回复“{n}”？',
+  'ph_ticket.id': '工单号', 'ph_ticket.title': '工单标题', 'ph_ticket.level': '级别', 'ph_ticket.category': '类别', 'ph_ticket.region': '区域', 'ph_ticket.state': '状态（按回复语言）', 'ph_ticket.due': '运行中计时最早的截止时间', 'ph_due.response': '响应计时的截止时间', 'ph_due.resolution': '解决计时的截止时间', 'ph_requester.name': '报告人', 'ph_org.name': '客户组织', 'ph_assignee.name': '处理人', 'ph_team.name': '所属团队', 'ph_agent.name': '插入回复的客服本人',
+});
+
+function linkKind(k) { return t('link_' + k); }
+
+// The banner on a merged duplicate's page: where its conversation went.
+function mergedBanner(ticket) {
+  if (!ticket.merged_into) return null;
+  return h('p', { class: 'banner', id: 'merged-banner', role: 'status' }, t('merged_banner', { n: ticket.merged_into }), ' ',
+    h('a', { href: `#/t/${ticket.merged_into}` }, t('merged_go', { n: ticket.merged_into })));
+}
+
+// The ticket's links with the other ticket's title and state; staff link,
+// unlink and merge.
+function linksCard(ticket, ls, reload) {
+  const note = h('p', { class: 'problem', role: 'alert', hidden: true });
+  const act = async (fn) => {
+    note.hidden = true;
+    try { await fn(); reload(); } catch (e) { note.textContent = e.message; note.hidden = false; }
+  };
+  const items = ls.links.map((l) => h('li', { 'data-link': l.link, 'data-ticket': l.ticket },
+    h('span', { class: 'small muted' }, linkKind(l.link), ' '), h('a', { href: `#/t/${l.ticket}` }, `#${l.ticket} ${l.title}`),
+    ' ', h('span', { class: 'small muted' }, `· ${stateLabel(l.state)}`),
+    staff() && !l.link.startsWith('merged') ? h('button', { type: 'button', class: 'secondary small unlink', 'aria-label': t('unlink', { n: l.ticket }),
+      onclick: () => act(() => api('DELETE', `/tickets/${ticket.id}/links?ticket=${l.ticket}`)) }, '×') : null));
+  let forms = null;
+  if (staff()) {
+    const other = h('input', { type: 'number', min: 1, id: 'link-ticket', inputmode: 'numeric', 'aria-label': t('link_ticket'), placeholder: t('link_ticket') });
+    const kind = h('select', { id: 'link-kind', 'aria-label': t('link_kind') },
+      ['duplicate_of', 'duplicated_by', 'related'].map((k) => h('option', { value: k }, linkKind(k))));
+    const add = h('form', { class: 'row', id: 'add-link', onsubmit: (e) => {
+      e.preventDefault();
+      if (other.value) act(() => api('POST', `/tickets/${ticket.id}/links`, { ticket: Number(other.value), link: kind.value }));
+    } }, kind, other, h('button', { type: 'submit', class: 'secondary' }, t('link_add')));
+    let merge = null;
+    if (ticket.state !== 'archived' && !ticket.merged_into) {
+      const dupOf = ls.links.find((l) => l.link === 'duplicate_of');
+      const into = h('input', { type: 'number', min: 1, id: 'merge-into', inputmode: 'numeric', 'aria-label': t('merge_into'), placeholder: t('merge_into') });
+      if (dupOf) into.value = into.defaultValue = String(dupOf.ticket);
+      merge = h('details', { id: 'merge' }, h('summary', {}, t('merge')), h('p', { class: 'small muted' }, t('merge_hint')),
+        h('form', { class: 'row', onsubmit: (e) => {
+          e.preventDefault();
+          const b = Number(into.value);
+          if (!b || !confirm(t('merge_confirm', { a: ticket.id, b }))) return;
+          act(async () => { await api('POST', `/tickets/${ticket.id}/merge`, { into: b }); toast(t('merged_done', { n: b })); });
+        } }, into, h('button', { type: 'submit', id: 'merge-go' }, t('merge_go'))));
+    }
+    forms = [add, merge];
+  }
+  return h('div', { class: 'card', id: 'links' }, h('h2', {}, t('links')),
+    items.length ? h('ul', { class: 'links' }, items) : h('p', { class: 'muted' }, t('no_links')), forms, note);
+}
+
+// What the timeline says of a link, an unlink or a merge.
+function linkWhat(ev) {
+  const b = ev.body || {};
+  if (ev.type === 'merged') return b.into ? t('ev_merged_into', { n: b.into }) : t('ev_merged_from', { n: b.from, c: b.comments || 0, f: b.files || 0 });
+  return t(ev.type === 'linked' ? 'ev_linked' : 'ev_unlinked', { n: b.ticket, k: linkKind(b.link) });
+}
+
+// Under a comment or file a merge moved: where from, who wrote it and when.
+function movedNote(ev, us) {
+  const b = ev.body || {};
+  if (!b.moved_from) return null;
+  const known = us.find((u) => u.id === b.author);
+  const who = ev.author_name || (known ? known.name : t('someone', { id: b.author }));
+  return h('div', { class: 'small muted moved' }, t('moved_from', { n: b.moved_from, who, t: b.written_at ? fmtTime(b.written_at) : '' }));
+}
+
+// The canned-reply picker above the reply box (staff): the reply is
+// rendered by the server for this ticket and inserted where the cursor is.
+async function cannedPicker(ticket, textarea) {
+  const list = await api('GET', `/tickets/${ticket.id}/canned`).catch(() => ({ canned: [] }));
+  const note = h('p', { class: 'problem', role: 'alert', hidden: true });
+  if (!list.canned.length)
+    return h('div', { class: 'row small muted', id: 'canned' }, t('canned_none'), ' ', h('a', { href: '#/admin/canned' }, t('canned_manage')));
+  const pick = h('select', { id: 'canned-pick', 'aria-label': t('canned') }, h('option', { value: '' }, t('canned_pick')),
+    list.canned.map((c) => h('option', { value: c.id }, `${c.name} · ${c.team}`)));
+  const lg = h('select', { id: 'canned-lang', 'aria-label': t('canned_lang') }, h('option', { value: '' }, t('canned_lang_auto')),
+    h('option', { value: 'zh' }, '中文'), h('option', { value: 'en' }, 'English'));
+  const insert = async () => {
+    if (!pick.value) return;
+    note.hidden = true;
+    try {
+      const r = await api('GET', `/tickets/${ticket.id}/canned?reply=${pick.value}${lg.value ? '&lang=' + lg.value : ''}`);
+      const at = textarea.selectionStart ?? textarea.value.length, end = textarea.selectionEnd ?? at;
+      textarea.value = textarea.value.slice(0, at) + r.text + textarea.value.slice(end);
+      textarea.focus();
+      textarea.selectionStart = textarea.selectionEnd = at + r.text.length;
+    } catch (e) { note.textContent = e.message; note.hidden = false; }
+  };
+  return h('div', { id: 'canned' }, h('div', { class: 'row' }, pick, lg,
+    h('button', { type: 'button', class: 'secondary', id: 'canned-insert', onclick: insert }, t('canned_insert'))), note);
+}
+
+// The admin page: every team's canned replies; managers and a team's lead
+// create, change and delete them.
+async function pageCanned(main) {
+  const [list, ts] = await Promise.all([api('GET', '/canned'), teams()]);
+  const me = session.me;
+  const mine = (teamId) => manager() || ts.some((x) => x.id === teamId && x.lead_id === me.id);
+  const editable = ts.filter((x) => mine(x.id));
+  const reload = () => router();
+  const editor = (c) => {
+    const team = h('select', { name: 'team_id', 'aria-label': t('canned_team') },
+      editable.map((x) => h('option', { value: x.id, selected: c && x.id === c.team_id }, x.name)));
+    const name = h('input', { name: 'name', required: true, maxlength: 100, value: c ? c.name : '', 'aria-label': t('canned_name') });
+    const zh = h('textarea', { name: 'body_zh', required: true, rows: 4, 'aria-label': t('canned_body_zh') });
+    const en = h('textarea', { name: 'body_en', required: true, rows: 4, 'aria-label': t('canned_body_en') });
+    zh.value = zh.defaultValue = c ? c.body_zh : '';
+    en.value = en.defaultValue = c ? c.body_en : '';
+    return form(async () => {
+      const body = { team_id: Number(team.value), name: name.value, body_zh: zh.value, body_en: en.value };
+      await api(c ? 'PATCH' : 'POST', c ? `/canned/${c.id}` : '/canned', body);
+      toast(t('canned_saved')); reload();
+    }, h('div', { class: 'row' }, h('label', {}, t('canned_team'), team), h('label', {}, t('canned_name'), name)),
+    h('label', {}, t('canned_body_zh'), zh), h('label', {}, t('canned_body_en'), en),
+    h('button', { type: 'submit', class: c ? 'secondary' : '' }, t('canned_save')));
+  };
+  const rows = list.canned.map((c) => h('li', { class: 'card', 'data-canned': c.id },
+    h('h3', {}, c.name, ' ', h('span', { class: 'small muted' }, `· ${c.team}`)),
+    h('div', { class: 'grid2' }, h('pre', { class: 'canned-text', lang: 'zh' }, c.body_zh), h('pre', { class: 'canned-text', lang: 'en' }, c.body_en)),
+    mine(c.team_id) ? h('div', {}, h('details', {}, h('summary', {}, t('canned_edit')), editor(c)),
+      h('button', { type: 'button', class: 'secondary small', onclick: async () => {
+        if (!confirm(t('canned_delete_confirm', { n: c.name }))) return;
+        try { await api('DELETE', `/canned/${c.id}`); toast(t('canned_deleted')); reload(); } catch (e) { toast(e.message); }
+      } }, t('canned_delete'))) : null));
+  add(main, h('h1', {}, t('canned')), h('p', { class: 'small muted' }, t('canned_hint')),
+    editable.length ? h('div', { class: 'card', id: 'canned-new' }, h('h2', {}, t('canned_new')), editor(null)) : null,
+    rows.length ? h('ul', { class: 'canned-list' }, rows) : h('p', { class: 'muted' }, t('canned_none')),
+    h('div', { class: 'card' }, h('h2', {}, t('canned_placeholders')), h('dl', { class: 'kv', id: 'placeholders' },
+      list.placeholders.map((p) => [h('dt', {}, h('code', {}, `{{${p.name}}}`)),
+        h('dd', {}, lang === 'zh' && STRINGS.zh['ph_' + p.name] ? STRINGS.zh['ph_' + p.name] : p.about)]))));
+}
+ROUTES.push([/^#\/admin\/canned$/, pageCanned, 'staff']);

@@ -50,6 +50,9 @@ static const struct kw_label events[KW_EVENT_KIND_COUNT] = {
     [KW_EVENT_REGION] = {"修改了区域", "changed the region"},
     [KW_EVENT_EDITED] = {"编辑了工单", "edited the ticket"},
     [KW_EVENT_REQUESTER] = {"更换了报告人", "changed the requester"},
+    [KW_EVENT_LINKED] = {"关联了工单", "linked a ticket"},
+    [KW_EVENT_UNLINKED] = {"取消了关联", "removed a link"},
+    [KW_EVENT_MERGED] = {"合并了工单", "merged a ticket"},
 };
 
 struct kw_label kw_state_label(enum kw_state s)

@@ -104,6 +104,15 @@ static bool decode_created(json_t *b, struct kw_event_rec *r, struct kw_err *err
            get_int(b, "requester_id", 0, &r->requester_id, err);
 }
 
+/* A comment or attachment moved from a merged duplicate (all absent: not). */
+static bool decode_moved(json_t *b, struct kw_event_rec *r, struct kw_err *err)
+{
+    r->written_at = KW_NO_TIME;
+    return get_int(b, "moved_from", 0, &r->moved_from, err) &&
+           get_int(b, "author", 0, &r->author_id, err) &&
+           get_instant(b, "written_at", &r->written_at, err);
+}
+
 static bool decode_body(json_t *b, struct kw_event_rec *r, struct kw_err *err)
 {
     json_t *v;
@@ -113,7 +122,7 @@ static bool decode_body(json_t *b, struct kw_event_rec *r, struct kw_err *err)
     case KW_EVENT_COMMENT:
         v = json_object_get(b, "internal");
         r->internal = json_is_true(v);
-        return get_str(b, "text", &r->text, err);
+        return get_str(b, "text", &r->text, err) && decode_moved(b, r, err);
     case KW_EVENT_STATE:
     case KW_EVENT_REOPENED:
         return get_str(b, "state", &r->state, err) && get_str(b, "from", &r->from, err) &&
@@ -196,7 +205,17 @@ static bool decode_body(json_t *b, struct kw_event_rec *r, struct kw_err *err)
                get_str(b, "name", &r->name, err) &&
                get_str(b, "content_type", &r->content_type, err) &&
                get_int(b, "size", 0, &r->size, err) && get_str(b, "sha256", &r->sha256, err) &&
-               get_int(b, "comment", 0, &r->comment_seq, err);
+               get_int(b, "comment", 0, &r->comment_seq, err) && decode_moved(b, r, err);
+    case KW_EVENT_LINKED:
+    case KW_EVENT_UNLINKED:
+        r->cross_org = json_is_true(json_object_get(b, "cross_org"));
+        return get_int(b, "ticket", 0, &r->other, err) && get_str(b, "link", &r->link, err) &&
+               get_str(b, "reason", &r->reason, err);
+    case KW_EVENT_MERGED:
+        r->link = json_object_get(b, "into") ? "into" : "from";
+        return get_int(b, r->link, 0, &r->other, err) &&
+               get_small(b, "comments", 0, &r->task, err) &&
+               get_small(b, "files", 0, &r->attempt, err) && get_str(b, "reason", &r->reason, err);
     default:
         return kw_err_set(err, KW_INVALID, "/type", "unknown event kind"), false;
     }
@@ -252,6 +271,18 @@ static void set_opt(json_t *o, const char *key, const char *s)
 {
     if (s)
         json_object_set_new(o, key, json_string(s));
+}
+
+/* b with where a merge moved it from, when it was moved (older events
+ * and those written on the ticket itself have none of these members). */
+static json_t *moved(json_t *b, const struct kw_event_rec *r)
+{
+    if (b && r->moved_from) {
+        json_object_set_new(b, "moved_from", json_integer(r->moved_from));
+        json_object_set_new(b, "author", json_integer(r->author_id));
+        json_object_set_new(b, "written_at", instant_json(r->written_at));
+    }
+    return b;
 }
 
 static json_t *encode_created(const struct kw_event_rec *r)
@@ -334,6 +365,13 @@ static const char *missing(const struct kw_event_rec *r)
         return !r->name ? "field" : !r->text ? "to" : NULL;
     case KW_EVENT_ATTACHMENT:
         return !r->name ? "name" : !r->content_type ? "content_type" : !r->sha256 ? "sha256" : NULL;
+    case KW_EVENT_LINKED:
+    case KW_EVENT_UNLINKED:
+        return r->other < 1 ? "ticket" : !r->link ? "link" : NULL;
+    case KW_EVENT_MERGED:
+        return r->other < 1                                                       ? "into or from"
+               : !r->link || (strcmp(r->link, "into") && strcmp(r->link, "from")) ? "link"
+                                                                                  : NULL;
     default:
         return NULL;
     }
@@ -346,7 +384,7 @@ static json_t *encode_body(const struct kw_event_rec *r)
     case KW_EVENT_CREATED:
         return encode_created(r);
     case KW_EVENT_COMMENT:
-        return json_pack("{s:s, s:b}", "text", r->text, "internal", r->internal);
+        return moved(json_pack("{s:s, s:b}", "text", r->text, "internal", r->internal), r);
     case KW_EVENT_STATE:
     case KW_EVENT_REOPENED:
         b = json_pack("{s:s}", "state", r->state);
@@ -399,10 +437,27 @@ static json_t *encode_body(const struct kw_event_rec *r)
     case KW_EVENT_ESCALATED:
         return encode_escalated(r);
     case KW_EVENT_ATTACHMENT:
-        return json_pack("{s:I, s:s, s:s, s:I, s:s, s:b, s:o}", "attachment",
-                         (json_int_t)r->attachment, "name", r->name, "content_type",
-                         r->content_type, "size", (json_int_t)r->size, "sha256", r->sha256,
-                         "internal", r->internal, "comment", id_or_null(r->comment_seq));
+        return moved(json_pack("{s:I, s:s, s:s, s:I, s:s, s:b, s:o}", "attachment",
+                               (json_int_t)r->attachment, "name", r->name, "content_type",
+                               r->content_type, "size", (json_int_t)r->size, "sha256", r->sha256,
+                               "internal", r->internal, "comment", id_or_null(r->comment_seq)),
+                     r);
+    case KW_EVENT_LINKED:
+    case KW_EVENT_UNLINKED:
+        b = json_pack("{s:I, s:s}", "ticket", (json_int_t)r->other, "link", r->link);
+        if (b && r->cross_org)
+            json_object_set_new(b, "cross_org", json_true());
+        set_opt(b, "reason", r->reason);
+        return b;
+    case KW_EVENT_MERGED:
+        b = json_pack("{s:I}", strcmp(r->link, "into") == 0 ? "into" : "from",
+                      (json_int_t)r->other);
+        if (b && strcmp(r->link, "from") == 0) {
+            json_object_set_new(b, "comments", json_integer(r->task));
+            json_object_set_new(b, "files", json_integer(r->attempt));
+        }
+        set_opt(b, "reason", r->reason);
+        return b;
     case KW_EVENT_REGION:
         b = json_pack("{s:s, s:o}", "region", r->attrs.v[KW_ATTR_REGION], "from",
                       str_or_null(r->from));

@@ -50,7 +50,10 @@
     X(TIME_SPENT, "time_spent", KW_EV_COUNT)                                                       \
     X(REGION, "region", KW_EV_ATTRS)                                                               \
     X(EDITED, "edited", KW_EV_COUNT)                                                               \
-    X(REQUESTER, "requester", KW_EV_COUNT)
+    X(REQUESTER, "requester", KW_EV_COUNT)                                                         \
+    X(LINKED, "linked", KW_EV_COUNT)                                                               \
+    X(UNLINKED, "unlinked", KW_EV_COUNT)                                                           \
+    X(MERGED, "merged", KW_EV_COUNT)
 
 enum kw_event_kind {
 #define X(name, type, clock) KW_EVENT_##name,
@@ -134,6 +137,18 @@ struct kw_event_rec {
      * "description"), from the text before (may be NULL: none), text the
      * text after, reason. requester: requester_id the customer it is for
      * now, user_id the one before (0: none), reason. */
+    /* comment, attachment moved by a merge: moved_from the duplicate it was
+     * on (0: not moved), author_id who wrote it there, written_at when.
+     * linked / unlinked: other the ticket at the other end, link
+     * "duplicate_of", "duplicated_by" or "related" as seen from this
+     * ticket, cross_org when the two are of different organisations (a
+     * customer never sees such an event), reason. merged: other the
+     * ticket, link "into" (on the duplicate, which closes) or "from" (on
+     * the original), task the comments and attempt the files moved (on
+     * the original), reason. */
+    int64_t moved_from, author_id, written_at, other;
+    const char *link;
+    bool cross_org;
 };
 
 /* The body of type as a record. *hold gets the JSON the record's strings

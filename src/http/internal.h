@@ -538,6 +538,22 @@ struct kwh_reply kwh_org_patch(struct kwh_call *x);
 struct kwh_reply kwh_attachment_post(struct kwh_call *x);
 struct kwh_reply kwh_attachments_list(struct kwh_call *x);
 struct kwh_reply kwh_attachment_get(struct kwh_call *x);
+/* links.c: links between tickets and merges (app/links.h) */
+struct kwh_reply kwh_links_list(struct kwh_call *x);
+struct kwh_reply kwh_links_add(struct kwh_call *x);
+struct kwh_reply kwh_links_remove(struct kwh_call *x);
+struct kwh_reply kwh_ticket_merge(struct kwh_call *x);
+/* The ticket's links as the caller may see them (a customer: only to their
+ * organisation's tickets), NULL when they could not be read; *merged_into
+ * (may be NULL) the ticket it was merged into, or 0. */
+json_t *kwh_links_json(struct kwh_call *x, int64_t ticket, int64_t *merged_into);
+/* canned.c: canned replies (app/canned.h) */
+struct kwh_reply kwh_canned_list(struct kwh_call *x);
+struct kwh_reply kwh_canned_create(struct kwh_call *x);
+struct kwh_reply kwh_canned_get(struct kwh_call *x);
+struct kwh_reply kwh_canned_patch(struct kwh_call *x);
+struct kwh_reply kwh_canned_delete(struct kwh_call *x);
+struct kwh_reply kwh_ticket_canned(struct kwh_call *x);
 /* views.c: saved views of the ticket list (app/views.h) */
 struct kwh_reply kwh_views_list(struct kwh_call *x);
 struct kwh_reply kwh_views_create(struct kwh_call *x);

@@ -43,6 +43,8 @@ static struct kwh_reply openapi(struct kwh_call *x)
 #define WATCH_WHY "only admins and managers decide on the watch list"
 #define WATCH_READ_WHY "the watch list is the provider's"
 #define MAIL_WHY "only admins and managers manage mailboxes"
+#define LINKS_WHY "tickets are linked and merged by the provider's staff"
+#define CANNED_WHY "canned replies are the provider's"
 #define COST_WHY "only admins and managers see and set what a team's hour costs"
 
 /* In the order of docs/openapi.json; a path's methods next to each other. */
@@ -93,6 +95,16 @@ static const struct kwh_route routes[] = {
     {"GET", "/api/v1/tickets/{id}/watchers", kwh_watchers_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/tickets/{id}/watchers", kwh_watchers_add, NULL, ANYONE, NULL},
     {"DELETE", "/api/v1/tickets/{id}/watchers{?user_id}", kwh_watchers_remove, NULL, ANYONE, NULL},
+    {"GET", "/api/v1/tickets/{id}/links", kwh_links_list, NULL, ANYONE, NULL},
+    {"POST", "/api/v1/tickets/{id}/links", kwh_links_add, NULL, STAFF, LINKS_WHY},
+    {"DELETE", "/api/v1/tickets/{id}/links{?ticket}", kwh_links_remove, NULL, STAFF, LINKS_WHY},
+    {"POST", "/api/v1/tickets/{id}/merge", kwh_ticket_merge, NULL, STAFF, LINKS_WHY},
+    {"GET", "/api/v1/tickets/{id}/canned{?reply,lang}", kwh_ticket_canned, NULL, STAFF, CANNED_WHY},
+    {"GET", "/api/v1/canned{?team_id}", kwh_canned_list, NULL, STAFF, CANNED_WHY},
+    {"POST", "/api/v1/canned", kwh_canned_create, NULL, STAFF, CANNED_WHY},
+    {"GET", "/api/v1/canned/{id}", kwh_canned_get, NULL, STAFF, CANNED_WHY},
+    {"PATCH", "/api/v1/canned/{id}", kwh_canned_patch, NULL, STAFF, CANNED_WHY},
+    {"DELETE", "/api/v1/canned/{id}", kwh_canned_delete, NULL, STAFF, CANNED_WHY},
     {"GET", "/api/v1/orgs{?after,limit}", kwh_orgs_list, NULL, ANYONE, NULL},
     {"POST", "/api/v1/orgs", kwh_orgs_create, NULL, MANAGERS, ORGS_WHY},
     {"GET", "/api/v1/orgs/{id}", kwh_org_get, NULL, ANYONE, NULL},
@@ -218,6 +230,7 @@ static const struct {
     {"attachments", "attachment"}, {"views", "view"},
     {"contracts", "contract"},     {"adjustments", "adjustment"},
     {"sources", "alert source"},   {"mailboxes", "mailbox"},
+    {"canned", "canned reply"},
 };
 
 /* {id}: plain decimal 1..INT64_MAX, at most 19 digits, so no overflow. */

@@ -118,6 +118,10 @@ static bool staff_side_event(const struct kw_policy *p, const char *type, json_t
         strcmp(type, "escalated") == 0 || strcmp(type, "callback") == 0 ||
         strncmp(type, "task_", 5) == 0 || strcmp(type, "time_spent") == 0)
         return true;
+    /* a link to another organisation's ticket: not even its number */
+    if ((strcmp(type, "linked") == 0 || strcmp(type, "unlinked") == 0) &&
+        json_is_true(json_object_get(body, "cross_org")))
+        return true;
     /* what staff noted on a call-back is theirs */
     if (strcmp(type, "rating") == 0 && json_is_string(json_object_get(body, "source")))
         return true;
@@ -237,6 +241,10 @@ static json_t *ticket_for(struct kwh_call *x, const struct kw_ticket_row *t)
     json_object_set_new(j, "requester_name", named ? json_string(u.name) : json_null());
     if (!x->me.customer) /* the organisation's watch-list flag, for staff */
         json_object_set_new(j, "watch_list", kwh_watch_json(x, t->org_id));
+    /* a merged duplicate points at its original (always the same organisation's) */
+    int64_t merged = 0;
+    json_decref(kwh_links_json(x, json_integer_value(json_object_get(j, "id")), &merged));
+    json_object_set_new(j, "merged_into", kwh_id_or_null(merged));
     return j;
 }
 
@@ -833,28 +841,37 @@ static bool collect_event(const struct kw_stored_event *ev, void *ctx)
 
 /* "actor_name" on each event: the display name of the person who acted,
  * when the caller may know it (staff: anyone; a customer: the provider's
- * staff and the people of their own organisation), else null. Never an
- * e-mail address. One look-up per person. */
+ * staff and the people of their own organisation), else null; the same
+ * as "author_name" for a comment or file a merge moved (body.author).
+ * Never an e-mail address. One look-up per person. */
+static json_t *name_for(struct kwh_call *x, json_t *names, json_int_t who)
+{
+    char key[24];
+    snprintf(key, sizeof(key), "%lld", (long long)who);
+    json_t *name = json_object_get(names, key);
+    if (!name) {
+        struct kw_user_row u;
+        struct kw_err err = {0};
+        bool known = who > 0 && kw_store_user_get(x->wk->st, who, &u, &err) == KW_OK;
+        bool may = known &&
+                   (!x->me.customer || strcmp(u.role, "customer") != 0 || u.org_id == x->me.org_id);
+        name = may && u.name ? json_string(u.name) : json_null();
+        json_object_set_new(names, key, name);
+    }
+    return name;
+}
+
 static void actor_names(struct kwh_call *x, json_t *events)
 {
     json_t *names = json_object(), *ev;
     size_t i;
     json_array_foreach(events, i, ev)
     {
-        json_int_t actor = json_integer_value(json_object_get(ev, "actor"));
-        char key[24];
-        snprintf(key, sizeof(key), "%lld", (long long)actor);
-        json_t *name = json_object_get(names, key);
-        if (!name) {
-            struct kw_user_row u;
-            struct kw_err err = {0};
-            bool known = actor > 0 && kw_store_user_get(x->wk->st, actor, &u, &err) == KW_OK;
-            bool may = known && (!x->me.customer || strcmp(u.role, "customer") != 0 ||
-                                 u.org_id == x->me.org_id);
-            name = may && u.name ? json_string(u.name) : json_null();
-            json_object_set_new(names, key, name);
-        }
-        json_object_set(ev, "actor_name", name);
+        json_object_set(ev, "actor_name",
+                        name_for(x, names, json_integer_value(json_object_get(ev, "actor"))));
+        json_t *author = json_object_get(json_object_get(ev, "body"), "author");
+        if (json_is_integer(author))
+            json_object_set(ev, "author_name", name_for(x, names, json_integer_value(author)));
     }
     json_decref(names);
 }

@@ -1097,6 +1097,66 @@ enum kw_code kw_store_watchers(struct kw_store *st, int64_t ticket,
 enum kw_code kw_store_watcher_count(struct kw_store *st, int64_t ticket, int64_t *n,
                                     struct kw_err *err);
 
+/* ---- links between tickets, merges, canned replies ----
+ *
+ * One link per pair of tickets: a duplicate (from the duplicate to its
+ * original), related (no direction), or merged (from a duplicate merged
+ * into its original; never removed). Who may link what, and the events on
+ * both tickets, are the caller's (app/links.c). */
+struct kw_link_row {
+    int64_t ticket_id; /* the ticket at the other end */
+    int64_t org_id, created_by, at;
+    /* as seen from the ticket asked about: "duplicate_of", "duplicated_by",
+     * "related", "merged_into", "merged_from" */
+    const char *link;
+    const char *title, *state; /* the other ticket's */
+};
+/* Link from -> to as kind ("duplicate", "related" or "merged"; related is
+ * stored either way round). KW_CONFLICT at "/ticket" when the two are
+ * linked already, either way; KW_NOT_FOUND for an unknown ticket. */
+enum kw_code kw_store_link_add(struct kw_store *st, int64_t from, int64_t to, const char *kind,
+                               int64_t by, int64_t at, struct kw_err *err);
+/* Remove the duplicate or related link between a and b, either way;
+ * *removed false when there was none. KW_CONFLICT for a merge. */
+enum kw_code kw_store_link_remove(struct kw_store *st, int64_t a, int64_t b, bool *removed,
+                                  struct kw_err *err);
+/* The ticket's links, the other ticket's id order (strings lent during the
+ * callback). */
+enum kw_code kw_store_links(struct kw_store *st, int64_t ticket,
+                            bool (*fn)(const struct kw_link_row *l, void *ctx), void *ctx,
+                            struct kw_err *err);
+/* A copy of attachment id (its row and bytes) on ticket, belonging to its
+ * comment comment_seq (0: the ticket's), added by `by` at `at`: what a
+ * merge moves. *new_id gets the copy's id. KW_NOT_FOUND. */
+enum kw_code kw_store_attachment_copy(struct kw_store *st, int64_t id, int64_t ticket,
+                                      int64_t comment_seq, int64_t by, int64_t at, int64_t *new_id,
+                                      struct kw_err *err);
+
+/* A team's canned reply: its name (unique in the team) and its text in
+ * Chinese and English, placeholders kept as written (app/canned.h). */
+struct kw_canned {
+    int64_t id, team_id, created_by, created_at, updated_at;
+    const char *name, *body_zh, *body_en;
+    const char *team; /* read back: the team's name */
+};
+/* Store a new reply at c->created_at; *id gets its id. KW_CONFLICT at
+ * "/name" for a name the team has, KW_NOT_FOUND at "/team_id". */
+enum kw_code kw_store_canned_insert(struct kw_store *st, const struct kw_canned *c, int64_t *id,
+                                    struct kw_err *err);
+/* Replace reply c->id's team, name and texts (updated_at from c). As
+ * insert, and KW_NOT_FOUND for an unknown reply. */
+enum kw_code kw_store_canned_update(struct kw_store *st, const struct kw_canned *c,
+                                    struct kw_err *err);
+/* Delete reply id. KW_NOT_FOUND. */
+enum kw_code kw_store_canned_delete(struct kw_store *st, int64_t id, struct kw_err *err);
+/* Read reply id (strings valid until the next call on st). KW_NOT_FOUND. */
+enum kw_code kw_store_canned_get(struct kw_store *st, int64_t id, struct kw_canned *out,
+                                 struct kw_err *err);
+/* The replies of team (0: every team's), by team then name. */
+enum kw_code kw_store_canned_list(struct kw_store *st, int64_t team,
+                                  bool (*fn)(const struct kw_canned *c, void *ctx), void *ctx,
+                                  struct kw_err *err);
+
 /* ---- contracts and the credit ledger (docs/policy.md "Contracts") ----
  *
  * A contract of an organisation: value per billing period in minor units

@@ -5,8 +5,9 @@
 # dashboard.test.js: the dashboard's figures against the API, pages.test.js:
 # every page as each role, previews.test.js, search.test.js, loop.test.js and
 # calendars.test.js, and on a fresh demo attachments.test.js: files and
-# deactivation, and views.test.js, inbox.test.js and watchers.test.js: saved
-# views, bulk changes, in-app notifications and watchers, and
+# deactivation, and views.test.js, inbox.test.js, watchers.test.js and links.test.js: saved
+# views, bulk changes, in-app notifications, watchers, links, merges and
+# canned replies, and
 # commitment_editor.test.js: the targets table, its diff and the customer's
 # letter, and edit.test.js: editing a ticket, and channels.test.js: the
 # mailbox and alert-source pages, and credits.test.js: the customer portal
@@ -88,6 +89,8 @@ BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/inbox.tes
 check "the in-app notification browser tests pass" $?
 BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/watchers.test.js"
 check "the watcher browser tests pass" $?
+BASE_URL=$B SHOTS="$HERE/screenshots" CHROMIUM="$CHROMIUM" node "$HERE/links.test.js"
+check "the link, merge and canned reply browser tests pass" $?
 serve_stop
 # editing a ticket (title, description, category, requester) in both
 # languages, on a fresh demo with the admin of `init` (it adds a customer)

@@ -4349,6 +4349,178 @@ static void test_team_costs(void **state)
     assert_int_equal(s.n, 3);
 }
 
+/* ---- links between tickets, attachment copies, canned replies ---- */
+
+struct links_seen {
+    int n;
+    int64_t ticket[4];
+    char link[4][16], title[4][32];
+};
+
+static bool link_seen(const struct kw_link_row *l, void *ctx)
+{
+    struct links_seen *s = ctx;
+    if (s->n < 4) {
+        s->ticket[s->n] = l->ticket_id;
+        snprintf(s->link[s->n], sizeof(s->link[0]), "%s", l->link);
+        snprintf(s->title[s->n], sizeof(s->title[0]), "%s", l->title ? l->title : "");
+        s->n++;
+    }
+    return true;
+}
+
+static struct links_seen links_of(struct kw_store *st, int64_t ticket)
+{
+    struct links_seen s = {0};
+    struct kw_err err = {0};
+    MUST(kw_store_links(st, ticket, link_seen, &s, &err));
+    return s;
+}
+
+static void test_links(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t a = new_ticket(c, NULL, NULL), b = new_ticket(c, NULL, NULL),
+            r = new_ticket(c, NULL, NULL);
+    MUST(kw_store_link_add(c->st, b, a, "duplicate", 7, c->t0, &err));
+    MUST(kw_store_link_add(c->st, r, a, "related", 7, c->t0, &err));
+    struct links_seen s = links_of(c->st, a);
+    assert_int_equal(s.n, 2); /* the other ticket's id order */
+    assert_int_equal(s.ticket[0], b);
+    assert_string_equal(s.link[0], "duplicated_by");
+    assert_int_equal(s.ticket[1], r);
+    assert_string_equal(s.link[1], "related");
+    s = links_of(c->st, b);
+    assert_string_equal(s.link[0], "duplicate_of");
+    s = links_of(c->st, r);
+    assert_string_equal(s.link[0], "related"); /* both ways */
+    expect_code("one link per pair, either way",
+                kw_store_link_add(c->st, a, b, "related", 7, c->t0, &err), KW_CONFLICT, &err,
+                "/ticket");
+    expect_code("an unknown ticket", kw_store_link_add(c->st, a, 999999, "related", 7, c->t0, &err),
+                KW_NOT_FOUND, &err, "/ticket");
+    bool removed = false;
+    MUST(kw_store_link_remove(c->st, a, r, &removed, &err));
+    assert_true(removed);
+    MUST(kw_store_link_remove(c->st, a, r, &removed, &err));
+    assert_false(removed);
+    /* a merge replaces the duplicate link and is never removed */
+    MUST(kw_store_link_remove(c->st, b, a, &removed, &err));
+    MUST(kw_store_link_add(c->st, b, a, "merged", 7, c->t0, &err));
+    s = links_of(c->st, b);
+    assert_string_equal(s.link[0], "merged_into");
+    s = links_of(c->st, a);
+    assert_string_equal(s.link[0], "merged_from");
+    expect_code("a merge is never undone", kw_store_link_remove(c->st, a, b, &removed, &err),
+                KW_CONFLICT, &err, "/ticket");
+    /* a merge copies the duplicate's files onto the original */
+    static const unsigned char bytes[] = {'j', 'a', 'm', 0, 1};
+    struct kw_attachment_new f = {.ticket = b,
+                                  .created_by = 8,
+                                  .at = c->t0,
+                                  .comment_seq = 2,
+                                  .name = "jam.bin",
+                                  .content_type = "application/octet-stream",
+                                  .internal = true,
+                                  .data = bytes,
+                                  .size = sizeof(bytes)};
+    memset(f.sha256, 0xcd, sizeof(f.sha256));
+    int64_t id = 0, copy = 0;
+    MUST(kw_store_attachment_add(c->st, &f, &id, &err));
+    MUST(kw_store_attachment_copy(c->st, id, a, 5, 7, c->t0 + M, &copy, &err));
+    assert_true(copy != id);
+    struct kw_attachment_row row;
+    MUST(kw_store_attachment_get(c->st, copy, &row, &err));
+    assert_int_equal(row.ticket_id, a);
+    assert_int_equal(row.comment_seq, 5);
+    assert_int_equal(row.created_by, 7);
+    assert_true(row.internal);
+    assert_string_equal(row.name, "jam.bin");
+    assert_memory_equal(row.sha256, f.sha256, sizeof(f.sha256));
+    void *data = NULL;
+    size_t size = 0;
+    MUST(kw_store_attachment_data(c->st, copy, &data, &size, &err));
+    assert_int_equal(size, sizeof(bytes));
+    assert_memory_equal(data, bytes, sizeof(bytes));
+    free(data);
+    expect_code("copying an unknown file",
+                kw_store_attachment_copy(c->st, 999999, a, 0, 7, c->t0, &copy, &err), KW_NOT_FOUND,
+                &err, NULL);
+}
+
+struct canned_seen {
+    int n;
+    int64_t id[4];
+    char name[4][32], team[4][32];
+};
+
+static bool canned_seen(const struct kw_canned *r, void *ctx)
+{
+    struct canned_seen *s = ctx;
+    if (s->n < 4) {
+        s->id[s->n] = r->id;
+        snprintf(s->name[s->n], sizeof(s->name[0]), "%s", r->name);
+        snprintf(s->team[s->n], sizeof(s->team[0]), "%s", r->team);
+        s->n++;
+    }
+    return true;
+}
+
+static void test_canned(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t t1 = new_team(c, "Alpha desk"), t2 = new_team(c, "Beta desk");
+    struct kw_canned r = {.team_id = t1,
+                          .created_by = 7,
+                          .created_at = c->t0,
+                          .name = "Ack",
+                          .body_zh = "您好 {{requester.name}}",
+                          .body_en = "Hello {{requester.name}}"};
+    int64_t id1 = 0, id2 = 0;
+    MUST(kw_store_canned_insert(c->st, &r, &id1, &err));
+    r.team_id = t2;
+    MUST(kw_store_canned_insert(c->st, &r, &id2, &err)); /* the same name in another team */
+    r.team_id = t1;
+    expect_code("one name per team", kw_store_canned_insert(c->st, &r, &id2, &err), KW_CONFLICT,
+                &err, "/name");
+    r.team_id = 999999;
+    expect_code("an unknown team", kw_store_canned_insert(c->st, &r, &id2, &err), KW_NOT_FOUND,
+                &err, "/team_id");
+    struct kw_canned got;
+    MUST(kw_store_canned_get(c->st, id1, &got, &err));
+    assert_string_equal(got.team, "Alpha desk");
+    assert_string_equal(got.body_zh, "您好 {{requester.name}}");
+    assert_int_equal(got.updated_at, c->t0);
+    struct kw_canned ch = {.id = id1,
+                           .team_id = t1,
+                           .updated_at = c->t0 + M,
+                           .name = "Acknowledge",
+                           .body_zh = "收到",
+                           .body_en = "Got it"};
+    MUST(kw_store_canned_update(c->st, &ch, &err));
+    MUST(kw_store_canned_get(c->st, id1, &got, &err));
+    assert_string_equal(got.name, "Acknowledge");
+    assert_string_equal(got.body_en, "Got it");
+    assert_int_equal(got.created_at, c->t0);
+    assert_int_equal(got.updated_at, c->t0 + M);
+    struct canned_seen s = {0};
+    MUST(kw_store_canned_list(c->st, t1, canned_seen, &s, &err));
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.id[0], id1);
+    memset(&s, 0, sizeof(s));
+    MUST(kw_store_canned_list(c->st, 0, canned_seen, &s, &err));
+    assert_true(s.n >= 2);
+    MUST(kw_store_canned_delete(c->st, id1, &err));
+    expect_code("read after delete", kw_store_canned_get(c->st, id1, &got, &err), KW_NOT_FOUND,
+                &err, NULL);
+    expect_code("delete again", kw_store_canned_delete(c->st, id1, &err), KW_NOT_FOUND, &err, NULL);
+    ch.id = id1;
+    expect_code("change a deleted one", kw_store_canned_update(c->st, &ch, &err), KW_NOT_FOUND,
+                &err, NULL);
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 /* An argument runs only the tests whose names match it ("test_outbox*"). */
@@ -4756,6 +4928,8 @@ int main(int argc, char **argv)
         TEST(test_transactions),
         TEST(test_endpoints),
         TEST(test_endpoint_edit),
+        TEST(test_links),
+        TEST(test_canned),
         TEST(test_outbox_fanout),
         TEST(test_outbox_delivery),
         TEST(test_outbox_retry_and_postpone),

@@ -159,6 +159,29 @@ static void test_bodies(void **state)
     check_encoded(
         &(struct kw_event_rec){.kind = KW_EVENT_REQUESTER, .requester_id = 9, .user_id = 0},
         "{\"from\":null,\"requester_id\":9}");
+    /* links and merges: a comment moved from a duplicate keeps its author and time */
+    check_encoded(&(struct kw_event_rec){.kind = KW_EVENT_COMMENT,
+                                         .text = "same printer",
+                                         .moved_from = 7,
+                                         .author_id = 3,
+                                         .written_at = 86400},
+                  "{\"author\":3,\"internal\":false,\"moved_from\":7,\"text\":\"same printer\","
+                  "\"written_at\":\"1970-01-02T00:00:00Z\"}");
+    check_encoded(
+        &(struct kw_event_rec){
+            .kind = KW_EVENT_LINKED, .other = 12, .link = "duplicate_of", .cross_org = true},
+        "{\"cross_org\":true,\"link\":\"duplicate_of\",\"ticket\":12}");
+    check_encoded(&(struct kw_event_rec){.kind = KW_EVENT_UNLINKED, .other = 4, .link = "related"},
+                  "{\"link\":\"related\",\"ticket\":4}");
+    check_encoded(&(struct kw_event_rec){.kind = KW_EVENT_MERGED, .other = 4, .link = "into"},
+                  "{\"into\":4}");
+    check_encoded(&(struct kw_event_rec){.kind = KW_EVENT_MERGED,
+                                         .other = 9,
+                                         .link = "from",
+                                         .task = 2,
+                                         .attempt = 1,
+                                         .reason = "same outage"},
+                  "{\"comments\":2,\"files\":1,\"from\":9,\"reason\":\"same outage\"}");
 }
 
 static void test_refusals(void **state)

@@ -99,6 +99,7 @@ static const struct kws_catalogue *const catalogues[KWS_PARTS] = {
     [KWS_MAIL] = &kws_mail_sql,
     [KWS_WATCH] = &kws_watch_sql,
     [KWS_WATCHERS] = &kws_watchers_sql,
+    [KWS_LINKS] = &kws_links_sql,
 };
 
 enum kw_code kws_each_row(struct kw_store *st, sqlite3_stmt *x,

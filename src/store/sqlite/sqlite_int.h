@@ -36,6 +36,7 @@ enum kws_part {
     KWS_MAIL,
     KWS_WATCH,
     KWS_WATCHERS,
+    KWS_LINKS,
     KWS_PARTS
 };
 
@@ -46,7 +47,7 @@ struct kws_catalogue {
 extern const struct kws_catalogue kws_db_sql, kws_tickets_sql, kws_events_sql, kws_auth_sql,
     kws_org_sql, kws_outbox_sql, kws_oncall_sql, kws_overruns_sql, kws_log_sql, kws_kpi_sql,
     kws_people_sql, kws_attach_sql, kws_views_sql, kws_notify_sql, kws_ledger_sql, kws_intake_sql,
-    kws_mail_sql, kws_watch_sql, kws_watchers_sql;
+    kws_mail_sql, kws_watch_sql, kws_watchers_sql, kws_links_sql;
 
 struct kw_store {
     sqlite3 *db;
