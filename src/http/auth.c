@@ -267,8 +267,10 @@ static struct kwh_reply login_as(struct kwh_call *x, const struct login_in *in)
         return kwh_problemf(KW_TOO_MANY, "", "too many failed logins; try again in %lld s",
                             (long long)wait);
     if (kw_auth_password_check(x->wk->st, in->email, in->password, &u.uid, &err) != KW_OK) {
+        /* the wait runs from the failure's answer, not from the request's
+         * arrival (the password's hash takes its time) */
         if (err.code == KW_UNAUTHENTICATED)
-            login_gate(x->h, email, addr, x->now, GATE_FAILED);
+            login_gate(x->h, email, addr, x->h->clock.now(x->h->clock.ctx), GATE_FAILED);
         return kwh_problem(&err);
     }
     login_gate(x->h, email, addr, x->now, GATE_PASSED);

@@ -78,6 +78,12 @@ INSERT INTO watch_flags(org_id, flagged_at, ticket_id, overruns, window_from)
 INSERT INTO period_closes(contract_id, period_end, closed_at, closed_by, entries)
     SELECT id, period_start, period_start, 'test', 0 FROM contracts
     WHERE NOT EXISTS (SELECT 1 FROM period_closes) LIMIT 1;
+INSERT INTO ticket_links(from_id, to_id, kind, created_by, at)
+    SELECT min(id), $T, 'related', 1, 1764547200 FROM tickets WHERE id < $T
+    AND NOT EXISTS (SELECT 1 FROM ticket_links);
+INSERT INTO canned_replies(team_id, name, body_zh, body_en, created_by, created_at, updated_at)
+    SELECT 1, 'copy probe', '您好 {{requester.name}}', 'Hello {{requester.name}}', 1, 1764547200, 1764547200
+    WHERE NOT EXISTS (SELECT 1 FROM canned_replies);
 SQL
 check "the extra rows" $?
 tables=$(sqlite3 "$SRC" "SELECT name FROM sqlite_master WHERE type = 'table'

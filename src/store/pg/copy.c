@@ -71,6 +71,8 @@ static const struct table {
     {"mail_ids", NULL, NULL},
     {"team_costs", NULL, NULL},
     {"watchers", NULL, NULL},
+    {"ticket_links", NULL, NULL},
+    {"canned_replies", NULL, NULL},
     /* FTS5's rowid is the order written (the newest texts have the highest) */
     {"search", "SELECT rowid AS id, ticket, kind, text FROM search ORDER BY rowid", NULL},
 };

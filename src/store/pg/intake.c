@@ -114,6 +114,39 @@ enum kw_code kw_store_intake_deactivate(struct kw_store *st, int64_t id, struct 
     return kwp_changed(res) ? KW_OK : kw_err_set(err, KW_NOT_FOUND, "", "no such alert source");
 }
 
+enum kw_code kw_store_intake_update(struct kw_store *st, const struct kw_intake_source *s,
+                                    struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, s->id);
+    kwp_text(&p, s->name);
+    kwp_int(&p, s->org_id);
+    kwp_int(&p, s->team_id > 0 ? s->team_id : 0);
+    kwp_text(&p, s->category);
+    kwp_text(&p, s->level);
+    kwp_text(&p, s->rules ? s->rules : "[]");
+    kwp_text(&p, s->on_resolve ? s->on_resolve : "restored");
+    kwp_int(&p, s->per_minute);
+    bool outer;
+    if (kwp_tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
+    char state[6];
+    PGresult *res = kwp_run(st, PGS_INTAKE_UPDATE, &p, "change the alert source", state, err);
+    enum kw_code rc = KW_OK;
+    if (res) {
+        if (!kwp_changed(res)) /* clears res */
+            rc = kw_err_set(err, KW_NOT_FOUND, "", "no such alert source");
+    } else if (strcmp(state, "23505") == 0) /* unique_violation */
+        rc = kw_err_set(err, KW_CONFLICT, "/name", "name: a source named \"%s\" exists", s->name);
+    else if (strcmp(state, "23503") == 0) /* foreign_key_violation */
+        rc = kw_err_set(err, KW_NOT_FOUND, "/org_id",
+                        "org_id or team_id: no such organisation or team");
+    else
+        rc = err->code;
+    return kwp_tx_finish(st, outer, rc, err);
+}
+
 enum kw_code kw_store_alert_get(struct kw_store *st, int64_t source, const char *key,
                                 struct kw_alert_row *out, struct kw_err *err)
 {

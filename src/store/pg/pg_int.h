@@ -169,6 +169,7 @@ enum pgs {
     PGS_INTAKE_BY_ID,
     PGS_INTAKES,
     PGS_INTAKE_DEACTIVATE,
+    PGS_INTAKE_UPDATE,
     PGS_ALERT_GET,
     PGS_ALERT_PUT,
     /* mail.c: mailboxes, the mails taken, message ids, mail out */
