@@ -73,8 +73,9 @@ struct link_unit {
     int64_t fire_at;
     struct {
         int64_t other, into;
-        const char *link, *reason;
+        const char *link, *reason; /* in the request's JSON: gone after body_unit */
     } in;
+    char kind[16]; /* in.link, kept for the log line */
 };
 
 static struct kw_unit unit(struct link_unit *l, struct kw_store *st)
@@ -123,6 +124,8 @@ static bool body_unit(struct kwh_call *x, const struct kwh_field *f, size_t n, k
     if (!j)
         return false;
     bool ok = kwh_decode(j, f, n, l, out) && kwh_write_unit(x, fn, l, out);
+    snprintf(l->kind, sizeof(l->kind), "%s", l->in.link ? l->in.link : "");
+    l->in.link = l->in.reason = NULL;
     json_decref(j);
     return ok;
 }
@@ -135,7 +138,7 @@ struct kwh_reply kwh_links_add(struct kwh_call *x)
     if (!body_unit(x, link_fields, KWH_NFIELDS(link_fields), link_unit, &l, &out))
         return out;
     kwh_log_event(x->h, "mod=tickets event=ticket.linked ticket=%lld other=%lld link=%s actor=%lld",
-                  (long long)l.ticket, (long long)l.in.other, l.in.link, (long long)x->me.id);
+                  (long long)l.ticket, (long long)l.in.other, l.kind, (long long)x->me.id);
     return links_of(x, 201);
 }
 
