@@ -220,22 +220,6 @@ static void items_release(struct items *it)
     free(it->v);
 }
 
-/* Append r to ticket as who at u->now; *seq gets its number. */
-static enum kw_code append_seq(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
-                               const struct kw_event_rec *r, int64_t *seq, struct kw_err *err)
-{
-    json_t *body = kw_event_encode(r, err);
-    if (!body)
-        return err->code;
-    char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(body);
-    enum kw_code rc = text ? kw_store_event_append(u->st, ticket, kw_event_kind_name(r->kind), text,
-                                                   who->id, u->now, NULL, seq, err)
-                           : kw_err_set(err, KW_NOMEM, "", "no memory for the event");
-    free(text);
-    return rc;
-}
-
 /* The seq on the original of the duplicate's comment seq (0: none). */
 static int64_t mapped(const struct items *it, const int64_t *to, int64_t seq)
 {
@@ -277,7 +261,7 @@ static enum kw_code move_items(struct kw_unit *u, const struct kw_actor *who, in
             out->comments++;
         }
         if (rc == KW_OK)
-            rc = append_seq(u, who, into, &r, &to[i], err);
+            rc = kw_app_append_seq(u->st, into, &r, who->id, u->now, NULL, &to[i], err);
     }
     free(to);
     return rc;

@@ -47,6 +47,13 @@ bool kw_app_visible(const struct kw_actor *who, int64_t org)
 enum kw_code kw_app_append(struct kw_store *st, int64_t ticket, const struct kw_event_rec *r,
                            int64_t actor, int64_t at, const char *state, struct kw_err *err)
 {
+    return kw_app_append_seq(st, ticket, r, actor, at, state, NULL, err);
+}
+
+enum kw_code kw_app_append_seq(struct kw_store *st, int64_t ticket, const struct kw_event_rec *r,
+                               int64_t actor, int64_t at, const char *state, int64_t *seq,
+                               struct kw_err *err)
+{
     KW_ERR_ENSURE(err);
     json_t *body = kw_event_encode(r, err);
     if (!body)
@@ -54,7 +61,7 @@ enum kw_code kw_app_append(struct kw_store *st, int64_t ticket, const struct kw_
     char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(body);
     enum kw_code rc = text ? kw_store_event_append(st, ticket, kw_event_kind_name(r->kind), text,
-                                                   actor, at, state, NULL, err)
+                                                   actor, at, state, seq, err)
                            : kw_err_set(err, KW_NOMEM, "", "no memory for the event");
     free(text);
     return rc;

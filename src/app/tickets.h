@@ -32,9 +32,14 @@
 #include "workflow.h"
 
 /* Append r (encoded by core/event) as an event of ticket by actor at `at`;
- * state (may be NULL) becomes the ticket's state. The one way the
- * application layer and the engine write a typed event. */
+ * state (may be NULL) becomes the ticket's state; *seq (when seq is not
+ * NULL) gets the event's number. The one way the application layer and the
+ * engine write a typed event. */
 struct kw_event_rec;
+enum kw_code kw_app_append_seq(struct kw_store *st, int64_t ticket, const struct kw_event_rec *r,
+                               int64_t actor, int64_t at, const char *state, int64_t *seq,
+                               struct kw_err *err);
+/* kw_app_append_seq without the event's number. */
 enum kw_code kw_app_append(struct kw_store *st, int64_t ticket, const struct kw_event_rec *r,
                            int64_t actor, int64_t at, const char *state, struct kw_err *err);
 
