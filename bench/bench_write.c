@@ -7,6 +7,10 @@
  * 100,000), into a database under TMPDIR (default /tmp; durable commits).
  * Prints creates/s and the writer's time per create, running units and
  * committing (from kw_writer_stats). Prints numbers; asserts nothing.
+ * BENCH_NO_LOG=1 runs it without the transparency log (#16: the log's
+ * tables replaced by views that ignore inserts, so every leaf lands at index
+ * 0; the leaf's hash and two ignored inserts remain, so the difference
+ * slightly understates what the log costs); compare a run with and without.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sqlite3.h>
 
 #include "app.h"
 #include "bench_util.h"
@@ -49,6 +55,29 @@ struct create {
     struct kw_ticket_in in;
     int64_t id;
 };
+
+/* The log's tables replaced by views whose inserts do nothing
+ * (BENCH_NO_LOG=1): the log then costs a create nothing but its leaf hash. */
+static const char without_log_sql[] =
+    "DROP TABLE log_leaves; DROP TABLE log_nodes;"
+    "CREATE VIEW log_leaves(idx, kind, ticket, seq, data) AS SELECT 0, '', 0, 0, x'' WHERE 0;"
+    "CREATE TRIGGER log_leaves_ignored INSTEAD OF INSERT ON log_leaves BEGIN SELECT 1; END;"
+    "CREATE VIEW log_nodes(level, idx, hash) AS SELECT 0, 0, x'' WHERE 0;"
+    "CREATE TRIGGER log_nodes_ignored INSTEAD OF INSERT ON log_nodes BEGIN SELECT 1; END;";
+
+static int without_log(const char *path)
+{
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+    int rc = sqlite3_open(path, &db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, without_log_sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "bench_write: without the log: %s\n", msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    return rc == SQLITE_OK ? 0 : -1;
+}
 
 static enum kw_code create_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
@@ -107,6 +136,9 @@ int main(void)
         return 1;
     }
     kw_store_close(st);
+    bool no_log = getenv("BENCH_NO_LOG") && strcmp(getenv("BENCH_NO_LOG"), "1") == 0;
+    if (no_log && without_log(path) != 0)
+        return 1;
     struct shared s = {.who = {.id = agent_id, .role = KW_ROLE_AGENT}, .org = org_id};
     s.clocks = kw_clocks_new(&err);
     s.w = s.clocks ? kw_writer_start(path, &err) : NULL;
@@ -127,9 +159,9 @@ int main(void)
     kw_writer_stats(s.w, &ws);
     kw_writer_stop(s.w);
     double units = ws.units ? (double)ws.units : 1;
-    printf("write: %ld creates from %d threads in %.1f s: %.0f/s (%ld failed; %llu commits, "
+    printf("write: %ld creates from %d threads in %.1f s%s: %.0f/s (%ld failed; %llu commits, "
            "largest %llu)\n",
-           creates, clients, secs, (double)creates / secs, atomic_load(&s.failed),
+           creates, clients, secs, no_log ? " without the log" : "", (double)creates / secs, atomic_load(&s.failed),
            (unsigned long long)ws.batches, (unsigned long long)ws.largest);
     double per = (double)(ws.work_ns + ws.commit_ns) / units / 1e3;
     printf("write: writer time per create %.1f us (%.1f us running the unit, %.1f us committing)"
