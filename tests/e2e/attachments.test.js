@@ -11,10 +11,9 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const zlib = require('node:zlib');
 const { chromium } = require('playwright-core');
-const { step, passed } = require('./lib');
+const { step, passed, shot, englishLeft } = require('./lib');
 
 const BASE = process.env.BASE_URL;
-const SHOTS = process.env.SHOTS;
 const PASSWORD = 'keepword-demo';
 
 // A real PNG (a 48x32 gradient), made here.
@@ -60,21 +59,6 @@ async function session(browser, email, lang, password) {
   return page;
 }
 
-const shot = (page, name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-
-// Text on screen that is an English UI string with a Chinese one (as ui.test.js).
-async function englishLeft(page) {
-  return page.evaluate(() => {
-    const en = new Set(Object.entries(STRINGS.en).filter(([k, v]) => STRINGS.zh[k] !== v && !/[{}]/.test(v)).map(([, v]) => v));
-    const left = [];
-    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
-      const s = n.textContent.trim();
-      if (s && en.has(s) && n.parentElement && n.parentElement.offsetParent !== null && n.parentElement.tagName !== 'OPTION') left.push(s);
-    }
-    return left;
-  });
-}
 
 (async () => {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',

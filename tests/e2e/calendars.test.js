@@ -8,10 +8,9 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
-const { step, passed } = require('./lib');
+const { step, passed, shot, overflow, englishLeft } = require('./lib');
 
 const BASE = process.env.BASE_URL;
-const SHOTS = process.env.SHOTS;
 
 async function session(browser, viewport, locale) {
   const ctx = await browser.newContext({ viewport, locale, timezoneId: 'Asia/Shanghai' });
@@ -28,24 +27,6 @@ async function session(browser, viewport, locale) {
   return page;
 }
 
-const shot = (page, name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-
-// English UI strings left on screen (as in ui.test.js).
-async function englishLeft(page) {
-  return page.evaluate(() => {
-    const en = new Set(Object.entries(STRINGS.en).filter(([k, v]) => STRINGS.zh[k] !== v && !/[{}]/.test(v))
-      .map(([, v]) => v));
-    const left = [];
-    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
-      const s = n.textContent.trim();
-      const el = n.parentElement;
-      if (s && en.has(s) && el && el.offsetParent !== null && el.tagName !== 'OPTION') left.push(s);
-    }
-    return left;
-  });
-}
 
 // A weekday some weeks ahead (YYYY-MM-DD), far enough that no demo clock
 // has reached it, near enough that running deadlines cross it.

@@ -13,14 +13,11 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
-const { step, passed, session } = require('./lib');
+const { step, passed, session, shot, overflow } = require('./lib');
 
 const BASE = process.env.BASE_URL;
-const SHOTS = process.env.SHOTS;
 const DEAD = process.env.DEAD_PORT;
 
-const shot = (page, name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
 (async () => {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',

@@ -11,10 +11,9 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
-const { step, passed } = require('./lib');
+const { step, passed, shot, overflow } = require('./lib');
 
 const BASE = process.env.BASE_URL;
-const SHOTS = process.env.SHOTS;
 
 async function session(browser, email, viewport, lang) {
   const ctx = await browser.newContext({ viewport, locale: lang === 'zh' ? 'zh-CN' : 'en-GB', timezoneId: 'Asia/Shanghai' });
@@ -32,8 +31,6 @@ async function session(browser, email, viewport, lang) {
   return page;
 }
 
-const shot = (page, name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 const apiGet = (page, path) => page.evaluate(async (p) => (await fetch('/api/v1' + p)).json(), path);
 const changes = (page) => page.$$eval('#changes li', (l) => l.map((x) => ({ kind: x.dataset.change, text: x.textContent })));
 async function waitChanges(page, n) {

@@ -45,4 +45,32 @@ async function session(browser, base, email, viewport, locale, lang) {
   return page;
 }
 
-module.exports = { step, passed, session };
+// A full-page screenshot NAME.png in the SHOTS directory.
+const shot = (page, name) => page.screenshot({ path: `${process.env.SHOTS}/${name}.png`, fullPage: true });
+
+// How many pixels the page is wider than the viewport (0 when nothing
+// overflows sideways).
+const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+
+// The English UI strings (the STRINGS.en values that differ in zh) left on
+// screen in visible text, placeholders and aria-labels: [] when the page
+// is wholly in Chinese.
+async function englishLeft(page) {
+  return page.evaluate(() => {
+    const en = new Set(Object.entries(STRINGS.en).filter(([k, v]) => STRINGS.zh[k] !== v && !/[{}]/.test(v))
+      .map(([, v]) => v));
+    const left = [];
+    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      const s = n.textContent.trim();
+      const el = n.parentElement;
+      if (s && en.has(s) && el && el.offsetParent !== null && el.tagName !== 'OPTION') left.push(s);
+    }
+    for (const el of document.querySelectorAll('[placeholder], [aria-label]'))
+      for (const a of ['placeholder', 'aria-label'])
+        if (el.getAttribute(a) && en.has(el.getAttribute(a))) left.push(`${a}=${el.getAttribute(a)}`);
+    return left;
+  });
+}
+
+module.exports = { step, passed, session, shot, overflow, englishLeft };

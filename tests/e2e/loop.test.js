@@ -11,9 +11,9 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
+const { shot, overflow } = require('./lib');
 
 const BASE = process.env.BASE_URL;
-const SHOTS = process.env.SHOTS;
 const PASSWORD = 'keepword-demo';
 let passed = 0;
 
@@ -50,8 +50,6 @@ const call = (page, method, path, body) => page.evaluate(async ([m, p, b]) => {
     body: b === undefined ? undefined : JSON.stringify(b) });
   return { status: r.status, body: await r.json() };
 }, [method, path, body]);
-const shot = (page, name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 (async () => {

@@ -13,9 +13,9 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
+const { shot, overflow } = require('./lib');
 
 const BASE = process.env.BASE_URL;
-const SHOTS = process.env.SHOTS;
 const HOOK = process.env.HOOK;
 const PASSWORD = 'keepword-demo';
 const MANAGER = 'manager@keepword.demo', AGENT = 'li.na@keepword.demo', CUSTOMER = 'it@huaxin.demo';
@@ -59,8 +59,6 @@ async function login(page, email) {
   await page.waitForSelector('#logout');
 }
 
-const shot = (page, name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 const toasts = (page) => page.evaluate(() => document.getElementById('toast').textContent);
 // The API as the page's session, for facts the test checks against.
 const apiGet = (page, path) => page.evaluate(async (p) => (await fetch('/api/v1' + p)).json(), path);

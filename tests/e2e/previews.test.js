@@ -9,9 +9,9 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
+const { shot, overflow } = require('./lib');
 
 const BASE = process.env.BASE_URL;
-const SHOTS = process.env.SHOTS;
 let passed = 0;
 
 async function step(name, fn) {
@@ -82,8 +82,6 @@ const call = (page, method, path, body) => page.evaluate(async ([m, p, b]) => {
   return { status: r.status, body: await r.json() };
 }, [method, path, body]);
 
-const shot = (page, name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 const texts = (page, sel) => page.$$eval(sel, (els) => els.map((e) => e.textContent.trim()));
 
 async function icsFlow(page, lang) {

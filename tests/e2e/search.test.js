@@ -11,47 +11,12 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
-const { step, passed } = require('./lib');
+const { step, passed, session, shot, overflow, englishLeft } = require('./lib');
 
 const BASE = process.env.BASE_URL;
-const SHOTS = process.env.SHOTS;
 // a word of this run only, so that a second run on the same server finds its own ticket
 const TAG = 'kw' + Math.random().toString(36).slice(2, 8).replace(/[0-9]/g, 'x');
 
-async function session(browser, email, viewport, locale, lang) {
-  const ctx = await browser.newContext({ viewport, locale, timezoneId: 'Asia/Shanghai' });
-  const page = await ctx.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push('console: ' + m.text()); });
-  await page.goto(BASE + '/#/login');
-  await page.evaluate((l) => localStorage.setItem('kw.lang', l), lang);
-  await page.goto(BASE + '/#/login');
-  await page.fill('input[name=email]', email);
-  await page.fill('input[name=password]', 'keepword-demo');
-  await page.click('form button[type=submit]');
-  await page.waitForSelector('#logout');
-  return page;
-}
-
-const shot = (page, name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-
-// English UI strings left on screen (as in ui.test.js).
-async function englishLeft(page) {
-  return page.evaluate(() => {
-    const en = new Set(Object.entries(STRINGS.en).filter(([k, v]) => STRINGS.zh[k] !== v && !/[{}]/.test(v))
-      .map(([, v]) => v));
-    const left = [];
-    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
-      const s = n.textContent.trim();
-      const el = n.parentElement;
-      if (s && en.has(s) && el && el.offsetParent !== null && el.tagName !== 'OPTION') left.push(s);
-    }
-    return left;
-  });
-}
 
 // Log a ticket on the New ticket page; resolves to its id.
 async function logTicket(page, { org, channel, title, description }) {
@@ -86,8 +51,8 @@ async function search(page, words) {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   try {
-    const en = await session(browser, 'li.na@keepword.demo', { width: 1366, height: 900 }, 'en-GB', 'en');
-    const zh = await session(browser, 'zhang.wei@keepword.demo', { width: 390, height: 844 }, 'zh-CN', 'zh');
+    const en = await session(browser, BASE, 'li.na@keepword.demo', { width: 1366, height: 900 }, 'en-GB', 'en');
+    const zh = await session(browser, BASE, 'zhang.wei@keepword.demo', { width: 390, height: 844 }, 'zh-CN', 'zh');
     let phoneCall, walkIn;
 
     await step('an agent logs a phone call for a customer (en)', async () => {
@@ -175,10 +140,10 @@ async function search(page, words) {
     });
 
     await step('a customer searches their own requests', async () => {
-      const cu = await session(browser, 'it@huaxin.demo', { width: 1366, height: 900 }, 'zh-CN', 'zh');
+      const cu = await session(browser, BASE, 'it@huaxin.demo', { width: 1366, height: 900 }, 'zh-CN', 'zh');
       const r = await search(cu, '投影仪');
       assert.ok(r.ids.includes(walkIn));
-      const other = await session(browser, 'it@jiangnan.demo', { width: 1366, height: 900 }, 'en-GB', 'en');
+      const other = await session(browser, BASE, 'it@jiangnan.demo', { width: 1366, height: 900 }, 'en-GB', 'en');
       await other.goto(BASE + '/#/tickets?q=' + encodeURIComponent('投影仪'));
       await other.waitForSelector('#tickets tbody tr');
       assert.equal(await other.locator(`#tickets tr[data-id="${walkIn}"]`).count(), 0);

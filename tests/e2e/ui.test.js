@@ -8,7 +8,7 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
-const { step, passed } = require('./lib');
+const { step, passed, englishLeft } = require('./lib');
 
 const BASE = process.env.BASE_URL;
 const SHOTS = process.env.SHOTS;
@@ -35,26 +35,6 @@ async function login(page, email) {
 }
 
 const shot = (page, name) => page.screenshot({ path: `${SHOTS}/${name}.png` });
-
-// Text nodes on screen that are English UI strings (STRINGS.en) with a
-// different Chinese string: after switching to Chinese there must be none.
-async function englishLeft(page) {
-  return page.evaluate(() => {
-    const en = new Set(Object.entries(STRINGS.en).filter(([k, v]) => STRINGS.zh[k] !== v && !/[{}]/.test(v))
-      .map(([, v]) => v));
-    const left = [];
-    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
-      const s = n.textContent.trim();
-      const el = n.parentElement;
-      if (s && en.has(s) && el && el.offsetParent !== null && el.tagName !== 'OPTION') left.push(s);
-    }
-    for (const el of document.querySelectorAll('[placeholder], [aria-label]'))
-      for (const a of ['placeholder', 'aria-label'])
-        if (el.getAttribute(a) && en.has(el.getAttribute(a))) left.push(`${a}=${el.getAttribute(a)}`);
-    return left;
-  });
-}
 
 (async () => {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',

@@ -12,33 +12,10 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
-const { step, passed } = require('./lib');
+const { step, passed, session, shot, overflow } = require('./lib');
 
 const BASE = process.env.BASE_URL;
-const SHOTS = process.env.SHOTS;
 
-async function session(browser, email, viewport, locale, lang) {
-  const ctx = await browser.newContext({ viewport, locale, timezoneId: 'Asia/Shanghai' });
-  const page = await ctx.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push('console: ' + m.text()); });
-  await page.goto(BASE + '/#/login');
-  await page.evaluate((l) => localStorage.setItem('kw.lang', l), lang);
-  await page.goto(BASE + '/#/login');
-  await page.fill('input[name=email]', email);
-  await page.fill('input[name=password]', 'keepword-demo');
-  await page.click('form button[type=submit]');
-  await page.waitForSelector('#logout');
-  if ((await page.evaluate(() => lang)) !== lang) { // the person's own language won: switch
-    await page.click('#lang');
-    await page.waitForFunction((l) => lang === l, lang);
-  }
-  return page;
-}
-
-const shot = (page, name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 const ids = (page) => page.$$eval('#tickets tbody tr[data-id]', (rs) => rs.map((r) => Number(r.dataset.id)));
 const apiGet = (page, path) => page.evaluate(async (p) => (await fetch('/api/v1' + p)).json(), path);
 
@@ -46,7 +23,7 @@ const apiGet = (page, path) => page.evaluate(async (p) => (await fetch('/api/v1'
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   try {
-    const en = await session(browser, 'manager@keepword.demo', { width: 1366, height: 900 }, 'en-GB', 'en');
+    const en = await session(browser, BASE, 'manager@keepword.demo', { width: 1366, height: 900 }, 'en-GB', 'en');
     const teams = (await apiGet(en, '/teams')).teams;
     const team = teams[0];
     const name = 'Open by title ' + Math.random().toString(36).slice(2, 6);
@@ -156,7 +133,7 @@ const apiGet = (page, path) => page.evaluate(async (p) => (await fetch('/api/v1'
 
     await step('an agent of the team opens the shared view on a phone, in Chinese', async () => {
       const lead = (await apiGet(en, '/users?limit=500')).users.find((u) => u.role === 'agent' && u.team_id === team.id);
-      const zh = await session(browser, lead.email, { width: 390, height: 844 }, 'zh-CN', 'zh');
+      const zh = await session(browser, BASE, lead.email, { width: 390, height: 844 }, 'zh-CN', 'zh');
       await zh.goto(BASE + '/#/tickets');
       await zh.waitForSelector('#saved-view');
       const v = (await apiGet(zh, '/views')).views.find((x) => x.name === name);
