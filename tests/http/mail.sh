@@ -372,6 +372,25 @@ req POST "/api/v1/mailboxes/$BOX_ID/test" "" "$MGR"
 is "test: the login failed" 200 '.ok == false and .outcome == "login_failed"'
 req PATCH "/api/v1/mailboxes/$BOX_ID" '{"password":"imap-secret","folder":"Nowhere"}' "$MGR"
 is "the password back, a folder that is not there" 200 '.folder == "Nowhere"'
+# the audit trail: each change of a mailbox, with before and after, never a password
+MGR_ID=$(curl -s "$B/api/v1/me" -H "Authorization: Bearer $MGR" | jq .id)
+req GET "/api/v1/audit?kind=mailbox&limit=500" "" "$MGR"
+is "creating and deactivating a mailbox are audit entries by the manager" 200 \
+    '([.changes[] | select(.object == '"$WRONG"') | .action] | sort) == ["create","deactivate"] and
+     all(.changes[]; .actor == '"$MGR_ID"' and .kind == "mailbox")'
+is "deactivating: active before, not after" 200 \
+    '.changes[] | select(.object == '"$WRONG"' and .action == "deactivate") | .before.active == true and .after.active == false'
+is "an edit: the settings before and after" 200 \
+    '[.changes[] | select(.object == '"$BOX_ID"' and .action == "update" and .before.smtp_url == null and .after.smtp_url == "'"$SMTP_URL"'" and .after.ack and .before.category == "technical" and .after.category == null)] | length == 1'
+is "a new password is said to be changed, never shown" 200 \
+    '[.changes[] | select(.object == '"$BOX_ID"' and .after.password == "(changed)" and .before.password == "(set)")] | length == 2'
+! grep -qE 'imap-secret|wrong-now|nope|sb1:' "$TMP/body"
+check "no password, plain or sealed, is in the audit trail" $?
+N_AUDIT=$(jq '.changes | length' "$TMP/body")
+req PATCH "/api/v1/mailboxes/$BOX_ID" '{"folder":"Nowhere","poll_s":1}' "$MGR"
+is "an edit that changes nothing" 200
+req GET "/api/v1/audit?kind=mailbox&limit=500" "" "$MGR"
+is "writes no audit entry" 200 '(.changes | length) == '"$N_AUDIT"
 req POST "/api/v1/mailboxes/$BOX_ID/test" "" "$MGR"
 is "test: the folder is missing" 200 '.ok == false and .outcome == "folder_missing" and (.detail | contains("Nowhere"))'
 req PATCH "/api/v1/mailboxes/$BOX_ID" '{"folder":"INBOX","url":"imaps://127.0.0.1:'"$IMAP_PORT"'"}' "$MGR"
