@@ -399,6 +399,21 @@ static bool merged_into(const struct kw_link_row *l, void *ctx)
     return true;
 }
 
+enum kw_code kw_ticket_merged_into(struct kw_store *st, int64_t ticket, int64_t *into,
+                                   struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    *into = 0;
+    struct kw_ticket_row t;
+    enum kw_code rc = kw_store_ticket_get(st, ticket, &t, err);
+    if (rc != KW_OK || !t.state || strcmp(t.state, kw_state_name(KW_ST_ARCHIVED)) != 0)
+        return rc;
+    struct merged_of m = {0};
+    if ((rc = kw_store_links(st, ticket, merged_into, &m, err)) == KW_OK)
+        *into = m.into;
+    return rc;
+}
+
 static enum kw_code merge_checks(struct kw_unit *u, const struct kw_actor *who,
                                  const struct side *d, const struct side *o, struct kw_err *err)
 {

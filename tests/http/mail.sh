@@ -291,6 +291,25 @@ req GET "/api/v1/tickets/$T1/events" "" "$CUST"
 is "the customer's answer to our mail is a comment on the ticket" 200 \
     '[.events[] | select(.type == "comment") | .body.text] | last == "重启后可以打印了。"'
 
+# --- a reply to a merged duplicate goes to its original, saying so ---
+req POST /api/v1/tickets '{"title":"printer again (duplicate)","level":"L3"}' "$CUST"
+is "the customer opens a second ticket on the web" 201
+DUP=$(jq .id "$TMP/body")
+req POST "/api/v1/tickets/$DUP/merge" '{"into":'"$T1"'}' "$AGENT"
+is "staff merge it into the ticket that came by mail" 200 ".merged_into == $T1"
+printf 'From: it@huaxin.demo\r\nTo: support@desk.example.cn\r\nSubject: [KW#%s] still jammed\r\nMessage-ID: <m1@huaxin.demo>\r\nContent-Type: text/plain\r\n\r\nStill jammed, see the duplicate.\r\n' "$DUP" >"$TMP/m1.eml"
+deliver "$TMP/m1.eml"
+wait_log "event=mail.taken" 7
+grep -q "outcome=\"comment\" ticket=$T1\$" "$TMP/log"
+check "the mail tagged with the duplicate is taken as a comment on the original" $? "$(grep event=mail.taken "$TMP/log" | tail -1)"
+req GET "/api/v1/tickets/$T1/events" "" "$CUST"
+is "the comment says it was addressed to the duplicate" 200 \
+    '[.events[] | select(.type == "comment") | .body.text] | last | startswith("[Sent to #'"$DUP"', which was merged into this ticket") and contains("Still jammed, see the duplicate.")'
+req GET "/api/v1/tickets/$DUP/events" "" "$MGR"
+is "nothing was added to the duplicate" 200 '[.events[] | select(.type == "comment")] | length == 0'
+req POST "/api/v1/tickets/$DUP/events" '{"type":"comment","text":"on the web"}' "$CUST"
+is "the API refuses a comment on the merged duplicate" 409 ".detail | contains(\"merged into #$T1\")"
+
 # --- a mail the desk refuses does not hold up the mails after it ---
 req POST /api/v1/mailboxes "$(jq -c '.name = "broken" | .username = "desk2" | .level = "L9" | del(.smtp_url) | .ack = false' <<<"$BOX")" "$MGR"
 is "a mailbox with a level the commitment does not know" 201
