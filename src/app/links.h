@@ -55,7 +55,7 @@ enum kw_code kw_ticket_merge(struct kw_unit *u, const struct kw_actor *who, int6
 
 /* The ticket a merged duplicate was merged into: *into the original when
  * ticket is archived and merged (the state a merge leaves it in), else 0
- * (never merged, or reopened by staff since). A merged duplicate takes no
+ * (never merged, or reopened since). A merged duplicate takes no
  * comments from any channel (kw_ticket_comment refuses them, KW_CONFLICT);
  * mail addressed to it goes to the original (mailin.h). */
 enum kw_code kw_ticket_merged_into(struct kw_store *st, int64_t ticket, int64_t *into,
