@@ -177,6 +177,10 @@ req POST "/api/v1/tickets/$D/events" '{"type":"comment","text":"a note","interna
 is "nor a staff member's internal note" 409
 req GET "/api/v1/tickets/$D/events" "" "$ZHANG"
 is "nothing was added to the duplicate" 200 '.events[-1].type == "state"'
+req POST "/api/v1/tickets/$D/events" '{"type":"reopen","reason":"not the same jam after all"}' "$ZHANG"
+is "staff reopen the duplicate" 201
+req POST "/api/v1/tickets/$D/events" '{"type":"comment","text":"a different jam"}' "$CUST"
+is "reopened, it takes comments again" 201
 req GET "/api/v1/tickets/$A/verify" "" "$ZHANG"
 is "both chains verify" 200 '.valid == true'
 req GET "/api/v1/tickets/$D/verify" "" "$ZHANG"
