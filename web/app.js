@@ -3022,8 +3022,8 @@ Object.assign(STRINGS.en, {
   audit: 'Audit', audit_title: 'Audit trail', audit_none: 'No changes match.', audit_kind: 'Kind', audit_actor: 'Who',
   audit_object: 'Object', audit_action: 'Action', audit_before: 'Before', audit_after: 'After', audit_from: 'From', audit_to: 'To',
   audit_filter: 'Filter', audit_any: 'any', audit_system: 'the system', audit_more: 'Older changes', flagged_on: 'flagged on ticket',
-  ak_calendar: 'calendar', ak_commitment: 'commitment', ak_rota: 'rota', ak_endpoint: 'notification endpoint', ak_user: 'person', ak_team: 'team', ak_organisation: 'organisation', ak_contract: 'contract', ak_credit: 'credit', ak_watch_list: 'watch list', ak_settings: 'settings', ak_overrun: 'overrun',
-  aa_create: 'created', aa_update: 'changed', aa_delete: 'deleted', aa_flag: 'flagged', aa_clear: 'cleared', aa_loss: 'loss recorded', aa_adjust: 'adjusted', aa_decide: 'decided', aa_claim: 'claimed', aa_settle: 'settled',
+  ak_calendar: 'calendar', ak_commitment: 'commitment', ak_rota: 'rota', ak_endpoint: 'notification endpoint', ak_user: 'person', ak_team: 'team', ak_organisation: 'organisation', ak_contract: 'contract', ak_credit: 'credit', ak_watch_list: 'watch list', ak_settings: 'settings', ak_overrun: 'overrun', ak_mailbox: 'mailbox', ak_intake_source: 'alert source',
+  aa_create: 'created', aa_update: 'changed', aa_delete: 'deleted', aa_flag: 'flagged', aa_clear: 'cleared', aa_loss: 'loss recorded', aa_adjust: 'adjusted', aa_decide: 'decided', aa_claim: 'claimed', aa_settle: 'settled', aa_deactivate: 'deactivated',
 });
 Object.assign(STRINGS.zh, {
   watch: '服务黑名单', watch_title: '服务黑名单', watch_none: '目前没有客户组织列入服务黑名单。',
@@ -3038,8 +3038,8 @@ Object.assign(STRINGS.zh, {
   audit: '审计', audit_title: '管理操作审计', audit_none: '没有符合条件的记录。', audit_kind: '类别', audit_actor: '操作人',
   audit_object: '对象', audit_action: '操作', audit_before: '变更前', audit_after: '变更后', audit_from: '起', audit_to: '止',
   audit_filter: '筛选', audit_any: '全部', audit_system: '系统', audit_more: '更早的记录', flagged_on: '触发工单',
-  ak_calendar: '工作日历', ak_commitment: '承诺书', ak_rota: '值班表', ak_endpoint: '通知端点', ak_user: '人员', ak_team: '团队', ak_organisation: '客户组织', ak_contract: '合同', ak_credit: '赔付', ak_watch_list: '服务黑名单', ak_settings: '设置', ak_overrun: '超时处理',
-  aa_create: '新建', aa_update: '修改', aa_delete: '删除', aa_flag: '列入', aa_clear: '移出', aa_loss: '记录损失', aa_adjust: '调整', aa_decide: '审批', aa_claim: '索赔', aa_settle: '结算',
+  ak_calendar: '工作日历', ak_commitment: '承诺书', ak_rota: '值班表', ak_endpoint: '通知端点', ak_user: '人员', ak_team: '团队', ak_organisation: '客户组织', ak_contract: '合同', ak_credit: '赔付', ak_watch_list: '服务黑名单', ak_settings: '设置', ak_overrun: '超时处理', ak_mailbox: '邮箱', ak_intake_source: '告警来源',
+  aa_create: '新建', aa_update: '修改', aa_delete: '删除', aa_flag: '列入', aa_clear: '移出', aa_loss: '记录损失', aa_adjust: '调整', aa_decide: '审批', aa_claim: '索赔', aa_settle: '结算', aa_deactivate: '停用',
 });
 
 // The badge an organisation on the watch list wears (staff only: the API never sends the flag to customers).
@@ -3096,7 +3096,7 @@ async function pageWatch(main) {
 async function pageAudit(main, query) {
   const q = new URLSearchParams(query || '');
   const us = await users();
-  const kinds = ['calendar', 'commitment', 'rota', 'endpoint', 'user', 'team', 'organisation', 'contract', 'credit', 'watch_list', 'settings', 'overrun'];
+  const kinds = ['calendar', 'commitment', 'rota', 'endpoint', 'user', 'team', 'organisation', 'contract', 'credit', 'watch_list', 'settings', 'overrun', 'mailbox', 'intake_source'];
   const kind = h('select', { name: 'kind', 'aria-label': t('audit_kind') }, h('option', { value: '' }, t('audit_any')),
     kinds.map((k) => h('option', { value: k, selected: q.get('kind') === k }, t('ak_' + k))));
   const actor = h('select', { name: 'actor', 'aria-label': t('audit_actor') }, h('option', { value: '' }, t('audit_any')),

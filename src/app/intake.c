@@ -318,6 +318,23 @@ enum kw_code kw_intake_rules_check(json_t *rules, struct kw_err *err)
                               "rules[%zu].match: expected an object of 1 to 16 label values "
                               "(strings)",
                               i);
+        /* a label written without "=value" would match only an empty label,
+         * which Alertmanager and Grafana never send (an empty label is no
+         * label): refuse it rather than keep a rule that never fires */
+        const char *mk;
+        json_t *mv;
+        json_object_foreach(m, mk, mv)
+        {
+            if (!*mk || !*json_string_value(mv)) {
+                kw_err_set(err, KW_INVALID, "",
+                           "rules[%zu].match: %s%.40s%s has no %s (expected "
+                           "label=value, e.g. severity=critical)",
+                           i, *mk ? "label \"" : "a label", mk, *mk ? "\"" : "",
+                           *mk ? "value" : "name");
+                snprintf(err->field, sizeof(err->field), "/rules/%zu/match", i);
+                return KW_INVALID;
+            }
+        }
         bool sets = false;
         const char *k;
         json_t *v;

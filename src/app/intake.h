@@ -49,8 +49,9 @@ enum kw_code kw_intake_parse(const char *kind, json_t *body, struct kw_alerts *o
 
 /* Whether rules is a valid rule list: an array of at most
  * KW_INTAKE_MAX_RULES objects, each {"match": {label: value, ...} (1 to 16
- * strings), and one or more of "level", "category" (strings), "org_id",
- * "team_id" (ids)}. KW_INVALID naming "/rules/N/...". */
+ * non-empty strings: a label without a value is refused at "/rules/N/match"),
+ * and one or more of "level", "category" (strings), "org_id", "team_id"
+ * (ids)}. KW_INVALID naming "/rules/N/...". */
 enum kw_code kw_intake_rules_check(json_t *rules, struct kw_err *err);
 
 /* A source as the unit applies it: rules parsed (borrowed). */

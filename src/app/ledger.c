@@ -360,6 +360,19 @@ static enum kw_code owed(struct kw_store *st, const struct kw_compiled *k,
     return KW_OK;
 }
 
+const char *kw_ledger_note_text(const char *note, bool zh)
+{
+    /* the notes the desk writes itself, in each language; an entry keeps
+     * the English one in its hashed body */
+    static const struct {
+        const char *en, *zh;
+    } ours[] = {{KW_LEDGER_NOTE_REASON_CHANGED, "超时原因已变更"}};
+    for (size_t k = 0; note && k < sizeof(ours) / sizeof(ours[0]); k++)
+        if (strcmp(note, ours[k].en) == 0)
+            return zh ? ours[k].zh : ours[k].en;
+    return note; /* a person's words stay as typed */
+}
+
 static const char *status_name(enum kw_credit_status s)
 {
     static const char *const names[] = {"no_rule", "not_late", "excluded",
@@ -431,7 +444,7 @@ static enum kw_code settle_up(struct kw_store *st, const struct kw_overrun_row *
         json_object_set_new(b, "owed", json_integer(out->amount));
         json_object_set_new(b, "amount", json_integer(e.amount));
         if (changed)
-            json_object_set_new(b, "note", json_string("the overrun's reason changed"));
+            json_object_set_new(b, "note", json_string(KW_LEDGER_NOTE_REASON_CHANGED));
     }
     /* measured to a period's end: AT_CLOSE's entry is at its last second;
      * a reason changed on a run still open restates that close, and marks

@@ -88,4 +88,12 @@ enum kw_code kw_ledger_close(struct kw_unit *u, int64_t day, int64_t *entries, i
 enum kw_code kw_ledger_close_due(struct kw_unit *u, const char *by, size_t limit, int64_t *periods,
                                  int64_t *entries, struct kw_err *err);
 
+/* An entry's note as a statement in lang prints it (zh: Chinese, else
+ * English): a note the desk writes itself (the engine's adjustment when an
+ * overrun's reason changed: KW_LEDGER_NOTE_REASON_CHANGED, kept in English
+ * in the hashed entry) in lang; any other note (a manager's reason, a
+ * customer's claim) as typed. NULL when note is NULL; static or borrowed. */
+#define KW_LEDGER_NOTE_REASON_CHANGED "the overrun's reason changed"
+const char *kw_ledger_note_text(const char *note, bool zh);
+
 #endif

@@ -2,6 +2,7 @@
 /* Links between tickets and merges; see links.h. */
 #include "links.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,6 +382,33 @@ static bool merged_into(const struct kw_link_row *l, void *ctx)
         return false;
     }
     return true;
+}
+
+/* The original named by the duplicate's own `merged` event ({"into": N}):
+ * read from the ticket's events, which every backend keeps (the links
+ * table is SQLite's only so far). */
+static bool merge_event(const struct kw_stored_event *ev, void *ctx)
+{
+    if (strcmp(ev->type, "merged") != 0)
+        return true;
+    json_t *b = json_loads(ev->body, 0, NULL);
+    json_t *into = json_object_get(b, "into");
+    if (json_is_integer(into))
+        *(int64_t *)ctx = json_integer_value(into);
+    json_decref(b);
+    return *(int64_t *)ctx == 0;
+}
+
+enum kw_code kw_ticket_merged_into(struct kw_store *st, int64_t ticket, int64_t *into,
+                                   struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    *into = 0;
+    struct kw_ticket_row t;
+    enum kw_code rc = kw_store_ticket_get(st, ticket, &t, err);
+    if (rc != KW_OK || !t.state || strcmp(t.state, kw_state_name(KW_ST_ARCHIVED)) != 0)
+        return rc;
+    return kw_store_events(st, ticket, merge_event, into, err);
 }
 
 static enum kw_code merge_checks(struct kw_unit *u, const struct kw_actor *who,

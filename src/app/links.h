@@ -53,4 +53,12 @@ enum kw_code kw_ticket_merge(struct kw_unit *u, const struct kw_actor *who, int6
                              int64_t into, const char *reason, int64_t max_bytes,
                              struct kw_merged *out, struct kw_err *err);
 
+/* The ticket a merged duplicate was merged into: *into the original when
+ * ticket is archived and has a `merged` event of its own (the state a
+ * merge leaves it in), else 0 (never merged, or open again: reopened). A merged duplicate takes no
+ * comments from any channel (kw_ticket_comment refuses them, KW_CONFLICT);
+ * mail addressed to it goes to the original (mailin.h). */
+enum kw_code kw_ticket_merged_into(struct kw_store *st, int64_t ticket, int64_t *into,
+                                   struct kw_err *err);
+
 #endif

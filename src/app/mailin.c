@@ -11,6 +11,7 @@
 #include "attachments.h"
 #include "kw_buf.h"
 #include "kw_text.h"
+#include "links.h"
 #include "mailout.h"
 #include "tickets.h"
 
@@ -125,6 +126,29 @@ static enum kw_code attach_all(struct kw_unit *u, const struct kw_actor *who, in
     return KW_OK;
 }
 
+/* How many merges a reply follows to the ticket it ends on. */
+#define MERGE_HOPS 8
+
+/* text (taking it) after a line saying it was addressed to the merged
+ * duplicate dup, in both languages (the comment is read by staff and
+ * customer alike); NULL on no memory. */
+static char *merged_note(char *text, int64_t dup)
+{
+    struct kw_buf b = {0};
+    kw_buf_printf(
+        &b,
+        "[Sent to #%lld, which was merged into this ticket / 发往 #%lld（已合并到本工单）]"
+        "\n\n%s",
+        (long long)dup, (long long)dup, text);
+    free(text);
+    if (b.failed || !b.p) {
+        kw_buf_release(&b);
+        return NULL;
+    }
+    b.p[kw_utf8_cut(b.p, b.len, TEXT_MAX)] = '\0';
+    return b.p;
+}
+
 enum kw_code kw_mailin_apply(struct kw_unit *u, const struct kw_mailin *b, const struct kw_mail *m,
                              size_t raw_bytes, int64_t uid, const char *const *types,
                              struct kw_mailin_out *out, struct kw_err *err)
@@ -169,6 +193,17 @@ enum kw_code kw_mailin_apply(struct kw_unit *u, const struct kw_mailin *b, const
         return rc;
     bool known = sender_of(u, m->from, &who);
     char *text = NULL;
+    /* a reply to a merged duplicate goes to the ticket it was merged into
+     * (and on, should that one have been merged too), saying so */
+    int64_t addressed = ticket;
+    for (int hop = 0; ticket && hop < MERGE_HOPS; hop++) {
+        int64_t into;
+        if ((rc = kw_ticket_merged_into(u->st, ticket, &into, err)) != KW_OK)
+            return rc;
+        if (!into)
+            break;
+        ticket = into;
+    }
     if (ticket) {
         struct kw_ticket_row t;
         if ((rc = kw_store_ticket_get(u->st, ticket, &t, err)) != KW_OK)
@@ -183,6 +218,8 @@ enum kw_code kw_mailin_apply(struct kw_unit *u, const struct kw_mailin *b, const
             return rc;
         bool may = known && kw_app_visible(&who, t.org_id);
         text = body_text(m, !may);
+        if (text && addressed != ticket)
+            text = merged_note(text, addressed);
         if (!text)
             return kw_err_set(err, KW_NOMEM, "", "out of memory");
         /* the sender's own reply; someone else's is a note for the staff */

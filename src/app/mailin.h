@@ -6,7 +6,8 @@
  * big, sent by a machine (mail.h), or past the sender's hourly limit is
  * recorded and opens nothing; a reply (In-Reply-To, then References, naming
  * a message id of a ticket, then a [KW#N] tag of a ticket the sender may
- * see) becomes a comment on that ticket; anything else becomes a ticket for
+ * see) becomes a comment on that ticket (on the original, headed so, when
+ * that ticket is a merged duplicate: links.h); anything else becomes a ticket for
  * the sender's organisation (a known customer), or for the mailbox's
  * organisation acting as its manager (an unknown sender, unless the
  * mailbox refuses them), and to the mailbox's team when it names one.

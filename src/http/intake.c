@@ -6,6 +6,9 @@
  * routing_key in an events body), with a per-source rate (a token bucket of
  * per_minute events a minute) and a body limit of KWH_INTAKE_MAX_BODY; and
  * the managers' administration of the sources (the key is shown once).
+ * Creating, changing and stopping a source are audit entries (kind
+ * "intake_source", docs/policy.md "The audit trail"); the key is never in
+ * them, not even its digest ("key": "(set)").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 #include "intake.h"
 #include "internal.h"
 #include "kw_crypto.h"
+#include "watch.h"
 
 #define NAME_MAX_BYTES 100
 #define RULES_MAX_BYTES 16384
@@ -283,17 +287,61 @@ struct kwh_reply kwh_intake_sources_list(struct kwh_call *x)
     return kwh_ok(200, json_pack("{s:o}", "sources", list));
 }
 
+/* ---- the audit trail: a source's settings before and after ---- */
+
+/* Source id as an audit snapshot, read in the unit (caller frees; NULL
+ * when there is no such source): what a manager set, the rules nested as
+ * JSON, never the key nor its digest ("key": "(set)"). */
+static enum kw_code source_snapshot(struct kw_store *st, int64_t id, char **json,
+                                    struct kw_err *err)
+{
+    *json = NULL;
+    struct kw_intake_source s;
+    enum kw_code rc = kw_store_intake_get(st, NULL, id, &s, err);
+    if (rc == KW_NOT_FOUND)
+        return KW_OK;
+    if (rc != KW_OK)
+        return rc;
+    json_t *rules = json_loads(s.rules ? s.rules : "[]", 0, NULL);
+    json_t *o = json_pack(
+        "{s:I, s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:o, s:s, s:I, s:b, s:I}", "id", (json_int_t)s.id,
+        "name", s.name, "kind", s.kind, "key", "(set)", "org_id", (json_int_t)s.org_id, "team_id",
+        kwh_id_or_null(s.team_id), "category", kwh_nullable(s.category), "level", s.level, "rules",
+        rules ? rules : json_array(), "on_resolve", s.on_resolve, "per_minute",
+        (json_int_t)s.per_minute, "active", s.active, "acting_user", (json_int_t)s.acting_user);
+    *json = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    return *json ? KW_OK : kw_err_set(err, KW_NOMEM, "", "no memory for the audit trail");
+}
+
+/* Write the entry of a change to source id made in this unit: before (NULL
+ * for a new one, borrowed) and the source as it is now; nothing when the
+ * change left it as it was. */
+static enum kw_code source_audit(struct kw_store *st, const struct kw_actor *who, int64_t now,
+                                 int64_t id, const char *action, const char *before,
+                                 struct kw_err *err)
+{
+    char *after = NULL;
+    enum kw_code rc = source_snapshot(st, id, &after, err);
+    if (rc == KW_OK && !(before && after && strcmp(before, after) == 0))
+        rc = kw_audit(st, who, now, "intake_source", id, action, before, after, err);
+    free(after);
+    return rc;
+}
+
 struct source_unit {
     struct kw_intake_source s;
     unsigned char digest[KW_HASH_BYTES];
     json_t *rules; /* borrowed from the body */
-    int64_t id;
+    int64_t id, now;
+    struct kw_actor who;
 };
 
 static enum kw_code source_insert(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct source_unit *c = ctx;
-    return kw_store_intake_insert(st, &c->s, c->digest, &c->id, err);
+    enum kw_code rc = kw_store_intake_insert(st, &c->s, c->digest, &c->id, err);
+    return rc == KW_OK ? source_audit(st, &c->who, c->now, c->id, "create", NULL, err) : rc;
 }
 
 #define SRC(m) offsetof(struct source_unit, s.m)
@@ -414,6 +462,8 @@ struct kwh_reply kwh_intake_sources_create(struct kwh_call *x)
         goto done;
     }
     kw_token_digest(key, c.digest);
+    c.who = kwh_actor(x);
+    c.now = x->now;
     if (kwh_write_unit(x, source_insert, &c, &out)) {
         c.s.id = c.id;
         if (!c.s.rules)
@@ -431,18 +481,27 @@ done:
 }
 
 struct stop_unit {
-    int64_t id;
+    int64_t id, now;
+    struct kw_actor who;
 };
 
 static enum kw_code source_stop(struct kw_store *st, void *ctx, struct kw_err *err)
 {
-    return kw_store_intake_deactivate(st, ((struct stop_unit *)ctx)->id, err);
+    struct stop_unit *c = ctx;
+    char *before = NULL;
+    enum kw_code rc = source_snapshot(st, c->id, &before, err);
+    if (rc == KW_OK)
+        rc = kw_store_intake_deactivate(st, c->id, err);
+    if (rc == KW_OK)
+        rc = source_audit(st, &c->who, c->now, c->id, "deactivate", before, err);
+    free(before);
+    return rc;
 }
 
 struct kwh_reply kwh_intake_source_delete(struct kwh_call *x)
 {
     struct kwh_reply out;
-    struct stop_unit c = {x->arg.id};
+    struct stop_unit c = {.id = x->arg.id, .now = x->now, .who = kwh_actor(x)};
     if (!kwh_write_unit(x, source_stop, &c, &out))
         return out;
     kwh_log_event(x->h, "mod=intake event=source.stopped source=%lld actor=%lld", (long long)c.id,
@@ -455,6 +514,8 @@ struct kwh_reply kwh_intake_source_delete(struct kwh_call *x)
 struct patch_unit {
     struct kw_intake_source s;
     json_t *rules, *category; /* borrowed from the body; category null clears it */
+    int64_t now;
+    struct kw_actor who;
 };
 
 #define PSRC(m) offsetof(struct patch_unit, s.m)
@@ -472,7 +533,15 @@ static const struct kwh_field patch_fields[] = {
 
 static enum kw_code source_update(struct kw_store *st, void *ctx, struct kw_err *err)
 {
-    return kw_store_intake_update(st, &((struct patch_unit *)ctx)->s, err);
+    struct patch_unit *c = ctx;
+    char *before = NULL;
+    enum kw_code rc = source_snapshot(st, c->s.id, &before, err);
+    if (rc == KW_OK)
+        rc = kw_store_intake_update(st, &c->s, err);
+    if (rc == KW_OK)
+        rc = source_audit(st, &c->who, c->now, c->s.id, "update", before, err);
+    free(before);
+    return rc;
 }
 
 /* PATCH /intake/sources/{id}: change the defaults and the mapping rules
@@ -504,6 +573,8 @@ struct kwh_reply kwh_intake_source_patch(struct kwh_call *x)
     if (!source_check(x, &c.s, rules, &rules_text, &out))
         goto done;
     c.s.rules = rules_text;
+    c.who = kwh_actor(x);
+    c.now = x->now;
     if (kwh_write_unit(x, source_update, &c, &out)) {
         out = kwh_ok(200, source_json(&c.s));
         kwh_log_event(x->h, "mod=intake event=source.changed source=%lld actor=%lld",

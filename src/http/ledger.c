@@ -635,7 +635,7 @@ static void money_text(char *buf, size_t cap, int64_t minor)
              (unsigned long long)(a % 100));
 }
 
-static struct kwh_reply statement_csv(json_t *st)
+static struct kwh_reply statement_csv(json_t *st, bool zh)
 {
     struct kw_buf b = {0};
     const char *cur = json_string_value(json_object_get(st, "currency"));
@@ -646,7 +646,8 @@ static struct kwh_reply statement_csv(json_t *st)
     json_array_foreach(json_object_get(st, "entries"), i, e)
     {
         json_t *body = json_object_get(e, "body");
-        const char *note = json_string_value(json_object_get(body, "note"));
+        const char *note =
+            kw_ledger_note_text(json_string_value(json_object_get(body, "note")), zh);
         const char *inv = json_string_value(json_object_get(body, "invoice"));
         const char *status = json_string_value(json_object_get(body, "status"));
         kw_buf_printf(&b, "%lld,%s,%s,%lld,%s,%lld,",
@@ -736,7 +737,7 @@ static void detail_text(json_t *e, bool zh, char *buf, size_t cap)
     json_t *body = json_object_get(e, "body");
     const char *item =
         json_string_value(json_object_get(json_object_get(body, "item"), zh ? "zh" : "en"));
-    const char *note = json_string_value(json_object_get(body, "note"));
+    const char *note = kw_ledger_note_text(json_string_value(json_object_get(body, "note")), zh);
     const char *inv = json_string_value(json_object_get(body, "invoice"));
     snprintf(buf, cap, "%s%s%s%s%s", item ? item : "", item && note ? " " : "", note ? note : "",
              (item || note) && inv ? " " : "", inv ? inv : "");
@@ -984,7 +985,7 @@ struct kwh_reply kwh_contract_statement(struct kwh_call *x)
     if (!format || strcmp(format, "json") == 0)
         return kwh_ok(200, st);
     if (strcmp(format, "csv") == 0) {
-        out = statement_csv(st);
+        out = statement_csv(st, lang && strcmp(lang, "zh") == 0); /* CSV: English by default */
         json_decref(st);
         return out;
     }

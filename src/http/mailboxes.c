@@ -5,6 +5,9 @@
  * sealed under the server's mail key (kw_seal) to log in with and never
  * shown again; "test" logs in and opens the folder and says what happened.
  * PATCH changes any setting (the password only when one is given).
+ * Creating, changing and deactivating a mailbox are audit entries (kind
+ * "mailbox", docs/policy.md "The audit trail") that never hold the
+ * password: it is "(set)", or "(changed)" after a PATCH that gave one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include "fetch.h"
 #include "kw_crypto.h"
 #include "internal.h"
+#include "watch.h"
 
 static json_t *mailbox_json(const struct kw_mailbox *m)
 {
@@ -57,16 +61,93 @@ struct kwh_reply kwh_mailboxes_list(struct kwh_call *x)
     return kwh_ok(200, json_pack("{s:o}", "mailboxes", list));
 }
 
+/* ---- the audit trail: a mailbox's settings before and after ---- */
+
+/* What a manager set on m as an audit snapshot (caller frees; NULL on no
+ * memory): never the password, sealed or not (password: "(set)" or
+ * "(changed)"); the fetcher's state (cursor, last error, counts) is no
+ * administrative change and is left out. */
+static char *mailbox_audit_json(const struct kw_mailbox *m, const char *password)
+{
+    json_t *o = json_pack(
+        "{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:b, "
+        "s:b, s:I}",
+        "id", (json_int_t)m->id, "name", m->name, "url", m->url, "username", m->username,
+        "password", password, "folder", m->folder, "org_id", (json_int_t)m->org_id, "team_id",
+        kwh_id_or_null(m->team_id), "category", kwh_nullable(m->category), "level", m->level,
+        "reply_from", m->reply_from, "unknown", m->unknown, "max_bytes", (json_int_t)m->max_bytes,
+        "per_sender_hour", (json_int_t)m->per_sender_hour, "poll_s", (json_int_t)m->poll_s,
+        "smtp_url", kwh_nullable(m->smtp_url), "ack", m->ack, "active", m->active, "acting_user",
+        (json_int_t)m->acting_user);
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    return s;
+}
+
+struct snapshot {
+    int64_t id;
+    const char *password;
+    bool found;
+    char *json;
+};
+
+static bool snapshot_of(const struct kw_mailbox *m, void *ctx)
+{
+    struct snapshot *s = ctx;
+    if (m->id != s->id)
+        return true;
+    s->found = true;
+    s->json = mailbox_audit_json(m, s->password);
+    return false;
+}
+
+/* Mailbox id as an audit snapshot, read in the unit (*json NULL when there
+ * is no such mailbox; caller frees). */
+static enum kw_code mailbox_snapshot(struct kw_store *st, int64_t id, const char *password,
+                                     char **json, struct kw_err *err)
+{
+    struct snapshot s = {.id = id, .password = password};
+    enum kw_code rc = kw_store_mailboxes(st, false, snapshot_of, &s, err);
+    if (rc == KW_OK && s.found && !s.json)
+        rc = kw_err_set(err, KW_NOMEM, "", "no memory for the audit trail");
+    if (rc != KW_OK) {
+        free(s.json);
+        return rc;
+    }
+    *json = s.json;
+    return KW_OK;
+}
+
+/* Write the entry of a change to mailbox id made in this unit: before (NULL
+ * for a new one, borrowed) and the mailbox as it is now; nothing when the
+ * change left it as it was. */
+static enum kw_code mailbox_audit(struct kw_store *st, const struct kw_actor *who, int64_t now,
+                                  int64_t id, const char *action, const char *before,
+                                  const char *password, struct kw_err *err)
+{
+    char *after = NULL;
+    enum kw_code rc = mailbox_snapshot(st, id, password, &after, err);
+    if (rc == KW_OK && !(before && after && strcmp(before, after) == 0))
+        rc = kw_audit(st, who, now, "mailbox", id, action, before, after, err);
+    free(after);
+    return rc;
+}
+
 struct mailbox_unit {
     struct kw_mailbox m;
     int64_t id;
     json_t *category, *smtp_url; /* PATCH: null clears them */
+    struct kw_actor who;
+    int64_t now;
+    bool new_password; /* PATCH: one was given */
 };
 
 static enum kw_code mailbox_insert(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct mailbox_unit *c = ctx;
-    return kw_store_mailbox_insert(st, &c->m, &c->id, err);
+    enum kw_code rc = kw_store_mailbox_insert(st, &c->m, &c->id, err);
+    return rc == KW_OK ? mailbox_audit(st, &c->who, c->now, c->id, "create", NULL, "(set)", err)
+                       : rc;
 }
 
 #define MB(f) offsetof(struct mailbox_unit, m.f)
@@ -258,6 +339,8 @@ struct kwh_reply kwh_mailboxes_create(struct kwh_call *x)
     c.m.created_at = x->now;
     c.m.fetched_at = KW_STORE_NO_TIME;
     c.m.active = true;
+    c.who = kwh_actor(x);
+    c.now = x->now;
     if (kwh_write_unit(x, mailbox_insert, &c, &out)) {
         c.m.id = c.id;
         out = kwh_ok(201, mailbox_json(&c.m));
@@ -309,7 +392,16 @@ static bool current_of(const struct kw_mailbox *m, void *ctx)
 
 static enum kw_code mailbox_update(struct kw_store *st, void *ctx, struct kw_err *err)
 {
-    return kw_store_mailbox_update(st, &((struct mailbox_unit *)ctx)->m, err);
+    struct mailbox_unit *c = ctx;
+    char *before = NULL;
+    enum kw_code rc = mailbox_snapshot(st, c->m.id, "(set)", &before, err);
+    if (rc == KW_OK)
+        rc = kw_store_mailbox_update(st, &c->m, err);
+    if (rc == KW_OK)
+        rc = mailbox_audit(st, &c->who, c->now, c->m.id, "update", before,
+                           c->new_password ? "(changed)" : "(set)", err);
+    free(before);
+    return rc;
 }
 
 /* PATCH /mailboxes/{id}: change what is given; the rest stays. */
@@ -347,9 +439,12 @@ struct kwh_reply kwh_mailbox_patch(struct kwh_call *x)
         if (!seal(x, c.m.password, sealed, sizeof(sealed), &out))
             goto done;
         c.m.password = sealed;
+        c.new_password = true;
     } else {
         c.m.password = stored;
     }
+    c.who = kwh_actor(x);
+    c.now = x->now;
     if (kwh_write_unit(x, mailbox_update, &c, &out)) {
         out = kwh_ok(200, mailbox_json(&c.m));
         kwh_log_event(x->h, "mod=mailin event=mailbox.changed mailbox=%lld actor=%lld",
@@ -364,14 +459,27 @@ done:
 
 static enum kw_code stop_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
-    return kw_store_mailbox_deactivate(st, *(int64_t *)ctx, err);
+    const struct kwh_call *x = ctx;
+    struct kw_actor who = kwh_actor(x);
+    char *before = NULL;
+    enum kw_code rc = mailbox_snapshot(st, x->arg.id, "(set)", &before, err);
+    if (rc == KW_OK)
+        rc = kw_store_mailbox_deactivate(st, x->arg.id, err);
+    if (rc == KW_OK)
+        rc = mailbox_audit(st, &who, x->now, x->arg.id, "deactivate", before, "(set)", err);
+    free(before);
+    return rc;
 }
 
+/* DELETE /mailboxes/{id}: deactivated (kept, with the mail it took). */
 struct kwh_reply kwh_mailbox_delete(struct kwh_call *x)
 {
     struct kwh_reply out;
-    int64_t id = x->arg.id;
-    return kwh_write_unit(x, stop_unit, &id, &out) ? kwh_ok(204, NULL) : out;
+    if (!kwh_write_unit(x, stop_unit, x, &out))
+        return out;
+    kwh_log_event(x->h, "mod=mailin event=mailbox.stopped mailbox=%lld actor=%lld",
+                  (long long)x->arg.id, (long long)x->me.id);
+    return kwh_ok(204, NULL);
 }
 
 /* The mailbox x->arg.id, copied. */

@@ -60,6 +60,11 @@ req POST /api/v1/intake/sources '{"name":"x","kind":"events","org_id":'"$ORG"',"
 is "a rule that sets nothing" 400 '.pointer == "/rules/0" and (.detail | contains("sets nothing"))'
 req POST /api/v1/intake/sources '{"name":"x","kind":"events","org_id":'"$ORG"',"level":"L3","rules":[{"match":{"a":"b"},"team_id":424242}]}' "$MGR"
 is "a rule naming an unknown team" 400 '.detail | contains("rules[0].team_id: no team 424242")'
+req POST /api/v1/intake/sources '{"name":"x","kind":"events","org_id":'"$ORG"',"level":"L3","rules":[{"match":{"a":"b"},"level":"L1"},{"match":{"a":"b"},"level":"L2"},{"match":{"severity":"critical","team":""},"level":"L1"}]}' "$MGR"
+is "a rule label without a value (typed without =) is refused, naming the rule's match" 400 \
+    '.pointer == "/rules/2/match" and (.detail | contains("label \"team\" has no value"))'
+req POST /api/v1/intake/sources '{"name":"x","kind":"events","org_id":'"$ORG"',"level":"L3","rules":[{"match":{"":"critical"},"level":"L1"}]}' "$MGR"
+is "a rule label without a name" 400 '.pointer == "/rules/0/match" and (.detail | contains("has no name"))'
 req POST /api/v1/intake/sources '{"name":"x","kind":"events","org_id":'"$ORG"',"level":"L3","on_resolve":"close"}' "$MGR"
 is "an unknown on_resolve" 400 '.pointer == "/on_resolve"'
 req POST /api/v1/intake/sources '{"name":"x","kind":"events","org_id":'"$ORG"',"level":"L3","category":"hardware"}' "$MGR"
@@ -237,6 +242,8 @@ req PATCH "/api/v1/intake/sources/$EV_ID" '{"rules":[{"match":{"source":"db01"}}
 is "a rule that sets nothing" 400 '.pointer == "/rules/0"'
 req PATCH "/api/v1/intake/sources/$EV_ID" '{"rules":[{"match":{"source":"db01"},"team_id":424242}]}' "$MGR"
 is "a rule naming a team that does not exist" 400 '.detail | contains("rules[0].team_id: no team 424242")'
+req PATCH "/api/v1/intake/sources/$EV_ID" '{"rules":[{"match":{"source":"db01"},"level":"L1"},{"match":{"severity":""},"level":"L1"}]}' "$MGR"
+is "PATCH: a rule label without a value" 400 '.pointer == "/rules/1/match" and (.detail | contains("severity"))'
 req PATCH "/api/v1/intake/sources/$EV_ID" '{"on_resolve":"close"}' "$MGR"
 is "on_resolve: restored or comment" 400 '.pointer == "/on_resolve"'
 req PATCH "/api/v1/intake/sources/$EV_ID" '{"name":"grafana"}' "$MGR"
@@ -267,6 +274,29 @@ req DELETE /api/v1/intake/sources/999999 "" "$MGR"
 is "an unknown source" 404
 req GET "/api/v1/tickets/$DISK/verify" "" "$MGR"
 is "the monitoring ticket's chain verifies" 200 '.valid == true'
+
+# --- the audit trail: each change of a source, never its key ---
+MGR_ID=$(curl -s "$B/api/v1/me" -H "Authorization: Bearer $MGR" | jq .id)
+req GET "/api/v1/audit?kind=intake_source&limit=500" "" "$MGR"
+is "creating and stopping a source are audit entries by the manager" 200 \
+    '([.changes[] | select(.object == '"$AM_ID"') | .action] | sort) == ["create","deactivate"] and
+     all(.changes[]; .actor == '"$MGR_ID"' and .kind == "intake_source")'
+is "stopping: active before, not after" 200 \
+    '.changes[] | select(.object == '"$AM_ID"' and .action == "deactivate") | .before.active == true and .after.active == false and .after.key == "(set)"'
+is "a new source: no before, its rules as JSON after" 200 \
+    '.changes[] | select(.object == '"$AM_ID"' and .action == "create") | .before == null and .after.rules[0].match.severity == "critical" and .after.kind == "alertmanager"'
+is "editing the rules: the rules before and after" 200 \
+    '[.changes[] | select(.object == '"$EV_ID"' and .action == "update" and (.before.rules | length) == 1 and .after.rules == [])] | length == 1'
+jq -r '.changes[] | [.before, .after] | tostring' "$TMP/body" >"$TMP/audit.txt"
+KEYS_FOUND=0
+for k in "$AM_KEY" "$EV_KEY"; do grep -qF "$k" "$TMP/audit.txt" && KEYS_FOUND=1; done
+! grep -q digest "$TMP/audit.txt" && [ "$KEYS_FOUND" -eq 0 ]
+check "no intake key (nor its digest) is in the audit trail" $?
+N_AUDIT=$(jq '.changes | length' "$TMP/body")
+req PATCH "/api/v1/intake/sources/$EV_ID" '{"rules":[]}' "$MGR"
+is "an edit that changes nothing" 200
+req GET "/api/v1/audit?kind=intake_source&limit=500" "" "$MGR"
+is "writes no audit entry" 200 '(.changes | length) == '"$N_AUDIT"
 
 serve_stop
 finish

@@ -259,6 +259,21 @@ check "the CSV has the loss and the accident level" $? "($(head -2 "$TMP/body"))
 req GET "/api/v1/contracts/$K/statement?at=2026-03-15&format=html&lang=zh" "" "$CUST"
 grep -q "事故等级" "$TMP/body" && grep -qF "重大事故 (损失 600000.00 CNY)" "$TMP/body"
 check "the page shows it in Chinese" $? "($(grep -o '<td>[^<]*事故[^<]*</td>' "$TMP/body" | head -2))"
+# the desk's own notes follow lang; a manager's reason stays as typed
+[ "$(grep -o "超时原因已变更" "$TMP/body" | wc -l)" -eq 2 ] &&
+    grep -qF "goodwill correction" "$TMP/body" && ! grep -qF "reason changed" "$TMP/body"
+check "the Chinese page gives the reason changes in Chinese, a manager's reason as typed" $? "($(grep -o '超时[^<]*' "$TMP/body" | head -3))"
+req GET "/api/v1/contracts/$K/statement?at=2026-03-15&format=html&lang=en" "" "$CUST"
+grep -q "the overrun\(&#39;\|'\)s reason changed" "$TMP/body" && ! grep -qF "超时原因已变更" "$TMP/body"
+check "the English page in English" $? "($(grep -o 'reason changed[^<]*' "$TMP/body" | head -2))"
+req GET "/api/v1/contracts/$K/statement?at=2026-03-15&format=csv&lang=zh" "" "$CUST"
+grep -qF '"超时原因已变更"' "$TMP/body" && head -1 "$TMP/body" | grep -q '^seq,at,kind'
+check "the CSV with lang=zh: the notes in Chinese, the header as ever" $? "($(grep -o '超时[^"]*' "$TMP/body" | head -2))"
+req GET "/api/v1/contracts/$K/statement?at=2026-03-15&format=csv" "" "$CUST"
+grep -qF '"the overrun'"'"'s reason changed"' "$TMP/body"
+check "the CSV without lang: English" $?
+req GET "/api/v1/contracts/$K/ledger" "" "$MGR"
+is "the entry itself keeps its hashed English note" 200 '[.entries[] | select(.body.note == "the overrun'"'"'s reason changed")] | length == 2'
 req GET "/api/v1/contracts/$K/statement?at=2025-12-31" "" "$CUST"
 is "a day outside the contract is refused" 400 '.pointer == "/at"'
 req GET "/api/v1/contracts/$K/statement?at=March" "" "$CUST"

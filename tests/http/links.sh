@@ -170,6 +170,17 @@ req POST "/api/v1/tickets/$D/merge" "{\"into\":$R}" "$ZHANG"
 is "a merged ticket is not merged again" 409 "(.detail | contains(\"merged into #$A already\"))"
 req DELETE "/api/v1/tickets/$A/links?ticket=$D" "" "$ZHANG"
 is "a merge is never undone" 409 '(.detail | contains("never undone"))'
+req POST "/api/v1/tickets/$D/events" '{"type":"comment","text":"one more thing"}' "$CUST"
+is "a merged duplicate takes no comment, and says where to write" 409 \
+    "(.detail | contains(\"#$D was merged into #$A: comment on #$A\"))"
+req POST "/api/v1/tickets/$D/events" '{"type":"comment","text":"a note","internal":true}' "$ZHANG"
+is "nor a staff member's internal note" 409
+req GET "/api/v1/tickets/$D/events" "" "$ZHANG"
+is "nothing was added to the duplicate" 200 '.events[-1].type == "state"'
+req POST "/api/v1/tickets/$D/events" '{"type":"reopen","reason":"not the same jam after all"}' "$ZHANG"
+is "staff reopen the duplicate" 201
+req POST "/api/v1/tickets/$D/events" '{"type":"comment","text":"a different jam"}' "$CUST"
+is "reopened, it takes comments again" 201
 req GET "/api/v1/tickets/$A/verify" "" "$ZHANG"
 is "both chains verify" 200 '.valid == true'
 req GET "/api/v1/tickets/$D/verify" "" "$ZHANG"

@@ -291,6 +291,25 @@ req GET "/api/v1/tickets/$T1/events" "" "$CUST"
 is "the customer's answer to our mail is a comment on the ticket" 200 \
     '[.events[] | select(.type == "comment") | .body.text] | last == "重启后可以打印了。"'
 
+# --- a reply to a merged duplicate goes to its original, saying so ---
+req POST /api/v1/tickets '{"title":"printer again (duplicate)","level":"L3"}' "$CUST"
+is "the customer opens a second ticket on the web" 201
+DUP=$(jq .id "$TMP/body")
+req POST "/api/v1/tickets/$DUP/merge" '{"into":'"$T1"'}' "$AGENT"
+is "staff merge it into the ticket that came by mail" 200 ".merged_into == $T1"
+printf 'From: it@huaxin.demo\r\nTo: support@desk.example.cn\r\nSubject: [KW#%s] still jammed\r\nMessage-ID: <m1@huaxin.demo>\r\nContent-Type: text/plain\r\n\r\nStill jammed, see the duplicate.\r\n' "$DUP" >"$TMP/m1.eml"
+deliver "$TMP/m1.eml"
+wait_log "event=mail.taken" 7
+grep -q "outcome=\"comment\" ticket=$T1\$" "$TMP/log"
+check "the mail tagged with the duplicate is taken as a comment on the original" $? "$(grep event=mail.taken "$TMP/log" | tail -1)"
+req GET "/api/v1/tickets/$T1/events" "" "$CUST"
+is "the comment says it was addressed to the duplicate" 200 \
+    '[.events[] | select(.type == "comment") | .body.text] | last | startswith("[Sent to #'"$DUP"', which was merged into this ticket") and contains("Still jammed, see the duplicate.")'
+req GET "/api/v1/tickets/$DUP/events" "" "$MGR"
+is "nothing was added to the duplicate" 200 '[.events[] | select(.type == "comment")] | length == 0'
+req POST "/api/v1/tickets/$DUP/events" '{"type":"comment","text":"on the web"}' "$CUST"
+is "the API refuses a comment on the merged duplicate" 409 ".detail | contains(\"merged into #$T1\")"
+
 # --- a mail the desk refuses does not hold up the mails after it ---
 req POST /api/v1/mailboxes "$(jq -c '.name = "broken" | .username = "desk2" | .level = "L9" | del(.smtp_url) | .ack = false' <<<"$BOX")" "$MGR"
 is "a mailbox with a level the commitment does not know" 201
@@ -372,6 +391,25 @@ req POST "/api/v1/mailboxes/$BOX_ID/test" "" "$MGR"
 is "test: the login failed" 200 '.ok == false and .outcome == "login_failed"'
 req PATCH "/api/v1/mailboxes/$BOX_ID" '{"password":"imap-secret","folder":"Nowhere"}' "$MGR"
 is "the password back, a folder that is not there" 200 '.folder == "Nowhere"'
+# the audit trail: each change of a mailbox, with before and after, never a password
+MGR_ID=$(curl -s "$B/api/v1/me" -H "Authorization: Bearer $MGR" | jq .id)
+req GET "/api/v1/audit?kind=mailbox&limit=500" "" "$MGR"
+is "creating and deactivating a mailbox are audit entries by the manager" 200 \
+    '([.changes[] | select(.object == '"$WRONG"') | .action] | sort) == ["create","deactivate"] and
+     all(.changes[]; .actor == '"$MGR_ID"' and .kind == "mailbox")'
+is "deactivating: active before, not after" 200 \
+    '.changes[] | select(.object == '"$WRONG"' and .action == "deactivate") | .before.active == true and .after.active == false'
+is "an edit: the settings before and after" 200 \
+    '[.changes[] | select(.object == '"$BOX_ID"' and .action == "update" and .before.smtp_url == null and .after.smtp_url == "'"$SMTP_URL"'" and .after.ack and .before.category == "technical" and .after.category == null)] | length == 1'
+is "a new password is said to be changed, never shown" 200 \
+    '[.changes[] | select(.object == '"$BOX_ID"' and .after.password == "(changed)" and .before.password == "(set)")] | length == 2'
+! grep -qE 'imap-secret|wrong-now|nope|sb1:' "$TMP/body"
+check "no password, plain or sealed, is in the audit trail" $?
+N_AUDIT=$(jq '.changes | length' "$TMP/body")
+req PATCH "/api/v1/mailboxes/$BOX_ID" '{"folder":"Nowhere","poll_s":1}' "$MGR"
+is "an edit that changes nothing" 200
+req GET "/api/v1/audit?kind=mailbox&limit=500" "" "$MGR"
+is "writes no audit entry" 200 '(.changes | length) == '"$N_AUDIT"
 req POST "/api/v1/mailboxes/$BOX_ID/test" "" "$MGR"
 is "test: the folder is missing" 200 '.ok == false and .outcome == "folder_missing" and (.detail | contains("Nowhere"))'
 req PATCH "/api/v1/mailboxes/$BOX_ID" '{"folder":"INBOX","url":"imaps://127.0.0.1:'"$IMAP_PORT"'"}' "$MGR"
