@@ -167,7 +167,7 @@ static void drop_index(const char *path)
                      "DROP TABLE search; CREATE TABLE search(text, scope, ticket, kind, search);"
                      " CREATE TRIGGER search_off BEFORE INSERT ON search"
                      " BEGIN SELECT RAISE(IGNORE); END;"
-                     " DROP TABLE search_text; CREATE TABLE search_text(id INTEGER PRIMARY KEY,"
+                     " DROP TABLE IF EXISTS search_text; CREATE TABLE search_text(id INTEGER PRIMARY KEY,"
                      " text, scope, ticket, kind); CREATE TRIGGER search_text_off BEFORE INSERT"
                      " ON search_text BEGIN SELECT RAISE(IGNORE); END;",
                      NULL, NULL, &msg) != SQLITE_OK) {
