@@ -163,14 +163,15 @@ static void drop_index(const char *path)
     sqlite3 *db = NULL;
     char *msg = NULL;
     if (sqlite3_open(path, &db) != SQLITE_OK ||
-        sqlite3_exec(db,
-                     "DROP TABLE search; CREATE TABLE search(text, scope, ticket, kind, search);"
-                     " CREATE TRIGGER search_off BEFORE INSERT ON search"
-                     " BEGIN SELECT RAISE(IGNORE); END;"
-                     " DROP TABLE IF EXISTS search_text; CREATE TABLE search_text(id INTEGER PRIMARY KEY,"
-                     " text, scope, ticket, kind); CREATE TRIGGER search_text_off BEFORE INSERT"
-                     " ON search_text BEGIN SELECT RAISE(IGNORE); END;",
-                     NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_exec(
+            db,
+            "DROP TABLE search; CREATE TABLE search(text, scope, ticket, kind, search);"
+            " CREATE TRIGGER search_off BEFORE INSERT ON search"
+            " BEGIN SELECT RAISE(IGNORE); END;"
+            " DROP TABLE IF EXISTS search_text; CREATE TABLE search_text(id INTEGER PRIMARY KEY,"
+            " text, scope, ticket, kind); CREATE TRIGGER search_text_off BEFORE INSERT"
+            " ON search_text BEGIN SELECT RAISE(IGNORE); END;",
+            NULL, NULL, &msg) != SQLITE_OK) {
         fprintf(stderr, "bench_search: drop the index: %s\n", msg ? msg : sqlite3_errmsg(db));
         exit(1);
     }
