@@ -80,10 +80,12 @@ static const struct table {
 
 /* SQLite's tables that are not copied: its migrations' record (PostgreSQL
  * keeps its own), the log's backfill mark (checked to be done), and the
- * search index's own tables (FTS5's shadow tables). */
+ * search index's own tables (FTS5's shadow tables; since migration 033 the
+ * texts are search_text, which "search" above reads as its external
+ * content, and search_upto the index's batch mark). */
 static const char *const not_copied[] = {
-    "schema_migrations", "log_meta",       "search_data",   "search_idx",
-    "search_content",    "search_docsize", "search_config",
+    "schema_migrations", "log_meta",      "search_data", "search_idx",  "search_content",
+    "search_docsize",    "search_config", "search_text", "search_upto",
 };
 
 #define BATCH_ROWS 500

@@ -23,6 +23,9 @@ enum stmt {
     S_CHANGES_HEAD,
     S_CHANGES_PRUNE,
     S_SEARCH_PUT,
+    S_SEARCH_WAITING,
+    S_SEARCH_INDEX,
+    S_SEARCH_UPTO,
     S_COUNT
 };
 
@@ -40,11 +43,24 @@ static const char *const sql[S_COUNT] = {
     [S_CHANGES_FIRST] = "SELECT min(seq) FROM changes",
     [S_CHANGES_HEAD] = "SELECT coalesce(max(seq), 0) FROM changes",
     [S_CHANGES_PRUNE] = "DELETE FROM changes WHERE seq <= ?1",
-    /* a searchable text (migration 019), put at the commit (kws_search_flush) */
+    /* a searchable text (migrations 019, 033), put at the commit (kws_search_flush) */
     [S_SEARCH_PUT] =
-        "INSERT INTO search(text, scope, ticket, kind) VALUES (?1, (SELECT " KWS_SEARCH_SCOPE
+        "INSERT INTO search_text(text, scope, ticket, kind) VALUES (?1, (SELECT " KWS_SEARCH_SCOPE
         " FROM tickets WHERE id = ?2), ?2, ?3)",
+    /* how many texts the FTS5 index has not read yet */
+    [S_SEARCH_WAITING] =
+        "SELECT coalesce(max(id), 0) - (SELECT id FROM search_upto) FROM search_text",
+    [S_SEARCH_INDEX] = "INSERT INTO search(rowid, text, scope, ticket, kind)"
+                       " SELECT id, text, scope, ticket, kind FROM search_text"
+                       " WHERE id > (SELECT id FROM search_upto) ORDER BY id",
+    [S_SEARCH_UPTO] = "UPDATE search_upto SET id = (SELECT coalesce(max(id), 0) FROM search_text)",
 };
+
+/* The FTS5 index reads the texts (search_text) this many at a time: it
+ * writes a segment of its own at every commit that changed it, about twice
+ * a text's cost when each group commit of 64 creates did (migration 033);
+ * the texts not yet indexed are scanned by each search (tickets.c). */
+#define SEARCH_BATCH 2048
 
 const struct kws_catalogue kws_events_sql = {sql, S_COUNT};
 
@@ -252,7 +268,9 @@ static enum kw_code search_add(struct kw_store *st, int64_t ticket, const char *
 
 enum kw_code kws_search_flush(struct kw_store *st, struct kw_err *err)
 {
-    /* in the order written: the newest texts get the highest rowids */
+    if (!st->n_texts)
+        return KW_OK;
+    /* in the order written: the newest texts get the highest ids */
     for (size_t i = 0; i < st->n_texts; i++) {
         sqlite3_stmt *x = prep(st, S_SEARCH_PUT);
         bind_text(x, 1, st->texts[i].text);
@@ -264,6 +282,22 @@ enum kw_code kws_search_flush(struct kw_store *st, struct kw_err *err)
             return kws_fail(st, err, "index the events for search");
     }
     kws_search_forget(st);
+    /* in the same transaction: the index never holds a text that is not */
+    sqlite3_stmt *x = prep(st, S_SEARCH_WAITING);
+    int rc = sqlite3_step(x);
+    int64_t waiting = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
+    sqlite3_reset(x);
+    if (rc != SQLITE_ROW)
+        return kws_fail(st, err, "read the search index");
+    if (waiting < SEARCH_BATCH)
+        return KW_OK;
+    for (enum stmt s = S_SEARCH_INDEX; s <= S_SEARCH_UPTO; s++) {
+        x = prep(st, s);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+        if (rc != SQLITE_DONE)
+            return kws_fail(st, err, "index the texts for search");
+    }
     return KW_OK;
 }
 

@@ -30,19 +30,28 @@
  * the tickets TICKET_FILTER lets through (?15: internal notes too), ranked
  * by ticket: title first, then how many texts match, then the newest.
  * ?14 is an FTS5 query (each term a quoted phrase); the short form scans
- * the texts with rowid > ?17 for ?18 .. ?23 (lower-cased; NULL: no term),
- * since trigrams cannot find fewer than three characters. ?1: offset. */
+ * the texts with id > ?17 for ?18 .. ?23 (lower-cased; NULL: no term),
+ * since trigrams cannot find fewer than three characters. The texts the
+ * FTS5 index has not read yet (id past search_upto, migration 033) are
+ * scanned for the terms too (SEARCH_TAIL). ?1: offset. */
 #define SEARCH_RANKED(hits)                                                                        \
-    "SELECT " TICKET_COLS ", (SELECT text FROM search WHERE rowid = newest)"                       \
+    "SELECT " TICKET_COLS ", (SELECT text FROM search_text WHERE id = newest)"                     \
     " FROM tickets JOIN (SELECT ticket AS hit,"                                                    \
-    " max(kind = 'title') AS in_title, count(*) AS n, max(r) AS newest FROM (" hits ")"            \
+    " max(kind = 'title') AS in_title, count(*) AS n, max(r) AS newest FROM (" hits                \
+    " ORDER BY r DESC LIMIT ?16)"                                                                  \
     " GROUP BY ticket) ON hit = tickets.id"                                                        \
     " ORDER BY in_title DESC, n DESC, newest DESC LIMIT ?5 OFFSET ?1"
-#define SEARCH_HITS(match)                                                                         \
-    "SELECT search.ticket AS ticket, search.kind AS kind, search.rowid AS r FROM search"           \
-    " JOIN tickets ON tickets.id = search.ticket WHERE " match                                     \
-    " AND (?15 OR search.kind <> 'note') AND " TICKET_FILTER                                       \
-    " ORDER BY search.rowid DESC LIMIT ?16"
+/* The matching texts of table (search: through the FTS5 index; search_text:
+ * a scan) with where. */
+#define SEARCH_HITS(table, where)                                                                  \
+    "SELECT search.ticket AS ticket, search.kind AS kind, search.rowid AS r FROM " table           \
+    " JOIN tickets ON tickets.id = search.ticket WHERE " where                                     \
+    " AND (?15 OR search.kind <> 'note') AND " TICKET_FILTER
+#define SEARCH_TERMS                                                                               \
+    SHORT_TERM(18) SHORT_TERM(19) SHORT_TERM(20) SHORT_TERM(21) SHORT_TERM(22) SHORT_TERM(23)
+#define SEARCH_TAIL                                                                                \
+    " UNION ALL " SEARCH_HITS("search_text AS search",                                             \
+                              "search.rowid > (SELECT id FROM search_upto)" SEARCH_TERMS)
 /* kw_ticket_filter.order: ?24 is its index in KW_TICKET_ORDERS. */
 #define ORDER_KEY                                                                                  \
     "CASE ?24 WHEN 1 THEN title WHEN 2 THEN state WHEN 3 THEN level WHEN 4 THEN " DUE_KEY          \
@@ -106,15 +115,14 @@ static const char *const sql[S_COUNT] = {
                       " ORDER BY " ORDER_KEY ", id LIMIT ?5 OFFSET ?1",
     [S_TICKETS_DESC] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER
                        " ORDER BY " ORDER_KEY " DESC, id DESC LIMIT ?5 OFFSET ?1",
-    [S_TICKETS_SEARCH] = SEARCH_RANKED(SEARCH_HITS("search MATCH ?14")),
-    [S_TICKETS_SCAN] = SEARCH_RANKED(SEARCH_HITS("search.rowid > ?17" SHORT_TERM(18) SHORT_TERM(
-        19) SHORT_TERM(20) SHORT_TERM(21) SHORT_TERM(22) SHORT_TERM(23))),
+    [S_TICKETS_SEARCH] = SEARCH_RANKED(SEARCH_HITS("search", "search MATCH ?14") SEARCH_TAIL),
+    [S_TICKETS_SCAN] =
+        SEARCH_RANKED(SEARCH_HITS("search_text AS search", "search.rowid > ?17" SEARCH_TERMS)),
     /* one organisation's texts: its scope (?14) is one doclist */
-    [S_TICKETS_SCAN_ORG] =
-        SEARCH_RANKED(SEARCH_HITS("search MATCH ?14 AND search.rowid > ?17" SHORT_TERM(
-            18) SHORT_TERM(19) SHORT_TERM(20) SHORT_TERM(21) SHORT_TERM(22) SHORT_TERM(23))),
-    [S_SEARCH_TOP] = "SELECT coalesce(max(rowid), 0) FROM search",
-    /* where the newest ?2 texts of a scope (?1) begin */
+    [S_TICKETS_SCAN_ORG] = SEARCH_RANKED(
+        SEARCH_HITS("search", "search MATCH ?14 AND search.rowid > ?17" SEARCH_TERMS) SEARCH_TAIL),
+    [S_SEARCH_TOP] = "SELECT coalesce(max(id), 0) FROM search_text",
+    /* where the newest ?2 indexed texts of a scope (?1) begin */
     [S_SEARCH_TOP_ORG] =
         "SELECT rowid - 1 FROM search WHERE search MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
     [S_TICKET_SET] = "UPDATE tickets SET level = coalesce(?2, level),"
@@ -501,6 +509,11 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
             snprintf(t->query + n, sizeof(t->query) - (size_t)n, "%stext : (%s)", n ? " AND " : "",
                      t->match);
     }
+    if (t) { /* the terms: for the texts not indexed yet, and the short scan */
+        sqlite3_bind_int(x, 25, t->ascii);
+        for (size_t i = 0; i < t->n; i++)
+            bind_text(x, 18 + (int)i, t->term[i]);
+    }
     if (t && t->short_one) {
         /* the newest KW_SEARCH_SCAN texts (of the organisation) */
         int64_t top = 0;
@@ -516,9 +529,6 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
             rc = kws_fail(st, err, "read the search index");
         sqlite3_reset(y);
         sqlite3_bind_int64(x, 17, top);
-        sqlite3_bind_int(x, 25, t->ascii);
-        for (size_t i = 0; i < t->n; i++)
-            bind_text(x, 18 + (int)i, t->term[i]);
     }
     if (t && (f->org_id || !t->short_one))
         bind_text(x, 14, t->query);
