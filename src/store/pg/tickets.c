@@ -347,6 +347,10 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
         return err->code;
     if (note_change(st, ticket, at, err) != KW_OK)
         return err->code;
+    /* whatever path closes a ticket, its receipt is due (docs/receipts.md) */
+    if (state && strcmp(state, "archived") == 0 &&
+        kwp_receipt_open(st, ticket, n, at, err) != KW_OK)
+        return err->code;
     if (seq)
         *seq = n;
     return KW_OK;
