@@ -274,6 +274,8 @@ bool fixture_covers(const char *test)
         "test_mail",
         "test_links",
         "test_canned",
+        "test_search",
+        "test_search_batches",
     };
     for (size_t i = 0; i < sizeof(covered) / sizeof(covered[0]); i++)
         if (strcmp(covered[i], test) == 0)
