@@ -276,6 +276,8 @@ bool fixture_covers(const char *test)
         "test_canned",
         "test_search",
         "test_search_batches",
+        "test_error_fields",
+        "test_receipts",
     };
     for (size_t i = 0; i < sizeof(covered) / sizeof(covered[0]); i++)
         if (strcmp(covered[i], test) == 0)
