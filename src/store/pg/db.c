@@ -736,8 +736,10 @@ void kwp_lend(struct kw_store *st, PGresult *res)
     st->lent = res;
 }
 
-static const char *const deferred_what[PGS_COUNT] = {
-    [PGS_BEGIN] = "begin", [PGS_SAVEPOINT] = "savepoint", [PGS_RELEASE] = "release savepoint"};
+static const char *const deferred_what[PGS_COUNT] = {[PGS_BEGIN] = "begin",
+                                                     [PGS_SAVEPOINT] = "savepoint",
+                                                     [PGS_RELEASE] = "release savepoint",
+                                                     [PGS_LOG_LOCK] = "lock the log"};
 
 void kwp_defer(struct kw_store *st, enum pgs s)
 {
@@ -1078,7 +1080,10 @@ fail:
 struct kw_store *kw_store_open_writer(const char *conninfo, struct kw_err *err)
 {
     /* PostgreSQL's upkeep (checkpoints, autovacuum) is the server's own */
-    return kw_store_open(conninfo, err);
+    struct kw_store *st = kw_store_open(conninfo, err);
+    if (st)
+        st->writer = true;
+    return st;
 }
 
 void kw_store_close(struct kw_store *st)
@@ -1140,6 +1145,12 @@ enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
     (void)err; /* sent with the next statement, which fails if it fails */
     st->changed_ticket = 0;
     kwp_defer(st, PGS_BEGIN);
+    /* a writer's batch holds the log's lock from its start, as its first
+     * event would from there to the commit anyway: its row locks are then
+     * never taken before it, and two nodes' batches cannot deadlock
+     * (SQLSTATE 40P01) on a ticket and the log taken in opposite orders */
+    if (st->writer)
+        kwp_defer(st, PGS_LOG_LOCK);
     st->in_tx = true;
     return KW_OK;
 }

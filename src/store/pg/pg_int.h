@@ -238,6 +238,10 @@ struct kw_store {
     enum pgs deferred[8];
     int n_deferred;
     bool listening; /* LISTEN kw_changes sent on this connection (nodes.c) */
+    /* the writer's handle (kw_store_open_writer): its transactions take the
+     * log's lock first, so that two nodes' writers never wait for each other
+     * in opposite orders (a ticket row, then the log; the log, then a row) */
+    bool writer;
 };
 
 /* The statements of a file of its own (people.c, attachments.c, views.c,
