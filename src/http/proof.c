@@ -515,8 +515,7 @@ enum kw_code kw_http_issue_receipts(struct kw_http *h, int64_t now, size_t *issu
                                     struct kw_err *err)
 {
     *issued = 0;
-    /* PostgreSQL keeps no receipts yet (docs/receipts.md): nothing is due */
-    if (!h || !h->signer || kw_store_location_is_pg(h->db))
+    if (!h || !h->signer)
         return KW_OK;
     struct kwh_worker *wk = kwh_worker_take(h, err);
     if (!wk)

@@ -11,7 +11,7 @@ set -u
 KW=${1:?usage: links.sh PATH/TO/keepword}
 . "$(dirname "$0")/lib.sh"
 
-KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
+KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init "${DB_ARGS[@]}" >/dev/null || exit 1
 serve_start --demo
 MGR=$(login manager@keepword.demo keepword-demo)
 ZHANG=$(login zhang.wei@keepword.demo keepword-demo)

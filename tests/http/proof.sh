@@ -10,12 +10,14 @@ KW=${1:?usage: proof.sh PATH/TO/keepword}
 . "$(dirname "$0")/lib.sh"
 CTYPE=
 
-KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >"$TMP/out" || exit 1
-grep -q "log key $TMP/kw.db.log-key made: keepword/" "$TMP/out"
+# the log's key: beside the SQLite file, or where --log-key says (PostgreSQL)
+if [ -n "${KW_TEST_DB:-}" ]; then LOGKEY=$TMP/kw.log-key; else LOGKEY=$TMP/kw.db.log-key; fi
+KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init "${DB_ARGS[@]}" >"$TMP/out" || exit 1
+grep -q "log key $LOGKEY made: keepword/" "$TMP/out"
 check "init makes the log key and prints its verifier key" $? "$(cat "$TMP/out")"
-[ "$(stat -c %a "$TMP/kw.db.log-key")" = 600 ]
+[ "$(stat -c %a "$LOGKEY")" = 600 ]
 check "the private key file is readable by its owner only" $?
-"$KW" log key --db "$TMP/kw.db" >"$TMP/key"
+"$KW" log key "${DB_ARGS[@]}" >"$TMP/key"
 check "keepword log key" $?
 KEY=$(cat "$TMP/key")
 
@@ -198,6 +200,9 @@ is "a format without seq is refused" 400 '.pointer == "/format"'
 serve_stop
 
 # --- a rewritten log, rebuilt and re-signed with the same key, is caught ---
+# (SQLite only: the rewrite rebuilds the log by the SQLite backend's
+# backfill, which PostgreSQL, never upgraded from a log-less schema, lacks)
+if [ -z "${KW_TEST_DB:-}" ]; then
 # The operator deletes the customer's "fixed, sorry" (the ticket's last
 # event, so the chain stays valid and `keepword verify` passes), rebuilds
 # the log and its checkpoints, and signs again with the same key.
@@ -225,20 +230,21 @@ check "which verifies on its own" $? "$(cat "$TMP/err")"
 [ $? -eq 1 ] && grep -q "the log was rewritten" "$TMP/err"
 check "but not against the checkpoint the customer kept" $? "$(cat "$TMP/err")"
 serve_stop
+fi
 
 # --- a second server key is refused ---
-"$KW" serve --db "$TMP/kw.db" --listen 127.0.0.1:0 --log-key "$TMP/other.db.log-key" >/dev/null 2>"$TMP/err" &
+"$KW" serve --db "$DB" --listen 127.0.0.1:0 --log-key "$TMP/other.db.log-key" >/dev/null 2>"$TMP/err" &
 wait $!
 rc=$?
 [ $rc -eq 1 ] && grep -q "a second server key is refused" "$TMP/err"
 check "serve refuses a key that did not sign the log's checkpoints" $? "(exit $rc: $(cat "$TMP/err"))"
-chmod 644 "$TMP/kw.db.log-key"
-"$KW" serve --db "$TMP/kw.db" --listen 127.0.0.1:0 >/dev/null 2>"$TMP/err" &
+chmod 644 "$LOGKEY"
+"$KW" serve "${DB_ARGS[@]}" --listen 127.0.0.1:0 >/dev/null 2>"$TMP/err" &
 wait $!
 rc=$?
 [ $rc -eq 1 ] && grep -q "may be read by others: chmod 600" "$TMP/err"
 check "serve refuses a key file others may read" $? "(exit $rc: $(cat "$TMP/err"))"
-"$KW" serve --db "$TMP/kw.db" --checkpoint-every 0 2>/dev/null
+"$KW" serve "${DB_ARGS[@]}" --checkpoint-every 0 2>/dev/null
 [ $? -eq 2 ]
 check "--checkpoint-every 0 is a usage error" $?
 finish

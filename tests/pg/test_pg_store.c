@@ -5,6 +5,7 @@
  * error message, that a path still opens SQLite, and that two nodes'
  * claims on due work skip each other's locked rows. The PostgreSQL cases
  * need the cluster tests/pg/cluster.sh run starts (KW_PG_CONNINFO). */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -166,6 +167,88 @@ static void test_claims_skip_locked(void **state)
     kw_store_close(b);
 }
 
+/* Two writers' transactions, each taking a ticket's row and the Merkle
+ * log's lock (issue 17): b locks t2 (an edit, or its own event) while a
+ * holds the log from an event on t1, then a writes an event on t2. Taken in
+ * opposite orders (b: row then log; a: log then row) PostgreSQL would end
+ * one with a deadlock (SQLSTATE 40P01) after deadlock_timeout; the backend
+ * takes the log's lock first (a writer's batch at its start, an event before
+ * its row), so b waits for a's commit and both succeed, in turn. */
+struct second_writer {
+    struct kw_store *st;
+    int64_t ticket, t0;
+    bool edit; /* change the ticket's category before its event */
+    enum kw_code rc;
+    char msg[256];
+};
+
+static void *second_writer_run(void *arg)
+{
+    struct second_writer *w = arg;
+    struct kw_err err = {0};
+    w->rc = kw_store_begin(w->st, &err);
+    if (w->rc == KW_OK && w->edit)
+        w->rc = kw_store_ticket_set(w->st, w->ticket, &(struct kw_ticket_patch){.category = "net"},
+                                    &err);
+    if (w->rc == KW_OK)
+        w->rc = kw_store_event_append(w->st, w->ticket, "comment", "{\"text\":\"b\"}", 3,
+                                      w->t0 + 60, NULL, NULL, &err);
+    if (w->rc == KW_OK)
+        w->rc = kw_store_commit(w->st, &err);
+    else
+        kw_store_rollback(w->st);
+    snprintf(w->msg, sizeof(w->msg), "%s", err.msg);
+    return NULL;
+}
+
+static void test_log_and_rows_no_deadlock(void **state)
+{
+    (void)state;
+    const char *conninfo = getenv("KW_PG_CONNINFO");
+    if (!conninfo || !*conninfo)
+        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    struct kw_err err = {0};
+    const int64_t t0 = 1790000000;
+    for (int edit = 0; edit < 2; edit++) {
+        struct kw_store *a = kw_store_open_writer(conninfo, &err),
+                        *b = kw_store_open_writer(conninfo, &err);
+        if (!a || !b)
+            fail_msg("open %s: %s", conninfo, err.msg);
+        int64_t org = 0, t1 = 0, t2 = 0;
+        bool existed;
+        char name[32];
+        snprintf(name, sizeof(name), "Deadlock %d", edit);
+        assert_int_equal(kw_store_org_insert(a, &(struct kw_org){.name = name}, t0, &org, &err),
+                         KW_OK);
+        struct kw_ticket_new t = {.org_id = org, .title = "one", .level = "L2", .at = t0};
+        assert_int_equal(kw_store_ticket_create(a, &t, &t1, &existed, &err), KW_OK);
+        assert_int_equal(kw_store_ticket_create(a, &t, &t2, &existed, &err), KW_OK);
+        /* a: an event on t1 (the log's lock, held to its commit) */
+        assert_int_equal(kw_store_begin(a, &err), KW_OK);
+        assert_int_equal(kw_store_event_append(a, t1, "comment", "{\"text\":\"a\"}", 3, t0 + 60,
+                                               NULL, NULL, &err),
+                         KW_OK);
+        /* b: t2 (an edit, or an event), in a transaction of its own */
+        struct second_writer w = {.st = b, .ticket = t2, .t0 = t0, .edit = edit};
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, second_writer_run, &w), 0);
+        /* b is waiting by now (its lock order is what is tested, not a time) */
+        nanosleep(&(struct timespec){.tv_nsec = 300000000L}, NULL);
+        /* a: an event on t2 as well, then its commit */
+        enum kw_code rc = kw_store_event_append(a, t2, "comment", "{\"text\":\"a2\"}", 3, t0 + 61,
+                                                NULL, NULL, &err);
+        if (rc != KW_OK)
+            fail_msg("%s: a's event on t2: %s", edit ? "edit" : "event", err.msg);
+        assert_int_equal(kw_store_commit(a, &err), KW_OK);
+        pthread_join(th, NULL);
+        if (w.rc != KW_OK)
+            fail_msg("%s: b's transaction: %s", edit ? "edit" : "event", w.msg);
+        assert_int_equal(kw_store_verify(a, t2, NULL, &err), KW_OK);
+        kw_store_close(a);
+        kw_store_close(b);
+    }
+}
+
 /* Several nodes (store.h): a listener hears a ticket committed on another
  * handle, with its change's seq, only after the commit (never a rolled back
  * one); a singleton has one holder, taken over when the holder closes. */
@@ -299,13 +382,10 @@ static void test_audit_trail(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_location_kind),
-        cmocka_unit_test(test_path_is_sqlite),
-        cmocka_unit_test(test_password_not_told),
-        cmocka_unit_test(test_backup_points_to_pg_dump),
-        cmocka_unit_test(test_claims_skip_locked),
-        cmocka_unit_test(test_audit_trail),
-        cmocka_unit_test(test_nodes),
+        cmocka_unit_test(test_location_kind),      cmocka_unit_test(test_path_is_sqlite),
+        cmocka_unit_test(test_password_not_told),  cmocka_unit_test(test_backup_points_to_pg_dump),
+        cmocka_unit_test(test_claims_skip_locked), cmocka_unit_test(test_log_and_rows_no_deadlock),
+        cmocka_unit_test(test_audit_trail),        cmocka_unit_test(test_nodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4521,6 +4521,73 @@ static void test_canned(void **state)
                 &err, NULL);
 }
 
+/* ---- receipts issued at closure (docs/receipts.md) ---- */
+
+struct receipts_seen {
+    int n;
+    struct kw_receipt_row r[4];
+};
+
+static bool receipt_seen(const struct kw_receipt_row *r, void *ctx)
+{
+    struct receipts_seen *s = ctx;
+    if (s->n < 4)
+        s->r[s->n] = *r;
+    s->n++;
+    return true;
+}
+
+static void test_receipts(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t t = new_ticket(c, NULL, NULL), u = new_ticket(c, NULL, NULL);
+    append(c->st, t, "handling", c->t0 + M);
+    struct receipts_seen s = {0};
+    MUST(kw_store_receipts(c->st, t, SIZE_MAX, receipt_seen, &s, &err));
+    assert_int_equal(s.n, 0); /* an open ticket has none due */
+    /* the event that archives a ticket makes its receipt due, pending */
+    append(c->st, t, "archived", c->t0 + 2 * M);
+    append(c->st, u, "archived", c->t0 + 3 * M);
+    MUST(kw_store_receipts(c->st, t, SIZE_MAX, receipt_seen, &s, &err));
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.r[0].ticket_id, t);
+    assert_int_equal(s.r[0].seq, 3);
+    assert_int_equal(s.r[0].closed_at, c->t0 + 2 * M);
+    assert_true(s.r[0].issued_at == KW_STORE_NO_TIME);
+    assert_string_equal(s.r[0].receipt_hash, "");
+    s = (struct receipts_seen){0};
+    MUST(kw_store_receipts(c->st, 0, 1, receipt_seen, &s, &err));
+    assert_int_equal(s.n, 1); /* the pending ones, oldest closure first, at most limit */
+    assert_int_equal(s.r[0].ticket_id, t);
+    struct kw_receipt_row got;
+    char mark[] = "x", *body = mark; /* set to NULL for a pending receipt */
+    MUST(kw_store_receipt_get(c->st, t, 3, &got, &body, &err));
+    assert_null(body);
+    expect_code("no receipt at an event that did not close",
+                kw_store_receipt_get(c->st, t, 2, &got, &body, &err), KW_NOT_FOUND, &err, NULL);
+    /* issued once: the first bytes stay */
+    struct kw_receipt_row r = s.r[0];
+    r.issued_at = c->t0 + 4 * M;
+    r.tree_size = 9;
+    snprintf(r.receipt_hash, sizeof(r.receipt_hash), "%064d", 1);
+    MUST(kw_store_receipt_issue(c->st, &r, "{\"first\": \"收据\"}", &err));
+    struct kw_receipt_row again = r;
+    again.issued_at = c->t0 + 5 * M;
+    snprintf(again.receipt_hash, sizeof(again.receipt_hash), "%064d", 2);
+    MUST(kw_store_receipt_issue(c->st, &again, "{\"second\": 1}", &err));
+    MUST(kw_store_receipt_get(c->st, t, 3, &got, &body, &err));
+    assert_string_equal(body, "{\"first\": \"收据\"}");
+    free(body);
+    assert_int_equal(got.issued_at, c->t0 + 4 * M);
+    assert_int_equal(got.tree_size, 9);
+    assert_string_equal(got.receipt_hash, r.receipt_hash);
+    s = (struct receipts_seen){0};
+    MUST(kw_store_receipts(c->st, 0, 10, receipt_seen, &s, &err));
+    assert_int_equal(s.n, 1); /* only u's is still pending */
+    assert_int_equal(s.r[0].ticket_id, u);
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 /* An argument runs only the tests whose names match it ("test_outbox*"). */
@@ -4930,6 +4997,7 @@ int main(int argc, char **argv)
         TEST(test_endpoint_edit),
         TEST(test_links),
         TEST(test_canned),
+        TEST(test_receipts),
         TEST(test_outbox_fanout),
         TEST(test_outbox_delivery),
         TEST(test_outbox_retry_and_postpone),

@@ -272,6 +272,12 @@ bool fixture_covers(const char *test)
         "test_ledger",
         "test_intake",
         "test_mail",
+        "test_links",
+        "test_canned",
+        "test_search",
+        "test_search_batches",
+        "test_error_fields",
+        "test_receipts",
     };
     for (size_t i = 0; i < sizeof(covered) / sizeof(covered[0]); i++)
         if (strcmp(covered[i], test) == 0)

@@ -355,8 +355,17 @@ const char *const kwp_sql[PGS_COUNT] = {
     [PGS_MAILBOX_INSERT] =
         "INSERT INTO mailboxes(name, url, username, password, folder, acting_user, org_id,"
         " category, level, reply_from, unknown, max_bytes, per_sender_hour, poll_s, created_at,"
-        " smtp_url, ack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-        " $15, $16, $17) RETURNING id",
+        " smtp_url, ack, team_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+        " $13, $14, $15, $16, $17, CASE WHEN $18::bigint > 0 THEN $18::bigint END) RETURNING id",
+    /* numbered as SQLite's S_UPDATE (mail.c's mailbox_update) */
+    [PGS_MAILBOX_UPDATE] =
+        "UPDATE mailboxes SET name = $2, url = $3, username = $4, password = $5, folder = $6,"
+        " org_id = $7, category = $8, level = $9, reply_from = $10, unknown = $11,"
+        " max_bytes = $12, per_sender_hour = $13, poll_s = $14, smtp_url = $15, ack = $16,"
+        " team_id = CASE WHEN $17::bigint > 0 THEN $17::bigint END WHERE id = $1",
+    [PGS_MAILBOX_FETCHED] = "UPDATE mailboxes SET fetched_at = $2 WHERE id = $1",
+    /* the active sender of a mailbox takes its new SMTP URL */
+    [PGS_MAIL_SENDER_SET] = "UPDATE endpoints SET url = $2 WHERE mailbox_id = $1 AND active",
     [PGS_MAILBOXES] =
         "SELECT id, name, url, username, password, folder, acting_user, org_id, category,"
         " level, reply_from, unknown, max_bytes, per_sender_hour, poll_s, uidvalidity,"
@@ -366,8 +375,10 @@ const char *const kwp_sql[PGS_COUNT] = {
         " WHERE f.mailbox_id = b.id AND f.outcome LIKE 'failed:%'"
         " ORDER BY f.at DESC, f.uid DESC LIMIT 1), (SELECT f.outcome FROM mails f"
         " WHERE f.mailbox_id = b.id AND f.outcome LIKE 'failed:%'"
-        " ORDER BY f.at DESC, f.uid DESC LIMIT 1) FROM mailboxes b"
-        " WHERE (NOT $1::boolean OR active) ORDER BY id",
+        " ORDER BY f.at DESC, f.uid DESC LIMIT 1), coalesce(team_id, 0), fetched_at,"
+        " (SELECT count(*) FROM mails f WHERE f.mailbox_id = b.id),"
+        " (SELECT count(*) FROM mails f WHERE f.mailbox_id = b.id AND f.outcome = 'created')"
+        " FROM mailboxes b WHERE (NOT $1::boolean OR active) ORDER BY id",
     [PGS_MAILBOX_STOP] = "UPDATE mailboxes SET active = false WHERE id = $1",
     [PGS_MAILBOX_PASSWORD] = "UPDATE mailboxes SET password = $2 WHERE id = $1",
     [PGS_MAILBOX_CURSOR] =
@@ -725,8 +736,10 @@ void kwp_lend(struct kw_store *st, PGresult *res)
     st->lent = res;
 }
 
-static const char *const deferred_what[PGS_COUNT] = {
-    [PGS_BEGIN] = "begin", [PGS_SAVEPOINT] = "savepoint", [PGS_RELEASE] = "release savepoint"};
+static const char *const deferred_what[PGS_COUNT] = {[PGS_BEGIN] = "begin",
+                                                     [PGS_SAVEPOINT] = "savepoint",
+                                                     [PGS_RELEASE] = "release savepoint",
+                                                     [PGS_LOG_LOCK] = "lock the log"};
 
 void kwp_defer(struct kw_store *st, enum pgs s)
 {
@@ -1002,10 +1015,9 @@ static void redact(const char *loc, char *out, size_t cap)
 
 /* The files' own catalogues, by part. */
 static const struct kwp_catalogue *const parts[KWP_PARTS] = {
-    [KWP_PEOPLE] = &kwp_people_sql,
-    [KWP_ATTACH] = &kwp_attach_sql,
-    [KWP_VIEWS] = &kwp_views_sql,
-    [KWP_NOTIFY] = &kwp_notify_sql,
+    [KWP_PEOPLE] = &kwp_people_sql, [KWP_ATTACH] = &kwp_attach_sql,
+    [KWP_VIEWS] = &kwp_views_sql,   [KWP_NOTIFY] = &kwp_notify_sql,
+    [KWP_LINKS] = &kwp_links_sql,   [KWP_RECEIPTS] = &kwp_receipts_sql,
 };
 
 /* Prepare sql as name on st's connection; KW_STORE naming it. */
@@ -1068,7 +1080,10 @@ fail:
 struct kw_store *kw_store_open_writer(const char *conninfo, struct kw_err *err)
 {
     /* PostgreSQL's upkeep (checkpoints, autovacuum) is the server's own */
-    return kw_store_open(conninfo, err);
+    struct kw_store *st = kw_store_open(conninfo, err);
+    if (st)
+        st->writer = true;
+    return st;
 }
 
 void kw_store_close(struct kw_store *st)
@@ -1130,6 +1145,12 @@ enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
     (void)err; /* sent with the next statement, which fails if it fails */
     st->changed_ticket = 0;
     kwp_defer(st, PGS_BEGIN);
+    /* a writer's batch holds the log's lock from its start, as its first
+     * event would from there to the commit anyway: its row locks are then
+     * never taken before it, and two nodes' batches cannot deadlock
+     * (SQLSTATE 40P01) on a ticket and the log taken in opposite orders */
+    if (st->writer)
+        kwp_defer(st, PGS_LOG_LOCK);
     st->in_tx = true;
     return KW_OK;
 }

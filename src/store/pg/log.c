@@ -423,6 +423,11 @@ enum kw_code kw_store_user_insert(struct kw_store *st, const struct kw_user *u,
         return kw_err_set(err, KW_INVALID, "/name", "name: missing");
     if (kwp_text_ok(u->name, "/name", err) != KW_OK)
         return err->code;
+    /* which reference is missing, at its field (a foreign key's failure
+     * would not say) */
+    if (kwp_refs(st, (const int64_t[4]){u->org_id, u->team_id, 0, 0},
+                 (const char *const[4]){"/org_id", "/team_id", "", ""}, err) != KW_OK)
+        return err->code;
     struct kwp_params p = {0};
     kwp_text(&p, u->email);
     kwp_text(&p, u->name);

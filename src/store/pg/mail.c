@@ -18,14 +18,21 @@ static bool col_bool(const PGresult *res, int r, int c)
 /* The endpoint a sending mailbox's mail waits in the outbox for: its SMTP
  * URL with from= its reply_from; the login is read from the mailbox when
  * the mail is sent (PGS_OUTBOX_DUE). */
+static enum kw_code sender_url(const struct kw_mailbox *m, char url[1024], struct kw_err *err)
+{
+    int n = snprintf(url, 1024, "%s%cfrom=%s", m->smtp_url, strchr(m->smtp_url, '?') ? '&' : '?',
+                     m->reply_from);
+    if (n < 0 || n >= 1024)
+        return kw_err_set(err, KW_INVALID, "/smtp_url", "smtp_url: too long");
+    return KW_OK;
+}
+
 static enum kw_code sender_add(struct kw_store *st, int64_t id, const struct kw_mailbox *m,
                                struct kw_err *err)
 {
     char url[1024];
-    int n = snprintf(url, sizeof(url), "%s%cfrom=%s", m->smtp_url,
-                     strchr(m->smtp_url, '?') ? '&' : '?', m->reply_from);
-    if (n < 0 || (size_t)n >= sizeof(url))
-        return kw_err_set(err, KW_INVALID, "/smtp_url", "smtp_url: too long");
+    if (sender_url(m, url, err) != KW_OK)
+        return err->code;
     struct kwp_params p = {0};
     kwp_int(&p, id);
     kwp_text(&p, url);
@@ -54,6 +61,7 @@ static enum kw_code mailbox_insert(struct kw_store *st, const struct kw_mailbox 
     kwp_int(&p, m->created_at);
     kwp_text(&p, m->smtp_url);
     kwp_text(&p, m->ack ? "true" : "false");
+    kwp_int(&p, m->team_id);
     char state[6];
     PGresult *res = kwp_run(st, PGS_MAILBOX_INSERT, &p, "store the mailbox", state, err);
     if (!res) {
@@ -61,7 +69,7 @@ static enum kw_code mailbox_insert(struct kw_store *st, const struct kw_mailbox 
             return kw_err_set(err, KW_CONFLICT, "/name", "name: a mailbox named \"%s\" exists",
                               m->name);
         if (strcmp(state, "23503") == 0) /* foreign_key_violation */
-            return kw_err_set(err, KW_INVALID, "/org_id", "org_id: no such organisation");
+            return kw_err_set(err, KW_INVALID, "/org_id", "org_id or team_id: no such one");
         return err->code;
     }
     *id = kwp_col_int(res, 0, 0);
@@ -116,12 +124,86 @@ enum kw_code kw_store_mailboxes(struct kw_store *st, bool active_only,
             .failed = kwp_col_int(res, r, 22),
             .last_failed_uid = kwp_col_int(res, r, 23),
             .last_failed = kwp_col_text(res, r, 24),
+            .team_id = kwp_col_int(res, r, 25),
+            .fetched_at = kwp_col_instant(res, r, 26),
+            .taken = kwp_col_int(res, r, 27),
+            .created = kwp_col_int(res, r, 28),
         };
         if (!fn(&m, ctx))
             break;
     }
     PQclear(res);
     return KW_OK;
+}
+
+static enum kw_code mailbox_update(struct kw_store *st, const struct kw_mailbox *m,
+                                   struct kw_err *err)
+{
+    struct kwp_params p = {0};
+    kwp_int(&p, m->id);
+    kwp_text(&p, m->name);
+    kwp_text(&p, m->url);
+    kwp_text(&p, m->username);
+    kwp_text(&p, m->password);
+    kwp_text(&p, m->folder ? m->folder : "INBOX");
+    kwp_int(&p, m->org_id);
+    kwp_text(&p, m->category);
+    kwp_text(&p, m->level);
+    kwp_text(&p, m->reply_from);
+    kwp_text(&p, m->unknown ? m->unknown : "triage");
+    kwp_int(&p, m->max_bytes);
+    kwp_int(&p, m->per_sender_hour);
+    kwp_int(&p, m->poll_s);
+    kwp_text(&p, m->smtp_url);
+    kwp_text(&p, m->ack ? "true" : "false");
+    kwp_int(&p, m->team_id);
+    char state[6];
+    PGresult *res = kwp_run(st, PGS_MAILBOX_UPDATE, &p, "change the mailbox", state, err);
+    if (!res) {
+        if (strcmp(state, "23505") == 0) /* unique_violation: the name */
+            return kw_err_set(err, KW_CONFLICT, "/name", "name: a mailbox named \"%s\" exists",
+                              m->name);
+        if (strcmp(state, "23503") == 0) /* foreign_key_violation */
+            return kw_err_set(err, KW_INVALID, "/org_id", "org_id or team_id: no such one");
+        return err->code;
+    }
+    if (kwp_changed(res) == 0)
+        return kw_err_set(err, KW_NOT_FOUND, "", "no such mailbox");
+    struct kwp_params q = {0};
+    kwp_int(&q, m->id);
+    if (!m->smtp_url) /* it no longer sends: as when it is stopped */
+        return kwp_exec(st, PGS_MAIL_SENDER_STOP, &q, "stop the mailbox's sender", err);
+    char url[1024];
+    if (sender_url(m, url, err) != KW_OK)
+        return err->code;
+    kwp_text(&q, url);
+    res = kwp_run(st, PGS_MAIL_SENDER_SET, &q, "change the mailbox's sender", NULL, err);
+    if (!res)
+        return err->code;
+    return kwp_changed(res) ? KW_OK : sender_add(st, m->id, m, err);
+}
+
+/* Replace what a manager may edit of mailbox m->id, in a transaction or a
+ * savepoint of its own: a refused change (a name in use) leaves the
+ * caller's transaction usable. */
+enum kw_code kw_store_mailbox_update(struct kw_store *st, const struct kw_mailbox *m,
+                                     struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    bool outer;
+    if (kwp_tx_begin(st, &outer, err) != KW_OK)
+        return err->code;
+    return kwp_tx_finish(st, outer, mailbox_update(st, m, err), err);
+}
+
+enum kw_code kw_store_mailbox_fetched(struct kw_store *st, int64_t id, int64_t at,
+                                      struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, id);
+    kwp_int(&p, at);
+    return kwp_exec(st, PGS_MAILBOX_FETCHED, &p, "store when the mailbox was fetched", err);
 }
 
 static enum kw_code mailbox_stop(struct kw_store *st, int64_t id, struct kw_err *err)

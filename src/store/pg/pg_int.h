@@ -188,6 +188,9 @@ enum pgs {
     PGS_MAIL_THREAD,
     PGS_MAIL_READERS,
     PGS_MAIL_QUEUE,
+    PGS_MAILBOX_UPDATE,
+    PGS_MAILBOX_FETCHED,
+    PGS_MAIL_SENDER_SET,
     /* kpi.c: the KPI facts */
     PGS_RUNS_DEL,
     PGS_RUN_ADD,
@@ -235,18 +238,23 @@ struct kw_store {
     enum pgs deferred[8];
     int n_deferred;
     bool listening; /* LISTEN kw_changes sent on this connection (nodes.c) */
+    /* the writer's handle (kw_store_open_writer): its transactions take the
+     * log's lock first, so that two nodes' writers never wait for each other
+     * in opposite orders (a ticket row, then the log; the log, then a row) */
+    bool writer;
 };
 
 /* The statements of a file of its own (people.c, attachments.c, views.c,
- * notifications.c), as the SQLite backend's per-file catalogues: prepared
+ * notifications.c, links.c, receipts.c), as the SQLite backend's per-file catalogues: prepared
  * at open beside `enum pgs`, as "p<part>_<number>", and run with
  * kwp_run_part(). */
-enum kwp_part { KWP_PEOPLE, KWP_ATTACH, KWP_VIEWS, KWP_NOTIFY, KWP_PARTS };
+enum kwp_part { KWP_PEOPLE, KWP_ATTACH, KWP_VIEWS, KWP_NOTIFY, KWP_LINKS, KWP_RECEIPTS, KWP_PARTS };
 struct kwp_catalogue {
     const char *const *sql; /* [S_X] = "..." of the file */
     int n;                  /* its S_COUNT */
 };
-extern const struct kwp_catalogue kwp_people_sql, kwp_attach_sql, kwp_views_sql, kwp_notify_sql;
+extern const struct kwp_catalogue kwp_people_sql, kwp_attach_sql, kwp_views_sql, kwp_notify_sql,
+    kwp_links_sql, kwp_receipts_sql;
 
 /* Parameters of one statement: text (NULL: SQL NULL) or binary bytes;
  * binary_result asks for the result's columns in binary (a bytea's bytes
@@ -339,5 +347,10 @@ enum kw_code kwp_search(struct kw_store *st, const struct kw_ticket_filter *f,
 enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
                         int64_t actor, int64_t at, const char *state, int64_t *seq,
                         struct kw_err *err);
+
+/* The receipt of ticket's closing event seq is due (receipts.c): inside the
+ * open transaction of the event that archives it (tickets.c). */
+enum kw_code kwp_receipt_open(struct kw_store *st, int64_t ticket, int64_t seq, int64_t at,
+                              struct kw_err *err);
 
 #endif

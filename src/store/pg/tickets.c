@@ -148,8 +148,7 @@ enum kw_code kwp_leaf_append(struct kw_store *st, const char *kind, int64_t tick
                              const void *data, size_t n, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    if (kwp_exec(st, PGS_LOG_LOCK, NULL, "lock the log", err) != KW_OK)
-        return err->code;
+    kwp_defer(st, PGS_LOG_LOCK); /* sent with the next statement */
     PGresult *res = kwp_run(st, PGS_LOG_SIZE, NULL, "read the log's size", NULL, err);
     if (!res)
         return err->code;
@@ -307,6 +306,10 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
 {
     KW_ERR_ENSURE(err);
     unsigned char prev[KW_HASH_BYTES], hash[KW_HASH_BYTES];
+    /* the log's lock before the ticket's row (a fixed order: the event's
+     * leaf needs it anyway, kwp_leaf_append), sent with the row's read, so
+     * that two transactions never hold one each and wait for the other */
+    kwp_defer(st, PGS_LOG_LOCK);
     struct kwp_params p = {0};
     kwp_int(&p, ticket);
     PGresult *res = kwp_run(st, PGS_TICKET_HEAD, &p, "read ticket", NULL, err);
@@ -346,6 +349,10 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
     if (kwp_leaf_append(st, "event", ticket, n, hash, KW_HASH_BYTES, err) != KW_OK)
         return err->code;
     if (note_change(st, ticket, at, err) != KW_OK)
+        return err->code;
+    /* whatever path closes a ticket, its receipt is due (docs/receipts.md) */
+    if (state && strcmp(state, "archived") == 0 &&
+        kwp_receipt_open(st, ticket, n, at, err) != KW_OK)
         return err->code;
     if (seq)
         *seq = n;
