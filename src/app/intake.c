@@ -446,10 +446,15 @@ enum kw_code kw_intake_apply(struct kw_unit *u, const struct kw_actor *who,
     switch (a->action) {
     case KW_ALERT_TRIGGER:
         if (open) {
+            /* every repeat is counted; a note only at the 1st, 2nd, 4th,
+             * 8th… (docs/channels.md), so a storm of repeats costs the
+             * ticket a few notes and the writer a counter, not an event each */
             row.repeats++;
-            snprintf(note, sizeof(note), "%s: the alert fired again (repeat %lld): %s", s->name,
-                     (long long)row.repeats, a->summary);
-            rc = kw_ticket_comment(u, who, row.ticket_id, note, true, err);
+            if ((row.repeats & (row.repeats - 1)) == 0) {
+                snprintf(note, sizeof(note), "%s: the alert fired again (repeat %lld): %s",
+                         s->name, (long long)row.repeats, a->summary);
+                rc = kw_ticket_comment(u, who, row.ticket_id, note, true, err);
+            }
             out->outcome = "updated";
         } else {
             row = (struct kw_alert_row){.open = true};

@@ -117,6 +117,10 @@ is "Alertmanager's repeat adds to the open tickets" 202 \
 check "no duplicate tickets" $?
 events_of "$DISK" | jq -e '[.events[] | select(.type == "comment" and .body.internal and (.body.text | contains("fired again")))] | length == 1' >/dev/null
 check "the repeat is an internal note" $?
+for _ in 1 2 3; do post alertmanager "$DIR/alertmanager-firing.json" "$AM_KEY"; done
+is "more repeats still update" 202 '[.results[].outcome] == ["updated", "updated"]'
+events_of "$DISK" | jq -e '[.events[] | select(.type == "comment" and .body.internal and (.body.text | contains("fired again"))) | .body.text | capture("repeat (?<n>[0-9]+)").n] == ["1", "2", "4"]' >/dev/null
+check "four repeats: notes at the 1st, 2nd and 4th only (every repeat counted)" $?
 RESOLVED=$(jq '.status = "resolved" | .alerts = [.alerts[0] | .status = "resolved" | .endsAt = "2026-11-30T13:30:00Z"]' "$DIR/alertmanager-firing.json")
 post alertmanager "$RESOLVED" "$AM_KEY"
 is "resolved" 202 '.results[0].outcome == "resolved" and .results[0].ticket_id == '"$DISK"

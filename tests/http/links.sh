@@ -175,6 +175,9 @@ is "a merged duplicate takes no comment, and says where to write" 409 \
     "(.detail | contains(\"#$D was merged into #$A: comment on #$A\"))"
 req POST "/api/v1/tickets/$D/events" '{"type":"comment","text":"a note","internal":true}' "$ZHANG"
 is "nor a staff member's internal note" 409
+CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$B/api/v1/tickets/$D/attachments?name=more.txt" \
+    -H "Authorization: Bearer $CUST" -H "Content-Type: text/plain" --data-binary @"$TMP/jam.txt")
+is "nor a file, and it says where to attach it" 409 "(.detail | contains(\"#$D was merged into #$A: attach the file to #$A\"))"
 req GET "/api/v1/tickets/$D/events" "" "$ZHANG"
 is "nothing was added to the duplicate" 200 '.events[-1].type == "state"'
 req POST "/api/v1/tickets/$D/events" '{"type":"reopen","reason":"not the same jam after all"}' "$ZHANG"
