@@ -8,6 +8,7 @@
 enum stmt {
     S_RUNS_DEL,
     S_RUN_ADD,
+    S_RUN_PUT,
     S_RUNS_STORED,
     S_RUN_MEASURE,
     S_RUNS_PERIOD,
@@ -50,6 +51,15 @@ enum stmt {
 static const char *const sql[S_COUNT] = {
     [S_RUNS_DEL] = "DELETE FROM kpi_runs WHERE ticket_id = ?1",
     [S_RUN_ADD] =
+        "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
+        " started_at, stopped_at, deadline, breached_at, target, working, wall,"
+        " paused_wall, measured_at, steady_from, team_id, assignee_id, calendar, level, tier,"
+        " organisation, category, region, channel) SELECT ?1, ?2, ?3, t.org_id,"
+        " t.commitment_id, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?23, nullif(?14, 0),"
+        " nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM tickets t"
+        " WHERE t.id = ?1",
+    /* the same, over a stored run whose indexed instants moved */
+    [S_RUN_PUT] =
         "INSERT OR REPLACE INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
         " started_at, stopped_at, deadline, breached_at, target, working, wall,"
         " paused_wall, measured_at, steady_from, team_id, assignee_id, calendar, level, tier,"
@@ -228,7 +238,7 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
         if (w == RUN_KEEP)
             continue;
         const struct kw_run_row *r = &rows[i];
-        x = prep(st, w == RUN_MEASURE ? S_RUN_MEASURE : S_RUN_ADD);
+        x = prep(st, w == RUN_MEASURE ? S_RUN_MEASURE : clear || fresh ? S_RUN_ADD : S_RUN_PUT);
         sqlite3_bind_int64(x, 1, ticket);
         bind_text(x, 2, r->metric);
         sqlite3_bind_int64(x, 3, r->run);
