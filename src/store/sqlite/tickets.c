@@ -638,7 +638,9 @@ enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh
         rc = sqlite3_step(x);
         sqlite3_reset(x);
     }
-    if (rc == SQLITE_DONE) {
+    /* a ticket just created has no claim: ids are not reused (tickets are
+     * never deleted, and a claim rolled back with its ticket's insert) */
+    if (rc == SQLITE_DONE && !fresh) {
         x = prep(st, S_CLAIM_END);
         sqlite3_bind_int64(x, 1, ticket);
         rc = sqlite3_step(x);
