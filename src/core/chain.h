@@ -26,6 +26,11 @@
  * new string the caller frees. NULL with KW_INVALID when body is not one
  * JSON object (or repeats a key), KW_NOMEM. */
 char *kw_chain_canonical(const char *body, struct kw_err *err);
+/* Whether body is already in canonical form (kw_chain_canonical would give
+ * it back unchanged), found without a JSON tree. False for some canonical
+ * texts too (real numbers, escaped keys, nesting deeper than 32): those
+ * take the JSON library's way. */
+bool kw_chain_is_canonical(const char *body);
 
 /* Writing a canonical body directly, without building a JSON tree (the
  * hot path of a create): the same bytes kw_chain_canonical gives, strings

@@ -1517,7 +1517,7 @@ static void test_clocks_projection(void **state)
     struct kw_err err = {0};
     int64_t id = new_ticket(c, NULL, NULL);
     const int64_t t0 = c->t0;
-    const struct kw_clock_row rows[] = {
+    struct kw_clock_row rows[] = {
         {.metric = "resolution",
          .status = "running",
          .deadline = t0 + 8 * H,
@@ -1557,6 +1557,21 @@ static void test_clocks_projection(void **state)
     int64_t fire = 0;
     MUST(kw_store_fire_at(c->st, id, &fire, &err));
     assert_int_equal(fire, t0 + 30 * M);
+    /* the same rows again, one threshold further on: as given */
+    rows[2].next_due = t0 + 45 * M;
+    rows[2].next_pct = 75;
+    MUST(kw_store_clocks_put(c->st, id, false, rows, 3, t0 + H, KW_STORE_NO_TIME, t0 + 45 * M,
+                             &err));
+    x = (struct clock_copy){0};
+    MUST(kw_store_ticket_clocks(c->st, id, copy_clock, &x, &err));
+    assert_int_equal(x.n, 3);
+    assert_string_equal(x.metric[0], "first_response");
+    assert_int_equal(x.next_due[0], t0 + 45 * M);
+    assert_int_equal(x.pct[0], 75);
+    assert_int_equal(x.pct[1], 75);
+    assert_true(x.next_due[2] == KW_STORE_NO_TIME);
+    MUST(kw_store_fire_at(c->st, id, &fire, &err));
+    assert_int_equal(fire, t0 + 45 * M);
     /* a later put replaces the rows, and the ticket's projection */
     const struct kw_clock_row one = {.metric = "resolution",
                                      .status = "breached",
@@ -2994,7 +3009,7 @@ static void test_overruns(void **state)
  * whose deadline passed in it before now; an organisation filter. */
 struct runs_seen {
     size_t n;
-    int64_t ticket[16], run[16], team[16];
+    int64_t ticket[16], run[16], team[16], working[16];
     char metric[16][24], level[16][8];
 };
 static bool on_run(const struct kw_run_row *r, void *ctx)
@@ -3004,6 +3019,7 @@ static bool on_run(const struct kw_run_row *r, void *ctx)
         s->ticket[s->n] = r->ticket_id;
         s->run[s->n] = r->run;
         s->team[s->n] = r->team_id;
+        s->working[s->n] = r->working;
         snprintf(s->metric[s->n], sizeof(s->metric[0]), "%s", r->metric);
         snprintf(s->level[s->n], sizeof(s->level[0]), "%s", r->level ? r->level : NUL_TEXT);
     }
@@ -3092,6 +3108,39 @@ static void test_kpi_runs(void **state)
     p = (struct kw_run_filter){.from = t0, .to = t0 + 3 * H, .now = t0, .org_id = c->org + 1000};
     MUST(kw_store_runs(c->st, &p, on_run, &s, &err));
     assert_int_equal(s.n, 0);
+    /* given again: as stored, measured later (run 1 of resolution) and
+     * then breached at its deadline, each as given and found by the
+     * period its instants fall in (the store writes only what changed) */
+    struct kw_run_row again[3];
+    memcpy(again, r, sizeof(again));
+    MUST(kw_store_runs_put(c->st, t1, false, again, 3, &err));
+    again[2].working = 30 * 60;
+    again[2].wall = 30 * 60;
+    again[2].measured_at = t0 + 4 * H + 30 * 60;
+    MUST(kw_store_runs_put(c->st, t1, false, again, 3, &err));
+    memset(&s, 0, sizeof(s));
+    MUST(kw_store_runs(c->st, &(struct kw_run_filter){.ticket = t1}, on_run, &s, &err));
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.run[1], 1);
+    assert_int_equal(s.working[1], 30 * 60);
+    p = (struct kw_run_filter){.from = t0 + 3 * H, .to = t0 + 6 * H, .now = t0 + 6 * H};
+    memset(&s, 0, sizeof(s));
+    MUST(kw_store_runs(c->st, &p, on_run, &s, &err));
+    assert_int_equal(s.n, 1); /* still by its open deadline */
+    again[2].status = "breached";
+    again[2].breached_at = t0 + 5 * H;
+    again[2].working = H;
+    again[2].measured_at = t0 + 5 * H;
+    MUST(kw_store_runs_put(c->st, t1, false, again, 3, &err));
+    p.now = t0 + 5 * H; /* by its breach now, not by the deadline (not before now) */
+    memset(&s, 0, sizeof(s));
+    MUST(kw_store_runs(c->st, &p, on_run, &s, &err));
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.working[0], H);
+    p = (struct kw_run_filter){.from = t0 + 5 * H, .to = t0 + 6 * H, .now = t0 + 5 * H};
+    memset(&s, 0, sizeof(s));
+    MUST(kw_store_runs(c->st, &p, on_run, &s, &err));
+    assert_int_equal(s.n, 1);
     /* replaced as a whole, and emptied */
     MUST(kw_store_runs_put(c->st, t1, false, r + 2, 1, &err));
     memset(&s, 0, sizeof(s));

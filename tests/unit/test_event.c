@@ -346,12 +346,71 @@ static void test_canon_writer(void **state)
     free(empty);
 }
 
+/* A body taken as canonical without a JSON tree is exactly what the JSON
+ * library prints back, and one it would change is not taken (one row per
+ * case: the text, and whether the fast way may take it). */
+static void test_canonical_fast(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *body;
+        bool fast;
+    } rows[] = {
+        {"empty", "{}", true},
+        {"sorted", "{\"a\":1,\"b\":\"x\",\"c\":null,\"d\":true,\"e\":false}", true},
+        {"nested", "{\"a\":{\"b\":[1,-2,{\"c\":[]}],\"d\":{}},\"e\":[\"x\",[]]}", true},
+        {"escapes", "{\"t\":\"q\\\" b\\\\ \\b\\f\\n\\r\\t \\u0001\\u001F\"}", true},
+        {"utf8", "{\"t\":\"\xE6\x89\x93 \xF0\x9F\x98\x80 \x7f /\"}", true},
+        {"int64", "{\"a\":-922337203685477580,\"b\":0}", true},
+        {"prefix keys", "{\"a\":1,\"ab\":2,\"b\":3}", true},
+        {"unsorted", "{\"b\":1,\"a\":2}", false},
+        {"repeated", "{\"a\":1,\"a\":1}", false},
+        {"spaces", "{ \"a\": 1 }", false},
+        {"real", "{\"a\":1.5}", false},
+        {"exponent", "{\"a\":1e3}", false},
+        {"minus zero", "{\"a\":-0}", false},
+        {"long int", "{\"a\":12345678901234567890}", false},
+        {"lower hex", "{\"a\":\"\\u001f\"}", false},
+        {"short as u", "{\"a\":\"\\u000A\"}", false},
+        {"nul", "{\"a\":\"\\u0000\"}", false},
+        {"slash escaped", "{\"a\":\"\\/\"}", false},
+        {"non-ascii u", "{\"a\":\"\\u00e9\"}", false},
+        {"raw control", "{\"a\":\"\x01\"}", false},
+        {"bad utf8", "{\"a\":\"\xC3\x28\"}", false},
+        {"surrogate", "{\"a\":\"\xED\xA0\x80\"}", false},
+        {"escaped key", "{\"a\\n\":1}", false},
+        {"trailing", "{\"a\":1} ", false},
+        {"array", "[1]", false},
+        {"leading zero", "{\"a\":01}", false},
+        {"truncated", "{\"a\":\"x", false},
+        {"true prefix", "{\"a\":tru}", false},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        bool fast = kw_chain_is_canonical(rows[i].body);
+        if (fast != rows[i].fast)
+            fail_msg("%s: taken as canonical %d, expected %d", rows[i].name, fast, rows[i].fast);
+        json_t *j = json_loads(rows[i].body, JSON_REJECT_DUPLICATES, NULL);
+        char *lib = json_is_object(j) ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        struct kw_err err = {0};
+        char *got = kw_chain_canonical(rows[i].body, &err);
+        if (fast && (!lib || strcmp(lib, rows[i].body) != 0))
+            fail_msg("%s: the JSON library prints %s", rows[i].name, lib ? lib : "(refused)");
+        if ((lib == NULL) != (got == NULL) || (lib && strcmp(lib, got) != 0))
+            fail_msg("%s: canonical %s, the JSON library %s", rows[i].name, got ? got : "(none)",
+                     lib ? lib : "(none)");
+        free(got);
+        free(lib);
+        json_decref(j);
+    }
+    assert_false(kw_chain_is_canonical(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_canon_writer), cmocka_unit_test(test_bodies),
         cmocka_unit_test(test_refusals),     cmocka_unit_test(test_names_and_clocks),
-        cmocka_unit_test(test_chain),
+        cmocka_unit_test(test_chain),        cmocka_unit_test(test_canonical_fast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,9 +3,14 @@
  * ticket in the transaction that projects its clocks. */
 #include "sqlite_int.h"
 
+#include <string.h>
+
 enum stmt {
     S_RUNS_DEL,
     S_RUN_ADD,
+    S_RUN_PUT,
+    S_RUNS_STORED,
+    S_RUN_MEASURE,
     S_RUNS_PERIOD,
     S_RUNS_TICKET,
     S_TF_CREATED,
@@ -53,6 +58,33 @@ static const char *const sql[S_COUNT] = {
         " t.commitment_id, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?23, nullif(?14, 0),"
         " nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM tickets t"
         " WHERE t.id = ?1",
+    /* the same, over a stored run whose indexed instants moved */
+    [S_RUN_PUT] =
+        "INSERT OR REPLACE INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
+        " started_at, stopped_at, deadline, breached_at, target, working, wall,"
+        " paused_wall, measured_at, steady_from, team_id, assignee_id, calendar, level, tier,"
+        " organisation, category, region, channel) SELECT ?1, ?2, ?3, t.org_id,"
+        " t.commitment_id, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?23, nullif(?14, 0),"
+        " nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM tickets t"
+        " WHERE t.id = ?1",
+    /* what kw_store_runs_put compares with (the last column: the ticket's
+     * organisation and commitment are still the row's) */
+    [S_RUNS_STORED] = "SELECT k.metric, k.run, k.status, k.started_at, k.stopped_at, k.deadline,"
+                      " k.breached_at, k.target, k.working, k.wall, k.paused_wall, k.measured_at,"
+                      " coalesce(k.team_id, 0), coalesce(k.assignee_id, 0), k.calendar, k.level,"
+                      " k.tier, k.organisation, k.category, k.region, k.channel, k.steady_from,"
+                      " k.org_id = t.org_id AND k.commitment_id IS t.commitment_id FROM kpi_runs k"
+                      " JOIN tickets t ON t.id = k.ticket_id WHERE k.ticket_id = ?1",
+    /* a run whose indexed columns (stopped_at, breached_at, deadline) and
+     * ticket stay: the same numbered parameters as S_RUN_ADD, and no index
+     * to update (SQLite leaves an index alone when no column it holds or
+     * its WHERE reads is set) */
+    [S_RUN_MEASURE] = "UPDATE kpi_runs SET status = ?4, started_at = ?5, target = ?9,"
+                      " working = ?10, wall = ?11, paused_wall = ?12, measured_at = ?13,"
+                      " team_id = nullif(?14, 0), assignee_id = nullif(?15, 0), calendar = ?16,"
+                      " level = ?17, tier = ?18, organisation = ?19, category = ?20, region = ?21,"
+                      " channel = ?22, steady_from = ?23 WHERE ticket_id = ?1 AND metric = ?2"
+                      " AND run = ?3",
     /* three ranges, each on its own partial index */
     [S_RUNS_PERIOD] = "SELECT " RUN_COLS " FROM kpi_runs WHERE (?3 = 0 OR org_id = ?3) AND ("
                       "(stopped_at >= ?1 AND stopped_at < ?2) OR (breached_at >= ?1 AND"
@@ -132,28 +164,91 @@ static void read_run(sqlite3_stmt *x, struct kw_run_row *out)
 }
 KWS_ROW_MAPPER(read_run, struct kw_run_row)
 
+static bool text_same(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* What stored row x (S_RUNS_STORED) needs to become r. */
+enum run_write { RUN_KEEP, RUN_MEASURE, RUN_REPLACE };
+
+static enum run_write run_diff(sqlite3_stmt *x, const struct kw_run_row *r)
+{
+    if (!sqlite3_column_int(x, 22) || column_instant(x, 4) != r->stopped_at ||
+        column_instant(x, 5) != r->deadline || column_instant(x, 6) != r->breached_at)
+        return RUN_REPLACE;
+    bool same =
+        text_same(column_text(x, 2), r->status) && sqlite3_column_int64(x, 3) == r->started_at &&
+        sqlite3_column_int64(x, 7) == r->target && sqlite3_column_int64(x, 8) == r->working &&
+        sqlite3_column_int64(x, 9) == r->wall && sqlite3_column_int64(x, 10) == r->paused_wall &&
+        sqlite3_column_int64(x, 11) == r->measured_at &&
+        sqlite3_column_int64(x, 12) == r->team_id &&
+        sqlite3_column_int64(x, 13) == r->assignee_id &&
+        text_same(column_text(x, 14), r->calendar) && text_same(column_text(x, 15), r->level) &&
+        text_same(column_text(x, 16), r->tier) && text_same(column_text(x, 17), r->organisation) &&
+        text_same(column_text(x, 18), r->category) && text_same(column_text(x, 19), r->region) &&
+        text_same(column_text(x, 20), r->channel) && sqlite3_column_int64(x, 21) == r->steady_from;
+    return same ? RUN_KEEP : RUN_MEASURE;
+}
+
+#define RUNS_COMPARED 64 /* runs compared with what is stored; more are all written again */
+
 enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
                                const struct kw_run_row *rows, size_t n, struct kw_err *err)
 {
     sqlite3_stmt *x;
     int rc = SQLITE_DONE;
-    if (!fresh) {
+    /* Each projection of a ticket gives all its runs again, most of them
+     * as stored or only measured later: a run stored as it would be
+     * written is left alone, one measured again is updated without its
+     * indexes, and only a run whose indexed instants moved is written
+     * again. When a stored run is no longer given, all are replaced. */
+    unsigned char how[RUNS_COMPARED];
+    bool clear = !fresh;
+    memset(how, RUN_REPLACE, sizeof(how));
+    if (!fresh && n <= RUNS_COMPARED) {
+        x = prep(st, S_RUNS_STORED);
+        sqlite3_bind_int64(x, 1, ticket);
+        clear = false;
+        while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+            const char *metric = column_text(x, 0);
+            int64_t run = sqlite3_column_int64(x, 1);
+            size_t i = 0;
+            while (i < n && !(rows[i].run == run && text_same(metric, rows[i].metric)))
+                i++;
+            if (i == n)
+                clear = true; /* a run no longer given */
+            else
+                how[i] = (unsigned char)run_diff(x, &rows[i]);
+        }
+        sqlite3_reset(x);
+        if (rc != SQLITE_DONE)
+            return kws_fail(st, err, "read the ticket's clock runs");
+        if (clear)
+            memset(how, RUN_REPLACE, sizeof(how));
+    }
+    if (clear) {
         x = prep(st, S_RUNS_DEL);
         sqlite3_bind_int64(x, 1, ticket);
         rc = sqlite3_step(x);
         sqlite3_reset(x);
     }
     for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
+        enum run_write w = i < RUNS_COMPARED ? (enum run_write)how[i] : RUN_REPLACE;
+        if (w == RUN_KEEP)
+            continue;
         const struct kw_run_row *r = &rows[i];
-        x = prep(st, S_RUN_ADD);
+        x = prep(st, w == RUN_MEASURE ? S_RUN_MEASURE : clear || fresh ? S_RUN_ADD : S_RUN_PUT);
         sqlite3_bind_int64(x, 1, ticket);
         bind_text(x, 2, r->metric);
         sqlite3_bind_int64(x, 3, r->run);
         bind_text(x, 4, r->status);
         sqlite3_bind_int64(x, 5, r->started_at);
-        bind_instant(x, 6, r->stopped_at);
-        bind_instant(x, 7, r->deadline);
-        bind_instant(x, 8, r->breached_at);
+        if (w == RUN_REPLACE) {
+            bind_instant(x, 6, r->stopped_at);
+            bind_instant(x, 7, r->deadline);
+            bind_instant(x, 8, r->breached_at);
+        }
         sqlite3_bind_int64(x, 9, r->target);
         sqlite3_bind_int64(x, 10, r->working);
         sqlite3_bind_int64(x, 11, r->wall);

@@ -80,6 +80,7 @@ enum stmt {
     S_TICKET_SET,
     S_CLOCK_PUT,
     S_CLOCK_CLEAR,
+    S_CLOCKS_STORED,
     S_TICKET_DUE,
     S_CLOCKS_OF,
     S_STALE,
@@ -136,6 +137,9 @@ static const char *const sql[S_COUNT] = {
     [S_CLOCK_PUT] = "INSERT OR REPLACE INTO clocks(ticket_id, metric, status, deadline, next_due,"
                     " next_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_CLOCK_CLEAR] = "DELETE FROM clocks WHERE ticket_id = ?1",
+    /* what kw_store_clocks_put compares with: on the primary key, unsorted */
+    [S_CLOCKS_STORED] = "SELECT metric, status, deadline, next_due, next_pct FROM clocks"
+                        " WHERE ticket_id = ?1",
     [S_TICKET_DUE] = "UPDATE tickets SET next_due = ?2, breached_at = ?3, fire_at = ?4,"
                      " projected_seq = last_seq WHERE id = ?1",
     /* a new schedule ends a claim on the old one (kw_store_due_claim) */
@@ -569,19 +573,59 @@ enum kw_code kw_store_ticket_set(struct kw_store *st, int64_t id, const struct k
                : kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)id);
 }
 
+/* Whether stored row x (S_CLOCKS_STORED) is r as kw_store_clocks_put writes it. */
+static bool clock_same(sqlite3_stmt *x, const struct kw_clock_row *r)
+{
+    const char *status = column_text(x, 1);
+    return status && strcmp(status, r->status) == 0 && column_instant(x, 2) == r->deadline &&
+           column_instant(x, 3) == r->next_due &&
+           (r->next_due == KW_STORE_NO_TIME ? sqlite3_column_type(x, 4) == SQLITE_NULL
+                                            : sqlite3_column_type(x, 4) != SQLITE_NULL &&
+                                                  sqlite3_column_int(x, 4) == r->next_pct);
+}
+
+#define CLOCKS_COMPARED 16 /* rows compared with what is stored; more are written again */
+
 enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
                                  const struct kw_clock_row *rows, size_t n, int64_t next_due,
                                  int64_t breached_at, int64_t fire_at, struct kw_err *err)
 {
     sqlite3_stmt *x;
     int rc = SQLITE_DONE;
-    if (!fresh) {
+    /* A firing projects the ticket again with most of its clocks as they
+     * were (a threshold moves one clock's next_due): the rows that are
+     * stored as they would be written are left alone; only when a stored
+     * metric is no longer projected are they all cleared and written. */
+    bool same[CLOCKS_COMPARED] = {0}, clear = !fresh;
+    if (!fresh && n <= CLOCKS_COMPARED) {
+        x = prep(st, S_CLOCKS_STORED);
+        sqlite3_bind_int64(x, 1, ticket);
+        clear = false;
+        while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+            const char *metric = column_text(x, 0);
+            size_t i = 0;
+            while (i < n && !(metric && strcmp(metric, rows[i].metric) == 0))
+                i++;
+            if (i == n)
+                clear = true; /* a metric no longer projected */
+            else
+                same[i] = clock_same(x, &rows[i]);
+        }
+        sqlite3_reset(x);
+        if (rc != SQLITE_DONE)
+            return kws_fail(st, err, "read clocks");
+        if (clear)
+            memset(same, 0, sizeof(same));
+    }
+    if (clear) {
         x = prep(st, S_CLOCK_CLEAR);
         sqlite3_bind_int64(x, 1, ticket);
         rc = sqlite3_step(x);
         sqlite3_reset(x);
     }
     for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
+        if (i < CLOCKS_COMPARED && same[i])
+            continue;
         x = prep(st, S_CLOCK_PUT);
         sqlite3_bind_int64(x, 1, ticket);
         bind_text(x, 2, rows[i].metric);
@@ -604,7 +648,9 @@ enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh
         rc = sqlite3_step(x);
         sqlite3_reset(x);
     }
-    if (rc == SQLITE_DONE) {
+    /* a ticket just created has no claim: ids are not reused (tickets are
+     * never deleted, and a claim rolled back with its ticket's insert) */
+    if (rc == SQLITE_DONE && !fresh) {
         x = prep(st, S_CLAIM_END);
         sqlite3_bind_int64(x, 1, ticket);
         rc = sqlite3_step(x);
