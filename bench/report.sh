@@ -20,6 +20,7 @@ runs=${RUNS:-3}
 if [ -n "${KPI_DB:-}" ]; then
     # a desk bench_kpi built and closed before (KPI_DB=PATH): copied, not built again
     cp "$KPI_DB" "$tmp/kw.db"
+    n=$(sqlite3 "$tmp/kw.db" 'SELECT count(*) FROM tickets')
 else
     "$gen" "$tmp/kw.db" "$n" >/dev/null
 fi
