@@ -116,8 +116,16 @@ enum kw_code kws_each_row(struct kw_store *st, sqlite3_stmt *x,
 
 /* Each handle is used by one thread at a time (store.h), so SQLite's own
  * locking is only cost: multi-thread mode, and no global memory statistics
- * (whose mutex every allocation would take). Once per process. */
-#define STMT_JOURNAL_SPILL (16 << 20)
+ * (whose mutex every allocation would take). Once per process.
+ * The statement journal is held in memory as one block of this size, and
+ * SQLite writes that block to its file in one write when it spills; its
+ * unix VFS writes at most 128 KiB at once (os_unix.c, seekAndWriteFd masks
+ * the length with 0x1ffff), so a larger block is written short, which
+ * SQLite reports as SQLITE_FULL with no failing system call. At 16 MiB every
+ * unit that changed more than 4,000 pages failed "database or disk is full"
+ * (docs/operations.md, "Engine"). Keep it below 128 KiB. */
+#define STMT_JOURNAL_SPILL (64 << 10)
+_Static_assert(STMT_JOURNAL_SPILL < (128 << 10), "SQLite writes a spilled block in one write");
 static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
 
 static void sqlite_setup(void)
@@ -160,7 +168,7 @@ static struct kw_store *open_store(const char *path, bool writer, struct kw_err 
      * (temp_store=MEMORY) that truncation walks the journal from its start,
      * so a unit's cost grew with the square of the pages it changed (44 %
      * of a busy engine's time); held in memory up to
-     * 16 MiB as one block (SQLITE_CONFIG_STMTJRNL_SPILL) and in a file
+     * 64 KiB as one block (SQLITE_CONFIG_STMTJRNL_SPILL) and in a file
      * beyond, it is at most one ftruncate. */
     if (writer && sqlite3_exec(st->db, "PRAGMA temp_store=FILE", NULL, NULL, NULL) != SQLITE_OK) {
         kws_fail(st, err, "configure");
