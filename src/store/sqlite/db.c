@@ -137,6 +137,32 @@ static void sqlite_setup(void)
     sqlite3_initialize();
 }
 
+/* SQLite rolls a whole transaction back by itself after some errors
+ * (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM in a statement without a
+ * statement journal); a statement run after that is in autocommit mode and
+ * would commit on its own, and a SAVEPOINT would begin a transaction that
+ * its RELEASE commits. While a caller's transaction is open (kw_store_begin)
+ * only its COMMIT may commit: any other commit is turned into a rollback,
+ * so nothing is committed behind the batch's back. */
+static int commit_guard(void *arg)
+{
+    const struct kw_store *st = arg;
+    return st->batch && !st->committing;
+}
+
+/* The caller's transaction (kw_store_begin) is open but SQLite has rolled
+ * it back: KW_STORE, and the batch must be given up (writer.c). */
+static bool batch_lost(struct kw_store *st)
+{
+    return st->batch && sqlite3_get_autocommit(st->db);
+}
+
+static enum kw_code lost(struct kw_store *st, struct kw_err *err)
+{
+    return kw_err_set(err, KW_STORE, "", "%s: the transaction was rolled back after an error",
+                      st->path);
+}
+
 static struct kw_store *open_store(const char *path, bool writer, struct kw_err *err)
 {
     pthread_once(&sqlite_once, sqlite_setup);
@@ -152,6 +178,7 @@ static struct kw_store *open_store(const char *path, bool writer, struct kw_err 
         goto fail;
     }
     sqlite3_busy_timeout(st->db, 5000);
+    sqlite3_commit_hook(st->db, commit_guard, st);
     /* WAL: readers never block the writer; synchronous=FULL: a committed
      * write survives power loss, since writes are acknowledged after commit. */
     if (sqlite3_exec(st->db,
@@ -257,6 +284,8 @@ enum kw_code kws_missing(struct kw_store *st, const struct kws_ref *refs, size_t
 
 enum kw_code kws_tx_begin(struct kw_store *st, bool *outer, struct kw_err *err)
 {
+    if (batch_lost(st))
+        return lost(st, err);
     *outer = sqlite3_get_autocommit(st->db) != 0;
     if (*outer)
         kws_search_forget(st);
@@ -300,18 +329,29 @@ enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
     kws_search_forget(st);
-    return begin_outer(st) ? KW_OK : kws_fail(st, err, "begin");
+    if (!begin_outer(st))
+        return kws_fail(st, err, "begin");
+    st->batch = true;
+    return KW_OK;
 }
 
 enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
-    enum kw_code rc = kws_search_flush(st, err);
-    if (rc == KW_OK && exec1(st, S_COMMIT))
-        return KW_OK;
-    if (rc == KW_OK)
+    enum kw_code rc = batch_lost(st) ? lost(st, err) : kws_search_flush(st, err);
+    if (rc == KW_OK) {
+        st->committing = true;
+        bool done = exec1(st, S_COMMIT);
+        st->committing = false;
+        if (done) {
+            st->batch = false;
+            return KW_OK;
+        }
         rc = kws_fail(st, err, "commit");
-    exec1(st, S_ROLLBACK);
+    }
+    st->batch = false;
+    if (!sqlite3_get_autocommit(st->db))
+        exec1(st, S_ROLLBACK);
     kws_search_forget(st);
     return rc;
 }
@@ -319,6 +359,7 @@ enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
 void kw_store_rollback(struct kw_store *st)
 {
     st->changed_ticket = 0;
+    st->batch = false;
     kws_search_forget(st);
     if (!sqlite3_get_autocommit(st->db))
         exec1(st, S_ROLLBACK);
@@ -327,6 +368,8 @@ void kw_store_rollback(struct kw_store *st)
 enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
+    if (batch_lost(st))
+        return lost(st, err);
     if (kws_search_mark(st, err) != KW_OK)
         return err->code;
     if (exec1(st, S_SAVEPOINT))
@@ -341,6 +384,8 @@ enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err
     if (!keep)
         exec1(st, S_ROLLBACK_TO);
     kws_search_undo(st, keep);
+    if (batch_lost(st))
+        return lost(st, err);
     return exec1(st, S_RELEASE) ? KW_OK : kws_fail(st, err, "release savepoint");
 }
 
