@@ -47,6 +47,7 @@ static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
 
 enum kw_code kws_fail(struct kw_store *st, struct kw_err *err, const char *what)
 {
+    snprintf(st->failed, sizeof(st->failed), "%s: %s", what, sqlite3_errmsg(st->db));
     return kw_err_set(err, KW_STORE, "", "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
 }
 
@@ -159,8 +160,8 @@ static bool batch_lost(struct kw_store *st)
 
 static enum kw_code lost(struct kw_store *st, struct kw_err *err)
 {
-    return kw_err_set(err, KW_STORE, "", "%s: the transaction was rolled back after an error",
-                      st->path);
+    return kw_err_set(err, KW_STORE, "", "%s: the transaction was rolled back after: %s", st->path,
+                      st->failed[0] ? st->failed : "an error");
 }
 
 static struct kw_store *open_store(const char *path, bool writer, struct kw_err *err)
@@ -328,6 +329,7 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
 enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
+    st->failed[0] = '\0';
     kws_search_forget(st);
     if (!begin_outer(st))
         return kws_fail(st, err, "begin");

@@ -57,6 +57,7 @@ struct kw_store {
     /* a caller's transaction is open (kw_store_begin), and its own COMMIT
      * runs: no other commit may happen meanwhile (db.c, commit_guard) */
     bool batch, committing;
+    char failed[160]; /* what failed last (kws_fail), to say why a batch was lost */
     /* searchable texts the open transaction wrote, in order, on their way
      * to the index at its commit (events.c), and how many there were when
      * each open savepoint began (to drop a unit's own when it is undone) */
