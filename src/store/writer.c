@@ -314,5 +314,6 @@ void kw_writer_stats(struct kw_writer *w, struct kw_writer_stats *out)
 {
     pthread_mutex_lock(&w->mu);
     *out = w->stats;
+    out->queued = w->queued;
     pthread_mutex_unlock(&w->mu);
 }

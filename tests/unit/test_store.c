@@ -224,20 +224,30 @@ struct lost_unit {
     bool overflow;       /* then a statement fails SQLITE_FULL and rolls all back */
     const char *after;   /* and one more organisation after that, if set */
     struct kw_writer *w; /* for the thread */
+    bool first;          /* the first unit: runs alone until the others are queued */
     pthread_mutex_t *mu;
     pthread_cond_t *cv;
-    bool *go; /* the first unit waits for it, so that the others queue up */
+    bool *running; /* set when the first unit runs */
     enum kw_code rc;
 };
+
+/* Until n units wait for the writer's next batch. */
+static void wait_queued(struct kw_writer *w, uint64_t n)
+{
+    struct kw_writer_stats ws;
+    for (kw_writer_stats(w, &ws); ws.queued < n; kw_writer_stats(w, &ws))
+        nanosleep(&(struct timespec){0, 1000000L}, NULL);
+}
 
 static enum kw_code lost_fn(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct lost_unit *u = ctx;
-    if (u->go) {
+    if (u->first) {
         pthread_mutex_lock(u->mu);
-        while (!*u->go)
-            pthread_cond_wait(u->cv, u->mu);
+        *u->running = true;
+        pthread_cond_broadcast(u->cv);
         pthread_mutex_unlock(u->mu);
+        wait_queued(u->w, 3);
         return KW_OK;
     }
     struct kw_org org = {.name = u->org, .tier = "vip", .region = "domestic"};
@@ -301,9 +311,9 @@ static void test_writer_lost_transaction(void **state)
         fail_msg("writer: %s", err.msg);
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-    bool go = false;
+    bool running = false;
     struct lost_unit u[] = {
-        {.go = &go},
+        {.first = true, .running = &running},
         {.org = "Before"},
         {.org = "Overflowing", .overflow = true, .after = "Behind the batch"},
         {.org = "After"},
@@ -315,12 +325,15 @@ static void test_writer_lost_transaction(void **state)
         u[i].mu = &mu;
         u[i].cv = &cv;
         assert_int_equal(pthread_create(&t[i], NULL, lost_thread, &u[i]), 0);
-        nanosleep(&(struct timespec){0, 100000000L}, NULL); /* queued in this order */
+        if (i == 0) { /* the first runs alone, */
+            pthread_mutex_lock(&mu);
+            while (!running)
+                pthread_cond_wait(&cv, &mu);
+            pthread_mutex_unlock(&mu);
+        } else if (i < N - 1) { /* the others queue up behind it in this order */
+            wait_queued(w, i);  /* (the first ends once the last is queued) */
+        }
     }
-    pthread_mutex_lock(&mu);
-    go = true;
-    pthread_cond_broadcast(&cv);
-    pthread_mutex_unlock(&mu);
     for (size_t i = 0; i < N; i++)
         pthread_join(t[i], NULL);
     struct kw_writer_stats ws;
