@@ -21,6 +21,9 @@
 
 /* ---- the engine ---- */
 
+#define SET_ASIDE_MAX 16
+#define SET_ASIDE_S 60
+
 struct kw_engine {
     char db[512];
     struct kw_writer *w;
@@ -47,6 +50,16 @@ struct kw_engine {
     bool multi;         /* PostgreSQL: other nodes may serve the same desk */
     int64_t sweep_at;   /* multi: when to claim what is due without a hint next */
     int64_t periods_at; /* when to look for billing periods to close next (injected clock) */
+    /* A unit that fails as a whole (its transaction was lost: a ticket
+     * whose firing makes the backend roll back) is retried one ticket per
+     * unit for as many units as it claimed; a ticket that fails so alone
+     * is set aside for SET_ASIDE_S (skipped by the claims), so that it
+     * cannot hold up the tickets due after it. Timer thread only. */
+    size_t solo;
+    size_t n_aside;
+    struct {
+        int64_t ticket, until;
+    } aside[SET_ASIDE_MAX];
 };
 
 /* The real clock in the injected clock's frame: the real time shifted by
@@ -99,8 +112,11 @@ struct fire_unit {
     int64_t now;
     size_t n_hint; /* tickets the heap said were due */
     int64_t hint[FIRE_BATCH];
-    bool full; /* the claim took a whole batch: more is due */
-    size_t n;  /* the claimed tickets first, then hinted ones not claimed */
+    bool full;     /* the claim took a whole batch: more is due */
+    bool solo;     /* fire one ticket only */
+    size_t n_skip; /* claimed or hinted, but set aside: not fired */
+    int64_t skip[SET_ASIDE_MAX];
+    size_t n; /* the claimed tickets first, then hinted ones not claimed */
     struct fire_entry {
         int64_t ticket, due, next;
         int events;
@@ -108,6 +124,14 @@ struct fire_unit {
         char why[sizeof(((struct kw_err *)0)->msg)];
     } t[2 * FIRE_BATCH];
 };
+
+static bool skipped(const struct fire_unit *u, int64_t ticket)
+{
+    for (size_t i = 0; i < u->n_skip; i++)
+        if (u->skip[i] == ticket)
+            return true;
+    return false;
+}
 
 static bool claimed(const struct fire_unit *u, size_t n, int64_t ticket)
 {
@@ -122,19 +146,24 @@ static bool claimed(const struct fire_unit *u, size_t n, int64_t ticket)
 static enum kw_code fire_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct fire_unit *u = ctx;
-    int64_t ids[FIRE_BATCH];
-    size_t n = 0;
+    int64_t ids[FIRE_BATCH + SET_ASIDE_MAX];
+    size_t want = u->solo ? 1 : FIRE_BATCH, n = 0, kept = 0;
     u->n = 0;
-    if (kw_store_due_claim(st, u->now, CLAIM_LEASE_S, u->e->node, FIRE_BATCH, ids, &n, err) !=
+    /* the tickets set aside are claimed too (their place in the order),
+     * but not fired: a claim by this node does not hold this node back */
+    if (kw_store_due_claim(st, u->now, CLAIM_LEASE_S, u->e->node, want + u->n_skip, ids, &n, err) !=
         KW_OK)
         return err->code;
-    u->full = n == FIRE_BATCH;
+    u->full = n == want + u->n_skip;
     kw_fire_cache_batch(u->e->fc); /* people are read once per batch */
-    for (size_t i = 0; i < n; i++)
-        u->t[u->n++] = (struct fire_entry){
-            .ticket = ids[i], .due = u->now, .next = KW_STORE_NO_TIME, .claimed = true};
+    for (size_t i = 0; i < n && kept < want; i++)
+        if (!skipped(u, ids[i])) {
+            u->t[u->n++] = (struct fire_entry){
+                .ticket = ids[i], .due = u->now, .next = KW_STORE_NO_TIME, .claimed = true};
+            kept++;
+        }
     for (size_t i = 0; i < u->n_hint; i++)
-        if (!claimed(u, n, u->hint[i]))
+        if (!claimed(u, kept, u->hint[i]))
             u->t[u->n++] = (struct fire_entry){.ticket = u->hint[i], .next = KW_STORE_NO_TIME};
     for (size_t i = 0; i < u->n; i++) {
         struct kw_err e2 = {0};
@@ -165,17 +194,68 @@ static enum kw_code fire_unit(struct kw_store *st, void *ctx, struct kw_err *err
 
 /* Fire what is due (the hints taken off the heap, which is unlocked
  * meanwhile), and put the tickets' next instants back as hints. */
+/* When the ticket set aside is let go again, or 0. */
+static int64_t aside_until(const struct kw_engine *e, int64_t ticket)
+{
+    for (size_t i = 0; i < e->n_aside; i++)
+        if (e->aside[i].ticket == ticket)
+            return e->aside[i].until;
+    return 0;
+}
+
+/* After the unit u failed as a whole: one ticket at a time for as many
+ * units as it claimed, and a ticket that failed so alone is set aside;
+ * whether it was (the other tickets need not wait then). */
+static bool isolate(struct kw_engine *e, const struct fire_unit *u, const char *why)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < u->n; i++)
+        n += u->t[i].claimed;
+    if (!u->solo) {
+        e->solo = n;
+        return false;
+    }
+    if (n != 1 || e->n_aside == SET_ASIDE_MAX)
+        return false;
+    e->aside[e->n_aside].ticket = u->t[0].ticket;
+    e->aside[e->n_aside++].until = u->now + SET_ASIDE_S;
+    KW_LOG(&e->log, KW_LOG_ERROR,
+           "mod=engine event=fire.failed ticket=%lld set_aside_s=%d error=%s",
+           (long long)u->t[0].ticket, SET_ASIDE_S, KW_LOG_Q(why));
+    return true;
+}
+
 static void fire(struct kw_engine *e, struct fire_unit *u)
 {
     struct kw_err err = {0};
+    size_t kept = 0; /* the tickets set aside until after now */
+    for (size_t i = 0; i < e->n_aside; i++)
+        if (e->aside[i].until > u->now)
+            e->aside[kept++] = e->aside[i];
+    e->n_aside = kept;
+    u->n_skip = 0;
+    for (size_t i = 0; i < e->n_aside; i++)
+        u->skip[u->n_skip++] = e->aside[i].ticket;
+    u->solo = e->solo > 0;
+    u->n = 0; /* a unit its batch never ran claimed nothing */
+    if (e->solo)
+        e->solo--;
     enum kw_code rc = kw_writer_run(e->w, fire_unit, u, &err);
     struct timespec wall = injected_wall(e); /* lateness: due to committed */
     if (rc != KW_OK) {
         KW_LOG(&e->log, KW_LOG_ERROR, "mod=engine event=fire.failed tickets=%zu error=%s",
                u->n_hint, KW_LOG_Q(err.msg));
-        u->n = 0; /* nothing of the unit is stored: the hints again, shortly */
+        /* nothing of the unit is stored: the hints again, shortly (at
+         * once when the ticket that failed it is set aside) */
+        int64_t again = isolate(e, u, err.msg) ? u->now : u->now + 5;
+        u->n = 0;
         for (size_t i = 0; i < u->n_hint; i++)
-            u->t[u->n++] = (struct fire_entry){.ticket = u->hint[i], .next = u->now + 5};
+            u->t[u->n++] = (struct fire_entry){.ticket = u->hint[i], .next = again};
+    }
+    for (size_t i = 0; i < u->n; i++) { /* a ticket set aside: hinted again when let go */
+        int64_t until = aside_until(e, u->t[i].ticket);
+        if (until && !u->t[i].claimed)
+            u->t[i].next = until;
     }
     int events = 0;
     size_t fired = 0;

@@ -80,7 +80,13 @@ static uint64_t ns_since(const struct timespec *t0)
 }
 
 /* Run one batch (a list of units) in one transaction; *work and *commit get
- * the nanoseconds spent running units and committing. */
+ * the nanoseconds spent running units and committing. A savepoint that
+ * cannot begin or end means the transaction is not what the units think:
+ * the backend may have rolled it back after an error (SQLite does after
+ * SQLITE_FULL or an I/O error; docs/operations.md, "Engine"). Then the
+ * whole batch is rolled back and every unit fails, those already run and
+ * those not run yet: none is committed without the others it was reported
+ * with, and the next batch begins a transaction of its own. */
 static void run_batch(struct kw_writer *w, struct unit *batch, kw_commit_fn listener,
                       void *listener_ctx, uint64_t *work, uint64_t *commit)
 {
@@ -88,19 +94,33 @@ static void run_batch(struct kw_writer *w, struct unit *batch, kw_commit_fn list
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     bool open = kw_store_begin(w->st, &err) == KW_OK;
+    bool lost = false; /* err: why the transaction is given up */
     for (struct unit *u = batch; u; u = u->next) {
-        if (!open) {
+        if (!open || lost) {
             u->rc = kw_err_set(u->err, err.code, "", "%s", err.msg);
             continue;
         }
         struct kw_err serr = {0};
         if (kw_store_savepoint(w->st, &serr) != KW_OK) {
+            err = serr;
+            lost = true;
             u->rc = kw_err_set(u->err, serr.code, "", "%s", serr.msg);
             continue;
         }
         u->rc = u->fn(w->st, u->ctx, u->err);
-        if (kw_store_release(w->st, u->rc == KW_OK, &serr) != KW_OK && u->rc == KW_OK)
-            u->rc = kw_err_set(u->err, serr.code, "", "%s", serr.msg);
+        if (kw_store_release(w->st, u->rc == KW_OK, &serr) != KW_OK) {
+            err = serr;
+            lost = true;
+            if (u->rc == KW_OK)
+                u->rc = kw_err_set(u->err, serr.code, "", "%s", serr.msg);
+        }
+    }
+    if (open && lost) {
+        kw_store_rollback(w->st);
+        for (struct unit *u = batch; u; u = u->next)
+            if (u->rc == KW_OK)
+                u->rc = kw_err_set(u->err, err.code, "", "%s", err.msg);
+        open = false;
     }
     *work = ns_since(&t0);
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -294,5 +314,6 @@ void kw_writer_stats(struct kw_writer *w, struct kw_writer_stats *out)
 {
     pthread_mutex_lock(&w->mu);
     *out = w->stats;
+    out->queued = w->queued;
     pthread_mutex_unlock(&w->mu);
 }

@@ -58,6 +58,7 @@ struct kw_writer_stats {
     uint64_t work_ns, commit_ns;                    /* time running units, and committing (fsync) */
     uint64_t batch_hist[KW_WRITER_BATCH_BUCKETS];   /* batches by size */
     uint64_t commit_hist[KW_WRITER_COMMIT_BUCKETS]; /* batches by commit time */
+    uint64_t queued;                                /* units waiting for a batch now */
 };
 void kw_writer_stats(struct kw_writer *w, struct kw_writer_stats *out);
 

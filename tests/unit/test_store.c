@@ -5,11 +5,13 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <pthread.h>
 
 #include "store.h"
+#include "store_int.h"
 #include "testutil.h"
 #include "writer.h"
 
@@ -207,12 +209,159 @@ static void test_due_claim(void **state)
     assert_int_equal(ids[0], a);
 }
 
+/* ---- a batch whose transaction SQLite rolled back by itself ---- */
+
+/* The unit's SQLite handle: a writer's units get the handle store.h hands
+ * out (store_int.h), whose SQLite store begins with its sqlite3 pointer
+ * (src/store/sqlite/sqlite_int.h). */
+static sqlite3 *handle_of(struct kw_store *st)
+{
+    return *(sqlite3 **)st->sq;
+}
+
+struct lost_unit {
+    const char *org;     /* inserted by the unit */
+    bool overflow;       /* then a statement fails SQLITE_FULL and rolls all back */
+    const char *after;   /* and one more organisation after that, if set */
+    struct kw_writer *w; /* for the thread */
+    bool first;          /* the first unit: runs alone until the others are queued */
+    pthread_mutex_t *mu;
+    pthread_cond_t *cv;
+    bool *running; /* set when the first unit runs */
+    enum kw_code rc;
+};
+
+/* Until n units wait for the writer's next batch. */
+static void wait_queued(struct kw_writer *w, uint64_t n)
+{
+    struct kw_writer_stats ws;
+    for (kw_writer_stats(w, &ws); ws.queued < n; kw_writer_stats(w, &ws))
+        nanosleep(&(struct timespec){0, 1000000L}, NULL);
+}
+
+static enum kw_code lost_fn(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct lost_unit *u = ctx;
+    if (u->first) {
+        pthread_mutex_lock(u->mu);
+        *u->running = true;
+        pthread_cond_broadcast(u->cv);
+        pthread_mutex_unlock(u->mu);
+        wait_queued(u->w, 3);
+        return KW_OK;
+    }
+    struct kw_org org = {.name = u->org, .tier = "vip", .region = "domestic"};
+    int64_t id;
+    enum kw_code rc = kw_store_org_insert(st, &org, 1, &id, err);
+    if (rc != KW_OK || !u->overflow)
+        return rc;
+    /* a database that may not grow: an insert without a statement journal
+     * then fails SQLITE_FULL, and SQLite rolls the whole transaction back */
+    sqlite3 *db = handle_of(st);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA max_page_count = 1", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "INSERT INTO filler(v) VALUES (randomblob(100000))", NULL, NULL, NULL),
+        SQLITE_FULL);
+    assert_true(sqlite3_get_autocommit(db));
+    assert_int_equal(sqlite3_exec(db, "PRAGMA max_page_count = 4294967294", NULL, NULL, NULL),
+                     SQLITE_OK);
+    /* a unit that does not notice goes on writing: in autocommit mode this
+     * would commit at once, behind the batch's back */
+    struct kw_org after = {.name = u->after, .tier = "vip", .region = "domestic"};
+    (void)kw_store_org_insert(st, &after, 1, &id, err);
+    return KW_OK; /* and says all went well */
+}
+
+static void *lost_thread(void *arg)
+{
+    struct lost_unit *u = arg;
+    struct kw_err err = {0};
+    u->rc = kw_writer_run(u->w, lost_fn, u, &err);
+    return NULL;
+}
+
+static int64_t orgs_named(const char *path, const char *name)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *x;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM orgs WHERE name = ?1", -1, &x, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(x, 1, name, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(x), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(x, 0);
+    sqlite3_finalize(x);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A unit after which SQLite has rolled the batch's transaction back (here
+ * SQLITE_FULL): every unit of that batch fails, those before it and after
+ * it; nothing of any is committed, not even what a unit wrote after the
+ * rollback; and the next batch works. */
+static void test_writer_lost_transaction(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    assert_int_equal(
+        sqlite3_exec(handle_of(f->st), "CREATE TABLE filler(v BLOB)", NULL, NULL, NULL), SQLITE_OK);
+    struct kw_writer *w = kw_writer_start(f->path, &err);
+    if (!w)
+        fail_msg("writer: %s", err.msg);
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+    bool running = false;
+    struct lost_unit u[] = {
+        {.first = true, .running = &running},
+        {.org = "Before"},
+        {.org = "Overflowing", .overflow = true, .after = "Behind the batch"},
+        {.org = "After"},
+    };
+    enum { N = sizeof(u) / sizeof(u[0]) };
+    pthread_t t[N];
+    for (size_t i = 0; i < N; i++) {
+        u[i].w = w;
+        u[i].mu = &mu;
+        u[i].cv = &cv;
+        assert_int_equal(pthread_create(&t[i], NULL, lost_thread, &u[i]), 0);
+        if (i == 0) { /* the first runs alone, */
+            pthread_mutex_lock(&mu);
+            while (!running)
+                pthread_cond_wait(&cv, &mu);
+            pthread_mutex_unlock(&mu);
+        } else if (i < N - 1) { /* the others queue up behind it in this order */
+            wait_queued(w, i);  /* (the first ends once the last is queued) */
+        }
+    }
+    for (size_t i = 0; i < N; i++)
+        pthread_join(t[i], NULL);
+    struct kw_writer_stats ws;
+    kw_writer_stats(w, &ws);
+    assert_int_equal(ws.batches, 2); /* the first unit, then the three together */
+    assert_int_equal(u[0].rc, KW_OK);
+    for (size_t i = 1; i < N; i++)
+        if (u[i].rc == KW_OK)
+            fail_msg("unit %zu (%s) reported committed", i, u[i].org);
+    static const char *const gone[] = {"Before", "Overflowing", "Behind the batch", "After"};
+    for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+        if (orgs_named(f->path, gone[i]) != 0)
+            fail_msg("%s was committed", gone[i]);
+    /* the next batch begins a transaction of its own */
+    struct lost_unit next = {.org = "Next", .w = w};
+    lost_thread(&next);
+    assert_int_equal(next.rc, KW_OK);
+    assert_int_equal(orgs_named(f->path, "Next"), 1);
+    kw_writer_stop(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_due_claim, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_lost_transaction, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,6 +47,7 @@ static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
 
 enum kw_code kws_fail(struct kw_store *st, struct kw_err *err, const char *what)
 {
+    snprintf(st->failed, sizeof(st->failed), "%s: %s", what, sqlite3_errmsg(st->db));
     return kw_err_set(err, KW_STORE, "", "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
 }
 
@@ -116,8 +117,16 @@ enum kw_code kws_each_row(struct kw_store *st, sqlite3_stmt *x,
 
 /* Each handle is used by one thread at a time (store.h), so SQLite's own
  * locking is only cost: multi-thread mode, and no global memory statistics
- * (whose mutex every allocation would take). Once per process. */
-#define STMT_JOURNAL_SPILL (16 << 20)
+ * (whose mutex every allocation would take). Once per process.
+ * The statement journal is held in memory as one block of this size, and
+ * SQLite writes that block to its file in one write when it spills; its
+ * unix VFS writes at most 128 KiB at once (os_unix.c, seekAndWriteFd masks
+ * the length with 0x1ffff), so a larger block is written short, which
+ * SQLite reports as SQLITE_FULL with no failing system call. At 16 MiB every
+ * unit that changed more than 4,000 pages failed "database or disk is full"
+ * (docs/operations.md, "Engine"). Keep it below 128 KiB. */
+#define STMT_JOURNAL_SPILL (64 << 10)
+_Static_assert(STMT_JOURNAL_SPILL < (128 << 10), "SQLite writes a spilled block in one write");
 static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
 
 static void sqlite_setup(void)
@@ -127,6 +136,32 @@ static void sqlite_setup(void)
     /* the writer's statement journal in memory up to this size (open_store) */
     sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_SPILL);
     sqlite3_initialize();
+}
+
+/* SQLite rolls a whole transaction back by itself after some errors
+ * (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM in a statement without a
+ * statement journal); a statement run after that is in autocommit mode and
+ * would commit on its own, and a SAVEPOINT would begin a transaction that
+ * its RELEASE commits. While a caller's transaction is open (kw_store_begin)
+ * only its COMMIT may commit: any other commit is turned into a rollback,
+ * so nothing is committed behind the batch's back. */
+static int commit_guard(void *arg)
+{
+    const struct kw_store *st = arg;
+    return st->batch && !st->committing;
+}
+
+/* The caller's transaction (kw_store_begin) is open but SQLite has rolled
+ * it back: KW_STORE, and the batch must be given up (writer.c). */
+static bool batch_lost(struct kw_store *st)
+{
+    return st->batch && sqlite3_get_autocommit(st->db);
+}
+
+static enum kw_code lost(struct kw_store *st, struct kw_err *err)
+{
+    return kw_err_set(err, KW_STORE, "", "%s: the transaction was rolled back after: %s", st->path,
+                      st->failed[0] ? st->failed : "an error");
 }
 
 static struct kw_store *open_store(const char *path, bool writer, struct kw_err *err)
@@ -144,6 +179,7 @@ static struct kw_store *open_store(const char *path, bool writer, struct kw_err 
         goto fail;
     }
     sqlite3_busy_timeout(st->db, 5000);
+    sqlite3_commit_hook(st->db, commit_guard, st);
     /* WAL: readers never block the writer; synchronous=FULL: a committed
      * write survives power loss, since writes are acknowledged after commit. */
     if (sqlite3_exec(st->db,
@@ -160,7 +196,7 @@ static struct kw_store *open_store(const char *path, bool writer, struct kw_err 
      * (temp_store=MEMORY) that truncation walks the journal from its start,
      * so a unit's cost grew with the square of the pages it changed (44 %
      * of a busy engine's time); held in memory up to
-     * 16 MiB as one block (SQLITE_CONFIG_STMTJRNL_SPILL) and in a file
+     * 64 KiB as one block (SQLITE_CONFIG_STMTJRNL_SPILL) and in a file
      * beyond, it is at most one ftruncate. */
     if (writer && sqlite3_exec(st->db, "PRAGMA temp_store=FILE", NULL, NULL, NULL) != SQLITE_OK) {
         kws_fail(st, err, "configure");
@@ -249,6 +285,8 @@ enum kw_code kws_missing(struct kw_store *st, const struct kws_ref *refs, size_t
 
 enum kw_code kws_tx_begin(struct kw_store *st, bool *outer, struct kw_err *err)
 {
+    if (batch_lost(st))
+        return lost(st, err);
     *outer = sqlite3_get_autocommit(st->db) != 0;
     if (*outer)
         kws_search_forget(st);
@@ -291,19 +329,31 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
 enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
+    st->failed[0] = '\0';
     kws_search_forget(st);
-    return begin_outer(st) ? KW_OK : kws_fail(st, err, "begin");
+    if (!begin_outer(st))
+        return kws_fail(st, err, "begin");
+    st->batch = true;
+    return KW_OK;
 }
 
 enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
-    enum kw_code rc = kws_search_flush(st, err);
-    if (rc == KW_OK && exec1(st, S_COMMIT))
-        return KW_OK;
-    if (rc == KW_OK)
+    enum kw_code rc = batch_lost(st) ? lost(st, err) : kws_search_flush(st, err);
+    if (rc == KW_OK) {
+        st->committing = true;
+        bool done = exec1(st, S_COMMIT);
+        st->committing = false;
+        if (done) {
+            st->batch = false;
+            return KW_OK;
+        }
         rc = kws_fail(st, err, "commit");
-    exec1(st, S_ROLLBACK);
+    }
+    st->batch = false;
+    if (!sqlite3_get_autocommit(st->db))
+        exec1(st, S_ROLLBACK);
     kws_search_forget(st);
     return rc;
 }
@@ -311,6 +361,7 @@ enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
 void kw_store_rollback(struct kw_store *st)
 {
     st->changed_ticket = 0;
+    st->batch = false;
     kws_search_forget(st);
     if (!sqlite3_get_autocommit(st->db))
         exec1(st, S_ROLLBACK);
@@ -319,6 +370,8 @@ void kw_store_rollback(struct kw_store *st)
 enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
+    if (batch_lost(st))
+        return lost(st, err);
     if (kws_search_mark(st, err) != KW_OK)
         return err->code;
     if (exec1(st, S_SAVEPOINT))
@@ -333,6 +386,8 @@ enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err
     if (!keep)
         exec1(st, S_ROLLBACK_TO);
     kws_search_undo(st, keep);
+    if (batch_lost(st))
+        return lost(st, err);
     return exec1(st, S_RELEASE) ? KW_OK : kws_fail(st, err, "release savepoint");
 }
 

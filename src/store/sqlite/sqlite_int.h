@@ -54,6 +54,10 @@ struct kw_store {
     sqlite3_stmt **stmt[KWS_PARTS]; /* each catalogue, prepared at open */
     char path[256];
     int64_t changed_ticket; /* noted in the change log by the open unit of work, or 0 */
+    /* a caller's transaction is open (kw_store_begin), and its own COMMIT
+     * runs: no other commit may happen meanwhile (db.c, commit_guard) */
+    bool batch, committing;
+    char failed[160]; /* what failed last (kws_fail), to say why a batch was lost */
     /* searchable texts the open transaction wrote, in order, on their way
      * to the index at its commit (events.c), and how many there were when
      * each open savepoint began (to drop a unit's own when it is undone) */
