@@ -730,51 +730,82 @@ static bool run_row(const struct kw_run_row *r, void *ctx)
 }
 
 /* The runs of the period are copied out first: measuring one again reads
- * the store, which ends the listing's statement. */
-struct run_copy {
-    struct kw_run_row r;
-    char *s[9];
-};
+ * the store, which ends the listing's statement. Their strings (metric,
+ * status, calendar, level, ...) take few values: each is kept once. */
 struct run_list {
     size_t n, cap;
-    struct run_copy *v;
+    struct kw_run_row *v;
+    size_t ns, caps;
+    char **slot; /* the strings, open addressing */
     bool nomem;
 };
+
+static const char *intern(struct run_list *l, const char *s)
+{
+    if (!s)
+        return NULL;
+    if (2 * (l->ns + 1) > l->caps) {
+        size_t cap = l->caps ? 2 * l->caps : 64;
+        char **slot = calloc(cap, sizeof(*slot));
+        if (!slot)
+            return l->nomem = true, NULL;
+        for (size_t i = 0; i < l->caps; i++)
+            if (l->slot[i]) {
+                size_t j = hash(l->slot[i]) & (cap - 1);
+                while (slot[j])
+                    j = (j + 1) & (cap - 1);
+                slot[j] = l->slot[i];
+            }
+        free(l->slot);
+        l->slot = slot;
+        l->caps = cap;
+    }
+    size_t j = hash(s) & (l->caps - 1);
+    for (; l->slot[j]; j = (j + 1) & (l->caps - 1))
+        if (strcmp(l->slot[j], s) == 0)
+            return l->slot[j];
+    if (!(l->slot[j] = strdup(s)))
+        return l->nomem = true, NULL;
+    l->ns++;
+    return l->slot[j];
+}
 
 static bool copy_run(const struct kw_run_row *r, void *ctx)
 {
     struct run_list *l = ctx;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 256;
-        struct run_copy *v = realloc(l->v, cap * sizeof(*v));
+        struct kw_run_row *v = realloc(l->v, cap * sizeof(*v));
         if (!v)
             return !(l->nomem = true);
         l->v = v;
         l->cap = cap;
     }
-    struct run_copy *c = &l->v[l->n++];
-    c->r = *r;
-    const char **f[9] = {&c->r.metric,   &c->r.status, &c->r.calendar,
-                         &c->r.level,    &c->r.tier,   &c->r.organisation,
-                         &c->r.category, &c->r.region, &c->r.channel};
-    for (int i = 0; i < 9; i++) {
-        c->s[i] = *f[i] ? strdup(*f[i]) : NULL;
-        *f[i] = c->s[i];
-    }
-    return true;
+    struct kw_run_row *c = &l->v[l->n++];
+    *c = *r;
+    const char **f[9] = {&c->metric,       &c->status,   &c->calendar, &c->level,  &c->tier,
+                         &c->organisation, &c->category, &c->region,   &c->channel};
+    for (int i = 0; i < 9; i++)
+        *f[i] = intern(l, *f[i]);
+    return !l->nomem;
 }
 
 static void free_runs(struct run_list *l)
 {
-    for (size_t i = 0; i < l->n; i++)
-        for (int k = 0; k < 9; k++)
-            free(l->v[i].s[k]);
+    for (size_t i = 0; i < l->caps; i++)
+        free(l->slot[i]);
+    free(l->slot);
     free(l->v);
 }
 
-static enum kw_code read_runs(struct kq *q, struct run_list *l)
+/* any_order: the caller's figures do not depend on the order of the runs
+ * (GET /kpis: counts, sums of whole seconds and sorted statistics), so the
+ * store need not sort them; the lists of breaches and of a drill keep
+ * their (ticket, metric, run) order. */
+static enum kw_code read_runs(struct kq *q, struct run_list *l, bool any_order)
 {
-    struct kw_run_filter f = {.from = q->from, .to = q->to, .now = q->now, .org_id = q->org};
+    struct kw_run_filter f = {
+        .from = q->from, .to = q->to, .now = q->now, .org_id = q->org, .any_order = any_order};
     if (kw_store_runs(q->x->wk->st, &f, copy_run, l, &q->err) != KW_OK)
         return q->err.code;
     kw_store_end_read(q->x->wk->st);
@@ -1113,9 +1144,9 @@ struct kwh_reply kwh_kpis(struct kwh_call *x)
         if (!group_or_fail(&q, b, &(struct dims){0}))
             break;
     struct run_list runs = {0};
-    enum kw_code rc = q.failed ? q.err.code : read_runs(&q, &runs);
+    enum kw_code rc = q.failed ? q.err.code : read_runs(&q, &runs, true);
     for (size_t i = 0; rc == KW_OK && i < runs.n && !q.failed; i++)
-        run_row(&runs.v[i].r, &q);
+        run_row(&runs.v[i], &q);
     free_runs(&runs);
     if (rc == KW_OK && !q.failed)
         rc = read_tickets(&q);
@@ -1251,10 +1282,10 @@ struct kwh_reply kwh_kpi_breaches(struct kwh_call *x)
         return out;
     }
     struct run_list runs = {0};
-    enum kw_code rc = read_runs(&q, &runs);
+    enum kw_code rc = read_runs(&q, &runs, false);
     struct breach_list l = {json_array(), (size_t)limit, false};
     for (size_t i = 0; rc == KW_OK && i < runs.n && !q.failed && !l.more; i++) {
-        const struct kw_run_row *r = &runs.v[i].r;
+        const struct kw_run_row *r = &runs.v[i];
         if (metric_index(&q, r->metric) < 0)
             continue;
         if (r->stopped_at != KW_STORE_NO_TIME && r->stopped_at >= q.from && r->stopped_at < q.to &&
@@ -1369,9 +1400,9 @@ struct kwh_reply kwh_kpi_tickets(struct kwh_call *x)
     enum kw_code rc = KW_OK;
     if (d.fig <= F_MTTR) {
         struct run_list runs = {0};
-        rc = read_runs(&q, &runs);
+        rc = read_runs(&q, &runs, false);
         for (size_t i = 0; rc == KW_OK && i < runs.n && !q.failed; i++)
-            run_row(&runs.v[i].r, &q);
+            run_row(&runs.v[i], &q);
         free_runs(&runs);
     } else
         rc = read_tickets(&q);

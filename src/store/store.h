@@ -844,9 +844,12 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
  * breached in it and not stopped before to, or open without a recorded
  * breach and a deadline in it before now (the breach not fired yet); of
  * org_id's tickets (0: all). With ticket != 0: all that ticket's runs
- * instead. In (ticket, metric, run) order; the row lives during fn. */
+ * instead. In (ticket, metric, run) order, or with any_order in whatever
+ * order the store reads them fastest (a caller whose figures do not depend
+ * on it); the row lives during fn. */
 struct kw_run_filter {
     int64_t from, to, now, org_id, ticket;
+    bool any_order;
 };
 enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
                            bool (*fn)(const struct kw_run_row *r, void *ctx), void *ctx,

@@ -12,6 +12,7 @@ enum stmt {
     S_RUNS_STORED,
     S_RUN_MEASURE,
     S_RUNS_PERIOD,
+    S_RUNS_PERIOD_ANY,
     S_RUNS_TICKET,
     S_TF_CREATED,
     S_TF_RESOLVED,
@@ -29,9 +30,13 @@ enum stmt {
 #define TF_COLS                                                                                    \
     "t.id, t.org_id, coalesce(t.commitment_id, 0), coalesce(t.team_id, 0),"                        \
     " coalesce(t.assignee_id, 0), t.level, t.tier, o.name, t.category, t.region, t.channel"
-#define TF_EVENTS(type)                                                                            \
-    "SELECT " TF_COLS ", e.at, coalesce(json_extract(e.body, '$.satisfaction'), 0),"               \
-    " coalesce(json_extract(e.body, '$.nps'), -1) FROM events e JOIN tickets t"                    \
+/* rated: the rating's satisfaction and nps; the others have none (0, -1),
+ * so their bodies are not parsed for them */
+#define TF_RATING                                                                                  \
+    "coalesce(json_extract(e.body, '$.satisfaction'), 0), coalesce(json_extract(e.body, '$.nps')," \
+    " -1)"
+#define TF_EVENTS(type, rating)                                                                    \
+    "SELECT " TF_COLS ", e.at, " rating " FROM events e JOIN tickets t"                            \
     " ON t.id = e.ticket_id JOIN orgs o ON o.id = t.org_id WHERE e.type = '" type "'"              \
     " AND e.at >= ?1 AND e.at < ?2 AND (?3 = 0 OR t.org_id = ?3)"
 #define TF_FROM " FROM tickets t JOIN orgs o ON o.id = t.org_id"
@@ -47,6 +52,11 @@ enum stmt {
     " deadline, breached_at, target, working, wall, paused_wall, measured_at, steady_from,"        \
     " coalesce(team_id, 0), coalesce(assignee_id, 0), calendar, level, tier, organisation,"        \
     " category, region, channel"
+
+#define RUNS_IN_PERIOD                                                                             \
+    "(?3 = 0 OR org_id = ?3) AND ((stopped_at >= ?1 AND stopped_at < ?2) OR (breached_at >= ?1"    \
+    " AND breached_at < ?2 AND (stopped_at IS NULL OR stopped_at >= ?2)) OR (stopped_at IS NULL"   \
+    " AND breached_at IS NULL AND deadline >= ?1 AND deadline < ?2 AND deadline < ?4))"
 
 static const char *const sql[S_COUNT] = {
     [S_RUNS_DEL] = "DELETE FROM kpi_runs WHERE ticket_id = ?1",
@@ -86,19 +96,19 @@ static const char *const sql[S_COUNT] = {
                       " channel = ?22, steady_from = ?23 WHERE ticket_id = ?1 AND metric = ?2"
                       " AND run = ?3",
     /* three ranges, each on its own partial index */
-    [S_RUNS_PERIOD] = "SELECT " RUN_COLS " FROM kpi_runs WHERE (?3 = 0 OR org_id = ?3) AND ("
-                      "(stopped_at >= ?1 AND stopped_at < ?2) OR (breached_at >= ?1 AND"
-                      " breached_at < ?2 AND (stopped_at IS NULL OR stopped_at >= ?2)) OR"
-                      " (stopped_at IS NULL AND breached_at IS NULL AND deadline >= ?1 AND"
-                      " deadline < ?2 AND deadline < ?4)) ORDER BY ticket_id, metric, run",
+    [S_RUNS_PERIOD] = "SELECT " RUN_COLS " FROM kpi_runs WHERE " RUNS_IN_PERIOD
+                      " ORDER BY ticket_id, metric, run",
+    /* the same in index order: no temporary B-tree to sort (half the
+     * statement's time on a month of 1,000,000 tickets) */
+    [S_RUNS_PERIOD_ANY] = "SELECT " RUN_COLS " FROM kpi_runs WHERE " RUNS_IN_PERIOD,
     [S_TF_CREATED] = "SELECT " TF_COLS ", t.created_at, 0, -1" TF_FROM
                      " WHERE t.created_at >= ?1 AND t.created_at < ?2 AND (?3 = 0 OR t.org_id = ?3)"
                      " ORDER BY t.id",
     /* by time on the partial index of each type (migration 017) */
-    [S_TF_RESOLVED] = TF_EVENTS("milestone") " AND json_extract(e.body, '$.milestone') ="
-                                             " 'resolved' ORDER BY t.id, e.at",
-    [S_TF_REOPENED] = TF_EVENTS("reopened") " ORDER BY t.id, e.at",
-    [S_TF_RATED] = TF_EVENTS("rating") " ORDER BY t.id, e.at",
+    [S_TF_RESOLVED] = TF_EVENTS("milestone", "0, -1") " AND json_extract(e.body, '$.milestone') ="
+                                                      " 'resolved' ORDER BY t.id, e.at",
+    [S_TF_REOPENED] = TF_EVENTS("reopened", "0, -1") " ORDER BY t.id, e.at",
+    [S_TF_RATED] = TF_EVENTS("rating", TF_RATING) " ORDER BY t.id, e.at",
     /* a ticket closed now whose last event came before ?2 was closed then */
     [S_TF_OPEN] = "SELECT " TF_COLS ", t.created_at, 0, -1" TF_FROM
                   " WHERE t.created_at < ?2 AND (?3 = 0 OR t.org_id = ?3) AND (t.state IN"
@@ -281,7 +291,7 @@ enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
         x = prep(st, S_RUNS_TICKET);
         sqlite3_bind_int64(x, 1, f->ticket);
     } else {
-        x = prep(st, S_RUNS_PERIOD);
+        x = prep(st, f->any_order ? S_RUNS_PERIOD_ANY : S_RUNS_PERIOD);
         sqlite3_bind_int64(x, 1, f->from);
         sqlite3_bind_int64(x, 2, f->to);
         sqlite3_bind_int64(x, 3, f->org_id);
