@@ -40,6 +40,18 @@ static enum kw_code sender_add(struct kw_store *st, int64_t id, const struct kw_
     return kwp_exec(st, PGS_MAIL_SENDER_ADD, &p, "store the mailbox's sender", err);
 }
 
+/* A mailbox insert or update PostgreSQL refused with SQLSTATE state. */
+static enum kw_code mailbox_refused(const char *state, const struct kw_mailbox *m,
+                                    struct kw_err *err)
+{
+    if (strcmp(state, "23505") == 0) /* unique_violation: the name */
+        return kw_err_set(err, KW_CONFLICT, "/name", "name: a mailbox named \"%s\" exists",
+                          m->name);
+    if (strcmp(state, "23503") == 0) /* foreign_key_violation */
+        return kw_err_set(err, KW_INVALID, "/org_id", "org_id or team_id: no such one");
+    return err->code;
+}
+
 static enum kw_code mailbox_insert(struct kw_store *st, const struct kw_mailbox *m, int64_t *id,
                                    struct kw_err *err)
 {
@@ -64,14 +76,8 @@ static enum kw_code mailbox_insert(struct kw_store *st, const struct kw_mailbox 
     kwp_int(&p, m->team_id);
     char state[6];
     PGresult *res = kwp_run(st, PGS_MAILBOX_INSERT, &p, "store the mailbox", state, err);
-    if (!res) {
-        if (strcmp(state, "23505") == 0) /* unique_violation: the name */
-            return kw_err_set(err, KW_CONFLICT, "/name", "name: a mailbox named \"%s\" exists",
-                              m->name);
-        if (strcmp(state, "23503") == 0) /* foreign_key_violation */
-            return kw_err_set(err, KW_INVALID, "/org_id", "org_id or team_id: no such one");
-        return err->code;
-    }
+    if (!res)
+        return mailbox_refused(state, m, err);
     *id = kwp_col_int(res, 0, 0);
     PQclear(res);
     return m->smtp_url ? sender_add(st, *id, m, err) : KW_OK;
@@ -159,14 +165,8 @@ static enum kw_code mailbox_update(struct kw_store *st, const struct kw_mailbox 
     kwp_int(&p, m->team_id);
     char state[6];
     PGresult *res = kwp_run(st, PGS_MAILBOX_UPDATE, &p, "change the mailbox", state, err);
-    if (!res) {
-        if (strcmp(state, "23505") == 0) /* unique_violation: the name */
-            return kw_err_set(err, KW_CONFLICT, "/name", "name: a mailbox named \"%s\" exists",
-                              m->name);
-        if (strcmp(state, "23503") == 0) /* foreign_key_violation */
-            return kw_err_set(err, KW_INVALID, "/org_id", "org_id or team_id: no such one");
-        return err->code;
-    }
+    if (!res)
+        return mailbox_refused(state, m, err);
     if (kwp_changed(res) == 0)
         return kw_err_set(err, KW_NOT_FOUND, "", "no such mailbox");
     struct kwp_params q = {0};
