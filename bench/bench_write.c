@@ -161,8 +161,8 @@ int main(void)
     double units = ws.units ? (double)ws.units : 1;
     printf("write: %ld creates from %d threads in %.1f s%s: %.0f/s (%ld failed; %llu commits, "
            "largest %llu)\n",
-           creates, clients, secs, no_log ? " without the log" : "", (double)creates / secs, atomic_load(&s.failed),
-           (unsigned long long)ws.batches, (unsigned long long)ws.largest);
+           creates, clients, secs, no_log ? " without the log" : "", (double)creates / secs,
+           atomic_load(&s.failed), (unsigned long long)ws.batches, (unsigned long long)ws.largest);
     double per = (double)(ws.work_ns + ws.commit_ns) / units / 1e3;
     printf("write: writer time per create %.1f us (%.1f us running the unit, %.1f us committing)"
            "   (target <= 25 us: ratio %.2f)\n",

@@ -451,8 +451,8 @@ enum kw_code kw_intake_apply(struct kw_unit *u, const struct kw_actor *who,
              * ticket a few notes and the writer a counter, not an event each */
             row.repeats++;
             if ((row.repeats & (row.repeats - 1)) == 0) {
-                snprintf(note, sizeof(note), "%s: the alert fired again (repeat %lld): %s",
-                         s->name, (long long)row.repeats, a->summary);
+                snprintf(note, sizeof(note), "%s: the alert fired again (repeat %lld): %s", s->name,
+                         (long long)row.repeats, a->summary);
                 rc = kw_ticket_comment(u, who, row.ticket_id, note, true, err);
             }
             out->outcome = "updated";
