@@ -132,17 +132,10 @@ enum kw_code kw_ticket_attach(struct kw_unit *u, const struct kw_actor *who, int
         return kw_err_set(err, KW_FORBIDDEN, "", "the system attaches no files");
     if (in->internal == 1 && kw_actor_customer(who))
         return kw_err_set(err, KW_FORBIDDEN, "/internal", "customers cannot attach internal files");
-    /* a merged duplicate's files live on its original, as its comments do
-     * (docs/policy.md "Links and merges") */
-    int64_t into = 0;
-    if (t.state && strcmp(t.state, "archived") == 0 &&
-        (rc = kw_ticket_merged_into(u->st, ticket, &into, err)) != KW_OK)
+    /* a merged duplicate's files live on its original, as its comments do */
+    if ((rc = kw_ticket_refuse_merged(u->st, ticket, t.state && strcmp(t.state, "archived") == 0,
+                                      "attach the file to", "files", err)) != KW_OK)
         return rc;
-    if (into)
-        return kw_err_set(err, KW_CONFLICT, "",
-                          "#%lld was merged into #%lld: attach the file to #%lld (a merged "
-                          "duplicate takes no files)",
-                          (long long)ticket, (long long)into, (long long)into);
     bool hidden = in->internal == 1;
     if (in->comment_seq) {
         struct comment_find c = {.seq = in->comment_seq};

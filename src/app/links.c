@@ -411,6 +411,18 @@ enum kw_code kw_ticket_merged_into(struct kw_store *st, int64_t ticket, int64_t 
     return kw_store_events(st, ticket, merge_event, into, err);
 }
 
+enum kw_code kw_ticket_refuse_merged(struct kw_store *st, int64_t ticket, bool archived,
+                                     const char *todo, const char *what, struct kw_err *err)
+{
+    int64_t into = 0;
+    enum kw_code rc = archived ? kw_ticket_merged_into(st, ticket, &into, err) : KW_OK;
+    if (rc != KW_OK || !into)
+        return rc;
+    return kw_err_set(err, KW_CONFLICT, "",
+                      "#%lld was merged into #%lld: %s #%lld (a merged duplicate takes no %s)",
+                      (long long)ticket, (long long)into, todo, (long long)into, what);
+}
+
 static enum kw_code merge_checks(struct kw_unit *u, const struct kw_actor *who,
                                  const struct side *d, const struct side *o, struct kw_err *err)
 {

@@ -429,16 +429,10 @@ enum kw_code kw_ticket_comment(struct kw_unit *u, const struct kw_actor *who, in
         (rc = staff_only(who, "/internal", "customers cannot write internal notes", err)) != KW_OK)
         return rc;
     /* a merged duplicate's conversation lives on its original, for every
-     * channel (docs/policy.md "Links and merges") */
-    int64_t into = 0;
-    if (f.state == KW_ST_ARCHIVED &&
-        (rc = kw_ticket_merged_into(u->st, ticket, &into, err)) != KW_OK)
+     * channel */
+    if ((rc = kw_ticket_refuse_merged(u->st, ticket, f.state == KW_ST_ARCHIVED, "comment on",
+                                      "comments", err)) != KW_OK)
         return rc;
-    if (into)
-        return kw_err_set(err, KW_CONFLICT, "",
-                          "#%lld was merged into #%lld: comment on #%lld (a merged duplicate "
-                          "takes no comments)",
-                          (long long)ticket, (long long)into, (long long)into);
     struct kw_event_rec r = {.kind = KW_EVENT_COMMENT, .text = text, .internal = internal};
     if ((rc = append(u, who, ticket, &r, NULL, err)) != KW_OK)
         return rc;
