@@ -3472,6 +3472,7 @@ Object.assign(STRINGS.en, {
   as_on_resolve: 'When resolved', as_restored: 'record “restored”', as_comment: 'a note only', as_per_minute: 'Payloads a minute',
   as_key_once: 'The key of {n} — copy it now, it is not shown again:', as_send_test: 'Send a test event',
   as_test_sent: 'Test event: {o}, ticket #{t}', as_example: 'Try it from a shell', as_stop_ask: 'Stop {n}? Its key is refused from then on',
+  as_rekey: 'New key', as_rekey_ask: 'Give {n} a new key? The old key is refused at once',
   as_stopped: 'stopped', as_none: 'No alert sources yet.', as_keep: '(default)', as_save_rules: 'Save rules',
   as_intro: 'Each monitoring system gets a source with its own key. Alerts open tickets; repeats add to them; resolved alerts record “restored” (docs/channels.md).',
 });
@@ -3495,6 +3496,7 @@ Object.assign(STRINGS.zh, {
   as_on_resolve: '告警恢复时', as_restored: '记录“已恢复”', as_comment: '仅添加备注', as_per_minute: '每分钟请求数',
   as_key_once: '{n} 的密钥——请立即复制，之后不再显示：', as_send_test: '发送测试事件',
   as_test_sent: '测试事件：{o}，工单 #{t}', as_example: '在命令行中试用', as_stop_ask: '停用 {n}？其密钥将被拒绝',
+  as_rekey: '更换密钥', as_rekey_ask: '为 {n} 更换密钥？旧密钥立即失效',
   as_stopped: '已停用', as_none: '尚无告警来源。', as_keep: '（默认）', as_save_rules: '保存规则',
   as_intro: '每个监控系统一个来源，各有自己的密钥。告警建立工单，重复告警追加到工单，恢复时记录“已恢复”（docs/channels.md）。',
 });
@@ -3677,6 +3679,12 @@ async function pageAlertSources(main) {
         h('button', { type: 'button', class: 'secondary edit-source', onclick: () => {
           tr.replaceWith(h('tr', { 'data-id': s.id, class: 'editing' }, h('td', { colspan: 6 }, editor(s))));
         } }, t('edit')), ' ',
+        twiceButton(t('as_rekey'), t('as_rekey_ask', { n: s.name }), async () => {
+          const r = await api('POST', `/intake/sources/${s.id}/key`);
+          toast(t('saved'));
+          await router();
+          showKey(r);
+        }, { class: 'secondary rekey-source' }), ' ',
         twiceButton(t('mb_stop'), t('as_stop_ask', { n: s.name }), async () => {
           await api('DELETE', `/intake/sources/${s.id}`);
           toast(t('saved'));

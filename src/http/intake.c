@@ -291,8 +291,8 @@ struct kwh_reply kwh_intake_sources_list(struct kwh_call *x)
 
 /* Source id as an audit snapshot, read in the unit (caller frees; NULL
  * when there is no such source): what a manager set, the rules nested as
- * JSON, never the key nor its digest ("key": "(set)"). */
-static enum kw_code source_snapshot(struct kw_store *st, int64_t id, char **json,
+ * JSON, never the key nor its digest ("key": key, "(set)" or "(changed)"). */
+static enum kw_code source_snapshot(struct kw_store *st, int64_t id, const char *key, char **json,
                                     struct kw_err *err)
 {
     *json = NULL;
@@ -305,7 +305,7 @@ static enum kw_code source_snapshot(struct kw_store *st, int64_t id, char **json
     json_t *rules = json_loads(s.rules ? s.rules : "[]", 0, NULL);
     json_t *o = json_pack(
         "{s:I, s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:o, s:s, s:I, s:b, s:I}", "id", (json_int_t)s.id,
-        "name", s.name, "kind", s.kind, "key", "(set)", "org_id", (json_int_t)s.org_id, "team_id",
+        "name", s.name, "kind", s.kind, "key", key, "org_id", (json_int_t)s.org_id, "team_id",
         kwh_id_or_null(s.team_id), "category", kwh_nullable(s.category), "level", s.level, "rules",
         rules ? rules : json_array(), "on_resolve", s.on_resolve, "per_minute",
         (json_int_t)s.per_minute, "active", s.active, "acting_user", (json_int_t)s.acting_user);
@@ -319,10 +319,10 @@ static enum kw_code source_snapshot(struct kw_store *st, int64_t id, char **json
  * change left it as it was. */
 static enum kw_code source_audit(struct kw_store *st, const struct kw_actor *who, int64_t now,
                                  int64_t id, const char *action, const char *before,
-                                 struct kw_err *err)
+                                 const char *key, struct kw_err *err)
 {
     char *after = NULL;
-    enum kw_code rc = source_snapshot(st, id, &after, err);
+    enum kw_code rc = source_snapshot(st, id, key, &after, err);
     if (rc == KW_OK && !(before && after && strcmp(before, after) == 0))
         rc = kw_audit(st, who, now, "intake_source", id, action, before, after, err);
     free(after);
@@ -341,7 +341,8 @@ static enum kw_code source_insert(struct kw_store *st, void *ctx, struct kw_err 
 {
     struct source_unit *c = ctx;
     enum kw_code rc = kw_store_intake_insert(st, &c->s, c->digest, &c->id, err);
-    return rc == KW_OK ? source_audit(st, &c->who, c->now, c->id, "create", NULL, err) : rc;
+    return rc == KW_OK ? source_audit(st, &c->who, c->now, c->id, "create", NULL, "(set)", err)
+                       : rc;
 }
 
 #define SRC(m) offsetof(struct source_unit, s.m)
@@ -489,11 +490,11 @@ static enum kw_code source_stop(struct kw_store *st, void *ctx, struct kw_err *e
 {
     struct stop_unit *c = ctx;
     char *before = NULL;
-    enum kw_code rc = source_snapshot(st, c->id, &before, err);
+    enum kw_code rc = source_snapshot(st, c->id, "(set)", &before, err);
     if (rc == KW_OK)
         rc = kw_store_intake_deactivate(st, c->id, err);
     if (rc == KW_OK)
-        rc = source_audit(st, &c->who, c->now, c->id, "deactivate", before, err);
+        rc = source_audit(st, &c->who, c->now, c->id, "deactivate", before, "(set)", err);
     free(before);
     return rc;
 }
@@ -507,6 +508,59 @@ struct kwh_reply kwh_intake_source_delete(struct kwh_call *x)
     kwh_log_event(x->h, "mod=intake event=source.stopped source=%lld actor=%lld", (long long)c.id,
                   (long long)x->me.id);
     return kwh_ok(204, NULL);
+}
+
+/* ---- a new key for a source ---- */
+
+struct rekey_unit {
+    int64_t id, now;
+    struct kw_actor who;
+    unsigned char digest[KW_HASH_BYTES];
+};
+
+static enum kw_code source_rekey(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct rekey_unit *c = ctx;
+    struct kw_intake_source s;
+    enum kw_code rc = kw_store_intake_get(st, NULL, c->id, &s, err);
+    if (rc != KW_OK)
+        return rc == KW_NOT_FOUND ? kw_err_set(err, KW_NOT_FOUND, "", "no such alert source") : rc;
+    if (!s.active)
+        return kw_err_set(err, KW_CONFLICT, "",
+                          "the alert source was stopped: create a new one instead");
+    char *before = NULL;
+    rc = source_snapshot(st, c->id, "(set)", &before, err);
+    if (rc == KW_OK)
+        rc = kw_store_intake_rekey(st, c->id, c->digest, err);
+    if (rc == KW_OK)
+        rc = source_audit(st, &c->who, c->now, c->id, "rekey", before, "(changed)", err);
+    free(before);
+    return rc;
+}
+
+/* POST /intake/sources/{id}/key: a new key, shown once in the answer; the
+ * old key is refused from the commit on (a leaked key is replaced without
+ * losing the source's alerts and their tickets). */
+struct kwh_reply kwh_intake_source_rekey(struct kwh_call *x)
+{
+    struct kwh_reply out;
+    struct kw_err err = {0};
+    struct rekey_unit c = {.id = x->arg.id, .now = x->now, .who = kwh_actor(x)};
+    char key[KW_TOKEN_BUF];
+    if (kw_token_mint(key, &err) != KW_OK)
+        return kwh_problem(&err);
+    kw_token_digest(key, c.digest);
+    if (!kwh_write_unit(x, source_rekey, &c, &out))
+        return out;
+    struct kw_intake_source s;
+    if (kw_store_intake_get(x->wk->st, NULL, c.id, &s, &err) != KW_OK)
+        return kwh_problem(&err);
+    json_t *body = source_json(&s);
+    kw_store_end_read(x->wk->st);
+    json_object_set_new(body, "key", json_string(key));
+    kwh_log_event(x->h, "mod=intake event=source.rekeyed source=%lld actor=%lld", (long long)c.id,
+                  (long long)x->me.id);
+    return kwh_ok(200, body);
 }
 
 /* ---- PATCH: the mapping rules and defaults of a source ---- */
@@ -535,11 +589,11 @@ static enum kw_code source_update(struct kw_store *st, void *ctx, struct kw_err 
 {
     struct patch_unit *c = ctx;
     char *before = NULL;
-    enum kw_code rc = source_snapshot(st, c->s.id, &before, err);
+    enum kw_code rc = source_snapshot(st, c->s.id, "(set)", &before, err);
     if (rc == KW_OK)
         rc = kw_store_intake_update(st, &c->s, err);
     if (rc == KW_OK)
-        rc = source_audit(st, &c->who, c->now, c->s.id, "update", before, err);
+        rc = source_audit(st, &c->who, c->now, c->s.id, "update", before, "(set)", err);
     free(before);
     return rc;
 }

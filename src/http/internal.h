@@ -607,6 +607,7 @@ struct kwh_reply kwh_intake_sources_list(struct kwh_call *x);
 struct kwh_reply kwh_intake_sources_create(struct kwh_call *x);
 struct kwh_reply kwh_intake_source_delete(struct kwh_call *x);
 struct kwh_reply kwh_intake_source_patch(struct kwh_call *x);
+struct kwh_reply kwh_intake_source_rekey(struct kwh_call *x);
 /* mailboxes.c: e-mail in (engine/fetch.h, app/mailin.h) */
 struct kwh_reply kwh_mailboxes_list(struct kwh_call *x);
 struct kwh_reply kwh_mailboxes_create(struct kwh_call *x);

@@ -200,6 +200,8 @@ static const struct kwh_route routes[] = {
     {"POST", "/api/v1/intake/sources", kwh_intake_sources_create, NULL, MANAGERS, INTAKE_WHY},
     {"PATCH", "/api/v1/intake/sources/{id}", kwh_intake_source_patch, NULL, MANAGERS, INTAKE_WHY},
     {"DELETE", "/api/v1/intake/sources/{id}", kwh_intake_source_delete, NULL, MANAGERS, INTAKE_WHY},
+    {"POST", "/api/v1/intake/sources/{id}/key", kwh_intake_source_rekey, NULL, MANAGERS,
+     INTAKE_WHY},
     {"GET", "/api/v1/mailboxes", kwh_mailboxes_list, NULL, MANAGERS, MAIL_WHY},
     {"POST", "/api/v1/mailboxes", kwh_mailboxes_create, NULL, MANAGERS, MAIL_WHY},
     {"PATCH", "/api/v1/mailboxes/{id}", kwh_mailbox_patch, NULL, MANAGERS, MAIL_WHY},

@@ -1304,6 +1304,10 @@ enum kw_code kw_store_intake_deactivate(struct kw_store *st, int64_t id, struct 
  * KW_NOT_FOUND, KW_CONFLICT for a name in use. */
 enum kw_code kw_store_intake_update(struct kw_store *st, const struct kw_intake_source *s,
                                     struct kw_err *err);
+/* Give source id a new key (its digest): the old key is refused from then
+ * on. KW_NOT_FOUND. */
+enum kw_code kw_store_intake_rekey(struct kw_store *st, int64_t id,
+                                   const unsigned char digest[KW_HASH_BYTES], struct kw_err *err);
 
 /* One dedup key of a source: the ticket it opened, whether the alert is
  * open there, how many repeats it had. */

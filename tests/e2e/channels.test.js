@@ -90,6 +90,22 @@ const DEAD = process.env.DEAD_PORT;
       assert.equal(await en.locator('#source-key pre.key').count(), 0, 'the key is not shown again');
     });
 
+    await step('a new key for the source (asked twice), shown once, works, and is audited', async () => {
+      const row = en.locator('#sources tr[data-id]', { hasText: 'zabbix-e2e' });
+      const id = await row.getAttribute('data-id');
+      await row.locator('.rekey-source').click();
+      await row.locator('.rekey-source').click();
+      await en.waitForSelector('#source-key pre.key');
+      const key = await en.textContent('#source-key pre.key');
+      assert.match(key, /^kw_/);
+      const post = (k) => en.evaluate(async ([k]) => (await fetch('/api/v1/intake/events', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ routing_key: k, event_action: 'trigger', dedup_key: 'rekey-e2e', payload: { summary: 'rekey', source: 'e2e', severity: 'info' } }) })).status, [k]);
+      assert.equal(await post(key), 202, 'the new key works');
+      const audit = await en.evaluate(async ([id]) => (await (await fetch(`/api/v1/audit?kind=intake_source&limit=500`)).json()).changes
+        .filter((c) => c.object === Number(id) && c.action === 'rekey').length, [id]);
+      assert.equal(audit, 1, 'the new key is in the audit trail');
+    });
+
     await step('the ticket says it came from monitoring', async () => {
       await en.goto(BASE + `/#/t/${ticket}`);
       await en.waitForSelector('#channel');

@@ -267,6 +267,23 @@ is "the new rule decides level and team" 200 '.level == "L1" and .team_id == '"$
 req PATCH "/api/v1/intake/sources/$EV_ID" '{"rules":null}' "$MGR"
 is "rules: null removes every rule" 200 '.rules == []'
 
+# --- a new key for a source (a leaked key is replaced; the source keeps its alerts) ---
+req POST "/api/v1/intake/sources/$EV_ID/key" "" "$AGENT"
+is "agents do not re-issue keys" 403
+req POST /api/v1/intake/sources/999999/key "" "$MGR"
+is "a new key for an unknown source" 404
+req POST "/api/v1/intake/sources/$EV_ID/key" "" "$MGR"
+is "a manager re-issues the key; the new one is shown once" 200 \
+    '.id == '"$EV_ID"' and .kind == "events" and (.key | length) > 20 and .key != "'"$EV_KEY"'"'
+NEW_EV_KEY=$(jq -r .key "$TMP/body")
+post events "$DB01" ""
+is "the old key is refused at once" 401
+post events "$(jq -c --arg k "$NEW_EV_KEY" '.routing_key = $k' <<<"$DB01")" ""
+is "the new key works, and the source's open alert is still deduplicated" 202 \
+    '.results[0].outcome != "created"'
+req GET /api/v1/intake/sources "" "$MGR"
+is "the list still never shows a key" 200 'all(.sources[]; has("key") | not)'
+
 # --- stopping a source ---
 req DELETE "/api/v1/intake/sources/$AM_ID" "" "$AGENT"
 is "agents do not stop sources" 403
@@ -276,6 +293,8 @@ post alertmanager "$DIR/alertmanager-firing.json" "$AM_KEY"
 is "its key is refused from then on" 401
 req DELETE /api/v1/intake/sources/999999 "" "$MGR"
 is "an unknown source" 404
+req POST "/api/v1/intake/sources/$AM_ID/key" "" "$MGR"
+is "a stopped source gets no new key" 409 '.detail | contains("stopped")'
 req GET "/api/v1/tickets/$DISK/verify" "" "$MGR"
 is "the monitoring ticket's chain verifies" 200 '.valid == true'
 
@@ -285,6 +304,10 @@ req GET "/api/v1/audit?kind=intake_source&limit=500" "" "$MGR"
 is "creating and stopping a source are audit entries by the manager" 200 \
     '([.changes[] | select(.object == '"$AM_ID"') | .action] | sort) == ["create","deactivate"] and
      all(.changes[]; .actor == '"$MGR_ID"' and .kind == "intake_source")'
+is "a new key is an audit entry: (set) before, (changed) after, nothing else changed" 200 \
+    '[.changes[] | select(.object == '"$EV_ID"' and .action == "rekey")] | length == 1 and
+     .[0].before.key == "(set)" and .[0].after.key == "(changed)" and
+     (.[0].before | del(.key)) == (.[0].after | del(.key))'
 is "stopping: active before, not after" 200 \
     '.changes[] | select(.object == '"$AM_ID"' and .action == "deactivate") | .before.active == true and .after.active == false and .after.key == "(set)"'
 is "a new source: no before, its rules as JSON after" 200 \
@@ -293,7 +316,7 @@ is "editing the rules: the rules before and after" 200 \
     '[.changes[] | select(.object == '"$EV_ID"' and .action == "update" and (.before.rules | length) == 1 and .after.rules == [])] | length == 1'
 jq -r '.changes[] | [.before, .after] | tostring' "$TMP/body" >"$TMP/audit.txt"
 KEYS_FOUND=0
-for k in "$AM_KEY" "$EV_KEY"; do grep -qF "$k" "$TMP/audit.txt" && KEYS_FOUND=1; done
+for k in "$AM_KEY" "$EV_KEY" "$NEW_EV_KEY"; do grep -qF "$k" "$TMP/audit.txt" && KEYS_FOUND=1; done
 ! grep -q digest "$TMP/audit.txt" && [ "$KEYS_FOUND" -eq 0 ]
 check "no intake key (nor its digest) is in the audit trail" $?
 N_AUDIT=$(jq '.changes | length' "$TMP/body")

@@ -4888,6 +4888,15 @@ static void test_intake(void **state)
     assert_true(got.active);
     expect_code("an unknown key", kw_store_intake_get(c->st, d2, 0, &got, &err), KW_NOT_FOUND, &err,
                 NULL);
+    /* a new key: the old one is unknown from then on */
+    unsigned char d3[KW_HASH_BYTES] = {3};
+    MUST(kw_store_intake_rekey(c->st, id, d3, &err));
+    expect_code("the replaced key", kw_store_intake_get(c->st, d1, 0, &got, &err), KW_NOT_FOUND,
+                &err, NULL);
+    MUST(kw_store_intake_get(c->st, d3, 0, &got, &err));
+    assert_int_equal(got.id, id);
+    expect_code("a new key for an unknown source", kw_store_intake_rekey(c->st, 999999, d2, &err),
+                KW_NOT_FOUND, &err, NULL);
     MUST(kw_store_intake_deactivate(c->st, id, &err));
     MUST(kw_store_intake_get(c->st, NULL, id, &got, &err));
     assert_false(got.active);

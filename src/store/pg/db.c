@@ -344,6 +344,7 @@ const char *const kwp_sql[PGS_COUNT] = {
     [PGS_INTAKE_UPDATE] = "UPDATE intake_sources SET name = $2, org_id = $3,"
                           " team_id = nullif($4::bigint, 0), category = $5, level = $6,"
                           " rules = $7, on_resolve = $8, per_minute = $9 WHERE id = $1",
+    [PGS_INTAKE_REKEY] = "UPDATE intake_sources SET key_digest = $2 WHERE id = $1",
     [PGS_ALERT_GET] = "SELECT ticket_id, open, repeats, updated_at FROM alerts"
                       " WHERE source_id = $1 AND dedup_key = $2",
     [PGS_ALERT_PUT] = "INSERT INTO alerts(source_id, dedup_key, ticket_id, open, repeats,"

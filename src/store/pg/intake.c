@@ -114,6 +114,19 @@ enum kw_code kw_store_intake_deactivate(struct kw_store *st, int64_t id, struct 
     return kwp_changed(res) ? KW_OK : kw_err_set(err, KW_NOT_FOUND, "", "no such alert source");
 }
 
+enum kw_code kw_store_intake_rekey(struct kw_store *st, int64_t id,
+                                   const unsigned char digest[KW_HASH_BYTES], struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, id);
+    kwp_bytes(&p, digest, KW_HASH_BYTES);
+    PGresult *res = kwp_run(st, PGS_INTAKE_REKEY, &p, "change the alert source's key", NULL, err);
+    if (!res)
+        return err->code;
+    return kwp_changed(res) ? KW_OK : kw_err_set(err, KW_NOT_FOUND, "", "no such alert source");
+}
+
 enum kw_code kw_store_intake_update(struct kw_store *st, const struct kw_intake_source *s,
                                     struct kw_err *err)
 {

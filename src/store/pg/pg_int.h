@@ -170,6 +170,7 @@ enum pgs {
     PGS_INTAKES,
     PGS_INTAKE_DEACTIVATE,
     PGS_INTAKE_UPDATE,
+    PGS_INTAKE_REKEY,
     PGS_ALERT_GET,
     PGS_ALERT_PUT,
     /* mail.c: mailboxes, the mails taken, message ids, mail out */

@@ -12,6 +12,7 @@ enum stmt {
     S_ALERT_GET,
     S_ALERT_PUT,
     S_UPDATE,
+    S_REKEY,
     S_COUNT
 };
 
@@ -29,6 +30,7 @@ static const char *const sql[S_COUNT] = {
     [S_UPDATE] = "UPDATE intake_sources SET name = ?2, org_id = ?3, team_id = ?4, category = ?5,"
                  " level = ?6, rules = ?7, on_resolve = ?8, per_minute = ?9 WHERE id = ?1",
     [S_DEACTIVATE] = "UPDATE intake_sources SET active = 0 WHERE id = ?1",
+    [S_REKEY] = "UPDATE intake_sources SET key_digest = ?2 WHERE id = ?1",
     [S_ALERT_GET] = "SELECT ticket_id, open, repeats, updated_at FROM alerts"
                     " WHERE source_id = ?1 AND dedup_key = ?2",
     [S_ALERT_PUT] = "INSERT OR REPLACE INTO alerts(source_id, dedup_key, ticket_id, open, repeats,"
@@ -131,6 +133,21 @@ enum kw_code kw_store_intake_deactivate(struct kw_store *st, int64_t id, struct 
     sqlite3_reset(x);
     if (rc != SQLITE_DONE)
         return kws_fail(st, err, "stop the alert source");
+    if (sqlite3_changes(st->db) == 0)
+        return kw_err_set(err, KW_NOT_FOUND, "", "no such alert source");
+    return KW_OK;
+}
+
+enum kw_code kw_store_intake_rekey(struct kw_store *st, int64_t id,
+                                   const unsigned char digest[KW_HASH_BYTES], struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_REKEY);
+    sqlite3_bind_int64(x, 1, id);
+    sqlite3_bind_blob(x, 2, digest, KW_HASH_BYTES, SQLITE_STATIC);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "change the alert source's key");
     if (sqlite3_changes(st->db) == 0)
         return kw_err_set(err, KW_NOT_FOUND, "", "no such alert source");
     return KW_OK;
