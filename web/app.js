@@ -3474,7 +3474,7 @@ Object.assign(STRINGS.en, {
   as_test_sent: 'Test event: {o}, ticket #{t}', as_example: 'Try it from a shell', as_stop_ask: 'Stop {n}? Its key is refused from then on',
   as_rekey: 'New key', as_rekey_ask: 'Give {n} a new key? The old key is refused at once',
   as_stopped: 'stopped', as_none: 'No alert sources yet.', as_keep: '(default)', as_save_rules: 'Save rules',
-  as_intro: 'Each monitoring system gets a source with its own key. Alerts open tickets; repeats add to them; resolved alerts record “restored” (docs/channels.md).',
+  as_intro: 'Each monitoring system gets a source with its own key. Alerts open tickets; repeats are counted on them (a note at the 1st, 2nd, 4th, 8th… repeat); resolved alerts record “restored” (docs/channels.md).',
 });
 Object.assign(STRINGS.zh, {
   mailboxes: '邮箱', alert_sources: '告警来源', mb_server: '服务器', mb_url: 'IMAP 地址',
@@ -3498,7 +3498,7 @@ Object.assign(STRINGS.zh, {
   as_test_sent: '测试事件：{o}，工单 #{t}', as_example: '在命令行中试用', as_stop_ask: '停用 {n}？其密钥将被拒绝',
   as_rekey: '更换密钥', as_rekey_ask: '为 {n} 更换密钥？旧密钥立即失效',
   as_stopped: '已停用', as_none: '尚无告警来源。', as_keep: '（默认）', as_save_rules: '保存规则',
-  as_intro: '每个监控系统一个来源，各有自己的密钥。告警建立工单，重复告警追加到工单，恢复时记录“已恢复”（docs/channels.md）。',
+  as_intro: '每个监控系统一个来源，各有自己的密钥。告警建立工单，重复告警计入工单（第 1、2、4、8… 次重复时记一条备注），恢复时记录“已恢复”（docs/channels.md）。',
 });
 
 // What the channel pages choose from: organisations, teams, the commitment's levels and categories.
