@@ -349,7 +349,6 @@ bool kwh_write_async(struct kwh_call *x, kw_write_fn fn, void *ctx, kwh_cont_fn 
     struct kw_http *h = x->h;
     struct kwh_jobs *q = &h->jobs;
     struct kwh_req *r = x->req;
-    kw_store_end_read(x->wk->st); /* hold no snapshot while the unit waits */
     bool hand = false;
     if (r) {
         pthread_mutex_lock(&q->mu);
@@ -358,6 +357,7 @@ bool kwh_write_async(struct kwh_call *x, kw_write_fn fn, void *ctx, kwh_cont_fn 
         pthread_mutex_unlock(&q->mu);
     }
     if (!hand) {
+        kw_store_end_read(x->wk->st); /* hold no snapshot while waiting */
         struct kw_err err = {0};
         enum kw_code rc = kw_writer_run(h->w, fn, ctx, &err);
         *out = cont(ctx, rc, &err);
@@ -369,6 +369,8 @@ bool kwh_write_async(struct kwh_call *x, kw_write_fn fn, void *ctx, kwh_cont_fn 
     r->cont_ctx = ctx;
     r->err = (struct kw_err){0};
     r->queued = true;
+    /* the worker (and its snapshot) is given back as soon as the handler
+     * returns, on this thread: no kw_store_end_read here as well */
     MHD_suspend_connection(x->c); /* before the writer can resume it */
     x->pending = true;
     if (kw_writer_submit(h->w, fn, ctx, &r->err, async_done, r) != KW_OK)
