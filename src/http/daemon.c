@@ -325,6 +325,59 @@ static bool jobs_start(struct kw_http *h)
     return q->n_threads > 0;
 }
 
+/* ---- write units handed over from an I/O thread: the writer resumes the
+ * connection after its commit, and no thread waits for it in between
+ * (a thread switch less each way than through a handler thread) ---- */
+
+static void async_done(void *ctx, enum kw_code rc)
+{
+    struct kwh_req *r = ctx;
+    struct MHD_Connection *c = r->conn;
+    struct kwh_jobs *q = &r->h->jobs;
+    r->rc = rc;
+    atomic_store(&r->done, true);
+    MHD_resume_connection(c); /* r may be gone from here on */
+    pthread_mutex_lock(&q->mu);
+    if (--q->n_async == 0)
+        pthread_cond_broadcast(&q->async_cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+bool kwh_write_async(struct kwh_call *x, kw_write_fn fn, void *ctx, kwh_cont_fn cont,
+                     struct kwh_reply *out)
+{
+    struct kw_http *h = x->h;
+    struct kwh_jobs *q = &h->jobs;
+    struct kwh_req *r = x->req;
+    bool hand = false;
+    if (r) {
+        pthread_mutex_lock(&q->mu);
+        hand = !q->async_stop;
+        q->n_async += hand;
+        pthread_mutex_unlock(&q->mu);
+    }
+    if (!hand) {
+        kw_store_end_read(x->wk->st); /* hold no snapshot while waiting */
+        struct kw_err err = {0};
+        enum kw_code rc = kw_writer_run(h->w, fn, ctx, &err);
+        *out = cont(ctx, rc, &err);
+        return false;
+    }
+    r->conn = x->c;
+    r->h = h;
+    r->cont = cont;
+    r->cont_ctx = ctx;
+    r->err = (struct kw_err){0};
+    r->queued = true;
+    /* the worker (and its snapshot) is given back as soon as the handler
+     * returns, on this thread: no kw_store_end_read here as well */
+    MHD_suspend_connection(x->c); /* before the writer can resume it */
+    x->pending = true;
+    if (kw_writer_submit(h->w, fn, ctx, &r->err, async_done, r) != KW_OK)
+        async_done(r, r->err.code ? r->err.code : KW_STORE);
+    return true;
+}
+
 /* Run what is queued, then end the handler threads. */
 static void jobs_stop(struct kw_http *h)
 {
@@ -454,21 +507,34 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_size = 0;
         return MHD_YES;
     }
-    if (r->queued) /* resumed: its handler thread is done, or woken early */
-        return atomic_load(&r->done) ? reply(h, c, method, url, r) : MHD_YES;
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && enqueue(h, c, url, method, r))
+    if (r->queued) { /* resumed: its handler thread or write unit is done, or woken early */
+        if (!atomic_load(&r->done))
+            return MHD_YES;
+        if (r->cont) { /* kwh_write_async's unit committed: its reply, made here */
+            kwh_cont_fn cont = r->cont;
+            r->cont = NULL;
+            r->rep = cont(r->cont_ctx, r->rc, &r->err);
+        }
+        return reply(h, c, method, url, r);
+    }
+    bool inline_write = kwh_writes_inline(method, url);
+    if (!inline_write && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+        enqueue(h, c, url, method, r))
         return MHD_YES;
     struct kwh_call x = {.h = h,
                          .c = c,
                          .r = r,
                          .method = method,
                          .now = h->clock.now(h->clock.ctx),
-                         .route = KWH_ROUTE_NONE};
+                         .route = KWH_ROUTE_NONE,
+                         .req = inline_write ? r : NULL};
     enum MHD_Result streamed;
     if (answer(&x, r, url, &streamed)) {
         log_request(h, method, url, x.status ? x.status : 200, r);
         return streamed;
     }
+    if (x.pending) /* suspended; the writer resumes it after its commit */
+        return MHD_YES;
     return reply(h, c, method, url, r);
 }
 
@@ -481,6 +547,11 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (r) {
         if (r->reserved)
             atomic_fetch_sub(&h->uploading, r->reserved);
+        if (r->cont) { /* closed before its reply was made: still free what it holds */
+            struct kwh_reply lost = r->cont(r->cont_ctx, r->rc, &r->err);
+            json_decref(lost.json);
+            free(lost.text);
+        }
         kw_buf_release(&r->body);
         json_decref(r->rep.json);
         free(r->rep.text);
@@ -633,6 +704,7 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
     pthread_mutex_init(&h->conns_mu, NULL);
     pthread_mutex_init(&h->jobs.mu, NULL);
     pthread_cond_init(&h->jobs.cv, NULL);
+    pthread_cond_init(&h->jobs.async_cv, NULL);
     kw_sla_init(&h->wsla);
     kwh_feed_init(&h->feed);
     if (!kwh_feed_start(h) || !jobs_start(h) || !kwh_conns_start(h)) {
@@ -675,8 +747,13 @@ void kw_http_stop(struct kw_http *h)
         if (fd != MHD_INVALID_SOCKET)
             close(fd);
     }
-    kwh_feed_stop(&h->feed); /* the live streams are woken, and end */
-    jobs_stop(h);            /* the requests queued are answered; later ones here */
+    kwh_feed_stop(&h->feed);         /* the live streams are woken, and end */
+    jobs_stop(h);                    /* the requests queued are answered; later ones here */
+    pthread_mutex_lock(&h->jobs.mu); /* the units handed over commit, and resume theirs */
+    h->jobs.async_stop = true;
+    while (h->jobs.n_async)
+        pthread_cond_wait(&h->jobs.async_cv, &h->jobs.mu);
+    pthread_mutex_unlock(&h->jobs.mu);
     if (h->d)
         MHD_stop_daemon(h->d); /* nothing is suspended any more */
     kwh_conns_stop(h);
@@ -695,6 +772,7 @@ void kw_http_stop(struct kw_http *h)
     pthread_mutex_destroy(&h->conns_mu);
     pthread_mutex_destroy(&h->jobs.mu);
     pthread_cond_destroy(&h->jobs.cv);
+    pthread_cond_destroy(&h->jobs.async_cv);
     kwh_metrics_free(&h->metrics);
     free(h);
 }

@@ -6,6 +6,9 @@
  * routing_key in an events body), with a per-source rate (a token bucket of
  * per_minute events a minute) and a body limit of KWH_INTAKE_MAX_BODY; and
  * the managers' administration of the sources (the key is shown once).
+ * The intake runs on its I/O thread (kwh_writes_inline): it reads the source
+ * and parses there, and its connection waits suspended for the writer's
+ * commit (kwh_write_async), no thread with it.
  * Creating, changing and stopping a source are audit entries (kind
  * "intake_source", docs/policy.md "The audit trail"); the key is never in
  * them, not even its digest ("key": "(set)").
@@ -88,27 +91,43 @@ static void source_copy_of(const struct kw_intake_source *s, struct source_copy 
         c->rules = json_array();
 }
 
-struct intake_unit {
+/* One intake request from its parse to its reply: on the heap, since its
+ * unit may commit after the handler returned (kwh_write_async). */
+struct intake_call {
     struct kw_http *h;
     struct kw_actor who;
     struct kw_intake src;
-    const struct kw_alerts *as;
+    struct source_copy sc;
+    json_t *body; /* owned: the alerts' strings point into it */
+    struct kw_alerts as;
     struct kw_alert_out *outs;
     int64_t now;
+    bool events;
 };
+
+static void intake_call_free(struct intake_call *c)
+{
+    if (!c)
+        return;
+    free(c->outs);
+    kw_alerts_release(&c->as);
+    json_decref(c->sc.rules);
+    json_decref(c->body);
+    free(c);
+}
 
 static enum kw_code intake_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
-    struct intake_unit *c = ctx;
-    for (size_t i = 0; i < c->as->n; i++) {
+    struct intake_call *c = ctx;
+    for (size_t i = 0; i < c->as.n; i++) {
         struct kw_unit u = {.st = st,
                             .clocks = c->h->clocks,
                             .sla = &c->h->wsla,
                             .now = c->now,
                             .fire_at = KW_STORE_NO_TIME};
-        enum kw_code rc = kw_intake_apply(&u, &c->who, &c->src, &c->as->a[i], &c->outs[i], err);
+        enum kw_code rc = kw_intake_apply(&u, &c->who, &c->src, &c->as.a[i], &c->outs[i], err);
         if (rc != KW_OK) {
-            if (c->as->n > 1 && !strchr(err->msg, '[')) { /* say which alert */
+            if (c->as.n > 1 && !strchr(err->msg, '[')) { /* say which alert */
                 char msg[sizeof(err->msg)];
                 memcpy(msg, err->msg, sizeof(msg));
                 int k = snprintf(err->msg, sizeof(err->msg), "alerts[%zu]: ", i);
@@ -122,6 +141,37 @@ static enum kw_code intake_unit(struct kw_store *st, void *ctx, struct kw_err *e
     return KW_OK;
 }
 
+/* The 202 of a committed payload (or the unit's problem); frees c. */
+static struct kwh_reply intake_reply(void *ctx, enum kw_code rc, const struct kw_err *err)
+{
+    struct intake_call *c = ctx;
+    struct kwh_reply out;
+    if (rc != KW_OK) {
+        out = kwh_problem(err);
+        intake_call_free(c);
+        return out;
+    }
+    json_t *results = json_array();
+    for (size_t i = 0; i < c->as.n; i++) {
+        const struct kw_alert_out *o = &c->outs[i];
+        if (o->ticket)
+            kw_engine_schedule(c->h->engine, o->ticket, o->fire_at);
+        json_array_append_new(results,
+                              json_pack("{s:s, s:s, s:o}", "dedup_key", c->as.a[i].key, "outcome",
+                                        o->outcome, "ticket_id", kwh_id_or_null(o->ticket)));
+        if (strcmp(o->outcome, "ignored") != 0)
+            kwh_log_event(c->h, "mod=intake event=alert.%s source=%lld ticket=%lld", o->outcome,
+                          (long long)c->sc.s.id, (long long)o->ticket);
+    }
+    json_t *body = json_pack("{s:s, s:s, s:o}", "status", "success", "message", "Event processed",
+                             "results", results);
+    if (c->events && c->as.n == 1) /* PagerDuty's answer names the key (made when none was given) */
+        json_object_set_new(body, "dedup_key", json_string(c->as.a[0].key));
+    out = kwh_ok(202, body);
+    intake_call_free(c);
+    return out;
+}
+
 /* The key the request came with: Authorization: Bearer KEY, or (events)
  * the body's routing_key. */
 static const char *key_of(struct kwh_call *x, json_t *body, bool events)
@@ -130,6 +180,15 @@ static const char *key_of(struct kwh_call *x, json_t *body, bool events)
     if (a && strncasecmp(a, "Bearer ", 7) == 0 && a[7])
         return a + 7;
     return events ? json_string_value(json_object_get(body, "routing_key")) : NULL;
+}
+
+bool kwh_writes_inline(const char *method, const char *url)
+{
+    static const char pre[] = "/api/v1/intake/";
+    if (strcmp(method, "POST") != 0 || strncmp(url, pre, sizeof(pre) - 1) != 0)
+        return false;
+    const char *k = url + sizeof(pre) - 1;
+    return strcmp(k, "events") == 0 || strcmp(k, "alertmanager") == 0 || strcmp(k, "grafana") == 0;
 }
 
 static struct kwh_reply intake(struct kwh_call *x, const char *kind)
@@ -142,16 +201,20 @@ static struct kwh_reply intake(struct kwh_call *x, const char *kind)
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct source_copy sc = {0};
-    struct kw_alerts as = {0};
-    struct kw_alert_out *outs = NULL;
+    struct intake_call *c = calloc(1, sizeof(*c));
+    if (!c) {
+        json_decref(j);
+        return kwh_problem_of(KW_NOMEM, "", "out of memory");
+    }
+    *c = (struct intake_call){.h = x->h, .body = j, .now = x->now, .events = events};
+    struct source_copy *sc = &c->sc;
     struct kw_err err = {0};
     const char *key = key_of(x, j, events);
     if (!key) {
         out = kwh_problem_of(KW_UNAUTHENTICATED, events ? "/routing_key" : "",
                              events ? "routing_key: missing (the source's intake key)"
                                     : "send the source's intake key: Authorization: Bearer KEY");
-        goto done;
+        goto fail;
     }
     unsigned char digest[KW_HASH_BYTES];
     kw_token_digest(key, digest);
@@ -160,81 +223,61 @@ static struct kwh_reply intake(struct kwh_call *x, const char *kind)
         kw_store_intake_get(x->wk->st, digest, 0, &s, &err) != KW_OK || !s.active) {
         out = kwh_problem_of(KW_UNAUTHENTICATED, events ? "/routing_key" : "",
                              "the intake key is unknown or its source was stopped");
-        goto done;
+        goto fail;
     }
-    source_copy_of(&s, &sc);
-    if (strcmp(sc.kind, kind) != 0) {
+    source_copy_of(&s, sc);
+    if (strcmp(sc->kind, kind) != 0) {
         out = kwh_problemf(KW_INVALID, "",
                            "this key is for a source of kind %s: post to "
                            "/api/v1/intake/%s",
-                           sc.kind, sc.kind);
-        goto done;
+                           sc->kind, sc->kind);
+        goto fail;
     }
     unsigned retry = 0;
-    if (!rate_take(x->h, sc.s.id, sc.s.per_minute, kwh_mono_ms(), &retry)) {
+    if (!rate_take(x->h, sc->s.id, sc->s.per_minute, kwh_mono_ms(), &retry)) {
         out = kwh_problemf(KW_TOO_MANY, "", "source %s sent more than %lld payloads a minute",
-                           sc.name, (long long)sc.s.per_minute);
+                           sc->name, (long long)sc->s.per_minute);
         out.retry_after_s = retry;
-        goto done;
+        goto fail;
     }
     struct kw_user_row u;
-    if (kw_store_user_get(x->wk->st, sc.s.acting_user, &u, &err) != KW_OK || !u.active ||
+    if (kw_store_user_get(x->wk->st, sc->s.acting_user, &u, &err) != KW_OK || !u.active ||
         (strcmp(u.role, "admin") != 0 && strcmp(u.role, "manager") != 0)) {
         out = kwh_problemf(KW_FORBIDDEN, "",
                            "source %s acts for user %lld, who is no longer an active manager "
                            "(create the source again)",
-                           sc.name, (long long)sc.s.acting_user);
-        goto done;
+                           sc->name, (long long)sc->s.acting_user);
+        goto fail;
     }
-    struct kw_actor who = {.id = u.id,
-                           .team_id = u.team_id,
-                           .role = strcmp(u.role, "admin") == 0 ? KW_ROLE_ADMIN : KW_ROLE_MANAGER};
-    if (kw_intake_parse(kind, j, &as, &err) != KW_OK) {
+    c->who =
+        (struct kw_actor){.id = u.id,
+                          .team_id = u.team_id,
+                          .role = strcmp(u.role, "admin") == 0 ? KW_ROLE_ADMIN : KW_ROLE_MANAGER};
+    if (kw_intake_parse(kind, j, &c->as, &err) != KW_OK) {
         out = kwh_problem(&err);
-        goto done;
+        goto fail;
     }
-    if (as.n && !(outs = calloc(as.n, sizeof(*outs)))) {
+    if (c->as.n && !(c->outs = calloc(c->as.n, sizeof(*c->outs)))) {
         out = kwh_problem_of(KW_NOMEM, "", "out of memory");
-        goto done;
+        goto fail;
     }
-    struct intake_unit c = {
-        .h = x->h,
-        .who = who,
-        .src = {.id = sc.s.id,
-                .org_id = sc.s.org_id,
-                .team_id = sc.s.team_id,
-                .name = sc.name,
-                .category = sc.s.category,
-                .level = sc.level,
-                .rules = sc.rules,
-                .restore = strcmp(sc.on_resolve, "restored") == 0},
-        .as = &as,
-        .outs = outs,
-        .now = x->now,
-    };
-    if (as.n && !kwh_write_unit(x, intake_unit, &c, &out))
-        goto done;
-    json_t *results = json_array();
-    for (size_t i = 0; i < as.n; i++) {
-        if (outs[i].ticket)
-            kw_engine_schedule(x->h->engine, outs[i].ticket, outs[i].fire_at);
-        json_array_append_new(results, json_pack("{s:s, s:s, s:o}", "dedup_key", as.a[i].key,
-                                                 "outcome", outs[i].outcome, "ticket_id",
-                                                 kwh_id_or_null(outs[i].ticket)));
-        if (strcmp(outs[i].outcome, "ignored") != 0)
-            kwh_log_event(x->h, "mod=intake event=alert.%s source=%lld ticket=%lld",
-                          outs[i].outcome, (long long)sc.s.id, (long long)outs[i].ticket);
-    }
-    json_t *body = json_pack("{s:s, s:s, s:o}", "status", "success", "message", "Event processed",
-                             "results", results);
-    if (events && as.n == 1) /* PagerDuty's answer names the key (made when none was given) */
-        json_object_set_new(body, "dedup_key", json_string(as.a[0].key));
-    out = kwh_ok(202, body);
-done:
-    free(outs);
-    kw_alerts_release(&as);
-    json_decref(sc.rules);
-    json_decref(j);
+    c->src = (struct kw_intake){.id = sc->s.id,
+                                .org_id = sc->s.org_id,
+                                .team_id = sc->s.team_id,
+                                .name = sc->name,
+                                .category = sc->s.category,
+                                .level = sc->level,
+                                .rules = sc->rules,
+                                .restore = strcmp(sc->on_resolve, "restored") == 0};
+    if (!c->as.n)
+        return intake_reply(c, KW_OK, NULL);
+    /* on an I/O thread (kwh_writes_inline) the connection waits suspended
+     * for the commit, and the reply is made when the writer resumes it */
+    if (kwh_write_async(x, intake_unit, c, intake_reply, &out))
+        return (struct kwh_reply){0};
+    return out;
+fail:
+    intake_call_free(c);
     return out;
 }
 

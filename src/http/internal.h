@@ -159,6 +159,11 @@ struct kwh_jobs {
     bool stop;
     size_t n_threads;
     pthread_t *threads;
+    /* units handed to the writer from an I/O thread (kwh_write_async) whose
+     * connection is still suspended; stop: no more are handed over */
+    size_t n_async;
+    bool async_stop;
+    pthread_cond_t async_cv; /* n_async reached 0 */
 };
 
 /* The rate of one alert source (intake.c): a token bucket. */
@@ -251,6 +256,14 @@ struct kwh_req {
     _Atomic bool done;  /* its reply is ready: rep, set_cookie */
     struct kwh_reply rep;
     char *set_cookie;
+    /* kwh_write_async: the unit's outcome and what makes the reply of it
+     * (on the I/O thread, once resumed); cont also frees cont_ctx */
+    struct MHD_Connection *conn;
+    struct kw_http *h;
+    struct kwh_reply (*cont)(void *cont_ctx, enum kw_code rc, const struct kw_err *err);
+    void *cont_ctx;
+    enum kw_code rc;
+    struct kw_err err;
 };
 
 /* A path's parameters, parsed once by the router (routes.c). */
@@ -272,6 +285,8 @@ struct kwh_call {
     char *set_cookie;     /* a Set-Cookie header for the reply (owned), or NULL */
     int route;            /* the route matched (kwh_dispatch), or KWH_ROUTE_NONE */
     unsigned status;      /* a streamer's: the status it queued (0: 200) */
+    struct kwh_req *req;  /* on an I/O thread's write route (kwh_writes_inline): its request */
+    bool pending;         /* kwh_write_async suspended it: the reply comes later */
 };
 
 /* Read ticket id as the caller may see it into *t (tickets.c): a customer
@@ -371,6 +386,22 @@ bool kwh_str_or_null(json_t *v, const char *name, size_t max, const char **out,
                      struct kwh_reply *fail);
 /* Run fn on the writer; false with the problem when it failed. */
 bool kwh_write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_reply *fail);
+/* The reply of a write unit that ended with rc (err: its problem); frees
+ * ctx. Runs on an I/O thread (or the caller's, see kwh_write_async). */
+typedef struct kwh_reply (*kwh_cont_fn)(void *ctx, enum kw_code rc, const struct kw_err *err);
+/* Run fn(ctx) on the writer and answer with cont(ctx, ...), which takes
+ * ctx (heap, and what it points to must live until cont). On an I/O
+ * thread's write route (x->req set) nothing waits: the connection is
+ * suspended, the unit queued, x->pending set and true returned (the
+ * handler then returns any reply, unused); after the commit the writer
+ * resumes the connection and its I/O thread calls cont. Elsewhere the
+ * unit runs now and *out = cont(...): false. (daemon.c) */
+bool kwh_write_async(struct kwh_call *x, kw_write_fn fn, void *ctx, kwh_cont_fn cont,
+                     struct kwh_reply *out);
+/* Whether a POST to url is run on its I/O thread up to its write unit
+ * (kwh_write_async) rather than on a handler thread (intake.c): the
+ * monitoring intake, short requests at a high rate. */
+bool kwh_writes_inline(const char *method, const char *url);
 
 /* ---- values, resources and pages as JSON (json.c) ---- */
 json_t *kwh_instant_json(int64_t t); /* null for KW_STORE_NO_TIME */

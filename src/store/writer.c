@@ -20,7 +20,9 @@ struct unit {
     struct kw_err *err;
     enum kw_code rc;
     bool done;
-    pthread_cond_t cv;
+    pthread_cond_t cv;    /* kw_writer_run's: its caller waits on it */
+    kw_done_fn when_done; /* kw_writer_submit's (heap unit): called after the commit */
+    void *done_ctx;
     struct unit *next;
 };
 
@@ -172,6 +174,19 @@ static void *loop(void *arg)
         pthread_mutex_unlock(&w->mu);
         uint64_t work, commit;
         run_batch(w, batch, listener, listener_ctx, &work, &commit);
+        /* the submitted units' callbacks, outside the lock: each may take
+         * locks of its own (an HTTP daemon's, to resume a connection) */
+        struct unit **keep = &batch;
+        for (struct unit *u = batch, *next; u; u = next) {
+            next = u->next;
+            if (!u->when_done) {
+                keep = &u->next;
+                continue;
+            }
+            *keep = next;
+            u->when_done(u->done_ctx, u->rc);
+            free(u);
+        }
         pthread_mutex_lock(&w->mu);
         w->running = false;
         pthread_cond_broadcast(&w->ran);
@@ -303,6 +318,31 @@ enum kw_code kw_writer_run(struct kw_writer *w, kw_write_fn fn, void *ctx, struc
     pthread_mutex_unlock(&w->mu);
     pthread_cond_destroy(&u.cv);
     return u.rc;
+}
+
+enum kw_code kw_writer_submit(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err,
+                              kw_done_fn when_done, void *done_ctx)
+{
+    struct unit *u = calloc(1, sizeof(*u));
+    if (!u)
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the write");
+    *u = (struct unit){
+        .fn = fn, .ctx = ctx, .err = err, .when_done = when_done, .done_ctx = done_ctx};
+    pthread_mutex_lock(&w->mu);
+    if (w->stop) {
+        pthread_mutex_unlock(&w->mu);
+        free(u);
+        return kw_err_set(err, KW_STORE, "", "the server is stopping");
+    }
+    if (w->tail)
+        w->tail->next = u;
+    else
+        w->head = u;
+    w->tail = u;
+    w->queued++;
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->mu);
+    return KW_OK;
 }
 
 const double kw_writer_batch_le[KW_WRITER_BATCH_BUCKETS - 1] = {1,  2,   4,   8,   16,  32,

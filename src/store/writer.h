@@ -37,6 +37,16 @@ void kw_writer_stop(struct kw_writer *w);
  * of the unit is stored). */
 enum kw_code kw_writer_run(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err);
 
+/* Queue fn(ctx) for the next batch and return at once; after that batch
+ * committed (or failed), when_done(done_ctx, rc) runs on the writer's thread
+ * with rc as kw_writer_run would return it and err (which must live until
+ * then) filled. Keep when_done short: the next batch waits for it. KW_OK
+ * when queued; else err (the writer is stopping, no memory) and when_done
+ * is never called. Thread-safe. */
+typedef void (*kw_done_fn)(void *done_ctx, enum kw_code rc);
+enum kw_code kw_writer_submit(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err,
+                              kw_done_fn when_done, void *done_ctx);
+
 /* Call fn after each commit that stored a unit: a wake-up only (what changed
  * is in the store's change log, kw_store_changes_since, which also holds
  * other processes' commits). Runs on the writer's thread: keep it short.

@@ -267,6 +267,25 @@ is "the new rule decides level and team" 200 '.level == "L1" and .team_id == '"$
 req PATCH "/api/v1/intake/sources/$EV_ID" '{"rules":null}' "$MGR"
 is "rules: null removes every rule" 200 '.rules == []'
 
+# --- sixteen triggers of a new key at once (the intake's units are handed
+# to the writer from the I/O threads): one ticket, every repeat counted ---
+RACE='{"routing_key":"'"$EV_KEY"'","event_action":"trigger","dedup_key":"race-1","payload":{"summary":"at once","source":"race","severity":"warning"}}'
+RACERS=()
+for i in $(seq 1 16); do
+    curl -s -o "$TMP/race-$i" -w '%{http_code}\n' -X POST "$B/api/v1/intake/events" \
+        -H "Content-Type: application/json" -d "$RACE" >"$TMP/race-code-$i" &
+    RACERS+=($!)
+done
+wait "${RACERS[@]}" # not the server, also a child of this shell
+cat "$TMP"/race-code-* | sort | uniq -c | grep -qx ' *16 202'
+check "sixteen triggers at once: all 202" $?
+jq -s -e '([.[].results[0].outcome] | sort) == (["created"] + [range(15) | "updated"]) and
+    ([.[].results[0].ticket_id] | unique | length) == 1' "$TMP"/race-[0-9]* >/dev/null
+check "one opened the ticket, fifteen were repeats on it" $?
+RACE_T=$(jq -s '.[0].results[0].ticket_id' "$TMP"/race-[0-9]*)
+events_of "$RACE_T" | jq -e '[.events[] | select(.type == "comment" and (.body.text | contains("fired again"))) | .body.text | capture("repeat (?<n>[0-9]+)").n] == ["1", "2", "4", "8"]' >/dev/null
+check "and its notes are at the 1st, 2nd, 4th and 8th repeat" $?
+
 # --- a new key for a source (a leaked key is replaced; the source keeps its alerts) ---
 req POST "/api/v1/intake/sources/$EV_ID/key" "" "$AGENT"
 is "agents do not re-issue keys" 403

@@ -3501,6 +3501,81 @@ static void test_writer_failing_unit_alone(void **state)
         }
 }
 
+/* kw_writer_submit: the caller does not wait; when_done runs once per
+ * unit after its batch, with the unit's own outcome, and what it wrote is
+ * committed by then. Units still queued at kw_writer_stop run. */
+struct submitted {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int calls;
+    struct kw_store *peer;
+};
+
+struct submitted_job {
+    struct org_job job;
+    struct kw_err err;
+    struct submitted *s;
+    enum kw_code rc;
+    bool called, stored;
+};
+
+static void submitted_done(void *ctx, enum kw_code rc)
+{
+    struct submitted_job *j = ctx;
+    pthread_mutex_lock(&j->s->mu);
+    j->rc = rc;
+    j->stored = org_named(j->s->peer, j->job.name);
+    kw_store_end_read(j->s->peer);
+    j->called = true;
+    j->s->calls++;
+    pthread_cond_broadcast(&j->s->cv);
+    pthread_mutex_unlock(&j->s->mu);
+}
+
+static void test_writer_submit(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    struct kw_writer *w = kw_writer_start(fixture_location(c->fx), &err);
+    if (!w)
+        fail_msg("writer: %s", err.msg);
+    struct submitted s = {.mu = PTHREAD_MUTEX_INITIALIZER,
+                          .cv = PTHREAD_COND_INITIALIZER,
+                          .peer = fixture_peer(c->fx)};
+    struct submitted_job j[3] = {
+        {.job = {.name = "submitted-ok"}, .s = &s},
+        {.job = {.name = "submitted-fails", .fail = true}, .s = &s},
+        {.job = {.name = "Acme"}, .s = &s}, /* a conflict of its own */
+    };
+    for (int i = 0; i < 3; i++)
+        MUST(kw_writer_submit(w, org_unit, &j[i].job, &j[i].err, submitted_done, &j[i]));
+    /* a unit run the waiting way beside them */
+    struct org_job sync = {.name = "waited-ok"};
+    MUST(kw_writer_run(w, org_unit, &sync, &err));
+    pthread_mutex_lock(&s.mu);
+    while (s.calls < 3)
+        pthread_cond_wait(&s.cv, &s.mu);
+    pthread_mutex_unlock(&s.mu);
+    assert_int_equal(j[0].rc, KW_OK);
+    assert_true(j[0].stored);
+    expect_code("a submitted unit that fails", j[1].rc, KW_INVALID, &j[1].err, "/x");
+    assert_false(j[1].stored);
+    expect_code("a submitted unit's conflict", j[2].rc, KW_CONFLICT, &j[2].err, "/name");
+    /* queued just before the stop: it still runs, and is told */
+    struct submitted_job last = {.job = {.name = "submitted-last"}, .s = &s};
+    MUST(kw_writer_submit(w, org_unit, &last.job, &last.err, submitted_done, &last));
+    kw_writer_stop(w);
+    assert_int_equal(s.calls, 4);
+    assert_int_equal(last.rc, KW_OK);
+    assert_true(last.stored);
+    assert_true(org_named(c->st, "submitted-ok"));
+    assert_true(org_named(c->st, "waited-ok"));
+    assert_false(org_named(c->st, "submitted-fails"));
+    kw_store_end_read(c->st);
+    pthread_mutex_destroy(&s.mu);
+    pthread_cond_destroy(&s.cv);
+}
+
 /* ---- the backend-neutral additions (branch store): reads, change feed,
  * claims on due work, upkeep ---- */
 
@@ -5069,6 +5144,7 @@ int main(int argc, char **argv)
         TEST(test_concurrent_handles),
         TEST(test_writer_batches),
         TEST(test_writer_failing_unit_alone),
+        TEST(test_writer_submit),
         TEST(test_end_read),
         TEST(test_changes_since),
         TEST(test_due_claim),
