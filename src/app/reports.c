@@ -583,6 +583,22 @@ static bool run_in(const struct kw_run_row *r, int64_t from, int64_t to, int64_t
            r->deadline >= from && r->deadline < to && r->deadline < now;
 }
 
+/* The store's (ticket, metric, run) order, which the figures follow (a
+ * ticket's runs side by side); sorted here rather than by the store, which
+ * reads them faster unsorted. The key is unique; the metric compares as
+ * SQL's BINARY collation does (bytes). */
+static int by_run(const void *a, const void *b)
+{
+    const struct kw_run_row *x = &((const struct raw_run *)a)->r;
+    const struct kw_run_row *y = &((const struct raw_run *)b)->r;
+    if (x->ticket_id != y->ticket_id)
+        return x->ticket_id < y->ticket_id ? -1 : 1;
+    int m = x->metric == y->metric ? 0 : strcmp(x->metric, y->metric);
+    if (m)
+        return m;
+    return (x->run > y->run) - (x->run < y->run);
+}
+
 /* Both periods, span[0] this one and span[1] the one before: the runs that
  * may count in either are listed once (over [prev_from, end), a superset
  * of both) and each period takes its own in the store's order. */
@@ -591,11 +607,14 @@ static enum kw_code read_periods(struct gather *g, struct kw_clocks *c, struct k
 {
     struct raw_runs l = {.p = g->p};
     int64_t end = span[0][1] < now ? span[0][1] : now;
-    struct kw_run_filter f = {.from = span[1][0], .to = end, .now = now, .org_id = org};
+    struct kw_run_filter f = {
+        .from = span[1][0], .to = end, .now = now, .org_id = org, .any_order = true};
     enum kw_code rc = kw_store_runs(g->st, &f, copy_run, &l, g->err);
     kw_store_end_read(g->st);
     if (rc == KW_OK && g->p->nomem)
         rc = kw_err_set(g->err, KW_NOMEM, NULL, "out of memory for the clock runs");
+    if (rc == KW_OK && l.n > 1)
+        qsort(l.v, l.n, sizeof(*l.v), by_run);
     for (int k = 0; k < 2 && rc == KW_OK; k++) {
         g->k = k;
         g->from = span[k][0];
