@@ -2986,6 +2986,18 @@ static void test_overruns(void **state)
         {"after a cursor", {.after = o[0], .limit = 50}, 0, "12"},
         {"at most limit", {.limit = 2}, 0, "01"},
         {"filters combine", {.ticket_id = t1, .state = "done", .limit = 50}, 0, "0"},
+        /* a ticket's are read on their own index: each filter still holds */
+        {"ticket after a cursor", {.ticket_id = t1, .after = o[0], .limit = 50}, 0, "1"},
+        {"ticket, at most limit", {.ticket_id = t1, .limit = 1}, 0, "0"},
+        {"ticket and a metric it has not", {.ticket_id = t1, .metric = "first_response"}, 0, ""},
+        {"ticket and its metric",
+         {.ticket_id = t2, .metric = "first_response", .limit = 50},
+         0,
+         "2"},
+        {"ticket of another organisation", {.ticket_id = t1, .org_id = 999999, .limit = 50}, 0, ""},
+        {"ticket and an id", {.ticket_id = t1, .id = o[1], .limit = 50}, 0, "1"},
+        {"ticket and another's id", {.ticket_id = t2, .id = o[1], .limit = 50}, 0, ""},
+        {"ticket, stops when fn says so", {.ticket_id = t1, .limit = 50}, 1, "0"},
         {"stops when fn says so", {.limit = 50}, 1, "0"},
     };
     for (size_t i = 0; i < N_ELEMS(rows); i++) {

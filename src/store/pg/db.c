@@ -260,6 +260,18 @@ const char *const kwp_sql[PGS_COUNT] = {
                      " OR ($5 = 'explained' AND reason IS NOT NULL AND done_at IS NULL)"
                      " OR ($5 = 'done' AND done_at IS NOT NULL)) AND ($6::bigint = 0 OR id = $6)"
                      " ORDER BY id LIMIT $7",
+    /* one ticket's, on its unique (ticket_id, metric, deadline) index: a
+     * generic plan of the filter above walks the table by id */
+    [PGS_OVERRUNS_TICKET] =
+        "SELECT id, ticket_id, org_id, coalesce(commitment_id, 0), metric, deadline,"
+        " stopped_at, recorded_at, reason, note, explained_at, rca, action,"
+        " coalesce(owner_id, 0), due, done_at, coalesce(loss, -1) FROM overruns"
+        " WHERE ticket_id = $3 AND id > $1 AND ($2::bigint = 0 OR org_id = $2)"
+        " AND ($4::text IS NULL OR metric = $4)"
+        " AND ($5::text IS NULL OR ($5 = 'open' AND reason IS NULL)"
+        " OR ($5 = 'explained' AND reason IS NOT NULL AND done_at IS NULL)"
+        " OR ($5 = 'done' AND done_at IS NOT NULL)) AND ($6::bigint = 0 OR id = $6)"
+        " ORDER BY id LIMIT $7",
     [PGS_OVERRUN_EXPLAIN] = "UPDATE overruns SET reason = $2, note = $3, explained_by = $4,"
                             " explained_at = $5 WHERE id = $1",
     [PGS_OVERRUN_FOLLOW] = "UPDATE overruns SET rca = coalesce($2, rca), action = coalesce($3,"

@@ -52,7 +52,8 @@ enum kw_code kw_store_overruns(struct kw_store *st, const struct kw_overrun_filt
     kwp_int(&p, f->id);
     /* no limit (0): 100; SIZE_MAX: all */
     kwp_int(&p, !f->limit ? 100 : f->limit > INT64_MAX ? INT64_MAX : (int64_t)f->limit);
-    PGresult *res = kwp_run(st, PGS_OVERRUNS, &p, "list overruns", NULL, err);
+    PGresult *res = kwp_run(st, f->ticket_id ? PGS_OVERRUNS_TICKET : PGS_OVERRUNS, &p,
+                            "list overruns", NULL, err);
     if (!res)
         return err->code;
     for (int r = 0; r < PQntuples(res); r++) {

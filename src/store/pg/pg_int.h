@@ -142,6 +142,7 @@ enum pgs {
     PGS_OVERRUN_ADD,
     PGS_OVERRUN_STOP,
     PGS_OVERRUNS,
+    PGS_OVERRUNS_TICKET,
     PGS_OVERRUN_EXPLAIN,
     PGS_OVERRUN_FOLLOW,
     /* ledger.c: contracts, the credit ledger, periods closed, requests */

@@ -7,6 +7,7 @@ enum stmt {
     S_OVERRUN_ADD,
     S_OVERRUN_STOP,
     S_OVERRUNS,
+    S_OVERRUNS_TICKET,
     S_OVERRUN_EXPLAIN,
     S_OVERRUN_FOLLOW,
     S_COUNT
@@ -18,14 +19,20 @@ static const char *const sql[S_COUNT] = {
                       " ON CONFLICT DO NOTHING",
     [S_OVERRUN_STOP] = "UPDATE overruns SET stopped_at = ?3 WHERE ticket_id = ?1 AND metric = ?2"
                        " AND stopped_at IS NULL",
-    [S_OVERRUNS] = "SELECT id, ticket_id, org_id, coalesce(commitment_id, 0), metric, deadline,"
-                   " stopped_at, recorded_at, reason, note, explained_at, rca, action,"
-                   " coalesce(owner_id, 0), due, done_at, coalesce(loss, -1) FROM overruns"
-                   " WHERE id > ?1 AND (?2 = 0 OR org_id = ?2) AND (?3 = 0 OR ticket_id = ?3)"
-                   " AND (?4 IS NULL OR metric = ?4) AND (?5 IS NULL OR (?5 = 'open' AND reason"
-                   " IS NULL) OR (?5 = 'explained' AND reason IS NOT NULL AND done_at IS NULL)"
-                   " OR (?5 = 'done' AND done_at IS NOT NULL)) AND (?6 = 0 OR id = ?6)"
-                   " ORDER BY id LIMIT ?7",
+#define OVERRUN_COLS                                                                               \
+    "SELECT id, ticket_id, org_id, coalesce(commitment_id, 0), metric, deadline, stopped_at,"      \
+    " recorded_at, reason, note, explained_at, rca, action, coalesce(owner_id, 0), due, done_at,"  \
+    " coalesce(loss, -1) FROM overruns"
+#define OVERRUN_FILTER                                                                             \
+    " id > ?1 AND (?2 = 0 OR org_id = ?2) AND (?3 = 0 OR ticket_id = ?3)"                          \
+    " AND (?4 IS NULL OR metric = ?4) AND (?5 IS NULL OR (?5 = 'open' AND reason"                  \
+    " IS NULL) OR (?5 = 'explained' AND reason IS NOT NULL AND done_at IS NULL)"                   \
+    " OR (?5 = 'done' AND done_at IS NOT NULL)) AND (?6 = 0 OR id = ?6) ORDER BY id LIMIT ?7"
+    [S_OVERRUNS] = OVERRUN_COLS " WHERE" OVERRUN_FILTER,
+    /* one ticket's on the (ticket_id, metric, deadline) index: the filter
+     * above alone walks the table by id for each (a report or the breaches
+     * list asks once per late run) */
+    [S_OVERRUNS_TICKET] = OVERRUN_COLS " WHERE ticket_id = ?3 AND" OVERRUN_FILTER,
     [S_OVERRUN_EXPLAIN] = "UPDATE overruns SET reason = ?2, note = ?3, explained_by = ?4,"
                           " explained_at = ?5 WHERE id = ?1",
     [S_OVERRUN_FOLLOW] = "UPDATE overruns SET rca = coalesce(?2, rca), action = coalesce(?3,"
@@ -97,7 +104,7 @@ enum kw_code kw_store_overruns(struct kw_store *st, const struct kw_overrun_filt
                                bool (*fn)(const struct kw_overrun_row *r, void *ctx), void *ctx,
                                struct kw_err *err)
 {
-    sqlite3_stmt *x = prep(st, S_OVERRUNS);
+    sqlite3_stmt *x = prep(st, f->ticket_id ? S_OVERRUNS_TICKET : S_OVERRUNS);
     sqlite3_bind_int64(x, 1, f->after);
     sqlite3_bind_int64(x, 2, f->org_id);
     sqlite3_bind_int64(x, 3, f->ticket_id);
