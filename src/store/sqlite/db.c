@@ -236,7 +236,11 @@ void kw_store_end_read(struct kw_store *st)
     /* a statement left on a row holds the read snapshot and lends its text;
      * only such a statement (busy) needs a reset, and the connection lists
      * the statements it prepared: resetting every slot of every catalogue
-     * was 23,000 instructions per writer batch (#20) */
+     * was 23,000 instructions per writer batch (#20); and outside a
+     * transaction a statement holding a row holds a read transaction, so
+     * with none open there is nothing to reset */
+    if (sqlite3_get_autocommit(st->db) && sqlite3_txn_state(st->db, NULL) == SQLITE_TXN_NONE)
+        return;
     for (sqlite3_stmt *x = sqlite3_next_stmt(st->db, NULL); x; x = sqlite3_next_stmt(st->db, x))
         if (sqlite3_stmt_busy(x))
             sqlite3_reset(x);
