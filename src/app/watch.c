@@ -116,6 +116,13 @@ int64_t kw_watch_window_from(const struct kw_watch_settings *s, int64_t now)
     return kw_months_after(now, -s->window_months);
 }
 
+static bool any_flag(const struct kw_watch_flag *f, void *ctx)
+{
+    (void)f;
+    *(bool *)ctx = true;
+    return false;
+}
+
 enum kw_code kw_watch_check(struct kw_store *st, int64_t org, int64_t ticket, int64_t now,
                             bool *flagged, struct kw_err *err)
 {
@@ -124,6 +131,12 @@ enum kw_code kw_watch_check(struct kw_store *st, int64_t org, int64_t ticket, in
     struct kw_watch_settings s;
     enum kw_code rc = kw_store_watch_settings(st, &s, err);
     if (rc != KW_OK)
+        return rc;
+    /* An organisation already on the list is not flagged again (one open
+     * flag each): the count, which reads every overrun of the window, is
+     * left out then; on a busy desk it was most of a breach's firing. */
+    bool open = false;
+    if ((rc = kw_store_watch_flags(st, org, true, any_flag, &open, err)) != KW_OK || open)
         return rc;
     int64_t n = 0, since = 0;
     if ((rc = kw_store_watch_count(st, org, kw_watch_window_from(&s, now), now, &n, &since, err)) !=

@@ -252,6 +252,12 @@ void kw_canon_int(struct kw_canon *c, const char *key, int64_t val)
     kw_buf_printf(&c->b, "%lld", (long long)val);
 }
 
+void kw_canon_null(struct kw_canon *c, const char *key)
+{
+    canon_key(c, key);
+    kw_buf_add(&c->b, "null", 4);
+}
+
 char *kw_canon_end(struct kw_canon *c)
 {
     kw_buf_add(&c->b, "}", 1);

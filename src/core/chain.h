@@ -36,7 +36,8 @@ bool kw_chain_is_canonical(const char *body);
  * hot path of a create): the same bytes kw_chain_canonical gives, strings
  * escaped as jansson escapes them. Members must be added in byte order of
  * their keys (the caller's keys are fixed; a test compares with
- * kw_chain_canonical). A NULL string value adds nothing. */
+ * kw_chain_canonical). A NULL string value adds nothing; kw_canon_null adds
+ * a member whose value is null. */
 struct kw_canon {
     struct kw_buf b;
     bool bad; /* a string that is not UTF-8 (jansson refuses it) */
@@ -45,6 +46,7 @@ struct kw_canon {
 void kw_canon_begin(struct kw_canon *c);
 void kw_canon_str(struct kw_canon *c, const char *key, const char *val);
 void kw_canon_int(struct kw_canon *c, const char *key, int64_t val);
+void kw_canon_null(struct kw_canon *c, const char *key);
 /* The body as a new string the caller frees; NULL when a string was not
  * UTF-8 or memory ran out (then take the JSON library's way, which says
  * which). Releases the buffer either way. */

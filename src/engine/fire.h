@@ -13,6 +13,7 @@
 #define KW_FIRE_H
 
 #include "clocks.h"
+#include "event.h"
 
 /* What the firings of one thread share: compiled rotas kept between
  * batches (engine/rota.h: compiled again when a rota's stored document
@@ -44,5 +45,11 @@ enum kw_code kw_clocks_fire(struct kw_clocks *c, struct kw_store *st, struct kw_
 enum kw_code kw_clocks_fire_cached(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
                                    struct kw_fire_cache *fc, int64_t ticket, int64_t now,
                                    int *fired, struct kw_err *err);
+/* The canonical text of a threshold's or an escalation step's event (the
+ * bytes kw_event_encode's tree prints with sorted keys), written directly;
+ * the caller frees it. Other kinds, and a record the JSON library must
+ * judge (a member missing, a string not UTF-8), take kw_event_encode's
+ * way: NULL with err set as it sets it. */
+char *kw_fire_event_text(const struct kw_event_rec *r, struct kw_err *err);
 
 #endif

@@ -627,9 +627,82 @@ static void test_batch_firing_order_and_once(void **state)
     kw_fire_cache_free(fc);
 }
 
+/* The firing's events written directly are the bytes of kw_event_encode's
+ * tree printed with sorted keys, one row per case. */
+static void test_fire_event_text(void **state)
+{
+    (void)state;
+    const struct {
+        const char *name;
+        struct kw_event_rec r;
+    } rows[] = {
+        {"a warning",
+         {.kind = KW_EVENT_SLA_WARNING,
+          .metric = "response",
+          .target = 3600,
+          .percent = 75,
+          .colour = "amber",
+          .reached_at = 1767225600,
+          .deadline = 1767229200}},
+        {"a warning without a colour",
+         {.kind = KW_EVENT_SLA_WARNING,
+          .metric = "res\"olution",
+          .target = 0,
+          .percent = 50,
+          .reached_at = 1767225600,
+          .deadline = KW_NO_TIME}},
+        {"a breach",
+         {.kind = KW_EVENT_SLA_BREACH,
+          .metric = "response",
+          .target = 7200,
+          .breached_at = 1767229200,
+          .deadline = 1767229200}},
+        {"a step that notifies nobody",
+         {.kind = KW_EVENT_ESCALATED,
+          .chain = "p1",
+          .step = 0,
+          .action = "notify",
+          .due_at = 1767226500}},
+        {"a step that reassigns",
+         {.kind = KW_EVENT_ESCALATED,
+          .chain = "p1",
+          .step = 1,
+          .action = "reassign",
+          .who = "on_call",
+          .user_id = 42,
+          .due_at = 1767226500}},
+        {"a step that raises the level",
+         {.kind = KW_EVENT_ESCALATED,
+          .chain = "\u9ad8\tp",
+          .step = 2,
+          .action = "raise_level",
+          .who = "team_lead",
+          .user_id = 7,
+          .due_at = 1767226500,
+          .attrs.v[KW_ATTR_LEVEL] = "P1"}},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct kw_err err = {0};
+        json_t *body = kw_event_encode(&rows[i].r, &err);
+        assert_non_null(body);
+        char *want = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+        char *got = kw_fire_event_text(&rows[i].r, &err);
+        if (!got || strcmp(got, want) != 0)
+            fail_msg("%s: %s, expected %s", rows[i].name, got ? got : "(null)", want);
+        free(got);
+        free(want);
+        json_decref(body);
+    }
+    struct kw_err err = {0};
+    struct kw_event_rec bad = {.kind = KW_EVENT_ESCALATED, .action = "notify"};
+    assert_null(kw_fire_event_text(&bad, &err)); /* kw_event_encode's refusal */
+    assert_int_equal(err.code, KW_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fire_event_text),
         cmocka_unit_test_setup_teardown(test_thresholds_then_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acknowledgement_stops_the_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_stopped_clock_fires_nothing, setup, teardown),
