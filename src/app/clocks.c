@@ -744,6 +744,11 @@ int kw_chain_next_step(const struct kw_compiled *k, const struct kw_escalation *
     return -1;
 }
 
+int64_t kw_clocks_live_at(const struct kw_ticket_row *t, int64_t now)
+{
+    return t->updated_at > now ? t->updated_at : now;
+}
+
 /* Evaluate ticket's clocks as of now into scratch. */
 enum kw_code kw_clocks_evaluate(struct kw_clocks *c, struct kw_store *st, struct kw_sla *s,
                                 int64_t ticket, int64_t commitment, int64_t now,
@@ -907,8 +912,8 @@ enum kw_code kw_clocks_project(struct kw_clocks *c, struct kw_store *st, struct 
                                    KW_STORE_NO_TIME, err);
     struct kw_ticket_events te = {0};
     const struct kw_compiled *k = NULL;
-    enum kw_code rc =
-        kw_clocks_evaluate(c, st, scratch, ticket, t.commitment_id, now, created, &te, &k, err);
+    enum kw_code rc = kw_clocks_evaluate(c, st, scratch, ticket, t.commitment_id,
+                                         kw_clocks_live_at(&t, now), created, &te, &k, err);
     if (rc == KW_OK)
         rc = kw_clocks_store_projection(st, ticket, fresh, k, scratch, &te, err);
     kw_ticket_events_release(&te);

@@ -162,6 +162,13 @@ int64_t kw_clock_next_threshold(const struct kw_clock *k, int fired, int *pct);
 /* The next step of chain e not taken yet (-1: none) and when it is due. */
 int kw_chain_next_step(const struct kw_compiled *k, const struct kw_escalation *e,
                        const struct kw_ticket_events *te, const struct kw_sla *s, int64_t *due);
+/* The instant a live evaluation of ticket t is as of: now, or its last
+ * event's instant when the clock has stepped back behind it (an event is
+ * stamped no earlier than its ticket's last, kw_store_event_append, and
+ * kw_sla_eval ignores the events after the instant it is given: measured at
+ * now, an answer stamped later would not count). */
+int64_t kw_clocks_live_at(const struct kw_ticket_row *t, int64_t now);
+
 /* Evaluate ticket's clocks (commitment version `commitment`) as of now into
  * s, loading its events into te (or from created alone); *out gets the
  * compiled commitment. */

@@ -551,8 +551,8 @@ enum kw_code kw_ledger_reason_changed(struct kw_unit *u, const struct kw_actor *
         return KW_OK;
     struct kw_ticket_events te = {0};
     const struct kw_compiled *k = NULL;
-    rc = kw_clocks_evaluate(u->clocks, u->st, u->sla, p.r.ticket_id, commitment, u->now, NULL, &te,
-                            &k, err);
+    rc = kw_clocks_evaluate(u->clocks, u->st, u->sla, p.r.ticket_id, commitment,
+                            kw_clocks_live_at(&t, u->now), NULL, &te, &k, err);
     const struct kw_sla_run *run = rc == KW_OK ? run_of(k, u->sla, &p.r) : NULL;
     struct kw_credit_out out;
     if (run)

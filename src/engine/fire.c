@@ -496,6 +496,7 @@ enum kw_code kw_clocks_fire_cached(struct kw_clocks *c, struct kw_store *st, str
     t.state = state;
     struct kw_ticket_events te = {0};
     const struct kw_compiled *k = NULL;
+    now = kw_clocks_live_at(&t, now); /* the clock may have stepped back behind its events */
     enum kw_code rc =
         kw_clocks_evaluate(c, st, scratch, ticket, t.commitment_id, now, NULL, &te, &k, err);
     struct due due[KW_POLICY_MAX_METRICS * (KW_POLICY_MAX_WARN + 1)];

@@ -264,7 +264,10 @@ static void step(struct fx *f, int64_t *tickets, size_t *nt, unsigned *seed)
 #define HISTORY_STEPS 400
 #endif
 
-static void history(const char *on_reopen, unsigned seed)
+/* back: the writer's clock steps back now and then (NTP, or another node's
+ * clock on PostgreSQL): an event is then stamped at its ticket's last one,
+ * and the facts must be measured as of that, not of the clock. */
+static void history(const char *on_reopen, unsigned seed, bool back)
 {
     struct fx f;
     fx_open(&f, on_reopen);
@@ -275,6 +278,8 @@ static void history(const char *on_reopen, unsigned seed)
         if (i % 50 == 0)
             assert_int_equal(kw_store_begin(f.st, &err), KW_OK);
         f.u.now += 60 * (1 + rand_r(&seed) % 90);
+        if (back && rand_r(&seed) % 4 == 0)
+            f.u.now -= 60 * (1 + rand_r(&seed) % 120);
         step(&f, tickets, &nt, &seed);
         if (i % 50 == 49)
             assert_int_equal(kw_store_commit(f.st, &err), KW_OK);
@@ -350,14 +355,21 @@ static void test_resume(void **state)
 {
     (void)state;
     for (unsigned seed = 1; seed <= 2; seed++)
-        history("resume", seed);
+        history("resume", seed, false);
 }
 
 static void test_restart(void **state)
 {
     (void)state;
     for (unsigned seed = 1; seed <= 2; seed++)
-        history("restart", seed);
+        history("restart", seed, false);
+}
+
+static void test_clock_steps_back(void **state)
+{
+    (void)state;
+    history("resume", 3, true);
+    history("restart", 4, true);
 }
 
 int main(void)
@@ -365,6 +377,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resume),
         cmocka_unit_test(test_restart),
+        cmocka_unit_test(test_clock_steps_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
