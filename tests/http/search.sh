@@ -110,6 +110,7 @@ ev "$T_MAIL" '{"type":"comment","text":"printer toner is low, and the printer ja
 ev "$T_MAIL" '{"type":"comment","text":"printer replaced"}' "$ANN"
 ev "$T_ALERT" '{"type":"comment","text":"root cause: the confidential payroll job","internal":true}' "$ANN"
 ev "$T_PROJ" '{"type":"comment","text":"<b>投影</b> & \"网\""}' "$CY"
+ev "$T_VPN" '{"type":"comment","text":"code abcd, then xbcdy"}' "$CY"
 q() { req GET "/api/v1/tickets?$1" "" "$2"; }
 ids() { jq -c '[.tickets[].id]' "$TMP/body"; }
 q "q=%E6%89%93%E5%8D%B0%E6%9C%BA" "$ANN" # 打印机
@@ -255,5 +256,19 @@ T_NEW=$(jq -r .id "$TMP/body")
 check "its title is not indexed yet" $?
 q "q=printer" "$ANN"
 is "indexed and waiting texts are ranked together" 200 "[.tickets[].id] == [$T_NEW, $T_MAIL, $T_VPN]"
+# a customer's search asks the index for one trigram of each longer word
+# and checks the word in the text
+q "q=printer" "$CY"
+is "a customer's search: indexed and waiting texts" 200 "[.tickets[].id] == [$T_NEW, $T_MAIL, $T_VPN]"
+q "q=xbcdy" "$CY"
+is "a word of five letters" 200 "[.tickets[].id] == [$T_VPN] and .tickets[0].match == \"code abcd, then xbcdy\""
+q "q=abcdy" "$CY"
+is "its trigrams apart in the text are no match" 200 '.tickets == []'
+q "q=XBCD%20Abcd" "$CY"
+is "two words, case-insensitive" 200 "[.tickets[].id] == [$T_VPN]"
+q "q=xbcdy" "$GX"
+is "another organisation's customer finds nothing" 200 '.tickets == []'
+q "q=xbcdy&org_id=$ACME" "$ANN"
+is "staff searching within the organisation find it too" 200 "[.tickets[].id] == [$T_VPN]"
 serve_stop
 finish
