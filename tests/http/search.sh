@@ -123,6 +123,10 @@ q "q=%E7%BD%91%E7%BB%9C" "$ANN" # 网络: two characters
 is "a two-character word (两个字)" 200 "[.tickets[].id] == [$T1] and .tickets[0].match == \"打印机无法连接网络\""
 q "q=%E7%BD%91" "$ANN" # 网: one character, the title first
 is "a one-character word: the title first" 200 "[.tickets[].id] == [$T1, $T_PROJ]"
+q "q=%E7%BD%91" "$CY"
+is "a customer's one-character word: their organisation's texts" 200 "[.tickets[].id] == [$T1, $T_PROJ]"
+q "q=%E7%BD%91" "$GX"
+is "and not another organisation's" 200 '.tickets == []'
 q "q=printer" "$ANN"
 is "English, case-insensitive; more matching comments rank higher" 200 "[.tickets[].id] == [$T_MAIL, $T_VPN]"
 is "each result has the excerpt of its newest match" 200 '.tickets[0].match == "printer replaced" and .next == null'
@@ -232,7 +236,7 @@ fi
 sqlite3 "$TMP/kw.db" "DROP TRIGGER notify_assigned; DROP TRIGGER notify_clock; DROP TRIGGER notify_reply; DROP TRIGGER notify_watch_comment; DROP TRIGGER notify_watch_state; DROP TABLE ticket_links; DROP TABLE canned_replies; DROP TABLE notifications; DROP TABLE watchers; DROP TABLE views; DROP TABLE ledger_requests; DROP TABLE ledger; DROP TABLE contracts; DROP TABLE alerts; DROP TABLE intake_sources; DROP TABLE mail_ids; DROP TABLE mails; DROP TABLE mailboxes; DROP TABLE search; DROP TABLE search_text; DROP TABLE search_upto; DROP TABLE team_costs; DROP TABLE audit; DROP TABLE period_closes; DROP TABLE receipts; DROP TABLE watch_flags; DROP TABLE watch_settings; DROP INDEX tickets_by_requester; DROP INDEX commitments_by_effective; DROP INDEX events_time; ALTER TABLE tickets DROP COLUMN requester_id; ALTER TABLE overruns DROP COLUMN loss; ALTER TABLE overruns DROP COLUMN loss_by; ALTER TABLE overruns DROP COLUMN loss_at; ALTER TABLE endpoints DROP COLUMN mailbox_id; DELETE FROM schema_migrations WHERE version >= 19;" || check "downgrade to schema 18" 1
 serve_start
 req GET /healthz
-is "the upgrade to schema 33" 200 '.schema == 33'
+is "the upgrade to schema 34" 200 '.schema == 34'
 q "q=%E6%89%93%E5%8D%B0%E6%9C%BA" "$ANN"
 is "an older database's titles are found" 200 "([.tickets[].id] | sort) == ([$T1, $T_GX] | sort)"
 q "q=monday" "$ANN"
@@ -268,6 +272,11 @@ q "q=XBCD%20Abcd" "$CY"
 is "two words, case-insensitive" 200 "[.tickets[].id] == [$T_VPN]"
 q "q=xbcdy" "$GX"
 is "another organisation's customer finds nothing" 200 '.tickets == []'
+q "q=fi" "$CY"
+is "a customer's two-letter word: indexed and waiting texts" 200 \
+    "([.tickets[].id] | contains([$T_NEW])) and all(.tickets[]; .org_id == $ACME)"
+q "q=BC" "$CY"
+is "another, case-insensitive" 200 "[.tickets[].id] == [$T_VPN]"
 q "q=xbcdy&org_id=$ACME" "$ANN"
 is "staff searching within the organisation find it too" 200 "[.tickets[].id] == [$T_VPN]"
 serve_stop

@@ -64,6 +64,9 @@
 #define SEARCH_TAIL                                                                                \
     " UNION ALL " SEARCH_HITS("search_text AS search",                                             \
                               "search.rowid > (SELECT id FROM search_upto)" SEARCH_TERMS)
+/* The short search within one organisation: its texts after ?17. */
+#define SCOPE_SCAN "search_text AS search INDEXED BY search_text_by_scope"
+#define SCOPE_WHERE "search.scope = ?32 AND search.id > ?17"
 /* kw_ticket_filter.order: ?24 is its index in KW_TICKET_ORDERS. */
 #define ORDER_KEY                                                                                  \
     "CASE ?24 WHEN 1 THEN title WHEN 2 THEN state WHEN 3 THEN level WHEN 4 THEN " DUE_KEY          \
@@ -140,15 +143,14 @@ static const char *const sql[S_COUNT] = {
         SEARCH_RANKED(SEARCH_HITS("search", "search MATCH ?14" RECHECK_TERMS) SEARCH_TAIL),
     [S_TICKETS_SCAN] =
         SEARCH_RANKED(SEARCH_HITS("search_text AS search", "search.rowid > ?17" SEARCH_TERMS)),
-    /* one organisation's texts: its scope (?14) is one doclist */
-    [S_TICKETS_SCAN_ORG] = SEARCH_RANKED(
-        SEARCH_HITS("search", "search MATCH ?14 AND search.rowid > ?17" SEARCH_TERMS) SEARCH_TAIL),
+    /* one organisation's texts (scope ?32), indexed or waiting, newest
+     * first: search_text_by_scope holds them together (migration 034) */
+    [S_TICKETS_SCAN_ORG] = SEARCH_RANKED(SEARCH_HITS(SCOPE_SCAN, SCOPE_WHERE SEARCH_TERMS)),
     [S_TICKETS_SEARCH_BARE] =
         SEARCH_RANKED(SEARCH_BARE("search", "search MATCH ?14" RECHECK_TERMS) SEARCH_TAIL),
     [S_TICKETS_SCAN_BARE] =
         SEARCH_RANKED(SEARCH_BARE("search_text AS search", "search.rowid > ?17" SEARCH_TERMS)),
-    [S_TICKETS_SCAN_ORG_BARE] = SEARCH_RANKED(
-        SEARCH_BARE("search", "search MATCH ?14 AND search.rowid > ?17" SEARCH_TERMS) SEARCH_TAIL),
+    [S_TICKETS_SCAN_ORG_BARE] = SEARCH_RANKED(SEARCH_BARE(SCOPE_SCAN, SCOPE_WHERE SEARCH_TERMS)),
     [S_SEARCH_TOP] = "SELECT coalesce(max(id), 0) FROM search_text",
     /* where the newest ?2 indexed texts of a scope (?1) begin; also how
      * recent the ?2-th newest text with a trigram is (rare_query) */
@@ -674,6 +676,11 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
     }
     if (t && (f->org_id || !t->short_one))
         bind_text(x, 14, t->query);
+    if (t && f->org_id && t->short_one) {
+        char tok[10];
+        scope_token(f->org_id, tok);
+        sqlite3_bind_text(x, 32, tok, -1, SQLITE_TRANSIENT);
+    }
     if (t) {
         sqlite3_bind_int(x, 15, f->notes);
         sqlite3_bind_int(x, 16, KW_SEARCH_RANKED);
