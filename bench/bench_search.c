@@ -16,7 +16,8 @@
  * BENCH_SEARCH_DB keeps the loaded database at that path (and reuses it).
  * To iterate on one side: BENCH_SEARCH_WHO=staff or customer measures only
  * its searches, BENCH_SEARCH_RUNS (default 100) runs each, and
- * BENCH_SEARCH_CREATES=0 skips the create rounds.
+ * BENCH_SEARCH_CREATES=0 skips the create rounds; BENCH_SEARCH_IDS=1 prints
+ * the tickets each search's first three runs found, to compare builds.
  * Asserts nothing.
  */
 #include <stdio.h>
@@ -112,6 +113,14 @@ static bool count_row(const struct kw_ticket_row *t, void *ctx)
     return true;
 }
 
+/* BENCH_SEARCH_IDS: also print the tickets found (to compare two builds). */
+static bool print_row(const struct kw_ticket_row *t, void *ctx)
+{
+    printf(" %lld", (long long)t->id);
+    (*(size_t *)ctx)++;
+    return true;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -141,7 +150,12 @@ static void measure(struct kw_store *st, const char *name, const char *q, int64_
                                      .limit = 51};
         rows = 0;
         double t0 = now_s(), c0 = cpu_s();
-        must(kw_store_tickets(st, &f, count_row, &rows, &err), &err, "search");
+        bool ids = getenv("BENCH_SEARCH_IDS") && i < 3;
+        if (ids)
+            printf("ids %s org %lld:", q, (long long)f.org_id);
+        must(kw_store_tickets(st, &f, ids ? print_row : count_row, &rows, &err), &err, "search");
+        if (ids)
+            printf("\n");
         ms[i] = (now_s() - t0) * 1e3;
         cpu[i] = (cpu_s() - c0) * 1e3;
         kw_store_end_read(st);
