@@ -110,6 +110,7 @@ ev "$T_MAIL" '{"type":"comment","text":"printer toner is low, and the printer ja
 ev "$T_MAIL" '{"type":"comment","text":"printer replaced"}' "$ANN"
 ev "$T_ALERT" '{"type":"comment","text":"root cause: the confidential payroll job","internal":true}' "$ANN"
 ev "$T_PROJ" '{"type":"comment","text":"<b>投影</b> & \"网\""}' "$CY"
+ev "$T_VPN" '{"type":"comment","text":"code abcd, then xbcdy"}' "$CY"
 q() { req GET "/api/v1/tickets?$1" "" "$2"; }
 ids() { jq -c '[.tickets[].id]' "$TMP/body"; }
 q "q=%E6%89%93%E5%8D%B0%E6%9C%BA" "$ANN" # 打印机
@@ -122,6 +123,10 @@ q "q=%E7%BD%91%E7%BB%9C" "$ANN" # 网络: two characters
 is "a two-character word (两个字)" 200 "[.tickets[].id] == [$T1] and .tickets[0].match == \"打印机无法连接网络\""
 q "q=%E7%BD%91" "$ANN" # 网: one character, the title first
 is "a one-character word: the title first" 200 "[.tickets[].id] == [$T1, $T_PROJ]"
+q "q=%E7%BD%91" "$CY"
+is "a customer's one-character word: their organisation's texts" 200 "[.tickets[].id] == [$T1, $T_PROJ]"
+q "q=%E7%BD%91" "$GX"
+is "and not another organisation's" 200 '.tickets == []'
 q "q=printer" "$ANN"
 is "English, case-insensitive; more matching comments rank higher" 200 "[.tickets[].id] == [$T_MAIL, $T_VPN]"
 is "each result has the excerpt of its newest match" 200 '.tickets[0].match == "printer replaced" and .next == null'
@@ -255,5 +260,24 @@ T_NEW=$(jq -r .id "$TMP/body")
 check "its title is not indexed yet" $?
 q "q=printer" "$ANN"
 is "indexed and waiting texts are ranked together" 200 "[.tickets[].id] == [$T_NEW, $T_MAIL, $T_VPN]"
+# a customer's search asks the index for one trigram of each longer word
+# and checks the word in the text
+q "q=printer" "$CY"
+is "a customer's search: indexed and waiting texts" 200 "[.tickets[].id] == [$T_NEW, $T_MAIL, $T_VPN]"
+q "q=xbcdy" "$CY"
+is "a word of five letters" 200 "[.tickets[].id] == [$T_VPN] and .tickets[0].match == \"code abcd, then xbcdy\""
+q "q=abcdy" "$CY"
+is "its trigrams apart in the text are no match" 200 '.tickets == []'
+q "q=XBCD%20Abcd" "$CY"
+is "two words, case-insensitive" 200 "[.tickets[].id] == [$T_VPN]"
+q "q=xbcdy" "$GX"
+is "another organisation's customer finds nothing" 200 '.tickets == []'
+q "q=fi" "$CY"
+is "a customer's two-letter word: indexed and waiting texts" 200 \
+    "([.tickets[].id] | contains([$T_NEW])) and all(.tickets[]; .org_id == $ACME)"
+q "q=BC" "$CY"
+is "another, case-insensitive" 200 "[.tickets[].id] == [$T_VPN]"
+q "q=xbcdy&org_id=$ACME" "$ANN"
+is "staff searching within the organisation find it too" 200 "[.tickets[].id] == [$T_VPN]"
 serve_stop
 finish

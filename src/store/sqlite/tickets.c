@@ -28,7 +28,9 @@
     " AND (?13 = 0 OR assignee_id IS NULL)"
 /* Search (store.h, kw_ticket_filter.q): the newest ?16 matching texts of
  * the tickets TICKET_FILTER lets through (?15: internal notes too), ranked
- * by ticket: title first, then how many texts match, then the newest.
+ * by ticket: title first, then how many texts match, then the newest; only
+ * the page's tickets are read then (a ticket's row is a page of its own to
+ * read, hundreds per search at 1,000,000 tickets).
  * ?14 is an FTS5 query (each term a quoted phrase); the short form scans
  * the texts with id > ?17 for ?18 .. ?23 (lower-cased; NULL: no term),
  * since trigrams cannot find fewer than three characters. The texts the
@@ -36,22 +38,35 @@
  * scanned for the terms too (SEARCH_TAIL). ?1: offset. */
 #define SEARCH_RANKED(hits)                                                                        \
     "SELECT " TICKET_COLS ", (SELECT text FROM search_text WHERE id = newest)"                     \
-    " FROM tickets JOIN (SELECT ticket AS hit,"                                                    \
-    " max(kind = 'title') AS in_title, count(*) AS n, max(r) AS newest FROM (" hits                \
-    " ORDER BY r DESC LIMIT ?16)"                                                                  \
-    " GROUP BY ticket) ON hit = tickets.id"                                                        \
-    " ORDER BY in_title DESC, n DESC, newest DESC LIMIT ?5 OFFSET ?1"
+    " FROM (SELECT ticket AS hit, max(kind = 'title') AS in_title, count(*) AS n,"                 \
+    " max(r) AS newest FROM (" hits " ORDER BY r DESC LIMIT ?16) GROUP BY ticket"                  \
+    " ORDER BY in_title DESC, n DESC, newest DESC LIMIT ?5 OFFSET ?1)"                             \
+    " JOIN tickets ON tickets.id = hit WHERE (?2 = 0 OR org_id = ?2)"                              \
+    " ORDER BY in_title DESC, n DESC, newest DESC"
 /* The matching texts of table (search: through the FTS5 index; search_text:
- * a scan) with where. */
+ * a scan) with where. SEARCH_BARE: when TICKET_FILTER has nothing to do but
+ * the organisation, which the FTS5 query's scope already holds to (a
+ * text's scope is its ticket's organisation, which never changes; the
+ * ranked tickets are checked again), without reading each text's ticket. */
 #define SEARCH_HITS(table, where)                                                                  \
     "SELECT search.ticket AS ticket, search.kind AS kind, search.rowid AS r FROM " table           \
     " JOIN tickets ON tickets.id = search.ticket WHERE " where                                     \
     " AND (?15 OR search.kind <> 'note') AND " TICKET_FILTER
+#define SEARCH_BARE(table, where)                                                                  \
+    "SELECT search.ticket AS ticket, search.kind AS kind, search.rowid AS r FROM " table           \
+    " WHERE " where " AND (?15 OR search.kind <> 'note')"
 #define SEARCH_TERMS                                                                               \
     SHORT_TERM(18) SHORT_TERM(19) SHORT_TERM(20) SHORT_TERM(21) SHORT_TERM(22) SHORT_TERM(23)
+/* ?26 .. ?31: the terms a search within one organisation asks FTS5 for by
+ * one of their trigrams only (rare_query), checked in the text. */
+#define RECHECK_TERMS                                                                              \
+    SHORT_TERM(26) SHORT_TERM(27) SHORT_TERM(28) SHORT_TERM(29) SHORT_TERM(30) SHORT_TERM(31)
 #define SEARCH_TAIL                                                                                \
     " UNION ALL " SEARCH_HITS("search_text AS search",                                             \
                               "search.rowid > (SELECT id FROM search_upto)" SEARCH_TERMS)
+/* The short search within one organisation: its texts after ?17. */
+#define SCOPE_SCAN "search_text AS search INDEXED BY search_text_by_scope"
+#define SCOPE_WHERE "search.scope = ?32 AND search.id > ?17"
 /* kw_ticket_filter.order: ?24 is its index in KW_TICKET_ORDERS. */
 #define ORDER_KEY                                                                                  \
     "CASE ?24 WHEN 1 THEN title WHEN 2 THEN state WHEN 3 THEN level WHEN 4 THEN " DUE_KEY          \
@@ -75,6 +90,9 @@ enum stmt {
     S_TICKETS_SEARCH,
     S_TICKETS_SCAN,
     S_TICKETS_SCAN_ORG,
+    S_TICKETS_SEARCH_BARE,
+    S_TICKETS_SCAN_BARE,
+    S_TICKETS_SCAN_ORG_BARE,
     S_SEARCH_TOP,
     S_SEARCH_TOP_ORG,
     S_TICKET_SET,
@@ -94,6 +112,11 @@ enum stmt {
     S_CLOCK_RUNS,
     S_COUNT
 };
+
+_Static_assert(S_TICKETS_SCAN_ORG_BARE - S_TICKETS_SCAN_ORG ==
+                       S_TICKETS_SEARCH_BARE - S_TICKETS_SEARCH &&
+                   S_TICKETS_SCAN_BARE - S_TICKETS_SCAN == S_TICKETS_SEARCH_BARE - S_TICKETS_SEARCH,
+               "each search statement's bare form is as far from it");
 
 static const char *const sql[S_COUNT] = {
     [S_ORG_EXISTS] = "SELECT 1 FROM orgs WHERE id = ?1",
@@ -116,14 +139,21 @@ static const char *const sql[S_COUNT] = {
                       " ORDER BY " ORDER_KEY ", id LIMIT ?5 OFFSET ?1",
     [S_TICKETS_DESC] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER
                        " ORDER BY " ORDER_KEY " DESC, id DESC LIMIT ?5 OFFSET ?1",
-    [S_TICKETS_SEARCH] = SEARCH_RANKED(SEARCH_HITS("search", "search MATCH ?14") SEARCH_TAIL),
+    [S_TICKETS_SEARCH] =
+        SEARCH_RANKED(SEARCH_HITS("search", "search MATCH ?14" RECHECK_TERMS) SEARCH_TAIL),
     [S_TICKETS_SCAN] =
         SEARCH_RANKED(SEARCH_HITS("search_text AS search", "search.rowid > ?17" SEARCH_TERMS)),
-    /* one organisation's texts: its scope (?14) is one doclist */
-    [S_TICKETS_SCAN_ORG] = SEARCH_RANKED(
-        SEARCH_HITS("search", "search MATCH ?14 AND search.rowid > ?17" SEARCH_TERMS) SEARCH_TAIL),
+    /* one organisation's texts (scope ?32), indexed or waiting, newest
+     * first: search_text_by_scope holds them together (migration 034) */
+    [S_TICKETS_SCAN_ORG] = SEARCH_RANKED(SEARCH_HITS(SCOPE_SCAN, SCOPE_WHERE SEARCH_TERMS)),
+    [S_TICKETS_SEARCH_BARE] =
+        SEARCH_RANKED(SEARCH_BARE("search", "search MATCH ?14" RECHECK_TERMS) SEARCH_TAIL),
+    [S_TICKETS_SCAN_BARE] =
+        SEARCH_RANKED(SEARCH_BARE("search_text AS search", "search.rowid > ?17" SEARCH_TERMS)),
+    [S_TICKETS_SCAN_ORG_BARE] = SEARCH_RANKED(SEARCH_BARE(SCOPE_SCAN, SCOPE_WHERE SEARCH_TERMS)),
     [S_SEARCH_TOP] = "SELECT coalesce(max(id), 0) FROM search_text",
-    /* where the newest ?2 indexed texts of a scope (?1) begin */
+    /* where the newest ?2 indexed texts of a scope (?1) begin; also how
+     * recent the ?2-th newest text with a trigram is (rare_query) */
     [S_SEARCH_TOP_ORG] =
         "SELECT rowid - 1 FROM search WHERE search MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
     [S_TICKET_SET] = "UPDATE tickets SET level = coalesce(?2, level),"
@@ -466,6 +496,101 @@ static enum kw_code split_terms(const char *q, struct terms *t, struct kw_err *e
     return KW_OK;
 }
 
+/* Append the len bytes at s to out (at *m) as an FTS5 string: quoted, a
+ * quote inside doubled. */
+static void fts_string(char *out, size_t *m, const char *s, size_t len)
+{
+    out[(*m)++] = '"';
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            out[(*m)++] = '"';
+        out[(*m)++] = s[i];
+    }
+    out[(*m)++] = '"';
+}
+
+/* Whether instr() on the text finds exactly what the trigram index finds
+ * for w: ASCII (lower-cased on both sides) and characters without case
+ * (U+3000 .. U+FEFF: CJK, kana, hangul); else w stays a phrase. */
+static bool recheckable(const char *w)
+{
+    for (const unsigned char *p = (const unsigned char *)w; *p;) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        unsigned cp =
+            (*p & 0xF0) == 0xE0 && p[1] && p[2]
+                ? (unsigned)(*p & 0x0F) << 12 | (unsigned)(p[1] & 0x3F) << 6 | (p[2] & 0x3F)
+                : 0;
+        if (cp < 0x3000 || cp >= 0xFF00)
+            return false;
+        p += 3;
+    }
+    return true;
+}
+
+/* The probes of rare_query: at most this many trigrams looked up per
+ * search, each reading at most RARE_PROBE of its newest texts. */
+#define RARE_PROBES 24
+#define RARE_PROBE 256
+
+/* The FTS5 query of a search within one organisation (scope tok): every
+ * term of four characters or more by its rarest trigram only, checked in
+ * the text by instr (recheck[i]: the term, else NULL). A phrase of several
+ * trigrams, ANDed with the organisation's doclist, makes FTS5 step every
+ * trigram's doclist to each of the organisation's texts, reading all of a
+ * frequent trigram's ("ter": a quarter of the texts), where the rarest
+ * alone leaves a few hundred texts to check at 1,000,000 tickets. Rarest:
+ * whose RARE_PROBE-th newest text is the oldest. */
+static enum kw_code rare_query(struct kw_store *st, struct terms *t, const char *tok,
+                               const char *recheck[KW_SEARCH_TERMS], struct kw_err *err)
+{
+    size_t m = (size_t)snprintf(t->query, sizeof(t->query), "scope : \"%s\" AND text : (", tok);
+    sqlite3_stmt *y = prep(st, S_SEARCH_TOP_ORG);
+    int probes = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const char *w = t->term[i];
+        size_t off[KW_SEARCH_TERM_MAX + 1], chars = 0, len = strlen(w);
+        for (size_t b = 0; b < len; b++)
+            if (((unsigned char)w[b] & 0xC0) != 0x80)
+                off[chars++] = b;
+        off[chars] = len;
+        size_t best = 0;
+        recheck[i] = NULL;
+        if (chars > 3 && recheckable(w) && probes + (int)(chars - 2) <= RARE_PROBES) {
+            int64_t rarest = INT64_MAX;
+            for (size_t k = 0; k + 3 <= chars; k++, probes++) {
+                char probe[64];
+                size_t n = (size_t)snprintf(probe, sizeof(probe), "text : ");
+                fts_string(probe, &n, w + off[k], off[k + 3] - off[k]);
+                probe[n] = 0;
+                sqlite3_bind_text(y, 1, probe, (int)n, SQLITE_STATIC);
+                sqlite3_bind_int(y, 2, RARE_PROBE - 1);
+                int rc = sqlite3_step(y);
+                int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(y, 0) : -1;
+                sqlite3_reset(y);
+                if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                    return kws_fail(st, err, "read the search index");
+                if (v < rarest) {
+                    rarest = v;
+                    best = k;
+                }
+            }
+            recheck[i] = w;
+        }
+        if (i)
+            t->query[m++] = ' ';
+        if (recheck[i])
+            fts_string(t->query, &m, w + off[best], off[best + 3] - off[best]);
+        else
+            fts_string(t->query, &m, w, len);
+    }
+    t->query[m++] = ')';
+    t->query[m] = 0;
+    return KW_OK;
+}
+
 enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter *f,
                               bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,
                               struct kw_err *err)
@@ -481,6 +606,10 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
             return err->code;
         }
         s = !t->short_one ? S_TICKETS_SEARCH : f->org_id ? S_TICKETS_SCAN_ORG : S_TICKETS_SCAN;
+        /* nothing but the organisation (or nothing) to filter the tickets by */
+        if (!f->state && !f->level && !f->category && !f->assignee_id && !f->team_id &&
+            !f->breached && f->due_before == KW_STORE_NO_TIME && !f->unassigned)
+            s = (enum stmt)(s + (S_TICKETS_SEARCH_BARE - S_TICKETS_SEARCH));
     }
     int key = 0;
     bool desc = false;
@@ -508,10 +637,21 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
          * too, so that FTS5 reads only its texts */
         char tok[10];
         scope_token(f->org_id, tok);
-        int n = f->org_id ? snprintf(t->query, sizeof(t->query), "scope : \"%s\"", tok) : 0;
-        if (!t->short_one)
-            snprintf(t->query + n, sizeof(t->query) - (size_t)n, "%stext : (%s)", n ? " AND " : "",
-                     t->match);
+        const char *recheck[KW_SEARCH_TERMS] = {0};
+        if (f->org_id && !t->short_one) {
+            rc = rare_query(st, t, tok, recheck, err);
+            if (rc != KW_OK) {
+                free(t);
+                return rc;
+            }
+            for (size_t i = 0; i < t->n; i++)
+                bind_text(x, 26 + (int)i, recheck[i]);
+        } else {
+            int n = f->org_id ? snprintf(t->query, sizeof(t->query), "scope : \"%s\"", tok) : 0;
+            if (!t->short_one)
+                snprintf(t->query + n, sizeof(t->query) - (size_t)n, "%stext : (%s)",
+                         n ? " AND " : "", t->match);
+        }
     }
     if (t) { /* the terms: for the texts not indexed yet, and the short scan */
         sqlite3_bind_int(x, 25, t->ascii);
@@ -536,6 +676,11 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
     }
     if (t && (f->org_id || !t->short_one))
         bind_text(x, 14, t->query);
+    if (t && f->org_id && t->short_one) {
+        char tok[10];
+        scope_token(f->org_id, tok);
+        sqlite3_bind_text(x, 32, tok, -1, SQLITE_TRANSIENT);
+    }
     if (t) {
         sqlite3_bind_int(x, 15, f->notes);
         sqlite3_bind_int(x, 16, KW_SEARCH_RANKED);
