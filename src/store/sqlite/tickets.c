@@ -144,7 +144,7 @@ static const char *const sql[S_COUNT] = {
     [S_TICKETS_SCAN] =
         SEARCH_RANKED(SEARCH_HITS("search_text AS search", "search.rowid > ?17" SEARCH_TERMS)),
     /* one organisation's texts (scope ?32), indexed or waiting, newest
-     * first: search_text_by_scope holds them together (migration 034) */
+     * first: search_text_by_scope holds them together (migration 035) */
     [S_TICKETS_SCAN_ORG] = SEARCH_RANKED(SEARCH_HITS(SCOPE_SCAN, SCOPE_WHERE SEARCH_TERMS)),
     [S_TICKETS_SEARCH_BARE] =
         SEARCH_RANKED(SEARCH_BARE("search", "search MATCH ?14" RECHECK_TERMS) SEARCH_TAIL),

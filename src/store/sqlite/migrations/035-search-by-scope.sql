@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
--- 34: each organisation's texts together (#13). A search within one
+-- 35: each organisation's texts together (#13). A search within one
 -- organisation for a word of one or two characters reads its newest texts
 -- (tickets.c, S_TICKETS_SCAN_ORG); through the FTS5 scope's doclist each
 -- was a row of search_text on a page of its own (an organisation of 100
