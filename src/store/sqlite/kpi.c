@@ -114,14 +114,16 @@ static const char *const sql[S_COUNT] = {
     [S_TF_CREATED] = "SELECT " TF_COLS ", t.created_at, 0, -1" TF_FROM
                      " WHERE t.created_at >= ?1 AND t.created_at < ?2 AND (?3 = 0 OR t.org_id = ?3)"
                      " ORDER BY t.id",
-    /* by time on the partial index of each type (migration 017) */
+    /* by time on the partial index of each type (migration 017), the
+     * resolved milestones on their own (events_resolved, migration 034) */
     [S_TF_RESOLVED] = TF_EVENTS("milestone", "0, -1") " AND json_extract(e.body, '$.milestone') ="
                                                       " 'resolved' ORDER BY t.id, e.at",
     [S_TF_REOPENED] = TF_EVENTS("reopened", "0, -1") " ORDER BY t.id, e.at",
     [S_TF_RATED] = TF_EVENTS("rating", TF_RATING) " ORDER BY t.id, e.at",
-    /* a ticket closed now whose last event came before ?2 was closed then */
+    /* a ticket closed now whose last event came before ?2 was closed then
+     * (+: a scan, not a range of tickets_by_created holding nearly all) */
     [S_TF_OPEN] = "SELECT " TF_COLS ", t.created_at, 0, -1" TF_FROM
-                  " WHERE t.created_at < ?2 AND (?3 = 0 OR t.org_id = ?3) AND (t.state IN"
+                  " WHERE +t.created_at < ?2 AND (?3 = 0 OR t.org_id = ?3) AND (t.state IN"
                   " ('registered', 'analysing', 'handling', 'waiting_customer') OR t.updated_at"
                   " >= ?2) AND " TF_STATE_AT
                   " IN ('registered', 'analysing', 'handling', 'waiting_customer') ORDER BY t.id",
