@@ -22,12 +22,6 @@ enum kw_kpi_class kw_kpi_classify(const struct kw_kpi_run *r, int64_t from, int6
     return breached && r->breached_at >= from ? KW_KPI_BREACHED_OPEN : KW_KPI_OUT;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static int cmp_f64(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -40,18 +34,66 @@ static size_t p90_index(size_t n)
     return (9 * n + 9) / 10 - 1;
 }
 
+/* The k-th smallest of v[lo..hi] (0-based, lo <= k <= hi), left at v[k]
+ * with nothing larger before it and nothing smaller after it, in v[lo..hi]
+ * (Hoare's selection with a three-way partition, so runs of equal seconds
+ * cost nothing): linear on average, where a sort of a year's values is not. */
+static int64_t select_i64(int64_t *v, size_t lo, size_t hi, size_t k)
+{
+    while (lo < hi) {
+        int64_t a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi];
+        int64_t pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+        /* v[lo..lt) < pivot, v[lt..i) == pivot, v(gt..hi] > pivot */
+        size_t lt = lo, i = lo, gt = hi;
+        while (i <= gt) {
+            int64_t x = v[i];
+            if (x < pivot) {
+                v[i++] = v[lt];
+                v[lt++] = x;
+            } else if (x > pivot) {
+                v[i] = v[gt];
+                v[gt] = x;
+                if (gt-- == lo)
+                    break;
+            } else {
+                i++;
+            }
+        }
+        if (k < lt)
+            hi = lt - 1;
+        else if (k > gt)
+            lo = gt + 1;
+        else
+            return pivot;
+    }
+    return v[k];
+}
+
 struct kw_kpi_stat kw_kpi_stat_i64(int64_t *v, size_t n)
 {
     struct kw_kpi_stat s = {.n = n};
     if (!n)
         return s;
-    qsort(v, n, sizeof(*v), cmp_i64);
-    double sum = 0;
+    /* whole seconds: their sum is exact in 64 bits and so, in any order,
+     * the running sum of doubles of the sorted values it replaces (< 2^53) */
+    int64_t sum = 0;
     for (size_t i = 0; i < n; i++)
-        sum += (double)v[i];
-    s.mean = sum / (double)n;
-    s.median = n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2;
-    s.p90 = (double)v[p90_index(n)];
+        sum += v[i];
+    s.mean = (double)sum / (double)n;
+    /* only the ranks the figures need, each selected (no sort): the upper
+     * middle, the lower middle for an even n (the largest before it), and
+     * p90's nearest rank, which is never below the upper middle */
+    size_t mid = n / 2, p = p90_index(n);
+    int64_t upper = select_i64(v, 0, n - 1, mid);
+    if (n % 2) {
+        s.median = (double)upper;
+    } else {
+        int64_t lower = v[0];
+        for (size_t i = 1; i < mid; i++)
+            lower = v[i] > lower ? v[i] : lower;
+        s.median = ((double)lower + (double)upper) / 2;
+    }
+    s.p90 = (double)(p == mid ? upper : select_i64(v, mid + 1, n - 1, p));
     return s;
 }
 

@@ -22,6 +22,7 @@
 #define MAX_METRICS 64
 #define MAX_GROUPS 20000 /* groups x buckets in one answer */
 #define BREACHES_MAX 1000
+#define MAX_POLICIES 32 /* commitment versions whose lookups a query keeps */
 
 enum dim {
     D_LEVEL,
@@ -90,6 +91,14 @@ struct kq {
     /* the groups: open addressing on key */
     size_t n, cap;
     struct entry **slot;
+    /* each commitment version's compiled policy and its metrics' roles
+     * (MTTA, MTTR) by q->metrics index, looked up once, not once a run */
+    size_t npol;
+    struct pol {
+        int64_t id;
+        const struct kw_compiled *k;
+        signed char role[MAX_METRICS]; /* enum kw_metric_kpi; -1: not looked up */
+    } pol[MAX_POLICIES], spare;        /* spare: one more, looked up each time */
     struct kw_err err;
     bool failed;
     struct drill *drill; /* GET /kpis/tickets: what is behind one figure of one cell */
@@ -258,6 +267,34 @@ static int metric_index(const struct kq *q, const char *id)
         if (strcmp(q->metrics[i], id) == 0)
             return (int)i;
     return -1;
+}
+
+/* The compiled policy of commitment version id (NULL: none compiles), kept
+ * in q after its first lookup. */
+static struct pol *pol_of(struct kq *q, int64_t id)
+{
+    for (size_t i = 0; i < q->npol; i++)
+        if (q->pol[i].id == id)
+            return &q->pol[i];
+    struct kw_err err = {0};
+    const struct kw_compiled *k = kwh_policy_for(q->x->h, q->x->wk->st, id, &err);
+    struct pol *p = q->npol < MAX_POLICIES ? &q->pol[q->npol++] : &q->spare;
+    *p = (struct pol){.id = id, .k = k};
+    memset(p->role, -1, sizeof(p->role));
+    return p;
+}
+
+/* Whether commitment version id marks metric mi (of q->metrics) as the
+ * response or resolution metric ("kpi", docs/kpi.md). */
+static enum kw_metric_kpi role_of(struct kq *q, int64_t id, int mi)
+{
+    struct pol *p = pol_of(q, id);
+    if (p->role[mi] < 0) {
+        int m = p->k ? kw_policy_metric_index(p->k->p, q->metrics[mi]) : -1;
+        p->role[mi] =
+            (signed char)(m < 0 ? KW_MKPI_NONE : kw_policy_metric_kpi(p->k->p, (size_t)m));
+    }
+    return (enum kw_metric_kpi)p->role[mi];
 }
 
 /* from, to, tz, bucket, group_by, metric into q; false with *fail. */
@@ -470,12 +507,27 @@ static uint64_t hash(const char *s)
  * NULL when out of memory or too many. */
 static struct entry *group(struct kq *q, size_t b, const struct dims *d)
 {
-    char key[2048];
-    size_t len = (size_t)snprintf(key, sizeof(key), "%zu", b);
-    for (size_t i = 0; i < q->ndims && len < sizeof(key); i++) {
+    /* the bucket's number, then each value after a unit separator (a
+     * record separator for none), cut at the key's size: as snprintf
+     * would write it, without its cost once a run */
+    char key[2048], digits[24];
+    size_t len = 0, nd = 0;
+    for (size_t v = b; nd == 0 || v; v /= 10)
+        digits[nd++] = (char)('0' + v % 10);
+    while (nd)
+        key[len++] = digits[--nd];
+    for (size_t i = 0; i < q->ndims && len < sizeof(key) - 1; i++) {
         const char *v = d->v[q->dims[i]];
-        len += (size_t)snprintf(key + len, sizeof(key) - len, "\x1f%s", v ? v : "\x1e");
+        if (!v)
+            v = "\x1e";
+        key[len++] = '\x1f';
+        size_t n = strlen(v);
+        if (n > sizeof(key) - 1 - len)
+            n = sizeof(key) - 1 - len;
+        memcpy(key + len, v, n);
+        len += n;
     }
+    key[len] = '\0';
     if (q->n * 2 >= q->cap) {
         size_t cap = q->cap ? q->cap * 2 : 64;
         struct entry **slot = calloc(cap, sizeof(*slot));
@@ -619,7 +671,7 @@ static bool measured_since(struct kq *q, const struct kw_run_row *r, int64_t at,
     if (at < r->steady_from || !r->calendar || (!running && strcmp(r->status, "paused") != 0))
         return false;
     struct kw_err err = {0};
-    const struct kw_compiled *k = kwh_policy_for(q->x->h, q->x->wk->st, r->commitment_id, &err);
+    const struct kw_compiled *k = pol_of(q, r->commitment_id)->k;
     const struct kw_cal *cal = NULL;
     for (size_t i = 0; k && i < kw_policy_calendar_count(k->p); i++)
         if (strcmp(kw_policy_calendar_name(k->p, i), r->calendar) == 0)
@@ -646,10 +698,13 @@ static bool measured_since(struct kq *q, const struct kw_run_row *r, int64_t at,
 
 /* Where a breach-open run is counted: the bucket of its breach, if it had
  * not stopped by the bucket's end (measured again as of then). fn gets the
- * run as it stood then, the bucket and its end as the period's. */
+ * run as it stood then, the bucket and its end as the period's. False,
+ * with nothing counted, when the run must be measured again from its
+ * ticket's events and !may_read (a listing of the store is under way). */
 typedef void (*open_fn)(struct kq *q, const struct kw_run_row *r, size_t b, int64_t end, void *ctx);
 
-static void breached_open(struct kq *q, const struct kw_run_row *r, open_fn fn, void *ctx)
+static bool breached_open(struct kq *q, const struct kw_run_row *r, open_fn fn, void *ctx,
+                          bool may_read)
 {
     int64_t breach = r->breached_at;
     if (breach == KW_STORE_NO_TIME && r->stopped_at == KW_STORE_NO_TIME &&
@@ -657,23 +712,26 @@ static void breached_open(struct kq *q, const struct kw_run_row *r, open_fn fn, 
         breach = r->deadline; /* the engine has not fired it yet: measure to see */
     size_t b = breach == KW_STORE_NO_TIME ? q->nb : bucket_of(q, breach);
     if (b == q->nb)
-        return;
+        return true;
     int64_t end = q->b[b].to < q->now ? q->b[b].to : q->now;
     if (r->stopped_at != KW_STORE_NO_TIME && r->stopped_at < q->b[b].to)
-        return; /* stopped in the bucket: met_late there */
+        return true; /* stopped in the bucket: met_late there */
     struct kw_run_row fast;
     if (r->stopped_at == KW_STORE_NO_TIME && measured_since(q, r, end, &fast)) {
         if (fast.breached_at != KW_STORE_NO_TIME && fast.breached_at >= q->b[b].from &&
             fast.breached_at < q->b[b].to)
             fn(q, &fast, b, end, ctx);
-        return;
+        return true;
     }
+    if (!may_read)
+        return false;
     struct kw_runs_at m;
     const struct kw_run_row *then = NULL;
     if (measure_at(q, r, end, &m, &then) && then->breached_at != KW_STORE_NO_TIME &&
         then->breached_at >= q->b[b].from && then->breached_at < q->b[b].to)
         fn(q, then, b, end, ctx);
     kw_runs_at_release(&m);
+    return true;
 }
 
 /* Count run r in e: under its metric, and under MTTA or MTTR when its
@@ -689,10 +747,7 @@ static void count_run(struct kq *q, struct entry *e, int mi, const struct kw_run
         q->failed = true;
         return;
     }
-    struct kw_err err = {0};
-    const struct kw_compiled *c = kwh_policy_for(q->x->h, q->x->wk->st, r->commitment_id, &err);
-    int m = c ? kw_policy_metric_index(c->p, r->metric) : -1;
-    enum kw_metric_kpi role = m < 0 ? KW_MKPI_NONE : kw_policy_metric_kpi(c->p, (size_t)m);
+    enum kw_metric_kpi role = role_of(q, r->commitment_id, mi);
     if (q->drill)
         drill_run(q, e, r, kw_kpi_classify(&k, from, to), role);
     if (role != KW_MKPI_NONE &&
@@ -711,12 +766,10 @@ static void count_open(struct kq *q, const struct kw_run_row *r, size_t b, int64
         count_run(q, e, mi, r, q->b[b].from, end);
 }
 
-static bool run_row(const struct kw_run_row *r, void *ctx)
+/* Count run r where it stopped; false when its breach must yet be counted
+ * from its ticket's events and !may_read (see breached_open). */
+static bool count_stop_and_breach(struct kq *q, const struct kw_run_row *r, int mi, bool may_read)
 {
-    struct kq *q = ctx;
-    int mi = metric_index(q, r->metric);
-    if (mi < 0)
-        return true;
     size_t b = r->stopped_at == KW_STORE_NO_TIME ? q->nb : bucket_of(q, r->stopped_at);
     if (b < q->nb) {
         struct dims d;
@@ -725,7 +778,15 @@ static bool run_row(const struct kw_run_row *r, void *ctx)
         if (e)
             count_run(q, e, mi, r, q->b[b].from, q->b[b].to);
     }
-    breached_open(q, r, count_open, NULL);
+    return breached_open(q, r, count_open, NULL, may_read);
+}
+
+static bool run_row(const struct kw_run_row *r, void *ctx)
+{
+    struct kq *q = ctx;
+    int mi = metric_index(q, r->metric);
+    if (mi >= 0)
+        count_stop_and_breach(q, r, mi, true);
     return !q->failed;
 }
 
@@ -810,6 +871,40 @@ static enum kw_code read_runs(struct kq *q, struct run_list *l, bool any_order)
         return q->err.code;
     kw_store_end_read(q->x->wk->st);
     return l->nomem ? kw_err_set(&q->err, KW_NOMEM, "", "no memory for the clock runs") : KW_OK;
+}
+
+/* GET /kpis counts each run as the store lists it, in the order it reads
+ * them fastest (its figures do not depend on the order): no copy of a
+ * year's runs. Only a run whose breach must be measured again from its
+ * ticket's events (reading the store, which would end the listing) is kept,
+ * and its breach counted after the listing. */
+struct stream {
+    struct kq *q;
+    struct run_list later;
+};
+
+static bool stream_run(const struct kw_run_row *r, void *ctx)
+{
+    struct stream *s = ctx;
+    int mi = metric_index(s->q, r->metric);
+    if (mi >= 0 && !count_stop_and_breach(s->q, r, mi, false) && !copy_run(r, &s->later))
+        return false;
+    return !s->q->failed;
+}
+
+static enum kw_code stream_runs(struct kq *q)
+{
+    struct stream s = {.q = q};
+    struct kw_run_filter f = {
+        .from = q->from, .to = q->to, .now = q->now, .org_id = q->org, .any_order = true};
+    enum kw_code rc = kw_store_runs(q->x->wk->st, &f, stream_run, &s, &q->err);
+    kw_store_end_read(q->x->wk->st);
+    if (rc == KW_OK && s.later.nomem)
+        rc = kw_err_set(&q->err, KW_NOMEM, "", "no memory for the clock runs");
+    for (size_t i = 0; rc == KW_OK && i < s.later.n && !q->failed; i++)
+        breached_open(q, &s.later.v[i], count_open, NULL, true);
+    free_runs(&s.later);
+    return rc;
 }
 
 /* ---- drilling down: what is behind one figure of one cell ---- */
@@ -1143,11 +1238,7 @@ struct kwh_reply kwh_kpis(struct kwh_call *x)
     for (size_t b = 0; q.ndims == 0 && b < q.nb; b++)
         if (!group_or_fail(&q, b, &(struct dims){0}))
             break;
-    struct run_list runs = {0};
-    enum kw_code rc = q.failed ? q.err.code : read_runs(&q, &runs, true);
-    for (size_t i = 0; rc == KW_OK && i < runs.n && !q.failed; i++)
-        run_row(&runs.v[i], &q);
-    free_runs(&runs);
+    enum kw_code rc = q.failed ? q.err.code : stream_runs(&q);
     if (rc == KW_OK && !q.failed)
         rc = read_tickets(&q);
     if (rc != KW_OK || q.failed) {
@@ -1295,7 +1386,7 @@ struct kwh_reply kwh_kpi_breaches(struct kwh_call *x)
             else
                 json_array_append_new(l.items, breach_json(&q, r, "met_late", r->stopped_at));
         }
-        breached_open(&q, r, list_open, &l);
+        breached_open(&q, r, list_open, &l, true);
     }
     free_runs(&runs);
     if (rc != KW_OK || q.failed) {

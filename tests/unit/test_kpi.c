@@ -3,6 +3,7 @@
  * period, on-time rate, mean/median/p90, SRI, overruns, CSAT and NPS. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kpi.h"
 #include "testutil.h"
@@ -52,6 +53,46 @@ static void test_classify(void **state)
         enum kw_kpi_class got = kw_kpi_classify(&r, from, to);
         if (got != cases[i].want)
             fail_msg("%s: class %d, want %d", cases[i].name, got, cases[i].want);
+    }
+}
+
+static int by_value(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The statistics select their ranks without sorting: the same figures as
+ * the sorted values give, for every count from 1 to 300, with many equal
+ * values (seconds repeat) and with none. */
+static void test_stats_selected_as_sorted(void **state)
+{
+    (void)state;
+    uint64_t seed = 7;
+    int64_t v[300], sorted[300];
+    for (size_t n = 1; n <= 300; n++) {
+        for (int spread = 0; spread < 3; spread++) {
+            int64_t range = spread == 0 ? 3 : spread == 1 ? 50 : 1000000;
+            for (size_t i = 0; i < n; i++) {
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                v[i] = (int64_t)((seed >> 33) % (uint64_t)range);
+            }
+            if (n == 200)
+                for (size_t i = 0; i < n; i++)
+                    v[i] = (int64_t)i; /* already in order */
+            memcpy(sorted, v, n * sizeof(v[0]));
+            qsort(sorted, n, sizeof(sorted[0]), by_value);
+            double sum = 0;
+            for (size_t i = 0; i < n; i++)
+                sum += (double)sorted[i];
+            double median = n % 2 ? (double)sorted[n / 2]
+                                  : ((double)sorted[n / 2 - 1] + (double)sorted[n / 2]) / 2;
+            struct kw_kpi_stat s = kw_kpi_stat_i64(v, n);
+            assert_true(s.n == n);
+            assert_true(s.mean == sum / (double)n);
+            assert_true(s.median == median);
+            assert_true(s.p90 == (double)sorted[(9 * n + 9) / 10 - 1]);
+        }
     }
 }
 
@@ -266,9 +307,13 @@ static void test_time_and_cost(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_classify),       cmocka_unit_test(test_stats),
-        cmocka_unit_test(test_worked_example), cmocka_unit_test(test_nothing_is_null_not_100),
-        cmocka_unit_test(test_many_runs_grow), cmocka_unit_test(test_ratings),
+        cmocka_unit_test(test_classify),
+        cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_stats_selected_as_sorted),
+        cmocka_unit_test(test_worked_example),
+        cmocka_unit_test(test_nothing_is_null_not_100),
+        cmocka_unit_test(test_many_runs_grow),
+        cmocka_unit_test(test_ratings),
         cmocka_unit_test(test_time_and_cost),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
