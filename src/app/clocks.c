@@ -943,6 +943,37 @@ void kw_runs_at_release(struct kw_runs_at *r)
     r->n = 0;
 }
 
+bool kw_clocks_run_carried(const struct kw_compiled *k, const struct kw_run_row *r, int64_t at,
+                           struct kw_run_row *out)
+{
+    bool running = strcmp(r->status, "running") == 0 || strcmp(r->status, "breached") == 0;
+    if (at < r->steady_from || !r->calendar || (!running && strcmp(r->status, "paused") != 0))
+        return false;
+    struct kw_err err = {0};
+    const struct kw_cal *cal = NULL;
+    for (size_t i = 0; k && i < kw_policy_calendar_count(k->p); i++)
+        if (strcmp(kw_policy_calendar_name(k->p, i), r->calendar) == 0)
+            cal = k->cals[i];
+    if (!cal)
+        return false;
+    int64_t w = 0, d = at - r->measured_at; /* d < 0: back in time */
+    if (running && kw_cal_elapsed(cal, d < 0 ? at : r->measured_at, d < 0 ? r->measured_at : at, &w,
+                                  &err) != KW_OK)
+        return false;
+    *out = *r;
+    out->working = r->working + (d < 0 ? -w : w);
+    out->wall = r->wall + (running ? d : 0);
+    out->paused_wall = r->paused_wall + (running ? 0 : d);
+    out->measured_at = at;
+    /* a running clock breaches at its deadline: not yet, back before it */
+    if (out->breached_at == KW_STORE_NO_TIME && running && r->deadline != KW_STORE_NO_TIME &&
+        r->deadline <= at)
+        out->breached_at = r->deadline;
+    if (out->breached_at != KW_STORE_NO_TIME && out->breached_at > at)
+        out->breached_at = KW_STORE_NO_TIME;
+    return true;
+}
+
 #define REBUILD_BATCH 500
 struct rebuild_page {
     size_t n;

@@ -196,6 +196,15 @@ enum kw_code kw_clocks_runs_at(struct kw_clocks *c, struct kw_store *st, struct 
                                int64_t ticket, int64_t commitment, int64_t as_of,
                                struct kw_runs_at *out, struct kw_err *err);
 void kw_runs_at_release(struct kw_runs_at *r);
+/* An open run (a row of the KPI facts) stood as it is, running or paused,
+ * from r->steady_from on with no event of its ticket (every event projects
+ * the ticket again): its measure at r->measured_at carried forward or back
+ * to `at` on its own calendar (k: its commitment version compiled, which
+ * holds the calendar's versions), into *out (strings borrowed from r).
+ * False when `at` is before steady_from, the run is not open or its
+ * calendar is not k's: then it must be measured again from the events. */
+bool kw_clocks_run_carried(const struct kw_compiled *k, const struct kw_run_row *r, int64_t at,
+                           struct kw_run_row *out);
 /* Write every ticket's KPI facts again from its events, measured as of now
  * (or the ticket's last event, if later), in transactions of 500 tickets
  * (each ticket's rows replaced at once). *tickets and *runs (may be NULL)

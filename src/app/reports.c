@@ -245,8 +245,6 @@ struct gather {
      * a ticket's runs come together, and each is looked up in one measure */
     struct kw_runs_at m;
     int64_t m_ticket, m_at;
-    /* the last ticket whose last event was read, and when that came */
-    int64_t q_ticket, q_updated;
 };
 
 static bool team_row(const struct kw_named_row *r, void *ctx)
@@ -352,57 +350,14 @@ static enum kw_metric_kpi metric_kpi(struct gather *g, struct kw_clocks *c,
     return m < 0 ? KW_MKPI_NONE : kw_policy_metric_kpi(k->p, (size_t)m);
 }
 
-/* An open run stood as it is (running, or paused) from steady_from on, with
- * no event of its ticket (every event projects the ticket again): carry its
- * measure at measured_at forward or back to `at` on its own calendar (the
- * compiled one holds the calendar's versions), into *out (strings borrowed
- * from r), as http/kpi.c's measured_since does for GET /kpis. False when
- * `at` is before steady_from or the run is not open: then it is measured
- * again from the events. */
+/* An open run carried to `at` from its stored measure (kw_clocks_run_carried),
+ * as GET /kpis does. */
 static bool measured_since(struct gather *g, struct kw_clocks *c, const struct kw_run_row *r,
                            int64_t at, struct kw_run_row *out)
 {
-    bool running = strcmp(r->status, "running") == 0 || strcmp(r->status, "breached") == 0;
-    if (at < r->steady_from || !r->calendar || (!running && strcmp(r->status, "paused") != 0))
-        return false;
-    /* the stored measure stands only while no event of its ticket came
-     * after steady_from: an event written at a later instant than the
-     * writer's now (events keep their order; the facts are measured at now)
-     * leaves the facts behind it; 1,696 open runs of the 1,000,000-ticket
-     * bench desk are so, and the figures must be those of the events */
     struct kw_err err = {0};
-    if (g->q_ticket != r->ticket_id) {
-        struct kw_ticket_row t;
-        g->q_ticket = r->ticket_id;
-        g->q_updated = kw_store_ticket_get(g->st, r->ticket_id, &t, &err) == KW_OK
-                           ? t.updated_at
-                           : KW_STORE_NO_TIME;
-    }
-    if (g->q_updated == KW_STORE_NO_TIME || g->q_updated > r->steady_from)
-        return false;
     const struct kw_compiled *k = kw_clocks_commitment(c, g->st, r->commitment_id, &err);
-    const struct kw_cal *cal = NULL;
-    for (size_t i = 0; k && i < kw_policy_calendar_count(k->p); i++)
-        if (strcmp(kw_policy_calendar_name(k->p, i), r->calendar) == 0)
-            cal = k->cals[i];
-    if (!cal)
-        return false;
-    int64_t w = 0, d = at - r->measured_at; /* d < 0: back in time */
-    if (running && kw_cal_elapsed(cal, d < 0 ? at : r->measured_at, d < 0 ? r->measured_at : at, &w,
-                                  &err) != KW_OK)
-        return false;
-    *out = *r;
-    out->working = r->working + (d < 0 ? -w : w);
-    out->wall = r->wall + (running ? d : 0);
-    out->paused_wall = r->paused_wall + (running ? 0 : d);
-    out->measured_at = at;
-    /* a running clock breaches at its deadline: not yet, back before it */
-    if (out->breached_at == KW_STORE_NO_TIME && running && r->deadline != KW_STORE_NO_TIME &&
-        r->deadline <= at)
-        out->breached_at = r->deadline;
-    if (out->breached_at != KW_STORE_NO_TIME && out->breached_at > at)
-        out->breached_at = KW_STORE_NO_TIME;
-    return true;
+    return k && kw_clocks_run_carried(k, r, at, out);
 }
 
 /* Whether r counts in [from, to) as it stands (see kpi.h); an open run or

@@ -659,41 +659,11 @@ static bool measure_at(struct kq *q, const struct kw_run_row *r, int64_t at, str
     return false;
 }
 
-/* An open run stood as it is (running, or paused) from steady_from on, with
- * no event of its ticket (every event projects the ticket again): carry its
- * measure at measured_at forward or back to `at` on its own calendar, into
- * *out (strings borrowed from r). False when `at` is before steady_from or
- * the run is not open: then it is measured again from the events. */
+/* An open run carried to `at` from its stored measure (kw_clocks_run_carried). */
 static bool measured_since(struct kq *q, const struct kw_run_row *r, int64_t at,
                            struct kw_run_row *out)
 {
-    bool running = strcmp(r->status, "running") == 0 || strcmp(r->status, "breached") == 0;
-    if (at < r->steady_from || !r->calendar || (!running && strcmp(r->status, "paused") != 0))
-        return false;
-    struct kw_err err = {0};
-    const struct kw_compiled *k = pol_of(q, r->commitment_id)->k;
-    const struct kw_cal *cal = NULL;
-    for (size_t i = 0; k && i < kw_policy_calendar_count(k->p); i++)
-        if (strcmp(kw_policy_calendar_name(k->p, i), r->calendar) == 0)
-            cal = k->cals[i];
-    if (!cal)
-        return false;
-    int64_t w = 0, d = at - r->measured_at; /* d < 0: back in time */
-    if (running && kw_cal_elapsed(cal, d < 0 ? at : r->measured_at, d < 0 ? r->measured_at : at, &w,
-                                  &err) != KW_OK)
-        return false;
-    *out = *r;
-    out->working = r->working + (d < 0 ? -w : w);
-    out->wall = r->wall + (running ? d : 0);
-    out->paused_wall = r->paused_wall + (running ? 0 : d);
-    out->measured_at = at;
-    /* a running clock breaches at its deadline: not yet, back before it */
-    if (out->breached_at == KW_STORE_NO_TIME && running && r->deadline != KW_STORE_NO_TIME &&
-        r->deadline <= at)
-        out->breached_at = r->deadline;
-    if (out->breached_at != KW_STORE_NO_TIME && out->breached_at > at)
-        out->breached_at = KW_STORE_NO_TIME;
-    return true;
+    return kw_clocks_run_carried(pol_of(q, r->commitment_id)->k, r, at, out);
 }
 
 /* Where a breach-open run is counted: the bucket of its breach, if it had
