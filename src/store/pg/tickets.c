@@ -130,41 +130,93 @@ enum kw_code kwp_node_get(void *ctx, unsigned level, uint64_t index,
     return KW_OK;
 }
 
+_Static_assert(sizeof(((struct kw_store *)0)->frontier[0]) == KW_MERKLE_HASH,
+               "the frontier holds log nodes");
+
+/* An append reads the left siblings on its path, which are nodes of the
+ * frontier of the log at its size: (level, (size >> level) - 1) for each
+ * level whose bit of size is 1. While this transaction holds the log's lock
+ * it keeps them: read once from the database, or written by its own
+ * appends (node_put), so that its appends after the first read none. */
+static bool on_frontier(const struct kw_store *st, unsigned level, uint64_t index)
+{
+    uint64_t size = (uint64_t)st->log_size;
+    return st->log_size >= 0 && level < 64 && (size >> level & 1) && index == (size >> level) - 1;
+}
+
+static enum kw_code frontier_get(void *ctx, unsigned level, uint64_t index,
+                                 unsigned char out[KW_MERKLE_HASH], struct kw_err *err)
+{
+    struct kw_store *st = ctx;
+    bool kept = on_frontier(st, level, index);
+    if (kept && (st->frontier_known >> level & 1)) {
+        memcpy(out, st->frontier[level], KW_MERKLE_HASH);
+        return KW_OK;
+    }
+    enum kw_code rc = kwp_node_get(ctx, level, index, out, err);
+    if (rc == KW_OK && kept) {
+        memcpy(st->frontier[level], out, KW_MERKLE_HASH);
+        st->frontier_known |= UINT64_C(1) << level;
+    }
+    return rc;
+}
+
 static enum kw_code node_put(void *ctx, unsigned level, uint64_t index,
                              const unsigned char hash[KW_MERKLE_HASH], struct kw_err *err)
 {
     struct kw_store *st = ctx;
+    /* the one node of an append whose index is even is the top of its path:
+     * on the frontier of the log one leaf longer, where a bit of its size
+     * turns to 1 (so no bit turns to 1 without its node here) */
+    if (level < 64 && !(index & 1)) {
+        memcpy(st->frontier[level], hash, KW_MERKLE_HASH);
+        st->frontier_known |= UINT64_C(1) << level;
+    }
     struct kwp_params p = {0};
     kwp_int(&p, level);
     kwp_int(&p, (int64_t)index);
     kwp_bytes(&p, hash, KW_MERKLE_HASH);
-    return kwp_exec(st, PGS_NODE_PUT, &p, "write a log node", err);
+    return kwp_exec_later(st, PGS_NODE_PUT, &p, "write a log node", err);
 }
 
 /* Append a leaf inside an open transaction. The lock serialises appends of
  * every node until the transaction ends, so the leaves are numbered in
- * commit order without gaps. */
+ * commit order without gaps; while it holds the lock, the transaction
+ * knows the log's size and frontier without reading them again, and its
+ * leaf and nodes go out with its next statement (kwp_exec_later). */
 enum kw_code kwp_leaf_append(struct kw_store *st, const char *kind, int64_t ticket, int64_t seq,
                              const void *data, size_t n, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    kwp_defer(st, PGS_LOG_LOCK); /* sent with the next statement */
-    PGresult *res = kwp_run(st, PGS_LOG_SIZE, NULL, "read the log's size", NULL, err);
-    if (!res)
-        return err->code;
-    uint64_t idx = (uint64_t)kwp_col_int(res, 0, 0);
-    PQclear(res);
+    int64_t size = st->log_size;
+    if (size < 0) {
+        kwp_defer(st, PGS_LOG_LOCK); /* sent with the next statement */
+        PGresult *res = kwp_run(st, PGS_LOG_SIZE, NULL, "read the log's size", NULL, err);
+        if (!res)
+            return err->code;
+        size = kwp_col_int(res, 0, 0);
+        PQclear(res);
+        if (st->in_tx) { /* outside one, the lock ended with the statement */
+            st->log_size = size;
+            st->frontier_known = 0;
+        }
+    }
     struct kwp_params p = {0};
-    kwp_int(&p, (int64_t)idx);
+    kwp_int(&p, size);
     kwp_text(&p, kind);
     kwp_int(&p, ticket);
     kwp_int(&p, seq);
     kwp_bytes(&p, data, (int)n);
-    if (kwp_exec(st, PGS_LEAF_ADD, &p, "append to the log", err) != KW_OK)
+    if (kwp_exec_later(st, PGS_LEAF_ADD, &p, "append to the log", err) != KW_OK)
         return err->code;
     unsigned char leaf[KW_MERKLE_HASH];
     kw_merkle_leaf(data, n, leaf);
-    return kw_merkle_append(kwp_node_get, node_put, st, idx, leaf, err);
+    enum kw_code rc = kw_merkle_append(frontier_get, node_put, st, (uint64_t)size, leaf, err);
+    if (rc == KW_OK && st->log_size >= 0)
+        st->log_size = size + 1;
+    else
+        st->log_size = -1;
+    return rc;
 }
 
 /* ---- tickets ---- */
@@ -342,7 +394,9 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
     kwp_text(&p, canon);
     kwp_bytes(&p, hash, KW_HASH_BYTES);
     kwp_text(&p, state);
-    enum kw_code rc = kwp_exec(st, PGS_EVENT_INSERT, &p, "insert event", err);
+    /* under the ticket's row lock and the log's: it fails only if the
+     * database is broken, so it goes out with the next statement */
+    enum kw_code rc = kwp_exec_later(st, PGS_EVENT_INSERT, &p, "insert event", err);
     free(canon);
     if (rc != KW_OK)
         return rc;
