@@ -95,7 +95,11 @@ const char *const kwp_sql[PGS_COUNT] = {
                          " state = coalesce($8, state) WHERE id = $1",
     [PGS_EVENTS] = "SELECT seq, at, type, actor_id, body, hash, ticket_id FROM events"
                    " WHERE ticket_id = $1 ORDER BY seq",
-    [PGS_CHANGE_ADD] = "INSERT INTO changes(ticket, at) VALUES ($1, $2) RETURNING seq",
+    /* a change and, when its number is a multiple of $3, the pruning of
+     * those more than $4 before it: no answer to wait for */
+    [PGS_CHANGE_ADD] = "WITH c AS (INSERT INTO changes(ticket, at) VALUES ($1, $2) RETURNING seq)"
+                       " DELETE FROM changes WHERE (SELECT seq FROM c) % $3 = 0"
+                       " AND seq <= (SELECT seq FROM c) - $4",
     [PGS_CHANGES_SINCE] =
         "SELECT seq, ticket, at FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
     [PGS_CHANGES_FIRST] = "SELECT min(seq) FROM changes",
@@ -757,6 +761,7 @@ static void drop_deferred(struct kw_store *st)
 
 void kwp_defer(struct kw_store *st, enum pgs s)
 {
+    st->due_ticket = 0;
     if (st->n_deferred == KWPG_MAX_DEFERRED)
         kwp_exec(st, s, NULL, deferred_what[s], NULL); /* full: sends them all now */
     else
@@ -769,6 +774,7 @@ enum kw_code kwp_exec_later(struct kw_store *st, enum pgs s, const struct kwp_pa
                             const char *what, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
+    st->due_ticket = 0;
     if (!st->in_tx || st->n_deferred == KWPG_MAX_DEFERRED)
         return kwp_exec(st, s, p, what, err); /* sends the deferred ones with it */
     struct kwp_pending d = {.s = s, .what = what, .n = p ? p->n : 0};
@@ -860,6 +866,7 @@ static PGresult *run_named(struct kw_store *st, const char *name, const struct k
                            const char *what, char sqlstate[6], struct kw_err *err)
 {
     kwp_lend(st, NULL); /* what the last call lent dies now (store.h) */
+    st->due_ticket = 0;
     PGresult *res;
     int failed = -1;
     if (st->n_deferred) {

@@ -258,7 +258,11 @@ struct kw_store {
     int64_t log_size;
     unsigned char frontier[64][32];
     uint64_t frontier_known; /* bit l: frontier[l] is kept */
-    bool listening;          /* LISTEN kw_changes sent on this connection (nodes.c) */
+    /* The ticket whose fire_at the last call set (kw_store_clocks_put), or
+     * 0: a kw_store_fire_at of it right after needs no round trip. Any
+     * other statement, sent or deferred, forgets it. */
+    int64_t due_ticket, due_fire_at;
+    bool listening; /* LISTEN kw_changes sent on this connection (nodes.c) */
     /* the writer's handle (kw_store_open_writer): its transactions take the
      * log's lock first, so that two nodes' writers never wait for each other
      * in opposite orders (a ticket row, then the log; the log, then a row) */

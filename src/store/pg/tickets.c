@@ -221,6 +221,11 @@ enum kw_code kwp_leaf_append(struct kw_store *st, const char *kind, int64_t tick
 
 /* ---- tickets ---- */
 
+static enum kw_code append_after(struct kw_store *st, int64_t ticket, int64_t n,
+                                 const unsigned char prev[KW_HASH_BYTES], int64_t last_at,
+                                 const char *type, const char *body, int64_t actor, int64_t at,
+                                 const char *state, int64_t *seq, struct kw_err *err);
+
 enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_new *t, int64_t *id,
                                     bool *existed, struct kw_err *err)
 {
@@ -319,7 +324,11 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     if (!text)
         return kwp_tx_finish(st, outer, kw_err_set(err, KW_NOMEM, "", "no memory for the event"),
                              err);
-    rc = kwp_append(st, *id, "created", text, t->created_by, t->at, NULL, NULL, err);
+    /* the row this transaction just inserted, locked by it and seen by no
+     * other: its head is the insert's (no event yet, the zero hash, at) */
+    static const unsigned char zero[KW_HASH_BYTES];
+    rc = append_after(st, *id, 1, zero, t->at, "created", text, t->created_by, t->at, NULL, NULL,
+                      err);
     free(text);
     return kwp_tx_finish(st, outer, rc, err);
 }
@@ -331,7 +340,7 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
 #define PRUNE_EVERY 1024
 
 /* Record in the change log that ticket changed, once per ticket and unit of
- * work (as events.c of the SQLite backend). */
+ * work (as events.c of the SQLite backend), with the next statement. */
 static enum kw_code note_change(struct kw_store *st, int64_t ticket, int64_t at, struct kw_err *err)
 {
     if (st->changed_ticket == ticket)
@@ -339,17 +348,12 @@ static enum kw_code note_change(struct kw_store *st, int64_t ticket, int64_t at,
     struct kwp_params p = {0};
     kwp_int(&p, ticket);
     kwp_int(&p, at);
-    PGresult *res = kwp_run(st, PGS_CHANGE_ADD, &p, "record a change", NULL, err);
-    if (!res)
+    kwp_int(&p, PRUNE_EVERY);
+    kwp_int(&p, KW_STORE_CHANGES_KEPT);
+    if (kwp_exec_later(st, PGS_CHANGE_ADD, &p, "record a change", err) != KW_OK)
         return KW_STORE;
-    int64_t seq = kwp_col_int(res, 0, 0);
-    PQclear(res);
     st->changed_ticket = ticket;
-    if (seq % PRUNE_EVERY)
-        return KW_OK;
-    p = (struct kwp_params){0};
-    kwp_int(&p, seq - KW_STORE_CHANGES_KEPT);
-    return kwp_exec(st, PGS_CHANGES_PRUNE, &p, "prune changes", err);
+    return KW_OK;
 }
 
 enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
@@ -357,7 +361,7 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
                         struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    unsigned char prev[KW_HASH_BYTES], hash[KW_HASH_BYTES];
+    unsigned char prev[KW_HASH_BYTES];
     /* the log's lock before the ticket's row (a fixed order: the event's
      * leaf needs it anyway, kwp_leaf_append), sent with the row's read, so
      * that two transactions never hold one each and wait for the other */
@@ -378,6 +382,17 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
     if (!head_ok)
         return kw_err_set(err, KW_STORE, "", "ticket %lld has a damaged chain head",
                           (long long)ticket);
+    return append_after(st, ticket, n, prev, last_at, type, body, actor, at, state, seq, err);
+}
+
+/* Append event n of ticket, whose chain's head is prev at last_at, the
+ * ticket's row locked by this transaction (kwp_append). */
+static enum kw_code append_after(struct kw_store *st, int64_t ticket, int64_t n,
+                                 const unsigned char prev[KW_HASH_BYTES], int64_t last_at,
+                                 const char *type, const char *body, int64_t actor, int64_t at,
+                                 const char *state, int64_t *seq, struct kw_err *err)
+{
+    unsigned char hash[KW_HASH_BYTES];
     /* a ticket's events are in time order even if the clock steps back */
     if (at < last_at)
         at = last_at;
@@ -385,7 +400,7 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
     if (!canon)
         return err->code;
     kw_event_hash(prev, ticket, n, at, type, actor, canon, hash);
-    p = (struct kwp_params){0};
+    struct kwp_params p = {0};
     kwp_int(&p, ticket);
     kwp_int(&p, n);
     kwp_int(&p, at);
