@@ -75,11 +75,14 @@ const char *const kwp_sql[PGS_COUNT] = {
     [PGS_ORG_EXISTS] = "SELECT 1 FROM orgs WHERE id = $1",
     [PGS_TICKET_BY_KEY] =
         "SELECT id, request_digest FROM tickets WHERE created_by = $1 AND idempotency_key = $2",
+    /* org_id NULL (SQLSTATE 23502, not-null violation) when there is no
+     * organisation $1: the check and the insert in one round trip */
     [PGS_TICKET_INSERT] =
         "INSERT INTO tickets(org_id, title, state, level, tier, category, region, channel,"
         " created_by, idempotency_key, created_at, updated_at, last_seq, head_hash, commitment_id,"
         " request_digest, requester_id)"
-        " VALUES ($1, $2, 'registered', $3, $4, $5, $6, $7, $8, $9, $10, $10, 0,"
+        " VALUES ((SELECT id FROM orgs WHERE id = $1), $2, 'registered', $3, $4, $5, $6, $7, $8, "
+        "$9, $10, $10, 0,"
         " '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea,"
         " (SELECT id FROM commitments WHERE effective_from <= $10"
         "  ORDER BY effective_from DESC, id DESC LIMIT 1), $11, nullif($12::bigint, 0))"

@@ -16,6 +16,7 @@
 /* SQLSTATEs the calls tell apart */
 #define UNIQUE_VIOLATION "23505"
 #define FOREIGN_KEY_VIOLATION "23503"
+#define NOT_NULL_VIOLATION "23502"
 
 /* ---- organisations ---- */
 
@@ -245,17 +246,6 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     struct kwp_params p = {0};
     PGresult *res;
     kwp_int(&p, t->org_id);
-    if (!(res = kwp_run(st, PGS_ORG_EXISTS, &p, "read organisation", NULL, err)))
-        return kwp_tx_finish(st, outer, KW_STORE, err);
-    bool found = PQntuples(res) == 1;
-    PQclear(res);
-    if (!found)
-        return kwp_tx_finish(st, outer,
-                             kw_err_set(err, KW_NOT_FOUND, "/org_id",
-                                        "org_id: no organisation %lld", (long long)t->org_id),
-                             err);
-    p = (struct kwp_params){0};
-    kwp_int(&p, t->org_id);
     kwp_text(&p, t->title);
     kwp_text(&p, t->level);
     kwp_text(&p, t->tier);
@@ -270,8 +260,14 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     else
         kwp_text(&p, NULL);
     kwp_int(&p, t->requester_id);
-    if (!(res = kwp_run(st, PGS_TICKET_INSERT, &p, "insert ticket", NULL, err)))
-        return kwp_tx_finish(st, outer, KW_STORE, err);
+    char state[6];
+    if (!(res = kwp_run(st, PGS_TICKET_INSERT, &p, "insert ticket", state, err)))
+        return kwp_tx_finish(st, outer,
+                             strcmp(state, NOT_NULL_VIOLATION) == 0
+                                 ? kw_err_set(err, KW_NOT_FOUND, "/org_id",
+                                              "org_id: no organisation %lld", (long long)t->org_id)
+                                 : KW_STORE,
+                             err);
     bool inserted = PQntuples(res) == 1;
     if (inserted)
         *id = kwp_col_int(res, 0, 0);
