@@ -57,7 +57,7 @@ two() {
     bench_serve "$kw" "$KW_PG_CONNINFO" "$tmp/log2" --log-key "$tmp/pg.log-key"
     local pid2=$pid port2=$port half=$((clients / 2)) mode
     node1=$pid1 # both stopped at exit
-    trap 'kill "$node1" 2>/dev/null; bench_cleanup' EXIT
+    trap 'kill "$node1" 2>/dev/null || true; bench_cleanup' EXIT
     for mode in create read; do
         local args=(--org "$org")
         [ "$mode" = read ] && args=(--read-ids "1-1000") # the one node made more
