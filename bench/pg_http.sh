@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # pg_http.sh - durable creates/s and reads/s at 16 keep-alive clients on
 # one `keepword serve`, on SQLite and on PostgreSQL (a throw-away local
-# cluster: tests/pg/cluster.sh), measured with kwload as http_clients.sh
+# cluster: tests/pg/cluster.sh), then on two nodes serving one PostgreSQL
+# database (8 clients on each), measured with kwload as http_clients.sh
 # does. Prints numbers; asserts nothing about speed.
 # usage: bench/pg_http.sh PATH/TO/keepword PATH/TO/kwload
 set -euo pipefail
@@ -39,10 +40,45 @@ one() { # NAME DB [ARGS...]: init and serve with --db DB and ARGS
         --duration "$secs" --read-ids "1-$count" || true)
     printf '%-10s reads,   %d clients   %s\n' "$name" "$clients" \
         "$(jq -r '"\(.rps)/s   p50 \(.p50_ms) ms  p99 \(.p99_ms) ms  (\(.requests) requests, \(.errors + .status_other) failed)"' <<<"$r")"
+    [ -n "${KEEP_SERVING:-}" ] && return 0
     kill -TERM "$pid"
     wait "$pid" || true
     pid=
 }
 
+# two nodes on the database one() left served by its node (pid, port):
+# a second node on it, then half the clients on each, at the same time
+two() {
+    local pid1=$pid port1=$port b=http://127.0.0.1:$port token org
+    token=$(curl -s -X POST "$b/api/v1/auth/login" -H "Content-Type: application/json" \
+        -d '{"email":"admin@localhost","password":"bench-password"}' | jq -r .token)
+    org=$(curl -s -X POST "$b/api/v1/orgs" -H "Authorization: Bearer $token" \
+        -H "Content-Type: application/json" -d '{"name":"Bench 2"}' | jq -r .id)
+    bench_serve "$kw" "$KW_PG_CONNINFO" "$tmp/log2" --log-key "$tmp/pg.log-key"
+    local pid2=$pid port2=$port half=$((clients / 2)) mode
+    node1=$pid1 # both stopped at exit
+    trap 'kill "$node1" 2>/dev/null || true; bench_cleanup' EXIT
+    for mode in create read; do
+        local args=(--org "$org")
+        [ "$mode" = read ] && args=(--read-ids "1-1000") # the one node made more
+        nice -n 10 "$load" --port "$port1" --token "$token" --mode "$mode" --clients "$half" \
+            --duration "$secs" "${args[@]}" >"$tmp/r1" || true &
+        local l1=$!
+        nice -n 10 "$load" --port "$port2" --token "$token" --mode "$mode" --clients "$half" \
+            --duration "$secs" "${args[@]}" >"$tmp/r2" || true
+        wait "$l1" || true
+        printf '%-10s %-7s  2 nodes x %d clients   %s/s   p99 %s / %s ms  (%s requests, %s failed)\n' \
+            postgresql "${mode}s," "$half" \
+            "$(jq -s '(.[0].rps + .[1].rps) | floor' "$tmp/r1" "$tmp/r2")" \
+            "$(jq -r .p99_ms "$tmp/r1")" "$(jq -r .p99_ms "$tmp/r2")" \
+            "$(jq -s '.[0].requests + .[1].requests' "$tmp/r1" "$tmp/r2")" \
+            "$(jq -s '[.[] | .errors + .status_other] | add' "$tmp/r1" "$tmp/r2")"
+    done
+    kill -TERM "$pid1" "$pid2"
+    wait "$pid1" "$pid2" || true
+    pid=
+}
+
 one sqlite "$tmp/kw.db"
-one postgresql "$KW_PG_CONNINFO" --log-key "$tmp/pg.log-key"
+KEEP_SERVING=1 one postgresql "$KW_PG_CONNINFO" --log-key "$tmp/pg.log-key"
+two

@@ -75,11 +75,14 @@ const char *const kwp_sql[PGS_COUNT] = {
     [PGS_ORG_EXISTS] = "SELECT 1 FROM orgs WHERE id = $1",
     [PGS_TICKET_BY_KEY] =
         "SELECT id, request_digest FROM tickets WHERE created_by = $1 AND idempotency_key = $2",
+    /* org_id NULL (SQLSTATE 23502, not-null violation) when there is no
+     * organisation $1: the check and the insert in one round trip */
     [PGS_TICKET_INSERT] =
         "INSERT INTO tickets(org_id, title, state, level, tier, category, region, channel,"
         " created_by, idempotency_key, created_at, updated_at, last_seq, head_hash, commitment_id,"
         " request_digest, requester_id)"
-        " VALUES ($1, $2, 'registered', $3, $4, $5, $6, $7, $8, $9, $10, $10, 0,"
+        " VALUES ((SELECT id FROM orgs WHERE id = $1), $2, 'registered', $3, $4, $5, $6, $7, $8, "
+        "$9, $10, $10, 0,"
         " '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea,"
         " (SELECT id FROM commitments WHERE effective_from <= $10"
         "  ORDER BY effective_from DESC, id DESC LIMIT 1), $11, nullif($12::bigint, 0))"
@@ -95,7 +98,11 @@ const char *const kwp_sql[PGS_COUNT] = {
                          " state = coalesce($8, state) WHERE id = $1",
     [PGS_EVENTS] = "SELECT seq, at, type, actor_id, body, hash, ticket_id FROM events"
                    " WHERE ticket_id = $1 ORDER BY seq",
-    [PGS_CHANGE_ADD] = "INSERT INTO changes(ticket, at) VALUES ($1, $2) RETURNING seq",
+    /* a change and, when its number is a multiple of $3, the pruning of
+     * those more than $4 before it: no answer to wait for */
+    [PGS_CHANGE_ADD] = "WITH c AS (INSERT INTO changes(ticket, at) VALUES ($1, $2) RETURNING seq)"
+                       " DELETE FROM changes WHERE (SELECT seq FROM c) % $3 = 0"
+                       " AND seq <= (SELECT seq FROM c) - $4",
     [PGS_CHANGES_SINCE] =
         "SELECT seq, ticket, at FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
     [PGS_CHANGES_FIRST] = "SELECT min(seq) FROM changes",
@@ -754,19 +761,68 @@ static const char *const deferred_what[PGS_COUNT] = {[PGS_BEGIN] = "begin",
                                                      [PGS_RELEASE] = "release savepoint",
                                                      [PGS_LOG_LOCK] = "lock the log"};
 
+static void pending_clear(struct kwp_pending *d)
+{
+    free(d->buf);
+    d->buf = NULL;
+}
+
+/* Forget what was deferred without sending it. */
+static void drop_deferred(struct kw_store *st)
+{
+    for (int i = 0; i < st->n_deferred; i++)
+        pending_clear(&st->deferred[i]);
+    st->n_deferred = 0;
+}
+
 void kwp_defer(struct kw_store *st, enum pgs s)
 {
-    if (st->n_deferred == (int)(sizeof(st->deferred) / sizeof(st->deferred[0])))
+    st->due_ticket = 0;
+    if (st->n_deferred == KWPG_MAX_DEFERRED)
         kwp_exec(st, s, NULL, deferred_what[s], NULL); /* full: sends them all now */
     else
-        st->deferred[st->n_deferred++] = s;
+        st->deferred[st->n_deferred++] = (struct kwp_pending){.s = s, .what = deferred_what[s]};
+    if (s == PGS_BEGIN)
+        st->log_size = -1;
+}
+
+enum kw_code kwp_exec_later(struct kw_store *st, enum pgs s, const struct kwp_params *p,
+                            const char *what, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    st->due_ticket = 0;
+    if (!st->in_tx || st->n_deferred == KWPG_MAX_DEFERRED)
+        return kwp_exec(st, s, p, what, err); /* sends the deferred ones with it */
+    struct kwp_pending d = {.s = s, .what = what, .n = p ? p->n : 0};
+    size_t bytes = 0;
+    for (int i = 0; i < d.n; i++)
+        if (p->v[i])
+            bytes += p->fmt[i] ? (size_t)p->len[i] : strlen(p->v[i]) + 1;
+    if (bytes && !(d.buf = malloc(bytes)))
+        return kw_err_set(err, KW_NOMEM, "", "%s: no memory to %s", st->where, what);
+    char *at = d.buf;
+    for (int i = 0; i < d.n; i++) {
+        d.len[i] = p->len[i];
+        d.fmt[i] = p->fmt[i];
+        d.v[i] = NULL;
+        if (p->v[i]) {
+            size_t k = p->fmt[i] ? (size_t)p->len[i] : strlen(p->v[i]) + 1;
+            memcpy(at, p->v[i], k);
+            d.v[i] = at;
+            at += k;
+        }
+    }
+    st->deferred[st->n_deferred++] = d;
+    return KW_OK;
 }
 
 /* Send the deferred statements and s in one pipeline and read their
  * results: s's result, or NULL with *failed the first that failed (its
  * index in st->deferred, or -1 for s itself) and *bad its result. A
- * transaction's BEGIN and savepoints thus cost no round trip of their own
- * (a create in the writer's unit had four). */
+ * transaction's BEGIN and savepoints, and the writes nobody reads the
+ * answer of, thus cost no round trip of their own (a create in the
+ * writer's unit had four, and the log's append as many again). The
+ * deferred ones' parameters are freed; their `what` stays for the message. */
 static PGresult *pipelined(struct kw_store *st, const char *name, const struct kwp_params *p,
                            int *failed, PGresult **bad)
 {
@@ -776,14 +832,18 @@ static PGresult *pipelined(struct kw_store *st, const char *name, const struct k
     *bad = NULL;
     bool sent = PQenterPipelineMode(st->conn) == 1;
     for (int i = 0; sent && i < n; i++) {
+        const struct kwp_pending *d = &st->deferred[i];
         char dname[16];
-        snprintf(dname, sizeof(dname), "s%d", (int)st->deferred[i]);
-        sent = PQsendQueryPrepared(st->conn, dname, 0, NULL, NULL, NULL, 0) == 1;
+        snprintf(dname, sizeof(dname), "s%d", (int)d->s);
+        sent = PQsendQueryPrepared(st->conn, dname, d->n, d->n ? d->v : NULL, d->n ? d->len : NULL,
+                                   d->n ? d->fmt : NULL, 0) == 1;
     }
     sent = sent &&
            PQsendQueryPrepared(st->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
                                p ? p->fmt : NULL, p && p->binary_result) == 1 &&
            PQpipelineSync(st->conn) == 1;
+    for (int i = 0; i < n; i++)
+        pending_clear(&st->deferred[i]); /* libpq copied them into its buffer */
     PGresult *out = NULL;
     if (sent) {
         /* each query's result then NULL; then the sync's */
@@ -822,6 +882,7 @@ static PGresult *run_named(struct kw_store *st, const char *name, const struct k
                            const char *what, char sqlstate[6], struct kw_err *err)
 {
     kwp_lend(st, NULL); /* what the last call lent dies now (store.h) */
+    st->due_ticket = 0;
     PGresult *res;
     int failed = -1;
     if (st->n_deferred) {
@@ -829,7 +890,7 @@ static PGresult *run_named(struct kw_store *st, const char *name, const struct k
         res = pipelined(st, name, p, &failed, &bad);
         if (!res) {
             if (failed >= 0) /* the array keeps what was sent */
-                what = deferred_what[st->deferred[failed]];
+                what = st->deferred[failed].what;
             res = bad; /* for its message and SQLSTATE below */
         }
     } else
@@ -854,6 +915,10 @@ static PGresult *run_named(struct kw_store *st, const char *name, const struct k
 PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
                   char sqlstate[6], struct kw_err *err)
 {
+    if (s == PGS_ROLLBACK) /* everything not sent yet goes with it; sent, */
+        drop_deferred(st); /* a failed one would skip the ROLLBACK itself */
+    if (s == PGS_COMMIT || s == PGS_ROLLBACK || s == PGS_ROLLBACK_TO)
+        st->log_size = -1; /* the log as this transaction saw it ends here */
     char name[16];
     snprintf(name, sizeof(name), "s%d", (int)s);
     return run_named(st, name, p, what, sqlstate, err);
@@ -871,9 +936,16 @@ PGresult *kwp_run_part(struct kw_store *st, enum kwp_part part, int s, const str
 static void flush_deferred(struct kw_store *st)
 {
     if (st->n_deferred) {
-        st->n_deferred--; /* the last one goes as the pipeline's own statement */
-        kwp_exec(st, st->deferred[st->n_deferred], NULL,
-                 deferred_what[st->deferred[st->n_deferred]], NULL);
+        /* the last one goes as the pipeline's own statement */
+        struct kwp_pending d = st->deferred[--st->n_deferred];
+        struct kwp_params p = {.n = d.n};
+        for (int i = 0; i < d.n; i++) {
+            p.v[i] = d.v[i];
+            p.len[i] = d.len[i];
+            p.fmt[i] = d.fmt[i];
+        }
+        kwp_exec(st, d.s, &p, d.what, NULL);
+        pending_clear(&d);
     }
 }
 
@@ -1055,6 +1127,7 @@ struct kw_store *kw_store_open(const char *conninfo, struct kw_err *err)
         kw_err_set(err, KW_NOMEM, "", "no memory for the store");
         return NULL;
     }
+    st->log_size = -1;
     st->conn = PQconnectdb(conninfo);
     if (!st->conn) {
         kw_err_set(err, KW_NOMEM, "", "no memory for a PostgreSQL connection");
@@ -1103,6 +1176,7 @@ void kw_store_close(struct kw_store *st)
 {
     if (!st)
         return;
+    drop_deferred(st);
     PQclear(st->lent);
     PQfinish(st->conn);
     free(st);

@@ -229,16 +229,41 @@ enum pgs {
 };
 extern const char *const kwp_sql[PGS_COUNT];
 
+#define KWPG_MAX_PARAMS 32
+
+/* A statement kept to be sent later, with copies of its parameters. */
+#define KWPG_MAX_DEFERRED 24
+struct kwp_pending {
+    enum pgs s;
+    const char *what; /* static, for the message if it fails */
+    int n;
+    const char *v[KWPG_MAX_PARAMS];
+    int len[KWPG_MAX_PARAMS], fmt[KWPG_MAX_PARAMS];
+    char *buf; /* the parameters' bytes (heap), or NULL */
+};
+
 struct kw_store {
     PGconn *conn;
     char where[512];        /* the location as given, for messages (no password) */
     bool in_tx;             /* a caller's transaction is open (kw_store_begin) */
     int64_t changed_ticket; /* noted in the change log by the open unit of work, or 0 */
     PGresult *lent;         /* the result whose strings a call lent out */
-    /* BEGIN, SAVEPOINT and RELEASE not sent yet: they go out with the next
-     * statement in one round trip (libpq's pipeline mode; kwp_defer) */
-    enum pgs deferred[8];
+    /* Statements not sent yet: BEGIN, SAVEPOINT and RELEASE (kwp_defer) and
+     * writes whose answer nobody reads (kwp_exec_later); they go out with
+     * the next statement in one round trip (libpq's pipeline mode). */
+    struct kwp_pending deferred[KWPG_MAX_DEFERRED];
     int n_deferred;
+    /* The Merkle log as this transaction left it while it holds the log's
+     * lock: its size (-1: not known) and the right-hand frontier, the
+     * nodes an append at that size reads (kwp_leaf_append). Forgotten at
+     * every rollback and transaction end. */
+    int64_t log_size;
+    unsigned char frontier[64][32];
+    uint64_t frontier_known; /* bit l: frontier[l] is kept */
+    /* The ticket whose fire_at the last call set (kw_store_clocks_put), or
+     * 0: a kw_store_fire_at of it right after needs no round trip. Any
+     * other statement, sent or deferred, forgets it. */
+    int64_t due_ticket, due_fire_at;
     bool listening; /* LISTEN kw_changes sent on this connection (nodes.c) */
     /* the writer's handle (kw_store_open_writer): its transactions take the
      * log's lock first, so that two nodes' writers never wait for each other
@@ -261,7 +286,6 @@ extern const struct kwp_catalogue kwp_people_sql, kwp_attach_sql, kwp_views_sql,
 /* Parameters of one statement: text (NULL: SQL NULL) or binary bytes;
  * binary_result asks for the result's columns in binary (a bytea's bytes
  * as they are, not as hex text). */
-#define KWPG_MAX_PARAMS 32
 struct kwp_params {
     int n;
     const char *v[KWPG_MAX_PARAMS];
@@ -291,6 +315,14 @@ enum kw_code kwp_exec(struct kw_store *st, enum pgs s, const struct kwp_params *
  * with the next statement, in the same round trip; its failure is that
  * statement's (`what` names s in the message). */
 void kwp_defer(struct kw_store *st, enum pgs s);
+/* Run write statement s with p (copied) later, with the next statement
+ * that needs an answer, or at the unit's end or the commit, whichever
+ * comes first; inside a transaction only (else now, as kwp_exec). Its
+ * failure fails that statement and the transaction: for writes that do
+ * not fail but for a broken database (no SQLSTATE a caller tells apart).
+ * KW_NOMEM when its parameters cannot be copied. */
+enum kw_code kwp_exec_later(struct kw_store *st, enum pgs s, const struct kwp_params *p,
+                            const char *what, struct kw_err *err);
 
 /* Keep res as the result whose strings the call hands out (until the next
  * call on st or kw_store_end_read). */

@@ -432,7 +432,8 @@ static enum kw_code clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
 {
     struct kwp_params p = {0};
     kwp_int(&p, ticket);
-    if (!fresh && kwp_exec(st, PGS_CLOCK_CLEAR, &p, "store clocks", err) != KW_OK)
+    /* writes whose answer nothing reads: with the next statement */
+    if (!fresh && kwp_exec_later(st, PGS_CLOCK_CLEAR, &p, "store clocks", err) != KW_OK)
         return err->code;
     for (size_t i = 0; i < n; i++) {
         p = (struct kwp_params){0};
@@ -445,7 +446,7 @@ static enum kw_code clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
             kwp_text(&p, NULL);
         else
             kwp_int(&p, rows[i].next_pct);
-        if (kwp_exec(st, PGS_CLOCK_PUT, &p, "store clocks", err) != KW_OK)
+        if (kwp_exec_later(st, PGS_CLOCK_PUT, &p, "store clocks", err) != KW_OK)
             return err->code;
     }
     p = (struct kwp_params){0};
@@ -453,7 +454,11 @@ static enum kw_code clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
     kwp_instant(&p, next_due);
     kwp_instant(&p, breached_at);
     kwp_instant(&p, fire_at);
-    return kwp_exec(st, PGS_TICKET_DUE, &p, "store clocks", err);
+    if (kwp_exec_later(st, PGS_TICKET_DUE, &p, "store clocks", err) != KW_OK)
+        return err->code;
+    st->due_ticket = ticket; /* what the unit reads next (kw_store_fire_at) */
+    st->due_fire_at = fire_at;
+    return KW_OK;
 }
 
 enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
@@ -594,6 +599,10 @@ enum kw_code kw_store_fire_at(struct kw_store *st, int64_t ticket, int64_t *fire
                               struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
+    if (ticket && st->due_ticket == ticket) { /* set by the call before */
+        *fire_at = st->due_fire_at;
+        return KW_OK;
+    }
     struct kwp_params p = {0};
     kwp_int(&p, ticket);
     PGresult *res = run(st, PGS_FIRE_ONE, &p, "read ticket", err);

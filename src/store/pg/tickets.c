@@ -16,6 +16,7 @@
 /* SQLSTATEs the calls tell apart */
 #define UNIQUE_VIOLATION "23505"
 #define FOREIGN_KEY_VIOLATION "23503"
+#define NOT_NULL_VIOLATION "23502"
 
 /* ---- organisations ---- */
 
@@ -130,44 +131,101 @@ enum kw_code kwp_node_get(void *ctx, unsigned level, uint64_t index,
     return KW_OK;
 }
 
+_Static_assert(sizeof(((struct kw_store *)0)->frontier[0]) == KW_MERKLE_HASH,
+               "the frontier holds log nodes");
+
+/* An append reads the left siblings on its path, which are nodes of the
+ * frontier of the log at its size: (level, (size >> level) - 1) for each
+ * level whose bit of size is 1. While this transaction holds the log's lock
+ * it keeps them: read once from the database, or written by its own
+ * appends (node_put), so that its appends after the first read none. */
+static bool on_frontier(const struct kw_store *st, unsigned level, uint64_t index)
+{
+    uint64_t size = (uint64_t)st->log_size;
+    return st->log_size >= 0 && level < 64 && (size >> level & 1) && index == (size >> level) - 1;
+}
+
+static enum kw_code frontier_get(void *ctx, unsigned level, uint64_t index,
+                                 unsigned char out[KW_MERKLE_HASH], struct kw_err *err)
+{
+    struct kw_store *st = ctx;
+    bool kept = on_frontier(st, level, index);
+    if (kept && (st->frontier_known >> level & 1)) {
+        memcpy(out, st->frontier[level], KW_MERKLE_HASH);
+        return KW_OK;
+    }
+    enum kw_code rc = kwp_node_get(ctx, level, index, out, err);
+    if (rc == KW_OK && kept) {
+        memcpy(st->frontier[level], out, KW_MERKLE_HASH);
+        st->frontier_known |= UINT64_C(1) << level;
+    }
+    return rc;
+}
+
 static enum kw_code node_put(void *ctx, unsigned level, uint64_t index,
                              const unsigned char hash[KW_MERKLE_HASH], struct kw_err *err)
 {
     struct kw_store *st = ctx;
+    /* the one node of an append whose index is even is the top of its path:
+     * on the frontier of the log one leaf longer, where a bit of its size
+     * turns to 1 (so no bit turns to 1 without its node here) */
+    if (level < 64 && !(index & 1)) {
+        memcpy(st->frontier[level], hash, KW_MERKLE_HASH);
+        st->frontier_known |= UINT64_C(1) << level;
+    }
     struct kwp_params p = {0};
     kwp_int(&p, level);
     kwp_int(&p, (int64_t)index);
     kwp_bytes(&p, hash, KW_MERKLE_HASH);
-    return kwp_exec(st, PGS_NODE_PUT, &p, "write a log node", err);
+    return kwp_exec_later(st, PGS_NODE_PUT, &p, "write a log node", err);
 }
 
 /* Append a leaf inside an open transaction. The lock serialises appends of
  * every node until the transaction ends, so the leaves are numbered in
- * commit order without gaps. */
+ * commit order without gaps; while it holds the lock, the transaction
+ * knows the log's size and frontier without reading them again, and its
+ * leaf and nodes go out with its next statement (kwp_exec_later). */
 enum kw_code kwp_leaf_append(struct kw_store *st, const char *kind, int64_t ticket, int64_t seq,
                              const void *data, size_t n, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    kwp_defer(st, PGS_LOG_LOCK); /* sent with the next statement */
-    PGresult *res = kwp_run(st, PGS_LOG_SIZE, NULL, "read the log's size", NULL, err);
-    if (!res)
-        return err->code;
-    uint64_t idx = (uint64_t)kwp_col_int(res, 0, 0);
-    PQclear(res);
+    int64_t size = st->log_size;
+    if (size < 0) {
+        kwp_defer(st, PGS_LOG_LOCK); /* sent with the next statement */
+        PGresult *res = kwp_run(st, PGS_LOG_SIZE, NULL, "read the log's size", NULL, err);
+        if (!res)
+            return err->code;
+        size = kwp_col_int(res, 0, 0);
+        PQclear(res);
+        if (st->in_tx) { /* outside one, the lock ended with the statement */
+            st->log_size = size;
+            st->frontier_known = 0;
+        }
+    }
     struct kwp_params p = {0};
-    kwp_int(&p, (int64_t)idx);
+    kwp_int(&p, size);
     kwp_text(&p, kind);
     kwp_int(&p, ticket);
     kwp_int(&p, seq);
     kwp_bytes(&p, data, (int)n);
-    if (kwp_exec(st, PGS_LEAF_ADD, &p, "append to the log", err) != KW_OK)
+    if (kwp_exec_later(st, PGS_LEAF_ADD, &p, "append to the log", err) != KW_OK)
         return err->code;
     unsigned char leaf[KW_MERKLE_HASH];
     kw_merkle_leaf(data, n, leaf);
-    return kw_merkle_append(kwp_node_get, node_put, st, idx, leaf, err);
+    enum kw_code rc = kw_merkle_append(frontier_get, node_put, st, (uint64_t)size, leaf, err);
+    if (rc == KW_OK && st->log_size >= 0)
+        st->log_size = size + 1;
+    else
+        st->log_size = -1;
+    return rc;
 }
 
 /* ---- tickets ---- */
+
+static enum kw_code append_after(struct kw_store *st, int64_t ticket, int64_t n,
+                                 const unsigned char prev[KW_HASH_BYTES], int64_t last_at,
+                                 const char *type, const char *body, int64_t actor, int64_t at,
+                                 const char *state, int64_t *seq, struct kw_err *err);
 
 enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_new *t, int64_t *id,
                                     bool *existed, struct kw_err *err)
@@ -188,17 +246,6 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     struct kwp_params p = {0};
     PGresult *res;
     kwp_int(&p, t->org_id);
-    if (!(res = kwp_run(st, PGS_ORG_EXISTS, &p, "read organisation", NULL, err)))
-        return kwp_tx_finish(st, outer, KW_STORE, err);
-    bool found = PQntuples(res) == 1;
-    PQclear(res);
-    if (!found)
-        return kwp_tx_finish(st, outer,
-                             kw_err_set(err, KW_NOT_FOUND, "/org_id",
-                                        "org_id: no organisation %lld", (long long)t->org_id),
-                             err);
-    p = (struct kwp_params){0};
-    kwp_int(&p, t->org_id);
     kwp_text(&p, t->title);
     kwp_text(&p, t->level);
     kwp_text(&p, t->tier);
@@ -213,8 +260,14 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     else
         kwp_text(&p, NULL);
     kwp_int(&p, t->requester_id);
-    if (!(res = kwp_run(st, PGS_TICKET_INSERT, &p, "insert ticket", NULL, err)))
-        return kwp_tx_finish(st, outer, KW_STORE, err);
+    char state[6];
+    if (!(res = kwp_run(st, PGS_TICKET_INSERT, &p, "insert ticket", state, err)))
+        return kwp_tx_finish(st, outer,
+                             strcmp(state, NOT_NULL_VIOLATION) == 0
+                                 ? kw_err_set(err, KW_NOT_FOUND, "/org_id",
+                                              "org_id: no organisation %lld", (long long)t->org_id)
+                                 : KW_STORE,
+                             err);
     bool inserted = PQntuples(res) == 1;
     if (inserted)
         *id = kwp_col_int(res, 0, 0);
@@ -267,7 +320,11 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     if (!text)
         return kwp_tx_finish(st, outer, kw_err_set(err, KW_NOMEM, "", "no memory for the event"),
                              err);
-    rc = kwp_append(st, *id, "created", text, t->created_by, t->at, NULL, NULL, err);
+    /* the row this transaction just inserted, locked by it and seen by no
+     * other: its head is the insert's (no event yet, the zero hash, at) */
+    static const unsigned char zero[KW_HASH_BYTES];
+    rc = append_after(st, *id, 1, zero, t->at, "created", text, t->created_by, t->at, NULL, NULL,
+                      err);
     free(text);
     return kwp_tx_finish(st, outer, rc, err);
 }
@@ -279,7 +336,7 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
 #define PRUNE_EVERY 1024
 
 /* Record in the change log that ticket changed, once per ticket and unit of
- * work (as events.c of the SQLite backend). */
+ * work (as events.c of the SQLite backend), with the next statement. */
 static enum kw_code note_change(struct kw_store *st, int64_t ticket, int64_t at, struct kw_err *err)
 {
     if (st->changed_ticket == ticket)
@@ -287,17 +344,12 @@ static enum kw_code note_change(struct kw_store *st, int64_t ticket, int64_t at,
     struct kwp_params p = {0};
     kwp_int(&p, ticket);
     kwp_int(&p, at);
-    PGresult *res = kwp_run(st, PGS_CHANGE_ADD, &p, "record a change", NULL, err);
-    if (!res)
+    kwp_int(&p, PRUNE_EVERY);
+    kwp_int(&p, KW_STORE_CHANGES_KEPT);
+    if (kwp_exec_later(st, PGS_CHANGE_ADD, &p, "record a change", err) != KW_OK)
         return KW_STORE;
-    int64_t seq = kwp_col_int(res, 0, 0);
-    PQclear(res);
     st->changed_ticket = ticket;
-    if (seq % PRUNE_EVERY)
-        return KW_OK;
-    p = (struct kwp_params){0};
-    kwp_int(&p, seq - KW_STORE_CHANGES_KEPT);
-    return kwp_exec(st, PGS_CHANGES_PRUNE, &p, "prune changes", err);
+    return KW_OK;
 }
 
 enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
@@ -305,7 +357,7 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
                         struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    unsigned char prev[KW_HASH_BYTES], hash[KW_HASH_BYTES];
+    unsigned char prev[KW_HASH_BYTES];
     /* the log's lock before the ticket's row (a fixed order: the event's
      * leaf needs it anyway, kwp_leaf_append), sent with the row's read, so
      * that two transactions never hold one each and wait for the other */
@@ -326,6 +378,17 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
     if (!head_ok)
         return kw_err_set(err, KW_STORE, "", "ticket %lld has a damaged chain head",
                           (long long)ticket);
+    return append_after(st, ticket, n, prev, last_at, type, body, actor, at, state, seq, err);
+}
+
+/* Append event n of ticket, whose chain's head is prev at last_at, the
+ * ticket's row locked by this transaction (kwp_append). */
+static enum kw_code append_after(struct kw_store *st, int64_t ticket, int64_t n,
+                                 const unsigned char prev[KW_HASH_BYTES], int64_t last_at,
+                                 const char *type, const char *body, int64_t actor, int64_t at,
+                                 const char *state, int64_t *seq, struct kw_err *err)
+{
+    unsigned char hash[KW_HASH_BYTES];
     /* a ticket's events are in time order even if the clock steps back */
     if (at < last_at)
         at = last_at;
@@ -333,7 +396,7 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
     if (!canon)
         return err->code;
     kw_event_hash(prev, ticket, n, at, type, actor, canon, hash);
-    p = (struct kwp_params){0};
+    struct kwp_params p = {0};
     kwp_int(&p, ticket);
     kwp_int(&p, n);
     kwp_int(&p, at);
@@ -342,7 +405,9 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
     kwp_text(&p, canon);
     kwp_bytes(&p, hash, KW_HASH_BYTES);
     kwp_text(&p, state);
-    enum kw_code rc = kwp_exec(st, PGS_EVENT_INSERT, &p, "insert event", err);
+    /* under the ticket's row lock and the log's: it fails only if the
+     * database is broken, so it goes out with the next statement */
+    enum kw_code rc = kwp_exec_later(st, PGS_EVENT_INSERT, &p, "insert event", err);
     free(canon);
     if (rc != KW_OK)
         return rc;
@@ -408,8 +473,8 @@ enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char 
     /* the head and the events as of one instant: the head's row lock (a
      * transaction of its own, or the caller's) holds appends back meanwhile */
     bool outer = !st->in_tx;
-    if (outer && kwp_exec(st, PGS_BEGIN, NULL, "begin", err) != KW_OK)
-        return err->code;
+    if (outer)
+        kwp_defer(st, PGS_BEGIN); /* sent with the head's read */
     struct kwp_params p = {0};
     kwp_int(&p, ticket);
     PGresult *res = kwp_run(st, PGS_TICKET_HEAD, &p, "read ticket", NULL, err);
@@ -426,8 +491,11 @@ enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char 
     PQclear(res);
     if (rc == KW_OK)
         rc = kw_store_events(st, ticket, kw_chain_check_one, &v, err);
+    /* a transaction of its own changed nothing: ended by ROLLBACK, which
+     * does not wait for a flush of the WAL as a COMMIT of the row lock's
+     * transaction id would (a copy's check of 1,000,000 chains) */
     if (outer)
-        kwp_exec(st, rc == KW_OK ? PGS_COMMIT : PGS_ROLLBACK, NULL, "end verify", NULL);
+        kwp_exec(st, PGS_ROLLBACK, NULL, "end verify", NULL);
     if (rc != KW_OK)
         return rc;
     if (!v.why && v.expect_seq - 1 != last) {
