@@ -72,7 +72,6 @@ const char *const kwp_sql[PGS_COUNT] = {
                  " WHERE id > $1 AND ($2 = 0 OR id = $2) ORDER BY id LIMIT $3",
     [PGS_ORG_GET] = "SELECT id, name, tier, region, calendar, contract_value_cents,"
                     " coalesce(account_manager_id, 0), deactivated_at FROM orgs WHERE id = $1",
-    [PGS_ORG_EXISTS] = "SELECT 1 FROM orgs WHERE id = $1",
     [PGS_TICKET_BY_KEY] =
         "SELECT id, request_digest FROM tickets WHERE created_by = $1 AND idempotency_key = $2",
     /* org_id NULL (SQLSTATE 23502, not-null violation) when there is no
