@@ -3584,6 +3584,7 @@ static void test_writer_submit(void **state)
     assert_true(org_named(c->st, "waited-ok"));
     assert_false(org_named(c->st, "submitted-fails"));
     kw_store_end_read(c->st);
+    kw_store_close(s.peer);
     pthread_mutex_destroy(&s.mu);
     pthread_cond_destroy(&s.cv);
 }
