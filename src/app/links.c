@@ -412,7 +412,7 @@ enum kw_code kw_ticket_merged_into(struct kw_store *st, int64_t ticket, int64_t 
 }
 
 enum kw_code kw_ticket_refuse_merged(struct kw_store *st, int64_t ticket, bool archived,
-                                     const char *todo, const char *what, struct kw_err *err)
+                                     const char *instead, const char *what, struct kw_err *err)
 {
     int64_t into = 0;
     enum kw_code rc = archived ? kw_ticket_merged_into(st, ticket, &into, err) : KW_OK;
@@ -420,7 +420,7 @@ enum kw_code kw_ticket_refuse_merged(struct kw_store *st, int64_t ticket, bool a
         return rc;
     return kw_err_set(err, KW_CONFLICT, "",
                       "#%lld was merged into #%lld: %s #%lld (a merged duplicate takes no %s)",
-                      (long long)ticket, (long long)into, todo, (long long)into, what);
+                      (long long)ticket, (long long)into, instead, (long long)into, what);
 }
 
 static enum kw_code merge_checks(struct kw_unit *u, const struct kw_actor *who,

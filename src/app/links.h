@@ -62,10 +62,10 @@ enum kw_code kw_ticket_merged_into(struct kw_store *st, int64_t ticket, int64_t 
                                    struct kw_err *err);
 
 /* KW_CONFLICT when ticket (archived: its state is archived) is a merged
- * duplicate, saying "#D was merged into #A: <todo> #A (a merged duplicate
+ * duplicate, saying "#D was merged into #A: <instead> #A (a merged duplicate
  * takes no <what>)"; KW_OK otherwise. What every channel's comment and
  * file go through (docs/policy.md "Links and merges"). */
 enum kw_code kw_ticket_refuse_merged(struct kw_store *st, int64_t ticket, bool archived,
-                                     const char *todo, const char *what, struct kw_err *err);
+                                     const char *instead, const char *what, struct kw_err *err);
 
 #endif

@@ -58,25 +58,21 @@ enum stmt {
     " AND breached_at < ?2 AND (stopped_at IS NULL OR stopped_at >= ?2)) OR (stopped_at IS NULL"   \
     " AND breached_at IS NULL AND deadline >= ?1 AND deadline < ?2 AND deadline < ?4))"
 
+/* a run's row: its ticket's organisation and commitment version taken from
+ * the ticket */
+#define RUN_ROW                                                                                    \
+    "kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"                              \
+    " started_at, stopped_at, deadline, breached_at, target, working, wall,"                       \
+    " paused_wall, measured_at, steady_from, team_id, assignee_id, calendar, level, tier,"         \
+    " organisation, category, region, channel) SELECT ?1, ?2, ?3, t.org_id,"                       \
+    " t.commitment_id, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?23, nullif(?14, 0),"           \
+    " nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM tickets t WHERE t.id = ?1"
+
 static const char *const sql[S_COUNT] = {
     [S_RUNS_DEL] = "DELETE FROM kpi_runs WHERE ticket_id = ?1",
-    [S_RUN_ADD] =
-        "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
-        " started_at, stopped_at, deadline, breached_at, target, working, wall,"
-        " paused_wall, measured_at, steady_from, team_id, assignee_id, calendar, level, tier,"
-        " organisation, category, region, channel) SELECT ?1, ?2, ?3, t.org_id,"
-        " t.commitment_id, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?23, nullif(?14, 0),"
-        " nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM tickets t"
-        " WHERE t.id = ?1",
+    [S_RUN_ADD] = "INSERT INTO " RUN_ROW,
     /* the same, over a stored run whose indexed instants moved */
-    [S_RUN_PUT] =
-        "INSERT OR REPLACE INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
-        " started_at, stopped_at, deadline, breached_at, target, working, wall,"
-        " paused_wall, measured_at, steady_from, team_id, assignee_id, calendar, level, tier,"
-        " organisation, category, region, channel) SELECT ?1, ?2, ?3, t.org_id,"
-        " t.commitment_id, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?23, nullif(?14, 0),"
-        " nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM tickets t"
-        " WHERE t.id = ?1",
+    [S_RUN_PUT] = "INSERT OR REPLACE INTO " RUN_ROW,
     /* what kw_store_runs_put compares with (the last column: the ticket's
      * organisation and commitment are still the row's) */
     [S_RUNS_STORED] = "SELECT k.metric, k.run, k.status, k.started_at, k.stopped_at, k.deadline,"
