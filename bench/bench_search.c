@@ -17,7 +17,10 @@
  * To iterate on one side: BENCH_SEARCH_WHO=staff or customer measures only
  * its searches, BENCH_SEARCH_RUNS (default 100) runs each, and
  * BENCH_SEARCH_CREATES=0 skips the create rounds; BENCH_SEARCH_IDS=1 prints
- * the tickets each search's first three runs found, to compare builds.
+ * the tickets each search's first three runs found, to compare builds;
+ * BENCH_SEARCH_Q=WORDS measures that search only, and BENCH_SEARCH_INDEX=on
+ * or off one create round of that side only (to count instructions under
+ * callgrind: --toggle-collect=load).
  * Asserts nothing.
  */
 #include <stdio.h>
@@ -285,7 +288,10 @@ int main(void)
     };
     const char *who = getenv("BENCH_SEARCH_WHO"), *renv = getenv("BENCH_SEARCH_RUNS");
     int runs = renv && atoi(renv) > 0 ? atoi(renv) : 100;
+    const char *only = getenv("BENCH_SEARCH_Q");
     for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+        if (only && strcmp(only, queries[i].q) != 0)
+            continue;
         if (!who || strcmp(who, "staff") == 0)
             measure(st, queries[i].name, queries[i].q, 0, runs);
         if (!who || strcmp(who, "customer") == 0)
@@ -296,7 +302,13 @@ int main(void)
     snprintf(create, sizeof(create), "%s/create.db", dir);
     const char *cenv = getenv("BENCH_SEARCH_CREATES");
     int64_t creates = cenv ? atoll(cenv) : 20000;
-    if (creates > 0) { /* 0: the searches only */
+    const char *side = getenv("BENCH_SEARCH_INDEX");
+    if (creates > 0 && side) { /* one round of one side, for a profiler */
+        double cpu;
+        double rate = create_rate(create, creates, strcmp(side, "off") != 0, &cpu);
+        printf("search create (index %s, one round): %.0f/s, per CPU second %.0f/s\n", side, rate,
+               cpu);
+    } else if (creates > 0) { /* 0: the searches only */
         double with[3], without[3], with_cpu[3], without_cpu[3];
         for (int r = 0; r < 3; r++) { /* alternating, so that the machine's load hits both */
             with[r] = create_rate(create, creates, true, &with_cpu[r]);

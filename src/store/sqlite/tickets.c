@@ -43,26 +43,36 @@
     " ORDER BY in_title DESC, n DESC, newest DESC LIMIT ?5 OFFSET ?1)"                             \
     " JOIN tickets ON tickets.id = hit WHERE (?2 = 0 OR org_id = ?2)"                              \
     " ORDER BY in_title DESC, n DESC, newest DESC"
-/* The matching texts of table (search: through the FTS5 index; search_text:
- * a scan) with where. SEARCH_BARE: when TICKET_FILTER has nothing to do but
- * the organisation, which the FTS5 query's scope already holds to (a
- * text's scope is its ticket's organisation, which never changes; the
- * ranked tickets are checked again), without reading each text's ticket. */
-#define SEARCH_HITS(table, where)                                                                  \
-    "SELECT search.ticket AS ticket, search.kind AS kind, search.rowid AS r FROM " table           \
+/* The matching texts of table (FTS: through the FTS5 index; search_text:
+ * a scan) with where, r their id. SEARCH_BARE: when TICKET_FILTER has
+ * nothing to do but the organisation, which the FTS5 query's scope already
+ * holds to (a text's scope is its ticket's organisation, which never
+ * changes; the ranked tickets are checked again), without reading each
+ * text's ticket. */
+#define SEARCH_HITS(table, r, where)                                                               \
+    "SELECT search.ticket AS ticket, search.kind AS kind, " r " AS r FROM " table                  \
     " JOIN tickets ON tickets.id = search.ticket WHERE " where                                     \
     " AND (?15 OR search.kind <> 'note') AND " TICKET_FILTER
-#define SEARCH_BARE(table, where)                                                                  \
-    "SELECT search.ticket AS ticket, search.kind AS kind, search.rowid AS r FROM " table           \
-    " WHERE " where " AND (?15 OR search.kind <> 'note')"
+#define SEARCH_BARE(table, r, where)                                                               \
+    "SELECT search.ticket AS ticket, search.kind AS kind, " r " AS r FROM " table " WHERE " where  \
+    " AND (?15 OR search.kind <> 'note')"
+/* The FTS5 index's matches (f), each text read from search_text itself: an
+ * external content table's columns are read through a statement of FTS5's
+ * own, run for each matching row, which cost as much as the match at
+ * 1,000,000 tickets (a staff search for 打印机: 11.5 ms of CPU, 8.1 ms this
+ * way). Ordered by f.rowid, which FTS5 delivers newest first. */
+#define FTS "search AS f JOIN search_text AS search ON search.id = f.rowid"
+#define FTS_MATCH "f.search MATCH ?14"
 #define SEARCH_TERMS                                                                               \
-    SHORT_TERM(18) SHORT_TERM(19) SHORT_TERM(20) SHORT_TERM(21) SHORT_TERM(22) SHORT_TERM(23)
+    SHORT_TERM(18, 33)                                                                             \
+    SHORT_TERM(19, 34) SHORT_TERM(20, 35) SHORT_TERM(21, 36) SHORT_TERM(22, 37) SHORT_TERM(23, 38)
 /* ?26 .. ?31: the terms a search within one organisation asks FTS5 for by
  * one of their trigrams only (rare_query), checked in the text. */
 #define RECHECK_TERMS                                                                              \
-    SHORT_TERM(26) SHORT_TERM(27) SHORT_TERM(28) SHORT_TERM(29) SHORT_TERM(30) SHORT_TERM(31)
+    SHORT_TERM(26, 33)                                                                             \
+    SHORT_TERM(27, 34) SHORT_TERM(28, 35) SHORT_TERM(29, 36) SHORT_TERM(30, 37) SHORT_TERM(31, 38)
 #define SEARCH_TAIL                                                                                \
-    " UNION ALL " SEARCH_HITS("search_text AS search",                                             \
+    " UNION ALL " SEARCH_HITS("search_text AS search", "search.rowid",                             \
                               "search.rowid > (SELECT id FROM search_upto)" SEARCH_TERMS)
 /* The short search within one organisation: its texts after ?17. */
 #define SCOPE_SCAN "search_text AS search INDEXED BY search_text_by_scope"
@@ -71,11 +81,12 @@
 #define ORDER_KEY                                                                                  \
     "CASE ?24 WHEN 1 THEN title WHEN 2 THEN state WHEN 3 THEN level WHEN 4 THEN " DUE_KEY          \
     " WHEN 5 THEN updated_at WHEN 6 THEN created_at ELSE id END"
-/* ?25: whether a term has an ASCII letter; lower() copies each text it
- * reads, which terms in Chinese (the common short ones) need not pay for. */
-#define SHORT_TERM(n)                                                                              \
-    " AND (?" #n                                                                                   \
-    " IS NULL OR instr(CASE WHEN ?25 THEN lower(search.text) ELSE search.text END, ?" #n ") > 0)"
+/* Term ?n in the text; ?c: whether it has an ASCII letter. lower() copies
+ * each text it reads, which a term in Chinese need not pay for, even beside
+ * one in English (the terms without letters come first: kw_store_tickets). */
+#define SHORT_TERM(n, c)                                                                           \
+    " AND (?" #n " IS NULL OR instr(CASE WHEN ?" #c                                                \
+    " THEN lower(search.text) ELSE search.text END, ?" #n ") > 0)"
 
 enum stmt {
     S_ORG_EXISTS,
@@ -140,17 +151,19 @@ static const char *const sql[S_COUNT] = {
     [S_TICKETS_DESC] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER
                        " ORDER BY " ORDER_KEY " DESC, id DESC LIMIT ?5 OFFSET ?1",
     [S_TICKETS_SEARCH] =
-        SEARCH_RANKED(SEARCH_HITS("search", "search MATCH ?14" RECHECK_TERMS) SEARCH_TAIL),
-    [S_TICKETS_SCAN] =
-        SEARCH_RANKED(SEARCH_HITS("search_text AS search", "search.rowid > ?17" SEARCH_TERMS)),
+        SEARCH_RANKED(SEARCH_HITS(FTS, "f.rowid", FTS_MATCH RECHECK_TERMS) SEARCH_TAIL),
+    [S_TICKETS_SCAN] = SEARCH_RANKED(
+        SEARCH_HITS("search_text AS search", "search.rowid", "search.rowid > ?17" SEARCH_TERMS)),
     /* one organisation's texts (scope ?32), indexed or waiting, newest
      * first: search_text_by_scope holds them together (migration 035) */
-    [S_TICKETS_SCAN_ORG] = SEARCH_RANKED(SEARCH_HITS(SCOPE_SCAN, SCOPE_WHERE SEARCH_TERMS)),
+    [S_TICKETS_SCAN_ORG] =
+        SEARCH_RANKED(SEARCH_HITS(SCOPE_SCAN, "search.rowid", SCOPE_WHERE SEARCH_TERMS)),
     [S_TICKETS_SEARCH_BARE] =
-        SEARCH_RANKED(SEARCH_BARE("search", "search MATCH ?14" RECHECK_TERMS) SEARCH_TAIL),
-    [S_TICKETS_SCAN_BARE] =
-        SEARCH_RANKED(SEARCH_BARE("search_text AS search", "search.rowid > ?17" SEARCH_TERMS)),
-    [S_TICKETS_SCAN_ORG_BARE] = SEARCH_RANKED(SEARCH_BARE(SCOPE_SCAN, SCOPE_WHERE SEARCH_TERMS)),
+        SEARCH_RANKED(SEARCH_BARE(FTS, "f.rowid", FTS_MATCH RECHECK_TERMS) SEARCH_TAIL),
+    [S_TICKETS_SCAN_BARE] = SEARCH_RANKED(
+        SEARCH_BARE("search_text AS search", "search.rowid", "search.rowid > ?17" SEARCH_TERMS)),
+    [S_TICKETS_SCAN_ORG_BARE] =
+        SEARCH_RANKED(SEARCH_BARE(SCOPE_SCAN, "search.rowid", SCOPE_WHERE SEARCH_TERMS)),
     [S_SEARCH_TOP] = "SELECT coalesce(max(id), 0) FROM search_text",
     /* where the newest ?2 indexed texts of a scope (?1) begin; also how
      * recent the ?2-th newest text with a trigram is (rare_query) */
@@ -419,8 +432,8 @@ static enum kw_code bind_filter(struct kw_store *st, sqlite3_stmt *x,
  * in match, and lower-cased (ASCII) into term[] for the short scan. */
 struct terms {
     size_t n;
-    bool short_one; /* a term of fewer than three characters */
-    bool ascii;     /* a term has an ASCII letter (the scan must lower-case) */
+    bool short_one;              /* a term of fewer than three characters */
+    bool ascii[KW_SEARCH_TERMS]; /* the term has an ASCII letter (lower-case the text) */
     char term[KW_SEARCH_TERMS][KW_SEARCH_TERM_MAX + 1];
     char match[KW_SEARCH_TERMS * (2 * KW_SEARCH_TERM_MAX + 3)];
     char query[KW_SEARCH_TERMS * (2 * KW_SEARCH_TERM_MAX + 3) + 48]; /* in columns, scoped */
@@ -458,7 +471,7 @@ static enum kw_code split_terms(const char *q, struct terms *t, struct kw_err *e
 {
     size_t m = 0;
     t->n = 0;
-    t->short_one = t->ascii = false;
+    t->short_one = false;
     for (const char *p = q; *p;) {
         size_t sp = space_at(p);
         if (sp) {
@@ -475,12 +488,13 @@ static enum kw_code split_terms(const char *q, struct terms *t, struct kw_err *e
             return kw_err_set(err, KW_INVALID, "/q", "q: a word longer than %d bytes",
                               KW_SEARCH_TERM_MAX);
         char *w = t->term[t->n++];
+        t->ascii[t->n - 1] = false;
         t->match[m++] = '"';
         for (size_t i = 0; i < len; i++) {
             char c = start[i];
             chars += ((unsigned char)c & 0xC0) != 0x80;
             w[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-            t->ascii |= w[i] >= 'a' && w[i] <= 'z';
+            t->ascii[t->n - 1] |= w[i] >= 'a' && w[i] <= 'z';
             if (c == '"') /* a quote inside an FTS5 string is doubled */
                 t->match[m++] = '"';
             t->match[m++] = c;
@@ -535,6 +549,30 @@ static bool recheckable(const char *w)
 #define RARE_PROBES 24
 #define RARE_PROBE 256
 
+/* How far back (in ids, below top) the RARE_PROBE-th newest text of an
+ * FTS5 query q (one trigram, or a scope) is, or -1 when fewer have it.
+ * Out: *back. */
+static enum kw_code probe(struct kw_store *st, const char *q, size_t n, int64_t top, int64_t *back,
+                          struct kw_err *err)
+{
+    sqlite3_stmt *y = prep(st, S_SEARCH_TOP_ORG);
+    sqlite3_bind_text(y, 1, q, (int)n, SQLITE_STATIC);
+    sqlite3_bind_int(y, 2, RARE_PROBE - 1);
+    int rc = sqlite3_step(y);
+    *back = rc == SQLITE_ROW ? top - sqlite3_column_int64(y, 0) : -1;
+    sqlite3_reset(y);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return kws_fail(st, err, "read the search index");
+    return KW_OK;
+}
+
+/* How many of the texts up to top an FTS5 query (a trigram or a scope)
+ * matches, from how far back its RARE_PROBE-th newest is (probe). */
+static double share(int64_t back, int64_t top)
+{
+    return back < 0 ? RARE_PROBE : (double)RARE_PROBE * (double)top / (double)(back ? back : 1);
+}
+
 /* The FTS5 query of a search within one organisation (scope tok): every
  * term of four characters or more by its rarest trigram only, checked in
  * the text by instr (recheck[i]: the term, else NULL). A phrase of several
@@ -542,13 +580,17 @@ static bool recheckable(const char *w)
  * trigram's doclist to each of the organisation's texts, reading all of a
  * frequent trigram's ("ter": a quarter of the texts), where the rarest
  * alone leaves a few hundred texts to check at 1,000,000 tickets. Rarest:
- * whose RARE_PROBE-th newest text is the oldest. */
-static enum kw_code rare_query(struct kw_store *st, struct terms *t, const char *tok,
-                               const char *recheck[KW_SEARCH_TERMS], struct kw_err *err)
+ * whose RARE_PROBE-th newest text is the oldest. Out: *entries, about how
+ * many doclist entries FTS5 steps for the terms (each term's rarest
+ * trigram's texts of the top), or -1 when a term is one that instr cannot
+ * check as the index does (see scan_all). */
+static enum kw_code rare_query(struct kw_store *st, struct terms *t, const char *tok, int64_t top,
+                               const char *recheck[KW_SEARCH_TERMS], double *entries,
+                               struct kw_err *err)
 {
     size_t m = (size_t)snprintf(t->query, sizeof(t->query), "scope : \"%s\" AND text : (", tok);
-    sqlite3_stmt *y = prep(st, S_SEARCH_TOP_ORG);
     int probes = 0;
+    *entries = 0;
     for (size_t i = 0; i < t->n; i++) {
         const char *w = t->term[i];
         size_t off[KW_SEARCH_TERM_MAX + 1], chars = 0, len = strlen(w);
@@ -558,26 +600,28 @@ static enum kw_code rare_query(struct kw_store *st, struct terms *t, const char 
         off[chars] = len;
         size_t best = 0;
         recheck[i] = NULL;
-        if (chars > 3 && recheckable(w) && probes + (int)(chars - 2) <= RARE_PROBES) {
+        if (chars >= 3 && recheckable(w) && probes + (int)(chars - 2) <= RARE_PROBES) {
             int64_t rarest = INT64_MAX;
             for (size_t k = 0; k + 3 <= chars; k++, probes++) {
-                char probe[64];
-                size_t n = (size_t)snprintf(probe, sizeof(probe), "text : ");
-                fts_string(probe, &n, w + off[k], off[k + 3] - off[k]);
-                probe[n] = 0;
-                sqlite3_bind_text(y, 1, probe, (int)n, SQLITE_STATIC);
-                sqlite3_bind_int(y, 2, RARE_PROBE - 1);
-                int rc = sqlite3_step(y);
-                int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(y, 0) : -1;
-                sqlite3_reset(y);
-                if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-                    return kws_fail(st, err, "read the search index");
+                char q[64];
+                size_t n = (size_t)snprintf(q, sizeof(q), "text : ");
+                fts_string(q, &n, w + off[k], off[k + 3] - off[k]);
+                q[n] = 0;
+                int64_t back;
+                if (probe(st, q, n, top, &back, err) != KW_OK)
+                    return err->code;
+                int64_t v = back < 0 ? -1 : top - back; /* the oldest is the rarest */
                 if (v < rarest) {
                     rarest = v;
                     best = k;
                 }
             }
-            recheck[i] = w;
+            if (*entries >= 0)
+                *entries += share(rarest < 0 ? -1 : top - rarest, top);
+            if (chars > 3)
+                recheck[i] = w;
+        } else {
+            *entries = -1;
         }
         if (i)
             t->query[m++] = ' ';
@@ -591,12 +635,47 @@ static enum kw_code rare_query(struct kw_store *st, struct terms *t, const char 
     return KW_OK;
 }
 
+/* A text read by the scan of an organisation's texts costs about what this
+ * many doclist entries stepped by FTS5 do (1,000,000 tickets: 40,000 texts
+ * scanned for 网络 in 17 ms of CPU, 1,400,000 entries for 服务器 timeout in
+ * 27 ms). */
+#define SCAN_COST 20
+
+/* Whether a search within one organisation reads all of its texts
+ * (search_text_by_scope, S_TICKETS_SCAN_ORG with ?17 = 0) instead of the
+ * FTS5 index: when FTS5 would step more doclist entries than SCAN_COST
+ * times the organisation's texts (estimated from its RARE_PROBE-th newest,
+ * at most KW_SEARCH_SCAN), so for words each in many texts (服务器 timeout:
+ * two in a sixth of the texts each), and every term is checked by instr as
+ * the index finds it (recheckable: the scan has no trigrams). The tickets
+ * found are the same: the scan reads every text of the organisation,
+ * newest first, and ranks the newest KW_SEARCH_RANKED matches as the
+ * index's search does. */
+static enum kw_code scan_all(struct kw_store *st, const char *tok, int64_t top, double entries,
+                             bool *all, struct kw_err *err)
+{
+    *all = false;
+    if (entries <= (double)SCAN_COST * RARE_PROBE)
+        return KW_OK; /* fewer than any organisation's scan would cost */
+    char q[32];
+    size_t n = (size_t)snprintf(q, sizeof(q), "scope : \"%s\"", tok);
+    int64_t back;
+    if (probe(st, q, n, top, &back, err) != KW_OK)
+        return err->code;
+    double texts = share(back, top);
+    *all = texts <= KW_SEARCH_SCAN && entries > SCAN_COST * texts;
+    return KW_OK;
+}
+
 enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter *f,
                               bool (*fn)(const struct kw_ticket_row *t, void *ctx), void *ctx,
                               struct kw_err *err)
 {
     struct terms *t = NULL;
     enum stmt s = f->by_due ? S_TICKETS_DUE : S_TICKETS;
+    char tok[10];                               /* the organisation's scope */
+    const char *recheck[KW_SEARCH_TERMS] = {0}; /* rare_query's */
+    bool all = false;                           /* scan_all's */
     if (f->q) {
         t = malloc(sizeof(*t));
         if (!t)
@@ -606,6 +685,28 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
             return err->code;
         }
         s = !t->short_one ? S_TICKETS_SEARCH : f->org_id ? S_TICKETS_SCAN_ORG : S_TICKETS_SCAN;
+        if (f->org_id && !t->short_one) {
+            /* within one organisation: the FTS5 query by each term's
+             * rarest trigram, or all of its texts read (scan_all) */
+            scope_token(f->org_id, tok);
+            int64_t top = 0;
+            double entries = -1;
+            sqlite3_stmt *y = prep(st, S_SEARCH_TOP);
+            int yr = sqlite3_step(y);
+            if (yr == SQLITE_ROW)
+                top = sqlite3_column_int64(y, 0);
+            sqlite3_reset(y);
+            enum kw_code c = yr != SQLITE_ROW ? kws_fail(st, err, "read the search index")
+                                              : rare_query(st, t, tok, top, recheck, &entries, err);
+            if (c == KW_OK && entries >= 0)
+                c = scan_all(st, tok, top, entries, &all, err);
+            if (c != KW_OK) {
+                free(t);
+                return c;
+            }
+            if (all)
+                s = S_TICKETS_SCAN_ORG;
+        }
         /* nothing but the organisation (or nothing) to filter the tickets by */
         if (!f->state && !f->level && !f->category && !f->assignee_id && !f->team_id &&
             !f->breached && f->due_before == KW_STORE_NO_TIME && !f->unassigned)
@@ -635,17 +736,8 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
     if (t) {
         /* every term in the text column; with an organisation, its scope
          * too, so that FTS5 reads only its texts */
-        char tok[10];
         scope_token(f->org_id, tok);
-        const char *recheck[KW_SEARCH_TERMS] = {0};
         if (f->org_id && !t->short_one) {
-            rc = rare_query(st, t, tok, recheck, err);
-            if (rc != KW_OK) {
-                free(t);
-                return rc;
-            }
-            for (size_t i = 0; i < t->n; i++)
-                bind_text(x, 26 + (int)i, recheck[i]);
         } else {
             int n = f->org_id ? snprintf(t->query, sizeof(t->query), "scope : \"%s\"", tok) : 0;
             if (!t->short_one)
@@ -653,10 +745,18 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
                          n ? " AND " : "", t->match);
         }
     }
-    if (t) { /* the terms: for the texts not indexed yet, and the short scan */
-        sqlite3_bind_int(x, 25, t->ascii);
-        for (size_t i = 0; i < t->n; i++)
-            bind_text(x, 18 + (int)i, t->term[i]);
+    if (t) {
+        /* the terms: for the texts not indexed yet, the scans and the
+         * checks of rare_query, those without an ASCII letter first (no
+         * lower-cased copy of a text the first term already refused) */
+        int k = 0;
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t i = 0; i < t->n; i++)
+                if (t->ascii[i] == (pass == 1)) {
+                    bind_text(x, 18 + k, t->term[i]);
+                    bind_text(x, 26 + k, recheck[i]);
+                    sqlite3_bind_int(x, 33 + k++, t->ascii[i]);
+                }
     }
     if (t && t->short_one) {
         /* the newest KW_SEARCH_SCAN texts (of the organisation) */
@@ -676,11 +776,10 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
     }
     if (t && (f->org_id || !t->short_one))
         bind_text(x, 14, t->query);
-    if (t && f->org_id && t->short_one) {
-        char tok[10];
-        scope_token(f->org_id, tok);
+    if (t && f->org_id && (t->short_one || all))
         sqlite3_bind_text(x, 32, tok, -1, SQLITE_TRANSIENT);
-    }
+    if (all) /* from the oldest */
+        sqlite3_bind_int64(x, 17, 0);
     if (t) {
         sqlite3_bind_int(x, 15, f->notes);
         sqlite3_bind_int(x, 16, KW_SEARCH_RANKED);
