@@ -608,8 +608,9 @@ static enum kw_code rare_query(struct kw_store *st, struct terms *t, const char 
                 fts_string(q, &n, w + off[k], off[k + 3] - off[k]);
                 q[n] = 0;
                 int64_t back;
-                if (probe(st, q, n, top, &back, err) != KW_OK)
-                    return err->code;
+                enum kw_code c = probe(st, q, n, top, &back, err);
+                if (c != KW_OK)
+                    return c;
                 int64_t v = back < 0 ? -1 : top - back; /* the oldest is the rarest */
                 if (v < rarest) {
                     rarest = v;
@@ -660,8 +661,9 @@ static enum kw_code scan_all(struct kw_store *st, const char *tok, int64_t top, 
     char q[32];
     size_t n = (size_t)snprintf(q, sizeof(q), "scope : \"%s\"", tok);
     int64_t back;
-    if (probe(st, q, n, top, &back, err) != KW_OK)
-        return err->code;
+    enum kw_code c = probe(st, q, n, top, &back, err);
+    if (c != KW_OK)
+        return c;
     double texts = share(back, top);
     *all = texts <= KW_SEARCH_SCAN && entries > SCAN_COST * texts;
     return KW_OK;
