@@ -1293,6 +1293,50 @@ static void test_search(void **state)
     expect_ids("found straight after the create", &s, &late, 1);
 }
 
+/* Words in most texts, searched within an organisation that has few of
+ * them: the SQLite store reads that organisation's texts rather than the
+ * index's long doclists (tickets.c, scan_all); the tickets found, their
+ * order and the cases matched are the index's. */
+static void test_search_common_words(void **state)
+{
+    struct ctx *c = *state;
+    const int64_t t0 = c->t0;
+    struct kw_err err = {0};
+    int64_t small = new_org(c, "Initech"), t[5];
+    MUST(kw_store_begin(c->st, &err));
+    for (int i = 0; i < 3000; i++)
+        titled(c, c->org, "alpha beta gamma", NULL, t0 + i);
+    MUST(kw_store_commit(c->st, &err));
+    t[0] = titled(c, small, "Alpha and BETA", NULL, t0 + 3000);
+    t[1] = titled(c, small, "alpha only", NULL, t0 + 3001);
+    comment(c, t[1], "beta only", false, t0 + 3002);
+    t[2] = titled(c, small, "nothing here", NULL, t0 + 3003);
+    comment(c, t[2], "the beta of alpha", false, t0 + 3004);
+    t[3] = titled(c, small, "a note", NULL, t0 + 3005);
+    comment(c, t[3], "alpha beta in a note", true, t0 + 3006);
+    t[4] = titled(c, small, "阿尔法 beta alpha", NULL, t0 + 3007);
+    const struct {
+        const char *name;
+        struct kw_ticket_filter f;
+        const char *want;
+    } rows[] = {
+        {"both words in one text, any case; titles first", {.q = "alpha beta"}, "402"},
+        {"the words in either order", {.q = "BETA alpha"}, "402"},
+        {"with notes", {.q = "alpha beta", .notes = true}, "4032"},
+        {"with a Chinese word", {.q = "beta 阿尔法"}, "4"},
+        {"a word none of them has", {.q = "alpha beta gamma"}, ""},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        struct kw_ticket_filter f = rows[i].f;
+        f.org_id = small;
+        f.due_before = KW_STORE_NO_TIME;
+        f.limit = 50;
+        struct seen s = {0};
+        MUST(kw_store_tickets(c->st, &f, on_ticket, &s, &err));
+        expect_pick(rows[i].name, &s, t, rows[i].want);
+    }
+}
+
 /* Search texts written in a batch of units (the writer's shape: one
  * transaction, a savepoint per unit) are searchable once it commits, with
  * the units undone left out, and nothing of a batch rolled back. Run on the
@@ -5128,6 +5172,7 @@ int main(int argc, char **argv)
         TEST(test_tickets_filter),
         TEST(test_tickets_by_due),
         TEST(test_search),
+        TEST(test_search_common_words),
         TEST(test_search_batches),
         TEST(test_ticket_set),
         TEST(test_clocks_projection),
