@@ -20,7 +20,8 @@
  * the tickets each search's first three runs found, to compare builds;
  * BENCH_SEARCH_Q=WORDS measures that search only, and BENCH_SEARCH_INDEX=on
  * or off one create round of that side only (to count instructions under
- * callgrind: --toggle-collect=load).
+ * callgrind: --toggle-collect=create_rate); BENCH_SEARCH_SQL=SQL is run on
+ * the database with the index before its rounds, to try a variant of it.
  * Asserts nothing.
  */
 #include <stdio.h>
@@ -230,6 +231,20 @@ static double create_rate(const char *path, int64_t n, bool index, double *cpu)
     struct kw_org o = {.name = "Acme"};
     int64_t org;
     must(kw_store_org_insert(st, &o, 0, &org, &err), &err, "org");
+    const char *variant = getenv("BENCH_SEARCH_SQL");
+    if (index && variant) { /* a variant of the index to try */
+        kw_store_close(st);
+        sqlite3 *db = NULL;
+        char *msg = NULL;
+        if (sqlite3_open(path, &db) != SQLITE_OK ||
+            sqlite3_exec(db, variant, NULL, NULL, &msg) != SQLITE_OK) {
+            fprintf(stderr, "bench_search: BENCH_SEARCH_SQL: %s\n", msg ? msg : "open");
+            exit(1);
+        }
+        sqlite3_close(db);
+        if (!(st = kw_store_open(path, &err)))
+            must(KW_STORE, &err, "open");
+    }
     if (!index) {
         kw_store_close(st);
         drop_index(path);
