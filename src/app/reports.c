@@ -215,6 +215,22 @@ static void *grow(void *v, size_t *cap, size_t n, size_t size, bool *nomem)
     return nv;
 }
 
+/* Room for want elements in v (at *cap) at once: no copying on the way up
+ * when the count is known (a month's runs on 1,000,000 tickets: 100s of
+ * MB copied otherwise). */
+static void *reserve(void *v, size_t *cap, size_t want, size_t size, bool *nomem)
+{
+    if (want <= *cap)
+        return v;
+    void *nv = realloc(v, want * size);
+    if (!nv) {
+        *nomem = true;
+        return NULL;
+    }
+    *cap = want;
+    return nv;
+}
+
 static void pool_free(struct kw_report_pool *p)
 {
     if (!p)
@@ -497,6 +513,14 @@ static bool copy_fact(const struct kw_ticket_fact_row *r, void *ctx)
 static void keep_facts(struct gather *g, int k, const struct fact_ctx *f, const bool *mine)
 {
     struct kw_report_pool *p = g->p;
+    size_t n = 0;
+    for (size_t j = 0; j < f->n; j++)
+        n += !mine || mine[j];
+    void *room =
+        reserve(p->facts[k], &p->capfacts[k], p->nfacts[k] + n, sizeof(*p->facts[k]), &p->nomem);
+    if (!room)
+        return;
+    p->facts[k] = room;
     for (size_t j = 0; j < f->n && !p->nomem; j++) {
         const struct kw_ticket_fact_row *r = &f->rows[j];
         if (mine && !mine[j])
@@ -627,6 +651,15 @@ static enum kw_code read_periods(struct gather *g, struct kw_clocks *c, struct k
         g->from = span[k][0];
         g->to = span[k][1];
         int64_t to = g->to < now ? g->to : now;
+        size_t n = 0;
+        for (size_t i = 0; i < l.n; i++)
+            n += run_in(&l.v[i].r, g->from, to, now);
+        void *v = reserve(g->p->runs[k], &g->p->capruns[k], g->p->nruns[k] + n,
+                          sizeof(*g->p->runs[k]), &g->p->nomem);
+        if (!v)
+            rc = kw_err_set(g->err, KW_NOMEM, NULL, "out of memory for the clock runs");
+        else
+            g->p->runs[k] = v;
         for (size_t i = 0; rc == KW_OK && i < l.n; i++) {
             const struct kw_run_row *r = &l.v[order[i].i].r;
             if (run_in(r, g->from, to, now))
