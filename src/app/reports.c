@@ -217,7 +217,8 @@ static void *grow(void *v, size_t *cap, size_t n, size_t size, bool *nomem)
 
 /* Room for want elements in v (at *cap) at once: no copying on the way up
  * when the count is known (a month's runs on 1,000,000 tickets: 100s of
- * MB copied otherwise). */
+ * MB copied otherwise). v itself, maybe NULL, when it has the room already
+ * or memory ran out (*nomem then set, v kept for its owner to free). */
 static void *reserve(void *v, size_t *cap, size_t want, size_t size, bool *nomem)
 {
     if (want <= *cap)
@@ -225,7 +226,7 @@ static void *reserve(void *v, size_t *cap, size_t want, size_t size, bool *nomem
     void *nv = realloc(v, want * size);
     if (!nv) {
         *nomem = true;
-        return NULL;
+        return v;
     }
     *cap = want;
     return nv;
@@ -516,11 +517,8 @@ static void keep_facts(struct gather *g, int k, const struct fact_ctx *f, const 
     size_t n = 0;
     for (size_t j = 0; j < f->n; j++)
         n += !mine || mine[j];
-    void *room =
+    p->facts[k] =
         reserve(p->facts[k], &p->capfacts[k], p->nfacts[k] + n, sizeof(*p->facts[k]), &p->nomem);
-    if (!room)
-        return;
-    p->facts[k] = room;
     for (size_t j = 0; j < f->n && !p->nomem; j++) {
         const struct kw_ticket_fact_row *r = &f->rows[j];
         if (mine && !mine[j])
@@ -654,12 +652,10 @@ static enum kw_code read_periods(struct gather *g, struct kw_clocks *c, struct k
         size_t n = 0;
         for (size_t i = 0; i < l.n; i++)
             n += run_in(&l.v[i].r, g->from, to, now);
-        void *v = reserve(g->p->runs[k], &g->p->capruns[k], g->p->nruns[k] + n,
-                          sizeof(*g->p->runs[k]), &g->p->nomem);
-        if (!v)
+        g->p->runs[k] = reserve(g->p->runs[k], &g->p->capruns[k], g->p->nruns[k] + n,
+                                sizeof(*g->p->runs[k]), &g->p->nomem);
+        if (g->p->nomem)
             rc = kw_err_set(g->err, KW_NOMEM, NULL, "out of memory for the clock runs");
-        else
-            g->p->runs[k] = v;
         for (size_t i = 0; rc == KW_OK && i < l.n; i++) {
             const struct kw_run_row *r = &l.v[order[i].i].r;
             if (run_in(r, g->from, to, now))
