@@ -2,10 +2,13 @@
 /* render_xlsx.c - the report as an XLSX workbook (libxlsxwriter): a sheet
  * per table, numbers as numbers (hours, percentages, counts) with their
  * format, and the on-time trend as a column chart. libxlsxwriter 1.1.4
- * writes only to a file: a private temporary file, read back and removed. */
+ * writes only to a file: a private temporary file, read back and removed.
+ * The same report gives the same bytes: the workbook's creation time is the
+ * instant its figures stand at, not the clock. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xlsxwriter.h>
@@ -56,6 +59,10 @@ enum kw_code render_xlsx(const struct kw_report_doc *d, const struct tables *t, 
         unlink(path);
         return kw_err_set(err, KW_NOMEM, NULL, "xlsx: cannot start a workbook");
     }
+    /* docProps/core.xml's created and modified (libxlsxwriter writes the
+     * clock's time when this is 0): the figures' instant, min(to, now) */
+    lxw_doc_properties props = {.created = (time_t)d->end};
+    workbook_set_properties(wb, &props);
     lxw_format *bold = workbook_add_format(wb);
     format_set_bold(bold);
     lxw_format *head = workbook_add_format(wb);
@@ -124,7 +131,6 @@ enum kw_code render_xlsx(const struct kw_report_doc *d, const struct tables *t, 
             worksheet_insert_chart(ws, (lxw_row_t)(last + 2), 0, ch);
         }
     }
-    (void)d;
     lxw_error e = workbook_close(wb);
     enum kw_code rc = e == LXW_NO_ERROR ? read_back(path, out, err)
                                         : kw_err_set(err, KW_IO, NULL, "xlsx: %s", lxw_strerror(e));

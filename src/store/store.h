@@ -717,6 +717,14 @@ struct kw_overrun_filter {
 enum kw_code kw_store_overruns(struct kw_store *st, const struct kw_overrun_filter *f,
                                bool (*fn)(const struct kw_overrun_row *r, void *ctx), void *ctx,
                                struct kw_err *err);
+/* The overruns of tickets first_ticket..last_ticket (inclusive) that were
+ * given a reason, in (ticket_id, metric as bytes, deadline) order, one
+ * query (the service report's breaches: the reason of each late run). Only
+ * ticket_id, metric, deadline and reason are set; rows borrowed for fn. */
+enum kw_code kw_store_overrun_reasons(struct kw_store *st, int64_t first_ticket,
+                                      int64_t last_ticket,
+                                      bool (*fn)(const struct kw_overrun_row *r, void *ctx),
+                                      void *ctx, struct kw_err *err);
 /* The reason category and the note the customer is told. KW_NOT_FOUND. */
 enum kw_code kw_store_overrun_explain(struct kw_store *st, int64_t id, const char *reason,
                                       const char *note, int64_t by, int64_t now,

@@ -99,6 +99,12 @@ check "xlsx: a workbook with a sheet per table and the trend chart" "$([ "$CODE"
     unzip -l "$TMP/week.xlsx" | grep -q 'xl/charts/chart1.xml' &&
     unzip -p "$TMP/week.xlsx" xl/workbook.xml | grep -q 'name="Headline figures"' &&
     unzip -p "$TMP/week.xlsx" xl/sharedStrings.xml | grep -q 'staffing'; echo $?)" "($CODE $CTYPE)"
+# the same week again gives the same bytes: no clock in the workbook (its
+# creation time is the instant the figures stand at, here the week's end)
+get weekly "period=2026-W10&format=xlsx&lang=en" "$ADMIN"
+cmp -s "$TMP/body" "$TMP/week.xlsx"
+check "xlsx: the same week twice, the same bytes" $? \
+    "$(unzip -p "$TMP/week.xlsx" docProps/core.xml | grep -o 'created[^<]*')"
 
 # --- bad input ---
 bad() { # NAME KIND QUERY CODE POINTER
@@ -128,6 +134,12 @@ check "the CLI's CSV is the server's" $? "$(diff "$TMP/cli.csv" "$TMP/week.csv" 
 "$KW" report monthly --db "$TMP/kw.db" --period 2026-03 --format xlsx --at 2026-03-09T06:00:00Z \
     -o "$TMP/cli.xlsx" 2>"$TMP/cli.err"
 check "keepword report monthly xlsx" "$(unzip -l "$TMP/cli.xlsx" >/dev/null 2>&1; echo $?)" "$(cat "$TMP/cli.err")"
+"$KW" report monthly --db "$TMP/kw.db" --period 2026-03 --format xlsx --at 2026-03-09T06:00:00Z \
+    -o "$TMP/cli2.xlsx" 2>"$TMP/cli.err"
+check "keepword report monthly xlsx twice: the same bytes, created as of --at" \
+    "$(cmp -s "$TMP/cli.xlsx" "$TMP/cli2.xlsx" && unzip -p "$TMP/cli2.xlsx" docProps/core.xml |
+        grep -q '<dcterms:created xsi:type="dcterms:W3CDTF">2026-03-09T06:00:00Z<'; echo $?)" \
+    "$(unzip -p "$TMP/cli2.xlsx" docProps/core.xml | grep -o 'created[^<]*')"
 "$KW" report weekly --db "$TMP/kw.db" --period 2026-W99 -o "$TMP/x" 2>"$TMP/cli.err"
 check "a bad period: exit 1, one line" "$([ $? = 1 ] && [ "$(wc -l <"$TMP/cli.err")" = 1 ] &&
     grep -q 'period' "$TMP/cli.err"; echo $?)" "$(cat "$TMP/cli.err")"

@@ -2895,6 +2895,20 @@ static struct overrun_copy overrun_get(struct ctx *c, int64_t id)
     return x;
 }
 
+/* kw_store_overrun_reasons' rows, as "ticket metric deadline reason;" */
+struct reasons_seen {
+    char text[512];
+};
+
+static bool on_reason(const struct kw_overrun_row *r, void *ctx)
+{
+    struct reasons_seen *s = ctx;
+    size_t len = strlen(s->text);
+    snprintf(s->text + len, sizeof(s->text) - len, "%lld %s %lld %s;", (long long)r->ticket_id,
+             r->metric, (long long)r->deadline, r->reason ? r->reason : "-");
+    return true;
+}
+
 static void test_overruns(void **state)
 {
     struct ctx *c = *state;
@@ -3048,6 +3062,36 @@ static void test_overruns(void **state)
         s = (struct seen){.stop = rows[i].stop};
         MUST(kw_store_overruns(c->st, &rows[i].f, on_overrun, &s, &err));
         expect_pick(rows[i].name, &s, o, rows[i].want);
+    }
+    /* the reasons of a range of tickets, in (ticket, metric, deadline)
+     * order; an overrun without a reason is left out */
+    MUST(kw_store_overrun_explain(c->st, o[2], "process", NULL, owner, t0 + 6 * H, &err));
+    MUST(kw_store_overrun_add(c->st, t2, c->org, 0, "resolution", d2, d2 + 1, &err));
+    char want_all[512], want_t1[200], want_t2[200];
+    snprintf(want_t1, sizeof(want_t1),
+             "%lld resolution %lld staffing;%lld resolution %lld third_party;", (long long)t1,
+             (long long)d1, (long long)t1, (long long)d2);
+    snprintf(want_t2, sizeof(want_t2), "%lld first_response %lld process;", (long long)t2,
+             (long long)d1);
+    snprintf(want_all, sizeof(want_all), "%s%s", want_t1, want_t2);
+    const struct {
+        const char *name;
+        int64_t first, last;
+        const char *want;
+    } ranges[] = {
+        {"both tickets (made in this order)", t1, t2, want_all},
+        {"the first alone", t1, t1, want_t1},
+        {"the second alone", t2, t2, want_t2},
+        {"none in range", 999998, 999999, ""},
+        {"an empty range", t2, t1 - 1, ""},
+    };
+    for (size_t i = 0; i < N_ELEMS(ranges); i++) {
+        struct reasons_seen rs = {.text = ""};
+        MUST(
+            kw_store_overrun_reasons(c->st, ranges[i].first, ranges[i].last, on_reason, &rs, &err));
+        kw_store_end_read(c->st);
+        if (strcmp(rs.text, ranges[i].want) != 0)
+            fail_msg("%s: reasons %s, want %s", ranges[i].name, rs.text, ranges[i].want);
     }
 }
 

@@ -280,6 +280,11 @@ const char *const kwp_sql[PGS_COUNT] = {
         " ORDER BY id LIMIT $7",
     [PGS_OVERRUN_EXPLAIN] = "UPDATE overruns SET reason = $2, note = $3, explained_by = $4,"
                             " explained_at = $5 WHERE id = $1",
+    /* a range of the unique (ticket_id, metric, deadline) index; metric
+     * in byte order, as SQLite's BINARY */
+    [PGS_OVERRUN_REASONS] = "SELECT ticket_id, metric, deadline, reason FROM overruns"
+                            " WHERE ticket_id >= $1 AND ticket_id <= $2 AND reason IS NOT NULL"
+                            " ORDER BY ticket_id, metric COLLATE \"C\", deadline",
     [PGS_OVERRUN_FOLLOW] = "UPDATE overruns SET rca = coalesce($2, rca), action = coalesce($3,"
                            " action), owner_id = coalesce(nullif($4::bigint, 0), owner_id),"
                            " due = coalesce($5::bigint, due), done_at = CASE WHEN $6::boolean"

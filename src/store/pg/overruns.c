@@ -83,6 +83,37 @@ enum kw_code kw_store_overruns(struct kw_store *st, const struct kw_overrun_filt
     return KW_OK;
 }
 
+enum kw_code kw_store_overrun_reasons(struct kw_store *st, int64_t first_ticket,
+                                      int64_t last_ticket,
+                                      bool (*fn)(const struct kw_overrun_row *r, void *ctx),
+                                      void *ctx, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, first_ticket);
+    kwp_int(&p, last_ticket);
+    PGresult *res = kwp_run(st, PGS_OVERRUN_REASONS, &p, "list overrun reasons", NULL, err);
+    if (!res)
+        return err->code;
+    for (int r = 0; r < PQntuples(res); r++) {
+        struct kw_overrun_row o = {
+            .ticket_id = kwp_col_int(res, r, 0),
+            .metric = kwp_col_text(res, r, 1),
+            .deadline = kwp_col_int(res, r, 2),
+            .reason = kwp_col_text(res, r, 3),
+            .stopped_at = KW_STORE_NO_TIME,
+            .explained_at = KW_STORE_NO_TIME,
+            .due = KW_STORE_NO_TIME,
+            .done_at = KW_STORE_NO_TIME,
+            .loss = -1,
+        };
+        if (!fn(&o, ctx))
+            break;
+    }
+    PQclear(res);
+    return KW_OK;
+}
+
 enum kw_code kw_store_overrun_explain(struct kw_store *st, int64_t id, const char *reason,
                                       const char *note, int64_t by, int64_t now, struct kw_err *err)
 {

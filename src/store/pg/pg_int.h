@@ -144,6 +144,7 @@ enum pgs {
     PGS_OVERRUNS_TICKET,
     PGS_OVERRUN_EXPLAIN,
     PGS_OVERRUN_FOLLOW,
+    PGS_OVERRUN_REASONS,
     /* ledger.c: contracts, the credit ledger, periods closed, requests */
     PGS_CONTRACT_INSERT,
     PGS_CONTRACT_UPDATE,

@@ -10,6 +10,7 @@ enum stmt {
     S_OVERRUNS_TICKET,
     S_OVERRUN_EXPLAIN,
     S_OVERRUN_FOLLOW,
+    S_OVERRUN_REASONS,
     S_COUNT
 };
 
@@ -39,6 +40,10 @@ static const char *const sql[S_COUNT] = {
                          " action), owner_id = coalesce(nullif(?4, 0), owner_id),"
                          " due = coalesce(?5, due), done_at = CASE WHEN ?6 THEN"
                          " coalesce(done_at, ?7) ELSE done_at END WHERE id = ?1",
+    /* a range of the (ticket_id, metric, deadline) index, in its order */
+    [S_OVERRUN_REASONS] = "SELECT ticket_id, metric, deadline, reason FROM overruns"
+                          " WHERE ticket_id >= ?1 AND ticket_id <= ?2 AND reason IS NOT NULL"
+                          " ORDER BY ticket_id, metric, deadline",
 };
 
 const struct kws_catalogue kws_overruns_sql = {sql, S_COUNT};
@@ -113,6 +118,33 @@ enum kw_code kw_store_overruns(struct kw_store *st, const struct kw_overrun_filt
     sqlite3_bind_int64(x, 6, f->id);
     sqlite3_bind_int64(x, 7, (sqlite3_int64)(f->limit ? f->limit : 100));
     return EACH_ROW(st, x, read_overrun, fn, ctx, "list overruns", err);
+}
+
+static void read_reason(sqlite3_stmt *x, struct kw_overrun_row *out)
+{
+    *out = (struct kw_overrun_row){
+        .ticket_id = sqlite3_column_int64(x, 0),
+        .metric = (const char *)sqlite3_column_text(x, 1),
+        .deadline = sqlite3_column_int64(x, 2),
+        .reason = (const char *)sqlite3_column_text(x, 3),
+        .stopped_at = KW_STORE_NO_TIME,
+        .explained_at = KW_STORE_NO_TIME,
+        .due = KW_STORE_NO_TIME,
+        .done_at = KW_STORE_NO_TIME,
+        .loss = -1,
+    };
+}
+KWS_ROW_MAPPER(read_reason, struct kw_overrun_row)
+
+enum kw_code kw_store_overrun_reasons(struct kw_store *st, int64_t first_ticket,
+                                      int64_t last_ticket,
+                                      bool (*fn)(const struct kw_overrun_row *r, void *ctx),
+                                      void *ctx, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_OVERRUN_REASONS);
+    sqlite3_bind_int64(x, 1, first_ticket);
+    sqlite3_bind_int64(x, 2, last_ticket);
+    return EACH_ROW(st, x, read_reason, fn, ctx, "list overrun reasons", err);
 }
 
 enum kw_code kw_store_overrun_explain(struct kw_store *st, int64_t id, const char *reason,
