@@ -202,6 +202,16 @@ static struct kw_store *open_store(const char *path, bool writer, struct kw_err 
         kws_fail(st, err, "configure");
         goto fail;
     }
+    /* A reading connection maps the file (up to 1 GiB) instead of copying
+     * each page from the OS cache into SQLite's 2 MiB one: a monthly report
+     * on 1,000,000 tickets spent 1.7-3.3 s of system time in pread and page
+     * faults, ~1.0 s mapped (#15). The writer, whose pages mostly stay in its
+     * own cache, keeps pread. */
+    if (!writer &&
+        sqlite3_exec(st->db, "PRAGMA mmap_size=1073741824", NULL, NULL, NULL) != SQLITE_OK) {
+        kws_fail(st, err, "configure");
+        goto fail;
+    }
     if (kws_migrate(st, err) != KW_OK)
         goto fail;
     for (int p = 0; p < KWS_PARTS; p++) {
