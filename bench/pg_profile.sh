@@ -42,6 +42,21 @@ org=$(curl -s -X POST "$b/api/v1/orgs" -H "Authorization: Bearer $token" \
     -H "Content-Type: application/json" -d '{"name":"Bench"}' | jq -r .id)
 psql_ -c "SELECT pg_stat_statements_reset(), pg_stat_reset()" >/dev/null
 wal0=$(psql_ -At -c "SELECT wal_sync FROM pg_stat_wal" 2>/dev/null || echo 0)
+# CPU ticks (utime + stime) of the node and of the cluster's processes
+ticks() {
+    local pm t=0 p
+    pm=$(cat "$pgdir/pid")
+    for p in "$pm" $(pgrep -P "$pm"); do
+        t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$(awk '{print $14 + $15}' "/proc/$pid/stat") $t"
+}
+read -r node0 pg0 < <(ticks)
+if [ "${PROFILE_PERF:-}" = 1 ]; then # where the cluster's CPU goes (software clock)
+    perf record -q -e cpu-clock -F 999 -o "$tmp/perf.data" \
+        -p "$(pgrep -d, -P "$(cat "$pgdir/pid")")" 2>/dev/null &
+    pf=$!
+fi
 if [ "${PROFILE_STRACE:-}" = 1 ]; then
     strace -c -f -p "$pid" -o "$tmp/strace" &
     st=$!
@@ -49,8 +64,16 @@ if [ "${PROFILE_STRACE:-}" = 1 ]; then
 fi
 r=$(nice -n 10 "$load" --port "$port" --token "$token" --mode create --clients "$clients" \
     --duration "$secs" --org "$org" || true)
+read -r node1 pg1 < <(ticks)
+if [ "${PROFILE_PERF:-}" = 1 ]; then
+    kill -INT "$pf"
+    wait "$pf" || true
+    perf report -q -i "$tmp/perf.data" --no-children --sort dso,symbol 2>/dev/null | head -40
+fi
 [ "${PROFILE_STRACE:-}" = 1 ] && { kill -INT "$st"; wait "$st" || true; }
 n=$(jq -r .ok <<<"$r")
+hz=$(getconf CLK_TCK)
+echo "CPU per create: node $(echo "scale=3; ($node1 - $node0) * 1000 / $hz / $n" | bc) ms, PostgreSQL $(echo "scale=3; ($pg1 - $pg0) * 1000 / $hz / $n" | bc) ms (load average $(cut -d' ' -f1 /proc/loadavg))"
 echo "creates: $(jq -r '"\(.ok) in \(.duration_s // "?") s, \(.rps)/s, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms"' <<<"$r")"
 wal1=$(psql_ -At -c "SELECT wal_sync FROM pg_stat_wal" 2>/dev/null || echo 0)
 psql_ -At -c "SELECT 'commits per create: ' || round(xact_commit::numeric / $n, 2) FROM pg_stat_database WHERE datname = current_database()"
