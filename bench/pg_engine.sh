@@ -20,8 +20,8 @@ if [ "${PG_STATEMENTS:-}" = 1 ]; then
     owner=postgres
     id postgres >/dev/null 2>&1 || owner=nobody
     psql -X -q "$conn" -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
-    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-    [ -n "${PG_BIN:-}" ] && bin=$PG_BIN
+    # shellcheck disable=SC2012 # version directories: plain names
+    bin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
     if [ "$(id -u)" -eq 0 ]; then
         setpriv --reuid="$owner" --regid="$(id -g "$owner")" --clear-groups -- \
             "$bin/pg_ctl" -D "$dir/data" -w restart >/dev/null

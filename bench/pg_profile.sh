@@ -28,7 +28,8 @@ as_owner() { if [ "$(id -u)" -eq 0 ]; then setpriv --reuid="$owner" --regid="$(i
 psql_() { psql -X -q -v ON_ERROR_STOP=1 "$conn" "$@"; }
 psql_ -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
 
-bin=$(dirname "$(command -v pg_ctl 2>/dev/null || ls -d /usr/lib/postgresql/*/bin/pg_ctl | tail -n 1)")
+# shellcheck disable=SC2012 # version directories: plain names
+bin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
 as_owner "$bin/pg_ctl" -D "$pgdir/data" -w restart >/dev/null
 head -n 1 "$pgdir/data/postmaster.pid" >"$pgdir/pid"
 psql_ -c "CREATE EXTENSION pg_stat_statements"
