@@ -20,7 +20,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 pgdir=$(mktemp -d "${TMPDIR:-/tmp}/kw-pg-XXXXXX") # the cluster's owner must reach it
 rmdir "$pgdir"
 "$here/../tests/pg/cluster.sh" start "$pgdir"
-trap 'kill "$pid" 2>/dev/null; "$here/../tests/pg/cluster.sh" stop "$pgdir"; bench_cleanup' EXIT
+# the server and the cluster stopped at exit, whatever failed (errexit holds
+# in a trap too: nothing in it may fail before the cluster's stop)
+stop_all() {
+    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+    head -n 1 "$pgdir/data/postmaster.pid" >"$pgdir/pid" 2>/dev/null || true # after a restart
+    "$here/../tests/pg/cluster.sh" stop "$pgdir" || true
+    bench_cleanup || true
+}
+trap stop_all EXIT
 conn=$(cat "$pgdir/conninfo")
 owner=postgres
 id postgres >/dev/null 2>&1 || owner=nobody
