@@ -249,6 +249,88 @@ static void test_log_and_rows_no_deadlock(void **state)
     }
 }
 
+/* The row kept by a transaction that inserted or locked it (pg_int.h): each
+ * read of it inside the transaction is what a read from the database would
+ * give, after the transaction's own events, clocks and edits, and after a
+ * rollback to a savepoint. */
+static bool no_org(const struct kw_org *o, void *ctx)
+{
+    (void)o;
+    (void)ctx;
+    return false;
+}
+
+static void same_row(struct kw_store *st, int64_t id, const char *when)
+{
+    struct kw_err err = {0};
+    struct kw_ticket_row a, b;
+    char a_title[64], a_state[32];
+    assert_int_equal(kw_store_ticket_get(st, id, &a, &err), KW_OK);
+    snprintf(a_title, sizeof(a_title), "%s", a.title ? a.title : "");
+    snprintf(a_state, sizeof(a_state), "%s", a.state ? a.state : "");
+    /* the same transaction's view, read from the database: a statement the
+     * kept row does not follow (the organisations' list) forgets it */
+    assert_int_equal(kw_store_orgs(st, 0, 0, 1, no_org, NULL, &err), KW_OK);
+    assert_int_equal(kw_store_ticket_get(st, id, &b, &err), KW_OK);
+    if (a.last_seq != b.last_seq || a.updated_at != b.updated_at || a.next_due != b.next_due ||
+        a.breached_at != b.breached_at || a.assignee_id != b.assignee_id ||
+        memcmp(a.head, b.head, sizeof(a.head)) != 0 || strcmp(a_title, b.title) != 0 ||
+        strcmp(a_state, b.state) != 0)
+        fail_msg("%s: the kept row (seq %lld, state %s, title %s) is not the stored one (seq "
+                 "%lld, state %s, title %s)",
+                 when, (long long)a.last_seq, a_state, a_title, (long long)b.last_seq, b.state,
+                 b.title);
+}
+
+static void test_kept_row(void **state)
+{
+    (void)state;
+    const char *conninfo = getenv("KW_PG_CONNINFO");
+    if (!conninfo || !*conninfo)
+        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    struct kw_err err = {0};
+    const int64_t t0 = 1790000000;
+    struct kw_store *st = kw_store_open_writer(conninfo, &err);
+    if (!st)
+        fail_msg("open %s: %s", conninfo, err.msg);
+    int64_t org = 0, id = 0, user = 0;
+    bool existed;
+    assert_int_equal(kw_store_org_insert(st, &(struct kw_org){.name = "Kept row"}, t0, &org, &err),
+                     KW_OK);
+    struct kw_user u = {.email = "kept@example.com", .name = "Kept", .role = "agent"};
+    assert_int_equal(kw_store_user_insert(st, &u, NULL, t0, &user, &err), KW_OK);
+    assert_int_equal(kw_store_begin(st, &err), KW_OK);
+    struct kw_ticket_new t = {.org_id = org, .title = "one", .level = "L2", .at = t0};
+    assert_int_equal(kw_store_ticket_create(st, &t, &id, &existed, &err), KW_OK);
+    same_row(st, id, "created");
+    assert_int_equal(kw_store_event_append(st, id, "state", "{\"state\":\"handling\"}", 3, t0 + 5,
+                                           "handling", NULL, &err),
+                     KW_OK);
+    same_row(st, id, "an event that moves it");
+    assert_int_equal(
+        kw_store_clocks_put(st, id, false, NULL, 0, t0 + 3600, t0 + 10, t0 + 1800, &err), KW_OK);
+    same_row(st, id, "its clocks");
+    struct kw_ticket_patch edit = {.title = "two", .assignee_id = user};
+    assert_int_equal(kw_store_ticket_set(st, id, &edit, &err), KW_OK);
+    same_row(st, id, "an edit");
+    assert_int_equal(
+        kw_store_event_append(st, id, "comment", "{\"text\":\"x\"}", 3, t0 + 6, NULL, NULL, &err),
+        KW_OK);
+    assert_int_equal(kw_store_savepoint(st, &err), KW_OK);
+    assert_int_equal(
+        kw_store_event_append(st, id, "comment", "{\"text\":\"y\"}", 3, t0 + 7, NULL, NULL, &err),
+        KW_OK);
+    assert_int_equal(kw_store_release(st, false, &err), KW_OK);
+    same_row(st, id, "a savepoint rolled back");
+    assert_int_equal(kw_store_commit(st, &err), KW_OK);
+    struct kw_ticket_row r;
+    assert_int_equal(kw_store_ticket_get(st, id, &r, &err), KW_OK);
+    assert_int_equal(r.last_seq, 3);
+    assert_string_equal(r.title, "two");
+    assert_int_equal(kw_store_verify(st, id, NULL, &err), KW_OK);
+    kw_store_close(st);
+}
+
 /* Several nodes (store.h): a listener hears a ticket committed on another
  * handle, with its change's seq, only after the commit (never a rolled back
  * one); a singleton has one holder, taken over when the holder closes. */
@@ -386,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_password_not_told),  cmocka_unit_test(test_backup_points_to_pg_dump),
         cmocka_unit_test(test_claims_skip_locked), cmocka_unit_test(test_log_and_rows_no_deadlock),
         cmocka_unit_test(test_audit_trail),        cmocka_unit_test(test_nodes),
+        cmocka_unit_test(test_kept_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
