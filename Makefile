@@ -99,6 +99,8 @@ bench: deps $(BENCH_BUILD)/build.ninja
 	bench/kpi.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/bench_kpi
 	bench/report.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/bench_kpi
 	bench/attachment_upload.sh $(BENCH_BUILD)/keepword
+	bench/pg_http.sh $(BENCH_BUILD)/keepword $(BENCH_BUILD)/kwload
+	BENCH_TICKETS=30000 BENCH_SECONDS=20 bench/pg_engine.sh $(BENCH_BUILD)/bench_engine
 
 # Builds, creates var/keepword.db with an admin and the demo data if it does
 # not exist, serves on http://127.0.0.1:8080 (README); keepword serve --demo
