@@ -2352,6 +2352,74 @@ static void test_outbox_fanout(void **state)
     assert_int_equal(o.next_at, c->t0); /* due now */
 }
 
+/* The endpoints of the outbox rows with key (a subscriber's: key/uN). */
+struct keyed {
+    const char *key;
+    struct seen s;
+};
+static bool on_outbox_key(const struct kw_outbox_row *r, void *ctx)
+{
+    struct keyed *k = ctx;
+    return r->key && strcmp(r->key, k->key) != 0 ? true : seen_add(&k->s, r->endpoint_id);
+}
+
+/* In a caller's transaction (a firing batch) the endpoints and
+ * subscriptions are read once; one added, changed or undone in it counts
+ * from the next notification on. */
+static void test_outbox_fanout_batch(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t user = new_user(c, "batch@example.com", "agent", 0, 0);
+    int64_t t = new_ticket(c, NULL, NULL);
+    int64_t eps[3] = {new_endpoint(c, "webhook", NULL, 0, 0), 0, 0};
+    MUST(kw_store_begin(c->st, &err));
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, 0, "{}", "b0", c->t0, &err));
+    eps[1] = new_endpoint(c, "dingtalk", "[\"breach\"]", 0, 0);
+    struct kw_subscription sub = {.user_id = user, .endpoint_id = eps[0], .events = "[\"warn\"]"};
+    int64_t sid = 0;
+    MUST(kw_store_subscription_put(c->st, &sub, c->t0, &sid, &err));
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, 0, "{}", "b1", c->t0, &err));
+    MUST(kw_store_outbox_add(c->st, "breach", t, c->org, 0, "{}", "b2", c->t0, &err));
+    MUST(kw_store_savepoint(c->st, &err));
+    eps[2] = new_endpoint(c, "feishu", NULL, 0, 0);
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, 0, "{}", "b3", c->t0, &err));
+    MUST(kw_store_release(c->st, false, &err)); /* the endpoint and b3 undone */
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, 0, "{}", "b4", c->t0, &err));
+    MUST(kw_store_commit(c->st, &err));
+    const struct {
+        const char *name, *key, *want;
+    } rows[] = {
+        {"before the endpoint was added: the first only", "b0", "0"},
+        {"a warning: not the endpoint listing breaches", "b1", "0"},
+        {"a breach: the endpoint added in the transaction", "b2", "01"},
+        {"after an undone endpoint: not to it", "b4", "0"},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        struct keyed k = {.key = rows[i].key};
+        MUST(kw_store_outbox_list(c->st, NULL, t, 0, 50, on_outbox_key, &k, &err));
+        expect_set(rows[i].name, &k.s, eps, rows[i].want);
+    }
+    /* per key: the endpoints' rows, then the subscriber's, in that order */
+    struct outbox_copy w0 = outbox_row(c->st, 0, "b1");
+    char key[64];
+    snprintf(key, sizeof(key), "b1/u%lld", (long long)user);
+    struct outbox_copy w1 = outbox_row(c->st, 0, key);
+    assert_int_equal(w0.endpoint_id, eps[0]);
+    assert_int_equal(w1.endpoint_id, eps[0]);
+    assert_true(w0.id < w1.id);
+    snprintf(key, sizeof(key), "b0/u%lld", (long long)user);
+    assert_false(outbox_has(c->st, key)); /* subscribed after b0 */
+    snprintf(key, sizeof(key), "b4/u%lld", (long long)user);
+    assert_true(outbox_has(c->st, key));
+    snprintf(key, sizeof(key), "b2/u%lld", (long long)user);
+    assert_false(outbox_has(c->st, key)); /* the subscription lists warn only */
+    assert_false(outbox_has(c->st, "b3"));
+    struct seen all = {0};
+    MUST(kw_store_outbox_list(c->st, NULL, t, 0, 50, on_outbox, &all, &err));
+    assert_int_equal(all.n, 7); /* b0 1, b1 2, b2 2, b4 2 */
+}
+
 static void test_outbox_delivery(void **state)
 {
     struct ctx *c = *state;
@@ -5145,6 +5213,7 @@ int main(int argc, char **argv)
         TEST(test_canned),
         TEST(test_receipts),
         TEST(test_outbox_fanout),
+        TEST(test_outbox_fanout_batch),
         TEST(test_outbox_delivery),
         TEST(test_outbox_retry_and_postpone),
         TEST(test_subscriptions),

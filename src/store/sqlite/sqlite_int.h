@@ -69,7 +69,22 @@ struct kw_store {
     size_t n_texts, cap_texts;
     size_t *marks;
     size_t n_marks, cap_marks;
+    /* where the open write transaction's notifications go (outbox.c): read
+     * once per transaction at its first notification, valid while tx_seq
+     * is what it was then; tx_seq moves at each begin, each rollback and
+     * each change to an endpoint or a subscription (kws_targets_stale) */
+    struct kws_targets *targets;
+    uint64_t tx_seq;
 };
+
+/* The notification targets read so far are stale (outbox.c): a
+ * transaction began or rolled back, an endpoint or a subscription changed. */
+static inline void kws_targets_stale(struct kw_store *st)
+{
+    st->tx_seq++;
+}
+/* Frees the targets' memory (kw_store_close). */
+void kws_targets_free(struct kw_store *st);
 
 /* The searchable texts of the open transaction (events.c): flush moves
  * them into the search index, just before each commit and in the
