@@ -4798,6 +4798,47 @@ static void test_receipts(void **state)
 /* An argument runs only the tests whose names match it ("test_outbox*"). */
 /* ---- the Merkle log ---- */
 
+/* Many leaves in one transaction (a firing batch), some undone by a
+ * savepoint: every kept leaf proves into the root, and the log grew by
+ * exactly the kept ones (the nodes an append reads are the ones the
+ * transaction's earlier appends wrote). */
+static void test_merkle_log_batch(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    uint64_t before, after;
+    unsigned char root[32], path[KW_MERKLE_MAX_PROOF][32];
+    size_t n;
+    MUST(kw_store_log_size(c->st, &before, &err));
+    MUST(kw_store_begin(c->st, &err));
+    unsigned char data[20][8];
+    size_t kept = 0;
+    for (int i = 0; i < 20; i++) {
+        memset(data[kept], 0, sizeof(data[kept]));
+        data[kept][0] = (unsigned char)i;
+        bool undo = i >= 7 && i < 10; /* three leaves, then taken back */
+        if (i == 7)
+            MUST(kw_store_savepoint(c->st, &err));
+        MUST(kw_store_log_append(c->st, "audit", data[kept], sizeof(data[kept]), &err));
+        if (i == 9)
+            MUST(kw_store_release(c->st, false, &err));
+        if (!undo)
+            kept++;
+    }
+    MUST(kw_store_commit(c->st, &err));
+    MUST(kw_store_log_size(c->st, &after, &err));
+    assert_int_equal(after - before, kept);
+    MUST(kw_store_log_root(c->st, after, root, &err));
+    for (size_t i = 0; i < kept; i++) {
+        uint64_t idx = before + i;
+        unsigned char leaf[32];
+        kw_merkle_leaf(data[i], sizeof(data[i]), leaf);
+        MUST(kw_store_log_inclusion(c->st, idx, after, path, &n, &err));
+        if (!kw_merkle_verify_inclusion(idx, after, leaf, path, n, root))
+            fail_msg("the inclusion proof of leaf %llu does not verify", (unsigned long long)idx);
+    }
+}
+
 static void test_merkle_log(void **state)
 {
     struct ctx *c = *state;
@@ -5188,6 +5229,7 @@ int main(int argc, char **argv)
         TEST(test_event_hash_chain),
         TEST(test_tampering_is_detected),
         TEST(test_merkle_log),
+        TEST(test_merkle_log_batch),
         TEST(test_commitments),
         TEST(test_teams),
         TEST(test_calendars),

@@ -65,14 +65,14 @@ static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
     return kws_prep(st, KWS_LOG, (int)s);
 }
 
-_Static_assert(KW_MERKLE_HASH == sizeof(((struct kws_log_edge *)0)->last[0].hash),
+_Static_assert(KW_MERKLE_HASH == sizeof(((struct kws_log_node *)0)->hash),
                "a log node's hash fits the edge");
 
 /* The edge kept by the open write transaction (struct kws_log_edge): an
  * append reads the log's size and, for each level its index carries over,
- * the left sibling, which is the node the previous append at that level
- * wrote; two look-ups per leaf that a firing batch's many appends no
- * longer make (#20). The transaction holds the write lock (BEGIN
+ * the left sibling, the last node of even index written at that level (by
+ * this append or an earlier one); look-ups that a firing batch's many
+ * appends no longer make (#20). The transaction holds the write lock (BEGIN
  * IMMEDIATE), so the log changes only through this connection; a rollback
  * or a failed append forgets the edge (kws_targets_stale moves tx_seq). */
 static bool edge_valid(const struct kw_store *st)
@@ -84,9 +84,9 @@ static enum kw_code node_get(void *ctx, unsigned level, uint64_t index,
                              unsigned char out[KW_MERKLE_HASH], struct kw_err *err)
 {
     struct kw_store *st = ctx;
-    if (level < 64 && edge_valid(st) && st->log.last[level].set &&
-        st->log.last[level].idx == index) {
-        memcpy(out, st->log.last[level].hash, KW_MERKLE_HASH);
+    const struct kws_log_node *n = level < 64 ? &st->log.last[level][index & 1] : NULL;
+    if (n && n->set && n->idx == index && edge_valid(st)) {
+        memcpy(out, n->hash, KW_MERKLE_HASH);
         return KW_OK;
     }
     sqlite3_stmt *x = prep(st, S_NODE_GET);
@@ -118,9 +118,10 @@ static enum kw_code node_put(void *ctx, unsigned level, uint64_t index,
     if (rc != SQLITE_DONE)
         return kws_fail(st, err, "write a log node");
     if (level < 64 && st->log.ok) {
-        st->log.last[level].set = true;
-        st->log.last[level].idx = index;
-        memcpy(st->log.last[level].hash, hash, KW_MERKLE_HASH);
+        struct kws_log_node *n = &st->log.last[level][index & 1];
+        n->set = true;
+        n->idx = index;
+        memcpy(n->hash, hash, KW_MERKLE_HASH);
     }
     return KW_OK;
 }
@@ -149,7 +150,7 @@ enum kw_code kws_log_append(struct kw_store *st, const char *kind, int64_t ticke
             return err->code;
         if (!sqlite3_get_autocommit(st->db)) { /* kept for the transaction's next appends */
             for (size_t l = 0; l < 64; l++)
-                st->log.last[l].set = false;
+                st->log.last[l][0].set = st->log.last[l][1].set = false;
             st->log.seq = st->tx_seq;
             st->log.ok = true;
         }

@@ -75,17 +75,18 @@ struct kw_store {
      * each change to an endpoint or a subscription (kws_targets_stale) */
     struct kws_targets *targets;
     uint64_t tx_seq;
-    /* the Merkle log's size and the last node written at each level (the
-     * left sibling of the next append's), as the open write transaction
-     * left them (log.c): valid while seq is tx_seq and ok */
+    /* the Merkle log's size and the last two nodes written at each level
+     * (an append writes a node, then reads its left sibling, the one
+     * written before it), as the open write transaction left them
+     * (log.c): valid while seq is tx_seq and ok */
     struct kws_log_edge {
         uint64_t seq, size;
         bool ok;
-        struct {
+        struct kws_log_node {
             bool set;
             uint64_t idx;
             unsigned char hash[32];
-        } last[64];
+        } last[64][2]; /* [level][idx & 1] */
     } log;
 };
 
