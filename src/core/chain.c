@@ -249,7 +249,16 @@ void kw_canon_str(struct kw_canon *c, const char *key, const char *val)
 void kw_canon_int(struct kw_canon *c, const char *key, int64_t val)
 {
     canon_key(c, key);
-    kw_buf_printf(&c->b, "%lld", (long long)val);
+    /* in decimal as "%lld" prints it, without vsnprintf (#20) */
+    char d[24];
+    size_t i = sizeof(d);
+    uint64_t u = val < 0 ? 0 - (uint64_t)val : (uint64_t)val;
+    do
+        d[--i] = (char)('0' + (int)(u % 10));
+    while ((u /= 10) != 0);
+    if (val < 0)
+        d[--i] = '-';
+    kw_buf_add(&c->b, d + i, sizeof(d) - i);
 }
 
 void kw_canon_null(struct kw_canon *c, const char *key)

@@ -2396,6 +2396,74 @@ static void test_outbox_fanout(void **state)
     assert_int_equal(o.next_at, c->t0); /* due now */
 }
 
+/* The endpoints of the outbox rows with key (a subscriber's: key/uN). */
+struct keyed {
+    const char *key;
+    struct seen s;
+};
+static bool on_outbox_key(const struct kw_outbox_row *r, void *ctx)
+{
+    struct keyed *k = ctx;
+    return r->key && strcmp(r->key, k->key) != 0 ? true : seen_add(&k->s, r->endpoint_id);
+}
+
+/* In a caller's transaction (a firing batch) the endpoints and
+ * subscriptions are read once; one added, changed or undone in it counts
+ * from the next notification on. */
+static void test_outbox_fanout_batch(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t user = new_user(c, "batch@example.com", "agent", 0, 0);
+    int64_t t = new_ticket(c, NULL, NULL);
+    int64_t eps[3] = {new_endpoint(c, "webhook", NULL, 0, 0), 0, 0};
+    MUST(kw_store_begin(c->st, &err));
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, 0, "{}", "b0", c->t0, &err));
+    eps[1] = new_endpoint(c, "dingtalk", "[\"breach\"]", 0, 0);
+    struct kw_subscription sub = {.user_id = user, .endpoint_id = eps[0], .events = "[\"warn\"]"};
+    int64_t sid = 0;
+    MUST(kw_store_subscription_put(c->st, &sub, c->t0, &sid, &err));
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, 0, "{}", "b1", c->t0, &err));
+    MUST(kw_store_outbox_add(c->st, "breach", t, c->org, 0, "{}", "b2", c->t0, &err));
+    MUST(kw_store_savepoint(c->st, &err));
+    eps[2] = new_endpoint(c, "feishu", NULL, 0, 0);
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, 0, "{}", "b3", c->t0, &err));
+    MUST(kw_store_release(c->st, false, &err)); /* the endpoint and b3 undone */
+    MUST(kw_store_outbox_add(c->st, "warn", t, c->org, 0, "{}", "b4", c->t0, &err));
+    MUST(kw_store_commit(c->st, &err));
+    const struct {
+        const char *name, *key, *want;
+    } rows[] = {
+        {"before the endpoint was added: the first only", "b0", "0"},
+        {"a warning: not the endpoint listing breaches", "b1", "0"},
+        {"a breach: the endpoint added in the transaction", "b2", "01"},
+        {"after an undone endpoint: not to it", "b4", "0"},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        struct keyed k = {.key = rows[i].key};
+        MUST(kw_store_outbox_list(c->st, NULL, t, 0, 50, on_outbox_key, &k, &err));
+        expect_set(rows[i].name, &k.s, eps, rows[i].want);
+    }
+    /* per key: the endpoints' rows, then the subscriber's, in that order */
+    struct outbox_copy w0 = outbox_row(c->st, 0, "b1");
+    char key[64];
+    snprintf(key, sizeof(key), "b1/u%lld", (long long)user);
+    struct outbox_copy w1 = outbox_row(c->st, 0, key);
+    assert_int_equal(w0.endpoint_id, eps[0]);
+    assert_int_equal(w1.endpoint_id, eps[0]);
+    assert_true(w0.id < w1.id);
+    snprintf(key, sizeof(key), "b0/u%lld", (long long)user);
+    assert_false(outbox_has(c->st, key)); /* subscribed after b0 */
+    snprintf(key, sizeof(key), "b4/u%lld", (long long)user);
+    assert_true(outbox_has(c->st, key));
+    snprintf(key, sizeof(key), "b2/u%lld", (long long)user);
+    assert_false(outbox_has(c->st, key)); /* the subscription lists warn only */
+    assert_false(outbox_has(c->st, "b3"));
+    struct seen all = {0};
+    MUST(kw_store_outbox_list(c->st, NULL, t, 0, 50, on_outbox, &all, &err));
+    assert_int_equal(all.n, 7); /* b0 1, b1 2, b2 2, b4 2 */
+}
+
 static void test_outbox_delivery(void **state)
 {
     struct ctx *c = *state;
@@ -4818,6 +4886,47 @@ static void test_receipts(void **state)
 /* An argument runs only the tests whose names match it ("test_outbox*"). */
 /* ---- the Merkle log ---- */
 
+/* Many leaves in one transaction (a firing batch), some undone by a
+ * savepoint: every kept leaf proves into the root, and the log grew by
+ * exactly the kept ones (the nodes an append reads are the ones the
+ * transaction's earlier appends wrote). */
+static void test_merkle_log_batch(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    uint64_t before, after;
+    unsigned char root[32], path[KW_MERKLE_MAX_PROOF][32];
+    size_t n;
+    MUST(kw_store_log_size(c->st, &before, &err));
+    MUST(kw_store_begin(c->st, &err));
+    unsigned char data[20][8];
+    size_t kept = 0;
+    for (int i = 0; i < 20; i++) {
+        memset(data[kept], 0, sizeof(data[kept]));
+        data[kept][0] = (unsigned char)i;
+        bool undo = i >= 7 && i < 10; /* three leaves, then taken back */
+        if (i == 7)
+            MUST(kw_store_savepoint(c->st, &err));
+        MUST(kw_store_log_append(c->st, "audit", data[kept], sizeof(data[kept]), &err));
+        if (i == 9)
+            MUST(kw_store_release(c->st, false, &err));
+        if (!undo)
+            kept++;
+    }
+    MUST(kw_store_commit(c->st, &err));
+    MUST(kw_store_log_size(c->st, &after, &err));
+    assert_int_equal(after - before, kept);
+    MUST(kw_store_log_root(c->st, after, root, &err));
+    for (size_t i = 0; i < kept; i++) {
+        uint64_t idx = before + i;
+        unsigned char leaf[32];
+        kw_merkle_leaf(data[i], sizeof(data[i]), leaf);
+        MUST(kw_store_log_inclusion(c->st, idx, after, path, &n, &err));
+        if (!kw_merkle_verify_inclusion(idx, after, leaf, path, n, root))
+            fail_msg("the inclusion proof of leaf %llu does not verify", (unsigned long long)idx);
+    }
+}
+
 static void test_merkle_log(void **state)
 {
     struct ctx *c = *state;
@@ -5208,6 +5317,7 @@ int main(int argc, char **argv)
         TEST(test_event_hash_chain),
         TEST(test_tampering_is_detected),
         TEST(test_merkle_log),
+        TEST(test_merkle_log_batch),
         TEST(test_commitments),
         TEST(test_teams),
         TEST(test_calendars),
@@ -5234,6 +5344,7 @@ int main(int argc, char **argv)
         TEST(test_canned),
         TEST(test_receipts),
         TEST(test_outbox_fanout),
+        TEST(test_outbox_fanout_batch),
         TEST(test_outbox_delivery),
         TEST(test_outbox_retry_and_postpone),
         TEST(test_subscriptions),

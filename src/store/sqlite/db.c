@@ -68,6 +68,7 @@ static bool exec1(struct kw_store *st, enum stmt s)
  * BEGIN is tried once more. */
 static bool begin_outer(struct kw_store *st)
 {
+    kws_targets_stale(st);
     sqlite3_stmt *x = prep(st, S_BEGIN);
     int rc = sqlite3_step(x);
     int ext = sqlite3_extended_errcode(st->db);
@@ -266,6 +267,7 @@ void kw_store_close(struct kw_store *st)
         free(st->stmt[p]);
     }
     sqlite3_close(st->db);
+    kws_targets_free(st);
     kws_search_forget(st);
     free(st->texts);
     free(st->marks);
@@ -322,6 +324,7 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
     if (!outer) {
         if (rc != KW_OK) {
             exec1(st, S_ROLLBACK_TO);
+            kws_targets_stale(st);
             st->changed_ticket = 0; /* its change row is gone too */
         }
         kws_search_undo(st, rc == KW_OK); /* and its searchable texts */
@@ -336,6 +339,7 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
         rc = kws_fail(st, err, "commit");
     if (rc != KW_OK) {
         exec1(st, S_ROLLBACK);
+        kws_targets_stale(st);
         kws_search_forget(st);
     }
     return rc;
@@ -371,6 +375,7 @@ enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
     st->batch = false;
     if (!sqlite3_get_autocommit(st->db))
         exec1(st, S_ROLLBACK);
+    kws_targets_stale(st);
     kws_search_forget(st);
     return rc;
 }
@@ -380,6 +385,7 @@ void kw_store_rollback(struct kw_store *st)
     st->changed_ticket = 0;
     st->batch = false;
     kws_search_forget(st);
+    kws_targets_stale(st);
     if (!sqlite3_get_autocommit(st->db))
         exec1(st, S_ROLLBACK);
 }
@@ -400,8 +406,10 @@ enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err)
 enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err)
 {
     st->changed_ticket = 0;
-    if (!keep)
+    if (!keep) {
         exec1(st, S_ROLLBACK_TO);
+        kws_targets_stale(st);
+    }
     kws_search_undo(st, keep);
     if (batch_lost(st))
         return lost(st, err);

@@ -65,10 +65,30 @@ static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
     return kws_prep(st, KWS_LOG, (int)s);
 }
 
+_Static_assert(KW_MERKLE_HASH == sizeof(((struct kws_log_node *)0)->hash),
+               "a log node's hash fits the edge");
+
+/* The edge kept by the open write transaction (struct kws_log_edge): an
+ * append reads the log's size and, for each level its index carries over,
+ * the left sibling, the last node of even index written at that level (by
+ * this append or an earlier one); look-ups that a firing batch's many
+ * appends no longer make (#20). The transaction holds the write lock (BEGIN
+ * IMMEDIATE), so the log changes only through this connection; a rollback
+ * or a failed append forgets the edge (kws_targets_stale moves tx_seq). */
+static bool edge_valid(const struct kw_store *st)
+{
+    return st->log.ok && st->log.seq == st->tx_seq && !sqlite3_get_autocommit(st->db);
+}
+
 static enum kw_code node_get(void *ctx, unsigned level, uint64_t index,
                              unsigned char out[KW_MERKLE_HASH], struct kw_err *err)
 {
     struct kw_store *st = ctx;
+    const struct kws_log_node *n = level < 64 ? &st->log.last[level][index & 1] : NULL;
+    if (n && n->set && n->idx == index && edge_valid(st)) {
+        memcpy(out, n->hash, KW_MERKLE_HASH);
+        return KW_OK;
+    }
     sqlite3_stmt *x = prep(st, S_NODE_GET);
     sqlite3_bind_int64(x, 1, level);
     sqlite3_bind_int64(x, 2, (sqlite3_int64)index);
@@ -95,7 +115,15 @@ static enum kw_code node_put(void *ctx, unsigned level, uint64_t index,
     sqlite3_bind_blob(x, 3, hash, KW_MERKLE_HASH, SQLITE_STATIC);
     int rc = sqlite3_step(x);
     sqlite3_reset(x);
-    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "write a log node");
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "write a log node");
+    if (level < 64 && st->log.ok) {
+        struct kws_log_node *n = &st->log.last[level][index & 1];
+        n->set = true;
+        n->idx = index;
+        memcpy(n->hash, hash, KW_MERKLE_HASH);
+    }
+    return KW_OK;
 }
 
 static enum kw_code log_size(struct kw_store *st, uint64_t *size, struct kw_err *err)
@@ -107,12 +135,37 @@ static enum kw_code log_size(struct kw_store *st, uint64_t *size, struct kw_err 
     return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "read the log's size");
 }
 
+static enum kw_code leaf_append(struct kw_store *st, uint64_t idx, const char *kind, int64_t ticket,
+                                int64_t seq, const void *data, size_t n, struct kw_err *err);
+
 enum kw_code kws_log_append(struct kw_store *st, const char *kind, int64_t ticket, int64_t seq,
                             const void *data, size_t n, struct kw_err *err)
 {
     uint64_t idx;
-    if (log_size(st, &idx, err) != KW_OK)
-        return err->code;
+    if (edge_valid(st))
+        idx = st->log.size;
+    else {
+        st->log.ok = false;
+        if (log_size(st, &idx, err) != KW_OK)
+            return err->code;
+        if (!sqlite3_get_autocommit(st->db)) { /* kept for the transaction's next appends */
+            for (size_t l = 0; l < 64; l++)
+                st->log.last[l][0].set = st->log.last[l][1].set = false;
+            st->log.seq = st->tx_seq;
+            st->log.ok = true;
+        }
+    }
+    enum kw_code code = leaf_append(st, idx, kind, ticket, seq, data, n, err);
+    if (code != KW_OK)
+        st->log.ok = false; /* what it wrote is undone with the caller's rollback */
+    else
+        st->log.size = idx + 1;
+    return code;
+}
+
+static enum kw_code leaf_append(struct kw_store *st, uint64_t idx, const char *kind, int64_t ticket,
+                                int64_t seq, const void *data, size_t n, struct kw_err *err)
+{
     sqlite3_stmt *x = prep(st, S_LEAF_ADD);
     sqlite3_bind_int64(x, 1, (sqlite3_int64)idx);
     bind_text(x, 2, kind);

@@ -3,6 +3,10 @@
  * outbox they wait in, written in the transaction of the event causing them. */
 #include "sqlite_int.h"
 
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
 enum stmt {
     S_OUTBOX_ADD,
     S_OUTBOX_SUBS,
@@ -24,10 +28,15 @@ enum stmt {
     S_SUB_DELETE,
     S_OUTBOX_PERSON,
     S_OUTBOX_HAS,
+    S_TARGET_ENDPOINTS,
+    S_TARGET_SUBS,
+    S_OUTBOX_PUT,
     S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
+    /* the rows kw_store_outbox_add writes outside a transaction: one per
+     * endpoint listening, then one per subscription (events '[]': every kind) */
     [S_OUTBOX_ADD] =
         "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at, created_at)"
         " SELECT id, ?1, ?2, ?5, ?6, ?7, ?7 FROM endpoints WHERE active AND mailbox_id IS NULL"
@@ -103,6 +112,16 @@ static const char *const sql[S_COUNT] = {
         " created_at) SELECT id, ?2, ?3, NULL, ?4, ?5, ?6, ?6 FROM endpoints WHERE id = ?1"
         " AND active AND mailbox_id IS NULL ON CONFLICT DO NOTHING",
     [S_OUTBOX_HAS] = "SELECT 1 FROM outbox WHERE endpoint_id = ?1 AND idem_key = ?2",
+    /* the same rows, read once per write transaction (struct kws_targets) */
+    [S_TARGET_ENDPOINTS] = "SELECT id, 0, org_id, team_id, events FROM endpoints"
+                           " WHERE active AND mailbox_id IS NULL ORDER BY id",
+    [S_TARGET_SUBS] = "SELECT s.endpoint_id, s.user_id, s.org_id, s.team_id, s.events"
+                      " FROM subscriptions s JOIN endpoints e ON e.id = s.endpoint_id"
+                      " AND e.active AND e.mailbox_id IS NULL ORDER BY s.id",
+    [S_OUTBOX_PUT] = "INSERT INTO outbox(endpoint_id, user_id, kind, ticket_id, payload, idem_key,"
+                     " next_at, created_at) VALUES (?1, nullif(?2, 0), ?3, ?4, ?5,"
+                     " CASE WHEN ?2 = 0 THEN ?6 ELSE ?6 || '/u' || ?2 END, ?7, ?7)"
+                     " ON CONFLICT DO NOTHING",
 };
 
 const struct kws_catalogue kws_outbox_sql = {sql, S_COUNT};
@@ -136,29 +155,193 @@ static void read_delivery(sqlite3_stmt *x, struct kw_delivery *out)
 }
 KWS_ROW_MAPPER(read_delivery, struct kw_delivery)
 
+/* The endpoints and subscriptions a notification may go to, as
+ * S_OUTBOX_ADD and S_OUTBOX_SUBS select them, read once per write
+ * transaction: a firing batch queues two notifications per ticket, and
+ * each INSERT ... SELECT scanned both tables and parsed their event lists
+ * with json_each again (60,000 instructions per notification, #20). The
+ * transaction (BEGIN IMMEDIATE) holds the write lock, so only this
+ * connection changes them meanwhile, and its changes mark them stale. */
+struct kws_target {
+    int64_t endpoint, user; /* user 0: the endpoint's own row */
+    int64_t org, team;      /* 0: any */
+    size_t first, n;        /* its kinds in kinds[first..first+n); all_kinds: any */
+    bool all_kinds;
+};
+struct kws_targets {
+    uint64_t seq; /* st->tx_seq when read */
+    struct kws_target *t;
+    size_t n, cap;
+    char **kinds;
+    size_t n_kinds, cap_kinds;
+};
+
+static void targets_clear(struct kws_targets *g)
+{
+    for (size_t i = 0; i < g->n_kinds; i++)
+        free(g->kinds[i]);
+    g->n = g->n_kinds = 0;
+}
+
+void kws_targets_free(struct kw_store *st)
+{
+    struct kws_targets *g = st->targets;
+    if (!g)
+        return;
+    targets_clear(g);
+    free(g->t);
+    free(g->kinds);
+    free(g);
+    st->targets = NULL;
+}
+
+static bool grow(void **p, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return true;
+    size_t c = *cap ? *cap * 2 : 16;
+    void *q = realloc(*p, c * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+static bool kind_add(struct kws_targets *g, struct kws_target *t, json_t *v)
+{
+    if (!json_is_string(v))
+        return true;
+    if (!grow((void **)&g->kinds, &g->cap_kinds, g->n_kinds, sizeof(*g->kinds)) ||
+        !(g->kinds[g->n_kinds] = strdup(json_string_value(v))))
+        return false;
+    g->n_kinds++;
+    t->n++;
+    return true;
+}
+
+/* One row of S_TARGET_ENDPOINTS or S_TARGET_SUBS. The kinds are the
+ * strings json_each's "value = kind" matched: an array's elements, an
+ * object's values, a string itself; events exactly '[]' is every kind;
+ * text that is not JSON fails, as json_each did. */
+static enum kw_code target_add(struct kw_store *st, struct kws_targets *g, sqlite3_stmt *x,
+                               struct kw_err *err)
+{
+    if (!grow((void **)&g->t, &g->cap, g->n, sizeof(*g->t)))
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the notification targets");
+    const char *events = (const char *)sqlite3_column_text(x, 4);
+    struct kws_target t = {
+        .endpoint = sqlite3_column_int64(x, 0),
+        .user = sqlite3_column_int64(x, 1),
+        .org = sqlite3_column_int64(x, 2), /* NULL reads 0: ids begin at 1 */
+        .team = sqlite3_column_int64(x, 3),
+        .first = g->n_kinds,
+        .all_kinds = events && strcmp(events, "[]") == 0,
+    };
+    if (!t.all_kinds) {
+        json_t *a = events ? json_loads(events, JSON_DECODE_ANY, NULL) : NULL;
+        if (!a)
+            return kw_err_set(err, KW_STORE, "",
+                              "%s: queue notifications: endpoint %lld: its events are not JSON",
+                              st->path, (long long)t.endpoint);
+        bool ok = true;
+        size_t i;
+        const char *name;
+        json_t *v;
+        if (json_is_array(a)) {
+            json_array_foreach(a, i, v) ok = ok && kind_add(g, &t, v);
+        } else if (json_is_object(a)) {
+            json_object_foreach(a, name, v) ok = ok && kind_add(g, &t, v);
+        } else {
+            ok = kind_add(g, &t, a);
+        }
+        json_decref(a);
+        if (!ok)
+            return kw_err_set(err, KW_NOMEM, "", "no memory for the notification targets");
+    }
+    g->t[g->n++] = t;
+    return KW_OK;
+}
+
+static enum kw_code targets_read(struct kw_store *st, struct kw_err *err)
+{
+    struct kws_targets *g = st->targets;
+    if (!g && !(g = st->targets = calloc(1, sizeof(*g))))
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the notification targets");
+    targets_clear(g);
+    g->seq = st->tx_seq - 1; /* not valid until read whole */
+    for (int s = S_TARGET_ENDPOINTS; s <= S_TARGET_SUBS; s++) {
+        sqlite3_stmt *x = prep(st, (enum stmt)s);
+        int rc;
+        enum kw_code code = KW_OK;
+        while (code == KW_OK && (rc = sqlite3_step(x)) == SQLITE_ROW)
+            code = target_add(st, g, x, err);
+        if (code != KW_OK) {
+            sqlite3_reset(x);
+            return code;
+        }
+        sqlite3_reset(x);
+        if (rc != SQLITE_DONE)
+            return kws_fail(st, err, "queue notifications");
+    }
+    g->seq = st->tx_seq;
+    return KW_OK;
+}
+
+static bool target_wants(const struct kws_targets *g, const struct kws_target *t, const char *kind,
+                         int64_t org_id, int64_t team_id)
+{
+    if ((t->org && t->org != org_id) || (t->team && t->team != team_id))
+        return false;
+    if (t->all_kinds)
+        return true;
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(g->kinds[t->first + i], kind) == 0)
+            return true;
+    return false;
+}
+
 enum kw_code kw_store_outbox_add(struct kw_store *st, const char *kind, int64_t ticket,
                                  int64_t org_id, int64_t team_id, const char *payload,
                                  const char *key, int64_t now, struct kw_err *err)
 {
-    sqlite3_stmt *x = prep(st, S_OUTBOX_ADD);
-    bind_text(x, 1, kind);
-    sqlite3_bind_int64(x, 2, ticket);
-    sqlite3_bind_int64(x, 3, org_id);
-    sqlite3_bind_int64(x, 4, team_id);
-    bind_text(x, 5, payload);
-    bind_text(x, 6, key);
-    sqlite3_bind_int64(x, 7, now);
-    int rc = sqlite3_step(x);
-    sqlite3_reset(x);
-    if (rc == SQLITE_DONE) { /* and one for each person subscribed */
-        x = prep(st, S_OUTBOX_SUBS);
-        bind_text(x, 1, kind);
-        sqlite3_bind_int64(x, 2, ticket);
-        sqlite3_bind_int64(x, 3, org_id);
-        sqlite3_bind_int64(x, 4, team_id);
-        bind_text(x, 5, payload);
-        bind_text(x, 6, key);
-        sqlite3_bind_int64(x, 7, now);
+    int rc = SQLITE_DONE;
+    if (sqlite3_get_autocommit(st->db)) { /* no transaction to hold targets for */
+        for (int s = S_OUTBOX_ADD; s <= S_OUTBOX_SUBS && rc == SQLITE_DONE; s++) {
+            sqlite3_stmt *x = prep(st, (enum stmt)s);
+            bind_text(x, 1, kind);
+            sqlite3_bind_int64(x, 2, ticket);
+            sqlite3_bind_int64(x, 3, org_id);
+            sqlite3_bind_int64(x, 4, team_id);
+            bind_text(x, 5, payload);
+            bind_text(x, 6, key);
+            sqlite3_bind_int64(x, 7, now);
+            rc = sqlite3_step(x);
+            sqlite3_reset(x);
+        }
+        return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "queue notifications");
+    }
+    if (!st->targets || st->targets->seq != st->tx_seq) {
+        enum kw_code code = targets_read(st, err);
+        if (code != KW_OK)
+            return code;
+    }
+    const struct kws_targets *g = st->targets;
+    sqlite3_stmt *x = NULL;
+    for (size_t i = 0; i < g->n && rc == SQLITE_DONE; i++) {
+        const struct kws_target *t = &g->t[i];
+        if (!target_wants(g, t, kind, org_id, team_id))
+            continue;
+        if (!x) {
+            x = prep(st, S_OUTBOX_PUT);
+            bind_text(x, 3, kind);
+            sqlite3_bind_int64(x, 4, ticket);
+            bind_text(x, 5, payload);
+            bind_text(x, 6, key);
+            sqlite3_bind_int64(x, 7, now);
+        }
+        sqlite3_bind_int64(x, 1, t->endpoint);
+        sqlite3_bind_int64(x, 2, t->user);
         rc = sqlite3_step(x);
         sqlite3_reset(x);
     }
@@ -275,6 +458,7 @@ enum kw_code kw_store_outbox_postpone(struct kw_store *st, int64_t id, int64_t n
 enum kw_code kw_store_endpoint_add(struct kw_store *st, const struct kw_endpoint *e, int64_t now,
                                    int64_t *id, struct kw_err *err)
 {
+    kws_targets_stale(st);
     sqlite3_stmt *x = prep(st, S_ENDPOINT_ADD);
     bind_text(x, 1, e->name);
     bind_text(x, 2, e->kind);
@@ -309,6 +493,7 @@ enum kw_code kw_store_endpoints(struct kw_store *st, int64_t id,
 enum kw_code kw_store_endpoint_set(struct kw_store *st, const struct kw_endpoint *e,
                                    struct kw_err *err)
 {
+    kws_targets_stale(st);
     sqlite3_stmt *x = prep(st, S_ENDPOINT_SET);
     sqlite3_bind_int64(x, 1, e->id);
     bind_text(x, 2, e->name);
@@ -334,6 +519,7 @@ enum kw_code kw_store_endpoint_set(struct kw_store *st, const struct kw_endpoint
 enum kw_code kw_store_endpoint_delete(struct kw_store *st, int64_t id, int64_t now,
                                       struct kw_err *err)
 {
+    kws_targets_stale(st);
     sqlite3_stmt *x = prep(st, S_ENDPOINT_DELETE);
     sqlite3_bind_int64(x, 1, id);
     sqlite3_bind_int64(x, 2, now);
@@ -394,6 +580,7 @@ enum kw_code kw_store_endpoint_test(struct kw_store *st, int64_t id, const char 
 enum kw_code kw_store_subscription_put(struct kw_store *st, const struct kw_subscription *s,
                                        int64_t now, int64_t *id, struct kw_err *err)
 {
+    kws_targets_stale(st);
     sqlite3_stmt *x = prep(st, S_SUB_ADD);
     sqlite3_bind_int64(x, 1, s->user_id);
     sqlite3_bind_int64(x, 2, s->endpoint_id);
@@ -433,6 +620,7 @@ enum kw_code kw_store_subscriptions(struct kw_store *st, int64_t user_id,
 enum kw_code kw_store_subscription_delete(struct kw_store *st, int64_t id, int64_t user_id,
                                           struct kw_err *err)
 {
+    kws_targets_stale(st);
     sqlite3_stmt *x = prep(st, S_SUB_DELETE);
     sqlite3_bind_int64(x, 1, id);
     sqlite3_bind_int64(x, 2, user_id);

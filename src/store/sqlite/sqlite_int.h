@@ -69,7 +69,35 @@ struct kw_store {
     size_t n_texts, cap_texts;
     size_t *marks;
     size_t n_marks, cap_marks;
+    /* where the open write transaction's notifications go (outbox.c): read
+     * once per transaction at its first notification, valid while tx_seq
+     * is what it was then; tx_seq moves at each begin, each rollback and
+     * each change to an endpoint or a subscription (kws_targets_stale) */
+    struct kws_targets *targets;
+    uint64_t tx_seq;
+    /* the Merkle log's size and the last two nodes written at each level
+     * (an append writes a node, then reads its left sibling, the one
+     * written before it), as the open write transaction left them
+     * (log.c): valid while seq is tx_seq and ok */
+    struct kws_log_edge {
+        uint64_t seq, size;
+        bool ok;
+        struct kws_log_node {
+            bool set;
+            uint64_t idx;
+            unsigned char hash[32];
+        } last[64][2]; /* [level][idx & 1] */
+    } log;
 };
+
+/* The notification targets read so far are stale (outbox.c): a
+ * transaction began or rolled back, an endpoint or a subscription changed. */
+static inline void kws_targets_stale(struct kw_store *st)
+{
+    st->tx_seq++;
+}
+/* Frees the targets' memory (kw_store_close). */
+void kws_targets_free(struct kw_store *st);
 
 /* The searchable texts of the open transaction (events.c): flush moves
  * them into the search index, just before each commit and in the
