@@ -884,8 +884,9 @@ enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind
                                    bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
                                    void *ctx, struct kw_err *err);
 
-/* Write the resolved milestones' facts (kpi_resolved) again from the
- * events, in the caller's transaction (`keepword kpi rebuild`). */
+/* Write the tickets' KPI facts (kpi_resolved, kpi_states: the resolved
+ * milestones, the state after each state or reopened event) again from
+ * the events, in the caller's transaction (`keepword kpi rebuild`). */
 enum kw_code kw_store_resolved_rebuild(struct kw_store *st, struct kw_err *err);
 /* The tickets open at each of ends[0..n) (KW_TF_OPEN's rows at each end:
  * as_of says which, at is created_at), in one pass over the tickets instead

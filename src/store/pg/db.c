@@ -36,10 +36,8 @@
 #define TF_FROM " FROM tickets t JOIN orgs o ON o.id = t.org_id"
 /* the state at $2 by the events before it (a reopening without one: handling) */
 #define TF_STATE_AT_END(end)                                                                       \
-    "coalesce((SELECT CASE WHEN e.type = 'reopened' THEN coalesce(e.body::jsonb->>'state',"        \
-    " 'handling') ELSE e.body::jsonb->>'state' END FROM events e"                                  \
-    " WHERE e.ticket_id = t.id AND e.type IN ('state', 'reopened') AND e.at < " end                \
-    " ORDER BY e.seq DESC LIMIT 1), 'registered')"
+    "coalesce((SELECT s.state FROM kpi_states s WHERE s.ticket_id = t.id AND s.at < " end          \
+    " ORDER BY s.seq DESC LIMIT 1), 'registered')"
 #define TF_STATE_AT TF_STATE_AT_END("$2")
 #define TF_OPEN_STATES "('registered', 'analysing', 'handling', 'waiting_customer')"
 #define RUN_COLS                                                                                   \
@@ -590,6 +588,11 @@ const char *const kwp_sql[PGS_COUNT] = {
     [PGS_RESOLVED_FILL] = "INSERT INTO kpi_resolved(at, ticket_id, seq) SELECT at, ticket_id, seq"
                           " FROM events WHERE type = 'milestone'"
                           " AND body::jsonb->>'milestone' = 'resolved'",
+    [PGS_STATES_CLEAR] = "DELETE FROM kpi_states",
+    [PGS_STATES_FILL] = "INSERT INTO kpi_states(ticket_id, seq, at, state) SELECT ticket_id, seq,"
+                        " at, CASE WHEN type = 'reopened' THEN coalesce(body::jsonb->>'state',"
+                        " 'handling') ELSE body::jsonb->>'state' END FROM events"
+                        " WHERE type IN ('state', 'reopened')",
     /* time entries recorded in the period, each with its latest correction's
      * seconds (a correction is an entry naming the seq it corrects) */
     [PGS_TF_TIME] = "SELECT " TF_COLS ", e.at, 0, -1, coalesce((SELECT (c.body::jsonb->>"

@@ -135,10 +135,13 @@ enum kw_code kw_store_resolved_rebuild(struct kw_store *st, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
     struct kwp_params p = {0};
-    const char *what = "rebuild the resolved tickets' facts";
-    if (kwp_exec(st, PGS_RESOLVED_CLEAR, &p, what, err) != KW_OK)
-        return err->code;
-    return kwp_exec(st, PGS_RESOLVED_FILL, &p, what, err);
+    const char *what = "rebuild the tickets' KPI facts";
+    static const enum pgs steps[] = {PGS_RESOLVED_CLEAR, PGS_RESOLVED_FILL, PGS_STATES_CLEAR,
+                                     PGS_STATES_FILL};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+        if (kwp_exec(st, steps[i], &p, what, err) != KW_OK)
+            return err->code;
+    return KW_OK;
 }
 
 enum kw_code kw_store_ticket_backlog(struct kw_store *st, const int64_t *ends, size_t n,

@@ -42,12 +42,11 @@ enum stmt {
     " ON t.id = e.ticket_id JOIN orgs o ON o.id = t.org_id WHERE e.type = '" type "'"              \
     " AND e.at >= ?1 AND e.at < ?2 AND (?3 = 0 OR t.org_id = ?3)"
 #define TF_FROM " FROM tickets t JOIN orgs o ON o.id = t.org_id"
-/* the state at `end` by the events before it (a reopening without one: handling) */
+/* the state at `end` by the events before it (a reopening without one:
+ * handling), from kpi_states (migration 037), which holds it per event */
 #define TF_STATE_AT_END(end)                                                                       \
-    "coalesce((SELECT CASE WHEN e.type = 'reopened' THEN coalesce(json_extract(e.body,"            \
-    " '$.state'), 'handling') ELSE json_extract(e.body, '$.state') END FROM events e"              \
-    " WHERE e.ticket_id = t.id AND e.type IN ('state', 'reopened') AND e.at < " end                \
-    " ORDER BY e.seq DESC LIMIT 1), 'registered')"
+    "coalesce((SELECT s.state FROM kpi_states s WHERE s.ticket_id = t.id AND s.at < " end          \
+    " ORDER BY s.seq DESC LIMIT 1), 'registered')"
 #define TF_STATE_AT TF_STATE_AT_END("?2")
 #define TF_OPEN_STATES "('registered', 'analysing', 'handling', 'waiting_customer')"
 
@@ -370,9 +369,13 @@ enum kw_code kw_store_resolved_rebuild(struct kw_store *st, struct kw_err *err)
     if (sqlite3_exec(st->db,
                      "DELETE FROM kpi_resolved; INSERT INTO kpi_resolved(at, ticket_id, seq)"
                      " SELECT at, ticket_id, seq FROM events WHERE type = 'milestone' AND"
-                     " json_extract(body, '$.milestone') = 'resolved'",
+                     " json_extract(body, '$.milestone') = 'resolved'; DELETE FROM kpi_states;"
+                     " INSERT INTO kpi_states(ticket_id, seq, at, state) SELECT ticket_id, seq,"
+                     " at, CASE WHEN type = 'reopened' THEN coalesce(json_extract(body,"
+                     " '$.state'), 'handling') ELSE json_extract(body, '$.state') END FROM events"
+                     " WHERE type IN ('state', 'reopened')",
                      NULL, NULL, NULL) != SQLITE_OK)
-        return kws_fail(st, err, "rebuild the resolved tickets' facts");
+        return kws_fail(st, err, "rebuild the tickets' KPI facts");
     return KW_OK;
 }
 
