@@ -998,8 +998,13 @@ enum kw_code kw_clocks_runs_rebuild(struct kw_clocks *c, struct kw_store *st,
     struct rebuild_page *page = malloc(sizeof(*page));
     if (!page)
         return kw_err_set(err, KW_NOMEM, "", "no memory to rebuild the KPI facts");
-    enum kw_code rc = KW_OK;
-    for (int64_t after = 0;;) {
+    /* the resolved milestones' facts first, in their own transaction */
+    enum kw_code rc = kw_store_begin(st, err);
+    if (rc == KW_OK && (rc = kw_store_resolved_rebuild(st, err)) != KW_OK)
+        kw_store_rollback(st);
+    else if (rc == KW_OK)
+        rc = kw_store_commit(st, err);
+    for (int64_t after = 0; rc == KW_OK;) {
         page->n = 0;
         struct kw_ticket_filter f = {
             .after = after, .limit = REBUILD_BATCH, .due_before = KW_STORE_NO_TIME};

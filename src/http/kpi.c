@@ -979,14 +979,14 @@ static void drill_fact(struct kq *q, struct entry *e, enum kw_ticket_fact kind,
 struct fact_ctx {
     struct kq *q;
     enum kw_ticket_fact kind;
-    size_t bucket; /* KW_TF_OPEN: the bucket whose end it is */
 };
 
 static bool fact_row(const struct kw_ticket_fact_row *r, void *ctx)
 {
     struct fact_ctx *c = ctx;
     struct kq *q = c->q;
-    size_t b = c->kind == KW_TF_OPEN ? c->bucket : bucket_of(q, r->at);
+    /* open: the bucket whose end (or now) it was open at, which is in it */
+    size_t b = bucket_of(q, c->kind == KW_TF_OPEN ? r->as_of - 1 : r->at);
     if (b >= q->nb)
         return true;
     struct dims d;
@@ -1060,24 +1060,23 @@ static enum kw_code read_tickets(struct kq *q)
         return q->err.code;
     q->costs_read = true;
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        struct fact_ctx c = {q, kinds[i], 0};
+        struct fact_ctx c = {q, kinds[i]};
         if (kw_store_ticket_facts(st, kinds[i], q->from, q->to, q->org, fact_row, &c, &q->err) !=
             KW_OK)
             return q->err.code;
         if (q->failed)
             return q->err.code;
     }
-    /* the backlog at the end of each bucket (now, for one not over yet) */
-    for (size_t b = 0; b < q->nb && q->b[b].from < q->now; b++) {
-        struct fact_ctx c = {q, KW_TF_OPEN, b};
-        int64_t end = q->b[b].to < q->now ? q->b[b].to : q->now;
-        if (kw_store_ticket_facts(st, KW_TF_OPEN, q->b[b].from, end, q->org, fact_row, &c,
-                                  &q->err) != KW_OK)
-            return q->err.code;
-        if (q->failed)
-            return q->err.code;
-    }
-    return KW_OK;
+    /* the backlog at the end of each bucket (now, for one not over yet),
+     * all in one pass over the tickets */
+    int64_t ends[KW_BACKLOG_ENDS_MAX];
+    size_t n = 0;
+    for (size_t b = 0; b < q->nb && n < KW_BACKLOG_ENDS_MAX && q->b[b].from < q->now; b++)
+        ends[n++] = q->b[b].to < q->now ? q->b[b].to : q->now;
+    struct fact_ctx c = {q, KW_TF_OPEN};
+    if (kw_store_ticket_backlog(st, ends, n, q->org, fact_row, &c, &q->err) != KW_OK)
+        return q->err.code;
+    return q->failed ? q->err.code : KW_OK;
 }
 
 /* ---- the answer ---- */

@@ -884,12 +884,26 @@ struct kw_ticket_fact_row {
     /* KW_TF_TIME: the entry's seconds (its latest correction's, if any) and
      * the team it was recorded for (0: none); else 0 */
     int64_t seconds, entry_team_id;
+    int64_t as_of; /* kw_store_ticket_backlog: the end it is open at; else 0 */
     const char *level, *tier, *organisation, *category, *region, *channel; /* or NULL */
 };
 enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind, int64_t from,
                                    int64_t to, int64_t org_id,
                                    bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
                                    void *ctx, struct kw_err *err);
+
+/* Write the tickets' KPI facts (kpi_resolved, kpi_states: the resolved
+ * milestones, the state after each state or reopened event) again from
+ * the events, in the caller's transaction (`keepword kpi rebuild`). */
+enum kw_code kw_store_resolved_rebuild(struct kw_store *st, struct kw_err *err);
+/* The tickets open at each of ends[0..n) (KW_TF_OPEN's rows at each end:
+ * as_of says which, at is created_at), in one pass over the tickets instead
+ * of one per end; in ticket order, then the order of ends. n <= 400. */
+#define KW_BACKLOG_ENDS_MAX 400
+enum kw_code kw_store_ticket_backlog(struct kw_store *st, const int64_t *ends, size_t n,
+                                     int64_t org_id,
+                                     bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
+                                     void *ctx, struct kw_err *err);
 
 /* ---- team costs (time accounting, docs/kpi.md) ---- */
 

@@ -4591,6 +4591,90 @@ static void test_time_facts(void **state)
     }
 }
 
+/* ---- resolutions and the backlog as KPI facts (kpi_resolved, kpi_states) ---- */
+
+struct at_seen {
+    int n;
+    int64_t ticket[8], at[8], as_of[8];
+};
+
+static bool on_at(const struct kw_ticket_fact_row *r, void *ctx)
+{
+    struct at_seen *s = ctx;
+    if (s->n < 8) {
+        s->ticket[s->n] = r->ticket_id;
+        s->at[s->n] = r->at;
+        s->as_of[s->n] = r->as_of;
+    }
+    s->n++;
+    return true;
+}
+
+static void test_state_facts(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    /* created at t0: resolved at +10, reopened at +20 (no state: handling),
+     * closed at +30, resolved again at +40 */
+    int64_t t = new_ticket(c, NULL, NULL);
+    static const struct {
+        int64_t at;
+        const char *type, *body;
+    } evs[] = {
+        {10, "state", "{\"state\":\"resolved\"}"},
+        {10, "milestone", "{\"milestone\":\"resolved\"}"},
+        {10, "milestone", "{\"milestone\":\"responded\"}"},
+        {20, "reopened", "{}"},
+        {30, "state", "{\"state\":\"closed\"}"},
+        {40, "milestone", "{\"milestone\":\"resolved\"}"},
+    };
+    for (size_t i = 0; i < N_ELEMS(evs); i++)
+        MUST(kw_store_event_append(c->st, t, evs[i].type, evs[i].body, 7, c->t0 + evs[i].at, NULL,
+                                   NULL, &err));
+    struct at_seen s = {0};
+    MUST(kw_store_ticket_facts(c->st, KW_TF_RESOLVED, c->t0, c->t0 + 100, 0, on_at, &s, &err));
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.at[0], c->t0 + 10);
+    assert_int_equal(s.at[1], c->t0 + 40);
+    s = (struct at_seen){0};
+    MUST(kw_store_ticket_facts(c->st, KW_TF_RESOLVED, c->t0 + 11, c->t0 + 40, 0, on_at, &s, &err));
+    assert_int_equal(s.n, 0);
+    /* open at an end by the events before it: each end as KW_TF_OPEN says */
+    static const struct {
+        const char *name;
+        int64_t end;
+        bool open;
+    } ends[] = {
+        {"not created yet", 0, false},
+        {"just created", 1, true},
+        {"an event at the end does not count yet", 10, true},
+        {"resolved", 11, false},
+        {"reopened", 21, true},
+        {"closed", 31, false},
+    };
+    int64_t at[N_ELEMS(ends)];
+    for (size_t i = 0; i < N_ELEMS(ends); i++)
+        at[i] = c->t0 + ends[i].end;
+    s = (struct at_seen){0};
+    MUST(kw_store_ticket_backlog(c->st, at, N_ELEMS(ends), 0, on_at, &s, &err));
+    int k = 0;
+    for (size_t i = 0; i < N_ELEMS(ends); i++) {
+        struct at_seen one = {0};
+        MUST(kw_store_ticket_facts(c->st, KW_TF_OPEN, c->t0 - 100, at[i], 0, on_at, &one, &err));
+        if (one.n != (ends[i].open ? 1 : 0))
+            fail_msg("%s: KW_TF_OPEN gives %d tickets", ends[i].name, one.n);
+        if (!ends[i].open)
+            continue;
+        if (k >= s.n || s.as_of[k] != at[i] || s.ticket[k] != t || s.at[k] != c->t0)
+            fail_msg("%s: not in the backlog at its end", ends[i].name);
+        k++;
+    }
+    assert_int_equal(s.n, k);
+    s = (struct at_seen){0};
+    MUST(kw_store_ticket_backlog(c->st, at, N_ELEMS(ends), new_org(c, "Initech"), on_at, &s, &err));
+    assert_int_equal(s.n, 0); /* another organisation's */
+}
+
 /* ---- team costs ---- */
 
 struct costs_seen {
@@ -5374,6 +5458,7 @@ int main(int argc, char **argv)
         TEST(test_refusals_keep_the_transaction),
         TEST(test_team_costs),
         TEST(test_time_facts),
+        TEST(test_state_facts),
     };
     /* the tests this backend covers (fixture.h), in order */
     struct CMUnitTest run[sizeof(tests) / sizeof(tests[0])];

@@ -52,6 +52,8 @@ static const struct table {
     {"outbox", NULL, NULL},
     {"overruns", NULL, NULL},
     {"kpi_runs", NULL, NULL},
+    {"kpi_resolved", NULL, NULL},
+    {"kpi_states", NULL, NULL},
     {"views", NULL, NULL},
     {"notifications", NULL, NULL},
     {"watch_settings", NULL, NULL},
@@ -485,6 +487,8 @@ enum kw_code kw_store_copy_from(struct kw_store *st, const char *from, struct kw
         (rc = pg_do(&c,
                     "ALTER TABLE events DISABLE TRIGGER events_notify;"
                     " ALTER TABLE events DISABLE TRIGGER events_search;"
+                    " ALTER TABLE events DISABLE TRIGGER kpi_resolved_add;"
+                    " ALTER TABLE events DISABLE TRIGGER kpi_states_add;"
                     " DELETE FROM watch_settings",
                     "make ready to copy (the owner of the tables must run the copy)", err)) !=
             KW_OK)
@@ -501,7 +505,9 @@ enum kw_code kw_store_copy_from(struct kw_store *st, const char *from, struct kw
     if ((rc = sequences(&c, err)) != KW_OK ||
         (rc = pg_do(&c,
                     "ALTER TABLE events ENABLE TRIGGER events_notify;"
-                    " ALTER TABLE events ENABLE TRIGGER events_search",
+                    " ALTER TABLE events ENABLE TRIGGER events_search;"
+                    " ALTER TABLE events ENABLE TRIGGER kpi_resolved_add;"
+                    " ALTER TABLE events ENABLE TRIGGER kpi_states_add",
                     "turn the events' triggers on again", err)) != KW_OK)
         goto out;
     rc = pg_do(&c, "COMMIT", "commit the copy", err);

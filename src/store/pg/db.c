@@ -35,11 +35,11 @@
     " AND e.at >= $1 AND e.at < $2 AND ($3::bigint = 0 OR t.org_id = $3)"
 #define TF_FROM " FROM tickets t JOIN orgs o ON o.id = t.org_id"
 /* the state at $2 by the events before it (a reopening without one: handling) */
-#define TF_STATE_AT                                                                                \
-    "coalesce((SELECT CASE WHEN e.type = 'reopened' THEN coalesce(e.body::jsonb->>'state',"        \
-    " 'handling') ELSE e.body::jsonb->>'state' END FROM events e"                                  \
-    " WHERE e.ticket_id = t.id AND e.type IN ('state', 'reopened') AND e.at < $2"                  \
-    " ORDER BY e.seq DESC LIMIT 1), 'registered')"
+#define TF_STATE_AT_END(end)                                                                       \
+    "coalesce((SELECT s.state FROM kpi_states s WHERE s.ticket_id = t.id AND s.at < " end          \
+    " ORDER BY s.seq DESC LIMIT 1), 'registered')"
+#define TF_STATE_AT TF_STATE_AT_END("$2")
+#define TF_OPEN_STATES "('registered', 'analysing', 'handling', 'waiting_customer')"
 #define RUN_COLS                                                                                   \
     "ticket_id, metric, run, org_id, coalesce(commitment_id, 0), status, started_at, stopped_at,"  \
     " deadline, breached_at, target, working, wall, paused_wall, measured_at, steady_from,"        \
@@ -566,8 +566,10 @@ const char *const kwp_sql[PGS_COUNT] = {
     [PGS_TF_CREATED] = "SELECT " TF_COLS ", t.created_at, 0, -1" TF_FROM
                        " WHERE t.created_at >= $1 AND t.created_at < $2"
                        " AND ($3::bigint = 0 OR t.org_id = $3) ORDER BY t.id",
-    [PGS_TF_RESOLVED] = TF_EVENTS("milestone") " AND e.body::jsonb->>'milestone' = 'resolved'"
-                                               " ORDER BY t.id, e.at",
+    /* the resolved milestones from their own table (kpi_resolved, 011) */
+    [PGS_TF_RESOLVED] = "SELECT " TF_COLS ", r.at, 0, -1 FROM kpi_resolved r JOIN tickets t"
+                        " ON t.id = r.ticket_id JOIN orgs o ON o.id = t.org_id WHERE r.at >= $1"
+                        " AND r.at < $2 AND ($3::bigint = 0 OR t.org_id = $3) ORDER BY t.id, r.at",
     [PGS_TF_REOPENED] = TF_EVENTS("reopened") " ORDER BY t.id, e.at",
     [PGS_TF_RATED] = TF_EVENTS("rating") " ORDER BY t.id, e.at",
     /* a ticket closed now whose last event came before $2 was closed then */
@@ -577,6 +579,24 @@ const char *const kwp_sql[PGS_COUNT] = {
                     " ('registered', 'analysing', 'handling', 'waiting_customer') OR t.updated_at"
                     " >= $2) AND " TF_STATE_AT
                     " IN ('registered', 'analysing', 'handling', 'waiting_customer') ORDER BY t.id",
+    /* PGS_TF_OPEN at each end of the array $4 ($1, $2: the first and the
+     * last), in one pass over the tickets */
+    [PGS_TF_BACKLOG] =
+        "SELECT " TF_COLS ", t.created_at, 0, -1, b.e" TF_FROM
+        " CROSS JOIN unnest($4::bigint[]) AS b(e) WHERE t.created_at < $2"
+        " AND ($3::bigint = 0 OR t.org_id = $3) AND (t.state IN " TF_OPEN_STATES
+        " OR t.updated_at >= $1) AND t.created_at < b.e AND (t.state IN " TF_OPEN_STATES
+        " OR t.updated_at >= b.e) AND " TF_STATE_AT_END("b.e") " IN " TF_OPEN_STATES
+                                                               " ORDER BY t.id, b.e",
+    [PGS_RESOLVED_CLEAR] = "DELETE FROM kpi_resolved",
+    [PGS_RESOLVED_FILL] = "INSERT INTO kpi_resolved(at, ticket_id, seq) SELECT at, ticket_id, seq"
+                          " FROM events WHERE type = 'milestone'"
+                          " AND body::jsonb->>'milestone' = 'resolved'",
+    [PGS_STATES_CLEAR] = "DELETE FROM kpi_states",
+    [PGS_STATES_FILL] = "INSERT INTO kpi_states(ticket_id, seq, at, state) SELECT ticket_id, seq,"
+                        " at, CASE WHEN type = 'reopened' THEN coalesce(body::jsonb->>'state',"
+                        " 'handling') ELSE body::jsonb->>'state' END FROM events"
+                        " WHERE type IN ('state', 'reopened')",
     /* time entries recorded in the period, each with its latest correction's
      * seconds (a correction is an entry naming the seq it corrects) */
     [PGS_TF_TIME] = "SELECT " TF_COLS ", e.at, 0, -1, coalesce((SELECT (c.body::jsonb->>"

@@ -3,6 +3,7 @@
  * transaction that projects its clocks, as the SQLite backend's kpi.c. */
 #include "pg_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static void read_run(const PGresult *res, int r, struct kw_run_row *out)
@@ -110,6 +111,78 @@ enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
     return KW_OK;
 }
 
+static void read_fact(const PGresult *res, int r, struct kw_ticket_fact_row *t)
+{
+    *t = (struct kw_ticket_fact_row){
+        .ticket_id = kwp_col_int(res, r, 0),
+        .org_id = kwp_col_int(res, r, 1),
+        .commitment_id = kwp_col_int(res, r, 2),
+        .team_id = kwp_col_int(res, r, 3),
+        .assignee_id = kwp_col_int(res, r, 4),
+        .level = kwp_col_text(res, r, 5),
+        .tier = kwp_col_text(res, r, 6),
+        .organisation = kwp_col_text(res, r, 7),
+        .category = kwp_col_text(res, r, 8),
+        .region = kwp_col_text(res, r, 9),
+        .channel = kwp_col_text(res, r, 10),
+        .at = kwp_col_int(res, r, 11),
+        .satisfaction = (int)kwp_col_int(res, r, 12),
+        .nps = (int)kwp_col_int(res, r, 13),
+    };
+}
+
+enum kw_code kw_store_resolved_rebuild(struct kw_store *st, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    const char *what = "rebuild the tickets' KPI facts";
+    static const enum pgs steps[] = {PGS_RESOLVED_CLEAR, PGS_RESOLVED_FILL, PGS_STATES_CLEAR,
+                                     PGS_STATES_FILL};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+        if (kwp_exec(st, steps[i], &p, what, err) != KW_OK)
+            return err->code;
+    return KW_OK;
+}
+
+enum kw_code kw_store_ticket_backlog(struct kw_store *st, const int64_t *ends, size_t n,
+                                     int64_t org_id,
+                                     bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
+                                     void *ctx, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    if (n == 0)
+        return KW_OK;
+    if (n > KW_BACKLOG_ENDS_MAX)
+        return kw_err_set(err, KW_INVALID, "", "at most %d ends", KW_BACKLOG_ENDS_MAX);
+    char list[KW_BACKLOG_ENDS_MAX * 21 + 2];
+    size_t len = 0;
+    int64_t lo = ends[0], hi = ends[0];
+    for (size_t i = 0; i < n; i++) {
+        len += (size_t)snprintf(list + len, sizeof(list) - len, "%c%lld", i ? ',' : '{',
+                                (long long)ends[i]);
+        lo = ends[i] < lo ? ends[i] : lo;
+        hi = ends[i] > hi ? ends[i] : hi;
+    }
+    snprintf(list + len, sizeof(list) - len, "}");
+    struct kwp_params p = {0};
+    kwp_int(&p, lo);
+    kwp_int(&p, hi);
+    kwp_int(&p, org_id);
+    kwp_text(&p, list);
+    PGresult *res = kwp_run(st, PGS_TF_BACKLOG, &p, "read the backlog for the KPIs", NULL, err);
+    if (!res)
+        return err->code;
+    for (int r = 0; r < PQntuples(res); r++) {
+        struct kw_ticket_fact_row t;
+        read_fact(res, r, &t);
+        t.as_of = kwp_col_int(res, r, 14);
+        if (!fn(&t, ctx))
+            break;
+    }
+    PQclear(res);
+    return KW_OK;
+}
+
 enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind, int64_t from,
                                    int64_t to, int64_t org_id,
                                    bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
@@ -128,22 +201,8 @@ enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind
     if (!res)
         return err->code;
     for (int r = 0; r < PQntuples(res); r++) {
-        struct kw_ticket_fact_row t = {
-            .ticket_id = kwp_col_int(res, r, 0),
-            .org_id = kwp_col_int(res, r, 1),
-            .commitment_id = kwp_col_int(res, r, 2),
-            .team_id = kwp_col_int(res, r, 3),
-            .assignee_id = kwp_col_int(res, r, 4),
-            .level = kwp_col_text(res, r, 5),
-            .tier = kwp_col_text(res, r, 6),
-            .organisation = kwp_col_text(res, r, 7),
-            .category = kwp_col_text(res, r, 8),
-            .region = kwp_col_text(res, r, 9),
-            .channel = kwp_col_text(res, r, 10),
-            .at = kwp_col_int(res, r, 11),
-            .satisfaction = (int)kwp_col_int(res, r, 12),
-            .nps = (int)kwp_col_int(res, r, 13),
-        };
+        struct kw_ticket_fact_row t;
+        read_fact(res, r, &t);
         if (PQnfields(res) > 15) { /* time entries */
             t.seconds = kwp_col_int(res, r, 14);
             t.entry_team_id = kwp_col_int(res, r, 15);

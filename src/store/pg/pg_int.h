@@ -204,6 +204,11 @@ enum pgs {
     PGS_TF_RATED,
     PGS_TF_OPEN,
     PGS_TF_TIME,
+    PGS_TF_BACKLOG,
+    PGS_RESOLVED_CLEAR,
+    PGS_RESOLVED_FILL,
+    PGS_STATES_CLEAR,
+    PGS_STATES_FILL,
     /* watch.c: the watch list, accident levels and the audit trail */
     PGS_WATCH_SETTINGS,
     PGS_WATCH_SETTING_PUT,

@@ -3,6 +3,7 @@
  * ticket in the transaction that projects its clocks. */
 #include "sqlite_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 enum stmt {
@@ -20,6 +21,7 @@ enum stmt {
     S_TF_RATED,
     S_TF_OPEN,
     S_TF_TIME,
+    S_TF_BACKLOG,
     S_TEAM_COSTS,
     S_TEAM_COST_SET,
     S_TEAM_COST_CLEAR,
@@ -40,12 +42,13 @@ enum stmt {
     " ON t.id = e.ticket_id JOIN orgs o ON o.id = t.org_id WHERE e.type = '" type "'"              \
     " AND e.at >= ?1 AND e.at < ?2 AND (?3 = 0 OR t.org_id = ?3)"
 #define TF_FROM " FROM tickets t JOIN orgs o ON o.id = t.org_id"
-/* the state at ?2 by the events before it (a reopening without one: handling) */
-#define TF_STATE_AT                                                                                \
-    "coalesce((SELECT CASE WHEN e.type = 'reopened' THEN coalesce(json_extract(e.body,"            \
-    " '$.state'), 'handling') ELSE json_extract(e.body, '$.state') END FROM events e"              \
-    " WHERE e.ticket_id = t.id AND e.type IN ('state', 'reopened') AND e.at < ?2"                  \
-    " ORDER BY e.seq DESC LIMIT 1), 'registered')"
+/* the state at `end` by the events before it (a reopening without one:
+ * handling), from kpi_states (migration 037), which holds it per event */
+#define TF_STATE_AT_END(end)                                                                       \
+    "coalesce((SELECT s.state FROM kpi_states s WHERE s.ticket_id = t.id AND s.at < " end          \
+    " ORDER BY s.seq DESC LIMIT 1), 'registered')"
+#define TF_STATE_AT TF_STATE_AT_END("?2")
+#define TF_OPEN_STATES "('registered', 'analysing', 'handling', 'waiting_customer')"
 
 #define RUN_COLS                                                                                   \
     "ticket_id, metric, run, org_id, coalesce(commitment_id, 0), status, started_at, stopped_at,"  \
@@ -110,10 +113,11 @@ static const char *const sql[S_COUNT] = {
     [S_TF_CREATED] = "SELECT " TF_COLS ", t.created_at, 0, -1" TF_FROM
                      " WHERE t.created_at >= ?1 AND t.created_at < ?2 AND (?3 = 0 OR t.org_id = ?3)"
                      " ORDER BY t.id",
-    /* by time on the partial index of each type (migration 017), the
-     * resolved milestones on their own (events_resolved, migration 036) */
-    [S_TF_RESOLVED] = TF_EVENTS("milestone", "0, -1") " AND json_extract(e.body, '$.milestone') ="
-                                                      " 'resolved' ORDER BY t.id, e.at",
+    /* the resolved milestones by time from their own table (kpi_resolved,
+     * migration 037), which holds the ticket: no event is read */
+    [S_TF_RESOLVED] = "SELECT " TF_COLS ", r.at, 0, -1 FROM kpi_resolved r JOIN tickets t"
+                      " ON t.id = r.ticket_id JOIN orgs o ON o.id = t.org_id WHERE r.at >= ?1"
+                      " AND r.at < ?2 AND (?3 = 0 OR t.org_id = ?3) ORDER BY t.id, r.at",
     [S_TF_REOPENED] = TF_EVENTS("reopened", "0, -1") " ORDER BY t.id, e.at",
     [S_TF_RATED] = TF_EVENTS("rating", TF_RATING) " ORDER BY t.id, e.at",
     /* a ticket closed now whose last event came before ?2 was closed then
@@ -132,6 +136,17 @@ static const char *const sql[S_COUNT] = {
                   " ON t.id = e.ticket_id JOIN orgs o ON o.id = t.org_id WHERE e.type ="
                   " 'time_spent' AND e.at >= ?1 AND e.at < ?2 AND (?3 = 0 OR t.org_id = ?3)"
                   " AND json_extract(e.body, '$.corrects') IS NULL ORDER BY t.id, e.at",
+    /* S_TF_OPEN at each end of the JSON array ?4 (?1: the first, ?2: the
+     * last), in one scan of the tickets: a ticket closed now and last
+     * changed before the first end, or created after the last, is passed
+     * over once, not once an end */
+    [S_TF_BACKLOG] = "WITH b(e) AS MATERIALIZED (SELECT value FROM json_each(?4)) SELECT " TF_COLS
+                     ", t.created_at, 0, -1, b.e FROM tickets t JOIN orgs o ON o.id = t.org_id"
+                     " CROSS JOIN b WHERE +t.created_at < ?2 AND (?3 = 0 OR t.org_id = ?3) AND"
+                     " (t.state IN " TF_OPEN_STATES " OR t.updated_at >= ?1) AND t.created_at <"
+                     " b.e AND (t.state IN " TF_OPEN_STATES
+                     " OR t.updated_at >= b.e) AND " TF_STATE_AT_END("b.e") " IN " TF_OPEN_STATES
+                                                                            " ORDER BY t.id",
     [S_TEAM_COSTS] = "SELECT t.id, t.name, c.hourly_minor, c.currency, c.set_at, c.set_by"
                      " FROM teams t LEFT JOIN team_costs c ON c.team_id = t.id ORDER BY t.name",
     [S_TEAM_COST_SET] = "INSERT INTO team_costs(team_id, hourly_minor, currency, set_at, set_by)"
@@ -347,6 +362,55 @@ enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind
     sqlite3_bind_int64(x, 2, to);
     sqlite3_bind_int64(x, 3, org_id);
     return EACH_ROW(st, x, read_fact, fn, ctx, "read tickets for the KPIs", err);
+}
+
+enum kw_code kw_store_resolved_rebuild(struct kw_store *st, struct kw_err *err)
+{
+    if (sqlite3_exec(st->db,
+                     "DELETE FROM kpi_resolved; INSERT INTO kpi_resolved(at, ticket_id, seq)"
+                     " SELECT at, ticket_id, seq FROM events WHERE type = 'milestone' AND"
+                     " json_extract(body, '$.milestone') = 'resolved'; DELETE FROM kpi_states;"
+                     " INSERT INTO kpi_states(ticket_id, seq, at, state) SELECT ticket_id, seq,"
+                     " at, CASE WHEN type = 'reopened' THEN coalesce(json_extract(body,"
+                     " '$.state'), 'handling') ELSE json_extract(body, '$.state') END FROM events"
+                     " WHERE type IN ('state', 'reopened')",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return kws_fail(st, err, "rebuild the tickets' KPI facts");
+    return KW_OK;
+}
+
+static void read_backlog(sqlite3_stmt *x, struct kw_ticket_fact_row *out)
+{
+    read_fact(x, out);
+    out->as_of = sqlite3_column_int64(x, 14);
+}
+KWS_ROW_MAPPER(read_backlog, struct kw_ticket_fact_row)
+
+enum kw_code kw_store_ticket_backlog(struct kw_store *st, const int64_t *ends, size_t n,
+                                     int64_t org_id,
+                                     bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
+                                     void *ctx, struct kw_err *err)
+{
+    if (n == 0)
+        return KW_OK;
+    if (n > KW_BACKLOG_ENDS_MAX)
+        return kw_err_set(err, KW_INVALID, "", "at most %d ends", KW_BACKLOG_ENDS_MAX);
+    char list[KW_BACKLOG_ENDS_MAX * 21 + 2];
+    size_t len = 0;
+    int64_t lo = ends[0], hi = ends[0];
+    for (size_t i = 0; i < n; i++) {
+        len += (size_t)snprintf(list + len, sizeof(list) - len, "%c%lld", i ? ',' : '[',
+                                (long long)ends[i]);
+        lo = ends[i] < lo ? ends[i] : lo;
+        hi = ends[i] > hi ? ends[i] : hi;
+    }
+    snprintf(list + len, sizeof(list) - len, "]");
+    sqlite3_stmt *x = prep(st, S_TF_BACKLOG);
+    sqlite3_bind_int64(x, 1, lo);
+    sqlite3_bind_int64(x, 2, hi);
+    sqlite3_bind_int64(x, 3, org_id);
+    sqlite3_bind_text(x, 4, list, -1, SQLITE_TRANSIENT);
+    return EACH_ROW(st, x, read_backlog, fn, ctx, "read the backlog for the KPIs", err);
 }
 
 enum kw_code kw_store_team_cost_set(struct kw_store *st, int64_t team_id, int64_t hourly_minor,
