@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
--- 37: the KPI facts GET /kpis reads by period, without the events (#15).
+-- 38: the KPI facts GET /kpis reads by period, without the events (#15).
 -- The tickets resolved in a period: one row per "resolved" milestone, in
 -- time order with its ticket, written by the trigger below in the
 -- transaction that appends the event (events are append-only, so a row
