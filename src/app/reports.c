@@ -544,7 +544,7 @@ static void keep_facts(struct gather *g, int k, const struct fact_ctx *f, const 
 /* The ticket facts of both periods: those at an instant in [from, to)
  * (created, resolved, reopened, rated) are read once over [prev_from, end)
  * and split at from, keeping the store's order in each; the backlog is
- * the state at each period's end, one read each. */
+ * the state at each period's end, both ends in one read, split by as_of. */
 static enum kw_code read_facts(struct gather *g, const int64_t span[2][2], int64_t org)
 {
     static const enum kw_ticket_fact kinds[] = {KW_TF_CREATED, KW_TF_RESOLVED, KW_TF_REOPENED,
@@ -552,30 +552,25 @@ static enum kw_code read_facts(struct gather *g, const int64_t span[2][2], int64
     struct kw_report_pool *p = g->p;
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         bool open = kinds[i] == KW_TF_OPEN;
-        struct fact_ctx f[2] = {{.g = g, .kind = (enum kw_report_fact_kind)i},
-                                {.g = g, .kind = (enum kw_report_fact_kind)i}};
-        enum kw_code rc = KW_OK;
-        for (int k = 0; k < (open ? 2 : 1) && rc == KW_OK; k++) {
-            int64_t from = open ? span[k][0] : span[1][0], to = open ? span[k][1] : span[0][1];
-            rc = kw_store_ticket_facts(g->st, kinds[i], from, to, org, copy_fact, &f[k], g->err);
-            kw_store_end_read(g->st);
-        }
-        if (rc == KW_OK && open) {
-            keep_facts(g, 0, &f[0], NULL);
-            keep_facts(g, 1, &f[1], NULL);
-        } else if (rc == KW_OK) {
-            bool *mine = malloc((f[0].n ? f[0].n : 1) * sizeof(*mine));
+        struct fact_ctx f = {.g = g, .kind = (enum kw_report_fact_kind)i};
+        const int64_t ends[2] = {span[0][1], span[1][1]};
+        enum kw_code rc = open ? kw_store_ticket_backlog(g->st, ends, 2, org, copy_fact, &f, g->err)
+                               : kw_store_ticket_facts(g->st, kinds[i], span[1][0], span[0][1], org,
+                                                       copy_fact, &f, g->err);
+        kw_store_end_read(g->st);
+        if (rc == KW_OK) {
+            bool *mine = malloc((f.n ? f.n : 1) * sizeof(*mine));
             if (!mine)
                 p->nomem = true;
             for (int k = 0; mine && k < 2; k++) {
-                for (size_t j = 0; j < f[0].n; j++)
-                    mine[j] = (f[0].rows[j].at >= span[0][0]) == (k == 0);
-                keep_facts(g, k, &f[0], mine);
+                for (size_t j = 0; j < f.n; j++)
+                    mine[j] = open ? f.rows[j].as_of == ends[k]
+                                   : (f.rows[j].at >= span[0][0]) == (k == 0);
+                keep_facts(g, k, &f, mine);
             }
             free(mine);
         }
-        free(f[0].rows);
-        free(f[1].rows);
+        free(f.rows);
         if (rc != KW_OK)
             return rc;
         if (p->nomem)
