@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cairo-pdf.h>
 #include <cairo.h>
@@ -289,6 +290,14 @@ enum kw_code render_pdf(const struct kw_report_doc *d, const struct tables *t, b
     }
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, t->title);
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "Keepword");
+    /* The same report gives the same bytes: the creation date (cairo writes
+     * the clock's when none is set) is the figures' instant, min(to, now),
+     * as in the XLSX. */
+    char created[32];
+    struct tm tm;
+    time_t end = (time_t)d->end;
+    if (gmtime_r(&end, &tm) && strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm))
+        cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE, created);
     struct pdf p = {.cr = cairo_create(s), .zh = zh};
     p.lay = pango_cairo_create_layout(p.cr);
     new_page(&p);

@@ -140,6 +140,14 @@ check "keepword report monthly xlsx twice: the same bytes, created as of --at" \
     "$(cmp -s "$TMP/cli.xlsx" "$TMP/cli2.xlsx" && unzip -p "$TMP/cli2.xlsx" docProps/core.xml |
         grep -q '<dcterms:created xsi:type="dcterms:W3CDTF">2026-03-09T06:00:00Z<'; echo $?)" \
     "$(unzip -p "$TMP/cli2.xlsx" docProps/core.xml | grep -o 'created[^<]*')"
+for n in 1 2; do
+    "$KW" report monthly --db "$TMP/kw.db" --period 2026-03 --format pdf --at 2026-03-09T06:00:00Z \
+        -o "$TMP/cli$n.pdf" 2>"$TMP/cli.err"
+done
+check "keepword report monthly pdf twice: the same bytes, created as of --at" \
+    "$(cmp -s "$TMP/cli1.pdf" "$TMP/cli2.pdf" &&
+        grep -Eaq 'CreationDate \((D:)?20260309060000Z\)' "$TMP/cli2.pdf"; echo $?)" \
+    "$(grep -ao 'CreationDate ([^)]*)' "$TMP/cli2.pdf"; cat "$TMP/cli.err")"
 "$KW" report weekly --db "$TMP/kw.db" --period 2026-W99 -o "$TMP/x" 2>"$TMP/cli.err"
 check "a bad period: exit 1, one line" "$([ $? = 1 ] && [ "$(wc -l <"$TMP/cli.err")" = 1 ] &&
     grep -q 'period' "$TMP/cli.err"; echo $?)" "$(cat "$TMP/cli.err")"
