@@ -89,9 +89,11 @@ deliver() { # deliver FILE [USER]: into the (user's) mailbox, as a new mail
     mv "$box/tmp/$N.kwtest" "$box/new/$N.kwtest"
 }
 taken() { grep -c "event=mail.taken .*outcome=$1" "$TMP/log"; }
-# wait_for JQ-ON-TICKETS: until the staff's ticket list satisfies it (10 s)
+# The waits give up after 30 s: a sanitizer build beside another test's can
+# take a mail more than 10 s after it was delivered (a TSan run of CI did).
+# wait_for JQ-ON-TICKETS: until the staff's ticket list satisfies it (30 s)
 wait_for() {
-    for _ in $(seq 100); do
+    for _ in $(seq 300); do
         curl -s "$B/api/v1/tickets?limit=500" -H "Authorization: Bearer $MGR" >"$TMP/tickets"
         jq -e "$1" "$TMP/tickets" >/dev/null 2>&1 && return 0
         sleep 0.1
@@ -99,9 +101,9 @@ wait_for() {
     return 1
 }
 # wait_log PATTERN COUNT [TENTHS]: until the server's log has COUNT lines with
-# PATTERN (at most TENTHS tenths of a second, default 100)
+# PATTERN (at most TENTHS tenths of a second, default 300)
 wait_log() {
-    for _ in $(seq "${3:-100}"); do
+    for _ in $(seq "${3:-300}"); do
         [ "$(grep -c "$1" "$TMP/log")" -ge "$2" ] && return 0
         sleep 0.1
     done
@@ -132,7 +134,7 @@ PY
 }
 # wait_sent ADDRESS COUNT: until the sink took COUNT messages for ADDRESS (10 s)
 wait_sent() {
-    for _ in $(seq 100); do
+    for _ in $(seq 300); do
         [ -s "$TMP/sent" ] && [ "$(grep -c "\"to\":\"<$1>\"" "$TMP/sent")" -ge "$2" ] && return 0
         sleep 0.1
     done
