@@ -85,10 +85,11 @@ const char *const kwp_sql[PGS_COUNT] = {
         " '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea,"
         " (SELECT id FROM commitments WHERE effective_from <= $10"
         "  ORDER BY effective_from DESC, id DESC LIMIT 1), $11, nullif($12::bigint, 0))"
-        " ON CONFLICT (created_by, idempotency_key) DO NOTHING RETURNING " TICKET_COLS,
+        " ON CONFLICT (created_by, idempotency_key) DO NOTHING RETURNING id",
     /* FOR UPDATE: two nodes appending to one ticket take turns, so each
      * event's prev is the head the other committed */
-    [PGS_TICKET_HEAD] = "SELECT " TICKET_COLS " FROM tickets WHERE id = $1 FOR UPDATE",
+    [PGS_TICKET_HEAD] =
+        "SELECT last_seq, head_hash, updated_at FROM tickets WHERE id = $1 FOR UPDATE",
     /* the event and the ticket's new head in one round trip */
     [PGS_EVENT_INSERT] = "WITH ev AS (INSERT INTO events(ticket_id, seq, at, type, actor_id, body,"
                          " hash) VALUES ($1, $2, $3, $4, $5, $6, $7))"
@@ -798,74 +799,9 @@ static void drop_deferred(struct kw_store *st)
     st->n_deferred = 0;
 }
 
-void kwp_row_forget(struct kw_store *st)
-{
-    PQclear(st->row_res);
-    st->row_res = NULL;
-    st->row_ticket = 0;
-}
-
-void kwp_row_keep(struct kw_store *st, PGresult *res)
-{
-    kwp_row_forget(st);
-    if (!st->in_tx || PQntuples(res) != 1) {
-        PQclear(res);
-        return;
-    }
-    st->row_res = res;
-    kwp_read_ticket(res, 0, &st->row);
-    st->row_ticket = st->row.id;
-}
-
-struct kw_ticket_row *kwp_row_of(struct kw_store *st, int64_t ticket)
-{
-    return ticket && st->in_tx && st->row_ticket == ticket ? &st->row : NULL;
-}
-
-/* Whether statement s leaves the kept row as it is, or changes it only as
- * its caller then notes (an event's insert: the head, last_seq, updated_at
- * and state; the clocks' due: next_due and breached_at). Any other one may
- * change a ticket's row, or ends the transaction or undoes part of it. */
-static bool row_keeps(enum pgs s)
-{
-    switch (s) {
-    case PGS_SAVEPOINT:
-    case PGS_RELEASE:
-    case PGS_LOG_LOCK:
-    case PGS_LOG_SIZE:
-    case PGS_LEAF_ADD:
-    case PGS_NODE_GET:
-    case PGS_NODE_PUT:
-    case PGS_EVENT_INSERT:
-    case PGS_TICKET_DUE:
-    case PGS_CHANGE_ADD:
-    case PGS_CLOCK_CLEAR:
-    case PGS_CLOCK_PUT:
-    case PGS_TICKET_HEAD:
-    case PGS_TICKET_GET:
-    case PGS_TICKET_STATE:
-    case PGS_EVENTS:
-    case PGS_CLOCKS_OF:
-    case PGS_COMMITMENT_AT:
-    case PGS_COMMITMENT_DOC:
-    case PGS_COMMITMENTS:
-    case PGS_ORG_GET:
-    case PGS_USER_GET:
-    case PGS_FIRE_ONE:
-    case PGS_RUNS_DEL:
-    case PGS_RUN_ADD:
-    case PGS_CALENDAR_VERSIONS:
-        return true;
-    default:
-        return false;
-    }
-}
-
 void kwp_defer(struct kw_store *st, enum pgs s)
 {
     st->due_ticket = 0;
-    if (!row_keeps(s))
-        kwp_row_forget(st);
     if (st->n_deferred == KWPG_MAX_DEFERRED)
         kwp_exec(st, s, NULL, deferred_what[s], NULL); /* full: sends them all now */
     else
@@ -879,8 +815,6 @@ enum kw_code kwp_exec_later(struct kw_store *st, enum pgs s, const struct kwp_pa
 {
     KW_ERR_ENSURE(err);
     st->due_ticket = 0;
-    if (!row_keeps(s))
-        kwp_row_forget(st);
     if (!st->in_tx || st->n_deferred == KWPG_MAX_DEFERRED)
         return kwp_exec(st, s, p, what, err); /* sends the deferred ones with it */
     struct kwp_pending d = {.s = s, .what = what, .n = p ? p->n : 0};
@@ -1009,8 +943,6 @@ PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, c
         drop_deferred(st); /* a failed one would skip the ROLLBACK itself */
     if (s == PGS_COMMIT || s == PGS_ROLLBACK || s == PGS_ROLLBACK_TO)
         st->log_size = -1; /* the log as this transaction saw it ends here */
-    if (!row_keeps(s))
-        kwp_row_forget(st);
     char name[16];
     snprintf(name, sizeof(name), "s%d", (int)s);
     return run_named(st, name, p, what, sqlstate, err);
@@ -1019,7 +951,6 @@ PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, c
 PGresult *kwp_run_part(struct kw_store *st, enum kwp_part part, int s, const struct kwp_params *p,
                        const char *what, char sqlstate[6], struct kw_err *err)
 {
-    kwp_row_forget(st); /* the files' own statements are not followed */
     char name[16];
     snprintf(name, sizeof(name), "p%d_%d", (int)part, s);
     return run_named(st, name, p, what, sqlstate, err);
@@ -1044,7 +975,6 @@ static void flush_deferred(struct kw_store *st)
 
 void kwp_flush(struct kw_store *st)
 {
-    kwp_row_forget(st); /* a statement of no catalogue number follows */
     flush_deferred(st);
 }
 
@@ -1272,7 +1202,6 @@ void kw_store_close(struct kw_store *st)
         return;
     drop_deferred(st);
     PQclear(st->lent);
-    kwp_row_forget(st);
     PQfinish(st->conn);
     free(st);
 }

@@ -375,11 +375,6 @@ enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_tick
                                  struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    const struct kw_ticket_row *kept = kwp_row_of(st, id);
-    if (kept) { /* inserted or locked by this transaction: as it left it */
-        *out = *kept;
-        return KW_OK;
-    }
     struct kwp_params p = {0};
     kwp_int(&p, id);
     PGresult *res = kwp_run(st, PGS_TICKET_GET, &p, "read ticket", NULL, err);

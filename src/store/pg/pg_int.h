@@ -269,17 +269,7 @@ struct kw_store {
      * 0: a kw_store_fire_at of it right after needs no round trip. Any
      * other statement, sent or deferred, forgets it. */
     int64_t due_ticket, due_fire_at;
-    /* The row of a ticket this transaction inserted or locked (FOR UPDATE)
-     * as its own statements left it, so that kw_store_ticket_get of it
-     * needs no round trip (a create read its new row twice). Nobody else
-     * can change that row before the transaction ends; a statement whose
-     * effect on it is not followed here (kwp_row_keeps) forgets it, and so
-     * do the transaction's end and a rollback to a savepoint. */
-    int64_t row_ticket; /* 0: none */
-    PGresult *row_res;  /* its columns (TICKET_COLS) as read or returned; owned */
-    struct kw_ticket_row row;
-    char row_state[32]; /* row.state when an event of this transaction set it */
-    bool listening;     /* LISTEN kw_changes sent on this connection (nodes.c) */
+    bool listening; /* LISTEN kw_changes sent on this connection (nodes.c) */
     /* the writer's handle (kw_store_open_writer): its transactions take the
      * log's lock first, so that two nodes' writers never wait for each other
      * in opposite orders (a ticket row, then the log; the log, then a row) */
@@ -382,15 +372,6 @@ enum kw_code kwp_node_get(void *ctx, unsigned level, uint64_t index, unsigned ch
 /* Append a leaf inside an open transaction (tickets.c). */
 enum kw_code kwp_leaf_append(struct kw_store *st, const char *kind, int64_t ticket, int64_t seq,
                              const void *data, size_t n, struct kw_err *err);
-
-/* Keep res (takes ownership; row 0 has TICKET_COLS) as the row of a ticket
- * that this transaction inserted or holds locked (pg_int.h, row_ticket);
- * outside a transaction it is cleared instead. */
-void kwp_row_keep(struct kw_store *st, PGresult *res);
-/* Forget the kept row. */
-void kwp_row_forget(struct kw_store *st);
-/* The kept row if it is ticket's, else NULL. */
-struct kw_ticket_row *kwp_row_of(struct kw_store *st, int64_t ticket);
 
 /* Send the deferred statements now (before a statement of no catalogue
  * number, run with PQexecParams, that must be inside the transaction). */

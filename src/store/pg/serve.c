@@ -456,11 +456,6 @@ static enum kw_code clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
     kwp_instant(&p, fire_at);
     if (kwp_exec_later(st, PGS_TICKET_DUE, &p, "store clocks", err) != KW_OK)
         return err->code;
-    struct kw_ticket_row *kept = kwp_row_of(st, ticket);
-    if (kept) { /* what the statement sets of the row's columns */
-        kept->next_due = next_due;
-        kept->breached_at = breached_at;
-    }
     st->due_ticket = ticket; /* what the unit reads next (kw_store_fire_at) */
     st->due_fire_at = fire_at;
     return KW_OK;

@@ -269,11 +269,9 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
                                  : KW_STORE,
                              err);
     bool inserted = PQntuples(res) == 1;
-    if (inserted) {
+    if (inserted)
         *id = kwp_col_int(res, 0, 0);
-        kwp_row_keep(st, res); /* the new row, which only this transaction sees */
-    } else
-        PQclear(res);
+    PQclear(res);
     if (!inserted) {
         /* the key was used (by this creator, maybe on another node at the
          * same moment: ON CONFLICT waited for that commit) */
@@ -360,12 +358,6 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
 {
     KW_ERR_ENSURE(err);
     unsigned char prev[KW_HASH_BYTES];
-    const struct kw_ticket_row *kept = kwp_row_of(st, ticket);
-    if (kept) { /* this transaction inserted or locked the row: its head is known */
-        memcpy(prev, kept->head, KW_HASH_BYTES);
-        return append_after(st, ticket, kept->last_seq + 1, prev, kept->updated_at, type, body,
-                            actor, at, state, seq, err);
-    }
     /* the log's lock before the ticket's row (a fixed order: the event's
      * leaf needs it anyway, kwp_leaf_append), sent with the row's read, so
      * that two transactions never hold one each and wait for the other */
@@ -379,14 +371,10 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
         PQclear(res);
         return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
     }
-    /* TICKET_COLS: 5 last_seq, 13 head_hash, 4 updated_at */
-    int64_t n = kwp_col_int(res, 0, 5) + 1;
-    bool head_ok = kwp_col_bytes(res, 0, 13, prev, KW_HASH_BYTES);
-    int64_t last_at = kwp_col_int(res, 0, 4);
-    if (head_ok)
-        kwp_row_keep(st, res); /* locked until the transaction ends */
-    else
-        PQclear(res);
+    int64_t n = kwp_col_int(res, 0, 0) + 1;
+    bool head_ok = kwp_col_bytes(res, 0, 1, prev, KW_HASH_BYTES);
+    int64_t last_at = kwp_col_int(res, 0, 2);
+    PQclear(res);
     if (!head_ok)
         return kw_err_set(err, KW_STORE, "", "ticket %lld has a damaged chain head",
                           (long long)ticket);
@@ -423,17 +411,6 @@ static enum kw_code append_after(struct kw_store *st, int64_t ticket, int64_t n,
     free(canon);
     if (rc != KW_OK)
         return rc;
-    struct kw_ticket_row *kept = kwp_row_of(st, ticket);
-    if (kept) { /* what the insert's UPDATE of the row sets */
-        kept->last_seq = n;
-        memcpy(kept->head, hash, KW_HASH_BYTES);
-        kept->updated_at = at;
-        if (state && strlen(state) < sizeof(st->row_state)) {
-            memcpy(st->row_state, state, strlen(state) + 1);
-            kept->state = st->row_state;
-        } else if (state)
-            kwp_row_forget(st);
-    }
     if (kwp_leaf_append(st, "event", ticket, n, hash, KW_HASH_BYTES, err) != KW_OK)
         return err->code;
     if (note_change(st, ticket, at, err) != KW_OK)
@@ -507,9 +484,9 @@ enum kw_code kw_store_verify(struct kw_store *st, int64_t ticket, unsigned char 
         rc = KW_STORE;
     else if (PQntuples(res) == 0)
         rc = kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
-    else { /* TICKET_COLS: 5 last_seq, 13 head_hash */
-        last = kwp_col_int(res, 0, 5);
-        kwp_col_bytes(res, 0, 13, stored, KW_HASH_BYTES);
+    else {
+        last = kwp_col_int(res, 0, 0);
+        kwp_col_bytes(res, 0, 1, stored, KW_HASH_BYTES);
     }
     PQclear(res);
     if (rc == KW_OK)
