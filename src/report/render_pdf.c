@@ -292,11 +292,11 @@ enum kw_code render_pdf(const struct kw_report_doc *d, const struct tables *t, b
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "Keepword");
     /* The same report gives the same bytes: the creation date (cairo writes
      * the clock's when none is set) is the figures' instant, min(to, now),
-     * as in the XLSX. */
+     * as in the XLSX. A document of kw_doc_pdf (d NULL) keeps the clock's. */
     char created[32];
     struct tm tm;
-    time_t end = (time_t)d->end;
-    if (gmtime_r(&end, &tm) && strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm))
+    time_t end = d ? (time_t)d->end : 0;
+    if (d && gmtime_r(&end, &tm) && strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm))
         cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE, created);
     struct pdf p = {.cr = cairo_create(s), .zh = zh};
     p.lay = pango_cairo_create_layout(p.cr);
