@@ -50,6 +50,8 @@ struct kw_engine {
     bool multi;         /* PostgreSQL: other nodes may serve the same desk */
     int64_t sweep_at;   /* multi: when to claim what is due without a hint next */
     int64_t periods_at; /* when to look for billing periods to close next (injected clock) */
+    int64_t frame_off;  /* the injected clock less the real one, whole seconds (injected_wall) */
+    bool frame_known;
     /* A unit that fails as a whole (its transaction was lost: a ticket
      * whose firing makes the backend roll back) is retried one ticket per
      * unit for as many units as it claimed; a ticket that fails so alone
@@ -66,19 +68,28 @@ struct kw_engine {
  * the whole seconds the injected clock is off from it (none for the
  * system clock; a benchmark or a test may shift it), so that lateness and
  * the sleep until the next instant are counted on the clock that decides
- * what is due, to the millisecond. */
-static struct timespec injected_wall(const struct kw_engine *e)
+ * what is due, to the millisecond. time(NULL), which the system clock
+ * reads, is the kernel's coarse clock: for a few milliseconds after a
+ * second turns it still says the second before (measured up to 3.3 ms).
+ * Taken then, the offset was a second short: a wake at the instant a
+ * ticket fell due saw a whole second to go and slept the 250 ms cap, so
+ * every second's firings began about 250 ms late (#20). So the offset is
+ * learnt only from readings away from a second's turn (50-950 ms into
+ * it), and kept meanwhile. Timer thread only. */
+#define TURN_NS 50000000L
+static struct timespec injected_wall(struct kw_engine *e)
 {
     struct timespec a, b;
     int64_t now;
-    for (int tries = 0;; tries++) {
-        clock_gettime(CLOCK_REALTIME, &a);
-        now = e->clock.now(e->clock.ctx);
-        clock_gettime(CLOCK_REALTIME, &b);
-        if (a.tv_sec == b.tv_sec || tries == 3) /* not read across a second's turn */
-            break;
+    clock_gettime(CLOCK_REALTIME, &a);
+    now = e->clock.now(e->clock.ctx);
+    clock_gettime(CLOCK_REALTIME, &b);
+    if (!e->frame_known ||
+        (a.tv_sec == b.tv_sec && a.tv_nsec >= TURN_NS && b.tv_nsec <= 1000000000L - TURN_NS)) {
+        e->frame_off = now - (int64_t)b.tv_sec;
+        e->frame_known = true;
     }
-    b.tv_sec = (time_t)now;
+    b.tv_sec = (time_t)((int64_t)b.tv_sec + e->frame_off);
     return b;
 }
 
