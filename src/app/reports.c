@@ -249,7 +249,7 @@ static void *big_grow(void *v, size_t *cap, size_t n, size_t size, bool *nomem)
 {
     if (n < *cap)
         return v;
-    size_t c = *cap ? 2 * *cap : 65536 / size;
+    size_t c = *cap ? 2 * *cap : 65536 / size + 1;
     if (!v) {
         if (!(v = big_alloc(c * size)))
             return *nomem = true, NULL;
