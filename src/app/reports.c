@@ -3,11 +3,13 @@
  * are copied out of the listing before any is measured again: measuring
  * reads the store, which ends the listing's statement. Strings are
  * interned once in a pool the report borrows from. */
+#define _GNU_SOURCE /* mremap, madvise(MADV_HUGEPAGE) */
 #include "reports.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "civil.h"
 
@@ -201,6 +203,68 @@ static const char *intern(struct kw_report_pool *p, const char *s)
     return p->slot[j];
 }
 
+/* The big arrays (a period's runs and facts, the sort's keys: some 100 MB
+ * for a month of 1,000,000 tickets) are mapped, not allocated, with huge
+ * pages asked for before they are touched: the kernel then faults them in
+ * 2 MiB at a time, not 4 KiB (a fault costs some 10 us on a virtual
+ * machine; 4 KiB pages made 50,000 faults, a quarter of the report's
+ * CPU), and they grow by mremap, which moves pages, not bytes. */
+#define HUGE_BYTES ((size_t)2 << 20)
+
+static size_t big_bytes(size_t bytes)
+{
+    size_t unit = bytes >= HUGE_BYTES ? HUGE_BYTES : 4096;
+    return (bytes + unit - 1) / unit * unit;
+}
+
+static void advise(void *v, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    if (bytes >= HUGE_BYTES)
+        madvise(v, bytes, MADV_HUGEPAGE); /* advice only: its failure costs speed */
+#else
+    (void)v, (void)bytes;
+#endif
+}
+
+/* bytes of fresh zeroed memory, or NULL; release with big_free(v, bytes). */
+static void *big_alloc(size_t bytes)
+{
+    bytes = big_bytes(bytes ? bytes : 1);
+    void *v = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (v == MAP_FAILED)
+        return NULL;
+    advise(v, bytes);
+    return v;
+}
+
+static void big_free(void *v, size_t bytes)
+{
+    if (v)
+        munmap(v, big_bytes(bytes ? bytes : 1));
+}
+
+/* grow() for a big array (big_alloc'd, or NULL at *cap 0). */
+static void *big_grow(void *v, size_t *cap, size_t n, size_t size, bool *nomem)
+{
+    if (n < *cap)
+        return v;
+    size_t c = *cap ? 2 * *cap : 65536 / size + 1;
+    if (!v) {
+        if (!(v = big_alloc(c * size)))
+            return *nomem = true, NULL;
+        *cap = c;
+        return v;
+    }
+    size_t bytes = big_bytes(c * size);
+    void *nv = mremap(v, big_bytes(*cap * size), bytes, MREMAP_MAYMOVE);
+    if (nv == MAP_FAILED)
+        return *nomem = true, NULL;
+    advise(nv, bytes);
+    *cap = c;
+    return nv;
+}
+
 static void *grow(void *v, size_t *cap, size_t n, size_t size, bool *nomem)
 {
     if (n < *cap)
@@ -215,23 +279,6 @@ static void *grow(void *v, size_t *cap, size_t n, size_t size, bool *nomem)
     return nv;
 }
 
-/* Room for want elements in v (at *cap) at once: no copying on the way up
- * when the count is known (a month's runs on 1,000,000 tickets: 100s of
- * MB copied otherwise). v itself, maybe NULL, when it has the room already
- * or memory ran out (*nomem then set, v kept for its owner to free). */
-static void *reserve(void *v, size_t *cap, size_t want, size_t size, bool *nomem)
-{
-    if (want <= *cap)
-        return v;
-    void *nv = realloc(v, want * size);
-    if (!nv) {
-        *nomem = true;
-        return v;
-    }
-    *cap = want;
-    return nv;
-}
-
 static void pool_free(struct kw_report_pool *p)
 {
     if (!p)
@@ -240,8 +287,8 @@ static void pool_free(struct kw_report_pool *p)
         free(p->slot[i]);
     free(p->slot);
     for (int k = 0; k < 2; k++) {
-        free(p->runs[k]);
-        free(p->facts[k]);
+        big_free(p->runs[k], p->capruns[k] * sizeof(*p->runs[k]));
+        big_free(p->facts[k], p->capfacts[k] * sizeof(*p->facts[k]));
     }
     for (int k = 0; k < 3; k++)
         free(p->names[k]);
@@ -252,9 +299,25 @@ static void pool_free(struct kw_report_pool *p)
 
 enum { N_TEAM, N_PERSON, N_ORG };
 
+/* Commitment versions compiled before the listings: a run is measured
+ * while the store lends its row, when compiling would read the store. */
+#define PRECOMPILED_MAX 64
+/* People and organisations first met in one listing, named after it */
+#define PLACEHOLDERS 256
+
+/* A record whose names are filled in after its listing (the store is not
+ * read while it lends a row): run or fact i of period k. */
+struct fixup {
+    bool fact;
+    int k;
+    size_t i;
+    int64_t org_id, team_id, assignee_id;
+};
+
 struct gather {
     struct kw_report_pool *p;
     struct kw_store *st;
+    struct kw_clocks *c;
     int k; /* 0: this period, 1: the one before */
     int64_t from, to;
     struct kw_err *err;
@@ -262,10 +325,28 @@ struct gather {
      * a ticket's runs come together, and each is looked up in one measure */
     struct kw_runs_at m;
     int64_t m_ticket, m_at;
-    /* the reasons given for the overruns of the listed runs' tickets, in
+    /* the reasons given for the overruns of the kept runs' tickets, in
      * (ticket, metric, deadline) order, read once (reason_of) */
     struct reason *reasons;
     size_t nreasons, capreasons;
+    /* the versions compiled up front (NULL: it cannot be read), and what
+     * their metrics stand for, by interned metric */
+    size_t npol;
+    int64_t pol_id[PRECOMPILED_MAX];
+    const struct kw_compiled *pol[PRECOMPILED_MAX];
+    size_t nkpi;
+    struct metric_kpi {
+        const struct kw_compiled *k;
+        const char *metric;
+        enum kw_metric_kpi kpi;
+    } kpi[32];
+    struct fixup *fix;
+    size_t nfix, capfix;
+    /* the names not read yet during a listing: placeholders */
+    size_t nph;
+    char ph[PLACEHOLDERS];
+    int phk[PLACEHOLDERS];
+    int64_t phid[PLACEHOLDERS];
 };
 
 static bool team_row(const struct kw_named_row *r, void *ctx)
@@ -281,64 +362,167 @@ static bool team_row(const struct kw_named_row *r, void *ctx)
     return !p->nomem;
 }
 
-/* The name of a person or organisation id (read once), or of a team. */
-static const char *name_of(struct gather *g, int k, int64_t id)
+/* The name of id as far as it was read (teams: all of them, at the
+ * start); false when a person's or organisation's is not read yet. */
+static bool name_known(const struct kw_report_pool *p, int k, int64_t id, const char **name)
 {
-    struct kw_report_pool *p = g->p;
+    *name = NULL;
     if (!id)
-        return NULL;
+        return true;
     for (size_t i = 0; i < p->nnames[k]; i++)
         if (p->names[k][i].id == id)
-            return p->names[k][i].name;
-    if (k == N_TEAM)
-        return NULL;
+            return *name = p->names[k][i].name, true;
+    return k == N_TEAM;
+}
+
+/* Read the name of person or organisation id from the store (NULL: none). */
+static const char *name_read(struct gather *g, int k, int64_t id)
+{
     struct kw_err err = {0};
     const char *name = NULL;
     if (k == N_PERSON) {
         struct kw_user_row u;
         if (kw_store_user_get(g->st, id, &u, &err) == KW_OK)
-            name = intern(p, u.name);
+            name = intern(g->p, u.name);
     } else {
         struct kw_org o;
         if (kw_store_org_get(g->st, id, &o, &err) == KW_OK)
-            name = intern(p, o.name);
+            name = intern(g->p, o.name);
     }
+    return name;
+}
+
+static bool name_add(struct kw_report_pool *p, int k, int64_t id, const char *name)
+{
     void *v = grow(p->names[k], &p->capnames[k], p->nnames[k], sizeof(*p->names[k]), &p->nomem);
     if (!v)
-        return NULL;
+        return false;
     p->names[k] = v;
     p->names[k][p->nnames[k]].id = id;
     p->names[k][p->nnames[k]++].name = name;
+    return true;
+}
+
+/* The name of a person or organisation id (read once), or of a team. */
+static const char *name_of(struct gather *g, int k, int64_t id)
+{
+    const char *name = NULL;
+    if (name_known(g->p, k, id, &name))
+        return name;
+    name = name_read(g, k, id);
+    name_add(g->p, k, id, name);
     return name;
+}
+
+/* The name of id while the store lends a row: known, or a placeholder
+ * (a byte of g->ph) that fill_names replaces; false when the placeholders
+ * ran out. */
+static bool name_listed(struct gather *g, int k, int64_t id, const char **name)
+{
+    if (name_known(g->p, k, id, name))
+        return true;
+    if (g->nph == PLACEHOLDERS || !name_add(g->p, k, id, &g->ph[g->nph]))
+        return false;
+    g->phk[g->nph] = k;
+    g->phid[g->nph] = id;
+    *name = &g->ph[g->nph++];
+    return true;
+}
+
+/* Set the three names of a record, or note it for fill_names. */
+static void names_or_fixup(struct gather *g, bool fact, int k, size_t i, int64_t org_id,
+                           int64_t team_id, int64_t assignee_id, const char **org,
+                           const char **team, const char **assignee)
+{
+    if (name_listed(g, N_ORG, org_id, org) && name_listed(g, N_TEAM, team_id, team) &&
+        name_listed(g, N_PERSON, assignee_id, assignee))
+        return;
+    void *v = grow(g->fix, &g->capfix, g->nfix, sizeof(*g->fix), &g->p->nomem);
+    if (!v)
+        return;
+    g->fix = v;
+    g->fix[g->nfix++] = (struct fixup){fact, k, i, org_id, team_id, assignee_id};
+}
+
+/* name, or the name read for it when it is a placeholder */
+static const char *unplaced(const struct gather *g, const char *name, const char *const *real)
+{
+    uintptr_t a = (uintptr_t)name, lo = (uintptr_t)g->ph;
+    return a >= lo && a < lo + g->nph ? real[a - lo] : name;
+}
+
+/* After a listing: read the names it lacked, put them in place of their
+ * placeholders (a pass over the records when there were any) and into
+ * the records noted. */
+static void fill_names(struct gather *g)
+{
+    struct kw_report_pool *p = g->p;
+    const char *real[PLACEHOLDERS];
+    for (size_t j = 0; j < g->nph; j++) {
+        real[j] = name_read(g, g->phk[j], g->phid[j]);
+        for (size_t i = 0; i < p->nnames[g->phk[j]]; i++)
+            if (p->names[g->phk[j]][i].id == g->phid[j])
+                p->names[g->phk[j]][i].name = real[j];
+    }
+    for (int k = 0; k < 2 && g->nph; k++) {
+        for (size_t i = 0; i < p->nruns[k]; i++) {
+            struct kw_report_run *r = &p->runs[k][i];
+            r->org = unplaced(g, r->org, real);
+            r->team = unplaced(g, r->team, real);
+            r->assignee = unplaced(g, r->assignee, real);
+        }
+        for (size_t i = 0; i < p->nfacts[k]; i++) {
+            struct kw_report_fact *r = &p->facts[k][i];
+            r->org = unplaced(g, r->org, real);
+            r->team = unplaced(g, r->team, real);
+            r->assignee = unplaced(g, r->assignee, real);
+        }
+    }
+    g->nph = 0;
+    for (size_t j = 0; j < g->nfix; j++) {
+        const struct fixup *f = &g->fix[j];
+        const char *org = name_of(g, N_ORG, f->org_id), *team = name_of(g, N_TEAM, f->team_id),
+                   *assignee = name_of(g, N_PERSON, f->assignee_id);
+        if (f->fact) {
+            struct kw_report_fact *r = &p->facts[f->k][f->i];
+            r->org = org, r->team = team, r->assignee = assignee;
+        } else {
+            struct kw_report_run *r = &p->runs[f->k][f->i];
+            r->org = org, r->team = team, r->assignee = assignee;
+        }
+    }
+    kw_store_end_read(g->st);
+    g->nfix = 0;
 }
 
 /* ---- runs ---- */
 
-/* A run row kept between the listing and the measuring (ids, not names:
- * names are read after the listing). */
+/* A run row kept from the listing to be measured again after it, for
+ * period k (strings interned). */
 struct raw_run {
-    struct kw_run_row r; /* strings interned */
+    struct kw_run_row r;
+    int k;
 };
 struct raw_runs {
     size_t n, cap;
     struct raw_run *v;
-    struct kw_report_pool *p;
 };
 
-static bool copy_run(const struct kw_run_row *r, void *ctx)
+static bool copy_run(struct raw_runs *l, struct kw_report_pool *p, const struct kw_run_row *r,
+                     int k)
 {
-    struct raw_runs *l = ctx;
-    void *v = grow(l->v, &l->cap, l->n, sizeof(*l->v), &l->p->nomem);
+    void *v = grow(l->v, &l->cap, l->n, sizeof(*l->v), &p->nomem);
     if (!v)
         return false;
     l->v = v;
+    l->v[l->n].k = k;
     struct kw_run_row *c = &l->v[l->n++].r;
     *c = *r;
     const char **f[9] = {&c->metric,       &c->status,   &c->calendar, &c->level,  &c->tier,
                          &c->organisation, &c->category, &c->region,   &c->channel};
     for (int i = 0; i < 9; i++)
-        *f[i] = intern(l->p, *f[i]);
-    return !l->p->nomem;
+        *f[i] = intern(p, *f[i]);
+    return !p->nomem;
 }
 
 /* An overrun's reason by its unique (ticket, metric, deadline) key. */
@@ -397,45 +581,107 @@ static const char *reason_of(const struct gather *g, int64_t ticket, const char 
     return r ? r->reason : NULL;
 }
 
-/* What r's metric stands for in its commitment version (the kpi marker);
- * none when the version cannot be read. */
-static enum kw_metric_kpi metric_kpi(struct gather *g, struct kw_clocks *c,
-                                     const struct kw_run_row *r)
+/* Whether commitment version id was compiled up front; *k its version
+ * (NULL: it could not be read). */
+static bool precompiled(const struct gather *g, int64_t id, const struct kw_compiled **k)
+{
+    for (size_t i = 0; i < g->npol; i++)
+        if (g->pol_id[i] == id)
+            return *k = g->pol[i], true;
+    return false;
+}
+
+static bool commitment_row(const struct kw_commitment_row *r, void *ctx)
+{
+    struct gather *g = ctx;
+    if (g->npol == PRECOMPILED_MAX)
+        return false;
+    g->pol_id[g->npol++] = r->id;
+    return true;
+}
+
+/* Compile the desk's commitment versions (and none, 0) before the
+ * listings; those past PRECOMPILED_MAX are measured after them. */
+static void precompile(struct gather *g)
 {
     struct kw_err ignore = {0};
-    const struct kw_compiled *k = kw_clocks_commitment(c, g->st, r->commitment_id, &ignore);
+    g->pol_id[g->npol++] = 0;
+    kw_store_commitments(g->st, commitment_row, g, &ignore);
+    kw_store_end_read(g->st);
+    for (size_t i = 0; i < g->npol; i++)
+        g->pol[i] = kw_clocks_commitment(g->c, g->st, g->pol_id[i], &ignore);
+    kw_store_end_read(g->st);
+}
+
+/* What metric stands for in version k (the kpi marker); none when the
+ * version cannot be read. metric interned. */
+static enum kw_metric_kpi kpi_in(struct gather *g, const struct kw_compiled *k, const char *metric)
+{
     if (!k)
         return KW_MKPI_NONE;
-    int m = kw_policy_metric_index(k->p, r->metric);
-    return m < 0 ? KW_MKPI_NONE : kw_policy_metric_kpi(k->p, (size_t)m);
+    for (size_t i = 0; i < g->nkpi; i++)
+        if (g->kpi[i].k == k && g->kpi[i].metric == metric)
+            return g->kpi[i].kpi;
+    int m = kw_policy_metric_index(k->p, metric);
+    enum kw_metric_kpi v = m < 0 ? KW_MKPI_NONE : kw_policy_metric_kpi(k->p, (size_t)m);
+    if (g->nkpi < sizeof(g->kpi) / sizeof(g->kpi[0]))
+        g->kpi[g->nkpi++] = (struct metric_kpi){k, metric, v};
+    return v;
 }
 
-/* An open run carried to `at` from its stored measure (kw_clocks_run_carried),
- * as GET /kpis does. */
-static bool measured_since(struct gather *g, struct kw_clocks *c, const struct kw_run_row *r,
-                           int64_t at, struct kw_run_row *out)
+/* Keep run r of period k, as `then` stood at end (min(to, now)), when it
+ * counts in [from, end) (see kpi.h): its record, names and reason to be
+ * set by the caller; NULL when it does not count or memory ran out. */
+static struct kw_report_run *keep_run(struct gather *g, int k, int64_t from, int64_t end,
+                                      const struct kw_run_row *r, const struct kw_run_row *then)
 {
-    struct kw_err err = {0};
-    const struct kw_compiled *k = kw_clocks_commitment(c, g->st, r->commitment_id, &err);
-    return k && kw_clocks_run_carried(k, r, at, out);
+    struct kw_report_pool *p = g->p;
+    int64_t stop = then->stopped_at;
+    if (stop != KW_STORE_NO_TIME && stop >= end)
+        stop = KW_STORE_NO_TIME;
+    int64_t at = stop != KW_STORE_NO_TIME ? stop : end;
+    bool late = then->breached_at != KW_STORE_NO_TIME;
+    struct kw_kpi_run run = {
+        .started_at = then->started_at,
+        .stopped_at = stop,
+        .breached_at = then->breached_at,
+        .target = then->target,
+        .working = then->working,
+        .paused_wall = at - then->started_at - then->wall,
+        .overrun_working = late && then->working > then->target ? then->working - then->target : 0,
+    };
+    if (kw_kpi_classify(&run, from, end) == KW_KPI_OUT)
+        return NULL;
+    void *v = big_grow(p->runs[k], &p->capruns[k], p->nruns[k], sizeof(*p->runs[k]), &p->nomem);
+    if (!v)
+        return NULL;
+    p->runs[k] = v;
+    struct kw_report_run *out = &p->runs[k][p->nruns[k]++];
+    *out = (struct kw_report_run){.run = run, .ticket_id = r->ticket_id, .run_no = (int)r->run};
+    return out;
 }
 
-/* Whether r counts in [from, to) as it stands (see kpi.h); an open run or
- * one that stopped after `to` is measured again as of min(to, now). */
-static enum kw_code add_run(struct gather *g, struct kw_clocks *c, struct kw_sla *scratch,
-                            const struct kw_run_row *r, int64_t now)
+/* Measure run r (a copy from the listing) as of min(to, now) of period
+ * g->k, reading the store if need be, and keep it when it counts. An open
+ * run is carried from its stored measure (kw_clocks_run_carried) as GET
+ * /kpis does, or else measured again from its ticket's events, as is one
+ * that stopped after the period's end. */
+static enum kw_code add_run(struct gather *g, struct kw_sla *scratch, const struct kw_run_row *r,
+                            int64_t now)
 {
     struct kw_report_pool *p = g->p;
     int64_t end = g->to < now ? g->to : now;
     const struct kw_run_row *then = r;
     struct kw_run_row fast;
-    if (r->stopped_at == KW_STORE_NO_TIME && measured_since(g, c, r, end, &fast)) {
+    struct kw_err ignore = {0};
+    const struct kw_compiled *k = kw_clocks_commitment(g->c, g->st, r->commitment_id, &ignore);
+    if (r->stopped_at == KW_STORE_NO_TIME && k && kw_clocks_run_carried(k, r, end, &fast)) {
         then = &fast;
     } else if (r->stopped_at == KW_STORE_NO_TIME || r->stopped_at >= end) {
         if (!g->m_ticket || g->m_ticket != r->ticket_id || g->m_at != end) {
             kw_runs_at_release(&g->m);
             g->m_ticket = 0;
-            if (kw_clocks_runs_at(c, g->st, scratch, r->ticket_id, r->commitment_id, end, &g->m,
+            if (kw_clocks_runs_at(g->c, g->st, scratch, r->ticket_id, r->commitment_id, end, &g->m,
                                   g->err) != KW_OK)
                 return g->err ? g->err->code : KW_STORE;
             g->m_ticket = r->ticket_id;
@@ -446,137 +692,18 @@ static enum kw_code add_run(struct gather *g, struct kw_clocks *c, struct kw_sla
             if (g->m.rows[i].run == r->run && strcmp(g->m.rows[i].metric, r->metric) == 0)
                 then = &g->m.rows[i];
     }
-    if (then) {
-        int64_t stop = then->stopped_at;
-        if (stop != KW_STORE_NO_TIME && stop >= end)
-            stop = KW_STORE_NO_TIME;
-        int64_t at = stop != KW_STORE_NO_TIME ? stop : end;
-        bool late = then->breached_at != KW_STORE_NO_TIME;
-        struct kw_kpi_run k = {
-            .started_at = then->started_at,
-            .stopped_at = stop,
-            .breached_at = then->breached_at,
-            .target = then->target,
-            .working = then->working,
-            .paused_wall = at - then->started_at - then->wall,
-            .overrun_working =
-                late && then->working > then->target ? then->working - then->target : 0,
-        };
-        if (kw_kpi_classify(&k, g->from, end) != KW_KPI_OUT) {
-            const char *reason =
-                late ? reason_of(g, r->ticket_id, r->metric, then->breached_at) : NULL;
-            void *v = grow(p->runs[g->k], &p->capruns[g->k], p->nruns[g->k], sizeof(*p->runs[g->k]),
-                           &p->nomem);
-            if (v) {
-                p->runs[g->k] = v;
-                p->runs[g->k][p->nruns[g->k]++] = (struct kw_report_run){
-                    .run = k,
-                    .ticket_id = r->ticket_id,
-                    .metric = r->metric,
-                    .level = r->level,
-                    .category = r->category,
-                    .org = name_of(g, N_ORG, r->org_id),
-                    .team = name_of(g, N_TEAM, r->team_id),
-                    .assignee = name_of(g, N_PERSON, r->assignee_id),
-                    .reason = reason,
-                    .kpi = metric_kpi(g, c, r),
-                };
-            }
-        }
+    struct kw_report_run *out = then ? keep_run(g, g->k, g->from, end, r, then) : NULL;
+    if (out) {
+        k = kw_clocks_commitment(g->c, g->st, r->commitment_id, &ignore);
+        out->metric = r->metric;
+        out->level = r->level;
+        out->category = r->category;
+        out->org = name_of(g, N_ORG, r->org_id);
+        out->team = name_of(g, N_TEAM, r->team_id);
+        out->assignee = name_of(g, N_PERSON, r->assignee_id);
+        out->kpi = kpi_in(g, k, r->metric);
     }
     return p->nomem ? kw_err_set(g->err, KW_NOMEM, NULL, "out of memory for the report") : KW_OK;
-}
-
-/* ---- ticket facts ---- */
-
-struct fact_ctx {
-    struct gather *g;
-    enum kw_report_fact_kind kind;
-    struct kw_ticket_fact_row *rows;
-    size_t n, cap;
-};
-
-static bool copy_fact(const struct kw_ticket_fact_row *r, void *ctx)
-{
-    struct fact_ctx *f = ctx;
-    void *v = grow(f->rows, &f->cap, f->n, sizeof(*f->rows), &f->g->p->nomem);
-    if (!v)
-        return false;
-    f->rows = v;
-    f->rows[f->n] = *r;
-    f->rows[f->n].category = intern(f->g->p, r->category);
-    f->n++;
-    return !f->g->p->nomem;
-}
-
-/* Copy the rows of f (those marked in mine; NULL: all) into the report's
- * facts of period k. */
-static void keep_facts(struct gather *g, int k, const struct fact_ctx *f, const bool *mine)
-{
-    struct kw_report_pool *p = g->p;
-    size_t n = 0;
-    for (size_t j = 0; j < f->n; j++)
-        n += !mine || mine[j];
-    p->facts[k] =
-        reserve(p->facts[k], &p->capfacts[k], p->nfacts[k] + n, sizeof(*p->facts[k]), &p->nomem);
-    for (size_t j = 0; j < f->n && !p->nomem; j++) {
-        const struct kw_ticket_fact_row *r = &f->rows[j];
-        if (mine && !mine[j])
-            continue;
-        void *v = grow(p->facts[k], &p->capfacts[k], p->nfacts[k], sizeof(*p->facts[k]), &p->nomem);
-        if (!v)
-            break;
-        p->facts[k] = v;
-        p->facts[k][p->nfacts[k]++] = (struct kw_report_fact){
-            .kind = f->kind,
-            .ticket_id = r->ticket_id,
-            .at = r->at,
-            .satisfaction = r->satisfaction,
-            .nps = r->nps,
-            .org = name_of(g, N_ORG, r->org_id),
-            .team = name_of(g, N_TEAM, r->team_id),
-            .assignee = name_of(g, N_PERSON, r->assignee_id),
-            .category = r->category,
-        };
-    }
-}
-
-/* The ticket facts of both periods: those at an instant in [from, to)
- * (created, resolved, reopened, rated) are read once over [prev_from, end)
- * and split at from, keeping the store's order in each; the backlog is
- * the state at each period's end, both ends in one read, split by as_of. */
-static enum kw_code read_facts(struct gather *g, const int64_t span[2][2], int64_t org)
-{
-    static const enum kw_ticket_fact kinds[] = {KW_TF_CREATED, KW_TF_RESOLVED, KW_TF_REOPENED,
-                                                KW_TF_RATED, KW_TF_OPEN};
-    struct kw_report_pool *p = g->p;
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        bool open = kinds[i] == KW_TF_OPEN;
-        struct fact_ctx f = {.g = g, .kind = (enum kw_report_fact_kind)i};
-        const int64_t ends[2] = {span[0][1], span[1][1]};
-        enum kw_code rc = open ? kw_store_ticket_backlog(g->st, ends, 2, org, copy_fact, &f, g->err)
-                               : kw_store_ticket_facts(g->st, kinds[i], span[1][0], span[0][1], org,
-                                                       copy_fact, &f, g->err);
-        kw_store_end_read(g->st);
-        if (rc == KW_OK) {
-            bool *mine = malloc((f.n ? f.n : 1) * sizeof(*mine));
-            if (!mine)
-                p->nomem = true;
-            for (int k = 0; mine && k < 2; k++) {
-                for (size_t j = 0; j < f.n; j++)
-                    mine[j] = open ? f.rows[j].as_of == ends[k]
-                                   : (f.rows[j].at >= span[0][0]) == (k == 0);
-                keep_facts(g, k, &f, mine);
-            }
-            free(mine);
-        }
-        free(f.rows);
-        if (rc != KW_OK)
-            return rc;
-        if (p->nomem)
-            return kw_err_set(g->err, KW_NOMEM, NULL, "out of memory for the report");
-    }
-    return KW_OK;
 }
 
 /* Whether run r is one kw_store_runs lists for [from, to) at now (the
@@ -593,16 +720,64 @@ static bool run_in(const struct kw_run_row *r, int64_t from, int64_t to, int64_t
            r->deadline >= from && r->deadline < to && r->deadline < now;
 }
 
+/* The listing of both periods' runs: each run that needs no read of the
+ * store (stopped before the period's end, or open and carried on its
+ * calendar) is kept as it is listed, straight into its period's records
+ * (no copy of the rows: a month of 1,000,000 tickets lists some 490,000);
+ * the others are copied to be measured after the listing. */
+struct lister {
+    struct gather *g;
+    const int64_t (*span)[2];
+    int64_t now;
+    struct raw_runs later;
+};
+
+static bool list_run(const struct kw_run_row *r, void *ctx)
+{
+    struct lister *l = ctx;
+    struct gather *g = l->g;
+    struct kw_report_pool *p = g->p;
+    for (int k = 0; k < 2 && !p->nomem; k++) {
+        int64_t from = l->span[k][0], end = l->span[k][1] < l->now ? l->span[k][1] : l->now;
+        if (!run_in(r, from, end, l->now))
+            continue;
+        const struct kw_compiled *cm = NULL;
+        struct kw_run_row fast;
+        const struct kw_run_row *then = NULL;
+        if (precompiled(g, r->commitment_id, &cm)) {
+            if (r->stopped_at == KW_STORE_NO_TIME) {
+                if (cm && kw_clocks_run_carried(cm, r, end, &fast))
+                    then = &fast;
+            } else if (r->stopped_at < end) {
+                then = r;
+            }
+        }
+        if (!then) {
+            copy_run(&l->later, p, r, k);
+            continue;
+        }
+        struct kw_report_run *out = keep_run(g, k, from, end, r, then);
+        if (!out)
+            continue;
+        out->metric = intern(p, r->metric);
+        out->level = intern(p, r->level);
+        out->category = intern(p, r->category);
+        out->kpi = kpi_in(g, cm, out->metric);
+        names_or_fixup(g, false, k, p->nruns[k] - 1, r->org_id, r->team_id, r->assignee_id,
+                       &out->org, &out->team, &out->assignee);
+    }
+    return !p->nomem;
+}
+
 /* The store's (ticket, metric, run) order, which the figures follow (a
  * ticket's runs side by side); sorted here rather than by the store, which
- * reads them faster unsorted, and as small keys, not the rows (a fifth of
- * the bytes to move). The key is unique; the metric compares as SQL's
- * BINARY collation does (bytes); metrics are interned, so mostly the same
- * pointer. */
+ * reads them faster unsorted, and as small keys, not the records. The key
+ * is unique; the metric compares as SQL's BINARY collation does (bytes);
+ * metrics are interned, so mostly the same pointer. */
 struct run_key {
     int64_t ticket_id, run;
     const char *metric;
-    size_t i; /* the row in the listing */
+    size_t i; /* the record before the sort */
 };
 
 static int by_run(const void *a, const void *b)
@@ -616,56 +791,280 @@ static int by_run(const void *a, const void *b)
     return (x->run > y->run) - (x->run < y->run);
 }
 
+static int by_later(const void *a, const void *b)
+{
+    const struct raw_run *x = a, *y = b;
+    if (x->k != y->k)
+        return x->k - y->k;
+    struct run_key kx = {x->r.ticket_id, x->r.run, x->r.metric, 0},
+                   ky = {y->r.ticket_id, y->r.run, y->r.metric, 0};
+    return by_run(&kx, &ky);
+}
+
+/* The keys of n records as unsigned integers in the same order: the
+ * ticket's offset from the least, then the metric's rank among the few
+ * metrics (by bytes), then the run's number; false when there are too
+ * many metrics or the three do not fit in 64 bits (then compared). */
+#define RADIX_METRICS 64
+static bool packed_keys(const struct kw_report_run *v, size_t n, uint64_t *key)
+{
+    const char *metric[RADIX_METRICS];
+    size_t nm = 0;
+    int64_t lo = v[0].ticket_id, hi = v[0].ticket_id;
+    int run_max = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].run_no < 0)
+            return false;
+        lo = v[i].ticket_id < lo ? v[i].ticket_id : lo;
+        hi = v[i].ticket_id > hi ? v[i].ticket_id : hi;
+        run_max = v[i].run_no > run_max ? v[i].run_no : run_max;
+        size_t m = 0;
+        while (m < nm && metric[m] != v[i].metric)
+            m++;
+        if (m == nm && nm == RADIX_METRICS)
+            return false;
+        if (m == nm)
+            metric[nm++] = v[i].metric;
+    }
+    /* the metrics by bytes: insertion sort of a few */
+    for (size_t i = 1; i < nm; i++)
+        for (size_t j = i; j > 0 && strcmp(metric[j - 1], metric[j]) > 0; j--) {
+            const char *t = metric[j];
+            metric[j] = metric[j - 1];
+            metric[j - 1] = t;
+        }
+    unsigned rbits = 0, mbits = 0, tbits = 0;
+    while (rbits < 64 && ((uint64_t)run_max >> rbits))
+        rbits++;
+    while (mbits < 64 && ((uint64_t)(nm - 1) >> mbits))
+        mbits++;
+    uint64_t span = (uint64_t)hi - (uint64_t)lo;
+    while (tbits < 64 && (span >> tbits))
+        tbits++;
+    if (rbits + mbits + tbits > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t m = 0;
+        while (metric[m] != v[i].metric)
+            m++;
+        key[i] = ((uint64_t)v[i].ticket_id - (uint64_t)lo) << mbits << rbits | m << rbits |
+                 (uint64_t)v[i].run_no;
+    }
+    return true;
+}
+
+/* Least significant digit first radix sort of n (key, record) pairs,
+ * through tmp: 11 bits a pass, only as many passes as the keys have. */
+struct packed {
+    uint64_t key;
+    size_t i;
+};
+static struct packed *radix_sort(struct packed *v, struct packed *tmp, size_t n)
+{
+    uint64_t all = 0;
+    for (size_t i = 0; i < n; i++)
+        all |= v[i].key;
+    for (unsigned shift = 0; shift < 64 && (all >> shift); shift += 11) {
+        size_t count[2048] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[(v[i].key >> shift) & 2047]++;
+        for (size_t d = 0, sum = 0; d < 2048; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(v[i].key >> shift) & 2047]++] = v[i];
+        struct packed *t = v;
+        v = tmp;
+        tmp = t;
+    }
+    return v;
+}
+
+/* Put period k's records in (ticket, metric, run) order: the keys are
+ * sorted (by radix when they pack into 64 bits: a tenth of qsort's time
+ * on a month of 1,000,000 tickets), then the records moved along the
+ * permutation's cycles, in place. */
+static bool sort_runs(struct kw_report_pool *p, int k)
+{
+    size_t n = p->nruns[k];
+    struct kw_report_run *v = p->runs[k];
+    if (n < 2)
+        return true;
+    size_t *from = big_alloc(n * sizeof(*from));
+    uint64_t *key = big_alloc(n * sizeof(*key));
+    struct packed *pk = key ? big_alloc(2 * n * sizeof(*pk)) : NULL;
+    bool ok = from && key && pk;
+    if (ok && packed_keys(v, n, key)) {
+        for (size_t i = 0; i < n; i++)
+            pk[i] = (struct packed){key[i], i};
+        const struct packed *sorted = radix_sort(pk, pk + n, n);
+        for (size_t j = 0; j < n; j++)
+            from[j] = sorted[j].i;
+    } else if (ok) {
+        struct run_key *order = malloc(n * sizeof(*order));
+        if ((ok = order != NULL)) {
+            for (size_t i = 0; i < n; i++)
+                order[i] = (struct run_key){v[i].ticket_id, v[i].run_no, v[i].metric, i};
+            qsort(order, n, sizeof(*order), by_run);
+            for (size_t j = 0; j < n; j++)
+                from[j] = order[j].i;
+        }
+        free(order);
+    }
+    big_free(pk, 2 * n * sizeof(*pk));
+    big_free(key, n * sizeof(*key));
+    for (size_t j = 0; ok && j < n; j++) {
+        if (from[j] == SIZE_MAX)
+            continue;
+        struct kw_report_run tmp = v[j];
+        for (size_t cur = j;;) {
+            size_t src = from[cur];
+            from[cur] = SIZE_MAX;
+            if (src == j) {
+                v[cur] = tmp;
+                break;
+            }
+            v[cur] = v[src];
+            cur = src;
+        }
+    }
+    big_free(from, n * sizeof(*from));
+    return ok;
+}
+
+/* ---- ticket facts ---- */
+
+/* One kind's listing over both periods: each row goes straight to its
+ * period's facts (by its instant, or for the backlog by the end it was
+ * read at), in the store's order. */
+struct fact_ctx {
+    struct gather *g;
+    enum kw_report_fact_kind kind;
+    bool open;
+    int64_t from, ends[2]; /* from: this period's start */
+};
+
+static bool put_fact(const struct kw_ticket_fact_row *r, void *ctx)
+{
+    struct fact_ctx *f = ctx;
+    struct kw_report_pool *p = f->g->p;
+    int k = !f->open                 ? (r->at >= f->from ? 0 : 1)
+            : r->as_of == f->ends[0] ? 0
+            : r->as_of == f->ends[1] ? 1
+                                     : -1;
+    if (k < 0)
+        return true;
+    void *v = big_grow(p->facts[k], &p->capfacts[k], p->nfacts[k], sizeof(*p->facts[k]), &p->nomem);
+    if (!v)
+        return false;
+    p->facts[k] = v;
+    struct kw_report_fact *out = &p->facts[k][p->nfacts[k]++];
+    *out = (struct kw_report_fact){
+        .kind = f->kind,
+        .ticket_id = r->ticket_id,
+        .at = r->at,
+        .satisfaction = r->satisfaction,
+        .nps = r->nps,
+        .category = intern(p, r->category),
+    };
+    names_or_fixup(f->g, true, k, p->nfacts[k] - 1, r->org_id, r->team_id, r->assignee_id,
+                   &out->org, &out->team, &out->assignee);
+    return !p->nomem;
+}
+
+/* The ticket facts of both periods: those at an instant in [from, to)
+ * (created, resolved, reopened, rated) are read once over [prev_from, end)
+ * and split at from, keeping the store's order in each; the backlog is
+ * the state at each period's end, both ends in one read, split by as_of. */
+static enum kw_code read_facts(struct gather *g, const int64_t span[2][2], int64_t org)
+{
+    static const enum kw_ticket_fact kinds[] = {KW_TF_CREATED, KW_TF_RESOLVED, KW_TF_REOPENED,
+                                                KW_TF_RATED, KW_TF_OPEN};
+    struct kw_report_pool *p = g->p;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        struct fact_ctx f = {.g = g,
+                             .kind = (enum kw_report_fact_kind)i,
+                             .open = kinds[i] == KW_TF_OPEN,
+                             .from = span[0][0],
+                             .ends = {span[0][1], span[1][1]}};
+        enum kw_code rc = f.open
+                              ? kw_store_ticket_backlog(g->st, f.ends, 2, org, put_fact, &f, g->err)
+                              : kw_store_ticket_facts(g->st, kinds[i], span[1][0], span[0][1], org,
+                                                      put_fact, &f, g->err);
+        kw_store_end_read(g->st);
+        if (rc != KW_OK)
+            return rc;
+        fill_names(g);
+        if (p->nomem)
+            return kw_err_set(g->err, KW_NOMEM, NULL, "out of memory for the report");
+    }
+    return KW_OK;
+}
+
 /* Both periods, span[0] this one and span[1] the one before: the runs that
  * may count in either are listed once (over [prev_from, end), a superset
- * of both) and each period takes its own in the store's order. */
-static enum kw_code read_periods(struct gather *g, struct kw_clocks *c, struct kw_sla *scratch,
-                                 const int64_t span[2][2], int64_t org, int64_t now)
+ * of both), each kept in its period as listed or measured after the
+ * listing, then put in the store's order, and the late ones given their
+ * overrun's reason. */
+static enum kw_code read_periods(struct gather *g, struct kw_sla *scratch, const int64_t span[2][2],
+                                 int64_t org, int64_t now)
 {
-    struct raw_runs l = {.p = g->p};
+    struct kw_report_pool *p = g->p;
+    precompile(g);
+    struct lister l = {.g = g, .span = span, .now = now};
     int64_t end = span[0][1] < now ? span[0][1] : now;
     struct kw_run_filter f = {
         .from = span[1][0], .to = end, .now = now, .org_id = org, .any_order = true};
-    enum kw_code rc = kw_store_runs(g->st, &f, copy_run, &l, g->err);
+    enum kw_code rc = kw_store_runs(g->st, &f, list_run, &l, g->err);
     kw_store_end_read(g->st);
-    if (rc == KW_OK && g->p->nomem)
+    if (rc == KW_OK && p->nomem)
         rc = kw_err_set(g->err, KW_NOMEM, NULL, "out of memory for the clock runs");
-    struct run_key *order = NULL;
-    if (rc == KW_OK && !(order = malloc((l.n ? l.n : 1) * sizeof(*order))))
-        rc = kw_err_set(g->err, KW_NOMEM, NULL, "out of memory for the clock runs");
-    for (size_t i = 0; rc == KW_OK && i < l.n; i++)
-        order[i] = (struct run_key){l.v[i].r.ticket_id, l.v[i].r.run, l.v[i].r.metric, i};
-    if (rc == KW_OK && l.n > 1)
-        qsort(order, l.n, sizeof(*order), by_run);
-    if (rc == KW_OK && l.n)
-        rc = read_reasons(g, order[0].ticket_id, order[l.n - 1].ticket_id);
-    for (int k = 0; k < 2 && rc == KW_OK; k++) {
-        g->k = k;
-        g->from = span[k][0];
-        g->to = span[k][1];
-        int64_t to = g->to < now ? g->to : now;
-        size_t n = 0;
-        for (size_t i = 0; i < l.n; i++)
-            n += run_in(&l.v[i].r, g->from, to, now);
-        g->p->runs[k] = reserve(g->p->runs[k], &g->p->capruns[k], g->p->nruns[k] + n,
-                                sizeof(*g->p->runs[k]), &g->p->nomem);
-        if (g->p->nomem)
-            rc = kw_err_set(g->err, KW_NOMEM, NULL, "out of memory for the clock runs");
-        for (size_t i = 0; rc == KW_OK && i < l.n; i++) {
-            const struct kw_run_row *r = &l.v[order[i].i].r;
-            if (run_in(r, g->from, to, now))
-                rc = add_run(g, c, scratch, r, now);
-        }
+    if (rc == KW_OK)
+        fill_names(g);
+    /* the runs measured again, a ticket's together */
+    if (rc == KW_OK && l.later.n > 1)
+        qsort(l.later.v, l.later.n, sizeof(*l.later.v), by_later);
+    for (size_t i = 0; rc == KW_OK && i < l.later.n; i++) {
+        g->k = l.later.v[i].k;
+        g->from = span[g->k][0];
+        g->to = span[g->k][1];
+        rc = add_run(g, scratch, &l.later.v[i].r, now);
     }
-    free(order);
     kw_runs_at_release(&g->m);
     g->m_ticket = 0;
-    free(l.v);
+    free(l.later.v);
+    for (int k = 0; k < 2 && rc == KW_OK; k++)
+        if (!sort_runs(p, k))
+            rc = kw_err_set(g->err, KW_NOMEM, NULL, "out of memory for the clock runs");
+    /* the reasons of the late runs' overruns */
+    int64_t first = INT64_MAX, last = INT64_MIN;
+    for (int k = 0; k < 2 && rc == KW_OK; k++)
+        for (size_t i = 0; i < p->nruns[k]; i++)
+            if (p->runs[k][i].run.breached_at != KW_STORE_NO_TIME) {
+                int64_t t = p->runs[k][i].ticket_id;
+                first = t < first ? t : first;
+                last = t > last ? t : last;
+            }
+    if (rc == KW_OK && first <= last)
+        rc = read_reasons(g, first, last);
+    for (int k = 0; k < 2 && rc == KW_OK && g->nreasons; k++)
+        for (size_t i = 0; i < p->nruns[k]; i++) {
+            struct kw_report_run *r = &p->runs[k][i];
+            if (r->run.breached_at != KW_STORE_NO_TIME)
+                r->reason = reason_of(g, r->ticket_id, r->metric, r->run.breached_at);
+        }
     free(g->reasons);
     g->reasons = NULL;
     g->nreasons = g->capreasons = 0;
     int64_t ends[2][2] = {{span[0][0], end}, {span[1][0], span[1][1] < now ? span[1][1] : now}};
-    return rc == KW_OK ? read_facts(g, (const int64_t(*)[2])ends, org) : rc;
+    if (rc == KW_OK)
+        rc = read_facts(g, (const int64_t(*)[2])ends, org);
+    free(g->fix);
+    g->fix = NULL;
+    g->nfix = g->capfix = 0;
+    return rc;
 }
 
 enum kw_code kw_report_doc_make(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
@@ -685,11 +1084,11 @@ enum kw_code kw_report_doc_make(struct kw_clocks *c, struct kw_store *st, struct
     if (kw_store_teams(st, 0, team_row, pool, err) != KW_OK)
         return err->code;
     kw_store_end_read(st);
-    struct gather g = {.p = pool, .st = st, .err = err};
+    struct gather g = {.p = pool, .st = st, .c = c, .err = err};
     if (org_id)
         out->org_name = name_of(&g, N_ORG, org_id);
     int64_t spans[2][2] = {{p->from, p->to}, {p->prev_from, p->from}};
-    enum kw_code rc = read_periods(&g, c, scratch, (const int64_t(*)[2])spans, org_id, now);
+    enum kw_code rc = read_periods(&g, scratch, (const int64_t(*)[2])spans, org_id, now);
     kw_store_end_read(st);
     if (rc != KW_OK)
         return rc;

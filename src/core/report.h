@@ -30,6 +30,7 @@ struct kw_report_run {
     const char *metric, *level, *category, *org, *team, *assignee;
     const char *reason;     /* the overrun's reason category, NULL: not explained */
     enum kw_metric_kpi kpi; /* what the metric stands for (kw_policy_metric_kpi) */
+    int run_no;             /* the clock run's number, from 0 per metric: its key's last part */
 };
 
 enum kw_report_fact_kind {
