@@ -57,6 +57,13 @@
     "SELECT id, name, kind, acting_user, org_id, coalesce(team_id, 0), category, level, rules,"    \
     " on_resolve, per_minute, active, created_at FROM intake_sources"
 
+/* The nodes an append of leaf IDX writes (core/merkle.h): N of them, level l
+ * at index IDX >> l for l < N, with the hashes HASHES (N * 32 bytes, level 0
+ * first): all of them in one INSERT ... SELECT, not N statements. */
+#define LOG_NODES(idx, n, hashes)                                                                  \
+    "SELECT g, " idx "::bigint >> g, substring(" hashes "::bytea FROM g * 32 + 1 FOR 32)"          \
+    " FROM generate_series(0, " n "::int - 1) g"
+
 const char *const kwp_sql[PGS_COUNT] = {
     [PGS_BEGIN] = "BEGIN",
     [PGS_COMMIT] = "COMMIT",
@@ -90,18 +97,27 @@ const char *const kwp_sql[PGS_COUNT] = {
      * event's prev is the head the other committed */
     [PGS_TICKET_HEAD] =
         "SELECT last_seq, head_hash, updated_at FROM tickets WHERE id = $1 FOR UPDATE",
-    /* the event and the ticket's new head in one round trip */
-    [PGS_EVENT_INSERT] = "WITH ev AS (INSERT INTO events(ticket_id, seq, at, type, actor_id, body,"
-                         " hash) VALUES ($1, $2, $3, $4, $5, $6, $7))"
-                         " UPDATE tickets SET last_seq = $2, head_hash = $7, updated_at = $3,"
-                         " state = coalesce($8, state) WHERE id = $1",
+    /* an event in one statement: the event, its leaf ($7, kind "event") at
+     * $9 and the leaf's $10 nodes of LOG_NODES, the change row when $11
+     * (and, when its number is a multiple of $12, the pruning of
+     * those more than $13 before it), and the ticket's
+     * new head; each of them a statement of its own cost the server its
+     * per-statement overhead (parse, bind, locks, executor) */
+    [PGS_EVENT_INSERT] =
+        "WITH ev AS (INSERT INTO events(ticket_id, seq, at, type, actor_id, body,"
+        " hash) VALUES ($1, $2, $3, $4, $5, $6, $7)),"
+        " lf AS (INSERT INTO log_leaves(idx, kind, ticket, seq, data)"
+        " VALUES ($9, 'event', $1, $2, $7)),"
+        " nd AS (INSERT INTO log_nodes(level, idx, hash) " LOG_NODES(
+            "$9", "$10",
+            "$14") "),"
+                   " ch AS (INSERT INTO changes(ticket, at) SELECT $1, $3 WHERE $11 RETURNING seq),"
+                   " pr AS (DELETE FROM changes WHERE (SELECT seq FROM ch) % $12 = 0"
+                   " AND seq <= (SELECT seq FROM ch) - $13)"
+                   " UPDATE tickets SET last_seq = $2, head_hash = $7, updated_at = $3,"
+                   " state = coalesce($8, state) WHERE id = $1",
     [PGS_EVENTS] = "SELECT seq, at, type, actor_id, body, hash, ticket_id FROM events"
                    " WHERE ticket_id = $1 ORDER BY seq",
-    /* a change and, when its number is a multiple of $3, the pruning of
-     * those more than $4 before it: no answer to wait for */
-    [PGS_CHANGE_ADD] = "WITH c AS (INSERT INTO changes(ticket, at) VALUES ($1, $2) RETURNING seq)"
-                       " DELETE FROM changes WHERE (SELECT seq FROM c) % $3 = 0"
-                       " AND seq <= (SELECT seq FROM c) - $4",
     [PGS_CHANGES_SINCE] =
         "SELECT seq, ticket, at FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
     [PGS_CHANGES_FIRST] = "SELECT min(seq) FROM changes",
@@ -111,10 +127,11 @@ const char *const kwp_sql[PGS_COUNT] = {
      * held to the end of the transaction that appends */
     [PGS_LOG_LOCK] = "SELECT pg_advisory_xact_lock(7238001)",
     [PGS_LOG_SIZE] = "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves",
-    [PGS_LEAF_ADD] = "INSERT INTO log_leaves(idx, kind, ticket, seq, data)"
-                     " VALUES ($1, $2, nullif($3::bigint, 0), nullif($4::bigint, 0), $5)",
+    /* a leaf and its $6 nodes (LOG_NODES) in one statement */
+    [PGS_LEAF_ADD] = "WITH nd AS (INSERT INTO log_nodes(level, idx, hash) " LOG_NODES(
+        "$1", "$6", "$7") ") INSERT INTO log_leaves(idx, kind, ticket, seq, data)"
+                          " VALUES ($1, $2, nullif($3::bigint, 0), nullif($4::bigint, 0), $5)",
     [PGS_NODE_GET] = "SELECT hash FROM log_nodes WHERE level = $1 AND idx = $2",
-    [PGS_NODE_PUT] = "INSERT INTO log_nodes(level, idx, hash) VALUES ($1, $2, $3)",
     [PGS_TICKET_GET] = "SELECT " TICKET_COLS " FROM tickets WHERE id = $1",
     [PGS_TICKET_STATE] = "SELECT state FROM tickets WHERE id = $1",
     [PGS_EVENT_LEAF] = "SELECT idx FROM log_leaves WHERE ticket = $1 AND seq = $2"
