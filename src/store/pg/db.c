@@ -6,6 +6,7 @@
  * default; docs/operations.md) is after the commit record is on disk. */
 #include "pg_int.h"
 
+#include <jansson.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,8 +228,12 @@ const char *const kwp_sql[PGS_COUNT] = {
                        " ELSE team_id END, title = coalesce($6, title),"
                        " region = coalesce($7, region), requester_id = CASE WHEN $8::bigint > 0"
                        " THEN $8 ELSE requester_id END WHERE id = $1",
+    /* a ticket's clocks ($2: a JSON array of objects) in one statement */
     [PGS_CLOCK_PUT] = "INSERT INTO clocks(ticket_id, metric, status, deadline, next_due, next_pct)"
-                      " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ticket_id, metric) DO UPDATE"
+                      " SELECT $1, c.metric, c.status, c.deadline, c.next_due, c.next_pct"
+                      " FROM json_to_recordset($2::json) AS c(metric text, status text,"
+                      " deadline bigint, next_due bigint, next_pct integer)"
+                      " ON CONFLICT (ticket_id, metric) DO UPDATE"
                       " SET status = excluded.status, deadline = excluded.deadline,"
                       " next_due = excluded.next_due, next_pct = excluded.next_pct",
     [PGS_CLOCK_CLEAR] = "DELETE FROM clocks WHERE ticket_id = $1",
@@ -566,14 +571,23 @@ const char *const kwp_sql[PGS_COUNT] = {
                  " $4::bigint <= 0 OR EXISTS (SELECT 1 FROM endpoints WHERE id = $4"
                  " AND deleted_at IS NULL)",
     [PGS_RUNS_DEL] = "DELETE FROM kpi_runs WHERE ticket_id = $1",
+    /* a ticket's runs ($2: a JSON array of objects, kwp_runs_json) in one
+     * statement, not one each */
     [PGS_RUN_ADD] =
         "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
         " started_at, stopped_at, deadline, breached_at, target, working, wall,"
         " paused_wall, measured_at, steady_from, team_id, assignee_id, calendar, level, tier,"
-        " organisation, category, region, channel) SELECT $1, $2, $3, t.org_id,"
-        " t.commitment_id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $23,"
-        " nullif($14::bigint, 0), nullif($15::bigint, 0), $16, $17, $18, $19, $20, $21, $22"
-        " FROM tickets t WHERE t.id = $1",
+        " organisation, category, region, channel) SELECT $1, r.metric, r.run, t.org_id,"
+        " t.commitment_id, r.status, r.started_at, r.stopped_at, r.deadline, r.breached_at,"
+        " r.target, r.working, r.wall, r.paused_wall, r.measured_at, r.steady_from,"
+        " nullif(r.team_id, 0), nullif(r.assignee_id, 0), r.calendar, r.level, r.tier,"
+        " r.organisation, r.category, r.region, r.channel"
+        " FROM tickets t, json_to_recordset($2::json) AS r(metric text, run integer,"
+        " status text, started_at bigint, stopped_at bigint, deadline bigint, breached_at bigint,"
+        " target bigint, working bigint, wall bigint, paused_wall bigint, measured_at bigint,"
+        " steady_from bigint, team_id bigint, assignee_id bigint, calendar text, level text,"
+        " tier text, organisation text, category text, region text, channel text)"
+        " WHERE t.id = $1",
     [PGS_RUNS_PERIOD] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ($3::bigint = 0 OR org_id = $3)"
                         " AND ((stopped_at >= $1 AND stopped_at < $2) OR (breached_at >= $1 AND"
                         " breached_at < $2 AND (stopped_at IS NULL OR stopped_at >= $2)) OR"
@@ -789,6 +803,17 @@ static const char *pg_message(const struct kw_store *st, const PGresult *res, ch
     while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
         buf[--len] = '\0';
     return buf;
+}
+
+json_t *kwp_json_text(const char *s)
+{
+    /* the database checks the text's encoding, as a text parameter's */
+    return s ? json_string_nocheck(s) : json_null();
+}
+
+json_t *kwp_json_instant(int64_t t)
+{
+    return t == KW_STORE_NO_TIME ? json_null() : json_integer(t);
 }
 
 void kwp_lend(struct kw_store *st, PGresult *res)
