@@ -6,6 +6,7 @@
  * default; docs/operations.md) is after the commit record is on disk. */
 #include "pg_int.h"
 
+#include <jansson.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,13 @@
     "SELECT id, name, kind, acting_user, org_id, coalesce(team_id, 0), category, level, rules,"    \
     " on_resolve, per_minute, active, created_at FROM intake_sources"
 
+/* The nodes an append of leaf IDX writes (core/merkle.h): N of them, level l
+ * at index IDX >> l for l < N, with the hashes HASHES (N * 32 bytes, level 0
+ * first): all of them in one INSERT ... SELECT, not N statements. */
+#define LOG_NODES(idx, n, hashes)                                                                  \
+    "SELECT g, " idx "::bigint >> g, substring(" hashes "::bytea FROM g * 32 + 1 FOR 32)"          \
+    " FROM generate_series(0, " n "::int - 1) g"
+
 const char *const kwp_sql[PGS_COUNT] = {
     [PGS_BEGIN] = "BEGIN",
     [PGS_COMMIT] = "COMMIT",
@@ -90,18 +98,27 @@ const char *const kwp_sql[PGS_COUNT] = {
      * event's prev is the head the other committed */
     [PGS_TICKET_HEAD] =
         "SELECT last_seq, head_hash, updated_at FROM tickets WHERE id = $1 FOR UPDATE",
-    /* the event and the ticket's new head in one round trip */
-    [PGS_EVENT_INSERT] = "WITH ev AS (INSERT INTO events(ticket_id, seq, at, type, actor_id, body,"
-                         " hash) VALUES ($1, $2, $3, $4, $5, $6, $7))"
-                         " UPDATE tickets SET last_seq = $2, head_hash = $7, updated_at = $3,"
-                         " state = coalesce($8, state) WHERE id = $1",
+    /* an event in one statement: the event, its leaf ($7, kind "event") at
+     * $9 and the leaf's $10 nodes of LOG_NODES, the change row when $11
+     * (and, when its number is a multiple of $12, the pruning of
+     * those more than $13 before it), and the ticket's
+     * new head; each of them a statement of its own cost the server its
+     * per-statement overhead (parse, bind, locks, executor) */
+    [PGS_EVENT_INSERT] =
+        "WITH ev AS (INSERT INTO events(ticket_id, seq, at, type, actor_id, body,"
+        " hash) VALUES ($1, $2, $3, $4, $5, $6, $7)),"
+        " lf AS (INSERT INTO log_leaves(idx, kind, ticket, seq, data)"
+        " VALUES ($9, 'event', $1, $2, $7)),"
+        " nd AS (INSERT INTO log_nodes(level, idx, hash) " LOG_NODES(
+            "$9", "$10",
+            "$14") "),"
+                   " ch AS (INSERT INTO changes(ticket, at) SELECT $1, $3 WHERE $11 RETURNING seq),"
+                   " pr AS (DELETE FROM changes WHERE (SELECT seq FROM ch) % $12 = 0"
+                   " AND seq <= (SELECT seq FROM ch) - $13)"
+                   " UPDATE tickets SET last_seq = $2, head_hash = $7, updated_at = $3,"
+                   " state = coalesce($8, state) WHERE id = $1",
     [PGS_EVENTS] = "SELECT seq, at, type, actor_id, body, hash, ticket_id FROM events"
                    " WHERE ticket_id = $1 ORDER BY seq",
-    /* a change and, when its number is a multiple of $3, the pruning of
-     * those more than $4 before it: no answer to wait for */
-    [PGS_CHANGE_ADD] = "WITH c AS (INSERT INTO changes(ticket, at) VALUES ($1, $2) RETURNING seq)"
-                       " DELETE FROM changes WHERE (SELECT seq FROM c) % $3 = 0"
-                       " AND seq <= (SELECT seq FROM c) - $4",
     [PGS_CHANGES_SINCE] =
         "SELECT seq, ticket, at FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
     [PGS_CHANGES_FIRST] = "SELECT min(seq) FROM changes",
@@ -111,10 +128,11 @@ const char *const kwp_sql[PGS_COUNT] = {
      * held to the end of the transaction that appends */
     [PGS_LOG_LOCK] = "SELECT pg_advisory_xact_lock(7238001)",
     [PGS_LOG_SIZE] = "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves",
-    [PGS_LEAF_ADD] = "INSERT INTO log_leaves(idx, kind, ticket, seq, data)"
-                     " VALUES ($1, $2, nullif($3::bigint, 0), nullif($4::bigint, 0), $5)",
+    /* a leaf and its $6 nodes (LOG_NODES) in one statement */
+    [PGS_LEAF_ADD] = "WITH nd AS (INSERT INTO log_nodes(level, idx, hash) " LOG_NODES(
+        "$1", "$6", "$7") ") INSERT INTO log_leaves(idx, kind, ticket, seq, data)"
+                          " VALUES ($1, $2, nullif($3::bigint, 0), nullif($4::bigint, 0), $5)",
     [PGS_NODE_GET] = "SELECT hash FROM log_nodes WHERE level = $1 AND idx = $2",
-    [PGS_NODE_PUT] = "INSERT INTO log_nodes(level, idx, hash) VALUES ($1, $2, $3)",
     [PGS_TICKET_GET] = "SELECT " TICKET_COLS " FROM tickets WHERE id = $1",
     [PGS_TICKET_STATE] = "SELECT state FROM tickets WHERE id = $1",
     [PGS_EVENT_LEAF] = "SELECT idx FROM log_leaves WHERE ticket = $1 AND seq = $2"
@@ -210,8 +228,12 @@ const char *const kwp_sql[PGS_COUNT] = {
                        " ELSE team_id END, title = coalesce($6, title),"
                        " region = coalesce($7, region), requester_id = CASE WHEN $8::bigint > 0"
                        " THEN $8 ELSE requester_id END WHERE id = $1",
+    /* a ticket's clocks ($2: a JSON array of objects) in one statement */
     [PGS_CLOCK_PUT] = "INSERT INTO clocks(ticket_id, metric, status, deadline, next_due, next_pct)"
-                      " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ticket_id, metric) DO UPDATE"
+                      " SELECT $1, c.metric, c.status, c.deadline, c.next_due, c.next_pct"
+                      " FROM json_to_recordset($2::json) AS c(metric text, status text,"
+                      " deadline bigint, next_due bigint, next_pct integer)"
+                      " ON CONFLICT (ticket_id, metric) DO UPDATE"
                       " SET status = excluded.status, deadline = excluded.deadline,"
                       " next_due = excluded.next_due, next_pct = excluded.next_pct",
     [PGS_CLOCK_CLEAR] = "DELETE FROM clocks WHERE ticket_id = $1",
@@ -549,14 +571,23 @@ const char *const kwp_sql[PGS_COUNT] = {
                  " $4::bigint <= 0 OR EXISTS (SELECT 1 FROM endpoints WHERE id = $4"
                  " AND deleted_at IS NULL)",
     [PGS_RUNS_DEL] = "DELETE FROM kpi_runs WHERE ticket_id = $1",
+    /* a ticket's runs ($2: a JSON array of objects, kwp_runs_json) in one
+     * statement, not one each */
     [PGS_RUN_ADD] =
         "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
         " started_at, stopped_at, deadline, breached_at, target, working, wall,"
         " paused_wall, measured_at, steady_from, team_id, assignee_id, calendar, level, tier,"
-        " organisation, category, region, channel) SELECT $1, $2, $3, t.org_id,"
-        " t.commitment_id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $23,"
-        " nullif($14::bigint, 0), nullif($15::bigint, 0), $16, $17, $18, $19, $20, $21, $22"
-        " FROM tickets t WHERE t.id = $1",
+        " organisation, category, region, channel) SELECT $1, r.metric, r.run, t.org_id,"
+        " t.commitment_id, r.status, r.started_at, r.stopped_at, r.deadline, r.breached_at,"
+        " r.target, r.working, r.wall, r.paused_wall, r.measured_at, r.steady_from,"
+        " nullif(r.team_id, 0), nullif(r.assignee_id, 0), r.calendar, r.level, r.tier,"
+        " r.organisation, r.category, r.region, r.channel"
+        " FROM tickets t, json_to_recordset($2::json) AS r(metric text, run integer,"
+        " status text, started_at bigint, stopped_at bigint, deadline bigint, breached_at bigint,"
+        " target bigint, working bigint, wall bigint, paused_wall bigint, measured_at bigint,"
+        " steady_from bigint, team_id bigint, assignee_id bigint, calendar text, level text,"
+        " tier text, organisation text, category text, region text, channel text)"
+        " WHERE t.id = $1",
     [PGS_RUNS_PERIOD] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ($3::bigint = 0 OR org_id = $3)"
                         " AND ((stopped_at >= $1 AND stopped_at < $2) OR (breached_at >= $1 AND"
                         " breached_at < $2 AND (stopped_at IS NULL OR stopped_at >= $2)) OR"
@@ -772,6 +803,17 @@ static const char *pg_message(const struct kw_store *st, const PGresult *res, ch
     while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
         buf[--len] = '\0';
     return buf;
+}
+
+json_t *kwp_json_text(const char *s)
+{
+    /* the database checks the text's encoding, as a text parameter's */
+    return s ? json_string_nocheck(s) : json_null();
+}
+
+json_t *kwp_json_instant(int64_t t)
+{
+    return t == KW_STORE_NO_TIME ? json_null() : json_integer(t);
 }
 
 void kwp_lend(struct kw_store *st, PGresult *res)

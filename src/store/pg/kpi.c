@@ -3,6 +3,8 @@
  * transaction that projects its clocks, as the SQLite backend's kpi.c. */
 #include "pg_int.h"
 
+#include <jansson.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -43,43 +45,60 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
     KW_ERR_ENSURE(err);
     struct kwp_params p = {0};
     kwp_int(&p, ticket);
-    if (!fresh && kwp_exec(st, PGS_RUNS_DEL, &p, "store the ticket's clock runs", err) != KW_OK)
+    /* a write that fails only if the database is broken: with the insert */
+    if (!fresh &&
+        kwp_exec_later(st, PGS_RUNS_DEL, &p, "store the ticket's clock runs", err) != KW_OK)
         return err->code;
-    for (size_t i = 0; i < n; i++) {
+    if (n == 0)
+        return KW_OK;
+    /* the rows as one JSON array, so that they are one statement and one
+     * round trip (PGS_RUN_ADD), not one each */
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
         const struct kw_run_row *r = &rows[i];
-        p = (struct kwp_params){0};
-        kwp_int(&p, ticket);
-        kwp_text(&p, r->metric);
-        kwp_int(&p, r->run);
-        kwp_text(&p, r->status);
-        kwp_int(&p, r->started_at);
-        kwp_instant(&p, r->stopped_at);
-        kwp_instant(&p, r->deadline);
-        kwp_instant(&p, r->breached_at);
-        kwp_int(&p, r->target);
-        kwp_int(&p, r->working);
-        kwp_int(&p, r->wall);
-        kwp_int(&p, r->paused_wall);
-        kwp_int(&p, r->measured_at);
-        kwp_int(&p, r->team_id);
-        kwp_int(&p, r->assignee_id);
-        kwp_text(&p, r->calendar);
-        kwp_text(&p, r->level);
-        kwp_text(&p, r->tier);
-        kwp_text(&p, r->organisation);
-        kwp_text(&p, r->category);
-        kwp_text(&p, r->region);
-        kwp_text(&p, r->channel);
-        kwp_int(&p, r->steady_from);
-        PGresult *res = kwp_run(st, PGS_RUN_ADD, &p, "store the ticket's clock runs", NULL, err);
-        if (!res)
-            return err->code;
-        const char *added = PQcmdTuples(res);
-        bool none = !added || strtoll(added, NULL, 10) == 0;
-        PQclear(res);
-        if (none)
-            return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
+        json_t *o = json_object();
+        if (!o || json_array_append_new(a, o) != 0) {
+            json_decref(a);
+            a = NULL;
+            break;
+        }
+        json_object_set_new(o, "metric", kwp_json_text(r->metric));
+        json_object_set_new(o, "run", json_integer(r->run));
+        json_object_set_new(o, "status", kwp_json_text(r->status));
+        json_object_set_new(o, "started_at", json_integer(r->started_at));
+        json_object_set_new(o, "stopped_at", kwp_json_instant(r->stopped_at));
+        json_object_set_new(o, "deadline", kwp_json_instant(r->deadline));
+        json_object_set_new(o, "breached_at", kwp_json_instant(r->breached_at));
+        json_object_set_new(o, "target", json_integer(r->target));
+        json_object_set_new(o, "working", json_integer(r->working));
+        json_object_set_new(o, "wall", json_integer(r->wall));
+        json_object_set_new(o, "paused_wall", json_integer(r->paused_wall));
+        json_object_set_new(o, "measured_at", json_integer(r->measured_at));
+        json_object_set_new(o, "steady_from", json_integer(r->steady_from));
+        json_object_set_new(o, "team_id", json_integer(r->team_id));
+        json_object_set_new(o, "assignee_id", json_integer(r->assignee_id));
+        json_object_set_new(o, "calendar", kwp_json_text(r->calendar));
+        json_object_set_new(o, "level", kwp_json_text(r->level));
+        json_object_set_new(o, "tier", kwp_json_text(r->tier));
+        json_object_set_new(o, "organisation", kwp_json_text(r->organisation));
+        json_object_set_new(o, "category", kwp_json_text(r->category));
+        json_object_set_new(o, "region", kwp_json_text(r->region));
+        json_object_set_new(o, "channel", kwp_json_text(r->channel));
     }
+    char *text = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    if (!text)
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the ticket's clock runs");
+    kwp_text(&p, text);
+    PGresult *res = kwp_run(st, PGS_RUN_ADD, &p, "store the ticket's clock runs", NULL, err);
+    free(text);
+    if (!res)
+        return err->code;
+    const char *added = PQcmdTuples(res);
+    bool none = !added || strtoll(added, NULL, 10) == 0;
+    PQclear(res);
+    if (none)
+        return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
     return KW_OK;
 }
 

@@ -52,7 +52,6 @@ enum pgs {
     PGS_TICKET_HEAD,
     PGS_EVENT_INSERT,
     PGS_EVENTS,
-    PGS_CHANGE_ADD,
     PGS_CHANGES_SINCE,
     PGS_CHANGES_FIRST,
     PGS_CHANGES_HEAD,
@@ -61,7 +60,6 @@ enum pgs {
     PGS_LOG_SIZE,
     PGS_LEAF_ADD,
     PGS_NODE_GET,
-    PGS_NODE_PUT,
     PGS_TICKET_GET,
     PGS_TICKET_STATE,
     PGS_EVENT_LEAF,
@@ -332,6 +330,13 @@ enum kw_code kwp_exec_later(struct kw_store *st, enum pgs s, const struct kwp_pa
 /* Keep res as the result whose strings the call hands out (until the next
  * call on st or kw_store_end_read). */
 void kwp_lend(struct kw_store *st, PGresult *res);
+
+/* JSON values for a statement's JSON parameter (json_to_recordset): a
+ * text (NULL: null; its bytes as they are) and an instant (NO_TIME: null).
+ * NULL when out of memory (json_object_set_new then fails). */
+struct json_t;
+struct json_t *kwp_json_text(const char *s);
+struct json_t *kwp_json_instant(int64_t t);
 
 /* Column readers: an integer (NULL: 0), an instant (NULL: NO_TIME), a text
  * (NULL: NULL; lent from res), bytea of exactly n bytes into out (false

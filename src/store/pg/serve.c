@@ -7,6 +7,8 @@
  * org.c, tickets.c and oncall.c. */
 #include "pg_int.h"
 
+#include <jansson.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -435,19 +437,36 @@ static enum kw_code clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
     /* writes whose answer nothing reads: with the next statement */
     if (!fresh && kwp_exec_later(st, PGS_CLOCK_CLEAR, &p, "store clocks", err) != KW_OK)
         return err->code;
-    for (size_t i = 0; i < n; i++) {
+    /* the clocks as one JSON array: one statement, not one each */
+    if (n) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < n; i++) {
+            json_t *o = json_object();
+            if (!o || json_array_append_new(a, o) != 0) {
+                json_decref(a);
+                a = NULL;
+                break;
+            }
+            json_object_set_new(o, "metric", kwp_json_text(rows[i].metric));
+            json_object_set_new(o, "status", kwp_json_text(rows[i].status));
+            json_object_set_new(o, "deadline", kwp_json_instant(rows[i].deadline));
+            json_object_set_new(o, "next_due", kwp_json_instant(rows[i].next_due));
+            json_object_set_new(o, "next_pct",
+                                rows[i].next_due == KW_STORE_NO_TIME
+                                    ? json_null()
+                                    : json_integer(rows[i].next_pct));
+        }
+        char *text = a ? json_dumps(a, JSON_COMPACT) : NULL;
+        json_decref(a);
+        if (!text)
+            return kw_err_set(err, KW_NOMEM, "", "no memory for the clocks");
         p = (struct kwp_params){0};
         kwp_int(&p, ticket);
-        kwp_text(&p, rows[i].metric);
-        kwp_text(&p, rows[i].status);
-        kwp_instant(&p, rows[i].deadline);
-        kwp_instant(&p, rows[i].next_due);
-        if (rows[i].next_due == KW_STORE_NO_TIME)
-            kwp_text(&p, NULL);
-        else
-            kwp_int(&p, rows[i].next_pct);
-        if (kwp_exec_later(st, PGS_CLOCK_PUT, &p, "store clocks", err) != KW_OK)
-            return err->code;
+        kwp_text(&p, text);
+        enum kw_code rc = kwp_exec_later(st, PGS_CLOCK_PUT, &p, "store clocks", err);
+        free(text); /* kwp_exec_later copied it */
+        if (rc != KW_OK)
+            return rc;
     }
     p = (struct kwp_params){0};
     kwp_int(&p, ticket);

@@ -134,6 +134,14 @@ enum kw_code kwp_node_get(void *ctx, unsigned level, uint64_t index,
 _Static_assert(sizeof(((struct kw_store *)0)->frontier[0]) == KW_MERKLE_HASH,
                "the frontier holds log nodes");
 
+/* An append of one leaf: the store, and the nodes it writes (level l at
+ * index leaf >> l, l < n), kept to go out in the leaf's one statement. */
+struct append {
+    struct kw_store *st;
+    int n;
+    unsigned char hash[65][KW_MERKLE_HASH];
+};
+
 /* An append reads the left siblings on its path, which are nodes of the
  * frontier of the log at its size: (level, (size >> level) - 1) for each
  * level whose bit of size is 1. While this transaction holds the log's lock
@@ -148,13 +156,13 @@ static bool on_frontier(const struct kw_store *st, unsigned level, uint64_t inde
 static enum kw_code frontier_get(void *ctx, unsigned level, uint64_t index,
                                  unsigned char out[KW_MERKLE_HASH], struct kw_err *err)
 {
-    struct kw_store *st = ctx;
+    struct kw_store *st = ((struct append *)ctx)->st;
     bool kept = on_frontier(st, level, index);
     if (kept && (st->frontier_known >> level & 1)) {
         memcpy(out, st->frontier[level], KW_MERKLE_HASH);
         return KW_OK;
     }
-    enum kw_code rc = kwp_node_get(ctx, level, index, out, err);
+    enum kw_code rc = kwp_node_get(st, level, index, out, err);
     if (rc == KW_OK && kept) {
         memcpy(st->frontier[level], out, KW_MERKLE_HASH);
         st->frontier_known |= UINT64_C(1) << level;
@@ -165,7 +173,8 @@ static enum kw_code frontier_get(void *ctx, unsigned level, uint64_t index,
 static enum kw_code node_put(void *ctx, unsigned level, uint64_t index,
                              const unsigned char hash[KW_MERKLE_HASH], struct kw_err *err)
 {
-    struct kw_store *st = ctx;
+    struct append *a = ctx;
+    struct kw_store *st = a->st;
     /* the one node of an append whose index is even is the top of its path:
      * on the frontier of the log one leaf longer, where a bit of its size
      * turns to 1 (so no bit turns to 1 without its node here) */
@@ -173,20 +182,23 @@ static enum kw_code node_put(void *ctx, unsigned level, uint64_t index,
         memcpy(st->frontier[level], hash, KW_MERKLE_HASH);
         st->frontier_known |= UINT64_C(1) << level;
     }
-    struct kwp_params p = {0};
-    kwp_int(&p, level);
-    kwp_int(&p, (int64_t)index);
-    kwp_bytes(&p, hash, KW_MERKLE_HASH);
-    return kwp_exec_later(st, PGS_NODE_PUT, &p, "write a log node", err);
+    /* kw_merkle_append puts level 0, 1, ... in turn (LOG_NODES in db.c) */
+    if (level != (unsigned)a->n || a->n == (int)(sizeof(a->hash) / sizeof(a->hash[0])))
+        return kw_err_set(err, KW_STORE, "", "log node (%u, %llu) out of order", level,
+                          (unsigned long long)index);
+    memcpy(a->hash[a->n++], hash, KW_MERKLE_HASH);
+    return KW_OK;
 }
 
-/* Append a leaf inside an open transaction. The lock serialises appends of
- * every node until the transaction ends, so the leaves are numbered in
+/* Number the log's next leaf (*idx) and compute the nodes its append
+ * writes into a, inside an open transaction. The lock serialises appends
+ * of every node until the transaction ends, so the leaves are numbered in
  * commit order without gaps; while it holds the lock, the transaction
- * knows the log's size and frontier without reading them again, and its
- * leaf and nodes go out with its next statement (kwp_exec_later). */
-enum kw_code kwp_leaf_append(struct kw_store *st, const char *kind, int64_t ticket, int64_t seq,
-                             const void *data, size_t n, struct kw_err *err)
+ * knows the log's size and frontier without reading them again. The
+ * caller writes the leaf and a's nodes in one statement, then calls
+ * leaf_done with its outcome. */
+static enum kw_code leaf_prepare(struct kw_store *st, const void *data, size_t n, int64_t *idx,
+                                 struct append *a, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
     int64_t size = st->log_size;
@@ -202,22 +214,45 @@ enum kw_code kwp_leaf_append(struct kw_store *st, const char *kind, int64_t tick
             st->frontier_known = 0;
         }
     }
+    *idx = size;
+    a->st = st;
+    a->n = 0;
+    unsigned char leaf[KW_MERKLE_HASH];
+    kw_merkle_leaf(data, n, leaf);
+    enum kw_code rc = kw_merkle_append(frontier_get, node_put, a, (uint64_t)size, leaf, err);
+    if (rc != KW_OK)
+        st->log_size = -1;
+    return rc;
+}
+
+/* The leaf numbered idx by leaf_prepare was written (rc KW_OK) or not. */
+static enum kw_code leaf_done(struct kw_store *st, int64_t idx, enum kw_code rc)
+{
+    if (rc == KW_OK && st->log_size >= 0)
+        st->log_size = idx + 1;
+    else
+        st->log_size = -1;
+    return rc;
+}
+
+enum kw_code kwp_leaf_append(struct kw_store *st, const char *kind, int64_t ticket, int64_t seq,
+                             const void *data, size_t n, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct append a;
+    int64_t idx;
+    if (leaf_prepare(st, data, n, &idx, &a, err) != KW_OK)
+        return err->code;
     struct kwp_params p = {0};
-    kwp_int(&p, size);
+    kwp_int(&p, idx);
     kwp_text(&p, kind);
     kwp_int(&p, ticket);
     kwp_int(&p, seq);
     kwp_bytes(&p, data, (int)n);
-    if (kwp_exec_later(st, PGS_LEAF_ADD, &p, "append to the log", err) != KW_OK)
-        return err->code;
-    unsigned char leaf[KW_MERKLE_HASH];
-    kw_merkle_leaf(data, n, leaf);
-    enum kw_code rc = kw_merkle_append(frontier_get, node_put, st, (uint64_t)size, leaf, err);
-    if (rc == KW_OK && st->log_size >= 0)
-        st->log_size = size + 1;
-    else
-        st->log_size = -1;
-    return rc;
+    kwp_int(&p, a.n);
+    kwp_bytes(&p, a.hash, a.n * KW_MERKLE_HASH);
+    /* its leaf and nodes go out with its next statement */
+    return leaf_done(st, idx, kwp_exec_later(st, PGS_LEAF_ADD, &p, "append to the log", err));
 }
 
 /* ---- tickets ---- */
@@ -332,25 +367,8 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
 /* ---- events ---- */
 
 /* Every this many changes, the writer deletes the changes older than the
- * newest KW_STORE_CHANGES_KEPT in the same transaction (as SQLite's). */
+ * newest KW_STORE_CHANGES_KEPT in the same statement (as SQLite's). */
 #define PRUNE_EVERY 1024
-
-/* Record in the change log that ticket changed, once per ticket and unit of
- * work (as events.c of the SQLite backend), with the next statement. */
-static enum kw_code note_change(struct kw_store *st, int64_t ticket, int64_t at, struct kw_err *err)
-{
-    if (st->changed_ticket == ticket)
-        return KW_OK;
-    struct kwp_params p = {0};
-    kwp_int(&p, ticket);
-    kwp_int(&p, at);
-    kwp_int(&p, PRUNE_EVERY);
-    kwp_int(&p, KW_STORE_CHANGES_KEPT);
-    if (kwp_exec_later(st, PGS_CHANGE_ADD, &p, "record a change", err) != KW_OK)
-        return KW_STORE;
-    st->changed_ticket = ticket;
-    return KW_OK;
-}
 
 enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
                         int64_t actor, int64_t at, const char *state, int64_t *seq,
@@ -405,16 +423,31 @@ static enum kw_code append_after(struct kw_store *st, int64_t ticket, int64_t n,
     kwp_text(&p, canon);
     kwp_bytes(&p, hash, KW_HASH_BYTES);
     kwp_text(&p, state);
+    struct append a;
+    int64_t idx;
+    if (leaf_prepare(st, hash, KW_HASH_BYTES, &idx, &a, err) != KW_OK) {
+        free(canon);
+        return err->code;
+    }
+    kwp_int(&p, idx);
+    kwp_int(&p, a.n);
+    /* the change log has the ticket once per unit of work (as events.c of
+     * the SQLite backend); every PRUNE_EVERY changes, the changes older
+     * than the newest KW_STORE_CHANGES_KEPT go in the same statement */
+    bool change = st->changed_ticket != ticket;
+    kwp_text(&p, change ? "t" : "f");
+    kwp_int(&p, PRUNE_EVERY);
+    kwp_int(&p, KW_STORE_CHANGES_KEPT);
+    kwp_bytes(&p, a.hash, a.n * KW_MERKLE_HASH);
     /* under the ticket's row lock and the log's: it fails only if the
      * database is broken, so it goes out with the next statement */
-    enum kw_code rc = kwp_exec_later(st, PGS_EVENT_INSERT, &p, "insert event", err);
+    enum kw_code rc =
+        leaf_done(st, idx, kwp_exec_later(st, PGS_EVENT_INSERT, &p, "insert event", err));
     free(canon);
     if (rc != KW_OK)
         return rc;
-    if (kwp_leaf_append(st, "event", ticket, n, hash, KW_HASH_BYTES, err) != KW_OK)
-        return err->code;
-    if (note_change(st, ticket, at, err) != KW_OK)
-        return err->code;
+    if (change)
+        st->changed_ticket = ticket;
     /* whatever path closes a ticket, its receipt is due (docs/receipts.md) */
     if (state && strcmp(state, "archived") == 0 &&
         kwp_receipt_open(st, ticket, n, at, err) != KW_OK)
