@@ -1,10 +1,13 @@
 -- SPDX-License-Identifier: MIT
--- 39: the search index without positions (#13). detail=column keeps, for
--- each trigram, the texts and the columns it is in but not where: its
--- doclists are a few times smaller, and so is what FTS5 writes for each
--- batch of texts and rewrites at each merge of segments (half of what the
--- index cost a create). FTS5 then refuses phrases, so a word of four
--- characters or more is asked for by the trigrams that cover it and
+-- 39: a smaller search index (#13). Its tokenizer, kw_trigram
+-- (search_tok.c, registered on each connection the store opens: the
+-- sqlite3 shell cannot read or drop this table), is SQLite's trigram
+-- tokenizer less the trigrams that hold a space (ASCII, tab or U+3000),
+-- which no search term holds (they separate the terms) and which were one
+-- in three of a text's trigrams and most of its distinct ones; and
+-- detail=column keeps no positions. FTS5 then refuses phrases (the
+-- positions of the trigrams kept are not the text's anyway), so a word of
+-- four characters or more is asked for by the trigrams that cover it and
 -- checked in the text (tickets.c, word_query). Built again from
 -- search_text with the same ids; every text is indexed then.
 DROP TABLE search;
