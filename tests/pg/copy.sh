@@ -88,7 +88,7 @@ SQL
 check "the extra rows" $?
 tables=$(sqlite3 "$SRC" "SELECT name FROM sqlite_master WHERE type = 'table'
     AND name NOT LIKE 'sqlite%' AND name NOT LIKE 'search_%'
-    AND name NOT IN ('schema_migrations', 'log_meta') ORDER BY name")
+    AND name NOT IN ('schema_migrations', 'log_meta', 'search') ORDER BY name")
 empty=""
 for t in $tables; do
     [ "$(sqlite3 "$SRC" "SELECT count(*) FROM $t")" -gt 0 ] || empty="$empty $t"
