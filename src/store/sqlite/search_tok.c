@@ -21,25 +21,26 @@ struct tok {
 struct pass {
     void *ctx;
     int (*token)(void *ctx, int flags, const char *p, int n, int start, int end);
+    int at; /* where the run of text being tokenized begins */
 };
 
-/* Whether the n bytes at p hold a space, a tab or U+3000. */
-static bool has_space(const char *p, int n)
+/* The length of the space at p (ASCII space, tab, or U+3000), or 0; p is
+ * NUL-terminated or has at least three bytes left (end). */
+static int space_len(const char *p, const char *end)
 {
-    for (int i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == ' ' || c == '\t' ||
-            (c == 0xE3 && i + 2 < n && (unsigned char)p[i + 1] == 0x80 &&
-             (unsigned char)p[i + 2] == 0x80))
-            return true;
-    }
-    return false;
+    if (*p == ' ' || *p == '\t')
+        return 1;
+    return end - p >= 3 && (unsigned char)p[0] == 0xE3 && (unsigned char)p[1] == 0x80 &&
+                   (unsigned char)p[2] == 0x80
+               ? 3
+               : 0;
 }
 
-static int keep(void *ctx, int flags, const char *p, int n, int start, int end)
+/* A trigram of a run: its offsets made the text's. */
+static int pass_on(void *ctx, int flags, const char *p, int n, int start, int end)
 {
     struct pass *ps = ctx;
-    return has_space(p, n) ? SQLITE_OK : ps->token(ps->ctx, flags, p, n, start, end);
+    return ps->token(ps->ctx, flags, p, n, ps->at + start, ps->at + end);
 }
 
 static int tok_create(void *api_v, const char **argv, int argc, Fts5Tokenizer **out)
@@ -69,12 +70,32 @@ static void tok_delete(Fts5Tokenizer *p)
     }
 }
 
+/* Each run of text between spaces through the trigram tokenizer: what it
+ * gives is the text's trigrams less those that hold a space, without
+ * reading (and folding) those. */
 static int tok_tokenize(Fts5Tokenizer *p, void *ctx, int flags, const char *text, int n,
                         int (*token)(void *, int, const char *, int, int, int))
 {
     struct tok *t = (struct tok *)p;
-    struct pass ps = {ctx, token};
-    return t->trigram.xTokenize(t->inner, &ps, flags, text, n, keep);
+    struct pass ps = {ctx, token, 0};
+    const char *end = text + n;
+    for (const char *q = text; q < end;) {
+        int sp = space_len(q, end);
+        if (sp) {
+            q += sp;
+            continue;
+        }
+        const char *run = q;
+        while (q < end && !space_len(q, end))
+            q++;
+        if (q - run < 3) /* fewer than three characters: no trigram */
+            continue;
+        ps.at = (int)(run - text);
+        int rc = t->trigram.xTokenize(t->inner, &ps, flags, run, (int)(q - run), pass_on);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
 }
 
 int kws_search_tokenizer(sqlite3 *db)
