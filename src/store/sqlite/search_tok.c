@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 /* kw_trigram, the FTS5 tokenizer of the search index (migration 039):
- * SQLite's trigram tokenizer (same arguments, same case folding) less the
- * trigrams that hold a space (ASCII space, tab or U+3000). A search term
- * never holds one (they separate the terms: store.h, kw_ticket_filter.q),
- * so no query asks for such a trigram, and a text of words has one in
- * three of its trigrams with a space and most of its distinct ones: what
- * FTS5 writes and merges for them was a third or more of the index's cost
- * for a create. The positions of the trigrams kept are not the text's
- * (the index keeps none: detail=column), so a word of four characters or
- * more is checked in the text (tickets.c). */
+ * SQLite's trigram tokenizer (same arguments, same case folding) run on
+ * each stretch of text between spaces (ASCII space, tab or U+3000), so
+ * that it gives the text's trigrams less those that hold a space. A
+ * search term never holds one (spaces separate the terms: store.h,
+ * kw_ticket_filter.q), so no query asks for such a trigram, and they were
+ * half of a text's trigrams in bench_search and most of the distinct ones:
+ * what FTS5 tokenized, wrote and merged for nothing. The positions FTS5
+ * gives the trigrams kept are not the text's (the index keeps none:
+ * detail=column), so a word of four characters or more is checked in the
+ * text (tickets.c). */
 #include "sqlite_int.h"
 
 #include <stdlib.h>
@@ -25,7 +26,7 @@ struct pass {
 };
 
 /* The length of the space at p (ASCII space, tab, or U+3000), or 0; p is
- * NUL-terminated or has at least three bytes left (end). */
+ * before end. */
 static int space_len(const char *p, const char *end)
 {
     if (*p == ' ' || *p == '\t')
