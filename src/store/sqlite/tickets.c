@@ -31,7 +31,9 @@
  * by ticket: title first, then how many texts match, then the newest; only
  * the page's tickets are read then (a ticket's row is a page of its own to
  * read, hundreds per search at 1,000,000 tickets).
- * ?14 is an FTS5 query (each term a quoted phrase); the short form scans
+ * ?14 is an FTS5 query (each term as its covering trigrams, word_query,
+ * or one of them, rare_query; ?26 .. ?31 the terms checked in the text
+ * then, RECHECK_TERMS); the short form scans
  * the texts with id > ?17 for ?18 .. ?23 (lower-cased; NULL: no term),
  * since trigrams cannot find fewer than three characters. The texts the
  * FTS5 index has not read yet (id past search_upto, migration 033) are
@@ -66,8 +68,8 @@
 #define SEARCH_TERMS                                                                               \
     SHORT_TERM(18, 33)                                                                             \
     SHORT_TERM(19, 34) SHORT_TERM(20, 35) SHORT_TERM(21, 36) SHORT_TERM(22, 37) SHORT_TERM(23, 38)
-/* ?26 .. ?31: the terms a search within one organisation asks FTS5 for by
- * one of their trigrams only (rare_query), checked in the text. */
+/* ?26 .. ?31: the terms FTS5 is asked for by some of their trigrams only
+ * (word_query, rare_query: checked), checked in the text. */
 #define RECHECK_TERMS                                                                              \
     SHORT_TERM(26, 33)                                                                             \
     SHORT_TERM(27, 34) SHORT_TERM(28, 35) SHORT_TERM(29, 36) SHORT_TERM(30, 37) SHORT_TERM(31, 38)
