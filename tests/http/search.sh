@@ -111,6 +111,7 @@ ev "$T_MAIL" '{"type":"comment","text":"printer replaced"}' "$ANN"
 ev "$T_ALERT" '{"type":"comment","text":"root cause: the confidential payroll job","internal":true}' "$ANN"
 ev "$T_PROJ" '{"type":"comment","text":"<b>投影</b> & \"网\""}' "$CY"
 ev "$T_VPN" '{"type":"comment","text":"code abcd, then xbcdy"}' "$CY"
+ev "$T_VPN" '{"type":"comment","text":"Ölwanne prüfen"}' "$CY"
 q() { req GET "/api/v1/tickets?$1" "" "$2"; }
 ids() { jq -c '[.tickets[].id]' "$TMP/body"; }
 q "q=%E6%89%93%E5%8D%B0%E6%9C%BA" "$ANN" # 打印机
@@ -233,10 +234,13 @@ if [ -n "${KW_TEST_DB:-}" ]; then
     finish
     exit
 fi
-sqlite3 "$TMP/kw.db" "DROP TRIGGER notify_assigned; DROP TRIGGER notify_clock; DROP TRIGGER notify_reply; DROP TRIGGER notify_watch_comment; DROP TRIGGER notify_watch_state; DROP TABLE ticket_links; DROP TABLE canned_replies; DROP TABLE notifications; DROP TABLE watchers; DROP TABLE views; DROP TABLE ledger_requests; DROP TABLE ledger; DROP TABLE contracts; DROP TABLE alerts; DROP TABLE intake_sources; DROP TABLE mail_ids; DROP TABLE mails; DROP TABLE mailboxes; DROP TABLE search; DROP TABLE search_text; DROP TABLE search_upto; DROP TABLE team_costs; DROP TABLE audit; DROP TABLE period_closes; DROP TABLE receipts; DROP TABLE watch_flags; DROP TABLE watch_settings; DROP INDEX tickets_by_requester; DROP INDEX commitments_by_effective; DROP INDEX events_time; DROP INDEX overruns_by_org_deadline; DROP INDEX events_resolved; DROP INDEX tickets_by_created; DROP TRIGGER kpi_resolved_add; DROP TABLE kpi_resolved; DROP TRIGGER kpi_states_add; DROP TABLE kpi_states; ALTER TABLE tickets DROP COLUMN requester_id; ALTER TABLE overruns DROP COLUMN loss; ALTER TABLE overruns DROP COLUMN loss_by; ALTER TABLE overruns DROP COLUMN loss_at; ALTER TABLE endpoints DROP COLUMN mailbox_id; DELETE FROM schema_migrations WHERE version >= 19;" || check "downgrade to schema 18" 1
+# the index's tokenizer (kw_trigram, schema 39) is the server's own, which
+# the sqlite3 shell lacks: the index leaves the schema without FTS5
+sqlite3 "$TMP/kw.db" "PRAGMA writable_schema = ON; DELETE FROM sqlite_schema WHERE name = 'search'; PRAGMA writable_schema = OFF;" || check "the index leaves the schema" 1
+sqlite3 "$TMP/kw.db" "DROP TRIGGER notify_assigned; DROP TRIGGER notify_clock; DROP TRIGGER notify_reply; DROP TRIGGER notify_watch_comment; DROP TRIGGER notify_watch_state; DROP TABLE ticket_links; DROP TABLE canned_replies; DROP TABLE notifications; DROP TABLE watchers; DROP TABLE views; DROP TABLE ledger_requests; DROP TABLE ledger; DROP TABLE contracts; DROP TABLE alerts; DROP TABLE intake_sources; DROP TABLE mail_ids; DROP TABLE mails; DROP TABLE mailboxes; DROP TABLE search_data; DROP TABLE search_idx; DROP TABLE search_config; DROP TABLE search_text; DROP TABLE search_upto; DROP TABLE team_costs; DROP TABLE audit; DROP TABLE period_closes; DROP TABLE receipts; DROP TABLE watch_flags; DROP TABLE watch_settings; DROP INDEX tickets_by_requester; DROP INDEX commitments_by_effective; DROP INDEX events_time; DROP INDEX overruns_by_org_deadline; DROP INDEX events_resolved; DROP INDEX tickets_by_created; DROP TRIGGER kpi_resolved_add; DROP TABLE kpi_resolved; DROP TRIGGER kpi_states_add; DROP TABLE kpi_states; ALTER TABLE tickets DROP COLUMN requester_id; ALTER TABLE overruns DROP COLUMN loss; ALTER TABLE overruns DROP COLUMN loss_by; ALTER TABLE overruns DROP COLUMN loss_at; ALTER TABLE endpoints DROP COLUMN mailbox_id; DELETE FROM schema_migrations WHERE version >= 19;" || check "downgrade to schema 18" 1
 serve_start
 req GET /healthz
-is "the upgrade to schema 38" 200 '.schema == 38'
+is "the upgrade to schema 39" 200 '.schema == 39'
 q "q=%E6%89%93%E5%8D%B0%E6%9C%BA" "$ANN"
 is "an older database's titles are found" 200 "([.tickets[].id] | sort) == ([$T1, $T_GX] | sort)"
 q "q=monday" "$ANN"
@@ -279,5 +283,19 @@ q "q=BC" "$CY"
 is "another, case-insensitive" 200 "[.tickets[].id] == [$T_VPN]"
 q "q=xbcdy&org_id=$ACME" "$ANN"
 is "staff searching within the organisation find it too" 200 "[.tickets[].id] == [$T_VPN]"
+# since schema 39 the index keeps no positions: a staff search too asks
+# for the trigrams that cover each longer word and checks it in the text
+q "q=xbcdy" "$ANN"
+is "staff: a word of five letters" 200 "[.tickets[].id] == [$T_VPN]"
+q "q=abcdy" "$ANN"
+is "staff: its trigrams apart in the text are no match" 200 '.tickets == []'
+q "q=%C3%96lwanne" "$CY"
+is "a letter other than A-Z matches as typed" 200 "[.tickets[].id] == [$T_VPN]"
+q "q=%C3%B6lwanne" "$CY"
+is "its case is not folded" 200 '.tickets == []'
+q "q=%C3%B6lw" "$ANN"
+is "not for staff nor in a word of three characters" 200 '.tickets == []'
+q "q=PR%C3%BCFEN" "$ANN"
+is "A-Z are folded beside it" 200 "[.tickets[].id] == [$T_VPN]"
 serve_stop
 finish

@@ -75,16 +75,18 @@ static const struct table {
     {"watchers", NULL, NULL},
     {"ticket_links", NULL, NULL},
     {"canned_replies", NULL, NULL},
-    /* FTS5's rowid is the order written (the newest texts have the highest) */
-    {"search", "SELECT rowid AS id, ticket, kind, text FROM search ORDER BY rowid", NULL},
+    /* the ids are the order written (the newest texts have the highest);
+     * read from search_text, the FTS5 index's content: since SQLite 039 the
+     * index's tokenizer is the server's own, which this connection lacks */
+    {"search", "SELECT id, ticket, kind, text FROM search_text ORDER BY id", NULL},
 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 
 /* SQLite's tables that are not copied: its migrations' record (PostgreSQL
  * keeps its own), the log's backfill mark (checked to be done), and the
  * search index's own tables (FTS5's shadow tables; since migration 033 the
- * texts are search_text, which "search" above reads as its external
- * content, and search_upto the index's batch mark). */
+ * texts are search_text, which "search" above reads (the index's
+ * content), and search_upto the index's batch mark). */
 static const char *const not_copied[] = {
     "schema_migrations", "log_meta",      "search_data", "search_idx",  "search_content",
     "search_docsize",    "search_config", "search_text", "search_upto",

@@ -181,6 +181,10 @@ static struct kw_store *open_store(const char *path, bool writer, struct kw_err 
     }
     sqlite3_busy_timeout(st->db, 5000);
     sqlite3_commit_hook(st->db, commit_guard, st);
+    if (kws_search_tokenizer(st->db) != SQLITE_OK) { /* before the migrations use it */
+        kws_fail(st, err, "register the search tokenizer");
+        goto fail;
+    }
     /* WAL: readers never block the writer; synchronous=FULL: a committed
      * write survives power loss, since writes are acknowledged after commit. */
     if (sqlite3_exec(st->db,

@@ -108,6 +108,10 @@ enum kw_code kws_search_flush(struct kw_store *st, struct kw_err *err);
 enum kw_code kws_search_mark(struct kw_store *st, struct kw_err *err);
 void kws_search_undo(struct kw_store *st, bool keep);
 void kws_search_forget(struct kw_store *st);
+/* Register kw_trigram, the search index's FTS5 tokenizer (search_tok.c),
+ * on db: every connection that reads or writes the index (or drops it)
+ * needs it. An SQLite result code. */
+int kws_search_tokenizer(sqlite3 *db);
 
 /* KW_STORE naming the file, what failed and SQLite's message; returns it. */
 enum kw_code kws_fail(struct kw_store *st, struct kw_err *err, const char *what);

@@ -31,7 +31,9 @@
  * by ticket: title first, then how many texts match, then the newest; only
  * the page's tickets are read then (a ticket's row is a page of its own to
  * read, hundreds per search at 1,000,000 tickets).
- * ?14 is an FTS5 query (each term a quoted phrase); the short form scans
+ * ?14 is an FTS5 query (each term as its covering trigrams, word_query,
+ * or one of them, rare_query; ?26 .. ?31 the terms checked in the text
+ * then, RECHECK_TERMS); the short form scans
  * the texts with id > ?17 for ?18 .. ?23 (lower-cased; NULL: no term),
  * since trigrams cannot find fewer than three characters. The texts the
  * FTS5 index has not read yet (id past search_upto, migration 033) are
@@ -66,8 +68,8 @@
 #define SEARCH_TERMS                                                                               \
     SHORT_TERM(18, 33)                                                                             \
     SHORT_TERM(19, 34) SHORT_TERM(20, 35) SHORT_TERM(21, 36) SHORT_TERM(22, 37) SHORT_TERM(23, 38)
-/* ?26 .. ?31: the terms a search within one organisation asks FTS5 for by
- * one of their trigrams only (rare_query), checked in the text. */
+/* ?26 .. ?31: the terms FTS5 is asked for by some of their trigrams only
+ * (word_query, rare_query: checked), checked in the text. */
 #define RECHECK_TERMS                                                                              \
     SHORT_TERM(26, 33)                                                                             \
     SHORT_TERM(27, 34) SHORT_TERM(28, 35) SHORT_TERM(29, 36) SHORT_TERM(30, 37) SHORT_TERM(31, 38)
@@ -428,15 +430,22 @@ static enum kw_code bind_filter(struct kw_store *st, sqlite3_stmt *x,
     return EACH_ROW(st, x, read_ticket, fn, ctx, f->q ? "search tickets" : "list tickets", err);
 }
 
-/* A search split into its terms (store.h): each as a quoted FTS5 phrase
- * in match, and lower-cased (ASCII) into term[] for the short scan. */
+/* The bytes of a term as FTS5 strings (word_query): at most a third of
+ * its characters plus one, each of at most three characters (in bytes at
+ * most the term's plus the last three's), each quoted, a quote inside
+ * doubled, a space after each. */
+#define WORD_QUERY_MAX (2 * (KW_SEARCH_TERM_MAX + 12) + 3 * (KW_SEARCH_TERM_MAX / 3 + 2))
+
+/* A search split into its terms (store.h): as FTS5 strings in match
+ * (word_query), and lower-cased (ASCII) into term[] for the scans and the
+ * checks in the text. */
 struct terms {
     size_t n;
     bool short_one;              /* a term of fewer than three characters */
     bool ascii[KW_SEARCH_TERMS]; /* the term has an ASCII letter (lower-case the text) */
     char term[KW_SEARCH_TERMS][KW_SEARCH_TERM_MAX + 1];
-    char match[KW_SEARCH_TERMS * (2 * KW_SEARCH_TERM_MAX + 3)];
-    char query[KW_SEARCH_TERMS * (2 * KW_SEARCH_TERM_MAX + 3) + 48]; /* in columns, scoped */
+    char match[KW_SEARCH_TERMS * WORD_QUERY_MAX + 1];
+    char query[KW_SEARCH_TERMS * WORD_QUERY_MAX + 48]; /* in columns, scoped */
 };
 
 /* An organisation's scope in the search index (migration 027): three
@@ -467,9 +476,10 @@ static size_t space_at(const char *p)
                : 0;
 }
 
+static void word_query(char *out, size_t *m, const char *w);
+
 static enum kw_code split_terms(const char *q, struct terms *t, struct kw_err *err)
 {
-    size_t m = 0;
     t->n = 0;
     t->short_one = false;
     for (const char *p = q; *p;) {
@@ -489,24 +499,21 @@ static enum kw_code split_terms(const char *q, struct terms *t, struct kw_err *e
                               KW_SEARCH_TERM_MAX);
         char *w = t->term[t->n++];
         t->ascii[t->n - 1] = false;
-        t->match[m++] = '"';
         for (size_t i = 0; i < len; i++) {
             char c = start[i];
             chars += ((unsigned char)c & 0xC0) != 0x80;
             w[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
             t->ascii[t->n - 1] |= w[i] >= 'a' && w[i] <= 'z';
-            if (c == '"') /* a quote inside an FTS5 string is doubled */
-                t->match[m++] = '"';
-            t->match[m++] = c;
         }
         w[len] = 0;
-        t->match[m++] = '"';
-        t->match[m++] = ' ';
         t->short_one |= chars < 3;
     }
     if (!t->n)
         return kw_err_set(err, KW_INVALID, "/q", "q: no word to search for");
-    t->match[m - 1] = 0;
+    size_t m = 0;
+    for (size_t i = 0; i < t->n && !t->short_one; i++)
+        word_query(t->match, &m, t->term[i]);
+    t->match[m ? m - 1 : 0] = 0;
     return KW_OK;
 }
 
@@ -544,6 +551,41 @@ static bool recheckable(const char *w)
     return true;
 }
 
+/* Append word w (three characters or more) to out (at *m) as FTS5
+ * strings, each followed by a space: the index (migration 039,
+ * detail=column) keeps no positions, so FTS5 refuses a phrase (a word of
+ * four characters or more is one of trigrams) and a word is asked for by
+ * the trigrams that cover it (at characters 0, 3, 6, ... and the last
+ * three), the word then checked in the text (checked). */
+static void word_query(char *out, size_t *m, const char *w)
+{
+    size_t off[KW_SEARCH_TERM_MAX + 1], chars = 0, len = strlen(w);
+    for (size_t b = 0; b < len; b++)
+        if (((unsigned char)w[b] & 0xC0) != 0x80)
+            off[chars++] = b;
+    off[chars] = len;
+    for (size_t k = 0; k < chars; k += 3) {
+        size_t at = k + 3 <= chars ? k : chars - 3;
+        fts_string(out, m, w + off[at], off[at + 3] - off[at]);
+        out[(*m)++] = ' ';
+        if (at + 3 == chars)
+            break;
+    }
+}
+
+/* Whether a term of three characters or more is checked in each text the
+ * index finds: a word of four characters or more (its trigrams are found
+ * in any order), and any with a letter instr cannot fold as the index does
+ * (so that every search folds the case of ASCII letters only, as the scans
+ * do: store.h). */
+static bool checked(const char *w)
+{
+    size_t chars = 0;
+    for (const char *p = w; *p; p++)
+        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    return chars > 3 || !recheckable(w);
+}
+
 /* The probes of rare_query: at most this many trigrams looked up per
  * search, each reading at most RARE_PROBE of its newest texts. */
 #define RARE_PROBES 24
@@ -574,8 +616,10 @@ static double share(int64_t back, int64_t top)
 }
 
 /* The FTS5 query of a search within one organisation (scope tok): every
- * term of four characters or more by its rarest trigram only, checked in
- * the text by instr (recheck[i]: the term, else NULL). A phrase of several
+ * term of four characters or more by its rarest trigram only (one that
+ * instr cannot check as the index finds it by its trigrams, word_query),
+ * checked in the text by instr (recheck[i]: the term when checked, else
+ * NULL). A word of several
  * trigrams, ANDed with the organisation's doclist, makes FTS5 step every
  * trigram's doclist to each of the organisation's texts, reading all of a
  * frequent trigram's ("ter": a quarter of the texts), where the rarest
@@ -599,8 +643,9 @@ static enum kw_code rare_query(struct kw_store *st, struct terms *t, const char 
                 off[chars++] = b;
         off[chars] = len;
         size_t best = 0;
-        recheck[i] = NULL;
-        if (chars >= 3 && recheckable(w) && probes + (int)(chars - 2) <= RARE_PROBES) {
+        bool probed = chars >= 3 && recheckable(w) && probes + (int)(chars - 2) <= RARE_PROBES;
+        recheck[i] = checked(w) ? w : NULL;
+        if (probed) {
             int64_t rarest = INT64_MAX;
             for (size_t k = 0; k + 3 <= chars; k++, probes++) {
                 char q[64];
@@ -619,19 +664,14 @@ static enum kw_code rare_query(struct kw_store *st, struct terms *t, const char 
             }
             if (*entries >= 0)
                 *entries += share(rarest < 0 ? -1 : top - rarest, top);
-            if (chars > 3)
-                recheck[i] = w;
+            fts_string(t->query, &m, w + off[best], off[best + 3] - off[best]);
+            t->query[m++] = ' ';
         } else {
             *entries = -1;
+            word_query(t->query, &m, w);
         }
-        if (i)
-            t->query[m++] = ' ';
-        if (recheck[i])
-            fts_string(t->query, &m, w + off[best], off[best + 3] - off[best]);
-        else
-            fts_string(t->query, &m, w, len);
     }
-    t->query[m++] = ')';
+    t->query[m - 1] = ')';
     t->query[m] = 0;
     return KW_OK;
 }
@@ -687,6 +727,8 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
             return err->code;
         }
         s = !t->short_one ? S_TICKETS_SEARCH : f->org_id ? S_TICKETS_SCAN_ORG : S_TICKETS_SCAN;
+        for (size_t i = 0; i < t->n && !t->short_one; i++) /* word_query's words */
+            recheck[i] = checked(t->term[i]) ? t->term[i] : NULL;
         if (f->org_id && !t->short_one) {
             /* within one organisation: the FTS5 query by each term's
              * rarest trigram, or all of its texts read (scan_all) */
