@@ -19,6 +19,7 @@
 
 #include "attachments.h"
 #include "internal.h"
+#include "kpi_cache.h"
 
 /* ---- log ---- */
 
@@ -700,6 +701,7 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
     h->engine = d->engine;
     pthread_mutex_init(&h->pool_mu, NULL);
     pthread_mutex_init(&h->login_mu, NULL);
+    h->kpi_cache = kw_kpi_cache_new(); /* NULL: GET /kpis reads the store */
     pthread_mutex_init(&h->intake_mu, NULL);
     pthread_mutex_init(&h->conns_mu, NULL);
     pthread_mutex_init(&h->jobs.mu, NULL);
@@ -768,6 +770,7 @@ void kw_http_stop(struct kw_http *h)
     kw_sla_release(&h->wsla);
     pthread_mutex_destroy(&h->pool_mu);
     pthread_mutex_destroy(&h->login_mu);
+    kw_kpi_cache_free(h->kpi_cache);
     pthread_mutex_destroy(&h->intake_mu);
     pthread_mutex_destroy(&h->conns_mu);
     pthread_mutex_destroy(&h->jobs.mu);

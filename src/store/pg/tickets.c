@@ -352,6 +352,11 @@ static enum kw_code note_change(struct kw_store *st, int64_t ticket, int64_t at,
     return KW_OK;
 }
 
+enum kw_code kwp_change_note(struct kw_store *st, int64_t ticket, int64_t at, struct kw_err *err)
+{
+    return note_change(st, ticket, at, err);
+}
+
 enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
                         int64_t actor, int64_t at, const char *state, int64_t *seq,
                         struct kw_err *err)

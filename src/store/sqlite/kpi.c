@@ -15,6 +15,7 @@ enum stmt {
     S_RUNS_PERIOD,
     S_RUNS_PERIOD_ANY,
     S_RUNS_TICKET,
+    S_RUNS_ALL,
     S_TF_CREATED,
     S_TF_RESOLVED,
     S_TF_REOPENED,
@@ -156,6 +157,9 @@ static const char *const sql[S_COUNT] = {
     [S_TEAM_EXISTS] = "SELECT 1 FROM teams WHERE id = ?1",
     [S_RUNS_TICKET] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ticket_id = ?1"
                       " ORDER BY ticket_id, metric, run",
+    /* a page of every run, on the primary key (app/kpi_cache.c) */
+    [S_RUNS_ALL] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ticket_id > ?1"
+                   " ORDER BY ticket_id, metric, run LIMIT ?2",
 };
 
 const struct kws_catalogue kws_kpi_sql = {sql, S_COUNT};
@@ -260,6 +264,18 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
         if (clear)
             memset(how, RUN_REPLACE, sizeof(how));
     }
+    /* a write to come: the runs in memory (app/kpi_cache.c) follow the
+     * change log (once per ticket and unit: nothing more on a create) */
+    bool writes = clear;
+    for (size_t i = 0; i < n && !writes; i++)
+        writes = i >= RUNS_COMPARED || how[i] != RUN_KEEP;
+    if (writes) {
+        int64_t at = 0;
+        for (size_t i = 0; i < n; i++)
+            at = rows[i].measured_at > at ? rows[i].measured_at : at;
+        if (kws_change_note(st, ticket, at, err) != KW_OK)
+            return err->code;
+    }
     if (clear) {
         x = prep(st, S_RUNS_DEL);
         sqlite3_bind_int64(x, 1, ticket);
@@ -310,7 +326,11 @@ enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
                            struct kw_err *err)
 {
     sqlite3_stmt *x;
-    if (f->ticket) {
+    if (f->all) {
+        x = prep(st, S_RUNS_ALL);
+        sqlite3_bind_int64(x, 1, f->after_ticket);
+        sqlite3_bind_int64(x, 2, f->limit ? (sqlite3_int64)f->limit : -1);
+    } else if (f->ticket) {
         x = prep(st, S_RUNS_TICKET);
         sqlite3_bind_int64(x, 1, f->ticket);
     } else {
