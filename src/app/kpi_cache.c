@@ -51,6 +51,7 @@ struct slice {
 
 struct kw_kpi_cache {
     pthread_rwlock_t lock;
+    _Atomic bool cancel;
     bool loaded, off;
     int64_t watermark;
     struct rec *pool;
@@ -426,6 +427,11 @@ static enum kw_code load(struct kw_kpi_cache *c, struct kw_store *st, struct kw_
     int64_t after = 0;
     size_t limit = PAGE;
     while (rc == KW_OK) {
+        if (c->cancel) {
+            kw_store_end_read(st);
+            clear(c);
+            return KW_OK;
+        }
         struct batch b = {.c = c};
         struct kw_run_filter f = {.all = true, .after_ticket = after, .limit = limit};
         size_t n0 = c->n;
@@ -542,6 +548,23 @@ enum kw_code kw_kpi_cache_runs(struct kw_kpi_cache *c, struct kw_store *st,
     }
     pthread_rwlock_unlock(&c->lock);
     return KW_OK;
+}
+
+enum kw_code kw_kpi_cache_warm(struct kw_kpi_cache *c, struct kw_store *st, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    if (!c)
+        return KW_OK;
+    pthread_rwlock_wrlock(&c->lock);
+    enum kw_code rc = c->off || c->loaded ? KW_OK : load(c, st, err);
+    pthread_rwlock_unlock(&c->lock);
+    return rc;
+}
+
+void kw_kpi_cache_cancel(struct kw_kpi_cache *c)
+{
+    if (c)
+        c->cancel = true;
 }
 
 void kw_kpi_cache_stats(struct kw_kpi_cache *c, struct kw_kpi_cache_stats *out)

@@ -42,6 +42,13 @@ enum kw_code kw_kpi_cache_runs(struct kw_kpi_cache *c, struct kw_store *st,
                                bool (*fn)(const struct kw_run_row *r, void *ctx), void *ctx,
                                struct kw_err *err);
 
+/* Load the table now unless it is loaded (a server's warm-up thread, with
+ * a handle of its own), so the first GET /kpis does not wait for it. Gives
+ * up between two pages once kw_kpi_cache_cancel was called. */
+enum kw_code kw_kpi_cache_warm(struct kw_kpi_cache *c, struct kw_store *st, struct kw_err *err);
+/* Stop a load under way (the server is stopping); any thread. */
+void kw_kpi_cache_cancel(struct kw_kpi_cache *c);
+
 /* What the table holds, for logs and benchmarks. */
 struct kw_kpi_cache_stats {
     size_t runs, tickets, shapes, strings;

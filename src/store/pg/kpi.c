@@ -45,12 +45,6 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
     kwp_int(&p, ticket);
     if (!fresh && kwp_exec(st, PGS_RUNS_DEL, &p, "store the ticket's clock runs", err) != KW_OK)
         return err->code;
-    /* the runs in memory (app/kpi_cache.c) follow the change log */
-    int64_t at = 0;
-    for (size_t i = 0; i < n; i++)
-        at = rows[i].measured_at > at ? rows[i].measured_at : at;
-    if (kwp_change_note(st, ticket, at, err) != KW_OK)
-        return err->code;
     for (size_t i = 0; i < n; i++) {
         const struct kw_run_row *r = &rows[i];
         p = (struct kwp_params){0};
@@ -86,7 +80,11 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
         if (none)
             return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
     }
-    return KW_OK;
+    /* written: the runs in memory (app/kpi_cache.c) follow the change log */
+    int64_t at = 0;
+    for (size_t i = 0; i < n; i++)
+        at = rows[i].measured_at > at ? rows[i].measured_at : at;
+    return kwp_change_note(st, ticket, at, err);
 }
 
 enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,

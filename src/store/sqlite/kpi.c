@@ -264,18 +264,6 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
         if (clear)
             memset(how, RUN_REPLACE, sizeof(how));
     }
-    /* a write to come: the runs in memory (app/kpi_cache.c) follow the
-     * change log (once per ticket and unit: nothing more on a create) */
-    bool writes = clear;
-    for (size_t i = 0; i < n && !writes; i++)
-        writes = i >= RUNS_COMPARED || how[i] != RUN_KEEP;
-    if (writes) {
-        int64_t at = 0;
-        for (size_t i = 0; i < n; i++)
-            at = rows[i].measured_at > at ? rows[i].measured_at : at;
-        if (kws_change_note(st, ticket, at, err) != KW_OK)
-            return err->code;
-    }
     if (clear) {
         x = prep(st, S_RUNS_DEL);
         sqlite3_bind_int64(x, 1, ticket);
@@ -318,7 +306,17 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
         if (rc == SQLITE_DONE && sqlite3_changes(st->db) == 0)
             return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
     }
-    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "store the ticket's clock runs");
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "store the ticket's clock runs");
+    /* written: the runs in memory (app/kpi_cache.c) follow the change log
+     * (once per ticket and unit: nothing more on a create) */
+    bool wrote = clear;
+    for (size_t i = 0; i < n && !wrote; i++)
+        wrote = i >= RUNS_COMPARED || how[i] != RUN_KEEP;
+    int64_t at = 0;
+    for (size_t i = 0; i < n; i++)
+        at = rows[i].measured_at > at ? rows[i].measured_at : at;
+    return wrote ? kws_change_note(st, ticket, at, err) : KW_OK;
 }
 
 enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
