@@ -462,6 +462,12 @@ static enum kw_code load(struct kw_kpi_cache *c, struct kw_store *st, struct kw_
         clear(c);
         return rc;
     }
+    /* the pool grew by doubling: give back what the load left unused */
+    struct rec *fit = c->n ? realloc(c->pool, c->n * sizeof(*fit)) : NULL;
+    if (fit) {
+        c->pool = fit;
+        c->cap = c->n;
+    }
     c->watermark = head;
     c->loaded = true;
     c->loads++;
