@@ -107,7 +107,7 @@ req GET "/api/v1/kpis?$WEEK&colour=red" "" "$ADMIN"
 is "a parameter the route does not take" 400 '.parameter == "colour"'
 
 # --- rebuilt from the events: the same figures ---
-"$KW" kpi rebuild --db "$TMP/kw.db" --at 2026-03-09T06:00:00Z >"$TMP/rebuild.out" 2>&1
+"$KW" kpi rebuild --db "$DB" --at 2026-03-09T06:00:00Z >"$TMP/rebuild.out" 2>&1
 check "kpi rebuild" $? "$(cat "$TMP/rebuild.out")"
 grep -q "KPI facts rebuilt: 5 tickets, 11 runs" "$TMP/rebuild.out"
 check "kpi rebuild counts tickets and runs" $? "$(cat "$TMP/rebuild.out")"
