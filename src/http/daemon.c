@@ -19,6 +19,7 @@
 
 #include "attachments.h"
 #include "internal.h"
+#include "kpi_cache.h"
 
 /* ---- log ---- */
 
@@ -84,6 +85,32 @@ static void worker_free(struct kwh_worker *wk)
     kw_store_close(wk->st);
     kw_sla_release(&wk->sla);
     free(wk);
+}
+
+/* Load the KPI runs kept in memory (app/kpi_cache.h) in the background at
+ * start, with a handle of its own, so the first GET /kpis finds them. */
+static void *kpi_warm(void *arg)
+{
+    struct kw_http *h = arg;
+    struct kw_err err = {0};
+    struct kwh_worker *wk = kwh_worker_take(h, &err);
+    if (!wk)
+        return NULL;
+    if (kw_kpi_cache_warm(h->kpi_cache, wk->st, &err) != KW_OK)
+        kwh_log_event(h, "mod=http event=kpi.cache.failed msg=\"%s\"", err.msg);
+    else {
+        struct kw_kpi_cache_stats s;
+        kw_kpi_cache_stats(h->kpi_cache, &s);
+        if (s.loads)
+            kwh_log_event(h,
+                          "mod=http event=kpi.cache.loaded runs=%zu tickets=%zu shapes=%zu "
+                          "bytes=%zu ms=%lld",
+                          s.runs, s.tickets, s.shapes, s.bytes, (long long)s.load_ms);
+        else if (s.off)
+            kwh_log_event(h, "mod=http event=kpi.cache.off");
+    }
+    kwh_worker_give(h, wk);
+    return NULL;
 }
 
 /* Keep a few handles open for the next requests; close the rest, so that a
@@ -700,6 +727,7 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
     h->engine = d->engine;
     pthread_mutex_init(&h->pool_mu, NULL);
     pthread_mutex_init(&h->login_mu, NULL);
+    h->kpi_cache = kw_kpi_cache_new(); /* NULL: GET /kpis reads the store */
     pthread_mutex_init(&h->intake_mu, NULL);
     pthread_mutex_init(&h->conns_mu, NULL);
     pthread_mutex_init(&h->jobs.mu, NULL);
@@ -713,6 +741,7 @@ struct kw_http *kw_http_start(const char *listen, const struct kw_http_deps *d, 
         return NULL;
     }
     kw_writer_listen(h->w, kwh_feed_publish, &h->feed);
+    h->kpi_warming = h->kpi_cache && pthread_create(&h->kpi_warm, NULL, kpi_warm, h) == 0;
     raise_fd_limit(h->limits.max_connections);
     h->d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
@@ -759,6 +788,10 @@ void kw_http_stop(struct kw_http *h)
     kwh_conns_stop(h);
     if (h->w)
         kw_writer_listen(h->w, NULL, NULL);
+    if (h->kpi_warming) {
+        kw_kpi_cache_cancel(h->kpi_cache);
+        pthread_join(h->kpi_warm, NULL);
+    }
     kwh_feed_destroy(&h->feed); /* joins the feeder, which gives its worker back */
     while (h->idle) {
         struct kwh_worker *wk = h->idle;
@@ -768,6 +801,7 @@ void kw_http_stop(struct kw_http *h)
     kw_sla_release(&h->wsla);
     pthread_mutex_destroy(&h->pool_mu);
     pthread_mutex_destroy(&h->login_mu);
+    kw_kpi_cache_free(h->kpi_cache);
     pthread_mutex_destroy(&h->intake_mu);
     pthread_mutex_destroy(&h->conns_mu);
     pthread_mutex_destroy(&h->jobs.mu);

@@ -203,6 +203,9 @@ struct kw_http {
     pthread_mutex_t login_mu;
     struct kwh_login_slot logins[LOGIN_SLOTS];
     struct kwh_feed feed;
+    struct kw_kpi_cache *kpi_cache; /* the KPI facts' runs in memory (app/kpi_cache.h), or NULL */
+    pthread_t kpi_warm;             /* loads it at start (daemon.c) */
+    bool kpi_warming;
     const struct kw_signer *signer; /* the log's key (app/proof.h), or NULL */
     size_t max_attachment;          /* bytes of one upload */
     int64_t max_ticket_attachments; /* bytes of a ticket's files */

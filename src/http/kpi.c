@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "watch.h"
 #include "kpi.h"
+#include "kpi_cache.h"
 #include "tz.h"
 
 #define MAX_PERIOD_DAYS 366
@@ -867,7 +868,8 @@ static enum kw_code stream_runs(struct kq *q)
     struct stream s = {.q = q};
     struct kw_run_filter f = {
         .from = q->from, .to = q->to, .now = q->now, .org_id = q->org, .any_order = true};
-    enum kw_code rc = kw_store_runs(q->x->wk->st, &f, stream_run, &s, &q->err);
+    enum kw_code rc =
+        kw_kpi_cache_runs(q->x->h->kpi_cache, q->x->wk->st, &f, stream_run, &s, &q->err);
     kw_store_end_read(q->x->wk->st);
     if (rc == KW_OK && s.later.nomem)
         rc = kw_err_set(&q->err, KW_NOMEM, "", "no memory for the clock runs");

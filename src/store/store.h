@@ -845,7 +845,10 @@ struct kw_run_row {
 };
 /* Replace ticket's runs by rows[0..n); org_id and commitment_id are taken
  * from the ticket. Call in the transaction that projects its clocks. fresh:
- * the ticket has no runs yet (just created), so none are looked for. */
+ * the ticket has no runs yet (just created), so none are looked for. A
+ * write that changes a stored run also notes the ticket in the change log
+ * (kw_store_changes_since), so a copy of the runs kept in memory
+ * (app/kpi_cache.h) sees it, however the projection came about. */
 enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
                                const struct kw_run_row *rows, size_t n, struct kw_err *err);
 /* The runs that may count in [from, to) (docs/kpi.md): stopped in it, or
@@ -858,6 +861,12 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
 struct kw_run_filter {
     int64_t from, to, now, org_id, ticket;
     bool any_order;
+    /* all: instead, every run of the tickets after after_ticket, in
+     * (ticket, metric, run) order, at most limit of them (0: no limit); a
+     * caller paging on tickets drops the last ticket of a full page */
+    bool all;
+    int64_t after_ticket;
+    size_t limit;
 };
 enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
                            bool (*fn)(const struct kw_run_row *r, void *ctx), void *ctx,

@@ -107,7 +107,7 @@ req GET "/api/v1/kpis?$WEEK&colour=red" "" "$ADMIN"
 is "a parameter the route does not take" 400 '.parameter == "colour"'
 
 # --- rebuilt from the events: the same figures ---
-"$KW" kpi rebuild --db "$TMP/kw.db" --at 2026-03-09T06:00:00Z >"$TMP/rebuild.out" 2>&1
+"$KW" kpi rebuild --db "$DB" --at 2026-03-09T06:00:00Z >"$TMP/rebuild.out" 2>&1
 check "kpi rebuild" $? "$(cat "$TMP/rebuild.out")"
 grep -q "KPI facts rebuilt: 5 tickets, 11 runs" "$TMP/rebuild.out"
 check "kpi rebuild counts tickets and runs" $? "$(cat "$TMP/rebuild.out")"
@@ -116,6 +116,34 @@ jq -S . "$TMP/body" >"$TMP/a.json"
 jq -S . "$TMP/week.json" >"$TMP/b.json"
 cmp -s "$TMP/a.json" "$TMP/b.json"
 check "the week's figures after a rebuild are the same" $? "$(diff "$TMP/a.json" "$TMP/b.json" | head -20)"
+
+# --- the runs in memory follow writes: write, GET, write, GET is a fresh server's answer ---
+NEXT='from=2026-03-09T00:00:00Z&to=2026-03-16T00:00:00Z&group_by=level,team&bucket=day'
+req GET "/api/v1/kpis?$NEXT" "" "$ADMIN"
+is "the next week before F" 200 '(.groups | length) > 0'
+cp "$TMP/body" "$TMP/next0.json"
+at 2026-03-10T08:00:00Z
+ticket "$OTHER" L1 "$FIELD"
+TF=$T
+at 2026-03-10T09:00:00Z
+req GET "/api/v1/kpis?$NEXT" "" "$ADMIN"
+is "F open and breached (30 min): a new group" 200 '[.groups[] | select(.key.team == "field" and .bucket == "2026-03-10")
+    | .metrics.response.breached_open] == [1]'
+at 2026-03-10T10:00:00Z
+reply "$TF"
+move "$TF" handling
+move "$TF" feedback
+at 2026-03-10T11:00:00Z
+req GET "/api/v1/kpis?$NEXT" "" "$ADMIN"
+is "F replied and resolved late: met_late, not open" 200 '[.groups[] | select(.key.team == "field" and .bucket == "2026-03-10")
+    | .metrics.response | [.met_late, .breached_open]] == [[1, 0]]'
+jq -S . "$TMP/body" >"$TMP/kept.json"
+serve_stop
+serve_start --fake-clock "$TMP/now"
+req GET "/api/v1/kpis?$NEXT" "" "$ADMIN"
+jq -S . "$TMP/body" >"$TMP/fresh.json"
+cmp -s "$TMP/kept.json" "$TMP/fresh.json"
+check "the figures kept current in memory are a fresh server's" $? "$(diff "$TMP/kept.json" "$TMP/fresh.json" | head -20)"
 
 serve_stop
 finish

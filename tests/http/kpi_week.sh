@@ -7,7 +7,7 @@
 at() { echo "$1" >"$TMP/now.new" && mv "$TMP/now.new" "$TMP/now"; }
 
 at 2026-02-28T09:00:00Z
-KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init --db "$TMP/kw.db" >/dev/null || exit 1
+KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init "${DB_ARGS[@]}" >/dev/null || exit 1
 serve_start --fake-clock "$TMP/now"
 req POST /api/v1/tokens '{"label":"kpi test"}' "$(login admin@localhost correct-horse)"
 ADMIN=$(jq -r .token "$TMP/body")

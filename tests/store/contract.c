@@ -3320,6 +3320,33 @@ static void test_kpi_runs(void **state)
     memset(&s, 0, sizeof(s));
     MUST(kw_store_runs(c->st, &(struct kw_run_filter){.ticket = t2}, on_run, &s, &err));
     assert_int_equal(s.n, 0);
+    /* a write of a ticket's runs is in the change log (what the runs kept
+     * in memory follow, app/kpi_cache.c), in the unit that writes them */
+    int64_t head = 0;
+    struct kw_change ch[4];
+    size_t nch = 0;
+    MUST(kw_store_changes_head(c->st, &head, &err));
+    MUST(kw_store_begin(c->st, &err));
+    MUST(kw_store_runs_put(c->st, t2, false, r, 2, &err));
+    MUST(kw_store_commit(c->st, &err));
+    MUST(kw_store_changes_since(c->st, head, ch, 4, &nch, &err));
+    assert_int_equal(nch, 1);
+    assert_int_equal(ch[0].ticket, t2);
+    /* every run, a page at a time on the ticket: t1's one, then t2's two */
+    memset(&s, 0, sizeof(s));
+    struct kw_run_filter all = {.all = true, .after_ticket = t1 - 1, .limit = 2};
+    MUST(kw_store_runs(c->st, &all, on_run, &s, &err));
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.ticket[0], t1);
+    assert_int_equal(s.ticket[1], t2);
+    assert_string_equal(s.metric[1], "resolution");
+    memset(&s, 0, sizeof(s));
+    all.after_ticket = t1;
+    MUST(kw_store_runs(c->st, &all, on_run, &s, &err));
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.ticket[0], t2);
+    assert_int_equal(s.ticket[1], t2);
+    assert_string_equal(s.metric[1], "response");
 }
 
 static void test_error_fields(void **state)

@@ -119,6 +119,9 @@ const char *const kwp_sql[PGS_COUNT] = {
                    " state = coalesce($8, state) WHERE id = $1",
     [PGS_EVENTS] = "SELECT seq, at, type, actor_id, body, hash, ticket_id FROM events"
                    " WHERE ticket_id = $1 ORDER BY seq",
+    [PGS_CHANGE_ADD] = "WITH c AS (INSERT INTO changes(ticket, at) VALUES ($1, $2) RETURNING seq)"
+                       " DELETE FROM changes WHERE (SELECT seq FROM c) % $3 = 0"
+                       " AND seq <= (SELECT seq FROM c) - $4",
     [PGS_CHANGES_SINCE] =
         "SELECT seq, ticket, at FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
     [PGS_CHANGES_FIRST] = "SELECT min(seq) FROM changes",
@@ -595,6 +598,9 @@ const char *const kwp_sql[PGS_COUNT] = {
                         " deadline < $2 AND deadline < $4)) ORDER BY ticket_id, metric, run",
     [PGS_RUNS_TICKET] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ticket_id = $1"
                         " ORDER BY ticket_id, metric, run",
+    /* a page of every run, on the primary key (app/kpi_cache.c) */
+    [PGS_RUNS_ALL] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ticket_id > $1"
+                     " ORDER BY ticket_id, metric, run LIMIT $2",
     [PGS_TF_CREATED] = "SELECT " TF_COLS ", t.created_at, 0, -1" TF_FROM
                        " WHERE t.created_at >= $1 AND t.created_at < $2"
                        " AND ($3::bigint = 0 OR t.org_id = $3) ORDER BY t.id",

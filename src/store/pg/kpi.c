@@ -99,7 +99,11 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
     PQclear(res);
     if (none)
         return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
-    return KW_OK;
+    /* written: the runs in memory (app/kpi_cache.c) follow the change log */
+    int64_t at = 0;
+    for (size_t i = 0; i < n; i++)
+        at = rows[i].measured_at > at ? rows[i].measured_at : at;
+    return kwp_change_note(st, ticket, at, err);
 }
 
 enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
@@ -108,7 +112,12 @@ enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
 {
     KW_ERR_ENSURE(err);
     struct kwp_params p = {0};
-    if (f->ticket)
+    enum pgs s = f->ticket ? PGS_RUNS_TICKET : PGS_RUNS_PERIOD;
+    if (f->all) {
+        kwp_int(&p, f->after_ticket);
+        kwp_int(&p, f->limit ? (int64_t)f->limit : INT64_MAX);
+        s = PGS_RUNS_ALL;
+    } else if (f->ticket)
         kwp_int(&p, f->ticket);
     else {
         kwp_int(&p, f->from);
@@ -116,8 +125,7 @@ enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
         kwp_int(&p, f->org_id);
         kwp_int(&p, f->now);
     }
-    PGresult *res = kwp_run(st, f->ticket ? PGS_RUNS_TICKET : PGS_RUNS_PERIOD, &p,
-                            "read clock runs", NULL, err);
+    PGresult *res = kwp_run(st, s, &p, "read clock runs", NULL, err);
     if (!res)
         return err->code;
     for (int r = 0; r < PQntuples(res); r++) {

@@ -52,6 +52,7 @@ enum pgs {
     PGS_TICKET_HEAD,
     PGS_EVENT_INSERT,
     PGS_EVENTS,
+    PGS_CHANGE_ADD,
     PGS_CHANGES_SINCE,
     PGS_CHANGES_FIRST,
     PGS_CHANGES_HEAD,
@@ -196,6 +197,7 @@ enum pgs {
     PGS_RUN_ADD,
     PGS_RUNS_PERIOD,
     PGS_RUNS_TICKET,
+    PGS_RUNS_ALL,
     PGS_TF_CREATED,
     PGS_TF_RESOLVED,
     PGS_TF_REOPENED,
@@ -353,6 +355,8 @@ int64_t kwp_changed(PGresult *res);
 
 /* KW_TOO_BIG when s is longer than KW_STORE_TEXT_MAX (field: a JSON pointer). */
 enum kw_code kwp_text_ok(const char *s, const char *field, struct kw_err *err);
+/* Note ticket in the change log, once per unit of work (tickets.c). */
+enum kw_code kwp_change_note(struct kw_store *st, int64_t ticket, int64_t at, struct kw_err *err);
 
 /* A transaction, or a savepoint in the caller's (*outer says which), and
  * its end by rc: as the SQLite backend's kws_tx_begin / kws_tx_finish. */

@@ -370,6 +370,26 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
  * newest KW_STORE_CHANGES_KEPT in the same statement (as SQLite's). */
 #define PRUNE_EVERY 1024
 
+/* Record in the change log that ticket changed without an event (an event's
+ * own statement records it: PGS_EVENT_INSERT), once per ticket and unit of
+ * work, with the next statement. Under the log's lock, as an event's change
+ * row is, so that the change numbers commit in order across nodes. */
+enum kw_code kwp_change_note(struct kw_store *st, int64_t ticket, int64_t at, struct kw_err *err)
+{
+    if (st->changed_ticket == ticket)
+        return KW_OK;
+    kwp_defer(st, PGS_LOG_LOCK);
+    struct kwp_params p = {0};
+    kwp_int(&p, ticket);
+    kwp_int(&p, at);
+    kwp_int(&p, PRUNE_EVERY);
+    kwp_int(&p, KW_STORE_CHANGES_KEPT);
+    if (kwp_exec_later(st, PGS_CHANGE_ADD, &p, "record a change", err) != KW_OK)
+        return KW_STORE;
+    st->changed_ticket = ticket;
+    return KW_OK;
+}
+
 enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
                         int64_t actor, int64_t at, const char *state, int64_t *seq,
                         struct kw_err *err)

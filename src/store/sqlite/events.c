@@ -199,6 +199,11 @@ static enum kw_code note_change(struct kw_store *st, int64_t ticket, int64_t at,
     return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "prune changes");
 }
 
+enum kw_code kws_change_note(struct kw_store *st, int64_t ticket, int64_t at, struct kw_err *err)
+{
+    return note_change(st, ticket, at, err);
+}
+
 static enum kw_code search_add(struct kw_store *st, int64_t ticket, const char *type,
                                const char *canon, struct kw_err *err);
 

@@ -15,6 +15,7 @@ enum stmt {
     S_RUNS_PERIOD,
     S_RUNS_PERIOD_ANY,
     S_RUNS_TICKET,
+    S_RUNS_ALL,
     S_TF_CREATED,
     S_TF_RESOLVED,
     S_TF_REOPENED,
@@ -156,6 +157,9 @@ static const char *const sql[S_COUNT] = {
     [S_TEAM_EXISTS] = "SELECT 1 FROM teams WHERE id = ?1",
     [S_RUNS_TICKET] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ticket_id = ?1"
                       " ORDER BY ticket_id, metric, run",
+    /* a page of every run, on the primary key (app/kpi_cache.c) */
+    [S_RUNS_ALL] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ticket_id > ?1"
+                   " ORDER BY ticket_id, metric, run LIMIT ?2",
 };
 
 const struct kws_catalogue kws_kpi_sql = {sql, S_COUNT};
@@ -302,7 +306,17 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
         if (rc == SQLITE_DONE && sqlite3_changes(st->db) == 0)
             return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
     }
-    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "store the ticket's clock runs");
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "store the ticket's clock runs");
+    /* written: the runs in memory (app/kpi_cache.c) follow the change log
+     * (once per ticket and unit: nothing more on a create) */
+    bool wrote = clear;
+    for (size_t i = 0; i < n && !wrote; i++)
+        wrote = i >= RUNS_COMPARED || how[i] != RUN_KEEP;
+    int64_t at = 0;
+    for (size_t i = 0; i < n; i++)
+        at = rows[i].measured_at > at ? rows[i].measured_at : at;
+    return wrote ? kws_change_note(st, ticket, at, err) : KW_OK;
 }
 
 enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
@@ -310,7 +324,11 @@ enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
                            struct kw_err *err)
 {
     sqlite3_stmt *x;
-    if (f->ticket) {
+    if (f->all) {
+        x = prep(st, S_RUNS_ALL);
+        sqlite3_bind_int64(x, 1, f->after_ticket);
+        sqlite3_bind_int64(x, 2, f->limit ? (sqlite3_int64)f->limit : -1);
+    } else if (f->ticket) {
         x = prep(st, S_RUNS_TICKET);
         sqlite3_bind_int64(x, 1, f->ticket);
     } else {

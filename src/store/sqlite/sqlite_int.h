@@ -115,6 +115,8 @@ int kws_search_tokenizer(sqlite3 *db);
 
 /* KW_STORE naming the file, what failed and SQLite's message; returns it. */
 enum kw_code kws_fail(struct kw_store *st, struct kw_err *err, const char *what);
+/* Note ticket in the change log, once per unit of work (events.c). */
+enum kw_code kws_change_note(struct kw_store *st, int64_t ticket, int64_t at, struct kw_err *err);
 /* After a write failed on a reference: KW_NOT_FOUND at the field of the
  * first of refs[0..n) (an id of 0 or less: none given) that names no row ("team_id: no
  * team 7"), or with fallback as the message when each one is there. */

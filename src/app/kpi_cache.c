@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: MIT
+/* The clock runs of the KPI facts in memory (kpi_cache.h): a pool of
+ * compact records, each ticket's runs side by side, an index by ticket id,
+ * and the runs' strings and dimension ids interned as shapes. A ticket's
+ * runs written again leave their old records dead in the pool; the pool is
+ * compacted when the dead outnumber the live. */
+#include "kpi_cache.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BASE 946684800        /* 2000-01-01T00:00:00Z: instants are kept from it */
+#define NONE INT32_MIN        /* no instant (KW_STORE_NO_TIME) */
+#define DEAD UINT32_MAX       /* a record's shape once its ticket's runs were replaced */
+#define NSTR 9                /* the strings of a run (enum str) */
+#define MAX_STRINGS 65535     /* ids in 16 bits, 0 for none */
+#define MAX_TICKET (1u << 26) /* ticket ids indexed directly (8 bytes each) */
+#define PAGE 65536            /* runs read at once when loading */
+#define CHANGES 1024          /* changes read at once */
+
+enum str {
+    S_METRIC,
+    S_STATUS,
+    S_CALENDAR,
+    S_LEVEL,
+    S_TIER,
+    S_ORGANISATION,
+    S_CATEGORY,
+    S_REGION,
+    S_CHANNEL
+};
+
+/* What the runs of a ticket share, mostly: kept once. */
+struct shape {
+    int64_t org_id, commitment_id, team_id, assignee_id;
+    uint16_t s[NSTR]; /* string ids, 0: NULL */
+};
+
+struct rec {
+    uint32_t ticket, shape, run;
+    int32_t started, stopped, deadline, breached, measured, steady; /* from BASE, or NONE */
+    int32_t target, working, wall, paused_wall;                     /* seconds */
+};
+_Static_assert(sizeof(struct rec) == 52, "a run's record is 52 bytes");
+
+struct slice {
+    uint32_t first, n; /* the ticket's records in the pool */
+};
+
+struct kw_kpi_cache {
+    pthread_rwlock_t lock;
+    _Atomic bool cancel;
+    bool loaded, off;
+    int64_t watermark;
+    struct rec *pool;
+    size_t n, cap, dead;
+    struct slice *idx; /* by ticket id */
+    size_t nidx;
+    size_t tickets;
+    char **str; /* str[i - 1]: string id i */
+    size_t nstr;
+    uint32_t *str_slot; /* open addressing: string ids */
+    size_t str_cap;
+    struct shape *shp;
+    size_t nshp, shp_alloc;
+    uint32_t *shp_slot; /* open addressing: shape index + 1 */
+    size_t shp_cap;
+    int64_t load_ms;
+    uint64_t loads, deltas;
+    struct kw_change ch[CHANGES]; /* read from the change log, under the write lock */
+};
+
+struct kw_kpi_cache *kw_kpi_cache_new(void)
+{
+    struct kw_kpi_cache *c = calloc(1, sizeof(*c));
+    if (c && pthread_rwlock_init(&c->lock, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void clear(struct kw_kpi_cache *c)
+{
+    for (size_t i = 0; i < c->nstr; i++)
+        free(c->str[i]);
+    free(c->str);
+    free(c->str_slot);
+    free(c->shp);
+    free(c->shp_slot);
+    free(c->pool);
+    free(c->idx);
+    c->str = NULL;
+    c->str_slot = NULL;
+    c->shp = NULL;
+    c->shp_slot = NULL;
+    c->pool = NULL;
+    c->idx = NULL;
+    c->nstr = c->str_cap = c->nshp = c->shp_alloc = c->shp_cap = 0;
+    c->n = c->cap = c->dead = c->nidx = c->tickets = 0;
+    c->loaded = false;
+}
+
+void kw_kpi_cache_free(struct kw_kpi_cache *c)
+{
+    if (!c)
+        return;
+    clear(c);
+    pthread_rwlock_destroy(&c->lock);
+    free(c);
+}
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+/* The id of string s (0 for NULL); false when out of memory or ids. */
+static bool str_id(struct kw_kpi_cache *c, const char *s, uint16_t *id)
+{
+    if (!s) {
+        *id = 0;
+        return true;
+    }
+    if (2 * (c->nstr + 1) > c->str_cap) {
+        size_t cap = c->str_cap ? 2 * c->str_cap : 256;
+        uint32_t *slot = calloc(cap, sizeof(*slot));
+        char **str = realloc(c->str, (cap / 2) * sizeof(*str));
+        if (!slot || !str) {
+            free(slot);
+            if (str)
+                c->str = str;
+            return false;
+        }
+        c->str = str;
+        for (size_t i = 0; i < c->nstr; i++) {
+            size_t j = hash_bytes(c->str[i], strlen(c->str[i])) & (cap - 1);
+            while (slot[j])
+                j = (j + 1) & (cap - 1);
+            slot[j] = (uint32_t)(i + 1);
+        }
+        free(c->str_slot);
+        c->str_slot = slot;
+        c->str_cap = cap;
+    }
+    size_t len = strlen(s), j = hash_bytes(s, len) & (c->str_cap - 1);
+    for (; c->str_slot[j]; j = (j + 1) & (c->str_cap - 1))
+        if (strcmp(c->str[c->str_slot[j] - 1], s) == 0) {
+            *id = (uint16_t)c->str_slot[j];
+            return true;
+        }
+    if (c->nstr == MAX_STRINGS || !(c->str[c->nstr] = strdup(s)))
+        return false;
+    c->str_slot[j] = (uint32_t)++c->nstr;
+    *id = (uint16_t)c->nstr;
+    return true;
+}
+
+static bool shape_same(const struct shape *a, const struct shape *b)
+{
+    return a->org_id == b->org_id && a->commitment_id == b->commitment_id &&
+           a->team_id == b->team_id && a->assignee_id == b->assignee_id &&
+           memcmp(a->s, b->s, sizeof(a->s)) == 0;
+}
+
+static uint64_t shape_hash(const struct shape *s)
+{
+    int64_t v[4] = {s->org_id, s->commitment_id, s->team_id, s->assignee_id};
+    return hash_bytes(v, sizeof(v)) ^ (hash_bytes(s->s, sizeof(s->s)) * 31);
+}
+
+static bool shape_id(struct kw_kpi_cache *c, const struct shape *s, uint32_t *id)
+{
+    if (2 * (c->nshp + 1) > c->shp_cap) {
+        size_t cap = c->shp_cap ? 2 * c->shp_cap : 1024;
+        uint32_t *slot = calloc(cap, sizeof(*slot));
+        if (!slot)
+            return false;
+        for (size_t i = 0; i < c->nshp; i++) {
+            size_t j = shape_hash(&c->shp[i]) & (cap - 1);
+            while (slot[j])
+                j = (j + 1) & (cap - 1);
+            slot[j] = (uint32_t)(i + 1);
+        }
+        free(c->shp_slot);
+        c->shp_slot = slot;
+        c->shp_cap = cap;
+    }
+    size_t j = shape_hash(s) & (c->shp_cap - 1);
+    for (; c->shp_slot[j]; j = (j + 1) & (c->shp_cap - 1))
+        if (shape_same(&c->shp[c->shp_slot[j] - 1], s)) {
+            *id = c->shp_slot[j] - 1;
+            return true;
+        }
+    if (c->nshp == c->shp_alloc) {
+        size_t n = c->shp_alloc ? 2 * c->shp_alloc : 1024;
+        struct shape *v = realloc(c->shp, n * sizeof(*v));
+        if (!v)
+            return false;
+        c->shp = v;
+        c->shp_alloc = n;
+    }
+    if (c->nshp >= DEAD - 1)
+        return false;
+    c->shp[c->nshp] = *s;
+    c->shp_slot[j] = (uint32_t)++c->nshp;
+    *id = (uint32_t)(c->nshp - 1);
+    return true;
+}
+
+static bool instant32(int64_t t, int32_t *out)
+{
+    if (t == KW_STORE_NO_TIME) {
+        *out = NONE;
+        return true;
+    }
+    int64_t v = t - BASE;
+    if (v <= INT32_MIN || v > INT32_MAX)
+        return false;
+    *out = (int32_t)v;
+    return true;
+}
+
+static bool int32_of(int64_t v, int32_t *out)
+{
+    if (v < INT32_MIN || v > INT32_MAX)
+        return false;
+    *out = (int32_t)v;
+    return true;
+}
+
+static int64_t instant64(int32_t v)
+{
+    return v == NONE ? KW_STORE_NO_TIME : (int64_t)BASE + v;
+}
+
+/* r as a record; false when it does not fit (or out of memory). */
+static bool rec_of(struct kw_kpi_cache *c, const struct kw_run_row *r, struct rec *out)
+{
+    struct shape s = {r->org_id, r->commitment_id, r->team_id, r->assignee_id, {0}};
+    const char *v[NSTR] = {r->metric,       r->status,   r->calendar, r->level,  r->tier,
+                           r->organisation, r->category, r->region,   r->channel};
+    for (int i = 0; i < NSTR; i++)
+        if (!str_id(c, v[i], &s.s[i]))
+            return false;
+    if (r->ticket_id <= 0 || r->ticket_id >= MAX_TICKET || r->run < 0 || r->run > INT32_MAX)
+        return false;
+    out->ticket = (uint32_t)r->ticket_id;
+    out->run = (uint32_t)r->run;
+    return shape_id(c, &s, &out->shape) && instant32(r->started_at, &out->started) &&
+           instant32(r->stopped_at, &out->stopped) && instant32(r->deadline, &out->deadline) &&
+           instant32(r->breached_at, &out->breached) && instant32(r->measured_at, &out->measured) &&
+           instant32(r->steady_from, &out->steady) && int32_of(r->target, &out->target) &&
+           int32_of(r->working, &out->working) && int32_of(r->wall, &out->wall) &&
+           int32_of(r->paused_wall, &out->paused_wall);
+}
+
+static void row_of(const struct kw_kpi_cache *c, const struct rec *x, struct kw_run_row *r)
+{
+    const struct shape *s = &c->shp[x->shape];
+    const char *v[NSTR];
+    for (int i = 0; i < NSTR; i++)
+        v[i] = s->s[i] ? c->str[s->s[i] - 1] : NULL;
+    *r = (struct kw_run_row){
+        .ticket_id = x->ticket,
+        .run = x->run,
+        .org_id = s->org_id,
+        .commitment_id = s->commitment_id,
+        .metric = v[S_METRIC],
+        .status = v[S_STATUS],
+        .started_at = instant64(x->started),
+        .stopped_at = instant64(x->stopped),
+        .deadline = instant64(x->deadline),
+        .breached_at = instant64(x->breached),
+        .target = x->target,
+        .working = x->working,
+        .wall = x->wall,
+        .paused_wall = x->paused_wall,
+        .measured_at = instant64(x->measured),
+        .steady_from = instant64(x->steady),
+        .team_id = s->team_id,
+        .assignee_id = s->assignee_id,
+        .calendar = v[S_CALENDAR],
+        .level = v[S_LEVEL],
+        .tier = v[S_TIER],
+        .organisation = v[S_ORGANISATION],
+        .category = v[S_CATEGORY],
+        .region = v[S_REGION],
+        .channel = v[S_CHANNEL],
+    };
+}
+
+/* Room for more records in the pool, and the index up to ticket t. */
+static bool room(struct kw_kpi_cache *c, size_t more, uint32_t t)
+{
+    if (c->n + more > c->cap) {
+        size_t cap = c->cap ? c->cap : 4096;
+        while (cap < c->n + more)
+            cap *= 2;
+        if (cap > UINT32_MAX)
+            return false;
+        struct rec *v = realloc(c->pool, cap * sizeof(*v));
+        if (!v)
+            return false;
+        c->pool = v;
+        c->cap = cap;
+    }
+    if (t >= c->nidx) {
+        size_t n = c->nidx ? c->nidx : 4096;
+        while (n <= t)
+            n *= 2;
+        struct slice *v = realloc(c->idx, n * sizeof(*v));
+        if (!v)
+            return false;
+        memset(v + c->nidx, 0, (n - c->nidx) * sizeof(*v));
+        c->idx = v;
+        c->nidx = n;
+    }
+    return true;
+}
+
+/* Drop the dead records, keeping each ticket's runs side by side. */
+static void compact(struct kw_kpi_cache *c)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->pool[i].shape == DEAD)
+            continue;
+        struct slice *s = &c->idx[c->pool[i].ticket];
+        if (s->first == i)
+            s->first = (uint32_t)w;
+        c->pool[w++] = c->pool[i];
+    }
+    c->n = w;
+    c->dead = 0;
+}
+
+/* ---- loading: the records of one ticket at a time ---- */
+
+struct batch {
+    struct kw_kpi_cache *c;
+    uint32_t ticket; /* whose records are being added */
+    size_t first;    /* where they begin in the pool */
+    bool fail;
+};
+
+/* Close the ticket's records: mark its previous ones dead, index the new. */
+static void batch_close(struct batch *b)
+{
+    struct kw_kpi_cache *c = b->c;
+    if (!b->ticket)
+        return;
+    struct slice *s = &c->idx[b->ticket];
+    if (s->n)
+        c->tickets--;
+    for (uint32_t i = 0; i < s->n; i++)
+        c->pool[s->first + i].shape = DEAD;
+    c->dead += s->n;
+    s->first = (uint32_t)b->first;
+    s->n = (uint32_t)(c->n - b->first);
+    if (s->n)
+        c->tickets++;
+    b->ticket = 0;
+}
+
+static bool batch_row(const struct kw_run_row *r, void *ctx)
+{
+    struct batch *b = ctx;
+    struct kw_kpi_cache *c = b->c;
+    struct rec x;
+    if (!rec_of(c, r, &x) || !room(c, 1, x.ticket))
+        return !(b->fail = true);
+    if (x.ticket != b->ticket) {
+        batch_close(b);
+        b->ticket = x.ticket;
+        b->first = c->n;
+    }
+    c->pool[c->n++] = x;
+    return true;
+}
+
+/* Read ticket's runs again (none: its slice is emptied). */
+static enum kw_code reload_ticket(struct kw_kpi_cache *c, struct kw_store *st, int64_t ticket,
+                                  struct kw_err *err)
+{
+    if (ticket <= 0 || ticket >= MAX_TICKET) {
+        c->off = true;
+        return KW_OK;
+    }
+    struct batch b = {.c = c, .ticket = (uint32_t)ticket, .first = c->n};
+    if (!room(c, 0, (uint32_t)ticket)) {
+        c->off = true;
+        return KW_OK;
+    }
+    struct kw_run_filter f = {.ticket = ticket};
+    enum kw_code rc = kw_store_runs(st, &f, batch_row, &b, err);
+    if (rc != KW_OK)
+        return rc;
+    if (b.fail) {
+        c->off = true;
+        return KW_OK;
+    }
+    batch_close(&b);
+    return KW_OK;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Every run, a page at a time on the primary key; the change log's head
+ * is read first, so what is written meanwhile comes again as a change. */
+static enum kw_code load(struct kw_kpi_cache *c, struct kw_store *st, struct kw_err *err)
+{
+    int64_t t0 = mono_ms(), head = 0;
+    clear(c);
+    enum kw_code rc = kw_store_changes_head(st, &head, err);
+    int64_t after = 0;
+    size_t limit = PAGE;
+    while (rc == KW_OK) {
+        if (c->cancel) {
+            kw_store_end_read(st);
+            clear(c);
+            return KW_OK;
+        }
+        struct batch b = {.c = c};
+        struct kw_run_filter f = {.all = true, .after_ticket = after, .limit = limit};
+        size_t n0 = c->n;
+        rc = kw_store_runs(st, &f, batch_row, &b, err);
+        if (rc != KW_OK)
+            break;
+        if (b.fail) {
+            c->off = true;
+            break;
+        }
+        size_t got = c->n - n0;
+        if (got < limit) { /* the last page: every ticket in it is complete */
+            batch_close(&b);
+            break;
+        }
+        /* a full page: its last ticket may go on; read it with the next */
+        c->n = b.first;
+        b.ticket = 0;
+        if (b.first == n0) { /* the whole page was one ticket's */
+            limit *= 2;
+            continue;
+        }
+        after = c->pool[c->n - 1].ticket;
+        limit = PAGE;
+    }
+    kw_store_end_read(st);
+    if (rc != KW_OK || c->off) {
+        clear(c);
+        return rc;
+    }
+    /* the pool grew by doubling: give back what the load left unused */
+    struct rec *fit = c->n ? realloc(c->pool, c->n * sizeof(*fit)) : NULL;
+    if (fit) {
+        c->pool = fit;
+        c->cap = c->n;
+    }
+    c->watermark = head;
+    c->loaded = true;
+    c->loads++;
+    c->load_ms = mono_ms() - t0;
+    return KW_OK;
+}
+
+/* Read the tickets changed since the watermark again; all of it when the
+ * changes were pruned before they were read. */
+static enum kw_code update(struct kw_kpi_cache *c, struct kw_store *st, struct kw_err *err)
+{
+    if (!c->loaded)
+        return load(c, st, err);
+    struct kw_change *ch = c->ch;
+    enum kw_code rc = KW_OK;
+    for (;;) {
+        size_t n = 0;
+        rc = kw_store_changes_since(st, c->watermark, ch, CHANGES, &n, err);
+        if (rc == KW_RANGE) {
+            kw_store_end_read(st);
+            return load(c, st, err);
+        }
+        if (rc != KW_OK || n == 0)
+            break;
+        for (size_t i = 0; i < n && rc == KW_OK && !c->off; i++)
+            if (i == 0 || ch[i].ticket != ch[i - 1].ticket)
+                rc = reload_ticket(c, st, ch[i].ticket, err);
+        if (rc != KW_OK || c->off)
+            break;
+        c->watermark = ch[n - 1].seq;
+        c->deltas++;
+    }
+    kw_store_end_read(st);
+    if (rc == KW_OK && !c->off && c->dead > 4096 && c->dead > c->n / 2)
+        compact(c);
+    if (c->off)
+        clear(c);
+    return rc;
+}
+
+static bool counts(const struct kw_kpi_cache *c, const struct rec *x, const struct kw_run_filter *f)
+{
+    if (f->org_id && c->shp[x->shape].org_id != f->org_id)
+        return false;
+    int64_t stop = instant64(x->stopped), breach = instant64(x->breached);
+    /* the store's three disjoint ranges (kw_store_runs, any_order) */
+    if (x->stopped != NONE)
+        return (stop >= f->from && stop < f->to) ||
+               (x->breached != NONE && breach >= f->from && breach < f->to && stop >= f->to);
+    if (x->breached != NONE)
+        return breach >= f->from && breach < f->to;
+    int64_t deadline = instant64(x->deadline);
+    return x->deadline != NONE && deadline >= f->from && deadline < f->to && deadline < f->now;
+}
+
+enum kw_code kw_kpi_cache_runs(struct kw_kpi_cache *c, struct kw_store *st,
+                               const struct kw_run_filter *f,
+                               bool (*fn)(const struct kw_run_row *r, void *ctx), void *ctx,
+                               struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kw_run_filter any = *f;
+    any.any_order = true;
+    if (!c || f->ticket || f->all)
+        return kw_store_runs(st, &any, fn, ctx, err);
+    pthread_rwlock_wrlock(&c->lock);
+    enum kw_code rc = c->off ? KW_OK : update(c, st, err);
+    pthread_rwlock_unlock(&c->lock);
+    if (rc != KW_OK)
+        return rc;
+    pthread_rwlock_rdlock(&c->lock);
+    if (c->off || !c->loaded) {
+        pthread_rwlock_unlock(&c->lock);
+        return kw_store_runs(st, &any, fn, ctx, err);
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        const struct rec *x = &c->pool[i];
+        if (x->shape == DEAD || !counts(c, x, f))
+            continue;
+        struct kw_run_row r;
+        row_of(c, x, &r);
+        if (!fn(&r, ctx))
+            break;
+    }
+    pthread_rwlock_unlock(&c->lock);
+    return KW_OK;
+}
+
+enum kw_code kw_kpi_cache_warm(struct kw_kpi_cache *c, struct kw_store *st, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    if (!c)
+        return KW_OK;
+    pthread_rwlock_wrlock(&c->lock);
+    enum kw_code rc = c->off || c->loaded ? KW_OK : load(c, st, err);
+    pthread_rwlock_unlock(&c->lock);
+    return rc;
+}
+
+void kw_kpi_cache_cancel(struct kw_kpi_cache *c)
+{
+    if (c)
+        c->cancel = true;
+}
+
+void kw_kpi_cache_stats(struct kw_kpi_cache *c, struct kw_kpi_cache_stats *out)
+{
+    *out = (struct kw_kpi_cache_stats){0};
+    if (!c)
+        return;
+    pthread_rwlock_rdlock(&c->lock);
+    size_t strings = 0;
+    for (size_t i = 0; i < c->nstr; i++)
+        strings += strlen(c->str[i]) + 1;
+    *out = (struct kw_kpi_cache_stats){
+        .runs = c->n - c->dead,
+        .tickets = c->tickets,
+        .shapes = c->nshp,
+        .strings = c->nstr,
+        .bytes = c->cap * sizeof(struct rec) + c->nidx * sizeof(struct slice) +
+                 c->shp_alloc * sizeof(struct shape) + c->shp_cap * sizeof(uint32_t) +
+                 c->str_cap * (sizeof(uint32_t) + sizeof(char *) / 2) + strings,
+        .watermark = c->watermark,
+        .load_ms = c->load_ms,
+        .loads = c->loads,
+        .deltas = c->deltas,
+        .off = c->off,
+    };
+    pthread_rwlock_unlock(&c->lock);
+}

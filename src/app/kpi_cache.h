@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kpi_cache.h - the KPI facts' clock runs (kpi_runs) kept in memory by a
+ * server, as compact records, for GET /kpis (docs/kpi.md, performance).
+ *
+ * The table is loaded from the store on first use and kept current from the
+ * store's change log: every write of a ticket's runs notes the ticket there
+ * (kw_store_runs_put), so before each answer the tickets changed since the
+ * table's watermark are read again. Changes pruned before they were read (a
+ * `kpi rebuild`, a long pause) reload the whole table. One record is 52
+ * bytes: instants as seconds from 2000-01-01 in 32 bits, the run's strings
+ * and dimension ids as one interned "shape" id. A run that does not fit
+ * (an instant outside 1932-2068, an id or a duration past 2^31) turns the
+ * table off: the runs are then read from the store, as without it.
+ * Thread-safe: one table per process, shared by the HTTP workers.
+ */
+#ifndef KW_KPI_CACHE_H
+#define KW_KPI_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kw_err.h"
+#include "store.h"
+
+struct kw_kpi_cache;
+
+/* An empty table (loaded on first use); NULL when out of memory. */
+struct kw_kpi_cache *kw_kpi_cache_new(void);
+/* Accepts NULL. */
+void kw_kpi_cache_free(struct kw_kpi_cache *c);
+
+/* As kw_store_runs(st, f, ...) with f->any_order (f->ticket 0): the runs
+ * that may count in [f->from, f->to) of f->org_id's tickets (0: all), as
+ * of the store's change log head read now (never older). The table is
+ * brought up to date with st first (st: the caller's reading handle; the
+ * load of a whole table reads every run, once). The row lives during fn;
+ * fn must not call this again. c NULL: the store is read. */
+enum kw_code kw_kpi_cache_runs(struct kw_kpi_cache *c, struct kw_store *st,
+                               const struct kw_run_filter *f,
+                               bool (*fn)(const struct kw_run_row *r, void *ctx), void *ctx,
+                               struct kw_err *err);
+
+/* Load the table now unless it is loaded (a server's warm-up thread, with
+ * a handle of its own), so the first GET /kpis does not wait for it. Gives
+ * up between two pages once kw_kpi_cache_cancel was called. */
+enum kw_code kw_kpi_cache_warm(struct kw_kpi_cache *c, struct kw_store *st, struct kw_err *err);
+/* Stop a load under way (the server is stopping); any thread. */
+void kw_kpi_cache_cancel(struct kw_kpi_cache *c);
+
+/* What the table holds, for logs and benchmarks. */
+struct kw_kpi_cache_stats {
+    size_t runs, tickets, shapes, strings;
+    size_t bytes;      /* allocated for records, index and interned values */
+    int64_t watermark; /* the change log's seq it is current to */
+    int64_t load_ms;   /* the last full load's wall time */
+    uint64_t loads, deltas;
+    bool off; /* a run did not fit: the store is read */
+};
+void kw_kpi_cache_stats(struct kw_kpi_cache *c, struct kw_kpi_cache_stats *out);
+
+#endif
