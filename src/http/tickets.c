@@ -164,10 +164,49 @@ static void customer_counts(struct kw_store *st, const struct kw_policy *p, int6
         json_object_set_new(j, "updated_at", kwh_instant_json(s.at));
 }
 
+/* A ticket's clock rows copied out of the store, so that they outlive the
+ * read: the create's unit reads them in its transaction (on PostgreSQL
+ * from what its projection just wrote, no round trip) and the request
+ * answers without reading them again after the commit. */
+struct clocks_copy {
+    size_t n;
+    bool read; /* the rows are the ticket's (else: read them) */
+    struct kw_clock_row r[KW_POLICY_MAX_METRICS];
+    char metric[KW_POLICY_MAX_METRICS][KW_POLICY_ID_MAX], status[KW_POLICY_MAX_METRICS][16];
+};
+
+static bool clock_keep(const struct kw_clock_row *c, void *ctx)
+{
+    struct clocks_copy *k = ctx;
+    if (k->n == KW_POLICY_MAX_METRICS || strlen(c->metric) >= sizeof(k->metric[0]) ||
+        strlen(c->status) >= sizeof(k->status[0])) {
+        k->read = false; /* more than a commitment has: read them after all */
+        return false;
+    }
+    size_t i = k->n++;
+    k->r[i] = *c;
+    k->r[i].metric = strcpy(k->metric[i], c->metric);
+    k->r[i].status = strcpy(k->status[i], c->status);
+    return true;
+}
+
+static enum kw_code clocks_copy_get(struct kw_store *st, int64_t id, struct clocks_copy *k,
+                                    struct kw_err *err)
+{
+    k->n = 0;
+    k->read = true;
+    enum kw_code rc = kw_store_ticket_clocks(st, id, clock_keep, k, err);
+    if (rc != KW_OK)
+        k->read = false;
+    return rc;
+}
+
 /* kwh_ticket_with_clocks, and *due: the ticket's due as the JSON says it
- * (a customer's from their clocks alone). */
+ * (a customer's from their clocks alone); kept: its clocks as read before
+ * (NULL or not read: read them now). */
 static json_t *with_clocks(struct kw_http *h, struct kw_store *st, bool customer,
-                           const struct kw_ticket_row *t, int64_t now, int64_t *due)
+                           const struct kw_ticket_row *t, int64_t now,
+                           const struct clocks_copy *kept, int64_t *due)
 {
     json_t *j = ticket_json(t, now);
     struct kw_err err = {0};
@@ -175,7 +214,11 @@ static json_t *with_clocks(struct kw_http *h, struct kw_store *st, bool customer
         t->commitment_id ? kwh_policy_for(h, st, t->commitment_id, &err) : NULL;
     struct clock_ctx cc = {json_array(), c ? c->p : NULL, customer, .due = KW_STORE_NO_TIME,
                            .breach = KW_STORE_NO_TIME};
-    kw_store_ticket_clocks(st, t->id, clock_add, &cc, &err);
+    if (kept && kept->read)
+        for (size_t i = 0; i < kept->n && clock_add(&kept->r[i], &cc); i++)
+            ;
+    else
+        kw_store_ticket_clocks(st, t->id, clock_add, &cc, &err);
     json_object_set_new(j, "clocks", cc.list);
     if (customer)
         customer_counts(st, c ? c->p : NULL, t->id, j);
@@ -200,7 +243,7 @@ json_t *kwh_ticket_with_clocks(struct kw_http *h, struct kw_store *st, bool cust
                                const struct kw_ticket_row *t, int64_t now)
 {
     int64_t due;
-    return with_clocks(h, st, customer, t, now, &due);
+    return with_clocks(h, st, customer, t, now, NULL, &due);
 }
 
 bool kwh_visible_ticket(struct kwh_call *x, int64_t id, struct kw_ticket_row *t,
@@ -216,10 +259,14 @@ bool kwh_visible_ticket(struct kwh_call *x, int64_t id, struct kw_ticket_row *t,
 }
 
 /* One ticket for the caller: with its clocks and the moves the caller may
- * make (allowed_moves, the application layer's rule). */
-static json_t *ticket_for(struct kwh_call *x, const struct kw_ticket_row *t)
+ * make (allowed_moves, the application layer's rule). kept: its clocks as
+ * read before (NULL: read them); created: a ticket just created, which
+ * nothing links to yet (its links are not read). */
+static json_t *ticket_for_kept(struct kwh_call *x, const struct kw_ticket_row *t,
+                               const struct clocks_copy *kept, bool created)
 {
-    json_t *j = kwh_ticket_with_clocks(x->h, x->wk->st, x->me.customer, t, x->now),
+    int64_t due;
+    json_t *j = with_clocks(x->h, x->wk->st, x->me.customer, t, x->now, kept, &due),
            *moves = json_array();
     /* t's strings ended with the clocks' read (store.h): the state as copied */
     const char *state = json_string_value(json_object_get(j, "state"));
@@ -243,9 +290,15 @@ static json_t *ticket_for(struct kwh_call *x, const struct kw_ticket_row *t)
         json_object_set_new(j, "watch_list", kwh_watch_json(x, t->org_id));
     /* a merged duplicate points at its original (always the same organisation's) */
     int64_t merged = 0;
-    json_decref(kwh_links_json(x, json_integer_value(json_object_get(j, "id")), &merged));
+    if (!created)
+        json_decref(kwh_links_json(x, json_integer_value(json_object_get(j, "id")), &merged));
     json_object_set_new(j, "merged_into", kwh_id_or_null(merged));
     return j;
+}
+
+static json_t *ticket_for(struct kwh_call *x, const struct kw_ticket_row *t)
+{
+    return ticket_for_kept(x, t, NULL, false);
 }
 
 static struct kwh_reply ticket_reply(struct kwh_call *x, unsigned status, int64_t id)
@@ -297,7 +350,8 @@ struct create_unit {
     struct kw_ticket_in in;
     int64_t id, now, fire_at;
     bool existed;
-    struct ticket_copy row; /* out */
+    struct ticket_copy row;    /* out */
+    struct clocks_copy clocks; /* out */
 };
 
 static enum kw_code create_unit(struct kw_store *st, void *ctx, struct kw_err *err)
@@ -306,6 +360,10 @@ static enum kw_code create_unit(struct kw_store *st, void *ctx, struct kw_err *e
     struct kw_unit u = unit_of(c->h, st, c->now);
     enum kw_code rc = kw_ticket_create(&u, &c->who, &c->in, &c->id, &c->existed, err);
     c->fire_at = u.fire_at;
+    /* the clocks first: right after the projection wrote them, PostgreSQL
+     * answers from what it wrote (src/store/pg/pg_int.h) */
+    if (rc == KW_OK)
+        rc = clocks_copy_get(st, c->id, &c->clocks, err);
     return rc == KW_OK ? ticket_copy_get(st, c->id, &c->row, err) : rc;
 }
 
@@ -345,7 +403,7 @@ static struct kwh_reply ticket_create(struct kwh_call *x)
     if (kwh_write_unit(x, create_unit, &c, &out)) {
         if (!c.existed)
             kw_engine_schedule(x->h->engine, c.id, c.fire_at);
-        out = kwh_ok(c.existed ? 200 : 201, ticket_for(x, &c.row.r));
+        out = kwh_ok(c.existed ? 200 : 201, ticket_for_kept(x, &c.row.r, &c.clocks, !c.existed));
         if (!c.existed)
             kwh_log_event(x->h, "mod=tickets event=ticket.created ticket=%lld org=%lld actor=%lld",
                           (long long)c.id, (long long)c.row.r.org_id, (long long)x->me.id);
@@ -443,7 +501,7 @@ static bool page_add(const struct kw_ticket_row *t, void *ctx)
         /* their clocks decide breached (a staff-only clock's breach is not
          * theirs), as in kwh_ticket_with_clocks */
         int64_t due;
-        j = with_clocks(pg->customer->h, pg->customer->wk->st, true, t, pg->now, &due);
+        j = with_clocks(pg->customer->h, pg->customer->wk->st, true, t, pg->now, NULL, &due);
         if ((pg->breached && json_is_true(json_object_get(j, "breached")) != (pg->breached == 1)) ||
             (pg->due_before != KW_STORE_NO_TIME &&
              (due == KW_STORE_NO_TIME || due >= pg->due_before))) {

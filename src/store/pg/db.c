@@ -246,7 +246,8 @@ const char *const kwp_sql[PGS_COUNT] = {
                        " projected_seq = last_seq WHERE id = $1",
     [PGS_CLOCKS_OF] =
         "SELECT metric, status, deadline, next_due, coalesce(next_pct, 0) FROM clocks"
-        " WHERE ticket_id = $1 ORDER BY coalesce(deadline, 9223372036854775807), metric",
+        " WHERE ticket_id = $1 ORDER BY coalesce(deadline, 9223372036854775807),"
+        " metric COLLATE \"C\"", /* byte order, as SQLite's and kw_store_clocks_put's kept rows */
     [PGS_CLOCK_RUNS] = "SELECT c.metric, c.status, c.deadline, c.next_due, coalesce(c.next_pct, 0),"
                        " c.ticket_id FROM clocks c JOIN tickets t ON t.id = c.ticket_id"
                        " WHERE c.metric = $1 AND c.status IN ('running', 'breached')"

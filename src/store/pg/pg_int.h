@@ -269,6 +269,16 @@ struct kw_store {
      * 0: a kw_store_fire_at of it right after needs no round trip. Any
      * other statement, sent or deferred, forgets it. */
     int64_t due_ticket, due_fire_at;
+    /* and the clock rows that call wrote, in kw_store_ticket_clocks' order,
+     * when it wrote few enough (clocks_kept; else that read goes out):
+     * while due_ticket is theirs, a read of them needs no round trip */
+    bool clocks_kept;
+    int n_clocks;
+    struct kwp_clock_kept {
+        char metric[48], status[16];
+        int64_t deadline, next_due;
+        int next_pct;
+    } clocks[16];
     bool listening; /* LISTEN kw_changes sent on this connection (nodes.c) */
     /* the writer's handle (kw_store_open_writer): its transactions take the
      * log's lock first, so that two nodes' writers never wait for each other

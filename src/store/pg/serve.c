@@ -428,6 +428,39 @@ enum kw_code kw_store_ticket_set(struct kw_store *st, int64_t id, const struct k
     return n ? KW_OK : kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)id);
 }
 
+/* The order of PGS_CLOCKS_OF: deadline (none last), then metric. */
+static int clock_order(const void *a, const void *b)
+{
+    const struct kwp_clock_kept *x = a, *y = b;
+    int64_t dx = x->deadline == KW_STORE_NO_TIME ? INT64_MAX : x->deadline,
+            dy = y->deadline == KW_STORE_NO_TIME ? INT64_MAX : y->deadline;
+    return dx < dy ? -1 : dx > dy ? 1 : strcmp(x->metric, y->metric);
+}
+
+/* Keep the rows clocks_put wrote as PGS_CLOCKS_OF would read them back
+ * (next_pct 0 where it stored none), unless they do not fit. */
+static void keep_clocks(struct kw_store *st, const struct kw_clock_row *rows, size_t n)
+{
+    const size_t cap = sizeof(st->clocks) / sizeof(st->clocks[0]);
+    st->clocks_kept = false;
+    if (n > cap)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        struct kwp_clock_kept *k = &st->clocks[i];
+        if (!rows[i].metric || !rows[i].status || strlen(rows[i].metric) >= sizeof(k->metric) ||
+            strlen(rows[i].status) >= sizeof(k->status))
+            return;
+        strcpy(k->metric, rows[i].metric);
+        strcpy(k->status, rows[i].status);
+        k->deadline = rows[i].deadline;
+        k->next_due = rows[i].next_due;
+        k->next_pct = rows[i].next_due == KW_STORE_NO_TIME ? 0 : rows[i].next_pct;
+    }
+    qsort(st->clocks, n, sizeof(st->clocks[0]), clock_order);
+    st->n_clocks = (int)n;
+    st->clocks_kept = true;
+}
+
 static enum kw_code clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
                                const struct kw_clock_row *rows, size_t n, int64_t next_due,
                                int64_t breached_at, int64_t fire_at, struct kw_err *err)
@@ -477,6 +510,7 @@ static enum kw_code clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
         return err->code;
     st->due_ticket = ticket; /* what the unit reads next (kw_store_fire_at) */
     st->due_fire_at = fire_at;
+    keep_clocks(st, rows, n);
     return KW_OK;
 }
 
@@ -513,6 +547,18 @@ enum kw_code kw_store_ticket_clocks(struct kw_store *st, int64_t ticket,
                                     struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
+    if (ticket && st->due_ticket == ticket && st->clocks_kept) { /* written by the call before */
+        struct kwp_clock_kept k[sizeof(st->clocks) / sizeof(st->clocks[0])];
+        int n = st->n_clocks;
+        memcpy(k, st->clocks, (size_t)n * sizeof(k[0])); /* fn may call the store */
+        for (int i = 0; i < n; i++) {
+            struct kw_clock_row c = {k[i].metric, k[i].status, k[i].deadline, k[i].next_due,
+                                     k[i].next_pct};
+            if (!fn(&c, ctx))
+                break;
+        }
+        return KW_OK;
+    }
     struct kwp_params p = {0};
     kwp_int(&p, ticket);
     PGresult *res = run(st, PGS_CLOCKS_OF, &p, "read the clocks", err);
