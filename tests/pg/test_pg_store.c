@@ -331,6 +331,75 @@ static void test_kept_row(void **state)
     kw_store_close(st);
 }
 
+/* The clock rows kw_store_clocks_put keeps (pg_int.h): a read of them
+ * right after is what a read from the database gives, row for row and in
+ * its order (deadline, none last, then metric in byte order). */
+struct clock_list {
+    char text[512];
+};
+
+static bool clock_line(const struct kw_clock_row *c, void *ctx)
+{
+    struct clock_list *l = ctx;
+    size_t n = strlen(l->text);
+    snprintf(l->text + n, sizeof(l->text) - n, "%s/%s/%lld/%lld/%d;", c->metric, c->status,
+             (long long)c->deadline, (long long)c->next_due, c->next_pct);
+    return true;
+}
+
+static void same_clocks(struct kw_store *st, int64_t id, const char *expected)
+{
+    struct kw_err err = {0};
+    struct clock_list kept = {{0}}, stored = {{0}};
+    assert_int_equal(kw_store_ticket_clocks(st, id, clock_line, &kept, &err), KW_OK);
+    assert_int_equal(kw_store_orgs(st, 0, 0, 1, no_org, NULL, &err), KW_OK); /* forgets them */
+    assert_int_equal(kw_store_ticket_clocks(st, id, clock_line, &stored, &err), KW_OK);
+    assert_string_equal(kept.text, stored.text);
+    assert_string_equal(stored.text, expected);
+}
+
+static void test_kept_clocks(void **state)
+{
+    (void)state;
+    const char *conninfo = getenv("KW_PG_CONNINFO");
+    if (!conninfo || !*conninfo)
+        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    struct kw_err err = {0};
+    const int64_t t0 = 1790000000, none = KW_STORE_NO_TIME;
+    struct kw_store *st = kw_store_open_writer(conninfo, &err);
+    if (!st)
+        fail_msg("open %s: %s", conninfo, err.msg);
+    int64_t org = 0, id = 0, fire = 0;
+    bool existed;
+    assert_int_equal(
+        kw_store_org_insert(st, &(struct kw_org){.name = "Kept clocks"}, t0, &org, &err), KW_OK);
+    assert_int_equal(kw_store_begin(st, &err), KW_OK);
+    struct kw_ticket_new t = {.org_id = org, .title = "clocks", .level = "L2", .at = t0};
+    assert_int_equal(kw_store_ticket_create(st, &t, &id, &existed, &err), KW_OK);
+    const struct kw_clock_row first[] = {
+        {"resolution", "pending", none, none, 75}, /* no next_due: no pct stored */
+        {"response_b", "running", t0 + 60, t0 + 45, 75},
+        {"Response", "running", t0 + 60, t0 + 60, 100},
+        {"response_a", "pending", none, none, 0},
+    };
+    assert_int_equal(kw_store_clocks_put(st, id, true, first, 4, t0 + 60, none, t0 + 46, &err),
+                     KW_OK);
+    assert_int_equal(kw_store_fire_at(st, id, &fire, &err), KW_OK);
+    assert_int_equal(fire, t0 + 46);
+    same_clocks(st, id,
+                "Response/running/1790000060/1790000060/100;"
+                "response_b/running/1790000060/1790000045/75;"
+                "resolution/pending/-9223372036854775808/-9223372036854775808/0;"
+                "response_a/pending/-9223372036854775808/-9223372036854775808/0;");
+    const struct kw_clock_row second[] = {{"response_a", "met", t0 + 30, none, 0}};
+    assert_int_equal(kw_store_clocks_put(st, id, false, second, 1, none, none, none, &err), KW_OK);
+    same_clocks(st, id, "response_a/met/1790000030/-9223372036854775808/0;");
+    assert_int_equal(kw_store_clocks_put(st, id, false, NULL, 0, none, none, none, &err), KW_OK);
+    same_clocks(st, id, "");
+    assert_int_equal(kw_store_commit(st, &err), KW_OK);
+    kw_store_close(st);
+}
+
 /* Several nodes (store.h): a listener hears a ticket committed on another
  * handle, with its change's seq, only after the commit (never a rolled back
  * one); a singleton has one holder, taken over when the holder closes. */
@@ -468,7 +537,7 @@ int main(void)
         cmocka_unit_test(test_password_not_told),  cmocka_unit_test(test_backup_points_to_pg_dump),
         cmocka_unit_test(test_claims_skip_locked), cmocka_unit_test(test_log_and_rows_no_deadlock),
         cmocka_unit_test(test_audit_trail),        cmocka_unit_test(test_nodes),
-        cmocka_unit_test(test_kept_row),
+        cmocka_unit_test(test_kept_row),           cmocka_unit_test(test_kept_clocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
