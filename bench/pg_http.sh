@@ -54,10 +54,10 @@ two() {
         -d '{"email":"admin@localhost","password":"bench-password"}' | jq -r .token)
     org=$(curl -s -X POST "$b/api/v1/orgs" -H "Authorization: Bearer $token" \
         -H "Content-Type: application/json" -d '{"name":"Bench 2"}' | jq -r .id)
+    node1=$pid1 # both stopped at exit, the first one too when the second fails to start
+    trap 'kill "$node1" 2>/dev/null || true; bench_cleanup' EXIT
     bench_serve "$kw" "$KW_PG_CONNINFO" "$tmp/log2" --log-key "$tmp/pg.log-key"
     local pid2=$pid port2=$port half=$((clients / 2)) mode
-    node1=$pid1 # both stopped at exit
-    trap 'kill "$node1" 2>/dev/null || true; bench_cleanup' EXIT
     for mode in create read; do
         local args=(--org "$org")
         [ "$mode" = read ] && args=(--read-ids "1-1000") # the one node made more
