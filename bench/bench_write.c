@@ -11,6 +11,7 @@
  * tables replaced by views that ignore inserts, so every leaf lands at index
  * 0; the leaf's hash and two ignored inserts remain, so the difference
  * slightly understates what the log costs); compare a run with and without.
+ * BENCH_KEEP=1 keeps the database (its path is printed) to look at after.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -170,6 +171,10 @@ int main(void)
     kw_sla_release(&s.sla);
     kw_clocks_free(s.clocks);
     free(th);
+    if (getenv("BENCH_KEEP") && strcmp(getenv("BENCH_KEEP"), "1") == 0) {
+        printf("write: kept %s\n", path);
+        return 0;
+    }
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     return system(cmd) == 0 ? 0 : 1;
 }

@@ -52,6 +52,15 @@ extern const struct kws_catalogue kws_db_sql, kws_tickets_sql, kws_events_sql, k
 struct kw_store {
     sqlite3 *db;
     sqlite3_stmt **stmt[KWS_PARTS]; /* each catalogue, prepared at open */
+    /* the catalogues' statements taken (kws_prep) since the last
+     * kw_store_end_read, each once (listed[part][s] says it is in used):
+     * only these can be on a row, so only these are looked at there */
+    bool *listed[KWS_PARTS];
+    struct kws_used {
+        sqlite3_stmt *x;
+        bool *listed;
+    } * used; /* room for every statement of every catalogue */
+    size_t n_used;
     char path[256];
     int64_t changed_ticket; /* noted in the change log by the open unit of work, or 0 */
     /* a caller's transaction is open (kw_store_begin), and its own COMMIT
@@ -132,6 +141,10 @@ enum kw_code kws_missing(struct kw_store *st, const struct kws_ref *refs, size_t
 static inline sqlite3_stmt *kws_prep(struct kw_store *st, enum kws_part part, int s)
 {
     sqlite3_stmt *x = st->stmt[part][s];
+    if (!st->listed[part][s]) {
+        st->listed[part][s] = true;
+        st->used[st->n_used++] = (struct kws_used){x, &st->listed[part][s]};
+    }
     sqlite3_reset(x);
     sqlite3_clear_bindings(x);
     return x;
@@ -152,10 +165,12 @@ enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, c
                         int64_t actor, int64_t at, const char *state, int64_t *seq,
                         struct kw_err *err);
 /* The same with a body already in canonical form (kw_canon: the create
- * path writes it without a JSON tree). */
+ * path writes it without a JSON tree). texts: a created event's title and
+ * description (either may be NULL) for the search index, as they are in
+ * canon, so it is not parsed again; NULL to read them from canon. */
 enum kw_code kws_append_canonical(struct kw_store *st, int64_t ticket, const char *type,
-                                  const char *canon, int64_t actor, int64_t at, const char *state,
-                                  int64_t *seq, struct kw_err *err);
+                                  const char *canon, const char *const texts[2], int64_t actor,
+                                  int64_t at, const char *state, int64_t *seq, struct kw_err *err);
 
 /* Append a leaf to the Merkle log inside an open transaction (log.c):
  * kind "event" (ticket, seq and the event's chain hash as data), "ledger"

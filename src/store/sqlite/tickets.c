@@ -336,7 +336,10 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     kw_canon_str(&c, "title", t->title);
     char *text = kw_canon_end(&c);
     if (text) {
-        rc = kws_append_canonical(st, *id, "created", text, t->created_by, t->at, NULL, NULL, err);
+        /* the search index takes the title and description as they are */
+        const char *const texts[2] = {t->title, t->description};
+        rc = kws_append_canonical(st, *id, "created", text, texts, t->created_by, t->at, NULL, NULL,
+                                  err);
         free(text);
         return kws_tx_finish(st, outer, rc, err);
     }
