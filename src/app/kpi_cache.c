@@ -568,7 +568,8 @@ static enum kw_code load_ticks(struct kw_kpi_cache *c, struct kw_store *st, stru
 /* Drop the dead states, each ticket's still side by side. */
 static void compact_ticks(struct kw_kpi_cache *c)
 {
-    struct tstate *v = malloc((c->nsp - c->spdead + 1) * sizeof(*v));
+    size_t cap = c->nsp - c->spdead + 1;
+    struct tstate *v = malloc(cap * sizeof(*v));
     if (!v)
         return;
     size_t w = 0;
@@ -583,7 +584,7 @@ static void compact_ticks(struct kw_kpi_cache *c)
     free(c->sp);
     c->sp = v;
     c->nsp = w;
-    c->spcap = c->nsp - c->spdead + 1;
+    c->spcap = cap;
     c->spdead = 0;
 }
 
