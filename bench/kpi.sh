@@ -22,6 +22,10 @@ n=${KPI_TICKETS:-20000}
 if [ -n "${KPI_DB:-}" ]; then
     # a desk bench_kpi built and closed before (KPI_DB=PATH): copied, not built again
     cp "$KPI_DB" "$tmp/kw.db"
+    # a desk initialised before has its keys beside it: they go with it
+    for k in log-key mail-key; do
+        [ ! -e "$KPI_DB.$k" ] || cp "$KPI_DB.$k" "$tmp/kw.db.$k"
+    done
     n=$(sqlite3 "$tmp/kw.db" 'SELECT count(*) FROM tickets')
     # its timers have long been due: on 1,000,000 tickets the engine would
     # fire a year of them for ~35 min, during the timing and changing the

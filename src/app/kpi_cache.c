@@ -49,6 +49,22 @@ struct slice {
     uint32_t first, n; /* the ticket's records in the pool */
 };
 
+/* A ticket's facts (kw_store_ticket_states): its attributes as a shape
+ * (metric, status, calendar none), instants from BASE, its states in the
+ * state pool (first, n), in seq order. shape DEAD: no such ticket. */
+struct tick {
+    uint32_t shape, first;
+    int32_t created, updated;
+    uint16_t n;
+    bool open;
+};
+
+/* The state after one of its state or reopened events. */
+struct tstate {
+    int32_t at;
+    int32_t open;
+};
+
 struct kw_kpi_cache {
     pthread_rwlock_t lock;
     _Atomic bool cancel;
@@ -67,6 +83,10 @@ struct kw_kpi_cache {
     size_t nshp, shp_alloc;
     uint32_t *shp_slot; /* open addressing: shape index + 1 */
     size_t shp_cap;
+    struct tick *tk; /* by ticket id */
+    size_t ntk, ntickets;
+    struct tstate *sp; /* the tickets' states */
+    size_t nsp, spcap, spdead;
     int64_t load_ms;
     uint64_t loads, deltas;
     struct kw_change ch[CHANGES]; /* read from the change log, under the write lock */
@@ -92,6 +112,11 @@ static void clear(struct kw_kpi_cache *c)
     free(c->shp_slot);
     free(c->pool);
     free(c->idx);
+    free(c->tk);
+    free(c->sp);
+    c->tk = NULL;
+    c->sp = NULL;
+    c->ntk = c->ntickets = c->nsp = c->spcap = c->spdead = 0;
     c->str = NULL;
     c->str_slot = NULL;
     c->shp = NULL;
@@ -410,6 +435,194 @@ static enum kw_code reload_ticket(struct kw_kpi_cache *c, struct kw_store *st, i
     return KW_OK;
 }
 
+/* ---- the tickets' facts: one record a ticket, its states beside ---- */
+
+static const char *str_of(const struct kw_kpi_cache *c, uint16_t id)
+{
+    return id ? c->str[id - 1] : NULL;
+}
+
+/* Room for ticket t in the index and for more states in their pool. */
+static bool tick_room(struct kw_kpi_cache *c, uint32_t t, size_t states)
+{
+    if (t >= c->ntk) {
+        size_t n = c->ntk ? c->ntk : 4096;
+        while (n <= t)
+            n *= 2;
+        struct tick *v = realloc(c->tk, n * sizeof(*v));
+        if (!v)
+            return false;
+        for (size_t i = c->ntk; i < n; i++)
+            v[i] = (struct tick){.shape = DEAD};
+        c->tk = v;
+        c->ntk = n;
+    }
+    if (c->nsp + states > c->spcap) {
+        size_t cap = c->spcap ? c->spcap : 4096;
+        while (cap < c->nsp + states)
+            cap *= 2;
+        if (cap > UINT32_MAX)
+            return false;
+        struct tstate *v = realloc(c->sp, cap * sizeof(*v));
+        if (!v)
+            return false;
+        c->sp = v;
+        c->spcap = cap;
+    }
+    return true;
+}
+
+/* Forget ticket t's facts (its states left dead in their pool). */
+static void tick_drop(struct kw_kpi_cache *c, uint32_t t)
+{
+    if (t < c->ntk && c->tk[t].shape != DEAD) {
+        c->spdead += c->tk[t].n;
+        c->tk[t].shape = DEAD;
+        c->ntickets--;
+    }
+}
+
+struct tbatch {
+    struct kw_kpi_cache *c;
+    int64_t only; /* reading one ticket again: the rows of others are passed over */
+    int64_t last; /* the ticket of the last row */
+    size_t count; /* tickets read */
+    bool fail;
+};
+
+static bool tick_row(const struct kw_ticket_state_row *r, void *ctx)
+{
+    struct tbatch *b = ctx;
+    struct kw_kpi_cache *c = b->c;
+    int64_t id = r->t.ticket_id;
+    if (b->only && id != b->only)
+        return true;
+    if (id <= 0 || id >= MAX_TICKET || !tick_room(c, (uint32_t)id, 1))
+        return !(b->fail = true);
+    struct tick *k = &c->tk[id];
+    if (id != b->last) { /* the ticket's first row */
+        tick_drop(c, (uint32_t)id);
+        struct shape s = {r->t.org_id, r->t.commitment_id, r->t.team_id, r->t.assignee_id, {0}};
+        const char *v[NSTR] = {NULL,          NULL,        NULL,
+                               r->t.level,    r->t.tier,   r->t.organisation,
+                               r->t.category, r->t.region, r->t.channel};
+        struct tick n = {.first = (uint32_t)c->nsp, .open = r->open};
+        for (int i = 0; i < NSTR; i++)
+            if (!str_id(c, v[i], &s.s[i]))
+                return !(b->fail = true);
+        if (!shape_id(c, &s, &n.shape) || !instant32(r->t.at, &n.created) ||
+            !instant32(r->updated_at, &n.updated) || n.created == NONE || n.updated == NONE)
+            return !(b->fail = true);
+        *k = n;
+        c->ntickets++;
+        b->last = id;
+        b->count++;
+    }
+    if (r->state_at != KW_STORE_NO_TIME) {
+        int32_t at;
+        if (!instant32(r->state_at, &at) || k->n == UINT16_MAX || k->first + k->n != c->nsp)
+            return !(b->fail = true);
+        c->sp[c->nsp++] = (struct tstate){at, r->state_open};
+        k->n++;
+    }
+    return true;
+}
+
+/* Read ticket's facts again (none: it is forgotten). */
+static enum kw_code reload_tick(struct kw_kpi_cache *c, struct kw_store *st, int64_t ticket,
+                                struct kw_err *err)
+{
+    if (ticket <= 0 || ticket >= MAX_TICKET || !tick_room(c, (uint32_t)ticket, 0)) {
+        c->off = true;
+        return KW_OK;
+    }
+    tick_drop(c, (uint32_t)ticket);
+    struct tbatch b = {.c = c, .only = ticket};
+    enum kw_code rc = kw_store_ticket_states(st, ticket - 1, 1, tick_row, &b, err);
+    if (rc == KW_OK && b.fail)
+        c->off = true;
+    return rc;
+}
+
+/* Every ticket's facts, a page of tickets at a time. */
+static enum kw_code load_ticks(struct kw_kpi_cache *c, struct kw_store *st, struct kw_err *err)
+{
+    int64_t after = 0;
+    for (;;) {
+        if (c->cancel)
+            return KW_OK;
+        struct tbatch b = {.c = c};
+        enum kw_code rc = kw_store_ticket_states(st, after, PAGE, tick_row, &b, err);
+        if (rc != KW_OK)
+            return rc;
+        if (b.fail) {
+            c->off = true;
+            return KW_OK;
+        }
+        if (b.count < PAGE)
+            return KW_OK;
+        after = b.last;
+    }
+}
+
+/* Drop the dead states, each ticket's still side by side. */
+static void compact_ticks(struct kw_kpi_cache *c)
+{
+    size_t cap = c->nsp - c->spdead + 1;
+    struct tstate *v = malloc(cap * sizeof(*v));
+    if (!v)
+        return;
+    size_t w = 0;
+    for (size_t t = 0; t < c->ntk; t++) {
+        struct tick *k = &c->tk[t];
+        if (k->shape == DEAD)
+            continue;
+        memcpy(v + w, c->sp + k->first, k->n * sizeof(*v));
+        k->first = (uint32_t)w;
+        w += k->n;
+    }
+    free(c->sp);
+    c->sp = v;
+    c->nsp = w;
+    c->spcap = cap;
+    c->spdead = 0;
+}
+
+static void fact_of(const struct kw_kpi_cache *c, int64_t id, const struct tick *k,
+                    struct kw_ticket_fact_row *r)
+{
+    const struct shape *s = &c->shp[k->shape];
+    *r = (struct kw_ticket_fact_row){
+        .ticket_id = id,
+        .org_id = s->org_id,
+        .commitment_id = s->commitment_id,
+        .team_id = s->team_id,
+        .assignee_id = s->assignee_id,
+        .at = instant64(k->created),
+        .nps = -1,
+        .level = str_of(c, s->s[S_LEVEL]),
+        .tier = str_of(c, s->s[S_TIER]),
+        .organisation = str_of(c, s->s[S_ORGANISATION]),
+        .category = str_of(c, s->s[S_CATEGORY]),
+        .region = str_of(c, s->s[S_REGION]),
+        .channel = str_of(c, s->s[S_CHANNEL]),
+    };
+}
+
+/* Open at e by its states: the one after its last event (by seq) before
+ * e, registered when none (kw_store_ticket_backlog's test). */
+static bool open_at(const struct kw_kpi_cache *c, const struct tick *k, int64_t e)
+{
+    int64_t created = instant64(k->created), updated = instant64(k->updated);
+    if (created >= e || (!k->open && updated < e))
+        return false;
+    const struct tstate *s = c->sp + k->first;
+    for (uint32_t i = k->n; i-- > 0;)
+        if (instant64(s[i].at) < e)
+            return s[i].open != 0;
+    return true;
+}
+
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -458,7 +671,11 @@ static enum kw_code load(struct kw_kpi_cache *c, struct kw_store *st, struct kw_
         limit = PAGE;
     }
     kw_store_end_read(st);
-    if (rc != KW_OK || c->off) {
+    if (rc == KW_OK && !c->off && !c->cancel) {
+        rc = load_ticks(c, st, err);
+        kw_store_end_read(st);
+    }
+    if (rc != KW_OK || c->off || c->cancel) {
         clear(c);
         return rc;
     }
@@ -493,8 +710,11 @@ static enum kw_code update(struct kw_kpi_cache *c, struct kw_store *st, struct k
         if (rc != KW_OK || n == 0)
             break;
         for (size_t i = 0; i < n && rc == KW_OK && !c->off; i++)
-            if (i == 0 || ch[i].ticket != ch[i - 1].ticket)
+            if (i == 0 || ch[i].ticket != ch[i - 1].ticket) {
                 rc = reload_ticket(c, st, ch[i].ticket, err);
+                if (rc == KW_OK && !c->off)
+                    rc = reload_tick(c, st, ch[i].ticket, err);
+            }
         if (rc != KW_OK || c->off)
             break;
         c->watermark = ch[n - 1].seq;
@@ -503,6 +723,8 @@ static enum kw_code update(struct kw_kpi_cache *c, struct kw_store *st, struct k
     kw_store_end_read(st);
     if (rc == KW_OK && !c->off && c->dead > 4096 && c->dead > c->n / 2)
         compact(c);
+    if (rc == KW_OK && !c->off && c->spdead > 4096 && c->spdead > c->nsp / 2)
+        compact_ticks(c);
     if (c->off)
         clear(c);
     return rc;
@@ -556,6 +778,84 @@ enum kw_code kw_kpi_cache_runs(struct kw_kpi_cache *c, struct kw_store *st,
     return KW_OK;
 }
 
+/* Bring c up to date for an answer: false when the store must be read
+ * (c off, or not loaded); then the read lock is not held. */
+static bool current(struct kw_kpi_cache *c, struct kw_store *st, enum kw_code *rc,
+                    struct kw_err *err)
+{
+    pthread_rwlock_wrlock(&c->lock);
+    *rc = c->off ? KW_OK : update(c, st, err);
+    pthread_rwlock_unlock(&c->lock);
+    if (*rc != KW_OK)
+        return false;
+    pthread_rwlock_rdlock(&c->lock);
+    if (c->off || !c->loaded) {
+        pthread_rwlock_unlock(&c->lock);
+        return false;
+    }
+    return true;
+}
+
+enum kw_code kw_kpi_cache_created(struct kw_kpi_cache *c, struct kw_store *st, int64_t from,
+                                  int64_t to, int64_t org_id,
+                                  bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
+                                  void *ctx, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    enum kw_code rc = KW_OK;
+    if (!c || !current(c, st, &rc, err))
+        return rc != KW_OK
+                   ? rc
+                   : kw_store_ticket_facts(st, KW_TF_CREATED, from, to, org_id, fn, ctx, err);
+    for (size_t t = 0; t < c->ntk; t++) {
+        const struct tick *k = &c->tk[t];
+        if (k->shape == DEAD || (org_id && c->shp[k->shape].org_id != org_id))
+            continue;
+        int64_t created = instant64(k->created);
+        if (created < from || created >= to)
+            continue;
+        struct kw_ticket_fact_row r;
+        fact_of(c, (int64_t)t, k, &r);
+        if (!fn(&r, ctx))
+            break;
+    }
+    pthread_rwlock_unlock(&c->lock);
+    return KW_OK;
+}
+
+enum kw_code kw_kpi_cache_backlog(struct kw_kpi_cache *c, struct kw_store *st, const int64_t *ends,
+                                  size_t n, int64_t org_id,
+                                  bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
+                                  void *ctx, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    enum kw_code rc = KW_OK;
+    if (n == 0)
+        return KW_OK;
+    if (!c || n > KW_BACKLOG_ENDS_MAX || !current(c, st, &rc, err))
+        return rc != KW_OK ? rc : kw_store_ticket_backlog(st, ends, n, org_id, fn, ctx, err);
+    int64_t hi = ends[0];
+    for (size_t i = 1; i < n; i++)
+        hi = ends[i] > hi ? ends[i] : hi;
+    bool go = true;
+    for (size_t t = 0; t < c->ntk && go; t++) {
+        const struct tick *k = &c->tk[t];
+        if (k->shape == DEAD || (org_id && c->shp[k->shape].org_id != org_id) ||
+            instant64(k->created) >= hi)
+            continue;
+        for (size_t i = 0; i < n && go; i++) {
+            if (!open_at(c, k, ends[i]))
+                continue;
+            struct kw_ticket_fact_row r;
+            fact_of(c, (int64_t)t, k, &r);
+            r.as_of = ends[i];
+            go = fn(&r, ctx);
+        }
+    }
+    pthread_rwlock_unlock(&c->lock);
+    return KW_OK;
+}
+
 enum kw_code kw_kpi_cache_warm(struct kw_kpi_cache *c, struct kw_store *st, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
@@ -584,12 +884,15 @@ void kw_kpi_cache_stats(struct kw_kpi_cache *c, struct kw_kpi_cache_stats *out)
         strings += strlen(c->str[i]) + 1;
     *out = (struct kw_kpi_cache_stats){
         .runs = c->n - c->dead,
+        .facts = c->ntickets,
+        .states = c->nsp - c->spdead,
         .tickets = c->tickets,
         .shapes = c->nshp,
         .strings = c->nstr,
         .bytes = c->cap * sizeof(struct rec) + c->nidx * sizeof(struct slice) +
                  c->shp_alloc * sizeof(struct shape) + c->shp_cap * sizeof(uint32_t) +
-                 c->str_cap * (sizeof(uint32_t) + sizeof(char *) / 2) + strings,
+                 c->str_cap * (sizeof(uint32_t) + sizeof(char *) / 2) + strings +
+                 c->ntk * sizeof(struct tick) + c->spcap * sizeof(struct tstate),
         .watermark = c->watermark,
         .load_ms = c->load_ms,
         .loads = c->loads,

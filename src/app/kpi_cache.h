@@ -42,6 +42,19 @@ enum kw_code kw_kpi_cache_runs(struct kw_kpi_cache *c, struct kw_store *st,
                                bool (*fn)(const struct kw_run_row *r, void *ctx), void *ctx,
                                struct kw_err *err);
 
+/* As kw_store_ticket_facts(st, KW_TF_CREATED, ...) and
+ * kw_store_ticket_backlog: the tickets created in [from, to), and those
+ * open at each of ends[0..n), from the tickets' facts kept beside the runs
+ * (the same rows in the same order), current as kw_kpi_cache_runs is. */
+enum kw_code kw_kpi_cache_created(struct kw_kpi_cache *c, struct kw_store *st, int64_t from,
+                                  int64_t to, int64_t org_id,
+                                  bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
+                                  void *ctx, struct kw_err *err);
+enum kw_code kw_kpi_cache_backlog(struct kw_kpi_cache *c, struct kw_store *st, const int64_t *ends,
+                                  size_t n, int64_t org_id,
+                                  bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
+                                  void *ctx, struct kw_err *err);
+
 /* Load the table now unless it is loaded (a server's warm-up thread, with
  * a handle of its own), so the first GET /kpis does not wait for it. Gives
  * up between two pages once kw_kpi_cache_cancel was called. */
@@ -52,9 +65,10 @@ void kw_kpi_cache_cancel(struct kw_kpi_cache *c);
 /* What the table holds, for logs and benchmarks. */
 struct kw_kpi_cache_stats {
     size_t runs, tickets, shapes, strings;
-    size_t bytes;      /* allocated for records, index and interned values */
-    int64_t watermark; /* the change log's seq it is current to */
-    int64_t load_ms;   /* the last full load's wall time */
+    size_t facts, states; /* tickets whose facts are kept, their states */
+    size_t bytes;         /* allocated for records, index and interned values */
+    int64_t watermark;    /* the change log's seq it is current to */
+    int64_t load_ms;      /* the last full load's wall time */
     uint64_t loads, deltas;
     bool off; /* a run did not fit: the store is read */
 };

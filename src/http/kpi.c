@@ -1063,8 +1063,12 @@ static enum kw_code read_tickets(struct kq *q)
     q->costs_read = true;
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         struct fact_ctx c = {q, kinds[i]};
-        if (kw_store_ticket_facts(st, kinds[i], q->from, q->to, q->org, fact_row, &c, &q->err) !=
-            KW_OK)
+        enum kw_code rc = kinds[i] == KW_TF_CREATED
+                              ? kw_kpi_cache_created(q->x->h->kpi_cache, st, q->from, q->to, q->org,
+                                                     fact_row, &c, &q->err)
+                              : kw_store_ticket_facts(st, kinds[i], q->from, q->to, q->org,
+                                                      fact_row, &c, &q->err);
+        if (rc != KW_OK)
             return q->err.code;
         if (q->failed)
             return q->err.code;
@@ -1076,7 +1080,9 @@ static enum kw_code read_tickets(struct kq *q)
     for (size_t b = 0; b < q->nb && n < KW_BACKLOG_ENDS_MAX && q->b[b].from < q->now; b++)
         ends[n++] = q->b[b].to < q->now ? q->b[b].to : q->now;
     struct fact_ctx c = {q, KW_TF_OPEN};
-    if (kw_store_ticket_backlog(st, ends, n, q->org, fact_row, &c, &q->err) != KW_OK)
+    enum kw_code rc =
+        kw_kpi_cache_backlog(q->x->h->kpi_cache, st, ends, n, q->org, fact_row, &c, &q->err);
+    if (rc != KW_OK)
         return q->err.code;
     return q->failed ? q->err.code : KW_OK;
 }

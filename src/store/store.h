@@ -914,6 +914,23 @@ enum kw_code kw_store_ticket_backlog(struct kw_store *st, const int64_t *ends, s
                                      bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
                                      void *ctx, struct kw_err *err);
 
+/* The tickets after ticket id `after` (at most limit of them, by id) with
+ * the states after their state and reopened events (kpi_states), for a copy
+ * kept in memory (app/kpi_cache.h): one row per state in (ticket, seq)
+ * order, and one row for a ticket without any (state_at KW_STORE_NO_TIME).
+ * t is as KW_TF_CREATED gives it (at: created_at); open: the ticket's
+ * state now is open (registered, analysing, handling, waiting_customer);
+ * state_open: the state after that event is, or is NULL (then counted as
+ * registered, as kw_store_ticket_backlog does). */
+struct kw_ticket_state_row {
+    struct kw_ticket_fact_row t;
+    int64_t updated_at, state_at;
+    bool open, state_open;
+};
+enum kw_code kw_store_ticket_states(struct kw_store *st, int64_t after, size_t limit,
+                                    bool (*fn)(const struct kw_ticket_state_row *r, void *ctx),
+                                    void *ctx, struct kw_err *err);
+
 /* ---- team costs (time accounting, docs/kpi.md) ---- */
 
 /* A team's hourly cost: minor units of currency (ISO 4217, 3 letters). */

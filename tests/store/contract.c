@@ -4637,6 +4637,25 @@ static bool on_at(const struct kw_ticket_fact_row *r, void *ctx)
     return true;
 }
 
+struct states_seen {
+    int n;
+    int64_t ticket[8], at[8], created;
+    bool open[8];
+};
+
+static bool on_state(const struct kw_ticket_state_row *r, void *ctx)
+{
+    struct states_seen *s = ctx;
+    if (s->n < 8) {
+        s->ticket[s->n] = r->t.ticket_id;
+        s->at[s->n] = r->state_at;
+        s->open[s->n] = r->state_open;
+    }
+    s->created = r->t.at;
+    s->n++;
+    return true;
+}
+
 static void test_state_facts(void **state)
 {
     struct ctx *c = *state;
@@ -4700,6 +4719,30 @@ static void test_state_facts(void **state)
     s = (struct at_seen){0};
     MUST(kw_store_ticket_backlog(c->st, at, N_ELEMS(ends), new_org(c, "Initech"), on_at, &s, &err));
     assert_int_equal(s.n, 0); /* another organisation's */
+    /* the same ticket with its states, as the KPI cache reads it: one row
+     * per state in seq order, the reopening without one open */
+    struct states_seen ss = {0};
+    MUST(kw_store_ticket_states(c->st, t - 1, 1, on_state, &ss, &err));
+    assert_int_equal(ss.n, 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ss.ticket[i], t);
+    assert_int_equal(ss.at[0], c->t0 + 10);
+    assert_false(ss.open[0]);
+    assert_int_equal(ss.at[1], c->t0 + 20);
+    assert_true(ss.open[1]);
+    assert_int_equal(ss.at[2], c->t0 + 30);
+    assert_false(ss.open[2]);
+    assert_int_equal(ss.created, c->t0);
+    /* a ticket without states: one row; and none after the last */
+    int64_t u = new_ticket(c, NULL, NULL);
+    ss = (struct states_seen){0};
+    MUST(kw_store_ticket_states(c->st, u - 1, 0, on_state, &ss, &err));
+    assert_int_equal(ss.n, 1);
+    assert_int_equal(ss.ticket[0], u);
+    assert_int_equal(ss.at[0], KW_STORE_NO_TIME);
+    ss = (struct states_seen){0};
+    MUST(kw_store_ticket_states(c->st, u, 0, on_state, &ss, &err));
+    assert_int_equal(ss.n, 0);
 }
 
 /* ---- team costs ---- */

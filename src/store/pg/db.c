@@ -627,6 +627,14 @@ const char *const kwp_sql[PGS_COUNT] = {
         " OR t.updated_at >= $1) AND t.created_at < b.e AND (t.state IN " TF_OPEN_STATES
         " OR t.updated_at >= b.e) AND " TF_STATE_AT_END("b.e") " IN " TF_OPEN_STATES
                                                                " ORDER BY t.id, b.e",
+    /* a page of tickets by id with their states (app/kpi_cache.c) */
+    [PGS_TICKET_STATES] =
+        "SELECT " TF_COLS
+        ", t.created_at, 0, -1, t.updated_at, CASE WHEN t.state IN " TF_OPEN_STATES
+        " THEN 1 ELSE 0 END, s.at, CASE WHEN s.state IS NULL OR s.state IN " TF_OPEN_STATES
+        " THEN 1 ELSE 0 END FROM (SELECT * FROM tickets WHERE id > $1 ORDER BY id"
+        " LIMIT $2) t JOIN orgs o ON o.id = t.org_id LEFT JOIN kpi_states s ON s.ticket_id = t.id"
+        " ORDER BY t.id, s.seq",
     [PGS_RESOLVED_CLEAR] = "DELETE FROM kpi_resolved",
     [PGS_RESOLVED_FILL] = "INSERT INTO kpi_resolved(at, ticket_id, seq) SELECT at, ticket_id, seq"
                           " FROM events WHERE type = 'milestone'"

@@ -210,6 +210,32 @@ enum kw_code kw_store_ticket_backlog(struct kw_store *st, const int64_t *ends, s
     return KW_OK;
 }
 
+enum kw_code kw_store_ticket_states(struct kw_store *st, int64_t after, size_t limit,
+                                    bool (*fn)(const struct kw_ticket_state_row *r, void *ctx),
+                                    void *ctx, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, after);
+    kwp_int(&p, limit ? (int64_t)limit : INT64_MAX);
+    PGresult *res =
+        kwp_run(st, PGS_TICKET_STATES, &p, "read the tickets' states for the KPIs", NULL, err);
+    if (!res)
+        return err->code;
+    for (int r = 0; r < PQntuples(res); r++) {
+        struct kw_ticket_state_row t = {0};
+        read_fact(res, r, &t.t);
+        t.updated_at = kwp_col_int(res, r, 14);
+        t.open = kwp_col_int(res, r, 15) != 0;
+        t.state_at = PQgetisnull(res, r, 16) ? KW_STORE_NO_TIME : kwp_col_int(res, r, 16);
+        t.state_open = kwp_col_int(res, r, 17) != 0;
+        if (!fn(&t, ctx))
+            break;
+    }
+    PQclear(res);
+    return KW_OK;
+}
+
 enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind, int64_t from,
                                    int64_t to, int64_t org_id,
                                    bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),

@@ -23,6 +23,7 @@ enum stmt {
     S_TF_OPEN,
     S_TF_TIME,
     S_TF_BACKLOG,
+    S_TICKET_STATES,
     S_TEAM_COSTS,
     S_TEAM_COST_SET,
     S_TEAM_COST_CLEAR,
@@ -148,6 +149,13 @@ static const char *const sql[S_COUNT] = {
                      " b.e AND (t.state IN " TF_OPEN_STATES
                      " OR t.updated_at >= b.e) AND " TF_STATE_AT_END("b.e") " IN " TF_OPEN_STATES
                                                                             " ORDER BY t.id",
+    /* a page of tickets by id with their states (app/kpi_cache.c) */
+    [S_TICKET_STATES] = "SELECT " TF_COLS ", t.created_at, 0, -1, t.updated_at, CASE WHEN t.state"
+                        " IN " TF_OPEN_STATES " THEN 1 ELSE 0 END, s.at, CASE WHEN s.state IS"
+                        " NULL OR s.state IN " TF_OPEN_STATES " THEN 1 ELSE 0 END FROM (SELECT *"
+                        " FROM tickets WHERE id > ?1 ORDER BY id LIMIT ?2) t JOIN orgs o ON"
+                        " o.id = t.org_id LEFT JOIN kpi_states s ON s.ticket_id = t.id"
+                        " ORDER BY t.id, s.seq",
     [S_TEAM_COSTS] = "SELECT t.id, t.name, c.hourly_minor, c.currency, c.set_at, c.set_by"
                      " FROM teams t LEFT JOIN team_costs c ON c.team_id = t.id ORDER BY t.name",
     [S_TEAM_COST_SET] = "INSERT INTO team_costs(team_id, hourly_minor, currency, set_at, set_by)"
@@ -429,6 +437,29 @@ enum kw_code kw_store_ticket_backlog(struct kw_store *st, const int64_t *ends, s
     sqlite3_bind_int64(x, 3, org_id);
     sqlite3_bind_text(x, 4, list, -1, SQLITE_TRANSIENT);
     return EACH_ROW(st, x, read_backlog, fn, ctx, "read the backlog for the KPIs", err);
+}
+
+static void read_state(sqlite3_stmt *x, struct kw_ticket_state_row *out)
+{
+    *out = (struct kw_ticket_state_row){0};
+    read_fact(x, &out->t);
+    out->t.seconds = out->t.entry_team_id = 0; /* (not time entries' columns) */
+    out->updated_at = sqlite3_column_int64(x, 14);
+    out->open = sqlite3_column_int(x, 15) != 0;
+    out->state_at =
+        sqlite3_column_type(x, 16) == SQLITE_NULL ? KW_STORE_NO_TIME : sqlite3_column_int64(x, 16);
+    out->state_open = sqlite3_column_int(x, 17) != 0;
+}
+KWS_ROW_MAPPER(read_state, struct kw_ticket_state_row)
+
+enum kw_code kw_store_ticket_states(struct kw_store *st, int64_t after, size_t limit,
+                                    bool (*fn)(const struct kw_ticket_state_row *r, void *ctx),
+                                    void *ctx, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_TICKET_STATES);
+    sqlite3_bind_int64(x, 1, after);
+    sqlite3_bind_int64(x, 2, limit ? (sqlite3_int64)limit : -1);
+    return EACH_ROW(st, x, read_state, fn, ctx, "read the tickets' states for the KPIs", err);
 }
 
 enum kw_code kw_store_team_cost_set(struct kw_store *st, int64_t team_id, int64_t hourly_minor,
