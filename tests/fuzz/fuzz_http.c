@@ -18,6 +18,7 @@
  * "status" is the answer's status.
  */
 #define _GNU_SOURCE /* RTLD_NEXT */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <jansson.h>
@@ -97,15 +98,37 @@ static void token_for(struct kw_store *st, const char *email, char *token)
         die(email, &err);
 }
 
+/* The desk's directory, removed with its files when the fuzzer exits
+ * (libFuzzer ends its runs with exit()), so that no run leaves it behind. */
+static char dir[64];
+
+static void remove_dir(void)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            char path[sizeof(dir) + 256 + 2];
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    static char dir[64], db[96];
+    static char db[96];
     snprintf(dir, sizeof(dir), "%s",
              access("/dev/shm", W_OK) == 0 ? "/dev/shm/kwfuzz.XXXXXX" : "/tmp/kwfuzz.XXXXXX");
     if (!mkdtemp(dir))
         die("mkdtemp", NULL);
+    atexit(remove_dir);
     snprintf(db, sizeof(db), "%s/kw.db", dir);
     struct kw_err err = {0};
     struct kw_store *st = kw_store_open(db, &err);
