@@ -7,6 +7,7 @@
 #include "kpi_cache.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -321,32 +322,36 @@ static void row_of(const struct kw_kpi_cache *c, const struct rec *x, struct kw_
     };
 }
 
+/* The array whose pointer is at v grown (by doubling from 4,096 elements
+ * of size bytes) to hold at least need, no more than max: the new elements are the caller's to set;
+ * false (*v and *cap as they were) when out of memory or past max. */
+static bool grow(void *v, size_t *cap, size_t need, size_t size, size_t max)
+{
+    if (need <= *cap)
+        return true;
+    size_t n = *cap ? *cap : 4096;
+    while (n < need)
+        n *= 2;
+    if (n > max)
+        return false;
+    void *old; /* *v, a pointer to an object type, read and set by its bytes */
+    memcpy(&old, v, sizeof(old));
+    void *nv = realloc(old, n * size);
+    if (!nv)
+        return false;
+    memcpy(v, &nv, sizeof(nv));
+    *cap = n;
+    return true;
+}
+
 /* Room for more records in the pool, and the index up to ticket t. */
 static bool room(struct kw_kpi_cache *c, size_t more, uint32_t t)
 {
-    if (c->n + more > c->cap) {
-        size_t cap = c->cap ? c->cap : 4096;
-        while (cap < c->n + more)
-            cap *= 2;
-        if (cap > UINT32_MAX)
-            return false;
-        struct rec *v = realloc(c->pool, cap * sizeof(*v));
-        if (!v)
-            return false;
-        c->pool = v;
-        c->cap = cap;
-    }
-    if (t >= c->nidx) {
-        size_t n = c->nidx ? c->nidx : 4096;
-        while (n <= t)
-            n *= 2;
-        struct slice *v = realloc(c->idx, n * sizeof(*v));
-        if (!v)
-            return false;
-        memset(v + c->nidx, 0, (n - c->nidx) * sizeof(*v));
-        c->idx = v;
-        c->nidx = n;
-    }
+    size_t nidx = c->nidx;
+    if (!grow(&c->pool, &c->cap, c->n + more, sizeof(*c->pool), UINT32_MAX) ||
+        !grow(&c->idx, &c->nidx, (size_t)t + 1, sizeof(*c->idx), SIZE_MAX))
+        return false;
+    memset(c->idx + nidx, 0, (c->nidx - nidx) * sizeof(*c->idx));
     return true;
 }
 
@@ -445,31 +450,12 @@ static const char *str_of(const struct kw_kpi_cache *c, uint16_t id)
 /* Room for ticket t in the index and for more states in their pool. */
 static bool tick_room(struct kw_kpi_cache *c, uint32_t t, size_t states)
 {
-    if (t >= c->ntk) {
-        size_t n = c->ntk ? c->ntk : 4096;
-        while (n <= t)
-            n *= 2;
-        struct tick *v = realloc(c->tk, n * sizeof(*v));
-        if (!v)
-            return false;
-        for (size_t i = c->ntk; i < n; i++)
-            v[i] = (struct tick){.shape = DEAD};
-        c->tk = v;
-        c->ntk = n;
-    }
-    if (c->nsp + states > c->spcap) {
-        size_t cap = c->spcap ? c->spcap : 4096;
-        while (cap < c->nsp + states)
-            cap *= 2;
-        if (cap > UINT32_MAX)
-            return false;
-        struct tstate *v = realloc(c->sp, cap * sizeof(*v));
-        if (!v)
-            return false;
-        c->sp = v;
-        c->spcap = cap;
-    }
-    return true;
+    size_t ntk = c->ntk;
+    if (!grow(&c->tk, &c->ntk, (size_t)t + 1, sizeof(*c->tk), SIZE_MAX))
+        return false;
+    for (size_t i = ntk; i < c->ntk; i++)
+        c->tk[i] = (struct tick){.shape = DEAD};
+    return grow(&c->sp, &c->spcap, c->nsp + states, sizeof(*c->sp), UINT32_MAX);
 }
 
 /* Forget ticket t's facts (its states left dead in their pool). */
