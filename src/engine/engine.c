@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -475,41 +476,69 @@ static int64_t quiet_until(struct kw_engine *e, const struct kw_delivery *d, int
     return ends;
 }
 
-/* Send one due notification (or hold it back) and say what became of it. */
-static void deliver_one(struct kw_engine *e, const struct kw_delivery *d, struct outcome *o)
+/* One due notification on its way out: what prepare() found (held back by
+ * quiet hours, or to be sent as plain with the reader's zone) and whether
+ * kw_deliver() got it there. */
+struct sending {
+    struct kw_delivery plain;
+    struct kw_tzinfo zone;
+    bool zoned, held, send, ok;
+    size_t after; /* put off behind this item's failure; its own index: not */
+    char secret[600];
+};
+
+/* Before sending, in the delivery thread (its reads use the engine's
+ * connection and rota cache): hold back, or unseal a mailbox's password. */
+static void prepare(struct kw_engine *e, const struct kw_delivery *d, struct outcome *o,
+                    struct sending *s)
 {
     int64_t until = quiet_until(e, d, e->clock.now(e->clock.ctx));
     *o = (struct outcome){.id = d->id, .next_at = until};
-    if (until != KW_STORE_NO_TIME) {
+    s->held = until != KW_STORE_NO_TIME;
+    s->send = s->ok = false;
+    if (s->held) {
         KW_LOG(&e->log, KW_LOG_INFO, "mod=engine event=delivery.quiet id=%lld user=%lld until=%lld",
                (long long)d->id, (long long)d->user_id, (long long)until);
         return;
     }
     /* times in a person's mail in their zone: theirs, else their quiet hours' */
-    struct kw_tzinfo zone;
     const char *tz = d->user_tz ? d->user_tz : d->quiet_tz;
-    bool zoned = tz && kw_tzdb_get(kw_clocks_tzdb(e->clocks), tz, &zone, NULL) == KW_OK;
+    s->zoned = tz && kw_tzdb_get(kw_clocks_tzdb(e->clocks), tz, &s->zone, NULL) == KW_OK;
     /* a sending mailbox's login is "username:" and its sealed password */
-    struct kw_delivery plain = *d;
-    char secret[600];
+    s->plain = *d;
     const char *colon = d->secret && strcmp(d->kind, "email") == 0 ? strchr(d->secret, ':') : NULL;
-    bool ok = true;
+    s->send = true;
     if (colon && kw_sealed(colon + 1)) {
         struct kw_err err = {0};
         size_t n = (size_t)(colon + 1 - d->secret);
         if (n >= 300 || !e->has_key ||
-            kw_unseal(e->key, colon + 1, secret + n, sizeof(secret) - n, &err) != KW_OK) {
+            kw_unseal(e->key, colon + 1, s->secret + n, sizeof(s->secret) - n, &err) != KW_OK) {
             snprintf(o->why, sizeof(o->why), "the mailbox's password: %s",
                      e->has_key ? err.msg : "sealed, and the server has no mail key");
-            ok = false;
+            s->send = false;
         } else {
-            memcpy(secret, d->secret, n);
-            plain.secret = secret;
+            memcpy(s->secret, d->secret, n);
+            s->plain.secret = s->secret;
         }
     }
-    if (ok)
-        ok = kw_deliver(&plain, zoned ? &zone : NULL, &e->allow, o->why, sizeof(o->why));
-    kw_wipe(secret, sizeof(secret));
+}
+
+/* After sending: when to try again, the log line and the counters. */
+static void settle(struct kw_engine *e, const struct kw_delivery *d, struct results *res,
+                   struct outcome *o, struct sending *s)
+{
+    kw_wipe(s->secret, sizeof(s->secret));
+    if (s->held)
+        return;
+    if (s->after != (size_t)(o - res->o)) {
+        /* retried with the failed one, after it: not an attempt */
+        o->next_at = res->o[s->after].next_at;
+        KW_LOG(&e->log, KW_LOG_INFO,
+               "mod=engine event=delivery.deferred id=%lld endpoint=%lld until=%lld",
+               (long long)d->id, (long long)d->endpoint_id, (long long)o->next_at);
+        return;
+    }
+    bool ok = s->ok;
     int64_t now = e->clock.now(e->clock.ctx);
     int tries = d->attempts + 1;
     int64_t backoff = KW_DELIVERY_BACKOFF;
@@ -538,6 +567,80 @@ static void deliver_one(struct kw_engine *e, const struct kw_delivery *d, struct
     else
         e->stats.failed++;
     pthread_mutex_unlock(&e->mu);
+}
+
+/* A batch's sending: the notifications of one receiver go one after
+ * another in the batch's order (it sees a ticket's warning before its
+ * breach), different receivers at once on up to SENDERS threads, so one
+ * that is slow or down (up to the 5 s timeout per attempt) holds up only
+ * its own; after a receiver's failure its later ones in the batch are not
+ * tried but wait for its retry (no attempt counted). */
+#define SENDERS 8
+
+/* One receiver: an endpoint, or a person's subscription to it (one person's
+ * bad address does not hold up the others of an e-mail endpoint). */
+static bool same_receiver(const struct kw_delivery *a, const struct kw_delivery *b)
+{
+    return a->endpoint_id == b->endpoint_id && a->user_id == b->user_id;
+}
+
+struct send_job {
+    struct kw_engine *e;
+    const struct due_list *l;
+    struct results *res;
+    struct sending *s;
+    size_t first[BATCH], groups; /* each receiver's first item */
+    atomic_size_t next;
+};
+
+static void *send_groups(void *arg)
+{
+    struct send_job *j = arg;
+    for (size_t g; (g = atomic_fetch_add(&j->next, 1)) < j->groups;) {
+        const struct kw_delivery *first = &j->l->item[j->first[g]].d;
+        size_t failed = j->l->n;
+        for (size_t i = j->first[g]; i < j->l->n; i++) {
+            struct sending *s = &j->s[i];
+            if (!same_receiver(&j->l->item[i].d, first) || s->held)
+                continue;
+            if (failed < j->l->n) {
+                s->after = failed;
+                continue;
+            }
+            if (s->send)
+                s->ok = kw_deliver(&s->plain, s->zoned ? &s->zone : NULL, &j->e->allow,
+                                   j->res->o[i].why, sizeof(j->res->o[i].why));
+            if (!s->ok && first->endpoint_id)
+                failed = i;
+        }
+    }
+    return NULL;
+}
+
+static void send_batch(struct kw_engine *e, const struct due_list *l, struct results *res)
+{
+    struct sending s[BATCH];
+    struct send_job j = {.e = e, .l = l, .res = res, .s = s};
+    atomic_init(&j.next, 0);
+    for (size_t i = 0; i < l->n; i++) {
+        prepare(e, &l->item[i].d, &res->o[i], &s[i]);
+        s[i].after = i;
+        size_t k = 0;
+        while (k < i && !same_receiver(&l->item[k].d, &l->item[i].d))
+            k++;
+        if (k == i)
+            j.first[j.groups++] = i;
+    }
+    pthread_t t[SENDERS - 1];
+    size_t started = 0;
+    while (started < SENDERS - 1 && started + 1 < j.groups &&
+           pthread_create(&t[started], NULL, send_groups, &j) == 0)
+        started++;
+    send_groups(&j);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
+    for (size_t i = 0; i < l->n; i++)
+        settle(e, &l->item[i].d, res, &res->o[i], &s[i]);
 }
 
 static void *deliver_loop(void *arg)
@@ -582,8 +685,8 @@ static void *deliver_loop(void *arg)
                    KW_LOG_Q(err.msg));
         kw_store_end_read(e->rd);
         struct results res = {.n = l.n};
+        send_batch(e, &l, &res);
         for (size_t i = 0; i < l.n; i++) {
-            deliver_one(e, &l.item[i].d, &res.o[i]);
             free(l.item[i].payload);
             free(l.item[i].key);
             free(l.item[i].url);

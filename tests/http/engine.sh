@@ -474,5 +474,53 @@ is "a deleted endpoint is not tested" 404
 req DELETE "/api/v1/endpoints/$EP" "" "$ADMIN"
 is "nor deleted twice" 404
 
+# --- one receiver down or slow holds up only its own notifications ---
+"$SINK" --out "$TMP/slowhooks" --fail-if "$TMP/fail" --hang-if "$TMP/hang" >"$TMP/slow.port" &
+EXTRA_PIDS+=("$!")
+for _ in $(seq 1 50); do grep -q listening "$TMP/slow.port" && break; sleep 0.1; done
+req POST /api/v1/endpoints "{\"name\":\"slow hook\",\"url\":\"http://127.0.0.1:$(awk '{print $2}' "$TMP/slow.port")/hooks\",\"events\":[\"test\"]}" "$ADMIN"
+SLOW=$(jq -r .id "$TMP/body")
+req POST /api/v1/endpoints "{\"name\":\"ops hook 2\",\"url\":\"$HOOK\",\"events\":[\"test\"]}" "$ADMIN"
+EP=$(jq -r .id "$TMP/body")
+touch "$TMP/fail"
+at 2026-05-08T09:00:00+08:00
+req POST "/api/v1/endpoints/$SLOW/test" "" "$ADMIN"
+SKEY=$(jq -r .key "$TMP/body")
+keys=()
+for _ in 1 2 3; do
+    req POST "/api/v1/endpoints/$EP/test" "" "$ADMIN"
+    keys+=("$(jq -r .key "$TMP/body")")
+done
+is "four tests that fail, each tried once" 200 '.delivered == false and .state == "pending"'
+sent() { grep -c "\"delivery\":\"$1\"" "$TMP/hooks"; }
+# 09:00:10: the four retries fall due together; the first of ops hook 2's
+# fails, its other two wait behind it without an attempt
+at 2026-05-08T09:00:10+08:00
+eventually "/api/v1/outbox?state=pending" "$ADMIN" \
+    '[.notifications[] | select(.key == "'"${keys[0]}"'")][0].attempts == 2'
+is "after a receiver's failure its later notifications in the pass are not tried" 200 \
+    '[.notifications[] | select(.endpoint_id == '"$EP"' and .kind == "test")] | map([.attempts, .next_at])
+     == [[2, "2026-05-08T01:00:30Z"], [1, "2026-05-08T01:00:30Z"], [1, "2026-05-08T01:00:30Z"]]'
+check "ops hook 2 was asked once in that pass" \
+    "$([ "$(sent "${keys[0]}")$(sent "${keys[1]}")$(sent "${keys[2]}")" = 211 ]; echo $?)" \
+    "($(sent "${keys[0]}") $(sent "${keys[1]}") $(sent "${keys[2]}"))"
+# 09:00:30: all four again; slow hook takes the request and does not answer
+rm "$TMP/fail"
+touch "$TMP/hang"
+at 2026-05-08T09:00:30+08:00
+deadline=$(($(date +%s%N) + 3000000000)) # 3 s: less than the 5 s an attempt may take
+while [ "$(date +%s%N)" -lt "$deadline" ]; do
+    [ "$(jq -r 'select(.status == 200 and .event == "test") | .delivery' "$TMP/hooks" | grep -cF -e "${keys[0]}" -e "${keys[1]}" -e "${keys[2]}")" -ge 3 ] && break
+    sleep 0.1
+done
+order=$(jq -r 'select(.status == 200 and .event == "test") | .delivery' "$TMP/hooks" | grep -nF -e "${keys[0]}" -e "${keys[1]}" -e "${keys[2]}" | cut -d: -f2 | tr '\n' ' ')
+check "while slow hook keeps its request unanswered, ops hook 2 gets its three, in order" \
+    "$([ "$order" = "${keys[0]} ${keys[1]} ${keys[2]} " ] && [ -f "$TMP/hang" ]; echo $?)" "($order)"
+rm "$TMP/hang"
+eventually "/api/v1/outbox?limit=500" "$ADMIN" \
+    '[.notifications[] | select(.key == "'"$SKEY"'")][0].attempts == 3'
+is "and slow hook's attempt is recorded when it ends" 200 \
+    '[.notifications[] | select(.key == "'"$SKEY"'")][0] | .attempts == 3 and .state != "dead"'
+
 serve_stop
 finish

@@ -2,7 +2,7 @@
 /*
  * whsink - a webhook receiver for tests, on 127.0.0.1 only.
  *
- *   whsink --out FILE [--secret S] [--fail-if FILE] [--answer FILE]
+ *   whsink --out FILE [--secret S] [--fail-if FILE] [--answer FILE] [--hang-if FILE]
  *
  * Prints "listening PORT" on stdout, then for every request appends one JSON
  * line to FILE: {"path", "event", "delivery", "signature_ok", "status", "body"}
@@ -10,7 +10,9 @@
  * under S; false without --secret or without the header). Answers 200, or
  * 500 while the file named by --fail-if exists; the 200's body is what a
  * chat robot says when all is well, or what the --answer file holds (up to
- * 3 KiB). One request a connection.
+ * 3 KiB). While the --hang-if file exists a request is read and left
+ * unanswered (up to 20 s), then recorded and answered as usual (a slow or
+ * stuck receiver). One request a connection.
  * Runs until killed.
  */
 #include <arpa/inet.h>
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "loopback.h"
@@ -51,6 +54,7 @@ static void header(const char *head, const char *name, char *out, size_t cap)
 }
 
 static const char *answer_file; /* --answer */
+static const char *hang_if;     /* --hang-if */
 
 static void serve_one(int fd, const char *out, const char *secret, const char *fail_if)
 {
@@ -74,6 +78,8 @@ static void serve_one(int fd, const char *out, const char *secret, const char *f
         if (have == MAX_REQUEST)
             goto done;
     }
+    for (int i = 0; hang_if && i < 200 && access(hang_if, F_OK) == 0; i++)
+        nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
     char path[1024] = "";
     sscanf(buf, "%*s %1023s", path);
     header(buf, "X-Keepword-Event", event, sizeof(event));
@@ -134,9 +140,13 @@ int main(int argc, char **argv)
             fail_if = argv[i + 1];
         else if (strcmp(argv[i], "--answer") == 0)
             answer_file = argv[i + 1];
+        else if (strcmp(argv[i], "--hang-if") == 0)
+            hang_if = argv[i + 1];
     }
     if (!out || sodium_init() < 0) {
-        fputs("usage: whsink --out FILE [--secret S] [--fail-if FILE] [--answer FILE]\n", stderr);
+        fputs("usage: whsink --out FILE [--secret S] [--fail-if FILE] [--answer FILE] "
+              "[--hang-if FILE]\n",
+              stderr);
         return 2;
     }
     int s = listen_loopback("whsink");
