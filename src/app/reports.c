@@ -47,10 +47,10 @@ static int64_t next_month(int64_t first)
 
 /* Fill out for the period starting local day `first`. */
 static void period_at(enum kw_report_kind kind, int64_t first, const struct kw_tzinfo *tz,
-                      const char *tzname, struct kw_report_period *out)
+                      const char *tz_name, struct kw_report_period *out)
 {
     *out = (struct kw_report_period){.kind = kind};
-    snprintf(out->tz, sizeof(out->tz), "%s", tzname);
+    snprintf(out->tz, sizeof(out->tz), "%s", tz_name);
     int64_t last, prev;
     if (kind == KW_REPORT_WEEKLY) {
         last = first + 7;
@@ -95,7 +95,7 @@ static bool digits(const char *s, size_t n)
 }
 
 enum kw_code kw_report_period_parse(enum kw_report_kind kind, const char *s,
-                                    const struct kw_tzinfo *tz, const char *tzname,
+                                    const struct kw_tzinfo *tz, const char *tz_name,
                                     struct kw_report_period *out, struct kw_err *err)
 {
     size_t n = s ? strlen(s) : 0;
@@ -107,7 +107,7 @@ enum kw_code kw_report_period_parse(enum kw_report_kind kind, const char *s,
         int64_t y = atoi(s), w = atoi(s + 6);
         int64_t jan4 = kw_days_from_civil(y, 1, 4);
         int64_t monday = jan4 - kw_weekday(jan4) + (w - 1) * 7;
-        period_at(kind, monday, tz, tzname, out);
+        period_at(kind, monday, tz, tz_name, out);
         if (w < 1 || y < 2000 || y > 2099 || strcmp(out->label, s) != 0)
             return kw_err_set(err, KW_INVALID, "/period",
                               "%s: no such ISO week (weeks run 01 to 52 or 53, years 2000-2099)",
@@ -121,12 +121,12 @@ enum kw_code kw_report_period_parse(enum kw_report_kind kind, const char *s,
     if (m < 1 || m > 12 || y < 2000 || y > 2099)
         return kw_err_set(err, KW_INVALID, "/period",
                           "%s: no such month (expected months 01-12 of years 2000-2099)", s);
-    period_at(kind, kw_days_from_civil(y, (unsigned)m, 1), tz, tzname, out);
+    period_at(kind, kw_days_from_civil(y, (unsigned)m, 1), tz, tz_name, out);
     return KW_OK;
 }
 
 void kw_report_period_last(enum kw_report_kind kind, int64_t now, const struct kw_tzinfo *tz,
-                           const char *tzname, struct kw_report_period *out)
+                           const char *tz_name, struct kw_report_period *out)
 {
     int64_t today = kw_tz_day(tz, now);
     int64_t first;
@@ -139,7 +139,7 @@ void kw_report_period_last(enum kw_report_kind kind, int64_t now, const struct k
         kw_civil_from_days(kw_days_from_civil(y, m, 1) - 1, &y, &m, &d);
         first = kw_days_from_civil(y, m, 1);
     }
-    period_at(kind, first, tz, tzname, out);
+    period_at(kind, first, tz, tz_name, out);
 }
 
 int64_t kw_report_due_at(const struct kw_report_period *p, const struct kw_tzinfo *tz)
@@ -1211,6 +1211,24 @@ static enum kw_code read_periods(struct gather *g, struct kw_sla *scratch, const
     return rc;
 }
 
+/* The headline figures of both periods, folded apart from the body. */
+struct heads {
+    const struct kw_report_input *cur, *prev;
+    double head[KW_RH_COUNT], before[KW_RH_COUNT];
+    enum kw_code rc;
+    struct kw_err err;
+    pthread_t thread;
+};
+
+static void *heads_thread(void *v)
+{
+    struct heads *h = v;
+    h->rc = kw_report_headline(h->cur, h->head, &h->err);
+    if (h->rc == KW_OK)
+        h->rc = kw_report_headline(h->prev, h->before, &h->err);
+    return NULL;
+}
+
 enum kw_code kw_report_doc_make(struct kw_clocks *c, struct kw_store *st, const char *db,
                                 struct kw_sla *scratch, const struct kw_report_period *p,
                                 int64_t org_id, bool per_agent, int64_t now,
@@ -1249,7 +1267,23 @@ enum kw_code kw_report_doc_make(struct kw_clocks *c, struct kw_store *st, const 
         bounds[b + 1] = p->bounds[b + 1] < out->end ? p->bounds[b + 1] : out->end;
         nb++;
     }
-    return kw_report_build(&cur, &prev, bounds, nb, per_agent, &out->rep, err);
+    /* the headlines of both periods on a thread of their own while the body
+     * is folded (both only read the inputs) */
+    struct heads h = {.cur = &cur, .prev = &prev};
+    bool apart = pthread_create(&h.thread, NULL, heads_thread, &h) == 0;
+    if (!apart)
+        heads_thread(&h);
+    rc = kw_report_build_body(&cur, bounds, nb, per_agent, &out->rep, err);
+    if (apart)
+        pthread_join(h.thread, NULL);
+    if (rc == KW_OK && h.rc != KW_OK) {
+        kw_report_free(&out->rep);
+        *err = h.err;
+        rc = h.rc;
+    }
+    if (rc == KW_OK)
+        kw_report_heads_set(&out->rep, h.head, h.before);
+    return rc;
 }
 
 void kw_report_doc_release(struct kw_report_doc *d)
