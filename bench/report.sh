@@ -6,7 +6,10 @@
 # June 2025 in Asia/Shanghai as PDF (target <= 2 s at 1,000,000 tickets),
 # XLSX, CSV and HTML, and the weekly PDF, each the best and the worst of
 # RUNS (default 3), wall and CPU (user + system, /usr/bin/time), with the
-# file's size. Prints numbers; asserts nothing about speed.
+# file's size. The report reads and folds on two threads (the runs, and the
+# ticket facts then the headlines: src/app/reports.c), so on two free cores
+# its wall time is some 55-60 % of its CPU time; on a loaded machine compare
+# CPU. Prints numbers; asserts nothing about speed.
 # KPI_DB=PATH uses a desk bench_kpi built before (`bench_kpi PATH 1000000`)
 # instead of building one.
 # usage: bench/report.sh PATH/TO/keepword PATH/TO/bench_kpi

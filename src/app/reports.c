@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* mremap, madvise(MADV_HUGEPAGE) */
 #include "reports.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,10 +47,10 @@ static int64_t next_month(int64_t first)
 
 /* Fill out for the period starting local day `first`. */
 static void period_at(enum kw_report_kind kind, int64_t first, const struct kw_tzinfo *tz,
-                      const char *tzname, struct kw_report_period *out)
+                      const char *tz_name, struct kw_report_period *out)
 {
     *out = (struct kw_report_period){.kind = kind};
-    snprintf(out->tz, sizeof(out->tz), "%s", tzname);
+    snprintf(out->tz, sizeof(out->tz), "%s", tz_name);
     int64_t last, prev;
     if (kind == KW_REPORT_WEEKLY) {
         last = first + 7;
@@ -94,7 +95,7 @@ static bool digits(const char *s, size_t n)
 }
 
 enum kw_code kw_report_period_parse(enum kw_report_kind kind, const char *s,
-                                    const struct kw_tzinfo *tz, const char *tzname,
+                                    const struct kw_tzinfo *tz, const char *tz_name,
                                     struct kw_report_period *out, struct kw_err *err)
 {
     size_t n = s ? strlen(s) : 0;
@@ -106,7 +107,7 @@ enum kw_code kw_report_period_parse(enum kw_report_kind kind, const char *s,
         int64_t y = atoi(s), w = atoi(s + 6);
         int64_t jan4 = kw_days_from_civil(y, 1, 4);
         int64_t monday = jan4 - kw_weekday(jan4) + (w - 1) * 7;
-        period_at(kind, monday, tz, tzname, out);
+        period_at(kind, monday, tz, tz_name, out);
         if (w < 1 || y < 2000 || y > 2099 || strcmp(out->label, s) != 0)
             return kw_err_set(err, KW_INVALID, "/period",
                               "%s: no such ISO week (weeks run 01 to 52 or 53, years 2000-2099)",
@@ -120,12 +121,12 @@ enum kw_code kw_report_period_parse(enum kw_report_kind kind, const char *s,
     if (m < 1 || m > 12 || y < 2000 || y > 2099)
         return kw_err_set(err, KW_INVALID, "/period",
                           "%s: no such month (expected months 01-12 of years 2000-2099)", s);
-    period_at(kind, kw_days_from_civil(y, (unsigned)m, 1), tz, tzname, out);
+    period_at(kind, kw_days_from_civil(y, (unsigned)m, 1), tz, tz_name, out);
     return KW_OK;
 }
 
 void kw_report_period_last(enum kw_report_kind kind, int64_t now, const struct kw_tzinfo *tz,
-                           const char *tzname, struct kw_report_period *out)
+                           const char *tz_name, struct kw_report_period *out)
 {
     int64_t today = kw_tz_day(tz, now);
     int64_t first;
@@ -138,7 +139,7 @@ void kw_report_period_last(enum kw_report_kind kind, int64_t now, const struct k
         kw_civil_from_days(kw_days_from_civil(y, m, 1) - 1, &y, &m, &d);
         first = kw_days_from_civil(y, m, 1);
     }
-    period_at(kind, first, tz, tzname, out);
+    period_at(kind, first, tz, tz_name, out);
 }
 
 int64_t kw_report_due_at(const struct kw_report_period *p, const struct kw_tzinfo *tz)
@@ -977,25 +978,154 @@ static bool put_fact(const struct kw_ticket_fact_row *r, void *ctx)
 /* The ticket facts of both periods: those at an instant in [from, to)
  * (created, resolved, reopened, rated) are read once over [prev_from, end)
  * and split at from, keeping the store's order in each; the backlog is
- * the state at each period's end, both ends in one read, split by as_of. */
-static enum kw_code read_facts(struct gather *g, const int64_t span[2][2], int64_t org)
+ * the state at each period's end, both ends in one read, split by as_of.
+ *
+ * They are read by a facts job, on a thread of its own with a read handle
+ * of its own while the runs are listed (the two reads are some 40 % of
+ * the report each, and independent), into rows of its own: the pool and
+ * the names are the gathering thread's, which puts the rows in after the
+ * runs, in the store's order, as if it had read them itself. */
+static const enum kw_ticket_fact fact_kinds[] = {KW_TF_CREATED, KW_TF_RESOLVED, KW_TF_REOPENED,
+                                                 KW_TF_RATED, KW_TF_OPEN};
+#define NKINDS (sizeof(fact_kinds) / sizeof(fact_kinds[0]))
+
+/* A fact row as read (category interned in the job's own pool). */
+struct raw_fact {
+    int64_t ticket_id, org_id, team_id, assignee_id, at, as_of;
+    int satisfaction, nps;
+    const char *category;
+};
+
+struct facts_job {
+    /* in */
+    const char *db;        /* NULL: read on the gathering thread's handle */
+    int64_t org, from, to; /* the instants read: [from, to) */
+    int64_t split;         /* this period's start: a fact before it is the last period's */
+    int64_t ends[2];       /* the backlog's: this period's end, the last one's */
+    /* out */
+    struct kw_report_pool strings; /* the rows' categories */
+    struct raw_fact *rows[NKINDS];
+    size_t nrows[NKINDS], caprows[NKINDS];
+    bool done; /* read; else read it on the gathering thread's handle */
+    enum kw_code rc;
+    struct kw_err err;
+    pthread_t thread;
+    bool started;
+};
+
+struct raw_ctx {
+    struct facts_job *j;
+    size_t kind;
+};
+
+static bool raw_fact_row(const struct kw_ticket_fact_row *r, void *ctx)
 {
-    static const enum kw_ticket_fact kinds[] = {KW_TF_CREATED, KW_TF_RESOLVED, KW_TF_REOPENED,
-                                                KW_TF_RATED, KW_TF_OPEN};
+    struct raw_ctx *c = ctx;
+    struct facts_job *j = c->j;
+    size_t i = c->kind;
+    void *v =
+        big_grow(j->rows[i], &j->caprows[i], j->nrows[i], sizeof(*j->rows[i]), &j->strings.nomem);
+    if (!v)
+        return false;
+    j->rows[i] = v;
+    j->rows[i][j->nrows[i]++] = (struct raw_fact){.ticket_id = r->ticket_id,
+                                                  .org_id = r->org_id,
+                                                  .team_id = r->team_id,
+                                                  .assignee_id = r->assignee_id,
+                                                  .at = r->at,
+                                                  .as_of = r->as_of,
+                                                  .satisfaction = r->satisfaction,
+                                                  .nps = r->nps,
+                                                  .category = intern(&j->strings, r->category)};
+    return !j->strings.nomem;
+}
+
+/* Read the job's facts on st into its rows. */
+static enum kw_code facts_read(struct facts_job *j, struct kw_store *st)
+{
+    enum kw_code rc = KW_OK;
+    for (size_t i = 0; i < NKINDS && rc == KW_OK; i++) {
+        struct raw_ctx c = {j, i};
+        rc = fact_kinds[i] == KW_TF_OPEN
+                 ? kw_store_ticket_backlog(st, j->ends, 2, j->org, raw_fact_row, &c, &j->err)
+                 : kw_store_ticket_facts(st, fact_kinds[i], j->from, j->to, j->org, raw_fact_row,
+                                         &c, &j->err);
+        kw_store_end_read(st);
+        if (rc == KW_OK && j->strings.nomem)
+            rc = kw_err_set(&j->err, KW_NOMEM, NULL, "out of memory for the report");
+    }
+    return rc;
+}
+
+static void *facts_thread(void *v)
+{
+    struct facts_job *j = v;
+    struct kw_err err = {0};
+    struct kw_store *st = kw_store_open(j->db, &err);
+    if (!st)
+        return NULL; /* not done: the gathering thread reads them */
+    j->rc = facts_read(j, st);
+    j->done = true;
+    kw_store_close(st);
+    return NULL;
+}
+
+static void facts_job_start(struct facts_job *j)
+{
+    if (j->db && pthread_create(&j->thread, NULL, facts_thread, j) == 0)
+        j->started = true;
+}
+
+/* Wait for the job; read its facts on st if it could not. */
+static enum kw_code facts_job_finish(struct facts_job *j, struct kw_store *st)
+{
+    if (j->started)
+        pthread_join(j->thread, NULL);
+    j->started = false;
+    if (!j->done) {
+        for (size_t i = 0; i < NKINDS; i++)
+            j->nrows[i] = 0;
+        j->rc = facts_read(j, st);
+        j->done = true;
+    }
+    return j->rc;
+}
+
+static void facts_job_release(struct facts_job *j)
+{
+    if (j->started)
+        pthread_join(j->thread, NULL);
+    for (size_t i = 0; i < NKINDS; i++)
+        big_free(j->rows[i], j->caprows[i] * sizeof(*j->rows[i]));
+    for (size_t i = 0; i < j->strings.caps; i++)
+        free(j->strings.slot[i]);
+    free(j->strings.slot);
+}
+
+/* Put the job's rows in the pool, kind by kind, naming each kind's after it. */
+static enum kw_code put_facts(struct gather *g, struct facts_job *j)
+{
     struct kw_report_pool *p = g->p;
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+    for (size_t i = 0; i < NKINDS; i++) {
         struct fact_ctx f = {.g = g,
                              .kind = (enum kw_report_fact_kind)i,
-                             .open = kinds[i] == KW_TF_OPEN,
-                             .from = span[0][0],
-                             .ends = {span[0][1], span[1][1]}};
-        enum kw_code rc = f.open
-                              ? kw_store_ticket_backlog(g->st, f.ends, 2, org, put_fact, &f, g->err)
-                              : kw_store_ticket_facts(g->st, kinds[i], span[1][0], span[0][1], org,
-                                                      put_fact, &f, g->err);
-        kw_store_end_read(g->st);
-        if (rc != KW_OK)
-            return rc;
+                             .open = fact_kinds[i] == KW_TF_OPEN,
+                             .from = j->split,
+                             .ends = {j->ends[0], j->ends[1]}};
+        for (size_t n = 0; n < j->nrows[i]; n++) {
+            const struct raw_fact *w = &j->rows[i][n];
+            struct kw_ticket_fact_row r = {.ticket_id = w->ticket_id,
+                                           .org_id = w->org_id,
+                                           .team_id = w->team_id,
+                                           .assignee_id = w->assignee_id,
+                                           .at = w->at,
+                                           .as_of = w->as_of,
+                                           .satisfaction = w->satisfaction,
+                                           .nps = w->nps,
+                                           .category = w->category};
+            if (!put_fact(&r, &f))
+                break;
+        }
         fill_names(g);
         if (p->nomem)
             return kw_err_set(g->err, KW_NOMEM, NULL, "out of memory for the report");
@@ -1009,12 +1139,23 @@ static enum kw_code read_facts(struct gather *g, const int64_t span[2][2], int64
  * listing, then put in the store's order, and the late ones given their
  * overrun's reason. */
 static enum kw_code read_periods(struct gather *g, struct kw_sla *scratch, const int64_t span[2][2],
-                                 int64_t org, int64_t now)
+                                 int64_t org, int64_t now, const char *db)
 {
     struct kw_report_pool *p = g->p;
+    int64_t end = span[0][1] < now ? span[0][1] : now;
+    /* the ticket facts: this period's up to its end, the last one's */
+    struct facts_job *j = calloc(1, sizeof(*j));
+    if (!j)
+        return kw_err_set(g->err, KW_NOMEM, NULL, "out of memory for the report");
+    *j = (struct facts_job){.db = db,
+                            .org = org,
+                            .from = span[1][0],
+                            .to = end,
+                            .split = span[0][0],
+                            .ends = {end, span[1][1] < now ? span[1][1] : now}};
+    facts_job_start(j);
     precompile(g);
     struct lister l = {.g = g, .span = span, .now = now};
-    int64_t end = span[0][1] < now ? span[0][1] : now;
     struct kw_run_filter f = {
         .from = span[1][0], .to = end, .now = now, .org_id = org, .any_order = true};
     enum kw_code rc = kw_store_runs(g->st, &f, list_run, &l, g->err);
@@ -1058,18 +1199,40 @@ static enum kw_code read_periods(struct gather *g, struct kw_sla *scratch, const
     free(g->reasons);
     g->reasons = NULL;
     g->nreasons = g->capreasons = 0;
-    int64_t ends[2][2] = {{span[0][0], end}, {span[1][0], span[1][1] < now ? span[1][1] : now}};
+    if (rc == KW_OK && (rc = facts_job_finish(j, g->st)) != KW_OK)
+        *g->err = j->err;
     if (rc == KW_OK)
-        rc = read_facts(g, (const int64_t(*)[2])ends, org);
+        rc = put_facts(g, j);
+    facts_job_release(j);
+    free(j);
     free(g->fix);
     g->fix = NULL;
     g->nfix = g->capfix = 0;
     return rc;
 }
 
-enum kw_code kw_report_doc_make(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
-                                const struct kw_report_period *p, int64_t org_id, bool per_agent,
-                                int64_t now, struct kw_report_doc *out, struct kw_err *err)
+/* The headline figures of both periods, folded apart from the body. */
+struct heads {
+    const struct kw_report_input *cur, *prev;
+    double head[KW_RH_COUNT], before[KW_RH_COUNT];
+    enum kw_code rc;
+    struct kw_err err;
+    pthread_t thread;
+};
+
+static void *heads_thread(void *v)
+{
+    struct heads *h = v;
+    h->rc = kw_report_headline(h->cur, h->head, &h->err);
+    if (h->rc == KW_OK)
+        h->rc = kw_report_headline(h->prev, h->before, &h->err);
+    return NULL;
+}
+
+enum kw_code kw_report_doc_make(struct kw_clocks *c, struct kw_store *st, const char *db,
+                                struct kw_sla *scratch, const struct kw_report_period *p,
+                                int64_t org_id, bool per_agent, int64_t now,
+                                struct kw_report_doc *out, struct kw_err *err)
 {
     struct kw_err local = {0};
     if (!err)
@@ -1088,7 +1251,7 @@ enum kw_code kw_report_doc_make(struct kw_clocks *c, struct kw_store *st, struct
     if (org_id)
         out->org_name = name_of(&g, N_ORG, org_id);
     int64_t spans[2][2] = {{p->from, p->to}, {p->prev_from, p->from}};
-    enum kw_code rc = read_periods(&g, scratch, (const int64_t(*)[2])spans, org_id, now);
+    enum kw_code rc = read_periods(&g, scratch, (const int64_t(*)[2])spans, org_id, now, db);
     kw_store_end_read(st);
     if (rc != KW_OK)
         return rc;
@@ -1104,7 +1267,23 @@ enum kw_code kw_report_doc_make(struct kw_clocks *c, struct kw_store *st, struct
         bounds[b + 1] = p->bounds[b + 1] < out->end ? p->bounds[b + 1] : out->end;
         nb++;
     }
-    return kw_report_build(&cur, &prev, bounds, nb, per_agent, &out->rep, err);
+    /* the headlines of both periods on a thread of their own while the body
+     * is folded (both only read the inputs) */
+    struct heads h = {.cur = &cur, .prev = &prev};
+    bool apart = pthread_create(&h.thread, NULL, heads_thread, &h) == 0;
+    if (!apart)
+        heads_thread(&h);
+    rc = kw_report_build_body(&cur, bounds, nb, per_agent, &out->rep, err);
+    if (apart)
+        pthread_join(h.thread, NULL);
+    if (rc == KW_OK && h.rc != KW_OK) {
+        kw_report_free(&out->rep);
+        *err = h.err;
+        rc = h.rc;
+    }
+    if (rc == KW_OK)
+        kw_report_heads_set(&out->rep, h.head, h.before);
+    return rc;
 }
 
 void kw_report_doc_release(struct kw_report_doc *d)

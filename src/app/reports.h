@@ -58,11 +58,15 @@ struct kw_report_doc {
 
 /* Read and fold the report of period p at now, of org_id's tickets (0:
  * all); per_agent false leaves out teams, agents and the radar (a
- * customer's report). KW_RANGE at "/period" for a period not begun;
- * store errors. Release out with kw_report_doc_release, also on failure. */
-enum kw_code kw_report_doc_make(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
-                                const struct kw_report_period *p, int64_t org_id, bool per_agent,
-                                int64_t now, struct kw_report_doc *out, struct kw_err *err);
+ * customer's report). db (may be NULL): the database st reads, on which a
+ * second thread opens a read handle of its own to read the ticket facts
+ * while st lists the runs (NULL, or when it cannot: st reads both, one
+ * after the other). KW_RANGE at "/period" for a period not begun; store
+ * errors. Release out with kw_report_doc_release, also on failure. */
+enum kw_code kw_report_doc_make(struct kw_clocks *c, struct kw_store *st, const char *db,
+                                struct kw_sla *scratch, const struct kw_report_period *p,
+                                int64_t org_id, bool per_agent, int64_t now,
+                                struct kw_report_doc *out, struct kw_err *err);
 void kw_report_doc_release(struct kw_report_doc *d);
 
 #endif

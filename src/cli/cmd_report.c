@@ -132,7 +132,7 @@ static int run(enum kw_report_kind kind, int argc, char **argv)
     kw_sla_init(&sla);
     struct kw_report_doc d;
     struct kw_buf out = {.max = 256u << 20};
-    if (!c || kw_report_doc_make(c, st, &sla, &p, org_id, org_id == 0, now, &d, &err) != KW_OK)
+    if (!c || kw_report_doc_make(c, st, db, &sla, &p, org_id, org_id == 0, now, &d, &err) != KW_OK)
         rc = kw_cli_fail(kind == KW_REPORT_WEEKLY ? "report weekly" : "report monthly", &err);
     else if (kw_report_render(&d, f, strcmp(lang, "zh") == 0, &out, &err) != KW_OK)
         rc = kw_cli_fail(fmt, &err);

@@ -334,9 +334,40 @@ void kw_report_free(struct kw_report *r)
     *r = (struct kw_report){0};
 }
 
+enum kw_code kw_report_headline(const struct kw_report_input *in, double h[KW_RH_COUNT],
+                                struct kw_err *err)
+{
+    return headline(in, h, err) ? KW_OK : (err && err->code != KW_OK ? err->code : KW_NOMEM);
+}
+
+void kw_report_heads_set(struct kw_report *r, const double *head, const double *prev)
+{
+    for (size_t k = 0; k < KW_RH_COUNT; k++) {
+        r->head[k] = head[k];
+        r->prev[k] = prev ? prev[k] : NAN;
+        r->delta[k] = prev ? kw_kpi_round1(head[k] - prev[k]) : NAN; /* NAN stays NAN */
+    }
+}
+
 enum kw_code kw_report_build(const struct kw_report_input *cur, const struct kw_report_input *prev,
                              const int64_t *bounds, size_t nb, bool per_agent,
                              struct kw_report *out, struct kw_err *err)
+{
+    double head[KW_RH_COUNT], before[KW_RH_COUNT];
+    enum kw_code rc = kw_report_build_body(cur, bounds, nb, per_agent, out, err);
+    if (rc == KW_OK && (rc = kw_report_headline(cur, head, err)) == KW_OK && prev)
+        rc = kw_report_headline(prev, before, err);
+    if (rc != KW_OK) {
+        kw_report_free(out);
+        return rc;
+    }
+    kw_report_heads_set(out, head, prev ? before : NULL);
+    return KW_OK;
+}
+
+enum kw_code kw_report_build_body(const struct kw_report_input *cur, const int64_t *bounds,
+                                  size_t nb, bool per_agent, struct kw_report *out,
+                                  struct kw_err *err)
 {
     *out = (struct kw_report){.from = cur->from, .to = cur->to};
     struct grps levels = {0}, teams = {0}, agents = {0};
@@ -346,14 +377,8 @@ enum kw_code kw_report_build(const struct kw_report_input *cur, const struct kw_
     size_t *handled = NULL;
     bool ok = false;
 
-    if (!headline(cur, out->head, err))
-        goto out;
     for (size_t k = 0; k < KW_RH_COUNT; k++)
-        out->prev[k] = out->delta[k] = NAN;
-    if (prev && !headline(prev, out->prev, err))
-        goto out;
-    for (size_t k = 0; prev && k < KW_RH_COUNT; k++)
-        out->delta[k] = kw_kpi_round1(out->head[k] - out->prev[k]); /* NAN stays NAN */
+        out->head[k] = out->prev[k] = out->delta[k] = NAN;
 
     /* runs: levels x metrics, teams, agents, breaches, trend */
     out->breaches = calloc(cur->nruns ? cur->nruns : 1, sizeof(*out->breaches));

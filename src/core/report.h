@@ -151,6 +151,18 @@ struct kw_report {
 enum kw_code kw_report_build(const struct kw_report_input *cur, const struct kw_report_input *prev,
                              const int64_t *bounds, size_t nb, bool per_agent,
                              struct kw_report *out, struct kw_err *err);
+/* kw_report_build in parts, for a caller that folds on two threads: the
+ * body (every figure but the headline: head, prev and delta left NAN), the
+ * headline figures of one period (reads in only, allocates its own
+ * scratch: safe on another thread while the body is built from the same
+ * inputs), and the headlines put in with their deltas (prev NULL: none).
+ * kw_report_build is the three in a row. KW_NOMEM. */
+enum kw_code kw_report_build_body(const struct kw_report_input *cur, const int64_t *bounds,
+                                  size_t nb, bool per_agent, struct kw_report *out,
+                                  struct kw_err *err);
+enum kw_code kw_report_headline(const struct kw_report_input *in, double h[KW_RH_COUNT],
+                                struct kw_err *err);
+void kw_report_heads_set(struct kw_report *r, const double *head, const double *prev);
 void kw_report_free(struct kw_report *r);
 
 /* The radar's friendliness from a CSAT mean, and the others from their

@@ -143,7 +143,7 @@ static bool one(struct kw_store *rd, struct kw_writer *w, struct kw_clocks *cloc
     struct kw_buf pdf = {.max = 64u << 20};
     char file[128] = "", *payload = NULL;
     bool zh = strcmp(lang, "en") != 0;
-    rc = kw_report_doc_make(clocks, rd, scratch, &p, org, !customer, now, &d, &err);
+    rc = kw_report_doc_make(clocks, rd, NULL, scratch, &p, org, !customer, now, &d, &err);
     kw_store_end_read(rd);
     if (rc == KW_OK)
         rc = kw_report_render(&d, KW_FMT_PDF, zh, &pdf, &err);

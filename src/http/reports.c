@@ -61,7 +61,7 @@ static struct kwh_reply report(struct kwh_call *x, enum kw_report_kind kind)
         kw_store_end_read(x->wk->st);
     }
     struct kw_report_doc d;
-    enum kw_code rc = kw_report_doc_make(x->h->clocks, x->wk->st, &x->wk->sla, &p, org,
+    enum kw_code rc = kw_report_doc_make(x->h->clocks, x->wk->st, x->h->db, &x->wk->sla, &p, org,
                                          !x->me.customer, x->now, &d, &err);
     struct kw_buf out = {.max = 256u << 20};
     if (rc == KW_OK)

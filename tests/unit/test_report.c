@@ -145,6 +145,44 @@ static void test_kpi_marker(void **state)
     kw_report_free(&r);
 }
 
+/* The report in parts (as reports.c folds it on two threads) is the report
+ * whole: the body without the headline, then the headlines and deltas. */
+static void test_parts(void **state)
+{
+    (void)state;
+    struct kw_report_run runs[3] = {
+        run(1, "response", "L1", "ann", H, 2 * H, NT, 2 * H, H, NULL, NULL, NULL),
+        run(2, "response", "L2", "bob", H, 5 * H, 3 * H, 2 * H, 4 * H, NULL, NULL, NULL),
+        run(3, "resolution", "L1", "ann", H, 5 * H, NT, 8 * H, 4 * H, NULL, NULL, NULL),
+    };
+    runs[0].kpi = runs[1].kpi = KW_MKPI_RESPONSE;
+    runs[2].kpi = KW_MKPI_RESOLUTION;
+    struct kw_report_input cur = {from, to, runs, 3, NULL, 0};
+    struct kw_report_input prev = {from - 7 * D, from, NULL, 0, NULL, 0};
+    struct kw_report whole, parts;
+    double head[KW_RH_COUNT], before[KW_RH_COUNT];
+    assert_int_equal(kw_report_build(&cur, &prev, NULL, 0, true, &whole, NULL), KW_OK);
+    assert_int_equal(kw_report_build_body(&cur, NULL, 0, true, &parts, NULL), KW_OK);
+    CLOSE(parts.head[KW_RH_ON_TIME], NAN); /* left to the caller */
+    CLOSE(parts.delta[KW_RH_CREATED], NAN);
+    assert_int_equal(kw_report_headline(&cur, head, NULL), KW_OK);
+    assert_int_equal(kw_report_headline(&prev, before, NULL), KW_OK);
+    kw_report_heads_set(&parts, head, before);
+    for (size_t k = 0; k < KW_RH_COUNT; k++) {
+        CLOSE(parts.head[k], whole.head[k]);
+        CLOSE(parts.prev[k], whole.prev[k]);
+        CLOSE(parts.delta[k], whole.delta[k]);
+    }
+    assert_int_equal(parts.nlevels, whole.nlevels);
+    assert_int_equal(parts.nbreaches, whole.nbreaches);
+    assert_int_equal(parts.nagents, whole.nagents);
+    kw_report_heads_set(&parts, head, NULL); /* no previous period: no deltas */
+    CLOSE(parts.prev[KW_RH_CREATED], NAN);
+    CLOSE(parts.delta[KW_RH_CREATED], NAN);
+    kw_report_free(&whole);
+    kw_report_free(&parts);
+}
+
 static void test_headline(void **state)
 {
     (void)state;
@@ -291,9 +329,12 @@ static void test_nothing(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_headline),         cmocka_unit_test(test_levels_breaches_top),
-        cmocka_unit_test(test_agents_and_radar), cmocka_unit_test(test_formulas),
-        cmocka_unit_test(test_nothing),          cmocka_unit_test(test_kpi_marker)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_headline),
+                                       cmocka_unit_test(test_levels_breaches_top),
+                                       cmocka_unit_test(test_agents_and_radar),
+                                       cmocka_unit_test(test_formulas),
+                                       cmocka_unit_test(test_nothing),
+                                       cmocka_unit_test(test_kpi_marker),
+                                       cmocka_unit_test(test_parts)};
     return cmocka_run_group_tests(tests, setup, NULL);
 }
