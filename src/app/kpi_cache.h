@@ -12,6 +12,9 @@
  * and dimension ids as one interned "shape" id. A run that does not fit
  * (an instant outside 1932-2068, an id or a duration past 2^31) turns the
  * table off: the runs are then read from the store, as without it.
+ * Beside the runs: one record a ticket (its attributes, creation, states
+ * and dated facts: resolved, reopened, rated, time spent), kept current
+ * the same way, for the ticket counts, ratings and time spent.
  * Thread-safe: one table per process, shared by the HTTP workers.
  */
 #ifndef KW_KPI_CACHE_H

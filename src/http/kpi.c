@@ -3,9 +3,9 @@
  * period, grouped and bucketed. Clock runs come from the KPI facts
  * (kpi_runs); a run that breached in a bucket and had not stopped at its end
  * is measured again from its events as of that end (or now, if earlier), so
- * its overrun is the one at the bucket's end. Ticket counts and ratings come
- * from the tickets and their events. Staff see every organisation; a
- * customer only their own, never grouped by assignee. */
+ * its overrun is the one at the bucket's end. Ticket counts, ratings and
+ * time spent come from the tickets' facts kept in memory (app/kpi_cache.h). Staff see every
+ * organisation; a customer only their own, never grouped by assignee. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
