@@ -54,11 +54,23 @@ struct slice {
  * (metric, status, calendar none), instants from BASE, its states in the
  * state pool (first, n), in seq order. shape DEAD: no such ticket. */
 struct tick {
-    uint32_t shape, first;
+    uint32_t shape, first, mfirst; /* mfirst: its dated facts in their pool (mn of them) */
     int32_t created, updated;
-    uint16_t n;
+    uint16_t n, mn;
     bool open;
 };
+
+/* One of a ticket's dated facts (kw_store_ticket_marks): a resolved
+ * milestone, a reopening, a rating or a time entry, in (kind, at, seq)
+ * order. */
+struct tmark {
+    int32_t at;
+    int32_t seconds; /* time: as last corrected */
+    uint32_t team;   /* time: the entry's team, 0: none */
+    uint8_t kind;    /* enum kw_ticket_fact */
+    int8_t satisfaction, nps;
+};
+_Static_assert(sizeof(struct tmark) == 16, "a dated fact is 16 bytes");
 
 /* The state after one of its state or reopened events. */
 struct tstate {
@@ -88,6 +100,8 @@ struct kw_kpi_cache {
     size_t ntk, ntickets;
     struct tstate *sp; /* the tickets' states */
     size_t nsp, spcap, spdead;
+    struct tmark *mk; /* the tickets' dated facts */
+    size_t nmk, mkcap, mkdead;
     int64_t load_ms;
     uint64_t loads, deltas;
     struct kw_change ch[CHANGES]; /* read from the change log, under the write lock */
@@ -115,6 +129,9 @@ static void clear(struct kw_kpi_cache *c)
     free(c->idx);
     free(c->tk);
     free(c->sp);
+    free(c->mk);
+    c->mk = NULL;
+    c->nmk = c->mkcap = c->mkdead = 0;
     c->tk = NULL;
     c->sp = NULL;
     c->ntk = c->ntickets = c->nsp = c->spcap = c->spdead = 0;
@@ -463,6 +480,8 @@ static void tick_drop(struct kw_kpi_cache *c, uint32_t t)
 {
     if (t < c->ntk && c->tk[t].shape != DEAD) {
         c->spdead += c->tk[t].n;
+        c->mkdead += c->tk[t].mn;
+        c->tk[t].mn = 0;
         c->tk[t].shape = DEAD;
         c->ntickets--;
     }
@@ -528,6 +547,128 @@ static enum kw_code reload_tick(struct kw_kpi_cache *c, struct kw_store *st, int
     if (rc == KW_OK && b.fail)
         c->off = true;
     return rc;
+}
+
+/* ---- the tickets' dated facts: beside their states ---- */
+
+/* A dated fact as read, with what orders it among its ticket's. */
+struct lmark {
+    uint32_t ticket, seq;
+    struct tmark m;
+};
+
+struct mload {
+    struct lmark *v;
+    size_t n, cap;
+    bool fail;
+};
+
+static bool mark_row(const struct kw_ticket_mark_row *r, void *ctx)
+{
+    struct mload *l = ctx;
+    struct lmark x = {.m.kind = (uint8_t)r->kind};
+    int32_t seconds, team;
+    if (r->ticket_id <= 0 || r->ticket_id >= MAX_TICKET || r->seq < 0 || r->seq > UINT32_MAX ||
+        !instant32(r->at, &x.m.at) || x.m.at == NONE || !int32_of(r->seconds, &seconds) ||
+        !int32_of(r->team_id, &team) || team < 0 || r->satisfaction < INT8_MIN ||
+        r->satisfaction > INT8_MAX || r->nps < INT8_MIN || r->nps > INT8_MAX ||
+        !grow(&l->v, &l->cap, l->n + 1, sizeof(*l->v), SIZE_MAX))
+        return !(l->fail = true);
+    x.ticket = (uint32_t)r->ticket_id;
+    x.seq = (uint32_t)r->seq;
+    x.m.seconds = seconds;
+    x.m.team = (uint32_t)team;
+    x.m.satisfaction = (int8_t)r->satisfaction;
+    x.m.nps = (int8_t)r->nps;
+    l->v[l->n++] = x;
+    return true;
+}
+
+static int by_mark(const void *a, const void *b)
+{
+    const struct lmark *x = a, *y = b;
+    if (x->ticket != y->ticket)
+        return x->ticket < y->ticket ? -1 : 1;
+    if (x->m.kind != y->m.kind)
+        return x->m.kind < y->m.kind ? -1 : 1;
+    if (x->m.at != y->m.at)
+        return x->m.at < y->m.at ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The dated facts read into l given to their tickets (each ticket's all
+ * read, its record made without any): those of a ticket not kept are
+ * passed over, as the store's join with the tickets leaves them out;
+ * false when out of memory or room. */
+static bool marks_place(struct kw_kpi_cache *c, struct mload *l)
+{
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof(*l->v), by_mark);
+    if (!grow(&c->mk, &c->mkcap, c->nmk + l->n, sizeof(*c->mk), UINT32_MAX))
+        return false;
+    for (size_t i = 0, j; i < l->n; i = j) {
+        uint32_t t = l->v[i].ticket;
+        for (j = i; j < l->n && l->v[j].ticket == t;)
+            j++;
+        if (t >= c->ntk || c->tk[t].shape == DEAD)
+            continue;
+        struct tick *k = &c->tk[t];
+        if (k->mn || j - i > UINT16_MAX)
+            return false;
+        k->mfirst = (uint32_t)c->nmk;
+        k->mn = (uint16_t)(j - i);
+        for (size_t x = i; x < j; x++)
+            c->mk[c->nmk++] = l->v[x].m;
+    }
+    return true;
+}
+
+/* Read ticket's dated facts again, once its record is (reload_tick). */
+static enum kw_code reload_marks(struct kw_kpi_cache *c, struct kw_store *st, int64_t ticket,
+                                 struct kw_err *err)
+{
+    if (ticket <= 0 || (size_t)ticket >= c->ntk || c->tk[ticket].shape == DEAD)
+        return KW_OK;
+    struct mload l = {0};
+    enum kw_code rc = kw_store_ticket_marks(st, ticket, mark_row, &l, err);
+    if (rc == KW_OK && (l.fail || !marks_place(c, &l)))
+        c->off = true;
+    free(l.v);
+    return rc;
+}
+
+/* Every ticket's dated facts, once their records are (load_ticks). */
+static enum kw_code load_marks(struct kw_kpi_cache *c, struct kw_store *st, struct kw_err *err)
+{
+    struct mload l = {0};
+    enum kw_code rc = kw_store_ticket_marks(st, 0, mark_row, &l, err);
+    if (rc == KW_OK && (l.fail || !marks_place(c, &l)))
+        c->off = true;
+    free(l.v);
+    return rc;
+}
+
+/* Drop the dead dated facts, each ticket's still side by side. */
+static void compact_marks(struct kw_kpi_cache *c)
+{
+    size_t cap = c->nmk - c->mkdead + 1;
+    struct tmark *v = malloc(cap * sizeof(*v));
+    if (!v)
+        return;
+    size_t w = 0;
+    for (size_t t = 0; t < c->ntk; t++) {
+        struct tick *k = &c->tk[t];
+        if (k->shape == DEAD || !k->mn)
+            continue;
+        memcpy(v + w, c->mk + k->mfirst, k->mn * sizeof(*v));
+        k->mfirst = (uint32_t)w;
+        w += k->mn;
+    }
+    free(c->mk);
+    c->mk = v;
+    c->nmk = w;
+    c->mkcap = cap;
+    c->mkdead = 0;
 }
 
 /* Every ticket's facts, a page of tickets at a time. */
@@ -659,6 +800,8 @@ static enum kw_code load(struct kw_kpi_cache *c, struct kw_store *st, struct kw_
     kw_store_end_read(st);
     if (rc == KW_OK && !c->off && !c->cancel) {
         rc = load_ticks(c, st, err);
+        if (rc == KW_OK && !c->off && !c->cancel)
+            rc = load_marks(c, st, err);
         kw_store_end_read(st);
     }
     if (rc != KW_OK || c->off || c->cancel) {
@@ -700,6 +843,8 @@ static enum kw_code update(struct kw_kpi_cache *c, struct kw_store *st, struct k
                 rc = reload_ticket(c, st, ch[i].ticket, err);
                 if (rc == KW_OK && !c->off)
                     rc = reload_tick(c, st, ch[i].ticket, err);
+                if (rc == KW_OK && !c->off)
+                    rc = reload_marks(c, st, ch[i].ticket, err);
             }
         if (rc != KW_OK || c->off)
             break;
@@ -711,6 +856,8 @@ static enum kw_code update(struct kw_kpi_cache *c, struct kw_store *st, struct k
         compact(c);
     if (rc == KW_OK && !c->off && c->spdead > 4096 && c->spdead > c->nsp / 2)
         compact_ticks(c);
+    if (rc == KW_OK && !c->off && c->mkdead > 4096 && c->mkdead > c->nmk / 2)
+        compact_marks(c);
     if (c->off)
         clear(c);
     return rc;
@@ -762,6 +909,20 @@ enum kw_code kw_kpi_cache_runs(struct kw_kpi_cache *c, struct kw_store *st,
     }
     pthread_rwlock_unlock(&c->lock);
     return KW_OK;
+}
+
+/* kw_store_ticket_facts' rows of one kind to a caller of kw_kpi_cache_marks */
+struct kind_ctx {
+    enum kw_ticket_fact kind;
+    bool (*fn)(enum kw_ticket_fact kind, const struct kw_ticket_fact_row *r, void *ctx);
+    void *ctx;
+    bool go;
+};
+
+static bool kind_row(const struct kw_ticket_fact_row *r, void *ctx)
+{
+    struct kind_ctx *k = ctx;
+    return k->go = k->fn(k->kind, r, k->ctx);
 }
 
 /* Bring c up to date for an answer: false when the store must be read
@@ -842,6 +1003,52 @@ enum kw_code kw_kpi_cache_backlog(struct kw_kpi_cache *c, struct kw_store *st, c
     return KW_OK;
 }
 
+enum kw_code kw_kpi_cache_marks(struct kw_kpi_cache *c, struct kw_store *st, int64_t from,
+                                int64_t to, int64_t org_id,
+                                bool (*fn)(enum kw_ticket_fact kind,
+                                           const struct kw_ticket_fact_row *r, void *ctx),
+                                void *ctx, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    enum kw_code rc = KW_OK;
+    if (!c || !current(c, st, &rc, err)) {
+        static const enum kw_ticket_fact kinds[] = {KW_TF_RESOLVED, KW_TF_REOPENED, KW_TF_RATED,
+                                                    KW_TF_TIME};
+        for (size_t i = 0; rc == KW_OK && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+            struct kind_ctx kc = {kinds[i], fn, ctx, true};
+            rc = kw_store_ticket_facts(st, kinds[i], from, to, org_id, kind_row, &kc, err);
+            if (!kc.go)
+                break;
+        }
+        return rc;
+    }
+    bool go = true;
+    for (size_t t = 0; t < c->ntk && go; t++) {
+        const struct tick *k = &c->tk[t];
+        if (!k->mn || k->shape == DEAD || (org_id && c->shp[k->shape].org_id != org_id))
+            continue;
+        const struct tmark *m = c->mk + k->mfirst;
+        for (uint16_t i = 0; i < k->mn && go; i++) {
+            int64_t at = instant64(m[i].at);
+            if (at < from || at >= to)
+                continue;
+            struct kw_ticket_fact_row r;
+            fact_of(c, (int64_t)t, k, &r);
+            r.at = at;
+            if (m[i].kind == KW_TF_RATED) {
+                r.satisfaction = m[i].satisfaction;
+                r.nps = m[i].nps;
+            } else if (m[i].kind == KW_TF_TIME) {
+                r.seconds = m[i].seconds;
+                r.entry_team_id = m[i].team;
+            }
+            go = fn((enum kw_ticket_fact)m[i].kind, &r, ctx);
+        }
+    }
+    pthread_rwlock_unlock(&c->lock);
+    return KW_OK;
+}
+
 enum kw_code kw_kpi_cache_warm(struct kw_kpi_cache *c, struct kw_store *st, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
@@ -872,13 +1079,15 @@ void kw_kpi_cache_stats(struct kw_kpi_cache *c, struct kw_kpi_cache_stats *out)
         .runs = c->n - c->dead,
         .facts = c->ntickets,
         .states = c->nsp - c->spdead,
+        .marks = c->nmk - c->mkdead,
         .tickets = c->tickets,
         .shapes = c->nshp,
         .strings = c->nstr,
         .bytes = c->cap * sizeof(struct rec) + c->nidx * sizeof(struct slice) +
                  c->shp_alloc * sizeof(struct shape) + c->shp_cap * sizeof(uint32_t) +
                  c->str_cap * (sizeof(uint32_t) + sizeof(char *) / 2) + strings +
-                 c->ntk * sizeof(struct tick) + c->spcap * sizeof(struct tstate),
+                 c->ntk * sizeof(struct tick) + c->spcap * sizeof(struct tstate) +
+                 c->mkcap * sizeof(struct tmark),
         .watermark = c->watermark,
         .load_ms = c->load_ms,
         .loads = c->loads,

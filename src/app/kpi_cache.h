@@ -12,6 +12,9 @@
  * and dimension ids as one interned "shape" id. A run that does not fit
  * (an instant outside 1932-2068, an id or a duration past 2^31) turns the
  * table off: the runs are then read from the store, as without it.
+ * Beside the runs: one record a ticket (its attributes, creation, states
+ * and dated facts: resolved, reopened, rated, time spent), kept current
+ * the same way, for the ticket counts, ratings and time spent.
  * Thread-safe: one table per process, shared by the HTTP workers.
  */
 #ifndef KW_KPI_CACHE_H
@@ -55,6 +58,17 @@ enum kw_code kw_kpi_cache_backlog(struct kw_kpi_cache *c, struct kw_store *st, c
                                   bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
                                   void *ctx, struct kw_err *err);
 
+/* As kw_store_ticket_facts(st, kind, from, to, org_id, ...) for the kinds
+ * KW_TF_RESOLVED, KW_TF_REOPENED, KW_TF_RATED and KW_TF_TIME (the same rows,
+ * fn told each one's kind), from the tickets' dated facts kept beside their
+ * states (kw_store_ticket_marks), current as kw_kpi_cache_runs is: in
+ * ticket order, then kind and time (the store's: kind by kind). */
+enum kw_code kw_kpi_cache_marks(struct kw_kpi_cache *c, struct kw_store *st, int64_t from,
+                                int64_t to, int64_t org_id,
+                                bool (*fn)(enum kw_ticket_fact kind,
+                                           const struct kw_ticket_fact_row *r, void *ctx),
+                                void *ctx, struct kw_err *err);
+
 /* Load the table now unless it is loaded (a server's warm-up thread, with
  * a handle of its own), so the first GET /kpis does not wait for it. Gives
  * up between two pages once kw_kpi_cache_cancel was called. */
@@ -66,6 +80,7 @@ void kw_kpi_cache_cancel(struct kw_kpi_cache *c);
 struct kw_kpi_cache_stats {
     size_t runs, tickets, shapes, strings;
     size_t facts, states; /* tickets whose facts are kept, their states */
+    size_t marks;         /* their dated facts (resolved, reopened, rated, time) */
     size_t bytes;         /* allocated for records, index and interned values */
     int64_t watermark;    /* the change log's seq it is current to */
     int64_t load_ms;      /* the last full load's wall time */

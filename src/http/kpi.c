@@ -3,9 +3,9 @@
  * period, grouped and bucketed. Clock runs come from the KPI facts
  * (kpi_runs); a run that breached in a bucket and had not stopped at its end
  * is measured again from its events as of that end (or now, if earlier), so
- * its overrun is the one at the bucket's end. Ticket counts and ratings come
- * from the tickets and their events. Staff see every organisation; a
- * customer only their own, never grouped by assignee. */
+ * its overrun is the one at the bucket's end. Ticket counts, ratings and
+ * time spent come from the tickets' facts kept in memory (app/kpi_cache.h). Staff see every
+ * organisation; a customer only their own, never grouped by assignee. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1053,33 +1053,37 @@ static bool cost_row(const struct kw_team_cost *r, void *ctx)
     return true;
 }
 
+/* fact_row for a dated fact of any kind (kw_kpi_cache_marks) */
+static bool mark_row(enum kw_ticket_fact kind, const struct kw_ticket_fact_row *r, void *ctx)
+{
+    struct fact_ctx c = {ctx, kind};
+    return fact_row(r, &c);
+}
+
 static enum kw_code read_tickets(struct kq *q)
 {
-    static const enum kw_ticket_fact kinds[] = {KW_TF_CREATED, KW_TF_RESOLVED, KW_TF_REOPENED,
-                                                KW_TF_RATED, KW_TF_TIME};
     struct kw_store *st = q->x->wk->st;
     if (!q->costs_read && kw_store_team_costs(st, cost_row, q, &q->err) != KW_OK)
         return q->err.code;
     q->costs_read = true;
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        struct fact_ctx c = {q, kinds[i]};
-        enum kw_code rc = kinds[i] == KW_TF_CREATED
-                              ? kw_kpi_cache_created(q->x->h->kpi_cache, st, q->from, q->to, q->org,
-                                                     fact_row, &c, &q->err)
-                              : kw_store_ticket_facts(st, kinds[i], q->from, q->to, q->org,
-                                                      fact_row, &c, &q->err);
-        if (rc != KW_OK)
-            return q->err.code;
-        if (q->failed)
-            return q->err.code;
-    }
+    /* created, then resolved, reopened, rated and time spent: from the
+     * facts kept in memory, current to the change log (app/kpi_cache.h) */
+    struct fact_ctx c = {q, KW_TF_CREATED};
+    if (kw_kpi_cache_created(q->x->h->kpi_cache, st, q->from, q->to, q->org, fact_row, &c,
+                             &q->err) != KW_OK ||
+        q->failed)
+        return q->err.code;
+    if (kw_kpi_cache_marks(q->x->h->kpi_cache, st, q->from, q->to, q->org, mark_row, q, &q->err) !=
+            KW_OK ||
+        q->failed)
+        return q->err.code;
     /* the backlog at the end of each bucket (now, for one not over yet),
      * all in one pass over the tickets */
     int64_t ends[KW_BACKLOG_ENDS_MAX];
     size_t n = 0;
     for (size_t b = 0; b < q->nb && n < KW_BACKLOG_ENDS_MAX && q->b[b].from < q->now; b++)
         ends[n++] = q->b[b].to < q->now ? q->b[b].to : q->now;
-    struct fact_ctx c = {q, KW_TF_OPEN};
+    c = (struct fact_ctx){q, KW_TF_OPEN};
     enum kw_code rc =
         kw_kpi_cache_backlog(q->x->h->kpi_cache, st, ends, n, q->org, fact_row, &c, &q->err);
     if (rc != KW_OK)

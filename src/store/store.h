@@ -931,6 +931,24 @@ enum kw_code kw_store_ticket_states(struct kw_store *st, int64_t after, size_t l
                                     bool (*fn)(const struct kw_ticket_state_row *r, void *ctx),
                                     void *ctx, struct kw_err *err);
 
+/* A ticket's dated KPI facts, for a copy kept in memory (app/kpi_cache.h):
+ * its resolved milestones, reopenings, ratings (satisfaction 1-5, nps 0-10
+ * or -1) and time entries (seconds as last corrected, the entry's team, 0:
+ * none; corrections are no entries), each with its event's seq and
+ * instant, exactly the rows kw_store_ticket_facts gives for these kinds
+ * (without the ticket's attributes). ticket != 0: that ticket's, in
+ * (kind, at, seq) order; ticket 0: every ticket's, in no order (one pass
+ * over each kind's index, for a load). The row lives during fn. */
+struct kw_ticket_mark_row {
+    int64_t ticket_id, seq, at;
+    enum kw_ticket_fact kind; /* KW_TF_RESOLVED, _REOPENED, _RATED or _TIME */
+    int satisfaction, nps;    /* rated; else 0, -1 */
+    int64_t seconds, team_id; /* time; else 0 */
+};
+enum kw_code kw_store_ticket_marks(struct kw_store *st, int64_t ticket,
+                                   bool (*fn)(const struct kw_ticket_mark_row *r, void *ctx),
+                                   void *ctx, struct kw_err *err);
+
 /* ---- team costs (time accounting, docs/kpi.md) ---- */
 
 /* A team's hourly cost: minor units of currency (ISO 4217, 3 letters). */

@@ -137,6 +137,22 @@ at 2026-03-10T11:00:00Z
 req GET "/api/v1/kpis?$NEXT" "" "$ADMIN"
 is "F replied and resolved late: met_late, not open" 200 '[.groups[] | select(.key.team == "field" and .bucket == "2026-03-10")
     | .metrics.response | [.met_late, .breached_open]] == [[1, 0]]'
+# the dated facts kept in memory follow too: time spent, a reopening, a
+# rating (of G, created, resolved and rated at once)
+at 2026-03-10T11:30:00Z
+ev "$TF" '{"type":"comment","text":"more","time_spent":{"minutes":45}}'
+ev "$TF" '{"type":"reopen","reason":"not yet"}'
+ticket "$ACME" L1 "$FIELD"
+TG=$T
+reply "$TG"
+move "$TG" handling
+move "$TG" feedback
+ev "$TG" '{"type":"rating","satisfaction":4,"nps":8}' "$CUS"
+at 2026-03-10T12:00:00Z
+req GET "/api/v1/kpis?$NEXT" "" "$ADMIN"
+is "F's time and reopening, G's rating counted at once" 200 '([.groups[] | select(.key.team == "field" and .bucket == "2026-03-10")
+    | [.time_spent_s, .tickets.reopened]] == [[2700, 1]]) and ([.groups[] | select(.bucket == "2026-03-10")
+    | .csat.count] | add) == 1'
 jq -S . "$TMP/body" >"$TMP/kept.json"
 serve_stop
 serve_start --fake-clock "$TMP/now"

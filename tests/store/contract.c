@@ -4745,6 +4745,125 @@ static void test_state_facts(void **state)
     assert_int_equal(ss.n, 0);
 }
 
+/* ---- a ticket's dated KPI facts, as the KPI cache reads them ---- */
+
+struct marks_seen {
+    int n;
+    char line[16][64];
+};
+
+static bool on_mark(const struct kw_ticket_mark_row *r, void *ctx)
+{
+    struct marks_seen *s = ctx;
+    if (s->n < 16)
+        snprintf(s->line[s->n], sizeof(s->line[0]), "%lld:%d:%lld:%d:%d:%lld:%lld",
+                 (long long)r->ticket_id, (int)r->kind, (long long)r->at, r->satisfaction, r->nps,
+                 (long long)r->seconds, (long long)r->team_id);
+    s->n++;
+    return true;
+}
+
+/* the marks of one ticket, in the all-tickets listing (in no order) */
+struct marks_of {
+    int64_t ticket;
+    struct marks_seen s;
+};
+
+static bool on_mark_of(const struct kw_ticket_mark_row *r, void *ctx)
+{
+    struct marks_of *m = ctx;
+    return r->ticket_id == m->ticket ? on_mark(r, &m->s) : true;
+}
+
+static int by_line(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void test_mark_facts(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t team = new_team(c, "marks desk"), t = new_ticket(c, NULL, NULL);
+    int64_t quiet = new_ticket(c, NULL, NULL);
+    char body[160];
+    int64_t entry = 0;
+    /* out of order by kind: the marks come by kind, then time */
+    MUST(kw_store_event_append(c->st, t, "rating", "{\"satisfaction\":4,\"nps\":9}", 7, c->t0 + 5,
+                               NULL, NULL, &err));
+    MUST(kw_store_event_append(c->st, t, "milestone", "{\"milestone\":\"resolved\"}", 7, c->t0 + 10,
+                               NULL, NULL, &err));
+    MUST(kw_store_event_append(c->st, t, "milestone", "{\"milestone\":\"responded\"}", 7,
+                               c->t0 + 11, NULL, NULL, &err));
+    MUST(kw_store_event_append(c->st, t, "reopened", "{}", 7, c->t0 + 20, NULL, NULL, &err));
+    snprintf(body, sizeof(body),
+             "{\"seconds\":3600,\"team_id\":%lld,\"note\":null,\"comment\":null,"
+             "\"corrects\":null}",
+             (long long)team);
+    MUST(kw_store_event_append(c->st, t, "time_spent", body, 7, c->t0 + 30, NULL, &entry, &err));
+    MUST(kw_store_event_append(c->st, t, "time_spent",
+                               "{\"seconds\":1800,\"team_id\":null,\"note\":null,"
+                               "\"comment\":null,\"corrects\":null}",
+                               7, c->t0 + 35, NULL, NULL, &err));
+    snprintf(body, sizeof(body),
+             "{\"seconds\":600,\"team_id\":null,\"note\":null,\"comment\":null,"
+             "\"corrects\":%lld}",
+             (long long)entry);
+    MUST(kw_store_event_append(c->st, t, "time_spent", body, 7, c->t0 + 36, NULL, NULL, &err));
+    MUST(kw_store_event_append(c->st, t, "rating", "{\"satisfaction\":2}", 7, c->t0 + 40, NULL,
+                               NULL, &err));
+    MUST(kw_store_event_append(c->st, t, "milestone", "{\"milestone\":\"resolved\"}", 7, c->t0 + 50,
+                               NULL, NULL, &err));
+    /* kind:at:satisfaction:nps:seconds:team, at relative to t0, T: the team */
+    static const char *const want[] = {
+        "1:10:0:-1:0:0", "1:50:0:-1:0:0",   "2:20:0:-1:0:0",    "3:5:4:9:0:0",
+        "3:40:2:-1:0:0", "5:30:0:-1:600:T", "5:35:0:-1:1800:0",
+    };
+    char lines[N_ELEMS(want)][64];
+    for (size_t i = 0; i < N_ELEMS(want); i++) {
+        int kind, sat, nps;
+        long long at, secs;
+        char tm[8];
+        sscanf(want[i], "%d:%lld:%d:%d:%lld:%7s", &kind, &at, &sat, &nps, &secs, tm);
+        snprintf(lines[i], sizeof(lines[i]), "%lld:%d:%lld:%d:%d:%lld:%lld", (long long)t, kind,
+                 (long long)(c->t0 + at), sat, nps, secs, tm[0] == 'T' ? (long long)team : 0LL);
+    }
+    struct marks_seen s = {0};
+    MUST(kw_store_ticket_marks(c->st, t, on_mark, &s, &err));
+    kw_store_end_read(c->st);
+    assert_int_equal(s.n, (int)N_ELEMS(want));
+    for (size_t i = 0; i < N_ELEMS(want); i++)
+        if (strcmp(s.line[i], lines[i]) != 0)
+            fail_msg("ticket's mark %zu is %s, want %s", i, s.line[i], lines[i]);
+    /* every ticket's: the same rows, in no order */
+    struct marks_of all = {.ticket = t};
+    MUST(kw_store_ticket_marks(c->st, 0, on_mark_of, &all, &err));
+    kw_store_end_read(c->st);
+    assert_int_equal(all.s.n, (int)N_ELEMS(want));
+    qsort(all.s.line, N_ELEMS(want), sizeof(all.s.line[0]), by_line);
+    qsort(lines, N_ELEMS(want), sizeof(lines[0]), by_line);
+    for (size_t i = 0; i < N_ELEMS(want); i++)
+        if (strcmp(all.s.line[i], lines[i]) != 0)
+            fail_msg("every ticket's: %s, want %s", all.s.line[i], lines[i]);
+    /* the same rows kw_store_ticket_facts gives for each kind */
+    static const enum kw_ticket_fact kinds[] = {KW_TF_RESOLVED, KW_TF_REOPENED, KW_TF_RATED,
+                                                KW_TF_TIME};
+    int facts = 0;
+    for (size_t i = 0; i < N_ELEMS(kinds); i++) {
+        struct at_seen f = {0};
+        MUST(kw_store_ticket_facts(c->st, kinds[i], c->t0, c->t0 + 100, 0, on_at, &f, &err));
+        kw_store_end_read(c->st);
+        for (int k = 0; k < f.n && k < 8; k++)
+            facts += f.ticket[k] == t;
+    }
+    assert_int_equal(facts, (int)N_ELEMS(want));
+    /* a ticket without any */
+    s = (struct marks_seen){0};
+    MUST(kw_store_ticket_marks(c->st, quiet, on_mark, &s, &err));
+    kw_store_end_read(c->st);
+    assert_int_equal(s.n, 0);
+}
+
 /* ---- team costs ---- */
 
 struct costs_seen {
@@ -5529,6 +5648,7 @@ int main(int argc, char **argv)
         TEST(test_team_costs),
         TEST(test_time_facts),
         TEST(test_state_facts),
+        TEST(test_mark_facts),
     };
     /* the tests this backend covers (fixture.h), in order */
     struct CMUnitTest run[sizeof(tests) / sizeof(tests[0])];

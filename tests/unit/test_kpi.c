@@ -96,6 +96,51 @@ static void test_stats_selected_as_sorted(void **state)
     }
 }
 
+static int by_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* SRI values (ratios of whole seconds) sorted by radix as by qsort: the
+ * same order, so the same mean summed in order, median and p90; negative,
+ * repeated and one-byte-apart values, and counts on either side of 1,024 */
+static void test_stats_f64_radix_as_qsort(void **state)
+{
+    (void)state;
+    static const size_t ns[] = {1, 2, 1023, 1024, 1025, 5000, 70000};
+    uint64_t seed = 11;
+    for (size_t t = 0; t < sizeof(ns) / sizeof(ns[0]); t++) {
+        size_t n = ns[t];
+        for (int spread = 0; spread < 3; spread++) {
+            double *v = malloc(n * sizeof(*v)), *sorted = malloc(n * sizeof(*v));
+            assert_non_null(v);
+            assert_non_null(sorted);
+            for (size_t i = 0; i < n; i++) {
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                int64_t working = (int64_t)((seed >> 33) % (spread == 0 ? 5u : 3000000u));
+                if (spread == 2 && i % 7 == 0)
+                    working = -working; /* back in time */
+                int64_t target = spread == 1 ? 1800 + (int64_t)(seed >> 60) : 3600;
+                v[i] = (double)working * 100.0 / (double)target;
+            }
+            memcpy(sorted, v, n * sizeof(*v));
+            qsort(sorted, n, sizeof(*v), by_double);
+            double sum = 0;
+            for (size_t i = 0; i < n; i++)
+                sum += sorted[i];
+            struct kw_kpi_stat s = kw_kpi_stat_f64(v, n);
+            assert_true(memcmp(v, sorted, n * sizeof(*v)) == 0);
+            assert_true(s.mean == sum / (double)n);
+            assert_true(s.median ==
+                        (n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2));
+            assert_true(s.p90 == sorted[(9 * n + 9) / 10 - 1]);
+            free(v);
+            free(sorted);
+        }
+    }
+}
+
 static void test_stats(void **state)
 {
     (void)state;
@@ -310,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_stats_selected_as_sorted),
+        cmocka_unit_test(test_stats_f64_radix_as_qsort),
         cmocka_unit_test(test_worked_example),
         cmocka_unit_test(test_nothing_is_null_not_100),
         cmocka_unit_test(test_many_runs_grow),

@@ -35,6 +35,20 @@
     " ON t.id = e.ticket_id JOIN orgs o ON o.id = t.org_id WHERE e.type = '" type "'"              \
     " AND e.at >= $1 AND e.at < $2 AND ($3::bigint = 0 OR t.org_id = $3)"
 #define TF_FROM " FROM tickets t JOIN orgs o ON o.id = t.org_id"
+/* a ticket's dated KPI facts (kw_store_ticket_marks) */
+#define MARKS_RESOLVED "SELECT ticket_id, seq, at, 1, 0, -1, 0::bigint, 0::bigint FROM events"
+#define MARKS_REOPENED                                                                             \
+    "SELECT ticket_id, seq, at, 2, 0, -1, 0, 0 FROM events WHERE type = 'reopened'"
+#define MARKS_RATED                                                                                \
+    "SELECT ticket_id, seq, at, 3, coalesce((body::jsonb->>'satisfaction')::numeric::int, 0),"     \
+    " coalesce((body::jsonb->>'nps')::numeric::int, -1), 0, 0 FROM events WHERE type = 'rating'"
+#define MARKS_TIME                                                                                 \
+    "SELECT e.ticket_id, e.seq, e.at, 5, 0, -1, coalesce((SELECT (c.body::jsonb->>'seconds')"      \
+    "::numeric::bigint FROM events c WHERE c.ticket_id = e.ticket_id AND c.type = 'time_spent'"    \
+    " AND (c.body::jsonb->>'corrects')::numeric = e.seq ORDER BY c.seq DESC LIMIT 1),"             \
+    " (e.body::jsonb->>'seconds')::numeric::bigint, 0), coalesce((e.body::jsonb->>'team_id')"      \
+    "::numeric::bigint, 0) FROM events e WHERE e.type = 'time_spent'"                              \
+    " AND e.body::jsonb->>'corrects' IS NULL"
 /* the state at $2 by the events before it (a reopening without one: handling) */
 #define TF_STATE_AT_END(end)                                                                       \
     "coalesce((SELECT s.state FROM kpi_states s WHERE s.ticket_id = t.id AND s.at < " end          \
@@ -635,6 +649,17 @@ const char *const kwp_sql[PGS_COUNT] = {
         " THEN 1 ELSE 0 END FROM (SELECT * FROM tickets WHERE id > $1 ORDER BY id"
         " LIMIT $2) t JOIN orgs o ON o.id = t.org_id LEFT JOIN kpi_states s ON s.ticket_id = t.id"
         " ORDER BY t.id, s.seq",
+    /* one ticket's dated facts from its events, as PGS_TF_RESOLVED,
+     * _REOPENED, _RATED and _TIME give them (app/kpi_cache.c; the kinds are
+     * enum kw_ticket_fact's numbers); every ticket's, in no order */
+    [PGS_TICKET_MARKS] =
+        MARKS_RESOLVED " WHERE ticket_id = $1 AND type = 'milestone' AND"
+                       " body::jsonb->>'milestone' = 'resolved' UNION ALL " MARKS_REOPENED
+                       " AND ticket_id = $1 UNION ALL " MARKS_RATED " AND ticket_id = $1"
+                       " UNION ALL " MARKS_TIME " AND e.ticket_id = $1 ORDER BY 4, 3, 2",
+    [PGS_TICKET_MARKS_ALL] = MARKS_RESOLVED " WHERE type = 'milestone' AND body::jsonb->>"
+                                            "'milestone' = 'resolved' UNION ALL " MARKS_REOPENED
+                                            " UNION ALL " MARKS_RATED " UNION ALL " MARKS_TIME,
     [PGS_RESOLVED_CLEAR] = "DELETE FROM kpi_resolved",
     [PGS_RESOLVED_FILL] = "INSERT INTO kpi_resolved(at, ticket_id, seq) SELECT at, ticket_id, seq"
                           " FROM events WHERE type = 'milestone'"

@@ -236,6 +236,36 @@ enum kw_code kw_store_ticket_states(struct kw_store *st, int64_t after, size_t l
     return KW_OK;
 }
 
+enum kw_code kw_store_ticket_marks(struct kw_store *st, int64_t ticket,
+                                   bool (*fn)(const struct kw_ticket_mark_row *r, void *ctx),
+                                   void *ctx, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    if (ticket)
+        kwp_int(&p, ticket);
+    PGresult *res = kwp_run(st, ticket ? PGS_TICKET_MARKS : PGS_TICKET_MARKS_ALL, &p,
+                            "read the tickets' dated facts for the KPIs", NULL, err);
+    if (!res)
+        return err->code;
+    for (int r = 0; r < PQntuples(res); r++) {
+        struct kw_ticket_mark_row m = {
+            .ticket_id = kwp_col_int(res, r, 0),
+            .seq = kwp_col_int(res, r, 1),
+            .at = kwp_col_int(res, r, 2),
+            .kind = (enum kw_ticket_fact)kwp_col_int(res, r, 3),
+            .satisfaction = (int)kwp_col_int(res, r, 4),
+            .nps = (int)kwp_col_int(res, r, 5),
+            .seconds = kwp_col_int(res, r, 6),
+            .team_id = kwp_col_int(res, r, 7),
+        };
+        if (!fn(&m, ctx))
+            break;
+    }
+    PQclear(res);
+    return KW_OK;
+}
+
 enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind, int64_t from,
                                    int64_t to, int64_t org_id,
                                    bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),

@@ -24,6 +24,8 @@ enum stmt {
     S_TF_TIME,
     S_TF_BACKLOG,
     S_TICKET_STATES,
+    S_TICKET_MARKS,
+    S_TICKET_MARKS_ALL,
     S_TEAM_COSTS,
     S_TEAM_COST_SET,
     S_TEAM_COST_CLEAR,
@@ -51,6 +53,14 @@ enum stmt {
     " ORDER BY s.seq DESC LIMIT 1), 'registered')"
 #define TF_STATE_AT TF_STATE_AT_END("?2")
 #define TF_OPEN_STATES "('registered', 'analysing', 'handling', 'waiting_customer')"
+
+/* the time entries (not corrections) with their latest correction's seconds */
+#define MARKS_TIME                                                                                 \
+    "SELECT e.ticket_id, e.seq, e.at, 5, 0, -1, coalesce((SELECT json_extract(c.body,"             \
+    " '$.seconds') FROM events c WHERE c.ticket_id = e.ticket_id AND c.type = 'time_spent' AND"    \
+    " json_extract(c.body, '$.corrects') = e.seq ORDER BY c.seq DESC LIMIT 1),"                    \
+    " json_extract(e.body, '$.seconds'), 0), coalesce(json_extract(e.body, '$.team_id'), 0)"       \
+    " FROM events e WHERE e.type = 'time_spent' AND json_extract(e.body, '$.corrects') IS NULL"
 
 #define RUN_COLS                                                                                   \
     "ticket_id, metric, run, org_id, coalesce(commitment_id, 0), status, started_at, stopped_at,"  \
@@ -156,6 +166,23 @@ static const char *const sql[S_COUNT] = {
                         " FROM tickets WHERE id > ?1 ORDER BY id LIMIT ?2) t JOIN orgs o ON"
                         " o.id = t.org_id LEFT JOIN kpi_states s ON s.ticket_id = t.id"
                         " ORDER BY t.id, s.seq",
+    /* one ticket's dated facts from its events (on the primary key; a
+     * resolved milestone as kpi_resolved holds it), as S_TF_RESOLVED,
+     * S_TF_REOPENED, S_TF_RATED and S_TF_TIME give them (app/kpi_cache.c);
+     * the kinds are enum kw_ticket_fact's numbers */
+    [S_TICKET_MARKS] =
+        "SELECT ticket_id, seq, at, 1, 0, -1, 0, 0 FROM events WHERE ticket_id = ?1 AND type ="
+        " 'milestone' AND json_extract(body, '$.milestone') = 'resolved' UNION ALL SELECT"
+        " ticket_id, seq, at, 2, 0, -1, 0, 0 FROM events WHERE ticket_id = ?1 AND type ="
+        " 'reopened' UNION ALL SELECT ticket_id, seq, at, 3, " TF_RATING ", 0, 0 FROM events e"
+        " WHERE ticket_id = ?1 AND type = 'rating' UNION ALL " MARKS_TIME " AND e.ticket_id = ?1"
+        " ORDER BY 4, 3, 2",
+    /* every ticket's, each kind from its own index (kpi_resolved, the
+     * partial indexes of migrations 017 and 024) */
+    [S_TICKET_MARKS_ALL] = "SELECT ticket_id, seq, at, 1, 0, -1, 0, 0 FROM kpi_resolved UNION ALL"
+                           " SELECT ticket_id, seq, at, 2, 0, -1, 0, 0 FROM events WHERE type ="
+                           " 'reopened' UNION ALL SELECT ticket_id, seq, at, 3, " TF_RATING
+                           ", 0, 0 FROM events e WHERE type = 'rating' UNION ALL " MARKS_TIME,
     [S_TEAM_COSTS] = "SELECT t.id, t.name, c.hourly_minor, c.currency, c.set_at, c.set_by"
                      " FROM teams t LEFT JOIN team_costs c ON c.team_id = t.id ORDER BY t.name",
     [S_TEAM_COST_SET] = "INSERT INTO team_costs(team_id, hourly_minor, currency, set_at, set_by)"
@@ -460,6 +487,34 @@ enum kw_code kw_store_ticket_states(struct kw_store *st, int64_t after, size_t l
     sqlite3_bind_int64(x, 1, after);
     sqlite3_bind_int64(x, 2, limit ? (sqlite3_int64)limit : -1);
     return EACH_ROW(st, x, read_state, fn, ctx, "read the tickets' states for the KPIs", err);
+}
+
+_Static_assert(KW_TF_RESOLVED == 1 && KW_TF_REOPENED == 2 && KW_TF_RATED == 3 && KW_TF_TIME == 5,
+               "S_TICKET_MARKS writes the kinds as numbers");
+
+static void read_mark(sqlite3_stmt *x, struct kw_ticket_mark_row *out)
+{
+    *out = (struct kw_ticket_mark_row){
+        .ticket_id = sqlite3_column_int64(x, 0),
+        .seq = sqlite3_column_int64(x, 1),
+        .at = sqlite3_column_int64(x, 2),
+        .kind = (enum kw_ticket_fact)sqlite3_column_int(x, 3),
+        .satisfaction = sqlite3_column_int(x, 4),
+        .nps = sqlite3_column_int(x, 5),
+        .seconds = sqlite3_column_int64(x, 6),
+        .team_id = sqlite3_column_int64(x, 7),
+    };
+}
+KWS_ROW_MAPPER(read_mark, struct kw_ticket_mark_row)
+
+enum kw_code kw_store_ticket_marks(struct kw_store *st, int64_t ticket,
+                                   bool (*fn)(const struct kw_ticket_mark_row *r, void *ctx),
+                                   void *ctx, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, ticket ? S_TICKET_MARKS : S_TICKET_MARKS_ALL);
+    if (ticket)
+        sqlite3_bind_int64(x, 1, ticket);
+    return EACH_ROW(st, x, read_mark, fn, ctx, "read the tickets' dated facts for the KPIs", err);
 }
 
 enum kw_code kw_store_team_cost_set(struct kw_store *st, int64_t team_id, int64_t hourly_minor,
