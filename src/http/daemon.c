@@ -103,9 +103,9 @@ static void *kpi_warm(void *arg)
         kw_kpi_cache_stats(h->kpi_cache, &s);
         if (s.loads)
             kwh_log_event(h,
-                          "mod=http event=kpi.cache.loaded runs=%zu tickets=%zu shapes=%zu "
-                          "bytes=%zu ms=%lld",
-                          s.runs, s.tickets, s.shapes, s.bytes, (long long)s.load_ms);
+                          "mod=http event=kpi.cache.loaded runs=%zu tickets=%zu marks=%zu "
+                          "shapes=%zu bytes=%zu ms=%lld",
+                          s.runs, s.tickets, s.marks, s.shapes, s.bytes, (long long)s.load_ms);
         else if (s.off)
             kwh_log_event(h, "mod=http event=kpi.cache.off");
     }
