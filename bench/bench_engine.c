@@ -158,6 +158,24 @@ static void *update_loop(void *arg)
     return NULL;
 }
 
+/* The process's read and write system calls so far (/proc/self/io's syscr
+ * and syscw; 0 when unreadable): the pages SQLite reads with pread and
+ * writes with pwrite (the write-ahead log, the statement journal) among
+ * them. */
+static void io_calls(long long *reads, long long *writes)
+{
+    FILE *f = fopen("/proc/self/io", "r");
+    char line[256];
+    *reads = *writes = 0;
+    while (f && fgets(line, sizeof(line), f))
+        if (strncmp(line, "syscr:", 6) == 0)
+            *reads = atoll(line + 6);
+        else if (strncmp(line, "syscw:", 6) == 0)
+            *writes = atoll(line + 6);
+    if (f)
+        fclose(f);
+}
+
 static double tv_s(const struct timeval *t)
 {
     return (double)t->tv_sec + (double)t->tv_usec / 1e6;
@@ -296,6 +314,8 @@ int main(void)
     kw_writer_stats(w, &w0);
     struct rusage r0, r1;
     getrusage(RUSAGE_SELF, &r0);
+    long long reads0, writes0, reads, writes;
+    io_calls(&reads0, &writes0);
     pthread_create(&th, NULL, update_loop, &u);
     while (shifted(NULL) < f.base + seconds)
         sleep(1);
@@ -304,6 +324,9 @@ int main(void)
     kw_engine_stats(e, &s);
     kw_writer_stats(w, &w1);
     getrusage(RUSAGE_SELF, &r1);
+    io_calls(&reads, &writes);
+    reads -= reads0;
+    writes -= writes0;
     printf("engine: %ld updates (%ld failed) at 1000/s while %llu tickets fired (%llu events; "
            "%ld due a second%s) in the %d s after the first fell due\n",
            u.done, u.failed, (unsigned long long)s.fired, (unsigned long long)s.events, due,
@@ -315,8 +338,13 @@ int main(void)
            (double)(w1.commit_ns - w0.commit_ns) / 1e9);
     /* the process's own processor time over the run (every thread): the
      * load of a shared machine changes the wall clock much more than it */
-    printf("engine: processor time over the run %.2f s user, %.2f s system\n",
-           tv_s(&r1.ru_utime) - tv_s(&r0.ru_utime), tv_s(&r1.ru_stime) - tv_s(&r0.ru_stime));
+    double cpu = tv_s(&r1.ru_utime) - tv_s(&r0.ru_utime) + tv_s(&r1.ru_stime) - tv_s(&r0.ru_stime);
+    double ops = (double)(s.fired + (uint64_t)u.done);
+    ops = ops > 0 ? ops : 1;
+    printf("engine: processor time over the run %.2f s user, %.2f s system (%.0f us per firing "
+           "and update); per firing and update %.1f read and %.1f write system calls\n",
+           tv_s(&r1.ru_utime) - tv_s(&r0.ru_utime), tv_s(&r1.ru_stime) - tv_s(&r0.ru_stime),
+           cpu * 1e6 / ops, (double)reads / ops, (double)writes / ops);
     double p99 = s.late.p99_ms, max = s.late.max_ms, p99_target = chains ? 200 : 100;
     printf("engine: lateness p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms over the last %zu "
            "firings   (targets p99 <= %.0f ms: ratio %.2f; max <= 1000 ms: ratio %.2f)\n",

@@ -53,6 +53,7 @@ struct kw_engine {
     int64_t periods_at; /* when to look for billing periods to close next (injected clock) */
     int64_t frame_off;  /* the injected clock less the real one, whole seconds (injected_wall) */
     bool frame_known;
+    int64_t warmed; /* the last due second whose tickets were read ahead (warm_ahead) */
     /* A unit that fails as a whole (its transaction was lost: a ticket
      * whose firing makes the backend roll back) is retried one ticket per
      * unit for as many units as it claimed; a ticket that fails so alone
@@ -153,8 +154,51 @@ static bool claimed(const struct fire_unit *u, size_t n, int64_t ticket)
     return false;
 }
 
-/* Claim what is due and fire each ticket in its own savepoint: one that
- * fails is retried later without holding up the others. */
+/* Fire entry i of u (not in a savepoint of its own): a hint not claimed
+ * only reads its schedule. */
+static enum kw_code fire_ticket(struct kw_store *st, struct fire_unit *u, size_t i,
+                                struct kw_err *err)
+{
+    struct fire_entry *t = &u->t[i];
+    if (!t->claimed) /* not due after all, or another node's: its schedule */
+        return kw_store_fire_at(st, t->ticket, &t->next, err);
+    enum kw_code rc = kw_store_fire_at(st, t->ticket, &t->due, err);
+    if (rc == KW_OK)
+        rc = kw_clocks_fire_cached(u->e->clocks, st, &u->e->sla, u->e->fc, t->ticket, u->now,
+                                   &t->events, err);
+    if (rc == KW_OK)
+        rc = kw_store_fire_at(st, t->ticket, &t->next, err);
+    return rc;
+}
+
+/* Fire each ticket of u in its own savepoint: one that fails is retried
+ * later without holding up the others. */
+static enum kw_code fire_each(struct kw_store *st, struct fire_unit *u, struct kw_err *err)
+{
+    for (size_t i = 0; i < u->n; i++) {
+        struct kw_err e2 = {0};
+        if (!u->t[i].claimed) {
+            if (fire_ticket(st, u, i, err) != KW_OK)
+                return err->code;
+            continue;
+        }
+        if (kw_store_savepoint(st, err) != KW_OK)
+            return err->code;
+        enum kw_code rc = fire_ticket(st, u, i, &e2);
+        if (kw_store_release(st, rc == KW_OK, err) != KW_OK)
+            return err->code;
+        if (rc != KW_OK) {
+            u->t[i].failed = true;
+            u->t[i].events = 0;
+            u->t[i].next = u->now + 5; /* try again shortly */
+            snprintf(u->t[i].why, sizeof(u->t[i].why), "%s", e2.msg);
+        }
+    }
+    return KW_OK;
+}
+
+/* Claim what is due and fire it; a ticket that fails is retried later
+ * without holding up the others. */
 static enum kw_code fire_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct fire_unit *u = ctx;
@@ -177,31 +221,33 @@ static enum kw_code fire_unit(struct kw_store *st, void *ctx, struct kw_err *err
     for (size_t i = 0; i < u->n_hint; i++)
         if (!claimed(u, kept, u->hint[i]))
             u->t[u->n++] = (struct fire_entry){.ticket = u->hint[i], .next = KW_STORE_NO_TIME};
-    for (size_t i = 0; i < u->n; i++) {
-        struct kw_err e2 = {0};
-        if (!u->t[i].claimed) { /* not due after all, or another node's: its schedule */
-            if (kw_store_fire_at(st, u->t[i].ticket, &u->t[i].next, err) != KW_OK)
-                return err->code;
-            continue;
-        }
+    /* First all the claimed tickets under one savepoint; only if one of
+     * them fails is that undone and each fired in a savepoint of its own
+     * (fire_each). A savepoint makes SQLite copy each page the first time
+     * it is changed under it to the statement journal, which spills to a
+     * file (a pwrite per page): under one per ticket the pages every
+     * firing changes (the events' and the log's last pages, the outbox's)
+     * were copied again for each ticket. pwrite (this and the log's
+     * frames) was a third of the writer thread's profile (#20). */
+    if (!u->solo) {
         if (kw_store_savepoint(st, err) != KW_OK)
             return err->code;
-        enum kw_code rc = kw_store_fire_at(st, u->t[i].ticket, &u->t[i].due, &e2);
-        if (rc == KW_OK)
-            rc = kw_clocks_fire_cached(u->e->clocks, st, &u->e->sla, u->e->fc, u->t[i].ticket,
-                                       u->now, &u->t[i].events, &e2);
-        if (rc == KW_OK)
-            rc = kw_store_fire_at(st, u->t[i].ticket, &u->t[i].next, &e2);
-        if (kw_store_release(st, rc == KW_OK, err) != KW_OK)
+        bool ok = true;
+        for (size_t i = 0; i < u->n && ok; i++) {
+            struct kw_err e2 = {0};
+            ok = fire_ticket(st, u, i, &e2) == KW_OK;
+        }
+        if (kw_store_release(st, ok, err) != KW_OK)
             return err->code;
-        if (rc != KW_OK) {
-            u->t[i].failed = true;
+        if (ok)
+            return KW_OK;
+        for (size_t i = 0; i < u->n; i++) { /* undone: fired again, one by one */
             u->t[i].events = 0;
-            u->t[i].next = u->now + 5; /* try again shortly */
-            snprintf(u->t[i].why, sizeof(u->t[i].why), "%s", e2.msg);
+            u->t[i].next = KW_STORE_NO_TIME;
+            u->t[i].due = u->t[i].claimed ? u->now : 0;
         }
     }
-    return KW_OK;
+    return fire_each(st, u, err);
 }
 
 /* Fire what is due (the hints taken off the heap, which is unlocked
@@ -302,6 +348,108 @@ static void fire(struct kw_engine *e, struct fire_unit *u)
     pthread_mutex_unlock(&e->mu);
 }
 
+/* ---- reading ahead ----
+ * A second's firings are all due at its start, and on a large desk most
+ * of what each firing reads (the ticket's row, its events, its clock
+ * rows, the index pages above them) is not in the writer's page cache:
+ * each is a pread then, and the whole second's firings wait on them
+ * (#20). So in the last WARM_AHEAD_MS before a due
+ * second the timer thread hands the writer units that only read what
+ * those tickets' firings will read, while the writer is otherwise idle;
+ * at the instant the firings find their pages in the cache. Nothing is
+ * decided ahead: each firing still reads and checks everything at its
+ * instant, so a change made in between is seen as before. */
+#define WARM_AHEAD_MS 800
+#define WARM_MAX 4096 /* tickets read ahead per due second */
+#define WARM_UNIT 64  /* tickets per reading unit: updates wait for one unit at most */
+
+struct warm_unit {
+    size_t n;
+    int64_t ticket[WARM_UNIT];
+};
+
+static bool no_clock(const struct kw_clock_row *c, void *ctx)
+{
+    (void)c;
+    (void)ctx;
+    return true;
+}
+
+/* Read what the firing of each ticket reads; writes nothing, and a ticket
+ * that cannot be read is simply not warmed. */
+static enum kw_code warm_unit(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    (void)err;
+    const struct warm_unit *u = ctx;
+    for (size_t i = 0; i < u->n; i++) {
+        struct kw_ticket_row t;
+        struct kw_ticket_events te = {0};
+        struct kw_err e2 = {0};
+        int64_t at;
+        if (kw_store_ticket_get(st, u->ticket[i], &t, &e2) != KW_OK)
+            continue;
+        kw_ticket_events_load(st, u->ticket[i], &te, &e2);
+        kw_ticket_events_release(&te);
+        kw_store_ticket_clocks(st, u->ticket[i], no_clock, NULL, &e2);
+        kw_store_fire_at(st, u->ticket[i], &at, &e2);
+    }
+    return KW_OK;
+}
+
+static void warm_done(void *ctx, enum kw_code rc)
+{
+    (void)rc;
+    free(ctx);
+}
+
+/* The tickets due at or before `at` in the heap (at most max of them,
+ * earliest first only roughly: the heap's order): a walk down from the
+ * top that stops at later entries. Under e->mu. */
+static size_t due_by(const struct kw_timers *h, int64_t at, int64_t *out, size_t max)
+{
+    size_t n = 0, top = 0;
+    size_t *stack = malloc(sizeof(*stack) * (2 * max + 2));
+    if (!stack)
+        return 0;
+    if (h->n)
+        stack[top++] = 0;
+    while (top && n < max) {
+        size_t i = stack[--top];
+        if (h->e[i].due > at)
+            continue;
+        out[n++] = h->e[i].ticket;
+        for (size_t c = 2 * i + 1; c <= 2 * i + 2; c++)
+            if (c < h->n)
+                stack[top++] = c;
+    }
+    free(stack);
+    return n;
+}
+
+/* Hand the writer the reading units for the tickets due at the heap's top
+ * second, once per second. Under e->mu; the units are queued, not waited
+ * for. */
+static void warm_ahead(struct kw_engine *e, int64_t at)
+{
+    if (e->warmed >= at)
+        return;
+    e->warmed = at;
+    int64_t *ids = malloc(sizeof(*ids) * WARM_MAX);
+    size_t n = ids ? due_by(&e->heap, at, ids, WARM_MAX) : 0;
+    for (size_t i = 0; i < n; i += WARM_UNIT) {
+        struct warm_unit *u = malloc(sizeof(*u));
+        if (!u)
+            break;
+        u->n = n - i < WARM_UNIT ? n - i : WARM_UNIT;
+        memcpy(u->ticket, ids + i, u->n * sizeof(*ids));
+        if (kw_writer_submit(e->w, warm_unit, u, NULL, warm_done, u) != KW_OK) {
+            free(u);
+            break;
+        }
+    }
+    free(ids);
+}
+
 static void *timer_loop(void *arg)
 {
     struct kw_engine *e = arg;
@@ -342,6 +490,8 @@ static void *timer_loop(void *arg)
         if (e->heap.n) {
             struct timespec wall = injected_wall(e);
             int64_t to_due = (e->heap.e[0].due - wall.tv_sec) * 1000 - wall.tv_nsec / 1000000;
+            if (to_due <= WARM_AHEAD_MS && !e->multi)
+                warm_ahead(e, e->heap.e[0].due);
             if (to_due < wait_ms)
                 wait_ms = to_due > 0 ? to_due : 1;
         }

@@ -61,5 +61,37 @@ fired "$BAD"
 check "fixed, and let go after the minute, it fires" $? "($(grep engine "$TMP/log" | tail -8))"
 [ "$(grep -c "event=fired ticket=" "$TMP/log")" = 3 ]
 check "each ticket fired once" $? "($(grep "event=fired" "$TMP/log"))"
+
+# A firing that fails without losing the transaction (the statement
+# aborts): the unit's tickets are first fired under one savepoint, which is
+# undone, then each in its own: the others fire in that same unit, the bad
+# one fails alone and is tried again 5 s later (created after office hours,
+# their warnings fall due with the first tickets' breaches, at 10:00:01).
+U=()
+for i in 4 5 6; do
+    req POST /api/v1/tickets "{\"title\":\"Printer $i\",\"level\":\"L2\",\"org_id\":$ORG}" "$ADMIN"
+    is "ticket $i" 201
+    U+=("$(jq -r .id "$TMP/body")")
+done
+SOFT=${U[1]}
+sql "CREATE TRIGGER soft_ticket BEFORE INSERT ON events WHEN NEW.ticket_id = $SOFT
+     AND NEW.type = 'sla_warning' BEGIN SELECT RAISE(ABORT, 'soft ticket'); END" || exit 1
+at 2026-05-01T10:00:05+08:00
+fired "${U[0]}" && fired "${U[2]}"
+check "the others of a unit with a failing ticket fire" $? "($(grep engine "$TMP/log" | tail -8))"
+for _ in $(seq 1 50); do grep -q "event=fire.failed ticket=$SOFT error=.*soft ticket" "$TMP/log" && break; sleep 0.1; done
+grep -q "event=fire.failed ticket=$SOFT error=.*soft ticket" "$TMP/log"
+check "the failing one fails alone" $? "($(grep engine "$TMP/log" | tail -8))"
+[ "$(sql "SELECT count(*) FROM events WHERE ticket_id = $SOFT AND type = 'sla_warning'")" = 0 ]
+check "nothing of its firing is stored" $? "($(sql "SELECT type FROM events WHERE ticket_id = $SOFT"))"
+sql "DROP TRIGGER soft_ticket" || exit 1
+at 2026-05-01T10:00:20+08:00
+fired "$SOFT"
+check "fixed, it fires at the next try" $? "($(grep engine "$TMP/log" | tail -8))"
+for t in "${U[@]}"; do
+    [ "$(grep -c "event=fired ticket=$t " "$TMP/log")" = 1 ] &&
+        [ "$(sql "SELECT count(*) FROM events WHERE ticket_id = $t AND type = 'sla_warning'")" = 1 ]
+    check "ticket $t fired once, one warning stored" $? "($(grep "ticket=$t " "$TMP/log"))"
+done
 serve_stop
 finish

@@ -203,7 +203,14 @@ static struct kw_store *open_store(const char *path, bool writer, struct kw_err 
      * of a busy engine's time); held in memory up to
      * 64 KiB as one block (SQLITE_CONFIG_STMTJRNL_SPILL) and in a file
      * beyond, it is at most one ftruncate. */
-    if (writer && sqlite3_exec(st->db, "PRAGMA temp_store=FILE", NULL, NULL, NULL) != SQLITE_OK) {
+    /* The writer's page cache: 64 MiB instead of SQLite's 2 MiB, which
+     * cannot hold even the B-trees' interior pages of a 1,000,000-ticket
+     * desk (a gigabyte), nor what the engine reads ahead of a second's
+     * firings (engine/engine.c) until their instant. At 20,000 tickets a
+     * firing or update read 9.1 pages with pread before, 8.0 after (#20).
+     * Pages are taken as used, not up front. */
+    if (writer && sqlite3_exec(st->db, "PRAGMA temp_store=FILE; PRAGMA cache_size=-65536", NULL,
+                               NULL, NULL) != SQLITE_OK) {
         kws_fail(st, err, "configure");
         goto fail;
     }
