@@ -53,7 +53,6 @@ struct kw_engine {
     int64_t periods_at; /* when to look for billing periods to close next (injected clock) */
     int64_t frame_off;  /* the injected clock less the real one, whole seconds (injected_wall) */
     bool frame_known;
-    int64_t warmed; /* the last due second whose tickets were read ahead (warm_ahead) */
     /* A unit that fails as a whole (its transaction was lost: a ticket
      * whose firing makes the backend roll back) is retried one ticket per
      * unit for as many units as it claimed; a ticket that fails so alone
@@ -348,108 +347,6 @@ static void fire(struct kw_engine *e, struct fire_unit *u)
     pthread_mutex_unlock(&e->mu);
 }
 
-/* ---- reading ahead ----
- * A second's firings are all due at its start, and on a large desk most
- * of what each firing reads (the ticket's row, its events, its clock
- * rows, the index pages above them) is not in the writer's page cache:
- * each is a pread then, and the whole second's firings wait on them
- * (#20). So in the last WARM_AHEAD_MS before a due
- * second the timer thread hands the writer units that only read what
- * those tickets' firings will read, while the writer is otherwise idle;
- * at the instant the firings find their pages in the cache. Nothing is
- * decided ahead: each firing still reads and checks everything at its
- * instant, so a change made in between is seen as before. */
-#define WARM_AHEAD_MS 800
-#define WARM_MAX 4096 /* tickets read ahead per due second */
-#define WARM_UNIT 64  /* tickets per reading unit: updates wait for one unit at most */
-
-struct warm_unit {
-    size_t n;
-    int64_t ticket[WARM_UNIT];
-};
-
-static bool no_clock(const struct kw_clock_row *c, void *ctx)
-{
-    (void)c;
-    (void)ctx;
-    return true;
-}
-
-/* Read what the firing of each ticket reads; writes nothing, and a ticket
- * that cannot be read is simply not warmed. */
-static enum kw_code warm_unit(struct kw_store *st, void *ctx, struct kw_err *err)
-{
-    (void)err;
-    const struct warm_unit *u = ctx;
-    for (size_t i = 0; i < u->n; i++) {
-        struct kw_ticket_row t;
-        struct kw_ticket_events te = {0};
-        struct kw_err e2 = {0};
-        int64_t at;
-        if (kw_store_ticket_get(st, u->ticket[i], &t, &e2) != KW_OK)
-            continue;
-        kw_ticket_events_load(st, u->ticket[i], &te, &e2);
-        kw_ticket_events_release(&te);
-        kw_store_ticket_clocks(st, u->ticket[i], no_clock, NULL, &e2);
-        kw_store_fire_at(st, u->ticket[i], &at, &e2);
-    }
-    return KW_OK;
-}
-
-static void warm_done(void *ctx, enum kw_code rc)
-{
-    (void)rc;
-    free(ctx);
-}
-
-/* The tickets due at or before `at` in the heap (at most max of them,
- * earliest first only roughly: the heap's order): a walk down from the
- * top that stops at later entries. Under e->mu. */
-static size_t due_by(const struct kw_timers *h, int64_t at, int64_t *out, size_t max)
-{
-    size_t n = 0, top = 0;
-    size_t *stack = malloc(sizeof(*stack) * (2 * max + 2));
-    if (!stack)
-        return 0;
-    if (h->n)
-        stack[top++] = 0;
-    while (top && n < max) {
-        size_t i = stack[--top];
-        if (h->e[i].due > at)
-            continue;
-        out[n++] = h->e[i].ticket;
-        for (size_t c = 2 * i + 1; c <= 2 * i + 2; c++)
-            if (c < h->n)
-                stack[top++] = c;
-    }
-    free(stack);
-    return n;
-}
-
-/* Hand the writer the reading units for the tickets due at the heap's top
- * second, once per second. Under e->mu; the units are queued, not waited
- * for. */
-static void warm_ahead(struct kw_engine *e, int64_t at)
-{
-    if (e->warmed >= at)
-        return;
-    e->warmed = at;
-    int64_t *ids = malloc(sizeof(*ids) * WARM_MAX);
-    size_t n = ids ? due_by(&e->heap, at, ids, WARM_MAX) : 0;
-    for (size_t i = 0; i < n; i += WARM_UNIT) {
-        struct warm_unit *u = malloc(sizeof(*u));
-        if (!u)
-            break;
-        u->n = n - i < WARM_UNIT ? n - i : WARM_UNIT;
-        memcpy(u->ticket, ids + i, u->n * sizeof(*ids));
-        if (kw_writer_submit(e->w, warm_unit, u, NULL, warm_done, u) != KW_OK) {
-            free(u);
-            break;
-        }
-    }
-    free(ids);
-}
-
 static void *timer_loop(void *arg)
 {
     struct kw_engine *e = arg;
@@ -490,8 +387,6 @@ static void *timer_loop(void *arg)
         if (e->heap.n) {
             struct timespec wall = injected_wall(e);
             int64_t to_due = (e->heap.e[0].due - wall.tv_sec) * 1000 - wall.tv_nsec / 1000000;
-            if (to_due <= WARM_AHEAD_MS && !e->multi)
-                warm_ahead(e, e->heap.e[0].due);
             if (to_due < wait_ms)
                 wait_ms = to_due > 0 ? to_due : 1;
         }
