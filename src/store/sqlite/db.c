@@ -205,8 +205,7 @@ static struct kw_store *open_store(const char *path, bool writer, struct kw_err 
      * beyond, it is at most one ftruncate. */
     /* The writer's page cache: 64 MiB instead of SQLite's 2 MiB, which
      * cannot hold even the B-trees' interior pages of a 1,000,000-ticket
-     * desk (a gigabyte), nor what the engine reads ahead of a second's
-     * firings (engine/engine.c) until their instant. At 20,000 tickets a
+     * desk (a gigabyte). At 20,000 tickets a
      * firing or update read 9.1 pages with pread before, 8.0 after (#20).
      * Pages are taken as used, not up front. */
     if (writer && sqlite3_exec(st->db, "PRAGMA temp_store=FILE; PRAGMA cache_size=-65536", NULL,
