@@ -5,9 +5,12 @@
 #define KW_TEST_LOOPBACK_H
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 static inline int listen_loopback(const char *who)
 {
@@ -40,6 +43,37 @@ static inline void json_string(FILE *f, const char *p, size_t n)
             fputc(c, f);
     }
     fputc('"', f);
+}
+
+/* A record line built in memory (record_open, then fputs and json_string
+ * into its FILE) and added to a file with one write (record_append), so
+ * that a test reading the file while a receiver adds to it (deliveries go
+ * out several at once) does not find half a line. */
+struct record {
+    FILE *f;
+    char *buf;
+    size_t len;
+};
+
+static inline FILE *record_open(struct record *r)
+{
+    r->buf = NULL;
+    r->len = 0;
+    r->f = open_memstream(&r->buf, &r->len);
+    return r->f;
+}
+
+static inline void record_append(struct record *r, const char *path)
+{
+    if (fclose(r->f) == 0) {
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+        if (fd >= 0) {
+            if (write(fd, r->buf, r->len) != (ssize_t)r->len)
+                perror(path);
+            close(fd);
+        }
+    }
+    free(r->buf);
 }
 
 #endif

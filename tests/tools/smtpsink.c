@@ -96,7 +96,8 @@ static void session(int fd, const char *out)
                     dlen += n + 2;
                 }
             }
-            FILE *f = fopen(out, "a");
+            struct record r;
+            FILE *f = record_open(&r);
             if (f) {
                 fputs("{\"from\":", f);
                 json_string(f, from, strlen(from));
@@ -105,7 +106,7 @@ static void session(int fd, const char *out)
                 fputs(",\"data\":", f);
                 json_string(f, data, dlen);
                 fputs("}\n", f);
-                fclose(f);
+                record_append(&r, out);
             }
             say(fd, "250 queued\r\n");
         } else if (strncasecmp(line, "QUIT", 4) == 0) {

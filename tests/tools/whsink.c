@@ -92,7 +92,8 @@ static void serve_one(int fd, const char *out, const char *secret, const char *f
         sig_ok = strcmp(want, sig) == 0;
     }
     int status = fail_if && access(fail_if, F_OK) == 0 ? 500 : 200;
-    FILE *f = fopen(out, "a");
+    struct record rec;
+    FILE *f = record_open(&rec);
     if (f) {
         fputs("{\"path\":", f);
         json_string(f, path, strlen(path));
@@ -104,7 +105,7 @@ static void serve_one(int fd, const char *out, const char *secret, const char *f
                 status);
         json_string(f, buf + head_end, len);
         fputs("}\n", f);
-        fclose(f);
+        record_append(&rec, out);
     }
     /* chat robots want {"errcode":0} (DingTalk, WeCom) or {"code":0} (Feishu) */
     const char *answer = status == 200 ? "{\"errcode\":0,\"code\":0}" : "";
