@@ -249,6 +249,21 @@ w=$(sql "$W80")
 twice=$(sql "SELECT count(*) FROM (SELECT ticket_id FROM events WHERE type = 'sla_warning' AND body LIKE '%\"percent\":80%' GROUP BY ticket_id HAVING count(*) > 1) x")
 check "the other nodes fired the rest: each 80 % warning once" \
     "$([ "$w" = 1000 ] && [ "$twice" = 0 ]; echo $?)" "($w warnings, $twice tickets twice)"
+# Leases run on the injected clock, and the jump below (7 minutes) ends
+# every lease at once: a batch a live node is still sending would be taken
+# and sent again by the other (at least once, as documented). So the live
+# nodes first make every first attempt (failing) and hold no lease; only
+# node 2's, dead with its connection, remain.
+INFLIGHT="SELECT (SELECT count(*) FROM outbox WHERE state = 'pending' AND attempts = 0 AND leased_until IS NULL
+       AND next_at <= $(date -u -d 2026-06-01T10:48:01Z +%s))
+    + (SELECT count(*) FROM outbox WHERE leased_until IS NOT NULL
+       AND leased_by IN (SELECT pid FROM pg_stat_activity))"
+for _ in $(seq 1 600); do
+    [ "$(sql "$INFLIGHT")" = 0 ] && break
+    sleep 0.1
+done
+check "the live nodes tried every notification they could" "$([ "$(sql "$INFLIGHT")" = 0 ]; echo $?)" \
+    "($(sql "$INFLIGHT") untried or in flight)"
 rm -f "$TMP/fail"
 # node 2's leased deliveries are free again when their lease (60 s) ran
 # out, and the failed attempts' retries are due after their backoff
