@@ -265,7 +265,7 @@ done
 check "the live nodes tried every notification they could" "$([ "$(sql "$INFLIGHT")" = 0 ]; echo $?)" \
     "($(sql "$INFLIGHT") untried or in flight)"
 rm -f "$TMP/fail"
-# node 2's leased deliveries are free again when their lease (60 s) ran
+# node 2's leased deliveries are free again when their lease (180 s) ran
 # out, and the failed attempts' retries are due after their backoff
 at 2026-06-01T10:55:00Z
 warned80() {

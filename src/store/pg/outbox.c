@@ -9,9 +9,12 @@
 #include <string.h>
 
 /* How long a node holds the notifications it took before another node may
- * take them (it died before recording the attempt). An attempt is recorded
- * within a delivery's time-out (engine.c), well under this. */
-#define OUTBOX_LEASE_S 60
+ * take them (it died before recording the attempt). The engine records a
+ * batch's attempts after its last one: a batch of 16 to one slow receiver,
+ * each answered just inside the 5 s time-out (engine.c, deliver.h), takes
+ * 80 s, and a lease shorter than that would let a second node send the
+ * rest again while the first still sends. */
+#define OUTBOX_LEASE_S 180
 
 static int64_t touched(PGresult *res)
 {
