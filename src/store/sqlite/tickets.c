@@ -74,11 +74,18 @@
     SHORT_TERM(26, 33)                                                                             \
     SHORT_TERM(27, 34) SHORT_TERM(28, 35) SHORT_TERM(29, 36) SHORT_TERM(30, 37) SHORT_TERM(31, 38)
 #define SEARCH_TAIL                                                                                \
-    " UNION ALL " SEARCH_HITS("search_text AS search", "search.rowid",                             \
-                              "search.rowid > (SELECT id FROM search_upto)" SEARCH_TERMS)
-/* The short search within one organisation: its texts after ?17. */
-#define SCOPE_SCAN "search_text AS search INDEXED BY search_text_by_scope"
+    " UNION ALL " SEARCH_HITS("search_text AS search", "search.id",                                \
+                              "search.id > (SELECT id FROM search_upto)" SEARCH_TERMS)
+/* The short search within one organisation: its texts after ?17, pages in
+ * a row (search_text is keyed by scope and id since migration 041). */
+#define SCOPE_SCAN "search_text AS search"
 #define SCOPE_WHERE "search.scope = ?32 AND search.id > ?17"
+/* The short search of every organisation: each one's texts after ?17 (a
+ * range of search_text's key each; through search_text_by_id, each text
+ * would be a lookup of its own). o.id's scope is KWS_SEARCH_SCOPE's. */
+#define ORGS_SCAN                                                                                  \
+    "orgs AS o CROSS JOIN search_text AS search ON search.scope = char(57344 + o.id % 6400,"       \
+    " 57344 + o.id / 6400 % 6400, 57344 + o.id / 40960000)"
 /* kw_ticket_filter.order: ?24 is its index in KW_TICKET_ORDERS. */
 #define ORDER_KEY                                                                                  \
     "CASE ?24 WHEN 1 THEN title WHEN 2 THEN state WHEN 3 THEN level WHEN 4 THEN " DUE_KEY          \
@@ -154,18 +161,18 @@ static const char *const sql[S_COUNT] = {
                        " ORDER BY " ORDER_KEY " DESC, id DESC LIMIT ?5 OFFSET ?1",
     [S_TICKETS_SEARCH] =
         SEARCH_RANKED(SEARCH_HITS(FTS, "f.rowid", FTS_MATCH RECHECK_TERMS) SEARCH_TAIL),
-    [S_TICKETS_SCAN] = SEARCH_RANKED(
-        SEARCH_HITS("search_text AS search", "search.rowid", "search.rowid > ?17" SEARCH_TERMS)),
+    [S_TICKETS_SCAN] =
+        SEARCH_RANKED(SEARCH_HITS(ORGS_SCAN, "search.id", "search.id > ?17" SEARCH_TERMS)),
     /* one organisation's texts (scope ?32), indexed or waiting, newest
-     * first: search_text_by_scope holds them together (migration 035) */
+     * first: search_text holds them together (migrations 035, 041) */
     [S_TICKETS_SCAN_ORG] =
-        SEARCH_RANKED(SEARCH_HITS(SCOPE_SCAN, "search.rowid", SCOPE_WHERE SEARCH_TERMS)),
+        SEARCH_RANKED(SEARCH_HITS(SCOPE_SCAN, "search.id", SCOPE_WHERE SEARCH_TERMS)),
     [S_TICKETS_SEARCH_BARE] =
         SEARCH_RANKED(SEARCH_BARE(FTS, "f.rowid", FTS_MATCH RECHECK_TERMS) SEARCH_TAIL),
-    [S_TICKETS_SCAN_BARE] = SEARCH_RANKED(
-        SEARCH_BARE("search_text AS search", "search.rowid", "search.rowid > ?17" SEARCH_TERMS)),
+    [S_TICKETS_SCAN_BARE] =
+        SEARCH_RANKED(SEARCH_BARE(ORGS_SCAN, "search.id", "search.id > ?17" SEARCH_TERMS)),
     [S_TICKETS_SCAN_ORG_BARE] =
-        SEARCH_RANKED(SEARCH_BARE(SCOPE_SCAN, "search.rowid", SCOPE_WHERE SEARCH_TERMS)),
+        SEARCH_RANKED(SEARCH_BARE(SCOPE_SCAN, "search.id", SCOPE_WHERE SEARCH_TERMS)),
     [S_SEARCH_TOP] = "SELECT coalesce(max(id), 0) FROM search_text",
     /* where the newest ?2 indexed texts of a scope (?1) begin; also how
      * recent the ?2-th newest text with a trigram is (rare_query) */
@@ -686,7 +693,7 @@ static enum kw_code rare_query(struct kw_store *st, struct terms *t, const char 
 #define SCAN_COST 20
 
 /* Whether a search within one organisation reads all of its texts
- * (search_text_by_scope, S_TICKETS_SCAN_ORG with ?17 = 0) instead of the
+ * (search_text, S_TICKETS_SCAN_ORG with ?17 = 0) instead of the
  * FTS5 index: when FTS5 would step more doclist entries than SCAN_COST
  * times the organisation's texts (estimated from its RARE_PROBE-th newest,
  * at most KW_SEARCH_SCAN), so for words each in many texts (服务器 timeout:
