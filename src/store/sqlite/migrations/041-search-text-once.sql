@@ -14,4 +14,4 @@ INSERT INTO search_text_041(scope, id, kind, ticket, text)
     SELECT coalesce(scope, ''), id, kind, ticket, text FROM search_text ORDER BY scope, id;
 DROP TABLE search_text;
 ALTER TABLE search_text_041 RENAME TO search_text;
-CREATE UNIQUE INDEX search_text_by_id ON search_text(id);
+CREATE INDEX search_text_by_id ON search_text(id, ticket, kind);
