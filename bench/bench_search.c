@@ -194,8 +194,8 @@ static void drop_index(const char *path)
             "DROP TABLE search; CREATE TABLE search(text, scope, ticket, kind, search);"
             " CREATE TRIGGER search_off BEFORE INSERT ON search"
             " BEGIN SELECT RAISE(IGNORE); END;"
-            " DROP TABLE IF EXISTS search_text; CREATE TABLE search_text(scope, id, kind,"
-            " ticket, text, PRIMARY KEY (scope, id)) WITHOUT ROWID; CREATE TRIGGER"
+            " DROP TABLE IF EXISTS search_text; CREATE TABLE search_text(org, id, kind,"
+            " ticket, text, scope, PRIMARY KEY (org, id)) WITHOUT ROWID; CREATE TRIGGER"
             " search_text_off BEFORE INSERT ON search_text BEGIN SELECT RAISE(IGNORE); END;"
             " CREATE INDEX search_text_by_id ON search_text(id, ticket, kind);",
             NULL, NULL, &msg) != SQLITE_OK) {

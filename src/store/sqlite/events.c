@@ -53,8 +53,8 @@ static const char *const sql[S_COUNT] = {
     /* a searchable text (migrations 019, 033, 041), put at the commit
      * (kws_search_flush) with id ?4: the next after S_SEARCH_WAITING's */
     [S_SEARCH_PUT] =
-        "INSERT INTO search_text(scope, id, kind, ticket, text) VALUES ((SELECT " KWS_SEARCH_SCOPE
-        " FROM tickets WHERE id = ?2), ?4, ?3, ?2, ?1)",
+        "INSERT INTO search_text(org, id, kind, ticket, text) VALUES ((SELECT org_id FROM tickets"
+        " WHERE id = ?2), ?4, ?3, ?2, ?1)",
     /* the newest text's id (search_text_by_id) and the last the FTS5 index
      * has read: how many it has not read yet */
     [S_SEARCH_WAITING] =

@@ -81,16 +81,15 @@
 #define SEARCH_TAIL                                                                                \
     " UNION ALL " SEARCH_HITS("search_text AS search", "search.id",                                \
                               "search.id > (SELECT id FROM search_upto)" SEARCH_TERMS)
-/* The short search within one organisation: its texts after ?17, pages in
- * a row (search_text is keyed by scope and id since migration 041). */
+/* The short search within one organisation (?32): its texts after ?17,
+ * pages in a row (search_text is keyed by organisation and id since
+ * migration 041). */
 #define SCOPE_SCAN "search_text AS search"
-#define SCOPE_WHERE "search.scope = ?32 AND search.id > ?17"
+#define SCOPE_WHERE "search.org = ?32 AND search.id > ?17"
 /* The short search of every organisation: each one's texts after ?17 (a
  * range of search_text's key each; through search_text_by_id, each text
- * would be a lookup of its own). o.id's scope is KWS_SEARCH_SCOPE's. */
-#define ORGS_SCAN                                                                                  \
-    "orgs AS o CROSS JOIN search_text AS search ON search.scope = char(57344 + o.id % 6400,"       \
-    " 57344 + o.id / 6400 % 6400, 57344 + o.id / 40960000)"
+ * would be a look-up of its own). */
+#define ORGS_SCAN "orgs AS o CROSS JOIN search_text AS search ON search.org = o.id"
 /* kw_ticket_filter.order: ?24 is its index in KW_TICKET_ORDERS. */
 #define ORDER_KEY                                                                                  \
     "CASE ?24 WHEN 1 THEN title WHEN 2 THEN state WHEN 3 THEN level WHEN 4 THEN " DUE_KEY          \
@@ -172,7 +171,7 @@ static const char *const sql[S_COUNT] = {
         SEARCH_RANKED(SEARCH_HITS(FTS, "f.rowid", FTS_MATCH RECHECK_TERMS) SEARCH_TAIL),
     [S_TICKETS_SCAN] =
         SEARCH_RANKED(SEARCH_HITS(ORGS_SCAN, "search.id", "search.id > ?17" SEARCH_TERMS)),
-    /* one organisation's texts (scope ?32), indexed or waiting, newest
+    /* one organisation's texts (?32), indexed or waiting, newest
      * first: search_text holds them together (migrations 035, 041) */
     [S_TICKETS_SCAN_ORG] =
         SEARCH_RANKED(SEARCH_HITS(SCOPE_SCAN, "search.id", SCOPE_WHERE SEARCH_TERMS)),
@@ -848,7 +847,7 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
     if (t && (f->org_id || !t->short_one))
         bind_text(x, 14, t->query);
     if (t && f->org_id && (t->short_one || all))
-        sqlite3_bind_text(x, 32, tok, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(x, 32, f->org_id);
     if (all) /* from the oldest */
         sqlite3_bind_int64(x, 17, 0);
     if (t) {
