@@ -50,15 +50,13 @@ static const char *const sql[S_COUNT] = {
     [S_CHANGES_FIRST] = "SELECT min(seq) FROM changes",
     [S_CHANGES_HEAD] = "SELECT coalesce(max(seq), 0) FROM changes",
     [S_CHANGES_PRUNE] = "DELETE FROM changes WHERE seq <= ?1",
-    /* a searchable text (migrations 019, 033, 041), put at the commit
-     * (kws_search_flush) with id ?4: the next after S_SEARCH_WAITING's */
+    /* a searchable text (migrations 019, 033), put at the commit (kws_search_flush) */
     [S_SEARCH_PUT] =
-        "INSERT INTO search_text(org, id, kind, ticket, text) VALUES ((SELECT org_id FROM tickets"
-        " WHERE id = ?2), ?4, ?3, ?2, ?1)",
-    /* the newest text's id (search_text_by_id) and the last the FTS5 index
-     * has read: how many it has not read yet */
+        "INSERT INTO search_text(text, scope, ticket, kind) VALUES (?1, (SELECT " KWS_SEARCH_SCOPE
+        " FROM tickets WHERE id = ?2), ?2, ?3)",
+    /* how many texts the FTS5 index has not read yet */
     [S_SEARCH_WAITING] =
-        "SELECT coalesce(max(id), 0), (SELECT id FROM search_upto) FROM search_text",
+        "SELECT coalesce(max(id), 0) - (SELECT id FROM search_upto) FROM search_text",
     [S_SEARCH_INDEX] = "INSERT INTO search(rowid, text, scope, ticket, kind)"
                        " SELECT id, text, scope, ticket, kind FROM search_text"
                        " WHERE id > (SELECT id FROM search_upto) ORDER BY id",
@@ -394,29 +392,26 @@ enum kw_code kws_search_flush(struct kw_store *st, struct kw_err *err)
 {
     if (!st->n_texts)
         return KW_OK;
-    sqlite3_stmt *x = prep(st, S_SEARCH_WAITING);
-    int rc = sqlite3_step(x);
-    int64_t top = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
-    int64_t upto = rc == SQLITE_ROW ? sqlite3_column_int64(x, 1) : 0;
-    sqlite3_reset(x);
-    if (rc != SQLITE_ROW)
-        return kws_fail(st, err, "read the search index");
-    /* in the order written: the newest texts get the highest ids (search_text
-     * has no rowid to number them since migration 041) */
+    /* in the order written: the newest texts get the highest ids */
     for (size_t i = 0; i < st->n_texts; i++) {
-        x = prep(st, S_SEARCH_PUT);
+        sqlite3_stmt *x = prep(st, S_SEARCH_PUT);
         bind_text(x, 1, st->texts[i].text);
         sqlite3_bind_int64(x, 2, st->texts[i].ticket);
         bind_text(x, 3, st->texts[i].kind);
-        sqlite3_bind_int64(x, 4, ++top);
-        rc = sqlite3_step(x);
+        int rc = sqlite3_step(x);
         sqlite3_reset(x);
         if (rc != SQLITE_DONE)
             return kws_fail(st, err, "index the events for search");
     }
     kws_search_forget(st);
     /* in the same transaction: the index never holds a text that is not */
-    if (top - upto < SEARCH_BATCH)
+    sqlite3_stmt *x = prep(st, S_SEARCH_WAITING);
+    int rc = sqlite3_step(x);
+    int64_t waiting = rc == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
+    sqlite3_reset(x);
+    if (rc != SQLITE_ROW)
+        return kws_fail(st, err, "read the search index");
+    if (waiting < SEARCH_BATCH)
         return KW_OK;
     for (enum stmt s = S_SEARCH_INDEX; s <= S_SEARCH_UPTO; s++) {
         x = prep(st, s);

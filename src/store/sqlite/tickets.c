@@ -64,11 +64,6 @@
  * 1,000,000 tickets (a staff search for 打印机: 11.5 ms of CPU, 8.1 ms this
  * way). Ordered by f.rowid, which FTS5 delivers newest first. */
 #define FTS "search AS f JOIN search_text AS search ON search.id = f.rowid"
-/* The same when no term is checked in the text (S_TICKETS_FIND): a match's
- * ticket and kind are read from search_text_by_id alone, which holds them
- * (migration 041); the text would be a second look-up, in search_text. */
-#define FTS_COVER                                                                                  \
-    "search AS f JOIN search_text AS search INDEXED BY search_text_by_id ON search.id = f.rowid"
 #define FTS_MATCH "f.search MATCH ?14"
 #define SEARCH_TERMS                                                                               \
     SHORT_TERM(18, 33)                                                                             \
@@ -79,17 +74,11 @@
     SHORT_TERM(26, 33)                                                                             \
     SHORT_TERM(27, 34) SHORT_TERM(28, 35) SHORT_TERM(29, 36) SHORT_TERM(30, 37) SHORT_TERM(31, 38)
 #define SEARCH_TAIL                                                                                \
-    " UNION ALL " SEARCH_HITS("search_text AS search", "search.id",                                \
-                              "search.id > (SELECT id FROM search_upto)" SEARCH_TERMS)
-/* The short search within one organisation (?32): its texts after ?17,
- * pages in a row (search_text is keyed by organisation and id since
- * migration 041). */
-#define SCOPE_SCAN "search_text AS search"
-#define SCOPE_WHERE "search.org = ?32 AND search.id > ?17"
-/* The short search of every organisation: each one's texts after ?17 (a
- * range of search_text's key each; through search_text_by_id, each text
- * would be a look-up of its own). */
-#define ORGS_SCAN "orgs AS o CROSS JOIN search_text AS search ON search.org = o.id"
+    " UNION ALL " SEARCH_HITS("search_text AS search", "search.rowid",                             \
+                              "search.rowid > (SELECT id FROM search_upto)" SEARCH_TERMS)
+/* The short search within one organisation: its texts after ?17. */
+#define SCOPE_SCAN "search_text AS search INDEXED BY search_text_by_scope"
+#define SCOPE_WHERE "search.scope = ?32 AND search.id > ?17"
 /* kw_ticket_filter.order: ?24 is its index in KW_TICKET_ORDERS. */
 #define ORDER_KEY                                                                                  \
     "CASE ?24 WHEN 1 THEN title WHEN 2 THEN state WHEN 3 THEN level WHEN 4 THEN " DUE_KEY          \
@@ -114,11 +103,9 @@ enum stmt {
     S_TICKETS_SEARCH,
     S_TICKETS_SCAN,
     S_TICKETS_SCAN_ORG,
-    S_TICKETS_FIND,
     S_TICKETS_SEARCH_BARE,
     S_TICKETS_SCAN_BARE,
     S_TICKETS_SCAN_ORG_BARE,
-    S_TICKETS_FIND_BARE,
     S_SEARCH_TOP,
     S_SEARCH_TOP_ORG,
     S_TICKET_SET,
@@ -141,9 +128,7 @@ enum stmt {
 
 _Static_assert(S_TICKETS_SCAN_ORG_BARE - S_TICKETS_SCAN_ORG ==
                        S_TICKETS_SEARCH_BARE - S_TICKETS_SEARCH &&
-                   S_TICKETS_SCAN_BARE - S_TICKETS_SCAN ==
-                       S_TICKETS_SEARCH_BARE - S_TICKETS_SEARCH &&
-                   S_TICKETS_FIND_BARE - S_TICKETS_FIND == S_TICKETS_SEARCH_BARE - S_TICKETS_SEARCH,
+                   S_TICKETS_SCAN_BARE - S_TICKETS_SCAN == S_TICKETS_SEARCH_BARE - S_TICKETS_SEARCH,
                "each search statement's bare form is as far from it");
 
 static const char *const sql[S_COUNT] = {
@@ -169,21 +154,18 @@ static const char *const sql[S_COUNT] = {
                        " ORDER BY " ORDER_KEY " DESC, id DESC LIMIT ?5 OFFSET ?1",
     [S_TICKETS_SEARCH] =
         SEARCH_RANKED(SEARCH_HITS(FTS, "f.rowid", FTS_MATCH RECHECK_TERMS) SEARCH_TAIL),
-    [S_TICKETS_SCAN] =
-        SEARCH_RANKED(SEARCH_HITS(ORGS_SCAN, "search.id", "search.id > ?17" SEARCH_TERMS)),
-    /* one organisation's texts (?32), indexed or waiting, newest
-     * first: search_text holds them together (migrations 035, 041) */
+    [S_TICKETS_SCAN] = SEARCH_RANKED(
+        SEARCH_HITS("search_text AS search", "search.rowid", "search.rowid > ?17" SEARCH_TERMS)),
+    /* one organisation's texts (scope ?32), indexed or waiting, newest
+     * first: search_text_by_scope holds them together (migration 035) */
     [S_TICKETS_SCAN_ORG] =
-        SEARCH_RANKED(SEARCH_HITS(SCOPE_SCAN, "search.id", SCOPE_WHERE SEARCH_TERMS)),
-    /* S_TICKETS_SEARCH when no term is checked in the text (FTS_COVER) */
-    [S_TICKETS_FIND] = SEARCH_RANKED(SEARCH_HITS(FTS_COVER, "f.rowid", FTS_MATCH) SEARCH_TAIL),
+        SEARCH_RANKED(SEARCH_HITS(SCOPE_SCAN, "search.rowid", SCOPE_WHERE SEARCH_TERMS)),
     [S_TICKETS_SEARCH_BARE] =
         SEARCH_RANKED(SEARCH_BARE(FTS, "f.rowid", FTS_MATCH RECHECK_TERMS) SEARCH_TAIL),
-    [S_TICKETS_SCAN_BARE] =
-        SEARCH_RANKED(SEARCH_BARE(ORGS_SCAN, "search.id", "search.id > ?17" SEARCH_TERMS)),
+    [S_TICKETS_SCAN_BARE] = SEARCH_RANKED(
+        SEARCH_BARE("search_text AS search", "search.rowid", "search.rowid > ?17" SEARCH_TERMS)),
     [S_TICKETS_SCAN_ORG_BARE] =
-        SEARCH_RANKED(SEARCH_BARE(SCOPE_SCAN, "search.id", SCOPE_WHERE SEARCH_TERMS)),
-    [S_TICKETS_FIND_BARE] = SEARCH_RANKED(SEARCH_BARE(FTS_COVER, "f.rowid", FTS_MATCH) SEARCH_TAIL),
+        SEARCH_RANKED(SEARCH_BARE(SCOPE_SCAN, "search.rowid", SCOPE_WHERE SEARCH_TERMS)),
     [S_SEARCH_TOP] = "SELECT coalesce(max(id), 0) FROM search_text",
     /* where the newest ?2 indexed texts of a scope (?1) begin; also how
      * recent the ?2-th newest text with a trigram is (rare_query) */
@@ -704,7 +686,7 @@ static enum kw_code rare_query(struct kw_store *st, struct terms *t, const char 
 #define SCAN_COST 20
 
 /* Whether a search within one organisation reads all of its texts
- * (search_text, S_TICKETS_SCAN_ORG with ?17 = 0) instead of the
+ * (search_text_by_scope, S_TICKETS_SCAN_ORG with ?17 = 0) instead of the
  * FTS5 index: when FTS5 would step more doclist entries than SCAN_COST
  * times the organisation's texts (estimated from its RARE_PROBE-th newest,
  * at most KW_SEARCH_SCAN), so for words each in many texts (服务器 timeout:
@@ -772,11 +754,6 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
             if (all)
                 s = S_TICKETS_SCAN_ORG;
         }
-        bool rechecked = false;
-        for (size_t i = 0; i < t->n; i++)
-            rechecked |= recheck[i] != NULL;
-        if (s == S_TICKETS_SEARCH && !rechecked)
-            s = S_TICKETS_FIND;
         /* nothing but the organisation (or nothing) to filter the tickets by */
         if (!f->state && !f->level && !f->category && !f->assignee_id && !f->team_id &&
             !f->breached && f->due_before == KW_STORE_NO_TIME && !f->unassigned)
@@ -847,7 +824,7 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
     if (t && (f->org_id || !t->short_one))
         bind_text(x, 14, t->query);
     if (t && f->org_id && (t->short_one || all))
-        sqlite3_bind_int64(x, 32, f->org_id);
+        sqlite3_bind_text(x, 32, tok, -1, SQLITE_TRANSIENT);
     if (all) /* from the oldest */
         sqlite3_bind_int64(x, 17, 0);
     if (t) {
