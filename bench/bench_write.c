@@ -63,7 +63,7 @@ static const char without_log_sql[] =
     "DROP TABLE log_leaves; DROP TABLE log_nodes;"
     "CREATE VIEW log_leaves(idx, kind, ticket, seq, data) AS SELECT 0, '', 0, 0, x'' WHERE 0;"
     "CREATE TRIGGER log_leaves_ignored INSTEAD OF INSERT ON log_leaves BEGIN SELECT 1; END;"
-    "CREATE VIEW log_nodes(level, idx, hash) AS SELECT 0, 0, x'' WHERE 0;"
+    "CREATE VIEW log_nodes(rowid, level, idx, hash) AS SELECT 0, 0, 0, x'' WHERE 0;"
     "CREATE TRIGGER log_nodes_ignored INSTEAD OF INSERT ON log_nodes BEGIN SELECT 1; END;";
 
 static int without_log(const char *path)

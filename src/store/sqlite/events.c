@@ -222,6 +222,66 @@ enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, c
     return rc;
 }
 
+/* What an append writes once the event's number n and hash are known: the
+ * event's row and what it derives, its search texts, its log leaf, the
+ * ticket's new head (unless the ticket row already holds it: advance
+ * false) and the change. */
+static enum kw_code append_known(struct kw_store *st, int64_t ticket, int64_t n, int64_t at,
+                                 const char *type, int64_t actor, const char *canon,
+                                 const char *const texts[2],
+                                 const unsigned char hash[KW_HASH_BYTES], bool advance,
+                                 const char *state, struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_EVENT_INSERT);
+    sqlite3_bind_int64(x, 1, ticket);
+    sqlite3_bind_int64(x, 2, n);
+    sqlite3_bind_int64(x, 3, at);
+    bind_text(x, 4, type);
+    sqlite3_bind_int64(x, 5, actor);
+    bind_text(x, 6, canon);
+    sqlite3_bind_blob(x, 7, hash, KW_HASH_BYTES, SQLITE_STATIC);
+    int rc = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (rc != SQLITE_DONE)
+        return kws_fail(st, err, "insert event");
+    if (derive(st, ticket, n, at, type, actor, canon, err) != KW_OK)
+        return err->code;
+    /* the search index changes in the event's transaction (store.h) */
+    enum kw_code code = KW_OK;
+    if (texts && strcmp(type, "created") == 0) {
+        /* given by the create: parsing canon again was 30,000 instructions (#20) */
+        code = text_put(st, ticket, "title", texts[0], err);
+        if (code == KW_OK)
+            code = text_put(st, ticket, "comment", texts[1], err);
+    } else if (strcmp(type, "created") == 0 || strcmp(type, "comment") == 0 ||
+               strcmp(type, "edited") == 0) {
+        code = search_add(st, ticket, type, canon, err);
+    }
+    if (code != KW_OK)
+        return code;
+    if (kws_log_append(st, "event", ticket, n, hash, KW_HASH_BYTES, err) != KW_OK)
+        return err->code;
+    if (advance) {
+        x = prep(st, S_TICKET_ADVANCE);
+        sqlite3_bind_int64(x, 1, ticket);
+        sqlite3_bind_int64(x, 2, n);
+        sqlite3_bind_blob(x, 3, hash, KW_HASH_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int64(x, 4, at);
+        bind_text(x, 5, state);
+        rc = sqlite3_step(x);
+        sqlite3_reset(x);
+        if (rc != SQLITE_DONE)
+            return kws_fail(st, err, "advance ticket");
+    }
+    if (note_change(st, ticket, at, err) != KW_OK)
+        return err->code;
+    /* whatever path closes a ticket, its receipt is due (docs/receipts.md) */
+    if (state && strcmp(state, "archived") == 0 &&
+        kws_receipt_open(st, ticket, n, at, err) != KW_OK)
+        return err->code;
+    return KW_OK;
+}
+
 enum kw_code kws_append_canonical(struct kw_store *st, int64_t ticket, const char *type,
                                   const char *canon, const char *const texts[2], int64_t actor,
                                   int64_t at, const char *state, int64_t *seq, struct kw_err *err)
@@ -248,54 +308,19 @@ enum kw_code kws_append_canonical(struct kw_store *st, int64_t ticket, const cha
         at = sqlite3_column_int64(x, 2);
     sqlite3_reset(x);
     kw_event_hash(prev, ticket, n, at, type, actor, canon, hash);
-    x = prep(st, S_EVENT_INSERT);
-    sqlite3_bind_int64(x, 1, ticket);
-    sqlite3_bind_int64(x, 2, n);
-    sqlite3_bind_int64(x, 3, at);
-    bind_text(x, 4, type);
-    sqlite3_bind_int64(x, 5, actor);
-    bind_text(x, 6, canon);
-    sqlite3_bind_blob(x, 7, hash, KW_HASH_BYTES, SQLITE_STATIC);
-    rc = sqlite3_step(x);
-    sqlite3_reset(x);
-    if (rc != SQLITE_DONE)
-        return kws_fail(st, err, "insert event");
-    if (derive(st, ticket, n, at, type, actor, canon, err) != KW_OK)
-        return err->code;
-    /* the search index changes in the event's transaction (store.h) */
-    enum kw_code code = KW_OK;
-    if (texts && strcmp(type, "created") == 0) {
-        /* given by the create: parsing canon again was 30,000 instructions (#20) */
-        code = text_put(st, ticket, "title", texts[0], err);
-        if (code == KW_OK)
-            code = text_put(st, ticket, "comment", texts[1], err);
-    } else if (strcmp(type, "created") == 0 || strcmp(type, "comment") == 0 ||
-               strcmp(type, "edited") == 0) {
-        code = search_add(st, ticket, type, canon, err);
-    }
-    if (code != KW_OK)
-        return code;
-    if (kws_log_append(st, "event", ticket, n, hash, KW_HASH_BYTES, err) != KW_OK)
-        return err->code;
-    x = prep(st, S_TICKET_ADVANCE);
-    sqlite3_bind_int64(x, 1, ticket);
-    sqlite3_bind_int64(x, 2, n);
-    sqlite3_bind_blob(x, 3, hash, KW_HASH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(x, 4, at);
-    bind_text(x, 5, state);
-    rc = sqlite3_step(x);
-    sqlite3_reset(x);
-    if (rc != SQLITE_DONE)
-        return kws_fail(st, err, "advance ticket");
-    if (note_change(st, ticket, at, err) != KW_OK)
-        return err->code;
-    /* whatever path closes a ticket, its receipt is due (docs/receipts.md) */
-    if (state && strcmp(state, "archived") == 0 &&
-        kws_receipt_open(st, ticket, n, at, err) != KW_OK)
+    if (append_known(st, ticket, n, at, type, actor, canon, texts, hash, true, state, err) != KW_OK)
         return err->code;
     if (seq)
         *seq = n;
     return KW_OK;
+}
+
+enum kw_code kws_append_first(struct kw_store *st, int64_t ticket, const char *type,
+                              const char *canon, const char *const texts[2], int64_t actor,
+                              int64_t at, const unsigned char hash[KW_HASH_BYTES],
+                              struct kw_err *err)
+{
+    return append_known(st, ticket, 1, at, type, actor, canon, texts, hash, false, NULL, err);
 }
 
 void kws_search_forget(struct kw_store *st)

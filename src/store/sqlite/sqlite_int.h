@@ -171,6 +171,14 @@ enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, c
 enum kw_code kws_append_canonical(struct kw_store *st, int64_t ticket, const char *type,
                                   const char *canon, const char *const texts[2], int64_t actor,
                                   int64_t at, const char *state, int64_t *seq, struct kw_err *err);
+/* The first event of a ticket whose row was just inserted with last_seq 1,
+ * head_hash hash (kw_event_hash over a zero head, seq 1, at, type, actor
+ * and canon) and updated_at at: the same rows as kws_append_canonical,
+ * without reading the head or writing it again (#20). */
+enum kw_code kws_append_first(struct kw_store *st, int64_t ticket, const char *type,
+                              const char *canon, const char *const texts[2], int64_t actor,
+                              int64_t at, const unsigned char hash[KW_HASH_BYTES],
+                              struct kw_err *err);
 
 /* Append a leaf to the Merkle log inside an open transaction (log.c):
  * kind "event" (ticket, seq and the event's chain hash as data), "ledger"

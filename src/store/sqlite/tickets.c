@@ -93,6 +93,7 @@
 enum stmt {
     S_ORG_EXISTS,
     S_TICKET_BY_KEY,
+    S_TICKET_NEXT,
     S_TICKET_INSERT,
     S_TICKET_STATE,
     S_TICKET_GET,
@@ -110,6 +111,8 @@ enum stmt {
     S_SEARCH_TOP_ORG,
     S_TICKET_SET,
     S_CLOCK_PUT,
+    S_CLOCK_ADD,
+    S_CLOCK_ADD3,
     S_CLOCK_CLEAR,
     S_CLOCKS_STORED,
     S_TICKET_DUE,
@@ -135,11 +138,16 @@ static const char *const sql[S_COUNT] = {
     [S_ORG_EXISTS] = "SELECT 1 FROM orgs WHERE id = ?1",
     [S_TICKET_BY_KEY] =
         "SELECT id, request_digest FROM tickets WHERE created_by = ?1 AND idempotency_key = ?2",
+    /* the id SQLite gives a row without one (tickets has no AUTOINCREMENT) */
+    [S_TICKET_NEXT] = "SELECT coalesce(max(id), 0) + 1 FROM tickets",
+    /* ?13: the id (NULL: SQLite's), ?14 the head after the created event
+     * (NULL: none yet, last_seq 0; kws_append_first) */
     [S_TICKET_INSERT] =
-        "INSERT INTO tickets(org_id, title, state, level, tier, category, region, channel,"
+        "INSERT INTO tickets(id, org_id, title, state, level, tier, category, region, channel,"
         " created_by, idempotency_key, created_at, updated_at, last_seq, head_hash, commitment_id,"
         " request_digest, requester_id)"
-        " VALUES (?1, ?2, 'registered', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 0, zeroblob(32),"
+        " VALUES (?13, ?1, ?2, 'registered', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10,"
+        " ?14 IS NOT NULL, coalesce(?14, zeroblob(32)),"
         " (SELECT id FROM commitments WHERE effective_from <= ?10"
         "  ORDER BY effective_from DESC, id DESC LIMIT 1), ?11, nullif(?12, 0))",
     [S_TICKET_STATE] = "SELECT state FROM tickets WHERE id = ?1",
@@ -181,6 +189,15 @@ static const char *const sql[S_COUNT] = {
                      " WHERE id = ?1",
     [S_CLOCK_PUT] = "INSERT OR REPLACE INTO clocks(ticket_id, metric, status, deadline, next_due,"
                     " next_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    /* a new ticket's: it has no rows to replace (#20) */
+    [S_CLOCK_ADD] = "INSERT INTO clocks(ticket_id, metric, status, deadline, next_due, next_pct)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    /* three at once (a commitment's usual response, resolution and one
+     * more): one statement's start, foreign key check and end instead of
+     * three */
+    [S_CLOCK_ADD3] = "INSERT INTO clocks(ticket_id, metric, status, deadline, next_due, next_pct)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6), (?1, ?7, ?8, ?9, ?10, ?11),"
+                     " (?1, ?12, ?13, ?14, ?15, ?16)",
     [S_CLOCK_CLEAR] = "DELETE FROM clocks WHERE ticket_id = ?1",
     /* what kw_store_clocks_put compares with: on the primary key, unsorted */
     [S_CLOCKS_STORED] = "SELECT metric, status, deadline, next_due, next_pct FROM clocks"
@@ -298,27 +315,6 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
                                   : kws_fail(st, err, "read organisation");
         return kws_tx_finish(st, outer, rc, err);
     }
-    x = prep(st, S_TICKET_INSERT);
-    sqlite3_bind_int64(x, 1, t->org_id);
-    bind_text(x, 2, t->title);
-    bind_text(x, 3, t->level);
-    bind_text(x, 4, t->tier);
-    bind_text(x, 5, t->category);
-    bind_text(x, 6, t->region);
-    bind_text(x, 7, t->channel);
-    sqlite3_bind_int64(x, 8, t->created_by);
-    bind_text(x, 9, t->idempotency_key);
-    sqlite3_bind_int64(x, 10, t->at);
-    if (t->idempotency_key && t->request_digest)
-        sqlite3_bind_blob(x, 11, t->request_digest, KW_HASH_BYTES, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(x, 11);
-    sqlite3_bind_int64(x, 12, t->requester_id);
-    int step = sqlite3_step(x);
-    sqlite3_reset(x);
-    if (step != SQLITE_DONE)
-        return kws_tx_finish(st, outer, kws_fail(st, err, "insert ticket"), err);
-    *id = sqlite3_last_insert_rowid(st->db);
     /* The created event carries what the clocks need (see sla_json.h),
      * written in canonical form directly (keys in byte order) */
     struct kw_canon c;
@@ -335,11 +331,57 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     kw_canon_str(&c, "tier", t->tier);
     kw_canon_str(&c, "title", t->title);
     char *text = kw_canon_end(&c);
+    /* With the text at hand, the row is inserted with its id and the
+     * created event's chain head, so that the append neither reads the head
+     * nor writes the row again (#20): the same row in the end. */
+    unsigned char head[KW_HASH_BYTES];
+    int64_t next = 0;
+    if (text) {
+        x = prep(st, S_TICKET_NEXT);
+        int got = sqlite3_step(x);
+        next = got == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
+        sqlite3_reset(x);
+        if (got != SQLITE_ROW) {
+            free(text);
+            return kws_tx_finish(st, outer, kws_fail(st, err, "read the next ticket id"), err);
+        }
+        static const unsigned char zero[KW_HASH_BYTES];
+        kw_event_hash(zero, next, 1, t->at, "created", t->created_by, text, head);
+    }
+    x = prep(st, S_TICKET_INSERT);
+    sqlite3_bind_int64(x, 1, t->org_id);
+    bind_text(x, 2, t->title);
+    bind_text(x, 3, t->level);
+    bind_text(x, 4, t->tier);
+    bind_text(x, 5, t->category);
+    bind_text(x, 6, t->region);
+    bind_text(x, 7, t->channel);
+    sqlite3_bind_int64(x, 8, t->created_by);
+    bind_text(x, 9, t->idempotency_key);
+    sqlite3_bind_int64(x, 10, t->at);
+    if (t->idempotency_key && t->request_digest)
+        sqlite3_bind_blob(x, 11, t->request_digest, KW_HASH_BYTES, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(x, 11);
+    sqlite3_bind_int64(x, 12, t->requester_id);
+    if (text) {
+        sqlite3_bind_int64(x, 13, next);
+        sqlite3_bind_blob(x, 14, head, KW_HASH_BYTES, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(x, 13);
+        sqlite3_bind_null(x, 14);
+    }
+    int step = sqlite3_step(x);
+    sqlite3_reset(x);
+    if (step != SQLITE_DONE) {
+        free(text);
+        return kws_tx_finish(st, outer, kws_fail(st, err, "insert ticket"), err);
+    }
+    *id = sqlite3_last_insert_rowid(st->db);
     if (text) {
         /* the search index takes the title and description as they are */
         const char *const texts[2] = {t->title, t->description};
-        rc = kws_append_canonical(st, *id, "created", text, texts, t->created_by, t->at, NULL, NULL,
-                                  err);
+        rc = kws_append_first(st, *id, "created", text, texts, t->created_by, t->at, head, err);
         free(text);
         return kws_tx_finish(st, outer, rc, err);
     }
@@ -914,19 +956,26 @@ enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh
         rc = sqlite3_step(x);
         sqlite3_reset(x);
     }
-    for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
-        if (i < CLOCKS_COMPARED && same[i])
+    for (size_t i = 0; rc == SQLITE_DONE && i < n;) {
+        if (i < CLOCKS_COMPARED && same[i]) {
+            i++;
             continue;
-        x = prep(st, S_CLOCK_PUT);
+        }
+        /* a new ticket's rows in threes, in the same order */
+        size_t k = fresh && n - i >= 3 ? 3 : 1;
+        x = prep(st, k == 3 ? S_CLOCK_ADD3 : fresh ? S_CLOCK_ADD : S_CLOCK_PUT);
         sqlite3_bind_int64(x, 1, ticket);
-        bind_text(x, 2, rows[i].metric);
-        bind_text(x, 3, rows[i].status);
-        bind_instant(x, 4, rows[i].deadline);
-        bind_instant(x, 5, rows[i].next_due);
-        if (rows[i].next_due == KW_STORE_NO_TIME)
-            sqlite3_bind_null(x, 6);
-        else
-            sqlite3_bind_int(x, 6, rows[i].next_pct);
+        for (size_t j = 0; j < k; j++, i++) {
+            int p = 2 + 5 * (int)j;
+            bind_text(x, p, rows[i].metric);
+            bind_text(x, p + 1, rows[i].status);
+            bind_instant(x, p + 2, rows[i].deadline);
+            bind_instant(x, p + 3, rows[i].next_due);
+            if (rows[i].next_due == KW_STORE_NO_TIME)
+                sqlite3_bind_null(x, p + 4);
+            else
+                sqlite3_bind_int(x, p + 4, rows[i].next_pct);
+        }
         rc = sqlite3_step(x);
         sqlite3_reset(x);
     }
