@@ -901,8 +901,13 @@ enum kw_code kw_clocks_project(struct kw_clocks *c, struct kw_store *st, struct 
                                struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    struct kw_ticket_row t;
-    if (kw_store_ticket_get(st, ticket, &t, err) != KW_OK)
+    /* a ticket just created with the commitment its creator read: its row
+     * says nothing more (updated_at is its creation), so it is not read */
+    struct kw_ticket_row t = {0};
+    if (created && created->commitment_read) {
+        t.commitment_id = created->commitment_id;
+        t.updated_at = created->at;
+    } else if (kw_store_ticket_get(st, ticket, &t, err) != KW_OK)
         return err->code;
     bool fresh = created != NULL;
     if (!t.commitment_id && !fresh && kw_store_runs_put(st, ticket, false, NULL, 0, err) != KW_OK)

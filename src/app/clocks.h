@@ -140,7 +140,9 @@ const char *kw_warning_colour(int pct);
 /* Recompute ticket's clocks as of now and store the projection (clocks
  * rows, the ticket's next breach deadline, first breach and the instant the
  * next threshold falls due). created: the ticket was just created with
- * these attributes, its only event (spares reading it back). Writer only. */
+ * these attributes, its only event (spares reading it back; and the row,
+ * when created->commitment_read says which commitment it follows). Writer
+ * only. */
 enum kw_code kw_clocks_project(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
                                int64_t ticket, int64_t now, const struct kw_ticket_new *created,
                                struct kw_err *err);

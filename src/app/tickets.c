@@ -267,6 +267,9 @@ static enum kw_code create_checks(struct kw_unit *u, const struct kw_actor *who,
         rc = attr_known(u, commitment, checked[i], vals[i], err);
     if (rc != KW_OK)
         return rc;
+    /* the ticket follows the version checked, and its projection needs no read of it */
+    t->commitment_read = true;
+    t->commitment_id = commitment;
     /* rules may name organisations; a commitment that lists them knows only those */
     struct kw_err ignored;
     t->organisation =

@@ -179,6 +179,13 @@ struct kw_ticket_new {
     const unsigned char *request_digest;
     const char *organisation; /* for rules on the organisation (the created event only) */
     int64_t at;
+    /* commitment_read: commitment_id is the version in force at `at` as the
+     * caller read it in this transaction (kw_store_commitment_at; 0: none),
+     * and the ticket follows that one (on SQLite, whose one writer's
+     * transaction sees no other, a lookup answers the same); else the store
+     * looks it up */
+    bool commitment_read;
+    int64_t commitment_id;
 };
 
 /* Create the ticket and its `created` event in one transaction; the ticket
