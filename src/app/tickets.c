@@ -209,13 +209,14 @@ static enum kw_code request_digest(const struct kw_ticket_in *in, int64_t org,
 }
 
 /* The organisation's contract decides tier and region: copied into the
- * buffers when not given; a customer may not claim others. */
+ * buffers when not given; a customer may not claim others. *commitment:
+ * the version in force now, read with the organisation. */
 static enum kw_code org_terms(struct kw_unit *u, const struct kw_actor *who,
                               struct kw_ticket_new *t, char *tier, char *region, char *name,
-                              struct kw_err *err)
+                              int64_t *commitment, struct kw_err *err)
 {
     struct kw_org o;
-    enum kw_code rc = kw_store_org_get(u->st, t->org_id, &o, err);
+    enum kw_code rc = kw_store_org_terms(u->st, t->org_id, u->now, &o, commitment, err);
     if (rc == KW_NOT_FOUND)
         return kw_err_set(err, KW_NOT_FOUND, "/org_id", "org_id: no organisation %lld",
                           (long long)t->org_id);
@@ -257,9 +258,7 @@ static enum kw_code create_checks(struct kw_unit *u, const struct kw_actor *who,
                                   struct kw_err *err)
 {
     int64_t commitment = 0;
-    enum kw_code rc = kw_store_commitment_at(u->st, u->now, &commitment, err);
-    if (rc == KW_OK)
-        rc = org_terms(u, who, t, tier, region, name, err);
+    enum kw_code rc = org_terms(u, who, t, tier, region, name, &commitment, err);
     static const enum kw_attr checked[] = {KW_ATTR_LEVEL, KW_ATTR_CATEGORY, KW_ATTR_TIER,
                                            KW_ATTR_REGION, KW_ATTR_CHANNEL};
     const char *vals[] = {t->level, t->category, t->tier, t->region, t->channel};

@@ -318,6 +318,12 @@ enum kw_code kw_store_orgs(struct kw_store *st, int64_t only, int64_t after, siz
  * kw_store_end_read). KW_NOT_FOUND. */
 enum kw_code kw_store_org_get(struct kw_store *st, int64_t id, struct kw_org *out,
                               struct kw_err *err);
+/* What a new ticket of organisation id at t depends on: *commitment as
+ * kw_store_commitment_at(t) answers and the organisation as
+ * kw_store_org_get(id) reads it (its errors, KW_NOT_FOUND; *commitment set
+ * then too), in one round trip where the backend has them (PostgreSQL). */
+enum kw_code kw_store_org_terms(struct kw_store *st, int64_t id, int64_t t, struct kw_org *out,
+                                int64_t *commitment, struct kw_err *err);
 
 /* A row with an id, a name and either a text (calendars: the spec) or a
  * reference (teams: the lead's user id, 0 for none). */

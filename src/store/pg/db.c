@@ -94,6 +94,13 @@ const char *const kwp_sql[PGS_COUNT] = {
                  " WHERE id > $1 AND ($2 = 0 OR id = $2) ORDER BY id LIMIT $3",
     [PGS_ORG_GET] = "SELECT id, name, tier, region, calendar, contract_value_cents,"
                     " coalesce(account_manager_id, 0), deactivated_at FROM orgs WHERE id = $1",
+    /* PGS_ORG_GET's columns (NULL: no organisation $1) and the commitment
+     * in force at $2 (PGS_COMMITMENT_AT), one snapshot */
+    [PGS_ORG_TERMS] = "SELECT o.id, o.name, o.tier, o.region, o.calendar, o.contract_value_cents,"
+                      " coalesce(o.account_manager_id, 0), o.deactivated_at,"
+                      " coalesce((SELECT id FROM commitments WHERE effective_from <= $2"
+                      " ORDER BY effective_from DESC, id DESC LIMIT 1), 0)"
+                      " FROM (SELECT 1) one LEFT JOIN orgs o ON o.id = $1",
     [PGS_TICKET_BY_KEY] =
         "SELECT id, request_digest FROM tickets WHERE created_by = $1 AND idempotency_key = $2",
     /* org_id NULL (SQLSTATE 23502, not-null violation) when there is no

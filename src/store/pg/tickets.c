@@ -111,6 +111,26 @@ enum kw_code kw_store_org_get(struct kw_store *st, int64_t id, struct kw_org *ou
     return KW_OK;
 }
 
+enum kw_code kw_store_org_terms(struct kw_store *st, int64_t id, int64_t t, struct kw_org *out,
+                                int64_t *commitment, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, id);
+    kwp_int(&p, t);
+    PGresult *res = kwp_run(st, PGS_ORG_TERMS, &p, "read organisation", NULL, err);
+    if (!res)
+        return err->code;
+    *commitment = PQntuples(res) == 1 ? kwp_col_int(res, 0, 8) : 0;
+    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+        PQclear(res);
+        return kw_err_set(err, KW_NOT_FOUND, "", "no organisation %lld", (long long)id);
+    }
+    read_org(res, 0, out);
+    kwp_lend(st, res); /* the strings live until the next call */
+    return KW_OK;
+}
+
 /* ---- the Merkle log's leaves ---- */
 
 enum kw_code kwp_node_get(void *ctx, unsigned level, uint64_t index,
