@@ -214,6 +214,11 @@ bool kw_clocks_run_carried(const struct kw_compiled *k, const struct kw_run_row 
 enum kw_code kw_clocks_runs_rebuild(struct kw_clocks *c, struct kw_store *st,
                                     struct kw_sla *scratch, int64_t now, size_t *tickets,
                                     size_t *runs, struct kw_err *err);
+/* The next breach deadline (the earliest running clock's) and the first
+ * breach of the evaluated clocks s, as kw_clocks_store_projection stores
+ * them on the ticket; KW_STORE_NO_TIME for none. */
+void kw_clocks_due(const struct kw_sla *s, int64_t *due, int64_t *breached);
+
 /* Store the projection of the evaluated clocks s (and the next escalation
  * step) on the ticket, and its KPI facts (kw_store_runs_put). */
 enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, bool fresh,

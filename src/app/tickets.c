@@ -283,6 +283,37 @@ static enum kw_code create_checks(struct kw_unit *u, const struct kw_actor *who,
     return KW_OK;
 }
 
+/* The row t's insert wrote as id, with its projection's due and breach
+ * (u->sla holds the clocks evaluated, when it follows a commitment). */
+static void made(struct kw_unit *u, const struct kw_ticket_new *t, int64_t id,
+                 struct kw_ticket_made *m)
+{
+    struct kw_ticket_row *r = &m->row;
+    if ((t->tier && strlen(t->tier) >= sizeof(m->tier)) ||
+        (t->region && strlen(t->region) >= sizeof(m->region)))
+        return; /* not set: the caller reads it */
+    r->id = id;
+    r->org_id = t->org_id;
+    r->created_by = t->created_by;
+    r->created_at = r->updated_at = t->at; /* the created event's instant */
+    r->last_seq = 1;
+    r->commitment_id = t->commitment_id;
+    r->assignee_id = r->team_id = 0;
+    r->requester_id = t->requester_id;
+    r->next_due = r->breached_at = KW_STORE_NO_TIME;
+    if (t->commitment_id)
+        kw_clocks_due(u->sla, &r->next_due, &r->breached_at);
+    r->title = t->title;
+    r->state = kw_state_name(KW_ST_REGISTERED);
+    r->level = t->level;
+    r->tier = t->tier ? strcpy(m->tier, t->tier) : NULL;
+    r->category = t->category;
+    r->region = t->region ? strcpy(m->region, t->region) : NULL;
+    r->channel = t->channel;
+    r->match = NULL;
+    m->set = true;
+}
+
 enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
                               const struct kw_ticket_in *in, int64_t *id, bool *existed,
                               struct kw_err *err)
@@ -306,6 +337,8 @@ enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
     unsigned char digest[KW_HASH_BYTES];
     *existed = false;
     u->fire_at = KW_STORE_NO_TIME;
+    if (in->made)
+        in->made->set = false;
     if (who->role == KW_ROLE_SYSTEM)
         return kw_err_set(err, KW_FORBIDDEN, "", "tickets are opened by people");
     if (kw_actor_customer(who)) { /* customers open tickets for their own organisation only */
@@ -335,10 +368,14 @@ enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
         t.request_digest = digest;
     if (rc == KW_OK)
         rc = create_checks(u, who, &t, tier, region, name, err);
+    if (in->made)
+        t.head = in->made->row.head;
     if (rc == KW_OK)
         rc = kw_store_ticket_create(u->st, &t, id, existed, err);
     if (rc == KW_OK && !*existed)
         rc = project(u, *id, &t, err);
+    if (rc == KW_OK && !*existed && in->made)
+        made(u, &t, *id, in->made);
     return rc;
 }
 

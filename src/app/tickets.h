@@ -58,6 +58,14 @@ bool kw_app_blank(const char *s);
  * the channel when none is given; a customer's channel is always via
  * (another is KW_FORBIDDEN), staff name how the customer reached them
  * (phone, walk-in, chat, email, monitoring...). */
+/* A new ticket's row as its create wrote it, what kw_store_ticket_get would
+ * read in the same unit (strings: the request's or the buffers here), so
+ * that the answer needs no read of it. */
+struct kw_ticket_made {
+    bool set; /* a new ticket (not a used key's, nor a failed create) */
+    struct kw_ticket_row row;
+    char tier[48], region[48];
+};
 struct kw_ticket_in {
     int64_t org_id, requester_id;
     const char *title, *level, *tier, *category, *region, *channel, *via;
@@ -65,6 +73,7 @@ struct kw_ticket_in {
     /* may be NULL; a repeat with the same request returns the first ticket,
      * one with another request is KW_UNPROCESSABLE (the digest: tickets.c) */
     const char *idempotency_key;
+    struct kw_ticket_made *made; /* out (may be NULL) */
 };
 enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
                               const struct kw_ticket_in *in, int64_t *id, bool *existed,

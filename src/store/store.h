@@ -186,6 +186,9 @@ struct kw_ticket_new {
      * looks it up */
     bool commitment_read;
     int64_t commitment_id;
+    /* out (may be NULL): a new ticket's chain head, its created event's
+     * hash (left alone when the key was used: *existed or an error) */
+    unsigned char *head;
 };
 
 /* Create the ticket and its `created` event in one transaction; the ticket

@@ -452,12 +452,15 @@ static void test_ticket_create(void **state)
                               .channel = "phone",
                               .organisation = "Acme",
                               .at = c->t0};
+    unsigned char head[KW_HASH_BYTES] = {0};
+    t.head = head;
     int64_t id = 0;
     bool existed = true;
     MUST(kw_store_ticket_create(c->st, &t, &id, &existed, &err));
     assert_false(existed);
     struct kw_ticket_row r;
     MUST(kw_store_ticket_get(c->st, id, &r, &err));
+    assert_memory_equal(head, r.head, KW_HASH_BYTES); /* handed back: the row's */
     assert_int_equal(r.id, id);
     assert_int_equal(r.org_id, c->org);
     assert_int_equal(r.created_by, 7);
