@@ -833,13 +833,29 @@ enum kw_code kw_clocks_runs(const struct kw_compiled *k, const struct kw_sla *s,
     return KW_OK;
 }
 
+void kw_clocks_due(const struct kw_sla *s, int64_t *due, int64_t *breached)
+{
+    *due = *breached = KW_STORE_NO_TIME;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct kw_clock *ck = &s->clock[i];
+        if (ck->status == KW_CLOCK_RUNNING && ck->deadline != KW_NO_TIME &&
+            (*due == KW_STORE_NO_TIME || ck->deadline < *due))
+            *due = ck->deadline;
+        if (ck->breached_at != KW_NO_TIME &&
+            (ck->status == KW_CLOCK_BREACHED || ck->status == KW_CLOCK_MET_LATE) &&
+            (*breached == KW_STORE_NO_TIME || ck->breached_at < *breached))
+            *breached = ck->breached_at;
+    }
+}
+
 enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, bool fresh,
                                         const struct kw_compiled *k, const struct kw_sla *s,
                                         const struct kw_ticket_events *te, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
     struct kw_clock_row rows[KW_POLICY_MAX_METRICS];
-    int64_t due = KW_STORE_NO_TIME, breached = KW_STORE_NO_TIME, fire = KW_STORE_NO_TIME;
+    int64_t due, breached, fire = KW_STORE_NO_TIME;
+    kw_clocks_due(s, &due, &breached);
     for (size_t i = 0; i < s->n; i++) {
         const struct kw_clock *ck = &s->clock[i];
         const char *metric = kw_policy_metric_id(k->p, (size_t)ck->metric);
@@ -856,13 +872,6 @@ enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, boo
          * crossing's own second comes first and means not reached (sla.h) */
         if (at != KW_NO_TIME && (fire == KW_STORE_NO_TIME || at + 1 < fire))
             fire = at + 1;
-        if (ck->status == KW_CLOCK_RUNNING && ck->deadline != KW_NO_TIME &&
-            (due == KW_STORE_NO_TIME || ck->deadline < due))
-            due = ck->deadline;
-        if (ck->breached_at != KW_NO_TIME &&
-            (ck->status == KW_CLOCK_BREACHED || ck->status == KW_CLOCK_MET_LATE) &&
-            (breached == KW_STORE_NO_TIME || ck->breached_at < breached))
-            breached = ck->breached_at;
     }
     for (size_t i = 0; i < kw_policy_chain_count(k->p); i++) {
         int64_t at;
@@ -901,8 +910,13 @@ enum kw_code kw_clocks_project(struct kw_clocks *c, struct kw_store *st, struct 
                                struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    struct kw_ticket_row t;
-    if (kw_store_ticket_get(st, ticket, &t, err) != KW_OK)
+    /* a ticket just created with the commitment its creator read: its row
+     * says nothing more (updated_at is its creation), so it is not read */
+    struct kw_ticket_row t = {0};
+    if (created && created->commitment_read) {
+        t.commitment_id = created->commitment_id;
+        t.updated_at = created->at;
+    } else if (kw_store_ticket_get(st, ticket, &t, err) != KW_OK)
         return err->code;
     bool fresh = created != NULL;
     if (!t.commitment_id && !fresh && kw_store_runs_put(st, ticket, false, NULL, 0, err) != KW_OK)

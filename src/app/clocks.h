@@ -140,7 +140,9 @@ const char *kw_warning_colour(int pct);
 /* Recompute ticket's clocks as of now and store the projection (clocks
  * rows, the ticket's next breach deadline, first breach and the instant the
  * next threshold falls due). created: the ticket was just created with
- * these attributes, its only event (spares reading it back). Writer only. */
+ * these attributes, its only event (spares reading it back; and the row,
+ * when created->commitment_read says which commitment it follows). Writer
+ * only. */
 enum kw_code kw_clocks_project(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
                                int64_t ticket, int64_t now, const struct kw_ticket_new *created,
                                struct kw_err *err);
@@ -212,6 +214,11 @@ bool kw_clocks_run_carried(const struct kw_compiled *k, const struct kw_run_row 
 enum kw_code kw_clocks_runs_rebuild(struct kw_clocks *c, struct kw_store *st,
                                     struct kw_sla *scratch, int64_t now, size_t *tickets,
                                     size_t *runs, struct kw_err *err);
+/* The next breach deadline (the earliest running clock's) and the first
+ * breach of the evaluated clocks s, as kw_clocks_store_projection stores
+ * them on the ticket; KW_STORE_NO_TIME for none. */
+void kw_clocks_due(const struct kw_sla *s, int64_t *due, int64_t *breached);
+
 /* Store the projection of the evaluated clocks s (and the next escalation
  * step) on the ticket, and its KPI facts (kw_store_runs_put). */
 enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, bool fresh,

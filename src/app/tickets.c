@@ -209,13 +209,14 @@ static enum kw_code request_digest(const struct kw_ticket_in *in, int64_t org,
 }
 
 /* The organisation's contract decides tier and region: copied into the
- * buffers when not given; a customer may not claim others. */
+ * buffers when not given; a customer may not claim others. *commitment:
+ * the version in force now, read with the organisation. */
 static enum kw_code org_terms(struct kw_unit *u, const struct kw_actor *who,
                               struct kw_ticket_new *t, char *tier, char *region, char *name,
-                              struct kw_err *err)
+                              int64_t *commitment, struct kw_err *err)
 {
     struct kw_org o;
-    enum kw_code rc = kw_store_org_get(u->st, t->org_id, &o, err);
+    enum kw_code rc = kw_store_org_terms(u->st, t->org_id, u->now, &o, commitment, err);
     if (rc == KW_NOT_FOUND)
         return kw_err_set(err, KW_NOT_FOUND, "/org_id", "org_id: no organisation %lld",
                           (long long)t->org_id);
@@ -257,9 +258,7 @@ static enum kw_code create_checks(struct kw_unit *u, const struct kw_actor *who,
                                   struct kw_err *err)
 {
     int64_t commitment = 0;
-    enum kw_code rc = kw_store_commitment_at(u->st, u->now, &commitment, err);
-    if (rc == KW_OK)
-        rc = org_terms(u, who, t, tier, region, name, err);
+    enum kw_code rc = org_terms(u, who, t, tier, region, name, &commitment, err);
     static const enum kw_attr checked[] = {KW_ATTR_LEVEL, KW_ATTR_CATEGORY, KW_ATTR_TIER,
                                            KW_ATTR_REGION, KW_ATTR_CHANNEL};
     const char *vals[] = {t->level, t->category, t->tier, t->region, t->channel};
@@ -267,6 +266,9 @@ static enum kw_code create_checks(struct kw_unit *u, const struct kw_actor *who,
         rc = attr_known(u, commitment, checked[i], vals[i], err);
     if (rc != KW_OK)
         return rc;
+    /* the ticket follows the version checked, and its projection needs no read of it */
+    t->commitment_read = true;
+    t->commitment_id = commitment;
     /* rules may name organisations; a commitment that lists them knows only those */
     struct kw_err ignored;
     t->organisation =
@@ -279,6 +281,37 @@ static enum kw_code create_checks(struct kw_unit *u, const struct kw_actor *who,
     if (!t->level || !*t->level)
         return kw_err_set(err, KW_INVALID, "/level", "level: missing");
     return KW_OK;
+}
+
+/* The row t's insert wrote as id, with its projection's due and breach
+ * (u->sla holds the clocks evaluated, when it follows a commitment). */
+static void made(struct kw_unit *u, const struct kw_ticket_new *t, int64_t id,
+                 struct kw_ticket_made *m)
+{
+    struct kw_ticket_row *r = &m->row;
+    if ((t->tier && strlen(t->tier) >= sizeof(m->tier)) ||
+        (t->region && strlen(t->region) >= sizeof(m->region)))
+        return; /* not set: the caller reads it */
+    r->id = id;
+    r->org_id = t->org_id;
+    r->created_by = t->created_by;
+    r->created_at = r->updated_at = t->at; /* the created event's instant */
+    r->last_seq = 1;
+    r->commitment_id = t->commitment_id;
+    r->assignee_id = r->team_id = 0;
+    r->requester_id = t->requester_id;
+    r->next_due = r->breached_at = KW_STORE_NO_TIME;
+    if (t->commitment_id)
+        kw_clocks_due(u->sla, &r->next_due, &r->breached_at);
+    r->title = t->title;
+    r->state = kw_state_name(KW_ST_REGISTERED);
+    r->level = t->level;
+    r->tier = t->tier ? strcpy(m->tier, t->tier) : NULL;
+    r->category = t->category;
+    r->region = t->region ? strcpy(m->region, t->region) : NULL;
+    r->channel = t->channel;
+    r->match = NULL;
+    m->set = true;
 }
 
 enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
@@ -304,6 +337,8 @@ enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
     unsigned char digest[KW_HASH_BYTES];
     *existed = false;
     u->fire_at = KW_STORE_NO_TIME;
+    if (in->made)
+        in->made->set = false;
     if (who->role == KW_ROLE_SYSTEM)
         return kw_err_set(err, KW_FORBIDDEN, "", "tickets are opened by people");
     if (kw_actor_customer(who)) { /* customers open tickets for their own organisation only */
@@ -333,10 +368,14 @@ enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
         t.request_digest = digest;
     if (rc == KW_OK)
         rc = create_checks(u, who, &t, tier, region, name, err);
+    if (in->made)
+        t.head = in->made->row.head;
     if (rc == KW_OK)
         rc = kw_store_ticket_create(u->st, &t, id, existed, err);
     if (rc == KW_OK && !*existed)
         rc = project(u, *id, &t, err);
+    if (rc == KW_OK && !*existed && in->made)
+        made(u, &t, *id, in->made);
     return rc;
 }
 

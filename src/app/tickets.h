@@ -47,6 +47,15 @@ enum kw_code kw_app_append(struct kw_store *st, int64_t ticket, const struct kw_
  * the ideographic space, zero-width spaces, BOM): a title that says nothing. */
 bool kw_app_blank(const char *s);
 
+/* A new ticket's row as its create wrote it, what kw_store_ticket_get would
+ * read in the same unit (strings: the request's or the buffers here), so
+ * that the answer needs no read of it. */
+struct kw_ticket_made {
+    bool set; /* a new ticket (not a used key's, nor a failed create) */
+    struct kw_ticket_row row;
+    char tier[48], region[48];
+};
+
 /* A new ticket. Strings borrowed. org_id: staff must give it; a customer's
  * is their own (0 or the same). tier and region come from the
  * organisation's contract when not given; a customer may not give others.
@@ -65,6 +74,7 @@ struct kw_ticket_in {
     /* may be NULL; a repeat with the same request returns the first ticket,
      * one with another request is KW_UNPROCESSABLE (the digest: tickets.c) */
     const char *idempotency_key;
+    struct kw_ticket_made *made; /* out (may be NULL) */
 };
 enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
                               const struct kw_ticket_in *in, int64_t *id, bool *existed,

@@ -350,20 +350,24 @@ struct create_unit {
     struct kw_ticket_in in;
     int64_t id, now, fire_at;
     bool existed;
-    struct ticket_copy row;    /* out */
-    struct clocks_copy clocks; /* out */
+    struct ticket_copy row;     /* out, unless made.set */
+    struct kw_ticket_made made; /* out: a new ticket's row, as its create wrote it */
+    struct clocks_copy clocks;  /* out */
 };
 
 static enum kw_code create_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct create_unit *c = ctx;
     struct kw_unit u = unit_of(c->h, st, c->now);
+    c->in.made = &c->made;
     enum kw_code rc = kw_ticket_create(&u, &c->who, &c->in, &c->id, &c->existed, err);
     c->fire_at = u.fire_at;
     /* the clocks first: right after the projection wrote them, PostgreSQL
      * answers from what it wrote (src/store/pg/pg_int.h) */
     if (rc == KW_OK)
         rc = clocks_copy_get(st, c->id, &c->clocks, err);
+    if (rc == KW_OK && c->made.set) /* a new ticket: no read of what the unit wrote */
+        return rc;
     return rc == KW_OK ? ticket_copy_get(st, c->id, &c->row, err) : rc;
 }
 
@@ -403,10 +407,11 @@ static struct kwh_reply ticket_create(struct kwh_call *x)
     if (kwh_write_unit(x, create_unit, &c, &out)) {
         if (!c.existed)
             kw_engine_schedule(x->h->engine, c.id, c.fire_at);
-        out = kwh_ok(c.existed ? 200 : 201, ticket_for_kept(x, &c.row.r, &c.clocks, !c.existed));
+        const struct kw_ticket_row *row = c.made.set ? &c.made.row : &c.row.r;
+        out = kwh_ok(c.existed ? 200 : 201, ticket_for_kept(x, row, &c.clocks, !c.existed));
         if (!c.existed)
             kwh_log_event(x->h, "mod=tickets event=ticket.created ticket=%lld org=%lld actor=%lld",
-                          (long long)c.id, (long long)c.row.r.org_id, (long long)x->me.id);
+                          (long long)c.id, (long long)row->org_id, (long long)x->me.id);
     }
 out:
     json_decref(j);

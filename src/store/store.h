@@ -179,6 +179,16 @@ struct kw_ticket_new {
     const unsigned char *request_digest;
     const char *organisation; /* for rules on the organisation (the created event only) */
     int64_t at;
+    /* commitment_read: commitment_id is the version in force at `at` as the
+     * caller read it in this transaction (kw_store_commitment_at; 0: none),
+     * and the ticket follows that one (on SQLite, whose one writer's
+     * transaction sees no other, a lookup answers the same); else the store
+     * looks it up */
+    bool commitment_read;
+    int64_t commitment_id;
+    /* out (may be NULL): a new ticket's chain head, its created event's
+     * hash (left alone when the key was used: *existed or an error) */
+    unsigned char *head;
 };
 
 /* Create the ticket and its `created` event in one transaction; the ticket
@@ -311,6 +321,12 @@ enum kw_code kw_store_orgs(struct kw_store *st, int64_t only, int64_t after, siz
  * kw_store_end_read). KW_NOT_FOUND. */
 enum kw_code kw_store_org_get(struct kw_store *st, int64_t id, struct kw_org *out,
                               struct kw_err *err);
+/* What a new ticket of organisation id at t depends on: *commitment as
+ * kw_store_commitment_at(t) answers and the organisation as
+ * kw_store_org_get(id) reads it (its errors, KW_NOT_FOUND; *commitment set
+ * then too), in one round trip where the backend has them (PostgreSQL). */
+enum kw_code kw_store_org_terms(struct kw_store *st, int64_t id, int64_t t, struct kw_org *out,
+                                int64_t *commitment, struct kw_err *err);
 
 /* A row with an id, a name and either a text (calendars: the spec) or a
  * reference (teams: the lead's user id, 0 for none). */

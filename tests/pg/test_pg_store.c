@@ -400,6 +400,54 @@ static void test_kept_clocks(void **state)
     kw_store_close(st);
 }
 
+/* A create that says which commitment its creator read (with the
+ * organisation, kw_store_org_terms) follows that one, even when another
+ * node has added a newer one since: under read committed the insert's own
+ * lookup sees it, as a create that says nothing shows. */
+static void test_commitment_read(void **state)
+{
+    (void)state;
+    const char *conninfo = getenv("KW_PG_CONNINFO");
+    if (!conninfo || !*conninfo)
+        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    struct kw_err err = {0};
+    const int64_t t1 = 4000000000; /* after every other test's instants */
+    struct kw_store *w = kw_store_open_writer(conninfo, &err), *o = kw_store_open(conninfo, &err);
+    if (!w || !o)
+        fail_msg("open %s: %s", conninfo, err.msg);
+    int64_t org = 0, first = 0, second = 0, read = 0, id = 0, looked = 0;
+    bool existed;
+    assert_int_equal(
+        kw_store_org_insert(w, &(struct kw_org){.name = "Read commitment"}, t1, &org, &err), KW_OK);
+    assert_int_equal(kw_store_commitment_insert(w, "read-c", "1", t1, "{}", t1, &first, &err),
+                     KW_OK);
+    assert_int_equal(kw_store_begin(w, &err), KW_OK);
+    struct kw_org got;
+    assert_int_equal(kw_store_org_terms(w, org, t1, &got, &read, &err), KW_OK);
+    assert_int_equal(read, first);
+    assert_int_equal(got.id, org);
+    /* another node's version, in force from the same instant, committed now */
+    assert_int_equal(kw_store_commitment_insert(o, "read-c", "2", t1, "{}", t1, &second, &err),
+                     KW_OK);
+    struct kw_ticket_new t = {.org_id = org,
+                              .title = "read",
+                              .level = "L2",
+                              .at = t1,
+                              .commitment_read = true,
+                              .commitment_id = read};
+    assert_int_equal(kw_store_ticket_create(w, &t, &id, &existed, &err), KW_OK);
+    t.commitment_read = false;
+    assert_int_equal(kw_store_ticket_create(w, &t, &looked, &existed, &err), KW_OK);
+    assert_int_equal(kw_store_commit(w, &err), KW_OK);
+    struct kw_ticket_row r;
+    assert_int_equal(kw_store_ticket_get(w, id, &r, &err), KW_OK);
+    assert_int_equal(r.commitment_id, first);
+    assert_int_equal(kw_store_ticket_get(w, looked, &r, &err), KW_OK);
+    assert_int_equal(r.commitment_id, second);
+    kw_store_close(o);
+    kw_store_close(w);
+}
+
 /* Several nodes (store.h): a listener hears a ticket committed on another
  * handle, with its change's seq, only after the commit (never a rolled back
  * one); a singleton has one holder, taken over when the holder closes. */
@@ -538,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_claims_skip_locked), cmocka_unit_test(test_log_and_rows_no_deadlock),
         cmocka_unit_test(test_audit_trail),        cmocka_unit_test(test_nodes),
         cmocka_unit_test(test_kept_row),           cmocka_unit_test(test_kept_clocks),
+        cmocka_unit_test(test_commitment_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

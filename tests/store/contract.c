@@ -452,12 +452,15 @@ static void test_ticket_create(void **state)
                               .channel = "phone",
                               .organisation = "Acme",
                               .at = c->t0};
+    unsigned char head[KW_HASH_BYTES] = {0};
+    t.head = head;
     int64_t id = 0;
     bool existed = true;
     MUST(kw_store_ticket_create(c->st, &t, &id, &existed, &err));
     assert_false(existed);
     struct kw_ticket_row r;
     MUST(kw_store_ticket_get(c->st, id, &r, &err));
+    assert_memory_equal(head, r.head, KW_HASH_BYTES); /* handed back: the row's */
     assert_int_equal(r.id, id);
     assert_int_equal(r.org_id, c->org);
     assert_int_equal(r.created_by, 7);
@@ -884,10 +887,35 @@ static void test_commitments(void **state)
         MUST(kw_store_commitment_at(c->st, at[i].t, &got, &err));
         if (got != at[i].want)
             fail_msg("%s: got %lld, want %lld", at[i].name, (long long)got, (long long)at[i].want);
+        /* org_terms: the same commitment, with the organisation */
+        struct kw_org o;
+        got = -1;
+        MUST(kw_store_org_terms(c->st, c->org, at[i].t, &o, &got, &err));
+        if (got != at[i].want || o.id != c->org || strcmp(o.name, "Acme") != 0)
+            fail_msg("org_terms, %s: got %lld (org %lld), want %lld", at[i].name, (long long)got,
+                     (long long)o.id, (long long)at[i].want);
+        got = -1;
+        expect_code("org_terms of an unknown organisation",
+                    kw_store_org_terms(c->st, 999999, at[i].t, &o, &got, &err), KW_NOT_FOUND, &err,
+                    NULL);
+        assert_int_equal(got, at[i].want);
     }
     /* a ticket follows the version in force at its creation */
     struct kw_ticket_row r;
     MUST(kw_store_ticket_get(c->st, new_ticket(c, NULL, NULL), &r, &err));
+    assert_int_equal(r.commitment_id, again);
+    /* and the one its creator read, said so */
+    struct kw_ticket_new t = {.org_id = c->org,
+                              .created_by = 7,
+                              .title = "read",
+                              .level = "L2",
+                              .at = c->t0,
+                              .commitment_read = true,
+                              .commitment_id = again};
+    int64_t made = 0;
+    bool existed = true;
+    MUST(kw_store_ticket_create(c->st, &t, &made, &existed, &err));
+    MUST(kw_store_ticket_get(c->st, made, &r, &err));
     assert_int_equal(r.commitment_id, again);
 }
 

@@ -207,6 +207,80 @@ static void test_who_may(void **state)
     }
 }
 
+static void same_str(const char *name, const char *a, const char *b)
+{
+    if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0))
+        fail_msg("%s: made \"%s\", stored \"%s\"", name, a ? a : "(null)", b ? b : "(null)");
+}
+
+/* The row a create hands back (kw_ticket_in.made) is the row stored. */
+static void test_create_made(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    const struct {
+        const char *name;
+        const struct kw_actor *who;
+        struct kw_ticket_in in;
+    } rows[] = {
+        {"a customer's, on the organisation's terms",
+         &f->customer,
+         {.title = "Printer", .level = "L2", .via = "web"}},
+        {"staff's, every attribute given",
+         &f->agent,
+         {.org_id = f->org,
+          .title = "Mail down",
+          .level = "L1",
+          .tier = "vip",
+          .category = "software",
+          .region = "domestic",
+          .channel = "phone",
+          .description = "since nine"}},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct kw_ticket_made m = {.set = false};
+        struct kw_ticket_in in = rows[i].in;
+        in.made = &m;
+        int64_t id;
+        bool existed;
+        if (kw_ticket_create(&f->u, rows[i].who, &in, &id, &existed, &err) != KW_OK)
+            fail_msg("%s: %s", rows[i].name, err.msg);
+        assert_true(m.set);
+        struct kw_ticket_row t;
+        assert_int_equal(kw_store_ticket_get(f->st, id, &t, &err), KW_OK);
+        const struct kw_ticket_row *r = &m.row;
+        int64_t made[] = {r->id,         r->org_id,   r->created_by,    r->created_at,
+                          r->updated_at, r->last_seq, r->commitment_id, r->assignee_id,
+                          r->team_id,    r->next_due, r->breached_at,   r->requester_id},
+                stored[] = {t.id,         t.org_id,   t.created_by,    t.created_at,
+                            t.updated_at, t.last_seq, t.commitment_id, t.assignee_id,
+                            t.team_id,    t.next_due, t.breached_at,   t.requester_id};
+        for (size_t k = 0; k < sizeof(made) / sizeof(made[0]); k++)
+            if (made[k] != stored[k])
+                fail_msg("%s: field %zu: made %lld, stored %lld", rows[i].name, k,
+                         (long long)made[k], (long long)stored[k]);
+        assert_true(r->commitment_id != 0 && r->next_due != KW_STORE_NO_TIME);
+        same_str("title", r->title, t.title);
+        same_str("state", r->state, t.state);
+        same_str("level", r->level, t.level);
+        same_str("tier", r->tier, t.tier);
+        same_str("category", r->category, t.category);
+        same_str("region", r->region, t.region);
+        same_str("channel", r->channel, t.channel);
+        assert_memory_equal(r->head, t.head, KW_HASH_BYTES);
+        kw_store_end_read(f->st);
+        /* the same key again: the first ticket, not made here */
+        if (i == 0) {
+            in.idempotency_key = "made";
+            assert_int_equal(kw_ticket_create(&f->u, rows[i].who, &in, &id, &existed, &err), KW_OK);
+            assert_true(m.set);
+            assert_int_equal(kw_ticket_create(&f->u, rows[i].who, &in, &id, &existed, &err), KW_OK);
+            assert_true(existed);
+            assert_false(m.set);
+        }
+    }
+}
+
 static void test_create(void **state)
 {
     struct fx *f = *state;
@@ -704,6 +778,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_who_may, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_made, setup, teardown),
         cmocka_unit_test_setup_teardown(test_requester_and_channel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blank_title, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rating, setup, teardown),

@@ -94,10 +94,20 @@ const char *const kwp_sql[PGS_COUNT] = {
                  " WHERE id > $1 AND ($2 = 0 OR id = $2) ORDER BY id LIMIT $3",
     [PGS_ORG_GET] = "SELECT id, name, tier, region, calendar, contract_value_cents,"
                     " coalesce(account_manager_id, 0), deactivated_at FROM orgs WHERE id = $1",
+    /* PGS_ORG_GET's columns (NULL: no organisation $1) and the commitment
+     * in force at $2 (PGS_COMMITMENT_AT), one snapshot */
+    [PGS_ORG_TERMS] = "SELECT o.id, o.name, o.tier, o.region, o.calendar, o.contract_value_cents,"
+                      " coalesce(o.account_manager_id, 0), o.deactivated_at,"
+                      " coalesce((SELECT id FROM commitments WHERE effective_from <= $2"
+                      " ORDER BY effective_from DESC, id DESC LIMIT 1), 0)"
+                      " FROM (SELECT 1) one LEFT JOIN orgs o ON o.id = $1",
     [PGS_TICKET_BY_KEY] =
         "SELECT id, request_digest FROM tickets WHERE created_by = $1 AND idempotency_key = $2",
     /* org_id NULL (SQLSTATE 23502, not-null violation) when there is no
-     * organisation $1: the check and the insert in one round trip */
+     * organisation $1: the check and the insert in one round trip; the
+     * commitment the caller read ($14, when $13), so that its checks, the
+     * clocks it projects and the ticket follow one version even when
+     * another node adds one in between (read committed) */
     [PGS_TICKET_INSERT] =
         "INSERT INTO tickets(org_id, title, state, level, tier, category, region, channel,"
         " created_by, idempotency_key, created_at, updated_at, last_seq, head_hash, commitment_id,"
@@ -105,8 +115,9 @@ const char *const kwp_sql[PGS_COUNT] = {
         " VALUES ((SELECT id FROM orgs WHERE id = $1), $2, 'registered', $3, $4, $5, $6, $7, $8, "
         "$9, $10, $10, 0,"
         " '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea,"
+        " CASE WHEN $13::boolean THEN nullif($14::bigint, 0) ELSE"
         " (SELECT id FROM commitments WHERE effective_from <= $10"
-        "  ORDER BY effective_from DESC, id DESC LIMIT 1), $11, nullif($12::bigint, 0))"
+        "  ORDER BY effective_from DESC, id DESC LIMIT 1) END, $11, nullif($12::bigint, 0))"
         " ON CONFLICT (created_by, idempotency_key) DO NOTHING RETURNING id",
     /* FOR UPDATE: two nodes appending to one ticket take turns, so each
      * event's prev is the head the other committed */

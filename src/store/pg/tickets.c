@@ -111,6 +111,26 @@ enum kw_code kw_store_org_get(struct kw_store *st, int64_t id, struct kw_org *ou
     return KW_OK;
 }
 
+enum kw_code kw_store_org_terms(struct kw_store *st, int64_t id, int64_t t, struct kw_org *out,
+                                int64_t *commitment, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, id);
+    kwp_int(&p, t);
+    PGresult *res = kwp_run(st, PGS_ORG_TERMS, &p, "read organisation", NULL, err);
+    if (!res)
+        return err->code;
+    *commitment = PQntuples(res) == 1 ? kwp_col_int(res, 0, 8) : 0;
+    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+        PQclear(res);
+        return kw_err_set(err, KW_NOT_FOUND, "", "no organisation %lld", (long long)id);
+    }
+    read_org(res, 0, out);
+    kwp_lend(st, res); /* the strings live until the next call */
+    return KW_OK;
+}
+
 /* ---- the Merkle log's leaves ---- */
 
 enum kw_code kwp_node_get(void *ctx, unsigned level, uint64_t index,
@@ -260,7 +280,8 @@ enum kw_code kwp_leaf_append(struct kw_store *st, const char *kind, int64_t tick
 static enum kw_code append_after(struct kw_store *st, int64_t ticket, int64_t n,
                                  const unsigned char prev[KW_HASH_BYTES], int64_t last_at,
                                  const char *type, const char *body, int64_t actor, int64_t at,
-                                 const char *state, int64_t *seq, struct kw_err *err);
+                                 const char *state, int64_t *seq, unsigned char *head,
+                                 struct kw_err *err);
 
 enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_new *t, int64_t *id,
                                     bool *existed, struct kw_err *err)
@@ -295,6 +316,8 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     else
         kwp_text(&p, NULL);
     kwp_int(&p, t->requester_id);
+    kwp_text(&p, t->commitment_read ? "true" : "false");
+    kwp_int(&p, t->commitment_id);
     char state[6];
     if (!(res = kwp_run(st, PGS_TICKET_INSERT, &p, "insert ticket", state, err)))
         return kwp_tx_finish(st, outer,
@@ -359,7 +382,7 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
      * other: its head is the insert's (no event yet, the zero hash, at) */
     static const unsigned char zero[KW_HASH_BYTES];
     rc = append_after(st, *id, 1, zero, t->at, "created", text, t->created_by, t->at, NULL, NULL,
-                      err);
+                      t->head, err);
     free(text);
     return kwp_tx_finish(st, outer, rc, err);
 }
@@ -416,7 +439,7 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
     if (!head_ok)
         return kw_err_set(err, KW_STORE, "", "ticket %lld has a damaged chain head",
                           (long long)ticket);
-    return append_after(st, ticket, n, prev, last_at, type, body, actor, at, state, seq, err);
+    return append_after(st, ticket, n, prev, last_at, type, body, actor, at, state, seq, NULL, err);
 }
 
 /* Append event n of ticket, whose chain's head is prev at last_at, the
@@ -424,7 +447,8 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
 static enum kw_code append_after(struct kw_store *st, int64_t ticket, int64_t n,
                                  const unsigned char prev[KW_HASH_BYTES], int64_t last_at,
                                  const char *type, const char *body, int64_t actor, int64_t at,
-                                 const char *state, int64_t *seq, struct kw_err *err)
+                                 const char *state, int64_t *seq, unsigned char *head,
+                                 struct kw_err *err)
 {
     unsigned char hash[KW_HASH_BYTES];
     /* a ticket's events are in time order even if the clock steps back */
@@ -474,6 +498,8 @@ static enum kw_code append_after(struct kw_store *st, int64_t ticket, int64_t n,
         return err->code;
     if (seq)
         *seq = n;
+    if (head)
+        memcpy(head, hash, KW_HASH_BYTES);
     return KW_OK;
 }
 
