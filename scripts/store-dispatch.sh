@@ -19,7 +19,6 @@ set -eu
 
 HAND="kw_store_open kw_store_open_writer kw_store_close kw_store_restore"
 HAND="$HAND kw_store_schema_latest kw_store_location_is_pg kw_store_org_terms"
-HAND="$HAND kw_store_ticket_create"
 
 missing_only=0
 if [ "${1:-}" = "--missing" ]; then

@@ -21,10 +21,6 @@ struct kwpg_store *kwpg_open_writer(const char *conninfo, struct kw_err *err);
 void kwpg_close(struct kwpg_store *st);
 enum kw_code kwpg_org_terms(struct kwpg_store *st, int64_t id, int64_t t, struct kw_org *out,
                             int64_t *commitment, struct kw_err *err);
-enum kw_code kwsq_ticket_create(struct kwsq_store *st, const struct kw_ticket_new *t, int64_t *id,
-                                bool *existed, struct kw_err *err);
-enum kw_code kwpg_ticket_create(struct kwpg_store *st, const struct kw_ticket_new *t, int64_t *id,
-                                bool *existed, struct kw_err *err);
 
 bool kw_store_location_is_pg(const char *location)
 {
@@ -112,20 +108,4 @@ enum kw_code kw_store_org_terms(struct kw_store *st, int64_t id, int64_t t, stru
         return kwpg_org_terms(st->pg, id, t, out, commitment, err);
     enum kw_code rc = kw_store_commitment_at(st, t, commitment, err);
     return rc == KW_OK ? kw_store_org_get(st, id, out, err) : rc;
-}
-
-/* By hand: PostgreSQL hands back the head it computed; on SQLite the new
- * row is read (a function call, no round trip) for it. */
-enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_new *t, int64_t *id,
-                                    bool *existed, struct kw_err *err)
-{
-    if (st->pg)
-        return kwpg_ticket_create(st->pg, t, id, existed, err);
-    enum kw_code rc = kwsq_ticket_create(st->sq, t, id, existed, err);
-    if (rc != KW_OK || *existed || !t->head)
-        return rc;
-    struct kw_ticket_row r;
-    if ((rc = kw_store_ticket_get(st, *id, &r, err)) == KW_OK)
-        memcpy(t->head, r.head, KW_HASH_BYTES);
-    return rc;
 }

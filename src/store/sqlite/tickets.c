@@ -383,6 +383,8 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
         const char *const texts[2] = {t->title, t->description};
         rc = kws_append_first(st, *id, "created", text, texts, t->created_by, t->at, head, err);
         free(text);
+        if (rc == KW_OK && t->head)
+            memcpy(t->head, head, KW_HASH_BYTES);
         return kws_tx_finish(st, outer, rc, err);
     }
     /* a text that is not UTF-8: the JSON library's way, which refuses it */
@@ -404,6 +406,9 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
                              err);
     rc = kws_append(st, *id, "created", text, t->created_by, t->at, NULL, NULL, err);
     free(text);
+    struct kw_ticket_row r;
+    if (rc == KW_OK && t->head && (rc = kw_store_ticket_get(st, *id, &r, err)) == KW_OK)
+        memcpy(t->head, r.head, KW_HASH_BYTES);
     return kws_tx_finish(st, outer, rc, err);
 }
 
