@@ -878,16 +878,51 @@ static bool counts(const struct kw_kpi_cache *c, const struct rec *x, const stru
     return x->deadline != NONE && deadline >= f->from && deadline < f->to && deadline < f->now;
 }
 
+/* A store's row to a caller of kw_kpi_cache_runs_shaped: no shape. */
+struct unshaped {
+    bool (*fn)(const struct kw_run_row *r, uint32_t shape, void *ctx);
+    void *ctx;
+};
+
+static bool unshaped_row(const struct kw_run_row *r, void *ctx)
+{
+    struct unshaped *u = ctx;
+    return u->fn(r, KW_KPI_NO_SHAPE, u->ctx);
+}
+
+/* kw_kpi_cache_runs' caller under the shaped one */
+struct shapeless {
+    bool (*fn)(const struct kw_run_row *r, void *ctx);
+    void *ctx;
+};
+
+static bool shapeless_row(const struct kw_run_row *r, uint32_t shape, void *ctx)
+{
+    (void)shape;
+    struct shapeless *u = ctx;
+    return u->fn(r, u->ctx);
+}
+
 enum kw_code kw_kpi_cache_runs(struct kw_kpi_cache *c, struct kw_store *st,
                                const struct kw_run_filter *f,
                                bool (*fn)(const struct kw_run_row *r, void *ctx), void *ctx,
                                struct kw_err *err)
 {
+    struct shapeless u = {fn, ctx};
+    return kw_kpi_cache_runs_shaped(c, st, f, shapeless_row, &u, err);
+}
+
+enum kw_code
+kw_kpi_cache_runs_shaped(struct kw_kpi_cache *c, struct kw_store *st, const struct kw_run_filter *f,
+                         bool (*fn)(const struct kw_run_row *r, uint32_t shape, void *ctx),
+                         void *ctx, struct kw_err *err)
+{
     KW_ERR_ENSURE(err);
     struct kw_run_filter any = *f;
     any.any_order = true;
+    struct unshaped u = {fn, ctx};
     if (!c || f->ticket || f->all)
-        return kw_store_runs(st, &any, fn, ctx, err);
+        return kw_store_runs(st, &any, unshaped_row, &u, err);
     pthread_rwlock_wrlock(&c->lock);
     enum kw_code rc = c->off ? KW_OK : update(c, st, err);
     pthread_rwlock_unlock(&c->lock);
@@ -896,7 +931,7 @@ enum kw_code kw_kpi_cache_runs(struct kw_kpi_cache *c, struct kw_store *st,
     pthread_rwlock_rdlock(&c->lock);
     if (c->off || !c->loaded) {
         pthread_rwlock_unlock(&c->lock);
-        return kw_store_runs(st, &any, fn, ctx, err);
+        return kw_store_runs(st, &any, unshaped_row, &u, err);
     }
     for (size_t i = 0; i < c->n; i++) {
         const struct rec *x = &c->pool[i];
@@ -904,7 +939,7 @@ enum kw_code kw_kpi_cache_runs(struct kw_kpi_cache *c, struct kw_store *st,
             continue;
         struct kw_run_row r;
         row_of(c, x, &r);
-        if (!fn(&r, ctx))
+        if (!fn(&r, x->shape, ctx))
             break;
     }
     pthread_rwlock_unlock(&c->lock);

@@ -45,6 +45,19 @@ enum kw_code kw_kpi_cache_runs(struct kw_kpi_cache *c, struct kw_store *st,
                                bool (*fn)(const struct kw_run_row *r, void *ctx), void *ctx,
                                struct kw_err *err);
 
+/* As kw_kpi_cache_runs, fn also told each run's shape: an id that two
+ * runs of the call share only when every field of theirs but the ticket,
+ * run, instants and durations is the same (metric, status, calendar,
+ * organisation, commitment version, team, assignee and the attribute
+ * strings), so a caller can keep what it derives from those once a
+ * shape (its group, its metric); ids are small (they count up from 0).
+ * KW_KPI_NO_SHAPE for every row when the runs are read from the store. */
+#define KW_KPI_NO_SHAPE UINT32_MAX
+enum kw_code
+kw_kpi_cache_runs_shaped(struct kw_kpi_cache *c, struct kw_store *st, const struct kw_run_filter *f,
+                         bool (*fn)(const struct kw_run_row *r, uint32_t shape, void *ctx),
+                         void *ctx, struct kw_err *err);
+
 /* As kw_store_ticket_facts(st, KW_TF_CREATED, ...) and
  * kw_store_ticket_backlog: the tickets created in [from, to), and those
  * open at each of ends[0..n), from the tickets' facts kept beside the runs
