@@ -58,6 +58,26 @@ kw_kpi_cache_runs_shaped(struct kw_kpi_cache *c, struct kw_store *st, const stru
                          bool (*fn)(const struct kw_run_row *r, uint32_t shape, void *ctx),
                          void *ctx, struct kw_err *err);
 
+/* Runs measured again from their ticket's events as of an instant (GET
+ * /kpis: a run that breached in a bucket and had not stopped at its end),
+ * kept for the next answers until the ticket is read again from the
+ * change log (any event of it, or its runs written again) or the table is
+ * loaded again. `with`: what the measure was made with (the compiled
+ * commitment version, which a calendar's new version replaces), part of
+ * the key. kw_kpi_cache_measured: true when the measure of
+ * (ticket, commitment version, metric, run) as of `at` is kept: *found
+ * whether the run had started then, and then the run as it stood in *out
+ * (its strings live as long as c); false otherwise, with *tag set for
+ * kw_kpi_cache_measure_keep, which keeps the measure made after (r NULL:
+ * not started; r's strings are copied) unless the ticket changed since
+ * the tag was taken. Thread-safe; c NULL: nothing kept. */
+bool kw_kpi_cache_measured(struct kw_kpi_cache *c, int64_t ticket, int64_t commitment,
+                           const void *with, const char *metric, int64_t run, int64_t at,
+                           struct kw_run_row *out, bool *found, uint64_t *tag);
+void kw_kpi_cache_measure_keep(struct kw_kpi_cache *c, uint64_t tag, int64_t ticket,
+                               int64_t commitment, const void *with, const char *metric,
+                               int64_t run, int64_t at, const struct kw_run_row *r);
+
 /* As kw_store_ticket_facts(st, KW_TF_CREATED, ...) and
  * kw_store_ticket_backlog: the tickets created in [from, to), and those
  * open at each of ends[0..n), from the tickets' facts kept beside the runs
@@ -98,7 +118,8 @@ struct kw_kpi_cache_stats {
     int64_t watermark;    /* the change log's seq it is current to */
     int64_t load_ms;      /* the last full load's wall time */
     uint64_t loads, deltas;
-    bool off; /* a run did not fit: the store is read */
+    size_t measures, measure_hits; /* runs measured again kept, and answers taken from them */
+    bool off;                      /* a run did not fit: the store is read */
 };
 void kw_kpi_cache_stats(struct kw_kpi_cache *c, struct kw_kpi_cache_stats *out);
 

@@ -768,12 +768,32 @@ static bool breached_open(struct kq *q, const struct kw_run_row *r, open_fn fn, 
     }
     if (!may_read)
         return false;
-    struct kw_runs_at m;
+    /* measured again: kept in memory from an earlier answer while the
+     * ticket has not changed (kw_kpi_cache_measured), else from its events */
+    struct kw_kpi_cache *kc = q->x->h->kpi_cache;
+    struct kw_run_row kept;
+    bool found = false;
+    uint64_t tag;
     const struct kw_run_row *then = NULL;
-    if (measure_at(q, r, end, &m, &then) && then->breached_at != KW_STORE_NO_TIME &&
-        then->breached_at >= q->b[b].from && then->breached_at < q->b[b].to)
+    struct kw_runs_at m = {0};
+    bool was_read = false;
+    const void *with = pol_of(q, r->commitment_id)->k;
+    if (kw_kpi_cache_measured(kc, r->ticket_id, r->commitment_id, with, r->metric, r->run, end,
+                              &kept, &found, &tag)) {
+        then = found ? &kept : NULL;
+    } else {
+        was_read = true;
+        if (!measure_at(q, r, end, &m, &then))
+            then = NULL;
+        if (!q->failed) /* (a failed read keeps nothing) */
+            kw_kpi_cache_measure_keep(kc, tag, r->ticket_id, r->commitment_id, with, r->metric,
+                                      r->run, end, then);
+    }
+    if (then && then->breached_at != KW_STORE_NO_TIME && then->breached_at >= q->b[b].from &&
+        then->breached_at < q->b[b].to)
         fn(q, then, false, b, end, ctx);
-    kw_runs_at_release(&m);
+    if (was_read)
+        kw_runs_at_release(&m);
     return true;
 }
 
