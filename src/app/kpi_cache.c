@@ -768,6 +768,7 @@ static void fact_of(const struct kw_kpi_cache *c, int64_t id, const struct tick 
         .category = str_of(c, s->s[S_CATEGORY]),
         .region = str_of(c, s->s[S_REGION]),
         .channel = str_of(c, s->s[S_CHANNEL]),
+        .shape = k->shape + 1,
     };
 }
 

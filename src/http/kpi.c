@@ -1176,8 +1176,22 @@ static bool fact_row(const struct kw_ticket_fact_row *r, void *ctx)
         charged.team_id = r->entry_team_id;
         r = &charged;
     }
-    fact_dims(q, r, &d);
-    struct entry *e = group_or_fail(q, b, &d);
+    struct entry *e;
+    if (c->kind != KW_TF_TIME && r->shape) { /* grouped once a shape (run_group) */
+        struct entry **cell =
+            shape_room(q, r->shape - 1) ? &q->cells[(size_t)(r->shape - 1) * q->nb + b] : NULL;
+        if (!cell || !*cell) {
+            fact_dims(q, r, &d);
+            e = group_or_fail(q, b, &d);
+            if (cell)
+                *cell = e;
+        } else {
+            e = *cell;
+        }
+    } else {
+        fact_dims(q, r, &d);
+        e = group_or_fail(q, b, &d);
+    }
     if (!e)
         return false;
     switch (c->kind) {
