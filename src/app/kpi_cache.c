@@ -4,9 +4,11 @@
  * and the runs' strings and dimension ids interned as shapes. A ticket's
  * runs written again leave their old records dead in the pool; the pool is
  * compacted when the dead outnumber the live. */
+#define _GNU_SOURCE /* MAP_NORESERVE, madvise(MADV_HUGEPAGE) */
 #include "kpi_cache.h"
 
 #include <pthread.h>
+#include <sys/mman.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +128,10 @@ struct kw_kpi_cache {
     size_t nms, ms_cap, ms_hits;
     char **mstr;
     size_t nmstr, mstr_cap;
+    struct {
+        void *p;
+        size_t size;
+    } spare[2]; /* scratch mappings handed back, under mlock */
 };
 
 struct kw_kpi_cache *kw_kpi_cache_new(void)
@@ -184,6 +190,9 @@ void kw_kpi_cache_free(struct kw_kpi_cache *c)
     for (size_t i = 0; i < c->mstr_cap; i++)
         free(c->mstr[i]);
     free(c->mstr);
+    for (int i = 0; i < 2; i++)
+        if (c->spare[i].p)
+            munmap(c->spare[i].p, c->spare[i].size);
     pthread_mutex_destroy(&c->mlock);
     pthread_rwlock_destroy(&c->lock);
     free(c);
@@ -1277,6 +1286,62 @@ void kw_kpi_cache_measure_keep(struct kw_kpi_cache *c, uint64_t tag, int64_t tic
         pthread_mutex_unlock(&c->mlock);
     }
     pthread_rwlock_unlock(&c->lock);
+}
+
+/* ---- scratch memory ---- */
+
+#define SCRATCH_UNIT ((size_t)2 << 20) /* a huge page */
+
+void *kw_kpi_cache_scratch(struct kw_kpi_cache *c, size_t bytes, size_t *size)
+{
+    bytes = (bytes + SCRATCH_UNIT - 1) / SCRATCH_UNIT * SCRATCH_UNIT;
+    if (c) {
+        pthread_mutex_lock(&c->mlock);
+        for (int i = 0; i < 2; i++)
+            if (c->spare[i].p && c->spare[i].size >= bytes) {
+                void *p = c->spare[i].p;
+                *size = c->spare[i].size;
+                c->spare[i].p = NULL;
+                pthread_mutex_unlock(&c->mlock);
+                return p;
+            }
+        pthread_mutex_unlock(&c->mlock);
+    }
+    /* reserved, not committed: only the pages written are taken */
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE); /* advice only: its failure costs speed */
+#endif
+    *size = bytes;
+    return p;
+}
+
+void kw_kpi_cache_scratch_give(struct kw_kpi_cache *c, void *p, size_t size)
+{
+    if (!p)
+        return;
+    if (c) {
+        pthread_mutex_lock(&c->mlock);
+        /* the larger ones are kept: a smaller one is unmapped instead */
+        int k = !c->spare[0].p                        ? 0
+                : !c->spare[1].p                      ? 1
+                : c->spare[0].size < c->spare[1].size ? 0
+                                                      : 1;
+        if (!c->spare[k].p || c->spare[k].size < size) {
+            void *old = c->spare[k].p;
+            size_t old_size = c->spare[k].size;
+            c->spare[k].p = p;
+            c->spare[k].size = size;
+            p = old;
+            size = old_size;
+        }
+        pthread_mutex_unlock(&c->mlock);
+    }
+    if (p)
+        munmap(p, size);
 }
 
 enum kw_code kw_kpi_cache_warm(struct kw_kpi_cache *c, struct kw_store *st, struct kw_err *err)

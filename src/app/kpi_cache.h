@@ -78,6 +78,15 @@ void kw_kpi_cache_measure_keep(struct kw_kpi_cache *c, uint64_t tag, int64_t tic
                                int64_t commitment, const void *with, const char *metric,
                                int64_t run, int64_t at, const struct kw_run_row *r);
 
+/* Scratch memory for an answer's arrays, kept mapped between answers so
+ * that its pages, once faulted in, are not faulted in (and zeroed) again
+ * at each GET: kw_kpi_cache_scratch gives a mapping of at least `bytes`
+ * (contents unspecified; *size its length), NULL when out of memory;
+ * kw_kpi_cache_scratch_give hands it back (up to two are kept, the rest
+ * unmapped). Thread-safe; c NULL: mapped and unmapped each time. */
+void *kw_kpi_cache_scratch(struct kw_kpi_cache *c, size_t bytes, size_t *size);
+void kw_kpi_cache_scratch_give(struct kw_kpi_cache *c, void *p, size_t size);
+
 /* As kw_store_ticket_facts(st, KW_TF_CREATED, ...) and
  * kw_store_ticket_backlog: the tickets created in [from, to), and those
  * open at each of ends[0..n), from the tickets' facts kept beside the runs

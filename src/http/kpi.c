@@ -113,6 +113,8 @@ struct kq {
     size_t nshapes;
     int *shape_mi;
     struct entry **cells;
+    char *slab; /* the figures' arrays (acc_room) */
+    size_t slab_size, slab_used;
     struct kw_err err;
     bool failed;
     struct drill *drill; /* GET /kpis/tickets: what is behind one figure of one cell */
@@ -821,15 +823,62 @@ static void *big_map(size_t bytes)
     return w;
 }
 
+/* The query's arena for those arrays (GET /kpis from the table in
+ * memory): one mapping sized for every run of the table (48 bytes each:
+ * three 8-byte values, twice for the doublings), huge pages asked for, so
+ * that arrays of a few hundred KB, which realloc grew into fresh 4 KiB
+ * pages (a fifth of a year's GET, in page faults), are faulted in 2 MiB
+ * at a time. Taken by bumping; an array that doubles takes a new piece
+ * and leaves the old. When it is full, arrays go on as below. */
+static void slab_open(struct kq *q, size_t runs)
+{
+    /* kept mapped between answers (kw_kpi_cache_scratch): fresh pages
+     * faulted in and zeroed cost more than the figures themselves */
+    q->slab = kw_kpi_cache_scratch(q->x->h->kpi_cache, 48 * runs + BIG_BYTES, &q->slab_size);
+    q->slab_used = 0; /* (NULL: the arrays are allocated one by one) */
+}
+
+static bool in_slab(const struct kq *q, const void *p)
+{
+    return q->slab && (const char *)p >= q->slab && (const char *)p < q->slab + q->slab_size;
+}
+
 /* Room for one more stopped run in a; false when out of memory (then each
  * array is still a->cap long, or longer where it fits the same release). */
-static bool acc_room(struct kw_kpi_acc *a)
+static bool acc_room(struct kq *q, struct kw_kpi_acc *a)
 {
     if (a->n < a->cap)
         return true;
     size_t cap = a->cap ? 2 * a->cap : 64, old = a->cap * 8, bytes = cap * 8;
     void **v[3] = {(void **)&a->working, (void **)&a->wall, (void **)&a->sri};
     _Static_assert(sizeof(*a->working) == 8 && sizeof(*a->sri) == 8, "8-byte values");
+    bool slab = in_slab(q, a->working);
+    if ((a->cap == 0 || slab) && q->slab && q->slab_size - q->slab_used >= 3 * bytes) {
+        char *p = q->slab + q->slab_used;
+        q->slab_used += 3 * bytes;
+        for (int i = 0; i < 3; i++) {
+            if (old)
+                memcpy(p + (size_t)i * bytes, *v[i], old);
+            *v[i] = p + (size_t)i * bytes;
+        }
+        a->cap = cap;
+        return true;
+    }
+    if (slab) { /* the arena is full: taken out of it, as acc_free releases */
+        void *w[3] = {NULL, NULL, NULL};
+        for (int i = 0; i < 3; i++)
+            if (!(w[i] = bytes >= BIG_BYTES ? big_map(bytes) : malloc(bytes))) {
+                for (int j = 0; j < i; j++)
+                    bytes >= BIG_BYTES ? (void)munmap(w[j], bytes) : free(w[j]);
+                return false;
+            }
+        for (int i = 0; i < 3; i++) {
+            memcpy(w[i], *v[i], old);
+            *v[i] = w[i];
+        }
+        a->cap = cap;
+        return true;
+    }
     if (bytes < BIG_BYTES) {
         for (int i = 0; i < 3; i++) {
             void *w = realloc(*v[i], bytes);
@@ -866,10 +915,10 @@ static bool acc_room(struct kw_kpi_acc *a)
     return true;
 }
 
-static void acc_free(struct kw_kpi_acc *a)
+static void acc_free(struct kq *q, struct kw_kpi_acc *a)
 {
     void *v[3] = {a->working, a->wall, a->sri};
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 3 && !in_slab(q, v[0]); i++) {
         if (a->cap * 8 >= BIG_BYTES)
             munmap(v[i], a->cap * 8);
         else
@@ -882,7 +931,7 @@ static void count_run(struct kq *q, struct entry *e, int mi, const struct kw_run
                       int64_t from, int64_t to)
 {
     struct kw_kpi_run k = kpi_run(r);
-    if (!acc_room(&e->acc[mi])) {
+    if (!acc_room(q, &e->acc[mi])) {
         q->failed = true;
         kw_err_set(&q->err, KW_NOMEM, "", "no memory for the figures");
         return;
@@ -1044,6 +1093,10 @@ static bool stream_run(const struct kw_run_row *r, uint32_t shape, void *ctx)
 static enum kw_code stream_runs(struct kq *q)
 {
     struct stream s = {.q = q};
+    struct kw_kpi_cache_stats cs;
+    kw_kpi_cache_stats(q->x->h->kpi_cache, &cs);
+    if (cs.loads && !cs.off && !q->slab)
+        slab_open(q, cs.runs);
     struct kw_run_filter f = {
         .from = q->from, .to = q->to, .now = q->now, .org_id = q->org, .any_order = true};
     enum kw_code rc =
@@ -1378,13 +1431,14 @@ static void kq_release(struct kq *q)
         if (!e)
             continue;
         for (size_t m = 0; m < MAX_METRICS; m++)
-            acc_free(&e->acc[m]);
+            acc_free(q, &e->acc[m]);
         for (int d = 0; d < D_COUNT; d++)
             free(e->vals[d]);
         free(e->key);
         free(e);
     }
     free(q->slot);
+    kw_kpi_cache_scratch_give(q->x->h->kpi_cache, q->slab, q->slab_size);
     free(q->shape_mi);
     free(q->cells);
     for (size_t i = 0; i < q->nm; i++)
