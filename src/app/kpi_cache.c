@@ -1131,7 +1131,7 @@ enum kw_code kw_kpi_cache_marks(struct kw_kpi_cache *c, struct kw_store *st, int
 
 /* ---- runs measured again, kept ---- */
 
-#define MAX_MEASURES ((size_t)1 << 20) /* kept at once; then all are dropped */
+#define MAX_MEASURES ((size_t)1 << 17) /* kept at once (some 69 MB); then all are dropped */
 #define MAX_MSTR 65536                 /* their distinct strings */
 
 /* s interned among the measures' strings (NULL: none, or when full). */

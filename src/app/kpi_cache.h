@@ -62,7 +62,7 @@ kw_kpi_cache_runs_shaped(struct kw_kpi_cache *c, struct kw_store *st, const stru
  * /kpis: a run that breached in a bucket and had not stopped at its end),
  * kept for the next answers until the ticket is read again from the
  * change log (any event of it, or its runs written again) or the table is
- * loaded again. `with`: what the measure was made with (the compiled
+ * loaded again (past 131,072 kept, all are dropped). `with`: what the measure was made with (the compiled
  * commitment version, which a calendar's new version replaces), part of
  * the key. kw_kpi_cache_measured: true when the measure of
  * (ticket, commitment version, metric, run) as of `at` is kept: *found

@@ -3456,7 +3456,26 @@ static void test_kpi_cache_measures(void **state)
     kw_kpi_cache_stats(kc, &st);
     assert_int_equal(st.measures, 3); /* t1 at 2h (stale), t2 at 2h, t1 at 3h */
     assert_int_equal(st.measure_hits, 4);
-    kw_kpi_cache_free(kc);
+    /* scratch memory: handed back, given again (the larger kept) */
+    size_t n1 = 0, n2 = 0, n3 = 0;
+    char *p1 = kw_kpi_cache_scratch(kc, 100, &n1);
+    assert_non_null(p1);
+    assert_true(n1 >= 100);
+    p1[n1 - 1] = 1; /* writable to its end */
+    char *p2 = kw_kpi_cache_scratch(kc, 3 * n1, &n2);
+    assert_true(p2 != p1 && n2 >= 3 * n1);
+    kw_kpi_cache_scratch_give(kc, p1, n1);
+    kw_kpi_cache_scratch_give(kc, p2, n2);
+    assert_ptr_equal(kw_kpi_cache_scratch(kc, 2 * n1, &n3), p2);
+    assert_int_equal(n3, n2);
+    assert_ptr_equal(kw_kpi_cache_scratch(kc, n1, &n3), p1);
+    assert_int_equal(n3, n1);
+    kw_kpi_cache_scratch_give(kc, p1, n1);
+    kw_kpi_cache_scratch_give(kc, p2, n2);
+    char *p3 = kw_kpi_cache_scratch(kc, 1, &n3); /* the first that fits */
+    assert_true(p3 == p1 || p3 == p2);
+    kw_kpi_cache_scratch_give(kc, p3, n3);
+    kw_kpi_cache_free(kc); /* (unmaps what it kept) */
 }
 
 static void test_error_fields(void **state)
