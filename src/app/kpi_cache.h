@@ -62,15 +62,13 @@ kw_kpi_cache_runs_shaped(struct kw_kpi_cache *c, struct kw_store *st, const stru
  * /kpis: a run that breached in a bucket and had not stopped at its end),
  * kept for the next answers until the ticket is read again from the
  * change log (any event of it, or its runs written again) or the table is
- * loaded again (past 131,072 kept, all are dropped). `with`: what the measure was made with (the compiled
- * commitment version, which a calendar's new version replaces), part of
- * the key. kw_kpi_cache_measured: true when the measure of
- * (ticket, commitment version, metric, run) as of `at` is kept: *found
- * whether the run had started then, and then the run as it stood in *out
- * (its strings live as long as c); false otherwise, with *tag set for
- * kw_kpi_cache_measure_keep, which keeps the measure made after (r NULL:
- * not started; r's strings are copied) unless the ticket changed since
- * the tag was taken. Thread-safe; c NULL: nothing kept. */
+ * loaded again (past 131,072 kept, all are dropped). `with`: what the measure was made with (the
+ * compiled commitment version, which a calendar's new version replaces), part of the key.
+ * kw_kpi_cache_measured: true when the measure of (ticket, commitment version, metric, run) as of
+ * `at` is kept: *found whether the run had started then, and then the run as it stood in *out (its
+ * strings live as long as c); false otherwise, with *tag set for kw_kpi_cache_measure_keep, which
+ * keeps the measure made after (r NULL: not started; r's strings are copied) unless the ticket
+ * changed since the tag was taken. Thread-safe; c NULL: nothing kept. */
 bool kw_kpi_cache_measured(struct kw_kpi_cache *c, int64_t ticket, int64_t commitment,
                            const void *with, const char *metric, int64_t run, int64_t at,
                            struct kw_run_row *out, bool *found, uint64_t *tag);
