@@ -4,9 +4,11 @@
  * and the runs' strings and dimension ids interned as shapes. A ticket's
  * runs written again leave their old records dead in the pool; the pool is
  * compacted when the dead outnumber the live. */
+#define _GNU_SOURCE /* MAP_NORESERVE, madvise(MADV_HUGEPAGE) */
 #include "kpi_cache.h"
 
 #include <pthread.h>
+#include <sys/mman.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,18 @@ _Static_assert(sizeof(struct rec) == 52, "a run's record is 52 bytes");
 
 struct slice {
     uint32_t first, n; /* the ticket's records in the pool */
+    uint32_t gen;      /* bumped each time they are read again (kept measures' tag) */
+};
+
+/* A run measured again as of `at`, kept (kw_kpi_cache_measured): valid
+ * while tag is the ticket's (the table's loads, the ticket's gen). */
+struct measure {
+    int64_t ticket, commitment, run, at;
+    const void *with;
+    const char *metric; /* interned in the measures' strings */
+    uint64_t tag;
+    bool found, used;
+    struct kw_run_row row;
 };
 
 /* A ticket's facts (kw_store_ticket_states): its attributes as a shape
@@ -105,6 +119,19 @@ struct kw_kpi_cache {
     int64_t load_ms;
     uint64_t loads, deltas;
     struct kw_change ch[CHANGES]; /* read from the change log, under the write lock */
+    /* the runs measured again (open addressing), under mlock and the read
+     * lock; their strings, never freed before the table (rows given out
+     * point to them) */
+    pthread_mutex_t mlock;
+    uint32_t gen;
+    struct measure *ms;
+    size_t nms, ms_cap, ms_hits;
+    char **mstr;
+    size_t nmstr, mstr_cap;
+    struct {
+        void *p;
+        size_t size;
+    } spare[2]; /* scratch mappings handed back, under mlock */
 };
 
 struct kw_kpi_cache *kw_kpi_cache_new(void)
@@ -114,11 +141,19 @@ struct kw_kpi_cache *kw_kpi_cache_new(void)
         free(c);
         return NULL;
     }
+    if (c && pthread_mutex_init(&c->mlock, NULL) != 0) {
+        pthread_rwlock_destroy(&c->lock);
+        free(c);
+        return NULL;
+    }
     return c;
 }
 
 static void clear(struct kw_kpi_cache *c)
 {
+    c->nms = 0; /* (their tags name the loads before: dropped too) */
+    if (c->ms)
+        memset(c->ms, 0, c->ms_cap * sizeof(*c->ms));
     for (size_t i = 0; i < c->nstr; i++)
         free(c->str[i]);
     free(c->str);
@@ -151,6 +186,14 @@ void kw_kpi_cache_free(struct kw_kpi_cache *c)
     if (!c)
         return;
     clear(c);
+    free(c->ms);
+    for (size_t i = 0; i < c->mstr_cap; i++)
+        free(c->mstr[i]);
+    free(c->mstr);
+    for (int i = 0; i < 2; i++)
+        if (c->spare[i].p)
+            munmap(c->spare[i].p, c->spare[i].size);
+    pthread_mutex_destroy(&c->mlock);
     pthread_rwlock_destroy(&c->lock);
     free(c);
 }
@@ -454,6 +497,7 @@ static enum kw_code reload_ticket(struct kw_kpi_cache *c, struct kw_store *st, i
         return KW_OK;
     }
     batch_close(&b);
+    c->idx[ticket].gen = ++c->gen; /* its measures kept are stale */
     return KW_OK;
 }
 
@@ -733,6 +777,7 @@ static void fact_of(const struct kw_kpi_cache *c, int64_t id, const struct tick 
         .category = str_of(c, s->s[S_CATEGORY]),
         .region = str_of(c, s->s[S_REGION]),
         .channel = str_of(c, s->s[S_CHANNEL]),
+        .shape = k->shape + 1,
     };
 }
 
@@ -878,16 +923,51 @@ static bool counts(const struct kw_kpi_cache *c, const struct rec *x, const stru
     return x->deadline != NONE && deadline >= f->from && deadline < f->to && deadline < f->now;
 }
 
+/* A store's row to a caller of kw_kpi_cache_runs_shaped: no shape. */
+struct unshaped {
+    bool (*fn)(const struct kw_run_row *r, uint32_t shape, void *ctx);
+    void *ctx;
+};
+
+static bool unshaped_row(const struct kw_run_row *r, void *ctx)
+{
+    struct unshaped *u = ctx;
+    return u->fn(r, KW_KPI_NO_SHAPE, u->ctx);
+}
+
+/* kw_kpi_cache_runs' caller under the shaped one */
+struct shapeless {
+    bool (*fn)(const struct kw_run_row *r, void *ctx);
+    void *ctx;
+};
+
+static bool shapeless_row(const struct kw_run_row *r, uint32_t shape, void *ctx)
+{
+    (void)shape;
+    struct shapeless *u = ctx;
+    return u->fn(r, u->ctx);
+}
+
 enum kw_code kw_kpi_cache_runs(struct kw_kpi_cache *c, struct kw_store *st,
                                const struct kw_run_filter *f,
                                bool (*fn)(const struct kw_run_row *r, void *ctx), void *ctx,
                                struct kw_err *err)
 {
+    struct shapeless u = {fn, ctx};
+    return kw_kpi_cache_runs_shaped(c, st, f, shapeless_row, &u, err);
+}
+
+enum kw_code
+kw_kpi_cache_runs_shaped(struct kw_kpi_cache *c, struct kw_store *st, const struct kw_run_filter *f,
+                         bool (*fn)(const struct kw_run_row *r, uint32_t shape, void *ctx),
+                         void *ctx, struct kw_err *err)
+{
     KW_ERR_ENSURE(err);
     struct kw_run_filter any = *f;
     any.any_order = true;
+    struct unshaped u = {fn, ctx};
     if (!c || f->ticket || f->all)
-        return kw_store_runs(st, &any, fn, ctx, err);
+        return kw_store_runs(st, &any, unshaped_row, &u, err);
     pthread_rwlock_wrlock(&c->lock);
     enum kw_code rc = c->off ? KW_OK : update(c, st, err);
     pthread_rwlock_unlock(&c->lock);
@@ -896,7 +976,7 @@ enum kw_code kw_kpi_cache_runs(struct kw_kpi_cache *c, struct kw_store *st,
     pthread_rwlock_rdlock(&c->lock);
     if (c->off || !c->loaded) {
         pthread_rwlock_unlock(&c->lock);
-        return kw_store_runs(st, &any, fn, ctx, err);
+        return kw_store_runs(st, &any, unshaped_row, &u, err);
     }
     for (size_t i = 0; i < c->n; i++) {
         const struct rec *x = &c->pool[i];
@@ -904,7 +984,7 @@ enum kw_code kw_kpi_cache_runs(struct kw_kpi_cache *c, struct kw_store *st,
             continue;
         struct kw_run_row r;
         row_of(c, x, &r);
-        if (!fn(&r, ctx))
+        if (!fn(&r, x->shape, ctx))
             break;
     }
     pthread_rwlock_unlock(&c->lock);
@@ -1049,6 +1129,221 @@ enum kw_code kw_kpi_cache_marks(struct kw_kpi_cache *c, struct kw_store *st, int
     return KW_OK;
 }
 
+/* ---- runs measured again, kept ---- */
+
+#define MAX_MEASURES ((size_t)1 << 17) /* kept at once (some 69 MB); then all are dropped */
+#define MAX_MSTR 65536                 /* their distinct strings */
+
+/* s interned among the measures' strings (NULL: none, or when full). */
+static const char *mstr_of(struct kw_kpi_cache *c, const char *s, bool *fail)
+{
+    if (!s)
+        return NULL;
+    if (2 * (c->nmstr + 1) > c->mstr_cap) {
+        size_t cap = c->mstr_cap ? 2 * c->mstr_cap : 256;
+        char **slot = cap / 2 > MAX_MSTR ? NULL : calloc(cap, sizeof(*slot));
+        if (!slot)
+            return *fail = true, NULL;
+        for (size_t i = 0; i < c->mstr_cap; i++)
+            if (c->mstr[i]) {
+                size_t j = hash_bytes(c->mstr[i], strlen(c->mstr[i])) & (cap - 1);
+                while (slot[j])
+                    j = (j + 1) & (cap - 1);
+                slot[j] = c->mstr[i];
+            }
+        free(c->mstr);
+        c->mstr = slot;
+        c->mstr_cap = cap;
+    }
+    size_t j = hash_bytes(s, strlen(s)) & (c->mstr_cap - 1);
+    for (; c->mstr[j]; j = (j + 1) & (c->mstr_cap - 1))
+        if (strcmp(c->mstr[j], s) == 0)
+            return c->mstr[j];
+    if (!(c->mstr[j] = strdup(s)))
+        return *fail = true, NULL;
+    c->nmstr++;
+    return c->mstr[j];
+}
+
+static uint64_t measure_hash(int64_t ticket, int64_t commitment, const char *metric, int64_t run,
+                             int64_t at)
+{
+    int64_t v[4] = {ticket, commitment, run, at}; /* (`with` is not hashed: one a commitment) */
+    return hash_bytes(v, sizeof(v)) ^ (hash_bytes(metric, strlen(metric)) * 31);
+}
+
+/* The slot of the key: its measure, or the empty slot it would take
+ * (NULL without a table). Under mlock. */
+static struct measure *measure_slot(struct kw_kpi_cache *c, int64_t ticket, int64_t commitment,
+                                    const void *with, const char *metric, int64_t run, int64_t at)
+{
+    if (!c->ms_cap)
+        return NULL;
+    size_t j = measure_hash(ticket, commitment, metric, run, at) & (c->ms_cap - 1);
+    for (;; j = (j + 1) & (c->ms_cap - 1)) {
+        struct measure *m = &c->ms[j];
+        if (!m->used || (m->ticket == ticket && m->commitment == commitment && m->run == run &&
+                         m->at == at && m->with == with && strcmp(m->metric, metric) == 0))
+            return m;
+    }
+}
+
+/* The ticket's tag now: the table's loads and the ticket's gen. Under
+ * the read lock. */
+static uint64_t tag_of(const struct kw_kpi_cache *c, int64_t ticket)
+{
+    uint32_t gen = ticket > 0 && (size_t)ticket < c->nidx ? c->idx[ticket].gen : 0;
+    return (c->loads << 32) | gen;
+}
+
+bool kw_kpi_cache_measured(struct kw_kpi_cache *c, int64_t ticket, int64_t commitment,
+                           const void *with, const char *metric, int64_t run, int64_t at,
+                           struct kw_run_row *out, bool *found, uint64_t *tag)
+{
+    *tag = 0;
+    if (!c || !metric)
+        return false;
+    pthread_rwlock_rdlock(&c->lock);
+    bool kept = false;
+    if (c->loaded && !c->off) {
+        *tag = tag_of(c, ticket) | (UINT64_C(1) << 63); /* (0: nothing to keep) */
+        pthread_mutex_lock(&c->mlock);
+        struct measure *m = measure_slot(c, ticket, commitment, with, metric, run, at);
+        if (m && m->used && m->tag == *tag) {
+            kept = true;
+            *found = m->found;
+            if (m->found)
+                *out = m->row;
+            c->ms_hits++;
+        }
+        pthread_mutex_unlock(&c->mlock);
+    }
+    pthread_rwlock_unlock(&c->lock);
+    return kept;
+}
+
+/* Room for one more measure (the table doubled; past MAX_MEASURES every
+ * measure is dropped). Under mlock. */
+static bool measure_room(struct kw_kpi_cache *c)
+{
+    if (2 * (c->nms + 1) <= c->ms_cap)
+        return true;
+    if (c->ms_cap >= 2 * MAX_MEASURES) {
+        memset(c->ms, 0, c->ms_cap * sizeof(*c->ms));
+        c->nms = 0;
+        return true;
+    }
+    size_t cap = c->ms_cap ? 2 * c->ms_cap : 4096;
+    struct measure *v = calloc(cap, sizeof(*v)), *old = c->ms;
+    if (!v)
+        return false;
+    size_t n = c->ms_cap;
+    c->ms = v;
+    c->ms_cap = cap;
+    for (size_t i = 0; i < n; i++)
+        if (old[i].used)
+            *measure_slot(c, old[i].ticket, old[i].commitment, old[i].with, old[i].metric,
+                          old[i].run, old[i].at) = old[i];
+    free(old);
+    return true;
+}
+
+void kw_kpi_cache_measure_keep(struct kw_kpi_cache *c, uint64_t tag, int64_t ticket,
+                               int64_t commitment, const void *with, const char *metric,
+                               int64_t run, int64_t at, const struct kw_run_row *r)
+{
+    if (!c || !tag || !metric)
+        return;
+    pthread_rwlock_rdlock(&c->lock);
+    /* kept only if the ticket was not read again since the tag: a measure
+     * of events older than what the table holds would be kept as current */
+    if (c->loaded && !c->off && tag == (tag_of(c, ticket) | (UINT64_C(1) << 63))) {
+        pthread_mutex_lock(&c->mlock);
+        bool fail = false;
+        struct measure m = {.ticket = ticket,
+                            .commitment = commitment,
+                            .with = with,
+                            .run = run,
+                            .at = at,
+                            .metric = mstr_of(c, metric, &fail),
+                            .tag = tag,
+                            .found = r != NULL,
+                            .used = true};
+        if (r) {
+            m.row = *r;
+            const char **f[9] = {&m.row.metric,   &m.row.status, &m.row.calendar,
+                                 &m.row.level,    &m.row.tier,   &m.row.organisation,
+                                 &m.row.category, &m.row.region, &m.row.channel};
+            for (int i = 0; i < 9; i++)
+                *f[i] = mstr_of(c, *f[i], &fail);
+        }
+        if (!fail && measure_room(c)) {
+            struct measure *slot = measure_slot(c, ticket, commitment, with, metric, run, at);
+            if (!slot->used)
+                c->nms++;
+            *slot = m;
+        }
+        pthread_mutex_unlock(&c->mlock);
+    }
+    pthread_rwlock_unlock(&c->lock);
+}
+
+/* ---- scratch memory ---- */
+
+#define SCRATCH_UNIT ((size_t)2 << 20) /* a huge page */
+
+void *kw_kpi_cache_scratch(struct kw_kpi_cache *c, size_t bytes, size_t *size)
+{
+    bytes = (bytes + SCRATCH_UNIT - 1) / SCRATCH_UNIT * SCRATCH_UNIT;
+    if (c) {
+        pthread_mutex_lock(&c->mlock);
+        for (int i = 0; i < 2; i++)
+            if (c->spare[i].p && c->spare[i].size >= bytes) {
+                void *p = c->spare[i].p;
+                *size = c->spare[i].size;
+                c->spare[i].p = NULL;
+                pthread_mutex_unlock(&c->mlock);
+                return p;
+            }
+        pthread_mutex_unlock(&c->mlock);
+    }
+    /* reserved, not committed: only the pages written are taken */
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE); /* advice only: its failure costs speed */
+#endif
+    *size = bytes;
+    return p;
+}
+
+void kw_kpi_cache_scratch_give(struct kw_kpi_cache *c, void *p, size_t size)
+{
+    if (!p)
+        return;
+    if (c) {
+        pthread_mutex_lock(&c->mlock);
+        /* the larger ones are kept: a smaller one is unmapped instead */
+        int k = !c->spare[0].p                        ? 0
+                : !c->spare[1].p                      ? 1
+                : c->spare[0].size < c->spare[1].size ? 0
+                                                      : 1;
+        if (!c->spare[k].p || c->spare[k].size < size) {
+            void *old = c->spare[k].p;
+            size_t old_size = c->spare[k].size;
+            c->spare[k].p = p;
+            c->spare[k].size = size;
+            p = old;
+            size = old_size;
+        }
+        pthread_mutex_unlock(&c->mlock);
+    }
+    if (p)
+        munmap(p, size);
+}
+
 enum kw_code kw_kpi_cache_warm(struct kw_kpi_cache *c, struct kw_store *st, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
@@ -1072,6 +1367,9 @@ void kw_kpi_cache_stats(struct kw_kpi_cache *c, struct kw_kpi_cache_stats *out)
     if (!c)
         return;
     pthread_rwlock_rdlock(&c->lock);
+    pthread_mutex_lock(&c->mlock);
+    size_t nms = c->nms, hits = c->ms_hits, ms_bytes = c->ms_cap * sizeof(struct measure);
+    pthread_mutex_unlock(&c->mlock);
     size_t strings = 0;
     for (size_t i = 0; i < c->nstr; i++)
         strings += strlen(c->str[i]) + 1;
@@ -1087,11 +1385,13 @@ void kw_kpi_cache_stats(struct kw_kpi_cache *c, struct kw_kpi_cache_stats *out)
                  c->shp_alloc * sizeof(struct shape) + c->shp_cap * sizeof(uint32_t) +
                  c->str_cap * (sizeof(uint32_t) + sizeof(char *) / 2) + strings +
                  c->ntk * sizeof(struct tick) + c->spcap * sizeof(struct tstate) +
-                 c->mkcap * sizeof(struct tmark),
+                 c->mkcap * sizeof(struct tmark) + ms_bytes,
         .watermark = c->watermark,
         .load_ms = c->load_ms,
         .loads = c->loads,
         .deltas = c->deltas,
+        .measures = nms,
+        .measure_hits = hits,
         .off = c->off,
     };
     pthread_rwlock_unlock(&c->lock);

@@ -45,6 +45,46 @@ enum kw_code kw_kpi_cache_runs(struct kw_kpi_cache *c, struct kw_store *st,
                                bool (*fn)(const struct kw_run_row *r, void *ctx), void *ctx,
                                struct kw_err *err);
 
+/* As kw_kpi_cache_runs, fn also told each run's shape: an id that two
+ * runs of the call share only when every field of theirs but the ticket,
+ * run, instants and durations is the same (metric, status, calendar,
+ * organisation, commitment version, team, assignee and the attribute
+ * strings), so a caller can keep what it derives from those once a
+ * shape (its group, its metric); ids are small (they count up from 0).
+ * KW_KPI_NO_SHAPE for every row when the runs are read from the store. */
+#define KW_KPI_NO_SHAPE UINT32_MAX
+enum kw_code
+kw_kpi_cache_runs_shaped(struct kw_kpi_cache *c, struct kw_store *st, const struct kw_run_filter *f,
+                         bool (*fn)(const struct kw_run_row *r, uint32_t shape, void *ctx),
+                         void *ctx, struct kw_err *err);
+
+/* Runs measured again from their ticket's events as of an instant (GET
+ * /kpis: a run that breached in a bucket and had not stopped at its end),
+ * kept for the next answers until the ticket is read again from the
+ * change log (any event of it, or its runs written again) or the table is
+ * loaded again (past 131,072 kept, all are dropped). `with`: what the measure was made with (the
+ * compiled commitment version, which a calendar's new version replaces), part of the key.
+ * kw_kpi_cache_measured: true when the measure of (ticket, commitment version, metric, run) as of
+ * `at` is kept: *found whether the run had started then, and then the run as it stood in *out (its
+ * strings live as long as c); false otherwise, with *tag set for kw_kpi_cache_measure_keep, which
+ * keeps the measure made after (r NULL: not started; r's strings are copied) unless the ticket
+ * changed since the tag was taken. Thread-safe; c NULL: nothing kept. */
+bool kw_kpi_cache_measured(struct kw_kpi_cache *c, int64_t ticket, int64_t commitment,
+                           const void *with, const char *metric, int64_t run, int64_t at,
+                           struct kw_run_row *out, bool *found, uint64_t *tag);
+void kw_kpi_cache_measure_keep(struct kw_kpi_cache *c, uint64_t tag, int64_t ticket,
+                               int64_t commitment, const void *with, const char *metric,
+                               int64_t run, int64_t at, const struct kw_run_row *r);
+
+/* Scratch memory for an answer's arrays, kept mapped between answers so
+ * that its pages, once faulted in, are not faulted in (and zeroed) again
+ * at each GET: kw_kpi_cache_scratch gives a mapping of at least `bytes`
+ * (contents unspecified; *size its length), NULL when out of memory;
+ * kw_kpi_cache_scratch_give hands it back (up to two are kept, the rest
+ * unmapped). Thread-safe; c NULL: mapped and unmapped each time. */
+void *kw_kpi_cache_scratch(struct kw_kpi_cache *c, size_t bytes, size_t *size);
+void kw_kpi_cache_scratch_give(struct kw_kpi_cache *c, void *p, size_t size);
+
 /* As kw_store_ticket_facts(st, KW_TF_CREATED, ...) and
  * kw_store_ticket_backlog: the tickets created in [from, to), and those
  * open at each of ends[0..n), from the tickets' facts kept beside the runs
@@ -85,7 +125,8 @@ struct kw_kpi_cache_stats {
     int64_t watermark;    /* the change log's seq it is current to */
     int64_t load_ms;      /* the last full load's wall time */
     uint64_t loads, deltas;
-    bool off; /* a run did not fit: the store is read */
+    size_t measures, measure_hits; /* runs measured again kept, and answers taken from them */
+    bool off;                      /* a run did not fit: the store is read */
 };
 void kw_kpi_cache_stats(struct kw_kpi_cache *c, struct kw_kpi_cache_stats *out);
 

@@ -6,11 +6,13 @@
  * its overrun is the one at the bucket's end. Ticket counts, ratings and
  * time spent come from the tickets' facts kept in memory (app/kpi_cache.h). Staff see every
  * organisation; a customer only their own, never grouped by assignee. */
+#define _GNU_SOURCE /* mremap, madvise(MADV_HUGEPAGE) */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "civil.h"
 #include "internal.h"
@@ -62,7 +64,12 @@ struct entry {
     size_t bucket;
     char *vals[D_COUNT]; /* owned; NULL: none */
     struct kw_kpi_acc acc[MAX_METRICS];
-    struct kw_kpi_acc marked[2]; /* the response and resolution metrics' runs (MTTA, MTTR) */
+    /* the response and resolution metrics' stopped runs (MTTA, MTTR): only
+     * their mean is given, so a count and an exact sum of whole seconds */
+    struct marked {
+        size_t n;
+        int64_t sum;
+    } marked[2];
     int64_t created, resolved, reopened, backlog[4];
     int64_t last_resolved, last_reopened; /* the ticket counted last (its events come together) */
     struct kw_kpi_ratings ratings;
@@ -100,6 +107,14 @@ struct kq {
         const struct kw_compiled *k;
         signed char role[MAX_METRICS]; /* enum kw_metric_kpi; -1: not looked up */
     } pol[MAX_POLICIES], spare;        /* spare: one more, looked up each time */
+    /* per shape of the runs in memory (kw_kpi_cache_runs_shaped): its
+     * metric's index in q->metrics (-2: not looked up) and its group in each
+     * bucket (cells[shape * nb + b]), found once a shape, not once a run */
+    size_t nshapes;
+    int *shape_mi;
+    struct entry **cells;
+    char *slab; /* the figures' arrays (acc_room) */
+    size_t slab_size, slab_used;
     struct kw_err err;
     bool failed;
     struct drill *drill; /* GET /kpis/tickets: what is behind one figure of one cell */
@@ -616,6 +631,62 @@ static void fact_dims(struct kq *q, const struct kw_ticket_fact_row *r, struct d
     run_dims(q, &rr, d);
 }
 
+/* Room for shape in q's per-shape arrays; false past what they may hold
+ * (then the run is grouped by its values) or out of memory. */
+#define MAX_CELLS ((size_t)1 << 22) /* shapes x buckets */
+
+static bool shape_room(struct kq *q, uint32_t shape)
+{
+    if (shape == KW_KPI_NO_SHAPE || ((size_t)shape + 1) * q->nb > MAX_CELLS)
+        return false;
+    if (shape < q->nshapes)
+        return true;
+    size_t n = q->nshapes ? q->nshapes : 256;
+    while (n <= shape)
+        n *= 2;
+    if (n * q->nb > MAX_CELLS)
+        n = MAX_CELLS / q->nb;
+    int *mi = realloc(q->shape_mi, n * sizeof(*mi));
+    if (!mi)
+        return false;
+    q->shape_mi = mi;
+    struct entry **cells = realloc(q->cells, n * q->nb * sizeof(*cells));
+    if (!cells)
+        return false;
+    q->cells = cells;
+    for (size_t i = q->nshapes; i < n; i++)
+        mi[i] = -2;
+    memset(cells + q->nshapes * q->nb, 0, (n - q->nshapes) * q->nb * sizeof(*cells));
+    q->nshapes = n;
+    return true;
+}
+
+/* metric_index of r's metric, once a shape */
+static int shape_metric(struct kq *q, const struct kw_run_row *r, uint32_t shape)
+{
+    if (!shape_room(q, shape))
+        return metric_index(q, r->metric);
+    if (q->shape_mi[shape] == -2)
+        q->shape_mi[shape] = metric_index(q, r->metric);
+    return q->shape_mi[shape];
+}
+
+/* The group of bucket b of run r (of that shape), found once a shape. */
+static struct entry *run_group(struct kq *q, const struct kw_run_row *r, uint32_t shape, size_t b)
+{
+    struct dims d;
+    if (!shape_room(q, shape)) {
+        run_dims(q, r, &d);
+        return group_or_fail(q, b, &d);
+    }
+    struct entry **e = &q->cells[(size_t)shape * q->nb + b];
+    if (!*e) {
+        run_dims(q, r, &d);
+        *e = group_or_fail(q, b, &d);
+    }
+    return *e;
+}
+
 /* ---- the runs ---- */
 
 static struct kw_kpi_run kpi_run(const struct kw_run_row *r)
@@ -672,7 +743,10 @@ static bool measured_since(struct kq *q, const struct kw_run_row *r, int64_t at,
  * run as it stood then, the bucket and its end as the period's. False,
  * with nothing counted, when the run must be measured again from its
  * ticket's events and !may_read (a listing of the store is under way). */
-typedef void (*open_fn)(struct kq *q, const struct kw_run_row *r, size_t b, int64_t end, void *ctx);
+/* listed: r is the listed row carried to `end` (every field but its
+ * measure the same), not one measured again from the events. */
+typedef void (*open_fn)(struct kq *q, const struct kw_run_row *r, bool listed, size_t b,
+                        int64_t end, void *ctx);
 
 static bool breached_open(struct kq *q, const struct kw_run_row *r, open_fn fn, void *ctx,
                           bool may_read)
@@ -691,17 +765,37 @@ static bool breached_open(struct kq *q, const struct kw_run_row *r, open_fn fn, 
     if (r->stopped_at == KW_STORE_NO_TIME && measured_since(q, r, end, &fast)) {
         if (fast.breached_at != KW_STORE_NO_TIME && fast.breached_at >= q->b[b].from &&
             fast.breached_at < q->b[b].to)
-            fn(q, &fast, b, end, ctx);
+            fn(q, &fast, true, b, end, ctx);
         return true;
     }
     if (!may_read)
         return false;
-    struct kw_runs_at m;
+    /* measured again: kept in memory from an earlier answer while the
+     * ticket has not changed (kw_kpi_cache_measured), else from its events */
+    struct kw_kpi_cache *kc = q->x->h->kpi_cache;
+    struct kw_run_row kept;
+    bool found = false;
+    uint64_t tag;
     const struct kw_run_row *then = NULL;
-    if (measure_at(q, r, end, &m, &then) && then->breached_at != KW_STORE_NO_TIME &&
-        then->breached_at >= q->b[b].from && then->breached_at < q->b[b].to)
-        fn(q, then, b, end, ctx);
-    kw_runs_at_release(&m);
+    struct kw_runs_at m = {0};
+    bool was_read = false;
+    const void *with = pol_of(q, r->commitment_id)->k;
+    if (kw_kpi_cache_measured(kc, r->ticket_id, r->commitment_id, with, r->metric, r->run, end,
+                              &kept, &found, &tag)) {
+        then = found ? &kept : NULL;
+    } else {
+        was_read = true;
+        if (!measure_at(q, r, end, &m, &then))
+            then = NULL;
+        if (!q->failed) /* (a failed read keeps nothing) */
+            kw_kpi_cache_measure_keep(kc, tag, r->ticket_id, r->commitment_id, with, r->metric,
+                                      r->run, end, then);
+    }
+    if (then && then->breached_at != KW_STORE_NO_TIME && then->breached_at >= q->b[b].from &&
+        then->breached_at < q->b[b].to)
+        fn(q, then, false, b, end, ctx);
+    if (was_read)
+        kw_runs_at_release(&m);
     return true;
 }
 
@@ -710,46 +804,179 @@ static bool breached_open(struct kq *q, const struct kw_run_row *r, open_fn fn, 
 static void drill_run(struct kq *q, struct entry *e, const struct kw_run_row *r,
                       enum kw_kpi_class cls, enum kw_metric_kpi role);
 
+/* The accumulators' arrays of stopped runs' values (a year's: some 100 MB
+ * on 1,000,000 tickets) grow here before kw_kpi_add would: past BIG_BYTES
+ * they are mapped with huge pages asked for and grow by mremap, which
+ * moves pages, not bytes (kw_kpi_add's realloc copied each array at every
+ * doubling, into fresh 4 KiB pages each faulted in at some 10 us on this
+ * virtual machine: a fifth of a year's GET). acc_free releases them. */
+#define BIG_BYTES ((size_t)2 << 20)
+
+static void *big_map(size_t bytes)
+{
+    void *w = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (w == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(w, bytes, MADV_HUGEPAGE); /* advice only: its failure costs speed */
+#endif
+    return w;
+}
+
+/* The query's arena for those arrays (GET /kpis from the table in
+ * memory): one mapping sized for every run of the table (48 bytes each:
+ * three 8-byte values, twice for the doublings), huge pages asked for, so
+ * that arrays of a few hundred KB, which realloc grew into fresh 4 KiB
+ * pages (a fifth of a year's GET, in page faults), are faulted in 2 MiB
+ * at a time. Taken by bumping; an array that doubles takes a new piece
+ * and leaves the old. When it is full, arrays go on as below. */
+static void slab_open(struct kq *q, size_t runs)
+{
+    /* kept mapped between answers (kw_kpi_cache_scratch): fresh pages
+     * faulted in and zeroed cost more than the figures themselves */
+    q->slab = kw_kpi_cache_scratch(q->x->h->kpi_cache, 48 * runs + BIG_BYTES, &q->slab_size);
+    q->slab_used = 0; /* (NULL: the arrays are allocated one by one) */
+}
+
+static bool in_slab(const struct kq *q, const void *p)
+{
+    return q->slab && (const char *)p >= q->slab && (const char *)p < q->slab + q->slab_size;
+}
+
+/* Room for one more stopped run in a; false when out of memory (then each
+ * array is still a->cap long, or longer where it fits the same release). */
+static bool acc_room(struct kq *q, struct kw_kpi_acc *a)
+{
+    if (a->n < a->cap)
+        return true;
+    size_t cap = a->cap ? 2 * a->cap : 64, old = a->cap * 8, bytes = cap * 8;
+    void **v[3] = {(void **)&a->working, (void **)&a->wall, (void **)&a->sri};
+    _Static_assert(sizeof(*a->working) == 8 && sizeof(*a->sri) == 8, "8-byte values");
+    bool slab = in_slab(q, a->working);
+    if ((a->cap == 0 || slab) && q->slab && q->slab_size - q->slab_used >= 3 * bytes) {
+        char *p = q->slab + q->slab_used;
+        q->slab_used += 3 * bytes;
+        for (int i = 0; i < 3; i++) {
+            if (old)
+                memcpy(p + (size_t)i * bytes, *v[i], old);
+            *v[i] = p + (size_t)i * bytes;
+        }
+        a->cap = cap;
+        return true;
+    }
+    if (slab) { /* the arena is full: taken out of it, as acc_free releases */
+        void *w[3] = {NULL, NULL, NULL};
+        for (int i = 0; i < 3; i++)
+            if (!(w[i] = bytes >= BIG_BYTES ? big_map(bytes) : malloc(bytes))) {
+                for (int j = 0; j < i; j++)
+                    bytes >= BIG_BYTES ? (void)munmap(w[j], bytes) : free(w[j]);
+                return false;
+            }
+        for (int i = 0; i < 3; i++) {
+            memcpy(w[i], *v[i], old);
+            *v[i] = w[i];
+        }
+        a->cap = cap;
+        return true;
+    }
+    if (bytes < BIG_BYTES) {
+        for (int i = 0; i < 3; i++) {
+            void *w = realloc(*v[i], bytes);
+            if (!w)
+                return false;
+            *v[i] = w;
+        }
+    } else if (old >= BIG_BYTES) {
+        for (int i = 0; i < 3; i++) {
+            void *w = mremap(*v[i], old, bytes, MREMAP_MAYMOVE);
+            if (w == MAP_FAILED)
+                return false; /* (the grown ones keep a tail past a->cap) */
+#ifdef MADV_HUGEPAGE
+            madvise(w, bytes, MADV_HUGEPAGE);
+#endif
+            *v[i] = w;
+        }
+    } else { /* from the heap to mappings: all three, or none */
+        void *w[3] = {NULL, NULL, NULL};
+        for (int i = 0; i < 3; i++)
+            if (!(w[i] = big_map(bytes))) {
+                for (int j = 0; j < i; j++)
+                    munmap(w[j], bytes);
+                return false;
+            }
+        for (int i = 0; i < 3; i++) {
+            if (old)
+                memcpy(w[i], *v[i], old);
+            free(*v[i]);
+            *v[i] = w[i];
+        }
+    }
+    a->cap = cap;
+    return true;
+}
+
+static void acc_free(struct kq *q, struct kw_kpi_acc *a)
+{
+    void *v[3] = {a->working, a->wall, a->sri};
+    for (int i = 0; i < 3 && !in_slab(q, v[0]); i++) {
+        if (a->cap * 8 >= BIG_BYTES)
+            munmap(v[i], a->cap * 8);
+        else
+            free(v[i]);
+    }
+    *a = (struct kw_kpi_acc){0};
+}
+
 static void count_run(struct kq *q, struct entry *e, int mi, const struct kw_run_row *r,
                       int64_t from, int64_t to)
 {
     struct kw_kpi_run k = kpi_run(r);
+    if (!acc_room(q, &e->acc[mi])) {
+        q->failed = true;
+        kw_err_set(&q->err, KW_NOMEM, "", "no memory for the figures");
+        return;
+    }
     if (kw_kpi_add(&e->acc[mi], &k, from, to, &q->err) != KW_OK) {
         q->failed = true;
         return;
     }
     enum kw_metric_kpi role = role_of(q, r->commitment_id, mi);
+    enum kw_kpi_class cls =
+        q->drill || role != KW_MKPI_NONE ? kw_kpi_classify(&k, from, to) : KW_KPI_OUT;
     if (q->drill)
-        drill_run(q, e, r, kw_kpi_classify(&k, from, to), role);
-    if (role != KW_MKPI_NONE &&
-        kw_kpi_add(&e->marked[role == KW_MKPI_RESPONSE ? 0 : 1], &k, from, to, &q->err) != KW_OK)
-        q->failed = true;
+        drill_run(q, e, r, cls, role);
+    if (role != KW_MKPI_NONE && (cls == KW_KPI_MET || cls == KW_KPI_MET_LATE)) {
+        struct marked *m = &e->marked[role == KW_MKPI_RESPONSE ? 0 : 1];
+        m->n++;
+        m->sum += k.working;
+    }
 }
 
-static void count_open(struct kq *q, const struct kw_run_row *r, size_t b, int64_t end, void *ctx)
+/* ctx: the listed run's shape (NULL: none); a run measured again from
+ * its events may have other values, so it is grouped by them. */
+static void count_open(struct kq *q, const struct kw_run_row *r, bool listed, size_t b, int64_t end,
+                       void *ctx)
 {
-    (void)ctx;
-    int mi = metric_index(q, r->metric);
-    struct dims d;
-    run_dims(q, r, &d);
-    struct entry *e = mi < 0 ? NULL : group_or_fail(q, b, &d);
+    uint32_t shape = ctx && listed ? *(const uint32_t *)ctx : KW_KPI_NO_SHAPE;
+    int mi = shape_metric(q, r, shape);
+    struct entry *e = mi < 0 ? NULL : run_group(q, r, shape, b);
     if (e)
         count_run(q, e, mi, r, q->b[b].from, end);
 }
 
-/* Count run r where it stopped; false when its breach must yet be counted
- * from its ticket's events and !may_read (see breached_open). */
-static bool count_stop_and_breach(struct kq *q, const struct kw_run_row *r, int mi, bool may_read)
+/* Count run r (of that shape) where it stopped; false when its breach must
+ * yet be counted from its ticket's events and !may_read (see
+ * breached_open). */
+static bool count_stop_and_breach(struct kq *q, const struct kw_run_row *r, int mi, bool may_read,
+                                  uint32_t shape)
 {
     size_t b = r->stopped_at == KW_STORE_NO_TIME ? q->nb : bucket_of(q, r->stopped_at);
     if (b < q->nb) {
-        struct dims d;
-        run_dims(q, r, &d);
-        struct entry *e = group_or_fail(q, b, &d);
+        struct entry *e = run_group(q, r, shape, b);
         if (e)
             count_run(q, e, mi, r, q->b[b].from, q->b[b].to);
     }
-    return breached_open(q, r, count_open, NULL, may_read);
+    return breached_open(q, r, count_open, &shape, may_read);
 }
 
 static bool run_row(const struct kw_run_row *r, void *ctx)
@@ -757,7 +984,7 @@ static bool run_row(const struct kw_run_row *r, void *ctx)
     struct kq *q = ctx;
     int mi = metric_index(q, r->metric);
     if (mi >= 0)
-        count_stop_and_breach(q, r, mi, true);
+        count_stop_and_breach(q, r, mi, true, KW_KPI_NO_SHAPE);
     return !q->failed;
 }
 
@@ -854,11 +1081,11 @@ struct stream {
     struct run_list later;
 };
 
-static bool stream_run(const struct kw_run_row *r, void *ctx)
+static bool stream_run(const struct kw_run_row *r, uint32_t shape, void *ctx)
 {
     struct stream *s = ctx;
-    int mi = metric_index(s->q, r->metric);
-    if (mi >= 0 && !count_stop_and_breach(s->q, r, mi, false) && !copy_run(r, &s->later))
+    int mi = shape_metric(s->q, r, shape);
+    if (mi >= 0 && !count_stop_and_breach(s->q, r, mi, false, shape) && !copy_run(r, &s->later))
         return false;
     return !s->q->failed;
 }
@@ -866,10 +1093,14 @@ static bool stream_run(const struct kw_run_row *r, void *ctx)
 static enum kw_code stream_runs(struct kq *q)
 {
     struct stream s = {.q = q};
+    struct kw_kpi_cache_stats cs;
+    kw_kpi_cache_stats(q->x->h->kpi_cache, &cs);
+    if (cs.loads && !cs.off && !q->slab)
+        slab_open(q, cs.runs);
     struct kw_run_filter f = {
         .from = q->from, .to = q->to, .now = q->now, .org_id = q->org, .any_order = true};
     enum kw_code rc =
-        kw_kpi_cache_runs(q->x->h->kpi_cache, q->x->wk->st, &f, stream_run, &s, &q->err);
+        kw_kpi_cache_runs_shaped(q->x->h->kpi_cache, q->x->wk->st, &f, stream_run, &s, &q->err);
     kw_store_end_read(q->x->wk->st);
     if (rc == KW_OK && s.later.nomem)
         rc = kw_err_set(&q->err, KW_NOMEM, "", "no memory for the clock runs");
@@ -998,8 +1229,22 @@ static bool fact_row(const struct kw_ticket_fact_row *r, void *ctx)
         charged.team_id = r->entry_team_id;
         r = &charged;
     }
-    fact_dims(q, r, &d);
-    struct entry *e = group_or_fail(q, b, &d);
+    struct entry *e;
+    if (c->kind != KW_TF_TIME && r->shape) { /* grouped once a shape (run_group) */
+        struct entry **cell =
+            shape_room(q, r->shape - 1) ? &q->cells[(size_t)(r->shape - 1) * q->nb + b] : NULL;
+        if (!cell || !*cell) {
+            fact_dims(q, r, &d);
+            e = group_or_fail(q, b, &d);
+            if (cell)
+                *cell = e;
+        } else {
+            e = *cell;
+        }
+    } else {
+        fact_dims(q, r, &d);
+        e = group_or_fail(q, b, &d);
+    }
     if (!e)
         return false;
     switch (c->kind) {
@@ -1151,12 +1396,11 @@ static json_t *entry_json(struct kq *q, struct entry *e)
         (json_int_t)rf.nps_count, "score", num_or_null(rf.nps > KW_KPI_NPS_NULL + 1, rf.nps));
 }
 
-/* MTTA and MTTR: the mean elapsed of the marked metrics' stopped runs. */
-static json_t *mean_elapsed(struct kw_kpi_acc *a)
+/* MTTA and MTTR: the mean elapsed of the marked metrics' stopped runs (as
+ * kw_kpi_stat_i64 takes it: the exact sum over the count). */
+static json_t *mean_elapsed(const struct marked *m)
 {
-    struct kw_kpi_metric m;
-    kw_kpi_figures(a, &m);
-    return seconds(m.elapsed.n > 0, m.elapsed.mean);
+    return seconds(m->n > 0, m->n ? (double)m->sum / (double)m->n : 0);
 }
 
 /* Time spent and cost per ticket: the provider's, not shown to customers. */
@@ -1187,15 +1431,16 @@ static void kq_release(struct kq *q)
         if (!e)
             continue;
         for (size_t m = 0; m < MAX_METRICS; m++)
-            kw_kpi_acc_free(&e->acc[m]);
-        kw_kpi_acc_free(&e->marked[0]);
-        kw_kpi_acc_free(&e->marked[1]);
+            acc_free(q, &e->acc[m]);
         for (int d = 0; d < D_COUNT; d++)
             free(e->vals[d]);
         free(e->key);
         free(e);
     }
     free(q->slot);
+    kw_kpi_cache_scratch_give(q->x->h->kpi_cache, q->slab, q->slab_size);
+    free(q->shape_mi);
+    free(q->cells);
     for (size_t i = 0; i < q->nm; i++)
         free(q->metrics[i]);
     forget(&q->teams);
@@ -1330,9 +1575,10 @@ static json_t *overrun_of(struct kq *q, const struct kw_run_row *r)
     return f.found ? f.found : json_null();
 }
 
-static void list_open(struct kq *q, const struct kw_run_row *r, size_t b, int64_t end, void *ctx)
+static void list_open(struct kq *q, const struct kw_run_row *r, bool listed, size_t b, int64_t end,
+                      void *ctx)
 {
-    (void)b;
+    (void)b, (void)listed;
     struct breach_list *l = ctx;
     if (json_array_size(l->items) == l->limit) {
         l->more = true;

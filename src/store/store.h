@@ -911,6 +911,10 @@ struct kw_ticket_fact_row {
     int64_t seconds, entry_team_id;
     int64_t as_of; /* kw_store_ticket_backlog: the end it is open at; else 0 */
     const char *level, *tier, *organisation, *category, *region, *channel; /* or NULL */
+    /* 0 from the store; from the facts kept in memory (app/kpi_cache.h),
+     * 1 + the id of the ticket's attributes as interned there (the shape
+     * of kw_kpi_cache_runs_shaped: equal ids, equal attributes and ids) */
+    uint32_t shape;
 };
 enum kw_code kw_store_ticket_facts(struct kw_store *st, enum kw_ticket_fact kind, int64_t from,
                                    int64_t to, int64_t org_id,

@@ -22,6 +22,7 @@
 
 #include "fixture.h"
 #include "chain.h"
+#include "kpi_cache.h"
 #include "merkle.h"
 #include "store.h"
 #include "testutil.h"
@@ -3377,6 +3378,134 @@ static void test_kpi_runs(void **state)
     assert_string_equal(s.metric[1], "response");
 }
 
+/* Runs measured again, kept by the table of runs in memory
+ * (app/kpi_cache.h): by ticket, commitment, `with`, metric, run and
+ * instant, until the ticket's runs are read again from the change log. */
+static void test_kpi_cache_measures(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    const int64_t t0 = c->t0;
+    int64_t t1 = new_ticket(c, NULL, NULL), t2 = new_ticket(c, NULL, NULL);
+    struct kw_run_row r = {.metric = "resolution",
+                           .status = "breached",
+                           .started_at = t0,
+                           .stopped_at = KW_STORE_NO_TIME,
+                           .deadline = t0 + H,
+                           .breached_at = t0 + H,
+                           .target = H,
+                           .working = 4 * H,
+                           .wall = 4 * H,
+                           .measured_at = t0 + 4 * H,
+                           .steady_from = t0,
+                           .level = "L1",
+                           .calendar = "24x7"};
+    MUST(kw_store_begin(c->st, &err));
+    MUST(kw_store_runs_put(c->st, t1, false, &r, 1, &err));
+    MUST(kw_store_runs_put(c->st, t2, false, &r, 1, &err));
+    MUST(kw_store_commit(c->st, &err));
+    struct kw_kpi_cache *kc = kw_kpi_cache_new();
+    assert_non_null(kc);
+    int with = 0, other = 0; /* their addresses: two compiled commitments */
+    struct kw_run_row out;
+    bool found = true;
+    uint64_t tag = 1, tag2;
+    /* not loaded: nothing kept, nothing to keep */
+    assert_false(
+        kw_kpi_cache_measured(kc, t1, 0, &with, "resolution", 0, t0 + 2 * H, &out, &found, &tag));
+    assert_int_equal(tag, 0);
+    struct runs_seen s = {0};
+    struct kw_run_filter f = {.from = t0, .to = t0 + 3 * H, .now = t0 + 6 * H};
+    MUST(kw_kpi_cache_runs(kc, c->st, &f, on_run, &s, &err));
+    kw_store_end_read(c->st);
+    assert_int_equal(s.n, 2);
+    /* measured once, kept: the row as given, its strings copied */
+    assert_false(
+        kw_kpi_cache_measured(kc, t1, 0, &with, "resolution", 0, t0 + 2 * H, &out, &found, &tag));
+    assert_int_not_equal(tag, 0);
+    char level[] = "L2";
+    struct kw_run_row then = r;
+    then.ticket_id = t1;
+    then.working = 2 * H;
+    then.measured_at = t0 + 2 * H;
+    then.level = level;
+    kw_kpi_cache_measure_keep(kc, tag, t1, 0, &with, "resolution", 0, t0 + 2 * H, &then);
+    level[1] = '9';
+    assert_true(
+        kw_kpi_cache_measured(kc, t1, 0, &with, "resolution", 0, t0 + 2 * H, &out, &found, &tag2));
+    assert_true(found);
+    assert_int_equal(out.ticket_id, t1);
+    assert_int_equal(out.working, 2 * H);
+    assert_int_equal(out.breached_at, t0 + H);
+    assert_string_equal(out.level, "L2");
+    assert_string_equal(out.calendar, "24x7");
+    assert_null(out.region);
+    /* another instant, `with`, metric, run or ticket: not kept */
+    assert_false(
+        kw_kpi_cache_measured(kc, t1, 0, &with, "resolution", 0, t0 + 3 * H, &out, &found, &tag2));
+    assert_false(
+        kw_kpi_cache_measured(kc, t1, 0, &other, "resolution", 0, t0 + 2 * H, &out, &found, &tag2));
+    assert_false(
+        kw_kpi_cache_measured(kc, t1, 0, &with, "response", 0, t0 + 2 * H, &out, &found, &tag2));
+    assert_false(
+        kw_kpi_cache_measured(kc, t1, 0, &with, "resolution", 1, t0 + 2 * H, &out, &found, &tag2));
+    /* not started then: kept as none */
+    assert_false(
+        kw_kpi_cache_measured(kc, t2, 0, &with, "resolution", 0, t0 + 2 * H, &out, &found, &tag));
+    kw_kpi_cache_measure_keep(kc, tag, t2, 0, &with, "resolution", 0, t0 + 2 * H, NULL);
+    assert_true(
+        kw_kpi_cache_measured(kc, t2, 0, &with, "resolution", 0, t0 + 2 * H, &out, &found, &tag2));
+    assert_false(found);
+    /* t1's runs written again: the next listing reads them again, and its
+     * measures are dropped; one made before that (its tag older) is not kept */
+    assert_false(
+        kw_kpi_cache_measured(kc, t1, 0, &with, "resolution", 0, t0 + 3 * H, &out, &found, &tag));
+    r.working = 5 * H;
+    r.measured_at = t0 + 5 * H;
+    MUST(kw_store_begin(c->st, &err));
+    MUST(kw_store_runs_put(c->st, t1, false, &r, 1, &err));
+    MUST(kw_store_commit(c->st, &err));
+    memset(&s, 0, sizeof(s));
+    MUST(kw_kpi_cache_runs(kc, c->st, &f, on_run, &s, &err));
+    kw_store_end_read(c->st);
+    assert_int_equal(s.working[0] + s.working[1], 9 * H);
+    assert_false(
+        kw_kpi_cache_measured(kc, t1, 0, &with, "resolution", 0, t0 + 2 * H, &out, &found, &tag2));
+    kw_kpi_cache_measure_keep(kc, tag, t1, 0, &with, "resolution", 0, t0 + 3 * H, &then);
+    assert_false(
+        kw_kpi_cache_measured(kc, t1, 0, &with, "resolution", 0, t0 + 3 * H, &out, &found, &tag2));
+    kw_kpi_cache_measure_keep(kc, tag2, t1, 0, &with, "resolution", 0, t0 + 3 * H, &then);
+    assert_true(
+        kw_kpi_cache_measured(kc, t1, 0, &with, "resolution", 0, t0 + 3 * H, &out, &found, &tag2));
+    /* t2 did not change: still kept */
+    assert_true(
+        kw_kpi_cache_measured(kc, t2, 0, &with, "resolution", 0, t0 + 2 * H, &out, &found, &tag2));
+    struct kw_kpi_cache_stats st;
+    kw_kpi_cache_stats(kc, &st);
+    assert_int_equal(st.measures, 3); /* t1 at 2h (stale), t2 at 2h, t1 at 3h */
+    assert_int_equal(st.measure_hits, 4);
+    /* scratch memory: handed back, given again (the larger kept) */
+    size_t n1 = 0, n2 = 0, n3 = 0;
+    char *p1 = kw_kpi_cache_scratch(kc, 100, &n1);
+    assert_non_null(p1);
+    assert_true(n1 >= 100);
+    p1[n1 - 1] = 1; /* writable to its end */
+    char *p2 = kw_kpi_cache_scratch(kc, 3 * n1, &n2);
+    assert_true(p2 != p1 && n2 >= 3 * n1);
+    kw_kpi_cache_scratch_give(kc, p1, n1);
+    kw_kpi_cache_scratch_give(kc, p2, n2);
+    assert_ptr_equal(kw_kpi_cache_scratch(kc, 2 * n1, &n3), p2);
+    assert_int_equal(n3, n2);
+    assert_ptr_equal(kw_kpi_cache_scratch(kc, n1, &n3), p1);
+    assert_int_equal(n3, n1);
+    kw_kpi_cache_scratch_give(kc, p1, n1);
+    kw_kpi_cache_scratch_give(kc, p2, n2);
+    char *p3 = kw_kpi_cache_scratch(kc, 1, &n3); /* the first that fits */
+    assert_true(p3 == p1 || p3 == p2);
+    kw_kpi_cache_scratch_give(kc, p3, n3);
+    kw_kpi_cache_free(kc); /* (unmaps what it kept) */
+}
+
 static void test_error_fields(void **state)
 {
     struct ctx *c = *state;
@@ -5653,6 +5782,7 @@ int main(int argc, char **argv)
         TEST(test_oncall),
         TEST(test_overruns),
         TEST(test_kpi_runs),
+        TEST(test_kpi_cache_measures),
         TEST(test_error_fields),
         TEST(test_write_after_read),
         TEST(test_concurrent_handles),
