@@ -313,6 +313,9 @@ check "keepword oncall shifts" "$([ "$n" = 5 ]; echo $?)" "($n lines)"
 
 # --- e-mail over SMTP ---
 "$SMTP" --out "$TMP/mail" >"$TMP/smtp.port" &
+# the complete mails so far, one JSON a line: the sink may be writing the
+# next one while it is read (a reader can see a write half done)
+mails() { jq -cR 'fromjson? // empty' "$TMP/mail"; }
 EXTRA_PIDS+=("$!")
 for _ in $(seq 1 50); do grep -q listening "$TMP/smtp.port" && break; sleep 0.1; done
 SMTPURL="smtp://127.0.0.1:$(awk '{print $2}' "$TMP/smtp.port")/?from=keepword@desk.example&to=ops@desk.example"
@@ -322,19 +325,19 @@ MAIL=$(jq -r .id "$TMP/body")
 req POST /api/v1/endpoints '{"name":"m","kind":"email","url":"smtp://127.0.0.1:25/"}' "$ADMIN"
 is "an e-mail endpoint needs a sender" 400 '.pointer == "/url"'
 req POST "/api/v1/endpoints/$MAIL/test" "" "$ADMIN"
-for _ in $(seq 1 50); do [ -s "$TMP/mail" ] && break; sleep 0.1; done
+for _ in $(seq 1 50); do [ -n "$(mails)" ] && break; sleep 0.1; done
 jq -e 'select(.to == "<ops@desk.example>") | .from == "<keepword@desk.example>"
     and (.data | contains("Subject: =?UTF-8?B?")) and (.data | contains("X-Keepword-Delivery: test-"))
     and (.data | contains("Keepword 测试消息")) and (.data | contains("Keepword test notification"))' \
-    "$TMP/mail" >/dev/null
+    < <(mails) >/dev/null
 check "a test e-mail arrives over SMTP, UTF-8 with an encoded subject, in Chinese then English" $? "($(head -c 400 "$TMP/mail"))"
 req POST /api/v1/endpoints "{\"name\":\"m\",\"kind\":\"email\",\"url\":\"$SMTPURL&lang=fr\"}" "$ADMIN"
 is "an e-mail endpoint's language is zh or en" 400 '.pointer == "/url" and (.detail | contains("lang=zh|en"))'
 req POST /api/v1/endpoints "{\"name\":\"mail-en\",\"kind\":\"email\",\"url\":\"${SMTPURL/ops@/intl@}&lang=en\",\"events\":[\"test\"]}" "$ADMIN"
 MAILEN=$(jq -r .id "$TMP/body")
 req POST "/api/v1/endpoints/$MAILEN/test" "" "$ADMIN"
-for _ in $(seq 1 50); do grep -q 'intl@' "$TMP/mail" && break; sleep 0.1; done
-grep 'intl@' "$TMP/mail" | jq -e '(.data | contains("Keepword test notification")) and (.data | contains("测试") | not)
+for _ in $(seq 1 50); do mails | grep -q 'intl@' && break; sleep 0.1; done
+mails | grep 'intl@' | jq -e '(.data | contains("Keepword test notification")) and (.data | contains("测试") | not)
     and (.data | contains("Keepword service desk"))' >/dev/null
 check "an endpoint with lang=en mails in English only" $? "($(grep 'intl@' "$TMP/mail" | head -c 600))"
 
@@ -370,8 +373,8 @@ at 2026-05-05T12:55:00+08:00
 eventually "/api/v1/tickets/$E1/events" "$ADMIN" 'any(.events[]; .type == "escalated")'
 is "12:55: not acknowledged in 15 minutes, the first line on call is told" 200 \
     '[.events[] | select(.type == "escalated") | [.body.step, .body.action, .body.user_id]] == [[0, "notify", '"${ids[0]}"']]'
-for _ in $(seq 1 50); do grep -q 'ann@p.example' "$TMP/mail" && break; sleep 0.1; done
-grep 'ann@p.example' "$TMP/mail" | head -1 | jq -e '.to == "<ops@desk.example>,<ann@p.example>"
+for _ in $(seq 1 50); do mails | grep -q 'ann@p.example' && break; sleep 0.1; done
+mails | grep 'ann@p.example' | head -1 | jq -e '.to == "<ops@desk.example>,<ann@p.example>"
     and (.data | contains("【升级】工单 #'"$E1"'「nobody looks」升级链 unack 第 1 步：通知 ann"))
     and (.data | contains("[Escalation] Ticket #'"$E1"' \"nobody looks\": chain unack, step 1: notified ann"))' >/dev/null
 check "and gets an e-mail (with the desk's list)" $? "($(grep -c . "$TMP/mail") mails)"
@@ -408,16 +411,16 @@ at 2026-05-05T22:30:00+08:00
 req POST /api/v1/tickets "{\"title\":\"night call\",\"level\":\"L2\",\"org_id\":$ORG}" "$ADMIN"
 E3=$(jq -r .id "$TMP/body")
 req PATCH "/api/v1/tickets/$E3" "{\"team_id\":$TEAM}" "$ADMIN"
-mails_to() { jq -r .to "$TMP/mail" | grep -cx "<$1>"; }
+mails_to() { mails | jq -r .to | grep -cx "<$1>"; }
 at 2026-05-05T22:45:00+08:00
 for _ in $(seq 1 50); do [ "$(mails_to cai@p.example)" -ge 1 ] && break; sleep 0.1; done
 sleep 0.5
 check "22:45: the one on call hears at once, quiet hours or not" "$([ "$(mails_to cai@p.example)" = 1 ]; echo $?)" "($(mails_to cai@p.example))"
 check "someone in quiet hours and not on call does not" "$([ "$(mails_to bob@p.example)" = 0 ]; echo $?)" "($(mails_to bob@p.example))"
 jq -e 'select(.to == "<cai@p.example>") | (.data | contains("【升级】工单")) and (.data | contains("级别：")) and (.data | contains("[Escalation]") | not)' \
-    "$TMP/mail" >/dev/null
+    < <(mails) >/dev/null
 check "cai asked for Chinese and gets Chinese only" $? "($(grep 'cai@' "$TMP/mail" | head -c 600))"
-jq -e 'select(.to == "<cai@p.example>") | .data | contains("发生于：2026-05-05 22:45 (Asia/Shanghai)")' "$TMP/mail" >/dev/null
+jq -e 'select(.to == "<cai@p.example>") | .data | contains("发生于：2026-05-05 22:45 (Asia/Shanghai)")' < <(mails) >/dev/null
 check "with the times in her zone (her quiet hours' zone: she has none of her own)" $? "($(grep 'cai@' "$TMP/mail" | head -c 900))"
 at 2026-05-05T23:20:00+08:00
 sleep 1
@@ -426,7 +429,7 @@ is "their notifications wait for 08:00" 200 '[.notifications[] | select(.kind ==
 at 2026-05-06T08:00:00+08:00
 for _ in $(seq 1 50); do [ "$(mails_to bob@p.example)" -ge 4 ] && break; sleep 0.1; done
 check "08:00: the night's four escalation steps arrive" "$([ "$(mails_to bob@p.example)" = 4 ]; echo $?)" "($(mails_to bob@p.example))"
-[ "$(jq -s '[.[] | select(.to == "<bob@p.example>") | select((.data | contains("[Escalation] Ticket")) and (.data | contains("升级") | not))] | length' "$TMP/mail")" = 4 ]
+[ "$(jq -s '[.[] | select(.to == "<bob@p.example>") | select((.data | contains("[Escalation] Ticket")) and (.data | contains("升级") | not))] | length' < <(mails))" = 4 ]
 check "bob asked for English and gets English only" $? "($(grep 'bob@' "$TMP/mail" | head -c 600))"
 req DELETE "/api/v1/subscriptions/99999" "" "$ADMIN"
 is "an unknown subscription" 404
