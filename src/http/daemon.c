@@ -10,10 +10,12 @@
  * composition root (keepword serve) gives.
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -263,6 +265,28 @@ static enum MHD_Result refuse_now(struct kw_http *h, struct MHD_Connection *c, c
     return ret;
 }
 
+/* Refuse an upload after reading its body, when it is small and on its
+ * way: a client that is still sending when the answer comes and the
+ * connection closes with its bytes unread may be reset by the kernel and
+ * lose the answer (curl: "(56) Recv failure"). Up to KWH_UPLOAD_DRAIN
+ * bytes are read and thrown away, then the refusal is sent (handle());
+ * a larger or chunked body, or a client that waits for "100 Continue"
+ * (and so sends nothing), is answered at once. */
+#define KWH_UPLOAD_DRAIN (1024 * 1024)
+
+static enum MHD_Result refuse_after_body(struct kw_http *h, struct MHD_Connection *c,
+                                         const char *method, const char *url, struct kwh_req *r,
+                                         struct kwh_reply rep, unsigned long long length)
+{
+    const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+    if (length == 0 || length > KWH_UPLOAD_DRAIN ||
+        (expect && strcasecmp(expect, "100-continue") == 0))
+        return refuse_now(h, c, method, url, r, rep, 0);
+    r->rep = rep;
+    r->refused = true;
+    return MHD_YES;
+}
+
 /* ---- handler threads: what is not a GET runs here, suspended off the I/O
  * threads while it waits for its commit ---- */
 
@@ -442,12 +466,12 @@ static enum MHD_Result upload_start(struct kw_http *h, struct MHD_Connection *c,
         return refuse_now(h, c, method, url, r, kwh_problem(&err), 0);
     bool in = kwh_authenticate(&x, &fail);
     kwh_worker_give(h, x.wk);
-    if (!in)
-        return refuse_now(h, c, method, url, r, fail, 0);
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     char *end = NULL;
     unsigned long long n = cl ? strtoull(cl, &end, 10) : 0;
     bool known = cl && end && end != cl && *end == '\0';
+    if (!in)
+        return refuse_after_body(h, c, method, url, r, fail, known ? n : ULLONG_MAX);
     if (known && n > h->max_attachment)
         return refuse_now(
             h, c, method, url, r,
@@ -528,12 +552,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!r->too_big)
+        if (!r->too_big && !r->refused)
             kw_buf_add(&r->body, upload, *upload_size);
         r->too_big = r->too_big || r->body.failed;
         *upload_size = 0;
         return MHD_YES;
     }
+    if (r->refused) /* refuse_after_body(): its body is read, now the answer */
+        return reply(h, c, method, url, r);
     if (r->queued) { /* resumed: its handler thread or write unit is done, or woken early */
         if (!atomic_load(&r->done))
             return MHD_YES;

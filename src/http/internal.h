@@ -249,6 +249,7 @@ struct kwh_reply {
 struct kwh_req {
     struct kw_buf body;
     bool too_big;
+    bool refused;    /* an upload refused once its small body is read (rep holds the answer) */
     bool upload;     /* an attachment upload: body.max is the attachment limit */
     size_t reserved; /* bytes of h->uploading this request holds */
     struct timespec t0;
