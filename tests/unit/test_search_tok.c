@@ -161,6 +161,7 @@ static void test_cases(void **state)
         {"letterlike symbols (Kelvin, Ohm)", "K Ω Å №™ℓ", 0},
         {"roman numerals and circled letters", "ⅠⅡⅢ ⒶⒷⒸ ⓐⓑⓒ", 0},
         {"emoji and a CJK extension B character", "好😀😀👍🏽𠀀𠀁abc", 0},
+        {"an organisation's scope (Private Use Area)", "\xEE\x80\x81\xEE\x80\x80\xEE\x80\x80", 0},
         {"Deseret capitals (folded by SQLite)", "𐐀𐐁𐐂 𐐨𐐩𐐪", 0},
         {"a NUL inside a run", "abc\0def ghi", 11},
         {"a NUL inside Chinese", "打印\0机网络", 16},

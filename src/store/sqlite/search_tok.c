@@ -13,11 +13,10 @@
  *
  * A stretch of ASCII (but NUL) and of well-formed characters that SQLite's
  * case folding leaves as they are (CJK, kana, Hangul, CJK and fullwidth
- * punctuation, emoji: caseless()) is cut into trigrams here, A-Z folded,
- * with the offsets SQLite gives (the token's bytes are the text's, so its
- * end is its start plus its length); any other stretch (Latin letters
- * beyond ASCII, Greek, Cyrillic, malformed UTF-8, NUL) goes through
- * SQLite's tokenizer as it is, which folds through its Unicode tables per
+ * punctuation, emoji, the scopes' Private Use Area: caseless()) is cut into trigrams here, A-Z
+ * folded, with the offsets SQLite gives (the token's bytes are the text's, so its end is its start
+ * plus its length); any other stretch (Latin letters beyond ASCII, Greek, Cyrillic, malformed
+ * UTF-8, NUL) goes through SQLite's tokenizer as it is, which folds through its Unicode tables per
  * character. The tokens are the same either way (tests/unit/
  * test_search_tok.c compares them), so an index written before stays
  * valid. */
@@ -75,8 +74,10 @@ static void tok_delete(Fts5Tokenizer *p)
 /* Whether SQLite's case folding (sqlite3Fts5UnicodeFold, SQLite 3.40's
  * tables) leaves code point c, read from n bytes (3 or 4), as it is and
  * writes it back in as many: general punctuation, CJK symbols and
- * punctuation, kana, CJK ideographs, Yi, Hangul syllables, fullwidth
- * punctuation and lower-case letters, halfwidth forms (3 bytes), and
+ * punctuation, kana, CJK ideographs, Yi, Hangul syllables, the Private Use
+ * Area (an organisation's scope: tickets.c, scope_token), CJK
+ * compatibility ideographs, fullwidth punctuation and lower-case letters,
+ * halfwidth forms (3 bytes), and
  * everything from U+1F000 (emoji, CJK extensions; 4 bytes). Not
  * U+FFFE/U+FFFF, which SQLite reads as U+FFFD, nor an overlong form. */
 static bool caseless(uint32_t c, int n)
@@ -84,8 +85,8 @@ static bool caseless(uint32_t c, int n)
     if (n == 4)
         return c >= 0x1F000 && c < 0x110000;
     return (c >= 0x2000 && c < 0x2126) || (c >= 0x3000 && c < 0xA640) ||
-           (c >= 0xAC00 && c < 0xD800) || (c >= 0xFF00 && c < 0xFF21) ||
-           (c >= 0xFF3B && c < 0xFFFE);
+           (c >= 0xAC00 && c < 0xD800) || (c >= 0xE000 && c < 0xFB00) ||
+           (c >= 0xFF00 && c < 0xFF21) || (c >= 0xFF3B && c < 0xFFFE);
 }
 
 /* The run of text from p (not a space) to the next space or end, in
