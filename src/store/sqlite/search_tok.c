@@ -89,47 +89,92 @@ static bool caseless(uint32_t c, int n)
            (c >= 0xFF00 && c < 0xFF21) || (c >= 0xFF3B && c < 0xFFFE);
 }
 
+/* What a byte is to scan(): a space (ASCII space or tab), ASCII of one
+ * character (A-Z apart), the first byte of 3 or of 4, or anything else
+ * (NUL, a continuation byte, the first byte of 2, 0xF5-0xFF), which leaves
+ * the run to SQLite's tokenizer. */
+enum { B_SPACE, B_ASCII, B_UPPER, B_LEAD3, B_LEAD4, B_OTHER };
+#define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+static const unsigned char byte_class[256] = {
+    B_OTHER,      B_ASCII, B_ASCII, B_ASCII, B_ASCII, B_ASCII, B_ASCII, B_ASCII, /* 0x00 */
+    B_ASCII,      B_SPACE, B_ASCII, B_ASCII, B_ASCII, B_ASCII, B_ASCII, B_ASCII, /* 0x08 */
+    R16(B_ASCII),                                                                /* 0x10 */
+    B_SPACE,      B_ASCII, B_ASCII, B_ASCII, B_ASCII, B_ASCII, B_ASCII, B_ASCII, /* 0x20 */
+    B_ASCII,      B_ASCII, B_ASCII, B_ASCII, B_ASCII, B_ASCII, B_ASCII, B_ASCII, /* 0x28 */
+    R16(B_ASCII),                                                                /* 0x30 */
+    B_ASCII,      B_UPPER, B_UPPER, B_UPPER, B_UPPER, B_UPPER, B_UPPER, B_UPPER, /* 0x40 */
+    B_UPPER,      B_UPPER, B_UPPER, B_UPPER, B_UPPER, B_UPPER, B_UPPER, B_UPPER, /* 0x48 */
+    B_UPPER,      B_UPPER, B_UPPER, B_UPPER, B_UPPER, B_UPPER, B_UPPER, B_UPPER, /* 0x50 */
+    B_UPPER,      B_UPPER, B_UPPER, B_ASCII, B_ASCII, B_ASCII, B_ASCII, B_ASCII, /* 0x58 */
+    R16(B_ASCII),                                                                /* 0x60 */
+    R16(B_ASCII),                                                                /* 0x70 */
+    R16(B_OTHER),                                                                /* 0x80 */
+    R16(B_OTHER),                                                                /* 0x90 */
+    R16(B_OTHER),                                                                /* 0xA0 */
+    R16(B_OTHER),                                                                /* 0xB0 */
+    R16(B_OTHER),                                                                /* 0xC0 */
+    R16(B_OTHER),                                                                /* 0xD0 */
+    R16(B_LEAD3),                                                                /* 0xE0 */
+    B_LEAD4,      B_LEAD4, B_LEAD4, B_LEAD4, B_LEAD4, B_OTHER, B_OTHER, B_OTHER, /* 0xF0 */
+    B_OTHER,      B_OTHER, B_OTHER, B_OTHER, B_OTHER, B_OTHER, B_OTHER, B_OTHER, /* 0xF8 */
+};
+#undef R16
+
+static bool cont(unsigned char b)
+{
+    return (b & 0xC0) == 0x80;
+}
+
+/* Whether a space (ASCII space, tab or U+3000) begins at p, before end. */
+static bool at_space(const unsigned char *p, const unsigned char *end)
+{
+    return *p == ' ' || *p == '\t' ||
+           (end - p >= 3 && p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80);
+}
+
 /* The run of text from p (not a space) to the next space or end, in
  * *run_end; true when own() can cut it: every byte ASCII but NUL, or a
  * well-formed character of 3 or 4 bytes that caseless() accepts and no
  * further continuation byte after it (SQLite's reader would take that in
- * too). On false the run is still found byte by byte, as SQLite's tokenizer
- * needs it. *upper says whether the run holds any of A-Z. */
+ * too). On false the run is found byte by byte, as SQLite's tokenizer was
+ * always given it. *upper says whether the run holds any of A-Z. */
 static bool scan(const unsigned char *p, const unsigned char *end, const unsigned char **run_end,
                  bool *upper)
 {
-    bool ok = true;
-    *upper = false;
+    bool up = false, ok = true;
     while (p < end) {
-        unsigned char b = *p;
-        if (b < 0x80) {
-            if (b == ' ' || b == '\t')
+        int k = byte_class[*p];
+        if (k == B_ASCII) {
+            p++;
+            continue;
+        }
+        if (k == B_UPPER) {
+            up = true;
+            p++;
+            continue;
+        }
+        if (k == B_SPACE)
+            break;
+        int n = k == B_LEAD3 ? 3 : 4;
+        if (k != B_OTHER && end - p >= n && cont(p[1]) && cont(p[2]) && (n == 3 || cont(p[3]))) {
+            uint32_t c = n == 3 ? (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 |
+                                      (uint32_t)(p[2] & 0x3F)
+                                : (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
+                                      (uint32_t)(p[2] & 0x3F) << 6 | (uint32_t)(p[3] & 0x3F);
+            if (c == 0x3000 && n == 3)
                 break;
-            ok = ok && b != 0;
-            *upper = *upper || (b >= 'A' && b <= 'Z');
-            p++;
-            continue;
+            if ((p + n == end || !cont(p[n])) && caseless(c, n)) {
+                p += n;
+                continue;
+            }
         }
-        if (b == 0xE3 && end - p >= 3 && p[1] == 0x80 && p[2] == 0x80)
-            break; /* U+3000 */
-        int n = b >= 0xE0 && b < 0xF0 ? 3 : b >= 0xF0 && b < 0xF5 ? 4 : 0;
-        if (!ok || !n || end - p < n) {
-            ok = false;
+        ok = false; /* SQLite's: the run ends at the next space, byte by byte */
+        while (p < end && !at_space(p, end))
             p++;
-            continue;
-        }
-        uint32_t c = b & (n == 3 ? 0x0F : 0x07);
-        int i = 1;
-        for (; i < n && (p[i] & 0xC0) == 0x80; i++)
-            c = c << 6 | (p[i] & 0x3F);
-        if (i < n || (p + n < end && (p[n] & 0xC0) == 0x80) || !caseless(c, n)) {
-            ok = false;
-            p++;
-            continue;
-        }
-        p += n;
+        break;
     }
     *run_end = p;
+    *upper = up;
     return ok;
 }
 
@@ -179,11 +224,11 @@ static int tok_tokenize(Fts5Tokenizer *p, void *ctx, int flags, const char *text
     struct pass ps = {ctx, token, 0};
     const unsigned char *end = (const unsigned char *)text + n;
     for (const unsigned char *q = (const unsigned char *)text; q < end;) {
-        if (*q == ' ' || *q == '\t') {
+        if (byte_class[*q] == B_SPACE) {
             q++;
             continue;
         }
-        if (end - q >= 3 && q[0] == 0xE3 && q[1] == 0x80 && q[2] == 0x80) {
+        if (at_space(q, end)) { /* U+3000 */
             q += 3;
             continue;
         }
