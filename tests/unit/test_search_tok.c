@@ -28,13 +28,17 @@ struct out {
 
 static int collect(void *ctx, int flags, const char *p, int n, int start, int end)
 {
+    static const char hex[] = "0123456789abcdef";
     struct out *o = ctx;
     assert_int_equal(flags, 0);
+    assert_true(n >= 0 && n < 64 && o->n + 32 + 2 * (size_t)n < sizeof(o->s));
     o->n += (size_t)snprintf(o->s + o->n, sizeof(o->s) - o->n, "%d-%d:", start, end);
-    for (int i = 0; i < n; i++)
-        o->n += (size_t)snprintf(o->s + o->n, sizeof(o->s) - o->n, "%02x", (unsigned char)p[i]);
-    o->n += (size_t)snprintf(o->s + o->n, sizeof(o->s) - o->n, ";");
-    assert_true(o->n < sizeof(o->s) - 64);
+    for (int i = 0; i < n; i++) {
+        o->s[o->n++] = hex[(unsigned char)p[i] >> 4];
+        o->s[o->n++] = hex[(unsigned char)p[i] & 15];
+    }
+    o->s[o->n++] = ';';
+    o->s[o->n] = 0;
     return ++o->count == o->stop_after ? SQLITE_ABORT : SQLITE_OK;
 }
 
@@ -60,13 +64,28 @@ static int space_len(const char *p, const char *end)
                : 0;
 }
 
-static int reference(const char **argv, int argc, const char *text, int n, struct out *o)
+/* A tokenizer's methods and an instance of it with argv. */
+struct inst {
+    fts5_tokenizer m;
+    Fts5Tokenizer *t;
+};
+
+static struct inst inst_new(const char *name, const char **argv, int argc)
 {
     void *ud = NULL;
-    fts5_tokenizer m;
-    Fts5Tokenizer *t = NULL;
-    assert_int_equal(api->xFindTokenizer(api, "trigram", &ud, &m), SQLITE_OK);
-    assert_int_equal(m.xCreate(ud, argv, argc, &t), SQLITE_OK);
+    struct inst i = {0};
+    assert_int_equal(api->xFindTokenizer(api, name, &ud, &i.m), SQLITE_OK);
+    assert_int_equal(i.m.xCreate(ud, argv, argc, &i.t), SQLITE_OK);
+    return i;
+}
+
+static struct inst ref0, ours0; /* without arguments, made once (setup) */
+
+static int reference(const char **argv, int argc, const char *text, int n, struct out *o)
+{
+    struct inst i = argc ? inst_new("trigram", argv, argc) : ref0;
+    fts5_tokenizer m = i.m;
+    Fts5Tokenizer *t = i.t;
     int rc = SQLITE_OK;
     const char *end = text + n;
     for (const char *q = text; q < end && rc == SQLITE_OK;) {
@@ -83,19 +102,17 @@ static int reference(const char **argv, int argc, const char *text, int n, struc
         struct shift sh = {o, (int)(run - text)};
         rc = m.xTokenize(t, &sh, FTS5_TOKENIZE_DOCUMENT, run, (int)(q - run), shifted);
     }
-    m.xDelete(t);
+    if (argc)
+        m.xDelete(t);
     return rc;
 }
 
 static int ours(const char **argv, int argc, const char *text, int n, struct out *o)
 {
-    void *ud = NULL;
-    fts5_tokenizer m;
-    Fts5Tokenizer *t = NULL;
-    assert_int_equal(api->xFindTokenizer(api, "kw_trigram", &ud, &m), SQLITE_OK);
-    assert_int_equal(m.xCreate(ud, argv, argc, &t), SQLITE_OK);
-    int rc = m.xTokenize(t, o, FTS5_TOKENIZE_DOCUMENT, text, n, collect);
-    m.xDelete(t);
+    struct inst i = argc ? inst_new("kw_trigram", argv, argc) : ours0;
+    int rc = i.m.xTokenize(i.t, o, FTS5_TOKENIZE_DOCUMENT, text, n, collect);
+    if (argc)
+        i.m.xDelete(i.t);
     return rc;
 }
 
@@ -104,8 +121,8 @@ static struct out a, b; /* large: not on the stack */
 /* Both tokenizers on text[0..n): the same tokens, or fail naming it. */
 static void same(const char *name, const char **argv, int argc, const char *text, int n)
 {
-    memset(&a, 0, sizeof(a));
-    memset(&b, 0, sizeof(b));
+    a.n = b.n = 0, a.count = b.count = 0, a.stop_after = b.stop_after = 0;
+    a.s[0] = b.s[0] = 0;
     int ra = reference(argv, argc, text, n, &a), rb = ours(argv, argc, text, n, &b);
     if (ra != rb || strcmp(a.s, b.s) != 0)
         fail_msg("%s: trigram %d \"%s\", kw_trigram %d \"%s\"", name, ra, a.s, rb, b.s);
@@ -122,12 +139,18 @@ static int setup(void **state)
     sqlite3_bind_pointer(x, 1, &api, "fts5_api_ptr", NULL);
     sqlite3_step(x);
     sqlite3_finalize(x);
-    return api ? 0 : -1;
+    if (!api)
+        return -1;
+    ref0 = inst_new("trigram", NULL, 0);
+    ours0 = inst_new("kw_trigram", NULL, 0);
+    return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
+    ref0.m.xDelete(ref0.t);
+    ours0.m.xDelete(ours0.t);
     sqlite3_close(db);
     return 0;
 }
