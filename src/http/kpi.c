@@ -760,9 +760,10 @@ static bool breached_open(struct kq *q, const struct kw_run_row *r, open_fn fn, 
         return true;
     int64_t end = q->b[b].to < q->now ? q->b[b].to : q->now;
     if (r->stopped_at != KW_STORE_NO_TIME && r->stopped_at < q->b[b].to)
-        return true; /* stopped in the bucket: met_late there */
-    struct kw_run_row fast;
-    if (r->stopped_at == KW_STORE_NO_TIME && measured_since(q, r, end, &fast)) {
+        return true;        /* stopped in the bucket: met_late there */
+    struct kw_run_row fast; /* carried to `end` from its stored measure (also back from
+                             * its stop): read from no event */
+    if (measured_since(q, r, end, &fast)) {
         if (fast.breached_at != KW_STORE_NO_TIME && fast.breached_at >= q->b[b].from &&
             fast.breached_at < q->b[b].to)
             fn(q, &fast, true, b, end, ctx);
