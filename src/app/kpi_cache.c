@@ -1083,6 +1083,88 @@ enum kw_code kw_kpi_cache_backlog(struct kw_kpi_cache *c, struct kw_store *st, c
     return KW_OK;
 }
 
+/* Tallies past this many counters (4 bytes each) are not made: the rows
+ * are listed instead. */
+#define TALLY_MAX ((size_t)1 << 24)
+
+enum kw_code kw_kpi_cache_backlog_counts(struct kw_kpi_cache *c, struct kw_store *st,
+                                         const int64_t *ends, size_t n, int64_t org_id,
+                                         const int64_t ages[KW_KPI_AGES - 1],
+                                         bool (*fn)(const struct kw_ticket_fact_row *r, size_t end,
+                                                    const uint32_t counts[KW_KPI_AGES], void *ctx),
+                                         void *ctx, bool *counted, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    enum kw_code rc = KW_OK;
+    *counted = false;
+    if (!c || n == 0 || n > KW_BACKLOG_ENDS_MAX)
+        return KW_OK;
+    for (size_t i = 1; i < n; i++)
+        if (ends[i] < ends[i - 1])
+            return KW_OK;
+    if (!current(c, st, &rc, err))
+        return rc;
+    size_t ns = c->nshp;
+    uint32_t *cnt =
+        ns && ns * n * KW_KPI_AGES <= TALLY_MAX ? calloc(ns * n * KW_KPI_AGES, sizeof(*cnt)) : NULL;
+    if (!cnt) {
+        pthread_rwlock_unlock(&c->lock);
+        return KW_OK;
+    }
+    *counted = true;
+    for (size_t t = 0; t < c->ntk; t++) {
+        const struct tick *k = &c->tk[t];
+        if (k->shape == DEAD || (org_id && c->shp[k->shape].org_id != org_id))
+            continue;
+        int64_t created = instant64(k->created), updated = instant64(k->updated);
+        /* the ends after its creation (ascending: the first found by halves)
+         * until, closed now, the first after its last change (open_at) */
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (ends[mid] > created)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        uint32_t *row = cnt + (size_t)k->shape * n * KW_KPI_AGES;
+        for (size_t i = lo; i < n && (k->open || updated >= ends[i]); i++) {
+            if (!open_at(c, k, ends[i]))
+                continue;
+            int64_t age = ends[i] - created;
+            size_t a = 0;
+            while (a < KW_KPI_AGES - 1 && age >= ages[a])
+                a++;
+            row[i * KW_KPI_AGES + a]++;
+        }
+    }
+    bool go = true;
+    for (size_t sh = 0; sh < ns && go; sh++) {
+        const uint32_t *row = cnt + sh * n * KW_KPI_AGES;
+        struct kw_ticket_fact_row r;
+        bool made = false;
+        for (size_t i = 0; i < n && go; i++) {
+            const uint32_t *v = row + i * KW_KPI_AGES;
+            bool any = false;
+            for (size_t a = 0; a < KW_KPI_AGES; a++)
+                any = any || v[a];
+            if (!any)
+                continue;
+            if (!made) {
+                struct tick k = {.shape = (uint32_t)sh};
+                fact_of(c, 0, &k, &r);
+                r.at = 0;
+                made = true;
+            }
+            r.as_of = ends[i];
+            go = fn(&r, i, v, ctx);
+        }
+    }
+    free(cnt);
+    pthread_rwlock_unlock(&c->lock);
+    return KW_OK;
+}
+
 enum kw_code kw_kpi_cache_marks(struct kw_kpi_cache *c, struct kw_store *st, int64_t from,
                                 int64_t to, int64_t org_id,
                                 bool (*fn)(enum kw_ticket_fact kind,

@@ -98,6 +98,22 @@ enum kw_code kw_kpi_cache_backlog(struct kw_kpi_cache *c, struct kw_store *st, c
                                   bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
                                   void *ctx, struct kw_err *err);
 
+/* kw_kpi_cache_backlog counted rather than listed (no row per open
+ * ticket): for each end i and each shape of ticket attributes with tickets
+ * open at ends[i], fn gets a row of that shape (ticket_id and at 0, as_of
+ * ends[i]), i, and how many by age (ends[i] - created): counts[a] those
+ * below ages[a] and not below ages[a - 1], counts[KW_KPI_AGES - 1] the
+ * rest; in no set order. ends ascending. *counted false when they were not
+ * counted (c NULL, off, not loaded, ends not ascending, the tally too big):
+ * then list the rows with kw_kpi_cache_backlog. */
+#define KW_KPI_AGES 4
+enum kw_code kw_kpi_cache_backlog_counts(struct kw_kpi_cache *c, struct kw_store *st,
+                                         const int64_t *ends, size_t n, int64_t org_id,
+                                         const int64_t ages[KW_KPI_AGES - 1],
+                                         bool (*fn)(const struct kw_ticket_fact_row *r, size_t end,
+                                                    const uint32_t counts[KW_KPI_AGES], void *ctx),
+                                         void *ctx, bool *counted, struct kw_err *err);
+
 /* As kw_store_ticket_facts(st, kind, from, to, org_id, ...) for the kinds
  * KW_TF_RESOLVED, KW_TF_REOPENED, KW_TF_RATED and KW_TF_TIME (the same rows,
  * fn told each one's kind), from the tickets' dated facts kept beside their

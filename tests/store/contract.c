@@ -4794,6 +4794,25 @@ static bool on_at(const struct kw_ticket_fact_row *r, void *ctx)
     return true;
 }
 
+struct backlog_tally {
+    const int64_t *ends;
+    uint32_t *counts; /* [end][age] */
+    int calls;
+};
+
+static bool on_backlog_counts(const struct kw_ticket_fact_row *r, size_t end,
+                              const uint32_t counts[KW_KPI_AGES], void *ctx)
+{
+    struct backlog_tally *t = ctx;
+    assert_int_equal(r->as_of, t->ends[end]);
+    assert_int_equal(r->ticket_id, 0);
+    assert_true(r->shape != 0);
+    for (size_t a = 0; a < KW_KPI_AGES; a++)
+        t->counts[end * KW_KPI_AGES + a] += counts[a];
+    t->calls++;
+    return true;
+}
+
 struct states_seen {
     int n;
     int64_t ticket[8], at[8], created;
@@ -4873,6 +4892,34 @@ static void test_state_facts(void **state)
         k++;
     }
     assert_int_equal(s.n, k);
+    /* the table in memory counts the same backlog by shape and age
+     * (kw_kpi_cache_backlog_counts): the rows above tallied by their ends */
+    uint32_t want[N_ELEMS(ends)][KW_KPI_AGES] = {{0}}, got[N_ELEMS(ends)][KW_KPI_AGES] = {{0}};
+    static const int64_t ages[KW_KPI_AGES - 1] = {5, 15, 25};
+    for (int i = 0; i < s.n; i++)
+        for (size_t e = 0; e < N_ELEMS(ends); e++)
+            if (s.as_of[i] == at[e]) {
+                int64_t age = at[e] - s.at[i];
+                want[e][age < 5 ? 0 : age < 15 ? 1 : age < 25 ? 2 : 3]++;
+            }
+    struct kw_kpi_cache *kc = kw_kpi_cache_new();
+    assert_non_null(kc);
+    MUST(kw_kpi_cache_warm(kc, c->st, &err));
+    struct backlog_tally tl = {.ends = at, .counts = &got[0][0]};
+    bool counted = false;
+    MUST(kw_kpi_cache_backlog_counts(kc, c->st, at, N_ELEMS(ends), 0, ages, on_backlog_counts, &tl,
+                                     &counted, &err));
+    kw_store_end_read(c->st);
+    assert_true(counted);
+    assert_int_equal(tl.calls, 3); /* one ticket: one shape, open at three ends */
+    assert_memory_equal(got, want, sizeof(got));
+    /* not ascending: not counted, for the caller to list them */
+    int64_t back[2] = {at[2], at[1]};
+    MUST(kw_kpi_cache_backlog_counts(kc, c->st, back, 2, 0, ages, on_backlog_counts, &tl, &counted,
+                                     &err));
+    kw_store_end_read(c->st);
+    assert_false(counted);
+    kw_kpi_cache_free(kc);
     s = (struct at_seen){0};
     MUST(kw_store_ticket_backlog(c->st, at, N_ELEMS(ends), new_org(c, "Initech"), on_at, &s, &err));
     assert_int_equal(s.n, 0); /* another organisation's */
