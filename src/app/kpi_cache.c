@@ -72,6 +72,10 @@ struct tick {
     int32_t created, updated;
     uint16_t n, mn;
     bool open;
+    /* its last state (n > 0) kept here: open_at reads no state for an end
+     * after it, most of them */
+    bool last_open;
+    int32_t last_at;
 };
 
 /* One of a ticket's dated facts (kw_store_ticket_marks): a resolved
@@ -586,6 +590,8 @@ static bool tick_row(const struct kw_ticket_state_row *r, void *ctx)
             return !(b->fail = true);
         c->sp[c->nsp++] = (struct tstate){at, r->state_open};
         k->n++;
+        k->last_at = at;
+        k->last_open = r->state_open;
     }
     return true;
 }
@@ -801,6 +807,8 @@ static bool open_at(const struct kw_kpi_cache *c, const struct tick *k, int64_t 
     int64_t created = instant64(k->created), updated = instant64(k->updated);
     if (created >= e || (!k->open && updated < e))
         return false;
+    if (k->n && instant64(k->last_at) < e)
+        return k->last_open;
     const struct tstate *s = c->sp + k->first;
     for (uint32_t i = k->n; i-- > 0;)
         if (instant64(s[i].at) < e)
@@ -1563,8 +1571,19 @@ enum kw_code kw_kpi_cache_warm(struct kw_kpi_cache *c, struct kw_store *st, stru
     if (!c)
         return KW_OK;
     pthread_rwlock_wrlock(&c->lock);
-    enum kw_code rc = c->off || c->loaded ? KW_OK : load(c, st, err);
+    bool loading = !c->off && !c->loaded;
+    enum kw_code rc = loading ? load(c, st, err) : KW_OK;
+    size_t runs = c->n - c->dead;
+    loading = loading && rc == KW_OK && c->loaded && !c->off;
     pthread_rwlock_unlock(&c->lock);
+    /* the scratch an answer takes (KW_KPI_SCRATCH_BYTES) faulted in now,
+     * and kept: the first GET /kpis would spend a third of its time
+     * having its pages zeroed */
+    size_t size = 0;
+    void *p = loading ? kw_kpi_cache_scratch(c, KW_KPI_SCRATCH_BYTES(runs), &size) : NULL;
+    for (size_t o = 0; p && o < size; o += 4096)
+        ((volatile char *)p)[o] = 0;
+    kw_kpi_cache_scratch_give(c, p, size);
     return rc;
 }
 

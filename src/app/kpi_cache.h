@@ -83,6 +83,9 @@ void kw_kpi_cache_measure_keep(struct kw_kpi_cache *c, uint64_t tag, int64_t tic
  * kw_kpi_cache_scratch_give hands it back (up to two are kept, the rest
  * unmapped). Thread-safe; c NULL: mapped and unmapped each time. */
 void *kw_kpi_cache_scratch(struct kw_kpi_cache *c, size_t bytes, size_t *size);
+/* What GET /kpis takes for an answer's arrays, for `runs` runs in the table
+ * (kw_kpi_cache_warm maps it and faults it in once loaded). */
+#define KW_KPI_SCRATCH_BYTES(runs) (48 * (size_t)(runs) + ((size_t)2 << 20))
 void kw_kpi_cache_scratch_give(struct kw_kpi_cache *c, void *p, size_t size);
 
 /* As kw_store_ticket_facts(st, KW_TF_CREATED, ...) and
@@ -126,7 +129,8 @@ enum kw_code kw_kpi_cache_marks(struct kw_kpi_cache *c, struct kw_store *st, int
                                 void *ctx, struct kw_err *err);
 
 /* Load the table now unless it is loaded (a server's warm-up thread, with
- * a handle of its own), so the first GET /kpis does not wait for it. Gives
+ * a handle of its own), so the first GET /kpis does not wait for it, and
+ * fault in the scratch its arrays take (KW_KPI_SCRATCH_BYTES, kept: RSS). Gives
  * up between two pages once kw_kpi_cache_cancel was called. */
 enum kw_code kw_kpi_cache_warm(struct kw_kpi_cache *c, struct kw_store *st, struct kw_err *err);
 /* Stop a load under way (the server is stopping); any thread. */

@@ -835,7 +835,7 @@ static void slab_open(struct kq *q, size_t runs)
 {
     /* kept mapped between answers (kw_kpi_cache_scratch): fresh pages
      * faulted in and zeroed cost more than the figures themselves */
-    q->slab = kw_kpi_cache_scratch(q->x->h->kpi_cache, 48 * runs + BIG_BYTES, &q->slab_size);
+    q->slab = kw_kpi_cache_scratch(q->x->h->kpi_cache, KW_KPI_SCRATCH_BYTES(runs), &q->slab_size);
     q->slab_used = 0; /* (NULL: the arrays are allocated one by one) */
 }
 
