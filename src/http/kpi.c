@@ -84,6 +84,10 @@ struct kq {
     enum bucket_kind bk;
     size_t nb;
     struct bucket *b;
+    /* the bucket of each whole day from `from` on (nday of them, 0: none),
+     * where bucket_of starts: a run's bucket without a search */
+    size_t nday;
+    uint16_t day_b[MAX_PERIOD_DAYS + 3];
     size_t ndims;
     enum dim dims[D_COUNT];
     size_t nm;
@@ -240,6 +244,14 @@ static bool make_buckets(struct kq *q)
         bucket_label(q->bk, d, b->label, sizeof(b->label));
         d = nd;
     }
+    if (q->to - q->from <= (int64_t)(MAX_PERIOD_DAYS + 2) * 86400) {
+        size_t b = 0;
+        for (int64_t t = q->from; t < q->to; t += 86400) {
+            while (b + 1 < q->nb && q->b[b + 1].from <= t)
+                b++;
+            q->day_b[q->nday++] = (uint16_t)b;
+        }
+    }
     return true;
 }
 
@@ -248,6 +260,12 @@ static size_t bucket_of(const struct kq *q, int64_t t)
 {
     if (t < q->from || t >= q->to)
         return q->nb;
+    if (q->nday) { /* its day's, or a later one that began since */
+        size_t b = q->day_b[(t - q->from) / 86400];
+        while (b + 1 < q->nb && q->b[b + 1].from <= t)
+            b++;
+        return b;
+    }
     size_t lo = 0, hi = q->nb;
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
