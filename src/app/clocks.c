@@ -789,27 +789,44 @@ static int64_t stood_running_from(const struct kw_compiled *k, const struct kw_s
                                   const struct kw_ticket_events *te)
 {
     int64_t stop = r->stopped_at, from = r->clock.started_at;
-    const char *state = "registered";
-    for (size_t e = 0; e < te->n && te->ev[e].at <= stop; e++) {
-        const struct kw_event *ev = &te->ev[e];
-        if (ev->at == stop) {
-            if (ev->type == KW_EV_LEVEL || ev->type == KW_EV_CATEGORY || ev->type == KW_EV_ATTRS)
-                return stop;
-            continue;
-        }
-        if (ev->at > from)
-            from = ev->at;
-        if (ev->type == KW_EV_STATE)
-            state = ev->name;
-        else if (ev->type == KW_EV_REOPENED)
-            state = ev->name ? ev->name : "handling";
+    /* the events and the assignments before the stop (both in time
+     * order), found by halves: a ticket may have many, and many runs */
+    size_t lo = 0, hi = te->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (te->ev[mid].at < stop)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    for (size_t a = 0; a < te->n_assign && te->assign[a].at <= stop; a++) {
-        if (te->assign[a].at == stop)
+    size_t p = lo;
+    for (size_t e = p; e < te->n && te->ev[e].at == stop; e++)
+        if (te->ev[e].type == KW_EV_LEVEL || te->ev[e].type == KW_EV_CATEGORY ||
+            te->ev[e].type == KW_EV_ATTRS)
             return stop;
-        if (te->assign[a].at > from)
-            from = te->assign[a].at;
+    if (p && te->ev[p - 1].at > from)
+        from = te->ev[p - 1].at;
+    const char *state = "registered";
+    for (size_t e = p; e-- > 0;)
+        if (te->ev[e].type == KW_EV_STATE || te->ev[e].type == KW_EV_REOPENED) {
+            state = te->ev[e].type == KW_EV_STATE ? te->ev[e].name
+                    : te->ev[e].name              ? te->ev[e].name
+                                                  : "handling";
+            break;
+        }
+    lo = 0;
+    hi = te->n_assign;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (te->assign[mid].at < stop)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    if (lo < te->n_assign && te->assign[lo].at == stop)
+        return stop;
+    if (lo && te->assign[lo - 1].at > from)
+        from = te->assign[lo - 1].at;
     const char *const *pauses;
     size_t np = kw_policy_metric_pauses(k->p, (size_t)r->clock.metric, &pauses);
     for (size_t i = 0; state && i < np; i++)
