@@ -777,6 +777,64 @@ enum kw_code kw_clocks_evaluate(struct kw_clocks *c, struct kw_store *st, struct
     return kw_sla_eval(k->p, (const struct kw_cal *const *)k->cals, te->ev, te->n, now, s, err);
 }
 
+/* For a stopped run: the instant from which it stood running, with no
+ * event of its ticket (clock events and assignments), up to its stop, so
+ * that its measure at any instant in between is carried back from its stop
+ * (kw_clocks_run_carried). Its stop when it cannot be: it stood paused then
+ * (a state its metric pauses in: while a run has started and not stopped it
+ * is paused exactly when the ticket's state is one, sla.c), or an
+ * assignment or attribute change came at the stop's own instant (in the
+ * stop's dimensions, not in those of any instant before it). */
+static int64_t stood_running_from(const struct kw_compiled *k, const struct kw_sla_run *r,
+                                  const struct kw_ticket_events *te)
+{
+    int64_t stop = r->stopped_at, from = r->clock.started_at;
+    /* the events and the assignments before the stop (both in time
+     * order), found by halves: a ticket may have many, and many runs */
+    size_t lo = 0, hi = te->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (te->ev[mid].at < stop)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t p = lo;
+    for (size_t e = p; e < te->n && te->ev[e].at == stop; e++)
+        if (te->ev[e].type == KW_EV_LEVEL || te->ev[e].type == KW_EV_CATEGORY ||
+            te->ev[e].type == KW_EV_ATTRS)
+            return stop;
+    if (p && te->ev[p - 1].at > from)
+        from = te->ev[p - 1].at;
+    const char *state = "registered";
+    for (size_t e = p; e-- > 0;)
+        if (te->ev[e].type == KW_EV_STATE || te->ev[e].type == KW_EV_REOPENED) {
+            state = te->ev[e].type == KW_EV_STATE ? te->ev[e].name
+                    : te->ev[e].name              ? te->ev[e].name
+                                                  : "handling";
+            break;
+        }
+    lo = 0;
+    hi = te->n_assign;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (te->assign[mid].at < stop)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < te->n_assign && te->assign[lo].at == stop)
+        return stop;
+    if (lo && te->assign[lo - 1].at > from)
+        from = te->assign[lo - 1].at;
+    const char *const *pauses;
+    size_t np = kw_policy_metric_pauses(k->p, (size_t)r->clock.metric, &pauses);
+    for (size_t i = 0; state && i < np; i++)
+        if (strcmp(pauses[i], state) == 0)
+            return stop;
+    return from < stop ? from : stop;
+}
+
 enum kw_code kw_clocks_runs(const struct kw_compiled *k, const struct kw_sla *s,
                             const struct kw_ticket_events *te, struct kw_run_row **rows, size_t *n,
                             struct kw_err *err)
@@ -794,9 +852,12 @@ enum kw_code kw_clocks_runs(const struct kw_compiled *k, const struct kw_sla *s,
             assignee = te->assign[a].assignee_id;
             team = te->assign[a].team_id;
         }
-        /* an open run has stood as it is since the last clock event by then */
+        /* an open run has stood as it is since the last clock event by then;
+         * a stopped one ran from `steady` to its stop (stood_running_from) */
         int64_t steady = r->stopped_at;
-        if (steady == KW_NO_TIME) {
+        if (steady != KW_NO_TIME) {
+            steady = stood_running_from(k, r, te);
+        } else {
             steady = te->created_at;
             for (size_t e = te->n; e-- > 0;)
                 if (te->ev[e].at <= r->dims_at) {
@@ -957,10 +1018,42 @@ void kw_runs_at_release(struct kw_runs_at *r)
     r->n = 0;
 }
 
+/* A stopped run that ran from steady_from to its stop, as it stood at `at`
+ * in between: its measure at the stop carried back (nothing else about it
+ * changed in that stretch, kw_clocks_runs), still running or breached. */
+static bool carried_back(const struct kw_cal *cal, const struct kw_run_row *r, int64_t at,
+                         struct kw_run_row *out)
+{
+    int64_t w = 0;
+    struct kw_err err = {0};
+    if (kw_cal_elapsed(cal, at, r->stopped_at, &w, &err) != KW_OK)
+        return false;
+    *out = *r;
+    out->stopped_at = KW_STORE_NO_TIME;
+    out->working = r->working - w;
+    out->wall = r->wall - (r->stopped_at - at);
+    out->measured_at = at;
+    /* as sla.c measures a running clock as of `at`: breached when its
+     * deadline was crossed by then (at `at` itself included), else the
+     * deadline projected from `at` */
+    if (out->breached_at != KW_STORE_NO_TIME && out->breached_at > at)
+        out->breached_at = KW_STORE_NO_TIME;
+    out->status = out->breached_at != KW_STORE_NO_TIME ? "breached" : "running";
+    out->deadline = out->breached_at;
+    if (out->breached_at == KW_STORE_NO_TIME &&
+        kw_cal_deadline(cal, at, r->target - out->working, &out->deadline, &err) != KW_OK)
+        out->deadline = KW_STORE_NO_TIME;
+    return true;
+}
+
 bool kw_clocks_run_carried(const struct kw_compiled *k, const struct kw_run_row *r, int64_t at,
                            struct kw_run_row *out)
 {
-    bool running = strcmp(r->status, "running") == 0 || strcmp(r->status, "breached") == 0;
+    bool stopped = r->stopped_at != KW_STORE_NO_TIME;
+    if (stopped && (at < r->steady_from || at >= r->stopped_at || !r->calendar))
+        return false;
+    bool running =
+        stopped || strcmp(r->status, "running") == 0 || strcmp(r->status, "breached") == 0;
     if (at < r->steady_from || !r->calendar || (!running && strcmp(r->status, "paused") != 0))
         return false;
     struct kw_err err = {0};
@@ -970,6 +1063,8 @@ bool kw_clocks_run_carried(const struct kw_compiled *k, const struct kw_run_row 
             cal = k->cals[i];
     if (!cal)
         return false;
+    if (stopped)
+        return carried_back(cal, r, at, out);
     int64_t w = 0, d = at - r->measured_at; /* d < 0: back in time */
     if (running && kw_cal_elapsed(cal, d < 0 ? at : r->measured_at, d < 0 ? r->measured_at : at, &w,
                                   &err) != KW_OK)

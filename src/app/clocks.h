@@ -203,7 +203,10 @@ void kw_runs_at_release(struct kw_runs_at *r);
  * the ticket again): its measure at r->measured_at carried forward or back
  * to `at` on its own calendar (k: its commitment version compiled, which
  * holds the calendar's versions), into *out (strings borrowed from r).
- * False when `at` is before steady_from, the run is not open or its
+ * A stopped run ran from r->steady_from to its stop with no event: for
+ * `at` in between, its measure at the stop carried back (still running, or
+ * breached). False when `at` is before steady_from (or, stopped, at or
+ * after the stop), the run is neither open nor stopped after at, or its
  * calendar is not k's: then it must be measured again from the events. */
 bool kw_clocks_run_carried(const struct kw_compiled *k, const struct kw_run_row *r, int64_t at,
                            struct kw_run_row *out);

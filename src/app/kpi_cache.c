@@ -72,6 +72,10 @@ struct tick {
     int32_t created, updated;
     uint16_t n, mn;
     bool open;
+    /* its last state (n > 0) kept here: open_at reads no state for an end
+     * after it, most of them */
+    bool last_open;
+    int32_t last_at;
 };
 
 /* One of a ticket's dated facts (kw_store_ticket_marks): a resolved
@@ -118,6 +122,14 @@ struct kw_kpi_cache {
     size_t nmk, mkcap, mkdead;
     int64_t load_ms;
     uint64_t loads, deltas;
+    /* the records of pool[0..nix) by day (from BASE) of the instants that
+     * make a run count in a period (its stop and its breach, or its
+     * deadline: counts()), each day's in pool order: day d - day0's at
+     * ix[ixoff[d - day0] .. ixoff[d - day0 + 1]); records added since are
+     * read in pool order after them (day_index) */
+    uint32_t *ix, *ixoff;
+    size_t nix, nixe, ndays;
+    int32_t day0;
     struct kw_change ch[CHANGES]; /* read from the change log, under the write lock */
     /* the runs measured again (open addressing), under mlock and the read
      * lock; their strings, never freed before the table (rows given out
@@ -166,6 +178,10 @@ static void clear(struct kw_kpi_cache *c)
     free(c->sp);
     free(c->mk);
     c->mk = NULL;
+    free(c->ix);
+    free(c->ixoff);
+    c->ix = c->ixoff = NULL;
+    c->nix = c->nixe = c->ndays = 0;
     c->nmk = c->mkcap = c->mkdead = 0;
     c->tk = NULL;
     c->sp = NULL;
@@ -429,6 +445,7 @@ static void compact(struct kw_kpi_cache *c)
     }
     c->n = w;
     c->dead = 0;
+    c->nix = 0; /* the records moved: indexed again (day_index) */
 }
 
 /* ---- loading: the records of one ticket at a time ---- */
@@ -573,6 +590,8 @@ static bool tick_row(const struct kw_ticket_state_row *r, void *ctx)
             return !(b->fail = true);
         c->sp[c->nsp++] = (struct tstate){at, r->state_open};
         k->n++;
+        k->last_at = at;
+        k->last_open = r->state_open;
     }
     return true;
 }
@@ -788,6 +807,8 @@ static bool open_at(const struct kw_kpi_cache *c, const struct tick *k, int64_t 
     int64_t created = instant64(k->created), updated = instant64(k->updated);
     if (created >= e || (!k->open && updated < e))
         return false;
+    if (k->n && instant64(k->last_at) < e)
+        return k->last_open;
     const struct tstate *s = c->sp + k->first;
     for (uint32_t i = k->n; i-- > 0;)
         if (instant64(s[i].at) < e)
@@ -801,6 +822,8 @@ static int64_t mono_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+static void day_index(struct kw_kpi_cache *c);
 
 /* Every run, a page at a time on the primary key; the change log's head
  * is read first, so what is written meanwhile comes again as a change. */
@@ -859,6 +882,7 @@ static enum kw_code load(struct kw_kpi_cache *c, struct kw_store *st, struct kw_
         c->pool = fit;
         c->cap = c->n;
     }
+    day_index(c);
     c->watermark = head;
     c->loaded = true;
     c->loads++;
@@ -868,6 +892,92 @@ static enum kw_code load(struct kw_kpi_cache *c, struct kw_store *st, struct kw_
 
 /* Read the tickets changed since the watermark again; all of it when the
  * changes were pruned before they were read. */
+/* ---- the records by day ---- */
+
+static int32_t day_of(int32_t v)
+{
+    return v >= 0 ? v / 86400 : -(int32_t)((-(int64_t)v + 86399) / 86400);
+}
+
+/* The days x is indexed under (counts()'s instants: its stop and its
+ * breach, or its deadline): 0, 1 or 2 of them, in ascending order. */
+static int key_days(const struct rec *x, int32_t d[2])
+{
+    int n = 0;
+    if (x->stopped != NONE) {
+        int32_t s = day_of(x->stopped);
+        if (x->breached != NONE) {
+            int32_t b = day_of(x->breached);
+            if (b != s) {
+                d[n++] = b < s ? b : s;
+                d[n++] = b < s ? s : b;
+                return n;
+            }
+        }
+        d[n++] = s;
+    } else if (x->breached != NONE) {
+        d[n++] = day_of(x->breached);
+    } else if (x->deadline != NONE) {
+        d[n++] = day_of(x->deadline);
+    }
+    return n;
+}
+
+/* Index the pool's records by day (a counting sort, each day's in pool
+ * order), once loaded, after a compaction moved them, or when those added
+ * since the last index are more than an eighth of them; out of memory: no
+ * index (every record is read in pool order). Under the write lock. */
+static void day_index(struct kw_kpi_cache *c)
+{
+    if (c->ix && c->n - c->nix <= c->n / 8 + 4096)
+        return;
+    free(c->ix);
+    free(c->ixoff);
+    c->ix = c->ixoff = NULL;
+    c->nix = c->nixe = c->ndays = 0;
+    int32_t lo = INT32_MAX, hi = INT32_MIN;
+    size_t ne = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        int32_t d[2];
+        int k = c->pool[i].shape == DEAD ? 0 : key_days(&c->pool[i], d);
+        for (int j = 0; j < k; j++) {
+            lo = d[j] < lo ? d[j] : lo;
+            hi = d[j] > hi ? d[j] : hi;
+        }
+        ne += (size_t)k;
+    }
+    if (ne > UINT32_MAX)
+        return;
+    size_t ndays = ne ? (size_t)((int64_t)hi - lo + 1) : 0;
+    uint32_t *off = calloc(ndays + 2, sizeof(*off));
+    uint32_t *ix = ne ? malloc(ne * sizeof(*ix)) : NULL;
+    if (!off || (ne && !ix)) {
+        free(off);
+        free(ix);
+        return;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        int32_t d[2];
+        int k = c->pool[i].shape == DEAD ? 0 : key_days(&c->pool[i], d);
+        for (int j = 0; j < k; j++)
+            off[d[j] - lo + 2]++;
+    }
+    for (size_t d = 2; d < ndays + 2; d++)
+        off[d] += off[d - 1];
+    for (size_t i = 0; i < c->n; i++) { /* off[d - lo + 1]: where day d's next goes */
+        int32_t d[2];
+        int k = c->pool[i].shape == DEAD ? 0 : key_days(&c->pool[i], d);
+        for (int j = 0; j < k; j++)
+            ix[off[d[j] - lo + 1]++] = (uint32_t)i;
+    }
+    c->ix = ix;
+    c->ixoff = off; /* now off[d - lo] .. off[d - lo + 1] */
+    c->nixe = ne;
+    c->ndays = ndays;
+    c->day0 = lo;
+    c->nix = c->n;
+}
+
 static enum kw_code update(struct kw_kpi_cache *c, struct kw_store *st, struct kw_err *err)
 {
     if (!c->loaded)
@@ -903,6 +1013,8 @@ static enum kw_code update(struct kw_kpi_cache *c, struct kw_store *st, struct k
         compact_ticks(c);
     if (rc == KW_OK && !c->off && c->mkdead > 4096 && c->mkdead > c->nmk / 2)
         compact_marks(c);
+    if (rc == KW_OK && !c->off)
+        day_index(c);
     if (c->off)
         clear(c);
     return rc;
@@ -978,14 +1090,41 @@ kw_kpi_cache_runs_shaped(struct kw_kpi_cache *c, struct kw_store *st, const stru
         pthread_rwlock_unlock(&c->lock);
         return kw_store_runs(st, &any, unshaped_row, &u, err);
     }
-    for (size_t i = 0; i < c->n; i++) {
+    /* the indexed records of the period's days (a day more each side:
+     * whole days, rounded either way), each once: under the first of its
+     * days from there on (key_days), then those added since the index;
+     * all in pool order when those days hold more than half of them (a
+     * year's: read in order) */
+    size_t i = 0;
+    bool go = true;
+    if (c->ixoff && c->ndays && f->to > f->from) {
+        int64_t lo = (f->from - BASE) / 86400 - 1, hi = (f->to - 1 - BASE) / 86400 + 1;
+        int64_t last = c->day0 + (int64_t)c->ndays - 1;
+        int64_t dlo = lo > c->day0 ? lo : c->day0, dhi = hi < last ? hi : last;
+        size_t a = dlo <= dhi ? c->ixoff[dlo - c->day0] : 0;
+        size_t z = dlo <= dhi ? c->ixoff[dhi - c->day0 + 1] : 0;
+        if (z - a <= c->nix / 2) {
+            for (int64_t d = dlo; d <= dhi && go; d++)
+                for (size_t e = c->ixoff[d - c->day0]; e < c->ixoff[d - c->day0 + 1] && go; e++) {
+                    const struct rec *x = &c->pool[c->ix[e]];
+                    int32_t k[2];
+                    int nk = x->shape == DEAD ? 0 : key_days(x, k);
+                    if (nk == 0 || (nk == 2 && k[0] >= dlo && k[0] != d) || !counts(c, x, f))
+                        continue;
+                    struct kw_run_row r;
+                    row_of(c, x, &r);
+                    go = fn(&r, x->shape, ctx);
+                }
+            i = c->nix;
+        }
+    }
+    for (; i < c->n && go; i++) {
         const struct rec *x = &c->pool[i];
         if (x->shape == DEAD || !counts(c, x, f))
             continue;
         struct kw_run_row r;
         row_of(c, x, &r);
-        if (!fn(&r, x->shape, ctx))
-            break;
+        go = fn(&r, x->shape, ctx);
     }
     pthread_rwlock_unlock(&c->lock);
     return KW_OK;
@@ -1079,6 +1218,88 @@ enum kw_code kw_kpi_cache_backlog(struct kw_kpi_cache *c, struct kw_store *st, c
             go = fn(&r, ctx);
         }
     }
+    pthread_rwlock_unlock(&c->lock);
+    return KW_OK;
+}
+
+/* Tallies past this many counters (4 bytes each) are not made: the rows
+ * are listed instead. */
+#define TALLY_MAX ((size_t)1 << 24)
+
+enum kw_code kw_kpi_cache_backlog_counts(struct kw_kpi_cache *c, struct kw_store *st,
+                                         const int64_t *ends, size_t n, int64_t org_id,
+                                         const int64_t ages[KW_KPI_AGES - 1],
+                                         bool (*fn)(const struct kw_ticket_fact_row *r, size_t end,
+                                                    const uint32_t counts[KW_KPI_AGES], void *ctx),
+                                         void *ctx, bool *counted, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    enum kw_code rc = KW_OK;
+    *counted = false;
+    if (!c || n == 0 || n > KW_BACKLOG_ENDS_MAX)
+        return KW_OK;
+    for (size_t i = 1; i < n; i++)
+        if (ends[i] < ends[i - 1])
+            return KW_OK;
+    if (!current(c, st, &rc, err))
+        return rc;
+    size_t ns = c->nshp;
+    uint32_t *cnt =
+        ns && ns * n * KW_KPI_AGES <= TALLY_MAX ? calloc(ns * n * KW_KPI_AGES, sizeof(*cnt)) : NULL;
+    if (!cnt) {
+        pthread_rwlock_unlock(&c->lock);
+        return KW_OK;
+    }
+    *counted = true;
+    for (size_t t = 0; t < c->ntk; t++) {
+        const struct tick *k = &c->tk[t];
+        if (k->shape == DEAD || (org_id && c->shp[k->shape].org_id != org_id))
+            continue;
+        int64_t created = instant64(k->created), updated = instant64(k->updated);
+        /* the ends after its creation (ascending: the first found by halves)
+         * until, closed now, the first after its last change (open_at) */
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (ends[mid] > created)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        uint32_t *row = cnt + (size_t)k->shape * n * KW_KPI_AGES;
+        for (size_t i = lo; i < n && (k->open || updated >= ends[i]); i++) {
+            if (!open_at(c, k, ends[i]))
+                continue;
+            int64_t age = ends[i] - created;
+            size_t a = 0;
+            while (a < KW_KPI_AGES - 1 && age >= ages[a])
+                a++;
+            row[i * KW_KPI_AGES + a]++;
+        }
+    }
+    bool go = true;
+    for (size_t sh = 0; sh < ns && go; sh++) {
+        const uint32_t *row = cnt + sh * n * KW_KPI_AGES;
+        struct kw_ticket_fact_row r;
+        bool made = false;
+        for (size_t i = 0; i < n && go; i++) {
+            const uint32_t *v = row + i * KW_KPI_AGES;
+            bool any = false;
+            for (size_t a = 0; a < KW_KPI_AGES; a++)
+                any = any || v[a];
+            if (!any)
+                continue;
+            if (!made) {
+                struct tick k = {.shape = (uint32_t)sh};
+                fact_of(c, 0, &k, &r);
+                r.at = 0;
+                made = true;
+            }
+            r.as_of = ends[i];
+            go = fn(&r, i, v, ctx);
+        }
+    }
+    free(cnt);
     pthread_rwlock_unlock(&c->lock);
     return KW_OK;
 }
@@ -1350,8 +1571,19 @@ enum kw_code kw_kpi_cache_warm(struct kw_kpi_cache *c, struct kw_store *st, stru
     if (!c)
         return KW_OK;
     pthread_rwlock_wrlock(&c->lock);
-    enum kw_code rc = c->off || c->loaded ? KW_OK : load(c, st, err);
+    bool loading = !c->off && !c->loaded;
+    enum kw_code rc = loading ? load(c, st, err) : KW_OK;
+    size_t runs = c->n - c->dead;
+    loading = loading && rc == KW_OK && c->loaded && !c->off;
     pthread_rwlock_unlock(&c->lock);
+    /* the scratch an answer takes (KW_KPI_SCRATCH_BYTES) faulted in now,
+     * and kept: the first GET /kpis would spend a third of its time
+     * having its pages zeroed */
+    size_t size = 0;
+    void *p = loading ? kw_kpi_cache_scratch(c, KW_KPI_SCRATCH_BYTES(runs), &size) : NULL;
+    for (size_t o = 0; p && o < size; o += 4096)
+        ((volatile char *)p)[o] = 0;
+    kw_kpi_cache_scratch_give(c, p, size);
     return rc;
 }
 
@@ -1385,7 +1617,8 @@ void kw_kpi_cache_stats(struct kw_kpi_cache *c, struct kw_kpi_cache_stats *out)
                  c->shp_alloc * sizeof(struct shape) + c->shp_cap * sizeof(uint32_t) +
                  c->str_cap * (sizeof(uint32_t) + sizeof(char *) / 2) + strings +
                  c->ntk * sizeof(struct tick) + c->spcap * sizeof(struct tstate) +
-                 c->mkcap * sizeof(struct tmark) + ms_bytes,
+                 c->mkcap * sizeof(struct tmark) + ms_bytes +
+                 (c->nixe + (c->ixoff ? c->ndays + 2 : 0)) * sizeof(uint32_t),
         .watermark = c->watermark,
         .load_ms = c->load_ms,
         .loads = c->loads,

@@ -83,6 +83,9 @@ void kw_kpi_cache_measure_keep(struct kw_kpi_cache *c, uint64_t tag, int64_t tic
  * kw_kpi_cache_scratch_give hands it back (up to two are kept, the rest
  * unmapped). Thread-safe; c NULL: mapped and unmapped each time. */
 void *kw_kpi_cache_scratch(struct kw_kpi_cache *c, size_t bytes, size_t *size);
+/* What GET /kpis takes for an answer's arrays, for `runs` runs in the table
+ * (kw_kpi_cache_warm maps it and faults it in once loaded). */
+#define KW_KPI_SCRATCH_BYTES(runs) (48 * (size_t)(runs) + ((size_t)2 << 20))
 void kw_kpi_cache_scratch_give(struct kw_kpi_cache *c, void *p, size_t size);
 
 /* As kw_store_ticket_facts(st, KW_TF_CREATED, ...) and
@@ -98,6 +101,22 @@ enum kw_code kw_kpi_cache_backlog(struct kw_kpi_cache *c, struct kw_store *st, c
                                   bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
                                   void *ctx, struct kw_err *err);
 
+/* kw_kpi_cache_backlog counted rather than listed (no row per open
+ * ticket): for each end i and each shape of ticket attributes with tickets
+ * open at ends[i], fn gets a row of that shape (ticket_id and at 0, as_of
+ * ends[i]), i, and how many by age (ends[i] - created): counts[a] those
+ * below ages[a] and not below ages[a - 1], counts[KW_KPI_AGES - 1] the
+ * rest; in no set order. ends ascending. *counted false when they were not
+ * counted (c NULL, off, not loaded, ends not ascending, the tally too big):
+ * then list the rows with kw_kpi_cache_backlog. */
+#define KW_KPI_AGES 4
+enum kw_code kw_kpi_cache_backlog_counts(struct kw_kpi_cache *c, struct kw_store *st,
+                                         const int64_t *ends, size_t n, int64_t org_id,
+                                         const int64_t ages[KW_KPI_AGES - 1],
+                                         bool (*fn)(const struct kw_ticket_fact_row *r, size_t end,
+                                                    const uint32_t counts[KW_KPI_AGES], void *ctx),
+                                         void *ctx, bool *counted, struct kw_err *err);
+
 /* As kw_store_ticket_facts(st, kind, from, to, org_id, ...) for the kinds
  * KW_TF_RESOLVED, KW_TF_REOPENED, KW_TF_RATED and KW_TF_TIME (the same rows,
  * fn told each one's kind), from the tickets' dated facts kept beside their
@@ -110,7 +129,8 @@ enum kw_code kw_kpi_cache_marks(struct kw_kpi_cache *c, struct kw_store *st, int
                                 void *ctx, struct kw_err *err);
 
 /* Load the table now unless it is loaded (a server's warm-up thread, with
- * a handle of its own), so the first GET /kpis does not wait for it. Gives
+ * a handle of its own), so the first GET /kpis does not wait for it, and
+ * fault in the scratch its arrays take (KW_KPI_SCRATCH_BYTES, kept: RSS). Gives
  * up between two pages once kw_kpi_cache_cancel was called. */
 enum kw_code kw_kpi_cache_warm(struct kw_kpi_cache *c, struct kw_store *st, struct kw_err *err);
 /* Stop a load under way (the server is stopping); any thread. */

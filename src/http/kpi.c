@@ -84,6 +84,10 @@ struct kq {
     enum bucket_kind bk;
     size_t nb;
     struct bucket *b;
+    /* the bucket of each whole day from `from` on (nday of them, 0: none),
+     * where bucket_of starts: a run's bucket without a search */
+    size_t nday;
+    uint16_t day_b[MAX_PERIOD_DAYS + 3];
     size_t ndims;
     enum dim dims[D_COUNT];
     size_t nm;
@@ -240,6 +244,14 @@ static bool make_buckets(struct kq *q)
         bucket_label(q->bk, d, b->label, sizeof(b->label));
         d = nd;
     }
+    if (q->to - q->from <= (int64_t)(MAX_PERIOD_DAYS + 2) * 86400) {
+        size_t b = 0;
+        for (int64_t t = q->from; t < q->to; t += 86400) {
+            while (b + 1 < q->nb && q->b[b + 1].from <= t)
+                b++;
+            q->day_b[q->nday++] = (uint16_t)b;
+        }
+    }
     return true;
 }
 
@@ -248,6 +260,12 @@ static size_t bucket_of(const struct kq *q, int64_t t)
 {
     if (t < q->from || t >= q->to)
         return q->nb;
+    if (q->nday) { /* its day's, or a later one that began since */
+        size_t b = q->day_b[(t - q->from) / 86400];
+        while (b + 1 < q->nb && q->b[b + 1].from <= t)
+            b++;
+        return b;
+    }
     size_t lo = 0, hi = q->nb;
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
@@ -760,9 +778,10 @@ static bool breached_open(struct kq *q, const struct kw_run_row *r, open_fn fn, 
         return true;
     int64_t end = q->b[b].to < q->now ? q->b[b].to : q->now;
     if (r->stopped_at != KW_STORE_NO_TIME && r->stopped_at < q->b[b].to)
-        return true; /* stopped in the bucket: met_late there */
-    struct kw_run_row fast;
-    if (r->stopped_at == KW_STORE_NO_TIME && measured_since(q, r, end, &fast)) {
+        return true;        /* stopped in the bucket: met_late there */
+    struct kw_run_row fast; /* carried to `end` from its stored measure (also back from
+                             * its stop): read from no event */
+    if (measured_since(q, r, end, &fast)) {
         if (fast.breached_at != KW_STORE_NO_TIME && fast.breached_at >= q->b[b].from &&
             fast.breached_at < q->b[b].to)
             fn(q, &fast, true, b, end, ctx);
@@ -834,7 +853,7 @@ static void slab_open(struct kq *q, size_t runs)
 {
     /* kept mapped between answers (kw_kpi_cache_scratch): fresh pages
      * faulted in and zeroed cost more than the figures themselves */
-    q->slab = kw_kpi_cache_scratch(q->x->h->kpi_cache, 48 * runs + BIG_BYTES, &q->slab_size);
+    q->slab = kw_kpi_cache_scratch(q->x->h->kpi_cache, KW_KPI_SCRATCH_BYTES(runs), &q->slab_size);
     q->slab_used = 0; /* (NULL: the arrays are allocated one by one) */
 }
 
@@ -1214,6 +1233,33 @@ struct fact_ctx {
     enum kw_ticket_fact kind;
 };
 
+/* The group of bucket b of r, a ticket of a shape (r->shape != 0): found
+ * once a shape, as run_group. */
+static struct entry *fact_group(struct kq *q, const struct kw_ticket_fact_row *r, size_t b)
+{
+    struct entry **cell =
+        shape_room(q, r->shape - 1) ? &q->cells[(size_t)(r->shape - 1) * q->nb + b] : NULL;
+    if (cell && *cell)
+        return *cell;
+    struct dims d;
+    fact_dims(q, r, &d);
+    struct entry *e = group_or_fail(q, b, &d);
+    if (cell)
+        *cell = e;
+    return e;
+}
+
+/* ages (seconds) of the backlog's classes: < 1 d, 1-3 d, 3-7 d, > 7 d (docs/kpi.md) */
+static const int64_t backlog_ages[KW_KPI_AGES - 1] = {86400, 3 * 86400, 7 * 86400};
+
+static size_t backlog_age(int64_t age)
+{
+    size_t a = 0;
+    while (a < KW_KPI_AGES - 1 && age >= backlog_ages[a])
+        a++;
+    return a;
+}
+
 static bool fact_row(const struct kw_ticket_fact_row *r, void *ctx)
 {
     struct fact_ctx *c = ctx;
@@ -1231,16 +1277,7 @@ static bool fact_row(const struct kw_ticket_fact_row *r, void *ctx)
     }
     struct entry *e;
     if (c->kind != KW_TF_TIME && r->shape) { /* grouped once a shape (run_group) */
-        struct entry **cell =
-            shape_room(q, r->shape - 1) ? &q->cells[(size_t)(r->shape - 1) * q->nb + b] : NULL;
-        if (!cell || !*cell) {
-            fact_dims(q, r, &d);
-            e = group_or_fail(q, b, &d);
-            if (cell)
-                *cell = e;
-        } else {
-            e = *cell;
-        }
+        e = fact_group(q, r, b);
     } else {
         fact_dims(q, r, &d);
         e = group_or_fail(q, b, &d);
@@ -1275,12 +1312,30 @@ static bool fact_row(const struct kw_ticket_fact_row *r, void *ctx)
         break;
     case KW_TF_OPEN: {
         int64_t end = q->b[b].to < q->now ? q->b[b].to : q->now, age = end - r->at;
-        e->backlog[age < 86400 ? 0 : age < 3 * 86400 ? 1 : age < 7 * 86400 ? 2 : 3]++;
+        e->backlog[backlog_age(age)]++;
         break;
     }
     }
     if (q->drill)
         drill_fact(q, e, c->kind, r);
+    return true;
+}
+
+/* The backlog counted by the table in memory (kw_kpi_cache_backlog_counts):
+ * ends[i] is the end of the bucket it is in (or now), as for fact_row. */
+static bool backlog_counted(const struct kw_ticket_fact_row *r, size_t i,
+                            const uint32_t counts[KW_KPI_AGES], void *ctx)
+{
+    struct kq *q = ctx;
+    size_t b = bucket_of(q, r->as_of - 1);
+    if (b >= q->nb)
+        return true;
+    struct entry *e = fact_group(q, r, b);
+    if (!e)
+        return false;
+    (void)i;
+    for (size_t a = 0; a < KW_KPI_AGES; a++)
+        e->backlog[a] += counts[a];
     return true;
 }
 
@@ -1328,9 +1383,16 @@ static enum kw_code read_tickets(struct kq *q)
     size_t n = 0;
     for (size_t b = 0; b < q->nb && n < KW_BACKLOG_ENDS_MAX && q->b[b].from < q->now; b++)
         ends[n++] = q->b[b].to < q->now ? q->b[b].to : q->now;
+    /* counted by shape, without a row for each open ticket, unless a
+     * drill-down lists them */
+    bool counted = false;
+    enum kw_code rc = KW_OK;
+    if (!q->drill)
+        rc = kw_kpi_cache_backlog_counts(q->x->h->kpi_cache, st, ends, n, q->org, backlog_ages,
+                                         backlog_counted, q, &counted, &q->err);
     c = (struct fact_ctx){q, KW_TF_OPEN};
-    enum kw_code rc =
-        kw_kpi_cache_backlog(q->x->h->kpi_cache, st, ends, n, q->org, fact_row, &c, &q->err);
+    if (rc == KW_OK && !counted)
+        rc = kw_kpi_cache_backlog(q->x->h->kpi_cache, st, ends, n, q->org, fact_row, &c, &q->err);
     if (rc != KW_OK)
         return q->err.code;
     return q->failed ? q->err.code : KW_OK;

@@ -855,7 +855,8 @@ struct kw_run_row {
     int64_t target, working, wall, paused_wall;            /* seconds */
     int64_t measured_at;
     int64_t steady_from;          /* open: no event of its ticket since, so it ran (or stood
-                                   * still) from then to measured_at; stopped: its stop */
+                                   * still) from then to measured_at; stopped: it ran with no
+                                   * event of its ticket from then to its stop, or its stop */
     int64_t team_id, assignee_id; /* 0: none */
     const char *calendar, *level, *tier, *organisation, *category, *region, *channel; /* or NULL */
 };

@@ -3381,6 +3381,131 @@ static void test_kpi_runs(void **state)
 /* Runs measured again, kept by the table of runs in memory
  * (app/kpi_cache.h): by ticket, commitment, `with`, metric, run and
  * instant, until the ticket's runs are read again from the change log. */
+/* (ticket, metric, run) of each run listed, to compare as sets */
+struct run_keys {
+    size_t n;
+    char key[512][40];
+};
+
+static bool on_run_key(const struct kw_run_row *r, void *ctx)
+{
+    struct run_keys *k = ctx;
+    assert_true(k->n < 512);
+    snprintf(k->key[k->n++], sizeof(k->key[0]), "%lld %s %lld", (long long)r->ticket_id, r->metric,
+             (long long)r->run);
+    return true;
+}
+
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void same_runs(struct ctx *c, struct kw_kpi_cache *kc, const struct kw_run_filter *f,
+                      const char *name)
+{
+    struct kw_err err = {0};
+    static struct run_keys want, got;
+    want.n = got.n = 0;
+    struct kw_run_filter any = *f;
+    any.any_order = true;
+    MUST(kw_store_runs(c->st, &any, on_run_key, &want, &err));
+    MUST(kw_kpi_cache_runs(kc, c->st, f, on_run_key, &got, &err));
+    kw_store_end_read(c->st);
+    qsort(want.key, want.n, sizeof(want.key[0]), by_key);
+    qsort(got.key, got.n, sizeof(got.key[0]), by_key);
+    if (want.n != got.n)
+        fail_msg("%s: the store lists %zu runs, the table %zu", name, want.n, got.n);
+    for (size_t i = 0; i < want.n; i++)
+        if (strcmp(want.key[i], got.key[i]) != 0)
+            fail_msg("%s: the store lists %s, the table %s", name, want.key[i], got.key[i]);
+}
+
+/* The table in memory lists a period's runs from its records by day
+ * (stop, breach, deadline): the same runs as the store, each once, for
+ * periods within a day, across days and around the days a run stopped
+ * and breached on, before and after some tickets' runs are written again
+ * (records added after the index). */
+static void test_kpi_cache_by_day(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    const int64_t t0 = c->t0 - c->t0 % 86400, D = 86400;
+    int64_t tickets[40];
+    unsigned seed = 7;
+    MUST(kw_store_begin(c->st, &err));
+    for (size_t t = 0; t < 40; t++) {
+        tickets[t] = new_ticket(c, NULL, NULL);
+        struct kw_run_row r[3];
+        for (int k = 0; k < 3; k++) {
+            int64_t start = t0 + (int64_t)(rand_r(&seed) % 40) * D / 2;
+            int kind = rand_r(&seed) % 4; /* met, met late, open breached, open */
+            int64_t breach = start + (int64_t)(rand_r(&seed) % 5) * D / 3 + 600;
+            int64_t stop = breach + (int64_t)(rand_r(&seed) % 4) * D / 2 + 60;
+            r[k] = (struct kw_run_row){
+                .metric = k == 2 ? "response" : "resolution",
+                .run = k == 2 ? 0 : k,
+                .status = kind == 0   ? "met"
+                          : kind == 1 ? "met_late"
+                          : kind == 2 ? "breached"
+                                      : "running",
+                .started_at = start,
+                .stopped_at = kind < 2 ? (kind == 0 ? breach - 300 : stop) : KW_STORE_NO_TIME,
+                .deadline = kind >= 2 ? breach : KW_STORE_NO_TIME,
+                .breached_at = kind == 1 || kind == 2 ? breach : KW_STORE_NO_TIME,
+                .target = H,
+                .measured_at = t0 + 30 * D,
+                .steady_from = start,
+                .level = "L1",
+                .calendar = "24x7"};
+        }
+        MUST(kw_store_runs_put(c->st, tickets[t], false, r, 3, &err));
+    }
+    MUST(kw_store_commit(c->st, &err));
+    struct kw_kpi_cache *kc = kw_kpi_cache_new();
+    assert_non_null(kc);
+    MUST(kw_kpi_cache_warm(kc, c->st, &err));
+    kw_store_end_read(c->st);
+    static const struct {
+        const char *name;
+        int64_t from, to;
+    } periods[] = {
+        {"within a day", 3 * D + 3600, 3 * D + 7200},
+        {"a day", 4 * D, 5 * D},
+        {"a day and a half", 5 * D + D / 2, 7 * D},
+        {"a week", 7 * D, 14 * D},
+        {"before any", -10 * D, -9 * D},
+        {"after all", 60 * D, 61 * D},
+        {"all", -D, 60 * D},
+    };
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < N_ELEMS(periods); i++)
+            for (int64_t shift = 0; shift < 3 * D; shift += D / 3) {
+                struct kw_run_filter f = {.from = t0 + periods[i].from + shift,
+                                          .to = t0 + periods[i].to + shift,
+                                          .now = t0 + 20 * D};
+                same_runs(c, kc, &f, periods[i].name);
+            }
+        /* some tickets' runs written again (one run fewer): records after the index */
+        MUST(kw_store_begin(c->st, &err));
+        for (size_t t = 0; t < 40; t += 3) {
+            struct kw_run_row r = {.metric = "response",
+                                   .status = "met_late",
+                                   .started_at = t0 + (int64_t)t * D / 4,
+                                   .stopped_at = t0 + (int64_t)t * D / 4 + 2 * D,
+                                   .deadline = KW_STORE_NO_TIME,
+                                   .breached_at = t0 + (int64_t)t * D / 4 + H,
+                                   .target = H,
+                                   .measured_at = t0 + 30 * D,
+                                   .steady_from = t0,
+                                   .calendar = "24x7"};
+            MUST(kw_store_runs_put(c->st, tickets[t], false, &r, 1, &err));
+        }
+        MUST(kw_store_commit(c->st, &err));
+    }
+    kw_kpi_cache_free(kc);
+}
+
 static void test_kpi_cache_measures(void **state)
 {
     struct ctx *c = *state;
@@ -4794,6 +4919,25 @@ static bool on_at(const struct kw_ticket_fact_row *r, void *ctx)
     return true;
 }
 
+struct backlog_tally {
+    const int64_t *ends;
+    uint32_t *counts; /* [end][age] */
+    int calls;
+};
+
+static bool on_backlog_counts(const struct kw_ticket_fact_row *r, size_t end,
+                              const uint32_t counts[KW_KPI_AGES], void *ctx)
+{
+    struct backlog_tally *t = ctx;
+    assert_int_equal(r->as_of, t->ends[end]);
+    assert_int_equal(r->ticket_id, 0);
+    assert_true(r->shape != 0);
+    for (size_t a = 0; a < KW_KPI_AGES; a++)
+        t->counts[end * KW_KPI_AGES + a] += counts[a];
+    t->calls++;
+    return true;
+}
+
 struct states_seen {
     int n;
     int64_t ticket[8], at[8], created;
@@ -4873,6 +5017,34 @@ static void test_state_facts(void **state)
         k++;
     }
     assert_int_equal(s.n, k);
+    /* the table in memory counts the same backlog by shape and age
+     * (kw_kpi_cache_backlog_counts): the rows above tallied by their ends */
+    uint32_t want[N_ELEMS(ends)][KW_KPI_AGES] = {{0}}, got[N_ELEMS(ends)][KW_KPI_AGES] = {{0}};
+    static const int64_t ages[KW_KPI_AGES - 1] = {5, 15, 25};
+    for (int i = 0; i < s.n; i++)
+        for (size_t e = 0; e < N_ELEMS(ends); e++)
+            if (s.as_of[i] == at[e]) {
+                int64_t age = at[e] - s.at[i];
+                want[e][age < 5 ? 0 : age < 15 ? 1 : age < 25 ? 2 : 3]++;
+            }
+    struct kw_kpi_cache *kc = kw_kpi_cache_new();
+    assert_non_null(kc);
+    MUST(kw_kpi_cache_warm(kc, c->st, &err));
+    struct backlog_tally tl = {.ends = at, .counts = &got[0][0]};
+    bool counted = false;
+    MUST(kw_kpi_cache_backlog_counts(kc, c->st, at, N_ELEMS(ends), 0, ages, on_backlog_counts, &tl,
+                                     &counted, &err));
+    kw_store_end_read(c->st);
+    assert_true(counted);
+    assert_int_equal(tl.calls, 3); /* one ticket: one shape, open at three ends */
+    assert_memory_equal(got, want, sizeof(got));
+    /* not ascending: not counted, for the caller to list them */
+    int64_t back[2] = {at[2], at[1]};
+    MUST(kw_kpi_cache_backlog_counts(kc, c->st, back, 2, 0, ages, on_backlog_counts, &tl, &counted,
+                                     &err));
+    kw_store_end_read(c->st);
+    assert_false(counted);
+    kw_kpi_cache_free(kc);
     s = (struct at_seen){0};
     MUST(kw_store_ticket_backlog(c->st, at, N_ELEMS(ends), new_org(c, "Initech"), on_at, &s, &err));
     assert_int_equal(s.n, 0); /* another organisation's */
@@ -5783,6 +5955,7 @@ int main(int argc, char **argv)
         TEST(test_overruns),
         TEST(test_kpi_runs),
         TEST(test_kpi_cache_measures),
+        TEST(test_kpi_cache_by_day),
         TEST(test_error_fields),
         TEST(test_write_after_read),
         TEST(test_concurrent_handles),
