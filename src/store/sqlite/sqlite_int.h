@@ -63,6 +63,12 @@ struct kw_store {
     size_t n_used;
     char path[256];
     int64_t changed_ticket; /* noted in the change log by the open unit of work, or 0 */
+    /* the ticket the open transaction inserted last with its projection's
+     * due columns (kw_ticket_new.due_known), and those, or 0 (tickets.c):
+     * kw_store_clocks_put(fresh) with the same leaves the row alone */
+    struct kws_fresh_due {
+        int64_t ticket, next_due, breached_at, fire_at;
+    } fresh_due;
     /* a caller's transaction is open (kw_store_begin), and its own COMMIT
      * runs: no other commit may happen meanwhile (db.c, commit_guard) */
     bool batch, committing;
