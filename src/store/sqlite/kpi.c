@@ -88,21 +88,22 @@ static const char *const sql[S_COUNT] = {
     [S_RUNS_DEL] = "DELETE FROM kpi_runs WHERE ticket_id = ?1",
     [S_RUN_ADD] = "INSERT INTO " RUN_ROW,
     /* a new ticket's runs three at a time (its usual three clocks): one
-     * statement's start, ticket read and end instead of three; row j's
-     * parameters are S_RUN_ADD's ?2 .. ?23 moved by 22 * j (#20) */
+     * statement's start and end instead of three; row j's parameters are
+     * S_RUN_ADD's ?2 .. ?23 moved by 22 * j (a compound SELECT, run as a
+     * coroutine: VALUES joined with tickets would be copied into a
+     * temporary table first, which costs more than the statements saved) */
     [S_RUN_ADD3] =
-        "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status, started_at,"
-        " stopped_at, deadline, breached_at, target, working, wall, paused_wall, measured_at,"
-        " steady_from, team_id, assignee_id, calendar, level, tier, organisation, category, region,"
-        " channel) SELECT ?1, v.column1, v.column2, t.org_id, t.commitment_id, v.column3,"
-        " v.column4, v.column5, v.column6, v.column7, v.column8, v.column9, v.column10, v.column11,"
-        " v.column12, v.column22, nullif(v.column13, 0), nullif(v.column14, 0), v.column15,"
-        " v.column16, v.column17, v.column18, v.column19, v.column20, v.column21 FROM tickets t,"
-        " (VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-        " ?19, ?20, ?21, ?22, ?23), (?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35,"
-        " ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45), (?46, ?47, ?48, ?49, ?50, ?51, ?52,"
-        " ?53, ?54, ?55, ?56, ?57, ?58, ?59, ?60, ?61, ?62, ?63, ?64, ?65, ?66, ?67)) v"
-        " WHERE t.id = ?1",
+        "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status, started_at, "
+        "stopped_at, deadline, breached_at, target, working, wall, paused_wall, measured_at, "
+        "steady_from, team_id, assignee_id, calendar, level, tier, organisation, category, "
+        "region, channel) SELECT ?1, ?2, ?3, t.org_id, t.commitment_id, ?4, ?5, ?6, ?7, ?8, ?9, "
+        "?10, ?11, ?12, ?13, ?23, nullif(?14, 0), nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, "
+        "?22 FROM tickets t WHERE t.id = ?1 UNION ALL SELECT ?1, ?24, ?25, t.org_id, "
+        "t.commitment_id, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?45, nullif(?36, 0), "
+        "nullif(?37, 0), ?38, ?39, ?40, ?41, ?42, ?43, ?44 FROM tickets t WHERE t.id = ?1 UNION "
+        "ALL SELECT ?1, ?46, ?47, t.org_id, t.commitment_id, ?48, ?49, ?50, ?51, ?52, ?53, ?54, "
+        "?55, ?56, ?57, ?67, nullif(?58, 0), nullif(?59, 0), ?60, ?61, ?62, ?63, ?64, ?65, ?66 "
+        "FROM tickets t WHERE t.id = ?1",
     /* the same, over a stored run whose indexed instants moved */
     [S_RUN_PUT] = "INSERT OR REPLACE INTO " RUN_ROW,
     /* what kw_store_runs_put compares with (the last column: the ticket's
