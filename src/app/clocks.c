@@ -930,7 +930,6 @@ enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, boo
 void kw_clocks_prepare_new(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
                            int64_t now, struct kw_ticket_new *created, struct kw_clocks_new *pn)
 {
-    *pn = (struct kw_clocks_new){0};
     created->due_known = false;
     if (!created->commitment_read)
         return;
@@ -1121,5 +1120,6 @@ enum kw_code kw_clocks_project_new(struct kw_clocks *c, struct kw_store *st, str
 void kw_clocks_new_release(struct kw_clocks_new *pn)
 {
     kw_ticket_events_release(&pn->te);
-    *pn = (struct kw_clocks_new){0};
+    pn->ready = false;
+    pn->k = NULL;
 }

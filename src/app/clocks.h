@@ -154,7 +154,8 @@ enum kw_code kw_clocks_project(struct kw_clocks *c, struct kw_store *st, struct 
  * after the insert as ticket, kw_clocks_project_new stores the rest as
  * kw_clocks_project(created) would (which it calls when nothing was
  * prepared: an evaluation that failed is evaluated and reported there).
- * scratch must not be used in between; kw_clocks_new_release frees pn.
+ * pn starts zeroed ({0}); scratch must not be used in between;
+ * kw_clocks_new_release frees pn.
  * Writer only. */
 struct kw_clocks_new {
     bool ready;

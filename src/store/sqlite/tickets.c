@@ -143,15 +143,18 @@ static const char *const sql[S_COUNT] = {
     /* ?13: the id (NULL: SQLite's), ?14 the head after the created event
      * (NULL: none yet, last_seq 0; kws_append_first); ?15 .. ?17 the
      * projection's due columns and ?18 1 when they are given (projected
-     * then: S_TICKET_DUE's projected_seq = last_seq), else NULL and 0 */
+     * then: S_TICKET_DUE's projected_seq = last_seq), else NULL and 0;
+     * ?19 1: the commitment is ?20 as the caller read it in this
+     * transaction (kw_ticket_new.commitment_read: the look-up's answer) */
     [S_TICKET_INSERT] =
         "INSERT INTO tickets(id, org_id, title, state, level, tier, category, region, channel,"
         " created_by, idempotency_key, created_at, updated_at, last_seq, head_hash, commitment_id,"
         " request_digest, requester_id, next_due, breached_at, fire_at, projected_seq)"
         " VALUES (?13, ?1, ?2, 'registered', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10,"
         " ?14 IS NOT NULL, coalesce(?14, zeroblob(32)),"
-        " (SELECT id FROM commitments WHERE effective_from <= ?10"
-        "  ORDER BY effective_from DESC, id DESC LIMIT 1), ?11, nullif(?12, 0), ?15, ?16, ?17,"
+        " CASE WHEN ?19 THEN nullif(?20, 0) ELSE (SELECT id FROM commitments WHERE"
+        " effective_from <= ?10 ORDER BY effective_from DESC, id DESC LIMIT 1) END, ?11,"
+        " nullif(?12, 0), ?15, ?16, ?17,"
         " ?18 * (?14 IS NOT NULL))",
     [S_TICKET_STATE] = "SELECT state FROM tickets WHERE id = ?1",
     [S_TICKET_GET] = "SELECT " TICKET_COLS " FROM tickets WHERE id = ?1",
@@ -389,6 +392,8 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
         sqlite3_bind_null(x, 17);
     }
     sqlite3_bind_int(x, 18, due);
+    sqlite3_bind_int(x, 19, t->commitment_read);
+    sqlite3_bind_int64(x, 20, t->commitment_id);
     st->fresh_due.ticket = 0;
     int step = sqlite3_step(x);
     sqlite3_reset(x);
