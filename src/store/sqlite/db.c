@@ -179,8 +179,9 @@ static struct kw_store *open_store(const char *path, bool writer, struct kw_err 
         return NULL;
     }
     snprintf(st->path, sizeof(st->path), "%s", path);
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+    /* the writer's WAL frames go out in one write per commit (walbuf.c) */
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        writer ? kws_walbuf_vfs() : NULL) != SQLITE_OK) {
         kws_fail(st, err, "open");
         goto fail;
     }
@@ -191,7 +192,9 @@ static struct kw_store *open_store(const char *path, bool writer, struct kw_err 
         goto fail;
     }
     /* WAL: readers never block the writer; synchronous=FULL: a committed
-     * write survives power loss, since writes are acknowledged after commit. */
+     * write survives power loss, since writes are acknowledged after commit
+     * (and the writer's VFS, walbuf.c, writes what it gathered at that
+     * sync, before the WAL index shows the frames to readers). */
     if (sqlite3_exec(st->db,
                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
                      " PRAGMA temp_store=MEMORY;",

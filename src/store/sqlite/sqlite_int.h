@@ -127,6 +127,10 @@ void kws_search_forget(struct kw_store *st);
  * on db: every connection that reads or writes the index (or drops it)
  * needs it. An SQLite result code. */
 int kws_search_tokenizer(sqlite3 *db);
+/* The writer's VFS (walbuf.c): the default one whose WAL files write the
+ * frames of a commit in one call at its sync; its name, registered at the
+ * first call, or NULL (the default VFS then). Needs synchronous=FULL. */
+const char *kws_walbuf_vfs(void);
 
 /* KW_STORE naming the file, what failed and SQLite's message; returns it. */
 enum kw_code kws_fail(struct kw_store *st, struct kw_err *err, const char *what);
