@@ -909,14 +909,14 @@ void kw_clocks_due(const struct kw_sla *s, int64_t *due, int64_t *breached)
     }
 }
 
-enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, bool fresh,
-                                        const struct kw_compiled *k, const struct kw_sla *s,
-                                        const struct kw_ticket_events *te, struct kw_err *err)
+/* The projection of the evaluated clocks s: their rows, the ticket's due
+ * columns and the instant its next threshold or step falls due. */
+static void projection_of(const struct kw_compiled *k, const struct kw_sla *s,
+                          const struct kw_ticket_events *te, struct kw_clock_row *rows,
+                          int64_t *due, int64_t *breached, int64_t *fire_at)
 {
-    KW_ERR_ENSURE(err);
-    struct kw_clock_row rows[KW_POLICY_MAX_METRICS];
-    int64_t due, breached, fire = KW_STORE_NO_TIME;
-    kw_clocks_due(s, &due, &breached);
+    int64_t fire = KW_STORE_NO_TIME;
+    kw_clocks_due(s, due, breached);
     for (size_t i = 0; i < s->n; i++) {
         const struct kw_clock *ck = &s->clock[i];
         const char *metric = kw_policy_metric_id(k->p, (size_t)ck->metric);
@@ -948,6 +948,17 @@ enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, boo
         if (fire == KW_STORE_NO_TIME || at + 1 < fire)
             fire = at + 1;
     }
+    *fire_at = fire;
+}
+
+/* Store the projection (projection_of's rows, due, breached and fire) and
+ * the KPI facts of the evaluated clocks s. */
+static enum kw_code projection_put(struct kw_store *st, int64_t ticket, bool fresh,
+                                   const struct kw_compiled *k, const struct kw_sla *s,
+                                   const struct kw_ticket_events *te,
+                                   const struct kw_clock_row *rows, int64_t due, int64_t breached,
+                                   int64_t fire, struct kw_err *err)
+{
     for (size_t i = 0; !fresh && i < s->n; i++) /* a late clock that stopped: size fixed */
         if (s->clock[i].status == KW_CLOCK_MET_LATE && s->clock[i].met_at != KW_NO_TIME &&
             kw_store_overrun_stop(st, ticket, rows[i].metric, s->clock[i].met_at, err) != KW_OK)
@@ -964,6 +975,38 @@ enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, boo
     if (rc != KW_OK)
         return rc;
     return kw_store_clocks_put(st, ticket, fresh, rows, s->n, due, breached, fire, err);
+}
+
+enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, bool fresh,
+                                        const struct kw_compiled *k, const struct kw_sla *s,
+                                        const struct kw_ticket_events *te, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kw_clock_row rows[KW_POLICY_MAX_METRICS];
+    int64_t due, breached, fire;
+    projection_of(k, s, te, rows, &due, &breached, &fire);
+    return projection_put(st, ticket, fresh, k, s, te, rows, due, breached, fire, err);
+}
+
+void kw_clocks_prepare_new(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
+                           int64_t now, struct kw_ticket_new *created, struct kw_clocks_new *pn)
+{
+    created->due_known = false;
+    if (!created->commitment_read)
+        return;
+    created->next_due = created->breached_at = created->fire_at = KW_STORE_NO_TIME;
+    if (created->commitment_id) {
+        /* as kw_clocks_project evaluates it (its row's updated_at: created->at) */
+        int64_t live = created->at > now ? created->at : now;
+        struct kw_err ignored; /* the projection after the insert says it again */
+        if (kw_clocks_evaluate(c, st, scratch, 0, created->commitment_id, live, created, &pn->te,
+                               &pn->k, &ignored) != KW_OK)
+            return;
+        projection_of(pn->k, scratch, &pn->te, pn->rows, &created->next_due, &created->breached_at,
+                      &created->fire_at);
+    }
+    pn->ready = created->due_known = true;
+    return;
 }
 
 enum kw_code kw_clocks_project(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
@@ -1152,4 +1195,26 @@ enum kw_code kw_clocks_runs_rebuild(struct kw_clocks *c, struct kw_store *st,
     if (runs)
         *runs = nr;
     return rc;
+}
+
+enum kw_code kw_clocks_project_new(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
+                                   int64_t ticket, int64_t now, const struct kw_ticket_new *created,
+                                   struct kw_clocks_new *pn, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    if (!pn->ready)
+        return kw_clocks_project(c, st, scratch, ticket, now, created, err);
+    /* evaluated before the insert (scratch holds it): stored as computed then */
+    if (!pn->k)
+        return kw_store_clocks_put(st, ticket, true, NULL, 0, KW_STORE_NO_TIME, KW_STORE_NO_TIME,
+                                   KW_STORE_NO_TIME, err);
+    return projection_put(st, ticket, true, pn->k, scratch, &pn->te, pn->rows, created->next_due,
+                          created->breached_at, created->fire_at, err);
+}
+
+void kw_clocks_new_release(struct kw_clocks_new *pn)
+{
+    kw_ticket_events_release(&pn->te);
+    pn->ready = false;
+    pn->k = NULL;
 }

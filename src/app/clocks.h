@@ -147,6 +147,29 @@ enum kw_code kw_clocks_project(struct kw_clocks *c, struct kw_store *st, struct 
                                int64_t ticket, int64_t now, const struct kw_ticket_new *created,
                                struct kw_err *err);
 
+/* A ticket about to be inserted as created (kw_ticket_create), its
+ * projection computed before the insert so that its row is written once
+ * (#20): kw_clocks_prepare_new evaluates its clocks into scratch (when
+ * created->commitment_read) and sets created's due columns (due_known);
+ * after the insert as ticket, kw_clocks_project_new stores the rest as
+ * kw_clocks_project(created) would (which it calls when nothing was
+ * prepared: an evaluation that failed is evaluated and reported there).
+ * pn starts zeroed ({0}); scratch must not be used in between;
+ * kw_clocks_new_release frees pn.
+ * Writer only. */
+struct kw_clocks_new {
+    bool ready;
+    const struct kw_compiled *k; /* NULL: the ticket follows no commitment */
+    struct kw_ticket_events te;
+    struct kw_clock_row rows[KW_POLICY_MAX_METRICS];
+};
+void kw_clocks_prepare_new(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
+                           int64_t now, struct kw_ticket_new *created, struct kw_clocks_new *pn);
+enum kw_code kw_clocks_project_new(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
+                                   int64_t ticket, int64_t now, const struct kw_ticket_new *created,
+                                   struct kw_clocks_new *pn, struct kw_err *err);
+void kw_clocks_new_release(struct kw_clocks_new *pn);
+
 /* ---- for the engine's firing (engine/fire.c) ---- */
 
 /* Note an escalation step taken / a threshold fired in te; doc (may be

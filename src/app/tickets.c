@@ -76,12 +76,11 @@ static enum kw_code append(struct kw_unit *u, const struct kw_actor *who, int64_
 
 /* Refresh the ticket's clock projection and note when its next threshold
  * falls due (unless the caller does that itself: kw_unit.project_later). */
-static enum kw_code project(struct kw_unit *u, int64_t ticket, const struct kw_ticket_new *created,
-                            struct kw_err *err)
+static enum kw_code project(struct kw_unit *u, int64_t ticket, struct kw_err *err)
 {
-    if (u->project_later && !created)
+    if (u->project_later)
         return KW_OK;
-    enum kw_code rc = kw_clocks_project(u->clocks, u->st, u->sla, ticket, u->now, created, err);
+    enum kw_code rc = kw_clocks_project(u->clocks, u->st, u->sla, ticket, u->now, NULL, err);
     return rc == KW_OK ? kw_store_fire_at(u->st, ticket, &u->fire_at, err) : rc;
 }
 
@@ -370,10 +369,21 @@ enum kw_code kw_ticket_create(struct kw_unit *u, const struct kw_actor *who,
         rc = create_checks(u, who, &t, tier, region, name, err);
     if (in->made)
         t.head = in->made->row.head;
+    /* the projection before the insert, so that the row is written with
+     * its due columns once (#20) */
+    struct kw_clocks_new pn = {0};
+    if (rc == KW_OK)
+        kw_clocks_prepare_new(u->clocks, u->st, u->sla, u->now, &t, &pn);
     if (rc == KW_OK)
         rc = kw_store_ticket_create(u->st, &t, id, existed, err);
-    if (rc == KW_OK && !*existed)
-        rc = project(u, *id, &t, err);
+    if (rc == KW_OK && !*existed) {
+        rc = kw_clocks_project_new(u->clocks, u->st, u->sla, *id, u->now, &t, &pn, err);
+        if (rc == KW_OK && pn.ready) /* stored as computed: no read */
+            u->fire_at = t.fire_at;
+        else if (rc == KW_OK)
+            rc = kw_store_fire_at(u->st, *id, &u->fire_at, err);
+    }
+    kw_clocks_new_release(&pn);
     if (rc == KW_OK && !*existed && in->made)
         made(u, &t, *id, in->made);
     return rc;
@@ -477,7 +487,7 @@ enum kw_code kw_ticket_comment(struct kw_unit *u, const struct kw_actor *who, in
         return rc;
     if (!internal && (rc = reply_means(u, who, ticket, &f, err)) != KW_OK)
         return rc;
-    if ((rc = project(u, ticket, NULL, err)) != KW_OK)
+    if ((rc = project(u, ticket, err)) != KW_OK)
         return rc;
     /* a public staff reply on a ticket that came by mail is mailed back */
     return internal || kw_actor_customer(who) ? KW_OK
@@ -622,7 +632,7 @@ enum kw_code kw_ticket_move(struct kw_unit *u, const struct kw_actor *who, int64
         struct kw_event_rec m = {.kind = KW_EVENT_MILESTONE, .milestone = tr.milestones[i]};
         rc = append(u, who, ticket, &m, NULL, err);
     }
-    return rc == KW_OK ? project(u, ticket, NULL, err) : rc;
+    return rc == KW_OK ? project(u, ticket, err) : rc;
 }
 
 enum kw_code kw_ticket_reopen(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
@@ -656,7 +666,7 @@ enum kw_code kw_ticket_reopen(struct kw_unit *u, const struct kw_actor *who, int
                              .reason = reason};
     if ((rc = append(u, who, ticket, &r, kw_state_name(KW_ST_HANDLING), err)) != KW_OK)
         return rc;
-    return project(u, ticket, NULL, err);
+    return project(u, ticket, err);
 }
 
 enum kw_code kw_ticket_milestone(struct kw_unit *u, const struct kw_actor *who, int64_t ticket,
@@ -686,7 +696,7 @@ enum kw_code kw_ticket_milestone(struct kw_unit *u, const struct kw_actor *who, 
     struct kw_event_rec r = {.kind = KW_EVENT_MILESTONE, .milestone = milestone};
     if ((rc = append(u, who, ticket, &r, NULL, err)) != KW_OK)
         return rc;
-    return project(u, ticket, NULL, err);
+    return project(u, ticket, err);
 }
 
 /* Whether the ticket was rated since it was last reopened. */
@@ -749,7 +759,7 @@ enum kw_code kw_ticket_rate(struct kw_unit *u, const struct kw_actor *who, int64
         .kind = KW_EVENT_RATING, .satisfaction = satisfaction, .nps = nps, .text = comment};
     if ((rc = append(u, who, ticket, &r, NULL, err)) != KW_OK)
         return rc;
-    return project(u, ticket, NULL, err);
+    return project(u, ticket, err);
 }
 
 /* ---- level, category, assignee, team ---- */
@@ -994,7 +1004,7 @@ enum kw_code kw_ticket_change(struct kw_unit *u, const struct kw_actor *who, int
     if ((rc = kw_store_ticket_set(u->st, ticket, &p, err)) != KW_OK ||
         (rc = change_events(u, who, ticket, &f, c, err)) != KW_OK)
         return rc;
-    return project(u, ticket, NULL, err);
+    return project(u, ticket, err);
 }
 
 /* ---- overruns ---- */

@@ -189,6 +189,13 @@ struct kw_ticket_new {
     /* out (may be NULL): a new ticket's chain head, its created event's
      * hash (left alone when the key was used: *existed or an error) */
     unsigned char *head;
+    /* due_known: next_due, breached_at and fire_at (KW_STORE_NO_TIME: none)
+     * are the new ticket's projection, computed before its insert, that the
+     * caller stores with kw_store_clocks_put(fresh) in the same transaction:
+     * a store may write them with the row so that it is written once (#20;
+     * SQLite does, PostgreSQL writes them at kw_store_clocks_put) */
+    bool due_known;
+    int64_t next_due, breached_at, fire_at;
 };
 
 /* Create the ticket and its `created` event in one transaction; the ticket

@@ -179,8 +179,9 @@ static struct kw_store *open_store(const char *path, bool writer, struct kw_err 
         return NULL;
     }
     snprintf(st->path, sizeof(st->path), "%s", path);
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+    /* the writer's WAL frames go out in one write per commit (walbuf.c) */
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        writer ? kws_walbuf_vfs() : NULL) != SQLITE_OK) {
         kws_fail(st, err, "open");
         goto fail;
     }
@@ -191,7 +192,9 @@ static struct kw_store *open_store(const char *path, bool writer, struct kw_err 
         goto fail;
     }
     /* WAL: readers never block the writer; synchronous=FULL: a committed
-     * write survives power loss, since writes are acknowledged after commit. */
+     * write survives power loss, since writes are acknowledged after commit
+     * (and the writer's VFS, walbuf.c, writes what it gathered at that
+     * sync, before the WAL index shows the frames to readers). */
     if (sqlite3_exec(st->db,
                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
                      " PRAGMA temp_store=MEMORY;",
@@ -356,6 +359,7 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
             exec1(st, S_ROLLBACK_TO);
             kws_targets_stale(st);
             st->changed_ticket = 0; /* its change row is gone too */
+            st->fresh_due.ticket = 0;
         }
         kws_search_undo(st, rc == KW_OK); /* and its searchable texts */
         if (!exec1(st, S_RELEASE) && rc == KW_OK)
@@ -363,6 +367,7 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
         return rc;
     }
     st->changed_ticket = 0;
+    st->fresh_due.ticket = 0;
     if (rc == KW_OK)
         rc = kws_search_flush(st, err);
     if (rc == KW_OK && !exec1(st, S_COMMIT))
@@ -380,6 +385,7 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
 enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
+    st->fresh_due.ticket = 0;
     st->failed[0] = '\0';
     kws_search_forget(st);
     if (!begin_outer(st))
@@ -391,6 +397,7 @@ enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
 enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
+    st->fresh_due.ticket = 0;
     enum kw_code rc = batch_lost(st) ? lost(st, err) : kws_search_flush(st, err);
     if (rc == KW_OK) {
         st->committing = true;
@@ -413,6 +420,7 @@ enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
 void kw_store_rollback(struct kw_store *st)
 {
     st->changed_ticket = 0;
+    st->fresh_due.ticket = 0;
     st->batch = false;
     kws_search_forget(st);
     kws_targets_stale(st);
@@ -423,6 +431,7 @@ void kw_store_rollback(struct kw_store *st)
 enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
+    st->fresh_due.ticket = 0;
     if (batch_lost(st))
         return lost(st, err);
     if (kws_search_mark(st, err) != KW_OK)
@@ -436,6 +445,7 @@ enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err)
 enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err)
 {
     st->changed_ticket = 0;
+    st->fresh_due.ticket = 0;
     if (!keep) {
         exec1(st, S_ROLLBACK_TO);
         kws_targets_stale(st);

@@ -9,6 +9,7 @@
 enum stmt {
     S_RUNS_DEL,
     S_RUN_ADD,
+    S_RUN_ADD3,
     S_RUN_PUT,
     S_RUNS_STORED,
     S_RUN_MEASURE,
@@ -86,6 +87,23 @@ enum stmt {
 static const char *const sql[S_COUNT] = {
     [S_RUNS_DEL] = "DELETE FROM kpi_runs WHERE ticket_id = ?1",
     [S_RUN_ADD] = "INSERT INTO " RUN_ROW,
+    /* a new ticket's runs three at a time (its usual three clocks): one
+     * statement's start and end instead of three; row j's parameters are
+     * S_RUN_ADD's ?2 .. ?23 moved by 22 * j (a compound SELECT, run as a
+     * coroutine: VALUES joined with tickets would be copied into a
+     * temporary table first, which costs more than the statements saved) */
+    [S_RUN_ADD3] =
+        "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status, started_at, "
+        "stopped_at, deadline, breached_at, target, working, wall, paused_wall, measured_at, "
+        "steady_from, team_id, assignee_id, calendar, level, tier, organisation, category, "
+        "region, channel) SELECT ?1, ?2, ?3, t.org_id, t.commitment_id, ?4, ?5, ?6, ?7, ?8, ?9, "
+        "?10, ?11, ?12, ?13, ?23, nullif(?14, 0), nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, "
+        "?22 FROM tickets t WHERE t.id = ?1 UNION ALL SELECT ?1, ?24, ?25, t.org_id, "
+        "t.commitment_id, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?45, nullif(?36, 0), "
+        "nullif(?37, 0), ?38, ?39, ?40, ?41, ?42, ?43, ?44 FROM tickets t WHERE t.id = ?1 UNION "
+        "ALL SELECT ?1, ?46, ?47, t.org_id, t.commitment_id, ?48, ?49, ?50, ?51, ?52, ?53, ?54, "
+        "?55, ?56, ?57, ?67, nullif(?58, 0), nullif(?59, 0), ?60, ?61, ?62, ?63, ?64, ?65, ?66 "
+        "FROM tickets t WHERE t.id = ?1",
     /* the same, over a stored run whose indexed instants moved */
     [S_RUN_PUT] = "INSERT OR REPLACE INTO " RUN_ROW,
     /* what kw_store_runs_put compares with (the last column: the ticket's
@@ -305,37 +323,47 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
         rc = sqlite3_step(x);
         sqlite3_reset(x);
     }
-    for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
+    for (size_t i = 0; rc == SQLITE_DONE && i < n;) {
         enum run_write w = i < RUNS_COMPARED ? (enum run_write)how[i] : RUN_REPLACE;
-        if (w == RUN_KEEP)
+        if (w == RUN_KEEP) {
+            i++;
             continue;
-        const struct kw_run_row *r = &rows[i];
-        x = prep(st, w == RUN_MEASURE ? S_RUN_MEASURE : clear || fresh ? S_RUN_ADD : S_RUN_PUT);
-        sqlite3_bind_int64(x, 1, ticket);
-        bind_text(x, 2, r->metric);
-        sqlite3_bind_int64(x, 3, r->run);
-        bind_text(x, 4, r->status);
-        sqlite3_bind_int64(x, 5, r->started_at);
-        if (w == RUN_REPLACE) {
-            bind_instant(x, 6, r->stopped_at);
-            bind_instant(x, 7, r->deadline);
-            bind_instant(x, 8, r->breached_at);
         }
-        sqlite3_bind_int64(x, 9, r->target);
-        sqlite3_bind_int64(x, 10, r->working);
-        sqlite3_bind_int64(x, 11, r->wall);
-        sqlite3_bind_int64(x, 12, r->paused_wall);
-        sqlite3_bind_int64(x, 13, r->measured_at);
-        sqlite3_bind_int64(x, 14, r->team_id);
-        sqlite3_bind_int64(x, 15, r->assignee_id);
-        bind_text(x, 16, r->calendar);
-        bind_text(x, 17, r->level);
-        bind_text(x, 18, r->tier);
-        bind_text(x, 19, r->organisation);
-        bind_text(x, 20, r->category);
-        bind_text(x, 21, r->region);
-        bind_text(x, 22, r->channel);
-        sqlite3_bind_int64(x, 23, r->steady_from);
+        /* a new ticket's runs in threes, in the same order */
+        size_t k = fresh && n - i >= 3 ? 3 : 1;
+        x = prep(st, k == 3             ? S_RUN_ADD3
+                     : w == RUN_MEASURE ? S_RUN_MEASURE
+                     : clear || fresh   ? S_RUN_ADD
+                                        : S_RUN_PUT);
+        sqlite3_bind_int64(x, 1, ticket);
+        for (size_t j = 0; j < k; j++, i++) {
+            const struct kw_run_row *r = &rows[i];
+            int p = 22 * (int)j; /* S_RUN_ADD3's row j */
+            bind_text(x, p + 2, r->metric);
+            sqlite3_bind_int64(x, p + 3, r->run);
+            bind_text(x, p + 4, r->status);
+            sqlite3_bind_int64(x, p + 5, r->started_at);
+            if (w == RUN_REPLACE) {
+                bind_instant(x, p + 6, r->stopped_at);
+                bind_instant(x, p + 7, r->deadline);
+                bind_instant(x, p + 8, r->breached_at);
+            }
+            sqlite3_bind_int64(x, p + 9, r->target);
+            sqlite3_bind_int64(x, p + 10, r->working);
+            sqlite3_bind_int64(x, p + 11, r->wall);
+            sqlite3_bind_int64(x, p + 12, r->paused_wall);
+            sqlite3_bind_int64(x, p + 13, r->measured_at);
+            sqlite3_bind_int64(x, p + 14, r->team_id);
+            sqlite3_bind_int64(x, p + 15, r->assignee_id);
+            bind_text(x, p + 16, r->calendar);
+            bind_text(x, p + 17, r->level);
+            bind_text(x, p + 18, r->tier);
+            bind_text(x, p + 19, r->organisation);
+            bind_text(x, p + 20, r->category);
+            bind_text(x, p + 21, r->region);
+            bind_text(x, p + 22, r->channel);
+            sqlite3_bind_int64(x, p + 23, r->steady_from);
+        }
         rc = sqlite3_step(x);
         sqlite3_reset(x);
         if (rc == SQLITE_DONE && sqlite3_changes(st->db) == 0)

@@ -63,6 +63,12 @@ struct kw_store {
     size_t n_used;
     char path[256];
     int64_t changed_ticket; /* noted in the change log by the open unit of work, or 0 */
+    /* the ticket the open transaction inserted last with its projection's
+     * due columns (kw_ticket_new.due_known), and those, or 0 (tickets.c):
+     * kw_store_clocks_put(fresh) with the same leaves the row alone */
+    struct kws_fresh_due {
+        int64_t ticket, next_due, breached_at, fire_at;
+    } fresh_due;
     /* a caller's transaction is open (kw_store_begin), and its own COMMIT
      * runs: no other commit may happen meanwhile (db.c, commit_guard) */
     bool batch, committing;
@@ -121,6 +127,10 @@ void kws_search_forget(struct kw_store *st);
  * on db: every connection that reads or writes the index (or drops it)
  * needs it. An SQLite result code. */
 int kws_search_tokenizer(sqlite3 *db);
+/* The writer's VFS (walbuf.c): the default one whose WAL files write the
+ * frames of a commit in one call at its sync; its name, registered at the
+ * first call, or NULL (the default VFS then). Needs synchronous=FULL. */
+const char *kws_walbuf_vfs(void);
 
 /* KW_STORE naming the file, what failed and SQLite's message; returns it. */
 enum kw_code kws_fail(struct kw_store *st, struct kw_err *err, const char *what);

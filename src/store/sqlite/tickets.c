@@ -141,15 +141,21 @@ static const char *const sql[S_COUNT] = {
     /* the id SQLite gives a row without one (tickets has no AUTOINCREMENT) */
     [S_TICKET_NEXT] = "SELECT coalesce(max(id), 0) + 1 FROM tickets",
     /* ?13: the id (NULL: SQLite's), ?14 the head after the created event
-     * (NULL: none yet, last_seq 0; kws_append_first) */
+     * (NULL: none yet, last_seq 0; kws_append_first); ?15 .. ?17 the
+     * projection's due columns and ?18 1 when they are given (projected
+     * then: S_TICKET_DUE's projected_seq = last_seq), else NULL and 0;
+     * ?19 1: the commitment is ?20 as the caller read it in this
+     * transaction (kw_ticket_new.commitment_read: the look-up's answer) */
     [S_TICKET_INSERT] =
         "INSERT INTO tickets(id, org_id, title, state, level, tier, category, region, channel,"
         " created_by, idempotency_key, created_at, updated_at, last_seq, head_hash, commitment_id,"
-        " request_digest, requester_id)"
+        " request_digest, requester_id, next_due, breached_at, fire_at, projected_seq)"
         " VALUES (?13, ?1, ?2, 'registered', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10,"
         " ?14 IS NOT NULL, coalesce(?14, zeroblob(32)),"
-        " (SELECT id FROM commitments WHERE effective_from <= ?10"
-        "  ORDER BY effective_from DESC, id DESC LIMIT 1), ?11, nullif(?12, 0))",
+        " CASE WHEN ?19 THEN nullif(?20, 0) ELSE (SELECT id FROM commitments WHERE"
+        " effective_from <= ?10 ORDER BY effective_from DESC, id DESC LIMIT 1) END, ?11,"
+        " nullif(?12, 0), ?15, ?16, ?17,"
+        " ?18 * (?14 IS NOT NULL))",
     [S_TICKET_STATE] = "SELECT state FROM tickets WHERE id = ?1",
     [S_TICKET_GET] = "SELECT " TICKET_COLS " FROM tickets WHERE id = ?1",
     [S_TICKETS] = "SELECT " TICKET_COLS " FROM tickets WHERE " TICKET_FILTER
@@ -371,6 +377,24 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
         sqlite3_bind_null(x, 13);
         sqlite3_bind_null(x, 14);
     }
+    /* with the created event's text at hand (last_seq 1), the projection
+     * the caller computed is written with the row: the row and its due
+     * indexes (tickets_by_due, tickets_fire) once, not inserted and then
+     * moved by kw_store_clocks_put (#20) */
+    bool due = text && t->due_known;
+    if (due) {
+        bind_instant(x, 15, t->next_due);
+        bind_instant(x, 16, t->breached_at);
+        bind_instant(x, 17, t->fire_at);
+    } else {
+        sqlite3_bind_null(x, 15);
+        sqlite3_bind_null(x, 16);
+        sqlite3_bind_null(x, 17);
+    }
+    sqlite3_bind_int(x, 18, due);
+    sqlite3_bind_int(x, 19, t->commitment_read);
+    sqlite3_bind_int64(x, 20, t->commitment_id);
+    st->fresh_due.ticket = 0;
     int step = sqlite3_step(x);
     sqlite3_reset(x);
     if (step != SQLITE_DONE) {
@@ -378,6 +402,8 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
         return kws_tx_finish(st, outer, kws_fail(st, err, "insert ticket"), err);
     }
     *id = sqlite3_last_insert_rowid(st->db);
+    if (due)
+        st->fresh_due = (struct kws_fresh_due){*id, t->next_due, t->breached_at, t->fire_at};
     if (text) {
         /* the search index takes the title and description as they are */
         const char *const texts[2] = {t->title, t->description};
@@ -984,7 +1010,12 @@ enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh
         rc = sqlite3_step(x);
         sqlite3_reset(x);
     }
-    if (rc == SQLITE_DONE) {
+    /* a ticket this transaction inserted with these due columns: as stored */
+    bool as_inserted = fresh && st->fresh_due.ticket == ticket &&
+                       st->fresh_due.next_due == next_due &&
+                       st->fresh_due.breached_at == breached_at && st->fresh_due.fire_at == fire_at;
+    st->fresh_due.ticket = 0;
+    if (rc == SQLITE_DONE && !as_inserted) {
         x = prep(st, S_TICKET_DUE);
         sqlite3_bind_int64(x, 1, ticket);
         bind_instant(x, 2, next_due);
