@@ -118,7 +118,8 @@ const char *const kwp_sql[PGS_COUNT] = {
         " CASE WHEN $13::boolean THEN nullif($14::bigint, 0) ELSE"
         " (SELECT id FROM commitments WHERE effective_from <= $10"
         "  ORDER BY effective_from DESC, id DESC LIMIT 1) END, $11, nullif($12::bigint, 0))"
-        " ON CONFLICT (created_by, idempotency_key) DO NOTHING RETURNING id",
+        " ON CONFLICT (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL"
+        " DO NOTHING RETURNING id",
     /* FOR UPDATE: two nodes appending to one ticket take turns, so each
      * event's prev is the head the other committed */
     [PGS_TICKET_HEAD] =
