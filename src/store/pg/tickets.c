@@ -316,10 +316,11 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     else
         kwp_text(&p, NULL);
     kwp_int(&p, t->requester_id);
-    kwp_text(&p, t->commitment_read ? "true" : "false");
-    kwp_int(&p, t->commitment_id);
+    if (t->commitment_read)
+        kwp_int(&p, t->commitment_id);
     char state[6];
-    if (!(res = kwp_run(st, PGS_TICKET_INSERT, &p, "insert ticket", state, err)))
+    if (!(res = kwp_run(st, t->commitment_read ? PGS_TICKET_INSERT : PGS_TICKET_INSERT_AT, &p,
+                        "insert ticket", state, err)))
         return kwp_tx_finish(st, outer,
                              strcmp(state, NOT_NULL_VIOLATION) == 0
                                  ? kw_err_set(err, KW_NOT_FOUND, "/org_id",
