@@ -4,7 +4,11 @@
 # create tickets for HTTP_BENCH_SECONDS (default 10) on one `keepword serve`
 # over a throw-away cluster with pg_stat_statements; prints the statements
 # per create (calls and server time), the transactions and WAL flushes per
-# create, and the node's system calls (strace -c, when PROFILE_STRACE=1).
+# create, WAL records, bytes and full-page images per create, rows written
+# per create by table (HOT updates among them), and the node's system calls
+# (strace -c, when PROFILE_STRACE=1). PROFILE_ORDER=calls lists the
+# statements by calls instead of server time (triggers' statements included,
+# top = f).
 # Prints numbers; asserts nothing.
 # usage: bench/pg_profile.sh PATH/TO/keepword PATH/TO/kwload
 set -euo pipefail
@@ -41,6 +45,9 @@ bin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
 as_owner "$bin/pg_ctl" -D "$pgdir/data" -w restart >/dev/null
 head -n 1 "$pgdir/data/postmaster.pid" >"$pgdir/pid"
 psql_ -c "CREATE EXTENSION pg_stat_statements"
+# statements run by triggers and functions too (toplevel false), so that a
+# trigger's work shows as its own rows (known once the library is loaded)
+psql_ -c "ALTER SYSTEM SET pg_stat_statements.track = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
 
 KEEPWORD_ADMIN_PASSWORD=bench-password "$kw" init --db "$conn" --log-key "$tmp/k" >/dev/null
 bench_serve "$kw" "$conn" "$tmp/log" --log-key "$tmp/k"
@@ -50,6 +57,7 @@ token=$(curl -s -X POST "$b/api/v1/auth/login" -H "Content-Type: application/jso
 org=$(curl -s -X POST "$b/api/v1/orgs" -H "Authorization: Bearer $token" \
     -H "Content-Type: application/json" -d '{"name":"Bench"}' | jq -r .id)
 psql_ -c "SELECT pg_stat_statements_reset(), pg_stat_reset()" >/dev/null
+psql_ -c "SELECT pg_stat_reset_shared('wal')" >/dev/null
 wal0=$(psql_ -At -c "SELECT wal_sync FROM pg_stat_wal" 2>/dev/null || echo 0)
 # CPU ticks (utime + stime) of the node and of the cluster's processes
 ticks() {
@@ -84,12 +92,19 @@ n=$(jq -r .ok <<<"$r")
 hz=$(getconf CLK_TCK)
 echo "CPU per create: node $(echo "scale=3; ($node1 - $node0) * 1000 / $hz / $n" | bc) ms, PostgreSQL $(echo "scale=3; ($pg1 - $pg0) * 1000 / $hz / $n" | bc) ms (load average $(cut -d' ' -f1 /proc/loadavg))"
 echo "creates: $(jq -r '"\(.ok) in \(.duration_s // "?") s, \(.rps)/s, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms"' <<<"$r")"
-wal1=$(psql_ -At -c "SELECT wal_sync FROM pg_stat_wal" 2>/dev/null || echo 0)
-psql_ -At -c "SELECT 'commits per create: ' || round(xact_commit::numeric / $n, 2) FROM pg_stat_database WHERE datname = current_database()"
-echo "WAL syncs per create: $(echo "scale=2; ($wal1 - $wal0) / $n" | bc)"
-psql_ -c "SELECT round(calls::numeric / $n, 2) AS per_create, round(total_exec_time::numeric / $n, 3) AS ms_per_create, left(regexp_replace(query, '\s+', ' ', 'g'), 90) AS statement FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY calls DESC LIMIT 40"
-psql_ -At -c "SELECT 'statements per create: ' || round(sum(calls)::numeric / $n, 2) || ', server ms per create: ' || round(sum(total_exec_time)::numeric / $n, 3) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
-[ "${PROFILE_STRACE:-}" = 1 ] && { echo "node's system calls per create:"; awk -v n="$n" 'NR>2 && $NF!="total" && $4+0>0 {printf "  %-16s %6.2f\n", $NF, $4/n}' "$tmp/strace" | sort -k2 -nr | head -12; }
+# the node's connections end first: a backend reports its counters (commits,
+# rows, WAL) when it exits, and otherwise only every few seconds
 kill -TERM "$pid"
 wait "$pid" || true
 pid=
+sleep 1
+wal1=$(psql_ -At -c "SELECT wal_sync FROM pg_stat_wal" 2>/dev/null || echo 0)
+psql_ -At -c "SELECT 'commits per create: ' || round(xact_commit::numeric / $n, 2) FROM pg_stat_database WHERE datname = current_database()"
+echo "WAL syncs per create: $(echo "scale=2; ($wal1 - $wal0) / $n" | bc)"
+psql_ -At -c "SELECT 'WAL per create: ' || round(wal_records::numeric / $n, 2) || ' records, ' || round(wal_bytes / $n) || ' bytes, ' || round(wal_fpi::numeric / $n, 3) || ' full-page images' FROM pg_stat_wal" 2>/dev/null || true
+# rows written per create by table: inserted, updated (of them HOT), deleted
+psql_ -c "SELECT relname AS table, round(n_tup_ins::numeric / $n, 2) AS ins, round(n_tup_upd::numeric / $n, 2) AS upd, round(n_tup_hot_upd::numeric / $n, 2) AS hot, round(n_tup_del::numeric / $n, 2) AS del, (SELECT count(*) FROM pg_index i WHERE i.indrelid = s.relid) AS indexes FROM pg_stat_user_tables s WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY n_tup_ins + n_tup_upd + n_tup_del DESC"
+# top: false for a statement a trigger or function ran
+psql_ -c "SELECT round(calls::numeric / $n, 2) AS per_create, round(total_exec_time::numeric / $n, 3) AS ms_per_create, round(wal_bytes / $n) AS wal_b, round((shared_blks_hit + shared_blks_read)::numeric / $n, 1) AS bufs, toplevel AS top, left(regexp_replace(query, '\s+', ' ', 'g'), 80) AS statement FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY ${PROFILE_ORDER:-total_exec_time} DESC LIMIT 40"
+psql_ -At -c "SELECT 'statements per create: ' || round(sum(calls)::numeric / $n, 2) || ', server ms per create: ' || round(sum(total_exec_time)::numeric / $n, 3) FROM pg_stat_statements WHERE toplevel AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+[ "${PROFILE_STRACE:-}" = 1 ] && { echo "node's system calls per create:"; awk -v n="$n" 'NR>2 && $NF!="total" && $4+0>0 {printf "  %-16s %6.2f\n", $NF, $4/n}' "$tmp/strace" | sort -k2 -nr | head -12; }

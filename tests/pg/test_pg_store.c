@@ -448,6 +448,80 @@ static void test_commitment_read(void **state)
     kw_store_close(w);
 }
 
+/* A create after kw_store_org_terms in a transaction takes the id the terms
+ * reserved and writes its row with its first event's head (pg_int.h,
+ * next_ticket): the row, its chain and kw_ticket_new.head agree; a key's
+ * second use answers the first ticket; a rolled-back savepoint's create
+ * leaves no ticket; a reservation is used once. */
+static void numbered(struct kw_store *w, int64_t org, const char *key, int64_t at, int64_t *id,
+                     bool *existed)
+{
+    struct kw_err err = {0};
+    struct kw_org got;
+    int64_t commitment = 0;
+    assert_int_equal(kw_store_org_terms(w, org, at, &got, &commitment, &err), KW_OK);
+    unsigned char head[KW_HASH_BYTES] = {0};
+    struct kw_ticket_new t = {.org_id = org,
+                              .title = "numbered",
+                              .level = "L2",
+                              .at = at,
+                              .created_by = 7,
+                              .idempotency_key = key,
+                              .commitment_read = true,
+                              .commitment_id = commitment,
+                              .head = head};
+    assert_int_equal(kw_store_ticket_create(w, &t, id, existed, &err), KW_OK);
+    if (*existed)
+        return;
+    struct kw_ticket_row r;
+    assert_int_equal(kw_store_ticket_get(w, *id, &r, &err), KW_OK);
+    assert_int_equal(r.last_seq, 1);
+    assert_memory_equal(r.head, head, KW_HASH_BYTES);
+}
+
+static void test_numbered_create(void **state)
+{
+    (void)state;
+    const char *conninfo = getenv("KW_PG_CONNINFO");
+    if (!conninfo || !*conninfo)
+        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    struct kw_err err = {0};
+    const int64_t t0 = 1790000000;
+    struct kw_store *w = kw_store_open_writer(conninfo, &err);
+    if (!w)
+        fail_msg("open %s: %s", conninfo, err.msg);
+    int64_t org = 0, a = 0, b = 0, again = 0, gone = 0, c = 0, d = 0;
+    bool existed;
+    assert_int_equal(kw_store_org_insert(w, &(struct kw_org){.name = "Numbered"}, t0, &org, &err),
+                     KW_OK);
+    assert_int_equal(kw_store_begin(w, &err), KW_OK);
+    numbered(w, org, NULL, t0, &a, &existed);
+    assert_false(existed);
+    numbered(w, org, "numbered-key", t0 + 1, &b, &existed);
+    assert_false(existed);
+    numbered(w, org, "numbered-key", t0 + 2, &again, &existed);
+    assert_true(existed);
+    assert_int_equal(again, b);
+    assert_int_equal(kw_store_savepoint(w, &err), KW_OK);
+    numbered(w, org, NULL, t0 + 3, &gone, &existed);
+    assert_int_equal(kw_store_release(w, false, &err), KW_OK);
+    numbered(w, org, NULL, t0 + 4, &c, &existed);
+    /* no terms read before it: a reservation is not used twice */
+    struct kw_ticket_new t = {.org_id = org, .title = "plain", .level = "L2", .at = t0 + 5};
+    assert_int_equal(kw_store_ticket_create(w, &t, &d, &existed, &err), KW_OK);
+    assert_int_equal(kw_store_commit(w, &err), KW_OK);
+    assert_true(a < b && b < gone && gone < c && c < d);
+    struct kw_ticket_row r;
+    assert_int_equal(kw_store_ticket_get(w, gone, &r, &err), KW_NOT_FOUND);
+    const int64_t ids[] = {a, b, c, d};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(kw_store_ticket_get(w, ids[i], &r, &err), KW_OK);
+        assert_int_equal(r.last_seq, 1);
+        assert_int_equal(kw_store_verify(w, ids[i], NULL, &err), KW_OK);
+    }
+    kw_store_close(w);
+}
+
 /* Several nodes (store.h): a listener hears a ticket committed on another
  * handle, with its change's seq, only after the commit (never a rolled back
  * one); a singleton has one holder, taken over when the holder closes. */
@@ -586,7 +660,7 @@ int main(void)
         cmocka_unit_test(test_claims_skip_locked), cmocka_unit_test(test_log_and_rows_no_deadlock),
         cmocka_unit_test(test_audit_trail),        cmocka_unit_test(test_nodes),
         cmocka_unit_test(test_kept_row),           cmocka_unit_test(test_kept_clocks),
-        cmocka_unit_test(test_commitment_read),
+        cmocka_unit_test(test_commitment_read),    cmocka_unit_test(test_numbered_create),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

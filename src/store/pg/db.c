@@ -99,49 +99,68 @@ const char *const kwp_sql[PGS_COUNT] = {
     [PGS_ORG_TERMS] = "SELECT o.id, o.name, o.tier, o.region, o.calendar, o.contract_value_cents,"
                       " coalesce(o.account_manager_id, 0), o.deactivated_at,"
                       " coalesce((SELECT id FROM commitments WHERE effective_from <= $2"
-                      " ORDER BY effective_from DESC, id DESC LIMIT 1), 0)"
+                      " ORDER BY effective_from DESC, id DESC LIMIT 1), 0),"
+                      " nextval('tickets_id_seq')" /* the create's id (kw_store.next_ticket) */
                       " FROM (SELECT 1) one LEFT JOIN orgs o ON o.id = $1",
     [PGS_TICKET_BY_KEY] =
         "SELECT id, request_digest FROM tickets WHERE created_by = $1 AND idempotency_key = $2",
-    /* org_id NULL (SQLSTATE 23502, not-null violation) when there is no
-     * organisation $1: the check and the insert in one round trip; the
-     * commitment the caller read ($14, when $13), so that its checks, the
-     * clocks it projects and the ticket follow one version even when
-     * another node adds one in between (read committed) */
-    [PGS_TICKET_INSERT] =
-        "INSERT INTO tickets(org_id, title, state, level, tier, category, region, channel,"
-        " created_by, idempotency_key, created_at, updated_at, last_seq, head_hash, commitment_id,"
-        " request_digest, requester_id)"
-        " VALUES ((SELECT id FROM orgs WHERE id = $1), $2, 'registered', $3, $4, $5, $6, $7, $8, "
-        "$9, $10, $10, 0,"
-        " '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea,"
-        " CASE WHEN $13::boolean THEN nullif($14::bigint, 0) ELSE"
-        " (SELECT id FROM commitments WHERE effective_from <= $10"
-        "  ORDER BY effective_from DESC, id DESC LIMIT 1) END, $11, nullif($12::bigint, 0))"
-        " ON CONFLICT (created_by, idempotency_key) DO NOTHING RETURNING id",
+/* org_id NULL (SQLSTATE 23502, not-null violation) when there is no
+ * organisation $1: the check and the insert in one round trip; the
+ * commitment the caller read ($13), so that its checks, the clocks it
+ * projects and the ticket follow one version even when another node
+ * adds one in between (read committed); PGS_TICKET_INSERT_AT looks up
+ * the one in force at $10 itself. Two statements, not a CASE on a
+ * parameter: with both branches in one plan, a custom plan (without the
+ * branch not taken) was always cheaper than the generic one, so each
+ * insert was planned again (0.07 ms of server time, pg_stat_statements'
+ * track_planning) */
+#define TICKET_INSERT(id, seq, head, commitment)                                                   \
+    "INSERT INTO tickets(" id "org_id, title, state, level, tier, category, region, channel,"      \
+    " created_by, idempotency_key, created_at, updated_at, last_seq, head_hash, commitment_id,"    \
+    " request_digest, requester_id)"                                                               \
+    " VALUES (" seq "(SELECT id FROM orgs WHERE id = $1), $2, 'registered', $3, $4, $5, $6, $7,"   \
+    " $8, $9, $10, $10, " head ", " commitment ", $11, nullif($12::bigint, 0))"                    \
+    " ON CONFLICT (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL"                 \
+    " DO NOTHING RETURNING id"
+#define ZERO_HEAD "0, '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea"
+    [PGS_TICKET_INSERT] = TICKET_INSERT("", "", ZERO_HEAD, "nullif($13::bigint, 0)"),
+    [PGS_TICKET_INSERT_AT] = TICKET_INSERT("", "", ZERO_HEAD,
+                                           "(SELECT id FROM commitments WHERE effective_from <= $10"
+                                           " ORDER BY effective_from DESC, id DESC LIMIT 1)"),
+    /* PGS_TICKET_INSERT as ticket $14 (the id PGS_ORG_TERMS reserved) with
+     * its first event ($15, at $10) as its head: PGS_EVENT_FIRST then
+     * writes no second version of the row */
+    [PGS_TICKET_INSERT_ID] = TICKET_INSERT("id, ", "$14, ", "1, $15", "nullif($13::bigint, 0)"),
+#undef ZERO_HEAD
+#undef TICKET_INSERT
     /* FOR UPDATE: two nodes appending to one ticket take turns, so each
      * event's prev is the head the other committed */
     [PGS_TICKET_HEAD] =
         "SELECT last_seq, head_hash, updated_at FROM tickets WHERE id = $1 FOR UPDATE",
-    /* an event in one statement: the event, its leaf ($7, kind "event") at
-     * $9 and the leaf's $10 nodes of LOG_NODES, the change row when $11
-     * (and, when its number is a multiple of $12, the pruning of
-     * those more than $13 before it), and the ticket's
-     * new head; each of them a statement of its own cost the server its
-     * per-statement overhead (parse, bind, locks, executor) */
-    [PGS_EVENT_INSERT] =
-        "WITH ev AS (INSERT INTO events(ticket_id, seq, at, type, actor_id, body,"
-        " hash) VALUES ($1, $2, $3, $4, $5, $6, $7)),"
-        " lf AS (INSERT INTO log_leaves(idx, kind, ticket, seq, data)"
-        " VALUES ($9, 'event', $1, $2, $7)),"
-        " nd AS (INSERT INTO log_nodes(level, idx, hash) " LOG_NODES(
-            "$9", "$10",
-            "$14") "),"
-                   " ch AS (INSERT INTO changes(ticket, at) SELECT $1, $3 WHERE $11 RETURNING seq),"
-                   " pr AS (DELETE FROM changes WHERE (SELECT seq FROM ch) % $12 = 0"
-                   " AND seq <= (SELECT seq FROM ch) - $13)"
-                   " UPDATE tickets SET last_seq = $2, head_hash = $7, updated_at = $3,"
-                   " state = coalesce($8, state) WHERE id = $1",
+/* an event in one statement: the event, its leaf ($7, kind "event") at
+ * $9 and the leaf's $10 nodes of LOG_NODES, the change row when $11
+ * (and, when its number is a multiple of $12, the pruning of
+ * those more than $13 before it), and the ticket's
+ * new head; each of them a statement of its own cost the server its
+ * per-statement overhead (parse, bind, locks, executor) */
+#define EVENT_ROWS                                                                                 \
+    "WITH ev AS (INSERT INTO events(ticket_id, seq, at, type, actor_id, body,"                     \
+    " hash) VALUES ($1, $2, $3, $4, $5, $6, $7)),"                                                 \
+    " lf AS (INSERT INTO log_leaves(idx, kind, ticket, seq, data)"                                 \
+    " VALUES ($9, 'event', $1, $2, $7)),"                                                          \
+    " nd AS (INSERT INTO log_nodes(level, idx, hash) " LOG_NODES(                                  \
+        "$9", "$10",                                                                               \
+        "$14") "),"                                                                                \
+               " ch AS (INSERT INTO changes(ticket, at) SELECT $1, $3 WHERE $11 RETURNING seq),"   \
+               " pr AS (DELETE FROM changes WHERE (SELECT seq FROM ch) % $12 = 0"                  \
+               " AND seq <= (SELECT seq FROM ch) - $13)"
+    [PGS_EVENT_INSERT] = EVENT_ROWS " UPDATE tickets SET last_seq = $2, head_hash = $7,"
+                                    " updated_at = $3, state = coalesce($8, state) WHERE id = $1",
+    /* PGS_EVENT_INSERT of a ticket's first event when its insert wrote the
+     * head (PGS_TICKET_INSERT_ID): the data-modifying WITH parts run all
+     * the same; $8 is named only to keep the parameters' types */
+    [PGS_EVENT_FIRST] = EVENT_ROWS " SELECT $8::text",
+#undef EVENT_ROWS
     [PGS_EVENTS] = "SELECT seq, at, type, actor_id, body, hash, ticket_id FROM events"
                    " WHERE ticket_id = $1 ORDER BY seq",
     [PGS_CHANGE_ADD] = "WITH c AS (INSERT INTO changes(ticket, at) VALUES ($1, $2) RETURNING seq)"
@@ -719,6 +738,16 @@ const char *const kwp_sql[PGS_COUNT] = {
                         " coalesce(f.cleared_by, 0), f.reason, o.name FROM watch_flags f"
                         " JOIN orgs o ON o.id = f.org_id WHERE ($1::bigint = 0 OR f.org_id = $1)"
                         " AND (NOT $2::boolean OR f.cleared_at IS NULL) ORDER BY f.id DESC",
+    /* PGS_WATCH_FLAGS of one organisation's open flag (watch_flags_open):
+     * each ticket's answer to staff reads it, and PGS_WATCH_FLAGS's
+     * parameters made a custom plan cheaper than the generic one, so that
+     * each read was planned again (0.14 ms of server time, 30 times its
+     * execution) */
+    [PGS_WATCH_OPEN] = "SELECT f.id, f.org_id, f.flagged_at, coalesce(f.ticket_id, 0),"
+                       " coalesce(f.overrun_id, 0), f.overruns, f.window_from, f.cleared_at,"
+                       " coalesce(f.cleared_by, 0), f.reason, o.name FROM watch_flags f"
+                       " JOIN orgs o ON o.id = f.org_id WHERE f.org_id = $1"
+                       " AND f.cleared_at IS NULL",
     [PGS_LOSS] = "UPDATE overruns SET loss = nullif($2::bigint, -1), loss_by = $3, loss_at = $4"
                  " WHERE id = $1",
     [PGS_LOSS_GET] = "SELECT coalesce(loss, -1) FROM overruns WHERE id = $1",
@@ -1034,8 +1063,10 @@ PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, c
 {
     if (s == PGS_ROLLBACK) /* everything not sent yet goes with it; sent, */
         drop_deferred(st); /* a failed one would skip the ROLLBACK itself */
-    if (s == PGS_COMMIT || s == PGS_ROLLBACK || s == PGS_ROLLBACK_TO)
+    if (s == PGS_COMMIT || s == PGS_ROLLBACK || s == PGS_ROLLBACK_TO) {
         st->log_size = -1; /* the log as this transaction saw it ends here */
+        st->next_ticket = 0;
+    }
     char name[16];
     snprintf(name, sizeof(name), "s%d", (int)s);
     return run_named(st, name, p, what, sqlstate, err);
@@ -1348,6 +1379,7 @@ enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
 {
     (void)err; /* sent with the next statement, which fails if it fails */
     st->changed_ticket = 0;
+    st->next_ticket = 0;
     kwp_defer(st, PGS_BEGIN);
     /* a writer's batch holds the log's lock from its start, as its first
      * event would from there to the commit anyway: its row locks are then
@@ -1362,6 +1394,7 @@ enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
 enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
+    st->next_ticket = 0;
     st->in_tx = false;
     if (kwp_exec(st, PGS_COMMIT, NULL, "commit", err) == KW_OK)
         return KW_OK;
@@ -1372,6 +1405,7 @@ enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
 void kw_store_rollback(struct kw_store *st)
 {
     st->changed_ticket = 0;
+    st->next_ticket = 0;
     if (st->in_tx)
         kwp_exec(st, PGS_ROLLBACK, NULL, "roll back", NULL);
     st->in_tx = false;
@@ -1381,6 +1415,7 @@ enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err)
 {
     (void)err; /* sent with the next statement, which fails if it fails */
     st->changed_ticket = 0;
+    st->next_ticket = 0;
     kwp_defer(st, PGS_SAVEPOINT);
     return KW_OK;
 }
@@ -1388,6 +1423,7 @@ enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err)
 enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err)
 {
     st->changed_ticket = 0;
+    st->next_ticket = 0;
     if (!keep) {
         kwp_exec(st, PGS_ROLLBACK_TO, NULL, "roll back to savepoint", NULL);
         return kwp_exec(st, PGS_RELEASE, NULL, "release savepoint", err);

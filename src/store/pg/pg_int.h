@@ -50,8 +50,11 @@ enum pgs {
     PGS_ORG_TERMS,
     PGS_TICKET_BY_KEY,
     PGS_TICKET_INSERT,
+    PGS_TICKET_INSERT_AT,
+    PGS_TICKET_INSERT_ID,
     PGS_TICKET_HEAD,
     PGS_EVENT_INSERT,
+    PGS_EVENT_FIRST,
     PGS_EVENTS,
     PGS_CHANGE_ADD,
     PGS_CHANGES_SINCE,
@@ -221,6 +224,7 @@ enum pgs {
     PGS_WATCH_NOTIFY,
     PGS_WATCH_CLEAR,
     PGS_WATCH_FLAGS,
+    PGS_WATCH_OPEN,
     PGS_LOSS,
     PGS_LOSS_GET,
     PGS_AUDIT_HEAD,
@@ -288,6 +292,15 @@ struct kw_store {
      * log's lock first, so that two nodes' writers never wait for each other
      * in opposite orders (a ticket row, then the log; the log, then a row) */
     bool writer;
+    /* A ticket id kw_store_org_terms took from the tickets' sequence in
+     * this transaction (it reads an organisation's terms for the create
+     * that follows it in a unit), or 0: kw_store_ticket_create numbers its
+     * ticket with it, writes the row with its first event's head, and, for
+     * a ticket without an idempotency key (whose insert cannot conflict),
+     * waits for no answer. A sequence number, not a row: an unused one is a
+     * gap, as a rolled-back insert's is. Forgotten by any transaction
+     * control (begin, savepoint, release, commit, rollback). */
+    int64_t next_ticket;
 };
 
 /* The statements of a file of its own (people.c, attachments.c, views.c,

@@ -127,6 +127,8 @@ enum kw_code kw_store_org_terms(struct kw_store *st, int64_t id, int64_t t, stru
         return kw_err_set(err, KW_NOT_FOUND, "", "no organisation %lld", (long long)id);
     }
     read_org(res, 0, out);
+    /* the id of the ticket this unit is about to create (struct kw_store) */
+    st->next_ticket = st->in_tx ? kwp_col_int(res, 0, 9) : 0;
     kwp_lend(st, res); /* the strings live until the next call */
     return KW_OK;
 }
@@ -281,7 +283,146 @@ static enum kw_code append_after(struct kw_store *st, int64_t ticket, int64_t n,
                                  const unsigned char prev[KW_HASH_BYTES], int64_t last_at,
                                  const char *type, const char *body, int64_t actor, int64_t at,
                                  const char *state, int64_t *seq, unsigned char *head,
-                                 struct kw_err *err);
+                                 bool head_written, struct kw_err *err);
+
+/* The created event's body: what the clocks need (see sla_json.h), the same
+ * as SQLite's, so the same hash. Caller frees; NULL: no memory. */
+static char *created_body(const struct kw_ticket_new *t)
+{
+    json_t *body = json_pack("{s:s, s:s}", "title", t->title, "level", t->level);
+    const char *const keys[] = {"tier", "category", "region", "channel", "organisation"};
+    const char *const vals[] = {t->tier, t->category, t->region, t->channel, t->organisation};
+    for (int i = 0; body && i < 5; i++)
+        if (vals[i])
+            json_object_set_new(body, keys[i], json_string(vals[i]));
+    if (body) {
+        json_object_set_new(body, "org_id", json_integer(t->org_id));
+        if (t->requester_id)
+            json_object_set_new(body, "requester_id", json_integer(t->requester_id));
+        if (t->description)
+            json_object_set_new(body, "description", json_string(t->description));
+    }
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    return text;
+}
+
+/* The insert's parameters $1 to $12, as every PGS_TICKET_INSERT* takes them. */
+static void insert_params(struct kwp_params *p, const struct kw_ticket_new *t)
+{
+    kwp_int(p, t->org_id);
+    kwp_text(p, t->title);
+    kwp_text(p, t->level);
+    kwp_text(p, t->tier);
+    kwp_text(p, t->category);
+    kwp_text(p, t->region);
+    kwp_text(p, t->channel);
+    kwp_int(p, t->created_by);
+    kwp_text(p, t->idempotency_key);
+    kwp_int(p, t->at);
+    if (t->idempotency_key && t->request_digest)
+        kwp_bytes(p, t->request_digest, KW_HASH_BYTES);
+    else
+        kwp_text(p, NULL);
+    kwp_int(p, t->requester_id);
+}
+
+/* The insert failed with SQLSTATE state: no organisation, or the store. */
+static enum kw_code insert_failed(const struct kw_ticket_new *t, const char *state,
+                                  struct kw_err *err)
+{
+    return strcmp(state, NOT_NULL_VIOLATION) == 0
+               ? kw_err_set(err, KW_NOT_FOUND, "/org_id", "org_id: no organisation %lld",
+                            (long long)t->org_id)
+               : KW_STORE;
+}
+
+/* The insert found t's idempotency key used: the ticket that has it. */
+static enum kw_code existing(struct kw_store *st, const struct kw_ticket_new *t, int64_t *id,
+                             bool *existed, struct kw_err *err)
+{
+    /* the key was used (by this creator, maybe on another node at the
+     * same moment: ON CONFLICT waited for that commit) */
+    struct kwp_params p = {0};
+    kwp_int(&p, t->created_by);
+    kwp_text(&p, t->idempotency_key);
+    PGresult *res = kwp_run(st, PGS_TICKET_BY_KEY, &p, "read ticket by key", NULL, err);
+    if (!res)
+        return KW_STORE;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return kw_err_set(err, KW_STORE, "", "%s: idempotency key vanished", st->where);
+    }
+    *id = kwp_col_int(res, 0, 0);
+    /* the key answers the request it was first used with; a row from
+     * before digests were kept (NULL) answers any */
+    unsigned char digest[KW_HASH_BYTES];
+    bool other = t->request_digest && !PQgetisnull(res, 0, 1) &&
+                 (!kwp_col_bytes(res, 0, 1, digest, KW_HASH_BYTES) ||
+                  memcmp(digest, t->request_digest, KW_HASH_BYTES) != 0);
+    PQclear(res);
+    *existed = !other;
+    if (other)
+        return kw_err_set(err, KW_UNPROCESSABLE, "",
+                          "Idempotency-Key: already used for a different request (ticket "
+                          "%lld); use a new key for a new ticket",
+                          (long long)*id);
+    return KW_OK;
+}
+
+/* Create t as ticket id (reserved by kw_store_org_terms), its row written
+ * with its first event's head, so that the event's statement writes no
+ * second version of it (PGS_EVENT_FIRST). Without an idempotency key the
+ * insert cannot conflict (tickets_by_key covers keyed rows only) and the
+ * organisation was just read in this transaction (organisations are never
+ * deleted), so it goes out with the next statement as the event does: a
+ * failure there (a broken database) fails that statement and so the
+ * transaction. With a key, its answer (inserted or not) is waited for. */
+static enum kw_code create_numbered(struct kw_store *st, const struct kw_ticket_new *t, int64_t id,
+                                    int64_t *out, bool *existed, struct kw_err *err)
+{
+    static const unsigned char zero[KW_HASH_BYTES];
+    char *text = created_body(t);
+    if (!text)
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the event");
+    char *canon = kw_chain_canonical(text, err);
+    if (!canon) {
+        free(text);
+        return err->code;
+    }
+    unsigned char hash[KW_HASH_BYTES];
+    kw_event_hash(zero, id, 1, t->at, "created", t->created_by, canon, hash);
+    free(canon);
+    struct kwp_params p = {0};
+    insert_params(&p, t);
+    kwp_int(&p, t->commitment_id);
+    kwp_int(&p, id);
+    kwp_bytes(&p, hash, KW_HASH_BYTES);
+    enum kw_code rc;
+    if (!t->idempotency_key) {
+        rc = kwp_exec_later(st, PGS_TICKET_INSERT_ID, &p, "insert ticket", err);
+    } else {
+        char state[6];
+        PGresult *res = kwp_run(st, PGS_TICKET_INSERT_ID, &p, "insert ticket", state, err);
+        if (!res) {
+            free(text);
+            return insert_failed(t, state, err);
+        }
+        bool inserted = PQntuples(res) == 1;
+        PQclear(res);
+        if (!inserted) {
+            free(text);
+            return existing(st, t, out, existed, err);
+        }
+        rc = KW_OK;
+    }
+    *out = id;
+    if (rc == KW_OK)
+        rc = append_after(st, id, 1, zero, t->at, "created", text, t->created_by, t->at, NULL, NULL,
+                          t->head, true, err);
+    free(text);
+    return rc;
+}
 
 enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_new *t, int64_t *id,
                                     bool *existed, struct kw_err *err)
@@ -289,6 +430,8 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     KW_ERR_ENSURE(err);
     enum kw_code rc = KW_OK;
     *existed = false;
+    int64_t reserved = st->next_ticket; /* once, whatever happens next */
+    st->next_ticket = 0;
     if (!t->title || !*t->title)
         return kw_err_set(err, KW_INVALID, "/title", "title: missing");
     if (!t->level || !*t->level)
@@ -299,82 +442,24 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     bool outer;
     if (kwp_tx_begin(st, &outer, err) != KW_OK)
         return err->code;
+    if (reserved > 0 && t->commitment_read && !outer)
+        return kwp_tx_finish(st, outer, create_numbered(st, t, reserved, id, existed, err), err);
     struct kwp_params p = {0};
     PGresult *res;
-    kwp_int(&p, t->org_id);
-    kwp_text(&p, t->title);
-    kwp_text(&p, t->level);
-    kwp_text(&p, t->tier);
-    kwp_text(&p, t->category);
-    kwp_text(&p, t->region);
-    kwp_text(&p, t->channel);
-    kwp_int(&p, t->created_by);
-    kwp_text(&p, t->idempotency_key);
-    kwp_int(&p, t->at);
-    if (t->idempotency_key && t->request_digest)
-        kwp_bytes(&p, t->request_digest, KW_HASH_BYTES);
-    else
-        kwp_text(&p, NULL);
-    kwp_int(&p, t->requester_id);
-    kwp_text(&p, t->commitment_read ? "true" : "false");
-    kwp_int(&p, t->commitment_id);
+    insert_params(&p, t);
+    if (t->commitment_read)
+        kwp_int(&p, t->commitment_id);
     char state[6];
-    if (!(res = kwp_run(st, PGS_TICKET_INSERT, &p, "insert ticket", state, err)))
-        return kwp_tx_finish(st, outer,
-                             strcmp(state, NOT_NULL_VIOLATION) == 0
-                                 ? kw_err_set(err, KW_NOT_FOUND, "/org_id",
-                                              "org_id: no organisation %lld", (long long)t->org_id)
-                                 : KW_STORE,
-                             err);
+    if (!(res = kwp_run(st, t->commitment_read ? PGS_TICKET_INSERT : PGS_TICKET_INSERT_AT, &p,
+                        "insert ticket", state, err)))
+        return kwp_tx_finish(st, outer, insert_failed(t, state, err), err);
     bool inserted = PQntuples(res) == 1;
     if (inserted)
         *id = kwp_col_int(res, 0, 0);
     PQclear(res);
-    if (!inserted) {
-        /* the key was used (by this creator, maybe on another node at the
-         * same moment: ON CONFLICT waited for that commit) */
-        p = (struct kwp_params){0};
-        kwp_int(&p, t->created_by);
-        kwp_text(&p, t->idempotency_key);
-        if (!(res = kwp_run(st, PGS_TICKET_BY_KEY, &p, "read ticket by key", NULL, err)))
-            return kwp_tx_finish(st, outer, KW_STORE, err);
-        if (PQntuples(res) != 1) {
-            PQclear(res);
-            return kwp_tx_finish(
-                st, outer, kw_err_set(err, KW_STORE, "", "%s: idempotency key vanished", st->where),
-                err);
-        }
-        *id = kwp_col_int(res, 0, 0);
-        /* the key answers the request it was first used with; a row from
-         * before digests were kept (NULL) answers any */
-        unsigned char digest[KW_HASH_BYTES];
-        bool other = t->request_digest && !PQgetisnull(res, 0, 1) &&
-                     (!kwp_col_bytes(res, 0, 1, digest, KW_HASH_BYTES) ||
-                      memcmp(digest, t->request_digest, KW_HASH_BYTES) != 0);
-        PQclear(res);
-        *existed = !other;
-        if (other)
-            rc = kw_err_set(err, KW_UNPROCESSABLE, "",
-                            "Idempotency-Key: already used for a different request (ticket "
-                            "%lld); use a new key for a new ticket",
-                            (long long)*id);
-        return kwp_tx_finish(st, outer, rc, err);
-    }
-    /* The created event carries what the clocks need (see sla_json.h); the
-     * same body as SQLite's, so the same hash. */
-    json_t *body = json_pack("{s:s, s:s}", "title", t->title, "level", t->level);
-    const char *const keys[] = {"tier", "category", "region", "channel", "organisation"};
-    const char *const vals[] = {t->tier, t->category, t->region, t->channel, t->organisation};
-    for (int i = 0; body && i < 5; i++)
-        if (vals[i])
-            json_object_set_new(body, keys[i], json_string(vals[i]));
-    json_object_set_new(body, "org_id", json_integer(t->org_id));
-    if (t->requester_id)
-        json_object_set_new(body, "requester_id", json_integer(t->requester_id));
-    if (t->description)
-        json_object_set_new(body, "description", json_string(t->description));
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
+    if (!inserted)
+        return kwp_tx_finish(st, outer, existing(st, t, id, existed, err), err);
+    char *text = created_body(t);
     if (!text)
         return kwp_tx_finish(st, outer, kw_err_set(err, KW_NOMEM, "", "no memory for the event"),
                              err);
@@ -382,7 +467,7 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
      * other: its head is the insert's (no event yet, the zero hash, at) */
     static const unsigned char zero[KW_HASH_BYTES];
     rc = append_after(st, *id, 1, zero, t->at, "created", text, t->created_by, t->at, NULL, NULL,
-                      t->head, err);
+                      t->head, false, err);
     free(text);
     return kwp_tx_finish(st, outer, rc, err);
 }
@@ -439,16 +524,18 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
     if (!head_ok)
         return kw_err_set(err, KW_STORE, "", "ticket %lld has a damaged chain head",
                           (long long)ticket);
-    return append_after(st, ticket, n, prev, last_at, type, body, actor, at, state, seq, NULL, err);
+    return append_after(st, ticket, n, prev, last_at, type, body, actor, at, state, seq, NULL,
+                        false, err);
 }
 
 /* Append event n of ticket, whose chain's head is prev at last_at, the
- * ticket's row locked by this transaction (kwp_append). */
+ * ticket's row locked by this transaction (kwp_append); head_written: the
+ * row already has this event as its head (PGS_TICKET_INSERT_ID). */
 static enum kw_code append_after(struct kw_store *st, int64_t ticket, int64_t n,
                                  const unsigned char prev[KW_HASH_BYTES], int64_t last_at,
                                  const char *type, const char *body, int64_t actor, int64_t at,
                                  const char *state, int64_t *seq, unsigned char *head,
-                                 struct kw_err *err)
+                                 bool head_written, struct kw_err *err)
 {
     unsigned char hash[KW_HASH_BYTES];
     /* a ticket's events are in time order even if the clock steps back */
@@ -486,7 +573,9 @@ static enum kw_code append_after(struct kw_store *st, int64_t ticket, int64_t n,
     /* under the ticket's row lock and the log's: it fails only if the
      * database is broken, so it goes out with the next statement */
     enum kw_code rc =
-        leaf_done(st, idx, kwp_exec_later(st, PGS_EVENT_INSERT, &p, "insert event", err));
+        leaf_done(st, idx,
+                  kwp_exec_later(st, head_written ? PGS_EVENT_FIRST : PGS_EVENT_INSERT, &p,
+                                 "insert event", err));
     free(canon);
     if (rc != KW_OK)
         return rc;

@@ -149,8 +149,11 @@ enum kw_code kw_store_watch_flags(struct kw_store *st, int64_t org_id, bool open
     KW_ERR_ENSURE(err);
     struct kwp_params p = {0};
     kwp_int(&p, org_id);
-    kwp_int(&p, open_only);
-    PGresult *res = kwp_run(st, PGS_WATCH_FLAGS, &p, "list the watch list", NULL, err);
+    bool one = org_id > 0 && open_only; /* at most one row: watch_flags_open */
+    if (!one)
+        kwp_int(&p, open_only);
+    PGresult *res =
+        kwp_run(st, one ? PGS_WATCH_OPEN : PGS_WATCH_FLAGS, &p, "list the watch list", NULL, err);
     if (!res)
         return err->code;
     for (int r = 0; r < PQntuples(res); r++) {
