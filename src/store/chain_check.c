@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chain.h"
+#include "kw_buf.h"
 
 bool kw_chain_check_one(const struct kw_stored_event *ev, void *ctx)
 {
@@ -55,4 +56,35 @@ bool kw_ledger_check_one(const struct kw_ledger_row *e, void *ctx)
     c->entries++;
     memcpy(c->prev, e->hash, KW_HASH_BYTES);
     return true;
+}
+
+char *kw_created_body(const struct kw_ticket_new *t, struct kw_err *err)
+{
+    struct kw_canon c;
+    kw_canon_begin(&c); /* members in byte order of their keys */
+    kw_canon_str(&c, "category", t->category);
+    kw_canon_str(&c, "channel", t->channel);
+    kw_canon_str(&c, "description", t->description);
+    kw_canon_str(&c, "level", t->level);
+    kw_canon_int(&c, "org_id", t->org_id);
+    kw_canon_str(&c, "organisation", t->organisation);
+    kw_canon_str(&c, "region", t->region);
+    if (t->requester_id)
+        kw_canon_int(&c, "requester_id", t->requester_id);
+    kw_canon_str(&c, "tier", t->tier);
+    kw_canon_str(&c, "title", t->title);
+    char *text = kw_canon_end(&c);
+    if (text)
+        return text;
+    if (!c.bad)
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the event"), NULL;
+    const char *const fields[] = {"/title",    "/description", "/level",   "/tier",
+                                  "/category", "/region",      "/channel", "/organisation"};
+    const char *const vals[] = {t->title,    t->description, t->level,   t->tier,
+                                t->category, t->region,      t->channel, t->organisation};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (vals[i] && kw_utf8_valid_prefix(vals[i], strlen(vals[i])) != strlen(vals[i]))
+            return kw_err_set(err, KW_INVALID, fields[i], "%s: not UTF-8", fields[i] + 1), NULL;
+    kw_err_set(err, KW_INVALID, "", "a text of the ticket is not UTF-8");
+    return NULL;
 }

@@ -20,6 +20,12 @@ struct kw_chain_check {
     const char *why;
 };
 
+/* The created event's body in canonical form, the same for every backend
+ * (so the same hash): what the clocks need (see sla_json.h). The caller
+ * frees it; NULL and err (KW_INVALID at the field, or KW_NOMEM) when a text
+ * is not UTF-8 or memory ran out: nothing is dropped from the body. */
+char *kw_created_body(const struct kw_ticket_new *t, struct kw_err *err);
+
 /* A callback for kw_store_events with a struct kw_chain_check as ctx:
  * false (and bad_seq, why) at the first event missing or not matching
  * its hash. */

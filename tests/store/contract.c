@@ -525,6 +525,8 @@ static void test_ticket_create_refusals(void **state)
          "/title"},
         {"a key over KW_STORE_TEXT_MAX is too big", c->org, "x", "L1", too_long(), KW_TOO_BIG,
          "/idempotency_key"},
+        {"a title that is not UTF-8 is invalid", c->org, "caf\xe9", "L1", NULL, KW_INVALID,
+         "/title"},
     };
     for (size_t i = 0; i < N_ELEMS(rows); i++) {
         struct kw_ticket_new t = {.org_id = rows[i].org,
@@ -538,8 +540,18 @@ static void test_ticket_create_refusals(void **state)
         expect_code(rows[i].name, kw_store_ticket_create(c->st, &t, &id, &existed, &err),
                     rows[i].want, &err, rows[i].field);
     }
-    /* none of them left a ticket behind */
+    /* a description that is not UTF-8 is refused at its field, not left out
+     * of the created event */
+    struct kw_ticket_new bad = {
+        .org_id = c->org, .title = "x", .level = "L1", .description = "caf\xe9", .at = c->t0};
     struct kw_err err = {0};
+    int64_t bad_id = 0;
+    bool bad_existed = false;
+    expect_code("a description that is not UTF-8 is invalid",
+                kw_store_ticket_create(c->st, &bad, &bad_id, &bad_existed, &err), KW_INVALID, &err,
+                "/description");
+    /* none of them left a ticket behind */
+    err = (struct kw_err){0};
     struct seen s = {0};
     struct kw_ticket_filter f = {.due_before = KW_STORE_NO_TIME, .limit = 500};
     MUST(kw_store_tickets(c->st, &f, on_ticket, &s, &err));

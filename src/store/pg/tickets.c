@@ -285,28 +285,6 @@ static enum kw_code append_after(struct kw_store *st, int64_t ticket, int64_t n,
                                  const char *state, int64_t *seq, unsigned char *head,
                                  bool head_written, struct kw_err *err);
 
-/* The created event's body: what the clocks need (see sla_json.h), the same
- * as SQLite's, so the same hash. Caller frees; NULL: no memory. */
-static char *created_body(const struct kw_ticket_new *t)
-{
-    json_t *body = json_pack("{s:s, s:s}", "title", t->title, "level", t->level);
-    const char *const keys[] = {"tier", "category", "region", "channel", "organisation"};
-    const char *const vals[] = {t->tier, t->category, t->region, t->channel, t->organisation};
-    for (int i = 0; body && i < 5; i++)
-        if (vals[i])
-            json_object_set_new(body, keys[i], json_string(vals[i]));
-    if (body) {
-        json_object_set_new(body, "org_id", json_integer(t->org_id));
-        if (t->requester_id)
-            json_object_set_new(body, "requester_id", json_integer(t->requester_id));
-        if (t->description)
-            json_object_set_new(body, "description", json_string(t->description));
-    }
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    return text;
-}
-
 /* The insert's parameters $1 to $12, as every PGS_TICKET_INSERT* takes them. */
 static void insert_params(struct kwp_params *p, const struct kw_ticket_new *t)
 {
@@ -378,57 +356,70 @@ static enum kw_code existing(struct kw_store *st, const struct kw_ticket_new *t,
  * deleted), so it goes out with the next statement as the event does: a
  * failure there (a broken database) fails that statement and so the
  * transaction. With a key, its answer (inserted or not) is waited for. */
-static enum kw_code create_numbered(struct kw_store *st, const struct kw_ticket_new *t, int64_t id,
-                                    int64_t *out, bool *existed, struct kw_err *err)
+static enum kw_code create_numbered(struct kw_store *st, const struct kw_ticket_new *t,
+                                    const char *text, int64_t id, int64_t *out, bool *existed,
+                                    struct kw_err *err)
 {
     static const unsigned char zero[KW_HASH_BYTES];
-    char *text = created_body(t);
-    if (!text)
-        return kw_err_set(err, KW_NOMEM, "", "no memory for the event");
-    char *canon = kw_chain_canonical(text, err);
-    if (!canon) {
-        free(text);
-        return err->code;
-    }
     unsigned char hash[KW_HASH_BYTES];
-    kw_event_hash(zero, id, 1, t->at, "created", t->created_by, canon, hash);
-    free(canon);
+    kw_event_hash(zero, id, 1, t->at, "created", t->created_by, text, hash);
     struct kwp_params p = {0};
     insert_params(&p, t);
     kwp_int(&p, t->commitment_id);
     kwp_int(&p, id);
     kwp_bytes(&p, hash, KW_HASH_BYTES);
-    enum kw_code rc;
     if (!t->idempotency_key) {
-        rc = kwp_exec_later(st, PGS_TICKET_INSERT_ID, &p, "insert ticket", err);
+        if (kwp_exec_later(st, PGS_TICKET_INSERT_ID, &p, "insert ticket", err) != KW_OK)
+            return err->code;
     } else {
         char state[6];
         PGresult *res = kwp_run(st, PGS_TICKET_INSERT_ID, &p, "insert ticket", state, err);
-        if (!res) {
-            free(text);
+        if (!res)
             return insert_failed(t, state, err);
-        }
         bool inserted = PQntuples(res) == 1;
         PQclear(res);
-        if (!inserted) {
-            free(text);
+        if (!inserted)
             return existing(st, t, out, existed, err);
-        }
-        rc = KW_OK;
     }
     *out = id;
-    if (rc == KW_OK)
-        rc = append_after(st, id, 1, zero, t->at, "created", text, t->created_by, t->at, NULL, NULL,
-                          t->head, true, err);
-    free(text);
-    return rc;
+    return append_after(st, id, 1, zero, t->at, "created", text, t->created_by, t->at, NULL, NULL,
+                        t->head, true, err);
+}
+
+/* The rest of a create, in the transaction begun: a ticket numbered by
+ * kw_store_org_terms, or one whose insert gives its id. */
+static enum kw_code create_in(struct kw_store *st, const struct kw_ticket_new *t, const char *text,
+                              int64_t reserved, bool outer, int64_t *id, bool *existed,
+                              struct kw_err *err)
+{
+    if (reserved > 0 && t->commitment_read && !outer)
+        return create_numbered(st, t, text, reserved, id, existed, err);
+    struct kwp_params p = {0};
+    PGresult *res;
+    insert_params(&p, t);
+    if (t->commitment_read)
+        kwp_int(&p, t->commitment_id);
+    char state[6];
+    if (!(res = kwp_run(st, t->commitment_read ? PGS_TICKET_INSERT : PGS_TICKET_INSERT_AT, &p,
+                        "insert ticket", state, err)))
+        return insert_failed(t, state, err);
+    bool inserted = PQntuples(res) == 1;
+    if (inserted)
+        *id = kwp_col_int(res, 0, 0);
+    PQclear(res);
+    if (!inserted)
+        return existing(st, t, id, existed, err);
+    /* the row this transaction just inserted, locked by it and seen by no
+     * other: its head is the insert's (no event yet, the zero hash, at) */
+    static const unsigned char zero[KW_HASH_BYTES];
+    return append_after(st, *id, 1, zero, t->at, "created", text, t->created_by, t->at, NULL, NULL,
+                        t->head, false, err);
 }
 
 enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_new *t, int64_t *id,
                                     bool *existed, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    enum kw_code rc = KW_OK;
     *existed = false;
     int64_t reserved = st->next_ticket; /* once, whatever happens next */
     st->next_ticket = 0;
@@ -439,37 +430,18 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     if (kwp_text_ok(t->title, "/title", err) != KW_OK ||
         kwp_text_ok(t->idempotency_key, "/idempotency_key", err) != KW_OK)
         return err->code;
-    bool outer;
-    if (kwp_tx_begin(st, &outer, err) != KW_OK)
-        return err->code;
-    if (reserved > 0 && t->commitment_read && !outer)
-        return kwp_tx_finish(st, outer, create_numbered(st, t, reserved, id, existed, err), err);
-    struct kwp_params p = {0};
-    PGresult *res;
-    insert_params(&p, t);
-    if (t->commitment_read)
-        kwp_int(&p, t->commitment_id);
-    char state[6];
-    if (!(res = kwp_run(st, t->commitment_read ? PGS_TICKET_INSERT : PGS_TICKET_INSERT_AT, &p,
-                        "insert ticket", state, err)))
-        return kwp_tx_finish(st, outer, insert_failed(t, state, err), err);
-    bool inserted = PQntuples(res) == 1;
-    if (inserted)
-        *id = kwp_col_int(res, 0, 0);
-    PQclear(res);
-    if (!inserted)
-        return kwp_tx_finish(st, outer, existing(st, t, id, existed, err), err);
-    char *text = created_body(t);
+    /* the created event's body, as every backend writes it (chain_check.c):
+     * a text that is not UTF-8 is refused before anything is written */
+    char *text = kw_created_body(t, err);
     if (!text)
-        return kwp_tx_finish(st, outer, kw_err_set(err, KW_NOMEM, "", "no memory for the event"),
-                             err);
-    /* the row this transaction just inserted, locked by it and seen by no
-     * other: its head is the insert's (no event yet, the zero hash, at) */
-    static const unsigned char zero[KW_HASH_BYTES];
-    rc = append_after(st, *id, 1, zero, t->at, "created", text, t->created_by, t->at, NULL, NULL,
-                      t->head, false, err);
+        return err->code;
+    bool outer;
+    enum kw_code rc = kwp_tx_begin(st, &outer, err);
+    if (rc == KW_OK)
+        rc = kwp_tx_finish(st, outer, create_in(st, t, text, reserved, outer, id, existed, err),
+                           err);
     free(text);
-    return kwp_tx_finish(st, outer, rc, err);
+    return rc;
 }
 
 /* ---- events ---- */

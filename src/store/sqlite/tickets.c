@@ -4,6 +4,7 @@
 #include "sqlite_int.h"
 
 #include "chain.h"
+#include "chain_check.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -321,39 +322,24 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
                                   : kws_fail(st, err, "read organisation");
         return kws_tx_finish(st, outer, rc, err);
     }
-    /* The created event carries what the clocks need (see sla_json.h),
-     * written in canonical form directly (keys in byte order) */
-    struct kw_canon c;
-    kw_canon_begin(&c);
-    kw_canon_str(&c, "category", t->category);
-    kw_canon_str(&c, "channel", t->channel);
-    kw_canon_str(&c, "description", t->description);
-    kw_canon_str(&c, "level", t->level);
-    kw_canon_int(&c, "org_id", t->org_id);
-    kw_canon_str(&c, "organisation", t->organisation);
-    kw_canon_str(&c, "region", t->region);
-    if (t->requester_id)
-        kw_canon_int(&c, "requester_id", t->requester_id);
-    kw_canon_str(&c, "tier", t->tier);
-    kw_canon_str(&c, "title", t->title);
-    char *text = kw_canon_end(&c);
+    /* the created event's body, as every backend writes it (chain_check.c) */
+    char *text = kw_created_body(t, err);
+    if (!text)
+        return kws_tx_finish(st, outer, err->code, err);
     /* With the text at hand, the row is inserted with its id and the
      * created event's chain head, so that the append neither reads the head
      * nor writes the row again (#20): the same row in the end. */
     unsigned char head[KW_HASH_BYTES];
-    int64_t next = 0;
-    if (text) {
-        x = prep(st, S_TICKET_NEXT);
-        int got = sqlite3_step(x);
-        next = got == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
-        sqlite3_reset(x);
-        if (got != SQLITE_ROW) {
-            free(text);
-            return kws_tx_finish(st, outer, kws_fail(st, err, "read the next ticket id"), err);
-        }
-        static const unsigned char zero[KW_HASH_BYTES];
-        kw_event_hash(zero, next, 1, t->at, "created", t->created_by, text, head);
+    x = prep(st, S_TICKET_NEXT);
+    int got = sqlite3_step(x);
+    int64_t next = got == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
+    sqlite3_reset(x);
+    if (got != SQLITE_ROW) {
+        free(text);
+        return kws_tx_finish(st, outer, kws_fail(st, err, "read the next ticket id"), err);
     }
+    static const unsigned char zero[KW_HASH_BYTES];
+    kw_event_hash(zero, next, 1, t->at, "created", t->created_by, text, head);
     x = prep(st, S_TICKET_INSERT);
     sqlite3_bind_int64(x, 1, t->org_id);
     bind_text(x, 2, t->title);
@@ -370,18 +356,13 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     else
         sqlite3_bind_null(x, 11);
     sqlite3_bind_int64(x, 12, t->requester_id);
-    if (text) {
-        sqlite3_bind_int64(x, 13, next);
-        sqlite3_bind_blob(x, 14, head, KW_HASH_BYTES, SQLITE_STATIC);
-    } else {
-        sqlite3_bind_null(x, 13);
-        sqlite3_bind_null(x, 14);
-    }
+    sqlite3_bind_int64(x, 13, next);
+    sqlite3_bind_blob(x, 14, head, KW_HASH_BYTES, SQLITE_STATIC);
     /* with the created event's text at hand (last_seq 1), the projection
      * the caller computed is written with the row: the row and its due
      * indexes (tickets_by_due, tickets_fire) once, not inserted and then
      * moved by kw_store_clocks_put (#20) */
-    bool due = text && t->due_known;
+    bool due = t->due_known;
     if (due) {
         bind_instant(x, 15, t->next_due);
         bind_instant(x, 16, t->breached_at);
@@ -404,37 +385,12 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     *id = sqlite3_last_insert_rowid(st->db);
     if (due)
         st->fresh_due = (struct kws_fresh_due){*id, t->next_due, t->breached_at, t->fire_at};
-    if (text) {
-        /* the search index takes the title and description as they are */
-        const char *const texts[2] = {t->title, t->description};
-        rc = kws_append_first(st, *id, "created", text, texts, t->created_by, t->at, head, err);
-        free(text);
-        if (rc == KW_OK && t->head)
-            memcpy(t->head, head, KW_HASH_BYTES);
-        return kws_tx_finish(st, outer, rc, err);
-    }
-    /* a text that is not UTF-8: the JSON library's way, which refuses it */
-    json_t *body = json_pack("{s:s, s:s}", "title", t->title, "level", t->level);
-    const char *const keys[] = {"tier", "category", "region", "channel", "organisation"};
-    const char *const vals[] = {t->tier, t->category, t->region, t->channel, t->organisation};
-    for (int i = 0; body && i < 5; i++)
-        if (vals[i])
-            json_object_set_new(body, keys[i], json_string(vals[i]));
-    json_object_set_new(body, "org_id", json_integer(t->org_id));
-    if (t->requester_id)
-        json_object_set_new(body, "requester_id", json_integer(t->requester_id));
-    if (t->description)
-        json_object_set_new(body, "description", json_string(t->description));
-    text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    if (!text)
-        return kws_tx_finish(st, outer, kw_err_set(err, KW_NOMEM, "", "no memory for the event"),
-                             err);
-    rc = kws_append(st, *id, "created", text, t->created_by, t->at, NULL, NULL, err);
+    /* the search index takes the title and description as they are */
+    const char *const texts[2] = {t->title, t->description};
+    rc = kws_append_first(st, *id, "created", text, texts, t->created_by, t->at, head, err);
     free(text);
-    struct kw_ticket_row r;
-    if (rc == KW_OK && t->head && (rc = kw_store_ticket_get(st, *id, &r, err)) == KW_OK)
-        memcpy(t->head, r.head, KW_HASH_BYTES);
+    if (rc == KW_OK && t->head)
+        memcpy(t->head, head, KW_HASH_BYTES);
     return kws_tx_finish(st, outer, rc, err);
 }
 
