@@ -664,9 +664,9 @@ static struct kw_report_run *keep_run(struct gather *g, int k, int64_t from, int
 
 /* Measure run r (a copy from the listing) as of min(to, now) of period
  * g->k, reading the store if need be, and keep it when it counts. An open
- * run is carried from its stored measure (kw_clocks_run_carried) as GET
- * /kpis does, or else measured again from its ticket's events, as is one
- * that stopped after the period's end. */
+ * run, or one that stopped after the period's end, is carried from its
+ * stored measure (kw_clocks_run_carried) as GET /kpis does, or else
+ * measured again from its ticket's events. */
 static enum kw_code add_run(struct gather *g, struct kw_sla *scratch, const struct kw_run_row *r,
                             int64_t now)
 {
@@ -676,9 +676,10 @@ static enum kw_code add_run(struct gather *g, struct kw_sla *scratch, const stru
     struct kw_run_row fast;
     struct kw_err ignore = {0};
     const struct kw_compiled *k = kw_clocks_commitment(g->c, g->st, r->commitment_id, &ignore);
-    if (r->stopped_at == KW_STORE_NO_TIME && k && kw_clocks_run_carried(k, r, end, &fast)) {
+    bool later = r->stopped_at == KW_STORE_NO_TIME || r->stopped_at >= end;
+    if (later && k && kw_clocks_run_carried(k, r, end, &fast)) {
         then = &fast;
-    } else if (r->stopped_at == KW_STORE_NO_TIME || r->stopped_at >= end) {
+    } else if (later) {
         if (!g->m_ticket || g->m_ticket != r->ticket_id || g->m_at != end) {
             kw_runs_at_release(&g->m);
             g->m_ticket = 0;
@@ -746,12 +747,10 @@ static bool list_run(const struct kw_run_row *r, void *ctx)
         struct kw_run_row fast;
         const struct kw_run_row *then = NULL;
         if (precompiled(g, r->commitment_id, &cm)) {
-            if (r->stopped_at == KW_STORE_NO_TIME) {
-                if (cm && kw_clocks_run_carried(cm, r, end, &fast))
-                    then = &fast;
-            } else if (r->stopped_at < end) {
+            if (r->stopped_at != KW_STORE_NO_TIME && r->stopped_at < end)
                 then = r;
-            }
+            else if (cm && kw_clocks_run_carried(cm, r, end, &fast))
+                then = &fast; /* open, or stopped after the period's end */
         }
         if (!then) {
             copy_run(&l->later, p, r, k);
