@@ -107,8 +107,10 @@ int main(int argc, char **argv)
             }
         }
         if (i % 1000 == 999 || i == n - 1) {
-            must(kw_store_commit(st, &err), &err, "commit");
+            /* the reads still on a row reset first: a commit with statements
+             * on a row cannot checkpoint, and the log would grow to gigabytes */
             kw_store_end_read(st);
+            must(kw_store_commit(st, &err), &err, "commit");
         }
     }
     t_all = now_s() - t0;

@@ -109,8 +109,10 @@ static void load(struct kw_store *st, int64_t from, int64_t n, int comments, int
             must(kw_store_event_append(st, id, "comment", body, 1, t.at + c + 1, NULL, NULL, &err),
                  &err, "comment");
         }
-        if (i % batch == batch - 1 || i == n - 1)
+        if (i % batch == batch - 1 || i == n - 1) {
+            kw_store_end_read(st); /* so that the commit can checkpoint */
             must(kw_store_commit(st, &err), &err, "commit");
+        }
     }
 }
 
