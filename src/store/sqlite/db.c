@@ -170,6 +170,24 @@ static enum kw_code lost(struct kw_store *st, struct kw_err *err)
                       st->failed[0] ? st->failed : "an error");
 }
 
+/* After each commit of a connection other than the writer's, in place of
+ * SQLite's automatic checkpoint (which this hook replaces, at the same
+ * 1,000 pages): a commit made while a statement is still on a row cannot
+ * checkpoint (SQLITE_LOCKED), and SQLite does not try again when the
+ * statement is reset, so a command that writes in many transactions and
+ * reads between them (`kpi rebuild`, a fill) grew the log to gigabytes,
+ * copying nothing into the database until it closed. What could not run
+ * here is owed, and kw_store_end_read runs it. */
+static int wal_grew(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct kw_store *st = arg;
+    if (pages < 1000)
+        return SQLITE_OK;
+    int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    st->wal_owed = rc == SQLITE_LOCKED;
+    return SQLITE_OK;
+}
+
 static struct kw_store *open_store(const char *path, bool writer, struct kw_err *err)
 {
     pthread_once(&sqlite_once, sqlite_setup);
@@ -231,6 +249,8 @@ static struct kw_store *open_store(const char *path, bool writer, struct kw_err 
         kws_fail(st, err, "configure");
         goto fail;
     }
+    if (!writer)
+        sqlite3_wal_hook(st->db, wal_grew, st);
     if (kws_migrate(st, err) != KW_OK)
         goto fail;
     size_t all = 0;
@@ -286,6 +306,10 @@ void kw_store_end_read(struct kw_store *st)
         *st->used[i].listed = false;
     }
     st->n_used = 0;
+    if (st->wal_owed && sqlite3_get_autocommit(st->db)) {
+        int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        st->wal_owed = rc == SQLITE_LOCKED;
+    }
 }
 
 void kw_store_close(struct kw_store *st)

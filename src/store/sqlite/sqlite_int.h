@@ -72,6 +72,9 @@ struct kw_store {
     /* a caller's transaction is open (kw_store_begin), and its own COMMIT
      * runs: no other commit may happen meanwhile (db.c, commit_guard) */
     bool batch, committing;
+    /* a commit's automatic checkpoint could not run (statements on a row):
+     * kw_store_end_read runs it (wal_owed, db.c) */
+    bool wal_owed;
     char failed[160]; /* what failed last (kws_fail), to say why a batch was lost */
     /* searchable texts the open transaction wrote, in order, on their way
      * to the index at its commit (events.c), and how many there were when
