@@ -99,9 +99,112 @@ void kw_sha256_2(const void *a, size_t na, const void *b, size_t nb,
     crypto_hash_sha256_final(&st, out);
 }
 
+/* experiment (#20, writer6): SHA-256 with the SHA extensions */
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+static const uint32_t sha_k[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+__attribute__((target("sha,sse4.1,ssse3"))) static void
+sha_ni_blocks(uint32_t state[8], const unsigned char *data, size_t blocks)
+{
+    const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i tmp = _mm_loadu_si128((const __m128i *)(const void *)&state[0]);
+    __m128i s1 = _mm_loadu_si128((const __m128i *)(const void *)&state[4]);
+    tmp = _mm_shuffle_epi32(tmp, 0xB1);
+    s1 = _mm_shuffle_epi32(s1, 0x1B);
+    __m128i s0 = _mm_alignr_epi8(tmp, s1, 8);
+    s1 = _mm_blend_epi16(s1, tmp, 0xF0);
+    for (; blocks; blocks--, data += 64) {
+        __m128i abef = s0, cdgh = s1, w[16];
+        for (int g = 0; g < 4; g++)
+            w[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(data + 16 * g)),
+                                    mask);
+        for (int g = 4; g < 16; g++)
+            w[g] = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(w[g - 4], w[g - 3]),
+                                                      _mm_alignr_epi8(w[g - 1], w[g - 2], 4)),
+                                        w[g - 1]);
+        for (int g = 0; g < 16; g++) {
+            __m128i m =
+                _mm_add_epi32(w[g], _mm_loadu_si128((const __m128i *)(const void *)&sha_k[4 * g]));
+            s1 = _mm_sha256rnds2_epu32(s1, s0, m);
+            m = _mm_shuffle_epi32(m, 0x0E);
+            s0 = _mm_sha256rnds2_epu32(s0, s1, m);
+        }
+        s0 = _mm_add_epi32(s0, abef);
+        s1 = _mm_add_epi32(s1, cdgh);
+    }
+    tmp = _mm_shuffle_epi32(s0, 0x1B);
+    s1 = _mm_shuffle_epi32(s1, 0xB1);
+    s0 = _mm_blend_epi16(tmp, s1, 0xF0);
+    s1 = _mm_alignr_epi8(s1, tmp, 8);
+    _mm_storeu_si128((__m128i *)(void *)&state[0], s0);
+    _mm_storeu_si128((__m128i *)(void *)&state[4], s1);
+}
+
+static int sha_ni_have(void)
+{
+    static int have = -1;
+    if (have < 0) {
+        unsigned a, b, c, d;
+        have = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29)) ? 1 : 0;
+    }
+    return have;
+}
+
+/* tag || a || b of at most 183 bytes (three blocks), with the SHA
+ * extensions: true when done */
+static bool sha_ni_tagged(unsigned char tag, const void *a, size_t na, const void *b, size_t nb,
+                          unsigned char out[32])
+{
+    size_t n = 1 + na + nb;
+    if (n > 183 || !sha_ni_have())
+        return false;
+    unsigned char buf[192];
+    buf[0] = tag;
+    if (na)
+        memcpy(buf + 1, a, na);
+    if (nb)
+        memcpy(buf + 1 + na, b, nb);
+    size_t blocks = (n + 9 + 63) / 64;
+    memset(buf + n, 0, blocks * 64 - n);
+    buf[n] = 0x80;
+    uint64_t bits = (uint64_t)n * 8;
+    for (unsigned i = 0; i < 8; i++)
+        buf[blocks * 64 - 1 - i] = (unsigned char)(bits >> (8 * i));
+    uint32_t st[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    sha_ni_blocks(st, buf, blocks);
+    for (int i = 0; i < 8; i++) {
+        out[4 * i] = (unsigned char)(st[i] >> 24);
+        out[4 * i + 1] = (unsigned char)(st[i] >> 16);
+        out[4 * i + 2] = (unsigned char)(st[i] >> 8);
+        out[4 * i + 3] = (unsigned char)st[i];
+    }
+    return true;
+}
+#else
+static bool sha_ni_tagged(unsigned char tag, const void *a, size_t na, const void *b, size_t nb,
+                          unsigned char out[32])
+{
+    (void)tag, (void)a, (void)na, (void)b, (void)nb, (void)out;
+    return false;
+}
+#endif
+
 void kw_sha256_tagged(unsigned char tag, const void *a, size_t na, const void *b, size_t nb,
                       unsigned char out[KW_SHA256_BYTES])
 {
+    if (sha_ni_tagged(tag, a, na, b, nb, out))
+        return;
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
     crypto_hash_sha256_update(&st, &tag, 1);
