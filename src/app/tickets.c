@@ -268,6 +268,7 @@ static enum kw_code create_checks(struct kw_unit *u, const struct kw_actor *who,
     /* the ticket follows the version checked, and its projection needs no read of it */
     t->commitment_read = true;
     t->commitment_id = commitment;
+    t->org_read = true; /* read with its terms in this transaction */
     /* rules may name organisations; a commitment that lists them knows only those */
     struct kw_err ignored;
     t->organisation =

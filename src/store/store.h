@@ -186,6 +186,10 @@ struct kw_ticket_new {
      * looks it up */
     bool commitment_read;
     int64_t commitment_id;
+    /* org_read: the caller read organisation org_id in this transaction
+     * (kw_store_org_terms) and it exists: the store need not look it up
+     * again (#20; the foreign key still holds the row to it) */
+    bool org_read;
     /* out (may be NULL): a new ticket's chain head, its created event's
      * hash (left alone when the key was used: *existed or an error) */
     unsigned char *head;

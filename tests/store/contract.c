@@ -3236,6 +3236,79 @@ static bool on_run(const struct kw_run_row *r, void *ctx)
     return true;
 }
 
+static bool run_org(const struct kw_run_row *r, void *ctx)
+{
+    int64_t *seen = ctx; /* how many, and the last one's organisation and commitment */
+    seen[0]++;
+    seen[1] = r->org_id;
+    seen[2] = r->commitment_id;
+    return true;
+}
+
+/* A new ticket's runs written in the transaction that created it carry the
+ * organisation and commitment its creator read (SQLite takes them from the
+ * create instead of reading the row, #20), as a later write's do; and a
+ * creator that says it read an organisation that does not exist still gets
+ * no ticket. */
+static void test_kpi_runs_fresh(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t commitment = 0;
+    MUST(kw_store_commitment_insert(c->st, "fresh-sla", "1", 0, "{}", 1, &commitment, &err));
+    struct kw_ticket_new t = {.org_id = c->org,
+                              .created_by = 7,
+                              .title = "fresh",
+                              .level = "L2",
+                              .at = c->t0,
+                              .commitment_read = true,
+                              .commitment_id = commitment,
+                              .org_read = true};
+    struct kw_run_row r[3] = {
+        {.metric = "response", .status = "running", .started_at = c->t0, .deadline = c->t0 + H},
+        {.metric = "resolution",
+         .status = "running",
+         .started_at = c->t0,
+         .deadline = c->t0 + 2 * H},
+        {.metric = "update", .status = "running", .started_at = c->t0, .deadline = c->t0 + 3 * H},
+    };
+    for (size_t i = 0; i < N_ELEMS(r); i++) {
+        r[i].stopped_at = r[i].breached_at = KW_STORE_NO_TIME;
+        r[i].target = H;
+        r[i].measured_at = c->t0;
+    }
+    int64_t made[2] = {0};
+    for (int k = 0; k < 2; k++) {
+        t.commitment_id = k == 0 ? commitment : 0;
+        bool existed = true;
+        MUST(kw_store_begin(c->st, &err));
+        MUST(kw_store_ticket_create(c->st, &t, &made[k], &existed, &err));
+        MUST(kw_store_runs_put(c->st, made[k], true, r, N_ELEMS(r), &err));
+        MUST(kw_store_commit(c->st, &err));
+        int64_t seen[3] = {0};
+        MUST(kw_store_runs(c->st, &(struct kw_run_filter){.ticket = made[k]}, run_org, seen, &err));
+        assert_int_equal(seen[0], 3);
+        assert_int_equal(seen[1], c->org);
+        assert_int_equal(seen[2], t.commitment_id);
+    }
+    /* written again later (not fresh): read from the row, the same */
+    MUST(kw_store_runs_put(c->st, made[0], false, r, 1, &err));
+    int64_t seen[3] = {0};
+    MUST(kw_store_runs(c->st, &(struct kw_run_filter){.ticket = made[0]}, run_org, seen, &err));
+    assert_int_equal(seen[0], 1);
+    assert_int_equal(seen[1], c->org);
+    assert_int_equal(seen[2], commitment);
+    t.org_id = 999999;
+    t.title = "no such organisation";
+    int64_t none = 0;
+    bool existed = false;
+    assert_int_not_equal(kw_store_ticket_create(c->st, &t, &none, &existed, &err), KW_OK);
+    assert_false(existed);
+    struct kw_ticket_row row;
+    if (none)
+        assert_int_not_equal(kw_store_ticket_get(c->st, none, &row, &err), KW_OK);
+}
+
 static void test_kpi_runs(void **state)
 {
     struct ctx *c = *state;
@@ -5966,6 +6039,7 @@ int main(int argc, char **argv)
         TEST(test_oncall),
         TEST(test_overruns),
         TEST(test_kpi_runs),
+        TEST(test_kpi_runs_fresh),
         TEST(test_kpi_cache_measures),
         TEST(test_kpi_cache_by_day),
         TEST(test_error_fields),

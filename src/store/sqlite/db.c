@@ -384,6 +384,7 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
             kws_targets_stale(st);
             st->changed_ticket = 0; /* its change row is gone too */
             st->fresh_due.ticket = 0;
+            st->fresh_row.ticket = 0;
         }
         kws_search_undo(st, rc == KW_OK); /* and its searchable texts */
         if (!exec1(st, S_RELEASE) && rc == KW_OK)
@@ -392,6 +393,7 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
     }
     st->changed_ticket = 0;
     st->fresh_due.ticket = 0;
+    st->fresh_row.ticket = 0;
     if (rc == KW_OK)
         rc = kws_search_flush(st, err);
     if (rc == KW_OK && !exec1(st, S_COMMIT))
@@ -410,6 +412,7 @@ enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
     st->fresh_due.ticket = 0;
+    st->fresh_row.ticket = 0;
     st->failed[0] = '\0';
     kws_search_forget(st);
     if (!begin_outer(st))
@@ -422,6 +425,7 @@ enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
     st->fresh_due.ticket = 0;
+    st->fresh_row.ticket = 0;
     enum kw_code rc = batch_lost(st) ? lost(st, err) : kws_search_flush(st, err);
     if (rc == KW_OK) {
         st->committing = true;
@@ -445,6 +449,7 @@ void kw_store_rollback(struct kw_store *st)
 {
     st->changed_ticket = 0;
     st->fresh_due.ticket = 0;
+    st->fresh_row.ticket = 0;
     st->batch = false;
     kws_search_forget(st);
     kws_targets_stale(st);
@@ -456,6 +461,7 @@ enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err)
 {
     st->changed_ticket = 0;
     st->fresh_due.ticket = 0;
+    st->fresh_row.ticket = 0;
     if (batch_lost(st))
         return lost(st, err);
     if (kws_search_mark(st, err) != KW_OK)
@@ -470,6 +476,7 @@ enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err
 {
     st->changed_ticket = 0;
     st->fresh_due.ticket = 0;
+    st->fresh_row.ticket = 0;
     if (!keep) {
         exec1(st, S_ROLLBACK_TO);
         kws_targets_stale(st);

@@ -10,6 +10,7 @@ enum stmt {
     S_RUNS_DEL,
     S_RUN_ADD,
     S_RUN_ADD3,
+    S_RUN_ADD3_ROW,
     S_RUN_PUT,
     S_RUNS_STORED,
     S_RUN_MEASURE,
@@ -104,6 +105,20 @@ static const char *const sql[S_COUNT] = {
         "ALL SELECT ?1, ?46, ?47, t.org_id, t.commitment_id, ?48, ?49, ?50, ?51, ?52, ?53, ?54, "
         "?55, ?56, ?57, ?67, nullif(?58, 0), nullif(?59, 0), ?60, ?61, ?62, ?63, ?64, ?65, ?66 "
         "FROM tickets t WHERE t.id = ?1",
+    /* the same for a ticket this transaction just inserted, whose
+     * organisation (?68) and commitment (?69, 0: none) its creator read
+     * (sqlite_int.h, fresh_row): the row is not read three times (#20) */
+    [S_RUN_ADD3_ROW] =
+        "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status, started_at, "
+        "stopped_at, deadline, breached_at, target, working, wall, paused_wall, measured_at, "
+        "steady_from, team_id, assignee_id, calendar, level, tier, organisation, category, "
+        "region, channel) SELECT ?1, ?2, ?3, ?68, nullif(?69, 0), ?4, ?5, ?6, ?7, ?8, ?9, "
+        "?10, ?11, ?12, ?13, ?23, nullif(?14, 0), nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, "
+        "?22 UNION ALL SELECT ?1, ?24, ?25, ?68, "
+        "nullif(?69, 0), ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?45, nullif(?36, 0), "
+        "nullif(?37, 0), ?38, ?39, ?40, ?41, ?42, ?43, ?44 UNION "
+        "ALL SELECT ?1, ?46, ?47, ?68, nullif(?69, 0), ?48, ?49, ?50, ?51, ?52, ?53, ?54, "
+        "?55, ?56, ?57, ?67, nullif(?58, 0), nullif(?59, 0), ?60, ?61, ?62, ?63, ?64, ?65, ?66",
     /* the same, over a stored run whose indexed instants moved */
     [S_RUN_PUT] = "INSERT OR REPLACE INTO " RUN_ROW,
     /* what kw_store_runs_put compares with (the last column: the ticket's
@@ -331,11 +346,18 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
         }
         /* a new ticket's runs in threes, in the same order */
         size_t k = fresh && n - i >= 3 ? 3 : 1;
-        x = prep(st, k == 3             ? S_RUN_ADD3
+        bool row = k == 3 && st->fresh_row.ticket == ticket;
+        x = prep(st, row                ? S_RUN_ADD3_ROW
+                     : k == 3           ? S_RUN_ADD3
                      : w == RUN_MEASURE ? S_RUN_MEASURE
                      : clear || fresh   ? S_RUN_ADD
                                         : S_RUN_PUT);
         sqlite3_bind_int64(x, 1, ticket);
+        if (row) {
+            sqlite3_bind_int64(x, 68, st->fresh_row.org_id);
+            sqlite3_bind_int64(x, 69, st->fresh_row.commitment_id);
+            st->fresh_row.ticket = 0; /* once: its runs are written */
+        }
         for (size_t j = 0; j < k; j++, i++) {
             const struct kw_run_row *r = &rows[i];
             int p = 22 * (int)j; /* S_RUN_ADD3's row j */

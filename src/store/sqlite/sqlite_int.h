@@ -69,6 +69,13 @@ struct kw_store {
     struct kws_fresh_due {
         int64_t ticket, next_due, breached_at, fire_at;
     } fresh_due;
+    /* the ticket the open transaction inserted last with the commitment its
+     * creator read (kw_ticket_new.commitment_read), its organisation and
+     * that commitment (0: none), or 0: a new ticket's runs take them from
+     * here instead of reading the row (kpi.c, S_RUN_ADD3_ROW; #20) */
+    struct kws_fresh_row {
+        int64_t ticket, org_id, commitment_id;
+    } fresh_row;
     /* a caller's transaction is open (kw_store_begin), and its own COMMIT
      * runs: no other commit may happen meanwhile (db.c, commit_guard) */
     bool batch, committing;

@@ -312,10 +312,14 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
         }
         sqlite3_reset(x);
     }
-    x = prep(st, S_ORG_EXISTS);
-    sqlite3_bind_int64(x, 1, t->org_id);
-    int found = sqlite3_step(x);
-    sqlite3_reset(x);
+    /* unless the caller read the organisation in this transaction (#20) */
+    int found = SQLITE_ROW;
+    if (!t->org_read) {
+        x = prep(st, S_ORG_EXISTS);
+        sqlite3_bind_int64(x, 1, t->org_id);
+        found = sqlite3_step(x);
+        sqlite3_reset(x);
+    }
     if (found != SQLITE_ROW) {
         rc = found == SQLITE_DONE ? kw_err_set(err, KW_NOT_FOUND, "/org_id",
                                                "org_id: no organisation %lld", (long long)t->org_id)
@@ -376,6 +380,7 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     sqlite3_bind_int(x, 19, t->commitment_read);
     sqlite3_bind_int64(x, 20, t->commitment_id);
     st->fresh_due.ticket = 0;
+    st->fresh_row.ticket = 0;
     int step = sqlite3_step(x);
     sqlite3_reset(x);
     if (step != SQLITE_DONE) {
@@ -383,6 +388,9 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
         return kws_tx_finish(st, outer, kws_fail(st, err, "insert ticket"), err);
     }
     *id = sqlite3_last_insert_rowid(st->db);
+    /* the row's organisation and commitment, for its runs (kw_store_runs_put) */
+    if (t->commitment_read)
+        st->fresh_row = (struct kws_fresh_row){*id, t->org_id, t->commitment_id};
     if (due)
         st->fresh_due = (struct kws_fresh_due){*id, t->next_due, t->breached_at, t->fire_at};
     /* the search index takes the title and description as they are */
