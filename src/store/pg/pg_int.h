@@ -247,7 +247,7 @@ extern const char *const kwp_sql[PGS_COUNT];
 #define KWPG_MAX_PARAMS 32
 
 /* A statement kept to be sent later, with copies of its parameters. */
-#define KWPG_MAX_DEFERRED 24
+#define KWPG_MAX_DEFERRED 128
 /* Tickets one kw_store_prefetch reads ahead (the engine's unit: 64). */
 #define KWPG_MAX_PREFETCH 96
 struct kwp_pending {
