@@ -220,6 +220,14 @@ static enum kw_code fire_unit(struct kw_store *st, void *ctx, struct kw_err *err
     for (size_t i = 0; i < u->n_hint; i++)
         if (!claimed(u, kept, u->hint[i]))
             u->t[u->n++] = (struct fire_entry){.ticket = u->hint[i], .next = KW_STORE_NO_TIME};
+    /* the claimed tickets' rows, schedules, heads and events in one read
+     * each (PostgreSQL: a round trip per unit, not several per ticket),
+     * their rows locked from here to the commit as their appends would */
+    int64_t ahead[FIRE_BATCH];
+    for (size_t i = 0; i < kept; i++)
+        ahead[i] = u->t[i].ticket;
+    if (kw_store_prefetch(st, ahead, kept, err) != KW_OK)
+        return err->code;
     /* First all the claimed tickets under one savepoint; only if one of
      * them fails is that undone and each fired in a savepoint of its own
      * (fire_each). A savepoint makes SQLite copy each page the first time

@@ -618,6 +618,18 @@ enum kw_code kw_store_fire_at(struct kw_store *st, int64_t ticket, int64_t *fire
  * never wait for, or fire, each other's tickets. */
 enum kw_code kw_store_due_claim(struct kw_store *st, int64_t now, int64_t lease_s, const char *node,
                                 size_t limit, int64_t *tickets, size_t *n, struct kw_err *err);
+/* Tickets the open transaction is about to fire (claimed by it with
+ * kw_store_due_claim): a backend may read their rows, schedules, chain
+ * heads and events now, n at a time, locking the rows as an append would,
+ * so that the reads of each that follow (kw_store_fire_at,
+ * kw_store_ticket_get, kw_store_events, an append's head) wait for no
+ * answer. Each of those reads is served so once, and a write to the
+ * ticket, a rollback to a savepoint or the transaction's end forgets what
+ * was read; what it returns is what the read itself would have returned.
+ * Outside a transaction, and on SQLite (whose reads are local), it does
+ * nothing. */
+enum kw_code kw_store_prefetch(struct kw_store *st, const int64_t *tickets, size_t n,
+                               struct kw_err *err);
 
 /* Where notifications go. kind: webhook, email, dingtalk, feishu, wecom;
  * events: a JSON array of event kinds ("[]": all); org_id, team_id: only

@@ -4242,6 +4242,93 @@ static void test_changes_since(void **state)
     kw_store_close(other);
 }
 
+/* Reading a firing unit's tickets ahead (kw_store_prefetch) changes no
+ * answer: the reads after it return what they would have read, writes in
+ * the transaction (an append, a new schedule, a ticket's change) show in
+ * the reads after them, a rollback to a savepoint undoes them in what is
+ * read too, and the chain stays whole. Outside a transaction it does
+ * nothing; a ticket that does not exist stays one. */
+static void test_prefetch(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    const int64_t t0 = c->t0;
+    int64_t a = new_ticket(c, NULL, NULL), b = new_ticket(c, NULL, NULL);
+    int64_t other = new_ticket(c, NULL, NULL);
+    append(c->st, a, NULL, t0 + 1);
+    append(c->st, a, NULL, t0 + 2);
+    project(c, a, t0 + H, KW_STORE_NO_TIME, t0 + 10);
+    project(c, b, t0 + 2 * H, KW_STORE_NO_TIME, t0 + 20);
+    struct kw_ticket_row r;
+    struct event_copy before = {0}, e = {0};
+    MUST(kw_store_events(c->st, a, copy_event, &before, &err));
+    assert_int_equal(before.n, 3);
+    int64_t fire = 0;
+    /* outside a transaction: nothing read ahead, reads as ever */
+    MUST(kw_store_prefetch(c->st, (const int64_t[]){a}, 1, &err));
+    MUST(kw_store_fire_at(c->st, a, &fire, &err));
+    assert_int_equal(fire, t0 + 10);
+    MUST(kw_store_begin(c->st, &err));
+    MUST(kw_store_prefetch(c->st, (const int64_t[]){b, a, 999999}, 3, &err));
+    MUST(kw_store_fire_at(c->st, a, &fire, &err));
+    assert_int_equal(fire, t0 + 10);
+    MUST(kw_store_fire_at(c->st, a, &fire, &err)); /* again: the same */
+    assert_int_equal(fire, t0 + 10);
+    MUST(kw_store_ticket_get(c->st, a, &r, &err));
+    assert_int_equal(r.id, a);
+    assert_int_equal(r.last_seq, 3);
+    assert_int_equal(r.next_due, t0 + H);
+    assert_int_equal(r.org_id, c->org);
+    MUST(kw_store_events(c->st, a, copy_event, &e, &err));
+    assert_int_equal(e.n, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(e.seq[i], before.seq[i]);
+        assert_int_equal(e.ticket[i], a);
+        assert_string_equal(e.type[i], before.type[i]);
+        assert_memory_equal(e.hash[i], before.hash[i], KW_HASH_BYTES);
+    }
+    expect_code("no such ticket", kw_store_ticket_get(c->st, 999999, &r, &err), KW_NOT_FOUND, &err,
+                NULL);
+    /* an append in the transaction: after the head read ahead, and seen */
+    int64_t seq = 0;
+    MUST(kw_store_event_append(c->st, a, "comment", "{}", 3, t0 + 3, NULL, &seq, &err));
+    assert_int_equal(seq, 4);
+    MUST(kw_store_event_append(c->st, a, "comment", "{}", 3, t0 + 4, NULL, &seq, &err));
+    assert_int_equal(seq, 5);
+    e = (struct event_copy){0};
+    MUST(kw_store_events(c->st, a, copy_event, &e, &err));
+    assert_int_equal(e.n, 5);
+    MUST(kw_store_ticket_get(c->st, a, &r, &err));
+    assert_int_equal(r.last_seq, 5);
+    MUST(kw_store_verify(c->st, a, NULL, &err));
+    /* a new schedule: the next read has it */
+    project(c, b, t0 + 3 * H, KW_STORE_NO_TIME, t0 + 30);
+    MUST(kw_store_fire_at(c->st, b, &fire, &err));
+    assert_int_equal(fire, t0 + 30);
+    /* a change to the row: the next read has it */
+    MUST(kw_store_ticket_set(c->st, b, &(struct kw_ticket_patch){.title = "renamed"}, &err));
+    MUST(kw_store_ticket_get(c->st, b, &r, &err));
+    assert_string_equal(r.title, "renamed");
+    /* undone under a savepoint: undone in what is read, and the chain
+     * goes on from the head before it */
+    MUST(kw_store_savepoint(c->st, &err));
+    MUST(kw_store_event_append(c->st, b, "comment", "{}", 3, t0 + 5, NULL, &seq, &err));
+    assert_int_equal(seq, 2);
+    MUST(kw_store_release(c->st, false, &err));
+    MUST(kw_store_event_append(c->st, b, "comment", "{}", 3, t0 + 6, NULL, &seq, &err));
+    assert_int_equal(seq, 2);
+    MUST(kw_store_commit(c->st, &err));
+    MUST(kw_store_verify(c->st, a, NULL, &err));
+    MUST(kw_store_verify(c->st, b, NULL, &err));
+    MUST(kw_store_verify(c->st, other, NULL, &err));
+    e = (struct event_copy){0};
+    MUST(kw_store_events(c->st, b, copy_event, &e, &err));
+    assert_int_equal(e.n, 2);
+    assert_int_equal(e.at[1], t0 + 6);
+    MUST(kw_store_fire_at(c->st, b, &fire, &err));
+    assert_int_equal(fire, t0 + 30);
+}
+
 struct claimer {
     struct kw_store *st;
     int64_t now;
@@ -6018,6 +6105,7 @@ int main(int argc, char **argv)
         TEST(test_ticket_set),
         TEST(test_clocks_projection),
         TEST(test_schedule),
+        TEST(test_prefetch),
         TEST(test_stale),
         TEST(test_user_insert),
         TEST(test_users_listing),

@@ -249,6 +249,7 @@ bool fixture_covers(const char *test)
         "test_clocks_restale",
         "test_stale",
         "test_schedule",
+        "test_prefetch",
         "test_due_claim",
         "test_kpi_runs",
         "test_endpoints",

@@ -305,6 +305,14 @@ const char *const kwp_sql[PGS_COUNT] = {
                     " (SELECT 1 FROM clocks c WHERE c.ticket_id = t.id AND " CLOCK_OPEN ")",
     [PGS_FIRE_ALL] = "SELECT id, fire_at FROM tickets WHERE fire_at IS NOT NULL",
     [PGS_FIRE_ONE] = "SELECT fire_at FROM tickets WHERE id = $1",
+    /* a firing unit's tickets (kw_store_prefetch): the rows FOR UPDATE as
+     * an append's head (PGS_TICKET_HEAD) locks them, in id order; then
+     * their events, read after the lock (no append of theirs can come
+     * between) */
+    [PGS_PRE_TICKETS] = "SELECT " TICKET_COLS ", fire_at FROM tickets WHERE id = ANY($1::bigint[])"
+                        " ORDER BY id FOR UPDATE",
+    [PGS_PRE_EVENTS] = "SELECT seq, at, type, actor_id, body, hash, ticket_id FROM events"
+                       " WHERE ticket_id = ANY($1::bigint[]) ORDER BY ticket_id, seq",
     /* Due tickets no other node holds, oldest due first: their rows are
      * locked FOR UPDATE SKIP LOCKED, so a node never waits for, nor takes,
      * what another node is firing in its open transaction; a claim left by
@@ -1066,6 +1074,7 @@ PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, c
     if (s == PGS_COMMIT || s == PGS_ROLLBACK || s == PGS_ROLLBACK_TO) {
         st->log_size = -1; /* the log as this transaction saw it ends here */
         st->next_ticket = 0;
+        kwp_pre_drop(st);
     }
     char name[16];
     snprintf(name, sizeof(name), "s%d", (int)s);
@@ -1325,6 +1334,7 @@ void kw_store_close(struct kw_store *st)
     if (!st)
         return;
     drop_deferred(st);
+    kwp_pre_drop(st);
     PQclear(st->lent);
     PQfinish(st->conn);
     free(st);

@@ -90,15 +90,25 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
     if (!text)
         return kw_err_set(err, KW_NOMEM, "", "no memory for the ticket's clock runs");
     kwp_text(&p, text);
-    PGresult *res = kwp_run(st, PGS_RUN_ADD, &p, "store the ticket's clock runs", NULL, err);
-    free(text);
-    if (!res)
-        return err->code;
-    const char *added = PQcmdTuples(res);
-    bool none = !added || strtoll(added, NULL, 10) == 0;
-    PQclear(res);
-    if (none)
-        return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
+    if (kwp_pre_locked(st, ticket)) {
+        /* the ticket's row is this transaction's (kw_store_prefetch): the
+         * insert has its rows and fails only if the database is broken,
+         * so it goes out with the next statement */
+        enum kw_code rc = kwp_exec_later(st, PGS_RUN_ADD, &p, "store the ticket's clock runs", err);
+        free(text);
+        if (rc != KW_OK)
+            return rc;
+    } else {
+        PGresult *res = kwp_run(st, PGS_RUN_ADD, &p, "store the ticket's clock runs", NULL, err);
+        free(text);
+        if (!res)
+            return err->code;
+        const char *added = PQcmdTuples(res);
+        bool none = !added || strtoll(added, NULL, 10) == 0;
+        PQclear(res);
+        if (none)
+            return kw_err_set(err, KW_NOT_FOUND, "", "no ticket %lld", (long long)ticket);
+    }
     /* written: the runs in memory (app/kpi_cache.c) follow the change log */
     int64_t at = 0;
     for (size_t i = 0; i < n; i++)

@@ -375,6 +375,8 @@ enum kw_code kw_store_ticket_get(struct kw_store *st, int64_t id, struct kw_tick
                                  struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
+    if (kwp_pre_ticket(st, id, out)) /* read ahead (kw_store_prefetch) */
+        return KW_OK;
     struct kwp_params p = {0};
     kwp_int(&p, id);
     PGresult *res = kwp_run(st, PGS_TICKET_GET, &p, "read ticket", NULL, err);

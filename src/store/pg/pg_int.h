@@ -238,6 +238,8 @@ enum pgs {
     PGS_AUDIT_USER,
     PGS_AUDIT_ORG,
     PGS_AUDIT_TEAM,
+    PGS_PRE_TICKETS,
+    PGS_PRE_EVENTS,
     PGS_COUNT
 };
 extern const char *const kwp_sql[PGS_COUNT];
@@ -245,7 +247,9 @@ extern const char *const kwp_sql[PGS_COUNT];
 #define KWPG_MAX_PARAMS 32
 
 /* A statement kept to be sent later, with copies of its parameters. */
-#define KWPG_MAX_DEFERRED 24
+#define KWPG_MAX_DEFERRED 128
+/* Tickets one kw_store_prefetch reads ahead (the engine's unit: 64). */
+#define KWPG_MAX_PREFETCH 96
 struct kwp_pending {
     enum pgs s;
     const char *what; /* static, for the message if it fails */
@@ -301,7 +305,40 @@ struct kw_store {
      * gap, as a rolled-back insert's is. Forgotten by any transaction
      * control (begin, savepoint, release, commit, rollback). */
     int64_t next_ticket;
+    /* The tickets the open transaction fires (kw_store_prefetch): their
+     * rows (locked FOR UPDATE, with fire_at) and events, read in one
+     * statement each; each read of them is served once from here (an
+     * append's head as long as this transaction appends), then from the
+     * database. A write to the ticket forgets its reads (kwp_pre_forget),
+     * a rollback, a rollback to a savepoint and the transaction's end all
+     * of them (kwp_pre_drop). */
+    struct kwp_pre {
+        PGresult *rows, *events; /* PGS_PRE_TICKETS, PGS_PRE_EVENTS */
+        int n;
+        struct kwp_pre_one {
+            int64_t id, fire_at, last_seq, updated_at;
+            unsigned char head[KW_HASH_BYTES];
+            int row;            /* in rows */
+            int ev_first, ev_n; /* in events */
+            bool ticket, events, head_ok, fire;
+        } t[KWPG_MAX_PREFETCH];
+    } pre;
 };
+
+/* The reads kw_store_prefetch kept (tickets.c): each returns false when
+ * ticket's is not kept (read it from the database), else serves it and
+ * forgets it (the head: kept, kwp_pre_appended moves it on). */
+bool kwp_pre_fire_at(struct kw_store *st, int64_t ticket, int64_t *fire_at);
+bool kwp_pre_ticket(struct kw_store *st, int64_t ticket, struct kw_ticket_row *out);
+bool kwp_pre_events(struct kw_store *st, int64_t ticket,
+                    bool (*fn)(const struct kw_stored_event *ev, void *ctx), void *ctx);
+/* Whether this transaction holds ticket's row locked by kw_store_prefetch
+ * (it exists, and nobody else changes it until the transaction ends). */
+bool kwp_pre_locked(struct kw_store *st, int64_t ticket);
+/* Ticket was written: its kept reads are forgotten. */
+void kwp_pre_forget(struct kw_store *st, int64_t ticket);
+/* Everything kept is forgotten (a rollback, a transaction's end). */
+void kwp_pre_drop(struct kw_store *st);
 
 /* The statements of a file of its own (people.c, attachments.c, views.c,
  * notifications.c, links.c, receipts.c), as the SQLite backend's per-file catalogues: prepared

@@ -420,6 +420,7 @@ enum kw_code kw_store_ticket_set(struct kw_store *st, int64_t id, const struct k
     if (kwp_refs(st, (const int64_t[4]){0, p->team_id, p->assignee_id, 0},
                  (const char *const[4]){"", "/team_id", "/assignee_id", ""}, err) != KW_OK)
         return err->code;
+    kwp_pre_forget(st, id);
     PGresult *res = run(st, PGS_TICKET_SET, &q, "update ticket", err);
     if (!res)
         return err->code;
@@ -467,6 +468,7 @@ static enum kw_code clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
 {
     struct kwp_params p = {0};
     kwp_int(&p, ticket);
+    kwp_pre_forget(st, ticket); /* its schedule and row change */
     /* writes whose answer nothing reads: with the next statement */
     if (!fresh && kwp_exec_later(st, PGS_CLOCK_CLEAR, &p, "store clocks", err) != KW_OK)
         return err->code;
@@ -668,6 +670,8 @@ enum kw_code kw_store_fire_at(struct kw_store *st, int64_t ticket, int64_t *fire
         *fire_at = st->due_fire_at;
         return KW_OK;
     }
+    if (kwp_pre_fire_at(st, ticket, fire_at)) /* read ahead (kw_store_prefetch) */
+        return KW_OK;
     struct kwp_params p = {0};
     kwp_int(&p, ticket);
     PGresult *res = run(st, PGS_FIRE_ONE, &p, "read ticket", err);

@@ -10,6 +10,7 @@
 #include "merkle.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -284,6 +285,7 @@ static enum kw_code append_after(struct kw_store *st, int64_t ticket, int64_t n,
                                  const char *type, const char *body, int64_t actor, int64_t at,
                                  const char *state, int64_t *seq, unsigned char *head,
                                  bool head_written, struct kw_err *err);
+static struct kwp_pre_one *pre_find(struct kw_store *st, int64_t ticket);
 
 /* The insert's parameters $1 to $12, as every PGS_TICKET_INSERT* takes them. */
 static void insert_params(struct kwp_params *p, const struct kw_ticket_new *t)
@@ -476,6 +478,10 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
 {
     KW_ERR_ENSURE(err);
     unsigned char prev[KW_HASH_BYTES];
+    struct kwp_pre_one *kept = pre_find(st, ticket);
+    if (kept && kept->head_ok) /* read and locked ahead (kw_store_prefetch) */
+        return append_after(st, ticket, kept->last_seq + 1, kept->head, kept->updated_at, type,
+                            body, actor, at, state, seq, NULL, false, err);
     /* the log's lock before the ticket's row (a fixed order: the event's
      * leaf needs it anyway, kwp_leaf_append), sent with the row's read, so
      * that two transactions never hold one each and wait for the other */
@@ -553,6 +559,13 @@ static enum kw_code append_after(struct kw_store *st, int64_t ticket, int64_t n,
         return rc;
     if (change)
         st->changed_ticket = ticket;
+    struct kwp_pre_one *kept = pre_find(st, ticket);
+    if (kept) { /* its row as this append leaves it; its other reads are stale */
+        kwp_pre_forget(st, ticket);
+        kept->last_seq = n;
+        kept->updated_at = at;
+        memcpy(kept->head, hash, KW_HASH_BYTES);
+    }
     /* whatever path closes a ticket, its receipt is due (docs/receipts.md) */
     if (state && strcmp(state, "archived") == 0 &&
         kwp_receipt_open(st, ticket, n, at, err) != KW_OK)
@@ -581,6 +594,8 @@ enum kw_code kw_store_events(struct kw_store *st, int64_t ticket,
                              struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
+    if (kwp_pre_events(st, ticket, fn, ctx)) /* read ahead (kw_store_prefetch) */
+        return KW_OK;
     struct kwp_params p = {0};
     kwp_int(&p, ticket);
     PGresult *res = kwp_run(st, PGS_EVENTS, &p, "read events", NULL, err);
@@ -700,4 +715,145 @@ enum kw_code kw_store_changes_head(struct kw_store *st, int64_t *seq, struct kw_
     *seq = kwp_col_int(res, 0, 0);
     PQclear(res);
     return KW_OK;
+}
+
+/* ---- a firing unit's reads, ahead (kw_store_prefetch) ---- */
+
+void kwp_pre_drop(struct kw_store *st)
+{
+    PQclear(st->pre.rows);
+    PQclear(st->pre.events);
+    st->pre.rows = st->pre.events = NULL;
+    st->pre.n = 0;
+}
+
+static struct kwp_pre_one *pre_find(struct kw_store *st, int64_t ticket)
+{
+    /* the rows are in id order */
+    int lo = 0, hi = st->pre.n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (st->pre.t[mid].id < ticket)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < st->pre.n && st->pre.t[lo].id == ticket)
+        return &st->pre.t[lo];
+    return NULL;
+}
+
+enum kw_code kw_store_prefetch(struct kw_store *st, const int64_t *tickets, size_t n,
+                               struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    kwp_pre_drop(st);
+    if (!st->in_tx || n == 0) /* outside a transaction no lock would hold */
+        return KW_OK;
+    if (n > KWPG_MAX_PREFETCH)
+        n = KWPG_MAX_PREFETCH; /* the others are read one by one */
+    char *list = malloc(n * 21 + 3);
+    if (!list)
+        return kw_err_set(err, KW_NOMEM, "", "no memory to read tickets ahead");
+    size_t at = 0;
+    list[at++] = '{';
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(list + at, 22, i ? ",%lld" : "%lld", (long long)tickets[i]);
+    list[at++] = '}';
+    list[at] = '\0';
+    struct kwp_params p = {0};
+    kwp_text(&p, list);
+    /* the log's lock before the rows', as an append takes them (kwp_append) */
+    kwp_defer(st, PGS_LOG_LOCK);
+    PGresult *rows = kwp_run(st, PGS_PRE_TICKETS, &p, "read tickets", NULL, err);
+    PGresult *events = rows ? kwp_run(st, PGS_PRE_EVENTS, &p, "read events", NULL, err) : NULL;
+    free(list);
+    if (!events) {
+        PQclear(rows);
+        return err->code;
+    }
+    int nr = PQntuples(rows), ne = PQntuples(events), e = 0;
+    for (int r = 0; r < nr && r < KWPG_MAX_PREFETCH; r++) {
+        struct kwp_pre_one *t = &st->pre.t[r];
+        *t = (struct kwp_pre_one){.id = kwp_col_int(rows, r, 0),
+                                  .updated_at = kwp_col_int(rows, r, 4),
+                                  .last_seq = kwp_col_int(rows, r, 5),
+                                  .fire_at = kwp_col_instant(rows, r, 20),
+                                  .row = r,
+                                  .ticket = true,
+                                  .fire = true};
+        /* a damaged head is left to the append's own read, which says so */
+        t->head_ok = kwp_col_bytes(rows, r, 13, t->head, KW_HASH_BYTES);
+        while (e < ne && kwp_col_int(events, e, 6) < t->id)
+            e++;
+        t->ev_first = e;
+        while (e < ne && kwp_col_int(events, e, 6) == t->id)
+            e++;
+        t->ev_n = e - t->ev_first;
+        /* the events as read must end at the head as read */
+        t->events = t->ev_n == t->last_seq;
+    }
+    st->pre.rows = rows;
+    st->pre.events = events;
+    st->pre.n = nr < KWPG_MAX_PREFETCH ? nr : KWPG_MAX_PREFETCH;
+    return KW_OK;
+}
+
+bool kwp_pre_fire_at(struct kw_store *st, int64_t ticket, int64_t *fire_at)
+{
+    struct kwp_pre_one *t = pre_find(st, ticket);
+    if (!t || !t->fire)
+        return false;
+    t->fire = false;
+    *fire_at = t->fire_at;
+    return true;
+}
+
+bool kwp_pre_ticket(struct kw_store *st, int64_t ticket, struct kw_ticket_row *out)
+{
+    struct kwp_pre_one *t = pre_find(st, ticket);
+    if (!t || !t->ticket)
+        return false;
+    t->ticket = false;
+    kwp_lend(st, NULL); /* as a read's call: what the last one lent dies now */
+    kwp_read_ticket(st->pre.rows, t->row, out);
+    return true;
+}
+
+bool kwp_pre_events(struct kw_store *st, int64_t ticket,
+                    bool (*fn)(const struct kw_stored_event *ev, void *ctx), void *ctx)
+{
+    struct kwp_pre_one *t = pre_find(st, ticket);
+    if (!t || !t->events)
+        return false;
+    t->events = false;
+    kwp_lend(st, NULL);
+    const PGresult *res = st->pre.events;
+    for (int r = t->ev_first; r < t->ev_first + t->ev_n; r++) {
+        struct kw_stored_event ev = {
+            .ticket = kwp_col_int(res, r, 6),
+            .seq = kwp_col_int(res, r, 0),
+            .at = kwp_col_int(res, r, 1),
+            .type = kwp_col_text(res, r, 2),
+            .actor = kwp_col_int(res, r, 3),
+            .body = kwp_col_text(res, r, 4),
+        };
+        if (!kwp_col_bytes(res, r, 5, ev.hash, KW_HASH_BYTES))
+            memset(ev.hash, 0, KW_HASH_BYTES);
+        if (!fn(&ev, ctx))
+            break;
+    }
+    return true;
+}
+
+bool kwp_pre_locked(struct kw_store *st, int64_t ticket)
+{
+    return st->in_tx && pre_find(st, ticket) != NULL;
+}
+
+void kwp_pre_forget(struct kw_store *st, int64_t ticket)
+{
+    struct kwp_pre_one *t = pre_find(st, ticket);
+    if (t)
+        t->ticket = t->events = t->fire = false;
 }
