@@ -126,6 +126,7 @@ struct fire_unit {
     int64_t hint[FIRE_BATCH];
     bool full;     /* the claim took a whole batch: more is due */
     bool solo;     /* fire one ticket only */
+    bool bare;     /* in a transaction of its own, no savepoint (kw_writer_run_alone) */
     size_t n_skip; /* claimed or hinted, but set aside: not fired */
     int64_t skip[SET_ASIDE_MAX];
     size_t n; /* the claimed tickets first, then hinted ones not claimed */
@@ -228,31 +229,20 @@ static enum kw_code fire_unit(struct kw_store *st, void *ctx, struct kw_err *err
         ahead[i] = u->t[i].ticket;
     if (kw_store_prefetch(st, ahead, kept, err) != KW_OK)
         return err->code;
-    /* First all the claimed tickets under one savepoint; only if one of
-     * them fails is that undone and each fired in a savepoint of its own
-     * (fire_each). A savepoint makes SQLite copy each page the first time
-     * it is changed under it to the statement journal, which spills to a
-     * file (a pwrite per page): under one per ticket the pages every
-     * firing changes (the events' and the log's last pages, the outbox's)
-     * were copied again for each ticket. pwrite (this and the log's
-     * frames) was a third of the writer thread's profile (#20). */
-    if (!u->solo) {
-        if (kw_store_savepoint(st, err) != KW_OK)
-            return err->code;
-        bool ok = true;
-        for (size_t i = 0; i < u->n && ok; i++) {
-            struct kw_err e2 = {0};
-            ok = fire_ticket(st, u, i, &e2) == KW_OK;
-        }
-        if (kw_store_release(st, ok, err) != KW_OK)
-            return err->code;
-        if (ok)
-            return KW_OK;
-        for (size_t i = 0; i < u->n; i++) { /* undone: fired again, one by one */
-            u->t[i].events = 0;
-            u->t[i].next = KW_STORE_NO_TIME;
-            u->t[i].due = u->t[i].claimed ? u->now : 0;
-        }
+    /* Not solo: all the claimed tickets in a transaction of their own
+     * (kw_writer_run_alone), without a savepoint. Under a savepoint SQLite
+     * copies each page the first time it is changed to the statement
+     * journal, which spills past 124 KiB to a file (two pwrite calls a
+     * page): a unit of 64 firings changes some hundreds of pages, and that
+     * was most of the writer's write system calls (#20). When one ticket
+     * fails the whole transaction is rolled back, and fire() runs the unit
+     * again with each ticket in a savepoint of its own (fire_each), so that
+     * a firing that fails still fails alone (tests/http/engine_bad.sh). */
+    if (u->bare) {
+        for (size_t i = 0; i < u->n; i++)
+            if (fire_ticket(st, u, i, err) != KW_OK)
+                return err->code;
+        return KW_OK;
     }
     return fire_each(st, u, err);
 }
@@ -305,7 +295,15 @@ static void fire(struct kw_engine *e, struct fire_unit *u)
     u->n = 0; /* a unit its batch never ran claimed nothing */
     if (e->solo)
         e->solo--;
-    enum kw_code rc = kw_writer_run(e->w, fire_unit, u, &err);
+    u->bare = !u->solo;
+    enum kw_code rc = u->bare ? kw_writer_run_alone(e->w, fire_unit, u, &err)
+                              : kw_writer_run(e->w, fire_unit, u, &err);
+    if (rc != KW_OK && u->bare) { /* undone: again, each ticket in a savepoint */
+        u->bare = false;
+        u->n = 0;
+        err = (struct kw_err){0};
+        rc = kw_writer_run(e->w, fire_unit, u, &err);
+    }
     struct timespec wall = injected_wall(e); /* lateness: due to committed */
     if (rc != KW_OK) {
         KW_LOG(&e->log, KW_LOG_ERROR, "mod=engine event=fire.failed tickets=%zu error=%s",

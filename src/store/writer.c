@@ -23,6 +23,7 @@ struct unit {
     pthread_cond_t cv;    /* kw_writer_run's: its caller waits on it */
     kw_done_fn when_done; /* kw_writer_submit's (heap unit): called after the commit */
     void *done_ctx;
+    bool alone; /* kw_writer_run_alone's: a transaction of its own, no savepoint */
     struct unit *next;
 };
 
@@ -92,12 +93,22 @@ static uint64_t ns_since(const struct timespec *t0)
 static void run_batch(struct kw_writer *w, struct unit *batch, kw_commit_fn listener,
                       void *listener_ctx, uint64_t *work, uint64_t *commit)
 {
+    struct unit *each = batch; /* the units run in a savepoint each */
     struct kw_err err = {0};
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     bool open = kw_store_begin(w->st, &err) == KW_OK;
-    bool lost = false; /* err: why the transaction is given up */
-    for (struct unit *u = batch; u; u = u->next) {
+    bool lost = false;  /* err: why the transaction is given up */
+    if (batch->alone) { /* a batch of its own (loop): undone with its transaction */
+        if (!open)
+            batch->rc = kw_err_set(batch->err, err.code, "", "%s", err.msg);
+        else if ((batch->rc = batch->fn(w->st, batch->ctx, batch->err)) != KW_OK) {
+            kw_store_rollback(w->st);
+            open = false;
+        }
+        each = NULL;
+    }
+    for (struct unit *u = each; u; u = u->next) {
         if (!open || lost) {
             u->rc = kw_err_set(u->err, err.code, "", "%s", err.msg);
             continue;
@@ -149,7 +160,7 @@ static void *loop(void *arg)
             pthread_cond_wait(&w->work, &w->mu);
         if (!w->head)
             break;
-        if (w->queued < w->last_batch && !w->stop) {
+        if (w->queued < w->last_batch && !w->stop && !w->head->alone) {
             struct timespec until = in_ns(COMMIT_DELAY_NS);
             while (w->queued < w->last_batch && !w->stop &&
                    pthread_cond_timedwait(&w->work, &w->mu, &until) == 0)
@@ -158,7 +169,8 @@ static void *loop(void *arg)
         /* take up to MAX_BATCH units queued so far */
         struct unit *batch = w->head, *last = w->head;
         uint64_t n = 1;
-        while (last->next && n < MAX_BATCH) {
+        /* a unit that runs alone is a batch of its own (kw_writer_run_alone) */
+        while (!batch->alone && last->next && !last->next->alone && n < MAX_BATCH) {
             last = last->next;
             n++;
         }
@@ -295,10 +307,11 @@ void kw_writer_stop(struct kw_writer *w)
     free(w);
 }
 
-enum kw_code kw_writer_run(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err)
+static enum kw_code run_unit(struct kw_writer *w, kw_write_fn fn, void *ctx, bool alone,
+                             struct kw_err *err)
 {
     struct kw_err local = {0};
-    struct unit u = {.fn = fn, .ctx = ctx, .err = err ? err : &local};
+    struct unit u = {.fn = fn, .ctx = ctx, .err = err ? err : &local, .alone = alone};
     pthread_cond_init(&u.cv, NULL);
     pthread_mutex_lock(&w->mu);
     if (w->stop) {
@@ -318,6 +331,16 @@ enum kw_code kw_writer_run(struct kw_writer *w, kw_write_fn fn, void *ctx, struc
     pthread_mutex_unlock(&w->mu);
     pthread_cond_destroy(&u.cv);
     return u.rc;
+}
+
+enum kw_code kw_writer_run(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err)
+{
+    return run_unit(w, fn, ctx, false, err);
+}
+
+enum kw_code kw_writer_run_alone(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err)
+{
+    return run_unit(w, fn, ctx, true, err);
 }
 
 enum kw_code kw_writer_submit(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err,

@@ -37,6 +37,15 @@ void kw_writer_stop(struct kw_writer *w);
  * of the unit is stored). */
 enum kw_code kw_writer_run(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err);
 
+/* As kw_writer_run, but fn runs in a transaction of its own, with no other
+ * unit and no savepoint around it: when it fails, the whole transaction is
+ * rolled back. Every page a unit changes inside a savepoint is copied to
+ * the backend's undo record first (SQLite's statement journal, which spills
+ * to a file past 124 KiB, two system calls a page): a unit that changes
+ * hundreds of pages (the engine's firing of 64 tickets) saves that. */
+enum kw_code kw_writer_run_alone(struct kw_writer *w, kw_write_fn fn, void *ctx,
+                                 struct kw_err *err);
+
 /* Queue fn(ctx) for the next batch and return at once; after that batch
  * committed (or failed), when_done(done_ctx, rc) runs on the writer's thread
  * with rc as kw_writer_run would return it and err (which must live until

@@ -391,6 +391,101 @@ static void test_checkpoint_owed(void **state)
     assert_true(log.st_size < 6 * 1024 * 1024);
 }
 
+struct alone_unit {
+    const char *org; /* inserted, unless this is the first */
+    bool alone;      /* run with kw_writer_run_alone */
+    bool fail;       /* fails after its insert */
+    struct kw_writer *w;
+    bool first; /* the first unit: runs until the others are queued */
+    uint64_t others;
+    pthread_mutex_t *mu;
+    pthread_cond_t *cv;
+    bool *running;
+    enum kw_code rc;
+};
+
+static enum kw_code alone_fn(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct alone_unit *u = ctx;
+    if (u->first) {
+        pthread_mutex_lock(u->mu);
+        *u->running = true;
+        pthread_cond_broadcast(u->cv);
+        pthread_mutex_unlock(u->mu);
+        wait_queued(u->w, u->others);
+        return KW_OK;
+    }
+    struct kw_org org = {.name = u->org, .tier = "vip", .region = "domestic"};
+    int64_t id;
+    enum kw_code rc = kw_store_org_insert(st, &org, 1, &id, err);
+    if (rc == KW_OK && u->fail)
+        return kw_err_set(err, KW_INVALID, "", "refused after its insert");
+    return rc;
+}
+
+static void *alone_thread(void *arg)
+{
+    struct alone_unit *u = arg;
+    struct kw_err err = {0};
+    u->rc = u->alone ? kw_writer_run_alone(u->w, alone_fn, u, &err)
+                     : kw_writer_run(u->w, alone_fn, u, &err);
+    return NULL;
+}
+
+/* A unit run with kw_writer_run_alone is a batch of its own, queued in its
+ * place: the units before it commit before it, those after it after it;
+ * one that fails leaves nothing of itself (its transaction rolled back)
+ * and takes no other unit with it (#20: the engine's firing units). */
+static void test_writer_alone(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    struct kw_writer *w = kw_writer_start(f->path, &err);
+    if (!w)
+        fail_msg("writer: %s", err.msg);
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+    bool running = false;
+    struct alone_unit u[] = {
+        {.first = true, .running = &running},
+        {.org = "Shared before"},
+        {.org = "Alone and failing", .alone = true, .fail = true},
+        {.org = "Alone", .alone = true},
+        {.org = "Shared after"},
+        {.org = "Shared failing", .fail = true},
+        {.org = "Shared last"},
+    };
+    enum { N = sizeof(u) / sizeof(u[0]) };
+    pthread_t t[N];
+    for (size_t i = 0; i < N; i++) {
+        u[i].w = w;
+        u[i].mu = &mu;
+        u[i].cv = &cv;
+        u[i].others = N - 1;
+        assert_int_equal(pthread_create(&t[i], NULL, alone_thread, &u[i]), 0);
+        if (i == 0) { /* the first runs alone, */
+            pthread_mutex_lock(&mu);
+            while (!running)
+                pthread_cond_wait(&cv, &mu);
+            pthread_mutex_unlock(&mu);
+        } else if (i < N - 1) { /* the others queue up behind it in this order */
+            wait_queued(w, i);
+        }
+    }
+    for (size_t i = 0; i < N; i++)
+        pthread_join(t[i], NULL);
+    struct kw_writer_stats ws;
+    kw_writer_stats(w, &ws);
+    /* the first; "Shared before"; each alone one; the three shared after */
+    assert_int_equal(ws.batches, 5);
+    for (size_t i = 1; i < N; i++) {
+        assert_int_equal(u[i].rc, u[i].fail ? KW_INVALID : KW_OK);
+        if (orgs_named(f->path, u[i].org) != (u[i].fail ? 0 : 1))
+            fail_msg("%s: %s", u[i].org, u[i].fail ? "committed" : "not committed");
+    }
+    kw_writer_stop(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +494,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_due_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_lost_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_owed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_alone, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
