@@ -22,6 +22,9 @@
 #define MAX_TICKET (1u << 26) /* ticket ids indexed directly (8 bytes each) */
 #define PAGE 65536            /* runs read at once when loading */
 #define CHANGES 1024          /* changes read at once */
+/* kw_kpi_cache_runs_halves: below this many records to read, one thread
+ * reads them (a thread's start costs more than it saves) */
+#define SPLIT_MIN 16384
 
 enum str {
     S_METRIC,
@@ -143,7 +146,8 @@ struct kw_kpi_cache {
     struct {
         void *p;
         size_t size;
-    } spare[2]; /* scratch mappings handed back, under mlock */
+    } spare[2];       /* scratch mappings handed back, under mlock */
+    size_t split_min; /* kw_kpi_cache_runs_halves: fewer records, one reader */
 };
 
 struct kw_kpi_cache *kw_kpi_cache_new(void)
@@ -158,7 +162,23 @@ struct kw_kpi_cache *kw_kpi_cache_new(void)
         free(c);
         return NULL;
     }
+    /* for tests: two readers on a small table (tests/http/kpi.sh) */
+    const char *min = c ? getenv("KEEPWORD_KPI_SPLIT_MIN") : NULL;
+    char *end = NULL;
+    unsigned long long v = min ? strtoull(min, &end, 10) : 0;
+    if (c)
+        c->split_min = min && end != min && !*end && v > 0 && v < SPLIT_MIN ? (size_t)v : SPLIT_MIN;
     return c;
+}
+
+void kw_kpi_cache_split_min(struct kw_kpi_cache *c, size_t n)
+{
+    c->split_min = n ? n : SPLIT_MIN;
+}
+
+size_t kw_kpi_cache_split_at(const struct kw_kpi_cache *c)
+{
+    return c ? c->split_min : SPLIT_MIN;
 }
 
 static void clear(struct kw_kpi_cache *c)
@@ -1069,6 +1089,127 @@ enum kw_code kw_kpi_cache_runs(struct kw_kpi_cache *c, struct kw_store *st,
     return kw_kpi_cache_runs_shaped(c, st, f, shapeless_row, &u, err);
 }
 
+/* The records of pool[ia..iz) that count for f, to fn in pool order;
+ * false when fn stopped. Under the read lock. */
+static bool scan_pool(const struct kw_kpi_cache *c, const struct kw_run_filter *f, size_t ia,
+                      size_t iz, bool (*fn)(const struct kw_run_row *r, uint32_t shape, void *ctx),
+                      void *ctx)
+{
+    for (size_t i = ia; i < iz; i++) {
+        const struct rec *x = &c->pool[i];
+        if (x->shape == DEAD || !counts(c, x, f))
+            continue;
+        struct kw_run_row r;
+        row_of(c, x, &r);
+        if (!fn(&r, x->shape, ctx))
+            return false;
+    }
+    return true;
+}
+
+/* The indexed records of days dlo..dhi at ix[ea..ez) that count for f, each
+ * once: under the first of its days from dlo on (key_days); false when fn
+ * stopped. Under the read lock. */
+static bool scan_days(const struct kw_kpi_cache *c, const struct kw_run_filter *f, int64_t dlo,
+                      int64_t dhi, size_t ea, size_t ez,
+                      bool (*fn)(const struct kw_run_row *r, uint32_t shape, void *ctx), void *ctx)
+{
+    for (int64_t d = dlo; d <= dhi; d++) {
+        size_t lo = c->ixoff[d - c->day0], hi = c->ixoff[d - c->day0 + 1];
+        lo = lo > ea ? lo : ea;
+        hi = hi < ez ? hi : ez;
+        for (size_t e = lo; e < hi; e++) {
+            const struct rec *x = &c->pool[c->ix[e]];
+            int32_t k[2];
+            int nk = x->shape == DEAD ? 0 : key_days(x, k);
+            if (nk == 0 || (nk == 2 && k[0] >= dlo && k[0] != d) || !counts(c, x, f))
+                continue;
+            struct kw_run_row r;
+            row_of(c, x, &r);
+            if (!fn(&r, x->shape, ctx))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* What one reader of kw_kpi_cache_runs_halves reads: the indexed records
+ * ix[ea..ez) of days dlo..dhi, then pool[ia..iz). */
+struct half {
+    const struct kw_kpi_cache *c;
+    const struct kw_run_filter *f;
+    int64_t dlo, dhi;
+    size_t ea, ez, ia, iz;
+    bool (*fn)(const struct kw_run_row *r, uint32_t shape, void *ctx);
+    void *ctx;
+};
+
+static void *half_read(void *arg)
+{
+    struct half *h = arg;
+    if (h->ea < h->ez && !scan_days(h->c, h->f, h->dlo, h->dhi, h->ea, h->ez, h->fn, h->ctx))
+        return NULL;
+    scan_pool(h->c, h->f, h->ia, h->iz, h->fn, h->ctx);
+    return NULL;
+}
+
+/* The records to read for f, as two halves (the second empty when one
+ * thread reads them all); under the read lock. */
+static void halves_of(const struct kw_kpi_cache *c, const struct kw_run_filter *f, bool split,
+                      struct half h[2])
+{
+    /* the indexed records of the period's days (a day more each side:
+     * whole days, rounded either way), each once: under the first of its
+     * days from there on (key_days), then those added since the index;
+     * all in pool order when those days hold more than half of them (a
+     * year's: read in order) */
+    h[0].dlo = h[1].dlo = 0;
+    h[0].dhi = h[1].dhi = -1;
+    h[0].ea = h[0].ez = h[1].ea = h[1].ez = 0;
+    h[0].ia = 0;
+    h[0].iz = c->n;
+    h[1].ia = h[1].iz = 0;
+    if (c->ixoff && c->ndays && f->to > f->from) {
+        int64_t lo = (f->from - BASE) / 86400 - 1, hi = (f->to - 1 - BASE) / 86400 + 1;
+        int64_t last = c->day0 + (int64_t)c->ndays - 1;
+        int64_t dlo = lo > c->day0 ? lo : c->day0, dhi = hi < last ? hi : last;
+        size_t a = dlo <= dhi ? c->ixoff[dlo - c->day0] : 0;
+        size_t z = dlo <= dhi ? c->ixoff[dhi - c->day0 + 1] : 0;
+        if (z - a <= c->nix / 2) {
+            size_t m = split && z - a >= c->split_min ? a + (z - a) / 2 : z;
+            h[0].dlo = h[1].dlo = dlo;
+            h[0].dhi = h[1].dhi = dhi;
+            h[0].ea = a;
+            h[0].ez = h[1].ea = m;
+            h[1].ez = z;
+            h[0].ia = c->nix; /* then those added since the index */
+            return;
+        }
+    }
+    if (split && c->n >= c->split_min) {
+        h[0].iz = h[1].ia = c->n / 2;
+        h[1].iz = c->n;
+    }
+}
+
+/* Bring c up to date and take its read lock; false (unlocked, *rc set)
+ * when the store is to be read instead (off, not loaded) or on failure. */
+static bool read_locked(struct kw_kpi_cache *c, struct kw_store *st, enum kw_code *rc,
+                        struct kw_err *err)
+{
+    pthread_rwlock_wrlock(&c->lock);
+    *rc = c->off ? KW_OK : update(c, st, err);
+    pthread_rwlock_unlock(&c->lock);
+    if (*rc != KW_OK)
+        return false;
+    pthread_rwlock_rdlock(&c->lock);
+    if (c->off || !c->loaded) {
+        pthread_rwlock_unlock(&c->lock);
+        return false;
+    }
+    return true;
+}
+
 enum kw_code
 kw_kpi_cache_runs_shaped(struct kw_kpi_cache *c, struct kw_store *st, const struct kw_run_filter *f,
                          bool (*fn)(const struct kw_run_row *r, uint32_t shape, void *ctx),
@@ -1078,54 +1219,70 @@ kw_kpi_cache_runs_shaped(struct kw_kpi_cache *c, struct kw_store *st, const stru
     struct kw_run_filter any = *f;
     any.any_order = true;
     struct unshaped u = {fn, ctx};
-    if (!c || f->ticket || f->all)
-        return kw_store_runs(st, &any, unshaped_row, &u, err);
-    pthread_rwlock_wrlock(&c->lock);
-    enum kw_code rc = c->off ? KW_OK : update(c, st, err);
+    enum kw_code rc = KW_OK;
+    if (!c || f->ticket || f->all || !read_locked(c, st, &rc, err))
+        return rc != KW_OK ? rc : kw_store_runs(st, &any, unshaped_row, &u, err);
+    struct half h[2];
+    halves_of(c, f, false, h);
+    h[0].c = c;
+    h[0].f = f;
+    h[0].fn = fn;
+    h[0].ctx = ctx;
+    half_read(&h[0]);
     pthread_rwlock_unlock(&c->lock);
-    if (rc != KW_OK)
-        return rc;
-    pthread_rwlock_rdlock(&c->lock);
-    if (c->off || !c->loaded) {
-        pthread_rwlock_unlock(&c->lock);
+    return KW_OK;
+}
+
+void kw_kpi_cache_shape_row(const struct kw_kpi_cache *c, uint32_t shape, struct kw_run_row *r)
+{
+    struct rec x = {.shape = shape,
+                    .started = NONE,
+                    .stopped = NONE,
+                    .deadline = NONE,
+                    .breached = NONE,
+                    .measured = NONE,
+                    .steady = NONE};
+    row_of(c, &x, r);
+}
+
+enum kw_code kw_kpi_cache_runs_halves(struct kw_kpi_cache *c, struct kw_store *st,
+                                      const struct kw_run_filter *f, const struct kw_kpi_halves *hv,
+                                      bool *split, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    *split = false;
+    enum kw_code rc = KW_OK;
+    if (!c || f->ticket || f->all || !read_locked(c, st, &rc, err)) {
+        if (rc != KW_OK)
+            return rc;
+        struct kw_run_filter any = *f;
+        any.any_order = true;
+        struct unshaped u = {hv->fn[0], hv->ctx[0]};
         return kw_store_runs(st, &any, unshaped_row, &u, err);
     }
-    /* the indexed records of the period's days (a day more each side:
-     * whole days, rounded either way), each once: under the first of its
-     * days from there on (key_days), then those added since the index;
-     * all in pool order when those days hold more than half of them (a
-     * year's: read in order) */
-    size_t i = 0;
-    bool go = true;
-    if (c->ixoff && c->ndays && f->to > f->from) {
-        int64_t lo = (f->from - BASE) / 86400 - 1, hi = (f->to - 1 - BASE) / 86400 + 1;
-        int64_t last = c->day0 + (int64_t)c->ndays - 1;
-        int64_t dlo = lo > c->day0 ? lo : c->day0, dhi = hi < last ? hi : last;
-        size_t a = dlo <= dhi ? c->ixoff[dlo - c->day0] : 0;
-        size_t z = dlo <= dhi ? c->ixoff[dhi - c->day0 + 1] : 0;
-        if (z - a <= c->nix / 2) {
-            for (int64_t d = dlo; d <= dhi && go; d++)
-                for (size_t e = c->ixoff[d - c->day0]; e < c->ixoff[d - c->day0 + 1] && go; e++) {
-                    const struct rec *x = &c->pool[c->ix[e]];
-                    int32_t k[2];
-                    int nk = x->shape == DEAD ? 0 : key_days(x, k);
-                    if (nk == 0 || (nk == 2 && k[0] >= dlo && k[0] != d) || !counts(c, x, f))
-                        continue;
-                    struct kw_run_row r;
-                    row_of(c, x, &r);
-                    go = fn(&r, x->shape, ctx);
-                }
-            i = c->nix;
-        }
+    struct half h[2];
+    halves_of(c, f, true, h);
+    bool two = h[1].ea < h[1].ez || h[1].ia < h[1].iz;
+    if (two && !hv->prepare(c, c->nshp, hv->ctx[0]))
+        two = false;
+    if (!two) /* all to the first reader */
+        halves_of(c, f, false, h);
+    for (int i = 0; i < 2; i++) {
+        h[i].c = c;
+        h[i].f = f;
+        h[i].fn = hv->fn[i];
+        h[i].ctx = hv->ctx[i];
     }
-    for (; i < c->n && go; i++) {
-        const struct rec *x = &c->pool[i];
-        if (x->shape == DEAD || !counts(c, x, f))
-            continue;
-        struct kw_run_row r;
-        row_of(c, x, &r);
-        go = fn(&r, x->shape, ctx);
-    }
+    pthread_t t;
+    bool started = two && pthread_create(&t, NULL, half_read, &h[1]) == 0;
+    half_read(&h[0]);
+    if (started)
+        pthread_join(t, NULL);
+    else if (two) /* no thread: read after the first half */
+        half_read(&h[1]);
+    if (two)
+        hv->join(c, hv->ctx[0]);
+    *split = two;
     pthread_rwlock_unlock(&c->lock);
     return KW_OK;
 }

@@ -58,6 +58,36 @@ kw_kpi_cache_runs_shaped(struct kw_kpi_cache *c, struct kw_store *st, const stru
                          bool (*fn)(const struct kw_run_row *r, uint32_t shape, void *ctx),
                          void *ctx, struct kw_err *err);
 
+/* As kw_kpi_cache_runs_shaped, read by two threads when there are many
+ * runs: fn[0] (with ctx[0]) on the caller's thread, fn[1] (ctx[1]) on
+ * another, each given about half of the runs, in no set order (each once).
+ * Before, under the table's read lock, prepare(c, nshapes, ctx[0]) may
+ * derive what it needs once a shape (shape ids are below nshapes;
+ * kw_kpi_cache_shape_row gives a shape's fields), so that fn[1] reads
+ * nothing else shared; false: fn[0] gets every run. After both, still
+ * under the lock, join(c, ctx[0]) takes in what fn[1] counted. *split
+ * tells whether fn[1], prepare and join were used. c NULL, or the table
+ * off or not loaded: fn[0] gets the store's rows (no shape). */
+struct kw_kpi_halves {
+    bool (*prepare)(const struct kw_kpi_cache *c, size_t nshapes, void *ctx);
+    bool (*fn[2])(const struct kw_run_row *r, uint32_t shape, void *ctx);
+    void *ctx[2];
+    void (*join)(const struct kw_kpi_cache *c, void *ctx);
+};
+enum kw_code kw_kpi_cache_runs_halves(struct kw_kpi_cache *c, struct kw_store *st,
+                                      const struct kw_run_filter *f, const struct kw_kpi_halves *hv,
+                                      bool *split, struct kw_err *err);
+/* For tests: kw_kpi_cache_runs_halves splits from n records to read on
+ * (0: the default, 16,384; the environment's KEEPWORD_KPI_SPLIT_MIN sets
+ * it for a server). */
+void kw_kpi_cache_split_min(struct kw_kpi_cache *c, size_t n);
+/* That number (c NULL: the default), for GET /kpis' other work in two
+ * threads (its figures, from 4 values a record on). */
+size_t kw_kpi_cache_split_at(const struct kw_kpi_cache *c);
+/* The fields of a run of that shape (metric, status, calendar, ids and
+ * attribute strings; no ticket, run, instants or durations): under the
+ * read lock (prepare, join). */
+void kw_kpi_cache_shape_row(const struct kw_kpi_cache *c, uint32_t shape, struct kw_run_row *r);
 /* Runs measured again from their ticket's events as of an instant (GET
  * /kpis: a run that breached in a bucket and had not stopped at its end),
  * kept for the next answers until the ticket is read again from the

@@ -8,6 +8,7 @@
  * organisation; a customer only their own, never grouped by assignee. */
 #define _GNU_SOURCE /* mremap, madvise(MADV_HUGEPAGE) */
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1109,23 +1110,249 @@ static bool stream_run(const struct kw_run_row *r, uint32_t shape, void *ctx)
     return !s->q->failed;
 }
 
+/* ---- the runs read by two threads (kw_kpi_cache_runs_halves) ---- */
+
+/* What the second reader needs of a shape, looked up once before by the
+ * first (it reads nothing shared that changes: no group, no store, no
+ * lookup kept in q): its metric's index in q->metrics (< 0: not counted),
+ * its MTTA/MTTR role and its commitment version's compiled policy. */
+struct side_shape {
+    int mi;
+    enum kw_metric_kpi role;
+    const struct kw_compiled *k;
+};
+
+/* The second reader's figures of one shape in one bucket: what count_run
+ * would add to that shape's group there, taken in after (side_join). */
+struct side_cell {
+    struct side_cell *next;
+    uint32_t shape;
+    size_t b;
+    struct kw_kpi_acc acc;
+    struct marked marked[2];
+};
+
+struct side {
+    const struct kq *q;
+    const struct side_shape *ss;
+    size_t nss;
+    struct side_cell **cells; /* nss x q->nb, NULL until counted there */
+    struct side_cell *list;   /* every cell, in no set order */
+    struct run_list later;    /* breaches to measure again from the events */
+    struct run_list whole;    /* runs of a shape not looked up: counted by the first */
+    bool failed;
+    struct kw_err err;
+};
+
+/* The first reader's context: the stream, and the second's. */
+struct halves {
+    struct stream s;
+    struct side side;
+    struct side_shape *ss;
+};
+
+static void side_fail(struct side *s, enum kw_code code, const char *what)
+{
+    if (!s->failed)
+        kw_err_set(&s->err, code, "", "%s", what);
+    s->failed = true;
+}
+
+/* count_run on the second reader: into its cell of (shape, b). */
+static void side_count(struct side *s, uint32_t shape, size_t b, const struct kw_run_row *r,
+                       int64_t from, int64_t to)
+{
+    struct side_cell **c = &s->cells[(size_t)shape * s->q->nb + b];
+    if (!*c) {
+        if (!(*c = calloc(1, sizeof(**c))))
+            return side_fail(s, KW_NOMEM, "no memory for the figures");
+        (*c)->shape = shape;
+        (*c)->b = b;
+        (*c)->next = s->list;
+        s->list = *c;
+    }
+    struct kw_kpi_run k = kpi_run(r);
+    if (kw_kpi_add(&(*c)->acc, &k, from, to, &s->err) != KW_OK) {
+        s->failed = true;
+        return;
+    }
+    enum kw_metric_kpi role = s->ss[shape].role;
+    if (role == KW_MKPI_NONE)
+        return;
+    enum kw_kpi_class cls = kw_kpi_classify(&k, from, to);
+    if (cls == KW_KPI_MET || cls == KW_KPI_MET_LATE) {
+        struct marked *m = &(*c)->marked[role == KW_MKPI_RESPONSE ? 0 : 1];
+        m->n++;
+        m->sum += k.working;
+    }
+}
+
+/* stream_run on the second reader: count_stop_and_breach with what the
+ * first looked up for the shape; a breach to measure again from the
+ * events is kept for the first, after the listing. */
+static bool side_run(const struct kw_run_row *r, uint32_t shape, void *ctx)
+{
+    struct side *s = ctx;
+    const struct kq *q = s->q;
+    if (shape >= s->nss) {
+        if (!copy_run(r, &s->whole))
+            side_fail(s, KW_NOMEM, "no memory for the clock runs");
+        return !s->failed;
+    }
+    if (s->ss[shape].mi < 0)
+        return true;
+    size_t b = r->stopped_at == KW_STORE_NO_TIME ? q->nb : bucket_of(q, r->stopped_at);
+    if (b < q->nb)
+        side_count(s, shape, b, r, q->b[b].from, q->b[b].to);
+    /* breached_open, as the first reader does it */
+    int64_t breach = r->breached_at;
+    if (breach == KW_STORE_NO_TIME && r->stopped_at == KW_STORE_NO_TIME &&
+        r->deadline != KW_STORE_NO_TIME && r->deadline < q->now)
+        breach = r->deadline;
+    b = breach == KW_STORE_NO_TIME ? q->nb : bucket_of(q, breach);
+    if (b == q->nb || (r->stopped_at != KW_STORE_NO_TIME && r->stopped_at < q->b[b].to))
+        return !s->failed;
+    int64_t end = q->b[b].to < q->now ? q->b[b].to : q->now;
+    struct kw_run_row fast;
+    if (kw_clocks_run_carried(s->ss[shape].k, r, end, &fast)) {
+        if (fast.breached_at != KW_STORE_NO_TIME && fast.breached_at >= q->b[b].from &&
+            fast.breached_at < q->b[b].to)
+            side_count(s, shape, b, &fast, q->b[b].from, end);
+    } else if (!copy_run(r, &s->later)) {
+        side_fail(s, KW_NOMEM, "no memory for the clock runs");
+    }
+    return !s->failed;
+}
+
+/* Before the readers start: each shape's metric, role and policy, looked
+ * up by the first (pol_of and role_of may read the store). */
+static bool side_prepare(const struct kw_kpi_cache *c, size_t nshapes, void *ctx)
+{
+    struct halves *h = ctx;
+    struct kq *q = h->s.q;
+    if (q->drill || nshapes == 0 || nshapes * q->nb > MAX_CELLS ||
+        !shape_room(q, (uint32_t)(nshapes - 1)))
+        return false;
+    h->ss = malloc(nshapes * sizeof(*h->ss));
+    h->side.cells = calloc(nshapes * q->nb, sizeof(*h->side.cells));
+    if (!h->ss || !h->side.cells)
+        return false;
+    for (size_t i = 0; i < nshapes; i++) {
+        struct kw_run_row r;
+        kw_kpi_cache_shape_row(c, (uint32_t)i, &r);
+        int mi = r.metric ? shape_metric(q, &r, (uint32_t)i) : -1;
+        h->ss[i] = (struct side_shape){.mi = mi, .role = KW_MKPI_NONE};
+        if (mi >= 0) {
+            h->ss[i].role = role_of(q, r.commitment_id, mi);
+            h->ss[i].k = pol_of(q, r.commitment_id)->k;
+        }
+    }
+    h->side.ss = h->ss;
+    h->side.nss = nshapes;
+    return true;
+}
+
+/* Room for `need` values in a (acc_room, doubling). */
+static bool acc_reserve(struct kq *q, struct kw_kpi_acc *a, size_t need)
+{
+    size_t n = a->n;
+    while (a->cap < need) {
+        a->n = a->cap;
+        bool ok = acc_room(q, a);
+        a->n = n;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* After both readers, under the table's read lock: the second's cells
+ * into their groups (as count_run would have put each of its runs: the
+ * figures do not depend on the order of the runs, and the sums of whole
+ * seconds are exact). */
+static void side_join(const struct kw_kpi_cache *c, void *ctx)
+{
+    struct halves *h = ctx;
+    struct kq *q = h->s.q;
+    struct side *s = &h->side;
+    if (s->failed && !q->failed) {
+        q->failed = true;
+        q->err = s->err;
+    }
+    for (struct side_cell *x = s->list; x && !q->failed; x = x->next) {
+        struct kw_run_row r;
+        kw_kpi_cache_shape_row(c, x->shape, &r);
+        struct entry *e = run_group(q, &r, x->shape, x->b);
+        if (!e)
+            break;
+        struct kw_kpi_acc *a = &e->acc[s->ss[x->shape].mi], *y = &x->acc;
+        if (y->n && !acc_reserve(q, a, a->n + y->n)) {
+            q->failed = true;
+            kw_err_set(&q->err, KW_NOMEM, "", "no memory for the figures");
+            break;
+        }
+        if (y->n) {
+            memcpy(a->working + a->n, y->working, y->n * sizeof(*y->working));
+            memcpy(a->wall + a->n, y->wall, y->n * sizeof(*y->wall));
+            memcpy(a->sri + a->n_sri, y->sri, y->n_sri * sizeof(*y->sri));
+        }
+        a->n += y->n;
+        a->n_sri += y->n_sri;
+        a->met += y->met;
+        a->met_late += y->met_late;
+        a->breached_open += y->breached_open;
+        a->n_over += y->n_over;
+        a->over_wall += y->over_wall;
+        a->over_working += y->over_working;
+        for (int i = 0; i < 2; i++) {
+            e->marked[i].n += x->marked[i].n;
+            e->marked[i].sum += x->marked[i].sum;
+        }
+    }
+    for (size_t i = 0; i < s->whole.n && !q->failed; i++)
+        stream_run(&s->whole.v[i], KW_KPI_NO_SHAPE, &h->s);
+    for (size_t i = 0; i < s->later.n && !h->s.later.nomem; i++)
+        copy_run(&s->later.v[i], &h->s.later);
+}
+
+static void side_free(struct halves *h)
+{
+    for (struct side_cell *x = h->side.list, *next; x; x = next) {
+        next = x->next;
+        kw_kpi_acc_free(&x->acc);
+        free(x);
+    }
+    free(h->side.cells);
+    free_runs(&h->side.later);
+    free_runs(&h->side.whole);
+    free(h->ss);
+}
+
 static enum kw_code stream_runs(struct kq *q)
 {
-    struct stream s = {.q = q};
+    struct halves h = {.s = {.q = q}};
+    h.side.q = q;
+    struct stream *s = &h.s;
     struct kw_kpi_cache_stats cs;
     kw_kpi_cache_stats(q->x->h->kpi_cache, &cs);
     if (cs.loads && !cs.off && !q->slab)
         slab_open(q, cs.runs);
     struct kw_run_filter f = {
         .from = q->from, .to = q->to, .now = q->now, .org_id = q->org, .any_order = true};
+    struct kw_kpi_halves hv = {.prepare = side_prepare,
+                               .fn = {stream_run, side_run},
+                               .ctx = {&h, &h.side},
+                               .join = side_join};
+    bool split;
     enum kw_code rc =
-        kw_kpi_cache_runs_shaped(q->x->h->kpi_cache, q->x->wk->st, &f, stream_run, &s, &q->err);
+        kw_kpi_cache_runs_halves(q->x->h->kpi_cache, q->x->wk->st, &f, &hv, &split, &q->err);
     kw_store_end_read(q->x->wk->st);
-    if (rc == KW_OK && s.later.nomem)
+    if (rc == KW_OK && s->later.nomem)
         rc = kw_err_set(&q->err, KW_NOMEM, "", "no memory for the clock runs");
-    for (size_t i = 0; rc == KW_OK && i < s.later.n && !q->failed; i++)
-        breached_open(q, &s.later.v[i], count_open, NULL, true);
-    free_runs(&s.later);
+    for (size_t i = 0; rc == KW_OK && i < s->later.n && !q->failed; i++)
+        breached_open(q, &s->later.v[i], count_open, NULL, true);
+    free_runs(&s->later);
+    side_free(&h);
     return rc;
 }
 
@@ -1420,10 +1647,14 @@ static json_t *stat_json(const struct kw_kpi_stat *s, bool pct)
                      seconds(s->n, s->median), "p90", seconds(s->n, s->p90));
 }
 
-static json_t *metric_json(struct kw_kpi_acc *a)
+/* m: a's figures (kw_kpi_figures), or NULL: computed here. */
+static json_t *metric_json(struct kw_kpi_acc *a, const struct kw_kpi_metric *fig)
 {
     struct kw_kpi_metric m;
-    kw_kpi_figures(a, &m);
+    if (fig)
+        m = *fig;
+    else
+        kw_kpi_figures(a, &m);
     return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:{s:I, s:o, s:o}}", "met",
                      (json_int_t)m.met, "met_late", (json_int_t)m.met_late, "breached_open",
                      (json_int_t)m.breached_open, "on_time_rate",
@@ -1434,13 +1665,14 @@ static json_t *metric_json(struct kw_kpi_acc *a)
                      seconds(m.overrun.count, m.overrun.mean_working));
 }
 
-static json_t *entry_json(struct kq *q, struct entry *e)
+/* fig: e's figures by metric (figures_all), or NULL */
+static json_t *entry_json(struct kq *q, struct entry *e, const struct kw_kpi_metric *fig)
 {
     json_t *key = json_object(), *metrics = json_object();
     for (size_t i = 0; i < q->ndims; i++)
         json_object_set_new(key, dim_names[q->dims[i]], kwh_nullable(e->vals[q->dims[i]]));
     for (size_t i = 0; i < q->nm; i++)
-        json_object_set_new(metrics, q->metrics[i], metric_json(&e->acc[i]));
+        json_object_set_new(metrics, q->metrics[i], metric_json(&e->acc[i], fig ? &fig[i] : NULL));
     struct kw_kpi_rating_figures rf;
     kw_kpi_rating_figures(&e->ratings, &rf);
     int64_t *bl = e->backlog;
@@ -1476,6 +1708,51 @@ static void time_json(json_t *j, const struct entry *e)
         kw_kpi_cost_per_ticket(&e->time, e->resolved, &minor)
             ? json_pack("{s:I, s:s}", "minor", (json_int_t)minor, "currency", e->time.currency)
             : json_null());
+}
+
+/* The figures of every group's metrics (kw_kpi_figures: the medians' and
+ * p90s' selections and the SRI's sort, some 15 % of a year's GET), by two
+ * threads when there are many values: the second takes the groups and
+ * metrics at the end that hold about half of them. Each is computed from
+ * its own group's values alone, so the answer is the same. */
+/* from 4 values a record the runs' readers split from (65,536; fewer: one thread) */
+
+struct fig_part {
+    struct entry **all;
+    size_t nm, a, z; /* items a..z: group i / nm, metric i % nm */
+    struct kw_kpi_metric *fig;
+};
+
+static void *fig_part(void *arg)
+{
+    struct fig_part *p = arg;
+    for (size_t i = p->a; i < p->z; i++)
+        kw_kpi_figures(&p->all[i / p->nm]->acc[i % p->nm], &p->fig[i]);
+    return NULL;
+}
+
+static void figures_all(struct entry **all, size_t n, size_t nm, size_t min,
+                        struct kw_kpi_metric *fig)
+{
+    size_t items = n * nm, total = 0;
+    for (size_t i = 0; i < items; i++)
+        total += all[i / nm]->acc[i % nm].n + all[i / nm]->acc[i % nm].n_sri;
+    struct fig_part p[2] = {{all, nm, 0, items, fig}, {all, nm, items, items, fig}};
+    if (total >= min) {
+        size_t sum = 0, k = items;
+        while (k > 0 && 2 * sum < total) {
+            k--;
+            sum += all[k / nm]->acc[k % nm].n + all[k / nm]->acc[k % nm].n_sri;
+        }
+        p[0].z = p[1].a = k;
+    }
+    pthread_t t;
+    bool two = p[1].a < p[1].z && pthread_create(&t, NULL, fig_part, &p[1]) == 0;
+    if (!two)
+        p[0].z = items;
+    fig_part(&p[0]);
+    if (two)
+        pthread_join(t, NULL);
 }
 
 static int by_bucket_key(const void *a, const void *b)
@@ -1544,9 +1821,13 @@ struct kwh_reply kwh_kpis(struct kwh_call *x)
         return kwh_problem_of(KW_NOMEM, "", "no memory for the answer");
     }
     qsort(all, n, sizeof(*all), by_bucket_key);
+    /* (out of memory for them: computed one by one below) */
+    struct kw_kpi_metric *fig = n && q.nm ? malloc(n * q.nm * sizeof(*fig)) : NULL;
+    if (fig)
+        figures_all(all, n, q.nm, 4 * kw_kpi_cache_split_at(x->h->kpi_cache), fig);
     json_t *groups = json_array();
     for (size_t i = 0; i < n; i++) {
-        json_t *g = entry_json(&q, all[i]);
+        json_t *g = entry_json(&q, all[i], fig ? fig + i * q.nm : NULL);
         json_object_set_new(g, "mtta", mean_elapsed(&all[i]->marked[0]));
         json_object_set_new(g, "mttr", mean_elapsed(&all[i]->marked[1]));
         if (!x->me.customer)
@@ -1554,6 +1835,7 @@ struct kwh_reply kwh_kpis(struct kwh_call *x)
         json_array_append_new(groups, g);
     }
     free(all);
+    free(fig);
     json_t *metrics = json_array();
     for (size_t i = 0; i < q.nm; i++)
         json_array_append_new(metrics, json_string(q.metrics[i]));

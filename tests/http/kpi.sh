@@ -161,5 +161,21 @@ jq -S . "$TMP/body" >"$TMP/fresh.json"
 cmp -s "$TMP/kept.json" "$TMP/fresh.json"
 check "the figures kept current in memory are a fresh server's" $? "$(diff "$TMP/kept.json" "$TMP/fresh.json" | head -20)"
 
+# --- the runs read by two threads (app/kpi_cache.c, from one record on):
+# the same answers byte for byte ---
+SPLIT_Q=("/api/v1/kpis?$NEXT" "/api/v1/kpis?$WEEK" "/api/v1/kpis?$WEEK&group_by=level,team&bucket=day"
+    "/api/v1/kpis?from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z&bucket=month&tz=Asia/Shanghai")
+for i in "${!SPLIT_Q[@]}"; do
+    req GET "${SPLIT_Q[$i]}" "" "$ADMIN"
+    cp "$TMP/body" "$TMP/one$i.json"
+done
+serve_stop
+KEEPWORD_KPI_SPLIT_MIN=1 serve_start --fake-clock "$TMP/now"
+for i in "${!SPLIT_Q[@]}"; do
+    req GET "${SPLIT_Q[$i]}" "" "$ADMIN"
+    cmp -s "$TMP/one$i.json" "$TMP/body"
+    check "two readers give one reader's answer ($i)" $? "$(diff "$TMP/one$i.json" "$TMP/body" | head -5)"
+done
+
 serve_stop
 finish

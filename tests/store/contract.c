@@ -3486,6 +3486,47 @@ static int by_key(const void *a, const void *b)
     return strcmp(a, b);
 }
 
+/* kw_kpi_cache_runs_halves' readers: each its keys; prepare's bound */
+struct halves_seen {
+    struct half_keys {
+        struct run_keys keys;
+        struct halves_seen *seen;
+    } half[2];
+    size_t nshapes;
+    int prepared, joined;
+};
+
+static int halves_split; /* same_runs' reads by two threads */
+
+static bool on_prepare(const struct kw_kpi_cache *kc, size_t nshapes, void *ctx)
+{
+    struct half_keys *k = ctx;
+    struct kw_run_row r;
+    size_t runs = 0; /* shapes of runs (a ticket's own shape has no metric) */
+    for (size_t i = 0; i < nshapes; i++) {
+        kw_kpi_cache_shape_row(kc, (uint32_t)i, &r);
+        runs += r.metric != NULL;
+    }
+    assert_true(runs > 0);
+    k->seen->nshapes = nshapes;
+    k->seen->prepared++;
+    return true;
+}
+
+static bool on_half_key(const struct kw_run_row *r, uint32_t shape, void *ctx)
+{
+    struct half_keys *k = ctx;
+    assert_true(shape < k->seen->nshapes);
+    return on_run_key(r, &k->keys);
+}
+
+static void on_join(const struct kw_kpi_cache *kc, void *ctx)
+{
+    (void)kc;
+    struct half_keys *k = ctx;
+    k->seen->joined++;
+}
+
 static void same_runs(struct ctx *c, struct kw_kpi_cache *kc, const struct kw_run_filter *f,
                       const char *name)
 {
@@ -3504,6 +3545,33 @@ static void same_runs(struct ctx *c, struct kw_kpi_cache *kc, const struct kw_ru
     for (size_t i = 0; i < want.n; i++)
         if (strcmp(want.key[i], got.key[i]) != 0)
             fail_msg("%s: the store lists %s, the table %s", name, want.key[i], got.key[i]);
+    /* read by two threads (from one record on): the same runs, each once,
+     * between the two readers, every shape below prepare's bound */
+    static struct halves_seen h;
+    h = (struct halves_seen){0};
+    struct kw_kpi_halves hv = {.prepare = on_prepare,
+                               .fn = {on_half_key, on_half_key},
+                               .ctx = {&h.half[0], &h.half[1]},
+                               .join = on_join};
+    h.half[0].seen = h.half[1].seen = &h;
+    bool split = false;
+    kw_kpi_cache_split_min(kc, 1);
+    MUST(kw_kpi_cache_runs_halves(kc, c->st, f, &hv, &split, &err));
+    kw_kpi_cache_split_min(kc, 0);
+    kw_store_end_read(c->st);
+    assert_int_equal(h.joined, split ? 1 : 0);
+    assert_int_equal(h.prepared, split ? 1 : 0);
+    halves_split += split;
+    got.n = 0;
+    for (int i = 0; i < 2; i++)
+        for (size_t j = 0; j < h.half[i].keys.n; j++)
+            memcpy(got.key[got.n++], h.half[i].keys.key[j], sizeof(got.key[0]));
+    qsort(got.key, got.n, sizeof(got.key[0]), by_key);
+    if (want.n != got.n)
+        fail_msg("%s: the store lists %zu runs, the two readers %zu", name, want.n, got.n);
+    for (size_t i = 0; i < want.n; i++)
+        if (strcmp(want.key[i], got.key[i]) != 0)
+            fail_msg("%s: the store lists %s, the readers %s", name, want.key[i], got.key[i]);
 }
 
 /* The table in memory lists a period's runs from its records by day
@@ -3588,6 +3656,7 @@ static void test_kpi_cache_by_day(void **state)
         }
         MUST(kw_store_commit(c->st, &err));
     }
+    assert_true(halves_split > 0);
     kw_kpi_cache_free(kc);
 }
 
