@@ -417,10 +417,19 @@ for _ in $(seq 1 50); do [ "$(mails_to cai@p.example)" -ge 1 ] && break; sleep 0
 sleep 0.5
 check "22:45: the one on call hears at once, quiet hours or not" "$([ "$(mails_to cai@p.example)" = 1 ]; echo $?)" "($(mails_to cai@p.example))"
 check "someone in quiet hours and not on call does not" "$([ "$(mails_to bob@p.example)" = 0 ]; echo $?)" "($(mails_to bob@p.example))"
-jq -e 'select(.to == "<cai@p.example>") | (.data | contains("【升级】工单")) and (.data | contains("级别：")) and (.data | contains("[Escalation]") | not)' \
-    < <(mails) >/dev/null
+# mails_eventually FILTER: the filter holds of the mails within 5 s (a loaded
+# machine: each check was seen failing once in ten runs at load 20, on mails
+# that satisfied it when printed right after)
+mails_eventually() {
+    for _ in $(seq 1 50); do
+        jq -e "$1" < <(mails) >/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+mails_eventually 'select(.to == "<cai@p.example>") | (.data | contains("【升级】工单")) and (.data | contains("级别：")) and (.data | contains("[Escalation]") | not)'
 check "cai asked for Chinese and gets Chinese only" $? "($(grep 'cai@' "$TMP/mail" | head -c 600))"
-jq -e 'select(.to == "<cai@p.example>") | .data | contains("发生于：2026-05-05 22:45 (Asia/Shanghai)")' < <(mails) >/dev/null
+mails_eventually 'select(.to == "<cai@p.example>") | .data | contains("发生于：2026-05-05 22:45 (Asia/Shanghai)")'
 check "with the times in her zone (her quiet hours' zone: she has none of her own)" $? "($(grep 'cai@' "$TMP/mail" | head -c 900))"
 at 2026-05-05T23:20:00+08:00
 sleep 1
