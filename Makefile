@@ -71,7 +71,7 @@ lint: deps
 # The report suites draw PDFs: pango runs fontconfig on a glib thread of its
 # own, whose hand-offs TSan cannot see (one suppression, in tests/tsan.supp).
 TSAN_TARGETS := keepword kwload whsink smtpsink test_store test_clocks test_timers
-TSAN_TESTS := unit_store|unit_clocks|unit_timers|http|http_concurrency|http_engine|http_web|http_loop|http_confirm|http_replies|http_calendars|http_previews|http_stream|http_limits|http_search|http_attachments|http_people|http_views|http_inbox|http_intake|http_mail|http_report|http_report_mail
+TSAN_TESTS := unit_store|unit_clocks|unit_timers|http|http_kpi|http_concurrency|http_engine|http_web|http_loop|http_confirm|http_replies|http_calendars|http_previews|http_stream|http_limits|http_search|http_attachments|http_people|http_views|http_inbox|http_intake|http_mail|http_report|http_report_mail
 test-tsan: deps $(TSAN_BUILD)/build.ninja
 	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(TSAN_TARGETS)
 	cd $(TSAN_BUILD) && \
