@@ -1192,10 +1192,10 @@ static void halves_of(const struct kw_kpi_cache *c, const struct kw_run_filter *
     }
 }
 
-/* Bring c up to date and take its read lock; false (unlocked, *rc set)
- * when the store is to be read instead (off, not loaded) or on failure. */
-static bool read_locked(struct kw_kpi_cache *c, struct kw_store *st, enum kw_code *rc,
-                        struct kw_err *err)
+/* Bring c up to date for an answer: false when the store must be read
+ * (c off, or not loaded); then the read lock is not held. */
+static bool current(struct kw_kpi_cache *c, struct kw_store *st, enum kw_code *rc,
+                    struct kw_err *err)
 {
     pthread_rwlock_wrlock(&c->lock);
     *rc = c->off ? KW_OK : update(c, st, err);
@@ -1220,7 +1220,7 @@ kw_kpi_cache_runs_shaped(struct kw_kpi_cache *c, struct kw_store *st, const stru
     any.any_order = true;
     struct unshaped u = {fn, ctx};
     enum kw_code rc = KW_OK;
-    if (!c || f->ticket || f->all || !read_locked(c, st, &rc, err))
+    if (!c || f->ticket || f->all || !current(c, st, &rc, err))
         return rc != KW_OK ? rc : kw_store_runs(st, &any, unshaped_row, &u, err);
     struct half h[2];
     halves_of(c, f, false, h);
@@ -1252,7 +1252,7 @@ enum kw_code kw_kpi_cache_runs_halves(struct kw_kpi_cache *c, struct kw_store *s
     KW_ERR_ENSURE(err);
     *split = false;
     enum kw_code rc = KW_OK;
-    if (!c || f->ticket || f->all || !read_locked(c, st, &rc, err)) {
+    if (!c || f->ticket || f->all || !current(c, st, &rc, err)) {
         if (rc != KW_OK)
             return rc;
         struct kw_run_filter any = *f;
@@ -1299,24 +1299,6 @@ static bool kind_row(const struct kw_ticket_fact_row *r, void *ctx)
 {
     struct kind_ctx *k = ctx;
     return k->go = k->fn(k->kind, r, k->ctx);
-}
-
-/* Bring c up to date for an answer: false when the store must be read
- * (c off, or not loaded); then the read lock is not held. */
-static bool current(struct kw_kpi_cache *c, struct kw_store *st, enum kw_code *rc,
-                    struct kw_err *err)
-{
-    pthread_rwlock_wrlock(&c->lock);
-    *rc = c->off ? KW_OK : update(c, st, err);
-    pthread_rwlock_unlock(&c->lock);
-    if (*rc != KW_OK)
-        return false;
-    pthread_rwlock_rdlock(&c->lock);
-    if (c->off || !c->loaded) {
-        pthread_rwlock_unlock(&c->lock);
-        return false;
-    }
-    return true;
 }
 
 enum kw_code kw_kpi_cache_created(struct kw_kpi_cache *c, struct kw_store *st, int64_t from,

@@ -589,6 +589,21 @@ enum kw_code kw_store_event_append(struct kw_store *st, int64_t ticket, const ch
                          err);
 }
 
+/* Row r of a PGS_EVENTS-shaped answer (its text lent from res). */
+static void event_of(const PGresult *res, int r, struct kw_stored_event *ev)
+{
+    *ev = (struct kw_stored_event){
+        .ticket = kwp_col_int(res, r, 6),
+        .seq = kwp_col_int(res, r, 0),
+        .at = kwp_col_int(res, r, 1),
+        .type = kwp_col_text(res, r, 2),
+        .actor = kwp_col_int(res, r, 3),
+        .body = kwp_col_text(res, r, 4),
+    };
+    if (!kwp_col_bytes(res, r, 5, ev->hash, KW_HASH_BYTES))
+        memset(ev->hash, 0, KW_HASH_BYTES);
+}
+
 enum kw_code kw_store_events(struct kw_store *st, int64_t ticket,
                              bool (*fn)(const struct kw_stored_event *ev, void *ctx), void *ctx,
                              struct kw_err *err)
@@ -602,16 +617,8 @@ enum kw_code kw_store_events(struct kw_store *st, int64_t ticket,
     if (!res)
         return err->code;
     for (int r = 0; r < PQntuples(res); r++) {
-        struct kw_stored_event ev = {
-            .ticket = kwp_col_int(res, r, 6),
-            .seq = kwp_col_int(res, r, 0),
-            .at = kwp_col_int(res, r, 1),
-            .type = kwp_col_text(res, r, 2),
-            .actor = kwp_col_int(res, r, 3),
-            .body = kwp_col_text(res, r, 4),
-        };
-        if (!kwp_col_bytes(res, r, 5, ev.hash, KW_HASH_BYTES))
-            memset(ev.hash, 0, KW_HASH_BYTES);
+        struct kw_stored_event ev;
+        event_of(res, r, &ev);
         if (!fn(&ev, ctx))
             break;
     }
@@ -830,16 +837,8 @@ bool kwp_pre_events(struct kw_store *st, int64_t ticket,
     kwp_lend(st, NULL);
     const PGresult *res = st->pre.events;
     for (int r = t->ev_first; r < t->ev_first + t->ev_n; r++) {
-        struct kw_stored_event ev = {
-            .ticket = kwp_col_int(res, r, 6),
-            .seq = kwp_col_int(res, r, 0),
-            .at = kwp_col_int(res, r, 1),
-            .type = kwp_col_text(res, r, 2),
-            .actor = kwp_col_int(res, r, 3),
-            .body = kwp_col_text(res, r, 4),
-        };
-        if (!kwp_col_bytes(res, r, 5, ev.hash, KW_HASH_BYTES))
-            memset(ev.hash, 0, KW_HASH_BYTES);
+        struct kw_stored_event ev;
+        event_of(res, r, &ev);
         if (!fn(&ev, ctx))
             break;
     }
