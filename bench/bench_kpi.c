@@ -9,13 +9,28 @@
  * levels and four teams, each created, assigned, replied to, 9 in 10
  * resolved and 3 in 10 of those confirmed, through the application layer
  * as the server does (every write projects the clocks and writes the
- * facts), 1000 tickets a transaction. Prints creates per second, and the
- * writer time per ticket of writing its facts (kw_store_runs_put) against
- * that of a whole create. Asserts nothing about speed.
+ * facts), 1000 tickets a transaction. Prints creates per second in the
+ * writer, then what keeping the facts costs creates: BENCH_KPI_CREATES
+ * (default 20,000; 0 leaves it out) creates, 1000 a commit, into a fresh
+ * database with the facts kept and without them (their three tables,
+ * kpi_runs, kpi_states and kpi_resolved, given a trigger that ignores each
+ * insert, so the store runs the same statements and the facts' rows and
+ * indexes are not written; computing the rows is counted in both), three
+ * rounds each, alternating, the median, and how far below the rate without
+ * the facts the rate with them is (target: at most 10 %), of wall time and
+ * per CPU second of the thread; BENCH_KPI_FACTS=on or off runs one round of
+ * that side only (to count instructions under callgrind:
+ * --toggle-collect=create_rate), and BENCH_KPI_SQL=SQL is run on the
+ * database with the facts before their rounds (a variant of their tables
+ * to try). Asserts nothing about speed.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "bench_util.h"
 #include "civil.h"
@@ -43,6 +58,331 @@ static void must(enum kw_code rc, const struct kw_err *err, const char *what)
     }
 }
 
+/* What every desk of this bench starts with: an organisation, an agent,
+ * four teams and the commitment. */
+struct desk {
+    struct kw_sla sla;
+    struct kw_unit u;
+    struct kw_actor who;
+    int64_t cid, org, team[4], agent;
+};
+
+static void desk_open(struct desk *d, struct kw_store *st, int64_t start)
+{
+    struct kw_err err = {0};
+    kw_sla_init(&d->sla);
+    d->u = (struct kw_unit){.st = st, .clocks = kw_clocks_new(&err), .sla = &d->sla, .now = start};
+    struct kw_org o = {.name = "Acme"};
+    must(kw_store_org_insert(st, &o, 0, &d->org, &err), &err, "org");
+    struct kw_user a = {.email = "agent@bench", .name = "Agent", .role = "agent"};
+    must(kw_store_user_insert(st, &a, NULL, 0, &d->agent, &err), &err, "agent");
+    for (int i = 0; i < 4; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "team%d", i + 1);
+        must(kw_store_team_insert(st, name, 0, 0, &d->team[i], &err), &err, "team");
+    }
+    must(kw_store_commitment_insert(st, "bench", "1", 0, policy, 0, &d->cid, &err), &err,
+         "commitment");
+    d->who = (struct kw_actor){.id = d->agent, .role = KW_ROLE_AGENT};
+}
+
+static void desk_close(struct desk *d)
+{
+    kw_clocks_free(d->u.clocks);
+    kw_sla_release(&d->sla);
+}
+
+static const char *const levels[] = {"L1", "L2", "L3", "L4"};
+
+/* Create ticket i of n over [start, start + n * step): its id in *id. */
+static void create_one(struct desk *d, long i, int64_t start, int64_t step, uint64_t r, int64_t *id)
+{
+    struct kw_err err = {0};
+    d->u.now = start + i * step;
+    struct kw_ticket_in in = {.org_id = d->org, .title = "bench", .level = levels[r % 4]};
+    bool existed;
+    must(kw_store_savepoint(d->u.st, &err), &err, "savepoint");
+    must(kw_ticket_create(&d->u, &d->who, &in, id, &existed, &err), &err, "create");
+    must(kw_store_release(d->u.st, true, &err), &err, "release");
+}
+
+static void commit(struct kw_store *st)
+{
+    struct kw_err err = {0};
+    /* the reads still on a row reset first: a commit with statements on a
+     * row cannot checkpoint, and the log would grow to gigabytes */
+    kw_store_end_read(st);
+    must(kw_store_commit(st, &err), &err, "commit");
+}
+
+/* Remove the database at path with its log and shared memory. */
+static void remove_db(const char *path)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        char *f = malloc(strlen(path) + 5);
+        if (!f)
+            exit(1);
+        strcpy(f, path);
+        strcat(f, suffix[i]);
+        unlink(f);
+        free(f);
+    }
+}
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The facts left out: a virtual table module, "nofacts", that takes each
+ * insert (counted as a change, as the store checks) and keeps nothing, in
+ * place of kpi_runs (its columns as the module's arguments); kpi_states and
+ * kpi_resolved, whose inserts are not counted, ignore theirs by trigger. */
+struct nofacts_cursor {
+    sqlite3_vtab_cursor base;
+};
+
+static int nofacts_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+                           sqlite3_vtab **out, char **msg)
+{
+    (void)aux;
+    (void)msg;
+    sqlite3_str *sql = sqlite3_str_new(db);
+    sqlite3_str_appendall(sql, "CREATE TABLE x(");
+    for (int i = 3; i < argc; i++)
+        sqlite3_str_appendf(sql, "%s%s", i > 3 ? ", " : "", argv[i]);
+    sqlite3_str_appendall(sql, ")");
+    char *decl = sqlite3_str_finish(sql);
+    int rc = decl ? sqlite3_declare_vtab(db, decl) : SQLITE_NOMEM;
+    sqlite3_free(decl);
+    if (rc != SQLITE_OK)
+        return rc;
+    *out = sqlite3_malloc(sizeof(**out));
+    if (!*out)
+        return SQLITE_NOMEM;
+    memset(*out, 0, sizeof(**out));
+    return SQLITE_OK;
+}
+
+static int nofacts_disconnect(sqlite3_vtab *vt)
+{
+    sqlite3_free(vt);
+    return SQLITE_OK;
+}
+
+static int nofacts_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
+{
+    (void)vt;
+    info->estimatedCost = 1;
+    info->estimatedRows = 1;
+    return SQLITE_OK;
+}
+
+static int nofacts_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
+{
+    (void)vt;
+    *out = sqlite3_malloc(sizeof(struct nofacts_cursor));
+    if (!*out)
+        return SQLITE_NOMEM;
+    memset(*out, 0, sizeof(struct nofacts_cursor));
+    return SQLITE_OK;
+}
+
+static int nofacts_close(sqlite3_vtab_cursor *c)
+{
+    sqlite3_free(c);
+    return SQLITE_OK;
+}
+
+static int nofacts_filter(sqlite3_vtab_cursor *c, int idx, const char *idx_s, int argc,
+                          sqlite3_value **argv)
+{
+    (void)c;
+    (void)idx;
+    (void)idx_s;
+    (void)argc;
+    (void)argv;
+    return SQLITE_OK;
+}
+
+static int nofacts_next(sqlite3_vtab_cursor *c)
+{
+    (void)c;
+    return SQLITE_OK;
+}
+
+static int nofacts_eof(sqlite3_vtab_cursor *c)
+{
+    (void)c;
+    return 1;
+}
+
+static int nofacts_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int i)
+{
+    (void)c;
+    (void)i;
+    sqlite3_result_null(ctx);
+    return SQLITE_OK;
+}
+
+static int nofacts_rowid(sqlite3_vtab_cursor *c, sqlite3_int64 *rowid)
+{
+    (void)c;
+    *rowid = 0;
+    return SQLITE_OK;
+}
+
+static int nofacts_update(sqlite3_vtab *vt, int argc, sqlite3_value **argv, sqlite3_int64 *rowid)
+{
+    (void)vt;
+    (void)argc;
+    (void)argv;
+    *rowid = 1;
+    return SQLITE_OK;
+}
+
+static const sqlite3_module nofacts_module = {
+    .xCreate = nofacts_connect,
+    .xConnect = nofacts_connect,
+    .xBestIndex = nofacts_best_index,
+    .xDisconnect = nofacts_disconnect,
+    .xDestroy = nofacts_disconnect,
+    .xOpen = nofacts_open,
+    .xClose = nofacts_close,
+    .xFilter = nofacts_filter,
+    .xNext = nofacts_next,
+    .xEof = nofacts_eof,
+    .xColumn = nofacts_column,
+    .xRowid = nofacts_rowid,
+    .xUpdate = nofacts_update,
+};
+
+/* Every connection of this process gets the module (the store opens its own). */
+static int add_nofacts(sqlite3 *db, const char **msg, const struct sqlite3_api_routines *api)
+{
+    (void)msg;
+    (void)api;
+    return sqlite3_create_module(db, "nofacts", &nofacts_module, NULL);
+}
+
+/* The database at path without the KPI facts: kpi_runs replaced by a table
+ * of the module "nofacts" with its columns, the others' inserts ignored. */
+static void drop_facts(const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *x = NULL;
+    char *msg = NULL;
+    if (sqlite3_open(path, &db) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT group_concat(name, ', ') FROM pragma_table_info('kpi_runs')",
+                           -1, &x, NULL) != SQLITE_OK ||
+        sqlite3_step(x) != SQLITE_ROW) {
+        fprintf(stderr, "bench_kpi: facts off: %s\n", sqlite3_errmsg(db));
+        exit(1);
+    }
+    char *sql =
+        sqlite3_mprintf("DROP TABLE kpi_runs; CREATE VIRTUAL TABLE kpi_runs USING nofacts(%s);"
+                        " CREATE TRIGGER kpi_states_off BEFORE INSERT ON kpi_states"
+                        " BEGIN SELECT RAISE(IGNORE); END;"
+                        " CREATE TRIGGER kpi_resolved_off BEFORE INSERT ON kpi_resolved"
+                        " BEGIN SELECT RAISE(IGNORE); END;",
+                        (const char *)sqlite3_column_text(x, 0));
+    sqlite3_finalize(x);
+    if (!sql || sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fprintf(stderr, "bench_kpi: facts off: %s\n", msg ? msg : "no memory");
+        exit(1);
+    }
+    sqlite3_free(sql);
+    sqlite3_close(db);
+}
+
+/* Creates per second into a fresh database at path, the facts kept or not
+ * (their tables ignoring inserts): of wall time, and of this thread's CPU
+ * time in *cpu. */
+static double create_rate(const char *path, long n, bool facts, double *cpu)
+{
+    struct kw_err err = {0};
+    remove_db(path);
+    struct kw_store *st = kw_store_open(path, &err);
+    if (!st)
+        must(KW_STORE, &err, "open");
+    const char *variant = getenv("BENCH_KPI_SQL");
+    if (facts && variant) {
+        kw_store_close(st);
+        sqlite3 *db = NULL;
+        char *msg = NULL;
+        if (sqlite3_open(path, &db) != SQLITE_OK ||
+            sqlite3_exec(db, variant, NULL, NULL, &msg) != SQLITE_OK) {
+            fprintf(stderr, "bench_kpi: BENCH_KPI_SQL: %s\n", msg ? msg : sqlite3_errmsg(db));
+            exit(1);
+        }
+        sqlite3_close(db);
+        if (!(st = kw_store_open(path, &err)))
+            must(KW_STORE, &err, "open");
+    }
+    if (!facts) {
+        kw_store_close(st);
+        sqlite3_auto_extension((void (*)(void))add_nofacts);
+        drop_facts(path);
+        if (!(st = kw_store_open(path, &err)))
+            must(KW_STORE, &err, "open");
+    }
+    int64_t start = 0, end = 0;
+    kw_instant_parse("2025-01-01T00:00:00Z", 20, &start, &err);
+    kw_instant_parse("2026-01-01T00:00:00Z", 20, &end, &err);
+    struct desk d;
+    desk_open(&d, st, start);
+    uint64_t seed = 42;
+    int64_t step = (end - start) / (n ? n : 1), id;
+    double t0 = now_s(), c0 = cpu_s();
+    for (long i = 0; i < n; i++) {
+        if (i % 1000 == 0)
+            must(kw_store_begin(st, &err), &err, "begin");
+        create_one(&d, i, start, step, splitmix64(&seed), &id);
+        if (i % 1000 == 999 || i == n - 1)
+            commit(st);
+    }
+    double rate = (double)n / (now_s() - t0);
+    *cpu = (double)n / (cpu_s() - c0);
+    desk_close(&d);
+    kw_store_close(st);
+    sqlite3_reset_auto_extension();
+    return rate;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The facts' cost on creates: three rounds of each side, alternating. */
+static void facts_cost(const char *db, long n)
+{
+    char *path = malloc(strlen(db) + sizeof(".creates"));
+    if (!path)
+        exit(1);
+    strcpy(path, db);
+    strcat(path, ".creates");
+    double rate[2][3], cpu[2][3];
+    for (int round = 0; round < 3; round++)
+        for (int side = 0; side < 2; side++)
+            rate[side][round] = create_rate(path, n, side == 0, &cpu[side][round]);
+    remove_db(path);
+    free(path);
+    for (int side = 0; side < 2; side++) {
+        qsort(rate[side], 3, sizeof(double), cmp_double);
+        qsort(cpu[side], 3, sizeof(double), cmp_double);
+    }
+    printf("bench_kpi: creates (%ld, 1000 per commit, median of 3): facts kept %.0f/s, without "
+           "%.0f/s: %.1f %% below (target <= 10 %%); per CPU second %.0f/s and %.0f/s: %.1f %% "
+           "below\n",
+           n, rate[0][1], rate[1][1], (1 - rate[0][1] / rate[1][1]) * 100, cpu[0][1], cpu[1][1],
+           (1 - cpu[0][1] / cpu[1][1]) * 100);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -50,29 +390,18 @@ int main(int argc, char **argv)
         return 2;
     }
     long n = argc > 2 ? strtol(argv[2], NULL, 10) : 20000;
+    const char *cenv = getenv("BENCH_KPI_CREATES");
+    long creates = cenv ? strtol(cenv, NULL, 10) : 20000;
     struct kw_err err = {0};
     struct kw_store *st = kw_store_open(argv[1], &err);
     if (!st)
         must(KW_STORE, &err, "open");
-    struct kw_sla sla;
-    kw_sla_init(&sla);
-    int64_t start = 0, end = 0, cid, org, team[4], agent;
+    int64_t start = 0, end = 0;
     kw_instant_parse("2025-01-01T00:00:00Z", 20, &start, &err);
     kw_instant_parse("2026-01-01T00:00:00Z", 20, &end, &err);
-    struct kw_unit u = {.st = st, .clocks = kw_clocks_new(&err), .sla = &sla, .now = start};
-    struct kw_org o = {.name = "Acme"};
-    must(kw_store_org_insert(st, &o, 0, &org, &err), &err, "org");
-    struct kw_user a = {.email = "agent@bench", .name = "Agent", .role = "agent"};
-    must(kw_store_user_insert(st, &a, NULL, 0, &agent, &err), &err, "agent");
-    for (int i = 0; i < 4; i++) {
-        char name[16];
-        snprintf(name, sizeof(name), "team%d", i + 1);
-        must(kw_store_team_insert(st, name, 0, 0, &team[i], &err), &err, "team");
-    }
-    must(kw_store_commitment_insert(st, "bench", "1", 0, policy, 0, &cid, &err), &err,
-         "commitment");
-    struct kw_actor who = {.id = agent, .role = KW_ROLE_AGENT};
-    static const char *const levels[] = {"L1", "L2", "L3", "L4"};
+    struct desk d;
+    desk_open(&d, st, start);
+    struct kw_unit *u = &d.u;
     uint64_t seed = 42;
     double t_create = 0, t_all = 0;
     double t0 = now_s();
@@ -82,68 +411,48 @@ int main(int argc, char **argv)
             must(kw_store_begin(st, &err), &err, "begin");
         int64_t created = start + i * step;
         uint64_t r = splitmix64(&seed);
-        u.now = created;
-        struct kw_ticket_in in = {.org_id = org, .title = "bench", .level = levels[r % 4]};
         int64_t id;
-        bool existed;
         double c0 = now_s();
-        must(kw_store_savepoint(st, &err), &err, "savepoint");
-        must(kw_ticket_create(&u, &who, &in, &id, &existed, &err), &err, "create");
-        must(kw_store_release(st, true, &err), &err, "release");
+        create_one(&d, i, start, step, r, &id);
         t_create += now_s() - c0;
-        struct kw_ticket_change ch = {.team_id = team[(r >> 8) % 4], .assignee_id = agent};
-        u.now = created + 60;
-        must(kw_ticket_change(&u, &who, id, &ch, &err), &err, "assign");
-        u.now = created + (int64_t)((r >> 16) % 7200);
-        must(kw_ticket_comment(&u, &who, id, "on it", false, &err), &err, "reply");
+        struct kw_ticket_change ch = {.team_id = d.team[(r >> 8) % 4], .assignee_id = d.agent};
+        u->now = created + 60;
+        must(kw_ticket_change(u, &d.who, id, &ch, &err), &err, "assign");
+        u->now = created + (int64_t)((r >> 16) % 7200);
+        must(kw_ticket_comment(u, &d.who, id, "on it", false, &err), &err, "reply");
         struct kw_move mv;
-        must(kw_ticket_move(&u, &who, id, KW_ST_HANDLING, NULL, &mv, &err), &err, "handle");
+        must(kw_ticket_move(u, &d.who, id, KW_ST_HANDLING, NULL, &mv, &err), &err, "handle");
         if ((r >> 32) % 10 < 9) {
-            u.now += (int64_t)((r >> 40) % (5 * 86400));
-            must(kw_ticket_move(&u, &who, id, KW_ST_FEEDBACK, NULL, &mv, &err), &err, "resolve");
+            u->now += (int64_t)((r >> 40) % (5 * 86400));
+            must(kw_ticket_move(u, &d.who, id, KW_ST_FEEDBACK, NULL, &mv, &err), &err, "resolve");
             if ((r >> 48) % 10 < 3) {
-                u.now += 3600;
-                must(kw_ticket_move(&u, &who, id, KW_ST_ARCHIVED, NULL, &mv, &err), &err, "close");
+                u->now += 3600;
+                must(kw_ticket_move(u, &d.who, id, KW_ST_ARCHIVED, NULL, &mv, &err), &err, "close");
             }
         }
-        if (i % 1000 == 999 || i == n - 1) {
-            /* the reads still on a row reset first: a commit with statements
-             * on a row cannot checkpoint, and the log would grow to gigabytes */
-            kw_store_end_read(st);
-            must(kw_store_commit(st, &err), &err, "commit");
-        }
+        if (i % 1000 == 999 || i == n - 1)
+            commit(st);
     }
     t_all = now_s() - t0;
-    /* the facts alone: the rows a create writes (as of its creation),
-     * computed first, then written again as a create writes them */
-    long k = n < 5000 ? n : 5000;
-    double t_facts = 0;
-    must(kw_store_begin(st, &err), &err, "begin");
-    for (long id = 1; id <= k; id++) {
-        struct kw_runs_at ra;
-        must(kw_clocks_runs_at(u.clocks, st, &sla, id, cid, start + (id - 1) * step, &ra, &err),
-             &err, "runs");
-        must(kw_store_runs_put(st, id, false, NULL, 0, &err), &err, "runs clear");
-        free(ra.rows); /* made again below, timed */
-        ra.rows = NULL;
-        double f0 = now_s();
-        must(kw_clocks_runs(kw_clocks_commitment(u.clocks, st, cid, &err), &sla, &ra.te, &ra.rows,
-                            &ra.n, &err) == KW_OK
-                 ? kw_store_runs_put(st, id, true, ra.rows, ra.n, &err)
-                 : err.code,
-             &err, "runs put");
-        t_facts += now_s() - f0;
-        kw_runs_at_release(&ra);
-    }
-    kw_store_rollback(st);
     printf("bench_kpi: %ld tickets over 2025 (3 metrics), built in %.1f s\n", n, t_all);
     printf("bench_kpi: create %.0f per second in the writer (%.1f us each, facts included)\n",
            n / t_create, t_create / (double)n * 1e6);
-    printf("bench_kpi: writing a ticket's facts alone: %.1f us = %.1f %% of a create "
-           "(target: create throughput at most 10 %% lower)\n",
-           t_facts / (double)k * 1e6, t_facts / (double)k / (t_create / (double)n) * 100);
-    kw_clocks_free(u.clocks);
-    kw_sla_release(&sla);
+    desk_close(&d);
     kw_store_close(st);
+    const char *side = getenv("BENCH_KPI_FACTS");
+    if (creates > 0 && side) {
+        char *path = malloc(strlen(argv[1]) + sizeof(".creates"));
+        if (!path)
+            return 1;
+        strcpy(path, argv[1]);
+        strcat(path, ".creates");
+        double cpu, rate = create_rate(path, creates, strcmp(side, "off") != 0, &cpu);
+        printf("bench_kpi: creates (facts %s, one round): %.0f/s, per CPU second %.0f/s\n", side,
+               rate, cpu);
+        remove_db(path);
+        free(path);
+    } else if (creates > 0) {
+        facts_cost(argv[1], creates);
+    }
     return 0;
 }

@@ -10,6 +10,8 @@ enum stmt {
     S_RUNS_DEL,
     S_RUN_ADD,
     S_RUN_ADD3,
+    S_RUN_ADD1_ROW, /* S_RUN_ADD1_ROW + k - 1: k rows */
+    S_RUN_ADD2_ROW,
     S_RUN_ADD3_ROW,
     S_RUN_PUT,
     S_RUNS_STORED,
@@ -85,6 +87,23 @@ enum stmt {
     " t.commitment_id, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?23, nullif(?14, 0),"           \
     " nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM tickets t WHERE t.id = ?1"
 
+/* S_RUN_ADD1_ROW .. S_RUN_ADD3_ROW: a fresh ticket's runs, row j's
+ * parameters S_RUN_ADD's ?2 .. ?23 moved by 22 * j */
+#define FRESH_RUNS                                                                                 \
+    "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status, started_at, "     \
+    "stopped_at, deadline, breached_at, target, working, wall, paused_wall, measured_at, "         \
+    "steady_from, team_id, assignee_id, calendar, level, tier, organisation, category, "           \
+    "region, channel) "
+#define FRESH_RUN_0                                                                                \
+    "SELECT ?1, ?2, ?3, ?68, nullif(?69, 0), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?23,"     \
+    " nullif(?14, 0), nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, ?22"
+#define FRESH_RUN_1                                                                                \
+    " UNION ALL SELECT ?1, ?24, ?25, ?68, nullif(?69, 0), ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33," \
+    " ?34, ?35, ?45, nullif(?36, 0), nullif(?37, 0), ?38, ?39, ?40, ?41, ?42, ?43, ?44"
+#define FRESH_RUN_2                                                                                \
+    " UNION ALL SELECT ?1, ?46, ?47, ?68, nullif(?69, 0), ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55," \
+    " ?56, ?57, ?67, nullif(?58, 0), nullif(?59, 0), ?60, ?61, ?62, ?63, ?64, ?65, ?66"
+
 static const char *const sql[S_COUNT] = {
     [S_RUNS_DEL] = "DELETE FROM kpi_runs WHERE ticket_id = ?1",
     [S_RUN_ADD] = "INSERT INTO " RUN_ROW,
@@ -107,18 +126,12 @@ static const char *const sql[S_COUNT] = {
         "FROM tickets t WHERE t.id = ?1",
     /* the same for a ticket this transaction just inserted, whose
      * organisation (?68) and commitment (?69, 0: none) its creator read
-     * (sqlite_int.h, fresh_row): the row is not read three times (#20) */
-    [S_RUN_ADD3_ROW] =
-        "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status, started_at, "
-        "stopped_at, deadline, breached_at, target, working, wall, paused_wall, measured_at, "
-        "steady_from, team_id, assignee_id, calendar, level, tier, organisation, category, "
-        "region, channel) SELECT ?1, ?2, ?3, ?68, nullif(?69, 0), ?4, ?5, ?6, ?7, ?8, ?9, "
-        "?10, ?11, ?12, ?13, ?23, nullif(?14, 0), nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, "
-        "?22 UNION ALL SELECT ?1, ?24, ?25, ?68, "
-        "nullif(?69, 0), ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?45, nullif(?36, 0), "
-        "nullif(?37, 0), ?38, ?39, ?40, ?41, ?42, ?43, ?44 UNION "
-        "ALL SELECT ?1, ?46, ?47, ?68, nullif(?69, 0), ?48, ?49, ?50, ?51, ?52, ?53, ?54, "
-        "?55, ?56, ?57, ?67, nullif(?58, 0), nullif(?59, 0), ?60, ?61, ?62, ?63, ?64, ?65, ?66",
+     * (sqlite_int.h, fresh_row): the row is not read for each run (#20); one,
+     * two or three rows (a ticket's first runs are often two: a metric that
+     * starts later has none yet) */
+    [S_RUN_ADD1_ROW] = FRESH_RUNS FRESH_RUN_0,
+    [S_RUN_ADD2_ROW] = FRESH_RUNS FRESH_RUN_0 FRESH_RUN_1,
+    [S_RUN_ADD3_ROW] = FRESH_RUNS FRESH_RUN_0 FRESH_RUN_1 FRESH_RUN_2,
     /* the same, over a stored run whose indexed instants moved */
     [S_RUN_PUT] = "INSERT OR REPLACE INTO " RUN_ROW,
     /* what kw_store_runs_put compares with (the last column: the ticket's
@@ -344,10 +357,12 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
             i++;
             continue;
         }
-        /* a new ticket's runs in threes, in the same order */
-        size_t k = fresh && n - i >= 3 ? 3 : 1;
-        bool row = k == 3 && st->fresh_row.ticket == ticket;
-        x = prep(st, row                ? S_RUN_ADD3_ROW
+        /* a new ticket's runs in threes, in the same order; one just
+         * inserted by this transaction in ones, twos or threes */
+        size_t left = n - i;
+        bool row = fresh && st->fresh_row.ticket == ticket;
+        size_t k = row ? (left < 3 ? left : 3) : fresh && left >= 3 ? 3 : 1;
+        x = prep(st, row                ? S_RUN_ADD1_ROW + (enum stmt)(k - 1)
                      : k == 3           ? S_RUN_ADD3
                      : w == RUN_MEASURE ? S_RUN_MEASURE
                      : clear || fresh   ? S_RUN_ADD
@@ -356,7 +371,6 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
         if (row) {
             sqlite3_bind_int64(x, 68, st->fresh_row.org_id);
             sqlite3_bind_int64(x, 69, st->fresh_row.commitment_id);
-            st->fresh_row.ticket = 0; /* once: its runs are written */
         }
         for (size_t j = 0; j < k; j++, i++) {
             const struct kw_run_row *r = &rows[i];
@@ -393,6 +407,8 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
     }
     if (rc != SQLITE_DONE)
         return kws_fail(st, err, "store the ticket's clock runs");
+    if (fresh && st->fresh_row.ticket == ticket)
+        st->fresh_row.ticket = 0; /* once: its runs are written */
     /* written: the runs in memory (app/kpi_cache.c) follow the change log
      * (once per ticket and unit: nothing more on a create) */
     bool wrote = clear;
