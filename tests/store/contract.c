@@ -3245,6 +3245,27 @@ static bool run_org(const struct kw_run_row *r, void *ctx)
     return true;
 }
 
+/* A ticket's runs by metric (they come in metric order): metric, deadline,
+ * team, organisation and commitment. */
+struct fresh_runs {
+    size_t n;
+    char metric[5][8];
+    int64_t deadline[5], team[5], org[5], commitment[5];
+};
+
+static bool fresh_run(const struct kw_run_row *r, void *ctx)
+{
+    struct fresh_runs *f = ctx;
+    if (f->n == 5)
+        return false;
+    snprintf(f->metric[f->n], sizeof(f->metric[f->n]), "%s", r->metric);
+    f->deadline[f->n] = r->deadline;
+    f->team[f->n] = r->team_id;
+    f->org[f->n] = r->org_id;
+    f->commitment[f->n++] = r->commitment_id;
+    return true;
+}
+
 /* A new ticket's runs written in the transaction that created it carry the
  * organisation and commitment its creator read (SQLite takes them from the
  * create instead of reading the row, #20), as a later write's do; and a
@@ -3290,6 +3311,35 @@ static void test_kpi_runs_fresh(void **state)
         assert_int_equal(seen[0], 3);
         assert_int_equal(seen[1], c->org);
         assert_int_equal(seen[2], t.commitment_id);
+    }
+    /* one to five first runs (one statement for up to three on SQLite):
+     * each as given, in order, with the create's organisation and commitment */
+    struct kw_run_row five[5];
+    static const char *const metric[5] = {"m1", "m2", "m3", "m4", "m5"};
+    for (size_t i = 0; i < 5; i++) {
+        five[i] = r[i % 3];
+        five[i].metric = metric[i];
+        five[i].deadline = c->t0 + (int64_t)(i + 1) * 60;
+        five[i].team_id = (int64_t)i; /* 0: none */
+    }
+    t.commitment_id = commitment;
+    for (size_t n = 1; n <= 5; n++) {
+        int64_t id = 0;
+        bool existed = true;
+        MUST(kw_store_begin(c->st, &err));
+        MUST(kw_store_ticket_create(c->st, &t, &id, &existed, &err));
+        MUST(kw_store_runs_put(c->st, id, true, five, n, &err));
+        MUST(kw_store_commit(c->st, &err));
+        struct fresh_runs got = {0};
+        MUST(kw_store_runs(c->st, &(struct kw_run_filter){.ticket = id}, fresh_run, &got, &err));
+        assert_int_equal(got.n, n);
+        for (size_t i = 0; i < n; i++) {
+            assert_string_equal(got.metric[i], metric[i]);
+            assert_int_equal(got.deadline[i], five[i].deadline);
+            assert_int_equal(got.team[i], five[i].team_id);
+            assert_int_equal(got.org[i], c->org);
+            assert_int_equal(got.commitment[i], commitment);
+        }
     }
     /* written again later (not fresh): read from the row, the same */
     MUST(kw_store_runs_put(c->st, made[0], false, r, 1, &err));
