@@ -1089,9 +1089,11 @@ PGresult *kwp_run_part(struct kw_store *st, enum kwp_part part, int s, const str
     return run_named(st, name, p, what, sqlstate, err);
 }
 
-/* Send what was deferred now (before a statement outside the catalogue). */
-static void flush_deferred(struct kw_store *st)
+/* Send what was deferred now (before a statement outside the catalogue);
+ * KW_OK, or KW_STORE naming the first that failed. */
+static enum kw_code flush_deferred(struct kw_store *st, struct kw_err *err)
 {
+    enum kw_code rc = KW_OK;
     if (st->n_deferred) {
         /* the last one goes as the pipeline's own statement */
         struct kwp_pending d = st->deferred[--st->n_deferred];
@@ -1101,14 +1103,21 @@ static void flush_deferred(struct kw_store *st)
             p.len[i] = d.len[i];
             p.fmt[i] = d.fmt[i];
         }
-        kwp_exec(st, d.s, &p, d.what, NULL);
+        rc = kwp_exec(st, d.s, &p, d.what, err);
         pending_clear(&d);
     }
+    return rc;
 }
 
 void kwp_flush(struct kw_store *st)
 {
-    flush_deferred(st);
+    flush_deferred(st, NULL);
+}
+
+enum kw_code kw_store_flush(struct kw_store *st, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    return flush_deferred(st, err);
 }
 
 enum kw_code kwp_exec(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
@@ -1154,7 +1163,7 @@ int kw_store_schema_newest(struct kw_store *st)
 
 int kw_store_schema_version(struct kw_store *st)
 {
-    flush_deferred(st);
+    flush_deferred(st, NULL);
     PGresult *res = PQexec(st->conn, "SELECT max(version) FROM schema_migrations");
     int v = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
                 ? (int)kwp_col_int(res, 0, 0)
