@@ -275,19 +275,26 @@ const char *const kwp_sql[PGS_COUNT] = {
                        " ELSE team_id END, title = coalesce($6, title),"
                        " region = coalesce($7, region), requester_id = CASE WHEN $8::bigint > 0"
                        " THEN $8 ELSE requester_id END WHERE id = $1",
-    /* a ticket's clocks ($2: a JSON array of objects) in one statement */
-    [PGS_CLOCK_PUT] = "INSERT INTO clocks(ticket_id, metric, status, deadline, next_due, next_pct)"
-                      " SELECT $1, c.metric, c.status, c.deadline, c.next_due, c.next_pct"
+    /* a ticket's clocks ($2: a JSON array of objects), after its old ones
+     * are deleted when $3, and its schedule, in one statement: each a
+     * statement of its own cost the server its per-statement overhead.
+     * The insert waits for the delete (its one-time filter reads d first),
+     * so a clock kept under its metric is inserted again, as it was by two
+     * statements. A new schedule ends a claim on the old one
+     * (kw_store_due_claim). */
+    [PGS_CLOCK_PUT] = "WITH d AS (DELETE FROM clocks WHERE $3::boolean AND ticket_id = $1"
+                      " RETURNING 1),"
+                      " c AS (INSERT INTO clocks(ticket_id, metric, status, deadline, next_due,"
+                      " next_pct) SELECT $1, c.metric, c.status, c.deadline, c.next_due, c.next_pct"
                       " FROM json_to_recordset($2::json) AS c(metric text, status text,"
                       " deadline bigint, next_due bigint, next_pct integer)"
+                      " WHERE (SELECT count(*) FROM d) >= 0"
                       " ON CONFLICT (ticket_id, metric) DO UPDATE"
                       " SET status = excluded.status, deadline = excluded.deadline,"
-                      " next_due = excluded.next_due, next_pct = excluded.next_pct",
-    [PGS_CLOCK_CLEAR] = "DELETE FROM clocks WHERE ticket_id = $1",
-    /* a new schedule ends a claim on the old one (kw_store_due_claim) */
-    [PGS_TICKET_DUE] = "WITH c AS (DELETE FROM claims WHERE ticket = $1)"
-                       " UPDATE tickets SET next_due = $2, breached_at = $3, fire_at = $4,"
-                       " projected_seq = last_seq WHERE id = $1",
+                      " next_due = excluded.next_due, next_pct = excluded.next_pct),"
+                      " cl AS (DELETE FROM claims WHERE ticket = $1)"
+                      " UPDATE tickets SET next_due = $4, breached_at = $5, fire_at = $6,"
+                      " projected_seq = last_seq WHERE id = $1",
     [PGS_CLOCKS_OF] =
         "SELECT metric, status, deadline, next_due, coalesce(next_pct, 0) FROM clocks"
         " WHERE ticket_id = $1 ORDER BY coalesce(deadline, 9223372036854775807),"
@@ -527,19 +534,21 @@ const char *const kwp_sql[PGS_COUNT] = {
                        " next_at, created_at) SELECT id, $2, $3, $4, $5, $6, $6 FROM endpoints"
                        " WHERE id = $1 AND active AND mailbox_id IS NOT NULL"
                        " ON CONFLICT DO NOTHING",
+    /* one row for each endpoint, then (the second insert's one-time
+     * filter reads the first's rows first, so the ids stay in that order)
+     * one for each person subscribed: one statement */
     [PGS_OUTBOX_ADD] =
-        "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at, created_at)"
-        " SELECT id, $1, $2, $5, $6, $7, $7 FROM endpoints WHERE active"
+        "WITH ep AS (INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at,"
+        " created_at) SELECT id, $1, $2, $5, $6, $7, $7 FROM endpoints WHERE active"
         " AND mailbox_id IS NULL AND (org_id IS NULL OR org_id = $3) AND (team_id IS NULL OR "
-        "team_id = nullif($4::bigint, "
-        "0))"
-        " AND (events = '[]' OR events::jsonb ? $1) ON CONFLICT DO NOTHING",
-    [PGS_OUTBOX_SUBS] =
-        "INSERT INTO outbox(endpoint_id, user_id, kind, ticket_id, payload, idem_key, next_at,"
+        "team_id = nullif($4::bigint, 0))"
+        " AND (events = '[]' OR events::jsonb ? $1) ON CONFLICT DO NOTHING RETURNING 1)"
+        " INSERT INTO outbox(endpoint_id, user_id, kind, ticket_id, payload, idem_key, next_at,"
         " created_at) SELECT s.endpoint_id, s.user_id, $1, $2, $5, $6 || '/u' || s.user_id, $7, $7"
         " FROM subscriptions s JOIN endpoints e ON e.id = s.endpoint_id AND e.active"
         " AND e.mailbox_id IS NULL"
-        " WHERE (s.org_id IS NULL OR s.org_id = $3) AND (s.team_id IS NULL OR s.team_id ="
+        " WHERE (SELECT count(*) FROM ep) >= 0"
+        " AND (s.org_id IS NULL OR s.org_id = $3) AND (s.team_id IS NULL OR s.team_id ="
         " nullif($4::bigint, 0)) AND (s.events = '[]' OR s.events::jsonb ? $1)"
         " ON CONFLICT DO NOTHING",
     /* Pending notifications due by $1, oldest first, leased to this
@@ -628,9 +637,11 @@ const char *const kwp_sql[PGS_COUNT] = {
                  " AND deleted_at IS NULL)",
     [PGS_RUNS_DEL] = "DELETE FROM kpi_runs WHERE ticket_id = $1",
     /* a ticket's runs ($2: a JSON array of objects, kwp_runs_json) in one
-     * statement, not one each */
+     * statement, not one each, after its old ones are deleted when $3 (the
+     * insert's one-time filter reads d first, as PGS_CLOCK_PUT's) */
     [PGS_RUN_ADD] =
-        "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
+        "WITH d AS (DELETE FROM kpi_runs WHERE $3::boolean AND ticket_id = $1 RETURNING 1)"
+        " INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
         " started_at, stopped_at, deadline, breached_at, target, working, wall,"
         " paused_wall, measured_at, steady_from, team_id, assignee_id, calendar, level, tier,"
         " organisation, category, region, channel) SELECT $1, r.metric, r.run, t.org_id,"
@@ -643,7 +654,7 @@ const char *const kwp_sql[PGS_COUNT] = {
         " target bigint, working bigint, wall bigint, paused_wall bigint, measured_at bigint,"
         " steady_from bigint, team_id bigint, assignee_id bigint, calendar text, level text,"
         " tier text, organisation text, category text, region text, channel text)"
-        " WHERE t.id = $1",
+        " WHERE t.id = $1 AND (SELECT count(*) FROM d) >= 0",
     [PGS_RUNS_PERIOD] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ($3::bigint = 0 OR org_id = $3)"
                         " AND ((stopped_at >= $1 AND stopped_at < $2) OR (breached_at >= $1 AND"
                         " breached_at < $2 AND (stopped_at IS NULL OR stopped_at >= $2)) OR"

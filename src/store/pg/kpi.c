@@ -45,12 +45,11 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
     KW_ERR_ENSURE(err);
     struct kwp_params p = {0};
     kwp_int(&p, ticket);
-    /* a write that fails only if the database is broken: with the insert */
-    if (!fresh &&
-        kwp_exec_later(st, PGS_RUNS_DEL, &p, "store the ticket's clock runs", err) != KW_OK)
-        return err->code;
+    /* no rows: the old ones' delete alone, a write that fails only if the
+     * database is broken (with the next statement); else the insert's */
     if (n == 0)
-        return KW_OK;
+        return fresh ? KW_OK
+                     : kwp_exec_later(st, PGS_RUNS_DEL, &p, "store the ticket's clock runs", err);
     /* the rows as one JSON array, so that they are one statement and one
      * round trip (PGS_RUN_ADD), not one each */
     json_t *a = json_array();
@@ -90,6 +89,7 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
     if (!text)
         return kw_err_set(err, KW_NOMEM, "", "no memory for the ticket's clock runs");
     kwp_text(&p, text);
+    kwp_text(&p, fresh ? "f" : "t"); /* the old ones deleted first */
     if (kwp_pre_locked(st, ticket)) {
         /* the ticket's row is this transaction's (kw_store_prefetch): the
          * insert has its rows and fails only if the database is broken,

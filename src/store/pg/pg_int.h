@@ -105,8 +105,6 @@ enum pgs {
     PGS_CALENDAR_VERSIONS,
     PGS_TICKET_SET,
     PGS_CLOCK_PUT,
-    PGS_CLOCK_CLEAR,
-    PGS_TICKET_DUE,
     PGS_CLOCKS_OF,
     PGS_CLOCK_RUNS,
     PGS_STALE,
@@ -118,7 +116,6 @@ enum pgs {
     PGS_CENSUS,
     /* outbox.c: endpoints, subscriptions and the outbox */
     PGS_OUTBOX_ADD,
-    PGS_OUTBOX_SUBS,
     PGS_OUTBOX_DUE,
     PGS_OUTBOX_NEXT,
     PGS_OUTBOX_DONE,
