@@ -655,6 +655,29 @@ const char *const kwp_sql[PGS_COUNT] = {
         " steady_from bigint, team_id bigint, assignee_id bigint, calendar text, level text,"
         " tier text, organisation text, category text, region text, channel text)"
         " WHERE t.id = $1 AND (SELECT count(*) FROM d) >= 0",
+    /* PGS_RUN_ADD of several tickets ($1: a JSON array of objects, each
+     * with its ticket_id and, true when that ticket's old runs are deleted
+     * first, clear), kwp_exec_later_rows */
+    [PGS_RUNS_MANY] =
+        "WITH r AS (SELECT * FROM json_to_recordset($1::json) AS r(ticket_id bigint,"
+        " clear boolean, metric text, run integer,"
+        " status text, started_at bigint, stopped_at bigint, deadline bigint, breached_at bigint,"
+        " target bigint, working bigint, wall bigint, paused_wall bigint, measured_at bigint,"
+        " steady_from bigint, team_id bigint, assignee_id bigint, calendar text, level text,"
+        " tier text, organisation text, category text, region text, channel text)),"
+        " d AS (DELETE FROM kpi_runs WHERE ticket_id ="
+        " ANY(ARRAY(SELECT ticket_id FROM r WHERE clear)) RETURNING 1)"
+        " INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
+        " started_at, stopped_at, deadline, breached_at, target, working, wall,"
+        " paused_wall, measured_at, steady_from, team_id, assignee_id, calendar, level, tier,"
+        " organisation, category, region, channel) SELECT r.ticket_id, r.metric, r.run, t.org_id,"
+        " t.commitment_id, r.status, r.started_at, r.stopped_at, r.deadline, r.breached_at,"
+        " r.target, r.working, r.wall, r.paused_wall, r.measured_at, r.steady_from,"
+        " nullif(r.team_id, 0), nullif(r.assignee_id, 0), r.calendar, r.level, r.tier,"
+        " r.organisation, r.category, r.region, r.channel"
+        /* each ticket's row by its key (OFFSET 0: never a scan of them all) */
+        " FROM r, LATERAL (SELECT org_id, commitment_id FROM tickets WHERE id = r.ticket_id"
+        " OFFSET 0) t WHERE (SELECT count(*) FROM d) >= 0",
     [PGS_RUNS_PERIOD] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ($3::bigint = 0 OR org_id = $3)"
                         " AND ((stopped_at >= $1 AND stopped_at < $2) OR (breached_at >= $1 AND"
                         " breached_at < $2 AND (stopped_at IS NULL OR stopped_at >= $2)) OR"
@@ -938,6 +961,7 @@ static void drop_deferred(struct kw_store *st)
     for (int i = 0; i < st->n_deferred; i++)
         pending_clear(&st->deferred[i]);
     st->n_deferred = 0;
+    st->merge_at = -1;
 }
 
 void kwp_defer(struct kw_store *st, enum pgs s)
@@ -981,6 +1005,61 @@ enum kw_code kwp_exec_later(struct kw_store *st, enum pgs s, const struct kwp_pa
     return KW_OK;
 }
 
+/* Whether statement s, kept for later, writes what a statement of rows
+ * (kwp_exec_later_rows) writes, or starts or ends a transaction or a
+ * savepoint: rows are not moved past it. (The log's lock is not: the rows'
+ * tickets are locked already, kw_store_prefetch.) */
+static bool merge_barrier(enum pgs s)
+{
+    return s == PGS_BEGIN || s == PGS_SAVEPOINT || s == PGS_RELEASE || s == PGS_ROLLBACK_TO ||
+           s == PGS_RUNS_DEL || s == PGS_RUN_ADD;
+}
+
+enum kw_code kwp_exec_later_rows(struct kw_store *st, enum pgs s, int64_t key, const char *rows,
+                                 const char *what, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    int at = -1;
+    if (st->in_tx && st->merge_at >= 0 && st->merge_at < st->n_deferred &&
+        st->deferred[st->merge_at].s == s && st->n_merged < KWPG_MAX_PREFETCH) {
+        at = st->merge_at;
+        for (int i = at + 1; at >= 0 && i < st->n_deferred; i++)
+            if (merge_barrier(st->deferred[i].s) || st->deferred[i].s == s)
+                at = -1;
+        for (int i = 0; at >= 0 && i < st->n_merged; i++)
+            if (st->merged[i] == key)
+                at = -1;
+    }
+    size_t add = strlen(rows);
+    if (at >= 0 && add > 2) {
+        /* "[a]" and "[b]" become "[a,b]" */
+        struct kwp_pending *d = &st->deferred[at];
+        size_t have = strlen(d->v[0]);
+        char *buf = malloc(have + add);
+        if (!buf)
+            return kw_err_set(err, KW_NOMEM, "", "%s: no memory to %s", st->where, what);
+        memcpy(buf, d->v[0], have - 1);
+        buf[have - 1] = ',';
+        memcpy(buf + have, rows + 1, add); /* with its NUL */
+        free(d->buf);
+        d->buf = buf;
+        d->v[0] = buf;
+        st->merged[st->n_merged++] = key;
+        st->due_ticket = 0;
+        return KW_OK;
+    }
+    struct kwp_params p = {0};
+    kwp_text(&p, rows);
+    if (kwp_exec_later(st, s, &p, what, err) != KW_OK)
+        return err->code;
+    if (st->in_tx && st->n_deferred > 0 && st->deferred[st->n_deferred - 1].s == s) {
+        st->merge_at = st->n_deferred - 1;
+        st->merged[0] = key;
+        st->n_merged = 1;
+    }
+    return KW_OK;
+}
+
 /* Send the deferred statements and s in one pipeline and read their
  * results: s's result, or NULL with *failed the first that failed (its
  * index in st->deferred, or -1 for s itself) and *bad its result. A
@@ -993,6 +1072,7 @@ static PGresult *pipelined(struct kw_store *st, const char *name, const struct k
 {
     int n = st->n_deferred;
     st->n_deferred = 0;
+    st->merge_at = -1;
     *failed = -1;
     *bad = NULL;
     bool sent = PQenterPipelineMode(st->conn) == 1;
@@ -1048,6 +1128,7 @@ static PGresult *run_named(struct kw_store *st, const char *name, const struct k
 {
     kwp_lend(st, NULL); /* what the last call lent dies now (store.h) */
     st->due_ticket = 0;
+    st->merge_at = -1; /* whatever was kept goes out now */
     PGresult *res;
     int failed = -1;
     if (st->n_deferred) {
@@ -1305,6 +1386,7 @@ struct kw_store *kw_store_open(const char *conninfo, struct kw_err *err)
         return NULL;
     }
     st->log_size = -1;
+    st->merge_at = -1;
     st->conn = PQconnectdb(conninfo);
     if (!st->conn) {
         kw_err_set(err, KW_NOMEM, "", "no memory for a PostgreSQL connection");

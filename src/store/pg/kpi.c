@@ -61,6 +61,8 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
             a = NULL;
             break;
         }
+        json_object_set_new(o, "ticket_id", json_integer(ticket));
+        json_object_set_new(o, "clear", json_boolean(!fresh));
         json_object_set_new(o, "metric", kwp_json_text(r->metric));
         json_object_set_new(o, "run", json_integer(r->run));
         json_object_set_new(o, "status", kwp_json_text(r->status));
@@ -93,8 +95,10 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
     if (kwp_pre_locked(st, ticket)) {
         /* the ticket's row is this transaction's (kw_store_prefetch): the
          * insert has its rows and fails only if the database is broken,
-         * so it goes out with the next statement */
-        enum kw_code rc = kwp_exec_later(st, PGS_RUN_ADD, &p, "store the ticket's clock runs", err);
+         * so it goes out with the next statement, in one with the other
+         * tickets' runs kept so (the rows say their ticket) */
+        enum kw_code rc = kwp_exec_later_rows(st, PGS_RUNS_MANY, ticket, text,
+                                              "store the tickets' clock runs", err);
         free(text);
         if (rc != KW_OK)
             return rc;
