@@ -185,6 +185,10 @@ static enum kw_code fire_each(struct kw_store *st, struct fire_unit *u, struct k
         if (kw_store_savepoint(st, err) != KW_OK)
             return err->code;
         enum kw_code rc = fire_ticket(st, u, i, &e2);
+        /* its writes not sent yet go now: one that fails fails this
+         * ticket, not the next one's first statement */
+        if (rc == KW_OK)
+            rc = kw_store_flush(st, &e2);
         if (kw_store_release(st, rc == KW_OK, err) != KW_OK)
             return err->code;
         if (rc != KW_OK) {

@@ -160,6 +160,13 @@ enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err); /* rolls 
 void kw_store_rollback(struct kw_store *st);
 enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err);
 enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err);
+/* Wait for the writes of the open transaction a backend has not sent yet
+ * (PostgreSQL sends those whose answer nobody reads with the next statement
+ * that needs one): their failure is reported here, not by a later call's
+ * statement, so call it before a savepoint's release to learn whether the
+ * savepoint's own writes failed (then release it with keep false). On
+ * SQLite, whose writes are done when their call returns, KW_OK. */
+enum kw_code kw_store_flush(struct kw_store *st, struct kw_err *err);
 
 /* Insert an organisation; KW_CONFLICT when the name is taken. */
 enum kw_code kw_store_org_insert(struct kw_store *st, const struct kw_org *org, int64_t now,

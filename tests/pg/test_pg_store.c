@@ -652,6 +652,138 @@ static void test_audit_trail(void **state)
     kw_store_close(st);
 }
 
+struct run_count {
+    int64_t ticket;
+    int *n;
+};
+
+static bool run_counted(const struct kw_run_row *r, void *ctx)
+{
+    const struct run_count *c = ctx;
+    *c->n += r->ticket_id == c->ticket;
+    return true;
+}
+
+/* kw_store_flush: in a unit that fires each ticket in a savepoint of its
+ * own (the engine's fire_each), a write of ticket a that goes out with the
+ * next statement (its runs, a row locked by kw_store_prefetch) fails as a's:
+ * flushed before a's release it is reported there, a's savepoint is rolled
+ * back, and b's writes after it succeed and are committed. Without the
+ * flush it failed b's first statement, which then rolled back a's savepoint
+ * and was reported as b's. */
+static int runs_seen(struct kw_store *st, int64_t ticket)
+{
+    struct kw_err err = {0};
+    int n = 0;
+    struct kw_run_filter f = {.all = true, .after_ticket = ticket - 1, .limit = 100};
+    assert_int_equal(kw_store_runs(st, &f, run_counted, &(struct run_count){ticket, &n}, &err),
+                     KW_OK);
+    return n;
+}
+
+static void test_flush_own_failure(void **state)
+{
+    (void)state;
+    const char *conninfo = getenv("KW_PG_CONNINFO");
+    if (!conninfo || !*conninfo)
+        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    struct kw_err err = {0};
+    const int64_t t0 = 1790000000;
+    struct kw_store *st = kw_store_open_writer(conninfo, &err);
+    if (!st)
+        fail_msg("open %s: %s", conninfo, err.msg);
+    int64_t org = 0, ids[2];
+    assert_int_equal(kw_store_org_insert(st, &(struct kw_org){.name = "Flush"}, t0, &org, &err),
+                     KW_OK);
+    for (int i = 0; i < 2; i++) {
+        bool existed;
+        struct kw_ticket_new t = {.org_id = org, .title = "flush", .level = "L2", .at = t0};
+        assert_int_equal(kw_store_ticket_create(st, &t, &ids[i], &existed, &err), KW_OK);
+    }
+    const struct kw_run_row good = {.metric = "response",
+                                    .run = 1,
+                                    .status = "running",
+                                    .started_at = t0,
+                                    .target = 60,
+                                    .measured_at = t0,
+                                    .steady_from = t0};
+    const struct kw_run_row twice[] = {good, good}; /* the same key twice: the insert fails */
+    assert_int_equal(kw_store_begin(st, &err), KW_OK);
+    assert_int_equal(kw_store_prefetch(st, ids, 2, &err), KW_OK);
+    assert_int_equal(kw_store_savepoint(st, &err), KW_OK);
+    assert_int_equal(kw_store_runs_put(st, ids[0], false, twice, 2, &err), KW_OK); /* not sent */
+    assert_int_equal(kw_store_flush(st, &err), KW_STORE);
+    assert_non_null(strstr(err.msg, "clock runs"));
+    assert_int_equal(kw_store_release(st, false, &err), KW_OK);
+    assert_int_equal(kw_store_savepoint(st, &err), KW_OK);
+    assert_int_equal(kw_store_runs_put(st, ids[1], false, &good, 1, &err), KW_OK);
+    assert_int_equal(kw_store_flush(st, &err), KW_OK);
+    assert_int_equal(kw_store_flush(st, &err), KW_OK); /* nothing left: no round trip */
+    assert_int_equal(kw_store_release(st, true, &err), KW_OK);
+    assert_int_equal(kw_store_commit(st, &err), KW_OK);
+    assert_int_equal(runs_seen(st, ids[0]), 0);
+    assert_int_equal(runs_seen(st, ids[1]), 1);
+    kw_store_close(st);
+}
+
+/* The runs of tickets a unit locked (kw_store_prefetch) go out as one
+ * statement (kwp_exec_later_rows): each ticket's old runs are replaced by
+ * its new ones, a ticket's second put in the transaction replaces its
+ * first, and the runs of a ticket in a savepoint rolled back are not
+ * stored. */
+static void test_runs_merged(void **state)
+{
+    (void)state;
+    const char *conninfo = getenv("KW_PG_CONNINFO");
+    if (!conninfo || !*conninfo)
+        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    struct kw_err err = {0};
+    const int64_t t0 = 1790000000;
+    struct kw_store *st = kw_store_open_writer(conninfo, &err);
+    if (!st)
+        fail_msg("open %s: %s", conninfo, err.msg);
+    int64_t org = 0, ids[3];
+    assert_int_equal(kw_store_org_insert(st, &(struct kw_org){.name = "Merged"}, t0, &org, &err),
+                     KW_OK);
+    for (int i = 0; i < 3; i++) {
+        bool existed;
+        struct kw_ticket_new t = {.org_id = org, .title = "merged", .level = "L2", .at = t0};
+        assert_int_equal(kw_store_ticket_create(st, &t, &ids[i], &existed, &err), KW_OK);
+    }
+    struct kw_run_row r[3];
+    for (int i = 0; i < 3; i++)
+        r[i] = (struct kw_run_row){.metric = "response",
+                                   .run = i + 1,
+                                   .status = "running",
+                                   .started_at = t0,
+                                   .target = 60,
+                                   .measured_at = t0,
+                                   .steady_from = t0};
+    /* each with 3 runs to begin with */
+    assert_int_equal(kw_store_begin(st, &err), KW_OK);
+    assert_int_equal(kw_store_prefetch(st, ids, 3, &err), KW_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(kw_store_runs_put(st, ids[i], true, r, 3, &err), KW_OK);
+    assert_int_equal(kw_store_commit(st, &err), KW_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(runs_seen(st, ids[i]), 3);
+    /* then: the first 1 run, then 2 (its second put); the second 2, the
+     * third's 1 in a savepoint rolled back */
+    assert_int_equal(kw_store_begin(st, &err), KW_OK);
+    assert_int_equal(kw_store_prefetch(st, ids, 3, &err), KW_OK);
+    assert_int_equal(kw_store_runs_put(st, ids[0], false, r, 1, &err), KW_OK);
+    assert_int_equal(kw_store_runs_put(st, ids[1], false, r, 2, &err), KW_OK);
+    assert_int_equal(kw_store_runs_put(st, ids[0], false, r, 2, &err), KW_OK);
+    assert_int_equal(kw_store_savepoint(st, &err), KW_OK);
+    assert_int_equal(kw_store_runs_put(st, ids[2], false, r, 1, &err), KW_OK);
+    assert_int_equal(kw_store_release(st, false, &err), KW_OK);
+    assert_int_equal(kw_store_commit(st, &err), KW_OK);
+    assert_int_equal(runs_seen(st, ids[0]), 2);
+    assert_int_equal(runs_seen(st, ids[1]), 2);
+    assert_int_equal(runs_seen(st, ids[2]), 3);
+    kw_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -661,6 +793,7 @@ int main(void)
         cmocka_unit_test(test_audit_trail),        cmocka_unit_test(test_nodes),
         cmocka_unit_test(test_kept_row),           cmocka_unit_test(test_kept_clocks),
         cmocka_unit_test(test_commitment_read),    cmocka_unit_test(test_numbered_create),
+        cmocka_unit_test(test_flush_own_failure),  cmocka_unit_test(test_runs_merged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

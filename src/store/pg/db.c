@@ -275,19 +275,26 @@ const char *const kwp_sql[PGS_COUNT] = {
                        " ELSE team_id END, title = coalesce($6, title),"
                        " region = coalesce($7, region), requester_id = CASE WHEN $8::bigint > 0"
                        " THEN $8 ELSE requester_id END WHERE id = $1",
-    /* a ticket's clocks ($2: a JSON array of objects) in one statement */
-    [PGS_CLOCK_PUT] = "INSERT INTO clocks(ticket_id, metric, status, deadline, next_due, next_pct)"
-                      " SELECT $1, c.metric, c.status, c.deadline, c.next_due, c.next_pct"
+    /* a ticket's clocks ($2: a JSON array of objects), after its old ones
+     * are deleted when $3, and its schedule, in one statement: each a
+     * statement of its own cost the server its per-statement overhead.
+     * The insert waits for the delete (its one-time filter reads d first),
+     * so a clock kept under its metric is inserted again, as it was by two
+     * statements. A new schedule ends a claim on the old one
+     * (kw_store_due_claim). */
+    [PGS_CLOCK_PUT] = "WITH d AS (DELETE FROM clocks WHERE $3::boolean AND ticket_id = $1"
+                      " RETURNING 1),"
+                      " c AS (INSERT INTO clocks(ticket_id, metric, status, deadline, next_due,"
+                      " next_pct) SELECT $1, c.metric, c.status, c.deadline, c.next_due, c.next_pct"
                       " FROM json_to_recordset($2::json) AS c(metric text, status text,"
                       " deadline bigint, next_due bigint, next_pct integer)"
+                      " WHERE (SELECT count(*) FROM d) >= 0"
                       " ON CONFLICT (ticket_id, metric) DO UPDATE"
                       " SET status = excluded.status, deadline = excluded.deadline,"
-                      " next_due = excluded.next_due, next_pct = excluded.next_pct",
-    [PGS_CLOCK_CLEAR] = "DELETE FROM clocks WHERE ticket_id = $1",
-    /* a new schedule ends a claim on the old one (kw_store_due_claim) */
-    [PGS_TICKET_DUE] = "WITH c AS (DELETE FROM claims WHERE ticket = $1)"
-                       " UPDATE tickets SET next_due = $2, breached_at = $3, fire_at = $4,"
-                       " projected_seq = last_seq WHERE id = $1",
+                      " next_due = excluded.next_due, next_pct = excluded.next_pct),"
+                      " cl AS (DELETE FROM claims WHERE ticket = $1)"
+                      " UPDATE tickets SET next_due = $4, breached_at = $5, fire_at = $6,"
+                      " projected_seq = last_seq WHERE id = $1",
     [PGS_CLOCKS_OF] =
         "SELECT metric, status, deadline, next_due, coalesce(next_pct, 0) FROM clocks"
         " WHERE ticket_id = $1 ORDER BY coalesce(deadline, 9223372036854775807),"
@@ -527,19 +534,21 @@ const char *const kwp_sql[PGS_COUNT] = {
                        " next_at, created_at) SELECT id, $2, $3, $4, $5, $6, $6 FROM endpoints"
                        " WHERE id = $1 AND active AND mailbox_id IS NOT NULL"
                        " ON CONFLICT DO NOTHING",
+    /* one row for each endpoint, then (the second insert's one-time
+     * filter reads the first's rows first, so the ids stay in that order)
+     * one for each person subscribed: one statement */
     [PGS_OUTBOX_ADD] =
-        "INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at, created_at)"
-        " SELECT id, $1, $2, $5, $6, $7, $7 FROM endpoints WHERE active"
+        "WITH ep AS (INSERT INTO outbox(endpoint_id, kind, ticket_id, payload, idem_key, next_at,"
+        " created_at) SELECT id, $1, $2, $5, $6, $7, $7 FROM endpoints WHERE active"
         " AND mailbox_id IS NULL AND (org_id IS NULL OR org_id = $3) AND (team_id IS NULL OR "
-        "team_id = nullif($4::bigint, "
-        "0))"
-        " AND (events = '[]' OR events::jsonb ? $1) ON CONFLICT DO NOTHING",
-    [PGS_OUTBOX_SUBS] =
-        "INSERT INTO outbox(endpoint_id, user_id, kind, ticket_id, payload, idem_key, next_at,"
+        "team_id = nullif($4::bigint, 0))"
+        " AND (events = '[]' OR events::jsonb ? $1) ON CONFLICT DO NOTHING RETURNING 1)"
+        " INSERT INTO outbox(endpoint_id, user_id, kind, ticket_id, payload, idem_key, next_at,"
         " created_at) SELECT s.endpoint_id, s.user_id, $1, $2, $5, $6 || '/u' || s.user_id, $7, $7"
         " FROM subscriptions s JOIN endpoints e ON e.id = s.endpoint_id AND e.active"
         " AND e.mailbox_id IS NULL"
-        " WHERE (s.org_id IS NULL OR s.org_id = $3) AND (s.team_id IS NULL OR s.team_id ="
+        " WHERE (SELECT count(*) FROM ep) >= 0"
+        " AND (s.org_id IS NULL OR s.org_id = $3) AND (s.team_id IS NULL OR s.team_id ="
         " nullif($4::bigint, 0)) AND (s.events = '[]' OR s.events::jsonb ? $1)"
         " ON CONFLICT DO NOTHING",
     /* Pending notifications due by $1, oldest first, leased to this
@@ -628,9 +637,11 @@ const char *const kwp_sql[PGS_COUNT] = {
                  " AND deleted_at IS NULL)",
     [PGS_RUNS_DEL] = "DELETE FROM kpi_runs WHERE ticket_id = $1",
     /* a ticket's runs ($2: a JSON array of objects, kwp_runs_json) in one
-     * statement, not one each */
+     * statement, not one each, after its old ones are deleted when $3 (the
+     * insert's one-time filter reads d first, as PGS_CLOCK_PUT's) */
     [PGS_RUN_ADD] =
-        "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
+        "WITH d AS (DELETE FROM kpi_runs WHERE $3::boolean AND ticket_id = $1 RETURNING 1)"
+        " INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
         " started_at, stopped_at, deadline, breached_at, target, working, wall,"
         " paused_wall, measured_at, steady_from, team_id, assignee_id, calendar, level, tier,"
         " organisation, category, region, channel) SELECT $1, r.metric, r.run, t.org_id,"
@@ -643,7 +654,30 @@ const char *const kwp_sql[PGS_COUNT] = {
         " target bigint, working bigint, wall bigint, paused_wall bigint, measured_at bigint,"
         " steady_from bigint, team_id bigint, assignee_id bigint, calendar text, level text,"
         " tier text, organisation text, category text, region text, channel text)"
-        " WHERE t.id = $1",
+        " WHERE t.id = $1 AND (SELECT count(*) FROM d) >= 0",
+    /* PGS_RUN_ADD of several tickets ($1: a JSON array of objects, each
+     * with its ticket_id and, true when that ticket's old runs are deleted
+     * first, clear), kwp_exec_later_rows */
+    [PGS_RUNS_MANY] =
+        "WITH r AS (SELECT * FROM json_to_recordset($1::json) AS r(ticket_id bigint,"
+        " clear boolean, metric text, run integer,"
+        " status text, started_at bigint, stopped_at bigint, deadline bigint, breached_at bigint,"
+        " target bigint, working bigint, wall bigint, paused_wall bigint, measured_at bigint,"
+        " steady_from bigint, team_id bigint, assignee_id bigint, calendar text, level text,"
+        " tier text, organisation text, category text, region text, channel text)),"
+        " d AS (DELETE FROM kpi_runs WHERE ticket_id ="
+        " ANY(ARRAY(SELECT ticket_id FROM r WHERE clear)) RETURNING 1)"
+        " INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"
+        " started_at, stopped_at, deadline, breached_at, target, working, wall,"
+        " paused_wall, measured_at, steady_from, team_id, assignee_id, calendar, level, tier,"
+        " organisation, category, region, channel) SELECT r.ticket_id, r.metric, r.run, t.org_id,"
+        " t.commitment_id, r.status, r.started_at, r.stopped_at, r.deadline, r.breached_at,"
+        " r.target, r.working, r.wall, r.paused_wall, r.measured_at, r.steady_from,"
+        " nullif(r.team_id, 0), nullif(r.assignee_id, 0), r.calendar, r.level, r.tier,"
+        " r.organisation, r.category, r.region, r.channel"
+        /* each ticket's row by its key (OFFSET 0: never a scan of them all) */
+        " FROM r, LATERAL (SELECT org_id, commitment_id FROM tickets WHERE id = r.ticket_id"
+        " OFFSET 0) t WHERE (SELECT count(*) FROM d) >= 0",
     [PGS_RUNS_PERIOD] = "SELECT " RUN_COLS " FROM kpi_runs WHERE ($3::bigint = 0 OR org_id = $3)"
                         " AND ((stopped_at >= $1 AND stopped_at < $2) OR (breached_at >= $1 AND"
                         " breached_at < $2 AND (stopped_at IS NULL OR stopped_at >= $2)) OR"
@@ -927,6 +961,7 @@ static void drop_deferred(struct kw_store *st)
     for (int i = 0; i < st->n_deferred; i++)
         pending_clear(&st->deferred[i]);
     st->n_deferred = 0;
+    st->merge_at = -1;
 }
 
 void kwp_defer(struct kw_store *st, enum pgs s)
@@ -970,6 +1005,61 @@ enum kw_code kwp_exec_later(struct kw_store *st, enum pgs s, const struct kwp_pa
     return KW_OK;
 }
 
+/* Whether statement s, kept for later, writes what a statement of rows
+ * (kwp_exec_later_rows) writes, or starts or ends a transaction or a
+ * savepoint: rows are not moved past it. (The log's lock is not: the rows'
+ * tickets are locked already, kw_store_prefetch.) */
+static bool merge_barrier(enum pgs s)
+{
+    return s == PGS_BEGIN || s == PGS_SAVEPOINT || s == PGS_RELEASE || s == PGS_ROLLBACK_TO ||
+           s == PGS_RUNS_DEL || s == PGS_RUN_ADD;
+}
+
+enum kw_code kwp_exec_later_rows(struct kw_store *st, enum pgs s, int64_t key, const char *rows,
+                                 const char *what, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    int at = -1;
+    if (st->in_tx && st->merge_at >= 0 && st->merge_at < st->n_deferred &&
+        st->deferred[st->merge_at].s == s && st->n_merged < KWPG_MAX_PREFETCH) {
+        at = st->merge_at;
+        for (int i = at + 1; at >= 0 && i < st->n_deferred; i++)
+            if (merge_barrier(st->deferred[i].s) || st->deferred[i].s == s)
+                at = -1;
+        for (int i = 0; at >= 0 && i < st->n_merged; i++)
+            if (st->merged[i] == key)
+                at = -1;
+    }
+    size_t add = strlen(rows);
+    if (at >= 0 && add > 2) {
+        /* "[a]" and "[b]" become "[a,b]" */
+        struct kwp_pending *d = &st->deferred[at];
+        size_t have = strlen(d->v[0]);
+        char *buf = malloc(have + add);
+        if (!buf)
+            return kw_err_set(err, KW_NOMEM, "", "%s: no memory to %s", st->where, what);
+        memcpy(buf, d->v[0], have - 1);
+        buf[have - 1] = ',';
+        memcpy(buf + have, rows + 1, add); /* with its NUL */
+        free(d->buf);
+        d->buf = buf;
+        d->v[0] = buf;
+        st->merged[st->n_merged++] = key;
+        st->due_ticket = 0;
+        return KW_OK;
+    }
+    struct kwp_params p = {0};
+    kwp_text(&p, rows);
+    if (kwp_exec_later(st, s, &p, what, err) != KW_OK)
+        return err->code;
+    if (st->in_tx && st->n_deferred > 0 && st->deferred[st->n_deferred - 1].s == s) {
+        st->merge_at = st->n_deferred - 1;
+        st->merged[0] = key;
+        st->n_merged = 1;
+    }
+    return KW_OK;
+}
+
 /* Send the deferred statements and s in one pipeline and read their
  * results: s's result, or NULL with *failed the first that failed (its
  * index in st->deferred, or -1 for s itself) and *bad its result. A
@@ -982,6 +1072,7 @@ static PGresult *pipelined(struct kw_store *st, const char *name, const struct k
 {
     int n = st->n_deferred;
     st->n_deferred = 0;
+    st->merge_at = -1;
     *failed = -1;
     *bad = NULL;
     bool sent = PQenterPipelineMode(st->conn) == 1;
@@ -1037,6 +1128,7 @@ static PGresult *run_named(struct kw_store *st, const char *name, const struct k
 {
     kwp_lend(st, NULL); /* what the last call lent dies now (store.h) */
     st->due_ticket = 0;
+    st->merge_at = -1; /* whatever was kept goes out now */
     PGresult *res;
     int failed = -1;
     if (st->n_deferred) {
@@ -1089,9 +1181,11 @@ PGresult *kwp_run_part(struct kw_store *st, enum kwp_part part, int s, const str
     return run_named(st, name, p, what, sqlstate, err);
 }
 
-/* Send what was deferred now (before a statement outside the catalogue). */
-static void flush_deferred(struct kw_store *st)
+/* Send what was deferred now (before a statement outside the catalogue);
+ * KW_OK, or KW_STORE naming the first that failed. */
+static enum kw_code flush_deferred(struct kw_store *st, struct kw_err *err)
 {
+    enum kw_code rc = KW_OK;
     if (st->n_deferred) {
         /* the last one goes as the pipeline's own statement */
         struct kwp_pending d = st->deferred[--st->n_deferred];
@@ -1101,14 +1195,21 @@ static void flush_deferred(struct kw_store *st)
             p.len[i] = d.len[i];
             p.fmt[i] = d.fmt[i];
         }
-        kwp_exec(st, d.s, &p, d.what, NULL);
+        rc = kwp_exec(st, d.s, &p, d.what, err);
         pending_clear(&d);
     }
+    return rc;
 }
 
 void kwp_flush(struct kw_store *st)
 {
-    flush_deferred(st);
+    flush_deferred(st, NULL);
+}
+
+enum kw_code kw_store_flush(struct kw_store *st, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    return flush_deferred(st, err);
 }
 
 enum kw_code kwp_exec(struct kw_store *st, enum pgs s, const struct kwp_params *p, const char *what,
@@ -1154,7 +1255,7 @@ int kw_store_schema_newest(struct kw_store *st)
 
 int kw_store_schema_version(struct kw_store *st)
 {
-    flush_deferred(st);
+    flush_deferred(st, NULL);
     PGresult *res = PQexec(st->conn, "SELECT max(version) FROM schema_migrations");
     int v = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
                 ? (int)kwp_col_int(res, 0, 0)
@@ -1285,6 +1386,7 @@ struct kw_store *kw_store_open(const char *conninfo, struct kw_err *err)
         return NULL;
     }
     st->log_size = -1;
+    st->merge_at = -1;
     st->conn = PQconnectdb(conninfo);
     if (!st->conn) {
         kw_err_set(err, KW_NOMEM, "", "no memory for a PostgreSQL connection");

@@ -45,12 +45,11 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
     KW_ERR_ENSURE(err);
     struct kwp_params p = {0};
     kwp_int(&p, ticket);
-    /* a write that fails only if the database is broken: with the insert */
-    if (!fresh &&
-        kwp_exec_later(st, PGS_RUNS_DEL, &p, "store the ticket's clock runs", err) != KW_OK)
-        return err->code;
+    /* no rows: the old ones' delete alone, a write that fails only if the
+     * database is broken (with the next statement); else the insert's */
     if (n == 0)
-        return KW_OK;
+        return fresh ? KW_OK
+                     : kwp_exec_later(st, PGS_RUNS_DEL, &p, "store the ticket's clock runs", err);
     /* the rows as one JSON array, so that they are one statement and one
      * round trip (PGS_RUN_ADD), not one each */
     json_t *a = json_array();
@@ -62,6 +61,8 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
             a = NULL;
             break;
         }
+        json_object_set_new(o, "ticket_id", json_integer(ticket));
+        json_object_set_new(o, "clear", json_boolean(!fresh));
         json_object_set_new(o, "metric", kwp_json_text(r->metric));
         json_object_set_new(o, "run", json_integer(r->run));
         json_object_set_new(o, "status", kwp_json_text(r->status));
@@ -90,11 +91,14 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
     if (!text)
         return kw_err_set(err, KW_NOMEM, "", "no memory for the ticket's clock runs");
     kwp_text(&p, text);
+    kwp_text(&p, fresh ? "f" : "t"); /* the old ones deleted first */
     if (kwp_pre_locked(st, ticket)) {
         /* the ticket's row is this transaction's (kw_store_prefetch): the
          * insert has its rows and fails only if the database is broken,
-         * so it goes out with the next statement */
-        enum kw_code rc = kwp_exec_later(st, PGS_RUN_ADD, &p, "store the ticket's clock runs", err);
+         * so it goes out with the next statement, in one with the other
+         * tickets' runs kept so (the rows say their ticket) */
+        enum kw_code rc = kwp_exec_later_rows(st, PGS_RUNS_MANY, ticket, text,
+                                              "store the tickets' clock runs", err);
         free(text);
         if (rc != KW_OK)
             return rc;

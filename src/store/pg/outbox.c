@@ -49,14 +49,13 @@ enum kw_code kw_store_outbox_add(struct kw_store *st, const char *kind, int64_t 
     kwp_text(&p, payload);
     kwp_text(&p, key);
     kwp_int(&p, now);
-    /* one for each endpoint, and one for each person subscribed; inside a
-     * transaction with the next statement (kwp_exec_later): nothing reads
-     * their answer, and ON CONFLICT DO NOTHING leaves them nothing to fail
-     * on but a broken database (or a payload that is not UTF-8, which the
-     * transaction's next statement then reports) */
-    if (kwp_exec_later(st, PGS_OUTBOX_ADD, &p, "queue notifications", err) != KW_OK)
-        return err->code;
-    return kwp_exec_later(st, PGS_OUTBOX_SUBS, &p, "queue notifications", err);
+    /* one for each endpoint, and one for each person subscribed, in one
+     * statement; inside a transaction with the next statement
+     * (kwp_exec_later): nothing reads its answer, and ON CONFLICT DO
+     * NOTHING leaves it nothing to fail on but a broken database (or a
+     * payload that is not UTF-8, which the transaction's next statement
+     * then reports) */
+    return kwp_exec_later(st, PGS_OUTBOX_ADD, &p, "queue notifications", err);
 }
 
 enum kw_code kw_store_outbox_due(struct kw_store *st, int64_t now, size_t limit,

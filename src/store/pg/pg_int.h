@@ -105,8 +105,6 @@ enum pgs {
     PGS_CALENDAR_VERSIONS,
     PGS_TICKET_SET,
     PGS_CLOCK_PUT,
-    PGS_CLOCK_CLEAR,
-    PGS_TICKET_DUE,
     PGS_CLOCKS_OF,
     PGS_CLOCK_RUNS,
     PGS_STALE,
@@ -118,7 +116,6 @@ enum pgs {
     PGS_CENSUS,
     /* outbox.c: endpoints, subscriptions and the outbox */
     PGS_OUTBOX_ADD,
-    PGS_OUTBOX_SUBS,
     PGS_OUTBOX_DUE,
     PGS_OUTBOX_NEXT,
     PGS_OUTBOX_DONE,
@@ -199,6 +196,7 @@ enum pgs {
     /* kpi.c: the KPI facts */
     PGS_RUNS_DEL,
     PGS_RUN_ADD,
+    PGS_RUNS_MANY,
     PGS_RUNS_PERIOD,
     PGS_RUNS_TICKET,
     PGS_RUNS_ALL,
@@ -270,6 +268,11 @@ struct kw_store {
      * the next statement in one round trip (libpq's pipeline mode). */
     struct kwp_pending deferred[KWPG_MAX_DEFERRED];
     int n_deferred;
+    /* The deferred statement of rows that kwp_exec_later_rows merges the
+     * next rows into (its index in deferred, or -1), and the keys (tickets)
+     * whose rows it holds. */
+    int merge_at, n_merged;
+    int64_t merged[KWPG_MAX_PREFETCH];
     /* The Merkle log as this transaction left it while it holds the log's
      * lock: its size (-1: not known) and the right-hand frontier, the
      * nodes an append at that size reads (kwp_leaf_append). Forgotten at
@@ -384,6 +387,15 @@ enum kw_code kwp_exec(struct kw_store *st, enum pgs s, const struct kwp_params *
  * with the next statement, in the same round trip; its failure is that
  * statement's (`what` names s in the message). */
 void kwp_defer(struct kw_store *st, enum pgs s);
+/* kwp_exec_later of statement s whose one parameter is rows, a JSON array
+ * of objects (kept for later only), for key (a ticket): merged into the
+ * same statement kept for later, as one array, when nothing but other
+ * tables' writes was kept since (no BEGIN, savepoint or release, no
+ * statement of the same table, which must not be moved past) and the
+ * statement holds no rows of key yet; so a unit's rows of that table go
+ * out as one statement instead of one for each ticket. */
+enum kw_code kwp_exec_later_rows(struct kw_store *st, enum pgs s, int64_t key, const char *rows,
+                                 const char *what, struct kw_err *err);
 /* Run write statement s with p (copied) later, with the next statement
  * that needs an answer, or at the unit's end or the commit, whichever
  * comes first; inside a transaction only (else now, as kwp_exec). Its

@@ -466,50 +466,41 @@ static enum kw_code clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
                                const struct kw_clock_row *rows, size_t n, int64_t next_due,
                                int64_t breached_at, int64_t fire_at, struct kw_err *err)
 {
+    kwp_pre_forget(st, ticket); /* its schedule and row change */
+    /* the clocks as one JSON array, with the deletion of the old ones and
+     * the schedule one statement; a write whose answer nothing reads: with
+     * the next statement */
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        json_t *o = json_object();
+        if (!o || json_array_append_new(a, o) != 0) {
+            json_decref(a);
+            a = NULL;
+            break;
+        }
+        json_object_set_new(o, "metric", kwp_json_text(rows[i].metric));
+        json_object_set_new(o, "status", kwp_json_text(rows[i].status));
+        json_object_set_new(o, "deadline", kwp_json_instant(rows[i].deadline));
+        json_object_set_new(o, "next_due", kwp_json_instant(rows[i].next_due));
+        json_object_set_new(o, "next_pct",
+                            rows[i].next_due == KW_STORE_NO_TIME ? json_null()
+                                                                 : json_integer(rows[i].next_pct));
+    }
+    char *text = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    if (!text)
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the clocks");
     struct kwp_params p = {0};
     kwp_int(&p, ticket);
-    kwp_pre_forget(st, ticket); /* its schedule and row change */
-    /* writes whose answer nothing reads: with the next statement */
-    if (!fresh && kwp_exec_later(st, PGS_CLOCK_CLEAR, &p, "store clocks", err) != KW_OK)
-        return err->code;
-    /* the clocks as one JSON array: one statement, not one each */
-    if (n) {
-        json_t *a = json_array();
-        for (size_t i = 0; a && i < n; i++) {
-            json_t *o = json_object();
-            if (!o || json_array_append_new(a, o) != 0) {
-                json_decref(a);
-                a = NULL;
-                break;
-            }
-            json_object_set_new(o, "metric", kwp_json_text(rows[i].metric));
-            json_object_set_new(o, "status", kwp_json_text(rows[i].status));
-            json_object_set_new(o, "deadline", kwp_json_instant(rows[i].deadline));
-            json_object_set_new(o, "next_due", kwp_json_instant(rows[i].next_due));
-            json_object_set_new(o, "next_pct",
-                                rows[i].next_due == KW_STORE_NO_TIME
-                                    ? json_null()
-                                    : json_integer(rows[i].next_pct));
-        }
-        char *text = a ? json_dumps(a, JSON_COMPACT) : NULL;
-        json_decref(a);
-        if (!text)
-            return kw_err_set(err, KW_NOMEM, "", "no memory for the clocks");
-        p = (struct kwp_params){0};
-        kwp_int(&p, ticket);
-        kwp_text(&p, text);
-        enum kw_code rc = kwp_exec_later(st, PGS_CLOCK_PUT, &p, "store clocks", err);
-        free(text); /* kwp_exec_later copied it */
-        if (rc != KW_OK)
-            return rc;
-    }
-    p = (struct kwp_params){0};
-    kwp_int(&p, ticket);
+    kwp_text(&p, text);
+    kwp_text(&p, fresh ? "f" : "t");
     kwp_instant(&p, next_due);
     kwp_instant(&p, breached_at);
     kwp_instant(&p, fire_at);
-    if (kwp_exec_later(st, PGS_TICKET_DUE, &p, "store clocks", err) != KW_OK)
-        return err->code;
+    enum kw_code rc = kwp_exec_later(st, PGS_CLOCK_PUT, &p, "store clocks", err);
+    free(text); /* kwp_exec_later copied it */
+    if (rc != KW_OK)
+        return rc;
     st->due_ticket = ticket; /* what the unit reads next (kw_store_fire_at) */
     st->due_fire_at = fire_at;
     keep_clocks(st, rows, n);

@@ -582,6 +582,15 @@ enum kw_code kw_store_event_append(struct kw_store *st, int64_t ticket, const ch
                                    int64_t *seq, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
+    /* A ticket of the engine's unit (read and locked ahead in the caller's
+     * transaction, kw_store_prefetch): no savepoint of its own. Its writes
+     * go out with the next statement that needs an answer, after the
+     * savepoint's release, so the savepoint could not catch their failure
+     * anyway, and it cost the server two statements and a subtransaction
+     * a firing. A failure fails the caller's transaction (the engine then
+     * fires each ticket in a savepoint of its own, fire_each). */
+    if (st->in_tx && kwp_pre_locked(st, ticket))
+        return kwp_append(st, ticket, type, body, actor, at, state, seq, err);
     bool outer;
     if (kwp_tx_begin(st, &outer, err) != KW_OK)
         return err->code;
