@@ -989,6 +989,25 @@ enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, boo
     return projection_put(st, ticket, fresh, true, k, s, te, rows, due, breached, fire, err);
 }
 
+/* The clock rows stored for a ticket, compared with the ones computed. */
+struct stored_clocks {
+    const struct kw_clock_row *rows;
+    size_t n, same, seen;
+};
+
+static bool same_clock(const struct kw_clock_row *c, void *ctx)
+{
+    struct stored_clocks *x = ctx;
+    x->seen++;
+    for (size_t i = 0; i < x->n; i++)
+        if (strcmp(x->rows[i].metric, c->metric) == 0) {
+            x->same +=
+                strcmp(x->rows[i].status, c->status) == 0 && x->rows[i].deadline == c->deadline;
+            break;
+        }
+    return true;
+}
+
 enum kw_code kw_clocks_store_fired(struct kw_store *st, int64_t ticket, const struct kw_compiled *k,
                                    const struct kw_sla *s, const struct kw_ticket_events *te,
                                    struct kw_err *err)
@@ -997,7 +1016,14 @@ enum kw_code kw_clocks_store_fired(struct kw_store *st, int64_t ticket, const st
     struct kw_clock_row rows[KW_POLICY_MAX_METRICS];
     int64_t due, breached, fire;
     projection_of(k, s, te, rows, &due, &breached, &fire);
-    return projection_put(st, ticket, false, false, k, s, te, rows, due, breached, fire, err);
+    /* the runs as stored only while every clock stands as stored (a
+     * calendar edited since, a ticket not projected since its last event:
+     * measured again) */
+    struct stored_clocks x = {.rows = rows, .n = s->n};
+    if (kw_store_ticket_clocks(st, ticket, same_clock, &x, err) != KW_OK)
+        return err->code;
+    bool runs = x.same != s->n || x.seen != s->n;
+    return projection_put(st, ticket, false, runs, k, s, te, rows, due, breached, fire, err);
 }
 
 void kw_clocks_prepare_new(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
