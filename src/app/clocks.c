@@ -989,40 +989,28 @@ enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, boo
     return projection_put(st, ticket, fresh, true, k, s, te, rows, due, breached, fire, err);
 }
 
-/* The clock rows stored for a ticket, compared with the ones computed. */
-struct stored_clocks {
-    const struct kw_clock_row *rows;
-    size_t n, same, seen;
-};
-
-static bool same_clock(const struct kw_clock_row *c, void *ctx)
+/* Whether a stored calendar of k got a version at or after `at`. */
+static bool calendar_saved_since(const struct kw_compiled *k, int64_t at)
 {
-    struct stored_clocks *x = ctx;
-    x->seen++;
-    for (size_t i = 0; i < x->n; i++)
-        if (strcmp(x->rows[i].metric, c->metric) == 0) {
-            x->same +=
-                strcmp(x->rows[i].status, c->status) == 0 && x->rows[i].deadline == c->deadline;
-            break;
-        }
-    return true;
+    for (size_t i = 0; i < kw_policy_calendar_count(k->p); i++)
+        for (size_t v = 0; v < k->hist[i].n; v++)
+            if (k->hist[i].since[v] >= at)
+                return true;
+    return false;
 }
 
-enum kw_code kw_clocks_store_fired(struct kw_store *st, int64_t ticket, const struct kw_compiled *k,
-                                   const struct kw_sla *s, const struct kw_ticket_events *te,
-                                   struct kw_err *err)
+enum kw_code kw_clocks_store_fired(struct kw_store *st, int64_t ticket, int64_t last_event,
+                                   const struct kw_compiled *k, const struct kw_sla *s,
+                                   const struct kw_ticket_events *te, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
     struct kw_clock_row rows[KW_POLICY_MAX_METRICS];
     int64_t due, breached, fire;
     projection_of(k, s, te, rows, &due, &breached, &fire);
-    /* the runs as stored only while every clock stands as stored (a
-     * calendar edited since, a ticket not projected since its last event:
-     * measured again) */
-    struct stored_clocks x = {.rows = rows, .n = s->n};
-    if (kw_store_ticket_clocks(st, ticket, same_clock, &x, err) != KW_OK)
-        return err->code;
-    bool runs = x.same != s->n || x.seen != s->n;
+    /* a calendar saved since the ticket's last event may have moved its
+     * clocks without projecting it yet (kw_store_clocks_restale, until the
+     * catch-up): measured again */
+    bool runs = calendar_saved_since(k, last_event);
     return projection_put(st, ticket, false, runs, k, s, te, rows, due, breached, fire, err);
 }
 

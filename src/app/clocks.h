@@ -251,15 +251,16 @@ enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, boo
                                         const struct kw_compiled *k, const struct kw_sla *s,
                                         const struct kw_ticket_events *te, struct kw_err *err);
 /* As kw_clocks_store_projection, but the KPI facts are left as the last
- * projection stored them when every clock's status and deadline are as
- * stored: for the engine's firing of warnings, steps that change nothing
- * on the ticket and reminders, after which every run is the same but
- * measured later (no clock event, no breach, no new dimension), and an
- * open run's stored measure is carried to any later instant
- * (kw_clocks_run_carried) as if measured again. A clock that moved (a
- * calendar edited since the ticket was last projected) writes them. */
-enum kw_code kw_clocks_store_fired(struct kw_store *st, int64_t ticket, const struct kw_compiled *k,
-                                   const struct kw_sla *s, const struct kw_ticket_events *te,
-                                   struct kw_err *err);
+ * projection stored them: for the engine's firing of warnings, steps that
+ * change nothing on the ticket and reminders, after which every run is the
+ * same but measured later (no clock event, no breach, no new dimension),
+ * and an open run's stored measure is carried to any later instant
+ * (kw_clocks_run_carried) as if measured again. Unless a stored calendar
+ * of k got a version at or after last_event (the ticket's last event
+ * before the firing's): its clocks may have moved since it was last
+ * projected, and the facts are written again. */
+enum kw_code kw_clocks_store_fired(struct kw_store *st, int64_t ticket, int64_t last_event,
+                                   const struct kw_compiled *k, const struct kw_sla *s,
+                                   const struct kw_ticket_events *te, struct kw_err *err);
 
 #endif

@@ -637,7 +637,7 @@ enum kw_code kw_clocks_fire_cached(struct kw_clocks *c, struct kw_store *st, str
     }
     if (rc == KW_OK && !changed)
         rc = moved ? kw_clocks_store_projection(st, ticket, false, k, scratch, &te, err)
-                   : kw_clocks_store_fired(st, ticket, k, scratch, &te, err);
+                   : kw_clocks_store_fired(st, ticket, t.updated_at, k, scratch, &te, err);
     kw_ticket_events_release(&te);
     *fired = (int)n;
     if (rc == KW_OK && changed) /* the level moved: the clocks follow it */

@@ -415,6 +415,46 @@ static void test_a_warning_keeps_the_runs(void **state)
     assert_string_equal(after.status, "breached");
 }
 
+static const char named_warn[] =
+    "{\"name\":\"t\",\"version\":\"3\",\"effective_from\":\"2026-02-15T00:00:00+08:00\","
+    "\"calendars\":{\"office\":\"office\"},\"levels\":[\"L2\"],"
+    "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"first_response\"],"
+    "\"warn_at\":[50,80]}],\"targets\":[{\"calendar\":\"office\",\"response\":\"2h\"}]}";
+
+/* A stored calendar saved after the ticket's last event (its clocks not
+ * projected on it yet, until the catch-up): a warning's firing measures
+ * the KPI facts again; the next, after that firing's event, leaves them. */
+static void test_a_saved_calendar_measures_the_runs_again(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    struct kw_calendar_saved saved;
+    int64_t cid, marked = 0;
+    assert_int_equal(kw_store_calendar_save(f->st, "office", OFFICE, 0, &saved, &err), KW_OK);
+    assert_int_equal(kw_store_commitment_insert(f->st, "t", "3", T("2026-02-15T00:00:00+08:00"),
+                                                named_warn, 0, &cid, &err),
+                     KW_OK);
+    int64_t id = open_ticket(f, "2026-03-02T09:00:00+08:00");
+    const char *tue_off =
+        "{\"name\":\"office\",\"tz\":\"Asia/Shanghai\",\"week\":{\"mon\":[[\"09:00\",\"18:00\"]],"
+        "\"tue\":[[\"09:00\",\"18:00\"]],\"wed\":[[\"09:00\",\"18:00\"]],\"thu\":[[\"09:00\","
+        "\"18:00\"]],\"fri\":[[\"09:00\",\"18:00\"]]},\"holidays\":[\"2026-03-03\"]}";
+    struct kw_unit u = {
+        .st = f->st, .clocks = f->c, .sla = &f->sla, .now = T("2026-03-02T09:30:00+08:00")};
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    if (kw_app_calendar_save(&u, "office", tue_off, &saved, &marked, &err) != KW_OK)
+        fail_msg("save: %s", err.msg);
+    assert_int_equal(kw_store_commit(f->st, &err), KW_OK);
+    assert_int_equal(marked, 1);
+    struct one_run r;
+    assert_int_equal(fire(f, id, "2026-03-02T10:00:02+08:00"), 1); /* 50 % */
+    run_of(f, id, &r);
+    assert_int_equal(r.row.measured_at, T("2026-03-02T10:00:02+08:00"));
+    assert_int_equal(fire(f, id, "2026-03-02T10:36:02+08:00"), 1); /* 80 % */
+    run_of(f, id, &r);
+    assert_int_equal(r.row.measured_at, T("2026-03-02T10:00:02+08:00"));
+}
+
 static void test_a_saved_calendar_reaches_running_clocks(void **state)
 {
     struct fx *f = *state;
@@ -799,6 +839,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rota_cache_invalidation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_firing_order_and_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_warning_keeps_the_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_saved_calendar_measures_the_runs_again, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
