@@ -953,7 +953,7 @@ static void projection_of(const struct kw_compiled *k, const struct kw_sla *s,
 
 /* Store the projection (projection_of's rows, due, breached and fire) and
  * the KPI facts of the evaluated clocks s. */
-static enum kw_code projection_put(struct kw_store *st, int64_t ticket, bool fresh,
+static enum kw_code projection_put(struct kw_store *st, int64_t ticket, bool fresh, bool runs,
                                    const struct kw_compiled *k, const struct kw_sla *s,
                                    const struct kw_ticket_events *te,
                                    const struct kw_clock_row *rows, int64_t due, int64_t breached,
@@ -966,12 +966,13 @@ static enum kw_code projection_put(struct kw_store *st, int64_t ticket, bool fre
     /* what a late run that stopped owes, once, in the same transaction */
     if (!fresh && kw_ledger_accrue(st, ticket, k, s, err) != KW_OK)
         return err->code;
-    struct kw_run_row *runs;
+    struct kw_run_row *list;
     size_t n_runs;
-    if (kw_clocks_runs(k, s, te, &runs, &n_runs, err) != KW_OK)
+    if (runs && kw_clocks_runs(k, s, te, &list, &n_runs, err) != KW_OK)
         return err->code;
-    enum kw_code rc = kw_store_runs_put(st, ticket, fresh, runs, n_runs, err);
-    free(runs);
+    enum kw_code rc = runs ? kw_store_runs_put(st, ticket, fresh, list, n_runs, err) : KW_OK;
+    if (runs)
+        free(list);
     if (rc != KW_OK)
         return rc;
     return kw_store_clocks_put(st, ticket, fresh, rows, s->n, due, breached, fire, err);
@@ -985,7 +986,32 @@ enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, boo
     struct kw_clock_row rows[KW_POLICY_MAX_METRICS];
     int64_t due, breached, fire;
     projection_of(k, s, te, rows, &due, &breached, &fire);
-    return projection_put(st, ticket, fresh, k, s, te, rows, due, breached, fire, err);
+    return projection_put(st, ticket, fresh, true, k, s, te, rows, due, breached, fire, err);
+}
+
+/* Whether a stored calendar of k got a version at or after `at`. */
+static bool calendar_saved_since(const struct kw_compiled *k, int64_t at)
+{
+    for (size_t i = 0; i < kw_policy_calendar_count(k->p); i++)
+        for (size_t v = 0; v < k->hist[i].n; v++)
+            if (k->hist[i].since[v] >= at)
+                return true;
+    return false;
+}
+
+enum kw_code kw_clocks_store_fired(struct kw_store *st, int64_t ticket, int64_t last_event,
+                                   const struct kw_compiled *k, const struct kw_sla *s,
+                                   const struct kw_ticket_events *te, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kw_clock_row rows[KW_POLICY_MAX_METRICS];
+    int64_t due, breached, fire;
+    projection_of(k, s, te, rows, &due, &breached, &fire);
+    /* a calendar saved since the ticket's last event may have moved its
+     * clocks without projecting it yet (kw_store_clocks_restale, until the
+     * catch-up): measured again */
+    bool runs = calendar_saved_since(k, last_event);
+    return projection_put(st, ticket, false, runs, k, s, te, rows, due, breached, fire, err);
 }
 
 void kw_clocks_prepare_new(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
@@ -1208,8 +1234,8 @@ enum kw_code kw_clocks_project_new(struct kw_clocks *c, struct kw_store *st, str
     if (!pn->k)
         return kw_store_clocks_put(st, ticket, true, NULL, 0, KW_STORE_NO_TIME, KW_STORE_NO_TIME,
                                    KW_STORE_NO_TIME, err);
-    return projection_put(st, ticket, true, pn->k, scratch, &pn->te, pn->rows, created->next_due,
-                          created->breached_at, created->fire_at, err);
+    return projection_put(st, ticket, true, true, pn->k, scratch, &pn->te, pn->rows,
+                          created->next_due, created->breached_at, created->fire_at, err);
 }
 
 void kw_clocks_new_release(struct kw_clocks_new *pn)

@@ -250,5 +250,17 @@ void kw_clocks_due(const struct kw_sla *s, int64_t *due, int64_t *breached);
 enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, bool fresh,
                                         const struct kw_compiled *k, const struct kw_sla *s,
                                         const struct kw_ticket_events *te, struct kw_err *err);
+/* As kw_clocks_store_projection, but the KPI facts are left as the last
+ * projection stored them: for the engine's firing of warnings, steps that
+ * change nothing on the ticket and reminders, after which every run is the
+ * same but measured later (no clock event, no breach, no new dimension),
+ * and an open run's stored measure is carried to any later instant
+ * (kw_clocks_run_carried) as if measured again. Unless a stored calendar
+ * of k got a version at or after last_event (the ticket's last event
+ * before the firing's): its clocks may have moved since it was last
+ * projected, and the facts are written again. */
+enum kw_code kw_clocks_store_fired(struct kw_store *st, int64_t ticket, int64_t last_event,
+                                   const struct kw_compiled *k, const struct kw_sla *s,
+                                   const struct kw_ticket_events *te, struct kw_err *err);
 
 #endif

@@ -435,7 +435,8 @@ static int64_t resolve(struct kw_clocks *c, struct kw_store *st, struct kw_fire_
 static enum kw_code step_change(struct kw_clocks *c, struct kw_store *st, struct kw_ticket_row *t,
                                 char *level_buf, const struct kw_compiled *k,
                                 const struct kw_escalation *e, int64_t user, int64_t now,
-                                struct kw_event_rec *step, bool *changed, struct kw_err *err)
+                                struct kw_event_rec *step, bool *changed, bool *moved,
+                                struct kw_err *err)
 {
     const struct kw_escalation_step *s = &e->step[step->step];
     struct kw_ticket_change ch = {0};
@@ -465,6 +466,8 @@ static enum kw_code step_change(struct kw_clocks *c, struct kw_store *st, struct
         t->assignee_id = ch.assignee_id;
     if (rc == KW_OK && ch.team_id)
         t->team_id = ch.team_id;
+    if (rc == KW_OK)
+        *moved = true; /* an assignment: the runs' dimensions may follow */
     if (rc == KW_OK && ch.level) {
         step->attrs.v[KW_ATTR_LEVEL] = ch.level;
         snprintf(level_buf, 48, "%s", ch.level);
@@ -478,7 +481,7 @@ static enum kw_code step_change(struct kw_clocks *c, struct kw_store *st, struct
 static enum kw_code take_step(struct kw_clocks *c, struct kw_store *st, struct kw_fire_cache *fc,
                               struct kw_ticket_row *t, char *level_buf, const struct kw_compiled *k,
                               const struct kw_escalation *e, int i, int64_t due, int64_t now,
-                              bool *changed, struct kw_err *err)
+                              bool *changed, bool *moved, struct kw_err *err)
 {
     static const char *const actions[] = {"notify", "reassign", "raise_level"};
     const struct kw_escalation_step *s = &e->step[i];
@@ -490,7 +493,7 @@ static enum kw_code take_step(struct kw_clocks *c, struct kw_store *st, struct k
                              .who = s->target,
                              .user_id = user,
                              .due_at = due};
-    enum kw_code rc = step_change(c, st, t, level_buf, k, e, user, now, &r, changed, err);
+    enum kw_code rc = step_change(c, st, t, level_buf, k, e, user, now, &r, changed, moved, err);
     /* the event encoded once: its text recorded, and in the notification */
     char *text = rc == KW_OK ? kw_fire_event_text(&r, err) : NULL;
     if (rc == KW_OK)
@@ -569,9 +572,14 @@ enum kw_code kw_clocks_fire_cached(struct kw_clocks *c, struct kw_store *st, str
         }
     }
     qsort(due, n, sizeof(due[0]), by_time);
+    /* the KPI facts are written again only when a run may have changed
+     * otherwise than by being measured later: a breach, a step that
+     * changed the ticket (kw_clocks_store_fired) */
+    bool moved = false;
     for (size_t i = 0; rc == KW_OK && i < n; i++) {
         const struct kw_clock *ck = &scratch->clock[due[i].clock];
         rc = fire_one(st, &t, k, ck, &due[i], now, err);
+        moved |= due[i].pct >= 100;
         if (rc == KW_OK && due[i].pct >= 100) /* a breach opens an overrun record */
             rc = kw_store_overrun_add(
                 st, t.id, t.org_id, t.commitment_id, kw_policy_metric_id(k->p, (size_t)ck->metric),
@@ -603,7 +611,8 @@ enum kw_code kw_clocks_fire_cached(struct kw_clocks *c, struct kw_store *st, str
         }
         if (!best)
             break;
-        rc = take_step(c, st, fc, &t, level_buf, k, best, step, best_at, now, &changed, err);
+        rc =
+            take_step(c, st, fc, &t, level_buf, k, best, step, best_at, now, &changed, &moved, err);
         kw_ticket_events_step_done(&te, NULL, best->id, step);
         n++;
     }
@@ -627,7 +636,8 @@ enum kw_code kw_clocks_fire_cached(struct kw_clocks *c, struct kw_store *st, str
         n++;
     }
     if (rc == KW_OK && !changed)
-        rc = kw_clocks_store_projection(st, ticket, false, k, scratch, &te, err);
+        rc = moved ? kw_clocks_store_projection(st, ticket, false, k, scratch, &te, err)
+                   : kw_clocks_store_fired(st, ticket, t.updated_at, k, scratch, &te, err);
     kw_ticket_events_release(&te);
     *fired = (int)n;
     if (rc == KW_OK && changed) /* the level moved: the clocks follow it */

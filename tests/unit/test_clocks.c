@@ -343,6 +343,118 @@ static const char named[] =
     "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"first_response\"]}],"
     "\"targets\":[{\"calendar\":\"office\",\"response\":\"2h\"}]}";
 
+/* The ticket's one run as stored, its strings copied into r's buffers. */
+struct one_run {
+    struct kw_run_row row;
+    char metric[32], status[32], calendar[32];
+    size_t n;
+};
+
+static bool keep_run(const struct kw_run_row *r, void *ctx)
+{
+    struct one_run *o = ctx;
+    o->row = *r;
+    snprintf(o->metric, sizeof(o->metric), "%s", r->metric);
+    snprintf(o->status, sizeof(o->status), "%s", r->status);
+    snprintf(o->calendar, sizeof(o->calendar), "%s", r->calendar ? r->calendar : "");
+    o->row.metric = o->metric;
+    o->row.status = o->status;
+    o->row.calendar = r->calendar ? o->calendar : NULL;
+    o->row.level = o->row.tier = o->row.organisation = o->row.category = o->row.region =
+        o->row.channel = NULL;
+    o->n++;
+    return true;
+}
+
+static void run_of(struct fx *f, int64_t id, struct one_run *o)
+{
+    struct kw_err err = {0};
+    memset(o, 0, sizeof(*o));
+    assert_int_equal(kw_store_runs(f->st, &(struct kw_run_filter){.ticket = id}, keep_run, o, &err),
+                     KW_OK);
+    assert_int_equal(o->n, 1);
+}
+
+/* A warning's firing leaves the KPI facts as the last projection measured
+ * them (the run carried to the firing's instant is what measuring it again
+ * gives); the breach measures them again (#20, engine7). */
+static void test_a_warning_keeps_the_runs(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    int64_t id = open_ticket(f, "2026-03-02T09:00:00+08:00");
+    struct one_run before, after;
+    run_of(f, id, &before);
+    assert_int_equal(before.row.measured_at, T("2026-03-02T09:00:00+08:00"));
+    assert_int_equal(fire(f, id, "2026-03-02T10:00:02+08:00"), 1); /* 50 % */
+    run_of(f, id, &after);
+    assert_int_equal(after.row.measured_at, before.row.measured_at);
+    assert_int_equal(after.row.working, before.row.working);
+    assert_string_equal(after.status, "running");
+    struct kw_ticket_row t;
+    assert_int_equal(kw_store_ticket_get(f->st, id, &t, &err), KW_OK);
+    int64_t cid = t.commitment_id;
+    const struct kw_compiled *k = kw_clocks_commitment(f->c, f->st, cid, &err);
+    assert_non_null(k);
+    struct kw_run_row carried;
+    assert_true(kw_clocks_run_carried(k, &after.row, T("2026-03-02T10:00:02+08:00"), &carried));
+    struct kw_runs_at again = {0};
+    assert_int_equal(kw_clocks_runs_at(f->c, f->st, &f->sla, id, cid,
+                                       T("2026-03-02T10:00:02+08:00"), &again, &err),
+                     KW_OK);
+    assert_int_equal(again.n, 1);
+    assert_int_equal(carried.working, again.rows[0].working);
+    assert_int_equal(carried.wall, again.rows[0].wall);
+    assert_int_equal(carried.working, 3602);
+    kw_runs_at_release(&again);
+    /* 80 % and the breach: measured again, breached */
+    assert_true(fire(f, id, "2026-03-02T11:00:02+08:00") >= 2);
+    run_of(f, id, &after);
+    assert_int_equal(after.row.measured_at, T("2026-03-02T11:00:02+08:00"));
+    assert_true(after.row.breached_at != KW_STORE_NO_TIME);
+    assert_string_equal(after.status, "breached");
+}
+
+static const char named_warn[] =
+    "{\"name\":\"t\",\"version\":\"3\",\"effective_from\":\"2026-02-15T00:00:00+08:00\","
+    "\"calendars\":{\"office\":\"office\"},\"levels\":[\"L2\"],"
+    "\"metrics\":[{\"id\":\"response\",\"start\":\"created\",\"stop\":[\"first_response\"],"
+    "\"warn_at\":[50,80]}],\"targets\":[{\"calendar\":\"office\",\"response\":\"2h\"}]}";
+
+/* A stored calendar saved after the ticket's last event (its clocks not
+ * projected on it yet, until the catch-up): a warning's firing measures
+ * the KPI facts again; the next, after that firing's event, leaves them. */
+static void test_a_saved_calendar_measures_the_runs_again(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    struct kw_calendar_saved saved;
+    int64_t cid, marked = 0;
+    assert_int_equal(kw_store_calendar_save(f->st, "office", OFFICE, 0, &saved, &err), KW_OK);
+    assert_int_equal(kw_store_commitment_insert(f->st, "t", "3", T("2026-02-15T00:00:00+08:00"),
+                                                named_warn, 0, &cid, &err),
+                     KW_OK);
+    int64_t id = open_ticket(f, "2026-03-02T09:00:00+08:00");
+    const char *tue_off =
+        "{\"name\":\"office\",\"tz\":\"Asia/Shanghai\",\"week\":{\"mon\":[[\"09:00\",\"18:00\"]],"
+        "\"tue\":[[\"09:00\",\"18:00\"]],\"wed\":[[\"09:00\",\"18:00\"]],\"thu\":[[\"09:00\","
+        "\"18:00\"]],\"fri\":[[\"09:00\",\"18:00\"]]},\"holidays\":[\"2026-03-03\"]}";
+    struct kw_unit u = {
+        .st = f->st, .clocks = f->c, .sla = &f->sla, .now = T("2026-03-02T09:30:00+08:00")};
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    if (kw_app_calendar_save(&u, "office", tue_off, &saved, &marked, &err) != KW_OK)
+        fail_msg("save: %s", err.msg);
+    assert_int_equal(kw_store_commit(f->st, &err), KW_OK);
+    assert_int_equal(marked, 1);
+    struct one_run r;
+    assert_int_equal(fire(f, id, "2026-03-02T10:00:02+08:00"), 1); /* 50 % */
+    run_of(f, id, &r);
+    assert_int_equal(r.row.measured_at, T("2026-03-02T10:00:02+08:00"));
+    assert_int_equal(fire(f, id, "2026-03-02T10:36:02+08:00"), 1); /* 80 % */
+    run_of(f, id, &r);
+    assert_int_equal(r.row.measured_at, T("2026-03-02T10:00:02+08:00"));
+}
+
 static void test_a_saved_calendar_reaches_running_clocks(void **state)
 {
     struct fx *f = *state;
@@ -726,6 +838,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rota_cache_invalidation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_firing_order_and_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_warning_keeps_the_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_saved_calendar_measures_the_runs_again, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
