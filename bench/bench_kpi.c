@@ -65,11 +65,15 @@ struct desk {
     struct kw_unit u;
     struct kw_actor who;
     int64_t cid, org, team[4], agent;
+    int64_t start, end; /* 2025 */
 };
 
-static void desk_open(struct desk *d, struct kw_store *st, int64_t start)
+static void desk_open(struct desk *d, struct kw_store *st)
 {
     struct kw_err err = {0};
+    kw_instant_parse("2025-01-01T00:00:00Z", 20, &d->start, &err);
+    kw_instant_parse("2026-01-01T00:00:00Z", 20, &d->end, &err);
+    int64_t start = d->start;
     kw_sla_init(&d->sla);
     d->u = (struct kw_unit){.st = st, .clocks = kw_clocks_new(&err), .sla = &d->sla, .now = start};
     struct kw_org o = {.name = "Acme"};
@@ -329,13 +333,10 @@ static double create_rate(const char *path, long n, bool facts, double *cpu)
         if (!(st = kw_store_open(path, &err)))
             must(KW_STORE, &err, "open");
     }
-    int64_t start = 0, end = 0;
-    kw_instant_parse("2025-01-01T00:00:00Z", 20, &start, &err);
-    kw_instant_parse("2026-01-01T00:00:00Z", 20, &end, &err);
     struct desk d;
-    desk_open(&d, st, start);
+    desk_open(&d, st);
     uint64_t seed = 42;
-    int64_t step = (end - start) / (n ? n : 1), id;
+    int64_t start = d.start, step = (d.end - start) / (n ? n : 1), id;
     double t0 = now_s(), c0 = cpu_s();
     for (long i = 0; i < n; i++) {
         if (i % 1000 == 0)
@@ -396,16 +397,13 @@ int main(int argc, char **argv)
     struct kw_store *st = kw_store_open(argv[1], &err);
     if (!st)
         must(KW_STORE, &err, "open");
-    int64_t start = 0, end = 0;
-    kw_instant_parse("2025-01-01T00:00:00Z", 20, &start, &err);
-    kw_instant_parse("2026-01-01T00:00:00Z", 20, &end, &err);
     struct desk d;
-    desk_open(&d, st, start);
+    desk_open(&d, st);
     struct kw_unit *u = &d.u;
     uint64_t seed = 42;
     double t_create = 0, t_all = 0;
     double t0 = now_s();
-    int64_t step = (end - start) / (n ? n : 1);
+    int64_t start = d.start, step = (d.end - start) / (n ? n : 1);
     for (long i = 0; i < n; i++) {
         if (i % 1000 == 0)
             must(kw_store_begin(st, &err), &err, "begin");

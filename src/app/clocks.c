@@ -978,15 +978,24 @@ static enum kw_code projection_put(struct kw_store *st, int64_t ticket, bool fre
     return kw_store_clocks_put(st, ticket, fresh, rows, s->n, due, breached, fire, err);
 }
 
-enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, bool fresh,
-                                        const struct kw_compiled *k, const struct kw_sla *s,
-                                        const struct kw_ticket_events *te, struct kw_err *err)
+/* Store the projection of the evaluated clocks s, and their KPI facts
+ * when runs. */
+static enum kw_code store_evaluated(struct kw_store *st, int64_t ticket, bool fresh, bool runs,
+                                    const struct kw_compiled *k, const struct kw_sla *s,
+                                    const struct kw_ticket_events *te, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
     struct kw_clock_row rows[KW_POLICY_MAX_METRICS];
     int64_t due, breached, fire;
     projection_of(k, s, te, rows, &due, &breached, &fire);
-    return projection_put(st, ticket, fresh, true, k, s, te, rows, due, breached, fire, err);
+    return projection_put(st, ticket, fresh, runs, k, s, te, rows, due, breached, fire, err);
+}
+
+enum kw_code kw_clocks_store_projection(struct kw_store *st, int64_t ticket, bool fresh,
+                                        const struct kw_compiled *k, const struct kw_sla *s,
+                                        const struct kw_ticket_events *te, struct kw_err *err)
+{
+    return store_evaluated(st, ticket, fresh, true, k, s, te, err);
 }
 
 /* Whether a stored calendar of k got a version at or after `at`. */
@@ -1003,15 +1012,10 @@ enum kw_code kw_clocks_store_fired(struct kw_store *st, int64_t ticket, int64_t 
                                    const struct kw_compiled *k, const struct kw_sla *s,
                                    const struct kw_ticket_events *te, struct kw_err *err)
 {
-    KW_ERR_ENSURE(err);
-    struct kw_clock_row rows[KW_POLICY_MAX_METRICS];
-    int64_t due, breached, fire;
-    projection_of(k, s, te, rows, &due, &breached, &fire);
     /* a calendar saved since the ticket's last event may have moved its
      * clocks without projecting it yet (kw_store_clocks_restale, until the
      * catch-up): measured again */
-    bool runs = calendar_saved_since(k, last_event);
-    return projection_put(st, ticket, false, runs, k, s, te, rows, due, breached, fire, err);
+    return store_evaluated(st, ticket, false, calendar_saved_since(k, last_event), k, s, te, err);
 }
 
 void kw_clocks_prepare_new(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
