@@ -65,6 +65,10 @@ static enum kw_code bulk_unit(struct kw_store *st, void *ctx, struct kw_err *err
         if (kw_store_savepoint(st, err) != KW_OK)
             return err->code;
         enum kw_code rc = one(b, &u, it);
+        /* its writes not sent yet (PostgreSQL's pipeline) go now: one that
+         * fails fails this ticket, not the next one's first statement */
+        if (rc == KW_OK)
+            rc = kw_store_flush(st, &it->err);
         it->fire_at = u.fire_at;
         if (kw_store_release(st, rc == KW_OK, err) != KW_OK)
             return err->code;
