@@ -681,25 +681,35 @@ static int runs_seen(struct kw_store *st, int64_t ticket)
     return n;
 }
 
-static void test_flush_own_failure(void **state)
+/* A writer on the test cluster with an organisation called name and n new
+ * tickets of it created at t0 (their ids in ids). */
+static struct kw_store *writer_with_tickets(const char *name, int64_t t0, int64_t *ids, int n)
 {
-    (void)state;
     const char *conninfo = getenv("KW_PG_CONNINFO");
     if (!conninfo || !*conninfo)
         fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
     struct kw_err err = {0};
-    const int64_t t0 = 1790000000;
     struct kw_store *st = kw_store_open_writer(conninfo, &err);
     if (!st)
         fail_msg("open %s: %s", conninfo, err.msg);
-    int64_t org = 0, ids[2];
-    assert_int_equal(kw_store_org_insert(st, &(struct kw_org){.name = "Flush"}, t0, &org, &err),
+    int64_t org = 0;
+    assert_int_equal(kw_store_org_insert(st, &(struct kw_org){.name = name}, t0, &org, &err),
                      KW_OK);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < n; i++) {
         bool existed;
-        struct kw_ticket_new t = {.org_id = org, .title = "flush", .level = "L2", .at = t0};
+        struct kw_ticket_new t = {.org_id = org, .title = name, .level = "L2", .at = t0};
         assert_int_equal(kw_store_ticket_create(st, &t, &ids[i], &existed, &err), KW_OK);
     }
+    return st;
+}
+
+static void test_flush_own_failure(void **state)
+{
+    (void)state;
+    struct kw_err err = {0};
+    const int64_t t0 = 1790000000;
+    int64_t ids[2];
+    struct kw_store *st = writer_with_tickets("Flush", t0, ids, 2);
     const struct kw_run_row good = {.metric = "response",
                                     .run = 1,
                                     .status = "running",
@@ -734,22 +744,10 @@ static void test_flush_own_failure(void **state)
 static void test_runs_merged(void **state)
 {
     (void)state;
-    const char *conninfo = getenv("KW_PG_CONNINFO");
-    if (!conninfo || !*conninfo)
-        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
     struct kw_err err = {0};
     const int64_t t0 = 1790000000;
-    struct kw_store *st = kw_store_open_writer(conninfo, &err);
-    if (!st)
-        fail_msg("open %s: %s", conninfo, err.msg);
-    int64_t org = 0, ids[3];
-    assert_int_equal(kw_store_org_insert(st, &(struct kw_org){.name = "Merged"}, t0, &org, &err),
-                     KW_OK);
-    for (int i = 0; i < 3; i++) {
-        bool existed;
-        struct kw_ticket_new t = {.org_id = org, .title = "merged", .level = "L2", .at = t0};
-        assert_int_equal(kw_store_ticket_create(st, &t, &ids[i], &existed, &err), KW_OK);
-    }
+    int64_t ids[3];
+    struct kw_store *st = writer_with_tickets("Merged", t0, ids, 3);
     struct kw_run_row r[3];
     for (int i = 0; i < 3; i++)
         r[i] = (struct kw_run_row){.metric = "response",
