@@ -325,8 +325,10 @@ void kw_store_close(struct kw_store *st)
     free(st->used);
     sqlite3_close(st->db);
     kws_targets_free(st);
-    kws_search_forget(st);
+    kws_held_forget(st);
     free(st->texts);
+    free(st->runs);
+    free(st->run_text);
     free(st->marks);
     free(st);
 }
@@ -359,18 +361,60 @@ enum kw_code kws_missing(struct kw_store *st, const struct kws_ref *refs, size_t
     return kw_err_set(err, KW_NOT_FOUND, "", "%s", fallback);
 }
 
+enum kw_code kws_held_flush(struct kw_store *st, struct kw_err *err)
+{
+    enum kw_code rc = kws_runs_flush(st, err);
+    return rc == KW_OK ? kws_search_flush(st, err) : rc;
+}
+
+enum kw_code kws_held_mark(struct kw_store *st, struct kw_err *err)
+{
+    if (st->n_marks == st->cap_marks) {
+        size_t cap = st->cap_marks ? 2 * st->cap_marks : 8;
+        struct kws_mark *m = realloc(st->marks, cap * sizeof(*m));
+        if (!m)
+            return kw_err_set(err, KW_NOMEM, "", "no memory for a savepoint");
+        st->marks = m;
+        st->cap_marks = cap;
+    }
+    st->marks[st->n_marks++] =
+        (struct kws_mark){st->n_texts, st->n_runs, st->runs_done, st->n_run_text};
+    return KW_OK;
+}
+
+void kws_held_undo(struct kw_store *st, bool keep)
+{
+    if (!st->n_marks)
+        return;
+    const struct kws_mark *m = &st->marks[--st->n_marks];
+    if (keep)
+        return;
+    kws_search_drop(st, m->texts);
+    /* the rollback took out the runs written since the mark */
+    st->n_runs = m->runs;
+    st->runs_done = m->runs_done;
+    st->n_run_text = m->run_text;
+}
+
+void kws_held_forget(struct kw_store *st)
+{
+    kws_search_drop(st, 0);
+    st->n_runs = st->runs_done = st->n_run_text = 0;
+    st->n_marks = 0;
+}
+
 enum kw_code kws_tx_begin(struct kw_store *st, bool *outer, struct kw_err *err)
 {
     if (batch_lost(st))
         return lost(st, err);
     *outer = sqlite3_get_autocommit(st->db) != 0;
     if (*outer)
-        kws_search_forget(st);
-    else if (kws_search_mark(st, err) != KW_OK)
+        kws_held_forget(st);
+    else if (kws_held_mark(st, err) != KW_OK)
         return err->code;
     if (!(*outer ? begin_outer(st) : exec1(st, S_SAVEPOINT))) {
         if (!*outer)
-            kws_search_undo(st, true);
+            kws_held_undo(st, true);
         return kws_fail(st, err, "begin");
     }
     return KW_OK;
@@ -386,7 +430,7 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
             st->fresh_due.ticket = 0;
             st->fresh_row.ticket = 0;
         }
-        kws_search_undo(st, rc == KW_OK); /* and its searchable texts */
+        kws_held_undo(st, rc == KW_OK); /* and what it held for the commit */
         if (!exec1(st, S_RELEASE) && rc == KW_OK)
             rc = kws_fail(st, err, "release savepoint");
         return rc;
@@ -395,13 +439,13 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
     st->fresh_due.ticket = 0;
     st->fresh_row.ticket = 0;
     if (rc == KW_OK)
-        rc = kws_search_flush(st, err);
+        rc = kws_held_flush(st, err);
     if (rc == KW_OK && !exec1(st, S_COMMIT))
         rc = kws_fail(st, err, "commit");
     if (rc != KW_OK) {
         exec1(st, S_ROLLBACK);
         kws_targets_stale(st);
-        kws_search_forget(st);
+        kws_held_forget(st);
     }
     return rc;
 }
@@ -414,7 +458,7 @@ enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
     st->fresh_due.ticket = 0;
     st->fresh_row.ticket = 0;
     st->failed[0] = '\0';
-    kws_search_forget(st);
+    kws_held_forget(st);
     if (!begin_outer(st))
         return kws_fail(st, err, "begin");
     st->batch = true;
@@ -426,7 +470,7 @@ enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
     st->changed_ticket = 0;
     st->fresh_due.ticket = 0;
     st->fresh_row.ticket = 0;
-    enum kw_code rc = batch_lost(st) ? lost(st, err) : kws_search_flush(st, err);
+    enum kw_code rc = batch_lost(st) ? lost(st, err) : kws_held_flush(st, err);
     if (rc == KW_OK) {
         st->committing = true;
         bool done = exec1(st, S_COMMIT);
@@ -441,7 +485,7 @@ enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
     if (!sqlite3_get_autocommit(st->db))
         exec1(st, S_ROLLBACK);
     kws_targets_stale(st);
-    kws_search_forget(st);
+    kws_held_forget(st);
     return rc;
 }
 
@@ -451,7 +495,7 @@ void kw_store_rollback(struct kw_store *st)
     st->fresh_due.ticket = 0;
     st->fresh_row.ticket = 0;
     st->batch = false;
-    kws_search_forget(st);
+    kws_held_forget(st);
     kws_targets_stale(st);
     if (!sqlite3_get_autocommit(st->db))
         exec1(st, S_ROLLBACK);
@@ -464,11 +508,11 @@ enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err)
     st->fresh_row.ticket = 0;
     if (batch_lost(st))
         return lost(st, err);
-    if (kws_search_mark(st, err) != KW_OK)
+    if (kws_held_mark(st, err) != KW_OK)
         return err->code;
     if (exec1(st, S_SAVEPOINT))
         return KW_OK;
-    kws_search_undo(st, true);
+    kws_held_undo(st, true);
     return kws_fail(st, err, "savepoint");
 }
 
@@ -481,7 +525,7 @@ enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err
         exec1(st, S_ROLLBACK_TO);
         kws_targets_stale(st);
     }
-    kws_search_undo(st, keep);
+    kws_held_undo(st, keep);
     if (batch_lost(st))
         return lost(st, err);
     return exec1(st, S_RELEASE) ? KW_OK : kws_fail(st, err, "release savepoint");

@@ -323,34 +323,9 @@ enum kw_code kws_append_first(struct kw_store *st, int64_t ticket, const char *t
     return append_known(st, ticket, 1, at, type, actor, canon, texts, hash, false, NULL, err);
 }
 
-void kws_search_forget(struct kw_store *st)
+void kws_search_drop(struct kw_store *st, size_t n)
 {
-    for (size_t i = 0; i < st->n_texts; i++)
-        free(st->texts[i].text);
-    st->n_texts = 0;
-    st->n_marks = 0;
-}
-
-enum kw_code kws_search_mark(struct kw_store *st, struct kw_err *err)
-{
-    if (st->n_marks == st->cap_marks) {
-        size_t cap = st->cap_marks ? 2 * st->cap_marks : 8;
-        size_t *m = realloc(st->marks, cap * sizeof(*m));
-        if (!m)
-            return kw_err_set(err, KW_NOMEM, "", "no memory for a savepoint");
-        st->marks = m;
-        st->cap_marks = cap;
-    }
-    st->marks[st->n_marks++] = st->n_texts;
-    return KW_OK;
-}
-
-void kws_search_undo(struct kw_store *st, bool keep)
-{
-    if (!st->n_marks)
-        return;
-    size_t mark = st->marks[--st->n_marks];
-    while (!keep && st->n_texts > mark)
+    while (st->n_texts > n)
         free(st->texts[--st->n_texts].text);
 }
 
@@ -428,7 +403,7 @@ enum kw_code kws_search_flush(struct kw_store *st, struct kw_err *err)
         if (rc != SQLITE_DONE)
             return kws_fail(st, err, "index the events for search");
     }
-    kws_search_forget(st);
+    kws_search_drop(st, 0);
     /* in the same transaction: the index never holds a text that is not */
     sqlite3_stmt *x = prep(st, S_SEARCH_WAITING);
     int rc = sqlite3_step(x);

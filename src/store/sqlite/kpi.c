@@ -3,16 +3,17 @@
  * ticket in the transaction that projects its clocks. */
 #include "sqlite_int.h"
 
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum stmt {
     S_RUNS_DEL,
     S_RUN_ADD,
     S_RUN_ADD3,
-    S_RUN_ADD1_ROW, /* S_RUN_ADD1_ROW + k - 1: k rows */
-    S_RUN_ADD2_ROW,
-    S_RUN_ADD3_ROW,
+    S_RUNS_HELD_ONE,
+    S_RUNS_HELD_MANY,
     S_RUN_PUT,
     S_RUNS_STORED,
     S_RUN_MEASURE,
@@ -87,22 +88,20 @@ enum stmt {
     " t.commitment_id, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?23, nullif(?14, 0),"           \
     " nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM tickets t WHERE t.id = ?1"
 
-/* S_RUN_ADD1_ROW .. S_RUN_ADD3_ROW: a fresh ticket's runs, row j's
- * parameters S_RUN_ADD's ?2 .. ?23 moved by 22 * j */
-#define FRESH_RUNS                                                                                 \
-    "INSERT INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status, started_at, "     \
-    "stopped_at, deadline, breached_at, target, working, wall, paused_wall, measured_at, "         \
-    "steady_from, team_id, assignee_id, calendar, level, tier, organisation, category, "           \
-    "region, channel) "
-#define FRESH_RUN_0                                                                                \
-    "SELECT ?1, ?2, ?3, ?68, nullif(?69, 0), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?23,"     \
-    " nullif(?14, 0), nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, ?22"
-#define FRESH_RUN_1                                                                                \
-    " UNION ALL SELECT ?1, ?24, ?25, ?68, nullif(?69, 0), ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33," \
-    " ?34, ?35, ?45, nullif(?36, 0), nullif(?37, 0), ?38, ?39, ?40, ?41, ?42, ?43, ?44"
-#define FRESH_RUN_2                                                                                \
-    " UNION ALL SELECT ?1, ?46, ?47, ?68, nullif(?69, 0), ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55," \
-    " ?56, ?57, ?67, nullif(?58, 0), nullif(?59, 0), ?60, ?61, ?62, ?63, ?64, ?65, ?66"
+/* the runs held for the commit (kws_runs_flush): one row, and HELD_ROWS;
+ * OR FAIL, since a failure fails the commit anyway: a statement of many
+ * rows that could abort would copy each page it changes into the
+ * statement journal first */
+#define HELD_INSERT                                                                                \
+    "INSERT OR FAIL INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"          \
+    " started_at, stopped_at, deadline, breached_at, target, working, wall, paused_wall,"          \
+    " measured_at, steady_from, team_id, assignee_id, calendar, level, tier, organisation,"        \
+    " category, region, channel) VALUES "
+#define HELD_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define HELD_PARAMS 25 /* a row's */
+#define HELD_ROWS 8
+#define HELD_ROW2 HELD_ROW ", " HELD_ROW
+#define HELD_ROW4 HELD_ROW2 ", " HELD_ROW2
 
 static const char *const sql[S_COUNT] = {
     [S_RUNS_DEL] = "DELETE FROM kpi_runs WHERE ticket_id = ?1",
@@ -124,14 +123,8 @@ static const char *const sql[S_COUNT] = {
         "ALL SELECT ?1, ?46, ?47, t.org_id, t.commitment_id, ?48, ?49, ?50, ?51, ?52, ?53, ?54, "
         "?55, ?56, ?57, ?67, nullif(?58, 0), nullif(?59, 0), ?60, ?61, ?62, ?63, ?64, ?65, ?66 "
         "FROM tickets t WHERE t.id = ?1",
-    /* the same for a ticket this transaction just inserted, whose
-     * organisation (?68) and commitment (?69, 0: none) its creator read
-     * (sqlite_int.h, fresh_row): the row is not read for each run (#20); one,
-     * two or three rows (a ticket's first runs are often two: a metric that
-     * starts later has none yet) */
-    [S_RUN_ADD1_ROW] = FRESH_RUNS FRESH_RUN_0,
-    [S_RUN_ADD2_ROW] = FRESH_RUNS FRESH_RUN_0 FRESH_RUN_1,
-    [S_RUN_ADD3_ROW] = FRESH_RUNS FRESH_RUN_0 FRESH_RUN_1 FRESH_RUN_2,
+    [S_RUNS_HELD_ONE] = HELD_INSERT HELD_ROW,
+    [S_RUNS_HELD_MANY] = HELD_INSERT HELD_ROW4 ", " HELD_ROW4,
     /* the same, over a stored run whose indexed instants moved */
     [S_RUN_PUT] = "INSERT OR REPLACE INTO " RUN_ROW,
     /* what kw_store_runs_put compares with (the last column: the ticket's
@@ -309,6 +302,147 @@ static enum run_write run_diff(sqlite3_stmt *x, const struct kw_run_row *r)
     return same ? RUN_KEEP : RUN_MEASURE;
 }
 
+/* A run's strings (KWS_RUN_TEXTS), in kws_held_run.text's order. */
+static const size_t run_texts[KWS_RUN_TEXTS] = {
+    offsetof(struct kw_run_row, metric),   offsetof(struct kw_run_row, status),
+    offsetof(struct kw_run_row, calendar), offsetof(struct kw_run_row, level),
+    offsetof(struct kw_run_row, tier),     offsetof(struct kw_run_row, organisation),
+    offsetof(struct kw_run_row, category), offsetof(struct kw_run_row, region),
+    offsetof(struct kw_run_row, channel),
+};
+
+static const char *run_text(const struct kw_run_row *r, size_t i)
+{
+    return *(const char *const *)(const void *)((const char *)r + run_texts[i]);
+}
+
+static void run_text_clear(struct kw_run_row *r, size_t i)
+{
+    *(const char **)(void *)((char *)r + run_texts[i]) = NULL;
+}
+
+static bool grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return true;
+    size_t c = *cap ? *cap : 64;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(*p, c * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+/* Hold the runs of a ticket this transaction just inserted (fresh_row: its
+ * organisation and commitment) for its commit (#15): written one by one in
+ * the unit, each new ticket's rows and their kpi_runs_open entries were
+ * pages copied into the unit's savepoint journal and a statement of their
+ * own, about a third of what keeping the facts cost a create. */
+static enum kw_code runs_hold(struct kw_store *st, int64_t ticket, const struct kw_run_row *rows,
+                              size_t n, struct kw_err *err)
+{
+    if (!n)
+        return KW_OK;
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < KWS_RUN_TEXTS; j++) {
+            const char *t = run_text(&rows[i], j);
+            bytes += t ? strlen(t) + 1 : 0;
+        }
+    if (!grow((void **)&st->runs, &st->cap_runs, st->n_runs + n, sizeof(*st->runs)) ||
+        !grow((void **)&st->run_text, &st->cap_run_text, st->n_run_text + bytes, 1))
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the ticket's clock runs");
+    int64_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct kws_held_run *h = &st->runs[st->n_runs++];
+        h->r = rows[i];
+        h->r.ticket_id = ticket;
+        h->r.org_id = st->fresh_row.org_id;
+        h->r.commitment_id = st->fresh_row.commitment_id;
+        for (size_t j = 0; j < KWS_RUN_TEXTS; j++) {
+            const char *t = run_text(&h->r, j);
+            h->text[j] = 0;
+            if (t) {
+                size_t len = strlen(t) + 1;
+                memcpy(st->run_text + st->n_run_text, t, len);
+                h->text[j] = st->n_run_text + 1;
+                st->n_run_text += len;
+            }
+            run_text_clear(&h->r, j);
+        }
+        at = rows[i].measured_at > at ? rows[i].measured_at : at;
+    }
+    return kws_change_note(st, ticket, at, err);
+}
+
+/* Whether ticket has runs held and not written yet. */
+static bool held(const struct kw_store *st, int64_t ticket)
+{
+    for (size_t i = st->runs_done; i < st->n_runs; i++)
+        if (st->runs[i].r.ticket_id == ticket)
+            return true;
+    return false;
+}
+
+/* An id, 0 as NULL (none). */
+static void bind_id(sqlite3_stmt *x, int i, int64_t id)
+{
+    if (id)
+        sqlite3_bind_int64(x, i, id);
+    else
+        sqlite3_bind_null(x, i);
+}
+
+/* Bind held run h as the row whose first parameter is p + 1. */
+static void bind_held(struct kw_store *st, sqlite3_stmt *x, int p, const struct kws_held_run *h)
+{
+    const char *t[KWS_RUN_TEXTS];
+    for (size_t j = 0; j < KWS_RUN_TEXTS; j++)
+        t[j] = h->text[j] ? st->run_text + h->text[j] - 1 : NULL;
+    const struct kw_run_row *r = &h->r;
+    sqlite3_bind_int64(x, p + 1, r->ticket_id);
+    bind_text(x, p + 2, t[0]);
+    sqlite3_bind_int64(x, p + 3, r->run);
+    sqlite3_bind_int64(x, p + 4, r->org_id);
+    bind_id(x, p + 5, r->commitment_id);
+    bind_text(x, p + 6, t[1]);
+    sqlite3_bind_int64(x, p + 7, r->started_at);
+    bind_instant(x, p + 8, r->stopped_at);
+    bind_instant(x, p + 9, r->deadline);
+    bind_instant(x, p + 10, r->breached_at);
+    sqlite3_bind_int64(x, p + 11, r->target);
+    sqlite3_bind_int64(x, p + 12, r->working);
+    sqlite3_bind_int64(x, p + 13, r->wall);
+    sqlite3_bind_int64(x, p + 14, r->paused_wall);
+    sqlite3_bind_int64(x, p + 15, r->measured_at);
+    sqlite3_bind_int64(x, p + 16, r->steady_from);
+    bind_id(x, p + 17, r->team_id);
+    bind_id(x, p + 18, r->assignee_id);
+    for (int j = 2; j < KWS_RUN_TEXTS; j++)
+        bind_text(x, p + 17 + j, t[j]);
+}
+
+enum kw_code kws_runs_flush(struct kw_store *st, struct kw_err *err)
+{
+    while (st->runs_done < st->n_runs) {
+        size_t k = st->n_runs - st->runs_done >= HELD_ROWS ? HELD_ROWS : 1;
+        sqlite3_stmt *x = prep(st, k > 1 ? S_RUNS_HELD_MANY : S_RUNS_HELD_ONE);
+        for (size_t j = 0; j < k; j++)
+            bind_held(st, x, HELD_PARAMS * (int)j, &st->runs[st->runs_done + j]);
+        int rc = sqlite3_step(x);
+        sqlite3_reset(x);
+        if (rc != SQLITE_DONE)
+            return kws_fail(st, err, "store the new tickets' clock runs");
+        st->runs_done += k;
+    }
+    if (!st->n_marks) /* no savepoint can take them out again */
+        st->n_runs = st->runs_done = st->n_run_text = 0;
+    return KW_OK;
+}
+
 #define RUNS_COMPARED 64 /* runs compared with what is stored; more are all written again */
 
 enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
@@ -321,6 +455,12 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
      * written is left alone, one measured again is updated without its
      * indexes, and only a run whose indexed instants moved is written
      * again. When a stored run is no longer given, all are replaced. */
+    if (fresh && st->fresh_row.ticket == ticket) {
+        st->fresh_row.ticket = 0; /* once: its runs are held */
+        return runs_hold(st, ticket, rows, n, err);
+    }
+    if (held(st, ticket) && kws_runs_flush(st, err) != KW_OK)
+        return err->code;
     unsigned char how[RUNS_COMPARED];
     bool clear = !fresh;
     memset(how, RUN_REPLACE, sizeof(how));
@@ -357,21 +497,13 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
             i++;
             continue;
         }
-        /* a new ticket's runs in threes, in the same order; one just
-         * inserted by this transaction in ones, twos or threes */
-        size_t left = n - i;
-        bool row = fresh && st->fresh_row.ticket == ticket;
-        size_t k = row ? (left < 3 ? left : 3) : fresh && left >= 3 ? 3 : 1;
-        x = prep(st, row                ? S_RUN_ADD1_ROW + (enum stmt)(k - 1)
-                     : k == 3           ? S_RUN_ADD3
+        /* a new ticket's runs in threes, in the same order */
+        size_t k = fresh && n - i >= 3 ? 3 : 1;
+        x = prep(st, k == 3             ? S_RUN_ADD3
                      : w == RUN_MEASURE ? S_RUN_MEASURE
                      : clear || fresh   ? S_RUN_ADD
                                         : S_RUN_PUT);
         sqlite3_bind_int64(x, 1, ticket);
-        if (row) {
-            sqlite3_bind_int64(x, 68, st->fresh_row.org_id);
-            sqlite3_bind_int64(x, 69, st->fresh_row.commitment_id);
-        }
         for (size_t j = 0; j < k; j++, i++) {
             const struct kw_run_row *r = &rows[i];
             int p = 22 * (int)j; /* S_RUN_ADD3's row j */
@@ -407,8 +539,6 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
     }
     if (rc != SQLITE_DONE)
         return kws_fail(st, err, "store the ticket's clock runs");
-    if (fresh && st->fresh_row.ticket == ticket)
-        st->fresh_row.ticket = 0; /* once: its runs are written */
     /* written: the runs in memory (app/kpi_cache.c) follow the change log
      * (once per ticket and unit: nothing more on a create) */
     bool wrote = clear;
@@ -424,6 +554,8 @@ enum kw_code kw_store_runs(struct kw_store *st, const struct kw_run_filter *f,
                            bool (*fn)(const struct kw_run_row *r, void *ctx), void *ctx,
                            struct kw_err *err)
 {
+    if (kws_runs_flush(st, err) != KW_OK) /* this transaction's are read too */
+        return err->code;
     sqlite3_stmt *x;
     if (f->all) {
         x = prep(st, S_RUNS_ALL);

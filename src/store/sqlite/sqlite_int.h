@@ -49,6 +49,10 @@ extern const struct kws_catalogue kws_db_sql, kws_tickets_sql, kws_events_sql, k
     kws_people_sql, kws_attach_sql, kws_views_sql, kws_notify_sql, kws_ledger_sql, kws_intake_sql,
     kws_mail_sql, kws_watch_sql, kws_watchers_sql, kws_links_sql;
 
+/* the strings of a KPI run (struct kw_run_row): metric, status, calendar,
+ * level, tier, organisation, category, region, channel */
+#define KWS_RUN_TEXTS 9
+
 struct kw_store {
     sqlite3 *db;
     sqlite3_stmt **stmt[KWS_PARTS]; /* each catalogue, prepared at open */
@@ -83,16 +87,28 @@ struct kw_store {
      * kw_store_end_read runs it (wal_owed, db.c) */
     bool wal_owed;
     char failed[160]; /* what failed last (kws_fail), to say why a batch was lost */
-    /* searchable texts the open transaction wrote, in order, on their way
-     * to the index at its commit (events.c), and how many there were when
-     * each open savepoint began (to drop a unit's own when it is undone) */
+    /* What the open transaction holds for its commit, in the order it
+     * wrote them: searchable texts, on their way to the index (events.c),
+     * and new tickets' KPI runs (kpi.c), whose strings are in run_text;
+     * runs [0, runs_done) are in kpi_runs already (a write or read of the
+     * runs came first). A mark per open savepoint says how far each went
+     * when it began (to drop a unit's own when it is undone: db.c). */
     struct kws_text {
         int64_t ticket;
         const char *kind; /* static: "title", "comment", "note" */
         char *text;
     } * texts;
     size_t n_texts, cap_texts;
-    size_t *marks;
+    struct kws_held_run {
+        struct kw_run_row r; /* its strings NULL: at text[i] - 1 in run_text (0: NULL) */
+        size_t text[KWS_RUN_TEXTS];
+    } * runs;
+    size_t n_runs, cap_runs, runs_done;
+    char *run_text;
+    size_t n_run_text, cap_run_text;
+    struct kws_mark {
+        size_t texts, runs, runs_done, run_text;
+    } * marks;
     size_t n_marks, cap_marks;
     /* where the open write transaction's notifications go (outbox.c): read
      * once per transaction at its first notification, valid while tx_seq
@@ -124,15 +140,21 @@ static inline void kws_targets_stale(struct kw_store *st)
 /* Frees the targets' memory (kw_store_close). */
 void kws_targets_free(struct kw_store *st);
 
-/* The searchable texts of the open transaction (events.c): flush moves
- * them into the search index, just before each commit and in the
- * transaction; mark notes a savepoint begun (KW_NOMEM: do not begin it);
- * undo ends the innermost (keep false: its texts are dropped); forget drops
- * them all (a transaction begun or rolled back). */
+/* What the open transaction holds for its commit (db.c): flush writes it,
+ * just before each commit and in the transaction; mark notes a savepoint
+ * begun (KW_NOMEM: do not begin it); undo ends the innermost (keep false:
+ * what it held is dropped, and its runs written since are held again, as
+ * its rollback took them out); forget drops it all (a transaction begun or
+ * rolled back). */
+enum kw_code kws_held_flush(struct kw_store *st, struct kw_err *err);
+enum kw_code kws_held_mark(struct kw_store *st, struct kw_err *err);
+void kws_held_undo(struct kw_store *st, bool keep);
+void kws_held_forget(struct kw_store *st);
+/* Their two kinds: the searchable texts (events.c; drop keeps the first
+ * n) and the new tickets' runs (kpi.c; flush writes those not written yet). */
 enum kw_code kws_search_flush(struct kw_store *st, struct kw_err *err);
-enum kw_code kws_search_mark(struct kw_store *st, struct kw_err *err);
-void kws_search_undo(struct kw_store *st, bool keep);
-void kws_search_forget(struct kw_store *st);
+void kws_search_drop(struct kw_store *st, size_t n);
+enum kw_code kws_runs_flush(struct kw_store *st, struct kw_err *err);
 /* Register kw_trigram, the search index's FTS5 tokenizer (search_tok.c),
  * on db: every connection that reads or writes the index (or drops it)
  * needs it. An SQLite result code. */
