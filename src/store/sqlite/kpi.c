@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* KPI facts: one row per clock run (kpi_runs, migration 017), replaced per
- * ticket in the transaction that projects its clocks. */
+ * ticket in the transaction that projects its clocks; a new ticket's are
+ * held until that transaction's commit (kws_runs_flush). */
 #include "sqlite_int.h"
 
 #include <stddef.h>
@@ -450,17 +451,19 @@ enum kw_code kw_store_runs_put(struct kw_store *st, int64_t ticket, bool fresh,
 {
     sqlite3_stmt *x;
     int rc = SQLITE_DONE;
+    /* a ticket this transaction just inserted: its runs wait for the
+     * commit; a ticket whose runs wait is written with them first */
+    if (fresh && st->fresh_row.ticket == ticket) {
+        st->fresh_row.ticket = 0; /* once */
+        return runs_hold(st, ticket, rows, n, err);
+    }
+    if (held(st, ticket) && kws_runs_flush(st, err) != KW_OK)
+        return err->code;
     /* Each projection of a ticket gives all its runs again, most of them
      * as stored or only measured later: a run stored as it would be
      * written is left alone, one measured again is updated without its
      * indexes, and only a run whose indexed instants moved is written
      * again. When a stored run is no longer given, all are replaced. */
-    if (fresh && st->fresh_row.ticket == ticket) {
-        st->fresh_row.ticket = 0; /* once: its runs are held */
-        return runs_hold(st, ticket, rows, n, err);
-    }
-    if (held(st, ticket) && kws_runs_flush(st, err) != KW_OK)
-        return err->code;
     unsigned char how[RUNS_COMPARED];
     bool clear = !fresh;
     memset(how, RUN_REPLACE, sizeof(how));

@@ -76,7 +76,8 @@ struct kw_store {
     /* the ticket the open transaction inserted last with the commitment its
      * creator read (kw_ticket_new.commitment_read), its organisation and
      * that commitment (0: none), or 0: a new ticket's runs take them from
-     * here instead of reading the row (kpi.c, S_RUN_ADD3_ROW; #20) */
+     * here instead of reading the row, and wait for the commit (kpi.c,
+     * runs_hold; #20, #15) */
     struct kws_fresh_row {
         int64_t ticket, org_id, commitment_id;
     } fresh_row;
