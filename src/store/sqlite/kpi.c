@@ -13,8 +13,9 @@ enum stmt {
     S_RUNS_DEL,
     S_RUN_ADD,
     S_RUN_ADD3,
-    S_RUNS_HELD_ONE,
-    S_RUNS_HELD_MANY,
+    S_RUNS_HELD_1,
+    S_RUNS_HELD_4,
+    S_RUNS_HELD_16,
     S_RUN_PUT,
     S_RUNS_STORED,
     S_RUN_MEASURE,
@@ -89,10 +90,10 @@ enum stmt {
     " t.commitment_id, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?23, nullif(?14, 0),"           \
     " nullif(?15, 0), ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM tickets t WHERE t.id = ?1"
 
-/* the runs held for the commit (kws_runs_flush): one row, and HELD_ROWS;
- * OR FAIL, since a failure fails the commit anyway: a statement of many
- * rows that could abort would copy each page it changes into the
- * statement journal first */
+/* the runs held for the commit (kws_runs_flush): 1, 4 and 16 rows a
+ * statement; OR FAIL, since a failure fails the commit anyway: a
+ * statement of many rows that could abort would copy each page it changes
+ * into the statement journal first */
 #define HELD_INSERT                                                                                \
     "INSERT OR FAIL INTO kpi_runs(ticket_id, metric, run, org_id, commitment_id, status,"          \
     " started_at, stopped_at, deadline, breached_at, target, working, wall, paused_wall,"          \
@@ -100,9 +101,8 @@ enum stmt {
     " category, region, channel) VALUES "
 #define HELD_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define HELD_PARAMS 25 /* a row's */
-#define HELD_ROWS 8
-#define HELD_ROW2 HELD_ROW ", " HELD_ROW
-#define HELD_ROW4 HELD_ROW2 ", " HELD_ROW2
+#define HELD_ROW4 HELD_ROW ", " HELD_ROW ", " HELD_ROW ", " HELD_ROW
+#define HELD_ROW16 HELD_ROW4 ", " HELD_ROW4 ", " HELD_ROW4 ", " HELD_ROW4
 
 static const char *const sql[S_COUNT] = {
     [S_RUNS_DEL] = "DELETE FROM kpi_runs WHERE ticket_id = ?1",
@@ -124,8 +124,9 @@ static const char *const sql[S_COUNT] = {
         "ALL SELECT ?1, ?46, ?47, t.org_id, t.commitment_id, ?48, ?49, ?50, ?51, ?52, ?53, ?54, "
         "?55, ?56, ?57, ?67, nullif(?58, 0), nullif(?59, 0), ?60, ?61, ?62, ?63, ?64, ?65, ?66 "
         "FROM tickets t WHERE t.id = ?1",
-    [S_RUNS_HELD_ONE] = HELD_INSERT HELD_ROW,
-    [S_RUNS_HELD_MANY] = HELD_INSERT HELD_ROW4 ", " HELD_ROW4,
+    [S_RUNS_HELD_1] = HELD_INSERT HELD_ROW,
+    [S_RUNS_HELD_4] = HELD_INSERT HELD_ROW4,
+    [S_RUNS_HELD_16] = HELD_INSERT HELD_ROW16,
     /* the same, over a stored run whose indexed instants moved */
     [S_RUN_PUT] = "INSERT OR REPLACE INTO " RUN_ROW,
     /* what kw_store_runs_put compares with (the last column: the ticket's
@@ -429,8 +430,10 @@ static void bind_held(struct kw_store *st, sqlite3_stmt *x, int p, const struct 
 enum kw_code kws_runs_flush(struct kw_store *st, struct kw_err *err)
 {
     while (st->runs_done < st->n_runs) {
-        size_t k = st->n_runs - st->runs_done >= HELD_ROWS ? HELD_ROWS : 1;
-        sqlite3_stmt *x = prep(st, k > 1 ? S_RUNS_HELD_MANY : S_RUNS_HELD_ONE);
+        size_t left = st->n_runs - st->runs_done, k = left >= 16 ? 16 : left >= 4 ? 4 : 1;
+        sqlite3_stmt *x = prep(st, k == 16  ? S_RUNS_HELD_16
+                                   : k == 4 ? S_RUNS_HELD_4
+                                            : S_RUNS_HELD_1);
         for (size_t j = 0; j < k; j++)
             bind_held(st, x, HELD_PARAMS * (int)j, &st->runs[st->runs_done + j]);
         int rc = sqlite3_step(x);
