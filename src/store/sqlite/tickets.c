@@ -117,6 +117,9 @@ enum stmt {
     S_CLOCK_CLEAR,
     S_CLOCKS_STORED,
     S_TICKET_DUE,
+    S_TICKET_DUE_STORED,
+    S_TICKET_FIRE_AT,
+    S_TICKET_PROJECTED,
     S_CLOCKS_OF,
     S_STALE,
     S_UNSTOPPED,
@@ -211,6 +214,14 @@ static const char *const sql[S_COUNT] = {
                         " WHERE ticket_id = ?1",
     [S_TICKET_DUE] = "UPDATE tickets SET next_due = ?2, breached_at = ?3, fire_at = ?4,"
                      " projected_seq = last_seq WHERE id = ?1",
+    /* what kw_store_clocks_put compares with, and what it writes when only
+     * the schedule moved (a firing) or nothing did (a comment): a column
+     * set is an index entry deleted and inserted again, even with its
+     * value unchanged (three indexes: tickets_by_due, tickets_fire,
+     * tickets_breached) */
+    [S_TICKET_DUE_STORED] = "SELECT next_due, breached_at, fire_at FROM tickets WHERE id = ?1",
+    [S_TICKET_FIRE_AT] = "UPDATE tickets SET fire_at = ?2, projected_seq = last_seq WHERE id = ?1",
+    [S_TICKET_PROJECTED] = "UPDATE tickets SET projected_seq = last_seq WHERE id = ?1",
     /* a new schedule ends a claim on the old one (kw_store_due_claim) */
     [S_CLAIM_END] = "DELETE FROM claims WHERE ticket = ?1",
     [S_CENSUS] = "SELECT 'tickets', state, count(*) FROM tickets GROUP BY state UNION ALL"
@@ -979,12 +990,33 @@ enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh
                        st->fresh_due.next_due == next_due &&
                        st->fresh_due.breached_at == breached_at && st->fresh_due.fire_at == fire_at;
     st->fresh_due.ticket = 0;
-    if (rc == SQLITE_DONE && !as_inserted) {
-        x = prep(st, S_TICKET_DUE);
+    /* the due columns as stored: only those that moved are written */
+    bool due_same = false, breached_same = false, fire_same = false;
+    if (rc == SQLITE_DONE && !as_inserted && !fresh) {
+        x = prep(st, S_TICKET_DUE_STORED);
         sqlite3_bind_int64(x, 1, ticket);
-        bind_instant(x, 2, next_due);
-        bind_instant(x, 3, breached_at);
-        bind_instant(x, 4, fire_at);
+        rc = sqlite3_step(x);
+        if (rc == SQLITE_ROW) {
+            due_same = column_instant(x, 0) == next_due;
+            breached_same = column_instant(x, 1) == breached_at;
+            fire_same = column_instant(x, 2) == fire_at;
+            rc = SQLITE_DONE;
+        }
+        sqlite3_reset(x);
+    }
+    if (rc == SQLITE_DONE && !as_inserted) {
+        enum stmt s = !due_same || !breached_same ? S_TICKET_DUE
+                      : fire_same                 ? S_TICKET_PROJECTED
+                                                  : S_TICKET_FIRE_AT;
+        x = prep(st, s);
+        sqlite3_bind_int64(x, 1, ticket);
+        if (s == S_TICKET_DUE) {
+            bind_instant(x, 2, next_due);
+            bind_instant(x, 3, breached_at);
+            bind_instant(x, 4, fire_at);
+        } else if (s == S_TICKET_FIRE_AT) {
+            bind_instant(x, 2, fire_at);
+        }
         rc = sqlite3_step(x);
         sqlite3_reset(x);
     }
