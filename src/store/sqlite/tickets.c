@@ -112,6 +112,7 @@ enum stmt {
     S_SEARCH_TOP_ORG,
     S_TICKET_SET,
     S_CLOCK_PUT,
+    S_CLOCK_SET,
     S_CLOCK_ADD,
     S_CLOCK_ADD3,
     S_CLOCK_CLEAR,
@@ -199,6 +200,10 @@ static const char *const sql[S_COUNT] = {
                      " WHERE id = ?1",
     [S_CLOCK_PUT] = "INSERT OR REPLACE INTO clocks(ticket_id, metric, status, deadline, next_due,"
                     " next_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    /* a stored row: changed in place, without the delete, the insert and
+     * the foreign key's look-up of a replace */
+    [S_CLOCK_SET] = "UPDATE clocks SET status = ?3, deadline = ?4, next_due = ?5, next_pct = ?6"
+                    " WHERE ticket_id = ?1 AND metric = ?2",
     /* a new ticket's: it has no rows to replace (#20) */
     [S_CLOCK_ADD] = "INSERT INTO clocks(ticket_id, metric, status, deadline, next_due, next_pct)"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -935,7 +940,7 @@ enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh
      * were (a threshold moves one clock's next_due): the rows that are
      * stored as they would be written are left alone; only when a stored
      * metric is no longer projected are they all cleared and written. */
-    bool same[CLOCKS_COMPARED] = {0}, clear = !fresh;
+    bool same[CLOCKS_COMPARED] = {0}, stored[CLOCKS_COMPARED] = {0}, clear = !fresh;
     if (!fresh && n <= CLOCKS_COMPARED) {
         x = prep(st, S_CLOCKS_STORED);
         sqlite3_bind_int64(x, 1, ticket);
@@ -947,8 +952,10 @@ enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh
                 i++;
             if (i == n)
                 clear = true; /* a metric no longer projected */
-            else
+            else {
                 same[i] = clock_same(x, &rows[i]);
+                stored[i] = true;
+            }
         }
         sqlite3_reset(x);
         if (rc != SQLITE_DONE)
@@ -969,7 +976,11 @@ enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh
         }
         /* a new ticket's rows in threes, in the same order */
         size_t k = fresh && n - i >= 3 ? 3 : 1;
-        x = prep(st, k == 3 ? S_CLOCK_ADD3 : fresh ? S_CLOCK_ADD : S_CLOCK_PUT);
+        bool in_place = !clear && i < CLOCKS_COMPARED && stored[i];
+        x = prep(st, k == 3     ? S_CLOCK_ADD3
+                     : fresh    ? S_CLOCK_ADD
+                     : in_place ? S_CLOCK_SET
+                                : S_CLOCK_PUT);
         sqlite3_bind_int64(x, 1, ticket);
         for (size_t j = 0; j < k; j++, i++) {
             int p = 2 + 5 * (int)j;
