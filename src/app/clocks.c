@@ -551,15 +551,30 @@ void kw_ticket_events_fired(struct kw_ticket_events *te, json_t *doc, const char
     te->fired[te->n_fired++].at = at;
 }
 
+/* Whether an event of kind r may change a KPI run: the runs are measured
+ * from the clock events, the assignments and the creation only
+ * (kw_clocks_runs), as load_one keeps them. */
+static bool moves_runs(const struct kw_event_rec *r)
+{
+    struct kw_event e;
+    return r->kind == KW_EVENT_CREATED || r->kind == KW_EVENT_ASSIGNED || kw_event_clock(r, 0, &e);
+}
+
 static bool load_one(const struct kw_stored_event *se, void *ctx)
 {
     struct kw_ticket_events *te = ctx;
     struct kw_event_rec r;
     struct kw_event e;
     json_t *b;
+    bool unit = te->unit_seq > 0 && se->seq >= te->unit_seq;
+    if (te->unit_seq > 0 && !unit)
+        te->before_unit = se->at;
     /* a type this build does not know, or a damaged body: not for the clocks */
-    if (kw_event_decode(se->type, se->body, &r, &b, NULL) != KW_OK)
+    if (kw_event_decode(se->type, se->body, &r, &b, NULL) != KW_OK) {
+        te->unit_moves |= unit;
         return true;
+    }
+    te->unit_moves |= unit && moves_runs(&r);
     switch (r.kind) {
     case KW_EVENT_SLA_WARNING:
     case KW_EVENT_SLA_BREACH:
@@ -621,7 +636,8 @@ enum kw_code kw_ticket_events_load(struct kw_store *st, int64_t ticket,
                                    struct kw_ticket_events *out, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    out->created_at = out->acknowledged_at = out->feedback_since = KW_NO_TIME;
+    out->created_at = out->acknowledged_at = out->feedback_since = out->before_unit = KW_NO_TIME;
+    out->unit_moves = false;
     if (kw_store_events(st, ticket, load_one, out, err) != KW_OK)
         return err->code;
     return out->nomem ? kw_err_set(err, KW_NOMEM, "", "no memory for the ticket's events") : KW_OK;
@@ -1016,6 +1032,48 @@ enum kw_code kw_clocks_store_fired(struct kw_store *st, int64_t ticket, int64_t 
      * clocks without projecting it yet (kw_store_clocks_restale, until the
      * catch-up): measured again */
     return store_evaluated(st, ticket, false, calendar_saved_since(k, last_event), k, s, te, err);
+}
+
+/* Whether a clock of s breached with no breach of its run fired yet: its
+ * runs may have been stored running (a breach's firing measures them
+ * again, engine/fire.c). */
+static bool breach_unfired(const struct kw_compiled *k, const struct kw_sla *s,
+                           const struct kw_ticket_events *te)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const struct kw_clock *ck = &s->clock[i];
+        if (ck->status == KW_CLOCK_BREACHED &&
+            kw_clock_fired_pct(te, kw_policy_metric_id(k->p, (size_t)ck->metric), ck) < 100)
+            return true;
+    }
+    return false;
+}
+
+enum kw_code kw_clocks_project_since(struct kw_clocks *c, struct kw_store *st,
+                                     struct kw_sla *scratch, int64_t ticket, int64_t now,
+                                     int64_t first_seq, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kw_ticket_row t;
+    if (kw_store_ticket_get(st, ticket, &t, err) != KW_OK)
+        return err->code;
+    if (!t.commitment_id || first_seq <= 0)
+        return kw_clocks_project(c, st, scratch, ticket, now, NULL, err);
+    struct kw_ticket_events te = {.unit_seq = first_seq};
+    const struct kw_compiled *k = NULL;
+    enum kw_code rc = kw_clocks_evaluate(c, st, scratch, ticket, t.commitment_id,
+                                         kw_clocks_live_at(&t, now), NULL, &te, &k, err);
+    /* an open run's stored measure carried to now is what measuring it
+     * again gives while no event changed it (kw_clocks_run_carried); a
+     * calendar saved since the last event before the unit's may have moved
+     * the clocks without projecting them yet (kw_clocks_store_fired) */
+    bool runs = te.unit_moves || te.before_unit == KW_NO_TIME ||
+                (rc == KW_OK &&
+                 (calendar_saved_since(k, te.before_unit) || breach_unfired(k, scratch, &te)));
+    if (rc == KW_OK)
+        rc = store_evaluated(st, ticket, false, runs, k, scratch, &te, err);
+    kw_ticket_events_release(&te);
+    return rc;
 }
 
 void kw_clocks_prepare_new(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,

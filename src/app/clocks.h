@@ -129,6 +129,13 @@ struct kw_ticket_events {
         int64_t at, assignee_id, team_id;
     } * assign;
     bool nomem;
+    /* kw_clocks_project_since's unit: in, the number of its first event
+     * (0: none); out, the instant of the ticket's last event before it
+     * (KW_NO_TIME: none) and whether one of the unit's may change a KPI
+     * run (a clock event, an assignment, the creation, or one this build
+     * cannot read) */
+    int64_t unit_seq, before_unit;
+    bool unit_moves;
 };
 enum kw_code kw_ticket_events_load(struct kw_store *st, int64_t ticket,
                                    struct kw_ticket_events *out, struct kw_err *err);
@@ -146,6 +153,17 @@ const char *kw_warning_colour(int pct);
 enum kw_code kw_clocks_project(struct kw_clocks *c, struct kw_store *st, struct kw_sla *scratch,
                                int64_t ticket, int64_t now, const struct kw_ticket_new *created,
                                struct kw_err *err);
+
+/* As kw_clocks_project, after a unit whose events on ticket begin at
+ * number first_seq: when none of them may change a KPI run (a comment, a
+ * note: no clock event, assignment or creation) the runs are left as the
+ * last projection stored them, as kw_clocks_store_fired leaves them, and
+ * are written again otherwise, or when a clock breached with no breach
+ * fired yet, or a stored calendar of the commitment got a version at or
+ * after the ticket's last event before the unit's. Writer only. */
+enum kw_code kw_clocks_project_since(struct kw_clocks *c, struct kw_store *st,
+                                     struct kw_sla *scratch, int64_t ticket, int64_t now,
+                                     int64_t first_seq, struct kw_err *err);
 
 /* A ticket about to be inserted as created (kw_ticket_create), its
  * projection computed before the insert so that its row is written once

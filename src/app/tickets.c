@@ -84,6 +84,19 @@ static enum kw_code project(struct kw_unit *u, int64_t ticket, struct kw_err *er
     return rc == KW_OK ? kw_store_fire_at(u->st, ticket, &u->fire_at, err) : rc;
 }
 
+/* project() after a unit whose events on ticket begin at first_seq: the KPI
+ * runs are written again only when one of them may change them
+ * (kw_clocks_project_since). */
+static enum kw_code project_since(struct kw_unit *u, int64_t ticket, int64_t first_seq,
+                                  struct kw_err *err)
+{
+    if (u->project_later)
+        return KW_OK;
+    enum kw_code rc =
+        kw_clocks_project_since(u->clocks, u->st, u->sla, ticket, u->now, first_seq, err);
+    return rc == KW_OK ? kw_store_fire_at(u->st, ticket, &u->fire_at, err) : rc;
+}
+
 /* A ticket's facts that an action needs, copied out of the row (whose
  * strings die with the next read). */
 struct facts {
@@ -484,11 +497,14 @@ enum kw_code kw_ticket_comment(struct kw_unit *u, const struct kw_actor *who, in
                                       "comments", err)) != KW_OK)
         return rc;
     struct kw_event_rec r = {.kind = KW_EVENT_COMMENT, .text = text, .internal = internal};
-    if ((rc = append(u, who, ticket, &r, NULL, err)) != KW_OK)
+    int64_t seq = 0;
+    if ((rc = kw_app_append_seq(u->st, ticket, &r, who->id, u->now, NULL, &seq, err)) != KW_OK)
         return rc;
     if (!internal && (rc = reply_means(u, who, ticket, &f, err)) != KW_OK)
         return rc;
-    if ((rc = project(u, ticket, err)) != KW_OK)
+    /* a comment alone changes no clock: the KPI runs stay as stored unless
+     * the reply meant a milestone or a move (reply_means) */
+    if ((rc = project_since(u, ticket, seq, err)) != KW_OK)
         return rc;
     /* a public staff reply on a ticket that came by mail is mailed back */
     return internal || kw_actor_customer(who) ? KW_OK

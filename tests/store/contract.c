@@ -1740,6 +1740,21 @@ static void test_stale(void **state)
     MUST(kw_store_stale(c->st, ids[0], 8, got, &n, &err));
     assert_int_equal(n, 1);
     assert_int_equal(got[0], ids[2]);
+    /* projected again with its due columns as they were (a comment), or
+     * with only its schedule moved (a firing): current again, as given */
+    project(c, ids[0], KW_STORE_NO_TIME, KW_STORE_NO_TIME, KW_STORE_NO_TIME);
+    project(c, ids[2], KW_STORE_NO_TIME, KW_STORE_NO_TIME, c->t0 + H);
+    MUST(kw_store_stale(c->st, 0, 8, got, &n, &err));
+    assert_int_equal(n, 0);
+    int64_t fire = 0;
+    MUST(kw_store_fire_at(c->st, ids[2], &fire, &err));
+    assert_int_equal(fire, c->t0 + H);
+    append(c->st, ids[2], NULL, c->t0 + 2 * M);
+    project(c, ids[2], KW_STORE_NO_TIME, KW_STORE_NO_TIME, c->t0 + H);
+    MUST(kw_store_stale(c->st, 0, 8, got, &n, &err));
+    assert_int_equal(n, 0);
+    MUST(kw_store_fire_at(c->st, ids[2], &fire, &err));
+    assert_int_equal(fire, c->t0 + H);
 }
 
 /* ---- users ---- */

@@ -13,6 +13,7 @@
 #include "rota.h"
 #include "store.h"
 #include "testutil.h"
+#include "tickets.h"
 
 #define OFFICE                                                                                     \
     "{\"tz\":\"Asia/Shanghai\",\"week\":{\"mon\":[[\"09:00\",\"18:00\"]],\"tue\":[[\"09:00\","     \
@@ -413,6 +414,89 @@ static void test_a_warning_keeps_the_runs(void **state)
     assert_int_equal(after.row.measured_at, T("2026-03-02T11:00:02+08:00"));
     assert_true(after.row.breached_at != KW_STORE_NO_TIME);
     assert_string_equal(after.status, "breached");
+}
+
+/* The ticket's one run carried from its stored measure to `at` equals the
+ * run measured again from the events as of `at`. */
+static void carried_is_measured(struct fx *f, int64_t id, const struct one_run *o, int64_t at)
+{
+    struct kw_err err = {0};
+    struct kw_ticket_row t;
+    assert_int_equal(kw_store_ticket_get(f->st, id, &t, &err), KW_OK);
+    int64_t cid = t.commitment_id;
+    const struct kw_compiled *k = kw_clocks_commitment(f->c, f->st, cid, &err);
+    assert_non_null(k);
+    struct kw_run_row carried;
+    assert_true(kw_clocks_run_carried(k, &o->row, at, &carried));
+    struct kw_runs_at again = {0};
+    assert_int_equal(kw_clocks_runs_at(f->c, f->st, &f->sla, id, cid, at, &again, &err), KW_OK);
+    assert_int_equal(again.n, 1);
+    const struct kw_run_row *m = &again.rows[0];
+    assert_int_equal(carried.working, m->working);
+    assert_int_equal(carried.wall, m->wall);
+    assert_int_equal(carried.paused_wall, m->paused_wall);
+    assert_int_equal(carried.deadline, m->deadline);
+    assert_int_equal(carried.breached_at, m->breached_at);
+    assert_string_equal(carried.status, m->status);
+    assert_int_equal(carried.assignee_id, m->assignee_id);
+    kw_runs_at_release(&again);
+}
+
+/* A comment or a note leaves the KPI facts as the last projection measured
+ * them (carried to its instant, the run is what measuring it again gives),
+ * unless a clock breached with no breach fired yet; a unit that also
+ * assigns the ticket, or a staff reply (first_response), measures them
+ * again (#20, engine8). */
+static void test_a_comment_keeps_the_runs(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    struct kw_user c = {.email = "c@x", .name = "c", .role = "customer", .org_id = f->org};
+    struct kw_actor agent = {.id = f->agent, .role = KW_ROLE_AGENT};
+    struct kw_actor customer = {.org_id = f->org, .role = KW_ROLE_CUSTOMER};
+    assert_int_equal(kw_store_user_insert(f->st, &c, NULL, 0, &customer.id, &err), KW_OK);
+    int64_t id = open_ticket(f, "2026-03-02T09:00:00+08:00");
+    struct kw_unit u = {
+        .st = f->st, .clocks = f->c, .sla = &f->sla, .now = T("2026-03-02T09:40:00+08:00")};
+    struct one_run r;
+    /* a note, and the customer's comment (not waiting for them) */
+    assert_int_equal(kw_ticket_comment(&u, &agent, id, "looking", true, &err), KW_OK);
+    u.now = T("2026-03-02T10:20:00+08:00");
+    assert_int_equal(kw_ticket_comment(&u, &customer, id, "any news?", false, &err), KW_OK);
+    run_of(f, id, &r);
+    assert_int_equal(r.row.measured_at, T("2026-03-02T09:00:00+08:00"));
+    assert_string_equal(r.status, "running");
+    carried_is_measured(f, id, &r, T("2026-03-02T10:20:00+08:00"));
+    assert_int_equal(fire_at(f, id), T("2026-03-02T10:00:01+08:00")); /* projected all the same */
+    /* past the deadline (11:00) with no breach fired: measured again */
+    u.now = T("2026-03-02T11:30:00+08:00");
+    assert_int_equal(kw_ticket_comment(&u, &agent, id, "still on it", true, &err), KW_OK);
+    run_of(f, id, &r);
+    assert_int_equal(r.row.measured_at, T("2026-03-02T11:30:00+08:00"));
+    assert_string_equal(r.status, "breached");
+    /* the breach fired (measured again): the next note keeps them */
+    assert_true(fire(f, id, "2026-03-02T11:30:01+08:00") >= 3);
+    u.now = T("2026-03-02T11:50:00+08:00");
+    assert_int_equal(kw_ticket_comment(&u, &agent, id, "nearly", true, &err), KW_OK);
+    run_of(f, id, &r);
+    assert_int_equal(r.row.measured_at, T("2026-03-02T11:30:01+08:00"));
+    carried_is_measured(f, id, &r, T("2026-03-02T11:50:00+08:00"));
+    /* a comment and an assignment in one unit: measured again */
+    int64_t seq = 0, at = T("2026-03-02T12:10:00+08:00");
+    struct kw_event_rec note = {.kind = KW_EVENT_COMMENT, .text = "yours", .internal = true};
+    struct kw_event_rec given = {.kind = KW_EVENT_ASSIGNED, .assignee_id = f->agent};
+    assert_int_equal(kw_app_append_seq(f->st, id, &note, f->agent, at, NULL, &seq, &err), KW_OK);
+    assert_int_equal(kw_app_append(f->st, id, &given, f->agent, at, NULL, &err), KW_OK);
+    assert_int_equal(kw_clocks_project_since(f->c, f->st, &f->sla, id, at, seq, &err), KW_OK);
+    run_of(f, id, &r);
+    assert_int_equal(r.row.measured_at, at);
+    assert_int_equal(r.row.assignee_id, f->agent);
+    /* a staff reply means first_response: measured again, stopped */
+    u.now = T("2026-03-02T12:30:00+08:00");
+    assert_int_equal(kw_ticket_comment(&u, &agent, id, "fixed", false, &err), KW_OK);
+    run_of(f, id, &r);
+    assert_int_equal(r.row.stopped_at, T("2026-03-02T12:30:00+08:00"));
+    assert_string_equal(r.status, "met_late");
 }
 
 static const char named_warn[] =
@@ -839,6 +923,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rota_cache_invalidation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_firing_order_and_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_warning_keeps_the_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_comment_keeps_the_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_saved_calendar_measures_the_runs_again, setup,
                                         teardown),
     };

@@ -112,11 +112,15 @@ enum stmt {
     S_SEARCH_TOP_ORG,
     S_TICKET_SET,
     S_CLOCK_PUT,
+    S_CLOCK_SET,
     S_CLOCK_ADD,
     S_CLOCK_ADD3,
     S_CLOCK_CLEAR,
     S_CLOCKS_STORED,
     S_TICKET_DUE,
+    S_TICKET_DUE_STORED,
+    S_TICKET_FIRE_AT,
+    S_TICKET_PROJECTED,
     S_CLOCKS_OF,
     S_STALE,
     S_UNSTOPPED,
@@ -196,6 +200,10 @@ static const char *const sql[S_COUNT] = {
                      " WHERE id = ?1",
     [S_CLOCK_PUT] = "INSERT OR REPLACE INTO clocks(ticket_id, metric, status, deadline, next_due,"
                     " next_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    /* a stored row: changed in place, without the delete, the insert and
+     * the foreign key's look-up of a replace */
+    [S_CLOCK_SET] = "UPDATE clocks SET status = ?3, deadline = ?4, next_due = ?5, next_pct = ?6"
+                    " WHERE ticket_id = ?1 AND metric = ?2",
     /* a new ticket's: it has no rows to replace (#20) */
     [S_CLOCK_ADD] = "INSERT INTO clocks(ticket_id, metric, status, deadline, next_due, next_pct)"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -211,6 +219,14 @@ static const char *const sql[S_COUNT] = {
                         " WHERE ticket_id = ?1",
     [S_TICKET_DUE] = "UPDATE tickets SET next_due = ?2, breached_at = ?3, fire_at = ?4,"
                      " projected_seq = last_seq WHERE id = ?1",
+    /* what kw_store_clocks_put compares with, and what it writes when only
+     * the schedule moved (a firing) or nothing did (a comment): a column
+     * set is an index entry deleted and inserted again, even with its
+     * value unchanged (three indexes: tickets_by_due, tickets_fire,
+     * tickets_breached) */
+    [S_TICKET_DUE_STORED] = "SELECT next_due, breached_at, fire_at FROM tickets WHERE id = ?1",
+    [S_TICKET_FIRE_AT] = "UPDATE tickets SET fire_at = ?2, projected_seq = last_seq WHERE id = ?1",
+    [S_TICKET_PROJECTED] = "UPDATE tickets SET projected_seq = last_seq WHERE id = ?1",
     /* a new schedule ends a claim on the old one (kw_store_due_claim) */
     [S_CLAIM_END] = "DELETE FROM claims WHERE ticket = ?1",
     [S_CENSUS] = "SELECT 'tickets', state, count(*) FROM tickets GROUP BY state UNION ALL"
@@ -924,7 +940,7 @@ enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh
      * were (a threshold moves one clock's next_due): the rows that are
      * stored as they would be written are left alone; only when a stored
      * metric is no longer projected are they all cleared and written. */
-    bool same[CLOCKS_COMPARED] = {0}, clear = !fresh;
+    bool same[CLOCKS_COMPARED] = {0}, stored[CLOCKS_COMPARED] = {0}, clear = !fresh;
     if (!fresh && n <= CLOCKS_COMPARED) {
         x = prep(st, S_CLOCKS_STORED);
         sqlite3_bind_int64(x, 1, ticket);
@@ -936,8 +952,10 @@ enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh
                 i++;
             if (i == n)
                 clear = true; /* a metric no longer projected */
-            else
+            else {
                 same[i] = clock_same(x, &rows[i]);
+                stored[i] = true;
+            }
         }
         sqlite3_reset(x);
         if (rc != SQLITE_DONE)
@@ -958,7 +976,11 @@ enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh
         }
         /* a new ticket's rows in threes, in the same order */
         size_t k = fresh && n - i >= 3 ? 3 : 1;
-        x = prep(st, k == 3 ? S_CLOCK_ADD3 : fresh ? S_CLOCK_ADD : S_CLOCK_PUT);
+        bool in_place = !clear && i < CLOCKS_COMPARED && stored[i];
+        x = prep(st, k == 3     ? S_CLOCK_ADD3
+                     : fresh    ? S_CLOCK_ADD
+                     : in_place ? S_CLOCK_SET
+                                : S_CLOCK_PUT);
         sqlite3_bind_int64(x, 1, ticket);
         for (size_t j = 0; j < k; j++, i++) {
             int p = 2 + 5 * (int)j;
@@ -979,12 +1001,33 @@ enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh
                        st->fresh_due.next_due == next_due &&
                        st->fresh_due.breached_at == breached_at && st->fresh_due.fire_at == fire_at;
     st->fresh_due.ticket = 0;
-    if (rc == SQLITE_DONE && !as_inserted) {
-        x = prep(st, S_TICKET_DUE);
+    /* the due columns as stored: only those that moved are written */
+    bool due_same = false, breached_same = false, fire_same = false;
+    if (rc == SQLITE_DONE && !as_inserted && !fresh) {
+        x = prep(st, S_TICKET_DUE_STORED);
         sqlite3_bind_int64(x, 1, ticket);
-        bind_instant(x, 2, next_due);
-        bind_instant(x, 3, breached_at);
-        bind_instant(x, 4, fire_at);
+        rc = sqlite3_step(x);
+        if (rc == SQLITE_ROW) {
+            due_same = column_instant(x, 0) == next_due;
+            breached_same = column_instant(x, 1) == breached_at;
+            fire_same = column_instant(x, 2) == fire_at;
+            rc = SQLITE_DONE;
+        }
+        sqlite3_reset(x);
+    }
+    if (rc == SQLITE_DONE && !as_inserted) {
+        enum stmt s = !due_same || !breached_same ? S_TICKET_DUE
+                      : fire_same                 ? S_TICKET_PROJECTED
+                                                  : S_TICKET_FIRE_AT;
+        x = prep(st, s);
+        sqlite3_bind_int64(x, 1, ticket);
+        if (s == S_TICKET_DUE) {
+            bind_instant(x, 2, next_due);
+            bind_instant(x, 3, breached_at);
+            bind_instant(x, 4, fire_at);
+        } else if (s == S_TICKET_FIRE_AT) {
+            bind_instant(x, 2, fire_at);
+        }
         rc = sqlite3_step(x);
         sqlite3_reset(x);
     }
