@@ -7,6 +7,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool kw_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return true;
+    size_t n = *cap ? *cap : 64;
+    while (n < need && n <= SIZE_MAX / 2)
+        n *= 2;
+    if (n < need || n > SIZE_MAX / size)
+        return false;
+    void *q = realloc(*p, n * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = n;
+    return true;
+}
+
 static bool reserve(struct kw_buf *b, size_t extra)
 {
     size_t max = b->max ? b->max : (size_t)1 << 30;

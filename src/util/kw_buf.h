@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * kw_buf.h - a growable byte buffer with a maximum.
+ * kw_buf.h - a growable byte buffer with a maximum, and arrays grown by
+ * doubling.
  *
  * Appends never overflow: past `max` bytes (or when memory runs out) the
  * buffer stops growing and remembers the failure in `failed`; callers check
@@ -30,6 +31,10 @@ void kw_buf_printf(struct kw_buf *b, const char *fmt, ...) __attribute__((format
 void kw_buf_html(struct kw_buf *b, const char *s);
 /* Append s as a JSON string literal with its quotes; invalid UTF-8 becomes U+FFFD. */
 void kw_buf_json_string(struct kw_buf *b, const char *s, size_t len);
+/* Grow the array at *p (room for *cap elements of size bytes) by doubling,
+ * from 64, to hold at least need; false, with *p and *cap as they were, when
+ * memory runs out. */
+bool kw_grow(void **p, size_t *cap, size_t need, size_t size);
 /* Length of the valid UTF-8 prefix of s, or len when all of it is valid
  * (no overlongs, surrogates or code points past U+10FFFF). */
 size_t kw_utf8_valid_prefix(const char *s, size_t len);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* util/kw_text: e-mail addresses and URLs that go into protocol lines, and
  * cutting UTF-8 at a character boundary. */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kw_buf.h"
@@ -107,13 +109,37 @@ static void test_utf8_cut(void **state)
     }
 }
 
+/* kw_grow: room for need elements by doubling from 64, the contents kept;
+ * a size no array can have leaves it as it was. */
+static void test_grow(void **state)
+{
+    (void)state;
+    int *a = NULL;
+    size_t cap = 0;
+    assert_true(kw_grow((void **)&a, &cap, 0, sizeof(*a)));
+    assert_null(a);
+    assert_true(kw_grow((void **)&a, &cap, 1, sizeof(*a)));
+    assert_int_equal(cap, 64);
+    for (int i = 0; i < 64; i++)
+        a[i] = i;
+    assert_true(kw_grow((void **)&a, &cap, 65, sizeof(*a)));
+    assert_int_equal(cap, 128);
+    assert_true(kw_grow((void **)&a, &cap, 1000, sizeof(*a)));
+    assert_int_equal(cap, 1024);
+    for (int i = 0; i < 64; i++)
+        assert_int_equal(a[i], i);
+    int *kept = a;
+    assert_false(kw_grow((void **)&a, &cap, SIZE_MAX / 2, sizeof(*a)));
+    assert_ptr_equal(a, kept);
+    assert_int_equal(cap, 1024);
+    free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_html),
-        cmocka_unit_test(test_email),
-        cmocka_unit_test(test_url),
-        cmocka_unit_test(test_utf8_cut),
+        cmocka_unit_test(test_html), cmocka_unit_test(test_grow),     cmocka_unit_test(test_email),
+        cmocka_unit_test(test_url),  cmocka_unit_test(test_utf8_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

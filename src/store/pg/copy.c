@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kw_buf.h"
 #include "kw_err.h"
 
 int kwsq_schema_latest(void); /* store.c: SQLite's newest schema version */
@@ -140,21 +141,6 @@ static enum kw_code pg_do(struct copier *c, const char *text, const char *what, 
     return rc;
 }
 
-static bool grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return true;
-    size_t n = *cap ? *cap : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * size);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = n;
-    return true;
-}
-
 /* The SQLite database is at the newest schema, its Merkle log complete, and
  * it has no table this file does not know (which would be left behind). */
 static enum kw_code source_ok(struct copier *c, struct kw_err *err)
@@ -273,7 +259,7 @@ static enum kw_code flush(struct copier *c, const struct table *t, sqlite3_stmt 
     /* "$NNNNNN, " per value, "(), " per row, the quoted names once */
     size_t need =
         64 + strlen(t->name) + (size_t)ncols * 72 + (size_t)rows * ((size_t)ncols * 12 + 8);
-    if (!grow((void **)&c->sql, &c->sql_cap, need, 1))
+    if (!kw_grow((void **)&c->sql, &c->sql_cap, need, 1))
         return kw_err_set(err, KW_NOMEM, "", "no memory to copy %s", t->name);
     size_t n = (size_t)snprintf(c->sql, c->sql_cap, "INSERT INTO %s(", t->name);
     for (int col = 0; col < ncols; col++)
@@ -334,7 +320,7 @@ static enum kw_code copy_table(struct copier *c, const struct table *t, int64_t 
     if (per_batch > BATCH_ROWS)
         per_batch = BATCH_ROWS;
     size_t np = (size_t)per_batch * (size_t)ncols;
-    if (!grow((void **)&c->off, &c->nparams_cap, np, sizeof(*c->off)) ||
+    if (!kw_grow((void **)&c->off, &c->nparams_cap, np, sizeof(*c->off)) ||
         !(c->vlen = realloc(c->vlen, c->nparams_cap * sizeof(*c->vlen))) ||
         !(c->fmt = realloc(c->fmt, c->nparams_cap * sizeof(*c->fmt))) ||
         !(c->vals = realloc(c->vals, c->nparams_cap * sizeof(*c->vals)))) {
@@ -370,7 +356,7 @@ static enum kw_code copy_table(struct copier *c, const struct table *t, int64_t 
                     goto out;
                 }
             }
-            if (!grow((void **)&c->buf, &c->cap, c->len + len + 1, 1)) {
+            if (!kw_grow((void **)&c->buf, &c->cap, c->len + len + 1, 1)) {
                 rc = kw_err_set(err, KW_NOMEM, "", "no memory to copy %s", t->name);
                 goto out;
             }

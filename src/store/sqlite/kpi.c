@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kw_buf.h"
+
 enum stmt {
     S_RUNS_DEL,
     S_RUN_ADD,
@@ -323,21 +325,6 @@ static void run_text_clear(struct kw_run_row *r, size_t i)
     *(const char **)(void *)((char *)r + run_texts[i]) = NULL;
 }
 
-static bool grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return true;
-    size_t c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * size);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = c;
-    return true;
-}
-
 /* Hold the runs of a ticket this transaction just inserted (fresh_row: its
  * organisation and commitment) for its commit (#15): written one by one in
  * the unit, each new ticket's rows and their kpi_runs_open entries were
@@ -354,8 +341,8 @@ static enum kw_code runs_hold(struct kw_store *st, int64_t ticket, const struct 
             const char *t = run_text(&rows[i], j);
             bytes += t ? strlen(t) + 1 : 0;
         }
-    if (!grow((void **)&st->runs, &st->cap_runs, st->n_runs + n, sizeof(*st->runs)) ||
-        !grow((void **)&st->run_text, &st->cap_run_text, st->n_run_text + bytes, 1))
+    if (!kw_grow((void **)&st->runs, &st->cap_runs, st->n_runs + n, sizeof(*st->runs)) ||
+        !kw_grow((void **)&st->run_text, &st->cap_run_text, st->n_run_text + bytes, 1))
         return kw_err_set(err, KW_NOMEM, "", "no memory for the ticket's clock runs");
     int64_t at = 0;
     for (size_t i = 0; i < n; i++) {

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kw_buf.h"
+
 enum stmt {
     S_OUTBOX_ADD,
     S_OUTBOX_SUBS,
@@ -195,24 +197,11 @@ void kws_targets_free(struct kw_store *st)
     st->targets = NULL;
 }
 
-static bool grow(void **p, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return true;
-    size_t c = *cap ? *cap * 2 : 16;
-    void *q = realloc(*p, c * size);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = c;
-    return true;
-}
-
 static bool kind_add(struct kws_targets *g, struct kws_target *t, json_t *v)
 {
     if (!json_is_string(v))
         return true;
-    if (!grow((void **)&g->kinds, &g->cap_kinds, g->n_kinds, sizeof(*g->kinds)) ||
+    if (!kw_grow((void **)&g->kinds, &g->cap_kinds, g->n_kinds + 1, sizeof(*g->kinds)) ||
         !(g->kinds[g->n_kinds] = strdup(json_string_value(v))))
         return false;
     g->n_kinds++;
@@ -227,7 +216,7 @@ static bool kind_add(struct kws_targets *g, struct kws_target *t, json_t *v)
 static enum kw_code target_add(struct kw_store *st, struct kws_targets *g, sqlite3_stmt *x,
                                struct kw_err *err)
 {
-    if (!grow((void **)&g->t, &g->cap, g->n, sizeof(*g->t)))
+    if (!kw_grow((void **)&g->t, &g->cap, g->n + 1, sizeof(*g->t)))
         return kw_err_set(err, KW_NOMEM, "", "no memory for the notification targets");
     const char *events = (const char *)sqlite3_column_text(x, 4);
     struct kws_target t = {
