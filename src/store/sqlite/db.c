@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kw_buf.h"
+
 enum stmt {
     S_BEGIN,
     S_COMMIT,
@@ -369,14 +371,8 @@ enum kw_code kws_held_flush(struct kw_store *st, struct kw_err *err)
 
 enum kw_code kws_held_mark(struct kw_store *st, struct kw_err *err)
 {
-    if (st->n_marks == st->cap_marks) {
-        size_t cap = st->cap_marks ? 2 * st->cap_marks : 8;
-        struct kws_mark *m = realloc(st->marks, cap * sizeof(*m));
-        if (!m)
-            return kw_err_set(err, KW_NOMEM, "", "no memory for a savepoint");
-        st->marks = m;
-        st->cap_marks = cap;
-    }
+    if (!kw_grow((void **)&st->marks, &st->cap_marks, st->n_marks + 1, sizeof(*st->marks)))
+        return kw_err_set(err, KW_NOMEM, "", "no memory for a savepoint");
     st->marks[st->n_marks++] =
         (struct kws_mark){st->n_texts, st->n_runs, st->runs_done, st->n_run_text};
     return KW_OK;

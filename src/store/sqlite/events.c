@@ -7,6 +7,7 @@
 
 #include "chain.h"
 #include "chain_check.h"
+#include "kw_buf.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -335,14 +336,8 @@ static enum kw_code text_put(struct kw_store *st, int64_t ticket, const char *ki
 {
     if (!s)
         return KW_OK;
-    if (st->n_texts == st->cap_texts) {
-        size_t cap = st->cap_texts ? 2 * st->cap_texts : 16;
-        struct kws_text *t = realloc(st->texts, cap * sizeof(*t));
-        if (!t)
-            return kw_err_set(err, KW_NOMEM, "", "no memory for the search index");
-        st->texts = t;
-        st->cap_texts = cap;
-    }
+    if (!kw_grow((void **)&st->texts, &st->cap_texts, st->n_texts + 1, sizeof(*st->texts)))
+        return kw_err_set(err, KW_NOMEM, "", "no memory for the search index");
     char *text = strdup(s);
     if (!text)
         return kw_err_set(err, KW_NOMEM, "", "no memory for the search index");
