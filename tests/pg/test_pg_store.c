@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 
 #include "store_int.h"
 
@@ -782,6 +783,28 @@ static void test_runs_merged(void **state)
     kw_store_close(st);
 }
 
+/* Migration 13: the due tickets' claim comes in (fire_at, id) order from
+ * the index, not from a sort of every ticket due (which read each second's
+ * 1,000 due tickets for each unit of 64). */
+static void test_claim_order(void **state)
+{
+    (void)state;
+    PGconn *c = PQconnectdb(getenv("KW_PG_CONNINFO"));
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("connect: %s", PQerrorMessage(c));
+    /* a table of a few rows: the plan it would have with many */
+    PGresult *res = PQexec(c, "SET enable_seqscan = off; SET enable_bitmapscan = off;"
+                              " SET enable_sort = off; SET enable_incremental_sort = off");
+    PQclear(res);
+    res = PQexec(c, "EXPLAIN SELECT id FROM tickets t WHERE fire_at <= 1790000100"
+                    " ORDER BY fire_at, id LIMIT 64 FOR UPDATE SKIP LOCKED");
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    for (int r = 0; r < PQntuples(res); r++)
+        assert_null(strstr(PQgetvalue(res, r, 0), "Sort"));
+    PQclear(res);
+    PQfinish(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -792,6 +815,7 @@ int main(void)
         cmocka_unit_test(test_kept_row),           cmocka_unit_test(test_kept_clocks),
         cmocka_unit_test(test_commitment_read),    cmocka_unit_test(test_numbered_create),
         cmocka_unit_test(test_flush_own_failure),  cmocka_unit_test(test_runs_merged),
+        cmocka_unit_test(test_claim_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
