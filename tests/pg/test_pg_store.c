@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 
 #include "store_int.h"
 
@@ -782,6 +783,90 @@ static void test_runs_merged(void **state)
     kw_store_close(st);
 }
 
+/* One value of a statement's first row on a connection of its own, or ""
+ * (no row); what it says goes to text. */
+static void sql_value(PGconn *c, const char *sql, char *text, size_t size)
+{
+    PGresult *res = PQexec(c, sql);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    snprintf(text, size, "%s", PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
+    PQclear(res);
+}
+
+/* PGS_CLOCK_PUT: a ticket's clock that a later put leaves as it was is
+ * not written again (the same row version), one that changed is updated,
+ * one left out is deleted and a new one inserted. */
+static void test_clocks_in_place(void **state)
+{
+    (void)state;
+    struct kw_err err = {0};
+    const int64_t t0 = 1790000000, none = KW_STORE_NO_TIME;
+    int64_t ids[1];
+    struct kw_store *st = writer_with_tickets("In place", t0, ids, 1);
+    PGconn *c = PQconnectdb(getenv("KW_PG_CONNINFO"));
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("connect: %s", PQerrorMessage(c));
+    const struct kw_clock_row first[] = {
+        {"resolution", "running", t0 + 600, t0 + 300, 50},
+        {"response", "running", t0 + 60, t0 + 30, 50},
+        {"report", "running", t0 + 900, t0 + 450, 50},
+    };
+    assert_int_equal(kw_store_begin(st, &err), KW_OK);
+    assert_int_equal(kw_store_clocks_put(st, ids[0], true, first, 3, t0 + 60, none, t0 + 30, &err),
+                     KW_OK);
+    assert_int_equal(kw_store_commit(st, &err), KW_OK);
+    char q[256], before[64], after[128];
+    snprintf(q, sizeof(q),
+             "SELECT xmin::text || ctid::text FROM clocks WHERE ticket_id = %lld"
+             " AND metric = 'resolution'",
+             (long long)ids[0]);
+    sql_value(c, q, before, sizeof(before));
+    assert_true(*before);
+    const struct kw_clock_row second[] = {
+        {"resolution", "running", t0 + 600, t0 + 300, 50}, /* as it was */
+        {"response", "running", t0 + 60, t0 + 45, 75},     /* one threshold on */
+        {"callback", "running", t0 + 120, t0 + 60, 50},    /* new; report left out */
+    };
+    assert_int_equal(kw_store_begin(st, &err), KW_OK);
+    assert_int_equal(
+        kw_store_clocks_put(st, ids[0], false, second, 3, t0 + 60, none, t0 + 45, &err), KW_OK);
+    assert_int_equal(kw_store_commit(st, &err), KW_OK);
+    sql_value(c, q, after, sizeof(after));
+    assert_string_equal(after, before);
+    snprintf(q, sizeof(q),
+             "SELECT string_agg(metric || '/' || next_due || '/' || next_pct, ';' ORDER BY metric)"
+             " FROM clocks WHERE ticket_id = %lld",
+             (long long)ids[0]);
+    sql_value(c, q, after, sizeof(after));
+    assert_string_equal(after, "callback/1790000060/50;resolution/1790000300/50;"
+                               "response/1790000045/75");
+    PQfinish(c);
+    kw_store_close(st);
+}
+
+/* Migration 13: the due tickets' claim comes in (fire_at, id) order from
+ * the index, not from a sort of every ticket due (which read each second's
+ * 1,000 due tickets for each unit of 64). */
+static void test_claim_order(void **state)
+{
+    (void)state;
+    PGconn *c = PQconnectdb(getenv("KW_PG_CONNINFO"));
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("connect: %s", PQerrorMessage(c));
+    /* a table of a few rows: the plan it would have with many */
+    PGresult *res = PQexec(c, "SET enable_seqscan = off; SET enable_bitmapscan = off;"
+                              " SET enable_sort = off; SET enable_incremental_sort = off");
+    PQclear(res);
+    res = PQexec(c, "EXPLAIN SELECT id FROM tickets t WHERE fire_at <= 1790000100"
+                    " ORDER BY fire_at, id LIMIT 64 FOR UPDATE SKIP LOCKED");
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    for (int r = 0; r < PQntuples(res); r++)
+        assert_null(strstr(PQgetvalue(res, r, 0), "Sort"));
+    PQclear(res);
+    PQfinish(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -792,6 +877,7 @@ int main(void)
         cmocka_unit_test(test_kept_row),           cmocka_unit_test(test_kept_clocks),
         cmocka_unit_test(test_commitment_read),    cmocka_unit_test(test_numbered_create),
         cmocka_unit_test(test_flush_own_failure),  cmocka_unit_test(test_runs_merged),
+        cmocka_unit_test(test_claim_order),        cmocka_unit_test(test_clocks_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

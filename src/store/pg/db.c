@@ -275,23 +275,26 @@ const char *const kwp_sql[PGS_COUNT] = {
                        " ELSE team_id END, title = coalesce($6, title),"
                        " region = coalesce($7, region), requester_id = CASE WHEN $8::bigint > 0"
                        " THEN $8 ELSE requester_id END WHERE id = $1",
-    /* a ticket's clocks ($2: a JSON array of objects), after its old ones
-     * are deleted when $3, and its schedule, in one statement: each a
-     * statement of its own cost the server its per-statement overhead.
-     * The insert waits for the delete (its one-time filter reads d first),
-     * so a clock kept under its metric is inserted again, as it was by two
-     * statements. A new schedule ends a claim on the old one
+    /* a ticket's clocks ($2: a JSON array of objects) and its schedule in
+     * one statement: each a statement of its own cost the server its
+     * per-statement overhead. When $3 its old clocks of metrics not in $2
+     * are deleted, and one kept under its metric is updated in place, only
+     * if it changed (it was deleted and inserted again: a new row version
+     * and index entry for each clock a firing, where an update of no
+     * indexed column is HOT). A new schedule ends a claim on the old one
      * (kw_store_due_claim). */
-    [PGS_CLOCK_PUT] = "WITH d AS (DELETE FROM clocks WHERE $3::boolean AND ticket_id = $1"
-                      " RETURNING 1),"
+    [PGS_CLOCK_PUT] = "WITH n AS (SELECT * FROM json_to_recordset($2::json) AS c(metric text,"
+                      " status text, deadline bigint, next_due bigint, next_pct integer)),"
+                      " d AS (DELETE FROM clocks WHERE $3::boolean AND ticket_id = $1"
+                      " AND metric NOT IN (SELECT metric FROM n)),"
                       " c AS (INSERT INTO clocks(ticket_id, metric, status, deadline, next_due,"
-                      " next_pct) SELECT $1, c.metric, c.status, c.deadline, c.next_due, c.next_pct"
-                      " FROM json_to_recordset($2::json) AS c(metric text, status text,"
-                      " deadline bigint, next_due bigint, next_pct integer)"
-                      " WHERE (SELECT count(*) FROM d) >= 0"
+                      " next_pct) SELECT $1, metric, status, deadline, next_due, next_pct FROM n"
                       " ON CONFLICT (ticket_id, metric) DO UPDATE"
                       " SET status = excluded.status, deadline = excluded.deadline,"
-                      " next_due = excluded.next_due, next_pct = excluded.next_pct),"
+                      " next_due = excluded.next_due, next_pct = excluded.next_pct"
+                      " WHERE (clocks.status, clocks.deadline, clocks.next_due, clocks.next_pct)"
+                      " IS DISTINCT FROM (excluded.status, excluded.deadline, excluded.next_due,"
+                      " excluded.next_pct)),"
                       " cl AS (DELETE FROM claims WHERE ticket = $1)"
                       " UPDATE tickets SET next_due = $4, breached_at = $5, fire_at = $6,"
                       " projected_seq = last_seq WHERE id = $1",
