@@ -376,49 +376,9 @@ static void run_of(struct fx *f, int64_t id, struct one_run *o)
     assert_int_equal(o->n, 1);
 }
 
-/* A warning's firing leaves the KPI facts as the last projection measured
- * them (the run carried to the firing's instant is what measuring it again
- * gives); the breach measures them again (#20, engine7). */
-static void test_a_warning_keeps_the_runs(void **state)
-{
-    struct fx *f = *state;
-    struct kw_err err = {0};
-    int64_t id = open_ticket(f, "2026-03-02T09:00:00+08:00");
-    struct one_run before, after;
-    run_of(f, id, &before);
-    assert_int_equal(before.row.measured_at, T("2026-03-02T09:00:00+08:00"));
-    assert_int_equal(fire(f, id, "2026-03-02T10:00:02+08:00"), 1); /* 50 % */
-    run_of(f, id, &after);
-    assert_int_equal(after.row.measured_at, before.row.measured_at);
-    assert_int_equal(after.row.working, before.row.working);
-    assert_string_equal(after.status, "running");
-    struct kw_ticket_row t;
-    assert_int_equal(kw_store_ticket_get(f->st, id, &t, &err), KW_OK);
-    int64_t cid = t.commitment_id;
-    const struct kw_compiled *k = kw_clocks_commitment(f->c, f->st, cid, &err);
-    assert_non_null(k);
-    struct kw_run_row carried;
-    assert_true(kw_clocks_run_carried(k, &after.row, T("2026-03-02T10:00:02+08:00"), &carried));
-    struct kw_runs_at again = {0};
-    assert_int_equal(kw_clocks_runs_at(f->c, f->st, &f->sla, id, cid,
-                                       T("2026-03-02T10:00:02+08:00"), &again, &err),
-                     KW_OK);
-    assert_int_equal(again.n, 1);
-    assert_int_equal(carried.working, again.rows[0].working);
-    assert_int_equal(carried.wall, again.rows[0].wall);
-    assert_int_equal(carried.working, 3602);
-    kw_runs_at_release(&again);
-    /* 80 % and the breach: measured again, breached */
-    assert_true(fire(f, id, "2026-03-02T11:00:02+08:00") >= 2);
-    run_of(f, id, &after);
-    assert_int_equal(after.row.measured_at, T("2026-03-02T11:00:02+08:00"));
-    assert_true(after.row.breached_at != KW_STORE_NO_TIME);
-    assert_string_equal(after.status, "breached");
-}
-
 /* The ticket's one run carried from its stored measure to `at` equals the
- * run measured again from the events as of `at`. */
-static void carried_is_measured(struct fx *f, int64_t id, const struct one_run *o, int64_t at)
+ * run measured again from the events as of `at`; its working seconds. */
+static int64_t carried_is_measured(struct fx *f, int64_t id, const struct one_run *o, int64_t at)
 {
     struct kw_err err = {0};
     struct kw_ticket_row t;
@@ -440,6 +400,31 @@ static void carried_is_measured(struct fx *f, int64_t id, const struct one_run *
     assert_string_equal(carried.status, m->status);
     assert_int_equal(carried.assignee_id, m->assignee_id);
     kw_runs_at_release(&again);
+    return carried.working;
+}
+
+/* A warning's firing leaves the KPI facts as the last projection measured
+ * them (the run carried to the firing's instant is what measuring it again
+ * gives); the breach measures them again (#20, engine7). */
+static void test_a_warning_keeps_the_runs(void **state)
+{
+    struct fx *f = *state;
+    int64_t id = open_ticket(f, "2026-03-02T09:00:00+08:00");
+    struct one_run before, after;
+    run_of(f, id, &before);
+    assert_int_equal(before.row.measured_at, T("2026-03-02T09:00:00+08:00"));
+    assert_int_equal(fire(f, id, "2026-03-02T10:00:02+08:00"), 1); /* 50 % */
+    run_of(f, id, &after);
+    assert_int_equal(after.row.measured_at, before.row.measured_at);
+    assert_int_equal(after.row.working, before.row.working);
+    assert_string_equal(after.status, "running");
+    assert_int_equal(carried_is_measured(f, id, &after, T("2026-03-02T10:00:02+08:00")), 3602);
+    /* 80 % and the breach: measured again, breached */
+    assert_true(fire(f, id, "2026-03-02T11:00:02+08:00") >= 2);
+    run_of(f, id, &after);
+    assert_int_equal(after.row.measured_at, T("2026-03-02T11:00:02+08:00"));
+    assert_true(after.row.breached_at != KW_STORE_NO_TIME);
+    assert_string_equal(after.status, "breached");
 }
 
 /* A comment or a note leaves the KPI facts as the last projection measured
