@@ -3281,6 +3281,25 @@ static bool fresh_run(const struct kw_run_row *r, void *ctx)
     return true;
 }
 
+/* A new ticket of c's organisation titled name on a commitment of its own
+ * (*commitment), both as its creator read them in the transaction. */
+static struct kw_ticket_new new_on_commitment(struct ctx *c, const char *name, const char *level,
+                                              int64_t *commitment)
+{
+    struct kw_err err = {0};
+    char sla[64];
+    snprintf(sla, sizeof(sla), "%s-sla", name);
+    MUST(kw_store_commitment_insert(c->st, sla, "1", 0, "{}", 1, commitment, &err));
+    return (struct kw_ticket_new){.org_id = c->org,
+                                  .created_by = 7,
+                                  .title = name,
+                                  .level = level,
+                                  .at = c->t0,
+                                  .commitment_read = true,
+                                  .commitment_id = *commitment,
+                                  .org_read = true};
+}
+
 /* A ticket's runs, one line each (they come in metric order). */
 struct run_lines {
     size_t n;
@@ -3334,15 +3353,7 @@ static void test_kpi_runs_held(void **state)
     struct ctx *c = *state;
     struct kw_err err = {0};
     int64_t commitment = 0;
-    MUST(kw_store_commitment_insert(c->st, "held-sla", "1", 0, "{}", 1, &commitment, &err));
-    struct kw_ticket_new t = {.org_id = c->org,
-                              .created_by = 7,
-                              .title = "held",
-                              .level = "L1",
-                              .at = c->t0,
-                              .commitment_read = true,
-                              .commitment_id = commitment,
-                              .org_read = true};
+    struct kw_ticket_new t = new_on_commitment(c, "held", "L1", &commitment);
     struct kw_run_row r[3] = {
         /* in metric order, as they are read */
         {.metric = "resolution", .calendar = "office", .level = "L1", .channel = "web"},
@@ -3415,15 +3426,7 @@ static void test_kpi_runs_fresh(void **state)
     struct ctx *c = *state;
     struct kw_err err = {0};
     int64_t commitment = 0;
-    MUST(kw_store_commitment_insert(c->st, "fresh-sla", "1", 0, "{}", 1, &commitment, &err));
-    struct kw_ticket_new t = {.org_id = c->org,
-                              .created_by = 7,
-                              .title = "fresh",
-                              .level = "L2",
-                              .at = c->t0,
-                              .commitment_read = true,
-                              .commitment_id = commitment,
-                              .org_read = true};
+    struct kw_ticket_new t = new_on_commitment(c, "fresh", "L2", &commitment);
     struct kw_run_row r[3] = {
         {.metric = "response", .status = "running", .started_at = c->t0, .deadline = c->t0 + H},
         {.metric = "resolution",

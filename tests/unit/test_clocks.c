@@ -93,6 +93,23 @@ static int fire(struct fx *f, int64_t id, const char *now)
     return n;
 }
 
+/* The office calendar saved again at `now`, Tuesday 2026-03-03 a holiday,
+ * in a unit of its own (kw_app_calendar_save: it marks the tickets whose
+ * clocks run on it). */
+static void tuesday_off(struct fx *f, int64_t now, struct kw_calendar_saved *saved, int64_t *marked)
+{
+    struct kw_err err = {0};
+    const char *tue_off =
+        "{\"name\":\"office\",\"tz\":\"Asia/Shanghai\",\"week\":{\"mon\":[[\"09:00\",\"18:00\"]],"
+        "\"tue\":[[\"09:00\",\"18:00\"]],\"wed\":[[\"09:00\",\"18:00\"]],\"thu\":[[\"09:00\","
+        "\"18:00\"]],\"fri\":[[\"09:00\",\"18:00\"]]},\"holidays\":[\"2026-03-03\"]}";
+    struct kw_unit u = {.st = f->st, .clocks = f->c, .sla = &f->sla, .now = now};
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    if (kw_app_calendar_save(&u, "office", tue_off, saved, marked, &err) != KW_OK)
+        fail_msg("save: %s", err.msg);
+    assert_int_equal(kw_store_commit(f->st, &err), KW_OK);
+}
+
 static int64_t fire_at(struct fx *f, int64_t id)
 {
     int64_t at;
@@ -504,16 +521,7 @@ static void test_a_saved_calendar_measures_the_runs_again(void **state)
                                                 named_warn, 0, &cid, &err),
                      KW_OK);
     int64_t id = open_ticket(f, "2026-03-02T09:00:00+08:00");
-    const char *tue_off =
-        "{\"name\":\"office\",\"tz\":\"Asia/Shanghai\",\"week\":{\"mon\":[[\"09:00\",\"18:00\"]],"
-        "\"tue\":[[\"09:00\",\"18:00\"]],\"wed\":[[\"09:00\",\"18:00\"]],\"thu\":[[\"09:00\","
-        "\"18:00\"]],\"fri\":[[\"09:00\",\"18:00\"]]},\"holidays\":[\"2026-03-03\"]}";
-    struct kw_unit u = {
-        .st = f->st, .clocks = f->c, .sla = &f->sla, .now = T("2026-03-02T09:30:00+08:00")};
-    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
-    if (kw_app_calendar_save(&u, "office", tue_off, &saved, &marked, &err) != KW_OK)
-        fail_msg("save: %s", err.msg);
-    assert_int_equal(kw_store_commit(f->st, &err), KW_OK);
+    tuesday_off(f, T("2026-03-02T09:30:00+08:00"), &saved, &marked);
     assert_int_equal(marked, 1);
     struct one_run r;
     assert_int_equal(fire(f, id, "2026-03-02T10:00:02+08:00"), 1); /* 50 % */
@@ -548,16 +556,8 @@ static void test_a_saved_calendar_reaches_running_clocks(void **state)
                      T("2026-03-03T10:00:01+08:00")); /* fired after its second */
 
     /* Monday 17:30: Tuesday becomes a holiday */
-    const char *tue_off =
-        "{\"name\":\"office\",\"tz\":\"Asia/Shanghai\",\"week\":{\"mon\":[[\"09:00\",\"18:00\"]],"
-        "\"tue\":[[\"09:00\",\"18:00\"]],\"wed\":[[\"09:00\",\"18:00\"]],\"thu\":[[\"09:00\","
-        "\"18:00\"]],\"fri\":[[\"09:00\",\"18:00\"]]},\"holidays\":[\"2026-03-03\"]}";
-    struct kw_unit u = {
-        .st = f->st, .clocks = f->c, .sla = &f->sla, .now = T("2026-03-02T17:30:00+08:00")};
-    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
-    if (kw_app_calendar_save(&u, "office", tue_off, &saved, &marked, &err) != KW_OK)
-        fail_msg("save: %s", err.msg);
-    assert_int_equal(kw_store_commit(f->st, &err), KW_OK);
+    const int64_t saved_at = T("2026-03-02T17:30:00+08:00");
+    tuesday_off(f, saved_at, &saved, &marked);
     assert_int_equal(saved.version, 2);
     assert_int_equal(marked, 1); /* the running one; the stopped one keeps its projection */
     int64_t stale[4];
@@ -565,14 +565,15 @@ static void test_a_saved_calendar_reaches_running_clocks(void **state)
     assert_int_equal(kw_store_stale(f->st, 0, 4, stale, &n, &err), KW_OK);
     assert_int_equal(n, 1);
     assert_int_equal(stale[0], running);
-    assert_int_equal(kw_clocks_project(f->c, f->st, &f->sla, running, u.now, NULL, &err), KW_OK);
+    assert_int_equal(kw_clocks_project(f->c, f->st, &f->sla, running, saved_at, NULL, &err), KW_OK);
     assert_int_equal(fire_at(f, running), T("2026-03-04T10:00:01+08:00"));
 
     const struct kw_compiled *k = kw_clocks_commitment(f->c, f->st, cid, &err);
     assert_non_null(k);
     struct kw_ticket_events te = {0};
     assert_int_equal(
-        kw_clocks_evaluate(f->c, f->st, &f->sla, running, cid, u.now, NULL, &te, &k, &err), KW_OK);
+        kw_clocks_evaluate(f->c, f->st, &f->sla, running, cid, saved_at, NULL, &te, &k, &err),
+        KW_OK);
     kw_ticket_events_release(&te);
     json_t *used = kw_clock_calendar_versions(k, &f->sla.clock[0]);
     char *v = json_dumps(used, JSON_COMPACT);
@@ -582,7 +583,7 @@ static void test_a_saved_calendar_reaches_running_clocks(void **state)
                            "\"from\":\"2026-03-02T09:30:00Z\",\"until\":null}]");
     free(v);
     assert_int_equal(
-        kw_clocks_evaluate(f->c, f->st, &f->sla, done, cid, u.now, NULL, &te, &k, &err), KW_OK);
+        kw_clocks_evaluate(f->c, f->st, &f->sla, done, cid, saved_at, NULL, &te, &k, &err), KW_OK);
     kw_ticket_events_release(&te);
     assert_int_equal(f->sla.clock[0].status, KW_CLOCK_MET);
     assert_int_equal(f->sla.clock[0].elapsed, 3600);
