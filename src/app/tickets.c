@@ -220,6 +220,16 @@ static enum kw_code request_digest(const struct kw_ticket_in *in, int64_t org,
     return KW_OK;
 }
 
+/* s (NULL: "") into dst of cap bytes, cut to fit as snprintf would: three
+ * snprintf calls were 1,600 instructions of every create (#20). */
+static void copy_text(char *dst, size_t cap, const char *s)
+{
+    size_t n = s ? strnlen(s, cap - 1) : 0;
+    if (n)
+        memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
 /* The organisation's contract decides tier and region: copied into the
  * buffers when not given; a customer may not claim others. *commitment:
  * the version in force now, read with the organisation. */
@@ -237,9 +247,9 @@ static enum kw_code org_terms(struct kw_unit *u, const struct kw_actor *who,
     if (o.deactivated_at > 0) /* app/people.h: no new tickets meanwhile */
         return kw_err_set(err, KW_CONFLICT, "/org_id", "org_id: organisation %lld is deactivated",
                           (long long)t->org_id);
-    snprintf(tier, 48, "%s", o.tier ? o.tier : "");
-    snprintf(region, 48, "%s", o.region ? o.region : "");
-    snprintf(name, 201, "%s", o.name);
+    copy_text(tier, 48, o.tier);
+    copy_text(region, 48, o.region);
+    copy_text(name, 201, o.name);
     bool other_tier = t->tier && strcmp(t->tier, tier) != 0;
     if (kw_actor_customer(who) && (other_tier || (t->region && strcmp(t->region, region) != 0)))
         return kw_err_set(err, KW_FORBIDDEN, other_tier ? "/tier" : "/region",

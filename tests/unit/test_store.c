@@ -210,6 +210,146 @@ static void test_due_claim(void **state)
     assert_int_equal(ids[0], a);
 }
 
+/* ---- the search index's texts ---- */
+
+static sqlite3 *handle_of(struct kw_store *st);
+
+/* A new ticket's texts carry the scope its organisation has in the search
+ * index, computed without reading the ticket (kws_scope_token) and equal to
+ * the SQL's char() that reads it (a comment's, migration 027), on both sides
+ * of each character's 6400; in one transaction, put 16, 4 and 1 a statement
+ * at the commit, in the order written. */
+static void test_search_scope(void **state)
+{
+    struct fx *f = *state;
+    sqlite3 *db = handle_of(f->st);
+    static const int64_t orgs[] = {6399, 6400, 40960000 + 6400 + 1};
+    for (size_t i = 0; i < 3; i++) {
+        char sql[160];
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO orgs(id, name, created_at) VALUES (%lld, 'o%zu', 0)",
+                 (long long)orgs[i], i);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    struct kw_err err = {0};
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    int64_t want[21][2]; /* ticket, 0 title, 1 description, 2 comment */
+    size_t n = 0;
+    for (size_t i = 0; i < 9; i++) {
+        struct kw_ticket_new t = {.org_id = orgs[i % 3],
+                                  .created_by = 7,
+                                  .title = "printer on fire",
+                                  .description = "smoke from tray 2",
+                                  .level = "L1",
+                                  .at = T("2026-03-02T01:00:00Z")};
+        int64_t id = 0;
+        bool existed = false;
+        if (kw_store_ticket_create(f->st, &t, &id, &existed, &err) != KW_OK)
+            fail_msg("create: %s", err.msg);
+        want[n][0] = want[n + 1][0] = id;
+        want[n][1] = 0;
+        want[n + 1][1] = 1;
+        n += 2;
+        if (i % 3 == 2) {
+            assert_int_equal(kw_store_event_append(f->st, id, "comment", "{\"text\":\"still hot\"}",
+                                                   7, t.at, NULL, NULL, &err),
+                             KW_OK);
+            want[n][0] = id;
+            want[n++][1] = 2;
+        }
+    }
+    assert_int_equal(kw_store_commit(f->st, &err), KW_OK);
+    sqlite3_stmt *x = NULL;
+    assert_int_equal(sqlite3_prepare_v2(
+                         db,
+                         "SELECT s.ticket, CASE s.kind WHEN 'title' THEN 0 WHEN 'comment' THEN"
+                         " (SELECT count(*) > 0 FROM search_text p WHERE p.ticket = s.ticket"
+                         " AND p.kind = 'comment' AND p.id < s.id) + 1 ELSE 9 END,"
+                         " s.scope = char(57344 + t.org_id % 6400, 57344 + t.org_id / 6400 % 6400,"
+                         " 57344 + t.org_id / 40960000) FROM search_text s JOIN tickets t"
+                         " ON t.id = s.ticket ORDER BY s.id",
+                         -1, &x, NULL),
+                     SQLITE_OK);
+    size_t i = 0;
+    for (; sqlite3_step(x) == SQLITE_ROW; i++) {
+        assert_true(i < n);
+        assert_int_equal(sqlite3_column_int64(x, 0), want[i][0]);
+        assert_int_equal(sqlite3_column_int64(x, 1), want[i][1]);
+        if (!sqlite3_column_int(x, 2))
+            fail_msg("text %zu of ticket %lld: not its organisation's scope", i,
+                     (long long)want[i][0]);
+    }
+    sqlite3_finalize(x);
+    assert_int_equal(i, n);
+}
+
+/* A store call at the start of a unit takes the unit's savepoint as its
+ * own (kws_tx_begin): when it fails after writing (here the created
+ * event's log leaf is refused), what it wrote and held is undone, the
+ * unit's savepoint stays open, and the unit goes on; a unit that failed
+ * is undone whole, and the next starts as fresh. */
+static void test_unit_takes_savepoint(void **state)
+{
+    struct fx *f = *state;
+    sqlite3 *db = handle_of(f->st);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE refuse(on_ INTEGER); INSERT INTO refuse VALUES (1);"
+                     "CREATE TRIGGER refuse_leaf BEFORE INSERT ON log_leaves"
+                     " WHEN (SELECT on_ FROM refuse) BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    struct kw_ticket_new t = {.org_id = f->org,
+                              .created_by = 7,
+                              .title = "printer on fire",
+                              .description = "smoke from tray 2",
+                              .level = "L1",
+                              .at = T("2026-03-02T01:00:00Z")};
+    struct kw_err err = {0};
+    int64_t id = 0;
+    bool existed = false;
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    /* a unit: the create fails at its leaf, then one succeeds */
+    assert_int_equal(kw_store_savepoint(f->st, &err), KW_OK);
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &id, &existed, &err), KW_STORE);
+    assert_int_equal(sqlite3_exec(db, "UPDATE refuse SET on_ = 0", NULL, NULL, NULL), SQLITE_OK);
+    t.title = "second";
+    if (kw_store_ticket_create(f->st, &t, &id, &existed, &err) != KW_OK)
+        fail_msg("create: %s", err.msg);
+    assert_int_equal(kw_store_release(f->st, true, &err), KW_OK);
+    /* a unit that fails: its ticket is undone with it */
+    assert_int_equal(kw_store_savepoint(f->st, &err), KW_OK);
+    t.title = "undone";
+    int64_t gone = 0;
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &gone, &existed, &err), KW_OK);
+    assert_int_equal(kw_store_release(f->st, false, &err), KW_OK);
+    /* the next unit's create takes its savepoint afresh */
+    assert_int_equal(kw_store_savepoint(f->st, &err), KW_OK);
+    t.title = "third";
+    int64_t third = 0;
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &third, &existed, &err), KW_OK);
+    assert_int_equal(kw_store_release(f->st, true, &err), KW_OK);
+    assert_int_equal(kw_store_commit(f->st, &err), KW_OK);
+    sqlite3_stmt *x = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT (SELECT group_concat(title, ',') FROM (SELECT title FROM tickets"
+                           " ORDER BY id)), (SELECT count(*) FROM events),"
+                           " (SELECT count(*) FROM log_leaves), (SELECT group_concat(text, ',')"
+                           " FROM (SELECT text FROM search_text ORDER BY id))",
+                           -1, &x, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(x), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(x, 0), "second,third");
+    assert_int_equal(sqlite3_column_int(x, 1), 2);
+    assert_int_equal(sqlite3_column_int(x, 2), 2);
+    assert_string_equal((const char *)sqlite3_column_text(x, 3),
+                        "second,smoke from tray 2,third,smoke from tray 2");
+    sqlite3_finalize(x);
+    assert_int_equal(kw_store_verify(f->st, id, NULL, &err), KW_OK);
+    assert_int_equal(kw_store_verify(f->st, third, NULL, &err), KW_OK);
+}
+
 /* ---- a batch whose transaction SQLite rolled back by itself ---- */
 
 /* The unit's SQLite handle: a writer's units get the handle store.h hands
@@ -495,6 +635,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writer_lost_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_owed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_scope, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unit_takes_savepoint, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

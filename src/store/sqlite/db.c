@@ -399,26 +399,84 @@ void kws_held_forget(struct kw_store *st)
     st->n_marks = 0;
 }
 
+/* Whether the caller's savepoint is the newest and nothing was written
+ * or held since it began (struct kw_store's unit_fresh). */
+static bool unit_untouched(struct kw_store *st)
+{
+    if (!st->unit_fresh || !st->n_marks || sqlite3_total_changes64(st->db) != st->unit_changes)
+        return false;
+    const struct kws_mark *m = &st->marks[st->n_marks - 1];
+    return m->texts == st->n_texts && m->runs == st->n_runs && m->runs_done == st->runs_done &&
+           m->run_text == st->n_run_text;
+}
+
+/* Forget what the open transaction wrote and held since the newest mark,
+ * and keep the mark (its savepoint stays open after ROLLBACK TO). */
+static void back_to_mark(struct kw_store *st)
+{
+    exec1(st, S_ROLLBACK_TO);
+    kws_targets_stale(st);
+    st->changed_ticket = 0; /* its change row is gone too */
+    st->fresh_due.ticket = 0;
+    st->fresh_row.ticket = 0;
+    const struct kws_mark *m = &st->marks[st->n_marks - 1];
+    kws_search_drop(st, m->texts);
+    st->n_runs = m->runs;
+    st->runs_done = m->runs_done;
+    st->n_run_text = m->run_text;
+}
+
+/* No caller's savepoint to take, no store call's open (a transaction's
+ * boundary). */
+static void units_forget(struct kw_store *st)
+{
+    st->unit_fresh = false;
+    st->tx_depth = st->elided_at = 0;
+}
+
 enum kw_code kws_tx_begin(struct kw_store *st, bool *outer, struct kw_err *err)
 {
     if (batch_lost(st))
         return lost(st, err);
     *outer = sqlite3_get_autocommit(st->db) != 0;
-    if (*outer)
+    if (*outer) {
+        units_forget(st);
         kws_held_forget(st);
-    else if (kws_held_mark(st, err) != KW_OK)
-        return err->code;
+    } else if (unit_untouched(st)) {
+        st->unit_fresh = false; /* the calls it makes open their own */
+        st->elided_at = ++st->tx_depth;
+        return KW_OK;
+    } else {
+        st->unit_fresh = false;
+        if (kws_held_mark(st, err) != KW_OK)
+            return err->code;
+    }
     if (!(*outer ? begin_outer(st) : exec1(st, S_SAVEPOINT))) {
         if (!*outer)
             kws_held_undo(st, true);
         return kws_fail(st, err, "begin");
     }
+    if (!*outer)
+        st->tx_depth++;
     return KW_OK;
 }
 
 enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, struct kw_err *err)
 {
+    if (!outer && st->elided_at && st->elided_at == st->tx_depth) {
+        /* the caller's savepoint, taken by kws_tx_begin: kept open */
+        st->elided_at = 0;
+        st->tx_depth--;
+        if (rc != KW_OK) {
+            back_to_mark(st);
+            st->unit_fresh = true; /* as it began */
+            st->unit_changes = sqlite3_total_changes64(st->db);
+        }
+        return rc;
+    }
     if (!outer) {
+        if (st->tx_depth)
+            st->tx_depth--;
         if (rc != KW_OK) {
             exec1(st, S_ROLLBACK_TO);
             kws_targets_stale(st);
@@ -434,6 +492,7 @@ enum kw_code kws_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
     st->changed_ticket = 0;
     st->fresh_due.ticket = 0;
     st->fresh_row.ticket = 0;
+    units_forget(st);
     if (rc == KW_OK)
         rc = kws_held_flush(st, err);
     if (rc == KW_OK && !exec1(st, S_COMMIT))
@@ -455,6 +514,7 @@ enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
     st->fresh_row.ticket = 0;
     st->failed[0] = '\0';
     kws_held_forget(st);
+    units_forget(st);
     if (!begin_outer(st))
         return kws_fail(st, err, "begin");
     st->batch = true;
@@ -466,6 +526,7 @@ enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
     st->changed_ticket = 0;
     st->fresh_due.ticket = 0;
     st->fresh_row.ticket = 0;
+    units_forget(st);
     enum kw_code rc = batch_lost(st) ? lost(st, err) : kws_held_flush(st, err);
     if (rc == KW_OK) {
         st->committing = true;
@@ -490,6 +551,7 @@ void kw_store_rollback(struct kw_store *st)
     st->changed_ticket = 0;
     st->fresh_due.ticket = 0;
     st->fresh_row.ticket = 0;
+    units_forget(st);
     st->batch = false;
     kws_held_forget(st);
     kws_targets_stale(st);
@@ -502,12 +564,16 @@ enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err)
     st->changed_ticket = 0;
     st->fresh_due.ticket = 0;
     st->fresh_row.ticket = 0;
+    units_forget(st);
     if (batch_lost(st))
         return lost(st, err);
     if (kws_held_mark(st, err) != KW_OK)
         return err->code;
-    if (exec1(st, S_SAVEPOINT))
+    if (exec1(st, S_SAVEPOINT)) {
+        st->unit_fresh = true;
+        st->unit_changes = sqlite3_total_changes64(st->db);
         return KW_OK;
+    }
     kws_held_undo(st, true);
     return kws_fail(st, err, "savepoint");
 }
@@ -517,6 +583,7 @@ enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err
     st->changed_ticket = 0;
     st->fresh_due.ticket = 0;
     st->fresh_row.ticket = 0;
+    units_forget(st);
     if (!keep) {
         exec1(st, S_ROLLBACK_TO);
         kws_targets_stale(st);

@@ -24,6 +24,8 @@ enum stmt {
     S_CHANGES_HEAD,
     S_CHANGES_PRUNE,
     S_SEARCH_PUT,
+    S_SEARCH_PUT_4,
+    S_SEARCH_PUT_16,
     S_SEARCH_WAITING,
     S_SEARCH_INDEX,
     S_SEARCH_UPTO,
@@ -36,6 +38,11 @@ enum stmt {
     S_NOTIFY_ASSIGNED,
     S_COUNT
 };
+
+#define SEARCH_PUT "INSERT OR FAIL INTO search_text(text, scope, ticket, kind) VALUES "
+#define SEARCH_ROW "(?, coalesce(?, (SELECT " KWS_SEARCH_SCOPE " FROM tickets WHERE id = ?)), ?, ?)"
+#define SEARCH_ROW4 SEARCH_ROW ", " SEARCH_ROW ", " SEARCH_ROW ", " SEARCH_ROW
+#define SEARCH_PARAMS 5 /* a row's */
 
 static const char *const sql[S_COUNT] = {
     [S_TICKET_HEAD] = "SELECT last_seq, head_hash, updated_at FROM tickets WHERE id = ?1",
@@ -51,10 +58,15 @@ static const char *const sql[S_COUNT] = {
     [S_CHANGES_FIRST] = "SELECT min(seq) FROM changes",
     [S_CHANGES_HEAD] = "SELECT coalesce(max(seq), 0) FROM changes",
     [S_CHANGES_PRUNE] = "DELETE FROM changes WHERE seq <= ?1",
-    /* a searchable text (migrations 019, 033), put at the commit (kws_search_flush) */
-    [S_SEARCH_PUT] =
-        "INSERT INTO search_text(text, scope, ticket, kind) VALUES (?1, (SELECT " KWS_SEARCH_SCOPE
-        " FROM tickets WHERE id = ?2), ?2, ?3)",
+    /* the searchable texts (migrations 019, 033), put at the commit
+     * (kws_search_flush) 1, 4 and 16 a statement: a row's parameters are
+     * its text, its scope (NULL: read with the ticket's organisation), its
+     * ticket twice and its kind; OR FAIL, since a failure
+     * fails the commit anyway (a statement of many rows that could abort
+     * would copy each page it changes into the statement journal first) */
+    [S_SEARCH_PUT] = SEARCH_PUT SEARCH_ROW,
+    [S_SEARCH_PUT_4] = SEARCH_PUT SEARCH_ROW4,
+    [S_SEARCH_PUT_16] = SEARCH_PUT SEARCH_ROW4 ", " SEARCH_ROW4 ", " SEARCH_ROW4 ", " SEARCH_ROW4,
     /* how many texts the FTS5 index has not read yet */
     [S_SEARCH_WAITING] =
         "SELECT coalesce(max(id), 0) - (SELECT id FROM search_upto) FROM search_text",
@@ -129,6 +141,12 @@ static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
     return kws_prep(st, KWS_EVENTS, (int)s);
 }
 
+/* For a statement whose parameters are all bound before each step. */
+static sqlite3_stmt *bound(struct kw_store *st, enum stmt s)
+{
+    return kws_prep_bound(st, KWS_EVENTS, (int)s);
+}
+
 /* The rows an event derives in its transaction: the KPI facts and the
  * notifications, in the order the triggers they replace fired (the newest
  * first), so notifications get their ids as before. An event of any other
@@ -182,7 +200,7 @@ static enum kw_code note_change(struct kw_store *st, int64_t ticket, int64_t at,
 {
     if (st->changed_ticket == ticket)
         return KW_OK;
-    sqlite3_stmt *x = prep(st, S_CHANGE_ADD);
+    sqlite3_stmt *x = bound(st, S_CHANGE_ADD);
     sqlite3_bind_int64(x, 1, ticket);
     sqlite3_bind_int64(x, 2, at);
     int rc = sqlite3_step(x);
@@ -207,8 +225,8 @@ enum kw_code kws_change_note(struct kw_store *st, int64_t ticket, int64_t at, st
 
 static enum kw_code search_add(struct kw_store *st, int64_t ticket, const char *type,
                                const char *canon, struct kw_err *err);
-static enum kw_code text_put(struct kw_store *st, int64_t ticket, const char *kind, const char *s,
-                             struct kw_err *err);
+static enum kw_code text_put(struct kw_store *st, int64_t ticket, int64_t org, const char *kind,
+                             const char *s, struct kw_err *err);
 
 enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, const char *body,
                         int64_t actor, int64_t at, const char *state, int64_t *seq,
@@ -227,13 +245,13 @@ enum kw_code kws_append(struct kw_store *st, int64_t ticket, const char *type, c
  * event's row and what it derives, its search texts, its log leaf, the
  * ticket's new head (unless the ticket row already holds it: advance
  * false) and the change. */
-static enum kw_code append_known(struct kw_store *st, int64_t ticket, int64_t n, int64_t at,
-                                 const char *type, int64_t actor, const char *canon,
+static enum kw_code append_known(struct kw_store *st, int64_t ticket, int64_t org, int64_t n,
+                                 int64_t at, const char *type, int64_t actor, const char *canon,
                                  const char *const texts[2],
                                  const unsigned char hash[KW_HASH_BYTES], bool advance,
                                  const char *state, struct kw_err *err)
 {
-    sqlite3_stmt *x = prep(st, S_EVENT_INSERT);
+    sqlite3_stmt *x = bound(st, S_EVENT_INSERT);
     sqlite3_bind_int64(x, 1, ticket);
     sqlite3_bind_int64(x, 2, n);
     sqlite3_bind_int64(x, 3, at);
@@ -251,9 +269,9 @@ static enum kw_code append_known(struct kw_store *st, int64_t ticket, int64_t n,
     enum kw_code code = KW_OK;
     if (texts && strcmp(type, "created") == 0) {
         /* given by the create: parsing canon again was 30,000 instructions (#20) */
-        code = text_put(st, ticket, "title", texts[0], err);
+        code = text_put(st, ticket, org, "title", texts[0], err);
         if (code == KW_OK)
-            code = text_put(st, ticket, "comment", texts[1], err);
+            code = text_put(st, ticket, org, "comment", texts[1], err);
     } else if (strcmp(type, "created") == 0 || strcmp(type, "comment") == 0 ||
                strcmp(type, "edited") == 0) {
         code = search_add(st, ticket, type, canon, err);
@@ -309,19 +327,20 @@ enum kw_code kws_append_canonical(struct kw_store *st, int64_t ticket, const cha
         at = sqlite3_column_int64(x, 2);
     sqlite3_reset(x);
     kw_event_hash(prev, ticket, n, at, type, actor, canon, hash);
-    if (append_known(st, ticket, n, at, type, actor, canon, texts, hash, true, state, err) != KW_OK)
+    if (append_known(st, ticket, 0, n, at, type, actor, canon, texts, hash, true, state, err) !=
+        KW_OK)
         return err->code;
     if (seq)
         *seq = n;
     return KW_OK;
 }
 
-enum kw_code kws_append_first(struct kw_store *st, int64_t ticket, const char *type,
+enum kw_code kws_append_first(struct kw_store *st, int64_t ticket, int64_t org, const char *type,
                               const char *canon, const char *const texts[2], int64_t actor,
                               int64_t at, const unsigned char hash[KW_HASH_BYTES],
                               struct kw_err *err)
 {
-    return append_known(st, ticket, 1, at, type, actor, canon, texts, hash, false, NULL, err);
+    return append_known(st, ticket, org, 1, at, type, actor, canon, texts, hash, false, NULL, err);
 }
 
 void kws_search_drop(struct kw_store *st, size_t n)
@@ -330,9 +349,11 @@ void kws_search_drop(struct kw_store *st, size_t n)
         free(st->texts[--st->n_texts].text);
 }
 
-/* Hold s (NULL: nothing) as a text of kind for the index at the commit. */
-static enum kw_code text_put(struct kw_store *st, int64_t ticket, const char *kind, const char *s,
-                             struct kw_err *err)
+/* Hold s (NULL: nothing) as a text of kind for the index at the commit;
+ * org, the ticket's organisation, gives its scope (0: the flush reads it
+ * with the ticket). */
+static enum kw_code text_put(struct kw_store *st, int64_t ticket, int64_t org, const char *kind,
+                             const char *s, struct kw_err *err)
 {
     if (!s)
         return KW_OK;
@@ -341,14 +362,17 @@ static enum kw_code text_put(struct kw_store *st, int64_t ticket, const char *ki
     char *text = strdup(s);
     if (!text)
         return kw_err_set(err, KW_NOMEM, "", "no memory for the search index");
-    st->texts[st->n_texts++] = (struct kws_text){ticket, kind, text};
+    struct kws_text *t = &st->texts[st->n_texts++];
+    *t = (struct kws_text){.ticket = ticket, .kind = kind, .text = text};
+    if (org > 0 && org < KWS_SCOPE_ORGS)
+        kws_scope_token(org, t->scope);
     return KW_OK;
 }
 
 static enum kw_code text_add(struct kw_store *st, int64_t ticket, const char *kind, json_t *v,
                              struct kw_err *err)
 {
-    return text_put(st, ticket, kind, json_is_string(v) ? json_string_value(v) : NULL, err);
+    return text_put(st, ticket, 0, kind, json_is_string(v) ? json_string_value(v) : NULL, err);
 }
 
 /* The searchable texts of a created event (its title and description), an
@@ -387,12 +411,22 @@ enum kw_code kws_search_flush(struct kw_store *st, struct kw_err *err)
 {
     if (!st->n_texts)
         return KW_OK;
-    /* in the order written: the newest texts get the highest ids */
-    for (size_t i = 0; i < st->n_texts; i++) {
-        sqlite3_stmt *x = prep(st, S_SEARCH_PUT);
-        bind_text(x, 1, st->texts[i].text);
-        sqlite3_bind_int64(x, 2, st->texts[i].ticket);
-        bind_text(x, 3, st->texts[i].kind);
+    /* in the order written: the newest texts get the highest ids (a
+     * statement's rows are inserted in their order) */
+    for (size_t i = 0; i < st->n_texts;) {
+        size_t left = st->n_texts - i, k = left >= 16 ? 16 : left >= 4 ? 4 : 1;
+        sqlite3_stmt *x = bound(st, k == 16  ? S_SEARCH_PUT_16
+                                    : k == 4 ? S_SEARCH_PUT_4
+                                             : S_SEARCH_PUT);
+        for (size_t j = 0; j < k; j++, i++) {
+            int p = SEARCH_PARAMS * (int)j;
+            const struct kws_text *t = &st->texts[i];
+            bind_text(x, p + 1, t->text);
+            bind_text(x, p + 2, t->scope[0] ? t->scope : NULL);
+            sqlite3_bind_int64(x, p + 3, t->ticket);
+            sqlite3_bind_int64(x, p + 4, t->ticket);
+            bind_text(x, p + 5, t->kind);
+        }
         int rc = sqlite3_step(x);
         sqlite3_reset(x);
         if (rc != SQLITE_DONE)

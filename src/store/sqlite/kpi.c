@@ -247,6 +247,12 @@ static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
     return kws_prep(st, KWS_KPI, (int)s);
 }
 
+/* For a statement whose parameters are all bound before each step. */
+static sqlite3_stmt *bound(struct kw_store *st, enum stmt s)
+{
+    return kws_prep_bound(st, KWS_KPI, (int)s);
+}
+
 static void read_run(sqlite3_stmt *x, struct kw_run_row *out)
 {
     *out = (struct kw_run_row){
@@ -418,9 +424,9 @@ enum kw_code kws_runs_flush(struct kw_store *st, struct kw_err *err)
 {
     while (st->runs_done < st->n_runs) {
         size_t left = st->n_runs - st->runs_done, k = left >= 16 ? 16 : left >= 4 ? 4 : 1;
-        sqlite3_stmt *x = prep(st, k == 16  ? S_RUNS_HELD_16
-                                   : k == 4 ? S_RUNS_HELD_4
-                                            : S_RUNS_HELD_1);
+        sqlite3_stmt *x = bound(st, k == 16  ? S_RUNS_HELD_16
+                                    : k == 4 ? S_RUNS_HELD_4
+                                             : S_RUNS_HELD_1);
         for (size_t j = 0; j < k; j++)
             bind_held(st, x, HELD_PARAMS * (int)j, &st->runs[st->runs_done + j]);
         int rc = sqlite3_step(x);

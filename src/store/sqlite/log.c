@@ -75,6 +75,12 @@ static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
     return kws_prep(st, KWS_LOG, (int)s);
 }
 
+/* For a statement whose parameters are all bound before each step. */
+static sqlite3_stmt *bound(struct kw_store *st, enum stmt s)
+{
+    return kws_prep_bound(st, KWS_LOG, (int)s);
+}
+
 _Static_assert(KW_MERKLE_HASH == sizeof(((struct kws_log_node *)0)->hash),
                "a log node's hash fits the edge");
 
@@ -119,7 +125,7 @@ static enum kw_code node_put(void *ctx, unsigned level, uint64_t index,
                              const unsigned char hash[KW_MERKLE_HASH], struct kw_err *err)
 {
     struct kw_store *st = ctx;
-    sqlite3_stmt *x = prep(st, S_NODE_PUT);
+    sqlite3_stmt *x = bound(st, S_NODE_PUT);
     sqlite3_bind_int64(x, 1, level);
     sqlite3_bind_int64(x, 2, (sqlite3_int64)index);
     sqlite3_bind_blob(x, 3, hash, KW_MERKLE_HASH, SQLITE_STATIC);

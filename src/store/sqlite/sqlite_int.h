@@ -98,6 +98,7 @@ struct kw_store {
         int64_t ticket;
         const char *kind; /* static: "title", "comment", "note" */
         char *text;
+        char scope[10]; /* kws_scope_token of the ticket's organisation, or "": read it */
     } * texts;
     size_t n_texts, cap_texts;
     struct kws_held_run {
@@ -111,6 +112,17 @@ struct kw_store {
         size_t texts, runs, runs_done, run_text;
     } * marks;
     size_t n_marks, cap_marks;
+    /* A caller's savepoint (kw_store_savepoint: a writer's unit) is the
+     * newest, and nothing was written or held since it began (its changes
+     * counted then): a store call's own savepoint would begin where it
+     * did, so kws_tx_begin takes it as its own instead of opening one,
+     * and rolls back to it on failure (#20: the savepoint's statements and
+     * the pages it copied were 1.5 % of a create). tx_depth: the
+     * kws_tx_begin savepoints open, elided_at: the depth of the one that
+     * took the caller's (0: none). */
+    bool unit_fresh;
+    int64_t unit_changes;
+    size_t tx_depth, elided_at;
     /* where the open write transaction's notifications go (outbox.c): read
      * once per transaction at its first notification, valid while tx_seq
      * is what it was then; tx_seq moves at each begin, each rollback and
@@ -192,6 +204,20 @@ static inline sqlite3_stmt *kws_prep(struct kw_store *st, enum kws_part part, in
     sqlite3_clear_bindings(x);
     return x;
 }
+/* The same for a caller that binds every parameter before each step: the
+ * bindings left from the last use are all replaced, so they are not
+ * cleared first (sqlite3_clear_bindings visits each parameter: 400 in a
+ * batch of held runs; #20). */
+static inline sqlite3_stmt *kws_prep_bound(struct kw_store *st, enum kws_part part, int s)
+{
+    sqlite3_stmt *x = st->stmt[part][s];
+    if (!st->listed[part][s]) {
+        st->listed[part][s] = true;
+        st->used[st->n_used++] = (struct kws_used){x, &st->listed[part][s]};
+    }
+    sqlite3_reset(x);
+    return x;
+}
 /* Bring the schema up to date (schema.c). */
 enum kw_code kws_migrate(struct kw_store *st, struct kw_err *err);
 /* KW_TOO_BIG when s is longer than KW_STORE_TEXT_MAX (field: a JSON pointer). */
@@ -217,8 +243,9 @@ enum kw_code kws_append_canonical(struct kw_store *st, int64_t ticket, const cha
 /* The first event of a ticket whose row was just inserted with last_seq 1,
  * head_hash hash (kw_event_hash over a zero head, seq 1, at, type, actor
  * and canon) and updated_at at: the same rows as kws_append_canonical,
- * without reading the head or writing it again (#20). */
-enum kw_code kws_append_first(struct kw_store *st, int64_t ticket, const char *type,
+ * without reading the head or writing it again (#20). org: the ticket's
+ * organisation, its texts' scope in the search index. */
+enum kw_code kws_append_first(struct kw_store *st, int64_t ticket, int64_t org, const char *type,
                               const char *canon, const char *const texts[2], int64_t actor,
                               int64_t at, const unsigned char hash[KW_HASH_BYTES],
                               struct kw_err *err);
@@ -269,9 +296,29 @@ enum kw_code kws_each_row(struct kw_store *st, sqlite3_stmt *x,
                           struct kw_err *err);
 
 /* A ticket's organisation as the search index's scope column holds it
- * (migration 027; tickets.c's scope_token() writes the same characters). */
+ * (migration 027; kws_scope_token() writes the same characters). */
 #define KWS_SEARCH_SCOPE                                                                           \
     "char(57344 + org_id % 6400, 57344 + org_id / 6400 % 6400, 57344 + org_id / 40960000)"
+/* The organisations kws_scope_token writes as KWS_SEARCH_SCOPE does (past
+ * 6400^3 the SQL's third character leaves the Private Use Area). */
+#define KWS_SCOPE_ORGS 262144000000LL
+
+/* An organisation's scope in the search index (migration 027): three
+ * characters of the Private Use Area, U+E000 + id % 6400, + id / 6400 %
+ * 6400, + id / 6400^2, so that each organisation has a trigram of its own
+ * and its texts are one doclist; the migration computes it with char().
+ * Out: the UTF-8 of the three characters and a NUL. */
+static inline void kws_scope_token(int64_t org, char out[10])
+{
+    uint64_t v = (uint64_t)org;
+    for (int i = 0; i < 3; i++, v /= 6400) {
+        unsigned cp = 0xE000u + (unsigned)(v % 6400);
+        out[3 * i] = (char)(0xE0 | cp >> 12);
+        out[3 * i + 1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[3 * i + 2] = (char)(0x80 | (cp & 0x3F));
+    }
+    out[9] = 0;
+}
 
 /* KWS_ROW_MAPPER(map, type): for a `static void map(sqlite3_stmt *x, type
  * *out)` reading the current row, define map_row, which reads the row into a

@@ -264,6 +264,12 @@ static sqlite3_stmt *prep(struct kw_store *st, enum stmt s)
     return kws_prep(st, KWS_TICKETS, (int)s);
 }
 
+/* For a statement whose parameters are all bound before each step. */
+static sqlite3_stmt *bound(struct kw_store *st, enum stmt s)
+{
+    return kws_prep_bound(st, KWS_TICKETS, (int)s);
+}
+
 /* The node as stored with a claim: a 31-bit FNV-1a hash of its name. Two
  * node names with the same hash would share their claims; the thresholds
  * still fire once (they are read back from the events in the firing
@@ -360,7 +366,7 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
     }
     static const unsigned char zero[KW_HASH_BYTES];
     kw_event_hash(zero, next, 1, t->at, "created", t->created_by, text, head);
-    x = prep(st, S_TICKET_INSERT);
+    x = bound(st, S_TICKET_INSERT);
     sqlite3_bind_int64(x, 1, t->org_id);
     bind_text(x, 2, t->title);
     bind_text(x, 3, t->level);
@@ -411,7 +417,8 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
         st->fresh_due = (struct kws_fresh_due){*id, t->next_due, t->breached_at, t->fire_at};
     /* the search index takes the title and description as they are */
     const char *const texts[2] = {t->title, t->description};
-    rc = kws_append_first(st, *id, "created", text, texts, t->created_by, t->at, head, err);
+    rc = kws_append_first(st, *id, t->org_id, "created", text, texts, t->created_by, t->at, head,
+                          err);
     free(text);
     if (rc == KW_OK && t->head)
         memcpy(t->head, head, KW_HASH_BYTES);
@@ -503,23 +510,6 @@ struct terms {
     char match[KW_SEARCH_TERMS * WORD_QUERY_MAX + 1];
     char query[KW_SEARCH_TERMS * WORD_QUERY_MAX + 48]; /* in columns, scoped */
 };
-
-/* An organisation's scope in the search index (migration 027): three
- * characters of the Private Use Area, U+E000 + id % 6400, + id / 6400 %
- * 6400, + id / 6400^2, so that each organisation has a trigram of its own
- * and its texts are one doclist; the migration computes it with char().
- * Out: the UTF-8 of the three characters and a NUL. */
-static void scope_token(int64_t org, char out[10])
-{
-    uint64_t v = (uint64_t)org;
-    for (int i = 0; i < 3; i++, v /= 6400) {
-        unsigned cp = 0xE000u + (unsigned)(v % 6400);
-        out[3 * i] = (char)(0xE0 | cp >> 12);
-        out[3 * i + 1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        out[3 * i + 2] = (char)(0x80 | (cp & 0x3F));
-    }
-    out[9] = 0;
-}
 
 /* The length of the space at p (ASCII space, tab, or U+3000), or 0. */
 static size_t space_at(const char *p)
@@ -788,7 +778,7 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
         if (f->org_id && !t->short_one) {
             /* within one organisation: the FTS5 query by each term's
              * rarest trigram, or all of its texts read (scan_all) */
-            scope_token(f->org_id, tok);
+            kws_scope_token(f->org_id, tok);
             int64_t top = 0;
             double entries = -1;
             sqlite3_stmt *y = prep(st, S_SEARCH_TOP);
@@ -836,7 +826,7 @@ enum kw_code kw_store_tickets(struct kw_store *st, const struct kw_ticket_filter
     if (t) {
         /* every term in the text column; with an organisation, its scope
          * too, so that FTS5 reads only its texts */
-        scope_token(f->org_id, tok);
+        kws_scope_token(f->org_id, tok);
         if (f->org_id && !t->short_one) {
         } else {
             int n = f->org_id ? snprintf(t->query, sizeof(t->query), "scope : \"%s\"", tok) : 0;
@@ -977,10 +967,10 @@ enum kw_code kw_store_clocks_put(struct kw_store *st, int64_t ticket, bool fresh
         /* a new ticket's rows in threes, in the same order */
         size_t k = fresh && n - i >= 3 ? 3 : 1;
         bool in_place = !clear && i < CLOCKS_COMPARED && stored[i];
-        x = prep(st, k == 3     ? S_CLOCK_ADD3
-                     : fresh    ? S_CLOCK_ADD
-                     : in_place ? S_CLOCK_SET
-                                : S_CLOCK_PUT);
+        x = bound(st, k == 3     ? S_CLOCK_ADD3
+                      : fresh    ? S_CLOCK_ADD
+                      : in_place ? S_CLOCK_SET
+                                 : S_CLOCK_PUT);
         sqlite3_bind_int64(x, 1, ticket);
         for (size_t j = 0; j < k; j++, i++) {
             int p = 2 + 5 * (int)j;
