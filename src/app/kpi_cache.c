@@ -798,26 +798,33 @@ static void compact_ticks(struct kw_kpi_cache *c)
     c->spdead = 0;
 }
 
+_Static_assert(sizeof(struct kw_ticket_fact_row) == 136, "fact_of sets each of its fields");
+
+/* Every field set one by one: a compound literal zeroed the row first
+ * (a `rep stos` of its 136 bytes, half of this function's time, once for
+ * each ticket and dated fact of a period). */
 static void fact_of(const struct kw_kpi_cache *c, int64_t id, const struct tick *k,
                     struct kw_ticket_fact_row *r)
 {
     const struct shape *s = &c->shp[k->shape];
-    *r = (struct kw_ticket_fact_row){
-        .ticket_id = id,
-        .org_id = s->org_id,
-        .commitment_id = s->commitment_id,
-        .team_id = s->team_id,
-        .assignee_id = s->assignee_id,
-        .at = instant64(k->created),
-        .nps = -1,
-        .level = str_of(c, s->s[S_LEVEL]),
-        .tier = str_of(c, s->s[S_TIER]),
-        .organisation = str_of(c, s->s[S_ORGANISATION]),
-        .category = str_of(c, s->s[S_CATEGORY]),
-        .region = str_of(c, s->s[S_REGION]),
-        .channel = str_of(c, s->s[S_CHANNEL]),
-        .shape = k->shape + 1,
-    };
+    r->ticket_id = id;
+    r->org_id = s->org_id;
+    r->commitment_id = s->commitment_id;
+    r->team_id = s->team_id;
+    r->assignee_id = s->assignee_id;
+    r->at = instant64(k->created);
+    r->satisfaction = 0;
+    r->nps = -1;
+    r->seconds = 0;
+    r->entry_team_id = 0;
+    r->as_of = 0;
+    r->level = str_of(c, s->s[S_LEVEL]);
+    r->tier = str_of(c, s->s[S_TIER]);
+    r->organisation = str_of(c, s->s[S_ORGANISATION]);
+    r->category = str_of(c, s->s[S_CATEGORY]);
+    r->region = str_of(c, s->s[S_REGION]);
+    r->channel = str_of(c, s->s[S_CHANNEL]);
+    r->shape = k->shape + 1;
 }
 
 /* Open at e by its states: the one after its last event (by seq) before
