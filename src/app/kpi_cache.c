@@ -1460,6 +1460,69 @@ enum kw_code kw_kpi_cache_backlog_counts(struct kw_kpi_cache *c, struct kw_store
     return KW_OK;
 }
 
+enum kw_code kw_kpi_cache_created_counts(struct kw_kpi_cache *c, struct kw_store *st,
+                                         const int64_t *starts, size_t n, int64_t to,
+                                         int64_t org_id,
+                                         bool (*fn)(const struct kw_ticket_fact_row *r,
+                                                    size_t bucket, uint32_t count, void *ctx),
+                                         void *ctx, bool *counted, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    enum kw_code rc = KW_OK;
+    *counted = false;
+    if (!c || n == 0 || to <= starts[n - 1])
+        return KW_OK;
+    for (size_t i = 1; i < n; i++)
+        if (starts[i] <= starts[i - 1])
+            return KW_OK;
+    if (!current(c, st, &rc, err))
+        return rc;
+    size_t ns = c->nshp;
+    uint32_t *cnt = ns && ns * n <= TALLY_MAX ? calloc(ns * n, sizeof(*cnt)) : NULL;
+    if (!cnt) {
+        pthread_rwlock_unlock(&c->lock);
+        return KW_OK;
+    }
+    *counted = true;
+    for (size_t t = 0; t < c->ntk; t++) {
+        const struct tick *k = &c->tk[t];
+        if (k->shape == DEAD || (org_id && c->shp[k->shape].org_id != org_id))
+            continue;
+        int64_t created = instant64(k->created);
+        if (created < starts[0] || created >= to)
+            continue;
+        size_t lo = 0, hi = n; /* the last start not after it */
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (starts[mid] <= created)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        cnt[(size_t)k->shape * n + lo]++;
+    }
+    bool go = true;
+    for (size_t sh = 0; sh < ns && go; sh++) {
+        struct kw_ticket_fact_row r;
+        bool made = false;
+        for (size_t i = 0; i < n && go; i++) {
+            uint32_t v = cnt[sh * n + i];
+            if (!v)
+                continue;
+            if (!made) {
+                struct tick k = {.shape = (uint32_t)sh};
+                fact_of(c, 0, &k, &r);
+                r.at = 0;
+                made = true;
+            }
+            go = fn(&r, i, v, ctx);
+        }
+    }
+    free(cnt);
+    pthread_rwlock_unlock(&c->lock);
+    return KW_OK;
+}
+
 enum kw_code kw_kpi_cache_marks(struct kw_kpi_cache *c, struct kw_store *st, int64_t from,
                                 int64_t to, int64_t org_id,
                                 bool (*fn)(enum kw_ticket_fact kind,

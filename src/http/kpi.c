@@ -1762,6 +1762,18 @@ static bool cost_row(const struct kw_team_cost *r, void *ctx)
     return true;
 }
 
+/* The tickets created, counted by the table in memory
+ * (kw_kpi_cache_created_counts): bucket b's as fact_row counts them. */
+static bool created_counted(const struct kw_ticket_fact_row *r, size_t b, uint32_t count, void *ctx)
+{
+    struct kq *q = ctx;
+    struct entry *e = b < q->nb ? fact_group(q, r, b) : NULL;
+    if (!e)
+        return b >= q->nb;
+    e->created += count;
+    return true;
+}
+
 /* fact_row for a dated fact of any kind (kw_kpi_cache_marks) */
 static bool mark_row(enum kw_ticket_fact kind, const struct kw_ticket_fact_row *r, void *ctx)
 {
@@ -1778,9 +1790,21 @@ static enum kw_code read_tickets(struct kq *q)
     /* created, then resolved, reopened, rated and time spent: from the
      * facts kept in memory, current to the change log (app/kpi_cache.h) */
     struct fact_ctx c = {q, KW_TF_CREATED};
-    if (kw_kpi_cache_created(q->x->h->kpi_cache, st, q->from, q->to, q->org, fact_row, &c,
-                             &q->err) != KW_OK ||
-        q->failed)
+    /* counted by bucket and shape, without a row for each ticket, unless
+     * a drill-down lists them */
+    int64_t starts[KW_BACKLOG_ENDS_MAX];
+    bool made = false;
+    if (!q->drill && q->nb <= KW_BACKLOG_ENDS_MAX) {
+        for (size_t b = 0; b < q->nb; b++)
+            starts[b] = q->b[b].from;
+        if (kw_kpi_cache_created_counts(q->x->h->kpi_cache, st, starts, q->nb, q->to, q->org,
+                                        created_counted, q, &made, &q->err) != KW_OK ||
+            q->failed)
+            return q->err.code;
+    }
+    if (!made && (kw_kpi_cache_created(q->x->h->kpi_cache, st, q->from, q->to, q->org, fact_row, &c,
+                                       &q->err) != KW_OK ||
+                  q->failed))
         return q->err.code;
     if (kw_kpi_cache_marks(q->x->h->kpi_cache, st, q->from, q->to, q->org, mark_row, q, &q->err) !=
             KW_OK ||
