@@ -130,6 +130,19 @@ enum kw_code kw_kpi_cache_backlog(struct kw_kpi_cache *c, struct kw_store *st, c
                                   size_t n, int64_t org_id,
                                   bool (*fn)(const struct kw_ticket_fact_row *r, void *ctx),
                                   void *ctx, struct kw_err *err);
+/* The tickets created in [starts[0], to) counted by bucket and shape
+ * (their attributes), bucket i the last whose start is not after the
+ * creation (starts ascending, to after the last): for each shape and
+ * bucket with any, fn gets a row of that shape (ticket_id and at 0), i and
+ * how many; in no set order. *counted false when they were not counted (c
+ * NULL, off, not loaded, starts not ascending, the tally too big): then
+ * list the rows with kw_kpi_cache_created. */
+enum kw_code kw_kpi_cache_created_counts(struct kw_kpi_cache *c, struct kw_store *st,
+                                         const int64_t *starts, size_t n, int64_t to,
+                                         int64_t org_id,
+                                         bool (*fn)(const struct kw_ticket_fact_row *r,
+                                                    size_t bucket, uint32_t count, void *ctx),
+                                         void *ctx, bool *counted, struct kw_err *err);
 
 /* kw_kpi_cache_backlog counted rather than listed (no row per open
  * ticket): for each end i and each shape of ticket attributes with tickets

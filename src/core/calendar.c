@@ -598,6 +598,14 @@ enum kw_code kw_cal_elapsed(const struct kw_cal *cal, int64_t t1, int64_t t2, in
     return KW_OK;
 }
 
+enum kw_code kw_cal_worked(const struct kw_cal *cal, int64_t t, int64_t *out, struct kw_err *err)
+{
+    if (t < cal->from || t > cal->until)
+        return out_of_range(cal, t, err);
+    *out = work_until(cal->s, count_started(cal, t), t);
+    return KW_OK;
+}
+
 size_t kw_cal_spans(const struct kw_cal *cal, int64_t t1, int64_t t2, struct kw_span *out,
                     size_t cap)
 {

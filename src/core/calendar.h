@@ -128,6 +128,10 @@ enum kw_code kw_cal_deadline(const struct kw_cal *cal, int64_t start, int64_t wo
 /* Working seconds in [t1, t2); 0 when t2 <= t1. KW_RANGE outside the horizon. */
 enum kw_code kw_cal_elapsed(const struct kw_cal *cal, int64_t t1, int64_t t2, int64_t *out,
                             struct kw_err *err);
+/* Working seconds in [the horizon's start, t): kw_cal_elapsed(t1, t2) is
+ * kw_cal_worked(t2) - kw_cal_worked(t1) for t1 < t2 (one end worked out
+ * once for many runs). KW_RANGE outside the horizon. */
+enum kw_code kw_cal_worked(const struct kw_cal *cal, int64_t t, int64_t *out, struct kw_err *err);
 /* Whether t is working time. KW_RANGE outside the horizon. */
 enum kw_code kw_cal_is_working(const struct kw_cal *cal, int64_t t, bool *out, struct kw_err *err);
 /* The first working instant at or after t. KW_RANGE when none is left in the horizon. */

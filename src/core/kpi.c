@@ -70,6 +70,72 @@ static int64_t select_i64(int64_t *v, size_t lo, size_t hi, size_t k)
     return v[k];
 }
 
+/* Bins of select_ranks' histograms (16 KiB of counts on the stack), and
+ * below how many values it selects instead. */
+#define RANK_BINS 4096
+#define RANK_MIN 2048
+
+/* The values of ranks k[0..nk) (ascending, each < n; nk <= 3) of v[0..n),
+ * whose values lie in [lo, hi], into out[0..nk); v is reordered and, past
+ * RANK_MIN values, shortened. Each round counts the values into RANK_BINS
+ * bins of equal width over [lo, hi], keeps only those of the bins the ranks
+ * fall in (moved to the front of v, in one pass with no branch on the
+ * values) and renumbers the ranks among them: two passes over a year's
+ * values each round, where selecting each rank by partitions took several
+ * with a mispredicted branch a value; the same values. */
+static void select_ranks(int64_t *v, size_t n, size_t *k, size_t nk, int64_t lo, int64_t hi,
+                         int64_t *out)
+{
+    uint32_t count[RANK_BINS];
+    uint8_t keep[RANK_BINS];
+    while (n >= RANK_MIN && lo < hi) {
+        uint64_t range = (uint64_t)hi - (uint64_t)lo;
+        unsigned shift = 0;
+        while ((range >> shift) >= RANK_BINS)
+            shift++;
+        memset(count, 0, sizeof(count));
+        for (size_t i = 0; i < n; i++)
+            count[((uint64_t)v[i] - (uint64_t)lo) >> shift]++;
+        size_t bin[3], below[3], j = 0, cum = 0;
+        for (size_t b = 0; b < RANK_BINS && j < nk; b++) {
+            while (j < nk && k[j] < cum + count[b]) {
+                bin[j] = b;
+                below[j++] = cum;
+            }
+            cum += count[b];
+        }
+        memset(keep, 0, sizeof(keep));
+        for (j = 0; j < nk; j++)
+            keep[bin[j]] = 1;
+        size_t m = 0;
+        for (size_t j2 = 0; j2 < nk; j2++)
+            m += j2 == 0 || bin[j2] != bin[j2 - 1] ? count[bin[j2]] : 0;
+        if (m == n)
+            break; /* every value in the ranks' bins (few distinct ones): selected */
+        m = 0;
+        for (size_t i = 0; i < n; i++) {
+            int64_t x = v[i];
+            v[m] = x;
+            m += keep[((uint64_t)x - (uint64_t)lo) >> shift];
+        }
+        /* rank among the kept: less those below its bin, plus the kept
+         * bins' values below it (those of the ranks' lower bins) */
+        size_t kept_below = 0;
+        for (j = 0; j < nk; j++) {
+            if (j > 0 && bin[j] != bin[j - 1])
+                kept_below += count[bin[j - 1]];
+            k[j] = k[j] - below[j] + kept_below;
+        }
+        uint64_t top = ((uint64_t)bin[nk - 1] << shift) + (((uint64_t)1 << shift) - 1);
+        int64_t nhi = (int64_t)((uint64_t)lo + (top < range ? top : range));
+        lo = (int64_t)((uint64_t)lo + ((uint64_t)bin[0] << shift));
+        hi = nhi;
+        n = m;
+    }
+    for (size_t j = 0; j < nk; j++)
+        out[j] = lo == hi ? lo : select_i64(v, 0, n - 1, k[j]);
+}
+
 struct kw_kpi_stat kw_kpi_stat_i64(int64_t *v, size_t n)
 {
     struct kw_kpi_stat s = {.n = n};
@@ -77,24 +143,26 @@ struct kw_kpi_stat kw_kpi_stat_i64(int64_t *v, size_t n)
         return s;
     /* whole seconds: their sum is exact in 64 bits and so, in any order,
      * the running sum of doubles of the sorted values it replaces (< 2^53) */
-    int64_t sum = 0;
-    for (size_t i = 0; i < n; i++)
+    int64_t sum = 0, lo = v[0], hi = v[0];
+    for (size_t i = 0; i < n; i++) {
         sum += v[i];
-    s.mean = (double)sum / (double)n;
-    /* only the ranks the figures need, each selected (no sort): the upper
-     * middle, the lower middle for an even n (the largest before it), and
-     * p90's nearest rank, which is never below the upper middle */
-    size_t mid = n / 2, p = p90_index(n);
-    int64_t upper = select_i64(v, 0, n - 1, mid);
-    if (n % 2) {
-        s.median = (double)upper;
-    } else {
-        int64_t lower = v[0];
-        for (size_t i = 1; i < mid; i++)
-            lower = v[i] > lower ? v[i] : lower;
-        s.median = ((double)lower + (double)upper) / 2;
+        lo = v[i] < lo ? v[i] : lo;
+        hi = v[i] > hi ? v[i] : hi;
     }
-    s.p90 = (double)(p == mid ? upper : select_i64(v, mid + 1, n - 1, p));
+    s.mean = (double)sum / (double)n;
+    /* only the ranks the figures need: the lower middle for an even n,
+     * the upper middle, and p90's nearest rank, never below it */
+    size_t mid = n / 2, p = p90_index(n), k[3], nk = 0;
+    int64_t at[3];
+    if (n % 2 == 0)
+        k[nk++] = mid - 1;
+    k[nk++] = mid;
+    if (p != mid)
+        k[nk++] = p;
+    select_ranks(v, n, k, nk, lo, hi, at);
+    int64_t upper = at[n % 2 == 0 ? 1 : 0];
+    s.median = n % 2 ? (double)upper : ((double)at[0] + (double)upper) / 2;
+    s.p90 = (double)(p == mid ? upper : at[nk - 1]);
     return s;
 }
 
@@ -115,33 +183,39 @@ static double double_of(uint64_t k)
     return d;
 }
 
+/* Radix digits of 11 bits (the last 9): six passes at most over the keys,
+ * where bytes took eight; 48 KiB of counts on the stack. */
+#define DIGIT_BITS 11
+#define DIGITS 6
+
 /* v[0..n) sorted as cmp_f64 sorts finite values, by least significant
- * digit first on their keys (a and b: room for n keys each), a byte at a
- * time, passing over a byte all keys share: linear, where qsort's
- * comparisons of a year's values were a sixth of GET /kpis. Equal keys are
- * equal values (no -0.0 among whole seconds' ratios), so the sorted values
- * and any sum of them in order are the same as qsort's. */
+ * digit first on their keys (a and b: room for n keys each; n < 2^32), a
+ * digit at a time, passing over a digit all keys share: linear, where
+ * qsort's comparisons of a year's values were a sixth of GET /kpis. Equal
+ * keys are equal values (no -0.0 among whole seconds' ratios), so the
+ * sorted values and any sum of them in order are the same as qsort's. */
 static void radix_f64(double *v, size_t n, uint64_t *a, uint64_t *b)
 {
-    static const unsigned digits = 8;
-    size_t count[8][256];
+    static const uint64_t mask = (UINT64_C(1) << DIGIT_BITS) - 1;
+    uint32_t count[DIGITS][(size_t)1 << DIGIT_BITS];
     memset(count, 0, sizeof(count));
     for (size_t i = 0; i < n; i++) {
         a[i] = key_of(v[i]);
-        for (unsigned d = 0; d < digits; d++)
-            count[d][(a[i] >> (8 * d)) & 0xff]++;
+        for (unsigned d = 0; d < DIGITS; d++)
+            count[d][(a[i] >> (DIGIT_BITS * d)) & mask]++;
     }
-    for (unsigned d = 0; d < digits; d++) {
-        size_t *c = count[d], sum = 0;
-        if (c[(a[0] >> (8 * d)) & 0xff] == n)
-            continue; /* every key has this byte */
-        for (size_t x = 0; x < 256; x++) {
-            size_t k = c[x];
+    for (unsigned d = 0; d < DIGITS; d++) {
+        uint32_t *c = count[d], sum = 0;
+        unsigned sh = DIGIT_BITS * d;
+        if (c[(a[0] >> sh) & mask] == n)
+            continue; /* every key has this digit */
+        for (size_t x = 0; x <= mask; x++) {
+            uint32_t k = c[x];
             c[x] = sum;
             sum += k;
         }
         for (size_t i = 0; i < n; i++)
-            b[c[(a[i] >> (8 * d)) & 0xff]++] = a[i];
+            b[c[(a[i] >> sh) & mask]++] = a[i];
         uint64_t *t = a;
         a = b;
         b = t;
@@ -156,7 +230,7 @@ struct kw_kpi_stat kw_kpi_stat_f64(double *v, size_t n)
     if (!n)
         return s;
     /* many values: radix sorted in two buffers of keys (qsort without them) */
-    uint64_t *keys = n >= 1024 ? malloc(2 * n * sizeof(*keys)) : NULL;
+    uint64_t *keys = n >= 1024 && n < UINT32_MAX ? malloc(2 * n * sizeof(*keys)) : NULL;
     if (keys)
         radix_f64(v, n, keys, keys + n);
     else

@@ -119,6 +119,10 @@ struct kq {
     int *shape_mi;
     struct entry **cells;
     char *slab; /* the figures' arrays (acc_room) */
+    /* per shape, its calendar and clock state (carried), looked up once
+     * before two readers (side_prepare), or NULL */
+    const struct shape_carry *shape_carry;
+    size_t nshape_carry;
     size_t slab_size, slab_used;
     struct kw_err err;
     bool failed;
@@ -750,10 +754,108 @@ static bool measure_at(struct kq *q, const struct kw_run_row *r, int64_t at, str
     return false;
 }
 
-/* An open run carried to `at` from its stored measure (kw_clocks_run_carried). */
-static bool measured_since(struct kq *q, const struct kw_run_row *r, int64_t at,
-                           struct kw_run_row *out)
+/* A run's measure carried to `at` from its stored one: what
+ * kw_clocks_run_carried gives of it (its rule: a stopped run ran steadily
+ * from steady_from to its stop and is carried back from there, an open one
+ * stood as it was since its ticket's last event), from its shape's
+ * calendar and clock state looked up once a shape (struct shape_carry),
+ * not by name and string for each run, and without a row made. A year's
+ * GET carries some 700,000 open runs of the 1,000,000-ticket desk to their
+ * deadline's month and back every run breached in one month and stopped in
+ * a later one. */
+struct carried {
+    int64_t working, wall, paused_wall, breached_at;
+};
+
+/* A shape's calendar in its commitment version's compiled policy (NULL:
+ * none, or not looked up) and its clock's state: running (1: running or
+ * breached), paused (2) or neither (0). */
+struct shape_carry {
+    const struct kw_cal *cal;
+    int state;
+    /* kw_cal_worked at each bucket's end (the end a run is carried to),
+     * one array a calendar; NO_WORKED where out of its horizon */
+    const int64_t *worked;
+};
+#define NO_WORKED INT64_MIN
+
+/* The working seconds of sc's calendar between `at`, the end of bucket b,
+ * and t (kw_cal_elapsed in the order they come), from the one end worked
+ * out once for the bucket: the other read by halves in the calendar. */
+static bool elapsed_from_end(const struct shape_carry *sc, size_t b, int64_t at, int64_t t,
+                             int64_t *w)
 {
+    int64_t wt;
+    if (!sc->worked || sc->worked[b] == NO_WORKED)
+        return kw_cal_elapsed(sc->cal, t < at ? t : at, t < at ? at : t, w, NULL) == KW_OK;
+    if (kw_cal_worked(sc->cal, t, &wt, NULL) != KW_OK)
+        return false;
+    *w = t < at ? sc->worked[b] - wt : wt - sc->worked[b];
+    return true;
+}
+
+/* false where the rule does not apply, or its calendar is not known here:
+ * then kw_clocks_run_carried decides */
+static bool carried(const struct shape_carry *sc, const struct kw_run_row *r, size_t b, int64_t at,
+                    struct carried *out)
+{
+    int64_t w = 0;
+    if (!sc || !sc->cal || at < r->steady_from)
+        return false;
+    if (r->stopped_at != KW_STORE_NO_TIME) { /* carried_back, app/clocks.c */
+        if (at >= r->stopped_at || !elapsed_from_end(sc, b, at, r->stopped_at, &w))
+            return false;
+        out->working = r->working - w;
+        out->wall = r->wall - (r->stopped_at - at);
+        out->paused_wall = r->paused_wall;
+        out->breached_at = r->breached_at;
+    } else {
+        bool running = sc->state == 1;
+        int64_t d = at - r->measured_at; /* d < 0: back in time */
+        if (sc->state == 0 || (running && !elapsed_from_end(sc, b, at, r->measured_at, &w)))
+            return false;
+        out->working = r->working + (d < 0 ? -w : w);
+        out->wall = r->wall + (running ? d : 0);
+        out->paused_wall = r->paused_wall + (running ? 0 : d);
+        out->breached_at = r->breached_at;
+        /* a running clock breaches at its deadline: not yet, back before it */
+        if (out->breached_at == KW_STORE_NO_TIME && running && r->deadline != KW_STORE_NO_TIME &&
+            r->deadline <= at)
+            out->breached_at = r->deadline;
+    }
+    if (out->breached_at != KW_STORE_NO_TIME && out->breached_at > at)
+        out->breached_at = KW_STORE_NO_TIME;
+    return true;
+}
+
+static const struct shape_carry *shape_carry(const struct kq *q, uint32_t shape)
+{
+    return shape < q->nshape_carry ? &q->shape_carry[shape] : NULL;
+}
+
+/* An open run carried to `at` from its stored measure (kw_clocks_run_carried);
+ * shape: the listed run's (KW_KPI_NO_SHAPE: none). */
+static bool measured_since(struct kq *q, const struct kw_run_row *r, size_t b, int64_t at,
+                           uint32_t shape, struct kw_run_row *out)
+{
+    struct carried c;
+    if (carried(shape_carry(q, shape), r, b, at, &c)) {
+        /* the row kw_clocks_run_carried makes, but for a stopped run's
+         * deadline when it had not breached by `at`: such a run counts
+         * nowhere (breached_open), so it is not projected */
+        *out = *r;
+        out->working = c.working;
+        out->wall = c.wall;
+        out->paused_wall = c.paused_wall;
+        out->measured_at = at;
+        out->breached_at = c.breached_at;
+        if (r->stopped_at != KW_STORE_NO_TIME) {
+            out->stopped_at = KW_STORE_NO_TIME;
+            out->status = c.breached_at != KW_STORE_NO_TIME ? "breached" : "running";
+            out->deadline = c.breached_at;
+        }
+        return true;
+    }
     return kw_clocks_run_carried(pol_of(q, r->commitment_id)->k, r, at, out);
 }
 
@@ -763,12 +865,13 @@ static bool measured_since(struct kq *q, const struct kw_run_row *r, int64_t at,
  * with nothing counted, when the run must be measured again from its
  * ticket's events and !may_read (a listing of the store is under way). */
 /* listed: r is the listed row carried to `end` (every field but its
- * measure the same), not one measured again from the events. */
+ * measure the same), not one measured again from the events. shape: r's in
+ * the table in memory (KW_KPI_NO_SHAPE: none or not known). */
 typedef void (*open_fn)(struct kq *q, const struct kw_run_row *r, bool listed, size_t b,
                         int64_t end, void *ctx);
 
-static bool breached_open(struct kq *q, const struct kw_run_row *r, open_fn fn, void *ctx,
-                          bool may_read)
+static bool breached_open(struct kq *q, const struct kw_run_row *r, uint32_t shape, open_fn fn,
+                          void *ctx, bool may_read)
 {
     int64_t breach = r->breached_at;
     if (breach == KW_STORE_NO_TIME && r->stopped_at == KW_STORE_NO_TIME &&
@@ -782,7 +885,7 @@ static bool breached_open(struct kq *q, const struct kw_run_row *r, open_fn fn, 
         return true;        /* stopped in the bucket: met_late there */
     struct kw_run_row fast; /* carried to `end` from its stored measure (also back from
                              * its stop): read from no event */
-    if (measured_since(q, r, end, &fast)) {
+    if (measured_since(q, r, b, end, shape, &fast)) {
         if (fast.breached_at != KW_STORE_NO_TIME && fast.breached_at >= q->b[b].from &&
             fast.breached_at < q->b[b].to)
             fn(q, &fast, true, b, end, ctx);
@@ -996,7 +1099,7 @@ static bool count_stop_and_breach(struct kq *q, const struct kw_run_row *r, int 
         if (e)
             count_run(q, e, mi, r, q->b[b].from, q->b[b].to);
     }
-    return breached_open(q, r, count_open, &shape, may_read);
+    return breached_open(q, r, shape, count_open, &shape, may_read);
 }
 
 static bool run_row(const struct kw_run_row *r, void *ctx)
@@ -1120,6 +1223,7 @@ struct side_shape {
     int mi;
     enum kw_metric_kpi role;
     const struct kw_compiled *k;
+    struct shape_carry carry;
 };
 
 /* The second reader's figures of one shape in one bucket: what count_run
@@ -1149,6 +1253,10 @@ struct halves {
     struct stream s;
     struct side side;
     struct side_shape *ss;
+    struct shape_carry *carry;        /* each shape's ss[].carry, for the first (q->shape_carry) */
+    int64_t **worked;                 /* shape_carry.worked of each calendar (nworked) */
+    const struct kw_cal **worked_cal; /* and its calendar */
+    size_t nworked;
 };
 
 static void side_fail(struct side *s, enum kw_code code, const char *what)
@@ -1158,9 +1266,9 @@ static void side_fail(struct side *s, enum kw_code code, const char *what)
     s->failed = true;
 }
 
-/* count_run on the second reader: into its cell of (shape, b). */
-static void side_count(struct side *s, uint32_t shape, size_t b, const struct kw_run_row *r,
-                       int64_t from, int64_t to)
+/* count_run on the second reader: run k into its cell of (shape, b). */
+static void side_count_k(struct side *s, uint32_t shape, size_t b, const struct kw_kpi_run *k,
+                         int64_t from, int64_t to)
 {
     struct side_cell **c = &s->cells[(size_t)shape * s->q->nb + b];
     if (!*c) {
@@ -1171,20 +1279,26 @@ static void side_count(struct side *s, uint32_t shape, size_t b, const struct kw
         (*c)->next = s->list;
         s->list = *c;
     }
-    struct kw_kpi_run k = kpi_run(r);
-    if (kw_kpi_add(&(*c)->acc, &k, from, to, &s->err) != KW_OK) {
+    if (kw_kpi_add(&(*c)->acc, k, from, to, &s->err) != KW_OK) {
         s->failed = true;
         return;
     }
     enum kw_metric_kpi role = s->ss[shape].role;
     if (role == KW_MKPI_NONE)
         return;
-    enum kw_kpi_class cls = kw_kpi_classify(&k, from, to);
+    enum kw_kpi_class cls = kw_kpi_classify(k, from, to);
     if (cls == KW_KPI_MET || cls == KW_KPI_MET_LATE) {
         struct marked *m = &(*c)->marked[role == KW_MKPI_RESPONSE ? 0 : 1];
         m->n++;
-        m->sum += k.working;
+        m->sum += k->working;
     }
+}
+
+static void side_count(struct side *s, uint32_t shape, size_t b, const struct kw_run_row *r,
+                       int64_t from, int64_t to)
+{
+    struct kw_kpi_run k = kpi_run(r);
+    side_count_k(s, shape, b, &k, from, to);
 }
 
 /* stream_run on the second reader: count_stop_and_breach with what the
@@ -1213,6 +1327,25 @@ static bool side_run(const struct kw_run_row *r, uint32_t shape, void *ctx)
     if (b == q->nb || (r->stopped_at != KW_STORE_NO_TIME && r->stopped_at < q->b[b].to))
         return !s->failed;
     int64_t end = q->b[b].to < q->now ? q->b[b].to : q->now;
+    struct carried cr;
+    if (carried(&s->ss[shape].carry, r, b, end, &cr)) {
+        /* counted if it had breached in the bucket by `end`: kpi_run of
+         * the carried row (measured_since), with no row made */
+        if (cr.breached_at != KW_STORE_NO_TIME && cr.breached_at >= q->b[b].from &&
+            cr.breached_at < q->b[b].to) {
+            struct kw_kpi_run k = {
+                .started_at = r->started_at,
+                .stopped_at = KW_STORE_NO_TIME,
+                .breached_at = cr.breached_at,
+                .target = r->target,
+                .working = cr.working,
+                .paused_wall = end - r->started_at - cr.wall,
+                .overrun_working = cr.working > r->target ? cr.working - r->target : 0,
+            };
+            side_count_k(s, shape, b, &k, q->b[b].from, end);
+        }
+        return !s->failed;
+    }
     struct kw_run_row fast;
     if (kw_clocks_run_carried(s->ss[shape].k, r, end, &fast)) {
         if (fast.breached_at != KW_STORE_NO_TIME && fast.breached_at >= q->b[b].from &&
@@ -1222,6 +1355,29 @@ static bool side_run(const struct kw_run_row *r, uint32_t shape, void *ctx)
         side_fail(s, KW_NOMEM, "no memory for the clock runs");
     }
     return !s->failed;
+}
+
+/* sc's worked seconds at each bucket's end: its calendar's array, made
+ * for the first shape on it; false when out of memory. */
+static bool worked_at_ends(const struct kq *q, struct halves *h, struct shape_carry *sc)
+{
+    for (size_t i = 0; i < h->nworked; i++)
+        if (h->worked_cal[i] == sc->cal) {
+            sc->worked = h->worked[i];
+            return true;
+        }
+    int64_t *w = malloc(q->nb * sizeof(*w));
+    if (!w)
+        return false;
+    for (size_t b = 0; b < q->nb; b++) {
+        int64_t end = q->b[b].to < q->now ? q->b[b].to : q->now;
+        if (kw_cal_worked(sc->cal, end, &w[b], NULL) != KW_OK)
+            w[b] = NO_WORKED;
+    }
+    h->worked_cal[h->nworked] = sc->cal;
+    h->worked[h->nworked++] = w;
+    sc->worked = w;
+    return true;
 }
 
 /* Before the readers start: each shape's metric, role and policy, looked
@@ -1234,8 +1390,11 @@ static bool side_prepare(const struct kw_kpi_cache *c, size_t nshapes, void *ctx
         !shape_room(q, (uint32_t)(nshapes - 1)))
         return false;
     h->ss = malloc(nshapes * sizeof(*h->ss));
+    h->carry = malloc(nshapes * sizeof(*h->carry));
+    h->worked = calloc(nshapes, sizeof(*h->worked));
+    h->worked_cal = calloc(nshapes, sizeof(*h->worked_cal));
     h->side.cells = calloc(nshapes * q->nb, sizeof(*h->side.cells));
-    if (!h->ss || !h->side.cells)
+    if (!h->ss || !h->carry || !h->worked || !h->worked_cal || !h->side.cells)
         return false;
     for (size_t i = 0; i < nshapes; i++) {
         struct kw_run_row r;
@@ -1244,11 +1403,27 @@ static bool side_prepare(const struct kw_kpi_cache *c, size_t nshapes, void *ctx
         h->ss[i] = (struct side_shape){.mi = mi, .role = KW_MKPI_NONE};
         if (mi >= 0) {
             h->ss[i].role = role_of(q, r.commitment_id, mi);
-            h->ss[i].k = pol_of(q, r.commitment_id)->k;
+            const struct kw_compiled *k = pol_of(q, r.commitment_id)->k;
+            h->ss[i].k = k;
+            /* the first of that name, as kw_clocks_run_carried finds it */
+            struct shape_carry *sc = &h->ss[i].carry;
+            for (size_t j = 0; k && r.calendar && !sc->cal && j < kw_policy_calendar_count(k->p);
+                 j++)
+                if (strcmp(kw_policy_calendar_name(k->p, j), r.calendar) == 0)
+                    sc->cal = k->cals[j];
+            sc->state = !r.status                                                               ? 0
+                        : strcmp(r.status, "running") == 0 || strcmp(r.status, "breached") == 0 ? 1
+                        : strcmp(r.status, "paused") == 0                                       ? 2
+                                                                                                : 0;
         }
+        if (h->ss[i].carry.cal && !worked_at_ends(q, h, &h->ss[i].carry))
+            return false;
+        h->carry[i] = h->ss[i].carry;
     }
     h->side.ss = h->ss;
     h->side.nss = nshapes;
+    q->shape_carry = h->carry;
+    q->nshape_carry = nshapes;
     return true;
 }
 
@@ -1326,6 +1501,13 @@ static void side_free(struct halves *h)
     free_runs(&h->side.later);
     free_runs(&h->side.whole);
     free(h->ss);
+    free(h->carry);
+    for (size_t i = 0; i < h->nworked; i++)
+        free(h->worked[i]);
+    free(h->worked);
+    free(h->worked_cal);
+    h->s.q->shape_carry = NULL;
+    h->s.q->nshape_carry = 0;
 }
 
 static enum kw_code stream_runs(struct kq *q)
@@ -1350,7 +1532,7 @@ static enum kw_code stream_runs(struct kq *q)
     if (rc == KW_OK && s->later.nomem)
         rc = kw_err_set(&q->err, KW_NOMEM, "", "no memory for the clock runs");
     for (size_t i = 0; rc == KW_OK && i < s->later.n && !q->failed; i++)
-        breached_open(q, &s->later.v[i], count_open, NULL, true);
+        breached_open(q, &s->later.v[i], KW_KPI_NO_SHAPE, count_open, NULL, true);
     free_runs(&s->later);
     side_free(&h);
     return rc;
@@ -1580,6 +1762,18 @@ static bool cost_row(const struct kw_team_cost *r, void *ctx)
     return true;
 }
 
+/* The tickets created, counted by the table in memory
+ * (kw_kpi_cache_created_counts): bucket b's as fact_row counts them. */
+static bool created_counted(const struct kw_ticket_fact_row *r, size_t b, uint32_t count, void *ctx)
+{
+    struct kq *q = ctx;
+    struct entry *e = b < q->nb ? fact_group(q, r, b) : NULL;
+    if (!e)
+        return b >= q->nb;
+    e->created += count;
+    return true;
+}
+
 /* fact_row for a dated fact of any kind (kw_kpi_cache_marks) */
 static bool mark_row(enum kw_ticket_fact kind, const struct kw_ticket_fact_row *r, void *ctx)
 {
@@ -1596,9 +1790,21 @@ static enum kw_code read_tickets(struct kq *q)
     /* created, then resolved, reopened, rated and time spent: from the
      * facts kept in memory, current to the change log (app/kpi_cache.h) */
     struct fact_ctx c = {q, KW_TF_CREATED};
-    if (kw_kpi_cache_created(q->x->h->kpi_cache, st, q->from, q->to, q->org, fact_row, &c,
-                             &q->err) != KW_OK ||
-        q->failed)
+    /* counted by bucket and shape, without a row for each ticket, unless
+     * a drill-down lists them */
+    int64_t starts[KW_BACKLOG_ENDS_MAX];
+    bool made = false;
+    if (!q->drill && q->nb <= KW_BACKLOG_ENDS_MAX) {
+        for (size_t b = 0; b < q->nb; b++)
+            starts[b] = q->b[b].from;
+        if (kw_kpi_cache_created_counts(q->x->h->kpi_cache, st, starts, q->nb, q->to, q->org,
+                                        created_counted, q, &made, &q->err) != KW_OK ||
+            q->failed)
+            return q->err.code;
+    }
+    if (!made && (kw_kpi_cache_created(q->x->h->kpi_cache, st, q->from, q->to, q->org, fact_row, &c,
+                                       &q->err) != KW_OK ||
+                  q->failed))
         return q->err.code;
     if (kw_kpi_cache_marks(q->x->h->kpi_cache, st, q->from, q->to, q->org, mark_row, q, &q->err) !=
             KW_OK ||
@@ -1957,7 +2163,7 @@ struct kwh_reply kwh_kpi_breaches(struct kwh_call *x)
             else
                 json_array_append_new(l.items, breach_json(&q, r, "met_late", r->stopped_at));
         }
-        breached_open(&q, r, list_open, &l, true);
+        breached_open(&q, r, KW_KPI_NO_SHAPE, list_open, &l, true);
     }
     free_runs(&runs);
     if (rc != KW_OK || q.failed) {

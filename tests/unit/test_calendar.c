@@ -236,6 +236,14 @@ static void test_elapsed(void **state)
         if (got != cases[i].want)
             fail_msg("%s: got %lld, want %lld", cases[i].name, (long long)got,
                      (long long)cases[i].want);
+        /* the same as the working seconds before each end, subtracted (t1 < t2) */
+        int64_t w1 = -1, w2 = -1;
+        if (kw_cal_worked(f->cal[cases[i].cal], T(cases[i].t1), &w1, &err) != KW_OK ||
+            kw_cal_worked(f->cal[cases[i].cal], T(cases[i].t2), &w2, &err) != KW_OK)
+            fail_msg("%s: worked: %s", cases[i].name, err.msg);
+        if (T(cases[i].t1) < T(cases[i].t2) && w2 - w1 != cases[i].want)
+            fail_msg("%s: worked %lld - %lld, want %lld", cases[i].name, (long long)w2,
+                     (long long)w1, (long long)cases[i].want);
     }
 }
 
@@ -327,6 +335,8 @@ static void test_horizon(void **state)
     assert_int_equal(
         kw_cal_elapsed(cn, T("2026-01-05T00:00:00Z"), T("2101-01-01T00:00:00Z"), &out, &err),
         KW_RANGE);
+    assert_int_equal(kw_cal_worked(cn, T("2101-01-01T00:00:00Z"), &out, &err), KW_RANGE);
+    assert_int_equal(kw_cal_worked(cn, T("1999-12-31T00:00:00Z"), &out, &err), KW_RANGE);
     assert_int_equal(kw_cal_is_working(cn, T("2100-01-01T00:00:00Z"), &w, &err), KW_RANGE);
     assert_int_equal(kw_cal_next_working(cn, T("2099-12-31T12:00:00Z"), &out, &err), KW_RANGE);
     /* The whole horizon is usable: a deadline of every working second there is. */

@@ -96,6 +96,66 @@ static void test_stats_selected_as_sorted(void **state)
     }
 }
 
+/* Past 2,048 values the ranks are found by narrowing histograms: the same
+ * figures as sorted values give, for counts on either side of that, with
+ * values all equal, few distinct, a long tail, negative and the extremes
+ * of 64 bits, and counts that put the ranks in one bin or in three. */
+static void test_stats_many_selected_as_sorted(void **state)
+{
+    (void)state;
+    static const size_t ns[] = {2047, 2048, 2049, 5000, 5001, 70000, 100001};
+    uint64_t seed = 13;
+    for (size_t t = 0; t < sizeof(ns) / sizeof(ns[0]); t++) {
+        size_t n = ns[t];
+        for (int spread = 0; spread < 6; spread++) {
+            int64_t *v = malloc(n * sizeof(*v)), *sorted = malloc(n * sizeof(*v));
+            assert_non_null(v);
+            assert_non_null(sorted);
+            for (size_t i = 0; i < n; i++) {
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                uint64_t r = seed >> 33;
+                switch (spread) {
+                case 0: /* all equal */
+                    v[i] = 3600;
+                    break;
+                case 1: /* few values */
+                    v[i] = (int64_t)(r % 7) * 60;
+                    break;
+                case 2: /* most short, a long tail (seconds of a year) */
+                    v[i] = r % 10 ? (int64_t)(r % 7200) : (int64_t)(r % 31536000);
+                    break;
+                case 3: /* back in time too */
+                    v[i] = (int64_t)(r % 3000000) - 1000000;
+                    break;
+                case 4: /* the extremes of 64 bits among small values */
+                    v[i] = i == 0 ? INT64_MIN : i == 1 ? INT64_MAX : (int64_t)(r % 100);
+                    break;
+                default: /* spread over 2^40 */
+                    v[i] = (int64_t)(seed >> 24);
+                }
+            }
+            memcpy(sorted, v, n * sizeof(*v));
+            qsort(sorted, n, sizeof(*v), by_value);
+            double median = n % 2 ? (double)sorted[n / 2]
+                                  : ((double)sorted[n / 2 - 1] + (double)sorted[n / 2]) / 2;
+            double mean = 0;
+            if (spread != 4) { /* (the extremes' sum overflows: not a figure) */
+                int64_t sum = 0;
+                for (size_t i = 0; i < n; i++)
+                    sum += sorted[i];
+                mean = (double)sum / (double)n;
+            }
+            struct kw_kpi_stat s = kw_kpi_stat_i64(v, n);
+            assert_true(s.n == n);
+            assert_true(spread == 4 || s.mean == mean);
+            assert_true(s.median == median);
+            assert_true(s.p90 == (double)sorted[(9 * n + 9) / 10 - 1]);
+            free(v);
+            free(sorted);
+        }
+    }
+}
+
 static int by_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -355,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_stats_selected_as_sorted),
+        cmocka_unit_test(test_stats_many_selected_as_sorted),
         cmocka_unit_test(test_stats_f64_radix_as_qsort),
         cmocka_unit_test(test_worked_example),
         cmocka_unit_test(test_nothing_is_null_not_100),
