@@ -845,6 +845,78 @@ static void test_clocks_in_place(void **state)
     kw_store_close(st);
 }
 
+/* A firing's event and its clocks (kwp_exec_later_clocks): one statement
+ * when nothing but outbox rows came between them for a ticket the unit
+ * locked, which leaves the ticket's row as the two would (its head, its
+ * schedule, projected to the event); kept apart when another ticket's
+ * write came between. Which statement ran shows in the message of one
+ * that fails (two clock rows of one metric: the upsert refuses them). */
+static void test_event_clocks_one_statement(void **state)
+{
+    (void)state;
+    struct kw_err err = {0};
+    const int64_t t0 = 1790000000, none = KW_STORE_NO_TIME;
+    int64_t ids[2];
+    struct kw_store *st = writer_with_tickets("One statement", t0, ids, 2);
+    PGconn *c = PQconnectdb(getenv("KW_PG_CONNINFO"));
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("connect: %s", PQerrorMessage(c));
+    const char *body = "{\"metric\":\"response\",\"percent\":50}";
+    const struct kw_clock_row good[] = {{"response", "running", t0 + 60, t0 + 45, 75}};
+    const struct kw_clock_row bad[] = {{"response", "running", t0 + 60, t0 + 45, 75},
+                                       {"response", "running", t0 + 60, t0 + 45, 75}};
+    int64_t seq = 0;
+    assert_int_equal(kw_store_begin(st, &err), KW_OK);
+    assert_int_equal(kw_store_prefetch(st, ids, 2, &err), KW_OK);
+    assert_int_equal(
+        kw_store_event_append(st, ids[0], "sla_warning", body, 0, t0 + 30, NULL, &seq, &err),
+        KW_OK);
+    assert_int_equal(
+        kw_store_outbox_add(st, "sla_warning", ids[0], 0, 0, "{}", "k1", t0 + 30, &err), KW_OK);
+    assert_int_equal(kw_store_clocks_put(st, ids[0], true, good, 1, t0 + 60, none, t0 + 45, &err),
+                     KW_OK);
+    assert_int_equal(kw_store_commit(st, &err), KW_OK);
+    char q[384], got[64];
+    snprintf(q, sizeof(q),
+             "SELECT t.last_seq || '/' || t.projected_seq || '/' || t.fire_at || '/' ||"
+             " (t.head_hash = e.hash) || '/' || (SELECT count(*) FROM clocks"
+             " WHERE ticket_id = t.id) FROM tickets t JOIN events e ON e.ticket_id = t.id"
+             " AND e.seq = t.last_seq WHERE t.id = %lld",
+             (long long)ids[0]);
+    sql_value(c, q, got, sizeof(got));
+    assert_int_equal(seq, 2);
+    assert_string_equal(got, "2/2/1790000045/true/1");
+    /* one statement: its failure is the two's */
+    assert_int_equal(kw_store_begin(st, &err), KW_OK);
+    assert_int_equal(kw_store_prefetch(st, ids, 2, &err), KW_OK);
+    assert_int_equal(
+        kw_store_event_append(st, ids[1], "sla_warning", body, 0, t0 + 30, NULL, NULL, &err),
+        KW_OK);
+    assert_int_equal(kw_store_clocks_put(st, ids[1], true, bad, 2, t0 + 60, none, t0 + 45, &err),
+                     KW_OK); /* not sent */
+    assert_int_equal(kw_store_commit(st, &err), KW_STORE);
+    assert_non_null(strstr(err.msg, "insert event and store clocks"));
+    /* another ticket's event between: two statements */
+    assert_int_equal(kw_store_begin(st, &err), KW_OK);
+    assert_int_equal(kw_store_prefetch(st, ids, 2, &err), KW_OK);
+    assert_int_equal(
+        kw_store_event_append(st, ids[1], "sla_warning", body, 0, t0 + 30, NULL, NULL, &err),
+        KW_OK);
+    assert_int_equal(
+        kw_store_event_append(st, ids[0], "sla_warning", body, 0, t0 + 31, NULL, NULL, &err),
+        KW_OK);
+    assert_int_equal(kw_store_clocks_put(st, ids[1], true, bad, 2, t0 + 60, none, t0 + 45, &err),
+                     KW_OK);
+    assert_int_equal(kw_store_commit(st, &err), KW_STORE);
+    assert_non_null(strstr(err.msg, "store clocks"));
+    assert_null(strstr(err.msg, "insert event and"));
+    snprintf(q, sizeof(q), "SELECT last_seq FROM tickets WHERE id = %lld", (long long)ids[1]);
+    sql_value(c, q, got, sizeof(got));
+    assert_string_equal(got, "1"); /* both rolled back */
+    PQfinish(c);
+    kw_store_close(st);
+}
+
 /* Migration 13: the due tickets' claim comes in (fire_at, id) order from
  * the index, not from a sort of every ticket due (which read each second's
  * 1,000 due tickets for each unit of 64). */
@@ -870,14 +942,23 @@ static void test_claim_order(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_location_kind),      cmocka_unit_test(test_path_is_sqlite),
-        cmocka_unit_test(test_password_not_told),  cmocka_unit_test(test_backup_points_to_pg_dump),
-        cmocka_unit_test(test_claims_skip_locked), cmocka_unit_test(test_log_and_rows_no_deadlock),
-        cmocka_unit_test(test_audit_trail),        cmocka_unit_test(test_nodes),
-        cmocka_unit_test(test_kept_row),           cmocka_unit_test(test_kept_clocks),
-        cmocka_unit_test(test_commitment_read),    cmocka_unit_test(test_numbered_create),
-        cmocka_unit_test(test_flush_own_failure),  cmocka_unit_test(test_runs_merged),
-        cmocka_unit_test(test_claim_order),        cmocka_unit_test(test_clocks_in_place),
+        cmocka_unit_test(test_location_kind),
+        cmocka_unit_test(test_path_is_sqlite),
+        cmocka_unit_test(test_password_not_told),
+        cmocka_unit_test(test_backup_points_to_pg_dump),
+        cmocka_unit_test(test_claims_skip_locked),
+        cmocka_unit_test(test_log_and_rows_no_deadlock),
+        cmocka_unit_test(test_audit_trail),
+        cmocka_unit_test(test_nodes),
+        cmocka_unit_test(test_kept_row),
+        cmocka_unit_test(test_kept_clocks),
+        cmocka_unit_test(test_commitment_read),
+        cmocka_unit_test(test_numbered_create),
+        cmocka_unit_test(test_flush_own_failure),
+        cmocka_unit_test(test_runs_merged),
+        cmocka_unit_test(test_claim_order),
+        cmocka_unit_test(test_clocks_in_place),
+        cmocka_unit_test(test_event_clocks_one_statement),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
