@@ -917,6 +917,58 @@ static void test_event_clocks_one_statement(void **state)
     kw_store_close(st);
 }
 
+/* Migration 14: a warning or breach notifies the ticket's assignee and
+ * its active staff watchers, with the metric as detail (kw_notify_sla), and
+ * no customer or deactivated watcher; the other types still go through
+ * kw_notify_event (an assignment notifies the one assigned). */
+static void test_notify_sla(void **state)
+{
+    (void)state;
+    struct kw_err err = {0};
+    const int64_t t0 = 1790000000;
+    int64_t ids[1];
+    struct kw_store *st = writer_with_tickets("Notify SLA", t0, ids, 1);
+    PGconn *c = PQconnectdb(getenv("KW_PG_CONNINFO"));
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("connect: %s", PQerrorMessage(c));
+    char q[768], got[128];
+    snprintf(q, sizeof(q),
+             "WITH u AS (INSERT INTO users(email, name, role, org_id, created_at,"
+             " deactivated_at) SELECT 'sla-' || r || '@example.com', r, CASE WHEN r = 'cust'"
+             " THEN 'customer' ELSE 'agent' END, (SELECT org_id FROM tickets WHERE id = %lld),"
+             " 0, CASE WHEN r = 'gone' THEN 1 END FROM unnest(ARRAY['owner', 'staff', 'cust',"
+             " 'gone']) r RETURNING id, name), a AS (UPDATE tickets SET assignee_id ="
+             " (SELECT id FROM u WHERE name = 'owner') WHERE id = %lld)"
+             " INSERT INTO watchers(ticket_id, user_id, added_by, at) SELECT %lld, id, id, 0"
+             " FROM u WHERE name <> 'owner' RETURNING 1",
+             (long long)ids[0], (long long)ids[0], (long long)ids[0]);
+    PQclear(PQexec(c, q));
+    assert_int_equal(kw_store_event_append(st, ids[0], "sla_warning",
+                                           "{\"metric\":\"response\",\"percent\":50}", 0, t0 + 30,
+                                           NULL, NULL, &err),
+                     KW_OK);
+    snprintf(q, sizeof(q),
+             "SELECT string_agg(u.name || '/' || n.kind || '/' || n.detail, ';' ORDER BY u.name)"
+             " FROM notifications n JOIN users u ON u.id = n.user_id WHERE n.ticket_id = %lld",
+             (long long)ids[0]);
+    sql_value(c, q, got, sizeof(got));
+    assert_string_equal(got, "owner/sla_warning/response;staff/sla_warning/response");
+    char staff[32];
+    sql_value(c, "SELECT id FROM users WHERE email = 'sla-staff@example.com'", staff,
+              sizeof(staff));
+    snprintf(q, sizeof(q), "{\"assignee_id\":%s}", staff);
+    assert_int_equal(kw_store_event_append(st, ids[0], "assigned", q, 0, t0 + 40, NULL, NULL, &err),
+                     KW_OK);
+    snprintf(q, sizeof(q),
+             "SELECT count(*) FROM notifications WHERE ticket_id = %lld AND kind = 'assigned'"
+             " AND user_id = %s",
+             (long long)ids[0], staff);
+    sql_value(c, q, got, sizeof(got));
+    assert_string_equal(got, "1");
+    PQfinish(c);
+    kw_store_close(st);
+}
+
 /* Migration 13: the due tickets' claim comes in (fire_at, id) order from
  * the index, not from a sort of every ticket due (which read each second's
  * 1,000 due tickets for each unit of 64). */
@@ -959,6 +1011,7 @@ int main(void)
         cmocka_unit_test(test_claim_order),
         cmocka_unit_test(test_clocks_in_place),
         cmocka_unit_test(test_event_clocks_one_statement),
+        cmocka_unit_test(test_notify_sla),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
