@@ -6,7 +6,9 @@
 # file. The BENCH_* variables are bench_engine's. With PG_STATEMENTS=1 the
 # cluster loads pg_stat_statements and the statements that took the most
 # server time in the run (after the fill), the rows each table had
-# written and the WAL are printed after it. Prints numbers; asserts nothing.
+# written and the WAL are printed after it. PG_CONF="NAME=VALUE ..." sets
+# the server's settings for the run (e.g. shared_buffers=2GB; the cluster
+# otherwise has PostgreSQL's defaults). Prints numbers; asserts nothing.
 # usage: bench/pg_engine.sh PATH/TO/bench_engine
 set -euo pipefail
 
@@ -17,10 +19,15 @@ rmdir "$dir"
 "$here/../tests/pg/cluster.sh" start "$dir"
 trap '"$here/../tests/pg/cluster.sh" stop "$dir"' EXIT
 conn=$(cat "$dir/conninfo")
-if [ "${PG_STATEMENTS:-}" = 1 ]; then
+if [ "${PG_STATEMENTS:-}" = 1 ] || [ -n "${PG_CONF:-}" ]; then
     owner=postgres
     id postgres >/dev/null 2>&1 || owner=nobody
-    psql -X -q "$conn" -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
+    if [ "${PG_STATEMENTS:-}" = 1 ]; then
+        psql -X -q "$conn" -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
+    fi
+    for set in ${PG_CONF:-}; do # NAME=VALUE ...: the server's settings for the run
+        psql -X -q "$conn" -c "ALTER SYSTEM SET ${set%%=*} = '${set#*=}'"
+    done
     # shellcheck disable=SC2012 # version directories: plain names
     bin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
     if [ "$(id -u)" -eq 0 ]; then
@@ -30,6 +37,8 @@ if [ "${PG_STATEMENTS:-}" = 1 ]; then
         "$bin/pg_ctl" -D "$dir/data" -w restart >/dev/null
     fi
     head -n 1 "$dir/data/postmaster.pid" >"$dir/pid"
+fi
+if [ "${PG_STATEMENTS:-}" = 1 ]; then
     psql -X -q "$conn" -c "CREATE EXTENSION pg_stat_statements" \
         -c "ALTER SYSTEM SET pg_stat_statements.track_planning = on" -c "SELECT pg_reload_conf()"
 fi
