@@ -845,6 +845,130 @@ static void test_clocks_in_place(void **state)
     kw_store_close(st);
 }
 
+/* A firing's event and its clocks (kwp_exec_later_clocks): one statement
+ * when nothing but outbox rows came between them for a ticket the unit
+ * locked, which leaves the ticket's row as the two would (its head, its
+ * schedule, projected to the event); kept apart when another ticket's
+ * write came between. Which statement ran shows in the message of one
+ * that fails (two clock rows of one metric: the upsert refuses them). */
+static void test_event_clocks_one_statement(void **state)
+{
+    (void)state;
+    struct kw_err err = {0};
+    const int64_t t0 = 1790000000, none = KW_STORE_NO_TIME;
+    int64_t ids[2];
+    struct kw_store *st = writer_with_tickets("One statement", t0, ids, 2);
+    PGconn *c = PQconnectdb(getenv("KW_PG_CONNINFO"));
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("connect: %s", PQerrorMessage(c));
+    const char *body = "{\"metric\":\"response\",\"percent\":50}";
+    const struct kw_clock_row good[] = {{"response", "running", t0 + 60, t0 + 45, 75}};
+    const struct kw_clock_row bad[] = {{"response", "running", t0 + 60, t0 + 45, 75},
+                                       {"response", "running", t0 + 60, t0 + 45, 75}};
+    int64_t seq = 0;
+    assert_int_equal(kw_store_begin(st, &err), KW_OK);
+    assert_int_equal(kw_store_prefetch(st, ids, 2, &err), KW_OK);
+    assert_int_equal(
+        kw_store_event_append(st, ids[0], "sla_warning", body, 0, t0 + 30, NULL, &seq, &err),
+        KW_OK);
+    assert_int_equal(
+        kw_store_outbox_add(st, "sla_warning", ids[0], 0, 0, "{}", "k1", t0 + 30, &err), KW_OK);
+    assert_int_equal(kw_store_clocks_put(st, ids[0], true, good, 1, t0 + 60, none, t0 + 45, &err),
+                     KW_OK);
+    assert_int_equal(kw_store_commit(st, &err), KW_OK);
+    char q[384], got[64];
+    snprintf(q, sizeof(q),
+             "SELECT t.last_seq || '/' || t.projected_seq || '/' || t.fire_at || '/' ||"
+             " (t.head_hash = e.hash) || '/' || (SELECT count(*) FROM clocks"
+             " WHERE ticket_id = t.id) FROM tickets t JOIN events e ON e.ticket_id = t.id"
+             " AND e.seq = t.last_seq WHERE t.id = %lld",
+             (long long)ids[0]);
+    sql_value(c, q, got, sizeof(got));
+    assert_int_equal(seq, 2);
+    assert_string_equal(got, "2/2/1790000045/true/1");
+    /* one statement: its failure is the two's */
+    assert_int_equal(kw_store_begin(st, &err), KW_OK);
+    assert_int_equal(kw_store_prefetch(st, ids, 2, &err), KW_OK);
+    assert_int_equal(
+        kw_store_event_append(st, ids[1], "sla_warning", body, 0, t0 + 30, NULL, NULL, &err),
+        KW_OK);
+    assert_int_equal(kw_store_clocks_put(st, ids[1], true, bad, 2, t0 + 60, none, t0 + 45, &err),
+                     KW_OK); /* not sent */
+    assert_int_equal(kw_store_commit(st, &err), KW_STORE);
+    assert_non_null(strstr(err.msg, "insert event and store clocks"));
+    /* another ticket's event between: two statements */
+    assert_int_equal(kw_store_begin(st, &err), KW_OK);
+    assert_int_equal(kw_store_prefetch(st, ids, 2, &err), KW_OK);
+    assert_int_equal(
+        kw_store_event_append(st, ids[1], "sla_warning", body, 0, t0 + 30, NULL, NULL, &err),
+        KW_OK);
+    assert_int_equal(
+        kw_store_event_append(st, ids[0], "sla_warning", body, 0, t0 + 31, NULL, NULL, &err),
+        KW_OK);
+    assert_int_equal(kw_store_clocks_put(st, ids[1], true, bad, 2, t0 + 60, none, t0 + 45, &err),
+                     KW_OK);
+    assert_int_equal(kw_store_commit(st, &err), KW_STORE);
+    assert_non_null(strstr(err.msg, "store clocks"));
+    assert_null(strstr(err.msg, "insert event and"));
+    snprintf(q, sizeof(q), "SELECT last_seq FROM tickets WHERE id = %lld", (long long)ids[1]);
+    sql_value(c, q, got, sizeof(got));
+    assert_string_equal(got, "1"); /* both rolled back */
+    PQfinish(c);
+    kw_store_close(st);
+}
+
+/* Migration 14: a warning or breach notifies the ticket's assignee and
+ * its active staff watchers, with the metric as detail (kw_notify_sla), and
+ * no customer or deactivated watcher; the other types still go through
+ * kw_notify_event (an assignment notifies the one assigned). */
+static void test_notify_sla(void **state)
+{
+    (void)state;
+    struct kw_err err = {0};
+    const int64_t t0 = 1790000000;
+    int64_t ids[1];
+    struct kw_store *st = writer_with_tickets("Notify SLA", t0, ids, 1);
+    PGconn *c = PQconnectdb(getenv("KW_PG_CONNINFO"));
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("connect: %s", PQerrorMessage(c));
+    char q[768], got[128];
+    snprintf(q, sizeof(q),
+             "WITH u AS (INSERT INTO users(email, name, role, org_id, created_at,"
+             " deactivated_at) SELECT 'sla-' || r || '@example.com', r, CASE WHEN r = 'cust'"
+             " THEN 'customer' ELSE 'agent' END, (SELECT org_id FROM tickets WHERE id = %lld),"
+             " 0, CASE WHEN r = 'gone' THEN 1 END FROM unnest(ARRAY['owner', 'staff', 'cust',"
+             " 'gone']) r RETURNING id, name), a AS (UPDATE tickets SET assignee_id ="
+             " (SELECT id FROM u WHERE name = 'owner') WHERE id = %lld)"
+             " INSERT INTO watchers(ticket_id, user_id, added_by, at) SELECT %lld, id, id, 0"
+             " FROM u WHERE name <> 'owner' RETURNING 1",
+             (long long)ids[0], (long long)ids[0], (long long)ids[0]);
+    PQclear(PQexec(c, q));
+    assert_int_equal(kw_store_event_append(st, ids[0], "sla_warning",
+                                           "{\"metric\":\"response\",\"percent\":50}", 0, t0 + 30,
+                                           NULL, NULL, &err),
+                     KW_OK);
+    snprintf(q, sizeof(q),
+             "SELECT string_agg(u.name || '/' || n.kind || '/' || n.detail, ';' ORDER BY u.name)"
+             " FROM notifications n JOIN users u ON u.id = n.user_id WHERE n.ticket_id = %lld",
+             (long long)ids[0]);
+    sql_value(c, q, got, sizeof(got));
+    assert_string_equal(got, "owner/sla_warning/response;staff/sla_warning/response");
+    char staff[32];
+    sql_value(c, "SELECT id FROM users WHERE email = 'sla-staff@example.com'", staff,
+              sizeof(staff));
+    snprintf(q, sizeof(q), "{\"assignee_id\":%s}", staff);
+    assert_int_equal(kw_store_event_append(st, ids[0], "assigned", q, 0, t0 + 40, NULL, NULL, &err),
+                     KW_OK);
+    snprintf(q, sizeof(q),
+             "SELECT count(*) FROM notifications WHERE ticket_id = %lld AND kind = 'assigned'"
+             " AND user_id = %s",
+             (long long)ids[0], staff);
+    sql_value(c, q, got, sizeof(got));
+    assert_string_equal(got, "1");
+    PQfinish(c);
+    kw_store_close(st);
+}
+
 /* Migration 13: the due tickets' claim comes in (fire_at, id) order from
  * the index, not from a sort of every ticket due (which read each second's
  * 1,000 due tickets for each unit of 64). */
@@ -870,14 +994,24 @@ static void test_claim_order(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_location_kind),      cmocka_unit_test(test_path_is_sqlite),
-        cmocka_unit_test(test_password_not_told),  cmocka_unit_test(test_backup_points_to_pg_dump),
-        cmocka_unit_test(test_claims_skip_locked), cmocka_unit_test(test_log_and_rows_no_deadlock),
-        cmocka_unit_test(test_audit_trail),        cmocka_unit_test(test_nodes),
-        cmocka_unit_test(test_kept_row),           cmocka_unit_test(test_kept_clocks),
-        cmocka_unit_test(test_commitment_read),    cmocka_unit_test(test_numbered_create),
-        cmocka_unit_test(test_flush_own_failure),  cmocka_unit_test(test_runs_merged),
-        cmocka_unit_test(test_claim_order),        cmocka_unit_test(test_clocks_in_place),
+        cmocka_unit_test(test_location_kind),
+        cmocka_unit_test(test_path_is_sqlite),
+        cmocka_unit_test(test_password_not_told),
+        cmocka_unit_test(test_backup_points_to_pg_dump),
+        cmocka_unit_test(test_claims_skip_locked),
+        cmocka_unit_test(test_log_and_rows_no_deadlock),
+        cmocka_unit_test(test_audit_trail),
+        cmocka_unit_test(test_nodes),
+        cmocka_unit_test(test_kept_row),
+        cmocka_unit_test(test_kept_clocks),
+        cmocka_unit_test(test_commitment_read),
+        cmocka_unit_test(test_numbered_create),
+        cmocka_unit_test(test_flush_own_failure),
+        cmocka_unit_test(test_runs_merged),
+        cmocka_unit_test(test_claim_order),
+        cmocka_unit_test(test_clocks_in_place),
+        cmocka_unit_test(test_event_clocks_one_statement),
+        cmocka_unit_test(test_notify_sla),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

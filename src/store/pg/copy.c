@@ -474,6 +474,7 @@ enum kw_code kw_store_copy_from(struct kw_store *st, const char *from, struct kw
     if ((rc = target_empty(&c, err)) != KW_OK ||
         (rc = pg_do(&c,
                     "ALTER TABLE events DISABLE TRIGGER events_notify;"
+                    " ALTER TABLE events DISABLE TRIGGER events_notify_sla;"
                     " ALTER TABLE events DISABLE TRIGGER events_search;"
                     " ALTER TABLE events DISABLE TRIGGER kpi_resolved_add;"
                     " ALTER TABLE events DISABLE TRIGGER kpi_states_add;"
@@ -493,6 +494,7 @@ enum kw_code kw_store_copy_from(struct kw_store *st, const char *from, struct kw
     if ((rc = sequences(&c, err)) != KW_OK ||
         (rc = pg_do(&c,
                     "ALTER TABLE events ENABLE TRIGGER events_notify;"
+                    " ALTER TABLE events ENABLE TRIGGER events_notify_sla;"
                     " ALTER TABLE events ENABLE TRIGGER events_search;"
                     " ALTER TABLE events ENABLE TRIGGER kpi_resolved_add;"
                     " ALTER TABLE events ENABLE TRIGGER kpi_states_add",

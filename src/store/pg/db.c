@@ -137,6 +137,22 @@ const char *const kwp_sql[PGS_COUNT] = {
      * event's prev is the head the other committed */
     [PGS_TICKET_HEAD] =
         "SELECT last_seq, head_hash, updated_at FROM tickets WHERE id = $1 FOR UPDATE",
+/* a ticket's clocks (rows: a JSON array of objects) as PGS_CLOCK_PUT
+ * writes them, and the end of a claim on its old schedule (t: the ticket) */
+#define CLOCK_ROWS(t, rows, fresh)                                                                 \
+    "n AS (SELECT * FROM json_to_recordset(" rows "::json) AS c(metric text,"                      \
+    " status text, deadline bigint, next_due bigint, next_pct integer)),"                          \
+    " d AS (DELETE FROM clocks WHERE " fresh "::boolean AND ticket_id = " t                        \
+    " AND metric NOT IN (SELECT metric FROM n)),"                                                  \
+    " c AS (INSERT INTO clocks(ticket_id, metric, status, deadline, next_due,"                     \
+    " next_pct) SELECT " t ", metric, status, deadline, next_due, next_pct FROM n"                 \
+    " ON CONFLICT (ticket_id, metric) DO UPDATE"                                                   \
+    " SET status = excluded.status, deadline = excluded.deadline,"                                 \
+    " next_due = excluded.next_due, next_pct = excluded.next_pct"                                  \
+    " WHERE (clocks.status, clocks.deadline, clocks.next_due, clocks.next_pct)"                    \
+    " IS DISTINCT FROM (excluded.status, excluded.deadline, excluded.next_due,"                    \
+    " excluded.next_pct)),"                                                                        \
+    " cl AS (DELETE FROM claims WHERE ticket = " t ")"
 /* an event in one statement: the event, its leaf ($7, kind "event") at
  * $9 and the leaf's $10 nodes of LOG_NODES, the change row when $11
  * (and, when its number is a multiple of $12, the pruning of
@@ -160,6 +176,17 @@ const char *const kwp_sql[PGS_COUNT] = {
      * head (PGS_TICKET_INSERT_ID): the data-modifying WITH parts run all
      * the same; $8 is named only to keep the parameters' types */
     [PGS_EVENT_FIRST] = EVENT_ROWS " SELECT $8::text",
+    /* PGS_EVENT_INSERT and then PGS_CLOCK_PUT of the same ticket ($15 to
+     * $19: PGS_CLOCK_PUT's $2 to $6) as one statement
+     * (kwp_exec_later_clocks): the ticket's row gets its head and its
+     * schedule in one new version instead of two, and the server one
+     * statement's overhead less a firing; projected_seq is the event's seq,
+     * the last_seq PGS_CLOCK_PUT would have read */
+    [PGS_EVENT_CLOCKS] = EVENT_ROWS
+    "," CLOCK_ROWS("$1", "$15", "$16") " UPDATE tickets SET last_seq = $2, head_hash = $7,"
+                                       " updated_at = $3, state = coalesce($8, state),"
+                                       " next_due = $17, breached_at = $18, fire_at = $19,"
+                                       " projected_seq = $2 WHERE id = $1",
 #undef EVENT_ROWS
     [PGS_EVENTS] = "SELECT seq, at, type, actor_id, body, hash, ticket_id FROM events"
                    " WHERE ticket_id = $1 ORDER BY seq",
@@ -283,21 +310,10 @@ const char *const kwp_sql[PGS_COUNT] = {
      * and index entry for each clock a firing, where an update of no
      * indexed column is HOT). A new schedule ends a claim on the old one
      * (kw_store_due_claim). */
-    [PGS_CLOCK_PUT] = "WITH n AS (SELECT * FROM json_to_recordset($2::json) AS c(metric text,"
-                      " status text, deadline bigint, next_due bigint, next_pct integer)),"
-                      " d AS (DELETE FROM clocks WHERE $3::boolean AND ticket_id = $1"
-                      " AND metric NOT IN (SELECT metric FROM n)),"
-                      " c AS (INSERT INTO clocks(ticket_id, metric, status, deadline, next_due,"
-                      " next_pct) SELECT $1, metric, status, deadline, next_due, next_pct FROM n"
-                      " ON CONFLICT (ticket_id, metric) DO UPDATE"
-                      " SET status = excluded.status, deadline = excluded.deadline,"
-                      " next_due = excluded.next_due, next_pct = excluded.next_pct"
-                      " WHERE (clocks.status, clocks.deadline, clocks.next_due, clocks.next_pct)"
-                      " IS DISTINCT FROM (excluded.status, excluded.deadline, excluded.next_due,"
-                      " excluded.next_pct)),"
-                      " cl AS (DELETE FROM claims WHERE ticket = $1)"
-                      " UPDATE tickets SET next_due = $4, breached_at = $5, fire_at = $6,"
-                      " projected_seq = last_seq WHERE id = $1",
+    [PGS_CLOCK_PUT] = "WITH " CLOCK_ROWS(
+        "$1", "$2", "$3") " UPDATE tickets SET next_due = $4, breached_at = $5, fire_at = $6,"
+                          " projected_seq = last_seq WHERE id = $1",
+#undef CLOCK_ROWS
     [PGS_CLOCKS_OF] =
         "SELECT metric, status, deadline, next_due, coalesce(next_pct, 0) FROM clocks"
         " WHERE ticket_id = $1 ORDER BY coalesce(deadline, 9223372036854775807),"
@@ -1061,6 +1077,50 @@ enum kw_code kwp_exec_later_rows(struct kw_store *st, enum pgs s, int64_t key, c
         st->n_merged = 1;
     }
     return KW_OK;
+}
+
+enum kw_code kwp_exec_later_clocks(struct kw_store *st, const struct kwp_params *p,
+                                   struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    /* the outbox's rows name no event and change no ticket: the event can
+     * go out after them. A savepoint, a release, the log's lock or any
+     * other write between the two keeps them apart. */
+    int at = -1;
+    for (int i = st->n_deferred - 1; st->in_tx && i >= 0; i--) {
+        const struct kwp_pending *d = &st->deferred[i];
+        if (d->s == PGS_EVENT_INSERT && d->v[0] && strcmp(d->v[0], p->v[0]) == 0)
+            at = i;
+        if (d->s != PGS_OUTBOX_ADD)
+            break;
+    }
+    if (at < 0)
+        return kwp_exec_later(st, PGS_CLOCK_PUT, p, "store clocks", err);
+    struct kwp_pending ev = st->deferred[at];
+    memmove(&st->deferred[at], &st->deferred[at + 1],
+            (size_t)(st->n_deferred - at - 1) * sizeof(st->deferred[0]));
+    st->n_deferred--;
+    if (st->merge_at > at)
+        st->merge_at--;
+    else if (st->merge_at == at)
+        st->merge_at = -1;
+    struct kwp_params both = {.n = ev.n};
+    for (int i = 0; i < ev.n; i++) {
+        both.v[i] = ev.v[i];
+        both.len[i] = ev.len[i];
+        both.fmt[i] = ev.fmt[i];
+    }
+    for (int i = 1; i < p->n && both.n < KWPG_MAX_PARAMS; i++, both.n++) {
+        both.v[both.n] = p->v[i];
+        both.len[both.n] = p->len[i];
+        both.fmt[both.n] = p->fmt[i];
+    }
+    /* on failure (no memory to copy them) the transaction fails: the event
+     * taken out is rolled back with it */
+    enum kw_code rc =
+        kwp_exec_later(st, PGS_EVENT_CLOCKS, &both, "insert event and store clocks", err);
+    pending_clear(&ev); /* kwp_exec_later copied its parameters */
+    return rc;
 }
 
 /* Send the deferred statements and s in one pipeline and read their

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Staff's in-app notifications on PostgreSQL, as the SQLite backend's
- * (sqlite/views.c): the rows are written by the events' trigger
- * (kw_notify_event, migrations 2 and 5) and the watch list's flags
- * (watch.c); here they are read, counted and marked read. A customer's
- * list holds only their organisation's tickets. */
+ * (sqlite/views.c): the rows are written by the events' triggers
+ * (kw_notify_event, migrations 2 and 5; kw_notify_sla, 14) and the watch
+ * list's flags (watch.c); here they are read, counted and marked read. A
+ * customer's list holds only their organisation's tickets. */
 #include "pg_int.h"
 
 #include <inttypes.h>

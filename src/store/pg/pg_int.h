@@ -238,6 +238,7 @@ enum pgs {
     PGS_AUDIT_TEAM,
     PGS_PRE_TICKETS,
     PGS_PRE_EVENTS,
+    PGS_EVENT_CLOCKS,
     PGS_COUNT
 };
 extern const char *const kwp_sql[PGS_COUNT];
@@ -404,6 +405,14 @@ enum kw_code kwp_exec_later_rows(struct kw_store *st, enum pgs s, int64_t key, c
  * KW_NOMEM when its parameters cannot be copied. */
 enum kw_code kwp_exec_later(struct kw_store *st, enum pgs s, const struct kwp_params *p,
                             const char *what, struct kw_err *err);
+
+/* kwp_exec_later of PGS_CLOCK_PUT with p (its parameters, the ticket
+ * first): merged with the ticket's event kept for later (PGS_EVENT_INSERT)
+ * into one statement (PGS_EVENT_CLOCKS) when nothing but outbox rows was
+ * kept after that event (a firing's: its event, its notifications, its
+ * clocks), else kept on its own. */
+enum kw_code kwp_exec_later_clocks(struct kw_store *st, const struct kwp_params *p,
+                                   struct kw_err *err);
 
 /* Keep res as the result whose strings the call hands out (until the next
  * call on st or kw_store_end_read). */

@@ -497,8 +497,8 @@ static enum kw_code clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
     kwp_instant(&p, next_due);
     kwp_instant(&p, breached_at);
     kwp_instant(&p, fire_at);
-    enum kw_code rc = kwp_exec_later(st, PGS_CLOCK_PUT, &p, "store clocks", err);
-    free(text); /* kwp_exec_later copied it */
+    enum kw_code rc = kwp_exec_later_clocks(st, &p, err); /* with its event, if it can */
+    free(text);                                           /* kwp_exec_later copied it */
     if (rc != KW_OK)
         return rc;
     st->due_ticket = ticket; /* what the unit reads next (kw_store_fire_at) */
