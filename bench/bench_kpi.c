@@ -16,14 +16,20 @@
  * that keeps nothing, kpi_states and kpi_resolved given a trigger that
  * ignores each insert, so the store runs the same statements and the
  * facts' rows and indexes are not written; computing the rows is counted
- * in both), five rounds each, alternating, the median, and how far below the rate without
- * the facts the rate with them is (target: at most 10 %), of wall time and
- * per CPU second of the thread; BENCH_KPI_FACTS=on or off runs one round of
- * that side only (to count instructions under callgrind:
- * --toggle-collect=create_rate), and BENCH_KPI_SQL=SQL is run on the
- * database with the facts before their rounds (a variant of their tables
- * to try). Asserts nothing about speed.
+ * in both), five rounds each, alternating, the median, and how far below
+ * the rate without the facts the rate with them is (target: at most 10 %),
+ * of wall time and per CPU second of the thread. The creates go through a
+ * connection opened as the server's writer is, with the server's upkeep
+ * checkpointing the log every 100 ms on a handle of its own beside it;
+ * BENCH_KPI_INLINE=1 puts them on a reading connection that checkpoints
+ * the log itself (the rounds before 2026-12-02's evening).
+ * BENCH_KPI_FACTS=on or off runs one round of that side only (to count
+ * instructions under callgrind: --toggle-collect=create_rate), and
+ * BENCH_KPI_SQL=SQL is run on the database with the facts before their
+ * rounds (a variant of their tables to try). Asserts nothing about speed.
  */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,14 +308,59 @@ static void drop_facts(const char *path)
     sqlite3_close(db);
 }
 
+/* The server's upkeep (store/writer.c): the log checkpointed every 100 ms
+ * on a handle of its own, while the writer's connection commits. */
+struct upkeep {
+    struct kw_store *st;
+    pthread_mutex_t mu;
+    pthread_cond_t tick;
+    bool stop;
+};
+
+static void *upkeep_loop(void *arg)
+{
+    struct upkeep *u = arg;
+    pthread_mutex_lock(&u->mu);
+    while (!u->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 100000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&u->tick, &u->mu, &until);
+        if (u->stop)
+            break;
+        pthread_mutex_unlock(&u->mu);
+        kw_store_maintain(u->st, NULL, NULL);
+        pthread_mutex_lock(&u->mu);
+    }
+    pthread_mutex_unlock(&u->mu);
+    return NULL;
+}
+
+/* The connection the creates go through: the server's writer's (its page
+ * cache, no checkpoint of its own), or with inline_cp a reading one that
+ * checkpoints the log itself after a commit past 1,000 pages. */
+static struct kw_store *open_for_creates(const char *path, bool inline_cp, struct kw_err *err)
+{
+    return inline_cp ? kw_store_open(path, err) : kw_store_open_writer(path, err);
+}
+
 /* Creates per second into a fresh database at path, the facts kept or not
- * (their tables ignoring inserts): of wall time, and of this thread's CPU
+ * (their tables ignoring inserts), on a connection opened as the server's
+ * writer is (its page cache, no checkpoint of its own) with the server's
+ * upkeep beside it; BENCH_KPI_INLINE=1: on a reading connection that
+ * checkpoints the log itself after a commit past 1,000 pages (the rounds
+ * before 2026-12-02, evening). Of wall time, and of this thread's CPU
  * time in *cpu. */
 static double create_rate(const char *path, long n, bool facts, double *cpu)
 {
     struct kw_err err = {0};
+    bool inline_cp = getenv("BENCH_KPI_INLINE") && strcmp(getenv("BENCH_KPI_INLINE"), "1") == 0;
     remove_db(path);
-    struct kw_store *st = kw_store_open(path, &err);
+    struct kw_store *st = open_for_creates(path, inline_cp, &err);
     if (!st)
         must(KW_STORE, &err, "open");
     /* facts off, or a variant of their tables to try: made on the
@@ -330,8 +381,18 @@ static double create_rate(const char *path, long n, bool facts, double *cpu)
             }
             sqlite3_close(db);
         }
-        if (!(st = kw_store_open(path, &err)))
+        if (!(st = open_for_creates(path, inline_cp, &err)))
             must(KW_STORE, &err, "open");
+    }
+    struct upkeep up = {.mu = PTHREAD_MUTEX_INITIALIZER, .tick = PTHREAD_COND_INITIALIZER};
+    pthread_t upt;
+    if (!inline_cp) {
+        if (!(up.st = kw_store_open(path, &err)))
+            must(KW_STORE, &err, "open the upkeep's handle");
+        if (pthread_create(&upt, NULL, upkeep_loop, &up) != 0) {
+            fprintf(stderr, "bench_kpi: no thread for the upkeep\n");
+            exit(1);
+        }
     }
     struct desk d;
     desk_open(&d, st);
@@ -347,6 +408,14 @@ static double create_rate(const char *path, long n, bool facts, double *cpu)
     }
     double rate = (double)n / (now_s() - t0);
     *cpu = (double)n / (cpu_s() - c0);
+    if (!inline_cp) {
+        pthread_mutex_lock(&up.mu);
+        up.stop = true;
+        pthread_cond_signal(&up.tick);
+        pthread_mutex_unlock(&up.mu);
+        pthread_join(upt, NULL);
+        kw_store_close(up.st);
+    }
     desk_close(&d);
     kw_store_close(st);
     sqlite3_reset_auto_extension();
@@ -374,6 +443,12 @@ static void facts_cost(const char *db, long n)
             rate[side][round] = create_rate(path, n, side == 0, &cpu[side][round]);
     remove_db(path);
     free(path);
+    /* each round's pair too: the machine's speed drifts between rounds */
+    printf("bench_kpi: rounds, facts kept/without per second:");
+    for (int round = 0; round < ROUNDS; round++)
+        printf(" %.0f/%.0f (%.1f %%)", rate[0][round], rate[1][round],
+               (1 - rate[0][round] / rate[1][round]) * 100);
+    printf("\n");
     for (int side = 0; side < 2; side++) {
         qsort(rate[side], ROUNDS, sizeof(double), cmp_double);
         qsort(cpu[side], ROUNDS, sizeof(double), cmp_double);
