@@ -1159,16 +1159,16 @@ static bool carried_back(const struct kw_cal *cal, const struct kw_run_row *r, i
     struct kw_err err = {0};
     if (kw_cal_elapsed(cal, at, r->stopped_at, &w, &err) != KW_OK)
         return false;
+    struct kw_run_carry c = kw_clocks_carry(r, true, at, w);
     *out = *r;
     out->stopped_at = KW_STORE_NO_TIME;
-    out->working = r->working - w;
-    out->wall = r->wall - (r->stopped_at - at);
+    out->working = c.working;
+    out->wall = c.wall;
     out->measured_at = at;
     /* as sla.c measures a running clock as of `at`: breached when its
      * deadline was crossed by then (at `at` itself included), else the
      * deadline projected from `at` */
-    if (out->breached_at != KW_STORE_NO_TIME && out->breached_at > at)
-        out->breached_at = KW_STORE_NO_TIME;
+    out->breached_at = c.breached_at;
     out->status = out->breached_at != KW_STORE_NO_TIME ? "breached" : "running";
     out->deadline = out->breached_at;
     if (out->breached_at == KW_STORE_NO_TIME &&
@@ -1200,18 +1200,35 @@ bool kw_clocks_run_carried(const struct kw_compiled *k, const struct kw_run_row 
     if (running && kw_cal_elapsed(cal, d < 0 ? at : r->measured_at, d < 0 ? r->measured_at : at, &w,
                                   &err) != KW_OK)
         return false;
+    struct kw_run_carry c = kw_clocks_carry(r, running, at, w);
     *out = *r;
-    out->working = r->working + (d < 0 ? -w : w);
-    out->wall = r->wall + (running ? d : 0);
-    out->paused_wall = r->paused_wall + (running ? 0 : d);
+    out->working = c.working;
+    out->wall = c.wall;
+    out->paused_wall = c.paused_wall;
     out->measured_at = at;
-    /* a running clock breaches at its deadline: not yet, back before it */
-    if (out->breached_at == KW_STORE_NO_TIME && running && r->deadline != KW_STORE_NO_TIME &&
-        r->deadline <= at)
-        out->breached_at = r->deadline;
-    if (out->breached_at != KW_STORE_NO_TIME && out->breached_at > at)
-        out->breached_at = KW_STORE_NO_TIME;
+    out->breached_at = c.breached_at;
     return true;
+}
+
+struct kw_run_carry kw_clocks_carry(const struct kw_run_row *r, bool running, int64_t at, int64_t w)
+{
+    struct kw_run_carry c = {.paused_wall = r->paused_wall, .breached_at = r->breached_at};
+    if (r->stopped_at != KW_STORE_NO_TIME) { /* back from its stop, where it ran */
+        c.working = r->working - w;
+        c.wall = r->wall - (r->stopped_at - at);
+    } else {
+        int64_t d = at - r->measured_at; /* d < 0: back in time */
+        c.working = r->working + (d < 0 ? -w : w);
+        c.wall = r->wall + (running ? d : 0);
+        c.paused_wall = r->paused_wall + (running ? 0 : d);
+        /* a running clock breaches at its deadline: not yet, back before it */
+        if (c.breached_at == KW_STORE_NO_TIME && running && r->deadline != KW_STORE_NO_TIME &&
+            r->deadline <= at)
+            c.breached_at = r->deadline;
+    }
+    if (c.breached_at != KW_STORE_NO_TIME && c.breached_at > at)
+        c.breached_at = KW_STORE_NO_TIME;
+    return c;
 }
 
 #define REBUILD_BATCH 500

@@ -251,6 +251,17 @@ void kw_runs_at_release(struct kw_runs_at *r);
  * calendar is not k's: then it must be measured again from the events. */
 bool kw_clocks_run_carried(const struct kw_compiled *k, const struct kw_run_row *r, int64_t at,
                            struct kw_run_row *out);
+/* The measure kw_clocks_run_carried gives run r carried to `at` (at or
+ * after r->steady_from; a stopped run's before its stop), once w is known:
+ * the working seconds of its calendar between `at` and its stop (a stopped
+ * run) or its stored measure (an open one; 0 unless running: running or
+ * breached, else paused). For a caller that finds w its own way (GET
+ * /kpis: from a calendar's worked seconds at a bucket's end). */
+struct kw_run_carry {
+    int64_t working, wall, paused_wall, breached_at;
+};
+struct kw_run_carry kw_clocks_carry(const struct kw_run_row *r, bool running, int64_t at,
+                                    int64_t w);
 /* Write every ticket's KPI facts again from its events, measured as of now
  * (or the ticket's last event, if later), in transactions of 500 tickets
  * (each ticket's rows replaced at once). *tickets and *runs (may be NULL)

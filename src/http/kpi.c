@@ -762,10 +762,7 @@ static bool measure_at(struct kq *q, const struct kw_run_row *r, int64_t at, str
  * not by name and string for each run, and without a row made. A year's
  * GET carries some 700,000 open runs of the 1,000,000-ticket desk to their
  * deadline's month and back every run breached in one month and stopped in
- * a later one. */
-struct carried {
-    int64_t working, wall, paused_wall, breached_at;
-};
+ * a later one. The rule's arithmetic is kw_clocks_carry's. */
 
 /* A shape's calendar in its commitment version's compiled policy (NULL:
  * none, or not looked up) and its clock's state: running (1: running or
@@ -797,34 +794,20 @@ static bool elapsed_from_end(const struct shape_carry *sc, size_t b, int64_t at,
 /* false where the rule does not apply, or its calendar is not known here:
  * then kw_clocks_run_carried decides */
 static bool carried(const struct shape_carry *sc, const struct kw_run_row *r, size_t b, int64_t at,
-                    struct carried *out)
+                    struct kw_run_carry *out)
 {
     int64_t w = 0;
     if (!sc || !sc->cal || at < r->steady_from)
         return false;
-    if (r->stopped_at != KW_STORE_NO_TIME) { /* carried_back, app/clocks.c */
+    bool running = sc->state == 1;
+    if (r->stopped_at != KW_STORE_NO_TIME) { /* carried back from its stop */
         if (at >= r->stopped_at || !elapsed_from_end(sc, b, at, r->stopped_at, &w))
             return false;
-        out->working = r->working - w;
-        out->wall = r->wall - (r->stopped_at - at);
-        out->paused_wall = r->paused_wall;
-        out->breached_at = r->breached_at;
-    } else {
-        bool running = sc->state == 1;
-        int64_t d = at - r->measured_at; /* d < 0: back in time */
-        if (sc->state == 0 || (running && !elapsed_from_end(sc, b, at, r->measured_at, &w)))
-            return false;
-        out->working = r->working + (d < 0 ? -w : w);
-        out->wall = r->wall + (running ? d : 0);
-        out->paused_wall = r->paused_wall + (running ? 0 : d);
-        out->breached_at = r->breached_at;
-        /* a running clock breaches at its deadline: not yet, back before it */
-        if (out->breached_at == KW_STORE_NO_TIME && running && r->deadline != KW_STORE_NO_TIME &&
-            r->deadline <= at)
-            out->breached_at = r->deadline;
+        running = true;
+    } else if (sc->state == 0 || (running && !elapsed_from_end(sc, b, at, r->measured_at, &w))) {
+        return false;
     }
-    if (out->breached_at != KW_STORE_NO_TIME && out->breached_at > at)
-        out->breached_at = KW_STORE_NO_TIME;
+    *out = kw_clocks_carry(r, running, at, w);
     return true;
 }
 
@@ -838,7 +821,7 @@ static const struct shape_carry *shape_carry(const struct kq *q, uint32_t shape)
 static bool measured_since(struct kq *q, const struct kw_run_row *r, size_t b, int64_t at,
                            uint32_t shape, struct kw_run_row *out)
 {
-    struct carried c;
+    struct kw_run_carry c;
     if (carried(shape_carry(q, shape), r, b, at, &c)) {
         /* the row kw_clocks_run_carried makes, but for a stopped run's
          * deadline when it had not breached by `at`: such a run counts
@@ -1327,7 +1310,7 @@ static bool side_run(const struct kw_run_row *r, uint32_t shape, void *ctx)
     if (b == q->nb || (r->stopped_at != KW_STORE_NO_TIME && r->stopped_at < q->b[b].to))
         return !s->failed;
     int64_t end = q->b[b].to < q->now ? q->b[b].to : q->now;
-    struct carried cr;
+    struct kw_run_carry cr;
     if (carried(&s->ss[shape].carry, r, b, end, &cr)) {
         /* counted if it had breached in the bucket by `end`: kpi_run of
          * the carried row (measured_since), with no row made */
