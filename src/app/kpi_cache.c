@@ -1382,6 +1382,26 @@ enum kw_code kw_kpi_cache_backlog(struct kw_kpi_cache *c, struct kw_store *st, c
  * are listed instead. */
 #define TALLY_MAX ((size_t)1 << 24)
 
+/* A tally of `per_shape` zeroed counters for each shape of an up-to-date
+ * c, under its read lock (*counted set), or NULL: with *rc set when the
+ * store failed, else KW_OK and the rows must be listed instead (c off or
+ * not loaded, too many counters, no memory), the lock not held. */
+static uint32_t *tally_begin(struct kw_kpi_cache *c, struct kw_store *st, size_t per_shape,
+                             bool *counted, enum kw_code *rc, struct kw_err *err)
+{
+    *rc = KW_OK;
+    if (!current(c, st, rc, err))
+        return NULL;
+    size_t cells = c->nshp * per_shape;
+    uint32_t *cnt = cells && cells <= TALLY_MAX ? calloc(cells, sizeof(*cnt)) : NULL;
+    if (!cnt) {
+        pthread_rwlock_unlock(&c->lock);
+        return NULL;
+    }
+    *counted = true;
+    return cnt;
+}
+
 enum kw_code kw_kpi_cache_backlog_counts(struct kw_kpi_cache *c, struct kw_store *st,
                                          const int64_t *ends, size_t n, int64_t org_id,
                                          const int64_t ages[KW_KPI_AGES - 1],
@@ -1397,16 +1417,10 @@ enum kw_code kw_kpi_cache_backlog_counts(struct kw_kpi_cache *c, struct kw_store
     for (size_t i = 1; i < n; i++)
         if (ends[i] < ends[i - 1])
             return KW_OK;
-    if (!current(c, st, &rc, err))
+    uint32_t *cnt = tally_begin(c, st, n * KW_KPI_AGES, counted, &rc, err);
+    if (!cnt)
         return rc;
     size_t ns = c->nshp;
-    uint32_t *cnt =
-        ns && ns * n * KW_KPI_AGES <= TALLY_MAX ? calloc(ns * n * KW_KPI_AGES, sizeof(*cnt)) : NULL;
-    if (!cnt) {
-        pthread_rwlock_unlock(&c->lock);
-        return KW_OK;
-    }
-    *counted = true;
     for (size_t t = 0; t < c->ntk; t++) {
         const struct tick *k = &c->tk[t];
         if (k->shape == DEAD || (org_id && c->shp[k->shape].org_id != org_id))
@@ -1475,15 +1489,10 @@ enum kw_code kw_kpi_cache_created_counts(struct kw_kpi_cache *c, struct kw_store
     for (size_t i = 1; i < n; i++)
         if (starts[i] <= starts[i - 1])
             return KW_OK;
-    if (!current(c, st, &rc, err))
+    uint32_t *cnt = tally_begin(c, st, n, counted, &rc, err);
+    if (!cnt)
         return rc;
     size_t ns = c->nshp;
-    uint32_t *cnt = ns && ns * n <= TALLY_MAX ? calloc(ns * n, sizeof(*cnt)) : NULL;
-    if (!cnt) {
-        pthread_rwlock_unlock(&c->lock);
-        return KW_OK;
-    }
-    *counted = true;
     for (size_t t = 0; t < c->ntk; t++) {
         const struct tick *k = &c->tk[t];
         if (k->shape == DEAD || (org_id && c->shp[k->shape].org_id != org_id))
