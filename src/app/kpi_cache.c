@@ -1382,6 +1382,14 @@ enum kw_code kw_kpi_cache_backlog(struct kw_kpi_cache *c, struct kw_store *st, c
  * are listed instead. */
 #define TALLY_MAX ((size_t)1 << 24)
 
+/* The ticket-fact row of shape sh, for a tally's counts (ticket and instant 0). */
+static void shape_fact(const struct kw_kpi_cache *c, size_t sh, struct kw_ticket_fact_row *r)
+{
+    struct tick k = {.shape = (uint32_t)sh};
+    fact_of(c, 0, &k, r);
+    r->at = 0;
+}
+
 /* A tally of `per_shape` zeroed counters for each shape of an up-to-date
  * c, under its read lock (*counted set), or NULL: with *rc set when the
  * store failed, else KW_OK and the rows must be listed instead (c off or
@@ -1460,9 +1468,7 @@ enum kw_code kw_kpi_cache_backlog_counts(struct kw_kpi_cache *c, struct kw_store
             if (!any)
                 continue;
             if (!made) {
-                struct tick k = {.shape = (uint32_t)sh};
-                fact_of(c, 0, &k, &r);
-                r.at = 0;
+                shape_fact(c, sh, &r);
                 made = true;
             }
             r.as_of = ends[i];
@@ -1519,9 +1525,7 @@ enum kw_code kw_kpi_cache_created_counts(struct kw_kpi_cache *c, struct kw_store
             if (!v)
                 continue;
             if (!made) {
-                struct tick k = {.shape = (uint32_t)sh};
-                fact_of(c, 0, &k, &r);
-                r.at = 0;
+                shape_fact(c, sh, &r);
                 made = true;
             }
             go = fn(&r, i, v, ctx);
