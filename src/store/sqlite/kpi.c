@@ -160,8 +160,9 @@ static const char *const sql[S_COUNT] = {
      * plan keeps every run's key in a temporary B-tree to list it once: a
      * quarter less CPU on a month of 1,000,000 tickets. The third, the open
      * runs past their deadline whose breach is not recorded yet, scans the
-     * table (migration 043 dropped their index, which every create wrote
-     * twice or three times: 0.1 s more for a month of 1,000,000 tickets) */
+     * table (migration 043 dropped their index, which had an entry for
+     * each of a new ticket's runs: 0.1 s more for a month of bench_kpi's
+     * 1,000,000 tickets) */
     [S_RUNS_PERIOD_ANY] =
         "SELECT " RUN_COLS " FROM kpi_runs WHERE (?3 = 0 OR org_id = ?3) AND stopped_at >= ?1"
         " AND stopped_at < ?2 UNION ALL SELECT " RUN_COLS " FROM kpi_runs WHERE (?3 = 0 OR"
