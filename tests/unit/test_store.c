@@ -531,6 +531,59 @@ static void test_checkpoint_owed(void **state)
     assert_true(log.st_size < 6 * 1024 * 1024);
 }
 
+/* The upkeep starts a long log over without truncating it (#20): the
+ * writer's next commit writes the log from its start, into the file's
+ * pages as they are, and the writer keeps its page cache (TRUNCATE
+ * rewrote the log's header from the upkeep's handle: the writer, seeing
+ * it changed, dropped its cache and read every page again). */
+static void test_log_restarts(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    char wal[160];
+    snprintf(wal, sizeof(wal), "%s-wal", f->path);
+    struct kw_store *up = f->st, *w = kw_store_open_writer(f->path, &err);
+    assert_non_null(w);
+    f->st = w; /* new_ticket creates on the writer's handle */
+    int64_t first = new_ticket(f, NULL, NULL);
+    char key[32];
+    for (int tx = 0; tx < 24; tx++) { /* about 6,000 pages of log */
+        assert_int_equal(kw_store_begin(w, &err), KW_OK);
+        for (int i = 0; i < 1000; i++) {
+            snprintf(key, sizeof(key), "r%d-%d", tx, i);
+            new_ticket(f, key, NULL);
+        }
+        assert_int_equal(kw_store_commit(w, &err), KW_OK);
+        kw_store_end_read(w);
+    }
+    struct stat log0, log1;
+    assert_int_equal(stat(wal, &log0), 0);
+    assert_true(log0.st_size > 16 * 1024 * 1024); /* past 4,096 pages: started over */
+    struct kw_store_upkeep out;
+    assert_int_equal(kw_store_maintain(up, &out, &err), KW_OK);
+    /* the writer's next unit: a ticket read and one created */
+    int cur = 0, hi = 0, before;
+    assert_int_equal(sqlite3_db_status(handle_of(w), SQLITE_DBSTATUS_CACHE_MISS, &before, &hi, 0),
+                     SQLITE_OK);
+    assert_int_equal(kw_store_begin(w, &err), KW_OK);
+    struct kw_ticket_row row;
+    assert_int_equal(kw_store_ticket_get(w, first, &row, &err), KW_OK);
+    new_ticket(f, "after", NULL);
+    kw_store_end_read(w);
+    assert_int_equal(kw_store_commit(w, &err), KW_OK);
+    assert_int_equal(sqlite3_db_status(handle_of(w), SQLITE_DBSTATUS_CACHE_MISS, &cur, &hi, 0),
+                     SQLITE_OK);
+    if (cur - before > 8)
+        fail_msg("the writer read %d pages again: its cache was dropped", cur - before);
+    /* written from the log's start, into the file as it was */
+    assert_int_equal(stat(wal, &log1), 0);
+    assert_int_equal(log1.st_size, log0.st_size);
+    assert_int_equal(kw_store_maintain(up, &out, &err), KW_OK);
+    assert_true(out.log_pages > 0 && out.log_pages < 100);
+    f->st = up;
+    kw_store_close(w);
+}
+
 struct alone_unit {
     const char *org; /* inserted, unless this is the first */
     bool alone;      /* run with kw_writer_run_alone */
@@ -634,6 +687,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_due_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_lost_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_owed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_restarts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_scope, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unit_takes_savepoint, setup, teardown),
