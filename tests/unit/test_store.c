@@ -350,6 +350,84 @@ static void test_unit_takes_savepoint(void **state)
     assert_int_equal(kw_store_verify(f->st, third, NULL, &err), KW_OK);
 }
 
+/* Titles of the tickets in id order, and the events' and leaves' counts. */
+static void tickets_are(sqlite3 *db, const char *titles, int events, int leaves)
+{
+    sqlite3_stmt *x = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT (SELECT group_concat(title, ',') FROM (SELECT title FROM tickets"
+                           " ORDER BY id)), (SELECT count(*) FROM events),"
+                           " (SELECT count(*) FROM log_leaves)",
+                           -1, &x, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(x), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(x, 0), titles);
+    assert_int_equal(sqlite3_column_int(x, 1), events);
+    assert_int_equal(sqlite3_column_int(x, 2), leaves);
+    sqlite3_finalize(x);
+}
+
+/* A transaction undone whole when its unit fails (kw_store_whole, #20):
+ * its store calls open no savepoints. One that fails before it writes
+ * leaves the transaction as it was, and the unit goes on; one that fails
+ * after it wrote rolls the transaction back, and every later call and the
+ * commit fail, so nothing half done is committed even when the unit goes
+ * on past the failure. */
+static void test_whole_transaction(void **state)
+{
+    struct fx *f = *state;
+    sqlite3 *db = handle_of(f->st);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE refuse(on_ INTEGER); INSERT INTO refuse VALUES (0);"
+                     "CREATE TRIGGER refuse_leaf BEFORE INSERT ON log_leaves"
+                     " WHEN (SELECT on_ FROM refuse) BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    struct kw_ticket_new t = {.org_id = f->org,
+                              .created_by = 7,
+                              .title = "A",
+                              .level = "L1",
+                              .at = T("2026-03-02T01:00:00Z")};
+    struct kw_err err = {0};
+    int64_t a = 0, id = 0;
+    bool existed = false;
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    kw_store_whole(f->st);
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &a, &existed, &err), KW_OK);
+    /* refused before it writes: the unit goes on */
+    assert_int_equal(kw_store_event_append(f->st, a + 100, "comment", "{\"text\":\"x\"}", 7,
+                                           T("2026-03-02T02:00:00Z"), NULL, NULL, &err),
+                     KW_NOT_FOUND);
+    t.title = "B";
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &id, &existed, &err), KW_OK);
+    assert_int_equal(kw_store_commit(f->st, &err), KW_OK);
+    tickets_are(db, "A,B", 2, 2);
+    /* refused at its leaf, after its event's row: the transaction is gone */
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    kw_store_whole(f->st);
+    t.title = "C";
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &id, &existed, &err), KW_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE refuse SET on_ = 1", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(kw_store_event_append(f->st, a, "comment", "{\"text\":\"x\"}", 7,
+                                           T("2026-03-02T02:00:00Z"), NULL, NULL, &err),
+                     KW_STORE);
+    t.title = "D"; /* a unit that went on past the failure */
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &id, &existed, &err), KW_STORE);
+    assert_int_equal(kw_store_commit(f->st, &err), KW_STORE);
+    assert_int_equal(sqlite3_exec(db, "UPDATE refuse SET on_ = 0", NULL, NULL, NULL), SQLITE_OK);
+    tickets_are(db, "A,B", 2, 2);
+    /* the next transaction is an ordinary one again */
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    t.title = "E";
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &id, &existed, &err), KW_OK);
+    assert_int_equal(kw_store_commit(f->st, &err), KW_OK);
+    tickets_are(db, "A,B,E", 3, 3);
+    assert_int_equal(kw_store_verify(f->st, a, NULL, &err), KW_OK);
+    assert_int_equal(kw_store_verify(f->st, id, NULL, &err), KW_OK);
+}
+
 /* ---- a batch whose transaction SQLite rolled back by itself ---- */
 
 /* The unit's SQLite handle: a writer's units get the handle store.h hands
@@ -691,6 +769,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writer_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_scope, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unit_takes_savepoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_whole_transaction, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
