@@ -160,6 +160,14 @@ enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err); /* rolls 
 void kw_store_rollback(struct kw_store *st);
 enum kw_code kw_store_savepoint(struct kw_store *st, struct kw_err *err);
 enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err);
+/* The open transaction (kw_store_begin, no savepoint open) is rolled back
+ * whole if its unit fails (kw_writer_run_alone): the store's calls need no
+ * savepoints of their own until it ends. A call that fails after it wrote
+ * something then rolls the transaction back, and every later call and the
+ * commit fail (KW_STORE); one that fails before writing leaves it as it
+ * was. SQLite; PostgreSQL has no version (the dispatch's missing one, a
+ * no-op). */
+void kw_store_whole(struct kw_store *st);
 /* Wait for the writes of the open transaction a backend has not sent yet
  * (PostgreSQL sends those whose answer nobody reads with the next statement
  * that needs one): their failure is reported here, not by a later call's

@@ -100,6 +100,8 @@ static void run_batch(struct kw_writer *w, struct unit *batch, kw_commit_fn list
     bool open = kw_store_begin(w->st, &err) == KW_OK;
     bool lost = false;  /* err: why the transaction is given up */
     if (batch->alone) { /* a batch of its own (loop): undone with its transaction */
+        if (open)       /* the store's calls open no savepoints in it */
+            kw_store_whole(w->st);
         if (!open)
             batch->rc = kw_err_set(batch->err, err.code, "", "%s", err.msg);
         else if ((batch->rc = batch->fn(w->st, batch->ctx, batch->err)) != KW_OK) {

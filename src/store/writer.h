@@ -42,7 +42,12 @@ enum kw_code kw_writer_run(struct kw_writer *w, kw_write_fn fn, void *ctx, struc
  * rolled back. Every page a unit changes inside a savepoint is copied to
  * the backend's undo record first (SQLite's statement journal, which spills
  * to a file past 124 KiB, two system calls a page): a unit that changes
- * hundreds of pages (the engine's firing of 64 tickets) saves that. */
+ * hundreds of pages (the engine's firing of 64 tickets) saves that. Nor
+ * do the store's calls in it open savepoints of their own
+ * (kw_store_whole): one that fails after it wrote something rolls the
+ * transaction back, and fn's later calls and the commit fail, so fn fails
+ * even if it went on past that call's failure; a caller that must go on
+ * past such failures runs it again with kw_writer_run. */
 enum kw_code kw_writer_run_alone(struct kw_writer *w, kw_write_fn fn, void *ctx,
                                  struct kw_err *err);
 

@@ -350,6 +350,84 @@ static void test_unit_takes_savepoint(void **state)
     assert_int_equal(kw_store_verify(f->st, third, NULL, &err), KW_OK);
 }
 
+/* Titles of the tickets in id order, and the events' and leaves' counts. */
+static void tickets_are(sqlite3 *db, const char *titles, int events, int leaves)
+{
+    sqlite3_stmt *x = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT (SELECT group_concat(title, ',') FROM (SELECT title FROM tickets"
+                           " ORDER BY id)), (SELECT count(*) FROM events),"
+                           " (SELECT count(*) FROM log_leaves)",
+                           -1, &x, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(x), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(x, 0), titles);
+    assert_int_equal(sqlite3_column_int(x, 1), events);
+    assert_int_equal(sqlite3_column_int(x, 2), leaves);
+    sqlite3_finalize(x);
+}
+
+/* A transaction undone whole when its unit fails (kw_store_whole, #20):
+ * its store calls open no savepoints. One that fails before it writes
+ * leaves the transaction as it was, and the unit goes on; one that fails
+ * after it wrote rolls the transaction back, and every later call and the
+ * commit fail, so nothing half done is committed even when the unit goes
+ * on past the failure. */
+static void test_whole_transaction(void **state)
+{
+    struct fx *f = *state;
+    sqlite3 *db = handle_of(f->st);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE refuse(on_ INTEGER); INSERT INTO refuse VALUES (0);"
+                     "CREATE TRIGGER refuse_leaf BEFORE INSERT ON log_leaves"
+                     " WHEN (SELECT on_ FROM refuse) BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    struct kw_ticket_new t = {.org_id = f->org,
+                              .created_by = 7,
+                              .title = "A",
+                              .level = "L1",
+                              .at = T("2026-03-02T01:00:00Z")};
+    struct kw_err err = {0};
+    int64_t a = 0, id = 0;
+    bool existed = false;
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    kw_store_whole(f->st);
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &a, &existed, &err), KW_OK);
+    /* refused before it writes: the unit goes on */
+    assert_int_equal(kw_store_event_append(f->st, a + 100, "comment", "{\"text\":\"x\"}", 7,
+                                           T("2026-03-02T02:00:00Z"), NULL, NULL, &err),
+                     KW_NOT_FOUND);
+    t.title = "B";
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &id, &existed, &err), KW_OK);
+    assert_int_equal(kw_store_commit(f->st, &err), KW_OK);
+    tickets_are(db, "A,B", 2, 2);
+    /* refused at its leaf, after its event's row: the transaction is gone */
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    kw_store_whole(f->st);
+    t.title = "C";
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &id, &existed, &err), KW_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE refuse SET on_ = 1", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(kw_store_event_append(f->st, a, "comment", "{\"text\":\"x\"}", 7,
+                                           T("2026-03-02T02:00:00Z"), NULL, NULL, &err),
+                     KW_STORE);
+    t.title = "D"; /* a unit that went on past the failure */
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &id, &existed, &err), KW_STORE);
+    assert_int_equal(kw_store_commit(f->st, &err), KW_STORE);
+    assert_int_equal(sqlite3_exec(db, "UPDATE refuse SET on_ = 0", NULL, NULL, NULL), SQLITE_OK);
+    tickets_are(db, "A,B", 2, 2);
+    /* the next transaction is an ordinary one again */
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    t.title = "E";
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &id, &existed, &err), KW_OK);
+    assert_int_equal(kw_store_commit(f->st, &err), KW_OK);
+    tickets_are(db, "A,B,E", 3, 3);
+    assert_int_equal(kw_store_verify(f->st, a, NULL, &err), KW_OK);
+    assert_int_equal(kw_store_verify(f->st, id, NULL, &err), KW_OK);
+}
+
 /* ---- a batch whose transaction SQLite rolled back by itself ---- */
 
 /* The unit's SQLite handle: a writer's units get the handle store.h hands
@@ -531,6 +609,59 @@ static void test_checkpoint_owed(void **state)
     assert_true(log.st_size < 6 * 1024 * 1024);
 }
 
+/* The upkeep starts a long log over without truncating it (#20): the
+ * writer's next commit writes the log from its start, into the file's
+ * pages as they are, and the writer keeps its page cache (TRUNCATE
+ * rewrote the log's header from the upkeep's handle: the writer, seeing
+ * it changed, dropped its cache and read every page again). */
+static void test_log_restarts(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    char wal[160];
+    snprintf(wal, sizeof(wal), "%s-wal", f->path);
+    struct kw_store *up = f->st, *w = kw_store_open_writer(f->path, &err);
+    assert_non_null(w);
+    f->st = w; /* new_ticket creates on the writer's handle */
+    int64_t first = new_ticket(f, NULL, NULL);
+    char key[32];
+    for (int tx = 0; tx < 24; tx++) { /* about 6,000 pages of log */
+        assert_int_equal(kw_store_begin(w, &err), KW_OK);
+        for (int i = 0; i < 1000; i++) {
+            snprintf(key, sizeof(key), "r%d-%d", tx, i);
+            new_ticket(f, key, NULL);
+        }
+        assert_int_equal(kw_store_commit(w, &err), KW_OK);
+        kw_store_end_read(w);
+    }
+    struct stat log0, log1;
+    assert_int_equal(stat(wal, &log0), 0);
+    assert_true(log0.st_size > 16 * 1024 * 1024); /* past 4,096 pages: started over */
+    struct kw_store_upkeep out;
+    assert_int_equal(kw_store_maintain(up, &out, &err), KW_OK);
+    /* the writer's next unit: a ticket read and one created */
+    int cur = 0, hi = 0, before;
+    assert_int_equal(sqlite3_db_status(handle_of(w), SQLITE_DBSTATUS_CACHE_MISS, &before, &hi, 0),
+                     SQLITE_OK);
+    assert_int_equal(kw_store_begin(w, &err), KW_OK);
+    struct kw_ticket_row row;
+    assert_int_equal(kw_store_ticket_get(w, first, &row, &err), KW_OK);
+    new_ticket(f, "after", NULL);
+    kw_store_end_read(w);
+    assert_int_equal(kw_store_commit(w, &err), KW_OK);
+    assert_int_equal(sqlite3_db_status(handle_of(w), SQLITE_DBSTATUS_CACHE_MISS, &cur, &hi, 0),
+                     SQLITE_OK);
+    if (cur - before > 8)
+        fail_msg("the writer read %d pages again: its cache was dropped", cur - before);
+    /* written from the log's start, into the file as it was */
+    assert_int_equal(stat(wal, &log1), 0);
+    assert_int_equal(log1.st_size, log0.st_size);
+    assert_int_equal(kw_store_maintain(up, &out, &err), KW_OK);
+    assert_true(out.log_pages > 0 && out.log_pages < 100);
+    f->st = up;
+    kw_store_close(w);
+}
+
 struct alone_unit {
     const char *org; /* inserted, unless this is the first */
     bool alone;      /* run with kw_writer_run_alone */
@@ -634,9 +765,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_due_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_lost_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_owed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_restarts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_scope, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unit_takes_savepoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_whole_transaction, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

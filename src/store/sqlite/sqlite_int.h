@@ -110,6 +110,7 @@ struct kw_store {
     size_t n_run_text, cap_run_text;
     struct kws_mark {
         size_t texts, runs, runs_done, run_text;
+        int64_t changes; /* sqlite3_total_changes64 then */
     } * marks;
     size_t n_marks, cap_marks;
     /* A caller's savepoint (kw_store_savepoint: a writer's unit) is the
@@ -123,6 +124,13 @@ struct kw_store {
     bool unit_fresh;
     int64_t unit_changes;
     size_t tx_depth, elided_at;
+    /* The open transaction is undone whole when its unit fails
+     * (kw_store_whole: a writer's unit run alone): store calls open no
+     * savepoint, and one that fails after it wrote or held something rolls
+     * the transaction back, so that nothing half done can be committed
+     * (#20: each savepoint copied the pages its call changed into the
+     * statement journal). Until the transaction's end. */
+    bool whole;
     /* where the open write transaction's notifications go (outbox.c): read
      * once per transaction at its first notification, valid while tx_seq
      * is what it was then; tx_seq moves at each begin, each rollback and
