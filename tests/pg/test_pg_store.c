@@ -794,6 +794,73 @@ static void sql_value(PGconn *c, const char *sql, char *text, size_t size)
     PQclear(res);
 }
 
+/* A claim inside a transaction writes no claim row (its row locks keep
+ * other nodes off to the commit, and a firing's new schedule would delete
+ * the row again): at the commit only the tickets it did not give a new
+ * schedule get one, those not fired and those whose firing was rolled
+ * back to a savepoint, with the lease, as PGS_DUE_CLAIM writes them. */
+static void test_claims_kept_at_commit(void **state)
+{
+    (void)state;
+    struct kw_err err = {0};
+    const int64_t t0 = 1600000000, none = KW_STORE_NO_TIME; /* before the other tests' */
+    int64_t ids[4];
+    struct kw_store *a = writer_with_tickets("Kept claims", t0, ids, 4);
+    struct kw_store *b = kw_store_open(getenv("KW_PG_CONNINFO"), &err);
+    PGconn *c = PQconnectdb(getenv("KW_PG_CONNINFO"));
+    if (!b || PQstatus(c) != CONNECTION_OK)
+        fail_msg("connect: %s %s", err.msg, PQerrorMessage(c));
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(
+            kw_store_clocks_put(a, ids[i], true, NULL, 0, none, none, t0 - 10 + i, &err), KW_OK);
+    int64_t got[8];
+    size_t n = 0;
+    char q[512], text[128];
+    assert_int_equal(kw_store_begin(a, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(a, t0, 60, "a", 8, got, &n, &err), KW_OK);
+    assert_int_equal(n, 4);
+    /* no row written: a's backend holds no lock on claims for writing */
+    sql_value(c,
+              "SELECT count(*) FROM pg_locks l JOIN pg_class r ON r.oid = l.relation"
+              " WHERE r.relname = 'claims' AND l.mode = 'RowExclusiveLock'",
+              text, sizeof(text));
+    assert_string_equal(text, "0");
+    /* ids[0] fired, ids[1] fired and rolled back, ids[2] not fired (set
+     * aside), ids[3] fired to a later threshold */
+    assert_int_equal(kw_store_clocks_put(a, ids[0], true, NULL, 0, none, none, none, &err), KW_OK);
+    assert_int_equal(kw_store_savepoint(a, &err), KW_OK);
+    assert_int_equal(kw_store_clocks_put(a, ids[1], true, NULL, 0, none, none, none, &err), KW_OK);
+    assert_int_equal(kw_store_release(a, false, &err), KW_OK);
+    assert_int_equal(kw_store_clocks_put(a, ids[3], true, NULL, 0, none, none, t0 + 100, &err),
+                     KW_OK);
+    assert_int_equal(kw_store_commit(a, &err), KW_OK);
+    snprintf(q, sizeof(q),
+             "SELECT string_agg((ticket - %lld)::text || ':' || (until - %lld)::text, ','"
+             " ORDER BY ticket) FROM claims WHERE ticket BETWEEN %lld AND %lld",
+             (long long)ids[0], (long long)t0, (long long)ids[0], (long long)ids[3]);
+    sql_value(c, q, text, sizeof(text));
+    assert_string_equal(text, "1:60,2:60");
+    /* those two are a's until the lease runs out; the others are not due */
+    assert_int_equal(kw_store_due_claim(b, t0 + 1, 60, "b", 8, got, &n, &err), KW_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(kw_store_due_claim(a, t0 + 1, 60, "a", 8, got, &n, &err), KW_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(kw_store_due_claim(b, t0 + 62, 60, "b", 8, got, &n, &err), KW_OK);
+    assert_int_equal(n, 2);
+    /* a transaction rolled back leaves no claim: b's claim in one, undone */
+    assert_int_equal(kw_store_clocks_put(a, ids[0], true, NULL, 0, none, none, t0 - 5, &err),
+                     KW_OK);
+    assert_int_equal(kw_store_begin(b, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(b, t0 + 200, 60, "b", 8, got, &n, &err), KW_OK);
+    assert_int_equal(n, 4);
+    kw_store_rollback(b);
+    assert_int_equal(kw_store_due_claim(a, t0 + 200, 60, "a", 8, got, &n, &err), KW_OK);
+    assert_int_equal(n, 4); /* b's leases of ids[1] and ids[2] ran out at t0 + 122 */
+    PQfinish(c);
+    kw_store_close(a);
+    kw_store_close(b);
+}
+
 /* PGS_CLOCK_PUT: a ticket's clock that a later put leaves as it was is
  * not written again (the same row version), one that changed is updated,
  * one left out is deleted and a new one inserted. */
@@ -999,6 +1066,7 @@ int main(void)
         cmocka_unit_test(test_password_not_told),
         cmocka_unit_test(test_backup_points_to_pg_dump),
         cmocka_unit_test(test_claims_skip_locked),
+        cmocka_unit_test(test_claims_kept_at_commit),
         cmocka_unit_test(test_log_and_rows_no_deadlock),
         cmocka_unit_test(test_audit_trail),
         cmocka_unit_test(test_nodes),

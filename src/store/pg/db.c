@@ -353,6 +353,23 @@ const char *const kwp_sql[PGS_COUNT] = {
                       /* a claim another node committed after this statement's
                        * snapshot (its NOT EXISTS saw none) stays that node's */
                       " WHERE claims.until <= $1 OR claims.node = $2 RETURNING ticket",
+    /* PGS_DUE_CLAIM inside a transaction: the due rows no other node
+     * holds, locked FOR UPDATE SKIP LOCKED to its end, and no claim row
+     * written (their firing would delete it again in the same
+     * transaction): kwp_claims_keep writes one at the commit for those it
+     * gave no new schedule */
+    [PGS_DUE_LOCK] = "SELECT id, fire_at FROM tickets t WHERE fire_at <= $1"
+                     " AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.ticket = t.id"
+                     " AND c.until > $1 AND c.node <> $2) ORDER BY fire_at, id LIMIT $3"
+                     " FOR UPDATE SKIP LOCKED",
+    /* the claims ($1, claimed at the fire_at $2 each) of the tickets whose
+     * schedule is still the one claimed (not fired, or their firing
+     * rolled back), as PGS_DUE_CLAIM writes them */
+    [PGS_CLAIM_KEEP] = "INSERT INTO claims(ticket, node, until) SELECT t.id, $3, $4"
+                       " FROM unnest($1::bigint[], $2::bigint[]) AS c(id, fire_at)"
+                       " JOIN tickets t ON t.id = c.id AND t.fire_at = c.fire_at"
+                       " ON CONFLICT (ticket) DO UPDATE SET node = excluded.node,"
+                       " until = excluded.until WHERE claims.until <= $5 OR claims.node = $3",
     [PGS_CENSUS] = "SELECT 'tickets', state, count(*) FROM tickets GROUP BY state UNION ALL"
                    " SELECT 'outbox', state, count(*) FROM outbox GROUP BY state",
     /* ---- overruns.c ---- */
@@ -1226,6 +1243,11 @@ PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, c
 {
     if (s == PGS_ROLLBACK) /* everything not sent yet goes with it; sent, */
         drop_deferred(st); /* a failed one would skip the ROLLBACK itself */
+    if (s == PGS_ROLLBACK) /* its claims' row locks end with it */
+        st->claims.n = 0;
+    if (s == PGS_ROLLBACK_TO) /* the schedules it gave may be undone */
+        for (int i = 0; i < st->claims.n; i++)
+            st->claims.t[i].done = false;
     if (s == PGS_COMMIT || s == PGS_ROLLBACK || s == PGS_ROLLBACK_TO) {
         st->log_size = -1; /* the log as this transaction saw it ends here */
         st->next_ticket = 0;
@@ -1541,6 +1563,8 @@ enum kw_code kwp_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
         kwp_defer(st, PGS_RELEASE); /* sent with the next statement */
         return rc;
     }
+    if (rc == KW_OK)
+        rc = kwp_claims_keep(st, err);
     st->in_tx = false;
     st->changed_ticket = 0;
     if (rc == KW_OK && kwp_exec(st, PGS_COMMIT, NULL, "commit", err) != KW_OK)
@@ -1555,6 +1579,7 @@ enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
     (void)err; /* sent with the next statement, which fails if it fails */
     st->changed_ticket = 0;
     st->next_ticket = 0;
+    st->claims.n = 0;
     kwp_defer(st, PGS_BEGIN);
     /* a writer's batch holds the log's lock from its start, as its first
      * event would from there to the commit anyway: its row locks are then
@@ -1568,13 +1593,15 @@ enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
 
 enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
 {
+    KW_ERR_ENSURE(err);
+    enum kw_code rc = st->in_tx ? kwp_claims_keep(st, err) : KW_OK;
     st->changed_ticket = 0;
     st->next_ticket = 0;
     st->in_tx = false;
-    if (kwp_exec(st, PGS_COMMIT, NULL, "commit", err) == KW_OK)
+    if (rc == KW_OK && kwp_exec(st, PGS_COMMIT, NULL, "commit", err) == KW_OK)
         return KW_OK;
     kwp_exec(st, PGS_ROLLBACK, NULL, "roll back", NULL);
-    return KW_STORE;
+    return err->code;
 }
 
 void kw_store_rollback(struct kw_store *st)

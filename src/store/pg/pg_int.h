@@ -239,6 +239,8 @@ enum pgs {
     PGS_PRE_TICKETS,
     PGS_PRE_EVENTS,
     PGS_EVENT_CLOCKS,
+    PGS_DUE_LOCK,
+    PGS_CLAIM_KEEP,
     PGS_COUNT
 };
 extern const char *const kwp_sql[PGS_COUNT];
@@ -249,6 +251,9 @@ extern const char *const kwp_sql[PGS_COUNT];
 #define KWPG_MAX_DEFERRED 128
 /* Tickets one kw_store_prefetch reads ahead (the engine's unit: 64). */
 #define KWPG_MAX_PREFETCH 96
+/* Tickets the open transaction may claim without writing their claims
+ * (kw_store_due_claim; the engine's unit and those it sets aside: 80). */
+#define KWPG_MAX_CLAIMS 128
 struct kwp_pending {
     enum pgs s;
     const char *what; /* static, for the message if it fails */
@@ -295,6 +300,22 @@ struct kw_store {
         int64_t deadline, next_due;
         int next_pct;
     } clocks[16];
+    /* The tickets the open transaction claimed (kw_store_due_claim): their
+     * rows are locked FOR UPDATE to its end, which keeps other nodes off
+     * them, so no claim row is written for them then. At the commit a
+     * claim row is written only for those it did not give a new schedule
+     * (kw_store_clocks_put: done), a firing that failed or a ticket set
+     * aside, which the claim's lease keeps for this node as before
+     * (kwp_claims_keep). A rollback forgets them, a rollback to a
+     * savepoint their `done`. */
+    struct kwp_claims {
+        int n;
+        int64_t node, until, now;
+        struct kwp_claim {
+            int64_t id, fire_at;
+            bool done;
+        } t[KWPG_MAX_CLAIMS];
+    } claims;
     bool listening; /* LISTEN kw_changes sent on this connection (nodes.c) */
     /* the writer's handle (kw_store_open_writer): its transactions take the
      * log's lock first, so that two nodes' writers never wait for each other
@@ -413,6 +434,13 @@ enum kw_code kwp_exec_later(struct kw_store *st, enum pgs s, const struct kwp_pa
  * clocks), else kept on its own. */
 enum kw_code kwp_exec_later_clocks(struct kw_store *st, const struct kwp_params *p,
                                    struct kw_err *err);
+
+/* Before the open transaction's COMMIT: its claims of tickets it gave no
+ * new schedule become claim rows (PGS_CLAIM_KEEP, sent with the COMMIT),
+ * and all its claims are forgotten. KW_NOMEM (the transaction then fails). */
+enum kw_code kwp_claims_keep(struct kw_store *st, struct kw_err *err);
+/* Ticket got a new schedule in the open transaction: its claim ends. */
+void kwp_claim_done(struct kw_store *st, int64_t ticket);
 
 /* Keep res as the result whose strings the call hands out (until the next
  * call on st or kw_store_end_read). */

@@ -504,6 +504,7 @@ static enum kw_code clocks_put(struct kw_store *st, int64_t ticket, bool fresh,
     st->due_ticket = ticket; /* what the unit reads next (kw_store_fire_at) */
     st->due_fire_at = fire_at;
     keep_clocks(st, rows, n);
+    kwp_claim_done(st, ticket); /* a new schedule ends its claim */
     return KW_OK;
 }
 
@@ -685,12 +686,87 @@ enum kw_code kw_store_due_claim(struct kw_store *st, int64_t now, int64_t lease_
                                 size_t limit, int64_t *tickets, size_t *n, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
+    struct kwp_claims *c = &st->claims;
+    int64_t key = node_key(node), until = now + lease_s;
     struct kwp_params p = {0};
     kwp_int(&p, now);
-    kwp_int(&p, node_key(node));
-    kwp_int(&p, now + lease_s);
+    kwp_int(&p, key);
+    /* Inside a transaction the row locks are the claim until its end, and
+     * a claim row written now would be deleted by the firing's new
+     * schedule in the same transaction: three row changes a firing for
+     * nothing. Only what the transaction leaves unfired gets its row, at
+     * the commit (kwp_claims_keep). (Outside a transaction, or past what
+     * the handle keeps: the rows now, as before.) */
+    if (!st->in_tx || limit > KWPG_MAX_CLAIMS - (size_t)c->n ||
+        (c->n && (c->node != key || c->until != until))) {
+        kwp_int(&p, until);
+        kwp_int(&p, (int64_t)limit);
+        return ids_of(st, PGS_DUE_CLAIM, &p, tickets, n, "claim due tickets", err);
+    }
     kwp_int(&p, (int64_t)limit);
-    return ids_of(st, PGS_DUE_CLAIM, &p, tickets, n, "claim due tickets", err);
+    PGresult *res = run(st, PGS_DUE_LOCK, &p, "claim due tickets", err);
+    *n = 0;
+    if (!res)
+        return err->code;
+    c->node = key;
+    c->until = until;
+    c->now = now;
+    for (int r = 0; r < PQntuples(res); r++) {
+        int64_t id = kwp_col_int(res, r, 0);
+        tickets[(*n)++] = id;
+        int i = 0;
+        while (i < c->n && c->t[i].id != id) /* claimed again in this transaction */
+            i++;
+        c->t[i] = (struct kwp_claim){.id = id, .fire_at = kwp_col_int(res, r, 1)};
+        c->n += i == c->n;
+    }
+    PQclear(res);
+    return KW_OK;
+}
+
+void kwp_claim_done(struct kw_store *st, int64_t ticket)
+{
+    for (int i = 0; i < st->claims.n; i++)
+        if (st->claims.t[i].id == ticket)
+            st->claims.t[i].done = true;
+}
+
+/* "{a,b,...}" of the claims' ids (fire_at: their fire_at) not done, into
+ * buf (cap bytes: 21 a number); how many. */
+static int claims_list(const struct kwp_claims *c, bool fire_at, char *buf, size_t cap)
+{
+    size_t at = 0;
+    int k = 0;
+    buf[at++] = '{';
+    for (int i = 0; i < c->n && at + 22 < cap; i++)
+        if (!c->t[i].done)
+            at += (size_t)snprintf(buf + at, cap - at, k++ ? ",%lld" : "%lld",
+                                   (long long)(fire_at ? c->t[i].fire_at : c->t[i].id));
+    buf[at++] = '}';
+    buf[at] = '\0';
+    return k;
+}
+
+enum kw_code kwp_claims_keep(struct kw_store *st, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_claims *c = &st->claims;
+    char ids[KWPG_MAX_CLAIMS * 21 + 3], at[KWPG_MAX_CLAIMS * 21 + 3];
+    int k = c->n ? claims_list(c, false, ids, sizeof(ids)) : 0;
+    if (k == 0) { /* every claimed ticket got its new schedule: nothing to keep */
+        c->n = 0;
+        return KW_OK;
+    }
+    claims_list(c, true, at, sizeof(at));
+    struct kwp_params p = {0};
+    kwp_text(&p, ids);
+    kwp_text(&p, at);
+    kwp_int(&p, c->node);
+    kwp_int(&p, c->until);
+    kwp_int(&p, c->now);
+    c->n = 0;
+    /* with the COMMIT, in its round trip */
+    return kwp_exec_later(st, PGS_CLAIM_KEEP, &p, "keep claims", err);
 }
 
 enum kw_code kw_store_census(struct kw_store *st,
