@@ -283,6 +283,20 @@ static void test_search_scope(void **state)
     assert_int_equal(i, n);
 }
 
+/* A trigger that refuses every log leaf while the table refuse's on_ is 1
+ * (`UPDATE refuse SET on_ = ...` turns it on and off): a store call that
+ * fails after it wrote the created event's row. */
+static void refuse_leaves(sqlite3 *db, bool on)
+{
+    char sql[320];
+    snprintf(sql, sizeof(sql),
+             "CREATE TABLE refuse(on_ INTEGER); INSERT INTO refuse VALUES (%d);"
+             "CREATE TRIGGER refuse_leaf BEFORE INSERT ON log_leaves"
+             " WHEN (SELECT on_ FROM refuse) BEGIN SELECT RAISE(ABORT, 'refused'); END",
+             on);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
 /* A store call at the start of a unit takes the unit's savepoint as its
  * own (kws_tx_begin): when it fails after writing (here the created
  * event's log leaf is refused), what it wrote and held is undone, the
@@ -292,13 +306,7 @@ static void test_unit_takes_savepoint(void **state)
 {
     struct fx *f = *state;
     sqlite3 *db = handle_of(f->st);
-    assert_int_equal(
-        sqlite3_exec(db,
-                     "CREATE TABLE refuse(on_ INTEGER); INSERT INTO refuse VALUES (1);"
-                     "CREATE TRIGGER refuse_leaf BEFORE INSERT ON log_leaves"
-                     " WHEN (SELECT on_ FROM refuse) BEGIN SELECT RAISE(ABORT, 'refused'); END",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    refuse_leaves(db, true);
     struct kw_ticket_new t = {.org_id = f->org,
                               .created_by = 7,
                               .title = "printer on fire",
@@ -378,13 +386,7 @@ static void test_whole_transaction(void **state)
 {
     struct fx *f = *state;
     sqlite3 *db = handle_of(f->st);
-    assert_int_equal(
-        sqlite3_exec(db,
-                     "CREATE TABLE refuse(on_ INTEGER); INSERT INTO refuse VALUES (0);"
-                     "CREATE TRIGGER refuse_leaf BEFORE INSERT ON log_leaves"
-                     " WHEN (SELECT on_ FROM refuse) BEGIN SELECT RAISE(ABORT, 'refused'); END",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    refuse_leaves(db, false);
     struct kw_ticket_new t = {.org_id = f->org,
                               .created_by = 7,
                               .title = "A",
