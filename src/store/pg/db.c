@@ -887,6 +887,17 @@ void kwp_text(struct kwp_params *p, const char *s)
     p->fmt[i] = 0;
 }
 
+size_t kwp_int_array(char *buf, const int64_t *v, size_t n)
+{
+    size_t at = 0;
+    buf[at++] = '{';
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(buf + at, 22, i ? ",%" PRId64 : "%" PRId64, v[i]);
+    buf[at++] = '}';
+    buf[at] = '\0';
+    return at;
+}
+
 void kwp_bytes(struct kwp_params *p, const void *b, int n)
 {
     int i = p->n++;

@@ -195,16 +195,13 @@ enum kw_code kw_store_ticket_backlog(struct kw_store *st, const int64_t *ends, s
         return KW_OK;
     if (n > KW_BACKLOG_ENDS_MAX)
         return kw_err_set(err, KW_INVALID, "", "at most %d ends", KW_BACKLOG_ENDS_MAX);
-    char list[KW_BACKLOG_ENDS_MAX * 21 + 2];
-    size_t len = 0;
+    char list[KWP_INT_ARRAY_BYTES(KW_BACKLOG_ENDS_MAX)];
+    kwp_int_array(list, ends, n);
     int64_t lo = ends[0], hi = ends[0];
     for (size_t i = 0; i < n; i++) {
-        len += (size_t)snprintf(list + len, sizeof(list) - len, "%c%lld", i ? ',' : '{',
-                                (long long)ends[i]);
         lo = ends[i] < lo ? ends[i] : lo;
         hi = ends[i] > hi ? ends[i] : hi;
     }
-    snprintf(list + len, sizeof(list) - len, "}");
     struct kwp_params p = {0};
     kwp_int(&p, lo);
     kwp_int(&p, hi);

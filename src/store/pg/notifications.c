@@ -96,13 +96,9 @@ enum kw_code kw_store_notifications_read(struct kw_store *st, int64_t user, cons
     /* the ids as one array parameter: one statement however many */
     char *list = NULL;
     if (n) {
-        size_t cap = n * 21 + 3, len = 0; /* "-9223372036854775808," each */
-        if (n > (SIZE_MAX - 3) / 21 || !(list = malloc(cap)))
+        if (n > (SIZE_MAX - 3) / 21 || !(list = malloc(KWP_INT_ARRAY_BYTES(n))))
             return kw_err_set(err, KW_NOMEM, "", "no memory for %zu notification ids", n);
-        list[len++] = '{';
-        for (size_t i = 0; i < n; i++)
-            len += (size_t)snprintf(list + len, cap - len, "%s%" PRId64, i ? "," : "", ids[i]);
-        snprintf(list + len, cap - len, "}");
+        kwp_int_array(list, ids, n);
     }
     struct kwp_params p = {0};
     kwp_int(&p, user);

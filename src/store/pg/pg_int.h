@@ -390,6 +390,10 @@ struct kwp_params {
 void kwp_int(struct kwp_params *p, int64_t v);
 void kwp_text(struct kwp_params *p, const char *s);
 void kwp_bytes(struct kwp_params *p, const void *b, int n);
+/* The array literal "{a,b,...}" of v[0..n) (a bigint[] parameter) into
+ * buf, which holds KWP_INT_ARRAY_BYTES(n) bytes; its length. */
+#define KWP_INT_ARRAY_BYTES(n) ((n)*21 + 3) /* "-9223372036854775808," each */
+size_t kwp_int_array(char *buf, const int64_t *v, size_t n);
 /* an instant: KW_STORE_NO_TIME is SQL NULL */
 void kwp_instant(struct kwp_params *p, int64_t t);
 

@@ -731,33 +731,24 @@ void kwp_claim_done(struct kw_store *st, int64_t ticket)
             st->claims.t[i].done = true;
 }
 
-/* "{a,b,...}" of the claims' ids (fire_at: their fire_at) not done, into
- * buf (cap bytes: 21 a number); how many. */
-static int claims_list(const struct kwp_claims *c, bool fire_at, char *buf, size_t cap)
-{
-    size_t at = 0;
-    int k = 0;
-    buf[at++] = '{';
-    for (int i = 0; i < c->n && at + 22 < cap; i++)
-        if (!c->t[i].done)
-            at += (size_t)snprintf(buf + at, cap - at, k++ ? ",%lld" : "%lld",
-                                   (long long)(fire_at ? c->t[i].fire_at : c->t[i].id));
-    buf[at++] = '}';
-    buf[at] = '\0';
-    return k;
-}
-
 enum kw_code kwp_claims_keep(struct kw_store *st, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
     struct kwp_claims *c = &st->claims;
-    char ids[KWPG_MAX_CLAIMS * 21 + 3], at[KWPG_MAX_CLAIMS * 21 + 3];
-    int k = c->n ? claims_list(c, false, ids, sizeof(ids)) : 0;
+    int64_t id[KWPG_MAX_CLAIMS], fire_at[KWPG_MAX_CLAIMS];
+    size_t k = 0;
+    for (int i = 0; i < c->n; i++)
+        if (!c->t[i].done) { /* a ticket the transaction gave no new schedule */
+            id[k] = c->t[i].id;
+            fire_at[k++] = c->t[i].fire_at;
+        }
     if (k == 0) { /* every claimed ticket got its new schedule: nothing to keep */
         c->n = 0;
         return KW_OK;
     }
-    claims_list(c, true, at, sizeof(at));
+    char ids[KWP_INT_ARRAY_BYTES(KWPG_MAX_CLAIMS)], at[KWP_INT_ARRAY_BYTES(KWPG_MAX_CLAIMS)];
+    kwp_int_array(ids, id, k);
+    kwp_int_array(at, fire_at, k);
     struct kwp_params p = {0};
     kwp_text(&p, ids);
     kwp_text(&p, at);

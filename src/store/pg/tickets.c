@@ -768,15 +768,10 @@ enum kw_code kw_store_prefetch(struct kw_store *st, const int64_t *tickets, size
         return KW_OK;
     if (n > KWPG_MAX_PREFETCH)
         n = KWPG_MAX_PREFETCH; /* the others are read one by one */
-    char *list = malloc(n * 21 + 3);
+    char *list = malloc(KWP_INT_ARRAY_BYTES(n));
     if (!list)
         return kw_err_set(err, KW_NOMEM, "", "no memory to read tickets ahead");
-    size_t at = 0;
-    list[at++] = '{';
-    for (size_t i = 0; i < n; i++)
-        at += (size_t)snprintf(list + at, 22, i ? ",%lld" : "%lld", (long long)tickets[i]);
-    list[at++] = '}';
-    list[at] = '\0';
+    kwp_int_array(list, tickets, n);
     struct kwp_params p = {0};
     kwp_text(&p, list);
     /* the log's lock before the rows', as an append takes them (kwp_append) */
