@@ -759,6 +759,84 @@ static void test_writer_alone(void **state)
     kw_writer_stop(w);
 }
 
+/* ---- the page cache's lock page (src/store/sqlite/pcache.c) ---- */
+
+unsigned kws_pcache_key(unsigned pgno, int page_size);
+
+/* SQLite's balance swaps two pages' numbers through the lock page's (the
+ * page of byte 2^30); the cache holds that one number as 0, so no commit
+ * walks the whole cache for it, and every other number as it is. */
+static void test_lock_page_key(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        unsigned pgno;
+        int page_size;
+        unsigned key;
+    } rows[] = {
+        {"the lock page at 4 KiB", 262145, 4096, 0},
+        {"the page before it", 262144, 4096, 262144},
+        {"the page after it", 262146, 4096, 262146},
+        {"the lock page at 1 KiB", 1048577, 1024, 0},
+        {"4 KiB's lock page at 1 KiB", 262145, 1024, 262145},
+        {"the lock page at 64 KiB", 16385, 65536, 0},
+        {"page one", 1, 4096, 1},
+        {"no page size", 262145, 0, 262145},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        if (kws_pcache_key(rows[i].pgno, rows[i].page_size) != rows[i].key)
+            fail_msg("%s: key %u, want %u", rows[i].name,
+                     kws_pcache_key(rows[i].pgno, rows[i].page_size), rows[i].key);
+}
+
+/* Through that cache: B-trees split in random order (every balance that
+ * swaps page numbers goes through the lock page's), a savepoint of each
+ * second transaction undone after its splits, every transaction
+ * committed; the database is whole and holds the rows kept, also read
+ * from a new handle. */
+static void test_cache_balances(void **state)
+{
+    struct fx *f = *state;
+    sqlite3 *db = handle_of(f->st);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE churn(k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID;"
+                                  "CREATE INDEX churn_v ON churn(substr(v, 1, 40))",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    for (int tx = 0; tx < 20; tx++) {
+        char sql[512];
+        snprintf(sql, sizeof(sql),
+                 "BEGIN IMMEDIATE;"
+                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)"
+                 " INSERT INTO churn SELECT randomblob(16), randomblob(200) FROM n;"
+                 "SAVEPOINT s;"
+                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)"
+                 " INSERT INTO churn SELECT randomblob(16), randomblob(200) FROM n;"
+                 "%s s; COMMIT",
+                 tx % 2 ? "ROLLBACK TO s; RELEASE" : "RELEASE");
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            fail_msg("transaction %d: %s", tx, sqlite3_errmsg(db));
+    }
+    sqlite3 *other = NULL;
+    assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
+    sqlite3 *const dbs[] = {db, other};
+    for (size_t i = 0; i < 2; i++) {
+        sqlite3_stmt *x = NULL;
+        assert_int_equal(sqlite3_prepare_v2(dbs[i], "SELECT count(*) FROM churn", -1, &x, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(x), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(x, 0), 20 * 300 + 10 * 300);
+        sqlite3_finalize(x);
+        assert_int_equal(sqlite3_prepare_v2(dbs[i], "PRAGMA integrity_check", -1, &x, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(x), SQLITE_ROW);
+        assert_string_equal((const char *)sqlite3_column_text(x, 0), "ok");
+        sqlite3_finalize(x);
+    }
+    sqlite3_close(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -772,6 +850,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_search_scope, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unit_takes_savepoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_whole_transaction, setup, teardown),
+        cmocka_unit_test(test_lock_page_key),
+        cmocka_unit_test_setup_teardown(test_cache_balances, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -184,6 +184,11 @@ int kws_search_tokenizer(sqlite3 *db);
  * frames of a commit in one call at its sync; its name, registered at the
  * first call, or NULL (the default VFS then). Needs synchronous=FULL. */
 const char *kws_walbuf_vfs(void);
+/* SQLite's page cache with the lock page's number held as 0 (pcache.c):
+ * installed once, before sqlite3_initialize; SQLite's own if that fails. */
+void kws_pcache_install(void);
+/* The key that cache holds page pgno under, at page_size bytes a page. */
+unsigned kws_pcache_key(unsigned pgno, int page_size);
 
 /* KW_STORE naming the file, what failed and SQLite's message; returns it. */
 enum kw_code kws_fail(struct kw_store *st, struct kw_err *err, const char *what);
