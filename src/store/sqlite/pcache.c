@@ -24,9 +24,20 @@ struct cache {
 
 static sqlite3_pcache_methods2 real;
 
+static unsigned lock_page_of(int page_size)
+{
+    return page_size > 0 ? LOCK_BYTE / (unsigned)page_size + 1 : 0;
+}
+
+/* The key page pgno is held under. */
+static unsigned held(unsigned pgno, unsigned lock_page)
+{
+    return pgno == lock_page ? 0 : pgno;
+}
+
 unsigned kws_pcache_key(unsigned pgno, int page_size)
 {
-    return page_size > 0 && pgno == LOCK_BYTE / (unsigned)page_size + 1 ? 0 : pgno;
+    return held(pgno, lock_page_of(page_size));
 }
 
 static sqlite3_pcache *create(int page_size, int extra, int purgeable)
@@ -39,13 +50,8 @@ static sqlite3_pcache *create(int page_size, int extra, int purgeable)
         free(c);
         return NULL;
     }
-    c->lock_page = page_size > 0 ? LOCK_BYTE / (unsigned)page_size + 1 : 0;
+    c->lock_page = lock_page_of(page_size);
     return (sqlite3_pcache *)c;
-}
-
-static unsigned key_of(const struct cache *c, unsigned pgno)
-{
-    return pgno == c->lock_page ? 0 : pgno;
 }
 
 static void cachesize(sqlite3_pcache *p, int n)
@@ -61,7 +67,7 @@ static int pagecount(sqlite3_pcache *p)
 static sqlite3_pcache_page *fetch(sqlite3_pcache *p, unsigned pgno, int create_flag)
 {
     struct cache *c = (struct cache *)p;
-    return real.xFetch(c->real, key_of(c, pgno), create_flag);
+    return real.xFetch(c->real, held(pgno, c->lock_page), create_flag);
 }
 
 static void unpin(sqlite3_pcache *p, sqlite3_pcache_page *page, int discard)
@@ -72,7 +78,7 @@ static void unpin(sqlite3_pcache *p, sqlite3_pcache_page *page, int discard)
 static void rekey(sqlite3_pcache *p, sqlite3_pcache_page *page, unsigned from, unsigned to)
 {
     struct cache *c = (struct cache *)p;
-    real.xRekey(c->real, page, key_of(c, from), key_of(c, to));
+    real.xRekey(c->real, page, held(from, c->lock_page), held(to, c->lock_page));
 }
 
 static void truncate_from(sqlite3_pcache *p, unsigned limit)
