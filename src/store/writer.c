@@ -123,7 +123,9 @@ static enum whole_end run_whole(struct kw_writer *w, struct unit *batch)
  * SQLITE_FULL or an I/O error; docs/operations.md, "Engine"). Then the
  * whole batch is rolled back and every unit fails, those already run and
  * those not run yet: none is committed without the others it was reported
- * with, and the next batch begins a transaction of its own. */
+ * with, and the next batch begins a transaction of its own. A batch of
+ * repeatable units runs first with no savepoint (run_whole); *again is set
+ * when it had to be run again with them. */
 static void run_batch(struct kw_writer *w, struct unit *batch, kw_commit_fn listener,
                       void *listener_ctx, uint64_t *work, uint64_t *commit, bool *again)
 {
