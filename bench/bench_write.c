@@ -106,7 +106,7 @@ static void *client(void *arg)
                               .description = "it says paper jam in tray 2 but there is no paper"}};
     while (atomic_fetch_sub(&s->left, 1) > 0) {
         struct kw_err err = {0};
-        if (kw_writer_run(s->w, create_unit, &c, &err) != KW_OK &&
+        if (kw_writer_run_repeatable(s->w, create_unit, &c, &err) != KW_OK &&
             atomic_fetch_add(&s->failed, 1) == 0)
             fprintf(stderr, "bench_write: %s\n", err.msg);
     }

@@ -2,7 +2,7 @@
 # Install the Debian packages Keepword builds and tests with, if any is missing.
 # Idempotent: does nothing (and needs no network) when all are installed.
 set -eu
-PKGS="cmake ninja-build gcc clang clang-format shellcheck pkg-config tzdata libjansson-dev libical-dev libcmocka-dev libsqlite3-dev sqlite3 libsodium-dev libpq-dev postgresql libmicrohttpd-dev libcurl4-openssl-dev libqrencode-dev libmagic-dev curl jq openssl chromium fonts-noto-cjk libcairo2-dev libpango1.0-dev libxlsxwriter-dev poppler-utils unzip libgmime-3.0-dev dovecot-imapd prometheus-alertmanager"
+PKGS="cmake ninja-build gcc clang clang-format shellcheck pkg-config tzdata libjansson-dev libical-dev libcmocka-dev libsqlite3-dev sqlite3 libsodium-dev libssl-dev libpq-dev postgresql libmicrohttpd-dev libcurl4-openssl-dev libqrencode-dev libmagic-dev curl jq openssl chromium fonts-noto-cjk libcairo2-dev libpango1.0-dev libxlsxwriter-dev poppler-utils unzip libgmime-3.0-dev dovecot-imapd prometheus-alertmanager"
 # the browser tests' driver (playwright-core 1.64) runs on Node.js 20 or later
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"

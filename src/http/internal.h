@@ -390,6 +390,9 @@ bool kwh_str_or_null(json_t *v, const char *name, size_t max, const char **out,
                      struct kwh_reply *fail);
 /* Run fn on the writer; false with the problem when it failed. */
 bool kwh_write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_reply *fail);
+/* The same for a unit that may run twice (kw_writer_run_repeatable: all it
+ * does besides the store is done again, its outputs read after this). */
+bool kwh_write_repeatable(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_reply *fail);
 /* The reply of a write unit that ended with rc (err: its problem); frees
  * ctx. Runs on an I/O thread (or the caller's, see kwh_write_async). */
 typedef struct kwh_reply (*kwh_cont_fn)(void *ctx, enum kw_code rc, const struct kw_err *err);

@@ -338,16 +338,27 @@ bool kwh_decode(json_t *obj, const struct kwh_field *f, size_t n, void *out, str
     return decode_at(obj, f, n, out, &top, fail);
 }
 
-bool kwh_write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_reply *fail)
+static bool write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, bool repeatable,
+                       struct kwh_reply *fail)
 {
     struct kw_err err = {0};
     /* read after the commit from a fresh snapshot, and hold no old one
      * while waiting (rows read before this are gone) */
     kw_store_end_read(x->wk->st);
-    if (kw_writer_run(x->h->w, fn, ctx, &err) == KW_OK)
+    if ((repeatable ? kw_writer_run_repeatable : kw_writer_run)(x->h->w, fn, ctx, &err) == KW_OK)
         return true;
     *fail = kwh_problem(&err);
     return false;
+}
+
+bool kwh_write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_reply *fail)
+{
+    return write_unit(x, fn, ctx, false, fail);
+}
+
+bool kwh_write_repeatable(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_reply *fail)
+{
+    return write_unit(x, fn, ctx, true, fail);
 }
 
 bool kwh_str_or_null(json_t *v, const char *name, size_t max, const char **out,

@@ -404,7 +404,8 @@ static struct kwh_reply ticket_create(struct kwh_call *x)
         out = kwh_problem_of(KW_INVALID, "", "Idempotency-Key: expected 1 to 200 bytes");
         goto out;
     }
-    if (kwh_write_unit(x, create_unit, &c, &out)) {
+    /* create_unit may run twice: it sets every output afresh */
+    if (kwh_write_repeatable(x, create_unit, &c, &out)) {
         if (!c.existed)
             kw_engine_schedule(x->h->engine, c.id, c.fire_at);
         const struct kw_ticket_row *row = c.made.set ? &c.made.row : &c.row.r;

@@ -168,6 +168,19 @@ enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err
  * was. SQLite; PostgreSQL has no version (the dispatch's missing one, a
  * no-op). */
 void kw_store_whole(struct kw_store *st);
+/* Several units in the open transaction undone whole (a writer's batch of
+ * units that may run again, kw_writer_run_repeatable): begin the next unit
+ * (as kw_store_savepoint would, but with no savepoint; the store's calls
+ * in it open none, as after kw_store_whole) and mark what the transaction
+ * holds. Call it before each unit and once after the last. False when the
+ * transaction was rolled back meanwhile (a call failed after it wrote),
+ * when no transaction is open, or on PostgreSQL (the dispatch's missing
+ * version): then roll back and run the units again, each in a savepoint. */
+bool kw_store_unit_whole(struct kw_store *st);
+/* Whether the unit begun by the last kw_store_unit_whole wrote or held
+ * anything, or the transaction was rolled back since: a unit that failed
+ * and wrote must be undone with the transaction. */
+bool kw_store_unit_wrote(struct kw_store *st);
 /* Wait for the writes of the open transaction a backend has not sent yet
  * (PostgreSQL sends those whose answer nobody reads with the next statement
  * that needs one): their failure is reported here, not by a later call's

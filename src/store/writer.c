@@ -23,7 +23,8 @@ struct unit {
     pthread_cond_t cv;    /* kw_writer_run's: its caller waits on it */
     kw_done_fn when_done; /* kw_writer_submit's (heap unit): called after the commit */
     void *done_ctx;
-    bool alone; /* kw_writer_run_alone's: a transaction of its own, no savepoint */
+    bool alone;      /* kw_writer_run_alone's: a transaction of its own, no savepoint */
+    bool repeatable; /* kw_writer_run_repeatable's: may run twice */
     struct unit *next;
 };
 
@@ -82,6 +83,39 @@ static uint64_t ns_since(const struct timespec *t0)
     return (uint64_t)((t1.tv_sec - t0->tv_sec) * 1000000000L + (t1.tv_nsec - t0->tv_nsec));
 }
 
+/* How a batch's run without savepoints ended (run_whole). */
+enum whole_end {
+    WHOLE_DONE,  /* every unit ran */
+    WHOLE_NONE,  /* nothing ran: the backend has no such runs (PostgreSQL) */
+    WHOLE_AGAIN, /* a unit failed after it wrote, or a call rolled the transaction back */
+};
+
+static bool all_repeatable(const struct unit *batch)
+{
+    for (const struct unit *u = batch; u; u = u->next)
+        if (!u->repeatable)
+            return false;
+    return true;
+}
+
+/* Run the units of a batch (every one repeatable) in the open transaction
+ * with no savepoint (#20: the savepoints' copies of the pages each unit
+ * touched were 6 % of a create's instructions). A unit that fails before
+ * it writes anything fails alone, as in its savepoint; any other failure
+ * is WHOLE_AGAIN. */
+static enum whole_end run_whole(struct kw_writer *w, struct unit *batch)
+{
+    for (struct unit *u = batch; u; u = u->next) {
+        if (!kw_store_unit_whole(w->st))
+            return u == batch ? WHOLE_NONE : WHOLE_AGAIN;
+        u->rc = u->fn(w->st, u->ctx, u->err);
+        if (u->rc != KW_OK && kw_store_unit_wrote(w->st))
+            return WHOLE_AGAIN;
+    }
+    /* the last unit may have gone on past a call that rolled back */
+    return kw_store_unit_whole(w->st) ? WHOLE_DONE : WHOLE_AGAIN;
+}
+
 /* Run one batch (a list of units) in one transaction; *work and *commit get
  * the nanoseconds spent running units and committing. A savepoint that
  * cannot begin or end means the transaction is not what the units think:
@@ -89,9 +123,11 @@ static uint64_t ns_since(const struct timespec *t0)
  * SQLITE_FULL or an I/O error; docs/operations.md, "Engine"). Then the
  * whole batch is rolled back and every unit fails, those already run and
  * those not run yet: none is committed without the others it was reported
- * with, and the next batch begins a transaction of its own. */
+ * with, and the next batch begins a transaction of its own. A batch of
+ * repeatable units runs first with no savepoint (run_whole); *again is set
+ * when it had to be run again with them. */
 static void run_batch(struct kw_writer *w, struct unit *batch, kw_commit_fn listener,
-                      void *listener_ctx, uint64_t *work, uint64_t *commit)
+                      void *listener_ctx, uint64_t *work, uint64_t *commit, bool *again)
 {
     struct unit *each = batch; /* the units run in a savepoint each */
     struct kw_err err = {0};
@@ -109,6 +145,15 @@ static void run_batch(struct kw_writer *w, struct unit *batch, kw_commit_fn list
             open = false;
         }
         each = NULL;
+    } else if (open && all_repeatable(batch)) {
+        enum whole_end end = run_whole(w, batch);
+        if (end == WHOLE_DONE)
+            each = NULL;
+        else if (end == WHOLE_AGAIN) { /* all of it again, a savepoint each */
+            *again = true;
+            kw_store_rollback(w->st);
+            open = kw_store_begin(w->st, &err) == KW_OK;
+        }
     }
     for (struct unit *u = each; u; u = u->next) {
         if (!open || lost) {
@@ -187,7 +232,8 @@ static void *loop(void *arg)
         w->running = true;
         pthread_mutex_unlock(&w->mu);
         uint64_t work, commit;
-        run_batch(w, batch, listener, listener_ctx, &work, &commit);
+        bool again = false;
+        run_batch(w, batch, listener, listener_ctx, &work, &commit, &again);
         /* the submitted units' callbacks, outside the lock: each may take
          * locks of its own (an HTTP daemon's, to resume a connection) */
         struct unit **keep = &batch;
@@ -207,6 +253,7 @@ static void *loop(void *arg)
         w->stats.work_ns += work;
         w->stats.commit_ns += commit;
         w->stats.batches++;
+        w->stats.again += again;
         w->stats.units += n;
         if (n > w->stats.largest)
             w->stats.largest = n;
@@ -310,10 +357,11 @@ void kw_writer_stop(struct kw_writer *w)
 }
 
 static enum kw_code run_unit(struct kw_writer *w, kw_write_fn fn, void *ctx, bool alone,
-                             struct kw_err *err)
+                             bool repeatable, struct kw_err *err)
 {
     struct kw_err local = {0};
-    struct unit u = {.fn = fn, .ctx = ctx, .err = err ? err : &local, .alone = alone};
+    struct unit u = {
+        .fn = fn, .ctx = ctx, .err = err ? err : &local, .alone = alone, .repeatable = repeatable};
     pthread_cond_init(&u.cv, NULL);
     pthread_mutex_lock(&w->mu);
     if (w->stop) {
@@ -337,12 +385,18 @@ static enum kw_code run_unit(struct kw_writer *w, kw_write_fn fn, void *ctx, boo
 
 enum kw_code kw_writer_run(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err)
 {
-    return run_unit(w, fn, ctx, false, err);
+    return run_unit(w, fn, ctx, false, false, err);
+}
+
+enum kw_code kw_writer_run_repeatable(struct kw_writer *w, kw_write_fn fn, void *ctx,
+                                      struct kw_err *err)
+{
+    return run_unit(w, fn, ctx, false, true, err);
 }
 
 enum kw_code kw_writer_run_alone(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err)
 {
-    return run_unit(w, fn, ctx, true, err);
+    return run_unit(w, fn, ctx, true, false, err);
 }
 
 enum kw_code kw_writer_submit(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err,

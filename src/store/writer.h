@@ -5,7 +5,8 @@
  *
  * Callers (HTTP handlers on many threads) hand a unit to kw_writer_run and
  * wait. The writer takes every unit queued so far, opens one transaction,
- * runs each unit in its own savepoint (a unit that fails is undone alone),
+ * runs each unit in its own savepoint (a unit that fails is undone alone;
+ * a batch of units that may run again runs them with none, below),
  * commits once, and only then wakes the callers. So a write is acknowledged
  * after the commit that made it durable, and one fsync serves a whole batch
  * (ARCHITECTURE.md decision 8). Units run one at a time, in arrival order, on
@@ -36,6 +37,20 @@ void kw_writer_stop(struct kw_writer *w);
  * or the unit's own error, or KW_STORE when the commit failed (then nothing
  * of the unit is stored). */
 enum kw_code kw_writer_run(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err);
+
+/* As kw_writer_run, for a unit that may run twice: all it does besides
+ * the store is done again when it runs again (outputs overwritten, nothing
+ * counted, sent or kept elsewhere), and its result is read only after
+ * this returns. A batch of such units runs them with no savepoint
+ * (kw_store_unit_whole): a savepoint copies every page its unit changes
+ * into the backend's undo record first (SQLite's statement journal). When
+ * one fails after it wrote (or one of its calls failed after writing),
+ * the transaction is rolled back and every unit of the batch runs again,
+ * each in its own savepoint as kw_writer_run's: the others commit once,
+ * the failed one leaves nothing. A batch with any other unit, and every
+ * batch on PostgreSQL, runs with savepoints. */
+enum kw_code kw_writer_run_repeatable(struct kw_writer *w, kw_write_fn fn, void *ctx,
+                                      struct kw_err *err);
 
 /* As kw_writer_run, but fn runs in a transaction of its own, with no other
  * unit and no savepoint around it: when it fails, the whole transaction is
@@ -83,6 +98,7 @@ struct kw_writer_stats {
     uint64_t batch_hist[KW_WRITER_BATCH_BUCKETS];   /* batches by size */
     uint64_t commit_hist[KW_WRITER_COMMIT_BUCKETS]; /* batches by commit time */
     uint64_t queued;                                /* units waiting for a batch now */
+    uint64_t again; /* batches run without savepoints, then again with them */
 };
 void kw_writer_stats(struct kw_writer *w, struct kw_writer_stats *out);
 

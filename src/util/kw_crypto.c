@@ -1,6 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "kw_crypto.h"
 
+/* SHA-256 through OpenSSL's own functions (SHA256_Init and the rest,
+ * deprecated in 3.0 in favour of EVP but kept): they use the processor's
+ * SHA extensions where it has them, about four times faster than
+ * libsodium's portable C for the log's 65-byte nodes (#20), and need no
+ * context allocated or fetched, as EVP's do (its reused context cost half
+ * as much again in a loop of node hashes). */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -82,34 +90,36 @@ void kw_token_digest(const char *token, unsigned char out[KW_HASH_BYTES])
     crypto_generichash(out, KW_HASH_BYTES, (const unsigned char *)token, strlen(token), NULL, 0);
 }
 
+_Static_assert(KW_SHA256_BYTES == SHA256_DIGEST_LENGTH, "SHA-256 digest size");
+
 void kw_sha256(const void *p, size_t n, unsigned char out[KW_SHA256_BYTES])
 {
-    crypto_hash_sha256(out, p, n);
+    SHA256(p, n, out);
 }
 
 void kw_sha256_2(const void *a, size_t na, const void *b, size_t nb,
                  unsigned char out[KW_SHA256_BYTES])
 {
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
+    SHA256_CTX c;
+    SHA256_Init(&c);
     if (na)
-        crypto_hash_sha256_update(&st, a, na);
+        SHA256_Update(&c, a, na);
     if (nb)
-        crypto_hash_sha256_update(&st, b, nb);
-    crypto_hash_sha256_final(&st, out);
+        SHA256_Update(&c, b, nb);
+    SHA256_Final(out, &c);
 }
 
 void kw_sha256_tagged(unsigned char tag, const void *a, size_t na, const void *b, size_t nb,
                       unsigned char out[KW_SHA256_BYTES])
 {
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, &tag, 1);
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    SHA256_Update(&c, &tag, 1);
     if (na)
-        crypto_hash_sha256_update(&st, a, na);
+        SHA256_Update(&c, a, na);
     if (nb)
-        crypto_hash_sha256_update(&st, b, nb);
-    crypto_hash_sha256_final(&st, out);
+        SHA256_Update(&c, b, nb);
+    SHA256_Final(out, &c);
 }
 
 _Static_assert(KW_ED25519_PUBLIC == crypto_sign_PUBLICKEYBYTES, "Ed25519 public key");

@@ -58,7 +58,8 @@ void kw_token_digest(const char *token, unsigned char out[KW_HASH_BYTES]);
 /* SHA-256 (FIPS 180-4) of n bytes at p into out: the digest files are known
  * by (attachments), which anyone can recompute with sha256sum, and the hash
  * of the deployment-wide Merkle log (RFC 6962/9162) and of signed notes'
- * key ids. */
+ * key ids. OpenSSL's libcrypto (the processor's SHA extensions where it has
+ * them); everything else here is libsodium's. */
 #define KW_SHA256_BYTES 32
 #define KW_SHA256_LEN KW_SHA256_BYTES
 void kw_sha256(const void *p, size_t n, unsigned char out[KW_SHA256_BYTES]);

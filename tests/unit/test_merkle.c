@@ -3,9 +3,14 @@
  * of the certificate-transparency reference tree of eight leaves, and its
  * proofs), every inclusion and consistency proof of trees up to 70 leaves
  * with one changed byte refused, and signed notes against the Go reference
- * implementation's published example (golang.org/x/mod/sumdb/note). */
+ * implementation's published example (golang.org/x/mod/sumdb/note).
+ * SHA-256 itself (OpenSSL's) against FIPS 180-2's vectors and libsodium's
+ * portable implementation. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "merkle.h"
 #include "note.h"
@@ -372,12 +377,83 @@ static void test_checkpoint(void **state)
     kw_buf_release(&note);
 }
 
+static void hex32(const unsigned char h[32], char out[65])
+{
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* kw_sha256 and its two-part and tagged forms give FIPS 180-2's digests,
+ * and the same bytes as libsodium's SHA-256 (what they were until #20) for
+ * every length up to three blocks and every split of the input. */
+static void test_sha256(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *text;
+        size_t repeat;
+        const char *want;
+    } cases[] = {
+        {"the empty string", "", 1,
+         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"abc", "abc", 1, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+        {"two blocks", "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1,
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+        {"a million a's", "a", 1000000,
+         "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"},
+    };
+    for (size_t i = 0; i < N_ELEMS(cases); i++) {
+        size_t len = strlen(cases[i].text), n = len * cases[i].repeat;
+        char *in = malloc(n + 1);
+        assert_non_null(in);
+        for (size_t r = 0; r < cases[i].repeat; r++)
+            memcpy(in + r * len, cases[i].text, len);
+        unsigned char h[32];
+        char got[65];
+        kw_sha256(in, n, h);
+        hex32(h, got);
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("%s: got %s, want %s", cases[i].name, got, cases[i].want);
+        for (size_t cut = 0; cut <= n; cut += n > 200 ? 99991 : 1) {
+            kw_sha256_2(in, cut, in + cut, n - cut, h);
+            hex32(h, got);
+            if (strcmp(got, cases[i].want) != 0)
+                fail_msg("%s, in two parts at %zu: got %s", cases[i].name, cut, got);
+        }
+        free(in);
+    }
+    unsigned char in[200], a[32], b[32];
+    for (size_t i = 0; i < sizeof(in); i++)
+        in[i] = (unsigned char)(i * 131 + 7);
+    for (size_t n = 0; n <= sizeof(in) - 1; n++) {
+        crypto_hash_sha256(b, in, n);
+        kw_sha256(in, n, a);
+        if (memcmp(a, b, 32) != 0)
+            fail_msg("%zu bytes: not libsodium's digest", n);
+        for (size_t cut = 0; cut < n; cut += 7) {
+            kw_sha256_2(in, cut, in + cut, n - cut, a);
+            if (memcmp(a, b, 32) != 0)
+                fail_msg("%zu bytes in two parts at %zu: not the one-shot digest", n, cut);
+        }
+        if (n == 0)
+            continue;
+        /* tagged: the first byte as the tag, the rest split in two */
+        kw_sha256_tagged(in[0], in + 1, (n - 1) / 2, in + 1 + (n - 1) / 2, n - 1 - (n - 1) / 2, a);
+        if (memcmp(a, b, 32) != 0)
+            fail_msg("%zu bytes tagged: not the one-shot digest", n);
+        kw_sha256_tagged(in[0], in + 1, n - 1, NULL, 0, a);
+        if (memcmp(a, b, 32) != 0)
+            fail_msg("%zu bytes tagged, one part: not the one-shot digest", n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_roots), cmocka_unit_test(test_reference_proofs),
         cmocka_unit_test(test_every_inclusion), cmocka_unit_test(test_every_consistency),
         cmocka_unit_test(test_note_reference),  cmocka_unit_test(test_checkpoint),
+        cmocka_unit_test(test_sha256),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,12 +5,14 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <pthread.h>
 
+#include "merkle.h"
 #include "store.h"
 #include "store_int.h"
 #include "testutil.h"
@@ -576,6 +578,293 @@ static void test_writer_lost_transaction(void **state)
     kw_writer_stop(w);
 }
 
+/* A trigger that refuses the log leaf of every event of a ticket titled
+ * "refused": its create fails after it wrote the ticket's and the created
+ * event's rows. */
+static void refuse_titled(sqlite3 *db)
+{
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TRIGGER refuse_titled BEFORE INSERT ON log_leaves"
+                                  " WHEN (SELECT title FROM tickets WHERE id = NEW.ticket) ="
+                                  " 'refused' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+}
+
+/* RFC 6962's hash of leaves [a, b) given their leaf hashes. */
+static void tree_hash(unsigned char (*leaf)[32], uint64_t a, uint64_t b, unsigned char out[32])
+{
+    if (b - a == 1) {
+        memcpy(out, leaf[a], 32);
+        return;
+    }
+    uint64_t k = 1;
+    while (k < b - a - k)
+        k <<= 1;
+    unsigned char l[32], r[32];
+    tree_hash(leaf, a, a + k, l);
+    tree_hash(leaf, a + k, b, r);
+    kw_merkle_node(l, r, out);
+}
+
+/* The log holds one leaf per event, each the event's chain hash, and its
+ * stored root is the one its leaves make; every ticket's chain verifies. */
+static void log_whole(struct fx *f, sqlite3 *db)
+{
+    struct kw_err err = {0};
+    uint64_t size = 0;
+    assert_int_equal(kw_store_log_size(f->st, &size, &err), KW_OK);
+    sqlite3_stmt *x = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT (SELECT count(*) FROM events), (SELECT count(*)"
+                                        " FROM log_leaves l JOIN events e ON e.ticket_id = l.ticket"
+                                        " AND e.seq = l.seq AND e.hash = l.data)",
+                                        -1, &x, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(x), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(x, 0), (int64_t)size);
+    assert_int_equal(sqlite3_column_int64(x, 1), (int64_t)size);
+    sqlite3_finalize(x);
+    unsigned char(*leaf)[32] = calloc(size + 1, 32);
+    assert_non_null(leaf);
+    for (uint64_t i = 0; i < size; i++) {
+        struct kw_log_leaf l;
+        assert_int_equal(kw_store_log_leaf(f->st, i, &l, &err), KW_OK);
+        kw_merkle_leaf(l.data, l.data_len, leaf[i]);
+    }
+    unsigned char want[32], got[32];
+    if (size) {
+        tree_hash(leaf, 0, size, want);
+        assert_int_equal(kw_store_log_root(f->st, size, got, &err), KW_OK);
+        assert_memory_equal(got, want, 32);
+    }
+    free(leaf);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT id FROM tickets", -1, &x, NULL), SQLITE_OK);
+    while (sqlite3_step(x) == SQLITE_ROW)
+        if (kw_store_verify(f->st, sqlite3_column_int64(x, 0), NULL, &err) != KW_OK)
+            fail_msg("ticket %lld: %s", (long long)sqlite3_column_int64(x, 0), err.msg);
+    sqlite3_finalize(x);
+}
+
+/* Units of one transaction undone whole (kw_store_unit_whole, #20): each
+ * begins with no savepoint; one whose call fails before it writes wrote
+ * nothing and the transaction goes on; one whose call fails after it
+ * wrote has rolled the transaction back, which the next unit's start
+ * says. */
+static void test_units_whole(void **state)
+{
+    struct fx *f = *state;
+    sqlite3 *db = handle_of(f->st);
+    refuse_titled(db);
+    int64_t first = new_ticket(f, NULL, NULL);
+    struct kw_ticket_new t = {.org_id = f->org,
+                              .created_by = 7,
+                              .title = "A",
+                              .level = "L1",
+                              .at = T("2026-03-02T01:00:00Z")};
+    struct kw_err err = {0};
+    int64_t id = 0;
+    bool existed = false;
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    assert_true(kw_store_unit_whole(f->st));
+    assert_false(kw_store_unit_wrote(f->st));
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &id, &existed, &err), KW_OK);
+    assert_true(kw_store_unit_wrote(f->st));
+    assert_true(kw_store_unit_whole(f->st));
+    assert_int_equal(kw_store_event_append(f->st, id + 100, "comment", "{\"text\":\"x\"}", 7,
+                                           T("2026-03-02T02:00:00Z"), NULL, NULL, &err),
+                     KW_NOT_FOUND);
+    assert_false(kw_store_unit_wrote(f->st)); /* refused before it wrote */
+    assert_true(kw_store_unit_whole(f->st));
+    t.title = "refused";
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &id, &existed, &err), KW_STORE);
+    assert_true(kw_store_unit_wrote(f->st));
+    assert_false(kw_store_unit_whole(f->st)); /* the transaction is gone */
+    kw_store_rollback(f->st);
+    tickets_are(db, "printer on fire", 1, 1);
+    /* and the next is whole again */
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    assert_true(kw_store_unit_whole(f->st));
+    t.title = "B";
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &id, &existed, &err), KW_OK);
+    assert_true(kw_store_unit_whole(f->st));
+    assert_int_equal(kw_store_commit(f->st, &err), KW_OK);
+    tickets_are(db, "printer on fire,B", 2, 2);
+    assert_int_equal(kw_store_verify(f->st, first, NULL, &err), KW_OK);
+    log_whole(f, db);
+}
+
+/* A writer's unit that creates a ticket titled title; with missing, it
+ * first comments on a ticket that is not there (refused before writing). */
+struct again_unit {
+    const char *title;
+    bool repeatable, missing, fail_after; /* fail_after: fails after its create */
+    struct kw_writer *w;
+    bool first; /* runs alone until the others are queued (n of them) */
+    uint64_t n;
+    pthread_mutex_t *mu;
+    pthread_cond_t *cv;
+    bool *running;
+    int runs;
+    int64_t id;
+    enum kw_code rc;
+};
+
+static enum kw_code again_fn(struct kw_store *st, void *ctx, struct kw_err *err)
+{
+    struct again_unit *u = ctx;
+    u->runs++;
+    if (u->first) {
+        pthread_mutex_lock(u->mu);
+        *u->running = true;
+        pthread_cond_broadcast(u->cv);
+        pthread_mutex_unlock(u->mu);
+        wait_queued(u->w, u->n);
+    }
+    if (u->missing) {
+        enum kw_code rc = kw_store_event_append(st, 1000000, "comment", "{\"text\":\"x\"}", 7,
+                                                T("2026-03-02T02:00:00Z"), NULL, NULL, err);
+        if (rc != KW_OK)
+            return rc;
+    }
+    struct kw_ticket_new t = {.org_id = 1,
+                              .created_by = 7,
+                              .title = u->title,
+                              .level = "L1",
+                              .at = T("2026-03-02T01:00:00Z")};
+    bool existed = false;
+    enum kw_code rc = kw_store_ticket_create(st, &t, &u->id, &existed, err);
+    if (rc == KW_OK && u->fail_after)
+        return kw_err_set(err, KW_CONFLICT, "", "changed its mind");
+    return rc;
+}
+
+static void *again_thread(void *arg)
+{
+    struct again_unit *u = arg;
+    struct kw_err err = {0};
+    u->rc = u->repeatable ? kw_writer_run_repeatable(u->w, again_fn, u, &err)
+                          : kw_writer_run(u->w, again_fn, u, &err);
+    return NULL;
+}
+
+/* u[0] runs alone, then u[1..n) in one batch, in that order. */
+static void run_units(struct kw_writer *w, struct again_unit *u, size_t n)
+{
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+    bool running = false;
+    pthread_t t[16];
+    assert_true(n <= 16);
+    u[0].first = true;
+    u[0].n = n - 1;
+    for (size_t i = 0; i < n; i++) {
+        u[i].w = w;
+        u[i].mu = &mu;
+        u[i].cv = &cv;
+        u[i].running = &running;
+        assert_int_equal(pthread_create(&t[i], NULL, again_thread, &u[i]), 0);
+        if (i == 0) {
+            pthread_mutex_lock(&mu);
+            while (!running)
+                pthread_cond_wait(&cv, &mu);
+            pthread_mutex_unlock(&mu);
+        } else if (i < n - 1) {
+            wait_queued(w, i);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+}
+
+/* A batch of units that may run again runs them with no savepoint
+ * (kw_writer_run_repeatable, #20). One that fails before it writes fails
+ * alone; one that fails after it wrote (its ticket's log leaf refused)
+ * sends the whole batch round again, a savepoint each: the others commit
+ * once, the failed one leaves nothing, the chains and the log are whole;
+ * as does one that fails after its calls succeeded.
+ * A batch with a unit that may not run twice keeps the savepoints. */
+static void test_writer_runs_again(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    sqlite3 *db = handle_of(f->st);
+    refuse_titled(db);
+    struct kw_writer *w = kw_writer_start(f->path, &err);
+    if (!w)
+        fail_msg("writer: %s", err.msg);
+    struct again_unit a[] = {
+        {.title = "first", .repeatable = true},
+        {.title = "A", .repeatable = true},
+        {.title = "not there", .repeatable = true, .missing = true},
+        {.title = "B", .repeatable = true},
+    };
+    run_units(w, a, N_ELEMS(a));
+    struct kw_writer_stats ws;
+    kw_writer_stats(w, &ws);
+    assert_int_equal(ws.batches, 2);
+    assert_int_equal(ws.again, 0);
+    static const enum kw_code want_a[] = {KW_OK, KW_OK, KW_NOT_FOUND, KW_OK};
+    for (size_t i = 0; i < N_ELEMS(a); i++) {
+        assert_int_equal(a[i].rc, want_a[i]);
+        assert_int_equal(a[i].runs, 1);
+    }
+    tickets_are(db, "first,A,B", 3, 3);
+    struct again_unit b[] = {
+        {.title = "second", .repeatable = true},
+        {.title = "C", .repeatable = true},
+        {.title = "refused", .repeatable = true},
+        {.title = "not there", .repeatable = true, .missing = true},
+        {.title = "D", .repeatable = true},
+    };
+    run_units(w, b, N_ELEMS(b));
+    kw_writer_stats(w, &ws);
+    assert_int_equal(ws.batches, 4);
+    assert_int_equal(ws.again, 1);
+    static const enum kw_code want_b[] = {KW_OK, KW_OK, KW_STORE, KW_NOT_FOUND, KW_OK};
+    static const int runs_b[] = {1, 2, 2, 1, 1}; /* up to the refused one, then all again */
+    for (size_t i = 0; i < N_ELEMS(b); i++) {
+        if (b[i].rc != want_b[i] || b[i].runs != runs_b[i])
+            fail_msg("unit %zu (%s): rc %d, ran %d times", i, b[i].title, b[i].rc, b[i].runs);
+    }
+    tickets_are(db, "first,A,B,second,C,D", 6, 6);
+    /* a unit that fails after its calls succeeded: the same */
+    struct again_unit d[] = {
+        {.title = "fourth", .repeatable = true},
+        {.title = "G", .repeatable = true},
+        {.title = "undone", .repeatable = true, .fail_after = true},
+        {.title = "H", .repeatable = true},
+    };
+    run_units(w, d, N_ELEMS(d));
+    kw_writer_stats(w, &ws);
+    assert_int_equal(ws.again, 2);
+    static const enum kw_code want_d[] = {KW_OK, KW_OK, KW_CONFLICT, KW_OK};
+    static const int runs_d[] = {1, 2, 2, 1};
+    for (size_t i = 0; i < N_ELEMS(d); i++) {
+        if (d[i].rc != want_d[i] || d[i].runs != runs_d[i])
+            fail_msg("unit %zu (%s): rc %d, ran %d times", i, d[i].title, d[i].rc, d[i].runs);
+    }
+    tickets_are(db, "first,A,B,second,C,D,fourth,G,H", 9, 9);
+    /* a unit that may not run twice: savepoints, each unit once */
+    struct again_unit c[] = {
+        {.title = "third", .repeatable = true},
+        {.title = "E", .repeatable = true},
+        {.title = "refused"},
+        {.title = "F", .repeatable = true},
+    };
+    run_units(w, c, N_ELEMS(c));
+    kw_writer_stats(w, &ws);
+    assert_int_equal(ws.again, 2);
+    static const enum kw_code want_c[] = {KW_OK, KW_OK, KW_STORE, KW_OK};
+    for (size_t i = 0; i < N_ELEMS(c); i++) {
+        assert_int_equal(c[i].rc, want_c[i]);
+        assert_int_equal(c[i].runs, 1);
+    }
+    kw_writer_stop(w);
+    tickets_are(db, "first,A,B,second,C,D,fourth,G,H,third,E,F", 12, 12);
+    log_whole(f, db);
+}
+
 /* A command that writes in many transactions and commits with a read still
  * on a row (kw_store_ticket_get lends its row's text until kw_store_end_read)
  * keeps its log short: the commit cannot checkpoint then, kw_store_end_read
@@ -844,6 +1133,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_change_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_due_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_lost_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_units_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_runs_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_owed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_restarts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_alone, setup, teardown),

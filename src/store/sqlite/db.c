@@ -441,6 +441,35 @@ void kw_store_whole(struct kw_store *st)
     st->whole = st->batch && !sqlite3_get_autocommit(st->db) && !st->tx_depth;
 }
 
+/* What the transaction holds now, to compare with a mark. */
+static struct kws_mark mark_now(struct kw_store *st)
+{
+    return (struct kws_mark){st->n_texts, st->n_runs, st->runs_done, st->n_run_text,
+                             sqlite3_total_changes64(st->db)};
+}
+
+bool kw_store_unit_whole(struct kw_store *st)
+{
+    st->changed_ticket = 0; /* a unit's boundary, as kw_store_savepoint's */
+    st->fresh_due.ticket = 0;
+    st->fresh_row.ticket = 0;
+    units_forget(st);
+    if (!st->batch || sqlite3_get_autocommit(st->db) || st->n_marks)
+        return false;
+    st->whole = true;
+    st->unit_mark = mark_now(st);
+    return true;
+}
+
+bool kw_store_unit_wrote(struct kw_store *st)
+{
+    if (batch_lost(st) || !st->batch)
+        return true;
+    struct kws_mark m = mark_now(st), *was = &st->unit_mark;
+    return m.changes != was->changes || m.texts != was->texts || m.runs != was->runs ||
+           m.runs_done != was->runs_done || m.run_text != was->run_text;
+}
+
 /* The end of a store call's part of a transaction undone whole
  * (st->whole): it began at the newest mark. One that failed after it wrote
  * or held something rolls the transaction back (every later call and the

@@ -129,8 +129,11 @@ struct kw_store {
      * savepoint, and one that fails after it wrote or held something rolls
      * the transaction back, so that nothing half done can be committed
      * (#20: each savepoint copied the pages its call changed into the
-     * statement journal). Until the transaction's end. */
+     * statement journal). Until the transaction's end. A writer's batch
+     * run so (kw_store_unit_whole) marks what the transaction held at
+     * each unit's start in unit_mark. */
     bool whole;
+    struct kws_mark unit_mark;
     /* where the open write transaction's notifications go (outbox.c): read
      * once per transaction at its first notification, valid while tx_seq
      * is what it was then; tx_seq moves at each begin, each rollback and
