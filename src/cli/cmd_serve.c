@@ -225,6 +225,11 @@ static bool limit_parse(const char *flag, const char *v, unsigned *out)
 struct serving {
     struct kw_clocks *clocks;
     struct kw_writer *w;
+    /* PostgreSQL: the engine's writer, a connection of its own, so that its
+     * firing units run beside the requests' instead of queued behind them
+     * (the log's lock is held only for a transaction's final step); NULL
+     * on SQLite, where one connection writes at a time anyway */
+    struct kw_writer *engine_w;
     struct kw_engine *engine;
     struct kw_mailin_poller *mailin; /* fetching the mailboxes */
     struct kw_http *http;
@@ -269,7 +274,11 @@ static void *signer_run(void *arg)
         if (held != s->signer_held && s->singles)
             KW_LOG(s->log, KW_LOG_INFO, "mod=log event=%s", held ? "signer.taken" : "signer.lost");
         s->signer_held = held;
-        if (held && kw_writer_run(s->w, kw_proof_sign_unit, &ps, &err) != KW_OK)
+        /* alone: its transaction holds the log's lock from its start, so no
+         * other unit of its batch may wait for a row there (a transaction
+         * at its final step, kwp_log_settle, may hold that row and wait
+         * for the lock) */
+        if (held && kw_writer_run_alone(s->w, kw_proof_sign_unit, &ps, &err) != KW_OK)
             KW_LOG(s->log, KW_LOG_ERROR, "mod=log event=checkpoint.failed msg=\"%s\"", err.msg);
         else if (held && ps.signed_now)
             KW_LOG(s->log, KW_LOG_DEBUG, "mod=log event=checkpoint.signed size=%llu",
@@ -302,6 +311,7 @@ static void serving_stop(struct serving *s)
     s->singles = NULL;
     kw_mailin_stop(s->mailin);
     kw_engine_stop(s->engine);
+    kw_writer_stop(s->engine_w);
     kw_writer_stop(s->w); /* what is queued commits */
     kw_clocks_free(s->clocks);
     kw_sla_release(&s->sla);
@@ -415,7 +425,10 @@ static enum kw_code serving_start(struct serving *s, const char *listen, const c
     s->w = s->clocks ? kw_writer_start(db, err) : NULL;
     if (!s->w || catch_up(s, db, clock.now(clock.ctx), log, err) != KW_OK)
         return err->code;
-    s->engine = kw_engine_start(db, s->w, s->clocks, clock, log, allow, s->mail_key, err);
+    if (kw_store_location_is_pg(db) && !(s->engine_w = kw_writer_start(db, err)))
+        return err->code;
+    s->engine = kw_engine_start(db, s->engine_w ? s->engine_w : s->w, s->clocks, clock, log, allow,
+                                s->mail_key, err);
     if (!s->engine)
         return err->code;
     s->mailin =

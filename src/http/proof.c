@@ -53,7 +53,8 @@ static enum kw_code checkpoint_for(struct kwh_call *x, uint64_t need, struct kw_
     if (rc != KW_NOT_FOUND)
         return rc;
     struct kw_proof_sign ps = {.signer = x->h->signer, .now = x->now};
-    if (kw_writer_run(x->h->w, kw_proof_sign_unit, &ps, err) != KW_OK)
+    /* alone: it holds the log's lock from its start (cmd_serve.c) */
+    if (kw_writer_run_alone(x->h->w, kw_proof_sign_unit, &ps, err) != KW_OK)
         return err->code;
     kw_store_end_read(x->wk->st);
     return kw_store_log_checkpoint_covering(x->wk->st, need, cp, err);

@@ -134,7 +134,9 @@ enum kw_code kw_store_singleton(struct kw_store *st, int64_t key, bool *held, st
 /* Inside a unit of work: hold the log's lock to its end, so that no other
  * process appends leaves or signs a checkpoint meanwhile (PostgreSQL: the
  * advisory lock leaves are appended under; SQLite: the writer's
- * transaction is exclusive already, nothing to do). */
+ * transaction is exclusive already, nothing to do). Take it in a unit of
+ * its own (kw_writer_run_alone) that locks no ticket row after it: on
+ * PostgreSQL other transactions take it at their end, holding their rows. */
 enum kw_code kw_store_log_lock(struct kw_store *st, struct kw_err *err);
 
 /* The schema version in force, and the newest this build knows. */

@@ -7,6 +7,7 @@
  * need the cluster tests/pg/cluster.sh run starts (KW_PG_CONNINFO). */
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
+#include "merkle.h"
 #include "store_int.h"
 
 static void test_location_kind(void **state)
@@ -173,8 +175,9 @@ static void test_claims_skip_locked(void **state)
  * holds the log from an event on t1, then a writes an event on t2. Taken in
  * opposite orders (b: row then log; a: log then row) PostgreSQL would end
  * one with a deadlock (SQLSTATE 40P01) after deadlock_timeout; the backend
- * takes the log's lock first (a writer's batch at its start, an event before
- * its row), so b waits for a's commit and both succeed, in turn. */
+ * takes the log's lock last, in a transaction's final step where it waits
+ * for no row (kwp_log_settle), so at most one waits for the other's row
+ * and both succeed. */
 struct second_writer {
     struct kw_store *st;
     int64_t ticket, t0;
@@ -248,6 +251,155 @@ static void test_log_and_rows_no_deadlock(void **state)
         kw_store_close(a);
         kw_store_close(b);
     }
+}
+
+/* The Merkle log's lock at the end of a transaction (kwp_log_settle): a
+ * transaction that appended events holds no lock on the log until its
+ * commit, so a second connection's transaction appends and commits beside
+ * it; the leaves are numbered in commit order (b's before a's), a leaf
+ * rolled back to its savepoint is not in the log, the log's size read
+ * inside a transaction counts its own leaves, and the stored nodes give
+ * the root recomputed from the leaves alone. */
+struct beside {
+    struct kw_store *st;
+    int64_t ticket, t0, seq;
+    atomic_bool done;
+    enum kw_code rc;
+    char msg[256];
+};
+
+static void *beside_run(void *arg)
+{
+    struct beside *b = arg;
+    struct kw_err err = {0};
+    b->rc = kw_store_begin(b->st, &err);
+    if (b->rc == KW_OK)
+        b->rc = kw_store_event_append(b->st, b->ticket, "comment", "{\"text\":\"b\"}", 3,
+                                      b->t0 + 60, NULL, &b->seq, &err);
+    if (b->rc == KW_OK)
+        b->rc = kw_store_commit(b->st, &err);
+    else
+        kw_store_rollback(b->st);
+    snprintf(b->msg, sizeof(b->msg), "%s", err.msg);
+    atomic_store(&b->done, true);
+    return NULL;
+}
+
+/* The log's nodes as a test keeps them: level l, index i at
+ * node[l][i] (each level as long as the log). */
+struct mem_tree {
+    unsigned char (*node[64])[32];
+    size_t n;
+};
+
+static enum kw_code mem_get(void *ctx, unsigned level, uint64_t index, unsigned char out[32],
+                            struct kw_err *err)
+{
+    (void)err;
+    struct mem_tree *t = ctx;
+    memcpy(out, t->node[level][index], 32);
+    return KW_OK;
+}
+
+static enum kw_code mem_put(void *ctx, unsigned level, uint64_t index, const unsigned char hash[32],
+                            struct kw_err *err)
+{
+    (void)err;
+    struct mem_tree *t = ctx;
+    memcpy(t->node[level][index], hash, 32);
+    return KW_OK;
+}
+
+/* The root of the log's first size leaves, from its leaves alone. */
+static void root_from_leaves(struct kw_store *st, uint64_t size, unsigned char root[32])
+{
+    struct mem_tree t = {.n = size};
+    for (int l = 0; l < 64; l++)
+        t.node[l] = calloc(size + 1, 32);
+    struct kw_err err = {0};
+    for (uint64_t i = 0; i < size; i++) {
+        struct kw_log_leaf lf;
+        if (kw_store_log_leaf(st, i, &lf, &err) != KW_OK)
+            fail_msg("leaf %llu: %s", (unsigned long long)i, err.msg);
+        unsigned char h[32];
+        kw_merkle_leaf(lf.data, lf.data_len, h);
+        assert_int_equal(kw_merkle_append(mem_get, mem_put, &t, i, h, &err), KW_OK);
+    }
+    assert_int_equal(kw_merkle_root(mem_get, &t, size, root, &err), KW_OK);
+    for (int l = 0; l < 64; l++)
+        free(t.node[l]);
+}
+
+static void test_log_lock_at_commit(void **state)
+{
+    (void)state;
+    const char *conninfo = getenv("KW_PG_CONNINFO");
+    if (!conninfo || !*conninfo)
+        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    struct kw_err err = {0};
+    const int64_t t0 = 1790000000;
+    struct kw_store *a = kw_store_open_writer(conninfo, &err),
+                    *b = kw_store_open_writer(conninfo, &err);
+    if (!a || !b)
+        fail_msg("open %s: %s", conninfo, err.msg);
+    int64_t org = 0, t1 = 0, t2 = 0, t3 = 0, s1 = 0, s3 = 0;
+    bool existed;
+    assert_int_equal(kw_store_org_insert(a, &(struct kw_org){.name = "Beside"}, t0, &org, &err),
+                     KW_OK);
+    struct kw_ticket_new t = {.org_id = org, .title = "one", .level = "L2", .at = t0};
+    assert_int_equal(kw_store_ticket_create(a, &t, &t1, &existed, &err), KW_OK);
+    assert_int_equal(kw_store_ticket_create(a, &t, &t2, &existed, &err), KW_OK);
+    assert_int_equal(kw_store_ticket_create(a, &t, &t3, &existed, &err), KW_OK);
+    uint64_t size0 = 0, size = 0;
+    assert_int_equal(kw_store_log_size(a, &size0, &err), KW_OK);
+
+    /* a: an event on t1, then one on t3 in a savepoint rolled back */
+    assert_int_equal(kw_store_begin(a, &err), KW_OK);
+    assert_int_equal(
+        kw_store_event_append(a, t1, "comment", "{\"text\":\"a\"}", 3, t0 + 60, NULL, &s1, &err),
+        KW_OK);
+    assert_int_equal(kw_store_savepoint(a, &err), KW_OK);
+    assert_int_equal(
+        kw_store_event_append(a, t3, "comment", "{\"text\":\"gone\"}", 3, t0 + 60, NULL, &s3, &err),
+        KW_OK);
+    assert_int_equal(kw_store_release(a, false, &err), KW_OK);
+    /* b: an event on t2 and its commit, while a is still open */
+    struct beside w = {.st = b, .ticket = t2, .t0 = t0};
+    atomic_init(&w.done, false);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, beside_run, &w), 0);
+    for (int i = 0; i < 500 && !atomic_load(&w.done); i++)
+        nanosleep(&(struct timespec){.tv_nsec = 10000000L}, NULL);
+    bool waited = !atomic_load(&w.done);
+    /* a's size counts its own leaf (and b's, committed) */
+    assert_int_equal(kw_store_log_size(a, &size, &err), KW_OK);
+    assert_int_equal(kw_store_commit(a, &err), KW_OK);
+    pthread_join(th, NULL);
+    if (waited)
+        fail_msg("b's transaction waited for a's commit");
+    if (w.rc != KW_OK)
+        fail_msg("b's transaction: %s", w.msg);
+    assert_int_equal(size, size0 + 2);
+
+    /* the leaves in commit order: b's, then a's; t3's rolled back */
+    uint64_t leaf = 0;
+    assert_int_equal(kw_store_log_event_leaf(a, t2, w.seq, &leaf, &err), KW_OK);
+    assert_int_equal(leaf, size0);
+    assert_int_equal(kw_store_log_event_leaf(a, t1, s1, &leaf, &err), KW_OK);
+    assert_int_equal(leaf, size0 + 1);
+    assert_int_equal(kw_store_log_event_leaf(a, t3, s3, &leaf, &err), KW_NOT_FOUND);
+    err = (struct kw_err){0};
+    assert_int_equal(kw_store_log_size(a, &size, &err), KW_OK);
+    assert_int_equal(size, size0 + 2);
+    unsigned char want[32], got[32];
+    root_from_leaves(a, size, want);
+    assert_int_equal(kw_store_log_root(a, size, got, &err), KW_OK);
+    assert_memory_equal(got, want, 32);
+    assert_int_equal(kw_store_verify(a, t1, NULL, &err), KW_OK);
+    assert_int_equal(kw_store_verify(a, t2, NULL, &err), KW_OK);
+    assert_int_equal(kw_store_verify(a, t3, NULL, &err), KW_OK);
+    kw_store_close(a);
+    kw_store_close(b);
 }
 
 /* The row kept by a transaction that inserted or locked it (pg_int.h): each
@@ -1068,6 +1220,7 @@ int main(void)
         cmocka_unit_test(test_claims_skip_locked),
         cmocka_unit_test(test_claims_kept_at_commit),
         cmocka_unit_test(test_log_and_rows_no_deadlock),
+        cmocka_unit_test(test_log_lock_at_commit),
         cmocka_unit_test(test_audit_trail),
         cmocka_unit_test(test_nodes),
         cmocka_unit_test(test_kept_row),

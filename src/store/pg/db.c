@@ -72,13 +72,6 @@
     "SELECT id, name, kind, acting_user, org_id, coalesce(team_id, 0), category, level, rules,"    \
     " on_resolve, per_minute, active, created_at FROM intake_sources"
 
-/* The nodes an append of leaf IDX writes (core/merkle.h): N of them, level l
- * at index IDX >> l for l < N, with the hashes HASHES (N * 32 bytes, level 0
- * first): all of them in one INSERT ... SELECT, not N statements. */
-#define LOG_NODES(idx, n, hashes)                                                                  \
-    "SELECT g, " idx "::bigint >> g, substring(" hashes "::bytea FROM g * 32 + 1 FOR 32)"          \
-    " FROM generate_series(0, " n "::int - 1) g"
-
 const char *const kwp_sql[PGS_COUNT] = {
     [PGS_BEGIN] = "BEGIN",
     [PGS_COMMIT] = "COMMIT",
@@ -153,46 +146,33 @@ const char *const kwp_sql[PGS_COUNT] = {
     " IS DISTINCT FROM (excluded.status, excluded.deadline, excluded.next_due,"                    \
     " excluded.next_pct)),"                                                                        \
     " cl AS (DELETE FROM claims WHERE ticket = " t ")"
-/* an event in one statement: the event, its leaf ($7, kind "event") at
- * $9 and the leaf's $10 nodes of LOG_NODES, the change row when $11
- * (and, when its number is a multiple of $12, the pruning of
- * those more than $13 before it), and the ticket's
- * new head; each of them a statement of its own cost the server its
+/* an event in one statement: the event and the ticket's new head (its
+ * leaf and its change row are kept for the transaction's final step,
+ * kwp_log_settle); each a statement of its own cost the server its
  * per-statement overhead (parse, bind, locks, executor) */
 #define EVENT_ROWS                                                                                 \
     "WITH ev AS (INSERT INTO events(ticket_id, seq, at, type, actor_id, body,"                     \
-    " hash) VALUES ($1, $2, $3, $4, $5, $6, $7)),"                                                 \
-    " lf AS (INSERT INTO log_leaves(idx, kind, ticket, seq, data)"                                 \
-    " VALUES ($9, 'event', $1, $2, $7)),"                                                          \
-    " nd AS (INSERT INTO log_nodes(level, idx, hash) " LOG_NODES(                                  \
-        "$9", "$10",                                                                               \
-        "$14") "),"                                                                                \
-               " ch AS (INSERT INTO changes(ticket, at) SELECT $1, $3 WHERE $11 RETURNING seq),"   \
-               " pr AS (DELETE FROM changes WHERE (SELECT seq FROM ch) % $12 = 0"                  \
-               " AND seq <= (SELECT seq FROM ch) - $13)"
+    " hash) VALUES ($1, $2, $3, $4, $5, $6, $7))"
     [PGS_EVENT_INSERT] = EVENT_ROWS " UPDATE tickets SET last_seq = $2, head_hash = $7,"
                                     " updated_at = $3, state = coalesce($8, state) WHERE id = $1",
     /* PGS_EVENT_INSERT of a ticket's first event when its insert wrote the
      * head (PGS_TICKET_INSERT_ID): the data-modifying WITH parts run all
      * the same; $8 is named only to keep the parameters' types */
     [PGS_EVENT_FIRST] = EVENT_ROWS " SELECT $8::text",
-    /* PGS_EVENT_INSERT and then PGS_CLOCK_PUT of the same ticket ($15 to
-     * $19: PGS_CLOCK_PUT's $2 to $6) as one statement
+    /* PGS_EVENT_INSERT and then PGS_CLOCK_PUT of the same ticket ($9 to
+     * $13: PGS_CLOCK_PUT's $2 to $6) as one statement
      * (kwp_exec_later_clocks): the ticket's row gets its head and its
      * schedule in one new version instead of two, and the server one
      * statement's overhead less a firing; projected_seq is the event's seq,
      * the last_seq PGS_CLOCK_PUT would have read */
     [PGS_EVENT_CLOCKS] = EVENT_ROWS
-    "," CLOCK_ROWS("$1", "$15", "$16") " UPDATE tickets SET last_seq = $2, head_hash = $7,"
-                                       " updated_at = $3, state = coalesce($8, state),"
-                                       " next_due = $17, breached_at = $18, fire_at = $19,"
-                                       " projected_seq = $2 WHERE id = $1",
+    "," CLOCK_ROWS("$1", "$9", "$10") " UPDATE tickets SET last_seq = $2, head_hash = $7,"
+                                      " updated_at = $3, state = coalesce($8, state),"
+                                      " next_due = $11, breached_at = $12, fire_at = $13,"
+                                      " projected_seq = $2 WHERE id = $1",
 #undef EVENT_ROWS
     [PGS_EVENTS] = "SELECT seq, at, type, actor_id, body, hash, ticket_id FROM events"
                    " WHERE ticket_id = $1 ORDER BY seq",
-    [PGS_CHANGE_ADD] = "WITH c AS (INSERT INTO changes(ticket, at) VALUES ($1, $2) RETURNING seq)"
-                       " DELETE FROM changes WHERE (SELECT seq FROM c) % $3 = 0"
-                       " AND seq <= (SELECT seq FROM c) - $4",
     [PGS_CHANGES_SINCE] =
         "SELECT seq, ticket, at FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
     [PGS_CHANGES_FIRST] = "SELECT min(seq) FROM changes",
@@ -202,10 +182,38 @@ const char *const kwp_sql[PGS_COUNT] = {
      * held to the end of the transaction that appends */
     [PGS_LOG_LOCK] = "SELECT pg_advisory_xact_lock(7238001)",
     [PGS_LOG_SIZE] = "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves",
-    /* a leaf and its $6 nodes (LOG_NODES) in one statement */
-    [PGS_LEAF_ADD] = "WITH nd AS (INSERT INTO log_nodes(level, idx, hash) " LOG_NODES(
-        "$1", "$6", "$7") ") INSERT INTO log_leaves(idx, kind, ticket, seq, data)"
-                          " VALUES ($1, $2, nullif($3::bigint, 0), nullif($4::bigint, 0), $5)",
+    /* the log's size and its frontier at that size, the nodes an append
+     * there reads: (level g, (size >> g) - 1) for each bit g of size that
+     * is 1 (one row with g NULL when there are none), read in one round
+     * trip under the log's lock (kwp_log_settle) */
+    [PGS_LOG_TAIL] = "SELECT x.s, g.g, n.hash FROM (SELECT coalesce(max(idx) + 1, 0) AS s"
+                     " FROM log_leaves) x LEFT JOIN LATERAL (SELECT g FROM"
+                     " generate_series(0, 62) g WHERE (x.s >> g) & 1 = 1) g ON true"
+                     " LEFT JOIN log_nodes n ON n.level = g.g AND n.idx = (x.s >> g.g) - 1",
+    /* leaves $1, $1 + 1, ... of kinds $2, tickets $3 and seqs $4 (0: NULL),
+     * their data $5 in slots of 64 bytes with lengths $6, and the nodes
+     * their appends write: levels $7, indexes $8, hashes $9 (32 bytes
+     * each), all in one statement */
+    [PGS_LEAVES_ADD] = "WITH lf AS (INSERT INTO log_leaves(idx, kind, ticket, seq, data)"
+                       " SELECT $1::bigint + o - 1, k, nullif(t, 0), nullif(q, 0),"
+                       " substring($5::bytea FROM (o::int - 1) * 64 + 1 FOR l::int)"
+                       " FROM unnest($2::text[], $3::bigint[], $4::bigint[], $6::bigint[])"
+                       " WITH ORDINALITY AS u(k, t, q, l, o))"
+                       " INSERT INTO log_nodes(level, idx, hash) SELECT lv, ix,"
+                       " substring($9::bytea FROM (o::int - 1) * 32 + 1 FOR 32)"
+                       " FROM unnest($7::int[], $8::bigint[]) WITH ORDINALITY AS u(lv, ix, o)",
+    /* the change rows of tickets $1 at $2, in that order (and, when one's
+     * number is a multiple of $3, the pruning of those more than $4
+     * before the last) */
+    [PGS_CHANGES_ADD] = "WITH c AS (INSERT INTO changes(ticket, at) SELECT t, a FROM"
+                        " unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS u(t, a, o)"
+                        " ORDER BY o RETURNING seq) DELETE FROM changes WHERE"
+                        " EXISTS (SELECT 1 FROM c WHERE c.seq % $3 = 0)"
+                        " AND seq <= (SELECT max(seq) FROM c) - $4",
+    /* the audit trail has one writer at a time across all nodes: this
+     * lock, held to the end of the transaction that appends (its leaf
+     * goes to the log at the end, kwp_log_settle) */
+    [PGS_AUDIT_LOCK] = "SELECT pg_advisory_xact_lock(7238003)",
     [PGS_NODE_GET] = "SELECT hash FROM log_nodes WHERE level = $1 AND idx = $2",
     [PGS_TICKET_GET] = "SELECT " TICKET_COLS " FROM tickets WHERE id = $1",
     [PGS_TICKET_STATE] = "SELECT state FROM tickets WHERE id = $1",
@@ -1014,6 +1022,8 @@ static void drop_deferred(struct kw_store *st)
 void kwp_defer(struct kw_store *st, enum pgs s)
 {
     st->due_ticket = 0;
+    if (s == PGS_BEGIN || s == PGS_SAVEPOINT || s == PGS_RELEASE)
+        kwp_tail_track(st, s);
     if (st->n_deferred == KWPG_MAX_DEFERRED)
         kwp_exec(st, s, NULL, deferred_what[s], NULL); /* full: sends them all now */
     else
@@ -1260,6 +1270,7 @@ PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, c
         for (int i = 0; i < st->claims.n; i++)
             st->claims.t[i].done = false;
     if (s == PGS_COMMIT || s == PGS_ROLLBACK || s == PGS_ROLLBACK_TO) {
+        kwp_tail_track(st, s);
         st->log_size = -1; /* the log as this transaction saw it ends here */
         st->next_ticket = 0;
         kwp_pre_drop(st);
@@ -1521,10 +1532,7 @@ fail:
 struct kw_store *kw_store_open_writer(const char *conninfo, struct kw_err *err)
 {
     /* PostgreSQL's upkeep (checkpoints, autovacuum) is the server's own */
-    struct kw_store *st = kw_store_open(conninfo, err);
-    if (st)
-        st->writer = true;
-    return st;
+    return kw_store_open(conninfo, err);
 }
 
 void kw_store_close(struct kw_store *st)
@@ -1533,6 +1541,7 @@ void kw_store_close(struct kw_store *st)
         return;
     drop_deferred(st);
     kwp_pre_drop(st);
+    kwp_tail_free(st);
     PQclear(st->lent);
     PQfinish(st->conn);
     free(st);
@@ -1576,6 +1585,8 @@ enum kw_code kwp_tx_finish(struct kw_store *st, bool outer, enum kw_code rc, str
     }
     if (rc == KW_OK)
         rc = kwp_claims_keep(st, err);
+    if (rc == KW_OK)
+        rc = kwp_log_settle(st, err);
     st->in_tx = false;
     st->changed_ticket = 0;
     if (rc == KW_OK && kwp_exec(st, PGS_COMMIT, NULL, "commit", err) != KW_OK)
@@ -1591,13 +1602,10 @@ enum kw_code kw_store_begin(struct kw_store *st, struct kw_err *err)
     st->changed_ticket = 0;
     st->next_ticket = 0;
     st->claims.n = 0;
+    /* the log's lock is taken at the end (kwp_log_settle), after every row
+     * lock, and its holder waits for no row: two nodes' transactions cannot
+     * deadlock (SQLSTATE 40P01) on a ticket and the log */
     kwp_defer(st, PGS_BEGIN);
-    /* a writer's batch holds the log's lock from its start, as its first
-     * event would from there to the commit anyway: its row locks are then
-     * never taken before it, and two nodes' batches cannot deadlock
-     * (SQLSTATE 40P01) on a ticket and the log taken in opposite orders */
-    if (st->writer)
-        kwp_defer(st, PGS_LOG_LOCK);
     st->in_tx = true;
     return KW_OK;
 }
@@ -1606,6 +1614,8 @@ enum kw_code kw_store_commit(struct kw_store *st, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
     enum kw_code rc = st->in_tx ? kwp_claims_keep(st, err) : KW_OK;
+    if (rc == KW_OK)
+        rc = kwp_log_settle(st, err);
     st->changed_ticket = 0;
     st->next_ticket = 0;
     st->in_tx = false;
@@ -1639,6 +1649,7 @@ enum kw_code kw_store_release(struct kw_store *st, bool keep, struct kw_err *err
     st->next_ticket = 0;
     if (!keep) {
         kwp_exec(st, PGS_ROLLBACK_TO, NULL, "roll back to savepoint", NULL);
+        kwp_tail_track(st, PGS_RELEASE);
         return kwp_exec(st, PGS_RELEASE, NULL, "release savepoint", err);
     }
     kwp_defer(st, PGS_RELEASE); /* sent with the next statement */

@@ -16,6 +16,9 @@
 static enum kw_code log_size(struct kw_store *st, uint64_t *size, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
+    /* this transaction's own leaves count: appended first, under the lock */
+    if (kwp_log_settle(st, err) != KW_OK)
+        return err->code;
     PGresult *res = kwp_run(st, PGS_LOG_SIZE, NULL, "read the log's size", NULL, err);
     if (!res)
         return err->code;
@@ -99,6 +102,8 @@ enum kw_code kw_store_log_leaf(struct kw_store *st, uint64_t idx, struct kw_log_
                                struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
+    if (kwp_log_settle(st, err) != KW_OK)
+        return err->code;
     struct kwp_params p = {0};
     kwp_int(&p, (int64_t)idx);
     PGresult *res = kwp_run(st, PGS_LEAF, &p, "read a log leaf", NULL, err);
@@ -124,6 +129,8 @@ enum kw_code kw_store_log_event_leaf(struct kw_store *st, int64_t ticket, int64_
                                      uint64_t *idx, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
+    if (kwp_log_settle(st, err) != KW_OK)
+        return err->code;
     struct kwp_params p = {0};
     kwp_int(&p, ticket);
     kwp_int(&p, seq);

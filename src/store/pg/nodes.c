@@ -99,5 +99,8 @@ enum kw_code kw_store_singleton(struct kw_store *st, int64_t key, bool *held, st
 enum kw_code kw_store_log_lock(struct kw_store *st, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
+    /* the leaves this transaction kept go first, under the lock */
+    if (kwp_log_settle(st, err) != KW_OK)
+        return err->code;
     return kwp_exec(st, PGS_LOG_LOCK, NULL, "lock the log", err);
 }

@@ -56,14 +56,16 @@ enum pgs {
     PGS_EVENT_INSERT,
     PGS_EVENT_FIRST,
     PGS_EVENTS,
-    PGS_CHANGE_ADD,
     PGS_CHANGES_SINCE,
     PGS_CHANGES_FIRST,
     PGS_CHANGES_HEAD,
     PGS_CHANGES_PRUNE,
     PGS_LOG_LOCK,
     PGS_LOG_SIZE,
-    PGS_LEAF_ADD,
+    PGS_LOG_TAIL,
+    PGS_LEAVES_ADD,
+    PGS_CHANGES_ADD,
+    PGS_AUDIT_LOCK,
     PGS_NODE_GET,
     PGS_TICKET_GET,
     PGS_TICKET_STATE,
@@ -249,6 +251,11 @@ extern const char *const kwp_sql[PGS_COUNT];
 
 /* A statement kept to be sent later, with copies of its parameters. */
 #define KWPG_MAX_DEFERRED 128
+/* Savepoints nested in one transaction whose kept leaves are tracked
+ * (struct kwp_tail; deeper ones roll back to the deepest tracked). */
+#define KWPG_MAX_SAVEPOINTS 16
+/* Leaves, and change rows, one transaction keeps for its end at most. */
+#define KWPG_MAX_TAIL 1048576
 /* Tickets one kw_store_prefetch reads ahead (the engine's unit: 64). */
 #define KWPG_MAX_PREFETCH 96
 /* Tickets the open transaction may claim without writing their claims
@@ -286,6 +293,30 @@ struct kw_store {
     int64_t log_size;
     unsigned char frontier[64][32];
     uint64_t frontier_known; /* bit l: frontier[l] is kept */
+    /* The log's leaves and the change rows the open transaction appends,
+     * kept to its end (kwp_log_settle): there, in a short final step, it
+     * takes the log's lock, numbers the leaves and the changes in commit
+     * order and writes them, so that two connections' transactions run
+     * beside each other and wait for each other only for that step. A
+     * rollback forgets them, a rollback to a savepoint those kept since
+     * (mark: how many were kept at each open savepoint). */
+    struct kwp_tail {
+        size_t n, cap;
+        struct kwp_leaf_kept {
+            char kind[8];
+            int64_t ticket, seq;
+            unsigned char data[64];
+            size_t len;
+        } * leaf;
+        size_t n_changes, cap_changes;
+        struct kwp_change_kept {
+            int64_t ticket, at;
+        } * change;
+        int depth;
+        struct {
+            size_t leaves, changes;
+        } mark[KWPG_MAX_SAVEPOINTS];
+    } tail;
     /* The ticket whose fire_at the last call set (kw_store_clocks_put), or
      * 0: a kw_store_fire_at of it right after needs no round trip. Any
      * other statement, sent or deferred, forgets it. */
@@ -317,10 +348,6 @@ struct kw_store {
         } t[KWPG_MAX_CLAIMS];
     } claims;
     bool listening; /* LISTEN kw_changes sent on this connection (nodes.c) */
-    /* the writer's handle (kw_store_open_writer): its transactions take the
-     * log's lock first, so that two nodes' writers never wait for each other
-     * in opposite orders (a ticket row, then the log; the log, then a row) */
-    bool writer;
     /* A ticket id kw_store_org_terms took from the tickets' sequence in
      * this transaction (it reads an organisation's terms for the create
      * that follows it in a unit), or 0: kw_store_ticket_create numbers its
@@ -495,9 +522,26 @@ void kwp_read_ticket(const PGresult *res, int r, struct kw_ticket_row *out);
 /* The Merkle log's nodes, for core/merkle.h (ctx: the store; tickets.c). */
 enum kw_code kwp_node_get(void *ctx, unsigned level, uint64_t index, unsigned char out[32],
                           struct kw_err *err);
-/* Append a leaf inside an open transaction (tickets.c). */
+/* Keep a leaf for the open transaction's final step (kwp_log_settle);
+ * outside a transaction, append it in one of its own (tickets.c). */
 enum kw_code kwp_leaf_append(struct kw_store *st, const char *kind, int64_t ticket, int64_t seq,
                              const void *data, size_t n, struct kw_err *err);
+
+/* The open transaction's final step (tickets.c): take the log's lock,
+ * number the leaves and change rows it kept in commit order, and write
+ * them with the next statement (its COMMIT). Also run before a read of
+ * the log inside the transaction, which must see its leaves; after it the
+ * transaction holds the lock to its end. Nothing to do when it kept none.
+ * KW_STORE (the lock or the log's tail could not be read), KW_NOMEM. */
+enum kw_code kwp_log_settle(struct kw_store *st, struct kw_err *err);
+/* Note ticket's change (at) for the final step (tickets.c). */
+enum kw_code kwp_change_keep(struct kw_store *st, int64_t ticket, int64_t at, struct kw_err *err);
+/* Transaction control as it moves the kept leaves' savepoint marks:
+ * PGS_BEGIN, PGS_SAVEPOINT, PGS_RELEASE, PGS_ROLLBACK_TO, PGS_COMMIT,
+ * PGS_ROLLBACK (tickets.c). */
+void kwp_tail_track(struct kw_store *st, enum pgs s);
+/* Free the kept leaves' memory (at close). */
+void kwp_tail_free(struct kw_store *st);
 
 /* Send the deferred statements now (before a statement of no catalogue
  * number, run with PQexecParams, that must be inside the transaction). */

@@ -136,6 +136,10 @@ enum kw_code kw_store_org_terms(struct kw_store *st, int64_t id, int64_t t, stru
 
 /* ---- the Merkle log's leaves ---- */
 
+/* Every this many changes, the writer deletes the changes older than the
+ * newest KW_STORE_CHANGES_KEPT in the same statement (as SQLite's). */
+#define PRUNE_EVERY 1024
+
 enum kw_code kwp_node_get(void *ctx, unsigned level, uint64_t index,
                           unsigned char out[KW_MERKLE_HASH], struct kw_err *err)
 {
@@ -205,7 +209,7 @@ static enum kw_code node_put(void *ctx, unsigned level, uint64_t index,
         memcpy(st->frontier[level], hash, KW_MERKLE_HASH);
         st->frontier_known |= UINT64_C(1) << level;
     }
-    /* kw_merkle_append puts level 0, 1, ... in turn (LOG_NODES in db.c) */
+    /* kw_merkle_append puts level 0, 1, ... in turn (PGS_LEAVES_ADD in db.c) */
     if (level != (unsigned)a->n || a->n == (int)(sizeof(a->hash) / sizeof(a->hash[0])))
         return kw_err_set(err, KW_STORE, "", "log node (%u, %llu) out of order", level,
                           (unsigned long long)index);
@@ -214,29 +218,18 @@ static enum kw_code node_put(void *ctx, unsigned level, uint64_t index,
 }
 
 /* Number the log's next leaf (*idx) and compute the nodes its append
- * writes into a, inside an open transaction. The lock serialises appends
- * of every node until the transaction ends, so the leaves are numbered in
- * commit order without gaps; while it holds the lock, the transaction
- * knows the log's size and frontier without reading them again. The
- * caller writes the leaf and a's nodes in one statement, then calls
- * leaf_done with its outcome. */
+ * writes into a, in the open transaction's final step (kwp_log_settle),
+ * which holds the log's lock and knows its size and frontier: the lock
+ * serialises appends of every node until the transaction ends, so the
+ * leaves are numbered in commit order without gaps. The caller writes the
+ * leaf and a's nodes, then calls leaf_done with its outcome. */
 static enum kw_code leaf_prepare(struct kw_store *st, const void *data, size_t n, int64_t *idx,
                                  struct append *a, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
     int64_t size = st->log_size;
-    if (size < 0) {
-        kwp_defer(st, PGS_LOG_LOCK); /* sent with the next statement */
-        PGresult *res = kwp_run(st, PGS_LOG_SIZE, NULL, "read the log's size", NULL, err);
-        if (!res)
-            return err->code;
-        size = kwp_col_int(res, 0, 0);
-        PQclear(res);
-        if (st->in_tx) { /* outside one, the lock ended with the statement */
-            st->log_size = size;
-            st->frontier_known = 0;
-        }
-    }
+    if (size < 0)
+        return kw_err_set(err, KW_STORE, "", "%s: the log's size is not known", st->where);
     *idx = size;
     a->st = st;
     a->n = 0;
@@ -262,20 +255,298 @@ enum kw_code kwp_leaf_append(struct kw_store *st, const char *kind, int64_t tick
                              const void *data, size_t n, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    struct append a;
-    int64_t idx;
-    if (leaf_prepare(st, data, n, &idx, &a, err) != KW_OK)
+    struct kwp_tail *t = &st->tail;
+    if (n == 0 || n > sizeof(t->leaf[0].data) || strlen(kind) >= sizeof(t->leaf[0].kind))
+        return kw_err_set(err, KW_INVALID, "/data", "a leaf's data is 1 to 64 bytes");
+    if (!st->in_tx) { /* a transaction of its own, whose end appends it */
+        bool outer;
+        if (kwp_tx_begin(st, &outer, err) != KW_OK)
+            return err->code;
+        return kwp_tx_finish(st, outer, kwp_leaf_append(st, kind, ticket, seq, data, n, err), err);
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 64;
+        if (cap > KWPG_MAX_TAIL)
+            return kw_err_set(err, KW_TOO_BIG, "", "%s: more than %d leaves in one transaction",
+                              st->where, KWPG_MAX_TAIL);
+        struct kwp_leaf_kept *grown = realloc(t->leaf, cap * sizeof(*grown));
+        if (!grown)
+            return kw_err_set(err, KW_NOMEM, "", "%s: no memory to keep a leaf", st->where);
+        t->leaf = grown;
+        t->cap = cap;
+    }
+    struct kwp_leaf_kept *l = &t->leaf[t->n++];
+    snprintf(l->kind, sizeof(l->kind), "%s", kind);
+    l->ticket = ticket;
+    l->seq = seq;
+    memcpy(l->data, data, n);
+    l->len = n;
+    return KW_OK;
+}
+
+enum kw_code kwp_change_keep(struct kw_store *st, int64_t ticket, int64_t at, struct kw_err *err)
+{
+    struct kwp_tail *t = &st->tail;
+    if (t->n_changes == t->cap_changes) {
+        size_t cap = t->cap_changes ? 2 * t->cap_changes : 64;
+        if (cap > KWPG_MAX_TAIL)
+            return kw_err_set(err, KW_TOO_BIG, "", "%s: more than %d changes in one transaction",
+                              st->where, KWPG_MAX_TAIL);
+        struct kwp_change_kept *grown = realloc(t->change, cap * sizeof(*grown));
+        if (!grown)
+            return kw_err_set(err, KW_NOMEM, "", "%s: no memory to keep a change", st->where);
+        t->change = grown;
+        t->cap_changes = cap;
+    }
+    t->change[t->n_changes++] = (struct kwp_change_kept){.ticket = ticket, .at = at};
+    return KW_OK;
+}
+
+void kwp_tail_track(struct kw_store *st, enum pgs s)
+{
+    struct kwp_tail *t = &st->tail;
+    switch (s) {
+    case PGS_BEGIN:
+    case PGS_COMMIT:
+    case PGS_ROLLBACK:
+        t->n = t->n_changes = 0;
+        t->depth = 0;
+        break;
+    case PGS_SAVEPOINT:
+        if (t->depth < KWPG_MAX_SAVEPOINTS) {
+            t->mark[t->depth].leaves = t->n;
+            t->mark[t->depth].changes = t->n_changes;
+        }
+        t->depth++;
+        break;
+    case PGS_ROLLBACK_TO:
+        if (t->depth > 0) {
+            int d = t->depth <= KWPG_MAX_SAVEPOINTS ? t->depth - 1 : KWPG_MAX_SAVEPOINTS - 1;
+            if (t->mark[d].leaves < t->n)
+                t->n = t->mark[d].leaves;
+            if (t->mark[d].changes < t->n_changes)
+                t->n_changes = t->mark[d].changes;
+        }
+        break;
+    case PGS_RELEASE:
+        if (t->depth > 0)
+            t->depth--;
+        break;
+    default:
+        break;
+    }
+}
+
+void kwp_tail_free(struct kw_store *st)
+{
+    free(st->tail.leaf);
+    free(st->tail.change);
+    st->tail = (struct kwp_tail){0};
+}
+
+/* Read the log's size and frontier under its lock (PGS_LOG_TAIL) into
+ * st->log_size and st->frontier, unless this transaction knows them. */
+static enum kw_code tail_read(struct kw_store *st, struct kw_err *err)
+{
+    if (st->log_size >= 0)
+        return KW_OK;
+    kwp_defer(st, PGS_LOG_LOCK); /* sent with the read */
+    PGresult *res = kwp_run(st, PGS_LOG_TAIL, NULL, "read the log's tail", NULL, err);
+    if (!res)
         return err->code;
+    int64_t size = PQntuples(res) > 0 ? kwp_col_int(res, 0, 0) : -1;
+    st->frontier_known = 0;
+    bool ok = size >= 0;
+    for (int r = 0; ok && r < PQntuples(res); r++) {
+        if (PQgetisnull(res, r, 1))
+            continue;
+        int64_t g = kwp_col_int(res, r, 1);
+        ok = g >= 0 && g < 64 && kwp_col_bytes(res, r, 2, st->frontier[g], KW_MERKLE_HASH);
+        if (ok)
+            st->frontier_known |= UINT64_C(1) << g;
+    }
+    PQclear(res);
+    if (!ok)
+        return kw_err_set(err, KW_STORE, "", "%s: the log's frontier is damaged", st->where);
+    st->log_size = size;
+    return KW_OK;
+}
+
+/* Grow a text buffer of *cap bytes to hold need more after len. */
+static bool text_room(char **buf, size_t *cap, size_t len, size_t need)
+{
+    if (len + need <= *cap)
+        return true;
+    size_t cap2 = 2 * (len + need);
+    char *grown = realloc(*buf, cap2);
+    if (!grown)
+        return false;
+    *buf = grown;
+    *cap = cap2;
+    return true;
+}
+
+/* The change rows kept, in one statement with the next. */
+static enum kw_code changes_write(struct kw_store *st, struct kw_err *err)
+{
+    struct kwp_tail *t = &st->tail;
+    size_t n = t->n_changes;
+    int64_t *v = malloc(2 * n * sizeof(*v));
+    char *tickets = malloc(KWP_INT_ARRAY_BYTES(n)), *ats = malloc(KWP_INT_ARRAY_BYTES(n));
+    enum kw_code rc = KW_OK;
+    if (!v || !tickets || !ats) {
+        rc = kw_err_set(err, KW_NOMEM, "", "%s: no memory to record changes", st->where);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        v[i] = t->change[i].ticket;
+        v[n + i] = t->change[i].at;
+    }
+    kwp_int_array(tickets, v, n);
+    kwp_int_array(ats, v + n, n);
     struct kwp_params p = {0};
-    kwp_int(&p, idx);
-    kwp_text(&p, kind);
-    kwp_int(&p, ticket);
-    kwp_int(&p, seq);
-    kwp_bytes(&p, data, (int)n);
-    kwp_int(&p, a.n);
-    kwp_bytes(&p, a.hash, a.n * KW_MERKLE_HASH);
-    /* its leaf and nodes go out with its next statement */
-    return leaf_done(st, idx, kwp_exec_later(st, PGS_LEAF_ADD, &p, "append to the log", err));
+    kwp_text(&p, tickets);
+    kwp_text(&p, ats);
+    kwp_int(&p, PRUNE_EVERY);
+    kwp_int(&p, KW_STORE_CHANGES_KEPT);
+    rc = kwp_exec_later(st, PGS_CHANGES_ADD, &p, "record changes", err);
+    if (rc == KW_OK)
+        t->n_changes = 0;
+out:
+    free(v);
+    free(tickets);
+    free(ats);
+    return rc;
+}
+
+/* The leaves kept, numbered from st->log_size on, and the nodes their
+ * appends write, in one statement with the next. */
+static enum kw_code leaves_write(struct kw_store *st, struct kw_err *err)
+{
+    struct kwp_tail *t = &st->tail;
+    size_t n = t->n, n_nodes = 0, cap_nodes = 2 * n + 64;
+    int64_t first = st->log_size;
+    int64_t *nums = malloc(3 * n * sizeof(*nums));
+    int64_t *levels = malloc(cap_nodes * sizeof(*levels)),
+            *idxs = malloc(cap_nodes * sizeof(*idxs));
+    unsigned char *data = malloc(n * 64), *hashes = malloc(cap_nodes * KW_MERKLE_HASH);
+    char *kinds = NULL, *a_ticket = NULL, *a_seq = NULL, *a_len = NULL, *a_level = NULL,
+         *a_idx = NULL;
+    size_t kinds_cap = 0, kinds_len = 0;
+    enum kw_code rc = KW_OK;
+    if (!nums || !levels || !idxs || !data || !hashes) {
+        rc = kw_err_set(err, KW_NOMEM, "", "%s: no memory to append to the log", st->where);
+        goto out;
+    }
+    memset(data, 0, n * 64);
+    for (size_t i = 0; i < n; i++) {
+        const struct kwp_leaf_kept *l = &t->leaf[i];
+        struct append a;
+        int64_t idx = -1;
+        rc = leaf_prepare(st, l->data, l->len, &idx, &a, err);
+        if (rc == KW_OK && idx != first + (int64_t)i)
+            rc = kw_err_set(err, KW_STORE, "", "%s: leaf %lld out of order", st->where,
+                            (long long)idx);
+        if (rc != KW_OK) {
+            st->log_size = -1;
+            goto out;
+        }
+        leaf_done(st, idx, KW_OK);
+        if (n_nodes + (size_t)a.n > cap_nodes) {
+            size_t cap2 = 2 * (n_nodes + (size_t)a.n);
+            int64_t *l2 = realloc(levels, cap2 * sizeof(*l2));
+            if (l2)
+                levels = l2;
+            int64_t *i2 = l2 ? realloc(idxs, cap2 * sizeof(*i2)) : NULL;
+            if (i2)
+                idxs = i2;
+            unsigned char *h2 = i2 ? realloc(hashes, cap2 * KW_MERKLE_HASH) : NULL;
+            if (!h2) {
+                rc = kw_err_set(err, KW_NOMEM, "", "%s: no memory to append to the log", st->where);
+                goto out;
+            }
+            hashes = h2;
+            cap_nodes = cap2;
+        }
+        for (int g = 0; g < a.n; g++, n_nodes++) {
+            levels[n_nodes] = g;
+            idxs[n_nodes] = idx >> g;
+            memcpy(hashes + n_nodes * KW_MERKLE_HASH, a.hash[g], KW_MERKLE_HASH);
+        }
+        nums[i] = l->ticket;
+        nums[n + i] = l->seq;
+        nums[2 * n + i] = (int64_t)l->len;
+        memcpy(data + i * 64, l->data, l->len);
+        if (!text_room(&kinds, &kinds_cap, kinds_len, sizeof(l->kind) + 3)) {
+            rc = kw_err_set(err, KW_NOMEM, "", "%s: no memory to append to the log", st->where);
+            goto out;
+        }
+        kinds_len += (size_t)sprintf(kinds + kinds_len, "%c%s", i ? ',' : '{', l->kind);
+    }
+    strcpy(kinds + kinds_len, "}");
+    a_ticket = malloc(KWP_INT_ARRAY_BYTES(n));
+    a_seq = malloc(KWP_INT_ARRAY_BYTES(n));
+    a_len = malloc(KWP_INT_ARRAY_BYTES(n));
+    a_level = malloc(KWP_INT_ARRAY_BYTES(n_nodes));
+    a_idx = malloc(KWP_INT_ARRAY_BYTES(n_nodes));
+    if (!a_ticket || !a_seq || !a_len || !a_level || !a_idx) {
+        rc = kw_err_set(err, KW_NOMEM, "", "%s: no memory to append to the log", st->where);
+        goto out;
+    }
+    kwp_int_array(a_ticket, nums, n);
+    kwp_int_array(a_seq, nums + n, n);
+    kwp_int_array(a_len, nums + 2 * n, n);
+    kwp_int_array(a_level, levels, n_nodes);
+    kwp_int_array(a_idx, idxs, n_nodes);
+    struct kwp_params p = {0};
+    kwp_int(&p, first);
+    kwp_text(&p, kinds);
+    kwp_text(&p, a_ticket);
+    kwp_text(&p, a_seq);
+    kwp_bytes(&p, data, (int)(n * 64));
+    kwp_text(&p, a_len);
+    kwp_text(&p, a_level);
+    kwp_text(&p, a_idx);
+    kwp_bytes(&p, hashes, (int)(n_nodes * KW_MERKLE_HASH));
+    rc = kwp_exec_later(st, PGS_LEAVES_ADD, &p, "append to the log", err);
+    if (rc == KW_OK)
+        t->n = 0;
+    else
+        st->log_size = -1;
+out:
+    free(nums);
+    free(levels);
+    free(idxs);
+    free(data);
+    free(hashes);
+    free(kinds);
+    free(a_ticket);
+    free(a_seq);
+    free(a_len);
+    free(a_level);
+    free(a_idx);
+    return rc;
+}
+
+enum kw_code kwp_log_settle(struct kw_store *st, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_tail *t = &st->tail;
+    if (!st->in_tx || (t->n == 0 && t->n_changes == 0))
+        return KW_OK;
+    /* the lock, then the change rows and the leaves: numbered in the order
+     * the transactions holding it commit (its holder waits for nothing else
+     * now, so no transaction waits for it in an order that deadlocks) */
+    if (tail_read(st, err) != KW_OK)
+        return err->code;
+    if (t->n_changes && changes_write(st, err) != KW_OK)
+        return err->code;
+    if (t->n && leaves_write(st, err) != KW_OK)
+        return err->code;
+    /* what a rollback to a savepoint undoes now is in the database */
+    for (int d = 0; d < t->depth && d < KWPG_MAX_SAVEPOINTS; d++)
+        t->mark[d].leaves = t->mark[d].changes = 0;
+    return KW_OK;
 }
 
 /* ---- tickets ---- */
@@ -448,26 +719,21 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
 
 /* ---- events ---- */
 
-/* Every this many changes, the writer deletes the changes older than the
- * newest KW_STORE_CHANGES_KEPT in the same statement (as SQLite's). */
-#define PRUNE_EVERY 1024
-
-/* Record in the change log that ticket changed without an event (an event's
- * own statement records it: PGS_EVENT_INSERT), once per ticket and unit of
- * work, with the next statement. Under the log's lock, as an event's change
- * row is, so that the change numbers commit in order across nodes. */
+/* Record in the change log that ticket changed, once per ticket and unit
+ * of work, at the transaction's end (kwp_log_settle): under the log's
+ * lock, so that the change numbers commit in order across nodes. */
 enum kw_code kwp_change_note(struct kw_store *st, int64_t ticket, int64_t at, struct kw_err *err)
 {
     if (st->changed_ticket == ticket)
         return KW_OK;
-    kwp_defer(st, PGS_LOG_LOCK);
-    struct kwp_params p = {0};
-    kwp_int(&p, ticket);
-    kwp_int(&p, at);
-    kwp_int(&p, PRUNE_EVERY);
-    kwp_int(&p, KW_STORE_CHANGES_KEPT);
-    if (kwp_exec_later(st, PGS_CHANGE_ADD, &p, "record a change", err) != KW_OK)
-        return KW_STORE;
+    if (!st->in_tx) { /* a transaction of its own, whose end writes it */
+        bool outer;
+        if (kwp_tx_begin(st, &outer, err) != KW_OK)
+            return err->code;
+        return kwp_tx_finish(st, outer, kwp_change_note(st, ticket, at, err), err);
+    }
+    if (kwp_change_keep(st, ticket, at, err) != KW_OK)
+        return err->code;
     st->changed_ticket = ticket;
     return KW_OK;
 }
@@ -482,10 +748,6 @@ enum kw_code kwp_append(struct kw_store *st, int64_t ticket, const char *type, c
     if (kept && kept->head_ok) /* read and locked ahead (kw_store_prefetch) */
         return append_after(st, ticket, kept->last_seq + 1, kept->head, kept->updated_at, type,
                             body, actor, at, state, seq, NULL, false, err);
-    /* the log's lock before the ticket's row (a fixed order: the event's
-     * leaf needs it anyway, kwp_leaf_append), sent with the row's read, so
-     * that two transactions never hold one each and wait for the other */
-    kwp_defer(st, PGS_LOG_LOCK);
     struct kwp_params p = {0};
     kwp_int(&p, ticket);
     PGresult *res = kwp_run(st, PGS_TICKET_HEAD, &p, "read ticket", NULL, err);
@@ -532,28 +794,18 @@ static enum kw_code append_after(struct kw_store *st, int64_t ticket, int64_t n,
     kwp_text(&p, canon);
     kwp_bytes(&p, hash, KW_HASH_BYTES);
     kwp_text(&p, state);
-    struct append a;
-    int64_t idx;
-    if (leaf_prepare(st, hash, KW_HASH_BYTES, &idx, &a, err) != KW_OK) {
-        free(canon);
-        return err->code;
-    }
-    kwp_int(&p, idx);
-    kwp_int(&p, a.n);
     /* the change log has the ticket once per unit of work (as events.c of
-     * the SQLite backend); every PRUNE_EVERY changes, the changes older
-     * than the newest KW_STORE_CHANGES_KEPT go in the same statement */
+     * the SQLite backend); its row and the event's leaf are written at the
+     * transaction's end (kwp_log_settle) */
     bool change = st->changed_ticket != ticket;
-    kwp_text(&p, change ? "t" : "f");
-    kwp_int(&p, PRUNE_EVERY);
-    kwp_int(&p, KW_STORE_CHANGES_KEPT);
-    kwp_bytes(&p, a.hash, a.n * KW_MERKLE_HASH);
-    /* under the ticket's row lock and the log's: it fails only if the
-     * database is broken, so it goes out with the next statement */
-    enum kw_code rc =
-        leaf_done(st, idx,
-                  kwp_exec_later(st, head_written ? PGS_EVENT_FIRST : PGS_EVENT_INSERT, &p,
-                                 "insert event", err));
+    enum kw_code rc = kwp_leaf_append(st, "event", ticket, n, hash, KW_HASH_BYTES, err);
+    if (rc == KW_OK && change)
+        rc = kwp_change_keep(st, ticket, at, err);
+    /* under the ticket's row lock: it fails only if the database is
+     * broken, so it goes out with the next statement */
+    if (rc == KW_OK)
+        rc = kwp_exec_later(st, head_written ? PGS_EVENT_FIRST : PGS_EVENT_INSERT, &p,
+                            "insert event", err);
     free(canon);
     if (rc != KW_OK)
         return rc;
@@ -774,8 +1026,6 @@ enum kw_code kw_store_prefetch(struct kw_store *st, const int64_t *tickets, size
     kwp_int_array(list, tickets, n);
     struct kwp_params p = {0};
     kwp_text(&p, list);
-    /* the log's lock before the rows', as an append takes them (kwp_append) */
-    kwp_defer(st, PGS_LOG_LOCK);
     PGresult *rows = kwp_run(st, PGS_PRE_TICKETS, &p, "read tickets", NULL, err);
     PGresult *events = rows ? kwp_run(st, PGS_PRE_EVENTS, &p, "read events", NULL, err) : NULL;
     free(list);

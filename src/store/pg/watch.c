@@ -211,12 +211,13 @@ enum kw_code kw_store_overrun_loss_get(struct kw_store *st, int64_t id, int64_t 
     return found ? KW_OK : kw_err_set(err, KW_NOT_FOUND, "", "no overrun %lld", (long long)id);
 }
 
-/* Inside an open transaction: the log's lock serialises the appends of
- * every node, so the chain has no forks and its seq no gaps. */
+/* Inside an open transaction: the audit trail's lock serialises the
+ * appends of every node, so the chain has no forks and its seq no gaps
+ * (its leaf goes to the log at the transaction's end, kwp_log_settle). */
 static enum kw_code audit_append(struct kw_store *st, const struct kw_audit_row *a, int64_t *id,
                                  struct kw_err *err)
 {
-    if (kwp_exec(st, PGS_LOG_LOCK, NULL, "lock the log", err) != KW_OK)
+    if (kwp_exec(st, PGS_AUDIT_LOCK, NULL, "lock the audit trail", err) != KW_OK)
         return err->code;
     PGresult *res = kwp_run(st, PGS_AUDIT_HEAD, NULL, "read the audit trail's head", NULL, err);
     if (!res)
