@@ -95,6 +95,142 @@ static void test_migrations(void **state)
     assert_non_null(strstr(err.msg, "not-a-db"));
 }
 
+/* One value of a query on db, as text ("" for none). */
+static const char *value_of(sqlite3 *db, const char *sql, char *out, size_t n)
+{
+    sqlite3_stmt *x = NULL;
+    out[0] = 0;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &x, NULL), SQLITE_OK);
+    if (sqlite3_step(x) == SQLITE_ROW && sqlite3_column_text(x, 0))
+        snprintf(out, n, "%s", (const char *)sqlite3_column_text(x, 0));
+    sqlite3_finalize(x);
+    return out;
+}
+
+extern const char *const kws_migrations[];
+static sqlite3 *handle_of(struct kw_store *st);
+
+#define CLOCKS_ROWS                                                                                \
+    "SELECT group_concat(ticket_id || ':' || metric || ':' || status || ':' ||"                    \
+    " coalesce(deadline, '-') || ':' || coalesce(next_due, '-') || ':' ||"                         \
+    " coalesce(next_pct, '-'), ',') FROM (SELECT * FROM clocks ORDER BY ticket_id, metric)"
+
+/* Migration 44 rebuilds clocks without its foreign key to tickets (#20): a
+ * desk's rows stay as they were, with the same primary key and NOT NULL
+ * columns; a new ticket's three rows, one statement that cannot abort
+ * part-way (OR FAIL), leave nothing when one fails and its unit is undone. */
+static void test_clocks_migration(void **state)
+{
+    struct fx *f = *state;
+    char path[160], got[512];
+    snprintf(path, sizeof(path), "%s/old.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "PRAGMA foreign_keys = ON; CREATE TABLE schema_migrations("
+                                  "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    /* schema 38: from 39 on the search index's tokenizer is the store's
+     * (search_tok.c), so the store applies 39 to 44 */
+    for (int v = 0; v < 38; v++) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations VALUES (%d, 0)", v + 1);
+        assert_int_equal(sqlite3_exec(db, kws_migrations[v], NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO orgs(id, name, created_at) VALUES (3, 'Acme', 0);"
+                     "INSERT INTO tickets(id, org_id, title, state, level, created_at, updated_at,"
+                     " last_seq, head_hash) VALUES (5, 3, 'down', 'registered', 'L1', 0, 0, 0,"
+                     " x'00'), (6, 3, 'up', 'registered', 'L1', 0, 0, 0, x'00');"
+                     "INSERT INTO clocks VALUES (5, 'response', 'running', 100, 50, 50),"
+                     " (5, 'resolution', 'met', 200, NULL, NULL),"
+                     " (6, 'response', 'paused', NULL, NULL, NULL)",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    const char *rows = "5:resolution:met:200:-:-,5:response:running:100:50:50,"
+                       "6:response:paused:-:-:-";
+    assert_string_equal(value_of(db, CLOCKS_ROWS, got, sizeof(got)), rows);
+    assert_string_equal(
+        value_of(db, "SELECT count(*) FROM pragma_foreign_key_list('clocks')", got, sizeof(got)),
+        "1");
+    sqlite3_close(db);
+
+    struct kw_err err = {0};
+    struct kw_store *st = kw_store_open(path, &err); /* migrates to the newest */
+    if (!st)
+        fail_msg("open: %s", err.msg);
+    assert_int_equal(kw_store_schema_version(st), kw_store_schema_latest());
+    db = handle_of(st);
+    assert_string_equal(value_of(db, CLOCKS_ROWS, got, sizeof(got)), rows);
+    assert_string_equal(
+        value_of(db, "SELECT count(*) FROM pragma_foreign_key_list('clocks')", got, sizeof(got)),
+        "0");
+    assert_string_equal(value_of(db,
+                                 "SELECT group_concat(name || ':' || pk || ':' || \"notnull\", ',')"
+                                 " FROM pragma_table_info('clocks')",
+                                 got, sizeof(got)),
+                        "ticket_id:1:1,metric:2:1,status:0:1,deadline:0:0,next_due:0:0,"
+                        "next_pct:0:0");
+    assert_non_null(strstr(
+        value_of(db, "SELECT sql FROM sqlite_schema WHERE name = 'clocks'", got, sizeof(got)),
+        "WITHOUT ROWID"));
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO clocks VALUES (5, 'response', 'met', 1, 1, 1)",
+                                  NULL, NULL, NULL),
+                     SQLITE_CONSTRAINT);
+
+    /* a new ticket's three rows: the third refused (no status) after the
+     * first two were written; its unit undone leaves none of them */
+    struct kw_ticket_new t = {.org_id = 3,
+                              .created_by = 7,
+                              .title = "printer on fire",
+                              .level = "L1",
+                              .at = T("2026-03-02T01:00:00Z")};
+    struct kw_clock_row three[3] = {
+        {.metric = "response",
+         .status = "running",
+         .deadline = 100,
+         .next_due = 50,
+         .next_pct = 50},
+        {.metric = "resolution",
+         .status = "running",
+         .deadline = 200,
+         .next_due = KW_STORE_NO_TIME},
+        {.metric = "report", .status = NULL, .deadline = 300, .next_due = KW_STORE_NO_TIME}};
+    int64_t id = 0;
+    bool existed = false;
+    assert_int_equal(kw_store_begin(st, &err), KW_OK);
+    assert_int_equal(kw_store_savepoint(st, &err), KW_OK);
+    if (kw_store_ticket_create(st, &t, &id, &existed, &err) != KW_OK)
+        fail_msg("create: %s", err.msg);
+    assert_int_equal(
+        kw_store_clocks_put(st, id, true, three, 3, 50, KW_STORE_NO_TIME, KW_STORE_NO_TIME, &err),
+        KW_STORE);
+    assert_int_equal(kw_store_release(st, false, &err), KW_OK);
+    assert_string_equal(value_of(db, CLOCKS_ROWS, got, sizeof(got)), rows);
+    /* the next unit writes all three */
+    three[2].status = "running";
+    assert_int_equal(kw_store_savepoint(st, &err), KW_OK);
+    if (kw_store_ticket_create(st, &t, &id, &existed, &err) != KW_OK)
+        fail_msg("create: %s", err.msg);
+    if (kw_store_clocks_put(st, id, true, three, 3, 50, KW_STORE_NO_TIME, KW_STORE_NO_TIME, &err) !=
+        KW_OK)
+        fail_msg("clocks: %s", err.msg);
+    assert_int_equal(kw_store_release(st, true, &err), KW_OK);
+    assert_int_equal(kw_store_commit(st, &err), KW_OK);
+    char want[512];
+    snprintf(want, sizeof(want),
+             "%s,%lld:report:running:300:-:-,%lld:resolution:running:200:-:-,"
+             "%lld:response:running:100:50:50",
+             rows, (long long)id, (long long)id, (long long)id);
+    assert_string_equal(value_of(db, CLOCKS_ROWS, got, sizeof(got)), want);
+    assert_string_equal(
+        value_of(db, "SELECT count(*) FROM pragma_foreign_key_check", got, sizeof(got)), "0");
+    kw_store_close(st);
+}
+
 /* ---- group commit ---- */
 
 struct append_job {
@@ -213,8 +349,6 @@ static void test_due_claim(void **state)
 }
 
 /* ---- the search index's texts ---- */
-
-static sqlite3 *handle_of(struct kw_store *st);
 
 /* A new ticket's texts carry the scope its organisation has in the search
  * index, computed without reading the ticket (kws_scope_token) and equal to
@@ -1130,6 +1264,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clocks_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_due_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_lost_transaction, setup, teardown),
