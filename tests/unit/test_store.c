@@ -1186,6 +1186,80 @@ static void test_writer_alone(void **state)
 
 unsigned kws_pcache_key(unsigned pgno, int page_size);
 
+struct notes {
+    int n;
+    int64_t id[4];
+    char kind[4][24];
+};
+
+static bool note(const struct kw_notification *n, void *ctx)
+{
+    struct notes *ns = ctx;
+    if (ns->n < 4) {
+        ns->id[ns->n] = n->id;
+        snprintf(ns->kind[ns->n], sizeof(ns->kind[0]), "%s", n->kind);
+    }
+    ns->n++;
+    return true;
+}
+
+/* A warning and a customer's public comment tell the assignee and the
+ * staff who watch the ticket once each, in the order of their ids (the
+ * notifications' ids follow it, as the UNION's temporary B-tree gave them
+ * before): an assignee who watches too is told once, a customer who
+ * watches is not told of the warning. */
+static void test_notify_once_in_order(void **state)
+{
+    struct fx *f = *state;
+    struct kw_err err = {0};
+    int64_t who[3], cust = 0;
+    static const char *const names[] = {"ann", "bob", "cid"};
+    for (int i = 0; i < 3; i++) {
+        char email[32];
+        snprintf(email, sizeof(email), "%s@n.example", names[i]);
+        struct kw_user u = {.email = email, .name = names[i], .role = "agent"};
+        assert_int_equal(kw_store_user_insert(f->st, &u, NULL, 0, &who[i], &err), KW_OK);
+    }
+    struct kw_user cu = {
+        .email = "dee@n.example", .name = "dee", .role = "customer", .org_id = f->org};
+    assert_int_equal(kw_store_user_insert(f->st, &cu, NULL, 0, &cust, &err), KW_OK);
+    int64_t t = new_ticket(f, NULL, NULL);
+    struct kw_ticket_patch p = {.assignee_id = who[1]}; /* bob: between ann and cid */
+    assert_int_equal(kw_store_ticket_set(f->st, t, &p, &err), KW_OK);
+    const int64_t watching[] = {who[2], who[1], cust, who[0]}; /* not in id order */
+    for (size_t i = 0; i < 4; i++) {
+        bool added = false;
+        assert_int_equal(kw_store_watcher_add(f->st, t, watching[i], who[0], 100, &added, &err),
+                         KW_OK);
+        assert_true(added);
+    }
+    assert_int_equal(kw_store_event_append(f->st, t, "sla_warning",
+                                           "{\"metric\":\"response\",\"percent\":50}", 0, 200, NULL,
+                                           NULL, &err),
+                     KW_OK);
+    assert_int_equal(kw_store_event_append(f->st, t, "comment",
+                                           "{\"internal\":false,\"text\":\"still broken\"}", cust,
+                                           201, NULL, NULL, &err),
+                     KW_OK);
+    int64_t warned[3], replied[3];
+    for (int i = 0; i < 3; i++) {
+        struct notes ns = {0};
+        assert_int_equal(kw_store_notifications(f->st, who[i], false, 0, 10, note, &ns, &err),
+                         KW_OK);
+        assert_int_equal(ns.n, 2); /* newest first */
+        assert_string_equal(ns.kind[0], "customer_reply");
+        assert_string_equal(ns.kind[1], "sla_warning");
+        replied[i] = ns.id[0];
+        warned[i] = ns.id[1];
+    }
+    assert_true(warned[0] < warned[1] && warned[1] < warned[2]);
+    assert_true(replied[0] < replied[1] && replied[1] < replied[2]);
+    assert_true(warned[2] < replied[0]);
+    struct notes ns = {0};
+    assert_int_equal(kw_store_notifications(f->st, cust, false, 0, 10, note, &ns, &err), KW_OK);
+    assert_int_equal(ns.n, 0); /* the author of the comment; clocks are not a customer's */
+}
+
 /* SQLite's balance swaps two pages' numbers through the lock page's (the
  * page of byte 2^30); the cache holds that one number as 0, so no commit
  * walks the whole cache for it, and every other number as it is. */
@@ -1269,6 +1343,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_due_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_lost_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_units_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notify_once_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_runs_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_owed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_restarts, setup, teardown),

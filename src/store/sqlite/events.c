@@ -103,23 +103,31 @@ static const char *const sql[S_COUNT] = {
         " THEN u.org_id = t.org_id AND NOT coalesce(json_extract(?6, '$.internal'), 0)"
         " ELSE coalesce(json_extract(?6, '$.internal'), 0)"
         " OR coalesce((SELECT role FROM users WHERE id = ?5), '') <> 'customer' END",
-    /* a customer's public comment: the assignee and the staff who watch */
+    /* a customer's public comment: the assignee and the staff who watch.
+     * Each once, by id, as a UNION gave them, but without its temporary
+     * B-tree (one opened, filled and cleared for every comment, #20): the
+     * assignee is left out of the watchers' arm (a watcher is listed once
+     * a ticket, the table's key), and ORDER BY merges the two arms, each
+     * in order already (one row; the watchers' key). */
     [S_NOTIFY_REPLY] =
         "INSERT INTO notifications(user_id, ticket_id, seq, kind, actor_id, at, detail)"
         " SELECT who, ?1, ?2, 'customer_reply', ?5, ?3, substr(json_extract(?6, '$.text'), 1, 200)"
         " FROM (SELECT assignee_id AS who FROM tickets WHERE id = ?1 AND assignee_id IS NOT NULL"
-        " UNION SELECT w.user_id FROM watchers w JOIN users u ON u.id = w.user_id"
-        " WHERE w.ticket_id = ?1 AND u.role <> 'customer' AND u.deactivated_at IS NULL)"
+        " UNION ALL SELECT w.user_id FROM watchers w JOIN users u ON u.id = w.user_id"
+        " WHERE w.ticket_id = ?1 AND u.role <> 'customer' AND u.deactivated_at IS NULL"
+        " AND w.user_id IS NOT (SELECT assignee_id FROM tickets WHERE id = ?1) ORDER BY 1)"
         " WHERE NOT coalesce(json_extract(?6, '$.internal'), 0)"
         " AND (SELECT role FROM users WHERE id = ?5) = 'customer'",
     /* a warning or breach: the assignee and the staff who watch the ticket
-     * (once each; clocks are the provider's business, not told to customers) */
+     * (once each, by id, as S_NOTIFY_REPLY finds them; clocks are the
+     * provider's business, not told to customers) */
     [S_NOTIFY_CLOCK] =
         "INSERT INTO notifications(user_id, ticket_id, seq, kind, actor_id, at, detail)"
         " SELECT who, ?1, ?2, ?4, ?5, ?3, json_extract(?6, '$.metric')"
         " FROM (SELECT assignee_id AS who FROM tickets WHERE id = ?1 AND assignee_id IS NOT NULL"
-        " UNION SELECT w.user_id FROM watchers w JOIN users u ON u.id = w.user_id"
-        " WHERE w.ticket_id = ?1 AND u.role <> 'customer' AND u.deactivated_at IS NULL)",
+        " UNION ALL SELECT w.user_id FROM watchers w JOIN users u ON u.id = w.user_id"
+        " WHERE w.ticket_id = ?1 AND u.role <> 'customer' AND u.deactivated_at IS NULL"
+        " AND w.user_id IS NOT (SELECT assignee_id FROM tickets WHERE id = ?1) ORDER BY 1)",
     /* the assignee when someone else assigns them */
     [S_NOTIFY_ASSIGNED] = "INSERT INTO notifications(user_id, ticket_id, seq, kind, actor_id, at)"
                           " SELECT id, ?1, ?2, 'assigned', ?5, ?3 FROM users"
