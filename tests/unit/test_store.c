@@ -581,10 +581,7 @@ struct lost_unit {
     bool overflow;       /* then a statement fails SQLITE_FULL and rolls all back */
     const char *after;   /* and one more organisation after that, if set */
     struct kw_writer *w; /* for the thread */
-    bool first;          /* the first unit: runs alone until the others are queued */
-    pthread_mutex_t *mu;
-    pthread_cond_t *cv;
-    bool *running; /* set when the first unit runs */
+    struct gate *gate;   /* the first unit's: runs alone until the others are queued */
     enum kw_code rc;
 };
 
@@ -596,15 +593,56 @@ static void wait_queued(struct kw_writer *w, uint64_t n)
         nanosleep(&(struct timespec){0, 1000000L}, NULL);
 }
 
+/* A batch made up in a known order: a first unit holds the writer until
+ * the others are queued behind it, in the order they were started. */
+struct gate {
+    struct kw_writer *w;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool running;    /* the first unit runs */
+    uint64_t others; /* the units queued behind it */
+};
+
+/* The first unit's part: say it runs, then hold the writer until every
+ * other unit waits for the next batch. */
+static void gate_hold(struct gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->running = true;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+    wait_queued(g->w, g->others);
+}
+
+/* Run n units, each on a thread of its own (fn on the i-th of args, size
+ * bytes each; the first's unit calls gate_hold): the first in a batch
+ * alone, then the others in one batch, in their order. */
+static void run_queued(struct gate *g, size_t n, void *(*fn)(void *), void *args, size_t size)
+{
+    pthread_t t[16];
+    assert_true(n >= 2 && n <= 16);
+    g->running = false;
+    g->others = n - 1;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(pthread_create(&t[i], NULL, fn, (char *)args + i * size), 0);
+        if (i == 0) { /* the first runs alone, */
+            pthread_mutex_lock(&g->mu);
+            while (!g->running)
+                pthread_cond_wait(&g->cv, &g->mu);
+            pthread_mutex_unlock(&g->mu);
+        } else if (i < n - 1) {   /* the others queue up behind it in this order */
+            wait_queued(g->w, i); /* (the first ends once the last is queued) */
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+}
+
 static enum kw_code lost_fn(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct lost_unit *u = ctx;
-    if (u->first) {
-        pthread_mutex_lock(u->mu);
-        *u->running = true;
-        pthread_cond_broadcast(u->cv);
-        pthread_mutex_unlock(u->mu);
-        wait_queued(u->w, 3);
+    if (u->gate) {
+        gate_hold(u->gate);
         return KW_OK;
     }
     struct kw_org org = {.name = u->org, .tier = "vip", .region = "domestic"};
@@ -666,33 +704,17 @@ static void test_writer_lost_transaction(void **state)
     struct kw_writer *w = kw_writer_start(f->path, &err);
     if (!w)
         fail_msg("writer: %s", err.msg);
-    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-    bool running = false;
+    struct gate g = {.w = w, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     struct lost_unit u[] = {
-        {.first = true, .running = &running},
+        {.gate = &g},
         {.org = "Before"},
         {.org = "Overflowing", .overflow = true, .after = "Behind the batch"},
         {.org = "After"},
     };
     enum { N = sizeof(u) / sizeof(u[0]) };
-    pthread_t t[N];
-    for (size_t i = 0; i < N; i++) {
-        u[i].w = w;
-        u[i].mu = &mu;
-        u[i].cv = &cv;
-        assert_int_equal(pthread_create(&t[i], NULL, lost_thread, &u[i]), 0);
-        if (i == 0) { /* the first runs alone, */
-            pthread_mutex_lock(&mu);
-            while (!running)
-                pthread_cond_wait(&cv, &mu);
-            pthread_mutex_unlock(&mu);
-        } else if (i < N - 1) { /* the others queue up behind it in this order */
-            wait_queued(w, i);  /* (the first ends once the last is queued) */
-        }
-    }
     for (size_t i = 0; i < N; i++)
-        pthread_join(t[i], NULL);
+        u[i].w = w;
+    run_queued(&g, N, lost_thread, u, sizeof(u[0]));
     struct kw_writer_stats ws;
     kw_writer_stats(w, &ws);
     assert_int_equal(ws.batches, 2); /* the first unit, then the three together */
@@ -834,11 +856,7 @@ struct again_unit {
     const char *title;
     bool repeatable, missing, fail_after; /* fail_after: fails after its create */
     struct kw_writer *w;
-    bool first; /* runs alone until the others are queued (n of them) */
-    uint64_t n;
-    pthread_mutex_t *mu;
-    pthread_cond_t *cv;
-    bool *running;
+    struct gate *gate; /* the first unit's: runs alone until the others are queued */
     int runs;
     int64_t id;
     enum kw_code rc;
@@ -848,13 +866,8 @@ static enum kw_code again_fn(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct again_unit *u = ctx;
     u->runs++;
-    if (u->first) {
-        pthread_mutex_lock(u->mu);
-        *u->running = true;
-        pthread_cond_broadcast(u->cv);
-        pthread_mutex_unlock(u->mu);
-        wait_queued(u->w, u->n);
-    }
+    if (u->gate)
+        gate_hold(u->gate);
     if (u->missing) {
         enum kw_code rc = kw_store_event_append(st, 1000000, "comment", "{\"text\":\"x\"}", 7,
                                                 T("2026-03-02T02:00:00Z"), NULL, NULL, err);
@@ -885,30 +898,11 @@ static void *again_thread(void *arg)
 /* u[0] runs alone, then u[1..n) in one batch, in that order. */
 static void run_units(struct kw_writer *w, struct again_unit *u, size_t n)
 {
-    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-    bool running = false;
-    pthread_t t[16];
-    assert_true(n <= 16);
-    u[0].first = true;
-    u[0].n = n - 1;
-    for (size_t i = 0; i < n; i++) {
-        u[i].w = w;
-        u[i].mu = &mu;
-        u[i].cv = &cv;
-        u[i].running = &running;
-        assert_int_equal(pthread_create(&t[i], NULL, again_thread, &u[i]), 0);
-        if (i == 0) {
-            pthread_mutex_lock(&mu);
-            while (!running)
-                pthread_cond_wait(&cv, &mu);
-            pthread_mutex_unlock(&mu);
-        } else if (i < n - 1) {
-            wait_queued(w, i);
-        }
-    }
+    struct gate g = {.w = w, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    u[0].gate = &g;
     for (size_t i = 0; i < n; i++)
-        pthread_join(t[i], NULL);
+        u[i].w = w;
+    run_queued(&g, n, again_thread, u, sizeof(u[0]));
 }
 
 /* A batch of units that may run again runs them with no savepoint
@@ -1092,23 +1086,15 @@ struct alone_unit {
     bool alone;      /* run with kw_writer_run_alone */
     bool fail;       /* fails after its insert */
     struct kw_writer *w;
-    bool first; /* the first unit: runs until the others are queued */
-    uint64_t others;
-    pthread_mutex_t *mu;
-    pthread_cond_t *cv;
-    bool *running;
+    struct gate *gate; /* the first unit's: runs alone until the others are queued */
     enum kw_code rc;
 };
 
 static enum kw_code alone_fn(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct alone_unit *u = ctx;
-    if (u->first) {
-        pthread_mutex_lock(u->mu);
-        *u->running = true;
-        pthread_cond_broadcast(u->cv);
-        pthread_mutex_unlock(u->mu);
-        wait_queued(u->w, u->others);
+    if (u->gate) {
+        gate_hold(u->gate);
         return KW_OK;
     }
     struct kw_org org = {.name = u->org, .tier = "vip", .region = "domestic"};
@@ -1139,11 +1125,9 @@ static void test_writer_alone(void **state)
     struct kw_writer *w = kw_writer_start(f->path, &err);
     if (!w)
         fail_msg("writer: %s", err.msg);
-    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-    bool running = false;
+    struct gate g = {.w = w, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     struct alone_unit u[] = {
-        {.first = true, .running = &running},
+        {.gate = &g},
         {.org = "Shared before"},
         {.org = "Alone and failing", .alone = true, .fail = true},
         {.org = "Alone", .alone = true},
@@ -1152,24 +1136,9 @@ static void test_writer_alone(void **state)
         {.org = "Shared last"},
     };
     enum { N = sizeof(u) / sizeof(u[0]) };
-    pthread_t t[N];
-    for (size_t i = 0; i < N; i++) {
-        u[i].w = w;
-        u[i].mu = &mu;
-        u[i].cv = &cv;
-        u[i].others = N - 1;
-        assert_int_equal(pthread_create(&t[i], NULL, alone_thread, &u[i]), 0);
-        if (i == 0) { /* the first runs alone, */
-            pthread_mutex_lock(&mu);
-            while (!running)
-                pthread_cond_wait(&cv, &mu);
-            pthread_mutex_unlock(&mu);
-        } else if (i < N - 1) { /* the others queue up behind it in this order */
-            wait_queued(w, i);
-        }
-    }
     for (size_t i = 0; i < N; i++)
-        pthread_join(t[i], NULL);
+        u[i].w = w;
+    run_queued(&g, N, alone_thread, u, sizeof(u[0]));
     struct kw_writer_stats ws;
     kw_writer_stats(w, &ws);
     /* the first; "Shared before"; each alone one; the three shared after */
