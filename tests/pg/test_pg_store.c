@@ -181,7 +181,9 @@ static void test_claims_skip_locked(void **state)
 struct second_writer {
     struct kw_store *st;
     int64_t ticket, t0;
-    bool edit; /* change the ticket's category before its event */
+    bool edit;        /* change the ticket's category before its event */
+    int64_t seq;      /* the event's */
+    atomic_bool done; /* its transaction ended */
     enum kw_code rc;
     char msg[256];
 };
@@ -196,12 +198,13 @@ static void *second_writer_run(void *arg)
                                     &err);
     if (w->rc == KW_OK)
         w->rc = kw_store_event_append(w->st, w->ticket, "comment", "{\"text\":\"b\"}", 3,
-                                      w->t0 + 60, NULL, NULL, &err);
+                                      w->t0 + 60, NULL, &w->seq, &err);
     if (w->rc == KW_OK)
         w->rc = kw_store_commit(w->st, &err);
     else
         kw_store_rollback(w->st);
     snprintf(w->msg, sizeof(w->msg), "%s", err.msg);
+    atomic_store(&w->done, true);
     return NULL;
 }
 
@@ -260,31 +263,6 @@ static void test_log_and_rows_no_deadlock(void **state)
  * rolled back to its savepoint is not in the log, the log's size read
  * inside a transaction counts its own leaves, and the stored nodes give
  * the root recomputed from the leaves alone. */
-struct beside {
-    struct kw_store *st;
-    int64_t ticket, t0, seq;
-    atomic_bool done;
-    enum kw_code rc;
-    char msg[256];
-};
-
-static void *beside_run(void *arg)
-{
-    struct beside *b = arg;
-    struct kw_err err = {0};
-    b->rc = kw_store_begin(b->st, &err);
-    if (b->rc == KW_OK)
-        b->rc = kw_store_event_append(b->st, b->ticket, "comment", "{\"text\":\"b\"}", 3,
-                                      b->t0 + 60, NULL, &b->seq, &err);
-    if (b->rc == KW_OK)
-        b->rc = kw_store_commit(b->st, &err);
-    else
-        kw_store_rollback(b->st);
-    snprintf(b->msg, sizeof(b->msg), "%s", err.msg);
-    atomic_store(&b->done, true);
-    return NULL;
-}
-
 /* The log's nodes as a test keeps them: level l, index i at
  * node[l][i] (each level as long as the log). */
 struct mem_tree {
@@ -364,10 +342,10 @@ static void test_log_lock_at_commit(void **state)
         KW_OK);
     assert_int_equal(kw_store_release(a, false, &err), KW_OK);
     /* b: an event on t2 and its commit, while a is still open */
-    struct beside w = {.st = b, .ticket = t2, .t0 = t0};
+    struct second_writer w = {.st = b, .ticket = t2, .t0 = t0};
     atomic_init(&w.done, false);
     pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, beside_run, &w), 0);
+    assert_int_equal(pthread_create(&th, NULL, second_writer_run, &w), 0);
     for (int i = 0; i < 500 && !atomic_load(&w.done); i++)
         nanosleep(&(struct timespec){.tv_nsec = 10000000L}, NULL);
     bool waited = !atomic_load(&w.done);
