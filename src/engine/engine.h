@@ -64,7 +64,7 @@ void kw_engine_stop(struct kw_engine *e);
  * that, KW_NOMEM. Call from the thread that started the engine. */
 #define KW_ENGINE_FIRERS 8
 /* How many writers `keepword serve` gives the engine on PostgreSQL. */
-#define KW_ENGINE_PG_WRITERS 2
+#define KW_ENGINE_PG_WRITERS 4
 enum kw_code kw_engine_fire_on(struct kw_engine *e, struct kw_writer *w, struct kw_err *err);
 
 /* After a committed write: ticket's next threshold falls due at fire_at
