@@ -10,7 +10,9 @@
  * Also prints the writer's time per unit over the run. Prints numbers and
  * the ratio to each target; asserts nothing. BENCH_DB (a postgres:// URL
  * or libpq string of an empty database, bench/pg_engine.sh) runs it on
- * PostgreSQL instead of a SQLite file in TMPDIR.
+ * PostgreSQL instead of a SQLite file in TMPDIR; there the engine fires on
+ * BENCH_ENGINE_WRITERS connections of its own (default KW_ENGINE_PG_WRITERS,
+ * as `keepword serve`), the first one a writer shared with its deliveries.
  *
  * The tickets are opened so that the first falls due 20 s after the fill
  * would end at 8,000 tickets a second. A fill that takes longer (a busy
@@ -224,6 +226,22 @@ static enum kw_code chain_setup(struct kw_store *st, int64_t *team, struct kw_er
     return KW_OK;
 }
 
+/* The engine's writers' time and units, summed. */
+static void engine_writer_stats(struct kw_writer *ew, struct kw_writer *const xw[KW_ENGINE_FIRERS],
+                                struct kw_writer_stats *out)
+{
+    kw_writer_stats(ew, out);
+    for (size_t i = 0; i < KW_ENGINE_FIRERS; i++) {
+        struct kw_writer_stats x;
+        if (!xw[i])
+            continue;
+        kw_writer_stats(xw[i], &x);
+        out->units += x.units;
+        out->work_ns += x.work_ns;
+        out->commit_ns += x.commit_ns;
+    }
+}
+
 int main(void)
 {
     const char *env = getenv("BENCH_TICKETS");
@@ -301,6 +319,18 @@ int main(void)
         fprintf(stderr, "bench_engine: %s\n", err.msg);
         return 1;
     }
+    /* the engine's further writers: its units on several connections at once */
+    struct kw_writer *xw[KW_ENGINE_FIRERS] = {0};
+    long n_ew = getenv("BENCH_ENGINE_WRITERS") ? atol(getenv("BENCH_ENGINE_WRITERS"))
+                                               : KW_ENGINE_PG_WRITERS;
+    n_ew = ew == w ? 1 : n_ew < 1 ? 1 : n_ew > KW_ENGINE_FIRERS ? KW_ENGINE_FIRERS : n_ew;
+    for (long i = 1; i < n_ew; i++)
+        if (!(xw[i] = kw_writer_start(path, &err)) || kw_engine_fire_on(e, xw[i], &err) != KW_OK) {
+            fprintf(stderr, "bench_engine: %s\n", err.msg);
+            return 1;
+        }
+    if (ew != w)
+        printf("engine: fires on %ld connections of its own\n", n_ew);
     struct kw_engine_stats s;
     struct kw_writer_stats w0, w1, e0 = {0}, e1 = {0};
     kw_engine_stats(e, &s);
@@ -321,7 +351,7 @@ int main(void)
         nanosleep(&(struct timespec){0, 10000000L}, NULL);
     kw_writer_stats(w, &w0);
     if (ew != w)
-        kw_writer_stats(ew, &e0);
+        engine_writer_stats(ew, xw, &e0);
     struct rusage r0, r1;
     getrusage(RUSAGE_SELF, &r0);
     long long reads0, writes0, reads, writes;
@@ -334,7 +364,7 @@ int main(void)
     kw_engine_stats(e, &s);
     kw_writer_stats(w, &w1);
     if (ew != w)
-        kw_writer_stats(ew, &e1);
+        engine_writer_stats(ew, xw, &e1);
     getrusage(RUSAGE_SELF, &r1);
     io_calls(&reads, &writes);
     reads -= reads0;
@@ -349,7 +379,7 @@ int main(void)
            (double)(w1.work_ns - w0.work_ns) / units / 1e3,
            (double)(w1.commit_ns - w0.commit_ns) / 1e9);
     if (ew != w)
-        printf("engine: the engine's own writer busy %.1f s running %llu units (%.1f us each) and "
+        printf("engine: the engine's own writers busy %.1f s running %llu units (%.1f us each) and "
                "%.1f s committing\n",
                (double)(e1.work_ns - e0.work_ns) / 1e9, (unsigned long long)(e1.units - e0.units),
                (double)(e1.work_ns - e0.work_ns) /
@@ -370,6 +400,8 @@ int main(void)
            s.late.p50_ms, s.late.p90_ms, p99, max, s.late.window, p99_target,
            p99_target / (p99 > 0 ? p99 : 1), 1000.0 / (max > 0 ? max : 1));
     kw_engine_stop(e);
+    for (size_t i = 0; i < KW_ENGINE_FIRERS; i++)
+        kw_writer_stop(xw[i]);
     if (ew != w)
         kw_writer_stop(ew);
     kw_writer_stop(w);

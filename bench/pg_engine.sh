@@ -6,9 +6,10 @@
 # file. The BENCH_* variables are bench_engine's. With PG_STATEMENTS=1 the
 # cluster loads pg_stat_statements and the statements that took the most
 # server time in the run (after the fill), the rows each table had
-# written and the WAL are printed after it. PG_CONF="NAME=VALUE ..." sets
-# the server's settings for the run (e.g. shared_buffers=2GB; the cluster
-# otherwise has PostgreSQL's defaults). Prints numbers; asserts nothing.
+# written, the WAL, and the database's commits, rollbacks and deadlocks
+# are printed after it. PG_CONF="NAME=VALUE ..." sets the server's
+# settings for the run (e.g. shared_buffers=2GB; the cluster otherwise has
+# PostgreSQL's defaults). Prints numbers; asserts nothing.
 # usage: bench/pg_engine.sh PATH/TO/bench_engine
 set -euo pipefail
 
@@ -70,5 +71,6 @@ if [ "${PG_STATEMENTS:-}" = 1 ]; then
         n_tup_del AS del, n_dead_tup AS dead, autovacuum_count AS autovac, idx_scan
         FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0
         ORDER BY n_tup_ins + n_tup_upd + n_tup_del DESC" \
-        -c "SELECT wal_records, wal_fpi, wal_bytes, wal_buffers_full, wal_write, wal_sync FROM pg_stat_wal"
+        -c "SELECT wal_records, wal_fpi, wal_bytes, wal_buffers_full, wal_write, wal_sync FROM pg_stat_wal" \
+        -c "SELECT xact_commit, xact_rollback, deadlocks FROM pg_stat_database WHERE datname = current_database()"
 fi

@@ -230,6 +230,9 @@ struct serving {
      * (the log's lock is held only for a transaction's final step); NULL
      * on SQLite, where one connection writes at a time anyway */
     struct kw_writer *engine_w;
+    /* PostgreSQL: the engine's further writers, so that several of its
+     * firing units run at once (kw_engine_fire_on); stopped after it */
+    struct kw_writer *fire_w[KW_ENGINE_PG_WRITERS];
     struct kw_engine *engine;
     struct kw_mailin_poller *mailin; /* fetching the mailboxes */
     struct kw_http *http;
@@ -311,6 +314,8 @@ static void serving_stop(struct serving *s)
     s->singles = NULL;
     kw_mailin_stop(s->mailin);
     kw_engine_stop(s->engine);
+    for (size_t i = 0; i < KW_ENGINE_PG_WRITERS; i++)
+        kw_writer_stop(s->fire_w[i]);
     kw_writer_stop(s->engine_w);
     kw_writer_stop(s->w); /* what is queued commits */
     kw_clocks_free(s->clocks);
@@ -431,6 +436,10 @@ static enum kw_code serving_start(struct serving *s, const char *listen, const c
                                 s->mail_key, err);
     if (!s->engine)
         return err->code;
+    for (size_t i = 1; s->engine_w && i < KW_ENGINE_PG_WRITERS; i++)
+        if (!(s->fire_w[i] = kw_writer_start(db, err)) ||
+            kw_engine_fire_on(s->engine, s->fire_w[i], err) != KW_OK)
+            return err->code;
     s->mailin =
         kw_mailin_start(db, s->w, s->clocks, s->engine, clock, log, allow, s->mail_key, err);
     if (!s->mailin)

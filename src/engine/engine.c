@@ -25,6 +25,18 @@
 #define SET_ASIDE_MAX 16
 #define SET_ASIDE_S 60
 
+/* A thread that fires units through a writer: the timer thread on the
+ * engine's writer, and one per kw_engine_fire_on on a writer of its own. */
+struct firer {
+    struct kw_engine *e;
+    struct kw_writer *w;      /* borrowed */
+    struct kw_sla *sla;       /* scratch of its units (w's thread) */
+    struct kw_fire_cache *fc; /* rotas and people of its units (w's thread) */
+    struct kw_sla own_sla;    /* sla of a firer not the timer thread */
+    pthread_t thread;
+    bool started;
+};
+
 struct kw_engine {
     char db[512];
     struct kw_writer *w;
@@ -39,10 +51,19 @@ struct kw_engine {
     struct kw_fire_cache *fc;    /* rotas and people of the firing units (writer thread) */
     struct kw_rota_cache *rotas; /* the delivery thread's, for quiet hours */
     pthread_mutex_t mu;
-    pthread_cond_t timer_cv, deliver_cv;
+    pthread_cond_t timer_cv, deliver_cv, claim_cv;
     pthread_t timer, deliverer;
     bool stop, kicked, started_timer, started_deliverer;
     struct kw_timers heap; /* hints: when each ticket's next threshold falls due */
+    /* firer[0] is the timer thread on w; the others fire on writers of
+     * their own (kw_engine_fire_on). While one's unit has taken its hints
+     * off the heap and not yet claimed, claiming is set and the others
+     * wait: the claims (in the store's order of due time) then follow the
+     * order in which the hints left the heap, so a unit claims what it was
+     * hinted instead of another unit's hints. */
+    struct firer firer[KW_ENGINE_FIRERS];
+    size_t n_firers;
+    bool claiming;
     struct kw_engine_stats stats;
     char node[128];                        /* this process, for claims on due work: host:pid */
     double late_ms[KW_ENGINE_LATE_WINDOW]; /* a ring: the last stats.late.count */
@@ -121,6 +142,8 @@ static struct timespec realtime_in(int64_t ms)
  * database never fire the same threshold twice. */
 struct fire_unit {
     struct kw_engine *e;
+    struct firer *f; /* whose writer runs it */
+    bool turn;       /* holds e->claiming until its claim returned */
     int64_t now;
     size_t n_hint; /* tickets the heap said were due */
     int64_t hint[FIRE_BATCH];
@@ -164,7 +187,7 @@ static enum kw_code fire_ticket(struct kw_store *st, struct fire_unit *u, size_t
         return kw_store_fire_at(st, t->ticket, &t->next, err);
     enum kw_code rc = kw_store_fire_at(st, t->ticket, &t->due, err);
     if (rc == KW_OK)
-        rc = kw_clocks_fire_cached(u->e->clocks, st, &u->e->sla, u->e->fc, t->ticket, u->now,
+        rc = kw_clocks_fire_cached(u->e->clocks, st, u->f->sla, u->f->fc, t->ticket, u->now,
                                    &t->events, err);
     if (rc == KW_OK)
         rc = kw_store_fire_at(st, t->ticket, &t->next, err);
@@ -201,6 +224,18 @@ static enum kw_code fire_each(struct kw_store *st, struct fire_unit *u, struct k
     return KW_OK;
 }
 
+/* The next firer's unit may take its hints off the heap and claim. */
+static void claim_turn_end(struct fire_unit *u)
+{
+    if (!u->turn)
+        return;
+    pthread_mutex_lock(&u->e->mu);
+    u->e->claiming = false;
+    u->turn = false;
+    pthread_cond_broadcast(&u->e->claim_cv);
+    pthread_mutex_unlock(&u->e->mu);
+}
+
 /* Claim what is due and fire it; a ticket that fails is retried later
  * without holding up the others. */
 static enum kw_code fire_unit(struct kw_store *st, void *ctx, struct kw_err *err)
@@ -215,7 +250,8 @@ static enum kw_code fire_unit(struct kw_store *st, void *ctx, struct kw_err *err
         KW_OK)
         return err->code;
     u->full = n == want + u->n_skip;
-    kw_fire_cache_batch(u->e->fc); /* people are read once per batch */
+    claim_turn_end(u);
+    kw_fire_cache_batch(u->f->fc); /* people are read once per batch */
     for (size_t i = 0; i < n && kept < want; i++)
         if (!skipped(u, ids[i])) {
             u->t[u->n++] = (struct fire_entry){
@@ -287,7 +323,9 @@ static bool isolate(struct kw_engine *e, const struct fire_unit *u, const char *
 static void fire(struct kw_engine *e, struct fire_unit *u)
 {
     struct kw_err err = {0};
-    size_t kept = 0; /* the tickets set aside until after now */
+    struct kw_writer *w = u->f->w;
+    pthread_mutex_lock(&e->mu); /* the tickets set aside and solo: every firer's */
+    size_t kept = 0;            /* the tickets set aside until after now */
     for (size_t i = 0; i < e->n_aside; i++)
         if (e->aside[i].until > u->now)
             e->aside[kept++] = e->aside[i];
@@ -300,14 +338,17 @@ static void fire(struct kw_engine *e, struct fire_unit *u)
     if (e->solo)
         e->solo--;
     u->bare = !u->solo;
-    enum kw_code rc = u->bare ? kw_writer_run_alone(e->w, fire_unit, u, &err)
-                              : kw_writer_run(e->w, fire_unit, u, &err);
+    pthread_mutex_unlock(&e->mu);
+    enum kw_code rc =
+        u->bare ? kw_writer_run_alone(w, fire_unit, u, &err) : kw_writer_run(w, fire_unit, u, &err);
+    claim_turn_end(u);            /* a unit its writer never ran */
     if (rc != KW_OK && u->bare) { /* undone: again, each ticket in a savepoint */
         u->bare = false;
         u->n = 0;
         err = (struct kw_err){0};
-        rc = kw_writer_run(e->w, fire_unit, u, &err);
+        rc = kw_writer_run(w, fire_unit, u, &err);
     }
+    pthread_mutex_lock(&e->mu);
     struct timespec wall = injected_wall(e); /* lateness: due to committed */
     if (rc != KW_OK) {
         KW_LOG(&e->log, KW_LOG_ERROR, "mod=engine event=fire.failed tickets=%zu error=%s",
@@ -324,6 +365,7 @@ static void fire(struct kw_engine *e, struct fire_unit *u)
         if (until && !u->t[i].claimed)
             u->t[i].next = until;
     }
+    pthread_mutex_unlock(&e->mu);
     int events = 0;
     size_t fired = 0;
     for (size_t i = 0; i < u->n; i++) {
@@ -357,16 +399,29 @@ static void fire(struct kw_engine *e, struct fire_unit *u)
     pthread_mutex_unlock(&e->mu);
 }
 
+/* A firer's loop: the timer thread (firer[0], which also sweeps) and each
+ * writer of kw_engine_fire_on's take the next FIRE_BATCH due hints off the
+ * heap in turn and fire them, each through its own writer, so several
+ * units run at once on several connections; the claims' row locks (FOR
+ * UPDATE SKIP LOCKED) keep a ticket in one of them. */
 static void *timer_loop(void *arg)
 {
-    struct kw_engine *e = arg;
+    struct firer *f = arg;
+    struct kw_engine *e = f->e;
+    bool sweeps = f == &e->firer[0];
     struct fire_unit *u = malloc(sizeof(*u));
     pthread_mutex_lock(&e->mu);
     while (!e->stop && u) {
         int64_t now = e->clock.now(e->clock.ctx);
-        if (e->heap.n && e->heap.e[0].due <= now) {
+        bool due = e->heap.n && e->heap.e[0].due <= now;
+        if ((due || (sweeps && e->multi && now >= e->sweep_at)) && e->claiming) {
+            pthread_cond_wait(&e->claim_cv, &e->mu); /* another unit's claim first */
+            continue;
+        }
+        if (due) {
             /* everything due now, in order of due time, one transaction */
             u->e = e;
+            u->f = f;
             u->now = now;
             u->n_hint = 0;
             while (u->n_hint < FIRE_BATCH && e->heap.n && e->heap.e[0].due <= now) {
@@ -374,16 +429,18 @@ static void *timer_loop(void *arg)
                 kw_timers_remove(&e->heap, ticket);
                 u->hint[u->n_hint++] = ticket;
             }
+            u->turn = e->claiming = e->n_firers > 1;
             pthread_mutex_unlock(&e->mu);
             fire(e, u);
             pthread_mutex_lock(&e->mu);
             continue;
         }
-        if (e->multi && now >= e->sweep_at) {
+        if (sweeps && e->multi && now >= e->sweep_at) {
             /* what other nodes scheduled is not in this heap: claim what
              * is due every SWEEP_S anyway, so a node that died leaves
              * nothing unfired (docs/operations.md, "Several nodes") */
-            *u = (struct fire_unit){.e = e, .now = now};
+            *u = (struct fire_unit){.e = e, .f = f, .now = now};
+            u->turn = e->claiming = e->n_firers > 1;
             pthread_mutex_unlock(&e->mu);
             fire(e, u);
             pthread_mutex_lock(&e->mu);
@@ -806,6 +863,7 @@ struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->timer_cv, NULL);
     pthread_cond_init(&e->deliver_cv, NULL);
+    pthread_cond_init(&e->claim_cv, NULL);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     e->fc = kw_fire_cache_new();
     e->rotas = kw_rota_cache_new();
@@ -831,7 +889,9 @@ struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw
         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     KW_LOG(&e->log, KW_LOG_INFO, "mod=engine event=engine.started timers=%zu rebuild_ms=%.1f",
            e->heap.n, e->stats.rebuild_seconds * 1e3);
-    e->started_timer = pthread_create(&e->timer, NULL, timer_loop, e) == 0;
+    e->firer[0] = (struct firer){.e = e, .w = w, .sla = &e->sla, .fc = e->fc};
+    e->n_firers = 1;
+    e->started_timer = pthread_create(&e->timer, NULL, timer_loop, &e->firer[0]) == 0;
     e->started_deliverer = pthread_create(&e->deliverer, NULL, deliver_loop, e) == 0;
     if (!e->started_timer || !e->started_deliverer) {
         kw_err_set(err, KW_NOMEM, "", "cannot start the engine's threads");
@@ -847,11 +907,18 @@ void kw_engine_stop(struct kw_engine *e)
         return;
     pthread_mutex_lock(&e->mu);
     e->stop = true;
-    pthread_cond_signal(&e->timer_cv);
+    pthread_cond_broadcast(&e->timer_cv);
+    pthread_cond_broadcast(&e->claim_cv);
     pthread_cond_signal(&e->deliver_cv);
     pthread_mutex_unlock(&e->mu);
     if (e->started_timer)
         pthread_join(e->timer, NULL);
+    for (size_t i = 1; i < e->n_firers; i++) {
+        if (e->firer[i].started)
+            pthread_join(e->firer[i].thread, NULL);
+        kw_fire_cache_free(e->firer[i].fc);
+        kw_sla_release(&e->firer[i].own_sla);
+    }
     if (e->started_deliverer)
         pthread_join(e->deliverer, NULL);
     kw_store_close(e->rd);
@@ -861,9 +928,37 @@ void kw_engine_stop(struct kw_engine *e)
     kw_timers_release(&e->heap);
     pthread_cond_destroy(&e->timer_cv);
     pthread_cond_destroy(&e->deliver_cv);
+    pthread_cond_destroy(&e->claim_cv);
     pthread_mutex_destroy(&e->mu);
     curl_global_cleanup();
     free(e);
+}
+
+enum kw_code kw_engine_fire_on(struct kw_engine *e, struct kw_writer *w, struct kw_err *err)
+{
+    enum kw_code rc = KW_OK;
+    pthread_mutex_lock(&e->mu);
+    struct firer *f = &e->firer[e->n_firers];
+    if (e->n_firers == KW_ENGINE_FIRERS) {
+        rc = kw_err_set(err, KW_INVALID, "", "the engine fires on at most %d writers",
+                        KW_ENGINE_FIRERS);
+        goto out;
+    }
+    *f = (struct firer){.e = e, .w = w, .sla = &f->own_sla, .fc = kw_fire_cache_new()};
+    kw_sla_init(&f->own_sla);
+    /* counted before its thread starts, so that stop joins it and frees
+     * what it has even when it did not start */
+    e->n_firers++;
+    if (!f->fc) {
+        rc = kw_err_set(err, KW_NOMEM, "", "no memory for the engine's firer");
+        goto out;
+    }
+    f->started = pthread_create(&f->thread, NULL, timer_loop, f) == 0;
+    if (!f->started)
+        rc = kw_err_set(err, KW_NOMEM, "", "cannot start the engine's firer thread");
+out:
+    pthread_mutex_unlock(&e->mu);
+    return rc;
 }
 
 void kw_engine_schedule(struct kw_engine *e, int64_t ticket, int64_t fire_at)

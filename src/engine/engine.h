@@ -56,6 +56,17 @@ struct kw_engine *kw_engine_start(const char *db, struct kw_writer *w, struct kw
 /* Stop both threads (what is in flight finishes). Accepts NULL. */
 void kw_engine_stop(struct kw_engine *e);
 
+/* Fire due tickets also through w (borrowed; a writer of its own
+ * connection, stopped after the engine): a thread of its own takes the next
+ * due hints beside the timer thread's, so its units run at the same time
+ * as theirs (PostgreSQL; the claims' row locks keep a ticket in one unit).
+ * At most KW_ENGINE_FIRERS writers in all, w included. KW_INVALID past
+ * that, KW_NOMEM. Call from the thread that started the engine. */
+#define KW_ENGINE_FIRERS 8
+/* How many writers `keepword serve` gives the engine on PostgreSQL. */
+#define KW_ENGINE_PG_WRITERS 4
+enum kw_code kw_engine_fire_on(struct kw_engine *e, struct kw_writer *w, struct kw_err *err);
+
 /* After a committed write: ticket's next threshold falls due at fire_at
  * (KW_STORE_NO_TIME: nothing is due). */
 void kw_engine_schedule(struct kw_engine *e, int64_t ticket, int64_t fire_at);

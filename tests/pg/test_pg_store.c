@@ -19,8 +19,11 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
+#include "clocks.h"
+#include "engine.h"
 #include "merkle.h"
 #include "store_int.h"
+#include "writer.h"
 
 static void test_location_kind(void **state)
 {
@@ -1188,6 +1191,113 @@ static void test_claim_order(void **state)
     PQfinish(c);
 }
 
+/* The engine's clock in test_engine_writers: the real one shifted by
+ * *ctx seconds, so that the engine's timers wake when a threshold falls due. */
+static int64_t shifted_now(void *ctx)
+{
+    return (int64_t)time(NULL) + *(const int64_t *)ctx;
+}
+
+/* The engine on three writers (kw_engine_fire_on): 300 tickets' 50 %
+ * warnings falling due in the same second fire on all three connections
+ * at once, each exactly once. */
+static void test_engine_writers(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    static const char policy[] =
+        "{\"name\":\"w\",\"version\":\"1\",\"effective_from\":\"2026-01-01T00:00:00+08:00\","
+        "\"calendars\":{\"office\":{\"tz\":\"Asia/Shanghai\",\"week\":{\"mon\":[[\"09:00\","
+        "\"18:00\"]],\"tue\":[[\"09:00\",\"18:00\"]],\"wed\":[[\"09:00\",\"18:00\"]],\"thu\":"
+        "[[\"09:00\",\"18:00\"]],\"fri\":[[\"09:00\",\"18:00\"]],\"sat\":[],\"sun\":[]}}},"
+        "\"levels\":[\"L1\",\"L2\"],\"metrics\":[{\"id\":\"response\",\"start\":\"created\","
+        "\"stop\":[\"first_response\"],\"warn_at\":[50,80]}],\"targets\":[{\"calendar\":"
+        "\"office\",\"response\":\"2h\"}]}";
+    /* Monday 2026-03-02 09:00 +08:00: the 50 % is due in the second after 10:00 */
+    const int64_t t0 = 1772413200, due = t0 + 3601;
+    const char *conninfo = getenv("KW_PG_CONNINFO");
+    if (!conninfo || !*conninfo)
+        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    struct kw_err err = {0};
+    struct kw_store *st = kw_store_open_writer(conninfo, &err);
+    struct kw_clocks *clocks = kw_clocks_new(&err);
+    if (!st || !clocks)
+        fail_msg("open: %s", err.msg);
+    struct kw_sla sla;
+    kw_sla_init(&sla);
+    int64_t org = 0, cid = 0;
+    assert_int_equal(kw_store_org_insert(st, &(struct kw_org){.name = "Writers"}, t0, &org, &err),
+                     KW_OK);
+    assert_int_equal(kw_store_commitment_insert(st, "w", "1", t0 - 86400, policy, 0, &cid, &err),
+                     KW_OK);
+    for (int i = 0; i < N; i++) {
+        struct kw_ticket_new t = {.org_id = org, .title = "w", .level = "L2", .at = t0};
+        int64_t id;
+        bool existed;
+        assert_int_equal(kw_store_ticket_create(st, &t, &id, &existed, &err), KW_OK);
+        if (kw_clocks_project(clocks, st, &sla, id, t0, &t, &err) != KW_OK)
+            fail_msg("project: %s", err.msg);
+    }
+    kw_store_close(st);
+    PGconn *c = PQconnectdb(conninfo);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("connect: %s", PQerrorMessage(c));
+    char q[512], got[64];
+    snprintf(q, sizeof(q), "SELECT count(*) FROM tickets WHERE org_id = %lld AND fire_at = %lld",
+             (long long)org, (long long)due);
+    sql_value(c, q, got, sizeof(got));
+    if (atoi(got) != N) {
+        snprintf(q, sizeof(q),
+                 "SELECT count(*) || ' ' || coalesce(min(fire_at), 0) || ' ' ||"
+                 " coalesce(max(fire_at), 0) FROM tickets WHERE org_id = %lld",
+                 (long long)org);
+        sql_value(c, q, got, sizeof(got));
+        fail_msg("tickets, first and last due: %s (want %d due at %lld)", got, N, (long long)due);
+    }
+    /* the warnings fall due 2 s after the engine starts */
+    int64_t shift = due - 2 - (int64_t)time(NULL);
+    struct kw_writer *w[3] = {0};
+    for (int i = 0; i < 3; i++)
+        if (!(w[i] = kw_writer_start(conninfo, &err)))
+            fail_msg("writer: %s", err.msg);
+    struct kw_engine *e = kw_engine_start(
+        conninfo, w[0], clocks, (struct kw_now){shifted_now, &shift}, NULL, NULL, NULL, &err);
+    if (!e || kw_engine_fire_on(e, w[1], &err) != KW_OK ||
+        kw_engine_fire_on(e, w[2], &err) != KW_OK)
+        fail_msg("engine: %s", err.msg);
+    snprintf(q, sizeof(q),
+             "SELECT count(*) FROM events e JOIN tickets t ON t.id = e.ticket_id"
+             " WHERE t.org_id = %lld AND e.type = 'sla_warning'",
+             (long long)org);
+    for (int tries = 0; tries < 3000; tries++) { /* up to 30 s */
+        sql_value(c, q, got, sizeof(got));
+        if (atoi(got) >= N)
+            break;
+        nanosleep(&(struct timespec){0, 10000000L}, NULL);
+    }
+    struct kw_writer_stats ws[3];
+    for (int i = 0; i < 3; i++)
+        kw_writer_stats(w[i], &ws[i]);
+    kw_engine_stop(e);
+    for (int i = 0; i < 3; i++)
+        kw_writer_stop(w[i]);
+    assert_int_equal(atoi(got), N);
+    snprintf(q, sizeof(q),
+             "SELECT count(*) FROM (SELECT e.ticket_id FROM events e JOIN tickets t"
+             " ON t.id = e.ticket_id WHERE t.org_id = %lld AND e.type = 'sla_warning'"
+             " GROUP BY e.ticket_id HAVING count(*) > 1) x",
+             (long long)org);
+    sql_value(c, q, got, sizeof(got));
+    assert_string_equal(got, "0"); /* none twice */
+    /* the further writers fired units of their own (the first also records deliveries) */
+    if (ws[1].units == 0 || ws[2].units == 0)
+        fail_msg("units on the writers: %llu, %llu, %llu", (unsigned long long)ws[0].units,
+                 (unsigned long long)ws[1].units, (unsigned long long)ws[2].units);
+    PQfinish(c);
+    kw_sla_release(&sla);
+    kw_clocks_free(clocks);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1211,6 +1321,7 @@ int main(void)
         cmocka_unit_test(test_clocks_in_place),
         cmocka_unit_test(test_event_clocks_one_statement),
         cmocka_unit_test(test_notify_sla),
+        cmocka_unit_test(test_engine_writers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
