@@ -398,8 +398,8 @@ static void async_done(void *ctx, enum kw_code rc)
     pthread_mutex_unlock(&q->mu);
 }
 
-bool kwh_write_async(struct kwh_call *x, kw_write_fn fn, void *ctx, kwh_cont_fn cont,
-                     struct kwh_reply *out)
+static bool write_async(struct kwh_call *x, kw_write_fn fn, void *ctx, bool repeatable,
+                        kwh_cont_fn cont, struct kwh_reply *out)
 {
     struct kw_http *h = x->h;
     struct kwh_jobs *q = &h->jobs;
@@ -414,7 +414,8 @@ bool kwh_write_async(struct kwh_call *x, kw_write_fn fn, void *ctx, kwh_cont_fn 
     if (!hand) {
         kw_store_end_read(x->wk->st); /* hold no snapshot while waiting */
         struct kw_err err = {0};
-        enum kw_code rc = kw_writer_run(h->w, fn, ctx, &err);
+        enum kw_code rc =
+            (repeatable ? kw_writer_run_repeatable : kw_writer_run)(h->w, fn, ctx, &err);
         *out = cont(ctx, rc, &err);
         return false;
     }
@@ -428,9 +429,22 @@ bool kwh_write_async(struct kwh_call *x, kw_write_fn fn, void *ctx, kwh_cont_fn 
      * returns, on this thread: no kw_store_end_read here as well */
     MHD_suspend_connection(x->c); /* before the writer can resume it */
     x->pending = true;
-    if (kw_writer_submit(h->w, fn, ctx, &r->err, async_done, r) != KW_OK)
+    if ((repeatable ? kw_writer_submit_repeatable : kw_writer_submit)(h->w, fn, ctx, &r->err,
+                                                                      async_done, r) != KW_OK)
         async_done(r, r->err.code ? r->err.code : KW_STORE);
     return true;
+}
+
+bool kwh_write_async(struct kwh_call *x, kw_write_fn fn, void *ctx, kwh_cont_fn cont,
+                     struct kwh_reply *out)
+{
+    return write_async(x, fn, ctx, false, cont, out);
+}
+
+bool kwh_write_async_repeatable(struct kwh_call *x, kw_write_fn fn, void *ctx, kwh_cont_fn cont,
+                                struct kwh_reply *out)
+{
+    return write_async(x, fn, ctx, true, cont, out);
 }
 
 /* Run what is queued, then end the handler threads. */

@@ -185,7 +185,11 @@ static const char *key_of(struct kwh_call *x, json_t *body, bool events)
 bool kwh_writes_inline(const char *method, const char *url)
 {
     static const char pre[] = "/api/v1/intake/";
-    if (strcmp(method, "POST") != 0 || strncmp(url, pre, sizeof(pre) - 1) != 0)
+    if (strcmp(method, "POST") != 0)
+        return false;
+    if (strcmp(url, "/api/v1/tickets") == 0) /* tickets.c, ticket_create */
+        return true;
+    if (strncmp(url, pre, sizeof(pre) - 1) != 0)
         return false;
     const char *k = url + sizeof(pre) - 1;
     return strcmp(k, "events") == 0 || strcmp(k, "alertmanager") == 0 || strcmp(k, "grafana") == 0;

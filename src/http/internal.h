@@ -405,9 +405,13 @@ typedef struct kwh_reply (*kwh_cont_fn)(void *ctx, enum kw_code rc, const struct
  * unit runs now and *out = cont(...): false. (daemon.c) */
 bool kwh_write_async(struct kwh_call *x, kw_write_fn fn, void *ctx, kwh_cont_fn cont,
                      struct kwh_reply *out);
+/* The same for a unit that may run twice (kw_writer_submit_repeatable). */
+bool kwh_write_async_repeatable(struct kwh_call *x, kw_write_fn fn, void *ctx, kwh_cont_fn cont,
+                                struct kwh_reply *out);
 /* Whether a POST to url is run on its I/O thread up to its write unit
  * (kwh_write_async) rather than on a handler thread (intake.c): the
- * monitoring intake, short requests at a high rate. */
+ * monitoring intake and a ticket's create, short requests at a high
+ * rate. */
 bool kwh_writes_inline(const char *method, const char *url);
 
 /* ---- values, resources and pages as JSON (json.c) ---- */

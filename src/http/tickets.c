@@ -385,6 +385,48 @@ static const struct kwh_field create_fields[] = {
 };
 #undef CREATE
 
+/* A create handed to the writer (kwh_write_async_repeatable): the unit,
+ * the body its strings point into, and who asked, kept until the reply. */
+struct create_call {
+    struct create_unit u;
+    json_t *body;
+    struct kwh_caller me;
+};
+
+/* The reply of a create once its unit committed (or failed): on the I/O
+ * thread the writer resumed, or on the caller's (kwh_write_async). The
+ * ticket is read with a worker of its own: the request's was given back
+ * when its handler returned. Frees ctx. */
+static struct kwh_reply create_done(void *ctx, enum kw_code rc, const struct kw_err *err)
+{
+    struct create_call *cc = ctx;
+    struct create_unit *c = &cc->u;
+    struct kwh_reply out;
+    struct kw_err werr = {0};
+    struct kwh_call x = {.h = c->h, .now = c->now, .me = cc->me, .authed = true};
+    if (rc != KW_OK)
+        out = kwh_problem(err);
+    else {
+        if (!c->existed)
+            kw_engine_schedule(c->h->engine, c->id, c->fire_at);
+        const struct kw_ticket_row *row = c->made.set ? &c->made.row : &c->row.r;
+        if (!c->existed)
+            kwh_log_event(c->h, "mod=tickets event=ticket.created ticket=%lld org=%lld actor=%lld",
+                          (long long)c->id, (long long)row->org_id, (long long)cc->me.id);
+        if ((x.wk = kwh_worker_take(c->h, &werr)) == NULL)
+            out = kwh_problem(&werr);
+        else {
+            out = kwh_ok(c->existed ? 200 : 201, ticket_for_kept(&x, row, &c->clocks, !c->existed));
+            kwh_worker_give(c->h, x.wk);
+        }
+    }
+    json_decref(cc->body);
+    free(cc);
+    return out;
+}
+
+/* On its I/O thread (kwh_writes_inline): nothing waits for the commit; the
+ * connection is suspended until the writer resumes it. */
 static struct kwh_reply ticket_create(struct kwh_call *x)
 {
     struct kwh_reply out;
@@ -393,29 +435,33 @@ static struct kwh_reply ticket_create(struct kwh_call *x)
     json_t *j = kwh_body_object(x, &out);
     if (!j)
         return out;
-    struct create_unit c = {
+    struct create_call *cc = calloc(1, sizeof(*cc));
+    if (!cc) {
+        json_decref(j);
+        return kwh_problem_of(KW_NOMEM, "", "out of memory");
+    }
+    cc->body = j;
+    cc->me = x->me;
+    struct create_unit *c = &cc->u;
+    *c = (struct create_unit){
         .h = x->h, .who = kwh_actor(x), .now = x->now, .fire_at = KW_STORE_NO_TIME};
-    struct kw_ticket_in *t = &c.in;
-    if (!kwh_decode(j, create_fields, KWH_NFIELDS(create_fields), &c, &out))
-        goto out;
+    struct kw_ticket_in *t = &c->in;
+    if (!kwh_decode(j, create_fields, KWH_NFIELDS(create_fields), c, &out))
+        goto fail;
+    /* the connection's, which stays while it is suspended */
     t->idempotency_key = MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, "Idempotency-Key");
     t->via = x->me.cookie ? "web" : "api"; /* the browser, or a program with a token */
     if (t->idempotency_key && (!*t->idempotency_key || strlen(t->idempotency_key) > 200)) {
         out = kwh_problem_of(KW_INVALID, "", "Idempotency-Key: expected 1 to 200 bytes");
-        goto out;
+        goto fail;
     }
     /* create_unit may run twice: it sets every output afresh */
-    if (kwh_write_repeatable(x, create_unit, &c, &out)) {
-        if (!c.existed)
-            kw_engine_schedule(x->h->engine, c.id, c.fire_at);
-        const struct kw_ticket_row *row = c.made.set ? &c.made.row : &c.row.r;
-        out = kwh_ok(c.existed ? 200 : 201, ticket_for_kept(x, row, &c.clocks, !c.existed));
-        if (!c.existed)
-            kwh_log_event(x->h, "mod=tickets event=ticket.created ticket=%lld org=%lld actor=%lld",
-                          (long long)c.id, (long long)row->org_id, (long long)x->me.id);
-    }
-out:
+    if (kwh_write_async_repeatable(x, create_unit, cc, create_done, &out))
+        return (struct kwh_reply){0};
+    return out;
+fail:
     json_decref(j);
+    free(cc);
     return out;
 }
 

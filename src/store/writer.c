@@ -399,14 +399,18 @@ enum kw_code kw_writer_run_alone(struct kw_writer *w, kw_write_fn fn, void *ctx,
     return run_unit(w, fn, ctx, true, false, err);
 }
 
-enum kw_code kw_writer_submit(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err,
-                              kw_done_fn when_done, void *done_ctx)
+static enum kw_code submit(struct kw_writer *w, kw_write_fn fn, void *ctx, bool repeatable,
+                           struct kw_err *err, kw_done_fn when_done, void *done_ctx)
 {
     struct unit *u = calloc(1, sizeof(*u));
     if (!u)
         return kw_err_set(err, KW_NOMEM, "", "no memory for the write");
-    *u = (struct unit){
-        .fn = fn, .ctx = ctx, .err = err, .when_done = when_done, .done_ctx = done_ctx};
+    *u = (struct unit){.fn = fn,
+                       .ctx = ctx,
+                       .err = err,
+                       .when_done = when_done,
+                       .done_ctx = done_ctx,
+                       .repeatable = repeatable};
     pthread_mutex_lock(&w->mu);
     if (w->stop) {
         pthread_mutex_unlock(&w->mu);
@@ -422,6 +426,18 @@ enum kw_code kw_writer_submit(struct kw_writer *w, kw_write_fn fn, void *ctx, st
     pthread_cond_signal(&w->work);
     pthread_mutex_unlock(&w->mu);
     return KW_OK;
+}
+
+enum kw_code kw_writer_submit(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err,
+                              kw_done_fn when_done, void *done_ctx)
+{
+    return submit(w, fn, ctx, false, err, when_done, done_ctx);
+}
+
+enum kw_code kw_writer_submit_repeatable(struct kw_writer *w, kw_write_fn fn, void *ctx,
+                                         struct kw_err *err, kw_done_fn when_done, void *done_ctx)
+{
+    return submit(w, fn, ctx, true, err, when_done, done_ctx);
 }
 
 const double kw_writer_batch_le[KW_WRITER_BATCH_BUCKETS - 1] = {1,  2,   4,   8,   16,  32,

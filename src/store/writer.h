@@ -75,6 +75,11 @@ enum kw_code kw_writer_run_alone(struct kw_writer *w, kw_write_fn fn, void *ctx,
 typedef void (*kw_done_fn)(void *done_ctx, enum kw_code rc);
 enum kw_code kw_writer_submit(struct kw_writer *w, kw_write_fn fn, void *ctx, struct kw_err *err,
                               kw_done_fn when_done, void *done_ctx);
+/* As kw_writer_submit, for a unit that may run twice (as
+ * kw_writer_run_repeatable's: all it does besides the store is done again,
+ * and its outputs are read only in when_done or after it). */
+enum kw_code kw_writer_submit_repeatable(struct kw_writer *w, kw_write_fn fn, void *ctx,
+                                         struct kw_err *err, kw_done_fn when_done, void *done_ctx);
 
 /* Call fn after each commit that stored a unit: a wake-up only (what changed
  * is in the store's change log, kw_store_changes_since, which also holds
