@@ -95,12 +95,19 @@ static void test_password_not_told(void **state)
     }
 }
 
-static void test_backup_points_to_pg_dump(void **state)
+/* The throw-away cluster's connection string (tests/pg/cluster.sh run). */
+static const char *cluster(void)
 {
-    (void)state;
     const char *conninfo = getenv("KW_PG_CONNINFO");
     if (!conninfo || !*conninfo)
         fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    return conninfo;
+}
+
+static void test_backup_points_to_pg_dump(void **state)
+{
+    (void)state;
+    const char *conninfo = cluster();
     struct kw_err err = {0};
     struct kw_store *st = kw_store_open(conninfo, &err);
     if (!st)
@@ -127,9 +134,7 @@ static void test_backup_points_to_pg_dump(void **state)
 static void test_claims_skip_locked(void **state)
 {
     (void)state;
-    const char *conninfo = getenv("KW_PG_CONNINFO");
-    if (!conninfo || !*conninfo)
-        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    const char *conninfo = cluster();
     struct kw_err err = {0};
     struct kw_store *a = kw_store_open(conninfo, &err), *b = kw_store_open(conninfo, &err);
     if (!a || !b)
@@ -214,9 +219,7 @@ static void *second_writer_run(void *arg)
 static void test_log_and_rows_no_deadlock(void **state)
 {
     (void)state;
-    const char *conninfo = getenv("KW_PG_CONNINFO");
-    if (!conninfo || !*conninfo)
-        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    const char *conninfo = cluster();
     struct kw_err err = {0};
     const int64_t t0 = 1790000000;
     for (int edit = 0; edit < 2; edit++) {
@@ -314,9 +317,7 @@ static void root_from_leaves(struct kw_store *st, uint64_t size, unsigned char r
 static void test_log_lock_at_commit(void **state)
 {
     (void)state;
-    const char *conninfo = getenv("KW_PG_CONNINFO");
-    if (!conninfo || !*conninfo)
-        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    const char *conninfo = cluster();
     struct kw_err err = {0};
     const int64_t t0 = 1790000000;
     struct kw_store *a = kw_store_open_writer(conninfo, &err),
@@ -419,9 +420,7 @@ static void same_row(struct kw_store *st, int64_t id, const char *when)
 static void test_kept_row(void **state)
 {
     (void)state;
-    const char *conninfo = getenv("KW_PG_CONNINFO");
-    if (!conninfo || !*conninfo)
-        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    const char *conninfo = cluster();
     struct kw_err err = {0};
     const int64_t t0 = 1790000000;
     struct kw_store *st = kw_store_open_writer(conninfo, &err);
@@ -495,9 +494,7 @@ static void same_clocks(struct kw_store *st, int64_t id, const char *expected)
 static void test_kept_clocks(void **state)
 {
     (void)state;
-    const char *conninfo = getenv("KW_PG_CONNINFO");
-    if (!conninfo || !*conninfo)
-        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    const char *conninfo = cluster();
     struct kw_err err = {0};
     const int64_t t0 = 1790000000, none = KW_STORE_NO_TIME;
     struct kw_store *st = kw_store_open_writer(conninfo, &err);
@@ -541,9 +538,7 @@ static void test_kept_clocks(void **state)
 static void test_commitment_read(void **state)
 {
     (void)state;
-    const char *conninfo = getenv("KW_PG_CONNINFO");
-    if (!conninfo || !*conninfo)
-        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    const char *conninfo = cluster();
     struct kw_err err = {0};
     const int64_t t1 = 4000000000; /* after every other test's instants */
     struct kw_store *w = kw_store_open_writer(conninfo, &err), *o = kw_store_open(conninfo, &err);
@@ -616,9 +611,7 @@ static void numbered(struct kw_store *w, int64_t org, const char *key, int64_t a
 static void test_numbered_create(void **state)
 {
     (void)state;
-    const char *conninfo = getenv("KW_PG_CONNINFO");
-    if (!conninfo || !*conninfo)
-        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    const char *conninfo = cluster();
     struct kw_err err = {0};
     const int64_t t0 = 1790000000;
     struct kw_store *w = kw_store_open_writer(conninfo, &err);
@@ -662,9 +655,7 @@ static void test_numbered_create(void **state)
 static void test_nodes(void **state)
 {
     (void)state;
-    const char *conninfo = getenv("KW_PG_CONNINFO");
-    if (!conninfo || !*conninfo)
-        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    const char *conninfo = cluster();
     struct kw_err err = {0};
     struct kw_store *l = kw_store_open(conninfo, &err), *w = kw_store_open(conninfo, &err);
     if (!l || !w)
@@ -725,9 +716,7 @@ static bool audit_seen(const struct kw_audit_row *a, void *ctx)
 static void test_audit_trail(void **state)
 {
     (void)state;
-    const char *conninfo = getenv("KW_PG_CONNINFO");
-    if (!conninfo || !*conninfo)
-        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    const char *conninfo = cluster();
     struct kw_err err = {0};
     struct kw_store *st = kw_store_open(conninfo, &err);
     if (!st)
@@ -819,9 +808,7 @@ static int runs_seen(struct kw_store *st, int64_t ticket)
  * tickets of it created at t0 (their ids in ids). */
 static struct kw_store *writer_with_tickets(const char *name, int64_t t0, int64_t *ids, int n)
 {
-    const char *conninfo = getenv("KW_PG_CONNINFO");
-    if (!conninfo || !*conninfo)
-        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    const char *conninfo = cluster();
     struct kw_err err = {0};
     struct kw_store *st = kw_store_open_writer(conninfo, &err);
     if (!st)
@@ -1215,9 +1202,7 @@ static void test_engine_writers(void **state)
         "\"office\",\"response\":\"2h\"}]}";
     /* Monday 2026-03-02 09:00 +08:00: the 50 % is due in the second after 10:00 */
     const int64_t t0 = 1772413200, due = t0 + 3601;
-    const char *conninfo = getenv("KW_PG_CONNINFO");
-    if (!conninfo || !*conninfo)
-        fail_msg("KW_PG_CONNINFO is not set: run under tests/pg/cluster.sh run (ctest does)");
+    const char *conninfo = cluster();
     struct kw_err err = {0};
     struct kw_store *st = kw_store_open_writer(conninfo, &err);
     struct kw_clocks *clocks = kw_clocks_new(&err);
