@@ -13,6 +13,7 @@
 #include "civil.h"
 #include "ledger.h"
 #include "tickets.h"
+#include "sqlutil.h"
 #include "testutil.h"
 
 static int64_t at(const char *iso)
@@ -163,24 +164,6 @@ static void test_chain(void **state)
 
 /* The migrations, in order (generated from src/store/sqlite/migrations). */
 extern const char *const kws_migrations[];
-
-static void exec_ok(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg ? msg : "?");
-}
-
-static char *text_of(sqlite3 *db, const char *sql, char *out, size_t n)
-{
-    sqlite3_stmt *x;
-    out[0] = 0;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &x, NULL), SQLITE_OK);
-    if (sqlite3_step(x) == SQLITE_ROW && sqlite3_column_text(x, 0))
-        snprintf(out, n, "%s", (const char *)sqlite3_column_text(x, 0));
-    sqlite3_finalize(x);
-    return out;
-}
 
 /* Migration 28 rebuilds overruns for force_majeure in its CHECK: on a
  * database holding overruns that ledger entries and watch flags point at,

@@ -15,6 +15,7 @@
 #include "merkle.h"
 #include "store.h"
 #include "store_int.h"
+#include "sqlutil.h"
 #include "testutil.h"
 #include "writer.h"
 
@@ -95,18 +96,6 @@ static void test_migrations(void **state)
     assert_non_null(strstr(err.msg, "not-a-db"));
 }
 
-/* One value of a query on db, as text ("" for none). */
-static const char *value_of(sqlite3 *db, const char *sql, char *out, size_t n)
-{
-    sqlite3_stmt *x = NULL;
-    out[0] = 0;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &x, NULL), SQLITE_OK);
-    if (sqlite3_step(x) == SQLITE_ROW && sqlite3_column_text(x, 0))
-        snprintf(out, n, "%s", (const char *)sqlite3_column_text(x, 0));
-    sqlite3_finalize(x);
-    return out;
-}
-
 extern const char *const kws_migrations[];
 static sqlite3 *handle_of(struct kw_store *st);
 
@@ -152,9 +141,9 @@ static void test_clocks_migration(void **state)
         SQLITE_OK);
     const char *rows = "5:resolution:met:200:-:-,5:response:running:100:50:50,"
                        "6:response:paused:-:-:-";
-    assert_string_equal(value_of(db, CLOCKS_ROWS, got, sizeof(got)), rows);
+    assert_string_equal(text_of(db, CLOCKS_ROWS, got, sizeof(got)), rows);
     assert_string_equal(
-        value_of(db, "SELECT count(*) FROM pragma_foreign_key_list('clocks')", got, sizeof(got)),
+        text_of(db, "SELECT count(*) FROM pragma_foreign_key_list('clocks')", got, sizeof(got)),
         "1");
     sqlite3_close(db);
 
@@ -164,19 +153,19 @@ static void test_clocks_migration(void **state)
         fail_msg("open: %s", err.msg);
     assert_int_equal(kw_store_schema_version(st), kw_store_schema_latest());
     db = handle_of(st);
-    assert_string_equal(value_of(db, CLOCKS_ROWS, got, sizeof(got)), rows);
+    assert_string_equal(text_of(db, CLOCKS_ROWS, got, sizeof(got)), rows);
     assert_string_equal(
-        value_of(db, "SELECT count(*) FROM pragma_foreign_key_list('clocks')", got, sizeof(got)),
+        text_of(db, "SELECT count(*) FROM pragma_foreign_key_list('clocks')", got, sizeof(got)),
         "0");
-    assert_string_equal(value_of(db,
-                                 "SELECT group_concat(name || ':' || pk || ':' || \"notnull\", ',')"
-                                 " FROM pragma_table_info('clocks')",
-                                 got, sizeof(got)),
+    assert_string_equal(text_of(db,
+                                "SELECT group_concat(name || ':' || pk || ':' || \"notnull\", ',')"
+                                " FROM pragma_table_info('clocks')",
+                                got, sizeof(got)),
                         "ticket_id:1:1,metric:2:1,status:0:1,deadline:0:0,next_due:0:0,"
                         "next_pct:0:0");
-    assert_non_null(strstr(
-        value_of(db, "SELECT sql FROM sqlite_schema WHERE name = 'clocks'", got, sizeof(got)),
-        "WITHOUT ROWID"));
+    assert_non_null(
+        strstr(text_of(db, "SELECT sql FROM sqlite_schema WHERE name = 'clocks'", got, sizeof(got)),
+               "WITHOUT ROWID"));
     assert_int_equal(sqlite3_exec(db, "INSERT INTO clocks VALUES (5, 'response', 'met', 1, 1, 1)",
                                   NULL, NULL, NULL),
                      SQLITE_CONSTRAINT);
@@ -209,7 +198,7 @@ static void test_clocks_migration(void **state)
         kw_store_clocks_put(st, id, true, three, 3, 50, KW_STORE_NO_TIME, KW_STORE_NO_TIME, &err),
         KW_STORE);
     assert_int_equal(kw_store_release(st, false, &err), KW_OK);
-    assert_string_equal(value_of(db, CLOCKS_ROWS, got, sizeof(got)), rows);
+    assert_string_equal(text_of(db, CLOCKS_ROWS, got, sizeof(got)), rows);
     /* the next unit writes all three */
     three[2].status = "running";
     assert_int_equal(kw_store_savepoint(st, &err), KW_OK);
@@ -225,9 +214,9 @@ static void test_clocks_migration(void **state)
              "%s,%lld:report:running:300:-:-,%lld:resolution:running:200:-:-,"
              "%lld:response:running:100:50:50",
              rows, (long long)id, (long long)id, (long long)id);
-    assert_string_equal(value_of(db, CLOCKS_ROWS, got, sizeof(got)), want);
+    assert_string_equal(text_of(db, CLOCKS_ROWS, got, sizeof(got)), want);
     assert_string_equal(
-        value_of(db, "SELECT count(*) FROM pragma_foreign_key_check", got, sizeof(got)), "0");
+        text_of(db, "SELECT count(*) FROM pragma_foreign_key_check", got, sizeof(got)), "0");
     kw_store_close(st);
 }
 
