@@ -3501,6 +3501,167 @@ static void test_kpi_runs_fresh(void **state)
         assert_int_not_equal(kw_store_ticket_get(c->st, none, &row, &err), KW_OK);
 }
 
+/* Every column of a run, one line. */
+static void run_full_of(const struct kw_run_row *r, char *out, size_t size)
+{
+    snprintf(out, size,
+             "%s %lld %s %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld"
+             " %s %s %s %s %s %s %s",
+             r->metric, (long long)r->run, r->status, (long long)r->started_at,
+             (long long)r->stopped_at, (long long)r->deadline, (long long)r->breached_at,
+             (long long)r->target, (long long)r->working, (long long)r->wall,
+             (long long)r->paused_wall, (long long)r->measured_at, (long long)r->steady_from,
+             (long long)r->team_id, (long long)r->assignee_id, r->calendar ? r->calendar : "-",
+             r->level ? r->level : "-", r->tier ? r->tier : "-",
+             r->organisation ? r->organisation : "-", r->category ? r->category : "-",
+             r->region ? r->region : "-", r->channel ? r->channel : "-");
+}
+
+struct run_fulls {
+    size_t n;
+    char line[5][256];
+};
+
+static bool run_full(const struct kw_run_row *r, void *ctx)
+{
+    struct run_fulls *l = ctx;
+    if (l->n == 5)
+        return false;
+    run_full_of(r, l->line[l->n++], sizeof(l->line[0]));
+    return true;
+}
+
+/* New tickets' runs held for the commit come back column for column as
+ * given, however their columns agree (SQLite writes a ticket's two or three
+ * runs that differ only in metric, deadline and target with the others
+ * bound once, four tickets a statement, #20): runs that share all but
+ * those, runs that differ in one other column (each in turn), one, two,
+ * three and four runs a ticket, in one transaction. */
+static void test_kpi_runs_shared(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t commitment = 0;
+    struct kw_ticket_new t = new_on_commitment(c, "shared", "L1", &commitment);
+    static const char *const metric[4] = {"m1", "m2", "m3", "m4"};
+    enum { CASES = 40, DIFFERS = 20 };
+    struct kw_run_row r[CASES][4];
+    size_t n[CASES];
+    int64_t id[CASES] = {0};
+    for (size_t k = 0; k < CASES; k++) {
+        /* 0-19: each differs in one column (k % DIFFERS) at its last run;
+         * 20-39: all share, 2, 3, 3, 2, 3, 1, 4, 3 ... runs */
+        static const size_t sizes[] = {2, 3, 3, 2, 3, 1, 4, 3, 3, 3, 2, 2, 2, 2, 3, 3, 3, 3, 2, 4};
+        n[k] = k < DIFFERS ? 2 + k % 2 : sizes[k - DIFFERS];
+        for (size_t i = 0; i < n[k]; i++) {
+            r[k][i] = (struct kw_run_row){.metric = metric[i],
+                                          .run = 0,
+                                          .status = "running",
+                                          .started_at = c->t0,
+                                          .stopped_at = KW_STORE_NO_TIME,
+                                          .deadline = c->t0 + (int64_t)(k * 10 + i) * 60,
+                                          .breached_at = KW_STORE_NO_TIME,
+                                          .target = (int64_t)(i + 1) * H,
+                                          .measured_at = c->t0 + 5,
+                                          .steady_from = c->t0,
+                                          .team_id = 3,
+                                          .calendar = "office",
+                                          .level = "L1",
+                                          .organisation = "acme",
+                                          .region = k % 3 ? "emea" : NULL,
+                                          .channel = "web"};
+        }
+        if (k >= DIFFERS)
+            continue;
+        struct kw_run_row *d = &r[k][n[k] - 1];
+        switch (k) {
+        case 0:
+            d->run = 1;
+            break;
+        case 1:
+            d->status = "paused";
+            break;
+        case 2:
+            d->started_at += 1;
+            break;
+        case 3:
+            d->stopped_at = c->t0 + 9;
+            break;
+        case 4:
+            d->breached_at = c->t0 + 9;
+            break;
+        case 5:
+            d->working = 1;
+            break;
+        case 6:
+            d->wall = 1;
+            break;
+        case 7:
+            d->paused_wall = 1;
+            break;
+        case 8:
+            d->measured_at += 1;
+            break;
+        case 9:
+            d->steady_from += 1;
+            break;
+        case 10:
+            d->team_id = 0;
+            break;
+        case 11:
+            d->assignee_id = 8;
+            break;
+        case 12:
+            d->calendar = NULL;
+            break;
+        case 13:
+            d->level = "L2";
+            break;
+        case 14:
+            d->tier = "gold";
+            break;
+        case 15:
+            d->organisation = "acme2";
+            break;
+        case 16:
+            d->category = "printers";
+            break;
+        case 17:
+            d->region = d->region ? NULL : "apac";
+            break;
+        case 18:
+            d->channel = "mail";
+            break;
+        default:
+            d->status = "stopped";
+            d->stopped_at = c->t0 + 9;
+            break;
+        }
+    }
+    MUST(kw_store_begin(c->st, &err));
+    for (size_t k = 0; k < CASES; k++) {
+        bool existed = true;
+        t.commitment_id = k % 4 ? commitment : 0;
+        MUST(kw_store_ticket_create(c->st, &t, &id[k], &existed, &err));
+        MUST(kw_store_runs_put(c->st, id[k], true, r[k], n[k], &err));
+    }
+    MUST(kw_store_commit(c->st, &err));
+    for (size_t k = 0; k < CASES; k++) {
+        struct run_fulls got = {0};
+        int64_t seen[3] = {0};
+        MUST(kw_store_runs(c->st, &(struct kw_run_filter){.ticket = id[k]}, run_full, &got, &err));
+        MUST(kw_store_runs(c->st, &(struct kw_run_filter){.ticket = id[k]}, run_org, seen, &err));
+        assert_int_equal(got.n, n[k]);
+        assert_int_equal(seen[1], c->org);
+        assert_int_equal(seen[2], k % 4 ? commitment : 0);
+        for (size_t i = 0; i < n[k]; i++) {
+            char want[256];
+            run_full_of(&r[k][i], want, sizeof(want));
+            assert_string_equal(got.line[i], want);
+        }
+    }
+}
+
 static void test_kpi_runs(void **state)
 {
     struct ctx *c = *state;
@@ -6406,6 +6567,7 @@ int main(int argc, char **argv)
         TEST(test_kpi_runs),
         TEST(test_kpi_runs_fresh),
         TEST(test_kpi_runs_held),
+        TEST(test_kpi_runs_shared),
         TEST(test_kpi_cache_measures),
         TEST(test_kpi_cache_by_day),
         TEST(test_error_fields),

@@ -220,6 +220,117 @@ static void test_clocks_migration(void **state)
     kw_store_close(st);
 }
 
+#define RUNS_ROWS                                                                                  \
+    "SELECT group_concat(r, ',') FROM (SELECT quote(ticket_id) || ':' || quote(metric) || ':' ||"  \
+    " quote(run) || ':' || quote(org_id) || ':' || quote(commitment_id) || ':' || quote(status)"   \
+    " || ':' || quote(started_at) || ':' || quote(stopped_at) || ':' || quote(deadline) || ':' ||" \
+    " quote(breached_at) || ':' || quote(target) || ':' || quote(working) || ':' || quote(wall)"   \
+    " || ':' || quote(paused_wall) || ':' || quote(measured_at) || ':' || quote(steady_from) ||"   \
+    " ':' || quote(calendar) || ':' || quote(level) || ':' || quote(tier) || ':' ||"               \
+    " quote(organisation) || ':' || quote(team_id) || ':' || quote(assignee_id) || ':' ||"         \
+    " quote(category) || ':' || quote(region) || ':' || quote(channel) AS r FROM kpi_runs"         \
+    " ORDER BY ticket_id, metric, run)"
+#define RUNS_INDEXES                                                                               \
+    "SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_schema WHERE type = 'index' AND"   \
+    " tbl_name = 'kpi_runs' ORDER BY name)"
+
+static bool run_of(const struct kw_run_row *r, void *ctx)
+{
+    char *out = ctx;
+    size_t len = strlen(out);
+    snprintf(out + len, 512 - len, "%s%s:%lld:%s:%lld:%lld:%lld:%s:%lld", len ? "," : "", r->metric,
+             (long long)r->commitment_id, r->status, (long long)r->stopped_at,
+             (long long)r->breached_at, (long long)r->team_id, r->tier ? r->tier : "-",
+             (long long)r->steady_from);
+    return true;
+}
+
+/* Migration 45 rebuilds kpi_runs with no declared types or NOT NULL
+ * outside its key (#20): a desk's runs stay as they were, value for value
+ * and type for type, with the same key and indexes, and read as before. */
+static void test_kpi_runs_migration(void **state)
+{
+    struct fx *f = *state;
+    char path[160], got[1024], indexes[1024];
+    snprintf(path, sizeof(path), "%s/runs.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY,"
+                                  " applied_at INTEGER NOT NULL)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    for (int v = 0; v < 38; v++) { /* 39 on need the store's tokenizer */
+        char sql[96];
+        snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations VALUES (%d, 0)", v + 1);
+        assert_int_equal(sqlite3_exec(db, kws_migrations[v], NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO orgs(id, name, created_at) VALUES (3, 'Acme', 0);"
+                     "INSERT INTO tickets(id, org_id, title, state, level, created_at, updated_at,"
+                     " last_seq, head_hash) VALUES (5, 3, 'down', 'registered', 'L1', 0, 0, 0,"
+                     " x'00'), (6, 3, 'up', 'registered', 'L1', 0, 0, 0, x'00');"
+                     "INSERT INTO kpi_runs VALUES (5, 'response', 0, 3, NULL, 'running', 100,"
+                     " NULL, 200, NULL, 60, 1, 2, 0, 150, 120, 'office', 'L1', NULL, 'Acme',"
+                     " NULL, 4, 'hw', NULL, 'web'), (5, 'resolution', 0, 3, 2, 'met', 100, 180,"
+                     " 300, NULL, 3600, 80, 80, 0, 180, 100, NULL, 'L1', 'gold', 'Acme', 7, NULL,"
+                     " NULL, 'emea', NULL), (6, 'response', 1, 3, 2, 'breached', 90, NULL, 250,"
+                     " 250, 60, 160, 170, 10, 260, 255, '24x7', 'L2', NULL, 'Acme', NULL, NULL,"
+                     " NULL, NULL, 'mail')",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    char rows[1024];
+    value_of(db, RUNS_ROWS, rows, sizeof(rows));
+    assert_non_null(strstr(rows, "5:'resolution':0:3:2:'met':100:180:300:NULL:3600"));
+    sqlite3_close(db);
+    struct kw_err err = {0};
+    struct kw_store *st = kw_store_open(path, &err); /* 39 to 44 first */
+    if (!st)
+        fail_msg("open: %s", err.msg);
+    db = handle_of(st);
+    assert_int_equal(kw_store_schema_version(st), kw_store_schema_latest());
+    assert_string_equal(value_of(db, RUNS_ROWS, got, sizeof(got)), rows);
+    assert_string_equal(value_of(db,
+                                 "SELECT group_concat(name || ':' || type || ':' || pk || ':' ||"
+                                 " \"notnull\", ',') FROM pragma_table_info('kpi_runs')",
+                                 got, sizeof(got)),
+                        "ticket_id:INTEGER:1:1,metric:TEXT:2:1,run:INTEGER:3:1,org_id::0:0,"
+                        "commitment_id::0:0,status::0:0,started_at::0:0,stopped_at::0:0,"
+                        "deadline::0:0,breached_at::0:0,target::0:0,working::0:0,wall::0:0,"
+                        "paused_wall::0:0,measured_at::0:0,steady_from::0:0,calendar::0:0,"
+                        "level::0:0,tier::0:0,organisation::0:0,team_id::0:0,assignee_id::0:0,"
+                        "category::0:0,region::0:0,channel::0:0");
+    value_of(db, RUNS_INDEXES, indexes, sizeof(indexes));
+    assert_string_equal(indexes, /* as 042 made them (043 dropped the third) */
+                        "CREATE INDEX kpi_runs_by_breach ON kpi_runs(breached_at) WHERE"
+                        " breached_at IS NOT NULL;CREATE INDEX kpi_runs_by_stop ON"
+                        " kpi_runs(stopped_at, org_id, commitment_id, status, started_at,"
+                        " deadline, breached_at, target, working, wall, paused_wall,"
+                        " measured_at, steady_from, team_id, assignee_id, calendar, level, tier,"
+                        " organisation, category, region, channel) WHERE stopped_at IS NOT NULL");
+    assert_non_null(strstr(
+        value_of(db, "SELECT sql FROM sqlite_schema WHERE name = 'kpi_runs'", got, sizeof(got)),
+        "WITHOUT ROWID"));
+    /* read as before: a ticket's, and a period's (stopped, breached, past due) */
+    char read[512] = "";
+    assert_int_equal(kw_store_runs(st, &(struct kw_run_filter){.ticket = 5}, run_of, read, &err),
+                     KW_OK);
+    assert_string_equal(read,
+                        "resolution:2:met:180:-9223372036854775808:7:gold:100,"
+                        "response:0:running:-9223372036854775808:-9223372036854775808:0:-:120");
+    read[0] = 0;
+    assert_int_equal(kw_store_runs(st, &(struct kw_run_filter){.from = 150, .to = 300, .now = 1000},
+                                   run_of, read, &err),
+                     KW_OK);
+    assert_string_equal(read,
+                        "resolution:2:met:180:-9223372036854775808:7:gold:100,"
+                        "response:0:running:-9223372036854775808:-9223372036854775808:0:-:120,"
+                        "response:2:breached:-9223372036854775808:250:0:-:255");
+    kw_store_close(st);
+}
+
 /* ---- group commit ---- */
 
 struct append_job {
@@ -1297,6 +1408,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clocks_migration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kpi_runs_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_due_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_lost_transaction, setup, teardown),

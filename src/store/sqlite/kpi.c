@@ -18,6 +18,10 @@ enum stmt {
     S_RUNS_HELD_1,
     S_RUNS_HELD_4,
     S_RUNS_HELD_16,
+    S_RUNS_SHARED_2,
+    S_RUNS_SHARED_2X4,
+    S_RUNS_SHARED_3,
+    S_RUNS_SHARED_3X4,
     S_RUN_PUT,
     S_RUNS_STORED,
     S_RUN_MEASURE,
@@ -106,6 +110,26 @@ enum stmt {
 #define HELD_ROW4 HELD_ROW ", " HELD_ROW ", " HELD_ROW ", " HELD_ROW
 #define HELD_ROW16 HELD_ROW4 ", " HELD_ROW4 ", " HELD_ROW4 ", " HELD_ROW4
 
+/* A new ticket's two or three runs that differ only in their metric,
+ * deadline and target (the usual first runs: each clock started at the
+ * create, on the ticket's calendar), with the other 22 columns bound once
+ * for all of them: a parameter bound costs 67 (NULL) to 199 (text)
+ * instructions, and a ticket's 75 were a quarter of what writing its runs
+ * cost (#20). Ticket t of a statement (0-3) has parameters ?t10 .. ?t31
+ * for the shared columns and ?tr1 .. ?tr3 for run r's own (r 4-6: metric,
+ * deadline, target); ?010 is ?10. */
+#define SP(t, c) "?" #t #c
+#define SHARED_A(t, r) SP(t, 10) ", " SP(t, r##1) ", " SP(t, 11) ", " SP(t, 12) ", " SP(t, 13)
+#define SHARED_B(t, r) SP(t, 14) ", " SP(t, 15) ", " SP(t, 16) ", " SP(t, r##2) ", " SP(t, 17)
+#define SHARED_C(t, r) SP(t, r##3) ", " SP(t, 18) ", " SP(t, 19) ", " SP(t, 20) ", " SP(t, 21)
+#define SHARED_D(t) SP(t, 22) ", " SP(t, 23) ", " SP(t, 24) ", " SP(t, 25) ", " SP(t, 26)
+#define SHARED_E(t) SP(t, 27) ", " SP(t, 28) ", " SP(t, 29) ", " SP(t, 30) ", " SP(t, 31)
+#define SHARED_ROW(t, r)                                                                           \
+    "(" SHARED_A(t, r) ", " SHARED_B(t, r) ", " SHARED_C(t, r) ", " SHARED_D(t) ", " SHARED_E(t) ")"
+#define SHARED_2(t) SHARED_ROW(t, 4) ", " SHARED_ROW(t, 5)
+#define SHARED_3(t) SHARED_2(t) ", " SHARED_ROW(t, 6)
+enum { SHARED_MAX = 3, SHARED_TICKETS = 4 }; /* runs a ticket, tickets a statement */
+
 static const char *const sql[S_COUNT] = {
     [S_RUNS_DEL] = "DELETE FROM kpi_runs WHERE ticket_id = ?1",
     [S_RUN_ADD] = "INSERT INTO " RUN_ROW,
@@ -129,6 +153,12 @@ static const char *const sql[S_COUNT] = {
     [S_RUNS_HELD_1] = HELD_INSERT HELD_ROW,
     [S_RUNS_HELD_4] = HELD_INSERT HELD_ROW4,
     [S_RUNS_HELD_16] = HELD_INSERT HELD_ROW16,
+    [S_RUNS_SHARED_2] = HELD_INSERT SHARED_2(0),
+    [S_RUNS_SHARED_2X4] =
+        HELD_INSERT SHARED_2(0) ", " SHARED_2(1) ", " SHARED_2(2) ", " SHARED_2(3),
+    [S_RUNS_SHARED_3] = HELD_INSERT SHARED_3(0),
+    [S_RUNS_SHARED_3X4] =
+        HELD_INSERT SHARED_3(0) ", " SHARED_3(1) ", " SHARED_3(2) ", " SHARED_3(3),
     /* the same, over a stored run whose indexed instants moved */
     [S_RUN_PUT] = "INSERT OR REPLACE INTO " RUN_ROW,
     /* what kw_store_runs_put compares with (the last column: the ticket's
@@ -365,7 +395,9 @@ static enum kw_code runs_hold(struct kw_store *st, int64_t ticket, const struct 
         for (size_t j = 0; j < KWS_RUN_TEXTS; j++) {
             const char *t = run_text(&h->r, j);
             h->text[j] = 0;
-            if (t) {
+            if (i && j && t && text_same(t, run_text(&rows[i - 1], j))) {
+                h->text[j] = h[-1].text[j]; /* held once: equal texts, equal offsets */
+            } else if (t) {
                 size_t len = strlen(t) + 1;
                 memcpy(st->run_text + st->n_run_text, t, len);
                 h->text[j] = st->n_run_text + 1;
@@ -425,15 +457,95 @@ static void bind_held(struct kw_store *st, sqlite3_stmt *x, int p, const struct 
         bind_text(x, p + 17 + j, t[j]);
 }
 
+/* Whether held runs a and b (of one ticket) differ at most in their
+ * metric, deadline and target: SHARED_ROW's shared columns. */
+static bool shared_same(const struct kws_held_run *a, const struct kws_held_run *b)
+{
+    const struct kw_run_row *x = &a->r, *y = &b->r;
+    for (size_t j = 1; j < KWS_RUN_TEXTS; j++) /* all but the metric: offsets (runs_hold) */
+        if (a->text[j] != b->text[j])
+            return false;
+    return x->ticket_id == y->ticket_id && x->run == y->run && x->org_id == y->org_id &&
+           x->commitment_id == y->commitment_id && x->started_at == y->started_at &&
+           x->stopped_at == y->stopped_at && x->breached_at == y->breached_at &&
+           x->working == y->working && x->wall == y->wall && x->paused_wall == y->paused_wall &&
+           x->measured_at == y->measured_at && x->steady_from == y->steady_from &&
+           x->team_id == y->team_id && x->assignee_id == y->assignee_id;
+}
+
+/* How many held runs from i make one SHARED_ROW group: 2 or 3 of one
+ * ticket sharing their columns, all its runs from i (so that the ticket's
+ * groups are the same however the batch falls), or 1. */
+static size_t shared_group(const struct kw_store *st, size_t i)
+{
+    size_t g = 1;
+    while (i + g < st->n_runs && st->runs[i + g].r.ticket_id == st->runs[i].r.ticket_id) {
+        if (g == SHARED_MAX || !shared_same(&st->runs[i], &st->runs[i + g]))
+            return 1;
+        g++;
+    }
+    return g;
+}
+
+/* Bind held run h's shared columns for ticket t of a SHARED_* statement,
+ * and those of its runs h[0 .. g). */
+static void bind_shared(struct kw_store *st, sqlite3_stmt *x, int t, const struct kws_held_run *h,
+                        size_t g)
+{
+    const char *s[KWS_RUN_TEXTS];
+    for (size_t j = 0; j < KWS_RUN_TEXTS; j++)
+        s[j] = h->text[j] ? st->run_text + h->text[j] - 1 : NULL;
+    const struct kw_run_row *r = &h->r;
+    int p = 100 * t;
+    sqlite3_bind_int64(x, p + 10, r->ticket_id);
+    sqlite3_bind_int64(x, p + 11, r->run);
+    sqlite3_bind_int64(x, p + 12, r->org_id);
+    bind_id(x, p + 13, r->commitment_id);
+    bind_text(x, p + 14, s[1]);
+    sqlite3_bind_int64(x, p + 15, r->started_at);
+    bind_instant(x, p + 16, r->stopped_at);
+    bind_instant(x, p + 17, r->breached_at);
+    sqlite3_bind_int64(x, p + 18, r->working);
+    sqlite3_bind_int64(x, p + 19, r->wall);
+    sqlite3_bind_int64(x, p + 20, r->paused_wall);
+    sqlite3_bind_int64(x, p + 21, r->measured_at);
+    sqlite3_bind_int64(x, p + 22, r->steady_from);
+    bind_id(x, p + 23, r->team_id);
+    bind_id(x, p + 24, r->assignee_id);
+    for (size_t j = 2; j < KWS_RUN_TEXTS; j++)
+        bind_text(x, p + 23 + (int)j, s[j]);
+    for (size_t k = 0; k < g; k++) {
+        int q = p + 10 * (4 + (int)k);
+        bind_text(x, q + 1, st->run_text + h[k].text[0] - 1);
+        bind_instant(x, q + 2, h[k].r.deadline);
+        sqlite3_bind_int64(x, q + 3, h[k].r.target);
+    }
+}
+
 enum kw_code kws_runs_flush(struct kw_store *st, struct kw_err *err)
 {
     while (st->runs_done < st->n_runs) {
-        size_t left = st->n_runs - st->runs_done, k = left >= 16 ? 16 : left >= 4 ? 4 : 1;
-        sqlite3_stmt *x = bound(st, k == 16  ? S_RUNS_HELD_16
-                                    : k == 4 ? S_RUNS_HELD_4
-                                             : S_RUNS_HELD_1);
-        for (size_t j = 0; j < k; j++)
-            bind_held(st, x, HELD_PARAMS * (int)j, &st->runs[st->runs_done + j]);
+        size_t i = st->runs_done, g = shared_group(st, i), k = 0;
+        sqlite3_stmt *x;
+        if (g > 1) { /* up to SHARED_TICKETS tickets of g runs each */
+            size_t n = 1;
+            while (n < SHARED_TICKETS && i + n * g < st->n_runs && shared_group(st, i + n * g) == g)
+                n++;
+            n = n == SHARED_TICKETS ? n : 1;
+            x = bound(st, g == 2 ? (n > 1 ? S_RUNS_SHARED_2X4 : S_RUNS_SHARED_2)
+                                 : (n > 1 ? S_RUNS_SHARED_3X4 : S_RUNS_SHARED_3));
+            for (size_t t = 0; t < n; t++)
+                bind_shared(st, x, (int)t, &st->runs[i + t * g], g);
+            k = n * g;
+        } else { /* runs of no group: 16, 4 or 1 a statement, as many as come */
+            size_t left = 1;
+            while (left < 16 && i + left < st->n_runs && shared_group(st, i + left) == 1)
+                left++;
+            k = left >= 16 ? 16 : left >= 4 ? 4 : 1;
+            x = bound(st, k == 16 ? S_RUNS_HELD_16 : k == 4 ? S_RUNS_HELD_4 : S_RUNS_HELD_1);
+            for (size_t j = 0; j < k; j++)
+                bind_held(st, x, HELD_PARAMS * (int)j, &st->runs[i + j]);
+        }
         int rc = sqlite3_step(x);
         sqlite3_reset(x);
         if (rc != SQLITE_DONE)
