@@ -282,7 +282,7 @@ static void test_kpi_runs_migration(void **state)
                      NULL, NULL, NULL),
         SQLITE_OK);
     char rows[1024];
-    value_of(db, RUNS_ROWS, rows, sizeof(rows));
+    text_of(db, RUNS_ROWS, rows, sizeof(rows));
     assert_non_null(strstr(rows, "5:'resolution':0:3:2:'met':100:180:300:NULL:3600"));
     sqlite3_close(db);
     struct kw_err err = {0};
@@ -291,18 +291,18 @@ static void test_kpi_runs_migration(void **state)
         fail_msg("open: %s", err.msg);
     db = handle_of(st);
     assert_int_equal(kw_store_schema_version(st), kw_store_schema_latest());
-    assert_string_equal(value_of(db, RUNS_ROWS, got, sizeof(got)), rows);
-    assert_string_equal(value_of(db,
-                                 "SELECT group_concat(name || ':' || type || ':' || pk || ':' ||"
-                                 " \"notnull\", ',') FROM pragma_table_info('kpi_runs')",
-                                 got, sizeof(got)),
+    assert_string_equal(text_of(db, RUNS_ROWS, got, sizeof(got)), rows);
+    assert_string_equal(text_of(db,
+                                "SELECT group_concat(name || ':' || type || ':' || pk || ':' ||"
+                                " \"notnull\", ',') FROM pragma_table_info('kpi_runs')",
+                                got, sizeof(got)),
                         "ticket_id:INTEGER:1:1,metric:TEXT:2:1,run:INTEGER:3:1,org_id::0:0,"
                         "commitment_id::0:0,status::0:0,started_at::0:0,stopped_at::0:0,"
                         "deadline::0:0,breached_at::0:0,target::0:0,working::0:0,wall::0:0,"
                         "paused_wall::0:0,measured_at::0:0,steady_from::0:0,calendar::0:0,"
                         "level::0:0,tier::0:0,organisation::0:0,team_id::0:0,assignee_id::0:0,"
                         "category::0:0,region::0:0,channel::0:0");
-    value_of(db, RUNS_INDEXES, indexes, sizeof(indexes));
+    text_of(db, RUNS_INDEXES, indexes, sizeof(indexes));
     assert_string_equal(indexes, /* as 042 made them (043 dropped the third) */
                         "CREATE INDEX kpi_runs_by_breach ON kpi_runs(breached_at) WHERE"
                         " breached_at IS NOT NULL;CREATE INDEX kpi_runs_by_stop ON"
@@ -311,7 +311,7 @@ static void test_kpi_runs_migration(void **state)
                         " measured_at, steady_from, team_id, assignee_id, calendar, level, tier,"
                         " organisation, category, region, channel) WHERE stopped_at IS NOT NULL");
     assert_non_null(strstr(
-        value_of(db, "SELECT sql FROM sqlite_schema WHERE name = 'kpi_runs'", got, sizeof(got)),
+        text_of(db, "SELECT sql FROM sqlite_schema WHERE name = 'kpi_runs'", got, sizeof(got)),
         "WITHOUT ROWID"));
     /* read as before: a ticket's, and a period's (stopped, breached, past due) */
     char read[512] = "";
