@@ -494,6 +494,66 @@ static void test_unit_takes_savepoint(void **state)
     assert_int_equal(kw_store_verify(f->st, third, NULL, &err), KW_OK);
 }
 
+/* A new ticket's id inside a transaction (#20): after the transaction's
+ * first insert it is known without a read, and is still max(id) + 1 when a
+ * unit's ticket was undone (a savepoint rolled back, a create that failed
+ * at its leaf after its row) and in the next transaction: no id is skipped,
+ * and every chain, hashed with its ticket's id, verifies. */
+static void test_next_ticket_id(void **state)
+{
+    struct fx *f = *state;
+    sqlite3 *db = handle_of(f->st);
+    refuse_leaves(db, false);
+    struct kw_ticket_new t = {.org_id = f->org,
+                              .created_by = 7,
+                              .title = "printer on fire",
+                              .level = "L1",
+                              .at = T("2026-03-02T01:00:00Z")};
+    struct kw_err err = {0};
+    int64_t a = 0, b = 0, gone = 0, c = 0, d = 0, e = 0;
+    bool existed = false;
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    assert_int_equal(kw_store_savepoint(f->st, &err), KW_OK);
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &a, &existed, &err), KW_OK);
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &b, &existed, &err), KW_OK);
+    assert_int_equal(kw_store_release(f->st, true, &err), KW_OK);
+    assert_int_equal(b, a + 1);
+    /* a unit undone: its ticket's id is the next one's again */
+    assert_int_equal(kw_store_savepoint(f->st, &err), KW_OK);
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &gone, &existed, &err), KW_OK);
+    assert_int_equal(gone, b + 1);
+    assert_int_equal(kw_store_release(f->st, false, &err), KW_OK);
+    assert_int_equal(kw_store_savepoint(f->st, &err), KW_OK);
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &c, &existed, &err), KW_OK);
+    assert_int_equal(c, b + 1);
+    /* a create refused at its leaf, after its row: undone, id not taken */
+    assert_int_equal(sqlite3_exec(db, "UPDATE refuse SET on_ = 1", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &gone, &existed, &err), KW_STORE);
+    assert_int_equal(sqlite3_exec(db, "UPDATE refuse SET on_ = 0", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &d, &existed, &err), KW_OK);
+    assert_int_equal(d, c + 1);
+    assert_int_equal(kw_store_release(f->st, true, &err), KW_OK);
+    assert_int_equal(kw_store_commit(f->st, &err), KW_OK);
+    /* the next transaction reads it again */
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &e, &existed, &err), KW_OK);
+    assert_int_equal(e, d + 1);
+    sqlite3_stmt *x = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*), max(id) - min(id) + 1 FROM tickets"
+                                        " WHERE id >= ?1",
+                                        -1, &x, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(x, 1, a);
+    assert_int_equal(sqlite3_step(x), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(x, 0), 5);
+    assert_int_equal(sqlite3_column_int(x, 1), 5);
+    sqlite3_finalize(x);
+    const int64_t kept[] = {a, b, c, d, e};
+    for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+        if (kw_store_verify(f->st, kept[i], NULL, &err) != KW_OK)
+            fail_msg("ticket %lld: %s", (long long)kept[i], err.msg);
+}
+
 /* Titles of the tickets in id order, and the events' and leaves' counts. */
 static void tickets_are(sqlite3 *db, const char *titles, int events, int leaves)
 {
@@ -1319,6 +1379,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writer_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_scope, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unit_takes_savepoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_next_ticket_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_whole_transaction, setup, teardown),
         cmocka_unit_test(test_lock_page_key),
         cmocka_unit_test_setup_teardown(test_cache_balances, setup, teardown),
