@@ -195,6 +195,10 @@ int kws_search_tokenizer(sqlite3 *db);
  * frames of a commit in one call at its sync; its name, registered at the
  * first call, or NULL (the default VFS then). Needs synchronous=FULL. */
 const char *kws_walbuf_vfs(void);
+/* SQLite's allocator: malloc behind a small cache of freed blocks per
+ * thread (mem.c); installed once, before sqlite3_initialize, and not in a
+ * sanitizer's build. */
+void kws_mem_install(void);
 /* SQLite's page cache with the lock page's number held as 0 (pcache.c):
  * installed once, before sqlite3_initialize; SQLite's own if that fails. */
 void kws_pcache_install(void);
