@@ -198,13 +198,34 @@ void kw_canon_begin(struct kw_canon *c)
     kw_buf_add(&c->b, "{", 1);
 }
 
-static void canon_key(struct kw_canon *c, const char *key)
+/* The member's start: a comma after the first, the key (the caller's
+ * fixed keys: nothing to escape), the colon and then open, one more byte
+ * ('"' before a string, or nothing: 0), in one addition to the buffer: a
+ * created event's body was 29 of them, half its cost (#20). */
+static void canon_key(struct kw_canon *c, const char *key, char then)
 {
+    char head[64];
+    size_t klen = strlen(key), n = 0;
+    if (klen + 5 > sizeof(head)) { /* never so long; as it was written before */
+        if (c->b.len > 1)
+            kw_buf_add(&c->b, ",", 1);
+        kw_buf_add(&c->b, "\"", 1);
+        kw_buf_add(&c->b, key, klen);
+        kw_buf_add(&c->b, "\":", 2);
+        if (then)
+            kw_buf_add(&c->b, &then, 1);
+        return;
+    }
     if (c->b.len > 1)
-        kw_buf_add(&c->b, ",", 1);
-    kw_buf_add(&c->b, "\"", 1);
-    kw_buf_adds(&c->b, key); /* the caller's fixed keys: nothing to escape */
-    kw_buf_add(&c->b, "\":", 2);
+        head[n++] = ',';
+    head[n++] = '"';
+    memcpy(head + n, key, klen);
+    n += klen;
+    head[n++] = '"';
+    head[n++] = ':';
+    if (then)
+        head[n++] = then;
+    kw_buf_add(&c->b, head, n);
 }
 
 void kw_canon_str(struct kw_canon *c, const char *key, const char *val)
@@ -216,8 +237,7 @@ void kw_canon_str(struct kw_canon *c, const char *key, const char *val)
         c->bad = true;
         return;
     }
-    canon_key(c, key);
-    kw_buf_add(&c->b, "\"", 1);
+    canon_key(c, key, '"');
     /* as jansson's dump: \\ \" and the short escapes, other control
      * characters as \u00XX (upper-case hex), the rest as it is */
     size_t run = 0;
@@ -242,13 +262,22 @@ void kw_canon_str(struct kw_canon *c, const char *key, const char *val)
         }
         kw_buf_adds(&c->b, short_esc);
     }
+    if (run == 0) { /* nothing escaped (the usual text): the value and its quote at once */
+        char tail[256];
+        if (len < sizeof(tail)) {
+            memcpy(tail, val, len);
+            tail[len] = '"';
+            kw_buf_add(&c->b, tail, len + 1);
+            return;
+        }
+    }
     kw_buf_add(&c->b, val + run, len - run);
     kw_buf_add(&c->b, "\"", 1);
 }
 
 void kw_canon_int(struct kw_canon *c, const char *key, int64_t val)
 {
-    canon_key(c, key);
+    canon_key(c, key, 0);
     /* in decimal as "%lld" prints it, without vsnprintf (#20) */
     char d[24];
     size_t i = sizeof(d);
@@ -263,7 +292,7 @@ void kw_canon_int(struct kw_canon *c, const char *key, int64_t val)
 
 void kw_canon_null(struct kw_canon *c, const char *key)
 {
-    canon_key(c, key);
+    canon_key(c, key, 0);
     kw_buf_add(&c->b, "null", 4);
 }
 

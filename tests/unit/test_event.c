@@ -310,8 +310,22 @@ static void test_canon_writer(void **state)
     for (int i = 1; i < 32; i++)
         ctl[i - 1] = (char)i;
     snprintf(ctl + 31, sizeof(ctl) - 31, "\"\\/\x7f");
-    const char *const texts[] = {
-        "", "Down", ctl, "打印机卡纸 \"tray 2\"", "a\\b/c\u2028d", "emoji \xF0\x9F\x98\x80 é"};
+    /* past the 255 bytes a value is copied with its quote at once, and
+     * one escaped there (#20) */
+    char longer[300], longer_esc[300];
+    memset(longer, 'x', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    memcpy(longer_esc, longer, sizeof(longer));
+    longer_esc[280] = '\n';
+    const char *const texts[] = {"",
+                                 "Down",
+                                 ctl,
+                                 "打印机卡纸 \"tray 2\"",
+                                 "a\\b/c\u2028d",
+                                 "emoji \xF0\x9F\x98\x80 é",
+                                 longer,
+                                 longer + 45,
+                                 longer_esc};
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
         json_t *j = json_pack("{s:s, s:s, s:I, s:s, s:I}", "title", texts[i], "category", "hw",
                               "org_id", (json_int_t)-42, "description", texts[i], "requester_id",
@@ -337,6 +351,17 @@ static void test_canon_writer(void **state)
         json_decref(j);
     }
     struct kw_canon c;
+    /* a key too long for the member's start at once (none is, today) */
+    const char *key = "a_key_of_more_than_sixty_bytes_which_no_event_body_has_today_at_all";
+    kw_canon_begin(&c);
+    kw_canon_str(&c, key, "v");
+    kw_canon_int(&c, "n", 1);
+    kw_canon_null(&c, key + 1);
+    char *got = kw_canon_end(&c);
+    char want[200];
+    snprintf(want, sizeof(want), "{\"%s\":\"v\",\"n\":1,\"%s\":null}", key, key + 1);
+    assert_string_equal(got, want);
+    free(got);
     kw_canon_begin(&c);
     kw_canon_str(&c, "title", "bad \xC3\x28 byte");
     assert_null(kw_canon_end(&c));

@@ -594,6 +594,66 @@ static void test_unit_takes_savepoint(void **state)
     assert_int_equal(kw_store_verify(f->st, third, NULL, &err), KW_OK);
 }
 
+/* A new ticket's id inside a transaction (#20): after the transaction's
+ * first insert it is known without a read, and is still max(id) + 1 when a
+ * unit's ticket was undone (a savepoint rolled back, a create that failed
+ * at its leaf after its row) and in the next transaction: no id is skipped,
+ * and every chain, hashed with its ticket's id, verifies. */
+static void test_next_ticket_id(void **state)
+{
+    struct fx *f = *state;
+    sqlite3 *db = handle_of(f->st);
+    refuse_leaves(db, false);
+    struct kw_ticket_new t = {.org_id = f->org,
+                              .created_by = 7,
+                              .title = "printer on fire",
+                              .level = "L1",
+                              .at = T("2026-03-02T01:00:00Z")};
+    struct kw_err err = {0};
+    int64_t a = 0, b = 0, gone = 0, c = 0, d = 0, e = 0;
+    bool existed = false;
+    assert_int_equal(kw_store_begin(f->st, &err), KW_OK);
+    assert_int_equal(kw_store_savepoint(f->st, &err), KW_OK);
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &a, &existed, &err), KW_OK);
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &b, &existed, &err), KW_OK);
+    assert_int_equal(kw_store_release(f->st, true, &err), KW_OK);
+    assert_int_equal(b, a + 1);
+    /* a unit undone: its ticket's id is the next one's again */
+    assert_int_equal(kw_store_savepoint(f->st, &err), KW_OK);
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &gone, &existed, &err), KW_OK);
+    assert_int_equal(gone, b + 1);
+    assert_int_equal(kw_store_release(f->st, false, &err), KW_OK);
+    assert_int_equal(kw_store_savepoint(f->st, &err), KW_OK);
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &c, &existed, &err), KW_OK);
+    assert_int_equal(c, b + 1);
+    /* a create refused at its leaf, after its row: undone, id not taken */
+    assert_int_equal(sqlite3_exec(db, "UPDATE refuse SET on_ = 1", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &gone, &existed, &err), KW_STORE);
+    assert_int_equal(sqlite3_exec(db, "UPDATE refuse SET on_ = 0", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &d, &existed, &err), KW_OK);
+    assert_int_equal(d, c + 1);
+    assert_int_equal(kw_store_release(f->st, true, &err), KW_OK);
+    assert_int_equal(kw_store_commit(f->st, &err), KW_OK);
+    /* the next transaction reads it again */
+    assert_int_equal(kw_store_ticket_create(f->st, &t, &e, &existed, &err), KW_OK);
+    assert_int_equal(e, d + 1);
+    sqlite3_stmt *x = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*), max(id) - min(id) + 1 FROM tickets"
+                                        " WHERE id >= ?1",
+                                        -1, &x, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(x, 1, a);
+    assert_int_equal(sqlite3_step(x), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(x, 0), 5);
+    assert_int_equal(sqlite3_column_int(x, 1), 5);
+    sqlite3_finalize(x);
+    const int64_t kept[] = {a, b, c, d, e};
+    for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+        if (kw_store_verify(f->st, kept[i], NULL, &err) != KW_OK)
+            fail_msg("ticket %lld: %s", (long long)kept[i], err.msg);
+}
+
 /* Titles of the tickets in id order, and the events' and leaves' counts. */
 static void tickets_are(sqlite3 *db, const char *titles, int events, int leaves)
 {
@@ -1332,6 +1392,77 @@ static void test_notify_once_in_order(void **state)
 /* SQLite's balance swaps two pages' numbers through the lock page's (the
  * page of byte 2^30); the cache holds that one number as 0, so no commit
  * walks the whole cache for it, and every other number as it is. */
+/* SQLite's blocks as its allocator hands them out (mem.c, #20): each holds
+ * at least what was asked, keeps its bytes when it grows or shrinks, across
+ * the cached sizes and past them, and may be freed on another thread than
+ * the one that took it, including one that has ended with blocks kept. */
+static void *alloc_on_thread(void *arg)
+{
+    void **blocks = arg;
+    for (int i = 0; i < 64; i++) {
+        blocks[i] = sqlite3_malloc(16 * i + 5);
+        if (blocks[i])
+            memset(blocks[i], i, (size_t)(16 * i + 5));
+    }
+    void *kept = sqlite3_malloc(100); /* freed here: kept until the thread ends */
+    sqlite3_free(kept);
+    return NULL;
+}
+
+static void fill(unsigned char *p, int n, int seed)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (unsigned char)(seed + i * 7);
+}
+
+static bool filled(const unsigned char *p, int n, int seed)
+{
+    for (int i = 0; i < n; i++)
+        if (p[i] != (unsigned char)(seed + i * 7))
+            return false;
+    return true;
+}
+
+static void test_sqlite_allocator(void **state)
+{
+    (void)state; /* the fixture opened a store: SQLite is set up */
+    for (int n = 1; n < 2600; n += 13) {
+        unsigned char *p = sqlite3_malloc(n);
+        assert_non_null(p);
+        assert_true(sqlite3_msize(p) >= (sqlite3_uint64)n);
+        fill(p, n, n);
+        unsigned char *q = sqlite3_realloc(p, 2 * n + 1); /* a larger class, or past them */
+        assert_non_null(q);
+        assert_true(sqlite3_msize(q) >= (sqlite3_uint64)(2 * n + 1));
+        if (!filled(q, n, n))
+            fail_msg("%d bytes grown to %d: changed", n, 2 * n + 1);
+        fill(q, 2 * n + 1, n + 1);
+        unsigned char *r = sqlite3_realloc(q, n / 2 + 1);
+        assert_non_null(r);
+        if (!filled(r, n / 2 + 1, n + 1))
+            fail_msg("%d bytes shrunk to %d: changed", 2 * n + 1, n / 2 + 1);
+        sqlite3_free(r);
+        /* taken again at once: as it was asked for */
+        unsigned char *s = sqlite3_malloc(n);
+        assert_non_null(s);
+        assert_true(sqlite3_msize(s) >= (sqlite3_uint64)n);
+        sqlite3_free(s);
+    }
+    void *blocks[64] = {0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, alloc_on_thread, blocks), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    for (int i = 0; i < 64; i++) {
+        assert_non_null(blocks[i]);
+        const unsigned char *b = blocks[i];
+        for (int j = 0; j < 16 * i + 5; j++)
+            if (b[j] != (unsigned char)i)
+                fail_msg("block %d from the ended thread: byte %d changed", i, j);
+        sqlite3_free(blocks[i]);
+    }
+    sqlite3_free(NULL);
+}
+
 static void test_lock_page_key(void **state)
 {
     (void)state;
@@ -1420,7 +1551,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writer_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_scope, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unit_takes_savepoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_next_ticket_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_whole_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sqlite_allocator, setup, teardown),
         cmocka_unit_test(test_lock_page_key),
         cmocka_unit_test_setup_teardown(test_cache_balances, setup, teardown),
     };

@@ -141,6 +141,7 @@ static void sqlite_setup(void)
 {
     sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    kws_mem_install();    /* no lookaside in Debian's SQLite (#20) */
     kws_pcache_install(); /* no commit walks the cache after a balance */
     /* the writer's statement journal in memory up to this size (open_store) */
     sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_SPILL);

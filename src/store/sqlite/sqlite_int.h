@@ -81,6 +81,14 @@ struct kw_store {
     struct kws_fresh_row {
         int64_t ticket, org_id, commitment_id;
     } fresh_row;
+    /* the id the open write transaction's next new ticket gets, max(id) + 1,
+     * known since its last insert (tickets.c): valid while seq is tx_seq
+     * (a rollback moves it) and id is not 0; the transaction holds the
+     * write lock, and only kw_store_ticket_create inserts tickets (#20) */
+    struct kws_next_ticket {
+        uint64_t seq;
+        int64_t id;
+    } next_ticket;
     /* a caller's transaction is open (kw_store_begin), and its own COMMIT
      * runs: no other commit may happen meanwhile (db.c, commit_guard) */
     bool batch, committing;
@@ -187,6 +195,10 @@ int kws_search_tokenizer(sqlite3 *db);
  * frames of a commit in one call at its sync; its name, registered at the
  * first call, or NULL (the default VFS then). Needs synchronous=FULL. */
 const char *kws_walbuf_vfs(void);
+/* SQLite's allocator: malloc behind a small cache of freed blocks per
+ * thread (mem.c); installed once, before sqlite3_initialize, and not in a
+ * sanitizer's build. */
+void kws_mem_install(void);
 /* SQLite's page cache with the lock page's number held as 0 (pcache.c):
  * installed once, before sqlite3_initialize; SQLite's own if that fails. */
 void kws_pcache_install(void);

@@ -300,6 +300,18 @@ static void read_clock(sqlite3_stmt *x, struct kw_clock_row *out)
 }
 KWS_ROW_MAPPER(read_clock, struct kw_clock_row)
 
+/* The id the next new ticket gets, when the open write transaction
+ * inserted one before: a group commit's creates read max(id) once, not
+ * each (#20). A rollback, to a savepoint too, moves tx_seq and so forgets
+ * it, with the rows it undid. */
+static bool next_known(const struct kw_store *st, int64_t *next)
+{
+    if (!st->next_ticket.id || st->next_ticket.seq != st->tx_seq || sqlite3_get_autocommit(st->db))
+        return false;
+    *next = st->next_ticket.id;
+    return true;
+}
+
 enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_new *t, int64_t *id,
                                     bool *existed, struct kw_err *err)
 {
@@ -360,13 +372,16 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
      * created event's chain head, so that the append neither reads the head
      * nor writes the row again (#20): the same row in the end. */
     unsigned char head[KW_HASH_BYTES];
-    x = prep(st, S_TICKET_NEXT);
-    int got = sqlite3_step(x);
-    int64_t next = got == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
-    sqlite3_reset(x);
-    if (got != SQLITE_ROW) {
-        free(text);
-        return kws_tx_finish(st, outer, kws_fail(st, err, "read the next ticket id"), err);
+    int64_t next;
+    if (!next_known(st, &next)) {
+        x = prep(st, S_TICKET_NEXT);
+        int got = sqlite3_step(x);
+        next = got == SQLITE_ROW ? sqlite3_column_int64(x, 0) : 0;
+        sqlite3_reset(x);
+        if (got != SQLITE_ROW) {
+            free(text);
+            return kws_tx_finish(st, outer, kws_fail(st, err, "read the next ticket id"), err);
+        }
     }
     static const unsigned char zero[KW_HASH_BYTES];
     kw_event_hash(zero, next, 1, t->at, "created", t->created_by, text, head);
@@ -414,6 +429,7 @@ enum kw_code kw_store_ticket_create(struct kw_store *st, const struct kw_ticket_
         return kws_tx_finish(st, outer, kws_fail(st, err, "insert ticket"), err);
     }
     *id = sqlite3_last_insert_rowid(st->db);
+    st->next_ticket = (struct kws_next_ticket){st->tx_seq, *id + 1};
     /* the row's organisation and commitment, for its runs (kw_store_runs_put) */
     if (t->commitment_read)
         st->fresh_row = (struct kws_fresh_row){*id, t->org_id, t->commitment_id};
