@@ -155,11 +155,11 @@ static void test_claims_skip_locked(void **state)
     int64_t got[8];
     size_t n = 99;
     assert_int_equal(kw_store_begin(a, &err), KW_OK);
-    assert_int_equal(kw_store_due_claim(a, t0, 60, "a", 2, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(a, t0, 60, "a", NULL, 0, 2, got, &n, &err), KW_OK);
     assert_int_equal(n, 2);
     /* b, while a's transaction is open: only the third, at once */
     assert_int_equal(kw_store_begin(b, &err), KW_OK);
-    assert_int_equal(kw_store_due_claim(b, t0, 60, "b", 8, got + 2, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(b, t0, 60, "b", NULL, 0, 8, got + 2, &n, &err), KW_OK);
     assert_int_equal(n, 1);
     assert_true(got[2] != got[0] && got[2] != got[1]);
     assert_int_equal(kw_store_commit(b, &err), KW_OK);
@@ -170,9 +170,9 @@ static void test_claims_skip_locked(void **state)
                          KW_OK);
     assert_int_equal(kw_store_commit(a, &err), KW_OK);
     /* b holds the third; a's two are no longer due: nothing for b but its own */
-    assert_int_equal(kw_store_due_claim(b, t0 + 1, 60, "b", 8, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(b, t0 + 1, 60, "b", NULL, 0, 8, got, &n, &err), KW_OK);
     assert_int_equal(n, 1);
-    assert_int_equal(kw_store_due_claim(a, t0 + 1, 60, "a", 8, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(a, t0 + 1, 60, "a", NULL, 0, 8, got, &n, &err), KW_OK);
     assert_int_equal(n, 0);
     kw_store_close(a);
     kw_store_close(b);
@@ -1080,7 +1080,7 @@ static void test_claims_kept_at_commit(void **state)
     size_t n = 0;
     char q[512], text[128];
     assert_int_equal(kw_store_begin(a, &err), KW_OK);
-    assert_int_equal(kw_store_due_claim(a, t0, 60, "a", 8, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(a, t0, 60, "a", NULL, 0, 8, got, &n, &err), KW_OK);
     assert_int_equal(n, 4);
     /* no row written: a's backend holds no lock on claims for writing */
     sql_value(c,
@@ -1104,22 +1104,66 @@ static void test_claims_kept_at_commit(void **state)
     sql_value(c, q, text, sizeof(text));
     assert_string_equal(text, "1:60,2:60");
     /* those two are a's until the lease runs out; the others are not due */
-    assert_int_equal(kw_store_due_claim(b, t0 + 1, 60, "b", 8, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(b, t0 + 1, 60, "b", NULL, 0, 8, got, &n, &err), KW_OK);
     assert_int_equal(n, 0);
-    assert_int_equal(kw_store_due_claim(a, t0 + 1, 60, "a", 8, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(a, t0 + 1, 60, "a", NULL, 0, 8, got, &n, &err), KW_OK);
     assert_int_equal(n, 2);
-    assert_int_equal(kw_store_due_claim(b, t0 + 62, 60, "b", 8, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(b, t0 + 62, 60, "b", NULL, 0, 8, got, &n, &err), KW_OK);
     assert_int_equal(n, 2);
     /* a transaction rolled back leaves no claim: b's claim in one, undone */
     assert_int_equal(kw_store_clocks_put(a, ids[0], true, NULL, 0, none, none, t0 - 5, &err),
                      KW_OK);
     assert_int_equal(kw_store_begin(b, &err), KW_OK);
-    assert_int_equal(kw_store_due_claim(b, t0 + 200, 60, "b", 8, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(b, t0 + 200, 60, "b", NULL, 0, 8, got, &n, &err), KW_OK);
     assert_int_equal(n, 4);
     kw_store_rollback(b);
-    assert_int_equal(kw_store_due_claim(a, t0 + 200, 60, "a", 8, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(a, t0 + 200, 60, "a", NULL, 0, 8, got, &n, &err), KW_OK);
     assert_int_equal(n, 4); /* b's leases of ids[1] and ids[2] ran out at t0 + 122 */
     PQfinish(c);
+    kw_store_close(a);
+    kw_store_close(b);
+}
+
+/* Two writers of one node (the engine's firers, #17): each claims the
+ * tickets it was hinted though older ones are due, and a hint the other's
+ * open transaction holds is skipped without waiting (FOR UPDATE SKIP
+ * LOCKED); what fills the room is never the other's. */
+static void test_claim_hints_locked(void **state)
+{
+    (void)state;
+    struct kw_err err = {0};
+    const int64_t t0 = 1700000000, none = KW_STORE_NO_TIME;
+    int64_t ids[4];
+    struct kw_store *a = writer_with_tickets("Hinted claims", t0, ids, 4);
+    struct kw_store *b = kw_store_open_writer(getenv("KW_PG_CONNINFO"), &err);
+    if (!b)
+        fail_msg("open: %s", err.msg);
+    for (int i = 0; i < 4; i++) /* due at t0 - 10 ... t0 - 7, ids[0] the oldest */
+        assert_int_equal(
+            kw_store_clocks_put(a, ids[i], true, NULL, 0, none, none, t0 - 10 + i, &err), KW_OK);
+    int64_t got[4];
+    size_t n = 0;
+    assert_int_equal(kw_store_begin(a, &err), KW_OK);
+    assert_int_equal(
+        kw_store_due_claim(a, t0, 60, "n", (const int64_t[]){ids[3], ids[2]}, 2, 2, got, &n, &err),
+        KW_OK);
+    assert_int_equal(n, 2);
+    assert_true((got[0] == ids[3] && got[1] == ids[2]) || (got[0] == ids[2] && got[1] == ids[3]));
+    assert_int_equal(kw_store_begin(b, &err), KW_OK);
+    assert_int_equal(
+        kw_store_due_claim(b, t0, 60, "n", (const int64_t[]){ids[2], ids[1]}, 2, 1, got, &n, &err),
+        KW_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(got[0], ids[1]);
+    assert_int_equal(
+        kw_store_due_claim(b, t0, 60, "n", (const int64_t[]){ids[3]}, 1, 1, got, &n, &err), KW_OK);
+    assert_int_equal(n, 1);
+    assert_true(got[0] != ids[2] && got[0] != ids[3]);
+    kw_store_rollback(b);
+    kw_store_rollback(a);
+    for (int i = 0; i < 4; i++) /* nothing left due for the tests after this one */
+        assert_int_equal(kw_store_clocks_put(a, ids[i], true, NULL, 0, none, none, none, &err),
+                         KW_OK);
     kw_store_close(a);
     kw_store_close(b);
 }
@@ -1299,9 +1343,10 @@ static void test_notify_sla(void **state)
     kw_store_close(st);
 }
 
-/* Migration 13: the due tickets' claim comes in (fire_at, id) order from
- * the index, not from a sort of every ticket due (which read each second's
- * 1,000 due tickets for each unit of 64). */
+/* Migration 13: the due tickets' claim (what fills it past its hints)
+ * comes in (fire_at, id) order from the index, not from a sort of every
+ * ticket due (which read each second's 1,000 due tickets for each unit of
+ * 64). */
 static void test_claim_order(void **state)
 {
     (void)state;
@@ -1313,7 +1358,8 @@ static void test_claim_order(void **state)
                               " SET enable_sort = off; SET enable_incremental_sort = off");
     PQclear(res);
     res = PQexec(c, "EXPLAIN SELECT id FROM tickets t WHERE fire_at <= 1790000100"
-                    " ORDER BY fire_at, id LIMIT 64 FOR UPDATE SKIP LOCKED");
+                    " AND id <> ALL('{1,2}'::bigint[]) ORDER BY fire_at, id LIMIT 64 - 2"
+                    " FOR UPDATE SKIP LOCKED");
     assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
     for (int r = 0; r < PQntuples(res); r++)
         assert_null(strstr(PQgetvalue(res, r, 0), "Sort"));
@@ -1435,6 +1481,7 @@ int main(void)
         cmocka_unit_test(test_backup_points_to_pg_dump),
         cmocka_unit_test(test_claims_skip_locked),
         cmocka_unit_test(test_claims_kept_at_commit),
+        cmocka_unit_test(test_claim_hints_locked),
         cmocka_unit_test(test_log_and_rows_no_deadlock),
         cmocka_unit_test(test_log_lock_at_commit),
         cmocka_unit_test(test_commit_flushed_in_order),

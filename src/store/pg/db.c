@@ -360,29 +360,37 @@ const char *const kwp_sql[PGS_COUNT] = {
                         " ORDER BY id FOR UPDATE",
     [PGS_PRE_EVENTS] = "SELECT seq, at, type, actor_id, body, hash, ticket_id FROM events"
                        " WHERE ticket_id = ANY($1::bigint[]) ORDER BY ticket_id, seq",
-    /* Due tickets no other node holds, oldest due first: their rows are
-     * locked FOR UPDATE SKIP LOCKED, so a node never waits for, nor takes,
-     * what another node is firing in its open transaction; a claim left by
-     * a node that committed it and died runs out at `until`. */
-    [PGS_DUE_CLAIM] = "WITH due AS (SELECT id, fire_at FROM tickets t WHERE fire_at <= $1"
-                      " AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.ticket = t.id"
-                      " AND c.until > $1 AND c.node <> $2) ORDER BY fire_at, id LIMIT $4"
-                      " FOR UPDATE SKIP LOCKED)"
-                      " INSERT INTO claims(ticket, node, until) SELECT id, $2, $3 FROM due"
-                      " ON CONFLICT (ticket) DO UPDATE SET node = excluded.node,"
-                      " until = excluded.until"
-                      /* a claim another node committed after this statement's
-                       * snapshot (its NOT EXISTS saw none) stays that node's */
-                      " WHERE claims.until <= $1 OR claims.node = $2 RETURNING ticket",
+#define NOT_HELD                                                                                   \
+    " AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.ticket = t.id AND c.until > $1"               \
+    " AND c.node <> $2)"
+#define DUE_ROWS                                                                                   \
+    "WITH hinted AS MATERIALIZED (SELECT id, fire_at FROM tickets t WHERE id = ANY($4::bigint[])"  \
+    " AND fire_at <= $1" NOT_HELD " ORDER BY fire_at, id LIMIT $3 FOR UPDATE SKIP LOCKED),"        \
+    " rest AS MATERIALIZED (SELECT id, fire_at FROM tickets t WHERE fire_at <= $1"                 \
+    " AND id <> ALL($4::bigint[])" NOT_HELD " ORDER BY fire_at, id"                                \
+    " LIMIT $3 - (SELECT count(*) FROM hinted) FOR UPDATE SKIP LOCKED),"                           \
+    " due AS (SELECT id, fire_at FROM hinted UNION ALL SELECT id, fire_at FROM rest)"
+    /* Due tickets no other node holds ($1: now, $2: the node), the hinted
+     * ones ($4) first, on the primary key, then the others oldest due
+     * first, $3 in all: their rows are locked FOR UPDATE SKIP LOCKED, so a
+     * node never waits for, nor takes, what another node (or another
+     * writer of its own) is firing in its open transaction, and a writer
+     * claims what its engine handed it; a claim left by a node that
+     * committed it and died runs out at `until` ($5). */
+    [PGS_DUE_CLAIM] = DUE_ROWS " INSERT INTO claims(ticket, node, until) SELECT id, $2, $5 FROM due"
+                               " ON CONFLICT (ticket) DO UPDATE SET node = excluded.node,"
+                               " until = excluded.until"
+                               /* a claim another node committed after this statement's
+                                * snapshot (its NOT EXISTS saw none) stays that node's */
+                               " WHERE claims.until <= $1 OR claims.node = $2 RETURNING ticket",
     /* PGS_DUE_CLAIM inside a transaction: the due rows no other node
      * holds, locked FOR UPDATE SKIP LOCKED to its end, and no claim row
      * written (their firing would delete it again in the same
      * transaction): kwp_claims_keep writes one at the commit for those it
      * gave no new schedule */
-    [PGS_DUE_LOCK] = "SELECT id, fire_at FROM tickets t WHERE fire_at <= $1"
-                     " AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.ticket = t.id"
-                     " AND c.until > $1 AND c.node <> $2) ORDER BY fire_at, id LIMIT $3"
-                     " FOR UPDATE SKIP LOCKED",
+    [PGS_DUE_LOCK] = DUE_ROWS " SELECT id, fire_at FROM due",
+#undef DUE_ROWS
+#undef NOT_HELD
     /* the claims ($1, claimed at the fire_at $2 each) of the tickets whose
      * schedule is still the one claimed (not fired, or their firing
      * rolled back), as PGS_DUE_CLAIM writes them */
