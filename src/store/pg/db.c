@@ -3,7 +3,10 @@
  * prepare the catalogue), close, transactions and savepoints, parameters and
  * columns, and the statement catalogue itself. A write is acknowledged after
  * its COMMIT returned, which with PostgreSQL's synchronous_commit = on (the
- * default; docs/operations.md) is after the commit record is on disk. */
+ * default; docs/operations.md) is after the commit record is on disk; one
+ * that took the Merkle log's lock commits without waiting for the flush and
+ * is acknowledged after a barrier that waits for it (kwp_run), so other
+ * connections may see it up to one WAL flush before it is durable. */
 #include "pg_int.h"
 
 #include <jansson.h>
