@@ -56,11 +56,11 @@ struct kw_engine {
     bool stop, kicked, started_timer, started_deliverer;
     struct kw_timers heap; /* hints: when each ticket's next threshold falls due */
     /* firer[0] is the timer thread on w; the others fire on writers of
-     * their own (kw_engine_fire_on). While one's unit has taken its hints
-     * off the heap and not yet claimed, claiming is set and the others
-     * wait: the claims (in the store's order of due time) then follow the
-     * order in which the hints left the heap, so a unit claims what it was
-     * hinted instead of another unit's hints. */
+     * their own (kw_engine_fire_on). A unit claims its hints first
+     * (kw_store_due_claim), and while one's unit has taken its hints off
+     * the heap and not yet claimed, claiming is set and the others wait:
+     * what fills a unit's room past its hints is then no hint another
+     * unit holds but not yet claimed. */
     struct firer firer[KW_ENGINE_FIRERS];
     size_t n_firers;
     bool claiming;
@@ -245,9 +245,14 @@ static enum kw_code fire_unit(struct kw_store *st, void *ctx, struct kw_err *err
     size_t want = u->solo ? 1 : FIRE_BATCH, n = 0, kept = 0;
     u->n = 0;
     /* the tickets set aside are claimed too (their place in the order),
-     * but not fired: a claim by this node does not hold this node back */
-    if (kw_store_due_claim(st, u->now, CLAIM_LEASE_S, u->e->node, want + u->n_skip, ids, &n, err) !=
-        KW_OK)
+     * but not fired: a claim by this node does not hold this node back.
+     * The unit's hints are claimed first: with several firers the oldest
+     * due (by ticket id within a second) are mostly another unit's hints
+     * (the heap's ties go first-in, first-out), and a hint its unit did
+     * not claim costs that unit a read of its schedule and goes back on
+     * the heap as due. */
+    if (kw_store_due_claim(st, u->now, CLAIM_LEASE_S, u->e->node, u->hint, u->n_hint,
+                           want + u->n_skip, ids, &n, err) != KW_OK)
         return err->code;
     u->full = n == want + u->n_skip;
     claim_turn_end(u);

@@ -636,18 +636,24 @@ enum kw_code kw_store_fire_all(struct kw_store *st,
 /* When ticket's next threshold falls due (KW_STORE_NO_TIME: nothing). */
 enum kw_code kw_store_fire_at(struct kw_store *st, int64_t ticket, int64_t *fire_at,
                               struct kw_err *err);
+/* Hints one kw_store_due_claim looks at; those past them are ignored. */
+#define KW_STORE_CLAIM_HINTS 128
 /* Claim due work for node (a name for this process): up to limit tickets
- * whose next threshold fell due by now and that no other node holds, oldest
- * due first, are marked as node's until now + lease_s; their ids go into
- * tickets, *n gets how many. Call inside the transaction that then fires
+ * whose next threshold fell due by now and that no other node holds are
+ * marked as node's until now + lease_s; their ids go into tickets, *n gets
+ * how many. The hinted tickets (hints, n_hints of them; NULL if none) that
+ * are due and free come first, then the others, oldest due first: so
+ * each of a node's writers claims what its engine handed that writer, not
+ * the next one's. Call inside the transaction that then fires
  * them: a claim ends when that transaction gives the ticket its new
  * schedule (kw_store_clocks_put), or when the lease runs out (the node died
- * first). A node may claim again what it holds. On SQLite one UPDATE ...
+ * first). A node may claim again what it holds. On SQLite one INSERT ...
  * RETURNING in the caller's transaction (one writer at a time anyway); on
- * PostgreSQL it would select the due rows FOR UPDATE SKIP LOCKED, so nodes
- * never wait for, or fire, each other's tickets. */
+ * PostgreSQL the due rows are selected FOR UPDATE SKIP LOCKED, so nodes
+ * and writers never wait for, or fire, each other's tickets. */
 enum kw_code kw_store_due_claim(struct kw_store *st, int64_t now, int64_t lease_s, const char *node,
-                                size_t limit, int64_t *tickets, size_t *n, struct kw_err *err);
+                                const int64_t *hints, size_t n_hints, size_t limit,
+                                int64_t *tickets, size_t *n, struct kw_err *err);
 /* Tickets the open transaction is about to fire (claimed by it with
  * kw_store_due_claim): a backend may read their rows, schedules, chain
  * heads and events now, n at a time, locking the rows as an append would,

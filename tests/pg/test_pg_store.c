@@ -155,11 +155,11 @@ static void test_claims_skip_locked(void **state)
     int64_t got[8];
     size_t n = 99;
     assert_int_equal(kw_store_begin(a, &err), KW_OK);
-    assert_int_equal(kw_store_due_claim(a, t0, 60, "a", 2, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(a, t0, 60, "a", NULL, 0, 2, got, &n, &err), KW_OK);
     assert_int_equal(n, 2);
     /* b, while a's transaction is open: only the third, at once */
     assert_int_equal(kw_store_begin(b, &err), KW_OK);
-    assert_int_equal(kw_store_due_claim(b, t0, 60, "b", 8, got + 2, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(b, t0, 60, "b", NULL, 0, 8, got + 2, &n, &err), KW_OK);
     assert_int_equal(n, 1);
     assert_true(got[2] != got[0] && got[2] != got[1]);
     assert_int_equal(kw_store_commit(b, &err), KW_OK);
@@ -170,9 +170,9 @@ static void test_claims_skip_locked(void **state)
                          KW_OK);
     assert_int_equal(kw_store_commit(a, &err), KW_OK);
     /* b holds the third; a's two are no longer due: nothing for b but its own */
-    assert_int_equal(kw_store_due_claim(b, t0 + 1, 60, "b", 8, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(b, t0 + 1, 60, "b", NULL, 0, 8, got, &n, &err), KW_OK);
     assert_int_equal(n, 1);
-    assert_int_equal(kw_store_due_claim(a, t0 + 1, 60, "a", 8, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(a, t0 + 1, 60, "a", NULL, 0, 8, got, &n, &err), KW_OK);
     assert_int_equal(n, 0);
     kw_store_close(a);
     kw_store_close(b);
@@ -914,6 +914,149 @@ static void sql_value(PGconn *c, const char *sql, char *text, size_t size)
     PQclear(res);
 }
 
+/* A transaction that holds the log's lock commits without waiting for its
+ * WAL flush and is acknowledged after a barrier (PGS_COMMIT_BARRIER): with
+ * four writers committing events side by side, each commit's record is
+ * flushed when kw_store_commit returns (pg_walinspect finds the record of
+ * the transaction that wrote the event's leaf below the flush position read
+ * right after; the event's row may be a savepoint's, with an xid of its own),
+ * and the log's leaves are gap-free and numbered in their commits' order
+ * in the WAL. The WAL writer is slowed (wal_writer_delay 10 s) so that
+ * only the barrier flushes. */
+enum { FLUSH_WRITERS = 4, FLUSH_TXS = 25 };
+
+struct flush_writer {
+    struct kw_store *st;
+    PGconn *c;
+    int64_t ticket, t0;
+    int64_t seq[FLUSH_TXS];
+    char flushed[FLUSH_TXS][32]; /* pg_current_wal_flush_lsn() after each commit */
+    enum kw_code rc;
+    char msg[256];
+};
+
+static void *flush_writer_run(void *arg)
+{
+    struct flush_writer *w = arg;
+    struct kw_err err = {0};
+    w->rc = KW_OK;
+    for (int i = 0; i < FLUSH_TXS && w->rc == KW_OK; i++) {
+        w->rc = kw_store_begin(w->st, &err);
+        if (w->rc == KW_OK)
+            w->rc = kw_store_event_append(w->st, w->ticket, "comment", "{\"text\":\"f\"}", 3,
+                                          w->t0 + 60 + i, NULL, &w->seq[i], &err);
+        if (w->rc == KW_OK)
+            w->rc = kw_store_commit(w->st, &err);
+        else
+            kw_store_rollback(w->st);
+        if (w->rc == KW_OK) {
+            PGresult *res = PQexec(w->c, "SELECT pg_current_wal_flush_lsn()");
+            if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+                snprintf(w->flushed[i], sizeof(w->flushed[i]), "%s", PQgetvalue(res, 0, 0));
+            else
+                w->rc = KW_STORE;
+            PQclear(res);
+        }
+    }
+    snprintf(w->msg, sizeof(w->msg), "%s", err.msg);
+    return NULL;
+}
+
+static void sql_ok(PGconn *c, const char *sql)
+{
+    PGresult *res = PQexec(c, sql);
+    ExecStatusType s = PQresultStatus(res);
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(res);
+}
+
+static void test_commit_flushed_in_order(void **state)
+{
+    (void)state;
+    const char *conninfo = cluster();
+    struct kw_err err = {0};
+    const int64_t t0 = 1790000000;
+    int64_t ids[FLUSH_WRITERS];
+    struct kw_store *a = writer_with_tickets("Flushed", t0, ids, FLUSH_WRITERS);
+    PGconn *c = PQconnectdb(conninfo);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("connect: %s", PQerrorMessage(c));
+    sql_ok(c, "CREATE EXTENSION IF NOT EXISTS pg_walinspect");
+    sql_ok(c, "ALTER SYSTEM SET wal_writer_delay = '10s'");
+    sql_ok(c, "SELECT pg_reload_conf()");
+    uint64_t size0 = 0, size = 0;
+    assert_int_equal(kw_store_log_size(a, &size0, &err), KW_OK);
+    char lsn0[32], sql[1024], v[64];
+    sql_value(c, "SELECT pg_current_wal_insert_lsn()", lsn0, sizeof(lsn0));
+
+    static struct flush_writer w[FLUSH_WRITERS];
+    pthread_t th[FLUSH_WRITERS];
+    for (int k = 0; k < FLUSH_WRITERS; k++) {
+        w[k] = (struct flush_writer){.ticket = ids[k], .t0 = t0};
+        w[k].st = kw_store_open_writer(conninfo, &err);
+        w[k].c = PQconnectdb(conninfo);
+        if (!w[k].st || PQstatus(w[k].c) != CONNECTION_OK)
+            fail_msg("open %s: %s", conninfo, err.msg);
+    }
+    for (int k = 0; k < FLUSH_WRITERS; k++)
+        assert_int_equal(pthread_create(&th[k], NULL, flush_writer_run, &w[k]), 0);
+    for (int k = 0; k < FLUSH_WRITERS; k++)
+        pthread_join(th[k], NULL);
+    for (int k = 0; k < FLUSH_WRITERS; k++)
+        if (w[k].rc != KW_OK)
+            fail_msg("writer %d: %s", k, w[k].msg);
+
+    /* each commit's record was flushed when it was acknowledged */
+    for (int k = 0; k < FLUSH_WRITERS; k++)
+        for (int i = 0; i < FLUSH_TXS; i++) {
+            snprintf(sql, sizeof(sql),
+                     "SELECT r.end_lsn <= '%s'::pg_lsn FROM log_leaves e JOIN"
+                     " pg_get_wal_records_info('%s', pg_current_wal_flush_lsn()) r"
+                     " ON r.xid = e.xmin AND r.resource_manager = 'Transaction'"
+                     " AND r.record_type LIKE 'COMMIT%%' WHERE e.kind = 'event'"
+                     " AND e.ticket = %lld AND e.seq = %lld",
+                     w[k].flushed[i], lsn0, (long long)w[k].ticket, (long long)w[k].seq[i]);
+            sql_value(c, sql, v, sizeof(v));
+            if (strcmp(v, "t") != 0)
+                fail_msg("writer %d's commit %d (ticket %lld, event %lld) acknowledged before "
+                         "its flush (%s)",
+                         k, i, (long long)w[k].ticket, (long long)w[k].seq[i], v);
+        }
+    /* the leaves: gap-free from size0, each in its transaction's commit order */
+    snprintf(sql, sizeof(sql),
+             "WITH c AS (SELECT xid, start_lsn FROM pg_get_wal_records_info('%s',"
+             " pg_current_wal_flush_lsn()) WHERE resource_manager = 'Transaction'"
+             " AND record_type LIKE 'COMMIT%%'), l AS (SELECT idx, c.start_lsn AS at,"
+             " lag(c.start_lsn) OVER (ORDER BY idx) AS prev FROM log_leaves f LEFT JOIN c"
+             " ON c.xid = f.xmin WHERE idx >= %llu)"
+             " SELECT format('%%s %%s %%s %%s', count(*), min(idx) - %llu, max(idx) - %llu,"
+             " bool_and(at IS NOT NULL AND (prev IS NULL OR at >= prev))) FROM l",
+             lsn0, (unsigned long long)size0, (unsigned long long)size0, (unsigned long long)size0);
+    sql_value(c, sql, v, sizeof(v));
+    char want_v[64];
+    snprintf(want_v, sizeof(want_v), "%d 0 %d t", FLUSH_WRITERS * FLUSH_TXS,
+             FLUSH_WRITERS * FLUSH_TXS - 1);
+    assert_string_equal(v, want_v);
+    assert_int_equal(kw_store_log_size(a, &size, &err), KW_OK);
+    assert_int_equal(size, size0 + FLUSH_WRITERS * FLUSH_TXS);
+    unsigned char want[32], got[32];
+    root_from_leaves(a, size, want);
+    assert_int_equal(kw_store_log_root(a, size, got, &err), KW_OK);
+    assert_memory_equal(got, want, 32);
+    for (int k = 0; k < FLUSH_WRITERS; k++)
+        assert_int_equal(kw_store_verify(a, ids[k], NULL, &err), KW_OK);
+
+    sql_ok(c, "ALTER SYSTEM RESET wal_writer_delay");
+    sql_ok(c, "SELECT pg_reload_conf()");
+    for (int k = 0; k < FLUSH_WRITERS; k++) {
+        kw_store_close(w[k].st);
+        PQfinish(w[k].c);
+    }
+    PQfinish(c);
+    kw_store_close(a);
+}
+
 /* A claim inside a transaction writes no claim row (its row locks keep
  * other nodes off to the commit, and a firing's new schedule would delete
  * the row again): at the commit only the tickets it did not give a new
@@ -937,7 +1080,7 @@ static void test_claims_kept_at_commit(void **state)
     size_t n = 0;
     char q[512], text[128];
     assert_int_equal(kw_store_begin(a, &err), KW_OK);
-    assert_int_equal(kw_store_due_claim(a, t0, 60, "a", 8, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(a, t0, 60, "a", NULL, 0, 8, got, &n, &err), KW_OK);
     assert_int_equal(n, 4);
     /* no row written: a's backend holds no lock on claims for writing */
     sql_value(c,
@@ -961,22 +1104,66 @@ static void test_claims_kept_at_commit(void **state)
     sql_value(c, q, text, sizeof(text));
     assert_string_equal(text, "1:60,2:60");
     /* those two are a's until the lease runs out; the others are not due */
-    assert_int_equal(kw_store_due_claim(b, t0 + 1, 60, "b", 8, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(b, t0 + 1, 60, "b", NULL, 0, 8, got, &n, &err), KW_OK);
     assert_int_equal(n, 0);
-    assert_int_equal(kw_store_due_claim(a, t0 + 1, 60, "a", 8, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(a, t0 + 1, 60, "a", NULL, 0, 8, got, &n, &err), KW_OK);
     assert_int_equal(n, 2);
-    assert_int_equal(kw_store_due_claim(b, t0 + 62, 60, "b", 8, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(b, t0 + 62, 60, "b", NULL, 0, 8, got, &n, &err), KW_OK);
     assert_int_equal(n, 2);
     /* a transaction rolled back leaves no claim: b's claim in one, undone */
     assert_int_equal(kw_store_clocks_put(a, ids[0], true, NULL, 0, none, none, t0 - 5, &err),
                      KW_OK);
     assert_int_equal(kw_store_begin(b, &err), KW_OK);
-    assert_int_equal(kw_store_due_claim(b, t0 + 200, 60, "b", 8, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(b, t0 + 200, 60, "b", NULL, 0, 8, got, &n, &err), KW_OK);
     assert_int_equal(n, 4);
     kw_store_rollback(b);
-    assert_int_equal(kw_store_due_claim(a, t0 + 200, 60, "a", 8, got, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(a, t0 + 200, 60, "a", NULL, 0, 8, got, &n, &err), KW_OK);
     assert_int_equal(n, 4); /* b's leases of ids[1] and ids[2] ran out at t0 + 122 */
     PQfinish(c);
+    kw_store_close(a);
+    kw_store_close(b);
+}
+
+/* Two writers of one node (the engine's firers, #17): each claims the
+ * tickets it was hinted though older ones are due, and a hint the other's
+ * open transaction holds is skipped without waiting (FOR UPDATE SKIP
+ * LOCKED); what fills the room is never the other's. */
+static void test_claim_hints_locked(void **state)
+{
+    (void)state;
+    struct kw_err err = {0};
+    const int64_t t0 = 1700000000, none = KW_STORE_NO_TIME;
+    int64_t ids[4];
+    struct kw_store *a = writer_with_tickets("Hinted claims", t0, ids, 4);
+    struct kw_store *b = kw_store_open_writer(getenv("KW_PG_CONNINFO"), &err);
+    if (!b)
+        fail_msg("open: %s", err.msg);
+    for (int i = 0; i < 4; i++) /* due at t0 - 10 ... t0 - 7, ids[0] the oldest */
+        assert_int_equal(
+            kw_store_clocks_put(a, ids[i], true, NULL, 0, none, none, t0 - 10 + i, &err), KW_OK);
+    int64_t got[4];
+    size_t n = 0;
+    assert_int_equal(kw_store_begin(a, &err), KW_OK);
+    assert_int_equal(
+        kw_store_due_claim(a, t0, 60, "n", (const int64_t[]){ids[3], ids[2]}, 2, 2, got, &n, &err),
+        KW_OK);
+    assert_int_equal(n, 2);
+    assert_true((got[0] == ids[3] && got[1] == ids[2]) || (got[0] == ids[2] && got[1] == ids[3]));
+    assert_int_equal(kw_store_begin(b, &err), KW_OK);
+    assert_int_equal(
+        kw_store_due_claim(b, t0, 60, "n", (const int64_t[]){ids[2], ids[1]}, 2, 1, got, &n, &err),
+        KW_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(got[0], ids[1]);
+    assert_int_equal(
+        kw_store_due_claim(b, t0, 60, "n", (const int64_t[]){ids[3]}, 1, 1, got, &n, &err), KW_OK);
+    assert_int_equal(n, 1);
+    assert_true(got[0] != ids[2] && got[0] != ids[3]);
+    kw_store_rollback(b);
+    kw_store_rollback(a);
+    for (int i = 0; i < 4; i++) /* nothing left due for the tests after this one */
+        assert_int_equal(kw_store_clocks_put(a, ids[i], true, NULL, 0, none, none, none, &err),
+                         KW_OK);
     kw_store_close(a);
     kw_store_close(b);
 }
@@ -1156,9 +1343,10 @@ static void test_notify_sla(void **state)
     kw_store_close(st);
 }
 
-/* Migration 13: the due tickets' claim comes in (fire_at, id) order from
- * the index, not from a sort of every ticket due (which read each second's
- * 1,000 due tickets for each unit of 64). */
+/* Migration 13: the due tickets' claim (what fills it past its hints)
+ * comes in (fire_at, id) order from the index, not from a sort of every
+ * ticket due (which read each second's 1,000 due tickets for each unit of
+ * 64). */
 static void test_claim_order(void **state)
 {
     (void)state;
@@ -1170,7 +1358,8 @@ static void test_claim_order(void **state)
                               " SET enable_sort = off; SET enable_incremental_sort = off");
     PQclear(res);
     res = PQexec(c, "EXPLAIN SELECT id FROM tickets t WHERE fire_at <= 1790000100"
-                    " ORDER BY fire_at, id LIMIT 64 FOR UPDATE SKIP LOCKED");
+                    " AND id <> ALL('{1,2}'::bigint[]) ORDER BY fire_at, id LIMIT 64 - 2"
+                    " FOR UPDATE SKIP LOCKED");
     assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
     for (int r = 0; r < PQntuples(res); r++)
         assert_null(strstr(PQgetvalue(res, r, 0), "Sort"));
@@ -1292,8 +1481,10 @@ int main(void)
         cmocka_unit_test(test_backup_points_to_pg_dump),
         cmocka_unit_test(test_claims_skip_locked),
         cmocka_unit_test(test_claims_kept_at_commit),
+        cmocka_unit_test(test_claim_hints_locked),
         cmocka_unit_test(test_log_and_rows_no_deadlock),
         cmocka_unit_test(test_log_lock_at_commit),
+        cmocka_unit_test(test_commit_flushed_in_order),
         cmocka_unit_test(test_audit_trail),
         cmocka_unit_test(test_nodes),
         cmocka_unit_test(test_kept_row),

@@ -4780,7 +4780,7 @@ static void *claim_run(void *arg)
 {
     struct claimer *k = arg;
     struct kw_err err = {0};
-    k->rc = kw_store_due_claim(k->st, k->now, 60, k->node, 32, k->got, &k->n, &err);
+    k->rc = kw_store_due_claim(k->st, k->now, 60, k->node, NULL, 0, 32, k->got, &k->n, &err);
     return NULL;
 }
 
@@ -4799,7 +4799,7 @@ static void test_due_claim(void **state)
     int64_t got[8];
     size_t n = 99;
     /* node a claims what is due */
-    MUST(kw_store_due_claim(c->st, t0, 60, "a", 8, got, &n, &err));
+    MUST(kw_store_due_claim(c->st, t0, 60, "a", NULL, 0, 8, got, &n, &err));
     struct seen s = {0};
     for (size_t i = 0; i < n; i++)
         seen_add(&s, got[i]);
@@ -4807,25 +4807,25 @@ static void test_due_claim(void **state)
     expect_set("node a gets what is due", &s, ids, "01");
     /* node b, at the same time, gets none of them */
     kw_store_end_read(node_b);
-    MUST(kw_store_due_claim(node_b, t0 + 1, 60, "b", 8, got, &n, &err));
+    MUST(kw_store_due_claim(node_b, t0 + 1, 60, "b", NULL, 0, 8, got, &n, &err));
     assert_int_equal(n, 0);
     /* node a may claim again what it holds (a unit that failed is retried);
      * that renews its lease, to t0 + 62 */
-    MUST(kw_store_due_claim(c->st, t0 + 2, 60, "a", 8, got, &n, &err));
+    MUST(kw_store_due_claim(c->st, t0 + 2, 60, "a", NULL, 0, 8, got, &n, &err));
     assert_int_equal(n, 2);
-    MUST(kw_store_due_claim(node_b, t0 + 61, 60, "b", 8, got, &n, &err));
+    MUST(kw_store_due_claim(node_b, t0 + 61, 60, "b", NULL, 0, 8, got, &n, &err));
     assert_int_equal(n, 0);
     /* once the lease ran out, another node can claim them */
-    MUST(kw_store_due_claim(node_b, t0 + 63, 60, "b", 1, got, &n, &err));
+    MUST(kw_store_due_claim(node_b, t0 + 63, 60, "b", NULL, 0, 1, got, &n, &err));
     assert_int_equal(n, 1); /* at most limit */
     assert_true(got[0] == due1 || got[0] == due2);
     int64_t first = got[0];
     /* the next call gets the other one too (and the one it holds again) */
-    MUST(kw_store_due_claim(node_b, t0 + 63, 60, "b", 8, got, &n, &err));
+    MUST(kw_store_due_claim(node_b, t0 + 63, 60, "b", NULL, 0, 8, got, &n, &err));
     assert_int_equal(n, 2);
     assert_true((got[0] == first) != (got[1] == first));
     /* `later` falls due at t0 + 100 and is free */
-    MUST(kw_store_due_claim(c->st, t0 + 100, 60, "a", 8, got, &n, &err));
+    MUST(kw_store_due_claim(c->st, t0 + 100, 60, "a", NULL, 0, 8, got, &n, &err));
     assert_int_equal(n, 1);
     assert_int_equal(got[0], later);
     /* two nodes at the same instant split the work: no ticket twice */
@@ -4858,6 +4858,76 @@ static void test_due_claim(void **state)
     for (int i = 0; i < 20; i++)
         assert_true(seen_has(&s, many[i]));
     assert_false(seen_has(&s, never));
+    kw_store_close(node_b);
+}
+
+/* A claim takes the tickets it was hinted first (kw_store_due_claim's
+ * hints: what the engine's heap handed one of its writers), then the
+ * oldest due; both in a transaction (PostgreSQL: rows locked, no claim
+ * row) and outside one (claim rows written). */
+static void test_due_claim_hints(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    const int64_t t0 = c->t0;
+    struct kw_store *node_b = fixture_peer(c->fx);
+    /* old[0..3] due at t0 - 50 ... t0 - 20, the oldest first; newer ones
+     * due at t0 - 5 and t0; one due at t0 + 100; one held by node b */
+    int64_t id[8];
+    for (int i = 0; i < 8; i++)
+        id[i] = new_ticket(c, NULL, NULL);
+    enum { OLD0, OLD1, OLD2, OLD3, NEWER, NEWEST, LATER, HELD };
+    for (int i = OLD0; i <= OLD3; i++)
+        project(c, id[i], t0 + H, KW_STORE_NO_TIME, t0 - 50 + 10 * i);
+    project(c, id[NEWER], t0 + H, KW_STORE_NO_TIME, t0 - 5);
+    project(c, id[NEWEST], t0 + H, KW_STORE_NO_TIME, t0);
+    project(c, id[LATER], t0 + H, KW_STORE_NO_TIME, t0 + 100);
+    project(c, id[HELD], t0 + H, KW_STORE_NO_TIME, t0 - 60);
+    int64_t got[16];
+    size_t n = 0;
+    /* node b claims the one it was hinted, not the older ones */
+    kw_store_end_read(c->st);
+    MUST(kw_store_due_claim(node_b, t0, 60, "b", (const int64_t[]){id[HELD]}, 1, 1, got, &n, &err));
+    assert_int_equal(n, 1);
+    assert_int_equal(got[0], id[HELD]);
+    kw_store_end_read(node_b);
+    static const struct {
+        const char *name;
+        int hints[3]; /* -1: none */
+        size_t limit;
+        const char *want; /* indexes into id, as characters */
+    } cases[] = {
+        {"the hinted due tickets before older ones", {NEWEST, NEWER, -1}, 2, "45"},
+        {"then the oldest due fill the room", {NEWEST, -1, -1}, 3, "015"},
+        {"a hint not due yet is not claimed", {LATER, NEWEST, -1}, 2, "05"},
+        {"a hint another node holds is not claimed", {HELD, NEWER, -1}, 2, "04"},
+        {"no hints: the oldest due first", {-1, -1, -1}, 2, "01"},
+        {"a hint given twice is claimed once", {NEWER, NEWER, -1}, 3, "014"},
+        {"room for more than is due: all of it", {NEWER, -1, -1}, 10, "012345"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        for (int in_tx = 0; in_tx < 2; in_tx++) {
+            int64_t hints[3];
+            size_t n_hints = 0;
+            for (; n_hints < 3 && cases[i].hints[n_hints] >= 0; n_hints++)
+                hints[n_hints] = id[cases[i].hints[n_hints]];
+            if (in_tx)
+                MUST(kw_store_begin(c->st, &err));
+            if (kw_store_due_claim(c->st, t0, 60, "a", n_hints ? hints : NULL, n_hints,
+                                   cases[i].limit, got, &n, &err) != KW_OK)
+                fail_msg("%s: %s", cases[i].name, err.msg);
+            if (in_tx)
+                kw_store_rollback(c->st);
+            else
+                kw_store_end_read(c->st);
+            struct seen s = {0};
+            for (size_t k = 0; k < n; k++)
+                seen_add(&s, got[k]);
+            char name[128];
+            snprintf(name, sizeof(name), "%s (%s)", cases[i].name,
+                     in_tx ? "in a transaction" : "alone");
+            expect_set(name, &s, id, cases[i].want);
+        }
     kw_store_close(node_b);
 }
 
@@ -6579,6 +6649,7 @@ int main(int argc, char **argv)
         TEST(test_end_read),
         TEST(test_changes_since),
         TEST(test_due_claim),
+        TEST(test_due_claim_hints),
         TEST(test_maintain),
         TEST(test_user_edit_and_deactivate),
         TEST(test_org_edit_and_deactivate),

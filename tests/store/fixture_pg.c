@@ -251,6 +251,7 @@ bool fixture_covers(const char *test)
         "test_schedule",
         "test_prefetch",
         "test_due_claim",
+        "test_due_claim_hints",
         "test_kpi_runs",
         "test_endpoints",
         "test_endpoint_edit",

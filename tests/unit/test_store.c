@@ -429,8 +429,8 @@ static void test_due_claim(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int64_t ids[10];
         size_t n = 99;
-        if (kw_store_due_claim(f->st, cases[i].now, 30, cases[i].node, cases[i].limit, ids, &n,
-                               &err) != KW_OK)
+        if (kw_store_due_claim(f->st, cases[i].now, 30, cases[i].node, NULL, 0, cases[i].limit, ids,
+                               &n, &err) != KW_OK)
             fail_msg("%s: %s", cases[i].name, err.msg);
         if (n != cases[i].want)
             fail_msg("%s: %zu claimed, want %zu", cases[i].name, n, cases[i].want);
@@ -443,7 +443,7 @@ static void test_due_claim(void **state)
                      KW_OK);
     int64_t ids[10];
     size_t n = 0;
-    assert_int_equal(kw_store_due_claim(f->st, 150, 30, "n1", 10, ids, &n, &err), KW_OK);
+    assert_int_equal(kw_store_due_claim(f->st, 150, 30, "n1", NULL, 0, 10, ids, &n, &err), KW_OK);
     assert_int_equal(n, 1);
     assert_int_equal(ids[0], a);
 }

@@ -3,7 +3,10 @@
  * prepare the catalogue), close, transactions and savepoints, parameters and
  * columns, and the statement catalogue itself. A write is acknowledged after
  * its COMMIT returned, which with PostgreSQL's synchronous_commit = on (the
- * default; docs/operations.md) is after the commit record is on disk. */
+ * default; docs/operations.md) is after the commit record is on disk; one
+ * that took the Merkle log's lock commits without waiting for the flush and
+ * is acknowledged after a barrier that waits for it (kwp_run), so other
+ * connections may see it up to one WAL flush before it is durable. */
 #include "pg_int.h"
 
 #include <jansson.h>
@@ -78,6 +81,19 @@ const char *const kwp_sql[PGS_COUNT] = {
     [PGS_ROLLBACK] = "ROLLBACK",
     [PGS_SAVEPOINT] = "SAVEPOINT kw",
     [PGS_RELEASE] = "RELEASE SAVEPOINT kw",
+    /* a transaction that holds the Merkle log's lock commits without
+     * waiting for its WAL flush: its locks go when its commit record is
+     * written, so the next holder's commit is flushed with it (one flush
+     * for several, PostgreSQL's group commit) instead of after it */
+    [PGS_COMMIT_ASYNC] = "SELECT set_config('synchronous_commit', 'off', true)",
+    /* then, in the same round trip, a transaction of its own that writes
+     * WAL under a transaction id (a transactional logical message, 8 bytes
+     * of payload; a transaction id alone writes nothing, and such a
+     * commit is not flushed): its commit, at the session's
+     * synchronous_commit (the operator's), waits for the WAL flushed (and
+     * replicated, when that is asked) past its own commit record, which
+     * lies after the one before */
+    [PGS_COMMIT_BARRIER] = "SELECT pg_logical_emit_message(true, 'keepword', 'barrier')",
     [PGS_ROLLBACK_TO] = "ROLLBACK TO SAVEPOINT kw",
     [PGS_ORG_INSERT] = "INSERT INTO orgs(name, tier, region, calendar, contract_value_cents,"
                        " created_at, account_manager_id) VALUES ($1, $2, $3, $4, $5, $6,"
@@ -347,29 +363,37 @@ const char *const kwp_sql[PGS_COUNT] = {
                         " ORDER BY id FOR UPDATE",
     [PGS_PRE_EVENTS] = "SELECT seq, at, type, actor_id, body, hash, ticket_id FROM events"
                        " WHERE ticket_id = ANY($1::bigint[]) ORDER BY ticket_id, seq",
-    /* Due tickets no other node holds, oldest due first: their rows are
-     * locked FOR UPDATE SKIP LOCKED, so a node never waits for, nor takes,
-     * what another node is firing in its open transaction; a claim left by
-     * a node that committed it and died runs out at `until`. */
-    [PGS_DUE_CLAIM] = "WITH due AS (SELECT id, fire_at FROM tickets t WHERE fire_at <= $1"
-                      " AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.ticket = t.id"
-                      " AND c.until > $1 AND c.node <> $2) ORDER BY fire_at, id LIMIT $4"
-                      " FOR UPDATE SKIP LOCKED)"
-                      " INSERT INTO claims(ticket, node, until) SELECT id, $2, $3 FROM due"
-                      " ON CONFLICT (ticket) DO UPDATE SET node = excluded.node,"
-                      " until = excluded.until"
-                      /* a claim another node committed after this statement's
-                       * snapshot (its NOT EXISTS saw none) stays that node's */
-                      " WHERE claims.until <= $1 OR claims.node = $2 RETURNING ticket",
+#define NOT_HELD                                                                                   \
+    " AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.ticket = t.id AND c.until > $1"               \
+    " AND c.node <> $2)"
+#define DUE_ROWS                                                                                   \
+    "WITH hinted AS MATERIALIZED (SELECT id, fire_at FROM tickets t WHERE id = ANY($4::bigint[])"  \
+    " AND fire_at <= $1" NOT_HELD " ORDER BY fire_at, id LIMIT $3 FOR UPDATE SKIP LOCKED),"        \
+    " rest AS MATERIALIZED (SELECT id, fire_at FROM tickets t WHERE fire_at <= $1"                 \
+    " AND id <> ALL($4::bigint[])" NOT_HELD " ORDER BY fire_at, id"                                \
+    " LIMIT $3 - (SELECT count(*) FROM hinted) FOR UPDATE SKIP LOCKED),"                           \
+    " due AS (SELECT id, fire_at FROM hinted UNION ALL SELECT id, fire_at FROM rest)"
+    /* Due tickets no other node holds ($1: now, $2: the node), the hinted
+     * ones ($4) first, on the primary key, then the others oldest due
+     * first, $3 in all: their rows are locked FOR UPDATE SKIP LOCKED, so a
+     * node never waits for, nor takes, what another node (or another
+     * writer of its own) is firing in its open transaction, and a writer
+     * claims what its engine handed it; a claim left by a node that
+     * committed it and died runs out at `until` ($5). */
+    [PGS_DUE_CLAIM] = DUE_ROWS " INSERT INTO claims(ticket, node, until) SELECT id, $2, $5 FROM due"
+                               " ON CONFLICT (ticket) DO UPDATE SET node = excluded.node,"
+                               " until = excluded.until"
+                               /* a claim another node committed after this statement's
+                                * snapshot (its NOT EXISTS saw none) stays that node's */
+                               " WHERE claims.until <= $1 OR claims.node = $2 RETURNING ticket",
     /* PGS_DUE_CLAIM inside a transaction: the due rows no other node
      * holds, locked FOR UPDATE SKIP LOCKED to its end, and no claim row
      * written (their firing would delete it again in the same
      * transaction): kwp_claims_keep writes one at the commit for those it
      * gave no new schedule */
-    [PGS_DUE_LOCK] = "SELECT id, fire_at FROM tickets t WHERE fire_at <= $1"
-                     " AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.ticket = t.id"
-                     " AND c.until > $1 AND c.node <> $2) ORDER BY fire_at, id LIMIT $3"
-                     " FOR UPDATE SKIP LOCKED",
+    [PGS_DUE_LOCK] = DUE_ROWS " SELECT id, fire_at FROM due",
+#undef DUE_ROWS
+#undef NOT_HELD
     /* the claims ($1, claimed at the fire_at $2 each) of the tickets whose
      * schedule is still the one claimed (not fired, or their firing
      * rolled back), as PGS_DUE_CLAIM writes them */
@@ -1002,7 +1026,9 @@ void kwp_lend(struct kw_store *st, PGresult *res)
 static const char *const deferred_what[PGS_COUNT] = {[PGS_BEGIN] = "begin",
                                                      [PGS_SAVEPOINT] = "savepoint",
                                                      [PGS_RELEASE] = "release savepoint",
-                                                     [PGS_LOG_LOCK] = "lock the log"};
+                                                     [PGS_LOG_LOCK] = "lock the log",
+                                                     [PGS_COMMIT_ASYNC] = "commit",
+                                                     [PGS_COMMIT] = "commit"};
 
 static void pending_clear(struct kwp_pending *d)
 {
@@ -1028,8 +1054,10 @@ void kwp_defer(struct kw_store *st, enum pgs s)
         kwp_exec(st, s, NULL, deferred_what[s], NULL); /* full: sends them all now */
     else
         st->deferred[st->n_deferred++] = (struct kwp_pending){.s = s, .what = deferred_what[s]};
-    if (s == PGS_BEGIN)
+    if (s == PGS_BEGIN) {
         st->log_size = -1;
+        st->log_locked = false;
+    }
 }
 
 enum kw_code kwp_exec_later(struct kw_store *st, enum pgs s, const struct kwp_params *p,
@@ -1275,6 +1303,19 @@ PGresult *kwp_run(struct kw_store *st, enum pgs s, const struct kwp_params *p, c
         st->next_ticket = 0;
         kwp_pre_drop(st);
     }
+    if (s == PGS_COMMIT && st->log_locked) {
+        /* acknowledged after the barrier's answer: the WAL is flushed in
+         * order, so past the barrier's commit record it holds this one; a
+         * crash before that loses a commit nobody was told of, and what
+         * waited for its lock commits after it (docs/operations.md) */
+        st->log_locked = false;
+        kwp_defer(st, PGS_COMMIT_ASYNC);
+        kwp_defer(st, PGS_COMMIT);
+        s = PGS_COMMIT_BARRIER;
+        what = "wait for the commit's flush";
+    }
+    if (s == PGS_ROLLBACK)
+        st->log_locked = false;
     char name[16];
     snprintf(name, sizeof(name), "s%d", (int)s);
     return run_named(st, name, p, what, sqlstate, err);

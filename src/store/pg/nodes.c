@@ -102,5 +102,6 @@ enum kw_code kw_store_log_lock(struct kw_store *st, struct kw_err *err)
     /* the leaves this transaction kept go first, under the lock */
     if (kwp_log_settle(st, err) != KW_OK)
         return err->code;
+    st->log_locked = true; /* its commit as a settled one's (kwp_run) */
     return kwp_exec(st, PGS_LOG_LOCK, NULL, "lock the log", err);
 }

@@ -44,6 +44,8 @@ enum pgs {
     PGS_SAVEPOINT,
     PGS_RELEASE,
     PGS_ROLLBACK_TO,
+    PGS_COMMIT_ASYNC,
+    PGS_COMMIT_BARRIER,
     PGS_ORG_INSERT,
     PGS_ORGS,
     PGS_ORG_GET,
@@ -291,6 +293,11 @@ struct kw_store {
      * nodes an append at that size reads (kwp_leaf_append). Forgotten at
      * every rollback and transaction end. */
     int64_t log_size;
+    /* The open transaction asked for the log's lock: its COMMIT is sent
+     * without waiting for its flush and followed by a durable barrier
+     * (PGS_COMMIT_ASYNC, PGS_COMMIT_BARRIER in kwp_run), so the lock is
+     * held to the commit record's insertion, not through its flush. */
+    bool log_locked;
     unsigned char frontier[64][32];
     uint64_t frontier_known; /* bit l: frontier[l] is kept */
     /* The log's leaves and the change rows the open transaction appends,

@@ -683,14 +683,19 @@ static int64_t node_key(const char *node)
 }
 
 enum kw_code kw_store_due_claim(struct kw_store *st, int64_t now, int64_t lease_s, const char *node,
-                                size_t limit, int64_t *tickets, size_t *n, struct kw_err *err)
+                                const int64_t *hints, size_t n_hints, size_t limit,
+                                int64_t *tickets, size_t *n, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
     struct kwp_claims *c = &st->claims;
     int64_t key = node_key(node), until = now + lease_s;
+    char hinted[KWP_INT_ARRAY_BYTES(KW_STORE_CLAIM_HINTS)];
+    kwp_int_array(hinted, hints, n_hints < KW_STORE_CLAIM_HINTS ? n_hints : KW_STORE_CLAIM_HINTS);
     struct kwp_params p = {0};
     kwp_int(&p, now);
     kwp_int(&p, key);
+    kwp_int(&p, (int64_t)limit);
+    kwp_text(&p, hinted);
     /* Inside a transaction the row locks are the claim until its end, and
      * a claim row written now would be deleted by the firing's new
      * schedule in the same transaction: three row changes a firing for
@@ -700,10 +705,8 @@ enum kw_code kw_store_due_claim(struct kw_store *st, int64_t now, int64_t lease_
     if (!st->in_tx || limit > KWPG_MAX_CLAIMS - (size_t)c->n ||
         (c->n && (c->node != key || c->until != until))) {
         kwp_int(&p, until);
-        kwp_int(&p, (int64_t)limit);
         return ids_of(st, PGS_DUE_CLAIM, &p, tickets, n, "claim due tickets", err);
     }
-    kwp_int(&p, (int64_t)limit);
     PGresult *res = run(st, PGS_DUE_LOCK, &p, "claim due tickets", err);
     *n = 0;
     if (!res)

@@ -351,6 +351,7 @@ static enum kw_code tail_read(struct kw_store *st, struct kw_err *err)
     if (st->log_size >= 0)
         return KW_OK;
     kwp_defer(st, PGS_LOG_LOCK); /* sent with the read */
+    st->log_locked = true;
     PGresult *res = kwp_run(st, PGS_LOG_TAIL, NULL, "read the log's tail", NULL, err);
     if (!res)
         return err->code;

@@ -247,12 +247,19 @@ static const char *const sql[S_COUNT] = {
                   " (SELECT 1 FROM clocks c WHERE c.ticket_id = tickets.id AND c.status IN"
                   " ('pending', 'running', 'paused', 'breached'))",
     [S_FIRE_ALL] = "SELECT id, fire_at FROM tickets WHERE fire_at IS NOT NULL",
-    /* the oldest due first, through the partial index tickets_fire
-     * (fire_at <= ?1 implies fire_at IS NOT NULL) */
-    [S_DUE_CLAIM] = "INSERT OR REPLACE INTO claims(ticket, node, until)"
-                    " SELECT id, ?2, ?3 FROM tickets t WHERE fire_at <= ?1 AND NOT EXISTS"
-                    " (SELECT 1 FROM claims c WHERE c.ticket = t.id AND c.until > ?1"
-                    " AND c.node <> ?2) ORDER BY fire_at, id LIMIT ?4 RETURNING ticket",
+#define NOT_HELD                                                                                   \
+    " AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.ticket = t.id AND c.until > ?1"               \
+    " AND c.node <> ?2)"
+    /* the hinted tickets ?5 (a JSON array) first, on the primary key, then
+     * the oldest due, through the partial index tickets_fire (fire_at <= ?1
+     * implies fire_at IS NOT NULL) */
+    [S_DUE_CLAIM] = "INSERT OR REPLACE INTO claims(ticket, node, until) SELECT id, ?2, ?3 FROM"
+                    " (SELECT 0 AS k, fire_at, id FROM tickets t WHERE id IN (SELECT value FROM"
+                    " json_each(?5)) AND fire_at <= ?1" NOT_HELD " UNION ALL SELECT * FROM"
+                    " (SELECT 1, fire_at, id FROM tickets t WHERE fire_at <= ?1" NOT_HELD
+                    " AND id NOT IN (SELECT value FROM json_each(?5)) ORDER BY fire_at, id"
+                    " LIMIT ?4)) ORDER BY k, fire_at, id LIMIT ?4 RETURNING ticket",
+#undef NOT_HELD
     [S_FIRE_ONE] = "SELECT fire_at FROM tickets WHERE id = ?1",
     [S_CLOCK_RUNS] = "SELECT c.metric, c.status, c.deadline, c.next_due, coalesce(c.next_pct, 0),"
                      " c.ticket_id FROM clocks c JOIN tickets t ON t.id = c.ticket_id"
@@ -1199,13 +1206,21 @@ enum kw_code kw_store_prefetch(struct kw_store *st, const int64_t *tickets, size
 }
 
 enum kw_code kw_store_due_claim(struct kw_store *st, int64_t now, int64_t lease_s, const char *node,
-                                size_t limit, int64_t *tickets, size_t *n, struct kw_err *err)
+                                const int64_t *hints, size_t n_hints, size_t limit,
+                                int64_t *tickets, size_t *n, struct kw_err *err)
 {
+    char list[KW_STORE_CLAIM_HINTS * 21 + 3] = "["; /* "-9223372036854775808," each */
+    size_t len = 1;
+    for (size_t i = 0; i < n_hints && i < KW_STORE_CLAIM_HINTS; i++)
+        len += (size_t)snprintf(list + len, sizeof(list) - len, i ? ",%lld" : "%lld",
+                                (long long)hints[i]);
+    snprintf(list + len, sizeof(list) - len, "]");
     sqlite3_stmt *x = prep(st, S_DUE_CLAIM);
     sqlite3_bind_int64(x, 1, now);
     sqlite3_bind_int64(x, 2, node_key(node));
     sqlite3_bind_int64(x, 3, now + lease_s);
     sqlite3_bind_int64(x, 4, (sqlite3_int64)limit);
+    sqlite3_bind_text(x, 5, list, -1, SQLITE_TRANSIENT);
     struct ids out = {.ids = tickets, .n = n};
     *n = 0;
     /* every row must be stepped through for the UPDATE to finish */
