@@ -45,6 +45,7 @@
 
 #include "auth.h"
 #include "internal.h"
+#include "json_text.h"
 
 extern const unsigned char kw_web_index[], kw_web_app_js[], kw_web_app_css[], kw_web_echarts_js[];
 
@@ -182,11 +183,11 @@ static bool feed_wait(struct kwh_feed *f, pthread_cond_t *cv, const uint64_t *no
 
 static char *event_text(json_t *j)
 {
-    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    size_t n = 0;
+    char *body = j ? kwh_json_text(j, 0, &n) : NULL; /* json_dumps(j, JSON_COMPACT)'s bytes */
     json_decref(j);
     if (!body)
         return NULL;
-    size_t n = strlen(body);
     char *text = malloc(n + 24);
     if (text)
         snprintf(text, n + 24, "event: ticket\ndata: %s\n\n", body);
