@@ -62,12 +62,31 @@ static void put_char(struct out *o, char c)
  * U+0020, and everything else as it is, U+007F and U+2028 included; it
  * fails on a string that is not UTF-8 (overlong forms, surrogates and code
  * points past U+10FFFF included), and so does this. */
+/* Whether none of the 8 bytes in w needs a look (a control, `"`, `\`, or
+ * a byte of a multi-byte sequence): the "has a byte less than" test of
+ * each, exact for the word as a whole. */
+static bool plain8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    return (((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & ~q & ~b & high) == 0 &&
+           (w & high) == 0;
+}
+
 static bool put_string(struct out *o, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     put_char(o, '"');
     size_t i = 0, run = 0;
     while (i < n) {
+        if (n - i >= 8) { /* eight plain bytes at once */
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (plain8(w)) {
+                i += 8;
+                continue;
+            }
+        }
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             i++;

@@ -85,6 +85,24 @@ static void test_strings(void **state)
         json_decref(a);
         json_decref(k);
     }
+    /* each awkward byte at each place of a 20-byte string, and its neighbours
+     * in value (the writer looks at eight bytes at a time) */
+    static const char *const odd[] = {
+        "\"", "\\", "\x1f", "\x01",     "\n",           "\x7f", " ",   "!",
+        "#",  "[",  "]",    "\xc3\xa9", "\xe2\x80\xa8", "\x80", "\xff"};
+    for (size_t k = 0; k < N_ELEMS(odd); k++)
+        for (size_t at = 0; at < 20; at++) {
+            char t[32];
+            memset(t, 'a', sizeof(t));
+            size_t m = strlen(odd[k]);
+            memcpy(t + at, odd[k], m);
+            json_t *a = json_array();
+            json_array_append_new(a, json_stringn_nocheck(t, 20 + m));
+            char name[48];
+            snprintf(name, sizeof(name), "odd byte %zu at %zu", k, at);
+            same(name, a, 15);
+            json_decref(a);
+        }
     /* long: 100,000 bytes with an escape every 1,000 */
     char *big = malloc(100001);
     for (size_t i = 0; i < 100000; i++)
