@@ -21,6 +21,7 @@
 
 #include "attachments.h"
 #include "internal.h"
+#include "json_text.h"
 #include "kpi_cache.h"
 
 /* ---- log ---- */
@@ -149,10 +150,11 @@ const struct kw_compiled *kwh_policy_for(struct kw_http *h, struct kw_store *st,
 enum MHD_Result kwh_send_reply(struct MHD_Connection *c, struct kwh_reply *rep,
                                const char *set_cookie)
 {
-    char *text = rep->text   ? rep->text
-                 : rep->json ? json_dumps(rep->json, JSON_COMPACT | JSON_REAL_PRECISION(15))
-                             : NULL;
-    size_t len = text ? (rep->text && rep->text_len ? rep->text_len : strlen(text)) : 0;
+    /* the bytes json_dumps(JSON_COMPACT | JSON_REAL_PRECISION(15)) gave */
+    size_t len = 0;
+    char *text = rep->text ? rep->text : rep->json ? kwh_json_text(rep->json, 15, &len) : NULL;
+    if (rep->text)
+        len = rep->text_len ? rep->text_len : strlen(rep->text);
     json_decref(rep->json);
     char empty[1] = "";
     /* the reply takes the buffer: a file is not copied once more */

@@ -75,6 +75,13 @@ struct kwh_feed {
     bool ticking;
     int64_t first, next; /* the items held: [first, next), numbered from 0 */
     int64_t at;          /* the feeder's cursor in the change log */
+    /* With no stream open the feeder reads nothing: a commit then only marks
+     * the cursor behind (under mu), and the first stream to open reads the
+     * log's head before it is counted and leaves it in catch_up (caught; the
+     * lowest such head; -1: the feeder reads the head itself), where the
+     * feeder moves its cursor before its next pass. */
+    bool behind, caught;
+    int64_t catch_up;
     pthread_t thread;
     bool running;
     pthread_t listener; /* PostgreSQL: other nodes' commits wake the feeder (LISTEN) */

@@ -4,11 +4,12 @@
  * the live feed of changed tickets as Server-Sent Events.
  *
  * The feed: the store keeps a change log (store.h, kw_store_changes_since)
- * written with the events, so it holds every process's commits. One feeder
- * thread reads it when the writer says it committed (a wake-up only) or at
- * the latest every second, and encodes each changed ticket once as GET
- * /tickets/{id} shows it (clocks included), as staff see it and as its
- * organisation's customers see it, into a ring of the last RING changes.
+ * written with the events, so it holds every process's commits. While a
+ * stream is open, one feeder thread reads it when the writer says it
+ * committed (a wake-up only) or at the latest every second, and encodes
+ * each changed ticket once as GET /tickets/{id} shows it (clocks
+ * included), as staff see it and as its organisation's customers see it,
+ * into a ring of the last RING changes.
  * Each stream (GET /api/v1/stream) keeps its place in the ring and copies
  * from it what its caller may see (customers: their organisation's tickets,
  * and nothing at all for other organisations' changes) as `event: ticket`.
@@ -44,6 +45,7 @@
 
 #include "auth.h"
 #include "internal.h"
+#include "json_text.h"
 
 extern const unsigned char kw_web_index[], kw_web_app_js[], kw_web_app_css[], kw_web_echarts_js[];
 
@@ -121,8 +123,14 @@ void kwh_feed_publish(void *ctx)
 {
     struct kwh_feed *f = ctx;
     pthread_mutex_lock(&f->mu);
-    f->commits++;
-    pthread_cond_broadcast(&f->cv);
+    /* nobody listens: no wake-up, and no read of the log per commit (#20:
+     * the feeder's read after each create took the WAL index's lock beside
+     * the next request's and remapped the file, on a create's path) */
+    if (f->n_streams) {
+        f->commits++;
+        pthread_cond_broadcast(&f->cv);
+    } else
+        f->behind = true;
     pthread_mutex_unlock(&f->mu);
 }
 
@@ -175,11 +183,11 @@ static bool feed_wait(struct kwh_feed *f, pthread_cond_t *cv, const uint64_t *no
 
 static char *event_text(json_t *j)
 {
-    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    size_t n = 0;
+    char *body = j ? kwh_json_text(j, 0, &n) : NULL; /* json_dumps(j, JSON_COMPACT)'s bytes */
     json_decref(j);
     if (!body)
         return NULL;
-    size_t n = strlen(body);
     char *text = malloc(n + 24);
     if (text)
         snprintf(text, n + 24, "event: ticket\ndata: %s\n\n", body);
@@ -205,13 +213,23 @@ static void feed_pass(struct kw_http *h, struct kwh_worker *wk)
     struct kwh_feed *f = &h->feed;
     struct kw_err err = {0};
     struct kw_change ch[BATCH_CHANGES];
+    pthread_mutex_lock(&f->mu);
+    bool listened = f->n_streams > 0, behind = listened && f->behind;
+    int64_t catch_up = f->caught ? f->catch_up : -1;
+    if (behind) {
+        f->behind = f->caught = false;
+        f->catch_up = 0;
+    }
+    pthread_mutex_unlock(&f->mu);
+    if (!listened)
+        return; /* nobody listens: the first stream to open sets the cursor (catch_up) */
+    if (behind && catch_up >= 0) {
+        if (catch_up > f->at) /* the log's head as the first stream read it when it opened */
+            f->at = catch_up;
+    } else if (behind)
+        kw_store_changes_head(wk->st, &f->at, &err);
     for (size_t n = BATCH_CHANGES; n == BATCH_CHANGES;) {
         n = 0;
-        if (atomic_load(&h->metrics.streams) == 0) {
-            /* nobody listens: skip what changed, encode nothing */
-            kw_store_changes_head(wk->st, &f->at, &err);
-            break;
-        }
         enum kw_code rc = kw_store_changes_since(wk->st, f->at, ch, BATCH_CHANGES, &n, &err);
         if (rc == KW_RANGE) { /* fell behind what the log keeps: everyone reloads */
             kw_store_changes_head(wk->st, &f->at, &err);
@@ -607,8 +625,19 @@ enum MHD_Result kwh_web_stream(struct kwh_call *x)
     s->quiet_ms = s->filled_ms = s->peeked_ms = kwh_mono_ms();
     s->sessions = atomic_load(&f->sessions);
     kw_buf_adds(&s->out, "retry: 2000\nevent: hello\ndata: {}\n\n");
+    /* the log's head before the stream is counted: if the feeder's cursor
+     * stood still while no stream was open, it moves here, and what
+     * commits from now on reaches this stream (kwh_feed_publish) */
+    struct kw_err err = {0};
+    int64_t head = -1;
+    if (kw_store_changes_head(x->wk->st, &head, &err) != KW_OK)
+        head = -1; /* the feeder reads the head itself */
     atomic_fetch_add(&h->metrics.streams, 1);
     pthread_mutex_lock(&f->mu); /* from here on: what changes after this */
+    if (f->behind && (!f->caught || head < f->catch_up)) {
+        f->caught = true;
+        f->catch_up = head;
+    }
     s->next = f->next;
     s->lnext = f->streams;
     if (f->streams)

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 enum kw_log_level { KW_LOG_DEBUG, KW_LOG_INFO, KW_LOG_WARN, KW_LOG_ERROR };
 
@@ -49,6 +50,12 @@ const char *kw_log_quote(char *buf, size_t size, const char *s);
 #define KW_LOG_QSIZE 400
 /* s quoted in a buffer that lives until the end of the enclosing block. */
 #define KW_LOG_Q(s) kw_log_quote((char[KW_LOG_QSIZE]){0}, KW_LOG_QSIZE, (s))
+
+/* A line's start, "ts=YYYY-MM-DDTHH:MM:SS.mmmZ level=NAME ", for the UTC
+ * instant wall, into out (at least KW_LOG_PREFIX_MAX bytes, NUL-terminated);
+ * returns its length. */
+#define KW_LOG_PREFIX_MAX 64
+size_t kw_log_prefix(char *out, const struct timespec *wall, enum kw_log_level level);
 
 /* "debug", "info", "warn" or "error"; false for anything else. */
 bool kw_log_level_parse(const char *s, enum kw_log_level *out);

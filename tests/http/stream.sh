@@ -58,5 +58,19 @@ req GET "/api/v1/tickets/$T_ACME" "" "$ADMIN"
 final=$(jq -r .events "$TMP/body")
 grep '^data: ' "$TMP/sse-out" | sed 's/^data: //' | jq -se "all(.[]; (.events // 0) < $final)" >/dev/null
 check "the change after the logout did not go out" $? "($(cat "$TMP/sse-out"))"
+
+# --- with no stream open the feeder reads nothing; the next stream starts at the log's head ---
+sleep 0.5 # the streams above have ended
+for i in 1 2 3; do
+    req POST /api/v1/tickets "{\"org_id\":$GLOBEX,\"title\":\"unwatched $i\",\"level\":\"L2\"}" "$ADMIN"
+done
+curl -s -N --max-time 3 -H "Authorization: Bearer $ADMIN" "$B/api/v1/stream" >"$TMP/sse-late" &
+SSE=$!
+sleep 0.7
+req POST "/api/v1/tickets/$T_ACME/events" '{"type":"comment","text":"after the quiet"}' "$ADMIN"
+wait $SSE
+grep '^data: ' "$TMP/sse-late" | sed 's/^data: //' | jq -se "map(select(.id)) | length == 1 and .[0].id == $T_ACME" >/dev/null
+check "a stream opened after writes nobody watched carries the change after it, and none of those" $? \
+    "($(cat "$TMP/sse-late"))"
 serve_stop
 finish

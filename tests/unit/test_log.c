@@ -73,10 +73,43 @@ static void test_levels_and_lines(void **state)
     assert_false(kw_log_level_parse("verbose", &lv));
 }
 
+/* A line's start, written by hand, against what snprintf writes. */
+static void test_prefix(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        time_t sec;
+        long nsec;
+        enum kw_log_level level;
+    } cases[] = {
+        {"the epoch", 0, 0, KW_LOG_INFO},
+        {"a plain instant", 1796289925, 458000000, KW_LOG_INFO},
+        {"the last millisecond of a year", 1798761599, 999999999, KW_LOG_ERROR},
+        {"a leap day", 1709164800 + 86399, 1000000, KW_LOG_WARN},
+        {"a single-digit millisecond", 1796289925, 7000000, KW_LOG_DEBUG},
+        {"year 9999", 253402300799, 500000000, KW_LOG_INFO},
+        {"past year 9999 (snprintf's)", 253402300800, 0, KW_LOG_INFO},
+    };
+    for (size_t i = 0; i < N_ELEMS(cases); i++) {
+        struct timespec wall = {.tv_sec = cases[i].sec, .tv_nsec = cases[i].nsec};
+        struct tm tm;
+        gmtime_r(&wall.tv_sec, &tm);
+        char want[KW_LOG_PREFIX_MAX], got[KW_LOG_PREFIX_MAX];
+        snprintf(want, sizeof(want), "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s ",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 wall.tv_nsec / 1000000, kw_log_level_name(cases[i].level));
+        size_t n = kw_log_prefix(got, &wall, cases[i].level);
+        if (strcmp(want, got) != 0 || n != strlen(want))
+            fail_msg("%s: want \"%s\", got \"%s\" (%zu)", cases[i].name, want, got, n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quote),
+        cmocka_unit_test(test_prefix),
         cmocka_unit_test(test_levels_and_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

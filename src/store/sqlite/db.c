@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kw_buf.h"
@@ -192,6 +193,24 @@ static int wal_grew(void *arg, sqlite3 *db, const char *name, int pages)
     return SQLITE_OK;
 }
 
+/* The wait for a lock another handle holds, up to 5 s in all as
+ * sqlite3_busy_timeout(5000), but in steps of 50 us doubling to 1 ms
+ * instead of SQLite's 1, 2, 5, 10, 15, 20, 25 ... 100 ms: the upkeep's
+ * RESTART checkpoint (kw_store_maintain) holds the write lock for about a
+ * millisecond while readers leave the log, and the writer, meeting it,
+ * slept 1 + 2 + 5 + 10 ms before it looked again (every create waiting
+ * behind it, #20). */
+static int busy_wait(void *arg, int tries)
+{
+    (void)arg;
+    long step_us = tries < 5 ? 50L << tries : 1000L;
+    long slept_us = tries < 5 ? 50L * ((1L << tries) - 1) : 1550L + 1000L * (tries - 5);
+    if (slept_us >= 5000000L)
+        return 0;
+    nanosleep(&(struct timespec){.tv_nsec = step_us * 1000L}, NULL);
+    return 1;
+}
+
 static struct kw_store *open_store(const char *path, bool writer, struct kw_err *err)
 {
     pthread_once(&sqlite_once, sqlite_setup);
@@ -207,7 +226,7 @@ static struct kw_store *open_store(const char *path, bool writer, struct kw_err 
         kws_fail(st, err, "open");
         goto fail;
     }
-    sqlite3_busy_timeout(st->db, 5000);
+    sqlite3_busy_handler(st->db, busy_wait, NULL);
     sqlite3_commit_hook(st->db, commit_guard, st);
     if (kws_search_tokenizer(st->db) != SQLITE_OK) { /* before the migrations use it */
         kws_fail(st, err, "register the search tokenizer");
