@@ -99,6 +99,30 @@ static void test_migrations(void **state)
 extern const char *const kws_migrations[];
 static sqlite3 *handle_of(struct kw_store *st);
 
+/* A desk at schema 38 in the file name under the fixture's directory, with
+ * the organisation 3 (Acme) and its tickets 5 and 6, foreign keys on: from
+ * 39 on the search index's tokenizer is the store's (search_tok.c), so the
+ * store applies the rest when it opens path. */
+static sqlite3 *desk_at_38(struct fx *f, const char *name, char *path, size_t n)
+{
+    snprintf(path, n, "%s/%s", f->dir, name);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    exec_ok(db, "PRAGMA foreign_keys = ON; CREATE TABLE schema_migrations("
+                "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    for (int v = 0; v < 38; v++) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations VALUES (%d, 0)", v + 1);
+        exec_ok(db, kws_migrations[v]);
+        exec_ok(db, sql);
+    }
+    exec_ok(db, "INSERT INTO orgs(id, name, created_at) VALUES (3, 'Acme', 0);"
+                "INSERT INTO tickets(id, org_id, title, state, level, created_at, updated_at,"
+                " last_seq, head_hash) VALUES (5, 3, 'down', 'registered', 'L1', 0, 0, 0,"
+                " x'00'), (6, 3, 'up', 'registered', 'L1', 0, 0, 0, x'00')");
+    return db;
+}
+
 #define CLOCKS_ROWS                                                                                \
     "SELECT group_concat(ticket_id || ':' || metric || ':' || status || ':' ||"                    \
     " coalesce(deadline, '-') || ':' || coalesce(next_due, '-') || ':' ||"                         \
@@ -112,33 +136,10 @@ static void test_clocks_migration(void **state)
 {
     struct fx *f = *state;
     char path[160], got[512];
-    snprintf(path, sizeof(path), "%s/old.db", f->dir);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "PRAGMA foreign_keys = ON; CREATE TABLE schema_migrations("
-                                  "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    /* schema 38: from 39 on the search index's tokenizer is the store's
-     * (search_tok.c), so the store applies 39 to 44 */
-    for (int v = 0; v < 38; v++) {
-        char sql[96];
-        snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations VALUES (%d, 0)", v + 1);
-        assert_int_equal(sqlite3_exec(db, kws_migrations[v], NULL, NULL, NULL), SQLITE_OK);
-        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    }
-    assert_int_equal(
-        sqlite3_exec(db,
-                     "INSERT INTO orgs(id, name, created_at) VALUES (3, 'Acme', 0);"
-                     "INSERT INTO tickets(id, org_id, title, state, level, created_at, updated_at,"
-                     " last_seq, head_hash) VALUES (5, 3, 'down', 'registered', 'L1', 0, 0, 0,"
-                     " x'00'), (6, 3, 'up', 'registered', 'L1', 0, 0, 0, x'00');"
-                     "INSERT INTO clocks VALUES (5, 'response', 'running', 100, 50, 50),"
-                     " (5, 'resolution', 'met', 200, NULL, NULL),"
-                     " (6, 'response', 'paused', NULL, NULL, NULL)",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    sqlite3 *db = desk_at_38(f, "old.db", path, sizeof(path));
+    exec_ok(db, "INSERT INTO clocks VALUES (5, 'response', 'running', 100, 50, 50),"
+                " (5, 'resolution', 'met', 200, NULL, NULL),"
+                " (6, 'response', 'paused', NULL, NULL, NULL)");
     const char *rows = "5:resolution:met:200:-:-,5:response:running:100:50:50,"
                        "6:response:paused:-:-:-";
     assert_string_equal(text_of(db, CLOCKS_ROWS, got, sizeof(got)), rows);
@@ -252,35 +253,14 @@ static void test_kpi_runs_migration(void **state)
 {
     struct fx *f = *state;
     char path[160], got[1024], indexes[1024];
-    snprintf(path, sizeof(path), "%s/runs.db", f->dir);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "CREATE TABLE schema_migrations(version INTEGER PRIMARY KEY,"
-                                  " applied_at INTEGER NOT NULL)",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    for (int v = 0; v < 38; v++) { /* 39 on need the store's tokenizer */
-        char sql[96];
-        snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations VALUES (%d, 0)", v + 1);
-        assert_int_equal(sqlite3_exec(db, kws_migrations[v], NULL, NULL, NULL), SQLITE_OK);
-        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    }
-    assert_int_equal(
-        sqlite3_exec(db,
-                     "INSERT INTO orgs(id, name, created_at) VALUES (3, 'Acme', 0);"
-                     "INSERT INTO tickets(id, org_id, title, state, level, created_at, updated_at,"
-                     " last_seq, head_hash) VALUES (5, 3, 'down', 'registered', 'L1', 0, 0, 0,"
-                     " x'00'), (6, 3, 'up', 'registered', 'L1', 0, 0, 0, x'00');"
-                     "INSERT INTO kpi_runs VALUES (5, 'response', 0, 3, NULL, 'running', 100,"
-                     " NULL, 200, NULL, 60, 1, 2, 0, 150, 120, 'office', 'L1', NULL, 'Acme',"
-                     " NULL, 4, 'hw', NULL, 'web'), (5, 'resolution', 0, 3, 2, 'met', 100, 180,"
-                     " 300, NULL, 3600, 80, 80, 0, 180, 100, NULL, 'L1', 'gold', 'Acme', 7, NULL,"
-                     " NULL, 'emea', NULL), (6, 'response', 1, 3, 2, 'breached', 90, NULL, 250,"
-                     " 250, 60, 160, 170, 10, 260, 255, '24x7', 'L2', NULL, 'Acme', NULL, NULL,"
-                     " NULL, NULL, 'mail')",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    sqlite3 *db = desk_at_38(f, "runs.db", path, sizeof(path));
+    exec_ok(db, "INSERT INTO kpi_runs VALUES (5, 'response', 0, 3, NULL, 'running', 100,"
+                " NULL, 200, NULL, 60, 1, 2, 0, 150, 120, 'office', 'L1', NULL, 'Acme',"
+                " NULL, 4, 'hw', NULL, 'web'), (5, 'resolution', 0, 3, 2, 'met', 100, 180,"
+                " 300, NULL, 3600, 80, 80, 0, 180, 100, NULL, 'L1', 'gold', 'Acme', 7, NULL,"
+                " NULL, 'emea', NULL), (6, 'response', 1, 3, 2, 'breached', 90, NULL, 250,"
+                " 250, 60, 160, 170, 10, 260, 255, '24x7', 'L2', NULL, 'Acme', NULL, NULL,"
+                " NULL, NULL, 'mail')");
     char rows[1024];
     text_of(db, RUNS_ROWS, rows, sizeof(rows));
     assert_non_null(strstr(rows, "5:'resolution':0:3:2:'met':100:180:300:NULL:3600"));
