@@ -247,20 +247,8 @@ void kw_canon_str(struct kw_canon *c, const char *key, const char *val)
             continue;
         kw_buf_add(&c->b, val + run, i - run);
         run = i + 1;
-        char esc[8];
-        const char *short_esc = ch == '"'    ? "\\\""
-                                : ch == '\\' ? "\\\\"
-                                : ch == '\b' ? "\\b"
-                                : ch == '\f' ? "\\f"
-                                : ch == '\n' ? "\\n"
-                                : ch == '\r' ? "\\r"
-                                : ch == '\t' ? "\\t"
-                                             : NULL;
-        if (!short_esc) {
-            snprintf(esc, sizeof(esc), "\\u%04X", ch);
-            short_esc = esc;
-        }
-        kw_buf_adds(&c->b, short_esc);
+        char esc[6];
+        kw_buf_add(&c->b, esc, kw_json_escape(ch, esc));
     }
     if (run == 0) { /* nothing escaped (the usual text): the value and its quote at once */
         char tail[256];

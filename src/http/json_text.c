@@ -75,7 +75,6 @@ static bool plain8(uint64_t w)
 
 static bool put_string(struct out *o, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789ABCDEF";
     put_char(o, '"');
     size_t i = 0, run = 0;
     while (i < n) {
@@ -100,33 +99,8 @@ static bool put_string(struct out *o, const char *s, size_t n)
             continue;
         }
         put(o, s + run, i - run);
-        char e[6] = {'\\', (char)c};
-        size_t len = 2;
-        switch (c) {
-        case '"':
-        case '\\':
-            break;
-        case '\b':
-            e[1] = 'b';
-            break;
-        case '\f':
-            e[1] = 'f';
-            break;
-        case '\n':
-            e[1] = 'n';
-            break;
-        case '\r':
-            e[1] = 'r';
-            break;
-        case '\t':
-            e[1] = 't';
-            break;
-        default:
-            memcpy(e + 1, "u00", 3);
-            e[4] = hex[c >> 4];
-            e[5] = hex[c & 15];
-            len = 6;
-        }
+        char e[6];
+        size_t len = kw_json_escape(c, e);
         put(o, e, len);
         run = ++i;
     }

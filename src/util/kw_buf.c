@@ -151,6 +151,38 @@ void kw_buf_json_string(struct kw_buf *b, const char *s, size_t len)
     kw_buf_add(b, "\"", 1);
 }
 
+size_t kw_json_escape(unsigned char c, char out[6])
+{
+    static const char hex[] = "0123456789ABCDEF";
+    out[0] = '\\';
+    switch (c) {
+    case '"':
+    case '\\':
+        out[1] = (char)c;
+        return 2;
+    case '\b':
+        out[1] = 'b';
+        return 2;
+    case '\f':
+        out[1] = 'f';
+        return 2;
+    case '\n':
+        out[1] = 'n';
+        return 2;
+    case '\r':
+        out[1] = 'r';
+        return 2;
+    case '\t':
+        out[1] = 't';
+        return 2;
+    default:
+        memcpy(out + 1, "u00", 3);
+        out[4] = hex[c >> 4];
+        out[5] = hex[c & 15];
+        return 6;
+    }
+}
+
 void kw_buf_html(struct kw_buf *b, const char *s)
 {
     for (; s && *s; s++) {

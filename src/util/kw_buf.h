@@ -31,6 +31,11 @@ void kw_buf_printf(struct kw_buf *b, const char *fmt, ...) __attribute__((format
 void kw_buf_html(struct kw_buf *b, const char *s);
 /* Append s as a JSON string literal with its quotes; invalid UTF-8 becomes U+FFFD. */
 void kw_buf_json_string(struct kw_buf *b, const char *s, size_t len);
+/* The escape jansson's encoder writes for c, a byte that needs one (below
+ * U+0020, `"` or `\`): \" \\ \b \f \n \r \t, else \u00XX in upper-case
+ * hex; written to out, its length returned (2 or 6). The hash chain's
+ * canonical bodies and the replies' text (json_text.c) use it alike. */
+size_t kw_json_escape(unsigned char c, char out[6]);
 /* Grow the array at *p (room for *cap elements of size bytes) by doubling,
  * from 64, to hold at least need; false, with *p and *cap as they were, when
  * memory runs out. */
