@@ -1463,8 +1463,11 @@ static void test_engine_writers(void **state)
              (long long)org);
     sql_value(c, q, got, sizeof(got));
     assert_string_equal(got, "0"); /* none twice */
-    /* the further writers fired units of their own (the first also records deliveries) */
-    if (ws[1].units == 0 || ws[2].units == 0)
+    /* the further writers fired units of their own (the first also records
+     * deliveries): which of them takes the few units of 300 tickets depends
+     * on which thread the scheduler runs first, so at least one of them (both
+     * was seen to fail on a loaded machine: 6, 1172, 0) */
+    if (ws[1].units == 0 && ws[2].units == 0)
         fail_msg("units on the writers: %llu, %llu, %llu", (unsigned long long)ws[0].units,
                  (unsigned long long)ws[1].units, (unsigned long long)ws[2].units);
     PQfinish(c);
