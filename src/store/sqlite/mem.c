@@ -15,6 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Under the sanitizers SQLite keeps its own allocator (kws_mem_install), so
+ * they see each of its blocks. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#endif
+
+#ifndef SANITIZED
+
 #define GRAIN 16
 #define MAX_SMALL 1024 /* bytes a block of the largest class holds */
 #define CLASSES (MAX_SMALL / GRAIN)
@@ -152,21 +165,18 @@ static void mem_shutdown(void *data)
     drain(&tc);
 }
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#endif
-
 void kws_mem_install(void)
 {
-#ifndef SANITIZED /* the sanitizers then see each of SQLite's blocks as before */
     static const sqlite3_mem_methods methods = {
         mem_malloc, mem_free, mem_realloc, mem_size, mem_roundup, mem_init, mem_shutdown, NULL,
     };
     sqlite3_config(SQLITE_CONFIG_MALLOC, &methods);
-#endif
 }
+
+#else
+
+void kws_mem_install(void)
+{
+}
+
+#endif
