@@ -13,48 +13,15 @@
 
 #include "kw_buf.h"
 
-struct out {
-    char *p;
-    size_t len, cap;
-    bool failed;
-};
-
-static bool room(struct out *o, size_t n)
+/* the text grows in a kw_buf (its failure kept until the end) */
+static void put(struct kw_buf *o, const void *s, size_t n)
 {
-    if (o->failed)
-        return false;
-    if (n <= o->cap - o->len)
-        return true;
-    size_t cap = o->cap ? o->cap : 1024;
-    while (cap - o->len < n) {
-        if (cap > SIZE_MAX / 2) {
-            o->failed = true;
-            return false;
-        }
-        cap *= 2;
-    }
-    char *p = realloc(o->p, cap);
-    if (!p) {
-        o->failed = true;
-        return false;
-    }
-    o->p = p;
-    o->cap = cap;
-    return true;
+    kw_buf_add(o, s, n);
 }
 
-static void put(struct out *o, const void *s, size_t n)
+static void put_char(struct kw_buf *o, char c)
 {
-    if (n && room(o, n)) {
-        memcpy(o->p + o->len, s, n);
-        o->len += n;
-    }
-}
-
-static void put_char(struct out *o, char c)
-{
-    if (room(o, 1))
-        o->p[o->len++] = c;
+    kw_buf_add(o, &c, 1);
 }
 
 /* A string literal: jansson writes `"` and `\` escaped, \b \f \n \r \t for
@@ -73,7 +40,7 @@ static bool plain8(uint64_t w)
            (w & high) == 0;
 }
 
-static bool put_string(struct out *o, const char *s, size_t n)
+static bool put_string(struct kw_buf *o, const char *s, size_t n)
 {
     put_char(o, '"');
     size_t i = 0, run = 0;
@@ -109,7 +76,7 @@ static bool put_string(struct out *o, const char *s, size_t n)
     return true;
 }
 
-static void put_integer(struct out *o, json_int_t v)
+static void put_integer(struct kw_buf *o, json_int_t v)
 {
     char b[24];
     size_t k = sizeof(b);
@@ -123,7 +90,7 @@ static void put_integer(struct out *o, json_int_t v)
     put(o, b + k, sizeof(b) - k);
 }
 
-static bool put_value(struct out *o, json_t *j, size_t flags)
+static bool put_value(struct kw_buf *o, json_t *j, size_t flags)
 {
     switch (json_typeof(j)) {
     case JSON_OBJECT: {
@@ -183,15 +150,13 @@ char *kwh_json_text(json_t *j, int precision, size_t *len)
 {
     if (!json_is_object(j) && !json_is_array(j))
         return NULL;
-    struct out o = {0};
+    struct kw_buf o = {0};
     size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(precision);
-    bool ok = put_value(&o, j, flags);
-    put_char(&o, '\0');
-    if (!ok || o.failed) {
-        free(o.p);
+    if (!put_value(&o, j, flags) || o.failed) {
+        kw_buf_release(&o);
         return NULL;
     }
     if (len)
-        *len = o.len - 1;
-    return o.p;
+        *len = o.len;
+    return o.p; /* NUL-terminated, as a kw_buf always is */
 }
