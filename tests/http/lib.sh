@@ -91,7 +91,15 @@ eventually() {
         sleep 0.1
     done
 }
-login() { curl -s -X POST "$B/api/v1/auth/login" -H "Content-Type: application/json" -d "{\"email\":\"$1\",\"password\":\"$2\"}" | jq -r .token; }
+# login EMAIL PASSWORD: a bearer token on stdout; a refused login says why on
+# stderr (the suite's later failures follow from it)
+login() {
+    local r
+    r=$(curl -s -w '\n%{http_code}' -X POST "$B/api/v1/auth/login" -H "Content-Type: application/json" \
+        -d "{\"email\":\"$1\",\"password\":\"$2\"}")
+    [ "${r##*$'\n'}" = 200 ] || echo "login $1: ${r//$'\n'/ }" >&2
+    printf '%s' "${r%$'\n'*}" | jq -r .token
+}
 
 # sanitizer_check LOG...: a sanitizer report in a server's log (its stderr)
 # fails the suite: the TSan build (make test-tsan) prints data races there,
@@ -110,6 +118,12 @@ sanitizer_check() {
 
 finish() {
     sanitizer_check "$TMP"/log "$TMP"/*.log
+    # a failing suite shows what its server logged last (a refused write,
+    # a stuck unit), which the replies alone do not say
+    if [ "$fail" -ne 0 ] && [ -s "$TMP/log" ]; then
+        echo "--- the server's log, last 30 lines:"
+        tail -n 30 "$TMP/log"
+    fi
     echo "$pass passed, $fail failed"
     [ "$fail" -eq 0 ]
 }
