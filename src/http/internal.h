@@ -636,6 +636,9 @@ struct kwh_reply kwh_org_watch_clear(struct kwh_call *x);
 struct kwh_reply kwh_audit_list(struct kwh_call *x);
 /* org's open watch-list flag for staff (null for customers and none) */
 json_t *kwh_watch_json(struct kwh_call *x, int64_t org);
+/* org's open watch-list flag read with st (any thread that holds st; the
+ * writer's inside a unit), or null: none, or the read failed. */
+json_t *kwh_watch_flag(struct kw_store *st, int64_t org);
 struct kwh_reply kwh_contracts_list(struct kwh_call *x);
 struct kwh_reply kwh_contracts_create(struct kwh_call *x);
 struct kwh_reply kwh_contract_get(struct kwh_call *x);

@@ -258,12 +258,25 @@ bool kwh_visible_ticket(struct kwh_call *x, int64_t id, struct kw_ticket_row *t,
     return false;
 }
 
+/* What a new ticket's reply to a member of staff names, read by its
+ * create unit in the writer's transaction (create_unit): the requester's
+ * name and the organisation's watch-list flag, each a JSON value or null.
+ * With them and the clocks kept, the reply runs no statement, so its
+ * worker begins no read transaction after the commit (each one that
+ * follows another handle's commit drops SQLite's map of the file, a
+ * munmap with its TLB shootdown, and maps it again; #20). */
+struct reply_reads {
+    json_t *requester, *watch; /* owned by whoever holds the struct */
+};
+
 /* One ticket for the caller: with its clocks and the moves the caller may
  * make (allowed_moves, the application layer's rule). kept: its clocks as
  * read before (NULL: read them); created: a ticket just created, which
- * nothing links to yet (its links are not read). */
+ * nothing links to yet (its links are not read) and nobody is assigned
+ * to; pre: what a new ticket's unit read for the reply (NULL: read it). */
 static json_t *ticket_for_kept(struct kwh_call *x, const struct kw_ticket_row *t,
-                               const struct clocks_copy *kept, bool created)
+                               const struct clocks_copy *kept, bool created,
+                               const struct reply_reads *pre)
 {
     int64_t due;
     json_t *j = with_clocks(x->h, x->wk->st, x->me.customer, t, x->now, kept, &due),
@@ -284,9 +297,15 @@ static json_t *ticket_for_kept(struct kwh_call *x, const struct kw_ticket_row *t
     bool named = assignee && kw_store_user_get(x->wk->st, assignee, &u, &err) == KW_OK;
     json_object_set_new(j, "assignee_name", named ? json_string(u.name) : json_null());
     /* the customer it is for: their own organisation's person */
-    named = requester && kw_store_user_get(x->wk->st, requester, &u, &err) == KW_OK;
-    json_object_set_new(j, "requester_name", named ? json_string(u.name) : json_null());
-    if (!x->me.customer) /* the organisation's watch-list flag, for staff */
+    if (pre)
+        json_object_set(j, "requester_name", pre->requester);
+    else {
+        named = requester && kw_store_user_get(x->wk->st, requester, &u, &err) == KW_OK;
+        json_object_set_new(j, "requester_name", named ? json_string(u.name) : json_null());
+    }
+    if (pre && !x->me.customer) /* the organisation's watch-list flag, for staff */
+        json_object_set(j, "watch_list", pre->watch);
+    else if (!x->me.customer)
         json_object_set_new(j, "watch_list", kwh_watch_json(x, t->org_id));
     /* a merged duplicate points at its original (always the same organisation's) */
     int64_t merged = 0;
@@ -298,7 +317,7 @@ static json_t *ticket_for_kept(struct kwh_call *x, const struct kw_ticket_row *t
 
 static json_t *ticket_for(struct kwh_call *x, const struct kw_ticket_row *t)
 {
-    return ticket_for_kept(x, t, NULL, false);
+    return ticket_for_kept(x, t, NULL, false, NULL);
 }
 
 static struct kwh_reply ticket_reply(struct kwh_call *x, unsigned status, int64_t id)
@@ -353,21 +372,49 @@ struct create_unit {
     struct ticket_copy row;     /* out, unless made.set */
     struct kw_ticket_made made; /* out: a new ticket's row, as its create wrote it */
     struct clocks_copy clocks;  /* out */
+    bool pre_read;              /* out: pre holds a new ticket's reply reads (staff's) */
+    struct reply_reads pre;     /* out; freed by create_done */
 };
+
+static void reply_reads_release(struct reply_reads *pre)
+{
+    json_decref(pre->requester);
+    json_decref(pre->watch);
+    *pre = (struct reply_reads){0};
+}
+
+/* What a new ticket's reply to staff would read, read here in the unit's
+ * transaction (struct reply_reads): a read there costs the writer no new
+ * snapshot. A customer's reply reads their events anyway (customer_counts). */
+static void reply_reads_get(struct kw_store *st, struct create_unit *c)
+{
+    const struct kw_ticket_row *t = &c->made.row;
+    struct kw_user_row u;
+    struct kw_err err = {0};
+    bool named = t->requester_id && kw_store_user_get(st, t->requester_id, &u, &err) == KW_OK;
+    c->pre.requester = named ? json_string(u.name) : json_null();
+    c->pre.watch = kwh_watch_flag(st, t->org_id);
+    c->pre_read = true;
+}
 
 static enum kw_code create_unit(struct kw_store *st, void *ctx, struct kw_err *err)
 {
     struct create_unit *c = ctx;
     struct kw_unit u = unit_of(c->h, st, c->now);
     c->in.made = &c->made;
+    c->pre_read = false; /* a unit run again sets every output afresh */
+    reply_reads_release(&c->pre);
     enum kw_code rc = kw_ticket_create(&u, &c->who, &c->in, &c->id, &c->existed, err);
     c->fire_at = u.fire_at;
     /* the clocks first: right after the projection wrote them, PostgreSQL
      * answers from what it wrote (src/store/pg/pg_int.h) */
     if (rc == KW_OK)
         rc = clocks_copy_get(st, c->id, &c->clocks, err);
-    if (rc == KW_OK && c->made.set) /* a new ticket: no read of what the unit wrote */
+    if (rc == KW_OK && c->made.set) { /* a new ticket: no read of what the unit wrote */
+        if (!kw_actor_customer(&c->who))
+            reply_reads_get(st, c);
         return rc;
+    }
     return rc == KW_OK ? ticket_copy_get(st, c->id, &c->row, err) : rc;
 }
 
@@ -416,10 +463,12 @@ static struct kwh_reply create_done(void *ctx, enum kw_code rc, const struct kw_
         if ((x.wk = kwh_worker_take(c->h, &werr)) == NULL)
             out = kwh_problem(&werr);
         else {
-            out = kwh_ok(c->existed ? 200 : 201, ticket_for_kept(&x, row, &c->clocks, !c->existed));
+            out = kwh_ok(c->existed ? 200 : 201, ticket_for_kept(&x, row, &c->clocks, !c->existed,
+                                                                 c->pre_read ? &c->pre : NULL));
             kwh_worker_give(c->h, x.wk);
         }
     }
+    reply_reads_release(&c->pre);
     json_decref(cc->body);
     free(cc);
     return out;

@@ -35,13 +35,20 @@ static bool flag_keep(const struct kw_watch_flag *f, void *ctx)
     return false;
 }
 
-json_t *kwh_watch_json(struct kwh_call *x, int64_t org)
+json_t *kwh_watch_flag(struct kw_store *st, int64_t org)
 {
     json_t *j = NULL;
     struct kw_err err = {0};
-    if (x->me.customer || kw_store_watch_flags(x->wk->st, org, true, flag_keep, &j, &err) != KW_OK)
+    if (kw_store_watch_flags(st, org, true, flag_keep, &j, &err) != KW_OK) {
+        json_decref(j);
         return json_null(); /* a failed read shows no flag rather than no page */
+    }
     return j ? j : json_null();
+}
+
+json_t *kwh_watch_json(struct kwh_call *x, int64_t org)
+{
+    return x->me.customer ? json_null() : kwh_watch_flag(x->wk->st, org);
 }
 
 struct kwh_reply kwh_watch_list(struct kwh_call *x)

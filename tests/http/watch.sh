@@ -108,7 +108,10 @@ is "the outbox carries it to the subscribed endpoint" 200 \
 
 # a fourth overrun while flagged: no second flag
 at 2026-03-05T09:00:00Z
-T4=$(ticket "$ACME")
+req POST /api/v1/tickets "{\"title\":\"Down again\",\"level\":\"L1\",\"org_id\":$ACME}" "$ADMIN"
+is "a new ticket's answer shows staff the flag (read by its write unit)" 201 \
+    ".watch_list.org_id == $ACME and .watch_list.overruns == 3 and .requester_name == null"
+T4=$(jq -r .id "$TMP/body")
 at 2026-03-05T10:00:01Z
 overrun "$T4"
 req GET "/api/v1/watch-list?all=true" "" "$MGR"
