@@ -57,13 +57,15 @@ static void log_request(struct kw_http *h, const char *method, const char *url, 
 
 /* ---- workers ---- */
 
-struct kwh_worker *kwh_worker_take(struct kw_http *h, struct kw_err *err)
+static struct kwh_worker *worker_take(struct kw_http *h, bool small, struct kw_err *err)
 {
+    struct kwh_worker **idle = small ? &h->idle_small : &h->idle;
+    size_t *n = small ? &h->n_idle_small : &h->n_idle;
     pthread_mutex_lock(&h->pool_mu);
-    struct kwh_worker *wk = h->idle;
+    struct kwh_worker *wk = *idle;
     if (wk) {
-        h->idle = wk->next;
-        h->n_idle--;
+        *idle = wk->next;
+        (*n)--;
     }
     pthread_mutex_unlock(&h->pool_mu);
     if (wk)
@@ -78,8 +80,21 @@ struct kwh_worker *kwh_worker_take(struct kw_http *h, struct kw_err *err)
         free(wk);
         return NULL;
     }
+    if (small)
+        kw_store_small_reads(wk->st);
+    wk->small = small;
     kw_sla_init(&wk->sla);
     return wk;
+}
+
+struct kwh_worker *kwh_worker_take(struct kw_http *h, struct kw_err *err)
+{
+    return worker_take(h, false, err);
+}
+
+struct kwh_worker *kwh_worker_take_small(struct kw_http *h, struct kw_err *err)
+{
+    return worker_take(h, true, err);
 }
 
 static void worker_free(struct kwh_worker *wk)
@@ -127,12 +142,14 @@ static void *kpi_warm(void *arg)
 void kwh_worker_give(struct kw_http *h, struct kwh_worker *wk)
 {
     kw_store_end_read(wk->st);
+    struct kwh_worker **idle = wk->small ? &h->idle_small : &h->idle;
+    size_t *n = wk->small ? &h->n_idle_small : &h->n_idle;
     pthread_mutex_lock(&h->pool_mu);
-    bool keep = h->n_idle < IDLE_WORKERS;
+    bool keep = *n < IDLE_WORKERS;
     if (keep) {
-        wk->next = h->idle;
-        h->idle = wk;
-        h->n_idle++;
+        wk->next = *idle;
+        *idle = wk;
+        (*n)++;
     }
     pthread_mutex_unlock(&h->pool_mu);
     if (!keep)
@@ -213,7 +230,9 @@ static bool answer(struct kwh_call *x, struct kwh_req *r, const char *url,
 {
     struct kw_http *h = x->h;
     struct kw_err err = {0};
-    x->wk = kwh_worker_take(h, &err);
+    /* an inline write (x->req: a create, the intake) reads a few rows by
+     * key before it hands its unit over: a small handle, never mapped */
+    x->wk = x->req ? kwh_worker_take_small(h, &err) : kwh_worker_take(h, &err);
     kwh_streamer stream = NULL;
     bool page = x->wk && strncmp(url, "/api/", 5) != 0 && strcmp(url, "/healthz") != 0 &&
                 kwh_is_method(x, "GET") && kwh_web_asset(url, &r->rep);
@@ -842,6 +861,11 @@ void kw_http_stop(struct kw_http *h)
     while (h->idle) {
         struct kwh_worker *wk = h->idle;
         h->idle = wk->next;
+        worker_free(wk);
+    }
+    while (h->idle_small) {
+        struct kwh_worker *wk = h->idle_small;
+        h->idle_small = wk->next;
         worker_free(wk);
     }
     kw_sla_release(&h->wsla);

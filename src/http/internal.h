@@ -45,6 +45,7 @@ struct kwh_worker {
     struct kw_sla sla;
     struct magic_set *magic; /* libmagic, opened on first use (attachments.c), or NULL */
     struct kwh_worker *next;
+    bool small; /* taken with kwh_worker_take_small */
 };
 
 #define LOGIN_SLOTS 1024
@@ -202,11 +203,11 @@ struct kw_http {
     unsigned port;
     struct kw_log log; /* copied at start; log.out NULL: none */
     pthread_mutex_t pool_mu;
-    struct kwh_worker *idle;
-    size_t n_idle;            /* kept up to IDLE_WORKERS; more are closed when given back */
-    struct kw_clocks *clocks; /* compiled commitments, the tz database */
-    struct kw_engine *engine; /* timers: what falls due, and the outbox */
-    struct kw_sla wsla;       /* scratch of the writer's units (one thread) */
+    struct kwh_worker *idle, *idle_small; /* the small ones: kwh_worker_take_small */
+    size_t n_idle, n_idle_small; /* each kept up to IDLE_WORKERS; more are closed when given back */
+    struct kw_clocks *clocks;    /* compiled commitments, the tz database */
+    struct kw_engine *engine;    /* timers: what falls due, and the outbox */
+    struct kw_sla wsla;          /* scratch of the writer's units (one thread) */
     pthread_mutex_t login_mu;
     struct kwh_login_slot logins[LOGIN_SLOTS];
     struct kwh_feed feed;
@@ -325,6 +326,10 @@ bool kwh_is_upload(const char *method, const char *url);
 enum MHD_Result kwh_send_reply(struct MHD_Connection *c, struct kwh_reply *rep,
                                const char *set_cookie);
 struct kwh_worker *kwh_worker_take(struct kw_http *h, struct kw_err *err);
+/* A worker whose handle serves small reads only (kw_store_small_reads): a
+ * few rows by key, as an inline write's token check and its reply. */
+struct kwh_worker *kwh_worker_take_small(struct kw_http *h, struct kw_err *err);
+/* Give a worker back (to the pool it was taken from). */
 void kwh_worker_give(struct kw_http *h, struct kwh_worker *wk);
 /* Close the worker's libmagic handle, if any (attachments.c). */
 void kwh_worker_magic_close(struct kwh_worker *wk);

@@ -442,8 +442,9 @@ struct create_call {
 
 /* The reply of a create once its unit committed (or failed): on the I/O
  * thread the writer resumed, or on the caller's (kwh_write_async). The
- * ticket is read with a worker of its own: the request's was given back
- * when its handler returned. Frees ctx. */
+ * ticket is read with a worker of its own, a small one (a few rows by key,
+ * if any: struct reply_reads): the request's was given back when its
+ * handler returned. Frees ctx. */
 static struct kwh_reply create_done(void *ctx, enum kw_code rc, const struct kw_err *err)
 {
     struct create_call *cc = ctx;
@@ -460,7 +461,7 @@ static struct kwh_reply create_done(void *ctx, enum kw_code rc, const struct kw_
         if (!c->existed)
             kwh_log_event(c->h, "mod=tickets event=ticket.created ticket=%lld org=%lld actor=%lld",
                           (long long)c->id, (long long)row->org_id, (long long)cc->me.id);
-        if ((x.wk = kwh_worker_take(c->h, &werr)) == NULL)
+        if ((x.wk = kwh_worker_take_small(c->h, &werr)) == NULL)
             out = kwh_problem(&werr);
         else {
             out = kwh_ok(c->existed ? 200 : 201, ticket_for_kept(&x, row, &c->clocks, !c->existed,

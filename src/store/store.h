@@ -48,6 +48,14 @@ void kw_store_close(struct kw_store *st);
  * between requests and before waiting: a handle that holds on to a read
  * may keep seeing the database as it was. */
 void kw_store_end_read(struct kw_store *st);
+/* The handle will serve small reads only (a few rows found by key, as a
+ * token's check): on SQLite it reads through its page cache and does not
+ * map the file. A mapped handle's first read after another handle's commit
+ * unmaps the whole file (and maps it again at its next page): a munmap,
+ * with the other processors' TLBs flushed, that cost more than the copies
+ * it saved (#20). Call once, before the handle's first read. A no-op on
+ * PostgreSQL. */
+void kw_store_small_reads(struct kw_store *st);
 
 /* Upkeep the backend needs now and then (on SQLite: copy the write-ahead
  * log into the database, truncating the log once it passes 16 MiB and is

@@ -338,6 +338,12 @@ void kw_store_end_read(struct kw_store *st)
     }
 }
 
+void kw_store_small_reads(struct kw_store *st)
+{
+    /* a setting, no data: if it fails the handle maps as before */
+    sqlite3_exec(st->db, "PRAGMA mmap_size=0", NULL, NULL, NULL);
+}
+
 void kw_store_close(struct kw_store *st)
 {
     if (!st)
