@@ -942,6 +942,110 @@ static void log_whole(struct fx *f, sqlite3 *db)
     sqlite3_finalize(x);
 }
 
+/* Migration 46 drops the log's level-0 nodes (#20): a leaf's node is the
+ * hash of its data, computed when read. A desk at schema 38 with a log of
+ * five leaves and its eight nodes, migrated: no level-0 row left, the three
+ * above as they were; the root, every leaf's inclusion proof and the
+ * consistency of 3 with 5 as the leaves make them; a sixth leaf appended in
+ * a transaction of its own (its left sibling read from its leaf) and a
+ * seventh stored as the nodes they complete. */
+static void test_log_nodes_migration(void **state)
+{
+    struct fx *f = *state;
+    char path[160], got[512];
+    sqlite3 *db = desk_at_38(f, "log.db", path, sizeof(path));
+    unsigned char data[7][8], leaf[7][32];
+    for (int i = 0; i < 7; i++) {
+        memset(data[i], 'a' + i, sizeof(data[i]));
+        kw_merkle_leaf(data[i], sizeof(data[i]), leaf[i]);
+    }
+    sqlite3_stmt *x = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO log_leaves(idx, kind, data)"
+                                        " VALUES (?1, 'audit', ?2)",
+                                        -1, &x, NULL),
+                     SQLITE_OK);
+    for (int i = 0; i < 5; i++) {
+        sqlite3_bind_int(x, 1, i);
+        sqlite3_bind_blob(x, 2, data[i], sizeof(data[i]), SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(x), SQLITE_DONE);
+        sqlite3_reset(x);
+    }
+    sqlite3_finalize(x);
+    /* the nodes of five leaves as 38 kept them: (0, 0-4), (1, 0-1), (2, 0) */
+    unsigned char n10[32], n11[32], n20[32];
+    kw_merkle_node(leaf[0], leaf[1], n10);
+    kw_merkle_node(leaf[2], leaf[3], n11);
+    kw_merkle_node(n10, n11, n20);
+    const struct {
+        int level, idx;
+        const unsigned char *hash;
+    } nodes[] = {{0, 0, leaf[0]}, {0, 1, leaf[1]}, {0, 2, leaf[2]}, {0, 3, leaf[3]},
+                 {0, 4, leaf[4]}, {1, 0, n10},     {1, 1, n11},     {2, 0, n20}};
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "INSERT INTO log_nodes VALUES (?1, ?2, ?3)", -1, &x, NULL),
+        SQLITE_OK);
+    for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+        sqlite3_bind_int(x, 1, nodes[i].level);
+        sqlite3_bind_int(x, 2, nodes[i].idx);
+        sqlite3_bind_blob(x, 3, nodes[i].hash, 32, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(x), SQLITE_DONE);
+        sqlite3_reset(x);
+    }
+    sqlite3_finalize(x);
+    char above[256];
+    text_of(db,
+            "SELECT group_concat(level || ':' || idx || ':' || hex(hash), ',') FROM"
+            " (SELECT * FROM log_nodes WHERE level > 0 ORDER BY level, idx)",
+            above, sizeof(above));
+    sqlite3_close(db);
+
+    struct kw_err err = {0};
+    struct kw_store *st = kw_store_open(path, &err);
+    if (!st)
+        fail_msg("open: %s", err.msg);
+    db = handle_of(st);
+    assert_int_equal(kw_store_schema_version(st), kw_store_schema_latest());
+    assert_string_equal(
+        text_of(db, "SELECT count(*) FROM log_nodes WHERE level = 0", got, sizeof(got)), "0");
+    assert_string_equal(text_of(db,
+                                "SELECT group_concat(level || ':' || idx || ':' || hex(hash), ',')"
+                                " FROM (SELECT * FROM log_nodes ORDER BY level, idx)",
+                                got, sizeof(got)),
+                        above);
+    unsigned char want[32], root[32], root3[32], path_[KW_MERKLE_MAX_PROOF][32];
+    size_t n = 0;
+    assert_int_equal(kw_store_log_root(st, 5, root, &err), KW_OK);
+    tree_hash(leaf, 0, 5, want);
+    assert_memory_equal(root, want, 32);
+    for (uint64_t i = 0; i < 5; i++) {
+        assert_int_equal(kw_store_log_inclusion(st, i, 5, path_, &n, &err), KW_OK);
+        if (!kw_merkle_verify_inclusion(i, 5, leaf[i], path_, n, root))
+            fail_msg("the inclusion proof of leaf %llu does not verify", (unsigned long long)i);
+    }
+    tree_hash(leaf, 0, 3, root3);
+    assert_int_equal(kw_store_log_consistency(st, 3, 5, path_, &n, &err), KW_OK);
+    assert_true(kw_merkle_verify_consistency(3, 5, root3, root, path_, n));
+
+    /* leaf 5 completes (1, 2) from leaf 4's node, which no row holds */
+    assert_int_equal(kw_store_log_append(st, "audit", data[5], sizeof(data[5]), &err), KW_OK);
+    assert_int_equal(kw_store_log_append(st, "audit", data[6], sizeof(data[6]), &err), KW_OK);
+    assert_string_equal(text_of(db,
+                                "SELECT group_concat(level || ':' || idx, ',') FROM"
+                                " (SELECT * FROM log_nodes ORDER BY level, idx)",
+                                got, sizeof(got)),
+                        "1:0,1:1,1:2,2:0");
+    assert_int_equal(kw_store_log_root(st, 7, root, &err), KW_OK);
+    tree_hash(leaf, 0, 7, want);
+    assert_memory_equal(root, want, 32);
+    for (uint64_t i = 0; i < 7; i++) {
+        assert_int_equal(kw_store_log_inclusion(st, i, 7, path_, &n, &err), KW_OK);
+        if (!kw_merkle_verify_inclusion(i, 7, leaf[i], path_, n, root))
+            fail_msg("the inclusion proof of leaf %llu does not verify", (unsigned long long)i);
+    }
+    kw_store_close(st);
+}
+
 /* Units of one transaction undone whole (kw_store_unit_whole, #20): each
  * begins with no savepoint; one whose call fails before it writes wrote
  * nothing and the transaction goes on; one whose call fails after it
@@ -1532,6 +1636,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_search_scope, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unit_takes_savepoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_next_ticket_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_nodes_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_whole_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sqlite_allocator, setup, teardown),
         cmocka_unit_test(test_lock_page_key),
