@@ -311,6 +311,131 @@ static void test_kpi_runs_migration(void **state)
     kw_store_close(st);
 }
 
+#define TICKETS_ROWS                                                                               \
+    "SELECT group_concat(r, ',') FROM (SELECT quote(id) || ':' || quote(org_id) || ':' ||"         \
+    " quote(title) || ':' || quote(created_by) || ':' || quote(idempotency_key) || ':' ||"         \
+    " quote(head_hash) || ':' || quote(next_due) || ':' || quote(fire_at) || ':' ||"               \
+    " quote(request_digest) AS r FROM tickets ORDER BY id)"
+#define TICKETS_INDEXES                                                                            \
+    "SELECT group_concat(name || '=' || coalesce(sql, ''), ';') FROM (SELECT name, sql FROM"       \
+    " sqlite_schema WHERE type = 'index' AND tbl_name = 'tickets' ORDER BY name)"
+
+/* Migration 47 makes the key of a repeated create, (created_by,
+ * idempotency_key), a partial unique index of the tickets that have one
+ * (#20): the table rebuilt with its foreign keys off (schema.c), the rows,
+ * the columns and the other indexes as before, the tables that name a
+ * ticket still naming it, the keys on again after; a repeated key refused,
+ * tickets without one never clash, and the look-up of a repeated create
+ * uses the index. */
+static void test_tickets_key_migration(void **state)
+{
+    struct fx *f = *state;
+    char path[160], got[1024], rows[1024], before[1024];
+    sqlite3 *db = desk_at_38(f, "key.db", path, sizeof(path));
+    exec_ok(db, "UPDATE tickets SET created_by = 7, idempotency_key = 'k-' || id,"
+                " request_digest = x'abcd', next_due = 100 + id, fire_at = 50 WHERE id = 5;"
+                "INSERT INTO tickets(id, org_id, title, state, level, created_at, updated_at,"
+                " last_seq, head_hash, created_by) VALUES (9, 3, 'no key', 'registered', 'L1',"
+                " 0, 0, 0, x'01', 7);"
+                "INSERT INTO ticket_links(from_id, to_id, kind, created_by, at)"
+                " VALUES (5, 6, 'related', 7, 0)");
+    text_of(db, TICKETS_ROWS, rows, sizeof(rows));
+    assert_non_null(strstr(rows, "5:3:'down':7:'k-5':X'00':105:50:X'ABCD'"));
+    sqlite3_close(db);
+
+    struct kw_err err = {0};
+    struct kw_store *st = kw_store_open(path, &err);
+    if (!st)
+        fail_msg("open: %s", err.msg);
+    db = handle_of(st);
+    assert_int_equal(kw_store_schema_version(st), kw_store_schema_latest());
+    assert_string_equal(text_of(db, TICKETS_ROWS, got, sizeof(got)), rows);
+    assert_string_equal(text_of(db, "PRAGMA foreign_keys", got, sizeof(got)), "1");
+    assert_string_equal(
+        text_of(db, "SELECT count(*) FROM pragma_foreign_key_check", got, sizeof(got)), "0");
+    assert_string_equal(text_of(db,
+                                "SELECT group_concat(\"table\" || '.' || \"to\", ',') FROM"
+                                " pragma_foreign_key_list('ticket_links')",
+                                got, sizeof(got)),
+                        "tickets.id,tickets.id");
+    assert_string_equal(text_of(db,
+                                "SELECT group_concat(\"table\", ',') FROM (SELECT \"table\" FROM"
+                                " pragma_foreign_key_list('tickets') ORDER BY 1)",
+                                got, sizeof(got)),
+                        "commitments,orgs,teams,users,users");
+    assert_string_equal(text_of(db,
+                                "SELECT group_concat(name || ':' || pk || ':' || \"notnull\", ',')"
+                                " FROM pragma_table_info('tickets')",
+                                got, sizeof(got)),
+                        "id:1:0,org_id:0:1,commitment_id:0:0,title:0:1,state:0:1,level:0:1,"
+                        "tier:0:0,category:0:0,region:0:0,channel:0:0,assignee_id:0:0,"
+                        "team_id:0:0,created_by:0:0,idempotency_key:0:0,created_at:0:1,"
+                        "updated_at:0:1,last_seq:0:1,head_hash:0:1,next_due:0:0,"
+                        "breached_at:0:0,projected_seq:0:1,fire_at:0:0,request_digest:0:0,"
+                        "requester_id:0:0");
+    text_of(db, TICKETS_INDEXES, before, sizeof(before));
+    assert_null(strstr(before, "sqlite_autoindex"));
+    assert_non_null(strstr(before, "tickets_by_key=CREATE UNIQUE INDEX tickets_by_key ON"
+                                   " tickets(created_by, idempotency_key) WHERE idempotency_key"
+                                   " IS NOT NULL"));
+    const char *others[] = {
+        "tickets_breached=CREATE INDEX tickets_breached ON tickets(id) WHERE breached_at IS NOT "
+        "NULL",
+        "tickets_by_assignee=CREATE INDEX tickets_by_assignee ON tickets(assignee_id, id) WHERE "
+        "assignee_id IS NOT NULL",
+        "tickets_by_created=CREATE INDEX tickets_by_created ON tickets(created_at)",
+        "tickets_by_due=CREATE INDEX tickets_by_due ON tickets(coalesce(next_due, "
+        "9223372036854775807), id)",
+        "tickets_by_org=CREATE INDEX tickets_by_org ON tickets(org_id, id)",
+        "tickets_by_requester=CREATE INDEX tickets_by_requester ON tickets(requester_id) WHERE "
+        "requester_id IS NOT NULL",
+        "tickets_fire=CREATE INDEX tickets_fire ON tickets(fire_at) WHERE fire_at IS NOT NULL"};
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+        if (!strstr(before, others[i]))
+            fail_msg("index %s is not as before: %s", others[i], before);
+    assert_string_equal(text_of(db,
+                                "SELECT count(*) FROM sqlite_schema WHERE tbl_name = 'tickets'"
+                                " AND type = 'index'",
+                                got, sizeof(got)),
+                        "8");
+    sqlite3_stmt *plan = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "EXPLAIN QUERY PLAN SELECT id, request_digest FROM"
+                                        " tickets WHERE created_by = 7 AND idempotency_key ="
+                                        " 'k-5'",
+                                        -1, &plan, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(plan), SQLITE_ROW);
+    assert_non_null(strstr((const char *)sqlite3_column_text(plan, 3), "INDEX tickets_by_key"));
+    sqlite3_finalize(plan);
+    /* a key again refused; tickets without one never clash */
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO tickets(org_id, title, state, level, created_at,"
+                                  " updated_at, last_seq, head_hash, created_by, idempotency_key)"
+                                  " VALUES (3, 'again', 'registered', 'L1', 0, 0, 0, x'02', 7,"
+                                  " 'k-5')",
+                                  NULL, NULL, NULL),
+                     SQLITE_CONSTRAINT);
+    exec_ok(db, "INSERT INTO tickets(org_id, title, state, level, created_at, updated_at,"
+                " last_seq, head_hash, created_by, idempotency_key) VALUES (3, 'other', "
+                "'registered', 'L1', 0, 0, 0, x'02', 8, 'k-5'), (3, 'none', 'registered', 'L1',"
+                " 0, 0, 0, x'02', 7, NULL), (3, 'none', 'registered', 'L1', 0, 0, 0, x'02', 7,"
+                " NULL)");
+    /* the store's own repeated create finds the first */
+    int64_t id = 0;
+    bool existed = false;
+    struct kw_ticket_new t = {.org_id = 3,
+                              .created_by = 7,
+                              .title = "down",
+                              .level = "L1",
+                              .idempotency_key = "k-5",
+                              .at = T("2026-03-02T01:00:00Z")};
+    assert_int_equal(kw_store_ticket_create(st, &t, &id, &existed, &err), KW_OK);
+    assert_true(existed);
+    assert_int_equal(id, 5);
+    kw_store_close(st);
+}
+
 /* ---- group commit ---- */
 
 struct append_job {
@@ -1624,6 +1749,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clocks_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kpi_runs_migration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tickets_key_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_due_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_lost_transaction, setup, teardown),
