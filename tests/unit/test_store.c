@@ -311,6 +311,140 @@ static void test_kpi_runs_migration(void **state)
     kw_store_close(st);
 }
 
+#define TICKETS_ROWS                                                                               \
+    "SELECT group_concat(r, ',') FROM (SELECT quote(id) || ':' || quote(org_id) || ':' ||"         \
+    " quote(title) || ':' || quote(created_by) || ':' || quote(idempotency_key) || ':' ||"         \
+    " quote(head_hash) || ':' || quote(next_due) || ':' || quote(fire_at) || ':' ||"               \
+    " quote(request_digest) AS r FROM tickets ORDER BY id)"
+#define TICKETS_INDEXES                                                                            \
+    "SELECT group_concat(name || '=' || coalesce(sql, ''), ';') FROM (SELECT name, sql FROM"       \
+    " sqlite_schema WHERE type = 'index' AND tbl_name = 'tickets' ORDER BY name)"
+
+/* Migration 47 makes the key of a repeated create, (created_by,
+ * idempotency_key), a partial unique index of the tickets that have one
+ * (#20): the table rebuilt with its foreign keys off (schema.c), the rows,
+ * the columns and the other indexes as before, the tables that name a
+ * ticket still naming it (a link to a missing ticket written before does
+ * not stop it), the keys on again after; a repeated key refused,
+ * tickets without one never clash, and the look-up of a repeated create
+ * uses the index. */
+static void test_tickets_key_migration(void **state)
+{
+    struct fx *f = *state;
+    char path[160], got[1024], rows[1024], before[1024];
+    sqlite3 *db = desk_at_38(f, "key.db", path, sizeof(path));
+    exec_ok(db, "UPDATE tickets SET created_by = 7, idempotency_key = 'k-' || id,"
+                " request_digest = x'abcd', next_due = 100 + id, fire_at = 50 WHERE id = 5;"
+                "INSERT INTO tickets(id, org_id, title, state, level, created_at, updated_at,"
+                " last_seq, head_hash, created_by) VALUES (9, 3, 'no key', 'registered', 'L1',"
+                " 0, 0, 0, x'01', 7);"
+                "INSERT INTO ticket_links(from_id, to_id, kind, created_by, at)"
+                " VALUES (5, 6, 'related', 7, 0);"
+                /* a link to a missing ticket, written with the keys off
+                 * (the sqlite3 shell's default): no reason to refuse */
+                "PRAGMA foreign_keys = OFF;"
+                "INSERT INTO ticket_links(from_id, to_id, kind, created_by, at)"
+                " VALUES (5, 99, 'related', 7, 0)");
+    text_of(db, TICKETS_ROWS, rows, sizeof(rows));
+    assert_non_null(strstr(rows, "5:3:'down':7:'k-5':X'00':105:50:X'ABCD'"));
+    sqlite3_close(db);
+
+    struct kw_err err = {0};
+    struct kw_store *st = kw_store_open(path, &err);
+    if (!st)
+        fail_msg("open: %s", err.msg);
+    db = handle_of(st);
+    assert_int_equal(kw_store_schema_version(st), kw_store_schema_latest());
+    assert_string_equal(text_of(db, TICKETS_ROWS, got, sizeof(got)), rows);
+    assert_string_equal(text_of(db, "PRAGMA foreign_keys", got, sizeof(got)), "1");
+    assert_string_equal(text_of(db,
+                                "SELECT group_concat(\"table\" || ':' || rowid, ',') FROM"
+                                " pragma_foreign_key_check",
+                                got, sizeof(got)),
+                        "ticket_links:2");
+    assert_string_equal(text_of(db,
+                                "SELECT group_concat(\"table\" || '.' || \"to\", ',') FROM"
+                                " pragma_foreign_key_list('ticket_links')",
+                                got, sizeof(got)),
+                        "tickets.id,tickets.id");
+    assert_string_equal(text_of(db,
+                                "SELECT group_concat(\"table\", ',') FROM (SELECT \"table\" FROM"
+                                " pragma_foreign_key_list('tickets') ORDER BY 1)",
+                                got, sizeof(got)),
+                        "commitments,orgs,teams,users,users");
+    assert_string_equal(text_of(db,
+                                "SELECT group_concat(name || ':' || pk || ':' || \"notnull\", ',')"
+                                " FROM pragma_table_info('tickets')",
+                                got, sizeof(got)),
+                        "id:1:0,org_id:0:1,commitment_id:0:0,title:0:1,state:0:1,level:0:1,"
+                        "tier:0:0,category:0:0,region:0:0,channel:0:0,assignee_id:0:0,"
+                        "team_id:0:0,created_by:0:0,idempotency_key:0:0,created_at:0:1,"
+                        "updated_at:0:1,last_seq:0:1,head_hash:0:1,next_due:0:0,"
+                        "breached_at:0:0,projected_seq:0:1,fire_at:0:0,request_digest:0:0,"
+                        "requester_id:0:0");
+    text_of(db, TICKETS_INDEXES, before, sizeof(before));
+    assert_null(strstr(before, "sqlite_autoindex"));
+    assert_non_null(strstr(before, "tickets_by_key=CREATE UNIQUE INDEX tickets_by_key ON"
+                                   " tickets(created_by, idempotency_key) WHERE idempotency_key"
+                                   " IS NOT NULL"));
+    const char *others[] = {
+        "tickets_breached=CREATE INDEX tickets_breached ON tickets(id) WHERE breached_at IS NOT "
+        "NULL",
+        "tickets_by_assignee=CREATE INDEX tickets_by_assignee ON tickets(assignee_id, id) WHERE "
+        "assignee_id IS NOT NULL",
+        "tickets_by_created=CREATE INDEX tickets_by_created ON tickets(created_at)",
+        "tickets_by_due=CREATE INDEX tickets_by_due ON tickets(coalesce(next_due, "
+        "9223372036854775807), id)",
+        "tickets_by_org=CREATE INDEX tickets_by_org ON tickets(org_id, id)",
+        "tickets_by_requester=CREATE INDEX tickets_by_requester ON tickets(requester_id) WHERE "
+        "requester_id IS NOT NULL",
+        "tickets_fire=CREATE INDEX tickets_fire ON tickets(fire_at) WHERE fire_at IS NOT NULL"};
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+        if (!strstr(before, others[i]))
+            fail_msg("index %s is not as before: %s", others[i], before);
+    assert_string_equal(text_of(db,
+                                "SELECT count(*) FROM sqlite_schema WHERE tbl_name = 'tickets'"
+                                " AND type = 'index'",
+                                got, sizeof(got)),
+                        "8");
+    sqlite3_stmt *plan = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "EXPLAIN QUERY PLAN SELECT id, request_digest FROM"
+                                        " tickets WHERE created_by = 7 AND idempotency_key ="
+                                        " 'k-5'",
+                                        -1, &plan, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(plan), SQLITE_ROW);
+    assert_non_null(strstr((const char *)sqlite3_column_text(plan, 3), "INDEX tickets_by_key"));
+    sqlite3_finalize(plan);
+    /* a key again refused; tickets without one never clash */
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO tickets(org_id, title, state, level, created_at,"
+                                  " updated_at, last_seq, head_hash, created_by, idempotency_key)"
+                                  " VALUES (3, 'again', 'registered', 'L1', 0, 0, 0, x'02', 7,"
+                                  " 'k-5')",
+                                  NULL, NULL, NULL),
+                     SQLITE_CONSTRAINT);
+    exec_ok(db, "INSERT INTO tickets(org_id, title, state, level, created_at, updated_at,"
+                " last_seq, head_hash, created_by, idempotency_key) VALUES (3, 'other', "
+                "'registered', 'L1', 0, 0, 0, x'02', 8, 'k-5'), (3, 'none', 'registered', 'L1',"
+                " 0, 0, 0, x'02', 7, NULL), (3, 'none', 'registered', 'L1', 0, 0, 0, x'02', 7,"
+                " NULL)");
+    /* the store's own repeated create finds the first */
+    int64_t id = 0;
+    bool existed = false;
+    struct kw_ticket_new t = {.org_id = 3,
+                              .created_by = 7,
+                              .title = "down",
+                              .level = "L1",
+                              .idempotency_key = "k-5",
+                              .at = T("2026-03-02T01:00:00Z")};
+    assert_int_equal(kw_store_ticket_create(st, &t, &id, &existed, &err), KW_OK);
+    assert_true(existed);
+    assert_int_equal(id, 5);
+    kw_store_close(st);
+}
+
 /* ---- group commit ---- */
 
 struct append_job {
@@ -942,6 +1076,110 @@ static void log_whole(struct fx *f, sqlite3 *db)
     sqlite3_finalize(x);
 }
 
+/* Migration 46 drops the log's level-0 nodes (#20): a leaf's node is the
+ * hash of its data, computed when read. A desk at schema 38 with a log of
+ * five leaves and its eight nodes, migrated: no level-0 row left, the three
+ * above as they were; the root, every leaf's inclusion proof and the
+ * consistency of 3 with 5 as the leaves make them; a sixth leaf appended in
+ * a transaction of its own (its left sibling read from its leaf) and a
+ * seventh stored as the nodes they complete. */
+static void test_log_nodes_migration(void **state)
+{
+    struct fx *f = *state;
+    char path[160], got[512];
+    sqlite3 *db = desk_at_38(f, "log.db", path, sizeof(path));
+    unsigned char data[7][8], leaf[7][32];
+    for (int i = 0; i < 7; i++) {
+        memset(data[i], 'a' + i, sizeof(data[i]));
+        kw_merkle_leaf(data[i], sizeof(data[i]), leaf[i]);
+    }
+    sqlite3_stmt *x = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO log_leaves(idx, kind, data)"
+                                        " VALUES (?1, 'audit', ?2)",
+                                        -1, &x, NULL),
+                     SQLITE_OK);
+    for (int i = 0; i < 5; i++) {
+        sqlite3_bind_int(x, 1, i);
+        sqlite3_bind_blob(x, 2, data[i], sizeof(data[i]), SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(x), SQLITE_DONE);
+        sqlite3_reset(x);
+    }
+    sqlite3_finalize(x);
+    /* the nodes of five leaves as 38 kept them: (0, 0-4), (1, 0-1), (2, 0) */
+    unsigned char n10[32], n11[32], n20[32];
+    kw_merkle_node(leaf[0], leaf[1], n10);
+    kw_merkle_node(leaf[2], leaf[3], n11);
+    kw_merkle_node(n10, n11, n20);
+    const struct {
+        int level, idx;
+        const unsigned char *hash;
+    } nodes[] = {{0, 0, leaf[0]}, {0, 1, leaf[1]}, {0, 2, leaf[2]}, {0, 3, leaf[3]},
+                 {0, 4, leaf[4]}, {1, 0, n10},     {1, 1, n11},     {2, 0, n20}};
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "INSERT INTO log_nodes VALUES (?1, ?2, ?3)", -1, &x, NULL),
+        SQLITE_OK);
+    for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+        sqlite3_bind_int(x, 1, nodes[i].level);
+        sqlite3_bind_int(x, 2, nodes[i].idx);
+        sqlite3_bind_blob(x, 3, nodes[i].hash, 32, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(x), SQLITE_DONE);
+        sqlite3_reset(x);
+    }
+    sqlite3_finalize(x);
+    char above[256];
+    text_of(db,
+            "SELECT group_concat(level || ':' || idx || ':' || hex(hash), ',') FROM"
+            " (SELECT * FROM log_nodes WHERE level > 0 ORDER BY level, idx)",
+            above, sizeof(above));
+    sqlite3_close(db);
+
+    struct kw_err err = {0};
+    struct kw_store *st = kw_store_open(path, &err);
+    if (!st)
+        fail_msg("open: %s", err.msg);
+    db = handle_of(st);
+    assert_int_equal(kw_store_schema_version(st), kw_store_schema_latest());
+    assert_string_equal(
+        text_of(db, "SELECT count(*) FROM log_nodes WHERE level = 0", got, sizeof(got)), "0");
+    assert_string_equal(text_of(db,
+                                "SELECT group_concat(level || ':' || idx || ':' || hex(hash), ',')"
+                                " FROM (SELECT * FROM log_nodes ORDER BY level, idx)",
+                                got, sizeof(got)),
+                        above);
+    unsigned char want[32], root[32], root3[32], path_[KW_MERKLE_MAX_PROOF][32];
+    size_t n = 0;
+    assert_int_equal(kw_store_log_root(st, 5, root, &err), KW_OK);
+    tree_hash(leaf, 0, 5, want);
+    assert_memory_equal(root, want, 32);
+    for (uint64_t i = 0; i < 5; i++) {
+        assert_int_equal(kw_store_log_inclusion(st, i, 5, path_, &n, &err), KW_OK);
+        if (!kw_merkle_verify_inclusion(i, 5, leaf[i], path_, n, root))
+            fail_msg("the inclusion proof of leaf %llu does not verify", (unsigned long long)i);
+    }
+    tree_hash(leaf, 0, 3, root3);
+    assert_int_equal(kw_store_log_consistency(st, 3, 5, path_, &n, &err), KW_OK);
+    assert_true(kw_merkle_verify_consistency(3, 5, root3, root, path_, n));
+
+    /* leaf 5 completes (1, 2) from leaf 4's node, which no row holds */
+    assert_int_equal(kw_store_log_append(st, "audit", data[5], sizeof(data[5]), &err), KW_OK);
+    assert_int_equal(kw_store_log_append(st, "audit", data[6], sizeof(data[6]), &err), KW_OK);
+    assert_string_equal(text_of(db,
+                                "SELECT group_concat(level || ':' || idx, ',') FROM"
+                                " (SELECT * FROM log_nodes ORDER BY level, idx)",
+                                got, sizeof(got)),
+                        "1:0,1:1,1:2,2:0");
+    assert_int_equal(kw_store_log_root(st, 7, root, &err), KW_OK);
+    tree_hash(leaf, 0, 7, want);
+    assert_memory_equal(root, want, 32);
+    for (uint64_t i = 0; i < 7; i++) {
+        assert_int_equal(kw_store_log_inclusion(st, i, 7, path_, &n, &err), KW_OK);
+        if (!kw_merkle_verify_inclusion(i, 7, leaf[i], path_, n, root))
+            fail_msg("the inclusion proof of leaf %llu does not verify", (unsigned long long)i);
+    }
+    kw_store_close(st);
+}
+
 /* Units of one transaction undone whole (kw_store_unit_whole, #20): each
  * begins with no savepoint; one whose call fails before it writes wrote
  * nothing and the transaction goes on; one whose call fails after it
@@ -1520,6 +1758,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clocks_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kpi_runs_migration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tickets_key_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_due_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_lost_transaction, setup, teardown),
@@ -1532,6 +1771,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_search_scope, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unit_takes_savepoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_next_ticket_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_nodes_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_whole_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sqlite_allocator, setup, teardown),
         cmocka_unit_test(test_lock_page_key),

@@ -20,6 +20,7 @@
 
 #include "kw_buf.h"
 #include "kw_err.h"
+#include "merkle.h"
 
 int kwsq_schema_latest(void); /* store.c: SQLite's newest schema version */
 
@@ -44,7 +45,13 @@ static const struct table {
     {"claims", NULL, NULL},
     {"changes", NULL, NULL},
     {"log_leaves", NULL, NULL},
-    {"log_nodes", NULL, NULL},
+    /* SQLite keeps no leaf's own node since its migration 046 (the hash
+     * of the leaf's data); PostgreSQL's appends read them, so they are
+     * computed here (leaf_hash below) */
+    {"log_nodes",
+     "SELECT 0 AS level, idx, kw_merkle_leaf(data) AS hash FROM log_leaves"
+     " UNION ALL SELECT level, idx, hash FROM log_nodes WHERE level > 0",
+     NULL},
     {"log_checkpoints", NULL, NULL},
     {"tokens", NULL, NULL},
     {"oncall", NULL, NULL},
@@ -288,6 +295,16 @@ static enum kw_code flush(struct copier *c, const struct table *t, sqlite3_stmt 
     return rc;
 }
 
+/* kw_merkle_leaf(data): the leaf's node, SHA-256(0x00 || data), as a
+ * blob (RFC 6962 2.1; core/merkle.h). */
+static void leaf_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    unsigned char h[KW_MERKLE_HASH];
+    kw_merkle_leaf(sqlite3_value_blob(argv[0]), (size_t)sqlite3_value_bytes(argv[0]), h);
+    sqlite3_result_blob(ctx, h, KW_MERKLE_HASH, SQLITE_TRANSIENT);
+}
+
 /* Copy one table; adds its rows to *rows. */
 static enum kw_code copy_table(struct copier *c, const struct table *t, int64_t *rows,
                                struct kw_err *err)
@@ -458,6 +475,11 @@ enum kw_code kw_store_copy_from(struct kw_store *st, const char *from, struct kw
         goto out;
     }
     sqlite3_busy_timeout(c.src, 5000);
+    if (sqlite3_create_function(c.src, "kw_merkle_leaf", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                NULL, leaf_hash, NULL, NULL) != SQLITE_OK) {
+        rc = sq_fail(&c, "register the log's leaf hash", err);
+        goto out;
+    }
     /* one read transaction: the copy is the database as at one instant */
     if (sqlite3_exec(c.src, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) !=
         SQLITE_OK) {

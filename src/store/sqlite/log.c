@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* The deployment-wide Merkle log: leaves appended in the writer's
- * transaction, the complete subtrees kept in log_nodes (core/merkle.h does
- * the arithmetic), proofs, and the signed checkpoints. */
+ * transaction, the complete subtrees of two leaves or more kept in
+ * log_nodes (a leaf's own node is the hash of its data in log_leaves,
+ * migration 046; core/merkle.h does the arithmetic), proofs, and the
+ * signed checkpoints. */
 #include "sqlite_int.h"
 
 #include "merkle.h"
@@ -17,6 +19,7 @@ enum stmt {
     S_NODE_PUT,
     S_EVENT_LEAF,
     S_LEAF,
+    S_LEAF_DATA,
     S_CP_ADD,
     S_CP_LAST,
     S_CP_AT,
@@ -32,10 +35,10 @@ enum stmt {
 };
 
 /* The rowid of node (level ?1, idx ?2) in log_nodes: the last leaf it
- * covers, times 64, plus its level. An append writes its leaf's node and
- * then those it completes, each with that last leaf and a level one higher,
- * so rows are only ever added at the table's end: one page changed per
- * commit instead of one per level (#20). */
+ * covers, times 64, plus its level. An append writes the nodes its leaf
+ * completes, each with that last leaf and a level one higher, so rows are
+ * only ever added at the table's end: one page changed per commit instead
+ * of one per level (#20). Level 0 is not stored (046). */
 #define NODE_KEY "(((((?2 + 1) << ?1) - 1) << 6) + ?1)"
 
 static const char *const sql[S_COUNT] = {
@@ -49,6 +52,7 @@ static const char *const sql[S_COUNT] = {
         "INSERT INTO log_nodes(rowid, level, idx, hash) VALUES (" NODE_KEY ", ?1, ?2, ?3)",
     [S_EVENT_LEAF] = "SELECT idx FROM log_leaves WHERE ticket = ?1 AND seq = ?2 AND kind = 'event'",
     [S_LEAF] = "SELECT kind, ticket, seq, data FROM log_leaves WHERE idx = ?1",
+    [S_LEAF_DATA] = "SELECT data FROM log_leaves WHERE idx = ?1",
     [S_CP_ADD] = "INSERT INTO log_checkpoints(size, at, note) VALUES (?1, ?2, ?3)",
     [S_CP_LAST] = "SELECT size, at, note FROM log_checkpoints ORDER BY size DESC LIMIT 1",
     [S_CP_AT] = "SELECT size, at, note FROM log_checkpoints WHERE size >= ?1 ORDER BY size LIMIT 1",
@@ -96,6 +100,25 @@ static bool edge_valid(const struct kw_store *st)
     return st->log.ok && st->log.seq == st->tx_seq && !sqlite3_get_autocommit(st->db);
 }
 
+/* Node (0, index), the hash of leaf index's data (not stored: 046). */
+static enum kw_code leaf_node(struct kw_store *st, uint64_t index,
+                              unsigned char out[KW_MERKLE_HASH], struct kw_err *err)
+{
+    sqlite3_stmt *x = prep(st, S_LEAF_DATA);
+    sqlite3_bind_int64(x, 1, (sqlite3_int64)index);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_ROW) {
+        kw_merkle_leaf(sqlite3_column_blob(x, 0), (size_t)sqlite3_column_bytes(x, 0), out);
+        sqlite3_reset(x);
+        return KW_OK;
+    }
+    sqlite3_reset(x);
+    if (rc == SQLITE_DONE)
+        return kw_err_set(err, KW_STORE, "", "the log lacks leaf %llu: damaged",
+                          (unsigned long long)index);
+    return kws_fail(st, err, "read a log leaf");
+}
+
 static enum kw_code node_get(void *ctx, unsigned level, uint64_t index,
                              unsigned char out[KW_MERKLE_HASH], struct kw_err *err)
 {
@@ -105,6 +128,8 @@ static enum kw_code node_get(void *ctx, unsigned level, uint64_t index,
         memcpy(out, n->hash, KW_MERKLE_HASH);
         return KW_OK;
     }
+    if (level == 0)
+        return leaf_node(st, index, out, err);
     sqlite3_stmt *x = prep(st, S_NODE_GET);
     sqlite3_bind_int64(x, 1, level);
     sqlite3_bind_int64(x, 2, (sqlite3_int64)index);
@@ -125,14 +150,19 @@ static enum kw_code node_put(void *ctx, unsigned level, uint64_t index,
                              const unsigned char hash[KW_MERKLE_HASH], struct kw_err *err)
 {
     struct kw_store *st = ctx;
-    sqlite3_stmt *x = bound(st, S_NODE_PUT);
-    sqlite3_bind_int64(x, 1, level);
-    sqlite3_bind_int64(x, 2, (sqlite3_int64)index);
-    sqlite3_bind_blob(x, 3, hash, KW_MERKLE_HASH, SQLITE_STATIC);
-    int rc = sqlite3_step(x);
-    sqlite3_reset(x);
-    if (rc != SQLITE_DONE)
-        return kws_fail(st, err, "write a log node");
+    /* a leaf's node is its data's hash, which leaf_node computes again:
+     * a row fewer a create (#20); the edge below keeps it for the next
+     * append of this transaction */
+    if (level > 0) {
+        sqlite3_stmt *x = bound(st, S_NODE_PUT);
+        sqlite3_bind_int64(x, 1, level);
+        sqlite3_bind_int64(x, 2, (sqlite3_int64)index);
+        sqlite3_bind_blob(x, 3, hash, KW_MERKLE_HASH, SQLITE_STATIC);
+        int rc = sqlite3_step(x);
+        sqlite3_reset(x);
+        if (rc != SQLITE_DONE)
+            return kws_fail(st, err, "write a log node");
+    }
     if (level < 64 && st->log.ok) {
         struct kws_log_node *n = &st->log.last[level][index & 1];
         n->set = true;
