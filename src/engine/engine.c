@@ -386,14 +386,6 @@ static void fire(struct kw_engine *e, struct fire_unit *u)
         if (!u->t[i].claimed && !u->full && u->t[i].next != KW_STORE_NO_TIME &&
             u->t[i].next <= u->now)
             u->t[i].next = u->now + 1;
-        /* a ticket claimed and fired whose schedule is still due (nothing
-         * was over before now: a threshold at now itself, which a stop
-         * stamped now could still undo, or a ticket whose schedule no
-         * firing moves, one without a commitment): in a second, not at
-         * once, else each pass of this firer claims it again in a unit
-         * of its own (620 units in a few seconds for four such tickets) */
-        if (u->t[i].claimed && u->t[i].next != KW_STORE_NO_TIME && u->t[i].next <= u->now)
-            u->t[i].next = u->now + 1;
     }
     pthread_mutex_lock(&e->mu);
     for (size_t i = 0; i < u->n; i++) {
