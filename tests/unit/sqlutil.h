@@ -33,4 +33,11 @@ static inline const char *text_of(sqlite3 *db, const char *sql, char *out, size_
     return out;
 }
 
+/* That text is want, or fail the test at the caller's line. */
+#define assert_text_of(db, sql, want)                                                              \
+    do {                                                                                           \
+        char got_[4096];                                                                           \
+        assert_string_equal(text_of((db), (sql), got_, sizeof(got_)), (want));                     \
+    } while (0)
+
 #endif

@@ -142,10 +142,8 @@ static void test_clocks_migration(void **state)
                 " (6, 'response', 'paused', NULL, NULL, NULL)");
     const char *rows = "5:resolution:met:200:-:-,5:response:running:100:50:50,"
                        "6:response:paused:-:-:-";
-    assert_string_equal(text_of(db, CLOCKS_ROWS, got, sizeof(got)), rows);
-    assert_string_equal(
-        text_of(db, "SELECT count(*) FROM pragma_foreign_key_list('clocks')", got, sizeof(got)),
-        "1");
+    assert_text_of(db, CLOCKS_ROWS, rows);
+    assert_text_of(db, "SELECT count(*) FROM pragma_foreign_key_list('clocks')", "1");
     sqlite3_close(db);
 
     struct kw_err err = {0};
@@ -154,16 +152,13 @@ static void test_clocks_migration(void **state)
         fail_msg("open: %s", err.msg);
     assert_int_equal(kw_store_schema_version(st), kw_store_schema_latest());
     db = handle_of(st);
-    assert_string_equal(text_of(db, CLOCKS_ROWS, got, sizeof(got)), rows);
-    assert_string_equal(
-        text_of(db, "SELECT count(*) FROM pragma_foreign_key_list('clocks')", got, sizeof(got)),
-        "0");
-    assert_string_equal(text_of(db,
-                                "SELECT group_concat(name || ':' || pk || ':' || \"notnull\", ',')"
-                                " FROM pragma_table_info('clocks')",
-                                got, sizeof(got)),
-                        "ticket_id:1:1,metric:2:1,status:0:1,deadline:0:0,next_due:0:0,"
-                        "next_pct:0:0");
+    assert_text_of(db, CLOCKS_ROWS, rows);
+    assert_text_of(db, "SELECT count(*) FROM pragma_foreign_key_list('clocks')", "0");
+    assert_text_of(db,
+                   "SELECT group_concat(name || ':' || pk || ':' || \"notnull\", ',')"
+                   " FROM pragma_table_info('clocks')",
+                   "ticket_id:1:1,metric:2:1,status:0:1,deadline:0:0,next_due:0:0,"
+                   "next_pct:0:0");
     assert_non_null(
         strstr(text_of(db, "SELECT sql FROM sqlite_schema WHERE name = 'clocks'", got, sizeof(got)),
                "WITHOUT ROWID"));
@@ -199,7 +194,7 @@ static void test_clocks_migration(void **state)
         kw_store_clocks_put(st, id, true, three, 3, 50, KW_STORE_NO_TIME, KW_STORE_NO_TIME, &err),
         KW_STORE);
     assert_int_equal(kw_store_release(st, false, &err), KW_OK);
-    assert_string_equal(text_of(db, CLOCKS_ROWS, got, sizeof(got)), rows);
+    assert_text_of(db, CLOCKS_ROWS, rows);
     /* the next unit writes all three */
     three[2].status = "running";
     assert_int_equal(kw_store_savepoint(st, &err), KW_OK);
@@ -215,9 +210,8 @@ static void test_clocks_migration(void **state)
              "%s,%lld:report:running:300:-:-,%lld:resolution:running:200:-:-,"
              "%lld:response:running:100:50:50",
              rows, (long long)id, (long long)id, (long long)id);
-    assert_string_equal(text_of(db, CLOCKS_ROWS, got, sizeof(got)), want);
-    assert_string_equal(
-        text_of(db, "SELECT count(*) FROM pragma_foreign_key_check", got, sizeof(got)), "0");
+    assert_text_of(db, CLOCKS_ROWS, want);
+    assert_text_of(db, "SELECT count(*) FROM pragma_foreign_key_check", "0");
     kw_store_close(st);
 }
 
@@ -271,17 +265,16 @@ static void test_kpi_runs_migration(void **state)
         fail_msg("open: %s", err.msg);
     db = handle_of(st);
     assert_int_equal(kw_store_schema_version(st), kw_store_schema_latest());
-    assert_string_equal(text_of(db, RUNS_ROWS, got, sizeof(got)), rows);
-    assert_string_equal(text_of(db,
-                                "SELECT group_concat(name || ':' || type || ':' || pk || ':' ||"
-                                " \"notnull\", ',') FROM pragma_table_info('kpi_runs')",
-                                got, sizeof(got)),
-                        "ticket_id:INTEGER:1:1,metric:TEXT:2:1,run:INTEGER:3:1,org_id::0:0,"
-                        "commitment_id::0:0,status::0:0,started_at::0:0,stopped_at::0:0,"
-                        "deadline::0:0,breached_at::0:0,target::0:0,working::0:0,wall::0:0,"
-                        "paused_wall::0:0,measured_at::0:0,steady_from::0:0,calendar::0:0,"
-                        "level::0:0,tier::0:0,organisation::0:0,team_id::0:0,assignee_id::0:0,"
-                        "category::0:0,region::0:0,channel::0:0");
+    assert_text_of(db, RUNS_ROWS, rows);
+    assert_text_of(db,
+                   "SELECT group_concat(name || ':' || type || ':' || pk || ':' ||"
+                   " \"notnull\", ',') FROM pragma_table_info('kpi_runs')",
+                   "ticket_id:INTEGER:1:1,metric:TEXT:2:1,run:INTEGER:3:1,org_id::0:0,"
+                   "commitment_id::0:0,status::0:0,started_at::0:0,stopped_at::0:0,"
+                   "deadline::0:0,breached_at::0:0,target::0:0,working::0:0,wall::0:0,"
+                   "paused_wall::0:0,measured_at::0:0,steady_from::0:0,calendar::0:0,"
+                   "level::0:0,tier::0:0,organisation::0:0,team_id::0:0,assignee_id::0:0,"
+                   "category::0:0,region::0:0,channel::0:0");
     text_of(db, RUNS_INDEXES, indexes, sizeof(indexes));
     assert_string_equal(indexes, /* as 042 made them (043 dropped the third) */
                         "CREATE INDEX kpi_runs_by_breach ON kpi_runs(breached_at) WHERE"
@@ -331,7 +324,7 @@ static void test_kpi_runs_migration(void **state)
 static void test_tickets_key_migration(void **state)
 {
     struct fx *f = *state;
-    char path[160], got[1024], rows[1024], before[1024];
+    char path[160], rows[1024], before[1024];
     sqlite3 *db = desk_at_38(f, "key.db", path, sizeof(path));
     exec_ok(db, "UPDATE tickets SET created_by = 7, idempotency_key = 'k-' || id,"
                 " request_digest = x'abcd', next_due = 100 + id, fire_at = 50 WHERE id = 5;"
@@ -355,33 +348,29 @@ static void test_tickets_key_migration(void **state)
         fail_msg("open: %s", err.msg);
     db = handle_of(st);
     assert_int_equal(kw_store_schema_version(st), kw_store_schema_latest());
-    assert_string_equal(text_of(db, TICKETS_ROWS, got, sizeof(got)), rows);
-    assert_string_equal(text_of(db, "PRAGMA foreign_keys", got, sizeof(got)), "1");
-    assert_string_equal(text_of(db,
-                                "SELECT group_concat(\"table\" || ':' || rowid, ',') FROM"
-                                " pragma_foreign_key_check",
-                                got, sizeof(got)),
-                        "ticket_links:2");
-    assert_string_equal(text_of(db,
-                                "SELECT group_concat(\"table\" || '.' || \"to\", ',') FROM"
-                                " pragma_foreign_key_list('ticket_links')",
-                                got, sizeof(got)),
-                        "tickets.id,tickets.id");
-    assert_string_equal(text_of(db,
-                                "SELECT group_concat(\"table\", ',') FROM (SELECT \"table\" FROM"
-                                " pragma_foreign_key_list('tickets') ORDER BY 1)",
-                                got, sizeof(got)),
-                        "commitments,orgs,teams,users,users");
-    assert_string_equal(text_of(db,
-                                "SELECT group_concat(name || ':' || pk || ':' || \"notnull\", ',')"
-                                " FROM pragma_table_info('tickets')",
-                                got, sizeof(got)),
-                        "id:1:0,org_id:0:1,commitment_id:0:0,title:0:1,state:0:1,level:0:1,"
-                        "tier:0:0,category:0:0,region:0:0,channel:0:0,assignee_id:0:0,"
-                        "team_id:0:0,created_by:0:0,idempotency_key:0:0,created_at:0:1,"
-                        "updated_at:0:1,last_seq:0:1,head_hash:0:1,next_due:0:0,"
-                        "breached_at:0:0,projected_seq:0:1,fire_at:0:0,request_digest:0:0,"
-                        "requester_id:0:0");
+    assert_text_of(db, TICKETS_ROWS, rows);
+    assert_text_of(db, "PRAGMA foreign_keys", "1");
+    assert_text_of(db,
+                   "SELECT group_concat(\"table\" || ':' || rowid, ',') FROM"
+                   " pragma_foreign_key_check",
+                   "ticket_links:2");
+    assert_text_of(db,
+                   "SELECT group_concat(\"table\" || '.' || \"to\", ',') FROM"
+                   " pragma_foreign_key_list('ticket_links')",
+                   "tickets.id,tickets.id");
+    assert_text_of(db,
+                   "SELECT group_concat(\"table\", ',') FROM (SELECT \"table\" FROM"
+                   " pragma_foreign_key_list('tickets') ORDER BY 1)",
+                   "commitments,orgs,teams,users,users");
+    assert_text_of(db,
+                   "SELECT group_concat(name || ':' || pk || ':' || \"notnull\", ',')"
+                   " FROM pragma_table_info('tickets')",
+                   "id:1:0,org_id:0:1,commitment_id:0:0,title:0:1,state:0:1,level:0:1,"
+                   "tier:0:0,category:0:0,region:0:0,channel:0:0,assignee_id:0:0,"
+                   "team_id:0:0,created_by:0:0,idempotency_key:0:0,created_at:0:1,"
+                   "updated_at:0:1,last_seq:0:1,head_hash:0:1,next_due:0:0,"
+                   "breached_at:0:0,projected_seq:0:1,fire_at:0:0,request_digest:0:0,"
+                   "requester_id:0:0");
     text_of(db, TICKETS_INDEXES, before, sizeof(before));
     assert_null(strstr(before, "sqlite_autoindex"));
     assert_non_null(strstr(before, "tickets_by_key=CREATE UNIQUE INDEX tickets_by_key ON"
@@ -402,11 +391,10 @@ static void test_tickets_key_migration(void **state)
     for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
         if (!strstr(before, others[i]))
             fail_msg("index %s is not as before: %s", others[i], before);
-    assert_string_equal(text_of(db,
-                                "SELECT count(*) FROM sqlite_schema WHERE tbl_name = 'tickets'"
-                                " AND type = 'index'",
-                                got, sizeof(got)),
-                        "8");
+    assert_text_of(db,
+                   "SELECT count(*) FROM sqlite_schema WHERE tbl_name = 'tickets'"
+                   " AND type = 'index'",
+                   "8");
     sqlite3_stmt *plan = NULL;
     assert_int_equal(sqlite3_prepare_v2(db,
                                         "EXPLAIN QUERY PLAN SELECT id, request_digest FROM"
@@ -1086,7 +1074,7 @@ static void log_whole(struct fx *f, sqlite3 *db)
 static void test_log_nodes_migration(void **state)
 {
     struct fx *f = *state;
-    char path[160], got[512];
+    char path[160];
     sqlite3 *db = desk_at_38(f, "log.db", path, sizeof(path));
     unsigned char data[7][8], leaf[7][32];
     for (int i = 0; i < 7; i++) {
@@ -1140,13 +1128,11 @@ static void test_log_nodes_migration(void **state)
         fail_msg("open: %s", err.msg);
     db = handle_of(st);
     assert_int_equal(kw_store_schema_version(st), kw_store_schema_latest());
-    assert_string_equal(
-        text_of(db, "SELECT count(*) FROM log_nodes WHERE level = 0", got, sizeof(got)), "0");
-    assert_string_equal(text_of(db,
-                                "SELECT group_concat(level || ':' || idx || ':' || hex(hash), ',')"
-                                " FROM (SELECT * FROM log_nodes ORDER BY level, idx)",
-                                got, sizeof(got)),
-                        above);
+    assert_text_of(db, "SELECT count(*) FROM log_nodes WHERE level = 0", "0");
+    assert_text_of(db,
+                   "SELECT group_concat(level || ':' || idx || ':' || hex(hash), ',')"
+                   " FROM (SELECT * FROM log_nodes ORDER BY level, idx)",
+                   above);
     unsigned char want[32], root[32], root3[32], path_[KW_MERKLE_MAX_PROOF][32];
     size_t n = 0;
     assert_int_equal(kw_store_log_root(st, 5, root, &err), KW_OK);
@@ -1164,11 +1150,10 @@ static void test_log_nodes_migration(void **state)
     /* leaf 5 completes (1, 2) from leaf 4's node, which no row holds */
     assert_int_equal(kw_store_log_append(st, "audit", data[5], sizeof(data[5]), &err), KW_OK);
     assert_int_equal(kw_store_log_append(st, "audit", data[6], sizeof(data[6]), &err), KW_OK);
-    assert_string_equal(text_of(db,
-                                "SELECT group_concat(level || ':' || idx, ',') FROM"
-                                " (SELECT * FROM log_nodes ORDER BY level, idx)",
-                                got, sizeof(got)),
-                        "1:0,1:1,1:2,2:0");
+    assert_text_of(db,
+                   "SELECT group_concat(level || ':' || idx, ',') FROM"
+                   " (SELECT * FROM log_nodes ORDER BY level, idx)",
+                   "1:0,1:1,1:2,2:0");
     assert_int_equal(kw_store_log_root(st, 7, root, &err), KW_OK);
     tree_hash(leaf, 0, 7, want);
     assert_memory_equal(root, want, 32);
