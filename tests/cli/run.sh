@@ -217,8 +217,8 @@ expect "migrate --help" 0 "usage: keepword migrate --db PATH" "" -- "$KW" migrat
 expect "init --help" 0 "KEEPWORD_ADMIN_PASSWORD" "" -- "$KW" init --help
 expect "help init" 0 "usage: keepword init" "" -- "$KW" help init
 expect "migrate needs --db" 2 "" "--db PATH is required" -- "$KW" migrate
-expect "migrate creates the schema" 0 "schema version 47" "" -- "$KW" migrate --db "$TMP/kw.db"
-expect "migrate again changes nothing" 0 "schema version 47" "" -- "$KW" migrate --db "$TMP/kw.db"
+expect "migrate creates the schema" 0 "schema version 48" "" -- "$KW" migrate --db "$TMP/kw.db"
+expect "migrate again changes nothing" 0 "schema version 48" "" -- "$KW" migrate --db "$TMP/kw.db"
 for bad in 20MB 0 -5 2GiB 1.5MiB; do
     expect "serve refuses --max-attachment $bad" 2 "" "not a size" -- "$KW" serve --db "$TMP/kw.db" --max-attachment "$bad"
 done

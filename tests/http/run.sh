@@ -10,7 +10,7 @@ KEEPWORD_ADMIN_PASSWORD=correct-horse "$KW" init "${DB_ARGS[@]}" >/dev/null || e
 serve_start
 
 req GET /healthz
-is "healthz" 200 '.status == "ok" and .schema == ((env.KW_TEST_SCHEMA // "47") | tonumber)'
+is "healthz" 200 '.status == "ok" and .schema == ((env.KW_TEST_SCHEMA // "48") | tonumber)'
 req POST /api/v1/auth/login '{"email":"admin@localhost","password":"correct-horse"}'
 is "login" 200 '.token_type == "Bearer" and (.token | startswith("kw_")) and .expires_in > 0'
 TOKEN=$(jq -r .token "$TMP/body")

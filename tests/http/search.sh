@@ -240,7 +240,7 @@ sqlite3 "$TMP/kw.db" "PRAGMA writable_schema = ON; DELETE FROM sqlite_schema WHE
 sqlite3 "$TMP/kw.db" "DROP TABLE ticket_links; DROP TABLE canned_replies; DROP TABLE notifications; DROP TABLE watchers; DROP TABLE views; DROP TABLE ledger_requests; DROP TABLE ledger; DROP TABLE contracts; DROP TABLE alerts; DROP TABLE intake_sources; DROP TABLE mail_ids; DROP TABLE mails; DROP TABLE mailboxes; DROP TABLE search_data; DROP TABLE search_idx; DROP TABLE search_config; DROP TABLE search_text; DROP TABLE search_upto; DROP TABLE team_costs; DROP TABLE audit; DROP TABLE period_closes; DROP TABLE receipts; DROP TABLE watch_flags; DROP TABLE watch_settings; DROP INDEX tickets_by_requester; DROP INDEX commitments_by_effective; DROP INDEX events_time; DROP INDEX overruns_by_org_deadline; DROP INDEX events_resolved; DROP INDEX tickets_by_created; DROP TABLE kpi_resolved; DROP TABLE kpi_states; ALTER TABLE tickets DROP COLUMN requester_id; ALTER TABLE overruns DROP COLUMN loss; ALTER TABLE overruns DROP COLUMN loss_by; ALTER TABLE overruns DROP COLUMN loss_at; ALTER TABLE endpoints DROP COLUMN mailbox_id; DELETE FROM schema_migrations WHERE version >= 19;" || check "downgrade to schema 18" 1
 serve_start
 req GET /healthz
-is "the upgrade to schema 47" 200 '.schema == 47'
+is "the upgrade to schema 48" 200 '.schema == 48'
 q "q=%E6%89%93%E5%8D%B0%E6%9C%BA" "$ANN"
 is "an older database's titles are found" 200 "([.tickets[].id] | sort) == ([$T1, $T_GX] | sort)"
 q "q=monday" "$ANN"

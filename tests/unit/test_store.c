@@ -97,20 +97,23 @@ static void test_migrations(void **state)
 }
 
 extern const char *const kws_migrations[];
+int kws_search_tokenizer(sqlite3 *db); /* the store's own (sqlite_int.h) */
 static sqlite3 *handle_of(struct kw_store *st);
 
-/* A desk at schema 38 in the file name under the fixture's directory, with
- * the organisation 3 (Acme) and its tickets 5 and 6, foreign keys on: from
- * 39 on the search index's tokenizer is the store's (search_tok.c), so the
- * store applies the rest when it opens path. */
-static sqlite3 *desk_at_38(struct fx *f, const char *name, char *path, size_t n)
+/* A desk at schema `version` in the file name under the fixture's
+ * directory, with the organisation 3 (Acme) and its tickets 5 and 6,
+ * foreign keys on, and the search index's tokenizer (search_tok.c, from
+ * 39 on) registered on the handle; the store applies the rest when it
+ * opens path. */
+static sqlite3 *desk_at(struct fx *f, const char *name, char *path, size_t n, int version)
 {
     snprintf(path, n, "%s/%s", f->dir, name);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(kws_search_tokenizer(db), SQLITE_OK);
     exec_ok(db, "PRAGMA foreign_keys = ON; CREATE TABLE schema_migrations("
                 "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
-    for (int v = 0; v < 38; v++) {
+    for (int v = 0; v < version; v++) {
         char sql[96];
         snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations VALUES (%d, 0)", v + 1);
         exec_ok(db, kws_migrations[v]);
@@ -121,6 +124,11 @@ static sqlite3 *desk_at_38(struct fx *f, const char *name, char *path, size_t n)
                 " last_seq, head_hash) VALUES (5, 3, 'down', 'registered', 'L1', 0, 0, 0,"
                 " x'00'), (6, 3, 'up', 'registered', 'L1', 0, 0, 0, x'00')");
     return db;
+}
+
+static sqlite3 *desk_at_38(struct fx *f, const char *name, char *path, size_t n)
+{
+    return desk_at(f, name, path, n, 38);
 }
 
 #define CLOCKS_ROWS                                                                                \
@@ -1165,6 +1173,100 @@ static void test_log_nodes_migration(void **state)
     kw_store_close(st);
 }
 
+/* The root of a store's log of `size` leaves, and every leaf's inclusion
+ * proof against it, as the leaves make them. */
+static void log_proves(struct kw_store *st, unsigned char (*leaf)[32], uint64_t size)
+{
+    struct kw_err err = {0};
+    unsigned char want[32], root[32], path[KW_MERKLE_MAX_PROOF][32];
+    size_t n = 0;
+    if (kw_store_log_root(st, size, root, &err) != KW_OK)
+        fail_msg("the root of %llu leaves: %s", (unsigned long long)size, err.msg);
+    tree_hash(leaf, 0, size, want);
+    assert_memory_equal(root, want, 32);
+    for (uint64_t i = 0; i < size; i++) {
+        assert_int_equal(kw_store_log_inclusion(st, i, size, path, &n, &err), KW_OK);
+        if (!kw_merkle_verify_inclusion(i, size, leaf[i], path, n, root))
+            fail_msg("the inclusion proof of leaf %llu does not verify", (unsigned long long)i);
+    }
+}
+
+/* Migration 48 keeps a log node's place in append order (041's rowid) in
+ * an INTEGER PRIMARY KEY, which VACUUM keeps: a desk at 47 with a log of
+ * nine leaves, vacuumed (its nodes' rowids numbered afresh, so 47's store
+ * finds none of them), is mended by the migration; the log proves what its
+ * leaves make, and still does after a VACUUM at 48. */
+static void test_log_place_migration(void **state)
+{
+    struct fx *f = *state;
+    char path[160];
+    sqlite3 *db = desk_at(f, "place.db", path, sizeof(path), 47);
+    enum { LEAVES = 9 };
+    unsigned char data[LEAVES][8], leaf[LEAVES][32];
+    sqlite3_stmt *x = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO log_leaves(idx, kind, data)"
+                                        " VALUES (?1, 'audit', ?2)",
+                                        -1, &x, NULL),
+                     SQLITE_OK);
+    for (int i = 0; i < LEAVES; i++) {
+        memset(data[i], 'a' + i, sizeof(data[i]));
+        kw_merkle_leaf(data[i], sizeof(data[i]), leaf[i]);
+        sqlite3_bind_int(x, 1, i);
+        sqlite3_bind_blob(x, 2, data[i], sizeof(data[i]), SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(x), SQLITE_DONE);
+        sqlite3_reset(x);
+    }
+    sqlite3_finalize(x);
+    /* the complete subtrees of two leaves or more, at 041's rowids */
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO log_nodes(rowid, level, idx, hash) VALUES"
+                                        " (((((?2 + 1) << ?1) - 1) << 6) + ?1, ?1, ?2, ?3)",
+                                        -1, &x, NULL),
+                     SQLITE_OK);
+    int nodes = 0;
+    for (int level = 1; (1 << level) <= LEAVES; level++)
+        for (int idx = 0; (idx + 1) << level <= LEAVES; idx++) {
+            unsigned char h[32];
+            tree_hash(leaf, (uint64_t)idx << level, (uint64_t)(idx + 1) << level, h);
+            sqlite3_bind_int(x, 1, level);
+            sqlite3_bind_int(x, 2, idx);
+            sqlite3_bind_blob(x, 3, h, 32, SQLITE_TRANSIENT);
+            assert_int_equal(sqlite3_step(x), SQLITE_DONE);
+            sqlite3_reset(x);
+            nodes++;
+        }
+    sqlite3_finalize(x);
+    assert_int_equal(nodes, 7);
+    exec_ok(db, "VACUUM");
+    assert_text_of(db, "SELECT group_concat(rowid, ',') FROM log_nodes", "1,2,3,4,5,6,7");
+    sqlite3_close(db);
+
+    struct kw_err err = {0};
+    struct kw_store *st = kw_store_open(path, &err);
+    if (!st)
+        fail_msg("open: %s", err.msg);
+    assert_int_equal(kw_store_schema_version(st), kw_store_schema_latest());
+    db = handle_of(st);
+    assert_text_of(db,
+                   "SELECT count(*) FROM log_nodes"
+                   " WHERE place = ((((idx + 1) << level) - 1) << 6) + level",
+                   "7");
+    assert_text_of(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'log_nodes_no_update'",
+                   "1");
+    log_proves(st, leaf, LEAVES);
+    kw_store_close(st);
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    exec_ok(db, "VACUUM");
+    sqlite3_close(db);
+    st = kw_store_open(path, &err);
+    if (!st)
+        fail_msg("open: %s", err.msg);
+    log_proves(st, leaf, LEAVES);
+    kw_store_close(st);
+}
+
 /* Units of one transaction undone whole (kw_store_unit_whole, #20): each
  * begins with no savepoint; one whose call fails before it writes wrote
  * nothing and the transaction goes on; one whose call fails after it
@@ -1757,6 +1859,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unit_takes_savepoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_next_ticket_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_nodes_migration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_place_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_whole_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sqlite_allocator, setup, teardown),
         cmocka_unit_test(test_lock_page_key),

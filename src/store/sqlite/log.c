@@ -34,8 +34,9 @@ enum stmt {
     S_COUNT
 };
 
-/* The rowid of node (level ?1, idx ?2) in log_nodes: the last leaf it
- * covers, times 64, plus its level. An append writes the nodes its leaf
+/* The place of node (level ?1, idx ?2) in log_nodes, its INTEGER PRIMARY
+ * KEY (048; 041 kept it as the rowid, which VACUUM renumbers): the last
+ * leaf it covers, times 64, plus its level. An append writes the nodes its leaf
  * completes, each with that last leaf and a level one higher, so rows are
  * only ever added at the table's end: one page changed per commit instead
  * of one per level (#20). Level 0 is not stored (046). */
@@ -45,11 +46,11 @@ static const char *const sql[S_COUNT] = {
     [S_SIZE] = "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves",
     [S_LEAF_ADD] =
         "INSERT INTO log_leaves(idx, kind, ticket, seq, data) VALUES (?1, ?2, ?3, ?4, ?5)",
-    /* a node's rowid is its place in append order (migration 041) */
+    /* a node's key is its place in append order (migrations 041, 048) */
     [S_NODE_GET] =
-        "SELECT hash FROM log_nodes WHERE rowid = " NODE_KEY " AND level = ?1 AND idx = ?2",
+        "SELECT hash FROM log_nodes WHERE place = " NODE_KEY " AND level = ?1 AND idx = ?2",
     [S_NODE_PUT] =
-        "INSERT INTO log_nodes(rowid, level, idx, hash) VALUES (" NODE_KEY ", ?1, ?2, ?3)",
+        "INSERT INTO log_nodes(place, level, idx, hash) VALUES (" NODE_KEY ", ?1, ?2, ?3)",
     [S_EVENT_LEAF] = "SELECT idx FROM log_leaves WHERE ticket = ?1 AND seq = ?2 AND kind = 'event'",
     [S_LEAF] = "SELECT kind, ticket, seq, data FROM log_leaves WHERE idx = ?1",
     [S_LEAF_DATA] = "SELECT data FROM log_leaves WHERE idx = ?1",
