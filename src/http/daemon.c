@@ -34,9 +34,48 @@ void kwh_log_event(struct kw_http *h, const char *fmt, ...)
     va_end(ap);
 }
 
-/* An answered request: counted for /metrics, and logged. */
+/* The lines r holds, written now (before a line that must follow them). */
+static void write_held(struct kw_http *h, struct kwh_req *r)
+{
+    if (r && r->held_len) {
+        kw_log_write(&h->log, r->held, r->held_len);
+        r->held_len = 0;
+    }
+}
+
+void kwh_log_held(struct kw_http *h, struct kwh_req *r, const char *fmt, ...)
+{
+    if (!kw_log_on(&h->log, KW_LOG_INFO))
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = kw_log_format(line, sizeof(line), KW_LOG_INFO, fmt, ap);
+    va_end(ap);
+    if (r && r->held_len + n <= sizeof(r->held)) {
+        memcpy(r->held + r->held_len, line, n);
+        r->held_len += n;
+        return;
+    }
+    write_held(h, r); /* in the order they were logged */
+    kw_log_write(&h->log, line, n);
+}
+
+/* A line's text after what is in text already (len bytes of size). */
+__attribute__((format(printf, 4, 5))) static size_t add_line(char *text, size_t len, size_t size,
+                                                             const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    len += kw_log_format(text + len, size - len, KW_LOG_INFO, fmt, ap);
+    va_end(ap);
+    return len;
+}
+
+/* An answered request: counted for /metrics, and logged, after the lines
+ * it held (kwh_log_held) and with them in one write. */
 static void log_request(struct kw_http *h, const char *method, const char *url, unsigned status,
-                        const struct kwh_req *r)
+                        struct kwh_req *r)
 {
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -51,8 +90,14 @@ static void log_request(struct kw_http *h, const char *method, const char *url, 
     for (const char *p = url; *p && n < 256; p++)
         path[n++] = *p == '"' || *p == '\\' || (unsigned char)*p < 0x20 ? '_' : *p;
     path[n] = '\0';
-    kwh_log_event(h, "mod=http event=http.request method=%s path=\"%s\" status=%u ms=%.2f", method,
-                  path, status, ms);
+    char text[KWH_HELD_MAX + 1024];
+    size_t len = r->held_len;
+    memcpy(text, r->held, len);
+    r->held_len = 0;
+    len = add_line(text, len, sizeof(text),
+                   "mod=http event=http.request method=%s path=\"%s\" status=%u ms=%.2f", method,
+                   path, status, ms);
+    kw_log_write(&h->log, text, len);
 }
 
 /* ---- workers ---- */
@@ -437,7 +482,7 @@ static bool write_async(struct kwh_call *x, kw_write_fn fn, void *ctx, bool repe
         struct kw_err err = {0};
         enum kw_code rc =
             (repeatable ? kw_writer_run_repeatable : kw_writer_run)(h->w, fn, ctx, &err);
-        *out = cont(ctx, rc, &err);
+        *out = cont(ctx, rc, &err, NULL);
         return false;
     }
     r->conn = x->c;
@@ -605,7 +650,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (r->cont) { /* kwh_write_async's unit committed: its reply, made here */
             kwh_cont_fn cont = r->cont;
             r->cont = NULL;
-            r->rep = cont(r->cont_ctx, r->rc, &r->err);
+            r->rep = cont(r->cont_ctx, r->rc, &r->err, r);
         }
         return reply(h, c, method, url, r);
     }
@@ -640,10 +685,11 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         if (r->reserved)
             atomic_fetch_sub(&h->uploading, r->reserved);
         if (r->cont) { /* closed before its reply was made: still free what it holds */
-            struct kwh_reply lost = r->cont(r->cont_ctx, r->rc, &r->err);
+            struct kwh_reply lost = r->cont(r->cont_ctx, r->rc, &r->err, NULL);
             json_decref(lost.json);
             free(lost.text);
         }
+        write_held(h, r); /* answered with no request line */
         kw_buf_release(&r->body);
         json_decref(r->rep.json);
         free(r->rep.text);

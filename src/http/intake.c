@@ -142,7 +142,8 @@ static enum kw_code intake_unit(struct kw_store *st, void *ctx, struct kw_err *e
 }
 
 /* The 202 of a committed payload (or the unit's problem); frees c. */
-static struct kwh_reply intake_reply(void *ctx, enum kw_code rc, const struct kw_err *err)
+static struct kwh_reply intake_reply(void *ctx, enum kw_code rc, const struct kw_err *err,
+                                     struct kwh_req *r)
 {
     struct intake_call *c = ctx;
     struct kwh_reply out;
@@ -160,8 +161,8 @@ static struct kwh_reply intake_reply(void *ctx, enum kw_code rc, const struct kw
                               json_pack("{s:s, s:s, s:o}", "dedup_key", c->as.a[i].key, "outcome",
                                         o->outcome, "ticket_id", kwh_id_or_null(o->ticket)));
         if (strcmp(o->outcome, "ignored") != 0)
-            kwh_log_event(c->h, "mod=intake event=alert.%s source=%lld ticket=%lld", o->outcome,
-                          (long long)c->sc.s.id, (long long)o->ticket);
+            kwh_log_held(c->h, r, "mod=intake event=alert.%s source=%lld ticket=%lld", o->outcome,
+                         (long long)c->sc.s.id, (long long)o->ticket);
     }
     json_t *body = json_pack("{s:s, s:s, s:o}", "status", "success", "message", "Event processed",
                              "results", results);
@@ -274,7 +275,7 @@ static struct kwh_reply intake(struct kwh_call *x, const char *kind)
                                 .rules = sc->rules,
                                 .restore = strcmp(sc->on_resolve, "restored") == 0};
     if (!c->as.n)
-        return intake_reply(c, KW_OK, NULL);
+        return intake_reply(c, KW_OK, NULL, x->req);
     /* on an I/O thread (kwh_writes_inline) the connection waits suspended
      * for the commit, and the reply is made when the writer resumes it */
     if (kwh_write_async(x, intake_unit, c, intake_reply, &out))

@@ -252,6 +252,11 @@ struct kwh_reply {
     unsigned retry_after_s; /* > 0: a Retry-After header */
 };
 
+/* Bytes of log lines a request holds for its own line: a create's is about
+ * 100, and struct kwh_req stays within malloc's per-thread cache (1,032
+ * bytes; past it each request's allocation takes its arena's lock). */
+#define KWH_HELD_MAX 256
+
 /* One request in flight: its body, when it started, and (for a request run
  * on a handler thread) its reply, ready when done. */
 struct kwh_req {
@@ -272,10 +277,16 @@ struct kwh_req {
      * (on the I/O thread, once resumed); cont also frees cont_ctx */
     struct MHD_Connection *conn;
     struct kw_http *h;
-    struct kwh_reply (*cont)(void *cont_ctx, enum kw_code rc, const struct kw_err *err);
+    struct kwh_reply (*cont)(void *cont_ctx, enum kw_code rc, const struct kw_err *err,
+                             struct kwh_req *r);
     void *cont_ctx;
     enum kw_code rc;
     struct kw_err err;
+    /* lines logged while its reply was made (kwh_log_held), written with
+     * its request line in one write: a create's two lines cost one write
+     * and one turn of the log's lock, not two (#20) */
+    char held[KWH_HELD_MAX];
+    size_t held_len;
 };
 
 /* A path's parameters, parsed once by the router (routes.c). */
@@ -335,6 +346,11 @@ void kwh_worker_give(struct kw_http *h, struct kwh_worker *wk);
 void kwh_worker_magic_close(struct kwh_worker *wk);
 /* One logfmt line on the server's log (if any). */
 void kwh_log_event(struct kw_http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* As kwh_log_event, but the line is held by r and written with r's request
+ * line, in one write (at once when r is NULL or holds no more). On the
+ * thread that answers r. */
+void kwh_log_held(struct kw_http *h, struct kwh_req *r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The compiled commitment id (built on first use with st). */
 const struct kw_compiled *kwh_policy_for(struct kw_http *h, struct kw_store *st, int64_t id,
                                          struct kw_err *err);
@@ -406,8 +422,11 @@ bool kwh_write_unit(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_re
  * does besides the store is done again, its outputs read after this). */
 bool kwh_write_repeatable(struct kwh_call *x, kw_write_fn fn, void *ctx, struct kwh_reply *fail);
 /* The reply of a write unit that ended with rc (err: its problem); frees
- * ctx. Runs on an I/O thread (or the caller's, see kwh_write_async). */
-typedef struct kwh_reply (*kwh_cont_fn)(void *ctx, enum kw_code rc, const struct kw_err *err);
+ * ctx. Runs on an I/O thread (or the caller's, see kwh_write_async). r is
+ * the request it answers, for kwh_log_held (NULL: none, or its connection
+ * has gone). */
+typedef struct kwh_reply (*kwh_cont_fn)(void *ctx, enum kw_code rc, const struct kw_err *err,
+                                        struct kwh_req *r);
 /* Run fn(ctx) on the writer and answer with cont(ctx, ...), which takes
  * ctx (heap, and what it points to must live until cont). On an I/O
  * thread's write route (x->req set) nothing waits: the connection is

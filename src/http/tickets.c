@@ -445,7 +445,8 @@ struct create_call {
  * ticket is read with a worker of its own, a small one (a few rows by key,
  * if any: struct reply_reads): the request's was given back when its
  * handler returned. Frees ctx. */
-static struct kwh_reply create_done(void *ctx, enum kw_code rc, const struct kw_err *err)
+static struct kwh_reply create_done(void *ctx, enum kw_code rc, const struct kw_err *err,
+                                    struct kwh_req *r)
 {
     struct create_call *cc = ctx;
     struct create_unit *c = &cc->u;
@@ -459,8 +460,9 @@ static struct kwh_reply create_done(void *ctx, enum kw_code rc, const struct kw_
             kw_engine_schedule(c->h->engine, c->id, c->fire_at);
         const struct kw_ticket_row *row = c->made.set ? &c->made.row : &c->row.r;
         if (!c->existed)
-            kwh_log_event(c->h, "mod=tickets event=ticket.created ticket=%lld org=%lld actor=%lld",
-                          (long long)c->id, (long long)row->org_id, (long long)cc->me.id);
+            kwh_log_held(c->h, r,
+                         "mod=tickets event=ticket.created ticket=%lld org=%lld actor=%lld",
+                         (long long)c->id, (long long)row->org_id, (long long)cc->me.id);
         if ((x.wk = kwh_worker_take_small(c->h, &werr)) == NULL)
             out = kwh_problem(&werr);
         else {

@@ -35,6 +35,11 @@ struct kw_writer {
     pthread_cond_t work, tick; /* units queued; the upkeep thread's stop */
     struct unit *head, *tail;
     uint64_t queued, last_batch;
+    /* the writer waits on work until this many units are queued (1: for
+     * any; the batch before's size: in its commit delay); 0: it is not
+     * waiting, and a unit queued needs no signal (#20: each one woke it in
+     * its delay, to find the batch not full yet and sleep again) */
+    uint64_t wake_at;
     bool stop;
     struct kw_writer_stats stats;
     kw_commit_fn listener;
@@ -203,15 +208,19 @@ static void *loop(void *arg)
     struct kw_writer *w = arg;
     pthread_mutex_lock(&w->mu);
     for (;;) {
+        w->wake_at = 1;
         while (!w->head && !w->stop)
             pthread_cond_wait(&w->work, &w->mu);
+        w->wake_at = 0;
         if (!w->head)
             break;
         if (w->queued < w->last_batch && !w->stop && !w->head->alone) {
             struct timespec until = in_ns(COMMIT_DELAY_NS);
+            w->wake_at = w->last_batch;
             while (w->queued < w->last_batch && !w->stop &&
                    pthread_cond_timedwait(&w->work, &w->mu, &until) == 0)
                 ;
+            w->wake_at = 0;
         }
         /* take up to MAX_BATCH units queued so far */
         struct unit *batch = w->head, *last = w->head;
@@ -356,6 +365,13 @@ void kw_writer_stop(struct kw_writer *w)
     free(w);
 }
 
+/* A unit was queued (under mu): wake the writer only if it waits for it. */
+static void wake(struct kw_writer *w)
+{
+    if (w->wake_at && w->queued >= w->wake_at)
+        pthread_cond_signal(&w->work);
+}
+
 static enum kw_code run_unit(struct kw_writer *w, kw_write_fn fn, void *ctx, bool alone,
                              bool repeatable, struct kw_err *err)
 {
@@ -375,7 +391,7 @@ static enum kw_code run_unit(struct kw_writer *w, kw_write_fn fn, void *ctx, boo
         w->head = &u;
     w->tail = &u;
     w->queued++;
-    pthread_cond_signal(&w->work);
+    wake(w);
     while (!u.done)
         pthread_cond_wait(&u.cv, &w->mu);
     pthread_mutex_unlock(&w->mu);
@@ -423,7 +439,7 @@ static enum kw_code submit(struct kw_writer *w, kw_write_fn fn, void *ctx, bool 
         w->head = u;
     w->tail = u;
     w->queued++;
-    pthread_cond_signal(&w->work);
+    wake(w);
     pthread_mutex_unlock(&w->mu);
     return KW_OK;
 }

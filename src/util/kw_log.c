@@ -78,6 +78,30 @@ size_t kw_log_prefix(char *out, const struct timespec *wall, enum kw_log_level l
     return (size_t)(p - out);
 }
 
+size_t kw_log_format(char *line, size_t size, enum kw_log_level level, const char *fmt, va_list ap)
+{
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    size_t n = kw_log_prefix(line, &wall, level);
+    int m = vsnprintf(line + n, size - n - 1, fmt, ap);
+    size_t room = size - n - 2;
+    size_t len = n + (m < 0 ? 0 : (size_t)m <= room ? (size_t)m : room);
+    /* a newline in the caller's own format would split the line */
+    for (size_t i = n; i < len; i++)
+        if (line[i] == '\n' || line[i] == '\r')
+            line[i] = ' ';
+    line[len++] = '\n';
+    return len;
+}
+
+void kw_log_write(const struct kw_log *log, const char *text, size_t len)
+{
+    if (!log || !log->out || !len)
+        return;
+    fwrite(text, 1, len, log->out); /* stdio locks the stream for the call */
+    fflush(log->out);
+}
+
 void kw_logv(const struct kw_log *log, enum kw_log_level level, const char *fmt, va_list ap)
 {
     if (!kw_log_on(log, level))
@@ -85,19 +109,7 @@ void kw_logv(const struct kw_log *log, enum kw_log_level level, const char *fmt,
     /* the line is built first and written with one call, so that lines
      * from many threads never mix and each costs one write */
     char line[1024];
-    struct timespec wall;
-    clock_gettime(CLOCK_REALTIME, &wall);
-    int n = (int)kw_log_prefix(line, &wall, level);
-    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-    size_t room = sizeof(line) - (size_t)n - 2;
-    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m <= room ? (size_t)m : room);
-    /* a newline in the caller's own format would split the line */
-    for (size_t i = (size_t)n; i < len; i++)
-        if (line[i] == '\n' || line[i] == '\r')
-            line[i] = ' ';
-    line[len++] = '\n';
-    fwrite(line, 1, len, log->out); /* stdio locks the stream for the call */
-    fflush(log->out);
+    kw_log_write(log, line, kw_log_format(line, sizeof(line), level, fmt, ap));
 }
 
 void kw_log(const struct kw_log *log, enum kw_log_level level, const char *fmt, ...)

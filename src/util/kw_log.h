@@ -57,6 +57,16 @@ const char *kw_log_quote(char *buf, size_t size, const char *s);
 #define KW_LOG_PREFIX_MAX 64
 size_t kw_log_prefix(char *out, const struct timespec *wall, enum kw_log_level level);
 
+/* One line as kw_log writes it (its instant read now, the fields in fmt,
+ * cut to fit, ending in a newline; no NUL) into line, of size bytes (at
+ * least KW_LOG_PREFIX_MAX + 2); returns its length. For a caller that
+ * writes several lines with one kw_log_write. */
+size_t kw_log_format(char *line, size_t size, enum kw_log_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+/* Write len bytes of whole lines (kw_log_format's) with one call, so that
+ * lines from other threads never fall between them. Any thread. */
+void kw_log_write(const struct kw_log *log, const char *text, size_t len);
+
 /* "debug", "info", "warn" or "error"; false for anything else. */
 bool kw_log_level_parse(const char *s, enum kw_log_level *out);
 /* The level's name, as written after level=. */

@@ -376,6 +376,14 @@ for path in /healthz /api/v1/auth/login /api/v1/auth/logout /api/v1/me /api/v1/t
 done
 grep -q 'event=http.request method=GET path="/healthz" status=200' "$TMP/log"
 check "one log line per request" $?
+# a create's own line is held and written with its request's, just before it
+awk '/event=ticket.created / { held = 1; next }
+     held && /event=http.request method=POST path="\/api\/v1\/tickets" status=201 / { ok++ }
+     { held = 0 }
+     END { exit !ok }' "$TMP/log"
+check "a create logs ticket.created, then its request" $?
+grep -c 'event=ticket.created ' "$TMP/log" | grep -qx "$(grep -c 'event=http.request method=POST path="/api/v1/tickets" status=201 ' "$TMP/log")"
+check "as many ticket.created lines as creates answered 201" $?
 
 serve_stop
 grep -q "SIGTERM received, stopping" "$TMP/log"

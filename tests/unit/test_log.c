@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* kw_log: values quoted and escaped so a line stays one line, levels below
  * the minimum skipped without evaluating the arguments. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -73,6 +74,61 @@ static void test_levels_and_lines(void **state)
     assert_false(kw_log_level_parse("verbose", &lv));
 }
 
+/* kw_log_format's line alone, cut to a short buffer, and several written
+ * with one kw_log_write (a request's held lines, then its own): each the
+ * line kw_log writes, in the order they were made. */
+static size_t format(char *line, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static size_t format(char *line, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = kw_log_format(line, size, KW_LOG_INFO, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+static void test_format_and_write(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *fields, *want; /* want: the line after "Z level=info " */
+        size_t size; /* the prefix "ts=2026-...Z level=info " is 39 bytes of it */
+    } rows[] = {
+        {"plain", "mod=test event=one n=1", "mod=test event=one n=1\n", 256},
+        {"a newline in the format", "mod=test\nevent=two\r", "mod=test event=two \n", 256},
+        {"cut to fit, still a line", "mod=test event=three what=abcdefghij", "mod=test event=th\n",
+         58},
+        {"empty fields", "", "\n", 64},
+    };
+    char text[1024];
+    size_t len = 0;
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        char line[256] = {0};
+        size_t size = rows[i].size;
+        size_t n = format(line, size, "%s", rows[i].fields);
+        const char *after = strstr(line, "Z level=info ");
+        if (!after || n > size || line[n - 1] != '\n' || strncmp(line, "ts=", 3) != 0 ||
+            (size_t)(line + n - after) != strlen(rows[i].want) + 13 ||
+            memcmp(after + 13, rows[i].want, strlen(rows[i].want)) != 0)
+            fail_msg("%s: got \"%.*s\"", rows[i].name, (int)n, line);
+        memcpy(text + len, line, n);
+        len += n;
+    }
+    char *out = NULL;
+    size_t out_len = 0;
+    FILE *f = open_memstream(&out, &out_len);
+    assert_non_null(f);
+    struct kw_log log = {f, KW_LOG_INFO};
+    kw_log_write(&log, text, len);
+    kw_log_write(&log, text, 0);
+    kw_log_write(NULL, text, len);
+    fclose(f);
+    assert_int_equal(out_len, len);
+    assert_memory_equal(out, text, len);
+    free(out);
+}
+
 /* A line's start, written by hand, against what snprintf writes. */
 static void test_prefix(void **state)
 {
@@ -111,6 +167,7 @@ int main(void)
         cmocka_unit_test(test_quote),
         cmocka_unit_test(test_prefix),
         cmocka_unit_test(test_levels_and_lines),
+        cmocka_unit_test(test_format_and_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
