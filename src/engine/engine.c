@@ -386,6 +386,18 @@ static void fire(struct kw_engine *e, struct fire_unit *u)
         if (!u->t[i].claimed && !u->full && u->t[i].next != KW_STORE_NO_TIME &&
             u->t[i].next <= u->now)
             u->t[i].next = u->now + 1;
+        /* a ticket claimed whose firing moved nothing (nothing fired and
+         * its schedule still due at the instant it was claimed for: a
+         * threshold at now itself, not over until this second is, or a
+         * ticket without a commitment) in a second, else each pass of a
+         * firer claims it again in a unit of its own (620 to 1,943 units
+         * in 3 s in pg_store's test_engine_writers). A firing that moved
+         * something and left another step due stays due at once: making
+         * those wait a second too cost p99 at 1,000,000 tickets with
+         * chains (302 and 228 ms against 185, branch pg15) */
+        if (u->t[i].claimed && !u->t[i].failed && !u->t[i].events && u->t[i].next == u->t[i].due &&
+            u->t[i].next <= u->now)
+            u->t[i].next = u->now + 1;
     }
     pthread_mutex_lock(&e->mu);
     for (size_t i = 0; i < u->n; i++) {
