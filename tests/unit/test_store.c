@@ -1072,6 +1072,30 @@ static void log_whole(struct fx *f, sqlite3 *db)
     sqlite3_finalize(x);
 }
 
+/* n leaves' data (8 bytes of 'a', 'b', ...) and their leaf hashes, the
+ * first `stored` of them put in log_leaves as audit leaves 0, 1, ... */
+static void log_leaves_put(sqlite3 *db, unsigned char (*data)[8], unsigned char (*leaf)[32], int n,
+                           int stored)
+{
+    sqlite3_stmt *x = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO log_leaves(idx, kind, data)"
+                                        " VALUES (?1, 'audit', ?2)",
+                                        -1, &x, NULL),
+                     SQLITE_OK);
+    for (int i = 0; i < n; i++) {
+        memset(data[i], 'a' + i, sizeof(data[i]));
+        kw_merkle_leaf(data[i], sizeof(data[i]), leaf[i]);
+        if (i >= stored)
+            continue;
+        sqlite3_bind_int(x, 1, i);
+        sqlite3_bind_blob(x, 2, data[i], sizeof(data[i]), SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(x), SQLITE_DONE);
+        sqlite3_reset(x);
+    }
+    sqlite3_finalize(x);
+}
+
 /* Migration 46 drops the log's level-0 nodes (#20): a leaf's node is the
  * hash of its data, computed when read. A desk at schema 38 with a log of
  * five leaves and its eight nodes, migrated: no level-0 row left, the three
@@ -1085,23 +1109,8 @@ static void test_log_nodes_migration(void **state)
     char path[160];
     sqlite3 *db = desk_at_38(f, "log.db", path, sizeof(path));
     unsigned char data[7][8], leaf[7][32];
-    for (int i = 0; i < 7; i++) {
-        memset(data[i], 'a' + i, sizeof(data[i]));
-        kw_merkle_leaf(data[i], sizeof(data[i]), leaf[i]);
-    }
+    log_leaves_put(db, data, leaf, 7, 5);
     sqlite3_stmt *x = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "INSERT INTO log_leaves(idx, kind, data)"
-                                        " VALUES (?1, 'audit', ?2)",
-                                        -1, &x, NULL),
-                     SQLITE_OK);
-    for (int i = 0; i < 5; i++) {
-        sqlite3_bind_int(x, 1, i);
-        sqlite3_bind_blob(x, 2, data[i], sizeof(data[i]), SQLITE_STATIC);
-        assert_int_equal(sqlite3_step(x), SQLITE_DONE);
-        sqlite3_reset(x);
-    }
-    sqlite3_finalize(x);
     /* the nodes of five leaves as 38 kept them: (0, 0-4), (1, 0-1), (2, 0) */
     unsigned char n10[32], n11[32], n20[32];
     kw_merkle_node(leaf[0], leaf[1], n10);
@@ -1203,21 +1212,8 @@ static void test_log_place_migration(void **state)
     sqlite3 *db = desk_at(f, "place.db", path, sizeof(path), 47);
     enum { LEAVES = 9 };
     unsigned char data[LEAVES][8], leaf[LEAVES][32];
+    log_leaves_put(db, data, leaf, LEAVES, LEAVES);
     sqlite3_stmt *x = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "INSERT INTO log_leaves(idx, kind, data)"
-                                        " VALUES (?1, 'audit', ?2)",
-                                        -1, &x, NULL),
-                     SQLITE_OK);
-    for (int i = 0; i < LEAVES; i++) {
-        memset(data[i], 'a' + i, sizeof(data[i]));
-        kw_merkle_leaf(data[i], sizeof(data[i]), leaf[i]);
-        sqlite3_bind_int(x, 1, i);
-        sqlite3_bind_blob(x, 2, data[i], sizeof(data[i]), SQLITE_STATIC);
-        assert_int_equal(sqlite3_step(x), SQLITE_DONE);
-        sqlite3_reset(x);
-    }
-    sqlite3_finalize(x);
     /* the complete subtrees of two leaves or more, at 041's rowids */
     assert_int_equal(sqlite3_prepare_v2(db,
                                         "INSERT INTO log_nodes(rowid, level, idx, hash) VALUES"
