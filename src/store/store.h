@@ -349,9 +349,11 @@ enum kw_code kw_store_log_nodes(struct kw_store *st, unsigned level, uint64_t fr
                                 bool (*fn)(uint64_t idx, const unsigned char hash[32], void *ctx),
                                 void *ctx, struct kw_err *err);
 /* The log's size (its last leaf's index + 1) and the number of nodes it
- * keeps above level 0, read at one instant. */
+ * keeps above level 0, read at one instant; *lowest: the lowest level it
+ * keeps rows of (SQLite 1, 046: a leaf's node is its data's hash, which
+ * kw_store_log_nodes computes; PostgreSQL 0). */
 enum kw_code kw_store_log_census(struct kw_store *st, uint64_t *size, uint64_t *nodes,
-                                 struct kw_err *err);
+                                 unsigned *lowest, struct kw_err *err);
 /* Call fn for each checkpoint of size >= from in size order, up to limit
  * (cp->note borrowed during the call); stops when fn returns false. */
 enum kw_code kw_store_log_checkpoints(struct kw_store *st, uint64_t from, size_t limit,

@@ -305,9 +305,10 @@ enum kw_code kw_store_log_nodes(struct kw_store *st, unsigned level, uint64_t fr
 }
 
 enum kw_code kw_store_log_census(struct kw_store *st, uint64_t *size, uint64_t *nodes,
-                                 struct kw_err *err)
+                                 unsigned *lowest, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
+    *lowest = 0; /* every node is a row, a leaf's too */
     if (kwp_log_settle(st, err) != KW_OK)
         return err->code;
     PGresult *res = run(st, S_CENSUS, NULL, "count the log", err);

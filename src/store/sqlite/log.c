@@ -548,9 +548,10 @@ enum kw_code kw_store_log_nodes(struct kw_store *st, unsigned level, uint64_t fr
 }
 
 enum kw_code kw_store_log_census(struct kw_store *st, uint64_t *size, uint64_t *nodes,
-                                 struct kw_err *err)
+                                 unsigned *lowest, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
+    *lowest = 1; /* 046 */
     sqlite3_stmt *x = prep(st, S_CHECK_CENSUS);
     int rc = sqlite3_step(x);
     if (rc == SQLITE_ROW) {
