@@ -239,6 +239,12 @@ log_damage() {
     damaged "a tampered node is named" "node \(1, 0\) is not the hash of its leaves 0 to 1: damaged"
     sql "DELETE FROM log_nodes WHERE level = 2 AND idx = 0"
     damaged "a deleted node is named" "the log lacks node \(2, 0\): damaged"
+    if [ -z "${KW_TEST_DB:-}" ]; then
+        # a node whose place is not its own, as 041's rowid after a VACUUM
+        # (048): proofs do not find it, nor does verify
+        sql "UPDATE log_nodes SET place = place + 1 WHERE level = 3 AND idx = 0"
+        damaged "a node out of its place is named" "the log lacks node \(3, 0\): damaged"
+    fi
     sql "$(unguard log_leaves log_leaves_no_update) UPDATE log_leaves SET data = (SELECT data FROM log_leaves WHERE idx = 1) WHERE idx = 2"
     damaged "a tampered leaf is named with the record it names" "leaf 2 is not the hash of (event|audit entry|ledger entry) [0-9/]+: damaged"
     sql "$(unguard log_leaves log_leaves_no_delete) DELETE FROM log_leaves WHERE idx = 3"
@@ -267,8 +273,8 @@ DELETE FROM log_leaves; DELETE FROM log_nodes; DELETE FROM log_checkpoints;
 UPDATE log_meta SET v = 1 WHERE k = 'backfill';
 SQL
 check "the rewrite (set-up)" $? "$(cat "$TMP/out")"
-T_ALL=$(sqlite3 "$TMP/kw.db" "SELECT group_concat(id, ' ') FROM tickets")
-"$KW" verify --db "$TMP/kw.db" $T_ALL >/dev/null 2>&1
+mapfile -t T_ALL < <(sqlite3 "$TMP/kw.db" "SELECT id FROM tickets")
+"$KW" verify --db "$TMP/kw.db" "${T_ALL[@]}" >/dev/null 2>&1
 check "the tickets' hash chains alone do not show it" $?
 "$KW" verify --db "$TMP/kw.db" >/dev/null 2>"$TMP/err"
 [ $? -eq 1 ] && grep -q "^keepword: log: audit entry [0-9]* has no leaf in the log$" "$TMP/err"
