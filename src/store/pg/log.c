@@ -221,12 +221,17 @@ static const char *const sql[S_COUNT] = {
     [S_CENSUS] = "SELECT (SELECT coalesce(max(idx) + 1, 0) FROM log_leaves),"
                  " (SELECT count(*) FROM log_nodes WHERE level > 0)",
     [S_CPS] = "SELECT size, at, note FROM log_checkpoints WHERE size >= $1 ORDER BY size LIMIT $2",
-    /* an event's leaves through their index; the ledger's and the audit
-     * trail's (few) counted in one pass over the leaves */
+    /* events without a leaf (a hash anti-join over the leaves' partial
+     * index: counting each event's leaves through it, one probe an event,
+     * took about twice as long at 1,000,000), events with two or more
+     * (the leaves grouped in that index's order), and the ledger's and the
+     * audit trail's (few) counted in one pass over the leaves */
     [S_UNLOGGED] =
-        "SELECT * FROM (SELECT 'event'::text AS kind, e.ticket_id, e.seq, (SELECT count(*)"
-        " FROM log_leaves l WHERE l.kind = 'event' AND l.ticket = e.ticket_id"
-        " AND l.seq = e.seq) AS c FROM events e) x WHERE c <> 1"
+        "SELECT 'event'::text, e.ticket_id, e.seq, 0 FROM events e WHERE NOT EXISTS"
+        " (SELECT 1 FROM log_leaves l WHERE l.kind = 'event' AND l.ticket = e.ticket_id"
+        " AND l.seq = e.seq)"
+        " UNION ALL SELECT 'event', ticket, seq, count(*) FROM log_leaves WHERE kind = 'event'"
+        " GROUP BY ticket, seq HAVING count(*) > 1"
         " UNION ALL SELECT kind, t, q, sum(leaf) FROM (SELECT 'ledger'::text AS kind,"
         " org_id AS t, seq AS q, 0 AS leaf FROM ledger UNION ALL SELECT 'audit', 0, id, 0"
         " FROM audit UNION ALL SELECT kind, coalesce(ticket, 0), coalesce(seq, 0), 1"
