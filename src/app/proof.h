@@ -36,4 +36,24 @@ struct kw_proof_sign {
 };
 enum kw_code kw_proof_sign_unit(struct kw_store *st, void *ctx, struct kw_err *err);
 
+/* The whole log checked against its records and itself (`keepword verify`,
+ * docs/receipts.md "What verify checks"), reading it a page at a time in
+ * O(log n) memory: each leaf against the record it names (an event's,
+ * ledger entry's or audit entry's stored chain hash), each record with
+ * exactly one leaf, the tree built again from the leaves against every
+ * stored node, and each checkpoint: its root against the root at its size,
+ * its size within the log, sizes growing with time, and, with key, its
+ * signature and origin (key NULL: roots only). fault gets one line for
+ * each thing wrong (the first KW_PROOF_FAULTS_SHOWN; all are counted). */
+#define KW_PROOF_FAULTS_SHOWN 50
+struct kw_log_check {
+    const struct kw_note_key *key; /* borrowed; NULL: signatures not checked */
+    void (*fault)(const char *line, void *ctx);
+    void *ctx;
+    uint64_t leaves, checkpoints, faults; /* out */
+};
+/* KW_OK when the check ran to its end (c->faults says what it found); a
+ * store's failure otherwise. */
+enum kw_code kw_proof_check_log(struct kw_store *st, struct kw_log_check *c, struct kw_err *err);
+
 #endif

@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "cli.h"
 #include "logkey.h"
+#include "proof.h"
 #include "store.h"
 
 static const char usage_migrate[] =
@@ -38,16 +39,25 @@ static const char usage_init[] =
     "already has an admin.\n";
 
 static const char usage_verify[] =
-    "usage: keepword verify --db PATH|POSTGRES [--list] [TICKET...]\n"
+    "usage: keepword verify --db PATH|POSTGRES [--log-key FILE] [--list] [TICKET...]\n"
     "\n"
     "POSTGRES is a postgres:// URL or a libpq connection string.\n"
     "Recompute the hash chain of every ticket (or of the tickets named) from\n"
     "its stored events and compare it with what is stored: an event changed,\n"
     "removed or reordered after it was written is reported with its number.\n"
-    "Without TICKET, also the credit ledger's chain of every organisation\n"
-    "and the audit trail's chain (docs/policy.md).\n"
+    "Without TICKET, also the credit ledger's chain of every organisation,\n"
+    "the audit trail's chain (docs/policy.md), and the signed Merkle log\n"
+    "(docs/receipts.md): each leaf against the event, ledger entry or audit\n"
+    "entry it names, each of those with exactly one leaf, every stored node\n"
+    "against the tree built again from the leaves, and each checkpoint's\n"
+    "root against the log's at its size, its size within the log and sizes\n"
+    "growing with time. Checkpoints' signatures are checked with the log's\n"
+    "key, FILE (default: PATH.log-key, as `keepword log` finds it); when\n"
+    "there is no key file there (a PostgreSQL desk without --log-key), only\n"
+    "their roots are checked, and the summary says so.\n"
     "--list prints one line per ticket: id, events, chain head (hex). Exit\n"
-    "status 0 when every chain is intact, 1 otherwise.\n";
+    "status 0 when every chain and the log are intact, 1 otherwise; each\n"
+    "thing found wrong is one line on stderr.\n";
 
 /* Parse --db PATH (and, for init, --email ADDRESS), then open the store,
  * which creates and migrates it. Prints the error itself. */
@@ -208,16 +218,66 @@ static enum kw_code verify_all(struct verified *v, struct kw_err *err)
     return KW_OK;
 }
 
+static void log_fault(const char *line, void *ctx)
+{
+    (void)ctx;
+    fprintf(stderr, "keepword: log: %s\n", line);
+}
+
+/* The log's check (kw_proof_check_log) under the key at keyfile, or the
+ * default key file beside db; roots only when there is none. Prints its
+ * summary (on out) or its faults; whether the log is intact. */
+static bool verify_log(struct kw_store *st, const char *db, const char *keyfile, FILE *out)
+{
+    char path[1024];
+    kw_cli_log_key_path(db, keyfile, path, sizeof(path));
+    struct kw_signer s;
+    struct kw_err err = {0};
+    bool made, keyed = false;
+    struct stat sb;
+    /* a key named, or one beside the database, must be read; none there:
+     * roots only */
+    if (keyfile || (!kw_store_location_is_pg(db) && stat(path, &sb) == 0)) {
+        if (kw_cli_log_key(path, false, &s, &made, &err) != KW_OK) {
+            fprintf(stderr, "keepword: log: %s\n", err.msg);
+            return false;
+        }
+        kw_wipe(s.sec, sizeof(s.sec)); /* only the public key is used */
+        keyed = true;
+    }
+    struct kw_log_check c = {.key = keyed ? &s.key : NULL, .fault = log_fault};
+    err = (struct kw_err){0};
+    if (kw_proof_check_log(st, &c, &err) != KW_OK) {
+        fprintf(stderr, "keepword: log: %s\n", err.msg);
+        return false;
+    }
+    if (c.faults) {
+        if (c.faults > KW_PROOF_FAULTS_SHOWN)
+            fprintf(stderr, "keepword: log: %llu more faults not shown\n",
+                    (unsigned long long)(c.faults - KW_PROOF_FAULTS_SHOWN));
+        fprintf(stderr, "keepword: log: %llu leaves, %llu checkpoints: %llu faults\n",
+                (unsigned long long)c.leaves, (unsigned long long)c.checkpoints,
+                (unsigned long long)c.faults);
+        return false;
+    }
+    fprintf(out, "log: %llu leaves, %llu checkpoints: intact%s\n", (unsigned long long)c.leaves,
+            (unsigned long long)c.checkpoints,
+            keyed ? "" : " (roots only: no log key, signatures not checked)");
+    return true;
+}
+
 int kw_cmd_verify(int argc, char **argv)
 {
     if (kw_cli_wants_help(argc, argv))
         return fputs(usage_verify, stdout), KW_EXIT_OK;
     struct verified v = {0};
-    const char *db = NULL;
+    const char *db = NULL, *keyfile = NULL;
     int first = argc;
     for (int i = 1; i < argc && first == argc; i++) {
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
             db = argv[++i];
+        else if (strcmp(argv[i], "--log-key") == 0 && i + 1 < argc)
+            keyfile = argv[++i];
         else if (strcmp(argv[i], "--list") == 0)
             v.list = true;
         else if (argv[i][0] >= '1' && argv[i][0] <= '9')
@@ -245,6 +305,7 @@ int kw_cmd_verify(int argc, char **argv)
         return kw_cli_fail(NULL, &err);
     }
     int64_t audited = -1, other = 0; /* other: the ledger or the audit trail broken */
+    bool log_ok = true;
     if (first == argc) {
         if (kw_store_ledger_verify(v.st, 0, NULL, &err) != KW_OK) {
             fprintf(stderr, "keepword: %s\n", err.msg);
@@ -254,6 +315,7 @@ int kw_cmd_verify(int argc, char **argv)
             fprintf(stderr, "keepword: %s\n", err.msg);
             other++;
         }
+        log_ok = verify_log(v.st, db, keyfile, v.list ? stderr : stdout);
     }
     kw_store_close(v.st);
     if (other && !v.broken) {
@@ -265,6 +327,8 @@ int kw_cmd_verify(int argc, char **argv)
                 (long long)(v.broken + v.tickets));
         return KW_EXIT_INPUT;
     }
+    if (!log_ok)
+        return KW_EXIT_INPUT;
     if (audited >= 0)
         fprintf(v.list ? stderr : stdout,
                 "%s: %lld tickets, %lld events, the credit ledger and %lld audit entries: every "

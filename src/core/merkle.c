@@ -223,3 +223,44 @@ bool kw_merkle_verify_consistency(uint64_t from, uint64_t to, const unsigned cha
     }
     return sn == 0 && memcmp(fr, from_root, HB) == 0 && memcmp(sr, to_root, HB) == 0;
 }
+
+enum kw_code kw_merkle_stream_add(struct kw_merkle_stream *s, const unsigned char leaf_hash[HB],
+                                  kw_merkle_put put, void *ctx, struct kw_err *err)
+{
+    uint64_t index = s->size;
+    unsigned char h[HB];
+    memcpy(h, leaf_hash, HB);
+    enum kw_code rc = put(ctx, 0, index, h, err);
+    unsigned level = 0;
+    /* the frontier's node at each level whose bit of the size is 1 is the
+     * left sibling of the path up from the new leaf, as in kw_merkle_append */
+    for (; rc == KW_OK && (index >> level & 1); level++) {
+        kw_merkle_node(s->frontier[level], h, h);
+        rc = put(ctx, level + 1, index >> (level + 1), h, err);
+    }
+    if (rc != KW_OK)
+        return rc;
+    memcpy(s->frontier[level], h, HB);
+    s->size = index + 1;
+    return KW_OK;
+}
+
+void kw_merkle_stream_root(const struct kw_merkle_stream *s, unsigned char out[HB])
+{
+    if (s->size == 0) {
+        kw_sha256("", 0, out);
+        return;
+    }
+    /* the complete subtrees of size's binary digits, largest first, folded
+     * from the right: range() of the whole tree */
+    bool have = false;
+    for (unsigned l = 0; l < 64; l++) {
+        if (!(s->size >> l & 1))
+            continue;
+        if (have)
+            kw_merkle_node(s->frontier[l], out, out);
+        else
+            memcpy(out, s->frontier[l], HB);
+        have = true;
+    }
+}

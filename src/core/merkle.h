@@ -79,4 +79,21 @@ bool kw_merkle_verify_consistency(uint64_t from, uint64_t to,
                                   const unsigned char to_root[KW_MERKLE_HASH],
                                   const unsigned char path[][KW_MERKLE_HASH], size_t n);
 
+/* The tree built again from its leaves in order, in O(log n) memory (a
+ * check of a stored log: `keepword verify`): the log's size and, for each
+ * level l whose bit of size is 1, node (l, (size >> l) - 1), the frontier. */
+struct kw_merkle_stream {
+    uint64_t size;
+    unsigned char frontier[64][KW_MERKLE_HASH];
+};
+
+/* Add the leaf whose hash is leaf_hash as leaf s->size: put gets node
+ * (0, size) and each node it completes, level by level (the nodes
+ * kw_merkle_append keeps); put's failure is returned and s is unchanged. */
+enum kw_code kw_merkle_stream_add(struct kw_merkle_stream *s,
+                                  const unsigned char leaf_hash[KW_MERKLE_HASH], kw_merkle_put put,
+                                  void *ctx, struct kw_err *err);
+/* The root of the s->size leaves added (kw_merkle_root's). */
+void kw_merkle_stream_root(const struct kw_merkle_stream *s, unsigned char out[KW_MERKLE_HASH]);
+
 #endif

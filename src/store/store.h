@@ -325,6 +325,48 @@ enum kw_code kw_store_log_checkpoint_last(struct kw_store *st, struct kw_log_che
 enum kw_code kw_store_log_checkpoint_covering(struct kw_store *st, uint64_t size,
                                               struct kw_log_checkpoint *out, struct kw_err *err);
 
+/* ---- the log's check (`keepword verify`): paged reads of all of it ---- */
+
+/* A leaf and the record it names, as that record's table keeps it: an
+ * event (ticket, seq), a ledger entry (its organisation in ticket, seq)
+ * or an audit entry (seq); found false when there is no such record. */
+struct kw_log_leaf_record {
+    struct kw_log_leaf leaf;
+    bool found;
+    unsigned char hash[KW_HASH_BYTES]; /* the record's stored chain hash */
+};
+/* Call fn for each leaf of index in [from, from + n) the log holds, in
+ * index order (an index without a leaf is skipped: the caller sees the
+ * gap); stops when fn returns false. One statement; n up to 10,000. */
+enum kw_code kw_store_log_leaves(struct kw_store *st, uint64_t from, uint64_t n,
+                                 bool (*fn)(const struct kw_log_leaf_record *r, void *ctx),
+                                 void *ctx, struct kw_err *err);
+/* Call fn for each stored node (level, idx), idx in [from, from + n), in
+ * index order, as a proof would read it (SQLite: by its place, 048; level
+ * 0 is the hash of the leaf's data there, 046); an index without a node is
+ * skipped. One statement; n up to 10,000. */
+enum kw_code kw_store_log_nodes(struct kw_store *st, unsigned level, uint64_t from, uint64_t n,
+                                bool (*fn)(uint64_t idx, const unsigned char hash[32], void *ctx),
+                                void *ctx, struct kw_err *err);
+/* The log's size (its last leaf's index + 1) and the number of nodes it
+ * keeps above level 0, read at one instant; *lowest: the lowest level it
+ * keeps rows of (SQLite 1, 046: a leaf's node is its data's hash, which
+ * kw_store_log_nodes computes; PostgreSQL 0). */
+enum kw_code kw_store_log_census(struct kw_store *st, uint64_t *size, uint64_t *nodes,
+                                 unsigned *lowest, struct kw_err *err);
+/* Call fn for each checkpoint of size >= from in size order, up to limit
+ * (cp->note borrowed during the call); stops when fn returns false. */
+enum kw_code kw_store_log_checkpoints(struct kw_store *st, uint64_t from, size_t limit,
+                                      bool (*fn)(const struct kw_log_checkpoint *cp, void *ctx),
+                                      void *ctx, struct kw_err *err);
+/* Call fn for each event, ledger entry and audit entry that the log does
+ * not hold exactly once (leaves: how many leaves name it), up to limit;
+ * kind "event", "ledger" or "audit", ticket as in struct kw_log_leaf. */
+enum kw_code kw_store_log_unlogged(struct kw_store *st, size_t limit,
+                                   bool (*fn)(const char *kind, int64_t ticket, int64_t seq,
+                                              int64_t leaves, void *ctx),
+                                   void *ctx, struct kw_err *err);
+
 /* The receipt issued at a ticket's closure (docs/receipts.md): due from
  * the transaction whose event (seq) archives the ticket, its bytes kept
  * once made (issued_at KW_STORE_NO_TIME and receipt_hash "" until then). */

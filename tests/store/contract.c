@@ -6209,6 +6209,163 @@ static void test_merkle_log_batch(void **state)
     }
 }
 
+/* The log's check reads all of it a page at a time (kw_store_log_census,
+ * _leaves, _nodes, _checkpoints, _unlogged, for `keepword verify`): each
+ * leaf with the hash its record keeps, in index order without gaps; the
+ * tree built again from the leaves matches every node a proof reads and
+ * the root; every record has one leaf; checkpoints come in size order. */
+struct log_walk {
+    struct kw_store *st;
+    struct kw_merkle_stream ms;
+    uint64_t next, audit, event, nodes;
+};
+
+static bool node_one(uint64_t idx, const unsigned char hash[32], void *ctx)
+{
+    unsigned char *out = ctx;
+    (void)idx;
+    memcpy(out, hash, 32);
+    out[32] = 1;
+    return true;
+}
+
+static enum kw_code node_same(void *ctx, unsigned level, uint64_t index, const unsigned char h[32],
+                              struct kw_err *err)
+{
+    struct log_walk *w = ctx;
+    unsigned char got[33] = {0};
+    struct kw_err e = {0};
+    (void)err;
+    if (kw_store_log_nodes(w->st, level, index, 1, node_one, got, &e) != KW_OK)
+        fail_msg("node (%u, %llu): %s", level, (unsigned long long)index, e.msg);
+    if (!got[32] || memcmp(got, h, 32) != 0)
+        fail_msg("node (%u, %llu) is not the one its leaves make", level,
+                 (unsigned long long)index);
+    w->nodes++;
+    return KW_OK;
+}
+
+static bool leaf_walked(const struct kw_log_leaf_record *r, void *ctx)
+{
+    struct log_walk *w = ctx;
+    assert_int_equal(r->leaf.idx, w->next);
+    assert_true(r->found);
+    assert_int_equal(r->leaf.data_len, KW_HASH_BYTES);
+    assert_memory_equal(r->leaf.data, r->hash, KW_HASH_BYTES);
+    if (strcmp(r->leaf.kind, "audit") == 0)
+        w->audit++;
+    else if (strcmp(r->leaf.kind, "event") == 0)
+        w->event++;
+    unsigned char leaf[32];
+    kw_merkle_leaf(r->leaf.data, r->leaf.data_len, leaf);
+    assert_int_equal(kw_merkle_stream_add(&w->ms, leaf, node_same, w, NULL), KW_OK);
+    w->next++;
+    return true;
+}
+
+static bool count_node(uint64_t idx, const unsigned char hash[32], void *ctx)
+{
+    (void)idx;
+    (void)hash;
+    ++*(uint64_t *)ctx;
+    return true;
+}
+
+static bool count_leaf(const struct kw_log_leaf_record *r, void *ctx)
+{
+    (void)r;
+    ++*(uint64_t *)ctx;
+    return true;
+}
+
+static bool unlogged_none(const char *kind, int64_t ticket, int64_t seq, int64_t leaves, void *ctx)
+{
+    (void)ctx;
+    fail_msg("%s %lld/%lld has %lld leaves", kind, (long long)ticket, (long long)seq,
+             (long long)leaves);
+    return false;
+}
+
+struct cps_seen {
+    int n;
+    uint64_t size[4];
+    char note[4][16];
+};
+
+static bool cp_seen(const struct kw_log_checkpoint *cp, void *ctx)
+{
+    struct cps_seen *s = ctx;
+    assert_true(s->n < 4);
+    s->size[s->n] = cp->size;
+    snprintf(s->note[s->n++], sizeof(s->note[0]), "%s", cp->note);
+    return true;
+}
+
+static void test_merkle_log_check(void **state)
+{
+    struct ctx *c = *state;
+    struct kw_err err = {0};
+    int64_t id = new_ticket(c, NULL, NULL);
+    for (int i = 1; i <= 5; i++)
+        append(c->st, id, NULL, c->t0 + i * M);
+    struct kw_audit_row a = {
+        .actor = 1, .object = 1, .at = c->t0, .kind = "user", .action = "create", .after = "{}"};
+    int64_t aid;
+    MUST(kw_store_audit_append(c->st, &a, &aid, &err));
+    uint64_t size, nodes, size2;
+    unsigned lowest = 9;
+    MUST(kw_store_log_census(c->st, &size, &nodes, &lowest, &err));
+    assert_true(lowest <= 1);
+    MUST(kw_store_log_size(c->st, &size2, &err));
+    assert_int_equal(size, size2);
+    assert_true(size >= 7); /* the ticket's events and the audit entry */
+    uint64_t above = 0;     /* complete subtrees of two leaves or more */
+    for (unsigned l = 1; l < 64; l++)
+        above += size >> l;
+    assert_int_equal(nodes, above);
+
+    struct log_walk w = {.st = c->st};
+    for (uint64_t from = 0; from < size; from += 3)
+        MUST(kw_store_log_leaves(c->st, from, 3, leaf_walked, &w, &err));
+    assert_int_equal(w.next, size);
+    assert_int_equal(w.audit, 1);
+    assert_true(w.event >= 6);
+    assert_int_equal(w.nodes, size + above); /* every node, level 0 too, as a proof reads it */
+    unsigned char root[32], want[32];
+    kw_merkle_stream_root(&w.ms, root);
+    MUST(kw_store_log_root(c->st, size, want, &err));
+    assert_memory_equal(root, want, 32);
+
+    /* a page reads its range only; nothing past the end */
+    uint64_t n = 0;
+    MUST(kw_store_log_nodes(c->st, 1, 0, size, count_node, &n, &err));
+    assert_int_equal(n, size / 2);
+    n = 0;
+    MUST(kw_store_log_nodes(c->st, 1, size / 2, 5, count_node, &n, &err));
+    MUST(kw_store_log_leaves(c->st, size, 5, count_leaf, &n, &err));
+    assert_int_equal(n, 0);
+    expect_code("a page is at most 10,000",
+                kw_store_log_leaves(c->st, 0, 10001, count_leaf, &n, &err), KW_INVALID, &err, NULL);
+    MUST(kw_store_log_unlogged(c->st, 10, unlogged_none, NULL, &err));
+
+    /* checkpoints in size order, from a size, up to a limit */
+    MUST(kw_store_log_checkpoint_add(c->st, size, c->t0 + 9 * M, "b\n", &err));
+    MUST(kw_store_log_checkpoint_add(c->st, size - 2, c->t0 + 8 * M, "a\n", &err));
+    struct cps_seen s = {0};
+    MUST(kw_store_log_checkpoints(c->st, 0, 10, cp_seen, &s, &err));
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.size[0], size - 2);
+    assert_string_equal(s.note[0], "a\n");
+    assert_int_equal(s.size[1], size);
+    s = (struct cps_seen){0};
+    MUST(kw_store_log_checkpoints(c->st, size - 1, 10, cp_seen, &s, &err));
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.size[0], size);
+    s = (struct cps_seen){0};
+    MUST(kw_store_log_checkpoints(c->st, 0, 1, cp_seen, &s, &err));
+    assert_int_equal(s.n, 1);
+}
+
 static void test_merkle_log(void **state)
 {
     struct ctx *c = *state;
@@ -6600,6 +6757,7 @@ int main(int argc, char **argv)
         TEST(test_tampering_is_detected),
         TEST(test_merkle_log),
         TEST(test_merkle_log_batch),
+        TEST(test_merkle_log_check),
         TEST(test_commitments),
         TEST(test_teams),
         TEST(test_calendars),

@@ -225,6 +225,7 @@ bool fixture_covers(const char *test)
         "test_event_hash_chain",
         "test_tampering_is_detected",
         "test_merkle_log",
+        "test_merkle_log_check",
         "test_commitments",
         "test_transactions",
         "test_concurrent_handles",

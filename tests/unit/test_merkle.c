@@ -210,6 +210,38 @@ static void test_every_inclusion(void **state)
         }
 }
 
+/* The tree built again from its leaves in order (kw_merkle_stream) puts
+ * the nodes kw_merkle_append keeps, each once, in the order appends write
+ * them, and has the root kw_merkle_root gives at every size 0 to MAXN. */
+static void test_stream(void **state)
+{
+    (void)state;
+    static struct mem m, s;
+    memset(&m, 0, sizeof(m));
+    memset(&s, 0, sizeof(s));
+    struct kw_merkle_stream ms = {0};
+    unsigned char root[HB], want[HB];
+    kw_merkle_stream_root(&ms, root);
+    assert_int_equal(kw_merkle_root(mem_get, &m, 0, want, NULL), KW_OK);
+    assert_memory_equal(root, want, HB);
+    for (uint64_t i = 0; i < MAXN; i++) {
+        unsigned char leaf[HB];
+        leaf_of(i, leaf);
+        assert_int_equal(kw_merkle_append(mem_get, mem_put, &m, i, leaf, NULL), KW_OK);
+        assert_int_equal(kw_merkle_stream_add(&ms, leaf, mem_put, &s, NULL), KW_OK);
+        assert_int_equal(ms.size, i + 1);
+        assert_int_equal(kw_merkle_root(mem_get, &m, i + 1, want, NULL), KW_OK);
+        kw_merkle_stream_root(&ms, root);
+        assert_memory_equal(root, want, HB);
+    }
+    for (int l = 0; l < 8; l++)
+        for (int i = 0; i < MAXN; i++) {
+            assert_int_equal(s.have[l][i], m.have[l][i]);
+            if (m.have[l][i])
+                assert_memory_equal(s.nodes[l][i], m.nodes[l][i], HB);
+        }
+}
+
 /* Every pair of sizes 1 <= from <= to <= MAXN is proved consistent; a
  * changed byte or a wrong root is refused. */
 static void test_every_consistency(void **state)
@@ -453,7 +485,7 @@ int main(void)
         cmocka_unit_test(test_reference_roots), cmocka_unit_test(test_reference_proofs),
         cmocka_unit_test(test_every_inclusion), cmocka_unit_test(test_every_consistency),
         cmocka_unit_test(test_note_reference),  cmocka_unit_test(test_checkpoint),
-        cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_sha256),          cmocka_unit_test(test_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

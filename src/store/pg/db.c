@@ -1509,6 +1509,7 @@ static const struct kwp_catalogue *const parts[KWP_PARTS] = {
     [KWP_PEOPLE] = &kwp_people_sql, [KWP_ATTACH] = &kwp_attach_sql,
     [KWP_VIEWS] = &kwp_views_sql,   [KWP_NOTIFY] = &kwp_notify_sql,
     [KWP_LINKS] = &kwp_links_sql,   [KWP_RECEIPTS] = &kwp_receipts_sql,
+    [KWP_LOG] = &kwp_log_sql,
 };
 
 /* Prepare sql as name on st's connection; KW_STORE naming it. */

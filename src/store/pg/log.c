@@ -202,6 +202,179 @@ enum kw_code kw_store_log_checkpoint_covering(struct kw_store *st, uint64_t size
     return read_cp(st, PGS_CP_AT, &p, out, err);
 }
 
+/* ---- the log's check (`keepword verify`) ---- */
+
+enum stmt { S_LEAVES, S_NODES, S_CENSUS, S_CPS, S_UNLOGGED, S_COUNT };
+
+static const char *const sql[S_COUNT] = {
+    /* leaves [$1, $2) with the hash their record keeps, by its key */
+    [S_LEAVES] = "SELECT l.idx, l.kind, coalesce(l.ticket, 0), coalesce(l.seq, 0), l.data,"
+                 " CASE l.kind"
+                 " WHEN 'event' THEN (SELECT hash FROM events WHERE ticket_id = l.ticket"
+                 " AND seq = l.seq)"
+                 " WHEN 'ledger' THEN (SELECT hash FROM ledger WHERE org_id = l.ticket"
+                 " AND seq = l.seq)"
+                 " WHEN 'audit' THEN (SELECT hash FROM audit WHERE id = l.seq) END"
+                 " FROM log_leaves l WHERE l.idx >= $1 AND l.idx < $2 ORDER BY l.idx",
+    [S_NODES] = "SELECT idx, hash FROM log_nodes WHERE level = $1 AND idx >= $2 AND idx < $3"
+                " ORDER BY idx",
+    [S_CENSUS] = "SELECT (SELECT coalesce(max(idx) + 1, 0) FROM log_leaves),"
+                 " (SELECT count(*) FROM log_nodes WHERE level > 0)",
+    [S_CPS] = "SELECT size, at, note FROM log_checkpoints WHERE size >= $1 ORDER BY size LIMIT $2",
+    /* events without a leaf (a hash anti-join over the leaves' partial
+     * index: counting each event's leaves through it, one probe an event,
+     * took about twice as long at 1,000,000), events with two or more
+     * (the leaves grouped in that index's order), and the ledger's and the
+     * audit trail's (few) counted in one pass over the leaves */
+    [S_UNLOGGED] =
+        "SELECT 'event'::text, e.ticket_id, e.seq, 0 FROM events e WHERE NOT EXISTS"
+        " (SELECT 1 FROM log_leaves l WHERE l.kind = 'event' AND l.ticket = e.ticket_id"
+        " AND l.seq = e.seq)"
+        " UNION ALL SELECT 'event', ticket, seq, count(*) FROM log_leaves WHERE kind = 'event'"
+        " GROUP BY ticket, seq HAVING count(*) > 1"
+        " UNION ALL SELECT kind, t, q, sum(leaf) FROM (SELECT 'ledger'::text AS kind,"
+        " org_id AS t, seq AS q, 0 AS leaf FROM ledger UNION ALL SELECT 'audit', 0, id, 0"
+        " FROM audit UNION ALL SELECT kind, coalesce(ticket, 0), coalesce(seq, 0), 1"
+        " FROM log_leaves WHERE kind IN ('ledger', 'audit')) y GROUP BY kind, t, q"
+        " HAVING sum(1 - leaf) = 1 AND sum(leaf) <> 1 LIMIT $1",
+};
+
+const struct kwp_catalogue kwp_log_sql = {sql, S_COUNT};
+
+static PGresult *run(struct kw_store *st, enum stmt s, const struct kwp_params *p, const char *what,
+                     struct kw_err *err)
+{
+    return kwp_run_part(st, KWP_LOG, (int)s, p, what, NULL, err);
+}
+
+#define CHECK_PAGE_MAX 10000
+
+enum kw_code kw_store_log_leaves(struct kw_store *st, uint64_t from, uint64_t n,
+                                 bool (*fn)(const struct kw_log_leaf_record *r, void *ctx),
+                                 void *ctx, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    if (n > CHECK_PAGE_MAX)
+        return kw_err_set(err, KW_INVALID, "/n", "a page of the log is 1 to %d leaves",
+                          CHECK_PAGE_MAX);
+    if (kwp_log_settle(st, err) != KW_OK)
+        return err->code;
+    struct kwp_params p = {0};
+    kwp_int(&p, (int64_t)from);
+    kwp_int(&p, (int64_t)(from + n));
+    PGresult *res = run(st, S_LEAVES, &p, "read the log's leaves", err);
+    if (!res)
+        return err->code;
+    for (int r = 0; r < PQntuples(res); r++) {
+        struct kw_log_leaf_record x = {.leaf.idx = (uint64_t)kwp_col_int(res, r, 0)};
+        snprintf(x.leaf.kind, sizeof(x.leaf.kind), "%s", kwp_col_text(res, r, 1));
+        x.leaf.ticket = kwp_col_int(res, r, 2);
+        x.leaf.seq = kwp_col_int(res, r, 3);
+        x.leaf.data_len = col_bytea(res, r, 4, x.leaf.data, sizeof(x.leaf.data));
+        x.found = !PQgetisnull(res, r, 5);
+        if (x.found && !kwp_col_bytes(res, r, 5, x.hash, KW_HASH_BYTES))
+            memset(x.hash, 0, sizeof(x.hash));
+        if (!fn(&x, ctx))
+            break;
+    }
+    PQclear(res);
+    return KW_OK;
+}
+
+enum kw_code kw_store_log_nodes(struct kw_store *st, unsigned level, uint64_t from, uint64_t n,
+                                bool (*fn)(uint64_t idx, const unsigned char hash[32], void *ctx),
+                                void *ctx, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    if (n > CHECK_PAGE_MAX || level > 62)
+        return kw_err_set(err, KW_INVALID, "/n",
+                          "a page of the log is 1 to %d nodes of level 0 to 62", CHECK_PAGE_MAX);
+    if (kwp_log_settle(st, err) != KW_OK)
+        return err->code;
+    struct kwp_params p = {0};
+    kwp_int(&p, level);
+    kwp_int(&p, (int64_t)from);
+    kwp_int(&p, (int64_t)(from + n));
+    PGresult *res = run(st, S_NODES, &p, "read the log's nodes", err);
+    if (!res)
+        return err->code;
+    for (int r = 0; r < PQntuples(res); r++) {
+        unsigned char h[KW_MERKLE_HASH] = {0};
+        if (!kwp_col_bytes(res, r, 1, h, KW_MERKLE_HASH))
+            memset(h, 0, sizeof(h));
+        if (!fn((uint64_t)kwp_col_int(res, r, 0), h, ctx))
+            break;
+    }
+    PQclear(res);
+    return KW_OK;
+}
+
+enum kw_code kw_store_log_census(struct kw_store *st, uint64_t *size, uint64_t *nodes,
+                                 unsigned *lowest, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    *lowest = 0; /* every node is a row, a leaf's too */
+    if (kwp_log_settle(st, err) != KW_OK)
+        return err->code;
+    PGresult *res = run(st, S_CENSUS, NULL, "count the log", err);
+    if (!res)
+        return err->code;
+    *size = (uint64_t)kwp_col_int(res, 0, 0);
+    *nodes = (uint64_t)kwp_col_int(res, 0, 1);
+    PQclear(res);
+    return KW_OK;
+}
+
+enum kw_code kw_store_log_checkpoints(struct kw_store *st, uint64_t from, size_t limit,
+                                      bool (*fn)(const struct kw_log_checkpoint *cp, void *ctx),
+                                      void *ctx, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    struct kwp_params p = {0};
+    kwp_int(&p, (int64_t)from);
+    kwp_int(&p, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+    PGresult *res = run(st, S_CPS, &p, "read the log's checkpoints", err);
+    if (!res)
+        return err->code;
+    enum kw_code rc = KW_OK;
+    for (int r = 0; r < PQntuples(res); r++) {
+        struct kw_log_checkpoint cp = {.size = (uint64_t)kwp_col_int(res, r, 0),
+                                       .at = kwp_col_int(res, r, 1),
+                                       .note = strdup(kwp_col_text(res, r, 2))};
+        if (!cp.note) {
+            rc = kw_err_set(err, KW_NOMEM, "", "no memory for a checkpoint");
+            break;
+        }
+        bool more = fn(&cp, ctx);
+        free(cp.note);
+        if (!more)
+            break;
+    }
+    PQclear(res);
+    return rc;
+}
+
+enum kw_code kw_store_log_unlogged(struct kw_store *st, size_t limit,
+                                   bool (*fn)(const char *kind, int64_t ticket, int64_t seq,
+                                              int64_t leaves, void *ctx),
+                                   void *ctx, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    if (kwp_log_settle(st, err) != KW_OK)
+        return err->code;
+    struct kwp_params p = {0};
+    kwp_int(&p, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+    PGresult *res = run(st, S_UNLOGGED, &p, "find records the log lacks", err);
+    if (!res)
+        return err->code;
+    for (int r = 0; r < PQntuples(res); r++)
+        if (!fn(kwp_col_text(res, r, 0), kwp_col_int(res, r, 1), kwp_col_int(res, r, 2),
+                kwp_col_int(res, r, 3), ctx))
+            break;
+    PQclear(res);
+    return KW_OK;
+}
+
 /* ---- commitments ---- */
 
 enum kw_code kw_store_commitment_insert(struct kw_store *st, const char *name, const char *version,

@@ -400,16 +400,24 @@ void kwp_pre_forget(struct kw_store *st, int64_t ticket);
 void kwp_pre_drop(struct kw_store *st);
 
 /* The statements of a file of its own (people.c, attachments.c, views.c,
- * notifications.c, links.c, receipts.c), as the SQLite backend's per-file catalogues: prepared
- * at open beside `enum pgs`, as "p<part>_<number>", and run with
- * kwp_run_part(). */
-enum kwp_part { KWP_PEOPLE, KWP_ATTACH, KWP_VIEWS, KWP_NOTIFY, KWP_LINKS, KWP_RECEIPTS, KWP_PARTS };
+ * notifications.c, links.c, receipts.c, log.c), as the SQLite backend's per-file catalogues:
+ * prepared at open beside `enum pgs`, as "p<part>_<number>", and run with kwp_run_part(). */
+enum kwp_part {
+    KWP_PEOPLE,
+    KWP_ATTACH,
+    KWP_VIEWS,
+    KWP_NOTIFY,
+    KWP_LINKS,
+    KWP_RECEIPTS,
+    KWP_LOG,
+    KWP_PARTS
+};
 struct kwp_catalogue {
     const char *const *sql; /* [S_X] = "..." of the file */
     int n;                  /* its S_COUNT */
 };
 extern const struct kwp_catalogue kwp_people_sql, kwp_attach_sql, kwp_views_sql, kwp_notify_sql,
-    kwp_links_sql, kwp_receipts_sql;
+    kwp_links_sql, kwp_receipts_sql, kwp_log_sql;
 
 /* Parameters of one statement: text (NULL: SQL NULL) or binary bytes;
  * binary_result asks for the result's columns in binary (a bytea's bytes

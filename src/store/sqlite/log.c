@@ -31,6 +31,12 @@ enum stmt {
     S_RECEIPTS_PENDING,
     S_RECEIPT_GET,
     S_RECEIPT_ISSUE,
+    S_CHECK_LEAVES,
+    S_CHECK_LEAF_NODES,
+    S_CHECK_NODES,
+    S_CHECK_CENSUS,
+    S_CHECK_CPS,
+    S_CHECK_UNLOGGED,
     S_COUNT
 };
 
@@ -71,6 +77,39 @@ static const char *const sql[S_COUNT] = {
                       "FROM receipts WHERE ticket_id = ?1 AND seq = ?2",
     [S_RECEIPT_ISSUE] = "UPDATE receipts SET issued_at = ?3, tree_size = ?4, receipt_hash = ?5, "
                         "body = ?6 WHERE ticket_id = ?1 AND seq = ?2 AND body IS NULL",
+    /* the log's check (kw_store_log_leaves and on): leaves [?1, ?2) with
+     * the hash their record keeps, looked up by its key */
+    [S_CHECK_LEAVES] = "SELECT l.idx, l.kind, coalesce(l.ticket, 0), coalesce(l.seq, 0), l.data,"
+                       " CASE l.kind"
+                       " WHEN 'event' THEN (SELECT hash FROM events WHERE ticket_id = l.ticket"
+                       " AND seq = l.seq)"
+                       " WHEN 'ledger' THEN (SELECT hash FROM ledger WHERE org_id = l.ticket"
+                       " AND seq = l.seq)"
+                       " WHEN 'audit' THEN (SELECT hash FROM audit WHERE id = l.seq) END"
+                       " FROM log_leaves l WHERE l.idx >= ?1 AND l.idx < ?2 ORDER BY l.idx",
+    [S_CHECK_LEAF_NODES] =
+        "SELECT idx, data FROM log_leaves WHERE idx >= ?2 AND idx < ?3 ORDER BY idx",
+    /* nodes (?1, [?2, ?3)) where the proofs look them up: by place */
+    [S_CHECK_NODES] = "WITH RECURSIVE k(i) AS (SELECT ?2 WHERE ?2 < ?3 UNION ALL"
+                      " SELECT i + 1 FROM k WHERE i + 1 < ?3)"
+                      " SELECT n.idx, n.hash FROM k JOIN log_nodes n"
+                      " ON n.place = (((((k.i + 1) << ?1) - 1) << 6) + ?1)"
+                      " AND n.level = ?1 AND n.idx = k.i ORDER BY k.i",
+    [S_CHECK_CENSUS] = "SELECT (SELECT coalesce(max(idx) + 1, 0) FROM log_leaves),"
+                       " (SELECT count(*) FROM log_nodes WHERE level > 0)",
+    [S_CHECK_CPS] = "SELECT size, at, note FROM log_checkpoints WHERE size >= ?1"
+                    " ORDER BY size LIMIT ?2",
+    /* an event's leaves through their index; the ledger's and the audit
+     * trail's (few) counted in one pass over the leaves */
+    [S_CHECK_UNLOGGED] =
+        "SELECT * FROM (SELECT 'event' AS kind, e.ticket_id, e.seq, (SELECT count(*)"
+        " FROM log_leaves l WHERE l.kind = 'event' AND l.ticket = e.ticket_id"
+        " AND l.seq = e.seq) AS c FROM events e) WHERE c <> 1"
+        " UNION ALL SELECT kind, t, q, sum(leaf) FROM (SELECT 'ledger' AS kind, org_id AS t,"
+        " seq AS q, 0 AS leaf FROM ledger UNION ALL SELECT 'audit', 0, id, 0 FROM audit"
+        " UNION ALL SELECT kind, coalesce(ticket, 0), coalesce(seq, 0), 1 FROM log_leaves"
+        " WHERE kind IN ('ledger', 'audit')) GROUP BY kind, t, q"
+        " HAVING sum(1 - leaf) = 1 AND sum(leaf) <> 1 LIMIT ?1",
 };
 
 const struct kws_catalogue kws_log_sql = {sql, S_COUNT};
@@ -436,6 +475,143 @@ enum kw_code kw_store_log_checkpoint_covering(struct kw_store *st, uint64_t size
     sqlite3_stmt *x = prep(st, S_CP_AT);
     sqlite3_bind_int64(x, 1, (sqlite3_int64)size);
     return read_cp(st, x, out, err);
+}
+
+/* ---- the log's check ---- */
+
+#define CHECK_PAGE_MAX 10000
+
+enum kw_code kw_store_log_leaves(struct kw_store *st, uint64_t from, uint64_t n,
+                                 bool (*fn)(const struct kw_log_leaf_record *r, void *ctx),
+                                 void *ctx, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    if (n > CHECK_PAGE_MAX)
+        return kw_err_set(err, KW_INVALID, "/n", "a page of the log is 1 to %d leaves",
+                          CHECK_PAGE_MAX);
+    sqlite3_stmt *x = prep(st, S_CHECK_LEAVES);
+    sqlite3_bind_int64(x, 1, (sqlite3_int64)from);
+    sqlite3_bind_int64(x, 2, (sqlite3_int64)(from + n));
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+        struct kw_log_leaf_record r = {.leaf.idx = (uint64_t)sqlite3_column_int64(x, 0)};
+        const char *kind = (const char *)sqlite3_column_text(x, 1);
+        snprintf(r.leaf.kind, sizeof(r.leaf.kind), "%s", kind ? kind : "");
+        r.leaf.ticket = sqlite3_column_int64(x, 2);
+        r.leaf.seq = sqlite3_column_int64(x, 3);
+        int nb = sqlite3_column_bytes(x, 4);
+        r.leaf.data_len = nb > (int)sizeof(r.leaf.data) ? sizeof(r.leaf.data) : (size_t)nb;
+        if (r.leaf.data_len)
+            memcpy(r.leaf.data, sqlite3_column_blob(x, 4), r.leaf.data_len);
+        r.found = sqlite3_column_type(x, 5) != SQLITE_NULL;
+        if (r.found && sqlite3_column_bytes(x, 5) == KW_HASH_BYTES)
+            memcpy(r.hash, sqlite3_column_blob(x, 5), KW_HASH_BYTES);
+        if (!fn(&r, ctx)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "read the log's leaves");
+}
+
+enum kw_code kw_store_log_nodes(struct kw_store *st, unsigned level, uint64_t from, uint64_t n,
+                                bool (*fn)(uint64_t idx, const unsigned char hash[32], void *ctx),
+                                void *ctx, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    if (n > CHECK_PAGE_MAX || level > 62)
+        return kw_err_set(err, KW_INVALID, "/n",
+                          "a page of the log is 1 to %d nodes of level "
+                          "0 to 62",
+                          CHECK_PAGE_MAX);
+    /* level 0 is not kept (046): the proofs hash each leaf's data */
+    sqlite3_stmt *x = prep(st, level == 0 ? S_CHECK_LEAF_NODES : S_CHECK_NODES);
+    if (level > 0)
+        sqlite3_bind_int64(x, 1, level);
+    sqlite3_bind_int64(x, 2, (sqlite3_int64)from);
+    sqlite3_bind_int64(x, 3, (sqlite3_int64)(from + n));
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+        unsigned char h[KW_MERKLE_HASH] = {0};
+        if (level == 0)
+            kw_merkle_leaf(sqlite3_column_blob(x, 1), (size_t)sqlite3_column_bytes(x, 1), h);
+        else if (sqlite3_column_bytes(x, 1) == KW_MERKLE_HASH)
+            memcpy(h, sqlite3_column_blob(x, 1), KW_MERKLE_HASH);
+        if (!fn((uint64_t)sqlite3_column_int64(x, 0), h, ctx)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "read the log's nodes");
+}
+
+enum kw_code kw_store_log_census(struct kw_store *st, uint64_t *size, uint64_t *nodes,
+                                 unsigned *lowest, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    *lowest = 1; /* 046 */
+    sqlite3_stmt *x = prep(st, S_CHECK_CENSUS);
+    int rc = sqlite3_step(x);
+    if (rc == SQLITE_ROW) {
+        *size = (uint64_t)sqlite3_column_int64(x, 0);
+        *nodes = (uint64_t)sqlite3_column_int64(x, 1);
+    }
+    sqlite3_reset(x);
+    return rc == SQLITE_ROW ? KW_OK : kws_fail(st, err, "count the log");
+}
+
+enum kw_code kw_store_log_checkpoints(struct kw_store *st, uint64_t from, size_t limit,
+                                      bool (*fn)(const struct kw_log_checkpoint *cp, void *ctx),
+                                      void *ctx, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    sqlite3_stmt *x = prep(st, S_CHECK_CPS);
+    sqlite3_bind_int64(x, 1, (sqlite3_int64)from);
+    sqlite3_bind_int64(x, 2, limit > INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
+    int rc;
+    enum kw_code code = KW_OK;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+        const char *note = (const char *)sqlite3_column_text(x, 2);
+        struct kw_log_checkpoint cp = {.size = (uint64_t)sqlite3_column_int64(x, 0),
+                                       .at = sqlite3_column_int64(x, 1),
+                                       .note = strdup(note ? note : "")};
+        if (!cp.note) {
+            code = kw_err_set(err, KW_NOMEM, "", "no memory for a checkpoint");
+            break;
+        }
+        bool more = fn(&cp, ctx);
+        free(cp.note);
+        if (!more) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(x);
+    if (code != KW_OK)
+        return code;
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "read the log's checkpoints");
+}
+
+enum kw_code kw_store_log_unlogged(struct kw_store *st, size_t limit,
+                                   bool (*fn)(const char *kind, int64_t ticket, int64_t seq,
+                                              int64_t leaves, void *ctx),
+                                   void *ctx, struct kw_err *err)
+{
+    KW_ERR_ENSURE(err);
+    sqlite3_stmt *x = prep(st, S_CHECK_UNLOGGED);
+    sqlite3_bind_int64(x, 1, limit > INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
+    int rc;
+    while ((rc = sqlite3_step(x)) == SQLITE_ROW) {
+        if (!fn((const char *)sqlite3_column_text(x, 0), sqlite3_column_int64(x, 1),
+                sqlite3_column_int64(x, 2), sqlite3_column_int64(x, 3), ctx)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(x);
+    return rc == SQLITE_DONE ? KW_OK : kws_fail(st, err, "find records the log lacks");
 }
 
 /* ---- receipts issued at closure ---- */
