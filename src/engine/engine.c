@@ -90,10 +90,11 @@ struct kw_engine {
  * the whole seconds the injected clock is off from it (none for the
  * system clock; a benchmark or a test may shift it), so that lateness and
  * the sleep until the next instant are counted on the clock that decides
- * what is due, to the millisecond. time(NULL), which the system clock
- * reads, is the kernel's coarse clock: for a few milliseconds after a
- * second turns it still says the second before (measured up to 3.3 ms).
- * Taken then, the offset was a second short: a wake at the instant a
+ * what is due, to the millisecond. A clock that reads time(NULL) (serve's
+ * reads CLOCK_REALTIME, cmd_serve.c, but a test's may not) reads the
+ * kernel's coarse clock: for a few milliseconds after a second turns it
+ * still says the second before (measured up to 3.3 ms). Taken then, the
+ * offset was a second short: a wake at the instant a
  * ticket fell due saw a whole second to go and slept the 250 ms cap, so
  * every second's firings began about 250 ms late (#20). So the offset is
  * learnt only from readings away from a second's turn (50-950 ms into
