@@ -335,16 +335,19 @@ struct kw_log_leaf_record {
     bool found;
     unsigned char hash[KW_HASH_BYTES]; /* the record's stored chain hash */
 };
+/* The most leaves or nodes a page of the log's check reads (n below). */
+#define KW_STORE_LOG_PAGE_MAX 10000
 /* Call fn for each leaf of index in [from, from + n) the log holds, in
  * index order (an index without a leaf is skipped: the caller sees the
- * gap); stops when fn returns false. One statement; n up to 10,000. */
+ * gap); stops when fn returns false. One statement; n up to
+ * KW_STORE_LOG_PAGE_MAX. */
 enum kw_code kw_store_log_leaves(struct kw_store *st, uint64_t from, uint64_t n,
                                  bool (*fn)(const struct kw_log_leaf_record *r, void *ctx),
                                  void *ctx, struct kw_err *err);
 /* Call fn for each stored node (level, idx), idx in [from, from + n), in
  * index order, as a proof would read it (SQLite: by its place, 048; level
  * 0 is the hash of the leaf's data there, 046); an index without a node is
- * skipped. One statement; n up to 10,000. */
+ * skipped. One statement; n up to KW_STORE_LOG_PAGE_MAX. */
 enum kw_code kw_store_log_nodes(struct kw_store *st, unsigned level, uint64_t from, uint64_t n,
                                 bool (*fn)(uint64_t idx, const unsigned char hash[32], void *ctx),
                                 void *ctx, struct kw_err *err);

@@ -247,16 +247,14 @@ static PGresult *run(struct kw_store *st, enum stmt s, const struct kwp_params *
     return kwp_run_part(st, KWP_LOG, (int)s, p, what, NULL, err);
 }
 
-#define CHECK_PAGE_MAX 10000
-
 enum kw_code kw_store_log_leaves(struct kw_store *st, uint64_t from, uint64_t n,
                                  bool (*fn)(const struct kw_log_leaf_record *r, void *ctx),
                                  void *ctx, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    if (n > CHECK_PAGE_MAX)
+    if (n > KW_STORE_LOG_PAGE_MAX)
         return kw_err_set(err, KW_INVALID, "/n", "a page of the log is 1 to %d leaves",
-                          CHECK_PAGE_MAX);
+                          KW_STORE_LOG_PAGE_MAX);
     if (kwp_log_settle(st, err) != KW_OK)
         return err->code;
     struct kwp_params p = {0};
@@ -286,9 +284,10 @@ enum kw_code kw_store_log_nodes(struct kw_store *st, unsigned level, uint64_t fr
                                 void *ctx, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    if (n > CHECK_PAGE_MAX || level > 62)
+    if (n > KW_STORE_LOG_PAGE_MAX || level > 62)
         return kw_err_set(err, KW_INVALID, "/n",
-                          "a page of the log is 1 to %d nodes of level 0 to 62", CHECK_PAGE_MAX);
+                          "a page of the log is 1 to %d nodes of level 0 to 62",
+                          KW_STORE_LOG_PAGE_MAX);
     if (kwp_log_settle(st, err) != KW_OK)
         return err->code;
     struct kwp_params p = {0};

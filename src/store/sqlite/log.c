@@ -479,16 +479,14 @@ enum kw_code kw_store_log_checkpoint_covering(struct kw_store *st, uint64_t size
 
 /* ---- the log's check ---- */
 
-#define CHECK_PAGE_MAX 10000
-
 enum kw_code kw_store_log_leaves(struct kw_store *st, uint64_t from, uint64_t n,
                                  bool (*fn)(const struct kw_log_leaf_record *r, void *ctx),
                                  void *ctx, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    if (n > CHECK_PAGE_MAX)
+    if (n > KW_STORE_LOG_PAGE_MAX)
         return kw_err_set(err, KW_INVALID, "/n", "a page of the log is 1 to %d leaves",
-                          CHECK_PAGE_MAX);
+                          KW_STORE_LOG_PAGE_MAX);
     sqlite3_stmt *x = prep(st, S_CHECK_LEAVES);
     sqlite3_bind_int64(x, 1, (sqlite3_int64)from);
     sqlite3_bind_int64(x, 2, (sqlite3_int64)(from + n));
@@ -520,11 +518,11 @@ enum kw_code kw_store_log_nodes(struct kw_store *st, unsigned level, uint64_t fr
                                 void *ctx, struct kw_err *err)
 {
     KW_ERR_ENSURE(err);
-    if (n > CHECK_PAGE_MAX || level > 62)
+    if (n > KW_STORE_LOG_PAGE_MAX || level > 62)
         return kw_err_set(err, KW_INVALID, "/n",
                           "a page of the log is 1 to %d nodes of level "
                           "0 to 62",
-                          CHECK_PAGE_MAX);
+                          KW_STORE_LOG_PAGE_MAX);
     /* level 0 is not kept (046): the proofs hash each leaf's data */
     sqlite3_stmt *x = prep(st, level == 0 ? S_CHECK_LEAF_NODES : S_CHECK_NODES);
     if (level > 0)
