@@ -46,6 +46,12 @@ struct kw_writer {
     void *listener_ctx;
     bool running;       /* a batch runs, with the listener it started with */
     pthread_cond_t ran; /* ... and has ended */
+    /* the upkeep checkpoints: the writer begins no batch meanwhile, so no
+     * commit of this process starts the log over under a checkpoint (the
+     * WAL-reset bug of SQLite before 3.51.3; sqlite/db.c,
+     * checkpoint_locked), and none waits on the lock it holds */
+    bool upkeep;
+    pthread_cond_t upkept;
 };
 
 void kw_writer_listen(struct kw_writer *w, kw_commit_fn fn, void *ctx)
@@ -222,6 +228,8 @@ static void *loop(void *arg)
                 ;
             w->wake_at = 0;
         }
+        while (w->upkeep) /* units queued meanwhile join this batch */
+            pthread_cond_wait(&w->upkept, &w->mu);
         /* take up to MAX_BATCH units queued so far */
         struct unit *batch = w->head, *last = w->head;
         uint64_t n = 1;
@@ -279,8 +287,21 @@ static void *loop(void *arg)
     return NULL;
 }
 
-/* The store's upkeep every 100 ms on a handle of its own (on SQLite,
- * checkpoints), so that commits never stop for it. */
+/* The store's upkeep (kw_store_maintain: on SQLite, checkpoints) on w->up,
+ * with the writer paused between its batches. */
+static void upkeep(struct kw_writer *w)
+{
+    w->upkeep = true;
+    while (w->running)
+        pthread_cond_wait(&w->ran, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    kw_store_maintain(w->up, NULL, NULL);
+    pthread_mutex_lock(&w->mu);
+    w->upkeep = false;
+    pthread_cond_broadcast(&w->upkept);
+}
+
+/* The store's upkeep every 100 ms on a handle of its own. */
 static void *upkeep_loop(void *arg)
 {
     struct kw_writer *w = arg;
@@ -290,12 +311,10 @@ static void *upkeep_loop(void *arg)
         pthread_cond_timedwait(&w->tick, &w->mu, &until);
         if (w->stop)
             break;
-        pthread_mutex_unlock(&w->mu);
-        kw_store_maintain(w->up, NULL, NULL);
-        pthread_mutex_lock(&w->mu);
+        upkeep(w);
     }
+    upkeep(w);
     pthread_mutex_unlock(&w->mu);
-    kw_store_maintain(w->up, NULL, NULL);
     return NULL;
 }
 
@@ -317,12 +336,14 @@ struct kw_writer *kw_writer_start(const char *path, struct kw_err *err)
     pthread_cond_init(&w->work, NULL);
     pthread_cond_init(&w->tick, NULL);
     pthread_cond_init(&w->ran, NULL);
+    pthread_cond_init(&w->upkept, NULL);
     if (pthread_create(&w->thread, NULL, loop, w) != 0) {
         kw_store_close(w->st);
         kw_store_close(w->up);
         pthread_cond_destroy(&w->work);
         pthread_cond_destroy(&w->tick);
         pthread_cond_destroy(&w->ran);
+        pthread_cond_destroy(&w->upkept);
         pthread_mutex_destroy(&w->mu);
         free(w);
         kw_err_set(err, KW_NOMEM, "", "cannot start the writer thread");
@@ -361,6 +382,7 @@ void kw_writer_stop(struct kw_writer *w)
     pthread_cond_destroy(&w->work);
     pthread_cond_destroy(&w->tick);
     pthread_cond_destroy(&w->ran);
+    pthread_cond_destroy(&w->upkept);
     pthread_mutex_destroy(&w->mu);
     free(w);
 }

@@ -175,10 +175,59 @@ static enum kw_code lost(struct kw_store *st, struct kw_err *err)
                       st->failed[0] ? st->failed : "an error");
 }
 
+/* The wait for the log's write lock before a checkpoint: up to 200 ms, in
+ * steps of 1 ms. Only another process's write can hold it that long (the
+ * server's writer pauses while its upkeep checkpoints, writer.c); then the
+ * checkpoint waits for the next turn. */
+static int lock_wait(void *arg, int tries)
+{
+    (void)arg;
+    if (tries >= 200)
+        return 0;
+    nanosleep(&(struct timespec){.tv_nsec = 1000000L}, NULL);
+    return 1;
+}
+
+/* A PASSIVE checkpoint (copy what no reader still needs, never waiting for
+ * readers) with the log's write lock held meanwhile by a handle of its own
+ * (st->lock, BEGIN IMMEDIATE, rolled back after), so that no commit, in
+ * this process or another, can start the log over while it runs.
+ *
+ * SQLite before 3.51.3 (Debian 12 has 3.40) has the WAL-reset bug
+ * (https://sqlite.org/wal.html#walresetbug): a checkpoint that does not hold
+ * the write lock, running while another handle's commit starts the log over,
+ * can record the new log's first frames as already copied. Readers then
+ * skip them, and the last handle to close deletes the log without copying
+ * them: commits acknowledged and lost. The server lost logins' tokens so at
+ * about 1 start in 100 (its upkeep's PASSIVE checkpoints every 100 ms
+ * against the writer's commits; http_commitments failed in CI). RESTART and
+ * TRUNCATE checkpoints take the write lock themselves; a PASSIVE one does
+ * not, hence this. SQLITE_BUSY when the lock could not be had: nothing was
+ * copied, the next call tries again. */
+static int checkpoint_locked(struct kw_store *st, int *log, int *done)
+{
+    *log = *done = 0;
+    if (!st->lock) {
+        if (sqlite3_open_v2(st->path, &st->lock, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+            sqlite3_close(st->lock);
+            st->lock = NULL;
+            return SQLITE_CANTOPEN;
+        }
+        sqlite3_busy_handler(st->lock, lock_wait, NULL);
+    }
+    int rc = sqlite3_exec(st->lock, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, log, done);
+    sqlite3_exec(st->lock, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 /* After each commit of a connection other than the writer's, in place of
  * SQLite's automatic checkpoint (which this hook replaces, at the same
- * 1,000 pages): a commit made while a statement is still on a row cannot
- * checkpoint (SQLITE_LOCKED), and SQLite does not try again when the
+ * 1,000 pages, and which is PASSIVE without the write lock:
+ * checkpoint_locked): a commit made while a statement is still on a row
+ * cannot checkpoint (SQLITE_LOCKED), and SQLite does not try again when the
  * statement is reset, so a command that writes in many transactions and
  * reads between them (`kpi rebuild`, a fill) grew the log to gigabytes,
  * copying nothing into the database until it closed. What could not run
@@ -186,10 +235,13 @@ static enum kw_code lost(struct kw_store *st, struct kw_err *err)
 static int wal_grew(void *arg, sqlite3 *db, const char *name, int pages)
 {
     struct kw_store *st = arg;
+    (void)db;
+    (void)name;
     if (pages < 1000)
         return SQLITE_OK;
-    int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    st->wal_owed = rc == SQLITE_LOCKED;
+    int log, done;
+    int rc = checkpoint_locked(st, &log, &done);
+    st->wal_owed = rc == SQLITE_LOCKED || rc == SQLITE_BUSY;
     return SQLITE_OK;
 }
 
@@ -333,8 +385,9 @@ void kw_store_end_read(struct kw_store *st)
     }
     st->n_used = 0;
     if (st->wal_owed && sqlite3_get_autocommit(st->db)) {
-        int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-        st->wal_owed = rc == SQLITE_LOCKED;
+        int log, done;
+        int rc = checkpoint_locked(st, &log, &done);
+        st->wal_owed = rc == SQLITE_LOCKED || rc == SQLITE_BUSY;
     }
 }
 
@@ -355,6 +408,7 @@ void kw_store_close(struct kw_store *st)
         free(st->listed[p]);
     }
     free(st->used);
+    sqlite3_close(st->lock);
     sqlite3_close(st->db);
     kws_targets_free(st);
     kws_held_forget(st);
@@ -718,21 +772,24 @@ struct kw_store *kw_store_open_writer(const char *path, struct kw_err *err)
 enum kw_code kw_store_maintain(struct kw_store *st, struct kw_store_upkeep *out, struct kw_err *err)
 {
     struct kw_store_upkeep up = {0};
-    /* PASSIVE: copy what no reader still needs, never waiting. */
+    /* PASSIVE: copy what no reader still needs, never waiting for them
+     * (with the write lock held: checkpoint_locked). */
     int log = 0, done = 0;
-    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    int rc = checkpoint_locked(st, &log, &done);
     /* Readers that never stop, and a writer that commits while the copy
      * runs, keep the log from starting over, so a log that has grown past
-     * 16 MiB and is all copied is restarted: RESTART waits for the writer
-     * to finish its batch and for the readers to leave the log, then the
-     * writer's next commit writes it again from its start (readers are not
-     * blocked). Not TRUNCATE: that also rewrote the log's header from this
-     * handle, and the writer, seeing it changed, dropped its whole page
-     * cache (a firing's or update's pages read again with pread), and the
-     * file's pages were given back and taken again at each commit's write
-     * (in tmpfs 11 % of the writer's time, #20). The file stays as large
-     * as the log grew, at most the writer's journal_size_limit after a
-     * restart (kw_store_open_writer). */
+     * 16 MiB and is all copied is restarted: RESTART takes the write lock
+     * (the server's writer is paused meanwhile, writer.c), waits for the
+     * readers to leave the log, then the writer's next commit writes it
+     * again from its start (readers are not blocked). Holding the write
+     * lock, it is safe from the WAL-reset bug (checkpoint_locked), unless it
+     * cannot have the lock within the busy wait (5 s: only another process's
+     * transaction holds it that long), when it copies as PASSIVE does. Not TRUNCATE: that also
+     * rewrote the log's header from this handle, and the writer, seeing it changed, dropped its
+     * whole page cache (a firing's or update's pages read again with pread), and the file's pages
+     * were given back and taken again at each commit's write (in tmpfs 11 % of the writer's time,
+     * #20). The file stays as large as the log grew, at most the writer's journal_size_limit after
+     * a restart (kw_store_open_writer). */
     if (rc == SQLITE_OK && log > 4096 && done == log)
         rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
     up.log_pages = log;

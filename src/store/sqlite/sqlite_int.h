@@ -95,6 +95,9 @@ struct kw_store {
     /* a commit's automatic checkpoint could not run (statements on a row):
      * kw_store_end_read runs it (wal_owed, db.c) */
     bool wal_owed;
+    /* a handle of its own that holds the log's write lock while this one
+     * checkpoints (db.c, checkpoint_locked), opened at the first one */
+    sqlite3 *lock;
     char failed[160]; /* what failed last (kws_fail), to say why a batch was lost */
     /* What the open transaction holds for its commit, in the order it
      * wrote them: searchable texts, on their way to the index (events.c),
