@@ -782,14 +782,16 @@ enum kw_code kw_store_maintain(struct kw_store *st, struct kw_store_upkeep *out,
      * (the server's writer is paused meanwhile, writer.c), waits for the
      * readers to leave the log, then the writer's next commit writes it
      * again from its start (readers are not blocked). Holding the write
-     * lock, it is safe from the WAL-reset bug (checkpoint_locked), unless it
-     * cannot have the lock within the busy wait (5 s: only another process's
-     * transaction holds it that long), when it copies as PASSIVE does. Not TRUNCATE: that also
-     * rewrote the log's header from this handle, and the writer, seeing it changed, dropped its
-     * whole page cache (a firing's or update's pages read again with pread), and the file's pages
-     * were given back and taken again at each commit's write (in tmpfs 11 % of the writer's time,
-     * #20). The file stays as large as the log grew, at most the writer's journal_size_limit after
-     * a restart (kw_store_open_writer). */
+     * lock, it is safe from the WAL-reset bug (checkpoint_locked), unless
+     * it cannot have the lock within the busy wait (5 s: only another
+     * process's transaction holds it that long), when it copies as PASSIVE
+     * does. Not TRUNCATE: that also rewrote the log's header from this
+     * handle, and the writer, seeing it changed, dropped its whole page
+     * cache (a firing's or update's pages read again with pread), and the
+     * file's pages were given back and taken again at each commit's write
+     * (in tmpfs 11 % of the writer's time, #20). The file stays as large
+     * as the log grew, at most the writer's journal_size_limit after a
+     * restart (kw_store_open_writer). */
     if (rc == SQLITE_OK && log > 4096 && done == log)
         rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
     up.log_pages = log;
