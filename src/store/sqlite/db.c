@@ -223,6 +223,16 @@ static int checkpoint_locked(struct kw_store *st, int *log, int *done)
     return rc;
 }
 
+/* A checkpoint after commits (wal_grew, kw_store_end_read): one that could
+ * not run now (a statement still on a row, or the write lock taken) is
+ * owed, and runs at the next kw_store_end_read. */
+static void checkpoint_owed(struct kw_store *st)
+{
+    int log, done;
+    int rc = checkpoint_locked(st, &log, &done);
+    st->wal_owed = rc == SQLITE_LOCKED || rc == SQLITE_BUSY;
+}
+
 /* After each commit of a connection other than the writer's, in place of
  * SQLite's automatic checkpoint (which this hook replaces, at the same
  * 1,000 pages, and which is PASSIVE without the write lock:
@@ -237,11 +247,8 @@ static int wal_grew(void *arg, sqlite3 *db, const char *name, int pages)
     struct kw_store *st = arg;
     (void)db;
     (void)name;
-    if (pages < 1000)
-        return SQLITE_OK;
-    int log, done;
-    int rc = checkpoint_locked(st, &log, &done);
-    st->wal_owed = rc == SQLITE_LOCKED || rc == SQLITE_BUSY;
+    if (pages >= 1000)
+        checkpoint_owed(st);
     return SQLITE_OK;
 }
 
@@ -384,11 +391,8 @@ void kw_store_end_read(struct kw_store *st)
         *st->used[i].listed = false;
     }
     st->n_used = 0;
-    if (st->wal_owed && sqlite3_get_autocommit(st->db)) {
-        int log, done;
-        int rc = checkpoint_locked(st, &log, &done);
-        st->wal_owed = rc == SQLITE_LOCKED || rc == SQLITE_BUSY;
-    }
+    if (st->wal_owed && sqlite3_get_autocommit(st->db))
+        checkpoint_owed(st);
 }
 
 void kw_store_small_reads(struct kw_store *st)
@@ -797,6 +801,11 @@ enum kw_code kw_store_maintain(struct kw_store *st, struct kw_store_upkeep *out,
     up.log_pages = log;
     if (out)
         *out = up;
+    if (rc == SQLITE_CANTOPEN) /* the lock's own handle: the main one has no message */
+        return kw_err_set(err, KW_STORE, "",
+                          "%s: checkpoint: cannot open a second handle on the"
+                          " database to hold its write lock",
+                          st->path);
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? KW_OK : kws_fail(st, err, "checkpoint");
 }
 
