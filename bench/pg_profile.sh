@@ -8,7 +8,12 @@
 # per create by table (HOT updates among them), and the node's system calls
 # (strace -c, when PROFILE_STRACE=1). PROFILE_ORDER=calls lists the
 # statements by calls instead of server time (triggers' statements included,
-# top = f).
+# top = f). Also the cluster's CPU by process: the node's writer connection
+# (the busiest) against the rest, as ms per create and the share of one core
+# it was busy: the writer's transactions are one after another, so when that
+# share nears 100 % one node cannot create faster whatever the cores.
+# PROFILE_SQL: SQL run on the new desk before the load (an experiment, such
+# as dropping a trigger to see what it costs; never on a desk in use).
 # Prints numbers; asserts nothing.
 # usage: bench/pg_profile.sh PATH/TO/keepword PATH/TO/kwload
 set -euo pipefail
@@ -50,6 +55,7 @@ psql_ -c "CREATE EXTENSION pg_stat_statements"
 psql_ -c "ALTER SYSTEM SET pg_stat_statements.track = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
 
 KEEPWORD_ADMIN_PASSWORD=bench-password "$kw" init --db "$conn" --log-key "$tmp/k" >/dev/null
+if [ -n "${PROFILE_SQL:-}" ]; then psql_ -c "$PROFILE_SQL" >/dev/null; fi
 bench_serve "$kw" "$conn" "$tmp/log" --log-key "$tmp/k"
 b=http://127.0.0.1:$port
 token=$(curl -s -X POST "$b/api/v1/auth/login" -H "Content-Type: application/json" \
@@ -68,6 +74,14 @@ ticks() {
     done
     echo "$(awk '{print $14 + $15}' "/proc/$pid/stat") $t"
 }
+# each of the cluster's processes: pid, CPU ticks, title
+per_process() {
+    local p
+    for p in $(pgrep -P "$(cat "$pgdir/pid")"); do
+        awk -v p="$p" '{print p, $14 + $15}' "/proc/$p/stat" 2>/dev/null || true
+    done
+}
+per_process >"$tmp/cpu0"
 read -r node0 pg0 < <(ticks)
 if [ "${PROFILE_PERF:-}" = 1 ]; then # where the cluster's CPU goes (software clock)
     perf record -q -e cpu-clock -F 999 -o "$tmp/perf.data" \
@@ -82,6 +96,7 @@ fi
 r=$(nice -n 10 "$load" --port "$port" --token "$token" --mode create --clients "$clients" \
     --duration "$secs" --org "$org" || true)
 read -r node1 pg1 < <(ticks)
+per_process >"$tmp/cpu1"
 if [ "${PROFILE_PERF:-}" = 1 ]; then
     kill -INT "$pf"
     wait "$pf" || true
@@ -91,6 +106,11 @@ fi
 n=$(jq -r .ok <<<"$r")
 hz=$(getconf CLK_TCK)
 echo "CPU per create: node $(echo "scale=3; ($node1 - $node0) * 1000 / $hz / $n" | bc) ms, PostgreSQL $(echo "scale=3; ($pg1 - $pg0) * 1000 / $hz / $n" | bc) ms (load average $(cut -d' ' -f1 /proc/loadavg))"
+# the busiest process over the load (the writer's connection) and the rest
+read -r wpid wticks < <(awk 'NR == FNR {t0[$1] = $2; next} {print $1, $2 - t0[$1]}' \
+    "$tmp/cpu0" "$tmp/cpu1" | sort -k2 -nr | head -n 1)
+wtitle=$(tr '\0' ' ' <"/proc/$wpid/cmdline" 2>/dev/null | cut -c 1-50 | sed 's/ *$//' || true)
+echo "busiest process ($wtitle): $(echo "scale=3; $wticks * 1000 / $hz / $n" | bc) ms per create, busy $(echo "scale=0; $wticks * 100 / $hz / $secs" | bc) % of one core; the other processes $(echo "scale=3; ($pg1 - $pg0 - $wticks) * 1000 / $hz / $n" | bc) ms per create"
 echo "creates: $(jq -r '"\(.ok) in \(.duration_s // "?") s, \(.rps)/s, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms"' <<<"$r")"
 # the node's connections end first: a backend reports its counters (commits,
 # rows, WAL) when it exits, and otherwise only every few seconds
