@@ -10,6 +10,7 @@
 #include "event.h"
 #include "kw_buf.h"
 #include "kw_crypto.h"
+#include "kw_text.h"
 #include "ledger.h"
 #include "links.h"
 #include "mailout.h"
@@ -828,13 +829,10 @@ static enum kw_code check_assignment(struct kw_store *st, const struct kw_ticket
  * return), DEL and C1 (U+0080-U+009F, UTF-8 C2 80-C2 9F). */
 static enum kw_code plain_text(const char *field, const char *s, bool lines, struct kw_err *err)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        bool ok = *p >= 0x20 && *p != 0x7f && !(p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f);
-        if (!ok && !(lines && (*p == '\t' || *p == '\n' || *p == '\r')))
-            return kw_err_set(err, KW_INVALID, field, "%s: control characters are not allowed%s",
-                              field + 1,
-                              lines ? " (only tabs and line breaks)" : " (one line of text)");
-    }
+    if (kw_text_has_control(s, strlen(s), lines))
+        return kw_err_set(err, KW_INVALID, field, "%s: control characters are not allowed%s",
+                          field + 1,
+                          lines ? " (only tabs and line breaks)" : " (one line of text)");
     return KW_OK;
 }
 

@@ -239,6 +239,7 @@ static const struct kwh_field user_fields[] = {
     {.name = "role", .type = KWH_STR, .max = 16, .offset = offsetof(struct user_unit, u.role)},
     {.name = "password",
      .type = KWH_STR,
+     .controls = true,
      .max = 1024,
      .offset = offsetof(struct user_unit, password)},
     {.name = "org_id", .type = KWH_ID, .offset = offsetof(struct user_unit, u.org_id)},

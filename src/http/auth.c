@@ -215,6 +215,7 @@ static const struct kwh_field login_fields[] = {
      .offset = offsetof(struct login_in, email)},
     {.name = "password",
      .type = KWH_STR,
+     .controls = true,
      .required = true,
      .max = 1024,
      .offset = offsetof(struct login_in, password)},

@@ -392,9 +392,13 @@ enum kwh_ftype {
 struct kwh_field {
     const char *name;
     enum kwh_ftype type;
-    bool required;       /* absent (or null): 400 "NAME: missing" */
-    bool nullable;       /* KWH_ID, KWH_INT: null is a value (-1), "clear it" */
-    size_t max;          /* KWH_STR: bytes */
+    bool required; /* absent (or null): 400 "NAME: missing" */
+    bool nullable; /* KWH_ID, KWH_INT: null is a value (-1), "clear it" */
+    size_t max;    /* KWH_STR: bytes */
+    /* KWH_STR: a control character (kw_text_has_control) is refused, 400
+     * "NAME: control characters are not allowed"; tabs and line breaks
+     * too when line (one line of text), none when controls (a password) */
+    bool line, controls;
     long long lo, hi;    /* KWH_INT: inclusive */
     size_t offset;       /* where in out: offsetof(struct x, member) */
     const char *expect;  /* the wording after "NAME: " of a wrong value, or NULL: the usual */

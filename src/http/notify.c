@@ -157,6 +157,7 @@ static const struct kwh_field endpoint_fields[] = {
     {.name = "url", .type = KWH_STR, .max = 2000, .offset = offsetof(struct endpoint_unit, e.url)},
     {.name = "secret",
      .type = KWH_STR,
+     .controls = true,
      .max = 200,
      .offset = offsetof(struct endpoint_unit, e.secret)},
     {.name = "events", .type = KWH_ANY, .offset = offsetof(struct endpoint_unit, events)},

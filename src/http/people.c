@@ -41,7 +41,7 @@ static const struct kwh_field user_fields[] = {
     {.name = "lang", .type = KWH_ANY, .offset = USER(lang)},
     {.name = "tz", .type = KWH_ANY, .offset = USER(tz)},
     {.name = "active", .type = KWH_ANY, .offset = USER(active)},
-    {.name = "password", .type = KWH_STR, .max = 1024, .offset = USER(password)},
+    {.name = "password", .type = KWH_STR, .controls = true, .max = 1024, .offset = USER(password)},
 };
 /* What a person may send about themselves (PATCH /me). */
 static const struct kwh_field me_fields[] = {
@@ -56,21 +56,11 @@ static bool clearable(json_t *v, const char *name, size_t max, const char **out,
                       struct kwh_reply *fail)
 {
     *out = NULL;
-    if (!v)
-        return true;
-    if (json_is_null(v)) {
+    if (v && json_is_null(v)) {
         *out = "";
         return true;
     }
-    if (json_is_string(v) && json_string_length(v) >= 1 && json_string_length(v) <= max) {
-        *out = json_string_value(v);
-        return true;
-    }
-    char ptr[16];
-    snprintf(ptr, sizeof(ptr), "/%s", name);
-    *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected a string of 1 to %zu bytes, or null", name,
-                         max);
-    return false;
+    return kwh_str_or_null(v, name, max, out, fail);
 }
 
 /* "active": true or false into *out (1 / 0), -1 when absent. */
@@ -181,12 +171,14 @@ struct password_in {
 static const struct kwh_field password_fields[] = {
     {.name = "current_password",
      .type = KWH_STR,
+     .controls = true,
      .required = true,
      .max = 1024,
      .offset = offsetof(struct password_in, current),
      .missing = "missing (your password now)"},
     {.name = "password",
      .type = KWH_STR,
+     .controls = true,
      .required = true,
      .max = 1024,
      .offset = offsetof(struct password_in, password),

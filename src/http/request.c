@@ -14,6 +14,7 @@
 
 #include "civil.h"
 #include "internal.h"
+#include "kw_text.h"
 
 /* ---- replies ---- */
 
@@ -227,6 +228,14 @@ static bool field_take(const struct kwh_field *f, json_t *v, char *out, const st
     case KWH_STR:
         if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > f->max)
             return false;
+        if (!f->controls &&
+            kw_text_has_control(json_string_value(v), json_string_length(v), !f->line)) {
+            *fail = kwh_problemf(KW_INVALID, at->ptr, "%s: control characters are not allowed%s",
+                                 at->name,
+                                 f->line ? " (one line of text)" : " (only tabs and line breaks)");
+            *done = true;
+            return true;
+        }
         *(const char **)to = json_string_value(v);
         return true;
     case KWH_ID:
@@ -375,6 +384,14 @@ bool kwh_str_or_null(json_t *v, const char *name, size_t max, const char **out,
         snprintf(ptr, sizeof(ptr), "/%s", name);
         *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected a string of 1 to %zu bytes, or null",
                              name, max);
+        return false;
+    }
+    if (kw_text_has_control(json_string_value(v), json_string_length(v), true)) {
+        char ptr[64];
+        snprintf(ptr, sizeof(ptr), "/%s", name);
+        *fail = kwh_problemf(KW_INVALID, ptr,
+                             "%s: control characters are not allowed (only tabs and line breaks)",
+                             name);
         return false;
     }
     *out = json_string_value(v);

@@ -420,7 +420,7 @@ static enum kw_code create_unit(struct kw_store *st, void *ctx, struct kw_err *e
 
 #define CREATE(m) offsetof(struct create_unit, in.m)
 static const struct kwh_field create_fields[] = {
-    {.name = "title", .type = KWH_STR, .max = 500, .offset = CREATE(title)},
+    {.name = "title", .type = KWH_STR, .line = true, .max = 500, .offset = CREATE(title)},
     {.name = "level", .type = KWH_STR, .max = 47, .offset = CREATE(level)},
     {.name = "tier", .type = KWH_STR, .max = 47, .offset = CREATE(tier)},
     {.name = "category", .type = KWH_STR, .max = 47, .offset = CREATE(category)},
@@ -1264,7 +1264,11 @@ static const struct kwh_field patch_fields[] = {
     {.name = "reason", .type = KWH_STR, .max = 2000, .offset = PATCH(reason)},
     {.name = "assignee_id", .type = KWH_ID, .nullable = true, .offset = PATCH(assignee_id)},
     {.name = "team_id", .type = KWH_ID, .nullable = true, .offset = PATCH(team_id)},
-    {.name = "title", .type = KWH_STR, .max = KW_TICKET_TITLE_MAX, .offset = PATCH(title)},
+    {.name = "title",
+     .type = KWH_STR,
+     .line = true,
+     .max = KW_TICKET_TITLE_MAX,
+     .offset = PATCH(title)},
     {.name = "description", .type = KWH_STR, .max = 65536, .offset = PATCH(description)},
     {.name = "region", .type = KWH_STR, .max = 47, .offset = PATCH(region)},
     {.name = "requester_id", .type = KWH_ID, .offset = PATCH(requester_id)},

@@ -61,6 +61,20 @@ bool kw_url_clean(const char *url)
     return true;
 }
 
+bool kw_text_has_control(const char *s, size_t len, bool lines)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] == '\t' || p[i] == '\n' || p[i] == '\r') {
+            if (!lines)
+                return true;
+        } else if (p[i] < 0x20 || p[i] == 0x7f ||
+                   (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f))
+            return true;
+    }
+    return false;
+}
+
 size_t kw_utf8_cut(const char *s, size_t len, size_t max)
 {
     if (len <= max)

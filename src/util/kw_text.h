@@ -2,8 +2,8 @@
 /*
  * kw_text.h - checks on text that leaves the server in a protocol line:
  * e-mail addresses (SMTP's MAIL FROM / RCPT TO, RFC 5321) and URLs (an
- * HTTP request line), and cutting UTF-8 text at a character boundary.
- * Nothing here allocates.
+ * HTTP request line), control characters in people's text, and cutting
+ * UTF-8 text at a character boundary. Nothing here allocates.
  */
 #ifndef KW_TEXT_H
 #define KW_TEXT_H
@@ -24,6 +24,11 @@ bool kw_email_ok(const char *s, size_t len);
  * URL with CR, LF, other controls, spaces or raw UTF-8 is refused rather
  * than sent (percent-encode them). */
 bool kw_url_clean(const char *url);
+
+/* Whether s[0..len) (UTF-8) holds a control character: C0 (but tab, line
+ * feed and carriage return when lines is true), DEL or C1 (U+0080-U+009F,
+ * UTF-8 C2 80-C2 9F). A NUL counts: len is the text's length. */
+bool kw_text_has_control(const char *s, size_t len, bool lines);
 
 /* The largest n <= max such that s[0..n) does not end inside a UTF-8
  * character (s is len bytes; returns len when len <= max). */

@@ -29,6 +29,25 @@ req POST /api/v1/tickets '{"title":"打印机卡纸","description":"三楼的打
 is "the customer opens a request" 201
 T=$(jq .id "$TMP/body")
 EVENTS=$(jq .events "$TMP/body")
+# a new ticket's text follows the edit's rules: the title one line, the
+# description and comments tabs and line breaks but no other control
+req POST /api/v1/tickets '{"title":"bell \u0007","level":"L3"}' "$CUST"
+is "a control character in a new ticket's title" 400 '.pointer == "/title" and (.detail | test("control characters"))'
+req POST /api/v1/tickets '{"title":"two\nlines","level":"L3"}' "$CUST"
+is "a new ticket's title of two lines" 400 '.pointer == "/title" and (.detail | test("one line"))'
+req POST /api/v1/tickets '{"title":"x","description":"esc \u001b[31m","level":"L3"}' "$CUST"
+is "an escape in a new ticket's description" 400 '.pointer == "/description"'
+req POST /api/v1/tickets '{"title":"x","description":"c1 \u0085","level":"L3"}' "$CUST"
+is "a C1 control in a new ticket's description" 400 '.pointer == "/description"'
+req POST /api/v1/tickets '{"title":"打印机卡纸 (2)","level":"L3"}' "$CUST"
+is "another request" 201
+T2=$(jq .id "$TMP/body")
+req POST "/api/v1/tickets/$T2/events" '{"type":"comment","text":"bell \u0007"}' "$CUST"
+is "a control character in a comment" 400 '.pointer == "/text" and (.detail | test("only tabs and line breaks"))'
+req POST "/api/v1/tickets/$T2/events" '{"type":"comment","text":"第一行\n\tsecond line\r\n"}' "$CUST"
+is "a comment keeps its tabs and line breaks" 201
+req GET "/api/v1/tickets/$T2/events" "" "$CUST"
+is "as written" 200 '[.events[] | select(.type == "comment")][-1].body.text == "第一行\n\tsecond line\r\n"'
 last() { # the last event of ticket $1 as TOKEN $2 (in $TMP/last)
     req GET "/api/v1/tickets/$1/events" "" "$2"
     jq '.events[-1]' "$TMP/body" >"$TMP/last"

@@ -111,6 +111,23 @@ static void test_utf8_cut(void **state)
 
 /* kw_grow: room for need elements by doubling from 64, the contents kept;
  * a size no array can have leaves it as it was. */
+static void test_has_control(void **state)
+{
+    (void)state;
+    assert_false(kw_text_has_control("打印机 prints", strlen("打印机 prints"), false));
+    assert_false(kw_text_has_control("a\tb\r\nc", 6, true)); /* lines: tabs and breaks */
+    assert_true(kw_text_has_control("a\tb", 3, false));      /* one line: not even a tab */
+    assert_true(kw_text_has_control("a\nb", 3, false));
+    assert_true(kw_text_has_control("bell \a", 6, true)); /* other C0 */
+    assert_true(kw_text_has_control("esc \x1b[31m", 9, true));
+    assert_true(kw_text_has_control("del \x7f", 5, true));
+    assert_true(kw_text_has_control("c1 \xc2\x85", 5, true));   /* U+0085 NEL */
+    assert_false(kw_text_has_control("\xc2\xa0nbsp", 6, true)); /* U+00A0: not C1 */
+    assert_true(kw_text_has_control("nul\0here", 8, true));     /* a NUL within len */
+    assert_false(kw_text_has_control("\xc2", 1, true));         /* cut before its second byte */
+    assert_false(kw_text_has_control("", 0, false));
+}
+
 static void test_grow(void **state)
 {
     (void)state;
@@ -138,8 +155,9 @@ static void test_grow(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_html), cmocka_unit_test(test_grow),     cmocka_unit_test(test_email),
-        cmocka_unit_test(test_url),  cmocka_unit_test(test_utf8_cut),
+        cmocka_unit_test(test_html),     cmocka_unit_test(test_grow),
+        cmocka_unit_test(test_email),    cmocka_unit_test(test_url),
+        cmocka_unit_test(test_utf8_cut), cmocka_unit_test(test_has_control),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
