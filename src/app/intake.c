@@ -35,6 +35,21 @@ static const char *keep_cut(json_t *keep, const char *s, size_t max)
     return json_string_value(j);
 }
 
+/* keep_cut of s as a title: one line (kw_text_one_line), at most
+ * TITLE_MAX bytes. */
+static const char *keep_title(json_t *keep, const char *s)
+{
+    size_t n = kw_utf8_cut(s, strlen(s), TITLE_MAX);
+    char *t = malloc(n + 1);
+    if (!t)
+        return NULL;
+    memcpy(t, s, n);
+    t[n] = '\0';
+    const char *out = keep_cut(keep, kw_text_one_line(t), TITLE_MAX);
+    free(t);
+    return out;
+}
+
 static const char *str_of(json_t *o, const char *k)
 {
     const char *s = json_string_value(json_object_get(o, k));
@@ -139,7 +154,8 @@ static enum kw_code one_am(json_t *keep, json_t *al, size_t i, bool grafana,
         kw_buf_printf(&b, "%s: %s", name, sum);
     else
         kw_buf_printf(&b, "%s", name ? name : sum ? sum : "alert");
-    out->summary = keep_cut(keep, b.len ? b.p : "alert", TITLE_MAX);
+    /* a title is one line: a description's line breaks become spaces */
+    out->summary = keep_title(keep, b.len ? b.p : "alert");
     b.len = 0;
     kw_buf_printf(&b, "%s alert %s\nlabels: ", grafana ? "Grafana" : "Alertmanager", status);
     labels_text(&b, labels);
@@ -255,7 +271,7 @@ static enum kw_code parse_events(json_t *body, struct kw_alerts *out, struct kw_
                 json_object_set_new(a.labels, fields[i], json_string(s));
         }
         json_array_append_new(out->keep, a.labels);
-        a.summary = keep_cut(out->keep, sum, TITLE_MAX);
+        a.summary = keep_title(out->keep, sum);
         struct kw_buf b = {.max = 4 * DETAILS_MAX};
         kw_buf_printf(&b, "%s\nseverity: %s\nsource: %s", sum, sev, src);
         const char *ts = str_of(p, "timestamp");

@@ -237,6 +237,7 @@ enum kw_code kw_mailin_apply(struct kw_unit *u, const struct kw_mailin *b, const
         size_t n = kw_utf8_cut(s, strlen(s), TITLE_MAX);
         memcpy(title, s, n);
         title[n] = '\0';
+        kw_text_one_line(title); /* a subject may keep a folded header's tab */
         text = body_text(m, !customer);
         if (!text)
             return kw_err_set(err, KW_NOMEM, "", "out of memory");

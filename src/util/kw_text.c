@@ -75,6 +75,28 @@ bool kw_text_has_control(const char *s, size_t len, bool lines)
     return false;
 }
 
+char *kw_text_one_line(char *s)
+{
+    unsigned char *r = (unsigned char *)s, *w = r;
+    bool run = false;
+    while (*r) {
+        size_t n = *r < 0x20 || *r == 0x7f                        ? 1
+                   : r[0] == 0xc2 && r[1] >= 0x80 && r[1] <= 0x9f ? 2
+                                                                  : 0;
+        if (n) {
+            if (!run)
+                *w++ = ' ';
+            run = true;
+            r += n;
+        } else {
+            run = false;
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+    return s;
+}
+
 size_t kw_utf8_cut(const char *s, size_t len, size_t max)
 {
     if (len <= max)

@@ -30,6 +30,12 @@ bool kw_url_clean(const char *url);
  * UTF-8 C2 80-C2 9F). A NUL counts: len is the text's length. */
 bool kw_text_has_control(const char *s, size_t len, bool lines);
 
+/* Make NUL-terminated UTF-8 text s one line in place: each run of control
+ * characters (as kw_text_has_control with lines false: tabs and line
+ * breaks too) becomes one space. Returns s. For a title taken from
+ * elsewhere (a mail's subject, an alert's summary). */
+char *kw_text_one_line(char *s);
+
 /* The largest n <= max such that s[0..n) does not end inside a UTF-8
  * character (s is len bytes; returns len when len <= max). */
 size_t kw_utf8_cut(const char *s, size_t len, size_t max);

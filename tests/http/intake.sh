@@ -344,5 +344,16 @@ is "an edit that changes nothing" 200
 req GET "/api/v1/audit?kind=intake_source&limit=500" "" "$MGR"
 is "writes no audit entry" 200 '(.changes | length) == '"$N_AUDIT"
 
+# a title is one line: an alert's summary with line breaks, tabs or other
+# controls becomes one line (its description keeps them)
+ML=$(jq -c --arg k "$NEW_EV_KEY" '.routing_key = $k | .dedup_key = "multi/line" | .payload.summary = "disk full\n\ton db01\u0007now"' "$DIR/events-trigger.json")
+post events "$ML" ""
+is "a summary of several lines opens a ticket" 202 '.results[0].outcome == "created"'
+ML_ID=$(jq '.results[0].ticket_id' "$TMP/body")
+req GET "/api/v1/tickets/$ML_ID" "" "$MGR"
+is "its title is one line" 200 '.title == "disk full on db01 now"'
+events_of "$ML_ID" | jq -e '.events[0].body.description | startswith("disk full\n\ton db01")' >/dev/null
+check "its description keeps the lines" $?
+
 serve_stop
 finish

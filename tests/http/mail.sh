@@ -468,6 +468,11 @@ printf 'From: it@huaxin.demo\r\nSubject: polled meanwhile\r\nMessage-ID: <push-2
 deliver "$TMP/push2.eml" desk3
 wait_for '[.tickets[] | select(.title == "polled meanwhile")] | length == 1'
 check "while IDLE is down, polling takes the mail" $?
+# a title is one line: a subject's tab (encoded, or a folded line's) becomes a space
+printf 'From: it@huaxin.demo\r\nSubject: =?utf-8?Q?line=09one?=\r\n\tand two\r\nMessage-ID: <push-3@huaxin.demo>\r\n\r\ntabs\r\n' >"$TMP/push3.eml"
+deliver "$TMP/push3.eml" desk3
+wait_for '[.tickets[] | select(.title == "line one and two")] | length == 1'
+check "a subject with a tab becomes a title of one line" $? "$(jq -c '[.tickets[].title]' "$TMP/tickets")"
 req DELETE "/api/v1/mailboxes/$PUSHED" "" "$MGR"
 is "the pushed mailbox is stopped" 204
 

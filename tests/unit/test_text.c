@@ -128,6 +128,19 @@ static void test_has_control(void **state)
     assert_false(kw_text_has_control("", 0, false));
 }
 
+static void test_one_line(void **state)
+{
+    (void)state;
+    char a[] = "disk full\n\ton /var\r\n", b[] = "bell\a\x1b[31mred \xc2\x85nel",
+         c[] = "打印机 \xc2\xa0ok", d[] = "";
+    assert_string_equal(kw_text_one_line(a), "disk full on /var ");
+    assert_string_equal(kw_text_one_line(b), "bell [31mred  nel");
+    assert_string_equal(kw_text_one_line(c), "打印机 \xc2\xa0ok"); /* untouched */
+    assert_string_equal(kw_text_one_line(d), "");
+    assert_false(kw_text_has_control(a, strlen(a), false));
+    assert_false(kw_text_has_control(b, strlen(b), false));
+}
+
 static void test_grow(void **state)
 {
     (void)state;
@@ -158,6 +171,7 @@ int main(void)
         cmocka_unit_test(test_html),     cmocka_unit_test(test_grow),
         cmocka_unit_test(test_email),    cmocka_unit_test(test_url),
         cmocka_unit_test(test_utf8_cut), cmocka_unit_test(test_has_control),
+        cmocka_unit_test(test_one_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
