@@ -379,16 +379,14 @@ bool kwh_str_or_null(json_t *v, const char *name, size_t max, const char **out,
         *out = NULL;
         return true;
     }
+    char ptr[64];
+    snprintf(ptr, sizeof(ptr), "/%s", name);
     if (!json_is_string(v) || !json_string_length(v) || json_string_length(v) > max) {
-        char ptr[64];
-        snprintf(ptr, sizeof(ptr), "/%s", name);
         *fail = kwh_problemf(KW_INVALID, ptr, "%s: expected a string of 1 to %zu bytes, or null",
                              name, max);
         return false;
     }
     if (kw_text_has_control(json_string_value(v), json_string_length(v), true)) {
-        char ptr[64];
-        snprintf(ptr, sizeof(ptr), "/%s", name);
         *fail = kwh_problemf(KW_INVALID, ptr,
                              "%s: control characters are not allowed (only tabs and line breaks)",
                              name);
