@@ -241,6 +241,9 @@ function t(key, vars) {
 }
 
 const locale = () => (lang === 'zh' ? 'zh-CN' : 'en-GB');
+// a title is one line: a pasted tab or other control character becomes a
+// space (the server refuses them, docs/api.md "Control characters")
+const oneLine = (s) => s.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
 
 // ---- DOM: h() builds elements; strings become text nodes, never HTML ----
 
@@ -996,7 +999,7 @@ async function pageNewRequest(main) {
   const lvl = h('select', { name: 'level' }, doc.levels.map((l, i) => h('option', { value: l.id, selected: i === doc.levels.length - 2 }, label(l))));
   const newFiles = filePicker('request-files');
   add(main, h('h1', {}, t('new_request')), h('div', { class: 'card' }, form(async () => {
-    const body = { title: title.value, level: lvl.value };
+    const body = { title: oneLine(title.value), level: lvl.value };
     if (cat.value) body.category = cat.value;
     const x = await api('POST', '/tickets', body);
     if (desc.value.trim()) await api('POST', `/tickets/${x.id}/events`, { type: 'comment', text: desc.value });
@@ -1388,7 +1391,7 @@ async function pageNewTicket(main) {
   const region = regions.length ? h('select', { name: 'region' }, h('option', { value: '' }, t('none')),
     regions.map((r) => h('option', { value: typeof r === 'string' ? r : r.id }, typeof r === 'string' ? r : label(r)))) : null;
   add(main, h('h1', {}, t('new_ticket')), h('p', { class: 'muted' }, t('new_ticket_hint')), h('div', { class: 'card' }, form(async () => {
-    const body = { org_id: Number(org.value), channel: channel.value, title: title.value, level: lvl.value };
+    const body = { org_id: Number(org.value), channel: channel.value, title: oneLine(title.value), level: lvl.value };
     if (requester.value) body.requester_id = Number(requester.value);
     if (cat.value) body.category = cat.value;
     if (region && region.value) body.region = region.value;
@@ -3909,7 +3912,7 @@ function editCard(ticket, doc, events, us, reload) {
   }
   const f = form(async () => {
     const body = {};
-    if (title.value !== ticket.title) body.title = title.value;
+    if (oneLine(title.value) !== ticket.title) body.title = oneLine(title.value);
     if (desc.value !== descNow) body.description = desc.value;
     if (cat && cat.value && cat.value !== (ticket.category || '')) body.category = cat.value;
     if (region && region.value && region.value !== (ticket.region || '')) body.region = region.value;

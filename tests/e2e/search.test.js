@@ -59,7 +59,8 @@ async function search(page, words) {
       await en.goto(BASE + '/#/new');
       await en.waitForSelector('#log-ticket');
       await shot(en, 'new-ticket-en');
-      phoneCall = await logTicket(en, { org: '华信银行', channel: 'phone', title: 'Scanner on floor 3 <b>offline</b>',
+      // a pasted tab in the title is sent as a space (a title is one line)
+      phoneCall = await logTicket(en, { org: '华信银行', channel: 'phone', title: 'Scanner on floor 3\t<b>offline</b>',
         description: `Caller says the scanner jams since the firmware update ${TAG}` });
       assert.equal(await en.textContent('#channel'), 'Phone');
       assert.notEqual((await en.textContent('#requester')).trim(), 'none');
