@@ -61,6 +61,14 @@ enum kw_code kw_attachment_name_check(const char *name, const char *field, struc
         if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
             return kw_err_set(err, KW_INVALID, field, "%s: holds a control character (U+%04X)", f,
                               (unsigned)cp);
+        /* the bidirectional controls (ALM, LRM, RLM, the embeddings and
+         * overrides, the isolates): "\u202Egnp.exe" is shown as "exe.png" */
+        if (cp == 0x61c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+            (cp >= 0x2066 && cp <= 0x2069))
+            return kw_err_set(err, KW_INVALID, field,
+                              "%s: holds a bidirectional control character (U+%04X), which can "
+                              "show the name other than it is",
+                              f, (unsigned)cp);
         if (cp == '/' || cp == '\\')
             return kw_err_set(err, KW_INVALID, field,
                               "%s: holds a path separator ('%c'); give the file's name only", f,

@@ -123,7 +123,7 @@ up "/api/v1/tickets/$T/attachments?name=a.txt&colour=red" "$TMP/serial.txt" "$AG
 is "an unknown query parameter is refused" 400 '.parameter == "colour"'
 
 # names
-for bad in "" "a%2Fb.txt" "..%5Cwin.ini" ".." "a%0Ab.txt" "a%7Fb" "%C2%85x" "%FF%FE.txt" "%C0%AF.txt" "%ED%A0%80.txt" "%E3%80%80%20"; do
+for bad in "" "a%2Fb.txt" "..%5Cwin.ini" ".." "a%0Ab.txt" "a%7Fb" "%C2%85x" "%FF%FE.txt" "%C0%AF.txt" "%ED%A0%80.txt" "%E3%80%80%20" "%E2%80%AEgnp.exe" "a%E2%81%A6b" "%E2%80%8Fx"; do
     up "/api/v1/tickets/$T/attachments?name=$bad" "$TMP/serial.txt" "$AGENT" text/plain
     is "the name \"$bad\" is refused" 400 '.pointer == "/name"'
 done
