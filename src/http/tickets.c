@@ -1155,6 +1155,14 @@ static bool time_amount(int64_t seconds, int64_t minutes, const char *field, int
                              *field ? field + 1 : "seconds");
         return false;
     }
+    if (minutes > KW_TIME_MAX_SECONDS / 60) { /* named as given: not as the seconds it makes */
+        char ptr[32];
+        snprintf(ptr, sizeof(ptr), "%s/minutes", field);
+        *fail = kwh_problemf(KW_INVALID, ptr,
+                             "minutes: %lld is out of range (at most %d, 24 h per entry)",
+                             (long long)minutes, KW_TIME_MAX_SECONDS / 60);
+        return false;
+    }
     *out = seconds >= 0 ? seconds : minutes * 60;
     return true;
 }

@@ -102,6 +102,10 @@ ev "$T2" '{"type":"time","seconds":0}' "$ADMIN" 400
 is "a new entry is at least a second" 400 '.pointer == "/seconds"'
 ev "$T2" '{"type":"time","seconds":86401}' "$ADMIN" 400
 is "and at most 24 h" 400 '.pointer == "/seconds"'
+ev "$T2" '{"type":"time","minutes":1441}' "$ADMIN" 400
+is "in minutes too, named as given" 400 '.pointer == "/minutes" and (.detail | startswith("minutes: 1441"))'
+ev "$T2" '{"type":"comment","text":"x","time_spent":{"minutes":100000}}' "$ADMIN" 400
+is "a reply's time as well" 400 '.pointer == "/time_spent/minutes"'
 ev "$T2" '{"type":"time","seconds":60,"minutes":1}' "$ADMIN" 400
 is "seconds or minutes, not both" 400 '.pointer == "/seconds"'
 ev "$T2" '{"type":"time"}' "$ADMIN" 400
