@@ -214,6 +214,19 @@ static struct place place_in(const struct place *outer, const char *key)
 static bool decode_at(json_t *obj, const struct kwh_field *f, size_t n, char *out,
                       const struct place *at, struct kwh_reply *fail);
 
+/* Whether string v holds a control character (kw_text_has_control: tabs
+ * and line breaks too when line, one line of text); then *fail refuses it
+ * at ptr, member name. */
+static bool has_control(json_t *v, bool line, const char *ptr, const char *name,
+                        struct kwh_reply *fail)
+{
+    if (!kw_text_has_control(json_string_value(v), json_string_length(v), !line))
+        return false;
+    *fail = kwh_problemf(KW_INVALID, ptr, "%s: control characters are not allowed%s", name,
+                         line ? " (one line of text)" : " (only tabs and line breaks)");
+    return true;
+}
+
 /* Whether v is what f asks for; stores it at out + f->offset (a KWH_OBJ
  * decodes its members, which may fill *fail: then *done). */
 static bool field_take(const struct kwh_field *f, json_t *v, char *out, const struct place *at,
@@ -228,11 +241,7 @@ static bool field_take(const struct kwh_field *f, json_t *v, char *out, const st
     case KWH_STR:
         if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > f->max)
             return false;
-        if (!f->controls &&
-            kw_text_has_control(json_string_value(v), json_string_length(v), !f->line)) {
-            *fail = kwh_problemf(KW_INVALID, at->ptr, "%s: control characters are not allowed%s",
-                                 at->name,
-                                 f->line ? " (one line of text)" : " (only tabs and line breaks)");
+        if (!f->controls && has_control(v, f->line, at->ptr, at->name, fail)) {
             *done = true;
             return true;
         }
@@ -386,12 +395,8 @@ bool kwh_str_or_null(json_t *v, const char *name, size_t max, const char **out,
                              name, max);
         return false;
     }
-    if (kw_text_has_control(json_string_value(v), json_string_length(v), true)) {
-        *fail = kwh_problemf(KW_INVALID, ptr,
-                             "%s: control characters are not allowed (only tabs and line breaks)",
-                             name);
+    if (has_control(v, false, ptr, name, fail))
         return false;
-    }
     *out = json_string_value(v);
     return true;
 }
